@@ -1,0 +1,36 @@
+"""``vsdesk``: with a command (index, search, models ...) the CLI; otherwise the desktop window.
+
+``vsdesk`` alone opens the window; ``vsdesk photo.jpg`` (as the .desktop file calls it) opens it
+with that image as the query.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    from vsdesk.cli import COMMAND_MODULES, build_parser  # noqa: F401 - cheap, no Qt/TF
+
+    if argv and (argv[0].startswith("-") or _is_command(argv[0])):
+        from vsdesk.cli import main as cli_main
+
+        return cli_main(argv)
+    from vsdesk.gui.app import run  # Qt is imported only for the window
+
+    return run(argv)
+
+
+def _is_command(word: str) -> bool:
+    from vsdesk.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._subparsers._group_actions:  # noqa: SLF001 - argparse has no public API
+        if word in action.choices:
+            return True
+    return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The ``vsdesk`` command line: the same engine as the window, headless and scriptable.
+
+Each command group lives in its own module with ``register(subparsers)``; a command's handler
+takes the parsed ``argparse.Namespace`` and returns the process exit code. Progress and messages
+go to stderr, ``--json`` output to stdout, so scripts can pipe it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from vsdesk import __version__
+
+#: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
+COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train_commands", "bench_commands")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vsdesk",
+        description="Visual search by artistic style, product type or VAE latent space. "
+        "Without a command, opens the desktop window.",
+    )
+    parser.add_argument("--version", action="version", version=f"vsdesk {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"vsdesk.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("vsdesk: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,203 @@
+"""One function to turn any file a user may have into an RGB picture, or a clear error.
+
+Every part of vsdesk (indexing, queries, thumbnails, the GUI) decodes through ``load_image`` so
+that an odd file behaves the same everywhere: EXIF rotation applied, any mode made RGB (alpha
+composited on white), a pixel limit against decompression bombs, and a typed ``ImageError``
+with a sentence a person can read instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: File name endings that indexing looks at. Decoding itself trusts the content, not the name.
+IMAGE_SUFFIXES = frozenset(
+    ".jpg .jpeg .jpe .jfif .png .bmp .gif .tif .tiff .webp .ppm .pgm .pbm .pnm .ico .tga".split()
+)
+
+#: Default pixel limit (width x height). 100 megapixels covers any camera; bombs are far larger.
+DEFAULT_MAX_PIXELS = int(os.environ.get("VSDESK_MAX_PIXELS", 100_000_000))
+
+# We enforce our own limit (with a clear error) before decoding; Pillow's global check would
+# otherwise warn or raise with its own wording at half or twice our limit.
+Image.MAX_IMAGE_PIXELS = None
+
+
+class ImageError(Exception):
+    """A file that cannot be used as an image. ``str(error)`` is meant for the user."""
+
+    kind = "unreadable"
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class UnreadableFileError(ImageError):
+    kind = "unreadable"
+
+
+class EmptyFileError(ImageError):
+    kind = "empty"
+
+
+class NotAnImageError(ImageError):
+    kind = "not-an-image"
+
+
+class TruncatedImageError(ImageError):
+    kind = "truncated"
+
+
+class CorruptImageError(ImageError):
+    kind = "corrupt"
+
+
+class ImageTooLargeError(ImageError):
+    kind = "too-large"
+
+
+Source = str | os.PathLike | bytes | BinaryIO
+
+
+def load_image(
+    source: Source,
+    *,
+    max_pixels: int | None = None,
+    min_size: int | None = None,
+) -> Image.Image:
+    """Decode ``source`` (a path, raw bytes or a binary file) into a fully loaded RGB image.
+
+    ``min_size`` lets JPEG decoding skip detail that will be thrown away: the decoder scales by
+    1/2, 1/4 or 1/8 while both sides stay at least ``min_size`` pixels (several times faster for
+    camera photos that are resized to 224 px anyway).
+    Raises a subclass of ``ImageError`` for anything that is not a usable image.
+    """
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    name, fp = _open_source(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns on odd EXIF/ICC; we report errors ourselves.
+            image = _decode(name, fp, limit, min_size)
+    finally:
+        fp.close()
+    return image
+
+
+def _open_source(source: Source) -> tuple[str, BinaryIO]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if not data:
+            raise EmptyFileError("<data>", "the data is empty (0 bytes)")
+        return "<data>", io.BytesIO(data)
+    if hasattr(source, "read"):
+        return getattr(source, "name", "<stream>"), source  # type: ignore[return-value]
+    path = Path(os.fspath(source))
+    name = str(path)
+    if path.is_dir():
+        raise UnreadableFileError(name, "this is a folder, not an image file")
+    try:
+        fp = open(path, "rb")  # noqa: SIM115 - closed by load_image
+        size = os.fstat(fp.fileno()).st_size
+    except FileNotFoundError:
+        raise UnreadableFileError(name, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:
+        raise UnreadableFileError(name, "permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise UnreadableFileError(name, f"the file cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        fp.close()
+        raise EmptyFileError(name, "the file is empty (0 bytes)")
+    return name, fp
+
+
+def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.Image:
+    try:
+        image = Image.open(fp)
+    except UnidentifiedImageError:
+        raise NotAnImageError(name, "not an image file, or an image format vsdesk cannot read") from None
+    except Image.DecompressionBombError:
+        raise ImageTooLargeError(name, "the image is too large to open safely") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise CorruptImageError(name, f"the image header is damaged ({exc})") from None
+
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise CorruptImageError(name, f"the image has no pixels ({width}x{height})")
+    if width * height > limit:
+        raise ImageTooLargeError(
+            name,
+            f"the image is {width}x{height} = {width * height / 1e6:.0f} megapixels, "
+            f"more than the limit of {limit / 1e6:.0f} megapixels",
+        )
+    if min_size and image.format == "JPEG":
+        image.draft("RGB", (min_size, min_size))
+    try:
+        image.seek(0)  # animated GIF/PNG/WebP: the first frame
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, ZeroDivisionError) as exc:
+        text = str(exc)
+        if "truncated" in text or "broken data stream" in text or isinstance(exc, EOFError):
+            raise TruncatedImageError(name, "the file is truncated (incomplete download or copy?)") from None
+        raise CorruptImageError(name, f"the image data is damaged ({text or type(exc).__name__})") from None
+    except MemoryError:
+        raise ImageTooLargeError(name, "not enough memory to decode this image") from None
+
+    image = _apply_orientation(image)
+    try:
+        return to_rgb(image)
+    except (OSError, ValueError) as exc:
+        raise CorruptImageError(name, f"the image's colour mode {image.mode} cannot be converted ({exc})") from None
+
+
+def _apply_orientation(image: Image.Image) -> Image.Image:
+    """Rotate as the camera's EXIF orientation says; a broken EXIF block is ignored, not fatal."""
+    try:
+        return ImageOps.exif_transpose(image) or image
+    except Exception:  # noqa: BLE001 - malformed EXIF comes in endless varieties
+        return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB; transparency is composited on white."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return Image.fromarray(_to_uint8(np.asarray(image)), "L").convert("RGB")
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "P" and "transparency" in image.info
+    ) or (mode in ("L", "RGB") and "transparency" in image.info)
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    """High bit-depth greyscale to 8 bits, keeping the file's own brightness scale."""
+    is_float = array.dtype.kind == "f"
+    array = array.astype(np.float64)
+    if array.size == 0:
+        return array.astype(np.uint8)
+    high = float(np.nanmax(array))
+    if is_float and high <= 1.0 and float(np.nanmin(array)) >= 0.0:
+        scale = 255.0  # floating point image in 0..1
+    elif high <= 255:
+        scale = 1.0
+    else:
+        scale = 255.0 / 65535.0 if high <= 65535 else 255.0 / high
+    return np.clip(np.nan_to_num(array) * scale, 0, 255).astype(np.uint8)
+
+
+def is_image_name(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES

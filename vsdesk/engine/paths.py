@@ -1,0 +1,59 @@
+"""Where vsdesk keeps its files.
+
+Every directory follows the platform's conventions (platformdirs) and can be redirected by an
+environment variable, so tests and CI never touch a user's real cache, catalogs or settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "vsdesk"
+
+#: Environment variables that override the default locations.
+ENV_CACHE = "VSDESK_CACHE_DIR"  # converted model weights, downloaded sample data, projections
+ENV_DATA = "VSDESK_DATA_DIR"  # catalogs (the user's indexes): valuable, never deleted by us
+ENV_CONFIG = "VSDESK_CONFIG_DIR"  # settings
+ENV_STYLE_MIRROR = "VSDESK_STYLE_MIRROR"  # a local folder holding the 32 style artworks
+
+#: The repository's ``resources/`` folder (shipped weights and sample catalogs).
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+
+
+def _dir(env: str, default: str) -> Path:
+    path = Path(os.environ.get(env) or default).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    return _dir(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    return _dir(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
+
+
+def config_dir() -> Path:
+    return _dir(ENV_CONFIG, platformdirs.user_config_dir(APP_NAME))
+
+
+def models_dir() -> Path:
+    path = cache_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def catalogs_dir() -> Path:
+    path = data_dir() / "catalogs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def resources_dir() -> Path:
+    """The shipped resources: inside the package when installed from a wheel, else the repo's."""
+    packaged = Path(__file__).resolve().parent.parent / "resources"
+    return packaged if packaged.is_dir() else RESOURCES
