@@ -104,6 +104,9 @@ def _open_source(source: Source) -> tuple[str, BinaryIO]:
     name = str(path)
     if path.is_dir():
         raise UnreadableFileError(name, "this is a folder, not an image file")
+    if path.exists() and not path.is_file():
+        # A FIFO or device would block or never end; only regular files are images.
+        raise UnreadableFileError(name, "not a regular file (a pipe, socket or device)")
     try:
         fp = open(path, "rb")  # noqa: SIM115 - closed by load_image
         size = os.fstat(fp.fileno()).st_size
@@ -123,6 +126,9 @@ def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.
     try:
         image = Image.open(fp)
     except UnidentifiedImageError:
+        kind = _sniff(fp)
+        if kind:
+            raise CorruptImageError(name, f"starts like a {kind} file but its header is damaged") from None
         raise NotAnImageError(name, "not an image file, or an image format vsdesk cannot read") from None
     except Image.DecompressionBombError:
         raise ImageTooLargeError(name, "the image is too large to open safely") from None
@@ -156,6 +162,28 @@ def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.
         return to_rgb(image)
     except (OSError, ValueError) as exc:
         raise CorruptImageError(name, f"the image's colour mode {image.mode} cannot be converted ({exc})") from None
+
+
+_SIGNATURES = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"GIF8": "GIF",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+
+
+def _sniff(fp: BinaryIO) -> str | None:
+    """Name the format a file claims by its first bytes, to tell 'damaged' from 'not an image'."""
+    try:
+        fp.seek(0)
+        head = fp.read(16)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:
