@@ -15,6 +15,7 @@ FASHION_MNIST_DIR = SHARED_DATA / "fashion-mnist"
 
 # Quieter TensorFlow, and the style artworks from the local mirror instead of the network.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display here or in CI
 os.environ.setdefault("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
 
 
