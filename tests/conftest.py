@@ -17,6 +17,7 @@ FASHION_MNIST_DIR = SHARED_DATA / "fashion-mnist"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display here or in CI
 os.environ.setdefault("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(FASHION_MNIST_DIR))  # local Fashion-MNIST copy
 
 
 @pytest.fixture(scope="session")

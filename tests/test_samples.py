@@ -1,0 +1,140 @@
+"""Sample data: Fashion-MNIST arrays (local copies and the download path), sample folders."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FASHION_MNIST_DIR, STYLE_DIR
+from vsdesk.engine import samples
+from vsdesk.engine.samples import FASHION_MNIST_CLASSES, SampleDataError, load_fashion_mnist
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    """A local HTTP server on 127.0.0.1 serving a temporary folder: the faked network."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def no_local_fashion(tmp_path, monkeypatch):
+    """Hide every local Fashion-MNIST copy except the shipped test set."""
+    empty = tmp_path / "no-fashion"
+    empty.mkdir()
+    monkeypatch.setenv(samples.ENV_FASHION_MNIST, str(empty))
+    monkeypatch.setattr(samples, "DEBIAN_FASHION_MNIST", empty)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_shipped_test_set_loads_with_classes():
+    images, labels = load_fashion_mnist("test")
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10000,) and labels.dtype == np.int64
+    assert np.bincount(labels).tolist() == [1000] * 10  # the test set is balanced
+    assert len(FASHION_MNIST_CLASSES) == 10 and FASHION_MNIST_CLASSES[9] == "Ankle boot"
+
+
+def test_train_set_from_local_copy(monkeypatch):
+    monkeypatch.setenv(samples.ENV_FASHION_MNIST, str(FASHION_MNIST_DIR))
+    images, labels = load_fashion_mnist("train")
+    assert images.shape == (60000, 28, 28) and labels.shape == (60000,)
+    assert labels[:5].tolist() == [9, 0, 0, 3, 0]  # the published first labels
+    assert 60 < images.mean() < 90  # real pictures, not zeros
+
+
+def test_train_set_downloaded_with_md5_check(no_local_fashion, http_root):
+    root, url = http_root
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        shutil.copy(FASHION_MNIST_DIR / name, root / name)
+    with pytest.raises(SampleDataError, match="not found locally"):
+        load_fashion_mnist("train", download=False)
+    images, labels = load_fashion_mnist("train", urls=[url + "missing/", url])  # first URL 404s
+    assert images.shape == (60000, 28, 28) and labels.shape == (60000,)
+    # Cached: the second call needs no network at all.
+    images2, _ = load_fashion_mnist("train", download=False)
+    assert np.array_equal(images, images2)
+
+
+def test_download_with_wrong_checksum_is_rejected(no_local_fashion, http_root):
+    root, url = http_root
+    (root / "train-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b not the real file")
+    shutil.copy(FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz", root)
+    with pytest.raises(SampleDataError, match="checksum"):
+        load_fashion_mnist("train", urls=[url])
+    assert not list((samples.paths.cache_dir() / "fashion-mnist").glob("train-labels*"))
+
+
+def test_fashion_mnist_sample_folder_is_materialised_once():
+    folder = samples.sample_folder("fashion-mnist")
+    rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
+    assert len(rows) == 10000
+    assert {r["label"] for r in rows} == set(FASHION_MNIST_CLASSES)
+    first = folder / rows[0]["filename"]
+    assert first.is_file() and first.parent.name == "Ankle-boot"
+    assert samples.sample_folder("fashion-mnist") == folder
+
+
+def test_style_artworks_from_mirror_checked(monkeypatch):
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+    folder = samples.sample_folder("style-artworks")
+    files = sorted(p.name for p in folder.glob("*.jpg"))
+    assert files == sorted(samples.STYLE_ARTWORKS)
+    labels = dict(csv.reader(open(folder / "labels.csv", encoding="utf-8")))
+    assert labels["s_cubism-01.jpg"] == "cubism" and labels["s_impressionist-16.jpg"] == "impressionist"
+
+
+def test_style_artworks_download_path(tmp_path, monkeypatch, http_root):
+    root, url = http_root
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("VSDESK_STYLE_MIRROR", raising=False)
+    for p in STYLE_DIR.glob("*.jpg"):
+        shutil.copy(p, root / p.name)
+    folder = samples.sample_folder("style-artworks", style_base_url=url)
+    for name, sha in samples.STYLE_ARTWORKS.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha
+
+
+def test_style_artworks_tampered_download_fails_and_leaves_nothing(tmp_path, monkeypatch, http_root):
+    root, url = http_root
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("VSDESK_STYLE_MIRROR", raising=False)
+    for p in STYLE_DIR.glob("*.jpg"):
+        shutil.copy(p, root / p.name)
+    (root / "s_cubism-05.jpg").write_bytes(b"tampered")
+    with pytest.raises(SampleDataError, match="s_cubism-05.jpg"):
+        samples.sample_folder("style-artworks", style_base_url=url)
+    assert not (Path(tmp_path / "cache" / "samples" / "style-artworks")).exists()
+
+
+def test_clothing_sample_is_small_and_labelled():
+    folder = samples.sample_folder("clothing")
+    files = [p for p in folder.rglob("*.jpg")]
+    assert 200 <= len(files) <= 600
+    assert sum(p.stat().st_size for p in folder.rglob("*")) < 10_000_000
+    rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
+    assert {r["filename"] for r in rows} == {p.relative_to(folder).as_posix() for p in files}
+    assert len({r["label"] for r in rows}) == 17
+    assert (folder / "LICENSE").is_file()

@@ -1,0 +1,368 @@
+"""The sample catalogs vsdesk ships or fetches, and the Fashion-MNIST loader.
+
+Three samples, each a plain folder that indexes like any user folder (see ``sample_folder``):
+
+- ``clothing``: a few hundred downscaled photos of the Clothing Dataset (CC0), shipped in
+  ``resources/samples/clothing`` with a ``labels.csv`` (made by ``scripts/make_clothing_sample.py``).
+- ``fashion-mnist``: the 10,000-image Fashion-MNIST test set (MIT, Zalando SE), shipped as the two
+  original idx ``.gz`` files in ``resources/samples/fashion-mnist`` and written out on first use
+  as PNGs in class subfolders under the cache directory.
+- ``style-artworks``: 32 paintings (cubism / impressionism) from the TensorHouse data repository.
+  They are not redistributable, so they are copied on first use from a local mirror folder
+  (``VSDESK_STYLE_MIRROR``) or downloaded from GitHub, every file checked against the SHA-256
+  recorded below.
+
+``load_fashion_mnist(split)`` returns the arrays (the VAE trains on the 60,000 training images):
+it reads a local copy (``VSDESK_FASHION_MNIST_DIR``, Debian's ``/usr/share/datasets/fashion-mnist``,
+the shipped test set, an earlier download) or downloads from the upstream URLs, with MD5 checks.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from vsdesk.engine import paths
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "SAMPLE_CATALOGS",
+    "SampleDataError",
+    "load_fashion_mnist",
+    "sample_folder",
+    "is_sample",
+]
+
+
+class SampleDataError(Exception):
+    """Sample data that cannot be found, downloaded or verified. ``str()`` is for the user."""
+
+
+# --------------------------------------------------------------------------------------------
+# Fashion-MNIST
+# --------------------------------------------------------------------------------------------
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+ENV_FASHION_MNIST = "VSDESK_FASHION_MNIST_DIR"
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+#: Upstream download locations, tried in order (the second is the GitHub repository itself).
+FASHION_MNIST_URLS = (
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+)
+
+#: file -> (MD5 of the .gz as published upstream, MD5 of its decompressed content).
+#: Debian re-writes the gzip header (so the .gz MD5 differs) but not the content: local copies
+#: are checked by content, downloads by both.
+_FASHION_FILES = {
+    "train-images-idx3-ubyte.gz": ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+    "train-labels-idx1-ubyte.gz": ("25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9"),
+    "t10k-images-idx3-ubyte.gz": ("bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a"),
+    "t10k-labels-idx1-ubyte.gz": ("bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965"),
+}
+_SPLIT_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def load_fashion_mnist(
+    split: str = "train",
+    *,
+    download: bool = True,
+    urls: Iterable[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST ``split`` ("train": 60,000 images, "test": 10,000) as
+    ``(images uint8 (n, 28, 28), labels int64 (n,))``; class names in ``FASHION_MNIST_CLASSES``.
+
+    Local copies are preferred; otherwise the files are downloaded once (``urls`` overrides the
+    upstream locations, for tests) into the cache directory. Every file's content is MD5-checked.
+    Raises ``SampleDataError`` when no source works.
+    """
+    if split not in _SPLIT_PREFIX:
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    prefix = _SPLIT_PREFIX[split]
+    images = _load_idx(f"{prefix}-images-idx3-ubyte.gz", download, urls)
+    labels = _load_idx(f"{prefix}-labels-idx1-ubyte.gz", download, urls)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise SampleDataError(f"Fashion-MNIST {split}: images {images.shape} and labels {labels.shape} do not match")
+    return images, labels.astype(np.int64)
+
+
+def _fashion_candidates(name: str) -> list[Path]:
+    dirs = []
+    if os.environ.get(ENV_FASHION_MNIST):
+        dirs.append(Path(os.environ[ENV_FASHION_MNIST]).expanduser())
+    dirs += [
+        paths.resources_dir() / "samples" / "fashion-mnist",
+        DEBIAN_FASHION_MNIST,
+        _fashion_download_dir(create=False),
+    ]
+    return [d / name for d in dirs]
+
+
+def _fashion_download_dir(create: bool = True) -> Path:
+    path = paths.cache_dir() / "fashion-mnist"
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _load_idx(name: str, download: bool, urls: Iterable[str] | None) -> np.ndarray:
+    gz_md5, raw_md5 = _FASHION_FILES[name]
+    problems = []
+    for path in _fashion_candidates(name):
+        if not path.is_file():
+            continue
+        try:
+            return _parse_idx(path, raw_md5)
+        except (OSError, EOFError, SampleDataError, gzip.BadGzipFile) as exc:
+            problems.append(f"{path}: {exc}")
+    if not download:
+        raise SampleDataError(f"Fashion-MNIST file {name} not found locally" + _joined(problems))
+    dest = _fashion_download_dir() / name
+    for base in urls or FASHION_MNIST_URLS:
+        url = base.rstrip("/") + "/" + name
+        try:
+            download_file(url, dest, md5=gz_md5)
+            return _parse_idx(dest, raw_md5)
+        except (OSError, EOFError, SampleDataError, gzip.BadGzipFile) as exc:
+            problems.append(f"{url}: {exc}")
+    raise SampleDataError(f"cannot get Fashion-MNIST file {name}" + _joined(problems))
+
+
+def _joined(problems: list[str]) -> str:
+    return (":\n  " + "\n  ".join(problems)) if problems else ""
+
+
+def _parse_idx(path: Path, raw_md5: str) -> np.ndarray:
+    """An idx file (gzipped): big-endian magic (0, 0, dtype 0x08 = uint8, ndim), dims, data."""
+    with gzip.open(path, "rb") as fp:
+        data = fp.read()
+    if hashlib.md5(data).hexdigest() != raw_md5:  # noqa: S324 - integrity check, not security
+        raise SampleDataError("content does not match the published MD5 (damaged or different file)")
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise SampleDataError("not an idx file of unsigned bytes")
+    ndim = data[3]
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    offset = 4 + 4 * ndim
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims).copy()
+
+
+# --------------------------------------------------------------------------------------------
+# Downloads
+# --------------------------------------------------------------------------------------------
+
+def download_file(url: str, dest: Path, *, md5: str | None = None, sha256: str | None = None,
+                  timeout: float = 60.0) -> Path:
+    """Download ``url`` to ``dest`` atomically (temp file + ``os.replace``) after checking its hash."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.md5() if md5 else hashlib.sha256()  # noqa: S324
+    expected = md5 or sha256
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                    while chunk := response.read(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
+            except urllib.error.URLError as exc:
+                raise SampleDataError(f"download failed ({getattr(exc, 'reason', exc)})") from None
+        if expected and digest.hexdigest() != expected:
+            raise SampleDataError(f"downloaded file has checksum {digest.hexdigest()}, expected {expected}")
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while chunk := fp.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Sample catalogs as folders
+# --------------------------------------------------------------------------------------------
+
+#: name -> (the mode it is made for, a one-line description).
+SAMPLE_CATALOGS = {
+    "clothing": ("product", "Clothing Dataset subset: photos of 17 clothing types (CC0)"),
+    "fashion-mnist": ("vae", "Fashion-MNIST test set: 10,000 28x28 clothing images (MIT, Zalando SE)"),
+    "style-artworks": ("style", "32 paintings, cubism and impressionism (TensorHouse data)"),
+}
+
+#: Upstream of the style artworks: the repository pinned at the commit the shared copy came from.
+STYLE_BASE_URL = (
+    "https://raw.githubusercontent.com/ikatsov/tensor-house-data/"
+    "5ab47f00b7eb1013a84f7bd744b2a08a8e9f1405/search/images-by-style/"
+)
+
+#: SHA-256 of every style artwork (computed from the reference copy).
+STYLE_ARTWORKS = {
+    "s_cubism-01.jpg": "afd59085991058739acfb3006ff90013767c59a0d971579102a5faa3a21eb6fd",
+    "s_cubism-02.jpg": "9a29630a7c3e3b356d0c85fe09e18d666c5d826616ed50cd9510ecafd07e7131",
+    "s_cubism-03.jpg": "10dc837ed4cffa1517eacba5e15d3b4fedd9574340f70aa19dcbb6cf34f05922",
+    "s_cubism-04.jpg": "7cea48057eb6f7e487ef7d22fe719d4976dc45a333a5fd358e5644865c053e99",
+    "s_cubism-05.jpg": "96cea0365790623f4e9713f26672118fb129aab1117af4f07d5b2ed63d4b0ea8",
+    "s_cubism-06.jpg": "c4f29ec7a9326b77e35f73ae4a2f0a9b7fd4846efe71c28b9f1f3b2dfddd8b87",
+    "s_cubism-07.jpg": "2d91f66f35e1ccc39df97d75264f227a0554e6939c815f997fda5efb852563c3",
+    "s_cubism-08.jpg": "7b53931a725ae4b02df4621c99870fbc2a6d98a5d289163124934248164e2818",
+    "s_cubism-09.jpg": "306efbe48212f580f427a0d33841040d840c66d5057cc2d07d90c24256bd6fe1",
+    "s_cubism-10.jpg": "74eda1b6de5eb413fa81ace443a01f5dc8a5ce886300d264212e7d4d8260bfad",
+    "s_cubism-11.jpg": "946f988bab789edf1c2c5eef231410e8ccc35b387abd53c3c1f99e5658b9b066",
+    "s_cubism-12.jpg": "b87768774c51a54261e10c70b030f06e9d2a7e2959f9253f1fe9a18772b0bc15",
+    "s_cubism-13.jpg": "0705470fe4b06ce25de7c85c23d4560155a44d1ee727809c565c8e671abc2b28",
+    "s_cubism-14.jpg": "a3f8085c27988dd190cd38243cda6d7fb3517e8b5f556d204944e686aa1923ae",
+    "s_cubism-15.jpg": "aaf05a61c6203d80c41fe45c06afe85637ffe38a980184bab2b3147aeaeb342b",
+    "s_cubism-16.jpg": "802ae6d05f3e282d1c723168d01911c1910bf7639bc87ce91ba44f1c17028329",
+    "s_impressionist-01.jpg": "2652db62d6365320f7f0b3bb1bb895dfbabb0dd000b5df053bdad142f4746c6d",
+    "s_impressionist-02.jpg": "a82a9909b49e7925052de6949d19904d66cbe58f175f6b7b67abf3cbfdece69b",
+    "s_impressionist-03.jpg": "8ebe5c25368e9b9480befda1f035e55035e61d54e1247d08b2a90d01d6a96505",
+    "s_impressionist-04.jpg": "037badfe49a18f20ca26a46f19716a00bd76e21de7f9b4e870239360ef6aafe0",
+    "s_impressionist-05.jpg": "9a7d17b1e48bcaa07864a1bbdf951b45b8beb354a90f3f060a190d50c13fe480",
+    "s_impressionist-06.jpg": "363b5937a62f716c65353260c5267d64aef59dafc3871730be733d24256f2a33",
+    "s_impressionist-07.jpg": "8c68ba6e43928b1adbf93253899c9d5b7ac36cb4eeb9adc63def369bfdbbe12b",
+    "s_impressionist-08.jpg": "d189ad83bb0bd622024653105cba1503f710ed96c17169a273816f3cc40a5168",
+    "s_impressionist-09.jpg": "7b7f11c34868a8f935adb79342bf567aaa7fb40cd9b64aed8ec1fa2e2b923bd8",
+    "s_impressionist-10.jpg": "2a56f58e89df210e0a1797f08fa18e7117d89534e9c5059cbc07b601cc5b914f",
+    "s_impressionist-11.jpg": "72633d30e9ff75aeba5215e1263b34f423351dd59165e8a189edf154e421b020",
+    "s_impressionist-12.jpg": "89222ed6c7dfb6fe298c62a74623c9663345cce5bf06ae0684d30445c5f62142",
+    "s_impressionist-13.jpg": "0bb6d525ec1d2e9090045906d30ff3b7a8731c14aeef5b0a338df65aad7df11f",
+    "s_impressionist-14.jpg": "b7ee9a1a0aee3f6f6d3809005139f2f24a9dd2488240fe1c7386bc61fa1df29f",
+    "s_impressionist-15.jpg": "6e6261da14250c648e9c87fbb1865ff838f162e68eb37b0bfa331165495deda3",
+    "s_impressionist-16.jpg": "58d5b03564d14a0d29a9097d5953763589b85353a71cb7bf3a09e151d5773781",
+}
+
+
+def is_sample(name: str) -> bool:
+    return name in SAMPLE_CATALOGS
+
+
+def sample_folder(
+    name: str,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    *,
+    style_base_url: str | None = None,
+) -> Path:
+    """The folder holding sample ``name``, materialised on first use (idempotent, atomic)."""
+    if name == "clothing":
+        folder = paths.resources_dir() / "samples" / "clothing"
+        if not folder.is_dir():
+            raise SampleDataError(f"the clothing sample is missing from {folder} (broken installation?)")
+        return folder
+    if name == "fashion-mnist":
+        return _materialise("fashion-mnist-test", _write_fashion_mnist_pngs, progress, cancelled)
+    if name == "style-artworks":
+        return _materialise(
+            "style-artworks",
+            lambda tmp, p, c: _fetch_style_artworks(tmp, p, c, style_base_url),
+            progress, cancelled,
+        )
+    raise KeyError(f"no sample catalog named {name!r}; samples: {', '.join(SAMPLE_CATALOGS)}")
+
+
+def _materialise(dirname: str, build, progress: Progress, cancelled: Cancelled) -> Path:
+    """Build the folder in a temporary sibling and rename it into place when complete, so an
+    interrupted build never leaves a half-filled sample that would be taken as complete."""
+    root = paths.cache_dir() / "samples"
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / dirname
+    if (folder / ".complete").is_file():
+        return folder
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{dirname}."))
+    try:
+        build(tmp, progress, cancelled)
+        (tmp / ".complete").write_text("ok\n")
+        if folder.exists():  # an incomplete folder from an older layout: ours, in our cache
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _class_dirname(label: str) -> str:
+    return label.replace("/", "-").replace(" ", "-")
+
+
+def _write_fashion_mnist_pngs(folder: Path, progress: Progress, cancelled: Cancelled) -> None:
+    from PIL import Image
+
+    images, labels = load_fashion_mnist("test")
+    for label in FASHION_MNIST_CLASSES:
+        (folder / _class_dirname(label)).mkdir()
+    rows = []
+    total = len(images)
+    for i, (pixels, label) in enumerate(zip(images, labels)):
+        if i % 500 == 0:
+            check_cancelled(cancelled)
+            progress(i, total, "writing Fashion-MNIST images")
+        cls = FASHION_MNIST_CLASSES[int(label)]
+        rel = f"{_class_dirname(cls)}/test-{i:05d}.png"
+        Image.fromarray(pixels, "L").save(folder / rel, optimize=False, compress_level=1)
+        rows.append((rel, cls))
+    _write_labels(folder, rows)
+    progress(total, total, "Fashion-MNIST images written")
+
+
+def _write_labels(folder: Path, rows: list[tuple[str, str]]) -> None:
+    with open(folder / "labels.csv", "w", newline="", encoding="utf-8") as fp:
+        writer = csv.writer(fp)
+        writer.writerow(("filename", "label"))
+        writer.writerows(rows)
+
+
+def _fetch_style_artworks(folder: Path, progress: Progress, cancelled: Cancelled,
+                          base_url: str | None) -> None:
+    mirror = os.environ.get(paths.ENV_STYLE_MIRROR)
+    mirror_dir = Path(mirror).expanduser() if mirror else None
+    base = (base_url or os.environ.get("VSDESK_STYLE_BASE_URL") or STYLE_BASE_URL).rstrip("/") + "/"
+    total = len(STYLE_ARTWORKS)
+    rows = []
+    for i, (name, sha) in enumerate(sorted(STYLE_ARTWORKS.items())):
+        check_cancelled(cancelled)
+        progress(i, total, f"fetching {name}")
+        dest = folder / name
+        copied = False
+        if mirror_dir is not None and (mirror_dir / name).is_file():
+            if _sha256(mirror_dir / name) == sha:
+                shutil.copyfile(mirror_dir / name, dest)
+                copied = True
+        if not copied:
+            try:
+                download_file(base + name, dest, sha256=sha)
+            except (OSError, SampleDataError) as exc:
+                where = f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else ""
+                raise SampleDataError(f"cannot get style artwork {name}{where}: {exc}") from None
+        rows.append((name, name.split("-")[0].removeprefix("s_")))
+    _write_labels(folder, rows)
+    progress(total, total, "style artworks ready")
