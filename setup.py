@@ -1,0 +1,64 @@
+"""One build step that pyproject.toml cannot express: ship ``resources/`` inside the package.
+
+The repository keeps the shipped weights and sample catalogs in a top-level ``resources/``
+folder; an installed vsdesk finds them at ``vsdesk/resources`` (see
+``vsdesk.engine.paths.resources_dir``). ``build_py`` copies the whole folder there, whatever it
+holds at build time, so new models or samples need no packaging change. The sdist carries
+``resources/`` (MANIFEST.in), so a wheel built from the sdist gets the same files. Everything
+else (metadata, dependencies, entry points) is in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).resolve().parent
+RESOURCES = HERE / "resources"
+#: Never shipped: editor/OS clutter and half-written files (we write via temp file + replace).
+SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep"}
+SKIP_SUFFIXES = (".pyc", ".tmp", ".part", ".swp")
+
+
+def resource_files(root: Path = RESOURCES) -> list[Path]:
+    """Every file under ``root`` that belongs in the package, relative to ``root``, sorted."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_NAMES and not d.startswith("."))
+        for name in sorted(filenames):
+            if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or name.startswith(".#"):
+                continue
+            found.append((Path(dirpath) / name).relative_to(root))
+    return found
+
+
+class BuildPyWithResources(build_py):
+    """``build_py`` plus a copy of ``resources/`` into ``<build>/vsdesk/resources``."""
+
+    def run(self) -> None:
+        super().run()
+        # An editable install runs from the source tree, where resources_dir() falls back to
+        # the top-level folder: nothing to copy.
+        if getattr(self, "editable_mode", False) or not RESOURCES.is_dir():
+            return
+        target = Path(self.build_lib) / "vsdesk" / "resources"
+        if target.exists():
+            shutil.rmtree(target)  # a stale build dir must not keep files removed from resources/
+        for rel in resource_files():
+            dest = target / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(RESOURCES / rel, dest)
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        outputs = list(super().get_outputs(include_bytecode))
+        if not getattr(self, "editable_mode", False) and RESOURCES.is_dir():
+            target = Path(self.build_lib) / "vsdesk" / "resources"
+            outputs += [str(target / rel) for rel in resource_files()]
+        return outputs
+
+
+setup(cmdclass={"build_py": BuildPyWithResources})

@@ -1,0 +1,255 @@
+"""Packaging: `python -m build` makes a wheel and an sdist that carry the resources and licences,
+and the wheel installs into a clean virtual environment where `vsdesk` runs offline.
+
+What "clean" means here (installing TensorFlow afresh would download ~600 MB per run):
+- vsdesk itself comes only from the built wheel, installed by pip into a new venv with
+  ``--no-deps --no-index``; the commands run from a temporary directory, with no PYTHONPATH and no
+  user site, so neither the source tree nor the editable install of the dev venv can leak in;
+- its dependencies are exactly the closure of the wheel's own ``Requires-Dist`` (markers
+  evaluated, versions checked against the specifiers), linked from the dev venv's already
+  installed distributions into a separate folder that a ``.pth`` file puts on the new venv's path.
+  pytest, scikit-image, PyInstaller and anything else the wheel does not declare are absent, so
+  an undeclared import fails here as it would for a user;
+- the network is cut at the socket boundary (a ``.pth`` start-up hook refuses every non-local
+  connection), so "runs offline" is checked, not assumed.
+The PyInstaller bundle is a separate, slower command: packaging/build_bundle.sh.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+RESOURCES = REPO / "resources"
+SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep"}
+SKIP_SUFFIXES = (".pyc", ".tmp", ".part", ".swp")
+
+OFFLINE_HOOK = '''\
+"""Test hook: this interpreter has no network (only loopback and Unix sockets)."""
+import socket
+
+_real_connect = socket.socket.connect
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _local(address):
+    host = address[0] if isinstance(address, tuple) else address
+    return isinstance(host, (str, bytes)) and (
+        not isinstance(address, tuple) or host in ("127.0.0.1", "::1", "localhost")
+    )
+
+
+def _connect(self, address):
+    if self.family != socket.AF_UNIX and not _local(address):
+        raise OSError(f"network disabled by the vsdesk packaging test: {address!r}")
+    return _real_connect(self, address)
+
+
+def _getaddrinfo(host, *args, **kwargs):
+    if host not in (None, "localhost", "127.0.0.1", "::1"):
+        raise socket.gaierror(f"network disabled by the vsdesk packaging test: {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _connect
+socket.getaddrinfo = _getaddrinfo
+'''
+
+
+def _shipped_resources() -> list[str]:
+    """The files under resources/ that the wheel must carry (the rule setup.py applies)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(RESOURCES):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_NAMES and not d.startswith(".")]
+        for name in filenames:
+            if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or name.startswith(".#"):
+                continue
+            found.append((Path(dirpath) / name).relative_to(RESOURCES).as_posix())
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory) -> dict[str, Path]:
+    """The wheel and sdist, built like a release: sdist first, the wheel from the sdist."""
+    out = tmp_path_factory.mktemp("dist")
+    # --no-isolation: use the dev venv's setuptools instead of downloading one per run.
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    wheels = list(out.glob("vsdesk-*.whl"))
+    sdists = list(out.glob("vsdesk-*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
+    return {"wheel": wheels[0], "sdist": sdists[0]}
+
+
+def test_wheel_carries_package_resources_licences_and_entry_points(dists):
+    from vsdesk import __version__
+
+    wheel = dists["wheel"]
+    assert wheel.name == f"vsdesk-{__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        dist_info = f"vsdesk-{__version__}.dist-info"
+        entry_points = configparser.ConfigParser()
+        entry_points.read_string(zf.read(f"{dist_info}/entry_points.txt").decode())
+        notice = zf.read(f"{dist_info}/licenses/NOTICE").decode()
+
+    # Every module of the source tree (a missing package would only fail at a user's import).
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "vsdesk").rglob("*.py")}
+    assert modules - names == set()
+    # Everything in resources/ lands inside the package, where resources_dir() looks first.
+    shipped = _shipped_resources()
+    assert shipped, "resources/ is empty"
+    missing = {f"vsdesk/resources/{rel}" for rel in shipped} - names
+    assert missing == set()
+    in_wheel = {n for n in names if n.startswith("vsdesk/resources/")}
+    assert len(in_wheel) == len(shipped)  # nothing stale, nothing half-written
+    for folder in ("icons", "samples/clothing", "samples/fashion-mnist"):
+        assert any(n.startswith(f"vsdesk/resources/{folder}/") for n in names), folder
+    for folder in ("models/product", "models/vae"):  # trained weights, once they are committed
+        if (RESOURCES / folder).is_dir():
+            assert any(n.startswith(f"vsdesk/resources/{folder}/") for n in names), folder
+    assert {f"{dist_info}/licenses/LICENSE", f"{dist_info}/licenses/NOTICE"} <= names
+    assert notice == (REPO / "NOTICE").read_text(encoding="utf-8")
+    assert entry_points["gui_scripts"]["vsdesk"] == "vsdesk.__main__:main"
+    assert entry_points["console_scripts"]["vsdesk-cli"] == "vsdesk.cli:main"
+
+
+def test_sdist_carries_what_a_wheel_is_built_from(dists):
+    with tarfile.open(dists["sdist"]) as tf:
+        root = tf.getnames()[0].split("/")[0]
+        names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
+    expected = {"setup.py", "pyproject.toml", "LICENSE", "NOTICE", "packaging/vsdesk.spec",
+                "packaging/io.github.vsdesk.vsdesk.desktop",
+                "packaging/io.github.vsdesk.vsdesk.metainfo.xml",
+                "vsdesk/__init__.py"}
+    assert expected - names == set()
+    assert {f"resources/{rel}" for rel in _shipped_resources()} - names == set()
+    assert not any("__pycache__" in n or n.startswith(".venv") for n in names), root
+
+
+def _dependency_closure(wheel: Path) -> list[metadata.Distribution]:
+    """The installed distributions the wheel's Requires-Dist needs, recursively."""
+    with zipfile.ZipFile(wheel) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        requires = [
+            line.split(":", 1)[1].strip()
+            for line in zf.read(meta).decode().splitlines()
+            if line.startswith("Requires-Dist:")
+        ]
+    seen: dict[str, metadata.Distribution] = {}
+    todo = [Requirement(r) for r in requires]
+    while todo:
+        req = todo.pop()
+        if req.marker and not req.marker.evaluate({"extra": ""}):
+            continue
+        key = re.sub(r"[-_.]+", "-", req.name).lower()
+        if key in seen:
+            continue
+        dist = metadata.distribution(req.name)
+        assert req.specifier.contains(dist.version, prereleases=True), (
+            f"the dev venv has {req.name} {dist.version}, the wheel asks for {req}"
+        )
+        seen[key] = dist
+        todo += [Requirement(r) for r in dist.requires or []]
+    return list(seen.values())
+
+
+def _link_distributions(dists: list[metadata.Distribution], target: Path) -> None:
+    """Symlink each distribution's top-level files and its dist-info folder into target."""
+    target.mkdir()
+    for dist in dists:
+        site = Path(dist.locate_file(""))
+        tops = {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
+        for top in tops - {"__pycache__"}:
+            link = target / top
+            if not link.exists() and (site / top).exists():
+                link.symlink_to(site / top)
+
+
+@pytest.fixture(scope="module")
+def clean_venv(dists, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("clean-venv")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    python = venv / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    )
+    # vsdesk from the wheel alone: no dependencies resolved by pip, no index.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+         "--no-cache-dir", "--disable-pip-version-check", "--quiet", str(dists["wheel"])],
+        check=True, timeout=120,
+    )
+    deps = root / "deps"
+    _link_distributions(_dependency_closure(dists["wheel"]), deps)
+    (site / "vsdesk_test_deps.pth").write_text(f"{deps}\n")
+    (site / "_vsdesk_test_offline.py").write_text(OFFLINE_HOOK)
+    (site / "zz_vsdesk_test_offline.pth").write_text("import _vsdesk_test_offline\n")
+    return venv
+
+
+def _run(venv: Path, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update(PYTHONNOUSERSITE="1", QT_QPA_PLATFORM="offscreen", TF_CPP_MIN_LOG_LEVEL="2",
+               PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_clean_venv_has_vsdesk_only_from_the_wheel_and_no_network(clean_venv, tmp_path):
+    python = str(clean_venv / "bin" / "python")
+    probe = _run(clean_venv, python, "-c", (
+        "import json, socket, importlib.util as u, vsdesk, vsdesk.engine.paths as p\n"
+        "try:\n    socket.create_connection(('pypi.org', 443), timeout=5); net = True\n"
+        "except OSError:\n    net = False\n"
+        "print(json.dumps({'vsdesk': vsdesk.__file__, 'resources': str(p.resources_dir()),\n"
+        "  'pytest': u.find_spec('pytest') is not None, 'network': net}))"
+    ), cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    found = json.loads(probe.stdout)
+    assert Path(found["vsdesk"]).is_relative_to(clean_venv), found
+    assert Path(found["resources"]).is_relative_to(clean_venv), found
+    assert found["pytest"] is False and found["network"] is False, found
+
+
+def test_installed_wheel_runs_offline(clean_venv, tmp_path):
+    from vsdesk import __version__
+
+    for script in ("vsdesk", "vsdesk-cli"):
+        version = _run(clean_venv, str(clean_venv / "bin" / script), "--version", cwd=tmp_path)
+        assert version.returncode == 0, version.stderr
+        assert version.stdout.strip() == f"vsdesk {__version__}"
+
+    listed = _run(clean_venv, str(clean_venv / "bin" / "vsdesk"), "models", "list", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    models = json.loads(listed.stdout)
+    records = models if isinstance(models, list) else models.get("models", [])
+    ready = {m["name"] for m in records if m.get("ready")}
+    assert {"vgg16", "efficientnet-lite0"} <= ready, listed.stdout
+
+    about = _run(clean_venv, str(clean_venv / "bin" / "python"), "-m", "vsdesk.engine.about", cwd=tmp_path)
+    assert about.returncode == 0, about.stderr
+    assert f"vsdesk {__version__}" in about.stdout and "Fashion-MNIST [data set]: MIT" in about.stdout
