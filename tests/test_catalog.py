@@ -1,0 +1,246 @@
+"""Catalogs: persistence, incremental re-runs, moves by hash, labels, skipped files, recovery."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import CLOTHING_DIR, STYLE_DIR
+from vsdesk.engine.catalog import (
+    Catalog,
+    CatalogExists,
+    CatalogModeMismatch,
+    CatalogNotFound,
+    index_catalog,
+    list_catalogs,
+    remove_catalog,
+)
+from vsdesk.engine.embedding import Embedder, l2_normalise
+from vsdesk.engine.tasks import CancelledError
+
+
+class HistogramEmbedder(Embedder):
+    """A small real embedder without TensorFlow: a joint RGB colour histogram (4x4x4 = 64 bins).
+    Used to exercise catalog mechanics quickly; the end-to-end tests use a real mode."""
+
+    mode = "style"
+    dim = 64
+    decode_size = 64
+
+    def __init__(self, key: str = "histogram-v1"):
+        self.key = key
+        self.calls = 0
+
+    def preprocess(self, image):
+        small = np.asarray(image.resize((32, 32)), dtype=np.uint8) // 64
+        codes = small[..., 0].astype(np.int64) * 16 + small[..., 1] * 4 + small[..., 2]
+        return np.bincount(codes.ravel(), minlength=64).astype(np.float32)
+
+    def embed(self, batch):
+        self.calls += len(batch)
+        return l2_normalise(np.sqrt(batch))
+
+
+def clothing_images(n: int, start: int = 0) -> list[Path]:
+    return sorted((CLOTHING_DIR / "images").glob("*.jpg"))[start : start + n]
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    """A user folder: 12 photos in two class subfolders."""
+    root = tmp_path / "photos"
+    for i, src in enumerate(clothing_images(12)):
+        sub = root / ("a" if i % 2 else "b")
+        sub.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, sub / src.name)
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def test_create_index_and_reopen(photos):
+    before = snapshot(photos)
+    emb = HistogramEmbedder()
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        report = index_catalog(catalog, emb, batch_size=5)
+        assert (report.added, report.indexed, report.embedded) == (12, 12, 12)
+        version = catalog.version
+    assert snapshot(photos) == before  # nothing written into the user's folder
+    with Catalog.open("mine") as catalog:
+        paths, labels, matrix = catalog.vectors()
+        assert matrix.shape == (12, 64) and matrix.dtype == np.float32
+        assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-5)
+        assert sorted(set(labels)) == ["a", "b"]  # class subfolders
+        assert paths == sorted(paths) and catalog.version == version
+        assert len(set(catalog.hashes())) == 12
+    with pytest.raises(CatalogExists):
+        Catalog.create("mine", "style", [photos])
+    with pytest.raises(CatalogNotFound):
+        Catalog.open("other")
+
+
+def test_rerun_is_incremental_moves_are_recognised(photos):
+    emb = HistogramEmbedder()
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, emb)
+    assert emb.calls == 12
+    again = index_catalog(catalog, emb)
+    assert (again.unchanged, again.added, again.embedded, emb.calls) == (12, 0, 0, 12)
+
+    files = sorted(photos.rglob("*.jpg"))
+    files[0].rename(files[0].with_name("renamed.jpg"))  # rename
+    (photos / "c").mkdir()
+    files[1].rename(photos / "c" / files[1].name)  # move to another class
+    files[2].unlink()  # delete
+    shutil.copy(clothing_images(1, start=20)[0], photos / "a" / "new.jpg")  # new
+    with Image.open(files[3]) as im:  # change content in place
+        im.rotate(90).save(files[3])
+    version = catalog.version
+    report = index_catalog(catalog, emb)
+    assert (report.moved, report.removed, report.added, report.updated) == (2, 1, 1, 1)
+    assert report.embedded == 2 and emb.calls == 14  # only the new and the changed file
+    assert report.unchanged == 8 and report.indexed == 12
+    assert catalog.version > version
+    paths, labels, matrix = catalog.vectors()
+    assert len(paths) == len(set(paths)) == 12 and all(os.path.exists(p) for p in paths)
+    assert labels[paths.index(str(photos / "c" / files[1].name))] == "c"
+    # No orphan vectors left behind once the run completed.
+    rows = catalog.conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+    assert rows == 12
+
+
+def test_new_model_key_reembeds(photos):
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder("v1"))
+    emb2 = HistogramEmbedder("v2")
+    report = index_catalog(catalog, emb2)
+    assert report.embedded == 12 and report.updated == 12
+    assert catalog.embedder_key == "v2"
+    assert catalog.conn.execute("SELECT DISTINCT key FROM vectors").fetchall() == [("v2",)]
+
+
+def test_mode_is_fixed_per_catalog(photos):
+    catalog = Catalog.create("mine", "style", [photos])
+    with pytest.raises(CatalogModeMismatch):
+        Catalog.open_or_create("mine", "vae", [])
+
+    class VaeLike(HistogramEmbedder):
+        mode = "vae"
+
+    with pytest.raises(CatalogModeMismatch):
+        index_catalog(catalog, VaeLike())
+
+
+def test_bad_files_and_unreadable_folders_are_skipped_and_listed(photos):
+    (photos / "empty.jpg").write_bytes(b"")
+    (photos / "text.png").write_text("not an image")
+    good = sorted(photos.rglob("*.jpg"))[0].read_bytes()
+    (photos / "cut.jpg").write_bytes(good[: len(good) // 3])
+    locked = photos / "locked"
+    locked.mkdir()
+    shutil.copy(clothing_images(1, start=30)[0], locked / "x.jpg")
+    locked.chmod(0)
+    try:
+        catalog = Catalog.create("mine", "style", [photos])
+        report = index_catalog(catalog, HistogramEmbedder())
+        kinds = {Path(s.path).name: s.kind for s in report.skipped}
+        assert kinds["empty.jpg"] == "empty" and kinds["text.png"] == "not-an-image"
+        assert kinds["cut.jpg"] in ("truncated", "corrupt")
+        root_user = os.geteuid() == 0  # root reads any folder (as in some CI containers)
+        if not root_user:
+            assert kinds["locked"] == "unreadable-folder"
+        assert report.indexed == (13 if root_user else 12)
+        assert all(s.message for s in report.skipped)
+        # A re-run does not retry unchanged broken files, but still lists them.
+        again = index_catalog(catalog, HistogramEmbedder())
+        assert {Path(s.path).name for s in again.skipped} == set(kinds)
+        assert len(catalog.skipped()) == 3  # files; the folder is not an index entry
+        assert again.unchanged == report.indexed + 3
+    finally:
+        locked.chmod(0o755)
+
+
+def test_labels_from_labels_csv(tmp_path):
+    root = tmp_path / "art"
+    root.mkdir()
+    for src in sorted(STYLE_DIR.glob("*.jpg"))[::8]:
+        shutil.copy(src, root / src.name)
+    shutil.copy(STYLE_DIR / "labels.csv", root / "labels.csv")  # filename,style
+    catalog = Catalog.create("art", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    paths, labels, _ = catalog.vectors()
+    assert [Path(p).name.split("-")[0][2:] for p in paths] == labels
+
+
+def test_missing_folder_keeps_its_entries(photos, tmp_path):
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    photos.rename(tmp_path / "unplugged")  # like an unmounted disk
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.removed == 0 and report.indexed == 12
+    assert report.skipped[0].kind == "missing-folder"
+
+
+def test_cancel_keeps_committed_batches(photos):
+    catalog = Catalog.create("mine", "style", [photos])
+    seen = []
+
+    def progress(done, total, message=""):
+        seen.append(done)
+
+    with pytest.raises(CancelledError):
+        index_catalog(catalog, HistogramEmbedder(), progress, cancelled=lambda: max(seen, default=0) >= 4,
+                      batch_size=4)
+    kept = catalog.counts()[0]
+    assert 4 <= kept < 12
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.added == 12 - kept and report.indexed == 12
+
+
+def test_list_and_remove_never_touch_images(photos):
+    before = snapshot(photos)
+    Catalog.create("one", "style", [photos]).close()
+    Catalog.create("two", "vae", []).close()
+    assert [(i.name, i.mode) for i in list_catalogs()] == [("one", "style"), ("two", "vae")]
+    remove_catalog("one")
+    assert [i.name for i in list_catalogs()] == ["two"]
+    assert snapshot(photos) == before
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_damaged_index_is_moved_aside_and_rebuilt(photos, damage):
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index_file = catalog.index_path
+    data = index_file.read_bytes()
+    if damage == "truncate":
+        index_file.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        index_file.write_bytes(data[:100] + os.urandom(len(data) - 100))
+    else:
+        index_file.write_bytes(b"")
+    catalog = Catalog.open("mine")
+    assert catalog.recovered and "damaged" in catalog.recovered
+    aside = list(index_file.parent.glob("index.sqlite.damaged-*"))
+    assert aside and aside[0].stat().st_size == len(data) // 2 if damage == "truncate" else aside
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.indexed == 12 and report.recovered
+    assert catalog.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+
+
+def test_vectors_are_cached_until_version_changes(photos):
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    first = catalog.vectors()
+    assert catalog.vectors() is first
+    (sorted(photos.rglob("*.jpg"))[0]).unlink()
+    index_catalog(catalog, HistogramEmbedder())
+    assert len(catalog.vectors().paths) == 11

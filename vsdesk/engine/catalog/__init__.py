@@ -1,0 +1,70 @@
+"""Catalogs: named sets of folders indexed with one mode, persisted, incremental, crash-safe.
+
+Usage (the CLI, the GUI and the tests all go through these names)::
+
+    from vsdesk.engine.catalog import Catalog, index_catalog, list_catalogs, remove_catalog
+
+    catalog = Catalog.create("photos", "product", ["~/Pictures/shop"])   # CatalogExists if taken
+    catalog = Catalog.open("photos")                                      # CatalogNotFound
+    catalog = Catalog.open_or_create("photos", "product", folders)        # CatalogModeMismatch
+    catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
+    report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
+        # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
+        #                embedded, reused, recovered, indexed); report.summary()
+        # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept)
+    paths, labels, matrix = catalog.vectors()   # VectorSet, sorted by path; matrix (n, dim) float32
+    catalog.hashes()                            # content SHA-256 per row of vectors()
+    catalog.version, catalog.uid                # change detection / cache keys
+    catalog.skipped()                           # [SkippedFile(path, kind, message)]
+    catalog.recovered                           # message if the index was damaged and rebuilt
+    catalog.close()                             # or use `with Catalog.open(name) as catalog:`
+    list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem)]
+    remove_catalog(name)                        # deletes our index files only, never images
+
+Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
+``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message) and
+``vectors`` (float32 blobs keyed by (content sha256, embedder key)): a moved or renamed file is
+recognised by its hash, and a new model (another key) re-embeds. Labels come from a
+``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
+folder's top, else from class subfolders, else none. A damaged index file (truncated,
+overwritten, failing ``PRAGMA quick_check``) is renamed ``index.sqlite.damaged-<time>`` on open
+and rebuilt by the next indexing run. We never write into the user's folders.
+
+``Catalog`` is thread-safe (one connection behind a lock); ``vectors()`` is cached in memory
+until ``version`` changes.
+"""
+
+from vsdesk.engine.catalog._indexer import IndexReport, index_catalog
+from vsdesk.engine.catalog._scan import LABEL_FILES
+from vsdesk.engine.catalog._store import (
+    Catalog,
+    CatalogBusy,
+    CatalogError,
+    CatalogExists,
+    CatalogInfo,
+    CatalogModeMismatch,
+    CatalogNotFound,
+    SkippedFile,
+    VectorSet,
+    catalog_location,
+    list_catalogs,
+    remove_catalog,
+)
+
+__all__ = [
+    "Catalog",
+    "CatalogBusy",
+    "CatalogError",
+    "CatalogExists",
+    "CatalogInfo",
+    "CatalogModeMismatch",
+    "CatalogNotFound",
+    "IndexReport",
+    "LABEL_FILES",
+    "SkippedFile",
+    "VectorSet",
+    "catalog_location",
+    "index_catalog",
+    "list_catalogs",
+    "remove_catalog",
+]

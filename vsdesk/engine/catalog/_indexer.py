@@ -1,0 +1,341 @@
+"""Bringing a catalog's index up to date with its folders, incrementally and crash-safely.
+
+1. Scan: stat every image file (no reads). A file whose (size, mtime_ns) match the index and
+   whose vector exists for this embedder is unchanged and never opened.
+2. Files that disappeared are dropped (one transaction). Their vectors stay until the end of the
+   run, so a file that was moved or renamed is recognised by its content hash and not re-embedded.
+   Folders that cannot be read (or a disk that is not mounted) keep their entries.
+3. New or changed files are read and hashed (SHA-256) in a small thread pool; a known hash reuses
+   its vector, otherwise the pool decodes (``load_image``) and ``preprocess``es, and the calling
+   thread (the one that owns TensorFlow) ``embed``s in batches. The pool is fed through a bounded
+   window, so memory stays flat however large the folder.
+4. Every batch is one SQLite transaction (file rows together with their vectors): killing the
+   process at any moment loses at most the batch in flight, and the next run resumes from there.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from vsdesk.engine.catalog._scan import FileStat, scan_folders
+from vsdesk.engine.catalog._store import Catalog, CatalogBusy, CatalogModeMismatch, SkippedFile
+from vsdesk.engine.embedding import Embedder
+from vsdesk.engine.imageio import ImageError, load_image
+from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, never_cancelled, no_progress
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; two indexers at once are the user's choice
+    fcntl = None  # type: ignore[assignment]
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    seconds: float = 0.0
+    #: Vectors computed by the model / found by content hash (moved, renamed or duplicate files).
+    embedded: int = 0
+    reused: int = 0
+    #: Set when the index file was damaged and rebuilt (see ``Catalog.recovered``).
+    recovered: str | None = None
+    #: Images in the catalog after the run.
+    indexed: int = 0
+
+    def summary(self) -> str:
+        text = (
+            f"{self.indexed} images indexed: {self.added} added, {self.updated} updated, "
+            f"{self.moved} moved, {self.removed} removed, {self.unchanged} unchanged, "
+            f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
+            f"in {self.seconds:.2f} s"
+        )
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skipped"] = [s._asdict() for s in self.skipped]
+        return data
+
+
+@dataclass
+class _Row:
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    label: str | None
+    status: str
+    kind: str | None = None
+    message: str | None = None
+
+    def values(self) -> tuple:
+        return (self.path, self.root, self.size, self.mtime_ns, self.sha256, self.label,
+                self.status, self.kind, self.message)
+
+
+def index_catalog(
+    catalog: Catalog,
+    embedder: Embedder,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    batch_size: int = 32,
+    workers: int | None = None,
+) -> IndexReport:
+    """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
+
+    Raises ``CancelledError`` when ``cancelled()`` turns True (work done so far is kept),
+    ``CatalogModeMismatch`` when the embedder's mode is not the catalog's, ``CatalogBusy`` when
+    another process is indexing the same catalog.
+    """
+    if embedder.mode != catalog.mode:
+        raise CatalogModeMismatch(
+            f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {embedder.mode!r}"
+        )
+    start = time.perf_counter()
+    with _index_lock(catalog):
+        report = _Indexer(catalog, embedder, progress, cancelled, batch_size, workers).run()
+    report.recovered = catalog.recovered
+    report.indexed = catalog.counts()[0]
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+@contextlib.contextmanager
+def _index_lock(catalog: Catalog) -> Iterator[None]:
+    if fcntl is None:
+        yield
+        return
+    with open(catalog.location / ".index.lock", "w") as fp:
+        try:
+            fcntl.flock(fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise CatalogBusy(f"catalog {catalog.name!r} is being indexed by another vsdesk process") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
+
+
+class _Indexer:
+    def __init__(self, catalog, embedder, progress, cancelled, batch_size, workers):
+        self.catalog = catalog
+        self.conn = catalog.conn
+        self.embedder = embedder
+        self.progress = progress
+        self.cancelled = cancelled
+        self.batch_size = max(1, int(batch_size))
+        self.workers = workers or min(4, os.cpu_count() or 2)
+        self.report = IndexReport()
+        self.known: set[str] = set()  # hashes with a vector under this embedder's key
+        self.gone_hashes: collections.Counter[str] = collections.Counter()
+
+    # -- the steps --------------------------------------------------------------------------
+
+    def run(self) -> IndexReport:
+        self.progress(0, 0, "scanning folders")
+        scan = scan_folders(self.catalog.folders)
+        self.report.skipped.extend(SkippedFile(*u) for u in scan.unreadable)
+        protected = [p for p, _, _ in scan.unreadable]
+
+        self._adopt_key()
+        rows = {r[0]: _Row(*r) for r in self.conn.execute(
+            "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
+        self.known = {r[0] for r in self.conn.execute(
+            "SELECT sha256 FROM vectors WHERE key = ?", (self.embedder.key,))}
+
+        gone = [row for path, row in rows.items()
+                if path not in scan.files and not any(_is_within(path, p) for p in protected)]
+        todo: list[tuple[FileStat, bool]] = []
+        relabel: list[tuple[str | None, str]] = []
+        for path, stat in scan.files.items():
+            row = rows.get(path)
+            if row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns and (
+                row.status == "skipped" or row.sha256 in self.known
+            ):
+                self.report.unchanged += 1
+                if row.status == "skipped":
+                    self.report.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
+                if row.label != stat.label:
+                    relabel.append((stat.label, path))
+            else:
+                todo.append((stat, row is not None))
+
+        self._drop(gone)
+        if relabel:
+            with self._transaction():
+                self.conn.executemany("UPDATE files SET label = ? WHERE path = ?", relabel)
+        self._process(todo)
+        self._collect_garbage()
+        return self.report
+
+    def _adopt_key(self) -> None:
+        """The catalog's vectors are those of the embedder's key from now on (a new model
+        re-embeds; old vectors are dropped once the run completes)."""
+        if self.catalog.embedder_key == self.embedder.key and self.catalog.dim == self.embedder.dim:
+            return
+        with self._transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('embedder_key', ?)", (self.embedder.key,))
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('dim', ?)", (str(int(self.embedder.dim)),))
+
+    def _drop(self, gone: list[_Row]) -> None:
+        if not gone:
+            return
+        self.gone_hashes.update(r.sha256 for r in gone if r.status == "ok" and r.sha256)
+        with self._transaction():
+            self.conn.executemany("DELETE FROM files WHERE path = ?", [(r.path,) for r in gone])
+        self.report.removed = len(gone)
+
+    def _process(self, todo: list[tuple[FileStat, bool]]) -> None:
+        total = len(todo)
+        if not total:
+            self.progress(0, 0, "up to date")
+            return
+        known_snapshot = frozenset(self.known)
+        decode_size = self.embedder.decode_size
+        window = max(2 * self.batch_size, 4 * self.workers)
+        pending_rows: list[_Row] = []  # ready to write (reused vector or skipped)
+        to_embed: list[tuple[_Row, bool, np.ndarray | None]] = []
+        batch_hashes: set[str | None] = set()
+        done = 0
+        self.progress(0, total, f"indexing {total} files")
+        pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-decode")
+        try:
+            queue: collections.deque[tuple[cf.Future, bool]] = collections.deque()
+            items = iter(todo)
+            while True:
+                while len(queue) < window:
+                    item = next(items, None)
+                    if item is None:
+                        break
+                    stat, existed = item
+                    queue.append((pool.submit(_read_and_prepare, stat, known_snapshot,
+                                              self.embedder, decode_size), existed))
+                if not queue:
+                    break
+                if self.cancelled():
+                    for future, _ in queue:
+                        future.cancel()
+                    self._write(pending_rows, [])  # what is finished is kept
+                    raise CancelledError("indexing cancelled")
+                future, existed = queue.popleft()
+                row, array = future.result()
+                if row.status == "skipped":
+                    self.report.skipped.append(SkippedFile(row.path, row.kind or "", row.message or ""))
+                    pending_rows.append(row)
+                    self._count(row, existed)
+                elif row.sha256 in self.known:
+                    pending_rows.append(row)
+                    self.report.reused += 1
+                    self._count(row, existed)
+                elif row.sha256 in batch_hashes:
+                    to_embed.append((row, existed, None))  # same content twice in a batch: embed once
+                else:
+                    to_embed.append((row, existed, array))
+                    batch_hashes.add(row.sha256)
+                done += 1
+                if len(batch_hashes) >= self.batch_size or len(pending_rows) >= 4 * self.batch_size:
+                    self._write(pending_rows, to_embed)
+                    pending_rows, to_embed, batch_hashes = [], [], set()
+                    self.progress(done, total, "indexing")
+            self._write(pending_rows, to_embed)
+            self.progress(total, total, "indexed")
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _count(self, row: _Row, existed: bool) -> None:
+        if existed:
+            self.report.updated += 1
+        elif row.status == "ok" and self.gone_hashes.get(row.sha256 or "", 0) > 0:
+            self.gone_hashes[row.sha256] -= 1
+            self.report.moved += 1
+            self.report.removed -= 1  # a move, not a removal plus an addition
+        else:
+            self.report.added += 1
+
+    def _write(self, rows: list[_Row], to_embed: list[tuple[_Row, bool, np.ndarray | None]]) -> None:
+        """One transaction: new vectors and the file rows that refer to them."""
+        vectors: list[tuple[str, str, bytes]] = []
+        rows = list(rows)
+        if to_embed:
+            fresh = [(row, array) for row, _, array in to_embed if array is not None]
+            batch = np.stack([a for _, a in fresh])
+            out = np.asarray(self.embedder.embed(batch), dtype="<f4")
+            if out.shape != (len(fresh), self.embedder.dim):
+                raise RuntimeError(f"embedder returned shape {out.shape}, expected {(len(fresh), self.embedder.dim)}")
+            vectors = [(row.sha256, self.embedder.key, vec.tobytes()) for (row, _), vec in zip(fresh, out)]
+            self.report.embedded += len(vectors)
+            for row, existed, array in to_embed:
+                if array is None:
+                    self.report.reused += 1
+                self._count(row, existed)
+                rows.append(row)
+        if not rows and not vectors:
+            return
+        with self._transaction():
+            self.conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", vectors)
+            self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  [r.values() for r in rows])
+        self.known.update(v[0] for v in vectors)
+
+    def _collect_garbage(self) -> None:
+        """Vectors no file refers to any more (deleted files, an older model) go at the end of a
+        complete run, never earlier: until then they let moved files skip re-embedding."""
+        with self._transaction(bump=False):
+            self.conn.execute("DELETE FROM vectors WHERE key != ?", (self.embedder.key,))
+            self.conn.execute(
+                "DELETE FROM vectors WHERE sha256 NOT IN (SELECT sha256 FROM files WHERE status = 'ok' "
+                "AND sha256 IS NOT NULL)"
+            )
+
+    @contextlib.contextmanager
+    def _transaction(self, bump: bool = True) -> Iterator[None]:
+        with self.catalog._lock, self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            yield
+            if bump:
+                self.catalog._bump_version()
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,
+                      decode_size: int | None) -> tuple[_Row, np.ndarray | None]:
+    """In a pool thread: read, hash and (unless the hash is known) decode + preprocess."""
+    row = _Row(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok")
+    try:
+        with open(stat.path, "rb") as fp:
+            data = fp.read()
+    except OSError as exc:
+        row.status, row.kind = "skipped", "unreadable"
+        row.message = ("permission denied: the file cannot be read" if isinstance(exc, PermissionError)
+                       else f"the file cannot be read ({exc.strerror or exc})")
+        return row, None
+    row.sha256 = hashlib.sha256(data).hexdigest()
+    if row.sha256 in known:
+        return row, None
+    try:
+        image = load_image(data, min_size=decode_size)
+        array = np.asarray(embedder.preprocess(image))
+    except ImageError as exc:
+        row.status, row.kind, row.message = "skipped", exc.kind, exc.reason
+        return row, None
+    except Exception as exc:  # noqa: BLE001 - a model's preprocess failing on one odd image
+        row.status, row.kind, row.message = "skipped", "unusable", f"cannot be prepared for the model ({exc})"
+        return row, None
+    return row, array

@@ -1,0 +1,135 @@
+"""Walking a catalog's folders: which image files are there, their size and mtime, their labels.
+
+Scanning only stats files (``os.scandir`` gives size and mtime without opening them), so a
+re-run on an unchanged folder of thousands of images costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vsdesk.engine.imageio import is_image_name
+
+#: Files at a folder's top that give labels (``filename,label``; the Clothing Dataset's
+#: ``images.csv`` has ``image,...,label`` with the image id without ``.jpg``).
+LABEL_FILES = ("labels.csv", "images.csv")
+_NAME_COLUMNS = ("filename", "file", "image", "path", "name")
+
+
+@dataclass(frozen=True)
+class FileStat:
+    path: str  # absolute
+    root: str
+    size: int
+    mtime_ns: int
+    label: str | None
+
+
+@dataclass
+class ScanResult:
+    files: dict[str, FileStat] = field(default_factory=dict)
+    #: (path, kind, message) for folders we could not read: their indexed files are kept as-is.
+    unreadable: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def scan_folders(roots: list[str]) -> ScanResult:
+    result = ScanResult()
+    for root in roots:
+        _scan_root(root, result)
+    return result
+
+
+def _scan_root(root: str, result: ScanResult) -> None:
+    if not os.path.isdir(root):
+        kind = "missing-folder" if not os.path.exists(root) else "not-a-folder"
+        result.unreadable.append((root, kind, "the folder does not exist or is not mounted; its index entries are kept"
+                                  if kind == "missing-folder" else "this is not a folder"))
+        return
+    found: list[tuple[str, int, int]] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue  # hidden files and folders (.thumbnails, .git, our own temp files)
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif is_image_name(entry.name) and entry.is_file():
+                            st = entry.stat()
+                            found.append((entry.path, st.st_size, st.st_mtime_ns))
+                    except OSError as exc:
+                        result.unreadable.append((entry.path, "unreadable", _os_message(exc)))
+        except OSError as exc:
+            result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
+    labeller = Labeller(root, [p for p, _, _ in found])
+    for path, size, mtime in found:
+        result.files[path] = FileStat(path, root, size, mtime, labeller.label(path))
+
+
+def _os_message(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied: cannot be read"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+class Labeller:
+    """A file's label: from a labels file at the root, else its class subfolder, else None."""
+
+    def __init__(self, root: str, paths: list[str]):
+        self.root = root
+        self.table = _read_label_files(Path(root))
+        # "Organised in class subfolders": no images directly in the root, all in subfolders.
+        self.by_subfolder = not self.table and bool(paths) and all(
+            os.path.dirname(p) != root for p in paths
+        )
+
+    def label(self, path: str) -> str | None:
+        rel = os.path.relpath(path, self.root)
+        if self.table:
+            posix = rel.replace(os.sep, "/")
+            name = os.path.basename(rel)
+            for key in (posix, name, os.path.splitext(name)[0]):
+                if key in self.table:
+                    return self.table[key]
+            return None
+        if self.by_subfolder:
+            return rel.split(os.sep, 1)[0]
+        return None
+
+
+def _read_label_files(root: Path) -> dict[str, str]:
+    candidates = [root / name for name in LABEL_FILES]
+    if root.name == "images":
+        # The Clothing Dataset's own layout: images/<id>.jpg with images.csv beside the folder.
+        candidates.append(root.parent / "images.csv")
+    for path in candidates:
+        try:
+            table = _read_label_file(path)
+        except (OSError, UnicodeDecodeError, csv.Error):
+            continue  # an unreadable labels file means no labels, not a failed index
+        if table:
+            return table
+    return {}
+
+
+def _read_label_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8-sig") as fp:
+        reader = csv.reader(fp)
+        header = [h.strip().lower() for h in next(reader, [])]
+        if len(header) < 2:
+            return {}
+        name_col = next((header.index(c) for c in _NAME_COLUMNS if c in header), 0)
+        label_col = header.index("label") if "label" in header else (1 if name_col != 1 else 0)
+        table = {}
+        for row in reader:
+            if len(row) > max(name_col, label_col) and row[name_col].strip():
+                table[row[name_col].strip()] = row[label_col].strip()
+        return table

@@ -1,0 +1,445 @@
+"""The on-disk catalog: one folder per catalog under ``paths.catalogs_dir()``.
+
+    <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
+    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta (SQLite in WAL mode)
+
+The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
+aside and rebuilt from the JSON without asking the user anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from vsdesk.engine import paths
+
+SCHEMA_VERSION = 1
+CONFIG_FILE = "catalog.json"
+INDEX_FILE = "index.sqlite"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT,
+    label TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'skipped')),
+    error_kind TEXT,
+    error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
+CREATE TABLE IF NOT EXISTS vectors (
+    sha256 TEXT NOT NULL,
+    key TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (sha256, key)
+) WITHOUT ROWID;
+"""
+
+
+class CatalogError(Exception):
+    """A catalog problem the user can act on; ``str()`` is the message to show."""
+
+
+class CatalogNotFound(CatalogError):
+    pass
+
+
+class CatalogExists(CatalogError):
+    pass
+
+
+class CatalogModeMismatch(CatalogError):
+    pass
+
+
+class CatalogBusy(CatalogError):
+    pass
+
+
+class SkippedFile(NamedTuple):
+    path: str
+    kind: str
+    message: str
+
+
+class VectorSet(NamedTuple):
+    """Indexed images of a catalog in a fixed order (by path): row i of ``matrix`` is ``paths[i]``."""
+
+    paths: list[str]
+    labels: list[str | None]
+    matrix: np.ndarray  # (n, dim) float32, rows L2-normalised
+
+
+@dataclass(frozen=True)
+class CatalogInfo:
+    name: str
+    mode: str
+    folders: list[str]
+    indexed: int
+    skipped: int
+    version: int
+    location: str
+    problem: str | None = None  # set when the catalog could not be opened
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise CatalogError(
+            f"invalid catalog name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def catalog_location(name: str) -> Path:
+    return paths.catalogs_dir() / validate_name(name)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            json.dump(data, fp, indent=2, ensure_ascii=False)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class Catalog:
+    """A named set of folders indexed with one mode. Use ``Catalog.open``/``create``, not the
+    constructor. Thread-safe: one SQLite connection guarded by a lock."""
+
+    def __init__(self, location: Path, config: dict):
+        self.location = location
+        self._config = config
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
+        #: A message when the index file was found damaged and moved aside on open, else None.
+        self.recovered: str | None = None
+        self._open_index()
+
+    # -- opening, creating, recovering ----------------------------------------------------
+
+    @classmethod
+    def create(cls, name: str, mode: str, folders=()) -> "Catalog":
+        from vsdesk.engine.modes import MODES
+
+        if mode not in MODES:
+            raise CatalogError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        location = catalog_location(name)
+        if (location / CONFIG_FILE).exists():
+            raise CatalogExists(f"a catalog named {name!r} already exists")
+        location.mkdir(parents=True, exist_ok=True)
+        config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
+        _write_json(location / CONFIG_FILE, config)
+        catalog = cls(location, config)
+        for folder in folders:
+            catalog.add_folder(folder)
+        return catalog
+
+    @classmethod
+    def open(cls, name: str) -> "Catalog":
+        location = catalog_location(name)
+        config_path = location / CONFIG_FILE
+        if not config_path.is_file():
+            raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)")
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+            if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
+                raise ValueError("missing keys")
+        except (OSError, ValueError) as exc:
+            raise CatalogError(f"catalog {name!r}: its settings file {config_path} is damaged ({exc})") from None
+        config["name"] = name
+        return cls(location, config)
+
+    @classmethod
+    def open_or_create(cls, name: str, mode: str, folders=()) -> "Catalog":
+        """Open ``name`` (checking its mode) and add ``folders``, or create it."""
+        try:
+            catalog = cls.open(name)
+        except CatalogNotFound:
+            return cls.create(name, mode, folders)
+        if catalog.mode != mode:
+            catalog.close()
+            raise CatalogModeMismatch(
+                f"catalog {name!r} is indexed with mode {catalog.mode!r}, not {mode!r}; "
+                f"use --mode {catalog.mode} or another catalog name"
+            )
+        for folder in folders:
+            catalog.add_folder(folder)
+        return catalog
+
+    @property
+    def index_path(self) -> Path:
+        return self.location / INDEX_FILE
+
+    def _open_index(self) -> None:
+        problem = _check_index_file(self.index_path)
+        if problem is None:
+            try:
+                self._conn = self._connect()
+                problem = self._check_connection()
+            except sqlite3.DatabaseError as exc:
+                problem = f"the database cannot be read ({exc})"
+        if problem is not None:
+            self._move_aside(problem)
+            self._conn = self._connect()
+        with self._lock, self._conn:
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.index_path, check_same_thread=False, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+        return conn
+
+    def _check_connection(self) -> str | None:
+        assert self._conn is not None
+        row = self._conn.execute("PRAGMA quick_check").fetchone()
+        if not row or row[0] != "ok":
+            return f"the database failed its integrity check ({row[0] if row else 'no answer'})"
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and not {"meta", "files", "vectors"} <= tables:
+            return "the database does not hold a vsdesk index"
+        if "meta" in tables:
+            schema = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if schema and int(schema[0]) > SCHEMA_VERSION:
+                raise CatalogError(
+                    f"catalog {self.name!r} was written by a newer vsdesk (index schema {schema[0]})"
+                )
+        return None
+
+    def _move_aside(self, problem: str) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+            self._conn = None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        moved = self.location / f"{INDEX_FILE}.damaged-{stamp}"
+        n = 1
+        while moved.exists():
+            moved = self.location / f"{INDEX_FILE}.damaged-{stamp}-{n}"
+            n += 1
+        os.replace(self.index_path, moved)
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(self.index_path) + suffix)
+            if side.exists():
+                os.replace(side, Path(str(moved) + suffix))
+        self.recovered = (
+            f"catalog {self.name!r}: the index file was damaged ({problem}); it was moved to {moved} "
+            "and the catalog will be re-indexed"
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise CatalogError(f"catalog {self.name!r} is closed")
+        return self._conn
+
+    # -- settings ---------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._config["name"]
+
+    @property
+    def mode(self) -> str:
+        return self._config["mode"]
+
+    @property
+    def folders(self) -> list[str]:
+        return list(self._config["folders"])
+
+    def add_folder(self, folder) -> str:
+        """Add a folder (made absolute); indexing picks it up. Returns the stored path."""
+        path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+        if not os.path.isdir(path):
+            raise CatalogError(f"{path}: not a folder (or it cannot be read)")
+        folders = self._config["folders"]
+        if path not in folders:
+            for other in folders:
+                if _is_within(path, other):
+                    return other  # already covered by a parent folder
+            self._config["folders"] = [f for f in folders if not _is_within(f, path)] + [path]
+            _write_json(self.location / CONFIG_FILE, self._config)
+        return path
+
+    def remove_folder(self, folder) -> None:
+        """Forget a folder and its index entries (the images themselves are never touched)."""
+        path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+        self._config["folders"] = [f for f in self._config["folders"] if f != path]
+        _write_json(self.location / CONFIG_FILE, self._config)
+        with self._lock, self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            cur = self.conn.execute("DELETE FROM files WHERE root = ?", (path,))
+            if cur.rowcount:
+                self._bump_version()
+
+    # -- what is stored ---------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @property
+    def version(self) -> int:
+        """Increases with every committed change to the indexed set (files, labels, vectors)."""
+        return int(self._meta("version") or 0)
+
+    @property
+    def uid(self) -> str:
+        """Unique per index file (a rebuilt index gets a new one); with ``version`` it keys caches."""
+        return self._meta("uid") or ""
+
+    @property
+    def embedder_key(self) -> str | None:
+        """The ``Embedder.key`` the catalog was last indexed with."""
+        return self._meta("embedder_key")
+
+    @property
+    def dim(self) -> int | None:
+        value = self._meta("dim")
+        return int(value) if value else None
+
+    def _bump_version(self) -> None:
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+
+    def counts(self) -> tuple[int, int]:
+        """(indexed images, skipped files)."""
+        with self._lock:
+            rows = dict(self.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
+        return rows.get("ok", 0), rows.get("skipped", 0)
+
+    def skipped(self) -> list[SkippedFile]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped' ORDER BY path"
+            ).fetchall()
+        return [SkippedFile(*row) for row in rows]
+
+    def vectors(self) -> VectorSet:
+        """All indexed images (sorted by path) with their vectors; cached until ``version`` changes."""
+        return self._load_vectors()[0]
+
+    def hashes(self) -> list[str]:
+        """Content SHA-256 of each row of ``vectors()`` (same order)."""
+        return self._load_vectors()[1]
+
+    def _load_vectors(self) -> tuple[VectorSet, list[str]]:
+        with self._lock:
+            version = self.version
+            cached = self._vectors_cache
+            if cached is not None and cached[0] == version:
+                return cached[1], cached[2]
+            key, dim = self.embedder_key, self.dim
+            rows = self.conn.execute(
+                "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
+                "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+                "WHERE f.status = 'ok' ORDER BY f.path",
+                (key,),
+            ).fetchall()
+        if rows and dim:
+            matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(len(rows), dim)
+            matrix = matrix.astype(np.float32)  # own, writable, native order
+        else:
+            matrix = np.zeros((0, dim or 0), np.float32)
+        result = VectorSet([r[0] for r in rows], [r[1] for r in rows], matrix)
+        hashes = [r[2] for r in rows]
+        with self._lock:
+            self._vectors_cache = (version, result, hashes)
+        return result, hashes
+
+    def info(self) -> CatalogInfo:
+        indexed, skipped = self.counts()
+        return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location))
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _check_index_file(path: Path) -> str | None:
+    """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
+    SQLite database (truncated to a few bytes, overwritten) is a problem."""
+    if not path.exists():
+        return None
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return "the database file is empty (cut off?)"
+        with open(path, "rb") as fp:
+            header = fp.read(100)
+    except OSError as exc:
+        return f"the file cannot be read ({exc.strerror or exc})"
+    if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
+        return "the file is not a SQLite database (truncated or overwritten)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if page_size and pages and size < page_size * pages and not Path(str(path) + "-wal").exists():
+        return f"the file is truncated ({size} bytes, the header says {page_size * pages})"
+    return None
+
+
+def list_catalogs() -> list[CatalogInfo]:
+    """Every catalog on disk; one that cannot be opened is listed with its ``problem``."""
+    infos = []
+    for location in sorted(paths.catalogs_dir().iterdir()):
+        if not (location / CONFIG_FILE).is_file():
+            continue
+        try:
+            with Catalog.open(location.name) as catalog:
+                infos.append(catalog.info())
+        except (CatalogError, sqlite3.Error, OSError) as exc:
+            infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location), problem=str(exc)))
+    return infos
+
+
+def remove_catalog(name: str) -> Path:
+    """Delete our index files for ``name`` (never the user's images). Returns the removed folder."""
+    location = catalog_location(name)
+    if not (location / CONFIG_FILE).is_file():
+        raise CatalogNotFound(f"no catalog named {name!r}")
+    # Only our own folder under catalogs_dir(): it holds nothing but catalog.json and index files.
+    shutil.rmtree(location)
+    return location
