@@ -1,0 +1,89 @@
+"""Exact cosine top-k: agrees with a full sort, deterministic ties, exclusion, batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vsdesk.engine.catalog import VectorSet
+from vsdesk.engine.embedding import l2_normalise
+from vsdesk.engine.search import Hit, file_sha256, search_catalog, top_k
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(7)
+    return l2_normalise(rng.normal(size=(2000, 48))), l2_normalise(rng.normal(size=(5, 48)))
+
+
+def test_matches_full_sort(data):
+    matrix, queries = data
+    hits = top_k(matrix, queries, 10)
+    for q, row in enumerate(hits):
+        scores = matrix @ queries[q]
+        expected = np.argsort(-scores, kind="stable")[:10]
+        assert [h.index for h in row] == expected.tolist()
+        assert np.allclose([h.score for h in row], scores[expected], atol=1e-6)
+        assert all(a.score >= b.score for a, b in zip(row, row[1:]))
+
+
+def test_single_query_equals_batch(data):
+    matrix, queries = data
+    batch = top_k(matrix, queries, 7)
+    for q in range(len(queries)):
+        (single,) = top_k(matrix, queries[q], 7)
+        # Same ranking; scores equal up to BLAS summation order (matrix-vector vs matrix-matrix).
+        assert [h.index for h in single] == [h.index for h in batch[q]]
+        assert np.allclose([h.score for h in single], [h.score for h in batch[q]], atol=1e-6)
+        assert top_k(matrix, queries[q], 7) == [single]  # and repeatable bit for bit
+
+
+def test_ties_are_broken_by_index_even_at_the_boundary():
+    matrix = np.zeros((10, 2), np.float32)
+    matrix[:, 0] = 1.0  # ten identical items
+    matrix[7] = [0.0, 1.0]  # one different (worse for the query)
+    hits = top_k(matrix, np.array([1.0, 0.0]), 4)[0]
+    assert [h.index for h in hits] == [0, 1, 2, 3]
+    # Reverse storage order does not change the rule: lowest index first.
+    assert [h.index for h in top_k(matrix[::-1].copy(), np.array([1.0, 0.0]), 3)[0]] == [0, 1, 3]
+
+
+def test_exclusion_and_small_catalogs(data):
+    matrix, queries = data
+    first = top_k(matrix, queries[:1], 3)[0]
+    excluded = top_k(matrix, queries[:1], 3, exclude=[{first[0].index}])[0]
+    assert [h.index for h in excluded] == [first[1].index, first[2].index, excluded[2].index]
+    assert first[0].index not in [h.index for h in excluded]
+    small = matrix[:3]
+    assert len(top_k(small, queries[:1], 10)[0]) == 3
+    assert len(top_k(small, queries[:1], 10, exclude=[{0, 1}])[0]) == 1
+    assert top_k(np.zeros((0, 48), np.float32), queries, 5) == [[]] * 5
+    with pytest.raises(ValueError, match="dimensions"):
+        top_k(matrix, np.ones((1, 3), np.float32), 5)
+
+
+def test_search_catalog_excludes_query_by_path_or_content(tmp_path, data):
+    matrix, _ = data
+    paths = [str(tmp_path / f"{i:04d}.jpg") for i in range(len(matrix))]
+    labels = ["even" if i % 2 == 0 else "odd" for i in range(len(matrix))]
+    hashes = [f"h{i}" for i in range(len(matrix))]
+    hashes[11] = "h10"  # the same content stored twice
+    vs = VectorSet(paths, labels, matrix)
+    queries = matrix[[10, 10, 10]]
+    results = search_catalog(vs, queries, 3, query_paths=[paths[10], None, None],
+                             query_hashes=[None, "h10", None], catalog_hashes=hashes)
+    assert results[0][0].path != paths[10]  # excluded by path
+    assert {r.index for r in results[1]}.isdisjoint({10, 11})  # by content (both copies)
+    assert results[2][0].index == 10 and results[2][0].score == pytest.approx(1.0, abs=1e-5)
+    assert results[2][0].label == "even"
+
+
+def test_file_sha256(tmp_path):
+    f = tmp_path / "x.bin"
+    f.write_bytes(b"abc")
+    assert file_sha256(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert file_sha256(tmp_path / "missing") is None
+
+
+def test_hit_is_plain_tuple():
+    assert Hit(1, 0.5) == (1, 0.5)

@@ -1,0 +1,131 @@
+"""Exact cosine top-k over a catalog's vectors.
+
+Vectors are L2-normalised, so cosine similarity is a dot product: one float32 matrix product per
+block of queries, then ``argpartition`` picks the k best in linear time and only those k are
+sorted. Ties are broken by row index (the catalog's path order), including ties at the k-th
+place, so the same query always gives the same ranking. A query that is itself a catalog item
+(same path or identical content) is left out of its own results.
+
+    hits = top_k(matrix, queries, k=10, exclude=[{3}, set()])   # -> [[Hit(index, score), ...], ...]
+    results = search_catalog(catalog.vectors(), query_vectors, k, query_paths=[...],
+                             query_hashes=[...], catalog_hashes=catalog.hashes())
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+#: Upper bound on the (queries x items) score block held at once (bytes).
+_BLOCK_BYTES = 256 * 1024 * 1024
+
+
+class Hit(NamedTuple):
+    index: int
+    score: float
+
+
+class Result(NamedTuple):
+    path: str
+    score: float
+    label: str | None
+    index: int
+
+
+def top_k(
+    matrix: np.ndarray,
+    queries: np.ndarray,
+    k: int,
+    exclude: Sequence[Iterable[int] | None] | None = None,
+) -> list[list[Hit]]:
+    """The ``k`` rows of ``matrix`` (n, d) most similar to each row of ``queries`` (q, d) or to
+    a single query (d,). ``exclude[i]`` lists row indices left out for query i. Scores are
+    float32 cosine similarities (inputs are expected L2-normalised), best first; ties by index."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    queries = np.asarray(queries, dtype=np.float32)
+    if queries.ndim == 1:
+        queries = queries[None, :]
+    n = matrix.shape[0]
+    if queries.shape[0] and n and queries.shape[1] != matrix.shape[1]:
+        raise ValueError(f"query vectors have {queries.shape[1]} dimensions, the catalog {matrix.shape[1]}")
+    if exclude is not None and len(exclude) != len(queries):
+        raise ValueError("exclude needs one entry per query")
+    results: list[list[Hit]] = []
+    if n == 0 or k <= 0:
+        return [[] for _ in range(len(queries))]
+    block = max(1, _BLOCK_BYTES // (4 * n))
+    for start in range(0, len(queries), block):
+        scores = queries[start : start + block] @ matrix.T  # (b, n) float32
+        for j, row in enumerate(scores):
+            skip = exclude[start + j] if exclude is not None else None
+            results.append(_best(row, k, skip))
+    return results
+
+
+def _best(row: np.ndarray, k: int, skip: Iterable[int] | None) -> list[Hit]:
+    skip_idx = np.fromiter(skip, dtype=np.int64) if skip is not None else np.empty(0, np.int64)
+    if skip_idx.size:
+        row = row.copy()
+        row[skip_idx] = -np.inf
+    available = row.shape[0] - np.unique(skip_idx).size
+    k = min(k, available)
+    if k <= 0:
+        return []
+    if k < row.shape[0]:
+        part = np.argpartition(-row, k - 1)[:k]
+        # Every row scoring as well as the k-th best is a candidate, so a tie at the boundary is
+        # decided by index, not by argpartition's arbitrary choice.
+        threshold = row[part].min()
+        candidates = np.flatnonzero(row >= threshold)
+    else:
+        candidates = np.arange(row.shape[0])
+    order = np.lexsort((candidates, -row[candidates]))[:k]  # score desc, then index asc
+    chosen = candidates[order]
+    return [Hit(int(i), float(row[i])) for i in chosen if np.isfinite(row[i])]
+
+
+def file_sha256(path: str | os.PathLike) -> str | None:
+    """Content hash of a query file (to recognise a catalog item under another name), or None."""
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fp:
+            while chunk := fp.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def search_catalog(
+    vectors,
+    queries: np.ndarray,
+    k: int = 10,
+    *,
+    query_paths: Sequence[str | None] | None = None,
+    query_hashes: Sequence[str | None] | None = None,
+    catalog_hashes: Sequence[str] | None = None,
+) -> list[list[Result]]:
+    """Top-k over a ``VectorSet`` (``catalog.vectors()``), leaving out each query's own item:
+    the row with the same path (``query_paths``) or the same content (``query_hashes`` against
+    ``catalog_hashes``, i.e. ``catalog.hashes()``)."""
+    paths, labels, matrix = vectors
+    queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    by_path = {os.path.abspath(p): i for i, p in enumerate(paths)}
+    by_hash: dict[str, list[int]] = {}
+    for i, h in enumerate(catalog_hashes or ()):
+        by_hash.setdefault(h, []).append(i)
+    exclude = []
+    for q in range(len(queries)):
+        skip: set[int] = set()
+        if query_paths is not None and query_paths[q] is not None:
+            i = by_path.get(os.path.abspath(os.fspath(query_paths[q])))
+            if i is not None:
+                skip.add(i)
+        if query_hashes is not None and query_hashes[q] is not None:
+            skip.update(by_hash.get(query_hashes[q], ()))
+        exclude.append(skip)
+    hits = top_k(matrix, queries, k, exclude)
+    return [[Result(paths[h.index], h.score, labels[h.index], h.index) for h in row] for row in hits]
