@@ -33,8 +33,6 @@ from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.slow
-
 RESOURCES = REPO / "resources"
 SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep"}
 SKIP_SUFFIXES = (".pyc", ".tmp", ".part", ".swp")
@@ -101,6 +99,7 @@ def dists(tmp_path_factory) -> dict[str, Path]:
     return {"wheel": wheels[0], "sdist": sdists[0]}
 
 
+@pytest.mark.slow
 def test_wheel_carries_package_resources_licences_and_entry_points(dists):
     from vsdesk import __version__
 
@@ -134,6 +133,7 @@ def test_wheel_carries_package_resources_licences_and_entry_points(dists):
     assert entry_points["console_scripts"]["vsdesk-cli"] == "vsdesk.cli:main"
 
 
+@pytest.mark.slow
 def test_sdist_carries_what_a_wheel_is_built_from(dists):
     with tarfile.open(dists["sdist"]) as tf:
         root = tf.getnames()[0].split("/")[0]
@@ -219,6 +219,7 @@ def _run(venv: Path, *args: str, cwd: Path, timeout: float = 120) -> subprocess.
     return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_clean_venv_has_vsdesk_only_from_the_wheel_and_no_network(clean_venv, tmp_path):
     python = str(clean_venv / "bin" / "python")
     probe = _run(clean_venv, python, "-c", (
@@ -235,6 +236,7 @@ def test_clean_venv_has_vsdesk_only_from_the_wheel_and_no_network(clean_venv, tm
     assert found["pytest"] is False and found["network"] is False, found
 
 
+@pytest.mark.slow
 def test_installed_wheel_runs_offline(clean_venv, tmp_path):
     from vsdesk import __version__
 
@@ -253,3 +255,73 @@ def test_installed_wheel_runs_offline(clean_venv, tmp_path):
     about = _run(clean_venv, str(clean_venv / "bin" / "python"), "-m", "vsdesk.engine.about", cwd=tmp_path)
     assert about.returncode == 0, about.stderr
     assert f"vsdesk {__version__}" in about.stdout and "Fashion-MNIST [data set]: MIT" in about.stdout
+
+
+# --- Desktop integration files -------------------------------------------------------------
+
+PACKAGING = REPO / "packaging"
+APP_ID = "io.github.vsdesk.vsdesk"
+#: The MIME type of every suffix vsdesk decodes (freedesktop shared-mime-info names).
+SUFFIX_MIME = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".jfif": "image/jpeg",
+    ".png": "image/png", ".bmp": "image/bmp", ".gif": "image/gif", ".tif": "image/tiff",
+    ".tiff": "image/tiff", ".webp": "image/webp", ".ppm": "image/x-portable-pixmap",
+    ".pgm": "image/x-portable-graymap", ".pbm": "image/x-portable-bitmap",
+    ".pnm": "image/x-portable-anymap", ".ico": "image/vnd.microsoft.icon", ".tga": "image/x-tga",
+}
+
+
+def _desktop_entry() -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # keys are case-sensitive in .desktop files
+    parser.read(PACKAGING / f"{APP_ID}.desktop", encoding="utf-8")
+    return parser["Desktop Entry"]
+
+
+def test_desktop_file_opens_every_image_type_we_decode():
+    from vsdesk.engine.imageio import IMAGE_SUFFIXES
+
+    entry = _desktop_entry()
+    assert entry["Type"] == "Application"
+    assert entry["Exec"] == "vsdesk %F"  # files go to `vsdesk FILE...`, which opens the window
+    assert entry["TryExec"] == "vsdesk"
+    assert entry["Icon"] == APP_ID
+    assert entry["Terminal"] == "false"
+    assert entry["Categories"] == "Graphics;Viewer;"
+    mime = set(entry["MimeType"].rstrip(";").split(";"))
+    assert set(IMAGE_SUFFIXES) <= set(SUFFIX_MIME), "a new suffix: add its MIME type here and to the .desktop"
+    assert {SUFFIX_MIME[s] for s in IMAGE_SUFFIXES} <= mime
+    assert all(m.startswith("image/") for m in mime)
+
+
+def test_desktop_icon_and_metainfo_are_consistent():
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    from vsdesk import __version__
+
+    for name in ["vsdesk.svg", "vsdesk.ico"] + [f"vsdesk-{n}.png" for n in (16, 32, 48, 128, 256)]:
+        assert (RESOURCES / "icons" / name).is_file(), name
+    from PIL import Image
+
+    with Image.open(RESOURCES / "icons" / "vsdesk-256.png") as icon:
+        assert icon.size == (256, 256) and icon.mode == "RGBA"
+    ET.parse(RESOURCES / "icons" / "vsdesk.svg")  # well-formed
+
+    meta = ET.parse(PACKAGING / f"{APP_ID}.metainfo.xml").getroot()
+    assert meta.findtext("id") == APP_ID
+    assert meta.findtext("launchable") == f"{APP_ID}.desktop"
+    assert meta.findtext("project_license") == "MIT"
+    assert __version__ in [r.get("version") for r in meta.iter("release")]
+    mime = set(_desktop_entry()["MimeType"].rstrip(";").split(";"))
+    assert {m.text for m in meta.iter("mediatype")} <= mime
+
+    # The official validators, where installed (appstream, desktop-file-utils).
+    if shutil.which("appstreamcli"):
+        result = subprocess.run(["appstreamcli", "validate", "--no-net", str(PACKAGING / f"{APP_ID}.metainfo.xml")],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+    if shutil.which("desktop-file-validate"):
+        result = subprocess.run(["desktop-file-validate", str(PACKAGING / f"{APP_ID}.desktop")],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
