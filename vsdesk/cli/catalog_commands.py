@@ -1,5 +1,282 @@
-"""Placeholder: this command group is being written (see docs/architecture.md)."""
+"""``vsdesk index``, ``vsdesk search`` and ``vsdesk catalogs list|remove``.
+
+The sample catalogs ("clothing", "fashion-mnist", "style-artworks") can be named directly: they
+are fetched and indexed on first use. Searching one with a mode other than the one it is made
+for uses the catalog ``<sample>.<mode>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from vsdesk.cli._common import StderrProgress, add_mode_argument, error, print_json
 
 
 def register(subparsers) -> None:
-    pass
+    index = subparsers.add_parser(
+        "index",
+        help="create or update a catalog from folders of images",
+        description="Index every image under the FOLDERs (recursively) into catalog NAME. A re-run "
+        "only embeds new or changed files. The sample catalogs need no FOLDER.",
+    )
+    add_mode_argument(index)
+    index.add_argument("--catalog", required=True, metavar="NAME", help="catalog name (created if new)")
+    index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
+    index.add_argument("--batch-size", type=int, default=32, help="images per model batch (default 32)")
+    index.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    index.set_defaults(handler=_index)
+
+    search = subparsers.add_parser(
+        "search",
+        help="find the catalog images most similar to query images",
+        description="Embed each IMAGE with the mode's model (loaded once) and list its k nearest "
+        "catalog images by cosine similarity.",
+    )
+    add_mode_argument(search)
+    search.add_argument("--catalog", required=True, metavar="NAME", help="catalog (or sample) to search")
+    search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
+    search.add_argument("-k", type=int, default=10, metavar="N", help="results per query (default 10)")
+    search.add_argument("--json", action="store_true", help="a JSON list, one record per query, on stdout")
+    search.set_defaults(handler=_search)
+
+    catalogs = subparsers.add_parser("catalogs", help="list or remove catalogs")
+    actions = catalogs.add_subparsers(dest="catalogs_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="every catalog with its mode, folders and size")
+    listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
+    listing.set_defaults(handler=_list)
+    removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
+    removing.add_argument("name", metavar="NAME")
+    removing.set_defaults(handler=_remove)
+
+
+# -- shared steps ---------------------------------------------------------------------------
+
+class _Failure(Exception):
+    """A message for the user and the exit code."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def _resolve(name: str, mode: str, folders: list[str]):
+    """Open (or create) the catalog for ``name``; sample names resolve to their folder."""
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog, CatalogError
+
+    try:
+        if samples.is_sample(name):
+            if folders:
+                raise _Failure(f"{name!r} is a sample catalog; index your folders under another name")
+            real = samples.sample_catalog_name(name, mode)
+            try:
+                return Catalog.open(real)
+            except CatalogError:
+                pass
+            try:
+                folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
+            except samples.SampleDataError as exc:
+                raise _Failure(str(exc), 1) from None
+            return Catalog.open_or_create(real, mode, [folder])
+        return Catalog.open_or_create(name, mode, folders) if folders else Catalog.open(name)
+    except CatalogError as exc:
+        raise _Failure(str(exc)) from None
+
+
+def _run_index(catalog, embedder, batch_size: int = 32):
+    from vsdesk.engine.catalog import index_catalog
+
+    if catalog.recovered:
+        error(catalog.recovered)
+    if not catalog.folders:
+        raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
+                       f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
+    report = index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size)
+    return report
+
+
+def _print_report(report) -> None:
+    print(report.summary(), file=sys.stderr)
+    if report.skipped:
+        print(f"skipped {len(report.skipped)}:", file=sys.stderr)
+        for item in report.skipped[:50]:
+            print(f"  {item.path}: {item.message} [{item.kind}]", file=sys.stderr)
+        if len(report.skipped) > 50:
+            print(f"  ... and {len(report.skipped) - 50} more", file=sys.stderr)
+
+
+def _load_embedder(mode: str):
+    from vsdesk.engine.modes import load_embedder
+
+    print(f"loading the {mode} model ...", file=sys.stderr)
+    try:
+        return load_embedder(mode)
+    except (ImportError, AttributeError) as exc:
+        raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
+
+
+def _handle(func, args) -> int:
+    try:
+        return func(args)
+    except _Failure as exc:
+        error(str(exc))
+        return exc.code
+
+
+# -- commands -------------------------------------------------------------------------------
+
+def _index(args: argparse.Namespace) -> int:
+    return _handle(_index_impl, args)
+
+
+def _index_impl(args: argparse.Namespace) -> int:
+    from vsdesk.engine.catalog import CatalogError
+
+    for folder in args.folders:
+        if not os.path.isdir(folder):
+            raise _Failure(f"{folder}: not a folder")
+    catalog = _resolve(args.catalog, args.mode, args.folders)
+    with catalog:
+        embedder = _load_embedder(args.mode)
+        try:
+            report = _run_index(catalog, embedder, args.batch_size)
+        except CatalogError as exc:
+            raise _Failure(str(exc)) from None
+    _print_report(report)
+    if args.json:
+        print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    return _handle(_search_impl, args)
+
+
+def _search_impl(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from vsdesk.engine.catalog import CatalogError
+    from vsdesk.engine.imageio import ImageError, load_image
+    from vsdesk.engine.search import file_sha256, search_catalog
+
+    if args.k < 1:
+        raise _Failure("-k must be at least 1")
+    catalog = _resolve(args.catalog, args.mode, [])
+    with catalog:
+        if catalog.mode != args.mode:
+            raise _Failure(
+                f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
+                f"search it with --mode {catalog.mode}"
+            )
+        embedder = _load_embedder(args.mode)
+        indexed, _ = catalog.counts()
+        if catalog.recovered or not indexed or catalog.embedder_key != embedder.key:
+            # A new sample, a rebuilt index or a new model: bring the catalog up to date first.
+            try:
+                _print_report(_run_index(catalog, embedder))
+            except CatalogError as exc:
+                raise _Failure(str(exc)) from None
+        vectors = catalog.vectors()
+        hashes = catalog.hashes()
+
+    records: list[dict[str, Any]] = []
+    good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
+    for path in args.images:
+        record: dict[str, Any] = {"query": path}
+        try:
+            image = load_image(path, min_size=embedder.decode_size)
+            good.append((len(records), image, embedder.preprocess(image)))
+        except ImageError as exc:
+            record.update(error=str(exc), error_kind=exc.kind, results=[])
+            error(str(exc))
+        records.append(record)
+
+    failed = len(records) - len(good)
+    if good:
+        arrays = [g[2] for g in good]
+        query_vectors = np.concatenate([
+            np.asarray(embedder.embed(np.stack(arrays[i : i + 32])), dtype=np.float32)
+            for i in range(0, len(arrays), 32)
+        ])
+        paths = [args.images[i] for i, _, _ in good]
+        results = search_catalog(
+            vectors, query_vectors, args.k,
+            query_paths=paths, query_hashes=[file_sha256(p) for p in paths], catalog_hashes=hashes,
+        )
+        for (i, image, _), vector, hits in zip(good, query_vectors, results):
+            record = records[i]
+            record["results"] = [
+                {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label}
+                for r, hit in enumerate(hits)
+            ]
+            try:
+                extras = embedder.describe(image, vector) or {}
+            except Exception as exc:  # noqa: BLE001 - extras are a bonus, results are the point
+                extras = {"describe_error": str(exc)}
+            for key, value in extras.items():
+                record.setdefault(key, value)
+
+    if args.json:
+        print_json(records)
+    else:
+        _print_results(records, catalog.name, len(vectors.paths))
+    return 1 if failed else 0
+
+
+def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
+    for record in records:
+        print(f"{record['query']}  (catalog {name}, {size} images)")
+        if "error" in record:
+            print(f"  error: {record['error']}")
+            continue
+        extras = {k: v for k, v in record.items() if k not in ("query", "results")}
+        for key, value in extras.items():
+            print(f"  {key}: {_short(value)}")
+        for hit in record["results"]:
+            label = f"  [{hit['label']}]" if hit["label"] else ""
+            print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {hit['path']}{label}")
+        print()
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def _list(args: argparse.Namespace) -> int:
+    from vsdesk.engine.catalog import list_catalogs
+
+    infos = list_catalogs()
+    if args.json:
+        print_json([
+            {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
+             "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem}
+            for i in infos
+        ])
+        return 0
+    if not infos:
+        print("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`",
+              file=sys.stderr)
+        return 0
+    for i in infos:
+        status = f"problem: {i.problem}" if i.problem else f"{i.indexed} images, {i.skipped} skipped"
+        print(f"{i.name}  [{i.mode}]  {status}")
+        for folder in i.folders:
+            print(f"    {folder}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from vsdesk.engine.catalog import CatalogError, remove_catalog
+
+    try:
+        location = remove_catalog(args.name)
+    except CatalogError as exc:
+        error(str(exc))
+        return 2
+    print(f"removed catalog {args.name!r} (index files in {location}); your images were not touched",
+          file=sys.stderr)
+    return 0

@@ -42,6 +42,7 @@ __all__ = [
     "load_fashion_mnist",
     "sample_folder",
     "is_sample",
+    "sample_catalog_name",
 ]
 
 
@@ -263,6 +264,15 @@ STYLE_ARTWORKS = {
 
 def is_sample(name: str) -> bool:
     return name in SAMPLE_CATALOGS
+
+
+def sample_catalog_name(sample: str, mode: str) -> str:
+    """The catalog that holds ``sample`` indexed with ``mode``: the sample's own name for the
+    mode it is made for ("clothing" with product), else ``<sample>.<mode>`` ("clothing.style"),
+    so every mode can search every sample without a mode clash."""
+    if sample not in SAMPLE_CATALOGS:
+        raise KeyError(f"no sample catalog named {sample!r}")
+    return sample if SAMPLE_CATALOGS[sample][0] == mode else f"{sample}.{mode}"
 
 
 def sample_folder(
