@@ -1,0 +1,280 @@
+"""A search session for one mode: the Qt-free facade the desktop window drives.
+
+It strings the engine together the way a person uses it: load the mode's model, open a catalog
+(the sample one, or the user's folders, re-indexed incrementally), search it with an image,
+place the query on the catalog's t-SNE map. Every method is a plain function call that may be
+slow; the window runs ``load``/``open_catalog``/``query``/``decode_*`` on its one TensorFlow
+thread and ``projection`` on a compute thread, and tests can call them directly.
+
+Catalog snapshots are immutable, so the compute thread can project one while the TensorFlow
+thread answers queries.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PIL import Image
+
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+
+#: The sample catalog each mode starts with (see ``vsdesk.engine.samples``).
+DEFAULT_SAMPLE = {"style": "style-artworks", "product": "clothing", "vae": "fashion-mnist"}
+#: How many neighbours place the query on the map (weighted by similarity).
+PLACE_NEIGHBOURS = 10
+
+
+@dataclass(frozen=True)
+class Hit:
+    index: int  # row in the catalog snapshot (and point on its map)
+    path: str
+    score: float
+    label: str
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """An indexed catalog at one version: row i of ``vectors`` is ``paths[i]``."""
+
+    name: str
+    mode: str
+    version: int
+    folders: tuple[str, ...]
+    paths: list[str]
+    labels: list[str]  # "" when unknown
+    vectors: np.ndarray
+    skipped: int = 0
+    label_names: list[str] = field(default_factory=list)
+    label_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    is_sample: bool = False
+    hashes: list[str] = field(default_factory=list)  # content SHA-256 per row
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+@dataclass
+class QueryOutcome:
+    source: str  # what the user searched with (a path, "clipboard image", ...)
+    vector: np.ndarray
+    hits: list[Hit]
+    extras: dict[str, Any]
+    catalog: str
+    catalog_version: int
+
+
+def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """Labels -> (sorted distinct names, int code per item); unlabelled items share 'unlabelled'."""
+    names = sorted({label or "unlabelled" for label in labels})
+    lookup = {name: i for i, name in enumerate(names)}
+    codes = np.fromiter((lookup[label or "unlabelled"] for label in labels), np.int32, len(labels))
+    return names, codes
+
+
+def place_on_map(hits: list[Hit], xy: np.ndarray, k: int = PLACE_NEIGHBOURS) -> tuple[float, float] | None:
+    """The query's map position: its nearest neighbours' positions weighted by similarity.
+
+    t-SNE has no transform for new points; the similarity-weighted mean of the neighbours is
+    where the query would sit among them (weights sharpened so the closest dominate).
+    """
+    top = [h for h in hits[:k] if 0 <= h.index < len(xy)]
+    if not top:
+        return None
+    scores = np.array([max(h.score, 0.0) for h in top], np.float64)
+    weights = np.exp((scores - scores.max()) * 20.0)
+    pos = (xy[[h.index for h in top]] * weights[:, None]).sum(0) / weights.sum()
+    return float(pos[0]), float(pos[1])
+
+
+def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
+    """A valid, unused catalog name for a user folder, e.g. ``photos-style``."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(folder).name or "folder").strip("-._") or "folder"
+    base = f"{base[:48]}-{mode}"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+class ModeSession:
+    """Model, catalog and search for one mode. Not thread-safe by itself: the window calls
+    model methods from its one TensorFlow thread only."""
+
+    def __init__(self, mode: str, **embedder_options: Any):
+        self.mode = mode
+        self._options = embedder_options
+        self.embedder = None
+        self._lock = threading.Lock()
+        self.catalog: CatalogSnapshot | None = None
+
+    # -- model --------------------------------------------------------------------------------
+    def load(self, progress: Progress = no_progress) -> Any:
+        """Load the mode's model (TensorFlow thread). Raises the model store's errors."""
+        if self.embedder is None:
+            from vsdesk.engine.modes import load_embedder
+
+            progress(0, 1, f"loading the {self.mode} model")
+            self.embedder = load_embedder(self.mode, **self._options)
+            progress(1, 1, f"{self.mode} model ready")
+        return self.embedder
+
+    # -- catalogs -------------------------------------------------------------------------------
+    def catalog_names(self) -> list[str]:
+        """The sample catalog of this mode first, then the user's catalogs of this mode."""
+        from vsdesk.engine.catalog import list_catalogs
+
+        names = [DEFAULT_SAMPLE[self.mode]]
+        for info in list_catalogs():
+            if info.mode == self.mode and info.name not in names:
+                names.append(info.name)
+        return names
+
+    def create_folder_catalog(self, folder: str) -> str:
+        """A new catalog for a user's folder (cheap: indexing is ``open_catalog``)."""
+        from vsdesk.engine.catalog import Catalog, list_catalogs
+
+        folder = str(Path(folder).expanduser().resolve())
+        for info in list_catalogs():  # the folder already has a catalog in this mode: reuse it
+            if info.mode == self.mode and folder in info.folders:
+                return info.name
+        name = folder_catalog_name(self.mode, folder, {info.name for info in list_catalogs()})
+        Catalog.create(name, self.mode, [folder]).close()
+        return name
+
+    def open_catalog(
+        self, name: str, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled
+    ) -> CatalogSnapshot:
+        """Index ``name`` incrementally (only new or changed files are embedded) and snapshot it.
+
+        Runs on the TensorFlow thread. If cancelled, what was indexed so far is committed by the
+        engine and ``CancelledError`` propagates; ``snapshot`` then shows the partial catalog.
+        """
+        from vsdesk.engine import samples
+        from vsdesk.engine.catalog import Catalog, index_catalog
+
+        embedder = self.load(progress)
+        if samples.is_sample(name):
+            folder = samples.sample_folder(name, progress, cancelled)
+            catalog = Catalog.open_or_create(name, self.mode, [str(folder)])
+        else:
+            catalog = Catalog.open(name)
+        try:
+            index_catalog(catalog, embedder, progress, cancelled)
+            snapshot = self._snapshot(catalog)
+        finally:
+            catalog.close()
+        self.catalog = snapshot
+        return snapshot
+
+    def snapshot(self, name: str) -> CatalogSnapshot:
+        """What is indexed in ``name`` now, without indexing (e.g. after a cancel)."""
+        from vsdesk.engine.catalog import Catalog
+
+        with Catalog.open(name) as catalog:
+            snapshot = self._snapshot(catalog)
+        self.catalog = snapshot
+        return snapshot
+
+    def _snapshot(self, catalog) -> CatalogSnapshot:
+        from vsdesk.engine import samples
+
+        vectors = catalog.vectors()
+        labels = [label or "" for label in vectors.labels]
+        names, codes = label_codes(labels)
+        _, skipped = catalog.counts()
+        return CatalogSnapshot(
+            name=catalog.name,
+            mode=catalog.mode,
+            version=catalog.version,
+            folders=tuple(catalog.folders),
+            paths=list(vectors.paths),
+            labels=labels,
+            vectors=vectors.matrix,
+            skipped=skipped,
+            label_names=names,
+            label_codes=codes,
+            is_sample=samples.is_sample(catalog.name),
+            hashes=list(catalog.hashes()),
+        )
+
+    # -- queries --------------------------------------------------------------------------------
+    def query(
+        self,
+        image: Image.Image,
+        source: str,
+        k: int = 48,
+        options: dict[str, Any] | None = None,
+        cancelled: Cancelled = never_cancelled,
+    ) -> QueryOutcome:
+        """Embed a decoded query image and search the current catalog (TensorFlow thread)."""
+        embedder = self.load()
+        check_cancelled(cancelled)
+        batch = np.stack([embedder.preprocess(image)])
+        vector = embedder.embed(batch)[0]
+        check_cancelled(cancelled)
+        extras = embedder.describe(image, vector) or {}
+        check_cancelled(cancelled)
+        return self.search(vector, source, extras, k, options, exclude_path=source)
+
+    def search(
+        self,
+        vector: np.ndarray,
+        source: str,
+        extras: dict[str, Any] | None = None,
+        k: int = 48,
+        options: dict[str, Any] | None = None,
+        exclude_path: str | None = None,
+    ) -> QueryOutcome:
+        """Rank the current catalog for ``vector`` (cheap: re-ranking with other options)."""
+        from vsdesk.engine.search import file_sha256, top_k
+
+        snapshot = self.catalog
+        if snapshot is None or not len(snapshot):
+            return QueryOutcome(source, vector, [], dict(extras or {}), "", 0)
+        matrix, query = snapshot.vectors, vector
+        weigh = getattr(self.embedder, "weigh", None)
+        if options and weigh is not None:  # e.g. style <-> subject weight
+            matrix, query = weigh(matrix, query, **options)
+        # The query itself is not its own result: same path, or the same file under another name.
+        exclude: set[int] = set()
+        if exclude_path is not None and Path(exclude_path).is_file():
+            wanted = str(Path(exclude_path).absolute())
+            exclude.update(i for i, p in enumerate(snapshot.paths) if p == wanted)
+            digest = file_sha256(exclude_path)
+            exclude.update(i for i, h in enumerate(snapshot.hashes) if h == digest)
+        found = top_k(matrix, np.atleast_2d(query), k, exclude=[exclude])[0]
+        hits = [Hit(h.index, snapshot.paths[h.index], h.score, snapshot.labels[h.index]) for h in found]
+        return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version)
+
+    # -- the map ----------------------------------------------------------------------------------
+    def projection(
+        self,
+        snapshot: CatalogSnapshot,
+        progress: Progress = no_progress,
+        cancelled: Cancelled = never_cancelled,
+        partial: Callable[[np.ndarray], None] | None = None,
+    ) -> np.ndarray:
+        """2-D t-SNE of the snapshot (cached per catalog version by the engine)."""
+        from vsdesk.engine.projection import project
+
+        return project(
+            snapshot.vectors,
+            key=f"{snapshot.name}-{snapshot.version}-{self.mode}",
+            progress=progress,
+            cancelled=cancelled,
+            partial=partial,
+        )
+
+    # -- VAE manifold ------------------------------------------------------------------------------
+    def decode_grid(self, n: int = 15) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+        embedder = self.load()
+        return embedder.decode_grid(n)
+
+    def decode_point(self, x: float, y: float) -> np.ndarray:
+        embedder = self.load()
+        return embedder.decode_point(x, y)

@@ -1,0 +1,41 @@
+"""Turning exceptions from background tasks into sentences for the tab's message bar.
+
+Expected problems (a bad file, a missing model, a damaged catalog) carry their own readable
+message; anything else is reported as unexpected with its type and logged with a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from vsdesk.engine.imageio import ImageError
+
+log = logging.getLogger(__name__)
+
+
+def user_message(exc: BaseException, action: str = "") -> str:
+    """``action`` says what was being done, e.g. "search with photo.jpg"."""
+    prefix = f"Could not {action}: " if action else ""
+    if isinstance(exc, ImageError):
+        name = Path(exc.source).name if exc.source and not exc.source.startswith("<") else "the image"
+        return f"{prefix}{name} — {exc.reason}."
+    if _is_expected(exc):
+        return f"{prefix}{exc}"
+    log.error("unexpected error while trying to %s", action or "work", exc_info=exc)
+    return f"{prefix}unexpected error ({type(exc).__name__}: {exc}). Details are in the log."
+
+
+def _is_expected(exc: BaseException) -> bool:
+    """The engine's own error families all have user-facing messages."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(
+        names
+        & {
+            "ModelStoreError",
+            "CatalogError",
+            "SampleDataError",
+            "FileNotFoundError",
+            "PermissionError",
+        }
+    )

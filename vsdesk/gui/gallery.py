@@ -1,0 +1,210 @@
+"""The results gallery: a model/view icon list whose thumbnails load lazily off-thread.
+
+Only the rows the view paints ask for their thumbnail (``data(DecorationRole)``), so a gallery
+of thousands of items costs nothing until scrolled to. A row shows a grey placeholder while
+loading and a warning icon (with the reason as tooltip) when the file cannot be shown.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QWidget
+
+from vsdesk.gui.thumbnails import ThumbnailCache
+
+ItemRole = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    index: int  # position in the catalog (links to the scatter); -1 if not a catalog item
+    source: str  # what the thumbnail decoder reads (a file path for ordinary catalogs)
+    path: str | None  # the user's file, if there is one (open, copy path, open folder)
+    score: float | None = None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name if self.path else self.source.rsplit("/", 1)[-1]
+
+
+def _placeholder(size: int) -> QPixmap:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(225, 225, 225))
+    painter.drawRoundedRect(4, 4, size - 8, size - 8, 6, 6)
+    painter.end()
+    return pixmap
+
+
+class ResultsModel(QAbstractListModel):
+    def __init__(self, cache: ThumbnailCache, thumb_size: int = 128, parent=None):
+        super().__init__(parent)
+        self._cache = cache
+        self._size = thumb_size
+        self._items: list[GalleryItem] = []
+        self._rows_by_source: dict[str, list[int]] = {}
+        self._placeholder = QIcon(_placeholder(thumb_size))
+        self._error_icon: QIcon | None = None
+        cache.ready.connect(self._on_thumbnail_ready)
+
+    def set_items(self, items: list[GalleryItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self._rows_by_source = {}
+        for row, item in enumerate(self._items):
+            self._rows_by_source.setdefault(item.source, []).append(row)
+        self.endResetModel()
+
+    def items(self) -> list[GalleryItem]:
+        return list(self._items)
+
+    def item(self, row: int) -> GalleryItem:
+        return self._items[row]
+
+    def row_of_catalog_index(self, index: int) -> int:
+        for row, item in enumerate(self._items):
+            if item.index == index:
+                return row
+        return -1
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            score = "" if item.score is None else f"{item.score:.3f}  "
+            return f"{score}{item.name}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self._cache.pixmap(item.source, self._size)
+            if pixmap is not None:
+                return pixmap
+            if self._cache.error(item.source):
+                return self._error()
+            return self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [item.path or item.source]
+            if item.label:
+                lines.append(f"label: {item.label}")
+            if item.score is not None:
+                lines.append(f"similarity: {item.score:.4f}")
+            error = self._cache.error(item.source)
+            if error:
+                lines.append(f"cannot show: {error}")
+            return "\n".join(lines)
+        if role == ItemRole:
+            return item
+        return None
+
+    def _error(self) -> QIcon:
+        if self._error_icon is None:
+            from PySide6.QtWidgets import QApplication
+
+            self._error_icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return self._error_icon
+
+    def _on_thumbnail_ready(self, source: str) -> None:
+        for row in self._rows_by_source.get(source, ()):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole])
+
+
+class GalleryView(QListView):
+    """Icon-mode list of results. Emits catalog indices so the scatter can follow."""
+
+    current_item_changed = Signal(object)  # GalleryItem or None
+    search_requested = Signal(object)  # GalleryItem: "search from this result"
+
+    def __init__(self, cache: ThumbnailCache, thumb_size: int = 128, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.results = ResultsModel(cache, thumb_size, self)
+        self.setModel(self.results)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setIconSize(QSize(thumb_size, thumb_size))
+        self.setGridSize(QSize(thumb_size + 24, thumb_size + 36))
+        self.setUniformItemSizes(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSpacing(2)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self.doubleClicked.connect(lambda index: self.open_item(index.data(ItemRole)))
+        self.selectionModel().currentChanged.connect(self._on_current_changed)
+
+    def set_items(self, items: list[GalleryItem]) -> None:
+        self.results.set_items(items)
+        self.scrollToTop()
+
+    def current_item(self) -> GalleryItem | None:
+        index = self.currentIndex()
+        return index.data(ItemRole) if index.isValid() else None
+
+    def select_catalog_index(self, catalog_index: int) -> bool:
+        """Select the row showing ``catalog_index``; False if it is not among the results."""
+        row = self.results.row_of_catalog_index(catalog_index)
+        if row < 0:
+            self.clearSelection()
+            return False
+        index = self.results.index(row)
+        if self.currentIndex() != index:
+            self.setCurrentIndex(index)
+        self.scrollTo(index)
+        return True
+
+    def step(self, delta: int) -> None:
+        """Next/previous result (keyboard shortcuts)."""
+        count = self.results.rowCount()
+        if not count:
+            return
+        row = self.currentIndex().row()
+        row = 0 if row < 0 else max(0, min(count - 1, row + delta))
+        self.setCurrentIndex(self.results.index(row))
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_item_changed.emit(current.data(ItemRole) if current.isValid() else None)
+
+    # -- actions ---------------------------------------------------------------------------------
+    @staticmethod
+    def open_item(item: GalleryItem | None) -> None:
+        if item is not None and item.path and os.path.exists(item.path):
+            QDesktopServices.openUrl(QUrl.fromLocalFile(item.path))
+
+    @staticmethod
+    def open_folder(item: GalleryItem) -> None:
+        if item.path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(item.path).parent)))
+
+    @staticmethod
+    def copy_path(item: GalleryItem) -> None:
+        QGuiApplication.clipboard().setText(item.path or item.source)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return
+        item: GalleryItem = index.data(ItemRole)
+        menu = QMenu(self)
+        open_action = QAction("Open image", menu, enabled=bool(item.path))
+        open_action.triggered.connect(lambda: self.open_item(item))
+        folder = QAction("Open containing folder", menu, enabled=bool(item.path))
+        folder.triggered.connect(lambda: self.open_folder(item))
+        copy = QAction("Copy path", menu)
+        copy.triggered.connect(lambda: self.copy_path(item))
+        search = QAction("Search from this result", menu)
+        search.triggered.connect(lambda: self.search_requested.emit(item))
+        for action in (open_action, folder, copy, search):
+            menu.addAction(action)
+        menu.exec(self.viewport().mapToGlobal(pos))

@@ -1,0 +1,131 @@
+"""The main window: a tab per mode, a status bar that says what is loading, shortcuts.
+
+The window shows before anything heavy happens: TensorFlow and the models are loaded by the
+tabs' first tasks on the worker thread, the current tab first.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QStatusBar, QTabWidget
+
+from vsdesk import __version__
+from vsdesk.engine.modes import MODES
+from vsdesk.gui.mode_tab import ModeTab
+from vsdesk.gui.settings import Settings
+from vsdesk.gui.thumbnails import ThumbnailCache
+from vsdesk.gui.worker import TaskRunner
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, settings: Settings | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"vsdesk {__version__} — visual search")
+        self.settings = settings or Settings()
+        self.runner = TaskRunner(("tf", "compute", "io"), self)
+        self.cache = ThumbnailCache(parent=self)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.mode_tabs: dict[str, ModeTab] = {}
+        for mode in MODES:
+            tab = ModeTab(mode, self.runner, self.cache, self.settings)
+            tab.status_message.connect(self._show_status)
+            self.mode_tabs[mode] = tab
+            self.tabs.addTab(tab, tab.title)
+        self.setCentralWidget(self.tabs)
+        self.setAcceptDrops(True)
+
+        self.status = QStatusBar()
+        self.activity = QLabel("")
+        self.status.addPermanentWidget(self.activity)
+        self.setStatusBar(self.status)
+        self.runner.activity.connect(self._on_activity)
+        self._create_actions()
+
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1480, 900)
+        last = self.settings.last_tab()
+        if last in self.mode_tabs:
+            self.tabs.setCurrentWidget(self.mode_tabs[last])
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.status.showMessage("Starting… TensorFlow and the models load in the background.")
+
+    def current_tab(self) -> ModeTab:
+        return self.tabs.currentWidget()  # type: ignore[return-value]
+
+    def tab(self, mode: str) -> ModeTab:
+        return self.mode_tabs[mode]
+
+    def start_background_loading(self) -> None:
+        """Current tab first, then the others (the TensorFlow thread runs them in order)."""
+        current = self.current_tab()
+        current.start()
+        for tab in self.mode_tabs.values():
+            if tab is not current:
+                tab.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Start after the first paint, so the window appears at once.
+        QTimer.singleShot(0, self.start_background_loading)
+
+    # -- actions --------------------------------------------------------------------------------------
+    def _create_actions(self) -> None:
+        def action(text, shortcuts, slot):
+            act = QAction(text, self)
+            act.setShortcuts([QKeySequence(s) for s in shortcuts])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.open_action = action("Open image…", [QKeySequence.StandardKey.Open], lambda: self.current_tab().choose_file())
+        self.paste_action = action("Paste image", [QKeySequence.StandardKey.Paste], lambda: self.current_tab().paste())
+        self.next_action = action(
+            "Next result", [QKeySequence.StandardKey.FindNext, "Ctrl+Right"], lambda: self.current_tab().gallery.step(1)
+        )
+        self.prev_action = action(
+            "Previous result",
+            [QKeySequence.StandardKey.FindPrevious, "Ctrl+Left"],
+            lambda: self.current_tab().gallery.step(-1),
+        )
+        for i, mode in enumerate(MODES):
+            action(f"{mode} tab", [f"Ctrl+{i + 1}"], lambda m=mode: self.tabs.setCurrentWidget(self.mode_tabs[m]))
+
+    def _on_tab_changed(self, _index: int) -> None:
+        self.settings.set_last_tab(self.current_tab().mode)
+
+    def _show_status(self, text: str) -> None:
+        self.status.showMessage(text, 8000)
+
+    def _on_activity(self, label: str, running: int) -> None:
+        if label:
+            self.activity.setText(label)
+        elif running == 0:
+            self.activity.setText("Ready")
+
+    # -- drops anywhere in the window go to the current tab --------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        self.current_tab().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.current_tab().dropEvent(event)
+
+    # -- closing -----------------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_last_tab(self.current_tab().mode)
+        for tab in self.mode_tabs.values():
+            tab.save_state()
+        self.settings.sync()
+        self.runner.shutdown()
+        self.cache.wait_idle(3000)
+        super().closeEvent(event)
+        self.closed.emit()

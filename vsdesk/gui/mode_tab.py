@@ -1,0 +1,470 @@
+"""One tab of the window: a search mode (style, product or VAE) with its query, catalog,
+results gallery, t-SNE map and mode panel.
+
+The tab only displays and dispatches: every slow step is a task on the window's
+``TaskRunner`` (model, indexing and queries on the one TensorFlow thread; t-SNE on the compute
+thread; catalog listing on the I/O thread), and each kind of task has its own slot, so a newer
+query supersedes an older one and a stale result is dropped by the runner.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
+
+from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
+from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome, place_on_map
+from vsdesk.gui.catalog_bar import CatalogBar
+from vsdesk.gui.errors import user_message
+from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.message_bar import MessageBar
+from vsdesk.gui.panels import PANELS
+from vsdesk.gui.preview import ItemPreview
+from vsdesk.gui.query_area import QueryArea
+from vsdesk.gui.scatter import ScatterView
+from vsdesk.gui.settings import Settings
+from vsdesk.gui.thumbnails import ThumbnailCache, pil_to_qimage
+from vsdesk.gui.worker import TaskContext, TaskRunner
+
+TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
+QUERY_PREVIEW = 420
+RESULTS_K = 48
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
+
+
+def _query_preview(image: Image.Image) -> QImage:
+    small = image.copy()
+    small.thumbnail((QUERY_PREVIEW, QUERY_PREVIEW), Image.Resampling.BILINEAR)
+    return pil_to_qimage(small)
+
+
+def _qimage_to_png(image: QImage) -> bytes:
+    """Clipboard image -> PNG bytes for the one decoder (runs in the worker; QImage is fine there)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+class ModeTab(QWidget):
+    #: (text) for the window's status bar
+    status_message = Signal(str)
+    #: emitted after results are shown (tests and the screenshot script wait on it)
+    results_shown = Signal()
+    #: emitted when the catalog's t-SNE map is complete
+    map_ready = Signal()
+    #: emitted when indexing of the current catalog finished, was cancelled, or failed
+    catalog_ready = Signal()
+
+    def __init__(self, mode: str, runner: TaskRunner, cache: ThumbnailCache, settings: Settings, parent=None):
+        super().__init__(parent)
+        self.mode = mode
+        self.runner = runner
+        self.cache = cache
+        self.settings = settings
+        self.session = ModeSession(mode)
+        self.snapshot: CatalogSnapshot | None = None
+        self.map_xy: np.ndarray | None = None
+        self.outcome: QueryOutcome | None = None
+        self.catalog_name = settings.catalog(mode) or ""
+        self._started = False
+        self._query_started = 0.0
+        self._query_label = ""
+        self.setAcceptDrops(True)
+        self._build()
+
+    # -- layout ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.catalog_bar = CatalogBar()
+        self.messages = MessageBar()
+        self.query_area = QueryArea()
+        self.panel = PANELS[self.mode]()
+        self.panel.attach(self)
+        self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
+        self.scatter = ScatterView(self.cache)
+        self.preview = ItemPreview(self.cache)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.query_area, 3)
+        left_layout.addWidget(self.panel, 4 if self.mode == "vae" else 2)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.scatter, 1)
+        right_layout.addWidget(self.preview)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.gallery)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setSizes([320, 520, 560])
+        state = self.settings.splitter_state(self.mode)
+        if state is not None:
+            self.splitter.restoreState(state)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.catalog_bar)
+        layout.addWidget(self.messages)
+        layout.addWidget(self.splitter, 1)
+
+        self.query_area.open_requested.connect(self.choose_file)
+        self.query_area.paste_requested.connect(self.paste)
+        self.catalog_bar.catalog_chosen.connect(self.open_catalog)
+        self.catalog_bar.folder_chosen.connect(self.add_folder)
+        self.catalog_bar.cancel_requested.connect(self.cancel_indexing)
+        self.gallery.current_item_changed.connect(self._on_gallery_current)
+        self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
+        self.scatter.point_clicked.connect(self._on_point_clicked)
+        self.panel.options_changed.connect(self._rerank)
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.mode]
+
+    def save_state(self) -> None:
+        self.settings.set_splitter_state(self.mode, self.splitter.saveState())
+        if self.catalog_name:
+            self.settings.set_catalog(self.mode, self.catalog_name)
+
+    # -- start-up ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the model and open the catalog in the background (once)."""
+        if self._started:
+            return
+        self._started = True
+        self.refresh_catalog_list()
+        self.open_catalog(self.catalog_name or "")
+        if self.mode == "vae":
+            self.load_manifold()
+
+    def refresh_catalog_list(self, select: str | None = None) -> None:
+        self.runner.submit(
+            f"{self.mode}/catalog-list",
+            lambda ctx: self.session.catalog_names(),
+            worker="io",
+            on_done=lambda names: self._show_catalog_list(names, select),
+            on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
+        )
+
+    def _show_catalog_list(self, names: list[str], select: str | None) -> None:
+        current = select or self.catalog_name or (names[0] if names else "")
+        self.catalog_bar.set_catalogs(names, current)
+
+    # -- catalogs ------------------------------------------------------------------------------------
+    def open_catalog(self, name: str) -> None:
+        """Index ``name`` incrementally in the background, then show it and its map."""
+        from vsdesk.engine.session import DEFAULT_SAMPLE
+
+        name = name or DEFAULT_SAMPLE[self.mode]
+        self.catalog_name = name
+        self.settings.set_catalog(self.mode, name)
+        self.catalog_bar.set_busy(True, f"opening {name}")
+        self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
+        self.runner.cancel(f"{self.mode}/map", notify=False)
+        self.runner.submit(
+            f"{self.mode}/catalog",
+            lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled),
+            label=f"{self.title}: loading TensorFlow and the model, then indexing “{name}”…",
+            on_progress=self._on_index_progress,
+            on_done=self._on_catalog_opened,
+            on_error=self._on_catalog_failed,
+            on_cancelled=lambda: self._on_index_cancelled(name),
+        )
+
+    def _on_index_progress(self, done: int, total: int, message: str) -> None:
+        self.catalog_bar.set_progress(done, total, message)
+        if message:
+            self.status_message.emit(f"{self.title}: {message}")
+
+    def cancel_indexing(self) -> None:
+        self.catalog_bar.cancel_button.setEnabled(False)
+        self.catalog_bar.set_status("Cancelling…")
+        self.runner.cancel(f"{self.mode}/catalog")
+
+    def _on_index_cancelled(self, name: str) -> None:
+        self.runner.submit(
+            f"{self.mode}/catalog",
+            lambda ctx: self.session.snapshot(name),
+            on_done=lambda snap: self._on_catalog_opened(snap, cancelled=True),
+            on_error=self._on_catalog_failed,
+        )
+
+    def _on_catalog_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
+        self.snapshot = snapshot
+        self.map_xy = None
+        self.catalog_bar.set_busy(False)
+        skipped = f" · {snapshot.skipped} skipped" if snapshot.skipped else ""
+        self.catalog_bar.set_status(f"{len(snapshot)} images{skipped}")
+        if cancelled:
+            self.messages.warning(
+                f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept. "
+                f"Choose the catalog again to continue where it stopped."
+            )
+        if self.outcome is None:
+            self.gallery.set_items(self._browse_items(snapshot))
+        self.scatter.clear()
+        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
+        self.catalog_ready.emit()
+        self._start_map(snapshot)
+
+    def _on_catalog_failed(self, exc: BaseException) -> None:
+        self.catalog_bar.set_busy(False)
+        self.catalog_bar.set_status("")
+        self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
+        self.catalog_ready.emit()
+
+    def _browse_items(self, snapshot: CatalogSnapshot) -> list[GalleryItem]:
+        return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
+
+    def add_folder(self, folder: str) -> None:
+        """Make a catalog of a user's folder and index it (in the background)."""
+        self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
+        self.runner.submit(
+            f"{self.mode}/catalog-list",
+            lambda ctx: (self.session.create_folder_catalog(folder), self.session.catalog_names()),
+            worker="io",
+            on_done=self._on_folder_added,
+            on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
+        )
+
+    def _on_folder_added(self, result: tuple[str, list[str]]) -> None:
+        name, names = result
+        self.catalog_bar.set_catalogs(names, name)
+        self.open_catalog(name)
+
+    # -- the map ------------------------------------------------------------------------------------
+    def _start_map(self, snapshot: CatalogSnapshot) -> None:
+        if len(snapshot) < 3:
+            self.scatter.set_status("Too few images for a map")
+            return
+        self.scatter.set_status("Computing the t-SNE map…")
+        self.runner.submit(
+            f"{self.mode}/map",
+            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, ctx.partial),
+            worker="compute",
+            on_progress=lambda done, total, msg: self.scatter.set_status(
+                f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
+            ),
+            on_partial=lambda xy: self._show_map(snapshot, xy),
+            on_done=lambda xy: self._show_map(snapshot, xy, final=True),
+            on_error=lambda exc: self.scatter.set_status(user_message(exc, "compute the map")),
+        )
+
+    def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
+        if snapshot is not self.snapshot:
+            return  # the catalog changed meanwhile
+        xy = np.asarray(xy, np.float32)
+        self.map_xy = xy
+        captions = [f"{Path(p).name}" + (f" · {label}" if label else "") for p, label in zip(snapshot.paths, snapshot.labels)]
+        self.scatter.set_points(xy, snapshot.label_codes, snapshot.label_names, snapshot.paths, captions)
+        self._show_outcome_on_map()
+        if final:
+            self.scatter.set_status("")
+            self.scatter.fit()
+            self.map_ready.emit()
+
+    def _show_outcome_on_map(self) -> None:
+        outcome, xy = self.outcome, self.map_xy
+        if outcome is None or xy is None or self.snapshot is None or outcome.catalog_version != self.snapshot.version:
+            self.scatter.set_highlight([])
+            self.scatter.set_query(None)
+            return
+        self.scatter.set_highlight([h.index for h in outcome.hits])
+        self.scatter.set_query(place_on_map(outcome.hits, xy))
+
+    # -- queries ----------------------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Search with an image", "", IMAGE_FILTER)
+        if path:
+            self.search_path(path)
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and mime.hasImage():
+            image = QGuiApplication.clipboard().image()
+            if not image.isNull():
+                self.search_qimage(image, "the clipboard image")
+                return
+        if mime is not None and mime.hasUrls():
+            self.handle_urls(mime.urls())
+            return
+        text = QGuiApplication.clipboard().text().strip()
+        if text and Path(text.removeprefix("file://")).exists():
+            self.search_path(text.removeprefix("file://"))
+            return
+        self.messages.warning("The clipboard holds no image and no image file path.")
+
+    def search_path(self, path: str, note: str = "") -> None:
+        """Search with the image file ``path`` (decoded and embedded in the background)."""
+        path = str(Path(path).expanduser().absolute())
+        name = Path(path).name
+        options = self.panel.options()  # read widgets here, never in the worker
+
+        def work(ctx: TaskContext):
+            image = load_image(path)
+            outcome = self.session.query(image, path, RESULTS_K, options, ctx.cancelled)
+            return outcome, _query_preview(image)
+
+        self._submit_query(work, name, note)
+
+    def search_qimage(self, image: QImage, description: str) -> None:
+        image = image.copy()
+        options = self.panel.options()
+
+        def work(ctx: TaskContext):
+            decoded = load_image(_qimage_to_png(image))
+            outcome = self.session.query(decoded, description, RESULTS_K, options, ctx.cancelled)
+            return outcome, _query_preview(decoded)
+
+        self._submit_query(work, description, "")
+
+    def _submit_query(self, work, name: str, note: str) -> None:
+        if note:
+            self.messages.info(note)
+        else:
+            self.messages.clear()
+        self._query_label = name
+        self._query_started = time.perf_counter()
+        waiting = self.runner.is_running(f"{self.mode}/catalog")
+        self.query_area.set_caption(
+            f"{name} — " + ("waiting for the catalog to be ready…" if waiting else "searching…")
+        )
+        self.runner.submit(
+            f"{self.mode}/query",
+            work,
+            label=f"{self.title}: searching with {name}…",
+            on_done=self._on_query_done,
+            on_error=lambda exc: self._on_query_failed(exc, name),
+        )
+
+    def _on_query_done(self, result: tuple[QueryOutcome, QImage]) -> None:
+        outcome, preview = result
+        self.outcome = outcome
+        elapsed = time.perf_counter() - self._query_started
+        size = len(self.snapshot) if self.snapshot else 0
+        self.query_area.set_image(preview, f"{self._query_label}")
+        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits])
+        self.panel.show_extras(outcome.extras)
+        self._show_outcome_on_map()
+        self.status_message.emit(
+            f"{self.title}: {len(outcome.hits)} results from “{outcome.catalog}” ({size} images) in {elapsed:.2f} s"
+        )
+        self.results_shown.emit()
+
+    def _on_query_failed(self, exc: BaseException, name: str) -> None:
+        self.query_area.set_caption("")
+        self.messages.error(user_message(exc, f"search with {name}"))
+        self.results_shown.emit()
+
+    def _rerank(self) -> None:
+        """A search option changed (e.g. the style weight): re-rank with the same query vector."""
+        outcome = self.outcome
+        if outcome is None:
+            return
+        options = self.panel.options()
+
+        def work(ctx: TaskContext):
+            return self.session.search(outcome.vector, outcome.source, outcome.extras, RESULTS_K, options,
+                                       exclude_path=outcome.source), None
+
+        self.runner.submit(f"{self.mode}/query", work, on_done=self._on_rerank_done,
+                           on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
+
+    def _on_rerank_done(self, result: tuple[QueryOutcome, Any]) -> None:
+        self.outcome = result[0]
+        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
+        self._show_outcome_on_map()
+        self.results_shown.emit()
+
+    # -- VAE map clicks (the panel asks) ---------------------------------------------------------------
+    def load_manifold(self) -> None:
+        self.runner.submit(
+            f"{self.mode}/grid",
+            lambda ctx: self.session.decode_grid(),
+            on_done=lambda result: self.panel.show_grid(*result),
+            on_error=lambda exc: self.messages.error(user_message(exc, "draw the manifold map")),
+        )
+
+    def decode_map_point(self, x: float, y: float) -> None:
+        self.runner.submit(
+            f"{self.mode}/decode",
+            lambda ctx: self.session.decode_point(x, y),
+            on_done=self.panel.show_decoded,
+            on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
+        )
+
+    # -- linking gallery and map ---------------------------------------------------------------------------
+    def _on_gallery_current(self, item: GalleryItem | None) -> None:
+        if item is None:
+            return
+        self.scatter.select(item.index if item.index >= 0 else None)
+        score = f" · similarity {item.score:.3f}" if item.score is not None else ""
+        label = f" · {item.label}" if item.label else ""
+        self.preview.show_item(item.source, f"{item.name}{label}{score}")
+
+    def _on_point_clicked(self, index: int) -> None:
+        snapshot = self.snapshot
+        if snapshot is None or not 0 <= index < len(snapshot):
+            return
+        path, label = snapshot.paths[index], snapshot.labels[index]
+        if not self.gallery.select_catalog_index(index):
+            self.scatter.select(index)
+            note = " · not among the results" if self.outcome is not None else ""
+            self.preview.show_item(path, f"{Path(path).name}" + (f" · {label}" if label else "") + note)
+
+    # -- drag and drop ------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+            self.query_area.set_drag_highlight(True)
+
+    def dragMoveEvent(self, event) -> None:
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:
+        self.query_area.set_drag_highlight(False)
+
+    def dropEvent(self, event) -> None:
+        self.query_area.set_drag_highlight(False)
+        mime = event.mimeData()
+        if mime.hasUrls():
+            self.handle_urls(mime.urls())
+        elif mime.hasImage():
+            self.search_qimage(QImage(mime.imageData()), "the dropped image")
+        event.acceptProposedAction()
+
+    def handle_urls(self, urls: list[QUrl]) -> None:
+        """Dropped or pasted URLs: folders are offered as catalogs, the first file is searched."""
+        local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        if not local:
+            self.messages.warning("Only files on this computer can be searched (the drop held web links).")
+            return
+        folders = [p for p in local if Path(p).is_dir()]
+        files = [p for p in local if not Path(p).is_dir()]
+        if folders and not files:
+            folder = folders[0]
+            self.messages.show_message(
+                f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
+                "info",
+                action=("Add folder", lambda: self.add_folder(folder)),
+            )
+            return
+        note = ""
+        if len(files) > 1:
+            note = f"{len(files)} files dropped: searching with the first one, {Path(files[0]).name}."
+        self.search_path(files[0], note)

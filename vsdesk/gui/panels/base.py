@@ -1,0 +1,26 @@
+"""What every mode panel offers the tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+
+class ModePanel(QWidget):
+    #: The user changed a search option (e.g. the style <-> subject weight): search again.
+    options_changed = Signal()
+
+    def options(self) -> dict[str, Any]:
+        """Search options for the session (passed to ``ModeSession.search``)."""
+        return {}
+
+    def show_extras(self, extras: dict[str, Any]) -> None:
+        """Show the mode's facts about the current query (``Embedder.describe`` output)."""
+
+    def clear(self) -> None:
+        """No query any more."""
+
+    def attach(self, tab) -> None:
+        """Called once the tab exists, for panels that need to run tasks (the VAE map)."""

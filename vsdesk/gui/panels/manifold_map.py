@@ -1,0 +1,68 @@
+"""The VAE's 2-D manifold: a decoded grid over the plane; clicking anywhere asks for that point."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+
+class ManifoldMap(QWidget):
+    point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setAcceptDrops(False)
+        self.plot.setMenuEnabled(False)
+        self.plot.setAspectLocked(True)
+        self.plot.showGrid(False, False)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setStyle(tickFont=None)
+            self.plot.getAxis(axis).setTextPen("#555")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.query_marker = pg.ScatterPlotItem(
+            size=16, symbol="star", pen=pg.mkPen("k"), brush=pg.mkBrush("#ffd400"), tip=None
+        )
+        self.click_marker = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#ff2d00", width=2), tip=None)
+        for item in (self.query_marker, self.click_marker):
+            item.setZValue(5)
+            self.plot.addItem(item)
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self._extent: tuple[float, float, float, float] | None = None
+
+    def set_grid(self, grid: np.ndarray, extent: tuple[float, float, float, float]) -> None:
+        """``grid``: uint8 image (rows top = high y) covering ``extent`` = (x0, x1, y0, y1)."""
+        x0, x1, y0, y1 = extent
+        # Image row 0 is the top (largest y): flip so that row 0 maps to y1 on the plot.
+        self.image.setImage(np.ascontiguousarray(np.flipud(grid)), levels=(0, 255))
+        self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._extent = extent
+        self.plot.autoRange(padding=0.02)
+
+    def has_grid(self) -> bool:
+        return self._extent is not None
+
+    def set_query(self, xy: tuple[float, float] | None) -> None:
+        self.query_marker.setData(pos=np.array([xy]) if xy is not None else np.zeros((0, 2)))
+
+    def mark(self, xy: tuple[float, float] | None) -> None:
+        self.click_marker.setData(pos=np.array([xy]) if xy is not None else np.zeros((0, 2)))
+
+    def scene_pos_of(self, x: float, y: float) -> QPointF:
+        return self.plot.getViewBox().mapViewToScene(QPointF(x, y))
+
+    def _on_click(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or self._extent is None:
+            return
+        view = self.plot.getViewBox()
+        if not view.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = view.mapSceneToView(ev.scenePos())
+        self.mark((p.x(), p.y()))
+        self.point_clicked.emit(float(p.x()), float(p.y()))

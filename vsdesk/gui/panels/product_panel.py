@@ -1,0 +1,77 @@
+"""Product: the class probabilities as bars and the predicted attributes (e.g. kids' wear)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+from vsdesk.gui.panels.base import ModePanel
+from vsdesk.gui.panels.probability_bars import ProbabilityBars
+
+
+def probability_items(extras: dict[str, Any]) -> list[tuple[str, float]]:
+    """Class probabilities from ``describe()`` output: a {class: p} dict or [[class, p], ...]."""
+    probs = extras.get("probabilities") or extras.get("classes") or {}
+    if isinstance(probs, dict):
+        return [(str(k), float(v)) for k, v in probs.items()]
+    items = []
+    for entry in probs:
+        if isinstance(entry, dict):
+            items.append((str(entry.get("label") or entry.get("class")), float(entry.get("probability", entry.get("p", 0)))))
+        else:
+            items.append((str(entry[0]), float(entry[1])))
+    return items
+
+
+def attribute_lines(extras: dict[str, Any]) -> list[str]:
+    attributes = extras.get("attributes") or {}
+    lines = []
+    for name, value in attributes.items():
+        if isinstance(value, dict):  # {"value": ..., "probability": ...}
+            p = value.get("probability")
+            shown = value.get("value", value.get("label", ""))
+            lines.append(f"{name}: {shown}" + (f" ({100 * float(p):.0f}%)" if p is not None else ""))
+        elif isinstance(value, float):
+            lines.append(f"{name}: {'yes' if value >= 0.5 else 'no'} ({100 * value:.0f}%)")
+        else:
+            lines.append(f"{name}: {value}")
+    return lines
+
+
+class ProductPanel(ModePanel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = QLabel("<b>Product type</b>")
+        self.predicted = QLabel("—")
+        self.predicted.setStyleSheet("font-size:15px;")
+        self.bars = ProbabilityBars(rows=5)
+        self.attributes = QLabel("")
+        self.attributes.setWordWrap(True)
+        self.model_info = QLabel("")
+        self.model_info.setWordWrap(True)
+        self.model_info.setStyleSheet("color:#666; font-size:11px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.predicted)
+        layout.addWidget(self.bars)
+        layout.addWidget(QLabel("<b>Attributes</b>"))
+        layout.addWidget(self.attributes)
+        layout.addWidget(self.model_info)
+        layout.addStretch(1)
+
+    def show_extras(self, extras: dict[str, Any]) -> None:
+        items = probability_items(extras)
+        self.bars.set_probabilities(items)
+        if items:
+            name, p = max(items, key=lambda kv: kv[1])
+            self.predicted.setText(f"{name} <span style='color:#666'>({100 * p:.0f}%)</span>")
+        self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
+        model = extras.get("model") or extras.get("backbone")
+        self.model_info.setText(f"model: {model}" if model else "")
+
+    def clear(self) -> None:
+        self.bars.set_probabilities([])
+        self.predicted.setText("—")
+        self.attributes.setText("")

@@ -1,0 +1,69 @@
+"""Style: the style <-> subject weight (re-ranks without re-embedding the query)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout
+
+from vsdesk.gui.panels.base import ModePanel
+
+
+class StylePanel(ModePanel):
+    def __init__(self, default_weight: float = 0.0, parent=None):
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 100)
+        self.slider.setValue(round(default_weight * 100))
+        self.slider.setToolTip("0 = artistic style only; 100 = subject (content) only")
+        self.value_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("style"))
+        row.addWidget(self.slider, 1)
+        row.addWidget(QLabel("subject"))
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        self.info.setStyleSheet("color:#555;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("<b>Similarity by</b>")
+        layout.addWidget(title)
+        layout.addLayout(row)
+        layout.addWidget(self.value_label)
+        form = QFormLayout()
+        layout.addLayout(form)
+        layout.addWidget(self.info)
+        layout.addStretch(1)
+        # Dragging the slider re-ranks at most every 150 ms, not on every pixel.
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self.options_changed)
+        self.slider.valueChanged.connect(self._on_value)
+        self._on_value(self.slider.value(), emit=False)
+
+    def set_default_weight(self, weight: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(round(weight * 100))
+        self.slider.blockSignals(False)
+        self._on_value(self.slider.value(), emit=False)
+
+    def weight(self) -> float:
+        return self.slider.value() / 100.0
+
+    def options(self) -> dict[str, Any]:
+        return {"subject_weight": self.weight()}
+
+    def _on_value(self, value: int, emit: bool = True) -> None:
+        self.value_label.setText(f"{100 - value}% style · {value}% subject")
+        if emit:
+            self._debounce.start()
+
+    def show_extras(self, extras: dict[str, Any]) -> None:
+        lines = []
+        for key, value in extras.items():
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                lines.append(f"{key}: {value:.3g}" if isinstance(value, float) else f"{key}: {value}")
+        self.info.setText("\n".join(lines[:6]))
+
+    def clear(self) -> None:
+        self.info.clear()

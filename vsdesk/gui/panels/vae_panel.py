@@ -1,0 +1,123 @@
+"""VAE: the query's reconstruction, its anomaly score, and the clickable manifold map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
+
+from vsdesk.gui.panels.base import ModePanel
+from vsdesk.gui.panels.manifold_map import ManifoldMap
+
+PREVIEW = 84
+
+
+def gray_pixmap(array, size: int = PREVIEW) -> QPixmap:
+    """A 2-D array (0..1 floats or 0..255) as a crisp enlarged greyscale pixmap."""
+    a = np.asarray(array, dtype=np.float32)
+    a = np.squeeze(a)
+    if a.max() <= 1.0:
+        a = a * 255.0
+    a = np.ascontiguousarray(np.clip(a, 0, 255).astype(np.uint8))
+    h, w = a.shape[:2]
+    image = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(image).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
+
+
+def _tile(title: str) -> tuple[QLabel, QLabel]:
+    image = QLabel()
+    image.setFixedSize(PREVIEW, PREVIEW)
+    image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    image.setStyleSheet("background:#111; border:1px solid #888;")
+    caption = QLabel(title)
+    caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    caption.setStyleSheet("color:#555; font-size:11px;")
+    return image, caption
+
+
+class VaePanel(ModePanel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.input_image, input_caption = _tile("as the VAE sees it")
+        self.recon_image, recon_caption = _tile("reconstruction")
+        self.decoded_image, decoded_caption = _tile("clicked point")
+        tiles = QGridLayout()
+        for col, (img, cap) in enumerate(
+            [(self.input_image, input_caption), (self.recon_image, recon_caption), (self.decoded_image, decoded_caption)]
+        ):
+            tiles.addWidget(img, 0, col, Qt.AlignmentFlag.AlignCenter)
+            tiles.addWidget(cap, 1, col)
+        self.category = QLabel("—")
+        self.anomaly = QLabel("")
+        self.anomaly.setWordWrap(True)
+        self.map = ManifoldMap()
+        self.map.setMinimumHeight(220)
+        self.map_hint = QLabel("Manifold map: click anywhere to decode that point")
+        self.map_hint.setStyleSheet("color:#555; font-size:11px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(tiles)
+        layout.addWidget(self.category)
+        layout.addWidget(self.anomaly)
+        layout.addWidget(self.map_hint)
+        layout.addWidget(self.map, 1)
+        self._tab = None
+        self.map.point_clicked.connect(self._decode_point)
+
+    def attach(self, tab) -> None:
+        self._tab = tab
+
+    # -- query facts ------------------------------------------------------------------------
+    def show_extras(self, extras: dict[str, Any]) -> None:
+        if extras.get("input") is not None:
+            self.input_image.setPixmap(gray_pixmap(extras["input"]))
+        if extras.get("reconstruction") is not None:
+            self.recon_image.setPixmap(gray_pixmap(extras["reconstruction"]))
+        category = extras.get("category")
+        if category:
+            confidence = extras.get("category_confidence")
+            text = f"<b>{category}</b>"
+            if confidence is not None:
+                text += f" <span style='color:#666'>({100 * float(confidence):.0f}% of neighbours)</span>"
+            self.category.setText(text)
+        self.anomaly.setText(anomaly_text(extras))
+        xy = extras.get("map_xy")
+        self.map.set_query(tuple(xy) if xy is not None else None)
+
+    def clear(self) -> None:
+        for label in (self.input_image, self.recon_image):
+            label.clear()
+        self.category.setText("—")
+        self.anomaly.clear()
+        self.map.set_query(None)
+
+    # -- the manifold map -----------------------------------------------------------------------
+    def show_grid(self, grid: np.ndarray, extent) -> None:
+        self.map.set_grid(grid, tuple(extent))
+
+    def show_decoded(self, image: np.ndarray) -> None:
+        self.decoded_image.setPixmap(gray_pixmap(image))
+
+    def _decode_point(self, x: float, y: float) -> None:
+        if self._tab is not None:
+            self._tab.decode_map_point(x, y)
+
+
+def anomaly_text(extras: dict[str, Any]) -> str:
+    percentile = extras.get("anomaly_percentile")
+    score = extras.get("anomaly_score")
+    if percentile is None and score is None:
+        return ""
+    parts = []
+    if percentile is not None:
+        p = float(percentile)
+        verdict = "unusual for Fashion-MNIST" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
+        parts.append(f"Anomaly: <b>{p:.1f}th percentile</b> of training images — {verdict}")
+    if score is not None:
+        parts.append(f"score {float(score):.1f}")
+    return " · ".join(parts)

@@ -1,0 +1,55 @@
+"""A strip under the map showing the image of the point or result the user picked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from vsdesk.gui.thumbnails import ThumbnailCache
+
+SIZE = 72
+
+
+class ItemPreview(QWidget):
+    def __init__(self, cache: ThumbnailCache, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._cache = cache
+        self._source: str | None = None
+        self.image = QLabel()
+        self.image.setFixedSize(SIZE, SIZE)
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption = QLabel("Click a point or a result to see it here.")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color:#444;")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.image)
+        layout.addWidget(self.caption, 1)
+        cache.ready.connect(self._on_ready)
+
+    def show_item(self, source: str | None, caption: str) -> None:
+        self._source = source
+        self.caption.setText(caption)
+        self._refresh()
+
+    def source(self) -> str | None:
+        return self._source
+
+    def _refresh(self) -> None:
+        if not self._source:
+            self.image.clear()
+            return
+        pixmap = self._cache.pixmap(self._source, SIZE)
+        if pixmap is not None:
+            self.image.setPixmap(pixmap)
+        else:
+            error = self._cache.error(self._source)
+            self.image.setText("⚠" if error else "…")
+            if error:
+                self.caption.setText(f"{Path(self._source).name}: {error}")
+
+    def _on_ready(self, source: str) -> None:
+        if source == self._source:
+            self._refresh()

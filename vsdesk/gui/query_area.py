@@ -1,0 +1,76 @@
+"""The query area of a tab: shows the query image; Open and Paste buttons; a drop target.
+
+It only reports what the user chose (a file, clipboard image data); the tab decides what to do.
+The image shown is decoded off-thread by the tab and handed in with ``set_image``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+DROP_HINT = "Drop an image here\nor use Open / Paste"
+
+
+class QueryArea(QWidget):
+    open_requested = Signal()
+    paste_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.image_label = QLabel(DROP_HINT)
+        self.image_label.setObjectName("DropZone")
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setMinimumSize(200, 180)
+        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # no resize feedback
+        self.image_label.setStyleSheet(
+            "#DropZone { border: 2px dashed #9aa7b4; border-radius: 8px; color: #5b6570; background: #f7f9fb; }"
+        )
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color:#444;")
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Open an image file (Ctrl+O)")
+        self.paste_button = QPushButton("Paste")
+        self.paste_button.setToolTip("Search with the image or file path on the clipboard (Ctrl+V)")
+        self.open_button.clicked.connect(self.open_requested)
+        self.paste_button.clicked.connect(self.paste_requested)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.paste_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.image_label, 1)
+        layout.addWidget(self.caption)
+        layout.addLayout(buttons)
+        self._pixmap: QPixmap | None = None
+
+    def set_image(self, image: QImage | None, caption: str = "") -> None:
+        self._pixmap = QPixmap.fromImage(image) if image is not None and not image.isNull() else None
+        self.caption.setText(caption)
+        self._rescale()
+
+    def set_caption(self, caption: str) -> None:
+        self.caption.setText(caption)
+
+    def set_drag_highlight(self, on: bool) -> None:
+        colour = "#2f7de1" if on else "#9aa7b4"
+        self.image_label.setStyleSheet(
+            f"#DropZone {{ border: 2px dashed {colour}; border-radius: 8px; color: #5b6570; background: #f7f9fb; }}"
+        )
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self._pixmap is None:
+            self.image_label.setPixmap(QPixmap())
+            self.image_label.setText(DROP_HINT)
+            return
+        size = self.image_label.contentsRect().size()
+        self.image_label.setPixmap(
+            self._pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        )

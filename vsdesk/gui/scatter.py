@@ -1,0 +1,265 @@
+"""The t-SNE map of a catalog: pyqtgraph scatter, coloured by label, linked to the gallery.
+
+Speed with 100,000 points comes from three choices (measured in scripts/bench_scatter.py):
+one ScatterPlotItem per label with one shared brush (no per-point pens or brushes), so a
+colour never costs a Python object per point; picking the point under the mouse with one
+vectorised NumPy distance instead of pyqtgraph's per-point SpotItems; and progressive t-SNE
+updates that only move the points (``_move``) once they exist.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from vsdesk.gui.thumbnails import ThumbnailCache
+
+#: Distinct colours (Tableau 20 order: strong colours first).
+PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+]
+PICK_RADIUS_PX = 8
+HOVER_THUMB = 96
+
+
+class _QuietScatter(pg.ScatterPlotItem):
+    """A scatter that leaves clicks and hovers to the view: pyqtgraph's own picking builds
+    a SpotItem per point (seconds at 100k points)."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
+
+    def hoverEvent(self, ev):
+        pass
+
+
+class ScatterView(QWidget):
+    point_clicked = Signal(int)  # catalog index
+
+    def __init__(self, cache: ThumbnailCache, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._cache = cache
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setAcceptDrops(False)  # drops go to the tab
+        self.plot.setMenuEnabled(False)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setAspectLocked(True)
+        self.view = self.plot.getViewBox()
+        self.legend = self.plot.addLegend(offset=(6, 6), labelTextSize="8pt", verSpacing=-6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+        self._brushes = [pg.mkBrush(QColor(c)) for c in PALETTE]
+        self._groups: list[_QuietScatter] = []
+        self._group_members: list[np.ndarray] = []
+        self._xy = np.zeros((0, 2), np.float32)
+        self._labels = np.zeros(0, np.int32)
+        self._label_names: list[str] = []
+        self._sources: list[str] = []
+        self._captions: list[str] = []
+
+        self._highlight = _QuietScatter(size=11, pen=pg.mkPen("#222222", width=1.6), brush=None, tip=None)
+        self._selected = _QuietScatter(size=18, pen=pg.mkPen("#ff2d00", width=3), brush=None, tip=None)
+        self._query = _QuietScatter(
+            size=22, symbol="star", pen=pg.mkPen("k", width=1.2), brush=pg.mkBrush("#ffd400"), tip=None
+        )
+        for item in (self._highlight, self._selected, self._query):
+            item.setZValue(10)
+            self.plot.addItem(item)
+        self._status = pg.TextItem(color="#555555", anchor=(0, 0))
+        self._status.setParentItem(self.view)
+        self._status.setPos(8, 4)
+
+        self._hover_label = QLabel(self.plot)
+        self._hover_label.setStyleSheet(
+            "QLabel { background: white; border: 1px solid #999; padding: 3px; color: #222; }"
+        )
+        self._hover_label.hide()
+        self._hover_index = -1
+        self._hover_pos = QPointF()
+        self._hover_timer = QTimer(self, singleShot=True, interval=40)
+        self._hover_timer.timeout.connect(self._update_hover)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        cache.ready.connect(self._on_thumbnail_ready)
+
+    # -- data ---------------------------------------------------------------------------------
+    def set_points(
+        self,
+        xy: np.ndarray,
+        labels: np.ndarray | None = None,
+        label_names: list[str] | None = None,
+        sources: list[str] | None = None,
+        captions: list[str] | None = None,
+    ) -> None:
+        """Show a map. Same labels as before (a progressive t-SNE step): the points just move."""
+        xy = np.asarray(xy, np.float32)
+        n = len(xy)
+        labels = np.zeros(n, np.int32) if labels is None else np.asarray(labels, np.int32)
+        names = list(label_names) if label_names else ["items"]
+        same = (
+            n == len(self._xy)
+            and names == self._label_names
+            and np.array_equal(labels, self._labels)
+            and len(self._groups) > 0
+        )
+        self._xy = xy
+        if sources is not None:
+            self._sources = list(sources)
+        if captions is not None:
+            self._captions = list(captions)
+        if same:
+            for item, members in zip(self._groups, self._group_members):
+                self._move(item, xy[members])
+        else:
+            self._rebuild(xy, labels, names)
+        self._refresh_overlays()
+
+    def _rebuild(self, xy: np.ndarray, labels: np.ndarray, names: list[str]) -> None:
+        for item in self._groups:
+            self.plot.removeItem(item)
+            self.legend.removeItem(item)
+        self._groups, self._group_members = [], []
+        self._labels, self._label_names = labels, names
+        size = 7 if len(xy) < 2000 else 5 if len(xy) < 20000 else 3
+        for code, name in enumerate(names):
+            members = np.flatnonzero(labels == code)
+            if members.size == 0:
+                continue
+            brush = self._brushes[code % len(self._brushes)]
+            item = _QuietScatter(size=size, pen=None, brush=brush, tip=None, name=name)
+            item.setData(pos=xy[members], data=members)  # data= catalog indices
+            self.plot.addItem(item)
+            self._groups.append(item)
+            self._group_members.append(members)
+        self.view.autoRange(padding=0.04)
+
+    @staticmethod
+    def _move(item: pg.ScatterPlotItem, xy: np.ndarray) -> None:
+        """New positions for the same points: a rebuild costs ~0.4 s per 100k points, this ~1 ms."""
+        item.data["x"] = xy[:, 0]
+        item.data["y"] = xy[:, 1]
+        item.prepareGeometryChange()
+        item.bounds = [None, None]
+        item.informViewBoundsChanged()
+        item.invalidate()
+
+    def clear(self) -> None:
+        self.set_points(np.zeros((0, 2), np.float32))
+        self.set_highlight([])
+        self.set_query(None)
+        self.select(None)
+
+    def fit(self) -> None:
+        self.view.autoRange(padding=0.04)
+
+    def point_count(self) -> int:
+        return len(self._xy)
+
+    def position_of(self, index: int) -> tuple[float, float]:
+        x, y = self._xy[index]
+        return float(x), float(y)
+
+    # -- overlays -----------------------------------------------------------------------------
+    def set_highlight(self, indices) -> None:
+        self._highlight_indices = np.asarray(list(indices), np.int64)
+        self._refresh_overlays()
+
+    def set_query(self, xy: tuple[float, float] | None) -> None:
+        self._query_xy = xy
+        self._refresh_overlays()
+
+    def select(self, index: int | None) -> None:
+        self._selected_index = index
+        self._refresh_overlays()
+
+    def selected(self) -> int | None:
+        return getattr(self, "_selected_index", None)
+
+    def highlighted(self) -> np.ndarray:
+        return getattr(self, "_highlight_indices", np.zeros(0, np.int64))
+
+    def set_status(self, text: str) -> None:
+        self._status.setText(text)
+
+    def _refresh_overlays(self) -> None:
+        n = len(self._xy)
+        hl = self.highlighted()
+        hl = hl[(hl >= 0) & (hl < n)]
+        self._highlight.setData(pos=self._xy[hl] if hl.size else np.zeros((0, 2)), data=hl)
+        sel = self.selected()
+        if sel is not None and 0 <= sel < n:
+            self._selected.setData(pos=self._xy[[sel]], data=[sel])
+        else:
+            self._selected.setData(pos=np.zeros((0, 2)))
+        q = getattr(self, "_query_xy", None)
+        self._query.setData(pos=np.array([q], np.float32) if q is not None else np.zeros((0, 2)))
+
+    # -- picking ------------------------------------------------------------------------------
+    def index_at(self, scene_pos: QPointF) -> int:
+        """The catalog index of the point nearest ``scene_pos`` within a few pixels, or -1."""
+        if not len(self._xy) or not self.view.sceneBoundingRect().contains(scene_pos):
+            return -1
+        p = self.view.mapSceneToView(scene_pos)
+        px, py = self.view.viewPixelSize()
+        if px <= 0 or py <= 0:
+            return -1
+        d2 = ((self._xy[:, 0] - p.x()) / px) ** 2 + ((self._xy[:, 1] - p.y()) / py) ** 2
+        best = int(np.argmin(d2))
+        return best if d2[best] <= PICK_RADIUS_PX**2 else -1
+
+    def scene_pos_of(self, index: int) -> QPointF:
+        x, y = self._xy[index]
+        return self.view.mapViewToScene(QPointF(float(x), float(y)))
+
+    def _on_mouse_clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double():
+            return
+        index = self.index_at(ev.scenePos())
+        if index >= 0:
+            self.select(index)
+            self.point_clicked.emit(index)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._hover_pos = scene_pos
+        if not self._hover_timer.isActive():
+            self._hover_timer.start()
+
+    def _update_hover(self) -> None:
+        index = self.index_at(self._hover_pos)
+        self._hover_index = index
+        if index < 0 or index >= len(self._sources):
+            self._hover_label.hide()
+            return
+        self._show_hover(index)
+
+    def _show_hover(self, index: int) -> None:
+        source = self._sources[index]
+        caption = self._captions[index] if index < len(self._captions) else source.rsplit("/", 1)[-1]
+        pixmap = self._cache.pixmap(source, HOVER_THUMB)
+        if pixmap is not None:
+            self._hover_label.setPixmap(pixmap)
+            self._hover_label.setToolTip(caption)
+            self._hover_label.setText("")
+        else:
+            error = self._cache.error(source)
+            self._hover_label.setText(f"{caption}\n{error}" if error else f"{caption}\nloading…")
+        self._hover_label.adjustSize()
+        view_pos = self.plot.mapFromScene(self._hover_pos)
+        x = min(view_pos.x() + 14, self.plot.width() - self._hover_label.width() - 4)
+        y = min(view_pos.y() + 14, self.plot.height() - self._hover_label.height() - 4)
+        self._hover_label.move(max(0, x), max(0, y))
+        self._hover_label.show()
+        self._hover_label.raise_()
+
+    def _on_thumbnail_ready(self, source: str) -> None:
+        i = self._hover_index
+        if self._hover_label.isVisible() and 0 <= i < len(self._sources) and self._sources[i] == source:
+            self._show_hover(i)

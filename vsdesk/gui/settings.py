@@ -1,0 +1,75 @@
+"""The window's settings: typed accessors over one versioned INI file in the config directory.
+
+The file lives in ``vsdesk.engine.paths.config_dir()`` (platformdirs; ``VSDESK_CONFIG_DIR``
+overrides it, which is how tests keep away from a user's real settings).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from vsdesk.engine import paths
+
+SETTINGS_VERSION = 1
+
+
+class Settings:
+    def __init__(self, qsettings: QSettings | None = None):
+        self.q = qsettings or QSettings(str(paths.config_dir() / "vsdesk.ini"), QSettings.Format.IniFormat)
+        if int(self.q.value("version", 0) or 0) != SETTINGS_VERSION:
+            self._upgrade(int(self.q.value("version", 0) or 0))
+
+    def _upgrade(self, old: int) -> None:
+        # Version 0 = a fresh file. Later versions migrate keys here, oldest first.
+        self.q.setValue("version", SETTINGS_VERSION)
+
+    # -- window -----------------------------------------------------------------------------------
+    def geometry(self) -> QByteArray | None:
+        value = self.q.value("window/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_geometry(self, value: QByteArray) -> None:
+        self.q.setValue("window/geometry", value)
+
+    def last_tab(self) -> str:
+        return str(self.q.value("window/last_tab", "style") or "style")
+
+    def set_last_tab(self, mode: str) -> None:
+        self.q.setValue("window/last_tab", mode)
+
+    def splitter_state(self, mode: str) -> QByteArray | None:
+        value = self.q.value(f"{mode}/splitter")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_splitter_state(self, mode: str, value: QByteArray) -> None:
+        self.q.setValue(f"{mode}/splitter", value)
+
+    # -- catalogs -----------------------------------------------------------------------------------
+    def catalog(self, mode: str) -> str | None:
+        value = self.q.value(f"{mode}/catalog")
+        return str(value) if value else None
+
+    def set_catalog(self, mode: str, name: str) -> None:
+        self.q.setValue(f"{mode}/catalog", name)
+
+    def catalogs(self, mode: str) -> list[str]:
+        value = self.q.value(f"{mode}/catalogs", [])
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(v) for v in (value or [])]
+
+    def set_catalogs(self, mode: str, names: list[str]) -> None:
+        self.q.setValue(f"{mode}/catalogs", list(names))
+
+    # -- options --------------------------------------------------------------------------------------
+    def float_value(self, key: str, default: float) -> float:
+        try:
+            return float(self.q.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    def set_value(self, key: str, value) -> None:
+        self.q.setValue(key, value)
+
+    def sync(self) -> None:
+        self.q.sync()

@@ -1,0 +1,146 @@
+"""Thumbnails decoded off the GUI thread, cached as pixmaps, with a cap on pending loads.
+
+Workers in a QThreadPool decode through the engine's one decoder (``load_image``) and hand back
+a QImage (QImage is safe off-thread; QPixmap is not, so pixmaps are made here on the GUI
+thread). Requests are served newest first, so the thumbnails the user scrolled to last come
+first, and old requests beyond ``max_waiting`` are dropped (they are asked for again if the
+view paints them again).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from typing import Callable
+
+from PIL import Image
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from vsdesk.engine.imageio import ImageError, load_image
+
+#: Turns a source key (usually a file path) into an RGB image. Runs in a pool thread.
+Decoder = Callable[[str, int], Image.Image]
+
+
+def default_decoder(source: str, size: int) -> Image.Image:
+    return load_image(source, min_size=size)
+
+
+def pil_to_qimage(image: Image.Image) -> QImage:
+    """RGB Pillow image -> QImage that owns its pixels (safe to pass between threads)."""
+    image = image.convert("RGB")
+    data = image.tobytes("raw", "RGB")
+    qimage = QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888)
+    return qimage.copy()  # detach from the Python bytes buffer
+
+
+def make_thumbnail(decode: Decoder, source: str, size: int) -> QImage:
+    image = decode(source, size)
+    image.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return pil_to_qimage(image)
+
+
+class _Signals(QObject):
+    done = Signal(str, int, QImage)
+    failed = Signal(str, int, str)
+
+
+class _Load(QRunnable):
+    def __init__(self, decode: Decoder, source: str, size: int, signals: _Signals):
+        super().__init__()
+        self.decode, self.source, self.size, self.signals = decode, source, size, signals
+
+    def run(self) -> None:  # pool thread: no widgets, no QPixmap
+        try:
+            qimage = make_thumbnail(self.decode, self.source, self.size)
+        except ImageError as exc:
+            self.signals.failed.emit(self.source, self.size, exc.reason)
+        except Exception as exc:  # noqa: BLE001 - a thumbnail must never take the app down
+            self.signals.failed.emit(self.source, self.size, f"cannot show this image ({exc})")
+        else:
+            self.signals.done.emit(self.source, self.size, qimage)
+
+
+class ThumbnailCache(QObject):
+    """``pixmap(source, size)`` returns a cached pixmap or None (and starts loading it)."""
+
+    ready = Signal(str)  # source: its thumbnail (or its error) is now available
+
+    def __init__(
+        self,
+        decode: Decoder = default_decoder,
+        capacity: int = 3000,
+        threads: int = 2,
+        max_waiting: int = 256,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._decode = decode
+        self._capacity = capacity
+        self._max_waiting = max_waiting
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._pixmaps: OrderedDict[tuple[str, int], QPixmap] = OrderedDict()
+        self._errors: dict[str, str] = {}
+        self._waiting: deque[tuple[str, int]] = deque()
+        self._in_flight: set[tuple[str, int]] = set()
+        self._signals = _Signals(self)
+        self._signals.done.connect(self._on_done)
+        self._signals.failed.connect(self._on_failed)
+
+    def set_decoder(self, decode: Decoder) -> None:
+        self._decode = decode
+
+    def pixmap(self, source: str, size: int) -> QPixmap | None:
+        key = (source, size)
+        pixmap = self._pixmaps.get(key)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(key)
+            return pixmap
+        if source not in self._errors:
+            self._request(key)
+        return None
+
+    def error(self, source: str) -> str | None:
+        return self._errors.get(source)
+
+    def pending(self) -> int:
+        return len(self._waiting) + len(self._in_flight)
+
+    def wait_idle(self, msecs: int = 30000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    def clear_pending(self) -> None:
+        self._waiting.clear()
+
+    def _request(self, key: tuple[str, int]) -> None:
+        if key in self._in_flight:
+            return
+        try:
+            self._waiting.remove(key)
+        except ValueError:
+            pass
+        self._waiting.append(key)  # newest last; served first
+        while len(self._waiting) > self._max_waiting:
+            self._waiting.popleft()
+        self._start_more()
+
+    def _start_more(self) -> None:
+        while self._waiting and len(self._in_flight) < 2 * self._pool.maxThreadCount():
+            key = self._waiting.pop()
+            self._in_flight.add(key)
+            self._pool.start(_Load(self._decode, key[0], key[1], self._signals))
+
+    def _on_done(self, source: str, size: int, qimage: QImage) -> None:
+        self._in_flight.discard((source, size))
+        self._pixmaps[(source, size)] = QPixmap.fromImage(qimage)
+        while len(self._pixmaps) > self._capacity:
+            self._pixmaps.popitem(last=False)
+        self._start_more()
+        self.ready.emit(source)
+
+    def _on_failed(self, source: str, size: int, reason: str) -> None:
+        self._in_flight.discard((source, size))
+        self._errors[source] = reason
+        self._start_more()
+        self.ready.emit(source)

@@ -1,0 +1,275 @@
+"""Background work for the window: one serial worker thread per resource, tasks with ids.
+
+``TaskRunner`` is the one background-task pattern every tab uses (after Orange's
+``ConcurrentMixin``): a task is submitted into a *slot* ("style/query", "vae/index" ...);
+submitting a new task into a slot cancels the previous one, and only the newest task of a slot
+may deliver progress, partial results or a result, so a stale search never overwrites a newer
+one. The task function is plain Python taking a ``TaskContext`` (progress / cancelled /
+partial), so it can call the Qt-free engine directly.
+
+Each ``SerialWorker`` is one QThread pulling tasks from a queue. The "tf" worker is the only
+thread that ever runs TensorFlow (Keras models are not thread-safe); a second "compute"
+worker runs t-SNE so a long projection does not hold up queries.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import queue
+import threading
+import time
+import traceback
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+
+from vsdesk.engine.tasks import CancelledError
+
+log = logging.getLogger(__name__)
+
+#: Progress and partial results are emitted at most this often (don't flood the event loop).
+EMIT_INTERVAL_S = 0.05
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class TaskContext:
+    """What a task function gets: report progress, emit partial results, check cancellation."""
+
+    task_id: int
+    worker: "SerialWorker"
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    _last_progress: float = 0.0
+    _last_partial: float = 0.0
+
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        now = time.monotonic()
+        final = bool(total) and done >= total
+        if final or done == 0 or now - self._last_progress >= EMIT_INTERVAL_S:
+            self._last_progress = now
+            self.worker.progressed.emit(self.task_id, int(done), int(total), str(message))
+
+    def partial(self, value: Any, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_partial >= EMIT_INTERVAL_S:
+            self._last_partial = now
+            self.worker.partial.emit(self.task_id, value)
+
+
+@dataclass
+class _Job:
+    context: TaskContext
+    fn: Callable[[TaskContext], Any]
+    label: str
+
+
+class SerialWorker(QThread):
+    """One thread running tasks one after another. Signals reach the GUI thread queued."""
+
+    started_task = Signal(int, str)
+    progressed = Signal(int, int, int, str)
+    partial = Signal(int, object)
+    finished_task = Signal(int, object)
+    failed = Signal(int, object, str)  # task id, exception, formatted traceback
+    cancelled_task = Signal(int)
+
+    def __init__(self, name: str, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setObjectName(f"vsdesk-{name}")
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+
+    def put(self, job: _Job) -> None:
+        self._queue.put(job)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def run(self) -> None:  # the worker thread
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            ctx = job.context
+            if ctx.cancelled():  # superseded while waiting: never started
+                self.cancelled_task.emit(ctx.task_id)
+                continue
+            self.started_task.emit(ctx.task_id, job.label)
+            try:
+                result = job.fn(ctx)
+            except CancelledError:
+                self.cancelled_task.emit(ctx.task_id)
+            except BaseException as exc:  # noqa: BLE001 - every error goes back to its tab
+                self.failed.emit(ctx.task_id, exc, traceback.format_exc())
+            else:
+                if ctx.cancelled():
+                    self.cancelled_task.emit(ctx.task_id)
+                else:
+                    self.finished_task.emit(ctx.task_id, result)
+
+
+@dataclass
+class _Callbacks:
+    slot: str
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    on_progress: Callable[[int, int, str], None] | None
+    on_partial: Callable[[Any], None] | None
+    on_cancelled: Callable[[], None] | None
+    on_started: Callable[[], None] | None
+    context: TaskContext
+
+
+class TaskRunner(QObject):
+    """Submits tasks to named serial workers and routes their signals to callbacks (GUI thread)."""
+
+    #: Emitted when a task starts or ends, for the status bar: (label or "", running count).
+    activity = Signal(str, int)
+
+    def __init__(self, worker_names: tuple[str, ...] = ("tf", "compute"), parent: QObject | None = None):
+        super().__init__(parent)
+        self._workers: dict[str, SerialWorker] = {}
+        self._tasks: dict[int, _Callbacks] = {}
+        self._current: dict[str, int] = {}
+        self._stopped = False
+        for name in worker_names:
+            worker = SerialWorker(name, self)
+            worker.started_task.connect(self._on_started)
+            worker.progressed.connect(self._on_progress)
+            worker.partial.connect(self._on_partial)
+            worker.finished_task.connect(self._on_done)
+            worker.failed.connect(self._on_failed)
+            worker.cancelled_task.connect(self._on_cancelled)
+            worker.start()
+            self._workers[name] = worker
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        # Interpreter exit without a clean close (scripts, a failed test): stop the threads
+        # first, or Qt aborts on destroying a running QThread.
+        ref = weakref.ref(self)
+        atexit.register(lambda: (runner := ref()) is not None and runner.shutdown())
+
+    # -- submitting -------------------------------------------------------------------------
+    def submit(
+        self,
+        slot: str,
+        fn: Callable[[TaskContext], Any],
+        *,
+        worker: str = "tf",
+        label: str = "",
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_started: Callable[[], None] | None = None,
+    ) -> int:
+        """Queue ``fn(context)``; a previous task in the same ``slot`` is cancelled first."""
+        self.cancel(slot, notify=False)
+        task_id = next(_ids)
+        target = self._workers[worker]
+        ctx = TaskContext(task_id, target)
+        self._tasks[task_id] = _Callbacks(
+            slot, on_done, on_error, on_progress, on_partial, on_cancelled, on_started, ctx
+        )
+        self._current[slot] = task_id
+        target.put(_Job(ctx, fn, label))
+        return task_id
+
+    def cancel(self, slot: str, notify: bool = True) -> None:
+        """Ask the slot's task to stop. ``notify``: still call its ``on_cancelled`` when it has
+        stopped (the user pressed Cancel); a superseded task is silenced instead."""
+        task_id = self._current.get(slot)
+        if task_id is None or task_id not in self._tasks:
+            return
+        task = self._tasks[task_id]
+        task.context.cancel_event.set()
+        if not notify:
+            del self._current[slot]
+            task.on_cancelled = None
+
+    def is_running(self, slot: str) -> bool:
+        return slot in self._current
+
+    def current(self, slot: str) -> int | None:
+        return self._current.get(slot)
+
+    def shutdown(self, timeout_ms: int = 3000) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        for task in self._tasks.values():
+            task.context.cancel_event.set()
+        for worker in self._workers.values():
+            worker.stop()
+        for worker in self._workers.values():
+            worker.wait(timeout_ms)
+
+    # -- routing (GUI thread) -----------------------------------------------------------------
+    def _live(self, task_id: int) -> _Callbacks | None:
+        """The task's callbacks if it is still the newest of its slot, else None (stale)."""
+        task = self._tasks.get(task_id)
+        if task is None or self._current.get(task.slot) != task_id:
+            return None
+        return task
+
+    def _finish(self, task_id: int) -> _Callbacks | None:
+        task = self._live(task_id)
+        self._tasks.pop(task_id, None)
+        if task is not None:
+            del self._current[task.slot]
+        self.activity.emit("", len(self._current))
+        return task
+
+    def _on_started(self, task_id: int, label: str) -> None:
+        task = self._live(task_id)
+        if task is not None:
+            if label:
+                self.activity.emit(label, len(self._current))
+            if task.on_started:
+                task.on_started()
+
+    def _on_progress(self, task_id: int, done: int, total: int, message: str) -> None:
+        task = self._live(task_id)
+        if task is not None and task.on_progress:
+            task.on_progress(done, total, message)
+
+    def _on_partial(self, task_id: int, value: Any) -> None:
+        task = self._live(task_id)
+        if task is not None and task.on_partial:
+            task.on_partial(value)
+
+    def _on_done(self, task_id: int, result: Any) -> None:
+        task = self._finish(task_id)
+        if task is not None and task.on_done:
+            task.on_done(result)
+
+    def _on_failed(self, task_id: int, exc: BaseException, trace: str) -> None:
+        task = self._finish(task_id)
+        if task is None:
+            return
+        if task.on_error:
+            task.on_error(exc)
+        else:
+            log.error("background task %s failed:\n%s", task.slot, trace)
+
+    def _on_cancelled(self, task_id: int) -> None:
+        # A cancelled task has usually been superseded (then it is no longer "live"); a task
+        # cancelled by the user's Cancel button is still told, to keep what was done.
+        task = self._tasks.pop(task_id, None)
+        if task is not None and self._current.get(task.slot) == task_id:
+            del self._current[task.slot]
+        self.activity.emit("", len(self._current))
+        if task is not None and task.on_cancelled:
+            task.on_cancelled()
