@@ -1,0 +1,137 @@
+"""The window's building blocks on real files, without models: task runner, gallery, scatter."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtTest import QTest
+
+from conftest import STYLE_DIR
+from vsdesk.engine.tasks import check_cancelled
+from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.scatter import ScatterView
+from vsdesk.gui.thumbnails import ThumbnailCache
+from vsdesk.gui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def runner(qtbot):
+    runner = TaskRunner(("tf", "compute"))
+    yield runner
+    runner.shutdown()
+
+
+def test_newer_task_supersedes_older_and_stale_result_is_dropped(qtbot, runner):
+    release = threading.Event()
+    delivered = []
+
+    def slow(ctx):
+        release.wait(5)
+        return "old"  # finishes, but after a newer task was submitted: must be dropped
+
+    runner.submit("q", slow, on_done=delivered.append)
+    runner.submit("q", lambda ctx: "new", on_done=delivered.append)
+    release.set()
+    qtbot.waitUntil(lambda: delivered == ["new"], timeout=5000)
+    qtbot.wait(100)  # the old task's result has been emitted by now; it must not show up
+    assert delivered == ["new"]
+    assert not runner.is_running("q")
+
+
+def test_cancel_stops_a_running_task_and_reports_it(qtbot, runner):
+    progress, cancelled = [], []
+    started = threading.Event()
+
+    def loop(ctx):
+        for i in range(1000):
+            started.set()
+            ctx.progress(i, 1000)
+            check_cancelled(ctx.cancelled)
+            time.sleep(0.005)
+        return "done"
+
+    runner.submit("index", loop, on_progress=lambda d, t, m: progress.append(d), on_cancelled=lambda: cancelled.append(1),
+                  on_done=lambda r: pytest.fail("should have been cancelled"))
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: len(progress) > 1, timeout=5000)
+    runner.cancel("index")
+    qtbot.waitUntil(lambda: cancelled == [1], timeout=5000)
+    assert progress[-1] < 999
+
+
+def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
+    errors = []
+    runner.submit("q", lambda ctx: 1 / 0, on_error=errors.append)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=5000)
+    assert isinstance(errors[0], ZeroDivisionError)
+
+
+def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    good = sorted(STYLE_DIR.glob("*.jpg"))[:6]
+    cache = ThumbnailCache()
+    view = GalleryView(cache, thumb_size=64)
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    items = [GalleryItem(i, str(p), str(p), 0.9 - i / 10, "art") for i, p in enumerate(good)]
+    items.append(GalleryItem(len(good), str(bad), str(bad), 0.1, ""))
+    view.set_items(items)
+    model = view.results
+    qtbot.waitUntil(lambda: cache.pending() == 0 and cache.error(str(bad)) is not None, timeout=10000)
+    qtbot.wait(50)
+    for row in range(len(good)):
+        assert isinstance(model.data(model.index(row), Qt.ItemDataRole.DecorationRole), QPixmap)
+    bad_index = model.index(len(good))
+    assert not isinstance(model.data(bad_index, Qt.ItemDataRole.DecorationRole), QPixmap)
+    assert "cannot show" in model.data(bad_index, Qt.ItemDataRole.ToolTipRole)
+    assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
+
+
+def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
+    cache = ThumbnailCache()
+    view = ScatterView(cache)
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(300, 2)).astype(np.float32) * 10
+    labels = rng.integers(0, 3, 300)
+    view.set_points(xy, labels, ["a", "b", "c"], [f"/nowhere/{i}.png" for i in range(300)])
+    qtbot.waitExposed(view)
+    target = int(np.argmax(xy[:, 0]))  # an outlying point, nothing else within a few pixels
+    scene_pos = view.scene_pos_of(target)
+    widget_pos = view.plot.mapFromScene(scene_pos)
+    with qtbot.waitSignal(view.point_clicked, timeout=3000) as blocker:
+        QTest.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         QPoint(int(widget_pos.x()), int(widget_pos.y())))
+    assert blocker.args == [target]
+    assert view.selected() == target
+    # each label's item carries the catalog indices as data
+    for item in view._groups:
+        assert set(item.data["data"]).issubset(set(range(300)))
+
+
+def test_scatter_progressive_update_moves_points_without_rebuilding(qtbot):
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    n = 100_000
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, n)
+    names = [str(i) for i in range(10)]
+    view.set_points(rng.normal(size=(n, 2)), labels, names)
+    groups = list(view._groups)
+    moved = rng.normal(size=(n, 2)).astype(np.float32)
+    view.set_points(moved, labels, names)
+    assert view._groups == groups  # the same items, moved (speed: scripts/bench_gui.py)
+    first = groups[0]
+    members = np.flatnonzero(labels == 0)
+    np.testing.assert_allclose(first.data["x"], moved[members, 0])
