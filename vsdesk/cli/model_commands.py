@@ -1,5 +1,114 @@
-"""Placeholder: this command group is being written (see docs/architecture.md)."""
+"""``vsdesk models list|fetch|import|remove``: the pretrained weights and where they come from."""
+
+from __future__ import annotations
+
+import argparse
+
+from vsdesk.cli._common import StderrProgress, error, print_json
 
 
 def register(subparsers) -> None:
-    pass
+    parser = subparsers.add_parser(
+        "models",
+        help="list, fetch, import or remove pretrained weights",
+        description="Pretrained weights come from the cache, shipped resources, installed packages "
+        "or the published download, in that order; each is converted once and verified.",
+    )
+    commands = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+
+    listing = commands.add_parser("list", help="every model: ready or not, source, size, version")
+    listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
+    listing.set_defaults(handler=_list)
+
+    fetching = commands.add_parser("fetch", help="make a model ready now (convert or download it)")
+    fetching.add_argument("name", metavar="NAME")
+    fetching.set_defaults(handler=_fetch)
+
+    importing = commands.add_parser(
+        "import", help="use your own weights file (Keras .weights.h5/.h5, or the source's own format)"
+    )
+    importing.add_argument("name", metavar="NAME")
+    importing.add_argument("file", metavar="FILE")
+    importing.set_defaults(handler=_import)
+
+    removing = commands.add_parser("remove", help="delete a model's converted/imported weights from the cache")
+    removing.add_argument("name", metavar="NAME")
+    removing.set_defaults(handler=_remove)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from vsdesk.engine import models
+
+    infos = models.list_models()
+    if args.json:
+        print_json([info.to_dict() for info in infos])
+        return 0
+    rows = [("NAME", "READY", "SOURCE", "SIZE", "VERSION", "LICENSE")]
+    for info in infos:
+        rows.append(
+            (
+                info.name,
+                ("yes" if info.cached else "yes (convert on first use)") if info.ready else "no",
+                info.source or "-",
+                _size(info.size_bytes),
+                info.version,
+                info.license,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    for info in infos:
+        if not info.ready and info.how_to_get:
+            print(f"\n{info.name}: {info.how_to_get}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from vsdesk.engine import models
+
+    return _run(lambda: models.fetch(args.name, StderrProgress(args.name)), args.name, "ready")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from vsdesk.engine import models
+
+    return _run(lambda: models.import_weights(args.name, args.file, StderrProgress(args.name)), args.name, "imported")
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from vsdesk.engine import models
+
+    try:
+        removed = models.remove(args.name)
+    except models.ModelStoreError as exc:
+        error(str(exc))
+        return 1
+    if removed:
+        print(f"{args.name}: removed {len(removed)} cached file(s)")
+    else:
+        print(f"{args.name}: nothing cached")
+    return 0
+
+
+def _run(action, name: str, verb: str) -> int:
+    from vsdesk.engine import models
+
+    try:
+        path = action()
+    except models.ModelStoreError as exc:
+        error(str(exc))
+        return 1
+    info = models.model_info(name)
+    print(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {path}")
+    return 0
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return str(size)

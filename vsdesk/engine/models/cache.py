@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import re
-import tempfile
+import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -76,9 +76,13 @@ def is_hdf5(path: Path) -> bool:
 
 def temp_path(directory: Path, suffix: str) -> Path:
     """A fresh, empty temp file in ``directory`` (same file system, so ``os.replace`` is atomic)."""
-    handle, name = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
-    os.close(handle)
-    return Path(name)
+    while True:
+        path = directory / f".tmp-{secrets.token_hex(8)}{suffix}"
+        try:  # like mkstemp, but with the umask's permissions (mkstemp makes 0600 files)
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return path
+        except FileExistsError:
+            continue
 
 
 def atomic_write_json(path: Path, data: dict) -> None:

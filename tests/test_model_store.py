@@ -1,0 +1,521 @@
+"""The model store with small real Keras models: sources, cache verification, import, download.
+
+The network is faked at the boundary only: a real HTTP server on 127.0.0.1 serves real weights
+files written by the tests. "Installed packages" are real Python packages on a temp sys.path.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vsdesk.engine import models, paths
+from vsdesk.engine.models import cache, registry
+from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource
+
+RNG = np.random.default_rng(7)
+KERNEL = RNG.normal(size=(4, 3)).astype("float32")
+BIAS = RNG.normal(size=(3,)).astype("float32")
+X = RNG.normal(size=(5, 4)).astype("float32")
+
+
+# --- a tiny real model and its "source format" (an .npz of kernel and bias) --------------------
+
+
+def build_tiny(units: int = 3, extra: bool = False):
+    import keras
+
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Dense(units, name="dense")(inputs)
+    if extra:
+        outputs = keras.layers.Dense(2, name="extra")(outputs)
+    return keras.Model(inputs, outputs, name="tiny")
+
+
+CONVERSIONS: list[str] = []
+
+
+def convert_npz(path: Path, model) -> None:
+    CONVERSIONS.append(str(path))
+    with np.load(path, allow_pickle=False) as data:
+        kernel, bias = data["kernel"], data["bias"]
+    layer = model.get_layer("dense")
+    if kernel.shape != tuple(layer.kernel.shape):
+        raise ValueError(f"kernel shape {kernel.shape}, expected {tuple(layer.kernel.shape)}")
+    layer.set_weights([kernel, bias])
+
+
+def write_npz(path: Path, kernel=KERNEL, bias=BIAS) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        np.savez(handle, kernel=kernel, bias=bias)
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def expected(x=X, kernel=KERNEL, bias=BIAS) -> np.ndarray:
+    return x @ kernel + bias
+
+
+def predict(model, x=X) -> np.ndarray:
+    import keras
+
+    return keras.ops.convert_to_numpy(model(x))
+
+
+def make_spec(name: str, sources: tuple, **kwargs) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        description="tiny test model",
+        version=kwargs.pop("version", "1"),
+        license="test",
+        build=kwargs.pop("build", build_tiny),
+        sources=sources,
+        how_to_get=kwargs.pop("how_to_get", "install the tiny test package"),
+    )
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    """A cache of this test's own (the tiny models must not meet other tests' files)."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    return paths.models_dir()
+
+
+@pytest.fixture
+def register(monkeypatch):
+    def _register(spec: ModelSpec) -> ModelSpec:
+        monkeypatch.setitem(registry._extra, spec.name, spec)  # noqa: SLF001 - undone after the test
+        return spec
+
+    return _register
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A real importable package on sys.path carrying ``data/tiny.npz``; returns its PackageSource."""
+    name = f"vsdesk_testpkg_{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "site"
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("raise RuntimeError('the store must not run package code')\n")
+    weights = write_npz(root / name / "data" / "tiny.npz")
+    monkeypatch.syspath_prepend(str(root))
+    return PackageSource(
+        package=name, resource="data/tiny.npz", sha256=sha256(weights), size=weights.stat().st_size, convert=convert_npz
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving ``tmp_path/www``; yields (base_url, folder)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", folder
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def refused_url() -> str:
+    """A localhost URL on which nothing listens: connection refused, as when offline."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/tiny.weights.h5"
+
+
+def keras_weights_file(path: Path, kernel=KERNEL, bias=BIAS, **build_options) -> Path:
+    model = build_tiny(**build_options)
+    if not build_options:
+        model.get_layer("dense").set_weights([kernel, bias])
+    model.save_weights(path)
+    return path
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(".tmp-"))
+
+
+# --- registry ------------------------------------------------------------------------------------
+
+
+def test_registry_skips_missing_modules_and_propagates_real_errors(tmp_path, monkeypatch):
+    root = tmp_path / "mods"
+    root.mkdir()
+    (root / "vsdesk_testspec_ok.py").write_text(
+        "from vsdesk.engine.models.spec import ModelSpec\n"
+        "SPEC = ModelSpec(name='ok-model', description='d', version='1', license='l', build=None, sources=())\n"
+    )
+    (root / "vsdesk_testspec_broken.py").write_text("import vsdesk_no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.setattr(registry, "_specs", None)
+    monkeypatch.setattr(models, "SPEC_MODULES", ("vsdesk_testspec_ok", "vsdesk.engine.no_such_spec_module"))
+    assert list(registry.specs()) == ["ok-model"]
+    with pytest.raises(models.UnknownModelError, match="known models: ok-model"):
+        models.get_spec("nope")
+
+    monkeypatch.setattr(registry, "_specs", None)
+    monkeypatch.setattr(models, "SPEC_MODULES", ("vsdesk_testspec_ok", "vsdesk_testspec_broken"))
+    with pytest.raises(ModuleNotFoundError, match="vsdesk_no_such_dependency_xyz"):
+        registry.specs()
+    monkeypatch.setattr(registry, "_specs", None)
+
+
+# --- package source, cache ---------------------------------------------------------------------
+
+
+def test_package_source_is_verified_converted_once_and_cached(cache_dir, register, package):
+    spec = register(make_spec("tiny-pkg", (package,)))
+    info = models.model_info(spec.name)
+    assert info.ready and not info.cached and info.source == f"package:{package.package}"
+    assert info.size_bytes == package.size
+
+    CONVERSIONS.clear()
+    path = models.ensure_weights(spec.name)
+    assert path.parent == cache_dir and path.name.endswith(".weights.h5")
+    assert len(CONVERSIONS) == 1
+    sidecar = json.loads(cache.sidecar_path(spec).read_text())
+    assert sidecar["source"] == f"package:{package.package}"
+    assert sidecar["sha256"] == sha256(path) and sidecar["version"] == "1"
+    assert sidecar["file"] == path.name and sidecar["created"] > 0
+
+    assert models.ensure_weights(spec.name) == path
+    np.testing.assert_allclose(predict(models.load_model(spec.name)), expected(), rtol=1e-5, atol=1e-5)
+    assert len(CONVERSIONS) == 1, "a verified cache file is used, not converted again"
+    info = models.model_info(spec.name)
+    assert info.ready and info.cached and info.path == path and info.size_bytes == path.stat().st_size
+    assert leftovers(cache_dir) == []
+
+
+def test_package_file_with_wrong_content_is_refused(cache_dir, register, package, tmp_path):
+    file = next((tmp_path / "site").glob(f"{package.package}/data/tiny.npz"))
+    write_npz(file, kernel=KERNEL + 1)  # same size, different bytes
+    assert file.stat().st_size == package.size
+    spec = register(make_spec("tiny-badpkg", (package,)))
+    assert not models.model_info(spec.name).ready
+    with pytest.raises(models.ModelUnavailableError) as caught:
+        models.ensure_weights(spec.name)
+    message = str(caught.value)
+    assert "sha256" in message and "reinstall" in message and "install the tiny test package" in message
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_missing_package_gives_clear_error(cache_dir, register):
+    source = PackageSource(package="vsdesk_not_installed_xyz", resource="w.npz", sha256="0" * 64, size=1, convert=convert_npz)
+    spec = register(make_spec("tiny-missing", (source,)))
+    with pytest.raises(models.ModelUnavailableError, match="not installed"):
+        models.ensure_weights(spec.name)
+
+
+def test_truncated_or_altered_cache_file_is_rebuilt(cache_dir, register, package):
+    spec = register(make_spec("tiny-trunc", (package,)))
+    path = models.ensure_weights(spec.name)
+    CONVERSIONS.clear()
+
+    def rebuilt_and_right() -> Path:
+        rebuilt = models.ensure_weights(spec.name)
+        assert json.loads(cache.sidecar_path(spec).read_text())["sha256"] == sha256(rebuilt)
+        np.testing.assert_allclose(predict(models.load_model(spec.name)), expected(), rtol=1e-5, atol=1e-5)
+        return rebuilt
+
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # cut off mid-write
+    path = rebuilt_and_right()
+
+    corrupted = bytearray(path.read_bytes())
+    corrupted[-100] ^= 0xFF  # same size, one byte flipped
+    path.write_bytes(bytes(corrupted))
+    path = rebuilt_and_right()
+
+    cache.sidecar_path(spec).write_text("{not json")
+    path = rebuilt_and_right()
+    path.unlink()
+    rebuilt_and_right()
+    assert len(CONVERSIONS) == 4
+
+
+def test_cache_file_that_passes_its_hash_but_does_not_load_is_rebuilt(cache_dir, register, package):
+    import h5py
+
+    spec = register(make_spec("tiny-unloadable", (package,)))
+    bogus = cache.temp_path(cache_dir, ".weights.h5")
+    with h5py.File(bogus, "w") as handle:
+        handle.create_dataset("nonsense", data=np.zeros(3))
+    entry = cache.store(spec, bogus, "import", "bogus")
+    assert models.ensure_weights(spec.name) == entry.path  # hash fine: only loading can tell
+
+    model = models.load_model(spec.name)
+    np.testing.assert_allclose(predict(model), expected(), rtol=1e-5, atol=1e-5)
+    assert models.model_info(spec.name).source == f"package:{package.package}"
+    assert not entry.path.exists()
+
+
+def test_failed_conversion_leaves_nothing_behind(cache_dir, register, package, tmp_path):
+    def broken(path, model):
+        raise ValueError("layer 'dense' has no counterpart in this file")
+
+    source = PackageSource(
+        package=package.package, resource=package.resource, sha256=package.sha256, size=package.size, convert=broken
+    )
+    spec = register(make_spec("tiny-broken", (source,)))
+    with pytest.raises(models.ModelUnavailableError, match="no counterpart"):
+        models.ensure_weights(spec.name)
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_concurrent_writers_never_leave_an_inconsistent_cache(cache_dir, register, package):
+    """Writers race on the same model; every reader sees either nothing or a complete, matching file."""
+    spec = register(make_spec("tiny-race", (package,)))
+    files = []
+    for units in (3, 3):
+        model = build_tiny(units)
+        path = cache_dir / f"src-{len(files)}.weights.h5"
+        model.save_weights(path)
+        files.append(path.read_bytes())
+    errors: list[str] = []
+
+    def writer(data: bytes) -> None:
+        for _ in range(25):
+            tmp = cache.temp_path(cache_dir, ".weights.h5")
+            tmp.write_bytes(data)
+            cache.store(spec, tmp, "import", "race")
+
+    def reader(stop: threading.Event) -> None:
+        while not stop.is_set():
+            entry = cache.read_entry(spec)
+            if entry is not None and not cache.verify(entry):
+                errors.append(f"sidecar points at a bad file: {entry.file}")
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=writer, args=(data,)) for data in files]
+    watcher = threading.Thread(target=reader, args=(stop,))
+    watcher.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stop.set()
+    watcher.join()
+    assert errors == []
+    assert cache.valid_entry(spec) is not None
+    assert leftovers(cache_dir) == []
+
+
+def test_resource_source_is_used_in_place(cache_dir, register, tmp_path):
+    (tmp_path / "shipped").mkdir()
+    shipped = keras_weights_file(tmp_path / "shipped" / "tiny.weights.h5")
+    spec = register(make_spec("tiny-resource", (ResourceSource(path=str(shipped)),)))
+    assert models.ensure_weights(spec.name) == shipped
+    info = models.model_info(spec.name)
+    assert info.ready and info.source == "resource" and info.path == shipped
+    np.testing.assert_allclose(predict(models.load_model(spec.name)), expected(), rtol=1e-5, atol=1e-5)
+    assert list(cache_dir.iterdir()) == []
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+def test_import_keras_weights_file_wins_over_the_package(cache_dir, register, package, tmp_path):
+    spec = register(make_spec("tiny-import", (package,)))
+    mine = keras_weights_file(tmp_path / "mine.weights.h5", kernel=KERNEL * 2, bias=BIAS - 1)
+    path = models.import_weights(spec.name, mine)
+    assert path.parent == cache_dir and mine.exists(), "the user's file is copied, never moved"
+    info = models.model_info(spec.name)
+    assert info.source == "import" and info.cached
+    np.testing.assert_allclose(
+        predict(models.load_model(spec.name)), expected(kernel=KERNEL * 2, bias=BIAS - 1), rtol=1e-5, atol=1e-5
+    )
+
+    assert models.remove(spec.name), "remove deletes the import"
+    assert list(cache_dir.iterdir()) == []
+    assert models.model_info(spec.name).source == f"package:{package.package}"
+    assert package_file_exists(package)
+
+
+def package_file_exists(source: PackageSource) -> bool:
+    from vsdesk.engine.models.store import package_file
+
+    return package_file(source) is not None
+
+
+def test_import_raw_source_format_uses_the_converter(cache_dir, register, package, tmp_path):
+    spec = register(make_spec("tiny-import-raw", (package,)))
+    raw = write_npz(tmp_path / "other.npz", kernel=-KERNEL, bias=BIAS)
+    models.import_weights(spec.name, raw)
+    assert models.model_info(spec.name).source == "import"
+    np.testing.assert_allclose(predict(models.load_model(spec.name)), expected(kernel=-KERNEL), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("missing", "no such file"),
+        ("garbage", "not an HDF5 file"),
+        ("truncated", "does not fit"),
+        ("wrong-shape", "does not fit"),
+        ("more-layers", "holds 4 weight arrays, the model has 2"),
+        ("text", "not a Keras weights file"),
+    ],
+)
+def test_import_of_a_bad_file_is_refused_and_keeps_the_cache(cache_dir, register, package, tmp_path, kind, message):
+    spec = register(make_spec(f"tiny-bad-{kind}", (package,)))
+    before = models.ensure_weights(spec.name)
+    file = tmp_path / "bad.weights.h5"
+    if kind == "garbage":
+        file.write_bytes(b"\x00" * 1000)
+    elif kind == "truncated":
+        keras_weights_file(tmp_path / "good.weights.h5")
+        file.write_bytes((tmp_path / "good.weights.h5").read_bytes()[:3000])
+    elif kind == "wrong-shape":
+        keras_weights_file(file, units=5)
+    elif kind == "more-layers":
+        keras_weights_file(file, extra=True)
+    elif kind == "text":
+        file = tmp_path / "notes.txt"
+        file.write_text("these are not weights")
+    with pytest.raises(models.InvalidWeightsError, match=message):
+        models.import_weights(spec.name, file)
+    assert models.ensure_weights(spec.name) == before
+    assert models.model_info(spec.name).source == f"package:{package.package}"
+    assert leftovers(cache_dir) == []
+
+
+# --- download (network faked at the boundary: a real HTTP server on 127.0.0.1) ----------------------
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "md5"])
+def test_download_with_published_hash(cache_dir, register, server, tmp_path, algorithm):
+    base, www = server
+    served = keras_weights_file(www / "tiny.weights.h5", kernel=KERNEL / 3)
+    published = hashlib.new(algorithm, served.read_bytes()).hexdigest()
+    spec = register(make_spec(f"tiny-download-{algorithm}", (DownloadSource(url=f"{base}/tiny.weights.h5", file_hash=published),)))
+    assert not models.model_info(spec.name).ready, "a download is never ready offline"
+
+    reports = []
+    path = models.fetch(spec.name, progress=lambda done, total, message="": reports.append((done, total, message)))
+    assert any("downloading tiny.weights.h5" in message for _, _, message in reports)
+    assert (served.stat().st_size, served.stat().st_size) in {(d, t) for d, t, _ in reports}
+    info = models.model_info(spec.name)
+    assert info.ready and info.cached and info.source == "download" and info.path == path
+    np.testing.assert_allclose(predict(models.load_model(spec.name)), expected(kernel=KERNEL / 3), rtol=1e-5, atol=1e-5)
+    assert [p.name for p in cache_dir.iterdir() if not p.name.startswith(spec.name)] == []
+
+
+def test_download_with_wrong_hash_is_deleted_with_a_clear_error(cache_dir, register, server):
+    base, www = server
+    keras_weights_file(www / "tiny.weights.h5")
+    spec = register(make_spec("tiny-tampered", (DownloadSource(url=f"{base}/tiny.weights.h5", file_hash="0" * 32),)))
+    with pytest.raises(models.ModelUnavailableError) as caught:
+        models.fetch(spec.name)
+    assert "expected the published 00000000000000000000000000000000" in str(caught.value)
+    assert "deleted" in str(caught.value)
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_download_http_error_is_clear(cache_dir, register, server):
+    base, _ = server
+    spec = register(make_spec("tiny-404", (DownloadSource(url=f"{base}/gone.weights.h5", file_hash="0" * 32),)))
+    with pytest.raises(models.ModelUnavailableError, match="HTTP 404"):
+        models.fetch(spec.name)
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_offline_download_falls_through_to_the_next_source(cache_dir, register, server):
+    base, www = server
+    served = keras_weights_file(www / "tiny.weights.h5")
+    dead = DownloadSource(url=refused_url(), file_hash=sha256(served))
+    mirror = DownloadSource(url=f"{base}/tiny.weights.h5", file_hash=sha256(served))
+    spec = register(make_spec("tiny-mirror", (dead, mirror)))
+    models.fetch(spec.name)
+    assert models.model_info(spec.name).source == "download"
+
+    only_dead = register(make_spec("tiny-offline", (dead,), how_to_get="connect, then `vsdesk models fetch tiny-offline`"))
+    with pytest.raises(models.ModelUnavailableError) as caught:
+        models.fetch(only_dead.name)
+    message = str(caught.value)
+    assert "cannot download" in message and "refused" in message.lower()
+    assert message.endswith("connect, then `vsdesk models fetch tiny-offline`")
+    with pytest.raises(models.ModelUnavailableError, match="not tried"):
+        models.ensure_weights(only_dead.name, allow_download=False)
+    assert leftovers(cache_dir) == []
+
+
+def test_offline_sources_are_tried_before_the_network(cache_dir, register, package):
+    dead = DownloadSource(url=refused_url(), file_hash="0" * 64)
+    spec = register(make_spec("tiny-order", (dead, package)))
+    models.ensure_weights(spec.name)
+    assert models.model_info(spec.name).source == f"package:{package.package}"
+    assert models.model_info(spec.name).sources == ("package:" + package.package, "download")
+
+
+@pytest.mark.slow
+def test_efficientnet_b0_download_matches_keras_imagenet_model(cache_dir, register, server, tmp_path, monkeypatch):
+    """Our B0 (plain architecture + folded normalisation) computes what Keras's weights="imagenet" model does.
+
+    Both download the same file in the published layout (legacy Keras .h5) from the fake server.
+    """
+    import dataclasses
+
+    import h5py
+    import keras
+    from keras.src.applications import efficientnet as keras_efficientnet
+    from keras.src.backend import config as keras_config
+    from keras.src.legacy.saving import legacy_h5_format
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.models import efficientnet_b0
+
+    base, www = server
+    source_model = efficientnet_b0.build()
+    norm = next(layer for layer in source_model.layers if isinstance(layer, keras.layers.Normalization))
+    norm.adapt_mean.assign(np.array([0.485, 0.456, 0.406], "float32"))
+    norm.adapt_variance.assign(np.array([0.229, 0.224, 0.225], "float32") ** 2)
+    norm.finalize_state()
+    published = www / "efficientnetb0_notop.h5"
+    with h5py.File(published, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, source_model)
+    md5 = hashlib.md5(published.read_bytes()).hexdigest()
+
+    spec = dataclasses.replace(
+        efficientnet_b0.SPEC,
+        sources=(DownloadSource(url=f"{base}/efficientnetb0_notop.h5", file_hash=md5, convert=efficientnet_b0.convert_keras_h5),),
+    )
+    register(spec)
+    ours = models.load_model("efficientnet-b0")
+    assert models.model_info("efficientnet-b0").source == "download"
+
+    monkeypatch.setattr(keras_efficientnet, "BASE_WEIGHTS_PATH", base + "/")
+    monkeypatch.setitem(keras_efficientnet.WEIGHTS_HASHES, "b0", ("unused", md5))
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path / "keras-home"))
+    reference = keras.applications.EfficientNetB0(weights="imagenet", include_top=False)
+
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    image = np.asarray(load_image(photo).resize((96, 96)), "float32")[None]
+    want = predict(reference, image)
+    scale = np.abs(want).max()
+    assert np.abs(predict(ours, image) - want).max() < 1e-4 * scale
+    # The same weights without the folded input rescaling (what a plain load_weights would give):
+    assert np.abs(predict(source_model, image) - want).max() > 1e-2 * scale, "the folding matters"
