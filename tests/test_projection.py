@@ -1,0 +1,66 @@
+"""PCA -> t-SNE in stages: partial embeddings, progress, cancel, cache per catalog version."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from test_catalog import HistogramEmbedder, clothing_images
+from vsdesk.engine import paths
+from vsdesk.engine.catalog import Catalog, index_catalog
+from vsdesk.engine.projection import project, project_catalog
+from vsdesk.engine.tasks import CancelledError
+
+
+def clusters(n_per: int = 40, dim: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, dim)) * 4
+    x = np.concatenate([c + rng.normal(size=(n_per, dim)) for c in centres]).astype(np.float32)
+    return x, np.repeat(np.arange(3), n_per)
+
+
+def test_stages_report_partials_and_keep_clusters_apart():
+    x, labels = clusters()
+    partials, steps = [], []
+    out = project(x, progress=lambda d, t, m="": steps.append((d, t)), partial=lambda e, i: partials.append(i),
+                  iterations=500)
+    assert out.shape == (120, 2) and out.dtype == np.float32 and np.isfinite(out).all()
+    assert partials == [250, 500] and steps[-1] == (500, 500)
+    # Each point's nearest neighbour on the map belongs to its own cluster.
+    d = ((out[:, None, :] - out[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    assert (labels[d.argmin(1)] == labels).mean() > 0.95
+    assert np.array_equal(project(x, iterations=500), out)  # deterministic
+
+
+def test_cancel_between_stages():
+    x, _ = clusters(20)
+    with pytest.raises(CancelledError):
+        project(x, cancelled=lambda: True, iterations=500)
+
+
+def test_catalog_projection_is_cached_per_version(tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for src in clothing_images(40):
+        shutil.copy(src, root / src.name)
+    catalog = Catalog.create("map", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    names, first = project_catalog(catalog, iterations=250)
+    assert first.shape == (40, 2) and names == catalog.vectors().paths
+    start = time.perf_counter()
+    _, again = project_catalog(catalog, iterations=250)
+    assert time.perf_counter() - start < 0.5 and np.array_equal(again, first)
+    cached = list((paths.cache_dir() / "projections").glob("map-*.npy"))
+    assert len(cached) == 1
+    cached[0].write_bytes(cached[0].read_bytes()[:60])  # a cache cut off mid-write is recomputed
+    _, third = project_catalog(catalog, iterations=250)
+    assert np.array_equal(third, first)
+    (root / sorted(p.name for p in root.iterdir())[0]).unlink()  # a new version: a new map
+    index_catalog(catalog, HistogramEmbedder())
+    names, fourth = project_catalog(catalog, iterations=250)
+    assert fourth.shape == (39, 2)
+    assert len(list((paths.cache_dir() / "projections").glob("map-*.npy"))) == 1

@@ -1,0 +1,143 @@
+"""2-D maps of a catalog: PCA (to 50 dimensions) then scikit-learn t-SNE, in stages.
+
+scikit-learn's ``TSNE`` has no callback, so the optimisation runs as a chain of ``fit_transform``
+calls of ``STAGE_ITERATIONS`` (250, sklearn's minimum ``max_iter``) iterations each, every one
+starting from the previous embedding (``init=<array>``, used as is). The first stage is
+t-SNE's early-exaggeration phase (exaggeration 12); later stages use exaggeration 1, which makes
+sklearn's built-in exploration phase an ordinary optimisation phase. The learning rate is fixed
+for all stages to what ``learning_rate="auto"`` gives the first one (n / 12 / 4, at least 50).
+Between stages we report progress, hand the partial embedding to ``partial`` (the GUI animates
+it) and honour ``cancelled``. The cost of staging: each stage recomputes the neighbour
+affinities (about a second for 5,000 points) and resets the optimiser's momentum.
+
+Results are cached per catalog (``uid``, ``version``, model key and parameters) as ``.npy`` in
+the cache directory (``allow_pickle=False``), so showing the map again is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from vsdesk.engine import paths
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+
+#: Iterations per t-SNE stage (scikit-learn requires max_iter >= 250).
+STAGE_ITERATIONS = 250
+EARLY_EXAGGERATION = 12.0
+PCA_DIMS = 50
+
+Partial = Callable[[np.ndarray, int], None]  # (embedding (n, 2) float32, iterations done)
+
+
+def project(
+    matrix: np.ndarray,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    partial: Partial | None = None,
+    *,
+    perplexity: float = 30.0,
+    iterations: int = 1000,
+    random_state: int = 0,
+) -> np.ndarray:
+    """(n, d) vectors -> (n, 2) float32 t-SNE coordinates. Deterministic for a given input."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    x = np.asarray(matrix, dtype=np.float32)
+    n = x.shape[0]
+    stages = max(1, -(-int(iterations) // STAGE_ITERATIONS))
+    total = stages * STAGE_ITERATIONS
+    if n < 5:  # too few points for t-SNE: spread them on a line
+        return np.column_stack([np.arange(n, dtype=np.float32), np.zeros(n, np.float32)])
+    progress(0, total, "PCA")
+    if x.shape[1] > PCA_DIMS and n > PCA_DIMS:
+        x = PCA(PCA_DIMS, random_state=random_state).fit_transform(x).astype(np.float32)
+    check_cancelled(cancelled)
+
+    perplexity = float(min(perplexity, max(1.0, (n - 1) / 3.0)))
+    learning_rate = max(n / EARLY_EXAGGERATION / 4.0, 50.0)
+    # The first stage starts, as sklearn's init="pca" does, from the first two principal
+    # components scaled to a tiny spread.
+    start = x[:, :2] if x.shape[1] >= 2 else np.column_stack([x[:, 0], np.zeros(n)])
+    start = start - start.mean(axis=0)
+    embedding = (start / max(float(np.std(start[:, 0])), 1e-12) * 1e-4).astype(np.float32)
+    for stage in range(stages):
+        tsne = TSNE(
+            n_components=2,
+            perplexity=perplexity,
+            early_exaggeration=EARLY_EXAGGERATION if stage == 0 else 1.0,
+            learning_rate=learning_rate,
+            max_iter=STAGE_ITERATIONS,
+            init=embedding,
+            random_state=random_state,
+            method="barnes_hut" if n > 500 else "exact",
+        )
+        embedding = tsne.fit_transform(x).astype(np.float32)
+        done = (stage + 1) * STAGE_ITERATIONS
+        progress(done, total, "t-SNE")
+        if partial is not None:
+            partial(embedding.copy(), done)
+        if stage + 1 < stages:
+            check_cancelled(cancelled)
+    return embedding
+
+
+def project_catalog(
+    catalog,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    partial: Partial | None = None,
+    *,
+    perplexity: float = 30.0,
+    iterations: int = 1000,
+) -> tuple[list[str], np.ndarray]:
+    """(paths, (n, 2) coordinates) for ``catalog.vectors()``, cached per catalog version."""
+    vectors = catalog.vectors()
+    n = len(vectors.paths)
+    path = _cache_path(catalog, perplexity, iterations)
+    cached = _load(path, n)
+    if cached is not None:
+        progress(1, 1, "t-SNE (cached)")
+        return vectors.paths, cached
+    embedding = project(vectors.matrix, progress, cancelled, partial,
+                        perplexity=perplexity, iterations=iterations)
+    _save(path, embedding)
+    for old in path.parent.glob(f"{catalog.name}-*.npy"):  # maps of older versions
+        if old != path:
+            old.unlink(missing_ok=True)
+    return vectors.paths, embedding
+
+
+def _cache_path(catalog, perplexity: float, iterations: int) -> Path:
+    ident = f"{catalog.uid}|{catalog.version}|{catalog.embedder_key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:24]
+    folder = paths.cache_dir() / "projections"
+    return folder / f"{catalog.name}-{digest}.npy"
+
+
+def _load(path: Path, n: int) -> np.ndarray | None:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None  # missing, cut off or damaged: compute again
+    if data.shape != (n, 2) or data.dtype != np.float32 or not np.isfinite(data).all():
+        return None
+    return data
+
+
+def _save(path: Path, embedding: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npy")
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            np.save(fp, np.asarray(embedding, dtype=np.float32), allow_pickle=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
