@@ -14,7 +14,7 @@ import sys
 from vsdesk import __version__
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
-COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train_commands", "bench_commands")
+COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train_commands", "bench_commands", "vae_commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,210 @@
-"""Commands of the vae mode: `vsdesk eval vae` (and `vsdesk train vae` where it trains).
+"""Commands of the vae mode: ``vsdesk train vae``, ``vsdesk eval vae`` and the ``vsdesk vae`` group
+(``vsdesk vae grid`` renders the decoded 2-D map to a PNG; ``vsdesk vae decode`` draws one point).
 
-Placeholder until the vae mode lands: define register_eval(subparsers) / register_train(subparsers).
+Handlers import the engine (and so TensorFlow) only when they run.
 """
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from vsdesk.cli._common import StderrProgress, error, print_json
+
+
+def register_train(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "vae",
+        help="train the Fashion-MNIST VAE (about 5-10 minutes on 2 CPU cores)",
+        description="Train the convolutional VAE (search latent + 2-D map) on the 60,000 Fashion-MNIST "
+        "training images. A checkpoint is written after every epoch: run the same command again to "
+        "resume an interrupted run. The result (vae.weights.h5 + vae.json) goes to --out; the "
+        "shipped default is resources/models/vae.",
+    )
+    from vsdesk.engine.vae.train import TrainConfig
+
+    defaults = TrainConfig()
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"image VAE epochs (default {defaults.epochs})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: the cache's models/vae-trained; "
+                        "pass resources/models/vae to replace the shipped weights)")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None, help="where per-epoch checkpoints go (default OUT/checkpoint)")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only (quick trials)")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--json", action="store_true", help="print the training summary as JSON on stdout")
+    parser.set_defaults(handler=_train)
+
+
+def _train(args) -> int:
+    from vsdesk.engine import paths
+    from vsdesk.engine.samples import SampleDataError
+    from vsdesk.engine.tasks import CancelledError
+    from vsdesk.engine.vae.train import TrainConfig, train
+
+    out = args.out or paths.models_dir() / "vae-trained"
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, limit=args.limit)
+    try:
+        result = train(out, config, checkpoint_dir=args.checkpoint_dir, progress=StderrProgress("train vae"))
+    except SampleDataError as exc:
+        error(str(exc))
+        return 1
+    except (CancelledError, KeyboardInterrupt):
+        error("training interrupted; run the same command again to resume from the last epoch")
+        return 130
+    summary = {"weights": str(result.weights), "metadata": str(result.metadata),
+               "seconds": round(result.seconds, 1), "history": result.history}
+    if args.json:
+        print_json(summary)
+    else:
+        last = result.history[-1] if result.history else {}
+        print(f"trained in {result.seconds / 60:.1f} min; final -ELBO {last.get('neg_elbo', float('nan')):.1f} nats; "
+              f"weights: {result.weights}", file=sys.stderr)
+    return 0
+
+
+def register_eval(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "vae",
+        help="k-NN accuracy of the search latent and 2-D map, test ELBO, anomaly AUROC, raw-pixel baseline",
+        description="Classify the 10,000 Fashion-MNIST test images by their k nearest training images "
+        "(k = 1, 5) in the search latent, in the 2-D map and in raw pixels (baseline); test ELBO; "
+        "anomaly AUROC against scaled 8x8 digits and clothing photos.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
+    parser.add_argument("--details", action="store_true", help="with --json, add a 'details' object")
+    parser.add_argument("--weights", type=Path, default=None, help="a vae.weights.h5 other than the shipped one")
+    parser.add_argument("--clothing-dir", type=Path, default=None, help="clothing photos for the anomaly AUROC")
+    parser.add_argument("--clothing-count", type=int, default=300, help="how many clothing photos (default 300)")
+    parser.add_argument("--test-limit", type=int, default=None, help="only the first N test images (quick look)")
+    parser.set_defaults(handler=_eval)
+
+
+def _eval(args) -> int:
+    from vsdesk.engine.samples import SampleDataError, load_fashion_mnist
+    from vsdesk.engine.vae import load_engine
+    from vsdesk.engine.vae.engine import VaeModelError
+    from vsdesk.engine.vae.evaluate import evaluate
+
+    try:
+        engine = load_engine(args.weights)
+        test = None
+        if args.test_limit:
+            images, labels = load_fashion_mnist("test")
+            test = (images[: args.test_limit], labels[: args.test_limit])
+        result = evaluate(engine, test=test, clothing_dir=args.clothing_dir, clothing_count=args.clothing_count,
+                          progress=StderrProgress("eval vae"))
+    except (VaeModelError, SampleDataError) as exc:
+        error(str(exc))
+        return 1
+    details = result.pop("details")
+    if args.json:
+        if args.details:
+            result["details"] = details
+        print_json(result)
+        return 0
+    fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
+    s, m, b, a = result["search"], result["map2d"], result["baseline"], result["auroc"]
+    print(f"test {details['test_images']} vs train {details['train_images']} images, {details['seconds']} s")
+    print(f"search latent ({s['dims']}-D, cosine)  1-NN {fmt(s['knn1'])}  5-NN {fmt(s['knn5'])}")
+    print(f"2-D map (Euclidean)           1-NN {fmt(m['knn1'])}  5-NN {fmt(m['knn5'])}")
+    print(f"raw pixels (baseline)         1-NN {fmt(b['knn1'])}  5-NN {fmt(b['knn5'])}")
+    print(f"test ELBO {result['test_elbo']:.2f} nats/image")
+    print(f"anomaly AUROC: digits {fmt(a['digits'])} ({details['anomaly_images']['digits']} images), "
+          f"clothing photos {fmt(a['clothing'])} ({details['anomaly_images']['clothing']} images)")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("vae", help="the VAE's 2-D manifold map: render the decoded grid, decode points")
+    commands = parser.add_subparsers(dest="vae_command", metavar="COMMAND", required=True)
+
+    grid = commands.add_parser("grid", help="decode an N x N grid over the 2-D map into one PNG")
+    grid.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    grid.add_argument("--n", type=int, default=20, help="tiles per side (default 20)")
+    grid.add_argument("--range", dest="extent", type=float, default=3.0,
+                      help="the grid spans [-RANGE, RANGE] on both axes (default 3, the prior's 3 sigma)")
+    grid.add_argument("--scale", type=int, default=1, help="enlarge every pixel (default 1: 28 px tiles)")
+    grid.add_argument("--weights", type=Path, default=None)
+    grid.set_defaults(handler=_grid)
+
+    decode = commands.add_parser("decode", help="decode one point (x, y) of the 2-D map into a 28x28 PNG")
+    decode.add_argument("x", type=float)
+    decode.add_argument("y", type=float)
+    decode.add_argument("--out", type=Path, required=True)
+    decode.add_argument("--weights", type=Path, default=None)
+    decode.set_defaults(handler=_decode)
+
+    describe = commands.add_parser("describe", help="category, anomaly score, map position of any image(s)")
+    describe.add_argument("images", nargs="+", type=Path)
+    describe.add_argument("-k", type=int, default=5, help="training-set neighbours to list (default 5)")
+    describe.add_argument("--json", action="store_true")
+    describe.add_argument("--weights", type=Path, default=None)
+    describe.set_defaults(handler=_describe)
+
+
+def _grid(args) -> int:
+    from vsdesk.engine.vae import load_engine
+    from vsdesk.engine.vae.engine import VaeModelError
+    from vsdesk.engine.vae.grid import save_grid_png
+
+    if args.n < 1 or args.n > 200 or args.extent <= 0 or args.scale < 1:
+        error("--n must be 1..200, --range > 0 and --scale >= 1")
+        return 2
+    try:
+        path = save_grid_png(load_engine(args.weights), args.out, n=args.n, extent=args.extent, scale=args.scale)
+    except VaeModelError as exc:
+        error(str(exc))
+        return 1
+    except OSError as exc:
+        error(f"cannot write {args.out}: {exc}")
+        return 1
+    print(f"wrote {path} ({args.n}x{args.n} tiles over [-{args.extent:g}, {args.extent:g}]^2)", file=sys.stderr)
+    return 0
+
+
+def _decode(args) -> int:
+    from vsdesk.engine.vae import load_engine
+    from vsdesk.engine.vae.engine import VaeModelError
+    from vsdesk.engine.vae.grid import write_png
+
+    try:
+        pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
+        write_png(args.out, pixels)
+    except VaeModelError as exc:
+        error(str(exc))
+        return 1
+    except OSError as exc:
+        error(f"cannot write {args.out}: {exc}")
+        return 1
+    return 0
+
+
+def _describe(args) -> int:
+    from vsdesk.engine.imageio import ImageError, load_image
+    from vsdesk.engine.samples import SampleDataError
+    from vsdesk.engine.vae import load_engine, to_dataset_form
+    from vsdesk.engine.vae.engine import VaeModelError
+
+    try:
+        engine = load_engine(args.weights)
+        engine.train_index(progress=StderrProgress("vae"))
+    except (VaeModelError, SampleDataError) as exc:
+        error(str(exc))
+        return 1
+    records, failed = [], 0
+    for path in args.images:
+        try:
+            facts = engine.describe(to_dataset_form(load_image(path, min_size=128)), neighbours=args.k)
+        except ImageError as exc:
+            error(str(exc))
+            failed += 1
+            continue
+        records.append({"query": str(path), **facts})
+        if not args.json:
+            a = facts["anomaly"]
+            print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {10} neighbours), "
+                  f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "
+                  f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")
+    if args.json:
+        print_json(records)
+    return 1 if failed and not records else 0

@@ -1,0 +1,115 @@
+"""Any picture -> the form of a Fashion-MNIST image: 28x28 greyscale, object centred on black.
+
+Fashion-MNIST was made from product photos on white by: trimming the edges that are close to the
+corner colour, resizing the longest edge to 28, centring on a 28x28 canvas, negating and
+converting to greyscale. A user's photo gets the same treatment, with two additions for photos
+that are not shot on pure white: the background colour is estimated from the image border (and
+the image inverted only when that background is light), and pixels close to the background colour
+are faded to black so a textured floor or wall does not become part of the object.
+
+NumPy and Pillow only (thread-safe; used by ``Embedder.preprocess`` in the decode pool).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+SIZE = 28
+#: Photos are reduced to this longest side first: plenty for a 28-pixel result, and fast.
+WORK_SIZE = 256
+#: Share of the shorter side that counts as the image border for the background estimate.
+BORDER = 0.04
+#: Minimum colour distance (0-255) from the background for a pixel to count as the object.
+MIN_THRESHOLD = 24.0
+#: Largest brightness gain applied to bring the object's brightest pixels to white.
+MAX_GAIN = 4.0
+
+
+def to_dataset_form(image: Image.Image) -> np.ndarray:
+    """RGB (or any mode) PIL image -> uint8 (28, 28), bright object on a black background."""
+    if image.size == (SIZE, SIZE) and image.mode in ("L", "RGB"):
+        grey = np.asarray(image.convert("L"))
+        if _border_values(grey.astype(np.float32)[..., None]).mean() < 64:
+            return grey.copy()  # already a Fashion-MNIST-like image: leave it untouched
+    work = image.convert("RGB")
+    if max(work.size) > WORK_SIZE:
+        work = work.copy()
+        work.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BILINEAR)
+    rgb = np.asarray(work, dtype=np.float32)
+    background = np.median(_border_values(rgb), axis=0)  # (3,)
+    distance = np.abs(rgb - background).max(axis=2)
+    # Object vs background: Otsu's split of the distance histogram, never below a floor that
+    # keeps JPEG noise and soft shadows out.
+    threshold = max(MIN_THRESHOLD, _otsu(distance))
+    mask = distance > threshold
+
+    grey = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    bg_grey = float(background @ np.array([0.299, 0.587, 0.114], dtype=np.float32))
+    if bg_grey > 127.5:  # light background: negate, as Fashion-MNIST did with its white backdrops
+        grey, bg_grey = 255.0 - grey, 255.0 - bg_grey
+    # Background level to black, the object's contrast kept.
+    grey = np.clip((grey - bg_grey) * 255.0 / max(255.0 - bg_grey, 1.0), 0.0, 255.0)
+    # Fade what looks like background (soft edge, so outlines are not jagged).
+    soft = Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.5))
+    grey *= np.asarray(soft, dtype=np.float32) / 255.0
+    # Fashion-MNIST images span the full range (their brightest pixels are near 255); a pale
+    # object on a pale floor would otherwise come out almost black. The gain is capped so an
+    # image with no clear object is not blown up into noise.
+    if mask.any():
+        top_level = float(np.percentile(grey[mask], 99))
+        grey = np.clip(grey * min(MAX_GAIN, 255.0 / max(top_level, 1.0)), 0.0, 255.0)
+
+    top, bottom, left, right = _bounding_box(mask)
+    crop = grey[top:bottom, left:right]
+    return _centre_square(crop)
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold of values in 0..255 (maximises the between-class variance)."""
+    hist = np.bincount(np.clip(values, 0, 255).astype(np.int64).ravel(), minlength=256).astype(np.float64)
+    total = hist.sum()
+    levels = np.arange(256, dtype=np.float64)
+    weight0 = np.cumsum(hist)
+    mass0 = np.cumsum(hist * levels)
+    weight1 = total - weight0
+    valid = (weight0 > 0) & (weight1 > 0)
+    mean0 = np.where(valid, mass0 / np.maximum(weight0, 1), 0.0)
+    mean1 = np.where(valid, (mass0[-1] - mass0) / np.maximum(weight1, 1), 0.0)
+    between = np.where(valid, weight0 * weight1 * (mean0 - mean1) ** 2, 0.0)
+    return float(np.argmax(between)) if between.any() else 0.0
+
+
+def _border_values(array: np.ndarray) -> np.ndarray:
+    """Pixels of the outer band of an (h, w, c) array as (n, c)."""
+    h, w = array.shape[:2]
+    b = max(1, int(round(BORDER * min(h, w))))
+    return np.concatenate([
+        array[:b].reshape(-1, array.shape[2]), array[-b:].reshape(-1, array.shape[2]),
+        array[:, :b].reshape(-1, array.shape[2]), array[:, -b:].reshape(-1, array.shape[2]),
+    ])
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """The object's box, ignoring stray specks (the 0.5 % tails of its pixels on each axis).
+    With no clear object the whole image is used."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 0.002 * h * w:
+        return 0, h, 0, w
+    top, bottom = np.percentile(ys, [0.5, 99.5])
+    left, right = np.percentile(xs, [0.5, 99.5])
+    return int(top), int(bottom) + 1, int(left), int(right) + 1
+
+
+def _centre_square(crop: np.ndarray) -> np.ndarray:
+    """Longest edge to 28 pixels, the other centred on black (Fashion-MNIST's steps 3 and 5)."""
+    h, w = crop.shape
+    side = max(h, w, 1)
+    canvas = np.zeros((side, side), dtype=np.float32)
+    y, x = (side - h) // 2, (side - w) // 2
+    canvas[y : y + h, x : x + w] = crop
+    small = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), "L").resize(
+        (SIZE, SIZE), Image.Resampling.LANCZOS if side > SIZE else Image.Resampling.BILINEAR
+    )
+    return np.asarray(small, dtype=np.uint8).copy()

@@ -1,0 +1,335 @@
+"""The trained VAE at work: encode, find neighbours, decode the 2-D map, score anomalies.
+
+``VaeEngine`` holds the Keras networks and their compiled (``tf.function``) entry points. Use it
+from one thread only (the thread that owns TensorFlow). The 60,000 training latents that queries
+are compared with are computed once per weights file and cached as ``.npy`` in the cache dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from vsdesk.engine import paths
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+from vsdesk.engine.vae import knn
+from vsdesk.engine.vae import model as vae_model
+from vsdesk.engine.vae.dataset_form import to_dataset_form
+
+CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+#: Neighbours that vote on a query's category.
+VOTE_K = 10
+
+
+class VaeModelError(Exception):
+    """The VAE weights or their metadata are missing or do not fit. ``str()`` is for the user."""
+
+
+@dataclass
+class TrainIndex:
+    """The training set as the engine sees it: search latents, 2-D positions, labels."""
+
+    means: np.ndarray  # (n, 32) float32
+    unit: np.ndarray  # (n, 32) float32, L2-normalised means (cosine search)
+    map2d: np.ndarray  # (n, 2) float32
+    labels: np.ndarray  # (n,) int64
+
+
+def image_to_input(pixels: np.ndarray) -> np.ndarray:
+    """uint8 (..., 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]."""
+    return (np.asarray(pixels, dtype=np.float32) / 255.0).reshape(-1, 28, 28, 1)
+
+
+def png_data_url(pixels: np.ndarray, scale: int = 1) -> str:
+    """A small greyscale PNG as a ``data:`` URL (JSON-ready)."""
+    image = Image.fromarray(np.asarray(pixels, dtype=np.uint8), "L")
+    if scale > 1:
+        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _to_uint8(probabilities: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(np.asarray(probabilities) * 255.0), 0, 255).astype(np.uint8)
+
+
+class VaeEngine:
+    def __init__(self, bundle, metadata: dict[str, Any], weights_path: Path, weights_sha256: str):
+        import tensorflow as tf
+
+        from vsdesk.engine.vae._objective import image_terms
+
+        self.bundle = bundle
+        self.metadata = metadata
+        self.weights_path = weights_path
+        self.weights_sha256 = weights_sha256
+        self.key = f"vae-v{vae_model.VERSION}-{weights_sha256[:12]}"
+        self.dim = bundle.latent_dim
+        self._index: TrainIndex | None = None
+        self._lock = threading.Lock()
+        quantiles = (metadata.get("anomaly_score") or {}).get("quantiles")
+        # Statistics made for other weights (say, a user-imported file) are recomputed on first use.
+        fits = metadata.get("weights_sha256") in (None, weights_sha256)
+        self._score_quantiles = np.asarray(quantiles, dtype=np.float64) if quantiles and fits else None
+
+        spec = tf.TensorSpec([None, 28, 28, 1], tf.float32)
+
+        @tf.function(input_signature=[spec])
+        def encode(x):
+            return bundle.encoder(x, training=False)[0]
+
+        @tf.function(input_signature=[spec])
+        def query(x):
+            rec, kl, mean, _, logits = image_terms(bundle, x, stochastic=False)
+            point = bundle.map_encoder(mean, training=False)[0]
+            return mean, point, tf.sigmoid(logits)[..., 0], rec + kl
+
+        @tf.function(input_signature=[spec, tf.TensorSpec([2], tf.int32)])
+        def elbo(x, seed):
+            rec, kl, *_ = image_terms(bundle, x, stochastic=True, seed=seed)
+            return rec + kl
+
+        @tf.function(input_signature=[tf.TensorSpec([None, vae_model.MAP_DIM], tf.float32)])
+        def decode_points(points):
+            code = bundle.map_decoder(points, training=False)[0]
+            return tf.sigmoid(bundle.decoder(code, training=False))[..., 0]
+
+        @tf.function(input_signature=[tf.TensorSpec([None, bundle.latent_dim], tf.float32)])
+        def to_map(means):
+            return bundle.map_encoder(means, training=False)[0]
+
+        self._encode, self._query, self._elbo = encode, query, elbo
+        self._decode_points, self._to_map = decode_points, to_map
+
+    # --- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, weights: str | os.PathLike | None = None, progress: Progress = no_progress) -> "VaeEngine":
+        """The shipped (or model-store provided) VAE; ``weights`` names another ``.weights.h5``
+        whose ``vae.json`` metadata sits beside it (``vsdesk train vae --out`` writes both)."""
+        if weights is None:
+            from vsdesk.engine.models import store
+
+            path = Path(store.ensure_weights("vae", progress))
+        else:
+            path = Path(weights)
+        if not path.is_file():
+            raise VaeModelError(f"VAE weights {path} not found; train them with `vsdesk train vae`")
+        metadata = _read_metadata(path)
+        bundle = vae_model.build_bundle(**_architecture(metadata))
+        try:
+            bundle.load_weights(path)
+        except Exception as exc:  # Keras raises many types for a misfit
+            raise VaeModelError(f"{path} does not fit the VAE: {str(exc).splitlines()[0][:200]}") from exc
+        return cls(bundle, metadata, path, _sha256(path))
+
+    # --- batch operations ------------------------------------------------------------------
+
+    def encode(self, x: np.ndarray, batch: int = 1000, cancelled: Cancelled = never_cancelled) -> np.ndarray:
+        """float32 (n, 28, 28, 1) in [0, 1] -> search latent means (n, 32)."""
+        out = [np.zeros((0, self.dim), np.float32)]
+        for i in range(0, len(x), batch):
+            check_cancelled(cancelled)
+            out.append(self._encode(np.ascontiguousarray(x[i : i + batch], dtype=np.float32)).numpy())
+        return np.concatenate(out)
+
+    def to_map(self, means: np.ndarray) -> np.ndarray:
+        """Search latent means -> 2-D map positions (the map encoder's mean)."""
+        if len(means) == 0:
+            return np.zeros((0, 2), np.float32)
+        return self._to_map(np.asarray(means, dtype=np.float32)).numpy()
+
+    def anomaly_scores(self, x: np.ndarray, batch: int = 1000) -> np.ndarray:
+        """Negative ELBO at z = mean (nats) per image: higher = further off the manifold."""
+        out = [np.zeros(0, np.float32)]
+        for i in range(0, len(x), batch):
+            out.append(self._query(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))[3].numpy())
+        return np.concatenate(out)
+
+    def elbo(self, x: np.ndarray, batch: int = 1000, seed: int = 0) -> np.ndarray:
+        """One-sample Monte Carlo ELBO per image (nats; fixed seed, so repeatable)."""
+        out = [np.zeros(0, np.float32)]
+        for n, i in enumerate(range(0, len(x), batch)):
+            chunk = np.ascontiguousarray(x[i : i + batch], dtype=np.float32)
+            out.append(-self._elbo(chunk, np.array([seed, n], np.int32)).numpy())
+        return np.concatenate(out)
+
+    def decode_points(self, points: np.ndarray) -> np.ndarray:
+        """2-D map points (n, 2) -> uint8 images (n, 28, 28). Any point of the plane works."""
+        points = np.asarray(points, dtype=np.float32).reshape(-1, vae_model.MAP_DIM)
+        return _to_uint8(self._decode_points(points).numpy())
+
+    def grid(self, n: int = 20, extent: float = 3.0) -> np.ndarray:
+        """The map decoded on an n x n grid over [-extent, extent]^2 -> uint8 (n*28, n*28) mosaic.
+        Row 0 is the top (largest y), column 0 the left (smallest x), as on a plot."""
+        if n < 1 or extent <= 0:
+            raise ValueError("grid needs n >= 1 and extent > 0")
+        axis = np.linspace(-extent, extent, n, dtype=np.float32)
+        xs, ys = np.meshgrid(axis, axis[::-1])
+        tiles = self.decode_points(np.stack([xs.ravel(), ys.ravel()], axis=1))
+        return tiles.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+
+    # --- the training set ------------------------------------------------------------------
+
+    def train_index(self, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled) -> TrainIndex:
+        """The 60,000 training latents (cached per weights file as .npy, never pickled)."""
+        with self._lock:
+            if self._index is None:
+                self._index = self._load_or_build_index(progress, cancelled)
+            return self._index
+
+    def _cache_folder(self) -> Path:
+        return paths.cache_dir() / "vae" / self.key
+
+    def _load_or_build_index(self, progress: Progress, cancelled: Cancelled) -> TrainIndex:
+        folder = self._cache_folder()
+        files = {name: folder / f"train_{name}.npy" for name in ("means", "labels")}
+        try:
+            means = np.load(files["means"], allow_pickle=False)
+            labels = np.load(files["labels"], allow_pickle=False)
+            if means.shape == (len(labels), self.dim) and means.dtype == np.float32 and np.isfinite(means).all():
+                return self._index_from(means, labels)
+        except (OSError, ValueError, EOFError):
+            pass  # missing, truncated or damaged: rebuilt below
+        from vsdesk.engine.samples import load_fashion_mnist
+
+        progress(0, 1, "reading the Fashion-MNIST training set")
+        images, labels = load_fashion_mnist("train")
+        x = image_to_input(images)
+        means = []
+        for i in range(0, len(x), 2000):
+            check_cancelled(cancelled)
+            progress(i, len(x), "encoding the training set for neighbour search")
+            means.append(self.encode(x[i : i + 2000]))
+        means = np.concatenate(means).astype(np.float32)
+        progress(len(x), len(x), "training set encoded")
+        folder.mkdir(parents=True, exist_ok=True)
+        _save_npy(files["labels"], labels.astype(np.int64))
+        _save_npy(files["means"], means)
+        return self._index_from(means, labels.astype(np.int64))
+
+    def _index_from(self, means: np.ndarray, labels: np.ndarray) -> TrainIndex:
+        return TrainIndex(means, knn._unit(means).astype(np.float32), self.to_map(means), labels)
+
+    def use_train_index(self, images: np.ndarray, labels: np.ndarray) -> TrainIndex:
+        """Compare queries with these images instead of the full training set (tests, eval subsets)."""
+        means = self.encode(image_to_input(images))
+        with self._lock:
+            self._index = self._index_from(means, np.asarray(labels, dtype=np.int64))
+            return self._index
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def percentile(self, scores: np.ndarray | float) -> np.ndarray | float:
+        """Anomaly score -> percentile (0-100) of the training images' scores."""
+        if self._score_quantiles is None:
+            self._score_quantiles = self._training_score_quantiles()
+        levels = np.linspace(0.0, 100.0, len(self._score_quantiles))
+        return np.interp(scores, self._score_quantiles, levels)
+
+    def _training_score_quantiles(self) -> np.ndarray:
+        path = self._cache_folder() / "train_score_quantiles.npy"
+        try:
+            quantiles = np.load(path, allow_pickle=False)
+            if quantiles.ndim == 1 and len(quantiles) > 1 and np.isfinite(quantiles).all():
+                return quantiles
+        except (OSError, ValueError, EOFError):
+            pass
+        from vsdesk.engine.samples import load_fashion_mnist
+        from vsdesk.engine.vae.train import SCORE_QUANTILES
+
+        images, _ = load_fashion_mnist("train")
+        quantiles = np.quantile(self.anomaly_scores(image_to_input(images)), SCORE_QUANTILES)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _save_npy(path, quantiles)
+        return quantiles
+
+    def neighbours(self, image: Image.Image | np.ndarray, k: int = 10) -> list[dict[str, Any]]:
+        """The k nearest training images (cosine in the search latent), nearest first."""
+        pixels = image if isinstance(image, np.ndarray) else to_dataset_form(image)
+        mean = self._encode(image_to_input(pixels)).numpy()
+        return self._neighbours_of(mean, k)
+
+    def _neighbours_of(self, mean: np.ndarray, k: int) -> list[dict[str, Any]]:
+        index = self.train_index()
+        idx, sims = knn.nearest(mean, index.unit, k, metric="cosine")
+        return [
+            {"index": int(i), "label": int(index.labels[i]), "category": CLASS_NAMES[int(index.labels[i])],
+             "similarity": round(float(s), 5)}
+            for i, s in zip(idx[0], sims[0])
+        ]
+
+    def describe(self, pixels: np.ndarray, neighbours: int = 5) -> dict[str, Any]:
+        """Everything the GUI/CLI shows for one query in dataset form (uint8 28x28), JSON-ready."""
+        mean, point, recon, score = (t.numpy() for t in self._query(image_to_input(pixels)))
+        near = self._neighbours_of(mean, max(VOTE_K, neighbours))
+        votes = np.bincount([n["label"] for n in near[:VOTE_K]], minlength=len(CLASS_NAMES))
+        winner = int(np.argmax(votes))  # ties: the lower class index, deterministic
+        percentile = float(self.percentile(float(score[0])))
+        return {
+            "category": CLASS_NAMES[winner],
+            "category_index": winner,
+            "confidence": round(float(votes[winner]) / VOTE_K, 3),
+            "votes": {CLASS_NAMES[c]: int(v) for c, v in enumerate(votes) if v},
+            "anomaly": {
+                "score": round(float(score[0]), 3),
+                "percentile": round(percentile, 2),
+                "definition": "negative ELBO (nats) as a percentile of the 60,000 training images",
+            },
+            "map2d": [round(float(v), 4) for v in point[0]],
+            "input_png": png_data_url(pixels),
+            "reconstruction_png": png_data_url(_to_uint8(recon[0])),
+            "train_neighbours": near[:neighbours],
+        }
+
+
+def _architecture(metadata: dict[str, Any]) -> dict[str, int]:
+    config = metadata.get("config", {})
+    return {"latent_dim": int(config.get("latent_dim", vae_model.LATENT_DIM)),
+            "width": int(config.get("width", vae_model.WIDTH))}
+
+
+def _read_metadata(weights: Path) -> dict[str, Any]:
+    """``vae.json`` beside the weights; a weights file from elsewhere (a user import) falls back to
+    the shipped metadata, whose score statistics then only approximately fit."""
+    candidates = [weights.with_name(vae_model.METADATA_NAME),
+                  paths.resources_dir() / vae_model.RESOURCE_DIR / vae_model.METADATA_NAME]
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise VaeModelError(f"{candidate} is damaged: {exc}") from None
+    raise VaeModelError(f"no {vae_model.METADATA_NAME} beside {weights}; retrain with `vsdesk train vae`")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while chunk := fp.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npy")
+    try:
+        np.save(tmp, array, allow_pickle=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
