@@ -1,5 +1,37 @@
-"""Placeholder: this command group is being written (see docs/architecture.md)."""
+"""``vsdesk bench [--json] [--quick] [--section S]``: speed beside a naive baseline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
 
 
 def register(subparsers) -> None:
-    pass
+    from vsdesk.engine.bench import SECTIONS
+
+    parser = subparsers.add_parser(
+        "bench",
+        help="measure indexing, search and model speed against naive baselines",
+        description="Each figure is printed beside a naive baseline measured in the same run; "
+        "ratio > 1 means vsdesk is faster. Takes a few minutes (--quick: seconds).",
+    )
+    parser.add_argument("--json", action="store_true",
+                        help="a JSON list of {name, value, unit, baseline, ratio} on stdout")
+    parser.add_argument("--quick", action="store_true", help="small sizes (for tests and a first look)")
+    parser.add_argument("--section", action="append", choices=SECTIONS, metavar="S",
+                        help=f"only this section (repeatable): {', '.join(SECTIONS)}")
+    parser.set_defaults(handler=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from vsdesk.cli._common import print_json
+    from vsdesk.engine.bench.runner import run_bench
+
+    def to_stderr(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    show = to_stderr if args.json else (lambda text: print(text, flush=True))
+    records = run_bench(args.section, quick=args.quick, show=show, note=to_stderr)
+    if args.json:
+        print_json([r.as_dict() for r in records])
+    return 0

@@ -1,0 +1,44 @@
+"""``vsdesk bench``: runner, records with baselines and ratios, JSON output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vsdesk.cli import main
+from vsdesk.engine.bench.runner import Record, ratio_of, run_bench
+
+
+def test_ratio_is_above_one_when_faster_for_rates_and_times():
+    assert ratio_of(200, 100, "images/s") == 2
+    assert ratio_of(5, 10, "ms") == 2
+    assert ratio_of(5, None, "ms") is None
+
+
+def test_missing_section_is_skipped_with_a_note(monkeypatch):
+    from vsdesk.engine.bench import runner
+
+    monkeypatch.setattr(runner, "SECTIONS", ("foundation", "not_written_yet"))
+    notes = []
+    records = run_bench(["not_written_yet"], quick=True, show=notes.append, note=notes.append)
+    assert records == [] and notes == ["[not_written_yet] skipped: no benchmark for this section yet"]
+    with pytest.raises(ValueError, match="unknown bench section"):
+        run_bench(["nope"], quick=True)
+
+
+@pytest.mark.slow
+def test_quick_foundation_bench_json(capsys):
+    code = main(["bench", "--quick", "--json", "--section", "foundation"])
+    assert code == 0
+    out = capsys.readouterr()
+    records = json.loads(out.out)
+    names = [r["name"] for r in records]
+    assert any(n.startswith("search latency, 10,000 x 256") for n in names)
+    assert any(n.startswith("batch of 64 queries") for n in names)
+    for r in records:
+        assert set(r) >= {"name", "value", "unit", "baseline", "ratio"}
+        assert r["value"] > 0 and r["baseline"] > 0 and r["ratio"] > 0
+    # The search figures are compared with the naive loop computed in the same run.
+    search = [r for r in records if r["name"].startswith("search latency")]
+    assert all(r["ratio"] > 1 for r in search), search

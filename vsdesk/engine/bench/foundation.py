@@ -1,0 +1,160 @@
+"""Foundation benchmarks: catalog indexing and exact search, each beside a naive baseline.
+
+- Indexing throughput (images/s, decode included): vsdesk's pipeline (reduced-size JPEG decoding,
+  a decode pool, batched ``embed``) against decoding each image at full size and embedding it
+  alone, one after the other. Then a re-run on the unchanged folder against the first run.
+  The mode is ``VSDESK_BENCH_MODE`` or the first of vae, product, style that loads.
+- Search latency for 10k / 100k / 1M stored random unit vectors (dimensions 1280 and 256): one
+  exact top-10 query with ``search.top_k`` against a Python loop of per-vector dot products.
+  (1M x 1280 floats would be 5 GB, so 1M is measured at 256 dimensions.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from vsdesk.engine import paths
+
+#: Where indexing images come from: the full Clothing Dataset when the shared data is beside
+#: the repository, else the shipped clothing sample.
+SHARED_CLOTHING = paths.RESOURCES.parent.parent / "shared" / "data" / "clothing-dataset" / "images"
+
+
+def run(record, quick: bool) -> None:
+    _bench_indexing(record, quick)
+    _bench_search(record, quick)
+
+
+# -- indexing -------------------------------------------------------------------------------
+
+def _load_embedder(quick: bool):
+    from vsdesk.engine.modes import load_embedder
+
+    wanted = os.environ.get("VSDESK_BENCH_MODE")
+    problems = []
+    for mode in [wanted] if wanted else ["vae", "product", "style"]:
+        try:
+            return load_embedder(mode)
+        except Exception as exc:  # noqa: BLE001 - a mode not built yet, or its weights missing
+            problems.append(f"{mode}: {exc}")
+    print("indexing benchmark skipped, no mode could be loaded: " + "; ".join(problems), file=sys.stderr)
+    return None
+
+
+def _source_images(n: int) -> list[Path]:
+    from vsdesk.engine.imageio import is_image_name
+
+    folder = SHARED_CLOTHING if SHARED_CLOTHING.is_dir() else paths.resources_dir() / "samples" / "clothing"
+    files = sorted(p for p in folder.iterdir() if is_image_name(p))
+    return files[:n]
+
+
+@contextlib.contextmanager
+def _scratch_catalogs() -> Iterator[Path]:
+    """Bench catalogs live in a temporary data dir, never among the user's catalogs."""
+    old = os.environ.get(paths.ENV_DATA)
+    with tempfile.TemporaryDirectory(prefix="vsdesk-bench-") as tmp:
+        os.environ[paths.ENV_DATA] = tmp
+        try:
+            yield Path(tmp)
+        finally:
+            if old is None:
+                os.environ.pop(paths.ENV_DATA, None)
+            else:
+                os.environ[paths.ENV_DATA] = old
+
+
+def _bench_indexing(record, quick: bool) -> None:
+    from vsdesk.engine.catalog import Catalog, index_catalog
+    from vsdesk.engine.imageio import load_image
+
+    embedder = _load_embedder(quick)
+    if embedder is None:
+        return
+    n = 32 if quick else 400
+    images = _source_images(n)
+    n = len(images)
+    batch = 32
+    # Warm up both code paths (graph tracing for a batch of 32 and of 1 is not what we measure).
+    probe = embedder.preprocess(load_image(images[0], min_size=embedder.decode_size))
+    embedder.embed(np.stack([probe] * batch))
+    embedder.embed(np.stack([probe]))
+
+    with _scratch_catalogs() as tmp:
+        folder = tmp / "images"
+        folder.mkdir()
+        for src in images:
+            shutil.copy(src, folder / src.name)
+
+        start = time.perf_counter()
+        for path in sorted(folder.iterdir()):  # naive: full-size decode, one image per model call
+            array = embedder.preprocess(load_image(path))
+            embedder.embed(np.stack([array]))
+        naive = time.perf_counter() - start
+
+        catalog = Catalog.create("bench", embedder.mode, [folder])
+        first = index_catalog(catalog, embedder, batch_size=batch)
+        again = index_catalog(catalog, embedder, batch_size=batch)
+        catalog.close()
+    assert first.indexed == n and again.unchanged == n, (first.summary(), again.summary())
+    record(f"indexing throughput, {embedder.mode} mode ({n} photos)", n / first.seconds, "images/s", n / naive)
+    record(f"index re-run, unchanged ({n} photos)", again.seconds, "s", first.seconds)
+
+
+# -- search ---------------------------------------------------------------------------------
+
+def _unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, dim), np.float32)
+    step = 100_000
+    for i in range(0, n, step):  # in chunks: float64 temporaries for 1M x dim would double memory
+        block = rng.standard_normal((min(step, n - i), dim), dtype=np.float32)
+        out[i : i + step] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def _naive_top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> list[int]:
+    scores = [float(np.dot(row, query)) for row in matrix]
+    return heapq.nlargest(k, range(len(scores)), key=scores.__getitem__)
+
+
+def _bench_search(record, quick: bool) -> None:
+    from vsdesk.engine.search import top_k
+
+    sizes = [(10_000, 256), (10_000, 1280)] if quick else [
+        (10_000, 1280), (100_000, 1280), (10_000, 256), (100_000, 256), (1_000_000, 256)]
+    k = 10
+    for n, dim in sizes:
+        matrix = _unit_vectors(n, dim, seed=n + dim)
+        query = _unit_vectors(1, dim, seed=1)[0]
+        reps = 3 if n >= 1_000_000 else (5 if n >= 100_000 else 20)
+        top_k(matrix, query, k)  # warm caches
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            hits = top_k(matrix, query, k)[0]
+            times.append(time.perf_counter() - start)
+        fast = statistics.median(times)
+        start = time.perf_counter()
+        naive_hits = _naive_top_k(matrix, query, k)
+        naive = time.perf_counter() - start
+        assert [h.index for h in hits] == naive_hits, "top_k disagrees with the naive loop"
+        record(f"search latency, {n:,} x {dim} vectors, top-{k}", fast * 1000, "ms", naive * 1000)
+        if (n, dim) == (100_000, 256) or (quick and n == 10_000 and dim == 256):
+            queries = _unit_vectors(64, dim, seed=2)
+            start = time.perf_counter()
+            top_k(matrix, queries, k)
+            batch = (time.perf_counter() - start) / len(queries)
+            record(f"batch of 64 queries, {n:,} x {dim}, per query", batch * 1000, "ms", fast * 1000)
+        del matrix
