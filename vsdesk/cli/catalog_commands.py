@@ -109,11 +109,14 @@ def _print_report(report) -> None:
 
 
 def _load_embedder(mode: str):
+    from vsdesk.engine.models.errors import ModelStoreError
     from vsdesk.engine.modes import load_embedder
 
     print(f"loading the {mode} model ...", file=sys.stderr)
     try:
         return load_embedder(mode)
+    except ModelStoreError as exc:
+        raise _Failure(str(exc), 1) from None
     except (ImportError, AttributeError) as exc:
         raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
 

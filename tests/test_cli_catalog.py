@@ -1,0 +1,93 @@
+"""The catalog commands end to end with a real mode (VAE): index, search, catalogs list/remove."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import CLOTHING_DIR, STYLE_DIR
+from vsdesk.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def photos(tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:30]:
+        shutil.copy(src, root / src.name)
+    (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    return root
+
+
+def test_catalogs_list_and_remove_without_models(capsys):
+    assert run(capsys, "catalogs", "list", "--json")[:2] == (0, "[]\n")
+    code, _, err = run(capsys, "catalogs", "remove", "nothing")
+    assert code == 2 and "no catalog named 'nothing'" in err
+    code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "nothing", str(STYLE_DIR / "s_cubism-01.jpg"))
+    assert code == 2 and "no catalog named 'nothing'" in err
+
+
+@pytest.mark.slow
+def test_index_search_list_remove_with_the_vae_mode(capsys, photos, tmp_path):
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["added"], report["indexed"]) == (31, 30)
+    assert [s["path"] for s in report["skipped"]] == [str(photos / "broken.jpg")]
+    assert "broken.jpg" in err and "skipped 1" in err  # the reason is shown to the user
+
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    assert code == 0 and json.loads(out)["unchanged"] == 31
+
+    member = sorted(photos.glob("*.jpg"))[0]
+    renamed = tmp_path / "same-content.jpg"  # a copy of a catalog image under another name
+    shutil.copy(member, renamed)
+    outside = STYLE_DIR / "s_cubism-01.jpg"
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", "-k", "5", "--json",
+                         str(member), str(renamed), str(outside), str(bad))
+    assert code == 1  # one query failed; the others still have results
+    records = json.loads(out)
+    assert [r["query"] for r in records] == [str(member), str(renamed), str(outside), str(bad)]
+    for record in records[:3]:
+        results = record["results"]
+        assert len(results) == 5
+        assert all(set(r) >= {"path", "score", "label"} for r in results)
+        scores = [r["score"] for r in results]
+        assert scores == sorted(scores, reverse=True) and all(-1.0001 <= s <= 1.0001 for s in scores)
+        assert str(member) not in [r["path"] for r in results]  # the query is not its own result
+        assert len(record) > 2  # the VAE's describe() extras are merged into the record
+    assert records[3]["results"] == [] and records[3]["error_kind"] == "not-an-image"
+    assert "notes.txt" in err
+
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    listing = json.loads(out)
+    assert [(c["name"], c["mode"], c["indexed"], c["skipped"]) for c in listing] == [("shop", "vae", 30, 1)]
+
+    code, _, err = run(capsys, "search", "--mode", "style", "--catalog", "shop", str(outside))
+    assert code == 2 and "indexed with mode 'vae'" in err
+
+    assert run(capsys, "catalogs", "remove", "shop")[0] == 0
+    assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
+    assert len(list(photos.iterdir())) == 31  # the user's images are untouched
+
+
+@pytest.mark.slow
+def test_search_a_sample_catalog_indexes_it_first(capsys):
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "style-artworks", "-k", "3",
+                         str(STYLE_DIR / "s_impressionist-02.jpg"))
+    assert code == 0, err
+    assert "indexing" in err and "32 images indexed" in err
+    assert "s_impressionist-02.jpg" not in out.split("\n", 1)[1]  # not its own result
+    assert out.count("\n  ") >= 3
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert json.loads(out)[0]["name"] == "style-artworks.vae"
