@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vsdesk.engine.imageio import is_image_name
+from vsdesk.engine.imageio import IMAGE_SUFFIXES
 
 #: Files at a folder's top that give labels (``filename,label``; the Clothing Dataset's
 #: ``images.csv`` has ``image,...,label`` with the image id without ``.jpg``).
@@ -48,10 +48,10 @@ def _scan_root(root: str, result: ScanResult) -> None:
         result.unreadable.append((root, kind, "the folder does not exist or is not mounted; its index entries are kept"
                                   if kind == "missing-folder" else "this is not a folder"))
         return
-    found: list[tuple[str, int, int]] = []
-    stack = [root]
+    found: list[tuple[str, str, int, int]] = []  # (path, path relative to root, size, mtime)
+    stack = [(root, "")]
     while stack:
-        folder = stack.pop()
+        folder, rel = stack.pop()
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -59,17 +59,17 @@ def _scan_root(root: str, result: ScanResult) -> None:
                         continue  # hidden files and folders (.thumbnails, .git, our own temp files)
                     try:
                         if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                        elif is_image_name(entry.name) and entry.is_file():
+                            stack.append((entry.path, rel + entry.name + "/"))
+                        elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
                             st = entry.stat()
-                            found.append((entry.path, st.st_size, st.st_mtime_ns))
+                            found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
                     except OSError as exc:
                         result.unreadable.append((entry.path, "unreadable", _os_message(exc)))
         except OSError as exc:
             result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
-    labeller = Labeller(root, [p for p, _, _ in found])
-    for path, size, mtime in found:
-        result.files[path] = FileStat(path, root, size, mtime, labeller.label(path))
+    labeller = Labeller(root, [rel for _, rel, _, _ in found])
+    for path, rel, size, mtime in found:
+        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
 
 
 def _os_message(exc: OSError) -> str:
@@ -81,25 +81,22 @@ def _os_message(exc: OSError) -> str:
 class Labeller:
     """A file's label: from a labels file at the root, else its class subfolder, else None."""
 
-    def __init__(self, root: str, paths: list[str]):
+    def __init__(self, root: str, relpaths: list[str]):
         self.root = root
         self.table = _read_label_files(Path(root))
         # "Organised in class subfolders": no images directly in the root, all in subfolders.
-        self.by_subfolder = not self.table and bool(paths) and all(
-            os.path.dirname(p) != root for p in paths
-        )
+        self.by_subfolder = not self.table and bool(relpaths) and all("/" in r for r in relpaths)
 
-    def label(self, path: str) -> str | None:
-        rel = os.path.relpath(path, self.root)
+    def label(self, rel: str) -> str | None:
+        """``rel``: the file's path relative to the root, with '/' separators."""
         if self.table:
-            posix = rel.replace(os.sep, "/")
-            name = os.path.basename(rel)
-            for key in (posix, name, os.path.splitext(name)[0]):
+            name = rel.rsplit("/", 1)[-1]
+            for key in (rel, name, os.path.splitext(name)[0]):
                 if key in self.table:
                     return self.table[key]
             return None
         if self.by_subfolder:
-            return rel.split(os.sep, 1)[0]
+            return rel.split("/", 1)[0]
         return None
 
 
