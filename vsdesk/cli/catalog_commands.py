@@ -72,10 +72,8 @@ def _resolve(name: str, mode: str, folders: list[str]):
             if folders:
                 raise _Failure(f"{name!r} is a sample catalog; index your folders under another name")
             real = samples.sample_catalog_name(name, mode)
-            try:
-                return Catalog.open(real)
-            except CatalogError:
-                pass
+            # Always through sample_folder: instant when present, and it brings the files back
+            # if the cache was cleared since the catalog was indexed.
             try:
                 folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
             except samples.SampleDataError as exc:
@@ -143,6 +141,8 @@ def _index_impl(args: argparse.Namespace) -> int:
             raise _Failure(f"{folder}: not a folder")
     catalog = _resolve(args.catalog, args.mode, args.folders)
     with catalog:
+        if catalog.mode != args.mode:  # before the (slow) model load
+            raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
         embedder = _load_embedder(args.mode)
         try:
             report = _run_index(catalog, embedder, args.batch_size)

@@ -161,7 +161,7 @@ class _Indexer:
                 if path not in scan.files and not any(_is_within(path, p) for p in protected)]
         todo: list[tuple[FileStat, bool]] = []
         relabel: list[tuple[str | None, str]] = []
-        for path, stat in scan.files.items():
+        for path, stat in sorted(scan.files.items()):  # a stable order: resumable, reproducible
             row = rows.get(path)
             if row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns and (
                 row.status == "skipped" or row.sha256 in self.known
