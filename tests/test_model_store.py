@@ -285,41 +285,48 @@ def test_failed_conversion_leaves_nothing_behind(cache_dir, register, package, t
     assert list(cache_dir.iterdir()) == []
 
 
-def test_concurrent_writers_never_leave_an_inconsistent_cache(cache_dir, register, package):
-    """Writers race on the same model; every reader sees either nothing or a complete, matching file."""
+WRITER = r"""
+import sys
+from pathlib import Path
+from vsdesk.engine import paths
+from vsdesk.engine.models import cache
+from vsdesk.engine.models.spec import ModelSpec
+
+spec = ModelSpec(name=sys.argv[1], description="", version="1", license="", build=None, sources=())
+data = Path(sys.argv[2]).read_bytes()
+for _ in range(int(sys.argv[3])):
+    tmp = cache.temp_path(paths.models_dir(), ".weights.h5")
+    tmp.write_bytes(data)
+    cache.store(spec, tmp, "import", sys.argv[2])
+"""
+
+
+def test_concurrent_writers_never_leave_an_inconsistent_cache(cache_dir, register, package, tmp_path):
+    """Two processes store the same model over and over while this one reads: every read sees a
+    complete file matching its sidecar (os.replace of content-named files, then of the sidecar)."""
+    import subprocess
+    import sys
+
     spec = register(make_spec("tiny-race", (package,)))
-    files = []
-    for units in (3, 3):
-        model = build_tiny(units)
-        path = cache_dir / f"src-{len(files)}.weights.h5"
-        model.save_weights(path)
-        files.append(path.read_bytes())
-    errors: list[str] = []
-
-    def writer(data: bytes) -> None:
-        for _ in range(25):
-            tmp = cache.temp_path(cache_dir, ".weights.h5")
-            tmp.write_bytes(data)
-            cache.store(spec, tmp, "import", "race")
-
-    def reader(stop: threading.Event) -> None:
-        while not stop.is_set():
-            entry = cache.read_entry(spec)
-            if entry is not None and not cache.verify(entry):
+    sources = [keras_weights_file(tmp_path / f"w{i}.weights.h5", kernel=KERNEL + i) for i in range(2)]
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, spec.name, str(source), "40"], stderr=subprocess.PIPE)
+        for source in sources
+    ]
+    reads, errors = 0, []
+    while any(writer.poll() is None for writer in writers):
+        entry = cache.read_entry(spec)
+        if entry is not None:
+            reads += 1
+            if not cache.verify(entry):
                 errors.append(f"sidecar points at a bad file: {entry.file}")
-
-    stop = threading.Event()
-    threads = [threading.Thread(target=writer, args=(data,)) for data in files]
-    watcher = threading.Thread(target=reader, args=(stop,))
-    watcher.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    stop.set()
-    watcher.join()
-    assert errors == []
-    assert cache.valid_entry(spec) is not None
+    assert [writer.wait() for writer in writers] == [0, 0], [w.stderr.read().decode()[-2000:] for w in writers]
+    assert errors == [] and reads > 0
+    entry = cache.valid_entry(spec)
+    assert entry is not None and entry.origin in {str(source) for source in sources}
+    np.testing.assert_allclose(
+        predict(models.load_model(spec.name)), expected(kernel=KERNEL + sources.index(Path(entry.origin))), rtol=1e-5, atol=1e-5
+    )
     assert leftovers(cache_dir) == []
 
 
