@@ -121,6 +121,17 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def do_GET(self) -> None:
+        if self.path == "/cut-off.weights.h5":  # promises 100 kB, sends 1 kB, hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"\x89HDF\r\n\x1a\n" + b"\0" * 992)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        super().do_GET()
+
 
 @pytest.fixture
 def server(tmp_path):
@@ -445,6 +456,14 @@ def test_download_http_error_is_clear(cache_dir, register, server):
     base, _ = server
     spec = register(make_spec("tiny-404", (DownloadSource(url=f"{base}/gone.weights.h5", file_hash="0" * 32),)))
     with pytest.raises(models.ModelUnavailableError, match="HTTP 404"):
+        models.fetch(spec.name)
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_download_cut_off_midway_leaves_nothing(cache_dir, register, server):
+    base, _ = server
+    spec = register(make_spec("tiny-cut", (DownloadSource(url=f"{base}/cut-off.weights.h5", file_hash="0" * 64),)))
+    with pytest.raises(models.ModelUnavailableError, match="cannot download|cut off"):
         models.fetch(spec.name)
     assert list(cache_dir.iterdir()) == []
 

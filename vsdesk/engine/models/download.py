@@ -35,8 +35,11 @@ def download(url: str, file_hash: str, directory: Path, progress: Progress = no_
     one-line reason; on any failure nothing is left behind.
     """
     basename = os.path.basename(urlsplit(url).path) or "download"
-    tmp = temp_path(directory, "-" + basename)
     digest = hashlib.new(hash_algorithm(file_hash))
+    try:
+        tmp = temp_path(directory, "-" + basename)
+    except OSError as exc:
+        raise DownloadError(f"cannot write a download into {directory}: {exc}") from None
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "vsdesk"})
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response, open(tmp, "wb") as out:

@@ -109,10 +109,13 @@ def checked_package_file(source: PackageSource, progress: Progress = no_progress
     path = package_file(source)
     if path is None:
         raise SourceUnavailable(f"package {source.package!r} is not installed or lacks {source.resource}")
-    size = path.stat().st_size
-    if size != source.size:
-        raise SourceUnavailable(f"{path} has {size} bytes, expected {source.size}: reinstall {source.package}")
-    digest = cache.sha256_file(path, progress, f"verifying {path.name}")
+    try:
+        size = path.stat().st_size
+        if size != source.size:
+            raise SourceUnavailable(f"{path} has {size} bytes, expected {source.size}: reinstall {source.package}")
+        digest = cache.sha256_file(path, progress, f"verifying {path.name}")
+    except OSError as exc:
+        raise SourceUnavailable(f"cannot read {path}: {exc.strerror or exc}") from None
     if digest != source.sha256:
         raise SourceUnavailable(f"{path} has sha256 {digest}, expected {source.sha256}: reinstall {source.package}")
     return path
@@ -171,10 +174,16 @@ def _count_arrays(path: Path) -> int:
 
 
 def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str) -> cache.CacheEntry:
-    tmp = cache.temp_path(paths.models_dir(), ".weights.h5")
+    try:
+        tmp = cache.temp_path(paths.models_dir(), ".weights.h5")
+    except OSError as exc:
+        raise ModelStoreError(f"cannot write to the model cache {paths.models_dir()}: {exc}") from None
     try:
         model.save_weights(tmp)
         return cache.store(spec, tmp, source, origin)
+    except OSError as exc:  # disk full, permissions
+        tmp.unlink(missing_ok=True)
+        raise ModelStoreError(f"cannot write to the model cache {tmp.parent}: {exc}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
