@@ -198,6 +198,9 @@ def _convert(
     except ModelStoreError:
         raise
     except Exception as exc:  # a converter's ValueError, or an unreadable file
+        # The file passed its checks, so this is a converter bug or an incompatible library:
+        # keep the traceback in the log while the user gets one line and the next source.
+        log.warning("model %s: converting %s failed", spec.name, file, exc_info=True)
         raise SourceUnavailable(f"cannot convert {file.name}: {first_line(exc)}") from exc
     return _save(spec, model, source, origin).path
 
