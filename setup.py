@@ -19,7 +19,7 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 RESOURCES = HERE / "resources"
-#: Never shipped: editor/OS clutter and half-written files (we write via temp file + replace).
+#: Never shipped: hidden files, editor/OS clutter, half-written files (temp file + replace).
 SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep"}
 SKIP_SUFFIXES = (".pyc", ".tmp", ".part", ".swp")
 
@@ -30,7 +30,7 @@ def resource_files(root: Path = RESOURCES) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_NAMES and not d.startswith("."))
         for name in sorted(filenames):
-            if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or name.startswith(".#"):
+            if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or name.startswith("."):
                 continue
             found.append((Path(dirpath) / name).relative_to(root))
     return found

@@ -5,12 +5,12 @@
 # - run from a temporary directory (nothing from the source tree can be picked up),
 # - the network really cut: every command runs in a new, empty network namespace
 #   (`unshare --net`, needs root or user namespaces; without it the check says so and goes on),
-# - `--version`, `models list`, then per mode: index the bundle's own clothing samples and
+# - `--version`, `models list`, `models fetch` (convert the bundled weights), then per mode: index the bundle's own clothing samples and
 #   answer a search, and finally start the window offscreen with an image as the query.
 set -uo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 EXE="$(realpath "${1:-$REPO/dist/vsdesk/vsdesk}")"
-MODES="${MODES:-style product}"
+MODES="${MODES-style product}"
 BUNDLE="$(dirname "$EXE")"
 SAMPLES="$(find "$BUNDLE" -type d -path '*vsdesk/resources/samples/clothing' | head -1)"
 WORK="$(mktemp -d)"
@@ -45,6 +45,10 @@ echo "check_bundle: bundle $BUNDLE ($(du -sh "$BUNDLE" | cut -f1)), query $(base
 
 run "$EXE" --version
 run "$EXE" models list
+for model in ${FETCH-vgg16 efficientnet-lite0}; do  # convert the bundled weights into the empty cache
+    run "$EXE" models fetch "$model" 2>"$WORK/fetch-$model.log"
+    tail -n 2 "$WORK/fetch-$model.log" | sed 's/^/  | /'
+done
 for mode in $MODES; do
     run "$EXE" index --mode "$mode" --catalog "smoke-$mode" "$SAMPLES" 2>"$WORK/index-$mode.log"
     tail -n 3 "$WORK/index-$mode.log" | sed 's/^/  | /' 
