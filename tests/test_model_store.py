@@ -545,3 +545,10 @@ def test_efficientnet_b0_download_matches_keras_imagenet_model(cache_dir, regist
     assert np.abs(predict(ours, image) - want).max() < 1e-4 * scale
     # The same weights without the folded input rescaling (what a plain load_weights would give):
     assert np.abs(predict(source_model, image) - want).max() > 1e-2 * scale, "the folding matters"
+
+    # A user who downloaded the published file by hand imports it: the converter (with the fold)
+    # reads it, not a plain load_weights.
+    models.remove("efficientnet-b0")
+    models.import_weights("efficientnet-b0", published)
+    assert models.model_info("efficientnet-b0").source == "import"
+    assert np.abs(predict(models.load_model("efficientnet-b0"), image) - want).max() < 1e-4 * scale
