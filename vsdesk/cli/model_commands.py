@@ -21,18 +21,18 @@ def register(subparsers) -> None:
     listing.set_defaults(handler=_list)
 
     fetching = commands.add_parser("fetch", help="make a model ready now (convert or download it)")
-    fetching.add_argument("name", metavar="NAME")
+    fetching.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
     fetching.set_defaults(handler=_fetch)
 
     importing = commands.add_parser(
         "import", help="use your own weights file (Keras .weights.h5/.h5, or the source's own format)"
     )
-    importing.add_argument("name", metavar="NAME")
-    importing.add_argument("file", metavar="FILE")
+    importing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
+    importing.add_argument("file", metavar="FILE", help="the weights file (it is copied, never moved)")
     importing.set_defaults(handler=_import)
 
     removing = commands.add_parser("remove", help="delete a model's converted/imported weights from the cache")
-    removing.add_argument("name", metavar="NAME")
+    removing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
     removing.set_defaults(handler=_remove)
 
 
@@ -48,7 +48,7 @@ def _list(args: argparse.Namespace) -> int:
         rows.append(
             (
                 info.name,
-                ("yes" if info.cached else "yes (convert on first use)") if info.ready else "no",
+                _readiness(info),
                 info.source or "-",
                 _size(info.size_bytes),
                 info.version,
@@ -62,6 +62,14 @@ def _list(args: argparse.Namespace) -> int:
         if not info.ready and info.how_to_get:
             print(f"\n{info.name}: {info.how_to_get}")
     return 0
+
+
+def _readiness(info) -> str:
+    if not info.ready:
+        return "no"
+    if info.cached or info.source == "resource":
+        return "yes"
+    return "yes (converted on first use)"
 
 
 def _fetch(args: argparse.Namespace) -> int:

@@ -310,9 +310,9 @@ def import_weights(name: str, file: str | Path, progress: Progress | None = None
     else:  # e.g. Keras's published .h5 needs its source's converter (which may fix it up) first
         attempts = [*converters, keras_reading]
     errors = []
+    progress(0, 1, f"reading {file.name}")
     with _lock_for(name):
         for label, convert in attempts:
-            progress(0, 1, f"reading {file.name} as {label}")
             model = spec.build()
             try:
                 convert(file, model)
