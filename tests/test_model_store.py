@@ -468,6 +468,17 @@ def test_download_cut_off_midway_leaves_nothing(cache_dir, register, server):
     assert list(cache_dir.iterdir()) == []
 
 
+def test_cancelled_download_leaves_nothing(cache_dir, register, server):
+    from vsdesk.engine.tasks import CancelledError
+
+    base, www = server
+    served = keras_weights_file(www / "tiny.weights.h5")
+    spec = register(make_spec("tiny-cancel", (DownloadSource(url=f"{base}/tiny.weights.h5", file_hash=sha256(served)),)))
+    with pytest.raises(CancelledError):
+        models.fetch(spec.name, cancelled=lambda: True)
+    assert list(cache_dir.iterdir()) == []
+
+
 def test_offline_download_falls_through_to_the_next_source(cache_dir, register, server):
     base, www = server
     served = keras_weights_file(www / "tiny.weights.h5")

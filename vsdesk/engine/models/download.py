@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from vsdesk.engine.models.cache import temp_path
 from vsdesk.engine.models.errors import DownloadError
-from vsdesk.engine.tasks import Progress, no_progress
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 TIMEOUT_SECONDS = 30
 _CHUNK = 1 << 16
@@ -28,7 +28,13 @@ def hash_algorithm(file_hash: str) -> str:
     return "sha256" if len(file_hash) == 64 else "md5"
 
 
-def download(url: str, file_hash: str, directory: Path, progress: Progress = no_progress) -> Path:
+def download(
+    url: str,
+    file_hash: str,
+    directory: Path,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+) -> Path:
     """Download ``url`` into a temp file in ``directory`` whose name ends like the URL's.
 
     Returns the verified file; the caller owns (and deletes) it. Raises ``DownloadError`` with a
@@ -46,6 +52,7 @@ def download(url: str, file_hash: str, directory: Path, progress: Progress = no_
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
             while chunk := response.read(_CHUNK):
+                check_cancelled(cancelled)  # raises CancelledError; the temp file is deleted below
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)

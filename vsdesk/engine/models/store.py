@@ -31,7 +31,7 @@ from vsdesk.engine.models.download import download
 from vsdesk.engine.models.errors import InvalidWeightsError, ModelStoreError, ModelUnavailableError
 from vsdesk.engine.models.registry import get_spec, specs
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource, Source
-from vsdesk.engine.tasks import Progress, no_progress
+from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -205,7 +205,7 @@ def _convert(
     return _save(spec, model, source, origin).path
 
 
-def _provide(spec: ModelSpec, source: Source, progress: Progress) -> Path:
+def _provide(spec: ModelSpec, source: Source, progress: Progress, cancelled: Cancelled) -> Path:
     label = source_label(source)
     if isinstance(source, ResourceSource):
         return resource_file(source)
@@ -216,7 +216,7 @@ def _provide(spec: ModelSpec, source: Source, progress: Progress) -> Path:
         progress(1, 1, f"converted {spec.name}")
         return path
     if isinstance(source, DownloadSource):
-        file = download(source.url, source.file_hash, paths.models_dir(), progress)
+        file = download(source.url, source.file_hash, paths.models_dir(), progress, cancelled)
         try:
             progress(0, 1, f"converting {spec.name}")
             path = _convert(spec, source.convert or load_keras_weights, file, label, source.url)
@@ -235,9 +235,18 @@ def _lock_for(name: str) -> threading.Lock:
 # --- public API -----------------------------------------------------------------------------
 
 
-def ensure_weights(name: str, progress: Progress | None = None, allow_download: bool = True) -> Path:
-    """A verified Keras ``.weights.h5`` file for model ``name`` (see the module docstring for the order)."""
+def ensure_weights(
+    name: str,
+    progress: Progress | None = None,
+    allow_download: bool = True,
+    cancelled: Cancelled | None = None,
+) -> Path:
+    """A verified Keras ``.weights.h5`` file for model ``name`` (see the module docstring for the order).
+
+    ``cancelled`` is polled during a download (``CancelledError``, nothing left behind).
+    """
     progress = progress or no_progress
+    cancelled = cancelled or never_cancelled
     spec = get_spec(name)
     with _lock_for(name):  # two threads of one process convert once; processes race safely (cache.py)
         entry = cache.valid_entry(spec, progress)
@@ -250,16 +259,16 @@ def ensure_weights(name: str, progress: Progress | None = None, allow_download: 
                 reasons.append(f"{label}: not tried (downloads disabled)")
                 continue
             try:
-                return _provide(spec, source, progress)
+                return _provide(spec, source, progress, cancelled)
             except ModelStoreError as exc:
                 log.info("model %s: source %s failed: %s", name, label, exc)
                 reasons.append(f"{label}: {exc}")
         raise ModelUnavailableError(name, spec.how_to_get, reasons)
 
 
-def fetch(name: str, progress: Progress | None = None) -> Path:
+def fetch(name: str, progress: Progress | None = None, cancelled: Cancelled | None = None) -> Path:
     """Make ``name`` ready now: convert it from an offline source, or download it."""
-    return ensure_weights(name, progress, allow_download=True)
+    return ensure_weights(name, progress, allow_download=True, cancelled=cancelled)
 
 
 def load_model(name: str, progress: Progress | None = None) -> "keras.Model":
