@@ -13,7 +13,7 @@ import threading
 from vsdesk.engine.models.errors import UnknownModelError
 from vsdesk.engine.models.spec import ModelSpec
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # a spec module may itself ask for specs while being imported
 _specs: dict[str, ModelSpec] | None = None
 _extra: dict[str, ModelSpec] = {}
 
