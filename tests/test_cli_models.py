@@ -128,3 +128,12 @@ def test_fetch_converts_the_offline_models_into_the_session_cache(capsys):
     records = {record["name"]: record for record in json.loads(out)}
     for name in ("vgg16", "efficientnet-lite0"):
         assert records[name]["cached"] and records[name]["path"].endswith(".weights.h5")
+
+
+def test_unusable_cache_directory_is_one_clear_line(capsys, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(blocker / "cache"))
+    code, out, err = run(capsys, "models", "list")
+    assert code == 1 and out == ""
+    assert error_lines(err) == [f"vsdesk: cannot use {blocker / 'cache'}: Not a directory"]

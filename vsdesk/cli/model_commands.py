@@ -39,7 +39,11 @@ def register(subparsers) -> None:
 def _list(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
 
-    infos = models.list_models()
+    try:
+        infos = models.list_models()
+    except (models.ModelStoreError, OSError) as exc:
+        error(_describe(exc))
+        return 1
     if args.json:
         print_json([info.to_dict() for info in infos])
         return 0
@@ -89,8 +93,8 @@ def _remove(args: argparse.Namespace) -> int:
 
     try:
         removed = models.remove(args.name)
-    except models.ModelStoreError as exc:
-        error(str(exc))
+    except (models.ModelStoreError, OSError) as exc:
+        error(_describe(exc))
         return 1
     if removed:
         print(f"{args.name}: removed {len(removed)} cached file(s)")
@@ -104,12 +108,18 @@ def _run(action, name: str, verb: str) -> int:
 
     try:
         path = action()
-    except models.ModelStoreError as exc:
-        error(str(exc))
+    except (models.ModelStoreError, OSError) as exc:  # OSError: e.g. an unusable cache directory
+        error(_describe(exc))
         return 1
     info = models.model_info(name)
     print(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {path}")
     return 0
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"cannot use {exc.filename}: {exc.strerror or exc}"
+    return str(exc)
 
 
 def _size(size: int | None) -> str:
