@@ -244,3 +244,22 @@ def test_vectors_are_cached_until_version_changes(photos):
     (sorted(photos.rglob("*.jpg"))[0]).unlink()
     index_catalog(catalog, HistogramEmbedder())
     assert len(catalog.vectors().paths) == 11
+
+
+def test_model_is_loaded_only_when_something_needs_embedding(photos):
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return HistogramEmbedder()
+
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, loader).model_loaded and len(loads) == 1
+    again = index_catalog(catalog, loader)
+    assert (again.model_loaded, again.unchanged, len(loads)) == (False, 12, 1)
+    sorted(photos.rglob("*.jpg"))[0].unlink()  # a removal needs no model either
+    gone = index_catalog(catalog, loader)
+    assert (gone.model_loaded, gone.removed, gone.indexed, len(loads)) == (False, 1, 11, 1)
+    shutil.copy(clothing_images(1, start=40)[0], photos / "a" / "new.jpg")
+    added = index_catalog(catalog, loader)
+    assert (added.model_loaded, added.added, added.indexed, len(loads)) == (True, 1, 12, 2)

@@ -143,9 +143,9 @@ def _index_impl(args: argparse.Namespace) -> int:
     with catalog:
         if catalog.mode != args.mode:  # before the (slow) model load
             raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
-        embedder = _load_embedder(args.mode)
         try:
-            report = _run_index(catalog, embedder, args.batch_size)
+            # The model is loaded only if some file needs embedding: an unchanged re-run is instant.
+            report = _run_index(catalog, lambda: _load_embedder(args.mode), args.batch_size)
         except CatalogError as exc:
             raise _Failure(str(exc)) from None
     _print_report(report)

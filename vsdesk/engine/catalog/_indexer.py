@@ -22,7 +22,7 @@ import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -54,6 +54,8 @@ class IndexReport:
     recovered: str | None = None
     #: Images in the catalog after the run.
     indexed: int = 0
+    #: False when a lazily given model was not needed (nothing to embed).
+    model_loaded: bool = False
 
     def summary(self) -> str:
         text = (
@@ -89,7 +91,7 @@ class _Row:
 
 def index_catalog(
     catalog: Catalog,
-    embedder: Embedder,
+    embedder: Embedder | Callable[[], Embedder],
     progress: Progress = no_progress,
     cancelled: Cancelled = never_cancelled,
     batch_size: int = 32,
@@ -97,21 +99,35 @@ def index_catalog(
 ) -> IndexReport:
     """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
 
+    ``embedder`` may also be a zero-argument callable that loads one: it is then called only if
+    some file needs embedding, so a re-run on an unchanged (or only shrunk, relabelled) folder
+    does not load the model at all (``report.model_loaded`` is False). That check trusts the
+    model the catalog was last indexed with; a changed model is noticed when it is loaded
+    (e.g. by a search), which re-embeds.
+
     Raises ``CancelledError`` when ``cancelled()`` turns True (work done so far is kept),
     ``CatalogModeMismatch`` when the embedder's mode is not the catalog's, ``CatalogBusy`` when
     another process is indexing the same catalog.
     """
-    if embedder.mode != catalog.mode:
-        raise CatalogModeMismatch(
-            f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {embedder.mode!r}"
-        )
+    if isinstance(embedder, Embedder):
+        _check_mode(catalog, embedder)
+        loaded, loader = embedder, None
+    else:
+        loaded, loader = None, embedder
     start = time.perf_counter()
     with _index_lock(catalog):
-        report = _Indexer(catalog, embedder, progress, cancelled, batch_size, workers).run()
+        report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers).run()
     report.recovered = catalog.recovered
     report.indexed = catalog.counts()[0]
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
+    if embedder.mode != catalog.mode:
+        raise CatalogModeMismatch(
+            f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {embedder.mode!r}"
+        )
 
 
 @contextlib.contextmanager
@@ -130,16 +146,26 @@ def _index_lock(catalog: Catalog) -> Iterator[None]:
             fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
 
 
+@dataclass
+class _Plan:
+    gone: list[_Row]
+    todo: list[tuple[FileStat, bool]]
+    relabel: list[tuple[str | None, str]]
+    unchanged: int
+    skipped: list[SkippedFile]
+
+
 class _Indexer:
-    def __init__(self, catalog, embedder, progress, cancelled, batch_size, workers):
+    def __init__(self, catalog, embedder, loader, progress, cancelled, batch_size, workers):
         self.catalog = catalog
         self.conn = catalog.conn
-        self.embedder = embedder
+        self.embedder: Embedder | None = embedder
+        self.loader = loader
         self.progress = progress
         self.cancelled = cancelled
         self.batch_size = max(1, int(batch_size))
         self.workers = workers or min(4, os.cpu_count() or 2)
-        self.report = IndexReport()
+        self.report = IndexReport(model_loaded=embedder is not None)
         self.known: set[str] = set()  # hashes with a vector under this embedder's key
         self.gone_hashes: collections.Counter[str] = collections.Counter()
 
@@ -149,38 +175,54 @@ class _Indexer:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
         self.report.skipped.extend(SkippedFile(*u) for u in scan.unreadable)
-        protected = [p for p, _, _ in scan.unreadable]
-
-        self._adopt_key()
         rows = {r[0]: _Row(*r) for r in self.conn.execute(
             "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
-        self.known = {r[0] for r in self.conn.execute(
-            "SELECT sha256 FROM vectors WHERE key = ?", (self.embedder.key,))}
 
+        if self.embedder is None:
+            stored_key = self.catalog.embedder_key
+            plan = self._plan(scan, rows, stored_key)
+            if stored_key is not None and not plan.todo:
+                key = stored_key  # nothing to embed: no model needed
+            else:
+                self.progress(0, 0, "loading the model")
+                self.embedder = self.loader()
+                _check_mode(self.catalog, self.embedder)
+                self.report.model_loaded = True
+        if self.embedder is not None:
+            self._adopt_key()
+            key = self.embedder.key
+            plan = self._plan(scan, rows, key)
+
+        self.report.unchanged = plan.unchanged
+        self.report.skipped.extend(plan.skipped)
+        self._drop(plan.gone)
+        if plan.relabel:
+            with self._transaction():
+                self.conn.executemany("UPDATE files SET label = ? WHERE path = ?", plan.relabel)
+        self._process(plan.todo)
+        self._collect_garbage(key)
+        return self.report
+
+    def _plan(self, scan, rows: dict[str, _Row], key: str | None) -> _Plan:
+        """What a run has to do when vectors are those of ``key``."""
+        self.known = {r[0] for r in self.conn.execute("SELECT sha256 FROM vectors WHERE key = ?", (key,))}
+        protected = [p for p, _, _ in scan.unreadable]
         gone = [row for path, row in rows.items()
                 if path not in scan.files and not any(_is_within(path, p) for p in protected)]
-        todo: list[tuple[FileStat, bool]] = []
-        relabel: list[tuple[str | None, str]] = []
+        plan = _Plan(gone, [], [], 0, [])
         for path, stat in sorted(scan.files.items()):  # a stable order: resumable, reproducible
             row = rows.get(path)
             if row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns and (
                 row.status == "skipped" or row.sha256 in self.known
             ):
-                self.report.unchanged += 1
+                plan.unchanged += 1
                 if row.status == "skipped":
-                    self.report.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
+                    plan.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
                 if row.label != stat.label:
-                    relabel.append((stat.label, path))
+                    plan.relabel.append((stat.label, path))
             else:
-                todo.append((stat, row is not None))
-
-        self._drop(gone)
-        if relabel:
-            with self._transaction():
-                self.conn.executemany("UPDATE files SET label = ? WHERE path = ?", relabel)
-        self._process(todo)
-        self._collect_garbage()
-        return self.report
+                plan.todo.append((stat, row is not None))
+        return plan
 
     def _adopt_key(self) -> None:
         """The catalog's vectors are those of the embedder's key from now on (a new model
@@ -291,11 +333,11 @@ class _Indexer:
                                   [r.values() for r in rows])
         self.known.update(v[0] for v in vectors)
 
-    def _collect_garbage(self) -> None:
+    def _collect_garbage(self, key: str) -> None:
         """Vectors no file refers to any more (deleted files, an older model) go at the end of a
         complete run, never earlier: until then they let moved files skip re-embedding."""
         with self._transaction(bump=False):
-            self.conn.execute("DELETE FROM vectors WHERE key != ?", (self.embedder.key,))
+            self.conn.execute("DELETE FROM vectors WHERE key != ?", (key,))
             self.conn.execute(
                 "DELETE FROM vectors WHERE sha256 NOT IN (SELECT sha256 FROM files WHERE status = 'ok' "
                 "AND sha256 IS NOT NULL)"
