@@ -82,7 +82,7 @@ def register_eval(subparsers) -> None:
 def _eval(args) -> int:
     from vsdesk.engine.samples import SampleDataError, load_fashion_mnist
     from vsdesk.engine.vae import load_engine
-    from vsdesk.engine.vae.engine import VaeModelError
+    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
     from vsdesk.engine.vae.evaluate import evaluate
 
     try:
@@ -121,8 +121,8 @@ def register(subparsers) -> None:
     grid = commands.add_parser("grid", help="decode an N x N grid over the 2-D map into one PNG")
     grid.add_argument("--out", type=Path, required=True, help="PNG file to write")
     grid.add_argument("--n", type=int, default=20, help="tiles per side (default 20)")
-    grid.add_argument("--range", dest="extent", type=float, default=3.0,
-                      help="the grid spans [-RANGE, RANGE] on both axes (default 3, the prior's 3 sigma)")
+    grid.add_argument("--range", dest="extent", type=float, default=2.5,
+                      help="the grid spans [-RANGE, RANGE] on both axes (default 2.5: 99%% of the training images lie within)")
     grid.add_argument("--scale", type=int, default=1, help="enlarge every pixel (default 1: 28 px tiles)")
     grid.add_argument("--weights", type=Path, default=None)
     grid.set_defaults(handler=_grid)
@@ -144,7 +144,7 @@ def register(subparsers) -> None:
 
 def _grid(args) -> int:
     from vsdesk.engine.vae import load_engine
-    from vsdesk.engine.vae.engine import VaeModelError
+    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
     from vsdesk.engine.vae.grid import save_grid_png
 
     if args.n < 1 or args.n > 200 or args.extent <= 0 or args.scale < 1:
@@ -164,7 +164,7 @@ def _grid(args) -> int:
 
 def _decode(args) -> int:
     from vsdesk.engine.vae import load_engine
-    from vsdesk.engine.vae.engine import VaeModelError
+    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
     from vsdesk.engine.vae.grid import write_png
 
     try:
@@ -183,7 +183,7 @@ def _describe(args) -> int:
     from vsdesk.engine.imageio import ImageError, load_image
     from vsdesk.engine.samples import SampleDataError
     from vsdesk.engine.vae import load_engine, to_dataset_form
-    from vsdesk.engine.vae.engine import VaeModelError
+    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
 
     try:
         engine = load_engine(args.weights)

@@ -9,6 +9,13 @@ positive), log p(x|z) = sum over the 784 pixels of the Bernoulli log-likelihood 
 never over the batch), and the KL in closed form. Training minimises the batch mean of
 ``reconstruction + beta * kl`` (+ the auxiliary class term, see train.py); reported ELBOs always
 use beta = 1, in nats per image.
+
+The anomaly score is the negative ELBO at z = mean *minus the image's own Bernoulli entropy*
+sum_i H(x_i): the smallest reconstruction term any decoder could reach for that image. Raw
+likelihoods of VAEs favour simple images (Nalisnick et al. 2019, "Do deep generative models know
+what they don't know?": a Fashion-MNIST model rates digits as *likely*); subtracting the image's
+own complexity (Serra et al. 2020, "Input complexity and out-of-distribution detection") leaves
+sum_i KL(Bern(x_i) || Bern(p_i)) + KL(q || N(0, I)) - how much the model fails to explain.
 """
 
 from __future__ import annotations
@@ -59,3 +66,20 @@ def image_terms(bundle, images, *, stochastic: bool, seed=None, training: bool =
     z = sample(mean, log_var, seed) if stochastic else mean
     logits = bundle.decoder(z, training=training)
     return bernoulli_nll(images, logits), kl_to_standard_normal(mean, log_var), mean, log_var, logits
+
+
+#: Stored with the training-set statistics: statistics of another definition are recomputed.
+SCORE_DEFINITION = "negative ELBO at z = mean minus the image's own Bernoulli entropy, nats"
+
+
+def bernoulli_entropy(images, eps: float = 1e-6):
+    """sum_i H(x_i) per image: the reconstruction NLL of a perfect decoder (p_i = x_i)."""
+    import tensorflow as tf
+
+    p = tf.clip_by_value(images, eps, 1.0 - eps)
+    return -tf.reduce_sum(p * tf.math.log(p) + (1.0 - p) * tf.math.log(1.0 - p), axis=[1, 2, 3])
+
+
+def anomaly_score(images, reconstruction_nll, kl):
+    """Negative ELBO minus the image's own entropy (see the module docstring), nats per image."""
+    return reconstruction_nll + kl - bernoulli_entropy(images)

@@ -21,9 +21,11 @@ import numpy as np
 from PIL import Image
 
 from vsdesk.engine import paths
+from vsdesk.engine.models.errors import ModelStoreError
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import knn
 from vsdesk.engine.vae import model as vae_model
+from vsdesk.engine.vae._objective import SCORE_DEFINITION
 from vsdesk.engine.vae.dataset_form import to_dataset_form
 
 CLASS_NAMES = (
@@ -34,7 +36,7 @@ CLASS_NAMES = (
 VOTE_K = 10
 
 
-class VaeModelError(Exception):
+class VaeModelError(ModelStoreError):
     """The VAE weights or their metadata are missing or do not fit. ``str()`` is for the user."""
 
 
@@ -71,7 +73,7 @@ class VaeEngine:
     def __init__(self, bundle, metadata: dict[str, Any], weights_path: Path, weights_sha256: str):
         import tensorflow as tf
 
-        from vsdesk.engine.vae._objective import image_terms
+        from vsdesk.engine.vae._objective import anomaly_score, image_terms
 
         self.bundle = bundle
         self.metadata = metadata
@@ -81,9 +83,11 @@ class VaeEngine:
         self.dim = bundle.latent_dim
         self._index: TrainIndex | None = None
         self._lock = threading.Lock()
-        quantiles = (metadata.get("anomaly_score") or {}).get("quantiles")
-        # Statistics made for other weights (say, a user-imported file) are recomputed on first use.
-        fits = metadata.get("weights_sha256") in (None, weights_sha256)
+        stats = metadata.get("anomaly_score") or {}
+        quantiles = stats.get("quantiles")
+        # Statistics made for other weights (say, a user-imported file) or another score
+        # definition are recomputed on first use.
+        fits = metadata.get("weights_sha256") in (None, weights_sha256) and stats.get("definition") == SCORE_DEFINITION
         self._score_quantiles = np.asarray(quantiles, dtype=np.float64) if quantiles and fits else None
 
         spec = tf.TensorSpec([None, 28, 28, 1], tf.float32)
@@ -96,7 +100,7 @@ class VaeEngine:
         def query(x):
             rec, kl, mean, _, logits = image_terms(bundle, x, stochastic=False)
             point = bundle.map_encoder(mean, training=False)[0]
-            return mean, point, tf.sigmoid(logits)[..., 0], rec + kl
+            return mean, point, tf.sigmoid(logits)[..., 0], anomaly_score(x, rec, kl)
 
         @tf.function(input_signature=[spec, tf.TensorSpec([2], tf.int32)])
         def elbo(x, seed):
@@ -154,7 +158,8 @@ class VaeEngine:
         return self._to_map(np.asarray(means, dtype=np.float32)).numpy()
 
     def anomaly_scores(self, x: np.ndarray, batch: int = 1000) -> np.ndarray:
-        """Negative ELBO at z = mean (nats) per image: higher = further off the manifold."""
+        """Anomaly score per image (nats; see ``_objective.anomaly_score``): higher = further off
+        the manifold."""
         out = [np.zeros(0, np.float32)]
         for i in range(0, len(x), batch):
             out.append(self._query(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))[3].numpy())
@@ -173,7 +178,7 @@ class VaeEngine:
         points = np.asarray(points, dtype=np.float32).reshape(-1, vae_model.MAP_DIM)
         return _to_uint8(self._decode_points(points).numpy())
 
-    def grid(self, n: int = 20, extent: float = 3.0) -> np.ndarray:
+    def grid(self, n: int = 20, extent: float = 2.5) -> np.ndarray:
         """The map decoded on an n x n grid over [-extent, extent]^2 -> uint8 (n*28, n*28) mosaic.
         Row 0 is the top (largest y), column 0 the left (smallest x), as on a plot."""
         if n < 1 or extent <= 0:
@@ -242,7 +247,7 @@ class VaeEngine:
         return np.interp(scores, self._score_quantiles, levels)
 
     def _training_score_quantiles(self) -> np.ndarray:
-        path = self._cache_folder() / "train_score_quantiles.npy"
+        path = self._cache_folder() / f"train_score_quantiles-{hashlib.sha256(SCORE_DEFINITION.encode()).hexdigest()[:8]}.npy"
         try:
             quantiles = np.load(path, allow_pickle=False)
             if quantiles.ndim == 1 and len(quantiles) > 1 and np.isfinite(quantiles).all():
@@ -288,7 +293,8 @@ class VaeEngine:
             "anomaly": {
                 "score": round(float(score[0]), 3),
                 "percentile": round(percentile, 2),
-                "definition": "negative ELBO (nats) as a percentile of the 60,000 training images",
+                "definition": "negative ELBO minus the image's own entropy (nats); percentile among "
+                "the 60,000 training images",
             },
             "map2d": [round(float(v), 4) for v in point[0]],
             "input_png": png_data_url(pixels),

@@ -26,6 +26,6 @@ def write_png(path: str | os.PathLike, pixels: np.ndarray, scale: int = 1) -> Pa
     return path
 
 
-def save_grid_png(engine, path: str | os.PathLike, n: int = 20, extent: float = 3.0, scale: int = 1) -> Path:
+def save_grid_png(engine, path: str | os.PathLike, n: int = 20, extent: float = 2.5, scale: int = 1) -> Path:
     """Decode an n x n grid over [-extent, extent]^2 of the map and save it (top row = largest y)."""
     return write_png(path, engine.grid(n, extent), scale)

@@ -11,17 +11,19 @@ Three stages, each reporting progress and honouring ``cancelled``:
    a cancelled or killed run resumes from the last one.
 2. The 2-D map: a small VAE whose data are the 60,000 search codes (latent means) and whose
    latent is the plane, Gaussian likelihood with a learned variance per code dimension.
-3. Training-set statistics: the anomaly score (negative ELBO at z = mean) of every training
-   image, kept as quantiles so a query's score can be told as a percentile.
+3. Training-set statistics: the anomaly score (negative ELBO at z = mean minus the image's own
+   entropy, see ``_objective``) of every training image, kept as quantiles so a query's score can be told as a percentile.
 
 The result is ``vae.weights.h5`` + ``vae.json`` (config, metrics, statistics) in ``out_dir``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import numpy as np
 
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import model as vae_model
+from vsdesk.engine.vae._objective import SCORE_DEFINITION
 
 #: Quantiles of the training anomaly score stored in the metadata (0 %, 0.1 %, ... 100 %).
 SCORE_QUANTILES = np.linspace(0.0, 1.0, 1001)
@@ -37,7 +40,7 @@ SCORE_QUANTILES = np.linspace(0.0, 1.0, 1001)
 
 @dataclass
 class TrainConfig:
-    epochs: int = 15
+    epochs: int = 10
     batch_size: int = 128
     learning_rate: float = 1e-3
     #: Weight of the KL term. 1 = the true ELBO; we keep it (no beta-VAE trade-off needed).
@@ -165,7 +168,7 @@ def train(
         "history": history,
         "map_history": map_history,
         "anomaly_score": {
-            "definition": "negative ELBO at z = mean (Bernoulli reconstruction NLL + KL), nats",
+            "definition": SCORE_DEFINITION,
             "quantiles": [round(float(q), 4) for q in np.quantile(scores, SCORE_QUANTILES)],
         },
         "seconds": round(time.monotonic() - start_time, 1),
@@ -244,21 +247,15 @@ def encode_means(bundle, x: np.ndarray, batch: int = 1000, cancelled: Cancelled 
 
 
 def anomaly_scores(bundle, x: np.ndarray, batch: int = 1000, cancelled: Cancelled = never_cancelled) -> np.ndarray:
-    """Negative ELBO at z = mean, per image (deterministic)."""
-    import tensorflow as tf
+    """The anomaly score of every image (``_objective.anomaly_score``, deterministic)."""
+    from vsdesk.engine.vae.engine import VaeEngine
 
-    from vsdesk.engine.vae._objective import image_terms
-
-    @tf.function(reduce_retracing=True)
-    def score(t):
-        rec, kl, *_ = image_terms(bundle, t, stochastic=False)
-        return rec + kl
-
-    out = []
+    engine = VaeEngine(bundle, {}, None, "0" * 64)
+    out = [np.zeros(0)]
     for i in range(0, len(x), batch):
         check_cancelled(cancelled)
-        out.append(score(tf.constant(x[i : i + batch])).numpy())
-    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+        out.append(engine.anomaly_scores(x[i : i + batch], batch=batch).astype(np.float64))
+    return np.concatenate(out)
 
 
 # ------------------------------------------------------------------------------------------
@@ -269,11 +266,21 @@ def save_weights_atomic(model, path: Path) -> None:
     # Keras insists on the ".weights.h5" ending, so the temporary name keeps it.
     tmp = path.with_name(f".{path.name[: -len('.weights.h5')]}.tmp{os.getpid()}.weights.h5")
     try:
-        model.save_weights(tmp)
+        with _quiet_keras_numpy():
+            model.save_weights(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _quiet_keras_numpy():
+    """Keras 3.15 turns TF variables into NumPy with ``np.array(x)``, which NumPy 2 answers with
+    a DeprecationWarning per variable (not ours to fix; harmless)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword")
+        yield
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -302,7 +309,8 @@ class Checkpoint:
         moments = self.folder / f"epoch{epoch:03d}.optimizer.npz"
         save_weights_atomic(bundle, weights)
         tmp = moments.with_name(f".{moments.name}.tmp{os.getpid()}.npz")
-        np.savez(tmp, *[np.asarray(v.numpy()) for v in optimizer.variables])
+        with _quiet_keras_numpy():
+            np.savez(tmp, *[np.asarray(v.numpy()) for v in optimizer.variables])
         os.replace(tmp, moments)
         write_json_atomic(
             self.folder / "state.json",

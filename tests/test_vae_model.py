@@ -1,0 +1,122 @@
+"""The shipped VAE on real data: its metrics on a subset, queries with any image, the map grid."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import CLOTHING_DIR
+from vsdesk.cli import main as cli_main
+from vsdesk.engine.imageio import load_image
+from vsdesk.engine.samples import load_fashion_mnist
+from vsdesk.engine.vae import VaeEmbedder, to_dataset_form
+from vsdesk.engine.vae.engine import CLASS_NAMES, VaeEngine
+from vsdesk.engine.vae.evaluate import evaluate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def data():
+    train_images, train_labels = load_fashion_mnist("train")
+    test_images, test_labels = load_fashion_mnist("test")
+    return (train_images[:10000], train_labels[:10000]), (test_images[:1000], test_labels[:1000])
+
+
+@pytest.fixture(scope="module")
+def engine(data):
+    engine = VaeEngine.load()  # through the model store: the weights shipped in resources/
+    engine.use_train_index(*data[0])  # 10,000 training images stand in for the 60,000
+    return engine
+
+
+def _photos(label: str, count: int) -> list:
+    with open(CLOTHING_DIR / "images.csv", newline="", encoding="utf-8") as fp:
+        names = sorted(row["image"] for row in csv.DictReader(fp) if row["label"] == label)
+    return [CLOTHING_DIR / "images" / f"{name}.jpg" for name in names[:count]]
+
+
+def test_shipped_model_metrics_on_a_subset(engine, data):
+    result = evaluate(engine, train=data[0], test=data[1], clothing_dir=CLOTHING_DIR / "images", clothing_count=60)
+    assert set(result) >= {"search", "map2d", "test_elbo", "auroc", "baseline"}
+    assert set(result["search"]) == {"dims", "knn1", "knn5"} and result["search"]["dims"] <= 32
+    # Chance is 0.10. Full-set targets: search 5-NN >= 0.88, 2-D >= 0.72, digits AUROC >= 0.95;
+    # 10,000 instead of 60,000 training images costs one to two points.
+    assert result["search"]["knn5"] >= 0.86
+    assert result["search"]["knn5"] > result["baseline"]["knn5"]  # beats raw pixels, same run
+    assert result["map2d"]["knn5"] >= 0.80
+    assert 0.75 < result["baseline"]["knn5"] < 0.9
+    assert result["auroc"]["digits"] >= 0.93
+    assert result["auroc"]["clothing"] >= 0.7
+    assert -300 < result["test_elbo"] < -200  # nats per image; -ELBO of an untrained VAE is ~543
+    json.dumps(result)
+
+
+def test_a_photo_query_gives_form_vector_category_reconstruction_and_anomaly(engine):
+    photo = _photos("Pants", 1)[0]
+    image = load_image(photo, min_size=128)
+    form = to_dataset_form(image)
+    assert form.shape == (28, 28) and form.dtype == np.uint8
+    border = np.concatenate([form[0], form[-1], form[:, 0], form[:, -1]])
+    assert border.mean() < 40 and form.max() > 200  # bright object on a dark background
+
+    embedder = VaeEmbedder(engine)
+    vectors = embedder.embed_images([image, image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)])
+    assert vectors.shape == (2, 32) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+
+    facts = embedder.describe(image, vectors[0])
+    json.dumps(facts)  # JSON-ready
+    assert facts["category"] in CLASS_NAMES and 0 < facts["confidence"] <= 1
+    assert 0 <= facts["anomaly"]["percentile"] <= 100
+    assert len(facts["map2d"]) == 2
+    png = base64.b64decode(facts["reconstruction_png"].split(",", 1)[1])
+    assert Image.open(io.BytesIO(png)).size == (28, 28)
+
+    near = engine.neighbours(image, k=7)
+    sims = [n["similarity"] for n in near]
+    assert len(near) == 7 and sims == sorted(sims, reverse=True)
+    assert all(n["category"] == CLASS_NAMES[n["label"]] for n in near)
+
+
+def test_photos_of_trousers_are_mostly_called_trousers(engine):
+    calls = [engine.describe(to_dataset_form(load_image(p, min_size=128)))["category"] for p in _photos("Pants", 12)]
+    assert calls.count("Trouser") >= 7, calls
+
+
+def test_fashion_mnist_images_pass_unchanged_and_are_classified(engine, data):
+    images, labels = data[1][0][:60], data[1][1][:60]
+    hits = 0
+    for pixels, label in zip(images, labels):
+        image = Image.fromarray(pixels, "L").convert("RGB")  # as a sample-catalog PNG decodes
+        assert np.array_equal(to_dataset_form(image), pixels)
+        hits += engine.describe(pixels)["category_index"] == label
+    assert hits >= 48
+
+
+def test_digits_score_as_anomalies(engine, data):
+    from vsdesk.engine.vae.engine import image_to_input
+    from vsdesk.engine.vae.evaluate import digits_28
+
+    normal = engine.percentile(engine.anomaly_scores(image_to_input(data[1][0][:300])))
+    digits = engine.percentile(engine.anomaly_scores(image_to_input(digits_28()[:300])))
+    assert 35 < np.median(normal) < 65  # the test set sits where the training set does
+    assert np.median(digits) > 90
+
+
+def test_grid_png_and_point_decoding_from_the_cli(tmp_path):
+    out = tmp_path / "map.png"
+    assert cli_main(["vae", "grid", "--out", str(out), "--n", "6", "--range", "2.5"]) == 0
+    grid = np.asarray(Image.open(out))
+    assert grid.shape == (6 * 28, 6 * 28)
+    tiles = grid.reshape(6, 28, 6, 28).transpose(0, 2, 1, 3).reshape(36, -1).astype(float)
+    assert tiles.max() > 200 and np.std(tiles.mean(axis=1)) > 5  # different garments, not one blur
+    point = tmp_path / "point.png"
+    assert cli_main(["vae", "decode", "0.5", "-1.25", "--out", str(point)]) == 0
+    assert Image.open(point).size == (28, 28)
+    assert cli_main(["vae", "grid", "--out", str(tmp_path / "x.png"), "--n", "0"]) == 2
