@@ -1,0 +1,73 @@
+"""Photo -> Fashion-MNIST form, and the exact k-NN used by search and evaluation (no TensorFlow)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tests.conftest import CLOTHING_DIR
+from vsdesk.engine.imageio import load_image
+from vsdesk.engine.vae import knn
+from vsdesk.engine.vae.dataset_form import to_dataset_form
+
+
+def _border(form: np.ndarray) -> np.ndarray:
+    return np.concatenate([form[0], form[-1], form[:, 0], form[:, -1]])
+
+
+def test_dark_object_on_a_light_background_is_negated_cropped_and_centred():
+    image = Image.new("RGB", (400, 300), (235, 232, 228))
+    ImageDraw.Draw(image).rectangle((250, 60, 330, 260), fill=(40, 50, 60))  # tall, off-centre
+    form = to_dataset_form(image)
+    assert form.shape == (28, 28) and form.dtype == np.uint8
+    assert _border(form[:, :5]).max() < 10 and _border(form[:, -5:]).max() < 10  # black margins
+    assert form[14, 14] > 200  # the object is bright and now in the middle
+    rows = np.nonzero(form.max(axis=1) > 100)[0]
+    assert rows.min() <= 1 and rows.max() >= 26  # longest edge fills the 28 pixels
+    cols = np.nonzero(form.max(axis=0) > 100)[0]
+    assert abs((cols.min() + cols.max()) / 2 - 13.5) <= 1.5  # centred horizontally
+
+
+def test_light_object_on_a_dark_background_is_not_negated():
+    image = Image.new("RGB", (300, 300), (10, 10, 12))
+    ImageDraw.Draw(image).ellipse((80, 40, 220, 260), fill=(220, 220, 215))
+    form = to_dataset_form(image)
+    assert form[14, 14] > 200 and form[:, :3].max() < 10 and form[:, -3:].max() < 10
+
+
+def test_fashion_mnist_sized_images_pass_unchanged_and_odd_inputs_do_not_crash():
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[4:24, 9:19] = 180
+    assert np.array_equal(to_dataset_form(Image.fromarray(pixels, "L").convert("RGB")), pixels)
+    for image in (Image.new("RGB", (1, 1), (255, 255, 255)), Image.new("RGB", (500, 3), (0, 0, 0)),
+                  Image.new("L", (64, 64), 128), Image.new("RGBA", (50, 80), (255, 0, 0, 128))):
+        form = to_dataset_form(image)
+        assert form.shape == (28, 28) and form.dtype == np.uint8
+
+
+def test_real_clothing_photos_come_out_as_bright_objects_on_black():
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[::400][:10]
+    dark_borders = 0
+    for path in photos:
+        form = to_dataset_form(load_image(path, min_size=128))
+        assert form.shape == (28, 28)
+        dark_borders += _border(form).mean() < 40 and form.max() > 150
+    assert dark_borders >= 8
+
+
+def test_exact_knn_matches_brute_force_and_votes_break_ties_by_rank():
+    rng = np.random.default_rng(0)
+    base, queries = rng.normal(size=(500, 8)), rng.normal(size=(37, 8))
+    for metric in ("cosine", "euclidean"):
+        idx, _ = knn.nearest(queries, base, 5, metric=metric, chunk=10)
+        if metric == "cosine":
+            unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)  # noqa: E731
+            scores = unit(queries) @ unit(base).T
+        else:
+            scores = -((queries[:, None] - base[None]) ** 2).sum(-1)
+        assert np.array_equal(idx, np.argsort(-scores, axis=1, kind="stable")[:, :5])
+    winner, share = knn.vote(np.array([[1, 2, 2, 1, 3], [4, 4, 5, 5, 6]]), 7)
+    assert winner.tolist() == [1, 4] and share.tolist() == [0.4, 0.4]
+    labels = np.array([0] * 250 + [1] * 250)
+    acc = knn.knn_accuracy(base, labels, base[:10], labels[:10], ks=(1,), metric="euclidean")
+    assert acc[1] == 1.0  # each point is its own nearest neighbour
