@@ -19,13 +19,17 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 RESOURCES = HERE / "resources"
-#: Never shipped: hidden files, editor/OS clutter, half-written files (temp file + replace).
-SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep"}
+#: Never shipped: hidden files, editor/OS clutter, half-written files (temp file + replace) and
+#: training checkpoints (resumable state that a training run may leave beside its export).
+SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep", "checkpoint", "checkpoints"}
 SKIP_SUFFIXES = (".pyc", ".tmp", ".part", ".swp")
 
 
 def resource_files(root: Path = RESOURCES) -> list[Path]:
-    """Every file under ``root`` that belongs in the package, relative to ``root``, sorted."""
+    """Every file under ``root`` that belongs in the package, relative to ``root``, sorted.
+
+    The one rule for what ships: packaging/vsdesk.spec and tests/test_packaging.py import it.
+    """
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_NAMES and not d.startswith("."))
@@ -61,4 +65,5 @@ class BuildPyWithResources(build_py):
         return outputs
 
 
-setup(cmdclass={"build_py": BuildPyWithResources})
+if __name__ == "__main__":  # setuptools runs this file as __main__; the spec and tests import it
+    setup(cmdclass={"build_py": BuildPyWithResources})

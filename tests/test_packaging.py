@@ -18,6 +18,7 @@ The PyInstaller bundle is a separate, slower command: packaging/build_bundle.sh.
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import json
 import os
 import re
@@ -34,9 +35,6 @@ from packaging.requirements import Requirement
 REPO = Path(__file__).resolve().parent.parent
 
 RESOURCES = REPO / "resources"
-SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep"}
-SKIP_SUFFIXES = (".pyc", ".tmp", ".part", ".swp")
-
 OFFLINE_HOOK = '''\
 """Test hook: this interpreter has no network (only loopback and Unix sockets)."""
 import socket
@@ -70,15 +68,18 @@ socket.getaddrinfo = _getaddrinfo
 
 
 def _shipped_resources() -> list[str]:
-    """The files under resources/ that the wheel must carry (the rule setup.py applies)."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(RESOURCES):
-        dirnames[:] = [d for d in dirnames if d not in SKIP_NAMES and not d.startswith(".")]
-        for name in filenames:
-            if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or name.startswith("."):
-                continue
-            found.append((Path(dirpath) / name).relative_to(RESOURCES).as_posix())
-    return sorted(found)
+    """The files under resources/ that the wheel must carry, by setup.py's own rule."""
+    spec = importlib.util.spec_from_file_location("vsdesk_setup", REPO / "setup.py")
+    setup_py = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup_py)  # not __main__: defines the rule, does not run setup()
+    return [rel.as_posix() for rel in setup_py.resource_files(RESOURCES)]
+
+
+def test_shipped_resources_rule_skips_clutter_and_checkpoints():
+    shipped = _shipped_resources()
+    assert "icons/vsdesk.svg" in shipped
+    assert not [r for r in shipped if r.endswith((".tmp", ".part", ".pyc")) or "/." in f"/{r}"
+                or "checkpoint" in r.split("/")[:-1] or "__pycache__" in r]
 
 
 @pytest.fixture(scope="module")
