@@ -45,6 +45,9 @@ def test_training_lowers_the_negative_elbo_on_held_out_images(tmp_path, fashion)
     assert before > 500
     assert after < before - 150, (before, after)
     assert result.history[1]["neg_elbo"] < result.history[0]["neg_elbo"]
+    # The training latents were written beside the weights: queries need no training images.
+    index = after_engine.train_index()
+    assert index.means.shape == (1536, 32) and np.array_equal(index.labels, labels)
     # Per-image terms are sane: KL non-negative, reconstruction positive.
     assert all(h["kl"] >= 0 and h["reconstruction"] > 0 for h in result.history)
     meta = json.loads(result.metadata.read_text())

@@ -210,6 +210,9 @@ class VaeEngine:
                 return self._index_from(means, labels)
         except (OSError, ValueError, EOFError):
             pass  # missing, truncated or damaged: rebuilt below
+        shipped = self._shipped_latents()
+        if shipped is not None:
+            return self._index_from(*shipped)
         from vsdesk.engine.samples import load_fashion_mnist
 
         progress(0, 1, "reading the Fashion-MNIST training set")
@@ -226,6 +229,20 @@ class VaeEngine:
         _save_npy(files["labels"], labels.astype(np.int64))
         _save_npy(files["means"], means)
         return self._index_from(means, labels.astype(np.int64))
+
+    def _shipped_latents(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The latents that training wrote beside these very weights, if intact."""
+        if self.weights_path is None or self.metadata.get("weights_sha256") != self.weights_sha256:
+            return None
+        try:
+            with np.load(self.weights_path.with_name(vae_model.LATENTS_NAME), allow_pickle=False) as data:
+                means = data["means"].astype(np.float32)
+                labels = data["labels"].astype(np.int64)
+        except (OSError, ValueError, KeyError, EOFError):
+            return None
+        if means.shape != (len(labels), self.dim) or not np.isfinite(means).all():
+            return None
+        return means, labels
 
     def _index_from(self, means: np.ndarray, labels: np.ndarray) -> TrainIndex:
         return TrainIndex(means, knn._unit(means).astype(np.float32), self.to_map(means), labels)

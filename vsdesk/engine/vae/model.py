@@ -32,6 +32,8 @@ MAP_HIDDEN = 256
 RESOURCE_DIR = "models/vae"
 WEIGHTS_NAME = "vae.weights.h5"
 METADATA_NAME = "vae.json"
+#: The training set's search latents (float16) and labels, written by training beside the weights.
+LATENTS_NAME = "vae.train_latents.npz"
 
 
 def build_encoder(latent_dim: int = LATENT_DIM, width: int = WIDTH):

@@ -179,6 +179,7 @@ def train(
     from vsdesk.engine.vae.engine import _sha256
 
     metadata["weights_sha256"] = _sha256(weights_path)
+    save_train_latents(out_dir / vae_model.LATENTS_NAME, codes, y_all)
     write_json_atomic(meta_path, metadata)
     ckpt.clear()
     progress(1, 1, f"saved {weights_path}")
@@ -268,6 +269,18 @@ def save_weights_atomic(model, path: Path) -> None:
     try:
         with _quiet_keras_numpy():
             model.save_weights(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_train_latents(path: Path, means: np.ndarray, labels: np.ndarray) -> None:
+    """The training set's search latents beside the weights, so queries work without the
+    training images (float16 halves the file; cosine ranking does not notice)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
+    try:
+        np.savez(tmp, means=means.astype(np.float16), labels=labels.astype(np.uint8))
         os.replace(tmp, path)
     finally:
         if tmp.exists():
