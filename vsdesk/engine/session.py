@@ -25,6 +25,9 @@ from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_canc
 
 #: The sample catalog each mode starts with (see ``vsdesk.engine.samples``).
 DEFAULT_SAMPLE = {"style": "style-artworks", "product": "clothing", "vae": "fashion-mnist"}
+#: Images embedded per batch when indexing for the window: small batches give a progress bar
+#: that moves and a Cancel that answers within a few images, at little cost in throughput.
+INDEX_BATCH = 8
 #: How many neighbours place the query on the map (weighted by similarity).
 PLACE_NEIGHBOURS = 10
 
@@ -101,6 +104,25 @@ def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
     return name
 
 
+def reweigh_style_query(embedder: Any, query: np.ndarray, weight: float) -> np.ndarray:
+    """The style <-> subject weight at search time, without re-embedding the catalog.
+
+    Style vectors indexed with weight w0 (0 < w0 < 1) are [sqrt(1-w0) s, sqrt(w0) u] (unit s, u).
+    A query [(1-w)/sqrt(1-w0) s, w/sqrt(w0) u] scores every such row as (1-w) cos(s) + w cos(u):
+    only the query changes, the (possibly huge) matrix is used as stored.
+    """
+    config = getattr(embedder, "config", None)
+    w0 = float(getattr(config, "subject_weight", 0.0) or 0.0)
+    style_dim = getattr(config, "style_dim", None)
+    if not 0.0 < w0 < 1.0 or style_dim is None or query.shape[-1] <= style_dim:
+        return query  # indexed without a subject part: style only
+    weight = min(max(weight, 0.0), 1.0)
+    out = np.array(query, dtype=np.float32, copy=True)
+    out[..., :style_dim] *= (1.0 - weight) / (1.0 - w0)
+    out[..., style_dim:] *= weight / w0
+    return out
+
+
 class ModeSession:
     """Model, catalog and search for one mode. Not thread-safe by itself: the window calls
     model methods from its one TensorFlow thread only."""
@@ -164,7 +186,7 @@ class ModeSession:
         else:
             catalog = Catalog.open(name)
         try:
-            index_catalog(catalog, embedder, progress, cancelled)
+            index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
             snapshot = self._snapshot(catalog)
         finally:
             catalog.close()
@@ -237,9 +259,8 @@ class ModeSession:
         if snapshot is None or not len(snapshot):
             return QueryOutcome(source, vector, [], dict(extras or {}), "", 0)
         matrix, query = snapshot.vectors, vector
-        weigh = getattr(self.embedder, "weigh", None)
-        if options and weigh is not None:  # e.g. style <-> subject weight
-            matrix, query = weigh(matrix, query, **options)
+        if options and "subject_weight" in options:
+            query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
         # The query itself is not its own result: same path, or the same file under another name.
         exclude: set[int] = set()
         if exclude_path is not None and Path(exclude_path).is_file():
@@ -259,22 +280,32 @@ class ModeSession:
         cancelled: Cancelled = never_cancelled,
         partial: Callable[[np.ndarray], None] | None = None,
     ) -> np.ndarray:
-        """2-D t-SNE of the snapshot (cached per catalog version by the engine)."""
-        from vsdesk.engine.projection import project
+        """2-D t-SNE of the snapshot (cached per catalog version by the engine).
 
-        return project(
-            snapshot.vectors,
-            key=f"{snapshot.name}-{snapshot.version}-{self.mode}",
-            progress=progress,
-            cancelled=cancelled,
-            partial=partial,
-        )
+        ``partial(embedding)`` receives the intermediate maps while t-SNE optimises."""
+        from vsdesk.engine.catalog import Catalog
+        from vsdesk.engine.projection import project, project_catalog
+
+        report = (lambda xy, _iterations: partial(xy)) if partial is not None else None
+        with Catalog.open(snapshot.name) as catalog:
+            if catalog.version == snapshot.version:
+                found, xy = project_catalog(catalog, progress, cancelled, report)
+                if list(found) == snapshot.paths:
+                    return xy
+        # The catalog changed since the snapshot: map the snapshot itself (not cached).
+        return project(snapshot.vectors, progress, cancelled, report)
 
     # -- VAE manifold ------------------------------------------------------------------------------
-    def decode_grid(self, n: int = 15) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-        embedder = self.load()
-        return embedder.decode_grid(n)
+    def decode_grid(
+        self, n: int = 16, extent: float = 3.0
+    ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+        """The VAE's map decoded on an n x n grid, and the plane rectangle the mosaic covers
+        (tile centres span [-extent, extent]; each tile reaches half a step beyond)."""
+        engine = self.load().engine
+        mosaic = engine.grid(n, extent)
+        half = extent / (n - 1) if n > 1 else extent
+        return mosaic, (-extent - half, extent + half, -extent - half, extent + half)
 
     def decode_point(self, x: float, y: float) -> np.ndarray:
-        embedder = self.load()
-        return embedder.decode_point(x, y)
+        """Any point of the VAE's 2-D map -> a 28x28 uint8 image."""
+        return self.load().engine.decode_points(np.array([[x, y]], np.float32))[0]

@@ -27,7 +27,10 @@ def user_message(exc: BaseException, action: str = "") -> str:
 
 
 def _is_expected(exc: BaseException) -> bool:
-    """The engine's own error families all have user-facing messages."""
+    """The engine's own exceptions carry user-facing messages (docs/architecture.md: errors the
+    user can cause are typed exceptions with a readable message); so do a few OS errors."""
+    if type(exc).__module__.startswith("vsdesk."):
+        return True
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(
         names

@@ -83,8 +83,8 @@ class ResultsModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            score = "" if item.score is None else f"{item.score:.3f}  "
-            return f"{score}{item.name}"
+            second = " · ".join(x for x in (None if item.score is None else f"{item.score:.3f}", item.label) if x)
+            return f"{item.name}\n{second}" if second else item.name
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._cache.pixmap(item.source, self._size)
             if pixmap is not None:
@@ -133,10 +133,10 @@ class GalleryView(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setIconSize(QSize(thumb_size, thumb_size))
-        self.setGridSize(QSize(thumb_size + 24, thumb_size + 36))
+        self.setGridSize(QSize(thumb_size + 40, thumb_size + 38))
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setSpacing(2)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

@@ -21,8 +21,11 @@ from vsdesk.gui.worker import TaskRunner
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, settings: Settings | None = None, parent=None):
+    def __init__(self, settings: Settings | None = None, autostart: bool = True, parent=None):
+        """``autostart``: load every tab's model and catalog once shown (tests start tabs
+        themselves, to load only what they use)."""
         super().__init__(parent)
+        self.autostart = autostart
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
         self.settings = settings or Settings()
         self.runner = TaskRunner(("tf", "compute", "io"), self)
@@ -52,6 +55,7 @@ class MainWindow(QMainWindow):
         if last in self.mode_tabs:
             self.tabs.setCurrentWidget(self.mode_tabs[last])
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        self._start_scheduled = False
         self.status.showMessage("Starting… TensorFlow and the models load in the background.")
 
     def current_tab(self) -> ModeTab:
@@ -70,8 +74,10 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        # Start after the first paint, so the window appears at once.
-        QTimer.singleShot(0, self.start_background_loading)
+        if self.autostart and not self._start_scheduled:
+            self._start_scheduled = True
+            # Start after the first paint, so the window appears at once.
+            QTimer.singleShot(0, self.start_background_loading)
 
     # -- actions --------------------------------------------------------------------------------------
     def _create_actions(self) -> None:

@@ -9,6 +9,7 @@ query supersedes an older one and a stale result is dropped by the runner.
 
 from __future__ import annotations
 
+import base64
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
-from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
+from vsdesk.engine.imageio import IMAGE_SUFFIXES, ImageError, load_image
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome, place_on_map
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
@@ -36,6 +37,9 @@ from vsdesk.gui.worker import TaskContext, TaskRunner
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
 QUERY_PREVIEW = 420
 RESULTS_K = 48
+INDEX_SUBJECT_WEIGHT = 0.5
+#: The best results are ringed on the map (all 48 would ring most of a small catalog).
+MAP_HIGHLIGHT = 12
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
@@ -43,6 +47,20 @@ def _query_preview(image: Image.Image) -> QImage:
     small = image.copy()
     small.thumbnail((QUERY_PREVIEW, QUERY_PREVIEW), Image.Resampling.BILINEAR)
     return pil_to_qimage(small)
+
+
+def decode_extras(extras: dict[str, Any]) -> dict[str, Any]:
+    """Images inside ``describe()`` output (``*_png`` data URLs) -> uint8 arrays named without
+    ``_png``, decoded here in the worker by the one decoder, so the panel only displays."""
+    out = dict(extras)
+    for key, value in extras.items():
+        if key.endswith("_png") and isinstance(value, str) and value.startswith("data:image/"):
+            try:
+                raw = base64.b64decode(value.split(",", 1)[1])
+                out[key[: -len("_png")]] = np.asarray(load_image(raw).convert("L"))
+            except (ValueError, ImageError):
+                pass  # a picture we cannot show is left out, the facts stay
+    return out
 
 
 def _qimage_to_png(image: QImage) -> bytes:
@@ -71,7 +89,9 @@ class ModeTab(QWidget):
         self.runner = runner
         self.cache = cache
         self.settings = settings
-        self.session = ModeSession(mode)
+        # Style vectors are indexed with a subject part (weight 0.5) so that the slider can
+        # re-weigh style against subject at search time (see reweigh_style_query).
+        self.session = ModeSession(mode, **({"subject_weight": INDEX_SUBJECT_WEIGHT} if mode == "style" else {}))
         self.snapshot: CatalogSnapshot | None = None
         self.map_xy: np.ndarray | None = None
         self.outcome: QueryOutcome | None = None
@@ -89,6 +109,8 @@ class ModeTab(QWidget):
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
         self.panel.attach(self)
+        if self.mode == "style":
+            self.panel.set_default_weight(self.settings.float_value("style/subject_weight", 0.0))
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
         self.scatter = ScatterView(self.cache)
         self.preview = ItemPreview(self.cache)
@@ -110,7 +132,7 @@ class ModeTab(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 1)
-        self.splitter.setSizes([320, 520, 560])
+        self.splitter.setSizes([340 if self.mode == "vae" else 320, 500, 560])
         state = self.settings.splitter_state(self.mode)
         if state is not None:
             self.splitter.restoreState(state)
@@ -254,7 +276,7 @@ class ModeTab(QWidget):
         self.scatter.set_status("Computing the t-SNE map…")
         self.runner.submit(
             f"{self.mode}/map",
-            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, ctx.partial),
+            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
             worker="compute",
             on_progress=lambda done, total, msg: self.scatter.set_status(
                 f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
@@ -283,7 +305,7 @@ class ModeTab(QWidget):
             self.scatter.set_highlight([])
             self.scatter.set_query(None)
             return
-        self.scatter.set_highlight([h.index for h in outcome.hits])
+        self.scatter.set_highlight([h.index for h in outcome.hits[:MAP_HIGHLIGHT]])
         self.scatter.set_query(place_on_map(outcome.hits, xy))
 
     # -- queries ----------------------------------------------------------------------------------------
@@ -309,57 +331,72 @@ class ModeTab(QWidget):
         self.messages.warning("The clipboard holds no image and no image file path.")
 
     def search_path(self, path: str, note: str = "") -> None:
-        """Search with the image file ``path`` (decoded and embedded in the background)."""
+        """Search with the image file ``path``: decoded on the I/O thread (a bad file is reported
+        at once, even while the model still loads), then embedded on the TensorFlow thread."""
         path = str(Path(path).expanduser().absolute())
-        name = Path(path).name
-        options = self.panel.options()  # read widgets here, never in the worker
-
-        def work(ctx: TaskContext):
-            image = load_image(path)
-            outcome = self.session.query(image, path, RESULTS_K, options, ctx.cancelled)
-            return outcome, _query_preview(image)
-
-        self._submit_query(work, name, note)
+        self._submit_query(lambda ctx: load_image(path), path, Path(path).name, note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
-        image = image.copy()
-        options = self.panel.options()
+        image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
+        self._submit_query(lambda ctx: load_image(_qimage_to_png(image)), description, description, "")
 
-        def work(ctx: TaskContext):
-            decoded = load_image(_qimage_to_png(image))
-            outcome = self.session.query(decoded, description, RESULTS_K, options, ctx.cancelled)
-            return outcome, _query_preview(decoded)
-
-        self._submit_query(work, description, "")
-
-    def _submit_query(self, work, name: str, note: str) -> None:
+    def _submit_query(self, decode, source: str, name: str, note: str) -> None:
         if note:
             self.messages.info(note)
         else:
             self.messages.clear()
+        self.start()  # queues the model and catalog first if not done yet (the TF thread is serial)
         self._query_label = name
         self._query_started = time.perf_counter()
-        waiting = self.runner.is_running(f"{self.mode}/catalog")
-        self.query_area.set_caption(
-            f"{name} — " + ("waiting for the catalog to be ready…" if waiting else "searching…")
-        )
+        self.query_area.set_caption(f"{name} — opening…")
+
+        def decode_step(ctx: TaskContext):
+            image = decode(ctx)
+            return image, _query_preview(image)
+
         self.runner.submit(
             f"{self.mode}/query",
-            work,
+            decode_step,
+            worker="io",
+            on_done=lambda result: self._embed_query(result[0], result[1], source, name),
+            on_error=lambda exc: self._on_query_failed(exc, name),
+        )
+
+    def _embed_query(self, image: Image.Image, preview: QImage, source: str, name: str) -> None:
+        waiting = self.runner.is_running(f"{self.mode}/catalog")
+        self.query_area.set_image(
+            preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
+        )
+        options = self.panel.options()  # read widgets here, never in the worker
+
+        def embed_step(ctx: TaskContext):
+            outcome = self.session.query(image, source, RESULTS_K, options, ctx.cancelled)
+            outcome.extras = decode_extras(outcome.extras)
+            return outcome
+
+        self.runner.submit(
+            f"{self.mode}/query",
+            embed_step,
             label=f"{self.title}: searching with {name}…",
+            # With its catalog ready, a query need not wait for other tabs' indexing.
+            urgent=self.snapshot is not None,
             on_done=self._on_query_done,
             on_error=lambda exc: self._on_query_failed(exc, name),
         )
 
-    def _on_query_done(self, result: tuple[QueryOutcome, QImage]) -> None:
-        outcome, preview = result
+    def _on_query_done(self, outcome: QueryOutcome) -> None:
         self.outcome = outcome
         elapsed = time.perf_counter() - self._query_started
         size = len(self.snapshot) if self.snapshot else 0
-        self.query_area.set_image(preview, f"{self._query_label}")
+        self.query_area.set_caption(self._query_label)
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits])
         self.panel.show_extras(outcome.extras)
         self._show_outcome_on_map()
+        if not outcome.hits:
+            self.messages.warning(
+                f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
+                " (see the message above or add a folder)."
+            )
         self.status_message.emit(
             f"{self.title}: {len(outcome.hits)} results from “{outcome.catalog}” ({size} images) in {elapsed:.2f} s"
         )
@@ -376,16 +413,18 @@ class ModeTab(QWidget):
         if outcome is None:
             return
         options = self.panel.options()
+        for key, value in options.items():
+            self.settings.set_value(f"{self.mode}/{key}", value)
 
         def work(ctx: TaskContext):
             return self.session.search(outcome.vector, outcome.source, outcome.extras, RESULTS_K, options,
-                                       exclude_path=outcome.source), None
+                                       exclude_path=outcome.source)
 
-        self.runner.submit(f"{self.mode}/query", work, on_done=self._on_rerank_done,
+        self.runner.submit(f"{self.mode}/query", work, urgent=True, on_done=self._on_rerank_done,
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
 
-    def _on_rerank_done(self, result: tuple[QueryOutcome, Any]) -> None:
-        self.outcome = result[0]
+    def _on_rerank_done(self, outcome: QueryOutcome) -> None:
+        self.outcome = outcome
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
         self._show_outcome_on_map()
         self.results_shown.emit()
@@ -403,6 +442,7 @@ class ModeTab(QWidget):
         self.runner.submit(
             f"{self.mode}/decode",
             lambda ctx: self.session.decode_point(x, y),
+            urgent=True,
             on_done=self.panel.show_decoded,
             on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
         )

@@ -9,6 +9,8 @@ updates that only move the points (``_move``) once they exist.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
@@ -51,10 +53,17 @@ class ScatterView(QWidget):
         self.plot.hideAxis("bottom")
         self.plot.setAspectLocked(True)
         self.view = self.plot.getViewBox()
-        self.legend = self.plot.addLegend(offset=(6, 6), labelTextSize="8pt", verSpacing=-6)
+        # The legend is a wrapped line of text under the plot: it never covers points, and
+        # 17 clothing classes fit in two lines.
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setStyleSheet("QLabel { color:#333; padding:2px 4px; }")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(2)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
 
         self._brushes = [pg.mkBrush(QColor(c)) for c in PALETTE]
         self._groups: list[_QuietScatter] = []
@@ -125,7 +134,6 @@ class ScatterView(QWidget):
     def _rebuild(self, xy: np.ndarray, labels: np.ndarray, names: list[str]) -> None:
         for item in self._groups:
             self.plot.removeItem(item)
-            self.legend.removeItem(item)
         self._groups, self._group_members = [], []
         self._labels, self._label_names = labels, names
         size = 7 if len(xy) < 2000 else 5 if len(xy) < 20000 else 3
@@ -139,6 +147,12 @@ class ScatterView(QWidget):
             self.plot.addItem(item)
             self._groups.append(item)
             self._group_members.append(members)
+        entries = [
+            f"<span style='color:{PALETTE[code % len(PALETTE)]}; font-size:14px'>●</span>&nbsp;{html.escape(name)}"
+            for code, name in enumerate(names)
+            if np.any(labels == code)
+        ]
+        self.legend.setText(" &nbsp; ".join(entries) if len(names) > 1 or names != ["unlabelled"] else "")
         self.view.autoRange(padding=0.04)
 
     @staticmethod

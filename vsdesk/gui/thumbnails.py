@@ -36,7 +36,13 @@ def pil_to_qimage(image: Image.Image) -> QImage:
 
 def make_thumbnail(decode: Decoder, source: str, size: int) -> QImage:
     image = decode(source, size)
-    image.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    longest = max(image.size)
+    if longest * 2 <= size:
+        # Tiny images (Fashion-MNIST is 28x28) are enlarged by a whole factor, crisp pixels.
+        factor = size // longest
+        image = image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
+    else:
+        image.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return pil_to_qimage(image)
 
 

@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 EMIT_INTERVAL_S = 0.05
 
 _ids = itertools.count(1)
+_unfinished: list["SerialWorker"] = []
+
+
+@atexit.register
+def _wait_for_unfinished() -> None:
+    for worker in _unfinished:
+        worker.wait()
 
 
 @dataclass
@@ -48,6 +55,9 @@ class TaskContext:
     _last_partial: float = 0.0
 
     def cancelled(self) -> bool:
+        # Long tasks ask this often, from the worker's own thread: a good moment to answer
+        # queued urgent tasks (a query during indexing) on the same thread, in between.
+        self.worker.run_urgent_here()
         return self.cancel_event.is_set()
 
     def progress(self, done: int, total: int, message: str = "") -> None:
@@ -71,6 +81,9 @@ class _Job:
     label: str
 
 
+_WAKE = object()  # (typed loosely) a no-op queue entry that wakes an idle worker
+
+
 class SerialWorker(QThread):
     """One thread running tasks one after another. Signals reach the GUI thread queued."""
 
@@ -85,37 +98,68 @@ class SerialWorker(QThread):
         super().__init__(parent)
         self.setObjectName(f"vsdesk-{name}")
         self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._urgent: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._thread_id: int | None = None
+        self._in_urgent = False
 
-    def put(self, job: _Job) -> None:
-        self._queue.put(job)
+    def put(self, job: _Job, urgent: bool = False) -> None:
+        """``urgent`` jobs (queries) run before queued ones, and even inside a running long job
+        when it next checks ``cancelled()`` (e.g. a search while a catalog is being indexed)."""
+        if urgent:
+            self._urgent.put(job)
+            self._queue.put(_WAKE)  # wake the loop if it is idle
+        else:
+            self._queue.put(job)
 
     def stop(self) -> None:
         self._queue.put(None)
 
     def pending(self) -> int:
-        return self._queue.qsize()
+        return self._queue.qsize() + self._urgent.qsize()
+
+    def run_urgent_here(self) -> None:
+        """Run queued urgent jobs now if called on this worker's thread outside an urgent job."""
+        if self._in_urgent or threading.get_ident() != self._thread_id:
+            return
+        self._in_urgent = True
+        try:
+            while True:
+                try:
+                    job = self._urgent.get_nowait()
+                except queue.Empty:
+                    return
+                self._execute(job)
+        finally:
+            self._in_urgent = False
 
     def run(self) -> None:  # the worker thread
+        self._thread_id = threading.get_ident()
         while True:
+            self.run_urgent_here()
             job = self._queue.get()
             if job is None:
                 return
-            ctx = job.context
-            if ctx.cancelled():  # superseded while waiting: never started
-                self.cancelled_task.emit(ctx.task_id)
+            if job is _WAKE:
                 continue
-            self.started_task.emit(ctx.task_id, job.label)
-            try:
-                result = job.fn(ctx)
-            except CancelledError:
+            self._execute(job)
+
+    def _execute(self, job: _Job) -> None:
+        ctx = job.context
+        if ctx.cancel_event.is_set():  # superseded while waiting: never started
+            self.cancelled_task.emit(ctx.task_id)
+            return
+        self.started_task.emit(ctx.task_id, job.label)
+        try:
+            result = job.fn(ctx)
+        except CancelledError:
+            self.cancelled_task.emit(ctx.task_id)
+        except BaseException as exc:  # noqa: BLE001 - every error goes back to its tab
+            self.failed.emit(ctx.task_id, exc, traceback.format_exc())
+        else:
+            if ctx.cancel_event.is_set():
                 self.cancelled_task.emit(ctx.task_id)
-            except BaseException as exc:  # noqa: BLE001 - every error goes back to its tab
-                self.failed.emit(ctx.task_id, exc, traceback.format_exc())
             else:
-                if ctx.cancelled():
-                    self.cancelled_task.emit(ctx.task_id)
-                else:
-                    self.finished_task.emit(ctx.task_id, result)
+                self.finished_task.emit(ctx.task_id, result)
 
 
 @dataclass
@@ -174,8 +218,10 @@ class TaskRunner(QObject):
         on_partial: Callable[[Any], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
         on_started: Callable[[], None] | None = None,
+        urgent: bool = False,
     ) -> int:
-        """Queue ``fn(context)``; a previous task in the same ``slot`` is cancelled first."""
+        """Queue ``fn(context)``; a previous task in the same ``slot`` is cancelled first.
+        ``urgent``: run before other queued tasks, even in a pause of a running long task."""
         self.cancel(slot, notify=False)
         task_id = next(_ids)
         target = self._workers[worker]
@@ -184,7 +230,7 @@ class TaskRunner(QObject):
             slot, on_done, on_error, on_progress, on_partial, on_cancelled, on_started, ctx
         )
         self._current[slot] = task_id
-        target.put(_Job(ctx, fn, label))
+        target.put(_Job(ctx, fn, label), urgent=urgent)
         return task_id
 
     def cancel(self, slot: str, notify: bool = True) -> None:
@@ -214,7 +260,11 @@ class TaskRunner(QObject):
         for worker in self._workers.values():
             worker.stop()
         for worker in self._workers.values():
-            worker.wait(timeout_ms)
+            if not worker.wait(timeout_ms):
+                # Still inside a long step (a t-SNE stage cannot be interrupted): keep it alive
+                # until the process exits, or Qt aborts on destroying a running thread.
+                worker.setParent(None)
+                _unfinished.append(worker)
 
     # -- routing (GUI thread) -----------------------------------------------------------------
     def _live(self, task_id: int) -> _Callbacks | None:

@@ -14,6 +14,7 @@ class ManifoldMap(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
+        self.plot.getViewBox().disableAutoRange()
         self.plot.setAcceptDrops(False)
         self.plot.setMenuEnabled(False)
         self.plot.setAspectLocked(True)
@@ -43,7 +44,7 @@ class ManifoldMap(QWidget):
         self.image.setImage(np.ascontiguousarray(np.flipud(grid)), levels=(0, 255))
         self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         self._extent = extent
-        self.plot.autoRange(padding=0.02)
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.01)
 
     def has_grid(self) -> bool:
         return self._extent is not None

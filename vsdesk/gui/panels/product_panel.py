@@ -25,7 +25,9 @@ def probability_items(extras: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 def attribute_lines(extras: dict[str, Any]) -> list[str]:
-    attributes = extras.get("attributes") or {}
+    attributes = dict(extras.get("attributes") or {})
+    if extras.get("kids") is not None:  # the Clothing Dataset's other attribute
+        attributes["Kids' wear"] = float(extras["kids"])
     lines = []
     for name, value in attributes.items():
         if isinstance(value, dict):  # {"value": ..., "probability": ...}
@@ -68,7 +70,7 @@ class ProductPanel(ModePanel):
             name, p = max(items, key=lambda kv: kv[1])
             self.predicted.setText(f"{name} <span style='color:#666'>({100 * p:.0f}%)</span>")
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
-        model = extras.get("model") or extras.get("backbone")
+        model = " · ".join(str(extras[k]) for k in ("model", "backbone") if extras.get(k))
         self.model_info.setText(f"model: {model}" if model else "")
 
     def clear(self) -> None:

@@ -60,10 +60,13 @@ class StylePanel(ModePanel):
 
     def show_extras(self, extras: dict[str, Any]) -> None:
         lines = []
-        for key, value in extras.items():
-            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-                lines.append(f"{key}: {value:.3g}" if isinstance(value, float) else f"{key}: {value}")
-        self.info.setText("\n".join(lines[:6]))
+        if extras.get("layers"):
+            lines.append(f"VGG16 Gram statistics of {len(extras['layers'])} layers")
+        if extras.get("input_size"):
+            lines.append(f"images seen at {extras['input_size']} px")
+        if extras.get("bytes_per_image"):
+            lines.append(f"{extras['bytes_per_image'] / 1024:.1f} KB stored per image")
+        self.info.setText("\n".join(lines))
 
     def clear(self) -> None:
         self.info.clear()

@@ -80,13 +80,13 @@ class VaePanel(ModePanel):
             self.recon_image.setPixmap(gray_pixmap(extras["reconstruction"]))
         category = extras.get("category")
         if category:
-            confidence = extras.get("category_confidence")
+            confidence = extras.get("confidence", extras.get("category_confidence"))
             text = f"<b>{category}</b>"
             if confidence is not None:
                 text += f" <span style='color:#666'>({100 * float(confidence):.0f}% of neighbours)</span>"
             self.category.setText(text)
         self.anomaly.setText(anomaly_text(extras))
-        xy = extras.get("map_xy")
+        xy = extras.get("map2d", extras.get("map_xy"))
         self.map.set_query(tuple(xy) if xy is not None else None)
 
     def clear(self) -> None:
@@ -109,15 +109,16 @@ class VaePanel(ModePanel):
 
 
 def anomaly_text(extras: dict[str, Any]) -> str:
-    percentile = extras.get("anomaly_percentile")
-    score = extras.get("anomaly_score")
+    anomaly = extras.get("anomaly") if isinstance(extras.get("anomaly"), dict) else {}
+    percentile = anomaly.get("percentile", extras.get("anomaly_percentile"))
+    score = anomaly.get("score", extras.get("anomaly_score"))
     if percentile is None and score is None:
         return ""
     parts = []
     if percentile is not None:
         p = float(percentile)
         verdict = "unusual for Fashion-MNIST" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
-        parts.append(f"Anomaly: <b>{p:.1f}th percentile</b> of training images — {verdict}")
+        parts.append(f"Anomaly: <b>{p:.1f}th percentile</b> of the training images — {verdict}")
     if score is not None:
-        parts.append(f"score {float(score):.1f}")
+        parts.append(f"−ELBO {float(score):.1f} nats")
     return " · ".join(parts)

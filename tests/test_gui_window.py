@@ -1,0 +1,204 @@
+"""The real window, offscreen, with real models on small real catalogs.
+
+Style mode (VGG16 from the model store) on a few of the style artworks: a dropped file gives
+results, the map and the gallery select each other, a bad file gives a message, indexing can
+be cancelled (and resumes), and the GUI thread keeps ticking while a catalog is indexed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from conftest import CLOTHING_DIR, STYLE_DIR
+from vsdesk.engine.session import ModeSession
+from vsdesk.gui.main_window import MainWindow
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+ARTWORKS = sorted(STYLE_DIR.glob("s_*.jpg"))
+
+
+def copy_images(files, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def style_embedder():
+    """The real style model, loaded once for these tests (and traced once, see below)."""
+    from PIL import Image
+
+    from vsdesk.engine.modes import load_embedder
+    from vsdesk.gui.mode_tab import INDEX_SUBJECT_WEIGHT
+
+    embedder = load_embedder("style", subject_weight=INDEX_SUBJECT_WEIGHT)
+    embedder.embed_images([Image.open(ARTWORKS[0]).convert("RGB")])
+    return embedder
+
+
+@pytest.fixture
+def window(qtbot, style_embedder):
+    win = MainWindow(autostart=False)
+    win.tab("style").session.embedder = style_embedder
+    qtbot.addWidget(win)
+    win.resize(1400, 860)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def open_folder_catalog(qtbot, window, mode, folder, timeout=120_000):
+    """Make ``folder`` the tab's catalog (as "Add folder" does) and wait until it is indexed."""
+    tab = window.tab(mode)
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = ModeSession(mode).create_folder_catalog(str(folder))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=timeout):
+        tab.start()
+    assert tab.messages.text() == "", tab.messages.text()
+    return tab
+
+
+def drop_files(widget, paths):
+    """What a file manager's drag does: enter (accepted by the tab), then drop."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPointF(40, 40), *args)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(40, 40), *args)
+    QApplication.sendEvent(widget, drop)
+    assert drop.isAccepted()
+
+
+def click_point(tab, index):
+    scatter = tab.scatter
+    pos = scatter.plot.mapFromScene(scatter.scene_pos_of(index))
+    QTest.mouseClick(scatter.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(int(round(pos.x())), int(round(pos.y()))))
+
+
+def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot, window, tmp_path):
+    folder = copy_images(ARTWORKS[:5] + ARTWORKS[16:21], tmp_path / "art")  # 5 cubist, 5 impressionist
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)
+
+    query = ARTWORKS[10]  # a cubist painting that is not in the catalog
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [query])
+    items = tab.gallery.results.items()
+    assert len(items) == 10 and tab.messages.text() == ""
+    scores = [item.score for item in items]
+    assert scores == sorted(scores, reverse=True)
+    assert sum("cubism" in item.name for item in items[:5]) >= 3  # style search works
+    assert tab.scatter.selected() is None
+    assert tab.scatter._query_xy is not None  # the query is placed on the map
+    assert set(tab.scatter.highlighted()) == {item.index for item in items}
+
+    # map -> gallery: clicking the point of the 4th result selects it in the gallery
+    target = items[3]
+    qtbot.waitUntil(lambda: tab.scatter.index_at(tab.scatter.scene_pos_of(target.index)) == target.index)
+    click_point(tab, target.index)
+    assert tab.gallery.current_item() == target
+    assert tab.scatter.selected() == target.index
+
+    # gallery -> map: selecting another result highlights its point
+    tab.gallery.setCurrentIndex(tab.gallery.results.index(7))
+    assert tab.scatter.selected() == items[7].index
+    assert items[7].name in tab.preview.caption.text()
+
+    # next/previous result shortcuts
+    tab.gallery.setFocus()
+    window.next_action.trigger()
+    assert tab.gallery.current_item() == items[8]
+    window.prev_action.trigger()
+    assert tab.gallery.current_item() == items[7]
+
+
+def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
+    tab = window.tab("style")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    fake = tmp_path / "holiday.jpg"
+    fake.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20)  # a JPEG cut off after its header
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        drop_files(tab, [notes])
+    assert tab.messages.kind == "error" and "notes.txt" in tab.messages.text()
+    assert "not an image" in tab.messages.text()
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        drop_files(tab, [fake])
+    assert tab.messages.kind == "error" and "holiday.jpg" in tab.messages.text()
+    assert tab.gallery.results.rowCount() == 0
+    # several files: the first one is searched, and the tab says so
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        drop_files(tab, [notes, fake])
+    assert tab.messages.kind == "error"  # the first (notes.txt) is not an image: said clearly
+    assert "notes.txt" in tab.messages.text()
+
+
+def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
+    folder = copy_images(ARTWORKS[:3], tmp_path / "mine")
+    tab = window.tab("style")
+    drop_files(tab, [folder])
+    assert "Add the folder" in tab.messages.text()
+    assert tab.messages.action_button.isVisible()
+
+
+def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbot, window, tmp_path):
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:24]
+    folder = copy_images(photos, tmp_path / "clothes")
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
+    tab.start()
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 24 and bar.progress.value() >= 8, timeout=120_000)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
+    kept = len(tab.snapshot)
+    assert 8 <= kept < 24
+    assert "cancelled" in tab.messages.text() and "kept" in tab.messages.text()
+    assert not bar.progress.isVisible()
+
+    # choosing the catalog again indexes only the rest
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.snapshot) == 24
+    assert len(set(tab.snapshot.paths)) == 24
+
+
+def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
+    folder = copy_images(photos, tmp_path / "more")
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    # The model is loaded and traced already (the style_embedder fixture): loading TensorFlow
+    # holds the interpreter lock in long C++ calls; here we time indexing.
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
+    timer.start()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    timer.stop()
+    assert len(tab.snapshot) == 16
+    gaps = np.diff(ticks)
+    assert len(gaps) > 20
+    assert gaps.max() < 0.100, (
+        f"GUI stalled {gaps.max() * 1000:.0f} ms (median {np.median(gaps) * 1000:.0f} ms, "
+        f"99th percentile {np.percentile(gaps, 99) * 1000:.0f} ms, {len(gaps)} ticks)"
+    )
