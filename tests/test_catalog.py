@@ -263,3 +263,54 @@ def test_model_is_loaded_only_when_something_needs_embedding(photos):
     shutil.copy(clothing_images(1, start=40)[0], photos / "a" / "new.jpg")
     added = index_catalog(catalog, loader)
     assert (added.model_loaded, added.added, added.indexed, len(loads)) == (True, 1, 12, 2)
+
+
+def test_clothing_dataset_layout_gives_labels(tmp_path):
+    """images/<id>.jpg with images.csv (image,sender_id,label,kids) beside the folder."""
+    root = tmp_path / "clothing" / "images"
+    root.mkdir(parents=True)
+    lines = (CLOTHING_DIR / "images.csv").read_text().splitlines()
+    header, rows = lines[0], lines[1:9]
+    for row in rows:
+        shutil.copy(CLOTHING_DIR / "images" / f"{row.split(',')[0]}.jpg", root)
+    (tmp_path / "clothing" / "images.csv").write_text("\n".join([header, *rows]) + "\n")
+    catalog = Catalog.create("clothes", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    paths, labels, _ = catalog.vectors()
+    expected = {r.split(",")[0]: r.split(",")[2] for r in rows}
+    assert labels == [expected[Path(p).stem] for p in paths]
+
+
+def test_second_indexer_on_the_same_catalog_is_refused(photos):
+    from vsdesk.engine.catalog import CatalogBusy
+    from vsdesk.engine.catalog._indexer import _index_lock
+
+    catalog = Catalog.create("mine", "style", [photos])
+    with _index_lock(catalog):  # as if another process were indexing it
+        with pytest.raises(CatalogBusy, match="another vsdesk process"):
+            index_catalog(catalog, HistogramEmbedder())
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+
+
+def test_folders_are_absolute_and_nested_ones_merge(photos, monkeypatch):
+    monkeypatch.chdir(photos.parent)
+    catalog = Catalog.create("mine", "style", ["photos/a"])
+    assert catalog.folders == [str(photos / "a")]
+    catalog.add_folder(photos)  # the parent covers the child
+    assert catalog.folders == [str(photos)]
+    catalog.add_folder(photos / "b")  # already covered
+    assert catalog.folders == [str(photos)]
+    with pytest.raises(Exception, match="not a folder"):
+        catalog.add_folder(photos / "missing")
+
+
+def test_remove_folder_forgets_its_entries_only(photos):
+    catalog = Catalog.create("mine", "style", [photos / "a"])
+    index_catalog(catalog, HistogramEmbedder())
+    catalog.add_folder(photos)  # merged into the parent: entries move to the parent root
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    roots = {r[0] for r in catalog.conn.execute("SELECT DISTINCT root FROM files")}
+    assert roots == {str(photos)}
+    catalog.remove_folder(photos)
+    assert catalog.counts() == (0, 0) and catalog.vectors().matrix.shape[0] == 0
+    assert len(list(photos.rglob("*.jpg"))) == 12

@@ -150,7 +150,7 @@ def _index_lock(catalog: Catalog) -> Iterator[None]:
 class _Plan:
     gone: list[_Row]
     todo: list[tuple[FileStat, bool]]
-    relabel: list[tuple[str | None, str]]
+    relabel: list[tuple[str | None, str, str]]
     unchanged: int
     skipped: list[SkippedFile]
 
@@ -198,7 +198,7 @@ class _Indexer:
         self._drop(plan.gone)
         if plan.relabel:
             with self._transaction():
-                self.conn.executemany("UPDATE files SET label = ? WHERE path = ?", plan.relabel)
+                self.conn.executemany("UPDATE files SET label = ?, root = ? WHERE path = ?", plan.relabel)
         self._process(plan.todo)
         self._collect_garbage(key)
         return self.report
@@ -218,8 +218,8 @@ class _Indexer:
                 plan.unchanged += 1
                 if row.status == "skipped":
                     plan.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
-                if row.label != stat.label:
-                    plan.relabel.append((stat.label, path))
+                if row.label != stat.label or row.root != stat.root:  # labels file edited, folders merged
+                    plan.relabel.append((stat.label, stat.root, path))
             else:
                 plan.todo.append((stat, row is not None))
         return plan

@@ -310,7 +310,10 @@ class Catalog:
         _write_json(self.location / CONFIG_FILE, self._config)
         with self._lock, self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            cur = self.conn.execute("DELETE FROM files WHERE root = ?", (path,))
+            prefix = path.rstrip(os.sep) + os.sep
+            cur = self.conn.execute(
+                "DELETE FROM files WHERE root = ? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix)
+            )
             if cur.rowcount:
                 self._bump_version()
 
