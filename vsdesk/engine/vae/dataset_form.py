@@ -17,7 +17,7 @@ from PIL import Image, ImageFilter
 
 SIZE = 28
 #: Photos are reduced to this longest side first: plenty for a 28-pixel result, and fast.
-WORK_SIZE = 256
+WORK_SIZE = 160
 #: Share of the shorter side that counts as the image border for the background estimate.
 BORDER = 0.04
 #: Minimum colour distance (0-255) from the background for a pixel to count as the object.

@@ -288,7 +288,7 @@ class VaeEngine:
 
     def _neighbours_of(self, mean: np.ndarray, k: int) -> list[dict[str, Any]]:
         index = self.train_index()
-        idx, sims = knn.nearest(mean, index.unit, k, metric="cosine")
+        idx, sims = knn.nearest(mean, index.unit, k, metric="cosine", base_is_unit=True)
         return [
             {"index": int(i), "label": int(index.labels[i]), "category": CLASS_NAMES[int(index.labels[i])],
              "similarity": round(float(s), 5)}
