@@ -58,7 +58,11 @@ def top_k(
         return [[] for _ in range(len(queries))]
     block = max(1, _BLOCK_BYTES // (4 * n))
     for start in range(0, len(queries), block):
-        scores = queries[start : start + block] @ matrix.T  # (b, n) float32
+        q = queries[start : start + block]
+        # A few queries (an interactive search): NumPy's own loop, not BLAS. The product is
+        # memory-bound, and OpenBLAS's threads only add waiting on a busy 2-core machine
+        # (10k x 1280: 11 ms instead of 20 ms); batches are where BLAS pays.
+        scores = np.einsum("ij,qj->qi", matrix, q) if len(q) <= 8 else q @ matrix.T  # (b, n)
         for j, row in enumerate(scores):
             skip = exclude[start + j] if exclude is not None else None
             results.append(_best(row, k, skip))
