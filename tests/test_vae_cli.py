@@ -1,0 +1,41 @@
+"""The VAE's command line with the shipped model: `eval vae --json` keys, `vae describe`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import CLOTHING_DIR
+from vsdesk.cli import main as cli_main
+
+pytestmark = pytest.mark.slow
+
+
+def test_eval_json_has_exactly_the_issue_keys(capsys):
+    code = cli_main(["eval", "vae", "--json", "--test-limit", "200", "--clothing-dir", str(CLOTHING_DIR / "images"),
+                     "--clothing-count", "20"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"search", "map2d", "test_elbo", "auroc", "baseline"}
+    assert set(result["search"]) == {"dims", "knn1", "knn5"}
+    assert set(result["map2d"]) == {"knn1", "knn5"}
+    assert set(result["auroc"]) == {"digits", "clothing"}
+    assert set(result["baseline"]) == {"knn1", "knn5"}
+    # 200 test images against the full 60,000 (shipped training latents): near the full figures.
+    assert result["search"]["knn5"] > 0.85 and result["map2d"]["knn5"] > 0.8
+    assert result["search"]["knn5"] > result["baseline"]["knn5"]
+    assert result["auroc"]["digits"] > 0.9
+
+
+def test_describe_any_photo_and_refuse_a_non_image(tmp_path, capsys):
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[7]
+    junk = tmp_path / "notes.jpg"
+    junk.write_text("not a picture")
+    code = cli_main(["vae", "describe", str(photo), str(junk), "--json", "-k", "3"])
+    captured = capsys.readouterr()
+    assert code == 0  # one good answer; the bad file is reported, not fatal
+    records = json.loads(captured.out)
+    assert len(records) == 1 and records[0]["query"] == str(photo)
+    assert len(records[0]["train_neighbours"]) == 3
+    assert "notes.jpg" in captured.err
