@@ -11,7 +11,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
         #                embedded, reused, recovered, indexed); report.summary()
-        # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept)
+        # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept).
+        # embedder may be a zero-argument loader instead: the model is then loaded only if a
+        # file needs embedding (report.model_loaded), so an unchanged re-run is instant.
     paths, labels, matrix = catalog.vectors()   # VectorSet, sorted by path; matrix (n, dim) float32
     catalog.hashes()                            # content SHA-256 per row of vectors()
     catalog.version, catalog.uid                # change detection / cache keys
