@@ -16,7 +16,7 @@ from vsdesk.cli import main as cli_main
 from vsdesk.engine.imageio import load_image
 from vsdesk.engine.samples import load_fashion_mnist
 from vsdesk.engine.vae import VaeEmbedder, to_dataset_form
-from vsdesk.engine.vae.engine import CLASS_NAMES, VaeEngine
+from vsdesk.engine.vae.engine import CLASS_NAMES, VaeEngine, image_from_data_url
 from vsdesk.engine.vae.evaluate import evaluate
 
 pytestmark = pytest.mark.slow
@@ -77,6 +77,9 @@ def test_a_photo_query_gives_form_vector_category_reconstruction_and_anomaly(eng
     assert len(facts["map2d"]) == 2
     png = base64.b64decode(facts["reconstruction_png"].split(",", 1)[1])
     assert Image.open(io.BytesIO(png)).size == (28, 28)
+    assert np.array_equal(image_from_data_url(facts["input_png"]), form)
+    recon = image_from_data_url(facts["reconstruction_png"])
+    assert recon.shape == (28, 28) and recon.max() > 100
 
     near = engine.neighbours(image, k=7)
     sims = [n["similarity"] for n in near]

@@ -65,6 +65,16 @@ def png_data_url(pixels: np.ndarray, scale: int = 1) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def image_from_data_url(url: str) -> np.ndarray:
+    """The inverse of ``png_data_url``: ``describe()``'s ``input_png`` / ``reconstruction_png`` back
+    to a uint8 (28, 28) array (for a GUI that draws them itself)."""
+    header, _, payload = url.partition(",")
+    if header != "data:image/png;base64" or not payload:
+        raise ValueError("not a PNG data URL")
+    with Image.open(io.BytesIO(base64.b64decode(payload))) as image:
+        return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+
+
 def _to_uint8(probabilities: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(probabilities) * 255.0), 0, 255).astype(np.uint8)
 
