@@ -12,7 +12,7 @@ from vsdesk.engine.samples import load_fashion_mnist
 from vsdesk.engine.tasks import CancelledError
 from vsdesk.engine.vae import model as vae_model
 from vsdesk.engine.vae.engine import VaeEngine, image_to_input
-from vsdesk.engine.vae.train import TrainConfig, train
+from vsdesk.engine.vae.train import TrainConfig, default_checkpoint_dir, train
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_training_lowers_the_negative_elbo_on_held_out_images(tmp_path, fashion)
     quantiles = meta["anomaly_score"]["quantiles"]
     assert len(quantiles) == 1001 and quantiles == sorted(quantiles)
     assert any("epoch 2/2" in msg for _, _, msg in progress)
-    assert not (tmp_path / "out" / "checkpoint" / "state.json").exists()  # cleared when done
+    assert not (default_checkpoint_dir(tmp_path / "out") / "state.json").exists()  # cleared when done
     assert result.weights.name == "vae.weights.h5" and not list(tmp_path.glob("out/*.tmp*"))
 
 
@@ -71,7 +71,7 @@ def test_cancel_keeps_the_last_epoch_and_a_rerun_resumes(tmp_path, fashion):
 
     with pytest.raises(CancelledError):
         train(tmp_path / "out", config, images=images, labels=labels, cancelled=cancel_in_second_epoch)
-    state = json.loads((tmp_path / "out" / "checkpoint" / "state.json").read_text())
+    state = json.loads((default_checkpoint_dir(tmp_path / "out") / "state.json").read_text())
     assert state["epoch"] == 1 and len(state["history"]) == 1
     assert not (tmp_path / "out" / vae_model.WEIGHTS_NAME).exists()
 

@@ -28,7 +28,7 @@ def register_train(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: the cache's models/vae-trained; "
                         "pass resources/models/vae to replace the shipped weights)")
-    parser.add_argument("--checkpoint-dir", type=Path, default=None, help="where per-epoch checkpoints go (default OUT/checkpoint)")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None, help="where per-epoch checkpoints go (default: the cache dir, one folder per --out)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only (quick trials)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--json", action="store_true", help="print the training summary as JSON on stdout")

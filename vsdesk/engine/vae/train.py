@@ -106,7 +106,7 @@ def train(
     n = len(x_all)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ckpt = Checkpoint(Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoint")
+    ckpt = Checkpoint(Path(checkpoint_dir) if checkpoint_dir else default_checkpoint_dir(out_dir))
 
     keras.utils.set_random_seed(config.seed)
     bundle = vae_model.build_bundle(config.latent_dim, config.width)
@@ -184,6 +184,16 @@ def train(
     ckpt.clear()
     progress(1, 1, f"saved {weights_path}")
     return TrainResult(weights_path, meta_path, time.monotonic() - start_time, history)
+
+
+def default_checkpoint_dir(out_dir: Path) -> Path:
+    """Checkpoints live in the cache (never inside ``resources/``), one folder per output folder."""
+    import hashlib
+
+    from vsdesk.engine import paths
+
+    digest = hashlib.sha1(str(Path(out_dir).resolve()).encode("utf-8")).hexdigest()[:10]  # noqa: S324 - a name
+    return paths.cache_dir() / "checkpoints" / f"vae-{digest}"
 
 
 def train_map(bundle, codes, labels, config: TrainConfig, progress: Progress, cancelled: Cancelled):
