@@ -69,6 +69,8 @@ class QueryOutcome:
     extras: dict[str, Any]
     catalog: str
     catalog_version: int
+    #: The query's own row when it is a catalog item (left out of its results): its map point.
+    self_index: int | None = None
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -263,14 +265,16 @@ class ModeSession:
             query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
         # The query itself is not its own result: same path, or the same file under another name.
         exclude: set[int] = set()
+        self_index = None
         if exclude_path is not None and Path(exclude_path).is_file():
             wanted = str(Path(exclude_path).absolute())
             exclude.update(i for i, p in enumerate(snapshot.paths) if p == wanted)
             digest = file_sha256(exclude_path)
             exclude.update(i for i, h in enumerate(snapshot.hashes) if h == digest)
+            self_index = min(exclude) if exclude else None
         found = top_k(matrix, np.atleast_2d(query), k, exclude=[exclude])[0]
         hits = [Hit(h.index, snapshot.paths[h.index], h.score, snapshot.labels[h.index]) for h in found]
-        return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version)
+        return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version, self_index)
 
     # -- the map ----------------------------------------------------------------------------------
     def projection(

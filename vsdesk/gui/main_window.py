@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         if last in self.mode_tabs:
             self.tabs.setCurrentWidget(self.mode_tabs[last])
         self.tabs.currentChanged.connect(self._on_tab_changed)
-        self._start_scheduled = False
+        self._first_paint_done = False
         self.status.showMessage("Starting… TensorFlow and the models load in the background.")
 
     def current_tab(self) -> ModeTab:
@@ -72,12 +72,26 @@ class MainWindow(QMainWindow):
             if tab is not current:
                 tab.start()
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self.autostart and not self._start_scheduled:
-            self._start_scheduled = True
-            # Start after the first paint, so the window appears at once.
-            QTimer.singleShot(0, self.start_background_loading)
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._first_paint_done:
+            # Everything heavy waits for the first paint, so the window appears at once: the
+            # maps (pyqtgraph), then TensorFlow and the models on the worker thread.
+            self._first_paint_done = True
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self._build_plots()
+        if self.autostart:
+            self.start_background_loading()
+
+    def _build_plots(self) -> None:
+        """The maps (pyqtgraph) after the first paint: the current tab's first."""
+        current = self.current_tab()
+        current.build_plots()
+        for tab in self.mode_tabs.values():
+            if tab is not current:
+                tab.build_plots()
 
     # -- actions --------------------------------------------------------------------------------------
     def _create_actions(self) -> None:
@@ -109,10 +123,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(text, 8000)
 
     def _on_activity(self, label: str, running: int) -> None:
-        if label:
-            self.activity.setText(label)
-        elif running == 0:
-            self.activity.setText("Ready")
+        self.activity.setText(label or ("Ready" if running == 0 else ""))
 
     # -- drops anywhere in the window go to the current tab --------------------------------------------
     def dragEnterEvent(self, event) -> None:

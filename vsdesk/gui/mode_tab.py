@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, ImageError, load_image
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome, place_on_map
@@ -29,7 +29,6 @@ from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
-from vsdesk.gui.scatter import ScatterView
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache, pil_to_qimage
 from vsdesk.gui.worker import TaskContext, TaskRunner
@@ -112,19 +111,26 @@ class ModeTab(QWidget):
         if self.mode == "style":
             self.panel.set_default_weight(self.settings.float_value("style/subject_weight", 0.0))
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
-        self.scatter = ScatterView(self.cache)
+        self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
+        self._map_placeholder = QLabel("The map appears here.")
+        self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._map_placeholder.setStyleSheet("background:white; color:#777;")
         self.preview = ItemPreview(self.cache)
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.query_area, 3)
-        left_layout.addWidget(self.panel, 4 if self.mode == "vae" else 2)
+        # Query above, mode panel below, in a splitter: the VAE panel (with its manifold map)
+        # needs height, and a user may prefer a bigger query image.
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.setChildrenCollapsible(False)
+        left.addWidget(self.query_area)
+        left.addWidget(self.panel)
+        left.setSizes([270, 490] if self.mode == "vae" else [470, 290])
+        self.left_splitter = left
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.scatter, 1)
+        right_layout.addWidget(self._map_placeholder, 1)
         right_layout.addWidget(self.preview)
+        self._right_layout = right_layout
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.gallery)
@@ -150,8 +156,23 @@ class ModeTab(QWidget):
         self.catalog_bar.cancel_requested.connect(self.cancel_indexing)
         self.gallery.current_item_changed.connect(self._on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
-        self.scatter.point_clicked.connect(self._on_point_clicked)
         self.panel.options_changed.connect(self._rerank)
+
+    @property
+    def scatter(self):
+        """The t-SNE map widget, created on first use (the window shows before pyqtgraph loads)."""
+        if self._scatter is None:
+            from vsdesk.gui.scatter import ScatterView
+
+            self._scatter = ScatterView(self.cache)
+            self._scatter.point_clicked.connect(self._on_point_clicked)
+            self._right_layout.replaceWidget(self._map_placeholder, self._scatter)
+            self._map_placeholder.deleteLater()
+        return self._scatter
+
+    def build_plots(self) -> None:
+        self.scatter  # noqa: B018 - creates it
+        self.panel.build_plots()
 
     @property
     def title(self) -> str:
@@ -306,7 +327,10 @@ class ModeTab(QWidget):
             self.scatter.set_query(None)
             return
         self.scatter.set_highlight([h.index for h in outcome.hits[:MAP_HIGHLIGHT]])
-        self.scatter.set_query(place_on_map(outcome.hits, xy))
+        if outcome.self_index is not None and outcome.self_index < len(xy):
+            self.scatter.set_query(tuple(float(v) for v in xy[outcome.self_index]))  # a catalog item: its own point
+        else:
+            self.scatter.set_query(place_on_map(outcome.hits, xy))
 
     # -- queries ----------------------------------------------------------------------------------------
     def choose_file(self) -> None:

@@ -29,6 +29,11 @@ PICK_RADIUS_PX = 8
 HOVER_THUMB = 96
 
 
+def _unbreakable(name: str) -> str:
+    """A legend entry that never wraps inside itself ("T-shirt/top" stays on one line)."""
+    return html.escape(name).replace(" ", "&nbsp;").replace("-", "\u2011")
+
+
 class _QuietScatter(pg.ScatterPlotItem):
     """A scatter that leaves clicks and hovers to the view: pyqtgraph's own picking builds
     a SpotItem per point (seconds at 100k points)."""
@@ -148,7 +153,7 @@ class ScatterView(QWidget):
             self._groups.append(item)
             self._group_members.append(members)
         entries = [
-            f"<span style='color:{PALETTE[code % len(PALETTE)]}; font-size:14px'>●</span>&nbsp;{html.escape(name)}"
+            f"<span style='color:{PALETTE[code % len(PALETTE)]}; font-size:14px'>●</span>&nbsp;{_unbreakable(name)}"
             for code, name in enumerate(names)
             if np.any(labels == code)
         ]

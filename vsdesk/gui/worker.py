@@ -186,6 +186,7 @@ class TaskRunner(QObject):
         self._tasks: dict[int, _Callbacks] = {}
         self._current: dict[str, int] = {}
         self._stopped = False
+        self._running_labels: dict[int, str] = {}  # started, unfinished tasks with a label
         for name in worker_names:
             worker = SerialWorker(name, self)
             worker.started_task.connect(self._on_started)
@@ -279,13 +280,20 @@ class TaskRunner(QObject):
         self._tasks.pop(task_id, None)
         if task is not None:
             del self._current[task.slot]
-        self.activity.emit("", len(self._current))
+        self._emit_activity(task_id)
         return task
+
+    def _emit_activity(self, ended: int) -> None:
+        """Say what is still running (the most recently started labelled task), or ""."""
+        self._running_labels.pop(ended, None)
+        live = [label for tid, label in self._running_labels.items() if tid in self._tasks]
+        self.activity.emit(live[-1] if live else "", len(self._current))
 
     def _on_started(self, task_id: int, label: str) -> None:
         task = self._live(task_id)
         if task is not None:
             if label:
+                self._running_labels[task_id] = label
                 self.activity.emit(label, len(self._current))
             if task.on_started:
                 task.on_started()
@@ -320,6 +328,6 @@ class TaskRunner(QObject):
         task = self._tasks.pop(task_id, None)
         if task is not None and self._current.get(task.slot) == task_id:
             del self._current[task.slot]
-        self.activity.emit("", len(self._current))
+        self._emit_activity(task_id)
         if task is not None and task.on_cancelled:
             task.on_cancelled()

@@ -22,5 +22,8 @@ class ModePanel(QWidget):
     def clear(self) -> None:
         """No query any more."""
 
+    def build_plots(self) -> None:
+        """Create plot widgets (pyqtgraph), deferred until after the window's first paint."""
+
     def attach(self, tab) -> None:
         """Called once the tab exists, for panels that need to run tasks (the VAE map)."""

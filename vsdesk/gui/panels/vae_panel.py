@@ -10,7 +10,6 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
 
 from vsdesk.gui.panels.base import ModePanel
-from vsdesk.gui.panels.manifold_map import ManifoldMap
 
 PREVIEW = 84
 
@@ -55,8 +54,9 @@ class VaePanel(ModePanel):
         self.category = QLabel("—")
         self.anomaly = QLabel("")
         self.anomaly.setWordWrap(True)
-        self.map = ManifoldMap()
-        self.map.setMinimumHeight(220)
+        self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
+        self._map_placeholder = QLabel("")
+        self._map_placeholder.setMinimumHeight(220)
         self.map_hint = QLabel("Manifold map: click anywhere to decode that point")
         self.map_hint.setStyleSheet("color:#555; font-size:11px;")
         layout = QVBoxLayout(self)
@@ -65,9 +65,24 @@ class VaePanel(ModePanel):
         layout.addWidget(self.category)
         layout.addWidget(self.anomaly)
         layout.addWidget(self.map_hint)
-        layout.addWidget(self.map, 1)
+        layout.addWidget(self._map_placeholder, 1)
+        self._layout = layout
         self._tab = None
-        self.map.point_clicked.connect(self._decode_point)
+
+    @property
+    def map(self):
+        if self._map is None:
+            from vsdesk.gui.panels.manifold_map import ManifoldMap
+
+            self._map = ManifoldMap()
+            self._map.setMinimumHeight(220)
+            self._map.point_clicked.connect(self._decode_point)
+            self._layout.replaceWidget(self._map_placeholder, self._map)
+            self._map_placeholder.deleteLater()
+        return self._map
+
+    def build_plots(self) -> None:
+        self.map  # noqa: B018 - creates it
 
     def attach(self, tab) -> None:
         self._tab = tab
