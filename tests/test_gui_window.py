@@ -202,3 +202,22 @@ def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_
         f"GUI stalled {gaps.max() * 1000:.0f} ms (median {np.median(gaps) * 1000:.0f} ms, "
         f"99th percentile {np.percentile(gaps, 99) * 1000:.0f} ms, {len(gaps)} ticks)"
     )
+
+
+def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
+    tab = window.tab("vae")
+    window.tabs.setCurrentWidget(tab)
+    panel = tab.panel
+    tab.load_manifold()  # the real VAE's decoded grid
+    qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
+    assert panel.decoded_image.pixmap().isNull()
+    view = panel.map.plot
+    pos = view.mapFromScene(panel.map.scene_pos_of(1.0, -0.5))
+    with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as clicked:
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         QPoint(int(pos.x()), int(pos.y())))
+    x, y = clicked.args
+    assert abs(x - 1.0) < 0.1 and abs(y + 0.5) < 0.1
+    qtbot.waitUntil(lambda: not panel.decoded_image.pixmap().isNull(), timeout=30_000)
+    image = panel.decoded_image.pixmap().toImage()
+    assert image.width() > 28  # a 28x28 decoding, enlarged
