@@ -221,3 +221,30 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     qtbot.waitUntil(lambda: not panel.decoded_image.pixmap().isNull(), timeout=30_000)
     image = panel.decoded_image.pixmap().toImage()
     assert image.width() > 28  # a 28x28 decoding, enlarged
+
+
+def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):
+    first = MainWindow(autostart=False)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(701, 503)  # within the offscreen screen (800x600): restoring clamps to it
+    size = (first.width(), first.height())  # (Qt may raise the height to the layout's minimum)
+    first.tabs.setCurrentWidget(first.tab("vae"))
+    first.tab("product").catalog_name = "my-shop"
+    first.close()
+
+    second = MainWindow(autostart=False)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.current_tab().mode == "vae"
+    assert (second.width(), second.height()) == size
+    assert second.tab("product").catalog_name == "my-shop"
+    second.close()
+
+
+def test_paste_without_an_image_says_so(qtbot, window):
+    QApplication.clipboard().setText("just some words")
+    window.tabs.setCurrentWidget(window.tab("style"))
+    window.paste_action.trigger()
+    assert window.tab("style").messages.kind == "warning"
+    assert "no image" in window.tab("style").messages.text()

@@ -56,6 +56,7 @@ class CatalogSnapshot:
     label_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     is_sample: bool = False
     hashes: list[str] = field(default_factory=list)  # content SHA-256 per row
+    labels_predicted: bool = False  # labels are the model's predicted classes, not the folder's
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -209,6 +210,13 @@ class ModeSession:
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
+        predicted = False
+        classify = getattr(self.embedder, "classify_vectors", None)
+        if classify is not None and len(labels) and not any(labels):
+            # An unlabelled folder in product mode: colour the map by predicted class instead
+            # (the heads read the stored vectors, so this is NumPy only, no TensorFlow).
+            labels = [f"{name} (predicted)" for name in classify(vectors.matrix)["labels"]]
+            predicted = True
         names, codes = label_codes(labels)
         _, skipped = catalog.counts()
         return CatalogSnapshot(
@@ -224,6 +232,7 @@ class ModeSession:
             label_codes=codes,
             is_sample=samples.is_sample(catalog.name),
             hashes=list(catalog.hashes()),
+            labels_predicted=predicted,
         )
 
     # -- queries --------------------------------------------------------------------------------
