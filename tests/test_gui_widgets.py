@@ -135,3 +135,22 @@ def test_scatter_progressive_update_moves_points_without_rebuilding(qtbot):
     first = groups[0]
     members = np.flatnonzero(labels == 0)
     np.testing.assert_allclose(first.data["x"], moved[members, 0])
+
+
+def test_scatter_hover_shows_the_thumbnail_of_the_point(qtbot):
+    files = sorted(STYLE_DIR.glob("*.jpg"))[:20]
+    cache = ThumbnailCache()
+    view = ScatterView(cache)
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    xy = np.stack([np.arange(20) * 10.0, np.zeros(20)], axis=1)
+    view.set_points(xy, np.zeros(20), ["art"], [str(f) for f in files], [f.name for f in files])
+    target = 7
+    pos = view.plot.mapFromScene(view.scene_pos_of(target))
+    QTest.mouseMove(view.plot.viewport(), QPoint(int(pos.x()), int(pos.y())))
+    qtbot.waitUntil(lambda: view._hover_label.isVisible(), timeout=3000)
+    assert view._hover_caption.text() == files[target].name
+    qtbot.waitUntil(lambda: view._hover_image.pixmap() is not None and not view._hover_image.pixmap().isNull(),
+                    timeout=10_000)

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from vsdesk.gui.thumbnails import ThumbnailCache
 
@@ -91,10 +91,20 @@ class ScatterView(QWidget):
         self._status.setParentItem(self.view)
         self._status.setPos(8, 4)
 
-        self._hover_label = QLabel(self.plot)
-        self._hover_label.setStyleSheet(
-            "QLabel { background: white; border: 1px solid #999; padding: 3px; color: #222; }"
-        )
+        # The hover "tooltip": a child frame (thumbnail + caption) over the plot, not a top-level
+        # tooltip window, so it costs nothing to move and shows in screenshots.
+        self._hover_label = QFrame(self.plot)
+        self._hover_label.setObjectName("HoverTip")
+        self._hover_label.setStyleSheet("#HoverTip { background: white; border: 1px solid #999; }")
+        self._hover_image = QLabel()
+        self._hover_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hover_caption = QLabel()
+        self._hover_caption.setStyleSheet("color:#222; font-size:11px;")
+        tip_layout = QVBoxLayout(self._hover_label)
+        tip_layout.setContentsMargins(4, 4, 4, 4)
+        tip_layout.setSpacing(2)
+        tip_layout.addWidget(self._hover_image)
+        tip_layout.addWidget(self._hover_caption)
         self._hover_label.hide()
         self._hover_index = -1
         self._hover_pos = QPointF()
@@ -263,13 +273,13 @@ class ScatterView(QWidget):
         source = self._sources[index]
         caption = self._captions[index] if index < len(self._captions) else source.rsplit("/", 1)[-1]
         pixmap = self._cache.pixmap(source, HOVER_THUMB)
+        self._hover_caption.setText(caption)
         if pixmap is not None:
-            self._hover_label.setPixmap(pixmap)
-            self._hover_label.setToolTip(caption)
-            self._hover_label.setText("")
+            self._hover_image.setPixmap(pixmap)
         else:
             error = self._cache.error(source)
-            self._hover_label.setText(f"{caption}\n{error}" if error else f"{caption}\nloading…")
+            self._hover_image.clear()
+            self._hover_image.setText(error or "loading…")
         self._hover_label.adjustSize()
         view_pos = self.plot.mapFromScene(self._hover_pos)
         x = min(view_pos.x() + 14, self.plot.width() - self._hover_label.width() - 4)
