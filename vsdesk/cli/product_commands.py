@@ -1,4 +1,117 @@
-"""Commands of the product mode: `vsdesk eval product` (and `vsdesk train product` where it trains).
+"""Commands of the product mode: ``vsdesk train product`` and ``vsdesk eval product``."""
 
-Placeholder until the product mode lands: define register_eval(subparsers) / register_train(subparsers).
-"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vsdesk.cli._common import StderrProgress, error, print_json
+
+
+def register_train(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "product",
+        help="train the product classifier on labelled images",
+        description="Train the product classifier (EfficientNet-Lite0, top blocks fine-tuned) on labelled "
+        "images: a CSV with image,label[,sender_id][,kids] columns (images/ beside it), or a folder with one "
+        "subfolder per class. Contributors (sender_id) never appear on both sides of the held-out split.",
+    )
+    parser.add_argument("--data", required=True, help="images.csv, a folder holding one, or a folder of class folders")
+    parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: product)")
+    parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder "
+                        "(e.g. resources/models/product to rebuild the shipped default)")
+    parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 224)")
+    parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (0: linear heads only)")
+    parser.add_argument("--max-images", type=int, default=None, help="train on a random subset (quick runs)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.set_defaults(handler=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from vsdesk.engine.product.data import DatasetError
+    from vsdesk.engine.product.model import ProductModelError
+    from vsdesk.engine.product.train import TrainConfig, train
+
+    config = TrainConfig()
+    if args.size:
+        config.size = args.size
+    if args.epochs is not None:
+        config.finetune_epochs = args.epochs
+    if args.max_images:
+        config.max_images = args.max_images
+    name = args.out or "product"
+    try:
+        result = train(
+            args.data, out=name if (args.out or not args.export) else None, config=config,
+            progress=StderrProgress("train product"), export=args.export, name=name,
+        )
+    except (DatasetError, ProductModelError, ValueError, OSError) as exc:
+        error(str(exc))
+        return 1
+    if args.json:
+        print_json({"folder": str(result.folder), "classes": result.meta.classes, "metrics": result.metrics})
+    else:
+        m = result.metrics
+        print(f"saved {result.folder} ({len(result.meta.classes)} classes)")
+        if m.get("accuracy") is not None:
+            print(
+                f"held-out ({m['test_images']} images, {m['test_contributors']} contributors): "
+                f"accuracy {m['accuracy']:.3f}, 5-class {_fmt(m.get('accuracy_5class'))}, "
+                f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}); "
+                f"{m['seconds']:.0f} s"
+            )
+    return 0
+
+
+def register_eval(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "product",
+        help="score the product classifier and the frozen-backbone baseline",
+        description="Accuracy, 5-class accuracy, macro-F1, per-class recall, confusion matrix and retrieval "
+        "precision@10 of a product model and of the baseline (frozen Lite0 features + logistic regression), "
+        "on the model's held-out contributors or on labelled test data.",
+    )
+    parser.add_argument("--data", default=None, help="labelled test data (CSV or class folders); the model's "
+                        "own training data -> its held-out split (default: the model's training data)")
+    parser.add_argument("--model", default=None, help="product model name or folder (default: the shipped one)")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
+    parser.set_defaults(handler=_eval)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from vsdesk.engine.product.data import DatasetError
+    from vsdesk.engine.product.evaluate import evaluate
+    from vsdesk.engine.product.model import ProductModelError
+
+    try:
+        result = evaluate(args.data, args.model, progress=StderrProgress("eval product"))
+    except (DatasetError, ProductModelError, ValueError, OSError) as exc:
+        error(str(exc))
+        return 1
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{result['protocol']}: {result['test_images']} images, {result['test_contributors']} contributors")
+    if result["left_out_labels"]:
+        left = ", ".join(f"{k} {v}" for k, v in sorted(result["left_out_labels"].items()))
+        print(f"left out (not model classes): {left}")
+    print(f"{'':18}{'model':>10}{'baseline':>10}")
+    for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
+        print(f"{key:18}{_fmt(result['default'][key]):>10}{_fmt(result['baseline'][key]):>10}")
+    print("per-class recall:")
+    for label in result["classes"]:
+        d = result["default"]["per_class_recall"].get(label)
+        b = result["baseline"]["per_class_recall"].get(label)
+        if d is not None:
+            print(f"  {label:16}{_fmt(d):>10}{_fmt(b):>10}")
+    print("confusion matrix (rows: true, columns: predicted):")
+    classes = result["classes"]
+    print("  " + " ".join(f"{c[:5]:>5}" for c in classes))
+    for label, row in zip(classes, result["default"]["confusion_matrix"]):
+        print("  " + " ".join(f"{v:5d}" for v in row) + f"  {label}")
+    print(f"baseline: {result['baseline_protocol']}")
+    return 0
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"

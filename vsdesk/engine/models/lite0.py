@@ -69,38 +69,87 @@ def build(include_top: bool = True, input_shape: tuple = (None, None, 3), dropou
     import keras
     from keras import layers
 
-    def bn(name: str):
-        return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.99, name=name)
-
-    def relu6(name: str):
-        return layers.ReLU(max_value=6.0, name=name)
-
     inputs = keras.Input(shape=input_shape, name="image")
     x = layers.Conv2D(STEM, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
-    x = bn("stem_bn")(x)
-    x = relu6("stem_relu")(x)
-    for index, (kernel, stride, expand, c_in, c_out) in enumerate(block_specs()):
-        p = f"block{index}_"
-        shortcut = x
-        if expand != 1:
-            x = layers.Conv2D(c_in * expand, 1, padding="same", use_bias=False, name=p + "expand_conv")(x)
-            x = bn(p + "expand_bn")(x)
-            x = relu6(p + "expand_relu")(x)
-        x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=p + "dwconv")(x)
-        x = bn(p + "dw_bn")(x)
-        x = relu6(p + "dw_relu")(x)
-        x = layers.Conv2D(c_out, 1, padding="same", use_bias=False, name=p + "project_conv")(x)
-        x = bn(p + "project_bn")(x)
-        if stride == 1 and c_in == c_out:
-            x = layers.Add(name=p + "add")([x, shortcut])
-    x = layers.Conv2D(HEAD, 1, padding="same", use_bias=False, name="head_conv")(x)
-    x = bn("head_bn")(x)
-    x = relu6("head_relu")(x)
-    x = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
+    x = _bn("stem_bn")(x)
+    x = _relu6("stem_relu")(x)
+    x = _blocks(x, 0)
+    x = _head(x)
     if include_top:
         x = layers.Dropout(dropout, name="top_dropout")(x)
         x = layers.Dense(NUM_CLASSES, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, x, name="efficientnet_lite0")
+
+
+def build_top(first_block: int, input_shape: tuple, name: str = "lite0_top") -> "keras.Model":
+    """Blocks ``first_block``..15 and the head (to the pooled 1280 features) as their own model.
+
+    Its layers carry the same names as in ``build``, so weights copy over by name. The product
+    mode fine-tunes this part on cached outputs of the frozen blocks below it.
+    """
+    import keras
+
+    inputs = keras.Input(shape=input_shape, name="trunk_features")
+    return keras.Model(inputs, _head(_blocks(inputs, first_block)), name=name)
+
+
+def trunk_output_layer(first_top_block: int) -> str:
+    """Name of the layer whose output feeds block ``first_top_block``."""
+    if first_top_block == 0:
+        return "stem_relu"
+    index = first_top_block - 1
+    kernel, stride, expand, c_in, c_out = block_specs()[index]
+    return f"block{index}_add" if stride == 1 and c_in == c_out else f"block{index}_project_bn"
+
+
+def _bn(name: str):
+    from keras import layers
+
+    return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.99, name=name)
+
+
+def _relu6(name: str):
+    from keras import layers
+
+    return layers.ReLU(max_value=6.0, name=name)
+
+
+def _blocks(x, first: int):
+    from keras import layers
+
+    for index, (kernel, stride, expand, c_in, c_out) in enumerate(block_specs()):
+        if index < first:
+            continue
+        p = f"block{index}_"
+        shortcut = x
+        if expand != 1:
+            x = layers.Conv2D(c_in * expand, 1, padding="same", use_bias=False, name=p + "expand_conv")(x)
+            x = _bn(p + "expand_bn")(x)
+            x = _relu6(p + "expand_relu")(x)
+        x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=p + "dwconv")(x)
+        x = _bn(p + "dw_bn")(x)
+        x = _relu6(p + "dw_relu")(x)
+        x = layers.Conv2D(c_out, 1, padding="same", use_bias=False, name=p + "project_conv")(x)
+        x = _bn(p + "project_bn")(x)
+        if stride == 1 and c_in == c_out:
+            x = layers.Add(name=p + "add")([x, shortcut])
+    return x
+
+
+def _head(x):
+    from keras import layers
+
+    x = layers.Conv2D(HEAD, 1, padding="same", use_bias=False, name="head_conv")(x)
+    x = _bn("head_bn")(x)
+    x = _relu6("head_relu")(x)
+    return layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
+
+
+def copy_weights(source: "keras.Model", target: "keras.Model") -> None:
+    """Copy weights layer by layer where names match (e.g. full Lite0 -> ``build_top``)."""
+    for layer in target.layers:
+        if layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
 def _conv(w: np.ndarray) -> np.ndarray:
@@ -111,7 +160,7 @@ def _depthwise(w: np.ndarray) -> np.ndarray:
     return np.transpose(w, (2, 3, 0, 1))  # (C, 1, kh, kw) -> (kh, kw, C, 1)
 
 
-def _bn(state: dict, prefix: str) -> list[np.ndarray]:
+def _bn_weights(state: dict, prefix: str) -> list[np.ndarray]:
     return [state[f"{prefix}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
 
 
@@ -119,19 +168,19 @@ def weight_map(state: dict, include_top: bool = True) -> dict[str, list[np.ndarr
     """Keras layer name -> its weights, from the PyTorch state dict (efficientnet_pytorch names)."""
     out: dict[str, list[np.ndarray]] = {
         "stem_conv": [_conv(state["_conv_stem.weight"])],
-        "stem_bn": _bn(state, "_bn0"),
+        "stem_bn": _bn_weights(state, "_bn0"),
         "head_conv": [_conv(state["_conv_head.weight"])],
-        "head_bn": _bn(state, "_bn1"),
+        "head_bn": _bn_weights(state, "_bn1"),
     }
     for index, (_k, _s, expand, _ci, _co) in enumerate(block_specs()):
         t, p = f"_blocks.{index}.", f"block{index}_"
         if expand != 1:
             out[p + "expand_conv"] = [_conv(state[t + "_expand_conv.weight"])]
-            out[p + "expand_bn"] = _bn(state, t + "_bn0")
+            out[p + "expand_bn"] = _bn_weights(state, t + "_bn0")
         out[p + "dwconv"] = [_depthwise(state[t + "_depthwise_conv.weight"])]
-        out[p + "dw_bn"] = _bn(state, t + "_bn1")
+        out[p + "dw_bn"] = _bn_weights(state, t + "_bn1")
         out[p + "project_conv"] = [_conv(state[t + "_project_conv.weight"])]
-        out[p + "project_bn"] = _bn(state, t + "_bn2")
+        out[p + "project_bn"] = _bn_weights(state, t + "_bn2")
     if include_top:
         out["predictions"] = [state["_fc.weight"].T, state["_fc.bias"]]
     return out

@@ -1,0 +1,121 @@
+"""Bench section ``product``: indexing throughput and query latency of the product mode.
+
+Indexing (decode included): vsdesk decodes in a thread pool with JPEG draft mode (the decoder
+skips detail below the model's input size) while TensorFlow runs batches through one traced
+function; the naive baseline decodes at full size and calls ``model.predict`` image by image,
+as the Streamlit demo did. Query: a photo in, class probabilities (mirror-averaged) and the
+top-10 of a catalog out; baseline: ``model.predict`` per call and a full sort of all scores.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+CATALOG_SIZE = 5000
+
+
+def _images(count: int) -> list[str]:
+    """Real photos: the Clothing Dataset when present, else the shipped clothing sample."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.imageio import is_image_name
+
+    candidates = [
+        paths.RESOURCES.parent.parent / "shared" / "data" / "clothing-dataset" / "images",
+        paths.resources_dir() / "samples" / "clothing",
+    ]
+    for folder in candidates:
+        if folder.is_dir():
+            files = sorted(str(p) for p in Path(folder).rglob("*") if p.is_file() and is_image_name(p))
+            if files:
+                return (files * (1 + count // len(files)))[:count]
+    raise FileNotFoundError("no clothing photos found for the product benchmark")
+
+
+def run(record, quick: bool = False) -> None:
+    import keras
+
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.features import image_array
+    from vsdesk.engine.search import top_k
+
+    embedder = load_embedder()
+    size = embedder.meta.size
+    n_index = 96 if quick else 320
+    n_naive = 16 if quick else 48
+    n_query = 10 if quick else 30
+    files = _images(n_index)
+
+    # Warm up both paths (graph tracing is a one-time cost, not throughput).
+    warm = np.stack([embedder.preprocess(load_image(files[0], min_size=size))] * 2)
+    embedder.embed(warm)
+    model = embedder.full_model()
+    model.predict(warm[:1], verbose=0)
+
+    # -- indexing: vsdesk's pipeline ------------------------------------------------------
+    def prepare(path: str) -> np.ndarray:
+        return embedder.preprocess(load_image(path, min_size=size))
+
+    start = time.perf_counter()
+    batch: list[np.ndarray] = []
+    done = 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for x in pool.map(prepare, files):
+            batch.append(x)
+            if len(batch) == 32:
+                embedder.embed(np.stack(batch))
+                done += len(batch)
+                batch = []
+    if batch:
+        embedder.embed(np.stack(batch))
+        done += len(batch)
+    ours = done / (time.perf_counter() - start)
+
+    # -- indexing: naive baseline ---------------------------------------------------------
+    from vsdesk.engine.models.lite0 import preprocess
+
+    start = time.perf_counter()
+    for path in files[:n_naive]:
+        pixels = image_array(load_image(path), size)
+        model.predict(preprocess(pixels)[None], verbose=0)
+    naive = n_naive / (time.perf_counter() - start)
+    record("product indexing throughput (decode included)", ours, "images/s", naive)
+
+    # -- query: image in -> probabilities + top-10 out -----------------------------------
+    rng = np.random.default_rng(0)
+    catalog = rng.standard_normal((CATALOG_SIZE, embedder.dim)).astype(np.float32)
+    catalog /= np.linalg.norm(catalog, axis=1, keepdims=True)
+    queries = files[:n_query]
+
+    ours_times = []
+    for path in queries:
+        t0 = time.perf_counter()
+        image = load_image(path, min_size=size)
+        x = embedder.preprocess(image)
+        out = embedder.predict(np.stack([x, x[:, ::-1]]))
+        probs = out["probabilities"].mean(0)
+        top_k(catalog, out["vectors"][0], 10)  # the plain image's vector, from the same pass
+        _ = np.argsort(-probs)[:5]
+        ours_times.append(time.perf_counter() - t0)
+
+    naive_times = []
+    for path in queries[: max(5, n_query // 3)]:
+        t0 = time.perf_counter()
+        pixels = image_array(load_image(path), size)
+        outputs = model.predict(preprocess(pixels)[None], verbose=0)
+        vector = outputs["embedding"][0]
+        vector = vector / np.linalg.norm(vector)
+        scores = catalog @ vector
+        np.argsort(-scores)[:10]
+        naive_times.append(time.perf_counter() - t0)
+    record(
+        f"product query latency p50 (probabilities + top-10 of {CATALOG_SIZE})",
+        float(np.median(ours_times)) * 1000,
+        "ms",
+        float(np.median(naive_times)) * 1000,
+    )
+    keras.backend.clear_session()

@@ -1,0 +1,169 @@
+"""Labelled product images: from a CSV (the Clothing Dataset's ``images.csv``) or class subfolders.
+
+Photos by one contributor share background, lighting and often the very garment, so a random
+split flatters a model; ``group_split`` keeps every group (``sender_id``) on one side only.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vsdesk.engine.imageio import is_image_name
+
+#: Labels of the Clothing Dataset that are not clothing classes.
+NOT_CLASSES = frozenset({"Not sure", "Other", "Skip"})
+#: The five classes the original notebook kept.
+NOTEBOOK_CLASSES = ("Shoes", "Dress", "Longsleeve", "T-Shirt", "Hat")
+
+
+class DatasetError(ValueError):
+    """The labelled data cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Item:
+    path: str
+    label: str
+    group: str | None = None  # contributor (sender_id) when known
+    kids: bool | None = None  # the Clothing Dataset's second attribute
+
+
+@dataclass
+class Dataset:
+    items: list[Item]
+    root: str
+    has_groups: bool
+    has_kids: bool
+    excluded: dict[str, int]  # label -> count of rows left out (not classes / missing files)
+
+    @property
+    def labels(self) -> list[str]:
+        return [item.label for item in self.items]
+
+    def classes(self) -> list[str]:
+        return sorted(set(self.labels))
+
+    def subset(self, indices) -> "Dataset":
+        return Dataset([self.items[i] for i in indices], self.root, self.has_groups, self.has_kids, dict(self.excluded))
+
+    def fingerprint(self) -> str:
+        """Identifies the data (files, labels, groups and file sizes): same data -> same string."""
+        digest = hashlib.sha256()
+        for item in sorted(self.items, key=lambda it: it.path):
+            try:
+                stat = os.stat(item.path)
+                size = stat.st_size
+            except OSError:
+                size = -1
+            rel = os.path.relpath(item.path, self.root)
+            digest.update(f"{rel}\t{item.label}\t{item.group}\t{item.kids}\t{size}\n".encode())
+        return digest.hexdigest()[:16]
+
+
+def load_dataset(path: str | os.PathLike, *, exclude: frozenset[str] = NOT_CLASSES) -> Dataset:
+    """A CSV (``image,label[,sender_id][,kids]``, images in ``images/`` beside it or beside the CSV)
+    or a folder: either one holding such a CSV, or one subfolder per class."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        csv_path = path / "images.csv"
+        if csv_path.is_file():
+            return _from_csv(csv_path, exclude)
+        return _from_folders(path, exclude)
+    if path.is_file() and path.suffix.lower() == ".csv":
+        return _from_csv(path, exclude)
+    raise DatasetError(f"{path}: give a folder of class subfolders, or a CSV with image and label columns")
+
+
+def _truthy(value: str) -> bool | None:
+    text = (value or "").strip().lower()
+    if text in ("true", "1", "yes", "y", "t"):
+        return True
+    if text in ("false", "0", "no", "n", "f"):
+        return False
+    return None
+
+
+def _from_csv(csv_path: Path, exclude: frozenset[str]) -> Dataset:
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as fp:
+            rows = list(csv.DictReader(fp))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{csv_path}: cannot read the CSV ({exc})") from None
+    if not rows or "image" not in rows[0] or "label" not in rows[0]:
+        raise DatasetError(f"{csv_path}: the CSV needs 'image' and 'label' columns")
+    image_dir = csv_path.parent / "images"
+    if not image_dir.is_dir():
+        image_dir = csv_path.parent
+    has_groups = "sender_id" in rows[0]
+    has_kids = "kids" in rows[0]
+    items: list[Item] = []
+    excluded: dict[str, int] = {}
+    for row in rows:
+        label = (row.get("label") or "").strip()
+        name = (row.get("image") or "").strip()
+        if not label or not name or label in exclude:
+            excluded[label or "(none)"] = excluded.get(label or "(none)", 0) + 1
+            continue
+        file = image_dir / name
+        if not file.suffix:
+            file = file.with_suffix(".jpg")
+        if not file.is_file():
+            excluded["(missing file)"] = excluded.get("(missing file)", 0) + 1
+            continue
+        group = (row.get("sender_id") or "").strip() or None if has_groups else None
+        kids = _truthy(row.get("kids", "")) if has_kids else None
+        items.append(Item(str(file), label, group, kids))
+    if not items:
+        raise DatasetError(f"{csv_path}: no usable labelled images")
+    return Dataset(items, str(csv_path.parent), has_groups, has_kids, excluded)
+
+
+def _from_folders(root: Path, exclude: frozenset[str]) -> Dataset:
+    items: list[Item] = []
+    excluded: dict[str, int] = {}
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = sorted(p for p in sub.rglob("*") if p.is_file() and is_image_name(p))
+        if sub.name in exclude:
+            excluded[sub.name] = len(files)
+            continue
+        items.extend(Item(str(f), sub.name) for f in files)
+    if not items:
+        raise DatasetError(f"{root}: no class subfolders with images (and no images.csv)")
+    return Dataset(items, str(root), False, False, excluded)
+
+
+def group_split(
+    dataset: Dataset, test_fraction: float = 0.2, seed: int = 0, min_per_class: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train/test indices. With groups: whole groups go to one side (StratifiedGroupKFold, so
+    every class still appears in both where possible); without: a stratified random split."""
+    labels = np.array(dataset.labels)
+    n = len(labels)
+    n_splits = max(2, int(round(1 / test_fraction)))
+    if dataset.has_groups:
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        groups = np.array([item.group or f"_item{i}" for i, item in enumerate(dataset.items)])
+        if len(set(groups)) < n_splits:
+            raise DatasetError(f"only {len(set(groups))} contributors: too few for a grouped split")
+        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        train, test = next(splitter.split(np.zeros(n), labels, groups))
+    else:
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = {label: int((labels == label).sum()) for label in set(labels)}
+        if min(counts.values()) < n_splits:
+            rng = np.random.default_rng(seed)
+            order = rng.permutation(n)
+            cut = max(1, int(n * test_fraction))
+            test, train = np.sort(order[:cut]), np.sort(order[cut:])
+        else:
+            splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+            train, test = next(splitter.split(np.zeros(n), labels))
+    return np.asarray(train), np.asarray(test)

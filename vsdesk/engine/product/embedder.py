@@ -1,0 +1,150 @@
+"""The product ``Embedder``: class probabilities, the kids flag and a product-type-aware vector."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+
+from vsdesk.engine.embedding import Embedder, l2_normalise
+from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product.features import image_array
+
+
+class ProductEmbedder(Embedder):
+    mode = "product"
+
+    def __init__(self, model: str | None = None, top_k: int = 5):
+        folder = product_model.model_dir(model)
+        self.head, self.meta = product_model.load_head(folder)
+        self.folder = folder
+        self.classes: list[str] = list(self.meta.classes)
+        self.top_k = top_k
+        weights = (folder / product_model.WEIGHTS_FILE).read_bytes()
+        self.key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}"
+        self.dim = int(self.head.output["embedding"].shape[-1])
+        self.decode_size = self.meta.size
+        kernel, bias = self.head.get_layer("category").get_weights()
+        self._kernel, self._bias = kernel.astype(np.float32), bias.astype(np.float32)
+        if self.meta.has_kids:
+            k_kernel, k_bias = self.head.get_layer("kids").get_weights()
+            self._kids = (k_kernel.astype(np.float32)[:, 0], float(k_bias[0]))
+        else:
+            self._kids = None
+        self._run = None
+        self._recent: OrderedDict[bytes, tuple[np.ndarray, float | None]] = OrderedDict()
+
+    # -- the Embedder contract ------------------------------------------------------------
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        from vsdesk.engine.models.lite0 import preprocess
+
+        return preprocess(image_array(image, self.meta.size))
+
+    def embed(self, batch: np.ndarray) -> np.ndarray:
+        return self._forward(batch)["embedding"]
+
+    def describe(self, image: Image.Image, vector: np.ndarray) -> dict[str, Any]:
+        """Top class probabilities and the kids probability, JSON-ready (mirror-averaged)."""
+        x = self.preprocess(image)
+        out = self.predict(np.stack([x, x[:, ::-1]]))
+        probs = out["probabilities"].mean(0)
+        kids = None if out["kids"] is None else float(out["kids"].mean())
+        order = np.argsort(-probs)[: self.top_k]
+        return {
+            "predicted": self.classes[int(order[0])],
+            "classes": [{"label": self.classes[int(i)], "probability": round(float(probs[i]), 4)} for i in order],
+            "kids": None if kids is None else round(kids, 4),
+            "model": self.meta.name,
+            "backbone": self.meta.backbone,
+        }
+
+    # -- product-specific -----------------------------------------------------------------
+    def predict(self, batch: np.ndarray) -> dict[str, Any]:
+        """Stacked ``preprocess`` outputs -> {"probabilities": (n, k), "kids": (n,) or None,
+        "labels": predicted class names, "classes": all class names, "vectors": (n, dim)}.
+        TF thread only."""
+        out = self._forward(batch)
+        probs = out["category"]
+        return {
+            "vectors": out["embedding"],
+            "probabilities": probs,
+            "kids": out["kids"][:, 0] if "kids" in out else None,
+            "labels": [self.classes[int(i)] for i in np.argmax(probs, 1)],
+            "classes": self.classes,
+        }
+
+    def classify_vectors(self, vectors: np.ndarray) -> dict[str, Any]:
+        """Class probabilities from stored embedding vectors alone (NumPy; any thread).
+
+        The heads read the L2-normalised embedding, so this equals ``predict`` on the images
+        (without the flip averaging of ``describe``).
+        """
+        vectors = np.asarray(vectors, np.float32)
+        logits = vectors @ self._kernel + self._bias
+        logits -= logits.max(1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(1, keepdims=True)
+        kids = None
+        if self._kids is not None:
+            kids = 1.0 / (1.0 + np.exp(-(vectors @ self._kids[0] + self._kids[1])))
+        return {
+            "probabilities": probs,
+            "kids": kids,
+            "labels": [self.classes[int(i)] for i in np.argmax(probs, 1)],
+            "classes": self.classes,
+        }
+
+    def full_model(self):
+        """Image (preprocessed) -> {"category", "kids", "embedding"}: frozen trunk + trained head."""
+        import keras
+
+        from vsdesk.engine.models import lite0
+
+        backbone = lite0.load(include_top=False)
+        trunk_out = backbone.get_layer(lite0.trunk_output_layer(self.meta.first_top_block)).output
+        return keras.Model(backbone.input, self.head(trunk_out), name="product")
+
+    def _forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        if self._run is None:
+            from vsdesk.engine.product.features import compiled
+
+            self._run = compiled(self.full_model())
+        out = self._run(np.asarray(batch, np.float32))
+        out["embedding"] = l2_normalise(out["embedding"])
+        return out
+
+
+def restrict_to_class(
+    results: Sequence[tuple[int, float]],
+    item_labels: Sequence[str],
+    label: str,
+) -> list[tuple[int, float]]:
+    """Keep the ranked (index, score) results whose item's (predicted) label is ``label``.
+
+    ``item_labels`` come from ``classify_vectors`` on the catalog's vectors; ask the search for
+    more than k results first so k remain after filtering.
+    """
+    return [(i, s) for i, s in results if item_labels[i] == label]
+
+
+def similar(
+    embedder: ProductEmbedder,
+    query: np.ndarray,
+    vectors: np.ndarray,
+    k: int = 10,
+    same_class: bool = False,
+) -> list[tuple[int, float]]:
+    """Top-k catalog rows by cosine similarity to the query vector, optionally only among items
+    predicted to be of the query's predicted class (exact, deterministic ties by index)."""
+    vectors = np.asarray(vectors, np.float32)
+    scores = vectors @ np.asarray(query, np.float32)
+    candidates = np.arange(len(vectors))
+    if same_class and len(vectors):
+        labels = np.argmax(embedder.classify_vectors(vectors)["probabilities"], 1)
+        query_label = np.argmax(embedder.classify_vectors(query[None])["probabilities"], 1)[0]
+        candidates = candidates[labels == query_label]
+    order = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
+    return [(int(i), float(scores[i])) for i in order]

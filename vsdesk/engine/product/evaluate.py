@@ -1,0 +1,170 @@
+"""``vsdesk eval product``: a product model and the frozen-backbone baseline, scored in one run.
+
+Test data is either the held-out contributors of the model's own training data (recognised by
+its fingerprint), or any labelled CSV/folder given. Labels the model does not know ('Not sure',
+'Other', 'Skip', or a user's extra class) are left out of the scores and counted.
+
+The baseline is what the original notebook would do with this backbone: frozen ImageNet Lite0
+pooled features and a logistic regression, fitted by ``train`` on the same training images as
+the model and saved beside it (``baseline.npz``); for a model without one, it is
+cross-validated by contributor on the test data itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product.data import Dataset, group_split, load_dataset
+from vsdesk.engine.product.features import BackboneConfig, trunk_features
+from vsdesk.engine.product.metrics import classification_report, precision_at_k
+from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
+
+SCORE_KEYS = ("accuracy", "accuracy_5class", "macro_f1", "p@10", "per_class_recall")
+
+
+def _scores(y: np.ndarray, probs: np.ndarray, vectors: np.ndarray, classes: list[str]) -> dict[str, Any]:
+    report = classification_report(y, probs, classes)
+    return {
+        "accuracy": report["accuracy"],
+        "accuracy_5class": report["accuracy_5class"],
+        "macro_f1": report["macro_f1"],
+        "p@10": precision_at_k(vectors, y, 10),
+        "per_class_recall": report["per_class_recall"],
+        "confusion_matrix": report["confusion_matrix"],
+    }
+
+
+def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
+    source = meta.data
+    candidates = [Path(source)] if source else []
+    if source and not os.path.isabs(source):
+        candidates.append(product_model.paths.RESOURCES.parent / source)
+    for path in candidates:
+        try:
+            if path.exists():
+                return load_dataset(path)
+        except ValueError:
+            continue
+    return None
+
+
+def _split_like_training(dataset: Dataset, meta: product_model.ProductMeta) -> tuple[np.ndarray, np.ndarray]:
+    cfg = meta.training
+    return group_split(dataset, cfg.get("test_fraction", 0.2), cfg.get("seed", 0))
+
+
+def evaluate(
+    data: str | Path | None = None,
+    model: str | None = None,
+    *,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+) -> dict[str, Any]:
+    """Scores of the model and the baseline. ``data`` None: the model's own held-out split."""
+    import keras
+
+    from vsdesk.engine.models import lite0
+    from vsdesk.engine.product.train import baseline_probs, pooled_features, predict_features
+
+    folder = product_model.model_dir(model)
+    head, meta = product_model.load_head(folder)
+    classes = list(meta.classes)
+    index = {c: i for i, c in enumerate(classes)}
+
+    if data is None:
+        given = _training_data(meta)
+        if given is None:
+            raise ValueError(f"the model's training data ({meta.data}) is not here; give test data with --data")
+    else:
+        given = load_dataset(data, exclude=frozenset())
+    outside: dict[str, int] = dict(given.excluded)
+    known = [i for i, item in enumerate(given.items) if item.label in index]
+    for item in given.items:
+        if item.label not in index:
+            outside[item.label] = outside.get(item.label, 0) + 1
+    dataset = given.subset(known)
+    if not dataset.items:
+        raise ValueError("none of the test images has a label the model knows")
+
+    own_data = dataset.fingerprint() == meta.data_fingerprint
+    if own_data:
+        _train_idx, test_idx = _split_like_training(dataset, meta)
+        protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
+        test_set = dataset.subset(test_idx)
+    else:
+        test_set = dataset
+        protocol = "given test data"
+
+    config = BackboneConfig(meta.size, meta.first_top_block)
+    test_feats = trunk_features(
+        [it.path for it in test_set.items], config,
+        progress=lambda d, t, m="": progress(d, t, "test features"), cancelled=cancelled,
+    )
+    ok = test_feats["ok"]
+    y_test = np.array([index[it.label] for it in test_set.items])[ok]
+    plain, flip = test_feats["plain"][ok], test_feats["flip"][ok]
+    if not len(y_test):
+        raise ValueError("none of the test images could be decoded")
+
+    # The model: mirror-averaged probabilities; the embedding as indexing stores it (plain image).
+    probs, _kids = predict_features(head, plain, flip)
+    vectors = pooled_features(keras.Model(head.input, head.output["embedding"]), plain, cancelled=cancelled)
+    result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
+
+    # The baseline: frozen ImageNet Lite0 features (same layer, same images) + logistic regression.
+    frozen_head = product_model.build_head_model(meta)
+    full = lite0.load(include_top=False)
+    for layer in frozen_head.layers:
+        if layer.weights and layer.name not in ("category", "kids"):
+            layer.set_weights(full.get_layer(layer.name).get_weights())
+    frozen = keras.Model(frozen_head.input, frozen_head.output["embedding"])
+    base_test = pooled_features(frozen, plain, cancelled=cancelled)
+    baseline = product_model.load_baseline(folder)
+    if baseline is not None:
+        base_probs = baseline_probs(baseline, base_test)
+        baseline_protocol = "logistic regression trained with the model, on its training images"
+    else:
+        base_probs = _baseline_cross_validated(base_test, y_test, test_set, ok, len(classes))
+        baseline_protocol = "logistic regression cross-validated by contributor on the test data"
+    result["baseline"] = _scores(y_test, base_probs, base_test, classes)
+    result["model"] = {"name": meta.name, "backbone": meta.backbone, "folder": str(folder)}
+    result["classes"] = classes
+    result["test_images"] = int(len(y_test))
+    result["test_contributors"] = len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
+    result["undecodable"] = int((~ok).sum())
+    result["left_out_labels"] = outside
+    result["protocol"] = protocol
+    result["baseline_protocol"] = baseline_protocol
+    return result
+
+
+def _baseline_probs(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, k: int) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=500))
+    clf.fit(x_train, y_train)
+    probs = np.zeros((len(x_test), k), np.float32)
+    probs[:, clf.classes_] = clf.predict_proba(x_test)
+    return probs
+
+
+def _baseline_cross_validated(x: np.ndarray, y: np.ndarray, test_set: Dataset, ok: np.ndarray, k: int) -> np.ndarray:
+    from sklearn.model_selection import GroupKFold, KFold
+
+    groups = np.array([it.group or str(i) for i, it in enumerate(test_set.items)])[ok]
+    n_groups = len(set(groups))
+    splitter = GroupKFold(n_splits=min(5, n_groups)) if n_groups >= 2 else KFold(n_splits=min(5, len(y)))
+    probs = np.zeros((len(x), k), np.float32)
+    for tr, te in splitter.split(x, y, groups):
+        if len(set(y[tr])) < 2:
+            probs[te, y[tr][0]] = 1.0
+            continue
+        probs[te] = _baseline_probs(x[tr], y[tr], x[te], k)
+    return probs

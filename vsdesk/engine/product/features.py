@@ -1,0 +1,201 @@
+"""Images -> model inputs, and the frozen part of the backbone run once and cached.
+
+Training runs the frozen lower blocks of Lite0 once per image (and once for its mirror image),
+keeps their output on disk keyed by the data and the configuration, and then trains only the top
+blocks and heads on those arrays: an epoch costs a fraction of a full forward pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from vsdesk.engine import paths
+from vsdesk.engine.imageio import ImageError, load_image
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+
+#: Pixels -> model input: squash the whole photo to a square (a long dress or a pair of
+#: trousers stays whole, which a centre crop would cut).
+RESAMPLE = Image.BILINEAR
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    size: int = 224  # model input side in pixels
+    first_top_block: int = 15  # blocks from here on are trained; those below stay frozen
+
+    def key(self) -> str:
+        return f"lite0-s{self.size}-b{self.first_top_block}"
+
+
+def image_array(image: Image.Image, size: int) -> np.ndarray:
+    """RGB image -> (size, size, 3) uint8."""
+    if image.size != (size, size):
+        image = image.resize((size, size), RESAMPLE, reducing_gap=3.0)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def decode(path: str, size: int) -> np.ndarray:
+    """A file -> (size, size, 3) uint8; JPEG draft mode skips detail we would throw away."""
+    return image_array(load_image(path, min_size=size), size)
+
+
+def decode_many(
+    files: Sequence[str], size: int, workers: int = 2
+) -> Iterable[tuple[int, np.ndarray | None, str | None]]:
+    """Yields (index, pixels or None, error message or None) in order, decoding in a thread pool."""
+
+    def one(i: int):
+        try:
+            return i, decode(files[i], size), None
+        except ImageError as exc:
+            return i, None, str(exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        yield from pool.map(one, range(len(files)))
+
+
+def trunk_model(config: BackboneConfig):
+    """Lite0 (ImageNet) from the input to the layer feeding the first trained block."""
+    import keras
+
+    from vsdesk.engine.models import lite0
+
+    full = lite0.load(include_top=False)
+    layer = full.get_layer(lite0.trunk_output_layer(config.first_top_block))
+    return keras.Model(full.input, layer.output, name="lite0_trunk")
+
+
+def compiled(model):
+    """A traced inference function (much less per-call overhead than ``model.predict``)."""
+    import tensorflow as tf
+
+    fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def run(batch: np.ndarray):
+        out = fn(tf.convert_to_tensor(batch))
+        if isinstance(out, dict):
+            return {k: np.asarray(v) for k, v in out.items()}
+        if isinstance(out, (list, tuple)):
+            return [np.asarray(v) for v in out]
+        return np.asarray(out)
+
+    return run
+
+
+def file_key(path: str) -> str:
+    """Identifies a file's content cheaply: its absolute path, size and modification time."""
+    try:
+        st = os.stat(path)
+        text = f"{os.path.abspath(path)}\t{st.st_size}\t{st.st_mtime_ns}"
+    except OSError:
+        text = f"{os.path.abspath(path)}\t-"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _cache_path(config: BackboneConfig) -> Path:
+    return paths.cache_dir() / "product-features" / f"{config.key()}.npz"
+
+
+def _load_cache(path: Path) -> dict[str, np.ndarray] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            cache = {k: data[k] for k in ("keys", "plain", "flip", "ok")}
+        if not (len(cache["keys"]) == len(cache["plain"]) == len(cache["flip"]) == len(cache["ok"])):
+            return None
+        return cache
+    except (OSError, ValueError, KeyError, EOFError):
+        return None  # missing or damaged: rebuilt, never fatal
+
+
+def trunk_features(
+    files: Sequence[str],
+    config: BackboneConfig,
+    *,
+    batch_size: int = 32,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    use_cache: bool = True,
+) -> dict[str, np.ndarray]:
+    """Frozen-trunk outputs for each file and its mirror image, float16, cached on disk per file.
+
+    Returns ``{"plain": (n, h, w, c), "flip": (n, h, w, c), "ok": (n,) bool}``; files that fail to
+    decode have ``ok`` False and zero features. Only files not in the cache are computed (a
+    changed file has a new key), so a grown or re-split data set costs only its new images.
+    """
+    keys = [file_key(f) for f in files]
+    cache_path = _cache_path(config)
+    cache = _load_cache(cache_path) if use_cache else None
+    row_of = {str(k): i for i, k in enumerate(cache["keys"])} if cache is not None else {}
+    missing = [i for i, k in enumerate(keys) if k not in row_of]
+    n = len(files)
+    new_plain = new_flip = None
+    new_ok = np.zeros(len(missing), bool)
+    if missing:
+        trunk = compiled(trunk_model(config))
+        pending: list[tuple[int, np.ndarray]] = []
+        from vsdesk.engine.models.lite0 import preprocess
+
+        def flush():
+            nonlocal new_plain, new_flip
+            if not pending:
+                return
+            idx = [j for j, _ in pending]
+            x = preprocess(np.stack([a for _, a in pending]))
+            out = trunk(np.concatenate([x, x[:, :, ::-1]]))
+            if new_plain is None:
+                new_plain = np.zeros((len(missing),) + out.shape[1:], np.float16)
+                new_flip = np.zeros_like(new_plain)
+            new_plain[idx] = out[: len(idx)]
+            new_flip[idx] = out[len(idx) :]
+            pending.clear()
+
+        todo = [files[i] for i in missing]
+        progress(0, len(todo), "computing backbone features")
+        for j, pixels, _error in decode_many(todo, config.size):
+            check_cancelled(cancelled)
+            if pixels is not None:
+                new_ok[j] = True
+                pending.append((j, pixels))
+            if len(pending) >= batch_size:
+                flush()
+                progress(j + 1, len(todo), "computing backbone features")
+        flush()
+        progress(len(todo), len(todo), "computing backbone features")
+        if new_plain is None:
+            if cache is None:
+                raise ValueError("none of the images could be decoded")
+            shape = cache["plain"].shape[1:]
+            new_plain = np.zeros((len(missing),) + shape, np.float16)
+            new_flip = np.zeros_like(new_plain)
+        new_keys = np.array([keys[i] for i in missing])
+        if cache is not None and cache["plain"].shape[1:] == new_plain.shape[1:]:
+            cache = {
+                "keys": np.concatenate([cache["keys"], new_keys]),
+                "plain": np.concatenate([cache["plain"], new_plain]),
+                "flip": np.concatenate([cache["flip"], new_flip]),
+                "ok": np.concatenate([cache["ok"], new_ok]),
+            }
+        else:
+            cache = {"keys": new_keys, "plain": new_plain, "flip": new_flip, "ok": new_ok}
+        if use_cache:
+            _save_npz(cache_path, cache)
+        row_of = {str(k): i for i, k in enumerate(cache["keys"])}
+    rows = np.array([row_of[k] for k in keys], dtype=np.int64)
+    assert cache is not None
+    return {"plain": cache["plain"][rows], "flip": cache["flip"][rows], "ok": cache["ok"][rows]}
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as fp:
+        np.savez(fp, **arrays)
+    os.replace(tmp, path)

@@ -1,0 +1,226 @@
+"""The product classifier: Lite0's frozen trunk, its fine-tuned top blocks, and two heads.
+
+Saved models hold only what training changed (the top blocks and the heads, a Keras weights
+file) plus JSON metadata; the frozen trunk always comes from the EfficientNet-Lite0 entry of the
+model store. So a model is small (the shipped one is a few MB) and says which backbone it needs.
+
+Layout of a saved model folder::
+
+    product.weights.h5   Keras weights of ``build_head_model(meta)``
+    product.json         metadata: classes, backbone, input size, metrics, data fingerprint ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vsdesk.engine import paths
+from vsdesk.engine.models.spec import ModelSpec, ResourceSource
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+WEIGHTS_FILE = "product.weights.h5"
+META_FILE = "product.json"
+BASELINE_FILE = "baseline.npz"  # frozen-feature logistic regression, for `vsdesk eval product`
+#: The shipped default model, relative to ``resources_dir()``.
+DEFAULT_DIR = "models/product"
+FORMAT_VERSION = 1
+EMBEDDING_LAYER = "embedding"
+
+
+class ProductModelError(ValueError):
+    """A product model folder is missing, incomplete or not compatible."""
+
+
+@dataclass
+class ProductMeta:
+    classes: list[str]
+    backbone: str = "efficientnet-lite0"
+    backbone_version: str = "1"
+    size: int = 224
+    first_top_block: int = 15
+    trunk_channels: int = 192
+    has_kids: bool = True
+    format: int = FORMAT_VERSION
+    name: str = "product"
+    data_fingerprint: str = ""
+    data: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    test_groups: list[str] = field(default_factory=list)  # held-out contributors
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ProductMeta":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        meta = cls(**known)
+        if meta.format > FORMAT_VERSION:
+            raise ProductModelError(f"product model format {meta.format} is newer than this vsdesk understands")
+        if not meta.classes:
+            raise ProductModelError("product model metadata lists no classes")
+        return meta
+
+
+def build_head_model(meta: ProductMeta) -> "keras.Model":
+    """Trunk features -> {"category": class probabilities, "kids": p, "embedding": (n, 1280)}.
+
+    The embedding is the pooled top features, L2-normalised, and both heads read it: so a stored
+    catalog vector alone gives the item's class (``ProductEmbedder.classify_vectors``), which
+    lets search keep to the predicted class and the t-SNE colour by it without the images.
+    """
+    import keras
+    from keras import layers
+
+    from vsdesk.engine.models import lite0
+
+    top = lite0.build_top(meta.first_top_block, (None, None, meta.trunk_channels))
+    pooled = layers.UnitNormalization(name=EMBEDDING_LAYER)(top.output)
+    # No dropout here: the heads start as logistic regressions on standardised features, folded
+    # into (large) Dense weights; dropping inputs would shift every logit by the dropped means.
+    dropped = pooled
+    outputs = {
+        "category": layers.Dense(len(meta.classes), activation="softmax", name="category")(dropped),
+        "embedding": pooled,
+    }
+    if meta.has_kids:
+        outputs["kids"] = layers.Dense(1, activation="sigmoid", name="kids")(dropped)
+    return keras.Model(top.input, outputs, name="product_head")
+
+
+def default_dir() -> Path:
+    return paths.resources_dir() / DEFAULT_DIR
+
+
+def user_dir(name: str) -> Path:
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ProductModelError(f"invalid model name {name!r}")
+    return paths.models_dir() / "product" / name
+
+
+def model_dir(name: str | None = None) -> Path:
+    """``None``/"default" -> the shipped model; a name -> a model trained by the user; a path -> it."""
+    if name in (None, "", "default"):
+        return default_dir()
+    if os.sep in name or Path(name).is_dir():
+        return Path(name)
+    return user_dir(name)
+
+
+def list_models() -> list[str]:
+    found = ["default"] if (default_dir() / META_FILE).is_file() else []
+    root = paths.models_dir() / "product"
+    if root.is_dir():
+        found += sorted(p.name for p in root.iterdir() if (p / META_FILE).is_file())
+    return found
+
+
+def read_meta(folder: Path) -> ProductMeta:
+    try:
+        return ProductMeta.from_json(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise ProductModelError(f"no product model in {folder} (train one with `vsdesk train product`)") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise ProductModelError(f"{folder / META_FILE}: unreadable product model metadata ({exc})") from None
+
+
+def load_head(folder: Path) -> tuple["keras.Model", ProductMeta]:
+    meta = read_meta(folder)
+    model = build_head_model(meta)
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ProductModelError(f"{weights} is missing")
+    try:
+        model.load_weights(weights)
+    except (OSError, ValueError) as exc:
+        raise ProductModelError(f"{weights}: cannot load the weights ({exc})") from None
+    return model, meta
+
+
+def save(folder: Path, model: "keras.Model", meta: ProductMeta, float16: bool = False) -> None:
+    """Write weights + metadata atomically (each file via a temp file and ``os.replace``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if float16:
+        _save_weights_float16(model, folder / WEIGHTS_FILE)
+    else:
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".weights.h5")
+        os.close(fd)
+        model.save_weights(tmp, overwrite=True)
+        os.replace(tmp, folder / WEIGHTS_FILE)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fp:
+        json.dump(meta.to_json(), fp, indent=2, ensure_ascii=False)
+    os.replace(tmp, folder / META_FILE)
+
+
+def save_baseline(folder: Path, baseline: dict) -> None:
+    import numpy as np
+
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
+    with os.fdopen(fd, "wb") as fp:
+        np.savez(fp, **baseline)
+    os.replace(tmp, folder / BASELINE_FILE)
+
+
+def load_baseline(folder: Path) -> dict | None:
+    import numpy as np
+
+    try:
+        with np.load(folder / BASELINE_FILE, allow_pickle=False) as data:
+            return {k: data[k] for k in ("mean", "scale", "coef", "intercept")}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save_weights_float16(model: "keras.Model", target: Path) -> None:
+    """Halve the shipped file: round weights to float16 in a clone, save it, keep float32 dtype."""
+    import numpy as np
+
+    originals = model.get_weights()
+    try:
+        model.set_weights([w.astype(np.float16).astype(np.float32) for w in originals])
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".weights.h5")
+        os.close(fd)
+        model.save_weights(tmp, overwrite=True)
+        _compress_h5(Path(tmp))
+        os.replace(tmp, target)
+    finally:
+        model.set_weights(originals)
+
+
+def _compress_h5(path: Path) -> None:
+    """Store float32 datasets as float16 (h5py reads them back as float16 -> Keras casts)."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "r+") as h5:
+        names: list[str] = []
+        h5.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+        for name in names:
+            data = h5[name][()]
+            if getattr(data, "dtype", None) == np.float32:
+                del h5[name]
+                h5.create_dataset(name, data=data.astype(np.float16))
+
+
+def _build_default() -> "keras.Model":
+    return build_head_model(read_meta(default_dir()))
+
+
+#: The model store's entry for the shipped default (its weights file lives in resources/).
+SPEC = ModelSpec(
+    name="product",
+    description="Clothing product-type classifier (17 classes + kids flag) on EfficientNet-Lite0",
+    version="1",
+    license="MIT (trained by vsdesk on the CC0 Clothing Dataset; backbone Apache-2.0)",
+    build=_build_default,
+    sources=(ResourceSource(path=f"{DEFAULT_DIR}/{WEIGHTS_FILE}"),),
+    how_to_get="shipped with vsdesk; rebuild with `vsdesk train product --data ../shared/data/clothing-dataset --export resources/models/product`",
+)

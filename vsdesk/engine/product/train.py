@@ -1,0 +1,303 @@
+"""Training the product classifier: cached frozen-trunk features, a linear start, then fine-tuning.
+
+1. Split the data by contributor (``data.group_split``): no sender on both sides.
+2. Run Lite0's frozen lower blocks once per image and per mirror image (``features``, cached).
+3. Fit the heads as (multinomial / binary) logistic regressions on the pooled ImageNet features
+   of the frozen top (plain and mirrored images): a strong start in seconds.
+4. Fine-tune the top blocks and the heads together on the cached trunk features, a random mirror
+   per image per epoch, label smoothing and tempered class weights; batch norm statistics stay
+   frozen (small batches would wreck them).
+5. Score on the held-out contributors with test-time flip, save weights + JSON metadata.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product.data import Dataset, group_split, load_dataset
+from vsdesk.engine.product.features import BackboneConfig, compiled, trunk_features
+from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
+
+
+@dataclass
+class TrainConfig:
+    size: int = 224
+    first_top_block: int = 14
+    finetune_epochs: int = 6
+    batch_size: int = 32
+    learning_rate: float = 2e-4
+    label_smoothing: float = 0.1
+    class_weight_power: float = 0.5  # 0: none, 1: fully balanced
+    kids_weight: float = 0.3
+    logistic_c: float = 0.5
+    test_fraction: float = 0.2
+    seed: int = 0
+    max_images: int | None = None  # for quick runs/tests: a stratified subset
+
+    def backbone(self) -> BackboneConfig:
+        return BackboneConfig(self.size, self.first_top_block)
+
+
+@dataclass
+class TrainResult:
+    folder: Path
+    meta: product_model.ProductMeta
+    metrics: dict[str, Any]
+
+
+def prepare(
+    data: str | Path | Dataset, config: TrainConfig
+) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    dataset = data if isinstance(data, Dataset) else load_dataset(data)
+    if config.max_images and len(dataset.items) > config.max_images:
+        rng = np.random.default_rng(config.seed)
+        keep = np.sort(rng.choice(len(dataset.items), config.max_images, replace=False))
+        dataset = dataset.subset(keep)
+    if len(dataset.classes()) < 2:
+        raise ValueError("training needs at least two classes")
+    train_idx, test_idx = group_split(dataset, config.test_fraction, config.seed)
+    return dataset, train_idx, test_idx
+
+
+def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    weights = (counts.sum() / np.maximum(counts, 1) / n_classes) ** power
+    return (weights / weights[y].mean()).astype(np.float32)
+
+
+def _fit_linear(features: np.ndarray, targets: np.ndarray, c: float, seed: int):
+    """Logistic regression on standardised features, folded into Dense weights (kernel, bias)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = features.mean(0)
+    std = features.std(0) + 1e-3
+    clf = LogisticRegression(C=c, max_iter=300, random_state=seed)
+    clf.fit((features - mean) / std, targets)
+    coef = clf.coef_.T / std[:, None]  # (d, k)
+    bias = clf.intercept_ - (mean[:, None] * coef).sum(0)
+    if coef.shape[1] == 1 and len(clf.classes_) == 2:
+        return coef.astype(np.float32), bias.astype(np.float32), clf
+    return coef.astype(np.float32), bias.astype(np.float32), clf
+
+
+def fit_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int) -> dict[str, np.ndarray]:
+    """Frozen-feature logistic regression as plain arrays (saved with ``allow_pickle=False``)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(0)
+    scale = x.std(0) + 1e-3
+    clf = LogisticRegression(C=c, max_iter=300, random_state=seed).fit((x - mean) / scale, y)
+    coef = np.zeros((n_classes, x.shape[1]), np.float32)
+    intercept = np.full(n_classes, -1e9 if len(clf.classes_) < n_classes else 0, np.float32)
+    if len(clf.classes_) == 2 and clf.coef_.shape[0] == 1:
+        coef[clf.classes_[1]], intercept[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
+        coef[clf.classes_[0]], intercept[clf.classes_[0]] = 0.0, 0.0
+    else:
+        coef[clf.classes_], intercept[clf.classes_] = clf.coef_, clf.intercept_
+    return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32), "coef": coef, "intercept": intercept}
+
+
+def baseline_probs(baseline: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    logits = ((x - baseline["mean"]) / baseline["scale"]) @ baseline["coef"].T + baseline["intercept"]
+    logits -= logits.max(1, keepdims=True)
+    probs = np.exp(logits)
+    return probs / probs.sum(1, keepdims=True)
+
+
+def pooled_features(top_model, feats: np.ndarray, batch_size: int = 64, cancelled: Cancelled = never_cancelled) -> np.ndarray:
+    run = compiled(top_model)
+    out = []
+    for start in range(0, len(feats), batch_size):
+        check_cancelled(cancelled)
+        out.append(run(feats[start : start + batch_size].astype(np.float32)))
+    return np.concatenate(out)
+
+
+class _ProgressCallback:
+    """Keras callback: progress per batch, and stops at the next batch once cancelled."""
+
+    def __new__(cls, *args, **kwargs):
+        import keras
+
+        class Callback(keras.callbacks.Callback):
+            def __init__(self, progress, cancelled, done0, total, label):
+                super().__init__()
+                self.progress, self.cancelled = progress, cancelled
+                self.done, self.total, self.label = done0, total, label
+                self.was_cancelled = False
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.done += 1
+                self.progress(self.done, self.total, self.label)
+                if self.cancelled():
+                    self.was_cancelled = True
+                    self.model.stop_training = True
+
+        return Callback(*args, **kwargs)
+
+
+def train(
+    data: str | Path | Dataset,
+    out: str | Path | None = None,
+    config: TrainConfig | None = None,
+    *,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    export: Path | None = None,
+    name: str = "product",
+) -> TrainResult:
+    """Train on ``data`` and save to the model store as ``out`` (a name) or a folder (``export``)."""
+    import keras
+
+    from vsdesk.engine.models import lite0
+    from vsdesk.engine.product.metrics import classification_report
+
+    config = config or TrainConfig()
+    started = time.monotonic()
+    dataset, train_idx, test_idx = prepare(data, config)
+    classes = dataset.classes()
+    class_index = {c: i for i, c in enumerate(classes)}
+    y_all = np.array([class_index[item.label] for item in dataset.items])
+    kids_all = np.array([bool(item.kids) for item in dataset.items], np.float32)
+    has_kids = dataset.has_kids and 0 < kids_all[train_idx].sum() < len(train_idx)
+
+    files = [item.path for item in dataset.items]
+    feats = trunk_features(
+        files, config.backbone(), progress=lambda d, t, m="": progress(d, t, "backbone features"), cancelled=cancelled
+    )
+    ok = feats["ok"]
+    train_idx = train_idx[ok[train_idx]]
+    test_idx = test_idx[ok[test_idx]]
+    if len(train_idx) == 0:
+        raise ValueError("no training images could be decoded")
+
+    meta = product_model.ProductMeta(
+        classes=classes,
+        size=config.size,
+        first_top_block=config.first_top_block,
+        trunk_channels=int(feats["plain"].shape[-1]),
+        has_kids=bool(has_kids),
+        name=name,
+        data_fingerprint=dataset.fingerprint(),
+        data=str(dataset.root),
+        training=asdict(config),
+        test_groups=sorted({dataset.items[i].group for i in test_idx if dataset.items[i].group}),
+    )
+    head = product_model.build_head_model(meta)
+    full = lite0.load(include_top=False)
+    top_layers = [layer for layer in head.layers if layer.weights and layer.name not in ("category", "kids")]
+    for layer in top_layers:
+        layer.set_weights(full.get_layer(layer.name).get_weights())
+
+    # Stage 1: linear heads on the frozen top's pooled features (plain + mirrored images).
+    frozen_top = keras.Model(head.input, head.get_layer(product_model.EMBEDDING_LAYER).output)
+    x_lin = np.concatenate([feats["plain"][train_idx], feats["flip"][train_idx]])
+    progress(0, 1, "fitting linear heads")
+    pooled = pooled_features(frozen_top, x_lin, cancelled=cancelled)
+    y_lin = np.concatenate([y_all[train_idx]] * 2)
+    kernel, bias, _ = _fit_linear(pooled, y_lin, config.logistic_c, config.seed)
+    if kernel.shape[1] == 1:  # two classes: sklearn gives one column
+        kernel = np.concatenate([-kernel / 2, kernel / 2], 1)
+        bias = np.concatenate([-bias / 2, bias / 2])
+    head.get_layer("category").set_weights([kernel, bias])
+    if has_kids:
+        k_kernel, k_bias, _ = _fit_linear(pooled, np.concatenate([kids_all[train_idx]] * 2), config.logistic_c, config.seed)
+        head.get_layer("kids").set_weights([k_kernel, k_bias])
+    # The baseline that `vsdesk eval product` compares against: the same frozen features of the
+    # same training images (plain only) and a logistic regression, saved beside the model.
+    baseline = fit_baseline(pooled[: len(train_idx)], y_all[train_idx], len(classes), config.logistic_c, config.seed)
+    check_cancelled(cancelled)
+    linear_scores = {}
+    if len(test_idx):
+        probs, _ = predict_features(head, feats["plain"][test_idx], feats["flip"][test_idx])
+        report = classification_report(y_all[test_idx], probs, classes)
+        linear_scores = {f"linear_{k}": report[k] for k in ("accuracy", "accuracy_5class", "macro_f1")}
+        progress(1, 1, f"linear heads: accuracy {report['accuracy']:.3f}")
+
+    # Stage 2: fine-tune the top blocks (batch-norm frozen) and the heads together.
+    if config.finetune_epochs > 0:
+        for layer in head.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+        outputs = {"category": head.output["category"]}
+        losses = {"category": keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)}
+        if has_kids:
+            outputs["kids"] = head.output["kids"]
+            losses["kids"] = keras.losses.BinaryCrossentropy()
+        trainer = keras.Model(head.input, outputs)
+        steps = int(np.ceil(len(train_idx) / config.batch_size))
+        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps * config.finetune_epochs, alpha=0.05)
+        trainer.compile(
+            optimizer=keras.optimizers.Adam(schedule),
+            loss=losses,
+            loss_weights={"category": 1.0, "kids": config.kids_weight} if has_kids else None,
+        )
+        rng = np.random.default_rng(config.seed)
+        y_train = y_all[train_idx]
+        weights = class_weights(y_train, len(classes), config.class_weight_power)
+        onehot = np.eye(len(classes), dtype=np.float32)[y_train]
+        total = steps * config.finetune_epochs
+        callback = _ProgressCallback(progress, cancelled, 0, total, "fine-tuning")
+        for epoch in range(config.finetune_epochs):
+            mirror = rng.random(len(train_idx)) < 0.5
+            x = np.where(mirror[:, None, None, None], feats["flip"][train_idx], feats["plain"][train_idx]).astype(np.float32)
+            targets = {"category": onehot}
+            sample_weights = {"category": weights[y_train]}
+            if has_kids:
+                targets["kids"] = kids_all[train_idx][:, None]
+                sample_weights["kids"] = np.ones(len(train_idx), np.float32)
+            trainer.fit(
+                x, targets, sample_weight=sample_weights, batch_size=config.batch_size, epochs=1, shuffle=True,
+                verbose=0, callbacks=[callback],
+            )
+            if callback.was_cancelled:
+                raise CancelledError("cancelled")
+
+    # Held-out scores (test-time flip: average of the image and its mirror).
+    metrics: dict[str, Any] = {
+        "train_images": int(len(train_idx)),
+        "test_images": int(len(test_idx)),
+        "test_contributors": len(meta.test_groups),
+        "grouped_split": bool(dataset.has_groups),
+        **linear_scores,
+    }
+    if len(test_idx):
+        probs, kids_p = predict_features(head, feats["plain"][test_idx], feats["flip"][test_idx])
+        report = classification_report(y_all[test_idx], probs, classes)
+        metrics.update({k: report[k] for k in ("accuracy", "accuracy_5class", "macro_f1")})
+        if has_kids:
+            metrics["kids_accuracy"] = float(((kids_p > 0.5) == (kids_all[test_idx] > 0.5)).mean())
+    metrics["seconds"] = round(time.monotonic() - started, 1)
+    meta.metrics = metrics
+
+    folders = []
+    if out is not None or export is None:
+        folders.append(product_model.user_dir(str(out or name)))
+    if export is not None:
+        folders.append(Path(export))
+    for folder in folders:
+        product_model.save(folder, head, meta, float16=export is not None and folder == Path(export))
+        product_model.save_baseline(folder, baseline)
+    return TrainResult(folders[0], meta, metrics)
+
+
+def predict_features(head, plain: np.ndarray, flip: np.ndarray | None = None, batch_size: int = 64):
+    """Category probabilities (n, k) and kids probability (n,) from trunk features, flip-averaged."""
+    run = compiled(head)
+    probs, kids = [], []
+    for start in range(0, len(plain), batch_size):
+        views = [plain[start : start + batch_size]]
+        if flip is not None:
+            views.append(flip[start : start + batch_size])
+        outs = [run(v.astype(np.float32)) for v in views]
+        probs.append(np.mean([o["category"] for o in outs], 0))
+        if "kids" in outs[0]:
+            kids.append(np.mean([o["kids"][:, 0] for o in outs], 0))
+    kids_arr = np.concatenate(kids) if kids else np.full(len(plain), np.nan, np.float32)
+    return np.concatenate(probs), kids_arr
