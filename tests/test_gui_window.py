@@ -125,6 +125,16 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     window.prev_action.trigger()
     assert tab.gallery.current_item() == items[7]
 
+    # a newer query supersedes an older one: only the last one's results are ever shown
+    shown = []
+    tab.results_shown.connect(lambda: shown.append(tab.outcome.source))
+    drop_files(tab, [ARTWORKS[11]])
+    drop_files(tab, [ARTWORKS[27]])
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=60_000)
+    qtbot.wait(300)
+    assert shown == [str(ARTWORKS[27])]
+    assert tab.query_area.caption.text() == ARTWORKS[27].name
+
 
 def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
     tab = window.tab("style")
