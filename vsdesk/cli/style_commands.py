@@ -1,4 +1,59 @@
-"""Commands of the style mode: `vsdesk eval style` (and `vsdesk train style` where it trains).
+"""Commands of the style mode: ``vsdesk eval style``.
 
-Placeholder until the style mode lands: define register_eval(subparsers) / register_train(subparsers).
+Handlers import the engine (and so TensorFlow) only when they run.
 """
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vsdesk.cli._common import StderrProgress, error, print_json
+
+
+def register_eval(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "style",
+        help="leave-one-out style retrieval: default configuration vs the notebook's",
+        description="Every image of a labelled folder is a query against all the others; reports "
+        "precision@5, precision@10 and mAP of vsdesk's default style embedding and of the research "
+        "notebook's (raw Gram matrices of block1_conv1-block3_conv1 at 224 px), in the same run. "
+        "Labels come from labels.csv (filename,label) or the file name prefix: "
+        "s_cubism-07.jpg -> cubism.",
+    )
+    parser.add_argument("--data", required=True, type=Path, help="folder of labelled images")
+    parser.add_argument("--subject-weight", type=float, default=None,
+                        help="style <-> subject blend of the default configuration (0 = style only)")
+    parser.add_argument("--json", action="store_true",
+                        help='print {"default": {...}, "notebook": {...}} with p@5, p@10, map, bytes_per_image')
+    parser.set_defaults(handler=_eval)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from vsdesk.engine.imageio import ImageError
+    from vsdesk.engine.models import ModelStoreError
+    from vsdesk.engine.style import NOTEBOOK, make_config
+    from vsdesk.engine.style.evaluate import LabelError, evaluate_folder
+
+    try:
+        default = make_config(subject_weight=args.subject_weight)
+        results, files, labels = evaluate_folder(
+            args.data, {"default": default, "notebook": NOTEBOOK}, progress=StderrProgress("eval style")
+        )
+    except (LabelError, ImageError, ModelStoreError, ValueError, OSError) as exc:
+        error(str(exc))
+        return 1
+    if args.json:
+        data = {name: result.to_dict() for name, result in results.items()}
+        data["images"] = len(files)
+        data["labels"] = {label: labels.count(label) for label in sorted(set(labels))}
+        print_json(data)
+        return 0
+    counts = ", ".join(f"{label} {labels.count(label)}" for label in sorted(set(labels)))
+    print(f"{args.data}: {len(files)} images ({counts}); leave-one-out retrieval by cosine")
+    print(f"{'configuration':<14} {'P@5':>6} {'P@10':>6} {'mAP':>6} {'bytes/image':>12} {'seconds':>8}")
+    for name, result in results.items():
+        m = result.metrics
+        print(f"{name:<14} {m['p@5']:>6.3f} {m['p@10']:>6.3f} {m['map']:>6.3f} "
+              f"{result.config.bytes_per_image:>12,} {result.seconds:>8.1f}")
+    return 0

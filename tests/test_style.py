@@ -1,0 +1,123 @@
+"""Style mode: configuration, sketch, labels (fast, no model) and the real evaluation (VGG16 on the
+32 style artworks, both configurations in one run) with the issue's targets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO, STYLE_DIR
+
+from vsdesk.engine.style import DEFAULT, NOTEBOOK, StyleConfig, make_config
+from vsdesk.engine.style import descriptor
+from vsdesk.engine.style.evaluate import LabelError, label_from_name, labelled_images, retrieval_metrics
+
+MAX_BYTES = 16 * 1024
+
+
+def test_importing_the_style_engine_and_cli_loads_no_tensorflow():
+    code = (
+        "import sys\n"
+        "import vsdesk.engine.style, vsdesk.engine.style.embedder, vsdesk.engine.style.evaluate\n"
+        "import vsdesk.engine.style.notebook, vsdesk.engine.bench.style, vsdesk.engine.models.vgg16\n"
+        "import vsdesk.cli.style_commands\n"
+        "from vsdesk.cli import build_parser; build_parser()\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'onnx', 'h5py', 'PySide6') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_default_embedding_fits_in_16_kb_and_keys_follow_the_configuration():
+    assert DEFAULT.bytes_per_image <= MAX_BYTES
+    assert DEFAULT.dim * 4 == DEFAULT.bytes_per_image
+    assert NOTEBOOK.dim == 64 * 64 + 128 * 128 + 256 * 256  # 86,016 floats, as the notebook stored
+    blended = make_config(subject_weight=0.3)
+    assert blended.bytes_per_image <= MAX_BYTES
+    assert len({DEFAULT.key, NOTEBOOK.key, blended.key, make_config(subject_weight=0.31).key}) == 4
+    assert make_config(subject_weight=None) == DEFAULT
+    with pytest.raises(ValueError):
+        make_config(subject_weight=1.5)
+    with pytest.raises(ValueError):
+        StyleConfig(layers=("block9_conv1",), size=224)
+
+
+def test_count_sketch_is_fixed_and_keeps_similarities():
+    rng = np.random.default_rng(1)
+    # Gram-like vectors: a shared component plus individual parts, so cosines spread over 0..1.
+    common = rng.random(32896)
+    x = np.stack([common * rng.random() + rng.random(32896) for _ in range(12)])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    a = descriptor.count_sketch(x, "block3_conv1", 640, seed=0)
+    b = descriptor.count_sketch(x, "block3_conv1", 640, seed=0)
+    np.testing.assert_array_equal(a, b)  # no state: the same entry always lands in the same bucket
+    assert not np.allclose(a, descriptor.count_sketch(x, "block4_conv1", 640, seed=0))
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    exact, sketched = x @ x.T, a @ a.T
+    assert np.abs(exact - sketched).max() < 0.1
+    # Hash values are pinned: a NumPy upgrade must not silently change stored vectors.
+    bucket, sign = descriptor.sketch_plan("block2_conv1", 8256, 640, 0)
+    assert bucket[:4].tolist() == PINNED_BUCKETS and sign[:4].tolist() == PINNED_SIGNS
+
+
+PINNED_BUCKETS = [563, 206, 460, 57]
+PINNED_SIGNS = [-1.0, -1.0, -1.0, 1.0]
+
+
+def test_blend_mixes_cosines_by_the_subject_weight():
+    rng = np.random.default_rng(2)
+    style = rng.normal(size=(2, 40))
+    style /= np.linalg.norm(style, axis=1, keepdims=True)
+    subject = rng.normal(size=(2, 8))
+    config = make_config(subject_weight=0.25)
+    v = descriptor.blend(style, subject, config)
+    unit = subject / np.linalg.norm(subject, axis=1, keepdims=True)
+    expected = 0.75 * style[0] @ style[1] + 0.25 * unit[0] @ unit[1]
+    assert v[0] @ v[1] == pytest.approx(expected, abs=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-6)
+
+
+def test_labels_from_names_and_from_labels_csv(tmp_path):
+    assert label_from_name("s_cubism-07.jpg") == "cubism"
+    assert label_from_name("s_impressionist-16.jpg") == "impressionist"
+    assert label_from_name("Baroque_3.png") == "baroque"
+    files, labels = labelled_images(STYLE_DIR)  # has a labels.csv
+    assert len(files) == 32 and labels.count("cubism") == 16 and labels.count("impressionist") == 16
+    (tmp_path / "a1.jpg").write_bytes(b"x")
+    with pytest.raises(LabelError, match="two labels"):
+        labelled_images(tmp_path)
+
+
+def test_retrieval_metrics_on_known_rankings():
+    perfect = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1]], float)
+    m = retrieval_metrics(perfect, ["a", "a", "b", "b"], ks=(1, 3))
+    assert m == {"p@1": 1.0, "p@3": pytest.approx(1 / 3), "map": 1.0}
+    swapped = retrieval_metrics(perfect, ["a", "b", "a", "b"], ks=(1,))
+    # Each query ranks the other class first: APs 1/3, 1/2, 1/3, 1/2.
+    assert swapped["p@1"] == 0.0 and swapped["map"] == pytest.approx(5 / 12)
+
+
+@pytest.mark.slow
+def test_eval_style_cli_on_the_real_artworks(capsys):
+    """Both configurations in one run, real VGG16 weights, the 32 artworks.
+
+    The issue's target (default mAP >= 0.90, P@5 >= 0.92) is NOT met by any configuration we
+    could justify (docs/style.md); this pins what the default does reach, well above the notebook.
+    """
+    from vsdesk.cli import main
+
+    assert main(["eval", "style", "--data", str(STYLE_DIR), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for name in ("default", "notebook"):
+        assert {"p@5", "p@10", "map", "bytes_per_image"} <= set(result[name])
+    default, notebook = result["default"], result["notebook"]
+    assert default["bytes_per_image"] <= MAX_BYTES
+    assert notebook["bytes_per_image"] == 86016 * 4
+    assert default["map"] >= 0.84 and default["p@5"] >= 0.89, result
+    # The notebook's configuration (issue: mAP ~0.79, P@5 ~0.81) is measurably worse.
+    assert 0.70 < notebook["map"] < default["map"] - 0.05, result
+    assert notebook["p@5"] < default["p@5"] - 0.05, result

@@ -1,0 +1,31 @@
+"""Style mode: "more paintings like this one".
+
+VGG16 Gram-matrix statistics (Gatys et al.) of five style layers, power- and per-layer-
+normalised, compressed by a fixed count sketch to 3 x 1,024 floats, optionally blended with a
+"subject" vector (what the picture shows) by a user-set weight. See docs/style.md for the
+measurements behind every default.
+
+Importing this package does not import TensorFlow; ``load_embedder`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vsdesk.engine.style.config import DEFAULT, NOTEBOOK, StyleConfig
+
+__all__ = ["DEFAULT", "NOTEBOOK", "StyleConfig", "load_embedder", "make_config"]
+
+
+def make_config(config: StyleConfig | None = None, **options: Any) -> StyleConfig:
+    """``DEFAULT`` (or ``config``) with some fields replaced, e.g. ``subject_weight=0.3``."""
+    base = config or DEFAULT
+    options = {k: v for k, v in options.items() if v is not None}
+    return base.with_options(**options) if options else base
+
+
+def load_embedder(config: StyleConfig | None = None, progress=None, **options: Any):
+    """The style ``Embedder``. Options are ``StyleConfig`` fields (``subject_weight``, ``size`` ...)."""
+    from vsdesk.engine.style.embedder import StyleEmbedder
+
+    return StyleEmbedder(make_config(config, **options), progress=progress)

@@ -1,0 +1,122 @@
+"""What a style embedding is made of: ``StyleConfig``, the default and the notebook's.
+
+Every choice here was measured (docs/style.md has the table); the defaults are the ones that
+need no data-fitted step, so they carry over to collections we have not seen:
+
+- Gram matrices of the first convolution of VGG16's blocks (Gatys et al.'s style layers),
+  divided by H*W so the input size does not scale them;
+- signed square root of every Gram entry (the usual power normalisation of second-order
+  features: it tames the few huge co-activations that otherwise decide the cosine);
+- each layer L2-normalised on its own, then all layers weighted equally, so the 512-channel
+  layers (131,328 upper-triangle entries) do not drown the 64-channel one (2,080 entries);
+- compression by a count sketch (a fixed, seeded, data-independent random projection: every
+  Gram entry is added with a random sign into one of ``sketch_dim`` buckets), which keeps
+  inner products in expectation and fits nothing to any image collection;
+- a "subject" part, the global average of ``block5_pool`` (what the picture shows), blended by
+  ``subject_weight``: cosine(blend) = (1-w) * cosine(style) + w * cosine(subject).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+#: Width of VGG16's layers, to size vectors without building the model.
+CHANNELS = {
+    **{f"block1_conv{i}": 64 for i in (1, 2)},
+    **{f"block2_conv{i}": 128 for i in (1, 2)},
+    **{f"block3_conv{i}": 256 for i in (1, 2, 3)},
+    **{f"block4_conv{i}": 512 for i in (1, 2, 3)},
+    **{f"block5_conv{i}": 512 for i in (1, 2, 3)},
+    "block5_pool": 512,
+}
+#: Network order, to know how deep a configuration must run.
+ORDER = list(CHANNELS)
+
+SUBJECT_LAYER = "block5_pool"
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    layers: tuple[str, ...]
+    size: int  # images are resized to size x size before the network
+    power: str = "sqrt"  # "sqrt" (signed square root of Gram entries) or "none"
+    layer_norm: bool = True  # L2-normalise each layer's Gram before concatenation
+    sketch_dim: int | None = 1024  # per-layer length after the count sketch; None = the full Gram
+    triangle: bool = True  # keep each Gram's upper triangle (it is symmetric); False = all C*C
+    subject_weight: float = 0.0  # 0 = style only, 1 = subject only
+    seed: int = 0  # of the count sketch's hash
+    version: int = 1  # bump when the computation changes for the same fields
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.layers if name not in CHANNELS or name == SUBJECT_LAYER]
+        if unknown or not self.layers:
+            raise ValueError(f"style layers must be VGG16 conv layers, not {unknown or 'none'}")
+        if self.power not in ("sqrt", "none"):
+            raise ValueError(f"power must be 'sqrt' or 'none', not {self.power!r}")
+        if not 32 <= self.size <= 1024:
+            raise ValueError(f"input size must be between 32 and 1024 pixels, not {self.size}")
+        if not 0.0 <= self.subject_weight <= 1.0:
+            raise ValueError(f"subject weight must be between 0 and 1, not {self.subject_weight}")
+        if self.sketch_dim is not None and self.sketch_dim < 16:
+            raise ValueError(f"sketch dimension must be at least 16, not {self.sketch_dim}")
+
+    def layer_dim(self, layer: str) -> int:
+        """Length of one layer's part: its Gram's upper triangle, or the sketch if shorter."""
+        channels = CHANNELS[layer]
+        full = channels * (channels + 1) // 2 if self.triangle else channels * channels
+        return full if self.sketch_dim is None else min(full, self.sketch_dim)
+
+    @property
+    def style_dim(self) -> int:
+        return sum(self.layer_dim(layer) for layer in self.layers)
+
+    @property
+    def uses_subject(self) -> bool:
+        return self.subject_weight > 0.0
+
+    @property
+    def dim(self) -> int:
+        return self.style_dim + (CHANNELS[SUBJECT_LAYER] if self.uses_subject else 0)
+
+    @property
+    def bytes_per_image(self) -> int:
+        return 4 * self.dim  # float32, as catalogs store vectors
+
+    @property
+    def last_layer(self) -> str:
+        wanted = list(self.layers) + ([SUBJECT_LAYER] if self.uses_subject else [])
+        return max(wanted, key=ORDER.index)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["layers"] = list(self.layers)
+        return data
+
+    @property
+    def key(self) -> str:
+        """Identifies the vectors: same key <=> same numbers (with the same weights)."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return "style-vgg16-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def with_options(self, **options: Any) -> "StyleConfig":
+        if "layers" in options:
+            options["layers"] = tuple(options["layers"])
+        return replace(self, **options)
+
+
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+#: The default: measured on images-by-style and justified in docs/style.md. The deep style
+#: layers (block3-5) describe texture at the scale of brush strokes and shapes; block1-2 add
+#: little but pixel-level colour/edge statistics that every photo shares.
+DEFAULT = StyleConfig(layers=STYLE_LAYERS[2:], size=224, sketch_dim=1024, subject_weight=0.2)
+
+#: The research notebook's descriptor: raw Gram matrices of block1_conv1..block3_conv1 at
+#: 224 px, divided by H*W, concatenated as they are (86,016 floats), compared by cosine.
+NOTEBOOK = StyleConfig(
+    layers=STYLE_LAYERS[:3], size=224, power="none", layer_norm=False, sketch_dim=None, triangle=False,
+    subject_weight=0.0,
+)

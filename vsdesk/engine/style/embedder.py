@@ -1,0 +1,105 @@
+"""The style ``Embedder``: one VGG16 pass per image gives every style layer's Gram matrix.
+
+The network is truncated after the deepest layer the configuration needs; the Gram matrices
+(and the subject layer's global average) are computed inside the same traced TensorFlow
+function, batched, so only (C x C) matrices leave TensorFlow, never feature maps.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from vsdesk.engine.embedding import Embedder
+from vsdesk.engine.models import vgg16
+from vsdesk.engine.style import descriptor
+from vsdesk.engine.style.config import SUBJECT_LAYER, StyleConfig
+from vsdesk.engine.tasks import Progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+_base_lock = threading.Lock()
+_base: "keras.Model | None" = None
+
+
+def base_model(progress: Progress | None = None) -> "keras.Model":
+    """The full VGG16 conv base with ImageNet weights from the model store, loaded once."""
+    global _base
+    with _base_lock:
+        if _base is None:
+            from vsdesk.engine.models import load_model
+
+            _base = load_model("vgg16", progress)
+        return _base
+
+
+def resize_square(image: Image.Image, size: int) -> Image.Image:
+    """Whole picture to size x size: style statistics are averages over all of it, so the
+    mild aspect change costs less than cropping away part of the painting."""
+    if image.size == (size, size):
+        return image
+    return image.resize((size, size), Image.Resampling.BICUBIC)
+
+
+class StyleEmbedder(Embedder):
+    mode = "style"
+
+    def __init__(self, config: StyleConfig, base: "keras.Model | None" = None, progress: Progress | None = None):
+        import keras
+        import tensorflow as tf
+
+        self.config = config
+        self.key = config.key
+        self.dim = config.dim
+        self.decode_size = config.size
+        base = base if base is not None else base_model(progress)
+        names = list(config.layers) + ([SUBJECT_LAYER] if config.uses_subject else [])
+        self._names = names
+        self._model = keras.Model(base.input, [base.get_layer(n).output for n in names])
+        size = config.size
+        model = self._model
+
+        @tf.function(input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)], reduce_retracing=True)
+        def features(x):
+            outputs = model(x, training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]
+            result = []
+            for name, f in zip(names, outputs):
+                if name == SUBJECT_LAYER:
+                    result.append(tf.reduce_mean(f, axis=[1, 2]))
+                else:
+                    shape = tf.shape(f)
+                    locations = tf.cast(shape[1] * shape[2], tf.float32)
+                    result.append(tf.einsum("bijc,bijd->bcd", f, f) / locations)
+            return result
+
+        self._features = features
+
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        rgb = np.asarray(resize_square(image.convert("RGB"), self.config.size))
+        return vgg16.preprocess(rgb)
+
+    def raw_features(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-layer Gram matrices (n, C, C) and, with a subject weight, the subject (n, 512)."""
+        outputs = self._features(np.asarray(batch, np.float32))
+        return {name: out.numpy() for name, out in zip(self._names, outputs)}
+
+    def embed(self, batch: np.ndarray) -> np.ndarray:
+        raw = self.raw_features(batch)
+        style = descriptor.style_vectors(raw, self.config)
+        return descriptor.blend(style, raw.get(SUBJECT_LAYER), self.config)
+
+    def describe(self, image: Image.Image, vector: np.ndarray) -> dict[str, Any]:
+        c = self.config
+        return {
+            "layers": list(c.layers),
+            "input_size": c.size,
+            "subject_weight": c.subject_weight,
+            "dim": c.dim,
+            "bytes_per_image": c.bytes_per_image,
+        }

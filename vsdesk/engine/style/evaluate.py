@@ -1,0 +1,148 @@
+"""Leave-one-out retrieval on a labelled folder: precision@5, precision@10, mAP.
+
+Every image is a query against all the others; an answer is relevant when it has the query's
+label. Labels come from ``labels.csv`` (columns ``filename`` and a label column) when the
+folder has one, else from the file name: ``s_cubism-07.jpg`` -> ``cubism`` (an optional
+one-letter tag and a trailing number are dropped).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vsdesk.engine.style.config import DEFAULT, NOTEBOOK, StyleConfig
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+
+_NAME = re.compile(r"^(?:[A-Za-z]_)?(?P<label>.+?)[-_ ]*\(?\d+\)?$")
+
+
+class LabelError(ValueError):
+    """The folder cannot be evaluated (no images, no labels, one class only ...)."""
+
+
+def label_from_name(path: str | Path) -> str:
+    stem = Path(path).stem
+    match = _NAME.match(stem)
+    return (match.group("label") if match else stem).lower()
+
+
+def labelled_images(folder: str | Path) -> tuple[list[Path], list[str]]:
+    """Image files of ``folder`` (not recursive, sorted) and their labels."""
+    from vsdesk.engine.imageio import is_image_name
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise LabelError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p))
+    if not files:
+        raise LabelError(f"{folder}: no image files")
+    table = folder / "labels.csv"
+    if table.is_file():
+        by_name = _read_labels_csv(table)
+        files = [p for p in files if p.name in by_name]
+        labels = [by_name[p.name] for p in files]
+    else:
+        labels = [label_from_name(p) for p in files]
+    if len(set(labels)) < 2:
+        raise LabelError(f"{folder}: retrieval needs at least two labels, found {sorted(set(labels))}")
+    return files, labels
+
+
+def _read_labels_csv(path: Path) -> dict[str, str]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise LabelError(f"{path}: empty")
+    header = [h.strip().lower() for h in rows[0]]
+    if "filename" in header or "file" in header or "image" in header:
+        name_col = next(header.index(h) for h in ("filename", "file", "image") if h in header)
+        label_col = next((i for i, h in enumerate(header) if i != name_col), None)
+        body = rows[1:]
+    else:
+        name_col, label_col, body = 0, 1, rows
+    if label_col is None:
+        raise LabelError(f"{path}: needs a file name column and a label column")
+    return {row[name_col].strip(): row[label_col].strip() for row in body if len(row) > max(name_col, label_col)}
+
+
+def retrieval_metrics(vectors: np.ndarray, labels: list[str], ks: tuple[int, ...] = (5, 10)) -> dict[str, float]:
+    """Leave-one-out P@k and mAP by cosine similarity (ties broken by file order)."""
+    x = np.asarray(vectors, np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    sims = x @ x.T
+    lab = np.asarray(labels)
+    n = len(lab)
+    precision = {k: [] for k in ks}
+    average_precisions = []
+    for i in range(n):
+        s = sims[i].copy()
+        s[i] = -np.inf
+        order = np.argsort(-s, kind="stable")[: n - 1]
+        relevant = (lab[order] == lab[i]).astype(np.float64)
+        for k in ks:
+            precision[k].append(relevant[:k].mean())
+        if relevant.sum() > 0:
+            hits = np.cumsum(relevant)
+            average_precisions.append(float((hits / np.arange(1, n))[relevant > 0].mean()))
+    result = {f"p@{k}": float(np.mean(v)) for k, v in precision.items()}
+    result["map"] = float(np.mean(average_precisions))
+    return result
+
+
+@dataclass
+class EvalResult:
+    name: str
+    config: StyleConfig
+    metrics: dict[str, float]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.metrics,
+            "bytes_per_image": self.config.bytes_per_image,
+            "dim": self.config.dim,
+            "seconds": round(self.seconds, 2),
+            "config": self.config.to_dict(),
+        }
+
+
+def evaluate_folder(
+    folder: str | Path,
+    configs: dict[str, StyleConfig] | None = None,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    batch_size: int = 16,
+) -> tuple[dict[str, EvalResult], list[Path], list[str]]:
+    """Evaluate each named configuration on ``folder`` with one VGG16 model shared by all."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.style.embedder import StyleEmbedder, base_model
+
+    configs = configs or {"default": DEFAULT, "notebook": NOTEBOOK}
+    files, labels = labelled_images(folder)
+    progress(0, len(files), "decoding")
+    images = []
+    for i, path in enumerate(files):
+        check_cancelled(cancelled)
+        images.append(load_image(path))
+        progress(i + 1, len(files), "decoding")
+    base = base_model()
+    results = {}
+    for name, config in configs.items():
+        start = time.perf_counter()
+        embedder = StyleEmbedder(config, base=base)
+        rows = []
+        for lo in range(0, len(images), batch_size):
+            check_cancelled(cancelled)
+            batch = np.stack([embedder.preprocess(im) for im in images[lo : lo + batch_size]])
+            rows.append(embedder.embed(batch))
+            progress(min(lo + batch_size, len(images)), len(images), f"embedding ({name})")
+        vectors = np.concatenate(rows)
+        results[name] = EvalResult(name, config, retrieval_metrics(vectors, labels), time.perf_counter() - start)
+    return results, files, labels
