@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -124,6 +124,19 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     assert tab.gallery.current_item() == items[8]
     window.prev_action.trigger()
     assert tab.gallery.current_item() == items[7]
+
+    # the style <-> subject slider re-ranks the same query (no re-embedding)
+    before = [(item.index, round(item.score, 5)) for item in tab.gallery.results.items()]
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.panel.slider.setValue(100)
+    after = [(item.index, round(item.score, 5)) for item in tab.gallery.results.items()]
+    assert after != before and len(after) == len(before)
+
+    # a pasted image is searched too
+    QApplication.clipboard().setImage(QImage(str(ARTWORKS[12])))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        window.paste_action.trigger()
+    assert tab.outcome.source == "the clipboard image" and len(tab.gallery.results.items()) == 10
 
     # a newer query supersedes an older one: only the last one's results are ever shown
     shown = []
@@ -258,3 +271,14 @@ def test_paste_without_an_image_says_so(qtbot, window):
     window.paste_action.trigger()
     assert window.tab("style").messages.kind == "warning"
     assert "no image" in window.tab("style").messages.text()
+
+
+def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
+    from vsdesk.engine.session import ModeSession
+
+    tab = window.tab("product")
+    tab.session = ModeSession("product", model="no-such-model")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.start()
+    assert tab.messages.kind == "error"
+    assert "no-such-model" in tab.messages.text() and "vsdesk train product" in tab.messages.text()
