@@ -158,6 +158,8 @@ def save(folder: Path, model: "keras.Model", meta: ProductMeta, float16: bool = 
     with os.fdopen(fd, "w", encoding="utf-8") as fp:
         json.dump(meta.to_json(), fp, indent=2, ensure_ascii=False)
     os.replace(tmp, folder / META_FILE)
+    for file in (WEIGHTS_FILE, META_FILE):
+        os.chmod(folder / file, 0o644)  # mkstemp makes 0600; these are ordinary shared files
 
 
 def save_baseline(folder: Path, baseline: dict) -> None:
@@ -166,6 +168,7 @@ def save_baseline(folder: Path, baseline: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
     with os.fdopen(fd, "wb") as fp:
         np.savez(fp, **baseline)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, folder / BASELINE_FILE)
 
 
@@ -196,18 +199,33 @@ def _save_weights_float16(model: "keras.Model", target: Path) -> None:
 
 
 def _compress_h5(path: Path) -> None:
-    """Store float32 datasets as float16 (h5py reads them back as float16 -> Keras casts)."""
+    """Rewrite the file with float32 datasets stored as float16 (Keras casts them back on load).
+
+    A new file, because HDF5 does not give back the space of deleted datasets.
+    """
     import h5py
     import numpy as np
 
-    with h5py.File(path, "r+") as h5:
-        names: list[str] = []
-        h5.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
-        for name in names:
-            data = h5[name][()]
-            if getattr(data, "dtype", None) == np.float32:
-                del h5[name]
-                h5.create_dataset(name, data=data.astype(np.float16))
+    packed = path.with_name(path.name + ".f16")
+    with h5py.File(path, "r") as src, h5py.File(packed, "w") as dst:
+        for key, value in src.attrs.items():
+            dst.attrs[key] = value
+
+        def copy(name: str, obj) -> None:
+            if isinstance(obj, h5py.Group):
+                group = dst.require_group(name)
+                for key, value in obj.attrs.items():
+                    group.attrs[key] = value
+            else:
+                data = obj[()]
+                if getattr(data, "dtype", None) == np.float32:
+                    data = data.astype(np.float16)
+                dataset = dst.create_dataset(name, data=data)
+                for key, value in obj.attrs.items():
+                    dataset.attrs[key] = value
+
+        src.visititems(copy)
+    os.replace(packed, path)
 
 
 def _build_default() -> "keras.Model":

@@ -1,0 +1,180 @@
+"""Product mode: data loading and grouped splits, a real small training + evaluation, the shipped
+model on photos of contributors it never saw, the Embedder contract, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import CLOTHING_DIR
+from vsdesk.engine.product.data import NOT_CLASSES, Dataset, group_split, load_dataset
+
+pytestmark = pytest.mark.skipif(not (CLOTHING_DIR / "images.csv").is_file(), reason="clothing dataset missing")
+
+
+@pytest.fixture(scope="module")
+def clothing() -> Dataset:
+    return load_dataset(CLOTHING_DIR)
+
+
+def test_csv_excludes_non_classes_and_counts_them(clothing):
+    assert len(clothing.classes()) == 17
+    assert not set(clothing.classes()) & NOT_CLASSES
+    assert clothing.excluded["Not sure"] > 0 and clothing.excluded["Other"] > 0
+    assert clothing.has_groups and clothing.has_kids
+
+
+def test_group_split_keeps_each_contributor_on_one_side(clothing):
+    train, test = group_split(clothing, 0.2, seed=0)
+    groups_train = {clothing.items[i].group for i in train}
+    groups_test = {clothing.items[i].group for i in test}
+    assert not groups_train & groups_test
+    assert len(train) + len(test) == len(clothing.items)
+    assert 0.1 < len(test) / len(clothing.items) < 0.3
+    # every class on the training side
+    assert {clothing.items[i].label for i in train} == set(clothing.classes())
+
+
+def _small_csv(tmp_path, clothing, classes=("Shoes", "Hat", "Pants"), per_class=24):
+    """A CSV in the Clothing Dataset's format over a few real photos, with their real senders."""
+    rows = []
+    for label in classes:
+        items = [it for it in clothing.items if it.label == label][:per_class]
+        rows += items
+    rows.append(next(it for it in load_dataset(CLOTHING_DIR, exclude=frozenset()).items if it.label == "Not sure"))
+    folder = tmp_path / "small"
+    folder.mkdir()
+    os.symlink(CLOTHING_DIR / "images", folder / "images")
+    with open(folder / "images.csv", "w", newline="") as fp:
+        writer = csv.writer(fp)
+        writer.writerow(["image", "sender_id", "label", "kids"])
+        for it in rows:
+            writer.writerow([os.path.basename(it.path)[:-4], it.group, it.label, it.kids])
+    return folder
+
+
+@pytest.mark.slow
+def test_small_real_training_and_evaluation_learn(tmp_path, clothing):
+    from vsdesk.engine.product.evaluate import evaluate
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.product.train import TrainConfig, train
+
+    data = _small_csv(tmp_path, clothing)
+    seen = []
+    config = TrainConfig(size=160, finetune_epochs=1, batch_size=16, test_fraction=0.25)
+    result = train(data, out="small", config=config, progress=lambda d, t, m="": seen.append(m))
+    assert "fine-tuning" in seen and "backbone features" in seen
+    meta = read_meta(result.folder)
+    assert meta.classes == ["Hat", "Pants", "Shoes"]
+    assert meta.backbone == "efficientnet-lite0" and meta.data_fingerprint
+    assert (result.folder / "product.weights.h5").is_file()
+    assert result.metrics["test_images"] > 0
+    # Never pickle: the saved model is an HDF5 weights file and JSON.
+    assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
+
+    scores = evaluate(data, "small")
+    assert scores["protocol"].startswith("held-out")
+    assert scores["left_out_labels"].get("Not sure") == 1
+    for side in ("default", "baseline"):
+        for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10", "per_class_recall"):
+            assert key in scores[side]
+    assert scores["default"]["accuracy"] > 0.6  # chance is 1/3
+    assert 0 <= scores["default"]["p@10"] <= 1 and 0 <= scores["baseline"]["p@10"] <= 1
+
+
+@pytest.mark.slow
+def test_training_can_be_cancelled(tmp_path, clothing):
+    from vsdesk.engine.product.model import user_dir
+    from vsdesk.engine.product.train import TrainConfig, train
+    from vsdesk.engine.tasks import CancelledError
+
+    data = _small_csv(tmp_path, clothing, per_class=8)
+    with pytest.raises(CancelledError):
+        train(data, out="never", config=TrainConfig(size=128), cancelled=lambda: True)
+    assert not (user_dir("never") / "product.json").exists()
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from vsdesk.engine.product import load_embedder
+
+    return load_embedder()
+
+
+def test_shipped_model_on_unseen_contributors(embedder, clothing):
+    """Photos of contributors held out of the shipped model's training (its metadata names them)."""
+    from vsdesk.engine.imageio import load_image
+
+    held_out = set(embedder.meta.test_groups)
+    assert held_out, "the shipped model records its held-out contributors"
+    rng = np.random.default_rng(1)
+    candidates = [it for it in clothing.items if it.group in held_out]
+    picked = [candidates[i] for i in rng.choice(len(candidates), 48, replace=False)]
+    batch = np.stack([embedder.preprocess(load_image(it.path, min_size=embedder.decode_size)) for it in picked])
+    out = embedder.predict(batch)
+    accuracy = np.mean([p == it.label for p, it in zip(out["labels"], picked)])
+    assert accuracy >= 0.6, accuracy
+    # The stored vector alone gives the same classes (search restricted to a class, t-SNE colours).
+    vectors = embedder.embed(batch)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    from_vectors = embedder.classify_vectors(vectors)
+    np.testing.assert_allclose(from_vectors["probabilities"], out["probabilities"], atol=2e-3)
+
+
+def test_describe_is_json_ready(embedder):
+    from PIL import Image
+
+    from vsdesk.engine.imageio import load_image
+
+    shoe = next(p for p in sorted((CLOTHING_DIR / "images").iterdir()) if p.suffix == ".jpg")
+    image = load_image(shoe)
+    vector = embedder.embed(embedder.preprocess(image)[None])[0]
+    info = json.loads(json.dumps(embedder.describe(image, vector)))
+    assert len(info["classes"]) == 5
+    probs = [c["probability"] for c in info["classes"]]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+    assert 0 <= info["kids"] <= 1
+    assert info["predicted"] == info["classes"][0]["label"]
+    assert embedder.mode == "product" and embedder.dim == vector.shape[0]
+    # an odd image (palette with transparency) goes through the same path
+    odd = Image.new("P", (50, 80))
+    odd.info["transparency"] = 0
+    from vsdesk.engine.imageio import to_rgb
+
+    embedder.describe(to_rgb(odd), vector)
+
+
+def test_similar_can_keep_to_the_predicted_class(embedder):
+    from vsdesk.engine.product.embedder import similar
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((200, embedder.dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = vectors[0]
+    labels = embedder.classify_vectors(vectors)["labels"]
+    hits = similar(embedder, query, vectors, k=10, same_class=True)
+    assert hits[0][0] == 0
+    assert all(labels[i] == labels[0] for i, _ in hits)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+
+def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
+    """`vsdesk eval product --data FOLDER --json`: class folders, one label the model lacks."""
+    from vsdesk.cli import main
+
+    root = tmp_path / "mine"
+    for label, count in (("Shoes", 6), ("T-Shirt", 6), ("Socks", 2)):
+        (root / label).mkdir(parents=True)
+        source = [it for it in clothing.items if it.label == (label if label != "Socks" else "Hat")][:count]
+        for it in source:
+            os.symlink(it.path, root / label / os.path.basename(it.path))
+    assert main(["eval", "product", "--data", str(root), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) >= {"default", "baseline"}
+    assert result["left_out_labels"] == {"Socks": 2}
+    assert result["test_images"] == 12
+    assert result["default"]["accuracy"] >= 0.5
