@@ -458,6 +458,7 @@ class ModeTab(QWidget):
         self.runner.submit(
             f"{self.mode}/grid",
             lambda ctx: self.session.decode_grid(),
+            urgent=True,  # drawn in a pause of a long first indexing, not after it
             on_done=lambda result: self.panel.show_grid(*result),
             on_error=lambda exc: self.messages.error(user_message(exc, "draw the manifold map")),
         )
