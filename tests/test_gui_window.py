@@ -282,3 +282,19 @@ def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
         tab.start()
     assert tab.messages.kind == "error"
     assert "no-such-model" in tab.messages.text() and "vsdesk train product" in tab.messages.text()
+
+
+def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp_path):
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:212]
+    folder = copy_images(photos, tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "product", folder)
+    query = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[300]
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [query])
+    assert tab.messages.text() == "" and len(tab.gallery.results.items()) == 12
+    bars = tab.panel.bars.items()
+    assert len(bars) == 5 and abs(sum(p for _, p in bars)) <= 1.0001
+    assert bars[0][0] in tab.panel.predicted.text()
+    assert "Kids' wear" in tab.panel.attributes.text()
+    # an unlabelled folder's map is coloured by the predicted class
+    assert tab.snapshot.labels_predicted and all(label.endswith("(predicted)") for label in tab.snapshot.labels)
