@@ -265,9 +265,16 @@ class ModeTab(QWidget):
         self._start_map(snapshot)
 
     def _on_catalog_failed(self, exc: BaseException) -> None:
+        from vsdesk.engine.session import DEFAULT_SAMPLE
+
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
         self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
+        if type(exc).__name__ == "CatalogNotFound" and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
+            # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
+            self.catalog_bar.set_catalogs([DEFAULT_SAMPLE[self.mode]], DEFAULT_SAMPLE[self.mode])
+            self.open_catalog(DEFAULT_SAMPLE[self.mode])
+            return
         self.catalog_ready.emit()
 
     def _browse_items(self, snapshot: CatalogSnapshot) -> list[GalleryItem]:
