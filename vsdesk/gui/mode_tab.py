@@ -272,7 +272,7 @@ class ModeTab(QWidget):
         self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
         if type(exc).__name__ == "CatalogNotFound" and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
-            self.catalog_bar.set_catalogs([DEFAULT_SAMPLE[self.mode]], DEFAULT_SAMPLE[self.mode])
+            self.refresh_catalog_list(select=DEFAULT_SAMPLE[self.mode])
             self.open_catalog(DEFAULT_SAMPLE[self.mode])
             return
         self.catalog_ready.emit()
