@@ -5,14 +5,14 @@ Clothing Dataset, with two heads: the category (17 classes) and the ``kids`` fla
 vector is the fine-tuned penultimate layer, L2-normalised, so neighbours share product type.
 
 Public API: ``load_embedder(model=None)`` -> ``ProductEmbedder`` (``predict``, ``describe``,
-``classify_vectors``); ``restrict_to_class``; training in ``train``, evaluation in ``evaluate``.
+``classify_vectors``); ``similar`` (optionally within the predicted class), ``restrict_to_class``; training in ``train``, evaluation in ``evaluate``.
 """
 
 from __future__ import annotations
 
-from vsdesk.engine.product.embedder import ProductEmbedder, restrict_to_class
+from vsdesk.engine.product.embedder import ProductEmbedder, restrict_to_class, similar
 
-__all__ = ["ProductEmbedder", "load_embedder", "restrict_to_class"]
+__all__ = ["ProductEmbedder", "load_embedder", "restrict_to_class", "similar"]
 
 
 def load_embedder(model: str | None = None, **options) -> ProductEmbedder:
