@@ -32,7 +32,7 @@ CLOTHING_IMAGES = SHARED / "clothing-dataset" / "images"
 QUERIES = {
     "style": SHARED / "images-by-style" / "s_impressionist-05.jpg",  # in the sample: left out of its results
     "product": CLOTHING_IMAGES / "e6a8b33f-279c-4072-8dba-229d94205e55.jpg",  # a dress, not in the sample
-    "vae": CLOTHING_IMAGES / "3b86d877-2b9e-4c8b-a6a2-1d87513309d0.jpg",  # a photo of shoes
+    "vae": CLOTHING_IMAGES / "84a4a5a4-fb02-4009-916d-7e82d65c3e12.jpg",  # a photo of trousers
 }
 SIZE = (1480, 900)
 

@@ -9,18 +9,16 @@ query supersedes an older one and a stale result is dropped by the runner.
 
 from __future__ import annotations
 
-import base64
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from vsdesk.engine.imageio import IMAGE_SUFFIXES, ImageError, load_image
+from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome, place_on_map
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
@@ -29,47 +27,17 @@ from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
+from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
 from vsdesk.gui.settings import Settings
-from vsdesk.gui.thumbnails import ThumbnailCache, pil_to_qimage
+from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskContext, TaskRunner
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
-QUERY_PREVIEW = 420
 RESULTS_K = 48
 INDEX_SUBJECT_WEIGHT = 0.5
 #: The best results are ringed on the map (all 48 would ring most of a small catalog).
 MAP_HIGHLIGHT = 12
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
-
-
-def _query_preview(image: Image.Image) -> QImage:
-    small = image.copy()
-    small.thumbnail((QUERY_PREVIEW, QUERY_PREVIEW), Image.Resampling.BILINEAR)
-    return pil_to_qimage(small)
-
-
-def decode_extras(extras: dict[str, Any]) -> dict[str, Any]:
-    """Images inside ``describe()`` output (``*_png`` data URLs) -> uint8 arrays named without
-    ``_png``, decoded here in the worker by the one decoder, so the panel only displays."""
-    out = dict(extras)
-    for key, value in extras.items():
-        if key.endswith("_png") and isinstance(value, str) and value.startswith("data:image/"):
-            try:
-                raw = base64.b64decode(value.split(",", 1)[1])
-                out[key[: -len("_png")]] = np.asarray(load_image(raw).convert("L"))
-            except (ValueError, ImageError):
-                pass  # a picture we cannot show is left out, the facts stay
-    return out
-
-
-def _qimage_to_png(image: QImage) -> bytes:
-    """Clipboard image -> PNG bytes for the one decoder (runs in the worker; QImage is fine there)."""
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    buffer.close()
-    return bytes(data.data())
 
 
 class ModeTab(QWidget):
@@ -369,7 +337,7 @@ class ModeTab(QWidget):
 
     def search_qimage(self, image: QImage, description: str) -> None:
         image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
-        self._submit_query(lambda ctx: load_image(_qimage_to_png(image)), description, description, "")
+        self._submit_query(lambda ctx: load_image(qimage_to_png(image)), description, description, "")
 
     def _submit_query(self, decode, source: str, name: str, note: str) -> None:
         if note:
@@ -383,7 +351,7 @@ class ModeTab(QWidget):
 
         def decode_step(ctx: TaskContext):
             image = decode(ctx)
-            return image, _query_preview(image)
+            return image, query_preview(image)
 
         self.runner.submit(
             f"{self.mode}/query",
