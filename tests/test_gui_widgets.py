@@ -154,3 +154,20 @@ def test_scatter_hover_shows_the_thumbnail_of_the_point(qtbot):
     assert view._hover_caption.text() == files[target].name
     qtbot.waitUntil(lambda: view._hover_image.pixmap() is not None and not view._hover_image.pixmap().isNull(),
                     timeout=10_000)
+
+
+def test_callbacks_run_on_the_gui_thread(qtbot, runner):
+    main = threading.get_ident()
+    seen = []
+
+    def work(ctx):
+        ctx.progress(1, 2, "half")
+        ctx.partial("part", force=True)
+        return threading.get_ident()
+
+    runner.submit("t", work, on_progress=lambda *a: seen.append(threading.get_ident()),
+                  on_partial=lambda v: seen.append(threading.get_ident()),
+                  on_done=lambda worker_thread: seen.extend([threading.get_ident(), worker_thread]))
+    qtbot.waitUntil(lambda: len(seen) == 4, timeout=5000)
+    assert seen[:3] == [main, main, main]
+    assert seen[3] != main  # the work itself ran in the worker
