@@ -7,7 +7,9 @@ need no data-fitted step, so they carry over to collections we have not seen:
   divided by H*W so the input size does not scale them;
 - signed square root of every Gram entry (the usual power normalisation of second-order
   features: it tames the few huge co-activations that otherwise decide the cosine);
-- each layer L2-normalised on its own, then all layers weighted equally, so the 512-channel
+- each layer's vector centred on its own mean entry (so cosine becomes Pearson correlation:
+  Gram entries of ReLU features are all positive, and the all-ones direction they share says
+  nothing about style; removing it needs no data) and L2-normalised on its own, then all layers weighted equally, so the 512-channel
   layers (131,328 upper-triangle entries) do not drown the 64-channel one (2,080 entries);
 - compression by a count sketch (a fixed, seeded, data-independent random projection: every
   Gram entry is added with a random sign into one of ``sketch_dim`` buckets), which keeps
@@ -44,6 +46,7 @@ class StyleConfig:
     size: int  # images are resized to size x size before the network
     power: str = "sqrt"  # "sqrt" (signed square root of Gram entries) or "none"
     layer_norm: bool = True  # L2-normalise each layer's Gram before concatenation
+    centre: bool = True  # subtract each vector's own mean entry (cosine -> Pearson correlation)
     sketch_dim: int | None = 1024  # per-layer length after the count sketch; None = the full Gram
     triangle: bool = True  # keep each Gram's upper triangle (it is symmetric); False = all C*C
     subject_weight: float = 0.0  # 0 = style only, 1 = subject only
@@ -117,6 +120,7 @@ DEFAULT = StyleConfig(layers=STYLE_LAYERS[2:], size=224, sketch_dim=1024, subjec
 #: The research notebook's descriptor: raw Gram matrices of block1_conv1..block3_conv1 at
 #: 224 px, divided by H*W, concatenated as they are (86,016 floats), compared by cosine.
 NOTEBOOK = StyleConfig(
-    layers=STYLE_LAYERS[:3], size=224, power="none", layer_norm=False, sketch_dim=None, triangle=False,
+    layers=STYLE_LAYERS[:3], size=224, power="none", layer_norm=False, centre=False, sketch_dim=None,
+    triangle=False,
     subject_weight=0.0,
 )

@@ -67,6 +67,8 @@ def layer_part(gram: np.ndarray, layer: str, config: StyleConfig) -> np.ndarray:
         v = g[:, rows, cols] * weight
     else:
         v = g.reshape(len(g), -1)
+    if config.centre:
+        v = v - v.mean(axis=1, keepdims=True)
     if config.layer_norm:
         v = _l2(v)
     dim = config.layer_dim(layer)
@@ -88,5 +90,8 @@ def blend(style: np.ndarray, subject: np.ndarray | None, config: StyleConfig) ->
     if not config.uses_subject or subject is None:
         return style.astype(np.float32)
     w = config.subject_weight
-    subject = _l2(np.asarray(subject, np.float64))
+    subject = np.asarray(subject, np.float64)
+    if config.centre:
+        subject = subject - subject.mean(axis=1, keepdims=True)
+    subject = _l2(subject)
     return np.concatenate([np.sqrt(1.0 - w) * style, np.sqrt(w) * subject], axis=1).astype(np.float32)
