@@ -75,7 +75,8 @@ def test_blend_mixes_cosines_by_the_subject_weight():
     subject = rng.normal(size=(2, 8))
     config = make_config(subject_weight=0.25)
     v = descriptor.blend(style, subject, config)
-    unit = subject / np.linalg.norm(subject, axis=1, keepdims=True)
+    centred = subject - subject.mean(axis=1, keepdims=True)  # the default centres each part
+    unit = centred / np.linalg.norm(centred, axis=1, keepdims=True)
     expected = 0.75 * style[0] @ style[1] + 0.25 * unit[0] @ unit[1]
     assert v[0] @ v[1] == pytest.approx(expected, abs=1e-6)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-6)
