@@ -77,7 +77,10 @@ class ModeTab(QWidget):
         self.panel = PANELS[self.mode]()
         self.panel.attach(self)
         if self.mode == "style":
-            self.panel.set_default_weight(self.settings.float_value("style/subject_weight", 0.0))
+            from vsdesk.engine.style.config import DEFAULT  # cheap: no TensorFlow
+
+            # The engine's measured default, until the user moves the slider (then remembered).
+            self.panel.set_default_weight(self.settings.float_value("style/subject_weight", DEFAULT.subject_weight))
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
         self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self._map_placeholder = QLabel("The map appears here.")
