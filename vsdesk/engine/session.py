@@ -143,9 +143,8 @@ class ModeSession:
         if self.embedder is None:
             from vsdesk.engine.modes import load_embedder
 
-            progress(0, 1, f"loading the {self.mode} model")
+            progress(0, 0, f"loading the {self.mode} model")  # total 0: no measurable progress
             self.embedder = load_embedder(self.mode, **self._options)
-            progress(1, 1, f"{self.mode} model ready")
         return self.embedder
 
     # -- catalogs -------------------------------------------------------------------------------

@@ -188,6 +188,7 @@ class ModeTab(QWidget):
         self.settings.set_catalog(self.mode, name)
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
+        self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
         self.runner.cancel(f"{self.mode}/map", notify=False)
         self.runner.submit(
             f"{self.mode}/catalog",
