@@ -148,6 +148,12 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     assert shown == [str(ARTWORKS[27])]
     assert tab.query_area.caption.text() == ARTWORKS[27].name
 
+    # several images dropped at once: the first is searched, and the tab says so
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [ARTWORKS[13], ARTWORKS[14], ARTWORKS[15]])
+    assert tab.outcome.source == str(ARTWORKS[13])
+    assert tab.messages.kind == "info" and "3 files dropped" in tab.messages.text()
+
 
 def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
     tab = window.tab("style")
