@@ -39,9 +39,8 @@ def style_embedder():
     from PIL import Image
 
     from vsdesk.engine.modes import load_embedder
-    from vsdesk.gui.mode_tab import INDEX_SUBJECT_WEIGHT
 
-    embedder = load_embedder("style", subject_weight=INDEX_SUBJECT_WEIGHT)
+    embedder = load_embedder("style")  # as the window loads it
     embedder.embed_images([Image.open(ARTWORKS[0]).convert("RGB")])
     return embedder
 

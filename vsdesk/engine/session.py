@@ -110,7 +110,8 @@ def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
 def reweigh_style_query(embedder: Any, query: np.ndarray, weight: float) -> np.ndarray:
     """The style <-> subject weight at search time, without re-embedding the catalog.
 
-    Style vectors indexed with weight w0 (0 < w0 < 1) are [sqrt(1-w0) s, sqrt(w0) u] (unit s, u).
+    Style vectors indexed with weight w0 (0 < w0 < 1; the engine's default is measured, 0.2 now)
+    are [sqrt(1-w0) s, sqrt(w0) u] (unit s, u; ``vsdesk.engine.style.descriptor.blend``).
     A query [(1-w)/sqrt(1-w0) s, w/sqrt(w0) u] scores every such row as (1-w) cos(s) + w cos(u):
     only the query changes, the (possibly huge) matrix is used as stored.
     """

@@ -34,7 +34,6 @@ from vsdesk.gui.worker import TaskContext, TaskRunner
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
 RESULTS_K = 48
-INDEX_SUBJECT_WEIGHT = 0.5
 #: The best results are ringed on the map (all 48 would ring most of a small catalog).
 MAP_HIGHLIGHT = 12
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
@@ -56,9 +55,10 @@ class ModeTab(QWidget):
         self.runner = runner
         self.cache = cache
         self.settings = settings
-        # Style vectors are indexed with a subject part (weight 0.5) so that the slider can
-        # re-weigh style against subject at search time (see reweigh_style_query).
-        self.session = ModeSession(mode, **({"subject_weight": INDEX_SUBJECT_WEIGHT} if mode == "style" else {}))
+        # The engine's default models, so catalogs are shared with the CLI (same vectors). The
+        # style default stores a subject part, so the slider re-weighs at search time
+        # (see reweigh_style_query) instead of re-embedding.
+        self.session = ModeSession(mode)
         self.snapshot: CatalogSnapshot | None = None
         self.map_xy: np.ndarray | None = None
         self.outcome: QueryOutcome | None = None

@@ -1,0 +1,46 @@
+"""The Qt-free search session behind the window: re-weighing, map placement, labels."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from vsdesk.engine.session import Hit, label_codes, place_on_map, reweigh_style_query
+
+
+def _unit(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_reweighing_the_query_mixes_style_and_subject_cosines_as_asked():
+    rng = np.random.default_rng(0)
+    style_dim, subject_dim, w0 = 40, 24, 0.2
+    s, u = _unit(rng.normal(size=(50, style_dim))), _unit(rng.normal(size=(50, subject_dim)))
+    stored = np.concatenate([np.sqrt(1 - w0) * s, np.sqrt(w0) * u], axis=1).astype(np.float32)  # as blend() does
+    embedder = SimpleNamespace(config=SimpleNamespace(subject_weight=w0, style_dim=style_dim))
+    query = stored[0]
+    for w in (0.0, 0.2, 0.7, 1.0):
+        scores = stored @ reweigh_style_query(embedder, query, w)
+        expected = (1 - w) * (s @ s[0]) + w * (u @ u[0])
+        np.testing.assert_allclose(scores, expected, atol=1e-5)
+
+
+def test_style_only_vectors_are_left_alone():
+    embedder = SimpleNamespace(config=SimpleNamespace(subject_weight=0.0, style_dim=8))
+    query = np.ones(8, np.float32)
+    assert reweigh_style_query(embedder, query, 0.9) is query
+
+
+def test_query_is_placed_among_its_closest_neighbours():
+    xy = np.array([[0, 0], [10, 0], [0, 10], [100, 100]], np.float32)
+    hits = [Hit(1, "b", 0.95, ""), Hit(2, "c", 0.5, ""), Hit(3, "d", 0.1, "")]
+    x, y = place_on_map(hits, xy)
+    assert np.hypot(x - 10, y) < 1.0  # dominated by the best neighbour
+    assert place_on_map([], xy) is None
+
+
+def test_labels_become_codes_with_unlabelled_items_grouped():
+    names, codes = label_codes(["cat", "", "dog", "cat"])
+    assert names == ["cat", "dog", "unlabelled"]
+    assert codes.tolist() == [0, 2, 1, 0]
