@@ -122,3 +122,29 @@ def test_eval_style_cli_on_the_real_artworks(capsys):
     # The notebook's configuration (issue: mAP ~0.79, P@5 ~0.81) is measurably worse.
     assert 0.70 < notebook["map"] < default["map"] - 0.05, result
     assert notebook["p@5"] < default["p@5"] - 0.05, result
+
+
+def test_embedder_vectors_are_unit_float32_and_the_same_in_either_precision(monkeypatch):
+    """Real VGG16 on real artworks (plus a greyscale and a tiny image): shape, norm, dtype; the
+    mixed-bfloat16 network (used on CPUs with native bfloat16) gives the float32 vectors."""
+    from PIL import Image
+
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.style import load_embedder
+
+    files = sorted(STYLE_DIR.glob("s_*.jpg"))[::8]
+    images = [load_image(p) for p in files] + [Image.new("RGB", (17, 40), (120, 30, 200))]
+    images.append(load_image(files[0]).convert("L").convert("RGB"))
+    vectors = {}
+    for precision in ("float32", "bfloat16"):
+        monkeypatch.setenv("VSDESK_STYLE_PRECISION", precision)
+        embedder = load_embedder()
+        assert embedder.mode == "style" and embedder.dim == DEFAULT.dim and embedder.key == DEFAULT.key
+        v = embedder.embed_images(images)
+        assert v.shape == (len(images), DEFAULT.dim) and v.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+        vectors[precision] = v
+    agreement = np.sum(vectors["float32"] * vectors["bfloat16"], axis=1)
+    assert agreement.min() > 0.99, agreement
+    info = embedder.describe(images[0], vectors["bfloat16"][0])
+    assert json.loads(json.dumps(info))["layers"] == list(DEFAULT.layers)

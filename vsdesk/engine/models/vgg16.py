@@ -38,12 +38,13 @@ ONNX_KERNEL = "functional_1/{layer}_1/convolution/ReadVariableOp:0"
 ONNX_BIAS = "functional_1/{layer}_1/Squeeze:0"
 
 
-def build(last_layer: str | None = None) -> "keras.Model":
+def build(last_layer: str | None = None, dtype: str | None = None) -> "keras.Model":
     """The VGG16 conv base, input ``(None, None, 3)``, no weights.
 
     ``last_layer`` stops the network early (e.g. ``"block4_conv1"``): layers after it are not
     built, so nothing is computed that a caller does not use. Layer names match Keras's VGG16,
-    so weights load into a truncated model by name just as into the full one.
+    so weights load into a truncated model by name just as into the full one. ``dtype`` is a
+    Keras dtype policy for the layers (e.g. ``"mixed_bfloat16"``); None = the global policy.
     """
     import keras
     from keras import layers
@@ -54,13 +55,16 @@ def build(last_layer: str | None = None) -> "keras.Model":
     for block, convs, filters in BLOCKS:
         for i in range(1, convs + 1):
             name = f"block{block}_conv{i}"
-            x = layers.Conv2D(filters, 3, activation="relu", padding="same", name=name)(x)
+            x = layers.Conv2D(filters, 3, activation="relu", padding="same", name=name, dtype=dtype)(x)
             if name == last_layer:
                 done = True
                 break
         if done:
             break
-        x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+        x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool", dtype=dtype)(x)
+        if f"block{block}_pool" == last_layer:
+            done = True
+            break
     if last_layer is not None and not done:
         raise ValueError(f"VGG16 has no layer {last_layer!r}")
     return keras.Model(inputs, x, name="vgg16")
