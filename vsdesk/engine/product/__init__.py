@@ -2,7 +2,8 @@
 
 An EfficientNet-Lite0 (ImageNet, offline weights) whose top blocks are fine-tuned on the
 Clothing Dataset, with two heads: the category (17 classes) and the ``kids`` flag. The search
-vector is the fine-tuned penultimate layer, L2-normalised, so neighbours share product type.
+vector joins the penultimate layer (L2-normalised) and the square roots of the class
+probabilities (``embedder.search_vectors``), so neighbours look alike *and* share product type.
 
 Public API: ``load_embedder(model=None)`` -> ``ProductEmbedder`` (``predict``, ``describe``,
 ``classify_vectors``); ``similar`` (optionally within the predicted class), ``restrict_to_class``; training in ``train``, evaluation in ``evaluate``.

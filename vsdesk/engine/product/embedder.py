@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from typing import Any, Sequence
 
 import numpy as np
@@ -12,6 +11,23 @@ from PIL import Image
 from vsdesk.engine.embedding import Embedder, l2_normalise
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.features import image_array
+
+
+#: Weight of the class-probability part of the search vector against the visual part.
+CLASS_WEIGHT = 1.0
+
+
+def search_vectors(features: np.ndarray, probabilities: np.ndarray, class_weight: float = CLASS_WEIGHT) -> np.ndarray:
+    """The product search vector: [visual features, w * sqrt(class probabilities)], unit length.
+
+    Both parts have unit length, so the cosine of two items is the mean of their visual cosine and
+    their agreement on product type (the Bhattacharyya coefficient of their class probabilities):
+    a sweater that looks like the query but is a different kind of product ranks below one of the
+    same kind. The visual part alone still gives the classes back (``classify_vectors``).
+    """
+    features = l2_normalise(features)
+    part = class_weight * np.sqrt(np.clip(probabilities, 0, 1)).astype(np.float32)
+    return (np.concatenate([features, part], 1) / np.sqrt(1 + class_weight**2)).astype(np.float32)
 
 
 class ProductEmbedder(Embedder):
@@ -24,8 +40,9 @@ class ProductEmbedder(Embedder):
         self.classes: list[str] = list(self.meta.classes)
         self.top_k = top_k
         weights = (folder / product_model.WEIGHTS_FILE).read_bytes()
-        self.key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}"
-        self.dim = int(self.head.output["embedding"].shape[-1])
+        self.key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
+        self.features_dim = int(self.head.output["embedding"].shape[-1])
+        self.dim = self.features_dim + len(self.classes)
         self.decode_size = self.meta.size
         kernel, bias = self.head.get_layer("category").get_weights()
         self._kernel, self._bias = kernel.astype(np.float32), bias.astype(np.float32)
@@ -35,7 +52,6 @@ class ProductEmbedder(Embedder):
         else:
             self._kids = None
         self._run = None
-        self._recent: OrderedDict[bytes, tuple[np.ndarray, float | None]] = OrderedDict()
 
     # -- the Embedder contract ------------------------------------------------------------
     def preprocess(self, image: Image.Image) -> np.ndarray:
@@ -44,7 +60,7 @@ class ProductEmbedder(Embedder):
         return preprocess(image_array(image, self.meta.size))
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
-        return self._forward(batch)["embedding"]
+        return self._forward(batch)["vectors"]
 
     def describe(self, image: Image.Image, vector: np.ndarray) -> dict[str, Any]:
         """Top class probabilities and the kids probability, JSON-ready (mirror-averaged)."""
@@ -69,7 +85,7 @@ class ProductEmbedder(Embedder):
         out = self._forward(batch)
         probs = out["category"]
         return {
-            "vectors": out["embedding"],
+            "vectors": out["vectors"],
             "probabilities": probs,
             "kids": out["kids"][:, 0] if "kids" in out else None,
             "labels": [self.classes[int(i)] for i in np.argmax(probs, 1)],
@@ -79,10 +95,10 @@ class ProductEmbedder(Embedder):
     def classify_vectors(self, vectors: np.ndarray) -> dict[str, Any]:
         """Class probabilities from stored embedding vectors alone (NumPy; any thread).
 
-        The heads read the L2-normalised embedding, so this equals ``predict`` on the images
-        (without the flip averaging of ``describe``).
+        The heads read the L2-normalised visual features (the first part of a search vector),
+        so this equals ``predict`` on the images (without the flip averaging of ``describe``).
         """
-        vectors = np.asarray(vectors, np.float32)
+        vectors = l2_normalise(np.asarray(vectors, np.float32)[:, : self.features_dim])
         logits = vectors @ self._kernel + self._bias
         logits -= logits.max(1, keepdims=True)
         probs = np.exp(logits)
@@ -114,6 +130,7 @@ class ProductEmbedder(Embedder):
             self._run = compiled(self.full_model())
         out = self._run(np.asarray(batch, np.float32))
         out["embedding"] = l2_normalise(out["embedding"])
+        out["vectors"] = search_vectors(out["embedding"], out["category"])
         return out
 
 
@@ -140,6 +157,7 @@ def similar(
     """Top-k catalog rows by cosine similarity to the query vector, optionally only among items
     predicted to be of the query's predicted class (exact, deterministic ties by index)."""
     vectors = np.asarray(vectors, np.float32)
+    query = np.asarray(query, np.float32)
     scores = vectors @ np.asarray(query, np.float32)
     candidates = np.arange(len(vectors))
     if same_class and len(vectors):

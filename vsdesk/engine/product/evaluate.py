@@ -111,9 +111,13 @@ def evaluate(
     if not len(y_test):
         raise ValueError("none of the test images could be decoded")
 
-    # The model: mirror-averaged probabilities; the embedding as indexing stores it (plain image).
+    # The model: mirror-averaged probabilities; search vectors as indexing stores them (plain image).
     probs, _kids = predict_features(head, plain, flip)
-    vectors = pooled_features(keras.Model(head.input, head.output["embedding"]), plain, cancelled=cancelled)
+    from vsdesk.engine.product.embedder import search_vectors
+
+    plain_probs, _ = predict_features(head, plain)
+    features = pooled_features(keras.Model(head.input, head.output["embedding"]), plain, cancelled=cancelled)
+    vectors = search_vectors(features, plain_probs)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
 
     # The baseline: frozen ImageNet Lite0 features (same layer, same images) + logistic regression.

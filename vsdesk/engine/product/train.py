@@ -85,8 +85,6 @@ def _fit_linear(features: np.ndarray, targets: np.ndarray, c: float, seed: int):
     clf.fit((features - mean) / std, targets)
     coef = clf.coef_.T / std[:, None]  # (d, k)
     bias = clf.intercept_ - (mean[:, None] * coef).sum(0)
-    if coef.shape[1] == 1 and len(clf.classes_) == 2:
-        return coef.astype(np.float32), bias.astype(np.float32), clf
     return coef.astype(np.float32), bias.astype(np.float32), clf
 
 
