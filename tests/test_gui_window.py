@@ -147,9 +147,9 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     assert shown == [str(ARTWORKS[27])]
     assert tab.query_area.caption.text() == ARTWORKS[27].name
 
-    # several images dropped at once: the first is searched, and the tab says so
+    # several images dropped at once (here onto the gallery): the first is searched, and the tab says so
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
-        drop_files(tab, [ARTWORKS[13], ARTWORKS[14], ARTWORKS[15]])
+        drop_files(tab.gallery.viewport(), [ARTWORKS[13], ARTWORKS[14], ARTWORKS[15]])
     assert tab.outcome.source == str(ARTWORKS[13])
     assert tab.messages.kind == "info" and "3 files dropped" in tab.messages.text()
 

@@ -132,6 +132,10 @@ class GalleryView(QListView):
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
+        # Icon mode turns on dropping into the list; files dropped here go to the tab (search).
+        self.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
+        self.setAcceptDrops(False)
+        self.setViewportMargins(0, 6, 0, 0)
         self.setIconSize(QSize(thumb_size, thumb_size))
         self.setGridSize(QSize(thumb_size + 40, thumb_size + 38))
         self.setUniformItemSizes(True)
