@@ -303,3 +303,11 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     assert "Kids' wear" in tab.panel.attributes.text()
     # an unlabelled folder's map is coloured by the predicted class
     assert tab.snapshot.labels_predicted and all(label.endswith("(predicted)") for label in tab.snapshot.labels)
+
+
+def test_about_dialog_lists_the_third_party_models_and_data(qtbot, window):
+    dialog = window.show_about()
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "VGG16" in text and "Fashion-MNIST" in text and "MIT" in text
+    dialog.close()

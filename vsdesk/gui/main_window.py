@@ -116,6 +116,26 @@ class MainWindow(QMainWindow):
         for i, mode in enumerate(MODES):
             action(f"{mode} tab", [f"Ctrl+{i + 1}"], lambda m=mode: self.tabs.setCurrentWidget(self.mode_tabs[m]))
 
+        file_menu = self.menuBar().addMenu("&File")
+        for act in (self.open_action, self.paste_action):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        quit_action = action("Quit", [QKeySequence.StandardKey.Quit], self.close)
+        file_menu.addAction(quit_action)
+        go_menu = self.menuBar().addMenu("&Go")
+        go_menu.addAction(self.next_action)
+        go_menu.addAction(self.prev_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = action("About vsdesk", [], self.show_about)
+        help_menu.addAction(self.about_action)
+
+    def show_about(self):
+        from vsdesk.gui.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.show()  # not modal: the window keeps working
+        return dialog
+
     def _on_tab_changed(self, _index: int) -> None:
         self.settings.set_last_tab(self.current_tab().mode)
 
