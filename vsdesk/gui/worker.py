@@ -8,8 +8,11 @@ one. The task function is plain Python taking a ``TaskContext`` (progress / canc
 partial), so it can call the Qt-free engine directly.
 
 Each ``SerialWorker`` is one QThread pulling tasks from a queue. The "tf" worker is the only
-thread that ever runs TensorFlow (Keras models are not thread-safe); a second "compute"
-worker runs t-SNE so a long projection does not hold up queries.
+thread that ever runs TensorFlow (Keras models are not thread-safe); a "compute" worker runs
+t-SNE so a long projection does not hold up queries; an "io" worker decodes query images and
+lists catalogs, so a bad file is reported at once even while a model loads. An *urgent* task
+(a query) runs before queued ones, and even inside a long task (indexing) the next time that
+task checks ``cancelled()`` on the same thread.
 """
 
 from __future__ import annotations
