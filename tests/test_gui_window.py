@@ -311,3 +311,17 @@ def test_about_dialog_lists_the_third_party_models_and_data(qtbot, window):
     text = dialog.text.toPlainText()
     assert "VGG16" in text and "Fashion-MNIST" in text and "MIT" in text
     dialog.close()
+
+
+def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_path):
+    first = copy_images(ARTWORKS[:4], tmp_path / "a")
+    second = copy_images(ARTWORKS[16:22], tmp_path / "b")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[8]))
+    assert {item.path for item in tab.gallery.results.items()} == {str(p) for p in sorted(first.iterdir())}
+    other = ModeSession("style").create_folder_catalog(str(second))
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.open_catalog(other)
+    assert tab.outcome.catalog == other
+    assert {item.path for item in tab.gallery.results.items()} == {str(p) for p in sorted(second.iterdir())}

@@ -231,6 +231,8 @@ class ModeTab(QWidget):
             )
         if self.outcome is None:
             self.gallery.set_items(self._browse_items(snapshot))
+        elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
+            self._rerank()  # the same query against the catalog as it is now (no re-embedding)
         self.scatter.clear()
         self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
         self.catalog_ready.emit()
