@@ -32,7 +32,7 @@ class Settings:
         self.q.setValue("window/geometry", value)
 
     def last_tab(self) -> str:
-        return str(self.q.value("window/last_tab", "style") or "style")
+        return str(self.q.value("window/last_tab", "product") or "product")
 
     def set_last_tab(self, mode: str) -> None:
         self.q.setValue("window/last_tab", mode)
