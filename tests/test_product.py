@@ -178,3 +178,45 @@ def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
     assert result["left_out_labels"] == {"Socks": 2}
     assert result["test_images"] == 12
     assert result["default"]["accuracy"] >= 0.5
+
+
+def test_fast_path_gives_the_keras_vectors_on_real_photos(embedder, clothing):
+    """TFLite/XNNPACK (the indexing path) against the plain Keras model, on real photos."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product import fast
+
+    if fast._interpreter_class() is None:
+        pytest.skip("this TensorFlow has no TFLite interpreter")
+    picked = [it for it in clothing.items[::97]][:10]  # 10 > fast.CHUNK: chunking and a short tail
+    batch = np.stack([embedder.preprocess(load_image(it.path, min_size=embedder.decode_size)) for it in picked])
+    out = embedder.predict(batch)
+    assert embedder.runtime == "tflite"
+    reference = embedder.keras_forward(batch)
+    from vsdesk.engine.product.embedder import search_vectors
+
+    expected = search_vectors(reference["embedding"], reference["category"])
+    cosines = np.sum(out["vectors"] * expected, 1) / np.linalg.norm(expected, axis=1)
+    assert cosines.min() >= 0.9999, cosines
+    np.testing.assert_allclose(out["probabilities"], reference["category"], atol=1e-4)
+    np.testing.assert_allclose(out["kids"], reference["kids"][:, 0], atol=1e-4)
+    assert out["labels"] == [embedder.classes[i] for i in np.argmax(reference["category"], 1)]
+
+
+def test_fast_path_is_cached_and_can_be_turned_off(embedder, monkeypatch):
+    from vsdesk.engine.product import fast, load_embedder
+
+    if fast._interpreter_class() is None:
+        pytest.skip("this TensorFlow has no TFLite interpreter")
+    x = np.random.default_rng(3).uniform(-1, 1, (3, embedder.meta.size, embedder.meta.size, 3)).astype(np.float32)
+    embedder.embed(x)
+    key = fast.cache_key(embedder.key, embedder.meta.size)
+    assert key and fast.cache_path(key).is_file()
+    # A second embedder reads the cached flatbuffer without building the Keras model.
+    again = load_embedder()
+    again.full_model = lambda: pytest.fail("the cached flatbuffer should have been used")
+    np.testing.assert_allclose(again.embed(x), embedder.embed(x), atol=1e-6)
+    assert again.runtime == "tflite"
+    monkeypatch.setenv(fast.ENV_RUNTIME, "tf")
+    plain = load_embedder()
+    np.testing.assert_allclose(plain.embed(x), embedder.embed(x), atol=1e-4)
+    assert plain.runtime == "tensorflow"

@@ -52,6 +52,8 @@ class ProductEmbedder(Embedder):
         else:
             self._kids = None
         self._run = None
+        self._keras_run = None
+        self._runtime = "not loaded"
 
     # -- the Embedder contract ------------------------------------------------------------
     def preprocess(self, image: Image.Image) -> np.ndarray:
@@ -113,6 +115,28 @@ class ProductEmbedder(Embedder):
             "classes": self.classes,
         }
 
+    def _load_runner(self):
+        """TFLite/XNNPACK when it is available and matches Keras, else the traced Keras model."""
+        from vsdesk.engine.product import fast
+        from vsdesk.engine.product.features import compiled
+
+        runner, model = fast.load_runner(
+            self.key, self.meta.size, self.meta.has_kids, self.full_model, compiled
+        )
+        if runner is not None:
+            self._runtime = "tflite"
+            return runner
+        self._runtime = "tensorflow"
+        return compiled(model if model is not None else self.full_model())
+
+    def keras_forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """The plain TensorFlow path (the reference the fast path is checked against)."""
+        if self._keras_run is None:
+            from vsdesk.engine.product.features import compiled
+
+            self._keras_run = compiled(self.full_model())
+        return self._keras_run(np.asarray(batch, np.float32))
+
     def full_model(self):
         """Image (preprocessed) -> {"category", "kids", "embedding"}: frozen trunk + trained head."""
         import keras
@@ -123,12 +147,15 @@ class ProductEmbedder(Embedder):
         trunk_out = backbone.get_layer(lite0.trunk_output_layer(self.meta.first_top_block)).output
         return keras.Model(backbone.input, self.head(trunk_out), name="product")
 
+    @property
+    def runtime(self) -> str:
+        """"tflite" (XNNPACK, the fast path) or "tensorflow"; decided by the first forward pass."""
+        return self._runtime
+
     def _forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         if self._run is None:
-            from vsdesk.engine.product.features import compiled
-
-            self._run = compiled(self.full_model())
-        out = self._run(np.asarray(batch, np.float32))
+            self._run = self._load_runner()
+        out = dict(self._run(np.asarray(batch, np.float32)))
         out["embedding"] = l2_normalise(out["embedding"])
         out["vectors"] = search_vectors(out["embedding"], out["category"])
         return out
