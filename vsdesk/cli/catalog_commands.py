@@ -208,6 +208,7 @@ def _search_impl(args: argparse.Namespace) -> int:
         results = search_catalog(
             vectors, query_vectors, args.k,
             query_paths=paths, query_hashes=[file_sha256(p) for p in paths], catalog_hashes=hashes,
+            expansion=getattr(embedder, "query_expansion", None),  # style: alpha-QE (docs/style.md)
         )
         for (i, image, _), vector, hits in zip(good, query_vectors, results):
             record = records[i]

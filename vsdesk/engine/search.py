@@ -19,6 +19,8 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
+from vsdesk.engine.files import sha256_file
+
 #: Upper bound on the (queries x items) score block held at once (bytes).
 _BLOCK_BYTES = 256 * 1024 * 1024
 
@@ -94,11 +96,7 @@ def _best(row: np.ndarray, k: int, skip: Iterable[int] | None) -> list[Hit]:
 def file_sha256(path: str | os.PathLike) -> str | None:
     """Content hash of a query file (to recognise a catalog item under another name), or None."""
     try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fp:
-            while chunk := fp.read(1 << 20):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 
@@ -111,10 +109,13 @@ def search_catalog(
     query_paths: Sequence[str | None] | None = None,
     query_hashes: Sequence[str | None] | None = None,
     catalog_hashes: Sequence[str] | None = None,
+    expansion=None,
 ) -> list[list[Result]]:
     """Top-k over a ``VectorSet`` (``catalog.vectors()``), leaving out each query's own item:
     the row with the same path (``query_paths``) or the same content (``query_hashes`` against
-    ``catalog_hashes``, i.e. ``catalog.hashes()``)."""
+    ``catalog_hashes``, i.e. ``catalog.hashes()``). ``expansion`` (an object with ``n``,
+    ``database_n`` and ``alpha``, e.g. the style embedder's ``query_expansion``) applies
+    ``expand`` first; scores are then against the augmented rows."""
     paths, labels, matrix = vectors
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     by_path = {os.path.abspath(p): i for i, p in enumerate(paths)}
@@ -131,5 +132,80 @@ def search_catalog(
         if query_hashes is not None and query_hashes[q] is not None:
             skip.update(by_hash.get(query_hashes[q], ()))
         exclude.append(skip)
+    if expansion is not None:
+        matrix, queries = expand(matrix, queries, expansion, exclude)
     hits = top_k(matrix, queries, k, exclude)
     return [[Result(paths[h.index], h.score, labels[h.index], h.index) for h in row] for row in hits]
+
+
+def expand_queries(
+    matrix: np.ndarray,
+    queries: np.ndarray,
+    n: int,
+    alpha: float = 3.0,
+    exclude: Sequence[Iterable[int] | None] | None = None,
+) -> np.ndarray:
+    """alpha-weighted average query expansion (Chum et al. 2007; Radenovic et al. 2018, "αQE"):
+    each query becomes the L2-normalised sum of itself and its ``n`` best rows of ``matrix``
+    (``exclude`` as in ``top_k``), row i weighted by max(cosine_i, 0) ** alpha, to be searched
+    again. Returns float32 (q, d), or (d,) for a single (d,) query."""
+    single = np.asarray(queries).ndim == 1
+    q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)  # weights are cosines
+    matrix = np.asarray(matrix, dtype=np.float32)
+    out = q.astype(np.float64)
+    for i, hits in enumerate(top_k(matrix, q, n, exclude)):
+        for hit in hits:
+            out[i] += max(hit.score, 0.0) ** alpha * matrix[hit.index]
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    out = out.astype(np.float32)
+    return out[0] if single else out
+
+
+def augment_database(matrix: np.ndarray, n: int, alpha: float = 3.0) -> np.ndarray:
+    """alpha-weighted database-side augmentation (Arandjelovic & Zisserman 2012; Radenovic et
+    al. 2018, "αDBA"): every row becomes the L2-normalised sum of itself and its ``n`` most
+    similar other rows, each weighted by max(cosine, 0) ** alpha. O(rows^2 * dim)."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    rows = len(matrix)
+    out = matrix.astype(np.float64)
+    if n > 0 and rows > 1:
+        for i, hits in enumerate(top_k(matrix, matrix, n, [{i} for i in range(rows)])):
+            for hit in hits:
+                out[i] += max(hit.score, 0.0) ** alpha * matrix[hit.index]
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out.astype(np.float32)
+
+
+_augmented_cache: dict[tuple, np.ndarray] = {}
+
+
+def _augmented(matrix: np.ndarray, n: int, alpha: float) -> np.ndarray:
+    """``augment_database`` remembered for the last matrix seen (same content, same result):
+    the GUI searches one catalog many times."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    key = (matrix.shape, n, alpha, hashlib.blake2b(matrix.tobytes(), digest_size=16).hexdigest())
+    found = _augmented_cache.get(key)
+    if found is None:
+        found = augment_database(matrix, n, alpha)
+        _augmented_cache.clear()
+        _augmented_cache[key] = found
+    return found
+
+
+def expand(
+    matrix: np.ndarray,
+    queries: np.ndarray,
+    expansion,
+    exclude: Sequence[Iterable[int] | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(augmented matrix, expanded queries) to rank with ``top_k``: ``augment_database`` with
+    ``expansion.database_n`` neighbours (0 = none), then ``expand_queries`` against the
+    augmented rows with ``expansion.n``, both weighted by cosine ** ``expansion.alpha``."""
+    n, database_n, alpha = expansion.n, getattr(expansion, "database_n", 0), expansion.alpha
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if database_n > 0 and len(matrix) > 1:
+        matrix = _augmented(matrix, database_n, alpha)
+    if n > 0 and len(matrix):
+        queries = expand_queries(matrix, queries, n, alpha, exclude)
+    return matrix, queries

@@ -43,7 +43,11 @@ SUBJECT_LAYER = "block5_pool"
 @dataclass(frozen=True)
 class StyleConfig:
     layers: tuple[str, ...]
-    size: int  # images are resized to size x size before the network
+    size: int  # the network sees size x size pixels
+    #: Longest side (pixels) the picture is scaled to before a centre size x size crop is cut
+    #: from it, so texture is measured at one pixel scale whatever the picture's proportions;
+    #: None = the whole picture squashed to size x size (the notebook's way).
+    scale: int | None = None
     power: str = "sqrt"  # "sqrt" (signed square root of Gram entries) or "none"
     layer_norm: bool = True  # L2-normalise each layer's Gram before concatenation
     centre: bool = True  # subtract each vector's own mean entry (cosine -> Pearson correlation)
@@ -61,6 +65,8 @@ class StyleConfig:
             raise ValueError(f"power must be 'sqrt' or 'none', not {self.power!r}")
         if not 32 <= self.size <= 1024:
             raise ValueError(f"input size must be between 32 and 1024 pixels, not {self.size}")
+        if self.scale is not None and not self.size <= self.scale <= 4096:
+            raise ValueError(f"scale must be between the input size ({self.size}) and 4096, not {self.scale}")
         if not 0.0 <= self.subject_weight <= 1.0:
             raise ValueError(f"subject weight must be between 0 and 1, not {self.subject_weight}")
         if self.sketch_dim is not None and self.sketch_dim < 16:
@@ -89,6 +95,11 @@ class StyleConfig:
         return 4 * self.dim  # float32, as catalogs store vectors
 
     @property
+    def decode_size(self) -> int:
+        """Smallest side a decoder may reduce a picture to (``load_image(min_size=...)``)."""
+        return self.size if self.scale is None else self.scale
+
+    @property
     def last_layer(self) -> str:
         wanted = list(self.layers) + ([SUBJECT_LAYER] if self.uses_subject else [])
         return max(wanted, key=ORDER.index)
@@ -112,10 +123,40 @@ class StyleConfig:
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
-#: The default: measured on images-by-style and justified in docs/style.md. The deep style
-#: layers (block3-5) describe texture at the scale of brush strokes and shapes; block1-2 add
-#: little but pixel-level colour/edge statistics that every photo shares.
-DEFAULT = StyleConfig(layers=STYLE_LAYERS[2:], size=224, sketch_dim=1024, subject_weight=0.2)
+#: The default: justified in docs/style.md. The deep style layers (block3-5) describe texture
+#: at the scale of brush strokes and shapes; block1-2 add little but pixel-level colour/edge
+#: statistics that every photo shares. The picture is brought to 400 px on its longest side
+#: (the notebook's scale) and the network sees the central 224 x 224 window of it at that scale
+#: (VGG16's training size): brushwork keeps its pixel scale instead of being squashed, at the
+#: compute cost of a 224 px pass.
+DEFAULT = StyleConfig(layers=STYLE_LAYERS[2:], size=224, scale=400, sketch_dim=1024, subject_weight=0.2)
+
+
+@dataclass(frozen=True)
+class QueryExpansion:
+    """Search-time neighbour averaging, the textbook pair of Radenovic et al. (2018):
+
+    - database-side augmentation (αDBA; Arandjelovic & Zisserman 2012): every catalog vector is
+      replaced by the sum of itself and its ``database_n`` nearest catalog vectors;
+    - alpha-weighted average query expansion (αQE; Chum et al. 2007): the query is searched
+      again as the sum of itself and its ``n`` best (augmented) matches;
+
+    each neighbour weighted by max(cosine, 0) ** ``alpha``. Stored vectors do not change
+    (``vsdesk.engine.search.expand``)."""
+
+    n: int = 3
+    database_n: int = 3
+    alpha: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.n < 0 or self.database_n < 0 or self.alpha < 0:
+            raise ValueError(f"query expansion needs n, database_n, alpha >= 0, not {self}")
+
+
+#: What style search applies (CLI, eval; the GUI through the same function): alpha = 3 as
+#: Radenovic et al.; 3 neighbours each, small because a catalog may hold only a handful of
+#: pictures in one style (docs/style.md, table 5).
+QUERY_EXPANSION = QueryExpansion(n=3, database_n=3, alpha=3.0)
 
 #: The research notebook's descriptor: raw Gram matrices of block1_conv1..block3_conv1 at
 #: 224 px, divided by H*W, concatenated as they are (86,016 floats), compared by cosine.

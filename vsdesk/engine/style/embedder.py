@@ -17,7 +17,7 @@ from PIL import Image
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.models import vgg16
 from vsdesk.engine.style import descriptor
-from vsdesk.engine.style.config import SUBJECT_LAYER, StyleConfig
+from vsdesk.engine.style.config import QUERY_EXPANSION, SUBJECT_LAYER, StyleConfig
 from vsdesk.engine.tasks import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,11 +68,22 @@ def _network(base: "keras.Model", config: StyleConfig, names: list[str]) -> "ker
 
 
 def resize_square(image: Image.Image, size: int) -> Image.Image:
-    """Whole picture to size x size: style statistics are averages over all of it, so the
-    mild aspect change costs less than cropping away part of the painting."""
+    """Whole picture to size x size (configurations without a ``scale``, e.g. the notebook's)."""
     if image.size == (size, size):
         return image
     return image.resize((size, size), Image.Resampling.BICUBIC)
+
+
+def centre_window(image: Image.Image, size: int, scale: int) -> Image.Image:
+    """The picture scaled so its longest side is ``scale`` pixels (or its shortest ``size``, if
+    that is larger), then the central size x size window: texture at one pixel scale, unsquashed."""
+    w, h = image.size
+    factor = max(scale / max(w, h), size / min(w, h))
+    new = (max(size, round(w * factor)), max(size, round(h * factor)))
+    if new != (w, h):
+        image = image.resize(new, Image.Resampling.BICUBIC)
+    left, top = (new[0] - size) // 2, (new[1] - size) // 2
+    return image.crop((left, top, left + size, top + size))
 
 
 class StyleEmbedder(Embedder):
@@ -85,7 +96,9 @@ class StyleEmbedder(Embedder):
         self.config = config
         self.key = config.key
         self.dim = config.dim
-        self.decode_size = config.size
+        self.decode_size = config.decode_size
+        #: What searches of style catalogs apply (``vsdesk.engine.search.expand_queries``).
+        self.query_expansion = QUERY_EXPANSION
         base = base if base is not None else base_model(progress)
         names = list(config.layers) + ([SUBJECT_LAYER] if config.uses_subject else [])
         self._names = names
@@ -112,7 +125,9 @@ class StyleEmbedder(Embedder):
         self._features = features
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
-        rgb = np.asarray(resize_square(image.convert("RGB"), self.config.size))
+        image = image.convert("RGB")
+        c = self.config
+        rgb = np.asarray(resize_square(image, c.size) if c.scale is None else centre_window(image, c.size, c.scale))
         return vgg16.preprocess(rgb)
 
     def raw_features(self, batch: np.ndarray) -> dict[str, np.ndarray]:
@@ -130,6 +145,8 @@ class StyleEmbedder(Embedder):
         return {
             "layers": list(c.layers),
             "input_size": c.size,
+            "scale": c.scale,
+            "query_expansion": {"n": self.query_expansion.n, "alpha": self.query_expansion.alpha},
             "subject_weight": c.subject_weight,
             "dim": c.dim,
             "bytes_per_image": c.bytes_per_image,
