@@ -33,6 +33,7 @@ from typing import Iterable
 import numpy as np
 
 from vsdesk.engine import paths
+from vsdesk.engine.files import sha256_file
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 __all__ = [
@@ -200,14 +201,6 @@ def download_file(url: str, dest: Path, *, md5: str | None = None, sha256: str |
     return dest
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while chunk := fp.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # --------------------------------------------------------------------------------------------
 # Sample catalogs as folders
 # --------------------------------------------------------------------------------------------
@@ -364,7 +357,7 @@ def _fetch_style_artworks(folder: Path, progress: Progress, cancelled: Cancelled
         dest = folder / name
         copied = False
         if mirror_dir is not None and (mirror_dir / name).is_file():
-            if _sha256(mirror_dir / name) == sha:
+            if sha256_file(mirror_dir / name) == sha:
                 shutil.copyfile(mirror_dir / name, dest)
                 copied = True
         if not copied:

@@ -14,7 +14,6 @@ altered file fails the hash check and is rebuilt from its source, never fatal.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from vsdesk.engine import paths
 from vsdesk.engine.models.spec import ModelSpec
+from vsdesk.engine import files
 from vsdesk.engine.tasks import Progress, no_progress
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,6 @@ SIDECAR_FORMAT = 1
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _STALE_TEMP_SECONDS = 24 * 3600  # temp files of a crashed conversion
 _ORPHAN_SECONDS = 600  # a content-named file no sidecar points to (lost a race, or replaced)
-_CHUNK = 1 << 20
 
 _memo_lock = threading.Lock()
 _sha_memo: dict[tuple[str, int, int], str] = {}
@@ -53,14 +52,7 @@ def sha256_file(path: Path, progress: Progress = no_progress, message: str = "ve
     with _memo_lock:
         if key in _sha_memo:
             return _sha_memo[key]
-    digest = hashlib.sha256()
-    done = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            progress(done, stat.st_size, message)
-    value = digest.hexdigest()
+    value = files.sha256_file(path, lambda done: progress(done, stat.st_size, message))
     with _memo_lock:
         _sha_memo[key] = value
     return value

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from vsdesk.engine import paths
+from vsdesk.engine.files import atomic_save_npy, sha256_file
 from vsdesk.engine.models.errors import ModelStoreError
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import knn
@@ -149,7 +150,7 @@ class VaeEngine:
             bundle.load_weights(path)
         except Exception as exc:  # Keras raises many types for a misfit
             raise VaeModelError(f"{path} does not fit the VAE: {str(exc).splitlines()[0][:200]}") from exc
-        return cls(bundle, metadata, path, _sha256(path))
+        return cls(bundle, metadata, path, sha256_file(path))
 
     # --- batch operations ------------------------------------------------------------------
 
@@ -236,8 +237,8 @@ class VaeEngine:
         means = np.concatenate(means).astype(np.float32)
         progress(len(x), len(x), "training set encoded")
         folder.mkdir(parents=True, exist_ok=True)
-        _save_npy(files["labels"], labels.astype(np.int64))
-        _save_npy(files["means"], means)
+        atomic_save_npy(files["labels"], labels.astype(np.int64))
+        atomic_save_npy(files["means"], means)
         return self._index_from(means, labels.astype(np.int64))
 
     def _shipped_latents(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -287,7 +288,7 @@ class VaeEngine:
         images, _ = load_fashion_mnist("train")
         quantiles = np.quantile(self.anomaly_scores(image_to_input(images)), SCORE_QUANTILES)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _save_npy(path, quantiles)
+        atomic_save_npy(path, quantiles)
         return quantiles
 
     def neighbours(self, image: Image.Image | np.ndarray, k: int = 10) -> list[dict[str, Any]]:
@@ -350,19 +351,3 @@ def _read_metadata(weights: Path) -> dict[str, Any]:
     raise VaeModelError(f"no {vae_model.METADATA_NAME} beside {weights}; retrain with `vsdesk train vae`")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while chunk := fp.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npy")
-    try:
-        np.save(tmp, array, allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from vsdesk.engine.files import atomic_path, atomic_savez, atomic_write_json, sha256_file
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import model as vae_model
 from vsdesk.engine.vae._objective import SCORE_DEFINITION
@@ -176,11 +177,10 @@ def train(
     weights_path = out_dir / vae_model.WEIGHTS_NAME
     meta_path = out_dir / vae_model.METADATA_NAME
     save_weights_atomic(bundle, weights_path)
-    from vsdesk.engine.vae.engine import _sha256
 
-    metadata["weights_sha256"] = _sha256(weights_path)
+    metadata["weights_sha256"] = sha256_file(weights_path)
     save_train_latents(out_dir / vae_model.LATENTS_NAME, codes, y_all)
-    write_json_atomic(meta_path, metadata)
+    atomic_write_json(meta_path, metadata, indent=1)
     ckpt.clear()
     progress(1, 1, f"saved {weights_path}")
     return TrainResult(weights_path, meta_path, time.monotonic() - start_time, history)
@@ -275,26 +275,14 @@ def anomaly_scores(bundle, x: np.ndarray, batch: int = 1000, cancelled: Cancelle
 
 def save_weights_atomic(model, path: Path) -> None:
     # Keras insists on the ".weights.h5" ending, so the temporary name keeps it.
-    tmp = path.with_name(f".{path.name[: -len('.weights.h5')]}.tmp{os.getpid()}.weights.h5")
-    try:
-        with _quiet_keras_numpy():
-            model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path, ".weights.h5") as tmp, _quiet_keras_numpy():
+        model.save_weights(tmp)
 
 
 def save_train_latents(path: Path, means: np.ndarray, labels: np.ndarray) -> None:
     """The training set's search latents beside the weights, so queries work without the
     training images (float16 halves the file; cosine ranking does not notice)."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
-    try:
-        np.savez(tmp, means=means.astype(np.float16), labels=labels.astype(np.uint8))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_savez(path, means=means.astype(np.float16), labels=labels.astype(np.uint8))
 
 
 @contextlib.contextmanager
@@ -304,16 +292,6 @@ def _quiet_keras_numpy():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword")
         yield
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class Checkpoint:
@@ -331,14 +309,13 @@ class Checkpoint:
         weights = self.folder / f"epoch{epoch:03d}.weights.h5"
         moments = self.folder / f"epoch{epoch:03d}.optimizer.npz"
         save_weights_atomic(bundle, weights)
-        tmp = moments.with_name(f".{moments.name}.tmp{os.getpid()}.npz")
         with _quiet_keras_numpy():
-            np.savez(tmp, *[np.asarray(v.numpy()) for v in optimizer.variables])
-        os.replace(tmp, moments)
-        write_json_atomic(
+            atomic_savez(moments, *[np.asarray(v.numpy()) for v in optimizer.variables])
+        atomic_write_json(
             self.folder / "state.json",
             {"epoch": epoch, "weights": weights.name, "optimizer": moments.name,
              "config": config.resume_key(), "history": history},
+            indent=1,
         )
         for old in self.folder.glob("epoch*"):
             if not old.name.startswith(f"epoch{epoch:03d}."):
