@@ -8,7 +8,10 @@ from pathlib import Path
 
 
 def run(argv: list[str]) -> int:
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
+
+    from vsdesk.engine.paths import resources_dir
 
     from vsdesk.gui.crash import install_excepthooks
     from vsdesk.gui.main_window import MainWindow
@@ -17,7 +20,10 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in argv if a.startswith("-")]])
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
-    app.setDesktopFileName("vsdesk")
+    # Must match packaging/io.github.vsdesk.vsdesk.desktop so the desktop groups the window
+    # under that entry and shows its icon.
+    app.setDesktopFileName("io.github.vsdesk.vsdesk")
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "vsdesk.svg")))
     window = MainWindow()
     install_excepthooks(window)
     window.show()
