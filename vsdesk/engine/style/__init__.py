@@ -1,9 +1,10 @@
 """Style mode: "more paintings like this one".
 
-VGG16 Gram-matrix statistics (Gatys et al.) of five style layers, power- and per-layer-
-normalised, compressed by a fixed count sketch to 3 x 1,024 floats, optionally blended with a
-"subject" vector (what the picture shows) by a user-set weight. See docs/style.md for the
-measurements behind every default.
+VGG16 Gram-matrix statistics (Gatys et al.) of three style layers (block3-5) of the central
+224 px window of the picture at 400 px scale, power- and per-layer-normalised, compressed by a
+fixed count sketch to 3 x 1,024 floats, blended with a "subject" vector (what the picture shows)
+by a user-set weight. Searches add alpha-DBA + alpha-QE (``config.QUERY_EXPANSION``). See
+docs/style.md for the measurements behind every default.
 
 Importing this package does not import TensorFlow; ``load_embedder`` does.
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -146,7 +147,7 @@ class StyleEmbedder(Embedder):
             "layers": list(c.layers),
             "input_size": c.size,
             "scale": c.scale,
-            "query_expansion": {"n": self.query_expansion.n, "alpha": self.query_expansion.alpha},
+            "query_expansion": asdict(self.query_expansion),
             "subject_weight": c.subject_weight,
             "dim": c.dim,
             "bytes_per_image": c.bytes_per_image,
