@@ -178,6 +178,7 @@ def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
 def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     folder = copy_images(ARTWORKS[:3], tmp_path / "mine")
     tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
     drop_files(tab, [folder])
     assert "Add the folder" in tab.messages.text()
     assert tab.messages.action_button.isVisible()

@@ -87,3 +87,19 @@ def test_file_sha256(tmp_path):
 
 def test_hit_is_plain_tuple():
     assert Hit(1, 0.5) == (1, 0.5)
+
+
+def test_database_augmentation_in_row_blocks_equals_the_whole_matrix_at_once():
+    from vsdesk.engine.search import _AUGMENT_BLOCK, augment_database
+
+    rng = np.random.default_rng(7)
+    m = rng.normal(size=(_AUGMENT_BLOCK * 2 + 37, 12)).astype(np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    sims = m @ m.T
+    np.fill_diagonal(sims, -np.inf)
+    expected = m.astype(np.float64).copy()
+    for i in range(len(m)):
+        for j in np.argsort(-sims[i], kind="stable")[:3]:
+            expected[i] += max(sims[i, j], 0.0) ** 3 * m[j]
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(augment_database(m, 3, 3.0), expected, atol=1e-5)

@@ -170,11 +170,21 @@ def augment_database(matrix: np.ndarray, n: int, alpha: float = 3.0) -> np.ndarr
     rows = len(matrix)
     out = matrix.astype(np.float64)
     if n > 0 and rows > 1:
-        for i, hits in enumerate(top_k(matrix, matrix, n, [{i} for i in range(rows)])):
-            for hit in hits:
-                out[i] += max(hit.score, 0.0) ** alpha * matrix[hit.index]
+        # Row blocks keep memory at block x rows scores instead of rows x rows.
+        for start in range(0, rows, _AUGMENT_BLOCK):
+            block = matrix[start : start + _AUGMENT_BLOCK]
+            own = [{start + j} for j in range(len(block))]
+            for j, hits in enumerate(top_k(matrix, block, n, own)):
+                for hit in hits:
+                    out[start + j] += max(hit.score, 0.0) ** alpha * matrix[hit.index]
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
     return out.astype(np.float32)
+
+
+_AUGMENT_BLOCK = 1024
+#: Database-side augmentation costs rows^2 * dim; above this many rows a search applies query
+#: expansion only (about a minute of work on 2 cores at this size, once per catalog version).
+AUGMENT_MAX_ROWS = 50_000
 
 
 _augmented_cache: dict[tuple, np.ndarray] = {}
@@ -201,10 +211,11 @@ def expand(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(augmented matrix, expanded queries) to rank with ``top_k``: ``augment_database`` with
     ``expansion.database_n`` neighbours (0 = none), then ``expand_queries`` against the
-    augmented rows with ``expansion.n``, both weighted by cosine ** ``expansion.alpha``."""
+    augmented rows with ``expansion.n``, both weighted by cosine ** ``expansion.alpha``.
+    Catalogs larger than ``AUGMENT_MAX_ROWS`` get query expansion only."""
     n, database_n, alpha = expansion.n, getattr(expansion, "database_n", 0), expansion.alpha
     matrix = np.asarray(matrix, dtype=np.float32)
-    if database_n > 0 and len(matrix) > 1:
+    if database_n > 0 and 1 < len(matrix) <= AUGMENT_MAX_ROWS:
         matrix = _augmented(matrix, database_n, alpha)
     if n > 0 and len(matrix):
         queries = expand_queries(matrix, queries, n, alpha, exclude)

@@ -264,7 +264,7 @@ class ModeSession:
         exclude_path: str | None = None,
     ) -> QueryOutcome:
         """Rank the current catalog for ``vector`` (cheap: re-ranking with other options)."""
-        from vsdesk.engine.search import file_sha256, top_k
+        from vsdesk.engine.search import expand, file_sha256, top_k
 
         snapshot = self.catalog
         if snapshot is None or not len(snapshot):
@@ -281,6 +281,10 @@ class ModeSession:
             digest = file_sha256(exclude_path)
             exclude.update(i for i, h in enumerate(snapshot.hashes) if h == digest)
             self_index = min(exclude) if exclude else None
+        # Style searches re-rank with query expansion, as the CLI and `vsdesk eval style` do.
+        expansion = getattr(self.embedder, "query_expansion", None)
+        if expansion is not None:
+            matrix, query = expand(matrix, np.atleast_2d(query), expansion, [exclude])
         found = top_k(matrix, np.atleast_2d(query), k, exclude=[exclude])[0]
         hits = [Hit(h.index, snapshot.paths[h.index], h.score, snapshot.labels[h.index]) for h in found]
         return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version, self_index)
