@@ -220,3 +220,20 @@ def test_fast_path_is_cached_and_can_be_turned_off(embedder, monkeypatch):
     plain = load_embedder()
     np.testing.assert_allclose(plain.embed(x), embedder.embed(x), atol=1e-4)
     assert plain.runtime == "tensorflow"
+
+
+def test_training_trunk_features_fast_path_matches_keras(clothing):
+    """The frozen trunk that computes training/eval features: TFLite against Keras, real photos."""
+    from vsdesk.engine.product import fast
+    from vsdesk.engine.product.features import BackboneConfig, compiled, decode, trunk_model, trunk_runner
+    from vsdesk.engine.models.lite0 import preprocess
+
+    if fast._interpreter_class() is None:
+        pytest.skip("this TensorFlow has no TFLite interpreter")
+    config = BackboneConfig(size=160, first_top_block=14)
+    x = preprocess(np.stack([decode(it.path, config.size) for it in clothing.items[:: 400][:5]]))
+    runner = trunk_runner(config)
+    assert getattr(runner, "runtime", None) == "tflite"
+    ours, expected = runner(x), compiled(trunk_model(config))(x)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, atol=1e-3 * np.abs(expected).max())

@@ -76,13 +76,15 @@ def cache_path(key: str) -> Path:
 
 
 def convert(model, size: int) -> bytes:
-    """Keras model (image -> {"category", "embedding", "kids"?}) -> a float32 TFLite flatbuffer."""
+    """Keras model (image -> {"category", "embedding", "kids"?}, or one tensor) -> a float32 flatbuffer."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     def forward(images):
         out = model(images, training=False)
-        return tuple(out[name] for name in OUTPUTS if name in out)
+        if isinstance(out, dict):
+            return tuple(out[name] for name in OUTPUTS if name in out)
+        return out
 
     fn = tf.function(forward, input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
@@ -183,6 +185,31 @@ def load_runner(
     except Exception as exc:  # noqa: BLE001 - the fast path is optional, never fatal
         log.warning("product: TFLite fast path unavailable (%s); using TensorFlow", exc)
         return None, model
+
+
+def single_output_runner(
+    model, size: int, reference: Callable[[np.ndarray], np.ndarray]
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A TFLite runner for a one-output Keras model (the frozen trunk, for training features),
+    checked against ``reference`` (its traced function); None when unavailable or different."""
+    if not enabled() or _interpreter_class() is None:
+        return None
+    try:
+        runner = TFLiteRunner(convert(model, size), size, ("output",))
+        probe = np.random.default_rng(0).uniform(-1, 1, (2, size, size, 3)).astype(np.float32)
+        expected = np.asarray(reference(probe))
+        difference = float(np.abs(runner(probe)["output"] - expected).max())
+        if not difference <= TOLERANCE * max(1.0, float(np.abs(expected).max())):
+            log.warning("product: TFLite trunk differs from Keras by %.2g; using TensorFlow", difference)
+            return None
+    except Exception as exc:  # noqa: BLE001 - optional, never fatal
+        log.warning("product: TFLite trunk unavailable (%s); using TensorFlow", exc)
+        return None
+    def run(batch: np.ndarray) -> np.ndarray:
+        return runner(batch)["output"]
+
+    run.runtime = "tflite"  # type: ignore[attr-defined]
+    return run
 
 
 def _write(path: Path, data: bytes) -> None:

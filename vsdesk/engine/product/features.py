@@ -90,6 +90,16 @@ def compiled(model):
     return run
 
 
+def trunk_runner(config: BackboneConfig):
+    """The frozen trunk as a function of a batch: TFLite/XNNPACK when it matches Keras (~2x
+    faster, ``product.fast``), else the traced TensorFlow function."""
+    from vsdesk.engine.product import fast
+
+    model = trunk_model(config)
+    reference = compiled(model)
+    return fast.single_output_runner(model, config.size, reference) or reference
+
+
 def file_key(path: str) -> str:
     """Identifies a file's content cheaply: its absolute path, size and modification time."""
     try:
@@ -139,7 +149,7 @@ def trunk_features(
     new_plain = new_flip = None
     new_ok = np.zeros(len(missing), bool)
     if missing:
-        trunk = compiled(trunk_model(config))
+        trunk = trunk_runner(config)
         pending: list[tuple[int, np.ndarray]] = []
         from vsdesk.engine.models.lite0 import preprocess
 
