@@ -20,7 +20,7 @@ def register_train(subparsers) -> None:
     parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: product)")
     parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder "
                         "(e.g. resources/models/product to rebuild the shipped default)")
-    parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 224)")
+    parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 260)")
     parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (0: linear heads only)")
     parser.add_argument("--max-images", type=int, default=None, help="train on a random subset (quick runs)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
