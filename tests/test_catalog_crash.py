@@ -42,6 +42,24 @@ def _indexed_rows(db: Path) -> int:
 
 
 @pytest.mark.slow
+def _kill_once_indexed(proc: subprocess.Popen, db: Path, rows: int, timeout: float) -> None:
+    """SIGKILL ``proc`` as soon as its index holds ``rows`` files: no chance to clean up, like a
+    power cut."""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db.exists() and _indexed_rows(db) >= rows:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, f"indexing ended before it could be killed: {proc.communicate()[1][-2000:]}"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_sigkill_midway_then_resume_is_complete_without_duplicates(tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -54,19 +72,7 @@ def test_sigkill_midway_then_resume_is_complete_without_duplicates(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=os.environ.copy(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     db = catalog_location("crash") / "index.sqlite"
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if db.exists() and _indexed_rows(db) >= 40:
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, f"indexing ended before it could be killed: {proc.communicate()}"
-        proc.send_signal(signal.SIGKILL)  # no chance to clean up: like a power cut
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _kill_once_indexed(proc, db, rows=40, timeout=60)
     partial = _indexed_rows(db)
     assert 40 <= partial < 401, partial
 
@@ -106,19 +112,7 @@ def test_sigkill_of_the_index_command_with_the_vae_mode(tmp_path):
          "--batch-size", "8"],
         cwd=REPO, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     db = catalog_location("crash") / "index.sqlite"
-    deadline = time.monotonic() + 90
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if db.exists() and _indexed_rows(db) >= 24:
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, f"indexing ended before it could be killed: {proc.communicate()[1][-2000:]}"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _kill_once_indexed(proc, db, rows=24, timeout=90)
     partial = _indexed_rows(db)
     assert 24 <= partial < 200, partial
 
