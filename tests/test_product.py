@@ -140,6 +140,13 @@ def test_describe_is_json_ready(embedder):
     assert 0 <= info["kids"] <= 1
     assert info["predicted"] == info["classes"][0]["label"]
     assert embedder.mode == "product" and embedder.dim == vector.shape[0]
+    # The mirror average of a forward pass over the photo and its mirror image.
+    x = embedder.preprocess(image)
+    both = embedder.predict(np.stack([x, x[:, ::-1]]))
+    expected = both["probabilities"].mean(0)
+    for item in info["classes"]:
+        assert abs(item["probability"] - expected[embedder.classes.index(item["label"])]) < 2e-3
+    assert abs(info["kids"] - float(both["kids"].mean())) < 2e-3
     # an odd image (palette with transparency) goes through the same path
     odd = Image.new("P", (50, 80))
     odd.info["transparency"] = 0

@@ -65,11 +65,15 @@ class ProductEmbedder(Embedder):
         return self._forward(batch)["vectors"]
 
     def describe(self, image: Image.Image, vector: np.ndarray) -> dict[str, Any]:
-        """Top class probabilities and the kids probability, JSON-ready (mirror-averaged)."""
+        """Top class probabilities and the kids probability, JSON-ready (mirror-averaged).
+
+        ``vector`` is this image's embedding, so its own probabilities come from the heads in
+        NumPy (``classify_vectors``); only the mirrored image needs a forward pass."""
+        plain = self.classify_vectors(np.asarray(vector, np.float32)[None])
         x = self.preprocess(image)
-        out = self.predict(np.stack([x, x[:, ::-1]]))
-        probs = out["probabilities"].mean(0)
-        kids = None if out["kids"] is None else float(out["kids"].mean())
+        mirrored = self.predict(x[None, :, ::-1])
+        probs = (plain["probabilities"][0] + mirrored["probabilities"][0]) / 2
+        kids = None if plain["kids"] is None else float((plain["kids"][0] + mirrored["kids"][0]) / 2)
         order = np.argsort(-probs)[: self.top_k]
         return {
             "predicted": self.classes[int(order[0])],
