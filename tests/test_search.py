@@ -103,3 +103,19 @@ def test_database_augmentation_in_row_blocks_equals_the_whole_matrix_at_once():
             expected[i] += max(sims[i, j], 0.0) ** 3 * m[j]
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(augment_database(m, 3, 3.0), expected, atol=1e-5)
+
+
+def test_database_augmentation_is_reused_for_the_same_catalog_matrix():
+    from types import SimpleNamespace
+
+    from vsdesk.engine.search import expand
+
+    rng = np.random.default_rng(3)
+    m = rng.normal(size=(50, 8)).astype(np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    rule = SimpleNamespace(n=2, database_n=3, alpha=3.0)
+    first, _ = expand(m, m[:1], rule)
+    again, _ = expand(m, m[1:2], rule)
+    assert again is first  # computed once per catalog matrix, not per query
+    other, _ = expand(m.copy(), m[:1], rule)
+    assert other is not first and np.array_equal(other, first)

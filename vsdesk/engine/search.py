@@ -13,7 +13,6 @@ place, so the same query always gives the same ranking. A query that is itself a
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Iterable, NamedTuple, Sequence
 
@@ -187,19 +186,20 @@ _AUGMENT_BLOCK = 1024
 AUGMENT_MAX_ROWS = 50_000
 
 
-_augmented_cache: dict[tuple, np.ndarray] = {}
+#: (matrix it was computed from, n, alpha, result) for the last catalog matrix seen.
+_last_augmented: tuple[np.ndarray, int, float, np.ndarray] | None = None
 
 
 def _augmented(matrix: np.ndarray, n: int, alpha: float) -> np.ndarray:
-    """``augment_database`` remembered for the last matrix seen (same content, same result):
-    the GUI searches one catalog many times."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-    key = (matrix.shape, n, alpha, hashlib.blake2b(matrix.tobytes(), digest_size=16).hexdigest())
-    found = _augmented_cache.get(key)
-    if found is None:
-        found = augment_database(matrix, n, alpha)
-        _augmented_cache.clear()
-        _augmented_cache[key] = found
+    """``augment_database`` remembered for the last matrix object seen: the GUI searches one
+    catalog's matrix (cached per catalog version, never changed in place) many times. Matching
+    by identity costs nothing, where hashing the content would read the whole matrix per query."""
+    global _last_augmented
+    last = _last_augmented
+    if last is not None and last[0] is matrix and last[1:3] == (n, alpha):
+        return last[3]
+    found = augment_database(matrix, n, alpha)
+    _last_augmented = (matrix, n, alpha, found)
     return found
 
 
