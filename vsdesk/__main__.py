@@ -11,8 +11,6 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from vsdesk.cli import COMMAND_MODULES, build_parser  # noqa: F401 - cheap, no Qt/TF
-
     if argv and (argv[0].startswith("-") or _is_command(argv[0])):
         from vsdesk.cli import main as cli_main
 
