@@ -92,6 +92,8 @@ def _eval(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     print(f"{result['protocol']}: {result['test_images']} images, {result['test_contributors']} contributors")
+    model = result["model"]
+    print(f"model {model['name']} ({model['backbone']}) run as the app runs it: {model['runtime']} {model['precision']}")
     if result["left_out_labels"]:
         left = ", ".join(f"{k} {v}" for k, v in sorted(result["left_out_labels"].items()))
         print(f"left out (not model classes): {left}")

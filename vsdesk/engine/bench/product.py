@@ -1,8 +1,9 @@
 """Bench section ``product``: indexing throughput and query latency of the product mode.
 
 Indexing (decode included): vsdesk decodes in a thread pool with JPEG draft mode (the decoder
-skips detail below the model's input size) while the model runs in batches on TFLite's XNNPACK
-(``product.fast``; the traced TensorFlow function when TFLite is unavailable); the naive baseline decodes at full size and calls ``model.predict`` image by image,
+skips detail below the model's input size) while the model runs in batches on TFLite's XNNPACK,
+int8 inside by default (``product.fast``; the traced TensorFlow function when TFLite is
+unavailable); the naive baseline decodes at full size and calls ``model.predict`` image by image,
 as the Streamlit demo did. Query: a photo in, class probabilities (mirror-averaged) and the
 top-10 of a catalog out; baseline: ``model.predict`` per call and a full sort of all scores.
 """
@@ -99,7 +100,8 @@ def run(record, quick: bool = False) -> None:
     for _ in range(reps):
         embedder.keras_forward(pixels)
     tf_rate = reps * len(pixels) / (time.perf_counter() - start)
-    record(f"product inference alone, {size} px ({embedder.runtime}; baseline: TensorFlow)", fast_rate, "images/s", tf_rate)
+    runtime = f"{embedder.runtime} {embedder.precision}"
+    record(f"product inference alone, {size} px ({runtime}; baseline: TensorFlow float32)", fast_rate, "images/s", tf_rate)
 
     # -- query: image in -> probabilities + top-10 out -----------------------------------
     rng = np.random.default_rng(0)

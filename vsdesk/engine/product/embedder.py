@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from vsdesk.engine.embedding import Embedder, l2_normalise
+from vsdesk.engine.product import fast
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.features import image_array
 
@@ -40,7 +41,10 @@ class ProductEmbedder(Embedder):
         self.classes: list[str] = list(self.meta.classes)
         self.top_k = top_k
         weights = (folder / product_model.WEIGHTS_FILE).read_bytes()
-        self.key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
+        self.weights_key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
+        # int8 vectors differ from float32 ones by ~1e-2, so a catalog keeps one kind: the key
+        # says which (and is corrected by the first forward pass should int8 be refused).
+        self.key = self.weights_key + (":q8" if fast.wants_int8() else "")
         self.features_dim = int(self.head.output["embedding"].shape[-1])
         self.dim = self.features_dim + len(self.classes)
         self.decode_size = self.meta.size
@@ -53,7 +57,7 @@ class ProductEmbedder(Embedder):
             self._kids = None
         self._run = None
         self._keras_run = None
-        self._runtime = "not loaded"
+        self._runtime = self._precision = "not loaded"
 
     # -- the Embedder contract ------------------------------------------------------------
     def preprocess(self, image: Image.Image) -> np.ndarray:
@@ -89,14 +93,7 @@ class ProductEmbedder(Embedder):
         "labels": predicted class names, "classes": all class names, "vectors": (n, dim)}.
         TF thread only."""
         out = self._forward(batch)
-        probs = out["category"]
-        return {
-            "vectors": out["vectors"],
-            "probabilities": probs,
-            "kids": out["kids"][:, 0] if "kids" in out else None,
-            "labels": [self.classes[int(i)] for i in np.argmax(probs, 1)],
-            "classes": self.classes,
-        }
+        return {"vectors": out["vectors"], **out["heads"]}
 
     def classify_vectors(self, vectors: np.ndarray) -> dict[str, Any]:
         """Class probabilities from stored embedding vectors alone (NumPy; any thread).
@@ -121,17 +118,18 @@ class ProductEmbedder(Embedder):
 
     def _load_runner(self):
         """TFLite/XNNPACK when it is available and matches Keras, else the traced Keras model."""
-        from vsdesk.engine.product import fast
         from vsdesk.engine.product.features import compiled
 
         runner, model = fast.load_runner(
-            self.key, self.meta.size, self.meta.has_kids, self.full_model, compiled
+            self.weights_key, self.meta.size, self.meta.has_kids, self.full_model, compiled
         )
         if runner is not None:
-            self._runtime = "tflite"
-            return runner
-        self._runtime = "tensorflow"
-        return compiled(model if model is not None else self.full_model())
+            self._runtime, self._precision = "tflite", runner.precision
+        else:
+            self._runtime, self._precision = "tensorflow", "float32"
+            runner = compiled(model if model is not None else self.full_model())
+        self.key = self.weights_key + (":q8" if self._precision == "int8" else "")
+        return runner
 
     def keras_forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """The plain TensorFlow path (the reference the fast path is checked against)."""
@@ -156,12 +154,21 @@ class ProductEmbedder(Embedder):
         """"tflite" (XNNPACK, the fast path) or "tensorflow"; decided by the first forward pass."""
         return self._runtime
 
+    @property
+    def precision(self) -> str:
+        """"int8" (the quantised fast path) or "float32"; decided by the first forward pass."""
+        return self._precision
+
     def _forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         if self._run is None:
             self._run = self._load_runner()
         out = dict(self._run(np.asarray(batch, np.float32)))
         out["embedding"] = l2_normalise(out["embedding"])
-        out["vectors"] = search_vectors(out["embedding"], out["category"])
+        # The heads run here in float32 on the embedding, not inside the model: an int8 model's
+        # softmax would come out in steps of 1/256, and this way a stored vector gives exactly
+        # the probabilities the image did (classify_vectors).
+        out["heads"] = self.classify_vectors(out["embedding"])
+        out["vectors"] = search_vectors(out["embedding"], out["heads"]["probabilities"])
         return out
 
 

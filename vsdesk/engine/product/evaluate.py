@@ -20,9 +20,10 @@ import numpy as np
 
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset
-from vsdesk.engine.product.features import BackboneConfig, trunk_features
+from vsdesk.engine.product import load_embedder
+from vsdesk.engine.product.features import BackboneConfig, decode_many, trunk_features
 from vsdesk.engine.product.metrics import classification_report, precision_at_k
-from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 SCORE_KEYS = ("accuracy", "accuracy_5class", "macro_f1", "p@10", "per_class_recall")
 
@@ -69,10 +70,10 @@ def evaluate(
     import keras
 
     from vsdesk.engine.models import lite0
-    from vsdesk.engine.product.train import baseline_probs, pooled_features, predict_features
+    from vsdesk.engine.product.train import baseline_probs, pooled_features
 
     folder = product_model.model_dir(model)
-    head, meta = product_model.load_head(folder)
+    meta = product_model.read_meta(folder)
     classes = list(meta.classes)
     index = {c: i for i, c in enumerate(classes)}
 
@@ -107,17 +108,15 @@ def evaluate(
     )
     ok = test_feats["ok"]
     y_test = np.array([index[it.label] for it in test_set.items])[ok]
-    plain, flip = test_feats["plain"][ok], test_feats["flip"][ok]
+    plain = test_feats["plain"][ok]
     if not len(y_test):
         raise ValueError("none of the test images could be decoded")
 
-    # The model: mirror-averaged probabilities; search vectors as indexing stores them (plain image).
-    probs, _kids = predict_features(head, plain, flip)
-    from vsdesk.engine.product.embedder import search_vectors
-
-    plain_probs, _ = predict_features(head, plain)
-    features = pooled_features(keras.Model(head.input, head.output["embedding"]), plain, cancelled=cancelled)
-    vectors = search_vectors(features, plain_probs)
+    # The model as the app runs it (int8 TFLite by default): mirror-averaged probabilities as a
+    # query shows them, search vectors as indexing stores them (the plain image).
+    embedder = load_embedder(model)
+    files = [it.path for it, k in zip(test_set.items, ok) if k]
+    probs, vectors = _through_embedder(embedder, files, progress, cancelled)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
 
     # The baseline: frozen ImageNet Lite0 features (same layer, same images) + logistic regression.
@@ -136,7 +135,8 @@ def evaluate(
         base_probs = _baseline_cross_validated(base_test, y_test, test_set, ok, len(classes))
         baseline_protocol = "logistic regression cross-validated by contributor on the test data"
     result["baseline"] = _scores(y_test, base_probs, base_test, classes)
-    result["model"] = {"name": meta.name, "backbone": meta.backbone, "folder": str(folder)}
+    result["model"] = {"name": meta.name, "backbone": meta.backbone, "folder": str(folder),
+                       "runtime": embedder.runtime, "precision": embedder.precision}
     result["classes"] = classes
     result["test_images"] = int(len(y_test))
     result["test_contributors"] = len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
@@ -145,6 +145,33 @@ def evaluate(
     result["protocol"] = protocol
     result["baseline_protocol"] = baseline_protocol
     return result
+
+
+def _through_embedder(embedder, files: list[str], progress: Progress, cancelled: Cancelled,
+                      batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """(mirror-averaged probabilities, plain-image search vectors) of decodable ``files``."""
+    from vsdesk.engine.models.lite0 import preprocess
+
+    probs, vectors, batch = [], [], []
+
+    def flush() -> None:
+        x = preprocess(np.stack(batch))
+        plain, mirrored = embedder.predict(x), embedder.predict(x[:, :, ::-1])
+        probs.append((plain["probabilities"] + mirrored["probabilities"]) / 2)
+        vectors.append(plain["vectors"])
+        batch.clear()
+
+    for i, pixels, error in decode_many(files, embedder.meta.size):
+        check_cancelled(cancelled)
+        if pixels is None:  # decoded a moment ago for the test features: a file changed meanwhile
+            raise ValueError(f"test image became unreadable: {error}")
+        batch.append(pixels)
+        if len(batch) == batch_size:
+            flush()
+            progress(i + 1, len(files), "scoring the model")
+    if batch:
+        flush()
+    return np.concatenate(probs), np.concatenate(vectors)
 
 
 def _baseline_probs(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, k: int) -> np.ndarray:
