@@ -58,7 +58,7 @@ def _small_csv(tmp_path, clothing, classes=("Shoes", "Hat", "Pants"), per_class=
 
 
 @pytest.mark.slow
-def test_small_real_training_and_evaluation_learn(tmp_path, clothing):
+def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     from vsdesk.engine.product.evaluate import evaluate
     from vsdesk.engine.product.model import read_meta
     from vsdesk.engine.product.train import TrainConfig, train
@@ -85,6 +85,13 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing):
     assert scores["default"]["accuracy"] > 0.6  # chance is 1/3
     assert 0 <= scores["default"]["p@10"] <= 1 and 0 <= scores["baseline"]["p@10"] <= 1
     assert scores["model"]["runtime"] in ("tflite", "tensorflow")  # scored as the app runs it
+
+    # The trained model is listed with the model store's weights.
+    from vsdesk.cli import main
+
+    assert main(["models", "list", "--json"]) == 0
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert listed["product/small"]["ready"] and listed["product/small"]["source"] == "trained"
 
 
 @pytest.mark.slow

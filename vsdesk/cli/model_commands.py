@@ -39,8 +39,10 @@ def register(subparsers) -> None:
 def _list(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
 
+    from vsdesk.engine.product.model import trained_infos
+
     try:
-        infos = models.list_models()
+        infos = models.list_models() + trained_infos()  # + product models trained here
     except (models.ModelStoreError, OSError) as exc:
         error(_describe(exc))
         return 1

@@ -122,6 +122,33 @@ def list_models() -> list[str]:
     return found
 
 
+def trained_infos() -> list:
+    """``ModelInfo`` rows for the product models trained into the model store (``vsdesk train
+    product --out NAME``), named ``product/NAME``, for ``vsdesk models list``."""
+    from vsdesk.engine.models.store import ModelInfo
+
+    root = paths.models_dir() / "product"
+    infos = []
+    for name in list_models():
+        if name == "default":
+            continue
+        folder = root / name
+        try:
+            meta = read_meta(folder)
+            size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+        except (OSError, ProductModelError, ValueError):
+            continue  # a damaged folder is not listed; loading it says what is wrong
+        accuracy = meta.metrics.get("accuracy")
+        scored = f", held-out accuracy {accuracy:.3f}" if isinstance(accuracy, float) else ""
+        infos.append(ModelInfo(
+            name=f"product/{name}",
+            description=f"product classifier on {meta.backbone}, {len(meta.classes)} classes{scored}",
+            ready=True, source="trained", size_bytes=size, version=str(meta.format),
+            license="yours (trained by vsdesk train product on your data)", path=folder, cached=True,
+        ))
+    return infos
+
+
 def read_meta(folder: Path) -> ProductMeta:
     try:
         return ProductMeta.from_json(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
