@@ -94,6 +94,21 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     assert listed["product/small"]["ready"] and listed["product/small"]["source"] == "trained"
 
 
+def test_augmented_views_are_reproducible_and_vary(clothing):
+    """Fine-tuning's training views: same seed, same view; other seeds, other crops and colours;
+    the source image is never changed."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product.features import augment
+
+    image = load_image(clothing.items[0].path)
+    before = np.asarray(image).copy()
+    views = [augment(image, 160, np.random.default_rng([0, i])) for i in (1, 1, 2, 3)]
+    assert all(v.shape == (160, 160, 3) and v.dtype == np.uint8 for v in views)
+    np.testing.assert_array_equal(views[0], views[1])
+    assert not np.array_equal(views[1], views[2]) and not np.array_equal(views[2], views[3])
+    np.testing.assert_array_equal(np.asarray(image), before)
+
+
 @pytest.mark.slow
 def test_training_can_be_cancelled(tmp_path, clothing):
     from vsdesk.engine.product.model import user_dir
