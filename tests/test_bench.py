@@ -7,7 +7,7 @@ import json
 import pytest
 
 from vsdesk.cli import main
-from vsdesk.engine.bench.runner import Record, ratio_of, run_bench
+from vsdesk.engine.bench.runner import ratio_of, run_bench
 
 
 def test_ratio_is_above_one_when_faster_for_rates_and_times():

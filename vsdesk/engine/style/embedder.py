@@ -91,7 +91,6 @@ class StyleEmbedder(Embedder):
     mode = "style"
 
     def __init__(self, config: StyleConfig, base: "keras.Model | None" = None, progress: Progress | None = None):
-        import keras
         import tensorflow as tf
 
         self.config = config
