@@ -12,7 +12,7 @@ def register_train(subparsers) -> None:
     parser = subparsers.add_parser(
         "product",
         help="train the product classifier on labelled images",
-        description="Train the product classifier (EfficientNet-Lite0, top blocks fine-tuned) on labelled "
+        description="Train the product classifier (EfficientNet-Lite0 with its top blocks fine-tuned, or EfficientNet-B0) on labelled "
         "images: a CSV with image,label[,sender_id][,kids] columns (images/ beside it), or a folder with one "
         "subfolder per class. Contributors (sender_id) never appear on both sides of the held-out split.",
     )
@@ -20,7 +20,11 @@ def register_train(subparsers) -> None:
     parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: product)")
     parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder "
                         "(e.g. resources/models/product to rebuild the shipped default)")
-    parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 260)")
+    parser.add_argument("--backbone", choices=("efficientnet-lite0", "efficientnet-b0"), default="efficientnet-lite0",
+                        help="ImageNet backbone from the model store (default efficientnet-lite0, offline; "
+                        "efficientnet-b0 needs `vsdesk models fetch efficientnet-b0` or an import first)")
+    parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 260 for Lite0, "
+                        "224 for B0)")
     parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (0: linear heads only)")
     parser.add_argument("--max-images", type=int, default=None, help="train on a random subset (quick runs)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
@@ -28,11 +32,16 @@ def register_train(subparsers) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from vsdesk.engine.models import ModelStoreError
     from vsdesk.engine.product.data import DatasetError
     from vsdesk.engine.product.model import ProductModelError
     from vsdesk.engine.product.train import TrainConfig, train
 
-    config = TrainConfig()
+    from vsdesk.engine.product import backbones
+
+    config = TrainConfig(backbone_name=args.backbone)
+    if args.backbone != backbones.LITE0:
+        config.size = backbones.get(args.backbone).default_size
     if args.size:
         config.size = args.size
     if args.epochs is not None:
@@ -45,7 +54,7 @@ def _train(args: argparse.Namespace) -> int:
             args.data, out=name if (args.out or not args.export) else None, config=config,
             progress=StderrProgress("train product"), export=args.export, name=name,
         )
-    except (DatasetError, ProductModelError, ValueError, OSError) as exc:
+    except (DatasetError, ProductModelError, ModelStoreError, ValueError, OSError) as exc:
         error(str(exc))
         return 1
     if args.json:
@@ -79,13 +88,14 @@ def register_eval(subparsers) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from vsdesk.engine.models import ModelStoreError
     from vsdesk.engine.product.data import DatasetError
     from vsdesk.engine.product.evaluate import evaluate
     from vsdesk.engine.product.model import ProductModelError
 
     try:
         result = evaluate(args.data, args.model, progress=StderrProgress("eval product"))
-    except (DatasetError, ProductModelError, ValueError, OSError) as exc:
+    except (DatasetError, ProductModelError, ModelStoreError, ValueError, OSError) as exc:
         error(str(exc))
         return 1
     if args.json:

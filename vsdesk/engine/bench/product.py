@@ -78,7 +78,7 @@ def run(record, quick: bool = False) -> None:
     ours = done / (time.perf_counter() - start)
 
     # -- indexing: naive baseline ---------------------------------------------------------
-    from vsdesk.engine.models.lite0 import preprocess
+    preprocess = embedder.backbone.preprocess
 
     start = time.perf_counter()
     for path in files[:n_naive]:

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from vsdesk.engine.embedding import Embedder, l2_normalise
-from vsdesk.engine.product import fast
+from vsdesk.engine.product import backbones, fast
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.features import image_array
 
@@ -38,6 +38,7 @@ class ProductEmbedder(Embedder):
         folder = product_model.model_dir(model)
         self.head, self.meta = product_model.load_head(folder)
         self.folder = folder
+        self.backbone = backbones.get(self.meta.backbone)
         self.classes: list[str] = list(self.meta.classes)
         self.top_k = top_k
         weights = (folder / product_model.WEIGHTS_FILE).read_bytes()
@@ -61,9 +62,7 @@ class ProductEmbedder(Embedder):
 
     # -- the Embedder contract ------------------------------------------------------------
     def preprocess(self, image: Image.Image) -> np.ndarray:
-        from vsdesk.engine.models.lite0 import preprocess
-
-        return preprocess(image_array(image, self.meta.size))
+        return self.backbone.preprocess(image_array(image, self.meta.size))
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         return self._forward(batch)["vectors"]
@@ -121,7 +120,8 @@ class ProductEmbedder(Embedder):
         from vsdesk.engine.product.features import compiled
 
         runner, model = fast.load_runner(
-            self.weights_key, self.meta.size, self.meta.has_kids, self.full_model, compiled
+            self.weights_key, self.meta.size, self.meta.has_kids, self.full_model, compiled,
+            backbone=self.backbone,
         )
         if runner is not None:
             self._runtime, self._precision = "tflite", runner.precision
@@ -143,11 +143,8 @@ class ProductEmbedder(Embedder):
         """Image (preprocessed) -> {"category", "kids", "embedding"}: frozen trunk + trained head."""
         import keras
 
-        from vsdesk.engine.models import lite0
-
-        backbone = lite0.load(include_top=False)
-        trunk_out = backbone.get_layer(lite0.trunk_output_layer(self.meta.first_top_block)).output
-        return keras.Model(backbone.input, self.head(trunk_out), name="product")
+        trunk = self.backbone.trunk(self.meta.first_top_block)
+        return keras.Model(trunk.input, self.head(trunk.output), name="product")
 
     @property
     def runtime(self) -> str:

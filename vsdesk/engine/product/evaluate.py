@@ -20,7 +20,7 @@ import numpy as np
 
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset
-from vsdesk.engine.product import load_embedder
+from vsdesk.engine.product import backbones, load_embedder
 from vsdesk.engine.product.features import BackboneConfig, decode_many, trunk_features
 from vsdesk.engine.product.metrics import classification_report, precision_at_k
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
@@ -69,7 +69,6 @@ def evaluate(
     """Scores of the model and the baseline. ``data`` None: the model's own held-out split."""
     import keras
 
-    from vsdesk.engine.models import lite0
     from vsdesk.engine.product.train import baseline_probs, pooled_features
 
     folder = product_model.model_dir(model)
@@ -101,7 +100,7 @@ def evaluate(
         test_set = dataset
         protocol = "given test data"
 
-    config = BackboneConfig(meta.size, meta.first_top_block)
+    config = BackboneConfig(meta.size, meta.first_top_block, meta.backbone)
     test_feats = trunk_features(
         [it.path for it in test_set.items], config,
         progress=lambda d, t, m="": progress(d, t, "test features"), cancelled=cancelled,
@@ -119,9 +118,9 @@ def evaluate(
     probs, vectors = _through_embedder(embedder, files, progress, cancelled)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
 
-    # The baseline: frozen ImageNet Lite0 features (same layer, same images) + logistic regression.
+    # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
     frozen_head = product_model.build_head_model(meta)
-    full = lite0.load(include_top=False)
+    full = backbones.get(meta.backbone).full()
     for layer in frozen_head.layers:
         if layer.weights and layer.name not in ("category", "kids"):
             layer.set_weights(full.get_layer(layer.name).get_weights())
@@ -150,12 +149,10 @@ def evaluate(
 def _through_embedder(embedder, files: list[str], progress: Progress, cancelled: Cancelled,
                       batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """(mirror-averaged probabilities, plain-image search vectors) of decodable ``files``."""
-    from vsdesk.engine.models.lite0 import preprocess
-
     probs, vectors, batch = [], [], []
 
     def flush() -> None:
-        x = preprocess(np.stack(batch))
+        x = embedder.backbone.preprocess(np.stack(batch))
         plain, mirrored = embedder.predict(x), embedder.predict(x[:, :, ::-1])
         probs.append((plain["probabilities"] + mirrored["probabilities"]) / 2)
         vectors.append(plain["vectors"])

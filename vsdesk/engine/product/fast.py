@@ -73,10 +73,10 @@ def calibration_files() -> list[Path]:
     return files[:CALIBRATION_COUNT]
 
 
-def calibration_batch(size: int) -> tuple[np.ndarray, str] | None:
-    """(preprocessed calibration photos, an identity for the cache key), or None if too few."""
+def calibration_batch(size: int, preprocess: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, str] | None:
+    """(calibration photos, ``preprocess``ed for the backbone; an identity for the cache key),
+    or None if too few."""
     from vsdesk.engine.imageio import ImageError
-    from vsdesk.engine.models.lite0 import preprocess
     from vsdesk.engine.product.features import decode
 
     arrays, names = [], []
@@ -106,17 +106,18 @@ def _interpreter_class():
     return getattr(lite, "Interpreter", None)
 
 
-def cache_key(product_key: str, size: int, quantised: str = "") -> str | None:
-    """Identifies a converted flatbuffer: product weights, Lite0 weights, size, TensorFlow
+def cache_key(product_key: str, size: int, quantised: str = "", backbone: str = "efficientnet-lite0") -> str | None:
+    """Identifies a converted flatbuffer: product weights, backbone weights, size, TensorFlow
     version, and for an int8 one the calibration set (``quantised``; "" for float32).
 
-    None when the Lite0 weights are not in the model store yet (then nothing is cached).
+    None when the backbone's weights are not in the model store yet (then nothing is cached).
     """
     import tensorflow as tf
 
-    from vsdesk.engine.models import cache, lite0
+    from vsdesk.engine.models import cache
+    from vsdesk.engine.models.store import get_spec
 
-    entry = cache.read_entry(lite0.SPEC)
+    entry = cache.read_entry(get_spec(backbone))
     if entry is None:
         return None
     text = "\t".join([FORMAT, product_key, entry.sha256, str(size), tf.__version__, quantised])
@@ -225,21 +226,27 @@ def load_runner(
     has_kids: bool,
     build_model: Callable[[], object],
     reference: Callable[[object], Callable[[np.ndarray], dict]],
+    backbone=None,
 ) -> tuple[TFLiteRunner | None, object | None]:
     """(the TFLite runner or None, the Keras model if it had to be built or None).
 
     int8 first (unless turned off or no calibration photos are installed), then float32.
+    ``backbone`` (``backbones.Backbone``, default Lite0) gives the weights' identity and the
+    calibration photos' preprocessing.
     ``build_model`` builds the Keras product model; ``reference(model)`` gives its traced
     TensorFlow function, used to check a fresh conversion. Never raises: any failure logs and
     returns (None, model) so the caller falls back to TensorFlow.
     """
     if not enabled() or _interpreter_class() is None:
         return None, None
+    from vsdesk.engine.product import backbones
+
+    backbone = backbone or backbones.get(backbones.LITE0)
     names = tuple(n for n in OUTPUTS if has_kids or n != "kids")
     plans: list[tuple[str, tuple[np.ndarray, str] | None]] = []
     if wants_int8():
         try:
-            calibration = calibration_batch(size)
+            calibration = calibration_batch(size, backbone.preprocess)
         except Exception as exc:  # noqa: BLE001 - optional, never fatal
             log.warning("product: no int8 calibration photos (%s)", exc)
             calibration = None
@@ -250,7 +257,7 @@ def load_runner(
     traced = None
     for precision, calibration in plans:
         try:
-            key = cache_key(product_key, size, calibration[1] if calibration else "")
+            key = cache_key(product_key, size, calibration[1] if calibration else "", backbone.name)
             path = cache_path(key) if key else None
             if path is not None and path.is_file():
                 try:
@@ -266,7 +273,7 @@ def load_runner(
             if problem:
                 log.warning("product: TFLite %s model refused (%s)", precision, problem)
                 continue
-            key = key or cache_key(product_key, size, calibration[1] if calibration else "")
+            key = key or cache_key(product_key, size, calibration[1] if calibration else "", backbone.name)
             if key:  # building the model filled the model store, so the key is known now
                 _write(cache_path(key), flatbuffer)
             return runner, model

@@ -19,6 +19,7 @@ from PIL import Image
 
 from vsdesk.engine import paths
 from vsdesk.engine.imageio import ImageError, load_image
+from vsdesk.engine.product import backbones
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 #: Pixels -> model input: squash the whole photo to a square (a long dress or a pair of
@@ -30,9 +31,15 @@ RESAMPLE = Image.BILINEAR
 class BackboneConfig:
     size: int = 224  # model input side in pixels
     first_top_block: int = 15  # blocks from here on are trained; those below stay frozen
+    backbone: str = backbones.LITE0
 
     def key(self) -> str:
-        return f"lite0-s{self.size}-b{self.first_top_block}"
+        if self.backbone == backbones.LITE0:  # the original cache names, kept
+            return f"lite0-s{self.size}-b{self.first_top_block}"
+        return f"{backbones.get(self.backbone).short}-s{self.size}-b{self.first_top_block}"
+
+    def preprocess(self, images: np.ndarray) -> np.ndarray:
+        return backbones.get(self.backbone).preprocess(images)
 
 
 def image_array(image: Image.Image, size: int) -> np.ndarray:
@@ -80,7 +87,7 @@ def augment(image: Image.Image, size: int, rng: np.random.Generator) -> np.ndarr
 def augmented_trunk_features(
     files: Sequence[str],
     trunk,
-    size: int,
+    config: BackboneConfig,
     seed: int,
     *,
     batch_size: int = 32,
@@ -92,18 +99,16 @@ def augmented_trunk_features(
     Deterministic for a seed (each file has its own generator), so a run can be repeated. The
     files decoded for the cached features a moment ago; one that fails now raises ImageError.
     """
-    from vsdesk.engine.models.lite0 import preprocess
-
     def view(i: int) -> np.ndarray:
         rng = np.random.default_rng([seed, i])
-        return augment(load_image(files[i], min_size=size), size, rng)
+        return augment(load_image(files[i], min_size=config.size), config.size, rng)
 
     out: np.ndarray | None = None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for start in range(0, len(files), batch_size):
             check_cancelled(cancelled)
             idx = range(start, min(start + batch_size, len(files)))
-            features = trunk(preprocess(np.stack(list(pool.map(view, idx)))))
+            features = trunk(config.preprocess(np.stack(list(pool.map(view, idx)))))
             if out is None:
                 out = np.zeros((len(files),) + features.shape[1:], np.float32)
             out[start : start + len(features)] = features
@@ -127,14 +132,8 @@ def decode_many(
 
 
 def trunk_model(config: BackboneConfig):
-    """Lite0 (ImageNet) from the input to the layer feeding the first trained block."""
-    import keras
-
-    from vsdesk.engine.models import lite0
-
-    full = lite0.load(include_top=False)
-    layer = full.get_layer(lite0.trunk_output_layer(config.first_top_block))
-    return keras.Model(full.input, layer.output, name="lite0_trunk")
+    """The backbone (ImageNet) from the input to the layer feeding the first trained block."""
+    return backbones.get(config.backbone).trunk(config.first_top_block)
 
 
 def compiled(model):
@@ -214,14 +213,13 @@ def trunk_features(
     if missing:
         trunk = trunk_runner(config)
         pending: list[tuple[int, np.ndarray]] = []
-        from vsdesk.engine.models.lite0 import preprocess
 
         def flush():
             nonlocal new_plain, new_flip
             if not pending:
                 return
             idx = [j for j, _ in pending]
-            x = preprocess(np.stack([a for _, a in pending]))
+            x = config.preprocess(np.stack([a for _, a in pending]))
             out = trunk(np.concatenate([x, x[:, :, ::-1]]))
             if new_plain is None:
                 new_plain = np.zeros((len(missing),) + out.shape[1:], np.float16)

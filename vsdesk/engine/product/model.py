@@ -79,9 +79,9 @@ def build_head_model(meta: ProductMeta) -> "keras.Model":
     import keras
     from keras import layers
 
-    from vsdesk.engine.models import lite0
+    from vsdesk.engine.product import backbones
 
-    top = lite0.build_top(meta.first_top_block, (None, None, meta.trunk_channels))
+    top = backbones.get(meta.backbone).build_top(meta.first_top_block, meta.trunk_channels)
     pooled = layers.UnitNormalization(name=EMBEDDING_LAYER)(top.output)
     # No dropout here: the heads start as logistic regressions on standardised features, folded
     # into (large) Dense weights; dropping inputs would shift every logit by the dropped means.

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from vsdesk.engine.product import backbones
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset
 from vsdesk.engine.product.features import (
@@ -50,9 +51,10 @@ class TrainConfig:
     test_fraction: float = 0.2
     seed: int = 0
     max_images: int | None = None  # for quick runs/tests: a stratified subset
+    backbone_name: str = backbones.LITE0  # efficientnet-b0: set size 224 (its own input size)
 
     def backbone(self) -> BackboneConfig:
-        return BackboneConfig(self.size, self.first_top_block)
+        return BackboneConfig(self.size, self.first_top_block, self.backbone_name)
 
 
 @dataclass
@@ -164,7 +166,6 @@ def train(
     """Train on ``data`` and save to the model store as ``out`` (a name) or a folder (``export``)."""
     import keras
 
-    from vsdesk.engine.models import lite0
     from vsdesk.engine.product.metrics import classification_report
 
     config = config or TrainConfig()
@@ -188,6 +189,7 @@ def train(
 
     meta = product_model.ProductMeta(
         classes=classes,
+        backbone=config.backbone_name,
         size=config.size,
         first_top_block=config.first_top_block,
         trunk_channels=int(feats["plain"].shape[-1]),
@@ -199,7 +201,7 @@ def train(
         test_groups=sorted({dataset.items[i].group for i in test_idx if dataset.items[i].group}),
     )
     head = product_model.build_head_model(meta)
-    full = lite0.load(include_top=False)
+    full = backbones.get(config.backbone_name).full()
     top_layers = [layer for layer in head.layers if layer.weights and layer.name not in ("category", "kids")]
     for layer in top_layers:
         layer.set_weights(full.get_layer(layer.name).get_weights())
@@ -259,7 +261,7 @@ def train(
             # (~30 s per epoch for 3,600 photos): cached features of the plain and mirrored
             # photos alone overfit at every learning rate tried.
             progress(callback.done, total, f"fine-tuning: augmented views, epoch {epoch + 1}")
-            x = augmented_trunk_features(train_files, trunk, config.size, seed=config.seed * 1000 + epoch,
+            x = augmented_trunk_features(train_files, trunk, config.backbone(), seed=config.seed * 1000 + epoch,
                                          cancelled=cancelled)
             targets = {"category": onehot}
             sample_weights = {"category": weights[y_train]}
