@@ -312,16 +312,16 @@ def test_int8_fast_path_stays_close_to_keras_on_real_photos(embedder, clothing):
 
 def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
     """If the int8 conversion fails its check, the float32 flatbuffer is used and the catalog
-    key says so (vectors of the two precisions are never mixed under one key)."""
+    key says so (vectors of the two precisions are never mixed under one key); the refusal is
+    remembered, so the next start neither converts again nor re-keys the catalogs."""
     from vsdesk.engine.product import fast, load_embedder
 
     if fast._interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     monkeypatch.setattr(fast, "MIN_COSINE", 1.01)  # no int8 model can pass this
     embedder = load_embedder()
-    calibration = fast.calibration_batch(embedder.meta.size, embedder.backbone.preprocess)
-    assert calibration is not None
-    int8_file = fast.cache_path(fast.cache_key(embedder.weights_key, embedder.meta.size, calibration[1]))
+    key = fast.cache_key(embedder.weights_key, embedder.meta.size, fast.calibration_identity())
+    int8_file, refused = fast.cache_path(key), fast.refused_path(key)
     aside = int8_file.with_name("aside")
     if int8_file.exists():  # a converted model from an earlier test would be taken unchecked
         int8_file.rename(aside)
@@ -330,8 +330,14 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
         embedder.embed(_photos(embedder, clothing, 2))
         assert (embedder.runtime, embedder.precision) == ("tflite", "float32")
         assert not embedder.key.endswith(":q8")
-        assert not int8_file.exists()
+        assert not int8_file.exists() and refused.is_file()
+        again = load_embedder()
+        assert not again.key.endswith(":q8")
+        again.full_model = lambda: pytest.fail("int8 should not be tried again (float32 is cached)")
+        again.embed(_photos(embedder, clothing, 2))
+        assert again.precision == "float32"
     finally:
+        refused.unlink(missing_ok=True)
         if aside.exists():
             aside.rename(int8_file)
 
@@ -343,8 +349,7 @@ def test_fast_path_is_cached_and_can_be_turned_off(embedder, clothing, monkeypat
         pytest.skip("this TensorFlow has no TFLite interpreter")
     x = _photos(embedder, clothing, 3)
     embedder.embed(x)
-    calibration = fast.calibration_batch(embedder.meta.size, embedder.backbone.preprocess)
-    key = fast.cache_key(embedder.weights_key, embedder.meta.size, calibration[1])
+    key = fast.cache_key(embedder.weights_key, embedder.meta.size, fast.calibration_identity())
     assert key and fast.cache_path(key).is_file()
     # A second embedder reads the cached flatbuffer without building the Keras model.
     again = load_embedder()

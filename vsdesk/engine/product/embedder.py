@@ -45,7 +45,8 @@ class ProductEmbedder(Embedder):
         self.weights_key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
         # int8 vectors differ from float32 ones by ~1e-2, so a catalog keeps one kind: the key
         # says which (and is corrected by the first forward pass should int8 be refused).
-        self.key = self.weights_key + (":q8" if fast.wants_int8() else "")
+        planned = fast.int8_planned(self.weights_key, self.meta.size, self.backbone.name)
+        self.key = self.weights_key + (":q8" if planned else "")
         self.features_dim = int(self.head.output["embedding"].shape[-1])
         self.dim = self.features_dim + len(self.classes)
         self.decode_size = self.meta.size

@@ -73,23 +73,43 @@ def calibration_files() -> list[Path]:
     return files[:CALIBRATION_COUNT]
 
 
-def calibration_batch(size: int, preprocess: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, str] | None:
-    """(calibration photos, ``preprocess``ed for the backbone; an identity for the cache key),
-    or None if too few."""
+def calibration_identity() -> str:
+    """Names the calibration set (file names and sizes) for the int8 cache key."""
+    names = []
+    for path in calibration_files():
+        try:
+            names.append(f"{path.name}:{path.stat().st_size}")
+        except OSError:
+            continue
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
+
+
+def calibration_batch(size: int, preprocess: Callable[[np.ndarray], np.ndarray]) -> np.ndarray | None:
+    """The calibration photos, ``preprocess``ed for the backbone, or None if too few decode."""
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.product.features import decode
 
-    arrays, names = [], []
+    arrays = []
     for path in calibration_files():
         try:
             arrays.append(decode(str(path), size))
-            names.append(f"{path.name}:{path.stat().st_size}")
         except (ImageError, OSError):
             continue
-    if len(arrays) < MIN_CALIBRATION:
-        return None
-    identity = hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
-    return preprocess(np.stack(arrays)), identity
+    return preprocess(np.stack(arrays)) if len(arrays) >= MIN_CALIBRATION else None
+
+
+def refused_path(key: str) -> Path:
+    """Marks a model whose int8 conversion failed its check, so it is not converted (and its
+    catalogs not re-keyed) again on every start; a new TensorFlow or model has a new key."""
+    return cache_path(key).with_suffix(".refused")
+
+
+def int8_planned(product_key: str, size: int, backbone: str = "efficientnet-lite0") -> bool:
+    """Whether this model will run in int8: wanted, and not refused before on this machine."""
+    if not wants_int8():
+        return False
+    key = cache_key(product_key, size, calibration_identity(), backbone)
+    return key is None or not refused_path(key).exists()
 
 
 def _interpreter_class():
@@ -244,14 +264,14 @@ def load_runner(
     backbone = backbone or backbones.get(backbones.LITE0)
     names = tuple(n for n in OUTPUTS if has_kids or n != "kids")
     plans: list[tuple[str, tuple[np.ndarray, str] | None]] = []
-    if wants_int8():
+    if int8_planned(product_key, size, backbone.name):
         try:
-            calibration = calibration_batch(size, backbone.preprocess)
+            photos = calibration_batch(size, backbone.preprocess)
         except Exception as exc:  # noqa: BLE001 - optional, never fatal
             log.warning("product: no int8 calibration photos (%s)", exc)
-            calibration = None
-        if calibration is not None:
-            plans.append(("int8", calibration))
+            photos = None
+        if photos is not None:
+            plans.append(("int8", (photos, calibration_identity())))
     plans.append(("float32", None))
     model = None
     traced = None
@@ -272,6 +292,8 @@ def load_runner(
             problem = _check(runner, traced, size, calibration[0][:MIN_CALIBRATION] if calibration else None)
             if problem:
                 log.warning("product: TFLite %s model refused (%s)", precision, problem)
+                if calibration is not None and key:
+                    _write(refused_path(key), problem.encode())
                 continue
             key = key or cache_key(product_key, size, calibration[1] if calibration else "", backbone.name)
             if key:  # building the model filled the model store, so the key is known now
