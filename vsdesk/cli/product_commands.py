@@ -32,6 +32,7 @@ def register_train(subparsers) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.models import ModelStoreError
     from vsdesk.engine.product.data import DatasetError
     from vsdesk.engine.product.model import ProductModelError
@@ -54,7 +55,7 @@ def _train(args: argparse.Namespace) -> int:
             args.data, out=name if (args.out or not args.export) else None, config=config,
             progress=StderrProgress("train product"), export=args.export, name=name,
         )
-    except (DatasetError, ProductModelError, ModelStoreError, ValueError, OSError) as exc:
+    except (DatasetError, ProductModelError, ModelStoreError, ImageError, ValueError, OSError) as exc:
         error(str(exc))
         return 1
     if args.json:
