@@ -92,6 +92,11 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     assert main(["models", "list", "--json"]) == 0
     listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert listed["product/small"]["ready"] and listed["product/small"]["source"] == "trained"
+    # ... and can be removed by that name (only its own folder).
+    assert main(["models", "remove", "product/small"]) == 0
+    assert not result.folder.exists()
+    assert main(["models", "remove", "product/small"]) == 1
+    assert "no trained product model" in capsys.readouterr().err
 
 
 def test_augmented_views_are_reproducible_and_vary(clothing):

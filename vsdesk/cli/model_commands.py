@@ -92,10 +92,14 @@ def _import(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
+    from vsdesk.engine.product.model import ProductModelError, remove_trained
 
     try:
-        removed = models.remove(args.name)
-    except (models.ModelStoreError, OSError) as exc:
+        if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
+            removed = remove_trained(args.name)
+        else:
+            removed = models.remove(args.name)
+    except (models.ModelStoreError, ProductModelError, OSError) as exc:
         error(_describe(exc))
         return 1
     if removed:

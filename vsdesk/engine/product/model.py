@@ -149,6 +149,20 @@ def trained_infos() -> list:
     return infos
 
 
+def remove_trained(name: str) -> list[Path]:
+    """Delete a product model trained into the model store (``product/NAME`` or ``NAME``); the
+    files removed. Only that folder of the cache is touched; the shipped default cannot go."""
+    name = name.removeprefix("product/")
+    folder = paths.models_dir() / "product" / name
+    if not name or "/" in name or name in (".", "..") or not (folder / META_FILE).is_file():
+        raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
+    removed = sorted(p for p in folder.iterdir() if p.is_file())
+    for path in removed:
+        path.unlink()
+    folder.rmdir()
+    return removed
+
+
 def read_meta(folder: Path) -> ProductMeta:
     try:
         return ProductMeta.from_json(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
