@@ -43,10 +43,6 @@ class ProductEmbedder(Embedder):
         self.top_k = top_k
         weights = (folder / product_model.WEIGHTS_FILE).read_bytes()
         self.weights_key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
-        # int8 vectors differ from float32 ones by ~1e-2, so a catalog keeps one kind: the key
-        # says which (and is corrected by the first forward pass should int8 be refused).
-        planned = fast.int8_planned(self.weights_key, self.meta.size, self.backbone.name)
-        self.key = self.weights_key + (":q8" if planned else "")
         self.features_dim = int(self.head.output["embedding"].shape[-1])
         self.dim = self.features_dim + len(self.classes)
         self.decode_size = self.meta.size
@@ -129,7 +125,6 @@ class ProductEmbedder(Embedder):
         else:
             self._runtime, self._precision = "tensorflow", "float32"
             runner = compiled(model if model is not None else self.full_model())
-        self.key = self.weights_key + (":q8" if self._precision == "int8" else "")
         return runner
 
     def keras_forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
@@ -146,6 +141,16 @@ class ProductEmbedder(Embedder):
 
         trunk = self.backbone.trunk(self.meta.first_top_block)
         return keras.Model(trunk.input, self.head(trunk.output), name="product")
+
+    @property
+    def key(self) -> str:
+        """The weights plus the precision: int8 vectors differ from float32 ones by ~1e-2, so a
+        catalog keeps one kind. Which one runs is only known once the fast path is loaded (an
+        int8 conversion can be refused), so the first read loads it (TF thread; a cached
+        flatbuffer takes well under a second, a first conversion ~6-10 s)."""
+        if self._run is None:
+            self._run = self._load_runner()
+        return self.weights_key + (":q8" if self._precision == "int8" else "")
 
     @property
     def runtime(self) -> str:
