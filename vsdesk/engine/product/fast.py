@@ -99,17 +99,9 @@ def calibration_batch(size: int, preprocess: Callable[[np.ndarray], np.ndarray])
 
 
 def refused_path(key: str) -> Path:
-    """Marks a model whose int8 conversion failed its check, so it is not converted (and its
-    catalogs not re-keyed) again on every start; a new TensorFlow or model has a new key."""
+    """Marks a model whose int8 conversion failed its check, so it is not converted again on
+    every start (a new TensorFlow or model has a new key, and is tried)."""
     return cache_path(key).with_suffix(".refused")
-
-
-def int8_planned(product_key: str, size: int, backbone: str = "efficientnet-lite0") -> bool:
-    """Whether this model will run in int8: wanted, and not refused before on this machine."""
-    if not wants_int8():
-        return False
-    key = cache_key(product_key, size, calibration_identity(), backbone)
-    return key is None or not refused_path(key).exists()
 
 
 def _interpreter_class():
@@ -263,40 +255,40 @@ def load_runner(
 
     backbone = backbone or backbones.get(backbones.LITE0)
     names = tuple(n for n in OUTPUTS if has_kids or n != "kids")
-    plans: list[tuple[str, tuple[np.ndarray, str] | None]] = []
-    if int8_planned(product_key, size, backbone.name):
-        try:
-            photos = calibration_batch(size, backbone.preprocess)
-        except Exception as exc:  # noqa: BLE001 - optional, never fatal
-            log.warning("product: no int8 calibration photos (%s)", exc)
-            photos = None
-        if photos is not None:
-            plans.append(("int8", (photos, calibration_identity())))
-    plans.append(("float32", None))
+    # (precision, calibration identity: part of the cache key; "" for float32)
+    plans = ([("int8", calibration_identity())] if wants_int8() else []) + [("float32", "")]
     model = None
     traced = None
-    for precision, calibration in plans:
+    for precision, identity in plans:
         try:
-            key = cache_key(product_key, size, calibration[1] if calibration else "", backbone.name)
+            key = cache_key(product_key, size, identity, backbone.name)
             path = cache_path(key) if key else None
             if path is not None and path.is_file():
                 try:
                     return TFLiteRunner(path.read_bytes(), size, names, precision=precision), None
                 except (RuntimeError, ValueError) as exc:
                     log.warning("product: cached TFLite model %s unusable (%s); converting again", path, exc)
+            if key is not None and refused_path(key).exists():
+                continue  # this int8 model failed its check before: not again on every start
+            photos = None
+            if precision == "int8":
+                photos = calibration_batch(size, backbone.preprocess)  # decoded only to convert
+                if photos is None:
+                    log.warning("product: too few calibration photos for int8")
+                    continue
             if model is None:
                 model = build_model()
                 traced = reference(model)
-            flatbuffer = convert(model, size, calibration[0] if calibration else None)
+            flatbuffer = convert(model, size, photos)
             runner = TFLiteRunner(flatbuffer, size, names, precision=precision)
-            problem = _check(runner, traced, size, calibration[0][:MIN_CALIBRATION] if calibration else None)
+            problem = _check(runner, traced, size, None if photos is None else photos[:MIN_CALIBRATION])
+            key = key or cache_key(product_key, size, identity, backbone.name)  # the model store is filled now
             if problem:
                 log.warning("product: TFLite %s model refused (%s)", precision, problem)
-                if calibration is not None and key:
+                if photos is not None and key:
                     _write(refused_path(key), problem.encode())
                 continue
-            key = key or cache_key(product_key, size, calibration[1] if calibration else "", backbone.name)
-            if key:  # building the model filled the model store, so the key is known now
+            if key:
                 _write(cache_path(key), flatbuffer)
             return runner, model
         except Exception as exc:  # noqa: BLE001 - the fast path is optional, never fatal
