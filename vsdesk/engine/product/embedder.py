@@ -148,24 +148,27 @@ class ProductEmbedder(Embedder):
         catalog keeps one kind. Which one runs is only known once the fast path is loaded (an
         int8 conversion can be refused), so the first read loads it (TF thread; a cached
         flatbuffer takes well under a second, a first conversion ~6-10 s)."""
-        if self._run is None:
-            self._run = self._load_runner()
+        self._runner()
         return self.weights_key + (":q8" if self._precision == "int8" else "")
 
     @property
     def runtime(self) -> str:
-        """"tflite" (XNNPACK, the fast path) or "tensorflow"; decided by the first forward pass."""
+        """"tflite" (XNNPACK, the fast path) or "tensorflow"; decided by the first forward pass
+        or read of ``key``."""
         return self._runtime
 
     @property
     def precision(self) -> str:
-        """"int8" (the quantised fast path) or "float32"; decided by the first forward pass."""
+        """"int8" (the quantised fast path) or "float32"; decided like ``runtime``."""
         return self._precision
 
-    def _forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+    def _runner(self):
         if self._run is None:
             self._run = self._load_runner()
-        out = dict(self._run(np.asarray(batch, np.float32)))
+        return self._run
+
+    def _forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        out = dict(self._runner()(np.asarray(batch, np.float32)))
         out["embedding"] = l2_normalise(out["embedding"])
         # The heads run here in float32 on the embedding, not inside the model: an int8 model's
         # softmax would come out in steps of 1/256, and this way a stored vector gives exactly
