@@ -38,7 +38,6 @@ def register(subparsers) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
-
     from vsdesk.engine.product.model import trained_infos
 
     try:

@@ -20,7 +20,9 @@ def register_train(subparsers) -> None:
     parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: product)")
     parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder "
                         "(e.g. resources/models/product to rebuild the shipped default)")
-    parser.add_argument("--backbone", choices=("efficientnet-lite0", "efficientnet-b0"), default="efficientnet-lite0",
+    from vsdesk.engine.product import backbones
+
+    parser.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=backbones.LITE0,
                         help="ImageNet backbone from the model store (default efficientnet-lite0, offline; "
                         "efficientnet-b0 needs `vsdesk models fetch efficientnet-b0` or an import first)")
     parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 260 for Lite0, "
@@ -34,11 +36,10 @@ def register_train(subparsers) -> None:
 def _train(args: argparse.Namespace) -> int:
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.models import ModelStoreError
+    from vsdesk.engine.product import backbones
     from vsdesk.engine.product.data import DatasetError
     from vsdesk.engine.product.model import ProductModelError
     from vsdesk.engine.product.train import TrainConfig, train
-
-    from vsdesk.engine.product import backbones
 
     config = TrainConfig(backbone_name=args.backbone)
     if args.backbone != backbones.LITE0:
