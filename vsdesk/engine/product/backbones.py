@@ -46,7 +46,7 @@ def _lite0_trunk(first_top_block: int) -> "keras.Model":
 
     from vsdesk.engine.models import lite0
 
-    full = lite0.load(include_top=False)
+    full = _lite0_full()
     layer = full.get_layer(lite0.trunk_output_layer(first_top_block))
     return keras.Model(full.input, layer.output, name="lite0_trunk")
 
