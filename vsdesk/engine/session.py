@@ -145,7 +145,11 @@ class ModeSession:
             from vsdesk.engine.modes import load_embedder
 
             progress(0, 0, f"loading the {self.mode} model")  # total 0: no measurable progress
-            self.embedder = load_embedder(self.mode, **self._options)
+            embedder = load_embedder(self.mode, **self._options)
+            # Reading the key settles the runtime (product: the int8 TFLite conversion, ~6-10 s
+            # on first use), so that happens under this message rather than during indexing.
+            _ = embedder.key
+            self.embedder = embedder
         return self.embedder
 
     # -- catalogs -------------------------------------------------------------------------------
