@@ -65,9 +65,11 @@ def wants_int8() -> bool:
 
 
 def calibration_files() -> list[Path]:
+    from vsdesk.engine.imageio import is_image_name
+
     folder = paths.resources_dir() / "samples" / "clothing"
     try:
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        files = sorted(p for p in folder.iterdir() if is_image_name(p))
     except OSError:
         return []
     return files[:CALIBRATION_COUNT]

@@ -127,12 +127,11 @@ def trained_infos() -> list:
     product --out NAME``), named ``product/NAME``, for ``vsdesk models list``."""
     from vsdesk.engine.models.store import ModelInfo
 
-    root = paths.models_dir() / "product"
     infos = []
     for name in list_models():
         if name == "default":
             continue
-        folder = root / name
+        folder = user_dir(name)
         try:
             meta = read_meta(folder)
             size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
@@ -153,8 +152,8 @@ def remove_trained(name: str) -> list[Path]:
     """Delete a product model trained into the model store (``product/NAME`` or ``NAME``); the
     files removed. Only that folder of the cache is touched; the shipped default cannot go."""
     name = name.removeprefix("product/")
-    folder = paths.models_dir() / "product" / name
-    if not name or "/" in name or name in (".", "..") or not (folder / META_FILE).is_file():
+    folder = user_dir(name)  # refuses names that would leave the folder
+    if not (folder / META_FILE).is_file():
         raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
     removed = sorted(p for p in folder.iterdir() if p.is_file())
     for path in removed:
