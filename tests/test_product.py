@@ -72,6 +72,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     assert meta.classes == ["Hat", "Pants", "Shoes"]
     assert meta.backbone == "efficientnet-lite0" and meta.data_fingerprint
     assert (result.folder / "product.weights.h5").is_file()
+    assert meta.members == 2 and (result.folder / "product-2.weights.h5").is_file()
     assert result.metrics["test_images"] > 0
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
@@ -97,6 +98,43 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     assert not result.folder.exists()
     assert main(["models", "remove", "product/small"]) == 1
     assert "no trained product model" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_finetuning_trains_members_from_one_start_on_their_own_views(clothing):
+    """Two members: each starts from the same weights and trains on its own augmented views, so
+    they end apart; the head is left holding the first (real fine-tuning, small data)."""
+    from vsdesk.engine.product import model as product_model
+    from vsdesk.engine.product.features import trunk_features
+    from vsdesk.engine.product.train import TrainConfig, finetune
+
+    classes = ["Hat", "Pants", "Shoes"]
+    items = [it for label in classes for it in [i for i in clothing.items if i.label == label][:12]]
+    config = TrainConfig(size=160, finetune_epochs=1, members=2, batch_size=16)
+    channels = trunk_features([items[0].path], config.backbone())["plain"].shape[-1]
+    meta = product_model.ProductMeta(classes=classes, backbone=config.backbone_name, size=config.size,
+                                     first_top_block=config.first_top_block, has_kids=True, trunk_channels=channels)
+    head = product_model.build_head_model(meta)
+    start = head.get_weights()
+    restarted = {}
+
+    def progress(done, total, message=""):
+        if "epoch 1, run 2" in message:
+            restarted["weights"] = head.get_weights()
+
+    y = np.array([classes.index(it.label) for it in items])
+    kids = np.array([bool(it.kids) for it in items], np.float32)
+    members = finetune(head, [it.path for it in items], np.arange(len(items)), y, kids, len(classes), config,
+                       progress=progress)
+
+    assert len(members) == 2
+    for w0, w_restart in zip(start, restarted["weights"]):
+        np.testing.assert_array_equal(w0, w_restart)  # the second run starts where the first did
+    kernel = [i for i, w in enumerate(start) if w.shape == (1280, 3)][0]  # the category head
+    assert not np.allclose(members[0][kernel], start[kernel])
+    assert not np.allclose(members[0][kernel], members[1][kernel])
+    for w_first, w_head in zip(members[0], head.get_weights()):
+        np.testing.assert_array_equal(w_first, w_head)
 
 
 def test_augmented_views_are_reproducible_and_vary(clothing):
@@ -217,13 +255,15 @@ def test_describe_is_json_ready(embedder):
     assert 0 <= info["kids"] <= 1
     assert info["predicted"] == info["classes"][0]["label"]
     assert embedder.mode == "product" and embedder.dim == vector.shape[0]
-    # The mirror average of a forward pass over the photo and its mirror image.
+    # Every member's probabilities for the photo and its mirror image, averaged.
     x = embedder.preprocess(image)
-    both = embedder.predict(np.stack([x, x[:, ::-1]]))
-    expected = both["probabilities"].mean(0)
+    runs = [member.predict(np.stack([x, x[:, ::-1]])) for member in [embedder, *embedder.others]]
+    assert len(runs) == embedder.meta.members == 2  # the shipped model is a pair
+    assert np.abs(runs[0]["probabilities"] - runs[1]["probabilities"]).max() > 1e-3  # two models
+    expected = np.mean([r["probabilities"] for r in runs], axis=(0, 1))
     for item in info["classes"]:
         assert abs(item["probability"] - expected[embedder.classes.index(item["label"])]) < 2e-3
-    assert abs(info["kids"] - float(both["kids"].mean())) < 2e-3
+    assert abs(info["kids"] - float(np.mean([r["kids"] for r in runs]))) < 2e-3
     # an odd image (palette with transparency) goes through the same path
     odd = Image.new("P", (50, 80))
     odd.info["transparency"] = 0
@@ -325,11 +365,11 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
         pytest.skip("this TensorFlow has no TFLite interpreter")
     monkeypatch.setattr(fast, "MIN_COSINE", 1.01)  # no int8 model can pass this
     embedder = load_embedder()
-    key = fast.cache_key(embedder.weights_key, embedder.meta.size, fast.calibration_identity())
-    int8_file, refused = fast.cache_path(key), fast.refused_path(key)
-    aside = int8_file.with_name("aside")
-    if int8_file.exists():  # a converted model from an earlier test would be taken unchecked
-        int8_file.rename(aside)
+    keys = [fast.cache_key(m.weights_key, m.meta.size, fast.calibration_identity()) for m in [embedder, *embedder.others]]
+    int8_file, refused = fast.cache_path(keys[0]), fast.refused_path(keys[0])
+    for key in keys:  # a converted model from an earlier test would be taken unchecked
+        if fast.cache_path(key).exists():
+            fast.cache_path(key).rename(fast.cache_path(key).with_name(f"aside-{key}"))
     try:
         assert not embedder.key.endswith(":q8")  # reading the key decides the runtime
         assert (embedder.runtime, embedder.precision) == ("tflite", "float32")
@@ -340,10 +380,13 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
         again.full_model = lambda: pytest.fail("int8 should not be tried again (float32 is cached)")
         again.embed(_photos(embedder, clothing, 2))
         assert again.precision == "float32"
+        assert all(fast.refused_path(key).is_file() for key in keys)  # every member was refused
     finally:
-        refused.unlink(missing_ok=True)
-        if aside.exists():
-            aside.rename(int8_file)
+        for key in keys:
+            fast.refused_path(key).unlink(missing_ok=True)
+            aside = fast.cache_path(key).with_name(f"aside-{key}")
+            if aside.exists():
+                aside.rename(fast.cache_path(key))
 
 
 def test_fast_path_is_cached_and_can_be_turned_off(embedder, clothing, monkeypatch):

@@ -28,6 +28,10 @@ def register_train(subparsers) -> None:
     parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 260 for Lite0, "
                         "224 for B0)")
     parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (0: linear heads only)")
+    parser.add_argument(
+        "--members", type=int, default=None,
+        help="fine-tuned members whose class probabilities are averaged (default 2; 1 trains and queries faster)",
+    )
     parser.add_argument("--max-images", type=int, default=None, help="train on a random subset (quick runs)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=_train)
@@ -48,6 +52,11 @@ def _train(args: argparse.Namespace) -> int:
         config.size = args.size
     if args.epochs is not None:
         config.finetune_epochs = args.epochs
+    if args.members is not None:
+        if not 1 <= args.members <= 16:
+            error("--members must be between 1 and 16")
+            return 1
+        config.members = args.members
     if args.max_images:
         config.max_images = args.max_images
     name = args.out or "product"

@@ -34,14 +34,14 @@ def search_vectors(features: np.ndarray, probabilities: np.ndarray, class_weight
 class ProductEmbedder(Embedder):
     mode = "product"
 
-    def __init__(self, model: str | None = None, top_k: int = 5):
+    def __init__(self, model: str | None = None, top_k: int = 5, member: int = 0):
         folder = product_model.model_dir(model)
-        self.head, self.meta = product_model.load_head(folder)
+        self.head, self.meta = product_model.load_head(folder, member)
         self.folder = folder
         self.backbone = backbones.get(self.meta.backbone)
         self.classes: list[str] = list(self.meta.classes)
         self.top_k = top_k
-        weights = (folder / product_model.WEIGHTS_FILE).read_bytes()
+        weights = (folder / product_model.weights_file(member)).read_bytes()
         self.weights_key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
         self.features_dim = int(self.head.output["embedding"].shape[-1])
         self.dim = self.features_dim + len(self.classes)
@@ -56,6 +56,11 @@ class ProductEmbedder(Embedder):
         self._run = None
         self._keras_run = None
         self._runtime = self._precision = "not loaded"
+        # The model's other members (an ensemble of fine-tuned tops): they only add their class
+        # probabilities (``classify``); vectors, and so catalogs, come from this first one.
+        self.others: list[ProductEmbedder] = (
+            [ProductEmbedder(model, top_k, member=i) for i in range(1, self.meta.members)] if member == 0 else []
+        )
 
     # -- the Embedder contract ------------------------------------------------------------
     def preprocess(self, image: Image.Image) -> np.ndarray:
@@ -65,15 +70,13 @@ class ProductEmbedder(Embedder):
         return self._forward(batch)["vectors"]
 
     def describe(self, image: Image.Image, vector: np.ndarray) -> dict[str, Any]:
-        """Top class probabilities and the kids probability, JSON-ready (mirror-averaged).
+        """Top class probabilities and the kids probability, JSON-ready (``classify``).
 
-        ``vector`` is this image's embedding, so its own probabilities come from the heads in
-        NumPy (``classify_vectors``); only the mirrored image needs a forward pass."""
-        plain = self.classify_vectors(np.asarray(vector, np.float32)[None])
-        x = self.preprocess(image)
-        mirrored = self.predict(x[None, :, ::-1])
-        probs = (plain["probabilities"][0] + mirrored["probabilities"][0]) / 2
-        kids = None if plain["kids"] is None else float((plain["kids"][0] + mirrored["kids"][0]) / 2)
+        ``vector`` is this image's embedding, so the first member's probabilities for it come
+        from the heads in NumPy; the rest needs forward passes."""
+        out = self.classify(self.preprocess(image)[None], np.asarray(vector, np.float32)[None])
+        probs = out["probabilities"][0]
+        kids = None if out["kids"] is None else float(out["kids"][0])
         order = np.argsort(-probs)[: self.top_k]
         return {
             "predicted": self.classes[int(order[0])],
@@ -84,6 +87,30 @@ class ProductEmbedder(Embedder):
         }
 
     # -- product-specific -----------------------------------------------------------------
+    def classify(self, batch: np.ndarray, vectors: np.ndarray | None = None) -> dict[str, Any]:
+        """Class (and kids) probabilities as the app reports them: every member's, each on the
+        image and its mirror image, averaged. ``vectors``: the batch's own search vectors, if
+        known (saves the first member's plain pass). TF thread only."""
+        batch = np.asarray(batch, np.float32)
+        both = np.concatenate([batch, batch[:, :, ::-1]])
+        n = len(batch)
+        outs = []
+        for member in [self, *self.others]:
+            if member is self and vectors is not None:
+                outs += [self.classify_vectors(vectors), self.predict(both[n:])]
+            else:
+                out = member.predict(both)
+                outs += [{k: None if out[k] is None else out[k][part] for k in ("probabilities", "kids")}
+                         for part in (slice(0, n), slice(n, None))]
+        probs = np.mean([o["probabilities"] for o in outs], 0)
+        kids = None if outs[0]["kids"] is None else np.mean([o["kids"] for o in outs], 0)
+        return {
+            "probabilities": probs,
+            "kids": kids,
+            "labels": [self.classes[int(i)] for i in np.argmax(probs, 1)],
+            "classes": self.classes,
+        }
+
     def predict(self, batch: np.ndarray) -> dict[str, Any]:
         """Stacked ``preprocess`` outputs -> {"probabilities": (n, k), "kids": (n,) or None,
         "labels": predicted class names, "classes": all class names, "vectors": (n, dim)}.
@@ -95,7 +122,8 @@ class ProductEmbedder(Embedder):
         """Class probabilities from stored embedding vectors alone (NumPy; any thread).
 
         The heads read the L2-normalised visual features (the first part of a search vector),
-        so this equals ``predict`` on the images (without the flip averaging of ``describe``).
+        so this equals ``predict`` on the images (the first member alone, without the mirror
+        averaging of ``classify``).
         """
         vectors = l2_normalise(np.asarray(vectors, np.float32)[:, : self.features_dim])
         logits = vectors @ self._kernel + self._bias
@@ -147,8 +175,12 @@ class ProductEmbedder(Embedder):
         """The weights plus the precision: int8 vectors differ from float32 ones by ~1e-2, so a
         catalog keeps one kind. Which one runs is only known once the fast path is loaded (an
         int8 conversion can be refused), so the first read loads it (TF thread; a cached
-        flatbuffer takes well under a second, a first conversion ~6-10 s)."""
+        flatbuffer takes well under a second, a first conversion ~6-10 s), the other members'
+        too, so that a window's "loading the model" covers them. Catalogs depend on the first
+        member alone."""
         self._runner()
+        for other in self.others:
+            other._runner()
         return self.weights_key + (":q8" if self._precision == "int8" else "")
 
     @property

@@ -111,8 +111,8 @@ def evaluate(
     if not len(y_test):
         raise ValueError("none of the test images could be decoded")
 
-    # The model as the app runs it (int8 TFLite by default): mirror-averaged probabilities as a
-    # query shows them, search vectors as indexing stores them (the plain image).
+    # The model as the app runs it (int8 TFLite by default): probabilities as a query shows them
+    # (all members, mirror-averaged), search vectors as indexing stores them (the plain image).
     embedder = load_embedder(model)
     files = [it.path for it, k in zip(test_set.items, ok) if k]
     probs, vectors = _through_embedder(embedder, files, progress, cancelled)
@@ -135,7 +135,7 @@ def evaluate(
         baseline_protocol = "logistic regression cross-validated by contributor on the test data"
     result["baseline"] = _scores(y_test, base_probs, base_test, classes)
     result["model"] = {"name": meta.name, "backbone": meta.backbone, "folder": str(folder),
-                       "runtime": embedder.runtime, "precision": embedder.precision}
+                       "runtime": embedder.runtime, "precision": embedder.precision, "members": meta.members}
     result["classes"] = classes
     result["test_images"] = int(len(y_test))
     result["test_contributors"] = len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
@@ -148,14 +148,14 @@ def evaluate(
 
 def _through_embedder(embedder, files: list[str], progress: Progress, cancelled: Cancelled,
                       batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """(mirror-averaged probabilities, plain-image search vectors) of decodable ``files``."""
+    """(probabilities as a query shows them, plain-image search vectors) of decodable ``files``."""
     probs, vectors, batch = [], [], []
 
     def flush() -> None:
         x = embedder.backbone.preprocess(np.stack(batch))
-        plain, mirrored = embedder.predict(x), embedder.predict(x[:, :, ::-1])
-        probs.append((plain["probabilities"] + mirrored["probabilities"]) / 2)
-        vectors.append(plain["vectors"])
+        plain = embedder.embed(x)
+        probs.append(embedder.classify(x, plain)["probabilities"])
+        vectors.append(plain)
         batch.clear()
 
     for i, pixels, error in decode_many(files, embedder.meta.size):

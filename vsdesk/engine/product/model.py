@@ -6,8 +6,12 @@ model store. So a model is small (the shipped one is a few MB) and says which ba
 
 Layout of a saved model folder::
 
-    product.weights.h5   Keras weights of ``build_head_model(meta)``
+    product.weights.h5   Keras weights of ``build_head_model(meta)`` (the first member)
+    product-2.weights.h5 the second member's (when ``meta.members`` is 2), and so on
     product.json         metadata: classes, backbone, input size, metrics, data fingerprint ...
+
+A model of several members is an ensemble of fine-tuned tops on the same frozen trunk: the
+first gives the search vectors (indexing runs it alone), all of them the class probabilities.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class ProductMeta:
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     test_groups: list[str] = field(default_factory=list)  # held-out contributors
+    members: int = 1  # fine-tuned tops whose probabilities are averaged (weights_file(i))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +71,14 @@ class ProductMeta:
             raise ProductModelError(f"product model format {meta.format} is newer than this vsdesk understands")
         if not meta.classes:
             raise ProductModelError("product model metadata lists no classes")
+        if not isinstance(meta.members, int) or not 1 <= meta.members <= 16:
+            raise ProductModelError(f"product model metadata: bad number of members {meta.members!r}")
         return meta
+
+
+def weights_file(member: int = 0) -> str:
+    """The weights file of a member: ``product.weights.h5``, then ``product-2.weights.h5`` ..."""
+    return WEIGHTS_FILE if member == 0 else f"product-{member + 1}.weights.h5"
 
 
 def build_head_model(meta: ProductMeta) -> "keras.Model":
@@ -171,10 +183,12 @@ def read_meta(folder: Path) -> ProductMeta:
         raise ProductModelError(f"{folder / META_FILE}: unreadable product model metadata ({exc})") from None
 
 
-def load_head(folder: Path) -> tuple["keras.Model", ProductMeta]:
+def load_head(folder: Path, member: int = 0) -> tuple["keras.Model", ProductMeta]:
     meta = read_meta(folder)
+    if not 0 <= member < meta.members:
+        raise ProductModelError(f"{folder} has {meta.members} member(s), not {member + 1}")
     model = build_head_model(meta)
-    weights = folder / WEIGHTS_FILE
+    weights = folder / weights_file(member)
     if not weights.is_file():
         raise ProductModelError(f"{weights} is missing")
     try:
@@ -184,21 +198,37 @@ def load_head(folder: Path) -> tuple["keras.Model", ProductMeta]:
     return model, meta
 
 
-def save(folder: Path, model: "keras.Model", meta: ProductMeta, float16: bool = False) -> None:
-    """Write weights + metadata atomically (each file via a temp file and ``os.replace``)."""
+def save(folder: Path, model: "keras.Model", meta: ProductMeta, float16: bool = False,
+         members: list | None = None) -> None:
+    """Write weights + metadata atomically (each file via a temp file and ``os.replace``).
+
+    ``members``: each member's weights (``model.get_weights()`` lists); default the model's own.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    if float16:
-        _save_weights_float16(model, folder / WEIGHTS_FILE)
-    else:
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".weights.h5")
-        os.close(fd)
-        model.save_weights(tmp, overwrite=True)
-        os.replace(tmp, folder / WEIGHTS_FILE)
+    originals = model.get_weights()
+    members = members or [originals]
+    meta.members = len(members)
+    files = [weights_file(i) for i in range(len(members))]
+    try:
+        for weights, file in zip(members, files):
+            model.set_weights(weights)
+            if float16:
+                _save_weights_float16(model, folder / file)
+            else:
+                fd, tmp = tempfile.mkstemp(dir=folder, suffix=".weights.h5")
+                os.close(fd)
+                model.save_weights(tmp, overwrite=True)
+                os.replace(tmp, folder / file)
+    finally:
+        model.set_weights(originals)
+    for stale in folder.glob("product-*.weights.h5"):  # members of a previous, larger model
+        if stale.name not in files:
+            stale.unlink()
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fp:
         json.dump(meta.to_json(), fp, indent=2, ensure_ascii=False)
     os.replace(tmp, folder / META_FILE)
-    for file in (WEIGHTS_FILE, META_FILE):
+    for file in files + [META_FILE]:
         os.chmod(folder / file, 0o644)  # mkstemp makes 0600; these are ordinary shared files
 
 
