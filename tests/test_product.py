@@ -119,7 +119,7 @@ def test_finetuning_trains_members_from_one_start_on_their_own_views(clothing):
     restarted = {}
 
     def progress(done, total, message=""):
-        if "epoch 1, run 2" in message:
+        if "epoch 1, member 2" in message:
             restarted["weights"] = head.get_weights()
 
     y = np.array([classes.index(it.label) for it in items])

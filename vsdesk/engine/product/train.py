@@ -327,7 +327,7 @@ def finetune(
             # A fresh augmented view of every training photo each epoch, through the frozen trunk
             # (~30 s per epoch for 3,600 photos): cached features of the plain and mirrored
             # photos alone overfit at every learning rate tried.
-            label = f"fine-tuning: augmented views, epoch {epoch + 1}" + (f", run {run + 1} of {runs}" if runs > 1 else "")
+            label = f"fine-tuning: augmented views, epoch {epoch + 1}" + (f", member {run + 1} of {runs}" if runs > 1 else "")
             progress(callback.done, total, label)
             seed = config.seed * 1000 + run * 100 + epoch
             x = augmented_trunk_features(train_files, trunk, config.backbone(), seed=seed, cancelled=cancelled)
@@ -338,8 +338,6 @@ def finetune(
             if callback.was_cancelled:
                 raise CancelledError("cancelled")
         members.append(head.get_weights())
-        if runs > 1:
-            progress(callback.done, total, f"fine-tuning: run {run + 1} of {runs} done")
     head.set_weights(members[0])
     return members
 
