@@ -244,7 +244,6 @@ def train(
     if config.finetune_epochs > 0:
         members = finetune(head, files, train_idx, y_all, kids_all if has_kids else None, len(classes), config,
                            progress=progress, cancelled=cancelled)
-    meta.members = len(members)
 
     # Held-out scores (test-time flip: average of the image and its mirror).
     metrics: dict[str, Any] = {
