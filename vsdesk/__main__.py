@@ -10,7 +10,11 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    if argv is None:  # the `vsdesk` process itself: TensorFlow's native chatter stays off its stderr
+        from vsdesk import native_stderr
+
+        native_stderr.install()
+        argv = sys.argv[1:]
     if argv and (argv[0].startswith("-") or _is_command(argv[0])):
         from vsdesk.cli import main as cli_main
 

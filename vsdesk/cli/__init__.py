@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from vsdesk import __version__
+from vsdesk import __version__, native_stderr
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
 COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train_commands", "bench_commands", "vae_commands")
@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the `vsdesk-cli` process itself, not a caller inside Python
+        native_stderr.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

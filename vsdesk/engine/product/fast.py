@@ -142,6 +142,18 @@ def cache_path(key: str) -> Path:
     return paths.models_dir() / "product-tflite" / f"{key}.tflite"
 
 
+class _TrackableObjNotice(logging.Filter):
+    """Drops TensorFlow's "Please consider providing the trackable_obj argument" warning, given
+    on every ``from_concrete_functions``: our function's variables are already frozen into
+    constants, so there is nothing to keep alive and nothing for a user to do."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "trackable_obj" not in record.getMessage()
+
+
+_TRACKABLE_OBJ_NOTICE = _TrackableObjNotice()
+
+
 def convert(model, size: int, calibration: np.ndarray | None = None) -> bytes:
     """Keras model (image -> {"category", "embedding", "kids"?}, or one tensor) -> a flatbuffer:
     float32, or int8 inside (float input and outputs) when ``calibration`` images are given."""
@@ -156,6 +168,7 @@ def convert(model, size: int, calibration: np.ndarray | None = None) -> bytes:
 
     fn = tf.function(forward, input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
+    logging.getLogger("absl").addFilter(_TRACKABLE_OBJ_NOTICE)  # same object each time: added once
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
     if calibration is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -1,0 +1,102 @@
+"""Keep TensorFlow's native start-up and converter chatter out of what a person running vsdesk sees.
+
+TensorFlow's C++ code writes straight to file descriptor 2: absl INFO/WARNING lines ("I0000 …
+port.cc:153] oneDNN custom operations are on …"), the CPU-feature notice, the TFLite converter's
+settings and XNNPACK's "Created delegate" line, some twice per process. Since TensorFlow 2.18
+``TF_CPP_MIN_LOG_LEVEL`` no longer reaches the early ones (tensorflow/tensorflow#100442), and
+no Python setting reaches any of them. So, for a vsdesk process (``install``, called by the
+``vsdesk`` and ``vsdesk-cli`` entry points, never by the library or the tests), fd 2 becomes a
+pipe read by a thread that drops exactly those lines and passes on everything else: absl's
+ERROR/FATAL lines, and anything it does not recognise.
+
+Python's own ``sys.stderr`` (progress, messages, tracebacks) keeps writing to the terminal
+directly, through a duplicate of the original descriptor, so none of vsdesk's output is delayed,
+reordered or lost if the process dies. ``VSDESK_NATIVE_LOGS=1`` turns the filter off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import os
+import re
+import sys
+import threading
+
+ENV_SHOW = "VSDESK_NATIVE_LOGS"
+
+NOISE = re.compile(
+    rb"(?:"
+    rb"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    rb"|[IW]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] .*"  # absl INFO / WARNING (E and F pass)
+    rb"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\."
+    rb"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
+    rb"|fully_quantize: \d+, inference_type: \d+, input_inference_type: \w+, output_inference_type: \w+"
+    rb")\r?\n?"
+)
+
+_installed = False
+
+
+def is_noise(line: bytes) -> bool:
+    """Whether one line written by native code (with or without its newline) is known chatter."""
+    return NOISE.fullmatch(line) is not None
+
+
+def install() -> None:
+    """Filter fd 2 for the rest of this process (idempotent; a no-op where it cannot work)."""
+    global _installed
+    if _installed or os.environ.get(ENV_SHOW) or os.name != "posix":
+        return
+    try:
+        sys.stderr.flush()
+        terminal = os.dup(2)
+        read_end, write_end = os.pipe()
+    except (OSError, AttributeError, ValueError):
+        return  # no usable stderr (e.g. pythonw): nothing to filter
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    # Python writes straight to the original stderr; only native writes to fd 2 enter the pipe.
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(os.dup(terminal), "w"), encoding=encoding, errors="backslashreplace",
+        line_buffering=True, write_through=True,
+    )
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    reader = threading.Thread(target=_forward, args=(read_end, terminal), name="vsdesk-native-stderr", daemon=True)
+    reader.start()
+    _installed = True
+
+    def restore() -> None:
+        # At exit: give fd 2 back (the pipe then ends) and let the reader pass on what is left.
+        try:
+            os.dup2(terminal, 2)
+        except OSError:
+            return
+        reader.join(timeout=1.0)
+
+    atexit.register(restore)
+
+
+def _forward(read_end: int, terminal: int) -> None:
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(read_end, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        kept = b"".join(line + b"\n" for line in lines if not is_noise(line))
+        _write(terminal, kept)
+    if pending and not is_noise(pending):
+        _write(terminal, pending)
+    os.close(read_end)
+
+
+def _write(fd: int, data: bytes) -> None:
+    while data:
+        try:
+            data = data[os.write(fd, data):]
+        except OSError:
+            return
