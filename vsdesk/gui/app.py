@@ -17,6 +17,7 @@ def run(argv: list[str]) -> int:
     from vsdesk.gui.main_window import MainWindow
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("absl").setLevel(logging.WARNING)  # TensorFlow's converter notes, not vsdesk's
     app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in argv if a.startswith("-")]])
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
