@@ -55,6 +55,10 @@ def test_list_json_shows_the_offline_models_ready_from_their_packages():
     assert records["vgg16"]["size_bytes"] > 50_000_000 and lite0["size_bytes"] > 15_000_000
     b0 = records["efficientnet-b0"]
     assert not b0["ready"] and b0["source"] is None and "vsdesk models fetch efficientnet-b0" in b0["how_to_get"]
+    # A shipped model's size is its whole folder: the product model's every member, the VAE's latents.
+    for name in ("product", "vae"):
+        folder = REPO / "resources" / "models" / name
+        assert records[name]["size_bytes"] == sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
 def test_list_table(capsys, cache_dir, register, package):

