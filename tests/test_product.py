@@ -74,6 +74,8 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     assert (result.folder / "product.weights.h5").is_file()
     assert meta.members == 2 and (result.folder / "product-2.weights.h5").is_file()
     assert result.metrics["test_images"] > 0
+    trained_on = {it.group for it in load_dataset(data).items} - set(meta.test_groups)
+    assert meta.train_groups == sorted(trained_on) and not set(meta.train_groups) & set(meta.test_groups)
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
 
@@ -302,6 +304,37 @@ def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
     assert result["left_out_labels"] == {"Socks": 2}
     assert result["test_images"] == 12
     assert result["default"]["accuracy"] >= 0.5
+
+
+def test_eval_leaves_out_photos_of_contributors_the_model_was_trained_on(tmp_path, clothing):
+    """Given data that names its senders (say, a fuller copy of the Clothing Dataset) is scored
+    only on senders the shipped model never saw; the rest are counted, not scored."""
+    from vsdesk.engine.product.evaluate import evaluate
+    from vsdesk.engine.product.model import default_dir, read_meta
+
+    meta = read_meta(default_dir())
+    trained, held_out = set(meta.train_groups), set(meta.test_groups)
+    assert len(trained) > 100 and len(held_out) > 20 and not trained & held_out
+    seen = [it for it in clothing.items if it.group in trained and it.label in ("Shoes", "T-Shirt")][:5]
+    unseen = [it for it in clothing.items if it.group in held_out and it.label in ("Shoes", "T-Shirt")][:7]
+    assert len(seen) == 5 and len(unseen) == 7
+
+    def csv_of(items, name):
+        folder = tmp_path / name
+        folder.mkdir()
+        os.symlink(CLOTHING_DIR / "images", folder / "images")
+        with open(folder / "images.csv", "w", newline="") as fp:
+            writer = csv.writer(fp)
+            writer.writerow(["image", "sender_id", "label", "kids"])
+            writer.writerows([os.path.basename(it.path)[:-4], it.group, it.label, it.kids] for it in items)
+        return folder
+
+    result = evaluate(csv_of(seen + unseen, "mixed"))
+    assert result["test_images"] == 7 and result["left_out_seen_in_training"] == 5
+    assert "5 photos of contributors the model was trained on left out" in result["protocol"]
+    assert result["test_contributors"] == len({it.group for it in unseen})
+    with pytest.raises(ValueError, match="all 5 test photos come from contributors the model was trained on"):
+        evaluate(csv_of(seen, "seen-only"))
 
 
 def _photos(embedder, clothing, count=10):

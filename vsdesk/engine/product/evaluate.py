@@ -54,6 +54,23 @@ def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
     return None
 
 
+def _without_training_contributors(dataset: Dataset, meta: product_model.ProductMeta) -> tuple[Dataset, int]:
+    """The photos of contributors the model never saw, and how many were left out.
+
+    The targets are about senders never seen in training, so given data that names its
+    contributors (e.g. a fuller copy of the Clothing Dataset) is scored on the others only.
+    Data without contributors (class folders) cannot be checked and is scored whole."""
+    seen = set(meta.train_groups)
+    keep = [i for i, item in enumerate(dataset.items) if not (item.group and item.group in seen)]
+    dropped = len(dataset.items) - len(keep)
+    if not keep:
+        raise ValueError(
+            f"all {dropped} test photos come from contributors the model was trained on; "
+            "give photos of other contributors"
+        )
+    return (dataset.subset(keep) if dropped else dataset), dropped
+
+
 def _split_like_training(dataset: Dataset, meta: product_model.ProductMeta) -> tuple[np.ndarray, np.ndarray]:
     cfg = meta.training
     return group_split(dataset, cfg.get("test_fraction", 0.2), cfg.get("seed", 0))
@@ -92,13 +109,16 @@ def evaluate(
         raise ValueError("none of the test images has a label the model knows")
 
     own_data = dataset.fingerprint() == meta.data_fingerprint
+    seen = 0  # photos left out because their contributor trained the model
     if own_data:
         _train_idx, test_idx = _split_like_training(dataset, meta)
         protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
         test_set = dataset.subset(test_idx)
     else:
-        test_set = dataset
+        test_set, seen = _without_training_contributors(dataset, meta)
         protocol = "given test data"
+        if seen:
+            protocol += f" ({seen} photos of contributors the model was trained on left out)"
 
     config = BackboneConfig(meta.size, meta.first_top_block, meta.backbone)
     test_feats = trunk_features(
@@ -141,6 +161,7 @@ def evaluate(
     result["test_contributors"] = len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
     result["undecodable"] = int((~ok).sum())
     result["left_out_labels"] = outside
+    result["left_out_seen_in_training"] = seen
     result["protocol"] = protocol
     result["baseline_protocol"] = baseline_protocol
     return result

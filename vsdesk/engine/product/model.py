@@ -58,6 +58,7 @@ class ProductMeta:
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     test_groups: list[str] = field(default_factory=list)  # held-out contributors
+    train_groups: list[str] = field(default_factory=list)  # contributors whose photos trained it
     members: int = 1  # fine-tuned tops whose probabilities are averaged (weights_file(i))
 
     def to_json(self) -> dict[str, Any]:

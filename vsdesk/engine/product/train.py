@@ -207,6 +207,7 @@ def train(
         data=str(dataset.root),
         training=asdict(config),
         test_groups=sorted({dataset.items[i].group for i in test_idx if dataset.items[i].group}),
+        train_groups=sorted({dataset.items[i].group for i in train_idx if dataset.items[i].group}),
     )
     head = product_model.build_head_model(meta)
     full = backbones.get(config.backbone_name).full()
