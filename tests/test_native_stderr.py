@@ -12,7 +12,7 @@ from vsdesk.native_stderr import is_noise
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Lines TensorFlow 2.20 wrote to this machine's stderr while vsdesk loaded and converted a model.
+# Lines TensorFlow 2.21 wrote to this machine's stderr while vsdesk loaded and converted a model.
 CHATTER = [
     b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
     b"I0000 00:00:1795767878.742341   27787 port.cc:153] oneDNN custom operations are on. You may see "

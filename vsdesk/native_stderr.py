@@ -2,9 +2,9 @@
 
 TensorFlow's C++ code writes straight to file descriptor 2: absl INFO/WARNING lines ("I0000 …
 port.cc:153] oneDNN custom operations are on …"), the CPU-feature notice, the TFLite converter's
-settings and XNNPACK's "Created delegate" line, some twice per process. Since TensorFlow 2.18
-``TF_CPP_MIN_LOG_LEVEL`` no longer reaches the early ones (tensorflow/tensorflow#100442), and
-no Python setting reaches any of them. So, for a vsdesk process (``install``, called by the
+settings and XNNPACK's "Created delegate" line, some twice per process. With the TensorFlow
+installed here (2.21) ``TF_CPP_MIN_LOG_LEVEL`` does not silence them (measured; reported for
+2.19 as tensorflow/tensorflow#100442), and no Python setting reaches them. So, for a vsdesk process (``install``, called by the
 ``vsdesk`` and ``vsdesk-cli`` entry points, never by the library or the tests), fd 2 becomes a
 pipe read by a thread that drops exactly those lines and passes on everything else: absl's
 ERROR/FATAL lines, and anything it does not recognise.
