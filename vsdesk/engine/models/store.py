@@ -349,7 +349,8 @@ def list_models() -> list[ModelInfo]:
     return [_info(spec) for spec in specs().values()]
 
 
-def _folder_size(folder: Path) -> int:
+def folder_size(folder: Path) -> int:
+    """Bytes in the files directly inside ``folder`` (a model kept as a folder of files)."""
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
@@ -379,6 +380,6 @@ def _info(spec: ModelSpec) -> ModelInfo:
             continue
         # A model shipped in resources/ has its own folder (the product model's second member,
         # the VAE's training latents ...): its size is what that folder holds.
-        size = _folder_size(path.parent) if isinstance(source, ResourceSource) else path.stat().st_size
+        size = folder_size(path.parent) if isinstance(source, ResourceSource) else path.stat().st_size
         return ModelInfo(ready=True, source=source_label(source), size_bytes=size, path=path, **common)
     return ModelInfo(ready=False, source=None, size_bytes=None, path=None, **common)

@@ -138,7 +138,7 @@ def list_models() -> list[str]:
 def trained_infos() -> list:
     """``ModelInfo`` rows for the product models trained into the model store (``vsdesk train
     product --out NAME``), named ``product/NAME``, for ``vsdesk models list``."""
-    from vsdesk.engine.models.store import ModelInfo
+    from vsdesk.engine.models.store import ModelInfo, folder_size
 
     infos = []
     for name in list_models():
@@ -147,7 +147,7 @@ def trained_infos() -> list:
         folder = user_dir(name)
         try:
             meta = read_meta(folder)
-            size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+            size = folder_size(folder)
         except (OSError, ProductModelError, ValueError):
             continue  # a damaged folder is not listed; loading it says what is wrong
         accuracy = meta.metrics.get("accuracy")
