@@ -46,14 +46,18 @@ def _small_csv(tmp_path, clothing, classes=("Shoes", "Hat", "Pants"), per_class=
         items = [it for it in clothing.items if it.label == label][:per_class]
         rows += items
     rows.append(next(it for it in load_dataset(CLOTHING_DIR, exclude=frozenset()).items if it.label == "Not sure"))
-    folder = tmp_path / "small"
+    return _clothing_csv(tmp_path / "small", rows)
+
+
+def _clothing_csv(folder, items):
+    """``folder`` with an ``images.csv`` in the Clothing Dataset's format over ``items`` (real
+    photos, real senders) and the dataset's ``images/`` linked beside it."""
     folder.mkdir()
     os.symlink(CLOTHING_DIR / "images", folder / "images")
     with open(folder / "images.csv", "w", newline="") as fp:
         writer = csv.writer(fp)
         writer.writerow(["image", "sender_id", "label", "kids"])
-        for it in rows:
-            writer.writerow([os.path.basename(it.path)[:-4], it.group, it.label, it.kids])
+        writer.writerows([os.path.basename(it.path)[:-4], it.group, it.label, it.kids] for it in items)
     return folder
 
 
@@ -319,22 +323,12 @@ def test_eval_leaves_out_photos_of_contributors_the_model_was_trained_on(tmp_pat
     unseen = [it for it in clothing.items if it.group in held_out and it.label in ("Shoes", "T-Shirt")][:7]
     assert len(seen) == 5 and len(unseen) == 7
 
-    def csv_of(items, name):
-        folder = tmp_path / name
-        folder.mkdir()
-        os.symlink(CLOTHING_DIR / "images", folder / "images")
-        with open(folder / "images.csv", "w", newline="") as fp:
-            writer = csv.writer(fp)
-            writer.writerow(["image", "sender_id", "label", "kids"])
-            writer.writerows([os.path.basename(it.path)[:-4], it.group, it.label, it.kids] for it in items)
-        return folder
-
-    result = evaluate(csv_of(seen + unseen, "mixed"))
+    result = evaluate(_clothing_csv(tmp_path / "mixed", seen + unseen))
     assert result["test_images"] == 7 and result["left_out_seen_in_training"] == 5
     assert "5 photos of contributors the model was trained on left out" in result["protocol"]
     assert result["test_contributors"] == len({it.group for it in unseen})
     with pytest.raises(ValueError, match="all 5 test photos come from contributors the model was trained on"):
-        evaluate(csv_of(seen, "seen-only"))
+        evaluate(_clothing_csv(tmp_path / "seen-only", seen))
 
 
 def _photos(embedder, clothing, count=10):
