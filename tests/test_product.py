@@ -246,6 +246,19 @@ def test_shipped_model_on_unseen_contributors(embedder, clothing):
     np.testing.assert_allclose(from_vectors["probabilities"], out["probabilities"], atol=2e-3)
 
 
+def test_indexing_loads_the_first_member_alone_and_warm_up_loads_all():
+    """Catalog vectors come from the first member, so reading the key (indexing) must not load
+    the others; ``warm_up`` (the window's "loading the model") loads every member."""
+    from vsdesk.engine.product import load_embedder
+
+    fresh = load_embedder()
+    assert fresh.others, "the shipped model has several members"
+    assert fresh.key.startswith(fresh.weights_key)
+    assert fresh.runtime != "not loaded" and all(o.runtime == "not loaded" for o in fresh.others)
+    fresh.warm_up()
+    assert all(o.runtime in ("tflite", "tensorflow") for o in fresh.others)
+
+
 def test_describe_is_json_ready(embedder):
     from PIL import Image
 
@@ -390,7 +403,10 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
 
     if fast._interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
+    from vsdesk.engine.models import ensure_weights
+
     monkeypatch.setattr(fast, "MIN_COSINE", 1.01)  # no int8 model can pass this
+    ensure_weights("efficientnet-lite0")  # the cache keys name the backbone's weights
     embedder = load_embedder()
     keys = [fast.cache_key(m.weights_key, m.meta.size, fast.calibration_identity()) for m in [embedder, *embedder.others]]
     int8_file, refused = fast.cache_path(keys[0]), fast.refused_path(keys[0])
@@ -402,6 +418,7 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
         assert (embedder.runtime, embedder.precision) == ("tflite", "float32")
         assert not embedder.key.endswith(":q8")
         assert not int8_file.exists() and refused.is_file()
+        embedder.warm_up()  # the other members: converted, checked and refused too
         again = load_embedder()
         assert not again.key.endswith(":q8")
         again.full_model = lambda: pytest.fail("int8 should not be tried again (float32 is cached)")

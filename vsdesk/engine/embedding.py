@@ -38,6 +38,11 @@ class Embedder(ABC):
         """Mode-specific facts about a query (class probabilities, anomaly score...), JSON-ready."""
         return {}
 
+    def warm_up(self) -> None:
+        """Load everything a query will need, so the wait happens under a "loading" message
+        rather than at the first query (TensorFlow thread). Reading ``key`` settles the model."""
+        _ = self.key
+
     def embed_images(self, images: Iterable[Image.Image], batch_size: int = 32) -> np.ndarray:
         """Convenience: preprocess and embed in batches (tests, evaluation)."""
         rows: list[np.ndarray] = []

@@ -146,10 +146,10 @@ class ModeSession:
 
             progress(0, 0, f"loading the {self.mode} model")  # total 0: no measurable progress
             embedder = load_embedder(self.mode, **self._options)
-            # Reading the key settles the runtime (product: the int8 TFLite conversion, ~6-10 s
-            # per member on first use), so that happens under this message rather than during
-            # indexing or the first query.
-            _ = embedder.key
+            # Settles the runtime (product: the int8 TFLite conversion, ~6-10 s per member on
+            # first use), so that happens under this message rather than during indexing or the
+            # first query.
+            embedder.warm_up()
             self.embedder = embedder
         return self.embedder
 
