@@ -80,6 +80,11 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     assert result.metrics["test_images"] > 0
     trained_on = {it.group for it in load_dataset(data).items} - set(meta.test_groups)
     assert meta.train_groups == sorted(trained_on) and not set(meta.train_groups) & set(meta.test_groups)
+    # ... and the digests of its training photos' bytes (so eval can leave copies out).
+    from vsdesk.engine.product.model import file_digest, load_train_photos
+
+    train_paths = [it.path for it in load_dataset(data).items if it.group in trained_on]
+    assert sorted(load_train_photos(result.folder).tolist()) == sorted({file_digest(p) for p in train_paths})
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
 
@@ -306,13 +311,17 @@ def test_similar_can_keep_to_the_predicted_class(embedder):
 
 
 def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
-    """`vsdesk eval product --data FOLDER --json`: class folders, one label the model lacks."""
+    """`vsdesk eval product --data FOLDER --json`: class folders (photos of contributors the
+    model never saw), one label the model lacks."""
     from vsdesk.cli import main
+    from vsdesk.engine.product.model import default_dir, read_meta
 
+    held_out = set(read_meta(default_dir()).test_groups)
     root = tmp_path / "mine"
     for label, count in (("Shoes", 6), ("T-Shirt", 6), ("Socks", 2)):
         (root / label).mkdir(parents=True)
-        source = [it for it in clothing.items if it.label == (label if label != "Socks" else "Hat")][:count]
+        source = [it for it in clothing.items
+                  if it.group in held_out and it.label == (label if label != "Socks" else "Hat")][:count]
         for it in source:
             os.symlink(it.path, root / label / os.path.basename(it.path))
     assert main(["eval", "product", "--data", str(root), "--json"]) == 0
@@ -342,6 +351,35 @@ def test_eval_leaves_out_photos_of_contributors_the_model_was_trained_on(tmp_pat
     assert result["test_contributors"] == len({it.group for it in unseen})
     with pytest.raises(ValueError, match="all 5 test photos come from contributors the model was trained on"):
         evaluate(_clothing_csv(tmp_path / "seen-only", seen))
+
+
+def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothing):
+    """Class folders name no contributors: a copy of a training photo is recognised by its bytes
+    (a re-encoded copy would not be; it counts as a new photo)."""
+    import shutil
+
+    from PIL import Image
+
+    from vsdesk.engine.product.evaluate import evaluate
+    from vsdesk.engine.product.model import default_dir, read_meta
+
+    meta = read_meta(default_dir())
+    seen = [it for it in clothing.items if it.group in set(meta.train_groups) and it.label == "Shoes"][:3]
+    unseen = [it for it in clothing.items if it.group in set(meta.test_groups) and it.label == "Shoes"][:4]
+    (tmp_path / "folders" / "Shoes").mkdir(parents=True)
+    for i, it in enumerate(seen + unseen):
+        shutil.copy(it.path, tmp_path / "folders" / "Shoes" / f"shoe-{i}.jpg")
+    # The same training photo saved again (other bytes): not recognisable, scored as new.
+    Image.open(seen[0].path).save(tmp_path / "folders" / "Shoes" / "re-encoded.png")
+
+    result = evaluate(tmp_path / "folders")
+    assert result["left_out_seen_in_training"] == 3 and result["test_images"] == 5
+    assert "3 copies of its training photos left out" in result["protocol"]
+    shutil.rmtree(tmp_path / "folders")
+    (tmp_path / "folders" / "Shoes").mkdir(parents=True)
+    shutil.copy(seen[1].path, tmp_path / "folders" / "Shoes" / "only.jpg")
+    with pytest.raises(ValueError, match="all 1 test photos were seen in training"):
+        evaluate(tmp_path / "folders")
 
 
 def _photos(embedder, clothing, count=10):

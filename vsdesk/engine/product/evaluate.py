@@ -54,21 +54,28 @@ def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
     return None
 
 
-def _without_training_contributors(dataset: Dataset, meta: product_model.ProductMeta) -> tuple[Dataset, int]:
-    """The photos of contributors the model never saw, and how many were left out.
+def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta, folder: Path) -> tuple[Dataset, int, int]:
+    """The photos the model never saw, and how many were left out: (photos of contributors it
+    was trained on, copies of its training photos).
 
     The targets are about senders never seen in training, so given data that names its
     contributors (e.g. a fuller copy of the Clothing Dataset) is scored on the others only.
-    Data without contributors (class folders) cannot be checked and is scored whole."""
+    Whatever the data's form (class folders too), a file whose bytes are those of a training
+    photo (``train-photos.npy``) is left out: a copy would score as if it were new."""
     seen = set(meta.train_groups)
     keep = [i for i, item in enumerate(dataset.items) if not (item.group and item.group in seen)]
-    dropped = len(dataset.items) - len(keep)
+    by_contributor = len(dataset.items) - len(keep)
+    trained_on = product_model.load_train_photos(folder)
+    copies = 0
+    if trained_on is not None and keep:
+        digests = {int(d) for d in trained_on}
+        copy = [product_model.file_digest(dataset.items[i].path) in digests for i in keep]
+        copies = sum(copy)
+        keep = [i for i, c in zip(keep, copy) if not c]
     if not keep:
-        raise ValueError(
-            f"all {dropped} test photos come from contributors the model was trained on; "
-            "give photos of other contributors"
-        )
-    return (dataset.subset(keep) if dropped else dataset), dropped
+        why = "come from contributors the model was trained on" if not copies else "were seen in training"
+        raise ValueError(f"all {by_contributor + copies} test photos {why}; give photos of other contributors")
+    return (dataset.subset(keep) if len(keep) < len(dataset.items) else dataset), by_contributor, copies
 
 
 def _split_like_training(dataset: Dataset, meta: product_model.ProductMeta) -> tuple[np.ndarray, np.ndarray]:
@@ -115,10 +122,13 @@ def evaluate(
         protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
         test_set = dataset.subset(test_idx)
     else:
-        test_set, seen = _without_training_contributors(dataset, meta)
+        test_set, by_contributor, copies = _unseen_in_training(dataset, meta, folder)
+        seen = by_contributor + copies
         protocol = "given test data"
-        if seen:
-            protocol += f" ({seen} photos of contributors the model was trained on left out)"
+        left_out = [f"{by_contributor} photos of contributors the model was trained on"] if by_contributor else []
+        left_out += [f"{copies} copies of its training photos"] if copies else []
+        if left_out:
+            protocol += f" ({' and '.join(left_out)} left out)"
 
     config = BackboneConfig(meta.size, meta.first_top_block, meta.backbone)
     test_feats = trunk_features(

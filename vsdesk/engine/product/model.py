@@ -9,6 +9,8 @@ Layout of a saved model folder::
     product.weights.h5   Keras weights of ``build_head_model(meta)`` (the first member)
     product-2.weights.h5 the second member's (when ``meta.members`` is 2), and so on
     product.json         metadata: classes, backbone, input size, metrics, data fingerprint ...
+    baseline.npz         the frozen-feature logistic regression `vsdesk eval product` compares with
+    train-photos.npy     64-bit digests of the training photos (eval leaves copies of them out)
 
 A model of several members is an ensemble of fine-tuned tops on the same frozen trunk: the
 first gives the search vectors (indexing runs it alone), all of them the class probabilities.
@@ -28,10 +30,13 @@ from vsdesk.engine.models.spec import ModelSpec, ResourceSource
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+    import numpy as np
 
 WEIGHTS_FILE = "product.weights.h5"
 META_FILE = "product.json"
 BASELINE_FILE = "baseline.npz"  # frozen-feature logistic regression, for `vsdesk eval product`
+#: 64-bit digests of the training photos' bytes: `vsdesk eval product` leaves copies of them out.
+TRAIN_PHOTOS_FILE = "train-photos.npy"
 #: The shipped default model, relative to ``resources_dir()``.
 DEFAULT_DIR = "models/product"
 FORMAT_VERSION = 1
@@ -251,6 +256,45 @@ def load_baseline(folder: Path) -> dict | None:
             return {k: data[k] for k in ("mean", "scale", "coef", "intercept")}
     except (OSError, ValueError, KeyError):
         return None
+
+
+def file_digest(path) -> int | None:
+    """A 64-bit digest of a file's bytes (the first 8 bytes of SHA-256), None if unreadable."""
+    from vsdesk.engine.files import sha256_file
+
+    try:
+        return int(sha256_file(path)[:16], 16)
+    except OSError:
+        return None
+
+
+def photo_digests(paths) -> "np.ndarray":
+    """Sorted unique ``file_digest``s of the readable files. 64 bits: a chance collision among
+    a few thousand photos has a probability of about 1e-12."""
+    import numpy as np
+
+    digests = [d for d in map(file_digest, paths) if d is not None]
+    return np.unique(np.array(digests, dtype=np.uint64))
+
+
+def save_train_photos(folder: Path, digests: "np.ndarray") -> None:
+    from vsdesk.engine.files import atomic_save_npy
+
+    atomic_save_npy(folder / TRAIN_PHOTOS_FILE, digests.astype("<u8"))
+
+
+def load_train_photos(folder: Path) -> "np.ndarray | None":
+    """The training photos' digests, or None when the model has none (trained before they were
+    recorded) or the file is unreadable."""
+    import numpy as np
+
+    try:
+        digests = np.load(folder / TRAIN_PHOTOS_FILE, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if digests.ndim != 1 or digests.dtype.kind != "u" or digests.dtype.itemsize != 8:
+        return None
+    return digests.astype(np.uint64)
 
 
 def _save_weights_float16(model: "keras.Model", target: Path) -> None:

@@ -268,9 +268,11 @@ def train(
         folders.append(product_model.user_dir(str(out or name)))
     if export is not None:
         folders.append(Path(export))
+    train_photos = product_model.photo_digests([files[i] for i in train_idx])
     for folder in folders:
         product_model.save(folder, head, meta, float16=export is not None and folder == Path(export), members=members)
         product_model.save_baseline(folder, baseline)
+        product_model.save_train_photos(folder, train_photos)
     return TrainResult(folders[0], meta, metrics)
 
 
