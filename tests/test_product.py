@@ -370,7 +370,8 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
     for i, it in enumerate(seen + unseen):
         shutil.copy(it.path, tmp_path / "folders" / "Shoes" / f"shoe-{i}.jpg")
     # The same training photo saved again (other bytes): not recognisable, scored as new.
-    Image.open(seen[0].path).save(tmp_path / "folders" / "Shoes" / "re-encoded.png")
+    with Image.open(seen[0].path) as photo:
+        photo.save(tmp_path / "folders" / "Shoes" / "re-encoded.png")
 
     result = evaluate(tmp_path / "folders")
     assert result["left_out_seen_in_training"] == 3 and result["test_images"] == 5
