@@ -224,6 +224,33 @@ def test_training_can_be_cancelled(tmp_path, clothing):
     assert not (user_dir("never") / "product.json").exists()
 
 
+def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data(tmp_path, clothing, capsys):
+    """`vsdesk train product --hold-out 0`: every contributor trains (linear heads here, to be
+    quick); its own data then has nothing to score on, other contributors' photos do."""
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model import read_meta, user_dir
+
+    data = _small_csv(tmp_path, clothing, per_class=12)
+    trained = {it.group for it in load_dataset(data).items}
+    assert main(["train", "product", "--data", str(data), "--out", "everything", "--hold-out", "0",
+                 "--epochs", "0", "--members", "1", "--size", "128"]) == 0
+    meta = read_meta(user_dir("everything"))
+    assert meta.test_groups == [] and meta.train_groups == sorted(trained)
+    assert meta.metrics["test_images"] == 0 and "accuracy" not in meta.metrics
+
+    capsys.readouterr()
+    assert main(["eval", "product", "--model", "everything", "--data", str(data)]) == 1
+    assert "trained on all of its data (nothing held out)" in capsys.readouterr().err
+    others = [it for it in clothing.items if it.group not in trained and it.label in ("Shoes", "Hat", "Pants")][:12]
+    assert main(["eval", "product", "--model", "everything", "--data", str(_clothing_csv(tmp_path / "others", others)),
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["test_images"] == 12 and result["left_out_seen_in_training"] == 0
+    assert main(["train", "product", "--data", str(data), "--hold-out", "0.9"]) == 1
+    assert "--hold-out must be between 0 and 0.5" in capsys.readouterr().err
+    assert main(["models", "remove", "product/everything"]) == 0
+
+
 @pytest.fixture(scope="module")
 def embedder():
     from vsdesk.engine.product import load_embedder

@@ -33,6 +33,11 @@ def register_train(subparsers) -> None:
         help="fine-tuned members whose class probabilities are averaged (default 2; 1 trains and queries faster)",
     )
     parser.add_argument("--max-images", type=int, default=None, help="train on a random subset (quick runs)")
+    parser.add_argument(
+        "--hold-out", type=float, default=None, metavar="FRACTION",
+        help="share of the contributors held out for scoring (default 0.2); 0 trains on everything, and "
+        "`vsdesk eval product` then needs test data of other contributors (--data)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=_train)
 
@@ -59,6 +64,11 @@ def _train(args: argparse.Namespace) -> int:
         config.members = args.members
     if args.max_images:
         config.max_images = args.max_images
+    if args.hold_out is not None:
+        if not 0 <= args.hold_out <= 0.5:
+            error("--hold-out must be between 0 and 0.5")
+            return 1
+        config.test_fraction = args.hold_out
     name = args.out or "product"
     try:
         result = train(

@@ -118,6 +118,11 @@ def evaluate(
     own_data = dataset.fingerprint() == meta.data_fingerprint
     seen = 0  # photos left out because their contributor trained the model
     if own_data:
+        if meta.training.get("test_fraction", 0.2) <= 0:
+            raise ValueError(
+                f"model {meta.name!r} was trained on all of its data (nothing held out); "
+                "give test data of other contributors with --data"
+            )
         _train_idx, test_idx = _split_like_training(dataset, meta)
         protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
         test_set = dataset.subset(test_idx)

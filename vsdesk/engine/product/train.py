@@ -82,6 +82,8 @@ def prepare(
         dataset = dataset.subset(keep)
     if len(dataset.classes()) < 2:
         raise ValueError("training needs at least two classes")
+    if config.test_fraction <= 0:  # everything trains; scores then need other data (eval --data)
+        return dataset, np.arange(len(dataset.items)), np.zeros(0, dtype=int)
     train_idx, test_idx = group_split(dataset, config.test_fraction, config.seed)
     return dataset, train_idx, test_idx
 
