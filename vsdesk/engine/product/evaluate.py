@@ -80,7 +80,13 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta, folde
 
 def _split_like_training(dataset: Dataset, meta: product_model.ProductMeta) -> tuple[np.ndarray, np.ndarray]:
     cfg = meta.training
-    return group_split(dataset, cfg.get("test_fraction", 0.2), cfg.get("seed", 0))
+    fraction = cfg.get("test_fraction", 0.2)
+    if fraction <= 0:  # `train product --hold-out 0`
+        raise ValueError(
+            f"model {meta.name!r} was trained on all of its data (nothing held out); "
+            "give test data of other contributors with --data"
+        )
+    return group_split(dataset, fraction, cfg.get("seed", 0))
 
 
 def evaluate(
@@ -116,13 +122,8 @@ def evaluate(
         raise ValueError("none of the test images has a label the model knows")
 
     own_data = dataset.fingerprint() == meta.data_fingerprint
-    seen = 0  # photos left out because their contributor trained the model
+    seen = 0  # given photos left out: of contributors the model was trained on, or copies of its photos
     if own_data:
-        if meta.training.get("test_fraction", 0.2) <= 0:
-            raise ValueError(
-                f"model {meta.name!r} was trained on all of its data (nothing held out); "
-                "give test data of other contributors with --data"
-            )
         _train_idx, test_idx = _split_like_training(dataset, meta)
         protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
         test_set = dataset.subset(test_idx)
