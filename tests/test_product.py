@@ -61,6 +61,24 @@ def _clothing_csv(folder, items):
     return folder
 
 
+def test_csv_as_a_spreadsheet_saves_it_names_the_same_photos(tmp_path, clothing):
+    """A byte-order mark, capitalised headers in another order, extra columns and image names
+    given relative to the CSV's folder with their extension all read as the plain format."""
+    items = [it for it in clothing.items if it.label in ("Shoes", "Hat")][:6]
+    folder = tmp_path / "sheet"
+    folder.mkdir()
+    os.symlink(CLOTHING_DIR / "images", folder / "images")
+    with open(folder / "test.csv", "w", newline="", encoding="utf-8-sig") as fp:
+        writer = csv.writer(fp)
+        writer.writerow([" Label", "Notes", "Image ", "Sender_ID", "Kids"])
+        writer.writerows([it.label, "x", f"images/{os.path.basename(it.path)}", it.group, it.kids] for it in items)
+    loaded = load_dataset(folder / "test.csv")
+    assert [(os.path.realpath(it.path), it.label, it.group, it.kids) for it in loaded.items] == [
+        (os.path.realpath(it.path), it.label, it.group, it.kids) for it in items
+    ]
+    assert loaded.has_groups and loaded.has_kids and not loaded.excluded
+
+
 @pytest.mark.slow
 def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     from vsdesk.engine.product.evaluate import evaluate

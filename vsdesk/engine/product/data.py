@@ -91,15 +91,19 @@ def _truthy(value: str) -> bool | None:
 
 def _from_csv(csv_path: Path, exclude: frozenset[str]) -> Dataset:
     try:
-        with open(csv_path, newline="", encoding="utf-8") as fp:
-            rows = list(csv.DictReader(fp))
+        # utf-8-sig: a spreadsheet's byte-order mark would otherwise be part of the first header
+        with open(csv_path, newline="", encoding="utf-8-sig") as fp:
+            reader = csv.DictReader(fp)
+            # headers as a person types them ("Image", " label ") name the same columns
+            reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames or []]
+            rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"{csv_path}: cannot read the CSV ({exc})") from None
     if not rows or "image" not in rows[0] or "label" not in rows[0]:
         raise DatasetError(f"{csv_path}: the CSV needs 'image' and 'label' columns")
-    image_dir = csv_path.parent / "images"
-    if not image_dir.is_dir():
-        image_dir = csv_path.parent
+    # an image is named relative to images/ beside the CSV (the Clothing Dataset) or to the
+    # CSV's own folder ("images/x.jpg", "x.jpg"); without an extension it is a .jpg
+    bases = [csv_path.parent / "images", csv_path.parent]
     has_groups = "sender_id" in rows[0]
     has_kids = "kids" in rows[0]
     items: list[Item] = []
@@ -110,10 +114,8 @@ def _from_csv(csv_path: Path, exclude: frozenset[str]) -> Dataset:
         if not label or not name or label in exclude:
             excluded[label or "(none)"] = excluded.get(label or "(none)", 0) + 1
             continue
-        file = image_dir / name
-        if not file.suffix:
-            file = file.with_suffix(".jpg")
-        if not file.is_file():
+        file = _find_image(bases, name)
+        if file is None:
             excluded["(missing file)"] = excluded.get("(missing file)", 0) + 1
             continue
         group = (row.get("sender_id") or "").strip() or None if has_groups else None
@@ -122,6 +124,15 @@ def _from_csv(csv_path: Path, exclude: frozenset[str]) -> Dataset:
     if not items:
         raise DatasetError(f"{csv_path}: no usable labelled images")
     return Dataset(items, str(csv_path.parent), has_groups, has_kids, excluded)
+
+
+def _find_image(bases: list[Path], name: str) -> Path | None:
+    for base in bases:
+        file = base / name
+        for candidate in (file, Path(f"{file}.jpg")) if not file.suffix else (file,):
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def _from_folders(root: Path, exclude: frozenset[str]) -> Dataset:
