@@ -18,6 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from conftest import CLOTHING_DIR, STYLE_DIR
+from vsdesk.engine.modes import MODES
 from vsdesk.engine.session import ModeSession
 from vsdesk.gui.main_window import MainWindow
 
@@ -280,8 +281,6 @@ def test_paste_without_an_image_says_so(qtbot, window):
 
 
 def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
-    from vsdesk.engine.session import ModeSession
-
     tab = window.tab("product")
     tab.session = ModeSession("product", model="no-such-model")
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
@@ -311,7 +310,17 @@ def test_about_dialog_lists_the_third_party_models_and_data(qtbot, window):
     qtbot.addWidget(dialog)
     text = dialog.text.toPlainText()
     assert "VGG16" in text and "Fashion-MNIST" in text and "MIT" in text
+    assert window.show_about() is dialog  # asked again: the same dialog, raised, not a second one
     dialog.close()
+
+
+def test_tab_shortcuts_switch_tabs(qtbot, window):
+    actions = {a.text(): a for a in window.actions()}
+    for mode in ("vae", "style", "product"):  # not in tab order, so each switch is a change
+        action = actions[f"{mode} tab"]
+        assert action.shortcut().toString() == f"Ctrl+{MODES.index(mode) + 1}"
+        action.trigger()  # as the key does: ``triggered(checked=False)``
+        assert window.current_tab().mode == mode
 
 
 def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_path):

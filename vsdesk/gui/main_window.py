@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.mode_tabs[last])
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self._first_paint_done = False
+        self._about = None
         self.status.showMessage("Starting… TensorFlow and the models load in the background.")
 
     def current_tab(self) -> ModeTab:
@@ -114,7 +115,8 @@ class MainWindow(QMainWindow):
             lambda: self.current_tab().gallery.step(-1),
         )
         for i, mode in enumerate(MODES):
-            action(f"{mode} tab", [f"Ctrl+{i + 1}"], lambda m=mode: self.tabs.setCurrentWidget(self.mode_tabs[m]))
+            # ``triggered`` passes ``checked``: it must not land in ``m``
+            action(f"{mode} tab", [f"Ctrl+{i + 1}"], lambda _checked=False, m=mode: self.show_tab(m))
 
         file_menu = self.menuBar().addMenu("&File")
         for act in (self.open_action, self.paste_action):
@@ -129,12 +131,18 @@ class MainWindow(QMainWindow):
         self.about_action = action("About vsdesk", [], self.show_about)
         help_menu.addAction(self.about_action)
 
+    def show_tab(self, mode: str) -> None:
+        self.tabs.setCurrentWidget(self.mode_tabs[mode])
+
     def show_about(self):
         from vsdesk.gui.about_dialog import AboutDialog
 
-        dialog = AboutDialog(self)
-        dialog.show()  # not modal: the window keeps working
-        return dialog
+        if self._about is None:  # one dialog, raised again rather than stacked
+            self._about = AboutDialog(self)
+        self._about.show()  # not modal: the window keeps working
+        self._about.raise_()
+        self._about.activateWindow()
+        return self._about
 
     def _on_tab_changed(self, _index: int) -> None:
         self.settings.set_last_tab(self.current_tab().mode)
