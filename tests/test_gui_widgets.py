@@ -73,6 +73,29 @@ def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
     assert isinstance(errors[0], ZeroDivisionError)
 
 
+def test_the_qt_binding_keeps_its_references_to_true_and_none(qtbot):
+    """PySide6 6.12.0 dropped a reference to True on every signal emit and to None on calls such
+    as setText; on Python 3.11 (neither is immortal) a session then died after some ten thousand
+    emits with "Fatal Python error: bool_dealloc". The pin in pyproject.toml keeps it out."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLabel
+
+    class Emitter(QObject):
+        changed = Signal(object)
+
+    emitter, label = Emitter(), QLabel()
+    emitter.changed.connect(lambda _value: None)
+    before = sys.getrefcount(True), sys.getrefcount(None)
+    for i in range(500):
+        emitter.changed.emit(i)
+        label.setText(str(i % 7))
+    after = sys.getrefcount(True), sys.getrefcount(None)
+    # a few references may come and go with caches; a leak is one per call (500)
+    assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50, (before, after)
+
+
 def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")

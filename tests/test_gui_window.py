@@ -74,7 +74,7 @@ def drop_files(widget, paths):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(QPointF(40, 40), *args)
+    enter = QDragEnterEvent(QPoint(40, 40), *args)  # QPoint here, QPointF for the drop (PySide6 6.11)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(40, 40), *args)
