@@ -119,6 +119,29 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
 
 
+def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbot):
+    """With uniform item sizes the view measures the first row only: a first item without a
+    score line (or with a wide thumbnail) must not shrink the cells so that the others hide
+    their score and label."""
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:5]
+    cache = ThumbnailCache()
+    view = GalleryView(cache, thumb_size=112)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    items = [GalleryItem(0, str(artworks[0]), str(artworks[0]))]  # no score, no label: one line
+    items += [GalleryItem(i, str(p), str(p), 0.5, "cubism") for i, p in enumerate(artworks[1:], 1)]
+    view.set_items(items)
+    qtbot.wait(300)  # painted: the thumbnails are asked for
+    qtbot.waitUntil(lambda: cache.pending() == 0, timeout=10000)
+    assert isinstance(view.results.data(view.results.index(0), Qt.ItemDataRole.DecorationRole), QPixmap)
+    view.set_items(items)  # as the next query does, now with the thumbnails cached
+    qtbot.wait(300)  # the view lays items out after a delay
+    rects = [view.visualRect(view.results.index(row)) for row in range(len(items))]
+    assert len({r.size().toTuple() for r in rects}) == 1
+    assert rects[0].height() >= 112 + 2 * view.fontMetrics().lineSpacing()
+
+
 def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
     cache = ThumbnailCache()
     view = ScatterView(cache)
