@@ -167,6 +167,22 @@ def test_bad_files_and_unreadable_folders_are_skipped_and_listed(photos):
         locked.chmod(0o755)
 
 
+def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(photos):
+    """Bytes that are not UTF-8 in a name (an old archive, a network share) cannot be stored;
+    the file is listed with what to do, and every other photo is indexed."""
+    bad = os.fsdecode(b"caf\xe9 photo.jpg")  # Latin-1 bytes, as a Windows share may give them
+    shutil.copy(clothing_images(1, start=30)[0], os.path.join(photos, bad))
+    catalog = Catalog.create("mine", "style", [photos])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.indexed == 12
+    [skipped] = report.skipped
+    assert skipped.kind == "bad-file-name" and "rename" in skipped.message
+    assert skipped.path.endswith("caf\ufffd photo.jpg")  # printable, with the bad byte marked
+    print(report.summary())  # the report can be shown
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert again.unchanged == 12 and [s.kind for s in again.skipped] == ["bad-file-name"]
+
+
 def test_labels_from_labels_csv(tmp_path):
     root = tmp_path / "art"
     root.mkdir()

@@ -61,6 +61,9 @@ def _scan_root(root: str, result: ScanResult) -> None:
                         if entry.is_dir(follow_symlinks=False):
                             stack.append((entry.path, rel + entry.name + "/"))
                         elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
+                            if not _is_utf8(entry.path):
+                                result.unreadable.append((_printable(entry.path), "bad-file-name", BAD_NAME))
+                                continue
                             st = entry.stat()
                             found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
                     except OSError as exc:
@@ -70,6 +73,22 @@ def _scan_root(root: str, result: ScanResult) -> None:
     labeller = Labeller(root, [rel for _, rel, _, _ in found])
     for path, rel, size, mtime in found:
         result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
+
+
+#: A name in another system's encoding (old archives, network shares) cannot be stored or shown.
+BAD_NAME = "its name is not valid UTF-8 (written by another system?); rename the file to index it"
+
+
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir gave undecodable bytes as surrogates
+        return False
+    return True
+
+
+def _printable(path: str) -> str:
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _os_message(exc: OSError) -> str:
