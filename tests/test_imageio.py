@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -262,3 +264,26 @@ def test_decoder_does_not_leave_pillow_limit_to_chance():
     # We enforce our own limit with our own message; Pillow's global bomb check is off.
     assert Image.MAX_IMAGE_PIXELS is None
     assert imageio.DEFAULT_MAX_PIXELS >= 50_000_000
+
+
+@pytest.mark.parametrize("value", ["abc", "", "0", "-5", "1e400"])
+def test_a_bad_pixel_limit_in_the_environment_is_reported_and_the_default_kept(value):
+    env = {**os.environ, "VSDESK_MAX_PIXELS": value}
+    code = "from vsdesk.engine import imageio; print(imageio.DEFAULT_MAX_PIXELS)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == imageio.MAX_PIXELS_DEFAULT
+    assert ("VSDESK_MAX_PIXELS" in done.stderr) == bool(value)
+
+
+def test_the_pixel_limit_from_the_environment_applies_and_names_itself(tmp_path):
+    path = tmp_path / "big.png"
+    Image.new("RGB", (2000, 1500), "white").save(path)  # 3 megapixels
+    code = (
+        "import sys; from vsdesk.engine.imageio import load_image, ImageTooLargeError\n"
+        f"try: load_image({str(path)!r})\n"
+        "except ImageTooLargeError as e: print(e)\n"
+    )
+    env = {**os.environ, "VSDESK_MAX_PIXELS": "2e6"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert "3 megapixels" in done.stdout and "limit of 2 megapixels (VSDESK_MAX_PIXELS)" in done.stdout, done

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import BinaryIO
@@ -23,7 +24,27 @@ IMAGE_SUFFIXES = frozenset(
 )
 
 #: Default pixel limit (width x height). 100 megapixels covers any camera; bombs are far larger.
-DEFAULT_MAX_PIXELS = int(os.environ.get("VSDESK_MAX_PIXELS", 100_000_000))
+MAX_PIXELS_DEFAULT = 100_000_000
+
+
+def _max_pixels_from_env() -> int:
+    """``VSDESK_MAX_PIXELS`` (a count of pixels, "2e8" allowed); a value that is not a positive
+    number is reported and the default kept, rather than failing every command at import."""
+    text = os.environ.get("VSDESK_MAX_PIXELS", "").strip()
+    if not text:
+        return MAX_PIXELS_DEFAULT
+    try:
+        value = int(float(text))
+    except (ValueError, OverflowError):
+        value = 0
+    if value < 1:
+        print(f"vsdesk: VSDESK_MAX_PIXELS={text!r} is not a positive number of pixels (width x height); "
+              f"using {MAX_PIXELS_DEFAULT:,}", file=sys.stderr)
+        return MAX_PIXELS_DEFAULT
+    return value
+
+
+DEFAULT_MAX_PIXELS = _max_pixels_from_env()
 
 # We enforce our own limit (with a clear error) before decoding; Pillow's global check would
 # otherwise warn or raise with its own wording at half or twice our limit.
@@ -141,8 +162,8 @@ def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.
     if width * height > limit:
         raise ImageTooLargeError(
             name,
-            f"the image is {width}x{height} = {width * height / 1e6:.0f} megapixels, "
-            f"more than the limit of {limit / 1e6:.0f} megapixels",
+            f"the image is {width}x{height} = {_megapixels(width * height)}, "
+            f"more than the limit of {_megapixels(limit)} (VSDESK_MAX_PIXELS)",
         )
     if min_size and image.format == "JPEG":
         image.draft("RGB", (min_size, min_size))
@@ -229,3 +250,7 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
 
 def is_image_name(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.0f} megapixels" if pixels >= 10_000_000 else f"{pixels / 1e6:.3g} megapixels"
