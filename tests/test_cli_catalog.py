@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -36,6 +39,24 @@ def test_catalogs_list_and_remove_without_models(capsys):
 
 
 @pytest.mark.slow
+def test_a_data_folder_that_is_a_file_is_a_message_not_a_traceback(capsys, tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(not_a_folder))
+    assert main(["catalogs", "list"]) == 2
+    err = capsys.readouterr().err
+    assert f"VSDESK_DATA_DIR={not_a_folder}" in err and "is a file" in err and "Traceback" not in err
+
+
+def test_json_into_a_closed_pipe_ends_quietly():
+    """``vsdesk ... --json | head``: the reader leaves first; no traceback, exit 0."""
+    proc = subprocess.Popen([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 def test_index_search_list_remove_with_the_vae_mode(capsys, photos, tmp_path):
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos), "--json")
     assert code == 0, err

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from vsdesk import __version__, native_stderr
+from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
 COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train_commands", "bench_commands", "vae_commands")
@@ -43,3 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vsdesk: interrupted", file=sys.stderr)
         return 130
+    except LocationError as exc:  # VSDESK_DATA_DIR and the like pointing at a file
+        print(f"vsdesk: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout
+        # is pointed at /dev/null so the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

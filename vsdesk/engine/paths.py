@@ -23,9 +23,18 @@ ENV_STYLE_MIRROR = "VSDESK_STYLE_MIRROR"  # a local folder holding the 32 style 
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
 
 
+class LocationError(OSError):
+    """One of vsdesk's folders cannot be created or used; the message names it and why."""
+
+
 def _dir(env: str, default: str) -> Path:
     path = Path(os.environ.get(env) or default).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
+        why = "it is a file, not a folder" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
+        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}") from None
     return path
 
 
