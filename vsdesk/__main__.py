@@ -6,6 +6,8 @@ with that image as the query.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 
 
@@ -15,10 +17,10 @@ def main(argv: list[str] | None = None) -> int:
 
         native_stderr.install()
         argv = sys.argv[1:]
-    if argv and (argv[0].startswith("-") or _is_command(argv[0])):
+    if argv and (argv[0].startswith("-") or _is_command(argv[0]) or _looks_like_a_command(argv[0])):
         from vsdesk.cli import main as cli_main
 
-        return cli_main(argv)
+        return cli_main(argv)  # a mistyped command gets argparse's "invalid choice" and the list
     from vsdesk.gui.app import run  # Qt is imported only for the window
 
     return run(argv)
@@ -32,6 +34,11 @@ def _is_command(word: str) -> bool:
         if word in action.choices:
             return True
     return False
+
+
+def _looks_like_a_command(word: str) -> bool:
+    """A plain lower-case word that is no file here ("serach") is a mistyped command, not a photo."""
+    return bool(re.fullmatch(r"[a-z][a-z-]*", word)) and not os.path.exists(word)
 
 
 if __name__ == "__main__":

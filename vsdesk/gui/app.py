@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 
 def run(argv: list[str]) -> int:
+    problem = _no_display()
+    if problem:
+        print(f"vsdesk: {problem}", file=sys.stderr)
+        return 1
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -37,6 +42,17 @@ def run(argv: list[str]) -> int:
         else:
             tab.search_path(images[0], note)
     return app.exec()
+
+
+def _no_display() -> str | None:
+    """Why the window cannot open here, or None. Without it Qt aborts the process, and its one
+    line of explanation can be lost with the process (our stderr filter runs inside it)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+            "The command line works without one: see `vsdesk --help`.")
 
 
 __all__ = ["run"]
