@@ -7,9 +7,10 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from conftest import STYLE_DIR
 from vsdesk.engine.tasks import check_cancelled
@@ -200,6 +201,8 @@ def test_scatter_hover_shows_the_thumbnail_of_the_point(qtbot):
     assert view._hover_caption.text() == files[target].name
     qtbot.waitUntil(lambda: view._hover_image.pixmap() is not None and not view._hover_image.pixmap().isNull(),
                     timeout=10_000)
+    QApplication.sendEvent(view.plot.viewport(), QEvent(QEvent.Type.Leave))  # the mouse goes elsewhere
+    assert not view._hover_label.isVisible()
 
 
 def test_callbacks_run_on_the_gui_thread(qtbot, runner):

@@ -13,7 +13,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
@@ -110,6 +110,8 @@ class ScatterView(QWidget):
         self._hover_pos = QPointF()
         self._hover_timer = QTimer(self, singleShot=True, interval=40)
         self._hover_timer.timeout.connect(self._update_hover)
+        # pyqtgraph reports moves inside the plot only: leaving it must hide the tip itself
+        self.plot.viewport().installEventFilter(self)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         cache.ready.connect(self._on_thumbnail_ready)
@@ -260,6 +262,13 @@ class ScatterView(QWidget):
         self._hover_pos = scene_pos
         if not self._hover_timer.isActive():
             self._hover_timer.start()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Leave and watched is self.plot.viewport():
+            self._hover_timer.stop()
+            self._hover_index = -1
+            self._hover_label.hide()
+        return super().eventFilter(watched, event)
 
     def _update_hover(self) -> None:
         index = self.index_at(self._hover_pos)
