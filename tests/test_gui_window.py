@@ -323,6 +323,16 @@ def test_tab_shortcuts_switch_tabs(qtbot, window):
         assert window.current_tab().mode == mode
 
 
+def test_the_status_line_speaks_of_the_visible_tab_only(qtbot, window):
+    window.show_tab("style")
+    window.tab("vae").status_message.emit("VAE: catalog ready")  # a tab loading in the background
+    assert window.status.currentMessage() != "VAE: catalog ready"
+    window.tab("style").status_message.emit("Style: 10 results")
+    assert window.status.currentMessage() == "Style: 10 results"
+    window.show_tab("product")
+    assert window.status.currentMessage() == ""
+
+
 def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_path):
     first = copy_images(ARTWORKS[:4], tmp_path / "a")
     second = copy_images(ARTWORKS[16:22], tmp_path / "b")

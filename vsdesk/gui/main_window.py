@@ -35,7 +35,7 @@ class MainWindow(QMainWindow):
         self.mode_tabs: dict[str, ModeTab] = {}
         for mode in MODES:
             tab = ModeTab(mode, self.runner, self.cache, self.settings)
-            tab.status_message.connect(self._show_status)
+            tab.status_message.connect(lambda text, t=tab: self._show_status(t, text))
             self.mode_tabs[mode] = tab
             self.tabs.addTab(tab, tab.title)
         self.setCentralWidget(self.tabs)
@@ -146,9 +146,13 @@ class MainWindow(QMainWindow):
 
     def _on_tab_changed(self, _index: int) -> None:
         self.settings.set_last_tab(self.current_tab().mode)
+        self.status.clearMessage()  # it spoke of the tab just left
 
-    def _show_status(self, text: str) -> None:
-        self.status.showMessage(text, 8000)
+    def _show_status(self, tab: ModeTab, text: str) -> None:
+        # A tab working in the background (loading at start, indexing) has its progress in the
+        # activity label on the right; the message line is the visible tab's.
+        if tab is self.current_tab():
+            self.status.showMessage(text, 8000)
 
     def _on_activity(self, label: str, running: int) -> None:
         self.activity.setText(label or ("Ready" if running == 0 else ""))
