@@ -140,11 +140,16 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
 
     # a newer query supersedes an older one: only the last one's results are ever shown
     shown = []
-    tab.results_shown.connect(lambda: shown.append(tab.outcome.source))
+
+    def record():
+        shown.append(tab.outcome.source)
+
+    tab.results_shown.connect(record)
     drop_files(tab, [ARTWORKS[11]])
     drop_files(tab, [ARTWORKS[27]])
     qtbot.waitUntil(lambda: len(shown) == 1, timeout=60_000)
     qtbot.wait(300)
+    tab.results_shown.disconnect(record)
     assert shown == [str(ARTWORKS[27])]
     assert tab.query_area.caption.text() == ARTWORKS[27].name
 
@@ -153,6 +158,16 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
         drop_files(tab.gallery.viewport(), [ARTWORKS[13], ARTWORKS[14], ARTWORKS[15]])
     assert tab.outcome.source == str(ARTWORKS[13])
     assert tab.messages.kind == "info" and "3 files dropped" in tab.messages.text()
+
+    # a file that cannot be read: the error, and nothing of the previous query left to misread
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(ARTWORKS[14].read_bytes()[:200])
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [broken])
+    assert tab.messages.kind == "error" and "broken.jpg" in tab.messages.text()
+    assert tab.outcome is None and tab.query_area._pixmap is None and tab.query_area.caption.text() == ""
+    assert all(item.score is None for item in tab.gallery.results.items())  # the catalog, not results
+    assert len(tab.gallery.results.items()) == 10 and tab.scatter._query_xy is None
 
 
 def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
@@ -168,7 +183,7 @@ def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
         drop_files(tab, [fake])
     assert tab.messages.kind == "error" and "holiday.jpg" in tab.messages.text()
-    assert tab.gallery.results.rowCount() == 0
+    assert tab.outcome is None and all(item.score is None for item in tab.gallery.results.items())
     # several files: the first one is searched, and the tab says so
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
         drop_files(tab, [notes, fake])
@@ -183,17 +198,23 @@ def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     drop_files(tab, [folder])
     assert "Add the folder" in tab.messages.text()
     assert tab.messages.action_button.isVisible()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+        assert "indexing runs in the background" in tab.messages.text()
+    assert len(tab.snapshot) == 3 and tab.snapshot.folders == (str(folder),)
+    assert tab.messages.text() == ""  # the "Adding …" note is gone once it is done
 
 
 def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:24]
     folder = copy_images(photos, tmp_path / "clothes")
+    (folder / "zz-empty.jpg").write_bytes(b"")  # skipped, and the bar says why
     tab = window.tab("style")
     window.tabs.setCurrentWidget(tab)
     tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
     tab.start()
     bar = tab.catalog_bar
-    qtbot.waitUntil(lambda: bar.progress.maximum() == 24 and bar.progress.value() >= 8, timeout=120_000)
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 25 and bar.progress.value() >= 8, timeout=120_000)
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
     kept = len(tab.snapshot)
@@ -201,11 +222,14 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     assert "cancelled" in tab.messages.text() and "kept" in tab.messages.text()
     assert not bar.progress.isVisible()
 
-    # choosing the catalog again indexes only the rest
+    # the message's "Resume indexing" indexes only the rest
+    assert tab.messages.action_button.text() == "Resume indexing"
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
-        tab.open_catalog(tab.catalog_name)
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
     assert len(tab.snapshot) == 24
     assert len(set(tab.snapshot.paths)) == 24
+    assert "1 skipped" in bar.status.text()
+    assert "zz-empty.jpg" in bar.status.toolTip() and "empty" in bar.status.toolTip().split("zz-empty.jpg")[1]
 
 
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):

@@ -52,6 +52,7 @@ class CatalogSnapshot:
     labels: list[str]  # "" when unknown
     vectors: np.ndarray
     skipped: int = 0
+    skipped_files: list = field(default_factory=list)  # SkippedFile (path, kind, message), by path
     label_names: list[str] = field(default_factory=list)
     label_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     is_sample: bool = False
@@ -233,6 +234,7 @@ class ModeSession:
             labels=labels,
             vectors=vectors.matrix,
             skipped=skipped,
+            skipped_files=catalog.skipped() if skipped else [],
             label_names=names,
             label_codes=codes,
             is_sample=samples.is_sample(catalog.name),

@@ -77,8 +77,9 @@ class CatalogBar(QWidget):
             self.progress.setToolTip(message)
             self.status.setText(message)
 
-    def set_status(self, text: str) -> None:
+    def set_status(self, text: str, tooltip: str = "") -> None:
         self.status.setText(text)
+        self.status.setToolTip(tooltip)
 
     def _on_index_changed(self, _index: int) -> None:
         if not self._quiet and self.combo.currentText():

@@ -64,6 +64,7 @@ class ModeTab(QWidget):
         self.outcome: QueryOutcome | None = None
         self.catalog_name = settings.catalog(mode) or ""
         self._started = False
+        self._adding_folder = False  # the "Adding …" note is up until the catalog opens
         self._query_started = 0.0
         self._query_label = ""
         self.setAcceptDrops(True)
@@ -222,12 +223,17 @@ class ModeTab(QWidget):
         self.snapshot = snapshot
         self.map_xy = None
         self.catalog_bar.set_busy(False)
-        skipped = f" · {snapshot.skipped} skipped" if snapshot.skipped else ""
-        self.catalog_bar.set_status(f"{len(snapshot)} images{skipped}")
+        skipped = f" · {snapshot.skipped} skipped (hover to see why)" if snapshot.skipped else ""
+        self.catalog_bar.set_status(f"{len(snapshot)} images{skipped}", _skipped_tooltip(snapshot.skipped_files))
+        if self._adding_folder:  # "Adding … indexing runs in the background": it has run
+            self._adding_folder = False
+            if self.messages.kind == "info":
+                self.messages.clear()
         if cancelled:
-            self.messages.warning(
-                f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept. "
-                f"Choose the catalog again to continue where it stopped."
+            self.messages.show_message(
+                f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
+                "warning",
+                action=("Resume indexing", lambda: self.open_catalog(snapshot.name)),
             )
         if self.outcome is None:
             self.gallery.set_items(self._browse_items(snapshot))
@@ -257,6 +263,7 @@ class ModeTab(QWidget):
     def add_folder(self, folder: str) -> None:
         """Make a catalog of a user's folder and index it (in the background)."""
         self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
+        self._adding_folder = True
         self.runner.submit(
             f"{self.mode}/catalog-list",
             lambda ctx: (self.session.create_folder_catalog(folder), self.session.catalog_names()),
@@ -408,7 +415,13 @@ class ModeTab(QWidget):
         self.results_shown.emit()
 
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
-        self.query_area.set_caption("")
+        # Nothing of the previous query stays on screen: beside the error it would read as
+        # this file's answer.
+        self.outcome = None
+        self.query_area.set_image(None, "")
+        self.panel.clear()
+        self.gallery.set_items(self._browse_items(self.snapshot) if self.snapshot is not None else [])
+        self._show_outcome_on_map()
         self.messages.error(user_message(exc, f"search with {name}"))
         self.results_shown.emit()
 
@@ -514,3 +527,13 @@ class ModeTab(QWidget):
         if len(files) > 1:
             note = f"{len(files)} files dropped: searching with the first one, {Path(files[0]).name}."
         self.search_path(files[0], note)
+
+
+def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
+    """The files indexing skipped and why (the first ``limit``; `vsdesk index` lists them all)."""
+    if not skipped:
+        return ""
+    lines = [f"{Path(f.path).name}: {f.message}" for f in skipped[:limit]]
+    if len(skipped) > limit:
+        lines.append(f"… and {len(skipped) - limit} more (`vsdesk index` lists them all)")
+    return "Skipped:\n" + "\n".join(lines)
