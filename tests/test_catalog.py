@@ -162,7 +162,8 @@ def test_bad_files_and_unreadable_folders_are_skipped_and_listed(photos):
         again = index_catalog(catalog, HistogramEmbedder())
         assert {Path(s.path).name for s in again.skipped} == set(kinds)
         assert len(catalog.skipped()) == 3  # files; the folder is not an index entry
-        assert again.unchanged == report.indexed + 3
+        assert again.unchanged == report.indexed and again.added == 0  # the broken ones: skipped only
+        assert report.added + report.updated + report.moved + report.unchanged == report.indexed
     finally:
         locked.chmod(0o755)
 

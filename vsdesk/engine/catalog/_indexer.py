@@ -52,7 +52,8 @@ class IndexReport:
     reused: int = 0
     #: Set when the index file was damaged and rebuilt (see ``Catalog.recovered``).
     recovered: str | None = None
-    #: Images in the catalog after the run.
+    #: Images in the catalog after the run: added + updated + moved + unchanged (skipped files
+    #: are in none of those).
     indexed: int = 0
     #: False when a lazily given model was not needed (nothing to embed).
     model_loaded: bool = False
@@ -215,9 +216,10 @@ class _Indexer:
             if row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns and (
                 row.status == "skipped" or row.sha256 in self.known
             ):
-                plan.unchanged += 1
-                if row.status == "skipped":
+                if row.status == "skipped":  # counted under skipped, with its reason
                     plan.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
+                else:
+                    plan.unchanged += 1
                 if row.label != stat.label or row.root != stat.root:  # labels file edited, folders merged
                     plan.relabel.append((stat.label, stat.root, path))
             else:
@@ -299,6 +301,8 @@ class _Indexer:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _count(self, row: _Row, existed: bool) -> None:
+        if row.status != "ok":
+            return  # counted once, under skipped (with its reason)
         if existed:
             self.report.updated += 1
         elif row.status == "ok" and self.gone_hashes.get(row.sha256 or "", 0) > 0:
