@@ -102,6 +102,19 @@ def test_retrieval_metrics_on_known_rankings():
     assert swapped["p@1"] == 0.0 and swapped["map"] == pytest.approx(5 / 12)
 
 
+def test_an_image_alone_in_its_label_is_a_distractor_not_a_query(tmp_path):
+    from vsdesk.engine.style.evaluate import LabelError, labelled_images
+
+    x = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1], [0.7, 0.7]], float)
+    m = retrieval_metrics(x, ["a", "a", "b", "b", "c"], ks=(1, 3))
+    assert np.isfinite(m["map"])
+    assert m["p@1"] == 1.0 and m["p@3"] == pytest.approx(1 / 3)  # four queries, c among the others
+    for name in ("s_cubism-1.jpg", "s_realism-1.jpg"):
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(LabelError, match="one image only"):
+        labelled_images(tmp_path)
+
+
 def test_leave_one_out_with_expansion_ranks_as_a_catalog_search_of_the_others():
     """The eval's fast leave-one-out scores are n separate ``search_catalog`` calls (an outside
     picture against a catalog of the other images), with database augmentation and query expansion."""
@@ -173,6 +186,21 @@ def test_eval_style_cli_on_the_real_artworks(capsys):
     # The notebook's configuration (issue: mAP ~0.79, P@5 ~0.81) is measurably worse.
     assert 0.70 < notebook["map"] < default["map"] - 0.05, result
     assert notebook["p@5"] < default["p@5"] - 0.05, result
+
+
+def test_eval_style_leaves_an_unreadable_file_out_and_says_so(capsys, tmp_path):
+    import shutil
+
+    from vsdesk.cli import main
+
+    for path in sorted(STYLE_DIR.glob("s_cubism-0[1-3].jpg")) + sorted(STYLE_DIR.glob("s_impressionist-0[1-3].jpg")):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "s_cubism-99.jpg").write_bytes(b"")
+    assert main(["eval", "style", "--data", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 6 and result["labels"] == {"cubism": 3, "impressionist": 3}
+    assert [item["path"] for item in result["left_out"]] == [str(tmp_path / "s_cubism-99.jpg")]
+    assert "empty" in result["left_out"][0]["reason"]
 
 
 def test_embedder_vectors_are_unit_float32_and_the_same_in_either_precision(monkeypatch):

@@ -6,6 +6,7 @@ Handlers import the engine (and so TensorFlow) only when they run.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from vsdesk.cli._common import StderrProgress, error, print_json
@@ -37,7 +38,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     try:
         default = make_config(subject_weight=args.subject_weight)
-        results, files, labels = evaluate_folder(
+        results, files, labels, unreadable = evaluate_folder(
             args.data, {"default": default, "notebook": NOTEBOOK}, progress=StderrProgress("eval style")
         )
     except (LabelError, ImageError, ModelStoreError, ValueError, OSError) as exc:
@@ -47,8 +48,11 @@ def _eval(args: argparse.Namespace) -> int:
         data = {name: result.to_dict() for name, result in results.items()}
         data["images"] = len(files)
         data["labels"] = {label: labels.count(label) for label in sorted(set(labels))}
+        data["left_out"] = [{"path": str(path), "reason": reason} for path, reason in unreadable]
         print_json(data)
         return 0
+    for path, reason in unreadable:
+        print(f"left out {path}: {reason}", file=sys.stderr)
     counts = ", ".join(f"{label} {labels.count(label)}" for label in sorted(set(labels)))
     print(f"{args.data}: {len(files)} images ({counts}); leave-one-out retrieval by cosine")
     print(f"{'configuration':<14} {'P@5':>6} {'P@10':>6} {'mAP':>6} {'bytes/image':>12} {'seconds':>8}")

@@ -50,9 +50,15 @@ def labelled_images(folder: str | Path) -> tuple[list[Path], list[str]]:
         labels = [by_name[p.name] for p in files]
     else:
         labels = [label_from_name(p) for p in files]
+    _check_labels(folder, labels)
+    return files, labels
+
+
+def _check_labels(folder, labels: list[str]) -> None:
     if len(set(labels)) < 2:
         raise LabelError(f"{folder}: retrieval needs at least two labels, found {sorted(set(labels))}")
-    return files, labels
+    if max(labels.count(label) for label in set(labels)) < 2:
+        raise LabelError(f"{folder}: every label has one image only; a label needs two or more to be retrieved")
 
 
 def _read_labels_csv(path: Path) -> dict[str, str]:
@@ -78,7 +84,8 @@ def retrieval_metrics(
     ks: tuple[int, ...] = (5, 10),
     expansion: QueryExpansion | None = None,
 ) -> dict[str, float]:
-    """Leave-one-out P@k and mAP by cosine similarity (ties broken by file order).
+    """Leave-one-out P@k and mAP by cosine similarity (ties broken by file order). An image
+    whose label has no other image is not a query (nothing to retrieve) but stays a distractor.
 
     With ``expansion`` each query is ranked as ``vsdesk.engine.search.search_catalog`` ranks an
     outside picture against a catalog of all the other images (``leave_one_out_scores``)."""
@@ -90,6 +97,8 @@ def retrieval_metrics(
     precision = {k: [] for k in ks}
     average_precisions = []
     for i in range(n):
+        if (lab == lab[i]).sum() < 2:
+            continue  # nothing to retrieve for it: a distractor for the others, not a query
         s = sims[i].copy()
         s[i] = -np.inf
         order = np.argsort(-s, kind="stable")[: n - 1]
@@ -173,23 +182,31 @@ def evaluate_folder(
     cancelled: Cancelled = never_cancelled,
     batch_size: int = 16,
     expansions: dict[str, QueryExpansion | None] | None = None,
-) -> tuple[dict[str, EvalResult], list[Path], list[str]]:
+) -> tuple[dict[str, EvalResult], list[Path], list[str], list[tuple[Path, str]]]:
     """Evaluate each named configuration on ``folder`` with one VGG16 model shared by all.
+    Returns the results, the images used and their labels, and (path, reason) of files that
+    could not be read (left out).
 
     ``expansions`` names the query expansion searched with per configuration; by default
     "default" gets what style search applies (``QUERY_EXPANSION``), the others none (the
     notebook ranked by plain cosine)."""
-    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.imageio import ImageError, load_image
     from vsdesk.engine.style.embedder import StyleEmbedder, base_model
 
     configs = configs or {"default": DEFAULT, "notebook": NOTEBOOK}
     files, labels = labelled_images(folder)
     progress(0, len(files), "decoding")
-    images = []
+    images, used, unreadable = [], [], []
     for i, path in enumerate(files):
         check_cancelled(cancelled)
-        images.append(load_image(path))
+        try:
+            images.append(load_image(path))
+            used.append(i)
+        except ImageError as exc:  # left out and reported, as indexing does
+            unreadable.append((path, str(exc)))
         progress(i + 1, len(files), "decoding")
+    files, labels = [files[i] for i in used], [labels[i] for i in used]
+    _check_labels(folder, labels)
     base = base_model()
     results = {}
     for name, config in configs.items():
@@ -207,4 +224,4 @@ def evaluate_folder(
         metrics = retrieval_metrics(vectors, labels, expansion=expansion) if expansion is not None else plain
         results[name] = EvalResult(name, config, metrics, time.perf_counter() - start, expansion,
                                    plain if expansion is not None else None)
-    return results, files, labels
+    return results, files, labels, unreadable
