@@ -82,8 +82,9 @@ def test_download_with_wrong_checksum_is_rejected(no_local_fashion, http_root):
     root, url = http_root
     (root / "train-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b not the real file")
     shutil.copy(FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz", root)
-    with pytest.raises(SampleDataError, match="checksum"):
+    with pytest.raises(SampleDataError, match="checksum") as failure:
         load_fashion_mnist("train", urls=[url])
+    assert "VSDESK_FASHION_MNIST_DIR" in str(failure.value)
     assert not list((samples.paths.cache_dir() / "fashion-mnist").glob("train-labels*"))
 
 
@@ -124,8 +125,9 @@ def test_style_artworks_tampered_download_fails_and_leaves_nothing(tmp_path, mon
     for p in STYLE_DIR.glob("*.jpg"):
         shutil.copy(p, root / p.name)
     (root / "s_cubism-05.jpg").write_bytes(b"tampered")
-    with pytest.raises(SampleDataError, match="s_cubism-05.jpg"):
+    with pytest.raises(SampleDataError, match="s_cubism-05.jpg") as failure:
         samples.sample_folder("style-artworks", style_base_url=url)
+    assert "VSDESK_STYLE_MIRROR" in str(failure.value)  # what to do without the network
     assert not (Path(tmp_path / "cache" / "samples" / "style-artworks")).exists()
 
 

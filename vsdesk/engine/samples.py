@@ -151,7 +151,8 @@ def _load_idx(name: str, download: bool, urls: Iterable[str] | None) -> np.ndarr
             return _parse_idx(dest, raw_md5)
         except (OSError, EOFError, SampleDataError, gzip.BadGzipFile) as exc:
             problems.append(f"{url}: {exc}")
-    raise SampleDataError(f"cannot get Fashion-MNIST file {name}" + _joined(problems))
+    raise SampleDataError(f"cannot get Fashion-MNIST file {name}" + _joined(problems) +
+                          f"\n  without internet, point {ENV_FASHION_MNIST} at a folder holding the .gz files")
 
 
 def _joined(problems: list[str]) -> str:
@@ -364,8 +365,9 @@ def _fetch_style_artworks(folder: Path, progress: Progress, cancelled: Cancelled
             try:
                 download_file(base + name, dest, sha256=sha)
             except (OSError, SampleDataError) as exc:
-                where = f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else ""
-                raise SampleDataError(f"cannot get style artwork {name}{where}: {exc}") from None
+                where = (f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else
+                         f"; without internet, point {paths.ENV_STYLE_MIRROR} at a folder holding the artworks")
+                raise SampleDataError(f"cannot get style artwork {name}: {exc}{where}") from None
         rows.append((name, name.split("-")[0].removeprefix("s_")))
     _write_labels(folder, rows)
     progress(total, total, "style artworks ready")
