@@ -231,6 +231,21 @@ def test_list_and_remove_never_touch_images(photos):
     assert snapshot(photos) == before
 
 
+def test_a_damaged_settings_file_says_how_to_rebuild_and_can_be_removed(photos):
+    from vsdesk.engine.catalog import CatalogError
+
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        settings = catalog.location / "catalog.json"
+    settings.write_text(settings.read_text()[:20])  # cut off mid-write
+    with pytest.raises(CatalogError) as failure:
+        Catalog.open("mine")
+    assert "damaged" in str(failure.value) and "vsdesk catalogs remove mine" in str(failure.value)
+    before = snapshot(photos)
+    remove_catalog("mine")
+    assert snapshot(photos) == before and not list_catalogs()
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_damaged_index_is_moved_aside_and_rebuilt(photos, damage):
     with Catalog.create("mine", "style", [photos]) as catalog:

@@ -170,7 +170,10 @@ class Catalog:
             if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
                 raise ValueError("missing keys")
         except (OSError, ValueError) as exc:
-            raise CatalogError(f"catalog {name!r}: its settings file {config_path} is damaged ({exc})") from None
+            raise CatalogError(
+                f"catalog {name!r}: its settings file {config_path} is damaged ({exc}). Your images are "
+                f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
+            ) from None
         config["name"] = name
         return cls(location, config)
 
