@@ -184,6 +184,21 @@ def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(phot
     assert again.unchanged == 12 and [s.kind for s in again.skipped] == ["bad-file-name"]
 
 
+def test_linked_folders_are_followed_once_and_loops_end(photos, tmp_path):
+    elsewhere = tmp_path / "other-disk"
+    elsewhere.mkdir()
+    for src in clothing_images(3, start=40):
+        shutil.copy(src, elsewhere / src.name)
+    os.symlink(elsewhere, photos / "linked")  # photos kept on another disk
+    os.symlink(elsewhere, photos / "a" / "again")  # the same folder linked twice
+    os.symlink(photos, photos / "b" / "loop")  # a link back to the root
+    catalog = Catalog.create("mine", "style", [photos])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.indexed == 12 + 3 and not report.skipped
+    linked = [p for p in catalog.vectors().paths if "other-disk" in os.path.realpath(p)]
+    assert len(linked) == 3  # once, through one of the two links
+
+
 def test_labels_from_labels_csv(tmp_path):
     root = tmp_path / "art"
     root.mkdir()

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from vsdesk.engine.catalog._scan import FileStat, scan_folders
+from vsdesk.engine.catalog._scan import FileStat, is_within, scan_folders
 from vsdesk.engine.catalog._store import Catalog, CatalogBusy, CatalogModeMismatch, SkippedFile
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import ImageError, load_image
@@ -209,7 +209,7 @@ class _Indexer:
         self.known = {r[0] for r in self.conn.execute("SELECT sha256 FROM vectors WHERE key = ?", (key,))}
         protected = [p for p, _, _ in scan.unreadable]
         gone = [row for path, row in rows.items()
-                if path not in scan.files and not any(_is_within(path, p) for p in protected)]
+                if path not in scan.files and not any(is_within(path, p) for p in protected)]
         plan = _Plan(gone, [], [], 0, [])
         for path, stat in sorted(scan.files.items()):  # a stable order: resumable, reproducible
             row = rows.get(path)
@@ -354,10 +354,6 @@ class _Indexer:
             yield
             if bump:
                 self.catalog._bump_version()
-
-
-def _is_within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,

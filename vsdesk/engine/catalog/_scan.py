@@ -49,6 +49,9 @@ def _scan_root(root: str, result: ScanResult) -> None:
                                   if kind == "missing-folder" else "this is not a folder"))
         return
     found: list[tuple[str, str, int, int]] = []  # (path, path relative to root, size, mtime)
+    # A linked folder is followed (photos on another disk) unless it leads into the root or
+    # into a folder already followed: those are walked anyway, and a loop ends there.
+    walked = [os.path.realpath(root)]
     stack = [(root, "")]
     while stack:
         folder, rel = stack.pop()
@@ -60,6 +63,11 @@ def _scan_root(root: str, result: ScanResult) -> None:
                     try:
                         if entry.is_dir(follow_symlinks=False):
                             stack.append((entry.path, rel + entry.name + "/"))
+                        elif entry.is_symlink() and entry.is_dir():
+                            real = os.path.realpath(entry.path)
+                            if not any(is_within(real, done) for done in walked):
+                                walked.append(real)
+                                stack.append((entry.path, rel + entry.name + "/"))
                         elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
                             if not _is_utf8(entry.path):
                                 result.unreadable.append((_printable(entry.path), "bad-file-name", BAD_NAME))
@@ -89,6 +97,11 @@ def _is_utf8(path: str) -> bool:
 
 def _printable(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def is_within(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or inside it (paths as strings, no file system access)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _os_message(exc: OSError) -> str:

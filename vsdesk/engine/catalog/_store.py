@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vsdesk.engine import paths
+from vsdesk.engine.catalog._scan import is_within
 
 SCHEMA_VERSION = 1
 CONFIG_FILE = "catalog.json"
@@ -300,9 +301,9 @@ class Catalog:
         folders = self._config["folders"]
         if path not in folders:
             for other in folders:
-                if _is_within(path, other):
+                if is_within(path, other):
                     return other  # already covered by a parent folder
-            self._config["folders"] = [f for f in folders if not _is_within(f, path)] + [path]
+            self._config["folders"] = [f for f in folders if not is_within(f, path)] + [path]
             _write_json(self.location / CONFIG_FILE, self._config)
         return path
 
@@ -398,10 +399,6 @@ class Catalog:
     def info(self) -> CatalogInfo:
         indexed, skipped = self.counts()
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location))
-
-
-def _is_within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _check_index_file(path: Path) -> str | None:
