@@ -199,6 +199,18 @@ def test_linked_folders_are_followed_once_and_loops_end(photos, tmp_path):
     assert len(linked) == 3  # once, through one of the two links
 
 
+def test_avif_photos_are_indexed_and_heic_ones_listed_with_what_to_do(photos):
+    with Image.open(clothing_images(1, start=50)[0]) as im:
+        im.save(photos / "phone.avif")
+    (photos / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")  # a HEIF header
+    catalog = Catalog.create("mine", "style", [photos])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.indexed == 13 and str(photos / "phone.avif") in catalog.vectors().paths
+    [skipped] = report.skipped
+    assert skipped.path.endswith("IMG_0001.HEIC") and skipped.kind == "unsupported-format"
+    assert "convert them to JPEG" in skipped.message
+
+
 def test_labels_from_labels_csv(tmp_path):
     root = tmp_path / "art"
     root.mkdir()

@@ -291,7 +291,7 @@ SUFFIX_MIME = {
     ".png": "image/png", ".bmp": "image/bmp", ".gif": "image/gif", ".tif": "image/tiff",
     ".tiff": "image/tiff", ".webp": "image/webp", ".ppm": "image/x-portable-pixmap",
     ".pgm": "image/x-portable-graymap", ".pbm": "image/x-portable-bitmap",
-    ".pnm": "image/x-portable-anymap", ".ico": "image/vnd.microsoft.icon", ".tga": "image/x-tga",
+    ".pnm": "image/x-portable-anymap", ".ico": "image/vnd.microsoft.icon", ".tga": "image/x-tga", ".avif": "image/avif",
 }
 
 

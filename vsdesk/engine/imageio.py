@@ -20,8 +20,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 #: File name endings that indexing looks at. Decoding itself trusts the content, not the name.
 IMAGE_SUFFIXES = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .bmp .gif .tif .tiff .webp .ppm .pgm .pbm .pnm .ico .tga".split()
+    ".jpg .jpeg .jpe .jfif .png .bmp .gif .tif .tiff .webp .avif .ppm .pgm .pbm .pnm .ico .tga".split()
 )
+#: Photo formats we cannot decode (Pillow has no HEIF reader): indexing lists them as skipped
+#: with what to do, rather than passing over them in silence.
+UNSUPPORTED_SUFFIXES = {".heic": "HEIC", ".heif": "HEIF"}
 
 #: Default pixel limit (width x height). 100 megapixels covers any camera; bombs are far larger.
 MAX_PIXELS_DEFAULT = 100_000_000

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vsdesk.engine.imageio import IMAGE_SUFFIXES
+from vsdesk.engine.imageio import IMAGE_SUFFIXES, UNSUPPORTED_SUFFIXES
 
 #: Files at a folder's top that give labels (``filename,label``; the Clothing Dataset's
 #: ``images.csv`` has ``image,...,label`` with the image id without ``.jpg``).
@@ -68,6 +68,10 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             if not any(is_within(real, done) for done in walked):
                                 walked.append(real)
                                 stack.append((entry.path, rel + entry.name + "/"))
+                        elif os.path.splitext(entry.name)[1].lower() in UNSUPPORTED_SUFFIXES and entry.is_file():
+                            kind = UNSUPPORTED_SUFFIXES[os.path.splitext(entry.name)[1].lower()]
+                            result.unreadable.append((_printable(entry.path), "unsupported-format",
+                                                      f"{kind} photos cannot be read by vsdesk; convert them to JPEG to index them"))
                         elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
                             if not _is_utf8(entry.path):
                                 result.unreadable.append((_printable(entry.path), "bad-file-name", BAD_NAME))
