@@ -357,6 +357,16 @@ def test_the_status_line_speaks_of_the_visible_tab_only(qtbot, window):
     assert window.status.currentMessage() == ""
 
 
+def test_the_window_fits_a_small_laptop_screen_on_every_tab(qtbot, window):
+    """1366x768 minus a panel and the title bar leaves ~700 px: every tab must fit in it."""
+    for mode in ("style", "product", "vae"):
+        window.show_tab(mode)
+        window.tab(mode).build_plots()  # the maps are there in real use
+        window.resize(800, 600)
+        qtbot.wait(50)
+        assert window.height() <= 660 and window.width() <= 800, (mode, window.size())
+
+
 def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_path):
     first = copy_images(ARTWORKS[:4], tmp_path / "a")
     second = copy_images(ARTWORKS[16:22], tmp_path / "b")

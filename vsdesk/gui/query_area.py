@@ -22,7 +22,7 @@ class QueryArea(QWidget):
         self.image_label = QLabel(DROP_HINT)
         self.image_label.setObjectName("DropZone")
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_label.setMinimumSize(200, 200)
+        self.image_label.setMinimumSize(120, 120)  # a small screen still fits the VAE tab
         self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # no resize feedback
         self.image_label.setStyleSheet(
             "#DropZone { border: 2px dashed #9aa7b4; border-radius: 8px; color: #5b6570; background: #f7f9fb; }"

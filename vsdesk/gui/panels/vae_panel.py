@@ -56,7 +56,7 @@ class VaePanel(ModePanel):
         self.anomaly.setWordWrap(True)
         self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
         self._map_placeholder = QLabel("")
-        self._map_placeholder.setMinimumHeight(220)
+        self._map_placeholder.setMinimumHeight(150)
         self.map_hint = QLabel("Manifold map: click anywhere to decode that point")
         self.map_hint.setStyleSheet("color:#555; font-size:11px;")
         layout = QVBoxLayout(self)
@@ -75,7 +75,7 @@ class VaePanel(ModePanel):
             from vsdesk.gui.panels.manifold_map import ManifoldMap
 
             self._map = ManifoldMap()
-            self._map.setMinimumHeight(220)
+            self._map.setMinimumHeight(150)
             self._map.point_clicked.connect(self._decode_point)
             self._layout.replaceWidget(self._map_placeholder, self._map)
             self._map_placeholder.deleteLater()
