@@ -41,7 +41,16 @@ def run(argv: list[str]) -> int:
             tab.messages.error(f"Could not search with {images[0]}: the file does not exist.")
         else:
             tab.search_path(images[0], note)
-    return app.exec()
+    code = app.exec()
+    from vsdesk.gui.worker import work_left_behind
+
+    if work_left_behind():
+        # The window is closed and the settings saved; a map still being computed would keep the
+        # process alive for its whole run (t-SNE cannot be interrupted). Nothing waits for it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _no_display() -> str | None:

@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.settings.set_geometry(self.saveGeometry())
+        self.hide()  # at once: the workers get up to 3 s below to stop at a safe point
         self.settings.set_last_tab(self.current_tab().mode)
         for tab in self.mode_tabs.values():
             tab.save_state()

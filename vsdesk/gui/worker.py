@@ -47,6 +47,11 @@ def _wait_for_unfinished() -> None:
         worker.wait()
 
 
+def work_left_behind() -> bool:
+    """A worker was still inside a step that cannot be interrupted when its runner shut down."""
+    return any(worker.isRunning() for worker in _unfinished)
+
+
 @dataclass
 class TaskContext:
     """What a task function gets: report progress, emit partial results, check cancellation."""
