@@ -379,3 +379,17 @@ def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_pa
         tab.open_catalog(other)
     assert tab.outcome.catalog == other
     assert {item.path for item in tab.gallery.results.items()} == {str(p) for p in sorted(second.iterdir())}
+
+    # a query while a newly chosen catalog is still indexed: answered from the one shown so far,
+    # said so, and the results follow the new catalog once it is ready
+    third = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "c")))
+    tab.open_catalog(third)
+    qtbot.waitUntil(lambda: tab.catalog_bar.progress.maximum() == 12, timeout=60_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[9]))
+    if tab.runner.is_running("style/catalog"):  # (a fast machine may finish indexing first)
+        assert tab.outcome.catalog == other and f"“{third}” is still being indexed" in tab.messages.text()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: tab.outcome.catalog == third, timeout=60_000)
+    assert tab.messages.text() == ""

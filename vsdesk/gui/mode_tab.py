@@ -65,6 +65,7 @@ class ModeTab(QWidget):
         self.catalog_name = settings.catalog(mode) or ""
         self._started = False
         self._adding_folder = False  # the "Adding …" note is up until the catalog opens
+        self._results_from_other_catalog = False  # a query answered while the chosen one indexed
         self._query_started = 0.0
         self._query_label = ""
         self.setAcceptDrops(True)
@@ -404,7 +405,13 @@ class ModeTab(QWidget):
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits])
         self.panel.show_extras(outcome.extras)
         self._show_outcome_on_map()
-        if not outcome.hits:
+        if outcome.catalog != self.catalog_name and self.runner.is_running(f"{self.mode}/catalog"):
+            self.messages.info(
+                f"These results are from “{outcome.catalog}”: “{self.catalog_name}” is still being indexed, "
+                "and the results follow it once it is ready."
+            )
+            self._results_from_other_catalog = True
+        elif not outcome.hits:
             self.messages.warning(
                 f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
                 " (see the message above or add a folder)."
@@ -443,6 +450,10 @@ class ModeTab(QWidget):
 
     def _on_rerank_done(self, outcome: QueryOutcome) -> None:
         self.outcome = outcome
+        if self._results_from_other_catalog and outcome.catalog == self.catalog_name:
+            self._results_from_other_catalog = False  # they follow the chosen catalog now
+            if self.messages.kind == "info":
+                self.messages.clear()
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
         self._show_outcome_on_map()
         self.results_shown.emit()
