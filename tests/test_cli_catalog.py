@@ -113,3 +113,26 @@ def test_search_a_sample_catalog_indexes_it_first(capsys):
     assert out.count("\n  ") >= 3
     code, out, _ = run(capsys, "catalogs", "list", "--json")
     assert json.loads(out)[0]["name"] == "style-artworks.vae"
+
+
+def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos, tmp_path):
+    extra = tmp_path / "usb-stick"
+    extra.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:44]:
+        shutil.copy(src, extra / src.name)
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos), str(extra))[0] == 0
+    shutil.rmtree(extra)  # the stick is unplugged
+    query = sorted(photos.glob("*.jpg"))[1]
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
+    assert code == 0 and f"{extra} (a folder of catalog 'shop') is missing" in err
+    assert any(r["path"].startswith(str(extra)) for r in json.loads(out)[0]["results"])  # kept, as said
+
+    code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(tmp_path / "elsewhere"))
+    assert code == 2 and "is not a folder of catalog 'shop'" in err and str(extra) in err
+    code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(extra))
+    assert code == 0 and "4 images forgotten" in err
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
+    assert code == 0 and "missing" not in err
+    paths = [r["path"] for r in json.loads(out)[0]["results"]]
+    assert len(paths) == 29 and not any(p.startswith(str(extra)) for p in paths)  # 30 photos, less the query
+    assert len(list(photos.iterdir())) == 31  # the user's photos are untouched

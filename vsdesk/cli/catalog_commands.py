@@ -50,6 +50,12 @@ def register(subparsers) -> None:
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
     removing.add_argument("name", metavar="NAME")
     removing.set_defaults(handler=_remove)
+    forgetting = actions.add_parser(
+        "remove-folder", help="stop searching one of a catalog's folders and forget its images' entries"
+    )
+    forgetting.add_argument("name", metavar="NAME", help="the catalog")
+    forgetting.add_argument("folder", metavar="FOLDER", help="one of its folders (as `catalogs list` shows them)")
+    forgetting.set_defaults(handler=_remove_folder)
 
 
 # -- shared steps ---------------------------------------------------------------------------
@@ -174,6 +180,10 @@ def _search_impl(args: argparse.Namespace) -> int:
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}"
             )
+        for folder in catalog.folders:
+            if not os.path.isdir(folder):
+                error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing or not mounted; its "
+                      f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
         embedder = _load_embedder(args.mode)
         indexed, _ = catalog.counts()
         if catalog.recovered or not indexed or catalog.embedder_key != embedder.key:
@@ -270,6 +280,27 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{i.name}  [{i.mode}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
+    return 0
+
+
+def _remove_folder(args: argparse.Namespace) -> int:
+    from vsdesk.engine.catalog import Catalog, CatalogError
+
+    try:
+        with Catalog.open(args.name) as catalog:
+            folder = os.path.abspath(os.path.expanduser(args.folder))
+            if folder not in catalog.folders:
+                listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
+                error(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}")
+                return 2
+            before, _ = catalog.counts()
+            catalog.remove_folder(folder)
+            after, _ = catalog.counts()
+    except CatalogError as exc:
+        error(str(exc))
+        return 2
+    print(f"catalog {args.name!r} no longer searches {folder} ({before - after} images forgotten); "
+          "the images themselves were not touched", file=sys.stderr)
     return 0
 
 
