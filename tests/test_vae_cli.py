@@ -34,8 +34,11 @@ def test_describe_any_photo_and_refuse_a_non_image(tmp_path, capsys):
     junk.write_text("not a picture")
     code = cli_main(["vae", "describe", str(photo), str(junk), "--json", "-k", "3"])
     captured = capsys.readouterr()
-    assert code == 0  # one good answer; the bad file is reported, not fatal
+    assert code == 1  # as `vsdesk search`: every query answered or explained, exit 1 if one failed
     records = json.loads(captured.out)
-    assert len(records) == 1 and records[0]["query"] == str(photo)
+    assert [r["query"] for r in records] == [str(photo), str(junk)]
     assert len(records[0]["train_neighbours"]) == 3
+    assert records[1]["error_kind"] == "not-an-image" and "notes.jpg" in records[1]["error"]
     assert "notes.jpg" in captured.err
+    code = cli_main(["vae", "describe", str(photo), "-k", "2"])
+    assert code == 0 and "of 10 neighbours" in capsys.readouterr().out  # the vote's size, not -k

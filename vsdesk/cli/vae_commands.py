@@ -183,6 +183,7 @@ def _describe(args) -> int:
     from vsdesk.engine.imageio import ImageError, load_image
     from vsdesk.engine.samples import SampleDataError
     from vsdesk.engine.vae import load_engine, to_dataset_form
+    from vsdesk.engine.vae.engine import VOTE_K
     from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
 
     try:
@@ -191,20 +192,24 @@ def _describe(args) -> int:
     except (VaeModelError, SampleDataError) as exc:
         error(str(exc))
         return 1
+    if args.k < 0:
+        error("-k must be 0 or more")
+        return 2
     records, failed = [], 0
     for path in args.images:
         try:
             facts = engine.describe(to_dataset_form(load_image(path, min_size=128)), neighbours=args.k)
-        except ImageError as exc:
+        except ImageError as exc:  # as `vsdesk search` does: a record that says why, and exit 1
             error(str(exc))
             failed += 1
+            records.append({"query": str(path), "error": str(exc), "error_kind": exc.kind})
             continue
         records.append({"query": str(path), **facts})
         if not args.json:
             a = facts["anomaly"]
-            print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {10} neighbours), "
+            print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
                   f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "
                   f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")
     if args.json:
         print_json(records)
-    return 1 if failed and not records else 0
+    return 1 if failed else 0
