@@ -42,3 +42,17 @@ def test_describe_any_photo_and_refuse_a_non_image(tmp_path, capsys):
     assert "notes.jpg" in captured.err
     code = cli_main(["vae", "describe", str(photo), "-k", "2"])
     assert code == 0 and "of 10 neighbours" in capsys.readouterr().out  # the vote's size, not -k
+
+
+def test_decode_writes_the_format_its_name_asks_for_and_refuses_a_folder_or_nan(tmp_path, capsys):
+    from PIL import Image
+
+    assert cli_main(["vae", "decode", "0.5", "0.2", "--out", str(tmp_path / "point.jpg")]) == 0
+    assert "wrote" in capsys.readouterr().err
+    with Image.open(tmp_path / "point.jpg") as image:
+        assert image.format == "JPEG" and image.size == (28, 28)
+    assert cli_main(["vae", "decode", "0", "0", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "it is a folder" in err and ".tmp" not in err  # no temporary file name in the message
+    assert cli_main(["vae", "decode", "nan", "0", "--out", str(tmp_path / "x.png")]) == 2
+    assert not (tmp_path / "x.png").exists()

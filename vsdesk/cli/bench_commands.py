@@ -31,7 +31,8 @@ def _bench(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr, flush=True)
 
     show = to_stderr if args.json else (lambda text: print(text, flush=True))
-    records = run_bench(args.section, quick=args.quick, show=show, note=to_stderr)
+    sections = list(dict.fromkeys(args.section)) if args.section else None  # each once, in order given
+    records = run_bench(sections, quick=args.quick, show=show, note=to_stderr)
     if args.json:
         print_json([r.as_dict() for r in records])
     return 0

@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     add_mode_argument(index)
     index.add_argument("--catalog", required=True, metavar="NAME", help="catalog name (created if new)")
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
-    index.add_argument("--batch-size", type=int, default=32, help="images per model batch (default 32)")
+    index.add_argument("--batch-size", type=_positive_int, default=32, help="images per model batch (default 32)")
     index.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     index.set_defaults(handler=_index)
 
@@ -59,6 +59,13 @@ def register(subparsers) -> None:
 
 
 # -- shared steps ---------------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
 
 class _Failure(Exception):
     """A message for the user and the exit code."""

@@ -125,9 +125,13 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"{result['protocol']}: {result['test_images']} images, {result['test_contributors']} contributors")
     model = result["model"]
     print(f"model {model['name']} ({model['backbone']}) run as the app runs it: {model['runtime']} {model['precision']}")
-    if result["left_out_labels"]:
-        left = ", ".join(f"{k} {v}" for k, v in sorted(result["left_out_labels"].items()))
+    left_out = dict(result["left_out_labels"])
+    missing = left_out.pop("(missing file)", 0)
+    if left_out:
+        left = ", ".join(f"{k} {v}" for k, v in sorted(left_out.items()))
         print(f"left out (not model classes): {left}")
+    if missing:
+        print(f"left out (image file missing): {missing}")
     print(f"{'':18}{'model':>10}{'baseline':>10}")
     for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
         print(f"{key:18}{_fmt(result['default'][key]):>10}{_fmt(result['baseline'][key]):>10}")

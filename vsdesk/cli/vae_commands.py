@@ -6,6 +6,7 @@ Handlers import the engine (and so TensorFlow) only when they run.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def _grid(args) -> int:
         error(str(exc))
         return 1
     except OSError as exc:
-        error(f"cannot write {args.out}: {exc}")
+        error(f"cannot write {args.out}: {exc.strerror or exc}")
         return 1
     print(f"wrote {path} ({args.n}x{args.n} tiles over [-{args.extent:g}, {args.extent:g}]^2)", file=sys.stderr)
     return 0
@@ -167,15 +168,19 @@ def _decode(args) -> int:
     from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
     from vsdesk.engine.vae.grid import write_png
 
+    if not (math.isfinite(args.x) and math.isfinite(args.y)):
+        error("x and y must be finite numbers (the map's useful range is about -2.5..2.5)")
+        return 2
     try:
         pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
-        write_png(args.out, pixels)
+        path = write_png(args.out, pixels)
     except VaeModelError as exc:
         error(str(exc))
         return 1
     except OSError as exc:
-        error(f"cannot write {args.out}: {exc}")
+        error(f"cannot write {args.out}: {exc.strerror or exc}")
         return 1
+    print(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)", file=sys.stderr)
     return 0
 
 

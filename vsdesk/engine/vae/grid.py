@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -10,15 +11,18 @@ from PIL import Image
 
 
 def write_png(path: str | os.PathLike, pixels: np.ndarray, scale: int = 1) -> Path:
-    """A greyscale uint8 array to a PNG, atomically (temp file + os.replace)."""
+    """A greyscale uint8 array to an image file, atomically (temp file + os.replace): PNG, or the
+    format the name's ending asks for (``.jpg``, ``.webp`` ...)."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "it is a folder; give a file name such as map.png", str(path))
     image = Image.fromarray(np.asarray(pixels, dtype=np.uint8), "L")
     if scale > 1:
         image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        image.save(tmp, format="PNG")
+        image.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
         os.replace(tmp, path)
     finally:
         if tmp.exists():
