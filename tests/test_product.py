@@ -296,6 +296,41 @@ def test_shipped_model_on_unseen_contributors(embedder, clothing):
     np.testing.assert_allclose(from_vectors["probabilities"], out["probabilities"], atol=2e-3)
 
 
+def test_cli_search_gives_probabilities_attributes_and_similar_items_on_a_users_folder(
+    embedder, clothing, tmp_path, capsys
+):
+    """`vsdesk index` + `vsdesk search --mode product` on a folder of photos of held-out
+    contributors (shoes, dresses, hats), as a user runs them."""
+    import shutil
+
+    from vsdesk.cli import main
+
+    held_out = set(embedder.meta.test_groups)
+    folder = tmp_path / "my shop"
+    folder.mkdir()
+    for label in ("Shoes", "Dress", "Hat"):
+        for item in [it for it in clothing.items if it.group in held_out and it.label == label][:5]:
+            shutil.copy(item.path, folder / f"{label}-{os.path.basename(item.path)}")
+    query = next(it for it in clothing.items if it.group in held_out and it.label == "Shoes"
+                 and not (folder / f"Shoes-{os.path.basename(it.path)}").exists())
+    assert main(["index", "--mode", "product", "--catalog", "shop", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["search", "--mode", "product", "--catalog", "shop", query.path, "-k", "5", "--json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["query"] == query.path and len(record["results"]) == 5
+    assert {"path", "score", "label"} <= set(record["results"][0])
+    probabilities = [c["probability"] for c in record["classes"]]
+    assert abs(sum(probabilities) - 1) < 0.01 and probabilities == sorted(probabilities, reverse=True)
+    assert record["predicted"] == record["classes"][0]["label"] and 0 <= record["kids"] <= 1
+    shoes = sum(os.path.basename(r["path"]).startswith("Shoes-") for r in record["results"])
+    assert shoes >= 3, record["results"]  # similar products: mostly shoes
+    # the text form: the likeliest classes with percentages, one result per line
+    assert main(["search", "--mode", "product", "--catalog", "shop", query.path, "-k", "3"]) == 0
+    text = capsys.readouterr().out
+    assert f"classes: {record['classes'][0]['label']} " in text and "%" in text and "{" not in text
+    assert len([line for line in text.splitlines() if str(folder) in line]) == 3
+
+
 def test_indexing_loads_the_first_member_alone_and_warm_up_loads_all():
     """Catalog vectors come from the first member, so reading the key (indexing) must not load
     the others; ``warm_up`` (the window's "loading the model") loads every member."""

@@ -258,13 +258,23 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
             print(f"  {key}: {_short(value)}")
         for hit in record["results"]:
             label = f"  [{hit['label']}]" if hit["label"] else ""
-            print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {hit['path']}{label}")
+            print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
         print()
 
 
 def _short(value: Any) -> str:
-    text = str(value)
+    if isinstance(value, list) and value and all(isinstance(v, dict) and {"label", "probability"} <= set(v)
+                                                 for v in value):
+        # class probabilities, most likely first: the first few say it all (--json has every one)
+        shown = [f"{v['label']} {v['probability']:.1%}" for v in value[:5] if v["probability"] >= 0.001]
+        return ", ".join(shown or [f"{value[0]['label']} {value[0]['probability']:.1%}"])
+    text = _one_line(str(value))
     return text if len(text) < 200 else text[:197] + "..."
+
+
+def _one_line(text: str) -> str:
+    """A file name may hold a line break; one result stays on one line."""
+    return text.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _list(args: argparse.Namespace) -> int:
