@@ -140,4 +140,6 @@ def test_unusable_cache_directory_is_one_clear_line(capsys, tmp_path, monkeypatc
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(blocker / "cache"))
     code, out, err = run(capsys, "models", "list")
     assert code == 1 and out == ""
-    assert error_lines(err) == [f"vsdesk: cannot use {blocker / 'cache'}: Not a directory"]
+    assert error_lines(err) == [
+        f"vsdesk: cannot use VSDESK_CACHE_DIR={blocker / 'cache'} as vsdesk's folder: Not a directory"
+    ]

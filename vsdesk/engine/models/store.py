@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -134,8 +135,10 @@ def resource_file(source: ResourceSource) -> Path:
 
 
 def first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
+    """The error's text on one line, at most 300 characters (Keras puts the telling part of a
+    misfit on the lines after "Example error message for object ...:")."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def load_keras_weights(path: Path, model: "keras.Model") -> None:
@@ -146,7 +149,10 @@ def load_keras_weights(path: Path, model: "keras.Model") -> None:
     if not cache.is_hdf5(path):
         raise InvalidWeightsError(f"{path.name}: not an HDF5 file (damaged, or another format)")
     try:
-        model.load_weights(path)
+        with warnings.catch_warnings():
+            # a misfit also prints one UserWarning per layer; the error below says it once
+            warnings.simplefilter("ignore", UserWarning)
+            model.load_weights(path)
     except Exception as exc:  # Keras raises ValueError, OSError, KeyError ... for a misfit
         raise InvalidWeightsError(f"{path.name} does not fit the model: {first_line(exc)}") from exc
     if lower.endswith(".weights.h5"):
