@@ -13,6 +13,7 @@ def run(argv: list[str]) -> int:
     if problem:
         print(f"vsdesk: {problem}", file=sys.stderr)
         return 1
+    from PySide6.QtCore import QUrl
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -39,6 +40,8 @@ def run(argv: list[str]) -> int:
         note = f"{len(images)} images given: searching with the first one." if len(images) > 1 else ""
         if not Path(images[0]).exists():
             tab.messages.error(f"Could not search with {images[0]}: the file does not exist.")
+        elif Path(images[0]).is_dir():  # as a dropped folder: offered as a catalog
+            tab.handle_urls([QUrl.fromLocalFile(str(Path(images[0]).absolute()))])
         else:
             tab.search_path(images[0], note)
     code = app.exec()
