@@ -52,9 +52,9 @@ class ResultsModel(QAbstractListModel):
         self._items: list[GalleryItem] = []
         self._rows_by_source: dict[str, list[int]] = {}
         self._placeholder = QIcon(_placeholder(thumb_size))
-        # Every cell the same size, whatever its thumbnail's shape: with uniform item sizes the
-        # view measures only the first row, and a landscape thumbnail there cut the text line
-        # (score, label) off every portrait one below it.
+        # Every cell the same size, whatever its thumbnail and text: with uniform item sizes the
+        # view measures only the first row, and a first item without a score line (or with a
+        # wide thumbnail) cut the score and label off every other cell.
         self.cell_size = QSize(thumb_size + 36, thumb_size + 34)
         self._error_icon: QIcon | None = None
         cache.ready.connect(self._on_thumbnail_ready)

@@ -305,7 +305,7 @@ class _Indexer:
             return  # counted once, under skipped (with its reason)
         if existed:
             self.report.updated += 1
-        elif row.status == "ok" and self.gone_hashes.get(row.sha256 or "", 0) > 0:
+        elif self.gone_hashes.get(row.sha256 or "", 0) > 0:
             self.gone_hashes[row.sha256] -= 1
             self.report.moved += 1
             self.report.removed -= 1  # a move, not a removal plus an addition
