@@ -136,3 +136,11 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     paths = [r["path"] for r in json.loads(out)[0]["results"]]
     assert len(paths) == 29 and not any(p.startswith(str(extra)) for p in paths)  # 30 photos, less the query
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
+
+
+def test_index_of_a_new_name_without_folders_and_a_name_differing_only_in_case(capsys, photos):
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "newcat")
+    assert code == 2 and "no catalog named 'newcat' yet: give the folders to index" in err
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "SHOP", str(photos))
+    assert code == 2 and "a catalog named 'shop' already exists" in err

@@ -44,3 +44,10 @@ def test_labels_become_codes_with_unlabelled_items_grouped():
     names, codes = label_codes(["cat", "", "dog", "cat"])
     assert names == ["cat", "dog", "unlabelled"]
     assert codes.tolist() == [0, 2, 1, 0]
+
+
+def test_a_folder_catalog_name_is_not_taken_in_another_case():
+    from vsdesk.engine.session import folder_catalog_name
+
+    assert folder_catalog_name("style", "/home/me/Photos", {"photos-style"}) == "Photos-style-2"
+    assert folder_catalog_name("style", "/home/me/Photos", set()) == "Photos-style"

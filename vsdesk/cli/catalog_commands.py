@@ -152,6 +152,12 @@ def _index_impl(args: argparse.Namespace) -> int:
     for folder in args.folders:
         if not os.path.isdir(folder):
             raise _Failure(f"{folder}: not a folder")
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import catalog_exists
+
+    if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
+        raise _Failure(f"no catalog named {args.catalog!r} yet: give the folders to index, "
+                       f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`")
     catalog = _resolve(args.catalog, args.mode, args.folders)
     with catalog:
         if catalog.mode != args.mode:  # before the (slow) model load

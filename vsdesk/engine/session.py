@@ -102,8 +102,9 @@ def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
     """A valid, unused catalog name for a user folder, e.g. ``photos-style``."""
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(folder).name or "folder").strip("-._") or "folder"
     base = f"{base[:48]}-{mode}"
+    taken = {t.lower() for t in taken}  # names differing only in case are one (see Catalog.create)
     name, n = base, 2
-    while name in taken:
+    while name.lower() in taken:
         name, n = f"{base}-{n}", n + 1
     return name
 

@@ -152,6 +152,9 @@ class Catalog:
         location = catalog_location(name)
         if (location / CONFIG_FILE).exists():
             raise CatalogExists(f"a catalog named {name!r} already exists")
+        twin = next((c.name for c in paths.catalogs_dir().iterdir() if c.name.lower() == name.lower()), None)
+        if twin is not None:  # on a case-insensitive disk (macOS, Windows) they would be one folder
+            raise CatalogExists(f"a catalog named {twin!r} already exists; names differing only in case are one")
         location.mkdir(parents=True, exist_ok=True)
         config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
         _write_json(location / CONFIG_FILE, config)
@@ -422,6 +425,10 @@ def _check_index_file(path: Path) -> str | None:
     if page_size and pages and size < page_size * pages and not Path(str(path) + "-wal").exists():
         return f"the file is truncated ({size} bytes, the header says {page_size * pages})"
     return None
+
+
+def catalog_exists(name: str) -> bool:
+    return (catalog_location(name) / CONFIG_FILE).is_file()
 
 
 def list_catalogs() -> list[CatalogInfo]:
