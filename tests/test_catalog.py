@@ -294,6 +294,16 @@ def test_damaged_index_is_moved_aside_and_rebuilt(photos, damage):
     assert catalog.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
 
 
+def test_only_the_last_three_damaged_copies_are_kept(photos):
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        index_file = catalog.index_path
+    for _ in range(5):  # damaged again and again (a failing disk)
+        index_file.write_bytes(b"not a database at all" * 10)
+        Catalog.open("mine").close()
+    aside = sorted(p.name for p in index_file.parent.glob("index.sqlite.damaged-*"))
+    assert len([name for name in aside if not name.endswith(("-wal", "-shm"))]) == 3, aside
+
+
 def test_vectors_are_cached_until_version_changes(photos):
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder())

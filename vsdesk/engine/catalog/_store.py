@@ -259,10 +259,20 @@ class Catalog:
             side = Path(str(self.index_path) + suffix)
             if side.exists():
                 os.replace(side, Path(str(moved) + suffix))
+        self._prune_damaged(keep=3)
         self.recovered = (
             f"catalog {self.name!r}: the index file was damaged ({problem}); it was moved to {moved} "
             "and the catalog will be re-indexed"
         )
+
+    def _prune_damaged(self, keep: int) -> None:
+        """Damaged index copies are kept for a look, the last few only: each is as big as the
+        index, and the catalog is rebuilt from the images (which are never touched)."""
+        copies = sorted(self.location.glob(f"{INDEX_FILE}.damaged-*"), key=lambda p: p.stat().st_mtime)
+        stems = list(dict.fromkeys(str(p).removesuffix("-wal").removesuffix("-shm") for p in copies))
+        for stem in stems[:-keep]:
+            for suffix in ("", "-wal", "-shm"):
+                Path(stem + suffix).unlink(missing_ok=True)
 
     def close(self) -> None:
         with self._lock:
