@@ -97,15 +97,20 @@ def test_the_qt_binding_keeps_its_references_to_true_and_none(qtbot):
     assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50, (before, after)
 
 
+def _shown_gallery(qtbot, thumb_size: int, size: tuple[int, int]) -> tuple[ThumbnailCache, GalleryView]:
+    cache = ThumbnailCache()
+    view = GalleryView(cache, thumb_size=thumb_size)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    return cache, view
+
+
 def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
     good = sorted(STYLE_DIR.glob("*.jpg"))[:6]
-    cache = ThumbnailCache()
-    view = GalleryView(cache, thumb_size=64)
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
+    cache, view = _shown_gallery(qtbot, thumb_size=64, size=(600, 400))
     items = [GalleryItem(i, str(p), str(p), 0.9 - i / 10, "art") for i, p in enumerate(good)]
     items.append(GalleryItem(len(good), str(bad), str(bad), 0.1, ""))
     view.set_items(items)
@@ -125,11 +130,7 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     score line (or with a wide thumbnail) must not shrink the cells so that the others hide
     their score and label."""
     artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:5]
-    cache = ThumbnailCache()
-    view = GalleryView(cache, thumb_size=112)
-    qtbot.addWidget(view)
-    view.resize(700, 500)
-    view.show()
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(700, 500))
     items = [GalleryItem(0, str(artworks[0]), str(artworks[0]))]  # no score, no label: one line
     items += [GalleryItem(i, str(p), str(p), 0.5, "cubism") for i, p in enumerate(artworks[1:], 1)]
     view.set_items(items)
