@@ -60,6 +60,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
                 for entry in entries:
                     if entry.name.startswith("."):
                         continue  # hidden files and folders (.thumbnails, .git, our own temp files)
+                    suffix = os.path.splitext(entry.name)[1].lower()
                     try:
                         if entry.is_dir(follow_symlinks=False):
                             stack.append((entry.path, rel + entry.name + "/"))
@@ -68,20 +69,19 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             if not any(is_within(real, done) for done in walked):
                                 walked.append(real)
                                 stack.append((entry.path, rel + entry.name + "/"))
-                        elif os.path.splitext(entry.name)[1].lower() in UNSUPPORTED_SUFFIXES and entry.is_file():
-                            kind = UNSUPPORTED_SUFFIXES[os.path.splitext(entry.name)[1].lower()]
+                        elif suffix in UNSUPPORTED_SUFFIXES and entry.is_file():
                             result.unreadable.append((_printable(entry.path), "unsupported-format",
-                                                      f"{kind} photos cannot be read by vsdesk; convert them to JPEG to index them"))
-                        elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
+                                                      UNSUPPORTED.format(kind=UNSUPPORTED_SUFFIXES[suffix])))
+                        elif suffix in IMAGE_SUFFIXES and entry.is_file():
                             if not _is_utf8(entry.path):
                                 result.unreadable.append((_printable(entry.path), "bad-file-name", BAD_NAME))
                                 continue
                             st = entry.stat()
                             found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
                     except OSError as exc:
-                        result.unreadable.append((entry.path, "unreadable", _os_message(exc)))
+                        result.unreadable.append((_printable(entry.path), "unreadable", _os_message(exc)))
         except OSError as exc:
-            result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
+            result.unreadable.append((_printable(folder), "unreadable-folder", _os_message(exc)))
     labeller = Labeller(root, [rel for _, rel, _, _ in found])
     for path, rel, size, mtime in found:
         result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
@@ -89,6 +89,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
 
 #: A name in another system's encoding (old archives, network shares) cannot be stored or shown.
 BAD_NAME = "its name is not valid UTF-8 (written by another system?); rename the file to index it"
+UNSUPPORTED = "{kind} photos cannot be read by vsdesk; convert them to JPEG to index them"
 
 
 def _is_utf8(path: str) -> bool:
