@@ -144,3 +144,23 @@ def test_index_of_a_new_name_without_folders_and_a_name_differing_only_in_case(c
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
     code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "SHOP", str(photos))
     assert code == 2 and "a catalog named 'shop' already exists" in err
+
+
+def test_an_index_run_refused_because_another_indexes_the_catalog_changes_nothing(capsys, photos, tmp_path):
+    import fcntl
+
+    from vsdesk.engine.catalog import Catalog
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(sorted(photos.glob("*.jpg"))[0], more / "x.jpg")
+    with Catalog.open("shop") as catalog, open(catalog.location / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(more))
+        assert code == 2 and "being indexed by another vsdesk process" in err
+    with Catalog.open("shop") as catalog:
+        assert catalog.folders == [str(photos)]  # the refused run added nothing
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(more))[0] == 0
+    with Catalog.open("shop") as catalog:
+        assert sorted(catalog.folders) == sorted([str(photos), str(more)]) and catalog.counts()[0] == 31

@@ -92,21 +92,22 @@ def _resolve(name: str, mode: str, folders: list[str]):
             except samples.SampleDataError as exc:
                 raise _Failure(str(exc), 1) from None
             return Catalog.open_or_create(real, mode, [folder])
-        return Catalog.open_or_create(name, mode, folders) if folders else Catalog.open(name)
+        # New folders join the catalog in the index run, under its lock (see _run_index).
+        return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
     except CatalogError as exc:
         raise _Failure(str(exc)) from None
 
 
-def _run_index(catalog, embedder, batch_size: int = 32):
+def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = ()):
     from vsdesk.engine.catalog import index_catalog
 
     if catalog.recovered:
         error(catalog.recovered)
-    if not catalog.folders:
+    if not catalog.folders and not add_folders:
         raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
                        f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
-    report = index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size)
-    return report
+    return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
+                         add_folders=add_folders)
 
 
 def _print_report(report) -> None:
@@ -147,14 +148,12 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _index_impl(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import CatalogError
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import CatalogError, catalog_exists
 
     for folder in args.folders:
         if not os.path.isdir(folder):
             raise _Failure(f"{folder}: not a folder")
-    from vsdesk.engine import samples
-    from vsdesk.engine.catalog import catalog_exists
-
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
         raise _Failure(f"no catalog named {args.catalog!r} yet: give the folders to index, "
                        f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`")
@@ -164,7 +163,8 @@ def _index_impl(args: argparse.Namespace) -> int:
             raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
         try:
             # The model is loaded only if some file needs embedding: an unchanged re-run is instant.
-            report = _run_index(catalog, lambda: _load_embedder(args.mode), args.batch_size)
+            report = _run_index(catalog, lambda: _load_embedder(args.mode), args.batch_size,
+                                add_folders=[] if samples.is_sample(args.catalog) else args.folders)
         except CatalogError as exc:
             raise _Failure(str(exc)) from None
     _print_report(report)

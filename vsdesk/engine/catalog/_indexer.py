@@ -22,7 +22,7 @@ import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -97,8 +97,11 @@ def index_catalog(
     cancelled: Cancelled = never_cancelled,
     batch_size: int = 32,
     workers: int | None = None,
+    add_folders: Iterable[str | os.PathLike] = (),
 ) -> IndexReport:
     """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
+    ``add_folders`` join the catalog first, once this run holds the catalog (a run refused
+    because another process indexes it changes nothing).
 
     ``embedder`` may also be a zero-argument callable that loads one: it is then called only if
     some file needs embedding, so a re-run on an unchanged (or only shrunk, relabelled) folder
@@ -117,6 +120,8 @@ def index_catalog(
         loaded, loader = None, embedder
     start = time.perf_counter()
     with _index_lock(catalog):
+        for folder in add_folders:
+            catalog.add_folder(folder)
         report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers).run()
     report.recovered = catalog.recovered
     report.indexed = catalog.counts()[0]
