@@ -80,7 +80,7 @@ def test_csv_as_a_spreadsheet_saves_it_names_the_same_photos(tmp_path, clothing)
 
 
 @pytest.mark.slow
-def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
+def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, monkeypatch):
     from vsdesk.engine.product.evaluate import evaluate
     from vsdesk.engine.product.model import read_meta
     from vsdesk.engine.product.train import TrainConfig, train
@@ -88,7 +88,9 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     data = _small_csv(tmp_path, clothing)
     seen = []
     config = TrainConfig(size=160, finetune_epochs=1, batch_size=16, test_fraction=0.25)
-    result = train(data, out="small", config=config, progress=lambda d, t, m="": seen.append(m))
+    monkeypatch.chdir(tmp_path)  # the data given as a user types it: relative to where they are
+    result = train(data.name, out="small", config=config, progress=lambda d, t, m="": seen.append(m))
+    monkeypatch.chdir(tmp_path.parent)  # ... and evaluated from somewhere else later
     assert "fine-tuning" in seen and "backbone features" in seen
     meta = read_meta(result.folder)
     assert meta.classes == ["Hat", "Pants", "Shoes"]
@@ -106,7 +108,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys):
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
 
-    scores = evaluate(data, "small")
+    scores = evaluate(None, "small")  # its own held-out contributors, found wherever we are
     assert scores["protocol"].startswith("held-out")
     assert scores["left_out_labels"].get("Not sure") == 1
     for side in ("default", "baseline"):

@@ -44,7 +44,9 @@ def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
     source = meta.data
     candidates = [Path(source)] if source else []
     if source and not os.path.isabs(source):
-        candidates.append(product_model.paths.RESOURCES.parent / source)
+        candidates.append(product_model.paths.RESOURCES.parent / source)  # the shipped model's
+    if meta.data_absolute:
+        candidates.append(Path(meta.data_absolute))  # a model trained with a path relative to elsewhere
     for path in candidates:
         try:
             if path.exists():

@@ -60,6 +60,8 @@ class ProductMeta:
     name: str = "product"
     data_fingerprint: str = ""
     data: str = ""
+    #: ``data`` as an absolute path: a model in the store is evaluated from any folder later
+    data_absolute: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     test_groups: list[str] = field(default_factory=list)  # held-out contributors

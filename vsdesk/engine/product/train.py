@@ -207,6 +207,7 @@ def train(
         name=name,
         data_fingerprint=dataset.fingerprint(),
         data=str(dataset.root),
+        data_absolute=str(Path(dataset.root).absolute()),
         training=asdict(config),
         test_groups=sorted({dataset.items[i].group for i in test_idx if dataset.items[i].group}),
         train_groups=sorted({dataset.items[i].group for i in train_idx if dataset.items[i].group}),
