@@ -257,8 +257,11 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
     meta = read_meta(user_dir("everything"))
     assert meta.test_groups == [] and meta.train_groups == sorted(trained)
     assert meta.metrics["test_images"] == 0 and "accuracy" not in meta.metrics
-
     capsys.readouterr()
+    assert main(["train", "product", "--data", str(data), "--out", "everything", "--hold-out", "0",
+                 "--epochs", "0", "--members", "1", "--size", "128"]) == 0  # trained again, same name
+    assert "the model 'everything' trained earlier is replaced" in capsys.readouterr().err
+
     assert main(["eval", "product", "--model", "everything", "--data", str(data)]) == 1
     assert "trained on all of its data (nothing held out)" in capsys.readouterr().err
     others = [it for it in clothing.items if it.group not in trained and it.label in ("Shoes", "Hat", "Pants")][:12]
@@ -268,6 +271,10 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
     assert result["test_images"] == 12 and result["left_out_seen_in_training"] == 0
     assert main(["train", "product", "--data", str(data), "--hold-out", "0.9"]) == 1
     assert "--hold-out must be between 0 and 0.5" in capsys.readouterr().err
+    for bad, said in ((["--out", ""], "--out needs a name"), (["--out", "x" * 101], "up to 100 characters"),
+                      (["--epochs", "-1"], "--epochs must be 0")):
+        assert main(["train", "product", "--data", str(data), *bad]) == 1
+        assert said in capsys.readouterr().err
     assert main(["models", "remove", "product/everything"]) == 0
 
 

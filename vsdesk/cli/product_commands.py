@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from vsdesk.cli._common import StderrProgress, error, print_json
@@ -56,6 +57,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.size:
         config.size = args.size
     if args.epochs is not None:
+        if args.epochs < 0:
+            error("--epochs must be 0 (linear heads only) or more")
+            return 1
         config.finetune_epochs = args.epochs
     if args.members is not None:
         if not 1 <= args.members <= 16:
@@ -69,8 +73,17 @@ def _train(args: argparse.Namespace) -> int:
             error("--hold-out must be between 0 and 0.5")
             return 1
         config.test_fraction = args.hold_out
+    if args.out is not None and not args.out.strip():
+        error("--out needs a name (or leave it out: the model is then called 'product')")
+        return 1
     name = args.out or "product"
     try:
+        if args.out or not args.export:
+            from vsdesk.engine.product.model import META_FILE, user_dir
+
+            if (user_dir(name) / META_FILE).is_file():
+                print(f"train product: the model {name!r} trained earlier is replaced when this one is saved",
+                      file=sys.stderr)
         result = train(
             args.data, out=name if (args.out or not args.export) else None, config=config,
             progress=StderrProgress("train product"), export=args.export, name=name,

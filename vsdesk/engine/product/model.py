@@ -120,8 +120,9 @@ def default_dir() -> Path:
 
 
 def user_dir(name: str) -> Path:
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ProductModelError(f"invalid model name {name!r}")
+    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 100:
+        raise ProductModelError(f"invalid model name {name!r}: up to 100 characters, no '/' or '\\', "
+                                "not starting with '.'")
     return paths.models_dir() / "product" / name
 
 
