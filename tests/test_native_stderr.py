@@ -60,6 +60,8 @@ PROCESS = """
     print("before TensorFlow", file=sys.stderr, flush=True)
     import tensorflow as tf
     tf.constant(1.0) + 1  # TensorFlow's own start-up lines, as they really come
+    tf.get_logger().warning("5 out of the last 6 calls to <function> triggered tf.function retracing")
+    tf.get_logger().error("a real TensorFlow error")
     os.write(2, b"E0000 00:00:1.5 42 kernel.cc:7] a real native error\\n")
     os.write(2, b"W0000 00:00:1.5 42 x.cc:1] chatter\\nnative text without an end")
     print("after TensorFlow", file=sys.stderr)
@@ -75,6 +77,7 @@ def test_a_vsdesk_process_shows_its_messages_and_native_errors_but_not_tensorflo
     assert "a real native error" in err
     assert "native text without an end" in err  # a last line without its newline is passed on at exit
     assert "oneDNN" not in err and "chatter" not in err and "absl::InitializeLog" not in err
+    assert "retracing" not in err and "a real TensorFlow error" in err  # Python-side notices too
     assert result.stdout.decode().strip() == "stdout is untouched"
 
 
@@ -83,6 +86,7 @@ def test_the_filter_can_be_turned_off_to_see_everything():
     assert result.returncode == 0
     err = result.stderr.decode()
     assert "oneDNN custom operations are on" in err and "chatter" in err and "a real native error" in err
+    assert "retracing" in err
 
 
 def test_a_crash_after_install_still_prints_its_traceback():

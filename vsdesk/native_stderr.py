@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import io
+import logging
 import os
 import re
 import sys
@@ -48,6 +49,9 @@ def install() -> None:
     global _installed
     if _installed or os.environ.get(ENV_SHOW) or os.name != "posix":
         return
+    # TensorFlow's Python-side notices ("… triggered tf.function retracing …") are the same
+    # chatter, through Python's logging: its errors still show.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         sys.stderr.flush()
         terminal = os.dup(2)
