@@ -252,9 +252,15 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
 
     data = _small_csv(tmp_path, clothing, per_class=12)
     trained = {it.group for it in load_dataset(data).items}
+    fake = tmp_path / "small" / "notes.jpg"  # a text file among the photos: left out, and said so
+    fake.write_text("not a photo")
+    with open(data / "images.csv", "a", newline="") as fp:
+        csv.writer(fp).writerow(["notes.jpg", sorted(trained)[0], "Hat", "False"])  # beside the CSV
     assert main(["train", "product", "--data", str(data), "--out", "everything", "--hold-out", "0",
                  "--epochs", "0", "--members", "1", "--size", "128"]) == 0
+    assert f"left out {fake}: not an image" in capsys.readouterr().err
     meta = read_meta(user_dir("everything"))
+    assert meta.metrics["unreadable_images"][0]["reason"].startswith("not an image")
     assert meta.test_groups == [] and meta.train_groups == sorted(trained)
     assert meta.metrics["test_images"] == 0 and "accuracy" not in meta.metrics
     capsys.readouterr()

@@ -96,6 +96,8 @@ def _train(args: argparse.Namespace) -> int:
     else:
         m = result.metrics
         print(f"saved {result.folder} ({len(result.meta.classes)} classes)")
+        for item in m.get("unreadable_images", []):
+            print(f"left out {item['path']}: {item['reason']}", file=sys.stderr)
         if m.get("accuracy") is not None:
             print(
                 f"held-out ({m['test_images']} images, {m['test_contributors']} contributors): "

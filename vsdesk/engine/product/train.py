@@ -192,6 +192,7 @@ def train(
         files, config.backbone(), progress=lambda d, t, m="": progress(d, t, "backbone features"), cancelled=cancelled
     )
     ok = feats["ok"]
+    unreadable = [_unreadable(files[i]) for i in np.flatnonzero(~ok)]  # left out, and said so
     train_idx = train_idx[ok[train_idx]]
     test_idx = test_idx[ok[test_idx]]
     if len(train_idx) == 0:
@@ -257,6 +258,8 @@ def train(
         "grouped_split": bool(dataset.has_groups),
         **linear_scores,
     }
+    if unreadable:
+        metrics["unreadable_images"] = unreadable
     if len(test_idx):
         probs, kids_p = predict_members(head, members, feats["plain"][test_idx], feats["flip"][test_idx])
         report = classification_report(y_all[test_idx], probs, classes)
@@ -345,6 +348,18 @@ def finetune(
         members.append(head.get_weights())
     head.set_weights(members[0])
     return members
+
+
+def _unreadable(path: str) -> dict[str, str]:
+    """A file the backbone features could not be computed for, and why (decoded again for it)."""
+    from vsdesk.engine.imageio import ImageError, load_image
+
+    try:
+        load_image(path)
+        reason = "could not be decoded"
+    except ImageError as exc:
+        reason = exc.reason
+    return {"path": path, "reason": reason}
 
 
 def predict_members(head, members: list[list[np.ndarray]], plain: np.ndarray, flip: np.ndarray | None = None):
