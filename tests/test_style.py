@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -201,6 +202,18 @@ def test_eval_style_leaves_an_unreadable_file_out_and_says_so(capsys, tmp_path):
     assert result["images"] == 6 and result["labels"] == {"cubism": 3, "impressionist": 3}
     assert [item["path"] for item in result["left_out"]] == [str(tmp_path / "s_cubism-99.jpg")]
     assert "empty" in result["left_out"][0]["reason"]
+
+    # a labels.csv that lists only some images, and one that is not there: all said
+    (tmp_path / "labels.csv").write_text(
+        "filename,label\ns_cubism-01.jpg,a\ns_cubism-02.jpg,a\ns_cubism-03.jpg,b\n"
+        "s_impressionist-01.jpg,b\nmissing.jpg,b\n"
+    )
+    assert main(["eval", "style", "--data", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 4 and result["labels"] == {"a": 2, "b": 2}
+    reasons = {Path(item["path"]).name: item["reason"] for item in result["left_out"]}
+    assert reasons["s_impressionist-02.jpg"] == reasons["s_cubism-99.jpg"] == "not listed in labels.csv"
+    assert reasons["missing.jpg"] == "listed in labels.csv, but not in the folder"
 
 
 def test_embedder_vectors_are_unit_float32_and_the_same_in_either_precision(monkeypatch):

@@ -61,6 +61,23 @@ def _check_labels(folder, labels: list[str]) -> None:
         raise LabelError(f"{folder}: every label has one image only; a label needs two or more to be retrieved")
 
 
+def _not_labelled(folder: Path, files: list[Path]) -> list[tuple[Path, str]]:
+    """With a labels.csv: the folder's images it does not list, and the files it lists that are
+    not there, each with why it is not scored (so nothing drops out unsaid)."""
+    from vsdesk.engine.imageio import is_image_name
+
+    table = folder / "labels.csv"
+    if not table.is_file():
+        return []
+    used = set(files)
+    left = [(p, "not listed in labels.csv") for p in sorted(folder.iterdir())
+            if p.is_file() and is_image_name(p) and p not in used]
+    present = {p.name for p in folder.iterdir()}
+    left += [(folder / name, "listed in labels.csv, but not in the folder")
+             for name in sorted(_read_labels_csv(table)) if name not in present]
+    return left
+
+
 def _read_labels_csv(path: Path) -> dict[str, str]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
@@ -195,8 +212,9 @@ def evaluate_folder(
 
     configs = configs or {"default": DEFAULT, "notebook": NOTEBOOK}
     files, labels = labelled_images(folder)
+    unreadable = _not_labelled(Path(folder), files)
     progress(0, len(files), "decoding")
-    images, used, unreadable = [], [], []
+    images, used = [], []
     for i, path in enumerate(files):
         check_cancelled(cancelled)
         try:
