@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from conftest import CLOTHING_DIR, STYLE_DIR
 from vsdesk.engine.modes import MODES
@@ -131,12 +131,15 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
         tab.panel.slider.setValue(100)
     after = [(item.index, round(item.score, 5)) for item in tab.gallery.results.items()]
     assert after != before and len(after) == len(before)
+    if items[7].index in [index for index, _ in after]:  # re-ranking keeps the chosen result chosen
+        assert tab.gallery.current_item().index == items[7].index and tab.preview.source() == items[7].path
 
     # a pasted image is searched too
     QApplication.clipboard().setImage(QImage(str(ARTWORKS[12])))
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         window.paste_action.trigger()
     assert tab.outcome.source == "the clipboard image" and len(tab.gallery.results.items()) == 10
+    assert tab.preview.source() is None  # nothing of the previous results is left in the preview
 
     # a newer query supersedes an older one: only the last one's results are ever shown
     shown = []
@@ -280,11 +283,16 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
 def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):
     first = MainWindow(autostart=False)
     qtbot.addWidget(first)
+    screen = QApplication.primaryScreen().availableGeometry()
+    assert first.width() <= screen.width() and first.height() <= screen.height()  # a first start fits
     first.show()
     first.resize(701, 503)  # within the offscreen screen (800x600): restoring clamps to it
     size = (first.width(), first.height())  # (Qt may raise the height to the layout's minimum)
     first.tabs.setCurrentWidget(first.tab("vae"))
     first.tab("product").catalog_name = "my-shop"
+    left = first.tab("vae").left_splitter
+    left.setSizes([150, sum(left.sizes()) - 150])  # the query made small, the VAE panel big
+    chosen = left.sizes()
     first.close()
 
     second = MainWindow(autostart=False)
@@ -293,7 +301,46 @@ def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):
     assert second.current_tab().mode == "vae"
     assert (second.width(), second.height()) == size
     assert second.tab("product").catalog_name == "my-shop"
+    assert second.tab("vae").left_splitter.sizes() == chosen
     second.close()
+
+
+def test_a_long_file_name_is_shortened_not_widening_the_window(qtbot, window):
+    tab = window.tab("style")
+    window.show_tab("style")
+    width = window.width()
+    long_name = "holiday_" + "x" * 300 + ".jpg"
+    tab.query_area.set_caption(long_name)
+    tab.preview.show_item(None, f"{long_name} · cubism · similarity 0.5")
+    qtbot.wait(50)
+    assert window.width() == width
+    assert tab.query_area.caption.text() == long_name and tab.query_area.caption.toolTip() == long_name
+    assert "…" in QLabel.text(tab.query_area.caption)  # what is painted is shortened
+
+
+def test_enter_on_a_result_opens_it_as_a_double_click_does(qtbot, window, tmp_path, monkeypatch):
+    from vsdesk.gui.gallery import GalleryItem, GalleryView
+
+    opened = []
+    monkeypatch.setattr(GalleryView, "open_item", staticmethod(opened.append))  # not the desktop's viewer
+    gallery = window.tab("style").gallery
+    gallery.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(ARTWORKS[:3])])
+    gallery.setFocus()
+    gallery.setCurrentIndex(gallery.results.index(1))
+    QTest.keyClick(gallery, Qt.Key.Key_Return)
+    assert [item.path for item in opened] == [str(ARTWORKS[1])]
+
+
+def test_an_empty_folder_says_it_has_no_images(qtbot, window, tmp_path):
+    empty = tmp_path / "nothing here"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no pictures")
+    tab = window.tab("style")
+    window.show_tab("style")
+    tab.catalog_name = ModeSession("style").create_folder_catalog(str(empty))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.start()
+    assert tab.messages.kind == "warning" and "no image files" in tab.messages.text()
 
 
 def test_paste_without_an_image_says_so(qtbot, window):

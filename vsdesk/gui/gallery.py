@@ -151,7 +151,8 @@ class GalleryView(QListView):
         self.setSpacing(2)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
-        self.doubleClicked.connect(lambda index: self.open_item(index.data(ItemRole)))
+        # double-click, and Enter for a keyboard user (the platform decides which gestures activate)
+        self.activated.connect(lambda index: self.open_item(index.data(ItemRole)))
         self.selectionModel().currentChanged.connect(self._on_current_changed)
 
     def set_items(self, items: list[GalleryItem]) -> None:

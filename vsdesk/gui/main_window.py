@@ -6,8 +6,8 @@ tabs' first tasks on the worker thread, the current tab first.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QStatusBar, QTabWidget
 
 from vsdesk import __version__
@@ -50,7 +50,11 @@ class MainWindow(QMainWindow):
 
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1480, 900)
+            size = QSize(1480, 900)
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:  # a small (or scaled) screen: never bigger than it
+                size = size.boundedTo(screen.availableGeometry().size())
+            self.resize(size)
         last = self.settings.last_tab()
         if last in self.mode_tabs:
             self.tabs.setCurrentWidget(self.mode_tabs[last])

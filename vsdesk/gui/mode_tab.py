@@ -112,9 +112,10 @@ class ModeTab(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 1)
         self.splitter.setSizes([340 if self.mode == "vae" else 320, 500, 560])
-        state = self.settings.splitter_state(self.mode)
-        if state is not None:
-            self.splitter.restoreState(state)
+        for which in ("splitter", "left_splitter"):
+            state = self.settings.splitter_state(self.mode, which)
+            if state is not None:
+                getattr(self, which).restoreState(state)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
@@ -152,7 +153,8 @@ class ModeTab(QWidget):
         return TITLES[self.mode]
 
     def save_state(self) -> None:
-        self.settings.set_splitter_state(self.mode, self.splitter.saveState())
+        for which in ("splitter", "left_splitter"):
+            self.settings.set_splitter_state(self.mode, getattr(self, which).saveState(), which)
         if self.catalog_name:
             self.settings.set_catalog(self.mode, self.catalog_name)
 
@@ -230,6 +232,12 @@ class ModeTab(QWidget):
             self._adding_folder = False
             if self.messages.kind == "info":
                 self.messages.clear()
+        if not len(snapshot) and not cancelled and not snapshot.is_sample:
+            found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
+            self.messages.warning(
+                f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders) or 'no folders'}"
+                " (searched recursively): add a folder of images."
+            )
         if cancelled:
             self.messages.show_message(
                 f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
@@ -399,6 +407,7 @@ class ModeTab(QWidget):
 
     def _on_query_done(self, outcome: QueryOutcome) -> None:
         self.outcome = outcome
+        self.preview.clear()  # it showed an item (and score) of the previous results
         elapsed = time.perf_counter() - self._query_started
         size = len(self.snapshot) if self.snapshot else 0
         self.query_area.set_caption(self._query_label)
@@ -449,12 +458,15 @@ class ModeTab(QWidget):
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
 
     def _on_rerank_done(self, outcome: QueryOutcome) -> None:
+        selected = self.gallery.current_item()
         self.outcome = outcome
         if self._results_from_other_catalog and outcome.catalog == self.catalog_name:
             self._results_from_other_catalog = False  # they follow the chosen catalog now
             if self.messages.kind == "info":
                 self.messages.clear()
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
+        if selected is not None and not self.gallery.select_catalog_index(selected.index):
+            self.preview.clear()  # re-ranked out of the results
         self._show_outcome_on_map()
         self.results_shown.emit()
 

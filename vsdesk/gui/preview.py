@@ -7,9 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 SIZE = 72
+HINT = "Click a point or a result to see it here."
 
 
 class ItemPreview(QWidget):
@@ -20,8 +22,7 @@ class ItemPreview(QWidget):
         self.image = QLabel()
         self.image.setFixedSize(SIZE, SIZE)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption = QLabel("Click a point or a result to see it here.")
-        self.caption.setWordWrap(True)
+        self.caption = ElidedLabel(HINT)
         self.caption.setStyleSheet("color:#444;")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -33,6 +34,9 @@ class ItemPreview(QWidget):
         self._source = source
         self.caption.setText(caption)
         self._refresh()
+
+    def clear(self) -> None:
+        self.show_item(None, HINT)
 
     def source(self) -> str | None:
         return self._source

@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from vsdesk.gui.elided_label import ElidedLabel
+
 DROP_HINT = "Drop an image here\nor use Open / Paste"
 
 
@@ -27,8 +29,7 @@ class QueryArea(QWidget):
         self.image_label.setStyleSheet(
             "#DropZone { border: 2px dashed #9aa7b4; border-radius: 8px; color: #5b6570; background: #f7f9fb; }"
         )
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
+        self.caption = ElidedLabel("")
         self.caption.setStyleSheet("color:#444;")
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open an image file (Ctrl+O)")

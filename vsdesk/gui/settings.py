@@ -37,12 +37,13 @@ class Settings:
     def set_last_tab(self, mode: str) -> None:
         self.q.setValue("window/last_tab", mode)
 
-    def splitter_state(self, mode: str) -> QByteArray | None:
-        value = self.q.value(f"{mode}/splitter")
+    def splitter_state(self, mode: str, which: str = "splitter") -> QByteArray | None:
+        """``which``: "splitter" (query | results | map) or "left_splitter" (query above panel)."""
+        value = self.q.value(f"{mode}/{which}")
         return value if isinstance(value, QByteArray) else None
 
-    def set_splitter_state(self, mode: str, value: QByteArray) -> None:
-        self.q.setValue(f"{mode}/splitter", value)
+    def set_splitter_state(self, mode: str, value: QByteArray, which: str = "splitter") -> None:
+        self.q.setValue(f"{mode}/{which}", value)
 
     # -- catalogs -----------------------------------------------------------------------------------
     def catalog(self, mode: str) -> str | None:
