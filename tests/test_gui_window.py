@@ -206,6 +206,9 @@ def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
         assert "indexing runs in the background" in tab.messages.text()
     assert len(tab.snapshot) == 3 and tab.snapshot.folders == (str(folder),)
     assert tab.messages.text() == ""  # the "Adding …" note is gone once it is done
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.add_folder(str(folder) + "/")  # the same folder again
+    assert "is already the catalog" in tab.messages.text() and tab.catalog_name == tab.snapshot.name
 
 
 def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbot, window, tmp_path):

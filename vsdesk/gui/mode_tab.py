@@ -273,16 +273,23 @@ class ModeTab(QWidget):
         """Make a catalog of a user's folder and index it (in the background)."""
         self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
         self._adding_folder = True
+        def add(ctx):
+            before = set(self.session.catalog_names())
+            name = self.session.create_folder_catalog(folder)
+            return name, self.session.catalog_names(), name in before
+
         self.runner.submit(
             f"{self.mode}/catalog-list",
-            lambda ctx: (self.session.create_folder_catalog(folder), self.session.catalog_names()),
+            add,
             worker="io",
-            on_done=self._on_folder_added,
+            on_done=lambda result: self._on_folder_added(folder, *result),
             on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
         )
 
-    def _on_folder_added(self, result: tuple[str, list[str]]) -> None:
-        name, names = result
+    def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
+        if existed:
+            self._adding_folder = False  # this note replaces "Adding …" and stays
+            self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
         self.catalog_bar.set_catalogs(names, name)
         self.open_catalog(name)
 
