@@ -7,7 +7,10 @@ be cancelled (and resumes), and the GUI thread keeps ticking while a catalog is 
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -443,3 +446,16 @@ def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_pa
         pass
     qtbot.waitUntil(lambda: tab.outcome.catalog == third, timeout=60_000)
     assert tab.messages.text() == ""
+
+
+def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
+    removed = tab.snapshot.name
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "remove", removed],  # in a terminal
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the sample is opened instead
+        window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
+        qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
+    assert removed not in [tab.catalog_bar.combo.itemText(i) for i in range(tab.catalog_bar.combo.count())]
+    assert tab.snapshot.name != removed

@@ -59,6 +59,8 @@ class MainWindow(QMainWindow):
         if last in self.mode_tabs:
             self.tabs.setCurrentWidget(self.mode_tabs[last])
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        # Back from a terminal where catalogs may have been added or removed: list them again.
+        QGuiApplication.instance().applicationStateChanged.connect(self._on_application_state)
         self._first_paint_done = False
         self._about = None
         self.status.showMessage("Starting… TensorFlow and the models load in the background.")
@@ -147,6 +149,12 @@ class MainWindow(QMainWindow):
         self._about.raise_()
         self._about.activateWindow()
         return self._about
+
+    def _on_application_state(self, state) -> None:
+        if state == Qt.ApplicationState.ApplicationActive:
+            for tab in self.mode_tabs.values():
+                if tab.started:
+                    tab.refresh_catalog_list()
 
     def _on_tab_changed(self, _index: int) -> None:
         self.settings.set_last_tab(self.current_tab().mode)

@@ -159,6 +159,10 @@ class ModeTab(QWidget):
             self.settings.set_catalog(self.mode, self.catalog_name)
 
     # -- start-up ------------------------------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def start(self) -> None:
         """Load the model and open the catalog in the background (once)."""
         if self._started:
@@ -181,6 +185,13 @@ class ModeTab(QWidget):
     def _show_catalog_list(self, names: list[str], select: str | None) -> None:
         current = select or self.catalog_name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
+        shown = self.snapshot.name if self.snapshot is not None else None
+        if shown and shown not in names and not self.runner.is_running(f"{self.mode}/catalog"):
+            # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
+            from vsdesk.engine.session import DEFAULT_SAMPLE
+
+            self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
+            self.open_catalog(DEFAULT_SAMPLE[self.mode])
 
     # -- catalogs ------------------------------------------------------------------------------------
     def open_catalog(self, name: str) -> None:
