@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         return self._about
 
     def _on_application_state(self, state) -> None:
-        if state == Qt.ApplicationState.ApplicationActive:
+        if state == Qt.ApplicationState.ApplicationActive and self.isVisible():
             for tab in self.mode_tabs.values():
                 if tab.started:
                     tab.refresh_catalog_list()

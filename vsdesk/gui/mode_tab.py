@@ -185,7 +185,7 @@ class ModeTab(QWidget):
     def _show_catalog_list(self, names: list[str], select: str | None) -> None:
         current = select or self.catalog_name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
-        shown = self.snapshot.name if self.snapshot is not None else None
+        shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
         if shown and shown not in names and not self.runner.is_running(f"{self.mode}/catalog"):
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
             from vsdesk.engine.session import DEFAULT_SAMPLE
@@ -284,6 +284,7 @@ class ModeTab(QWidget):
         """Make a catalog of a user's folder and index it (in the background)."""
         self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
         self._adding_folder = True
+
         def add(ctx):
             before = set(self.session.catalog_names())
             name = self.session.create_folder_catalog(folder)
@@ -476,15 +477,18 @@ class ModeTab(QWidget):
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
 
     def _on_rerank_done(self, outcome: QueryOutcome) -> None:
-        selected = self.gallery.current_item()
+        previous = self.outcome
+        same_rows = previous is not None and (previous.catalog, previous.catalog_version) == (
+            outcome.catalog, outcome.catalog_version)
+        selected = self.gallery.current_item() if same_rows else None  # an index means a row of one catalog
         self.outcome = outcome
         if self._results_from_other_catalog and outcome.catalog == self.catalog_name:
             self._results_from_other_catalog = False  # they follow the chosen catalog now
             if self.messages.kind == "info":
                 self.messages.clear()
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
-        if selected is not None and not self.gallery.select_catalog_index(selected.index):
-            self.preview.clear()  # re-ranked out of the results
+        if selected is None or not self.gallery.select_catalog_index(selected.index):
+            self.preview.clear()  # another catalog, or re-ranked out of the results
         self._show_outcome_on_map()
         self.results_shown.emit()
 
