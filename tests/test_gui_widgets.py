@@ -142,6 +142,10 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     rects = [view.visualRect(view.results.index(row)) for row in range(len(items))]
     assert len({r.size().toTuple() for r in rects}) == 1
     assert rects[0].height() >= 112 + 2 * view.fontMetrics().lineSpacing()
+    # every thumbnail is shown on a square of one size, so captions line up whatever its shape
+    shapes = {view.results.data(view.results.index(row), Qt.ItemDataRole.DecorationRole).size().toTuple()
+              for row in range(len(items))}
+    assert shapes == {(112, 112)}
 
 
 def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):

@@ -57,6 +57,7 @@ class ResultsModel(QAbstractListModel):
         # wide thumbnail) cut the score and label off every other cell.
         self.cell_size = QSize(thumb_size + 36, thumb_size + 34)
         self._error_icon: QIcon | None = None
+        self._squares: dict[str, tuple[int, QPixmap]] = {}  # source -> (thumbnail's cacheKey, padded)
         cache.ready.connect(self._on_thumbnail_ready)
 
     def set_items(self, items: list[GalleryItem]) -> None:
@@ -92,7 +93,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._cache.pixmap(item.source, self._size)
             if pixmap is not None:
-                return pixmap
+                return self._square(item.source, pixmap)
             if self._cache.error(item.source):
                 return self._error()
             return self._placeholder
@@ -111,6 +112,24 @@ class ResultsModel(QAbstractListModel):
         if role == ItemRole:
             return item
         return None
+
+    def _square(self, source: str, pixmap: QPixmap) -> QPixmap:
+        """The thumbnail centred on a transparent square, so every caption sits at one height
+        whatever the picture's shape (made once per thumbnail)."""
+        if pixmap.width() == pixmap.height() == self._size:
+            return pixmap
+        padded = self._squares.get(source)
+        if padded is None or padded[0] != pixmap.cacheKey():
+            if len(self._squares) > 4096:  # a bound for very long sessions
+                self._squares.clear()
+            square = QPixmap(self._size, self._size)
+            square.fill(QColor(0, 0, 0, 0))
+            painter = QPainter(square)
+            painter.drawPixmap((self._size - pixmap.width()) // 2, (self._size - pixmap.height()) // 2, pixmap)
+            painter.end()
+            padded = (pixmap.cacheKey(), square)
+            self._squares[source] = padded
+        return padded[1]
 
     def _error(self) -> QIcon:
         if self._error_icon is None:
