@@ -380,6 +380,13 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     assert "Kids' wear" in tab.panel.attributes.text()
     # an unlabelled folder's map is coloured by the predicted class
     assert tab.snapshot.labels_predicted and all(label.endswith("(predicted)") for label in tab.snapshot.labels)
+    # a result's caption shows the class whole; its tip says the model predicted it
+    model = tab.gallery.results
+    first = model.index(0, 0)
+    caption = model.data(first, Qt.ItemDataRole.DisplayRole).splitlines()[1]
+    label = model.item(0).label.removesuffix(" (predicted)")
+    assert caption.endswith(f" · {label}") and "predicted" not in caption
+    assert f"label: {label} (predicted by the model)" in model.data(first, Qt.ItemDataRole.ToolTipRole)
 
 
 def test_about_dialog_lists_the_third_party_models_and_data(qtbot, window):

@@ -32,6 +32,10 @@ INDEX_BATCH = 8
 PLACE_NEIGHBOURS = 10
 
 
+#: Marks a label the model predicted (an unlabelled folder in product mode), on the map and in tips.
+PREDICTED = " (predicted)"
+
+
 @dataclass(frozen=True)
 class Hit:
     index: int  # row in the catalog snapshot (and point on its map)
@@ -222,7 +226,7 @@ class ModeSession:
         if classify is not None and len(labels) and not any(labels):
             # An unlabelled folder in product mode: colour the map by predicted class instead
             # (the heads read the stored vectors, so this is NumPy only, no TensorFlow).
-            labels = [f"{name} (predicted)" for name in classify(vectors.matrix)["labels"]]
+            labels = [f"{name}{PREDICTED}" for name in classify(vectors.matrix)["labels"]]
             predicted = True
         names, codes = label_codes(labels)
         _, skipped = catalog.counts()

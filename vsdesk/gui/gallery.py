@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QWidget
 
+from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -88,7 +89,9 @@ class ResultsModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            second = " · ".join(x for x in (None if item.score is None else f"{item.score:.3f}", item.label) if x)
+            # The class alone: "(predicted)" cut it to "T-Shirt (predi…" in a cell; the tip says it.
+            label = item.label.removesuffix(PREDICTED)
+            second = " · ".join(x for x in (None if item.score is None else f"{item.score:.3f}", label) if x)
             return f"{item.name}\n{second}" if second else item.name
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._cache.pixmap(item.source, self._size)
@@ -100,7 +103,8 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [item.path or item.source]
             if item.label:
-                lines.append(f"label: {item.label}")
+                lines.append(f"label: {item.label.removesuffix(PREDICTED)} (predicted by the model)"
+                             if item.label.endswith(PREDICTED) else f"label: {item.label}")
             if item.score is not None:
                 lines.append(f"similarity: {item.score:.4f}")
             error = self._cache.error(item.source)
