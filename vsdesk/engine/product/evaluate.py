@@ -2,7 +2,9 @@
 
 Test data is either the held-out contributors of the model's own training data (recognised by
 its fingerprint), or any labelled CSV/folder given. Labels the model does not know ('Not sure',
-'Other', 'Skip', or a user's extra class) are left out of the scores and counted.
+'Other', 'Skip', or a user's extra class) are left out of the scores and counted. A model trained
+on every contributor of its data has no held-out split there: its held-out twin (the same recipe
+trained with contributors held out) is scored in its place, and the result says so.
 
 The baseline is what the original notebook would do with this backbone: frozen ImageNet Lite0
 pooled features and a logistic regression, fitted by ``train`` on the same training images as
@@ -124,6 +126,9 @@ def evaluate(
         raise ValueError("none of the test images has a label the model knows")
 
     own_data = dataset.fingerprint() == meta.data_fingerprint
+    twin = product_model.heldout_twin_dir(folder, meta)
+    if own_data and meta.training.get("test_fraction", 0.2) <= 0 and twin is not None:
+        return _twin_in_place(data, meta, twin, progress, cancelled)
     seen = 0  # given photos left out: of contributors the model was trained on, or copies of its photos
     if own_data:
         _train_idx, test_idx = _split_like_training(dataset, meta)
@@ -182,6 +187,26 @@ def evaluate(
     result["left_out_seen_in_training"] = seen
     result["protocol"] = protocol
     result["baseline_protocol"] = baseline_protocol
+    return result
+
+
+def _twin_in_place(data, meta: product_model.ProductMeta, twin: Path, progress: Progress,
+                   cancelled: Cancelled) -> dict[str, Any]:
+    """The scores of the model's held-out twin, said to be so.
+
+    A model trained on every contributor of its data (``--retrain-on-all``) has no unseen photo
+    there; the twin, the same recipe trained without some contributors, is scored on those: an
+    estimate for the final model, which had more photos to learn from."""
+    twin_meta = product_model.read_meta(twin)
+    if twin_meta.data_fingerprint != meta.data_fingerprint:
+        raise ValueError(f"model {meta.name!r} was trained on all of its data, and its held-out twin "
+                         f"{twin.name!r} on other data; give test data of other contributors with --data")
+    result = evaluate(data, str(twin), progress=progress, cancelled=cancelled)
+    result["protocol"] = (
+        f"{result['protocol']}, scoring {twin_meta.name!r}: {meta.name!r} was trained on every contributor "
+        f"of this data, so the same recipe trained without {len(twin_meta.test_groups)} of them stands in for it"
+    )
+    result["stands_in_for"] = meta.name
     return result
 
 

@@ -67,6 +67,10 @@ class ProductMeta:
     test_groups: list[str] = field(default_factory=list)  # held-out contributors
     train_groups: list[str] = field(default_factory=list)  # contributors whose photos trained it
     members: int = 1  # fine-tuned tops whose probabilities are averaged (weights_file(i))
+    #: a model trained on every contributor (``--retrain-on-all``) names the model of the same recipe
+    #: trained with contributors held out, a sibling folder: ``vsdesk eval product`` scores that one
+    #: on the model's own data, where nothing is unseen by this one
+    heldout_twin: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,12 +85,24 @@ class ProductMeta:
             raise ProductModelError("product model metadata lists no classes")
         if not isinstance(meta.members, int) or not 1 <= meta.members <= 16:
             raise ProductModelError(f"product model metadata: bad number of members {meta.members!r}")
+        twin = meta.heldout_twin
+        if not isinstance(twin, str) or "/" in twin or "\\" in twin or twin.startswith("."):
+            raise ProductModelError(f"product model metadata: the held-out twin must be a sibling folder's name, "
+                                    f"not {twin!r}")
         return meta
 
 
 def weights_file(member: int = 0) -> str:
     """The weights file of a member: ``product.weights.h5``, then ``product-2.weights.h5`` ..."""
     return WEIGHTS_FILE if member == 0 else f"product-{member + 1}.weights.h5"
+
+
+def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:
+    """The folder of the model's held-out twin, if it names one and it is there."""
+    if not meta.heldout_twin:
+        return None
+    twin = Path(folder).parent / meta.heldout_twin
+    return twin if (twin / META_FILE).is_file() else None
 
 
 def build_head_model(meta: ProductMeta) -> "keras.Model":
