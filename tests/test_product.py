@@ -286,7 +286,9 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
 
 
 
-def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its_place(tmp_path, clothing, capsys):
+def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its_place(
+    tmp_path, clothing, capsys, monkeypatch
+):
     """`vsdesk train product --retrain-on-all` (how the shipped model is made): the recipe is
     scored on held-out contributors, then trained on all of them; `vsdesk eval product` on that
     data scores the held-out twin, and says so, since the final model has seen every photo."""
@@ -322,6 +324,33 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert "--retrain-on-all holds contributors out first" in capsys.readouterr().err
     assert main(["train", "product", "--data", str(data), "--retrain-on-all", "--out", "x" * 95]) == 1
     assert "up to 100 characters" in capsys.readouterr().err  # the twin's name, before any training
+
+    # A trained model indexes and searches a user's folder by name (`--model`).
+    import shutil
+
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product import load_embedder
+
+    monkeypatch.setenv("VSDESK_PRODUCT_PRECISION", "float32")  # a quicker conversion; int8 is tested below
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    photos = load_dataset(data).items
+    for item in photos[:6]:
+        shutil.copy(item.path, shop)
+    assert main(["index", "--mode", "product", "--catalog", "mine", str(shop), "--model", "final"]) == 0
+    assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path, "-k", "3", "--json",
+                 "--model", "final"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert len(record["results"]) == 3 and {c["label"] for c in record["classes"]} <= set(final.classes)
+    with Catalog.open("mine") as catalog:
+        assert catalog.embedder_key == load_embedder("final").key
+    assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path]) == 0  # the shipped one again
+    with Catalog.open("mine") as catalog:
+        assert catalog.embedder_key == load_embedder().key and catalog.counts()[0] == 6
+    assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path, "--model", "nope"]) == 1
+    assert "no product model in" in capsys.readouterr().err
+    assert main(["index", "--mode", "vae", "--catalog", "other", str(shop), "--model", "final"]) == 2
+    assert "--model chooses a product model" in capsys.readouterr().err
     assert main(["models", "remove", "product/final"]) == 0
 
 

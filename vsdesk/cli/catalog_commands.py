@@ -27,6 +27,7 @@ def register(subparsers) -> None:
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
     index.add_argument("--batch-size", type=_positive_int, default=32, help="images per model batch (default 32)")
     index.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    _add_model_argument(index)
     index.set_defaults(handler=_index)
 
     search = subparsers.add_parser(
@@ -40,6 +41,7 @@ def register(subparsers) -> None:
     search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
     search.add_argument("-k", type=int, default=10, metavar="N", help="results per query (default 10)")
     search.add_argument("--json", action="store_true", help="a JSON list, one record per query, on stdout")
+    _add_model_argument(search)
     search.set_defaults(handler=_search)
 
     catalogs = subparsers.add_parser("catalogs", help="list or remove catalogs")
@@ -59,6 +61,19 @@ def register(subparsers) -> None:
 
 
 # -- shared steps ---------------------------------------------------------------------------
+
+def _add_model_argument(parser) -> None:
+    parser.add_argument(
+        "--model", default=None, metavar="NAME",
+        help="product mode: a model trained with `vsdesk train product --out NAME` (or its folder) instead of "
+        "the shipped one; a catalog indexed with another model is embedded again with this one",
+    )
+
+
+def _check_model_option(args: argparse.Namespace) -> None:
+    if args.model is not None and args.mode != "product":
+        raise _Failure(f"--model chooses a product model; the {args.mode} mode has one model")
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -120,15 +135,18 @@ def _print_report(report) -> None:
             print(f"  ... and {len(report.skipped) - 50} more", file=sys.stderr)
 
 
-def _load_embedder(mode: str):
+def _load_embedder(mode: str, model: str | None = None):
     from vsdesk.engine.models.errors import ModelStoreError
     from vsdesk.engine.modes import load_embedder
+    from vsdesk.engine.product.model import ProductModelError  # light: no TensorFlow
 
-    print(f"loading the {mode} model ...", file=sys.stderr)
+    print(f"loading the {mode} model{f' {model!r}' if model else ''} ...", file=sys.stderr)
     try:
-        return load_embedder(mode)
+        return load_embedder(mode, **({"model": model} if model is not None else {}))
     except ModelStoreError as exc:
         raise _Failure(str(exc), 1) from None
+    except ProductModelError as exc:
+        raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
     except (ImportError, AttributeError) as exc:
         raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
 
@@ -151,6 +169,7 @@ def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import CatalogError, catalog_exists
 
+    _check_model_option(args)
     for folder in args.folders:
         if not os.path.isdir(folder):
             raise _Failure(f"{folder}: not a folder")
@@ -163,7 +182,10 @@ def _index_impl(args: argparse.Namespace) -> int:
             raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
         try:
             # The model is loaded only if some file needs embedding: an unchanged re-run is instant.
-            report = _run_index(catalog, lambda: _load_embedder(args.mode), args.batch_size,
+            # A model asked for by name is loaded first: the catalog may hold another one's vectors.
+            loader = _load_embedder(args.mode, args.model) if args.model is not None else (
+                lambda: _load_embedder(args.mode))
+            report = _run_index(catalog, loader, args.batch_size,
                                 add_folders=[] if samples.is_sample(args.catalog) else args.folders)
         except CatalogError as exc:
             raise _Failure(str(exc)) from None
@@ -184,6 +206,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine.imageio import ImageError, load_image
     from vsdesk.engine.search import file_sha256, search_catalog
 
+    _check_model_option(args)
     if args.k < 1:
         raise _Failure("-k must be at least 1")
     catalog = _resolve(args.catalog, args.mode, [])
@@ -197,7 +220,7 @@ def _search_impl(args: argparse.Namespace) -> int:
             if not os.path.isdir(folder):
                 error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing or not mounted; its "
                       f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
-        embedder = _load_embedder(args.mode)
+        embedder = _load_embedder(args.mode, args.model)
         indexed, _ = catalog.counts()
         if catalog.recovered or not indexed or catalog.embedder_key != embedder.key:
             # A new sample, a rebuilt index or a new model: bring the catalog up to date first.
