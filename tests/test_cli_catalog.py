@@ -164,3 +164,19 @@ def test_an_index_run_refused_because_another_indexes_the_catalog_changes_nothin
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(more))[0] == 0
     with Catalog.open("shop") as catalog:
         assert sorted(catalog.folders) == sorted([str(photos), str(more)]) and catalog.counts()[0] == 31
+
+
+def test_a_search_while_another_process_indexes_the_catalog_says_its_results_are_partial(capsys, photos):
+    import fcntl
+
+    from vsdesk.engine.catalog import Catalog
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "another vsdesk process" not in err
+    with Catalog.open("shop") as catalog, open(catalog.location / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        code, again, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and json.loads(again) == json.loads(out)  # answered, from what is indexed
+    assert "another vsdesk process is indexing catalog 'shop'; these results are from the 30 images" in err

@@ -202,7 +202,7 @@ def _search(args: argparse.Namespace) -> int:
 def _search_impl(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from vsdesk.engine.catalog import CatalogError
+    from vsdesk.engine.catalog import CatalogError, is_being_indexed
     from vsdesk.engine.imageio import ImageError, load_image
     from vsdesk.engine.search import file_sha256, search_catalog
 
@@ -230,6 +230,9 @@ def _search_impl(args: argparse.Namespace) -> int:
                 raise _Failure(str(exc)) from None
         vectors = catalog.vectors()
         hashes = catalog.hashes()
+        if is_being_indexed(catalog):
+            error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
+                  f"{len(vectors.paths)} images indexed so far")
 
     records: list[dict[str, Any]] = []
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)

@@ -36,7 +36,7 @@ and rebuilt by the next indexing run. We never write into the user's folders.
 until ``version`` changes.
 """
 
-from vsdesk.engine.catalog._indexer import IndexReport, index_catalog
+from vsdesk.engine.catalog._indexer import IndexReport, index_catalog, is_being_indexed
 from vsdesk.engine.catalog._scan import LABEL_FILES
 from vsdesk.engine.catalog._store import (
     Catalog,
@@ -69,6 +69,7 @@ __all__ = [
     "catalog_exists",
     "catalog_location",
     "index_catalog",
+    "is_being_indexed",
     "list_catalogs",
     "remove_catalog",
 ]

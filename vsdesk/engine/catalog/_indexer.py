@@ -152,6 +152,23 @@ def _index_lock(catalog: Catalog) -> Iterator[None]:
             fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
 
 
+def is_being_indexed(catalog: Catalog) -> bool:
+    """Whether a run of ``index_catalog`` holds the catalog now (in any process): its vectors
+    are then those of the files indexed so far."""
+    if fcntl is None:
+        return False
+    try:
+        with open(catalog.location / ".index.lock", "w") as fp:
+            try:
+                fcntl.flock(fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
+    except OSError:  # a read-only catalog folder: nobody indexes it
+        return False
+    return False
+
+
 @dataclass
 class _Plan:
     gone: list[_Row]
