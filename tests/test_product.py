@@ -316,9 +316,13 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert result["test_contributors"] == len(twin.test_groups)
     assert result["default"]["accuracy"] == pytest.approx(twin.metrics["accuracy"], abs=0.1)
     # Without its twin the final model cannot be scored on this data, and says what to give.
+    import shutil
+
+    shutil.copytree(user_dir("final-heldout"), tmp_path / "twin-copy")
     assert main(["models", "remove", "product/final-heldout"]) == 0
     assert main(["eval", "product", "--model", "final", "--data", str(data)]) == 1
     assert "give test data of other contributors" in capsys.readouterr().err
+    shutil.copytree(tmp_path / "twin-copy", user_dir("final-heldout"))
 
     assert main(["train", "product", "--data", str(data), "--retrain-on-all", "--hold-out", "0"]) == 1
     assert "--retrain-on-all holds contributors out first" in capsys.readouterr().err
@@ -326,8 +330,6 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert "up to 100 characters" in capsys.readouterr().err  # the twin's name, before any training
 
     # A trained model indexes and searches a user's folder by name (`--model`).
-    import shutil
-
     from vsdesk.engine.catalog import Catalog
     from vsdesk.engine.product import load_embedder
 
@@ -352,6 +354,9 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert main(["index", "--mode", "vae", "--catalog", "other", str(shop), "--model", "final"]) == 2
     assert "--model chooses a product model" in capsys.readouterr().err
     assert main(["models", "remove", "product/final"]) == 0
+    assert "its held-out twin product/final-heldout is kept" in capsys.readouterr().out
+    assert main(["models", "remove", "product/final-heldout"]) == 0
+    assert "twin" not in capsys.readouterr().out
 
 
 @pytest.fixture(scope="module")

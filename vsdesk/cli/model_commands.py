@@ -93,8 +93,10 @@ def _remove(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
     from vsdesk.engine.product.model import ProductModelError, remove_trained
 
+    twin = None
     try:
         if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
+            twin = _twin_of(args.name)
             removed = remove_trained(args.name)
         else:
             removed = models.remove(args.name)
@@ -105,7 +107,21 @@ def _remove(args: argparse.Namespace) -> int:
         print(f"{args.name}: removed {len(removed)} cached file(s)")
     else:
         print(f"{args.name}: nothing cached")
+    if twin:
+        print(f"its held-out twin product/{twin} is kept; `vsdesk models remove product/{twin}` removes it too")
     return 0
+
+
+def _twin_of(name: str) -> str | None:
+    """The held-out twin a trained product model names (`train product --retrain-on-all`), if it is there."""
+    from vsdesk.engine.product.model import ProductModelError, heldout_twin_dir, read_meta, user_dir
+
+    try:
+        folder = user_dir(name.removeprefix("product/"))
+        twin = heldout_twin_dir(folder, read_meta(folder))
+    except ProductModelError:
+        return None  # remove_trained says what is wrong
+    return twin.name if twin else None
 
 
 def _run(action, name: str, verb: str) -> int:
