@@ -11,6 +11,7 @@ import importlib
 from typing import Any
 
 from vsdesk.engine.embedding import Embedder
+from vsdesk.engine.native_preload import preload_tensorflow
 
 MODES = ("style", "product", "vae")
 
@@ -18,5 +19,8 @@ MODES = ("style", "product", "vae")
 def load_embedder(mode: str, **options: Any) -> Embedder:
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    # The first model loads TensorFlow: its libraries first, without holding the GIL (the
+    # window's thread stays responsive; see native_preload).
+    preload_tensorflow()
     module = importlib.import_module(f"vsdesk.engine.{mode}")
     return module.load_embedder(**options)

@@ -4,6 +4,13 @@
   a decode pool, batched ``embed``) against decoding each image at full size and embedding it
   alone, one after the other. Then a re-run on the unchanged folder against the first run.
   The mode is ``VSDESK_BENCH_MODE`` or the first of vae, product, style that loads.
+- The window thread's longest wait while the first model loads TensorFlow on another thread: a
+  Python thread that wakes every 5 ms (as the window's slots need the GIL) beside
+  ``import tensorflow, keras``, with TensorFlow's libraries loaded first without the GIL
+  (``native_preload``, as ``modes.load_embedder`` does) against a plain import; fresh
+  interpreters, median of 3 runs each (quick: 1). Also from a cold page cache (not in quick):
+  TensorFlow's libraries evicted before each run (``posix_fadvise``), as at a first start after
+  a reboot.
 - Search latency for 10k / 100k / 1M stored random unit vectors (dimensions 1280 and 256): one
   exact top-10 query with ``search.top_k`` against a Python loop of per-vector dot products.
   (1M x 1280 floats would be 5 GB, so 1M is measured at 256 dimensions.)
@@ -32,6 +39,7 @@ SHARED_CLOTHING = paths.RESOURCES.parent.parent / "shared" / "data" / "clothing-
 
 
 def run(record, quick: bool) -> None:
+    _bench_load_stall(record, quick)  # first: before this process maps TensorFlow's libraries
     _bench_indexing(record, quick)
     _bench_search(record, quick)
 
@@ -166,3 +174,71 @@ def _bench_search(record, quick: bool) -> None:
             batch = statistics.median(batch_times)
             record(f"batch of 64 queries, {n:,} x {dim}, per query", batch * 1000, "ms", fast * 1000)
         del matrix
+
+
+# -- the window's thread while TensorFlow loads ----------------------------------------------
+
+_STALL_SCRIPT = r"""
+import sys, threading, time
+gaps, stop = [], False
+def beat():
+    last = time.perf_counter()
+    while not stop:
+        time.sleep(0.005)
+        now = time.perf_counter()
+        gaps.append(now - last - 0.005)
+        last = now
+threading.Thread(target=beat, daemon=True).start()
+time.sleep(0.05)
+if sys.argv[1] == "preload":
+    from vsdesk.engine.native_preload import preload_tensorflow
+    preload_tensorflow()
+import tensorflow, keras
+stop = True
+print(max(gaps))
+"""
+
+
+def _bench_load_stall(record, quick: bool) -> None:
+    if sys.platform != "linux":
+        return  # the preload is Linux-only
+    for cold in (False,) if quick else (False, True):
+        runs = _load_stalls(1 if quick else 3, cold)
+        if runs is None:
+            return
+        record(f"longest window-thread stall while TensorFlow loads{' (cold cache)' if cold else ''}",
+               statistics.median(runs["preload"]) * 1000, "ms", statistics.median(runs["plain"]) * 1000)
+
+
+def _load_stalls(repeats: int, cold: bool) -> dict[str, list[float]] | None:
+    import importlib.util
+    import subprocess
+
+    spec = importlib.util.find_spec("tensorflow")
+    libraries = sorted(Path(spec.origin).parent.rglob("*.so*")) if spec and spec.origin else []
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    runs: dict[str, list[float]] = {"preload": [], "plain": []}
+    for _ in range(repeats):
+        for variant in runs:  # alternated, so both see the same state of the machine
+            if cold:
+                _evict(libraries)
+            done = subprocess.run([sys.executable, "-c", _STALL_SCRIPT, variant], capture_output=True, text=True,
+                                  env=env, timeout=600)
+            if done.returncode != 0:
+                print(f"load-stall benchmark skipped: {done.stderr.strip()[-300:]}", file=sys.stderr)
+                return None
+            runs[variant].append(float(done.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def _evict(files: list[Path]) -> None:
+    """Drop the files' pages from the page cache (pages a process has mapped stay)."""
+    for path in files:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
