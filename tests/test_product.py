@@ -323,6 +323,12 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert main(["eval", "product", "--model", "final", "--data", str(data)]) == 1
     assert "give test data of other contributors" in capsys.readouterr().err
     shutil.copytree(tmp_path / "twin-copy", user_dir("final-heldout"))
+    twin_json = user_dir("final-heldout") / "product.json"  # a "twin" that holds nobody out is refused
+    original = twin_json.read_text()
+    twin_json.write_text(original.replace('"test_fraction": 0.2', '"test_fraction": 0.0'))
+    assert main(["eval", "product", "--model", "final", "--data", str(data)]) == 1
+    assert "holds no contributors out" in capsys.readouterr().err
+    twin_json.write_text(original)
 
     assert main(["train", "product", "--data", str(data), "--retrain-on-all", "--hold-out", "0"]) == 1
     assert "--retrain-on-all holds contributors out first" in capsys.readouterr().err

@@ -198,6 +198,9 @@ def _twin_in_place(data, meta: product_model.ProductMeta, twin: Path, progress: 
     there; the twin, the same recipe trained without some contributors, is scored on those: an
     estimate for the final model, which had more photos to learn from."""
     twin_meta = product_model.read_meta(twin)
+    if twin_meta.training.get("test_fraction", 0.2) <= 0:  # a twin must hold contributors out (and ends this)
+        raise ValueError(f"the held-out twin {twin.name!r} of model {meta.name!r} holds no contributors out; "
+                         "give test data of other contributors with --data")
     if twin_meta.data_fingerprint != meta.data_fingerprint:
         raise ValueError(f"model {meta.name!r} was trained on all of its data, and its held-out twin "
                          f"{twin.name!r} on other data; give test data of other contributors with --data")
