@@ -285,13 +285,14 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
     assert main(["models", "remove", "product/everything"]) == 0
 
 
-
 def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its_place(
     tmp_path, clothing, capsys, monkeypatch
 ):
     """`vsdesk train product --retrain-on-all` (how the shipped model is made): the recipe is
     scored on held-out contributors, then trained on all of them; `vsdesk eval product` on that
     data scores the held-out twin, and says so, since the final model has seen every photo."""
+    import shutil
+
     from vsdesk.cli import main
     from vsdesk.engine.product.model import read_meta, user_dir
 
@@ -316,8 +317,6 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert result["test_contributors"] == len(twin.test_groups)
     assert result["default"]["accuracy"] == pytest.approx(twin.metrics["accuracy"], abs=0.1)
     # Without its twin the final model cannot be scored on this data, and says what to give.
-    import shutil
-
     shutil.copytree(user_dir("final-heldout"), tmp_path / "twin-copy")
     assert main(["models", "remove", "product/final-heldout"]) == 0
     assert main(["eval", "product", "--model", "final", "--data", str(data)]) == 1
@@ -339,7 +338,7 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     from vsdesk.engine.catalog import Catalog
     from vsdesk.engine.product import load_embedder
 
-    monkeypatch.setenv("VSDESK_PRODUCT_PRECISION", "float32")  # a quicker conversion; int8 is tested below
+    monkeypatch.setenv("VSDESK_PRODUCT_PRECISION", "float32")  # a quicker conversion; int8 is tested on the shipped model
     shop = tmp_path / "shop"
     shop.mkdir()
     photos = load_dataset(data).items
