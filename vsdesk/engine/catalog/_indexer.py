@@ -154,19 +154,14 @@ def _index_lock(catalog: Catalog) -> Iterator[None]:
 
 def is_being_indexed(catalog: Catalog) -> bool:
     """Whether a run of ``index_catalog`` holds the catalog now (in any process): its vectors
-    are then those of the files indexed so far."""
-    if fcntl is None:
-        return False
+    are then those of the files indexed so far. Taking the run's lock for a moment tells."""
     try:
-        with open(catalog.location / ".index.lock", "w") as fp:
-            try:
-                fcntl.flock(fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                return True
-            fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
+        with _index_lock(catalog):
+            return False
+    except CatalogBusy:
+        return True
     except OSError:  # a read-only catalog folder: nobody indexes it
         return False
-    return False
 
 
 @dataclass
