@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -331,6 +334,38 @@ def test_model_is_loaded_only_when_something_needs_embedding(photos):
     shutil.copy(clothing_images(1, start=40)[0], photos / "a" / "new.jpg")
     added = index_catalog(catalog, loader)
     assert (added.model_loaded, added.added, added.indexed, len(loads)) == (True, 1, 12, 2)
+
+
+def test_a_changed_model_is_loaded_and_embeds_an_unchanged_folder_again(photos):
+    """``model_key`` (what the loader's model key starts with, read without loading it) tells
+    an unchanged catalog that its vectors are another model's, say after an upgrade."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder("histogram-v1"))
+    same = index_catalog(catalog, lambda: HistogramEmbedder("histogram-v1:q8"), model_key="histogram-v1")
+    assert (same.model_loaded, same.model_changed, same.unchanged) == (False, False, 12)
+    new = HistogramEmbedder("histogram-v2")
+    changed = index_catalog(catalog, lambda: new, model_key="histogram-v2")
+    assert (changed.model_loaded, changed.model_changed, changed.embedded, new.calls) == (True, True, 12, 12)
+    assert "every image was embedded again" in changed.summary()
+    assert catalog.embedder_key == "histogram-v2" and len(catalog.vectors().paths) == 12
+    again = index_catalog(catalog, lambda: HistogramEmbedder("histogram-v2"), model_key="histogram-v2")
+    assert (again.model_loaded, again.model_changed, again.unchanged) == (False, False, 12)
+
+
+def test_each_mode_tells_its_model_key_without_loading_it():
+    """``modes.vectors_key_prefix`` is how the key of each mode's loaded model starts, and is
+    read without importing TensorFlow (so an unchanged `vsdesk index` stays instant)."""
+    from vsdesk.engine.modes import load_embedder
+
+    keys = {mode: load_embedder(mode).key for mode in ("style", "product", "vae")}
+    code = ("import sys, json; from vsdesk.engine.modes import vectors_key_prefix\n"
+            "prefixes = {m: vectors_key_prefix(m) for m in ('style', 'product', 'vae')}\n"
+            "print(json.dumps(['tensorflow' in sys.modules, prefixes]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    imported_tensorflow, prefixes = json.loads(out.splitlines()[-1])
+    assert not imported_tensorflow
+    assert prefixes["style"] == keys["style"] and prefixes["vae"] == keys["vae"]
+    assert keys["product"].startswith(prefixes["product"]) and keys["product"].endswith(":q8")
 
 
 def test_clothing_dataset_layout_gives_labels(tmp_path):

@@ -336,7 +336,7 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
 
     # A trained model indexes and searches a user's folder by name (`--model`).
     from vsdesk.engine.catalog import Catalog
-    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product import fast, load_embedder
 
     monkeypatch.setenv("VSDESK_PRODUCT_PRECISION", "float32")  # a quicker conversion; int8 is tested on the shipped model
     shop = tmp_path / "shop"
@@ -344,13 +344,25 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     photos = load_dataset(data).items
     for item in photos[:6]:
         shutil.copy(item.path, shop)
+    untagged = fast.cache_path("0" * 24)  # named as conversions were before they carried their member's tag
+    untagged.parent.mkdir(parents=True, exist_ok=True)
+    untagged.write_bytes(b"an old conversion")
     assert main(["index", "--mode", "product", "--catalog", "mine", str(shop), "--model", "final"]) == 0
+    assert not untagged.exists()  # dropped once a new conversion was written
     assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path, "-k", "3", "--json",
                  "--model", "final"]) == 0
     [record] = json.loads(capsys.readouterr().out)
     assert len(record["results"]) == 3 and {c["label"] for c in record["classes"]} <= set(final.classes)
     with Catalog.open("mine") as catalog:
         assert catalog.embedder_key == load_embedder("final").key
+    # A plain `index` (the shipped model) of the unchanged folder notices the other model's
+    # vectors, as after an upgrade that ships a new model, and embeds the photos again.
+    assert main(["index", "--mode", "product", "--catalog", "mine", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["model_changed"], report["model_loaded"], report["embedded"]) == (True, True, 6)
+    assert main(["index", "--mode", "product", "--catalog", "mine", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["model_changed"], report["model_loaded"], report["unchanged"]) == (False, False, 6)
     assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path]) == 0  # the shipped one again
     with Catalog.open("mine") as catalog:
         assert catalog.embedder_key == load_embedder().key and catalog.counts()[0] == 6
@@ -358,8 +370,11 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert "no product model in" in capsys.readouterr().err
     assert main(["index", "--mode", "vae", "--catalog", "other", str(shop), "--model", "final"]) == 2
     assert "--model chooses a product model" in capsys.readouterr().err
+    converted = fast.cache_path(fast.cache_key(load_embedder("final").weights_key, final.size))
+    assert converted.is_file()  # the float32 fast path of the first member, made for `index`
     assert main(["models", "remove", "product/final"]) == 0
     assert "its held-out twin product/final-heldout is kept" in capsys.readouterr().out
+    assert not converted.exists()  # its conversions went with it
     assert main(["models", "remove", "product/final-heldout"]) == 0
     assert "twin" not in capsys.readouterr().out
 

@@ -113,7 +113,7 @@ def _resolve(name: str, mode: str, folders: list[str]):
         raise _Failure(str(exc)) from None
 
 
-def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = ()):
+def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
     from vsdesk.engine.catalog import index_catalog
 
     if catalog.recovered:
@@ -122,7 +122,7 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
         raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
                        f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
     return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
-                         add_folders=add_folders)
+                         add_folders=add_folders, model_key=model_key)
 
 
 def _print_report(report) -> None:
@@ -168,6 +168,7 @@ def _index(args: argparse.Namespace) -> int:
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import CatalogError, catalog_exists
+    from vsdesk.engine.modes import vectors_key_prefix
 
     _check_model_option(args)
     for folder in args.folders:
@@ -181,12 +182,14 @@ def _index_impl(args: argparse.Namespace) -> int:
         if catalog.mode != args.mode:  # before the (slow) model load
             raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
         try:
-            # The model is loaded only if some file needs embedding: an unchanged re-run is instant.
-            # A model asked for by name is loaded first: the catalog may hold another one's vectors.
+            # The model is loaded only if some file needs embedding or the model changed (its key
+            # is read without loading it): an unchanged re-run is instant. A model asked for by
+            # name is loaded first: the catalog may hold another one's vectors.
             loader = _load_embedder(args.mode, args.model) if args.model is not None else (
                 lambda: _load_embedder(args.mode))
             report = _run_index(catalog, loader, args.batch_size,
-                                add_folders=[] if samples.is_sample(args.catalog) else args.folders)
+                                add_folders=[] if samples.is_sample(args.catalog) else args.folders,
+                                model_key=None if args.model is not None else vectors_key_prefix(args.mode))
         except CatalogError as exc:
             raise _Failure(str(exc)) from None
     _print_report(report)

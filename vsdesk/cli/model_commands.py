@@ -91,7 +91,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
-    from vsdesk.engine.product.model import ProductModelError, remove_trained
+    from vsdesk.engine.product import remove_trained
+    from vsdesk.engine.product.model import ProductModelError
 
     twin = None
     try:

@@ -8,10 +8,13 @@ a mode loads TensorFlow.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.native_preload import preload_tensorflow
+
+log = logging.getLogger(__name__)
 
 MODES = ("style", "product", "vae")
 
@@ -24,3 +27,17 @@ def load_embedder(mode: str, **options: Any) -> Embedder:
     preload_tensorflow()
     module = importlib.import_module(f"vsdesk.engine.{mode}")
     return module.load_embedder(**options)
+
+
+def vectors_key_prefix(mode: str, **options: Any) -> str | None:
+    """How the vectors key of the model ``load_embedder(mode, **options)`` would load starts,
+    found without loading it (no TensorFlow); None when it cannot be told. A catalog whose key
+    does not start with it was indexed with another model (say, one replaced by an upgrade)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    module = importlib.import_module(f"vsdesk.engine.{mode}")
+    try:
+        return module.vectors_key_prefix(**options)
+    except (OSError, ValueError) as exc:  # a missing or damaged model: loading it will say so
+        log.info("%s: the model's key is unknown before loading it (%s)", mode, exc)
+        return None

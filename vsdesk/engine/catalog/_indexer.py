@@ -57,6 +57,8 @@ class IndexReport:
     indexed: int = 0
     #: False when a lazily given model was not needed (nothing to embed).
     model_loaded: bool = False
+    #: True when the catalog had been indexed with another model: its images were embedded again.
+    model_changed: bool = False
 
     def summary(self) -> str:
         text = (
@@ -65,6 +67,8 @@ class IndexReport:
             f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
             f"in {self.seconds:.2f} s"
         )
+        if self.model_changed:
+            text += "; the model changed since the last run, so every image was embedded again"
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -98,6 +102,7 @@ def index_catalog(
     batch_size: int = 32,
     workers: int | None = None,
     add_folders: Iterable[str | os.PathLike] = (),
+    model_key: str | None = None,
 ) -> IndexReport:
     """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
     ``add_folders`` join the catalog first, once this run holds the catalog (a run refused
@@ -105,9 +110,11 @@ def index_catalog(
 
     ``embedder`` may also be a zero-argument callable that loads one: it is then called only if
     some file needs embedding, so a re-run on an unchanged (or only shrunk, relabelled) folder
-    does not load the model at all (``report.model_loaded`` is False). That check trusts the
-    model the catalog was last indexed with; a changed model is noticed when it is loaded
-    (e.g. by a search), which re-embeds.
+    does not load the model at all (``report.model_loaded`` is False). ``model_key`` says how
+    the key of the model the loader would load starts (``modes.vectors_key_prefix``): a catalog
+    indexed under another key was made by another model (say, one replaced by an upgrade), so
+    it is loaded and every image embedded again. Without it, the check trusts the model the
+    catalog was last indexed with.
 
     Raises ``CancelledError`` when ``cancelled()`` turns True (work done so far is kept),
     ``CatalogModeMismatch`` when the embedder's mode is not the catalog's, ``CatalogBusy`` when
@@ -122,7 +129,7 @@ def index_catalog(
     with _index_lock(catalog):
         for folder in add_folders:
             catalog.add_folder(folder)
-        report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers).run()
+        report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key).run()
     report.recovered = catalog.recovered
     report.indexed = catalog.counts()[0]
     report.seconds = time.perf_counter() - start
@@ -174,8 +181,9 @@ class _Plan:
 
 
 class _Indexer:
-    def __init__(self, catalog, embedder, loader, progress, cancelled, batch_size, workers):
+    def __init__(self, catalog, embedder, loader, progress, cancelled, batch_size, workers, model_key=None):
         self.catalog = catalog
+        self.model_key = model_key
         self.conn = catalog.conn
         self.embedder: Embedder | None = embedder
         self.loader = loader
@@ -199,7 +207,8 @@ class _Indexer:
         if self.embedder is None:
             stored_key = self.catalog.embedder_key
             plan = self._plan(scan, rows, stored_key)
-            if stored_key is not None and not plan.todo:
+            same_model = self.model_key is None or (stored_key or "").startswith(self.model_key)
+            if stored_key is not None and not plan.todo and same_model:
                 key = stored_key  # nothing to embed: no model needed
             else:
                 self.progress(0, 0, "loading the model")
@@ -248,6 +257,7 @@ class _Indexer:
         re-embeds; old vectors are dropped once the run completes)."""
         if self.catalog.embedder_key == self.embedder.key and self.catalog.dim == self.embedder.dim:
             return
+        self.report.model_changed = self.catalog.embedder_key is not None
         with self._transaction():
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('embedder_key', ?)", (self.embedder.key,))
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('dim', ?)", (str(int(self.embedder.dim)),))

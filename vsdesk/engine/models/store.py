@@ -272,6 +272,23 @@ def ensure_weights(
         raise ModelUnavailableError(name, spec.how_to_get, reasons)
 
 
+def weights_sha256(name: str) -> str | None:
+    """The sha256 of the weights ``ensure_weights(name)`` gives now, read without verifying,
+    converting or importing Keras: the store's record, else a shipped resource file's digest;
+    None when neither is there yet."""
+    spec = get_spec(name)
+    entry = cache.read_entry(spec)
+    if entry is not None:
+        return entry.sha256
+    sources = ordered_sources(spec)
+    if sources and isinstance(sources[0], ResourceSource):  # used as it is, never stored
+        try:
+            return cache.sha256_file(resource_file(sources[0]))
+        except (OSError, SourceUnavailable):
+            return None
+    return None  # a converted source: its digest exists once the conversion is in the store
+
+
 def fetch(name: str, progress: Progress | None = None, cancelled: Cancelled | None = None) -> Path:
     """Make ``name`` ready now: convert it from an offline source, or download it."""
     return ensure_weights(name, progress, allow_download=True, cancelled=cancelled)

@@ -11,11 +11,34 @@ Public API: ``load_embedder(model=None)`` -> ``ProductEmbedder`` (``predict``, `
 
 from __future__ import annotations
 
-from vsdesk.engine.product.embedder import ProductEmbedder, restrict_to_class, similar
+from pathlib import Path
 
-__all__ = ["ProductEmbedder", "load_embedder", "restrict_to_class", "similar"]
+from vsdesk.engine.product import fast
+from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product.embedder import ProductEmbedder, restrict_to_class, similar, weights_key
+
+__all__ = ["ProductEmbedder", "load_embedder", "restrict_to_class", "remove_trained", "similar", "vectors_key_prefix"]
 
 
 def load_embedder(model: str | None = None, **options) -> ProductEmbedder:
     """The product embedder; ``model`` is None/"default" (shipped), a trained name, or a folder."""
     return ProductEmbedder(model, **options)
+
+
+def vectors_key_prefix(model: str | None = None) -> str:
+    """How the key of this model's catalog vectors starts, read without loading the model."""
+    folder = product_model.model_dir(model)
+    return weights_key(folder, product_model.read_meta(folder).backbone)
+
+
+def remove_trained(name: str) -> list[Path]:
+    """Delete a product model trained into the store (``product/NAME`` or ``NAME``) and the
+    fast-path files converted from its members; the files removed."""
+    try:
+        folder = product_model.user_dir(name.removeprefix("product/"))
+        meta = product_model.read_meta(folder)
+        keys = [weights_key(folder, meta.backbone, member) for member in range(meta.members)]
+    except (product_model.ProductModelError, OSError):
+        keys = []  # remove_trained says what is wrong
+    removed = product_model.remove_trained(name)
+    return removed + fast.remove_converted(keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -31,6 +32,13 @@ def search_vectors(features: np.ndarray, probabilities: np.ndarray, class_weight
     return (np.concatenate([features, part], 1) / np.sqrt(1 + class_weight**2)).astype(np.float32)
 
 
+def weights_key(folder: Path, backbone: str, member: int = 0) -> str:
+    """The start of the vectors key of a member of the product model in ``folder`` (read
+    without TensorFlow: the precision, the key's end, is known only once the model runs)."""
+    weights = (folder / product_model.weights_file(member)).read_bytes()
+    return f"product:{backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
+
+
 class ProductEmbedder(Embedder):
     mode = "product"
 
@@ -41,8 +49,7 @@ class ProductEmbedder(Embedder):
         self.backbone = backbones.get(self.meta.backbone)
         self.classes: list[str] = list(self.meta.classes)
         self.top_k = top_k
-        weights = (folder / product_model.weights_file(member)).read_bytes()
-        self.weights_key = f"product:{self.meta.backbone}:{hashlib.sha256(weights).hexdigest()[:16]}:w{CLASS_WEIGHT:g}"
+        self.weights_key = weights_key(folder, self.meta.backbone, member)
         self.features_dim = int(self.head.output["embedding"].shape[-1])
         self.dim = self.features_dim + len(self.classes)
         self.decode_size = self.meta.size

@@ -135,11 +135,38 @@ def cache_key(product_key: str, size: int, quantised: str = "", backbone: str = 
     if entry is None:
         return None
     text = "\t".join([FORMAT, product_key, entry.sha256, str(size), tf.__version__, quantised])
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return f"{_member_tag(product_key)}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
+def _member_tag(product_key: str) -> str:
+    """Begins the names of a model member's converted files, so they can go with the model."""
+    return hashlib.sha256(product_key.encode()).hexdigest()[:12]
+
+
+def _folder() -> Path:
+    return paths.models_dir() / "product-tflite"
 
 
 def cache_path(key: str) -> Path:
-    return paths.models_dir() / "product-tflite" / f"{key}.tflite"
+    return _folder() / f"{key}.tflite"
+
+
+def remove_converted(product_keys: list[str]) -> list[Path]:
+    """Delete the converted files (flatbuffers, refusal marks) of these model members."""
+    removed = []
+    for product_key in product_keys:
+        for path in sorted(_folder().glob(f"{_member_tag(product_key)}-*")):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _drop_untagged() -> None:
+    """Files named before conversions carried their member's tag (sessions up to 27 Nov) are
+    never read again: they go once a conversion is written, rather than stay on the disk."""
+    for path in _folder().glob("*"):
+        if path.suffix in (".tflite", ".refused") and "-" not in path.stem:
+            path.unlink(missing_ok=True)
 
 
 class _TrackableObjNotice(logging.Filter):
@@ -305,6 +332,7 @@ def load_runner(
                 continue
             if key:
                 _write(cache_path(key), flatbuffer)
+                _drop_untagged()
             return runner, model
         except Exception as exc:  # noqa: BLE001 - the fast path is optional, never fatal
             log.warning("product: TFLite %s fast path unavailable (%s)", precision, exc)

@@ -30,3 +30,8 @@ def load_embedder(config: StyleConfig | None = None, progress=None, **options: A
     from vsdesk.engine.style.embedder import StyleEmbedder
 
     return StyleEmbedder(make_config(config, **options), progress=progress)
+
+
+def vectors_key_prefix(config: StyleConfig | None = None, **options: Any) -> str:
+    """The key of this configuration's catalog vectors (the VGG16 weights are fixed)."""
+    return make_config(config, **options).key

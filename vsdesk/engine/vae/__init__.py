@@ -13,6 +13,7 @@ Importing this package does not import TensorFlow; loading the model does.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from PIL import Image
 from vsdesk.engine.embedding import Embedder, l2_normalise
 from vsdesk.engine.vae.dataset_form import to_dataset_form
 
-__all__ = ["VaeEmbedder", "load_embedder", "load_engine", "to_dataset_form"]
+__all__ = ["VaeEmbedder", "load_embedder", "load_engine", "to_dataset_form", "vectors_key_prefix"]
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -38,6 +39,17 @@ def load_engine(weights=None):
         if _engine is None:
             _engine = VaeEngine.load()
         return _engine
+
+
+def vectors_key_prefix(weights=None) -> str | None:
+    """The key of the VAE's catalog vectors, read without loading the VAE (no TensorFlow); None
+    when the weights are not in place yet (loading the VAE puts them there)."""
+    from vsdesk.engine.models import store
+    from vsdesk.engine.models.cache import sha256_file
+    from vsdesk.engine.vae import model as vae_model
+
+    digest = sha256_file(Path(weights)) if weights is not None else store.weights_sha256("vae")
+    return None if digest is None else vae_model.vectors_key(digest)
 
 
 class VaeEmbedder(Embedder):

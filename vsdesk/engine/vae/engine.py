@@ -90,7 +90,7 @@ class VaeEngine:
         self.metadata = metadata
         self.weights_path = weights_path
         self.weights_sha256 = weights_sha256
-        self.key = f"vae-v{vae_model.VERSION}-{weights_sha256[:12]}"
+        self.key = vae_model.vectors_key(weights_sha256)
         self.dim = bundle.latent_dim
         self._index: TrainIndex | None = None
         self._lock = threading.Lock()

@@ -20,6 +20,11 @@ from vsdesk.engine.models.spec import ModelSpec, ResourceSource
 #: Bump when the architecture changes: caches (training latents) are keyed by it.
 VERSION = "1"
 
+
+def vectors_key(weights_sha256: str) -> str:
+    """Names a VAE's latent vectors (catalogs, caches): the architecture and the weights."""
+    return f"vae-v{VERSION}-{weights_sha256[:12]}"
+
 IMAGE_SHAPE = (28, 28, 1)
 LATENT_DIM = 32
 MAP_DIM = 2
