@@ -265,9 +265,17 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
     assert meta.test_groups == [] and meta.train_groups == sorted(trained)
     assert meta.metrics["test_images"] == 0 and "accuracy" not in meta.metrics
     capsys.readouterr()
+    exported = tmp_path / "exported"
     assert main(["train", "product", "--data", str(data), "--out", "everything", "--hold-out", "0",
-                 "--epochs", "0", "--members", "1", "--size", "128"]) == 0  # trained again, same name
+                 "--epochs", "0", "--members", "1", "--size", "128", "--export", str(exported)]) == 0  # trained again
     assert "the model 'everything' trained earlier is replaced" in capsys.readouterr().err
+    # An exported model (one to ship) carries its int8 flatbuffer: no install converts it.
+    from vsdesk.engine.product import load_embedder
+
+    [kept] = exported.glob("fast-*.tflite")
+    shipped = load_embedder(str(exported))
+    shipped.full_model = lambda: pytest.fail("the exported flatbuffer should have been used")
+    assert shipped.key.endswith(":q8")
 
     assert main(["eval", "product", "--model", "everything", "--data", str(data)]) == 1
     assert "trained on all of its data (nothing held out)" in capsys.readouterr().err
@@ -669,7 +677,8 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
 
     monkeypatch.setattr(fast, "MIN_COSINE", 1.01)  # no int8 model can pass this
     ensure_weights("efficientnet-lite0")  # the cache keys name the backbone's weights
-    embedder = load_embedder()
+    twin = str(_shipped_twin())  # converted here (the shipped model's int8 files come with it)
+    embedder = load_embedder(twin)
     keys = [fast.cache_key(m.weights_key, m.meta.size, fast.calibration_identity()) for m in [embedder, *embedder.others]]
     int8_file, refused = fast.cache_path(keys[0]), fast.refused_path(keys[0])
     for key in keys:  # a converted model from an earlier test would be taken unchecked
@@ -681,7 +690,7 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
         assert not embedder.key.endswith(":q8")
         assert not int8_file.exists() and refused.is_file()
         embedder.warm_up()  # the other members: converted, checked and refused too
-        again = load_embedder()
+        again = load_embedder(twin)
         assert not again.key.endswith(":q8")
         again.full_model = lambda: pytest.fail("int8 should not be tried again (float32 is cached)")
         again.embed(_photos(embedder, clothing, 2))
@@ -695,26 +704,66 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch):
                 aside.rename(fast.cache_path(key))
 
 
-def test_fast_path_is_cached_and_can_be_turned_off(embedder, clothing, monkeypatch):
+def test_fast_path_is_cached_and_can_be_turned_off(clothing, monkeypatch):
+    """A model converted on this machine (the twin: the shipped model's int8 files come with it)."""
     from vsdesk.engine.product import fast, load_embedder
 
     if fast._interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
+    twin = str(_shipped_twin())
+    embedder = load_embedder(twin)
     x = _photos(embedder, clothing, 3)
     embedder.embed(x)
     key = fast.cache_key(embedder.weights_key, embedder.meta.size, fast.calibration_identity())
     assert key and fast.cache_path(key).is_file()
     # A second embedder reads the cached flatbuffer without building the Keras model.
-    again = load_embedder()
+    again = load_embedder(twin)
     again.full_model = lambda: pytest.fail("the cached flatbuffer should have been used")
     np.testing.assert_allclose(again.embed(x), embedder.embed(x), atol=1e-6)
     assert (again.runtime, again.precision) == ("tflite", "int8")
     monkeypatch.setenv(fast.ENV_RUNTIME, "tf")
-    plain = load_embedder()
+    plain = load_embedder(twin)
     assert plain.key == embedder.weights_key  # float32 vectors: a catalog re-embeds
     plain_vectors = plain.embed(x)
     assert plain.runtime == "tensorflow"
     assert np.min(np.sum(plain_vectors * embedder.embed(x), 1)) >= 0.9
+
+
+def test_the_shipped_model_keeps_its_int8_flatbuffers_so_a_first_start_converts_nothing(
+    clothing, tmp_path, monkeypatch
+):
+    """On a fresh cache (a first start on a new machine) the shipped members run from the int8
+    flatbuffers in the model's folder, without building Keras or converting the backbone, and
+    give what this machine's own conversion gives."""
+    import shutil
+
+    from vsdesk.engine.product import fast, load_embedder
+    from vsdesk.engine.product.model import default_dir
+
+    if fast._interpreter_class() is None:
+        pytest.skip("this TensorFlow has no TFLite interpreter")
+    cache = tmp_path / "fresh-cache"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    shipped = load_embedder()
+    for member in (shipped, *shipped.others):
+        member.full_model = lambda: pytest.fail("the model's own flatbuffer should have been used")
+    shipped.warm_up()
+    assert [m.precision for m in (shipped, *shipped.others)] == ["int8"] * shipped.meta.members
+    assert not [p for p in cache.rglob("*") if p.is_file()]  # nothing converted, not even the backbone
+    # A copy of the folder without them converts here, to the same model.
+    bare = tmp_path / "product-without-flatbuffers"
+    shutil.copytree(default_dir(), bare, ignore=shutil.ignore_patterns("fast-*.tflite"))
+    converted = load_embedder(str(bare))
+    batch = _photos(shipped, clothing, 12)
+    ours, theirs = shipped.predict(batch), converted.predict(batch)
+    assert converted.precision == "int8" and converted.key == shipped.key  # a catalog is not re-embedded
+    assert np.sum(ours["vectors"] * theirs["vectors"], 1).min() >= 0.999 and ours["labels"] == theirs["labels"]
+    # What a model export does (`train product --export`): the files are written beside the
+    # weights, under names the model's next weights would not match (stale ones are removed).
+    (bare / "fast-000000000000-000000000000000000000000.tflite").write_bytes(b"for earlier weights")
+    kept = converted.keep_fast_path_with_model()
+    assert sorted(p.name for p in kept) == sorted(p.name for p in default_dir().glob("fast-*.tflite"))
+    assert sorted(bare.glob("fast-*.tflite")) == sorted(kept)
 
 
 def test_training_trunk_features_fast_path_matches_keras(clothing):

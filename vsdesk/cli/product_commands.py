@@ -103,6 +103,11 @@ def _train(args: argparse.Namespace) -> int:
                                                     export=args.export, name=name)
         else:
             result = train(args.data, out=out, config=config, progress=progress, export=args.export, name=name)
+        if args.export is not None:  # a model to ship: with its fast path, so no install converts it
+            from vsdesk.engine.product import load_embedder
+
+            progress(0, 0, "converting the exported model for the fast path")
+            load_embedder(str(args.export)).keep_fast_path_with_model()
     except (DatasetError, ProductModelError, ModelStoreError, ImageError, ValueError, OSError) as exc:
         error(str(exc))
         return 1

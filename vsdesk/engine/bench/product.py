@@ -6,10 +6,19 @@ int8 inside by default (``product.fast``; the traced TensorFlow function when TF
 unavailable); the naive baseline decodes at full size and calls ``model.predict`` image by image,
 as the Streamlit demo did. Query: a photo in, class probabilities (mirror-averaged) and the
 top-10 of a catalog out; baseline: ``model.predict`` per call and a full sort of all scores.
+First start (not in ``--quick``): the shipped model's members loaded in a fresh cache and a
+photo classified, in a fresh interpreter, from the int8 flatbuffers kept in the model's folder,
+against a copy of the folder without them (each member converted, as before 27 Nov); beside it,
+the longest gap of a 5 ms heartbeat thread standing in for the window.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -135,3 +144,70 @@ def run(record, quick: bool = False) -> None:
         float(np.median(naive_times)) * 1000,
     )
     keras.backend.clear_session()
+    if not quick:
+        _bench_first_start(record)
+
+
+# -- the first start: the model's own flatbuffers against converting them --------------------
+
+_FIRST_START_SCRIPT = r"""
+import sys, threading, time
+from vsdesk.engine.native_preload import preload_tensorflow
+preload_tensorflow()
+import tensorflow, keras  # its import is measured in the foundation section
+gaps, stop = [], False
+def beat():
+    last = time.perf_counter()
+    while not stop:
+        time.sleep(0.005)
+        now = time.perf_counter()
+        gaps.append(now - last - 0.005)
+        last = now
+threading.Thread(target=beat, daemon=True).start()
+start = time.perf_counter()
+from PIL import Image
+from vsdesk.engine.product import load_embedder
+embedder = load_embedder(sys.argv[1])
+embedder.warm_up()
+image = Image.open(sys.argv[2]).convert("RGB")
+embedder.describe(image, embedder.embed(embedder.preprocess(image)[None])[0])
+stop = True
+print(time.perf_counter() - start, max(gaps))
+"""
+
+
+def _bench_first_start(record) -> None:
+    from vsdesk.engine import paths
+    from vsdesk.engine.models import cache, ensure_weights
+    from vsdesk.engine.models.store import get_spec
+    from vsdesk.engine.product import backbones
+    from vsdesk.engine.product.model import default_dir
+
+    folder = default_dir()
+    if not list(folder.glob("fast-*.tflite")):
+        print("first-start benchmark skipped: the shipped model keeps no flatbuffers", file=sys.stderr)
+        return
+    ensure_weights(backbones.LITE0)  # the backbone's own conversion is another once-per-machine step
+    spec = get_spec(backbones.LITE0)
+    entry = cache.read_entry(spec)
+    query = str(paths.resources_dir() / "samples" / "example-dress.jpg")
+    with tempfile.TemporaryDirectory(prefix="vsdesk-bench-") as tmp:
+        bare = Path(tmp) / "product-without-flatbuffers"
+        shutil.copytree(folder, bare, ignore=shutil.ignore_patterns("fast-*.tflite"))
+        results = {}
+        for variant, model in (("kept", folder), ("converted", bare)):
+            cache_dir = Path(tmp) / f"cache-{variant}"
+            (cache_dir / "models").mkdir(parents=True)
+            shutil.copy(entry.path, cache_dir / "models" / entry.file)
+            shutil.copy(cache.sidecar_path(spec), cache_dir / "models")
+            env = {**os.environ, "VSDESK_CACHE_DIR": str(cache_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
+            done = subprocess.run([sys.executable, "-c", _FIRST_START_SCRIPT, str(model), query],
+                                  capture_output=True, text=True, env=env, timeout=900)
+            if done.returncode != 0:
+                print(f"first-start benchmark skipped: {done.stderr.strip()[-300:]}", file=sys.stderr)
+                return
+            seconds, stall = done.stdout.split()[-2:]
+            results[variant] = (float(seconds), float(stall))
+    (kept, kept_stall), (converted, converted_stall) = results["kept"], results["converted"]
+    record("product first start in a fresh cache: both members loaded, one photo classified", kept, "s", converted)
+    record("longest window-thread stall during that first start", kept_stall * 1000, "ms", converted_stall * 1000)

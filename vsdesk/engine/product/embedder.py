@@ -153,7 +153,7 @@ class ProductEmbedder(Embedder):
 
         runner, model = fast.load_runner(
             self.weights_key, self.meta.size, self.meta.has_kids, self.full_model, compiled,
-            backbone=self.backbone,
+            backbone=self.backbone, model_folder=self.folder,
         )
         if runner is not None:
             self._runtime, self._precision = "tflite", runner.precision
@@ -191,6 +191,19 @@ class ProductEmbedder(Embedder):
         """This member and the others: a query's class probabilities need them all."""
         for member in (self, *self.others):
             member._runner()
+
+    def keep_fast_path_with_model(self) -> list[Path]:
+        """Each member's int8 flatbuffer, converted (or read from this machine's cache) and
+        written into the model's folder (``fast.keep_with_model``), where installs of the model
+        find it at their first start; flatbuffers of earlier weights there are deleted. The
+        files kept (none when int8 is off or refused)."""
+        self.warm_up()
+        kept = [fast.keep_with_model(m.folder, m.weights_key, m.meta.size, m.meta.backbone) for m in (self, *self.others)]
+        kept = [path for path in kept if path is not None]
+        for stale in self.folder.glob("fast-*.tflite"):
+            if stale not in kept:
+                stale.unlink()
+        return kept
 
     @property
     def runtime(self) -> str:

@@ -151,6 +151,47 @@ def cache_path(key: str) -> Path:
     return _folder() / f"{key}.tflite"
 
 
+def model_file_key(product_key: str, size: int, quantised: str, backbone: str = "efficientnet-lite0") -> str | None:
+    """Identifies a flatbuffer kept in the model's own folder (``model_file``): as ``cache_key``
+    but naming the backbone by its spec (version and source digests) rather than the converted
+    file in this machine's store, and with no TensorFlow version (a flatbuffer made by one
+    TFLite loads in later ones), so that it holds on any machine, from the first start. None
+    when the backbone's weights in the store were imported by the user: not the ones it holds."""
+    from vsdesk.engine.models import cache
+    from vsdesk.engine.models.store import get_spec
+
+    spec = get_spec(backbone)
+    entry = cache.read_entry(spec)
+    if entry is not None and entry.source == "import":
+        return None
+    digests = ",".join(str(getattr(source, "sha256", "") or getattr(source, "file_hash", "")) for source in spec.sources)
+    text = "\t".join([FORMAT, product_key, spec.name, spec.version, digests, str(size), quantised])
+    return f"{_member_tag(product_key)}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
+def model_file(folder: Path, key: str) -> Path:
+    return folder / f"fast-{key}.tflite"
+
+
+def keep_with_model(folder: Path, product_key: str, size: int, backbone: str = "efficientnet-lite0") -> Path | None:
+    """Copy a member's int8 flatbuffer, converted and checked on this machine (in its cache),
+    into the model's folder, where every later install finds it (``load_runner(model_folder=)``):
+    a first start then converts nothing. The path written, or None when there is no int8 one."""
+    key = model_file_key(product_key, size, calibration_identity(), backbone)
+    if key is None:
+        return None
+    target = model_file(folder, key)
+    if target.is_file():  # the runner was loaded from it
+        return target
+    cached_key = cache_key(product_key, size, calibration_identity(), backbone)
+    cached = cache_path(cached_key) if cached_key else None
+    if cached is None or not cached.is_file():
+        return None
+    _write(target, cached.read_bytes())
+    os.chmod(target, 0o644)
+    return target
+
+
 def remove_converted(product_keys: list[str]) -> list[Path]:
     """Delete the converted files (flatbuffers, refusal marks) of these model members."""
     removed = []
@@ -281,12 +322,14 @@ def load_runner(
     build_model: Callable[[], object],
     reference: Callable[[object], Callable[[np.ndarray], dict]],
     backbone=None,
+    model_folder: Path | None = None,
 ) -> tuple[TFLiteRunner | None, object | None]:
     """(the TFLite runner or None, the Keras model if it had to be built or None).
 
     int8 first (unless turned off or no calibration photos are installed), then float32.
     ``backbone`` (``backbones.Backbone``, default Lite0) gives the weights' identity and the
-    calibration photos' preprocessing.
+    calibration photos' preprocessing. An int8 flatbuffer kept in ``model_folder`` (the model's
+    own, ``keep_with_model``) is taken first, then this machine's cache, else one is converted.
     ``build_model`` builds the Keras product model; ``reference(model)`` gives its traced
     TensorFlow function, used to check a fresh conversion. Never raises: any failure logs and
     returns (None, model) so the caller falls back to TensorFlow.
@@ -303,6 +346,10 @@ def load_runner(
     traced = None
     for precision, identity in plans:
         try:
+            if precision == "int8" and model_folder is not None:
+                kept = _kept_runner(model_folder, product_key, size, identity, backbone.name, names)
+                if kept is not None:
+                    return kept, None
             key = cache_key(product_key, size, identity, backbone.name)
             path = cache_path(key) if key else None
             if path is not None and path.is_file():
@@ -338,6 +385,20 @@ def load_runner(
             log.warning("product: TFLite %s fast path unavailable (%s)", precision, exc)
     log.warning("product: using TensorFlow (slower)")
     return None, model
+
+
+def _kept_runner(folder: Path, product_key: str, size: int, identity: str, backbone: str,
+                 names: tuple[str, ...]) -> TFLiteRunner | None:
+    """The int8 runner from the flatbuffer kept in the model's folder, if it is there and loads."""
+    key = model_file_key(product_key, size, identity, backbone)
+    path = model_file(folder, key) if key else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return TFLiteRunner(path.read_bytes(), size, names, precision="int8")
+    except (OSError, RuntimeError, ValueError) as exc:
+        log.warning("product: %s does not load (%s); using this machine's own conversion", path, exc)
+        return None
 
 
 def single_output_runner(
