@@ -32,3 +32,69 @@ def test_without_a_display_the_window_says_so_instead_of_dying_silently():
     done = _vsdesk(str(photo), DISPLAY=None, WAYLAND_DISPLAY=None, QT_QPA_PLATFORM=None)
     assert done.returncode == 1
     assert "no display" in done.stderr and "vsdesk --help" in done.stderr
+
+
+def _gtk3_desktop_available() -> str | None:
+    """Why the GTK3-desktop test cannot run here, or None."""
+    import ctypes.util
+    import shutil
+
+    if not sys.platform.startswith("linux"):
+        return "Linux desktops only"
+    if shutil.which("Xvfb") is None:
+        return "needs Xvfb (a virtual X display)"
+    if ctypes.util.find_library("gtk-3") is None:
+        return "needs libgtk-3 (Qt's GTK3 platform theme)"
+    return None
+
+
+def test_on_a_gtk_desktop_the_window_survives_loading_tensorflow(tmp_path):
+    """On GNOME/Xfce, Qt's GTK3 theme let GDK probe OpenGL, which mapped Mesa's libLLVM before
+    TensorFlow: the first model load then died with SIGSEGV in TensorFlow's LLVM initialisers.
+    The window opens with a photo under a real (virtual) X display and a GNOME desktop, and must
+    still be running once TensorFlow is loaded."""
+    import time
+
+    import pytest
+
+    reason = _gtk3_desktop_available()
+    if reason:
+        pytest.skip(reason)
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    window = None
+    try:
+        with os.fdopen(read) as fd:
+            display = fd.readline().strip()
+        env = {**os.environ, "DISPLAY": f":{display}", "XDG_CURRENT_DESKTOP": "GNOME", "QT_QPA_PLATFORMTHEME": "gtk3"}
+        env.pop("QT_QPA_PLATFORM", None)  # the tests' offscreen platform: the real xcb one here
+        env.pop("GDK_GL", None)
+        photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+        log = open(tmp_path / "window.log", "wb")  # a file, not a pipe nobody reads while it runs
+        window = subprocess.Popen([sys.executable, "-m", "vsdesk", str(photo)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=log)
+        maps = f"/proc/{window.pid}/maps"
+        deadline = time.monotonic() + 180
+        loaded_at = None
+        while time.monotonic() < deadline and window.poll() is None:
+            try:
+                mapped = open(maps).read()
+            except OSError:
+                break
+            if loaded_at is None and "libtensorflow_framework" in mapped:
+                loaded_at = time.monotonic()
+            if loaded_at is not None and time.monotonic() - loaded_at > 10:
+                break  # TensorFlow's initialisers ran long ago
+            time.sleep(0.2)
+        assert window.poll() is None, (window.returncode, (tmp_path / "window.log").read_text()[-2000:])
+        assert loaded_at is not None, "TensorFlow was not loaded within 3 minutes"
+    finally:
+        if window is not None and window.poll() is None:
+            window.kill()
+            window.wait()
+        if window is not None:
+            log.close()
+        xvfb.terminate()
+        xvfb.wait()

@@ -24,6 +24,11 @@ def run(argv: list[str]) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)  # TensorFlow's converter notes, not vsdesk's
+    # On GNOME, Xfce, Cinnamon, MATE ... Qt's GTK3 platform theme makes GDK probe OpenGL, which
+    # maps Mesa and the system's libLLVM into the process; TensorFlow, loaded later, then binds
+    # its own LLVM's symbols to that one and dies in a static initialiser (SIGSEGV at the first
+    # query). vsdesk draws nothing with GTK's OpenGL, so GDK is told not to probe it.
+    os.environ.setdefault("GDK_GL", "disable")
     app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in argv if a.startswith("-")]])
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
