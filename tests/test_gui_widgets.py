@@ -146,6 +146,13 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     shapes = {view.results.data(view.results.index(row), Qt.ItemDataRole.DecorationRole).size().toTuple()
               for row in range(len(items))}
     assert shapes == {(112, 112)}
+    # A desktop's bigger font (GNOME's, or a user's) makes room for both lines, not a cut one.
+    font = view.font()
+    font.setPointSizeF(font.pointSizeF() * 1.6)
+    view.setFont(font)
+    qtbot.wait(300)
+    height = view.visualRect(view.results.index(1)).height()
+    assert height >= 112 + 2 * view.fontMetrics().lineSpacing() > rects[0].height()
 
 
 def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QWidget
 
@@ -55,7 +55,8 @@ class ResultsModel(QAbstractListModel):
         self._placeholder = QIcon(_placeholder(thumb_size))
         # Every cell the same size, whatever its thumbnail and text: with uniform item sizes the
         # view measures only the first row, and a first item without a score line (or with a
-        # wide thumbnail) cut the score and label off every other cell.
+        # wide thumbnail) cut the score and label off every other cell. The height of the two
+        # text lines comes from the view's font (``Gallery._fit_cells``).
         self.cell_size = QSize(thumb_size + 36, thumb_size + 34)
         self._error_icon: QIcon | None = None
         self._squares: dict[str, tuple[int, QPixmap]] = {}  # source -> (thumbnail's cacheKey, padded)
@@ -166,7 +167,8 @@ class GalleryView(QListView):
         self.setAcceptDrops(False)
         self.setViewportMargins(0, 6, 0, 0)
         self.setIconSize(QSize(thumb_size, thumb_size))
-        self.setGridSize(QSize(thumb_size + 40, thumb_size + 38))
+        self._thumb_size = thumb_size
+        self._fit_cells()
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -177,6 +179,20 @@ class GalleryView(QListView):
         # double-click, and Enter for a keyboard user (the platform decides which gestures activate)
         self.activated.connect(lambda index: self.open_item(index.data(ItemRole)))
         self.selectionModel().currentChanged.connect(self._on_current_changed)
+
+    def _fit_cells(self) -> None:
+        """Cells tall enough for the thumbnail and two lines (name; score and label) in this
+        view's font: a desktop's font (GNOME's, a user's larger one) can be taller than Qt's
+        default, and a fixed height cut the second line off every cell."""
+        text = 2 * self.fontMetrics().lineSpacing() + 6
+        self.results.cell_size = QSize(self._thumb_size + 36, self._thumb_size + text)
+        self.setGridSize(QSize(self._thumb_size + 40, self._thumb_size + text + 4))
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_cells()
+            self.results.layoutChanged.emit()
 
     def set_items(self, items: list[GalleryItem]) -> None:
         self.results.set_items(items)
