@@ -115,6 +115,27 @@ def test_search_a_sample_catalog_indexes_it_first(capsys):
     assert json.loads(out)[0]["name"] == "style-artworks.vae"
 
 
+def test_a_sample_catalog_is_this_installations_sample_folder_only(capsys, tmp_path):
+    """Two installations sharing one data folder (a source checkout beside an installed copy, a
+    moved bundle): the sample catalog follows the one that opens it, instead of holding both
+    samples and showing every result twice."""
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog
+
+    elsewhere = tmp_path / "other-install" / "samples" / "clothing"
+    elsewhere.mkdir(parents=True)
+    for src in sorted(samples.sample_folder("clothing").glob("*.jpg"))[:5]:
+        shutil.copy(src, elsewhere / src.name)
+    Catalog.create("clothing.vae", "vae", [str(elsewhere)]).close()
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "clothing", "--json")
+    assert code == 0, err
+    ours = samples.sample_folder("clothing")
+    assert json.loads(out)["indexed"] == len([p for p in ours.iterdir() if p.suffix == ".jpg"])
+    with Catalog.open("clothing.vae") as catalog:
+        assert catalog.folders == [str(ours)]
+        assert not [path for path in catalog.vectors().paths if path.startswith(str(elsewhere))]
+
+
 def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos, tmp_path):
     extra = tmp_path / "usb-stick"
     extra.mkdir()

@@ -106,7 +106,7 @@ def _resolve(name: str, mode: str, folders: list[str]):
                 folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
             except samples.SampleDataError as exc:
                 raise _Failure(str(exc), 1) from None
-            return Catalog.open_or_create(real, mode, [folder])
+            return Catalog.open_or_create(real, mode, [folder], only=True)
         # New folders join the catalog in the index run, under its lock (see _run_index).
         return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
     except CatalogError as exc:

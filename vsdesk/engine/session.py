@@ -196,7 +196,7 @@ class ModeSession:
         embedder = self.load(progress)
         if samples.is_sample(name):
             folder = samples.sample_folder(name, progress, cancelled)
-            catalog = Catalog.open_or_create(name, self.mode, [str(folder)])
+            catalog = Catalog.open_or_create(name, self.mode, [str(folder)], only=True)
         else:
             catalog = Catalog.open(name)
         try:

@@ -182,8 +182,10 @@ class Catalog:
         return cls(location, config)
 
     @classmethod
-    def open_or_create(cls, name: str, mode: str, folders=()) -> "Catalog":
-        """Open ``name`` (checking its mode) and add ``folders``, or create it."""
+    def open_or_create(cls, name: str, mode: str, folders=(), only: bool = False) -> "Catalog":
+        """Open ``name`` (checking its mode) and add ``folders``, or create it. ``only``: the
+        catalog's folders become exactly ``folders``; others are forgotten (a sample catalog is
+        the sample folder of the installation that opens it, whichever else shares the data)."""
         try:
             catalog = cls.open(name)
         except CatalogNotFound:
@@ -194,8 +196,10 @@ class Catalog:
                 f"catalog {name!r} is indexed with mode {catalog.mode!r}, not {mode!r}; "
                 f"use --mode {catalog.mode} or another catalog name"
             )
-        for folder in folders:
-            catalog.add_folder(folder)
+        added = {catalog.add_folder(folder) for folder in folders}
+        if only:
+            for other in set(catalog.folders) - added:
+                catalog.remove_folder(other)
         return catalog
 
     @property
