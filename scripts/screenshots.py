@@ -43,7 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait per tab")
     parser.add_argument("--show", action="store_true", help="use the real display instead of offscreen")
+    parser.add_argument("--query", action="append", default=[], metavar="MODE=IMAGE",
+                        help="another query for a tab, e.g. product=painting.jpg (saved as MODE-IMAGE.png)")
     args = parser.parse_args(argv)
+    queries = dict(QUERIES)
+    names = {mode: mode for mode in QUERIES}
+    for given in args.query:
+        mode, _, image = given.partition("=")
+        queries[mode], names[mode] = Path(image), f"{mode}-{Path(image).stem}"
 
     if not args.show:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         shown: list[int] = []
         tab.results_shown.connect(lambda: shown.append(1))
-        tab.search_path(str(QUERIES[mode]))
+        tab.search_path(str(queries[mode]))
         ok = pump(args.timeout, lambda: bool(shown) and tab.map_xy is not None and not tab.runner.is_running(f"{mode}/map"))
         if tab.gallery.results.rowCount():
             tab.gallery.setCurrentIndex(tab.gallery.results.index(1))  # a picked result: ringed on the map
@@ -99,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             tab.panel.map.mark((0.8, 1.6))
         pump(30, lambda: tab.cache.pending() == 0)
         pump(0.5, lambda: False)  # let the last repaints happen
-        path = args.out / f"{mode}.png"
+        path = args.out / f"{names[mode]}.png"
         window.grab().save(str(path))
         message = tab.messages.text()
         print(f"{mode}: {tab.gallery.results.rowCount()} results, map {'ready' if tab.map_xy is not None else 'missing'}"

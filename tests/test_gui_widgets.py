@@ -232,3 +232,21 @@ def test_callbacks_run_on_the_gui_thread(qtbot, runner):
     qtbot.waitUntil(lambda: len(seen) == 4, timeout=5000)
     assert seen[:3] == [main, main, main]
     assert seen[3] != main  # the work itself ran in the worker
+
+
+def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
+    """The bars always sum to 100 %: for an unfamiliar photo (``describe``'s "familiarity")
+    the panel says the class is a guess, and says nothing for a familiar one."""
+    from vsdesk.gui.panels.product_panel import ProductPanel
+
+    panel = ProductPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    classes = [{"label": "Shirt", "probability": 0.43}, {"label": "T-Shirt", "probability": 0.41}]
+    panel.show_extras({"classes": classes, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
+    assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
+    panel.show_extras({"classes": classes, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
+    assert not panel.unfamiliar.isVisible()
+    panel.show_extras({"classes": classes, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
+    panel.clear()  # a failed query clears the panel: no warning left from the previous photo
+    assert not panel.unfamiliar.isVisible()

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from conftest import CLOTHING_DIR
+from conftest import CLOTHING_DIR, STYLE_DIR
 from vsdesk.engine.product.data import NOT_CLASSES, Dataset, group_split, load_dataset
 
 pytestmark = pytest.mark.skipif(not (CLOTHING_DIR / "images.csv").is_file(), reason="clothing dataset missing")
@@ -108,6 +109,16 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert sorted(load_train_photos(result.folder).tolist()) == sorted({file_digest(p) for p in train_paths})
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
+    # ... and the training photos' familiarity data (NumPy arrays), read back with the model.
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.familiarity import FILE
+
+    assert (result.folder / FILE).is_file()
+    small = load_embedder("small")
+    photo = load_image(train_paths[0])
+    described = small.describe(photo, small.embed(small.preprocess(photo)[None])[0])
+    assert set(described["familiarity"]) == {"typicality", "unfamiliar"}
 
     scores = evaluate(None, "small")  # its own held-out contributors, found wherever we are
     assert scores["protocol"].startswith("held-out")
@@ -465,6 +476,7 @@ def test_cli_search_gives_probabilities_attributes_and_similar_items_on_a_users_
     probabilities = [c["probability"] for c in record["classes"]]
     assert abs(sum(probabilities) - 1) < 0.01 and probabilities == sorted(probabilities, reverse=True)
     assert record["predicted"] == record["classes"][0]["label"] and 0 <= record["kids"] <= 1
+    assert record["familiarity"]["unfamiliar"] is False and 0 <= record["familiarity"]["typicality"] <= 100
     shoes = sum(os.path.basename(r["path"]).startswith("Shoes-") for r in record["results"])
     assert shoes >= 3, record["results"]  # similar products: mostly shoes
     # the text form: the likeliest classes with percentages, one result per line
@@ -472,6 +484,11 @@ def test_cli_search_gives_probabilities_attributes_and_similar_items_on_a_users_
     text = capsys.readouterr().out
     assert f"classes: {record['classes'][0]['label']} " in text and "%" in text and "{" not in text
     assert len([line for line in text.splitlines() if str(folder) in line]) == 3
+    assert "familiarity: like the photos the model was trained on" in text
+    # A painting still gets a class, with a note that it is a guess.
+    painting = sorted(STYLE_DIR.glob("*.jpg"))[0]
+    assert main(["search", "--mode", "product", "--catalog", "shop", str(painting), "-k", "3"]) == 0
+    assert "note: unlike the photos the model was trained on" in capsys.readouterr().out
 
 
 def test_indexing_loads_the_first_member_alone_and_warm_up_loads_all():
@@ -764,6 +781,34 @@ def test_the_shipped_model_keeps_its_int8_flatbuffers_so_a_first_start_converts_
     kept = converted.keep_fast_path_with_model()
     assert sorted(p.name for p in kept) == sorted(p.name for p in default_dir().glob("fast-*.tflite"))
     assert sorted(bare.glob("fast-*.tflite")) == sorted(kept)
+
+
+def test_photos_unlike_the_training_photos_are_called_unfamiliar(clothing):
+    """A painting, noise or a plain colour gets a class like any photo, often with confidence;
+    the model's familiarity data tells them apart from clothing photos, of contributors it never
+    saw too (the twin: 2.7 % of its 1,007 held-out photos are flagged, docs/product.md)."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.familiarity import sentence
+    from vsdesk.engine.product.model import read_meta
+
+    def familiarity(embedder, image):
+        return embedder.describe(image, embedder.embed(embedder.preprocess(image)[None])[0])["familiarity"]
+
+    rng = np.random.default_rng(0)
+    strange = [load_image(p) for p in sorted(STYLE_DIR.glob("*.jpg"))[::4]]  # 8 paintings
+    strange += [Image.fromarray(rng.integers(0, 255, (300, 300, 3), dtype=np.uint8)), Image.new("RGB", (300, 300), "teal")]
+    twin = load_embedder(str(_shipped_twin()))
+    held_out = set(read_meta(_shipped_twin()).test_groups)
+    unseen = [it for it in clothing.items if it.group in held_out and it.label in twin.classes][::17]  # 60 photos
+    unseen_flags = [familiarity(twin, load_image(it.path))["unfamiliar"] for it in unseen]
+    assert np.mean(unseen_flags) <= 0.1, np.mean(unseen_flags)
+    for embedder in (twin, load_embedder()):  # the twin, and the shipped model
+        said = [familiarity(embedder, image) for image in strange]
+        assert all(s["unfamiliar"] for s in said), said
+        assert "its class is a guess" in sentence(said[0])
+    dress = load_image(str(Path(__file__).resolve().parent.parent / "resources" / "samples" / "example-dress.jpg"))
+    assert not familiarity(load_embedder(), dress)["unfamiliar"]
 
 
 def test_training_trunk_features_fast_path_matches_keras(clothing):

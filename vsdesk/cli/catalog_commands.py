@@ -290,6 +290,11 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
             continue
         extras = {k: v for k, v in record.items() if k not in ("query", "results")}
         for key, value in extras.items():
+            if key == "familiarity" and isinstance(value, dict):  # product: does it look like the training photos?
+                from vsdesk.engine.product.familiarity import sentence
+
+                print(f"  {'note' if value.get('unfamiliar') else key}: {sentence(value)}")
+                continue
             print(f"  {key}: {_short(value)}")
         for hit in record["results"]:
             label = f"  [{hit['label']}]" if hit["label"] else ""

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from vsdesk.engine.embedding import Embedder, l2_normalise
-from vsdesk.engine.product import backbones, fast
+from vsdesk.engine.product import backbones, familiarity, fast
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.features import image_array
 
@@ -51,6 +51,8 @@ class ProductEmbedder(Embedder):
         self.top_k = top_k
         self.weights_key = weights_key(folder, self.meta.backbone, member)
         self.features_dim = int(self.head.output["embedding"].shape[-1])
+        #: Whether a photo looks like the training photos (None: the model has no data for it).
+        self.familiarity = familiarity.load(folder, self.features_dim) if member == 0 else None
         self.dim = self.features_dim + len(self.classes)
         self.decode_size = self.meta.size
         kernel, bias = self.head.get_layer("category").get_weights()
@@ -85,13 +87,17 @@ class ProductEmbedder(Embedder):
         probs = out["probabilities"][0]
         kids = None if out["kids"] is None else float(out["kids"][0])
         order = np.argsort(-probs)[: self.top_k]
-        return {
+        described = {
             "predicted": self.classes[int(order[0])],
             "classes": [{"label": self.classes[int(i)], "probability": round(float(probs[i]), 4)} for i in order],
             "kids": None if kids is None else round(kids, 4),
             "model": self.meta.name,
             "backbone": self.meta.backbone,
         }
+        if self.familiarity is not None:  # {"typicality": %, "unfamiliar": bool}
+            embedding = l2_normalise(np.asarray(vector, np.float32)[None, : self.features_dim])[0]
+            described["familiarity"] = self.familiarity.describe(embedding)
+        return described
 
     # -- product-specific -----------------------------------------------------------------
     def classify(self, batch: np.ndarray, vectors: np.ndarray | None = None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from vsdesk.engine.product import backbones
+from vsdesk.engine.product import backbones, familiarity
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset
 from vsdesk.engine.product.features import (
@@ -287,7 +287,21 @@ def train(
         product_model.save(folder, head, meta, float16=export is not None and folder == Path(export), members=members)
         product_model.save_baseline(folder, baseline)
         product_model.save_train_photos(folder, train_photos)
+    progress(0, 0, "familiarity data")
+    train_files = [files[i] for i in train_idx]
+    _save_familiarity(folders, train_files, [dataset.items[i].group or files[i] for i in train_idx], config.seed)
     return TrainResult(folders[0], meta, metrics)
+
+
+def _save_familiarity(folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
+    """What tells whether a photo looks like these training photos (``familiarity``), from the
+    saved model as the app runs it (the last folder: the export, float16, when there is one)."""
+    from vsdesk.engine.product.embedder import ProductEmbedder
+
+    embedder = ProductEmbedder(str(folders[-1]))
+    built = familiarity.build(lambda chosen: familiarity.embed_files(embedder, chosen), files, groups, seed)
+    for folder in folders if built is not None else []:
+        familiarity.save(folder, built)
 
 
 #: The twin's held-out scores copied into the model trained on everything.

@@ -41,6 +41,20 @@ def attribute_lines(extras: dict[str, Any]) -> list[str]:
     return lines
 
 
+FAMILIARITY_TIP = (
+    "The photo's nearest training photos (in the model's own features) are farther away than for "
+    "99 % of clothing photos: the model has not learned anything like it."
+)
+
+
+def unfamiliar_text(extras: dict[str, Any]) -> str:
+    """The warning for a photo unlike the training photos, or "" (familiar, or not known)."""
+    familiar = extras.get("familiarity")
+    if not isinstance(familiar, dict) or not familiar.get("unfamiliar"):
+        return ""
+    return "Unlike the photos this model was trained on: its class is a guess."
+
+
 class ProductPanel(ModePanel):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -48,6 +62,12 @@ class ProductPanel(ModePanel):
         self.predicted = QLabel("—")
         self.predicted.setStyleSheet("font-size:15px;")
         self.bars = ProbabilityBars(rows=5)
+        # Shown only for a photo unlike the model's training photos (a painting, a screenshot):
+        # the bars still sum to 100 %, and without this they would look like an answer.
+        self.unfamiliar = QLabel("")
+        self.unfamiliar.setWordWrap(True)
+        self.unfamiliar.setStyleSheet("color:#a15c00;")
+        self.unfamiliar.hide()
         self.attributes = QLabel("")
         self.attributes.setWordWrap(True)
         self.model_info = QLabel("")
@@ -57,6 +77,7 @@ class ProductPanel(ModePanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.predicted)
+        layout.addWidget(self.unfamiliar)
         layout.addWidget(self.bars)
         layout.addWidget(QLabel("<b>Attributes</b>"))
         layout.addWidget(self.attributes)
@@ -70,6 +91,10 @@ class ProductPanel(ModePanel):
             name, p = max(items, key=lambda kv: kv[1])
             self.predicted.setText(f"{name} <span style='color:#666'>({100 * p:.0f}%)</span>")
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
+        note = unfamiliar_text(extras)
+        self.unfamiliar.setText(note)
+        self.unfamiliar.setToolTip(FAMILIARITY_TIP if note else "")
+        self.unfamiliar.setVisible(bool(note))
         model = " · ".join(str(extras[k]) for k in ("model", "backbone") if extras.get(k))
         self.model_info.setText(f"model: {model}" if model else "")
 
@@ -77,3 +102,4 @@ class ProductPanel(ModePanel):
         self.bars.set_probabilities([])
         self.predicted.setText("—")
         self.attributes.setText("")
+        self.unfamiliar.hide()
