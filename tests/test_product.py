@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,27 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert main(["models", "list", "--json"]) == 0
     listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert listed["product/small"]["ready"] and listed["product/small"]["source"] == "trained"
+    # A model folder (say, trained on another machine) is imported under a name of its own.
+    assert main(["models", "import", "product/shared", str(result.folder)]) == 0
+    assert "--model shared" in capsys.readouterr().out
+    shared = load_embedder("shared")
+    assert shared.classes == meta.classes and shared.familiarity is not None
+    np.testing.assert_allclose(shared.embed(small.preprocess(photo)[None]), small.embed(small.preprocess(photo)[None]))
+    assert main(["models", "import", "product/shared", str(result.folder)]) == 1  # never replaces one
+    assert "exists" in capsys.readouterr().err
+    assert main(["models", "import", "product", str(result.folder)]) == 2  # nor the shipped one
+    assert "product/NAME" in capsys.readouterr().err
+    misfit = tmp_path / "misfit"
+    misfit.mkdir()
+    shutil.copy(result.folder / "product.json", misfit)
+    shutil.copy(_shipped_twin() / "product.weights.h5", misfit)  # 17 classes, not 3
+    shutil.copy(_shipped_twin() / "product-2.weights.h5", misfit)
+    assert main(["models", "import", "product/misfit", str(misfit)]) == 1
+    assert "cannot load the weights" in capsys.readouterr().err
+    assert main(["models", "remove", "product/shared"]) == 0
+    capsys.readouterr()
+    assert main(["models", "list", "--json"]) == 0
+    assert "product/misfit" not in {row["name"] for row in json.loads(capsys.readouterr().out)}
     # ... and can be removed by that name (only its own folder).
     assert main(["models", "remove", "product/small"]) == 0
     assert not result.folder.exists()
@@ -310,8 +332,6 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     """`vsdesk train product --retrain-on-all` (how the shipped model is made): the recipe is
     scored on held-out contributors, then trained on all of them; `vsdesk eval product` on that
     data scores the held-out twin, and says so, since the final model has seen every photo."""
-    import shutil
-
     from vsdesk.cli import main
     from vsdesk.engine.product.model import read_meta, user_dir
 
@@ -454,8 +474,6 @@ def test_cli_search_gives_probabilities_attributes_and_similar_items_on_a_users_
 ):
     """`vsdesk index` + `vsdesk search --mode product` on a folder of shop photos (shoes,
     dresses, hats; of the twin's held-out contributors), as a user runs them."""
-    import shutil
-
     from vsdesk.cli import main
     from vsdesk.engine.product.model import read_meta
 
@@ -600,8 +618,6 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
     """Class folders name no contributors: a copy of a training photo is recognised by its bytes
     (a re-encoded copy would not be; it counts as a new photo). The shipped model has seen all
     our photos, so the twin tells unseen ones apart; the shipped one's list is checked too."""
-    import shutil
-
     from PIL import Image
 
     from vsdesk.engine.product.evaluate import evaluate
@@ -752,8 +768,6 @@ def test_the_shipped_model_keeps_its_int8_flatbuffers_so_a_first_start_converts_
     """On a fresh cache (a first start on a new machine) the shipped members run from the int8
     flatbuffers in the model's folder, without building Keras or converting the backbone, and
     give what this machine's own conversion gives."""
-    import shutil
-
     from vsdesk.engine.product import fast, load_embedder
     from vsdesk.engine.product.model import default_dir
 

@@ -25,10 +25,12 @@ def register(subparsers) -> None:
     fetching.set_defaults(handler=_fetch)
 
     importing = commands.add_parser(
-        "import", help="use your own weights file (Keras .weights.h5/.h5, or the source's own format)"
+        "import", help="use your own weights file (Keras .weights.h5/.h5, or the source's own format), "
+        "or a product model folder as product/NAME"
     )
-    importing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
-    importing.add_argument("file", metavar="FILE", help="the weights file (it is copied, never moved)")
+    importing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`, or product/NAME")
+    importing.add_argument("file", metavar="FILE", help="the weights file, or for product/NAME the model's folder "
+                           "(copied, never moved)")
     importing.set_defaults(handler=_import)
 
     removing = commands.add_parser("remove", help="delete a model's converted/imported weights from the cache")
@@ -86,7 +88,27 @@ def _fetch(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
 
+    if args.name == "product" or args.name.startswith("product/"):
+        return _import_product(args)
     return _run(lambda: models.import_weights(args.name, args.file, StderrProgress(args.name)), args.name, "imported")
+
+
+def _import_product(args: argparse.Namespace) -> int:
+    """Product models are folders (weights of every member, metadata), used by name."""
+    from vsdesk.engine.product.model import ProductModelError, import_folder
+
+    if args.name == "product":
+        error("the shipped product model is not replaced; import a model folder under a name of its own, "
+              f"`vsdesk models import product/NAME {args.file}`, and use it with `--model NAME`")
+        return 2
+    try:
+        folder = import_folder(args.name, args.file)
+    except (ProductModelError, OSError) as exc:
+        error(str(exc))
+        return 1
+    name = args.name.removeprefix("product/")
+    print(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
+    return 0
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ Layout of a saved model folder::
     product.json         metadata: classes, backbone, input size, metrics, data fingerprint ...
     baseline.npz         the frozen-feature logistic regression `vsdesk eval product` compares with
     train-photos.npy     64-bit digests of the training photos (eval leaves copies of them out)
+    familiar.npz         what tells a photo unlike the training photos (``familiarity``)
+    fast-<key>.tflite    a member's int8 flatbuffer (``fast.keep_with_model``; exported models)
 
 A model of several members is an ensemble of fine-tuned tops on the same frozen trunk: the
 first gives the search vectors (indexing runs it alone), all of them the class probabilities.
@@ -155,7 +157,7 @@ def list_models() -> list[str]:
     found = ["default"] if (default_dir() / META_FILE).is_file() else []
     root = paths.models_dir() / "product"
     if root.is_dir():
-        found += sorted(p.name for p in root.iterdir() if (p / META_FILE).is_file())
+        found += sorted(p.name for p in root.iterdir() if (p / META_FILE).is_file() and not p.name.startswith("."))
     return found
 
 
@@ -183,6 +185,44 @@ def trained_infos() -> list:
             license="yours (trained by vsdesk train product on your data)", path=folder, cached=True,
         ))
     return infos
+
+
+#: The files a model folder may hold besides its members' weights (copied by ``import_folder``).
+OPTIONAL_FILES = (BASELINE_FILE, TRAIN_PHOTOS_FILE, "familiar.npz")
+
+
+def import_folder(name: str, source: str | os.PathLike) -> Path:
+    """Copy a product model folder (one trained elsewhere, say, and shared) into the model store
+    as ``product/NAME``; the folder written. Its members must load into the model its metadata
+    describes. Nothing is replaced: an existing name is refused."""
+    import shutil
+
+    name = name.removeprefix("product/")
+    target = user_dir(name)  # refuses names that would leave the folder
+    source = Path(source).expanduser()
+    if not source.is_dir():
+        raise ProductModelError(f"{source}: not a folder; a product model is a folder holding {META_FILE} "
+                                "and its weights (what `vsdesk train product --export` writes)")
+    if (target / META_FILE).is_file():
+        raise ProductModelError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first")
+    meta = read_meta(source)
+    for member in range(meta.members):
+        load_head(source, member)  # a file that does not fit is refused here, not at first use
+    files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
+    files += [f for f in OPTIONAL_FILES if (source / f).is_file()] + [p.name for p in source.glob("fast-*.tflite")]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
+    try:
+        for file in files:
+            shutil.copyfile(source / file, staging / file)
+            os.chmod(staging / file, 0o644)
+        os.chmod(staging, 0o755)
+        shutil.rmtree(target, ignore_errors=True)  # a folder without metadata: an interrupted import
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
 
 
 def remove_trained(name: str) -> list[Path]:
