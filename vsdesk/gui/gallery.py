@@ -56,7 +56,7 @@ class ResultsModel(QAbstractListModel):
         # Every cell the same size, whatever its thumbnail and text: with uniform item sizes the
         # view measures only the first row, and a first item without a score line (or with a
         # wide thumbnail) cut the score and label off every other cell. The height of the two
-        # text lines comes from the view's font (``Gallery._fit_cells``).
+        # text lines comes from the view's font (``GalleryView._fit_cells``).
         self.cell_size = QSize(thumb_size + 36, thumb_size + 34)
         self._error_icon: QIcon | None = None
         self._squares: dict[str, tuple[int, QPixmap]] = {}  # source -> (thumbnail's cacheKey, padded)

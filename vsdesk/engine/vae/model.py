@@ -20,11 +20,6 @@ from vsdesk.engine.models.spec import ModelSpec, ResourceSource
 #: Bump when the architecture changes: caches (training latents) are keyed by it.
 VERSION = "1"
 
-
-def vectors_key(weights_sha256: str) -> str:
-    """Names a VAE's latent vectors (catalogs, caches): the architecture and the weights."""
-    return f"vae-v{VERSION}-{weights_sha256[:12]}"
-
 IMAGE_SHAPE = (28, 28, 1)
 LATENT_DIM = 32
 MAP_DIM = 2
@@ -39,6 +34,11 @@ WEIGHTS_NAME = "vae.weights.h5"
 METADATA_NAME = "vae.json"
 #: The training set's search latents (float16) and labels, written by training beside the weights.
 LATENTS_NAME = "vae.train_latents.npz"
+
+
+def vectors_key(weights_sha256: str) -> str:
+    """Names a VAE's latent vectors (catalogs, caches): the architecture and the weights."""
+    return f"vae-v{VERSION}-{weights_sha256[:12]}"
 
 
 def build_encoder(latent_dim: int = LATENT_DIM, width: int = WIDTH):

@@ -42,8 +42,8 @@ def attribute_lines(extras: dict[str, Any]) -> list[str]:
 
 
 FAMILIARITY_TIP = (
-    "The photo's nearest training photos (in the model's own features) are farther away than for "
-    "99 % of clothing photos: the model has not learned anything like it."
+    "In the model's own features, this photo's nearest training photos are farther away than for "
+    "99 % of the photos it was trained on: it has learnt nothing like it."
 )
 
 
