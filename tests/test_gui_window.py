@@ -389,6 +389,22 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     assert f"label: {label} (predicted by the model)" in model.data(first, Qt.ItemDataRole.ToolTipRole)
 
 
+def test_a_query_given_at_start_goes_ahead_of_the_other_tabs_loading(qtbot, window, tmp_path):
+    """`vsdesk photo.jpg` at a first start: the query waits for its own tab's model and catalog,
+    not for the other tabs' models and catalogs queued behind them on the TensorFlow thread."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:212]
+    folder = copy_images(photos, tmp_path / "shop")
+    tab, other = window.tab("product"), window.tab("vae")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = ModeSession("product").create_folder_catalog(str(folder))
+    query = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[300]
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.search_path(str(query))  # starts the tab: its model and catalog are queued first
+        other.start()  # then another tab's: the Fashion-MNIST sample, 10,000 images
+    assert tab.messages.text() == "" and len(tab.gallery.results.items()) == 12
+    assert other.snapshot is None  # still loading: the query did not wait for it
+
+
 def test_about_dialog_lists_the_third_party_models_and_data(qtbot, window):
     dialog = window.show_about()
     qtbot.addWidget(dialog)

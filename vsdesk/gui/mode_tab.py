@@ -10,6 +10,7 @@ query supersedes an older one and a stale result is dropped by the runner.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,9 @@ class ModeTab(QWidget):
         # (see reweigh_style_query) instead of re-embedding.
         self.session = ModeSession(mode)
         self.snapshot: CatalogSnapshot | None = None
+        #: A query given before the catalog was first opened (``vsdesk photo.jpg``): it runs as
+        #: soon as the catalog is ready, ahead of the other tabs' loading.
+        self._waiting_query: Callable[[], None] | None = None
         self.map_xy: np.ndarray | None = None
         self.outcome: QueryOutcome | None = None
         self.catalog_name = settings.catalog(mode) or ""
@@ -261,8 +265,14 @@ class ModeTab(QWidget):
             self._rerank()  # the same query against the catalog as it is now (no re-embedding)
         self.scatter.clear()
         self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
+        self._run_waiting_query()
         self.catalog_ready.emit()
         self._start_map(snapshot)
+
+    def _run_waiting_query(self) -> None:
+        query, self._waiting_query = self._waiting_query, None
+        if query is not None:
+            query()
 
     def _on_catalog_failed(self, exc: BaseException) -> None:
         from vsdesk.engine.session import DEFAULT_SAMPLE
@@ -275,6 +285,7 @@ class ModeTab(QWidget):
             self.refresh_catalog_list(select=DEFAULT_SAMPLE[self.mode])
             self.open_catalog(DEFAULT_SAMPLE[self.mode])
             return
+        self._run_waiting_query()  # it then says what is wrong (no catalog to search)
         self.catalog_ready.emit()
 
     def _browse_items(self, snapshot: CatalogSnapshot) -> list[GalleryItem]:
@@ -407,6 +418,12 @@ class ModeTab(QWidget):
         self.query_area.set_image(
             preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
         )
+        if self.snapshot is None and waiting:
+            # Queued now, it would also wait for the other tabs' models and catalogs, queued
+            # behind this one on the TensorFlow thread: it goes ahead of them once this tab's
+            # catalog is open (the latest query given, if several).
+            self._waiting_query = lambda: self._embed_query(image, preview, source, name)
+            return
         options = self.panel.options()  # read widgets here, never in the worker
 
         def embed_step(ctx: TaskContext):
