@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vsdesk.engine.bench.foundation import HEARTBEAT
+
 CATALOG_SIZE = 5000
 
 
@@ -151,19 +153,10 @@ def run(record, quick: bool = False) -> None:
 # -- the first start: the model's own flatbuffers against converting them --------------------
 
 _FIRST_START_SCRIPT = r"""
-import sys, threading, time
 from vsdesk.engine.native_preload import preload_tensorflow
 preload_tensorflow()
 import tensorflow, keras  # its import is measured in the foundation section
-gaps, stop = [], False
-def beat():
-    last = time.perf_counter()
-    while not stop:
-        time.sleep(0.005)
-        now = time.perf_counter()
-        gaps.append(now - last - 0.005)
-        last = now
-threading.Thread(target=beat, daemon=True).start()
+""" + HEARTBEAT + r"""
 start = time.perf_counter()
 from PIL import Image
 from vsdesk.engine.product import load_embedder
