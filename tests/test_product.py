@@ -117,6 +117,11 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
 
     assert (result.folder / FILE).is_file()
     small = load_embedder("small")
+    # Training also converted every member's fast path here, so the window never has to.
+    from vsdesk.engine.product import fast
+
+    for member in (small, *small.others):
+        assert fast.cache_path(fast.cache_key(member.weights_key, meta.size, fast.calibration_identity())).is_file()
     photo = load_image(train_paths[0])
     described = small.describe(photo, small.embed(small.preprocess(photo)[None])[0])
     assert set(described["familiarity"]) == {"typicality", "unfamiliar"}

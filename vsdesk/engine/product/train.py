@@ -287,18 +287,23 @@ def train(
         product_model.save(folder, head, meta, float16=export is not None and folder == Path(export), members=members)
         product_model.save_baseline(folder, baseline)
         product_model.save_train_photos(folder, train_photos)
-    progress(0, 0, "familiarity data")
+    progress(0, 0, "familiarity data and the fast path")
+    from vsdesk.engine.product.embedder import ProductEmbedder
+
+    # The saved model as the app runs it (the last folder: the export, float16, when there is one).
+    embedder = ProductEmbedder(str(folders[-1]))
     train_files = [files[i] for i in train_idx]
-    _save_familiarity(folders, train_files, [dataset.items[i].group or files[i] for i in train_idx], config.seed)
+    _save_familiarity(embedder, folders, train_files, [dataset.items[i].group or files[i] for i in train_idx],
+                      config.seed)
+    # Every member's fast path is converted now and cached on this machine: at the model's first
+    # use in the window, the converter's C++ calls would stall it (they hold the GIL).
+    embedder.warm_up()
     return TrainResult(folders[0], meta, metrics)
 
 
-def _save_familiarity(folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
-    """What tells whether a photo looks like these training photos (``familiarity``), from the
-    saved model as the app runs it (the last folder: the export, float16, when there is one)."""
-    from vsdesk.engine.product.embedder import ProductEmbedder
-
-    embedder = ProductEmbedder(str(folders[-1]))
+def _save_familiarity(embedder, folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
+    """What tells whether a photo looks like these training photos (``familiarity``), computed
+    by ``embedder`` and saved in every folder of the model."""
     built = familiarity.build(lambda chosen: familiarity.embed_files(embedder, chosen), files, groups, seed)
     for folder in folders if built is not None else []:
         familiarity.save(folder, built)
