@@ -191,6 +191,9 @@ def _eval(args: argparse.Namespace) -> int:
     for label, row in zip(classes, result["default"]["confusion_matrix"]):
         print("  " + " ".join(f"{v:5d}" for v in row) + f"  {label}")
     print(f"baseline: {result['baseline_protocol']}")
+    if result.get("unfamiliar_share") is not None:
+        print(f"called unlike the training photos (a false alarm on these labelled photos): "
+              f"{100 * result['unfamiliar_share']:.1f} %")
     return 0
 
 

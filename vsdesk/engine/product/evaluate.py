@@ -22,7 +22,8 @@ import numpy as np
 
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset
-from vsdesk.engine.product import backbones, load_embedder
+from vsdesk.engine.embedding import l2_normalise
+from vsdesk.engine.product import backbones, familiarity, load_embedder
 from vsdesk.engine.product.features import BackboneConfig, decode_many, trunk_features
 from vsdesk.engine.product.metrics import classification_report, precision_at_k
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
@@ -160,6 +161,12 @@ def evaluate(
     files = [it.path for it, k in zip(test_set.items, ok) if k]
     probs, vectors = _through_embedder(embedder, files, progress, cancelled)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
+    # The share of these (labelled, so clothing) photos the app would call unlike its training
+    # photos: each one a false alarm of the "unfamiliar" warning. None without familiarity data.
+    result["unfamiliar_share"] = None
+    if embedder.familiarity is not None:
+        typicality = embedder.familiarity.typicality(l2_normalise(vectors[:, : embedder.features_dim]))
+        result["unfamiliar_share"] = round(float(np.mean(typicality < familiarity.UNFAMILIAR_BELOW)), 4)
 
     # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
     frozen_head = product_model.build_head_model(meta)
