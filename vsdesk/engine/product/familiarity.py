@@ -150,19 +150,25 @@ def load(folder: Path, dim: int) -> Familiarity | None:
 
 def embed_files(embedder, files: Sequence[str], batch: int = 32) -> np.ndarray:
     """Unit embeddings (the first member's) of image files; NaN rows for unreadable ones."""
-    from vsdesk.engine.imageio import ImageError
-    from vsdesk.engine.product.features import decode
+    from vsdesk.engine.product.features import decode_many
 
     out = np.full((len(files), embedder.features_dim), np.nan, np.float32)
-    for start in range(0, len(files), batch):
-        rows, pixels = [], []
-        for i in range(start, min(start + batch, len(files))):
-            try:
-                pixels.append(decode(files[i], embedder.meta.size))
-                rows.append(i)
-            except (ImageError, OSError):
-                continue
-        if rows:
-            vectors = embedder.embed(embedder.backbone.preprocess(np.stack(pixels).astype(np.float32)))
-            out[rows] = l2_normalise(vectors[:, : embedder.features_dim])
+    rows: list[int] = []
+    pixels: list[np.ndarray] = []
+
+    def flush() -> None:
+        vectors = embedder.embed(embedder.backbone.preprocess(np.stack(pixels).astype(np.float32)))
+        out[rows] = l2_normalise(vectors[:, : embedder.features_dim])
+        rows.clear()
+        pixels.clear()
+
+    for i, image, _error in decode_many(files, embedder.meta.size):
+        if image is None:  # unreadable: its row stays NaN
+            continue
+        rows.append(i)
+        pixels.append(image)
+        if len(rows) == batch:
+            flush()
+    if rows:
+        flush()
     return out
