@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -97,3 +98,42 @@ def test_a_crash_after_install_still_prints_its_traceback():
     """)
     assert result.returncode == 1
     assert "RuntimeError: the message a user must see" in result.stderr.decode()
+
+
+def test_a_native_fatal_line_reaches_the_terminal_although_the_process_aborts_at_once():
+    # What TensorFlow's CHECK failures do: one "F…" line, then abort(). The line says why.
+    result = _run("""
+        import os
+        from vsdesk import native_stderr
+        native_stderr.install()
+        os.write(2, b"I0000 00:00:1.5 42 port.cc:153] chatter\\n")
+        os.write(2, b"F0000 00:00:1.5 42 kernel.cc:7] Check failed: the reason for the crash\\n")
+        os.abort()
+    """)
+    assert result.returncode == -signal.SIGABRT
+    err = result.stderr.decode()
+    assert "Check failed: the reason for the crash" in err and "chatter" not in err
+
+
+def test_ctrl_c_to_the_process_group_does_not_silence_what_native_code_writes_afterwards():
+    code = textwrap.dedent("""
+        import os, sys, time
+        from vsdesk import native_stderr
+        native_stderr.install()
+        print("ready", flush=True)
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            time.sleep(0.2)  # the filter has had the signal too by now
+            os.write(2, b"E0000 00:00:1.5 42 kernel.cc:7] written while stopping\\n")
+    """)
+    environment = {key: value for key, value in os.environ.items() if key != "VSDESK_NATIVE_LOGS"}
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**environment, "PYTHONPATH": str(REPO)}, cwd=REPO, start_new_session=True)
+    try:
+        assert process.stdout.readline().strip() == b"ready"
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl+C does
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert b"written while stopping" in err

@@ -6,8 +6,11 @@ settings and XNNPACK's "Created delegate" line, some twice per process. With the
 installed here (2.21) ``TF_CPP_MIN_LOG_LEVEL`` does not silence them (measured; reported for
 2.19 as tensorflow/tensorflow#100442), and no Python setting reaches them. So, for a vsdesk process (``install``, called by the
 ``vsdesk`` and ``vsdesk-cli`` entry points, never by the library or the tests), fd 2 becomes a
-pipe read by a thread that drops exactly those lines and passes on everything else: absl's
-ERROR/FATAL lines, and anything it does not recognise.
+pipe read by a small forked process that drops exactly those lines and passes on everything else:
+absl's ERROR/FATAL lines, and anything it does not recognise. A process, not a thread: native code
+that fails writes its "F… Check failed" line and aborts at once, and a thread would die with it
+before passing the line on; the filter process reads on until the pipe closes, which a crash
+does too, so the one line that says why is never lost.
 
 Python's own ``sys.stderr`` (progress, messages, tracebacks) keeps writing to the terminal
 directly, through a duplicate of the original descriptor, so none of vsdesk's output is delayed,
@@ -21,8 +24,9 @@ import io
 import logging
 import os
 import re
+import signal
 import sys
-import threading
+import time
 
 ENV_SHOW = "VSDESK_NATIVE_LOGS"
 
@@ -56,8 +60,13 @@ def install() -> None:
         sys.stderr.flush()
         terminal = os.dup(2)
         read_end, write_end = os.pipe()
+        sys.stdout.flush()
+        pid = os.fork()  # called first thing in the process, before any thread or TensorFlow
     except (OSError, AttributeError, ValueError):
-        return  # no usable stderr (e.g. pythonw): nothing to filter
+        return  # no usable stderr (e.g. pythonw), or no fork: nothing to filter
+    if pid == 0:
+        _run_filter(read_end, write_end, terminal)  # never returns
+    os.close(read_end)
     encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
     # Python writes straight to the original stderr; only native writes to fd 2 enter the pipe.
     sys.stderr = io.TextIOWrapper(
@@ -66,19 +75,41 @@ def install() -> None:
     )
     os.dup2(write_end, 2)
     os.close(write_end)
-    reader = threading.Thread(target=_forward, args=(read_end, terminal), name="vsdesk-native-stderr", daemon=True)
-    reader.start()
     _installed = True
 
     def restore() -> None:
-        # At exit: give fd 2 back (the pipe then ends) and let the reader pass on what is left.
+        # At a normal exit: give fd 2 back (the pipe then ends), and wait a moment for the filter
+        # to pass on what is left, so nothing comes after the shell's next prompt.
         try:
             os.dup2(terminal, 2)
         except OSError:
             return
-        reader.join(timeout=1.0)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    return
+            except ChildProcessError:
+                return
+            time.sleep(0.005)
 
     atexit.register(restore)
+
+
+def _run_filter(read_end: int, write_end: int, terminal: int) -> None:
+    """The forked filter process: forward the pipe to the terminal until every writer is gone."""
+    try:
+        os.close(write_end)
+        # Ctrl+C reaches the whole process group: the filter must outlive vsdesk's own answer to it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # Not a holder of the caller's stdin/stdout (`vsdesk-cli search --json | jq` ends when
+        # vsdesk does). Nothing else is open this early in the process.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        _forward(read_end, terminal)
+    finally:
+        os._exit(0)  # no atexit handler or buffer flush of the parent's runs here
 
 
 def _forward(read_end: int, terminal: int) -> None:

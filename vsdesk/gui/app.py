@@ -62,8 +62,8 @@ def run(argv: list[str]) -> int:
 
 
 def _no_display() -> str | None:
-    """Why the window cannot open here, or None. Without it Qt aborts the process, and its one
-    line of explanation can be lost with the process (our stderr filter runs inside it)."""
+    """Why the window cannot open here, or None. Without it Qt aborts the process with a line
+    about its "xcb platform plugin" that does not say what to do."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return None
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
