@@ -389,6 +389,39 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     assert f"label: {label} (predicted by the model)" in model.data(first, Qt.ItemDataRole.ToolTipRole)
 
 
+def _clothing_photos(label, count):
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as f:
+        names = [row["image"] for row in csv.DictReader(f) if row["label"] == label]
+    return [CLOTHING_DIR / "images" / f"{name}.jpg" for name in sorted(names)[:count]]
+
+
+def test_product_results_can_keep_to_the_query_type_and_say_when_there_is_none(qtbot, window, tmp_path):
+    """The "Only results of the type …" box: a re-rank of the stored vectors, remembered."""
+    folder = copy_images(_clothing_photos("Shoes", 4) + _clothing_photos("Hat", 4), tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "product", folder)
+    shoe, dress = _clothing_photos("Shoes", 5)[4], _clothing_photos("Dress", 1)[0]
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [shoe])
+    assert len(tab.gallery.results.items()) == 8  # every item, hats too
+    assert tab.panel.same_class.text() == "Only results of the type Shoes"
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.panel.same_class.setChecked(True)
+    kept = tab.gallery.results.items()
+    assert [item.label for item in kept] == ["Shoes (predicted)"] * 4  # the shoes, none of the hats
+    assert tab.settings.bool_value("product/same_class", False)
+    # a dress: no dress in this catalog, and the message says why, not "no indexed images"
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [dress])
+    assert tab.gallery.results.items() == [] and tab.messages.kind == "warning"
+    assert tab.messages.text().startswith("No image of the type Dress in this catalog: untick")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.panel.same_class.setChecked(False)
+    assert len(tab.gallery.results.items()) == 8 and tab.messages.text() == ""
+    assert not tab.settings.bool_value("product/same_class", True)
+
+
 def test_a_query_given_at_start_goes_ahead_of_the_other_tabs_loading(qtbot, window, tmp_path):
     """`vsdesk photo.jpg` at a first start: the query waits for its own tab's model and catalog,
     not for the other tabs' models and catalogs queued behind them on the TensorFlow thread."""

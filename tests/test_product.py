@@ -508,6 +508,22 @@ def test_cli_search_gives_probabilities_attributes_and_similar_items_on_a_users_
     assert f"classes: {record['classes'][0]['label']} " in text and "%" in text and "{" not in text
     assert len([line for line in text.splitlines() if str(folder) in line]) == 3
     assert "familiarity: like the photos the model was trained on" in text
+    # --same-class: the items of the query's type, all of them and nothing else (k is above the size)
+    assert main(["search", "--mode", "product", "--catalog", "shop", query.path, "-k", "20", "--json",
+                 "--same-class"]) == 0
+    [kept] = json.loads(capsys.readouterr().out)
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product import item_classes
+
+    with Catalog.open("shop") as catalog:
+        stored = catalog.vectors()
+    types = item_classes(embedder, stored.labels, stored.matrix)
+    assert kept["same_class"] == kept["predicted"] == record["predicted"]
+    assert sorted(r["path"] for r in kept["results"]) == sorted(
+        p for p, t in zip(stored.paths, types) if t == kept["predicted"])
+    assert 3 <= len(kept["results"]) < 15
+    assert main(["search", "--mode", "vae", "--catalog", "shop", query.path, "--same-class"]) == 2
+    assert "--same-class keeps to the query's product type" in capsys.readouterr().err
     # A painting still gets a class, with a note that it is a guess.
     painting = sorted(STYLE_DIR.glob("*.jpg"))[0]
     assert main(["search", "--mode", "product", "--catalog", "shop", str(painting), "-k", "3"]) == 0
@@ -560,18 +576,25 @@ def test_describe_is_json_ready(embedder):
     embedder.describe(to_rgb(odd), vector)
 
 
-def test_similar_can_keep_to_the_predicted_class(embedder):
-    from vsdesk.engine.product.embedder import similar
+def test_an_items_type_is_its_own_label_if_a_class_else_the_predicted_one(embedder, clothing):
+    """What a search kept to the query's product type keeps: the label the gallery shows where
+    it is one of the model's classes (even against the model), else the model's prediction."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product import item_classes, outside_class
 
-    rng = np.random.default_rng(0)
-    vectors = rng.standard_normal((200, embedder.dim)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    query = vectors[0]
-    labels = embedder.classify_vectors(vectors)["labels"]
-    hits = similar(embedder, query, vectors, k=10, same_class=True)
-    assert hits[0][0] == 0
-    assert all(labels[i] == labels[0] for i, _ in hits)
-    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    def photo(label, n):
+        return [it for it in clothing.items if it.label == label][n]
+
+    photos = [photo("Shoes", 0), photo("Shoes", 1), photo("Hat", 0), photo("Hat", 1), photo("Dress", 0), photo("Dress", 1)]
+    batch = np.stack([embedder.preprocess(load_image(it.path, min_size=embedder.decode_size)) for it in photos])
+    vectors = embedder.embed(batch)
+    labels = ["Dress", None, "summer-2023", "Hat (predicted)", "", "T-Shirt"]
+    classes = item_classes(embedder, labels, vectors)
+    # the shipped model has seen these photos: its predictions are their labels
+    assert list(classes) == ["Dress", "Shoes", "Hat", "Hat", "Dress", "T-Shirt"]
+    assert list(outside_class(classes, "Hat")) == [0, 1, 4, 5]
+    assert list(outside_class(classes, "Dress")) == [1, 2, 3, 5]
+    assert list(outside_class(classes, None)) == []
 
 
 def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):

@@ -41,6 +41,11 @@ def register(subparsers) -> None:
     search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
     search.add_argument("-k", type=int, default=10, metavar="N", help="results per query (default 10)")
     search.add_argument("--json", action="store_true", help="a JSON list, one record per query, on stdout")
+    search.add_argument(
+        "--same-class", action="store_true",
+        help="product mode: only items of the query's predicted product type (an item's own label "
+        "where it is one of the model's classes, else the type predicted for it)",
+    )
     _add_model_argument(search)
     search.set_defaults(handler=_search)
 
@@ -210,6 +215,8 @@ def _search_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine.search import file_sha256, search_catalog
 
     _check_model_option(args)
+    if args.same_class and args.mode != "product":
+        raise _Failure(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes")
     if args.k < 1:
         raise _Failure("-k must be at least 1")
     catalog = _resolve(args.catalog, args.mode, [])
@@ -257,21 +264,34 @@ def _search_impl(args: argparse.Namespace) -> int:
             for i in range(0, len(arrays), 32)
         ])
         paths = [args.images[i] for i, _, _ in good]
+        described = []
+        for (_, image, _), vector in zip(good, query_vectors):
+            try:
+                described.append(embedder.describe(image, vector) or {})
+            except Exception as exc:  # noqa: BLE001 - extras are a bonus, results are the point
+                if args.same_class:
+                    raise  # without the query's class there is nothing to keep to
+                described.append({"describe_error": str(exc)})
+        other_class = None
+        if args.same_class:  # the class the query is shown with: both members, mirror-averaged
+            from vsdesk.engine.product import item_classes, outside_class
+
+            classes = item_classes(embedder, vectors.labels, vectors.matrix)
+            other_class = [outside_class(classes, extras.get("predicted")) for extras in described]
         results = search_catalog(
             vectors, query_vectors, args.k,
             query_paths=paths, query_hashes=[file_sha256(p) for p in paths], catalog_hashes=hashes,
             expansion=getattr(embedder, "query_expansion", None),  # style: alpha-QE (docs/style.md)
+            also_exclude=other_class,
         )
-        for (i, image, _), vector, hits in zip(good, query_vectors, results):
+        for (i, _, _), hits, extras in zip(good, results, described):
             record = records[i]
             record["results"] = [
                 {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label}
                 for r, hit in enumerate(hits)
             ]
-            try:
-                extras = embedder.describe(image, vector) or {}
-            except Exception as exc:  # noqa: BLE001 - extras are a bonus, results are the point
-                extras = {"describe_error": str(exc)}
+            if args.same_class:
+                record["same_class"] = extras.get("predicted")
             for key, value in extras.items():
                 record.setdefault(key, value)
 
@@ -290,6 +310,9 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
             continue
         extras = {k: v for k, v in record.items() if k not in ("query", "results")}
         for key, value in extras.items():
+            if key == "same_class":
+                print(f"  only items of the type: {value}")
+                continue
             if key == "familiarity" and isinstance(value, dict):  # product: does it look like the training photos?
                 from vsdesk.engine.product.familiarity import sentence
 

@@ -109,10 +109,12 @@ def search_catalog(
     query_hashes: Sequence[str | None] | None = None,
     catalog_hashes: Sequence[str] | None = None,
     expansion=None,
+    also_exclude: Sequence[Iterable[int]] | None = None,
 ) -> list[list[Result]]:
     """Top-k over a ``VectorSet`` (``catalog.vectors()``), leaving out each query's own item:
     the row with the same path (``query_paths``) or the same content (``query_hashes`` against
-    ``catalog_hashes``, i.e. ``catalog.hashes()``). ``expansion`` (an object with ``n``,
+    ``catalog_hashes``, i.e. ``catalog.hashes()``), and the rows in ``also_exclude[i]`` (e.g.
+    items of another product type). ``expansion`` (an object with ``n``,
     ``database_n`` and ``alpha``, e.g. the style embedder's ``query_expansion``) applies
     ``expand`` first; scores are then against the augmented rows."""
     paths, labels, matrix = vectors
@@ -130,6 +132,8 @@ def search_catalog(
                 skip.add(i)
         if query_hashes is not None and query_hashes[q] is not None:
             skip.update(by_hash.get(query_hashes[q], ()))
+        if also_exclude is not None:
+            skip.update(also_exclude[q])
         exclude.append(skip)
     if expansion is not None:
         matrix, queries = expand(matrix, queries, expansion, exclude)

@@ -143,6 +143,8 @@ class ModeSession:
         self.embedder = None
         self._lock = threading.Lock()
         self.catalog: CatalogSnapshot | None = None
+        #: (catalog name, version, each row's product type): computed once per catalog version.
+        self._item_classes: tuple[str, int, np.ndarray] | None = None
 
     # -- model --------------------------------------------------------------------------------
     def load(self, progress: Progress = no_progress) -> Any:
@@ -293,6 +295,8 @@ class ModeSession:
             digest = file_sha256(exclude_path)
             exclude.update(i for i, h in enumerate(snapshot.hashes) if h == digest)
             self_index = min(exclude) if exclude else None
+        if options and options.get("same_class"):  # product: only items of the query's type
+            exclude.update(self._outside_query_class(snapshot, (extras or {}).get("predicted")).tolist())
         # Style searches re-rank with query expansion, as the CLI and `vsdesk eval style` do.
         expansion = getattr(self.embedder, "query_expansion", None)
         if expansion is not None:
@@ -300,6 +304,16 @@ class ModeSession:
         found = top_k(matrix, np.atleast_2d(query), k, exclude=[exclude])[0]
         hits = [Hit(h.index, snapshot.paths[h.index], h.score, snapshot.labels[h.index]) for h in found]
         return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version, self_index)
+
+    def _outside_query_class(self, snapshot: CatalogSnapshot, wanted: str | None) -> np.ndarray:
+        """Rows whose product type is not ``wanted`` (the class the query is shown with)."""
+        from vsdesk.engine.product import item_classes, outside_class
+
+        cached = self._item_classes
+        if cached is None or cached[:2] != (snapshot.name, snapshot.version):
+            cached = (snapshot.name, snapshot.version, item_classes(self.embedder, snapshot.labels, snapshot.vectors))
+            self._item_classes = cached
+        return outside_class(cached[2], wanted)
 
     # -- the map ----------------------------------------------------------------------------------
     def projection(

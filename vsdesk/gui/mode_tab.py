@@ -70,6 +70,7 @@ class ModeTab(QWidget):
         self._started = False
         self._adding_folder = False  # the "Adding …" note is up until the catalog opens
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
+        self._no_results_said = ""  # the last "No results ..." warning shown
         self._query_started = 0.0
         self._query_label = ""
         self.setAcceptDrops(True)
@@ -82,11 +83,7 @@ class ModeTab(QWidget):
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
         self.panel.attach(self)
-        if self.mode == "style":
-            from vsdesk.engine.style.config import DEFAULT  # cheap: no TensorFlow
-
-            # The engine's measured default, until the user moves the slider (then remembered).
-            self.panel.set_default_weight(self.settings.float_value("style/subject_weight", DEFAULT.subject_weight))
+        self.panel.restore_options(self.settings)
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
         self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self._map_placeholder = QLabel("The map appears here.")
@@ -457,14 +454,19 @@ class ModeTab(QWidget):
             )
             self._results_from_other_catalog = True
         elif not outcome.hits:
-            self.messages.warning(
-                f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
-                " (see the message above or add a folder)."
-            )
+            self.messages.warning(self._why_no_results(outcome))
         self.status_message.emit(
             f"{self.title}: {len(outcome.hits)} results from “{outcome.catalog}” ({size} images) in {elapsed:.2f} s"
         )
         self.results_shown.emit()
+
+    def _why_no_results(self, outcome: QueryOutcome) -> str:
+        why = None
+        if self.snapshot is not None and len(self.snapshot):
+            why = self.panel.why_no_results(outcome.extras)  # e.g. only one product type asked for
+        self._no_results_said = why or (f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
+                                         " (see the message above or add a folder).")
+        return self._no_results_said
 
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
         # Nothing of the previous query stays on screen: beside the error it would read as
@@ -504,6 +506,10 @@ class ModeTab(QWidget):
             if self.messages.kind == "info":
                 self.messages.clear()
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
+        if not outcome.hits:
+            self.messages.warning(self._why_no_results(outcome))
+        elif self.messages.kind == "warning" and self.messages.text() == self._no_results_said:
+            self.messages.clear()  # the option that left nothing was changed back
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
         self._show_outcome_on_map()

@@ -69,6 +69,12 @@ class Settings:
         except (TypeError, ValueError):
             return default
 
+    def bool_value(self, key: str, default: bool) -> bool:
+        value = self.q.value(key, default)
+        if isinstance(value, str):  # the INI format keeps "true" / "false"
+            return value.strip().lower() in ("true", "1", "yes")
+        return bool(value)
+
     def set_value(self, key: str, value) -> None:
         self.q.setValue(key, value)
 

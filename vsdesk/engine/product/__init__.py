@@ -6,7 +6,8 @@ vector joins the penultimate layer (L2-normalised) and the square roots of the c
 probabilities (``embedder.search_vectors``), so neighbours look alike *and* share product type.
 
 Public API: ``load_embedder(model=None)`` -> ``ProductEmbedder`` (``predict``, ``describe``,
-``classify_vectors``); ``similar`` (optionally within the predicted class), ``restrict_to_class``; training in ``train``, evaluation in ``evaluate``.
+``classify_vectors``); ``item_classes`` and ``outside_class``, for a search kept to the query's
+product type; training in ``train``, evaluation in ``evaluate``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pathlib import Path
 
 from vsdesk.engine.product import fast
 from vsdesk.engine.product import model as product_model
-from vsdesk.engine.product.embedder import ProductEmbedder, restrict_to_class, similar, weights_key
+from vsdesk.engine.product.embedder import ProductEmbedder, item_classes, outside_class, weights_key
 
-__all__ = ["ProductEmbedder", "load_embedder", "restrict_to_class", "remove_trained", "similar", "vectors_key_prefix"]
+__all__ = ["ProductEmbedder", "item_classes", "load_embedder", "outside_class", "remove_trained", "vectors_key_prefix"]
 
 
 def load_embedder(model: str | None = None, **options) -> ProductEmbedder:

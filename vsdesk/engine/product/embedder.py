@@ -238,35 +238,23 @@ class ProductEmbedder(Embedder):
         return out
 
 
-def restrict_to_class(
-    results: Sequence[tuple[int, float]],
-    item_labels: Sequence[str],
-    label: str,
-) -> list[tuple[int, float]]:
-    """Keep the ranked (index, score) results whose item's (predicted) label is ``label``.
+def item_classes(embedder: ProductEmbedder, labels: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    """Each catalog item's product type as the gallery shows it: its own label where that is one
+    of the model's classes (a labelled catalog, e.g. the sample), else the class the model
+    predicts from its stored vector (NumPy only, any thread). Labels may carry a suffix, such as
+    " (predicted)"; only a label that is exactly a class name counts as the item's own."""
+    known = set(embedder.classes)
+    own = np.array([label if label in known else "" for label in labels], dtype=object)
+    missing = np.flatnonzero(own == "")
+    if len(missing):
+        predicted = embedder.classify_vectors(np.asarray(vectors)[missing])["labels"]
+        own[missing] = predicted
+    return own
 
-    ``item_labels`` come from ``classify_vectors`` on the catalog's vectors; ask the search for
-    more than k results first so k remain after filtering.
-    """
-    return [(i, s) for i, s in results if item_labels[i] == label]
 
-
-def similar(
-    embedder: ProductEmbedder,
-    query: np.ndarray,
-    vectors: np.ndarray,
-    k: int = 10,
-    same_class: bool = False,
-) -> list[tuple[int, float]]:
-    """Top-k catalog rows by cosine similarity to the query vector, optionally only among items
-    predicted to be of the query's predicted class (exact, deterministic ties by index)."""
-    vectors = np.asarray(vectors, np.float32)
-    query = np.asarray(query, np.float32)
-    scores = vectors @ np.asarray(query, np.float32)
-    candidates = np.arange(len(vectors))
-    if same_class and len(vectors):
-        labels = np.argmax(embedder.classify_vectors(vectors)["probabilities"], 1)
-        query_label = np.argmax(embedder.classify_vectors(query[None])["probabilities"], 1)[0]
-        candidates = candidates[labels == query_label]
-    order = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
-    return [(int(i), float(scores[i])) for i in order]
+def outside_class(classes: np.ndarray, wanted: str | None) -> np.ndarray:
+    """Rows of items whose product type (``item_classes``) is not ``wanted``: what a search
+    kept to the query's class leaves out. None wanted keeps every row."""
+    if not wanted:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(classes != wanted)

@@ -13,8 +13,16 @@ class ModePanel(QWidget):
     options_changed = Signal()
 
     def options(self) -> dict[str, Any]:
-        """Search options for the session (passed to ``ModeSession.search``)."""
+        """Search options for the session (passed to ``ModeSession.search``); the tab keeps
+        each in the settings as "<mode>/<key>" when the user changes it."""
         return {}
+
+    def restore_options(self, settings) -> None:
+        """Set the option widgets from the settings (``options`` as last chosen), at start."""
+
+    def why_no_results(self, extras: dict[str, Any]) -> str | None:
+        """Why a search of a non-empty catalog found nothing, if an option of this panel is why."""
+        return None
 
     def show_extras(self, extras: dict[str, Any]) -> None:
         """Show the mode's facts about the current query (``Embedder.describe`` output)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
 from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
@@ -55,6 +55,9 @@ def unfamiliar_text(extras: dict[str, Any]) -> str:
     return "Unlike the photos this model was trained on: its class is a guess."
 
 
+SAME_CLASS_TEXT = "Only results of the query's type"
+
+
 class ProductPanel(ModePanel):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -68,6 +71,13 @@ class ProductPanel(ModePanel):
         self.unfamiliar.setWordWrap(True)
         self.unfamiliar.setStyleSheet("color:#a15c00;")
         self.unfamiliar.hide()
+        # Results of the query's product type only (a re-rank of the stored vectors, no model run).
+        self.same_class = QCheckBox(SAME_CLASS_TEXT)
+        self.same_class.setToolTip(
+            "Leave out catalog items of other product types: an item's type is its own label "
+            "where it has one of the model's classes, else the type the model predicts for it."
+        )
+        self.same_class.toggled.connect(lambda _checked: self.options_changed.emit())
         self.attributes = QLabel("")
         self.attributes.setWordWrap(True)
         self.model_info = QLabel("")
@@ -79,10 +89,25 @@ class ProductPanel(ModePanel):
         layout.addWidget(self.predicted)
         layout.addWidget(self.unfamiliar)
         layout.addWidget(self.bars)
+        layout.addWidget(self.same_class)
         layout.addWidget(QLabel("<b>Attributes</b>"))
         layout.addWidget(self.attributes)
         layout.addWidget(self.model_info)
         layout.addStretch(1)
+
+    def options(self) -> dict[str, Any]:
+        return {"same_class": self.same_class.isChecked()}
+
+    def restore_options(self, settings) -> None:
+        self.same_class.blockSignals(True)
+        self.same_class.setChecked(settings.bool_value("product/same_class", False))
+        self.same_class.blockSignals(False)
+
+    def why_no_results(self, extras: dict[str, Any]) -> str | None:
+        if not self.same_class.isChecked():
+            return None
+        return (f"No image of the type {extras.get('predicted', 'of the query')} in this catalog: untick "
+                f"“{self.same_class.text()}” to see the most similar images of every type.")
 
     def show_extras(self, extras: dict[str, Any]) -> None:
         items = probability_items(extras)
@@ -90,6 +115,8 @@ class ProductPanel(ModePanel):
         if items:
             name, p = max(items, key=lambda kv: kv[1])
             self.predicted.setText(f"{name} <span style='color:#666'>({100 * p:.0f}%)</span>")
+        predicted = extras.get("predicted")
+        self.same_class.setText(f"Only results of the type {predicted}" if predicted else SAME_CLASS_TEXT)
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)
         self.unfamiliar.setText(note)
@@ -99,6 +126,7 @@ class ProductPanel(ModePanel):
         self.model_info.setText(f"model: {model}" if model else "")
 
     def clear(self) -> None:
+        self.same_class.setText(SAME_CLASS_TEXT)
         self.bars.set_probabilities([])
         self.predicted.setText("—")
         self.attributes.setText("")

@@ -47,6 +47,12 @@ class StylePanel(ModePanel):
         self.slider.blockSignals(False)
         self._on_value(self.slider.value(), emit=False)
 
+    def restore_options(self, settings) -> None:
+        from vsdesk.engine.style.config import DEFAULT  # cheap: no TensorFlow
+
+        # The engine's measured default, until the user moves the slider (then remembered).
+        self.set_default_weight(settings.float_value("style/subject_weight", DEFAULT.subject_weight))
+
     def weight(self) -> float:
         return self.slider.value() / 100.0
 
