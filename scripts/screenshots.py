@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="use the real display instead of offscreen")
     parser.add_argument("--query", action="append", default=[], metavar="MODE=IMAGE",
                         help="another query for a tab, e.g. product=painting.jpg (saved as MODE-IMAGE.png)")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", metavar="WxH",
+                        help="window size (the window's minimum size wins over a smaller one)")
     args = parser.parse_args(argv)
     queries = dict(QUERIES)
     names = {mode: mode for mode in QUERIES}
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication([sys.argv[0]])
     window = MainWindow(autostart=False)
-    window.resize(*SIZE)
+    window.resize(*(int(v) for v in args.size.split("x")))
     window.show()
     args.out.mkdir(parents=True, exist_ok=True)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]

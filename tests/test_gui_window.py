@@ -399,12 +399,21 @@ def _clothing_photos(label, count):
 
 def test_product_results_can_keep_to_the_query_type_and_say_when_there_is_none(qtbot, window, tmp_path):
     """The "Only results of the type …" box: a re-rank of the stored vectors, remembered."""
+    from vsdesk.engine.imageio import load_image
+
+    # A painting is unlike every training photo: its type is a guess. Two photos of that type join
+    # the shop, so the guess has results.
+    embedder = window.tab("product").session.load()
+    painting = load_image(ARTWORKS[0])
+    guess = embedder.describe(painting, embedder.embed(embedder.preprocess(painting)[None])[0])
+    assert guess["familiarity"]["unfamiliar"] and guess["predicted"] not in ("Shoes", "Hat", "Dress")
     folder = copy_images(_clothing_photos("Shoes", 4) + _clothing_photos("Hat", 4), tmp_path / "shop")
+    copy_images(_clothing_photos(guess["predicted"], 2), folder / "more")
     tab = open_folder_catalog(qtbot, window, "product", folder)
     shoe, dress = _clothing_photos("Shoes", 5)[4], _clothing_photos("Dress", 1)[0]
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         drop_files(tab, [shoe])
-    assert len(tab.gallery.results.items()) == 8  # every item, hats too
+    assert len(tab.gallery.results.items()) == 10  # every item, hats too
     assert tab.panel.same_class.text() == "Only results of the type Shoes"
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.panel.same_class.setChecked(True)
@@ -415,11 +424,21 @@ def test_product_results_can_keep_to_the_query_type_and_say_when_there_is_none(q
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         drop_files(tab, [dress])
     assert tab.gallery.results.items() == [] and tab.messages.kind == "warning"
-    assert tab.messages.text().startswith("No image of the type Dress in this catalog: untick")
+    assert tab.messages.text() == "No image of the type Dress in this catalog."
+    assert tab.messages.action_button.text() == "Show every type"
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
-        tab.panel.same_class.setChecked(False)
-    assert len(tab.gallery.results.items()) == 8 and tab.messages.text() == ""
+        tab.messages.action_button.click()
+    assert not tab.panel.same_class.isChecked()
+    assert len(tab.gallery.results.items()) == 10 and tab.messages.text() == ""
     assert not tab.settings.bool_value("product/same_class", True)
+    # a painting's type is a guess: results kept to it say so
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.panel.same_class.setChecked(True)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [ARTWORKS[0]])
+    assert "Unlike the photos" in tab.panel.unfamiliar.text()
+    assert len(tab.gallery.results.items()) == 2 and tab.messages.kind == "info"
+    assert tab.messages.text() == f"Results are kept to the type {guess['predicted']}, which is a guess for this photo."
 
 
 def test_a_query_given_at_start_goes_ahead_of_the_other_tabs_loading(qtbot, window, tmp_path):
@@ -493,6 +512,7 @@ def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_pa
     # said so, and the results follow the new catalog once it is ready
     third = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "c")))
     tab.open_catalog(third)
+    assert tab.scatter.point_count() == 0  # the map shown was the catalog left
     qtbot.waitUntil(lambda: tab.catalog_bar.progress.maximum() == 12, timeout=60_000)
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[9]))
@@ -502,6 +522,21 @@ def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_pa
         pass
     qtbot.waitUntil(lambda: tab.outcome.catalog == third, timeout=60_000)
     assert tab.messages.text() == ""
+
+
+def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under_its_name(qtbot, window, tmp_path):
+    first = copy_images(ARTWORKS[:4], tmp_path / "a")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 4, timeout=60_000)
+    assert len(tab.gallery.results.items()) == 4  # browsing it: no query yet
+    second = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "b")))
+    tab.open_catalog(second)
+    assert tab.gallery.results.items() == [] and tab.scatter.point_count() == 0
+    qtbot.waitUntil(lambda: tab.catalog_bar.progress.maximum() == 12, timeout=60_000)
+    assert tab.gallery.results.items() == [] and tab.scatter.point_count() == 0  # still indexing
+    with qtbot.waitSignal(tab.map_ready, timeout=120_000):
+        pass
+    assert len(tab.gallery.results.items()) == 12 and tab.scatter.point_count() == 12
 
 
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
 
@@ -26,6 +26,7 @@ from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
+from vsdesk.gui.panels.base import Note
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
@@ -37,6 +38,9 @@ TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
 RESULTS_K = 48
 #: The best results are ringed on the map (all 48 would ring most of a small catalog).
 MAP_HIGHLIGHT = 12
+#: A catalog opening for longer than this gets the note that the results shown are the other
+#: one's (a quick switch would only flash it).
+STALE_RESULTS_NOTE_MS = 800
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
@@ -70,7 +74,7 @@ class ModeTab(QWidget):
         self._started = False
         self._adding_folder = False  # the "Adding …" note is up until the catalog opens
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
-        self._no_results_said = ""  # the last "No results ..." warning shown
+        self._note_said = ""  # the last note on the results shown (``_show_results_note``)
         self._query_started = 0.0
         self._query_label = ""
         self.setAcceptDrops(True)
@@ -202,6 +206,16 @@ class ModeTab(QWidget):
         name = name or DEFAULT_SAMPLE[self.mode]
         self.catalog_name = name
         self.settings.set_catalog(self.mode, name)
+        if self.snapshot is not None and self.snapshot.name != name:
+            # What is shown belongs to the catalog being left: its map goes, and its browsing
+            # view; results of a query stay (the query is searched again once `name` is open),
+            # said to be from the other catalog if the wait is long enough to read it.
+            self.map_xy = None
+            self.scatter.clear()
+            if self.outcome is None:
+                self.gallery.set_items([])
+            else:
+                QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
         self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
@@ -332,8 +346,8 @@ class ModeTab(QWidget):
         )
 
     def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
-        if snapshot is not self.snapshot:
-            return  # the catalog changed meanwhile
+        if snapshot is not self.snapshot or snapshot.name != self.catalog_name:
+            return  # the catalog changed meanwhile, or another is being opened
         xy = np.asarray(xy, np.float32)
         self.map_xy = xy
         captions = [f"{Path(p).name}" + (f" · {label}" if label else "") for p, label in zip(snapshot.paths, snapshot.labels)]
@@ -447,26 +461,43 @@ class ModeTab(QWidget):
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits])
         self.panel.show_extras(outcome.extras)
         self._show_outcome_on_map()
-        if outcome.catalog != self.catalog_name and self.runner.is_running(f"{self.mode}/catalog"):
-            self.messages.info(
-                f"These results are from “{outcome.catalog}”: “{self.catalog_name}” is still being indexed, "
-                "and the results follow it once it is ready."
-            )
-            self._results_from_other_catalog = True
-        elif not outcome.hits:
-            self.messages.warning(self._why_no_results(outcome))
+        if not self._say_results_are_from_another_catalog():
+            self._show_results_note(outcome)
+        found = f"{len(outcome.hits)} result{'s' if len(outcome.hits) != 1 else ''}"
+        kept = self.panel.results_kept_to(outcome.extras)
         self.status_message.emit(
-            f"{self.title}: {len(outcome.hits)} results from “{outcome.catalog}” ({size} images) in {elapsed:.2f} s"
+            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
+            f"({size} images) in {elapsed:.2f} s"
         )
         self.results_shown.emit()
 
-    def _why_no_results(self, outcome: QueryOutcome) -> str:
-        why = None
+    def _say_results_are_from_another_catalog(self) -> bool:
+        """Whether the results shown are another catalog's, the chosen one being indexed (then
+        the message bar says so)."""
+        outcome = self.outcome
+        if outcome is None or outcome.catalog == self.catalog_name or not self.runner.is_running(f"{self.mode}/catalog"):
+            return False
+        self.messages.info(
+            f"These results are from “{outcome.catalog}”: “{self.catalog_name}” is still being indexed, "
+            "and the results follow it once it is ready."
+        )
+        self._results_from_other_catalog = True
+        return True
+
+    def _show_results_note(self, outcome: QueryOutcome) -> None:
+        """What the results need said: none found (and why), or the panel's note on its options
+        (e.g. results kept to a product type that is a guess); a note of ours no longer true goes."""
+        note = None
         if self.snapshot is not None and len(self.snapshot):
-            why = self.panel.why_no_results(outcome.extras)  # e.g. only one product type asked for
-        self._no_results_said = why or (f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
-                                         " (see the message above or add a folder).")
-        return self._no_results_said
+            note = self.panel.results_note(outcome.extras, len(outcome.hits))
+        if note is None and not outcome.hits:
+            note = Note("warning", f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
+                                   " (see the message above or add a folder).")
+        if note is not None:
+            self.messages.show_message(note.text, note.kind, note.action)
+        elif self._note_said and self.messages.text() == self._note_said:
+            self.messages.clear()  # the option it was about was changed back
+        self._note_said = note.text if note is not None else ""
 
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
         # Nothing of the previous query stays on screen: beside the error it would read as
@@ -506,10 +537,7 @@ class ModeTab(QWidget):
             if self.messages.kind == "info":
                 self.messages.clear()
         self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
-        if not outcome.hits:
-            self.messages.warning(self._why_no_results(outcome))
-        elif self.messages.kind == "warning" and self.messages.text() == self._no_results_said:
-            self.messages.clear()  # the option that left nothing was changed back
+        self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
         self._show_outcome_on_map()

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
+
+
+class Note(NamedTuple):
+    """A message bar message: kind ("info", "warning"), text, and (button text, callback) or None."""
+
+    kind: str
+    text: str
+    action: tuple[str, Callable[[], None]] | None = None
 
 
 class ModePanel(QWidget):
@@ -20,8 +28,13 @@ class ModePanel(QWidget):
     def restore_options(self, settings) -> None:
         """Set the option widgets from the settings (``options`` as last chosen), at start."""
 
-    def why_no_results(self, extras: dict[str, Any]) -> str | None:
-        """Why a search of a non-empty catalog found nothing, if an option of this panel is why."""
+    def results_note(self, extras: dict[str, Any], found: int) -> Note | None:
+        """A message for the bar when this panel's options shape the ``found`` results of a
+        non-empty catalog in a way the user must be told (e.g. they left none)."""
+        return None
+
+    def results_kept_to(self, extras: dict[str, Any]) -> str | None:
+        """The class the results were kept to by this panel's options, if any."""
         return None
 
     def show_extras(self, extras: dict[str, Any]) -> None:

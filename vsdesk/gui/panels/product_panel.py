@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
-from vsdesk.gui.panels.base import ModePanel
+from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
 
 
@@ -103,11 +103,19 @@ class ProductPanel(ModePanel):
         self.same_class.setChecked(settings.bool_value("product/same_class", False))
         self.same_class.blockSignals(False)
 
-    def why_no_results(self, extras: dict[str, Any]) -> str | None:
-        if not self.same_class.isChecked():
+    def results_kept_to(self, extras: dict[str, Any]) -> str | None:
+        return extras.get("predicted") if self.same_class.isChecked() else None
+
+    def results_note(self, extras: dict[str, Any], found: int) -> Note | None:
+        kept = self.results_kept_to(extras)
+        if not kept:
             return None
-        return (f"No image of the type {extras.get('predicted', 'of the query')} in this catalog: untick "
-                f"“{self.same_class.text()}” to see the most similar images of every type.")
+        every_type = ("Show every type", lambda: self.same_class.setChecked(False))
+        if not found:
+            return Note("warning", f"No image of the type {kept} in this catalog.", every_type)
+        if unfamiliar_text(extras):  # the type is a guess: results of other types are as likely
+            return Note("info", f"Results are kept to the type {kept}, which is a guess for this photo.", every_type)
+        return None
 
     def show_extras(self, extras: dict[str, Any]) -> None:
         items = probability_items(extras)
