@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from vsdesk.engine.session import Hit, label_codes, place_on_map, reweigh_style_query
+from vsdesk.engine.session import PREDICTED, Hit, label_codes, label_colours, place_on_map, reweigh_style_query
 
 
 def _unit(x):
@@ -44,6 +44,16 @@ def test_labels_become_codes_with_unlabelled_items_grouped():
     names, codes = label_codes(["cat", "", "dog", "cat"])
     assert names == ["cat", "dog", "unlabelled"]
     assert codes.tolist() == [0, 2, 1, 0]
+
+
+def test_a_class_has_one_colour_in_every_catalog_and_other_labels_neutral_ones():
+    classes = ["Blazer", "Dress", "Shoes", "T-Shirt"]
+    labelled, _ = label_codes(["Shoes", "Not sure", "Dress", "Other", "Shoes"])
+    predicted, _ = label_codes([f"T-Shirt{PREDICTED}", f"Dress{PREDICTED}"])
+    by_name = dict(zip(labelled, label_colours(labelled, classes)))
+    assert by_name == {"Dress": 1, "Not sure": -1, "Other": -2, "Shoes": 2}
+    assert label_colours(predicted, classes) == [1, 3]  # Dress (predicted), T-Shirt (predicted)
+    assert label_colours(["cubism", "impressionist"], []) == [0, 1]  # no classes: in order
 
 
 def test_a_folder_catalog_name_is_not_taken_in_another_case():

@@ -155,6 +155,30 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     assert height >= 112 + 2 * view.fontMetrics().lineSpacing() > rects[0].height()
 
 
+def _text_lines_below(image, top: int) -> int:
+    """Bands of rows with dark (text) pixels in ``image`` from row ``top`` down."""
+    pixels = np.array([[image.pixelColor(x, y).lightness() for x in range(image.width())]
+                       for y in range(top, image.height())])
+    inked = (pixels < 110).any(axis=1)
+    return int(inked[0]) + int(np.count_nonzero(inked[1:] & ~inked[:-1]))
+
+
+def test_a_name_in_another_script_leaves_room_for_the_score_line(qtbot, tmp_path):
+    """A CJK name is drawn with a fallback font whose line is taller than the view font's: the
+    cell must still hold the score line under it."""
+    import shutil
+
+    named = tmp_path / "my painting é 日本.jpg"
+    shutil.copy(sorted(STYLE_DIR.glob("s_*.jpg"))[0], named)
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(500, 400))
+    view.set_items([GalleryItem(0, str(named), str(named), 0.812, "cubism")])
+    qtbot.waitUntil(lambda: cache.pending() == 0, timeout=10000)
+    qtbot.wait(300)
+    rect = view.visualRect(view.results.index(0))
+    cell = view.viewport().grab(rect).toImage()
+    assert _text_lines_below(cell, 112 + 2) == 2  # the name, then score and label
+
+
 def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
     cache = ThumbnailCache()
     view = ScatterView(cache)

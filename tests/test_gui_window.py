@@ -224,6 +224,8 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     tab.start()
     bar = tab.catalog_bar
     qtbot.waitUntil(lambda: bar.progress.maximum() == 25 and bar.progress.value() >= 8, timeout=120_000)
+    # the status bar's activity says how far indexing is, not "loading TensorFlow …" any more
+    assert window.activity.text().startswith("Style: indexing ") and "/25 · “" in window.activity.text()
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
     kept = len(tab.snapshot)
@@ -337,6 +339,29 @@ def test_enter_on_a_result_opens_it_as_a_double_click_does(qtbot, window, tmp_pa
     assert [item.path for item in opened] == [str(ARTWORKS[1])]
 
 
+def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, monkeypatch):
+    from vsdesk.gui.gallery import GalleryItem, GalleryView
+
+    asked = []
+    # The desktop's answer is the boundary: none (False) on a machine without a viewer.
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or False))
+    tab = window.tab("style")
+    tab.gallery.set_items([GalleryItem(0, str(ARTWORKS[2]), str(ARTWORKS[2]), 0.5, "art")])
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    assert asked == [str(ARTWORKS[2])] and tab.messages.kind == "warning"
+    assert tab.messages.text() == f"Nothing opened {ARTWORKS[2]}: this desktop has no application set up to open it."
+    tab.messages.action_button.click()  # "Copy path"
+    assert QApplication.clipboard().text() == str(ARTWORKS[2])
+    tab.messages.clear()
+    tab.gallery.open_folder(tab.gallery.results.item(0))
+    assert asked[-1] == str(ARTWORKS[2].parent) and str(ARTWORKS[2].parent) in tab.messages.text()
+    # with a viewer, nothing to say
+    tab.messages.clear()
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: True))
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    assert tab.messages.text() == ""
+
+
 def test_an_empty_folder_says_it_has_no_images(qtbot, window, tmp_path):
     empty = tmp_path / "nothing here"
     empty.mkdir()
@@ -415,6 +440,12 @@ def test_product_results_can_keep_to_the_query_type_and_say_when_there_is_none(q
         drop_files(tab, [shoe])
     assert len(tab.gallery.results.items()) == 10  # every item, hats too
     assert tab.panel.same_class.text() == "Only results of the type Shoes"
+    # a class has the colour it has in every catalog of this model (its place among the classes)
+    from vsdesk.gui.scatter import colour_of
+
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 10, timeout=60_000)
+    shoes = next(entry for entry in tab.scatter.legend.text().split(" &nbsp; ") if "Shoes" in entry)
+    assert f"color:{colour_of(embedder.classes.index('Shoes'))}" in shoes
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.panel.same_class.setChecked(True)
     kept = tab.gallery.results.items()

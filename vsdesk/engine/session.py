@@ -62,6 +62,7 @@ class CatalogSnapshot:
     is_sample: bool = False
     hashes: list[str] = field(default_factory=list)  # content SHA-256 per row
     labels_predicted: bool = False  # labels are the model's predicted classes, not the folder's
+    label_colours: list[int] = field(default_factory=list)  # colour slot per label name (``label_colours``)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -85,6 +86,25 @@ def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
     lookup = {name: i for i, name in enumerate(names)}
     codes = np.fromiter((lookup[label or "unlabelled"] for label in labels), np.int32, len(labels))
     return names, codes
+
+
+def label_colours(names: list[str], classes: list[str]) -> list[int]:
+    """A colour slot per label name, the same in every catalog of one model: a model class's
+    slot is its place among the model's classes (predicted or given, the same colour); other
+    names (unlabelled, 'Not sure', a folder's own) get -1, -2, ... : neutral shades, in name
+    order. Without classes (a mode whose labels are a fixed set), names keep their order."""
+    if not classes:
+        return list(range(len(names)))
+    slot = {name: i for i, name in enumerate(classes)}
+    others = 0
+    colours = []
+    for name in names:
+        own = slot.get(name.removesuffix(PREDICTED))
+        if own is None:
+            others += 1
+            own = -others
+        colours.append(own)
+    return colours
 
 
 def place_on_map(hits: list[Hit], xy: np.ndarray, k: int = PLACE_NEIGHBOURS) -> tuple[float, float] | None:
@@ -231,6 +251,7 @@ class ModeSession:
             labels = [f"{name}{PREDICTED}" for name in classify(vectors.matrix)["labels"]]
             predicted = True
         names, codes = label_codes(labels)
+        colours = label_colours(names, list(getattr(self.embedder, "classes", None) or []))
         _, skipped = catalog.counts()
         return CatalogSnapshot(
             name=catalog.name,
@@ -247,6 +268,7 @@ class ModeSession:
             is_sample=samples.is_sample(catalog.name),
             hashes=list(catalog.hashes()),
             labels_predicted=predicted,
+            label_colours=colours,
         )
 
     # -- queries --------------------------------------------------------------------------------

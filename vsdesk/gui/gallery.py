@@ -7,12 +7,13 @@ loading and a warning icon (with the reason as tooltip) when the file cannot be 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QWidget
 
 from vsdesk.engine.session import PREDICTED
@@ -149,11 +150,16 @@ class ResultsModel(QAbstractListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole])
 
 
+#: Scripts whose fallback fonts have tall lines (CJK, Devanagari, Thai, Arabic, emoji).
+TALL_SCRIPTS_SAMPLE = "Ag 日本語 한국어 हिन्दी ไทย العربية 😀"
+
+
 class GalleryView(QListView):
     """Icon-mode list of results. Emits catalog indices so the scatter can follow."""
 
     current_item_changed = Signal(object)  # GalleryItem or None
     search_requested = Signal(object)  # GalleryItem: "search from this result"
+    open_failed = Signal(str)  # a path the desktop found no application to open
 
     def __init__(self, cache: ThumbnailCache, thumb_size: int = 128, parent: QWidget | None = None):
         super().__init__(parent)
@@ -183,8 +189,15 @@ class GalleryView(QListView):
     def _fit_cells(self) -> None:
         """Cells tall enough for the thumbnail and two lines (name; score and label) in this
         view's font: a desktop's font (GNOME's, a user's larger one) can be taller than Qt's
-        default, and a fixed height cut the second line off every cell."""
-        text = 2 * self.fontMetrics().lineSpacing() + 6
+        default, and a fixed height cut the second line off every cell. A name in another
+        script is drawn with a fallback font whose line can be taller still (a CJK name cut the
+        score line off its cell), so the name's line is measured on such a sample."""
+        layout = QTextLayout(TALL_SCRIPTS_SAMPLE, self.font())
+        layout.beginLayout()
+        line = layout.createLine()
+        layout.endLayout()
+        spacing = self.fontMetrics().lineSpacing()
+        text = max(spacing, math.ceil(line.height())) + spacing + 6
         self.results.cell_size = QSize(self._thumb_size + 36, self._thumb_size + text)
         self.setGridSize(QSize(self._thumb_size + 40, self._thumb_size + text + 4))
 
@@ -227,15 +240,22 @@ class GalleryView(QListView):
         self.current_item_changed.emit(current.data(ItemRole) if current.isValid() else None)
 
     # -- actions ---------------------------------------------------------------------------------
-    @staticmethod
-    def open_item(item: GalleryItem | None) -> None:
-        if item is not None and item.path and os.path.exists(item.path):
-            QDesktopServices.openUrl(QUrl.fromLocalFile(item.path))
+    #: The desktop's "open this file" (the boundary a test replaces: it would start a viewer).
+    open_url = staticmethod(QDesktopServices.openUrl)
 
-    @staticmethod
-    def open_folder(item: GalleryItem) -> None:
+    def open_item(self, item: GalleryItem | None) -> None:
+        if item is not None and item.path and os.path.exists(item.path):
+            self._open(item.path)
+
+    def open_folder(self, item: GalleryItem) -> None:
         if item.path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(item.path).parent)))
+            self._open(str(Path(item.path).parent))
+
+    def _open(self, path: str) -> None:
+        # False when the desktop has no application for it (no file manager or image viewer
+        # installed or set up): Qt only logs that, and the user would see nothing happen.
+        if not self.open_url(QUrl.fromLocalFile(path)):
+            self.open_failed.emit(path)
 
     @staticmethod
     def copy_path(item: GalleryItem) -> None:

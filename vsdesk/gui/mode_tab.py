@@ -135,6 +135,7 @@ class ModeTab(QWidget):
         self.catalog_bar.cancel_requested.connect(self.cancel_indexing)
         self.gallery.current_item_changed.connect(self._on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
+        self.gallery.open_failed.connect(self._on_open_failed)
         self.panel.options_changed.connect(self._rerank)
 
     @property
@@ -234,6 +235,9 @@ class ModeTab(QWidget):
         self.catalog_bar.set_progress(done, total, message)
         if message:
             self.status_message.emit(f"{self.title}: {message}")
+            # The status bar's activity follows the phases ("loading TensorFlow …" at first).
+            counted = f" {done}/{total}" if total else ""
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{counted} · “{self.catalog_name}”")
 
     def cancel_indexing(self) -> None:
         self.catalog_bar.cancel_button.setEnabled(False)
@@ -351,7 +355,8 @@ class ModeTab(QWidget):
         xy = np.asarray(xy, np.float32)
         self.map_xy = xy
         captions = [f"{Path(p).name}" + (f" · {label}" if label else "") for p, label in zip(snapshot.paths, snapshot.labels)]
-        self.scatter.set_points(xy, snapshot.label_codes, snapshot.label_names, snapshot.paths, captions)
+        self.scatter.set_points(xy, snapshot.label_codes, snapshot.label_names, snapshot.paths, captions,
+                                snapshot.label_colours)
         self._show_outcome_on_map()
         if final:
             self.scatter.set_status("")
@@ -470,6 +475,12 @@ class ModeTab(QWidget):
             f"({size} images) in {elapsed:.2f} s"
         )
         self.results_shown.emit()
+
+    def _on_open_failed(self, path: str) -> None:
+        self.messages.show_message(
+            f"Nothing opened {path}: this desktop has no application set up to open it.", "warning",
+            action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+        )
 
     def _say_results_are_from_another_catalog(self) -> bool:
         """Whether the results shown are another catalog's, the chosen one being indexed (then

@@ -20,11 +20,20 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 #: Distinct colours (Tableau 20 order: strong colours first).
+#: Colour slots 0, 1, ... (a model's classes, or a mode's fixed labels): tab20 without its two
+#: greys, strong hues first.
 PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
     "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+    "#f7b6d2", "#dbdb8d", "#9edae5",
 ]
+#: Slots -1, -2, ...: names that are no class (unlabelled, 'Not sure', a folder's own).
+NEUTRALS = ["#7f7f7f", "#b0b0b0", "#5a5a5a", "#d0d0d0"]
+
+
+def colour_of(slot: int) -> str:
+    return PALETTE[slot % len(PALETTE)] if slot >= 0 else NEUTRALS[(-slot - 1) % len(NEUTRALS)]
+
 PICK_RADIUS_PX = 8
 HOVER_THUMB = 96
 
@@ -54,6 +63,8 @@ class ScatterView(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setAcceptDrops(False)  # drops go to the tab
         self.plot.setMenuEnabled(False)
+        # pyqtgraph's "A" button (shown after zooming or panning) brings the whole map back.
+        self.plot.getPlotItem().autoBtn.setToolTip("Show the whole map again")
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setAspectLocked(True)
@@ -72,7 +83,7 @@ class ScatterView(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.legend)
 
-        self._brushes = [pg.mkBrush(QColor(c)) for c in PALETTE]
+        self._colours: list[int] = []  # colour slot per label code
         self._groups: list[_QuietScatter] = []
         self._group_members: list[np.ndarray] = []
         self._xy = np.zeros((0, 2), np.float32)
@@ -126,15 +137,19 @@ class ScatterView(QWidget):
         label_names: list[str] | None = None,
         sources: list[str] | None = None,
         captions: list[str] | None = None,
+        colours: list[int] | None = None,
     ) -> None:
-        """Show a map. Same labels as before (a progressive t-SNE step): the points just move."""
+        """Show a map. Same labels as before (a progressive t-SNE step): the points just move.
+        ``colours``: a colour slot per label name (``colour_of``; default: their order)."""
         xy = np.asarray(xy, np.float32)
         n = len(xy)
         labels = np.zeros(n, np.int32) if labels is None else np.asarray(labels, np.int32)
         names = list(label_names) if label_names else ["items"]
+        colours = list(colours) if colours else list(range(len(names)))
         same = (
             n == len(self._xy)
             and names == self._label_names
+            and colours == self._colours
             and np.array_equal(labels, self._labels)
             and len(self._groups) > 0
         )
@@ -147,27 +162,27 @@ class ScatterView(QWidget):
             for item, members in zip(self._groups, self._group_members):
                 self._move(item, xy[members])
         else:
-            self._rebuild(xy, labels, names)
+            self._rebuild(xy, labels, names, colours)
         self._refresh_overlays()
 
-    def _rebuild(self, xy: np.ndarray, labels: np.ndarray, names: list[str]) -> None:
+    def _rebuild(self, xy: np.ndarray, labels: np.ndarray, names: list[str], colours: list[int]) -> None:
         for item in self._groups:
             self.plot.removeItem(item)
         self._groups, self._group_members = [], []
-        self._labels, self._label_names = labels, names
+        self._labels, self._label_names, self._colours = labels, names, colours
         size = 7 if len(xy) < 2000 else 5 if len(xy) < 20000 else 3
         for code, name in enumerate(names):
             members = np.flatnonzero(labels == code)
             if members.size == 0:
                 continue
-            brush = self._brushes[code % len(self._brushes)]
+            brush = pg.mkBrush(QColor(colour_of(colours[code])))
             item = _QuietScatter(size=size, pen=None, brush=brush, tip=None, name=name)
             item.setData(pos=xy[members], data=members)  # data= catalog indices
             self.plot.addItem(item)
             self._groups.append(item)
             self._group_members.append(members)
         entries = [
-            f"<span style='color:{PALETTE[code % len(PALETTE)]}; font-size:14px'>●</span>&nbsp;{_unbreakable(name)}"
+            f"<span style='color:{colour_of(colours[code])}; font-size:14px'>●</span>&nbsp;{_unbreakable(name)}"
             for code, name in enumerate(names)
             if np.any(labels == code)
         ]

@@ -291,6 +291,13 @@ class TaskRunner(QObject):
         self._emit_activity(task_id)
         return task
 
+    def relabel(self, slot: str, label: str) -> None:
+        """A new activity label for the running task of ``slot`` (e.g. its progress so far)."""
+        task_id = self._current.get(slot)
+        if task_id is not None and task_id in self._running_labels:
+            self._running_labels[task_id] = label
+            self._emit_activity(-1)
+
     def _emit_activity(self, ended: int) -> None:
         """Say what is still running (the most recently started labelled task), or ""."""
         self._running_labels.pop(ended, None)

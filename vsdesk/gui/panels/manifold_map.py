@@ -17,6 +17,7 @@ class ManifoldMap(QWidget):
         self.plot.getViewBox().disableAutoRange()
         self.plot.setAcceptDrops(False)
         self.plot.setMenuEnabled(False)
+        self.plot.getPlotItem().autoBtn.setToolTip("Show the whole map again")  # pyqtgraph's "A" button
         self.plot.setAspectLocked(True)
         self.plot.showGrid(False, False)
         for axis in ("left", "bottom"):
