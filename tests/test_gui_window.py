@@ -186,6 +186,7 @@ def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
         drop_files(tab, [notes])
     assert tab.messages.kind == "error" and "notes.txt" in tab.messages.text()
     assert "not an image" in tab.messages.text()
+    assert tab.messages.text().count("notes.txt") == 1  # named once, as the file searched with
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
         drop_files(tab, [fake])
     assert tab.messages.kind == "error" and "holiday.jpg" in tab.messages.text()

@@ -19,6 +19,8 @@ def user_message(exc: BaseException, action: str = "") -> str:
     prefix = f"Could not {action}: " if action else ""
     if isinstance(exc, ImageError):
         name = Path(exc.source).name if exc.source and not exc.source.startswith("<") else "the image"
+        if name in action:  # "Could not search with a.jpg: not an image file", not "a.jpg — …" again
+            return f"{prefix}{exc.reason}."
         return f"{prefix}{name} — {exc.reason}."
     if _is_expected(exc):
         return f"{prefix}{exc}"
