@@ -340,6 +340,22 @@ def test_enter_on_a_result_opens_it_as_a_double_click_does(qtbot, window, tmp_pa
     assert [item.path for item in opened] == [str(ARTWORKS[1])]
 
 
+def test_the_query_of_the_tab_left_is_offered_in_a_tab_without_one(qtbot, window, tmp_path):
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
+    product = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))
+    window.show_tab("style")
+    with qtbot.waitSignal(style.results_shown, timeout=60_000):
+        style.search_path(str(ARTWORKS[10]))
+    window.show_tab("product")
+    assert product.messages.text() == f"Search with {ARTWORKS[10].name} here too?"
+    with qtbot.waitSignal(product.results_shown, timeout=60_000):
+        product.messages.action_button.click()
+    assert product.outcome.source == str(ARTWORKS[10]) and len(product.gallery.results.items()) == 3
+    # a tab with a query of its own is not offered another
+    window.show_tab("style")
+    assert style.messages.text() == ""
+
+
 def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, monkeypatch):
     from vsdesk.gui.gallery import GalleryItem, GalleryView
 

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         last = self.settings.last_tab()
         if last in self.mode_tabs:
             self.tabs.setCurrentWidget(self.mode_tabs[last])
+        self._shown_tab: ModeTab | None = self.current_tab()
         self.tabs.currentChanged.connect(self._on_tab_changed)
         # Back from a terminal where catalogs may have been added or removed: list them again.
         QGuiApplication.instance().applicationStateChanged.connect(self._on_application_state)
@@ -157,8 +158,14 @@ class MainWindow(QMainWindow):
                     tab.refresh_catalog_list()
 
     def _on_tab_changed(self, _index: int) -> None:
-        self.settings.set_last_tab(self.current_tab().mode)
+        current, left = self.current_tab(), self._shown_tab
+        self._shown_tab = current
+        self.settings.set_last_tab(current.mode)
         self.status.clearMessage()  # it spoke of the tab just left
+        # Comparing criteria: the query of the tab just left is one click away in a tab without one.
+        query = left.query_file() if left is not None else None
+        if query and current.outcome is None:
+            current.offer_query(query)
 
     def _show_status(self, tab: ModeTab, text: str) -> None:
         # A tab working in the background (loading at start, indexing) has its progress in the

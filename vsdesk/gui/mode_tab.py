@@ -476,6 +476,19 @@ class ModeTab(QWidget):
         )
         self.results_shown.emit()
 
+    def query_file(self) -> str | None:
+        """The file the results shown were searched with (None: no query, or a pasted image)."""
+        source = self.outcome.source if self.outcome is not None else None
+        return source if source and Path(source).is_file() else None
+
+    def offer_query(self, path: str) -> None:
+        """Offer to search with ``path`` here (another tab's query), unless a message is up or
+        a search of this tab's own is on its way."""
+        searching = self._waiting_query is not None or self.runner.is_running(f"{self.mode}/query")
+        if not searching and not self.messages.text():
+            self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
+                                       action=("Search", lambda: self.search_path(path)))
+
     def _on_open_failed(self, path: str) -> None:
         self.messages.show_message(
             f"Nothing opened {path}: this desktop has no application set up to open it.", "warning",
