@@ -397,6 +397,11 @@ def test_paste_without_an_image_says_so(qtbot, window):
     window.paste_action.trigger()
     assert window.tab("style").messages.kind == "warning"
     assert "no image" in window.tab("style").messages.text()
+    # a copied folder path is offered as a catalog, as a dropped folder is
+    QApplication.clipboard().setText(str(STYLE_DIR))
+    window.paste_action.trigger()
+    assert window.tab("style").messages.action_button.text() == "Add folder"
+    assert str(STYLE_DIR) in window.tab("style").messages.text()
 
 
 def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):

@@ -393,7 +393,8 @@ class ModeTab(QWidget):
             return
         text = QGuiApplication.clipboard().text().strip()
         if text and Path(text.removeprefix("file://")).exists():
-            self.search_path(text.removeprefix("file://"))
+            # a copied path, as a drop of it: a folder is offered as a catalog, a file searched
+            self.handle_urls([QUrl.fromLocalFile(str(Path(text.removeprefix("file://")).absolute()))])
             return
         self.messages.warning("The clipboard holds no image and no image file path.")
 
