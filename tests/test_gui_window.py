@@ -356,6 +356,25 @@ def test_the_query_of_the_tab_left_is_offered_in_a_tab_without_one(qtbot, window
     assert style.messages.text() == ""
 
 
+def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[400:460]
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "many"))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[0]))  # itself in the catalog: left out of its results
+    first = [item.path for item in tab.gallery.results.items()]
+    assert len(first) == 48
+    tab.gallery.setCurrentIndex(tab.gallery.results.index(20))
+    bar = tab.gallery.verticalScrollBar()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        bar.setValue(bar.maximum())
+    more = [item.path for item in tab.gallery.results.items()]
+    assert len(more) == 59 and more[:48] == first  # the same ranking, longer
+    assert bar.value() > 0 and tab.gallery.current_item().path == first[20]  # the user stays where they were
+    bar.setValue(bar.maximum())  # nothing more to add: no new search
+    qtbot.wait(200)
+    assert not tab.runner.is_running("product/query") and len(tab.gallery.results.items()) == 59
+
+
 def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, monkeypatch):
     from vsdesk.gui.gallery import GalleryItem, GalleryView
 

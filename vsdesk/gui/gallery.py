@@ -160,6 +160,7 @@ class GalleryView(QListView):
     current_item_changed = Signal(object)  # GalleryItem or None
     search_requested = Signal(object)  # GalleryItem: "search from this result"
     open_failed = Signal(str)  # a path the desktop found no application to open
+    end_reached = Signal()  # scrolled to the last row: the tab may add more results
 
     def __init__(self, cache: ThumbnailCache, thumb_size: int = 128, parent: QWidget | None = None):
         super().__init__(parent)
@@ -185,6 +186,7 @@ class GalleryView(QListView):
         # double-click, and Enter for a keyboard user (the platform decides which gestures activate)
         self.activated.connect(lambda index: self.open_item(index.data(ItemRole)))
         self.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
 
     def _fit_cells(self) -> None:
         """Cells tall enough for the thumbnail and two lines (name; score and label) in this
@@ -207,9 +209,21 @@ class GalleryView(QListView):
             self._fit_cells()
             self.results.layoutChanged.emit()
 
-    def set_items(self, items: list[GalleryItem]) -> None:
+    def set_items(self, items: list[GalleryItem], keep_position: bool = False) -> None:
+        """Show ``items`` from the top, or (``keep_position``: more of the same results) where
+        the user was."""
+        position = self.verticalScrollBar().value()
         self.results.set_items(items)
-        self.scrollToTop()
+        if keep_position:
+            self.doItemsLayout()  # the scroll range must hold the new rows before it is restored
+            self.verticalScrollBar().setValue(position)
+        else:
+            self.scrollToTop()
+
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        if value > 0 and value >= bar.maximum():
+            self.end_reached.emit()
 
     def current_item(self) -> GalleryItem | None:
         index = self.currentIndex()

@@ -35,7 +35,7 @@ from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskContext, TaskRunner
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
-RESULTS_K = 48
+RESULTS_K = 48  # results of a query; scrolling to the last one adds as many again
 #: The best results are ringed on the map (all 48 would ring most of a small catalog).
 MAP_HIGHLIGHT = 12
 #: A catalog opening for longer than this gets the note that the results shown are the other
@@ -75,6 +75,7 @@ class ModeTab(QWidget):
         self._adding_folder = False  # the "Adding …" note is up until the catalog opens
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
+        self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
         self._query_started = 0.0
         self._query_label = ""
         self.setAcceptDrops(True)
@@ -136,6 +137,7 @@ class ModeTab(QWidget):
         self.gallery.current_item_changed.connect(self._on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
         self.gallery.open_failed.connect(self._on_open_failed)
+        self.gallery.end_reached.connect(self._more_results)
         self.panel.options_changed.connect(self._rerank)
 
     @property
@@ -442,6 +444,7 @@ class ModeTab(QWidget):
             self._waiting_query = lambda: self._embed_query(image, preview, source, name)
             return
         options = self.panel.options()  # read widgets here, never in the worker
+        self._results_k = RESULTS_K
 
         def embed_step(ctx: TaskContext):
             outcome = self.session.query(image, source, RESULTS_K, options, ctx.cancelled)
@@ -535,23 +538,34 @@ class ModeTab(QWidget):
         self.messages.error(user_message(exc, f"search with {name}"))
         self.results_shown.emit()
 
-    def _rerank(self) -> None:
-        """A search option changed (e.g. the style weight): re-rank with the same query vector."""
+    def _rerank(self, more: bool = False) -> None:
+        """A search option changed (e.g. the style weight): re-rank with the same query vector.
+        ``more``: the same ranking, longer (the user scrolled to its end)."""
         outcome = self.outcome
         if outcome is None:
             return
         options = self.panel.options()
         for key, value in options.items():
             self.settings.set_value(f"{self.mode}/{key}", value)
+        k = self._results_k
 
         def work(ctx: TaskContext):
-            return self.session.search(outcome.vector, outcome.source, outcome.extras, RESULTS_K, options,
+            return self.session.search(outcome.vector, outcome.source, outcome.extras, k, options,
                                        exclude_path=outcome.source)
 
-        self.runner.submit(f"{self.mode}/query", work, urgent=True, on_done=self._on_rerank_done,
+        self.runner.submit(f"{self.mode}/query", work, urgent=True,
+                           on_done=lambda found: self._on_rerank_done(found, more),
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
 
-    def _on_rerank_done(self, outcome: QueryOutcome) -> None:
+    def _more_results(self) -> None:
+        """Scrolled to the last result: as many again, if the catalog has more (NumPy, no model)."""
+        outcome = self.outcome
+        if outcome is None or len(outcome.hits) < self._results_k or self.runner.is_running(f"{self.mode}/query"):
+            return
+        self._results_k += RESULTS_K
+        self._rerank(more=True)
+
+    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False) -> None:
         previous = self.outcome
         same_rows = previous is not None and (previous.catalog, previous.catalog_version) == (
             outcome.catalog, outcome.catalog_version)
@@ -561,7 +575,8 @@ class ModeTab(QWidget):
             self._results_from_other_catalog = False  # they follow the chosen catalog now
             if self.messages.kind == "info":
                 self.messages.clear()
-        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits])
+        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits],
+                               keep_position=more)
         self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
