@@ -242,6 +242,15 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     assert len(set(tab.snapshot.paths)) == 24
     assert "1 skipped" in bar.status.text()
     assert "zz-empty.jpg" in bar.status.toolTip() and "empty" in bar.status.toolTip().split("zz-empty.jpg")[1]
+    # the link lists them with full paths, to read and copy
+    from vsdesk.gui.skipped_dialog import SkippedFilesDialog
+
+    bar.status.linkActivated.emit("details")
+    dialog = tab.findChild(SkippedFilesDialog)
+    assert dialog is not None and dialog.isVisible()
+    path, reason = dialog.text.toPlainText().splitlines()
+    assert path == str(folder / "zz-empty.jpg") and reason.startswith("    ") and "empty (0 bytes)" in reason
+    dialog.close()
 
 
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import html
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -18,6 +20,7 @@ class CatalogBar(QWidget):
     catalog_chosen = Signal(str)
     folder_chosen = Signal(str)
     cancel_requested = Signal()
+    details_requested = Signal()  # the status line's link (e.g. "3 skipped") was clicked
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -36,6 +39,8 @@ class CatalogBar(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.status = QLabel("")
         self.status.setStyleSheet("color:#555;")
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Catalog:"))
@@ -75,10 +80,12 @@ class CatalogBar(QWidget):
             self.progress.setFormat(f"{done}/{total}")
         if message:
             self.progress.setToolTip(message)
-            self.status.setText(message)
+            self.status.setText(html.escape(message))
 
-    def set_status(self, text: str, tooltip: str = "") -> None:
-        self.status.setText(text)
+    def set_status(self, text: str, tooltip: str = "", link: str = "") -> None:
+        """Plain ``text``, then ``link`` (if any) as a link that emits ``details_requested``."""
+        shown = html.escape(text) + (f" · <a href='details'>{html.escape(link)}</a>" if link else "")
+        self.status.setText(shown)
         self.status.setToolTip(tooltip)
 
     def _on_index_changed(self, _index: int) -> None:

@@ -134,6 +134,7 @@ class ModeTab(QWidget):
         self.catalog_bar.catalog_chosen.connect(self.open_catalog)
         self.catalog_bar.folder_chosen.connect(self.add_folder)
         self.catalog_bar.cancel_requested.connect(self.cancel_indexing)
+        self.catalog_bar.details_requested.connect(self.show_skipped_files)
         self.gallery.current_item_changed.connect(self._on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
         self.gallery.open_failed.connect(self._on_open_failed)
@@ -258,8 +259,8 @@ class ModeTab(QWidget):
         self.snapshot = snapshot
         self.map_xy = None
         self.catalog_bar.set_busy(False)
-        skipped = f" · {snapshot.skipped} skipped (hover to see why)" if snapshot.skipped else ""
-        self.catalog_bar.set_status(f"{len(snapshot)} images{skipped}", _skipped_tooltip(snapshot.skipped_files))
+        self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
+                                    link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
         if self._adding_folder:  # "Adding … indexing runs in the background": it has run
             self._adding_folder = False
             if self.messages.kind == "info":
@@ -492,6 +493,13 @@ class ModeTab(QWidget):
         if not searching and not self.messages.text():
             self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
                                        action=("Search", lambda: self.search_path(path)))
+
+    def show_skipped_files(self) -> None:
+        """Every file the catalog could not index, with its full path and the reason."""
+        from vsdesk.gui.skipped_dialog import SkippedFilesDialog
+
+        if self.snapshot is not None and self.snapshot.skipped_files:
+            SkippedFilesDialog(self.snapshot.name, self.snapshot.skipped_files, self).open()
 
     def _on_open_failed(self, path: str) -> None:
         self.messages.show_message(

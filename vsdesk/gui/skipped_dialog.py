@@ -1,0 +1,28 @@
+"""The files a catalog could not index, each with its full path and the reason, to read and copy."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+
+class SkippedFilesDialog(QDialog):
+    def __init__(self, catalog: str, skipped: list, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Files not indexed in “{catalog}”")
+        count = len(skipped)
+        intro = QLabel(
+            f"{count} file{'s' if count != 1 else ''} could not be indexed; they are tried again when "
+            "they change. Your files are never modified."
+        )
+        intro.setWordWrap(True)
+        # Plain text: every line can be selected and copied (Ctrl+A, Ctrl+C), unlike a tooltip.
+        self.text = QPlainTextEdit("\n".join(f"{f.path}\n    {f.message}" for f in skipped))
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)
+        self.resize(720, 360)
