@@ -97,8 +97,10 @@ class ScatterView(QWidget):
         self._query = _QuietScatter(
             size=22, symbol="star", pen=pg.mkPen("k", width=1.2), brush=pg.mkBrush("#ffd400"), tip=None
         )
-        for item in (self._highlight, self._selected, self._query):
-            item.setZValue(10)
+        # Above the points: the result rings, the query's star, and on top the selected point's
+        # ring (an unfilled circle), which the star would hide when the query sits on it.
+        for z, item in enumerate((self._highlight, self._query, self._selected), start=10):
+            item.setZValue(z)
             self.plot.addItem(item)
         self._status = pg.TextItem(color="#555555", anchor=(0, 0))
         self._status.setParentItem(self.view)
