@@ -28,11 +28,25 @@ def gray_pixmap(array, size: int = PREVIEW) -> QPixmap:
     )
 
 
+#: A tile with a picture: black, as Fashion-MNIST's backgrounds are; empty: a light, dashed
+#: frame, not a black square that reads as a dark picture.
+TILE_SHOWN = "background:#111; border:1px solid #888;"
+TILE_EMPTY = "background:#f4f4f4; border:1px dashed #aaa;"
+
+
+def set_tile(tile: QLabel, pixmap: QPixmap | None) -> None:
+    if pixmap is None:
+        tile.clear()
+    else:
+        tile.setPixmap(pixmap)
+    tile.setStyleSheet(TILE_EMPTY if pixmap is None else TILE_SHOWN)
+
+
 def _tile(title: str) -> tuple[QLabel, QLabel]:
     image = QLabel()
     image.setFixedSize(PREVIEW, PREVIEW)
     image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    image.setStyleSheet("background:#111; border:1px solid #888;")
+    set_tile(image, None)
     caption = QLabel(title)
     caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
     caption.setStyleSheet("color:#555; font-size:11px;")
@@ -54,6 +68,9 @@ class VaePanel(ModePanel):
         self.category = QLabel("—")
         self.anomaly = QLabel("")
         self.anomaly.setWordWrap(True)
+        # room for its two lines from the start, so the map below does not jump at the first query
+        self.anomaly.setMinimumHeight(2 * self.anomaly.fontMetrics().lineSpacing())
+        self.anomaly.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
         self._map_placeholder = QLabel("")
         self._map_placeholder.setMinimumHeight(150)
@@ -90,9 +107,9 @@ class VaePanel(ModePanel):
     # -- query facts ------------------------------------------------------------------------
     def show_extras(self, extras: dict[str, Any]) -> None:
         if extras.get("input") is not None:
-            self.input_image.setPixmap(gray_pixmap(extras["input"]))
+            set_tile(self.input_image, gray_pixmap(extras["input"]))
         if extras.get("reconstruction") is not None:
-            self.recon_image.setPixmap(gray_pixmap(extras["reconstruction"]))
+            set_tile(self.recon_image, gray_pixmap(extras["reconstruction"]))
         category = extras.get("category")
         if category:
             confidence = extras.get("confidence", extras.get("category_confidence"))
@@ -106,7 +123,7 @@ class VaePanel(ModePanel):
 
     def clear(self) -> None:
         for label in (self.input_image, self.recon_image):
-            label.clear()
+            set_tile(label, None)
         self.category.setText("—")
         self.anomaly.clear()
         self.map.set_query(None)
@@ -116,7 +133,7 @@ class VaePanel(ModePanel):
         self.map.set_grid(grid, tuple(extent))
 
     def show_decoded(self, image: np.ndarray) -> None:
-        self.decoded_image.setPixmap(gray_pixmap(image))
+        set_tile(self.decoded_image, gray_pixmap(image))
 
     def _decode_point(self, x: float, y: float) -> None:
         if self._tab is not None:
