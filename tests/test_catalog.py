@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLOTHING_DIR, STYLE_DIR
+from conftest import CLOTHING_DIR, REPO, STYLE_DIR
 from vsdesk.engine.catalog import (
     Catalog,
     CatalogExists,
@@ -169,6 +169,32 @@ def test_bad_files_and_unreadable_folders_are_skipped_and_listed(photos):
         assert report.added + report.updated + report.moved + report.unchanged == report.indexed
     finally:
         locked.chmod(0o755)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the test above covers it")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv")
+def test_as_root_an_unreadable_folder_is_still_checked_without_roots_powers(photos):
+    """Root reads every folder, so the test above cannot lock one; here the scan runs in a
+    process without root's power to override permissions (CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH dropped), which a locked folder then stops as it stops a user."""
+    locked = photos / "locked"
+    locked.mkdir()
+    shutil.copy(clothing_images(1, start=30)[0], locked / "x.jpg")
+    locked.chmod(0)
+    code = ("import json, sys; from vsdesk.engine.catalog._scan import scan_folders; "
+            "r = scan_folders([sys.argv[1]]); print(json.dumps([len(r.files), r.unreadable]))")
+    try:
+        run = subprocess.run(
+            ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", sys.executable, "-c", code, str(photos)],
+            capture_output=True, text=True, timeout=60, cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+    finally:
+        locked.chmod(0o755)
+    assert run.returncode == 0, run.stderr
+    found, unreadable = json.loads(run.stdout)
+    assert found == 12  # every other photo
+    [(path, kind, message)] = unreadable
+    assert path == str(locked) and kind == "unreadable-folder" and "permission" in message.lower()
 
 
 def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(photos):
