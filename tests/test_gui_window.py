@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,6 +197,22 @@ def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
         drop_files(tab, [notes, fake])
     assert tab.messages.kind == "error"  # the first (notes.txt) is not an image: said clearly
     assert "notes.txt" in tab.messages.text()
+
+
+def test_a_photo_over_the_pixel_limit_is_searched_decoded_reduced(qtbot, window, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from vsdesk.engine import imageio
+
+    monkeypatch.setattr(imageio, "DEFAULT_MAX_PIXELS", 5_000_000)  # VSDESK_MAX_PIXELS=5e6
+    big = tmp_path / "camera.jpg"
+    Image.open(ARTWORKS[3]).convert("RGB").resize((4000, 3000)).save(big, quality=85)  # 12 megapixels
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [big])
+    assert tab.messages.text() == "" and tab.outcome is not None and len(tab.gallery.results.items()) == 4
+    # the copy in the catalog, at a tenth of the size, is the best match
+    assert Path(tab.gallery.results.items()[0].path).name == ARTWORKS[3].name
 
 
 def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):

@@ -177,6 +177,20 @@ def test_pixel_limit_is_configurable(tmp_path):
         load_image(path, max_pixels=1000)
 
 
+def test_a_jpeg_over_the_limit_is_decoded_reduced_when_that_is_within_it(tmp_path):
+    """The limit is on the pixels decoded: JPEG decodes at 1/2 to 1/8 size when asked for less."""
+    path = _write(tmp_path, "camera.jpg", _jpeg_bytes(_photo().resize((4000, 3000))))  # 12 megapixels
+    with pytest.raises(ImageTooLargeError, match="limit of 5 megapixels"):
+        load_image(path, max_pixels=5_000_000)  # decoded whole: over the limit
+    assert load_image(path, max_pixels=5_000_000, min_size=224).size == (500, 375)  # decoded at 1/8
+    with pytest.raises(ImageTooLargeError, match=r"12 megapixels, 0.188 megapixels even reduced, more than the limit of 0.1"):
+        load_image(path, max_pixels=100_000, min_size=224)
+    png = _write(tmp_path, "scan.png", b"")
+    Image.new("RGB", (4000, 3000), "white").save(png)
+    with pytest.raises(ImageTooLargeError, match="12 megapixels, more than"):  # no reduced decoding for PNG
+        load_image(png, max_pixels=5_000_000, min_size=224)
+
+
 def _pixel(image: Image.Image, xy=(0, 0)) -> tuple[int, int, int]:
     return image.getpixel(xy)
 

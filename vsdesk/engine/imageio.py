@@ -162,14 +162,19 @@ def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.
     width, height = image.size
     if width <= 0 or height <= 0:
         raise CorruptImageError(name, f"the image has no pixels ({width}x{height})")
-    if width * height > limit:
-        raise ImageTooLargeError(
-            name,
-            f"the image is {width}x{height} = {_megapixels(width * height)}, "
-            f"more than the limit of {_megapixels(limit)} (VSDESK_MAX_PIXELS)",
-        )
     if min_size and image.format == "JPEG":
         image.draft("RGB", (min_size, min_size))
+    # The limit is on the pixels decoded: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size when
+    # no more is needed, so a 100-megapixel camera photo is decoded as 1.6 megapixels and can
+    # be searched with; a PNG or TIFF is decoded whole.
+    decoded = image.size[0] * image.size[1]
+    if decoded > limit:
+        reduced = f", {_megapixels(decoded)} even reduced" if decoded < width * height else ""
+        raise ImageTooLargeError(
+            name,
+            f"the image is {width}x{height} = {_megapixels(width * height)}{reduced}, "
+            f"more than the limit of {_megapixels(limit)} (VSDESK_MAX_PIXELS)",
+        )
     try:
         image.seek(0)  # animated GIF/PNG/WebP: the first frame
         image.load()

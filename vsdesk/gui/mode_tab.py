@@ -41,6 +41,10 @@ MAP_HIGHLIGHT = 12
 #: A catalog opening for longer than this gets the note that the results shown are the other
 #: one's (a quick switch would only flash it).
 STALE_RESULTS_NOTE_MS = 800
+#: A query JPEG is decoded no smaller than this on both sides (the decoder's 1/2 to 1/8 steps):
+#: more than any mode's model input and the preview need, and a huge photo (100 megapixels)
+#: stays within the pixel limit and decodes in a fraction of the time.
+QUERY_DECODE_MIN = 512
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
@@ -405,7 +409,7 @@ class ModeTab(QWidget):
         """Search with the image file ``path``: decoded on the I/O thread (a bad file is reported
         at once, even while the model still loads), then embedded on the TensorFlow thread."""
         path = str(Path(path).expanduser().absolute())
-        self._submit_query(lambda ctx: load_image(path), path, Path(path).name, note)
+        self._submit_query(lambda ctx: load_image(path, min_size=QUERY_DECODE_MIN), path, Path(path).name, note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
         image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
