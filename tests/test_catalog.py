@@ -435,3 +435,14 @@ def test_remove_folder_forgets_its_entries_only(photos):
     catalog.remove_folder(photos)
     assert catalog.counts() == (0, 0) and catalog.vectors().matrix.shape[0] == 0
     assert len(list(photos.rglob("*.jpg"))) == 12
+
+
+def test_one_file_is_one_file_in_the_progress_and_the_summary(tmp_path):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(clothing_images(1)[0], folder / "photo.jpg")
+    messages = []
+    report = index_catalog(Catalog.create("mine", "style", [folder]), HistogramEmbedder(),
+                           progress=lambda done, total, message="": messages.append(message))
+    assert "indexing 1 file" in messages and "indexing 1 files" not in messages
+    assert report.summary().startswith("1 image indexed: 1 added")

@@ -62,7 +62,7 @@ class IndexReport:
 
     def summary(self) -> str:
         text = (
-            f"{self.indexed} images indexed: {self.added} added, {self.updated} updated, "
+            f"{self.indexed} image{_s(self.indexed)} indexed: {self.added} added, {self.updated} updated, "
             f"{self.moved} moved, {self.removed} removed, {self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
             f"in {self.seconds:.2f} s"
@@ -75,6 +75,11 @@ class IndexReport:
         data = asdict(self)
         data["skipped"] = [s._asdict() for s in self.skipped]
         return data
+
+
+def _s(count: int) -> str:
+    """The plural ending: "1 file", "2 files", "0 files"."""
+    return "" if count == 1 else "s"
 
 
 @dataclass
@@ -282,7 +287,7 @@ class _Indexer:
         to_embed: list[tuple[_Row, bool, np.ndarray | None]] = []
         batch_hashes: set[str | None] = set()
         done = 0
-        self.progress(0, total, f"indexing {total} files")
+        self.progress(0, total, f"indexing {total} file{_s(total)}")
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-decode")
         try:
             queue: collections.deque[tuple[cf.Future, bool]] = collections.deque()
