@@ -13,6 +13,7 @@ import os
 import sys
 
 from vsdesk import __version__, native_stderr
+from vsdesk.cli._common import error
 from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
@@ -43,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
-        print("vsdesk: interrupted", file=sys.stderr)
+        error("interrupted")
         return 130
     except LocationError as exc:  # VSDESK_DATA_DIR and the like pointing at a file
-        print(f"vsdesk: {exc}", file=sys.stderr)
+        error(str(exc))
         return 2
     except BrokenPipeError:
         # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout

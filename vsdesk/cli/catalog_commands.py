@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
-from vsdesk.cli._common import StderrProgress, add_mode_argument, error, print_json
+from vsdesk.cli._common import StderrProgress, add_mode_argument, end_progress_line, error, print_json, say
 
 
 def register(subparsers) -> None:
@@ -131,13 +130,13 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
 
 
 def _print_report(report) -> None:
-    print(report.summary(), file=sys.stderr)
+    say(report.summary())
     if report.skipped:
-        print(f"skipped {len(report.skipped)}:", file=sys.stderr)
+        say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
-            print(f"  {item.path}: {item.message} [{item.kind}]", file=sys.stderr)
+            say(f"  {item.path}: {item.message} [{item.kind}]")
         if len(report.skipped) > 50:
-            print(f"  ... and {len(report.skipped) - 50} more", file=sys.stderr)
+            say(f"  ... and {len(report.skipped) - 50} more")
 
 
 def _load_embedder(mode: str, model: str | None = None):
@@ -145,7 +144,7 @@ def _load_embedder(mode: str, model: str | None = None):
     from vsdesk.engine.modes import load_embedder
     from vsdesk.engine.product.model import ProductModelError  # light: no TensorFlow
 
-    print(f"loading the {mode} model{f' {model!r}' if model else ''} ...", file=sys.stderr)
+    say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
     try:
         return load_embedder(mode, **({"model": model} if model is not None else {}))
     except ModelStoreError as exc:
@@ -303,6 +302,7 @@ def _search_impl(args: argparse.Namespace) -> int:
 
 
 def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
+    end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
     for record in records:
         print(f"{record['query']}  (catalog {name}, {size} images)")
         if "error" in record:
@@ -352,8 +352,7 @@ def _list(args: argparse.Namespace) -> int:
         ])
         return 0
     if not infos:
-        print("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`",
-              file=sys.stderr)
+        say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
         return 0
     for i in infos:
         status = f"problem: {i.problem}" if i.problem else f"{i.indexed} images, {i.skipped} skipped"
@@ -379,8 +378,8 @@ def _remove_folder(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         error(str(exc))
         return 2
-    print(f"catalog {args.name!r} no longer searches {folder} ({before - after} images forgotten); "
-          "the images themselves were not touched", file=sys.stderr)
+    say(f"catalog {args.name!r} no longer searches {folder} ({before - after} images forgotten); "
+        "the images themselves were not touched")
     return 0
 
 
@@ -392,6 +391,5 @@ def _remove(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         error(str(exc))
         return 2
-    print(f"removed catalog {args.name!r} (index files in {location}); your images were not touched",
-          file=sys.stderr)
+    say(f"removed catalog {args.name!r} (index files in {location}); your images were not touched")
     return 0
