@@ -282,3 +282,22 @@ def test_on_a_terminal_index_messages_are_not_glued_to_the_progress_line(photos)
     for message in ("loading the vae model ...", "30 images indexed", "skipped 1:"):
         [line] = [line for line in lines if message in line]
         assert line.startswith(message), repr(line)
+
+
+def test_a_missing_query_is_told_once_and_before_the_model_loads(capsys, photos):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    missing = str(photos / "nonexist.jpg")
+    said = f"{missing}: the file does not exist (moved or deleted?)"
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing)
+    assert (code, out) == (1, "")  # said on stderr only, not again on stdout
+    assert err.count("nonexist.jpg") == 1 and said in err
+    assert "loading" not in err  # no model loaded for nothing
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, "--json")
+    assert code == 1 and "loading" not in err
+    assert json.loads(out) == [{"query": missing, "error": said, "error_kind": "unreadable", "results": []}]
+
+    good = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, good, "-k", "3")
+    assert code == 1 and err.count("nonexist.jpg") == 1 and "nonexist.jpg" not in out
+    assert err.index(said) < err.index("loading the vae model")  # at once, not after the load
+    assert out.startswith(f"{good}  (catalog shop, 30 images)") and out.count("\n    ") == 3  # its 3 results

@@ -210,7 +210,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     import numpy as np
 
     from vsdesk.engine.catalog import CatalogError, is_being_indexed
-    from vsdesk.engine.imageio import ImageError, load_image
+    from vsdesk.engine.imageio import ImageError, check_file, load_image
     from vsdesk.engine.search import file_sha256, search_catalog
 
     _check_model_option(args)
@@ -218,6 +218,18 @@ def _search_impl(args: argparse.Namespace) -> int:
         raise _Failure(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes")
     if args.k < 1:
         raise _Failure("-k must be at least 1")
+    # A missing, unreadable or empty query is told at once, not after the model has loaded
+    # (seconds), and the model is not loaded at all when no query is left.
+    records: list[dict[str, Any]] = [{"query": path} for path in args.images]
+    for record in records:
+        try:
+            check_file(record["query"])
+        except ImageError as exc:
+            _failed(record, exc)
+    if all("error" in record for record in records):
+        if args.json:
+            print_json(records)
+        return 1
     catalog = _resolve(args.catalog, args.mode, [])
     with catalog:
         if catalog.mode != args.mode:
@@ -243,17 +255,15 @@ def _search_impl(args: argparse.Namespace) -> int:
             error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
                   f"{len(vectors.paths)} images indexed so far")
 
-    records: list[dict[str, Any]] = []
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
-    for path in args.images:
-        record: dict[str, Any] = {"query": path}
+    for i, record in enumerate(records):
+        if "error" in record:
+            continue
         try:
-            image = load_image(path, min_size=embedder.decode_size)
-            good.append((len(records), image, embedder.preprocess(image)))
+            image = load_image(record["query"], min_size=embedder.decode_size)
+            good.append((i, image, embedder.preprocess(image)))
         except ImageError as exc:
-            record.update(error=str(exc), error_kind=exc.kind, results=[])
-            error(str(exc))
-        records.append(record)
+            _failed(record, exc)
 
     failed = len(records) - len(good)
     if good:
@@ -301,13 +311,18 @@ def _search_impl(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _failed(record: dict[str, Any], exc: Exception) -> None:
+    """A query that cannot be used: said once, on stderr; --json keeps it as a record."""
+    record.update(error=str(exc), error_kind=exc.kind, results=[])
+    error(str(exc))
+
+
 def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
     end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
     for record in records:
-        print(f"{record['query']}  (catalog {name}, {size} images)")
         if "error" in record:
-            print(f"  error: {record['error']}")
-            continue
+            continue  # already said on stderr, where errors go
+        print(f"{record['query']}  (catalog {name}, {size} images)")
         extras = {k: v for k, v in record.items() if k not in ("query", "results")}
         for key, value in extras.items():
             if key == "same_class":

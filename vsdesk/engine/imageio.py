@@ -120,6 +120,14 @@ def load_image(
     return image
 
 
+def check_file(path: str | os.PathLike) -> None:
+    """The checks ``load_image`` makes on a path before decoding (it exists, is a regular file,
+    can be opened, is not empty), without decoding: a command can refuse a missing query at
+    once, before it spends seconds loading a model. Raises the same ``ImageError``."""
+    _name, fp = _open_source(path)
+    fp.close()
+
+
 def _open_source(source: Source) -> tuple[str, BinaryIO]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
