@@ -307,7 +307,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     if args.json:
         print_json(records)
     else:
-        _print_results(records, catalog.name, len(vectors.paths))
+        _print_results(records, catalog.name, len(vectors.paths), catalog.mode)
     return 1 if failed else 0
 
 
@@ -317,27 +317,80 @@ def _failed(record: dict[str, Any], exc: Exception) -> None:
     error(str(exc))
 
 
-def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
+def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: str) -> None:
     end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
     for record in records:
         if "error" in record:
             continue  # already said on stderr, where errors go
         print(f"{record['query']}  (catalog {name}, {size} images)")
-        extras = {k: v for k, v in record.items() if k not in ("query", "results")}
-        for key, value in extras.items():
-            if key == "same_class":
-                print(f"  only items of the type: {value}")
-                continue
-            if key == "familiarity" and isinstance(value, dict):  # product: does it look like the training photos?
-                from vsdesk.engine.product.familiarity import sentence
-
-                print(f"  {'note' if value.get('unfamiliar') else key}: {sentence(value)}")
-                continue
-            print(f"  {key}: {_short(value)}")
+        facts = {k: v for k, v in record.items() if k not in ("query", "results")}
+        for line in _FACT_LINES.get(mode, _product_facts)(facts):
+            print(f"  {_one_line(line)}")
         for hit in record["results"]:
             label = f"  [{hit['label']}]" if hit["label"] else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
         print()
+
+
+# The text form of a query's facts (describe() in the record) is for a person: each mode says
+# what its known keys mean and leaves out what is for scripts (internal lists, base64 images,
+# model settings), which --json keeps unchanged.
+
+def _product_facts(facts: dict[str, Any]) -> list[str]:
+    """Product (and a mode without lines of its own): every fact, as it always read: the type,
+    class probabilities, the kids flag, the model, and how familiar the photo looks."""
+    lines = []
+    for key, value in facts.items():
+        if key == "same_class":
+            lines.append(f"only items of the type: {value}")
+        elif key == "familiarity" and isinstance(value, dict):  # does it look like the training photos?
+            from vsdesk.engine.product.familiarity import sentence
+
+            lines.append(f"{'note' if value.get('unfamiliar') else key}: {sentence(value)}")
+        else:
+            lines.append(f"{key}: {_short(value)}")
+    return lines
+
+
+def _vae_facts(facts: dict[str, Any]) -> list[str]:
+    """VAE: the category by the vote of the nearest training images, how unusual the image is for
+    the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place)."""
+    lines = []
+    category, votes = facts.get("category"), facts.get("votes")
+    if category:
+        if isinstance(votes, dict) and votes.get(category):
+            others = ", ".join(f"{label} {count}" for label, count in
+                               sorted(votes.items(), key=lambda item: -item[1]) if label != category)
+            category += (f" ({votes[category]} of the {sum(votes.values())} nearest training images"
+                         f"{f'; {others}' if others else ''})")
+        lines.append(f"category: {category}")
+    anomaly = facts.get("anomaly")
+    if isinstance(anomaly, dict) and anomaly.get("percentile") is not None:
+        from vsdesk.engine.vae.engine import anomaly_words
+
+        lines.append(f"anomaly: {anomaly_words(anomaly['percentile'])}")
+    point = facts.get("map2d")
+    if isinstance(point, (list, tuple)) and len(point) == 2:
+        lines.append(f"map position: ({point[0]:.2f}, {point[1]:.2f})")
+    return lines + _describe_error(facts)
+
+
+def _style_facts(facts: dict[str, Any]) -> list[str]:
+    """Style: nothing about the query beyond its results; one short line on what is compared."""
+    lines = []
+    if facts.get("layers") and facts.get("dim"):
+        subject = facts.get("subject_weight") or 0
+        lines.append(f"model: VGG16 Gram matrices of {len(facts['layers'])} layers"
+                     f"{f' + {subject:.0%} subject' if subject else ''}, {facts['dim']:,} numbers per image")
+    return lines + _describe_error(facts)
+
+
+def _describe_error(facts: dict[str, Any]) -> list[str]:
+    error_text = facts.get("describe_error")
+    return [f"note: the query's details could not be computed ({error_text})"] if error_text else []
+
+
+_FACT_LINES = {"product": _product_facts, "vae": _vae_facts, "style": _style_facts}
 
 
 def _short(value: Any) -> str:
