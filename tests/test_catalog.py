@@ -354,6 +354,44 @@ def test_model_is_loaded_only_when_something_needs_embedding(photos):
     assert (added.model_loaded, added.added, added.indexed, len(loads)) == (True, 1, 12, 2)
 
 
+def test_changed_files_whose_content_is_known_need_no_model(photos, tmp_path):
+    """Touched (same bytes, new time), moved or renamed files are hashed first; the model is
+    loaded only when some content is new."""
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return HistogramEmbedder()
+
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    catalog = Catalog.create("mine", "style", [photos])
+    first = index_catalog(catalog, loader)
+    assert (first.model_loaded, first.indexed, len(first.skipped)) == (True, 12, 1)
+    before = catalog.vectors()
+    stored = dict(zip(before.paths, before.matrix.tolist()))
+    for path in photos.rglob("*.jpg"):  # `touch -d 2020-01-01`, the broken file too
+        os.utime(path, (1577836800, 1577836800))
+    touched = index_catalog(catalog, loader)
+    assert (touched.model_loaded, touched.updated, touched.unchanged, touched.embedded, touched.reused,
+            len(loads)) == (False, 12, 0, 0, 12, 1)
+    assert [(Path(s.path).name, s.kind) for s in touched.skipped] == [("broken.jpg", first.skipped[0].kind)]
+    after = catalog.vectors()
+    assert dict(zip(after.paths, after.matrix.tolist())) == stored
+    again = index_catalog(catalog, loader)  # the new times are stored: nothing to read now
+    assert (again.model_loaded, again.unchanged, again.updated) == (False, 12, 0)
+
+    member = sorted(photos.rglob("*.jpg"))[0]
+    member.rename(member.with_name("renamed.jpg"))
+    moved = index_catalog(catalog, loader)
+    assert (moved.model_loaded, moved.moved, moved.removed, moved.indexed, len(loads)) == (False, 1, 0, 12, 1)
+
+    shutil.copy(clothing_images(1, start=40)[0], photos / "a" / "new.jpg")
+    os.utime(member.with_name("renamed.jpg"))  # touched again, now
+    added = index_catalog(catalog, loader)  # new content among touched files: the model, once
+    assert (added.model_loaded, added.added, added.updated, added.embedded, len(loads)) == (True, 1, 1, 1, 2)
+    assert len(catalog.vectors().paths) == 13
+
+
 def test_a_changed_model_is_loaded_and_embeds_an_unchanged_folder_again(photos):
     """``model_key`` (what the loader's model key starts with, read without loading it) tells
     an unchanged catalog that its vectors are another model's, say after an upgrade."""

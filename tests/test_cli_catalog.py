@@ -301,3 +301,14 @@ def test_a_missing_query_is_told_once_and_before_the_model_loads(capsys, photos)
     assert code == 1 and err.count("nonexist.jpg") == 1 and "nonexist.jpg" not in out
     assert err.index(said) < err.index("loading the vae model")  # at once, not after the load
     assert out.startswith(f"{good}  (catalog shop, 30 images)") and out.count("\n    ") == 3  # its 3 results
+
+
+def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
+    """`touch -d 2020-01-01 photo.jpg`: same bytes, new time. The re-run hashes it, finds its
+    vector and is done without loading the model (it took seconds, for nothing)."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    os.utime(sorted(photos.glob("*.jpg"))[3], (1577836800, 1577836800))
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and "loading" not in err
+    assert (report["updated"], report["embedded"], report["reused"], report["model_loaded"]) == (1, 0, 1, False)
