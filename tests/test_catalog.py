@@ -171,24 +171,6 @@ def test_bad_files_and_unreadable_folders_are_skipped_and_listed(photos):
         locked.chmod(0o755)
 
 
-def test_a_bad_file_is_described_in_the_same_words_by_index_and_by_a_query(photos):
-    """The index decodes a file's bytes (read once, to hash them); a query decodes the path: the
-    same file gets the same sentence from `vsdesk index` and `vsdesk search`."""
-    from vsdesk.engine.imageio import ImageError, load_image
-
-    (photos / "empty.jpg").write_bytes(b"")
-    (photos / "text.png").write_text("not an image")
-    good = sorted(photos.rglob("*.jpg"))[0].read_bytes()
-    (photos / "cut.jpg").write_bytes(good[: len(good) // 3])
-    report = index_catalog(Catalog.create("mine", "style", [photos]), HistogramEmbedder())
-    indexed = {Path(s.path).name: s.message for s in report.skipped}
-    for name in ("empty.jpg", "text.png", "cut.jpg"):
-        with pytest.raises(ImageError) as caught:
-            load_image(photos / name)
-        assert indexed[name] == caught.value.reason, name
-    assert indexed["empty.jpg"] == "the file is empty (0 bytes)"
-
-
 def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(photos):
     """Bytes that are not UTF-8 in a name (an old archive, a network share) cannot be stored;
     the file is listed with what to do, and every other photo is indexed."""
@@ -484,3 +466,21 @@ def test_one_file_is_one_file_in_the_progress_and_the_summary(tmp_path):
                            progress=lambda done, total, message="": messages.append(message))
     assert "indexing 1 file" in messages and "indexing 1 files" not in messages
     assert report.summary().startswith("1 image indexed: 1 added")
+
+
+def test_a_bad_file_is_described_in_the_same_words_by_index_and_by_a_query(photos):
+    """The index decodes a file's bytes (read once, to hash them); a query decodes the path: the
+    same file gets the same sentence from `vsdesk index` and `vsdesk search`."""
+    from vsdesk.engine.imageio import ImageError, load_image
+
+    (photos / "empty.jpg").write_bytes(b"")
+    (photos / "text.png").write_text("not an image")
+    good = sorted(photos.rglob("*.jpg"))[0].read_bytes()
+    (photos / "cut.jpg").write_bytes(good[: len(good) // 3])
+    report = index_catalog(Catalog.create("mine", "style", [photos]), HistogramEmbedder())
+    indexed = {Path(s.path).name: s.message for s in report.skipped}
+    for name in ("empty.jpg", "text.png", "cut.jpg"):
+        with pytest.raises(ImageError) as caught:
+            load_image(photos / name)
+        assert indexed[name] == caught.value.reason, name
+    assert indexed["empty.jpg"] == "the file is empty (0 bytes)"
