@@ -362,6 +362,44 @@ def test_model_is_loaded_only_when_something_needs_embedding(photos):
     assert (added.model_loaded, added.added, added.indexed, len(loads)) == (True, 1, 12, 2)
 
 
+def test_changed_files_whose_content_is_known_need_no_model(photos, tmp_path):
+    """Touched (same bytes, new time), moved or renamed files are hashed first; the model is
+    loaded only when some content is new."""
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return HistogramEmbedder()
+
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    catalog = Catalog.create("mine", "style", [photos])
+    first = index_catalog(catalog, loader)
+    assert (first.model_loaded, first.indexed, len(first.skipped)) == (True, 12, 1)
+    before = catalog.vectors()
+    stored = dict(zip(before.paths, before.matrix.tolist()))
+    for path in photos.rglob("*.jpg"):  # `touch -d 2020-01-01`, the broken file too
+        os.utime(path, (1577836800, 1577836800))
+    touched = index_catalog(catalog, loader)
+    assert (touched.model_loaded, touched.updated, touched.unchanged, touched.embedded, touched.reused,
+            len(loads)) == (False, 12, 0, 0, 12, 1)
+    assert [(Path(s.path).name, s.kind) for s in touched.skipped] == [("broken.jpg", first.skipped[0].kind)]
+    after = catalog.vectors()
+    assert dict(zip(after.paths, after.matrix.tolist())) == stored
+    again = index_catalog(catalog, loader)  # the new times are stored: nothing to read now
+    assert (again.model_loaded, again.unchanged, again.updated) == (False, 12, 0)
+
+    member = sorted(photos.rglob("*.jpg"))[0]
+    member.rename(member.with_name("renamed.jpg"))
+    moved = index_catalog(catalog, loader)
+    assert (moved.model_loaded, moved.moved, moved.removed, moved.indexed, len(loads)) == (False, 1, 0, 12, 1)
+
+    shutil.copy(clothing_images(1, start=40)[0], photos / "a" / "new.jpg")
+    os.utime(member.with_name("renamed.jpg"))  # touched again, now
+    added = index_catalog(catalog, loader)  # new content among touched files: the model, once
+    assert (added.model_loaded, added.added, added.updated, added.embedded, len(loads)) == (True, 1, 1, 1, 2)
+    assert len(catalog.vectors().paths) == 13
+
+
 def test_a_changed_model_is_loaded_and_embeds_an_unchanged_folder_again(photos):
     """``model_key`` (what the loader's model key starts with, read without loading it) tells
     an unchanged catalog that its vectors are another model's, say after an upgrade."""
@@ -443,3 +481,32 @@ def test_remove_folder_forgets_its_entries_only(photos):
     catalog.remove_folder(photos)
     assert catalog.counts() == (0, 0) and catalog.vectors().matrix.shape[0] == 0
     assert len(list(photos.rglob("*.jpg"))) == 12
+
+
+def test_one_file_is_one_file_in_the_progress_and_the_summary(tmp_path):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(clothing_images(1)[0], folder / "photo.jpg")
+    messages = []
+    report = index_catalog(Catalog.create("mine", "style", [folder]), HistogramEmbedder(),
+                           progress=lambda done, total, message="": messages.append(message))
+    assert "indexing 1 file" in messages and "indexing 1 files" not in messages
+    assert report.summary().startswith("1 image indexed: 1 added")
+
+
+def test_a_bad_file_is_described_in_the_same_words_by_index_and_by_a_query(photos):
+    """The index decodes a file's bytes (read once, to hash them); a query decodes the path: the
+    same file gets the same sentence from `vsdesk index` and `vsdesk search`."""
+    from vsdesk.engine.imageio import ImageError, load_image
+
+    (photos / "empty.jpg").write_bytes(b"")
+    (photos / "text.png").write_text("not an image")
+    good = sorted(photos.rglob("*.jpg"))[0].read_bytes()
+    (photos / "cut.jpg").write_bytes(good[: len(good) // 3])
+    report = index_catalog(Catalog.create("mine", "style", [photos]), HistogramEmbedder())
+    indexed = {Path(s.path).name: s.message for s in report.skipped}
+    for name in ("empty.jpg", "text.png", "cut.jpg"):
+        with pytest.raises(ImageError) as caught:
+            load_image(photos / name)
+        assert indexed[name] == caught.value.reason, name
+    assert indexed["empty.jpg"] == "the file is empty (0 bytes)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -201,3 +202,113 @@ def test_a_search_while_another_process_indexes_the_catalog_says_its_results_are
         code, again, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and json.loads(again) == json.loads(out)  # answered, from what is indexed
     assert "another vsdesk process is indexing catalog 'shop'; these results are from the 30 images" in err
+
+
+class _Terminal(io.StringIO):
+    """stderr as a terminal: the progress line is drawn in place."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_message_starts_on_a_fresh_line_not_after_the_progress_line(monkeypatch):
+    from vsdesk.cli._common import StderrProgress, error, print_json
+
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr(sys, "stdout", screen)  # stdout shares the terminal
+    progress = StderrProgress("indexing mine")
+    progress(0, 0, "scanning folders")
+    error("nonexist.jpg: the file does not exist (moved or deleted?)")
+    progress(0, 0, "up to date")
+    print_json({"indexed": 0})
+    text = screen.getvalue()
+    assert "\nvsdesk: nonexist.jpg: the file does not exist (moved or deleted?)\n" in text, repr(text)
+    assert "\n{\n" in text, repr(text)
+    assert "0/0" not in text  # nothing counted yet: "indexing mine: scanning folders"
+
+
+def test_into_a_log_progress_is_a_line_per_step_and_per_tenth_not_one_per_batch(monkeypatch):
+    from vsdesk.cli._common import StderrProgress
+
+    log = io.StringIO()  # not a terminal
+    monkeypatch.setattr(sys, "stderr", log)
+    now = [0.0]
+    progress = StderrProgress("indexing mine", clock=lambda: now[0])
+    progress(0, 0, "scanning folders")
+    progress(0, 0, "loading the model")
+    progress(0, 4878, "indexing 4878 files")
+    for done in range(32, 4878, 32):  # a batch every 0.1 s
+        now[0] += 0.1
+        progress(done, 4878, "indexing")
+    progress(4878, 4878, "indexed")
+    lines = log.getvalue().splitlines()
+    assert lines[:2] == ["indexing mine: scanning folders", "indexing mine: loading the model"]
+    assert lines[-1] == "indexing mine 4878/4878 100.0% indexed"
+    assert 12 <= len(lines) <= 20, lines  # was 155, one per batch
+
+    log.truncate(0), log.seek(0)
+    slow = StderrProgress("indexing big", clock=lambda: now[0])
+    for done in range(0, 32 * 6, 32):  # a slow disk: 6 s a batch, far from the next 10 %
+        now[0] += 6
+        slow(done, 100_000, "indexing")
+    assert len(log.getvalue().splitlines()) == 6  # still a sign of life every few seconds
+
+
+def test_on_a_terminal_index_messages_are_not_glued_to_the_progress_line(photos):
+    """`vsdesk index` with stderr on a real (pseudo-)terminal: "loading the vae model ...", the
+    summary and the skipped list each start a line, and the output ends with one."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "shop",
+                             str(photos)], env=os.environ.copy(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: every writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert text.endswith("\n"), repr(text[-200:])
+    lines = text.split("\n")
+    for message in ("loading the vae model ...", "30 images indexed", "skipped 1:"):
+        [line] = [line for line in lines if message in line]
+        assert line.startswith(message), repr(line)
+
+
+def test_a_missing_query_is_told_once_and_before_the_model_loads(capsys, photos):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    missing = str(photos / "nonexist.jpg")
+    said = f"{missing}: the file does not exist (moved or deleted?)"
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing)
+    assert (code, out) == (1, "")  # said on stderr only, not again on stdout
+    assert err.count("nonexist.jpg") == 1 and said in err
+    assert "loading" not in err  # no model loaded for nothing
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, "--json")
+    assert code == 1 and "loading" not in err
+    assert json.loads(out) == [{"query": missing, "error": said, "error_kind": "unreadable", "results": []}]
+
+    good = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, good, "-k", "3")
+    assert code == 1 and err.count("nonexist.jpg") == 1 and "nonexist.jpg" not in out
+    assert err.index(said) < err.index("loading the vae model")  # at once, not after the load
+    assert out.startswith(f"{good}  (catalog shop, 30 images)") and out.count("\n    ") == 3  # its 3 results
+
+
+def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
+    """`touch -d 2020-01-01 photo.jpg`: same bytes, new time. The re-run hashes it, finds its
+    vector and is done without loading the model (it took seconds, for nothing)."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    os.utime(sorted(photos.glob("*.jpg"))[3], (1577836800, 1577836800))
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and "loading" not in err
+    assert (report["updated"], report["embedded"], report["reused"], report["model_loaded"]) == (1, 0, 1, False)

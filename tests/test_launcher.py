@@ -98,3 +98,31 @@ def test_on_a_gtk_desktop_the_window_survives_loading_tensorflow(tmp_path):
             log.close()
         xvfb.terminate()
         xvfb.wait()
+
+
+def _vsdesk_cli(*args: str) -> subprocess.CompletedProcess:
+    """The `vsdesk-cli` console script, as pip writes it (pyproject.toml: vsdesk.cli:main),
+    run on this checkout."""
+    from conftest import REPO
+
+    script = "import sys\nfrom vsdesk.cli import main\nsys.exit(main())"
+    return subprocess.run([sys.executable, "-c", script, *args], env=os.environ.copy(), cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_vsdesk_cli_says_it_is_the_command_line_alone_under_its_own_name():
+    """`vsdesk-cli` never opens the window: its help must not promise one, and names it as run."""
+    helped = _vsdesk_cli("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("usage: vsdesk-cli ")
+    words = " ".join(helped.stdout.split())  # argparse wraps the description
+    assert "opens the desktop window" not in words and "without the desktop window" in words
+    bare = _vsdesk_cli()
+    assert bare.returncode == 2 and bare.stderr.startswith("usage: vsdesk-cli ")
+    assert "opens the desktop window" not in bare.stderr
+    sub = _vsdesk_cli("search", "--help")
+    assert sub.returncode == 0 and sub.stdout.startswith("usage: vsdesk-cli search ")
+
+    window = _vsdesk("--help")  # `vsdesk` itself still opens the window without a command
+    assert window.returncode == 0 and window.stdout.startswith("usage: vsdesk ")
+    assert "Without a command, opens the desktop window." in " ".join(window.stdout.split())

@@ -240,3 +240,27 @@ def test_embedder_vectors_are_unit_float32_and_the_same_in_either_precision(monk
     assert agreement.min() > 0.99, agreement
     info = embedder.describe(images[0], vectors["bfloat16"][0])
     assert json.loads(json.dumps(info))["layers"] == list(DEFAULT.layers)
+
+
+def test_search_as_text_shows_results_and_one_short_model_line(capsys, tmp_path):
+    """`vsdesk search --mode style` for a person: the results and at most a line on the model;
+    the configuration's lists and dicts (layers, query_expansion ...) are for --json only."""
+    import shutil
+
+    from vsdesk.cli import main
+
+    folder = tmp_path / "art"
+    folder.mkdir()
+    for path in sorted(STYLE_DIR.glob("s_cubism-0[1-4].jpg")) + sorted(STYLE_DIR.glob("s_impressionist-0[1-3].jpg")):
+        shutil.copy(path, folder / path.name)
+    assert main(["index", "--mode", "style", "--catalog", "art", str(folder)]) == 0
+    query = str(STYLE_DIR / "s_cubism-05.jpg")
+    assert main(["search", "--mode", "style", "--catalog", "art", "-k", "3", query, "--json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["layers"] == list(DEFAULT.layers) and record["dim"] == DEFAULT.dim  # --json as before
+    assert main(["search", "--mode", "style", "--catalog", "art", "-k", "3", query]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{query}  (catalog art, 7 images)"
+    assert lines[1] == (f"  model: VGG16 Gram matrices of {len(DEFAULT.layers)} layers + {DEFAULT.subject_weight:.0%} "
+                        f"subject, {DEFAULT.dim:,} numbers per image")
+    assert [line.split()[0] for line in lines[2:5]] == ["1.", "2.", "3."] and lines[5:] == [""]

@@ -56,3 +56,33 @@ def test_decode_writes_the_format_its_name_asks_for_and_refuses_a_folder_or_nan(
     assert "it is a folder" in err and ".tmp" not in err  # no temporary file name in the message
     assert cli_main(["vae", "decode", "nan", "0", "--out", str(tmp_path / "x.png")]) == 2
     assert not (tmp_path / "x.png").exists()
+
+
+def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
+    """`vsdesk search --mode vae` for a person: the category with its vote, the anomaly
+    percentile in words, the map position; no base64 PNGs, vote dicts or neighbour lists
+    (those are in --json, unchanged)."""
+    import shutil
+
+    from tests.conftest import STYLE_DIR
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:8]:
+        shutil.copy(src, folder / src.name)
+    assert cli_main(["index", "--mode", "vae", "--catalog", "shop", str(folder)]) == 0
+    painting = str(STYLE_DIR / "s_cubism-01.jpg")
+    assert cli_main(["search", "--mode", "vae", "--catalog", "shop", "-k", "2", painting, "--json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert {"votes", "anomaly", "input_png", "reconstruction_png", "train_neighbours", "map2d"} <= set(record)
+    assert cli_main(["search", "--mode", "vae", "--catalog", "shop", "-k", "2", painting]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    category, votes = record["category"], record["votes"]
+    assert f"  category: {category} ({votes[category]} of the 10 nearest training images" in text
+    percentile = record["anomaly"]["percentile"]
+    assert f"  anomaly: {percentile:.1f}th percentile of the training images, " in text
+    assert f"  map position: ({record['map2d'][0]:.2f}, {record['map2d'][1]:.2f})" in lines
+    for raw in ("data:image", "base64", "train_neighbours", "votes", "{", "'", "definition", "category_index"):
+        assert raw not in text, raw
+    assert max(len(line) for line in lines) < 200 and len(lines) == 1 + 3 + 2 + 1  # query, facts, results, blank

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import sys
 import time
@@ -15,6 +16,7 @@ def add_mode_argument(parser, required: bool = True) -> None:
 
 
 def print_json(data: Any) -> None:
+    end_progress_line()  # on a terminal stdout shares the screen with the progress line
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=_jsonable)
     sys.stdout.write("\n")
     sys.stdout.flush()
@@ -29,27 +31,77 @@ def _jsonable(value: Any) -> Any:
 
 
 def error(message: str) -> None:
-    print(f"vsdesk: {message}", file=sys.stderr)
+    say(f"vsdesk: {message}")
+
+
+def say(text: str) -> None:
+    """A message on stderr, on a line of its own even while a progress line is drawn."""
+    end_progress_line()
+    print(text, file=sys.stderr, flush=True)
+
+
+#: A progress line drawn on a terminal ("\r" + text, no newline) that nothing has ended yet.
+_open_line = False
+
+
+def end_progress_line() -> None:
+    """Ends the open progress line, if any, so what follows on stderr starts on a fresh line
+    instead of being glued to "indexing mine: scanning folders"."""
+    global _open_line
+    if _open_line:
+        _open_line = False
+        try:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # stderr closed (at exit, a terminal gone)
+            pass
+
+
+atexit.register(end_progress_line)  # the shell's prompt after a last "up to date" line
 
 
 class StderrProgress:
-    """A ``Progress`` that redraws one line on stderr at most every 0.2 s."""
+    """A ``Progress`` on stderr.
 
-    def __init__(self, label: str = ""):
+    On a terminal, one line redrawn in place at most every 0.2 s (``say`` and ``error`` end it
+    before they print). Elsewhere (a log file, a pipe) a line per new step, per 10 % and at
+    least every ``LOG_INTERVAL`` seconds, and the last one: a log of indexing 4,878 photos is a
+    dozen lines, not one per 32-image batch. A new step (another message while the total is
+    unknown, or another total) is always shown, so "loading the model" is never skipped.
+    """
+
+    TTY_INTERVAL = 0.2
+    LOG_INTERVAL = 5.0
+
+    def __init__(self, label: str = "", clock=time.monotonic):
         self.label = label
-        self._last = 0.0
+        self._clock = clock
+        self._last = -float("inf")
+        self._step: tuple | None = None
+        self._tenth = -1
         self._tty = sys.stderr.isatty()
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
-        now = time.monotonic()
-        final = total and done >= total
-        if not final and now - self._last < 0.2:
+        global _open_line
+        now = self._clock()
+        final = bool(total) and done >= total
+        step = (total, None if total else message)
+        tenth = int(10 * done / total) if total else -1
+        if self._tty:
+            due = now - self._last >= self.TTY_INTERVAL
+        else:
+            due = now - self._last >= self.LOG_INTERVAL or tenth > self._tenth
+        if not (final or due or step != self._step):
             return
-        self._last = now
-        pct = f"{100 * done / total:5.1f}%" if total else ""
-        line = f"{self.label} {done}/{total} {pct} {message}".strip()
+        self._last, self._step, self._tenth = now, step, tenth
+        if total or done:
+            pct = f"{100 * done / total:5.1f}%" if total else ""
+            line = f"{self.label} {done}/{total} {pct} {message}".strip()
+        else:  # nothing to count yet: "indexing mine: scanning folders", not "indexing mine 0/0  scanning"
+            line = f"{self.label}: {message}" if self.label and message else self.label or message
         if self._tty:
             sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))
+            _open_line = not final
         else:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(subparsers) -> None:
@@ -24,11 +23,11 @@ def register(subparsers) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from vsdesk.cli._common import print_json
+    from vsdesk.cli._common import print_json, say
     from vsdesk.engine.bench.runner import run_bench
 
     def to_stderr(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
+        say(text)
 
     show = to_stderr if args.json else (lambda text: print(text, flush=True))
     sections = list(dict.fromkeys(args.section)) if args.section else None  # each once, in order given

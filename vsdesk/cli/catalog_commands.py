@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
-from vsdesk.cli._common import StderrProgress, add_mode_argument, error, print_json
+from vsdesk.cli._common import StderrProgress, add_mode_argument, end_progress_line, error, print_json, say
 
 
 def register(subparsers) -> None:
@@ -131,13 +130,13 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
 
 
 def _print_report(report) -> None:
-    print(report.summary(), file=sys.stderr)
+    say(report.summary())
     if report.skipped:
-        print(f"skipped {len(report.skipped)}:", file=sys.stderr)
+        say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
-            print(f"  {item.path}: {item.message} [{item.kind}]", file=sys.stderr)
+            say(f"  {item.path}: {item.message} [{item.kind}]")
         if len(report.skipped) > 50:
-            print(f"  ... and {len(report.skipped) - 50} more", file=sys.stderr)
+            say(f"  ... and {len(report.skipped) - 50} more")
 
 
 def _load_embedder(mode: str, model: str | None = None):
@@ -145,7 +144,7 @@ def _load_embedder(mode: str, model: str | None = None):
     from vsdesk.engine.modes import load_embedder
     from vsdesk.engine.product.model import ProductModelError  # light: no TensorFlow
 
-    print(f"loading the {mode} model{f' {model!r}' if model else ''} ...", file=sys.stderr)
+    say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
     try:
         return load_embedder(mode, **({"model": model} if model is not None else {}))
     except ModelStoreError as exc:
@@ -211,7 +210,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     import numpy as np
 
     from vsdesk.engine.catalog import CatalogError, is_being_indexed
-    from vsdesk.engine.imageio import ImageError, load_image
+    from vsdesk.engine.imageio import ImageError, check_file, load_image
     from vsdesk.engine.search import file_sha256, search_catalog
 
     _check_model_option(args)
@@ -219,6 +218,18 @@ def _search_impl(args: argparse.Namespace) -> int:
         raise _Failure(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes")
     if args.k < 1:
         raise _Failure("-k must be at least 1")
+    # A missing, unreadable or empty query is told at once, not after the model has loaded
+    # (seconds), and the model is not loaded at all when no query is left.
+    records: list[dict[str, Any]] = [{"query": path} for path in args.images]
+    for record in records:
+        try:
+            check_file(record["query"])
+        except ImageError as exc:
+            _failed(record, exc)
+    if all("error" in record for record in records):
+        if args.json:
+            print_json(records)
+        return 1
     catalog = _resolve(args.catalog, args.mode, [])
     with catalog:
         if catalog.mode != args.mode:
@@ -244,17 +255,15 @@ def _search_impl(args: argparse.Namespace) -> int:
             error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
                   f"{len(vectors.paths)} images indexed so far")
 
-    records: list[dict[str, Any]] = []
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
-    for path in args.images:
-        record: dict[str, Any] = {"query": path}
+    for i, record in enumerate(records):
+        if "error" in record:
+            continue
         try:
-            image = load_image(path, min_size=embedder.decode_size)
-            good.append((len(records), image, embedder.preprocess(image)))
+            image = load_image(record["query"], min_size=embedder.decode_size)
+            good.append((i, image, embedder.preprocess(image)))
         except ImageError as exc:
-            record.update(error=str(exc), error_kind=exc.kind, results=[])
-            error(str(exc))
-        records.append(record)
+            _failed(record, exc)
 
     failed = len(records) - len(good)
     if good:
@@ -298,31 +307,90 @@ def _search_impl(args: argparse.Namespace) -> int:
     if args.json:
         print_json(records)
     else:
-        _print_results(records, catalog.name, len(vectors.paths))
+        _print_results(records, catalog.name, len(vectors.paths), catalog.mode)
     return 1 if failed else 0
 
 
-def _print_results(records: list[dict[str, Any]], name: str, size: int) -> None:
-    for record in records:
-        print(f"{record['query']}  (catalog {name}, {size} images)")
-        if "error" in record:
-            print(f"  error: {record['error']}")
-            continue
-        extras = {k: v for k, v in record.items() if k not in ("query", "results")}
-        for key, value in extras.items():
-            if key == "same_class":
-                print(f"  only items of the type: {value}")
-                continue
-            if key == "familiarity" and isinstance(value, dict):  # product: does it look like the training photos?
-                from vsdesk.engine.product.familiarity import sentence
+def _failed(record: dict[str, Any], exc: Exception) -> None:
+    """A query that cannot be used: said once, on stderr; --json keeps it as a record."""
+    record.update(error=str(exc), error_kind=exc.kind, results=[])
+    error(str(exc))
 
-                print(f"  {'note' if value.get('unfamiliar') else key}: {sentence(value)}")
-                continue
-            print(f"  {key}: {_short(value)}")
+
+def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: str) -> None:
+    end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
+    for record in records:
+        if "error" in record:
+            continue  # already said on stderr, where errors go
+        print(f"{record['query']}  (catalog {name}, {size} images)")
+        facts = {k: v for k, v in record.items() if k not in ("query", "results")}
+        for line in _FACT_LINES.get(mode, _product_facts)(facts):
+            print(f"  {_one_line(line)}")
         for hit in record["results"]:
             label = f"  [{hit['label']}]" if hit["label"] else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
         print()
+
+
+# The text form of a query's facts (describe() in the record) is for a person: each mode says
+# what its known keys mean and leaves out what is for scripts (internal lists, base64 images,
+# model settings), which --json keeps unchanged.
+
+def _product_facts(facts: dict[str, Any]) -> list[str]:
+    """Product (and a mode without lines of its own): every fact, as it always read: the type,
+    class probabilities, the kids flag, the model, and how familiar the photo looks."""
+    lines = []
+    for key, value in facts.items():
+        if key == "same_class":
+            lines.append(f"only items of the type: {value}")
+        elif key == "familiarity" and isinstance(value, dict):  # does it look like the training photos?
+            from vsdesk.engine.product.familiarity import sentence
+
+            lines.append(f"{'note' if value.get('unfamiliar') else key}: {sentence(value)}")
+        else:
+            lines.append(f"{key}: {_short(value)}")
+    return lines
+
+
+def _vae_facts(facts: dict[str, Any]) -> list[str]:
+    """VAE: the category by the vote of the nearest training images, how unusual the image is for
+    the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place)."""
+    lines = []
+    category, votes = facts.get("category"), facts.get("votes")
+    if category:
+        if isinstance(votes, dict) and votes.get(category):
+            others = ", ".join(f"{label} {count}" for label, count in
+                               sorted(votes.items(), key=lambda item: -item[1]) if label != category)
+            category += (f" ({votes[category]} of the {sum(votes.values())} nearest training images"
+                         f"{f'; {others}' if others else ''})")
+        lines.append(f"category: {category}")
+    anomaly = facts.get("anomaly")
+    if isinstance(anomaly, dict) and anomaly.get("percentile") is not None:
+        from vsdesk.engine.vae.engine import anomaly_words
+
+        lines.append(f"anomaly: {anomaly_words(anomaly['percentile'])}")
+    point = facts.get("map2d")
+    if isinstance(point, (list, tuple)) and len(point) == 2:
+        lines.append(f"map position: ({point[0]:.2f}, {point[1]:.2f})")
+    return lines + _describe_error(facts)
+
+
+def _style_facts(facts: dict[str, Any]) -> list[str]:
+    """Style: nothing about the query beyond its results; one short line on what is compared."""
+    lines = []
+    if facts.get("layers") and facts.get("dim"):
+        subject = facts.get("subject_weight") or 0
+        lines.append(f"model: VGG16 Gram matrices of {len(facts['layers'])} layers"
+                     f"{f' + {subject:.0%} subject' if subject else ''}, {facts['dim']:,} numbers per image")
+    return lines + _describe_error(facts)
+
+
+def _describe_error(facts: dict[str, Any]) -> list[str]:
+    error_text = facts.get("describe_error")
+    return [f"note: the query's details could not be computed ({error_text})"] if error_text else []
+
+
+_FACT_LINES = {"product": _product_facts, "vae": _vae_facts, "style": _style_facts}
 
 
 def _short(value: Any) -> str:
@@ -352,8 +420,7 @@ def _list(args: argparse.Namespace) -> int:
         ])
         return 0
     if not infos:
-        print("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`",
-              file=sys.stderr)
+        say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
         return 0
     for i in infos:
         status = f"problem: {i.problem}" if i.problem else f"{i.indexed} images, {i.skipped} skipped"
@@ -379,8 +446,8 @@ def _remove_folder(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         error(str(exc))
         return 2
-    print(f"catalog {args.name!r} no longer searches {folder} ({before - after} images forgotten); "
-          "the images themselves were not touched", file=sys.stderr)
+    say(f"catalog {args.name!r} no longer searches {folder} ({before - after} images forgotten); "
+        "the images themselves were not touched")
     return 0
 
 
@@ -392,6 +459,5 @@ def _remove(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         error(str(exc))
         return 2
-    print(f"removed catalog {args.name!r} (index files in {location}); your images were not touched",
-          file=sys.stderr)
+    say(f"removed catalog {args.name!r} (index files in {location}); your images were not touched")
     return 0

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from vsdesk.cli._common import StderrProgress, error, print_json
+from vsdesk.cli._common import StderrProgress, error, print_json, say
 
 
 def register_train(subparsers) -> None:
@@ -93,8 +92,7 @@ def _train(args: argparse.Namespace) -> int:
 
             for replaced in [name, twin_name(name)] if args.retrain_on_all else [name]:
                 if (user_dir(replaced) / META_FILE).is_file():
-                    print(f"train product: the model {replaced!r} trained earlier is replaced when this one is saved",
-                          file=sys.stderr)
+                    say(f"train product: the model {replaced!r} trained earlier is replaced when this one is saved")
         out = name if (args.out or not args.export) else None
         progress = StderrProgress("train product")
         twin = None
@@ -118,7 +116,7 @@ def _train(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     for item in result.metrics.get("unreadable_images", []):
-        print(f"left out {item['path']}: {item['reason']}", file=sys.stderr)
+        say(f"left out {item['path']}: {item['reason']}")
     for done in (twin, result):
         if done is None:
             continue

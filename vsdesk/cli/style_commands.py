@@ -6,10 +6,9 @@ Handlers import the engine (and so TensorFlow) only when they run.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from vsdesk.cli._common import StderrProgress, error, print_json
+from vsdesk.cli._common import StderrProgress, error, print_json, say
 
 
 def register_eval(subparsers) -> None:
@@ -52,7 +51,7 @@ def _eval(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     for path, reason in unreadable:
-        print(f"left out {path}: {reason}", file=sys.stderr)
+        say(f"left out {path}: {reason}")
     counts = ", ".join(f"{label} {labels.count(label)}" for label in sorted(set(labels)))
     print(f"{args.data}: {len(files)} images ({counts}); leave-one-out retrieval by cosine")
     print(f"{'configuration':<14} {'P@5':>6} {'P@10':>6} {'mAP':>6} {'bytes/image':>12} {'seconds':>8}")

@@ -7,10 +7,9 @@ Handlers import the engine (and so TensorFlow) only when they run.
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
-from vsdesk.cli._common import StderrProgress, error, print_json
+from vsdesk.cli._common import StderrProgress, error, print_json, say
 
 
 def register_train(subparsers) -> None:
@@ -58,8 +57,8 @@ def _train(args) -> int:
         print_json(summary)
     else:
         last = result.history[-1] if result.history else {}
-        print(f"trained in {result.seconds / 60:.1f} min; final -ELBO {last.get('neg_elbo', float('nan')):.1f} nats; "
-              f"weights: {result.weights}", file=sys.stderr)
+        say(f"trained in {result.seconds / 60:.1f} min; final -ELBO {last.get('neg_elbo', float('nan')):.1f} nats; "
+            f"weights: {result.weights}")
     return 0
 
 
@@ -159,7 +158,7 @@ def _grid(args) -> int:
     except OSError as exc:
         error(f"cannot write {args.out}: {exc.strerror or exc}")
         return 1
-    print(f"wrote {path} ({args.n}x{args.n} tiles over [-{args.extent:g}, {args.extent:g}]^2)", file=sys.stderr)
+    say(f"wrote {path} ({args.n}x{args.n} tiles over [-{args.extent:g}, {args.extent:g}]^2)")
     return 0
 
 
@@ -180,7 +179,7 @@ def _decode(args) -> int:
     except OSError as exc:
         error(f"cannot write {args.out}: {exc.strerror or exc}")
         return 1
-    print(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)", file=sys.stderr)
+    say(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)")
     return 0
 
 

@@ -91,6 +91,10 @@ class ImageTooLargeError(ImageError):
 
 Source = str | os.PathLike | bytes | BinaryIO
 
+#: One sentence for an empty file whether it is decoded from its path (a query) or from its
+#: bytes (indexing reads each file once to hash it): the user sees the same words either way.
+EMPTY_REASON = "the file is empty (0 bytes)"
+
 
 def load_image(
     source: Source,
@@ -116,11 +120,19 @@ def load_image(
     return image
 
 
+def check_file(path: str | os.PathLike) -> None:
+    """The checks ``load_image`` makes on a path before decoding (it exists, is a regular file,
+    can be opened, is not empty), without decoding: a command can refuse a missing query at
+    once, before it spends seconds loading a model. Raises the same ``ImageError``."""
+    _name, fp = _open_source(path)
+    fp.close()
+
+
 def _open_source(source: Source) -> tuple[str, BinaryIO]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if not data:
-            raise EmptyFileError("<data>", "the data is empty (0 bytes)")
+            raise EmptyFileError("<data>", EMPTY_REASON)
         return "<data>", io.BytesIO(data)
     if hasattr(source, "read"):
         return getattr(source, "name", "<stream>"), source  # type: ignore[return-value]
@@ -142,7 +154,7 @@ def _open_source(source: Source) -> tuple[str, BinaryIO]:
         raise UnreadableFileError(name, f"the file cannot be read ({exc.strerror or exc})") from None
     if size == 0:
         fp.close()
-        raise EmptyFileError(name, "the file is empty (0 bytes)")
+        raise EmptyFileError(name, EMPTY_REASON)
     return name, fp
 
 

@@ -13,7 +13,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
         #                embedded, reused, recovered, indexed); report.summary()
         # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept).
         # embedder may be a zero-argument loader instead: the model is then loaded only if a
-        # file needs embedding (report.model_loaded), so an unchanged re-run is instant.
+        # file needs embedding (report.model_loaded), so an unchanged re-run is instant, and
+        # so is one where files were only touched or moved (their content hashes are known).
     paths, labels, matrix = catalog.vectors()   # VectorSet, sorted by path; matrix (n, dim) float32
     catalog.hashes()                            # content SHA-256 per row of vectors()
     catalog.version, catalog.uid                # change detection / cache keys

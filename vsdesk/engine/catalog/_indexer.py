@@ -8,7 +8,9 @@
 3. New or changed files are read and hashed (SHA-256) in a small thread pool; a known hash reuses
    its vector, otherwise the pool decodes (``load_image``) and ``preprocess``es, and the calling
    thread (the one that owns TensorFlow) ``embed``s in batches. The pool is fed through a bounded
-   window, so memory stays flat however large the folder.
+   window, so memory stays flat however large the folder. When the model is given as a loader,
+   the changed files are hashed first and the model is loaded only if some content is new: a
+   folder whose files were only touched, copied without their times or moved needs no model.
 4. Every batch is one SQLite transaction (file rows together with their vectors): killing the
    process at any moment loses at most the batch in flight, and the next run resumes from there.
 """
@@ -62,7 +64,7 @@ class IndexReport:
 
     def summary(self) -> str:
         text = (
-            f"{self.indexed} images indexed: {self.added} added, {self.updated} updated, "
+            f"{self.indexed} image{_s(self.indexed)} indexed: {self.added} added, {self.updated} updated, "
             f"{self.moved} moved, {self.removed} removed, {self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
             f"in {self.seconds:.2f} s"
@@ -75,6 +77,11 @@ class IndexReport:
         data = asdict(self)
         data["skipped"] = [s._asdict() for s in self.skipped]
         return data
+
+
+def _s(count: int) -> str:
+    """The plural ending: "1 file", "2 files", "0 files"."""
+    return "" if count == 1 else "s"
 
 
 @dataclass
@@ -109,8 +116,9 @@ def index_catalog(
     because another process indexes it changes nothing).
 
     ``embedder`` may also be a zero-argument callable that loads one: it is then called only if
-    some file needs embedding, so a re-run on an unchanged (or only shrunk, relabelled) folder
-    does not load the model at all (``report.model_loaded`` is False). ``model_key`` says how
+    some file needs embedding, so a re-run on an unchanged (or only shrunk, relabelled) folder,
+    or one whose changed files all hold known content (touched, copied without their times,
+    moved), does not load the model at all (``report.model_loaded`` is False). ``model_key`` says how
     the key of the model the loader would load starts (``modes.vectors_key_prefix``): a catalog
     indexed under another key was made by another model (say, one replaced by an upgrade), so
     it is loaded and every image embedded again. Without it, the check trusts the model the
@@ -194,6 +202,8 @@ class _Indexer:
         self.report = IndexReport(model_loaded=embedder is not None)
         self.known: set[str] = set()  # hashes with a vector under this embedder's key
         self.gone_hashes: collections.Counter[str] = collections.Counter()
+        #: Changed files already read and settled without the model (``_settle_without_model``).
+        self.settled: dict[str, _Row] = {}
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -208,7 +218,7 @@ class _Indexer:
             stored_key = self.catalog.embedder_key
             plan = self._plan(scan, rows, stored_key)
             same_model = self.model_key is None or (stored_key or "").startswith(self.model_key)
-            if stored_key is not None and not plan.todo and same_model:
+            if stored_key is not None and same_model and self._settle_without_model(plan.todo, rows):
                 key = stored_key  # nothing to embed: no model needed
             else:
                 self.progress(0, 0, "loading the model")
@@ -219,6 +229,10 @@ class _Indexer:
             self._adopt_key()
             key = self.embedder.key
             plan = self._plan(scan, rows, key)
+            # Kept: the rows whose vector this model has. A skip may be the model's own
+            # ("cannot be prepared for the model"), so skipped files are decided again.
+            self.settled = {path: row for path, row in self.settled.items()
+                            if row.status == "ok" and row.sha256 in self.known}
 
         self.report.unchanged = plan.unchanged
         self.report.skipped.extend(plan.skipped)
@@ -252,6 +266,42 @@ class _Indexer:
                 plan.todo.append((stat, row is not None))
         return plan
 
+    def _settle_without_model(self, todo: list[tuple[FileStat, bool]], rows: dict[str, _Row]) -> bool:
+        """Read and hash the new or changed files (as ``_process`` would) until one needs the
+        model: True when none does, every one's content having a vector already (only its time
+        changed, or it was moved, copied, renamed) or being the same bytes that were skipped
+        before, at the same path. The rows are kept in ``self.settled`` for ``_process``, so no
+        file is read twice. Writes nothing: a kill here loses nothing."""
+        total = len(todo)
+        if not total:
+            return True
+        self.progress(0, total, f"checking {total} changed file{_s(total)}")
+        known = frozenset(self.known)
+        pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-hash")
+        try:
+            queue: collections.deque[cf.Future] = collections.deque()
+            items = iter(todo)
+            done = 0
+            while True:
+                while len(queue) < 4 * self.workers:
+                    item = next(items, None)
+                    if item is None:
+                        break
+                    stat = item[0]
+                    queue.append(pool.submit(_settle, stat, rows.get(stat.path), known))
+                if not queue:
+                    return True
+                if self.cancelled():
+                    raise CancelledError("indexing cancelled")
+                row = queue.popleft().result()
+                if row is None:
+                    return False  # new content: the model is needed
+                self.settled[row.path] = row
+                done += 1
+                self.progress(done, total, "checking")
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def _adopt_key(self) -> None:
         """The catalog's vectors are those of the embedder's key from now on (a new model
         re-embeds; old vectors are dropped once the run completes)."""
@@ -276,13 +326,13 @@ class _Indexer:
             self.progress(0, 0, "up to date")
             return
         known_snapshot = frozenset(self.known)
-        decode_size = self.embedder.decode_size
+        decode_size = self.embedder.decode_size if self.embedder is not None else None
         window = max(2 * self.batch_size, 4 * self.workers)
         pending_rows: list[_Row] = []  # ready to write (reused vector or skipped)
         to_embed: list[tuple[_Row, bool, np.ndarray | None]] = []
         batch_hashes: set[str | None] = set()
         done = 0
-        self.progress(0, total, f"indexing {total} files")
+        self.progress(0, total, f"indexing {total} file{_s(total)}")
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-decode")
         try:
             queue: collections.deque[tuple[cf.Future, bool]] = collections.deque()
@@ -293,8 +343,13 @@ class _Indexer:
                     if item is None:
                         break
                     stat, existed = item
-                    queue.append((pool.submit(_read_and_prepare, stat, known_snapshot,
-                                              self.embedder, decode_size), existed))
+                    settled = self.settled.pop(stat.path, None)
+                    if settled is not None:  # read and hashed before the model was needed
+                        future: cf.Future = cf.Future()
+                        future.set_result((settled, None))
+                    else:
+                        future = pool.submit(_read_and_prepare, stat, known_snapshot, self.embedder, decode_size)
+                    queue.append((future, existed))
                 if not queue:
                     break
                 if self.cancelled():
@@ -383,17 +438,41 @@ class _Indexer:
                 self.catalog._bump_version()
 
 
-def _read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,
-                      decode_size: int | None) -> tuple[_Row, np.ndarray | None]:
-    """In a pool thread: read, hash and (unless the hash is known) decode + preprocess."""
+def _settle(stat: FileStat, old: _Row | None, known: frozenset[str]) -> _Row | None:
+    """In a pool thread: the row of a changed file if it can be had without the model (a known
+    content hash, the same bytes as an earlier skip at this path, or a file that cannot be
+    read), else None."""
+    row, data = _read(stat)
+    if data is None:
+        return row  # unreadable: skipped, whatever the model
+    row.sha256 = hashlib.sha256(data).hexdigest()
+    if row.sha256 in known:
+        return row
+    if old is not None and old.status == "skipped" and old.sha256 == row.sha256 and old.kind != "unusable":
+        # The same bytes fail to decode the same way; "unusable" was the model's own failure.
+        row.status, row.kind, row.message = "skipped", old.kind, old.message
+        return row
+    return None
+
+
+def _read(stat: FileStat) -> tuple[_Row, bytes | None]:
+    """The file's row and its bytes; None and a skipped row when it cannot be read."""
     row = _Row(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok")
     try:
         with open(stat.path, "rb") as fp:
-            data = fp.read()
+            return row, fp.read()
     except OSError as exc:
         row.status, row.kind = "skipped", "unreadable"
         row.message = ("permission denied: the file cannot be read" if isinstance(exc, PermissionError)
                        else f"the file cannot be read ({exc.strerror or exc})")
+        return row, None
+
+
+def _read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,
+                      decode_size: int | None) -> tuple[_Row, np.ndarray | None]:
+    """In a pool thread: read, hash and (unless the hash is known) decode + preprocess."""
+    row, data = _read(stat)
+    if data is None:
         return row, None
     row.sha256 = hashlib.sha256(data).hexdigest()
     if row.sha256 in known:

@@ -331,6 +331,15 @@ class VaeEngine:
         }
 
 
+def anomaly_words(percentile: float) -> str:
+    """``describe()``'s anomaly percentile in words. The score is the part of the image the model
+    fails to explain (``_objective.anomaly_score``); its percentile is the share of the training
+    images the model explains better. The cut-offs are the window's (99: unusual, 95: somewhat)."""
+    p = float(percentile)
+    verdict = "unusual for the model" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
+    return f"{p:.1f}th percentile of the training images, {verdict} (it explains {p:.1f} % of them better than this one)"
+
+
 def _architecture(metadata: dict[str, Any]) -> dict[str, int]:
     config = metadata.get("config", {})
     return {"latent_dim": int(config.get("latent_dim", vae_model.LATENT_DIM)),
