@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from vsdesk.cli._common import StderrProgress, add_mode_argument, end_progress_line, error, print_json, say
+from vsdesk.engine.text import counted
 
 
 def register(subparsers) -> None:
@@ -253,7 +254,7 @@ def _search_impl(args: argparse.Namespace) -> int:
         hashes = catalog.hashes()
         if is_being_indexed(catalog):
             error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
-                  f"{len(vectors.paths)} images indexed so far")
+                  f"{counted(len(vectors.paths), 'image')} indexed so far")
 
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
     for i, record in enumerate(records):
@@ -322,7 +323,7 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
     for record in records:
         if "error" in record:
             continue  # already said on stderr, where errors go
-        print(f"{record['query']}  (catalog {name}, {size} images)")
+        print(f"{record['query']}  (catalog {name}, {counted(size, 'image')})")
         facts = {k: v for k, v in record.items() if k not in ("query", "results")}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
@@ -423,7 +424,7 @@ def _list(args: argparse.Namespace) -> int:
         say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
         return 0
     for i in infos:
-        status = f"problem: {i.problem}" if i.problem else f"{i.indexed} images, {i.skipped} skipped"
+        status = f"problem: {i.problem}" if i.problem else f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
         print(f"{i.name}  [{i.mode}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
@@ -446,7 +447,7 @@ def _remove_folder(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         error(str(exc))
         return 2
-    say(f"catalog {args.name!r} no longer searches {folder} ({before - after} images forgotten); "
+    say(f"catalog {args.name!r} no longer searches {folder} ({counted(before - after, 'image')} forgotten); "
         "the images themselves were not touched")
     return 0
 

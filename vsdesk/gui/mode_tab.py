@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidg
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome, place_on_map
+from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
@@ -243,8 +244,8 @@ class ModeTab(QWidget):
         if message:
             self.status_message.emit(f"{self.title}: {message}")
             # The status bar's activity follows the phases ("loading TensorFlow …" at first).
-            counted = f" {done}/{total}" if total else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{counted} · “{self.catalog_name}”")
+            so_far = f" {done}/{total}" if total else ""
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{so_far} · “{self.catalog_name}”")
 
     def cancel_indexing(self) -> None:
         self.catalog_bar.cancel_button.setEnabled(False)
@@ -477,7 +478,7 @@ class ModeTab(QWidget):
         self._show_outcome_on_map()
         if not self._say_results_are_from_another_catalog():
             self._show_results_note(outcome)
-        found = f"{len(outcome.hits)} result{'s' if len(outcome.hits) != 1 else ''}"
+        found = counted(len(outcome.hits), "result")
         kept = self.panel.results_kept_to(outcome.extras)
         self.status_message.emit(
             f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "

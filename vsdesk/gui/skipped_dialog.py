@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+from vsdesk.engine.text import counted
+
 
 class SkippedFilesDialog(QDialog):
     def __init__(self, catalog: str, skipped: list, parent: QWidget | None = None):
@@ -11,7 +13,7 @@ class SkippedFilesDialog(QDialog):
         self.setWindowTitle(f"Files not indexed in “{catalog}”")
         count = len(skipped)
         intro = QLabel(
-            f"{count} file{'s' if count != 1 else ''} could not be indexed; they are tried again when "
+            f"{counted(count, 'file')} could not be indexed; they are tried again when "
             "they change. Your files are never modified."
         )
         intro.setWordWrap(True)

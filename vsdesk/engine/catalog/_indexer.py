@@ -32,6 +32,7 @@ from vsdesk.engine.catalog._scan import FileStat, is_within, scan_folders
 from vsdesk.engine.catalog._store import Catalog, CatalogBusy, CatalogModeMismatch, SkippedFile
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import ImageError, load_image
+from vsdesk.engine.text import counted
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, never_cancelled, no_progress
 
 try:
@@ -64,7 +65,7 @@ class IndexReport:
 
     def summary(self) -> str:
         text = (
-            f"{self.indexed} image{_s(self.indexed)} indexed: {self.added} added, {self.updated} updated, "
+            f"{counted(self.indexed, 'image')} indexed: {self.added} added, {self.updated} updated, "
             f"{self.moved} moved, {self.removed} removed, {self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
             f"in {self.seconds:.2f} s"
@@ -77,11 +78,6 @@ class IndexReport:
         data = asdict(self)
         data["skipped"] = [s._asdict() for s in self.skipped]
         return data
-
-
-def _s(count: int) -> str:
-    """The plural ending: "1 file", "2 files", "0 files"."""
-    return "" if count == 1 else "s"
 
 
 @dataclass
@@ -275,7 +271,7 @@ class _Indexer:
         total = len(todo)
         if not total:
             return True
-        self.progress(0, total, f"checking {total} changed file{_s(total)}")
+        self.progress(0, total, f"checking {counted(total, 'changed file')}")
         known = frozenset(self.known)
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-hash")
         try:
@@ -332,7 +328,7 @@ class _Indexer:
         to_embed: list[tuple[_Row, bool, np.ndarray | None]] = []
         batch_hashes: set[str | None] = set()
         done = 0
-        self.progress(0, total, f"indexing {total} file{_s(total)}")
+        self.progress(0, total, f"indexing {counted(total, 'file')}")
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-decode")
         try:
             queue: collections.deque[tuple[cf.Future, bool]] = collections.deque()

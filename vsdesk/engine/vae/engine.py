@@ -331,13 +331,20 @@ class VaeEngine:
         }
 
 
+def anomaly_verdict(percentile: float) -> str:
+    """The anomaly percentile as a verdict, in the window and the command line alike: at or
+    above 99, unusual; at or above 95, somewhat unusual; below, typical."""
+    p = float(percentile)
+    return "unusual for the model" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
+
+
 def anomaly_words(percentile: float) -> str:
     """``describe()``'s anomaly percentile in words. The score is the part of the image the model
     fails to explain (``_objective.anomaly_score``); its percentile is the share of the training
-    images the model explains better. The cut-offs are the window's (99: unusual, 95: somewhat)."""
+    images the model explains better."""
     p = float(percentile)
-    verdict = "unusual for the model" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
-    return f"{p:.1f}th percentile of the training images, {verdict} (it explains {p:.1f} % of them better than this one)"
+    return (f"{p:.1f}th percentile of the training images, {anomaly_verdict(p)} "
+            f"(it explains {p:.1f} % of them better than this one)")
 
 
 def _architecture(metadata: dict[str, Any]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
 
+from vsdesk.engine.vae.engine import anomaly_verdict
 from vsdesk.gui.panels.base import ModePanel
 
 PREVIEW = 84
@@ -149,8 +150,7 @@ def anomaly_text(extras: dict[str, Any]) -> str:
     parts = []
     if percentile is not None:
         p = float(percentile)
-        verdict = "unusual for Fashion-MNIST" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
-        parts.append(f"Anomaly: <b>{p:.1f}th percentile</b> of the training images — {verdict}")
+        parts.append(f"Anomaly: <b>{p:.1f}th percentile</b> of the training images — {anomaly_verdict(p)}")
     if score is not None:
         parts.append(f"−ELBO {float(score):.1f} nats")
     return " · ".join(parts)

@@ -1,0 +1,8 @@
+"""Small pieces of the sentences vsdesk shows (the command line and the window alike)."""
+
+from __future__ import annotations
+
+
+def counted(count: int, noun: str) -> str:
+    """"1 image", "2 images", "0 images": a count with its noun, plural unless one."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
