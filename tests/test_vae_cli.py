@@ -44,6 +44,20 @@ def test_describe_any_photo_and_refuse_a_non_image(tmp_path, capsys):
     assert code == 0 and "of 10 neighbours" in capsys.readouterr().out  # the vote's size, not -k
 
 
+def test_describe_tells_a_missing_file_before_loading_the_model(tmp_path, capsys, monkeypatch):
+    import vsdesk.engine.vae as vae
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded for a query that does not exist")
+
+    monkeypatch.setattr(vae, "load_engine", no_model)
+    code = cli_main(["vae", "describe", str(tmp_path / "gone.jpg"), "--json"])
+    captured = capsys.readouterr()
+    [record] = json.loads(captured.out)
+    assert code == 1 and record["error_kind"] == "unreadable" and "does not exist" in record["error"]
+    assert captured.err.count("gone.jpg") == 1
+
+
 def test_decode_writes_the_format_its_name_asks_for_and_refuses_a_folder_or_nan(tmp_path, capsys):
     from PIL import Image
 

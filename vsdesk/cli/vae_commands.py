@@ -184,31 +184,45 @@ def _decode(args) -> int:
 
 
 def _describe(args) -> int:
-    from vsdesk.engine.imageio import ImageError, load_image
+    from vsdesk.engine.imageio import ImageError, check_file, load_image
     from vsdesk.engine.samples import SampleDataError
     from vsdesk.engine.vae import load_engine, to_dataset_form
     from vsdesk.engine.vae.engine import VOTE_K
     from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
 
-    try:
-        engine = load_engine(args.weights)
-        engine.train_index(progress=StderrProgress("vae"))
-    except (VaeModelError, SampleDataError) as exc:
-        error(str(exc))
-        return 1
     if args.k < 0:
         error("-k must be 0 or more")
         return 2
-    records, failed = [], 0
-    for path in args.images:
+    records = [{"query": str(path)} for path in args.images]  # one per query, in their order
+    failed = 0
+
+    def failure(record: dict, exc: ImageError) -> None:  # as `vsdesk search` does: a record that says why, exit 1
+        nonlocal failed
+        error(str(exc))
+        failed += 1
+        record.update(error=str(exc), error_kind=exc.kind)
+
+    for path, record in zip(args.images, records):  # a missing or empty file: told before the model loads
+        try:
+            check_file(path)
+        except ImageError as exc:
+            failure(record, exc)
+    if failed < len(records):
+        try:
+            engine = load_engine(args.weights)
+            engine.train_index(progress=StderrProgress("vae"))
+        except (VaeModelError, SampleDataError) as exc:
+            error(str(exc))
+            return 1
+    for path, record in zip(args.images, records):
+        if "error" in record:
+            continue
         try:
             facts = engine.describe(to_dataset_form(load_image(path, min_size=128)), neighbours=args.k)
-        except ImageError as exc:  # as `vsdesk search` does: a record that says why, and exit 1
-            error(str(exc))
-            failed += 1
-            records.append({"query": str(path), "error": str(exc), "error_kind": exc.kind})
+        except ImageError as exc:
+            failure(record, exc)
             continue
-        records.append({"query": str(path), **facts})
+        record.update(facts)
         if not args.json:
             a = facts["anomaly"]
             print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
