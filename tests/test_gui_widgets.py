@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyle
 
 from conftest import STYLE_DIR
 from vsdesk.engine.tasks import check_cancelled
@@ -153,6 +153,21 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     qtbot.wait(300)
     height = view.visualRect(view.results.index(1)).height()
     assert height >= 112 + 2 * view.fontMetrics().lineSpacing() > rects[0].height()
+
+
+def test_gallery_columns_share_the_width_instead_of_leaving_a_strip(qtbot):
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:8]
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(585, 500))
+    view.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)])
+    reserved = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 2 * view.spacing()  # Qt's own
+    least = view.results.cell_size.width() + 4
+    for width in (585, 700, 1000):
+        view.resize(width, 500)
+        qtbot.wait(100)
+        columns = len({view.visualRect(view.results.index(row)).x() for row in range(len(artworks))})
+        room = view.viewport().width() - reserved
+        assert (columns + 1) * least > room  # as many as fit
+        assert room - columns * view.gridSize().width() < columns  # the rest shared out, not a strip
 
 
 def _text_lines_below(image, top: int) -> int:

@@ -201,7 +201,23 @@ class GalleryView(QListView):
         spacing = self.fontMetrics().lineSpacing()
         text = max(spacing, math.ceil(line.height())) + spacing + 6
         self.results.cell_size = QSize(self._thumb_size + 36, self._thumb_size + text)
-        self.setGridSize(QSize(self._thumb_size + 40, self._thumb_size + text + 4))
+        self._spread_columns()
+
+    def _spread_columns(self) -> None:
+        """As many columns as fit, sharing the width: the space left over (up to a column's
+        width) goes between them, not to an empty strip on the right."""
+        cell = self.results.cell_size
+        least = cell.width() + 4
+        # Qt's icon layout keeps room for a vertical scroll bar (shown or not) and the spacing:
+        # a row filling that room too would wrap its last column.
+        width = self.viewport().width()
+        width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 2 * self.spacing()
+        columns = max(1, width // least)
+        self.setGridSize(QSize(max(least, width // columns), cell.height() + 4))
+
+    def resizeEvent(self, event) -> None:
+        self._spread_columns()
+        super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
