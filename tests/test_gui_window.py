@@ -382,6 +382,30 @@ def test_the_query_of_the_tab_left_is_offered_in_a_tab_without_one(qtbot, window
     assert style.messages.text() == ""
 
 
+def test_a_labelled_catalogs_map_can_be_coloured_by_the_models_classes(qtbot, window, tmp_path):
+    from vsdesk.gui.scatter import colour_of
+
+    shop = tmp_path / "labelled"
+    copy_images(_clothing_photos("Shoes", 4), shop / "Shoes")
+    copy_images(_clothing_photos("Hat", 3) + _clothing_photos("Dress", 1), shop / "Hat")  # a dress filed as a hat
+    tab = open_folder_catalog(qtbot, window, "product", shop)
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 8, timeout=60_000)
+    assert tab._colour_row.isVisibleTo(tab) and tab.colour_by.currentText() == "labels"
+
+    def legend():
+        return {entry.split("&nbsp;", 1)[1]: entry for entry in tab.scatter.legend.text().split(" &nbsp; ")}
+
+    assert set(legend()) == {"Hat", "Shoes"}
+    hat_colour = f"color:{colour_of(tab.session.embedder.classes.index('Hat'))}"
+    assert hat_colour in legend()["Hat"]
+    tab.colour_by.setCurrentIndex(1)
+    by_model = legend()
+    assert set(by_model) == {"Dress&nbsp;(predicted)", "Hat&nbsp;(predicted)", "Shoes&nbsp;(predicted)"}
+    assert hat_colour in by_model["Hat&nbsp;(predicted)"]  # a class keeps its colour
+    assert tab.scatter.point_count() == 8 and tab.settings.bool_value("product/map_by_model", False)
+    tab.colour_by.setCurrentIndex(0)
+
+
 def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[400:460]
     tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "many"))

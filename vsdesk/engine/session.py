@@ -16,7 +16,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -44,6 +44,20 @@ class Hit:
     label: str
 
 
+class Colouring(NamedTuple):
+    """How a map colours its points: ``codes[i]`` indexes ``names`` (the legend), each name
+    drawn in its colour slot ``colours[code]`` (``label_colours``)."""
+
+    names: list[str]
+    codes: np.ndarray
+    colours: list[int]
+
+
+def colouring(labels: list[str], classes: list[str]) -> Colouring:
+    names, codes = label_codes(labels)
+    return Colouring(names, codes, label_colours(names, classes))
+
+
 @dataclass(frozen=True)
 class CatalogSnapshot:
     """An indexed catalog at one version: row i of ``vectors`` is ``paths[i]``."""
@@ -57,12 +71,12 @@ class CatalogSnapshot:
     vectors: np.ndarray
     skipped: int = 0
     skipped_files: list = field(default_factory=list)  # SkippedFile (path, kind, message), by path
-    label_names: list[str] = field(default_factory=list)
-    label_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    colouring: Colouring = field(default_factory=lambda: Colouring([], np.zeros(0, np.int32), []))
     is_sample: bool = False
     hashes: list[str] = field(default_factory=list)  # content SHA-256 per row
     labels_predicted: bool = False  # labels are the model's predicted classes, not the folder's
-    label_colours: list[int] = field(default_factory=list)  # colour slot per label name (``label_colours``)
+    #: A labelled catalog in product mode: the map coloured by the model's predicted classes too.
+    predicted_colouring: Colouring | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -243,15 +257,19 @@ class ModeSession:
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
+        classes = list(getattr(self.embedder, "classes", None) or [])
         predicted = False
+        by_model = None
         classify = getattr(self.embedder, "classify_vectors", None)
-        if classify is not None and len(labels) and not any(labels):
-            # An unlabelled folder in product mode: colour the map by predicted class instead
-            # (the heads read the stored vectors, so this is NumPy only, no TensorFlow).
-            labels = [f"{name}{PREDICTED}" for name in classify(vectors.matrix)["labels"]]
-            predicted = True
-        names, codes = label_codes(labels)
-        colours = label_colours(names, list(getattr(self.embedder, "classes", None) or []))
+        if classify is not None and len(labels):
+            # Product mode: the model's classes from the stored vectors (the heads read them, so
+            # this is NumPy only, no TensorFlow). An unlabelled folder is labelled with them;
+            # a labelled one can be coloured by them too, to see where model and labels differ.
+            guessed = [f"{name}{PREDICTED}" for name in classify(vectors.matrix)["labels"]]
+            if not any(labels):
+                labels, predicted = guessed, True
+            else:
+                by_model = colouring(guessed, classes)
         _, skipped = catalog.counts()
         return CatalogSnapshot(
             name=catalog.name,
@@ -263,12 +281,11 @@ class ModeSession:
             vectors=vectors.matrix,
             skipped=skipped,
             skipped_files=catalog.skipped() if skipped else [],
-            label_names=names,
-            label_codes=codes,
+            colouring=colouring(labels, classes),
             is_sample=samples.is_sample(catalog.name),
             hashes=list(catalog.hashes()),
             labels_predicted=predicted,
-            label_colours=colours,
+            predicted_colouring=by_model,
         )
 
     # -- queries --------------------------------------------------------------------------------

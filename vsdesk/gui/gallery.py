@@ -208,10 +208,11 @@ class GalleryView(QListView):
         width) goes between them, not to an empty strip on the right."""
         cell = self.results.cell_size
         least = cell.width() + 4
-        # Qt's icon layout keeps room for a vertical scroll bar (shown or not) and the spacing:
-        # a row filling that room too would wrap its last column.
-        width = self.viewport().width()
-        width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 2 * self.spacing()
+        # Qt's icon layout keeps room for the spacing, and for a vertical scroll bar while none
+        # is shown: a row filling that room too would wrap its last column.
+        width = self.viewport().width() - 2 * self.spacing()
+        if not self.verticalScrollBar().isVisible():
+            width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         columns = max(1, width // least)
         self.setGridSize(QSize(max(least, width // columns), cell.height() + 4))
 

@@ -17,10 +17,10 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
-from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome, place_on_map
+from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
 from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
@@ -100,6 +100,18 @@ class ModeTab(QWidget):
         self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._map_placeholder.setStyleSheet("background:white; color:#777;")
         self.preview = ItemPreview(self.cache)
+        # A labelled product catalog: its map coloured by its labels or by the model's classes.
+        self.colour_by = QComboBox()
+        self.colour_by.addItems(["labels", "classes the model predicts"])
+        self.colour_by.setCurrentIndex(1 if self.settings.bool_value(f"{self.mode}/map_by_model", False) else 0)
+        self.colour_by.currentIndexChanged.connect(self._recolour_map)
+        self._colour_row = QWidget()
+        colour_layout = QHBoxLayout(self._colour_row)
+        colour_layout.setContentsMargins(0, 0, 0, 0)
+        colour_layout.addWidget(QLabel("Map colours:"))
+        colour_layout.addWidget(self.colour_by)
+        colour_layout.addStretch(1)
+        self._colour_row.hide()
 
         # Query above, mode panel below, in a splitter: the VAE panel (with its manifold map)
         # needs height, and a user may prefer a bigger query image.
@@ -112,6 +124,7 @@ class ModeTab(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self._colour_row)
         right_layout.addWidget(self._map_placeholder, 1)
         right_layout.addWidget(self.preview)
         self._right_layout = right_layout
@@ -155,6 +168,7 @@ class ModeTab(QWidget):
             self._scatter = ScatterView(self.cache)
             self._scatter.point_clicked.connect(self._on_point_clicked)
             self._right_layout.replaceWidget(self._map_placeholder, self._scatter)
+            self._map_placeholder.hide()  # at once: deleteLater waits for the event loop
             self._map_placeholder.deleteLater()
         return self._scatter
 
@@ -263,6 +277,7 @@ class ModeTab(QWidget):
     def _on_catalog_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
         self.snapshot = snapshot
         self.map_xy = None
+        self._colour_row.setVisible(snapshot.predicted_colouring is not None)
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
@@ -363,13 +378,26 @@ class ModeTab(QWidget):
         xy = np.asarray(xy, np.float32)
         self.map_xy = xy
         captions = [f"{Path(p).name}" + (f" · {label}" if label else "") for p, label in zip(snapshot.paths, snapshot.labels)]
-        self.scatter.set_points(xy, snapshot.label_codes, snapshot.label_names, snapshot.paths, captions,
-                                snapshot.label_colours)
+        shown = self._map_colouring(snapshot)
+        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths, captions, shown.colours)
         self._show_outcome_on_map()
         if final:
             self.scatter.set_status("")
             self.scatter.fit()
             self.map_ready.emit()
+
+    def _map_colouring(self, snapshot: CatalogSnapshot) -> Colouring:
+        if snapshot.predicted_colouring is not None and self.colour_by.currentIndex() == 1:
+            return snapshot.predicted_colouring
+        return snapshot.colouring
+
+    def _recolour_map(self, index: int) -> None:
+        self.settings.set_value(f"{self.mode}/map_by_model", index == 1)
+        snapshot, xy = self.snapshot, self.map_xy
+        if snapshot is not None and xy is not None and len(xy) == len(snapshot):
+            shown = self._map_colouring(snapshot)
+            self.scatter.set_points(xy, shown.codes, shown.names, None, None, shown.colours)
+            self._show_outcome_on_map()
 
     def _show_outcome_on_map(self) -> None:
         outcome, xy = self.outcome, self.map_xy

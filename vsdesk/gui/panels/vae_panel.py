@@ -96,6 +96,7 @@ class VaePanel(ModePanel):
             self._map.setMinimumHeight(150)
             self._map.point_clicked.connect(self._decode_point)
             self._layout.replaceWidget(self._map_placeholder, self._map)
+            self._map_placeholder.hide()  # at once: deleteLater waits for the event loop
             self._map_placeholder.deleteLater()
         return self._map
 
