@@ -84,6 +84,7 @@ class ScatterView(QWidget):
         layout.addWidget(self.legend)
 
         self._colours: list[int] = []  # colour slot per label code
+        self._brushes: dict[str, object] = {}  # one brush per colour, reused by every rebuild
         self._groups: list[_QuietScatter] = []
         self._group_members: list[np.ndarray] = []
         self._xy = np.zeros((0, 2), np.float32)
@@ -177,7 +178,8 @@ class ScatterView(QWidget):
             members = np.flatnonzero(labels == code)
             if members.size == 0:
                 continue
-            brush = pg.mkBrush(QColor(colour_of(colours[code])))
+            colour = colour_of(colours[code])
+            brush = self._brushes.setdefault(colour, pg.mkBrush(QColor(colour)))
             item = _QuietScatter(size=size, pen=None, brush=brush, tip=None, name=name)
             item.setData(pos=xy[members], data=members)  # data= catalog indices
             self.plot.addItem(item)
