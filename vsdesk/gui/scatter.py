@@ -179,7 +179,9 @@ class ScatterView(QWidget):
             if members.size == 0:
                 continue
             colour = colour_of(colours[code])
-            brush = self._brushes.setdefault(colour, pg.mkBrush(QColor(colour)))
+            if colour not in self._brushes:
+                self._brushes[colour] = pg.mkBrush(QColor(colour))
+            brush = self._brushes[colour]
             item = _QuietScatter(size=size, pen=None, brush=brush, tip=None, name=name)
             item.setData(pos=xy[members], data=members)  # data= catalog indices
             self.plot.addItem(item)
