@@ -406,6 +406,31 @@ def test_a_labelled_catalogs_map_can_be_coloured_by_the_models_classes(qtbot, wi
     tab.colour_by.setCurrentIndex(0)
 
 
+def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, window, tmp_path):
+    """A catalog indexed from the command line with a trained model: the window searches it with
+    that model (no embedding again), and a query shown before is embedded again by it."""
+    from vsdesk.cli import main
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+
+    other = tmp_path / "other-model"
+    shutil.copytree(heldout_twin_dir(default_dir(), read_meta(default_dir())), other)
+    mine = copy_images(_clothing_photos("Shoes", 3) + _clothing_photos("Hat", 3), tmp_path / "mine")
+    assert main(["index", "--mode", "product", "--catalog", "mine", "--model", str(other), str(mine)]) == 0
+    with Catalog.open("mine") as catalog:
+        version = catalog.version
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Dress", 4), tmp_path / "d"))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Dress", 5)[4]))
+    assert tab.outcome.extras["model"] == "product"
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.open_catalog("mine")
+    assert tab.outcome.catalog == "mine" and tab.outcome.extras["model"] == "product-heldout"  # embedded again
+    assert tab.outcome.model_key == tab.snapshot.model_key and len(tab.gallery.results.items()) == 6
+    with Catalog.open("mine") as catalog:
+        assert catalog.version == version and catalog.model == str(other)  # not embedded again
+
+
 def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[400:460]
     tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "many"))

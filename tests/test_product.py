@@ -530,6 +530,44 @@ def test_cli_search_gives_probabilities_attributes_and_similar_items_on_a_users_
     assert "note: unlike the photos the model was trained on" in capsys.readouterr().out
 
 
+def test_a_catalog_keeps_the_model_it_was_indexed_with(clothing, tmp_path, capsys):
+    """`index --model` once; later runs without --model (and the window) use the same model
+    rather than embedding the catalog again with the shipped one; `--model product` goes back."""
+    from vsdesk.cli import main
+    from vsdesk.engine.catalog import Catalog
+
+    other = tmp_path / "other-model"
+    shutil.copytree(_shipped_twin(), other)  # a model that is not the shipped one
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    for item in [it for it in clothing.items if it.label in ("Shoes", "Hat")][:6]:
+        shutil.copy(item.path, folder / os.path.basename(item.path))
+    query = next(it.path for it in clothing.items if it.label == "Dress")
+    assert main(["index", "--mode", "product", "--catalog", "shop", "--model", str(other), str(folder)]) == 0
+    with Catalog.open("shop") as catalog:
+        assert catalog.model == str(other)
+        version = catalog.version
+    capsys.readouterr()
+    assert main(["search", "--mode", "product", "--catalog", "shop", query, "--json"]) == 0
+    captured = capsys.readouterr()
+    [record] = json.loads(captured.out)
+    assert record["model"] == "product-heldout" and "embedded again" not in captured.err
+    assert main(["index", "--mode", "product", "--catalog", "shop"]) == 0
+    with Catalog.open("shop") as catalog:
+        assert catalog.version == version  # nothing embedded again
+    assert main(["catalogs", "list", "--json"]) == 0
+    [info] = [i for i in json.loads(capsys.readouterr().out) if i["name"] == "shop"]
+    assert info["model"] == str(other)
+    # the model removed: the shipped one takes over, and says so
+    shutil.rmtree(other)
+    assert main(["search", "--mode", "product", "--catalog", "shop", query, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "no longer installed: it is embedded again with the shipped model" in captured.err
+    assert json.loads(captured.out)[0]["model"] == "product"
+    with Catalog.open("shop") as catalog:
+        assert catalog.model is None and catalog.version > version
+
+
 def test_indexing_loads_the_first_member_alone_and_warm_up_loads_all():
     """Catalog vectors come from the first member, so reading the key (indexing) must not load
     the others; ``warm_up`` (the window's "loading the model") loads every member."""

@@ -71,7 +71,8 @@ def _add_model_argument(parser) -> None:
     parser.add_argument(
         "--model", default=None, metavar="NAME",
         help="product mode: a model trained with `vsdesk train product --out NAME` (or its folder) instead of "
-        "the shipped one; a catalog indexed with another model is embedded again with this one",
+        "the shipped one ('product'); a catalog indexed with another model is embedded again with this one, "
+        "and keeps it (later runs and the window use it without --model)",
     )
 
 
@@ -173,7 +174,7 @@ def _index(args: argparse.Namespace) -> int:
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import CatalogError, catalog_exists
-    from vsdesk.engine.modes import vectors_key_prefix
+    from vsdesk.engine.modes import catalog_model, vectors_key_prefix
 
     _check_model_option(args)
     for folder in args.folders:
@@ -186,17 +187,22 @@ def _index_impl(args: argparse.Namespace) -> int:
     with catalog:
         if catalog.mode != args.mode:  # before the (slow) model load
             raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
+        model, note = catalog_model(catalog, args.model)  # the catalog's own unless --model
+        if note:
+            error(f"note: {note}")
         try:
             # The model is loaded only if some file needs embedding or the model changed (its key
             # is read without loading it): an unchanged re-run is instant. A model asked for by
             # name is loaded first: the catalog may hold another one's vectors.
-            loader = _load_embedder(args.mode, args.model) if args.model is not None else (
-                lambda: _load_embedder(args.mode))
+            loader = _load_embedder(args.mode, model) if args.model is not None else (
+                lambda: _load_embedder(args.mode, model))
+            options = {"model": model} if model is not None else {}
             report = _run_index(catalog, loader, args.batch_size,
                                 add_folders=[] if samples.is_sample(args.catalog) else args.folders,
-                                model_key=None if args.model is not None else vectors_key_prefix(args.mode))
+                                model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
         except CatalogError as exc:
             raise _Failure(str(exc)) from None
+        catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report)
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
@@ -212,6 +218,7 @@ def _search_impl(args: argparse.Namespace) -> int:
 
     from vsdesk.engine.catalog import CatalogError, is_being_indexed
     from vsdesk.engine.imageio import ImageError, check_file, load_image
+    from vsdesk.engine.modes import catalog_model
     from vsdesk.engine.search import file_sha256, search_catalog
 
     _check_model_option(args)
@@ -242,7 +249,10 @@ def _search_impl(args: argparse.Namespace) -> int:
             if not os.path.isdir(folder):
                 error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing or not mounted; its "
                       f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
-        embedder = _load_embedder(args.mode, args.model)
+        model, note = catalog_model(catalog, args.model)  # the catalog's own unless --model
+        if note:
+            error(f"note: {note}")
+        embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
         if catalog.recovered or not indexed or catalog.embedder_key != embedder.key:
             # A new sample, a rebuilt index or a new model: bring the catalog up to date first.
@@ -250,6 +260,7 @@ def _search_impl(args: argparse.Namespace) -> int:
                 _print_report(_run_index(catalog, embedder))
             except CatalogError as exc:
                 raise _Failure(str(exc)) from None
+        catalog.set_model(model)
         vectors = catalog.vectors()
         hashes = catalog.hashes()
         if is_being_indexed(catalog):
@@ -416,7 +427,8 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
-             "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem}
+             "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
+             "model": i.model}
             for i in infos
         ])
         return 0
@@ -425,7 +437,8 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for i in infos:
         status = f"problem: {i.problem}" if i.problem else f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
-        print(f"{i.name}  [{i.mode}]  {status}")
+        model = f", model {i.model}" if i.model else ""
+        print(f"{i.name}  [{i.mode}{model}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
     return 0

@@ -41,3 +41,35 @@ def vectors_key_prefix(mode: str, **options: Any) -> str | None:
     except (OSError, ValueError) as exc:  # a missing or damaged model: loading it will say so
         log.info("%s: the model's key is unknown before loading it (%s)", mode, exc)
         return None
+
+
+#: Names that mean a mode's shipped model, where a model can be chosen (product mode).
+SHIPPED_MODEL_NAMES = ("", "default", "product")
+
+
+def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
+    """(the model to index and search ``catalog`` with, a note for the user or "").
+
+    The one asked for, else the one the catalog was last indexed with (``catalog.model``), so
+    a catalog made with a trained product model is not embedded again with the shipped one by
+    the next search or by the window. None means the shipped model. A kept model that has since
+    been removed gives way to the shipped one, with a note. The caller keeps the choice with
+    ``catalog.set_model`` once the model has loaded. Only product mode has a choice.
+    """
+    if catalog.mode != "product":
+        return None, ""
+    if asked is not None:
+        return (None if asked in SHIPPED_MODEL_NAMES else asked), ""
+    kept = catalog.model
+    if kept is None:
+        return None, ""
+    from vsdesk.engine.product import model as product_model  # light: no TensorFlow
+
+    try:
+        installed = (product_model.model_dir(kept) / product_model.META_FILE).is_file()
+    except (product_model.ProductModelError, OSError):
+        installed = False
+    if installed:
+        return kept, ""
+    return None, (f"catalog {catalog.name!r} was indexed with the product model {kept!r}, which is no longer "
+                  "installed: it is embedded again with the shipped model")

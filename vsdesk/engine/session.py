@@ -12,6 +12,7 @@ thread answers queries.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ class CatalogSnapshot:
     labels_predicted: bool = False  # labels are the model's predicted classes, not the folder's
     #: A labelled catalog in product mode: the map coloured by the model's predicted classes too.
     predicted_colouring: Colouring | None = None
+    note: str = ""  # something the user should know about this opening (e.g. its model is gone)
+    model_key: str = ""  # the key of the model its vectors come from (``Embedder.key``)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -92,6 +95,9 @@ class QueryOutcome:
     catalog_version: int
     #: The query's own row when it is a catalog item (left out of its results): its map point.
     self_index: int | None = None
+    #: The key of the model that embedded ``vector``: a catalog of another model's vectors
+    #: needs the query embedded again, not re-ranked.
+    model_key: str = ""
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -174,6 +180,8 @@ class ModeSession:
     def __init__(self, mode: str, **embedder_options: Any):
         self.mode = mode
         self._options = embedder_options
+        #: The model for catalogs that keep none of their own (product: a trained model's name).
+        self._default_model = embedder_options.get("model")
         self.embedder = None
         self._lock = threading.Lock()
         self.catalog: CatalogSnapshot | None = None
@@ -228,16 +236,25 @@ class ModeSession:
         """
         from vsdesk.engine import samples
         from vsdesk.engine.catalog import Catalog, index_catalog
+        from vsdesk.engine.modes import catalog_model
 
-        embedder = self.load(progress)
         if samples.is_sample(name):
             folder = samples.sample_folder(name, progress, cancelled)
             catalog = Catalog.open_or_create(name, self.mode, [str(folder)], only=True)
         else:
             catalog = Catalog.open(name)
         try:
+            # The catalog's own model (a product model trained by the user), not the one of the
+            # catalog shown before: a catalog is never embedded again just by being opened.
+            model, note = catalog_model(catalog)
+            model = model if model is not None or note else self._default_model
+            if model != self._options.get("model"):
+                self._options = {**self._options, "model": model}
+                self.embedder = None
+            embedder = self.load(progress)
             index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
-            snapshot = self._snapshot(catalog)
+            catalog.set_model(model)
+            snapshot = dataclasses.replace(self._snapshot(catalog), note=note)
         finally:
             catalog.close()
         self.catalog = snapshot
@@ -283,6 +300,7 @@ class ModeSession:
             skipped_files=catalog.skipped() if skipped else [],
             colouring=colouring(labels, classes),
             is_sample=samples.is_sample(catalog.name),
+            model_key=catalog.embedder_key or "",
             hashes=list(catalog.hashes()),
             labels_predicted=predicted,
             predicted_colouring=by_model,
@@ -305,7 +323,7 @@ class ModeSession:
         check_cancelled(cancelled)
         extras = embedder.describe(image, vector) or {}
         check_cancelled(cancelled)
-        return self.search(vector, source, extras, k, options, exclude_path=source)
+        return self.search(vector, source, extras, k, options, exclude_path=source, model_key=embedder.key)
 
     def search(
         self,
@@ -315,13 +333,15 @@ class ModeSession:
         k: int = 48,
         options: dict[str, Any] | None = None,
         exclude_path: str | None = None,
+        model_key: str = "",
     ) -> QueryOutcome:
-        """Rank the current catalog for ``vector`` (cheap: re-ranking with other options)."""
+        """Rank the current catalog for ``vector`` (cheap: re-ranking with other options);
+        ``model_key``: the key of the model that embedded it (kept in the outcome)."""
         from vsdesk.engine.search import expand, file_sha256, top_k
 
         snapshot = self.catalog
         if snapshot is None or not len(snapshot):
-            return QueryOutcome(source, vector, [], dict(extras or {}), "", 0)
+            return QueryOutcome(source, vector, [], dict(extras or {}), "", 0, model_key=model_key)
         matrix, query = snapshot.vectors, vector
         if options and "subject_weight" in options:
             query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
@@ -342,7 +362,8 @@ class ModeSession:
             matrix, query = expand(matrix, np.atleast_2d(query), expansion, [exclude])
         found = top_k(matrix, np.atleast_2d(query), k, exclude=[exclude])[0]
         hits = [Hit(h.index, snapshot.paths[h.index], h.score, snapshot.labels[h.index]) for h in found]
-        return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version, self_index)
+        return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version, self_index,
+                            model_key)
 
     def _outside_query_class(self, snapshot: CatalogSnapshot, wanted: str | None) -> np.ndarray:
         """Rows whose product type is not ``wanted`` (the class the query is shown with)."""

@@ -81,6 +81,7 @@ class ModeTab(QWidget):
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
         self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
+        self._last_query: tuple | None = None  # (image, preview, source, name) of the last query
         self._query_started = 0.0
         self._query_label = ""
         self.setAcceptDrops(True)
@@ -297,8 +298,12 @@ class ModeTab(QWidget):
                 "warning",
                 action=("Resume indexing", lambda: self.open_catalog(snapshot.name)),
             )
+        if snapshot.note:
+            self.messages.info(snapshot.note[0].upper() + snapshot.note[1:] + ".")
         if self.outcome is None:
             self.gallery.set_items(self._browse_items(snapshot))
+        elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
+            self._search_again()  # this catalog's model is another: the query is embedded by it
         elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
             self._rerank()  # the same query against the catalog as it is now (no re-embedding)
         self.scatter.clear()
@@ -467,6 +472,7 @@ class ModeTab(QWidget):
         )
 
     def _embed_query(self, image: Image.Image, preview: QImage, source: str, name: str) -> None:
+        self._last_query = (image, preview, source, name)  # embedded again if the model changes
         waiting = self.runner.is_running(f"{self.mode}/catalog")
         self.query_area.set_image(
             preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
@@ -592,11 +598,16 @@ class ModeTab(QWidget):
 
         def work(ctx: TaskContext):
             return self.session.search(outcome.vector, outcome.source, outcome.extras, k, options,
-                                       exclude_path=outcome.source)
+                                       exclude_path=outcome.source, model_key=outcome.model_key)
 
         self.runner.submit(f"{self.mode}/query", work, urgent=True,
                            on_done=lambda found: self._on_rerank_done(found, more),
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
+
+    def _search_again(self) -> None:
+        """The last query embedded again (the catalog now open has another model's vectors)."""
+        if self._last_query is not None:
+            self._embed_query(*self._last_query)
 
     def _more_results(self) -> None:
         """Scrolled to the last result: as many again, if the catalog has more (NumPy, no model)."""

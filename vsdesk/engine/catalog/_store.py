@@ -100,6 +100,7 @@ class CatalogInfo:
     version: int
     location: str
     problem: str | None = None  # set when the catalog could not be opened
+    model: str | None = None  # the model it is indexed with, when not the mode's shipped one
 
 
 def validate_name(name: str) -> str:
@@ -310,6 +311,21 @@ class Catalog:
     def folders(self) -> list[str]:
         return list(self._config["folders"])
 
+    @property
+    def model(self) -> str | None:
+        """The model the catalog is indexed and searched with, when it is not the mode's shipped
+        one (product mode: a model trained with `vsdesk train product --out NAME`); None: shipped."""
+        return self._config.get("model")
+
+    def set_model(self, model: str | None) -> None:
+        """Keep ``model`` (None: the shipped one) for the next runs, the window's too."""
+        if self._config.get("model") != model:
+            if model is None:
+                self._config.pop("model", None)
+            else:
+                self._config["model"] = model
+            _write_json(self.location / CONFIG_FILE, self._config)
+
     def add_folder(self, folder) -> str:
         """Add a folder (made absolute); indexing picks it up. Returns the stored path."""
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
@@ -415,7 +431,8 @@ class Catalog:
 
     def info(self) -> CatalogInfo:
         indexed, skipped = self.counts()
-        return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location))
+        return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
+                           model=self.model)
 
 
 def _check_index_file(path: Path) -> str | None:
