@@ -54,6 +54,7 @@ def test_a_class_has_one_colour_in_every_catalog_and_other_labels_neutral_ones()
     assert by_name == {"Dress": 1, "Not sure": -1, "Other": -2, "Shoes": 2}
     assert label_colours(predicted, classes) == [1, 3]  # Dress (predicted), T-Shirt (predicted)
     assert label_colours(["cubism", "impressionist"], []) == [0, 1]  # no classes: in order
+    assert label_colours(["dress", "SHOES", "Sneakers"], classes) == [1, 2, -1]  # a folder's own spelling
 
 
 def test_a_folder_catalog_name_is_not_taken_in_another_case():

@@ -393,15 +393,17 @@ def test_a_labelled_catalogs_map_can_be_coloured_by_the_models_classes(qtbot, wi
     assert tab._colour_row.isVisibleTo(tab) and tab.colour_by.currentText() == "labels"
 
     def legend():
-        return {entry.split("&nbsp;", 1)[1]: entry for entry in tab.scatter.legend.text().split(" &nbsp; ")}
+        entries = tab.scatter.legend.text().removeprefix("<i>predicted by the model:</i> &nbsp;").split(" &nbsp; ")
+        return {entry.split("&nbsp;", 1)[1]: entry for entry in entries}
 
     assert set(legend()) == {"Hat", "Shoes"}
     hat_colour = f"color:{colour_of(tab.session.embedder.classes.index('Hat'))}"
     assert hat_colour in legend()["Hat"]
     tab.colour_by.setCurrentIndex(1)
     by_model = legend()
-    assert set(by_model) == {"Dress&nbsp;(predicted)", "Hat&nbsp;(predicted)", "Shoes&nbsp;(predicted)"}
-    assert hat_colour in by_model["Hat&nbsp;(predicted)"]  # a class keeps its colour
+    assert tab.scatter.legend.text().startswith("<i>predicted by the model:</i>")  # said once, in front
+    assert set(by_model) == {"Dress", "Hat", "Shoes"}
+    assert hat_colour in by_model["Hat"]  # a class keeps its colour
     assert tab.scatter.point_count() == 8 and tab.settings.bool_value("product/map_by_model", False)
     tab.colour_by.setCurrentIndex(0)
 

@@ -115,11 +115,11 @@ def label_colours(names: list[str], classes: list[str]) -> list[int]:
     order. Without classes (a mode whose labels are a fixed set), names keep their order."""
     if not classes:
         return list(range(len(names)))
-    slot = {name: i for i, name in enumerate(classes)}
+    slot = {name.casefold(): i for i, name in enumerate(classes)}  # a folder "dress/" is a Dress
     others = 0
     colours = []
     for name in names:
-        own = slot.get(name.removesuffix(PREDICTED))
+        own = slot.get(name.removesuffix(PREDICTED).casefold())
         if own is None:
             others += 1
             own = -others

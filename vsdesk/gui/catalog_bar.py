@@ -30,7 +30,7 @@ class CatalogBar(QWidget):
         self.combo.currentIndexChanged.connect(self._on_index_changed)
         self.add_button = QPushButton("Add folder…")
         self.add_button.setToolTip("Index one of your own folders (searched recursively) as a catalog")
-        self.add_button.clicked.connect(self._choose_folder)
+        self.add_button.clicked.connect(self.choose_folder)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
         self.progress.setTextVisible(True)
@@ -92,7 +92,9 @@ class CatalogBar(QWidget):
         if not self._quiet and self.combo.currentText():
             self.catalog_chosen.emit(self.combo.currentText())
 
-    def _choose_folder(self) -> None:
+    def choose_folder(self) -> None:
+        if not self.add_button.isEnabled():
+            return  # indexing: one catalog at a time (the menu's "Add folder…" lands here too)
         folder = QFileDialog.getExistingDirectory(self, "Add a folder to search")
         if folder:
             self.folder_chosen.emit(folder)

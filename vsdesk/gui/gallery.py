@@ -201,6 +201,9 @@ class GalleryView(QListView):
         spacing = self.fontMetrics().lineSpacing()
         text = max(spacing, math.ceil(line.height())) + spacing + 6
         self.results.cell_size = QSize(self._thumb_size + 36, self._thumb_size + text)
+        # At least one whole column, however small the window: never a sliver of a thumbnail.
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.setMinimumWidth(self.results.cell_size.width() + 8 + scroll_bar + 2 * self.frameWidth())
         self._spread_columns()
 
     def _spread_columns(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 #: Distinct colours (Tableau 20 order: strong colours first).
@@ -187,12 +188,16 @@ class ScatterView(QWidget):
             self.plot.addItem(item)
             self._groups.append(item)
             self._group_members.append(members)
+        # Every name "X (predicted)": said once, in front, not seventeen times.
+        predicted = all(name.endswith(PREDICTED) for name in names)
         entries = [
-            f"<span style='color:{colour_of(colours[code])}; font-size:14px'>●</span>&nbsp;{_unbreakable(name)}"
+            f"<span style='color:{colour_of(colours[code])}; font-size:14px'>●</span>"
+            f"&nbsp;{_unbreakable(name.removesuffix(PREDICTED) if predicted else name)}"
             for code, name in enumerate(names)
             if np.any(labels == code)
         ]
-        self.legend.setText(" &nbsp; ".join(entries) if len(names) > 1 or names != ["unlabelled"] else "")
+        text = " &nbsp; ".join(entries) if len(names) > 1 or names != ["unlabelled"] else ""
+        self.legend.setText(f"<i>predicted by the model:</i> &nbsp;{text}" if predicted and text else text)
         self.view.autoRange(padding=0.04)
 
     @staticmethod

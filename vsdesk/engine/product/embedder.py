@@ -240,11 +240,11 @@ class ProductEmbedder(Embedder):
 
 def item_classes(embedder: ProductEmbedder, labels: Sequence[str], vectors: np.ndarray) -> np.ndarray:
     """Each catalog item's product type as the gallery shows it: its own label where that is one
-    of the model's classes (a labelled catalog, e.g. the sample), else the class the model
-    predicts from its stored vector (NumPy only, any thread). Labels may carry a suffix, such as
-    " (predicted)"; only a label that is exactly a class name counts as the item's own."""
-    known = set(embedder.classes)
-    own = np.array([label if label in known else "" for label in labels], dtype=object)
+    of the model's classes, in any letter case (a labelled catalog, e.g. the sample), else the
+    class the model predicts from its stored vector (NumPy only, any thread). Labels may carry a
+    suffix, such as " (predicted)"; only a label that is a class name counts as the item's own."""
+    known = {name.casefold(): name for name in embedder.classes}  # a folder "dress/" holds Dresses
+    own = np.array([known.get((label or "").casefold(), "") for label in labels], dtype=object)
     missing = np.flatnonzero(own == "")
     if len(missing):
         predicted = embedder.classify_vectors(np.asarray(vectors)[missing])["labels"]
