@@ -423,6 +423,41 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert "twin" not in capsys.readouterr().out
 
 
+def _class_folders(folder, clothing, per_class, classes=("Hat", "Shoes", "T-Shirt")):
+    """``folder`` with one subfolder of real photos per class: data without contributors or kids."""
+    for label in classes:
+        (folder / label).mkdir(parents=True)
+        for item in [it for it in clothing.items if it.label == label][:per_class]:
+            os.symlink(item.path, folder / label / os.path.basename(item.path))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, clothing, capsys):
+    """Class folders have no contributors and no kids flag: what training, evaluation and search
+    print says nothing of either."""
+    from vsdesk.cli import main
+
+    data = _class_folders(tmp_path / "shop photos", clothing, per_class=10)
+    small = ["--epochs", "0", "--members", "1", "--size", "128"]
+    assert main(["train", "product", "--data", str(data), "--out", "folders", *small]) == 0
+    capsys.readouterr()
+
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for photo in sorted((data / "Hat").iterdir())[:3]:
+        shutil.copy(photo, shop)
+    assert main(["index", "--mode", "product", "--catalog", "folders", str(shop), "--model", "folders"]) == 0
+    query = str(sorted((data / "Shoes").iterdir())[0])
+    assert main(["search", "--mode", "product", "--catalog", "folders", query, "--model", "folders", "--json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["kids"] is None  # the model has no kids flag: --json keeps the key
+    assert main(["search", "--mode", "product", "--catalog", "folders", query, "--model", "folders"]) == 0
+    text = capsys.readouterr().out
+    assert "classes: " in text and "kids" not in text and "None" not in text  # ... the words leave it out
+    assert main(["models", "remove", "product/folders"]) == 0
+
+
 @pytest.fixture(scope="module")
 def embedder():
     from vsdesk.engine.product import load_embedder
