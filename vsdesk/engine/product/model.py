@@ -144,13 +144,34 @@ def user_dir(name: str) -> Path:
     return paths.models_dir() / "product" / name
 
 
+#: Names of the shipped model (`vsdesk models list` shows it as "product"): never a trained one's.
+SHIPPED_NAMES = ("default", "product")
+#: How `vsdesk models list` names a model trained into the store: ``product/NAME``.
+TRAINED_PREFIX = "product/"
+
+
 def model_dir(name: str | None = None) -> Path:
-    """``None``/"default" -> the shipped model; a name -> a model trained by the user; a path -> it."""
-    if name in (None, "", "default"):
+    """The one resolver of a product model's name (every ``--model``, ``load_embedder``):
+    ``None``/"default"/"product" -> the shipped model; ``NAME`` or ``product/NAME`` (as `vsdesk
+    models list` shows it) -> a model trained by the user; a path -> it."""
+    if name in (None, "", *SHIPPED_NAMES):
         return default_dir()
-    if os.sep in name or Path(name).is_dir():
+    if name.startswith(TRAINED_PREFIX):
+        trained = name[len(TRAINED_PREFIX):]
+        # The store's model, unless only a folder of that relative path holds one (as before
+        # the form was understood, it named a folder).
+        if "/" not in trained and "\\" not in trained and trained and not (
+            Path(name).is_dir() and not (user_dir(trained) / META_FILE).is_file()
+        ):
+            return user_dir(trained)
+    if os.sep in name or "/" in name or Path(name).is_dir():
         return Path(name)
     return user_dir(name)
+
+
+def trained_names() -> list[str]:
+    """The product models trained into the store, as `vsdesk models list` names them."""
+    return [f"{TRAINED_PREFIX}{name}" for name in list_models() if name != "default"]
 
 
 def list_models() -> list[str]:
