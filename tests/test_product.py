@@ -435,27 +435,39 @@ def _class_folders(folder, clothing, per_class, classes=("Hat", "Shoes", "T-Shir
 @pytest.mark.slow
 def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, clothing, capsys):
     """Class folders have no contributors and no kids flag: what training, evaluation and search
-    print says nothing of either."""
+    print says nothing of either. Without --out the model is named after the data folder, never
+    "product" (the shipped model's name, which --out refuses)."""
     from vsdesk.cli import main
+    from vsdesk.engine.product.model import name_for_data, read_meta, user_dir
 
     data = _class_folders(tmp_path / "shop photos", clothing, per_class=10)
     small = ["--epochs", "0", "--members", "1", "--size", "128"]
-    assert main(["train", "product", "--data", str(data), "--out", "folders", *small]) == 0
-    capsys.readouterr()
+    for shipped in ("product", "default", "product/product"):
+        assert main(["train", "product", "--data", str(data), "--out", shipped, *small]) == 2
+        assert "name the shipped product model" in capsys.readouterr().err
+    assert main(["train", "product", "--data", str(data), *small]) == 0
+    captured = capsys.readouterr()
+    assert "saved as product/shop-photos (--out NAME to name it)" in captured.err
+    assert f"saved {user_dir('shop-photos')} " in captured.out
+    assert read_meta(user_dir("shop-photos")).name == "shop-photos" and not user_dir("product").exists()
+    assert name_for_data(data / "Hat" / ".." / "") == "shop-photos"
+    assert name_for_data(tmp_path / "product" / "images.csv") == "product-trained"
+    assert name_for_data("/") == "trained" and len(name_for_data("x" * 200)) == 92
 
     shop = tmp_path / "shop"
     shop.mkdir()
     for photo in sorted((data / "Hat").iterdir())[:3]:
         shutil.copy(photo, shop)
-    assert main(["index", "--mode", "product", "--catalog", "folders", str(shop), "--model", "folders"]) == 0
+    model = ["--model", "product/shop-photos"]
+    assert main(["index", "--mode", "product", "--catalog", "folders", str(shop), *model]) == 0
     query = str(sorted((data / "Shoes").iterdir())[0])
-    assert main(["search", "--mode", "product", "--catalog", "folders", query, "--model", "folders", "--json"]) == 0
+    assert main(["search", "--mode", "product", "--catalog", "folders", query, *model, "--json"]) == 0
     [record] = json.loads(capsys.readouterr().out)
     assert record["kids"] is None  # the model has no kids flag: --json keeps the key
-    assert main(["search", "--mode", "product", "--catalog", "folders", query, "--model", "folders"]) == 0
+    assert main(["search", "--mode", "product", "--catalog", "folders", query, *model]) == 0
     text = capsys.readouterr().out
     assert "classes: " in text and "kids" not in text and "None" not in text  # ... the words leave it out
-    assert main(["models", "remove", "product/folders"]) == 0
+    assert main(["models", "remove", "product/shop-photos"]) == 0
 
 
 @pytest.fixture(scope="module")

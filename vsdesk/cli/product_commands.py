@@ -17,7 +17,8 @@ def register_train(subparsers) -> None:
         "subfolder per class. Contributors (sender_id) never appear on both sides of the held-out split.",
     )
     parser.add_argument("--data", required=True, help="images.csv, a folder holding one, or a folder of class folders")
-    parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: product)")
+    parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: the "
+                        "data folder's name; 'product' and 'default' are the shipped model's)")
     parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder "
                         "(e.g. resources/models/product to rebuild the shipped default)")
     from vsdesk.engine.product import backbones
@@ -82,18 +83,29 @@ def _train(args: argparse.Namespace) -> int:
         error("--retrain-on-all holds contributors out first: give --hold-out above 0, or leave it out")
         return 1
     if args.out is not None and not args.out.strip():
-        error("--out needs a name (or leave it out: the model is then called 'product')")
+        error("--out needs a name (or leave it out: the model is then named after the data folder)")
         return 1
-    name = args.out or "product"
+    from vsdesk.engine.product.model import SHIPPED_NAMES, TRAINED_PREFIX, name_for_data
+
+    out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
+    if out_name in SHIPPED_NAMES:  # `--model product` would then mean which?
+        error(f"--out {args.out}: {', '.join(repr(n) for n in SHIPPED_NAMES)} name the shipped product model; "
+              "give the trained model a name of its own")
+        return 2
+    if out_name is None and not args.export:
+        out_name = name_for_data(args.data)
+        say(f"train product: the model will be saved as product/{out_name} (--out NAME to name it)")
+    # An export alone (how the shipped model is rebuilt) keeps the shipped model's own name.
+    name = out_name or "product"
     try:
-        if args.out or not args.export:
+        if out_name:
             from vsdesk.engine.product.model import META_FILE, user_dir
             from vsdesk.engine.product.train import twin_name
 
             for replaced in [name, twin_name(name)] if args.retrain_on_all else [name]:
                 if (user_dir(replaced) / META_FILE).is_file():
                     say(f"train product: the model {replaced!r} trained earlier is replaced when this one is saved")
-        out = name if (args.out or not args.export) else None
+        out = out_name
         progress = StderrProgress("train product")
         twin = None
         if args.retrain_on_all:

@@ -137,8 +137,12 @@ def default_dir() -> Path:
     return paths.resources_dir() / DEFAULT_DIR
 
 
+#: The longest model name (a folder of the model store).
+MAX_NAME = 100
+
+
 def user_dir(name: str) -> Path:
-    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 100:
+    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > MAX_NAME:
         raise ProductModelError(f"invalid model name {name!r}: up to 100 characters, no '/' or '\\', "
                                 "not starting with '.'")
     return paths.models_dir() / "product" / name
@@ -167,6 +171,21 @@ def model_dir(name: str | None = None) -> Path:
     if os.sep in name or "/" in name or Path(name).is_dir():
         return Path(name)
     return user_dir(name)
+
+
+def name_for_data(data: str | os.PathLike) -> str:
+    """A model name for training data given without ``--out``: its folder's name (a CSV's
+    folder), made a valid name (``user_dir``) with room for the "-heldout" of a twin, and never
+    one of the shipped model's names ("product" would then mean the user's model)."""
+    import re
+
+    path = Path(os.path.abspath(os.fspath(data)))
+    if path.suffix.lower() == ".csv" or path.is_file():
+        path = path.parent
+    name = re.sub(r"[^\w.-]+", "-", path.name).strip("-.")[:MAX_NAME - len("-heldout")].strip("-.")
+    if not name:
+        return "trained"
+    return f"{name}-trained" if name.lower() in SHIPPED_NAMES else name
 
 
 def trained_names() -> list[str]:

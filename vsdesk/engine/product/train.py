@@ -171,10 +171,13 @@ def train(
     progress: Progress = no_progress,
     cancelled: Cancelled = never_cancelled,
     export: Path | None = None,
-    name: str = "product",
+    name: str | None = None,
     heldout_twin: TrainResult | None = None,
 ) -> TrainResult:
-    """Train on ``data`` and save to the model store as ``out`` (a name) or a folder (``export``).
+    """Train on ``data`` and save to the model store as ``out`` (a name; neither it nor
+    ``export`` given: named after the data's folder, ``name_for_data``) and/or a folder
+    (``export``). ``name``: the model's own name (its metadata, what ``describe`` reports);
+    default ``out``, or "product" for an export alone (the shipped model is made so).
 
     ``heldout_twin``: the same recipe trained earlier with contributors held out, saved in a
     sibling folder; the model records it (see ``train_and_retrain_on_all``)."""
@@ -184,6 +187,10 @@ def train(
 
     config = config or TrainConfig()
     started = time.monotonic()
+    if out is None and export is None:
+        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+    _check_out(out)
+    name = name or (str(out) if out is not None else "product")
     dataset, train_idx, test_idx = prepare(data, config)
     classes = dataset.classes()
     class_index = {c: i for i, c in enumerate(classes)}
@@ -276,8 +283,8 @@ def train(
     meta.metrics = metrics
 
     folders = []
-    if out is not None or export is None:
-        folders.append(product_model.user_dir(str(out or name)))
+    if out is not None:
+        folders.append(product_model.user_dir(str(out)))
     if export is not None:
         folders.append(Path(export))
     train_photos = product_model.photo_digests([files[i] for i in train_idx])
@@ -299,6 +306,16 @@ def train(
     # use in the window, the converter's C++ calls would stall it (they hold the GIL).
     embedder.warm_up()
     return TrainResult(folders[0], meta, metrics)
+
+
+def _check_out(out) -> None:
+    """A valid name for the model store, and not the shipped model's ("product" means it)."""
+    if out is None:
+        return
+    if str(out) in product_model.SHIPPED_NAMES:
+        raise product_model.ProductModelError(
+            f"{out!r} names the shipped product model; give the trained model a name of its own")
+    product_model.user_dir(str(out))  # refuses a name that would leave the folder
 
 
 def _save_familiarity(embedder, folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
@@ -325,7 +342,7 @@ def train_and_retrain_on_all(
     progress: Progress = no_progress,
     cancelled: Cancelled = never_cancelled,
     export: Path | None = None,
-    name: str = "product",
+    name: str | None = None,
 ) -> tuple[TrainResult, TrainResult]:
     """(held-out twin, final model): the recipe scored on held-out contributors, then trained
     again on all of them.
@@ -338,10 +355,13 @@ def train_and_retrain_on_all(
     config = config or TrainConfig()
     if config.test_fraction <= 0:
         raise ValueError("retraining on all contributors needs a held-out share above 0 for its twin")
+    if out is None and export is None:  # named as ``train`` would name it
+        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+    name = name or (str(out) if out is not None else "product")
     twin_out = twin_name(out) if out is not None else None
     twin_export = export.with_name(twin_name(export.name)) if export is not None else None
-    if twin_out is not None:
-        product_model.user_dir(twin_out)  # a valid name, checked before an hour of training
+    _check_out(out)
+    _check_out(twin_out)  # a valid name, checked before an hour of training
 
     def stage(label: str) -> Progress:
         return lambda done, total, message="": progress(done, total, f"{label}: {message}" if message else label)
