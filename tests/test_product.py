@@ -110,13 +110,15 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert sorted(load_train_photos(result.folder).tolist()) == sorted({file_digest(p) for p in train_paths})
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
-    # ... and the training photos' familiarity data (NumPy arrays), read back with the model.
+    # No familiarity data: of 54 training photos, whole contributors of a fifth are a dozen
+    # reference photos, too few for a 1 % threshold (it would flag ~15 % of ordinary photos).
     from vsdesk.engine.imageio import load_image
     from vsdesk.engine.product import load_embedder
     from vsdesk.engine.product.familiarity import FILE
 
-    assert (result.folder / FILE).is_file()
+    assert not (result.folder / FILE).exists()
     small = load_embedder("small")
+    assert small.familiarity is None
     # Training also converted every member's fast path here, so the window never has to.
     from vsdesk.engine.product import fast
 
@@ -124,7 +126,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
         assert fast.cache_path(fast.cache_key(member.weights_key, meta.size, fast.calibration_identity())).is_file()
     photo = load_image(train_paths[0])
     described = small.describe(photo, small.embed(small.preprocess(photo)[None])[0])
-    assert set(described["familiarity"]) == {"typicality", "unfamiliar"}
+    assert "familiarity" not in described  # the app then shows no warning, as for an older model
 
     scores = evaluate(None, "small")  # its own held-out contributors, found wherever we are
     assert scores["protocol"].startswith("held-out")
@@ -135,6 +137,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert scores["default"]["accuracy"] > 0.6  # chance is 1/3
     assert 0 <= scores["default"]["p@10"] <= 1 and 0 <= scores["baseline"]["p@10"] <= 1
     assert scores["model"]["runtime"] in ("tflite", "tensorflow")  # scored as the app runs it
+    assert scores["unfamiliar_share"] is None
 
     # The trained model is listed with the model store's weights.
     from vsdesk.cli import main
@@ -146,7 +149,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert main(["models", "import", "product/shared", str(result.folder)]) == 0
     assert "--model shared" in capsys.readouterr().out
     shared = load_embedder("shared")
-    assert shared.classes == meta.classes and shared.familiarity is not None
+    assert shared.classes == meta.classes and shared.familiarity is None
     np.testing.assert_allclose(shared.embed(small.preprocess(photo)[None]), small.embed(small.preprocess(photo)[None]))
     assert main(["models", "import", "product/shared", str(result.folder)]) == 1  # never replaces one
     assert "exists" in capsys.readouterr().err
@@ -937,6 +940,45 @@ def test_photos_unlike_the_training_photos_are_called_unfamiliar(clothing):
         assert "its class is a guess" in sentence(said[0])
     dress = load_image(str(Path(__file__).resolve().parent.parent / "resources" / "samples" / "example-dress.jpg"))
     assert not familiarity(load_embedder(), dress)["unfamiliar"]
+
+
+def test_familiarity_data_needs_a_hundred_reference_photos(clothing, embedder, tmp_path):
+    """Below 100 reference photos a 1 % threshold means "less typical than every one of them":
+    a model gets familiarity data only from 100 up (real photos, the shipped model's embedding),
+    and a file written with fewer is not used. The shipped models' files, of far more, load as
+    they are."""
+    from vsdesk.engine.product import familiarity
+    from vsdesk.engine.product.model import default_dir
+
+    assert familiarity.MIN_REFERENCE == 100 == 100 / familiarity.UNFAMILIAR_BELOW
+
+    def embed(files):
+        return familiarity.embed_files(embedder, files)
+
+    by_group: dict[str, list] = {}
+    for item in clothing.items:
+        by_group.setdefault(item.group, []).append(item.path)
+    groups = sorted(by_group, key=lambda g: (len(by_group[g]), g))
+    files, owners = [], []
+    for group in groups[: len(groups) // 2]:  # small contributors: the reference can stop near 100
+        if len(files) >= 180:
+            break
+        files += by_group[group]
+        owners += [group] * len(by_group[group])
+    built = familiarity.build(embed, files, owners)
+    assert built is not None and len(built.reference) >= 100 and len(built.bank) >= familiarity.K
+    assert familiarity.build(embed, files[:90], owners[:90]) is None  # too few to hold 100 out
+    familiarity.save(tmp_path, built)
+    assert familiarity.load(tmp_path, embedder.features_dim) is not None
+    familiarity.save(tmp_path, familiarity.Familiarity(built.bank, built.reference[:99]))
+    assert familiarity.load(tmp_path, embedder.features_dim) is None  # written before the minimum
+
+    for folder in (default_dir(), _shipped_twin()):
+        with np.load(folder / familiarity.FILE) as data:
+            reference = np.sort(data["reference"].astype(np.float32))
+        loaded = familiarity.load(folder, embedder.features_dim)
+        assert loaded is not None and len(reference) > 700
+        np.testing.assert_array_equal(loaded.reference, reference)
 
 
 def test_training_trunk_features_fast_path_matches_keras(clothing):
