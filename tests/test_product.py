@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -284,6 +285,64 @@ def test_training_can_be_cancelled(tmp_path, clothing):
     with pytest.raises(CancelledError):
         train(data, out="never", config=TrainConfig(size=128), cancelled=lambda: True)
     assert not (user_dir("never") / "product.json").exists()
+
+
+@pytest.mark.slow
+def test_a_model_is_saved_whole_or_not_at_all(tmp_path, clothing, capsys):
+    """Ctrl+C during the last step ("familiarity data and the fast path") leaves no half-written
+    model that `models list` would show and a search would use; a model trained earlier under
+    that name stays as it was; a folder left by a killed process is never listed, and goes."""
+    import signal
+    import subprocess
+    import sys
+
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model import read_meta, user_dir
+    from vsdesk.engine.product.train import TrainConfig, train, train_and_retrain_on_all
+
+    data = _small_csv(tmp_path, clothing, per_class=12)
+    config = TrainConfig(size=128, finetune_epochs=0, members=1)
+    root = user_dir("whole").parent
+
+    def ctrl_c_at(stage):
+        def progress(done, total, message=""):
+            if stage in message:
+                raise KeyboardInterrupt
+        return progress
+
+    def listed():
+        assert main(["models", "list", "--json"]) == 0
+        return {row["name"] for row in json.loads(capsys.readouterr().out)}
+
+    def leftovers():
+        return sorted(p.name for p in root.iterdir() if p.name.startswith(".whole"))
+
+    # --retrain-on-all: the twin is saved whole; the final model, interrupted, not at all.
+    with pytest.raises(KeyboardInterrupt):
+        train_and_retrain_on_all(data, "whole", config,
+                                 progress=ctrl_c_at("all contributors: familiarity data and the fast path"))
+    assert (user_dir("whole-heldout") / "product.weights.h5").is_file()
+    assert not user_dir("whole").exists() and leftovers() == []
+    assert "product/whole-heldout" in listed() and "product/whole" not in listed()
+    # Trained again under the twin's name and interrupted: the earlier one is untouched.
+    before = {p.name: p.read_bytes() for p in user_dir("whole-heldout").iterdir()}
+    with pytest.raises(KeyboardInterrupt):
+        train(data, "whole-heldout", replace(config, seed=1), progress=ctrl_c_at("familiarity data"))
+    assert {p.name: p.read_bytes() for p in user_dir("whole-heldout").iterdir()} == before
+    assert read_meta(user_dir("whole-heldout")).training["seed"] == 0 and leftovers() == []
+
+    # A save killed outright (SIGKILL: no clean-up runs) leaves its hidden folder ...
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal, shutil; from vsdesk.engine.product import model as m; "
+        "staging = m.staging_dir(m.user_dir('whole')); "
+        "[shutil.copy(p, staging) for p in m.user_dir('whole-heldout').iterdir()]; "
+        "os.kill(os.getpid(), signal.SIGKILL)")], cwd=Path(__file__).resolve().parent.parent)
+    assert killed.returncode == -signal.SIGKILL
+    [left] = leftovers()
+    assert left.startswith(".whole.partial-") and (root / left / "product.json").is_file()
+    assert "product/whole" not in listed()  # ... never listed, and removed by the listing
+    assert leftovers() == []
+    assert main(["models", "remove", "product/whole-heldout"]) == 0
 
 
 def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data(tmp_path, clothing, capsys):

@@ -108,16 +108,14 @@ def _train(args: argparse.Namespace) -> int:
         out = out_name
         progress = StderrProgress("train product")
         twin = None
+        # An exported model (one to ship) carries its fast path, so no install converts it.
+        keep = args.export is not None
         if args.retrain_on_all:
             twin, result = train_and_retrain_on_all(args.data, out, config, progress=progress,
-                                                    export=args.export, name=name)
+                                                    export=args.export, name=name, keep_fast_path=keep)
         else:
-            result = train(args.data, out=out, config=config, progress=progress, export=args.export, name=name)
-        if args.export is not None:  # a model to ship: with its fast path, so no install converts it
-            from vsdesk.engine.product import load_embedder
-
-            progress(0, 0, "converting the exported model for the fast path")
-            load_embedder(str(args.export)).keep_fast_path_with_model()
+            result = train(args.data, out=out, config=config, progress=progress, export=args.export, name=name,
+                           keep_fast_path=keep)
     except (DatasetError, ProductModelError, ModelStoreError, ImageError, ValueError, OSError) as exc:
         error(str(exc))
         return 1
