@@ -510,7 +510,12 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
     assert main(["train", "product", "--data", str(data), *small]) == 0
     captured = capsys.readouterr()
     assert "saved as product/shop-photos (--out NAME to name it)" in captured.err
-    assert f"saved {user_dir('shop-photos')} " in captured.out
+    assert f"saved {user_dir('shop-photos')} (3 classes, 24 training images)" in captured.out
+    said = captured.out
+    assert "held-out (6 images): accuracy " in said and "contributor" not in said  # none in class folders
+    assert "5-class" not in said and " -" not in said
+    assert "five-class accuracy: not applicable, the model lacks Dress, Longsleeve" in said
+    assert "note: only 6 held-out images: the scores say little" in captured.err
     assert read_meta(user_dir("shop-photos")).name == "shop-photos" and not user_dir("product").exists()
     assert name_for_data(data / "Hat" / ".." / "") == "shop-photos"
     assert name_for_data(tmp_path / "product" / "images.csv") == "product-trained"
@@ -521,6 +526,14 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
     for photo in sorted((data / "Hat").iterdir())[:3]:
         shutil.copy(photo, shop)
     model = ["--model", "product/shop-photos"]
+    assert main(["eval", "product", *model]) == 0
+    captured = capsys.readouterr()
+    said = captured.out
+    assert said.startswith("held-out split: 6 images\n") and "contributor" not in said
+    assert "accuracy_5class" not in said and "the model lacks Dress, Longsleeve" in said
+    header = said.splitlines()[said.splitlines().index("confusion matrix (rows: true, columns: predicted):") + 1]
+    assert header.split() == ["Hat", "Shoes", "T-Shirt"]  # whole names, not "T-Shi"
+    assert "note: only 6 test images" in captured.err
     assert main(["index", "--mode", "product", "--catalog", "folders", str(shop), *model]) == 0
     query = str(sorted((data / "Shoes").iterdir())[0])
     assert main(["search", "--mode", "product", "--catalog", "folders", query, *model, "--json"]) == 0

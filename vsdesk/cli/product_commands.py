@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from vsdesk.cli._common import StderrProgress, error, print_json, say
+from vsdesk.engine.text import counted
 
 
 def register_train(subparsers) -> None:
@@ -131,14 +132,22 @@ def _train(args: argparse.Namespace) -> int:
         if done is None:
             continue
         m = done.metrics
-        print(f"saved {done.folder} ({len(done.meta.classes)} classes, {m['train_images']} training images)")
+        print(f"saved {done.folder} ({len(done.meta.classes)} classes, {counted(m['train_images'], 'training image')})")
         if m.get("accuracy") is not None:
+            # Class folders have no contributors: the split is of photos, and says so.
+            held = [counted(m["test_images"], "image")]
+            if m.get("grouped_split"):
+                held.append(counted(m["test_contributors"], "contributor"))
+            five = m.get("accuracy_5class")
             print(
-                f"held-out ({m['test_images']} images, {m['test_contributors']} contributors): "
-                f"accuracy {m['accuracy']:.3f}, 5-class {_fmt(m.get('accuracy_5class'))}, "
-                f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}); "
+                f"held-out ({', '.join(held)}): accuracy {m['accuracy']:.3f}, "
+                + (f"5-class {five:.3f}, " if five is not None else "")
+                + f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}); "
                 f"{m['seconds']:.0f} s"
             )
+            if five is None:
+                print(_five_class_note(done.meta.classes))
+            _warn_if_few(m["test_images"], "held-out")
         elif done is result and twin is not None:
             print(f"trained on every contributor; its held-out twin {twin.folder.name!r} stands in for it "
                   f"in `vsdesk eval product` on this data; {m['seconds']:.0f} s")
@@ -174,7 +183,11 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"{result['protocol']}: {result['test_images']} images, {result['test_contributors']} contributors")
+    counts = [counted(result["test_images"], "image")]
+    if result["test_contributors"]:  # class folders name no contributors
+        counts.append(counted(result["test_contributors"], "contributor"))
+    print(f"{result['protocol']}: {', '.join(counts)}")
+    _warn_if_few(result["test_images"], "test")
     model = result["model"]
     print(f"model {model['name']} ({model['backbone']}) run as the app runs it: {model['runtime']} {model['precision']}")
     left_out = dict(result["left_out_labels"])
@@ -186,7 +199,11 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"left out (image file missing): {missing}")
     print(f"{'':18}{'model':>10}{'baseline':>10}")
     for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
+        if key == "accuracy_5class" and result["default"][key] is None and result["baseline"][key] is None:
+            continue  # said below the table, once
         print(f"{key:18}{_fmt(result['default'][key]):>10}{_fmt(result['baseline'][key]):>10}")
+    if result["default"]["accuracy_5class"] is None:
+        print(_five_class_note(result["classes"]))
     print("per-class recall:")
     for label in result["classes"]:
         d = result["default"]["per_class_recall"].get(label)
@@ -195,14 +212,37 @@ def _eval(args: argparse.Namespace) -> int:
             print(f"  {label:16}{_fmt(d):>10}{_fmt(b):>10}")
     print("confusion matrix (rows: true, columns: predicted):")
     classes = result["classes"]
-    print("  " + " ".join(f"{c[:5]:>5}" for c in classes))
-    for label, row in zip(classes, result["default"]["confusion_matrix"]):
-        print("  " + " ".join(f"{v:5d}" for v in row) + f"  {label}")
+    matrix = result["default"]["confusion_matrix"]
+    # Each column as wide as its class name (or its largest count): "T-Shirt" whole, not "T-Shi".
+    widths = [max(5, len(c), *(len(str(row[j])) for row in matrix)) for j, c in enumerate(classes)]
+    print("  " + " ".join(f"{c:>{w}}" for c, w in zip(classes, widths)))
+    for label, row in zip(classes, matrix):
+        print("  " + " ".join(f"{v:{w}d}" for v, w in zip(row, widths)) + f"  {label}")
     print(f"baseline: {result['baseline_protocol']}")
     if result.get("unfamiliar_share") is not None:
         print(f"called unlike the training photos (a false alarm on these labelled photos): "
               f"{100 * result['unfamiliar_share']:.1f} %")
     return 0
+
+
+#: Fewer held-out (or test) photos than this and their scores say little.
+FEW_TEST_IMAGES = 20
+
+
+def _warn_if_few(count: int, which: str) -> None:
+    if count < FEW_TEST_IMAGES:
+        say(f"note: only {counted(count, f'{which} image')}: the scores say little (one photo moves accuracy by "
+            f"{100 / max(count, 1):.0f} points); more labelled photos would tell more")
+
+
+def _five_class_note(classes) -> str:
+    """Why there is no five-class accuracy (the notebook's five classes, docs/product.md)."""
+    from vsdesk.engine.product.data import NOTEBOOK_CLASSES
+
+    missing = [c for c in NOTEBOOK_CLASSES if c not in classes]
+    if missing:
+        return f"five-class accuracy: not applicable, the model lacks {', '.join(missing)}"
+    return "five-class accuracy: not applicable, no test photo is of those five classes"
 
 
 def _fmt(value) -> str:
