@@ -179,8 +179,6 @@ def name_for_data(data: str | os.PathLike) -> str:
     """A model name for training data given without ``--out``: its folder's name (a CSV's
     folder), made a valid name (``user_dir``) with room for the "-heldout" of a twin, and never
     one of the shipped model's names ("product" would then mean the user's model)."""
-    import re
-
     path = Path(os.path.abspath(os.fspath(data)))
     if path.suffix.lower() == ".csv" or path.is_file():
         path = path.parent
