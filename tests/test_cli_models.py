@@ -110,6 +110,41 @@ def test_errors_are_one_line_and_exit_1(capsys, argv):
     assert len(error_lines(err)) == 1
 
 
+def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, tmp_path, monkeypatch):
+    """`models list` shows a product model trained (or imported) here as product/NAME: that name
+    works as --model, and `models remove NAME` says it is the name to remove it by."""
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.model import default_dir, model_dir, user_dir
+
+    twin = REPO / "resources" / "models" / "product-heldout"  # a real model folder, as one shared
+    code, out, err = run(capsys, "models", "import", "product/mine", str(twin))
+    assert code == 0, err
+    code, out, _ = run(capsys, "models", "list")
+    assert any(line.startswith("product/mine ") for line in out.splitlines())
+    assert model_dir("product/mine") == model_dir("mine") == user_dir("mine")
+    assert model_dir("product") == model_dir("default") == default_dir()  # the shipped one, as listed
+    assert load_embedder("product/mine").meta.name == "product-heldout"
+    monkeypatch.setenv("VSDESK_PRODUCT_PRECISION", "float32")  # a quicker conversion
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    photos = sorted((REPO.parent / "shared" / "data" / "clothing-dataset" / "images").glob("*.jpg"))[:3]
+    for photo in photos[:2]:
+        (shop / photo.name).write_bytes(photo.read_bytes())
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "mine", str(shop), "--model", "product/mine")
+    assert code == 0, err
+    code, out, err = run(capsys, "search", "--mode", "product", "--catalog", "mine", str(photos[2]),
+                         "--model", "product/mine", "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["model"] == "product-heldout"
+
+    code, out, err = run(capsys, "models", "remove", "mine")
+    assert code == 1 and out == "" and len(error_lines(err)) == 1
+    assert "product/mine" in err and "did you mean `vsdesk models remove product/mine`?" in err
+    code, out, err = run(capsys, "models", "remove", "product/mine")
+    assert code == 0, err
+    assert not user_dir("mine").exists()
+
+
 def test_fetch_without_network_explains_how_to_get_it(capsys, cache_dir, register):
     from vsdesk.engine.models import efficientnet_b0
 

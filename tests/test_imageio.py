@@ -147,6 +147,21 @@ def test_bad_file_gives_typed_error_with_clear_message(tmp_path, name):
     assert "Traceback" not in str(error) and len(error.reason) < 300
 
 
+@pytest.mark.parametrize("name, cut", [("photo-cut-in-its-header.jpg", 100), ("cut-in-its-first-chunk.png", 20)])
+def test_a_file_cut_inside_its_header_is_called_truncated_in_our_words(tmp_path, name, cut):
+    """Cut this early, Pillow fails at open with its own text ("Truncated File Read"); the user
+    reads the sentence of any truncated file, not "the image header is damaged (Truncated ...)"."""
+    whole = REAL_JPEG.read_bytes() if name.endswith(".jpg") else _png_bytes(_photo())
+    path = tmp_path / name
+    path.write_bytes(whole[:cut])
+    with pytest.raises(OSError, match="Truncated File Read"):
+        Image.open(path)  # the path under test: Pillow notices at open, not at load
+    with pytest.raises(TruncatedImageError) as caught:
+        load_image(path)
+    assert caught.value.reason == "the file is truncated (incomplete download or copy?)"
+    assert str(caught.value) == f"{path}: the file is truncated (incomplete download or copy?)"
+
+
 def test_folder_named_like_an_image(tmp_path):
     folder = tmp_path / "holiday.jpg"
     folder.mkdir()

@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -110,13 +111,15 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert sorted(load_train_photos(result.folder).tolist()) == sorted({file_digest(p) for p in train_paths})
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
-    # ... and the training photos' familiarity data (NumPy arrays), read back with the model.
+    # No familiarity data: of 54 training photos, whole contributors of a fifth are a dozen
+    # reference photos, too few for a 1 % threshold (it would flag ~15 % of ordinary photos).
     from vsdesk.engine.imageio import load_image
     from vsdesk.engine.product import load_embedder
     from vsdesk.engine.product.familiarity import FILE
 
-    assert (result.folder / FILE).is_file()
+    assert not (result.folder / FILE).exists()
     small = load_embedder("small")
+    assert small.familiarity is None
     # Training also converted every member's fast path here, so the window never has to.
     from vsdesk.engine.product import fast
 
@@ -124,7 +127,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
         assert fast.cache_path(fast.cache_key(member.weights_key, meta.size, fast.calibration_identity())).is_file()
     photo = load_image(train_paths[0])
     described = small.describe(photo, small.embed(small.preprocess(photo)[None])[0])
-    assert set(described["familiarity"]) == {"typicality", "unfamiliar"}
+    assert "familiarity" not in described  # the app then shows no warning, as for an older model
 
     scores = evaluate(None, "small")  # its own held-out contributors, found wherever we are
     assert scores["protocol"].startswith("held-out")
@@ -135,6 +138,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert scores["default"]["accuracy"] > 0.6  # chance is 1/3
     assert 0 <= scores["default"]["p@10"] <= 1 and 0 <= scores["baseline"]["p@10"] <= 1
     assert scores["model"]["runtime"] in ("tflite", "tensorflow")  # scored as the app runs it
+    assert scores["unfamiliar_share"] is None
 
     # The trained model is listed with the model store's weights.
     from vsdesk.cli import main
@@ -146,7 +150,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert main(["models", "import", "product/shared", str(result.folder)]) == 0
     assert "--model shared" in capsys.readouterr().out
     shared = load_embedder("shared")
-    assert shared.classes == meta.classes and shared.familiarity is not None
+    assert shared.classes == meta.classes and shared.familiarity is None
     np.testing.assert_allclose(shared.embed(small.preprocess(photo)[None]), small.embed(small.preprocess(photo)[None]))
     assert main(["models", "import", "product/shared", str(result.folder)]) == 1  # never replaces one
     assert "exists" in capsys.readouterr().err
@@ -281,6 +285,64 @@ def test_training_can_be_cancelled(tmp_path, clothing):
     with pytest.raises(CancelledError):
         train(data, out="never", config=TrainConfig(size=128), cancelled=lambda: True)
     assert not (user_dir("never") / "product.json").exists()
+
+
+@pytest.mark.slow
+def test_a_model_is_saved_whole_or_not_at_all(tmp_path, clothing, capsys):
+    """Ctrl+C during the last step ("familiarity data and the fast path") leaves no half-written
+    model that `models list` would show and a search would use; a model trained earlier under
+    that name stays as it was; a folder left by a killed process is never listed, and goes."""
+    import signal
+    import subprocess
+    import sys
+
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model import read_meta, user_dir
+    from vsdesk.engine.product.train import TrainConfig, train, train_and_retrain_on_all
+
+    data = _small_csv(tmp_path, clothing, per_class=12)
+    config = TrainConfig(size=128, finetune_epochs=0, members=1)
+    root = user_dir("whole").parent
+
+    def ctrl_c_at(stage):
+        def progress(done, total, message=""):
+            if stage in message:
+                raise KeyboardInterrupt
+        return progress
+
+    def listed():
+        assert main(["models", "list", "--json"]) == 0
+        return {row["name"] for row in json.loads(capsys.readouterr().out)}
+
+    def leftovers():
+        return sorted(p.name for p in root.iterdir() if p.name.startswith(".whole"))
+
+    # --retrain-on-all: the twin is saved whole; the final model, interrupted, not at all.
+    with pytest.raises(KeyboardInterrupt):
+        train_and_retrain_on_all(data, "whole", config,
+                                 progress=ctrl_c_at("all contributors: familiarity data and the fast path"))
+    assert (user_dir("whole-heldout") / "product.weights.h5").is_file()
+    assert not user_dir("whole").exists() and leftovers() == []
+    assert "product/whole-heldout" in listed() and "product/whole" not in listed()
+    # Trained again under the twin's name and interrupted: the earlier one is untouched.
+    before = {p.name: p.read_bytes() for p in user_dir("whole-heldout").iterdir()}
+    with pytest.raises(KeyboardInterrupt):
+        train(data, "whole-heldout", replace(config, seed=1), progress=ctrl_c_at("familiarity data"))
+    assert {p.name: p.read_bytes() for p in user_dir("whole-heldout").iterdir()} == before
+    assert read_meta(user_dir("whole-heldout")).training["seed"] == 0 and leftovers() == []
+
+    # A save killed outright (SIGKILL: no clean-up runs) leaves its hidden folder ...
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal, shutil; from vsdesk.engine.product import model as m; "
+        "staging = m.staging_dir(m.user_dir('whole')); "
+        "[shutil.copy(p, staging) for p in m.user_dir('whole-heldout').iterdir()]; "
+        "os.kill(os.getpid(), signal.SIGKILL)")], cwd=Path(__file__).resolve().parent.parent)
+    assert killed.returncode == -signal.SIGKILL
+    [left] = leftovers()
+    assert left.startswith(".whole.partial-") and (root / left / "product.json").is_file()
+    assert "product/whole" not in listed()  # ... never listed, and removed by the listing
+    assert leftovers() == []
+    assert main(["models", "remove", "product/whole-heldout"]) == 0
 
 
 def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data(tmp_path, clothing, capsys):
@@ -421,6 +483,66 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert not converted.exists()  # its conversions went with it
     assert main(["models", "remove", "product/final-heldout"]) == 0
     assert "twin" not in capsys.readouterr().out
+
+
+def _class_folders(folder, clothing, per_class, classes=("Hat", "Shoes", "T-Shirt")):
+    """``folder`` with one subfolder of real photos per class: data without contributors or kids."""
+    for label in classes:
+        (folder / label).mkdir(parents=True)
+        for item in [it for it in clothing.items if it.label == label][:per_class]:
+            os.symlink(item.path, folder / label / os.path.basename(item.path))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, clothing, capsys):
+    """Class folders have no contributors and no kids flag: what training, evaluation and search
+    print says nothing of either. Without --out the model is named after the data folder, never
+    "product" (the shipped model's name, which --out refuses)."""
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model import name_for_data, read_meta, user_dir
+
+    data = _class_folders(tmp_path / "shop photos", clothing, per_class=10)
+    small = ["--epochs", "0", "--members", "1", "--size", "128"]
+    for shipped in ("product", "default", "product/product"):
+        assert main(["train", "product", "--data", str(data), "--out", shipped, *small]) == 2
+        assert "name the shipped product model" in capsys.readouterr().err
+    assert main(["train", "product", "--data", str(data), *small]) == 0
+    captured = capsys.readouterr()
+    assert "saved as product/shop-photos (--out NAME to name it)" in captured.err
+    assert f"saved {user_dir('shop-photos')} (3 classes, 24 training images)" in captured.out
+    said = captured.out
+    assert "held-out (6 images): accuracy " in said and "contributor" not in said  # none in class folders
+    assert "5-class" not in said and " -" not in said
+    assert "five-class accuracy: not applicable, the model lacks Dress, Longsleeve" in said
+    assert "note: only 6 held-out images: the scores say little" in captured.err
+    assert read_meta(user_dir("shop-photos")).name == "shop-photos" and not user_dir("product").exists()
+    assert name_for_data(data / "Hat" / ".." / "") == "shop-photos"
+    assert name_for_data(tmp_path / "product" / "images.csv") == "product-trained"
+    assert name_for_data("/") == "trained" and len(name_for_data("x" * 200)) == 92
+
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for photo in sorted((data / "Hat").iterdir())[:3]:
+        shutil.copy(photo, shop)
+    model = ["--model", "product/shop-photos"]
+    assert main(["eval", "product", *model]) == 0
+    captured = capsys.readouterr()
+    said = captured.out
+    assert said.startswith("held-out split: 6 images\n") and "contributor" not in said
+    assert "accuracy_5class" not in said and "the model lacks Dress, Longsleeve" in said
+    header = said.splitlines()[said.splitlines().index("confusion matrix (rows: true, columns: predicted):") + 1]
+    assert header.split() == ["Hat", "Shoes", "T-Shirt"]  # whole names, not "T-Shi"
+    assert "note: only 6 test images" in captured.err
+    assert main(["index", "--mode", "product", "--catalog", "folders", str(shop), *model]) == 0
+    query = str(sorted((data / "Shoes").iterdir())[0])
+    assert main(["search", "--mode", "product", "--catalog", "folders", query, *model, "--json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["kids"] is None  # the model has no kids flag: --json keeps the key
+    assert main(["search", "--mode", "product", "--catalog", "folders", query, *model]) == 0
+    text = capsys.readouterr().out
+    assert "classes: " in text and "kids" not in text and "None" not in text  # ... the words leave it out
+    assert main(["models", "remove", "product/shop-photos"]) == 0
 
 
 @pytest.fixture(scope="module")
@@ -890,6 +1012,45 @@ def test_photos_unlike_the_training_photos_are_called_unfamiliar(clothing):
         assert "its class is a guess" in sentence(said[0])
     dress = load_image(str(Path(__file__).resolve().parent.parent / "resources" / "samples" / "example-dress.jpg"))
     assert not familiarity(load_embedder(), dress)["unfamiliar"]
+
+
+def test_familiarity_data_needs_a_hundred_reference_photos(clothing, embedder, tmp_path):
+    """Below 100 reference photos a 1 % threshold means "less typical than every one of them":
+    a model gets familiarity data only from 100 up (real photos, the shipped model's embedding),
+    and a file written with fewer is not used. The shipped models' files, of far more, load as
+    they are."""
+    from vsdesk.engine.product import familiarity
+    from vsdesk.engine.product.model import default_dir
+
+    assert familiarity.MIN_REFERENCE == 100 == 100 / familiarity.UNFAMILIAR_BELOW
+
+    def embed(files):
+        return familiarity.embed_files(embedder, files)
+
+    by_group: dict[str, list] = {}
+    for item in clothing.items:
+        by_group.setdefault(item.group, []).append(item.path)
+    groups = sorted(by_group, key=lambda g: (len(by_group[g]), g))
+    files, owners = [], []
+    for group in groups[: len(groups) // 2]:  # small contributors: the reference can stop near 100
+        if len(files) >= 180:
+            break
+        files += by_group[group]
+        owners += [group] * len(by_group[group])
+    built = familiarity.build(embed, files, owners)
+    assert built is not None and len(built.reference) >= 100 and len(built.bank) >= familiarity.K
+    assert familiarity.build(embed, files[:90], owners[:90]) is None  # too few to hold 100 out
+    familiarity.save(tmp_path, built)
+    assert familiarity.load(tmp_path, embedder.features_dim) is not None
+    familiarity.save(tmp_path, familiarity.Familiarity(built.bank, built.reference[:99]))
+    assert familiarity.load(tmp_path, embedder.features_dim) is None  # written before the minimum
+
+    for folder in (default_dir(), _shipped_twin()):
+        with np.load(folder / familiarity.FILE) as data:
+            reference = np.sort(data["reference"].astype(np.float32))
+        loaded = familiarity.load(folder, embedder.features_dim)
+        assert loaded is not None and len(reference) > 700
+        np.testing.assert_array_equal(loaded.reference, reference)
 
 
 def test_training_trunk_features_fast_path_matches_keras(clothing):

@@ -335,7 +335,9 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         if "error" in record:
             continue  # already said on stderr, where errors go
         print(f"{record['query']}  (catalog {name}, {counted(size, 'image')})")
-        facts = {k: v for k, v in record.items() if k not in ("query", "results")}
+        # A fact the model does not have (the kids flag of a model trained from class folders)
+        # is None: nothing to say in words; --json keeps the key.
+        facts = {k: v for k, v in record.items() if k not in ("query", "results") and v is not None}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit in record["results"]:

@@ -123,6 +123,9 @@ def _remove(args: argparse.Namespace) -> int:
             removed = remove_trained(args.name)
         else:
             removed = models.remove(args.name)
+    except models.UnknownModelError as exc:
+        error(_unknown_for_remove(exc))
+        return 1
     except (models.ModelStoreError, ProductModelError, OSError) as exc:
         error(_describe(exc))
         return 1
@@ -133,6 +136,20 @@ def _remove(args: argparse.Namespace) -> int:
     if twin:
         print(f"its held-out twin product/{twin} is kept; `vsdesk models remove product/{twin}` removes it too")
     return 0
+
+
+def _unknown_for_remove(exc) -> str:
+    """The store's "unknown model" error, with the product models trained here: `models list`
+    shows them as product/NAME, and that is how they are removed (a bare NAME is the store's)."""
+    from vsdesk.engine.product.model import TRAINED_PREFIX, trained_names
+
+    trained = trained_names()
+    if not trained:
+        return str(exc)
+    text = f"{exc}; trained product models: {', '.join(trained)} (remove one as product/NAME)"
+    if f"{TRAINED_PREFIX}{exc.name}" in trained:
+        text += f"; did you mean `vsdesk models remove {TRAINED_PREFIX}{exc.name}`?"
+    return text
 
 
 def _twin_of(name: str) -> str | None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from vsdesk.cli._common import StderrProgress, error, print_json, say
+from vsdesk.engine.text import counted
 
 
 def register_train(subparsers) -> None:
@@ -17,7 +18,8 @@ def register_train(subparsers) -> None:
         "subfolder per class. Contributors (sender_id) never appear on both sides of the held-out split.",
     )
     parser.add_argument("--data", required=True, help="images.csv, a folder holding one, or a folder of class folders")
-    parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: product)")
+    parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: the "
+                        "data folder's name; 'product' and 'default' are the shipped model's)")
     parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder "
                         "(e.g. resources/models/product to rebuild the shipped default)")
     from vsdesk.engine.product import backbones
@@ -82,30 +84,39 @@ def _train(args: argparse.Namespace) -> int:
         error("--retrain-on-all holds contributors out first: give --hold-out above 0, or leave it out")
         return 1
     if args.out is not None and not args.out.strip():
-        error("--out needs a name (or leave it out: the model is then called 'product')")
+        error("--out needs a name (or leave it out: the model is then named after the data folder)")
         return 1
-    name = args.out or "product"
+    from vsdesk.engine.product.model import SHIPPED_NAMES, TRAINED_PREFIX, name_for_data
+
+    out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
+    if out_name in SHIPPED_NAMES:  # `--model product` would then mean which?
+        error(f"--out {args.out}: {', '.join(repr(n) for n in SHIPPED_NAMES)} name the shipped product model; "
+              "give the trained model a name of its own")
+        return 2
+    if out_name is None and not args.export:
+        out_name = name_for_data(args.data)
+        say(f"train product: the model will be saved as product/{out_name} (--out NAME to name it)")
+    # An export alone (how the shipped model is rebuilt) keeps the shipped model's own name.
+    name = out_name or "product"
     try:
-        if args.out or not args.export:
+        if out_name:
             from vsdesk.engine.product.model import META_FILE, user_dir
             from vsdesk.engine.product.train import twin_name
 
             for replaced in [name, twin_name(name)] if args.retrain_on_all else [name]:
                 if (user_dir(replaced) / META_FILE).is_file():
                     say(f"train product: the model {replaced!r} trained earlier is replaced when this one is saved")
-        out = name if (args.out or not args.export) else None
+        out = out_name
         progress = StderrProgress("train product")
         twin = None
+        # An exported model (one to ship) carries its fast path, so no install converts it.
+        keep = args.export is not None
         if args.retrain_on_all:
             twin, result = train_and_retrain_on_all(args.data, out, config, progress=progress,
-                                                    export=args.export, name=name)
+                                                    export=args.export, name=name, keep_fast_path=keep)
         else:
-            result = train(args.data, out=out, config=config, progress=progress, export=args.export, name=name)
-        if args.export is not None:  # a model to ship: with its fast path, so no install converts it
-            from vsdesk.engine.product import load_embedder
-
-            progress(0, 0, "converting the exported model for the fast path")
-            load_embedder(str(args.export)).keep_fast_path_with_model()
+            result = train(args.data, out=out, config=config, progress=progress, export=args.export, name=name,
+                           keep_fast_path=keep)
     except (DatasetError, ProductModelError, ModelStoreError, ImageError, ValueError, OSError) as exc:
         error(str(exc))
         return 1
@@ -121,14 +132,22 @@ def _train(args: argparse.Namespace) -> int:
         if done is None:
             continue
         m = done.metrics
-        print(f"saved {done.folder} ({len(done.meta.classes)} classes, {m['train_images']} training images)")
+        print(f"saved {done.folder} ({len(done.meta.classes)} classes, {counted(m['train_images'], 'training image')})")
         if m.get("accuracy") is not None:
+            # Class folders have no contributors: the split is of photos, and says so.
+            held = [counted(m["test_images"], "image")]
+            if m.get("grouped_split"):
+                held.append(counted(m["test_contributors"], "contributor"))
+            five = m.get("accuracy_5class")
             print(
-                f"held-out ({m['test_images']} images, {m['test_contributors']} contributors): "
-                f"accuracy {m['accuracy']:.3f}, 5-class {_fmt(m.get('accuracy_5class'))}, "
-                f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}); "
+                f"held-out ({', '.join(held)}): accuracy {m['accuracy']:.3f}, "
+                + (f"5-class {five:.3f}, " if five is not None else "")
+                + f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}); "
                 f"{m['seconds']:.0f} s"
             )
+            if five is None:
+                print(_five_class_note(done.meta.classes))
+            _warn_if_few(m["test_images"], "held-out")
         elif done is result and twin is not None:
             print(f"trained on every contributor; its held-out twin {twin.folder.name!r} stands in for it "
                   f"in `vsdesk eval product` on this data; {m['seconds']:.0f} s")
@@ -164,7 +183,11 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"{result['protocol']}: {result['test_images']} images, {result['test_contributors']} contributors")
+    counts = [counted(result["test_images"], "image")]
+    if result["test_contributors"]:  # class folders name no contributors
+        counts.append(counted(result["test_contributors"], "contributor"))
+    print(f"{result['protocol']}: {', '.join(counts)}")
+    _warn_if_few(result["test_images"], "test")
     model = result["model"]
     print(f"model {model['name']} ({model['backbone']}) run as the app runs it: {model['runtime']} {model['precision']}")
     left_out = dict(result["left_out_labels"])
@@ -176,7 +199,11 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"left out (image file missing): {missing}")
     print(f"{'':18}{'model':>10}{'baseline':>10}")
     for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
+        if key == "accuracy_5class" and result["default"][key] is None and result["baseline"][key] is None:
+            continue  # said below the table, once
         print(f"{key:18}{_fmt(result['default'][key]):>10}{_fmt(result['baseline'][key]):>10}")
+    if result["default"]["accuracy_5class"] is None:
+        print(_five_class_note(result["classes"]))
     print("per-class recall:")
     for label in result["classes"]:
         d = result["default"]["per_class_recall"].get(label)
@@ -185,14 +212,37 @@ def _eval(args: argparse.Namespace) -> int:
             print(f"  {label:16}{_fmt(d):>10}{_fmt(b):>10}")
     print("confusion matrix (rows: true, columns: predicted):")
     classes = result["classes"]
-    print("  " + " ".join(f"{c[:5]:>5}" for c in classes))
-    for label, row in zip(classes, result["default"]["confusion_matrix"]):
-        print("  " + " ".join(f"{v:5d}" for v in row) + f"  {label}")
+    matrix = result["default"]["confusion_matrix"]
+    # Each column as wide as its class name (or its largest count): "T-Shirt" whole, not "T-Shi".
+    widths = [max(5, len(c), *(len(str(row[j])) for row in matrix)) for j, c in enumerate(classes)]
+    print("  " + " ".join(f"{c:>{w}}" for c, w in zip(classes, widths)))
+    for label, row in zip(classes, matrix):
+        print("  " + " ".join(f"{v:{w}d}" for v, w in zip(row, widths)) + f"  {label}")
     print(f"baseline: {result['baseline_protocol']}")
     if result.get("unfamiliar_share") is not None:
         print(f"called unlike the training photos (a false alarm on these labelled photos): "
               f"{100 * result['unfamiliar_share']:.1f} %")
     return 0
+
+
+#: Fewer held-out (or test) photos than this and their scores say little.
+FEW_TEST_IMAGES = 20
+
+
+def _warn_if_few(count: int, which: str) -> None:
+    if count < FEW_TEST_IMAGES:
+        say(f"note: only {counted(count, f'{which} image')}: the scores say little (one photo moves accuracy by "
+            f"{100 / max(count, 1):.0f} points); more labelled photos would tell more")
+
+
+def _five_class_note(classes) -> str:
+    """Why there is no five-class accuracy (the notebook's five classes, docs/product.md)."""
+    from vsdesk.engine.product.data import NOTEBOOK_CLASSES
+
+    missing = [c for c in NOTEBOOK_CLASSES if c not in classes]
+    if missing:
+        return f"five-class accuracy: not applicable, the model lacks {', '.join(missing)}"
+    return "five-class accuracy: not applicable, no test photo is of those five classes"
 
 
 def _fmt(value) -> str:

@@ -96,6 +96,16 @@ Source = str | os.PathLike | bytes | BinaryIO
 EMPTY_REASON = "the file is empty (0 bytes)"
 
 
+#: What a file cut short (an incomplete download or copy) is called, wherever Pillow notices it.
+TRUNCATED_REASON = "the file is truncated (incomplete download or copy?)"
+
+
+def _is_truncation(exc: BaseException) -> bool:
+    """Pillow's ways of saying the data ended early: "image file is truncated", "Truncated File
+    Read" (``ImageFile._safe_read``), or an EOFError."""
+    return isinstance(exc, EOFError) or "truncated" in str(exc).lower()
+
+
 def load_image(
     source: Source,
     *,
@@ -169,6 +179,11 @@ def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.
     except Image.DecompressionBombError:
         raise ImageTooLargeError(name, "the image is too large to open safely") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        # A file cut inside its header (a JPEG within its APP segments, a PNG within its first
+        # chunk) fails here rather than at load(), in Pillow's words ("Truncated File Read"):
+        # the same sentence as a file cut later, not Pillow's text.
+        if _is_truncation(exc):
+            raise TruncatedImageError(name, TRUNCATED_REASON) from None
         raise CorruptImageError(name, f"the image header is damaged ({exc})") from None
 
     width, height = image.size
@@ -191,10 +206,9 @@ def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.
         image.seek(0)  # animated GIF/PNG/WebP: the first frame
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, ZeroDivisionError) as exc:
-        text = str(exc)
-        if "truncated" in text or "broken data stream" in text or isinstance(exc, EOFError):
-            raise TruncatedImageError(name, "the file is truncated (incomplete download or copy?)") from None
-        raise CorruptImageError(name, f"the image data is damaged ({text or type(exc).__name__})") from None
+        if _is_truncation(exc) or "broken data stream" in str(exc):
+            raise TruncatedImageError(name, TRUNCATED_REASON) from None
+        raise CorruptImageError(name, f"the image data is damaged ({str(exc) or type(exc).__name__})") from None
     except MemoryError:
         raise ImageTooLargeError(name, "not enough memory to decode this image") from None
 

@@ -42,10 +42,13 @@ K = 10
 BANK_SIZE = 1000
 #: The share of photos, of whole contributors, that give the reference scores (not in the bank).
 REFERENCE_SHARE = 0.2
-#: Fewer reference photos than this and typicality would be too coarse to say anything.
-MIN_REFERENCE = 10
 #: Typicality (per cent) below which a photo is unfamiliar; set before measuring, not tuned.
 UNFAMILIAR_BELOW = 1.0
+#: Fewer reference photos than this and a model gets no familiarity data at all (it then says
+#: nothing, as a model trained before the data existed). Below 100 / UNFAMILIAR_BELOW = 100
+#: photos the 1 % quantile does not exist: with a dozen, "below 1 %" means "less typical than
+#: every reference photo", which a model of 80 photos said of 15 % of ordinary photos.
+MIN_REFERENCE = int(round(100 / UNFAMILIAR_BELOW))
 
 
 @dataclass
@@ -88,7 +91,8 @@ def build(
     """From training photos and their contributors: the reference scores of a fifth of the
     photos (whole contributors, drawn at random) and a bank of up to ``BANK_SIZE`` of the others.
     ``embed(files)`` gives their unit embeddings (rows of NaN for unreadable files). None when
-    there are too few photos or contributors to split."""
+    there are too few photos or contributors to split: fewer than ``MIN_REFERENCE`` reference
+    photos (then more than a fifth are taken, if the bank keeps ``K``)."""
     files, groups = list(files), np.asarray(list(groups))
     names = sorted(set(groups.tolist()))
     if len(names) < 2 or len(files) < MIN_REFERENCE + K:
@@ -144,6 +148,10 @@ def load(folder: Path, dim: int) -> Familiarity | None:
         return None
     if bank.ndim != 2 or bank.shape[1] != dim or len(bank) < 1 or reference.ndim != 1 or len(reference) < 1:
         log.warning("product: %s does not fit this model; photos are not checked for familiarity", path)
+        return None
+    if len(reference) < MIN_REFERENCE:  # written before that minimum: its 1 % would mean "below all"
+        log.info("product: %s has %d reference photos, fewer than %d; photos are not checked for familiarity",
+                 path, len(reference), MIN_REFERENCE)
         return None
     return Familiarity(bank, np.sort(reference))
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,28 +139,164 @@ def default_dir() -> Path:
     return paths.resources_dir() / DEFAULT_DIR
 
 
+#: The longest model name (a folder of the model store).
+MAX_NAME = 100
+
+
 def user_dir(name: str) -> Path:
-    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 100:
+    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > MAX_NAME:
         raise ProductModelError(f"invalid model name {name!r}: up to 100 characters, no '/' or '\\', "
                                 "not starting with '.'")
     return paths.models_dir() / "product" / name
 
 
+#: Names of the shipped model (`vsdesk models list` shows it as "product"): never a trained one's.
+SHIPPED_NAMES = ("default", "product")
+#: How `vsdesk models list` names a model trained into the store: ``product/NAME``.
+TRAINED_PREFIX = "product/"
+
+
 def model_dir(name: str | None = None) -> Path:
-    """``None``/"default" -> the shipped model; a name -> a model trained by the user; a path -> it."""
-    if name in (None, "", "default"):
+    """The one resolver of a product model's name (every ``--model``, ``load_embedder``):
+    ``None``/"default"/"product" -> the shipped model; ``NAME`` or ``product/NAME`` (as `vsdesk
+    models list` shows it) -> a model trained by the user; a path -> it."""
+    if name in (None, "", *SHIPPED_NAMES):
         return default_dir()
-    if os.sep in name or Path(name).is_dir():
+    if name.startswith(TRAINED_PREFIX):
+        trained = name[len(TRAINED_PREFIX):]
+        # The store's model, unless only a folder of that relative path holds one (as before
+        # the form was understood, it named a folder).
+        if "/" not in trained and "\\" not in trained and trained and not (
+            Path(name).is_dir() and not (user_dir(trained) / META_FILE).is_file()
+        ):
+            return user_dir(trained)
+    if os.sep in name or "/" in name or Path(name).is_dir():
         return Path(name)
     return user_dir(name)
+
+
+def name_for_data(data: str | os.PathLike) -> str:
+    """A model name for training data given without ``--out``: its folder's name (a CSV's
+    folder), made a valid name (``user_dir``) with room for the "-heldout" of a twin, and never
+    one of the shipped model's names ("product" would then mean the user's model)."""
+    path = Path(os.path.abspath(os.fspath(data)))
+    if path.suffix.lower() == ".csv" or path.is_file():
+        path = path.parent
+    name = re.sub(r"[^\w.-]+", "-", path.name).strip("-.")[:MAX_NAME - len("-heldout")].strip("-.")
+    if not name:
+        return "trained"
+    return f"{name}-trained" if name.lower() in SHIPPED_NAMES else name
+
+
+def trained_names() -> list[str]:
+    """The product models trained into the store, as `vsdesk models list` names them."""
+    return [f"{TRAINED_PREFIX}{name}" for name in list_models() if name != "default"]
 
 
 def list_models() -> list[str]:
     found = ["default"] if (default_dir() / META_FILE).is_file() else []
     root = paths.models_dir() / "product"
     if root.is_dir():
+        clean_leftovers(root)
+        # A folder being written (``staging_dir``) starts with "." and is never a model.
         found += sorted(p.name for p in root.iterdir() if (p / META_FILE).is_file() and not p.name.startswith("."))
     return found
+
+
+# -- whole-or-nothing saving ------------------------------------------------------------------
+# A model is written into a hidden folder beside its final place and renamed into place once
+# complete (``install``): an interruption (Ctrl+C, a crash) never leaves a folder that looks
+# like a model but lacks part of it. Such folders are named ".NAME.partial-PID-XXXX" (and a
+# replaced model's, for a moment, ".NAME.old-PID-XXXX"); one whose process is gone (a SIGKILL)
+# is removed by the next save or listing.
+
+_LEFTOVER = re.compile(r"^\..+\.(?:partial|old)-(\d+)-[^.]*$")
+#: Where a process's liveness cannot be asked (Windows), a leftover this old is taken as dead.
+_LEFTOVER_AGE = 24 * 3600
+
+
+def staging_dir(target: Path) -> Path:
+    """A new, empty, hidden folder beside ``target`` (same file system) to write a model into."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(target.parent)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
+
+
+def clean_leftovers(root: Path) -> None:
+    """Remove the staging folders in ``root`` of saves whose process died before finishing."""
+    import shutil
+
+    try:
+        entries = list(Path(root).iterdir())
+    except OSError:
+        return
+    for path in entries:
+        match = _LEFTOVER.match(path.name)
+        if match and path.is_dir() and not _alive(int(match.group(1)), path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int, path: Path) -> bool:
+    """Whether the process that made ``path`` may still be writing it."""
+    if pid == os.getpid():
+        return True  # this process's own saves end by themselves (installed or removed)
+    if os.name == "nt":  # os.kill(pid, 0) would stop a process there
+        try:
+            return time.time() - path.stat().st_mtime < _LEFTOVER_AGE
+        except OSError:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # e.g. another user's process
+    return True
+
+
+def _is_model_file(name: str) -> bool:
+    return (name in (META_FILE, *OPTIONAL_FILES) or re.fullmatch(r"product(-\d+)?\.weights\.h5", name) is not None
+            or (name.startswith("fast-") and name.endswith(".tflite")))
+
+
+def install(staging: Path, target: Path) -> None:
+    """Put the complete model folder ``staging`` (``staging_dir``) at ``target`` by renaming it.
+
+    A model already there is replaced whole (moved aside, then deleted), so none of its files
+    (an old member, its familiarity data) stays with the new one. A ``target`` holding other
+    files too (an ``--export`` folder of the user's) keeps them: only model files change there.
+    """
+    import shutil
+
+    staging, target = Path(staging), Path(target)
+    os.chmod(staging, 0o755)  # mkdtemp makes 0700; model folders are ordinary shared folders
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if not target.is_dir() or not all(_is_model_file(p.name) for p in target.iterdir()):
+        _install_among_other_files(staging, target)
+        return
+    old = target.parent / f".{target.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
+    os.rename(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.rename(old, target)  # the previous model stays, whole
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _install_among_other_files(staging: Path, target: Path) -> None:
+    if not target.is_dir():
+        raise ProductModelError(f"{target} is a file, not a folder to write a model into")
+    new = {p.name for p in staging.iterdir()}
+    for stale in target.iterdir():
+        if _is_model_file(stale.name) and stale.name not in new and stale.is_file():
+            stale.unlink()  # the previous model's: a member or file the new one does not have
+    for name in sorted(new - {META_FILE}) + [META_FILE]:  # the metadata last
+        os.replace(staging / name, target / name)
+    staging.rmdir()
 
 
 def trained_infos() -> list:
@@ -210,8 +348,7 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
         load_head(source, member)  # a file that does not fit is refused here, not at first use
     files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
     files += [f for f in OPTIONAL_FILES if (source / f).is_file()] + [p.name for p in source.glob("fast-*.tflite")]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
+    staging = staging_dir(target)
     try:
         for file in files:
             shutil.copyfile(source / file, staging / file)

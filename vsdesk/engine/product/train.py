@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -171,19 +172,30 @@ def train(
     progress: Progress = no_progress,
     cancelled: Cancelled = never_cancelled,
     export: Path | None = None,
-    name: str = "product",
+    name: str | None = None,
     heldout_twin: TrainResult | None = None,
+    keep_fast_path: bool = False,
 ) -> TrainResult:
-    """Train on ``data`` and save to the model store as ``out`` (a name) or a folder (``export``).
+    """Train on ``data`` and save to the model store as ``out`` (a name; neither it nor
+    ``export`` given: named after the data's folder, ``name_for_data``) and/or a folder
+    (``export``). ``name``: the model's own name (its metadata, what ``describe`` reports);
+    default ``out``, or "product" for an export alone (the shipped model is made so).
 
     ``heldout_twin``: the same recipe trained earlier with contributors held out, saved in a
-    sibling folder; the model records it (see ``train_and_retrain_on_all``)."""
+    sibling folder; the model records it (see ``train_and_retrain_on_all``).
+    ``keep_fast_path``: the export also holds its int8 flatbuffers (``keep_fast_path_with_model``).
+
+    The model's folders appear whole or not at all (``model.install``)."""
     import keras
 
     from vsdesk.engine.product.metrics import classification_report
 
     config = config or TrainConfig()
     started = time.monotonic()
+    if out is None and export is None:
+        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+    _check_out(out)
+    name = name or (str(out) if out is not None else "product")
     dataset, train_idx, test_idx = prepare(data, config)
     classes = dataset.classes()
     class_index = {c: i for i, c in enumerate(classes)}
@@ -276,29 +288,57 @@ def train(
     meta.metrics = metrics
 
     folders = []
-    if out is not None or export is None:
-        folders.append(product_model.user_dir(str(out or name)))
+    if out is not None:
+        folders.append(product_model.user_dir(str(out)))
     if export is not None:
         folders.append(Path(export))
     train_photos = product_model.photo_digests([files[i] for i in train_idx])
-    for folder in folders:
-        if heldout_twin is not None:  # saved beside it under the same name + "-heldout"
-            meta.heldout_twin = twin_name(folder.name)
-        product_model.save(folder, head, meta, float16=export is not None and folder == Path(export), members=members)
-        product_model.save_baseline(folder, baseline)
-        product_model.save_train_photos(folder, train_photos)
-    progress(0, 0, "familiarity data and the fast path")
-    from vsdesk.engine.product.embedder import ProductEmbedder
+    # Whole or nothing: every file is written into a hidden folder beside the final one, which is
+    # renamed into place at the very end. Interrupted (Ctrl+C during the last, slow steps, an
+    # error), nothing is left that `models list` would show or a search would use without, say,
+    # its familiarity data; a model trained earlier under the name stays as it was.
+    stagings: list[Path] = []
+    try:
+        for folder in folders:
+            stagings.append(product_model.staging_dir(folder))
+            if heldout_twin is not None:  # saved beside it under the same name + "-heldout"
+                meta.heldout_twin = twin_name(folder.name)
+            product_model.save(stagings[-1], head, meta, float16=export is not None and folder == Path(export),
+                               members=members)
+            product_model.save_baseline(stagings[-1], baseline)
+            product_model.save_train_photos(stagings[-1], train_photos)
+        progress(0, 0, "familiarity data and the fast path")
+        from vsdesk.engine.product.embedder import ProductEmbedder
 
-    # The saved model as the app runs it (the last folder: the export, float16, when there is one).
-    embedder = ProductEmbedder(str(folders[-1]))
-    train_files = [files[i] for i in train_idx]
-    _save_familiarity(embedder, folders, train_files, [dataset.items[i].group or files[i] for i in train_idx],
-                      config.seed)
-    # Every member's fast path is converted now and cached on this machine: at the model's first
-    # use in the window, the converter's C++ calls would stall it (they hold the GIL).
-    embedder.warm_up()
+        # The saved model as the app runs it (the last folder: the export, float16, when there is one).
+        embedder = ProductEmbedder(str(stagings[-1]))
+        train_files = [files[i] for i in train_idx]
+        _save_familiarity(embedder, stagings, train_files, [dataset.items[i].group or files[i] for i in train_idx],
+                          config.seed)
+        # Every member's fast path is converted now and cached on this machine: at the model's first
+        # use in the window, the converter's C++ calls would stall it (they hold the GIL).
+        embedder.warm_up()
+        if keep_fast_path and export is not None:  # a model to ship: no install converts it
+            progress(0, 0, "converting the exported model for the fast path")
+            embedder.keep_fast_path_with_model()  # the export's folder, the last one
+        check_cancelled(cancelled)
+        for staging, folder in zip(stagings, folders):
+            product_model.install(staging, folder)
+    except BaseException:  # KeyboardInterrupt too
+        for staging in stagings:
+            shutil.rmtree(staging, ignore_errors=True)  # gone already if it was installed
+        raise
     return TrainResult(folders[0], meta, metrics)
+
+
+def _check_out(out) -> None:
+    """A valid name for the model store, and not the shipped model's ("product" means it)."""
+    if out is None:
+        return
+    if str(out) in product_model.SHIPPED_NAMES:
+        raise product_model.ProductModelError(
+            f"{out!r} names the shipped product model; give the trained model a name of its own")
+    product_model.user_dir(str(out))  # refuses a name that would leave the folder
 
 
 def _save_familiarity(embedder, folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
@@ -325,7 +365,8 @@ def train_and_retrain_on_all(
     progress: Progress = no_progress,
     cancelled: Cancelled = never_cancelled,
     export: Path | None = None,
-    name: str = "product",
+    name: str | None = None,
+    keep_fast_path: bool = False,
 ) -> tuple[TrainResult, TrainResult]:
     """(held-out twin, final model): the recipe scored on held-out contributors, then trained
     again on all of them.
@@ -338,10 +379,13 @@ def train_and_retrain_on_all(
     config = config or TrainConfig()
     if config.test_fraction <= 0:
         raise ValueError("retraining on all contributors needs a held-out share above 0 for its twin")
+    if out is None and export is None:  # named as ``train`` would name it
+        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+    name = name or (str(out) if out is not None else "product")
     twin_out = twin_name(out) if out is not None else None
     twin_export = export.with_name(twin_name(export.name)) if export is not None else None
-    if twin_out is not None:
-        product_model.user_dir(twin_out)  # a valid name, checked before an hour of training
+    _check_out(out)
+    _check_out(twin_out)  # a valid name, checked before an hour of training
 
     def stage(label: str) -> Progress:
         return lambda done, total, message="": progress(done, total, f"{label}: {message}" if message else label)
@@ -349,7 +393,7 @@ def train_and_retrain_on_all(
     twin = train(data, twin_out, config, progress=stage("held-out twin"), cancelled=cancelled,
                  export=twin_export, name=twin_name(name))
     final = train(data, out, replace(config, test_fraction=0.0), progress=stage("all contributors"),
-                  cancelled=cancelled, export=export, name=name, heldout_twin=twin)
+                  cancelled=cancelled, export=export, name=name, heldout_twin=twin, keep_fast_path=keep_fast_path)
     return twin, final
 
 
