@@ -461,9 +461,11 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert len(record["results"]) == 3 and {c["label"] for c in record["classes"]} <= set(final.classes)
     with Catalog.open("mine") as catalog:
         assert catalog.embedder_key == load_embedder("final").key
-    # A plain `index` (the shipped model) of the unchanged folder notices the other model's
-    # vectors, as after an upgrade that ships a new model, and embeds the photos again.
-    assert main(["index", "--mode", "product", "--catalog", "mine", "--json"]) == 0
+    # The catalog keeps 'final' (a plain `index` would use it); `--model product` goes back to the
+    # shipped model, notices the other model's vectors and embeds the photos again.
+    with Catalog.open("mine") as catalog:
+        assert catalog.model == "final"
+    assert main(["index", "--mode", "product", "--catalog", "mine", "--json", "--model", "product"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["model_changed"], report["model_loaded"], report["embedded"]) == (True, True, 6)
     assert main(["index", "--mode", "product", "--catalog", "mine", "--json"]) == 0
