@@ -371,7 +371,9 @@ class ModeSession:
 
         cached = self._item_classes
         if cached is None or cached[:2] != (snapshot.name, snapshot.version):
-            cached = (snapshot.name, snapshot.version, item_classes(self.embedder, snapshot.labels, snapshot.vectors))
+            # An unlabelled folder's labels are the classes predicted already ("Dress (predicted)").
+            labels = [label.removesuffix(PREDICTED) for label in snapshot.labels]
+            cached = (snapshot.name, snapshot.version, item_classes(self.embedder, labels, snapshot.vectors))
             self._item_classes = cached
         return outside_class(cached[2], wanted)
 
