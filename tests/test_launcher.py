@@ -90,6 +90,10 @@ def test_on_a_gtk_desktop_the_window_survives_loading_tensorflow(tmp_path):
             time.sleep(0.2)
         assert window.poll() is None, (window.returncode, (tmp_path / "window.log").read_text()[-2000:])
         assert loaded_at is not None, "TensorFlow was not loaded within 3 minutes"
+        # Nothing of Qt's font database on the user's terminal (a sample string in a script
+        # without shaping support logged a line per installed font at every start).
+        log.flush()
+        assert "qt.text.font.db" not in (tmp_path / "window.log").read_text(errors="replace")
     finally:
         if window is not None and window.poll() is None:
             window.kill()
