@@ -433,6 +433,29 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 
 
+def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
+    """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
+    leave the later, wider ones outside the view."""
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    tab.build_plots()
+    steps = []
+    show = tab._show_map
+
+    def recording(snapshot, xy, final=False):  # the real method, then where its points are
+        show(snapshot, xy, final)
+        (x0, x1), (y0, y1) = tab.scatter.view.viewRange()
+        xy = np.asarray(xy)
+        steps.append((final, bool(((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).all())))
+
+    tab._show_map = recording
+    tab.catalog_name = "clothing"  # the sample (340 photos): its first step is a small layout
+    with qtbot.waitSignal(tab.map_ready, timeout=180_000):
+        tab.start()
+    assert len(steps) >= 2 and any(not final for final, _ in steps)  # shown while it was computed
+    assert all(inside for _, inside in steps), steps
+
+
 def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[400:460]
     tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "many"))

@@ -386,9 +386,11 @@ class ModeTab(QWidget):
         shown = self._map_colouring(snapshot)
         self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths, captions, shown.colours)
         self._show_outcome_on_map()
+        # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
+        # out (about ±20), so a view fitted to its first step lost every later one.
+        self.scatter.fit()
         if final:
             self.scatter.set_status("")
-            self.scatter.fit()
             self.map_ready.emit()
 
     def _map_colouring(self, snapshot: CatalogSnapshot) -> Colouring:
