@@ -43,10 +43,6 @@ def vectors_key_prefix(mode: str, **options: Any) -> str | None:
         return None
 
 
-#: Names that mean a mode's shipped model, where a model can be chosen (product mode).
-SHIPPED_MODEL_NAMES = ("", "default", "product")
-
-
 def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
     """(the model to index and search ``catalog`` with, a note for the user or "").
 
@@ -58,13 +54,13 @@ def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
     """
     if catalog.mode != "product":
         return None, ""
+    from vsdesk.engine.product import model as product_model  # light: no TensorFlow
+
     if asked is not None:
-        return (None if asked in SHIPPED_MODEL_NAMES else asked), ""
+        return (None if asked in ("", *product_model.SHIPPED_NAMES) else asked), ""
     kept = catalog.model
     if kept is None:
         return None, ""
-    from vsdesk.engine.product import model as product_model  # light: no TensorFlow
-
     try:
         installed = (product_model.model_dir(kept) / product_model.META_FILE).is_file()
     except (product_model.ProductModelError, OSError):

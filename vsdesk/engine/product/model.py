@@ -335,7 +335,7 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
     describes. Nothing is replaced: an existing name is refused."""
     import shutil
 
-    name = name.removeprefix("product/")
+    name = name.removeprefix(TRAINED_PREFIX)
     target = user_dir(name)  # refuses names that would leave the folder
     source = Path(source).expanduser()
     if not source.is_dir():
@@ -353,9 +353,7 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
         for file in files:
             shutil.copyfile(source / file, staging / file)
             os.chmod(staging / file, 0o644)
-        os.chmod(staging, 0o755)
-        shutil.rmtree(target, ignore_errors=True)  # a folder without metadata: an interrupted import
-        os.replace(staging, target)
+        install(staging, target)  # a folder there without metadata (an interrupted import) is replaced
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
