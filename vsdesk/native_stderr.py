@@ -61,11 +61,22 @@ def install() -> None:
         terminal = os.dup(2)
         read_end, write_end = os.pipe()
         sys.stdout.flush()
-        pid = os.fork()  # called first thing in the process, before any thread or TensorFlow
     except (OSError, AttributeError, ValueError):
-        return  # no usable stderr (e.g. pythonw), or no fork: nothing to filter
+        return  # no usable stderr (e.g. pythonw): nothing to filter
+    # Ctrl+C must not reach the filter before it ignores Ctrl+C: the child runs Python's at-fork
+    # hooks first, and a KeyboardInterrupt there printed a traceback and lost what followed. So
+    # SIGINT is held back across the fork; the parent then gets any it missed, the child none.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()  # called first thing in the process, before any thread or TensorFlow
+    except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for fd in (read_end, write_end, terminal):
+            os.close(fd)
+        return  # no fork here: nothing to filter
     if pid == 0:
-        _run_filter(read_end, write_end, terminal)  # never returns
+        _run_filter(read_end, write_end, terminal, held)  # never returns
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     os.close(read_end)
     encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
     # Python writes straight to the original stderr; only native writes to fd 2 enter the pipe.
@@ -96,12 +107,13 @@ def install() -> None:
     atexit.register(restore)
 
 
-def _run_filter(read_end: int, write_end: int, terminal: int) -> None:
+def _run_filter(read_end: int, write_end: int, terminal: int, signal_mask: set) -> None:
     """The forked filter process: forward the pipe to the terminal until every writer is gone."""
     try:
         os.close(write_end)
         # Ctrl+C reaches the whole process group: the filter must outlive vsdesk's own answer to it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)  # a Ctrl+C held back is dropped now
         # Not a holder of the caller's stdin/stdout (`vsdesk-cli search --json | jq` ends when
         # vsdesk does). Nothing else is open this early in the process.
         devnull = os.open(os.devnull, os.O_RDWR)
