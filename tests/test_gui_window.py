@@ -220,7 +220,7 @@ def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     tab = window.tab("style")
     window.tabs.setCurrentWidget(tab)
     drop_files(tab, [folder])
-    assert "Add the folder" in tab.messages.text()
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     assert tab.messages.action_button.isVisible()
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
@@ -230,6 +230,18 @@ def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         tab.add_folder(str(folder) + "/")  # the same folder again
     assert "is already the catalog" in tab.messages.text() and tab.catalog_name == tab.snapshot.name
+    mine = tab.catalog_name
+    # Dropped again, a folder that is a catalog is not offered as a new one: it is that catalog.
+    drop_files(tab, [folder])
+    qtbot.waitUntil(lambda: "the one open here" in tab.messages.text(), timeout=10_000)
+    assert not tab.messages.action_button.isVisible()
+    tab.messages.clear()  # read
+    other = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[3:5], tmp_path / "other"))
+    assert other is tab and tab.catalog_name != mine
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        drop_files(tab, [folder])
+    assert tab.catalog_name == mine == tab.catalog_bar.current() and len(tab.snapshot) == 3
+    assert f"is the catalog “{mine}”: it is opened" in tab.messages.text()
 
 
 def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbot, window, tmp_path):
@@ -519,7 +531,7 @@ def test_paste_without_an_image_says_so(qtbot, window):
     # a copied folder path is offered as a catalog, as a dropped folder is
     QApplication.clipboard().setText(str(STYLE_DIR))
     window.paste_action.trigger()
-    assert window.tab("style").messages.action_button.text() == "Add folder"
+    qtbot.waitUntil(lambda: window.tab("style").messages.action_button.text() == "Add folder", timeout=10_000)
     assert str(STYLE_DIR) in window.tab("style").messages.text()
 
 

@@ -214,14 +214,21 @@ class ModeSession:
                 names.append(info.name)
         return names
 
+    def folder_catalog(self, folder: str) -> str | None:
+        """The name of this mode's catalog of exactly ``folder``, if it has one."""
+        from vsdesk.engine.catalog import list_catalogs
+
+        folder = str(Path(folder).expanduser().resolve())
+        return next((info.name for info in list_catalogs() if info.mode == self.mode and folder in info.folders), None)
+
     def create_folder_catalog(self, folder: str) -> str:
         """A new catalog for a user's folder (cheap: indexing is ``open_catalog``)."""
         from vsdesk.engine.catalog import Catalog, list_catalogs
 
+        existing = self.folder_catalog(folder)  # the folder already has a catalog in this mode: reuse it
+        if existing is not None:
+            return existing
         folder = str(Path(folder).expanduser().resolve())
-        for info in list_catalogs():  # the folder already has a catalog in this mode: reuse it
-            if info.mode == self.mode and folder in info.folders:
-                return info.name
         name = folder_catalog_name(self.mode, folder, {info.name for info in list_catalogs()})
         Catalog.create(name, self.mode, [folder]).close()
         return name

@@ -60,6 +60,9 @@ class CatalogBar(QWidget):
             self.combo.setCurrentIndex(names.index(current))
         self._quiet = False
 
+    def names(self) -> list[str]:
+        return [self.combo.itemText(i) for i in range(self.combo.count())]
+
     def current(self) -> str:
         return self.combo.currentText()
 

@@ -352,6 +352,30 @@ class ModeTab(QWidget):
             on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
         )
 
+    def offer_folder(self, folder: str) -> None:
+        """A dropped or pasted folder: its catalog is opened if it has one; else it is offered."""
+        self.runner.submit(
+            f"{self.mode}/folder-lookup",
+            lambda ctx: self.session.folder_catalog(folder),  # reads the catalogs' files: not here
+            worker="io",
+            on_done=lambda name: self._on_folder_looked_up(folder, name),
+            on_error=lambda exc: self._on_folder_looked_up(folder, None),  # it is then offered
+        )
+
+    def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
+        if name is None:
+            self.messages.show_message(
+                f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
+                "info",
+                action=("Add folder", lambda: self.add_folder(folder)),
+            )
+        elif name == self.catalog_name:
+            self.messages.info(f"{folder} is the catalog “{name}”, the one open here.")
+        else:
+            self.messages.info(f"{folder} is the catalog “{name}”: it is opened.")
+            self.catalog_bar.set_catalogs(self.catalog_bar.names(), name)
+            self.open_catalog(name)
+
     def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
         if existed:
             self._adding_folder = False  # this note replaces "Adding …" and stays
@@ -706,12 +730,7 @@ class ModeTab(QWidget):
         folders = [p for p in local if Path(p).is_dir()]
         files = [p for p in local if not Path(p).is_dir()]
         if folders and not files:
-            folder = folders[0]
-            self.messages.show_message(
-                f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
-                "info",
-                action=("Add folder", lambda: self.add_folder(folder)),
-            )
+            self.offer_folder(folders[0])
             return
         note = ""
         if len(files) > 1:
