@@ -657,6 +657,9 @@ def test_tab_shortcuts_switch_tabs(qtbot, window):
         assert action.shortcut().toString() == f"Ctrl+{MODES.index(mode) + 1}"
         action.trigger()  # as the key does: ``triggered(checked=False)``
         assert window.current_tab().mode == mode
+    for key, mode in ((Qt.Key.Key_P, "product"), (Qt.Key.Key_V, "vae"), (Qt.Key.Key_S, "style")):
+        QTest.keyClick(window, key, Qt.KeyboardModifier.AltModifier)  # the tabs' mnemonics
+        assert window.current_tab().mode == mode
 
 
 def test_the_status_line_speaks_of_the_visible_tab_only(qtbot, window):

@@ -37,7 +37,7 @@ class MainWindow(QMainWindow):
             tab = ModeTab(mode, self.runner, self.cache, self.settings)
             tab.status_message.connect(lambda text, t=tab: self._show_status(t, text))
             self.mode_tabs[mode] = tab
-            self.tabs.addTab(tab, tab.title)
+            self.tabs.addTab(tab, f"&{tab.title}")  # Alt+S, Alt+P, Alt+V (the menus have F, G, H)
         self.setCentralWidget(self.tabs)
         self.setAcceptDrops(True)
 
