@@ -110,6 +110,8 @@ def test_search_a_sample_catalog_indexes_it_first(capsys):
                          str(STYLE_DIR / "s_impressionist-02.jpg"))
     assert code == 0, err
     assert "indexing" in err and "32 images indexed" in err
+    assert "'style-artworks' is the style mode's sample; for --mode vae its images are indexed once into the " \
+           "catalog 'style-artworks.vae'" in err
     assert "s_impressionist-02.jpg" not in out.split("\n", 1)[1]  # not its own result
     assert out.count("\n  ") >= 3
     code, out, _ = run(capsys, "catalogs", "list", "--json")

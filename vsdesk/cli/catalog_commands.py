@@ -99,13 +99,17 @@ class _Failure(Exception):
 def _resolve(name: str, mode: str, folders: list[str]):
     """Open (or create) the catalog for ``name``; sample names resolve to their folder."""
     from vsdesk.engine import samples
-    from vsdesk.engine.catalog import Catalog, CatalogError
+    from vsdesk.engine.catalog import Catalog, CatalogError, catalog_exists
 
     try:
         if samples.is_sample(name):
             if folders:
                 raise _Failure(f"{name!r} is a sample catalog; index your folders under another name")
             real = samples.sample_catalog_name(name, mode)
+            if real != name and not catalog_exists(real):  # said once: it is indexed once
+                made_for = samples.SAMPLE_CATALOGS[name][0]
+                error(f"note: {name!r} is the {made_for} mode's sample; for --mode {mode} its images are "
+                      f"indexed once into the catalog {real!r}")
             # Always through sample_folder: instant when present, and it brings the files back
             # if the cache was cleared since the catalog was indexed.
             try:
