@@ -343,8 +343,8 @@ def anomaly_words(percentile: float) -> str:
     fails to explain (``_objective.anomaly_score``); its percentile is the share of the training
     images the model explains better."""
     p = float(percentile)
-    return (f"{p:.1f}th percentile of the training images, {anomaly_verdict(p)} "
-            f"(it explains {p:.1f} % of them better than this one)")
+    return (f"{p:.1f}th percentile of the training images, {anomaly_verdict(p)}: "
+            f"{100 - p:.1f} % of them are harder for the model to reconstruct")
 
 
 def _architecture(metadata: dict[str, Any]) -> dict[str, int]:
