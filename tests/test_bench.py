@@ -17,6 +17,17 @@ def test_ratio_is_above_one_when_faster_for_rates_and_times():
     assert ratio_of(5, None, "ms") is None
 
 
+def test_text_lines_keep_the_figures_in_columns_whatever_the_name():
+    from vsdesk.engine.bench.runner import Record
+
+    short = Record("vae encode", 5120.0, "images/s", 310.0, 16.5).line()
+    long = Record("product first start in a fresh cache: both members loaded, one photo classified",
+                  0.8, "s", 19.0, 23.8).line()
+    assert "\n" not in short and long.startswith("product first start in a fresh cache: both members")
+    figures = long.splitlines()[-1]
+    assert figures.index("baseline") == short.index("baseline") and figures.index("x") == short.index("x")
+
+
 def test_missing_section_is_skipped_with_a_note(monkeypatch):
     from vsdesk.engine.bench import runner
 

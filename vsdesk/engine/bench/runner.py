@@ -15,6 +15,9 @@ from typing import Callable
 
 from vsdesk.engine.bench import SECTIONS
 
+#: The width of the name column in the text output.
+NAME_WIDTH = 52
+
 #: Units that are rates (higher is better); every other unit is a time (lower is better).
 RATE_SUFFIX = "/s"
 
@@ -33,7 +36,9 @@ class Record:
                 "ratio": self.ratio, "section": self.section}
 
     def line(self) -> str:
-        text = f"{self.name:<48} {_fmt(self.value):>12} {self.unit:<10}"
+        # A name too long for its column gets a line of its own, so the figures stay in columns.
+        name = self.name if len(self.name) <= NAME_WIDTH else f"{self.name}\n{'':<{NAME_WIDTH}}"
+        text = f"{name:<{NAME_WIDTH}} {_fmt(self.value):>12} {self.unit:<10}"
         if self.baseline is not None:
             text += f" baseline {_fmt(self.baseline):>12} {self.unit:<10}"
             if self.ratio is not None:
