@@ -737,3 +737,26 @@ def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_b
         qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
     assert removed not in [tab.catalog_bar.combo.itemText(i) for i in range(tab.catalog_bar.combo.count())]
     assert tab.snapshot.name != removed
+
+
+def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_when_the_window_is_back(
+        qtbot, window, tmp_path):
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[10]))
+    assert len(tab.gallery.results.items()) == 4
+    copy_images(photos[4:6], folder)
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", tab.catalog_name],
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)  # in a terminal
+    assert done.returncode == 0, done.stderr
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
+        qtbot.waitUntil(lambda: "was changed outside this window" in tab.messages.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 6, timeout=30_000)  # the query, searched again
+    assert len(tab.snapshot) == 6 and tab.messages.text() == ""
+    # Nothing changed since: coming back again opens nothing.
+    window._on_application_state(Qt.ApplicationState.ApplicationActive)
+    qtbot.wait(1000)
+    assert not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""

@@ -214,6 +214,20 @@ class ModeSession:
                 names.append(info.name)
         return names
 
+    def changed_elsewhere(self, snapshot: CatalogSnapshot) -> bool:
+        """Whether another process (``vsdesk index`` in a terminal) has changed the catalog since
+        ``snapshot`` was taken: new vectors, or another model's. False while that process is
+        still at it (its work is taken up once it is done), and for a removed catalog."""
+        from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
+
+        try:
+            with Catalog.open(snapshot.name) as catalog:
+                if is_being_indexed(catalog):
+                    return False
+                return catalog.version != snapshot.version or (catalog.embedder_key or "") != snapshot.model_key
+        except CatalogError:
+            return False
+
     def folder_catalog(self, folder: str) -> str | None:
         """The name of this mode's catalog of exactly ``folder``, if it has one."""
         from vsdesk.engine.catalog import list_catalogs

@@ -77,7 +77,7 @@ class ModeTab(QWidget):
         self.outcome: QueryOutcome | None = None
         self.catalog_name = settings.catalog(mode) or ""
         self._started = False
-        self._adding_folder = False  # the "Adding …" note is up until the catalog opens
+        self._note_until_opened = False  # an info note ("Adding …") is up until the catalog opens
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
         self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
@@ -203,24 +203,41 @@ class ModeTab(QWidget):
             self.load_manifold()
 
     def refresh_catalog_list(self, select: str | None = None) -> None:
+        """List the catalogs again (in the background), and notice what changed behind the
+        window's back: the shown catalog removed, or indexed again by the command line."""
+        shown = None if self.runner.is_running(f"{self.mode}/catalog") else self.snapshot
+
+        def look(ctx):
+            names = self.session.catalog_names()
+            return names, shown is not None and shown.name in names and self.session.changed_elsewhere(shown)
+
         self.runner.submit(
             f"{self.mode}/catalog-list",
-            lambda ctx: self.session.catalog_names(),
+            look,
             worker="io",
-            on_done=lambda names: self._show_catalog_list(names, select),
+            on_done=lambda result: self._show_catalog_list(*result, select, shown),
             on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
         )
 
-    def _show_catalog_list(self, names: list[str], select: str | None) -> None:
+    def _show_catalog_list(self, names: list[str], changed: bool, select: str | None, looked_at=None) -> None:
         current = select or self.catalog_name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
+        if self.runner.is_running(f"{self.mode}/catalog"):
+            return  # a catalog is being opened: it is what the tab will show
         shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
-        if shown and shown not in names and not self.runner.is_running(f"{self.mode}/catalog"):
+        if shown and shown not in names:
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
             from vsdesk.engine.session import DEFAULT_SAMPLE
 
             self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
             self.open_catalog(DEFAULT_SAMPLE[self.mode])
+        elif changed and self.snapshot is looked_at:
+            # Indexed again elsewhere (new files, another model): what is shown is brought up to
+            # date, and a query on screen is searched again (embedded again for another model).
+            self.messages.info(f"The catalog “{self.snapshot.name}” was changed outside this window; "
+                               "it is brought up to date.")
+            self._note_until_opened = True
+            self.open_catalog(self.snapshot.name)
 
     # -- catalogs ------------------------------------------------------------------------------------
     def open_catalog(self, name: str) -> None:
@@ -282,8 +299,8 @@ class ModeTab(QWidget):
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
-        if self._adding_folder:  # "Adding … indexing runs in the background": it has run
-            self._adding_folder = False
+        if self._note_until_opened:  # e.g. "Adding … indexing runs in the background": it has run
+            self._note_until_opened = False
             if self.messages.kind == "info":
                 self.messages.clear()
         if not len(snapshot) and not cancelled and not snapshot.is_sample:
@@ -337,7 +354,7 @@ class ModeTab(QWidget):
     def add_folder(self, folder: str) -> None:
         """Make a catalog of a user's folder and index it (in the background)."""
         self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
-        self._adding_folder = True
+        self._note_until_opened = True
 
         def add(ctx):
             before = set(self.session.catalog_names())
@@ -378,7 +395,7 @@ class ModeTab(QWidget):
 
     def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
         if existed:
-            self._adding_folder = False  # this note replaces "Adding …" and stays
+            self._note_until_opened = False  # this note replaces "Adding …" and stays
             self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
         self.catalog_bar.set_catalogs(names, name)
         self.open_catalog(name)
