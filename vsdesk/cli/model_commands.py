@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vsdesk.cli._common import StderrProgress, error, print_json
+from vsdesk.cli._common import StderrProgress, error, print_json, say
 
 
 def register(subparsers) -> None:
@@ -107,6 +107,12 @@ def _import_product(args: argparse.Namespace) -> int:
         error(str(exc))
         return 1
     name = args.name.removeprefix("product/")
+    # Converted for the fast path now (a model made to ship carries it; one trained elsewhere
+    # does not): at its first use in the window the converter would stall it, holding the GIL.
+    from vsdesk.engine.product import load_embedder
+
+    say(f"{args.name}: preparing it for fast use (once)…")
+    load_embedder(name).warm_up()
     print(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
     return 0
 
