@@ -325,6 +325,13 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     qtbot.waitUntil(lambda: not panel.decoded_image.pixmap().isNull(), timeout=30_000)
     image = panel.decoded_image.pixmap().toImage()
     assert image.width() > 28  # a 28x28 decoding, enlarged
+    # A small window leaves the map a wide, low place: the view stays on the decoded grid (square,
+    # centred), its axes not stretched far past it.
+    window.resize(800, 560)
+    qtbot.waitUntil(lambda: panel.map.width() > panel.map.height() + 100, timeout=5000)
+    x0, x1, y0, y1 = panel.map._extent
+    (vx0, vx1), (vy0, vy1) = view.getViewBox().viewRange()
+    assert vx1 - vx0 < 1.15 * (x1 - x0) and vy1 - vy0 < 1.15 * (y1 - y0), view.getViewBox().viewRange()
 
 
 def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):

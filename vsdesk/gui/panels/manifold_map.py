@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 
 class ManifoldMap(QWidget):
@@ -33,10 +33,20 @@ class ManifoldMap(QWidget):
             item.setZValue(5)
             self.plot.addItem(item)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
-        layout = QVBoxLayout(self)
+        # The map is square (aspect locked): in a wide, low space the plot keeps to a square
+        # view, centred, instead of widening the axes far beyond the decoded grid.
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.addStretch(1)
+        layout.addWidget(self.plot, 100)
+        layout.addStretch(1)
         self._extent: tuple[float, float, float, float] | None = None
+
+    def resizeEvent(self, event) -> None:
+        # Square view box: the plot as wide as its height, plus the left axis, less the bottom one.
+        axes = self.plot.getAxis("left").width() - self.plot.getAxis("bottom").height()
+        self.plot.setMaximumWidth(max(self.height() + int(axes), 1))
+        super().resizeEvent(event)
 
     def set_grid(self, grid: np.ndarray, extent: tuple[float, float, float, float]) -> None:
         """``grid``: uint8 image (rows top = high y) covering ``extent`` = (x0, x1, y0, y1)."""
