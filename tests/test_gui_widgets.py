@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QApplication, QLabel, QStyle
 
 from conftest import STYLE_DIR
 from vsdesk.engine.tasks import check_cancelled
@@ -291,3 +291,16 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel.show_extras({"classes": classes, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     panel.clear()  # a failed query clears the panel: no warning left from the previous photo
     assert not panel.unfamiliar.isVisible()
+
+
+def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
+    from vsdesk.gui.elided_label import ElidedLabel
+
+    long_name = "a-very-long-file-name-from-a-camera-" * 4 + ".png"
+    label = ElidedLabel(f"{long_name}\nShirt · similarity 0.885")
+    qtbot.addWidget(label)
+    label.resize(220, 60)
+    label.show()
+    name, facts = QLabel.text(label).split("\n")  # what is painted
+    assert "…" in name and name.endswith(".png") and facts == "Shirt · similarity 0.885"
+    assert label.text() == f"{long_name}\nShirt · similarity 0.885" and label.toolTip() == label.text()

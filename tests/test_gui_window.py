@@ -120,7 +120,8 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     # gallery -> map: selecting another result highlights its point
     tab.gallery.setCurrentIndex(tab.gallery.results.index(7))
     assert tab.scatter.selected() == items[7].index
-    assert items[7].name in tab.preview.caption.text()
+    name, facts = tab.preview.caption.text().split("\n")
+    assert name == items[7].name and facts.endswith(f"similarity {items[7].score:.3f}")
 
     # next/previous result shortcuts
     tab.gallery.setFocus()

@@ -1,5 +1,5 @@
-"""A one-line label that shortens its text with "…" to the width it is given, never asking for
-more: a long file name must not widen its panel (and so the window) to fit."""
+"""A label that shortens each line of its text with "…" to the width it is given, never asking
+for more: a long file name must not widen its panel (and so the window) to fit."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(self.width(), 20))
+        metrics, width = self.fontMetrics(), max(self.width(), 20)
+        shown = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width) for line in self._full.split("\n"))
         super().setText(shown)
         self.setToolTip(self._full if shown != self._full else "")

@@ -702,9 +702,9 @@ class ModeTab(QWidget):
         if item is None:
             return
         self.scatter.select(item.index if item.index >= 0 else None)
-        score = f" · similarity {item.score:.3f}" if item.score is not None else ""
-        label = f" · {item.label}" if item.label else ""
-        self.preview.show_item(item.source, f"{item.name}{label}{score}")
+        facts = [item.label] if item.label else []
+        facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
+        self.preview.show_item(item.source, _caption(item.name, facts))
 
     def _on_point_clicked(self, index: int) -> None:
         snapshot = self.snapshot
@@ -713,8 +713,9 @@ class ModeTab(QWidget):
         path, label = snapshot.paths[index], snapshot.labels[index]
         if not self.gallery.select_catalog_index(index):
             self.scatter.select(index)
-            note = " · not among the results" if self.outcome is not None else ""
-            self.preview.show_item(path, f"{Path(path).name}" + (f" · {label}" if label else "") + note)
+            facts = [label] if label else []
+            facts += ["not among the results"] if self.outcome is not None else []
+            self.preview.show_item(path, _caption(Path(path).name, facts))
 
     # -- drag and drop ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -753,6 +754,12 @@ class ModeTab(QWidget):
         if len(files) > 1:
             note = f"{len(files)} files dropped: searching with the first one, {Path(files[0]).name}."
         self.search_path(files[0], note)
+
+
+def _caption(name: str, facts: list[str]) -> str:
+    """The preview's caption: the name on a line of its own, so that shortened to fit it does not
+    take the facts (label, similarity) with it."""
+    return "\n".join([name, " · ".join(facts)] if facts else [name])
 
 
 def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
