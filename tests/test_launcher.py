@@ -34,6 +34,28 @@ def test_without_a_display_the_window_says_so_instead_of_dying_silently():
     assert "no display" in done.stderr and "vsdesk --help" in done.stderr
 
 
+def test_a_missing_x11_library_is_named_with_its_package_instead_of_a_qt_abort():
+    """On a fresh machine without libxcb-icccm4 (a PySide6 wheel does not carry it), Qt aborted the
+    process and named another package. Hidden here, in a mount namespace of this process alone,
+    by mounting an empty file over it: the loader then cannot load it, as on that machine."""
+    import shutil
+
+    import pytest
+
+    found = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout if shutil.which("ldconfig") else ""
+    library = next((line.split("=>")[-1].strip() for line in found.splitlines() if "libxcb-icccm.so.4 " in line), None)
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None or not library:
+        pytest.skip("needs Linux, root, unshare and libxcb-icccm.so.4 to hide")
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    env = {key: value for key, value in os.environ.items() if key not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    script = f'mount --bind /dev/null "{library}" && exec "{sys.executable}" -m vsdesk "{photo}"'
+    done = subprocess.run(["unshare", "--mount", "sh", "-c", script], env={**env, "DISPLAY": ":99"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "libxcb-icccm.so.4" in done.stderr and "sudo apt install libxcb-icccm4" in done.stderr
+    assert "vsdesk --help" in done.stderr and "Aborted" not in done.stderr
+
+
 def _gtk3_desktop_available() -> str | None:
     """Why the GTK3-desktop test cannot run here, or None."""
     import ctypes.util

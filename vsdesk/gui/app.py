@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def run(argv: list[str]) -> int:
-    problem = _no_display()
+    problem = _no_display() or _missing_x11_libraries()
     if problem:
         print(f"vsdesk: {problem}", file=sys.stderr)
         return 1
@@ -70,6 +70,64 @@ def _no_display() -> str | None:
         return None
     return ("there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
             "The command line works without one: see `vsdesk --help`.")
+
+
+#: The Debian/Ubuntu packages of system libraries Qt's X11 plugin loads that PySide6 does not
+#: carry (the same list packaging/README.md gives for the bundle's build machine).
+X11_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+}
+
+
+def _missing_x11_libraries() -> str | None:
+    """Why Qt's X11 plugin cannot load here, or None. Without this, Qt aborts the process (core
+    dumped) and names "xcb-cursor0" whichever library is missing (seen with libxcb-icccm4 and
+    libxcb-keysyms1 missing on a fresh machine)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb":
+        return None
+    if not os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None  # Wayland: Qt's wayland plugin, which needs none of these
+    missing = _unloadable_libraries(_x11_plugin())
+    if not missing:
+        return None
+    packages = sorted({X11_PACKAGES[name] for name in missing if name in X11_PACKAGES})
+    how = f" On Debian or Ubuntu: sudo apt install {' '.join(packages)}." if packages else ""
+    return (f"the window cannot open: Qt's X11 plugin needs system libraries that are missing or damaged "
+            f"here: {', '.join(missing)}.{how} The command line works without them: see `vsdesk --help`.")
+
+
+def _x11_plugin() -> Path | None:
+    try:
+        import PySide6
+    except ImportError:
+        return None
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    return plugin if plugin.is_file() else None
+
+
+def _unloadable_libraries(library: Path | None) -> list[str]:
+    """The libraries ``library`` needs that the loader cannot load, by ``ldd`` (which lists every
+    one, where loading the plugin would stop at the first); [] when that cannot be told."""
+    import re
+    import shutil
+    import subprocess
+
+    if library is None or shutil.which("ldd") is None:
+        return []
+    try:
+        done = subprocess.run(["ldd", str(library)], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    output = done.stdout + done.stderr
+    missing = re.findall(r"^\s*(\S+) => not found", output, re.MULTILINE)
+    # A library that is there but does not load (truncated, another architecture) stops ldd.
+    missing += [Path(name).name for name in re.findall(r"error while loading shared libraries: ([^:]+):", output)]
+    return list(dict.fromkeys(missing))
 
 
 __all__ = ["run"]
