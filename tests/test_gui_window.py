@@ -550,6 +550,7 @@ def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
         tab.start()
     assert tab.messages.kind == "error"
     assert "no-such-model" in tab.messages.text() and "vsdesk train product" in tab.messages.text()
+    assert tab.scatter.status() == "No map: “clothing” could not be opened"  # not "appears once indexed"
 
 
 def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp_path):

@@ -339,6 +339,7 @@ class ModeTab(QWidget):
 
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
+        self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
         self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
         if type(exc).__name__ == "CatalogNotFound" and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.

@@ -248,6 +248,9 @@ class ScatterView(QWidget):
     def set_status(self, text: str) -> None:
         self._status.setText(text)
 
+    def status(self) -> str:
+        return self._status.textItem.toPlainText()
+
     def _refresh_overlays(self) -> None:
         n = len(self._xy)
         hl = self.highlighted()
