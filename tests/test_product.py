@@ -1070,3 +1070,21 @@ def test_training_trunk_features_fast_path_matches_keras(clothing):
     ours, expected = runner(x), compiled(trunk_model(config))(x)
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, atol=1e-3 * np.abs(expected).max())
+
+
+def test_eval_without_data_names_where_it_looked_whatever_the_current_folder(tmp_path, capsys, monkeypatch):
+    """The shipped model's data path is relative to the repository, not to the folder `eval` is
+    run from; where it is not there, the message says where it looked and what --data takes."""
+    from conftest import REPO
+    from vsdesk.cli import main
+
+    moved = tmp_path / "model"
+    shutil.copytree(_shipped_twin(), moved, ignore=shutil.ignore_patterns("*.tflite", "*.npy", "*.npz"))
+    meta = json.loads((moved / "product.json").read_text())
+    meta.update(data="../no-such-shared/clothing-dataset", data_absolute="")
+    (moved / "product.json").write_text(json.dumps(meta))
+    monkeypatch.chdir(tmp_path)
+    assert main(["eval", "product", "--model", str(moved)]) == 1
+    err = capsys.readouterr().err
+    looked = (REPO.parent / "no-such-shared" / "clothing-dataset").resolve()
+    assert f"looked for at {looked})" in err and "--data PATH" in err

@@ -43,14 +43,21 @@ def _scores(y: np.ndarray, probs: np.ndarray, vectors: np.ndarray, classes: list
     }
 
 
-def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
+def _training_data_candidates(meta: product_model.ProductMeta) -> list[Path]:
+    """Where the data a model was trained on may be. A relative path is the shipped model's,
+    relative to the repository (not to the current folder, which would make ``eval`` depend on
+    where it is run); a model trained here also keeps the absolute path it was given."""
     source = meta.data
-    candidates = [Path(source)] if source else []
-    if source and not os.path.isabs(source):
-        candidates.append(product_model.paths.RESOURCES.parent / source)  # the shipped model's
+    candidates = []
+    if source:
+        candidates.append(Path(source) if os.path.isabs(source) else product_model.paths.RESOURCES.parent / source)
     if meta.data_absolute:
-        candidates.append(Path(meta.data_absolute))  # a model trained with a path relative to elsewhere
-    for path in candidates:
+        candidates.append(Path(meta.data_absolute))
+    return [path.resolve() for path in dict.fromkeys(candidates)]
+
+
+def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
+    for path in _training_data_candidates(meta):
         try:
             if path.exists():
                 return load_dataset(path)
@@ -114,7 +121,10 @@ def evaluate(
     if data is None:
         given = _training_data(meta)
         if given is None:
-            raise ValueError(f"the model's training data ({meta.data}) is not here; give test data with --data")
+            looked = " or ".join(str(path) for path in _training_data_candidates(meta)) or "nowhere: it names none"
+            raise ValueError(f"the data model {meta.name!r} was trained on is not here (looked for at {looked}); "
+                             "give labelled test photos with --data PATH (a CSV such as the Clothing Dataset's "
+                             "images.csv, or a folder with a subfolder per class)")
     else:
         given = load_dataset(data, exclude=frozenset())
     outside: dict[str, int] = dict(given.excluded)
