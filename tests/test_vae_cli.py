@@ -26,6 +26,10 @@ def test_eval_json_has_exactly_the_issue_keys(capsys):
     assert result["search"]["knn5"] > 0.85 and result["map2d"]["knn5"] > 0.8
     assert result["search"]["knn5"] > result["baseline"]["knn5"]
     assert result["auroc"]["digits"] > 0.9
+    code = cli_main(["eval", "vae", "--test-limit", "200", "--clothing-dir", str(CLOTHING_DIR / "images"),
+                     "--clothing-count", "20"])
+    out = capsys.readouterr().out
+    assert code == 0 and f"(20 images of {CLOTHING_DIR / 'images'})" in out  # which photos: it matters
 
 
 def test_describe_any_photo_and_refuse_a_non_image(tmp_path, capsys):

@@ -110,7 +110,8 @@ def _eval(args) -> int:
     print(f"raw pixels (baseline)         1-NN {fmt(b['knn1'])}  5-NN {fmt(b['knn5'])}")
     print(f"test ELBO {result['test_elbo']:.2f} nats/image")
     print(f"anomaly AUROC: digits {fmt(a['digits'])} ({details['anomaly_images']['digits']} images), "
-          f"clothing photos {fmt(a['clothing'])} ({details['anomaly_images']['clothing']} images)")
+          f"clothing photos {fmt(a['clothing'])} ({details['anomaly_images']['clothing']} images "
+          f"of {details['clothing_dir']})")
     return 0
 
 
