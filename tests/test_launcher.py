@@ -152,3 +152,14 @@ def test_vsdesk_cli_says_it_is_the_command_line_alone_under_its_own_name():
     window = _vsdesk("--help")  # `vsdesk` itself still opens the window without a command
     assert window.returncode == 0 and window.stdout.startswith("usage: vsdesk ")
     assert "Without a command, opens the desktop window." in " ".join(window.stdout.split())
+
+
+def test_a_vsdesk_process_leaves_nothing_in_the_home_folder_but_what_the_readme_names(tmp_path):
+    """Keras writes ~/.keras/keras.json at its import unless told otherwise: into vsdesk's cache."""
+    home, cache = tmp_path / "home", tmp_path / "cache"
+    home.mkdir()
+    done = _vsdesk("vae", "decode", "0.5", "-1", "--out", str(tmp_path / "point.png"), HOME=str(home),
+                   VSDESK_CACHE_DIR=str(cache), KERAS_HOME=None)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "point.png").is_file() and (cache / "keras" / "keras.json").is_file()
+    assert list(home.iterdir()) == []

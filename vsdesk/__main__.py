@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
         from vsdesk import native_stderr
 
         native_stderr.install()
+        from vsdesk.engine.paths import keep_keras_home_in_cache
+
+        keep_keras_home_in_cache()
         argv = sys.argv[1:]
     if argv and (argv[0].startswith("-") or _is_command(argv[0]) or _looks_like_a_command(argv[0])):
         from vsdesk.cli import main as cli_main

@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     commands of ``vsdesk`` (``vsdesk/__main__.py`` passes its ``argv``)."""
     if argv is None:  # the `vsdesk-cli` process itself, not a caller inside Python
         native_stderr.install()
+        from vsdesk.engine.paths import keep_keras_home_in_cache
+
+        keep_keras_home_in_cache()
     parser = build_parser("vsdesk-cli" if argv is None else "vsdesk")
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

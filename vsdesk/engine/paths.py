@@ -62,6 +62,18 @@ def catalogs_dir() -> Path:
     return path
 
 
+def keep_keras_home_in_cache() -> None:
+    """For a vsdesk process (its entry points call this before Keras is imported): Keras writes
+    its ``keras.json`` into ``~/.keras`` unless ``KERAS_HOME`` says otherwise; vsdesk's cache is
+    where it goes instead, so that vsdesk leaves nothing outside the folders the README names.
+    A user's own ``KERAS_HOME`` is kept."""
+    if "KERAS_HOME" not in os.environ:
+        try:
+            os.environ["KERAS_HOME"] = str(cache_dir() / "keras")
+        except LocationError:
+            pass  # the command says so when it uses the cache; Keras then uses ~/.keras
+
+
 def resources_dir() -> Path:
     """The shipped resources: inside the package when installed from a wheel, else the repo's."""
     packaged = Path(__file__).resolve().parent.parent / "resources"
