@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -123,7 +124,7 @@ def test_wheel_carries_package_resources_licences_and_entry_points(dists):
     assert missing == set()
     in_wheel = {n for n in names if n.startswith("vsdesk/resources/")}
     assert len(in_wheel) == len(shipped)  # nothing stale, nothing half-written
-    for folder in ("icons", "samples/clothing", "samples/fashion-mnist"):
+    for folder in ("icons", "desktop", "samples/clothing", "samples/fashion-mnist"):
         assert any(n.startswith(f"vsdesk/resources/{folder}/") for n in names), folder
     for folder in ("models/product", "models/vae"):  # trained weights, once they are committed
         if any(rel.startswith(f"{folder}/") for rel in shipped):
@@ -140,8 +141,8 @@ def test_sdist_carries_what_a_wheel_is_built_from(dists):
         root = tf.getnames()[0].split("/")[0]
         names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
     expected = {"setup.py", "pyproject.toml", "LICENSE", "NOTICE", "packaging/vsdesk.spec",
-                "packaging/io.github.vsdesk.vsdesk.desktop",
-                "packaging/io.github.vsdesk.vsdesk.metainfo.xml",
+                "resources/desktop/io.github.vsdesk.vsdesk.desktop",
+                "resources/desktop/io.github.vsdesk.vsdesk.metainfo.xml",
                 "vsdesk/__init__.py"}
     assert expected - names == set()
     assert {f"resources/{rel}" for rel in _shipped_resources()} - names == set()
@@ -283,7 +284,7 @@ def test_installed_wheel_runs_offline(clean_venv, tmp_path):
 
 # --- Desktop integration files -------------------------------------------------------------
 
-PACKAGING = REPO / "packaging"
+DESKTOP = REPO / "resources" / "desktop"  # shipped in the wheel: `vsdesk desktop-entry install` reads it
 APP_ID = "io.github.vsdesk.vsdesk"
 #: The MIME type of every suffix vsdesk decodes (freedesktop shared-mime-info names).
 SUFFIX_MIME = {
@@ -298,7 +299,7 @@ SUFFIX_MIME = {
 def _desktop_entry() -> configparser.SectionProxy:
     parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
     parser.optionxform = str  # keys are case-sensitive in .desktop files
-    parser.read(PACKAGING / f"{APP_ID}.desktop", encoding="utf-8")
+    parser.read(DESKTOP / f"{APP_ID}.desktop", encoding="utf-8")
     return parser["Desktop Entry"]
 
 
@@ -319,7 +320,6 @@ def test_desktop_file_opens_every_image_type_we_decode():
 
 
 def test_desktop_icon_and_metainfo_are_consistent():
-    import shutil
     import xml.etree.ElementTree as ET
 
     from vsdesk import __version__
@@ -332,7 +332,7 @@ def test_desktop_icon_and_metainfo_are_consistent():
         assert icon.size == (256, 256) and icon.mode == "RGBA"
     ET.parse(RESOURCES / "icons" / "vsdesk.svg")  # well-formed
 
-    meta = ET.parse(PACKAGING / f"{APP_ID}.metainfo.xml").getroot()
+    meta = ET.parse(DESKTOP / f"{APP_ID}.metainfo.xml").getroot()
     assert meta.findtext("id") == APP_ID
     assert meta.findtext("launchable") == f"{APP_ID}.desktop"
     assert meta.findtext("project_license") == "MIT"
@@ -342,10 +342,53 @@ def test_desktop_icon_and_metainfo_are_consistent():
 
     # The official validators, where installed (appstream, desktop-file-utils).
     if shutil.which("appstreamcli"):
-        result = subprocess.run(["appstreamcli", "validate", "--no-net", str(PACKAGING / f"{APP_ID}.metainfo.xml")],
+        result = subprocess.run(["appstreamcli", "validate", "--no-net", str(DESKTOP / f"{APP_ID}.metainfo.xml")],
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stdout + result.stderr
     if shutil.which("desktop-file-validate"):
-        result = subprocess.run(["desktop-file-validate", str(PACKAGING / f"{APP_ID}.desktop")],
+        result = subprocess.run(["desktop-file-validate", str(DESKTOP / f"{APP_ID}.desktop")],
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_desktop_entry_install_points_at_this_installation_and_remove_takes_only_its_files(tmp_path, capsys):
+    """A pip install's `vsdesk` is in a virtual environment's bin/, not on the desktop session's
+    PATH: the installed entry starts it by its absolute path (quoted when it has spaces)."""
+    from vsdesk.cli import main
+
+    prefix = tmp_path / "share"
+    (prefix / "applications").mkdir(parents=True)
+    (prefix / "applications" / "someone-else.desktop").write_text("[Desktop Entry]\n")
+    launcher = tmp_path / "my apps" / "vsdesk"
+    launcher.parent.mkdir()
+    launcher.write_text("#!/bin/sh\n")
+    launcher.chmod(0o755)
+    assert main(["desktop-entry", "install", "--prefix", str(prefix), "--exec", str(launcher)]) == 0
+    assert str(launcher) in capsys.readouterr().out
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str
+    parser.read(prefix / "applications" / f"{APP_ID}.desktop", encoding="utf-8")
+    entry, shipped = parser["Desktop Entry"], _desktop_entry()
+    assert entry["Exec"] == f'"{launcher}" %F' and entry["TryExec"] == str(launcher)
+    assert {k: v for k, v in entry.items() if k not in ("Exec", "TryExec")} == \
+           {k: v for k, v in shipped.items() if k not in ("Exec", "TryExec")}
+    icon = prefix / "icons" / "hicolor" / "256x256" / "apps" / f"{APP_ID}.png"
+    assert icon.read_bytes() == (RESOURCES / "icons" / "vsdesk-256.png").read_bytes()
+    assert (prefix / "metainfo" / f"{APP_ID}.metainfo.xml").is_file()
+    if shutil.which("desktop-file-validate"):
+        done = subprocess.run(["desktop-file-validate", str(prefix / "applications" / f"{APP_ID}.desktop")],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    # Without --exec: this installation's own launcher, beside its Python.
+    assert main(["desktop-entry", "install", "--prefix", str(prefix)]) == 0
+    parser.read(prefix / "applications" / f"{APP_ID}.desktop", encoding="utf-8")
+    assert parser["Desktop Entry"]["TryExec"] == str(Path(sys.executable).parent / "vsdesk")
+
+    assert main(["desktop-entry", "remove", "--prefix", str(prefix)]) == 0
+    left = {p.relative_to(prefix).as_posix() for p in prefix.rglob("*") if p.is_file()}
+    assert left <= {"applications/someone-else.desktop", "icons/hicolor/icon-theme.cache",
+                    "applications/mimeinfo.cache"}
+    assert "applications/someone-else.desktop" in left
+    assert main(["desktop-entry", "install", "--prefix", str(prefix), "--exec", str(tmp_path / "nothing")]) == 1
+    assert "not an executable file" in capsys.readouterr().err

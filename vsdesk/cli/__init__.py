@@ -17,7 +17,8 @@ from vsdesk.cli._common import error
 from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
-COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train_commands", "bench_commands", "vae_commands")
+COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train_commands", "bench_commands", "vae_commands",
+                   "desktop_commands")
 
 
 #: What ``--help`` says each entry point is: ``vsdesk`` (``vsdesk/__main__.py``) opens the window

@@ -32,7 +32,7 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in argv if a.startswith("-")]])
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
-    # Must match packaging/io.github.vsdesk.vsdesk.desktop so the desktop groups the window
+    # Must match resources/desktop/io.github.vsdesk.vsdesk.desktop so the desktop groups the window
     # under that entry and shows its icon.
     app.setDesktopFileName("io.github.vsdesk.vsdesk")
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "vsdesk.svg")))
