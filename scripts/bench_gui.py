@@ -118,7 +118,6 @@ def main() -> int:
     args = parser.parse_args()
 
     import numpy as np
-    from PySide6.QtCore import QPointF
     from PySide6.QtWidgets import QApplication
 
     from vsdesk.gui.scatter import ScatterView
