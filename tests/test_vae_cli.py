@@ -105,3 +105,15 @@ def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
     for raw in ("data:image", "base64", "train_neighbours", "votes", "{", "'", "definition", "category_index"):
         assert raw not in text, raw
     assert max(len(line) for line in lines) < 200 and len(lines) == 1 + 3 + 2 + 1  # query, facts, results, blank
+
+
+def test_a_details_error_written_over_several_lines_reads_as_one_line_without_escapes():
+    from vsdesk.cli.catalog_commands import _vae_facts
+
+    message = ("cannot get Fashion-MNIST file train-images-idx3-ubyte.gz:\n"
+               "  http://mirror-a/train-images-idx3-ubyte.gz: download failed (no network)\n"
+               "  without internet, point VSDESK_FASHION_MNIST_DIR at a folder holding the .gz files")
+    [line] = _vae_facts({"describe_error": message})
+    assert line == ("note: the query's details could not be computed (cannot get Fashion-MNIST file "
+                    "train-images-idx3-ubyte.gz: http://mirror-a/train-images-idx3-ubyte.gz: download failed "
+                    "(no network); without internet, point VSDESK_FASHION_MNIST_DIR at a folder holding the .gz files)")

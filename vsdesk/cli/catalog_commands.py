@@ -405,7 +405,13 @@ def _style_facts(facts: dict[str, Any]) -> list[str]:
 
 def _describe_error(facts: dict[str, Any]) -> list[str]:
     error_text = facts.get("describe_error")
-    return [f"note: the query's details could not be computed ({error_text})"] if error_text else []
+    if not error_text:
+        return []
+    # One line for a message written over several (the download attempts of a data set, each
+    # on a line of its own): not escaped "\n"s, as a file name's line break is.
+    first, *rest = [part.strip() for part in str(error_text).splitlines() if part.strip()] or [""]
+    said = " ".join([first, "; ".join(rest)]) if rest else first
+    return [f"note: the query's details could not be computed ({said})"]
 
 
 _FACT_LINES = {"product": _product_facts, "vae": _vae_facts, "style": _style_facts}
