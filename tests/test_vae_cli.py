@@ -117,3 +117,29 @@ def test_a_details_error_written_over_several_lines_reads_as_one_line_without_es
     assert line == ("note: the query's details could not be computed (cannot get Fashion-MNIST file "
                     "train-images-idx3-ubyte.gz: http://mirror-a/train-images-idx3-ubyte.gz: download failed "
                     "(no network); without internet, point VSDESK_FASHION_MNIST_DIR at a folder holding the .gz files)")
+
+
+def test_a_vae_trained_elsewhere_is_imported_with_its_metadata_and_training_latents(tmp_path, capsys, monkeypatch):
+    """`train vae --out DIR` writes the weights with vae.json and the training latents beside them;
+    `models import vae DIR/vae.weights.h5` brings them along, so queries need neither the network
+    nor the Fashion-MNIST training set (they used to, and `vae describe` failed offline)."""
+    import shutil
+
+    from tests.conftest import REPO
+    from vsdesk.engine import paths
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # the import must not outlive the test
+    monkeypatch.setenv("VSDESK_FASHION_MNIST_DIR", str(tmp_path / "no-fashion-mnist-here"))
+    trained = tmp_path / "myvae"
+    shutil.copytree(REPO / "resources" / "models" / "vae", trained)  # as `train vae --out` writes it
+    assert cli_main(["models", "import", "vae", str(trained / "vae.weights.h5")]) == 0
+    cached = sorted(p.name for p in paths.models_dir().iterdir() if p.name.startswith("vae-"))
+    stem = next(name for name in cached if name.endswith(".weights.h5")).removesuffix(".weights.h5")
+    assert {f"{stem}.json", f"{stem}.train_latents.npz"} <= set(cached)
+    capsys.readouterr()
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[7]
+    assert cli_main(["vae", "describe", str(photo), "--json", "-k", "3"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert len(record["train_neighbours"]) == 3 and not record.get("describe_error")
+    assert cli_main(["models", "remove", "vae"]) == 0  # the weights and what came with them
+    assert not [p for p in paths.models_dir().iterdir() if p.name.startswith(stem)]

@@ -66,6 +66,28 @@ def is_hdf5(path: Path) -> bool:
         return False
 
 
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def companion_path(weights: Path, suffix: str) -> Path:
+    """``<weights stem><suffix>`` beside ``weights`` (``vae.weights.h5`` -> ``vae.json``)."""
+    return weights.with_name(weights.name.removesuffix(WEIGHTS_SUFFIX) + suffix)
+
+
+def _unlink_with_companions(weights: Path) -> list[Path]:
+    """Delete a cached weights file and every companion named after it (its stem carries the
+    content digest, so no other file shares it)."""
+    removed = []
+    stem = weights.name.removesuffix(WEIGHTS_SUFFIX)
+    for path in [weights, *weights.parent.glob(f"{stem}.*")]:
+        try:
+            path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def temp_path(directory: Path, suffix: str) -> Path:
     """A fresh, empty temp file in ``directory`` (same file system, so ``os.replace`` is atomic)."""
     while True:
@@ -179,7 +201,7 @@ def _clean(spec: ModelSpec, keep: str) -> None:
             if path.name.startswith(".tmp-") and age > _STALE_TEMP_SECONDS:
                 path.unlink()
             elif path.name != keep and orphan.fullmatch(path.name) and age > _ORPHAN_SECONDS:
-                path.unlink()
+                _unlink_with_companions(path)
         except OSError:
             pass  # another process cleaned it, or it is in use: harmless
 
@@ -189,7 +211,7 @@ def discard(spec: ModelSpec) -> None:
     entry = read_entry(spec)
     sidecar_path(spec).unlink(missing_ok=True)
     if entry is not None:
-        entry.path.unlink(missing_ok=True)
+        _unlink_with_companions(entry.path)
 
 
 def remove_all(name: str) -> list[Path]:
@@ -202,6 +224,9 @@ def remove_all(name: str) -> list[Path]:
         if not pattern.fullmatch(path.name):
             continue
         if path.suffix == ".json" and not _sidecar_names(path, name):
+            continue
+        if path.name.endswith(WEIGHTS_SUFFIX):
+            removed += _unlink_with_companions(path)
             continue
         try:
             path.unlink()

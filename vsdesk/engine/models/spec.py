@@ -61,3 +61,7 @@ class ModelSpec:
     build: Callable[[], "keras.Model"]  # the architecture, no weights
     sources: tuple[Source, ...]
     how_to_get: str = ""  # shown when no source works
+    #: Files that belong with the weights, named ``<weights stem><suffix>`` (the VAE's metadata
+    #: and training latents, beside ``vae.weights.h5``): `models import` brings them along from
+    #: beside the imported file, and removing the weights removes them.
+    companions: tuple[str, ...] = ()

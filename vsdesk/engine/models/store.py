@@ -196,6 +196,40 @@ def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str) -> ca
         raise
 
 
+def _store_copy(spec: ModelSpec, file: Path) -> cache.CacheEntry:
+    """A Keras weights file that loads, stored as it is."""
+    import shutil
+
+    tmp = None
+    try:
+        tmp = cache.temp_path(paths.models_dir(), cache.WEIGHTS_SUFFIX)
+        shutil.copyfile(file, tmp)
+        return cache.store(spec, tmp, "import", str(file.resolve()))
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise ModelStoreError(f"cannot write to the model cache {paths.models_dir()}: {exc}") from None
+
+
+def _import_companions(spec: ModelSpec, file: Path, stored: Path) -> None:
+    """The files beside ``file`` that belong with it, copied beside the stored weights under
+    its name (missing ones are not an error: the model falls back as it would without them)."""
+    import os
+    import shutil
+
+    for suffix in spec.companions:
+        source = cache.companion_path(file, suffix)
+        if not source.is_file():
+            continue
+        tmp = cache.temp_path(stored.parent, suffix)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, cache.companion_path(stored, suffix))
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ModelStoreError(f"cannot copy {source.name} into the model cache: {exc}") from None
+
+
 def _convert(
     spec: ModelSpec, convert: Callable[[Path, "keras.Model"], None], file: Path, source: str, origin: str
 ) -> Path:
@@ -352,7 +386,12 @@ def import_weights(name: str, file: str | Path, progress: Progress | None = None
             except Exception as exc:  # the file is the user's: any failure is "does not fit"
                 errors.append(f"as {label}: {first_line(exc)}")
                 continue
-            entry = _save(spec, model, "import", str(file.resolve()))
+            if convert is load_keras_weights and spec.companions:
+                # The file's own bytes: its companions (the VAE's metadata) name their digest.
+                entry = _store_copy(spec, file)
+                _import_companions(spec, file, entry.path)
+            else:
+                entry = _save(spec, model, "import", str(file.resolve()))
             progress(1, 1, f"imported {file.name}")
             return entry.path
     raise InvalidWeightsError(f"{file} does not fit model {name!r}: " + "; ".join(errors))

@@ -22,6 +22,7 @@ from PIL import Image
 
 from vsdesk.engine import paths
 from vsdesk.engine.files import atomic_save_npy, sha256_file
+from vsdesk.engine.models.cache import companion_path
 from vsdesk.engine.models.errors import ModelStoreError
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import knn
@@ -246,7 +247,7 @@ class VaeEngine:
         if self.weights_path is None or self.metadata.get("weights_sha256") != self.weights_sha256:
             return None
         try:
-            with np.load(self.weights_path.with_name(vae_model.LATENTS_NAME), allow_pickle=False) as data:
+            with np.load(companion_path(self.weights_path, vae_model.LATENTS_SUFFIX), allow_pickle=False) as data:
                 means = data["means"].astype(np.float32)
                 labels = data["labels"].astype(np.int64)
         except (OSError, ValueError, KeyError, EOFError):
@@ -354,9 +355,10 @@ def _architecture(metadata: dict[str, Any]) -> dict[str, int]:
 
 
 def _read_metadata(weights: Path) -> dict[str, Any]:
-    """``vae.json`` beside the weights; a weights file from elsewhere (a user import) falls back to
-    the shipped metadata, whose score statistics then only approximately fit."""
-    candidates = [weights.with_name(vae_model.METADATA_NAME),
+    """The metadata named after the weights beside them (``vae.json`` beside ``vae.weights.h5``;
+    `models import vae` copies it along); weights without one fall back to the shipped
+    metadata, whose score statistics then only approximately fit."""
+    candidates = [companion_path(weights, vae_model.METADATA_SUFFIX),
                   paths.resources_dir() / vae_model.RESOURCE_DIR / vae_model.METADATA_NAME]
     for candidate in candidates:
         if candidate.is_file():

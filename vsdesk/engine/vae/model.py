@@ -31,9 +31,12 @@ MAP_HIDDEN = 256
 #: Where the shipped weights and their metadata live, relative to ``resources_dir()``.
 RESOURCE_DIR = "models/vae"
 WEIGHTS_NAME = "vae.weights.h5"
-METADATA_NAME = "vae.json"
-#: The training set's search latents (float16) and labels, written by training beside the weights.
-LATENTS_NAME = "vae.train_latents.npz"
+#: The metadata and the training set's search latents (float16) and labels, which training
+#: writes beside the weights, are named after them: ``<weights stem><suffix>``.
+METADATA_SUFFIX = ".json"
+LATENTS_SUFFIX = ".train_latents.npz"
+METADATA_NAME = "vae" + METADATA_SUFFIX
+LATENTS_NAME = "vae" + LATENTS_SUFFIX
 
 
 def vectors_key(weights_sha256: str) -> str:
@@ -135,4 +138,5 @@ SPEC = ModelSpec(
     build=build_bundle,
     sources=(ResourceSource(f"{RESOURCE_DIR}/{WEIGHTS_NAME}"),),
     how_to_get="retrain with `vsdesk train vae` (about 10 minutes on a laptop CPU)",
+    companions=(METADATA_SUFFIX, LATENTS_SUFFIX),
 )
