@@ -226,6 +226,9 @@ def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
         assert "indexing runs in the background" in tab.messages.text()
+        # The window activated just then (the folder was dragged from a file manager): its
+        # refresh of the catalog list used to cancel the adding, which then never happened.
+        tab.refresh_catalog_list()
     assert len(tab.snapshot) == 3 and tab.snapshot.folders == (str(folder),)
     assert tab.messages.text() == ""  # the "Adding …" note is gone once it is done
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):

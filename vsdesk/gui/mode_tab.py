@@ -363,7 +363,7 @@ class ModeTab(QWidget):
             return name, self.session.catalog_names(), name in before
 
         self.runner.submit(
-            f"{self.mode}/catalog-list",
+            f"{self.mode}/add-folder",  # its own slot: a refresh of the list must not cancel it
             add,
             worker="io",
             on_done=lambda result: self._on_folder_added(folder, *result),
