@@ -314,3 +314,26 @@ def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
     report = json.loads(out)
     assert code == 0 and "loading" not in err
     assert (report["updated"], report["embedded"], report["reused"], report["model_loaded"]) == (1, 0, 1, False)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="locks a folder against root: needs root and util-linux's setpriv")
+def test_a_query_in_a_folder_that_cannot_be_entered_is_an_error_record_not_a_traceback(capsys, photos, tmp_path):
+    """Path.is_dir() raises PermissionError there (stat is refused): the whole --json output
+    was lost, the good query's results too."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    shutil.copy(photos / sorted(p.name for p in photos.glob("*.jpg"))[0], locked / "a.jpg")
+    locked.chmod(0)
+    try:  # as a user, not root (whose powers would enter it): CAP_DAC_* dropped
+        done = subprocess.run(
+            ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", sys.executable, "-m", "vsdesk",
+             "search", "--mode", "vae", "--catalog", "shop", "-k", "2", "--json", str(locked / "a.jpg"),
+             str(STYLE_DIR / "s_cubism-01.jpg")],
+            capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    finally:
+        locked.chmod(0o755)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    bad, good = json.loads(done.stdout)
+    assert "permission denied" in bad["error"] and len(good["results"]) == 2

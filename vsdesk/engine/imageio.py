@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 import warnings
 from pathlib import Path
@@ -148,9 +149,17 @@ def _open_source(source: Source) -> tuple[str, BinaryIO]:
         return getattr(source, "name", "<stream>"), source  # type: ignore[return-value]
     path = Path(os.fspath(source))
     name = str(path)
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UnreadableFileError(name, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:  # a folder on its path that cannot be entered
+        raise UnreadableFileError(name, "permission denied: a folder on its path cannot be opened") from None
+    except OSError as exc:
+        raise UnreadableFileError(name, f"the file cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
         raise UnreadableFileError(name, "this is a folder, not an image file")
-    if path.exists() and not path.is_file():
+    if not stat.S_ISREG(mode):
         # A FIFO or device would block or never end; only regular files are images.
         raise UnreadableFileError(name, "not a regular file (a pipe, socket or device)")
     try:

@@ -43,11 +43,13 @@ def run(argv: list[str]) -> int:
     if images:
         tab = window.current_tab()
         note = f"{len(images)} images given: searching with the first one." if len(images) > 1 else ""
-        if not Path(images[0]).exists():
-            tab.messages.error(f"Could not search with {images[0]}: the file does not exist.")
-        elif Path(images[0]).is_dir():  # as a dropped folder: offered as a catalog
+        try:
+            is_folder = Path(images[0]).is_dir()
+        except OSError:
+            is_folder = False  # (a folder on its path cannot be entered): the search says so
+        if is_folder:  # as a dropped folder: offered as a catalog
             tab.handle_urls([QUrl.fromLocalFile(str(Path(images[0]).absolute()))])
-        else:
+        else:  # a missing or unreadable file too: the search says what is wrong with it
             tab.search_path(images[0], note)
     code = app.exec()
     from vsdesk.gui.worker import work_left_behind

@@ -477,7 +477,7 @@ class ModeTab(QWidget):
             self.handle_urls(mime.urls())
             return
         text = QGuiApplication.clipboard().text().strip()
-        if text and Path(text.removeprefix("file://")).exists():
+        if text and _exists(Path(text.removeprefix("file://"))):
             # a copied path, as a drop of it: a folder is offered as a catalog, a file searched
             self.handle_urls([QUrl.fromLocalFile(str(Path(text.removeprefix("file://")).absolute()))])
             return
@@ -746,8 +746,8 @@ class ModeTab(QWidget):
         if not local:
             self.messages.warning("Only files on this computer can be searched (the drop held web links).")
             return
-        folders = [p for p in local if Path(p).is_dir()]
-        files = [p for p in local if not Path(p).is_dir()]
+        folders = [p for p in local if _is_dir(Path(p))]
+        files = [p for p in local if p not in folders]  # an unreadable one too: the search says why
         if folders and not files:
             self.offer_folder(folders[0])
             return
@@ -755,6 +755,20 @@ class ModeTab(QWidget):
         if len(files) > 1:
             note = f"{len(files)} files dropped: searching with the first one, {Path(files[0]).name}."
         self.search_path(files[0], note)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a folder on its path cannot be entered: it is there, but unreadable
+        return True
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _caption(name: str, facts: list[str]) -> str:
