@@ -261,6 +261,27 @@ def test_missing_folder_keeps_its_entries(photos, tmp_path):
     assert report.skipped[0].kind == "missing-folder"
 
 
+def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_disk_is_back(photos, tmp_path):
+    """An unmounted disk usually leaves its mount point behind, an empty folder: its entries
+    are kept as a missing folder's are (they were all dropped, and embedded again on its return)."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    photos.rename(tmp_path / "unplugged")
+    photos.mkdir()  # the mount point, empty
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.removed == 0 and report.indexed == 12
+    [skipped] = report.skipped
+    assert skipped.kind == "empty-folder" and skipped.path == str(photos) and "not mounted" in skipped.message
+    photos.rmdir()
+    (tmp_path / "unplugged").rename(photos)  # the disk is back
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.added == 0 and report.unchanged == 12 and not report.skipped
+    # A folder emptied by hand is the same to vsdesk: `catalogs remove-folder` forgets it.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert not index_catalog(Catalog.create("new", "style", [fresh]), HistogramEmbedder()).skipped  # nothing to keep
+
+
 def test_cancel_keeps_committed_batches(photos):
     catalog = Catalog.create("mine", "style", [photos])
     seen = []

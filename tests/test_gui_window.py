@@ -772,3 +772,14 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
     window._on_application_state(Qt.ApplicationState.ApplicationActive)
     qtbot.wait(1000)
     assert not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""
+
+
+def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "disk" / "photos")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    (tmp_path / "disk").rename(tmp_path / "unplugged")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert tab.messages.kind == "warning" and len(tab.snapshot) == 4  # kept, and searched
+    assert f"The folder {folder} of this catalog is missing, empty or not mounted" in tab.messages.text()

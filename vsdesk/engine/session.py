@@ -80,6 +80,8 @@ class CatalogSnapshot:
     predicted_colouring: Colouring | None = None
     note: str = ""  # something the user should know about this opening (e.g. its model is gone)
     model_key: str = ""  # the key of the model its vectors come from (``Embedder.key``)
+    #: Folders that are gone, or empty (an unmounted disk): their images are still searched.
+    missing_folders: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -291,7 +293,10 @@ class ModeSession:
         return snapshot
 
     def _snapshot(self, catalog) -> CatalogSnapshot:
+        import os
+
         from vsdesk.engine import samples
+        from vsdesk.engine.catalog import is_empty_folder
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
@@ -325,6 +330,7 @@ class ModeSession:
             hashes=list(catalog.hashes()),
             labels_predicted=predicted,
             predicted_colouring=by_model,
+            missing_folders=tuple(f for f in catalog.folders if not os.path.isdir(f) or is_empty_folder(f)),
         )
 
     # -- queries --------------------------------------------------------------------------------

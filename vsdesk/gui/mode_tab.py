@@ -317,6 +317,14 @@ class ModeTab(QWidget):
             )
         if snapshot.note:
             self.messages.info(snapshot.note[0].upper() + snapshot.note[1:] + ".")
+        if snapshot.missing_folders and not self.messages.text():
+            one = len(snapshot.missing_folders) == 1
+            self.messages.warning(
+                f"The folder{'' if one else 's'} {', '.join(snapshot.missing_folders)} of this catalog "
+                f"{'is' if one else 'are'} missing, empty or not mounted (an unplugged disk?): "
+                f"{'its' if one else 'their'} images are still searched, but cannot be shown. "
+                f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them."
+            )
         if self.outcome is None:
             self.gallery.set_items(self._browse_items(snapshot))
         elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from vsdesk.engine.catalog._scan import FileStat, is_within, scan_folders
+from vsdesk.engine.catalog._scan import EMPTY_FOLDER, FileStat, is_empty_folder, is_within, scan_folders
 from vsdesk.engine.catalog._store import Catalog, CatalogBusy, CatalogModeMismatch, SkippedFile
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import ImageError, load_image
@@ -206,9 +206,12 @@ class _Indexer:
     def run(self) -> IndexReport:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
-        self.report.skipped.extend(SkippedFile(*u) for u in scan.unreadable)
         rows = {r[0]: _Row(*r) for r in self.conn.execute(
             "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
+        for root in self.catalog.folders:
+            if is_empty_folder(root) and any(is_within(path, root) for path in rows):
+                scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
+        self.report.skipped.extend(SkippedFile(*u) for u in scan.unreadable)
 
         if self.embedder is None:
             stored_key = self.catalog.embedder_key

@@ -87,6 +87,21 @@ def _scan_root(root: str, result: ScanResult) -> None:
         result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
 
 
+#: A catalog folder that is there but empty, while the catalog holds images from it: a disk
+#: that is not mounted leaves its mount point behind, empty, and it must not lose its index.
+EMPTY_FOLDER = ("the folder is empty (a disk that is not mounted?); its index entries are kept. "
+                "`vsdesk catalogs remove-folder` forgets them")
+
+
+def is_empty_folder(path: str) -> bool:
+    """A folder with nothing at all in it (False for a missing or unreadable one)."""
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
+
+
 #: A name in another system's encoding (old archives, network shares) cannot be stored or shown.
 BAD_NAME = "its name is not valid UTF-8 (written by another system?); rename the file to index it"
 UNSUPPORTED = "{kind} photos cannot be read by vsdesk; convert them to JPEG to index them"
