@@ -143,3 +143,20 @@ def test_a_vae_trained_elsewhere_is_imported_with_its_metadata_and_training_late
     assert len(record["train_neighbours"]) == 3 and not record.get("describe_error")
     assert cli_main(["models", "remove", "vae"]) == 0  # the weights and what came with them
     assert not [p for p in paths.models_dir().iterdir() if p.name.startswith(stem)]
+
+
+def test_json_stays_valid_utf8_for_a_file_name_that_is_not_utf8(tmp_path):
+    """Such a name (an old archive's) reaches Python as lone surrogates, which used to be
+    written as raw bytes: output no JSON reader accepts."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    name = os.fsdecode(b"bad\xffname.jpg")
+    shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[3], tmp_path / name)
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "vae", "describe", "--json", "-k", "1", name],
+                          cwd=tmp_path, capture_output=True, timeout=300, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    [record] = json.loads(done.stdout.decode("utf-8"))  # strict UTF-8
+    assert os.fsencode(record["query"]) == b"bad\xffname.jpg" and record["category"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import re
 import sys
 import time
 from typing import Any
@@ -17,9 +18,15 @@ def add_mode_argument(parser, required: bool = True) -> None:
 
 def print_json(data: Any) -> None:
     end_progress_line()  # on a terminal stdout shares the screen with the progress line
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=_jsonable)
-    sys.stdout.write("\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable)
+    # A file name that is not UTF-8 reaches Python as lone surrogates ("\udcff"), which would
+    # go out as raw bytes: not JSON. Escaped, they stay valid JSON, and a reader gets the name
+    # back exactly (os.fsencode of the string is the file's name).
+    sys.stdout.write(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _jsonable(value: Any) -> Any:
