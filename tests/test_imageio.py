@@ -316,3 +316,18 @@ def test_the_pixel_limit_from_the_environment_applies_and_names_itself(tmp_path)
     env = {**os.environ, "VSDESK_MAX_PIXELS": "2e6"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert "3 megapixels" in done.stdout and "limit of 2 megapixels (VSDESK_MAX_PIXELS)" in done.stdout, done
+
+
+def test_a_jpeg_damaged_in_the_middle_is_called_damaged_and_one_cut_short_truncated(tmp_path):
+    """Pillow says "truncated" for both; a file that still ends with its end marker was not cut."""
+    whole = bytearray(REAL_JPEG.read_bytes())
+    damaged = bytearray(whole)
+    for i in range(2000, len(damaged) - 2, 97):  # full length, still ending with FF D9
+        damaged[i] = 0xFF
+    (tmp_path / "damaged.jpg").write_bytes(bytes(damaged))
+    (tmp_path / "cut.jpg").write_bytes(bytes(whole[: len(whole) * 6 // 10]))
+    with pytest.raises(CorruptImageError) as caught:
+        load_image(tmp_path / "damaged.jpg")
+    assert "damaged" in caught.value.reason and "truncated" not in caught.value.reason
+    with pytest.raises(TruncatedImageError):
+        load_image(tmp_path / "cut.jpg")

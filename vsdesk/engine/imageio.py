@@ -107,6 +107,23 @@ def _is_truncation(exc: BaseException) -> bool:
     return isinstance(exc, EOFError) or "truncated" in str(exc).lower()
 
 
+#: How a whole file of a format ends (a JPEG's EOI marker, a PNG's IEND chunk): Pillow says
+#: "truncated" for data damaged in the middle too, and such a file was not cut short.
+_END_MARKERS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
+
+
+def _ends_whole(fp: BinaryIO, image_format: str | None) -> bool:
+    marker = _END_MARKERS.get(image_format or "")
+    if marker is None:
+        return False
+    try:
+        fp.seek(0, os.SEEK_END)
+        fp.seek(max(0, fp.tell() - 64))
+        return marker in fp.read(64)  # a camera may write a few bytes after it
+    except (OSError, ValueError):
+        return False
+
+
 def load_image(
     source: Source,
     *,
@@ -215,7 +232,7 @@ def _decode(name: str, fp: BinaryIO, limit: int, min_size: int | None) -> Image.
         image.seek(0)  # animated GIF/PNG/WebP: the first frame
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, ZeroDivisionError) as exc:
-        if _is_truncation(exc) or "broken data stream" in str(exc):
+        if (_is_truncation(exc) or "broken data stream" in str(exc)) and not _ends_whole(fp, image.format):
             raise TruncatedImageError(name, TRUNCATED_REASON) from None
         raise CorruptImageError(name, f"the image data is damaged ({str(exc) or type(exc).__name__})") from None
     except MemoryError:
