@@ -39,6 +39,15 @@ def test_catalogs_list_and_remove_without_models(capsys):
     assert code == 2 and "no catalog named 'nothing'" in err
 
 
+def test_index_says_why_a_folder_cannot_be_indexed(capsys, tmp_path):
+    a_file = tmp_path / "photo.jpg"
+    a_file.write_bytes(b"x")
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(tmp_path / "nowhere"))
+    assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(a_file))
+    assert code == 2 and f"{a_file}: this is a file, not a folder" in err
+
+
 @pytest.mark.slow
 def test_a_data_folder_that_is_a_file_is_a_message_not_a_traceback(capsys, tmp_path, monkeypatch):
     not_a_folder = tmp_path / "afile"

@@ -177,13 +177,14 @@ def _index(args: argparse.Namespace) -> int:
 
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
-    from vsdesk.engine.catalog import CatalogError, catalog_exists
+    from vsdesk.engine.catalog import CatalogError, catalog_exists, why_not_a_folder
     from vsdesk.engine.modes import catalog_model, vectors_key_prefix
 
     _check_model_option(args)
     for folder in args.folders:
-        if not os.path.isdir(folder):
-            raise _Failure(f"{folder}: not a folder")
+        problem = why_not_a_folder(folder)
+        if problem:
+            raise _Failure(f"{folder}: {problem}")
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
         raise _Failure(f"no catalog named {args.catalog!r} yet: give the folders to index, "
                        f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`")

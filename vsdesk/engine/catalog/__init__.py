@@ -38,7 +38,7 @@ until ``version`` changes.
 """
 
 from vsdesk.engine.catalog._indexer import IndexReport, index_catalog, is_being_indexed
-from vsdesk.engine.catalog._scan import LABEL_FILES, is_empty_folder
+from vsdesk.engine.catalog._scan import LABEL_FILES, is_empty_folder, why_not_a_folder
 from vsdesk.engine.catalog._store import (
     Catalog,
     CatalogBusy,
@@ -69,6 +69,7 @@ __all__ = [
     "VectorSet",
     "catalog_exists",
     "is_empty_folder",
+    "why_not_a_folder",
     "catalog_location",
     "index_catalog",
     "is_being_indexed",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +92,19 @@ def _scan_root(root: str, result: ScanResult) -> None:
 #: that is not mounted leaves its mount point behind, empty, and it must not lose its index.
 EMPTY_FOLDER = ("the folder is empty (a disk that is not mounted?); its index entries are kept. "
                 "`vsdesk catalogs remove-folder` forgets them")
+
+
+def why_not_a_folder(path: str) -> str | None:
+    """Why ``path`` cannot be a catalog folder, in words; None when it can."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such folder"
+    except PermissionError:
+        return "permission denied: a folder on its path cannot be opened"
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    return None if stat.S_ISDIR(mode) else "this is a file, not a folder"
 
 
 def is_empty_folder(path: str) -> bool:
