@@ -391,6 +391,8 @@ def test_import_raw_source_format_uses_the_converter(cache_dir, register, packag
     "kind, message",
     [
         ("missing", "no such file"),
+        ("folder", "this is a folder, not a weights file"),
+        ("empty", "the file is empty"),
         ("garbage", "not an HDF5 file"),
         ("truncated", "does not fit"),
         ("wrong-shape", "does not fit"),
@@ -402,7 +404,11 @@ def test_import_of_a_bad_file_is_refused_and_keeps_the_cache(cache_dir, register
     spec = register(make_spec(f"tiny-bad-{kind}", (package,)))
     before = models.ensure_weights(spec.name)
     file = tmp_path / "bad.weights.h5"
-    if kind == "garbage":
+    if kind == "folder":
+        file.mkdir()
+    elif kind == "empty":
+        file.write_bytes(b"")
+    elif kind == "garbage":
         file.write_bytes(b"\x00" * 1000)
     elif kind == "truncated":
         keras_weights_file(tmp_path / "good.weights.h5")

@@ -364,8 +364,12 @@ def import_weights(name: str, file: str | Path, progress: Progress | None = None
     progress = progress or no_progress
     spec = get_spec(name)
     file = Path(file).expanduser()
+    if file.is_dir():
+        raise InvalidWeightsError(f"{file}: this is a folder, not a weights file")
     if not file.is_file():
         raise InvalidWeightsError(f"{file}: no such file")
+    if file.stat().st_size == 0:
+        raise InvalidWeightsError(f"{file}: the file is empty (0 bytes)")
     converters: list[tuple[str, Callable]] = []
     for source in ordered_sources(spec):
         convert = getattr(source, "convert", None)
