@@ -9,7 +9,6 @@ only the repository) and are installed under ``$XDG_DATA_HOME`` (``~/.local/shar
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -57,16 +56,30 @@ def _files(prefix: Path) -> dict[Path, Path | None]:
 def entry_text(executable: Path) -> str:
     """The shipped .desktop file with ``Exec``/``TryExec`` naming ``executable``."""
     template = (paths.resources_dir() / "desktop" / f"{APP_ID}.desktop").read_text(encoding="utf-8")
-    # The Exec key's own quoting: a path with spaces is double-quoted (shlex's single quotes are not valid there).
-    exec_path = f'"{executable}"' if shlex.quote(str(executable)) != str(executable) else str(executable)
+    exec_path = _exec_quoted(str(executable))
     lines = []
     for line in template.splitlines():
         if line.startswith("Exec=vsdesk "):
             line = f"Exec={exec_path} " + line.removeprefix("Exec=vsdesk ")
         elif line == "TryExec=vsdesk":
-            line = f"TryExec={executable}"
+            line = "TryExec=" + str(executable).replace("\\", "\\\\")  # a string value's escaping
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _exec_quoted(path: str) -> str:
+    """``path`` as one argument of a .desktop ``Exec`` key, by the Desktop Entry
+    Specification's own rules: ``%`` doubled (field codes); double quotes around a path with a
+    reserved character (a space, say), a backslash before ``"`` ``` ` ``` ``$`` ``\\`` inside
+    them; then every backslash doubled, the escaping of any string value in the file."""
+    path = path.replace("%", "%%")
+    if any(c in path for c in RESERVED):
+        path = '"' + "".join("\\" + c if c in '"`$\\' else c for c in path) + '"'
+    return path.replace("\\", "\\\\")
+
+
+#: Characters that make an Exec argument need quoting (Desktop Entry Specification, "Exec key").
+RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
 def install(executable: Path | None = None, prefix: Path | None = None) -> list[Path]:
@@ -77,6 +90,8 @@ def install(executable: Path | None = None, prefix: Path | None = None) -> list[
     executable = Path(executable).absolute()
     if not (executable.is_file() and os.access(executable, os.X_OK)):
         raise DesktopEntryError(f"{executable}: not an executable file")
+    if "\n" in str(executable) or "\r" in str(executable):
+        raise DesktopEntryError(f"{executable!r}: a line break in its path cannot be written into a .desktop file")
     prefix = Path(prefix or default_prefix())
     written = []
     try:
