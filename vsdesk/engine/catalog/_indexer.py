@@ -274,7 +274,7 @@ class _Indexer:
         total = len(todo)
         if not total:
             return True
-        self.progress(0, total, f"checking {counted(total, 'changed file')}")
+        self.progress(0, total, f"checking {counted(total, 'new or changed file')}")
         known = frozenset(self.known)
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-hash")
         try:
