@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -331,6 +332,162 @@ def test_only_the_last_three_damaged_copies_are_kept(photos):
         Catalog.open("mine").close()
     aside = sorted(p.name for p in index_file.parent.glob("index.sqlite.damaged-*"))
     assert len([name for name in aside if not name.endswith(("-wal", "-shm"))]) == 3, aside
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _damaged_copies(catalog_dir: Path) -> list[str]:
+    return sorted(p.name for p in catalog_dir.glob("index.sqlite.damaged-*"))
+
+
+@pytest.fixture
+def indexed(photos) -> Path:
+    """A sound, indexed catalog "mine" (12 photos); its index file."""
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        return catalog.index_path
+
+
+_HOLD_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA locking_mode=EXCLUSIVE")  # as a database browser or a backup tool may
+conn.execute("BEGIN EXCLUSIVE")
+conn.execute("INSERT OR REPLACE INTO meta VALUES ('other-program', 'was here')")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+def test_an_index_locked_by_another_program_is_a_message_and_left_as_it_is(indexed, monkeypatch):
+    from vsdesk.engine.catalog import CatalogStorageError
+    from vsdesk.engine.catalog import _store
+
+    monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
+    before = _sha256(indexed)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(indexed)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for _ in range(4):  # opened again and again while it is locked (the old code pruned then)
+            with pytest.raises(CatalogStorageError) as failure:
+                Catalog.open("mine")
+            assert "is locked by another program" in str(failure.value) and str(indexed) in str(failure.value)
+        [listed] = list_catalogs()
+        assert "locked by another program" in listed.problem
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered is None and catalog.counts() == (12, 0)
+
+
+def _without_root_powers(code: str, *args: str) -> dict:
+    """Run ``code`` in a process without root's power to override file permissions (tests run
+    as root here, which reads and writes any file); it prints one JSON object."""
+    run = subprocess.run(
+        ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", sys.executable, "-c", code, *args],
+        capture_output=True, text=True, timeout=60, cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+_OPEN = """
+import json
+from vsdesk.engine.catalog import Catalog, CatalogError
+try:
+    with Catalog.open("mine") as catalog:
+        print(json.dumps({"indexed": catalog.counts()[0], "recovered": catalog.recovered}))
+except CatalogError as exc:
+    print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+"""
+
+needs_setpriv = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and util-linux's setpriv (as a user, chmod alone would do)",
+)
+
+
+@needs_setpriv
+def test_an_index_that_may_not_be_read_is_a_message_and_left_as_it_is(indexed):
+    before = _sha256(indexed)
+    indexed.chmod(0)
+    try:
+        for _ in range(4):
+            result = _without_root_powers(_OPEN)
+            assert result["error"] == "CatalogStorageError", result
+            assert "no permission to read or write" in result["message"] and str(indexed) in result["message"]
+    finally:
+        indexed.chmod(0o644)
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+
+
+@pytest.fixture
+def small_disk(tmp_path, monkeypatch):
+    """A 3 MB disk of its own (a tmpfs) holding the vsdesk data folder, to be filled for real."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small disk needs root")
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({mounted.stderr.decode().strip()})")
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(disk / "data"))
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)]).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)])  # a file still open: detached, freed when closed
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk is full; delete it to free the space again."""
+    filler = disk / "filler"
+    with open(filler, "wb") as fp:
+        try:
+            while True:
+                fp.write(b"\0" * 65536)
+                fp.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_disk_is_a_message_and_the_index_is_left_as_it_is(small_disk, indexed):
+    from vsdesk.engine.catalog import CatalogStorageError
+
+    before = _sha256(indexed)
+    filler = fill(small_disk)
+    for _ in range(5):  # the old code moved it aside, then pruned it, on the 5th open
+        with pytest.raises(CatalogStorageError) as failure:
+            Catalog.open("mine")
+        assert f"the disk holding {indexed} is full: free some space" in str(failure.value)
+    [listed] = list_catalogs()
+    assert "is full" in listed.problem
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+    filler.unlink()
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered is None and catalog.counts() == (12, 0)
+
+
+def test_pruning_never_deletes_a_sound_index_copy(indexed):
+    """An older vsdesk moved sound indexes aside (a full disk, a lock): such a copy may be the
+    user's only one, so only copies proven damaged are pruned."""
+    sound = indexed.with_name("index.sqlite.damaged-20200101-000000")
+    shutil.copy(indexed, sound)
+    os.utime(sound, (1577836800, 1577836800))  # the oldest: the first to go
+    for _ in range(4):
+        indexed.write_bytes(b"not a database at all" * 10)
+        Catalog.open("mine").close()
+    copies = [name for name in _damaged_copies(indexed.parent) if not name.endswith(("-wal", "-shm"))]
+    assert sound.name in copies and len(copies) == 4  # the sound one and the last three damaged
+    assert sqlite3.connect(sound).execute("SELECT COUNT(*) FROM files").fetchone()[0] == 12
 
 
 def test_vectors_are_cached_until_version_changes(photos):

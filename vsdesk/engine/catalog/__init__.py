@@ -30,8 +30,11 @@ Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``inde
 recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
 folder's top, else from class subfolders, else none. A damaged index file (truncated,
-overwritten, failing ``PRAGMA quick_check``) is renamed ``index.sqlite.damaged-<time>`` on open
-and rebuilt by the next indexing run. We never write into the user's folders.
+overwritten, failing ``PRAGMA quick_check``, SQLITE_CORRUPT/NOTADB) is renamed
+``index.sqlite.damaged-<time>`` on open and rebuilt by the next indexing run. An index that
+cannot be used just now (locked by another program, a full disk, read-only, no permission, a
+disk error) is left as it is: ``CatalogStorageError`` says what to do. We never write into the
+user's folders.
 
 ``Catalog`` is thread-safe (one connection behind a lock); ``vectors()`` is cached in memory
 until ``version`` changes.
@@ -47,6 +50,7 @@ from vsdesk.engine.catalog._store import (
     CatalogInfo,
     CatalogModeMismatch,
     CatalogNotFound,
+    CatalogStorageError,
     SkippedFile,
     VectorSet,
     catalog_exists,
@@ -63,6 +67,7 @@ __all__ = [
     "CatalogInfo",
     "CatalogModeMismatch",
     "CatalogNotFound",
+    "CatalogStorageError",
     "IndexReport",
     "LABEL_FILES",
     "SkippedFile",

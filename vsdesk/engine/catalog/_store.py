@@ -9,6 +9,8 @@ aside and rebuilt from the JSON without asking the user anything.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -28,6 +30,8 @@ from vsdesk.engine import paths
 from vsdesk.engine.catalog._scan import is_within
 
 SCHEMA_VERSION = 1
+#: Seconds to wait for another program's lock on an index before giving up with a message.
+BUSY_TIMEOUT = 30.0
 CONFIG_FILE = "catalog.json"
 INDEX_FILE = "index.sqlite"
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -76,6 +80,12 @@ class CatalogBusy(CatalogError):
     pass
 
 
+class CatalogStorageError(CatalogError):
+    """A catalog file cannot be read or written just now: another program locks it, the disk is
+    full, the file or disk is read-only, no permission, a disk error. The file is sound and is
+    left exactly as it is; the message says what to do before running again."""
+
+
 class SkippedFile(NamedTuple):
     path: str
     kind: str
@@ -116,16 +126,68 @@ def catalog_location(name: str) -> Path:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            json.dump(data, fp, indent=2, ensure_ascii=False)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fp:
+                json.dump(data, fp, indent=2, ensure_ascii=False)
+                fp.flush()
+                os.fsync(fp.fileno())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:  # the old file is intact: os.replace is all or nothing
+        raise storage_error(path, exc) from None
+
+
+def _primary_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code (Python gives the extended one, e.g. SQLITE_IOERR_WRITE)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    """Only these say the file itself is bad. Every other error (locked, disk full, read-only,
+    no permission, I/O, cannot open) is about the circumstances: the file is sound and must be
+    left alone, or a healthy index would be thrown away and rebuilt for nothing."""
+    return _primary_code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _nearly_full(folder: Path) -> bool:
+    """SQLite reports some writes that failed for want of space as I/O errors: ask the disk."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def storage_error(path: Path, exc: BaseException, name: str | None = None) -> CatalogError:
+    """A SQLite or OS error on one of our files, as a message that says what to do."""
+    code, err = _primary_code(exc), getattr(exc, "errno", None)
+    if _is_corruption(exc):  # found in use, after the checks on opening passed
+        text = (f"the index file {path} is damaged ({exc}); your images are untouched. "
+                f"`vsdesk catalogs remove {name or path.parent.name}` and indexing the folders again rebuilds it")
+        return CatalogError(f"catalog {name!r}: {text}" if name else text)
+    if code == sqlite3.SQLITE_FULL or err in (errno.ENOSPC, errno.EDQUOT) or (
+        code == sqlite3.SQLITE_IOERR and _nearly_full(path.parent)  # e.g. the -shm file cannot grow
+    ):
+        text = f"the disk holding {path} is full: free some space and run again"
+    elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        text = f"{path} is locked by another program: close that program (or let it finish) and run again"
+    elif code == sqlite3.SQLITE_READONLY or err == errno.EROFS:
+        text = (f"{path} is read-only, so it cannot be updated: make it (and its folder) writable, "
+                f"e.g. `chmod u+w {path}`, and run again")
+    elif code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_CANTOPEN) or err in (errno.EACCES,
+                                                                                             errno.EPERM):
+        text = (f"no permission to read or write {path} ({exc}): check that you may read and write it "
+                f"and its folder {path.parent}, and run again")
+    elif code == sqlite3.SQLITE_IOERR or err == errno.EIO:
+        text = f"{path} cannot be read or written (a disk error: {exc}): check the disk and run again"
+    else:
+        text = f"{path} cannot be used ({exc})"
+    text += "; nothing is lost"
+    return CatalogStorageError(f"catalog {name!r}: {text}" if name else text)
 
 
 class Catalog:
@@ -140,7 +202,11 @@ class Catalog:
         self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
         #: A message when the index file was found damaged and moved aside on open, else None.
         self.recovered: str | None = None
-        self._open_index()
+        try:
+            self._open_index()
+        except BaseException:
+            self.close()  # a file we cannot use is not held open (nor its disk kept busy)
+            raise
 
     # -- opening, creating, recovering ----------------------------------------------------
 
@@ -208,26 +274,41 @@ class Catalog:
         return self.location / INDEX_FILE
 
     def _open_index(self) -> None:
-        problem = _check_index_file(self.index_path)
-        if problem is None:
-            try:
+        with self._storage():
+            problem = _check_index_file(self.index_path)
+            if problem is None:
+                try:
+                    self._conn = self._connect()
+                    problem = self._check_connection()
+                except sqlite3.Error as exc:
+                    if not _is_corruption(exc):
+                        raise  # locked, full, read-only ...: a sound file, left as it is
+                    problem = f"the database cannot be read ({exc})"
+            if problem is not None:
+                self._move_aside(problem)
                 self._conn = self._connect()
-                problem = self._check_connection()
-            except sqlite3.DatabaseError as exc:
-                problem = f"the database cannot be read ({exc})"
-        if problem is not None:
-            self._move_aside(problem)
-            self._conn = self._connect()
-        with self._lock, self._conn:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+            with self._lock, self._conn:
+                self._conn.executescript(_SCHEMA)
+                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+
+    @contextlib.contextmanager
+    def _storage(self):
+        """SQLite and OS errors on the index become a ``CatalogError`` that says what to do."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(self.index_path, exc, self.name) from None
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.index_path, check_same_thread=False, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+        conn = sqlite3.connect(self.index_path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+        except sqlite3.Error:
+            conn.close()  # not left open until collected (it would keep a full disk busy)
+            raise
         return conn
 
     def _check_connection(self) -> str | None:
@@ -276,6 +357,10 @@ class Catalog:
         copies = sorted(self.location.glob(f"{INDEX_FILE}.damaged-*"), key=lambda p: p.stat().st_mtime)
         stems = list(dict.fromkeys(str(p).removesuffix("-wal").removesuffix("-shm") for p in copies))
         for stem in stems[:-keep]:
+            if not _is_damaged(Path(stem)):
+                # Never delete an index that reads fine: older vsdesk versions moved sound
+                # indexes aside on a full disk or a lock, and such a copy may be the only one.
+                continue
             for suffix in ("", "-wal", "-shm"):
                 Path(stem + suffix).unlink(missing_ok=True)
 
@@ -345,7 +430,7 @@ class Catalog:
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
         self._config["folders"] = [f for f in self._config["folders"] if f != path]
         _write_json(self.location / CONFIG_FILE, self._config)
-        with self._lock, self.conn:
+        with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             prefix = path.rstrip(os.sep) + os.sep
             cur = self.conn.execute(
@@ -357,7 +442,7 @@ class Catalog:
     # -- what is stored ---------------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        with self._lock:
+        with self._lock, self._storage():
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
@@ -386,12 +471,12 @@ class Catalog:
 
     def counts(self) -> tuple[int, int]:
         """(indexed images, skipped files)."""
-        with self._lock:
+        with self._lock, self._storage():
             rows = dict(self.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
         return rows.get("ok", 0), rows.get("skipped", 0)
 
     def skipped(self) -> list[SkippedFile]:
-        with self._lock:
+        with self._lock, self._storage():
             rows = self.conn.execute(
                 "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped' ORDER BY path"
             ).fetchall()
@@ -412,12 +497,13 @@ class Catalog:
             if cached is not None and cached[0] == version:
                 return cached[1], cached[2]
             key, dim = self.embedder_key, self.dim
-            rows = self.conn.execute(
-                "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
-                "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
-                "WHERE f.status = 'ok' ORDER BY f.path",
-                (key,),
-            ).fetchall()
+            with self._storage():
+                rows = self.conn.execute(
+                    "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
+                    "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+                    "WHERE f.status = 'ok' ORDER BY f.path",
+                    (key,),
+                ).fetchall()
         if rows and dim:
             matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(len(rows), dim)
             matrix = matrix.astype(np.float32)  # own, writable, native order
@@ -437,17 +523,15 @@ class Catalog:
 
 def _check_index_file(path: Path) -> str | None:
     """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
-    SQLite database (truncated to a few bytes, overwritten) is a problem."""
+    SQLite database (truncated to a few bytes, overwritten) is a problem. A file that cannot be
+    read (no permission, a disk error) raises the ``OSError``: that says nothing about its content."""
     if not path.exists():
         return None
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            return "the database file is empty (cut off?)"
-        with open(path, "rb") as fp:
-            header = fp.read(100)
-    except OSError as exc:
-        return f"the file cannot be read ({exc.strerror or exc})"
+    size = path.stat().st_size
+    if size == 0:
+        return "the database file is empty (cut off?)"
+    with open(path, "rb") as fp:
+        header = fp.read(100)
     if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
         return "the file is not a SQLite database (truncated or overwritten)"
     page_size = int.from_bytes(header[16:18], "big")
@@ -456,6 +540,24 @@ def _check_index_file(path: Path) -> str | None:
     if page_size and pages and size < page_size * pages and not Path(str(path) + "-wal").exists():
         return f"the file is truncated ({size} bytes, the header says {page_size * pages})"
     return None
+
+
+def _is_damaged(path: Path) -> bool:
+    """True only when ``path`` (a moved-aside index copy) is proven damaged; a copy that reads
+    fine, or cannot be checked now, is not."""
+    try:
+        if _check_index_file(path) is not None:
+            return True
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+        try:
+            row = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return _is_corruption(exc)
+    except OSError:
+        return False
+    return not row or row[0] != "ok"
 
 
 def catalog_exists(name: str) -> bool:
