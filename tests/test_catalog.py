@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLOTHING_DIR, REPO, STYLE_DIR
+from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.engine.catalog import (
     Catalog,
     CatalogExists,
@@ -388,12 +388,8 @@ def test_an_index_locked_by_another_program_is_a_message_and_left_as_it_is(index
 
 
 def _without_root_powers(code: str, *args: str) -> dict:
-    """Run ``code`` in a process without root's power to override file permissions (tests run
-    as root here, which reads and writes any file); it prints one JSON object."""
-    run = subprocess.run(
-        ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", sys.executable, "-c", code, *args],
-        capture_output=True, text=True, timeout=60, cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    """``code`` run without root's powers over file permissions; it prints one JSON object."""
+    run = without_root_powers([sys.executable, "-c", code, *args])
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout.splitlines()[-1])
 
@@ -407,12 +403,6 @@ try:
 except CatalogError as exc:
     print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
 """
-
-needs_setpriv = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root and util-linux's setpriv (as a user, chmod alone would do)",
-)
-
 
 @needs_setpriv
 def test_an_index_that_may_not_be_read_is_a_message_and_left_as_it_is(indexed):
@@ -428,42 +418,11 @@ def test_an_index_that_may_not_be_read_is_a_message_and_left_as_it_is(indexed):
     assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
 
 
-@pytest.fixture
-def small_disk(tmp_path, monkeypatch):
-    """A 3 MB disk of its own (a tmpfs) holding the vsdesk data folder, to be filled for real."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small disk needs root")
-    disk = tmp_path / "small-disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here ({mounted.stderr.decode().strip()})")
-    monkeypatch.setenv("VSDESK_DATA_DIR", str(disk / "data"))
-    try:
-        yield disk
-    finally:
-        if subprocess.run(["umount", str(disk)]).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)])  # a file still open: detached, freed when closed
-
-
-def fill(disk: Path) -> Path:
-    """Write a file until the disk is full; delete it to free the space again."""
-    filler = disk / "filler"
-    with open(filler, "wb") as fp:
-        try:
-            while True:
-                fp.write(b"\0" * 65536)
-                fp.flush()
-        except OSError:
-            pass
-    return filler
-
-
 def test_a_full_disk_is_a_message_and_the_index_is_left_as_it_is(small_disk, indexed):
     from vsdesk.engine.catalog import CatalogStorageError
 
     before = _sha256(indexed)
-    filler = fill(small_disk)
+    filler = fill_disk(small_disk)
     for _ in range(5):  # the old code moved it aside, then pruned it, on the 5th open
         with pytest.raises(CatalogStorageError) as failure:
             Catalog.open("mine")
@@ -474,6 +433,56 @@ def test_a_full_disk_is_a_message_and_the_index_is_left_as_it_is(small_disk, ind
     filler.unlink()
     with Catalog.open("mine") as catalog:
         assert catalog.recovered is None and catalog.counts() == (12, 0)
+
+
+def test_a_disk_full_while_indexing_is_a_message_and_keeps_what_was_indexed(small_disk, indexed, photos):
+    from vsdesk.engine.catalog import CatalogStorageError
+
+    for src in clothing_images(6, start=60):
+        shutil.copy(src, photos / src.name)
+    with Catalog.open("mine") as catalog:
+        filler = fill_disk(small_disk)
+        with pytest.raises(CatalogStorageError, match="is full: free some space and run again"):
+            index_catalog(catalog, HistogramEmbedder())
+        filler.unlink()
+        assert catalog.counts() == (12, 0)  # what was indexed before
+        report = index_catalog(catalog, HistogramEmbedder())
+        assert (report.added, report.indexed) == (6, 18)
+    assert _damaged_copies(indexed.parent) == []
+
+
+_SEARCH_AND_INDEX = """
+import json, sys
+sys.path.insert(0, "tests")
+from test_catalog import HistogramEmbedder
+from vsdesk.engine.catalog import Catalog, CatalogError, index_catalog
+with Catalog.open("mine") as catalog:
+    found = {"read_only": catalog.read_only, "vectors": len(catalog.vectors().paths)}
+    try:
+        index_catalog(catalog, HistogramEmbedder(), add_folders=[sys.argv[1]])
+    except CatalogError as exc:
+        found.update(error=type(exc).__name__, message=str(exc), folders=catalog.folders)
+print(json.dumps(found))
+"""
+
+
+@needs_setpriv
+def test_a_read_only_index_is_searched_as_it_is_and_updating_it_says_why_it_cannot(indexed, photos, tmp_path):
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(clothing_images(1, start=60)[0], more / "new.jpg")
+    before = _sha256(indexed)
+    indexed.chmod(0o444)
+    try:
+        found = _without_root_powers(_SEARCH_AND_INDEX, str(more))
+    finally:
+        indexed.chmod(0o644)
+    assert found["read_only"] and found["vectors"] == 12  # searchable
+    assert found["error"] == "CatalogStorageError" and "is read-only" in found["message"]
+    assert str(indexed) in found["message"] and found["folders"] == [str(photos)]  # a refused run adds nothing
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+    # No read-only -wal/-shm files left beside it: they kept the index read-only once made writable.
+    assert not list(indexed.parent.glob("index.sqlite-*"))
 
 
 def test_pruning_never_deletes_a_sound_index_copy(indexed):

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import CLOTHING_DIR, STYLE_DIR
+from conftest import CLOTHING_DIR, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.cli import main
 
 
@@ -314,3 +314,52 @@ def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
     report = json.loads(out)
     assert code == 0 and "loading" not in err
     assert (report["updated"], report["embedded"], report["reused"], report["model_loaded"]) == (1, 0, 1, False)
+
+
+def test_a_full_disk_is_one_line_and_the_catalog_survives_it(capsys, photos, small_disk):
+    """The reviewer's case: a sound catalog on a full disk was moved aside by `catalogs list`,
+    `search` ended in a traceback, and four more lists deleted the sound index."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    filler = fill_disk(small_disk)
+    for _ in range(5):
+        code, out, err = run(capsys, "catalogs", "list", "--json")
+        [listed] = json.loads(out)
+        assert code == 0 and listed["mode"] == "vae" and "is full: free some space" in listed["problem"]
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    for command in (["search", "--mode", "vae", "--catalog", "shop", query],
+                    ["index", "--mode", "vae", "--catalog", "shop"]):
+        code, out, err = run(capsys, *command)
+        assert code == 1 and "is full: free some space and run again" in err, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and out == ""
+    filler.unlink()
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "indexing" not in err  # as it was: nothing to re-index
+    assert len(json.loads(out)[0]["results"]) == 10
+
+
+@needs_setpriv
+def test_a_read_only_index_is_searched_and_an_index_run_says_why_it_cannot(capsys, photos, tmp_path):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]),
+                       "--json")
+    expected = json.loads(out)
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(sorted(photos.glob("*.jpg"))[0], more / "x.jpg")
+    from vsdesk.engine.catalog import catalog_location
+
+    index = catalog_location("shop") / "index.sqlite"
+    index.chmod(0o444)
+    try:
+        vsdesk = [sys.executable, "-m", "vsdesk"]
+        searched = without_root_powers([*vsdesk, "search", "--mode", "vae", "--catalog", "shop",
+                                        str(sorted(photos.glob("*.jpg"))[0]), "--json"])
+        indexed = without_root_powers([*vsdesk, "index", "--mode", "vae", "--catalog", "shop", str(more)])
+    finally:
+        index.chmod(0o644)
+    assert searched.returncode == 0 and json.loads(searched.stdout) == expected, searched.stderr
+    assert indexed.returncode == 1 and "Traceback" not in indexed.stderr
+    assert f"{index} is read-only, so it can be searched as it is but not updated" in indexed.stderr
+    # Made writable again, as the message says: the run works, without root's powers too.
+    again = without_root_powers([*vsdesk, "index", "--mode", "vae", "--catalog", "shop", str(more), "--json"])
+    assert again.returncode == 0 and json.loads(again.stdout)["indexed"] == 31, again.stderr

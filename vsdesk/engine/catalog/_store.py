@@ -176,8 +176,8 @@ def storage_error(path: Path, exc: BaseException, name: str | None = None) -> Ca
     elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         text = f"{path} is locked by another program: close that program (or let it finish) and run again"
     elif code == sqlite3.SQLITE_READONLY or err == errno.EROFS:
-        text = (f"{path} is read-only, so it cannot be updated: make it (and its folder) writable, "
-                f"e.g. `chmod u+w {path}`, and run again")
+        text = (f"{path} is read-only, so it cannot be updated: make it, its folder and any -wal or -shm "
+                f"file beside it writable (e.g. `chmod u+w {path}*`) and run again")
     elif code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_CANTOPEN) or err in (errno.EACCES,
                                                                                              errno.EPERM):
         text = (f"no permission to read or write {path} ({exc}): check that you may read and write it "
@@ -202,6 +202,9 @@ class Catalog:
         self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
         #: A message when the index file was found damaged and moved aside on open, else None.
         self.recovered: str | None = None
+        #: The index file may not be written (a read-only file or disk): it can be searched as
+        #: it is, not updated.
+        self.read_only = False
         try:
             self._open_index()
         except BaseException:
@@ -237,10 +240,10 @@ class Catalog:
         if not config_path.is_file():
             raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)")
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-            if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
-                raise ValueError("missing keys")
-        except (OSError, ValueError) as exc:
+            config = _read_config(config_path)
+        except OSError as exc:  # no permission, a disk error: says nothing about its content
+            raise storage_error(config_path, exc, name) from None
+        except ValueError as exc:
             raise CatalogError(
                 f"catalog {name!r}: its settings file {config_path} is damaged ({exc}). Your images are "
                 f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
@@ -287,6 +290,8 @@ class Catalog:
             if problem is not None:
                 self._move_aside(problem)
                 self._conn = self._connect()
+            if self.read_only:
+                return  # searched as it is; the index run says why it cannot update it
             with self._lock, self._conn:
                 self._conn.executescript(_SCHEMA)
                 self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -302,6 +307,15 @@ class Catalog:
             raise storage_error(self.index_path, exc, self.name) from None
 
     def _connect(self) -> sqlite3.Connection:
+        self.read_only = self.index_path.exists() and not os.access(self.index_path, os.W_OK)
+        wal = Path(f"{self.index_path}-wal")
+        if self.read_only and (not wal.exists() or wal.stat().st_size == 0):
+            # Immutable: SQLite creates no -wal/-shm files. Beside a read-only index they would be
+            # read-only too, stay, and keep the index read-only once it is made writable again;
+            # and on a read-only disk they cannot be made at all. An index nobody may write is not
+            # changed meanwhile (else SQLite's usual way is taken below, which reads the -wal).
+            return sqlite3.connect(f"{self.index_path.as_uri()}?immutable=1", uri=True, check_same_thread=False,
+                                   isolation_level=None)
         conn = sqlite3.connect(self.index_path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -427,6 +441,7 @@ class Catalog:
 
     def remove_folder(self, folder) -> None:
         """Forget a folder and its index entries (the images themselves are never touched)."""
+        self.check_writable()
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
         self._config["folders"] = [f for f in self._config["folders"] if f != path]
         _write_json(self.location / CONFIG_FILE, self._config)
@@ -438,6 +453,14 @@ class Catalog:
             )
             if cur.rowcount:
                 self._bump_version()
+
+    def check_writable(self) -> None:
+        """Raise ``CatalogStorageError`` when the index may not be written (before any change)."""
+        if self.read_only:
+            raise CatalogStorageError(
+                f"catalog {self.name!r}: its index {self.index_path} is read-only, so it can be searched as it is "
+                f"but not updated: make it writable (e.g. `chmod u+w {self.index_path}`) and run again"
+            )
 
     # -- what is stored ---------------------------------------------------------------------
 
@@ -521,6 +544,14 @@ class Catalog:
                            model=self.model)
 
 
+def _read_config(path: Path) -> dict:
+    """The settings in ``path``; ``ValueError`` when they are damaged (cut off, emptied)."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
+        raise ValueError("missing keys")
+    return config
+
+
 def _check_index_file(path: Path) -> str | None:
     """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
     SQLite database (truncated to a few bytes, overwritten) is a problem. A file that cannot be
@@ -574,7 +605,13 @@ def list_catalogs() -> list[CatalogInfo]:
             with Catalog.open(location.name) as catalog:
                 infos.append(catalog.info())
         except (CatalogError, sqlite3.Error, OSError) as exc:
-            infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location), problem=str(exc)))
+            try:  # an index that cannot be used just now: its settings still say what it is
+                config = _read_config(location / CONFIG_FILE)
+                mode, folders, model = str(config["mode"]), list(config["folders"]), config.get("model")
+            except (OSError, ValueError):
+                mode, folders, model = "?", [], None
+            infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
+                                     model=model))
     return infos
 
 
@@ -584,5 +621,8 @@ def remove_catalog(name: str) -> Path:
     if not (location / CONFIG_FILE).is_file():
         raise CatalogNotFound(f"no catalog named {name!r}")
     # Only our own folder under catalogs_dir(): it holds nothing but catalog.json and index files.
-    shutil.rmtree(location)
+    try:
+        shutil.rmtree(location)
+    except OSError as exc:
+        raise storage_error(Path(exc.filename or location), exc, name) from None
     return location
