@@ -324,6 +324,25 @@ def test_damaged_index_is_moved_aside_and_rebuilt(photos, damage):
     assert catalog.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
 
 
+def test_an_index_moved_aside_by_a_listing_is_still_told_until_it_is_rebuilt(indexed):
+    """`catalogs list` (or the window's list of catalogs) may be what finds the damage: the note
+    is kept in the new index, shown as the catalog's problem, and given by the next index run."""
+    indexed.write_bytes(b"not a database at all" * 10)
+    [listed] = list_catalogs()
+    assert "the index file was damaged" in listed.problem and "moved to" in listed.problem
+    assert listed.mode == "style" and listed.indexed == 0
+    [again] = list_catalogs()
+    assert again.problem == listed.problem  # not lost by being listed
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered == listed.problem
+        report = index_catalog(catalog, HistogramEmbedder())
+        assert report.recovered == listed.problem and report.indexed == 12
+    [rebuilt] = list_catalogs()
+    assert rebuilt.problem is None and rebuilt.indexed == 12
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered is None
+
+
 def test_only_the_last_three_damaged_copies_are_kept(photos):
     with Catalog.create("mine", "style", [photos]) as catalog:
         index_file = catalog.index_path

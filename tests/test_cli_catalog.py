@@ -363,3 +363,19 @@ def test_a_read_only_index_is_searched_and_an_index_run_says_why_it_cannot(capsy
     # Made writable again, as the message says: the run works, without root's powers too.
     again = without_root_powers([*vsdesk, "index", "--mode", "vae", "--catalog", "shop", str(more), "--json"])
     assert again.returncode == 0 and json.loads(again.stdout)["indexed"] == 31, again.stderr
+
+
+def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_search(capsys, photos):
+    from vsdesk.engine.catalog import catalog_location
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    (catalog_location("shop") / "index.sqlite").write_bytes(b"overwritten by something else" * 100)
+    code, out, err = run(capsys, "catalogs", "list")
+    assert code == 0 and "problem: catalog 'shop': the index file was damaged" in out
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert "moved to" in listed["problem"] and (listed["mode"], listed["folders"]) == ("vae", [str(photos)])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
+    assert code == 0 and "the index file was damaged" in err and "30 images indexed" in err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert [(c["indexed"], c["problem"]) for c in json.loads(out)] == [(30, None)]

@@ -19,9 +19,11 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.hashes()                            # content SHA-256 per row of vectors()
     catalog.version, catalog.uid                # change detection / cache keys
     catalog.skipped()                           # [SkippedFile(path, kind, message)]
-    catalog.recovered                           # message if the index was damaged and rebuilt
+    catalog.recovered                           # message if the index was found damaged and moved
+                                                # aside; kept until an index run completes
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem)]
+                                                # problem: cannot be opened, or catalog.recovered
     remove_catalog(name)                        # deletes our index files only, never images
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):

@@ -147,7 +147,8 @@ def index_catalog(
             report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key).run()
         except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
             raise storage_error(catalog.index_path, exc, catalog.name) from None
-    report.recovered = catalog.recovered
+        report.recovered = catalog.recovered
+        catalog.forget_recovery()  # said, and the index is whole again
     report.indexed = catalog.counts()[0]
     report.seconds = time.perf_counter() - start
     return report

@@ -109,7 +109,7 @@ class CatalogInfo:
     skipped: int
     version: int
     location: str
-    problem: str | None = None  # set when the catalog could not be opened
+    problem: str | None = None  # set when the catalog could not be opened, or its index was rebuilt
     model: str | None = None  # the model it is indexed with, when not the mode's shipped one
 
 
@@ -200,7 +200,8 @@ class Catalog:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
-        #: A message when the index file was found damaged and moved aside on open, else None.
+        #: A message when the index file was found damaged and moved aside (on this open or an
+        #: earlier one) and no index run has completed since, else None.
         self.recovered: str | None = None
         #: The index file may not be written (a read-only file or disk): it can be searched as
         #: it is, not updated.
@@ -290,13 +291,25 @@ class Catalog:
             if problem is not None:
                 self._move_aside(problem)
                 self._conn = self._connect()
-            if self.read_only:
-                return  # searched as it is; the index run says why it cannot update it
-            with self._lock, self._conn:
-                self._conn.executescript(_SCHEMA)
-                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
-                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+            if not self.read_only:  # else searched as it is; the index run says why it cannot update it
+                with self._lock, self._conn:
+                    self._conn.executescript(_SCHEMA)
+                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+                    if self.recovered:
+                        # Kept in the new index until an index run completes: whoever opened the
+                        # catalog (`catalogs list`, the window's list), the next search still says why
+                        # it indexes everything again.
+                        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('recovered', ?)", (self.recovered,))
+        self.recovered = self._meta("recovered")
+
+    def forget_recovery(self) -> None:
+        """The note in ``recovered`` has been acted on: the index was rebuilt by a complete run."""
+        if self.recovered:
+            with self._lock, self._storage(), self.conn:
+                self.conn.execute("DELETE FROM meta WHERE key = 'recovered'")
+            self.recovered = None
 
     @contextlib.contextmanager
     def _storage(self):
@@ -362,7 +375,7 @@ class Catalog:
         self._prune_damaged(keep=3)
         self.recovered = (
             f"catalog {self.name!r}: the index file was damaged ({problem}); it was moved to {moved} "
-            "and the catalog will be re-indexed"
+            "and the catalog is indexed again on its next search or index run (your images are untouched)"
         )
 
     def _prune_damaged(self, keep: int) -> None:
@@ -541,7 +554,7 @@ class Catalog:
     def info(self) -> CatalogInfo:
         indexed, skipped = self.counts()
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
-                           model=self.model)
+                           problem=self.recovered, model=self.model)
 
 
 def _read_config(path: Path) -> dict:
