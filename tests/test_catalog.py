@@ -288,6 +288,64 @@ def test_list_and_remove_never_touch_images(photos):
     assert snapshot(photos) == before
 
 
+def test_a_catalog_folder_without_settings_is_listed_taken_over_or_removed(photos):
+    """A crash between mkdir and writing catalog.json, or an interrupted remove, left a folder
+    that was a dead end: not listed, not found, and not creatable ("differing only in case")."""
+    from vsdesk.engine.catalog import catalog_location
+
+    catalog_location("mine").mkdir(parents=True)
+    [listed] = list_catalogs()
+    assert listed.name == "mine" and "has no settings file" in listed.problem
+    with pytest.raises(CatalogNotFound, match="has no settings file"):
+        Catalog.open("mine")
+    with Catalog.open_or_create("mine", "style", [photos]) as catalog:  # `vsdesk index --catalog mine FOLDER`
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    assert [(i.name, i.mode, i.indexed, i.problem) for i in list_catalogs()] == [("mine", "style", 12, None)]
+    with pytest.raises(CatalogExists) as twin:
+        Catalog.create("MINE", "style", [photos])
+    assert "a catalog named 'mine' already exists; names differing only in case are one" in str(twin.value)
+    with pytest.raises(CatalogExists) as same:
+        Catalog.create("mine", "style", [photos])
+    assert "differing only in case" not in str(same.value)
+
+    (catalog_location("mine") / "catalog.json").unlink()  # a remove interrupted after this file
+    before = snapshot(photos)
+    remove_catalog("mine")
+    assert not catalog_location("mine").exists() and list_catalogs() == [] and snapshot(photos) == before
+
+
+def test_a_sound_index_left_without_settings_is_reused_when_its_mode_is_the_same(indexed, photos):
+    (indexed.parent / "catalog.json").unlink()
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.embedded, report.unchanged, report.indexed) == (0, 12, 12)
+
+
+def test_an_index_of_another_mode_left_without_settings_never_answers_for_the_new_catalog(indexed, photos):
+    class VaeLike(HistogramEmbedder):  # the same key: only the mode tells them apart
+        mode = "vae"
+
+    (indexed.parent / "catalog.json").unlink()
+    emb = VaeLike()
+    with Catalog.create("mine", "vae", [photos]) as catalog:
+        assert catalog.vectors().paths == []  # the style vectors are gone
+        report = index_catalog(catalog, emb)
+    assert (report.embedded, report.indexed, emb.calls) == (12, 12, 12)
+
+
+def test_removing_a_catalog_folder_never_deletes_files_vsdesk_did_not_write(indexed, photos):
+    from vsdesk.engine.catalog import CatalogError
+
+    notes = indexed.parent / "my-notes.txt"
+    notes.write_text("kept")
+    with pytest.raises(CatalogError, match="holds files vsdesk did not write \\(my-notes.txt\\)"):
+        remove_catalog("mine")
+    assert notes.read_text() == "kept" and indexed.exists()
+    notes.unlink()
+    remove_catalog("mine")
+    assert not indexed.parent.exists()
+
+
 def test_a_damaged_settings_file_says_how_to_rebuild_and_can_be_removed(photos):
     from vsdesk.engine.catalog import CatalogError
 

@@ -170,6 +170,22 @@ def test_index_of_a_new_name_without_folders_and_a_name_differing_only_in_case(c
     assert code == 2 and "a catalog named 'shop' already exists" in err
 
 
+def test_a_catalog_folder_left_without_settings_is_no_dead_end(capsys, photos):
+    from vsdesk.engine.catalog import catalog_location
+
+    catalog_location("shop").mkdir(parents=True)  # a crash between mkdir and writing catalog.json
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "shop  [?]  problem: catalog 'shop' has no settings file" in out
+    code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
+    assert code == 2 and "`vsdesk catalogs remove shop` removes what is left of it" in err
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))
+    assert code == 0 and "differing only in case" not in err, err
+    (catalog_location("shop") / "catalog.json").unlink()  # an interrupted `catalogs remove`
+    code, _, err = run(capsys, "catalogs", "remove", "shop")
+    assert code == 0 and not catalog_location("shop").exists()
+    assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
+
+
 def test_an_index_run_refused_because_another_indexes_the_catalog_changes_nothing(capsys, photos, tmp_path):
     import fcntl
 

@@ -223,9 +223,13 @@ class Catalog:
         location = catalog_location(name)
         if (location / CONFIG_FILE).exists():
             raise CatalogExists(f"a catalog named {name!r} already exists")
-        twin = next((c.name for c in paths.catalogs_dir().iterdir() if c.name.lower() == name.lower()), None)
+        twin = next((c.name for c in paths.catalogs_dir().iterdir()
+                     if c.name.lower() == name.lower() and c.name != name), None)
         if twin is not None:  # on a case-insensitive disk (macOS, Windows) they would be one folder
             raise CatalogExists(f"a catalog named {twin!r} already exists; names differing only in case are one")
+        # A folder without settings (a crash right after mkdir, an interrupted remove) is taken
+        # over: a sound index in it is reconciled with the folders by the next run, and one of
+        # another mode has its vectors dropped on opening (see _claim_for_mode).
         location.mkdir(parents=True, exist_ok=True)
         config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
         _write_json(location / CONFIG_FILE, config)
@@ -239,6 +243,8 @@ class Catalog:
         location = catalog_location(name)
         config_path = location / CONFIG_FILE
         if not config_path.is_file():
+            if location.is_dir():
+                raise CatalogNotFound(_missing_settings(name, location))
             raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)")
         try:
             config = _read_config(config_path)
@@ -297,12 +303,29 @@ class Catalog:
                     self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
                     self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
                     self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+                    self._claim_for_mode()
                     if self.recovered:
                         # Kept in the new index until an index run completes: whoever opened the
                         # catalog (`catalogs list`, the window's list), the next search still says why
                         # it indexes everything again.
                         self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('recovered', ?)", (self.recovered,))
         self.recovered = self._meta("recovered")
+
+    def _claim_for_mode(self) -> None:
+        """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
+        of another mode was left by an earlier catalog of this name and taken over by ``create``:
+        its vectors are another model's and must never answer this catalog's searches, so they
+        go; its file rows stay, and the next run embeds those files again."""
+        from vsdesk.engine.modes import mode_of_vectors_key
+
+        meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('mode', 'embedder_key')"))
+        stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
+        if stored not in (None, self.mode):
+            self._conn.execute("DELETE FROM vectors")
+            self._conn.execute("DELETE FROM meta WHERE key IN ('embedder_key', 'dim')")
+            self._bump_version()
+        if meta.get("mode") != self.mode:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('mode', ?)", (self.mode,))
 
     def forget_recovery(self) -> None:
         """The note in ``recovered`` has been acted on: the index was rebuilt by a complete run."""
@@ -604,6 +627,17 @@ def _is_damaged(path: Path) -> bool:
     return not row or row[0] != "ok"
 
 
+def _missing_settings(name: str, location: Path) -> str:
+    return (f"catalog {name!r} has no settings file ({location / CONFIG_FILE} is missing: an interrupted "
+            f"`vsdesk catalogs remove`?). `vsdesk catalogs remove {name}` removes what is left of it; "
+            f"`vsdesk index --mode MODE --catalog {name} FOLDER...` makes it a catalog again")
+
+
+#: What we write into a catalog's folder (catalog.json, its temp and damaged copies, the index,
+#: its -wal/-shm and damaged copies, the indexing lock): nothing else is ever removed with it.
+_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", INDEX_FILE, ".index.lock")
+
+
 def catalog_exists(name: str) -> bool:
     return (catalog_location(name) / CONFIG_FILE).is_file()
 
@@ -612,7 +646,11 @@ def list_catalogs() -> list[CatalogInfo]:
     """Every catalog on disk; one that cannot be opened is listed with its ``problem``."""
     infos = []
     for location in sorted(paths.catalogs_dir().iterdir()):
-        if not (location / CONFIG_FILE).is_file():
+        if not location.is_dir() or not _NAME_RE.match(location.name):
+            continue
+        if not (location / CONFIG_FILE).is_file():  # listed, so that it can be removed or made anew
+            infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location),
+                                     problem=_missing_settings(location.name, location)))
             continue
         try:
             with Catalog.open(location.name) as catalog:
@@ -631,9 +669,16 @@ def list_catalogs() -> list[CatalogInfo]:
 def remove_catalog(name: str) -> Path:
     """Delete our index files for ``name`` (never the user's images). Returns the removed folder."""
     location = catalog_location(name)
-    if not (location / CONFIG_FILE).is_file():
+    if not location.is_dir():  # a folder without catalog.json is removed too: what is left of one
         raise CatalogNotFound(f"no catalog named {name!r}")
-    # Only our own folder under catalogs_dir(): it holds nothing but catalog.json and index files.
+    # Only our own folder under catalogs_dir(), holding only our files: anything else in it was
+    # put there by someone else, and is not ours to delete.
+    others = sorted(p.name for p in location.iterdir() if not p.name.startswith(_OUR_FILES))
+    if others:
+        raise CatalogError(
+            f"{location} holds files vsdesk did not write ({', '.join(others[:5])}{', ...' if len(others) > 5 else ''}); "
+            "nothing was removed: move them elsewhere and run again"
+        )
     try:
         shutil.rmtree(location)
     except OSError as exc:
