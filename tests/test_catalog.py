@@ -346,13 +346,51 @@ def test_removing_a_catalog_folder_never_deletes_files_vsdesk_did_not_write(inde
     assert not indexed.parent.exists()
 
 
-def test_a_damaged_settings_file_says_how_to_rebuild_and_can_be_removed(photos):
+@pytest.mark.parametrize("damage", ["cut off", "emptied"])
+def test_a_damaged_settings_file_is_rebuilt_from_the_index(indexed, photos, damage):
+    """The index holds each image's folder and is marked with the mode and model: the settings
+    come back from it, and nothing is embedded again."""
+    with Catalog.open("mine") as catalog:
+        catalog.set_model("my-model")  # a trained product model, say: kept in the index too
+    settings = indexed.parent / "catalog.json"
+    settings.write_text(settings.read_text()[:20] if damage == "cut off" else "")
+    [listed] = list_catalogs()
+    assert (listed.mode, listed.folders, listed.model, listed.indexed) == ("style", [str(photos)], "my-model", 12)
+    assert "settings file was damaged" in listed.problem and "rebuilt from the index" in listed.problem
+    [aside] = indexed.parent.glob("catalog.json.damaged-*")
+    assert str(aside) in listed.problem and len(aside.read_text()) == (20 if damage == "cut off" else 0)
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered == listed.problem  # said until an index run
+        report = index_catalog(catalog, HistogramEmbedder())
+        assert (report.embedded, report.unchanged) == (0, 12) and report.recovered == listed.problem
+    assert [i.problem for i in list_catalogs()] == [None]
+
+
+def test_damaged_settings_whose_mode_cannot_be_told_are_not_guessed_the_folders_are_listed(indexed, photos):
+    from vsdesk.engine.catalog import CatalogError
+
+    with sqlite3.connect(indexed) as conn:  # an index from before the mode was kept in it
+        conn.execute("DELETE FROM meta WHERE key = 'mode'")  # (and the test model's key tells no mode)
+    conn.close()
+    settings = indexed.parent / "catalog.json"
+    settings.write_text("{")
+    with pytest.raises(CatalogError) as failure:
+        Catalog.open("mine")
+    message = str(failure.value)
+    assert "is damaged" in message and "vsdesk catalogs remove mine" in message
+    assert f"its images were indexed from:\n    {photos}" in message
+    assert settings.read_text() == "{"  # left as it is
+    before = snapshot(photos)
+    remove_catalog("mine")
+    assert snapshot(photos) == before and not list_catalogs()
+
+
+def test_damaged_settings_without_an_index_say_how_to_rebuild_and_can_be_removed(photos):
     from vsdesk.engine.catalog import CatalogError
 
     with Catalog.create("mine", "style", [photos]) as catalog:
-        index_catalog(catalog, HistogramEmbedder())
         settings = catalog.location / "catalog.json"
-    settings.write_text(settings.read_text()[:20])  # cut off mid-write
+    settings.write_text(settings.read_text()[:20])  # cut off mid-write, before any indexing
     with pytest.raises(CatalogError) as failure:
         Catalog.open("mine")
     assert "damaged" in str(failure.value) and "vsdesk catalogs remove mine" in str(failure.value)

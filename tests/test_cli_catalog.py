@@ -395,3 +395,21 @@ def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_se
     assert code == 0 and "the index file was damaged" in err and "30 images indexed" in err
     code, out, _ = run(capsys, "catalogs", "list", "--json")
     assert [(c["indexed"], c["problem"]) for c in json.loads(out)] == [(30, None)]
+
+
+def test_a_damaged_settings_file_is_rebuilt_and_the_catalog_is_not_embedded_again(capsys, photos):
+    from vsdesk.engine.catalog import catalog_location
+
+    import sqlite3
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    with sqlite3.connect(catalog_location("shop") / "index.sqlite") as conn:
+        conn.execute("DELETE FROM meta WHERE key = 'mode'")  # from before the mode was kept: the key tells it
+    conn.close()
+    (catalog_location("shop") / "catalog.json").write_text("")  # emptied by a crash
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert (listed["mode"], listed["folders"], listed["indexed"]) == ("vae", [str(photos)], 30)
+    assert "rebuilt from the index: mode vae" in listed["problem"]
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
+    assert code == 0 and "rebuilt from the index" in err and "(0 embedded" in err, err

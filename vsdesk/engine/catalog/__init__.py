@@ -35,8 +35,9 @@ folder's top, else from class subfolders, else none. A damaged index file (trunc
 overwritten, failing ``PRAGMA quick_check``, SQLITE_CORRUPT/NOTADB) is renamed
 ``index.sqlite.damaged-<time>`` on open and rebuilt by the next indexing run. An index that
 cannot be used just now (locked by another program, a full disk, read-only, no permission, a
-disk error) is left as it is: ``CatalogStorageError`` says what to do. We never write into the
-user's folders.
+disk error) is left as it is: ``CatalogStorageError`` says what to do. A damaged catalog.json
+beside a sound index is rebuilt from it (folders, mode, model; ``catalog.recovered`` says so).
+We never write into the user's folders.
 
 ``Catalog`` is thread-safe (one connection behind a lock); ``vectors()`` is cached in memory
 until ``version`` changes.

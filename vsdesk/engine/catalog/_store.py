@@ -4,7 +4,9 @@
     <catalogs_dir>/<name>/index.sqlite     files, vectors, meta (SQLite in WAL mode)
 
 The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
-aside and rebuilt from the JSON without asking the user anything.
+aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
+JSON is rebuilt from a sound index: its files' folders, and the mode and model it is marked with
+(meta ``mode``/``model``; an older index's vectors key tells the mode).
 """
 
 from __future__ import annotations
@@ -194,15 +196,16 @@ class Catalog:
     """A named set of folders indexed with one mode. Use ``Catalog.open``/``create``, not the
     constructor. Thread-safe: one SQLite connection guarded by a lock."""
 
-    def __init__(self, location: Path, config: dict):
+    def __init__(self, location: Path, config: dict, recovered: str | None = None):
         self.location = location
         self._config = config
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
-        #: A message when the index file was found damaged and moved aside (on this open or an
-        #: earlier one) and no index run has completed since, else None.
-        self.recovered: str | None = None
+        #: A message when the index file was found damaged and moved aside, or catalog.json
+        #: rebuilt from the index (on this open or an earlier one), and no index run has
+        #: completed since; else None.
+        self.recovered: str | None = recovered
         #: The index file may not be written (a read-only file or disk): it can be searched as
         #: it is, not updated.
         self.read_only = False
@@ -246,17 +249,15 @@ class Catalog:
             if location.is_dir():
                 raise CatalogNotFound(_missing_settings(name, location))
             raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)")
+        note = None
         try:
             config = _read_config(config_path)
         except OSError as exc:  # no permission, a disk error: says nothing about its content
             raise storage_error(config_path, exc, name) from None
         except ValueError as exc:
-            raise CatalogError(
-                f"catalog {name!r}: its settings file {config_path} is damaged ({exc}). Your images are "
-                f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
-            ) from None
+            config, note = _rebuild_config(name, location, f"{exc}")
         config["name"] = name
-        return cls(location, config)
+        return cls(location, config, note)
 
     @classmethod
     def open_or_create(cls, name: str, mode: str, folders=(), only: bool = False) -> "Catalog":
@@ -304,12 +305,17 @@ class Catalog:
                     self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
                     self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
                     self._claim_for_mode()
+                    self._mark_model()
                     if self.recovered:
                         # Kept in the new index until an index run completes: whoever opened the
                         # catalog (`catalogs list`, the window's list), the next search still says why
                         # it indexes everything again.
-                        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('recovered', ?)", (self.recovered,))
-        self.recovered = self._meta("recovered")
+                        self._conn.execute(
+                            "INSERT INTO meta VALUES ('recovered', ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = value || '; ' || excluded.value",
+                            (self.recovered,),
+                        )
+        self.recovered = self._meta("recovered") or self.recovered  # a read-only index: said this once
 
     def _claim_for_mode(self) -> None:
         """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
@@ -327,6 +333,14 @@ class Catalog:
         if meta.get("mode") != self.mode:
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('mode', ?)", (self.mode,))
 
+    def _mark_model(self) -> None:
+        """Keep the catalog's model (``set_model``) in the index too: catalog.json is rebuilt from it."""
+        stored = self._conn.execute("SELECT value FROM meta WHERE key = 'model'").fetchone()
+        if (stored[0] if stored else None) != self.model:
+            self._conn.execute("DELETE FROM meta WHERE key = 'model'")
+            if self.model is not None:
+                self._conn.execute("INSERT INTO meta VALUES ('model', ?)", (self.model,))
+
     def forget_recovery(self) -> None:
         """The note in ``recovered`` has been acted on: the index was rebuilt by a complete run."""
         if self.recovered:
@@ -343,22 +357,7 @@ class Catalog:
             raise storage_error(self.index_path, exc, self.name) from None
 
     def _connect(self) -> sqlite3.Connection:
-        self.read_only = self.index_path.exists() and not os.access(self.index_path, os.W_OK)
-        wal = Path(f"{self.index_path}-wal")
-        if self.read_only and (not wal.exists() or wal.stat().st_size == 0):
-            # Immutable: SQLite creates no -wal/-shm files. Beside a read-only index they would be
-            # read-only too, stay, and keep the index read-only once it is made writable again;
-            # and on a read-only disk they cannot be made at all. An index nobody may write is not
-            # changed meanwhile (else SQLite's usual way is taken below, which reads the -wal).
-            return sqlite3.connect(f"{self.index_path.as_uri()}?immutable=1", uri=True, check_same_thread=False,
-                                   isolation_level=None)
-        conn = sqlite3.connect(self.index_path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
-        except sqlite3.Error:
-            conn.close()  # not left open until collected (it would keep a full disk busy)
-            raise
+        conn, self.read_only = _connect(self.index_path)
         return conn
 
     def _check_connection(self) -> str | None:
@@ -460,6 +459,9 @@ class Catalog:
             else:
                 self._config["model"] = model
             _write_json(self.location / CONFIG_FILE, self._config)
+            if not self.read_only:
+                with self._lock, self._storage(), self.conn:
+                    self._mark_model()
 
     def add_folder(self, folder) -> str:
         """Add a folder (made absolute); indexing picks it up. Returns the stored path."""
@@ -580,12 +582,82 @@ class Catalog:
                            problem=self.recovered, model=self.model)
 
 
+def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A connection to the index at ``path``, and whether it is read-only (may not be written)."""
+    read_only = path.exists() and not os.access(path, os.W_OK)
+    wal = Path(f"{path}-wal")
+    if read_only and (not wal.exists() or wal.stat().st_size == 0):
+        # Immutable: SQLite creates no -wal/-shm files. Beside a read-only index they would be
+        # read-only too, stay, and keep the index read-only once it is made writable again;
+        # and on a read-only disk they cannot be made at all. An index nobody may write is not
+        # changed meanwhile (else SQLite's usual way is taken below, which reads the -wal).
+        immutable = f"{path.as_uri()}?immutable=1"
+        return sqlite3.connect(immutable, uri=True, check_same_thread=False, isolation_level=None), True
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+    except sqlite3.Error:
+        conn.close()  # not left open until collected (it would keep a full disk busy)
+        raise
+    return conn, read_only
+
+
 def _read_config(path: Path) -> dict:
     """The settings in ``path``; ``ValueError`` when they are damaged (cut off, emptied)."""
     config = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
         raise ValueError("missing keys")
     return config
+
+
+def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
+    """Settings for catalog ``name`` whose catalog.json is damaged, from its sound index: the
+    folders its images were indexed from, and the mode (and model) the index is marked with,
+    or that its vectors' key tells. Raises ``CatalogError`` when they cannot be told reliably:
+    nothing is guessed, and the damaged file is left as it is."""
+    config_path = location / CONFIG_FILE
+    mode, model, folders = _settings_in_index(location / INDEX_FILE)
+    if mode is None or not folders:
+        listed = "".join(f"\n    {folder}" for folder in folders)
+        raise CatalogError(
+            f"catalog {name!r}: its settings file {config_path} is damaged ({damage}). Your images are "
+            f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
+            + (f"; its images were indexed from:{listed}" if listed else "")
+        )
+    config = {"name": name, "mode": mode, "folders": folders, "created": time.time()}
+    if model is not None:
+        config["model"] = model
+    moved = location / f"{CONFIG_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        os.replace(config_path, moved)  # kept for a look: it is small
+    except OSError as exc:
+        raise storage_error(config_path, exc, name) from None
+    _write_json(config_path, config)
+    note = (f"catalog {name!r}: its settings file was damaged ({damage}; moved to {moved}) and was rebuilt "
+            f"from the index: mode {mode}{f', model {model}' if model else ''}, folders {', '.join(folders)}")
+    return config, note
+
+
+def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
+    """(mode, model, folders) as the index at ``path`` holds them; (None, None, []) when it is
+    missing, damaged or cannot be read now."""
+    from vsdesk.engine.modes import mode_of_vectors_key
+
+    try:
+        if not path.is_file() or _check_index_file(path) is not None:
+            return None, None, []
+        conn, _ = _connect(path)
+        try:
+            if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                return None, None, []
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            folders = [row[0] for row in conn.execute("SELECT DISTINCT root FROM files ORDER BY root")]
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError):
+        return None, None, []
+    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key")), meta.get("model"), folders
 
 
 def _check_index_file(path: Path) -> str | None:
