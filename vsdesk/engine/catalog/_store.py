@@ -307,15 +307,16 @@ class Catalog:
                     self._claim_for_mode()
                     self._mark_model()
                     if self.recovered:
-                        # Kept in the new index until an index run completes: whoever opened the
-                        # catalog (`catalogs list`, the window's list), the next search still says why
-                        # it indexes everything again.
+                        # Kept in the index until an index run completes: whoever opened the
+                        # catalog first (`catalogs list`, the window's list), the next search or
+                        # index run still says what happened.
                         self._conn.execute(
                             "INSERT INTO meta VALUES ('recovered', ?) "
                             "ON CONFLICT (key) DO UPDATE SET value = value || '; ' || excluded.value",
                             (self.recovered,),
                         )
-        self.recovered = self._meta("recovered") or self.recovered  # a read-only index: said this once
+        # The note kept in the index (with any from earlier opens); a read-only index keeps none.
+        self.recovered = self._meta("recovered") or self.recovered
 
     def _claim_for_mode(self) -> None:
         """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
@@ -687,7 +688,7 @@ def _is_damaged(path: Path) -> bool:
     try:
         if _check_index_file(path) is not None:
             return True
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+        conn = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)  # a copy: nobody writes it
         try:
             row = conn.execute("PRAGMA quick_check").fetchone()
         finally:
@@ -747,10 +748,9 @@ def remove_catalog(name: str) -> Path:
     # put there by someone else, and is not ours to delete.
     others = sorted(p.name for p in location.iterdir() if not p.name.startswith(_OUR_FILES))
     if others:
-        raise CatalogError(
-            f"{location} holds files vsdesk did not write ({', '.join(others[:5])}{', ...' if len(others) > 5 else ''}); "
-            "nothing was removed: move them elsewhere and run again"
-        )
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); nothing was removed: "
+                           "move them elsewhere and run again")
     try:
         shutil.rmtree(location)
     except OSError as exc:
