@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,51 @@ def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
     monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("VSDESK_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path
+
+
+needs_setpriv = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and util-linux's setpriv (as a user, chmod alone would do)",
+)
+
+
+def without_root_powers(argv: list[str], **options) -> subprocess.CompletedProcess:
+    """Run ``argv`` without root's power to override file permissions (CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH dropped): tests run as root here, which reads and writes any file, so a
+    chmod stops this process as it stops a user. Use with ``needs_setpriv``."""
+    return subprocess.run(
+        ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *argv],
+        capture_output=True, text=True, timeout=300, cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)},
+        **options,
+    )
+
+
+@pytest.fixture
+def small_disk(tmp_path, monkeypatch):
+    """A 3 MB disk of its own (a tmpfs) holding the vsdesk data folder, to be filled for real."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small disk needs root")
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({mounted.stderr.decode().strip()})")
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(disk / "data"))
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)]).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)])  # a file still open: detached, freed once closed
+
+
+def fill_disk(disk: Path) -> Path:
+    """Write a file until ``disk`` is full; delete it to free the space again."""
+    filler = disk / "filler"
+    with open(filler, "wb") as fp:
+        try:
+            while True:
+                fp.write(b"\0" * 65536)
+                fp.flush()
+        except OSError:
+            pass
+    return filler

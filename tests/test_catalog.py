@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLOTHING_DIR, REPO, STYLE_DIR
+from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.engine.catalog import (
     Catalog,
     CatalogExists,
@@ -308,13 +309,109 @@ def test_list_and_remove_never_touch_images(photos):
     assert snapshot(photos) == before
 
 
-def test_a_damaged_settings_file_says_how_to_rebuild_and_can_be_removed(photos):
+def test_a_catalog_folder_without_settings_is_listed_taken_over_or_removed(photos):
+    """A crash between mkdir and writing catalog.json, or an interrupted remove, left a folder
+    that was a dead end: not listed, not found, and not creatable ("differing only in case")."""
+    from vsdesk.engine.catalog import catalog_location
+
+    catalog_location("mine").mkdir(parents=True)
+    [listed] = list_catalogs()
+    assert listed.name == "mine" and "has no settings file" in listed.problem
+    with pytest.raises(CatalogNotFound, match="has no settings file"):
+        Catalog.open("mine")
+    with Catalog.open_or_create("mine", "style", [photos]) as catalog:  # `vsdesk index --catalog mine FOLDER`
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    assert [(i.name, i.mode, i.indexed, i.problem) for i in list_catalogs()] == [("mine", "style", 12, None)]
+    with pytest.raises(CatalogExists) as twin:
+        Catalog.create("MINE", "style", [photos])
+    assert "a catalog named 'mine' already exists; names differing only in case are one" in str(twin.value)
+    with pytest.raises(CatalogExists) as same:
+        Catalog.create("mine", "style", [photos])
+    assert "differing only in case" not in str(same.value)
+
+    (catalog_location("mine") / "catalog.json").unlink()  # a remove interrupted after this file
+    before = snapshot(photos)
+    remove_catalog("mine")
+    assert not catalog_location("mine").exists() and list_catalogs() == [] and snapshot(photos) == before
+
+
+def test_a_sound_index_left_without_settings_is_reused_when_its_mode_is_the_same(indexed, photos):
+    (indexed.parent / "catalog.json").unlink()
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.embedded, report.unchanged, report.indexed) == (0, 12, 12)
+
+
+def test_an_index_of_another_mode_left_without_settings_never_answers_for_the_new_catalog(indexed, photos):
+    class VaeLike(HistogramEmbedder):  # the same key: only the mode tells them apart
+        mode = "vae"
+
+    (indexed.parent / "catalog.json").unlink()
+    emb = VaeLike()
+    with Catalog.create("mine", "vae", [photos]) as catalog:
+        assert catalog.vectors().paths == []  # the style vectors are gone
+        report = index_catalog(catalog, emb)
+    assert (report.embedded, report.indexed, emb.calls) == (12, 12, 12)
+
+
+def test_removing_a_catalog_folder_never_deletes_files_vsdesk_did_not_write(indexed, photos):
+    from vsdesk.engine.catalog import CatalogError
+
+    notes = indexed.parent / "my-notes.txt"
+    notes.write_text("kept")
+    with pytest.raises(CatalogError, match="holds files vsdesk did not write \\(my-notes.txt\\)"):
+        remove_catalog("mine")
+    assert notes.read_text() == "kept" and indexed.exists()
+    notes.unlink()
+    remove_catalog("mine")
+    assert not indexed.parent.exists()
+
+
+@pytest.mark.parametrize("damage", ["cut off", "emptied"])
+def test_a_damaged_settings_file_is_rebuilt_from_the_index(indexed, photos, damage):
+    """The index holds each image's folder and is marked with the mode and model: the settings
+    come back from it, and nothing is embedded again."""
+    with Catalog.open("mine") as catalog:
+        catalog.set_model("my-model")  # a trained product model, say: kept in the index too
+    settings = indexed.parent / "catalog.json"
+    settings.write_text(settings.read_text()[:20] if damage == "cut off" else "")
+    [listed] = list_catalogs()
+    assert (listed.mode, listed.folders, listed.model, listed.indexed) == ("style", [str(photos)], "my-model", 12)
+    assert "settings file was damaged" in listed.problem and "rebuilt from the index" in listed.problem
+    [aside] = indexed.parent.glob("catalog.json.damaged-*")
+    assert str(aside) in listed.problem and len(aside.read_text()) == (20 if damage == "cut off" else 0)
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered == listed.problem  # said until an index run
+        report = index_catalog(catalog, HistogramEmbedder())
+        assert (report.embedded, report.unchanged) == (0, 12) and report.recovered == listed.problem
+    assert [i.problem for i in list_catalogs()] == [None]
+
+
+def test_damaged_settings_whose_mode_cannot_be_told_are_not_guessed_the_folders_are_listed(indexed, photos):
+    from vsdesk.engine.catalog import CatalogError
+
+    with sqlite3.connect(indexed) as conn:  # an index from before the mode was kept in it
+        conn.execute("DELETE FROM meta WHERE key = 'mode'")  # (and the test model's key tells no mode)
+    conn.close()
+    settings = indexed.parent / "catalog.json"
+    settings.write_text("{")
+    with pytest.raises(CatalogError) as failure:
+        Catalog.open("mine")
+    message = str(failure.value)
+    assert "is damaged" in message and "vsdesk catalogs remove mine" in message
+    assert f"its images were indexed from:\n    {photos}" in message
+    assert settings.read_text() == "{"  # left as it is
+    before = snapshot(photos)
+    remove_catalog("mine")
+    assert snapshot(photos) == before and not list_catalogs()
+
+
+def test_damaged_settings_without_an_index_say_how_to_rebuild_and_can_be_removed(photos):
     from vsdesk.engine.catalog import CatalogError
 
     with Catalog.create("mine", "style", [photos]) as catalog:
-        index_catalog(catalog, HistogramEmbedder())
         settings = catalog.location / "catalog.json"
-    settings.write_text(settings.read_text()[:20])  # cut off mid-write
+    settings.write_text(settings.read_text()[:20])  # cut off mid-write, before any indexing
     with pytest.raises(CatalogError) as failure:
         Catalog.open("mine")
     assert "damaged" in str(failure.value) and "vsdesk catalogs remove mine" in str(failure.value)
@@ -344,6 +441,25 @@ def test_damaged_index_is_moved_aside_and_rebuilt(photos, damage):
     assert catalog.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
 
 
+def test_an_index_moved_aside_by_a_listing_is_still_told_until_it_is_rebuilt(indexed):
+    """`catalogs list` (or the window's list of catalogs) may be what finds the damage: the note
+    is kept in the new index, shown as the catalog's problem, and given by the next index run."""
+    indexed.write_bytes(b"not a database at all" * 10)
+    [listed] = list_catalogs()
+    assert "the index file was damaged" in listed.problem and "moved to" in listed.problem
+    assert listed.mode == "style" and listed.indexed == 0
+    [again] = list_catalogs()
+    assert again.problem == listed.problem  # not lost by being listed
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered == listed.problem
+        report = index_catalog(catalog, HistogramEmbedder())
+        assert report.recovered == listed.problem and report.indexed == 12
+    [rebuilt] = list_catalogs()
+    assert rebuilt.problem is None and rebuilt.indexed == 12
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered is None
+
+
 def test_only_the_last_three_damaged_copies_are_kept(photos):
     with Catalog.create("mine", "style", [photos]) as catalog:
         index_file = catalog.index_path
@@ -352,6 +468,171 @@ def test_only_the_last_three_damaged_copies_are_kept(photos):
         Catalog.open("mine").close()
     aside = sorted(p.name for p in index_file.parent.glob("index.sqlite.damaged-*"))
     assert len([name for name in aside if not name.endswith(("-wal", "-shm"))]) == 3, aside
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _damaged_copies(catalog_dir: Path) -> list[str]:
+    return sorted(p.name for p in catalog_dir.glob("index.sqlite.damaged-*"))
+
+
+@pytest.fixture
+def indexed(photos) -> Path:
+    """A sound, indexed catalog "mine" (12 photos); its index file."""
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        return catalog.index_path
+
+
+_HOLD_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA locking_mode=EXCLUSIVE")  # as a database browser or a backup tool may
+conn.execute("BEGIN EXCLUSIVE")
+conn.execute("INSERT OR REPLACE INTO meta VALUES ('other-program', 'was here')")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+def test_an_index_locked_by_another_program_is_a_message_and_left_as_it_is(indexed, monkeypatch):
+    from vsdesk.engine.catalog import CatalogStorageError
+    from vsdesk.engine.catalog import _store
+
+    monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
+    before = _sha256(indexed)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(indexed)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for _ in range(4):  # opened again and again while it is locked (the old code pruned then)
+            with pytest.raises(CatalogStorageError) as failure:
+                Catalog.open("mine")
+            assert "is locked by another program" in str(failure.value) and str(indexed) in str(failure.value)
+        [listed] = list_catalogs()
+        assert "locked by another program" in listed.problem
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered is None and catalog.counts() == (12, 0)
+
+
+def _without_root_powers(code: str, *args: str) -> dict:
+    """``code`` run without root's powers over file permissions; it prints one JSON object."""
+    run = without_root_powers([sys.executable, "-c", code, *args])
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+_OPEN = """
+import json
+from vsdesk.engine.catalog import Catalog, CatalogError
+try:
+    with Catalog.open("mine") as catalog:
+        print(json.dumps({"indexed": catalog.counts()[0], "recovered": catalog.recovered}))
+except CatalogError as exc:
+    print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+"""
+
+@needs_setpriv
+def test_an_index_that_may_not_be_read_is_a_message_and_left_as_it_is(indexed):
+    before = _sha256(indexed)
+    indexed.chmod(0)
+    try:
+        for _ in range(4):
+            result = _without_root_powers(_OPEN)
+            assert result["error"] == "CatalogStorageError", result
+            assert "no permission to read or write" in result["message"] and str(indexed) in result["message"]
+    finally:
+        indexed.chmod(0o644)
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+
+
+def test_a_full_disk_is_a_message_and_the_index_is_left_as_it_is(small_disk, indexed):
+    from vsdesk.engine.catalog import CatalogStorageError
+
+    before = _sha256(indexed)
+    filler = fill_disk(small_disk)
+    for _ in range(5):  # the old code moved it aside, then pruned it, on the 5th open
+        with pytest.raises(CatalogStorageError) as failure:
+            Catalog.open("mine")
+        assert f"the disk holding {indexed} is full: free some space" in str(failure.value)
+    [listed] = list_catalogs()
+    assert "is full" in listed.problem
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+    filler.unlink()
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered is None and catalog.counts() == (12, 0)
+
+
+def test_a_disk_full_while_indexing_is_a_message_and_keeps_what_was_indexed(small_disk, indexed, photos):
+    from vsdesk.engine.catalog import CatalogStorageError
+
+    for src in clothing_images(6, start=60):
+        shutil.copy(src, photos / src.name)
+    with Catalog.open("mine") as catalog:
+        filler = fill_disk(small_disk)
+        with pytest.raises(CatalogStorageError, match="is full: free some space and run again"):
+            index_catalog(catalog, HistogramEmbedder())
+        filler.unlink()
+        assert catalog.counts() == (12, 0)  # what was indexed before
+        report = index_catalog(catalog, HistogramEmbedder())
+        assert (report.added, report.indexed) == (6, 18)
+    assert _damaged_copies(indexed.parent) == []
+
+
+_SEARCH_AND_INDEX = """
+import json, sys
+sys.path.insert(0, "tests")
+from test_catalog import HistogramEmbedder
+from vsdesk.engine.catalog import Catalog, CatalogError, index_catalog
+with Catalog.open("mine") as catalog:
+    found = {"read_only": catalog.read_only, "vectors": len(catalog.vectors().paths)}
+    try:
+        index_catalog(catalog, HistogramEmbedder(), add_folders=[sys.argv[1]])
+    except CatalogError as exc:
+        found.update(error=type(exc).__name__, message=str(exc), folders=catalog.folders)
+print(json.dumps(found))
+"""
+
+
+@needs_setpriv
+def test_a_read_only_index_is_searched_as_it_is_and_updating_it_says_why_it_cannot(indexed, photos, tmp_path):
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(clothing_images(1, start=60)[0], more / "new.jpg")
+    before = _sha256(indexed)
+    indexed.chmod(0o444)
+    try:
+        found = _without_root_powers(_SEARCH_AND_INDEX, str(more))
+    finally:
+        indexed.chmod(0o644)
+    assert found["read_only"] and found["vectors"] == 12  # searchable
+    assert found["error"] == "CatalogStorageError" and "is read-only" in found["message"]
+    assert str(indexed) in found["message"] and found["folders"] == [str(photos)]  # a refused run adds nothing
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before
+    # No read-only -wal/-shm files left beside it: they kept the index read-only once made writable.
+    assert not list(indexed.parent.glob("index.sqlite-*"))
+
+
+def test_pruning_never_deletes_a_sound_index_copy(indexed):
+    """An older vsdesk moved sound indexes aside (a full disk, a lock): such a copy may be the
+    user's only one, so only copies proven damaged are pruned."""
+    sound = indexed.with_name("index.sqlite.damaged-20200101-000000")
+    shutil.copy(indexed, sound)
+    os.utime(sound, (1577836800, 1577836800))  # the oldest: the first to go
+    for _ in range(4):
+        indexed.write_bytes(b"not a database at all" * 10)
+        Catalog.open("mine").close()
+    copies = [name for name in _damaged_copies(indexed.parent) if not name.endswith(("-wal", "-shm"))]
+    assert sound.name in copies and len(copies) == 4  # the sound one and the last three damaged
+    assert sqlite3.connect(sound).execute("SELECT COUNT(*) FROM files").fetchone()[0] == 12
 
 
 def test_vectors_are_cached_until_version_changes(photos):

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import CLOTHING_DIR, STYLE_DIR
+from conftest import CLOTHING_DIR, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.cli import main
 
 
@@ -177,6 +177,22 @@ def test_index_of_a_new_name_without_folders_and_a_name_differing_only_in_case(c
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
     code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "SHOP", str(photos))
     assert code == 2 and "a catalog named 'shop' already exists" in err
+
+
+def test_a_catalog_folder_left_without_settings_is_no_dead_end(capsys, photos):
+    from vsdesk.engine.catalog import catalog_location
+
+    catalog_location("shop").mkdir(parents=True)  # a crash between mkdir and writing catalog.json
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "shop  [?]  problem: catalog 'shop' has no settings file" in out
+    code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
+    assert code == 2 and "`vsdesk catalogs remove shop` removes what is left of it" in err
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))
+    assert code == 0 and "differing only in case" not in err, err
+    (catalog_location("shop") / "catalog.json").unlink()  # an interrupted `catalogs remove`
+    code, _, err = run(capsys, "catalogs", "remove", "shop")
+    assert code == 0 and not catalog_location("shop").exists()
+    assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
 
 
 def test_an_index_run_refused_because_another_indexes_the_catalog_changes_nothing(capsys, photos, tmp_path):
@@ -346,3 +362,86 @@ def test_a_query_in_a_folder_that_cannot_be_entered_is_an_error_record_not_a_tra
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     bad, good = json.loads(done.stdout)
     assert "permission denied" in bad["error"] and len(good["results"]) == 2
+
+
+def test_a_full_disk_is_one_line_and_the_catalog_survives_it(capsys, photos, small_disk):
+    """The reviewer's case: a sound catalog on a full disk was moved aside by `catalogs list`,
+    `search` ended in a traceback, and four more lists deleted the sound index."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    filler = fill_disk(small_disk)
+    for _ in range(5):
+        code, out, err = run(capsys, "catalogs", "list", "--json")
+        [listed] = json.loads(out)
+        assert code == 0 and listed["mode"] == "vae" and "is full: free some space" in listed["problem"]
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    for command in (["search", "--mode", "vae", "--catalog", "shop", query],
+                    ["index", "--mode", "vae", "--catalog", "shop"]):
+        code, out, err = run(capsys, *command)
+        assert code == 1 and "is full: free some space and run again" in err, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and out == ""
+    filler.unlink()
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "indexing" not in err  # as it was: nothing to re-index
+    assert len(json.loads(out)[0]["results"]) == 10
+
+
+@needs_setpriv
+def test_a_read_only_index_is_searched_and_an_index_run_says_why_it_cannot(capsys, photos, tmp_path):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]),
+                       "--json")
+    expected = json.loads(out)
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(sorted(photos.glob("*.jpg"))[0], more / "x.jpg")
+    from vsdesk.engine.catalog import catalog_location
+
+    index = catalog_location("shop") / "index.sqlite"
+    index.chmod(0o444)
+    try:
+        vsdesk = [sys.executable, "-m", "vsdesk"]
+        searched = without_root_powers([*vsdesk, "search", "--mode", "vae", "--catalog", "shop",
+                                        str(sorted(photos.glob("*.jpg"))[0]), "--json"])
+        indexed = without_root_powers([*vsdesk, "index", "--mode", "vae", "--catalog", "shop", str(more)])
+    finally:
+        index.chmod(0o644)
+    assert searched.returncode == 0 and json.loads(searched.stdout) == expected, searched.stderr
+    assert indexed.returncode == 1 and "Traceback" not in indexed.stderr
+    assert f"{index} is read-only, so it can be searched as it is but not updated" in indexed.stderr
+    # Made writable again, as the message says: the run works, without root's powers too.
+    again = without_root_powers([*vsdesk, "index", "--mode", "vae", "--catalog", "shop", str(more), "--json"])
+    assert again.returncode == 0 and json.loads(again.stdout)["indexed"] == 31, again.stderr
+
+
+def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_search(capsys, photos):
+    from vsdesk.engine.catalog import catalog_location
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    (catalog_location("shop") / "index.sqlite").write_bytes(b"overwritten by something else" * 100)
+    code, out, err = run(capsys, "catalogs", "list")
+    assert code == 0 and "problem: catalog 'shop': the index file was damaged" in out
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert "moved to" in listed["problem"] and (listed["mode"], listed["folders"]) == ("vae", [str(photos)])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
+    assert code == 0 and "the index file was damaged" in err and "30 images indexed" in err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert [(c["indexed"], c["problem"]) for c in json.loads(out)] == [(30, None)]
+
+
+def test_a_damaged_settings_file_is_rebuilt_and_the_catalog_is_not_embedded_again(capsys, photos):
+    from vsdesk.engine.catalog import catalog_location
+
+    import sqlite3
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    with sqlite3.connect(catalog_location("shop") / "index.sqlite") as conn:
+        conn.execute("DELETE FROM meta WHERE key = 'mode'")  # from before the mode was kept: the key tells it
+    conn.close()
+    (catalog_location("shop") / "catalog.json").write_text("")  # emptied by a crash
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert (listed["mode"], listed["folders"], listed["indexed"]) == ("vae", [str(photos)], 30)
+    assert "rebuilt from the index: mode vae" in listed["problem"]
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
+    assert code == 0 and "rebuilt from the index" in err and "(0 embedded" in err, err

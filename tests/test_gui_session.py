@@ -62,3 +62,27 @@ def test_a_folder_catalog_name_is_not_taken_in_another_case():
 
     assert folder_catalog_name("style", "/home/me/Photos", {"photos-style"}) == "Photos-style-2"
     assert folder_catalog_name("style", "/home/me/Photos", set()) == "Photos-style"
+
+
+def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_indexes_it_again(tmp_path):
+    """The window's catalog list opens every catalog (so it may be what finds the damage); the
+    catalog stays in the list and opening it tells the user why everything is indexed again."""
+    import shutil
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:6]:
+        shutil.copy(src, photos / src.name)
+    with Catalog.create("shop", "vae", [photos]) as catalog:
+        index = catalog.index_path
+    session = ModeSession("vae")
+    session.open_catalog("shop")
+    index.write_bytes(b"overwritten by something else" * 100)
+    assert "shop" in session.catalog_names()  # this listing moved the damaged index aside
+    snapshot = session.open_catalog("shop")
+    assert len(snapshot.paths) == 6 and "the index file was damaged" in snapshot.note
+    assert "damaged" not in session.open_catalog("shop").note  # said once

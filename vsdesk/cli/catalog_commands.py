@@ -99,28 +99,25 @@ class _Failure(Exception):
 def _resolve(name: str, mode: str, folders: list[str]):
     """Open (or create) the catalog for ``name``; sample names resolve to their folder."""
     from vsdesk.engine import samples
-    from vsdesk.engine.catalog import Catalog, CatalogError, catalog_exists
+    from vsdesk.engine.catalog import Catalog, catalog_exists
 
-    try:
-        if samples.is_sample(name):
-            if folders:
-                raise _Failure(f"{name!r} is a sample catalog; index your folders under another name")
-            real = samples.sample_catalog_name(name, mode)
-            if real != name and not catalog_exists(real):  # said once: it is indexed once
-                made_for = samples.SAMPLE_CATALOGS[name][0]
-                error(f"note: {name!r} is the {made_for} mode's sample; for --mode {mode} its images are "
-                      f"indexed once into the catalog {real!r}")
-            # Always through sample_folder: instant when present, and it brings the files back
-            # if the cache was cleared since the catalog was indexed.
-            try:
-                folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
-            except samples.SampleDataError as exc:
-                raise _Failure(str(exc), 1) from None
-            return Catalog.open_or_create(real, mode, [folder], only=True)
-        # New folders join the catalog in the index run, under its lock (see _run_index).
-        return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
-    except CatalogError as exc:
-        raise _Failure(str(exc)) from None
+    if samples.is_sample(name):
+        if folders:
+            raise _Failure(f"{name!r} is a sample catalog; index your folders under another name")
+        real = samples.sample_catalog_name(name, mode)
+        if real != name and not catalog_exists(real):  # said once: it is indexed once
+            made_for = samples.SAMPLE_CATALOGS[name][0]
+            error(f"note: {name!r} is the {made_for} mode's sample; for --mode {mode} its images are "
+                  f"indexed once into the catalog {real!r}")
+        # Always through sample_folder: instant when present, and it brings the files back
+        # if the cache was cleared since the catalog was indexed.
+        try:
+            folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
+        except samples.SampleDataError as exc:
+            raise _Failure(str(exc), 1) from None
+        return Catalog.open_or_create(real, mode, [folder], only=True)
+    # New folders join the catalog in the index run, under its lock (see _run_index).
+    return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
 
 
 def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
@@ -162,11 +159,23 @@ def _load_embedder(mode: str, model: str | None = None):
 
 
 def _handle(func, args) -> int:
+    from vsdesk.engine.catalog import CatalogError
+
     try:
         return func(args)
     except _Failure as exc:
         error(str(exc))
         return exc.code
+    except CatalogError as exc:  # at any step: a mode mismatch, a read-only index, a full disk ...
+        error(str(exc))
+        return _exit_code(exc)
+
+
+def _exit_code(exc: Exception) -> int:
+    """2: the command cannot be done as asked; 1: it can once the disk or file allows it."""
+    from vsdesk.engine.catalog import CatalogStorageError
+
+    return 1 if isinstance(exc, CatalogStorageError) else 2
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -177,7 +186,7 @@ def _index(args: argparse.Namespace) -> int:
 
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
-    from vsdesk.engine.catalog import CatalogError, catalog_exists, why_not_a_folder
+    from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
     from vsdesk.engine.modes import catalog_model, vectors_key_prefix
 
     _check_model_option(args)
@@ -195,18 +204,15 @@ def _index_impl(args: argparse.Namespace) -> int:
         model, note = catalog_model(catalog, args.model)  # the catalog's own unless --model
         if note:
             error(f"note: {note}")
-        try:
-            # The model is loaded only if some file needs embedding or the model changed (its key
-            # is read without loading it): an unchanged re-run is instant. A model asked for by
-            # name is loaded first: the catalog may hold another one's vectors.
-            loader = _load_embedder(args.mode, model) if args.model is not None else (
-                lambda: _load_embedder(args.mode, model))
-            options = {"model": model} if model is not None else {}
-            report = _run_index(catalog, loader, args.batch_size,
-                                add_folders=[] if samples.is_sample(args.catalog) else args.folders,
-                                model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
-        except CatalogError as exc:
-            raise _Failure(str(exc)) from None
+        # The model is loaded only if some file needs embedding or the model changed (its key
+        # is read without loading it): an unchanged re-run is instant. A model asked for by
+        # name is loaded first: the catalog may hold another one's vectors.
+        loader = _load_embedder(args.mode, model) if args.model is not None else (
+            lambda: _load_embedder(args.mode, model))
+        options = {"model": model} if model is not None else {}
+        report = _run_index(catalog, loader, args.batch_size,
+                            add_folders=[] if samples.is_sample(args.catalog) else args.folders,
+                            model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
         catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report)
     if args.json:
@@ -221,7 +227,7 @@ def _search(args: argparse.Namespace) -> int:
 def _search_impl(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from vsdesk.engine.catalog import CatalogError, is_being_indexed, is_empty_folder
+    from vsdesk.engine.catalog import is_being_indexed, is_empty_folder
     from vsdesk.engine.imageio import ImageError, check_file, load_image
     from vsdesk.engine.modes import catalog_model
     from vsdesk.engine.search import file_sha256, search_catalog
@@ -261,10 +267,7 @@ def _search_impl(args: argparse.Namespace) -> int:
         indexed, _ = catalog.counts()
         if catalog.recovered or not indexed or catalog.embedder_key != embedder.key:
             # A new sample, a rebuilt index or a new model: bring the catalog up to date first.
-            try:
-                _print_report(_run_index(catalog, embedder))
-            except CatalogError as exc:
-                raise _Failure(str(exc)) from None
+            _print_report(_run_index(catalog, embedder))
         catalog.set_model(model)
         vectors = catalog.vectors()
         hashes = catalog.hashes()
@@ -472,7 +475,7 @@ def _remove_folder(args: argparse.Namespace) -> int:
             after, _ = catalog.counts()
     except CatalogError as exc:
         error(str(exc))
-        return 2
+        return _exit_code(exc)
     say(f"catalog {args.name!r} no longer searches {folder} ({counted(before - after, 'image')} forgotten); "
         "the images themselves were not touched")
     return 0
@@ -485,6 +488,6 @@ def _remove(args: argparse.Namespace) -> int:
         location = remove_catalog(args.name)
     except CatalogError as exc:
         error(str(exc))
-        return 2
+        return _exit_code(exc)
     say(f"removed catalog {args.name!r} (index files in {location}); your images were not touched")
     return 0

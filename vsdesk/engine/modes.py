@@ -43,6 +43,16 @@ def vectors_key_prefix(mode: str, **options: Any) -> str | None:
         return None
 
 
+def mode_of_vectors_key(key: str | None) -> str | None:
+    """The mode whose model made the vectors stored under ``key``, read from how each mode's
+    keys start (``style.config.StyleConfig.key``, ``product.embedder.weights_key``,
+    ``vae.model.vectors_key``); None when it cannot be told (no key, another embedder)."""
+    for prefix, mode in (("style-vgg16-", "style"), ("product:", "product"), ("vae-v", "vae")):
+        if key and key.startswith(prefix):
+            return mode
+    return None
+
+
 def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
     """(the model to index and search ``catalog`` with, a note for the user or "").
 

@@ -275,8 +275,9 @@ class ModeSession:
                 self._options = {**self._options, "model": model}
                 self.embedder = None
             embedder = self.load(progress)
-            index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
+            report = index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
             catalog.set_model(model)
+            note = "; ".join(filter(None, [report.recovered, note]))  # why it was all indexed again
             snapshot = dataclasses.replace(self._snapshot(catalog), note=note)
         finally:
             catalog.close()

@@ -19,9 +19,11 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.hashes()                            # content SHA-256 per row of vectors()
     catalog.version, catalog.uid                # change detection / cache keys
     catalog.skipped()                           # [SkippedFile(path, kind, message)]
-    catalog.recovered                           # message if the index was damaged and rebuilt
+    catalog.recovered                           # message if the index was found damaged and moved
+                                                # aside; kept until an index run completes
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem)]
+                                                # problem: cannot be opened, or catalog.recovered
     remove_catalog(name)                        # deletes our index files only, never images
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
@@ -30,8 +32,12 @@ Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``inde
 recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
 folder's top, else from class subfolders, else none. A damaged index file (truncated,
-overwritten, failing ``PRAGMA quick_check``) is renamed ``index.sqlite.damaged-<time>`` on open
-and rebuilt by the next indexing run. We never write into the user's folders.
+overwritten, failing ``PRAGMA quick_check``, SQLITE_CORRUPT/NOTADB) is renamed
+``index.sqlite.damaged-<time>`` on open and rebuilt by the next indexing run. An index that
+cannot be used just now (locked by another program, a full disk, read-only, no permission, a
+disk error) is left as it is: ``CatalogStorageError`` says what to do. A damaged catalog.json
+beside a sound index is rebuilt from it (folders, mode, model; ``catalog.recovered`` says so).
+We never write into the user's folders.
 
 ``Catalog`` is thread-safe (one connection behind a lock); ``vectors()`` is cached in memory
 until ``version`` changes.
@@ -47,6 +53,7 @@ from vsdesk.engine.catalog._store import (
     CatalogInfo,
     CatalogModeMismatch,
     CatalogNotFound,
+    CatalogStorageError,
     SkippedFile,
     VectorSet,
     catalog_exists,
@@ -63,6 +70,7 @@ __all__ = [
     "CatalogInfo",
     "CatalogModeMismatch",
     "CatalogNotFound",
+    "CatalogStorageError",
     "IndexReport",
     "LABEL_FILES",
     "SkippedFile",

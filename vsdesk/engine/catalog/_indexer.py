@@ -22,6 +22,7 @@ import concurrent.futures as cf
 import contextlib
 import hashlib
 import os
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -29,7 +30,14 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from vsdesk.engine.catalog._scan import EMPTY_FOLDER, FileStat, is_empty_folder, is_within, scan_folders
-from vsdesk.engine.catalog._store import Catalog, CatalogBusy, CatalogModeMismatch, SkippedFile
+from vsdesk.engine.catalog._store import (
+    Catalog,
+    CatalogBusy,
+    CatalogModeMismatch,
+    CatalogStorageError,
+    SkippedFile,
+    storage_error,
+)
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import ImageError, load_image
 from vsdesk.engine.text import counted
@@ -122,19 +130,25 @@ def index_catalog(
 
     Raises ``CancelledError`` when ``cancelled()`` turns True (work done so far is kept),
     ``CatalogModeMismatch`` when the embedder's mode is not the catalog's, ``CatalogBusy`` when
-    another process is indexing the same catalog.
+    another process is indexing the same catalog, ``CatalogStorageError`` when the index cannot
+    be written (read-only, a full disk, locked by another program; committed batches stay).
     """
     if isinstance(embedder, Embedder):
         _check_mode(catalog, embedder)
         loaded, loader = embedder, None
     else:
         loaded, loader = None, embedder
+    catalog.check_writable()
     start = time.perf_counter()
     with _index_lock(catalog):
         for folder in add_folders:
             catalog.add_folder(folder)
-        report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key).run()
-    report.recovered = catalog.recovered
+        try:
+            report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key).run()
+        except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
+            raise storage_error(catalog.index_path, exc, catalog.name) from None
+        report.recovered = catalog.recovered
+        catalog.forget_recovery()  # said, and the index is whole again
     report.indexed = catalog.counts()[0]
     report.seconds = time.perf_counter() - start
     return report
@@ -152,7 +166,12 @@ def _index_lock(catalog: Catalog) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    with open(catalog.location / ".index.lock", "w") as fp:
+    path = catalog.location / ".index.lock"
+    try:
+        fp = open(path, "w")
+    except OSError as exc:  # a read-only or full disk
+        raise storage_error(path, exc, catalog.name) from None
+    with fp:
         try:
             fcntl.flock(fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -171,7 +190,7 @@ def is_being_indexed(catalog: Catalog) -> bool:
             return False
     except CatalogBusy:
         return True
-    except OSError:  # a read-only catalog folder: nobody indexes it
+    except CatalogStorageError:  # a read-only catalog folder: nobody indexes it
         return False
 
 

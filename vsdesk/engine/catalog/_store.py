@@ -4,11 +4,15 @@
     <catalogs_dir>/<name>/index.sqlite     files, vectors, meta (SQLite in WAL mode)
 
 The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
-aside and rebuilt from the JSON without asking the user anything.
+aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
+JSON is rebuilt from a sound index: its files' folders, and the mode and model it is marked with
+(meta ``mode``/``model``; an older index's vectors key tells the mode).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -28,6 +32,8 @@ from vsdesk.engine import paths
 from vsdesk.engine.catalog._scan import is_within
 
 SCHEMA_VERSION = 1
+#: Seconds to wait for another program's lock on an index before giving up with a message.
+BUSY_TIMEOUT = 30.0
 CONFIG_FILE = "catalog.json"
 INDEX_FILE = "index.sqlite"
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -76,6 +82,12 @@ class CatalogBusy(CatalogError):
     pass
 
 
+class CatalogStorageError(CatalogError):
+    """A catalog file cannot be read or written just now: another program locks it, the disk is
+    full, the file or disk is read-only, no permission, a disk error. The file is sound and is
+    left exactly as it is; the message says what to do before running again."""
+
+
 class SkippedFile(NamedTuple):
     path: str
     kind: str
@@ -99,7 +111,7 @@ class CatalogInfo:
     skipped: int
     version: int
     location: str
-    problem: str | None = None  # set when the catalog could not be opened
+    problem: str | None = None  # set when the catalog could not be opened, or its index was rebuilt
     model: str | None = None  # the model it is indexed with, when not the mode's shipped one
 
 
@@ -116,31 +128,92 @@ def catalog_location(name: str) -> Path:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            json.dump(data, fp, indent=2, ensure_ascii=False)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fp:
+                json.dump(data, fp, indent=2, ensure_ascii=False)
+                fp.flush()
+                os.fsync(fp.fileno())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:  # the old file is intact: os.replace is all or nothing
+        raise storage_error(path, exc) from None
+
+
+def _primary_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code (Python gives the extended one, e.g. SQLITE_IOERR_WRITE)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    """Only these say the file itself is bad. Every other error (locked, disk full, read-only,
+    no permission, I/O, cannot open) is about the circumstances: the file is sound and must be
+    left alone, or a healthy index would be thrown away and rebuilt for nothing."""
+    return _primary_code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _nearly_full(folder: Path) -> bool:
+    """SQLite reports some writes that failed for want of space as I/O errors: ask the disk."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def storage_error(path: Path, exc: BaseException, name: str | None = None) -> CatalogError:
+    """A SQLite or OS error on one of our files, as a message that says what to do."""
+    code, err = _primary_code(exc), getattr(exc, "errno", None)
+    if _is_corruption(exc):  # found in use, after the checks on opening passed
+        text = (f"the index file {path} is damaged ({exc}); your images are untouched. "
+                f"`vsdesk catalogs remove {name or path.parent.name}` and indexing the folders again rebuilds it")
+        return CatalogError(f"catalog {name!r}: {text}" if name else text)
+    if code == sqlite3.SQLITE_FULL or err in (errno.ENOSPC, errno.EDQUOT) or (
+        code == sqlite3.SQLITE_IOERR and _nearly_full(path.parent)  # e.g. the -shm file cannot grow
+    ):
+        text = f"the disk holding {path} is full: free some space and run again"
+    elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        text = f"{path} is locked by another program: close that program (or let it finish) and run again"
+    elif code == sqlite3.SQLITE_READONLY or err == errno.EROFS:
+        text = (f"{path} is read-only, so it cannot be updated: make it, its folder and any -wal or -shm "
+                f"file beside it writable (e.g. `chmod u+w {path}*`) and run again")
+    elif code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_CANTOPEN) or err in (errno.EACCES,
+                                                                                             errno.EPERM):
+        text = (f"no permission to read or write {path} ({exc}): check that you may read and write it "
+                f"and its folder {path.parent}, and run again")
+    elif code == sqlite3.SQLITE_IOERR or err == errno.EIO:
+        text = f"{path} cannot be read or written (a disk error: {exc}): check the disk and run again"
+    else:
+        text = f"{path} cannot be used ({exc})"
+    text += "; nothing is lost"
+    return CatalogStorageError(f"catalog {name!r}: {text}" if name else text)
 
 
 class Catalog:
     """A named set of folders indexed with one mode. Use ``Catalog.open``/``create``, not the
     constructor. Thread-safe: one SQLite connection guarded by a lock."""
 
-    def __init__(self, location: Path, config: dict):
+    def __init__(self, location: Path, config: dict, recovered: str | None = None):
         self.location = location
         self._config = config
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
-        #: A message when the index file was found damaged and moved aside on open, else None.
-        self.recovered: str | None = None
-        self._open_index()
+        #: A message when the index file was found damaged and moved aside, or catalog.json
+        #: rebuilt from the index (on this open or an earlier one), and no index run has
+        #: completed since; else None.
+        self.recovered: str | None = recovered
+        #: The index file may not be written (a read-only file or disk): it can be searched as
+        #: it is, not updated.
+        self.read_only = False
+        try:
+            self._open_index()
+        except BaseException:
+            self.close()  # a file we cannot use is not held open (nor its disk kept busy)
+            raise
 
     # -- opening, creating, recovering ----------------------------------------------------
 
@@ -153,9 +226,13 @@ class Catalog:
         location = catalog_location(name)
         if (location / CONFIG_FILE).exists():
             raise CatalogExists(f"a catalog named {name!r} already exists")
-        twin = next((c.name for c in paths.catalogs_dir().iterdir() if c.name.lower() == name.lower()), None)
+        twin = next((c.name for c in paths.catalogs_dir().iterdir()
+                     if c.name.lower() == name.lower() and c.name != name), None)
         if twin is not None:  # on a case-insensitive disk (macOS, Windows) they would be one folder
             raise CatalogExists(f"a catalog named {twin!r} already exists; names differing only in case are one")
+        # A folder without settings (a crash right after mkdir, an interrupted remove) is taken
+        # over: a sound index in it is reconciled with the folders by the next run, and one of
+        # another mode has its vectors dropped on opening (see _claim_for_mode).
         location.mkdir(parents=True, exist_ok=True)
         config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
         _write_json(location / CONFIG_FILE, config)
@@ -169,18 +246,18 @@ class Catalog:
         location = catalog_location(name)
         config_path = location / CONFIG_FILE
         if not config_path.is_file():
+            if location.is_dir():
+                raise CatalogNotFound(_missing_settings(name, location))
             raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)")
+        note = None
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-            if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
-                raise ValueError("missing keys")
-        except (OSError, ValueError) as exc:
-            raise CatalogError(
-                f"catalog {name!r}: its settings file {config_path} is damaged ({exc}). Your images are "
-                f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
-            ) from None
+            config = _read_config(config_path)
+        except OSError as exc:  # no permission, a disk error: says nothing about its content
+            raise storage_error(config_path, exc, name) from None
+        except ValueError as exc:
+            config, note = _rebuild_config(name, location, f"{exc}")
         config["name"] = name
-        return cls(location, config)
+        return cls(location, config, note)
 
     @classmethod
     def open_or_create(cls, name: str, mode: str, folders=(), only: bool = False) -> "Catalog":
@@ -208,26 +285,80 @@ class Catalog:
         return self.location / INDEX_FILE
 
     def _open_index(self) -> None:
-        problem = _check_index_file(self.index_path)
-        if problem is None:
-            try:
+        with self._storage():
+            problem = _check_index_file(self.index_path)
+            if problem is None:
+                try:
+                    self._conn = self._connect()
+                    problem = self._check_connection()
+                except sqlite3.Error as exc:
+                    if not _is_corruption(exc):
+                        raise  # locked, full, read-only ...: a sound file, left as it is
+                    problem = f"the database cannot be read ({exc})"
+            if problem is not None:
+                self._move_aside(problem)
                 self._conn = self._connect()
-                problem = self._check_connection()
-            except sqlite3.DatabaseError as exc:
-                problem = f"the database cannot be read ({exc})"
-        if problem is not None:
-            self._move_aside(problem)
-            self._conn = self._connect()
-        with self._lock, self._conn:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+            if not self.read_only:  # else searched as it is; the index run says why it cannot update it
+                with self._lock, self._conn:
+                    self._conn.executescript(_SCHEMA)
+                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+                    self._claim_for_mode()
+                    self._mark_model()
+                    if self.recovered:
+                        # Kept in the index until an index run completes: whoever opened the
+                        # catalog first (`catalogs list`, the window's list), the next search or
+                        # index run still says what happened.
+                        self._conn.execute(
+                            "INSERT INTO meta VALUES ('recovered', ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = value || '; ' || excluded.value",
+                            (self.recovered,),
+                        )
+        # The note kept in the index (with any from earlier opens); a read-only index keeps none.
+        self.recovered = self._meta("recovered") or self.recovered
+
+    def _claim_for_mode(self) -> None:
+        """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
+        of another mode was left by an earlier catalog of this name and taken over by ``create``:
+        its vectors are another model's and must never answer this catalog's searches, so they
+        go; its file rows stay, and the next run embeds those files again."""
+        from vsdesk.engine.modes import mode_of_vectors_key
+
+        meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('mode', 'embedder_key')"))
+        stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
+        if stored not in (None, self.mode):
+            self._conn.execute("DELETE FROM vectors")
+            self._conn.execute("DELETE FROM meta WHERE key IN ('embedder_key', 'dim')")
+            self._bump_version()
+        if meta.get("mode") != self.mode:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('mode', ?)", (self.mode,))
+
+    def _mark_model(self) -> None:
+        """Keep the catalog's model (``set_model``) in the index too: catalog.json is rebuilt from it."""
+        stored = self._conn.execute("SELECT value FROM meta WHERE key = 'model'").fetchone()
+        if (stored[0] if stored else None) != self.model:
+            self._conn.execute("DELETE FROM meta WHERE key = 'model'")
+            if self.model is not None:
+                self._conn.execute("INSERT INTO meta VALUES ('model', ?)", (self.model,))
+
+    def forget_recovery(self) -> None:
+        """The note in ``recovered`` has been acted on: the index was rebuilt by a complete run."""
+        if self.recovered:
+            with self._lock, self._storage(), self.conn:
+                self.conn.execute("DELETE FROM meta WHERE key = 'recovered'")
+            self.recovered = None
+
+    @contextlib.contextmanager
+    def _storage(self):
+        """SQLite and OS errors on the index become a ``CatalogError`` that says what to do."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(self.index_path, exc, self.name) from None
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.index_path, check_same_thread=False, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+        conn, self.read_only = _connect(self.index_path)
         return conn
 
     def _check_connection(self) -> str | None:
@@ -267,7 +398,7 @@ class Catalog:
         self._prune_damaged(keep=3)
         self.recovered = (
             f"catalog {self.name!r}: the index file was damaged ({problem}); it was moved to {moved} "
-            "and the catalog will be re-indexed"
+            "and the catalog is indexed again on its next search or index run (your images are untouched)"
         )
 
     def _prune_damaged(self, keep: int) -> None:
@@ -276,6 +407,10 @@ class Catalog:
         copies = sorted(self.location.glob(f"{INDEX_FILE}.damaged-*"), key=lambda p: p.stat().st_mtime)
         stems = list(dict.fromkeys(str(p).removesuffix("-wal").removesuffix("-shm") for p in copies))
         for stem in stems[:-keep]:
+            if not _is_damaged(Path(stem)):
+                # Never delete an index that reads fine: older vsdesk versions moved sound
+                # indexes aside on a full disk or a lock, and such a copy may be the only one.
+                continue
             for suffix in ("", "-wal", "-shm"):
                 Path(stem + suffix).unlink(missing_ok=True)
 
@@ -325,6 +460,9 @@ class Catalog:
             else:
                 self._config["model"] = model
             _write_json(self.location / CONFIG_FILE, self._config)
+            if not self.read_only:
+                with self._lock, self._storage(), self.conn:
+                    self._mark_model()
 
     def add_folder(self, folder) -> str:
         """Add a folder (made absolute); indexing picks it up. Returns the stored path."""
@@ -342,10 +480,11 @@ class Catalog:
 
     def remove_folder(self, folder) -> None:
         """Forget a folder and its index entries (the images themselves are never touched)."""
+        self.check_writable()
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
         self._config["folders"] = [f for f in self._config["folders"] if f != path]
         _write_json(self.location / CONFIG_FILE, self._config)
-        with self._lock, self.conn:
+        with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             prefix = path.rstrip(os.sep) + os.sep
             cur = self.conn.execute(
@@ -354,10 +493,18 @@ class Catalog:
             if cur.rowcount:
                 self._bump_version()
 
+    def check_writable(self) -> None:
+        """Raise ``CatalogStorageError`` when the index may not be written (before any change)."""
+        if self.read_only:
+            raise CatalogStorageError(
+                f"catalog {self.name!r}: its index {self.index_path} is read-only, so it can be searched as it is "
+                f"but not updated: make it writable (e.g. `chmod u+w {self.index_path}`) and run again"
+            )
+
     # -- what is stored ---------------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        with self._lock:
+        with self._lock, self._storage():
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
@@ -386,12 +533,12 @@ class Catalog:
 
     def counts(self) -> tuple[int, int]:
         """(indexed images, skipped files)."""
-        with self._lock:
+        with self._lock, self._storage():
             rows = dict(self.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
         return rows.get("ok", 0), rows.get("skipped", 0)
 
     def skipped(self) -> list[SkippedFile]:
-        with self._lock:
+        with self._lock, self._storage():
             rows = self.conn.execute(
                 "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped' ORDER BY path"
             ).fetchall()
@@ -412,12 +559,13 @@ class Catalog:
             if cached is not None and cached[0] == version:
                 return cached[1], cached[2]
             key, dim = self.embedder_key, self.dim
-            rows = self.conn.execute(
-                "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
-                "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
-                "WHERE f.status = 'ok' ORDER BY f.path",
-                (key,),
-            ).fetchall()
+            with self._storage():
+                rows = self.conn.execute(
+                    "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
+                    "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+                    "WHERE f.status = 'ok' ORDER BY f.path",
+                    (key,),
+                ).fetchall()
         if rows and dim:
             matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(len(rows), dim)
             matrix = matrix.astype(np.float32)  # own, writable, native order
@@ -432,22 +580,98 @@ class Catalog:
     def info(self) -> CatalogInfo:
         indexed, skipped = self.counts()
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
-                           model=self.model)
+                           problem=self.recovered, model=self.model)
+
+
+def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A connection to the index at ``path``, and whether it is read-only (may not be written)."""
+    read_only = path.exists() and not os.access(path, os.W_OK)
+    wal = Path(f"{path}-wal")
+    if read_only and (not wal.exists() or wal.stat().st_size == 0):
+        # Immutable: SQLite creates no -wal/-shm files. Beside a read-only index they would be
+        # read-only too, stay, and keep the index read-only once it is made writable again;
+        # and on a read-only disk they cannot be made at all. An index nobody may write is not
+        # changed meanwhile (else SQLite's usual way is taken below, which reads the -wal).
+        immutable = f"{path.as_uri()}?immutable=1"
+        return sqlite3.connect(immutable, uri=True, check_same_thread=False, isolation_level=None), True
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+    except sqlite3.Error:
+        conn.close()  # not left open until collected (it would keep a full disk busy)
+        raise
+    return conn, read_only
+
+
+def _read_config(path: Path) -> dict:
+    """The settings in ``path``; ``ValueError`` when they are damaged (cut off, emptied)."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
+        raise ValueError("missing keys")
+    return config
+
+
+def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
+    """Settings for catalog ``name`` whose catalog.json is damaged, from its sound index: the
+    folders its images were indexed from, and the mode (and model) the index is marked with,
+    or that its vectors' key tells. Raises ``CatalogError`` when they cannot be told reliably:
+    nothing is guessed, and the damaged file is left as it is."""
+    config_path = location / CONFIG_FILE
+    mode, model, folders = _settings_in_index(location / INDEX_FILE)
+    if mode is None or not folders:
+        listed = "".join(f"\n    {folder}" for folder in folders)
+        raise CatalogError(
+            f"catalog {name!r}: its settings file {config_path} is damaged ({damage}). Your images are "
+            f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
+            + (f"; its images were indexed from:{listed}" if listed else "")
+        )
+    config = {"name": name, "mode": mode, "folders": folders, "created": time.time()}
+    if model is not None:
+        config["model"] = model
+    moved = location / f"{CONFIG_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        os.replace(config_path, moved)  # kept for a look: it is small
+    except OSError as exc:
+        raise storage_error(config_path, exc, name) from None
+    _write_json(config_path, config)
+    note = (f"catalog {name!r}: its settings file was damaged ({damage}; moved to {moved}) and was rebuilt "
+            f"from the index: mode {mode}{f', model {model}' if model else ''}, folders {', '.join(folders)}")
+    return config, note
+
+
+def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
+    """(mode, model, folders) as the index at ``path`` holds them; (None, None, []) when it is
+    missing, damaged or cannot be read now."""
+    from vsdesk.engine.modes import mode_of_vectors_key
+
+    try:
+        if not path.is_file() or _check_index_file(path) is not None:
+            return None, None, []
+        conn, _ = _connect(path)
+        try:
+            if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                return None, None, []
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            folders = [row[0] for row in conn.execute("SELECT DISTINCT root FROM files ORDER BY root")]
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError):
+        return None, None, []
+    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key")), meta.get("model"), folders
 
 
 def _check_index_file(path: Path) -> str | None:
     """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
-    SQLite database (truncated to a few bytes, overwritten) is a problem."""
+    SQLite database (truncated to a few bytes, overwritten) is a problem. A file that cannot be
+    read (no permission, a disk error) raises the ``OSError``: that says nothing about its content."""
     if not path.exists():
         return None
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            return "the database file is empty (cut off?)"
-        with open(path, "rb") as fp:
-            header = fp.read(100)
-    except OSError as exc:
-        return f"the file cannot be read ({exc.strerror or exc})"
+    size = path.stat().st_size
+    if size == 0:
+        return "the database file is empty (cut off?)"
+    with open(path, "rb") as fp:
+        header = fp.read(100)
     if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
         return "the file is not a SQLite database (truncated or overwritten)"
     page_size = int.from_bytes(header[16:18], "big")
@@ -458,6 +682,35 @@ def _check_index_file(path: Path) -> str | None:
     return None
 
 
+def _is_damaged(path: Path) -> bool:
+    """True only when ``path`` (a moved-aside index copy) is proven damaged; a copy that reads
+    fine, or cannot be checked now, is not."""
+    try:
+        if _check_index_file(path) is not None:
+            return True
+        conn = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)  # a copy: nobody writes it
+        try:
+            row = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return _is_corruption(exc)
+    except OSError:
+        return False
+    return not row or row[0] != "ok"
+
+
+def _missing_settings(name: str, location: Path) -> str:
+    return (f"catalog {name!r} has no settings file ({location / CONFIG_FILE} is missing: an interrupted "
+            f"`vsdesk catalogs remove`?). `vsdesk catalogs remove {name}` removes what is left of it; "
+            f"`vsdesk index --mode MODE --catalog {name} FOLDER...` makes it a catalog again")
+
+
+#: What we write into a catalog's folder (catalog.json, its temp and damaged copies, the index,
+#: its -wal/-shm and damaged copies, the indexing lock): nothing else is ever removed with it.
+_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", INDEX_FILE, ".index.lock")
+
+
 def catalog_exists(name: str) -> bool:
     return (catalog_location(name) / CONFIG_FILE).is_file()
 
@@ -466,21 +719,40 @@ def list_catalogs() -> list[CatalogInfo]:
     """Every catalog on disk; one that cannot be opened is listed with its ``problem``."""
     infos = []
     for location in sorted(paths.catalogs_dir().iterdir()):
-        if not (location / CONFIG_FILE).is_file():
+        if not location.is_dir() or not _NAME_RE.match(location.name):
+            continue
+        if not (location / CONFIG_FILE).is_file():  # listed, so that it can be removed or made anew
+            infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location),
+                                     problem=_missing_settings(location.name, location)))
             continue
         try:
             with Catalog.open(location.name) as catalog:
                 infos.append(catalog.info())
         except (CatalogError, sqlite3.Error, OSError) as exc:
-            infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location), problem=str(exc)))
+            try:  # an index that cannot be used just now: its settings still say what it is
+                config = _read_config(location / CONFIG_FILE)
+                mode, folders, model = str(config["mode"]), list(config["folders"]), config.get("model")
+            except (OSError, ValueError):
+                mode, folders, model = "?", [], None
+            infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
+                                     model=model))
     return infos
 
 
 def remove_catalog(name: str) -> Path:
     """Delete our index files for ``name`` (never the user's images). Returns the removed folder."""
     location = catalog_location(name)
-    if not (location / CONFIG_FILE).is_file():
+    if not location.is_dir():  # a folder without catalog.json is removed too: what is left of one
         raise CatalogNotFound(f"no catalog named {name!r}")
-    # Only our own folder under catalogs_dir(): it holds nothing but catalog.json and index files.
-    shutil.rmtree(location)
+    # Only our own folder under catalogs_dir(), holding only our files: anything else in it was
+    # put there by someone else, and is not ours to delete.
+    others = sorted(p.name for p in location.iterdir() if not p.name.startswith(_OUR_FILES))
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); nothing was removed: "
+                           "move them elsewhere and run again")
+    try:
+        shutil.rmtree(location)
+    except OSError as exc:
+        raise storage_error(Path(exc.filename or location), exc, name) from None
     return location
