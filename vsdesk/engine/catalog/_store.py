@@ -118,7 +118,7 @@ class CatalogInfo:
 def validate_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise CatalogError(
-            f"invalid catalog name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            f"invalid catalog name {name!r}: use 1-64 ASCII letters (a-z, A-Z), digits, '.', '_' or '-', starting with a letter or digit"
         )
     return name
 
