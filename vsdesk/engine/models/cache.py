@@ -77,9 +77,14 @@ def companion_path(weights: Path, suffix: str) -> Path:
 def _unlink_with_companions(weights: Path) -> list[Path]:
     """Delete a cached weights file and every companion named after it (its stem carries the
     content digest, so no other file shares it)."""
-    removed = []
     stem = weights.name.removesuffix(WEIGHTS_SUFFIX)
-    for path in [weights, *weights.parent.glob(f"{stem}.*")]:
+    return _unlink([weights, *weights.parent.glob(f"{stem}.*")])
+
+
+def _unlink(files: list[Path]) -> list[Path]:
+    """Delete ``files``; those deleted (one gone already, by another process, is no error)."""
+    removed = []
+    for path in dict.fromkeys(files):
         try:
             path.unlink()
             removed.append(path)
@@ -225,14 +230,7 @@ def remove_all(name: str) -> list[Path]:
             continue
         if path.suffix == ".json" and not _sidecar_names(path, name):
             continue
-        if path.name.endswith(WEIGHTS_SUFFIX):
-            removed += _unlink_with_companions(path)
-            continue
-        try:
-            path.unlink()
-            removed.append(path)
-        except FileNotFoundError:
-            pass
+        removed += _unlink_with_companions(path) if path.name.endswith(WEIGHTS_SUFFIX) else _unlink([path])
     return removed
 
 
