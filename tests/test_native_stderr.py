@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from vsdesk.native_stderr import is_noise
@@ -117,25 +118,33 @@ def test_a_native_fatal_line_reaches_the_terminal_although_the_process_aborts_at
 
 def test_ctrl_c_to_the_process_group_does_not_silence_what_native_code_writes_afterwards():
     code = textwrap.dedent("""
-        import os, sys, time
+        import os, signal, sys, time
         # A slow start of the filter process, as on a loaded machine: Ctrl+C comes while it still
-        # runs Python's at-fork hooks (what failed once in CI, at random, before it was fixed).
+        # runs Python's at-fork hooks (what failed in CI, at random, before it was fixed).
         os.register_at_fork(after_in_child=lambda: time.sleep(1.0))
         from vsdesk import native_stderr
         native_stderr.install()
+        # vsdesk's own answer to Ctrl+C, counted rather than raised: a KeyboardInterrupt could
+        # land between a "ready" and a `try` here, a race of this script's, not of the filter's.
+        stopping = []
+        signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
         print("ready", flush=True)
-        try:
-            time.sleep(60)
-        except KeyboardInterrupt:
-            time.sleep(0.2)  # the filter has had the signal too by now
-            os.write(2, b"E0000 00:00:1.5 42 kernel.cc:7] written while stopping\\n")
+        deadline = time.monotonic() + 60
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(2.0)  # past the burst of Ctrl+C
+        os.write(2, b"E0000 00:00:1.5 42 kernel.cc:7] written while stopping\\n")
     """)
     environment = {key: value for key, value in os.environ.items() if key != "VSDESK_NATIVE_LOGS"}
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env={**environment, "PYTHONPATH": str(REPO)}, cwd=REPO, start_new_session=True)
     try:
         assert process.stdout.readline().strip() == b"ready"
-        os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl+C does
+        # Ctrl+C to the process group (as a terminal's), again and again for as long as the
+        # filter takes to start, so that one lands in each step of its start, whatever the timing.
+        for _ in range(75):
+            os.killpg(process.pid, signal.SIGINT)
+            time.sleep(0.02)
         _, err = process.communicate(timeout=60)
     finally:
         process.kill()
