@@ -445,3 +445,29 @@ def test_a_damaged_settings_file_is_rebuilt_and_the_catalog_is_not_embedded_agai
     assert "rebuilt from the index: mode vae" in listed["problem"]
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
     assert code == 0 and "rebuilt from the index" in err and "(0 embedded" in err, err
+
+
+def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on(tmp_path):
+    import re
+    import signal
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:400]:
+        os.symlink(src, folder / src.name)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "many", "--batch-size", "8",
+         str(folder)], stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    for line in process.stderr:  # into a pipe: a line per tenth
+        found = re.search(r"indexing many (\d+)/400", line)
+        if found and int(found.group(1)) > 0:
+            process.send_signal(signal.SIGINT)  # as Ctrl+C does
+            break
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == 130, rest
+    said = re.search(r"interrupted: what catalog 'many' has indexed so far is kept \((\d+) images? indexed\); "
+                     r"the same command goes on from there", rest)
+    assert said and "Traceback" not in rest, rest
+    listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
+                            text=True, env=os.environ.copy(), timeout=120)
+    assert json.loads(listed.stdout)[0]["indexed"] == int(said.group(1)) < 400

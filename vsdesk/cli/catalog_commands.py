@@ -128,8 +128,17 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
     if not catalog.folders and not add_folders:
         raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
                        f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
-    return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
-                         add_folders=add_folders, model_key=model_key)
+    try:
+        return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
+                             add_folders=add_folders, model_key=model_key)
+    except KeyboardInterrupt:
+        # Ctrl+C: the batches committed before it stay, and a run again starts after them.
+        try:
+            kept = f" ({counted(catalog.counts()[0], 'image')} indexed)"
+        except Exception:  # noqa: BLE001 - the count is a courtesy; the message must come out
+            kept = ""
+        raise _Failure(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
+                       "command goes on from there", 130) from None
 
 
 def _print_report(report) -> None:
