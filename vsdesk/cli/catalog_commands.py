@@ -121,7 +121,7 @@ def _resolve(name: str, mode: str, folders: list[str]):
 
 
 def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
-    from vsdesk.engine.catalog import index_catalog
+    from vsdesk.engine.catalog import CatalogError, index_catalog
 
     if catalog.recovered:
         error(catalog.recovered)
@@ -135,7 +135,7 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
         # Ctrl+C: the batches committed before it stay, and a run again starts after them.
         try:
             kept = f" ({counted(catalog.counts()[0], 'image')} indexed)"
-        except Exception:  # noqa: BLE001 - the count is a courtesy; the message must come out
+        except CatalogError:  # the count is a courtesy; the message must come out
             kept = ""
         raise _Failure(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
                        "command goes on from there", 130) from None
