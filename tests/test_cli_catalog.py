@@ -457,7 +457,10 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
         os.symlink(src, folder / src.name)
     process = subprocess.Popen(
         [sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "many", "--batch-size", "8",
-         str(folder)], stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+         str(folder)], stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        # As from a terminal: a test run in the background (CI) may have Ctrl+C ignored, and
+        # Python then keeps ignoring it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stderr:  # into a pipe: a line per tenth
         found = re.search(r"indexing many (\d+)/400", line)
         if found and int(found.group(1)) > 0:

@@ -137,7 +137,10 @@ def test_ctrl_c_to_the_process_group_does_not_silence_what_native_code_writes_af
     """)
     environment = {key: value for key, value in os.environ.items() if key != "VSDESK_NATIVE_LOGS"}
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env={**environment, "PYTHONPATH": str(REPO)}, cwd=REPO, start_new_session=True)
+                               env={**environment, "PYTHONPATH": str(REPO)}, cwd=REPO, start_new_session=True,
+                               # as from a terminal: a test run in the background (CI) may have
+                               # Ctrl+C ignored, which the filter would inherit, fix or no fix
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert process.stdout.readline().strip() == b"ready"
         # Ctrl+C to the process group (as a terminal's), again and again for as long as the
