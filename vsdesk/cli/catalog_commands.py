@@ -236,7 +236,7 @@ def _search(args: argparse.Namespace) -> int:
 def _search_impl(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from vsdesk.engine.catalog import is_being_indexed, is_empty_folder
+    from vsdesk.engine.catalog import is_away, is_being_indexed
     from vsdesk.engine.imageio import ImageError, check_file, load_image
     from vsdesk.engine.modes import catalog_model
     from vsdesk.engine.search import file_sha256, search_catalog
@@ -266,7 +266,7 @@ def _search_impl(args: argparse.Namespace) -> int:
                 f"search it with --mode {catalog.mode}"
             )
         for folder in catalog.folders:
-            if not os.path.isdir(folder) or is_empty_folder(folder):  # an empty mount point too
+            if is_away(folder):  # an empty mount point too
                 error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
                       f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
         model, note = catalog_model(catalog, args.model)  # the catalog's own unless --model

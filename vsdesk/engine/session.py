@@ -294,10 +294,8 @@ class ModeSession:
         return snapshot
 
     def _snapshot(self, catalog) -> CatalogSnapshot:
-        import os
-
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import is_empty_folder
+        from vsdesk.engine.catalog import is_away
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
@@ -331,7 +329,7 @@ class ModeSession:
             hashes=list(catalog.hashes()),
             labels_predicted=predicted,
             predicted_colouring=by_model,
-            missing_folders=tuple(f for f in catalog.folders if not os.path.isdir(f) or is_empty_folder(f)),
+            missing_folders=tuple(f for f in catalog.folders if is_away(f)),
         )
 
     # -- queries --------------------------------------------------------------------------------

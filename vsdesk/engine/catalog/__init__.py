@@ -44,7 +44,7 @@ until ``version`` changes.
 """
 
 from vsdesk.engine.catalog._indexer import IndexReport, index_catalog, is_being_indexed
-from vsdesk.engine.catalog._scan import LABEL_FILES, is_empty_folder, why_not_a_folder
+from vsdesk.engine.catalog._scan import LABEL_FILES, is_away, why_not_a_folder
 from vsdesk.engine.catalog._store import (
     Catalog,
     CatalogBusy,
@@ -76,7 +76,7 @@ __all__ = [
     "SkippedFile",
     "VectorSet",
     "catalog_exists",
-    "is_empty_folder",
+    "is_away",
     "why_not_a_folder",
     "catalog_location",
     "index_catalog",

@@ -107,6 +107,12 @@ def why_not_a_folder(path: str) -> str | None:
     return None if stat.S_ISDIR(mode) else "this is a file, not a folder"
 
 
+def is_away(folder: str) -> bool:
+    """A catalog folder that is missing, or there but empty (the mount point of a disk that is
+    not mounted): its images are kept and searched, and the user is told."""
+    return not os.path.isdir(folder) or is_empty_folder(folder)
+
+
 def is_empty_folder(path: str) -> bool:
     """A folder with nothing at all in it (False for a missing or unreadable one)."""
     try:
