@@ -295,8 +295,11 @@ def test_cancel_keeps_committed_batches(photos):
                       batch_size=4)
     kept = catalog.counts()[0]
     assert 4 <= kept < 12
+    # Said until a run completes, in every process that opens the catalog.
+    assert catalog.unfinished and [i.unfinished for i in list_catalogs()] == [True]
     report = index_catalog(catalog, HistogramEmbedder())
     assert report.added == 12 - kept and report.indexed == 12
+    assert not catalog.unfinished and [i.unfinished for i in list_catalogs()] == [False]
 
 
 def test_list_and_remove_never_touch_images(photos):

@@ -78,7 +78,9 @@ def test_sigkill_midway_then_resume_is_complete_without_duplicates(tmp_path):
 
     with Catalog.open("crash") as catalog:
         assert catalog.recovered is None  # WAL + transactions: a kill leaves a sound database
+        assert catalog.unfinished  # and says it holds what was indexed so far
         report = index_catalog(catalog, HistogramEmbedder())
+        assert not catalog.unfinished
         # committed work is kept, not redone (the committed rows may include broken.jpg's)
         assert report.unchanged in (partial, partial - 1)
         assert report.added + report.unchanged == 400 and report.indexed == 400

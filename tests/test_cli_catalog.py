@@ -473,4 +473,16 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
     assert said and "Traceback" not in rest, rest
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
-    assert json.loads(listed.stdout)[0]["indexed"] == int(said.group(1)) < 400
+    [info] = json.loads(listed.stdout)
+    assert info["indexed"] == int(said.group(1)) < 400 and info["unfinished"] is True
+    # Told until a run completes: by `catalogs list`, and by a search, which answers from what is there.
+    listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list"], capture_output=True,
+                            text=True, env=os.environ.copy(), timeout=120)
+    assert (f"{info['indexed']} images so far, 0 skipped: the last index run did not finish; "
+            "`vsdesk index --mode vae --catalog many` finishes it") in listed.stdout, listed.stdout
+    searched = subprocess.run([sys.executable, "-m", "vsdesk", "search", "--mode", "vae", "--catalog", "many",
+                               "-k", "3", str(next(folder.iterdir()))], capture_output=True, text=True,
+                              env=os.environ.copy(), timeout=120)
+    assert searched.returncode == 0, searched.stderr
+    assert (f"note: the last index run of catalog 'many' did not finish; these results are from the "
+            f"{info['indexed']} images indexed so far") in searched.stderr, searched.stderr

@@ -283,6 +283,10 @@ def _search_impl(args: argparse.Namespace) -> int:
         if is_being_indexed(catalog):
             error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
                   f"{counted(len(vectors.paths), 'image')} indexed so far")
+        elif catalog.unfinished:
+            error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
+                  f"{counted(len(vectors.paths), 'image')} indexed so far. "
+                  f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it")
 
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
     for i, record in enumerate(records):
@@ -453,7 +457,7 @@ def _list(args: argparse.Namespace) -> int:
         print_json([
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
-             "model": i.model}
+             "model": i.model, "unfinished": i.unfinished}
             for i in infos
         ])
         return 0
@@ -461,12 +465,30 @@ def _list(args: argparse.Namespace) -> int:
         say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
         return 0
     for i in infos:
-        status = f"problem: {i.problem}" if i.problem else f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
+        if i.problem:
+            status = f"problem: {i.problem}"
+        elif not i.unfinished:
+            status = f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
+        elif _being_indexed(i.name):
+            status = f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: being indexed now"
+        else:
+            status = (f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: the last index run did not "
+                      f"finish; `vsdesk index --mode {i.mode} --catalog {i.name}` finishes it")
         model = f", model {i.model}" if i.model else ""
         print(f"{i.name}  [{i.mode}{model}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
     return 0
+
+
+def _being_indexed(name: str) -> bool:
+    from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
+
+    try:
+        with Catalog.open(name) as catalog:
+            return is_being_indexed(catalog)
+    except CatalogError:
+        return False
 
 
 def _remove_folder(args: argparse.Namespace) -> int:

@@ -22,7 +22,10 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.recovered                           # message if the index was found damaged and moved
                                                 # aside; kept until an index run completes
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
-    list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem)]
+    catalog.unfinished                          # True from an index run's start to its end: one
+                                                # cancelled, killed or failed leaves it set
+    list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
+                                    model, unfinished)]
                                                 # problem: cannot be opened, or catalog.recovered
     remove_catalog(name)                        # deletes our index files only, never images
 

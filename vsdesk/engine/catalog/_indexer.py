@@ -143,10 +143,12 @@ def index_catalog(
     with _index_lock(catalog):
         for folder in add_folders:
             catalog.add_folder(folder)
+        catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
         try:
             report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key).run()
         except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
             raise storage_error(catalog.index_path, exc, catalog.name) from None
+        catalog.mark_unfinished(False)
         report.recovered = catalog.recovered
         catalog.forget_recovery()  # said, and the index is whole again
     report.indexed = catalog.counts()[0]

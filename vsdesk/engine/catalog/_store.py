@@ -113,6 +113,7 @@ class CatalogInfo:
     location: str
     problem: str | None = None  # set when the catalog could not be opened, or its index was rebuilt
     model: str | None = None  # the model it is indexed with, when not the mode's shipped one
+    unfinished: bool = False  # its last index run stopped before the end (cancelled, killed, failed)
 
 
 def validate_name(name: str) -> str:
@@ -349,6 +350,22 @@ class Catalog:
                 self.conn.execute("DELETE FROM meta WHERE key = 'recovered'")
             self.recovered = None
 
+    @property
+    def unfinished(self) -> bool:
+        """True while an index run is under way, or when the last one stopped before the end
+        (cancelled, killed, a full disk): the catalog then holds the images indexed so far."""
+        return self._meta("unfinished") is not None
+
+    def mark_unfinished(self, unfinished: bool) -> None:
+        """Set by an index run as it starts, cleared as it completes: an interrupted run stays
+        told (``catalogs list``, the next search) until a run completes."""
+        with self._lock, self._storage(), self.conn:
+            if unfinished:
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('unfinished', ?)",
+                                  (time.strftime("%Y-%m-%dT%H:%M:%S"),))
+            else:
+                self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
+
     @contextlib.contextmanager
     def _storage(self):
         """SQLite and OS errors on the index become a ``CatalogError`` that says what to do."""
@@ -580,7 +597,7 @@ class Catalog:
     def info(self) -> CatalogInfo:
         indexed, skipped = self.counts()
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
-                           problem=self.recovered, model=self.model)
+                           problem=self.recovered, model=self.model, unfinished=self.unfinished)
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
