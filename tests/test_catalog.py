@@ -17,6 +17,7 @@ from PIL import Image
 from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.engine.catalog import (
     Catalog,
+    CatalogError,
     CatalogExists,
     CatalogModeMismatch,
     CatalogNotFound,
@@ -772,8 +773,10 @@ def test_folders_are_absolute_and_nested_ones_merge(photos, monkeypatch):
     assert catalog.folders == [str(photos)]
     catalog.add_folder(photos / "b")  # already covered
     assert catalog.folders == [str(photos)]
-    with pytest.raises(Exception, match="not a folder"):
+    with pytest.raises(CatalogError, match="missing: no such folder"):
         catalog.add_folder(photos / "missing")
+    with pytest.raises(CatalogError, match="this is a file, not a folder"):
+        catalog.add_folder(next((photos / "a").iterdir()))
 
 
 def test_remove_folder_forgets_its_entries_only(photos):

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vsdesk.engine import paths
-from vsdesk.engine.catalog._scan import is_within
+from vsdesk.engine.catalog._scan import is_within, why_not_a_folder
 
 SCHEMA_VERSION = 1
 #: Seconds to wait for another program's lock on an index before giving up with a message.
@@ -484,8 +484,9 @@ class Catalog:
     def add_folder(self, folder) -> str:
         """Add a folder (made absolute); indexing picks it up. Returns the stored path."""
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
-        if not os.path.isdir(path):
-            raise CatalogError(f"{path}: not a folder (or it cannot be read)")
+        problem = why_not_a_folder(path)
+        if problem:
+            raise CatalogError(f"{path}: {problem}")
         folders = self._config["folders"]
         if path not in folders:
             for other in folders:
