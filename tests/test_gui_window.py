@@ -200,6 +200,22 @@ def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
     assert "notes.txt" in tab.messages.text()
 
 
+def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp_path, monkeypatch):
+    """`vsdesk PATH...` hands its paths to the tab (vsdesk/gui/app.py): relative ones too, a
+    missing one is said, not a crash, and a folder alone is offered as a catalog."""
+    monkeypatch.chdir(tmp_path)
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.open_paths(["gone.jpg", str(ARTWORKS[4])], "given")
+    assert tab.messages.kind == "error" and "gone.jpg" in tab.messages.text(), tab.messages.text()
+    assert "does not exist" in tab.messages.text()
+    folder = copy_images(ARTWORKS[:2], tmp_path / "mine")
+    tab.open_paths(["mine"], "given")
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
+    assert str(folder) in tab.messages.text()
+
+
 def test_a_photo_over_the_pixel_limit_is_searched_decoded_reduced(qtbot, window, tmp_path, monkeypatch):
     from PIL import Image
 
@@ -537,7 +553,7 @@ def test_paste_without_an_image_says_so(qtbot, window):
     QApplication.clipboard().setText("just some words")
     window.tabs.setCurrentWidget(window.tab("style"))
     window.paste_action.trigger()
-    assert window.tab("style").messages.kind == "warning"
+    qtbot.waitUntil(lambda: window.tab("style").messages.kind == "warning", timeout=10_000)
     assert "no image" in window.tab("style").messages.text()
     # a copied folder path is offered as a catalog, as a dropped folder is
     QApplication.clipboard().setText(str(STYLE_DIR))

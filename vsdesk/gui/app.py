@@ -13,7 +13,6 @@ def run(argv: list[str]) -> int:
     if problem:
         print(f"vsdesk: {problem}", file=sys.stderr)
         return 1
-    from PySide6.QtCore import QUrl
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -40,17 +39,8 @@ def run(argv: list[str]) -> int:
     install_excepthooks(window)
     window.show()
     images = [a for a in argv if not a.startswith("-")]
-    if images:
-        tab = window.current_tab()
-        note = f"{len(images)} images given: searching with the first one." if len(images) > 1 else ""
-        try:
-            is_folder = Path(images[0]).is_dir()
-        except OSError:
-            is_folder = False  # (a folder on its path cannot be entered): the search says so
-        if is_folder:  # as a dropped folder: offered as a catalog
-            tab.handle_urls([QUrl.fromLocalFile(str(Path(images[0]).absolute()))])
-        else:  # a missing or unreadable file too: the search says what is wrong with it
-            tab.search_path(images[0], note)
+    if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
+        window.current_tab().open_paths(images, "given")
     code = app.exec()
     from vsdesk.gui.worker import work_left_behind
 

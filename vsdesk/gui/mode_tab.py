@@ -46,6 +46,7 @@ STALE_RESULTS_NOTE_MS = 800
 #: more than any mode's model input and the preview need, and a huge photo (100 megapixels)
 #: stays within the pixel limit and decodes in a fraction of the time.
 QUERY_DECODE_MIN = 512
+NOTHING_TO_PASTE = "The clipboard holds no image and no image file path."
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
@@ -485,11 +486,11 @@ class ModeTab(QWidget):
             self.handle_urls(mime.urls())
             return
         text = QGuiApplication.clipboard().text().strip()
-        if text and _exists(Path(text.removeprefix("file://"))):
+        if text and "\n" not in text:
             # a copied path, as a drop of it: a folder is offered as a catalog, a file searched
-            self.handle_urls([QUrl.fromLocalFile(str(Path(text.removeprefix("file://")).absolute()))])
+            self.open_paths([text.removeprefix("file://")], "pasted", only_if_there=True)
             return
-        self.messages.warning("The clipboard holds no image and no image file path.")
+        self.messages.warning(NOTHING_TO_PASTE)
 
     def search_path(self, path: str, note: str = "") -> None:
         """Search with the image file ``path``: decoded on the I/O thread (a bad file is reported
@@ -754,14 +755,35 @@ class ModeTab(QWidget):
         if not local:
             self.messages.warning("Only files on this computer can be searched (the drop held web links).")
             return
-        folders = [p for p in local if _is_dir(Path(p))]
-        files = [p for p in local if p not in folders]  # an unreadable one too: the search says why
+        self.open_paths(local, "dropped")
+
+    def open_paths(self, paths: list[str], how: str, only_if_there: bool = False) -> None:
+        """Files or folders dropped, pasted or given at start (``how``): a folder alone is offered
+        as a catalog, else the first file is searched (a missing or unreadable one too: the search
+        says why). Which is which is asked on the I/O thread: a stat can hang on a network disk
+        that stopped answering. ``only_if_there``: a pasted text that names nothing is not a path."""
+        paths = [str(Path(p).expanduser().absolute()) for p in paths]  # no I/O: the working folder
+
+        def sort(ctx: TaskContext) -> tuple[list[str], bool]:
+            return [p for p in paths if _is_dir(Path(p))], any(_exists(Path(p)) for p in paths)
+
+        self.runner.submit(
+            f"{self.mode}/open-paths", sort, worker="io",
+            on_done=lambda result: self._open_sorted_paths(paths, *result, how, only_if_there),
+        )
+
+    def _open_sorted_paths(self, paths: list[str], folders: list[str], there: bool, how: str,
+                           only_if_there: bool) -> None:
+        if only_if_there and not there:
+            self.messages.warning(NOTHING_TO_PASTE)
+            return
+        files = [p for p in paths if p not in folders]
         if folders and not files:
             self.offer_folder(folders[0])
             return
         note = ""
         if len(files) > 1:
-            note = f"{len(files)} files dropped: searching with the first one, {Path(files[0]).name}."
+            note = f"{len(files)} files {how}: searching with the first one, {Path(files[0]).name}."
         self.search_path(files[0], note)
 
 
