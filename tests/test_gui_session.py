@@ -86,3 +86,49 @@ def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_inde
     snapshot = session.open_catalog("shop")
     assert len(snapshot.paths) == 6 and "the index file was damaged" in snapshot.note
     assert "damaged" not in session.open_catalog("shop").note  # said once
+
+
+def test_a_query_answered_while_another_models_catalog_opens_is_embedded_by_the_shown_catalogs_model(tmp_path):
+    """The window answers a query in the pauses of indexing (an urgent task on the same thread).
+    While a catalog of another product model opens, the catalog still shown is the old one: the
+    query must be embedded by its model, not by the one being loaded for the new catalog."""
+    import shutil
+
+    import pytest
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+    from vsdesk.engine.session import ModeSession, StaleQuery
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    shown, mine = tmp_path / "shown", tmp_path / "mine"
+    for folder, picked in ((shown, photos[:4]), (mine, photos[4:7])):
+        folder.mkdir()
+        for src in picked:
+            shutil.copy(src, folder / src.name)
+    other = tmp_path / "other-model"
+    shutil.copytree(heldout_twin_dir(default_dir(), read_meta(default_dir())), other)
+    with Catalog.create("mine", "product", [mine]) as catalog:
+        catalog.set_model(str(other))  # as `vsdesk index --model` leaves it
+
+    session = ModeSession("product")
+    before = session.open_catalog(session.create_folder_catalog(str(shown)))
+    query = photos[10]
+    answered = []
+
+    def cancelled():  # called between indexing's batches, where the window runs urgent queries
+        if not answered:
+            answered.append(session.query(load_image(query), str(query), k=3))
+        return False
+
+    after = session.open_catalog("mine", cancelled=cancelled)
+    [outcome] = answered
+    assert outcome.catalog == before.name and outcome.model_key == before.model_key
+    assert outcome.extras["model"] == "product" and len(outcome.hits) == 3
+    assert after.model_key != before.model_key and session.embedder.meta.name == "product-heldout"
+    with pytest.raises(StaleQuery, match="another model"):  # never ranked across models
+        session.rerank(outcome)
+    again = session.query(load_image(query), str(query), k=3)
+    assert again.catalog == "mine" and again.model_key == after.model_key and len(again.hits) == 3

@@ -100,6 +100,24 @@ def file_sha256(path: str | os.PathLike) -> str | None:
         return None
 
 
+def own_rows(
+    paths: Sequence[str],
+    hashes: Sequence[str] | None,
+    query_path: str | os.PathLike | None,
+    query_hash: str | None,
+) -> set[int]:
+    """The catalog rows that are the query itself, never its own result: the same file (a
+    catalog's paths are absolute) or a copy of it under another name (the same content hash).
+    Two scans, a few ms per 100,000 rows: cheaper than building lookups for one query."""
+    rows: set[int] = set()
+    if query_path is not None:
+        wanted = os.path.abspath(os.fspath(query_path))
+        rows.update(i for i, p in enumerate(paths) if p == wanted)
+    if query_hash is not None and hashes:
+        rows.update(i for i, h in enumerate(hashes) if h == query_hash)
+    return rows
+
+
 def search_catalog(
     vectors,
     queries: np.ndarray,
@@ -119,19 +137,11 @@ def search_catalog(
     ``expand`` first; scores are then against the augmented rows."""
     paths, labels, matrix = vectors
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-    by_path = {os.path.abspath(p): i for i, p in enumerate(paths)}
-    by_hash: dict[str, list[int]] = {}
-    for i, h in enumerate(catalog_hashes or ()):
-        by_hash.setdefault(h, []).append(i)
     exclude = []
     for q in range(len(queries)):
-        skip: set[int] = set()
-        if query_paths is not None and query_paths[q] is not None:
-            i = by_path.get(os.path.abspath(os.fspath(query_paths[q])))
-            if i is not None:
-                skip.add(i)
-        if query_hashes is not None and query_hashes[q] is not None:
-            skip.update(by_hash.get(query_hashes[q], ()))
+        skip = own_rows(paths, catalog_hashes,
+                        query_paths[q] if query_paths is not None else None,
+                        query_hashes[q] if query_hashes is not None else None)
         if also_exclude is not None:
             skip.update(also_exclude[q])
         exclude.append(skip)

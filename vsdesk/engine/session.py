@@ -3,11 +3,14 @@
 It strings the engine together the way a person uses it: load the mode's model, open a catalog
 (the sample one, or the user's folders, re-indexed incrementally), search it with an image,
 place the query on the catalog's t-SNE map. Every method is a plain function call that may be
-slow; the window runs ``load``/``open_catalog``/``query``/``decode_*`` on its one TensorFlow
-thread and ``projection`` on a compute thread, and tests can call them directly.
+slow; the window runs ``load``/``open_catalog``/``query``/``rerank``/``decode_*`` on its one
+TensorFlow thread, ``projection`` on a compute thread, and the catalog-list helpers
+(``catalog_names``, ``changed_elsewhere``, ``folder_catalog``, ``create_folder_catalog``) on its
+I/O thread; tests can call them directly.
 
 Catalog snapshots are immutable, so the compute thread can project one while the TensorFlow
-thread answers queries.
+thread answers queries. The model and the catalog shown change together (``open_catalog``): a
+query answered while another catalog opens meets the vectors of the model that embedded it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from PIL import Image
 
-from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
 
 #: The sample catalog each mode starts with (see ``vsdesk.engine.samples``).
 DEFAULT_SAMPLE = {"style": "style-artworks", "product": "clothing", "vae": "fashion-mnist"}
@@ -35,6 +38,10 @@ PLACE_NEIGHBOURS = 10
 
 #: Marks a label the model predicted (an unlabelled folder in product mode), on the map and in tips.
 PREDICTED = " (predicted)"
+
+
+class StaleQuery(Exception):
+    """A query vector from another model than the catalog's: it must be embedded again."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,9 @@ class QueryOutcome:
     #: The key of the model that embedded ``vector``: a catalog of another model's vectors
     #: needs the query embedded again, not re-ranked.
     model_key: str = ""
+    #: The query file's content hash (None for a pasted image): its copies in a catalog are left
+    #: out of its results. Read once: a re-rank does not read the file again.
+    query_hash: str | None = None
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -194,16 +204,18 @@ class ModeSession:
     def load(self, progress: Progress = no_progress) -> Any:
         """Load the mode's model (TensorFlow thread). Raises the model store's errors."""
         if self.embedder is None:
-            from vsdesk.engine.modes import load_embedder
-
-            progress(0, 0, f"loading the {self.mode} model")  # total 0: no measurable progress
-            embedder = load_embedder(self.mode, **self._options)
-            # Settles the runtime (product: the int8 TFLite conversion, ~6-10 s per member on
-            # first use), so that happens under this message rather than during indexing or the
-            # first query.
-            embedder.warm_up()
-            self.embedder = embedder
+            self.embedder = self._load(self._options, progress)
         return self.embedder
+
+    def _load(self, options: dict[str, Any], progress: Progress) -> Any:
+        from vsdesk.engine.modes import load_embedder
+
+        progress(0, 0, f"loading the {self.mode} model")  # total 0: no measurable progress
+        embedder = load_embedder(self.mode, **options)
+        # Settles the runtime (product: the int8 TFLite conversion, ~6-10 s per member on first
+        # use), so that happens under this message rather than during indexing or the first query.
+        embedder.warm_up()
+        return embedder
 
     # -- catalogs -------------------------------------------------------------------------------
     def catalog_names(self) -> list[str]:
@@ -271,38 +283,48 @@ class ModeSession:
             # catalog shown before: a catalog is never embedded again just by being opened.
             model, note = catalog_model(catalog)
             model = model if model is not None or note else self._default_model
-            if model != self._options.get("model"):
-                self._options = {**self._options, "model": model}
-                self.embedder = None
-            embedder = self.load(progress)
-            report = index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
+            options = self._options if model == self._options.get("model") else {**self._options, "model": model}
+            # Kept aside until the catalog is ready: a query the window answers in indexing's
+            # pauses (an urgent task) must be embedded by the model of the catalog it searches,
+            # the one shown until then.
+            embedder = self.embedder if options is self._options and self.embedder is not None else \
+                self._load(options, progress)
+            try:
+                report = index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
+            except CancelledError:  # the catalog now holds some of this model's vectors: shown with it
+                self._use(options, embedder, self._snapshot(catalog, embedder))
+                raise
             catalog.set_model(model)
             note = "; ".join(filter(None, [report.recovered, note]))  # why it was all indexed again
-            snapshot = dataclasses.replace(self._snapshot(catalog), note=note)
+            snapshot = dataclasses.replace(self._snapshot(catalog, embedder), note=note)
         finally:
             catalog.close()
-        self.catalog = snapshot
+        self._use(options, embedder, snapshot)
         return snapshot
+
+    def _use(self, options: dict[str, Any], embedder: Any, snapshot: CatalogSnapshot) -> None:
+        """Model and catalog change together, so that a query never meets another model's vectors."""
+        self._options, self.embedder, self.catalog = options, embedder, snapshot
 
     def snapshot(self, name: str) -> CatalogSnapshot:
         """What is indexed in ``name`` now, without indexing (e.g. after a cancel)."""
         from vsdesk.engine.catalog import Catalog
 
         with Catalog.open(name) as catalog:
-            snapshot = self._snapshot(catalog)
+            snapshot = self._snapshot(catalog, self.embedder)
         self.catalog = snapshot
         return snapshot
 
-    def _snapshot(self, catalog) -> CatalogSnapshot:
+    def _snapshot(self, catalog, embedder: Any) -> CatalogSnapshot:
         from vsdesk.engine import samples
         from vsdesk.engine.catalog import is_away
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
-        classes = list(getattr(self.embedder, "classes", None) or [])
+        classes = list(getattr(embedder, "classes", None) or [])
         predicted = False
         by_model = None
-        classify = getattr(self.embedder, "classify_vectors", None)
+        classify = getattr(embedder, "classify_vectors", None)
         if classify is not None and len(labels):
             # Product mode: the model's classes from the stored vectors (the heads read them, so
             # this is NumPy only, no TensorFlow). An unlabelled folder is labelled with them;
@@ -341,7 +363,10 @@ class ModeSession:
         options: dict[str, Any] | None = None,
         cancelled: Cancelled = never_cancelled,
     ) -> QueryOutcome:
-        """Embed a decoded query image and search the current catalog (TensorFlow thread)."""
+        """Embed a decoded query image and search the current catalog (TensorFlow thread).
+        ``source``: the query's file, or a description of a pasted image."""
+        from vsdesk.engine.search import file_sha256
+
         embedder = self.load()
         check_cancelled(cancelled)
         batch = np.stack([embedder.preprocess(image)])
@@ -349,47 +374,36 @@ class ModeSession:
         check_cancelled(cancelled)
         extras = embedder.describe(image, vector) or {}
         check_cancelled(cancelled)
-        return self.search(vector, source, extras, k, options, exclude_path=source, model_key=embedder.key)
+        unranked = QueryOutcome(source, vector, [], extras, "", 0, model_key=embedder.key,
+                                query_hash=file_sha256(source))  # None: no such file (a pasted image)
+        return self.rerank(unranked, k, options)
 
-    def search(
-        self,
-        vector: np.ndarray,
-        source: str,
-        extras: dict[str, Any] | None = None,
-        k: int = 48,
-        options: dict[str, Any] | None = None,
-        exclude_path: str | None = None,
-        model_key: str = "",
-    ) -> QueryOutcome:
-        """Rank the current catalog for ``vector`` (cheap: re-ranking with other options);
-        ``model_key``: the key of the model that embedded it (kept in the outcome)."""
-        from vsdesk.engine.search import expand, file_sha256, top_k
+    def rerank(self, outcome: QueryOutcome, k: int = 48, options: dict[str, Any] | None = None) -> QueryOutcome:
+        """Rank the current catalog for ``outcome``'s query vector (cheap: NumPy only), with
+        other options, a longer list, or against the catalog as it is now."""
+        from vsdesk.engine.search import own_rows, search_catalog
 
         snapshot = self.catalog
+        found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None)
         if snapshot is None or not len(snapshot):
-            return QueryOutcome(source, vector, [], dict(extras or {}), "", 0, model_key=model_key)
-        matrix, query = snapshot.vectors, vector
+            return found
+        if outcome.model_key and snapshot.model_key and outcome.model_key != snapshot.model_key:
+            raise StaleQuery(f"the query was embedded by another model than catalog {snapshot.name!r}'s: "
+                             "search with it again")  # the window does (``_search_again``)
+        query = outcome.vector
         if options and "subject_weight" in options:
             query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
         # The query itself is not its own result: same path, or the same file under another name.
-        exclude: set[int] = set()
-        self_index = None
-        if exclude_path is not None and Path(exclude_path).is_file():
-            wanted = str(Path(exclude_path).absolute())
-            exclude.update(i for i, p in enumerate(snapshot.paths) if p == wanted)
-            digest = file_sha256(exclude_path)
-            exclude.update(i for i, h in enumerate(snapshot.hashes) if h == digest)
-            self_index = min(exclude) if exclude else None
+        own = own_rows(snapshot.paths, snapshot.hashes, outcome.source, outcome.query_hash)
+        exclude = set(own)
         if options and options.get("same_class"):  # product: only items of the query's type
-            exclude.update(self._outside_query_class(snapshot, (extras or {}).get("predicted")).tolist())
+            exclude.update(self._outside_query_class(snapshot, outcome.extras.get("predicted")).tolist())
         # Style searches re-rank with query expansion, as the CLI and `vsdesk eval style` do.
-        expansion = getattr(self.embedder, "query_expansion", None)
-        if expansion is not None:
-            matrix, query = expand(matrix, np.atleast_2d(query), expansion, [exclude])
-        found = top_k(matrix, np.atleast_2d(query), k, exclude=[exclude])[0]
-        hits = [Hit(h.index, snapshot.paths[h.index], h.score, snapshot.labels[h.index]) for h in found]
-        return QueryOutcome(source, vector, hits, dict(extras or {}), snapshot.name, snapshot.version, self_index,
-                            model_key)
+        [ranked] = search_catalog((snapshot.paths, snapshot.labels, snapshot.vectors), query, k,
+                                  expansion=getattr(self.embedder, "query_expansion", None), also_exclude=[exclude])
+        hits = [Hit(r.index, r.path, r.score, r.label) for r in ranked]
+        return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,
+                                   self_index=min(own) if own else None)
 
     def _outside_query_class(self, snapshot: CatalogSnapshot, wanted: str | None) -> np.ndarray:
         """Rows whose product type is not ``wanted`` (the class the query is shown with)."""

@@ -650,8 +650,7 @@ class ModeTab(QWidget):
         k = self._results_k
 
         def work(ctx: TaskContext):
-            return self.session.search(outcome.vector, outcome.source, outcome.extras, k, options,
-                                       exclude_path=outcome.source, model_key=outcome.model_key)
+            return self.session.rerank(outcome, k, options)
 
         self.runner.submit(f"{self.mode}/query", work, urgent=True,
                            on_done=lambda found: self._on_rerank_done(found, more),
