@@ -313,6 +313,26 @@ def test_list_and_remove_never_touch_images(photos):
     assert snapshot(photos) == before
 
 
+def test_catalog_settings_are_read_without_opening_any_index(photos):
+    """The window lists catalogs each time it is activated: from their settings alone, not by
+    checking every index (a cost that grows with its size, and a write)."""
+    from vsdesk.engine.catalog import catalog_location, catalog_settings
+
+    with Catalog.create("shop", "style", [photos / "a"]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index = catalog.index_path
+    with Catalog.create("other", "style", [photos / "b"]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+    catalog_location("leftover").mkdir()  # an interrupted remove: its name is still taken
+    damaged = b"overwritten by something else" * 100
+    index.write_bytes(damaged)
+    assert catalog_settings() == [("leftover", "?", []), ("other", "style", [str(photos / "b")]),
+                                  ("shop", "style", [str(photos / "a")])]
+    assert index.read_bytes() == damaged  # not opened, so not moved aside: opening it does that
+    (catalog_location("other") / "catalog.json").write_text("{")  # cut off: rebuilt from the index
+    assert ("other", "style", [str(photos / "b")]) in catalog_settings()
+
+
 def test_a_catalog_folder_without_settings_is_listed_taken_over_or_removed(photos):
     """A crash between mkdir and writing catalog.json, or an interrupted remove, left a folder
     that was a dead end: not listed, not found, and not creatable ("differing only in case")."""

@@ -65,8 +65,8 @@ def test_a_folder_catalog_name_is_not_taken_in_another_case():
 
 
 def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_indexes_it_again(tmp_path):
-    """The window's catalog list opens every catalog (so it may be what finds the damage); the
-    catalog stays in the list and opening it tells the user why everything is indexed again."""
+    """The window's catalog list reads the settings only (it never opens an index); the catalog
+    stays in the list and opening it tells the user why everything is indexed again."""
     import shutil
 
     from conftest import CLOTHING_DIR
@@ -82,7 +82,7 @@ def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_inde
     session = ModeSession("vae")
     session.open_catalog("shop")
     index.write_bytes(b"overwritten by something else" * 100)
-    assert "shop" in session.catalog_names()  # this listing moved the damaged index aside
+    assert "shop" in session.catalog_names()
     snapshot = session.open_catalog("shop")
     assert len(snapshot.paths) == 6 and "the index file was damaged" in snapshot.note
     assert "damaged" not in session.open_catalog("shop").note  # said once

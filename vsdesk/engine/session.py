@@ -220,12 +220,12 @@ class ModeSession:
     # -- catalogs -------------------------------------------------------------------------------
     def catalog_names(self) -> list[str]:
         """The sample catalog of this mode first, then the user's catalogs of this mode."""
-        from vsdesk.engine.catalog import list_catalogs
+        from vsdesk.engine.catalog import catalog_settings
 
         names = [DEFAULT_SAMPLE[self.mode]]
-        for info in list_catalogs():
-            if info.mode == self.mode and info.name not in names:
-                names.append(info.name)
+        for found in catalog_settings():
+            if found.mode == self.mode and found.name not in names:
+                names.append(found.name)
         return names
 
     def changed_elsewhere(self, snapshot: CatalogSnapshot) -> bool:
@@ -244,20 +244,21 @@ class ModeSession:
 
     def folder_catalog(self, folder: str) -> str | None:
         """The name of this mode's catalog of exactly ``folder``, if it has one."""
-        from vsdesk.engine.catalog import list_catalogs
+        from vsdesk.engine.catalog import catalog_settings
 
         folder = str(Path(folder).expanduser().resolve())
-        return next((info.name for info in list_catalogs() if info.mode == self.mode and folder in info.folders), None)
+        return next((found.name for found in catalog_settings()
+                     if found.mode == self.mode and folder in found.folders), None)
 
     def create_folder_catalog(self, folder: str) -> str:
         """A new catalog for a user's folder (cheap: indexing is ``open_catalog``)."""
-        from vsdesk.engine.catalog import Catalog, list_catalogs
+        from vsdesk.engine.catalog import Catalog, catalog_settings
 
         existing = self.folder_catalog(folder)  # the folder already has a catalog in this mode: reuse it
         if existing is not None:
             return existing
         folder = str(Path(folder).expanduser().resolve())
-        name = folder_catalog_name(self.mode, folder, {info.name for info in list_catalogs()})
+        name = folder_catalog_name(self.mode, folder, {found.name for found in catalog_settings()})
         Catalog.create(name, self.mode, [folder]).close()
         return name
 

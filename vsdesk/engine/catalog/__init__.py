@@ -27,6 +27,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
                                     model, unfinished)]
                                                 # problem: cannot be opened, or catalog.recovered
+    catalog_settings() -> [CatalogSettings(name, mode, folders)]
+                                                # from the settings files alone: cheap
     remove_catalog(name)                        # deletes our index files only, never images
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
@@ -56,11 +58,13 @@ from vsdesk.engine.catalog._store import (
     CatalogInfo,
     CatalogModeMismatch,
     CatalogNotFound,
+    CatalogSettings,
     CatalogStorageError,
     SkippedFile,
     VectorSet,
     catalog_exists,
     catalog_location,
+    catalog_settings,
     list_catalogs,
     remove_catalog,
 )
@@ -73,12 +77,14 @@ __all__ = [
     "CatalogInfo",
     "CatalogModeMismatch",
     "CatalogNotFound",
+    "CatalogSettings",
     "CatalogStorageError",
     "IndexReport",
     "LABEL_FILES",
     "SkippedFile",
     "VectorSet",
     "catalog_exists",
+    "catalog_settings",
     "is_away",
     "why_not_a_folder",
     "catalog_location",

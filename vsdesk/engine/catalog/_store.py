@@ -733,12 +733,44 @@ def catalog_exists(name: str) -> bool:
     return (catalog_location(name) / CONFIG_FILE).is_file()
 
 
+class CatalogSettings(NamedTuple):
+    name: str
+    mode: str
+    folders: list[str]
+
+
+def catalog_settings() -> list[CatalogSettings]:
+    """Every catalog's name, mode and folders, read from its settings alone: cheap enough for
+    the window to ask each time it is activated. ``list_catalogs`` opens the indexes too (a
+    check of each file that grows with its size, the counts), for `vsdesk catalogs list`.
+    A catalog whose settings are damaged is opened, which rebuilds them from its index; one
+    that cannot be told (no settings file, unreadable) is listed with mode "?": its name is taken."""
+    found = []
+    for location in _catalog_folders():
+        config = {"mode": "?", "folders": []}
+        try:
+            config = _read_config(location / CONFIG_FILE)
+        except OSError:
+            pass  # no settings file (an interrupted remove), or unreadable
+        except ValueError:  # damaged: rebuilt from the index, if it can be
+            try:
+                with Catalog.open(location.name) as catalog:
+                    config = {"mode": catalog.mode, "folders": catalog.folders}
+            except (CatalogError, sqlite3.Error, OSError):
+                pass
+        found.append(CatalogSettings(location.name, str(config["mode"]), [str(f) for f in config["folders"]]))
+    return found
+
+
+def _catalog_folders() -> list[Path]:
+    return [location for location in sorted(paths.catalogs_dir().iterdir())
+            if location.is_dir() and _NAME_RE.match(location.name)]
+
+
 def list_catalogs() -> list[CatalogInfo]:
     """Every catalog on disk; one that cannot be opened is listed with its ``problem``."""
     infos = []
-    for location in sorted(paths.catalogs_dir().iterdir()):
-        if not location.is_dir() or not _NAME_RE.match(location.name):
-            continue
+    for location in _catalog_folders():
         if not (location / CONFIG_FILE).is_file():  # listed, so that it can be removed or made anew
             infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location),
                                      problem=_missing_settings(location.name, location)))
