@@ -27,6 +27,22 @@ def test_a_mistyped_command_is_named_with_the_commands_not_taken_for_a_photo():
     assert "invalid choice: 'serach'" in done.stderr and "'search'" in done.stderr
 
 
+def test_commands_go_to_the_cli_and_paths_to_the_window(tmp_path, monkeypatch):
+    """A path is told from a command without the CLI's parser (a third of a second before the
+    window opens): that shortcut holds only while every command is a plain lower-case word."""
+    from vsdesk.__main__ import _is_command, _is_for_the_cli
+    from vsdesk.cli import build_parser
+
+    commands = [name for action in build_parser()._subparsers._group_actions for name in action.choices]
+    assert "search" in commands and all(_is_for_the_cli(name) for name in commands)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "search").mkdir()  # a folder named as a command: `vsdesk search` is still the command
+    (tmp_path / "shoes").mkdir()
+    assert _is_for_the_cli("search") and _is_for_the_cli("--help") and _is_for_the_cli("serach")
+    assert not _is_for_the_cli("shoes") and not _is_for_the_cli("photo.jpg") and not _is_for_the_cli("/x/y.png")
+    assert not _is_command("shoes")
+
+
 def test_without_a_display_the_window_says_so_instead_of_dying_silently():
     photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
     done = _vsdesk(str(photo), DISPLAY=None, WAYLAND_DISPLAY=None, QT_QPA_PLATFORM=None)

@@ -80,9 +80,11 @@ def register_eval(subparsers) -> None:
 
 
 def _eval(args) -> int:
+    from vsdesk.engine.models.errors import (
+        ModelStoreError,  # any model-store error, the VAE's too
+    )
     from vsdesk.engine.samples import SampleDataError, load_fashion_mnist
     from vsdesk.engine.vae import load_engine
-    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
     from vsdesk.engine.vae.evaluate import evaluate
 
     try:
@@ -93,7 +95,7 @@ def _eval(args) -> int:
             test = (images[: args.test_limit], labels[: args.test_limit])
         result = evaluate(engine, test=test, clothing_dir=args.clothing_dir, clothing_count=args.clothing_count,
                           progress=StderrProgress("eval vae"))
-    except (VaeModelError, SampleDataError) as exc:
+    except (ModelStoreError, SampleDataError) as exc:
         error(str(exc))
         return 1
     details = result.pop("details")
@@ -144,8 +146,10 @@ def register(subparsers) -> None:
 
 
 def _grid(args) -> int:
+    from vsdesk.engine.models.errors import (
+        ModelStoreError,  # any model-store error, the VAE's too
+    )
     from vsdesk.engine.vae import load_engine
-    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
     from vsdesk.engine.vae.grid import save_grid_png
 
     if args.n < 1 or args.n > 200 or args.extent <= 0 or args.scale < 1:
@@ -153,7 +157,7 @@ def _grid(args) -> int:
         return 2
     try:
         path = save_grid_png(load_engine(args.weights), args.out, n=args.n, extent=args.extent, scale=args.scale)
-    except VaeModelError as exc:
+    except ModelStoreError as exc:
         error(str(exc))
         return 1
     except OSError as exc:
@@ -164,8 +168,10 @@ def _grid(args) -> int:
 
 
 def _decode(args) -> int:
+    from vsdesk.engine.models.errors import (
+        ModelStoreError,  # any model-store error, the VAE's too
+    )
     from vsdesk.engine.vae import load_engine
-    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
     from vsdesk.engine.vae.grid import write_png
 
     if not (math.isfinite(args.x) and math.isfinite(args.y)):
@@ -174,7 +180,7 @@ def _decode(args) -> int:
     try:
         pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
         path = write_png(args.out, pixels)
-    except VaeModelError as exc:
+    except ModelStoreError as exc:
         error(str(exc))
         return 1
     except OSError as exc:
@@ -186,10 +192,12 @@ def _decode(args) -> int:
 
 def _describe(args) -> int:
     from vsdesk.engine.imageio import ImageError, check_file, load_image
+    from vsdesk.engine.models.errors import (
+        ModelStoreError,  # any model-store error, the VAE's too
+    )
     from vsdesk.engine.samples import SampleDataError
     from vsdesk.engine.vae import load_engine, to_dataset_form
     from vsdesk.engine.vae.engine import VOTE_K
-    from vsdesk.engine.models.errors import ModelStoreError as VaeModelError
 
     if args.k < 0:
         error("-k must be 0 or more")
@@ -212,7 +220,7 @@ def _describe(args) -> int:
         try:
             engine = load_engine(args.weights)
             engine.train_index(progress=StderrProgress("vae"))
-        except (VaeModelError, SampleDataError) as exc:
+        except (ModelStoreError, SampleDataError) as exc:
             error(str(exc))
             return 1
     for path, record in zip(args.images, records):
