@@ -222,10 +222,6 @@ class ScatterView(QWidget):
     def point_count(self) -> int:
         return len(self._xy)
 
-    def position_of(self, index: int) -> tuple[float, float]:
-        x, y = self._xy[index]
-        return float(x), float(y)
-
     # -- overlays -----------------------------------------------------------------------------
     def set_highlight(self, indices) -> None:
         self._highlight_indices = np.asarray(list(indices), np.int64)

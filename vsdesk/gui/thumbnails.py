@@ -94,9 +94,6 @@ class ThumbnailCache(QObject):
         self._signals.done.connect(self._on_done)
         self._signals.failed.connect(self._on_failed)
 
-    def set_decoder(self, decode: Decoder) -> None:
-        self._decode = decode
-
     def pixmap(self, source: str, size: int) -> QPixmap | None:
         key = (source, size)
         pixmap = self._pixmaps.get(key)
@@ -115,9 +112,6 @@ class ThumbnailCache(QObject):
 
     def wait_idle(self, msecs: int = 30000) -> bool:
         return self._pool.waitForDone(msecs)
-
-    def clear_pending(self) -> None:
-        self._waiting.clear()
 
     def _request(self, key: tuple[str, int]) -> None:
         if key in self._in_flight:
