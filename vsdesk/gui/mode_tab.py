@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
-from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
+from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
 from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
@@ -228,8 +228,6 @@ class ModeTab(QWidget):
         shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
         if shown and shown not in names:
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            from vsdesk.engine.session import DEFAULT_SAMPLE
-
             self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
             self.open_catalog(DEFAULT_SAMPLE[self.mode])
         elif changed and self.snapshot is looked_at:
@@ -243,8 +241,6 @@ class ModeTab(QWidget):
     # -- catalogs ------------------------------------------------------------------------------------
     def open_catalog(self, name: str) -> None:
         """Index ``name`` incrementally in the background, then show it and its map."""
-        from vsdesk.engine.session import DEFAULT_SAMPLE
-
         name = name or DEFAULT_SAMPLE[self.mode]
         self.catalog_name = name
         self.settings.set_catalog(self.mode, name)
@@ -344,8 +340,6 @@ class ModeTab(QWidget):
             query()
 
     def _on_catalog_failed(self, exc: BaseException) -> None:
-        from vsdesk.engine.session import DEFAULT_SAMPLE
-
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
         self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
