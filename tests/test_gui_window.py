@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from conftest import CLOTHING_DIR, STYLE_DIR
 from vsdesk.engine.modes import MODES
-from vsdesk.engine.session import ModeSession
+from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
 from vsdesk.gui.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -765,6 +765,18 @@ def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_b
         qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
     assert removed not in [tab.catalog_bar.combo.itemText(i) for i in range(tab.catalog_bar.combo.count())]
     assert tab.snapshot.name != removed
+
+
+def test_a_remembered_catalog_that_is_gone_is_said_and_the_sample_opened_instead(qtbot, window):
+    """The catalog the settings remember was removed while the window was closed: opening it
+    fails (CatalogNotFound), which is said, and the tab falls back to its sample catalog."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = "gone-while-closed"
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the sample's: the failure does not say ready
+        tab.start()
+    assert tab.snapshot.name == tab.catalog_name == DEFAULT_SAMPLE["style"]
+    assert tab.messages.kind == "error" and "“gone-while-closed”" in tab.messages.text()
 
 
 def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_when_the_window_is_back(

@@ -31,16 +31,4 @@ def user_message(exc: BaseException, action: str = "") -> str:
 def _is_expected(exc: BaseException) -> bool:
     """The engine's own exceptions carry user-facing messages (docs/architecture.md: errors the
     user can cause are typed exceptions with a readable message); so do a few OS errors."""
-    if type(exc).__module__.startswith("vsdesk."):
-        return True
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(
-        names
-        & {
-            "ModelStoreError",
-            "CatalogError",
-            "SampleDataError",
-            "FileNotFoundError",
-            "PermissionError",
-        }
-    )
+    return type(exc).__module__.startswith("vsdesk.") or isinstance(exc, (FileNotFoundError, PermissionError))

@@ -340,11 +340,15 @@ class ModeTab(QWidget):
             query()
 
     def _on_catalog_failed(self, exc: BaseException) -> None:
+        # Imported here, not at the top: the worker has loaded the catalog package by now, and
+        # the window's start-up need not (about 60 ms).
+        from vsdesk.engine.catalog import CatalogNotFound
+
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
         self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
         self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
-        if type(exc).__name__ == "CatalogNotFound" and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
+        if isinstance(exc, CatalogNotFound) and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
             self.refresh_catalog_list(select=DEFAULT_SAMPLE[self.mode])
             self.open_catalog(DEFAULT_SAMPLE[self.mode])
