@@ -1,10 +1,11 @@
 """The t-SNE map of a catalog: pyqtgraph scatter, coloured by label, linked to the gallery.
 
-Speed with 100,000 points comes from three choices (measured in scripts/bench_scatter.py):
-one ScatterPlotItem per label with one shared brush (no per-point pens or brushes), so a
-colour never costs a Python object per point; picking the point under the mouse with one
-vectorised NumPy distance instead of pyqtgraph's per-point SpotItems; and progressive t-SNE
-updates that only move the points (``_move``) once they exist.
+Speed with 100,000 points comes from three choices: one ScatterPlotItem per label with one
+shared brush (no per-point pens or brushes), so a colour never costs a Python object per point;
+picking the point under the mouse with one vectorised NumPy distance instead of pyqtgraph's
+per-point SpotItems; and progressive t-SNE updates that only move the points (``_move``) once
+they exist. scripts/bench_gui.py times the last two among 100,000 points (a move against a
+``setData`` rebuild, and a pick), with a repaint and a pan step of that map.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
 
-#: Distinct colours (Tableau 20 order: strong colours first).
 #: Colour slots 0, 1, ... (a model's classes, or a mode's fixed labels): tab20 without its two
 #: greys, strong hues first.
 PALETTE = [
@@ -34,6 +34,7 @@ NEUTRALS = ["#7f7f7f", "#b0b0b0", "#5a5a5a", "#d0d0d0"]
 
 def colour_of(slot: int) -> str:
     return PALETTE[slot % len(PALETTE)] if slot >= 0 else NEUTRALS[(-slot - 1) % len(NEUTRALS)]
+
 
 PICK_RADIUS_PX = 8
 HOVER_THUMB = 96
