@@ -300,6 +300,11 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     path, reason = dialog.text.toPlainText().splitlines()
     assert path == str(folder / "zz-empty.jpg") and reason.startswith("    ") and "empty (0 bytes)" in reason
     dialog.close()
+    # closed, it is gone: clicking the link again and again leaves no hidden dialogs behind
+    qtbot.waitUntil(lambda: tab.findChild(SkippedFilesDialog) is None, timeout=5000)
+    bar.status.linkActivated.emit("details")
+    assert len(tab.findChildren(SkippedFilesDialog)) == 1
+    tab.findChild(SkippedFilesDialog).close()
 
 
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
