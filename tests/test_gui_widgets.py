@@ -125,6 +125,18 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
 
 
+def test_gallery_finds_the_row_of_a_catalog_index_after_every_new_list(qtbot):
+    """A map click selects its row in the gallery (``select_catalog_index``), for the results
+    shown now, not an earlier list's."""
+    _cache, view = _shown_gallery(qtbot, thumb_size=64, size=(600, 400))
+    view.set_items([GalleryItem(i, f"/nowhere/{i}.png", None, 0.5) for i in (7, 3, 9)])
+    assert [view.results.row_of_catalog_index(i) for i in (7, 3, 9, 4)] == [0, 1, 2, -1]
+    view.set_items([GalleryItem(i, f"/nowhere/{i}.png", None, 0.5) for i in (4, 7)])
+    assert [view.results.row_of_catalog_index(i) for i in (4, 7, 3, 9)] == [0, 1, -1, -1]
+    assert view.select_catalog_index(7) and view.current_item().index == 7
+    assert not view.select_catalog_index(3)
+
+
 def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbot):
     """With uniform item sizes the view measures the first row only: a first item without a
     score line (or with a wide thumbnail) must not shrink the cells so that the others hide

@@ -53,6 +53,7 @@ class ResultsModel(QAbstractListModel):
         self._size = thumb_size
         self._items: list[GalleryItem] = []
         self._rows_by_source: dict[str, list[int]] = {}
+        self._row_by_index: dict[int, int] = {}  # a map click finds its row without a scan
         self._placeholder = QIcon(_placeholder(thumb_size))
         # Every cell the same size, whatever its thumbnail and text: with uniform item sizes the
         # view measures only the first row, and a first item without a score line (or with a
@@ -67,8 +68,10 @@ class ResultsModel(QAbstractListModel):
         self.beginResetModel()
         self._items = list(items)
         self._rows_by_source = {}
+        self._row_by_index = {}
         for row, item in enumerate(self._items):
             self._rows_by_source.setdefault(item.source, []).append(row)
+            self._row_by_index.setdefault(item.index, row)
         self.endResetModel()
 
     def items(self) -> list[GalleryItem]:
@@ -78,10 +81,7 @@ class ResultsModel(QAbstractListModel):
         return self._items[row]
 
     def row_of_catalog_index(self, index: int) -> int:
-        for row, item in enumerate(self._items):
-            if item.index == index:
-                return row
-        return -1
+        return self._row_by_index.get(index, -1)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._items)
