@@ -94,6 +94,9 @@ class ScatterView(QWidget):
         self._label_names: list[str] = []
         self._sources: list[str] = []
         self._captions: list[str] = []
+        self._highlight_indices = np.zeros(0, np.int64)  # ringed: the best results
+        self._selected_index: int | None = None
+        self._query_xy: tuple[float, float] | None = None  # the query's star
 
         self._highlight = _QuietScatter(size=11, pen=pg.mkPen("#222222", width=1.6), brush=None, tip=None)
         self._selected = _QuietScatter(size=18, pen=pg.mkPen("#ff2d00", width=3), brush=None, tip=None)
@@ -237,10 +240,10 @@ class ScatterView(QWidget):
         self._refresh_overlays()
 
     def selected(self) -> int | None:
-        return getattr(self, "_selected_index", None)
+        return self._selected_index
 
     def highlighted(self) -> np.ndarray:
-        return getattr(self, "_highlight_indices", np.zeros(0, np.int64))
+        return self._highlight_indices
 
     def set_status(self, text: str) -> None:
         self._status.setText(text)
@@ -258,7 +261,7 @@ class ScatterView(QWidget):
             self._selected.setData(pos=self._xy[[sel]], data=[sel])
         else:
             self._selected.setData(pos=np.zeros((0, 2)))
-        q = getattr(self, "_query_xy", None)
+        q = self._query_xy
         self._query.setData(pos=np.array([q], np.float32) if q is not None else np.zeros((0, 2)))
 
     # -- picking ------------------------------------------------------------------------------
