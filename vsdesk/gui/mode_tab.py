@@ -558,7 +558,7 @@ class ModeTab(QWidget):
         elapsed = time.perf_counter() - self._query_started
         size = len(self.snapshot) if self.snapshot else 0
         self.query_area.set_caption(self._query_label)
-        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits])
+        self.gallery.set_items(_result_items(outcome))
         self.panel.show_extras(outcome.extras)
         self._show_outcome_on_map()
         if not self._say_results_are_from_another_catalog():
@@ -678,8 +678,7 @@ class ModeTab(QWidget):
             self._results_from_other_catalog = False  # they follow the chosen catalog now
             if self.messages.kind == "info":
                 self.messages.clear()
-        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits],
-                               keep_position=more)
+        self.gallery.set_items(_result_items(outcome), keep_position=more)
         self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
@@ -797,6 +796,10 @@ def _is_dir(path: Path) -> bool:
         return path.is_dir()
     except OSError:
         return False
+
+
+def _result_items(outcome: QueryOutcome) -> list[GalleryItem]:
+    return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
 
 
 def _caption(name: str, facts: list[str]) -> str:
