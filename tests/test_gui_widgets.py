@@ -295,12 +295,22 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel = ProductPanel()
     qtbot.addWidget(panel)
     panel.show()
-    classes = [{"label": "Shirt", "probability": 0.43}, {"label": "T-Shirt", "probability": 0.41}]
-    panel.show_extras({"classes": classes, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
+    described = {  # ProductEmbedder.describe's keys
+        "predicted": "Shirt",
+        "classes": [{"label": "Shirt", "probability": 0.43}, {"label": "T-Shirt", "probability": 0.41}],
+        "kids": 0.12,
+        "model": "product",
+        "backbone": "efficientnet-lite0",
+    }
+    panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
-    panel.show_extras({"classes": classes, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
+    assert panel.bars.items() == [("Shirt", 0.43), ("T-Shirt", 0.41)] and "Shirt" in panel.predicted.text()
+    assert panel.attributes.text() == "Kids' wear: no (12%)"
+    panel.show_extras({**described, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
     assert not panel.unfamiliar.isVisible()
-    panel.show_extras({"classes": classes, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
+    panel.show_extras(described)  # a model without familiarity statistics: nothing to warn of
+    assert not panel.unfamiliar.isVisible()
+    panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     panel.clear()  # a failed query clears the panel: no warning left from the previous photo
     assert not panel.unfamiliar.isVisible()
 
