@@ -258,16 +258,20 @@ def test_scatter_hover_shows_the_thumbnail_of_the_point(qtbot):
     view.show()
     qtbot.waitExposed(view)
     xy = np.stack([np.arange(20) * 10.0, np.zeros(20)], axis=1)
-    view.set_points(xy, np.zeros(20), ["art"], [str(f) for f in files], [f.name for f in files])
+    item_labels = ["cubism" if i % 2 else "" for i in range(20)]
+    view.set_points(xy, np.zeros(20), ["art"], [str(f) for f in files], item_labels)
+    view.set_points(xy * 2, np.zeros(20), ["art"])  # a t-SNE step: the same points moved
     target = 7
     pos = view.plot.mapFromScene(view.scene_pos_of(target))
     QTest.mouseMove(view.plot.viewport(), QPoint(int(pos.x()), int(pos.y())))
     qtbot.waitUntil(lambda: view._hover_label.isVisible(), timeout=3000)
-    assert view._hover_caption.text() == files[target].name
+    assert view._hover_caption.text() == f"{files[target].name} · cubism"
     qtbot.waitUntil(lambda: view._hover_image.pixmap() is not None and not view._hover_image.pixmap().isNull(),
                     timeout=10_000)
     QApplication.sendEvent(view.plot.viewport(), QEvent(QEvent.Type.Leave))  # the mouse goes elsewhere
     assert not view._hover_label.isVisible()
+    view._show_hover(8)  # a point without a label of its own: its name alone
+    assert view._hover_caption.text() == files[8].name
 
 
 def test_callbacks_run_on_the_gui_thread(qtbot, runner):

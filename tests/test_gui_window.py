@@ -480,12 +480,21 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
 
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
-    leave the later, wider ones outside the view."""
+    leave the later, wider ones outside the view. The points' images and labels are given
+    with the first step only, and the hover captions are still right after the last."""
     tab = window.tab("product")
     window.tabs.setCurrentWidget(tab)
     tab.build_plots()
     steps = []
     show = tab._show_map
+    given = []  # per set_points: whether the points' images and labels were given
+    set_points = tab.scatter.set_points
+
+    def recording_set_points(xy, labels=None, names=None, sources=None, item_labels=None, colours=None):
+        given.append(sources is not None and item_labels is not None)
+        set_points(xy, labels, names, sources, item_labels, colours)
+
+    tab.scatter.set_points = recording_set_points
 
     def recording(snapshot, xy, final=False):  # the real method, then where its points are
         show(snapshot, xy, final)
@@ -499,6 +508,11 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
         tab.start()
     assert len(steps) >= 2 and any(not final for final, _ in steps)  # shown while it was computed
     assert all(inside for _, inside in steps), steps
+    assert given[-len(steps):] == [True] + [False] * (len(steps) - 1)
+    snapshot = tab.snapshot
+    for i in (0, 123, len(snapshot) - 1):
+        tab.scatter._show_hover(i)
+        assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[i]).name} · {snapshot.labels[i]}"
 
 
 def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):

@@ -75,6 +75,7 @@ class ModeTab(QWidget):
         #: soon as the catalog is ready, ahead of the other tabs' loading.
         self._waiting_query: Callable[[], None] | None = None
         self.map_xy: np.ndarray | None = None
+        self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
         self.outcome: QueryOutcome | None = None
         self.catalog_name = settings.catalog(mode) or ""
         self._started = False
@@ -431,9 +432,13 @@ class ModeTab(QWidget):
             return  # the catalog changed meanwhile, or another is being opened
         xy = np.asarray(xy, np.float32)
         self.map_xy = xy
-        captions = [f"{Path(p).name}" + (f" · {label}" if label else "") for p, label in zip(snapshot.paths, snapshot.labels)]
+        # The points' images and labels are given with the snapshot's first step only: later
+        # steps just move the points (no O(n) work on the GUI thread at each one).
+        first = snapshot is not self._map_snapshot
+        self._map_snapshot = snapshot
         shown = self._map_colouring(snapshot)
-        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths, captions, shown.colours)
+        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths if first else None,
+                                snapshot.labels if first else None, shown.colours)
         self._show_outcome_on_map()
         # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
         # out (about ±20), so a view fitted to its first step lost every later one.
