@@ -427,6 +427,30 @@ def test_the_query_of_the_tab_left_is_offered_in_a_tab_without_one(qtbot, window
     assert style.messages.text() == ""
 
 
+def test_a_query_file_gone_since_is_offered_all_the_same_and_its_search_says_so(qtbot, window, tmp_path):
+    """A tab switch looks at no file (a stat on the GUI thread can hang on a network disk): a
+    query file deleted since is offered all the same, and the search with it says it is gone.
+    A pasted image is no file: it is not offered."""
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
+    product = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))
+    query = copy_images([ARTWORKS[10]], tmp_path / "queries") / ARTWORKS[10].name
+    window.show_tab("style")
+    with qtbot.waitSignal(style.results_shown, timeout=60_000):
+        style.search_path(str(query))
+    query.unlink()
+    window.show_tab("product")
+    assert product.messages.text() == f"Search with {query.name} here too?"
+    with qtbot.waitSignal(product.results_shown, timeout=60_000):
+        product.messages.action_button.click()
+    assert product.messages.kind == "error" and product.outcome is None
+    assert product.messages.text() == f"Could not search with {query.name}: the file does not exist (moved or deleted?)."
+    window.show_tab("style")
+    with qtbot.waitSignal(style.results_shown, timeout=60_000):
+        style.search_qimage(QImage(str(ARTWORKS[1])), "the clipboard image")
+    window.show_tab("vae")
+    assert window.tab("vae").messages.text() == ""
+
+
 def test_a_labelled_catalogs_map_can_be_coloured_by_the_models_classes(qtbot, window, tmp_path):
     from vsdesk.gui.scatter import colour_of
 

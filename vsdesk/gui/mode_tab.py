@@ -577,9 +577,12 @@ class ModeTab(QWidget):
         self.results_shown.emit()
 
     def query_file(self) -> str | None:
-        """The file the results shown were searched with (None: no query, or a pasted image)."""
+        """The file the results shown were searched with (None: no query, or a pasted or dropped
+        image, whose source is a description such as "the clipboard image"; ``search_path``
+        makes every file's path absolute). It is not looked at: this runs at every tab switch,
+        and a stat can hang on a network disk; a search with a file gone since says so."""
         source = self.outcome.source if self.outcome is not None else None
-        return source if source and Path(source).is_file() else None
+        return source if source and Path(source).is_absolute() else None
 
     def offer_query(self, path: str) -> None:
         """Offer to search with ``path`` here (another tab's query), unless a message is up or
