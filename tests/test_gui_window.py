@@ -567,18 +567,43 @@ def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, m
     tab = window.tab("style")
     tab.gallery.set_items([GalleryItem(0, str(ARTWORKS[2]), str(ARTWORKS[2]), 0.5, "art")])
     tab.gallery.open_item(tab.gallery.results.item(0))
-    assert asked == [str(ARTWORKS[2])] and tab.messages.kind == "warning"
+    qtbot.waitUntil(lambda: asked == [str(ARTWORKS[2])])  # once the I/O thread has seen it is there
+    assert tab.messages.kind == "warning"
     assert tab.messages.text() == f"Nothing opened {ARTWORKS[2]}: this desktop has no application set up to open it."
     tab.messages.action_button.click()  # "Copy path"
     assert QApplication.clipboard().text() == str(ARTWORKS[2])
     tab.messages.clear()
     tab.gallery.open_folder(tab.gallery.results.item(0))
-    assert asked[-1] == str(ARTWORKS[2].parent) and str(ARTWORKS[2].parent) in tab.messages.text()
+    qtbot.waitUntil(lambda: asked[-1] == str(ARTWORKS[2].parent))
+    assert str(ARTWORKS[2].parent) in tab.messages.text()
     # with a viewer, nothing to say
     tab.messages.clear()
-    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: True))
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
     tab.gallery.open_item(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: len(asked) == 3)
     assert tab.messages.text() == ""
+
+
+def test_opening_a_result_that_is_gone_says_so(qtbot, window, tmp_path, monkeypatch):
+    """A result on a disk unplugged since (or deleted): the tab says so, instead of nothing
+    happening, and the desktop is not asked to open it."""
+    from vsdesk.gui.gallery import GalleryItem, GalleryView
+
+    asked = []
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    gone = tmp_path / "unplugged" / "photos" / "a.jpg"
+    tab = window.tab("style")
+    tab.gallery.set_items([GalleryItem(0, str(gone), str(gone), 0.5, "")])
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: tab.messages.kind == "warning")
+    assert tab.messages.text() == (f"Cannot open {gone}: it is not there (moved or deleted, "
+                                   "or on a disk that is not plugged in?).")
+    tab.messages.action_button.click()  # "Copy path"
+    assert QApplication.clipboard().text() == str(gone)
+    tab.gallery.open_folder(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: tab.messages.kind == "warning")
+    assert f"Cannot open {gone.parent}: it is not there" in tab.messages.text()
+    assert asked == []
 
 
 def test_an_empty_folder_says_it_has_no_images(qtbot, window, tmp_path):

@@ -158,6 +158,7 @@ class ModeTab(QWidget):
         self.catalog_bar.details_requested.connect(self.show_skipped_files)
         self.gallery.current_item_changed.connect(self._on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
+        self.gallery.open_requested.connect(self._open_if_there)
         self.gallery.open_failed.connect(self._on_open_failed)
         self.gallery.end_reached.connect(self._more_results)
         self.panel.options_changed.connect(self._rerank)
@@ -598,6 +599,21 @@ class ModeTab(QWidget):
 
         if self.snapshot is not None and self.snapshot.skipped_files:
             SkippedFilesDialog(self.snapshot.name, self.snapshot.skipped_files, self).open()
+
+    def _open_if_there(self, path: str) -> None:
+        """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
+        there; a missing one (a catalog on an unplugged disk) is said here, not left to the
+        desktop's opener, which would fail where the user does not see it."""
+        self.runner.submit(
+            f"{self.mode}/open", lambda ctx: _exists(Path(path)), worker="io",
+            on_done=lambda there: self.gallery.open_path(path) if there else self._on_open_missing(path),
+        )
+
+    def _on_open_missing(self, path: str) -> None:
+        self.messages.show_message(
+            f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
+            "warning", action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+        )
 
     def _on_open_failed(self, path: str) -> None:
         self.messages.show_message(
