@@ -125,6 +125,25 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
 
 
+def test_a_thumbnail_that_failed_is_tried_again_once_its_errors_are_forgotten(qtbot, tmp_path):
+    """A file on a disk that was away: a warning icon, then its thumbnail once the disk is back
+    and the window forgets the errors (it does when the user comes back to it)."""
+    photo = tmp_path / "disk" / "photo.jpg"
+    cache, view = _shown_gallery(qtbot, thumb_size=64, size=(600, 400))
+    view.set_items([GalleryItem(0, str(photo), str(photo), 0.5, "")])
+    model = view.results
+    qtbot.waitUntil(lambda: cache.error(str(photo)) is not None, timeout=10_000)
+    assert "cannot show" in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+    photo.parent.mkdir()
+    photo.write_bytes(sorted(STYLE_DIR.glob("*.jpg"))[0].read_bytes())  # the disk is back
+    qtbot.wait(100)
+    assert cache.error(str(photo)) is not None  # not asked again by itself
+    cache.forget_errors()
+    qtbot.waitUntil(lambda: isinstance(model.data(model.index(0), Qt.ItemDataRole.DecorationRole), QPixmap),
+                    timeout=10_000)
+    assert cache.error(str(photo)) is None and "cannot show" not in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+
+
 def test_gallery_finds_the_row_of_a_catalog_index_after_every_new_list(qtbot):
     """A map click selects its row in the gallery (``select_catalog_index``), for the results
     shown now, not an earlier list's."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -582,6 +582,23 @@ def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, m
     tab.gallery.open_item(tab.gallery.results.item(0))
     qtbot.waitUntil(lambda: len(asked) == 3)
     assert tab.messages.text() == ""
+
+
+def test_thumbnails_that_could_not_be_read_are_tried_again_when_the_user_is_back(qtbot, window, tmp_path):
+    """A catalog's disk unplugged: its results show warning icons; plugged in again, they show
+    their thumbnails once the user is back in the window, without a restart."""
+    from vsdesk.gui.gallery import GalleryItem
+
+    photo = tmp_path / "disk" / ARTWORKS[3].name
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)  # a gallery asks for the thumbnails it paints
+    tab.gallery.set_items([GalleryItem(0, str(photo), str(photo), 0.5, "")])
+    model = tab.gallery.results
+    qtbot.waitUntil(lambda: window.cache.error(str(photo)) is not None, timeout=10_000)
+    copy_images([ARTWORKS[3]], photo.parent)  # plugged in again
+    window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
+    qtbot.waitUntil(lambda: isinstance(model.data(model.index(0), Qt.ItemDataRole.DecorationRole), QPixmap),
+                    timeout=10_000)
 
 
 def test_opening_a_result_that_is_gone_says_so(qtbot, window, tmp_path, monkeypatch):

@@ -293,6 +293,7 @@ class ModeTab(QWidget):
 
     def _on_catalog_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
         self.snapshot = snapshot
+        self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
         self.map_xy = None
         self._colour_row.setVisible(snapshot.predicted_colouring is not None)
         self.catalog_bar.set_busy(False)

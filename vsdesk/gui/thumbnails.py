@@ -70,7 +70,7 @@ class _Load(QRunnable):
 class ThumbnailCache(QObject):
     """``pixmap(source, size)`` returns a cached pixmap or None (and starts loading it)."""
 
-    ready = Signal(str)  # source: its thumbnail (or its error) is now available
+    ready = Signal(str)  # source: its thumbnail (or its error, or that it is forgotten) is now available
 
     def __init__(
         self,
@@ -106,6 +106,13 @@ class ThumbnailCache(QObject):
 
     def error(self, source: str) -> str | None:
         return self._errors.get(source)
+
+    def forget_errors(self) -> None:
+        """Try the thumbnails that failed again (a disk plugged back in, a file put back): the
+        views showing their warning icons are told, and ask for them again as they repaint."""
+        errors, self._errors = self._errors, {}
+        for source in errors:
+            self.ready.emit(source)
 
     def pending(self) -> int:
         return len(self._waiting) + len(self._in_flight)
