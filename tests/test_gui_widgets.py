@@ -74,6 +74,61 @@ def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
     assert isinstance(errors[0], ZeroDivisionError)
 
 
+@pytest.fixture
+def log_file(tmp_path, monkeypatch):
+    """The window's log file, as ``vsdesk`` sets it up (its own cache folder), removed after."""
+    import logging
+
+    from vsdesk.gui.crash import log_to_file
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    handler = log_to_file()
+    yield tmp_path / "cache" / "vsdesk.log"
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+
+
+def test_an_unexpected_task_error_goes_to_the_log_file_its_message_names(qtbot, runner, log_file):
+    from vsdesk.gui.errors import user_message
+
+    said = []
+
+    def look_up(ctx):
+        return {}["no such key"]  # a bug, not a problem the user caused
+
+    runner.submit("t", look_up, on_error=lambda exc: said.append(user_message(exc, "look it up")))
+    qtbot.waitUntil(lambda: len(said) == 1, timeout=5000)
+    assert said == [f"Could not look it up: unexpected error (KeyError: 'no such key'). Details: {log_file}"]
+    text = log_file.read_text(encoding="utf-8")
+    assert "ERROR vsdesk.gui.errors: unexpected error while trying to look it up" in text
+    assert "Traceback (most recent call last)" in text and "in look_up" in text and "KeyError: 'no such key'" in text
+
+
+def test_an_uncaught_exception_goes_to_the_log_file_the_status_bar_names(qtbot, log_file, monkeypatch):
+    import sys
+
+    from PySide6.QtWidgets import QMainWindow
+
+    from vsdesk.gui.crash import install_excepthooks
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    install_excepthooks(window)
+
+    def slot_with_a_bug():
+        raise ZeroDivisionError("in a slot")
+
+    thread = threading.Thread(target=slot_with_a_bug)  # a worker thread's exception, as Qt's would be
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "", timeout=5000)
+    assert window.statusBar().currentMessage() == f"Unexpected error: ZeroDivisionError: in a slot. Details: {log_file}"
+    text = log_file.read_text(encoding="utf-8")
+    assert "in slot_with_a_bug" in text and "ZeroDivisionError: in a slot" in text
+
+
 def test_the_qt_binding_keeps_its_references_to_true_and_none(qtbot):
     """PySide6 6.12.0 dropped a reference to True on every signal emit and to None on calls such
     as setText; on Python 3.11 (neither is immortal) a session then died after some ten thousand
