@@ -74,6 +74,61 @@ def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
     assert isinstance(errors[0], ZeroDivisionError)
 
 
+@pytest.fixture
+def log_file(tmp_path, monkeypatch):
+    """The window's log file, as ``vsdesk`` sets it up (its own cache folder), removed after."""
+    import logging
+
+    from vsdesk.gui.crash import log_to_file
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    handler = log_to_file()
+    yield tmp_path / "cache" / "vsdesk.log"
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+
+
+def test_an_unexpected_task_error_goes_to_the_log_file_its_message_names(qtbot, runner, log_file):
+    from vsdesk.gui.errors import user_message
+
+    said = []
+
+    def look_up(ctx):
+        return {}["no such key"]  # a bug, not a problem the user caused
+
+    runner.submit("t", look_up, on_error=lambda exc: said.append(user_message(exc, "look it up")))
+    qtbot.waitUntil(lambda: len(said) == 1, timeout=5000)
+    assert said == [f"Could not look it up: unexpected error (KeyError: 'no such key'). Details: {log_file}"]
+    text = log_file.read_text(encoding="utf-8")
+    assert "ERROR vsdesk.gui.errors: unexpected error while trying to look it up" in text
+    assert "Traceback (most recent call last)" in text and "in look_up" in text and "KeyError: 'no such key'" in text
+
+
+def test_an_uncaught_exception_goes_to_the_log_file_the_status_bar_names(qtbot, log_file, monkeypatch):
+    import sys
+
+    from PySide6.QtWidgets import QMainWindow
+
+    from vsdesk.gui.crash import install_excepthooks
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    install_excepthooks(window)
+
+    def slot_with_a_bug():
+        raise ZeroDivisionError("in a slot")
+
+    thread = threading.Thread(target=slot_with_a_bug)  # a worker thread's exception, as Qt's would be
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "", timeout=5000)
+    assert window.statusBar().currentMessage() == f"Unexpected error: ZeroDivisionError: in a slot. Details: {log_file}"
+    text = log_file.read_text(encoding="utf-8")
+    assert "in slot_with_a_bug" in text and "ZeroDivisionError: in a slot" in text
+
+
 def test_the_qt_binding_keeps_its_references_to_true_and_none(qtbot):
     """PySide6 6.12.0 dropped a reference to True on every signal emit and to None on calls such
     as setText; on Python 3.11 (neither is immortal) a session then died after some ten thousand
@@ -123,6 +178,37 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     assert not isinstance(model.data(bad_index, Qt.ItemDataRole.DecorationRole), QPixmap)
     assert "cannot show" in model.data(bad_index, Qt.ItemDataRole.ToolTipRole)
     assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
+
+
+def test_a_thumbnail_that_failed_is_tried_again_once_its_errors_are_forgotten(qtbot, tmp_path):
+    """A file on a disk that was away: a warning icon, then its thumbnail once the disk is back
+    and the window forgets the errors (it does when the user comes back to it)."""
+    photo = tmp_path / "disk" / "photo.jpg"
+    cache, view = _shown_gallery(qtbot, thumb_size=64, size=(600, 400))
+    view.set_items([GalleryItem(0, str(photo), str(photo), 0.5, "")])
+    model = view.results
+    qtbot.waitUntil(lambda: cache.error(str(photo)) is not None, timeout=10_000)
+    assert "cannot show" in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+    photo.parent.mkdir()
+    photo.write_bytes(sorted(STYLE_DIR.glob("*.jpg"))[0].read_bytes())  # the disk is back
+    qtbot.wait(100)
+    assert cache.error(str(photo)) is not None  # not asked again by itself
+    cache.forget_errors()
+    qtbot.waitUntil(lambda: isinstance(model.data(model.index(0), Qt.ItemDataRole.DecorationRole), QPixmap),
+                    timeout=10_000)
+    assert cache.error(str(photo)) is None and "cannot show" not in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_gallery_finds_the_row_of_a_catalog_index_after_every_new_list(qtbot):
+    """A map click selects its row in the gallery (``select_catalog_index``), for the results
+    shown now, not an earlier list's."""
+    _cache, view = _shown_gallery(qtbot, thumb_size=64, size=(600, 400))
+    view.set_items([GalleryItem(i, f"/nowhere/{i}.png", None, 0.5) for i in (7, 3, 9)])
+    assert [view.results.row_of_catalog_index(i) for i in (7, 3, 9, 4)] == [0, 1, 2, -1]
+    view.set_items([GalleryItem(i, f"/nowhere/{i}.png", None, 0.5) for i in (4, 7)])
+    assert [view.results.row_of_catalog_index(i) for i in (4, 7, 3, 9)] == [0, 1, -1, -1]
+    assert view.select_catalog_index(7) and view.current_item().index == 7
+    assert not view.select_catalog_index(3)
 
 
 def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbot):
@@ -246,16 +332,20 @@ def test_scatter_hover_shows_the_thumbnail_of_the_point(qtbot):
     view.show()
     qtbot.waitExposed(view)
     xy = np.stack([np.arange(20) * 10.0, np.zeros(20)], axis=1)
-    view.set_points(xy, np.zeros(20), ["art"], [str(f) for f in files], [f.name for f in files])
+    item_labels = ["cubism" if i % 2 else "" for i in range(20)]
+    view.set_points(xy, np.zeros(20), ["art"], [str(f) for f in files], item_labels)
+    view.set_points(xy * 2, np.zeros(20), ["art"])  # a t-SNE step: the same points moved
     target = 7
     pos = view.plot.mapFromScene(view.scene_pos_of(target))
     QTest.mouseMove(view.plot.viewport(), QPoint(int(pos.x()), int(pos.y())))
     qtbot.waitUntil(lambda: view._hover_label.isVisible(), timeout=3000)
-    assert view._hover_caption.text() == files[target].name
+    assert view._hover_caption.text() == f"{files[target].name} · cubism"
     qtbot.waitUntil(lambda: view._hover_image.pixmap() is not None and not view._hover_image.pixmap().isNull(),
                     timeout=10_000)
     QApplication.sendEvent(view.plot.viewport(), QEvent(QEvent.Type.Leave))  # the mouse goes elsewhere
     assert not view._hover_label.isVisible()
+    view._show_hover(8)  # a point without a label of its own: its name alone
+    assert view._hover_caption.text() == files[8].name
 
 
 def test_callbacks_run_on_the_gui_thread(qtbot, runner):
@@ -283,12 +373,22 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel = ProductPanel()
     qtbot.addWidget(panel)
     panel.show()
-    classes = [{"label": "Shirt", "probability": 0.43}, {"label": "T-Shirt", "probability": 0.41}]
-    panel.show_extras({"classes": classes, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
+    described = {  # ProductEmbedder.describe's keys
+        "predicted": "Shirt",
+        "classes": [{"label": "Shirt", "probability": 0.43}, {"label": "T-Shirt", "probability": 0.41}],
+        "kids": 0.12,
+        "model": "product",
+        "backbone": "efficientnet-lite0",
+    }
+    panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
-    panel.show_extras({"classes": classes, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
+    assert panel.bars.items() == [("Shirt", 0.43), ("T-Shirt", 0.41)] and "Shirt" in panel.predicted.text()
+    assert panel.attributes.text() == "Kids' wear: no (12%)"
+    panel.show_extras({**described, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
     assert not panel.unfamiliar.isVisible()
-    panel.show_extras({"classes": classes, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
+    panel.show_extras(described)  # a model without familiarity statistics: nothing to warn of
+    assert not panel.unfamiliar.isVisible()
+    panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     panel.clear()  # a failed query clears the panel: no warning left from the previous photo
     assert not panel.unfamiliar.isVisible()
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -195,7 +194,6 @@ class ModeSession:
         #: The model for catalogs that keep none of their own (product: a trained model's name).
         self._default_model = embedder_options.get("model")
         self.embedder = None
-        self._lock = threading.Lock()
         self.catalog: CatalogSnapshot | None = None
         #: (catalog name, version, each row's product type): computed once per catalog version.
         self._item_classes: tuple[str, int, np.ndarray] | None = None

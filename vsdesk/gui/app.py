@@ -18,11 +18,12 @@ def run(argv: list[str]) -> int:
 
     from vsdesk.engine.paths import resources_dir
 
-    from vsdesk.gui.crash import install_excepthooks
+    from vsdesk.gui.crash import install_excepthooks, log_to_file
     from vsdesk.gui.main_window import MainWindow
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)  # TensorFlow's converter notes, not vsdesk's
+    log_to_file()  # started from the desktop's menu, the window's standard error goes nowhere to be read
     # On GNOME, Xfce, Cinnamon, MATE ... Qt's GTK3 platform theme makes GDK probe OpenGL, which
     # maps Mesa and the system's libLLVM into the process; TensorFlow, loaded later, then binds
     # its own LLVM's symbols to that one and dies in a static initialiser (SIGSEGV at the first

@@ -1,8 +1,9 @@
-"""Unexpected errors: one hook for the main thread and worker threads.
+"""Unexpected errors: a log file, and one hook for the main thread and worker threads.
 
-Expected problems are shown inline by the tabs. Anything else is logged with its traceback,
-written to a crash log in the cache directory and shown in the status bar, instead of vanishing
-or killing the window.
+Expected problems are shown inline by the tabs. Anything else is logged with its traceback to
+``vsdesk.log`` in the cache directory (as well as to standard error, which a window started from
+the desktop's menu has nowhere to show) and said in the status bar or the tab with that file's
+path, instead of vanishing or killing the window.
 """
 
 from __future__ import annotations
@@ -11,12 +12,50 @@ import logging
 import sys
 import threading
 import traceback
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, Slot
 
 from vsdesk.engine import paths
 
 log = logging.getLogger("vsdesk")
+
+LOG_NAME = "vsdesk.log"
+#: The log file is started afresh past this size, the previous one kept as vsdesk.log.1: at
+#: most 2 MB, however long the window has been used.
+LOG_MAX_BYTES = 1_000_000
+
+
+def log_to_file() -> logging.Handler | None:
+    """Log (INFO and above) to ``vsdesk.log`` in the cache directory too; None if that
+    directory cannot be used (then standard error only). The file is opened at the first
+    message, not at start."""
+    try:
+        path = paths.cache_dir() / LOG_NAME
+    except OSError as exc:  # LocationError: the cache folder cannot be made
+        log.warning("no log file: %s", exc)
+        return None
+    handler = RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
+    handler.set_name(LOG_NAME)
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def log_file() -> Path | None:
+    """The log file messages go to (None: standard error only), to name it to the user."""
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == LOG_NAME:
+            return Path(handler.baseFilename)
+    return None
+
+
+def details_note() -> str:
+    """Where an unexpected error's traceback can be read, for the message that reports it."""
+    path = log_file()
+    return f"Details: {path}" if path is not None else "Details are on standard error"
 
 
 class _Reporter(QObject):
@@ -27,21 +66,14 @@ class _Reporter(QObject):
 
     @Slot()
     def show(self) -> None:
-        self.window.statusBar().showMessage(f"Unexpected error: {self.pending} (see the crash log)", 15000)
+        self.window.statusBar().showMessage(f"Unexpected error: {self.pending}. {details_note()}", 15000)
 
 
 def install_excepthooks(window) -> None:
     reporter = _Reporter(window)
-    crash_log = paths.cache_dir() / "crash.log"
 
     def report(exc_type, exc, tb) -> None:
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        log.error("unexpected error:\n%s", text)
-        try:
-            with open(crash_log, "a", encoding="utf-8") as fp:
-                fp.write(text + "\n")
-        except OSError:
-            pass
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(exc_type, exc, tb)))
         reporter.pending = f"{exc_type.__name__}: {exc}"
         # Queued: the hook may run in any thread; the status bar is touched on the GUI thread.
         QMetaObject.invokeMethod(reporter, "show", Qt.ConnectionType.QueuedConnection)

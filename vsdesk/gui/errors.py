@@ -1,7 +1,8 @@
 """Turning exceptions from background tasks into sentences for the tab's message bar.
 
 Expected problems (a bad file, a missing model, a damaged catalog) carry their own readable
-message; anything else is reported as unexpected with its type and logged with a traceback.
+message; anything else is reported as unexpected with its type and logged with a traceback, to
+the log file the message names (``crash.log_to_file``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from pathlib import Path
 
 from vsdesk.engine.imageio import ImageError
+from vsdesk.gui.crash import details_note
 
 log = logging.getLogger(__name__)
 
@@ -25,22 +27,10 @@ def user_message(exc: BaseException, action: str = "") -> str:
     if _is_expected(exc):
         return f"{prefix}{exc}"
     log.error("unexpected error while trying to %s", action or "work", exc_info=exc)
-    return f"{prefix}unexpected error ({type(exc).__name__}: {exc}). Details are in the log."
+    return f"{prefix}unexpected error ({type(exc).__name__}: {exc}). {details_note()}"
 
 
 def _is_expected(exc: BaseException) -> bool:
     """The engine's own exceptions carry user-facing messages (docs/architecture.md: errors the
     user can cause are typed exceptions with a readable message); so do a few OS errors."""
-    if type(exc).__module__.startswith("vsdesk."):
-        return True
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(
-        names
-        & {
-            "ModelStoreError",
-            "CatalogError",
-            "SampleDataError",
-            "FileNotFoundError",
-            "PermissionError",
-        }
-    )
+    return type(exc).__module__.startswith("vsdesk.") or isinstance(exc, (FileNotFoundError, PermissionError))

@@ -8,7 +8,6 @@ loading and a warning icon (with the reason as tooltip) when the file cannot be 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +52,7 @@ class ResultsModel(QAbstractListModel):
         self._size = thumb_size
         self._items: list[GalleryItem] = []
         self._rows_by_source: dict[str, list[int]] = {}
+        self._row_by_index: dict[int, int] = {}  # a map click finds its row without a scan
         self._placeholder = QIcon(_placeholder(thumb_size))
         # Every cell the same size, whatever its thumbnail and text: with uniform item sizes the
         # view measures only the first row, and a first item without a score line (or with a
@@ -67,8 +67,10 @@ class ResultsModel(QAbstractListModel):
         self.beginResetModel()
         self._items = list(items)
         self._rows_by_source = {}
+        self._row_by_index = {}
         for row, item in enumerate(self._items):
             self._rows_by_source.setdefault(item.source, []).append(row)
+            self._row_by_index.setdefault(item.index, row)
         self.endResetModel()
 
     def items(self) -> list[GalleryItem]:
@@ -78,10 +80,7 @@ class ResultsModel(QAbstractListModel):
         return self._items[row]
 
     def row_of_catalog_index(self, index: int) -> int:
-        for row, item in enumerate(self._items):
-            if item.index == index:
-                return row
-        return -1
+        return self._row_by_index.get(index, -1)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._items)
@@ -160,6 +159,9 @@ class GalleryView(QListView):
 
     current_item_changed = Signal(object)  # GalleryItem or None
     search_requested = Signal(object)  # GalleryItem: "search from this result"
+    #: a file or folder to open (double-click, Enter, the menu): the tab sees that it is there
+    #: on its I/O thread, then calls ``open_path`` (a stat here could hang on a network disk)
+    open_requested = Signal(str)
     open_failed = Signal(str)  # a path the desktop found no application to open
     end_reached = Signal()  # scrolled to the last row: the tab may add more results
 
@@ -279,14 +281,15 @@ class GalleryView(QListView):
     open_url = staticmethod(QDesktopServices.openUrl)
 
     def open_item(self, item: GalleryItem | None) -> None:
-        if item is not None and item.path and os.path.exists(item.path):
-            self._open(item.path)
+        if item is not None and item.path:
+            self.open_requested.emit(item.path)
 
     def open_folder(self, item: GalleryItem) -> None:
         if item.path:
-            self._open(str(Path(item.path).parent))
+            self.open_requested.emit(str(Path(item.path).parent))
 
-    def _open(self, path: str) -> None:
+    def open_path(self, path: str) -> None:
+        """Open ``path`` with the desktop's application (the tab has seen that it is there)."""
         # False when the desktop has no application for it (no file manager or image viewer
         # installed or set up): Qt only logs that, and the user would see nothing happen.
         if not self.open_url(QUrl.fromLocalFile(path)):

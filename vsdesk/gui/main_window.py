@@ -156,6 +156,9 @@ class MainWindow(QMainWindow):
 
     def _on_application_state(self, state) -> None:
         if state == Qt.ApplicationState.ApplicationActive and self.isVisible():
+            # The user is back, maybe from plugging a catalog's disk in again: thumbnails that
+            # could not be read are tried again (else they stayed warnings until a restart).
+            self.cache.forget_errors()
             for tab in self.mode_tabs.values():
                 if tab.started:
                     tab.refresh_catalog_list()

@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
-from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
+from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
 from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
@@ -75,6 +75,7 @@ class ModeTab(QWidget):
         #: soon as the catalog is ready, ahead of the other tabs' loading.
         self._waiting_query: Callable[[], None] | None = None
         self.map_xy: np.ndarray | None = None
+        self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
         self.outcome: QueryOutcome | None = None
         self.catalog_name = settings.catalog(mode) or ""
         self._started = False
@@ -157,6 +158,7 @@ class ModeTab(QWidget):
         self.catalog_bar.details_requested.connect(self.show_skipped_files)
         self.gallery.current_item_changed.connect(self._on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
+        self.gallery.open_requested.connect(self._open_if_there)
         self.gallery.open_failed.connect(self._on_open_failed)
         self.gallery.end_reached.connect(self._more_results)
         self.panel.options_changed.connect(self._rerank)
@@ -228,8 +230,6 @@ class ModeTab(QWidget):
         shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
         if shown and shown not in names:
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            from vsdesk.engine.session import DEFAULT_SAMPLE
-
             self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
             self.open_catalog(DEFAULT_SAMPLE[self.mode])
         elif changed and self.snapshot is looked_at:
@@ -243,8 +243,6 @@ class ModeTab(QWidget):
     # -- catalogs ------------------------------------------------------------------------------------
     def open_catalog(self, name: str) -> None:
         """Index ``name`` incrementally in the background, then show it and its map."""
-        from vsdesk.engine.session import DEFAULT_SAMPLE
-
         name = name or DEFAULT_SAMPLE[self.mode]
         self.catalog_name = name
         self.settings.set_catalog(self.mode, name)
@@ -295,6 +293,7 @@ class ModeTab(QWidget):
 
     def _on_catalog_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
         self.snapshot = snapshot
+        self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
         self.map_xy = None
         self._colour_row.setVisible(snapshot.predicted_colouring is not None)
         self.catalog_bar.set_busy(False)
@@ -344,13 +343,15 @@ class ModeTab(QWidget):
             query()
 
     def _on_catalog_failed(self, exc: BaseException) -> None:
-        from vsdesk.engine.session import DEFAULT_SAMPLE
+        # Imported here, not at the top: the worker has loaded the catalog package by now, and
+        # the window's start-up need not (about 60 ms).
+        from vsdesk.engine.catalog import CatalogNotFound
 
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
         self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
         self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
-        if type(exc).__name__ == "CatalogNotFound" and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
+        if isinstance(exc, CatalogNotFound) and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
             self.refresh_catalog_list(select=DEFAULT_SAMPLE[self.mode])
             self.open_catalog(DEFAULT_SAMPLE[self.mode])
@@ -433,9 +434,13 @@ class ModeTab(QWidget):
             return  # the catalog changed meanwhile, or another is being opened
         xy = np.asarray(xy, np.float32)
         self.map_xy = xy
-        captions = [f"{Path(p).name}" + (f" · {label}" if label else "") for p, label in zip(snapshot.paths, snapshot.labels)]
+        # The points' images and labels are given with the snapshot's first step only: later
+        # steps just move the points (no O(n) work on the GUI thread at each one).
+        first = snapshot is not self._map_snapshot
+        self._map_snapshot = snapshot
         shown = self._map_colouring(snapshot)
-        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths, captions, shown.colours)
+        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths if first else None,
+                                snapshot.labels if first else None, shown.colours)
         self._show_outcome_on_map()
         # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
         # out (about ±20), so a view fitted to its first step lost every later one.
@@ -560,7 +565,7 @@ class ModeTab(QWidget):
         elapsed = time.perf_counter() - self._query_started
         size = len(self.snapshot) if self.snapshot else 0
         self.query_area.set_caption(self._query_label)
-        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits])
+        self.gallery.set_items(_result_items(outcome))
         self.panel.show_extras(outcome.extras)
         self._show_outcome_on_map()
         if not self._say_results_are_from_another_catalog():
@@ -574,9 +579,12 @@ class ModeTab(QWidget):
         self.results_shown.emit()
 
     def query_file(self) -> str | None:
-        """The file the results shown were searched with (None: no query, or a pasted image)."""
+        """The file the results shown were searched with (None: no query, or a pasted or dropped
+        image, whose source is a description such as "the clipboard image"; ``search_path``
+        makes every file's path absolute). It is not looked at: this runs at every tab switch,
+        and a stat can hang on a network disk; a search with a file gone since says so."""
         source = self.outcome.source if self.outcome is not None else None
-        return source if source and Path(source).is_file() else None
+        return source if source and Path(source).is_absolute() else None
 
     def offer_query(self, path: str) -> None:
         """Offer to search with ``path`` here (another tab's query), unless a message is up or
@@ -592,6 +600,21 @@ class ModeTab(QWidget):
 
         if self.snapshot is not None and self.snapshot.skipped_files:
             SkippedFilesDialog(self.snapshot.name, self.snapshot.skipped_files, self).open()
+
+    def _open_if_there(self, path: str) -> None:
+        """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
+        there; a missing one (a catalog on an unplugged disk) is said here, not left to the
+        desktop's opener, which would fail where the user does not see it."""
+        self.runner.submit(
+            f"{self.mode}/open", lambda ctx: _exists(Path(path)), worker="io",
+            on_done=lambda there: self.gallery.open_path(path) if there else self._on_open_missing(path),
+        )
+
+    def _on_open_missing(self, path: str) -> None:
+        self.messages.show_message(
+            f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
+            "warning", action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+        )
 
     def _on_open_failed(self, path: str) -> None:
         self.messages.show_message(
@@ -679,8 +702,7 @@ class ModeTab(QWidget):
             self._results_from_other_catalog = False  # they follow the chosen catalog now
             if self.messages.kind == "info":
                 self.messages.clear()
-        self.gallery.set_items([GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in self.outcome.hits],
-                               keep_position=more)
+        self.gallery.set_items(_result_items(outcome), keep_position=more)
         self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
@@ -798,6 +820,10 @@ def _is_dir(path: Path) -> bool:
         return path.is_dir()
     except OSError:
         return False
+
+
+def _result_items(outcome: QueryOutcome) -> list[GalleryItem]:
+    return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
 
 
 def _caption(name: str, facts: list[str]) -> str:

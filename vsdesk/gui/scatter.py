@@ -1,15 +1,17 @@
 """The t-SNE map of a catalog: pyqtgraph scatter, coloured by label, linked to the gallery.
 
-Speed with 100,000 points comes from three choices (measured in scripts/bench_scatter.py):
-one ScatterPlotItem per label with one shared brush (no per-point pens or brushes), so a
-colour never costs a Python object per point; picking the point under the mouse with one
-vectorised NumPy distance instead of pyqtgraph's per-point SpotItems; and progressive t-SNE
-updates that only move the points (``_move``) once they exist.
+Speed with 100,000 points comes from three choices: one ScatterPlotItem per label with one
+shared brush (no per-point pens or brushes), so a colour never costs a Python object per point;
+picking the point under the mouse with one vectorised NumPy distance instead of pyqtgraph's
+per-point SpotItems; and progressive t-SNE updates that only move the points (``_move``) once
+they exist. scripts/bench_gui.py times the last two among 100,000 points (a move against a
+``setData`` rebuild, and a pick), with a repaint and a pan step of that map.
 """
 
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,7 +22,6 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
 
-#: Distinct colours (Tableau 20 order: strong colours first).
 #: Colour slots 0, 1, ... (a model's classes, or a mode's fixed labels): tab20 without its two
 #: greys, strong hues first.
 PALETTE = [
@@ -34,6 +35,7 @@ NEUTRALS = ["#7f7f7f", "#b0b0b0", "#5a5a5a", "#d0d0d0"]
 
 def colour_of(slot: int) -> str:
     return PALETTE[slot % len(PALETTE)] if slot >= 0 else NEUTRALS[(-slot - 1) % len(NEUTRALS)]
+
 
 PICK_RADIUS_PX = 8
 HOVER_THUMB = 96
@@ -92,7 +94,10 @@ class ScatterView(QWidget):
         self._labels = np.zeros(0, np.int32)
         self._label_names: list[str] = []
         self._sources: list[str] = []
-        self._captions: list[str] = []
+        self._item_labels: list[str] = []
+        self._highlight_indices = np.zeros(0, np.int64)  # ringed: the best results
+        self._selected_index: int | None = None
+        self._query_xy: tuple[float, float] | None = None  # the query's star
 
         self._highlight = _QuietScatter(size=11, pen=pg.mkPen("#222222", width=1.6), brush=None, tip=None)
         self._selected = _QuietScatter(size=18, pen=pg.mkPen("#ff2d00", width=3), brush=None, tip=None)
@@ -140,11 +145,14 @@ class ScatterView(QWidget):
         labels: np.ndarray | None = None,
         label_names: list[str] | None = None,
         sources: list[str] | None = None,
-        captions: list[str] | None = None,
+        item_labels: list[str] | None = None,
         colours: list[int] | None = None,
     ) -> None:
         """Show a map. Same labels as before (a progressive t-SNE step): the points just move.
-        ``colours``: a colour slot per label name (``colour_of``; default: their order)."""
+        ``sources``: each point's image, for the hover thumbnail; ``item_labels``: each point's
+        own label, said after its file name on hover. None keeps those given before (a t-SNE
+        step needs them once). ``colours``: a colour slot per label name (``colour_of``;
+        default: their order)."""
         xy = np.asarray(xy, np.float32)
         n = len(xy)
         labels = np.zeros(n, np.int32) if labels is None else np.asarray(labels, np.int32)
@@ -160,8 +168,8 @@ class ScatterView(QWidget):
         self._xy = xy
         if sources is not None:
             self._sources = list(sources)
-        if captions is not None:
-            self._captions = list(captions)
+        if item_labels is not None:
+            self._item_labels = list(item_labels)
         if same:
             for item, members in zip(self._groups, self._group_members):
                 self._move(item, xy[members])
@@ -222,10 +230,6 @@ class ScatterView(QWidget):
     def point_count(self) -> int:
         return len(self._xy)
 
-    def position_of(self, index: int) -> tuple[float, float]:
-        x, y = self._xy[index]
-        return float(x), float(y)
-
     # -- overlays -----------------------------------------------------------------------------
     def set_highlight(self, indices) -> None:
         self._highlight_indices = np.asarray(list(indices), np.int64)
@@ -240,10 +244,10 @@ class ScatterView(QWidget):
         self._refresh_overlays()
 
     def selected(self) -> int | None:
-        return getattr(self, "_selected_index", None)
+        return self._selected_index
 
     def highlighted(self) -> np.ndarray:
-        return getattr(self, "_highlight_indices", np.zeros(0, np.int64))
+        return self._highlight_indices
 
     def set_status(self, text: str) -> None:
         self._status.setText(text)
@@ -261,7 +265,7 @@ class ScatterView(QWidget):
             self._selected.setData(pos=self._xy[[sel]], data=[sel])
         else:
             self._selected.setData(pos=np.zeros((0, 2)))
-        q = getattr(self, "_query_xy", None)
+        q = self._query_xy
         self._query.setData(pos=np.array([q], np.float32) if q is not None else np.zeros((0, 2)))
 
     # -- picking ------------------------------------------------------------------------------
@@ -311,7 +315,9 @@ class ScatterView(QWidget):
 
     def _show_hover(self, index: int) -> None:
         source = self._sources[index]
-        caption = self._captions[index] if index < len(self._captions) else source.rsplit("/", 1)[-1]
+        # Made here, for the one point hovered: a caption for every point cost 0.6 s per 100,000.
+        label = self._item_labels[index] if index < len(self._item_labels) else ""
+        caption = Path(source).name + (f" · {label}" if label else "")
         pixmap = self._cache.pixmap(source, HOVER_THUMB)
         self._hover_caption.setText(caption)
         if pixmap is not None:

@@ -53,15 +53,6 @@ class Settings:
     def set_catalog(self, mode: str, name: str) -> None:
         self.q.setValue(f"{mode}/catalog", name)
 
-    def catalogs(self, mode: str) -> list[str]:
-        value = self.q.value(f"{mode}/catalogs", [])
-        if isinstance(value, str):
-            return [value] if value else []
-        return [str(v) for v in (value or [])]
-
-    def set_catalogs(self, mode: str, names: list[str]) -> None:
-        self.q.setValue(f"{mode}/catalogs", list(names))
-
     # -- options --------------------------------------------------------------------------------------
     def float_value(self, key: str, default: float) -> float:
         try:

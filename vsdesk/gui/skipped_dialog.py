@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from vsdesk.engine.text import counted
@@ -10,6 +11,9 @@ from vsdesk.engine.text import counted
 class SkippedFilesDialog(QDialog):
     def __init__(self, catalog: str, skipped: list, parent: QWidget | None = None):
         super().__init__(parent)
+        # Each "why?" click opens a new one: it goes when closed, or every click would leave one
+        # behind as a hidden child of the tab.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Files not indexed in “{catalog}”")
         count = len(skipped)
         intro = QLabel(

@@ -70,7 +70,7 @@ class _Load(QRunnable):
 class ThumbnailCache(QObject):
     """``pixmap(source, size)`` returns a cached pixmap or None (and starts loading it)."""
 
-    ready = Signal(str)  # source: its thumbnail (or its error) is now available
+    ready = Signal(str)  # source: its thumbnail (or its error, or that it is forgotten) is now available
 
     def __init__(
         self,
@@ -94,9 +94,6 @@ class ThumbnailCache(QObject):
         self._signals.done.connect(self._on_done)
         self._signals.failed.connect(self._on_failed)
 
-    def set_decoder(self, decode: Decoder) -> None:
-        self._decode = decode
-
     def pixmap(self, source: str, size: int) -> QPixmap | None:
         key = (source, size)
         pixmap = self._pixmaps.get(key)
@@ -110,14 +107,18 @@ class ThumbnailCache(QObject):
     def error(self, source: str) -> str | None:
         return self._errors.get(source)
 
+    def forget_errors(self) -> None:
+        """Try the thumbnails that failed again (a disk plugged back in, a file put back): the
+        views showing their warning icons are told, and ask for them again as they repaint."""
+        errors, self._errors = self._errors, {}
+        for source in errors:
+            self.ready.emit(source)
+
     def pending(self) -> int:
         return len(self._waiting) + len(self._in_flight)
 
     def wait_idle(self, msecs: int = 30000) -> bool:
         return self._pool.waitForDone(msecs)
-
-    def clear_pending(self) -> None:
-        self._waiting.clear()
 
     def _request(self, key: tuple[str, int]) -> None:
         if key in self._in_flight:

@@ -1,7 +1,7 @@
 """Background work for the window: one serial worker thread per resource, tasks with ids.
 
 ``TaskRunner`` is the one background-task pattern every tab uses (after Orange's
-``ConcurrentMixin``): a task is submitted into a *slot* ("style/query", "vae/index" ...);
+``ConcurrentMixin``): a task is submitted into a *slot* ("style/query", "vae/catalog" ...);
 submitting a new task into a slot cancels the previous one, and only the newest task of a slot
 may deliver progress, partial results or a result, so a stale search never overwrites a newer
 one. The task function is plain Python taking a ``TaskContext`` (progress / cancelled /

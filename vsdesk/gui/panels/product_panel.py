@@ -1,4 +1,8 @@
-"""Product: the class probabilities as bars and the predicted attributes (e.g. kids' wear)."""
+"""Product: the class probabilities as bars and the predicted attributes (e.g. kids' wear).
+
+The panel reads the keys ``ProductEmbedder.describe`` returns, and only those: a key renamed
+there fails the tests instead of leaving the panel silently empty.
+"""
 
 from __future__ import annotations
 
@@ -11,34 +15,14 @@ from vsdesk.gui.panels.probability_bars import ProbabilityBars
 
 
 def probability_items(extras: dict[str, Any]) -> list[tuple[str, float]]:
-    """Class probabilities from ``describe()`` output: a {class: p} dict or [[class, p], ...]."""
-    probs = extras.get("probabilities") or extras.get("classes") or {}
-    if isinstance(probs, dict):
-        return [(str(k), float(v)) for k, v in probs.items()]
-    items = []
-    for entry in probs:
-        if isinstance(entry, dict):
-            items.append((str(entry.get("label") or entry.get("class")), float(entry.get("probability", entry.get("p", 0)))))
-        else:
-            items.append((str(entry[0]), float(entry[1])))
-    return items
+    """The top classes of ``describe()``, most probable first, as (class, probability)."""
+    return [(entry["label"], float(entry["probability"])) for entry in extras["classes"]]
 
 
 def attribute_lines(extras: dict[str, Any]) -> list[str]:
-    attributes = dict(extras.get("attributes") or {})
-    if extras.get("kids") is not None:  # the Clothing Dataset's other attribute
-        attributes["Kids' wear"] = float(extras["kids"])
-    lines = []
-    for name, value in attributes.items():
-        if isinstance(value, dict):  # {"value": ..., "probability": ...}
-            p = value.get("probability")
-            shown = value.get("value", value.get("label", ""))
-            lines.append(f"{name}: {shown}" + (f" ({100 * float(p):.0f}%)" if p is not None else ""))
-        elif isinstance(value, float):
-            lines.append(f"{name}: {'yes' if value >= 0.5 else 'no'} ({100 * value:.0f}%)")
-        else:
-            lines.append(f"{name}: {value}")
-    return lines
+    """The Clothing Dataset's other attribute, kids' wear (None: the model has no head for it)."""
+    kids = extras["kids"]
+    return [] if kids is None else [f"Kids' wear: {'yes' if kids >= 0.5 else 'no'} ({100 * kids:.0f}%)"]
 
 
 FAMILIARITY_TIP = (
@@ -49,8 +33,8 @@ FAMILIARITY_TIP = (
 
 def unfamiliar_text(extras: dict[str, Any]) -> str:
     """The warning for a photo unlike the training photos, or "" (familiar, or not known)."""
-    familiar = extras.get("familiarity")
-    if not isinstance(familiar, dict) or not familiar.get("unfamiliar"):
+    familiar = extras.get("familiarity")  # only a model with its training photos' statistics says
+    if familiar is None or not familiar["unfamiliar"]:
         return ""
     return "Unlike the photos this model was trained on: its class is a guess."
 
@@ -104,7 +88,7 @@ class ProductPanel(ModePanel):
         self.same_class.blockSignals(False)
 
     def results_kept_to(self, extras: dict[str, Any]) -> str | None:
-        return extras.get("predicted") if self.same_class.isChecked() else None
+        return extras["predicted"] if self.same_class.isChecked() else None
 
     def results_note(self, extras: dict[str, Any], found: int) -> Note | None:
         kept = self.results_kept_to(extras)
@@ -120,18 +104,15 @@ class ProductPanel(ModePanel):
     def show_extras(self, extras: dict[str, Any]) -> None:
         items = probability_items(extras)
         self.bars.set_probabilities(items)
-        if items:
-            name, p = max(items, key=lambda kv: kv[1])
-            self.predicted.setText(f"{name} <span style='color:#666'>({100 * p:.0f}%)</span>")
-        predicted = extras.get("predicted")
-        self.same_class.setText(f"Only results of the type {predicted}" if predicted else SAME_CLASS_TEXT)
+        name, p = items[0]
+        self.predicted.setText(f"{name} <span style='color:#666'>({100 * p:.0f}%)</span>")
+        self.same_class.setText(f"Only results of the type {extras['predicted']}")
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)
         self.unfamiliar.setText(note)
         self.unfamiliar.setToolTip(FAMILIARITY_TIP if note else "")
         self.unfamiliar.setVisible(bool(note))
-        model = " · ".join(str(extras[k]) for k in ("model", "backbone") if extras.get(k))
-        self.model_info.setText(f"model: {model}" if model else "")
+        self.model_info.setText(f"model: {extras['model']} · {extras['backbone']}")
 
     def clear(self) -> None:
         self.same_class.setText(SAME_CLASS_TEXT)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
 from vsdesk.gui.panels.base import ModePanel
 
 
 class StylePanel(ModePanel):
-    def __init__(self, default_weight: float = 0.0, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
-        self.slider.setValue(round(default_weight * 100))
         self.slider.setToolTip("0 = artistic style only; 100 = subject (content) only")
         self.value_label = QLabel()
         row = QHBoxLayout()
@@ -31,8 +30,6 @@ class StylePanel(ModePanel):
         layout.addWidget(title)
         layout.addLayout(row)
         layout.addWidget(self.value_label)
-        form = QFormLayout()
-        layout.addLayout(form)
         layout.addWidget(self.info)
         layout.addStretch(1)
         # Dragging the slider re-ranks at most every 150 ms, not on every pixel.

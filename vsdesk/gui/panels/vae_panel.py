@@ -1,4 +1,8 @@
-"""VAE: the query's reconstruction, its anomaly score, and the clickable manifold map."""
+"""VAE: the query's reconstruction, its anomaly score, and the clickable manifold map.
+
+The panel reads the keys ``VaeEngine.describe`` returns, and only those: a key renamed there
+fails the tests instead of leaving the panel silently empty.
+"""
 
 from __future__ import annotations
 
@@ -108,20 +112,14 @@ class VaePanel(ModePanel):
 
     # -- query facts ------------------------------------------------------------------------
     def show_extras(self, extras: dict[str, Any]) -> None:
-        if extras.get("input") is not None:
-            set_tile(self.input_image, gray_pixmap(extras["input"]))
-        if extras.get("reconstruction") is not None:
-            set_tile(self.recon_image, gray_pixmap(extras["reconstruction"]))
-        category = extras.get("category")
-        if category:
-            confidence = extras.get("confidence", extras.get("category_confidence"))
-            text = f"<b>{category}</b>"
-            if confidence is not None:
-                text += f" <span style='color:#666'>({100 * float(confidence):.0f}% of neighbours)</span>"
-            self.category.setText(text)
+        # The pictures are decoded from describe()'s "input_png" and "reconstruction_png" by
+        # decode_extras, which leaves out one it cannot decode: the facts are still shown.
+        for key, tile in (("input", self.input_image), ("reconstruction", self.recon_image)):
+            set_tile(tile, gray_pixmap(extras[key]) if key in extras else None)
+        self.category.setText(f"<b>{extras['category']}</b> <span style='color:#666'>"
+                              f"({100 * float(extras['confidence']):.0f}% of neighbours)</span>")
         self.anomaly.setText(anomaly_text(extras))
-        xy = extras.get("map2d", extras.get("map_xy"))
-        self.map.set_query(tuple(xy) if xy is not None else None)
+        self.map.set_query(tuple(extras["map2d"]))
 
     def clear(self) -> None:
         for label in (self.input_image, self.recon_image):
@@ -143,15 +141,6 @@ class VaePanel(ModePanel):
 
 
 def anomaly_text(extras: dict[str, Any]) -> str:
-    anomaly = extras.get("anomaly") if isinstance(extras.get("anomaly"), dict) else {}
-    percentile = anomaly.get("percentile", extras.get("anomaly_percentile"))
-    score = anomaly.get("score", extras.get("anomaly_score"))
-    if percentile is None and score is None:
-        return ""
-    parts = []
-    if percentile is not None:
-        p = float(percentile)
-        parts.append(f"Anomaly: <b>{p:.1f}th percentile</b> of the training images — {anomaly_verdict(p)}")
-    if score is not None:
-        parts.append(f"−ELBO {float(score):.1f} nats")
-    return " · ".join(parts)
+    p, score = float(extras["anomaly"]["percentile"]), float(extras["anomaly"]["score"])
+    return (f"Anomaly: <b>{p:.1f}th percentile</b> of the training images — {anomaly_verdict(p)}"
+            f" · −ELBO {score:.1f} nats")
