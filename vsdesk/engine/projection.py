@@ -108,8 +108,10 @@ def project_catalog(
     embedding = project(vectors.matrix, progress, cancelled, partial,
                         perplexity=perplexity, iterations=iterations)
     _save(path, embedding)
-    for old in path.parent.glob(f"{catalog.name}-*.npy"):  # maps of older versions
-        if old != path:
+    for old in path.parent.glob("*.npy"):  # this catalog's maps of older versions
+        # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
+        # folder_catalog_name makes) must not count as one of "photos-style".
+        if old != path and old.stem.rpartition("-")[0] == catalog.name:
             old.unlink(missing_ok=True)
     return vectors.paths, embedding
 
