@@ -43,7 +43,7 @@ def test_cancel_between_stages():
         project(x, cancelled=lambda: True, iterations=500)
 
 
-def test_catalog_projection_is_cached_per_version(tmp_path):
+def test_catalog_projection_is_cached_per_version(tmp_path, new_file_mode):
     root = tmp_path / "photos"
     root.mkdir()
     for src in clothing_images(40):
@@ -56,7 +56,7 @@ def test_catalog_projection_is_cached_per_version(tmp_path):
     _, again = project_catalog(catalog, iterations=250)
     assert time.perf_counter() - start < 0.5 and np.array_equal(again, first)
     cached = list((paths.cache_dir() / "projections").glob("map-*.npy"))
-    assert len(cached) == 1
+    assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == new_file_mode
     cached[0].write_bytes(cached[0].read_bytes()[:60])  # a cache cut off mid-write is recomputed
     _, third = project_catalog(catalog, iterations=250)
     assert np.array_equal(third, first)
