@@ -37,6 +37,17 @@ def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def new_file_mode():
+    """Runs the test under umask 027 and gives the mode a new file then has, 0640: unlike the
+    usual 022 it tells a file made under the umask from mkstemp's 0600 and a hard-coded 0644."""
+    old = os.umask(0o027)
+    try:
+        yield 0o640
+    finally:
+        os.umask(old)
+
+
 needs_setpriv = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
     reason="needs root and util-linux's setpriv (as a user, chmod alone would do)",

@@ -333,6 +333,19 @@ def test_catalog_settings_are_read_without_opening_any_index(photos):
     assert ("other", "style", [str(photos / "b")]) in catalog_settings()
 
 
+def test_the_settings_file_has_the_permissions_of_any_new_file_of_the_user(photos, new_file_mode):
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        assert (catalog.location / "catalog.json").stat().st_mode & 0o777 == new_file_mode
+
+
+def test_a_settings_write_cut_short_by_a_crash_does_not_block_removing_the_catalog(photos):
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        location = catalog.location
+    (location / ".tmp-0123456789abcdef-catalog.json").write_text('{"na')  # the temp file it left
+    remove_catalog("mine")
+    assert not location.exists()
+
+
 def test_a_catalog_folder_without_settings_is_listed_taken_over_or_removed(photos):
     """A crash between mkdir and writing catalog.json, or an interrupted remove, left a folder
     that was a dead end: not listed, not found, and not creatable ("differing only in case")."""

@@ -305,6 +305,15 @@ def test_a_bad_pixel_limit_in_the_environment_is_reported_and_the_default_kept(v
     assert ("VSDESK_MAX_PIXELS" in done.stderr) == bool(value)
 
 
+def test_the_bad_pixel_limit_report_is_a_warning_that_the_importer_can_silence():
+    env = {**os.environ, "VSDESK_MAX_PIXELS": "abc"}
+    code = "from vsdesk.engine import imageio; print(imageio.DEFAULT_MAX_PIXELS)"
+    done = subprocess.run([sys.executable, "-W", "ignore::UserWarning", "-c", code], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and int(done.stdout) == imageio.MAX_PIXELS_DEFAULT
+    assert done.stderr == ""  # importing the engine prints nothing of its own
+
+
 def test_the_pixel_limit_from_the_environment_applies_and_names_itself(tmp_path):
     path = tmp_path / "big.png"
     Image.new("RGB", (2000, 1500), "white").save(path)  # 3 megapixels

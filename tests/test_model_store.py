@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vsdesk.engine import models, paths
+from vsdesk.engine import files, models, paths
 from vsdesk.engine.models import cache, registry
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource
 
@@ -272,7 +272,7 @@ def test_cache_file_that_passes_its_hash_but_does_not_load_is_rebuilt(cache_dir,
     import h5py
 
     spec = register(make_spec("tiny-unloadable", (package,)))
-    bogus = cache.temp_path(cache_dir, ".weights.h5")
+    bogus = files.temp_path(cache_dir, ".weights.h5")
     with h5py.File(bogus, "w") as handle:
         handle.create_dataset("nonsense", data=np.zeros(3))
     entry = cache.store(spec, bogus, "import", "bogus")
@@ -300,14 +300,14 @@ def test_failed_conversion_leaves_nothing_behind(cache_dir, register, package, t
 WRITER = r"""
 import sys
 from pathlib import Path
-from vsdesk.engine import paths
+from vsdesk.engine import files, paths
 from vsdesk.engine.models import cache
 from vsdesk.engine.models.spec import ModelSpec
 
 spec = ModelSpec(name=sys.argv[1], description="", version="1", license="", build=None, sources=())
 data = Path(sys.argv[2]).read_bytes()
 for _ in range(int(sys.argv[3])):
-    tmp = cache.temp_path(paths.models_dir(), ".weights.h5")
+    tmp = files.temp_path(paths.models_dir(), ".weights.h5")
     tmp.write_bytes(data)
     cache.store(spec, tmp, "import", sys.argv[2])
 """

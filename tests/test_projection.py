@@ -12,6 +12,7 @@ from test_catalog import HistogramEmbedder, clothing_images
 from vsdesk.engine import paths
 from vsdesk.engine.catalog import Catalog, index_catalog
 from vsdesk.engine.projection import project, project_catalog
+from vsdesk.engine.session import folder_catalog_name
 from vsdesk.engine.tasks import CancelledError
 
 
@@ -42,7 +43,7 @@ def test_cancel_between_stages():
         project(x, cancelled=lambda: True, iterations=500)
 
 
-def test_catalog_projection_is_cached_per_version(tmp_path):
+def test_catalog_projection_is_cached_per_version(tmp_path, new_file_mode):
     root = tmp_path / "photos"
     root.mkdir()
     for src in clothing_images(40):
@@ -55,7 +56,7 @@ def test_catalog_projection_is_cached_per_version(tmp_path):
     _, again = project_catalog(catalog, iterations=250)
     assert time.perf_counter() - start < 0.5 and np.array_equal(again, first)
     cached = list((paths.cache_dir() / "projections").glob("map-*.npy"))
-    assert len(cached) == 1
+    assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == new_file_mode
     cached[0].write_bytes(cached[0].read_bytes()[:60])  # a cache cut off mid-write is recomputed
     _, third = project_catalog(catalog, iterations=250)
     assert np.array_equal(third, first)
@@ -64,3 +65,23 @@ def test_catalog_projection_is_cached_per_version(tmp_path):
     names, fourth = project_catalog(catalog, iterations=250)
     assert fourth.shape == (39, 2)
     assert len(list((paths.cache_dir() / "projections").glob("map-*.npy"))) == 1
+
+
+def test_mapping_a_catalog_keeps_the_map_of_one_whose_name_extends_it(tmp_path):
+    # Two user folders both called "photos" give the catalogs photos-style and photos-style-2.
+    first = folder_catalog_name("style", str(tmp_path / "a" / "photos"), set())
+    second = folder_catalog_name("style", str(tmp_path / "b" / "photos"), {first})
+    assert (first, second) == ("photos-style", "photos-style-2")
+    catalogs = {}
+    for name, start in ((first, 0), (second, 8)):
+        root = tmp_path / name
+        root.mkdir()
+        for src in clothing_images(8, start):
+            shutil.copy(src, root / src.name)
+        catalogs[name] = Catalog.create(name, "style", [root])
+        index_catalog(catalogs[name], HistogramEmbedder())
+    folder = paths.cache_dir() / "projections"
+    project_catalog(catalogs[second], iterations=250)
+    (second_map,) = folder.glob(f"{second}-*.npy")
+    project_catalog(catalogs[first], iterations=250)
+    assert second_map.exists()

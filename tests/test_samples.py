@@ -107,7 +107,7 @@ def test_style_artworks_from_mirror_checked(monkeypatch):
     assert labels["s_cubism-01.jpg"] == "cubism" and labels["s_impressionist-16.jpg"] == "impressionist"
 
 
-def test_style_artworks_download_path(tmp_path, monkeypatch, http_root):
+def test_style_artworks_download_path(tmp_path, monkeypatch, http_root, new_file_mode):
     root, url = http_root
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("VSDESK_STYLE_MIRROR", raising=False)
@@ -116,6 +116,7 @@ def test_style_artworks_download_path(tmp_path, monkeypatch, http_root):
     folder = samples.sample_folder("style-artworks", style_base_url=url)
     for name, sha in samples.STYLE_ARTWORKS.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha
+        assert (folder / name).stat().st_mode & 0o777 == new_file_mode  # like the user's other files
 
 
 def test_style_artworks_tampered_download_fails_and_leaves_nothing(tmp_path, monkeypatch, http_root):

@@ -28,7 +28,7 @@ def _int(value: int) -> bytes:
     return b"J" + struct.pack("<i", value)
 
 
-def _state_dict_pickle(storage_key: str, numel: int, shape: tuple, stride: tuple) -> bytes:
+def _state_dict_pickle(storage_key: str, numel: int, shape: tuple, stride: tuple, offset: int = 0) -> bytes:
     """Protocol-2 opcodes of a one-tensor state dict exactly as torch writes it (no torch needed)."""
     tup = lambda *items: b"(" + b"".join(items) + b"t"  # noqa: E731
     storage_id = tup(_str("storage"), b"ctorch\nFloatStorage\n", _str(storage_key), _str("cpu"), _int(numel))
@@ -39,7 +39,7 @@ def _state_dict_pickle(storage_key: str, numel: int, shape: tuple, stride: tuple
         + b"ctorch._utils\n_rebuild_tensor_v2\n"
         + tup(
             storage_id + b"Q",  # BINPERSID: the storage
-            _int(0),
+            _int(offset),
             tup(*(_int(s) for s in shape)),
             tup(*(_int(s) for s in stride)),
             b"\x89",  # requires_grad False
@@ -82,6 +82,26 @@ def test_zip_format_with_strided_tensor(tmp_path):
         archive.writestr("model/data/0", data.tobytes())
     state = load_state_dict(path)
     np.testing.assert_array_equal(state["layer.weight"], data.reshape(2, 3).T)
+
+
+@pytest.mark.parametrize(
+    ("offset", "shape", "stride"),
+    [
+        # Without the sign checks this one reads 400 MB before the buffer: SIGSEGV, not an error.
+        (0, (3,), (-100_000_000,)),
+        (-1, (3,), (1,)),  # starts one element before the buffer and used to read past its end
+        (0, (3, 2), (2, 3)),  # last element is index 7 of a 6-element storage
+        (6, (), ()),  # a scalar just past the end
+        (0, (2, 3), (1,)),  # fewer strides than dimensions
+    ],
+)
+def test_views_outside_the_storage_are_refused(tmp_path, offset, shape, stride):
+    path = tmp_path / "crafted.pth"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model/data.pkl", _state_dict_pickle("0", 6, shape, stride, offset))
+        archive.writestr("model/data/0", np.arange(6, dtype=np.float32).tobytes())
+    with pytest.raises(TorchFileError, match="storage 0"):
+        load_state_dict(path)
 
 
 def test_legacy_format_roundtrip(tmp_path):

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from vsdesk.engine import paths
+from vsdesk.engine.files import atomic_path
 
 APP_ID = "io.github.vsdesk.vsdesk"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
@@ -97,13 +98,12 @@ def install(executable: Path | None = None, prefix: Path | None = None) -> list[
     try:
         for target, source in _files(prefix).items():
             target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.tmp")
-            if source is None:
-                temporary.write_text(entry_text(executable), encoding="utf-8")
-            else:
-                shutil.copyfile(source, temporary)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
+            with atomic_path(target) as temporary:
+                if source is None:
+                    temporary.write_text(entry_text(executable), encoding="utf-8")
+                else:
+                    shutil.copyfile(source, temporary)
+                os.chmod(temporary, 0o644)
             written.append(target)
     except OSError as exc:
         raise DesktopEntryError(f"cannot install the desktop entry into {prefix}: {exc}") from None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import stat
-import sys
 import warnings
 from pathlib import Path
 from typing import BinaryIO
@@ -33,7 +32,10 @@ MAX_PIXELS_DEFAULT = 100_000_000
 
 def _max_pixels_from_env() -> int:
     """``VSDESK_MAX_PIXELS`` (a count of pixels, "2e8" allowed); a value that is not a positive
-    number is reported and the default kept, rather than failing every command at import."""
+    number is reported and the default kept, rather than failing every command at import.
+
+    Reported as a warning, not printed: the engine is a library, and whoever imports it (the
+    CLI, the GUI, a test) decides whether and where warnings are shown."""
     text = os.environ.get("VSDESK_MAX_PIXELS", "").strip()
     if not text:
         return MAX_PIXELS_DEFAULT
@@ -42,8 +44,8 @@ def _max_pixels_from_env() -> int:
     except (ValueError, OverflowError):
         value = 0
     if value < 1:
-        print(f"vsdesk: VSDESK_MAX_PIXELS={text!r} is not a positive number of pixels (width x height); "
-              f"using {MAX_PIXELS_DEFAULT:,}", file=sys.stderr)
+        warnings.warn(f"vsdesk: VSDESK_MAX_PIXELS={text!r} is not a positive number of pixels (width x height); "
+                      f"using {MAX_PIXELS_DEFAULT:,}", stacklevel=2)
         return MAX_PIXELS_DEFAULT
     return value
 

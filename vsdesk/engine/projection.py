@@ -17,14 +17,13 @@ the cache directory (``allow_pickle=False``), so showing the map again is instan
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from vsdesk.engine import paths
+from vsdesk.engine.files import atomic_save_npy
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 #: Iterations per t-SNE stage (scikit-learn requires max_iter >= 250).
@@ -108,8 +107,10 @@ def project_catalog(
     embedding = project(vectors.matrix, progress, cancelled, partial,
                         perplexity=perplexity, iterations=iterations)
     _save(path, embedding)
-    for old in path.parent.glob(f"{catalog.name}-*.npy"):  # maps of older versions
-        if old != path:
+    for old in path.parent.glob("*.npy"):  # this catalog's maps of older versions
+        # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
+        # folder_catalog_name makes) must not count as one of "photos-style".
+        if old != path and old.stem.rpartition("-")[0] == catalog.name:
             old.unlink(missing_ok=True)
     return vectors.paths, embedding
 
@@ -133,11 +134,4 @@ def _load(path: Path, n: int) -> np.ndarray | None:
 
 def _save(path: Path, embedding: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            np.save(fp, np.asarray(embedding, dtype=np.float32), allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_save_npy(path, np.asarray(embedding, dtype=np.float32))

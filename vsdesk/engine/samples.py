@@ -33,7 +33,7 @@ from typing import Iterable
 import numpy as np
 
 from vsdesk.engine import paths
-from vsdesk.engine.files import sha256_file
+from vsdesk.engine.files import atomic_path, sha256_file
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 __all__ = [
@@ -183,9 +183,8 @@ def download_file(url: str, dest: Path, *, md5: str | None = None, sha256: str |
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.md5() if md5 else hashlib.sha256()  # noqa: S324
     expected = md5 or sha256
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
+    with atomic_path(dest) as tmp:
+        with open(tmp, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
                     while chunk := response.read(1 << 20):
@@ -195,10 +194,6 @@ def download_file(url: str, dest: Path, *, md5: str | None = None, sha256: str |
                 raise SampleDataError(f"download failed ({getattr(exc, 'reason', exc)})") from None
         if expected and digest.hexdigest() != expected:
             raise SampleDataError(f"downloaded file has checksum {digest.hexdigest()}, expected {expected}")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return dest
 
 

@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ import numpy as np
 
 from vsdesk.engine import paths
 from vsdesk.engine.catalog._scan import is_within, why_not_a_folder
+from vsdesk.engine.files import atomic_write_json
 
 SCHEMA_VERSION = 1
 #: Seconds to wait for another program's lock on an index before giving up with a message.
@@ -129,17 +129,10 @@ def catalog_location(name: str) -> Path:
 
 
 def _write_json(path: Path, data: dict) -> None:
+    # fsync before the rename, so that a power cut cannot leave an empty file where the user's
+    # folder choices were.
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fp:
-                json.dump(data, fp, indent=2, ensure_ascii=False)
-                fp.flush()
-                os.fsync(fp.fileno())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write_json(path, data, fsync=True, indent=2, ensure_ascii=False)
     except OSError as exc:  # the old file is intact: os.replace is all or nothing
         raise storage_error(path, exc) from None
 
@@ -726,7 +719,9 @@ def _missing_settings(name: str, location: Path) -> str:
 
 #: What we write into a catalog's folder (catalog.json, its temp and damaged copies, the index,
 #: its -wal/-shm and damaged copies, the indexing lock): nothing else is ever removed with it.
-_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", INDEX_FILE, ".index.lock")
+# ".tmp-" and ".catalog.json.": temp files of an interrupted catalog.json write, named by
+# files.atomic_path now and by the older mkstemp code before.
+_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", ".tmp-", INDEX_FILE, ".index.lock")
 
 
 def catalog_exists(name: str) -> bool:

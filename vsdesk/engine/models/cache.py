@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -91,27 +90,6 @@ def _unlink(files: list[Path]) -> list[Path]:
         except FileNotFoundError:
             pass
     return removed
-
-
-def temp_path(directory: Path, suffix: str) -> Path:
-    """A fresh, empty temp file in ``directory`` (same file system, so ``os.replace`` is atomic)."""
-    while True:
-        path = directory / f".tmp-{secrets.token_hex(8)}{suffix}"
-        try:  # like mkstemp, but with the umask's permissions (mkstemp makes 0600 files)
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return path
-        except FileExistsError:
-            continue
-
-
-def atomic_write_json(path: Path, data: dict) -> None:
-    tmp = temp_path(path.parent, ".json")
-    try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -189,7 +167,7 @@ def store(spec: ModelSpec, weights: Path, source: str, origin: str) -> CacheEntr
         origin=origin,
         created=time.time(),
     )
-    atomic_write_json(sidecar_path(spec), {"format": SIDECAR_FORMAT, **asdict(entry)})
+    files.atomic_write_json(sidecar_path(spec), {"format": SIDECAR_FORMAT, **asdict(entry)}, indent=2, sort_keys=True)
     _clean(spec, keep=final.name)
     return entry
 
@@ -203,7 +181,7 @@ def _clean(spec: ModelSpec, keep: str) -> None:
     for path in directory.iterdir():
         try:
             age = now - path.stat().st_mtime
-            if path.name.startswith(".tmp-") and age > _STALE_TEMP_SECONDS:
+            if path.name.startswith(".tmp-") and age > _STALE_TEMP_SECONDS:  # files.temp_path's names
                 path.unlink()
             elif path.name != keep and orphan.fullmatch(path.name) and age > _ORPHAN_SECONDS:
                 _unlink_with_companions(path)

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from vsdesk.engine.models.cache import temp_path
+from vsdesk.engine.files import temp_path
 from vsdesk.engine.models.errors import DownloadError
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 

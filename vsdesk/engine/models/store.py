@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from vsdesk.engine import paths
+from vsdesk.engine import files, paths
 from vsdesk.engine.models import cache
 from vsdesk.engine.models.download import download
 from vsdesk.engine.models.errors import InvalidWeightsError, ModelStoreError, ModelUnavailableError
@@ -182,7 +182,7 @@ def _count_arrays(path: Path) -> int:
 
 def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str) -> cache.CacheEntry:
     try:
-        tmp = cache.temp_path(paths.models_dir(), ".weights.h5")
+        tmp = files.temp_path(paths.models_dir(), ".weights.h5")
     except OSError as exc:
         raise ModelStoreError(f"cannot write to the model cache {paths.models_dir()}: {exc}") from None
     try:
@@ -202,7 +202,7 @@ def _store_copy(spec: ModelSpec, file: Path) -> cache.CacheEntry:
 
     tmp = None
     try:
-        tmp = cache.temp_path(paths.models_dir(), cache.WEIGHTS_SUFFIX)
+        tmp = files.temp_path(paths.models_dir(), cache.WEIGHTS_SUFFIX)
         shutil.copyfile(file, tmp)
         return cache.store(spec, tmp, "import", str(file.resolve()))
     except OSError as exc:
@@ -214,19 +214,16 @@ def _store_copy(spec: ModelSpec, file: Path) -> cache.CacheEntry:
 def _import_companions(spec: ModelSpec, file: Path, stored: Path) -> None:
     """The files beside ``file`` that belong with it, copied beside the stored weights under
     its name (missing ones are not an error: the model falls back as it would without them)."""
-    import os
     import shutil
 
     for suffix in spec.companions:
         source = cache.companion_path(file, suffix)
         if not source.is_file():
             continue
-        tmp = cache.temp_path(stored.parent, suffix)
         try:
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, cache.companion_path(stored, suffix))
+            with files.atomic_path(cache.companion_path(stored, suffix)) as tmp:
+                shutil.copyfile(source, tmp)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise ModelStoreError(f"cannot copy {source.name} into the model cache: {exc}") from None
 
 

@@ -80,16 +80,30 @@ class _LazyTensor:
         flat = self.storage.array
         if flat is None:
             raise TorchFileError(f"storage {self.storage.key} has no data")
-        if not self.size:
-            return flat[self.offset : self.offset + 1].reshape(()).copy()
-        needed = self.offset + 1 + sum((s - 1) * st for s, st in zip(self.size, self.stride) if s > 0)
-        if any(s == 0 for s in self.size):
-            return np.zeros(self.size, flat.dtype)
-        if needed > flat.size:
+        offset, size, stride = self.offset, self.size, self.stride
+        # as_strided trusts its arguments and reads raw memory: a negative offset, size or stride
+        # (which torch never saves) would let a crafted file point it before or past the buffer,
+        # so the view must be proven to lie inside the storage before it is built.
+        numbers = size + stride
+        if (
+            not all(isinstance(n, int) for n in numbers)
+            or len(size) != len(stride)
+            or offset < 0
+            or any(n < 0 for n in numbers)
+        ):
+            raise TorchFileError(
+                f"malformed tensor view of storage {self.storage.key}: "
+                f"offset {offset}, size {size}, stride {stride}"
+            )
+        if 0 in size:
+            return np.zeros(size, flat.dtype)
+        # With no negative stride, the highest element touched is the last one of every axis.
+        highest = offset + sum((n - 1) * st for n, st in zip(size, stride))
+        if highest >= flat.size:
             raise TorchFileError(f"tensor overruns its storage {self.storage.key}")
         item = flat.itemsize
         view = np.lib.stride_tricks.as_strided(
-            flat[self.offset :], shape=self.size, strides=tuple(st * item for st in self.stride)
+            flat[offset:], shape=size, strides=tuple(st * item for st in stride)
         )
         return np.array(view)  # a compact copy that owns its memory
 

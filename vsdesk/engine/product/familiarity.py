@@ -21,8 +21,6 @@ Nothing is pickled (``allow_pickle=False``).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -30,6 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from vsdesk.engine.embedding import l2_normalise
+from vsdesk.engine.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +125,8 @@ def build(
 
 
 def save(folder: Path, familiarity: Familiarity) -> None:
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
-    os.close(fd)
-    with open(tmp, "wb") as fp:
-        np.savez_compressed(fp, bank=familiarity.bank.astype(np.float16), reference=familiarity.reference.astype(np.float32))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, folder / FILE)
+    with atomic_path(folder / FILE, ".npz") as tmp:
+        np.savez_compressed(tmp, bank=familiarity.bank.astype(np.float16), reference=familiarity.reference.astype(np.float32))
 
 
 def load(folder: Path, dim: int) -> Familiarity | None:

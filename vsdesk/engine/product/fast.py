@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from vsdesk.engine import paths
+from vsdesk.engine.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -428,6 +429,5 @@ def single_output_runner(
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from vsdesk.engine import paths
+from vsdesk.engine.files import atomic_savez
 from vsdesk.engine.imageio import ImageError, load_image
 from vsdesk.engine.product import backbones
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
@@ -266,7 +267,4 @@ def trunk_features(
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as fp:
-        np.savez(fp, **arrays)
-    os.replace(tmp, path)
+    atomic_savez(path, **arrays)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vsdesk.engine import paths
+from vsdesk.engine.files import atomic_path, atomic_save_npy, atomic_savez, atomic_write_json
 from vsdesk.engine.models.spec import ModelSpec, ResourceSource
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -415,31 +416,18 @@ def save(folder: Path, model: "keras.Model", meta: ProductMeta, float16: bool = 
             if float16:
                 _save_weights_float16(model, folder / file)
             else:
-                fd, tmp = tempfile.mkstemp(dir=folder, suffix=".weights.h5")
-                os.close(fd)
-                model.save_weights(tmp, overwrite=True)
-                os.replace(tmp, folder / file)
+                with atomic_path(folder / file) as tmp:
+                    model.save_weights(tmp, overwrite=True)
     finally:
         model.set_weights(originals)
     for stale in folder.glob("product-*.weights.h5"):  # members of a previous, larger model
         if stale.name not in files:
             stale.unlink()
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fp:
-        json.dump(meta.to_json(), fp, indent=2, ensure_ascii=False)
-    os.replace(tmp, folder / META_FILE)
-    for file in files + [META_FILE]:
-        os.chmod(folder / file, 0o644)  # mkstemp makes 0600; these are ordinary shared files
+    atomic_write_json(folder / META_FILE, meta.to_json(), indent=2, ensure_ascii=False)
 
 
 def save_baseline(folder: Path, baseline: dict) -> None:
-    import numpy as np
-
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
-    with os.fdopen(fd, "wb") as fp:
-        np.savez(fp, **baseline)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, folder / BASELINE_FILE)
+    atomic_savez(folder / BASELINE_FILE, **baseline)
 
 
 def load_baseline(folder: Path) -> dict | None:
@@ -472,8 +460,6 @@ def photo_digests(paths) -> "np.ndarray":
 
 
 def save_train_photos(folder: Path, digests: "np.ndarray") -> None:
-    from vsdesk.engine.files import atomic_save_npy
-
     atomic_save_npy(folder / TRAIN_PHOTOS_FILE, digests.astype("<u8"))
 
 
@@ -498,11 +484,9 @@ def _save_weights_float16(model: "keras.Model", target: Path) -> None:
     originals = model.get_weights()
     try:
         model.set_weights([w.astype(np.float16).astype(np.float32) for w in originals])
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".weights.h5")
-        os.close(fd)
-        model.save_weights(tmp, overwrite=True)
-        _compress_h5(Path(tmp))
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            model.save_weights(tmp, overwrite=True)
+            _compress_h5(tmp)
     finally:
         model.set_weights(originals)
 

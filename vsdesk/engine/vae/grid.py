@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from vsdesk.engine.files import atomic_path
+
 
 def write_png(path: str | os.PathLike, pixels: np.ndarray, scale: int = 1) -> Path:
     """A greyscale uint8 array to an image file, atomically (temp file + os.replace): PNG, or the
@@ -20,13 +22,8 @@ def write_png(path: str | os.PathLike, pixels: np.ndarray, scale: int = 1) -> Pa
     if scale > 1:
         image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         image.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
