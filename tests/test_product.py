@@ -255,7 +255,8 @@ def _train_evaluate_and_search_on_b0(tmp_path, clothing):
     from vsdesk.engine.product.train import TrainConfig, train
 
     data = _small_csv(tmp_path, clothing, per_class=16)
-    config = TrainConfig(backbone_name="efficientnet-b0", size=128, finetune_epochs=1, batch_size=16, test_fraction=0.25)
+    config = TrainConfig(backbone_name="efficientnet-b0", size=128, finetune_epochs=1, batch_size=16, test_fraction=0.25,
+                         members=1)  # the backbone is the point here, not the members (tested with Lite0)
     result = train(data, out="small-b0", config=config)
     meta = read_meta(result.folder)
     assert meta.backbone == "efficientnet-b0" and meta.trunk_channels == 1280
