@@ -95,7 +95,6 @@ class ModeTab(QWidget):
         self.messages = MessageBar()
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
-        self.panel.attach(self)
         self.panel.restore_options(self.settings)
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
         self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
@@ -162,6 +161,7 @@ class ModeTab(QWidget):
         self.gallery.open_failed.connect(self._on_open_failed)
         self.gallery.end_reached.connect(self._more_results)
         self.panel.options_changed.connect(self._rerank)
+        self.panel.decode_requested.connect(self.decode_map_point)
 
     @property
     def scatter(self):
@@ -709,7 +709,7 @@ class ModeTab(QWidget):
         self._show_outcome_on_map()
         self.results_shown.emit()
 
-    # -- VAE map clicks (the panel asks) ---------------------------------------------------------------
+    # -- the VAE's manifold map (the panel asks for a point) ---------------------------------------------------------------
     def load_manifold(self) -> None:
         self.runner.submit(
             f"{self.mode}/grid",
