@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
-from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
+from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
 from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
@@ -32,6 +32,7 @@ from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
 from vsdesk.gui.settings import Settings
+from vsdesk.gui.tab_catalog import TabCatalog
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskContext, TaskRunner
 
@@ -69,17 +70,14 @@ class ModeTab(QWidget):
         # The engine's default models, so catalogs are shared with the CLI (same vectors). The
         # style default stores a subject part, so the slider re-weighs at search time
         # (see reweigh_style_query) instead of re-embedding.
-        self.session = ModeSession(mode)
-        self.snapshot: CatalogSnapshot | None = None
+        self._session = ModeSession(mode)
         #: A query given before the catalog was first opened (``vsdesk photo.jpg``): it runs as
         #: soon as the catalog is ready, ahead of the other tabs' loading.
         self._waiting_query: Callable[[], None] | None = None
         self.map_xy: np.ndarray | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
         self.outcome: QueryOutcome | None = None
-        self.catalog_name = settings.catalog(mode) or ""
         self._started = False
-        self._note_until_opened = False  # an info note ("Adding …") is up until the catalog opens
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
         self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
@@ -93,6 +91,9 @@ class ModeTab(QWidget):
     def _build(self) -> None:
         self.catalog_bar = CatalogBar()
         self.messages = MessageBar()
+        self.catalog = TabCatalog(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
+                                  settings=self.settings, cache=self.cache, catalog_bar=self.catalog_bar,
+                                  messages=self.messages, parent=self)
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
         self.panel.restore_options(self.settings)
@@ -151,10 +152,15 @@ class ModeTab(QWidget):
 
         self.query_area.open_requested.connect(self.choose_file)
         self.query_area.paste_requested.connect(self.paste)
-        self.catalog_bar.catalog_chosen.connect(self.open_catalog)
-        self.catalog_bar.folder_chosen.connect(self.add_folder)
-        self.catalog_bar.cancel_requested.connect(self.cancel_indexing)
-        self.catalog_bar.details_requested.connect(self.show_skipped_files)
+        self.catalog_bar.catalog_chosen.connect(self.catalog.open)
+        self.catalog_bar.folder_chosen.connect(self.catalog.add_folder)
+        self.catalog_bar.cancel_requested.connect(self.catalog.cancel)
+        self.catalog_bar.details_requested.connect(self.catalog.show_skipped_files)
+        self.catalog.status_message.connect(self.status_message)
+        self.catalog.leaving.connect(self._on_catalog_leaving)
+        self.catalog.opening.connect(self._on_catalog_opening)
+        self.catalog.opened.connect(self._on_catalog_opened)
+        self.catalog.failed.connect(self._on_catalog_failed)
         self.gallery.current_item_changed.connect(self._on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
         self.gallery.open_requested.connect(self._open_if_there)
@@ -190,6 +196,80 @@ class ModeTab(QWidget):
         if self.catalog_name:
             self.settings.set_catalog(self.mode, self.catalog_name)
 
+    # -- the catalog, and what it means for the rest of the tab ------------------------------------
+    @property
+    def session(self) -> ModeSession:
+        return self._session
+
+    @session.setter
+    def session(self, session: ModeSession) -> None:
+        # Every part that runs tasks on it is given it (a test swaps in one with a missing model).
+        self._session = session
+        self.catalog.session = session
+
+    @property
+    def snapshot(self) -> CatalogSnapshot | None:
+        """The catalog shown (None until it is first opened)."""
+        return self.catalog.snapshot
+
+    @property
+    def catalog_name(self) -> str:
+        """The catalog chosen: the one shown, or the one being opened."""
+        return self.catalog.name
+
+    @catalog_name.setter
+    def catalog_name(self, name: str) -> None:
+        self.catalog.name = name
+
+    def refresh_catalog_list(self, select: str | None = None) -> None:
+        self.catalog.refresh_list(select)
+
+    def open_catalog(self, name: str) -> None:
+        self.catalog.open(name)
+
+    def add_folder(self, folder: str) -> None:
+        self.catalog.add_folder(folder)
+
+    def _on_catalog_leaving(self) -> None:
+        # What is shown belongs to the catalog being left: its map goes, and its browsing
+        # view; results of a query stay (the query is searched again once the other is open),
+        # said to be from the other catalog if the wait is long enough to read it.
+        self.map_xy = None
+        self.scatter.clear()
+        if self.outcome is None:
+            self.gallery.set_items([])
+        else:
+            QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
+
+    def _on_catalog_opening(self, name: str) -> None:
+        self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
+        self.runner.cancel(f"{self.mode}/map", notify=False)
+
+    def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
+        self.map_xy = None
+        self._colour_row.setVisible(snapshot.predicted_colouring is not None)
+        if self.outcome is None:
+            self.gallery.set_items(_browse_items(snapshot))
+        elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
+            self._search_again()  # this catalog's model is another: the query is embedded by it
+        elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
+            self._rerank()  # the same query against the catalog as it is now (no re-embedding)
+        self.scatter.clear()
+        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
+        self._run_waiting_query()
+        self.catalog_ready.emit()
+        self._start_map(snapshot)
+
+    def _on_catalog_failed(self) -> None:
+        self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
+        self._run_waiting_query()  # it then says what is wrong (no catalog to search)
+        self.catalog_ready.emit()
+
+    def _run_waiting_query(self) -> None:
+        query, self._waiting_query = self._waiting_query, None
+        if query is not None:
+            query()
+
     # -- start-up ------------------------------------------------------------------------------------
     @property
     def started(self) -> bool:
@@ -204,212 +284,6 @@ class ModeTab(QWidget):
         self.open_catalog(self.catalog_name or "")
         if self.mode == "vae":
             self.load_manifold()
-
-    def refresh_catalog_list(self, select: str | None = None) -> None:
-        """List the catalogs again (in the background), and notice what changed behind the
-        window's back: the shown catalog removed, or indexed again by the command line."""
-        shown = None if self.runner.is_running(f"{self.mode}/catalog") else self.snapshot
-
-        def look(ctx):
-            names = self.session.catalog_names()
-            return names, shown is not None and shown.name in names and self.session.changed_elsewhere(shown)
-
-        self.runner.submit(
-            f"{self.mode}/catalog-list",
-            look,
-            worker="io",
-            on_done=lambda result: self._show_catalog_list(*result, select, shown),
-            on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
-        )
-
-    def _show_catalog_list(self, names: list[str], changed: bool, select: str | None, looked_at=None) -> None:
-        current = select or self.catalog_name or (names[0] if names else "")
-        self.catalog_bar.set_catalogs(names, current)
-        if self.runner.is_running(f"{self.mode}/catalog"):
-            return  # a catalog is being opened: it is what the tab will show
-        shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
-        if shown and shown not in names:
-            # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
-            self.open_catalog(DEFAULT_SAMPLE[self.mode])
-        elif changed and self.snapshot is looked_at:
-            # Indexed again elsewhere (new files, another model): what is shown is brought up to
-            # date, and a query on screen is searched again (embedded again for another model).
-            self.messages.info(f"The catalog “{self.snapshot.name}” was changed outside this window; "
-                               "it is brought up to date.")
-            self._note_until_opened = True
-            self.open_catalog(self.snapshot.name)
-
-    # -- catalogs ------------------------------------------------------------------------------------
-    def open_catalog(self, name: str) -> None:
-        """Index ``name`` incrementally in the background, then show it and its map."""
-        name = name or DEFAULT_SAMPLE[self.mode]
-        self.catalog_name = name
-        self.settings.set_catalog(self.mode, name)
-        if self.snapshot is not None and self.snapshot.name != name:
-            # What is shown belongs to the catalog being left: its map goes, and its browsing
-            # view; results of a query stay (the query is searched again once `name` is open),
-            # said to be from the other catalog if the wait is long enough to read it.
-            self.map_xy = None
-            self.scatter.clear()
-            if self.outcome is None:
-                self.gallery.set_items([])
-            else:
-                QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
-        self.catalog_bar.set_busy(True, f"opening {name}")
-        self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
-        self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
-        self.runner.cancel(f"{self.mode}/map", notify=False)
-        self.runner.submit(
-            f"{self.mode}/catalog",
-            lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled),
-            label=f"{self.title}: loading TensorFlow and the model, then indexing “{name}”…",
-            on_progress=self._on_index_progress,
-            on_done=self._on_catalog_opened,
-            on_error=self._on_catalog_failed,
-            on_cancelled=lambda: self._on_index_cancelled(name),
-        )
-
-    def _on_index_progress(self, done: int, total: int, message: str) -> None:
-        self.catalog_bar.set_progress(done, total, message)
-        if message:
-            self.status_message.emit(f"{self.title}: {message}")
-            # The status bar's activity follows the phases ("loading TensorFlow …" at first).
-            so_far = f" {done}/{total}" if total else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{so_far} · “{self.catalog_name}”")
-
-    def cancel_indexing(self) -> None:
-        self.catalog_bar.cancel_button.setEnabled(False)
-        self.catalog_bar.set_status("Cancelling…")
-        self.runner.cancel(f"{self.mode}/catalog")
-
-    def _on_index_cancelled(self, name: str) -> None:
-        self.runner.submit(
-            f"{self.mode}/catalog",
-            lambda ctx: self.session.snapshot(name),
-            on_done=lambda snap: self._on_catalog_opened(snap, cancelled=True),
-            on_error=self._on_catalog_failed,
-        )
-
-    def _on_catalog_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
-        self.snapshot = snapshot
-        self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
-        self.map_xy = None
-        self._colour_row.setVisible(snapshot.predicted_colouring is not None)
-        self.catalog_bar.set_busy(False)
-        self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
-                                    link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
-        if self._note_until_opened:  # e.g. "Adding … indexing runs in the background": it has run
-            self._note_until_opened = False
-            if self.messages.kind == "info":
-                self.messages.clear()
-        if not len(snapshot) and not cancelled and not snapshot.is_sample:
-            found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
-            self.messages.warning(
-                f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders) or 'no folders'}"
-                " (searched recursively): add a folder of images."
-            )
-        if cancelled:
-            self.messages.show_message(
-                f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
-                "warning",
-                action=("Resume indexing", lambda: self.open_catalog(snapshot.name)),
-            )
-        if snapshot.note:
-            self.messages.info(snapshot.note[0].upper() + snapshot.note[1:] + ".")
-        if snapshot.missing_folders and not self.messages.text():
-            one = len(snapshot.missing_folders) == 1
-            self.messages.warning(
-                f"The folder{'' if one else 's'} {', '.join(snapshot.missing_folders)} of this catalog "
-                f"{'is' if one else 'are'} missing, empty or not mounted (an unplugged disk?): "
-                f"{'its' if one else 'their'} images are still searched, but cannot be shown. "
-                f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them."
-            )
-        if self.outcome is None:
-            self.gallery.set_items(self._browse_items(snapshot))
-        elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
-            self._search_again()  # this catalog's model is another: the query is embedded by it
-        elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
-            self._rerank()  # the same query against the catalog as it is now (no re-embedding)
-        self.scatter.clear()
-        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
-        self._run_waiting_query()
-        self.catalog_ready.emit()
-        self._start_map(snapshot)
-
-    def _run_waiting_query(self) -> None:
-        query, self._waiting_query = self._waiting_query, None
-        if query is not None:
-            query()
-
-    def _on_catalog_failed(self, exc: BaseException) -> None:
-        # Imported here, not at the top: the worker has loaded the catalog package by now, and
-        # the window's start-up need not (about 60 ms).
-        from vsdesk.engine.catalog import CatalogNotFound
-
-        self.catalog_bar.set_busy(False)
-        self.catalog_bar.set_status("")
-        self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
-        self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
-        if isinstance(exc, CatalogNotFound) and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
-            # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
-            self.refresh_catalog_list(select=DEFAULT_SAMPLE[self.mode])
-            self.open_catalog(DEFAULT_SAMPLE[self.mode])
-            return
-        self._run_waiting_query()  # it then says what is wrong (no catalog to search)
-        self.catalog_ready.emit()
-
-    def _browse_items(self, snapshot: CatalogSnapshot) -> list[GalleryItem]:
-        return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
-
-    def add_folder(self, folder: str) -> None:
-        """Make a catalog of a user's folder and index it (in the background)."""
-        self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
-        self._note_until_opened = True
-
-        def add(ctx):
-            before = set(self.session.catalog_names())
-            name = self.session.create_folder_catalog(folder)
-            return name, self.session.catalog_names(), name in before
-
-        self.runner.submit(
-            f"{self.mode}/add-folder",  # its own slot: a refresh of the list must not cancel it
-            add,
-            worker="io",
-            on_done=lambda result: self._on_folder_added(folder, *result),
-            on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
-        )
-
-    def offer_folder(self, folder: str) -> None:
-        """A dropped or pasted folder: its catalog is opened if it has one; else it is offered."""
-        self.runner.submit(
-            f"{self.mode}/folder-lookup",
-            lambda ctx: self.session.folder_catalog(folder),  # reads the catalogs' files: not here
-            worker="io",
-            on_done=lambda name: self._on_folder_looked_up(folder, name),
-            on_error=lambda exc: self._on_folder_looked_up(folder, None),  # it is then offered
-        )
-
-    def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
-        if name is None:
-            self.messages.show_message(
-                f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
-                "info",
-                action=("Add folder", lambda: self.add_folder(folder)),
-            )
-        elif name == self.catalog_name:
-            self.messages.info(f"{folder} is the catalog “{name}”, the one open here.")
-        else:
-            self.messages.info(f"{folder} is the catalog “{name}”: it is opened.")
-            self.catalog_bar.set_catalogs(self.catalog_bar.names(), name)
-            self.open_catalog(name)
-
-    def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
-        if existed:
-            self._note_until_opened = False  # this note replaces "Adding …" and stays
-            self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
-        self.catalog_bar.set_catalogs(names, name)
-        self.open_catalog(name)
 
     # -- the map ------------------------------------------------------------------------------------
     def _start_map(self, snapshot: CatalogSnapshot) -> None:
@@ -594,13 +468,6 @@ class ModeTab(QWidget):
             self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
                                        action=("Search", lambda: self.search_path(path)))
 
-    def show_skipped_files(self) -> None:
-        """Every file the catalog could not index, with its full path and the reason."""
-        from vsdesk.gui.skipped_dialog import SkippedFilesDialog
-
-        if self.snapshot is not None and self.snapshot.skipped_files:
-            SkippedFilesDialog(self.snapshot.name, self.snapshot.skipped_files, self).open()
-
     def _open_if_there(self, path: str) -> None:
         """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
         there; a missing one (a catalog on an unplugged disk) is said here, not left to the
@@ -656,7 +523,7 @@ class ModeTab(QWidget):
         self.outcome = None
         self.query_area.set_image(None, "")
         self.panel.clear()
-        self.gallery.set_items(self._browse_items(self.snapshot) if self.snapshot is not None else [])
+        self.gallery.set_items(_browse_items(self.snapshot) if self.snapshot is not None else [])
         self._show_outcome_on_map()
         self.messages.error(user_message(exc, f"search with {name}"))
         self.results_shown.emit()
@@ -800,7 +667,7 @@ class ModeTab(QWidget):
             return
         files = [p for p in paths if p not in folders]
         if folders and not files:
-            self.offer_folder(folders[0])
+            self.catalog.offer_folder(folders[0])
             return
         note = ""
         if len(files) > 1:
@@ -822,6 +689,10 @@ def _is_dir(path: Path) -> bool:
         return False
 
 
+def _browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
+    return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
+
+
 def _result_items(outcome: QueryOutcome) -> list[GalleryItem]:
     return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
 
@@ -830,13 +701,3 @@ def _caption(name: str, facts: list[str]) -> str:
     """The preview's caption: the name on a line of its own, so that shortened to fit it does not
     take the facts (label, similarity) with it."""
     return "\n".join([name, " · ".join(facts)] if facts else [name])
-
-
-def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
-    """The files indexing skipped and why (the first ``limit``; `vsdesk index` lists them all)."""
-    if not skipped:
-        return ""
-    lines = [f"{Path(f.path).name}: {f.message}" for f in skipped[:limit]]
-    if len(skipped) > limit:
-        lines.append(f"… and {len(skipped) - limit} more (`vsdesk index` lists them all)")
-    return "Skipped:\n" + "\n".join(lines)
