@@ -9,44 +9,31 @@ query supersedes an older one and a stale result is dropped by the runner.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
+from vsdesk.engine.imageio import IMAGE_SUFFIXES
 from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
-from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
-from vsdesk.gui.panels.base import Note
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
-from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_query import TabQuery
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskContext, TaskRunner
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
-RESULTS_K = 48  # results of a query; scrolling to the last one adds as many again
 #: The best results are ringed on the map (all 48 would ring most of a small catalog).
 MAP_HIGHLIGHT = 12
-#: A catalog opening for longer than this gets the note that the results shown are the other
-#: one's (a quick switch would only flash it).
-STALE_RESULTS_NOTE_MS = 800
-#: A query JPEG is decoded no smaller than this on both sides (the decoder's 1/2 to 1/8 steps):
-#: more than any mode's model input and the preview need, and a huge photo (100 megapixels)
-#: stays within the pixel limit and decodes in a fraction of the time.
-QUERY_DECODE_MIN = 512
 NOTHING_TO_PASTE = "The clipboard holds no image and no image file path."
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
@@ -71,19 +58,9 @@ class ModeTab(QWidget):
         # style default stores a subject part, so the slider re-weighs at search time
         # (see reweigh_style_query) instead of re-embedding.
         self._session = ModeSession(mode)
-        #: A query given before the catalog was first opened (``vsdesk photo.jpg``): it runs as
-        #: soon as the catalog is ready, ahead of the other tabs' loading.
-        self._waiting_query: Callable[[], None] | None = None
         self.map_xy: np.ndarray | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
-        self.outcome: QueryOutcome | None = None
         self._started = False
-        self._results_from_other_catalog = False  # a query answered while the chosen one indexed
-        self._note_said = ""  # the last note on the results shown (``_show_results_note``)
-        self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
-        self._last_query: tuple | None = None  # (image, preview, source, name) of the last query
-        self._query_started = 0.0
-        self._query_label = ""
         self.setAcceptDrops(True)
         self._build()
 
@@ -103,6 +80,10 @@ class ModeTab(QWidget):
         self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._map_placeholder.setStyleSheet("background:white; color:#777;")
         self.preview = ItemPreview(self.cache)
+        self.query = TabQuery(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
+                              settings=self.settings, catalog=self.catalog, query_area=self.query_area,
+                              gallery=self.gallery, preview=self.preview, panel=self.panel,
+                              messages=self.messages, parent=self)
         # A labelled product catalog: its map coloured by its labels or by the model's classes.
         self.colour_by = QComboBox()
         self.colour_by.addItems(["labels", "classes the model predicts"])
@@ -161,12 +142,16 @@ class ModeTab(QWidget):
         self.catalog.opening.connect(self._on_catalog_opening)
         self.catalog.opened.connect(self._on_catalog_opened)
         self.catalog.failed.connect(self._on_catalog_failed)
+        self.query.status_message.connect(self.status_message)
+        self.query.results_shown.connect(self.results_shown)
+        self.query.outcome_changed.connect(self._show_outcome_on_map)
+        self.query.search_starting.connect(self.start)
         self.gallery.current_item_changed.connect(self._on_gallery_current)
-        self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
+        self.gallery.search_requested.connect(lambda item: self.query.search_path(item.path or item.source))
         self.gallery.open_requested.connect(self._open_if_there)
         self.gallery.open_failed.connect(self._on_open_failed)
-        self.gallery.end_reached.connect(self._more_results)
-        self.panel.options_changed.connect(self._rerank)
+        self.gallery.end_reached.connect(self.query.more_results)
+        self.panel.options_changed.connect(self.query.rerank)
         self.panel.decode_requested.connect(self.decode_map_point)
 
     @property
@@ -206,6 +191,7 @@ class ModeTab(QWidget):
         # Every part that runs tasks on it is given it (a test swaps in one with a missing model).
         self._session = session
         self.catalog.session = session
+        self.query.session = session
 
     @property
     def snapshot(self) -> CatalogSnapshot | None:
@@ -236,10 +222,7 @@ class ModeTab(QWidget):
         # said to be from the other catalog if the wait is long enough to read it.
         self.map_xy = None
         self.scatter.clear()
-        if self.outcome is None:
-            self.gallery.set_items([])
-        else:
-            QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
+        self.query.leave_catalog()
 
     def _on_catalog_opening(self, name: str) -> None:
         self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
@@ -248,27 +231,17 @@ class ModeTab(QWidget):
     def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
         self.map_xy = None
         self._colour_row.setVisible(snapshot.predicted_colouring is not None)
-        if self.outcome is None:
-            self.gallery.set_items(_browse_items(snapshot))
-        elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
-            self._search_again()  # this catalog's model is another: the query is embedded by it
-        elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
-            self._rerank()  # the same query against the catalog as it is now (no re-embedding)
+        self.query.follow_catalog(snapshot)
         self.scatter.clear()
         self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
-        self._run_waiting_query()
+        self.query.run_waiting_query()
         self.catalog_ready.emit()
         self._start_map(snapshot)
 
     def _on_catalog_failed(self) -> None:
         self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
-        self._run_waiting_query()  # it then says what is wrong (no catalog to search)
+        self.query.run_waiting_query()  # it then says what is wrong (no catalog to search)
         self.catalog_ready.emit()
-
-    def _run_waiting_query(self) -> None:
-        query, self._waiting_query = self._waiting_query, None
-        if query is not None:
-            query()
 
     # -- start-up ------------------------------------------------------------------------------------
     @property
@@ -348,7 +321,24 @@ class ModeTab(QWidget):
         else:
             self.scatter.set_query(place_on_map(outcome.hits, xy))
 
-    # -- queries ----------------------------------------------------------------------------------------
+    # -- queries ---------------------------------------------------------------------------------------
+    @property
+    def outcome(self) -> QueryOutcome | None:
+        """The results shown: the query's hits and the mode's facts about it (None: no query)."""
+        return self.query.outcome
+
+    def search_path(self, path: str, note: str = "") -> None:
+        self.query.search_path(path, note)
+
+    def search_qimage(self, image: QImage, description: str) -> None:
+        self.query.search_qimage(image, description)
+
+    def query_file(self) -> str | None:
+        return self.query.query_file()
+
+    def offer_query(self, path: str) -> None:
+        self.query.offer_query(path)
+
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Search with an image", "", IMAGE_FILTER)
         if path:
@@ -371,103 +361,6 @@ class ModeTab(QWidget):
             return
         self.messages.warning(NOTHING_TO_PASTE)
 
-    def search_path(self, path: str, note: str = "") -> None:
-        """Search with the image file ``path``: decoded on the I/O thread (a bad file is reported
-        at once, even while the model still loads), then embedded on the TensorFlow thread."""
-        path = str(Path(path).expanduser().absolute())
-        self._submit_query(lambda ctx: load_image(path, min_size=QUERY_DECODE_MIN), path, Path(path).name, note)
-
-    def search_qimage(self, image: QImage, description: str) -> None:
-        image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
-        self._submit_query(lambda ctx: load_image(qimage_to_png(image)), description, description, "")
-
-    def _submit_query(self, decode, source: str, name: str, note: str) -> None:
-        if note:
-            self.messages.info(note)
-        else:
-            self.messages.clear()
-        self.start()  # queues the model and catalog first if not done yet (the TF thread is serial)
-        self._query_label = name
-        self._query_started = time.perf_counter()
-        self.query_area.set_caption(f"{name} — opening…")
-
-        def decode_step(ctx: TaskContext):
-            image = decode(ctx)
-            return image, query_preview(image)
-
-        self.runner.submit(
-            f"{self.mode}/query",
-            decode_step,
-            worker="io",
-            on_done=lambda result: self._embed_query(result[0], result[1], source, name),
-            on_error=lambda exc: self._on_query_failed(exc, name),
-        )
-
-    def _embed_query(self, image: Image.Image, preview: QImage, source: str, name: str) -> None:
-        self._last_query = (image, preview, source, name)  # embedded again if the model changes
-        waiting = self.runner.is_running(f"{self.mode}/catalog")
-        self.query_area.set_image(
-            preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
-        )
-        if self.snapshot is None and waiting:
-            # Queued now, it would also wait for the other tabs' models and catalogs, queued
-            # behind this one on the TensorFlow thread: it goes ahead of them once this tab's
-            # catalog is open (the latest query given, if several).
-            self._waiting_query = lambda: self._embed_query(image, preview, source, name)
-            return
-        options = self.panel.options()  # read widgets here, never in the worker
-        self._results_k = RESULTS_K
-
-        def embed_step(ctx: TaskContext):
-            outcome = self.session.query(image, source, RESULTS_K, options, ctx.cancelled)
-            outcome.extras = decode_extras(outcome.extras)
-            return outcome
-
-        self.runner.submit(
-            f"{self.mode}/query",
-            embed_step,
-            label=f"{self.title}: searching with {name}…",
-            # With its catalog ready, a query need not wait for other tabs' indexing.
-            urgent=self.snapshot is not None,
-            on_done=self._on_query_done,
-            on_error=lambda exc: self._on_query_failed(exc, name),
-        )
-
-    def _on_query_done(self, outcome: QueryOutcome) -> None:
-        self.outcome = outcome
-        self.preview.clear()  # it showed an item (and score) of the previous results
-        elapsed = time.perf_counter() - self._query_started
-        size = len(self.snapshot) if self.snapshot else 0
-        self.query_area.set_caption(self._query_label)
-        self.gallery.set_items(_result_items(outcome))
-        self.panel.show_extras(outcome.extras)
-        self._show_outcome_on_map()
-        if not self._say_results_are_from_another_catalog():
-            self._show_results_note(outcome)
-        found = counted(len(outcome.hits), "result")
-        kept = self.panel.results_kept_to(outcome.extras)
-        self.status_message.emit(
-            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
-            f"({size} images) in {elapsed:.2f} s"
-        )
-        self.results_shown.emit()
-
-    def query_file(self) -> str | None:
-        """The file the results shown were searched with (None: no query, or a pasted or dropped
-        image, whose source is a description such as "the clipboard image"; ``search_path``
-        makes every file's path absolute). It is not looked at: this runs at every tab switch,
-        and a stat can hang on a network disk; a search with a file gone since says so."""
-        source = self.outcome.source if self.outcome is not None else None
-        return source if source and Path(source).is_absolute() else None
-
-    def offer_query(self, path: str) -> None:
-        """Offer to search with ``path`` here (another tab's query), unless a message is up or
-        a search of this tab's own is on its way."""
-        searching = self._waiting_query is not None or self.runner.is_running(f"{self.mode}/query")
-        if not searching and not self.messages.text():
-            self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
-                                       action=("Search", lambda: self.search_path(path)))
-
     def _open_if_there(self, path: str) -> None:
         """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
         there; a missing one (a catalog on an unplugged disk) is said here, not left to the
@@ -488,93 +381,6 @@ class ModeTab(QWidget):
             f"Nothing opened {path}: this desktop has no application set up to open it.", "warning",
             action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
         )
-
-    def _say_results_are_from_another_catalog(self) -> bool:
-        """Whether the results shown are another catalog's, the chosen one being indexed (then
-        the message bar says so)."""
-        outcome = self.outcome
-        if outcome is None or outcome.catalog == self.catalog_name or not self.runner.is_running(f"{self.mode}/catalog"):
-            return False
-        self.messages.info(
-            f"These results are from “{outcome.catalog}”: “{self.catalog_name}” is still being indexed, "
-            "and the results follow it once it is ready."
-        )
-        self._results_from_other_catalog = True
-        return True
-
-    def _show_results_note(self, outcome: QueryOutcome) -> None:
-        """What the results need said: none found (and why), or the panel's note on its options
-        (e.g. results kept to a product type that is a guess); a note of ours no longer true goes."""
-        note = None
-        if self.snapshot is not None and len(self.snapshot):
-            note = self.panel.results_note(outcome.extras, len(outcome.hits))
-        if note is None and not outcome.hits:
-            note = Note("warning", f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
-                                   " (see the message above or add a folder).")
-        if note is not None:
-            self.messages.show_message(note.text, note.kind, note.action)
-        elif self._note_said and self.messages.text() == self._note_said:
-            self.messages.clear()  # the option it was about was changed back
-        self._note_said = note.text if note is not None else ""
-
-    def _on_query_failed(self, exc: BaseException, name: str) -> None:
-        # Nothing of the previous query stays on screen: beside the error it would read as
-        # this file's answer.
-        self.outcome = None
-        self.query_area.set_image(None, "")
-        self.panel.clear()
-        self.gallery.set_items(_browse_items(self.snapshot) if self.snapshot is not None else [])
-        self._show_outcome_on_map()
-        self.messages.error(user_message(exc, f"search with {name}"))
-        self.results_shown.emit()
-
-    def _rerank(self, more: bool = False) -> None:
-        """A search option changed (e.g. the style weight): re-rank with the same query vector.
-        ``more``: the same ranking, longer (the user scrolled to its end)."""
-        outcome = self.outcome
-        if outcome is None:
-            return
-        options = self.panel.options()
-        for key, value in options.items():
-            self.settings.set_value(f"{self.mode}/{key}", value)
-        k = self._results_k
-
-        def work(ctx: TaskContext):
-            return self.session.rerank(outcome, k, options)
-
-        self.runner.submit(f"{self.mode}/query", work, urgent=True,
-                           on_done=lambda found: self._on_rerank_done(found, more),
-                           on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
-
-    def _search_again(self) -> None:
-        """The last query embedded again (the catalog now open has another model's vectors)."""
-        if self._last_query is not None:
-            self._embed_query(*self._last_query)
-
-    def _more_results(self) -> None:
-        """Scrolled to the last result: as many again, if the catalog has more (NumPy, no model)."""
-        outcome = self.outcome
-        if outcome is None or len(outcome.hits) < self._results_k or self.runner.is_running(f"{self.mode}/query"):
-            return
-        self._results_k += RESULTS_K
-        self._rerank(more=True)
-
-    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False) -> None:
-        previous = self.outcome
-        same_rows = previous is not None and (previous.catalog, previous.catalog_version) == (
-            outcome.catalog, outcome.catalog_version)
-        selected = self.gallery.current_item() if same_rows else None  # an index means a row of one catalog
-        self.outcome = outcome
-        if self._results_from_other_catalog and outcome.catalog == self.catalog_name:
-            self._results_from_other_catalog = False  # they follow the chosen catalog now
-            if self.messages.kind == "info":
-                self.messages.clear()
-        self.gallery.set_items(_result_items(outcome), keep_position=more)
-        self._show_results_note(outcome)
-        if selected is None or not self.gallery.select_catalog_index(selected.index):
-            self.preview.clear()  # another catalog, or re-ranked out of the results
-        self._show_outcome_on_map()
-        self.results_shown.emit()
 
     # -- the VAE's manifold map (the panel asks for a point) ---------------------------------------------------------------
     def load_manifold(self) -> None:
@@ -687,14 +493,6 @@ def _is_dir(path: Path) -> bool:
         return path.is_dir()
     except OSError:
         return False
-
-
-def _browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
-    return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
-
-
-def _result_items(outcome: QueryOutcome) -> list[GalleryItem]:
-    return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
 
 
 def _caption(name: str, facts: list[str]) -> str:
