@@ -17,23 +17,22 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
-from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
+from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
-from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_map import TabMap
 from vsdesk.gui.tab_query import TabQuery
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskContext, TaskRunner
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
-#: The best results are ringed on the map (all 48 would ring most of a small catalog).
-MAP_HIGHLIGHT = 12
 NOTHING_TO_PASTE = "The clipboard holds no image and no image file path."
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
@@ -58,8 +57,6 @@ class ModeTab(QWidget):
         # style default stores a subject part, so the slider re-weighs at search time
         # (see reweigh_style_query) instead of re-embedding.
         self._session = ModeSession(mode)
-        self.map_xy: np.ndarray | None = None
-        self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
         self._started = False
         self.setAcceptDrops(True)
         self._build()
@@ -75,7 +72,6 @@ class ModeTab(QWidget):
         self.panel = PANELS[self.mode]()
         self.panel.restore_options(self.settings)
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
-        self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self._map_placeholder = QLabel("The map appears here.")
         self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._map_placeholder.setStyleSheet("background:white; color:#777;")
@@ -88,7 +84,6 @@ class ModeTab(QWidget):
         self.colour_by = QComboBox()
         self.colour_by.addItems(["labels", "classes the model predicts"])
         self.colour_by.setCurrentIndex(1 if self.settings.bool_value(f"{self.mode}/map_by_model", False) else 0)
-        self.colour_by.currentIndexChanged.connect(self._recolour_map)
         self._colour_row = QWidget()
         colour_layout = QHBoxLayout(self._colour_row)
         colour_layout.setContentsMargins(0, 0, 0, 0)
@@ -111,7 +106,10 @@ class ModeTab(QWidget):
         right_layout.addWidget(self._colour_row)
         right_layout.addWidget(self._map_placeholder, 1)
         right_layout.addWidget(self.preview)
-        self._right_layout = right_layout
+        self.map = TabMap(mode=self.mode, session=self._session, runner=self.runner, settings=self.settings,
+                          cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
+                          preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
+                          layout=right_layout, placeholder=self._map_placeholder, parent=self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.gallery)
@@ -139,14 +137,16 @@ class ModeTab(QWidget):
         self.catalog_bar.details_requested.connect(self.catalog.show_skipped_files)
         self.catalog.status_message.connect(self.status_message)
         self.catalog.leaving.connect(self._on_catalog_leaving)
-        self.catalog.opening.connect(self._on_catalog_opening)
+        self.catalog.opening.connect(self.map.catalog_opening)
         self.catalog.opened.connect(self._on_catalog_opened)
         self.catalog.failed.connect(self._on_catalog_failed)
         self.query.status_message.connect(self.status_message)
         self.query.results_shown.connect(self.results_shown)
-        self.query.outcome_changed.connect(self._show_outcome_on_map)
+        self.query.outcome_changed.connect(self.map.show_outcome)
+        self.map.map_ready.connect(self.map_ready)
+        self.colour_by.currentIndexChanged.connect(self.map.recolour)
         self.query.search_starting.connect(self.start)
-        self.gallery.current_item_changed.connect(self._on_gallery_current)
+        self.gallery.current_item_changed.connect(self.map.on_gallery_current)
         self.gallery.search_requested.connect(lambda item: self.query.search_path(item.path or item.source))
         self.gallery.open_requested.connect(self._open_if_there)
         self.gallery.open_failed.connect(self._on_open_failed)
@@ -157,15 +157,12 @@ class ModeTab(QWidget):
     @property
     def scatter(self):
         """The t-SNE map widget, created on first use (the window shows before pyqtgraph loads)."""
-        if self._scatter is None:
-            from vsdesk.gui.scatter import ScatterView
+        return self.map.scatter
 
-            self._scatter = ScatterView(self.cache)
-            self._scatter.point_clicked.connect(self._on_point_clicked)
-            self._right_layout.replaceWidget(self._map_placeholder, self._scatter)
-            self._map_placeholder.hide()  # at once: deleteLater waits for the event loop
-            self._map_placeholder.deleteLater()
-        return self._scatter
+    @property
+    def map_xy(self) -> np.ndarray | None:
+        """The map's points as last shown (None until its first step)."""
+        return self.map.xy
 
     def build_plots(self) -> None:
         self.scatter  # noqa: B018 - creates it
@@ -192,6 +189,7 @@ class ModeTab(QWidget):
         self._session = session
         self.catalog.session = session
         self.query.session = session
+        self.map.session = session
 
     @property
     def snapshot(self) -> CatalogSnapshot | None:
@@ -220,26 +218,19 @@ class ModeTab(QWidget):
         # What is shown belongs to the catalog being left: its map goes, and its browsing
         # view; results of a query stay (the query is searched again once the other is open),
         # said to be from the other catalog if the wait is long enough to read it.
-        self.map_xy = None
-        self.scatter.clear()
+        self.map.leave_catalog()
         self.query.leave_catalog()
 
-    def _on_catalog_opening(self, name: str) -> None:
-        self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
-        self.runner.cancel(f"{self.mode}/map", notify=False)
-
     def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
-        self.map_xy = None
-        self._colour_row.setVisible(snapshot.predicted_colouring is not None)
         self.query.follow_catalog(snapshot)
-        self.scatter.clear()
+        self.map.catalog_opened(snapshot)
         self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
         self.query.run_waiting_query()
         self.catalog_ready.emit()
-        self._start_map(snapshot)
+        self.map.start(snapshot)
 
     def _on_catalog_failed(self) -> None:
-        self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
+        self.map.catalog_failed(self.catalog_name)
         self.query.run_waiting_query()  # it then says what is wrong (no catalog to search)
         self.catalog_ready.emit()
 
@@ -257,69 +248,6 @@ class ModeTab(QWidget):
         self.open_catalog(self.catalog_name or "")
         if self.mode == "vae":
             self.load_manifold()
-
-    # -- the map ------------------------------------------------------------------------------------
-    def _start_map(self, snapshot: CatalogSnapshot) -> None:
-        if len(snapshot) < 3:
-            self.scatter.set_status("Too few images for a map")
-            return
-        self.scatter.set_status("Computing the t-SNE map…")
-        self.runner.submit(
-            f"{self.mode}/map",
-            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
-            worker="compute",
-            on_progress=lambda done, total, msg: self.scatter.set_status(
-                f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
-            ),
-            on_partial=lambda xy: self._show_map(snapshot, xy),
-            on_done=lambda xy: self._show_map(snapshot, xy, final=True),
-            on_error=lambda exc: self.scatter.set_status(user_message(exc, "compute the map")),
-        )
-
-    def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
-        if snapshot is not self.snapshot or snapshot.name != self.catalog_name:
-            return  # the catalog changed meanwhile, or another is being opened
-        xy = np.asarray(xy, np.float32)
-        self.map_xy = xy
-        # The points' images and labels are given with the snapshot's first step only: later
-        # steps just move the points (no O(n) work on the GUI thread at each one).
-        first = snapshot is not self._map_snapshot
-        self._map_snapshot = snapshot
-        shown = self._map_colouring(snapshot)
-        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths if first else None,
-                                snapshot.labels if first else None, shown.colours)
-        self._show_outcome_on_map()
-        # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
-        # out (about ±20), so a view fitted to its first step lost every later one.
-        self.scatter.fit()
-        if final:
-            self.scatter.set_status("")
-            self.map_ready.emit()
-
-    def _map_colouring(self, snapshot: CatalogSnapshot) -> Colouring:
-        if snapshot.predicted_colouring is not None and self.colour_by.currentIndex() == 1:
-            return snapshot.predicted_colouring
-        return snapshot.colouring
-
-    def _recolour_map(self, index: int) -> None:
-        self.settings.set_value(f"{self.mode}/map_by_model", index == 1)
-        snapshot, xy = self.snapshot, self.map_xy
-        if snapshot is not None and xy is not None and len(xy) == len(snapshot):
-            shown = self._map_colouring(snapshot)
-            self.scatter.set_points(xy, shown.codes, shown.names, None, None, shown.colours)
-            self._show_outcome_on_map()
-
-    def _show_outcome_on_map(self) -> None:
-        outcome, xy = self.outcome, self.map_xy
-        if outcome is None or xy is None or self.snapshot is None or outcome.catalog_version != self.snapshot.version:
-            self.scatter.set_highlight([])
-            self.scatter.set_query(None)
-            return
-        self.scatter.set_highlight([h.index for h in outcome.hits[:MAP_HIGHLIGHT]])
-        if outcome.self_index is not None and outcome.self_index < len(xy):
-            self.scatter.set_query(tuple(float(v) for v in xy[outcome.self_index]))  # a catalog item: its own point
-        else:
-            self.scatter.set_query(place_on_map(outcome.hits, xy))
 
     # -- queries ---------------------------------------------------------------------------------------
     @property
@@ -401,26 +329,6 @@ class ModeTab(QWidget):
             on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
         )
 
-    # -- linking gallery and map ---------------------------------------------------------------------------
-    def _on_gallery_current(self, item: GalleryItem | None) -> None:
-        if item is None:
-            return
-        self.scatter.select(item.index if item.index >= 0 else None)
-        facts = [item.label] if item.label else []
-        facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
-        self.preview.show_item(item.source, _caption(item.name, facts))
-
-    def _on_point_clicked(self, index: int) -> None:
-        snapshot = self.snapshot
-        if snapshot is None or not 0 <= index < len(snapshot):
-            return
-        path, label = snapshot.paths[index], snapshot.labels[index]
-        if not self.gallery.select_catalog_index(index):
-            self.scatter.select(index)
-            facts = [label] if label else []
-            facts += ["not among the results"] if self.outcome is not None else []
-            self.preview.show_item(path, _caption(Path(path).name, facts))
-
     # -- drag and drop ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
         mime = event.mimeData()
@@ -493,9 +401,3 @@ def _is_dir(path: Path) -> bool:
         return path.is_dir()
     except OSError:
         return False
-
-
-def _caption(name: str, facts: list[str]) -> str:
-    """The preview's caption: the name on a line of its own, so that shortened to fit it does not
-    take the facts (label, similarity) with it."""
-    return "\n".join([name, " · ".join(facts)] if facts else [name])
