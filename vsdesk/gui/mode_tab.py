@@ -5,18 +5,20 @@ The tab only displays and dispatches: every slow step is a task on the window's
 ``TaskRunner`` (model, indexing and queries on the one TensorFlow thread; t-SNE on the compute
 thread; catalog listing on the I/O thread), and each kind of task has its own slot, so a newer
 query supersedes an older one and a stale result is dropped by the runner.
+
+``ModeTab`` lays the widgets out and wires the parts that work them, one job each:
+``TabCatalog`` (tab_catalog.py) the catalog, ``TabQuery`` (tab_query.py) the queries and their
+results, ``TabMap`` (tab_map.py) the t-SNE map, ``TabInput`` (tab_input.py) drops, the
+clipboard and paths. What the window, the tests and the scripts use is kept here, delegated.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from vsdesk.engine.imageio import IMAGE_SUFFIXES
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
@@ -27,14 +29,13 @@ from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_input import TabInput
 from vsdesk.gui.tab_map import TabMap
 from vsdesk.gui.tab_query import TabQuery
 from vsdesk.gui.thumbnails import ThumbnailCache
-from vsdesk.gui.worker import TaskContext, TaskRunner
+from vsdesk.gui.worker import TaskRunner
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
-NOTHING_TO_PASTE = "The clipboard holds no image and no image file path."
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
 class ModeTab(QWidget):
@@ -60,14 +61,13 @@ class ModeTab(QWidget):
         self._started = False
         self.setAcceptDrops(True)
         self._build()
+        self._make_parts()
+        self._connect()
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.catalog_bar = CatalogBar()
         self.messages = MessageBar()
-        self.catalog = TabCatalog(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
-                                  settings=self.settings, cache=self.cache, catalog_bar=self.catalog_bar,
-                                  messages=self.messages, parent=self)
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
         self.panel.restore_options(self.settings)
@@ -76,10 +76,6 @@ class ModeTab(QWidget):
         self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._map_placeholder.setStyleSheet("background:white; color:#777;")
         self.preview = ItemPreview(self.cache)
-        self.query = TabQuery(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
-                              settings=self.settings, catalog=self.catalog, query_area=self.query_area,
-                              gallery=self.gallery, preview=self.preview, panel=self.panel,
-                              messages=self.messages, parent=self)
         # A labelled product catalog: its map coloured by its labels or by the model's classes.
         self.colour_by = QComboBox()
         self.colour_by.addItems(["labels", "classes the model predicts"])
@@ -106,10 +102,7 @@ class ModeTab(QWidget):
         right_layout.addWidget(self._colour_row)
         right_layout.addWidget(self._map_placeholder, 1)
         right_layout.addWidget(self.preview)
-        self.map = TabMap(mode=self.mode, session=self._session, runner=self.runner, settings=self.settings,
-                          cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
-                          preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
-                          layout=right_layout, placeholder=self._map_placeholder, parent=self)
+        self._right_layout = right_layout
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.gallery)
@@ -129,30 +122,50 @@ class ModeTab(QWidget):
         layout.addWidget(self.messages)
         layout.addWidget(self.splitter, 1)
 
-        self.query_area.open_requested.connect(self.choose_file)
-        self.query_area.paste_requested.connect(self.paste)
+    def _make_parts(self) -> None:
+        """The parts that work the widgets, each given the widgets and the parts it needs."""
+        self.catalog = TabCatalog(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
+                                  settings=self.settings, cache=self.cache, catalog_bar=self.catalog_bar,
+                                  messages=self.messages, parent=self)
+        self.query = TabQuery(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
+                              settings=self.settings, catalog=self.catalog, query_area=self.query_area,
+                              gallery=self.gallery, preview=self.preview, panel=self.panel,
+                              messages=self.messages, parent=self)
+        self.map = TabMap(mode=self.mode, session=self._session, runner=self.runner, settings=self.settings,
+                          cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
+                          preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
+                          layout=self._right_layout, placeholder=self._map_placeholder, parent=self)
+        self.input = TabInput(mode=self.mode, runner=self.runner, catalog=self.catalog, query=self.query,
+                              query_area=self.query_area, gallery=self.gallery, messages=self.messages, parent=self)
+
+    def _connect(self) -> None:
+        # The widgets ask ...
         self.catalog_bar.catalog_chosen.connect(self.catalog.open)
         self.catalog_bar.folder_chosen.connect(self.catalog.add_folder)
         self.catalog_bar.cancel_requested.connect(self.catalog.cancel)
         self.catalog_bar.details_requested.connect(self.catalog.show_skipped_files)
-        self.catalog.status_message.connect(self.status_message)
+        self.query_area.open_requested.connect(self.input.choose_file)
+        self.query_area.paste_requested.connect(self.input.paste)
+        self.gallery.current_item_changed.connect(self.map.on_gallery_current)
+        self.gallery.search_requested.connect(lambda item: self.query.search_path(item.path or item.source))
+        self.gallery.open_requested.connect(self.input.open_if_there)
+        self.gallery.open_failed.connect(self.input.on_open_failed)
+        self.gallery.end_reached.connect(self.query.more_results)
+        self.colour_by.currentIndexChanged.connect(self.map.recolour)
+        self.panel.options_changed.connect(self.query.rerank)
+        self.panel.decode_requested.connect(self.decode_map_point)
+        # ... the parts tell each other ...
         self.catalog.leaving.connect(self._on_catalog_leaving)
         self.catalog.opening.connect(self.map.catalog_opening)
         self.catalog.opened.connect(self._on_catalog_opened)
         self.catalog.failed.connect(self._on_catalog_failed)
+        self.query.outcome_changed.connect(self.map.show_outcome)
+        self.query.search_starting.connect(self.start)
+        # ... and the window.
+        self.catalog.status_message.connect(self.status_message)
         self.query.status_message.connect(self.status_message)
         self.query.results_shown.connect(self.results_shown)
-        self.query.outcome_changed.connect(self.map.show_outcome)
         self.map.map_ready.connect(self.map_ready)
-        self.colour_by.currentIndexChanged.connect(self.map.recolour)
-        self.query.search_starting.connect(self.start)
-        self.gallery.current_item_changed.connect(self.map.on_gallery_current)
-        self.gallery.search_requested.connect(lambda item: self.query.search_path(item.path or item.source))
-        self.gallery.open_requested.connect(self._open_if_there)
-        self.gallery.open_failed.connect(self._on_open_failed)
-        self.gallery.end_reached.connect(self.query.more_results)
-        self.panel.options_changed.connect(self.query.rerank)
-        self.panel.decode_requested.connect(self.decode_map_point)
 
     @property
     def scatter(self):
@@ -222,6 +235,8 @@ class ModeTab(QWidget):
         self.query.leave_catalog()
 
     def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
+        """The results follow the catalog (browsed, re-ranked or embedded again), a query given
+        before it was open runs, and its map is computed."""
         self.query.follow_catalog(snapshot)
         self.map.catalog_opened(snapshot)
         self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
@@ -249,7 +264,7 @@ class ModeTab(QWidget):
         if self.mode == "vae":
             self.load_manifold()
 
-    # -- queries ---------------------------------------------------------------------------------------
+    # -- queries -------------------------------------------------------------------------------
     @property
     def outcome(self) -> QueryOutcome | None:
         """The results shown: the query's hits and the mode's facts about it (None: no query)."""
@@ -267,50 +282,7 @@ class ModeTab(QWidget):
     def offer_query(self, path: str) -> None:
         self.query.offer_query(path)
 
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Search with an image", "", IMAGE_FILTER)
-        if path:
-            self.search_path(path)
-
-    def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is not None and mime.hasImage():
-            image = QGuiApplication.clipboard().image()
-            if not image.isNull():
-                self.search_qimage(image, "the clipboard image")
-                return
-        if mime is not None and mime.hasUrls():
-            self.handle_urls(mime.urls())
-            return
-        text = QGuiApplication.clipboard().text().strip()
-        if text and "\n" not in text:
-            # a copied path, as a drop of it: a folder is offered as a catalog, a file searched
-            self.open_paths([text.removeprefix("file://")], "pasted", only_if_there=True)
-            return
-        self.messages.warning(NOTHING_TO_PASTE)
-
-    def _open_if_there(self, path: str) -> None:
-        """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
-        there; a missing one (a catalog on an unplugged disk) is said here, not left to the
-        desktop's opener, which would fail where the user does not see it."""
-        self.runner.submit(
-            f"{self.mode}/open", lambda ctx: _exists(Path(path)), worker="io",
-            on_done=lambda there: self.gallery.open_path(path) if there else self._on_open_missing(path),
-        )
-
-    def _on_open_missing(self, path: str) -> None:
-        self.messages.show_message(
-            f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
-            "warning", action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
-        )
-
-    def _on_open_failed(self, path: str) -> None:
-        self.messages.show_message(
-            f"Nothing opened {path}: this desktop has no application set up to open it.", "warning",
-            action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
-        )
-
-    # -- the VAE's manifold map (the panel asks for a point) ---------------------------------------------------------------
+    # -- the VAE's manifold map (the panel asks for a point) -----------------------------------
     def load_manifold(self) -> None:
         self.runner.submit(
             f"{self.mode}/grid",
@@ -329,75 +301,24 @@ class ModeTab(QWidget):
             on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
         )
 
-    # -- drag and drop ------------------------------------------------------------------------------------
+    # -- what comes in from the desktop ----------------------------------------------------------
+    def choose_file(self) -> None:
+        self.input.choose_file()
+
+    def paste(self) -> None:
+        self.input.paste()
+
+    def open_paths(self, paths: list[str], how: str, only_if_there: bool = False) -> None:
+        self.input.open_paths(paths, how, only_if_there)
+
     def dragEnterEvent(self, event) -> None:
-        mime = event.mimeData()
-        if mime.hasUrls() or mime.hasImage():
-            event.acceptProposedAction()
-            self.query_area.set_drag_highlight(True)
+        self.input.drag_enter(event)
 
     def dragMoveEvent(self, event) -> None:
         event.acceptProposedAction()
 
     def dragLeaveEvent(self, event) -> None:
-        self.query_area.set_drag_highlight(False)
+        self.input.drag_leave()
 
     def dropEvent(self, event) -> None:
-        self.query_area.set_drag_highlight(False)
-        mime = event.mimeData()
-        if mime.hasUrls():
-            self.handle_urls(mime.urls())
-        elif mime.hasImage():
-            self.search_qimage(QImage(mime.imageData()), "the dropped image")
-        event.acceptProposedAction()
-
-    def handle_urls(self, urls: list[QUrl]) -> None:
-        """Dropped or pasted URLs: folders are offered as catalogs, the first file is searched."""
-        local = [u.toLocalFile() for u in urls if u.isLocalFile()]
-        if not local:
-            self.messages.warning("Only files on this computer can be searched (the drop held web links).")
-            return
-        self.open_paths(local, "dropped")
-
-    def open_paths(self, paths: list[str], how: str, only_if_there: bool = False) -> None:
-        """Files or folders dropped, pasted or given at start (``how``): a folder alone is offered
-        as a catalog, else the first file is searched (a missing or unreadable one too: the search
-        says why). Which is which is asked on the I/O thread: a stat can hang on a network disk
-        that stopped answering. ``only_if_there``: a pasted text that names nothing is not a path."""
-        paths = [str(Path(p).expanduser().absolute()) for p in paths]  # no I/O: the working folder
-
-        def sort(ctx: TaskContext) -> tuple[list[str], bool]:
-            return [p for p in paths if _is_dir(Path(p))], any(_exists(Path(p)) for p in paths)
-
-        self.runner.submit(
-            f"{self.mode}/open-paths", sort, worker="io",
-            on_done=lambda result: self._open_sorted_paths(paths, *result, how, only_if_there),
-        )
-
-    def _open_sorted_paths(self, paths: list[str], folders: list[str], there: bool, how: str,
-                           only_if_there: bool) -> None:
-        if only_if_there and not there:
-            self.messages.warning(NOTHING_TO_PASTE)
-            return
-        files = [p for p in paths if p not in folders]
-        if folders and not files:
-            self.catalog.offer_folder(folders[0])
-            return
-        note = ""
-        if len(files) > 1:
-            note = f"{len(files)} files {how}: searching with the first one, {Path(files[0]).name}."
-        self.search_path(files[0], note)
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:  # a folder on its path cannot be entered: it is there, but unreadable
-        return True
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
+        self.input.drop(event)
