@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, ModeSession
 from vsdesk.gui.catalog_bar import CatalogBar
@@ -35,8 +36,8 @@ class TabCatalog(QObject):
     failed = Signal()
 
     def __init__(self, *, mode: str, title: str, session: ModeSession, runner: TaskRunner, settings: Settings,
-                 cache: ThumbnailCache, catalog_bar: CatalogBar, messages: MessageBar, parent: QObject):
-        super().__init__(parent)
+                 cache: ThumbnailCache, catalog_bar: CatalogBar, messages: MessageBar, parent: QWidget):
+        super().__init__(parent)  # the tab: the skipped files dialog's parent
         self.mode = mode
         self.title = title
         self.session = session
