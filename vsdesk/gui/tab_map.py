@@ -50,7 +50,7 @@ class TabMap(QObject):
         self.colour_by = colour_by  # labels, or the classes the model predicts
         self.colour_row = colour_row  # shown for a catalog that has both
         self._layout, self._placeholder = layout, placeholder
-        self._scatter = None
+        self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self.xy: np.ndarray | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
 
