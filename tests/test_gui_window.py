@@ -510,7 +510,7 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     window.tabs.setCurrentWidget(tab)
     tab.build_plots()
     steps = []
-    show = tab._show_map
+    show = tab.map._show_map
     given = []  # per set_points: whether the points' images and labels were given
     set_points = tab.scatter.set_points
 
@@ -526,7 +526,7 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
         xy = np.asarray(xy)
         steps.append((final, bool(((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).all())))
 
-    tab._show_map = recording
+    tab.map._show_map = recording
     tab.catalog_name = "clothing"  # the sample (340 photos): its first step is a small layout
     with qtbot.waitSignal(tab.map_ready, timeout=180_000):
         tab.start()

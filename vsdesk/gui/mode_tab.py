@@ -5,49 +5,37 @@ The tab only displays and dispatches: every slow step is a task on the window's
 ``TaskRunner`` (model, indexing and queries on the one TensorFlow thread; t-SNE on the compute
 thread; catalog listing on the I/O thread), and each kind of task has its own slot, so a newer
 query supersedes an older one and a stale result is dropped by the runner.
+
+``ModeTab`` lays the widgets out and wires the parts that work them, one job each:
+``TabCatalog`` (tab_catalog.py) the catalog, ``TabQuery`` (tab_query.py) the queries and their
+results, ``TabMap`` (tab_map.py) the t-SNE map, ``TabInput`` (tab_input.py) drops, the
+clipboard and paths. What the window, the tests and the scripts use is kept here, delegated.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
-from PIL import Image
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from vsdesk.engine.imageio import IMAGE_SUFFIXES, load_image
-from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, Colouring, ModeSession, QueryOutcome, place_on_map
-from vsdesk.engine.text import counted
+from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
-from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
-from vsdesk.gui.panels.base import Note
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
-from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
 from vsdesk.gui.settings import Settings
+from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_input import TabInput
+from vsdesk.gui.tab_map import TabMap
+from vsdesk.gui.tab_query import TabQuery
 from vsdesk.gui.thumbnails import ThumbnailCache
-from vsdesk.gui.worker import TaskContext, TaskRunner
+from vsdesk.gui.worker import TaskRunner
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
-RESULTS_K = 48  # results of a query; scrolling to the last one adds as many again
-#: The best results are ringed on the map (all 48 would ring most of a small catalog).
-MAP_HIGHLIGHT = 12
-#: A catalog opening for longer than this gets the note that the results shown are the other
-#: one's (a quick switch would only flash it).
-STALE_RESULTS_NOTE_MS = 800
-#: A query JPEG is decoded no smaller than this on both sides (the decoder's 1/2 to 1/8 steps):
-#: more than any mode's model input and the preview need, and a huge photo (100 megapixels)
-#: stays within the pixel limit and decodes in a fraction of the time.
-QUERY_DECODE_MIN = 512
-NOTHING_TO_PASTE = "The clipboard holds no image and no image file path."
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
 class ModeTab(QWidget):
@@ -69,25 +57,12 @@ class ModeTab(QWidget):
         # The engine's default models, so catalogs are shared with the CLI (same vectors). The
         # style default stores a subject part, so the slider re-weighs at search time
         # (see reweigh_style_query) instead of re-embedding.
-        self.session = ModeSession(mode)
-        self.snapshot: CatalogSnapshot | None = None
-        #: A query given before the catalog was first opened (``vsdesk photo.jpg``): it runs as
-        #: soon as the catalog is ready, ahead of the other tabs' loading.
-        self._waiting_query: Callable[[], None] | None = None
-        self.map_xy: np.ndarray | None = None
-        self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
-        self.outcome: QueryOutcome | None = None
-        self.catalog_name = settings.catalog(mode) or ""
+        self._session = ModeSession(mode)
         self._started = False
-        self._note_until_opened = False  # an info note ("Adding …") is up until the catalog opens
-        self._results_from_other_catalog = False  # a query answered while the chosen one indexed
-        self._note_said = ""  # the last note on the results shown (``_show_results_note``)
-        self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
-        self._last_query: tuple | None = None  # (image, preview, source, name) of the last query
-        self._query_started = 0.0
-        self._query_label = ""
         self.setAcceptDrops(True)
         self._build()
+        self._make_parts()
+        self._connect()
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -95,10 +70,8 @@ class ModeTab(QWidget):
         self.messages = MessageBar()
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
-        self.panel.attach(self)
         self.panel.restore_options(self.settings)
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
-        self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self._map_placeholder = QLabel("The map appears here.")
         self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._map_placeholder.setStyleSheet("background:white; color:#777;")
@@ -107,7 +80,6 @@ class ModeTab(QWidget):
         self.colour_by = QComboBox()
         self.colour_by.addItems(["labels", "classes the model predicts"])
         self.colour_by.setCurrentIndex(1 if self.settings.bool_value(f"{self.mode}/map_by_model", False) else 0)
-        self.colour_by.currentIndexChanged.connect(self._recolour_map)
         self._colour_row = QWidget()
         colour_layout = QHBoxLayout(self._colour_row)
         colour_layout.setContentsMargins(0, 0, 0, 0)
@@ -150,31 +122,60 @@ class ModeTab(QWidget):
         layout.addWidget(self.messages)
         layout.addWidget(self.splitter, 1)
 
-        self.query_area.open_requested.connect(self.choose_file)
-        self.query_area.paste_requested.connect(self.paste)
-        self.catalog_bar.catalog_chosen.connect(self.open_catalog)
-        self.catalog_bar.folder_chosen.connect(self.add_folder)
-        self.catalog_bar.cancel_requested.connect(self.cancel_indexing)
-        self.catalog_bar.details_requested.connect(self.show_skipped_files)
-        self.gallery.current_item_changed.connect(self._on_gallery_current)
-        self.gallery.search_requested.connect(lambda item: self.search_path(item.path or item.source))
-        self.gallery.open_requested.connect(self._open_if_there)
-        self.gallery.open_failed.connect(self._on_open_failed)
-        self.gallery.end_reached.connect(self._more_results)
-        self.panel.options_changed.connect(self._rerank)
+    def _make_parts(self) -> None:
+        """The parts that work the widgets, each given the widgets and the parts it needs."""
+        self.catalog = TabCatalog(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
+                                  settings=self.settings, cache=self.cache, catalog_bar=self.catalog_bar,
+                                  messages=self.messages, parent=self)
+        self.query = TabQuery(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
+                              settings=self.settings, catalog=self.catalog, query_area=self.query_area,
+                              gallery=self.gallery, preview=self.preview, panel=self.panel,
+                              messages=self.messages, parent=self)
+        self.map = TabMap(mode=self.mode, session=self._session, runner=self.runner, settings=self.settings,
+                          cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
+                          preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
+                          layout=self._right_layout, placeholder=self._map_placeholder, parent=self)
+        self.input = TabInput(mode=self.mode, runner=self.runner, catalog=self.catalog, query=self.query,
+                              query_area=self.query_area, gallery=self.gallery, messages=self.messages, parent=self)
+
+    def _connect(self) -> None:
+        # The widgets ask ...
+        self.catalog_bar.catalog_chosen.connect(self.catalog.open)
+        self.catalog_bar.folder_chosen.connect(self.catalog.add_folder)
+        self.catalog_bar.cancel_requested.connect(self.catalog.cancel)
+        self.catalog_bar.details_requested.connect(self.catalog.show_skipped_files)
+        self.query_area.open_requested.connect(self.input.choose_file)
+        self.query_area.paste_requested.connect(self.input.paste)
+        self.gallery.current_item_changed.connect(self.map.on_gallery_current)
+        self.gallery.search_requested.connect(lambda item: self.query.search_path(item.path or item.source))
+        self.gallery.open_requested.connect(self.input.open_if_there)
+        self.gallery.open_failed.connect(self.input.on_open_failed)
+        self.gallery.end_reached.connect(self.query.more_results)
+        self.colour_by.currentIndexChanged.connect(self.map.recolour)
+        self.panel.options_changed.connect(self.query.rerank)
+        self.panel.decode_requested.connect(self.decode_map_point)
+        # ... the parts tell each other ...
+        self.catalog.leaving.connect(self._on_catalog_leaving)
+        self.catalog.opening.connect(self.map.catalog_opening)
+        self.catalog.opened.connect(self._on_catalog_opened)
+        self.catalog.failed.connect(self._on_catalog_failed)
+        self.query.outcome_changed.connect(self.map.show_outcome)
+        self.query.search_starting.connect(self.start)
+        # ... and the window.
+        self.catalog.status_message.connect(self.status_message)
+        self.query.status_message.connect(self.status_message)
+        self.query.results_shown.connect(self.results_shown)
+        self.map.map_ready.connect(self.map_ready)
 
     @property
     def scatter(self):
         """The t-SNE map widget, created on first use (the window shows before pyqtgraph loads)."""
-        if self._scatter is None:
-            from vsdesk.gui.scatter import ScatterView
+        return self.map.scatter
 
-            self._scatter = ScatterView(self.cache)
-            self._scatter.point_clicked.connect(self._on_point_clicked)
-            self._right_layout.replaceWidget(self._map_placeholder, self._scatter)
-            self._map_placeholder.hide()  # at once: deleteLater waits for the event loop
-            self._map_placeholder.deleteLater()
-        return self._scatter
+    @property
+    def map_xy(self) -> np.ndarray | None:
+        """The map's points as last shown (None until its first step)."""
+        return self.map.xy
 
     def build_plots(self) -> None:
         self.scatter  # noqa: B018 - creates it
@@ -189,6 +190,64 @@ class ModeTab(QWidget):
             self.settings.set_splitter_state(self.mode, getattr(self, which).saveState(), which)
         if self.catalog_name:
             self.settings.set_catalog(self.mode, self.catalog_name)
+
+    # -- the catalog, and what it means for the rest of the tab ------------------------------------
+    @property
+    def session(self) -> ModeSession:
+        return self._session
+
+    @session.setter
+    def session(self, session: ModeSession) -> None:
+        # Every part that runs tasks on it is given it (a test swaps in one with a missing model).
+        self._session = session
+        self.catalog.session = session
+        self.query.session = session
+        self.map.session = session
+
+    @property
+    def snapshot(self) -> CatalogSnapshot | None:
+        """The catalog shown (None until it is first opened)."""
+        return self.catalog.snapshot
+
+    @property
+    def catalog_name(self) -> str:
+        """The catalog chosen: the one shown, or the one being opened."""
+        return self.catalog.name
+
+    @catalog_name.setter
+    def catalog_name(self, name: str) -> None:
+        self.catalog.name = name
+
+    def refresh_catalog_list(self, select: str | None = None) -> None:
+        self.catalog.refresh_list(select)
+
+    def open_catalog(self, name: str) -> None:
+        self.catalog.open(name)
+
+    def add_folder(self, folder: str) -> None:
+        self.catalog.add_folder(folder)
+
+    def _on_catalog_leaving(self) -> None:
+        # What is shown belongs to the catalog being left: its map goes, and its browsing
+        # view; results of a query stay (the query is searched again once the other is open),
+        # said to be from the other catalog if the wait is long enough to read it.
+        self.map.leave_catalog()
+        self.query.leave_catalog()
+
+    def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
+        """The results follow the catalog (browsed, re-ranked or embedded again), a query given
+        before it was open runs, and its map is computed."""
+        self.query.follow_catalog(snapshot)
+        self.map.catalog_opened(snapshot)
+        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
+        self.query.run_waiting_query()
+        self.catalog_ready.emit()
+        self.map.start(snapshot)
+
+    def _on_catalog_failed(self) -> None:
+        self.map.catalog_failed(self.catalog_name)
+        self.query.run_waiting_query()  # it then says what is wrong (no catalog to search)
+        self.catalog_ready.emit()
 
     # -- start-up ------------------------------------------------------------------------------------
     @property
@@ -205,511 +264,25 @@ class ModeTab(QWidget):
         if self.mode == "vae":
             self.load_manifold()
 
-    def refresh_catalog_list(self, select: str | None = None) -> None:
-        """List the catalogs again (in the background), and notice what changed behind the
-        window's back: the shown catalog removed, or indexed again by the command line."""
-        shown = None if self.runner.is_running(f"{self.mode}/catalog") else self.snapshot
-
-        def look(ctx):
-            names = self.session.catalog_names()
-            return names, shown is not None and shown.name in names and self.session.changed_elsewhere(shown)
-
-        self.runner.submit(
-            f"{self.mode}/catalog-list",
-            look,
-            worker="io",
-            on_done=lambda result: self._show_catalog_list(*result, select, shown),
-            on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
-        )
-
-    def _show_catalog_list(self, names: list[str], changed: bool, select: str | None, looked_at=None) -> None:
-        current = select or self.catalog_name or (names[0] if names else "")
-        self.catalog_bar.set_catalogs(names, current)
-        if self.runner.is_running(f"{self.mode}/catalog"):
-            return  # a catalog is being opened: it is what the tab will show
-        shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
-        if shown and shown not in names:
-            # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
-            self.open_catalog(DEFAULT_SAMPLE[self.mode])
-        elif changed and self.snapshot is looked_at:
-            # Indexed again elsewhere (new files, another model): what is shown is brought up to
-            # date, and a query on screen is searched again (embedded again for another model).
-            self.messages.info(f"The catalog “{self.snapshot.name}” was changed outside this window; "
-                               "it is brought up to date.")
-            self._note_until_opened = True
-            self.open_catalog(self.snapshot.name)
-
-    # -- catalogs ------------------------------------------------------------------------------------
-    def open_catalog(self, name: str) -> None:
-        """Index ``name`` incrementally in the background, then show it and its map."""
-        name = name or DEFAULT_SAMPLE[self.mode]
-        self.catalog_name = name
-        self.settings.set_catalog(self.mode, name)
-        if self.snapshot is not None and self.snapshot.name != name:
-            # What is shown belongs to the catalog being left: its map goes, and its browsing
-            # view; results of a query stay (the query is searched again once `name` is open),
-            # said to be from the other catalog if the wait is long enough to read it.
-            self.map_xy = None
-            self.scatter.clear()
-            if self.outcome is None:
-                self.gallery.set_items([])
-            else:
-                QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
-        self.catalog_bar.set_busy(True, f"opening {name}")
-        self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
-        self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
-        self.runner.cancel(f"{self.mode}/map", notify=False)
-        self.runner.submit(
-            f"{self.mode}/catalog",
-            lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled),
-            label=f"{self.title}: loading TensorFlow and the model, then indexing “{name}”…",
-            on_progress=self._on_index_progress,
-            on_done=self._on_catalog_opened,
-            on_error=self._on_catalog_failed,
-            on_cancelled=lambda: self._on_index_cancelled(name),
-        )
-
-    def _on_index_progress(self, done: int, total: int, message: str) -> None:
-        self.catalog_bar.set_progress(done, total, message)
-        if message:
-            self.status_message.emit(f"{self.title}: {message}")
-            # The status bar's activity follows the phases ("loading TensorFlow …" at first).
-            so_far = f" {done}/{total}" if total else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{so_far} · “{self.catalog_name}”")
-
-    def cancel_indexing(self) -> None:
-        self.catalog_bar.cancel_button.setEnabled(False)
-        self.catalog_bar.set_status("Cancelling…")
-        self.runner.cancel(f"{self.mode}/catalog")
-
-    def _on_index_cancelled(self, name: str) -> None:
-        self.runner.submit(
-            f"{self.mode}/catalog",
-            lambda ctx: self.session.snapshot(name),
-            on_done=lambda snap: self._on_catalog_opened(snap, cancelled=True),
-            on_error=self._on_catalog_failed,
-        )
-
-    def _on_catalog_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
-        self.snapshot = snapshot
-        self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
-        self.map_xy = None
-        self._colour_row.setVisible(snapshot.predicted_colouring is not None)
-        self.catalog_bar.set_busy(False)
-        self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
-                                    link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
-        if self._note_until_opened:  # e.g. "Adding … indexing runs in the background": it has run
-            self._note_until_opened = False
-            if self.messages.kind == "info":
-                self.messages.clear()
-        if not len(snapshot) and not cancelled and not snapshot.is_sample:
-            found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
-            self.messages.warning(
-                f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders) or 'no folders'}"
-                " (searched recursively): add a folder of images."
-            )
-        if cancelled:
-            self.messages.show_message(
-                f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
-                "warning",
-                action=("Resume indexing", lambda: self.open_catalog(snapshot.name)),
-            )
-        if snapshot.note:
-            self.messages.info(snapshot.note[0].upper() + snapshot.note[1:] + ".")
-        if snapshot.missing_folders and not self.messages.text():
-            one = len(snapshot.missing_folders) == 1
-            self.messages.warning(
-                f"The folder{'' if one else 's'} {', '.join(snapshot.missing_folders)} of this catalog "
-                f"{'is' if one else 'are'} missing, empty or not mounted (an unplugged disk?): "
-                f"{'its' if one else 'their'} images are still searched, but cannot be shown. "
-                f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them."
-            )
-        if self.outcome is None:
-            self.gallery.set_items(self._browse_items(snapshot))
-        elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
-            self._search_again()  # this catalog's model is another: the query is embedded by it
-        elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
-            self._rerank()  # the same query against the catalog as it is now (no re-embedding)
-        self.scatter.clear()
-        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
-        self._run_waiting_query()
-        self.catalog_ready.emit()
-        self._start_map(snapshot)
-
-    def _run_waiting_query(self) -> None:
-        query, self._waiting_query = self._waiting_query, None
-        if query is not None:
-            query()
-
-    def _on_catalog_failed(self, exc: BaseException) -> None:
-        # Imported here, not at the top: the worker has loaded the catalog package by now, and
-        # the window's start-up need not (about 60 ms).
-        from vsdesk.engine.catalog import CatalogNotFound
-
-        self.catalog_bar.set_busy(False)
-        self.catalog_bar.set_status("")
-        self.scatter.set_status(f"No map: “{self.catalog_name}” could not be opened")  # not "appears once …"
-        self.messages.error(user_message(exc, f"open the catalog “{self.catalog_name}”"))
-        if isinstance(exc, CatalogNotFound) and self.catalog_name != DEFAULT_SAMPLE[self.mode]:
-            # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
-            self.refresh_catalog_list(select=DEFAULT_SAMPLE[self.mode])
-            self.open_catalog(DEFAULT_SAMPLE[self.mode])
-            return
-        self._run_waiting_query()  # it then says what is wrong (no catalog to search)
-        self.catalog_ready.emit()
-
-    def _browse_items(self, snapshot: CatalogSnapshot) -> list[GalleryItem]:
-        return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
-
-    def add_folder(self, folder: str) -> None:
-        """Make a catalog of a user's folder and index it (in the background)."""
-        self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
-        self._note_until_opened = True
-
-        def add(ctx):
-            before = set(self.session.catalog_names())
-            name = self.session.create_folder_catalog(folder)
-            return name, self.session.catalog_names(), name in before
-
-        self.runner.submit(
-            f"{self.mode}/add-folder",  # its own slot: a refresh of the list must not cancel it
-            add,
-            worker="io",
-            on_done=lambda result: self._on_folder_added(folder, *result),
-            on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
-        )
-
-    def offer_folder(self, folder: str) -> None:
-        """A dropped or pasted folder: its catalog is opened if it has one; else it is offered."""
-        self.runner.submit(
-            f"{self.mode}/folder-lookup",
-            lambda ctx: self.session.folder_catalog(folder),  # reads the catalogs' files: not here
-            worker="io",
-            on_done=lambda name: self._on_folder_looked_up(folder, name),
-            on_error=lambda exc: self._on_folder_looked_up(folder, None),  # it is then offered
-        )
-
-    def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
-        if name is None:
-            self.messages.show_message(
-                f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
-                "info",
-                action=("Add folder", lambda: self.add_folder(folder)),
-            )
-        elif name == self.catalog_name:
-            self.messages.info(f"{folder} is the catalog “{name}”, the one open here.")
-        else:
-            self.messages.info(f"{folder} is the catalog “{name}”: it is opened.")
-            self.catalog_bar.set_catalogs(self.catalog_bar.names(), name)
-            self.open_catalog(name)
-
-    def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
-        if existed:
-            self._note_until_opened = False  # this note replaces "Adding …" and stays
-            self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
-        self.catalog_bar.set_catalogs(names, name)
-        self.open_catalog(name)
-
-    # -- the map ------------------------------------------------------------------------------------
-    def _start_map(self, snapshot: CatalogSnapshot) -> None:
-        if len(snapshot) < 3:
-            self.scatter.set_status("Too few images for a map")
-            return
-        self.scatter.set_status("Computing the t-SNE map…")
-        self.runner.submit(
-            f"{self.mode}/map",
-            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
-            worker="compute",
-            on_progress=lambda done, total, msg: self.scatter.set_status(
-                f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
-            ),
-            on_partial=lambda xy: self._show_map(snapshot, xy),
-            on_done=lambda xy: self._show_map(snapshot, xy, final=True),
-            on_error=lambda exc: self.scatter.set_status(user_message(exc, "compute the map")),
-        )
-
-    def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
-        if snapshot is not self.snapshot or snapshot.name != self.catalog_name:
-            return  # the catalog changed meanwhile, or another is being opened
-        xy = np.asarray(xy, np.float32)
-        self.map_xy = xy
-        # The points' images and labels are given with the snapshot's first step only: later
-        # steps just move the points (no O(n) work on the GUI thread at each one).
-        first = snapshot is not self._map_snapshot
-        self._map_snapshot = snapshot
-        shown = self._map_colouring(snapshot)
-        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths if first else None,
-                                snapshot.labels if first else None, shown.colours)
-        self._show_outcome_on_map()
-        # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
-        # out (about ±20), so a view fitted to its first step lost every later one.
-        self.scatter.fit()
-        if final:
-            self.scatter.set_status("")
-            self.map_ready.emit()
-
-    def _map_colouring(self, snapshot: CatalogSnapshot) -> Colouring:
-        if snapshot.predicted_colouring is not None and self.colour_by.currentIndex() == 1:
-            return snapshot.predicted_colouring
-        return snapshot.colouring
-
-    def _recolour_map(self, index: int) -> None:
-        self.settings.set_value(f"{self.mode}/map_by_model", index == 1)
-        snapshot, xy = self.snapshot, self.map_xy
-        if snapshot is not None and xy is not None and len(xy) == len(snapshot):
-            shown = self._map_colouring(snapshot)
-            self.scatter.set_points(xy, shown.codes, shown.names, None, None, shown.colours)
-            self._show_outcome_on_map()
-
-    def _show_outcome_on_map(self) -> None:
-        outcome, xy = self.outcome, self.map_xy
-        if outcome is None or xy is None or self.snapshot is None or outcome.catalog_version != self.snapshot.version:
-            self.scatter.set_highlight([])
-            self.scatter.set_query(None)
-            return
-        self.scatter.set_highlight([h.index for h in outcome.hits[:MAP_HIGHLIGHT]])
-        if outcome.self_index is not None and outcome.self_index < len(xy):
-            self.scatter.set_query(tuple(float(v) for v in xy[outcome.self_index]))  # a catalog item: its own point
-        else:
-            self.scatter.set_query(place_on_map(outcome.hits, xy))
-
-    # -- queries ----------------------------------------------------------------------------------------
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Search with an image", "", IMAGE_FILTER)
-        if path:
-            self.search_path(path)
-
-    def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is not None and mime.hasImage():
-            image = QGuiApplication.clipboard().image()
-            if not image.isNull():
-                self.search_qimage(image, "the clipboard image")
-                return
-        if mime is not None and mime.hasUrls():
-            self.handle_urls(mime.urls())
-            return
-        text = QGuiApplication.clipboard().text().strip()
-        if text and "\n" not in text:
-            # a copied path, as a drop of it: a folder is offered as a catalog, a file searched
-            self.open_paths([text.removeprefix("file://")], "pasted", only_if_there=True)
-            return
-        self.messages.warning(NOTHING_TO_PASTE)
+    # -- queries -------------------------------------------------------------------------------
+    @property
+    def outcome(self) -> QueryOutcome | None:
+        """The results shown: the query's hits and the mode's facts about it (None: no query)."""
+        return self.query.outcome
 
     def search_path(self, path: str, note: str = "") -> None:
-        """Search with the image file ``path``: decoded on the I/O thread (a bad file is reported
-        at once, even while the model still loads), then embedded on the TensorFlow thread."""
-        path = str(Path(path).expanduser().absolute())
-        self._submit_query(lambda ctx: load_image(path, min_size=QUERY_DECODE_MIN), path, Path(path).name, note)
+        self.query.search_path(path, note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
-        image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
-        self._submit_query(lambda ctx: load_image(qimage_to_png(image)), description, description, "")
-
-    def _submit_query(self, decode, source: str, name: str, note: str) -> None:
-        if note:
-            self.messages.info(note)
-        else:
-            self.messages.clear()
-        self.start()  # queues the model and catalog first if not done yet (the TF thread is serial)
-        self._query_label = name
-        self._query_started = time.perf_counter()
-        self.query_area.set_caption(f"{name} — opening…")
-
-        def decode_step(ctx: TaskContext):
-            image = decode(ctx)
-            return image, query_preview(image)
-
-        self.runner.submit(
-            f"{self.mode}/query",
-            decode_step,
-            worker="io",
-            on_done=lambda result: self._embed_query(result[0], result[1], source, name),
-            on_error=lambda exc: self._on_query_failed(exc, name),
-        )
-
-    def _embed_query(self, image: Image.Image, preview: QImage, source: str, name: str) -> None:
-        self._last_query = (image, preview, source, name)  # embedded again if the model changes
-        waiting = self.runner.is_running(f"{self.mode}/catalog")
-        self.query_area.set_image(
-            preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
-        )
-        if self.snapshot is None and waiting:
-            # Queued now, it would also wait for the other tabs' models and catalogs, queued
-            # behind this one on the TensorFlow thread: it goes ahead of them once this tab's
-            # catalog is open (the latest query given, if several).
-            self._waiting_query = lambda: self._embed_query(image, preview, source, name)
-            return
-        options = self.panel.options()  # read widgets here, never in the worker
-        self._results_k = RESULTS_K
-
-        def embed_step(ctx: TaskContext):
-            outcome = self.session.query(image, source, RESULTS_K, options, ctx.cancelled)
-            outcome.extras = decode_extras(outcome.extras)
-            return outcome
-
-        self.runner.submit(
-            f"{self.mode}/query",
-            embed_step,
-            label=f"{self.title}: searching with {name}…",
-            # With its catalog ready, a query need not wait for other tabs' indexing.
-            urgent=self.snapshot is not None,
-            on_done=self._on_query_done,
-            on_error=lambda exc: self._on_query_failed(exc, name),
-        )
-
-    def _on_query_done(self, outcome: QueryOutcome) -> None:
-        self.outcome = outcome
-        self.preview.clear()  # it showed an item (and score) of the previous results
-        elapsed = time.perf_counter() - self._query_started
-        size = len(self.snapshot) if self.snapshot else 0
-        self.query_area.set_caption(self._query_label)
-        self.gallery.set_items(_result_items(outcome))
-        self.panel.show_extras(outcome.extras)
-        self._show_outcome_on_map()
-        if not self._say_results_are_from_another_catalog():
-            self._show_results_note(outcome)
-        found = counted(len(outcome.hits), "result")
-        kept = self.panel.results_kept_to(outcome.extras)
-        self.status_message.emit(
-            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
-            f"({size} images) in {elapsed:.2f} s"
-        )
-        self.results_shown.emit()
+        self.query.search_qimage(image, description)
 
     def query_file(self) -> str | None:
-        """The file the results shown were searched with (None: no query, or a pasted or dropped
-        image, whose source is a description such as "the clipboard image"; ``search_path``
-        makes every file's path absolute). It is not looked at: this runs at every tab switch,
-        and a stat can hang on a network disk; a search with a file gone since says so."""
-        source = self.outcome.source if self.outcome is not None else None
-        return source if source and Path(source).is_absolute() else None
+        return self.query.query_file()
 
     def offer_query(self, path: str) -> None:
-        """Offer to search with ``path`` here (another tab's query), unless a message is up or
-        a search of this tab's own is on its way."""
-        searching = self._waiting_query is not None or self.runner.is_running(f"{self.mode}/query")
-        if not searching and not self.messages.text():
-            self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
-                                       action=("Search", lambda: self.search_path(path)))
+        self.query.offer_query(path)
 
-    def show_skipped_files(self) -> None:
-        """Every file the catalog could not index, with its full path and the reason."""
-        from vsdesk.gui.skipped_dialog import SkippedFilesDialog
-
-        if self.snapshot is not None and self.snapshot.skipped_files:
-            SkippedFilesDialog(self.snapshot.name, self.snapshot.skipped_files, self).open()
-
-    def _open_if_there(self, path: str) -> None:
-        """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
-        there; a missing one (a catalog on an unplugged disk) is said here, not left to the
-        desktop's opener, which would fail where the user does not see it."""
-        self.runner.submit(
-            f"{self.mode}/open", lambda ctx: _exists(Path(path)), worker="io",
-            on_done=lambda there: self.gallery.open_path(path) if there else self._on_open_missing(path),
-        )
-
-    def _on_open_missing(self, path: str) -> None:
-        self.messages.show_message(
-            f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
-            "warning", action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
-        )
-
-    def _on_open_failed(self, path: str) -> None:
-        self.messages.show_message(
-            f"Nothing opened {path}: this desktop has no application set up to open it.", "warning",
-            action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
-        )
-
-    def _say_results_are_from_another_catalog(self) -> bool:
-        """Whether the results shown are another catalog's, the chosen one being indexed (then
-        the message bar says so)."""
-        outcome = self.outcome
-        if outcome is None or outcome.catalog == self.catalog_name or not self.runner.is_running(f"{self.mode}/catalog"):
-            return False
-        self.messages.info(
-            f"These results are from “{outcome.catalog}”: “{self.catalog_name}” is still being indexed, "
-            "and the results follow it once it is ready."
-        )
-        self._results_from_other_catalog = True
-        return True
-
-    def _show_results_note(self, outcome: QueryOutcome) -> None:
-        """What the results need said: none found (and why), or the panel's note on its options
-        (e.g. results kept to a product type that is a guess); a note of ours no longer true goes."""
-        note = None
-        if self.snapshot is not None and len(self.snapshot):
-            note = self.panel.results_note(outcome.extras, len(outcome.hits))
-        if note is None and not outcome.hits:
-            note = Note("warning", f"No results: the catalog “{self.catalog_name}” has no indexed images yet"
-                                   " (see the message above or add a folder).")
-        if note is not None:
-            self.messages.show_message(note.text, note.kind, note.action)
-        elif self._note_said and self.messages.text() == self._note_said:
-            self.messages.clear()  # the option it was about was changed back
-        self._note_said = note.text if note is not None else ""
-
-    def _on_query_failed(self, exc: BaseException, name: str) -> None:
-        # Nothing of the previous query stays on screen: beside the error it would read as
-        # this file's answer.
-        self.outcome = None
-        self.query_area.set_image(None, "")
-        self.panel.clear()
-        self.gallery.set_items(self._browse_items(self.snapshot) if self.snapshot is not None else [])
-        self._show_outcome_on_map()
-        self.messages.error(user_message(exc, f"search with {name}"))
-        self.results_shown.emit()
-
-    def _rerank(self, more: bool = False) -> None:
-        """A search option changed (e.g. the style weight): re-rank with the same query vector.
-        ``more``: the same ranking, longer (the user scrolled to its end)."""
-        outcome = self.outcome
-        if outcome is None:
-            return
-        options = self.panel.options()
-        for key, value in options.items():
-            self.settings.set_value(f"{self.mode}/{key}", value)
-        k = self._results_k
-
-        def work(ctx: TaskContext):
-            return self.session.rerank(outcome, k, options)
-
-        self.runner.submit(f"{self.mode}/query", work, urgent=True,
-                           on_done=lambda found: self._on_rerank_done(found, more),
-                           on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
-
-    def _search_again(self) -> None:
-        """The last query embedded again (the catalog now open has another model's vectors)."""
-        if self._last_query is not None:
-            self._embed_query(*self._last_query)
-
-    def _more_results(self) -> None:
-        """Scrolled to the last result: as many again, if the catalog has more (NumPy, no model)."""
-        outcome = self.outcome
-        if outcome is None or len(outcome.hits) < self._results_k or self.runner.is_running(f"{self.mode}/query"):
-            return
-        self._results_k += RESULTS_K
-        self._rerank(more=True)
-
-    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False) -> None:
-        previous = self.outcome
-        same_rows = previous is not None and (previous.catalog, previous.catalog_version) == (
-            outcome.catalog, outcome.catalog_version)
-        selected = self.gallery.current_item() if same_rows else None  # an index means a row of one catalog
-        self.outcome = outcome
-        if self._results_from_other_catalog and outcome.catalog == self.catalog_name:
-            self._results_from_other_catalog = False  # they follow the chosen catalog now
-            if self.messages.kind == "info":
-                self.messages.clear()
-        self.gallery.set_items(_result_items(outcome), keep_position=more)
-        self._show_results_note(outcome)
-        if selected is None or not self.gallery.select_catalog_index(selected.index):
-            self.preview.clear()  # another catalog, or re-ranked out of the results
-        self._show_outcome_on_map()
-        self.results_shown.emit()
-
-    # -- VAE map clicks (the panel asks) ---------------------------------------------------------------
+    # -- the VAE's manifold map (the panel asks for a point) -----------------------------------
     def load_manifold(self) -> None:
         self.runner.submit(
             f"{self.mode}/grid",
@@ -728,115 +301,24 @@ class ModeTab(QWidget):
             on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
         )
 
-    # -- linking gallery and map ---------------------------------------------------------------------------
-    def _on_gallery_current(self, item: GalleryItem | None) -> None:
-        if item is None:
-            return
-        self.scatter.select(item.index if item.index >= 0 else None)
-        facts = [item.label] if item.label else []
-        facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
-        self.preview.show_item(item.source, _caption(item.name, facts))
+    # -- what comes in from the desktop ----------------------------------------------------------
+    def choose_file(self) -> None:
+        self.input.choose_file()
 
-    def _on_point_clicked(self, index: int) -> None:
-        snapshot = self.snapshot
-        if snapshot is None or not 0 <= index < len(snapshot):
-            return
-        path, label = snapshot.paths[index], snapshot.labels[index]
-        if not self.gallery.select_catalog_index(index):
-            self.scatter.select(index)
-            facts = [label] if label else []
-            facts += ["not among the results"] if self.outcome is not None else []
-            self.preview.show_item(path, _caption(Path(path).name, facts))
+    def paste(self) -> None:
+        self.input.paste()
 
-    # -- drag and drop ------------------------------------------------------------------------------------
+    def open_paths(self, paths: list[str], how: str, only_if_there: bool = False) -> None:
+        self.input.open_paths(paths, how, only_if_there)
+
     def dragEnterEvent(self, event) -> None:
-        mime = event.mimeData()
-        if mime.hasUrls() or mime.hasImage():
-            event.acceptProposedAction()
-            self.query_area.set_drag_highlight(True)
+        self.input.drag_enter(event)
 
     def dragMoveEvent(self, event) -> None:
         event.acceptProposedAction()
 
     def dragLeaveEvent(self, event) -> None:
-        self.query_area.set_drag_highlight(False)
+        self.input.drag_leave()
 
     def dropEvent(self, event) -> None:
-        self.query_area.set_drag_highlight(False)
-        mime = event.mimeData()
-        if mime.hasUrls():
-            self.handle_urls(mime.urls())
-        elif mime.hasImage():
-            self.search_qimage(QImage(mime.imageData()), "the dropped image")
-        event.acceptProposedAction()
-
-    def handle_urls(self, urls: list[QUrl]) -> None:
-        """Dropped or pasted URLs: folders are offered as catalogs, the first file is searched."""
-        local = [u.toLocalFile() for u in urls if u.isLocalFile()]
-        if not local:
-            self.messages.warning("Only files on this computer can be searched (the drop held web links).")
-            return
-        self.open_paths(local, "dropped")
-
-    def open_paths(self, paths: list[str], how: str, only_if_there: bool = False) -> None:
-        """Files or folders dropped, pasted or given at start (``how``): a folder alone is offered
-        as a catalog, else the first file is searched (a missing or unreadable one too: the search
-        says why). Which is which is asked on the I/O thread: a stat can hang on a network disk
-        that stopped answering. ``only_if_there``: a pasted text that names nothing is not a path."""
-        paths = [str(Path(p).expanduser().absolute()) for p in paths]  # no I/O: the working folder
-
-        def sort(ctx: TaskContext) -> tuple[list[str], bool]:
-            return [p for p in paths if _is_dir(Path(p))], any(_exists(Path(p)) for p in paths)
-
-        self.runner.submit(
-            f"{self.mode}/open-paths", sort, worker="io",
-            on_done=lambda result: self._open_sorted_paths(paths, *result, how, only_if_there),
-        )
-
-    def _open_sorted_paths(self, paths: list[str], folders: list[str], there: bool, how: str,
-                           only_if_there: bool) -> None:
-        if only_if_there and not there:
-            self.messages.warning(NOTHING_TO_PASTE)
-            return
-        files = [p for p in paths if p not in folders]
-        if folders and not files:
-            self.offer_folder(folders[0])
-            return
-        note = ""
-        if len(files) > 1:
-            note = f"{len(files)} files {how}: searching with the first one, {Path(files[0]).name}."
-        self.search_path(files[0], note)
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:  # a folder on its path cannot be entered: it is there, but unreadable
-        return True
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
-def _result_items(outcome: QueryOutcome) -> list[GalleryItem]:
-    return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
-
-
-def _caption(name: str, facts: list[str]) -> str:
-    """The preview's caption: the name on a line of its own, so that shortened to fit it does not
-    take the facts (label, similarity) with it."""
-    return "\n".join([name, " · ".join(facts)] if facts else [name])
-
-
-def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
-    """The files indexing skipped and why (the first ``limit``; `vsdesk index` lists them all)."""
-    if not skipped:
-        return ""
-    lines = [f"{Path(f.path).name}: {f.message}" for f in skipped[:limit]]
-    if len(skipped) > limit:
-        lines.append(f"… and {len(skipped) - limit} more (`vsdesk index` lists them all)")
-    return "Skipped:\n" + "\n".join(lines)
+        self.input.drop(event)

@@ -19,6 +19,9 @@ class Note(NamedTuple):
 class ModePanel(QWidget):
     #: The user changed a search option (e.g. the style <-> subject weight): search again.
     options_changed = Signal()
+    #: (x, y) The user clicked a point of the panel's own map: the tab decodes it (the VAE's
+    #: manifold map; a task on the TensorFlow thread, which a panel does not run itself).
+    decode_requested = Signal(float, float)
 
     def options(self) -> dict[str, Any]:
         """Search options for the session (passed to ``ModeSession.search``); the tab keeps
@@ -45,6 +48,3 @@ class ModePanel(QWidget):
 
     def build_plots(self) -> None:
         """Create plot widgets (pyqtgraph), deferred until after the window's first paint."""
-
-    def attach(self, tab) -> None:
-        """Called once the tab exists, for panels that need to run tasks (the VAE map)."""

@@ -89,7 +89,6 @@ class VaePanel(ModePanel):
         layout.addWidget(self.map_hint)
         layout.addWidget(self._map_placeholder, 1)
         self._layout = layout
-        self._tab = None
 
     @property
     def map(self):
@@ -98,7 +97,7 @@ class VaePanel(ModePanel):
 
             self._map = ManifoldMap()
             self._map.setMinimumHeight(150)
-            self._map.point_clicked.connect(self._decode_point)
+            self._map.point_clicked.connect(self.decode_requested)
             self._layout.replaceWidget(self._map_placeholder, self._map)
             self._map_placeholder.hide()  # at once: deleteLater waits for the event loop
             self._map_placeholder.deleteLater()
@@ -106,9 +105,6 @@ class VaePanel(ModePanel):
 
     def build_plots(self) -> None:
         self.map  # noqa: B018 - creates it
-
-    def attach(self, tab) -> None:
-        self._tab = tab
 
     # -- query facts ------------------------------------------------------------------------
     def show_extras(self, extras: dict[str, Any]) -> None:
@@ -134,10 +130,6 @@ class VaePanel(ModePanel):
 
     def show_decoded(self, image: np.ndarray) -> None:
         set_tile(self.decoded_image, gray_pixmap(image))
-
-    def _decode_point(self, x: float, y: float) -> None:
-        if self._tab is not None:
-            self._tab.decode_map_point(x, y)
 
 
 def anomaly_text(extras: dict[str, Any]) -> str:

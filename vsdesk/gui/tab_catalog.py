@@ -1,0 +1,248 @@
+"""A tab's catalog: opened and indexed in the background, cancelled, a folder added, the list
+of catalogs, and what another process (the command line) changed behind the window's back.
+
+``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/catalog-list",
+"/add-folder", "/folder-lookup") and speaks through the catalog bar and the message bar; what
+the rest of the tab does when a catalog is left, opened or could not be opened is wired by the
+tab to its signals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, ModeSession
+from vsdesk.gui.catalog_bar import CatalogBar
+from vsdesk.gui.errors import user_message
+from vsdesk.gui.message_bar import MessageBar
+from vsdesk.gui.settings import Settings
+from vsdesk.gui.thumbnails import ThumbnailCache
+from vsdesk.gui.worker import TaskRunner
+
+
+class TabCatalog(QObject):
+    #: (text) for the window's status bar
+    status_message = Signal(str)
+    #: the catalog shown is left for another: what is shown of it goes
+    leaving = Signal()
+    #: (name) a catalog starts opening (indexing runs in the background)
+    opening = Signal(str)
+    #: (snapshot) the catalog is open: indexed, or as far as a cancel let indexing go
+    opened = Signal(object)
+    #: the catalog could not be opened, and there is no other to go back to
+    failed = Signal()
+
+    def __init__(self, *, mode: str, title: str, session: ModeSession, runner: TaskRunner, settings: Settings,
+                 cache: ThumbnailCache, catalog_bar: CatalogBar, messages: MessageBar, parent: QWidget):
+        super().__init__(parent)  # the tab: the skipped files dialog's parent
+        self.mode = mode
+        self.title = title
+        self.session = session
+        self.runner = runner
+        self.settings = settings
+        self.cache = cache
+        self.catalog_bar = catalog_bar
+        self.messages = messages
+        self.snapshot: CatalogSnapshot | None = None
+        self.name = settings.catalog(mode) or ""
+        self._note_until_opened = False  # an info note ("Adding …") is up until the catalog opens
+
+    def is_opening(self) -> bool:
+        return self.runner.is_running(f"{self.mode}/catalog")
+
+    # -- the list of catalogs ----------------------------------------------------------------------
+    def refresh_list(self, select: str | None = None) -> None:
+        """List the catalogs again (in the background), and notice what changed behind the
+        window's back: the shown catalog removed, or indexed again by the command line."""
+        shown = None if self.is_opening() else self.snapshot
+
+        def look(ctx):
+            names = self.session.catalog_names()
+            return names, shown is not None and shown.name in names and self.session.changed_elsewhere(shown)
+
+        self.runner.submit(
+            f"{self.mode}/catalog-list",
+            look,
+            worker="io",
+            on_done=lambda result: self._show_list(*result, select, shown),
+            on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
+        )
+
+    def _show_list(self, names: list[str], changed: bool, select: str | None, looked_at=None) -> None:
+        current = select or self.name or (names[0] if names else "")
+        self.catalog_bar.set_catalogs(names, current)
+        if self.is_opening():
+            return  # a catalog is being opened: it is what the tab will show
+        shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
+        if shown and shown not in names:
+            # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
+            self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
+            self.open(DEFAULT_SAMPLE[self.mode])
+        elif changed and self.snapshot is looked_at:
+            # Indexed again elsewhere (new files, another model): what is shown is brought up to
+            # date, and a query on screen is searched again (embedded again for another model).
+            self.messages.info(f"The catalog “{self.snapshot.name}” was changed outside this window; "
+                               "it is brought up to date.")
+            self._note_until_opened = True
+            self.open(self.snapshot.name)
+
+    # -- opening and indexing ----------------------------------------------------------------------
+    def open(self, name: str) -> None:
+        """Index ``name`` incrementally in the background, then show it and its map."""
+        name = name or DEFAULT_SAMPLE[self.mode]
+        self.name = name
+        self.settings.set_catalog(self.mode, name)
+        if self.snapshot is not None and self.snapshot.name != name:
+            self.leaving.emit()
+        self.catalog_bar.set_busy(True, f"opening {name}")
+        self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
+        self.opening.emit(name)
+        self.runner.submit(
+            f"{self.mode}/catalog",
+            lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled),
+            label=f"{self.title}: loading TensorFlow and the model, then indexing “{name}”…",
+            on_progress=self._on_index_progress,
+            on_done=self._on_opened,
+            on_error=self._on_failed,
+            on_cancelled=lambda: self._on_index_cancelled(name),
+        )
+
+    def _on_index_progress(self, done: int, total: int, message: str) -> None:
+        self.catalog_bar.set_progress(done, total, message)
+        if message:
+            self.status_message.emit(f"{self.title}: {message}")
+            # The status bar's activity follows the phases ("loading TensorFlow …" at first).
+            so_far = f" {done}/{total}" if total else ""
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{so_far} · “{self.name}”")
+
+    def cancel(self) -> None:
+        self.catalog_bar.cancel_button.setEnabled(False)
+        self.catalog_bar.set_status("Cancelling…")
+        self.runner.cancel(f"{self.mode}/catalog")
+
+    def _on_index_cancelled(self, name: str) -> None:
+        self.runner.submit(
+            f"{self.mode}/catalog",
+            lambda ctx: self.session.snapshot(name),
+            on_done=lambda snap: self._on_opened(snap, cancelled=True),
+            on_error=self._on_failed,
+        )
+
+    def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
+        self.snapshot = snapshot
+        self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
+        self.catalog_bar.set_busy(False)
+        self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
+                                    link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
+        if self._note_until_opened:  # e.g. "Adding … indexing runs in the background": it has run
+            self._note_until_opened = False
+            if self.messages.kind == "info":
+                self.messages.clear()
+        if not len(snapshot) and not cancelled and not snapshot.is_sample:
+            found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
+            self.messages.warning(
+                f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders) or 'no folders'}"
+                " (searched recursively): add a folder of images."
+            )
+        if cancelled:
+            self.messages.show_message(
+                f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
+                "warning",
+                action=("Resume indexing", lambda: self.open(snapshot.name)),
+            )
+        if snapshot.note:
+            self.messages.info(snapshot.note[0].upper() + snapshot.note[1:] + ".")
+        if snapshot.missing_folders and not self.messages.text():
+            one = len(snapshot.missing_folders) == 1
+            self.messages.warning(
+                f"The folder{'' if one else 's'} {', '.join(snapshot.missing_folders)} of this catalog "
+                f"{'is' if one else 'are'} missing, empty or not mounted (an unplugged disk?): "
+                f"{'its' if one else 'their'} images are still searched, but cannot be shown. "
+                f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them."
+            )
+        self.opened.emit(snapshot)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        # Imported here, not at the top: the worker has loaded the catalog package by now, and
+        # the window's start-up need not (about 60 ms).
+        from vsdesk.engine.catalog import CatalogNotFound
+
+        self.catalog_bar.set_busy(False)
+        self.catalog_bar.set_status("")
+        self.messages.error(user_message(exc, f"open the catalog “{self.name}”"))
+        if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
+            # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
+            self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
+            self.open(DEFAULT_SAMPLE[self.mode])
+            return
+        self.failed.emit()
+
+    def show_skipped_files(self) -> None:
+        """Every file the catalog could not index, with its full path and the reason."""
+        from vsdesk.gui.skipped_dialog import SkippedFilesDialog
+
+        if self.snapshot is not None and self.snapshot.skipped_files:
+            SkippedFilesDialog(self.snapshot.name, self.snapshot.skipped_files, self.parent()).open()
+
+    # -- folders -----------------------------------------------------------------------------------
+    def add_folder(self, folder: str) -> None:
+        """Make a catalog of a user's folder and index it (in the background)."""
+        self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
+        self._note_until_opened = True
+
+        def add(ctx):
+            before = set(self.session.catalog_names())
+            name = self.session.create_folder_catalog(folder)
+            return name, self.session.catalog_names(), name in before
+
+        self.runner.submit(
+            f"{self.mode}/add-folder",  # its own slot: a refresh of the list must not cancel it
+            add,
+            worker="io",
+            on_done=lambda result: self._on_folder_added(folder, *result),
+            on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
+        )
+
+    def offer_folder(self, folder: str) -> None:
+        """A dropped or pasted folder: its catalog is opened if it has one; else it is offered."""
+        self.runner.submit(
+            f"{self.mode}/folder-lookup",
+            lambda ctx: self.session.folder_catalog(folder),  # reads the catalogs' files: not here
+            worker="io",
+            on_done=lambda name: self._on_folder_looked_up(folder, name),
+            on_error=lambda exc: self._on_folder_looked_up(folder, None),  # it is then offered
+        )
+
+    def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
+        if name is None:
+            self.messages.show_message(
+                f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
+                "info",
+                action=("Add folder", lambda: self.add_folder(folder)),
+            )
+        elif name == self.name:
+            self.messages.info(f"{folder} is the catalog “{name}”, the one open here.")
+        else:
+            self.messages.info(f"{folder} is the catalog “{name}”: it is opened.")
+            self.catalog_bar.set_catalogs(self.catalog_bar.names(), name)
+            self.open(name)
+
+    def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
+        if existed:
+            self._note_until_opened = False  # this note replaces "Adding …" and stays
+            self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
+        self.catalog_bar.set_catalogs(names, name)
+        self.open(name)
+
+
+def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
+    """The files indexing skipped and why (the first ``limit``; `vsdesk index` lists them all)."""
+    if not skipped:
+        return ""
+    lines = [f"{Path(f.path).name}: {f.message}" for f in skipped[:limit]]
+    if len(skipped) > limit:
+        lines.append(f"… and {len(skipped) - limit} more (`vsdesk index` lists them all)")
+    return "Skipped:\n" + "\n".join(lines)

@@ -1,0 +1,155 @@
+"""What comes into a tab from the desktop, and results going out to it: drops, the clipboard,
+the file dialog, paths given at start, and a result opened with the desktop's application.
+
+Every stat of a path the user gave is a task on the I/O thread (a network disk that stopped
+answering hangs a stat); what is found is handed to the ``TabQuery`` (a file: searched) or the
+``TabCatalog`` (a folder: opened or offered as a catalog).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from vsdesk.engine.imageio import IMAGE_SUFFIXES
+from vsdesk.gui.gallery import GalleryView
+from vsdesk.gui.message_bar import MessageBar
+from vsdesk.gui.query_area import QueryArea
+from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_query import TabQuery
+from vsdesk.gui.worker import TaskContext, TaskRunner
+
+NOTHING_TO_PASTE = "The clipboard holds no image and no image file path."
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
+
+
+class TabInput(QObject):
+    def __init__(self, *, mode: str, runner: TaskRunner, catalog: TabCatalog, query: TabQuery,
+                 query_area: QueryArea, gallery: GalleryView, messages: MessageBar, parent: QWidget):
+        super().__init__(parent)  # the tab: the file dialog's parent
+        self.mode = mode
+        self.runner = runner
+        self.catalog = catalog
+        self.query = query
+        self.query_area = query_area
+        self.gallery = gallery
+        self.messages = messages
+
+    # -- drag and drop ---------------------------------------------------------------------------
+    def drag_enter(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+            self.query_area.set_drag_highlight(True)
+
+    def drag_leave(self) -> None:
+        self.query_area.set_drag_highlight(False)
+
+    def drop(self, event) -> None:
+        self.query_area.set_drag_highlight(False)
+        mime = event.mimeData()
+        if mime.hasUrls():
+            self.handle_urls(mime.urls())
+        elif mime.hasImage():
+            self.query.search_qimage(QImage(mime.imageData()), "the dropped image")
+        event.acceptProposedAction()
+
+    # -- the file dialog and the clipboard -------------------------------------------------------
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.parent(), "Search with an image", "", IMAGE_FILTER)
+        if path:
+            self.query.search_path(path)
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and mime.hasImage():
+            image = QGuiApplication.clipboard().image()
+            if not image.isNull():
+                self.query.search_qimage(image, "the clipboard image")
+                return
+        if mime is not None and mime.hasUrls():
+            self.handle_urls(mime.urls())
+            return
+        text = QGuiApplication.clipboard().text().strip()
+        if text and "\n" not in text:
+            # a copied path, as a drop of it: a folder is offered as a catalog, a file searched
+            self.open_paths([text.removeprefix("file://")], "pasted", only_if_there=True)
+            return
+        self.messages.warning(NOTHING_TO_PASTE)
+
+    # -- paths -----------------------------------------------------------------------------------
+    def handle_urls(self, urls: list[QUrl]) -> None:
+        """Dropped or pasted URLs: folders are offered as catalogs, the first file is searched."""
+        local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        if not local:
+            self.messages.warning("Only files on this computer can be searched (the drop held web links).")
+            return
+        self.open_paths(local, "dropped")
+
+    def open_paths(self, paths: list[str], how: str, only_if_there: bool = False) -> None:
+        """Files or folders dropped, pasted or given at start (``how``): a folder alone is offered
+        as a catalog, else the first file is searched (a missing or unreadable one too: the search
+        says why). Which is which is asked on the I/O thread: a stat can hang on a network disk
+        that stopped answering. ``only_if_there``: a pasted text that names nothing is not a path."""
+        paths = [str(Path(p).expanduser().absolute()) for p in paths]  # no I/O: the working folder
+
+        def sort(ctx: TaskContext) -> tuple[list[str], bool]:
+            return [p for p in paths if _is_dir(Path(p))], any(_exists(Path(p)) for p in paths)
+
+        self.runner.submit(
+            f"{self.mode}/open-paths", sort, worker="io",
+            on_done=lambda result: self._open_sorted_paths(paths, *result, how, only_if_there),
+        )
+
+    def _open_sorted_paths(self, paths: list[str], folders: list[str], there: bool, how: str,
+                           only_if_there: bool) -> None:
+        if only_if_there and not there:
+            self.messages.warning(NOTHING_TO_PASTE)
+            return
+        files = [p for p in paths if p not in folders]
+        if folders and not files:
+            self.catalog.offer_folder(folders[0])
+            return
+        note = ""
+        if len(files) > 1:
+            note = f"{len(files)} files {how}: searching with the first one, {Path(files[0]).name}."
+        self.query.search_path(files[0], note)
+
+    # -- results opened with the desktop ---------------------------------------------------------
+    def open_if_there(self, path: str) -> None:
+        """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
+        there; a missing one (a catalog on an unplugged disk) is said here, not left to the
+        desktop's opener, which would fail where the user does not see it."""
+        self.runner.submit(
+            f"{self.mode}/open", lambda ctx: _exists(Path(path)), worker="io",
+            on_done=lambda there: self.gallery.open_path(path) if there else self._on_open_missing(path),
+        )
+
+    def _on_open_missing(self, path: str) -> None:
+        self.messages.show_message(
+            f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
+            "warning", action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+        )
+
+    def on_open_failed(self, path: str) -> None:
+        self.messages.show_message(
+            f"Nothing opened {path}: this desktop has no application set up to open it.", "warning",
+            action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+        )
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a folder on its path cannot be entered: it is there, but unreadable
+        return True
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False

@@ -1,0 +1,176 @@
+"""A tab's t-SNE map: the projection computed on the compute thread, its steps shown as they
+come, the points coloured by the catalog's labels or by the model's classes, the best results
+ringed and the query placed among them; the map and the gallery linked both ways.
+
+``TabMap`` owns the tab's "<mode>/map" slot on the runner and the map widget, created on first
+use (the window shows before pyqtgraph loads) in the place of the placeholder it is given. It
+reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQuery``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QBoxLayout, QComboBox, QWidget
+
+from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, place_on_map
+from vsdesk.gui.errors import user_message
+from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.preview import ItemPreview
+from vsdesk.gui.settings import Settings
+from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_query import TabQuery
+from vsdesk.gui.thumbnails import ThumbnailCache
+from vsdesk.gui.worker import TaskRunner
+
+#: The best results are ringed on the map (all 48 would ring most of a small catalog).
+MAP_HIGHLIGHT = 12
+
+
+class TabMap(QObject):
+    #: emitted when the catalog's t-SNE map is complete
+    map_ready = Signal()
+
+    def __init__(self, *, mode: str, session: ModeSession, runner: TaskRunner, settings: Settings,
+                 cache: ThumbnailCache, catalog: TabCatalog, query: TabQuery, gallery: GalleryView,
+                 preview: ItemPreview, colour_by: QComboBox, colour_row: QWidget, layout: QBoxLayout,
+                 placeholder: QWidget, parent: QObject):
+        super().__init__(parent)
+        self.mode = mode
+        self.session = session
+        self.runner = runner
+        self.settings = settings
+        self.cache = cache
+        self.catalog = catalog
+        self.query = query
+        self.gallery = gallery
+        self.preview = preview
+        self.colour_by = colour_by  # labels, or the classes the model predicts
+        self.colour_row = colour_row  # shown for a catalog that has both
+        self._layout, self._placeholder = layout, placeholder
+        self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
+        self.xy: np.ndarray | None = None
+        self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
+
+    @property
+    def scatter(self):
+        """The t-SNE map widget, created on first use (the window shows before pyqtgraph loads)."""
+        if self._scatter is None:
+            from vsdesk.gui.scatter import ScatterView
+
+            self._scatter = ScatterView(self.cache)
+            self._scatter.point_clicked.connect(self._on_point_clicked)
+            self._layout.replaceWidget(self._placeholder, self._scatter)
+            self._placeholder.hide()  # at once: deleteLater waits for the event loop
+            self._placeholder.deleteLater()
+        return self._scatter
+
+    # -- the catalog's map -----------------------------------------------------------------------
+    def leave_catalog(self) -> None:
+        self.xy = None
+        self.scatter.clear()
+
+    def catalog_opening(self, name: str) -> None:
+        self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
+        self.runner.cancel(f"{self.mode}/map", notify=False)
+
+    def catalog_opened(self, snapshot: CatalogSnapshot) -> None:
+        """No points until the first step of the new map (``start``)."""
+        self.xy = None
+        self.colour_row.setVisible(snapshot.predicted_colouring is not None)
+        self.scatter.clear()
+
+    def catalog_failed(self, name: str) -> None:
+        self.scatter.set_status(f"No map: “{name}” could not be opened")  # not "appears once …"
+
+    def start(self, snapshot: CatalogSnapshot) -> None:
+        if len(snapshot) < 3:
+            self.scatter.set_status("Too few images for a map")
+            return
+        self.scatter.set_status("Computing the t-SNE map…")
+        self.runner.submit(
+            f"{self.mode}/map",
+            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
+            worker="compute",
+            on_progress=lambda done, total, msg: self.scatter.set_status(
+                f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
+            ),
+            on_partial=lambda xy: self._show_map(snapshot, xy),
+            on_done=lambda xy: self._show_map(snapshot, xy, final=True),
+            on_error=lambda exc: self.scatter.set_status(user_message(exc, "compute the map")),
+        )
+
+    def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
+        if snapshot is not self.catalog.snapshot or snapshot.name != self.catalog.name:
+            return  # the catalog changed meanwhile, or another is being opened
+        xy = np.asarray(xy, np.float32)
+        self.xy = xy
+        # The points' images and labels are given with the snapshot's first step only: later
+        # steps just move the points (no O(n) work on the GUI thread at each one).
+        first = snapshot is not self._map_snapshot
+        self._map_snapshot = snapshot
+        shown = self._colouring(snapshot)
+        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths if first else None,
+                                snapshot.labels if first else None, shown.colours)
+        self.show_outcome()
+        # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
+        # out (about ±20), so a view fitted to its first step lost every later one.
+        self.scatter.fit()
+        if final:
+            self.scatter.set_status("")
+            self.map_ready.emit()
+
+    # -- colours and results ---------------------------------------------------------------------
+    def _colouring(self, snapshot: CatalogSnapshot) -> Colouring:
+        if snapshot.predicted_colouring is not None and self.colour_by.currentIndex() == 1:
+            return snapshot.predicted_colouring
+        return snapshot.colouring
+
+    def recolour(self, index: int) -> None:
+        self.settings.set_value(f"{self.mode}/map_by_model", index == 1)
+        snapshot, xy = self.catalog.snapshot, self.xy
+        if snapshot is not None and xy is not None and len(xy) == len(snapshot):
+            shown = self._colouring(snapshot)
+            self.scatter.set_points(xy, shown.codes, shown.names, None, None, shown.colours)
+            self.show_outcome()
+
+    def show_outcome(self) -> None:
+        """The best results ringed and the query placed, if they are of the catalog as mapped."""
+        outcome, xy, snapshot = self.query.outcome, self.xy, self.catalog.snapshot
+        if outcome is None or xy is None or snapshot is None or outcome.catalog_version != snapshot.version:
+            self.scatter.set_highlight([])
+            self.scatter.set_query(None)
+            return
+        self.scatter.set_highlight([h.index for h in outcome.hits[:MAP_HIGHLIGHT]])
+        if outcome.self_index is not None and outcome.self_index < len(xy):
+            self.scatter.set_query(tuple(float(v) for v in xy[outcome.self_index]))  # a catalog item: its own point
+        else:
+            self.scatter.set_query(place_on_map(outcome.hits, xy))
+
+    # -- linking gallery and map -----------------------------------------------------------------
+    def on_gallery_current(self, item: GalleryItem | None) -> None:
+        if item is None:
+            return
+        self.scatter.select(item.index if item.index >= 0 else None)
+        facts = [item.label] if item.label else []
+        facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
+        self.preview.show_item(item.source, _caption(item.name, facts))
+
+    def _on_point_clicked(self, index: int) -> None:
+        snapshot = self.catalog.snapshot
+        if snapshot is None or not 0 <= index < len(snapshot):
+            return
+        path, label = snapshot.paths[index], snapshot.labels[index]
+        if not self.gallery.select_catalog_index(index):
+            self.scatter.select(index)
+            facts = [label] if label else []
+            facts += ["not among the results"] if self.query.outcome is not None else []
+            self.preview.show_item(path, _caption(Path(path).name, facts))
+
+
+def _caption(name: str, facts: list[str]) -> str:
+    """The preview's caption: the name on a line of its own, so that shortened to fit it does not
+    take the facts (label, similarity) with it."""
+    return "\n".join([name, " · ".join(facts)] if facts else [name])

@@ -1,0 +1,301 @@
+"""A tab's queries: an image decoded on the I/O thread, embedded and searched on the TensorFlow
+thread, its results shown; re-ranked when a search option changes, longer when the user scrolls
+to their end, searched again when the catalog changes, and held back while the catalog first
+opens.
+
+``TabQuery`` owns the tab's "<mode>/query" slot on the runner: a newer query supersedes an
+older one and a stale result is dropped by the runner. It reads the catalog shown from the
+``TabCatalog`` it is given; the tab tells it when that catalog is left or opened.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from vsdesk.engine.imageio import load_image
+from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
+from vsdesk.engine.text import counted
+from vsdesk.gui.errors import user_message
+from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.message_bar import MessageBar
+from vsdesk.gui.panels.base import ModePanel, Note
+from vsdesk.gui.preview import ItemPreview
+from vsdesk.gui.query_area import QueryArea
+from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
+from vsdesk.gui.settings import Settings
+from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.worker import TaskContext, TaskRunner
+
+RESULTS_K = 48  # results of a query; scrolling to the last one adds as many again
+#: A catalog opening for longer than this gets the note that the results shown are the other
+#: one's (a quick switch would only flash it).
+STALE_RESULTS_NOTE_MS = 800
+#: A query JPEG is decoded no smaller than this on both sides (the decoder's 1/2 to 1/8 steps):
+#: more than any mode's model input and the preview need, and a huge photo (100 megapixels)
+#: stays within the pixel limit and decodes in a fraction of the time.
+QUERY_DECODE_MIN = 512
+
+
+class TabQuery(QObject):
+    #: (text) for the window's status bar
+    status_message = Signal(str)
+    #: emitted after results are shown (tests and the screenshot script wait on it)
+    results_shown = Signal()
+    #: the results shown changed, or went: the map rings them and places the query
+    outcome_changed = Signal()
+    #: a query is about to be queued: the tab starts first if it has not (its model and catalog
+    #: are then queued ahead of the query on the serial TensorFlow thread)
+    search_starting = Signal()
+
+    def __init__(self, *, mode: str, title: str, session: ModeSession, runner: TaskRunner, settings: Settings,
+                 catalog: TabCatalog, query_area: QueryArea, gallery: GalleryView, preview: ItemPreview,
+                 panel: ModePanel, messages: MessageBar, parent: QObject):
+        super().__init__(parent)
+        self.mode = mode
+        self.title = title
+        self.session = session
+        self.runner = runner
+        self.settings = settings
+        self.catalog = catalog
+        self.query_area = query_area
+        self.gallery = gallery
+        self.preview = preview
+        self.panel = panel
+        self.messages = messages
+        self.outcome: QueryOutcome | None = None
+        #: A query given before the catalog was first opened (``vsdesk photo.jpg``): it runs as
+        #: soon as the catalog is ready, ahead of the other tabs' loading.
+        self._waiting_query: Callable[[], None] | None = None
+        self._results_from_other_catalog = False  # a query answered while the chosen one indexed
+        self._note_said = ""  # the last note on the results shown (``_show_results_note``)
+        self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
+        self._last_query: tuple | None = None  # (image, preview, source, name) of the last query
+        self._query_started = 0.0
+        self._query_label = ""
+
+    # -- a new query -----------------------------------------------------------------------------
+    def search_path(self, path: str, note: str = "") -> None:
+        """Search with the image file ``path``: decoded on the I/O thread (a bad file is reported
+        at once, even while the model still loads), then embedded on the TensorFlow thread."""
+        path = str(Path(path).expanduser().absolute())
+        self._submit_query(lambda ctx: load_image(path, min_size=QUERY_DECODE_MIN), path, Path(path).name, note)
+
+    def search_qimage(self, image: QImage, description: str) -> None:
+        image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
+        self._submit_query(lambda ctx: load_image(qimage_to_png(image)), description, description, "")
+
+    def _submit_query(self, decode, source: str, name: str, note: str) -> None:
+        if note:
+            self.messages.info(note)
+        else:
+            self.messages.clear()
+        self.search_starting.emit()  # queues the model and catalog first if not done yet (the TF thread is serial)
+        self._query_label = name
+        self._query_started = time.perf_counter()
+        self.query_area.set_caption(f"{name} — opening…")
+
+        def decode_step(ctx: TaskContext):
+            image = decode(ctx)
+            return image, query_preview(image)
+
+        self.runner.submit(
+            f"{self.mode}/query",
+            decode_step,
+            worker="io",
+            on_done=lambda result: self._embed_query(result[0], result[1], source, name),
+            on_error=lambda exc: self._on_query_failed(exc, name),
+        )
+
+    def _embed_query(self, image: Image.Image, preview: QImage, source: str, name: str) -> None:
+        self._last_query = (image, preview, source, name)  # embedded again if the model changes
+        waiting = self.catalog.is_opening()
+        self.query_area.set_image(
+            preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
+        )
+        if self.catalog.snapshot is None and waiting:
+            # Queued now, it would also wait for the other tabs' models and catalogs, queued
+            # behind this one on the TensorFlow thread: it goes ahead of them once this tab's
+            # catalog is open (the latest query given, if several).
+            self._waiting_query = lambda: self._embed_query(image, preview, source, name)
+            return
+        options = self.panel.options()  # read widgets here, never in the worker
+        self._results_k = RESULTS_K
+
+        def embed_step(ctx: TaskContext):
+            outcome = self.session.query(image, source, RESULTS_K, options, ctx.cancelled)
+            outcome.extras = decode_extras(outcome.extras)
+            return outcome
+
+        self.runner.submit(
+            f"{self.mode}/query",
+            embed_step,
+            label=f"{self.title}: searching with {name}…",
+            # With its catalog ready, a query need not wait for other tabs' indexing.
+            urgent=self.catalog.snapshot is not None,
+            on_done=self._on_query_done,
+            on_error=lambda exc: self._on_query_failed(exc, name),
+        )
+
+    def _on_query_done(self, outcome: QueryOutcome) -> None:
+        self.outcome = outcome
+        self.preview.clear()  # it showed an item (and score) of the previous results
+        elapsed = time.perf_counter() - self._query_started
+        size = len(self.catalog.snapshot) if self.catalog.snapshot else 0
+        self.query_area.set_caption(self._query_label)
+        self.gallery.set_items(result_items(outcome))
+        self.panel.show_extras(outcome.extras)
+        self.outcome_changed.emit()
+        if not self._say_results_are_from_another_catalog():
+            self._show_results_note(outcome)
+        found = counted(len(outcome.hits), "result")
+        kept = self.panel.results_kept_to(outcome.extras)
+        self.status_message.emit(
+            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
+            f"({size} images) in {elapsed:.2f} s"
+        )
+        self.results_shown.emit()
+
+    def _on_query_failed(self, exc: BaseException, name: str) -> None:
+        # Nothing of the previous query stays on screen: beside the error it would read as
+        # this file's answer.
+        self.outcome = None
+        self.query_area.set_image(None, "")
+        self.panel.clear()
+        snapshot = self.catalog.snapshot
+        self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [])
+        self.outcome_changed.emit()
+        self.messages.error(user_message(exc, f"search with {name}"))
+        self.results_shown.emit()
+
+    # -- the same query, again -------------------------------------------------------------------
+    def rerank(self, more: bool = False) -> None:
+        """A search option changed (e.g. the style weight): re-rank with the same query vector.
+        ``more``: the same ranking, longer (the user scrolled to its end)."""
+        outcome = self.outcome
+        if outcome is None:
+            return
+        options = self.panel.options()
+        for key, value in options.items():
+            self.settings.set_value(f"{self.mode}/{key}", value)
+        k = self._results_k
+
+        def work(ctx: TaskContext):
+            return self.session.rerank(outcome, k, options)
+
+        self.runner.submit(f"{self.mode}/query", work, urgent=True,
+                           on_done=lambda found: self._on_rerank_done(found, more),
+                           on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
+
+    def _search_again(self) -> None:
+        """The last query embedded again (the catalog now open has another model's vectors)."""
+        if self._last_query is not None:
+            self._embed_query(*self._last_query)
+
+    def more_results(self) -> None:
+        """Scrolled to the last result: as many again, if the catalog has more (NumPy, no model)."""
+        outcome = self.outcome
+        if outcome is None or len(outcome.hits) < self._results_k or self.runner.is_running(f"{self.mode}/query"):
+            return
+        self._results_k += RESULTS_K
+        self.rerank(more=True)
+
+    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False) -> None:
+        previous = self.outcome
+        same_rows = previous is not None and (previous.catalog, previous.catalog_version) == (
+            outcome.catalog, outcome.catalog_version)
+        selected = self.gallery.current_item() if same_rows else None  # an index means a row of one catalog
+        self.outcome = outcome
+        if self._results_from_other_catalog and outcome.catalog == self.catalog.name:
+            self._results_from_other_catalog = False  # they follow the chosen catalog now
+            if self.messages.kind == "info":
+                self.messages.clear()
+        self.gallery.set_items(result_items(outcome), keep_position=more)
+        self._show_results_note(outcome)
+        if selected is None or not self.gallery.select_catalog_index(selected.index):
+            self.preview.clear()  # another catalog, or re-ranked out of the results
+        self.outcome_changed.emit()
+        self.results_shown.emit()
+
+    # -- the catalog changes under the results ---------------------------------------------------
+    def leave_catalog(self) -> None:
+        """The catalog shown is left for another: without a query its browsing view goes; results
+        stay, said to be the other catalog's if it takes long enough to open to read it."""
+        if self.outcome is None:
+            self.gallery.set_items([])
+        else:
+            QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
+
+    def follow_catalog(self, snapshot: CatalogSnapshot) -> None:
+        """The catalog is open: browsed if there is no query, else the query searches it."""
+        if self.outcome is None:
+            self.gallery.set_items(browse_items(snapshot))
+        elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
+            self._search_again()  # this catalog's model is another: the query is embedded by it
+        elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
+            self.rerank()  # the same query against the catalog as it is now (no re-embedding)
+
+    def run_waiting_query(self) -> None:
+        query, self._waiting_query = self._waiting_query, None
+        if query is not None:
+            query()
+
+    # -- what other parts of the window ask ------------------------------------------------------
+    def query_file(self) -> str | None:
+        """The file the results shown were searched with (None: no query, or a pasted or dropped
+        image, whose source is a description such as "the clipboard image"; ``search_path``
+        makes every file's path absolute). It is not looked at: this runs at every tab switch,
+        and a stat can hang on a network disk; a search with a file gone since says so."""
+        source = self.outcome.source if self.outcome is not None else None
+        return source if source and Path(source).is_absolute() else None
+
+    def offer_query(self, path: str) -> None:
+        """Offer to search with ``path`` here (another tab's query), unless a message is up or
+        a search of this tab's own is on its way."""
+        searching = self._waiting_query is not None or self.runner.is_running(f"{self.mode}/query")
+        if not searching and not self.messages.text():
+            self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
+                                       action=("Search", lambda: self.search_path(path)))
+
+    # -- notes on the results --------------------------------------------------------------------
+    def _say_results_are_from_another_catalog(self) -> bool:
+        """Whether the results shown are another catalog's, the chosen one being indexed (then
+        the message bar says so)."""
+        outcome = self.outcome
+        if outcome is None or outcome.catalog == self.catalog.name or not self.catalog.is_opening():
+            return False
+        self.messages.info(
+            f"These results are from “{outcome.catalog}”: “{self.catalog.name}” is still being indexed, "
+            "and the results follow it once it is ready."
+        )
+        self._results_from_other_catalog = True
+        return True
+
+    def _show_results_note(self, outcome: QueryOutcome) -> None:
+        """What the results need said: none found (and why), or the panel's note on its options
+        (e.g. results kept to a product type that is a guess); a note of ours no longer true goes."""
+        note = None
+        if self.catalog.snapshot is not None and len(self.catalog.snapshot):
+            note = self.panel.results_note(outcome.extras, len(outcome.hits))
+        if note is None and not outcome.hits:
+            note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
+                                   " (see the message above or add a folder).")
+        if note is not None:
+            self.messages.show_message(note.text, note.kind, note.action)
+        elif self._note_said and self.messages.text() == self._note_said:
+            self.messages.clear()  # the option it was about was changed back
+        self._note_said = note.text if note is not None else ""
+
+
+def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
+    """The whole catalog in the gallery, when there is no query."""
+    return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
+
+
+def result_items(outcome: QueryOutcome) -> list[GalleryItem]:
+    return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
