@@ -145,13 +145,6 @@ def _head(x):
     return layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
 
 
-def copy_weights(source: "keras.Model", target: "keras.Model") -> None:
-    """Copy weights layer by layer where names match (e.g. full Lite0 -> ``build_top``)."""
-    for layer in target.layers:
-        if layer.weights:
-            layer.set_weights(source.get_layer(layer.name).get_weights())
-
-
 def _conv(w: np.ndarray) -> np.ndarray:
     return np.transpose(w, (2, 3, 1, 0))  # OIHW -> HWIO
 
