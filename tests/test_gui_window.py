@@ -494,10 +494,19 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(_clothing_photos("Dress", 5)[4]))
     assert tab.outcome.extras["model"] == "product"
+    said = []
+    tab.status_message.connect(said.append)
     with qtbot.waitSignal(tab.results_shown, timeout=120_000):
         tab.open_catalog("mine")
+        # Opening takes a while (the other model loads): the results shown are said to be the
+        # other catalog's meanwhile ...
+        qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
     assert tab.outcome.catalog == "mine" and tab.outcome.extras["model"] == "product-heldout"  # embedded again
     assert tab.outcome.model_key == tab.snapshot.model_key and len(tab.gallery.results.items()) == 6
+    # ... and no longer once they are this one's, searched again by its model, in the time that took.
+    assert "These results are from" not in tab.messages.text(), tab.messages.text()
+    [searched] = [m for m in said if "results from “mine”" in m]
+    assert float(searched.rsplit(" in ", 1)[1].removesuffix(" s")) < 10, searched
     with Catalog.open("mine") as catalog:
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 

@@ -151,6 +151,7 @@ class TabQuery(QObject):
         self.gallery.set_items(result_items(outcome))
         self.panel.show_extras(outcome.extras)
         self.outcome_changed.emit()
+        self._forget_results_were_from_another_catalog(outcome)
         if not self._say_results_are_from_another_catalog():
             self._show_results_note(outcome)
         found = counted(len(outcome.hits), "result")
@@ -195,6 +196,7 @@ class TabQuery(QObject):
     def _search_again(self) -> None:
         """The last query embedded again (the catalog now open has another model's vectors)."""
         if self._last_query is not None:
+            self._query_started = time.perf_counter()  # this search's time, not since the query was given
             self._embed_query(*self._last_query)
 
     def more_results(self) -> None:
@@ -211,10 +213,7 @@ class TabQuery(QObject):
             outcome.catalog, outcome.catalog_version)
         selected = self.gallery.current_item() if same_rows else None  # an index means a row of one catalog
         self.outcome = outcome
-        if self._results_from_other_catalog and outcome.catalog == self.catalog.name:
-            self._results_from_other_catalog = False  # they follow the chosen catalog now
-            if self.messages.kind == "info":
-                self.messages.clear()
+        self._forget_results_were_from_another_catalog(outcome)
         self.gallery.set_items(result_items(outcome), keep_position=more)
         self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
@@ -275,6 +274,14 @@ class TabQuery(QObject):
         )
         self._results_from_other_catalog = True
         return True
+
+    def _forget_results_were_from_another_catalog(self, outcome: QueryOutcome) -> None:
+        """The results follow the chosen catalog now (re-ranked, or searched again by its
+        model): the note that they were another catalog's goes."""
+        if self._results_from_other_catalog and outcome.catalog == self.catalog.name:
+            self._results_from_other_catalog = False
+            if self.messages.kind == "info":
+                self.messages.clear()
 
     def _show_results_note(self, outcome: QueryOutcome) -> None:
         """What the results need said: none found (and why), or the panel's note on its options
