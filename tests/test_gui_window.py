@@ -924,4 +924,33 @@ def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, wind
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         tab.open_catalog(tab.catalog_name)
     assert tab.messages.kind == "warning" and len(tab.snapshot) == 4  # kept, and searched
-    assert f"The folder {folder} of this catalog is missing, empty or not mounted" in tab.messages.text()
+    said = f"The folder {folder} of the catalog “{tab.catalog_name}” is missing, empty or not mounted"
+    assert said in tab.messages.text()
+    # The disk is back, and so is the user in the window: the warning goes.
+    (tmp_path / "unplugged").rename(tmp_path / "disk")
+    window._on_application_state(Qt.ApplicationState.ApplicationActive)
+    qtbot.waitUntil(lambda: tab.messages.text() == "", timeout=10_000)
+    assert tab.snapshot.missing_folders == ()
+    # Away again: the warning is this catalog's, and goes when another one is opened.
+    (tmp_path / "disk").rename(tmp_path / "unplugged")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert said in tab.messages.text()
+    other = ModeSession("vae").create_folder_catalog(str(copy_images(photos[4:7], tmp_path / "other")))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(other)
+    assert len(tab.snapshot) == 3 and tab.messages.text() == ""
+
+
+def test_an_error_opening_a_catalog_goes_when_another_opens(qtbot, window, tmp_path):
+    from vsdesk.engine.catalog import Catalog
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "a"))
+    Catalog.create("elsewhere", "style", [copy_images(photos[3:5], tmp_path / "b")]).close()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog("elsewhere")  # another mode's: it cannot be opened here
+    assert tab.messages.kind == "error" and "elsewhere" in tab.messages.text()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog(ModeSession("vae").folder_catalog(str(tmp_path / "a")))
+    assert len(tab.snapshot) == 3 and tab.messages.text() == ""

@@ -9,6 +9,7 @@ tab to its signals.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -49,6 +50,9 @@ class TabCatalog(QObject):
         self.snapshot: CatalogSnapshot | None = None
         self.name = settings.catalog(mode) or ""
         self._note_until_opened = False  # an info note ("Adding …") is up until the catalog opens
+        #: The message up about the catalog shown (missing folders, an error opening it ...): it
+        #: goes when another catalog opens, or when it is no longer true.
+        self._said = ""
 
     def is_opening(self) -> bool:
         return self.runner.is_running(f"{self.mode}/catalog")
@@ -60,8 +64,12 @@ class TabCatalog(QObject):
         shown = None if self.is_opening() else self.snapshot
 
         def look(ctx):
+            from vsdesk.engine.catalog import is_away
+
             names = self.session.catalog_names()
-            return names, shown is not None and shown.name in names and self.session.changed_elsewhere(shown)
+            changed = shown is not None and shown.name in names and self.session.changed_elsewhere(shown)
+            away = tuple(f for f in shown.missing_folders if is_away(f)) if shown is not None else ()
+            return names, changed, away
 
         self.runner.submit(
             f"{self.mode}/catalog-list",
@@ -71,7 +79,8 @@ class TabCatalog(QObject):
             on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
         )
 
-    def _show_list(self, names: list[str], changed: bool, select: str | None, looked_at=None) -> None:
+    def _show_list(self, names: list[str], changed: bool, away: tuple[str, ...], select: str | None,
+                   looked_at=None) -> None:
         current = select or self.name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
         if self.is_opening():
@@ -88,6 +97,11 @@ class TabCatalog(QObject):
                                "it is brought up to date.")
             self._note_until_opened = True
             self.open(self.snapshot.name)
+        elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_folders:
+            # A folder that was away is back (its disk plugged in again): the warning is updated.
+            self.snapshot = dataclasses.replace(looked_at, missing_folders=away)
+            if self._unsay() and away:
+                self._say("warning", _missing_folders_text(self.snapshot))
 
     # -- opening and indexing ----------------------------------------------------------------------
     def open(self, name: str) -> None:
@@ -133,6 +147,7 @@ class TabCatalog(QObject):
 
     def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
         self.snapshot = snapshot
+        self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
@@ -143,27 +158,30 @@ class TabCatalog(QObject):
                 self.messages.clear()
         if not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
-            self.messages.warning(
-                f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders) or 'no folders'}"
-                " (searched recursively): add a folder of images."
-            )
+            self._say("warning",
+                      f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders) or 'no folders'}"
+                      " (searched recursively): add a folder of images.")
         if cancelled:
-            self.messages.show_message(
-                f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
-                "warning",
-                action=("Resume indexing", lambda: self.open(snapshot.name)),
-            )
+            self._say("warning", f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
+                      action=("Resume indexing", lambda: self.open(snapshot.name)))
         if snapshot.note:
-            self.messages.info(snapshot.note[0].upper() + snapshot.note[1:] + ".")
+            self._say("info", snapshot.note[0].upper() + snapshot.note[1:] + ".")
         if snapshot.missing_folders and not self.messages.text():
-            one = len(snapshot.missing_folders) == 1
-            self.messages.warning(
-                f"The folder{'' if one else 's'} {', '.join(snapshot.missing_folders)} of this catalog "
-                f"{'is' if one else 'are'} missing, empty or not mounted (an unplugged disk?): "
-                f"{'its' if one else 'their'} images are still searched, but cannot be shown. "
-                f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them."
-            )
+            self._say("warning", _missing_folders_text(snapshot))
         self.opened.emit(snapshot)
+
+    def _say(self, kind: str, text: str, action=None) -> None:
+        """A message about the catalog shown."""
+        self.messages.show_message(text, kind, action)
+        self._said = text
+
+    def _unsay(self) -> bool:
+        """Take back the message about the catalog shown, if it is still up: True if it was."""
+        up = bool(self._said) and self.messages.text() == self._said
+        if up:
+            self.messages.clear()
+        self._said = ""
+        return up
 
     def _on_failed(self, exc: BaseException) -> None:
         # Imported here, not at the top: the worker has loaded the catalog package by now, and
@@ -172,12 +190,16 @@ class TabCatalog(QObject):
 
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
-        self.messages.error(user_message(exc, f"open the catalog “{self.name}”"))
+        self._unsay()
+        said = user_message(exc, f"open the catalog “{self.name}”")
         if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
-            # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the sample.
+            # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the
+            # sample, with the message kept up (not the sample's to take back).
+            self.messages.error(said)
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
             return
+        self._say("error", said)  # taken back once another catalog opens
         self.failed.emit()
 
     def show_skipped_files(self) -> None:
@@ -236,6 +258,14 @@ class TabCatalog(QObject):
             self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
         self.catalog_bar.set_catalogs(names, name)
         self.open(name)
+
+
+def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
+    one = len(snapshot.missing_folders) == 1
+    return (f"The folder{'' if one else 's'} {', '.join(snapshot.missing_folders)} of the catalog “{snapshot.name}” "
+            f"{'is' if one else 'are'} missing, empty or not mounted (an unplugged disk?): "
+            f"{'its' if one else 'their'} images are still searched, but cannot be shown. "
+            f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them.")
 
 
 def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
