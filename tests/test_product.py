@@ -683,8 +683,24 @@ def test_a_catalog_keeps_the_model_it_was_indexed_with(clothing, tmp_path, capsy
     assert main(["catalogs", "list", "--json"]) == 0
     [info] = [i for i in json.loads(capsys.readouterr().out) if i["name"] == "shop"]
     assert info["model"] == str(other)
-    # the model removed: the shipped one takes over, and says so
-    shutil.rmtree(other)
+    # The model's folder gone (a disk unplugged?): nothing is embedded again with another model
+    # behind the user's back; the way back to the shipped model is said.
+    other.rename(tmp_path / "away")
+    assert main(["search", "--mode", "product", "--catalog", "shop", query, "--json"]) == 1
+    said = capsys.readouterr().err
+    assert f"indexed with the product model in {other}, which cannot be found" in said, said
+    assert "`vsdesk index --mode product --catalog shop --model product`" in said
+    with Catalog.open("shop") as catalog:
+        assert catalog.model == str(other) and catalog.version == version
+    (tmp_path / "away").rename(other)  # back: used as before
+    assert main(["search", "--mode", "product", "--catalog", "shop", query, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["model"] == "product-heldout"
+    # A model of the store removed (`models remove`): the shipped one takes over, and says so.
+    assert main(["models", "import", "product/mine", str(other)]) == 0
+    assert main(["index", "--mode", "product", "--catalog", "shop", "--model", "product/mine"]) == 0
+    capsys.readouterr()
+    assert main(["models", "remove", "product/mine"]) == 0
+    capsys.readouterr()
     assert main(["search", "--mode", "product", "--catalog", "shop", query, "--json"]) == 0
     captured = capsys.readouterr()
     assert "no longer installed: it is embedded again with the shipped model" in captured.err

@@ -141,6 +141,20 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
                        "command goes on from there", 130) from None
 
 
+def _catalog_model(catalog, asked: str | None) -> str | None:
+    """The model to index and search ``catalog`` with (``modes.catalog_model``); its note said."""
+    from vsdesk.engine.modes import catalog_model
+    from vsdesk.engine.product.model import ProductModelError
+
+    try:
+        model, note = catalog_model(catalog, asked)
+    except ProductModelError as exc:  # its folder cannot be found: it may be back once a disk is
+        raise _Failure(str(exc), 1) from None
+    if note:
+        error(f"note: {note}")
+    return model
+
+
 def _print_report(report) -> None:
     say(report.summary())
     if report.skipped:
@@ -196,7 +210,7 @@ def _index(args: argparse.Namespace) -> int:
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
-    from vsdesk.engine.modes import catalog_model, vectors_key_prefix
+    from vsdesk.engine.modes import vectors_key_prefix
 
     _check_model_option(args)
     for folder in args.folders:
@@ -210,9 +224,7 @@ def _index_impl(args: argparse.Namespace) -> int:
     with catalog:
         if catalog.mode != args.mode:  # before the (slow) model load
             raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
-        model, note = catalog_model(catalog, args.model)  # the catalog's own unless --model
-        if note:
-            error(f"note: {note}")
+        model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by
         # name is loaded first: the catalog may hold another one's vectors.
@@ -238,7 +250,6 @@ def _search_impl(args: argparse.Namespace) -> int:
 
     from vsdesk.engine.catalog import is_away, is_being_indexed
     from vsdesk.engine.imageio import ImageError, check_file, load_image
-    from vsdesk.engine.modes import catalog_model
     from vsdesk.engine.search import file_sha256, search_catalog
 
     _check_model_option(args)
@@ -269,9 +280,7 @@ def _search_impl(args: argparse.Namespace) -> int:
             if is_away(folder):  # an empty mount point too
                 error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
                       f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
-        model, note = catalog_model(catalog, args.model)  # the catalog's own unless --model
-        if note:
-            error(f"note: {note}")
+        model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
         if catalog.recovered or not indexed or catalog.embedder_key != embedder.key:

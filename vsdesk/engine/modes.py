@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from vsdesk.engine.embedding import Embedder
@@ -72,10 +73,18 @@ def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
     if kept is None:
         return None, ""
     try:
-        installed = (product_model.model_dir(kept) / product_model.META_FILE).is_file()
+        folder = product_model.model_dir(kept)
+        installed = (folder / product_model.META_FILE).is_file()
     except (product_model.ProductModelError, OSError):
-        installed = False
+        folder, installed = None, False
     if installed:
         return kept, ""
+    if folder == Path(kept):  # named by its folder, not as a model of the store (`models list`)
+        # A model given as a folder: one on a disk that is not plugged in, or renamed, may be
+        # back soon. Embedding every image again with another model, for good, would be wrong.
+        raise product_model.ProductModelError(
+            f"catalog {catalog.name!r} was indexed with the product model in {kept}, which cannot be found "
+            "(on a disk that is not plugged in? moved?): put it back, or embed the catalog again with "
+            f"the shipped model: `vsdesk index --mode product --catalog {catalog.name} --model product`")
     return None, (f"catalog {catalog.name!r} was indexed with the product model {kept!r}, which is no longer "
                   "installed: it is embedded again with the shipped model")
