@@ -306,6 +306,20 @@ def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
         assert set(item.data["data"]).issubset(set(range(300)))
 
 
+def test_a_long_map_status_is_wrapped_to_the_map_not_cut_at_its_edge(qtbot):
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(420, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    said = ("Could not compute the map: unexpected error (FileExistsError: [Errno 17] File exists: "
+            "'/home/someone/.cache/vsdesk/projections'). Details: /home/someone/.cache/vsdesk/vsdesk.log")
+    view.set_status(said)
+    assert view.status() == said
+    shown = view._status.textItem.boundingRect()
+    assert shown.width() <= view.plot.width() and shown.height() > 2 * view.fontMetrics().height()  # lines
+
+
 def test_scatter_progressive_update_moves_points_without_rebuilding(qtbot):
     view = ScatterView(ThumbnailCache())
     qtbot.addWidget(view)

@@ -250,6 +250,9 @@ class ScatterView(QWidget):
         return self._highlight_indices
 
     def set_status(self, text: str) -> None:
+        # Wrapped to the map's width: a long message (an error naming the log file to read) would
+        # otherwise run off the map's edge on one line, its end unreadable.
+        self._status.setTextWidth(max(160, self.plot.width() - 24))
         self._status.setText(text)
 
     def status(self) -> str:
