@@ -208,10 +208,16 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     tab = window.tab("style")
     window.tabs.setCurrentWidget(tab)
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
-        tab.open_paths(["gone.jpg", str(ARTWORKS[4])], "given")
+        tab.open_paths(["gone.jpg"], "given")
     assert tab.messages.kind == "error" and "gone.jpg" in tab.messages.text(), tab.messages.text()
     assert "does not exist" in tab.messages.text()
     folder = copy_images(ARTWORKS[:2], tmp_path / "mine")
+    # Several: the first file that is there is searched, and the note says what was left aside.
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.open_paths(["gone.jpg", str(ARTWORKS[4]), "mine"], "given")
+    assert tab.outcome is not None and tab.outcome.source == str(ARTWORKS[4])
+    assert tab.messages.text() == (f"2 files and 1 folder given: searching with {ARTWORKS[4].name} (gone.jpg not "
+                                   "found); 1 folder left aside (a folder given alone becomes a catalog).")
     tab.open_paths(["mine"], "given")
     qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     assert str(folder) in tab.messages.text()

@@ -15,6 +15,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
+from vsdesk.engine.text import counted
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.query_area import QueryArea
@@ -91,20 +92,21 @@ class TabInput(QObject):
 
     def open_paths(self, paths: list[str], how: str, only_if_there: bool = False) -> None:
         """Files or folders dropped, pasted or given at start (``how``): a folder alone is offered
-        as a catalog, else the first file is searched (a missing or unreadable one too: the search
-        says why). Which is which is asked on the I/O thread: a stat can hang on a network disk
-        that stopped answering. ``only_if_there``: a pasted text that names nothing is not a path."""
+        as a catalog, else the first file that is there is searched (if none is, the first one:
+        the search says why), and the note says what was left aside. Which is which is asked on
+        the I/O thread: a stat can hang on a network disk that stopped answering.
+        ``only_if_there``: a pasted text that names nothing is not a path."""
         paths = [str(Path(p).expanduser().absolute()) for p in paths]  # no I/O: the working folder
 
-        def sort(ctx: TaskContext) -> tuple[list[str], bool]:
-            return [p for p in paths if _is_dir(Path(p))], any(_exists(Path(p)) for p in paths)
+        def sort(ctx: TaskContext) -> tuple[list[str], list[str]]:
+            return [p for p in paths if _is_dir(Path(p))], [p for p in paths if _exists(Path(p))]
 
         self.runner.submit(
             f"{self.mode}/open-paths", sort, worker="io",
             on_done=lambda result: self._open_sorted_paths(paths, *result, how, only_if_there),
         )
 
-    def _open_sorted_paths(self, paths: list[str], folders: list[str], there: bool, how: str,
+    def _open_sorted_paths(self, paths: list[str], folders: list[str], there: list[str], how: str,
                            only_if_there: bool) -> None:
         if only_if_there and not there:
             self.messages.warning(NOTHING_TO_PASTE)
@@ -113,10 +115,17 @@ class TabInput(QObject):
         if folders and not files:
             self.catalog.offer_folder(folders[0])
             return
-        note = ""
+        searched = next((p for p in files if p in there), files[0])
+        aside = []
         if len(files) > 1:
-            note = f"{len(files)} files {how}: searching with the first one, {Path(files[0]).name}."
-        self.query.search_path(files[0], note)
+            missing = [Path(p).name for p in files if p not in there]
+            aside.append(f"searching with {Path(searched).name}"
+                         + (f" ({', '.join(missing)} not found)" if missing and searched != files[0] else ""))
+        if folders:
+            aside.append(f"{counted(len(folders), 'folder')} left aside (a folder given alone becomes a catalog)")
+        given = " and ".join(counted(n, what) for n, what in ((len(files), "file"), (len(folders), "folder")) if n)
+        note = f"{given} {how}: {'; '.join(aside)}." if aside else ""
+        self.query.search_path(searched, note)
 
     # -- results opened with the desktop ---------------------------------------------------------
     def open_if_there(self, path: str) -> None:
