@@ -199,6 +199,25 @@ def test_a_thumbnail_that_failed_is_tried_again_once_its_errors_are_forgotten(qt
     assert cache.error(str(photo)) is None and "cannot show" not in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
 
 
+def test_the_preview_says_why_an_item_cannot_be_shown_and_shows_it_once_it_can(qtbot, tmp_path):
+    from vsdesk.gui.preview import ItemPreview
+
+    photo = tmp_path / "disk" / "a-long-photo-name.jpg"
+    cache = ThumbnailCache()
+    preview = ItemPreview(cache)
+    qtbot.addWidget(preview)
+    preview.show_item(str(photo), "a-long-photo-name.jpg\nDress · similarity 0.837")
+    qtbot.waitUntil(lambda: cache.error(str(photo)) is not None, timeout=10_000)
+    name, why = preview.caption.text().split("\n")  # the reason on a line of its own
+    assert name == photo.name and "does not exist" in why
+    photo.parent.mkdir()
+    photo.write_bytes(sorted(STYLE_DIR.glob("*.jpg"))[0].read_bytes())  # the disk is back
+    cache.forget_errors()
+    qtbot.waitUntil(lambda: preview.image.pixmap() is not None and not preview.image.pixmap().isNull(),
+                    timeout=10_000)
+    assert preview.caption.text() == "a-long-photo-name.jpg\nDress · similarity 0.837"
+
+
 def test_gallery_finds_the_row_of_a_catalog_index_after_every_new_list(qtbot):
     """A map click selects its row in the gallery (``select_catalog_index``), for the results
     shown now, not an earlier list's."""

@@ -19,6 +19,7 @@ class ItemPreview(QWidget):
         super().__init__(parent)
         self._cache = cache
         self._source: str | None = None
+        self._caption = HINT  # the item's own caption, shown again once its image can be read
         self.image = QLabel()
         self.image.setFixedSize(SIZE, SIZE)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -32,6 +33,7 @@ class ItemPreview(QWidget):
 
     def show_item(self, source: str | None, caption: str) -> None:
         self._source = source
+        self._caption = caption
         self.caption.setText(caption)
         self._refresh()
 
@@ -48,11 +50,12 @@ class ItemPreview(QWidget):
         pixmap = self._cache.pixmap(self._source, SIZE)
         if pixmap is not None:
             self.image.setPixmap(pixmap)
+            self.caption.setText(self._caption)  # e.g. read again once its disk is back
         else:
             error = self._cache.error(self._source)
             self.image.setText("⚠" if error else "…")
-            if error:
-                self.caption.setText(f"{Path(self._source).name}: {error}")
+            if error:  # on a line of its own: shortened to fit, the name keeps its end
+                self.caption.setText(f"{Path(self._source).name}\n{error}")
 
     def _on_ready(self, source: str) -> None:
         if source == self._source:
