@@ -59,8 +59,10 @@ def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
 
     The one asked for, else the one the catalog was last indexed with (``catalog.model``), so
     a catalog made with a trained product model is not embedded again with the shipped one by
-    the next search or by the window. None means the shipped model. A kept model that has since
-    been removed gives way to the shipped one, with a note. The caller keeps the choice with
+    the next search or by the window. None means the shipped model. A kept model of the store
+    that has since been removed gives way to the shipped one, with a note; a kept model given by
+    its folder that cannot be found raises ``ProductModelError`` (it may be on a disk that is
+    not plugged in: embedding the catalog again with another model would be for nothing). The caller keeps the choice with
     ``catalog.set_model`` once the model has loaded. Only product mode has a choice.
     """
     if catalog.mode != "product":
