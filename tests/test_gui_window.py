@@ -517,6 +517,39 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 
 
+def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, window, tmp_path):
+    """One compute thread maps every tab's catalog. Another tab's long map (on a first start, the
+    VAE sample's 10,000 images, for minutes) is played by a projection that runs until released,
+    pausing as t-SNE does between its stages; the map of the tab the user looks at is computed
+    in such a pause instead of after it."""
+    import threading
+
+    from vsdesk.engine.tasks import check_cancelled
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    other = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "clothes"))
+    qtbot.waitUntil(lambda: not other.runner.is_running("vae/map"), timeout=60_000)  # its own map, done
+    release = threading.Event()
+    running = threading.Event()
+
+    def long_projection(snapshot, progress, cancelled, partial=None):
+        running.set()
+        while not release.wait(0.05):
+            check_cancelled(cancelled)  # a pause between stages: urgent work runs here
+        return np.zeros((len(snapshot), 2), np.float32)
+
+    other.session.projection = long_projection
+    window.tabs.setCurrentWidget(window.tab("style"))  # the user looks at another tab
+    try:
+        other.catalog.open(other.catalog_name)  # opened again (say, changed elsewhere): mapped again
+        qtbot.waitUntil(running.is_set, timeout=60_000)
+        tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
+        qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 5, timeout=60_000)
+        assert other.runner.is_running("vae/map") and not release.is_set()  # the other still at it
+    finally:
+        release.set()
+
+
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
     leave the later, wider ones outside the view. The points' images and labels are given

@@ -94,6 +94,10 @@ class TabMap(QObject):
             f"{self.mode}/map",
             lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
             worker="compute",
+            # The map the user looks at goes ahead of another tab's, at the first pause of one
+            # running (between t-SNE stages): a first start maps the VAE sample's 10,000 images
+            # for minutes, and a catalog opened meanwhile waited for all of it.
+            urgent=self.parent().isVisible(),
             on_progress=lambda done, total, msg: self.scatter.set_status(
                 f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
             ),
