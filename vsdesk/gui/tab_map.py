@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QBoxLayout, QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, place_on_map
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.placeholder import replace_placeholder
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
@@ -35,8 +36,8 @@ class TabMap(QObject):
 
     def __init__(self, *, mode: str, session: ModeSession, runner: TaskRunner, settings: Settings,
                  cache: ThumbnailCache, catalog: TabCatalog, query: TabQuery, gallery: GalleryView,
-                 preview: ItemPreview, colour_by: QComboBox, colour_row: QWidget, layout: QBoxLayout,
-                 placeholder: QWidget, parent: QObject):
+                 preview: ItemPreview, colour_by: QComboBox, colour_row: QWidget, placeholder: QWidget,
+                 parent: QObject):
         super().__init__(parent)
         self.mode = mode
         self.session = session
@@ -49,7 +50,7 @@ class TabMap(QObject):
         self.preview = preview
         self.colour_by = colour_by  # labels, or the classes the model predicts
         self.colour_row = colour_row  # shown for a catalog that has both
-        self._layout, self._placeholder = layout, placeholder
+        self._placeholder = placeholder
         self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self.xy: np.ndarray | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
@@ -62,9 +63,7 @@ class TabMap(QObject):
 
             self._scatter = ScatterView(self.cache)
             self._scatter.point_clicked.connect(self._on_point_clicked)
-            self._layout.replaceWidget(self._placeholder, self._scatter)
-            self._placeholder.hide()  # at once: deleteLater waits for the event loop
-            self._placeholder.deleteLater()
+            replace_placeholder(self._placeholder, self._scatter)
         return self._scatter
 
     # -- the catalog's map -----------------------------------------------------------------------
