@@ -339,6 +339,31 @@ def test_a_long_map_status_is_wrapped_to_the_map_not_cut_at_its_edge(qtbot):
     assert shown.width() <= view.plot.width() and shown.height() > 2 * view.fontMetrics().height()  # lines
 
 
+def test_a_map_status_given_before_the_map_is_shown_fits_it_once_shown_with_its_button_under_it(qtbot):
+    """The map of a tab not shown (no width of its own yet) may fail: its error and the "Try
+    again" button under it fit the map once the user turns to the tab."""
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    pressed = []
+    said = ("Could not compute the map: unexpected error (FileExistsError: [Errno 17] File exists: "
+            "'/home/someone/.cache/vsdesk/projections'). Details: /home/someone/.cache/vsdesk/vsdesk.log")
+    view.set_status(said, action=("Try again", lambda: pressed.append(True)))
+    view.resize(420, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    text = view._status.textItem
+    shown = text.boundingRect()
+    assert shown.width() <= view.plot.width()
+    under = view.plot.mapFromScene(text.mapToScene(shown.bottomLeft()))
+    button = view.status_button
+    assert button.isVisible() and button.text() == "Try again"
+    assert under.y() <= button.y() and button.geometry().right() < view.plot.width()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert pressed == [True]
+    view.set_status("Computing the t-SNE map…")  # the next status has no button
+    assert not button.isVisible()
+
+
 def test_scatter_progressive_update_moves_points_without_rebuilding(qtbot):
     view = ScatterView(ThumbnailCache())
     qtbot.addWidget(view)

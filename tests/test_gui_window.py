@@ -550,6 +550,44 @@ def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, win
         release.set()
 
 
+def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_changes(
+        qtbot, window, tmp_path, monkeypatch):
+    """The maps are saved in vsdesk's cache; a cache folder that cannot be written (a file in
+    its place here, as a full disk would do) makes the map fail. Once it is put right, the map is
+    made when the catalog changes (new images indexed), or when the user clicks "Try again"."""
+    cache = tmp_path / "cache"  # of this test only (the style model is given by the fixture)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    blocker = cache / "projections"
+    cache.mkdir()
+    blocker.write_text("not a folder")
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    button = tab.scatter.status_button
+    qtbot.waitUntil(button.isVisible, timeout=60_000)
+    # t-SNE ran, its steps shown; saving the map failed: the last step shown stays, unfinished.
+    assert tab.scatter.status().startswith("Could not finish the map:") and "projections" in tab.scatter.status()
+    assert len(tab.map_xy) == 5 and button.text() == "Try again"
+
+    blocker.unlink()  # put right; then new images are indexed: the map is made again
+    copy_images(ARTWORKS[5:6], folder)
+    with qtbot.waitSignal(tab.map_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.map_xy) == 6 and not button.isVisible() and tab.scatter.status() == ""
+
+    shutil.rmtree(blocker)
+    blocker.write_text("not a folder")  # fails again, for the next version of the catalog
+    copy_images(ARTWORKS[6:7], folder)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    qtbot.waitUntil(button.isVisible, timeout=60_000)
+    assert len(tab.map_xy) == 7 and tab.scatter.status().startswith("Could not finish the map:")
+    blocker.unlink()  # put right: "Try again" makes the map
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert len(tab.map_xy) == 7 and not button.isVisible() and tab.scatter.status() == ""
+    assert len(list(blocker.glob("*.npy"))) == 1  # saved this time
+
+
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
     leave the later, wider ones outside the view. The points' images and labels are given

@@ -5,6 +5,9 @@ ringed and the query placed among them; the map and the gallery linked both ways
 ``TabMap`` owns the tab's "<mode>/map" slot on the runner and the map widget, created on first
 use (the window shows before pyqtgraph loads) in the place of the placeholder it is given. It
 reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQuery``.
+
+A map that failed is computed again when the catalog changes (opened again, new images
+indexed), or when the user asks ("Try again" under the error).
 """
 
 from __future__ import annotations
@@ -102,8 +105,19 @@ class TabMap(QObject):
             ),
             on_partial=lambda xy: self._show_map(snapshot, xy),
             on_done=lambda xy: self._show_map(snapshot, xy, final=True),
-            on_error=lambda exc: self.scatter.set_status(user_message(exc, "compute the map")),
+            on_error=self._failed,
         )
+
+    def _failed(self, exc: BaseException) -> None:
+        # The steps shown so far stay (an error saving the map comes after the last one): the
+        # map is then unfinished rather than missing.
+        doing = "compute the map" if self.xy is None else "finish the map"
+        self.scatter.set_status(user_message(exc, doing), action=("Try again", self.try_again))
+
+    def try_again(self) -> None:
+        """The map once more after an error: what failed (a full disk, say) may be put right."""
+        if self.catalog.snapshot is not None:
+            self.start(self.catalog.snapshot)
 
     def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
         if snapshot is not self.catalog.snapshot or snapshot.name != self.catalog.name:
