@@ -300,6 +300,11 @@ class ModeTab(QWidget):
             on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
         )
 
+    # -- shown ------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.map.tab_shown()  # the user turned to this tab: its map goes first
+
     # -- what comes in from the desktop ----------------------------------------------------------
     def choose_file(self) -> None:
         self.input.choose_file()

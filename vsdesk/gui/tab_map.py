@@ -6,8 +6,11 @@ ringed and the query placed among them; the map and the gallery linked both ways
 use (the window shows before pyqtgraph loads) in the place of the placeholder it is given. It
 reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQuery``.
 
-A map that failed is computed again when the catalog changes (opened again, new images
-indexed), or when the user asks ("Try again" under the error).
+The map of the tab the user looks at goes first on the compute thread: submitted urgent, or
+made urgent when the user turns to the tab (``tab_shown``), it runs in the next pause of the
+map being computed (between t-SNE stages), even one that was urgent itself. A map that failed
+is computed again when the catalog changes (opened again, new images indexed), or when the
+user asks ("Try again" under the error).
 """
 
 from __future__ import annotations
@@ -118,6 +121,10 @@ class TabMap(QObject):
         """The map once more after an error: what failed (a full disk, say) may be put right."""
         if self.catalog.snapshot is not None:
             self.start(self.catalog.snapshot)
+
+    def tab_shown(self) -> None:
+        """The user turned to the tab: its map, if it waits behind another tab's, goes first."""
+        self.runner.hurry(f"{self.mode}/map")
 
     def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
         if snapshot is not self.catalog.snapshot or snapshot.name != self.catalog.name:
