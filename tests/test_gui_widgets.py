@@ -67,6 +67,49 @@ def test_cancel_stops_a_running_task_and_reports_it(qtbot, runner):
     assert progress[-1] < 999
 
 
+def test_on_the_compute_thread_a_task_made_urgent_runs_in_a_pause_of_a_running_urgent_one(qtbot, runner):
+    """The maps: the tab shown's map is urgent; a map asked for later (urgent), or one queued
+    and then hurried (its tab turned to), goes ahead of it at its next pause, and runs once."""
+    release = threading.Event()
+    done = []
+
+    def long(ctx):
+        while not release.wait(0.02):
+            check_cancelled(ctx.cancelled)  # a pause between t-SNE stages
+        return "long"
+
+    runner.submit("a/map", long, worker="compute", urgent=True, on_done=done.append)
+    runner.submit("b/map", lambda ctx: "queued", worker="compute", on_done=done.append)
+    runner.submit("c/map", lambda ctx: "urgent", worker="compute", urgent=True, on_done=done.append)
+    qtbot.waitUntil(lambda: done == ["urgent"], timeout=5000)
+    qtbot.wait(200)
+    assert done == ["urgent"]  # the queued one waits ...
+    runner.hurry("b/map")
+    qtbot.waitUntil(lambda: done == ["urgent", "queued"], timeout=5000)  # ... until hurried
+    release.set()
+    qtbot.waitUntil(lambda: done == ["urgent", "queued", "long"], timeout=5000)
+    qtbot.wait(200)
+    assert done == ["urgent", "queued", "long"] and not runner.is_running("b/map")
+
+
+def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(qtbot, runner):
+    """Queries share the models: one does not start in the middle of another."""
+    release = threading.Event()
+    done = []
+
+    def long(ctx):
+        while not release.wait(0.02):
+            check_cancelled(ctx.cancelled)
+        return "first"
+
+    runner.submit("a/query", long, urgent=True, on_done=done.append)
+    runner.submit("b/query", lambda ctx: "second", urgent=True, on_done=done.append)
+    qtbot.wait(300)
+    assert done == []
+    release.set()
+    qtbot.waitUntil(lambda: done == ["first", "second"], timeout=5000)
+
+
 def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
     errors = []
     runner.submit("q", lambda ctx: 1 / 0, on_error=errors.append)
@@ -337,6 +380,31 @@ def test_a_long_map_status_is_wrapped_to_the_map_not_cut_at_its_edge(qtbot):
     assert view.status() == said
     shown = view._status.textItem.boundingRect()
     assert shown.width() <= view.plot.width() and shown.height() > 2 * view.fontMetrics().height()  # lines
+
+
+def test_a_map_status_given_before_the_map_is_shown_fits_it_once_shown_with_its_button_under_it(qtbot):
+    """The map of a tab not shown (no width of its own yet) may fail: its error and the "Try
+    again" button under it fit the map once the user turns to the tab."""
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    pressed = []
+    said = ("Could not compute the map: unexpected error (FileExistsError: [Errno 17] File exists: "
+            "'/home/someone/.cache/vsdesk/projections'). Details: /home/someone/.cache/vsdesk/vsdesk.log")
+    view.set_status(said, action=("Try again", lambda: pressed.append(True)))
+    view.resize(420, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    text = view._status.textItem
+    shown = text.boundingRect()
+    assert shown.width() <= view.plot.width()
+    under = view.plot.mapFromScene(text.mapToScene(shown.bottomLeft()))
+    button = view.status_button
+    assert button.isVisible() and button.text() == "Try again"
+    assert under.y() <= button.y() and button.geometry().right() < view.plot.width()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert pressed == [True]
+    view.set_status("Computing the t-SNE map…")  # the next status has no button
+    assert not button.isVisible()
 
 
 def test_scatter_progressive_update_moves_points_without_rebuilding(qtbot):

@@ -550,6 +550,92 @@ def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, win
         release.set()
 
 
+def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_before(qtbot, window, tmp_path):
+    """The map of the tab shown is urgent; when the user turns to another tab, that tab's map
+    goes ahead of it in turn, at its next pause: a map queued while its tab was hidden, and a
+    map asked for while the first is still computed. As in the test above, the first tab's long
+    map is played by a projection that runs until released, pausing as t-SNE does."""
+    import threading
+
+    from vsdesk.engine.tasks import check_cancelled
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    first = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "clothes"))
+    qtbot.waitUntil(lambda: not first.runner.is_running("vae/map"), timeout=60_000)  # its own map, done
+    release = threading.Event()
+    running = threading.Event()
+
+    def long_projection(snapshot, progress, cancelled, partial=None):
+        running.set()
+        while not release.wait(0.05):
+            check_cancelled(cancelled)  # a pause between stages
+        return np.zeros((len(snapshot), 2), np.float32)
+
+    first.session.projection = long_projection
+    try:
+        first.catalog.open(first.catalog_name)  # mapped again while its tab is shown: urgent
+        qtbot.waitUntil(running.is_set, timeout=60_000)
+        # Another tab's catalog opened while the first tab is shown: its map waits, queued ...
+        other = window.tab("style")
+        other.catalog_name = ModeSession("style").create_folder_catalog(
+            str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        with qtbot.waitSignal(other.catalog_ready, timeout=120_000):
+            other.start()
+        qtbot.wait(1500)
+        assert other.map_xy is None and other.runner.is_running("style/map")
+        # ... until the user turns to its tab: then it is computed, the first tab's map paused.
+        window.tabs.setCurrentWidget(other)
+        qtbot.waitUntil(lambda: other.map_xy is not None and len(other.map_xy) == 5, timeout=60_000)
+        assert first.runner.is_running("vae/map") and not release.is_set()
+        # Its catalog, indexed again while its tab is shown: its map is made at once too (one
+        # urgent map inside the pause of another).
+        with qtbot.waitSignal(other.map_ready, timeout=60_000):
+            other.catalog.open(other.catalog_name)
+        assert first.runner.is_running("vae/map") and not release.is_set()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not first.runner.is_running("vae/map"), timeout=60_000)
+    assert first.map_xy is not None and len(first.map_xy) == 4  # and the first tab's map ends
+
+
+def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_changes(
+        qtbot, window, tmp_path, monkeypatch):
+    """The maps are saved in vsdesk's cache; a cache folder that cannot be written (a file in
+    its place here, as a full disk would do) makes the map fail. Once it is put right, the map is
+    made when the catalog changes (new images indexed), or when the user clicks "Try again"."""
+    cache = tmp_path / "cache"  # of this test only (the style model is given by the fixture)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    blocker = cache / "projections"
+    cache.mkdir()
+    blocker.write_text("not a folder")
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    button = tab.scatter.status_button
+    qtbot.waitUntil(button.isVisible, timeout=60_000)
+    # t-SNE ran, its steps shown; saving the map failed: the last step shown stays, unfinished.
+    assert tab.scatter.status().startswith("Could not finish the map:") and "projections" in tab.scatter.status()
+    assert len(tab.map_xy) == 5 and button.text() == "Try again"
+
+    blocker.unlink()  # put right; then new images are indexed: the map is made again
+    copy_images(ARTWORKS[5:6], folder)
+    with qtbot.waitSignal(tab.map_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.map_xy) == 6 and not button.isVisible() and tab.scatter.status() == ""
+
+    shutil.rmtree(blocker)
+    blocker.write_text("not a folder")  # fails again, for the next version of the catalog
+    copy_images(ARTWORKS[6:7], folder)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    qtbot.waitUntil(button.isVisible, timeout=60_000)
+    assert len(tab.map_xy) == 7 and tab.scatter.status().startswith("Could not finish the map:")
+    blocker.unlink()  # put right: "Try again" makes the map
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert len(tab.map_xy) == 7 and not button.isVisible() and tab.scatter.status() == ""
+    assert len(list(blocker.glob("*.npy"))) == 1  # saved this time
+
+
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
     leave the later, wider ones outside the view. The points' images and labels are given

@@ -102,7 +102,6 @@ class ModeTab(QWidget):
         right_layout.addWidget(self._colour_row)
         right_layout.addWidget(self._map_placeholder, 1)
         right_layout.addWidget(self.preview)
-        self._right_layout = right_layout
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.gallery)
@@ -134,7 +133,7 @@ class ModeTab(QWidget):
         self.map = TabMap(mode=self.mode, session=self._session, runner=self.runner, settings=self.settings,
                           cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
                           preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
-                          layout=self._right_layout, placeholder=self._map_placeholder, parent=self)
+                          placeholder=self._map_placeholder, parent=self)
         self.input = TabInput(mode=self.mode, runner=self.runner, catalog=self.catalog, query=self.query,
                               query_area=self.query_area, gallery=self.gallery, messages=self.messages, parent=self)
 
@@ -300,6 +299,11 @@ class ModeTab(QWidget):
             on_done=self.panel.show_decoded,
             on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
         )
+
+    # -- shown ------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.map.tab_shown()  # the user turned to this tab: its map goes first
 
     # -- what comes in from the desktop ----------------------------------------------------------
     def choose_file(self) -> None:

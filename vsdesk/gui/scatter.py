@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -112,6 +113,11 @@ class ScatterView(QWidget):
         self._status = pg.TextItem(color="#555555", anchor=(0, 0))
         self._status.setParentItem(self.view)
         self._status.setPos(8, 4)
+        # What the user can do about the status (after an error: "Try again"), just under it.
+        self.status_button = QPushButton(self.plot)
+        self.status_button.hide()
+        self._status_action: Callable[[], None] | None = None
+        self.status_button.clicked.connect(self._on_status_button)
 
         # The hover "tooltip": a child frame (thumbnail + caption) over the plot, not a top-level
         # tooltip window, so it costs nothing to move and shows in screenshots.
@@ -249,11 +255,37 @@ class ScatterView(QWidget):
     def highlighted(self) -> np.ndarray:
         return self._highlight_indices
 
-    def set_status(self, text: str) -> None:
-        # Wrapped to the map's width: a long message (an error naming the log file to read) would
-        # otherwise run off the map's edge on one line, its end unreadable.
-        self._status.setTextWidth(max(160, self.plot.width() - 24))
+    def set_status(self, text: str, action: tuple[str, Callable[[], None]] | None = None) -> None:
+        """``action``: (button text, callback), a button shown under the text until the next status."""
         self._status.setText(text)
+        self._wrap_status()
+        self._status_action = action[1] if action else None
+        if action:
+            self.status_button.setText(action[0])
+            self.status_button.adjustSize()
+            self._place_status_button()
+        self.status_button.setVisible(action is not None)
+
+    def _on_status_button(self) -> None:
+        if self._status_action is not None:
+            self._status_action()
+
+    def _wrap_status(self) -> None:
+        # Wrapped to the map's width: a long message (an error naming the log file to read) would
+        # otherwise run off the map's edge on one line, its end unreadable. Again when resized:
+        # the map of a tab not shown yet has no width of its own.
+        self._status.setTextWidth(max(160, self.plot.width() - 24))
+
+    def _place_status_button(self) -> None:
+        text = self._status.textItem
+        under = self.plot.mapFromScene(text.mapToScene(text.boundingRect().bottomLeft()))
+        self.status_button.move(under.x() + 4, under.y() + 4)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._wrap_status()
+        if not self.status_button.isHidden():  # under the text, wrapped anew
+            self._place_status_button()
 
     def status(self) -> str:
         return self._status.textItem.toPlainText()

@@ -5,6 +5,12 @@ ringed and the query placed among them; the map and the gallery linked both ways
 ``TabMap`` owns the tab's "<mode>/map" slot on the runner and the map widget, created on first
 use (the window shows before pyqtgraph loads) in the place of the placeholder it is given. It
 reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQuery``.
+
+The map of the tab the user looks at goes first on the compute thread: submitted urgent, or
+made urgent when the user turns to the tab (``tab_shown``), it runs in the next pause of the
+map being computed (between t-SNE stages), even one that was urgent itself. A map that failed
+is computed again when the catalog changes (opened again, new images indexed), or when the
+user asks ("Try again" under the error).
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QBoxLayout, QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, place_on_map
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.placeholder import replace_placeholder
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
@@ -35,8 +42,8 @@ class TabMap(QObject):
 
     def __init__(self, *, mode: str, session: ModeSession, runner: TaskRunner, settings: Settings,
                  cache: ThumbnailCache, catalog: TabCatalog, query: TabQuery, gallery: GalleryView,
-                 preview: ItemPreview, colour_by: QComboBox, colour_row: QWidget, layout: QBoxLayout,
-                 placeholder: QWidget, parent: QObject):
+                 preview: ItemPreview, colour_by: QComboBox, colour_row: QWidget, placeholder: QWidget,
+                 parent: QObject):
         super().__init__(parent)
         self.mode = mode
         self.session = session
@@ -49,7 +56,7 @@ class TabMap(QObject):
         self.preview = preview
         self.colour_by = colour_by  # labels, or the classes the model predicts
         self.colour_row = colour_row  # shown for a catalog that has both
-        self._layout, self._placeholder = layout, placeholder
+        self._placeholder = placeholder
         self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self.xy: np.ndarray | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
@@ -62,9 +69,7 @@ class TabMap(QObject):
 
             self._scatter = ScatterView(self.cache)
             self._scatter.point_clicked.connect(self._on_point_clicked)
-            self._layout.replaceWidget(self._placeholder, self._scatter)
-            self._placeholder.hide()  # at once: deleteLater waits for the event loop
-            self._placeholder.deleteLater()
+            replace_placeholder(self._placeholder, self._scatter)
         return self._scatter
 
     # -- the catalog's map -----------------------------------------------------------------------
@@ -103,8 +108,23 @@ class TabMap(QObject):
             ),
             on_partial=lambda xy: self._show_map(snapshot, xy),
             on_done=lambda xy: self._show_map(snapshot, xy, final=True),
-            on_error=lambda exc: self.scatter.set_status(user_message(exc, "compute the map")),
+            on_error=self._failed,
         )
+
+    def _failed(self, exc: BaseException) -> None:
+        # The steps shown so far stay (an error saving the map comes after the last one): the
+        # map is then unfinished rather than missing.
+        doing = "compute the map" if self.xy is None else "finish the map"
+        self.scatter.set_status(user_message(exc, doing), action=("Try again", self.try_again))
+
+    def try_again(self) -> None:
+        """The map once more after an error: what failed (a full disk, say) may be put right."""
+        if self.catalog.snapshot is not None:
+            self.start(self.catalog.snapshot)
+
+    def tab_shown(self) -> None:
+        """The user turned to the tab: its map, if it waits behind another tab's, goes first."""
+        self.runner.hurry(f"{self.mode}/map")
 
     def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
         if snapshot is not self.catalog.snapshot or snapshot.name != self.catalog.name:

@@ -12,7 +12,9 @@ thread that ever runs TensorFlow (Keras models are not thread-safe); a "compute"
 t-SNE so a long projection does not hold up queries; an "io" worker decodes query images and
 lists catalogs, so a bad file is reported at once even while a model loads. An *urgent* task
 (a query) runs before queued ones, and even inside a long task (indexing) the next time that
-task checks ``cancelled()`` on the same thread.
+task checks ``cancelled()`` on the same thread. On the compute thread an urgent task also runs
+inside another urgent one (the map of the tab the user turned to, in a pause of the map of the
+tab shown before); ``TaskRunner.hurry`` makes a queued task urgent.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ log = logging.getLogger(__name__)
 
 #: Progress and partial results are emitted at most this often (don't flood the event loop).
 EMIT_INTERVAL_S = 0.05
+
+#: Workers on which an urgent task also runs in a pause of another urgent task. The compute
+#: thread's tasks are t-SNE maps, each on its own data: the map of the tab the user looks at
+#: now goes ahead of the one of the tab shown before, which was urgent too. The TensorFlow
+#: thread keeps to one level: its urgent tasks (queries, the VAE's decoding) share the models,
+#: and one is not started in the middle of another.
+NESTING_WORKERS = frozenset({"compute"})
 
 _ids = itertools.count(1)
 _unfinished: list["SerialWorker"] = []
@@ -87,6 +96,7 @@ class _Job:
     context: TaskContext
     fn: Callable[[TaskContext], Any]
     label: str
+    taken: bool = False  # run (or skipped) once: a hurried job is in both queues
 
 
 _WAKE = object()  # (typed loosely) a no-op queue entry that wakes an idle worker
@@ -102,13 +112,14 @@ class SerialWorker(QThread):
     failed = Signal(int, object, str)  # task id, exception, formatted traceback
     cancelled_task = Signal(int)
 
-    def __init__(self, name: str, parent: QObject | None = None):
+    def __init__(self, name: str, parent: QObject | None = None, nests_urgent: bool = False):
         super().__init__(parent)
         self.setObjectName(f"vsdesk-{name}")
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._urgent: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread_id: int | None = None
         self._in_urgent = False
+        self._nests_urgent = nests_urgent  # see NESTING_WORKERS
 
     def put(self, job: _Job, urgent: bool = False) -> None:
         """``urgent`` jobs (queries) run before queued ones, and even inside a running long job
@@ -126,10 +137,11 @@ class SerialWorker(QThread):
         return self._queue.qsize() + self._urgent.qsize()
 
     def run_urgent_here(self) -> None:
-        """Run queued urgent jobs now if called on this worker's thread outside an urgent job."""
-        if self._in_urgent or threading.get_ident() != self._thread_id:
+        """Run queued urgent jobs now if called on this worker's thread outside an urgent job
+        (or inside one, on a worker that nests them)."""
+        if threading.get_ident() != self._thread_id or (self._in_urgent and not self._nests_urgent):
             return
-        self._in_urgent = True
+        outer, self._in_urgent = self._in_urgent, True
         try:
             while True:
                 try:
@@ -138,7 +150,7 @@ class SerialWorker(QThread):
                     return
                 self._execute(job)
         finally:
-            self._in_urgent = False
+            self._in_urgent = outer
 
     def run(self) -> None:  # the worker thread
         self._thread_id = threading.get_ident()
@@ -152,6 +164,9 @@ class SerialWorker(QThread):
             self._execute(job)
 
     def _execute(self, job: _Job) -> None:
+        if job.taken:  # hurried: run from the urgent queue already
+            return
+        job.taken = True
         ctx = job.context
         if ctx.cancel_event.is_set():  # superseded while waiting: never started
             self.cancelled_task.emit(ctx.task_id)
@@ -179,7 +194,11 @@ class _Callbacks:
     on_partial: Callable[[Any], None] | None
     on_cancelled: Callable[[], None] | None
     on_started: Callable[[], None] | None
-    context: TaskContext
+    job: _Job
+
+    @property
+    def context(self) -> TaskContext:
+        return self.job.context
 
 
 class TaskRunner(QObject):
@@ -196,7 +215,7 @@ class TaskRunner(QObject):
         self._stopped = False
         self._running_labels: dict[int, str] = {}  # started, unfinished tasks with a label
         for name in worker_names:
-            worker = SerialWorker(name, self)
+            worker = SerialWorker(name, self, nests_urgent=name in NESTING_WORKERS)
             worker.started_task.connect(self._on_started)
             worker.progressed.connect(self._on_progress)
             worker.partial.connect(self._on_partial)
@@ -234,13 +253,21 @@ class TaskRunner(QObject):
         self.cancel(slot, notify=False)
         task_id = next(_ids)
         target = self._workers[worker]
-        ctx = TaskContext(task_id, target)
+        job = _Job(TaskContext(task_id, target), fn, label)
         self._tasks[task_id] = _Callbacks(
-            slot, on_done, on_error, on_progress, on_partial, on_cancelled, on_started, ctx
+            slot, on_done, on_error, on_progress, on_partial, on_cancelled, on_started, job
         )
         self._current[slot] = task_id
-        target.put(_Job(ctx, fn, label), urgent=urgent)
+        target.put(job, urgent=urgent)
         return task_id
+
+    def hurry(self, slot: str) -> None:
+        """Make the slot's task urgent if it has not started yet: it runs before other queued
+        tasks, in the next pause of the one running (the map of a tab the user turns to)."""
+        task_id = self._current.get(slot)
+        task = self._tasks.get(task_id) if task_id is not None else None
+        if task is not None and not task.job.taken:
+            task.context.worker.put(task.job, urgent=True)  # the queued copy is then skipped
 
     def cancel(self, slot: str, notify: bool = True) -> None:
         """Ask the slot's task to stop. ``notify``: still call its ``on_cancelled`` when it has

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
 
 from vsdesk.engine.vae.engine import anomaly_verdict
 from vsdesk.gui.panels.base import ModePanel
+from vsdesk.gui.placeholder import replace_placeholder
 
 PREVIEW = 84
 
@@ -88,7 +89,6 @@ class VaePanel(ModePanel):
         layout.addWidget(self.anomaly)
         layout.addWidget(self.map_hint)
         layout.addWidget(self._map_placeholder, 1)
-        self._layout = layout
 
     @property
     def map(self):
@@ -98,9 +98,7 @@ class VaePanel(ModePanel):
             self._map = ManifoldMap()
             self._map.setMinimumHeight(150)
             self._map.point_clicked.connect(self.decode_requested)
-            self._layout.replaceWidget(self._map_placeholder, self._map)
-            self._map_placeholder.hide()  # at once: deleteLater waits for the event loop
-            self._map_placeholder.deleteLater()
+            replace_placeholder(self._map_placeholder, self._map)
         return self._map
 
     def build_plots(self) -> None:
