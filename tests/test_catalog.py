@@ -254,13 +254,20 @@ def test_labels_from_labels_csv(tmp_path):
     assert [Path(p).name.split("-")[0][2:] for p in paths] == labels
 
 
-def test_missing_folder_keeps_its_entries(photos, tmp_path):
+def test_missing_folder_keeps_its_entries_and_is_said_as_a_folder_not_a_skipped_file(photos, tmp_path):
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder())
     photos.rename(tmp_path / "unplugged")  # like an unmounted disk
     report = index_catalog(catalog, HistogramEmbedder())
     assert report.removed == 0 and report.indexed == 12
-    assert report.skipped[0].kind == "missing-folder"
+    [away] = report.missing_folders
+    assert (away.path, away.kind) == (str(photos), "missing-folder") and "entries are kept" in away.message
+    assert not report.skipped  # it was counted as a skipped file: "1 skipped"
+    assert "0 skipped" in report.summary() and "1 folder missing, empty or not mounted" in report.summary()
+    assert report.as_dict()["missing_folders"] == [away._asdict()]
+    photos.write_bytes(b"a file where the folder was")
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.indexed, [f.kind for f in report.missing_folders], report.skipped) == (12, ["not-a-folder"], [])
 
 
 def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_disk_is_back(photos, tmp_path):
@@ -271,17 +278,17 @@ def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_dis
     photos.rename(tmp_path / "unplugged")
     photos.mkdir()  # the mount point, empty
     report = index_catalog(catalog, HistogramEmbedder())
-    assert report.removed == 0 and report.indexed == 12
-    [skipped] = report.skipped
-    assert skipped.kind == "empty-folder" and skipped.path == str(photos) and "not mounted" in skipped.message
+    assert report.removed == 0 and report.indexed == 12 and not report.skipped
+    [away] = report.missing_folders
+    assert away.kind == "empty-folder" and away.path == str(photos) and "not mounted" in away.message
     photos.rmdir()
     (tmp_path / "unplugged").rename(photos)  # the disk is back
     report = index_catalog(catalog, HistogramEmbedder())
-    assert report.added == 0 and report.unchanged == 12 and not report.skipped
+    assert report.added == 0 and report.unchanged == 12 and not report.skipped and not report.missing_folders
     # A folder emptied by hand is the same to vsdesk: `catalogs remove-folder` forgets it.
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    assert not index_catalog(Catalog.create("new", "style", [fresh]), HistogramEmbedder()).skipped  # nothing to keep
+    assert not index_catalog(Catalog.create("new", "style", [fresh]), HistogramEmbedder()).missing_folders  # nothing to keep
 
 
 def test_cancel_keeps_committed_batches(photos):

@@ -160,6 +160,22 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert code == 0 and f"{extra} (a folder of catalog 'shop') is missing" in err
     assert any(r["path"].startswith(str(extra)) for r in json.loads(out)[0]["results"])  # kept, as said
 
+    # An index run says the folder is away, and does not count it as a skipped file.
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["removed"]) == (34, 0)  # its 4 images are kept
+    assert [s["path"] for s in report["skipped"]] == [str(photos / "broken.jpg")]
+    assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(extra), "missing-folder")]
+    assert "1 skipped" in err and "1 folder missing, empty or not mounted" in err and f"  {extra}: " in err
+    # So does `catalogs list`.
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert code == 0 and (listed["skipped"], listed["missing_folders"]) == (1, [str(extra)])
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert (f"    {extra}\n      note: missing, empty or not mounted; its images are kept and still searched. "
+            f"`vsdesk catalogs remove-folder shop {extra}` forgets them\n") in out, out
+    assert f"    {photos}\n    {extra}\n" in out  # the folder that is there has no note
+
     code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(tmp_path / "elsewhere"))
     assert code == 2 and "is not a folder of catalog 'shop'" in err and str(extra) in err
     code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(extra))
@@ -168,6 +184,7 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert code == 0 and "missing" not in err
     paths = [r["path"] for r in json.loads(out)[0]["results"]]
     assert len(paths) == 29 and not any(p.startswith(str(extra)) for p in paths)  # 30 photos, less the query
+    assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["missing_folders"] == []
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 

@@ -157,6 +157,8 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
 
 def _print_report(report) -> None:
     say(report.summary())
+    for folder in report.missing_folders:
+        say(f"  {folder.path}: {folder.message} [{folder.kind}]")
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
@@ -466,7 +468,7 @@ def _list(args: argparse.Namespace) -> int:
         print_json([
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
-             "model": i.model, "unfinished": i.unfinished}
+             "model": i.model, "unfinished": i.unfinished, "missing_folders": list(i.missing_folders)}
             for i in infos
         ])
         return 0
@@ -487,6 +489,9 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{i.name}  [{i.mode}{model}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
+            if folder in i.missing_folders:
+                print(f"      note: missing, empty or not mounted; its images are kept and still searched. "
+                      f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
     return 0
 
 

@@ -10,7 +10,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
-        #                embedded, reused, recovered, indexed); report.summary()
+        #                embedded, reused, recovered, indexed, missing_folders); report.summary()
         # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept).
         # embedder may be a zero-argument loader instead: the model is then loaded only if a
         # file needs embedding (report.model_loaded), so an unchanged re-run is instant, and
@@ -25,7 +25,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.unfinished                          # True from an index run's start to its end: one
                                                 # cancelled, killed or failed leaves it set
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
-                                    model, unfinished)]
+                                    model, unfinished, missing_folders)]
                                                 # problem: cannot be opened, or catalog.recovered
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap

@@ -4,7 +4,9 @@
    whose vector exists for this embedder is unchanged and never opened.
 2. Files that disappeared are dropped (one transaction). Their vectors stay until the end of the
    run, so a file that was moved or renamed is recognised by its content hash and not re-embedded.
-   Folders that cannot be read (or a disk that is not mounted) keep their entries.
+   Folders that cannot be read (or a disk that is not mounted) keep their entries; a catalog
+   folder that is away (missing, empty, not mounted) is said in ``missing_folders``, not among
+   the skipped files.
 3. New or changed files are read and hashed (SHA-256) in a small thread pool; a known hash reuses
    its vector, otherwise the pool decodes (``load_image``) and ``preprocess``es, and the calling
    thread (the one that owns TensorFlow) ``embed``s in batches. The pool is fed through a bounded
@@ -29,7 +31,14 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from vsdesk.engine.catalog._scan import EMPTY_FOLDER, FileStat, is_empty_folder, is_within, scan_folders
+from vsdesk.engine.catalog._scan import (
+    AWAY_KINDS,
+    EMPTY_FOLDER,
+    FileStat,
+    is_empty_folder,
+    is_within,
+    scan_folders,
+)
 from vsdesk.engine.catalog._store import (
     Catalog,
     CatalogBusy,
@@ -70,6 +79,9 @@ class IndexReport:
     model_loaded: bool = False
     #: True when the catalog had been indexed with another model: its images were embedded again.
     model_changed: bool = False
+    #: Catalog folders that are missing, a file now or empty (a disk not mounted): their images
+    #: are kept as they were indexed. Not files, so not under ``skipped``.
+    missing_folders: list[SkippedFile] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
@@ -78,6 +90,9 @@ class IndexReport:
             f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
             f"in {self.seconds:.2f} s"
         )
+        if self.missing_folders:
+            text += (f"; {counted(len(self.missing_folders), 'folder')} missing, empty or not mounted "
+                     "(its images are kept)")
         if self.model_changed:
             text += "; the model changed since the last run, so every image was embedded again"
         return text
@@ -85,6 +100,7 @@ class IndexReport:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["skipped"] = [s._asdict() for s in self.skipped]
+        data["missing_folders"] = [s._asdict() for s in self.missing_folders]
         return data
 
 
@@ -232,7 +248,8 @@ class _Indexer:
         for root in self.catalog.folders:
             if is_empty_folder(root) and any(is_within(path, root) for path in rows):
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
-        self.report.skipped.extend(SkippedFile(*u) for u in scan.unreadable)
+        for unreadable in map(SkippedFile._make, scan.unreadable):
+            (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
 
         if self.embedder is None:
             stored_key = self.catalog.embedder_key

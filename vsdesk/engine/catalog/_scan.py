@@ -36,6 +36,11 @@ class ScanResult:
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+#: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
+#: now, or the empty mount point of a disk that is not mounted): not files that were skipped.
+AWAY_KINDS = ("missing-folder", "not-a-folder", "empty-folder")
+
+
 def scan_folders(roots: list[str]) -> ScanResult:
     result = ScanResult()
     for root in roots:
@@ -45,9 +50,11 @@ def scan_folders(roots: list[str]) -> ScanResult:
 
 def _scan_root(root: str, result: ScanResult) -> None:
     if not os.path.isdir(root):
-        kind = "missing-folder" if not os.path.exists(root) else "not-a-folder"
-        result.unreadable.append((root, kind, "the folder does not exist or is not mounted; its index entries are kept"
-                                  if kind == "missing-folder" else "this is not a folder"))
+        if not os.path.exists(root):
+            away = ("missing-folder", "the folder does not exist or is not mounted; its index entries are kept")
+        else:
+            away = ("not-a-folder", "this is not a folder (any more); its index entries are kept")
+        result.unreadable.append((root, *away))
         return
     found: list[tuple[str, str, int, int]] = []  # (path, path relative to root, size, mtime)
     # A linked folder is followed (photos on another disk) unless it leads into the root or

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vsdesk.engine import paths
-from vsdesk.engine.catalog._scan import is_within, why_not_a_folder
+from vsdesk.engine.catalog._scan import is_away, is_within, why_not_a_folder
 from vsdesk.engine.files import atomic_write_json
 
 SCHEMA_VERSION = 1
@@ -114,6 +114,7 @@ class CatalogInfo:
     problem: str | None = None  # set when the catalog could not be opened, or its index was rebuilt
     model: str | None = None  # the model it is indexed with, when not the mode's shipped one
     unfinished: bool = False  # its last index run stopped before the end (cancelled, killed, failed)
+    missing_folders: tuple[str, ...] = ()  # folders missing, empty or not mounted: their images are kept
 
 
 def validate_name(name: str) -> str:
@@ -591,7 +592,8 @@ class Catalog:
     def info(self) -> CatalogInfo:
         indexed, skipped = self.counts()
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
-                           problem=self.recovered, model=self.model, unfinished=self.unfinished)
+                           problem=self.recovered, model=self.model, unfinished=self.unfinished,
+                           missing_folders=_away(self.folders))
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
@@ -780,8 +782,12 @@ def list_catalogs() -> list[CatalogInfo]:
             except (OSError, ValueError):
                 mode, folders, model = "?", [], None
             infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
-                                     model=model))
+                                     model=model, missing_folders=_away(folders)))
     return infos
+
+
+def _away(folders: list[str]) -> tuple[str, ...]:
+    return tuple(folder for folder in folders if is_away(str(folder)))
 
 
 def remove_catalog(name: str) -> Path:
