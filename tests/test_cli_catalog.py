@@ -248,6 +248,32 @@ def test_a_search_while_another_process_indexes_the_catalog_says_its_results_are
     assert "another vsdesk process is indexing catalog 'shop'; these results are from the 30 images" in err
 
 
+def test_catalogs_list_opens_an_unfinished_catalog_once(capsys, photos, monkeypatch):
+    import fcntl
+
+    from vsdesk.engine.catalog import Catalog
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    with Catalog.open("shop") as catalog:
+        catalog.mark_unfinished(True)  # as a run killed half-way leaves it
+    opened, real_open = [], Catalog.open.__func__
+
+    def counted_open(cls, name):
+        opened.append(name)
+        return real_open(cls, name)
+
+    monkeypatch.setattr(Catalog, "open", classmethod(counted_open))
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "30 images so far, 1 skipped: the last index run did not finish" in out
+    assert opened == ["shop"]  # it was opened a second time to ask whether a run holds it
+    with open(catalog.location / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        code, out, _ = run(capsys, "catalogs", "list")
+        assert code == 0 and "30 images so far, 1 skipped: being indexed now" in out
+        code, out, _ = run(capsys, "catalogs", "list", "--json")
+        assert [(c["unfinished"], c["being_indexed"]) for c in json.loads(out)] == [(True, True)]
+
+
 class _Terminal(io.StringIO):
     """stderr as a terminal: the progress line is drawn in place."""
 
@@ -492,6 +518,7 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
                             text=True, env=os.environ.copy(), timeout=120)
     [info] = json.loads(listed.stdout)
     assert info["indexed"] == int(said.group(1)) < 400 and info["unfinished"] is True
+    assert info["being_indexed"] is False
     # Told until a run completes: by `catalogs list`, and by a search, which answers from what is there.
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)

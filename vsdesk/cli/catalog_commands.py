@@ -468,7 +468,8 @@ def _list(args: argparse.Namespace) -> int:
         print_json([
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
-             "model": i.model, "unfinished": i.unfinished, "missing_folders": list(i.missing_folders)}
+             "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
+             "missing_folders": list(i.missing_folders)}
             for i in infos
         ])
         return 0
@@ -480,7 +481,7 @@ def _list(args: argparse.Namespace) -> int:
             status = f"problem: {i.problem}"
         elif not i.unfinished:
             status = f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
-        elif _being_indexed(i.name):
+        elif i.being_indexed:
             status = f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: being indexed now"
         else:
             status = (f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: the last index run did not "
@@ -493,16 +494,6 @@ def _list(args: argparse.Namespace) -> int:
                 print(f"      note: missing, empty or not mounted; its images are kept and still searched. "
                       f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
     return 0
-
-
-def _being_indexed(name: str) -> bool:
-    from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
-
-    try:
-        with Catalog.open(name) as catalog:
-            return is_being_indexed(catalog)
-    except CatalogError:
-        return False
 
 
 def _remove_folder(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.unfinished                          # True from an index run's start to its end: one
                                                 # cancelled, killed or failed leaves it set
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
-                                    model, unfinished, missing_folders)]
+                                    model, unfinished, being_indexed, missing_folders)]
                                                 # problem: cannot be opened, or catalog.recovered
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap

@@ -114,6 +114,7 @@ class CatalogInfo:
     problem: str | None = None  # set when the catalog could not be opened, or its index was rebuilt
     model: str | None = None  # the model it is indexed with, when not the mode's shipped one
     unfinished: bool = False  # its last index run stopped before the end (cancelled, killed, failed)
+    being_indexed: bool = False  # unfinished because a run (in any process) is at it now
     missing_folders: tuple[str, ...] = ()  # folders missing, empty or not mounted: their images are kept
 
 
@@ -590,9 +591,13 @@ class Catalog:
         return result, hashes
 
     def info(self) -> CatalogInfo:
+        from vsdesk.engine.catalog._indexer import is_being_indexed  # it imports this module
+
         indexed, skipped = self.counts()
+        unfinished = self.unfinished
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
-                           problem=self.recovered, model=self.model, unfinished=self.unfinished,
+                           problem=self.recovered, model=self.model, unfinished=unfinished,
+                           being_indexed=unfinished and is_being_indexed(self),
                            missing_folders=_away(self.folders))
 
 
