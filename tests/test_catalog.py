@@ -21,6 +21,7 @@ from vsdesk.engine.catalog import (
     CatalogExists,
     CatalogModeMismatch,
     CatalogNotFound,
+    IndexReport,
     index_catalog,
     list_catalogs,
     remove_catalog,
@@ -298,16 +299,54 @@ def test_cancel_keeps_committed_batches(photos):
     def progress(done, total, message=""):
         seen.append(done)
 
+    cancelled_run = IndexReport()
     with pytest.raises(CancelledError):
         index_catalog(catalog, HistogramEmbedder(), progress, cancelled=lambda: max(seen, default=0) >= 4,
-                      batch_size=4)
+                      batch_size=4, report=cancelled_run)
     kept = catalog.counts()[0]
     assert 4 <= kept < 12
+    # The caller has the report of what was done: what the catalog holds, said to be interrupted.
+    assert (cancelled_run.interrupted, cancelled_run.indexed, cancelled_run.added) == (True, kept, kept)
+    assert "interrupted before the end" in cancelled_run.summary()
     # Said until a run completes, in every process that opens the catalog.
     assert catalog.unfinished and [i.unfinished for i in list_catalogs()] == [True]
     report = index_catalog(catalog, HistogramEmbedder())
     assert report.added == 12 - kept and report.indexed == 12
     assert not catalog.unfinished and [i.unfinished for i in list_catalogs()] == [False]
+
+
+class InterruptedEmbedder(HistogramEmbedder):
+    """Ctrl+C arriving while the model embeds its ``at``-th batch (as SIGINT does, in the
+    thread that runs TensorFlow)."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at, self.batches = at, 0
+
+    def embed(self, batch):
+        self.batches += 1
+        if self.batches == self.at:
+            raise KeyboardInterrupt
+        return super().embed(batch)
+
+
+def test_an_interrupted_run_reports_what_its_index_holds_and_no_more(photos):
+    """The report of a run stopped by Ctrl+C counts the batches committed, not the files read
+    since: a broken file read after the last commit was counted as skipped, and is not in the
+    index (the next run finds it)."""
+    good = sorted(photos.rglob("*.jpg"))[0].read_bytes()
+    (photos / "a" / "zz-cut.jpg").write_bytes(good[: len(good) // 3])  # read after a's 6 photos
+    catalog = Catalog.create("mine", "style", [photos])
+    report = IndexReport()
+    with pytest.raises(KeyboardInterrupt):
+        index_catalog(catalog, InterruptedEmbedder(at=2), batch_size=4, report=report)
+    indexed, skipped = catalog.counts()
+    assert (indexed, skipped) == (4, 0)  # the first batch
+    assert (report.interrupted, report.indexed, report.added, report.embedded, len(report.skipped)) == (
+        True, indexed, indexed, indexed, skipped)
+    assert report.as_dict()["interrupted"] is True and catalog.unfinished
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert (again.interrupted, again.added, again.indexed, len(again.skipped)) == (False, 8, 12, 1)
 
 
 def test_list_and_remove_never_touch_images(photos):

@@ -500,7 +500,7 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
         os.symlink(src, folder / src.name)
     process = subprocess.Popen(
         [sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "many", "--batch-size", "8",
-         str(folder)], stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+         str(folder), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
         # As from a terminal: a test run in the background (CI) may have Ctrl+C ignored, and
         # Python then keeps ignoring it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -510,10 +510,15 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
             process.send_signal(signal.SIGINT)  # as Ctrl+C does
             break
     rest = process.stderr.read()
+    out = process.stdout.read()
     assert process.wait(timeout=120) == 130, rest
     said = re.search(r"interrupted: what catalog 'many' has indexed so far is kept \((\d+) images? indexed\); "
                      r"the same command goes on from there", rest)
     assert said and "Traceback" not in rest, rest
+    # --json prints the report of what was done (it printed nothing), said to be interrupted.
+    report = json.loads(out)
+    assert (report["catalog"], report["interrupted"]) == ("many", True), out
+    assert report["indexed"] == report["added"] == report["embedded"] == int(said.group(1))
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
     [info] = json.loads(listed.stdout)

@@ -96,6 +96,14 @@ class _Failure(Exception):
         self.code = code
 
 
+class _Interrupted(_Failure):
+    """An index run stopped by Ctrl+C, with the report of what it had done (``interrupted`` set)."""
+
+    def __init__(self, message: str, report):
+        super().__init__(message, 130)
+        self.report = report
+
+
 def _resolve(name: str, mode: str, folders: list[str]):
     """Open (or create) the catalog for ``name``; sample names resolve to their folder."""
     from vsdesk.engine import samples
@@ -121,24 +129,26 @@ def _resolve(name: str, mode: str, folders: list[str]):
 
 
 def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
-    from vsdesk.engine.catalog import CatalogError, index_catalog
+    from vsdesk.engine.catalog import CatalogError, IndexReport, index_catalog
 
     if catalog.recovered:
         error(catalog.recovered)
     if not catalog.folders and not add_folders:
         raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
                        f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
+    report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
         return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
-                             add_folders=add_folders, model_key=model_key)
+                             add_folders=add_folders, model_key=model_key, report=report)
     except KeyboardInterrupt:
         # Ctrl+C: the batches committed before it stay, and a run again starts after them.
         try:
             kept = f" ({counted(catalog.counts()[0], 'image')} indexed)"
         except CatalogError:  # the count is a courtesy; the message must come out
             kept = ""
-        raise _Failure(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
-                       "command goes on from there", 130) from None
+        report.interrupted = True  # (set by the run too, unless it was stopped before it began)
+        raise _Interrupted(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
+                           "command goes on from there", report) from None
 
 
 def _catalog_model(catalog, asked: str | None) -> str | None:
@@ -233,9 +243,14 @@ def _index_impl(args: argparse.Namespace) -> int:
         loader = _load_embedder(args.mode, model) if args.model is not None else (
             lambda: _load_embedder(args.mode, model))
         options = {"model": model} if model is not None else {}
-        report = _run_index(catalog, loader, args.batch_size,
-                            add_folders=[] if samples.is_sample(args.catalog) else args.folders,
-                            model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
+        try:
+            report = _run_index(catalog, loader, args.batch_size,
+                                add_folders=[] if samples.is_sample(args.catalog) else args.folders,
+                                model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
+        except _Interrupted as exc:  # a script reading --json gets what was done, and "interrupted"
+            if args.json:
+                print_json({"catalog": catalog.name, "mode": catalog.mode, **exc.report.as_dict()})
+            raise
         catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report)
     if args.json:

@@ -10,8 +10,11 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
-        #                embedded, reused, recovered, indexed, missing_folders); report.summary()
+        #                embedded, reused, recovered, indexed, missing_folders, interrupted);
+        #    report.summary()
         # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept).
+        # report=IndexReport() is filled in as it goes: after a cancel or Ctrl+C it holds what
+        # was committed, with interrupted=True.
         # embedder may be a zero-argument loader instead: the model is then loaded only if a
         # file needs embedding (report.model_loaded), so an unchanged re-run is instant, and
         # so is one where files were only touched or moved (their content hashes are known).
