@@ -158,7 +158,9 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     query = sorted(photos.glob("*.jpg"))[1]
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
     assert code == 0 and f"{extra} (a folder of catalog 'shop') is missing" in err
-    assert any(r["path"].startswith(str(extra)) for r in json.loads(out)[0]["results"])  # kept, as said
+    [record] = json.loads(out)
+    assert any(r["path"].startswith(str(extra)) for r in record["results"])  # kept, as said
+    assert record["catalog_missing_folders"] == [str(extra)]
 
     # An index run says the folder is away, and does not count it as a skipped file.
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
@@ -181,7 +183,7 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(extra))
     assert code == 0 and "4 images forgotten" in err
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
-    assert code == 0 and "missing" not in err
+    assert code == 0 and "missing" not in err and json.loads(out)[0]["catalog_missing_folders"] == []
     paths = [r["path"] for r in json.loads(out)[0]["results"]]
     assert len(paths) == 29 and not any(p.startswith(str(extra)) for p in paths)  # 30 photos, less the query
     assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["missing_folders"] == []
@@ -241,11 +243,18 @@ def test_a_search_while_another_process_indexes_the_catalog_says_its_results_are
     query = str(sorted(photos.glob("*.jpg"))[0])
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and "another vsdesk process" not in err
+    [whole] = json.loads(out)
+    assert (whole["catalog_partial"], whole["catalog_partial_reason"]) == (False, None)
     with Catalog.open("shop") as catalog, open(catalog.location / ".index.lock", "w") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
         code, again, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
-    assert code == 0 and json.loads(again) == json.loads(out)  # answered, from what is indexed
+    [partial] = json.loads(again)
+    assert code == 0 and partial["results"] == whole["results"]  # answered, from what is indexed
     assert "another vsdesk process is indexing catalog 'shop'; these results are from the 30 images" in err
+    # --json says it too (it said nothing: a script could not tell)
+    assert (partial["catalog_partial"], partial["catalog_partial_reason"]) == (True, "being-indexed")
+    assert {k: v for k, v in partial.items() if not k.startswith("catalog_")} == \
+        {k: v for k, v in whole.items() if not k.startswith("catalog_")}
 
 
 def test_catalogs_list_opens_an_unfinished_catalog_once(capsys, photos, monkeypatch):
@@ -530,8 +539,11 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
     assert (f"{info['indexed']} images so far, 0 skipped: the last index run did not finish; "
             "`vsdesk index --mode vae --catalog many` finishes it") in listed.stdout, listed.stdout
     searched = subprocess.run([sys.executable, "-m", "vsdesk", "search", "--mode", "vae", "--catalog", "many",
-                               "-k", "3", str(next(folder.iterdir()))], capture_output=True, text=True,
+                               "-k", "3", str(next(folder.iterdir())), "--json"], capture_output=True, text=True,
                               env=os.environ.copy(), timeout=120)
     assert searched.returncode == 0, searched.stderr
     assert (f"note: the last index run of catalog 'many' did not finish; these results are from the "
             f"{info['indexed']} images indexed so far") in searched.stderr, searched.stderr
+    [record] = json.loads(searched.stdout)
+    assert (record["catalog_partial"], record["catalog_partial_reason"]) == (True, "unfinished")
+    assert len(record["results"]) == 3

@@ -293,10 +293,10 @@ def _search_impl(args: argparse.Namespace) -> int:
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}"
             )
-        for folder in catalog.folders:
-            if is_away(folder):  # an empty mount point too
-                error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
-                      f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
+        away = [folder for folder in catalog.folders if is_away(folder)]  # an empty mount point too
+        for folder in away:
+            error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
+                  f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
@@ -306,13 +306,19 @@ def _search_impl(args: argparse.Namespace) -> int:
         catalog.set_model(model)
         vectors = catalog.vectors()
         hashes = catalog.hashes()
+        partial = None  # why the catalog holds only some of its images
         if is_being_indexed(catalog):
+            partial = "being-indexed"
             error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
                   f"{counted(len(vectors.paths), 'image')} indexed so far")
         elif catalog.unfinished:
+            partial = "unfinished"
             error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
                   f"{counted(len(vectors.paths), 'image')} indexed so far. "
                   f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it")
+        # In each answered --json record: what the notes above say, for scripts.
+        about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
+                         "catalog_missing_folders": away}
 
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
     for i, record in enumerate(records):
@@ -362,6 +368,8 @@ def _search_impl(args: argparse.Namespace) -> int:
                 record["same_class"] = extras.get("predicted")
             for key, value in extras.items():
                 record.setdefault(key, value)
+            if args.json:  # (the text said them on stderr)
+                record.update(about_catalog)
 
     if args.json:
         print_json(records)
