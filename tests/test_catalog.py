@@ -349,6 +349,68 @@ def test_an_interrupted_run_reports_what_its_index_holds_and_no_more(photos):
     assert (again.interrupted, again.added, again.indexed, len(again.skipped)) == (False, 8, 12, 1)
 
 
+def test_changed_folders_tells_files_added_removed_or_renamed_since_the_last_complete_run(photos, tmp_path):
+    catalog = Catalog.create("mine", "style", [photos])
+    assert catalog.changed_folders() is None  # never indexed: nothing to compare with
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+    new = photos / "a" / "new.jpg"
+    shutil.copy(clothing_images(1, start=40)[0], new)  # added in a subfolder
+    assert catalog.changed_folders() == [str(photos)]
+    assert index_catalog(catalog, HistogramEmbedder()).added == 1 and catalog.changed_folders() == []
+    new.rename(photos / "b" / "moved.jpg")  # renamed into another subfolder
+    assert catalog.changed_folders() == [str(photos)]
+    index_catalog(catalog, HistogramEmbedder())
+    (photos / "c" / "d").mkdir(parents=True)  # a new subfolder: its parent's time changes
+    shutil.copy(clothing_images(1, start=41)[0], photos / "c" / "d" / "deep.jpg")
+    assert catalog.changed_folders() == [str(photos)]
+    index_catalog(catalog, HistogramEmbedder())
+    (photos / "c" / "d" / "deep.jpg").unlink()  # removed
+    assert catalog.changed_folders() == [str(photos)]
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(clothing_images(1, start=42)[0], other / "x.jpg")
+    catalog.add_folder(other)  # not indexed yet
+    assert catalog.changed_folders() == [str(other)]
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+    other.rename(tmp_path / "unplugged")  # away: said as missing, not as changed
+    assert catalog.changed_folders() == []
+    (tmp_path / "unplugged").rename(other)
+    assert catalog.changed_folders() == []  # back as it was
+    catalog.remove_folder(other)
+    catalog.add_folder(other)  # forgotten and added again: its images are no longer in the index
+    assert catalog.changed_folders() == [str(other)]
+    index_catalog(catalog, HistogramEmbedder())
+
+    # A run that does not complete keeps the times of the last complete one.
+    shutil.copy(clothing_images(1, start=43)[0], other / "y.jpg")
+    with pytest.raises(CancelledError):
+        index_catalog(catalog, HistogramEmbedder(), cancelled=lambda: True)
+    assert catalog.changed_folders() == [str(other)]
+
+
+def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
+    from vsdesk.engine.catalog import _scan, _store
+
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    shutil.copy(clothing_images(1, start=40)[0], photos / "new.jpg")
+    assert catalog.changed_folders() == [str(photos)]
+    monkeypatch.setattr(_scan, "CHANGE_CHECK_BUDGET", 0.0)  # a slow network disk: out of time at once
+    assert catalog.changed_folders() is None
+    monkeypatch.undo()
+    monkeypatch.setattr(_store, "MAX_CHECKED_FOLDERS", 2)  # a tree of more folders than are checked
+    assert catalog.changed_folders() is None
+    monkeypatch.undo()
+    with catalog.conn:
+        catalog.conn.execute("DELETE FROM folder_times")  # an index made before the times were kept
+    assert catalog.changed_folders() is None
+
+
 def test_list_and_remove_never_touch_images(photos):
     before = snapshot(photos)
     Catalog.create("one", "style", [photos]).close()

@@ -255,6 +255,26 @@ def test_a_search_while_another_process_indexes_the_catalog_says_its_results_are
     assert (partial["catalog_partial"], partial["catalog_partial_reason"]) == (True, "being-indexed")
     assert {k: v for k, v in partial.items() if not k.startswith("catalog_")} == \
         {k: v for k, v in whole.items() if not k.startswith("catalog_")}
+    assert (whole["catalog_changed_folders"], partial["catalog_changed_folders"]) == ([], None)  # not looked at
+
+
+def test_search_says_when_a_folder_changed_since_the_catalog_was_indexed(capsys, photos, tmp_path):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
+    (photos / "new").mkdir()
+    shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[50], photos / "new" / "added.jpg")
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
+    assert (f"note: {photos} (a folder of catalog 'shop') has changed since the catalog was last indexed (files "
+            "added, removed or renamed); these results are from the index as it was. `vsdesk index --mode vae "
+            "--catalog shop` brings it up to date") in err
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query)  # the text says it too
+    assert code == 0 and "has changed since the catalog was last indexed" in err and "catalog_" not in out
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop")[0] == 0  # as the note says
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
 
 
 def test_catalogs_list_opens_an_unfinished_catalog_once(capsys, photos, monkeypatch):
@@ -546,4 +566,4 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
             f"{info['indexed']} images indexed so far") in searched.stderr, searched.stderr
     [record] = json.loads(searched.stdout)
     assert (record["catalog_partial"], record["catalog_partial_reason"]) == (True, "unfinished")
-    assert len(record["results"]) == 3
+    assert len(record["results"]) == 3 and record["catalog_changed_folders"] is None  # partial: not looked at

@@ -316,9 +316,15 @@ def _search_impl(args: argparse.Namespace) -> int:
             error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
                   f"{counted(len(vectors.paths), 'image')} indexed so far. "
                   f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it")
+        # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
+        changed = None if partial else catalog.changed_folders()
+        for folder in changed or ():
+            error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
+                  f"indexed (files added, removed or renamed); these results are from the index as it was. "
+                  f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
-                         "catalog_missing_folders": away}
+                         "catalog_missing_folders": away, "catalog_changed_folders": changed}
 
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
     for i, record in enumerate(records):

@@ -27,6 +27,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
     catalog.unfinished                          # True from an index run's start to its end: one
                                                 # cancelled, killed or failed leaves it set
+    catalog.changed_folders()                   # folders with files added/removed/renamed since the
+                                                # last complete run (cheap, bounded); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
                                     model, unfinished, being_indexed, missing_folders)]
                                                 # problem: cannot be opened, or catalog.recovered
@@ -35,9 +37,10 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     remove_catalog(name)                        # deletes our index files only, never images
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
-``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message) and
-``vectors`` (float32 blobs keyed by (content sha256, embedder key)): a moved or renamed file is
-recognised by its hash, and a new model (another key) re-embeds. Labels come from a
+``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message),
+``vectors`` (float32 blobs keyed by (content sha256, embedder key)) and ``folder_times`` (each
+scanned folder's mtime at the last complete run, for ``changed_folders``): a moved or renamed
+file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
 folder's top, else from class subfolders, else none. A damaged index file (truncated,
 overwritten, failing ``PRAGMA quick_check``, SQLITE_CORRUPT/NOTADB) is renamed

@@ -17,6 +17,7 @@
    process at any moment loses at most the batch in flight, and the next run resumes from there.
    The report counts a batch once it is committed, so a run interrupted (Ctrl+C, a cancel)
    reports what its index holds.
+5. A complete run keeps the times of the folders it scanned (``Catalog.changed_folders``).
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ def index_catalog(
                 indexer.run()
             except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
                 raise storage_error(catalog.index_path, exc, catalog.name) from None
+            catalog.note_folder_times(indexer.folder_times)  # what `search` compares with
             catalog.mark_unfinished(False)
             report.recovered = catalog.recovered
             catalog.forget_recovery()  # said, and the index is whole again
@@ -257,6 +259,7 @@ class _Indexer:
         self.workers = workers or min(4, os.cpu_count() or 2)
         self.report = report if report is not None else IndexReport()
         self.report.model_loaded = embedder is not None
+        self.folder_times: list[tuple[str, str, int]] = []  # of the scan: see ScanResult
         self.known: set[str] = set()  # hashes with a vector under this embedder's key
         self.gone_hashes: collections.Counter[str] = collections.Counter()
         #: Changed files already read and settled without the model (``_settle_without_model``).
@@ -267,6 +270,7 @@ class _Indexer:
     def run(self) -> IndexReport:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
+        self.folder_times = scan.folder_times
         rows = {r[0]: _Row(*r) for r in self.conn.execute(
             "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
         for root in self.catalog.folders:
