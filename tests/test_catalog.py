@@ -21,6 +21,7 @@ from vsdesk.engine.catalog import (
     CatalogExists,
     CatalogModeMismatch,
     CatalogNotFound,
+    IndexReport,
     index_catalog,
     list_catalogs,
     remove_catalog,
@@ -254,13 +255,20 @@ def test_labels_from_labels_csv(tmp_path):
     assert [Path(p).name.split("-")[0][2:] for p in paths] == labels
 
 
-def test_missing_folder_keeps_its_entries(photos, tmp_path):
+def test_missing_folder_keeps_its_entries_and_is_said_as_a_folder_not_a_skipped_file(photos, tmp_path):
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder())
     photos.rename(tmp_path / "unplugged")  # like an unmounted disk
     report = index_catalog(catalog, HistogramEmbedder())
     assert report.removed == 0 and report.indexed == 12
-    assert report.skipped[0].kind == "missing-folder"
+    [away] = report.missing_folders
+    assert (away.path, away.kind) == (str(photos), "missing-folder") and "entries are kept" in away.message
+    assert not report.skipped  # it was counted as a skipped file: "1 skipped"
+    assert "0 skipped" in report.summary() and "1 folder missing, empty or not mounted" in report.summary()
+    assert report.as_dict()["missing_folders"] == [away._asdict()]
+    photos.write_bytes(b"a file where the folder was")
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.indexed, [f.kind for f in report.missing_folders], report.skipped) == (12, ["not-a-folder"], [])
 
 
 def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_disk_is_back(photos, tmp_path):
@@ -271,17 +279,17 @@ def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_dis
     photos.rename(tmp_path / "unplugged")
     photos.mkdir()  # the mount point, empty
     report = index_catalog(catalog, HistogramEmbedder())
-    assert report.removed == 0 and report.indexed == 12
-    [skipped] = report.skipped
-    assert skipped.kind == "empty-folder" and skipped.path == str(photos) and "not mounted" in skipped.message
+    assert report.removed == 0 and report.indexed == 12 and not report.skipped
+    [away] = report.missing_folders
+    assert away.kind == "empty-folder" and away.path == str(photos) and "not mounted" in away.message
     photos.rmdir()
     (tmp_path / "unplugged").rename(photos)  # the disk is back
     report = index_catalog(catalog, HistogramEmbedder())
-    assert report.added == 0 and report.unchanged == 12 and not report.skipped
+    assert report.added == 0 and report.unchanged == 12 and not report.skipped and not report.missing_folders
     # A folder emptied by hand is the same to vsdesk: `catalogs remove-folder` forgets it.
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    assert not index_catalog(Catalog.create("new", "style", [fresh]), HistogramEmbedder()).skipped  # nothing to keep
+    assert not index_catalog(Catalog.create("new", "style", [fresh]), HistogramEmbedder()).missing_folders  # nothing to keep
 
 
 def test_cancel_keeps_committed_batches(photos):
@@ -291,16 +299,116 @@ def test_cancel_keeps_committed_batches(photos):
     def progress(done, total, message=""):
         seen.append(done)
 
+    cancelled_run = IndexReport()
     with pytest.raises(CancelledError):
         index_catalog(catalog, HistogramEmbedder(), progress, cancelled=lambda: max(seen, default=0) >= 4,
-                      batch_size=4)
+                      batch_size=4, report=cancelled_run)
     kept = catalog.counts()[0]
     assert 4 <= kept < 12
+    # The caller has the report of what was done: what the catalog holds, said to be interrupted.
+    assert (cancelled_run.interrupted, cancelled_run.indexed, cancelled_run.added) == (True, kept, kept)
+    assert "interrupted before the end" in cancelled_run.summary()
     # Said until a run completes, in every process that opens the catalog.
     assert catalog.unfinished and [i.unfinished for i in list_catalogs()] == [True]
     report = index_catalog(catalog, HistogramEmbedder())
     assert report.added == 12 - kept and report.indexed == 12
     assert not catalog.unfinished and [i.unfinished for i in list_catalogs()] == [False]
+
+
+class InterruptedEmbedder(HistogramEmbedder):
+    """Ctrl+C arriving while the model embeds its ``at``-th batch (as SIGINT does, in the
+    thread that runs TensorFlow)."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at, self.batches = at, 0
+
+    def embed(self, batch):
+        self.batches += 1
+        if self.batches == self.at:
+            raise KeyboardInterrupt
+        return super().embed(batch)
+
+
+def test_an_interrupted_run_reports_what_its_index_holds_and_no_more(photos):
+    """The report of a run stopped by Ctrl+C counts the batches committed, not the files read
+    since: a broken file read after the last commit was counted as skipped, and is not in the
+    index (the next run finds it)."""
+    good = sorted(photos.rglob("*.jpg"))[0].read_bytes()
+    (photos / "a" / "zz-cut.jpg").write_bytes(good[: len(good) // 3])  # read after a's 6 photos
+    catalog = Catalog.create("mine", "style", [photos])
+    report = IndexReport()
+    with pytest.raises(KeyboardInterrupt):
+        index_catalog(catalog, InterruptedEmbedder(at=2), batch_size=4, report=report)
+    indexed, skipped = catalog.counts()
+    assert (indexed, skipped) == (4, 0)  # the first batch
+    assert (report.interrupted, report.indexed, report.added, report.embedded, len(report.skipped)) == (
+        True, indexed, indexed, indexed, skipped)
+    assert report.as_dict()["interrupted"] is True and catalog.unfinished
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert (again.interrupted, again.added, again.indexed, len(again.skipped)) == (False, 8, 12, 1)
+
+
+def test_changed_folders_tells_files_added_removed_or_renamed_since_the_last_complete_run(photos, tmp_path):
+    catalog = Catalog.create("mine", "style", [photos])
+    assert catalog.changed_folders() is None  # never indexed: nothing to compare with
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+    new = photos / "a" / "new.jpg"
+    shutil.copy(clothing_images(1, start=40)[0], new)  # added in a subfolder
+    assert catalog.changed_folders() == [str(photos)]
+    assert index_catalog(catalog, HistogramEmbedder()).added == 1 and catalog.changed_folders() == []
+    new.rename(photos / "b" / "moved.jpg")  # renamed into another subfolder
+    assert catalog.changed_folders() == [str(photos)]
+    index_catalog(catalog, HistogramEmbedder())
+    (photos / "c" / "d").mkdir(parents=True)  # a new subfolder: its parent's time changes
+    shutil.copy(clothing_images(1, start=41)[0], photos / "c" / "d" / "deep.jpg")
+    assert catalog.changed_folders() == [str(photos)]
+    index_catalog(catalog, HistogramEmbedder())
+    (photos / "c" / "d" / "deep.jpg").unlink()  # removed
+    assert catalog.changed_folders() == [str(photos)]
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(clothing_images(1, start=42)[0], other / "x.jpg")
+    catalog.add_folder(other)  # not indexed yet
+    assert catalog.changed_folders() == [str(other)]
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+    other.rename(tmp_path / "unplugged")  # away: said as missing, not as changed
+    assert catalog.changed_folders() == []
+    (tmp_path / "unplugged").rename(other)
+    assert catalog.changed_folders() == []  # back as it was
+    catalog.remove_folder(other)
+    catalog.add_folder(other)  # forgotten and added again: its images are no longer in the index
+    assert catalog.changed_folders() == [str(other)]
+    index_catalog(catalog, HistogramEmbedder())
+
+    # A run that does not complete keeps the times of the last complete one.
+    shutil.copy(clothing_images(1, start=43)[0], other / "y.jpg")
+    with pytest.raises(CancelledError):
+        index_catalog(catalog, HistogramEmbedder(), cancelled=lambda: True)
+    assert catalog.changed_folders() == [str(other)]
+
+
+def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
+    from vsdesk.engine.catalog import _scan, _store
+
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    shutil.copy(clothing_images(1, start=40)[0], photos / "new.jpg")
+    assert catalog.changed_folders() == [str(photos)]
+    monkeypatch.setattr(_scan, "CHANGE_CHECK_BUDGET", 0.0)  # a slow network disk: out of time at once
+    assert catalog.changed_folders() is None
+    monkeypatch.undo()
+    monkeypatch.setattr(_store, "MAX_CHECKED_FOLDERS", 2)  # a tree of more folders than are checked
+    assert catalog.changed_folders() is None
+    monkeypatch.undo()
+    with catalog.conn:
+        catalog.conn.execute("DELETE FROM folder_times")  # an index made before the times were kept
+    assert catalog.changed_folders() is None
 
 
 def test_list_and_remove_never_touch_images(photos):

@@ -158,16 +158,35 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     query = sorted(photos.glob("*.jpg"))[1]
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
     assert code == 0 and f"{extra} (a folder of catalog 'shop') is missing" in err
-    assert any(r["path"].startswith(str(extra)) for r in json.loads(out)[0]["results"])  # kept, as said
+    [record] = json.loads(out)
+    assert any(r["path"].startswith(str(extra)) for r in record["results"])  # kept, as said
+    assert record["catalog_missing_folders"] == [str(extra)]
+
+    # An index run says the folder is away, and does not count it as a skipped file.
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["removed"]) == (34, 0)  # its 4 images are kept
+    assert [s["path"] for s in report["skipped"]] == [str(photos / "broken.jpg")]
+    assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(extra), "missing-folder")]
+    assert "1 skipped" in err and "1 folder missing, empty or not mounted" in err and f"  {extra}: " in err
+    # So does `catalogs list`.
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert code == 0 and (listed["skipped"], listed["missing_folders"]) == (1, [str(extra)])
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert (f"    {extra}\n      note: missing, empty or not mounted; its images are kept and still searched. "
+            f"`vsdesk catalogs remove-folder shop {extra}` forgets them\n") in out, out
+    assert f"    {photos}\n    {extra}\n" in out  # the folder that is there has no note
 
     code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(tmp_path / "elsewhere"))
     assert code == 2 and "is not a folder of catalog 'shop'" in err and str(extra) in err
     code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(extra))
     assert code == 0 and "4 images forgotten" in err
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
-    assert code == 0 and "missing" not in err
+    assert code == 0 and "missing" not in err and json.loads(out)[0]["catalog_missing_folders"] == []
     paths = [r["path"] for r in json.loads(out)[0]["results"]]
     assert len(paths) == 29 and not any(p.startswith(str(extra)) for p in paths)  # 30 photos, less the query
+    assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["missing_folders"] == []
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 
@@ -224,11 +243,64 @@ def test_a_search_while_another_process_indexes_the_catalog_says_its_results_are
     query = str(sorted(photos.glob("*.jpg"))[0])
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and "another vsdesk process" not in err
+    [whole] = json.loads(out)
+    assert (whole["catalog_partial"], whole["catalog_partial_reason"]) == (False, None)
     with Catalog.open("shop") as catalog, open(catalog.location / ".index.lock", "w") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
         code, again, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
-    assert code == 0 and json.loads(again) == json.loads(out)  # answered, from what is indexed
+    [partial] = json.loads(again)
+    assert code == 0 and partial["results"] == whole["results"]  # answered, from what is indexed
     assert "another vsdesk process is indexing catalog 'shop'; these results are from the 30 images" in err
+    # --json says it too (it said nothing: a script could not tell)
+    assert (partial["catalog_partial"], partial["catalog_partial_reason"]) == (True, "being-indexed")
+    assert {k: v for k, v in partial.items() if not k.startswith("catalog_")} == \
+        {k: v for k, v in whole.items() if not k.startswith("catalog_")}
+    assert (whole["catalog_changed_folders"], partial["catalog_changed_folders"]) == ([], None)  # not looked at
+
+
+def test_search_says_when_a_folder_changed_since_the_catalog_was_indexed(capsys, photos, tmp_path):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
+    (photos / "new").mkdir()
+    shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[50], photos / "new" / "added.jpg")
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
+    assert (f"note: {photos} (a folder of catalog 'shop') has changed since the catalog was last indexed (files "
+            "added, removed or renamed); these results are from the index as it was. `vsdesk index --mode vae "
+            "--catalog shop` brings it up to date") in err
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query)  # the text says it too
+    assert code == 0 and "has changed since the catalog was last indexed" in err and "catalog_" not in out
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop")[0] == 0  # as the note says
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
+
+
+def test_catalogs_list_opens_an_unfinished_catalog_once(capsys, photos, monkeypatch):
+    import fcntl
+
+    from vsdesk.engine.catalog import Catalog
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    with Catalog.open("shop") as catalog:
+        catalog.mark_unfinished(True)  # as a run killed half-way leaves it
+    opened, real_open = [], Catalog.open.__func__
+
+    def counted_open(cls, name):
+        opened.append(name)
+        return real_open(cls, name)
+
+    monkeypatch.setattr(Catalog, "open", classmethod(counted_open))
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "30 images so far, 1 skipped: the last index run did not finish" in out
+    assert opened == ["shop"]  # it was opened a second time to ask whether a run holds it
+    with open(catalog.location / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        code, out, _ = run(capsys, "catalogs", "list")
+        assert code == 0 and "30 images so far, 1 skipped: being indexed now" in out
+        code, out, _ = run(capsys, "catalogs", "list", "--json")
+        assert [(c["unfinished"], c["being_indexed"]) for c in json.loads(out)] == [(True, True)]
 
 
 class _Terminal(io.StringIO):
@@ -457,7 +529,7 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
         os.symlink(src, folder / src.name)
     process = subprocess.Popen(
         [sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "many", "--batch-size", "8",
-         str(folder)], stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+         str(folder), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
         # As from a terminal: a test run in the background (CI) may have Ctrl+C ignored, and
         # Python then keeps ignoring it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -467,22 +539,31 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
             process.send_signal(signal.SIGINT)  # as Ctrl+C does
             break
     rest = process.stderr.read()
+    out = process.stdout.read()
     assert process.wait(timeout=120) == 130, rest
     said = re.search(r"interrupted: what catalog 'many' has indexed so far is kept \((\d+) images? indexed\); "
                      r"the same command goes on from there", rest)
     assert said and "Traceback" not in rest, rest
+    # --json prints the report of what was done (it printed nothing), said to be interrupted.
+    report = json.loads(out)
+    assert (report["catalog"], report["interrupted"]) == ("many", True), out
+    assert report["indexed"] == report["added"] == report["embedded"] == int(said.group(1))
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
     [info] = json.loads(listed.stdout)
     assert info["indexed"] == int(said.group(1)) < 400 and info["unfinished"] is True
+    assert info["being_indexed"] is False
     # Told until a run completes: by `catalogs list`, and by a search, which answers from what is there.
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
     assert (f"{info['indexed']} images so far, 0 skipped: the last index run did not finish; "
             "`vsdesk index --mode vae --catalog many` finishes it") in listed.stdout, listed.stdout
     searched = subprocess.run([sys.executable, "-m", "vsdesk", "search", "--mode", "vae", "--catalog", "many",
-                               "-k", "3", str(next(folder.iterdir()))], capture_output=True, text=True,
+                               "-k", "3", str(next(folder.iterdir())), "--json"], capture_output=True, text=True,
                               env=os.environ.copy(), timeout=120)
     assert searched.returncode == 0, searched.stderr
     assert (f"note: the last index run of catalog 'many' did not finish; these results are from the "
             f"{info['indexed']} images indexed so far") in searched.stderr, searched.stderr
+    [record] = json.loads(searched.stdout)
+    assert (record["catalog_partial"], record["catalog_partial_reason"]) == (True, "unfinished")
+    assert len(record["results"]) == 3 and record["catalog_changed_folders"] is None  # partial: not looked at

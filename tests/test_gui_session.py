@@ -64,6 +64,29 @@ def test_a_folder_catalog_name_is_not_taken_in_another_case():
     assert folder_catalog_name("style", "/home/me/Photos", set()) == "Photos-style"
 
 
+def test_a_catalog_made_for_a_dropped_folder_reads_the_catalogs_settings_once(tmp_path, monkeypatch):
+    """Every catalog's settings file was read twice: once to look for a catalog of the folder,
+    once more for the names taken."""
+    import vsdesk.engine.catalog as catalogs
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+
+    photos = tmp_path / "Photos"
+    photos.mkdir()
+    Catalog.create("Photos-style", "style", []).close()  # its name is taken
+    real_settings, reads = catalogs.catalog_settings, []
+
+    def catalog_settings():
+        reads.append(1)
+        return real_settings()
+
+    monkeypatch.setattr(catalogs, "catalog_settings", catalog_settings)
+    session = ModeSession("style")
+    name = session.create_folder_catalog(str(photos))
+    assert (name, len(reads)) == ("Photos-style-2", 1)
+    assert session.create_folder_catalog(str(photos)) == name and len(reads) == 2  # found, and reused
+
+
 def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_indexes_it_again(tmp_path):
     """The window's catalog list reads the settings only (it never opens an index); the catalog
     stays in the list and opening it tells the user why everything is indexed again."""

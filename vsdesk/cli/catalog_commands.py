@@ -96,6 +96,14 @@ class _Failure(Exception):
         self.code = code
 
 
+class _Interrupted(_Failure):
+    """An index run stopped by Ctrl+C, with the report of what it had done (``interrupted`` set)."""
+
+    def __init__(self, message: str, report):
+        super().__init__(message, 130)
+        self.report = report
+
+
 def _resolve(name: str, mode: str, folders: list[str]):
     """Open (or create) the catalog for ``name``; sample names resolve to their folder."""
     from vsdesk.engine import samples
@@ -121,24 +129,26 @@ def _resolve(name: str, mode: str, folders: list[str]):
 
 
 def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
-    from vsdesk.engine.catalog import CatalogError, index_catalog
+    from vsdesk.engine.catalog import CatalogError, IndexReport, index_catalog
 
     if catalog.recovered:
         error(catalog.recovered)
     if not catalog.folders and not add_folders:
         raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
                        f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
+    report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
         return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
-                             add_folders=add_folders, model_key=model_key)
+                             add_folders=add_folders, model_key=model_key, report=report)
     except KeyboardInterrupt:
         # Ctrl+C: the batches committed before it stay, and a run again starts after them.
         try:
             kept = f" ({counted(catalog.counts()[0], 'image')} indexed)"
         except CatalogError:  # the count is a courtesy; the message must come out
             kept = ""
-        raise _Failure(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
-                       "command goes on from there", 130) from None
+        report.interrupted = True  # (set by the run too, unless it was stopped before it began)
+        raise _Interrupted(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
+                           "command goes on from there", report) from None
 
 
 def _catalog_model(catalog, asked: str | None) -> str | None:
@@ -157,6 +167,8 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
 
 def _print_report(report) -> None:
     say(report.summary())
+    for folder in report.missing_folders:
+        say(f"  {folder.path}: {folder.message} [{folder.kind}]")
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
@@ -231,9 +243,14 @@ def _index_impl(args: argparse.Namespace) -> int:
         loader = _load_embedder(args.mode, model) if args.model is not None else (
             lambda: _load_embedder(args.mode, model))
         options = {"model": model} if model is not None else {}
-        report = _run_index(catalog, loader, args.batch_size,
-                            add_folders=[] if samples.is_sample(args.catalog) else args.folders,
-                            model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
+        try:
+            report = _run_index(catalog, loader, args.batch_size,
+                                add_folders=[] if samples.is_sample(args.catalog) else args.folders,
+                                model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
+        except _Interrupted as exc:  # a script reading --json gets what was done, and "interrupted"
+            if args.json:
+                print_json({"catalog": catalog.name, "mode": catalog.mode, **exc.report.as_dict()})
+            raise
         catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report)
     if args.json:
@@ -276,10 +293,10 @@ def _search_impl(args: argparse.Namespace) -> int:
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}"
             )
-        for folder in catalog.folders:
-            if is_away(folder):  # an empty mount point too
-                error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
-                      f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
+        away = [folder for folder in catalog.folders if is_away(folder)]  # an empty mount point too
+        for folder in away:
+            error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
+                  f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
@@ -289,13 +306,25 @@ def _search_impl(args: argparse.Namespace) -> int:
         catalog.set_model(model)
         vectors = catalog.vectors()
         hashes = catalog.hashes()
+        partial = None  # why the catalog holds only some of its images
         if is_being_indexed(catalog):
+            partial = "being-indexed"
             error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
                   f"{counted(len(vectors.paths), 'image')} indexed so far")
         elif catalog.unfinished:
+            partial = "unfinished"
             error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
                   f"{counted(len(vectors.paths), 'image')} indexed so far. "
                   f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it")
+        # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
+        changed = None if partial else catalog.changed_folders()
+        for folder in changed or ():
+            error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
+                  f"indexed (files added, removed or renamed); these results are from the index as it was. "
+                  f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
+        # In each answered --json record: what the notes above say, for scripts.
+        about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
+                         "catalog_missing_folders": away, "catalog_changed_folders": changed}
 
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
     for i, record in enumerate(records):
@@ -345,6 +374,8 @@ def _search_impl(args: argparse.Namespace) -> int:
                 record["same_class"] = extras.get("predicted")
             for key, value in extras.items():
                 record.setdefault(key, value)
+            if args.json:  # (the text said them on stderr)
+                record.update(about_catalog)
 
     if args.json:
         print_json(records)
@@ -466,7 +497,8 @@ def _list(args: argparse.Namespace) -> int:
         print_json([
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
-             "model": i.model, "unfinished": i.unfinished}
+             "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
+             "missing_folders": list(i.missing_folders)}
             for i in infos
         ])
         return 0
@@ -478,7 +510,7 @@ def _list(args: argparse.Namespace) -> int:
             status = f"problem: {i.problem}"
         elif not i.unfinished:
             status = f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
-        elif _being_indexed(i.name):
+        elif i.being_indexed:
             status = f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: being indexed now"
         else:
             status = (f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: the last index run did not "
@@ -487,17 +519,10 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{i.name}  [{i.mode}{model}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
+            if folder in i.missing_folders:
+                print(f"      note: missing, empty or not mounted; its images are kept and still searched. "
+                      f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
     return 0
-
-
-def _being_indexed(name: str) -> bool:
-    from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
-
-    try:
-        with Catalog.open(name) as catalog:
-            return is_being_indexed(catalog)
-    except CatalogError:
-        return False
 
 
 def _remove_folder(args: argparse.Namespace) -> int:

@@ -240,23 +240,25 @@ class ModeSession:
         except CatalogError:
             return False
 
-    def folder_catalog(self, folder: str) -> str | None:
-        """The name of this mode's catalog of exactly ``folder``, if it has one."""
+    def folder_catalog(self, folder: str, settings: list | None = None) -> str | None:
+        """The name of this mode's catalog of exactly ``folder``, if it has one (``settings``:
+        ``catalog_settings()`` when the caller has read them already)."""
         from vsdesk.engine.catalog import catalog_settings
 
         folder = str(Path(folder).expanduser().resolve())
-        return next((found.name for found in catalog_settings()
+        return next((found.name for found in (catalog_settings() if settings is None else settings)
                      if found.mode == self.mode and folder in found.folders), None)
 
     def create_folder_catalog(self, folder: str) -> str:
         """A new catalog for a user's folder (cheap: indexing is ``open_catalog``)."""
         from vsdesk.engine.catalog import Catalog, catalog_settings
 
-        existing = self.folder_catalog(folder)  # the folder already has a catalog in this mode: reuse it
+        settings = catalog_settings()  # read once: every catalog's settings file
+        existing = self.folder_catalog(folder, settings)  # the folder already has a catalog in this mode: reuse it
         if existing is not None:
             return existing
         folder = str(Path(folder).expanduser().resolve())
-        name = folder_catalog_name(self.mode, folder, {found.name for found in catalog_settings()})
+        name = folder_catalog_name(self.mode, folder, {found.name for found in settings})
         Catalog.create(name, self.mode, [folder]).close()
         return name
 

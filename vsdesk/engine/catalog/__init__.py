@@ -10,8 +10,11 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
-        #                embedded, reused, recovered, indexed); report.summary()
+        #                embedded, reused, recovered, indexed, missing_folders, interrupted);
+        #    report.summary()
         # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept).
+        # report=IndexReport() is filled in as it goes: after a cancel or Ctrl+C it holds what
+        # was committed, with interrupted=True.
         # embedder may be a zero-argument loader instead: the model is then loaded only if a
         # file needs embedding (report.model_loaded), so an unchanged re-run is instant, and
         # so is one where files were only touched or moved (their content hashes are known).
@@ -24,17 +27,20 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
     catalog.unfinished                          # True from an index run's start to its end: one
                                                 # cancelled, killed or failed leaves it set
+    catalog.changed_folders()                   # folders with files added/removed/renamed since the
+                                                # last complete run (cheap, bounded); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
-                                    model, unfinished)]
+                                    model, unfinished, being_indexed, missing_folders)]
                                                 # problem: cannot be opened, or catalog.recovered
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
     remove_catalog(name)                        # deletes our index files only, never images
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
-``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message) and
-``vectors`` (float32 blobs keyed by (content sha256, embedder key)): a moved or renamed file is
-recognised by its hash, and a new model (another key) re-embeds. Labels come from a
+``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message),
+``vectors`` (float32 blobs keyed by (content sha256, embedder key)) and ``folder_times`` (each
+scanned folder's mtime at the last complete run, for ``changed_folders``): a moved or renamed
+file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
 folder's top, else from class subfolders, else none. A damaged index file (truncated,
 overwritten, failing ``PRAGMA quick_check``, SQLITE_CORRUPT/NOTADB) is renamed

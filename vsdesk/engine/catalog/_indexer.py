@@ -4,7 +4,9 @@
    whose vector exists for this embedder is unchanged and never opened.
 2. Files that disappeared are dropped (one transaction). Their vectors stay until the end of the
    run, so a file that was moved or renamed is recognised by its content hash and not re-embedded.
-   Folders that cannot be read (or a disk that is not mounted) keep their entries.
+   Folders that cannot be read (or a disk that is not mounted) keep their entries; a catalog
+   folder that is away (missing, empty, not mounted) is said in ``missing_folders``, not among
+   the skipped files.
 3. New or changed files are read and hashed (SHA-256) in a small thread pool; a known hash reuses
    its vector, otherwise the pool decodes (``load_image``) and ``preprocess``es, and the calling
    thread (the one that owns TensorFlow) ``embed``s in batches. The pool is fed through a bounded
@@ -13,6 +15,9 @@
    folder whose files were only touched, copied without their times or moved needs no model.
 4. Every batch is one SQLite transaction (file rows together with their vectors): killing the
    process at any moment loses at most the batch in flight, and the next run resumes from there.
+   The report counts a batch once it is committed, so a run interrupted (Ctrl+C, a cancel)
+   reports what its index holds.
+5. A complete run keeps the times of the folders it scanned (``Catalog.changed_folders``).
 """
 
 from __future__ import annotations
@@ -29,10 +34,18 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from vsdesk.engine.catalog._scan import EMPTY_FOLDER, FileStat, is_empty_folder, is_within, scan_folders
+from vsdesk.engine.catalog._scan import (
+    AWAY_KINDS,
+    EMPTY_FOLDER,
+    FileStat,
+    is_empty_folder,
+    is_within,
+    scan_folders,
+)
 from vsdesk.engine.catalog._store import (
     Catalog,
     CatalogBusy,
+    CatalogError,
     CatalogModeMismatch,
     CatalogStorageError,
     SkippedFile,
@@ -70,6 +83,12 @@ class IndexReport:
     model_loaded: bool = False
     #: True when the catalog had been indexed with another model: its images were embedded again.
     model_changed: bool = False
+    #: Catalog folders that are missing, a file now or empty (a disk not mounted): their images
+    #: are kept as they were indexed. Not files, so not under ``skipped``.
+    missing_folders: list[SkippedFile] = field(default_factory=list)
+    #: True when the run stopped before its end (Ctrl+C, a cancel): the counts are of the
+    #: batches committed until then, ``indexed`` the images the catalog holds.
+    interrupted: bool = False
 
     def summary(self) -> str:
         text = (
@@ -78,13 +97,19 @@ class IndexReport:
             f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
             f"in {self.seconds:.2f} s"
         )
+        if self.missing_folders:
+            text += (f"; {counted(len(self.missing_folders), 'folder')} missing, empty or not mounted "
+                     "(its images are kept)")
         if self.model_changed:
             text += "; the model changed since the last run, so every image was embedded again"
+        if self.interrupted:
+            text += "; interrupted before the end"
         return text
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["skipped"] = [s._asdict() for s in self.skipped]
+        data["missing_folders"] = [s._asdict() for s in self.missing_folders]
         return data
 
 
@@ -114,6 +139,7 @@ def index_catalog(
     workers: int | None = None,
     add_folders: Iterable[str | os.PathLike] = (),
     model_key: str | None = None,
+    report: IndexReport | None = None,
 ) -> IndexReport:
     """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
     ``add_folders`` join the catalog first, once this run holds the catalog (a run refused
@@ -128,6 +154,10 @@ def index_catalog(
     it is loaded and every image embedded again. Without it, the check trusts the model the
     catalog was last indexed with.
 
+    ``report``: filled in as the run goes (and returned), so that a caller whose run is
+    interrupted (a cancel, Ctrl+C) still has what was done: ``interrupted`` is then set and
+    ``indexed`` is what the catalog holds.
+
     Raises ``CancelledError`` when ``cancelled()`` turns True (work done so far is kept),
     ``CatalogModeMismatch`` when the embedder's mode is not the catalog's, ``CatalogBusy`` when
     another process is indexing the same catalog, ``CatalogStorageError`` when the index cannot
@@ -139,18 +169,28 @@ def index_catalog(
     else:
         loaded, loader = None, embedder
     catalog.check_writable()
+    report = report if report is not None else IndexReport()
     start = time.perf_counter()
-    with _index_lock(catalog):
-        for folder in add_folders:
-            catalog.add_folder(folder)
-        catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
-        try:
-            report = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key).run()
-        except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
-            raise storage_error(catalog.index_path, exc, catalog.name) from None
-        catalog.mark_unfinished(False)
-        report.recovered = catalog.recovered
-        catalog.forget_recovery()  # said, and the index is whole again
+    try:
+        with _index_lock(catalog):
+            for folder in add_folders:
+                catalog.add_folder(folder)
+            catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
+            indexer = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key, report)
+            try:
+                indexer.run()
+            except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
+                raise storage_error(catalog.index_path, exc, catalog.name) from None
+            catalog.note_folder_times(indexer.folder_times)  # what `search` compares with
+            catalog.mark_unfinished(False)
+            report.recovered = catalog.recovered
+            catalog.forget_recovery()  # said, and the index is whole again
+    except (CancelledError, KeyboardInterrupt):
+        report.interrupted = True
+        with contextlib.suppress(CatalogError):  # the count is a courtesy; the interruption goes on
+            report.indexed = catalog.counts()[0]
+        report.seconds = time.perf_counter() - start
+        raise
     report.indexed = catalog.counts()[0]
     report.seconds = time.perf_counter() - start
     return report
@@ -206,7 +246,8 @@ class _Plan:
 
 
 class _Indexer:
-    def __init__(self, catalog, embedder, loader, progress, cancelled, batch_size, workers, model_key=None):
+    def __init__(self, catalog, embedder, loader, progress, cancelled, batch_size, workers, model_key=None,
+                 report=None):
         self.catalog = catalog
         self.model_key = model_key
         self.conn = catalog.conn
@@ -216,7 +257,9 @@ class _Indexer:
         self.cancelled = cancelled
         self.batch_size = max(1, int(batch_size))
         self.workers = workers or min(4, os.cpu_count() or 2)
-        self.report = IndexReport(model_loaded=embedder is not None)
+        self.report = report if report is not None else IndexReport()
+        self.report.model_loaded = embedder is not None
+        self.folder_times: list[tuple[str, str, int]] = []  # of the scan: see ScanResult
         self.known: set[str] = set()  # hashes with a vector under this embedder's key
         self.gone_hashes: collections.Counter[str] = collections.Counter()
         #: Changed files already read and settled without the model (``_settle_without_model``).
@@ -227,12 +270,14 @@ class _Indexer:
     def run(self) -> IndexReport:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
+        self.folder_times = scan.folder_times
         rows = {r[0]: _Row(*r) for r in self.conn.execute(
             "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
         for root in self.catalog.folders:
             if is_empty_folder(root) and any(is_within(path, root) for path in rows):
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
-        self.report.skipped.extend(SkippedFile(*u) for u in scan.unreadable)
+        for unreadable in map(SkippedFile._make, scan.unreadable):
+            (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
 
         if self.embedder is None:
             stored_key = self.catalog.embedder_key
@@ -348,7 +393,7 @@ class _Indexer:
         known_snapshot = frozenset(self.known)
         decode_size = self.embedder.decode_size if self.embedder is not None else None
         window = max(2 * self.batch_size, 4 * self.workers)
-        pending_rows: list[_Row] = []  # ready to write (reused vector or skipped)
+        pending_rows: list[tuple[_Row, bool]] = []  # (row, existed) ready to write: a reused vector or a skip
         to_embed: list[tuple[_Row, bool, np.ndarray | None]] = []
         batch_hashes: set[str | None] = set()
         done = 0
@@ -379,14 +424,8 @@ class _Indexer:
                     raise CancelledError("indexing cancelled")
                 future, existed = queue.popleft()
                 row, array = future.result()
-                if row.status == "skipped":
-                    self.report.skipped.append(SkippedFile(row.path, row.kind or "", row.message or ""))
-                    pending_rows.append(row)
-                    self._count(row, existed)
-                elif row.sha256 in self.known:
-                    pending_rows.append(row)
-                    self.report.reused += 1
-                    self._count(row, existed)
+                if row.status == "skipped" or row.sha256 in self.known:
+                    pending_rows.append((row, existed))
                 elif row.sha256 in batch_hashes:
                     to_embed.append((row, existed, None))  # same content twice in a batch: embed once
                 else:
@@ -414,10 +453,10 @@ class _Indexer:
         else:
             self.report.added += 1
 
-    def _write(self, rows: list[_Row], to_embed: list[tuple[_Row, bool, np.ndarray | None]]) -> None:
-        """One transaction: new vectors and the file rows that refer to them."""
+    def _write(self, ready: list[tuple[_Row, bool]], to_embed: list[tuple[_Row, bool, np.ndarray | None]]) -> None:
+        """One transaction: new vectors and the file rows that refer to them; counted in the
+        report once committed. ``ready``: (row, existed) of skipped files and known contents."""
         vectors: list[tuple[str, str, bytes]] = []
-        rows = list(rows)
         if to_embed:
             fresh = [(row, array) for row, _, array in to_embed if array is not None]
             batch = np.stack([a for _, a in fresh])
@@ -425,12 +464,7 @@ class _Indexer:
             if out.shape != (len(fresh), self.embedder.dim):
                 raise RuntimeError(f"embedder returned shape {out.shape}, expected {(len(fresh), self.embedder.dim)}")
             vectors = [(row.sha256, self.embedder.key, vec.tobytes()) for (row, _), vec in zip(fresh, out)]
-            self.report.embedded += len(vectors)
-            for row, existed, array in to_embed:
-                if array is None:
-                    self.report.reused += 1
-                self._count(row, existed)
-                rows.append(row)
+        rows = [row for row, _ in ready] + [row for row, _, _ in to_embed]
         if not rows and not vectors:
             return
         with self._transaction():
@@ -438,6 +472,17 @@ class _Indexer:
             self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                   [r.values() for r in rows])
         self.known.update(v[0] for v in vectors)
+        for row, existed in ready:
+            if row.status == "skipped":  # counted once, under skipped (with its reason)
+                self.report.skipped.append(SkippedFile(row.path, row.kind or "", row.message or ""))
+            else:
+                self.report.reused += 1
+                self._count(row, existed)
+        self.report.embedded += len(vectors)
+        for row, existed, array in to_embed:
+            if array is None:  # the same content twice in the batch: embedded once
+                self.report.reused += 1
+            self._count(row, existed)
 
     def _collect_garbage(self, key: str) -> None:
         """Vectors no file refers to any more (deleted files, an older model) go at the end of a

@@ -2,6 +2,11 @@
 
 Scanning only stats files (``os.scandir`` gives size and mtime without opening them), so a
 re-run on an unchanged folder of thousands of images costs milliseconds.
+
+The scan also notes the modification time of every folder it walks: a folder's time changes
+when an entry in it is added, removed or renamed, so comparing those times later
+(``changed_roots``) tells, with one ``stat`` per folder and no listing, that a catalog's
+folders hold other files than when they were indexed.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import csv
 import os
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +40,16 @@ class ScanResult:
     files: dict[str, FileStat] = field(default_factory=dict)
     #: (path, kind, message) for folders we could not read: their indexed files are kept as-is.
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (root, folder, mtime_ns) of every folder walked, and (root, root, AWAY) for a root that is
+    #: not there: what ``changed_roots`` compares with later.
+    folder_times: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+#: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
+#: now, or the empty mount point of a disk that is not mounted): not files that were skipped.
+AWAY_KINDS = ("missing-folder", "not-a-folder", "empty-folder")
+#: The time noted for a folder that is not there.
+AWAY = -1
 
 
 def scan_folders(roots: list[str]) -> ScanResult:
@@ -45,9 +61,12 @@ def scan_folders(roots: list[str]) -> ScanResult:
 
 def _scan_root(root: str, result: ScanResult) -> None:
     if not os.path.isdir(root):
-        kind = "missing-folder" if not os.path.exists(root) else "not-a-folder"
-        result.unreadable.append((root, kind, "the folder does not exist or is not mounted; its index entries are kept"
-                                  if kind == "missing-folder" else "this is not a folder"))
+        result.folder_times.append((root, root, AWAY))
+        if not os.path.exists(root):
+            away = ("missing-folder", "the folder does not exist or is not mounted; its index entries are kept")
+        else:
+            away = ("not-a-folder", "this is not a folder (any more); its index entries are kept")
+        result.unreadable.append((root, *away))
         return
     found: list[tuple[str, str, int, int]] = []  # (path, path relative to root, size, mtime)
     # A linked folder is followed (photos on another disk) unless it leads into the root or
@@ -56,6 +75,9 @@ def _scan_root(root: str, result: ScanResult) -> None:
     stack = [(root, "")]
     while stack:
         folder, rel = stack.pop()
+        if _is_utf8(folder):  # (a name that cannot be stored: its images are skipped anyway)
+            # Before the listing: an entry added while it is read changes the time after this.
+            result.folder_times.append((root, folder, _mtime(folder)))
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -86,6 +108,42 @@ def _scan_root(root: str, result: ScanResult) -> None:
     labeller = Labeller(root, [rel for _, rel, _, _ in found])
     for path, rel, size, mtime in found:
         result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return AWAY
+
+
+#: Seconds ``changed_roots`` may take before it gives up (a huge tree, a slow network disk).
+CHANGE_CHECK_BUDGET = 0.1
+
+
+def changed_roots(noted: list[tuple[str, str, int]], roots: list[str],
+                  budget: float | None = None) -> list[str] | None:
+    """The ``roots`` in which a folder had an entry added, removed or renamed since ``noted``
+    (``ScanResult.folder_times`` of the last complete scan) was taken: one ``stat`` per folder
+    noted, no listing (a new subfolder changes its parent's time). A root noted nowhere was
+    added since. None when it cannot be told: nothing noted (an index from before), or the
+    check took longer than ``budget`` seconds (default ``CHANGE_CHECK_BUDGET``). A file
+    changed in place is not seen (its folder's time stays): a re-run of the index finds it."""
+    if not noted:
+        return None
+    deadline = time.monotonic() + (CHANGE_CHECK_BUDGET if budget is None else budget)
+    by_root: dict[str, list[tuple[str, int]]] = {}
+    for root, folder, mtime in noted:
+        by_root.setdefault(root, []).append((folder, mtime))
+    changed = []
+    for root in roots:
+        for folder, mtime in by_root.get(root, [(root, None)]):
+            if time.monotonic() >= deadline:
+                return None  # too big or too slow to tell cheaply: better nothing than a guess
+            if _mtime(folder) != mtime:
+                changed.append(root)
+                break
+    return changed
 
 
 #: A catalog folder that is there but empty, while the catalog holds images from it: a disk
