@@ -129,6 +129,27 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     described = small.describe(photo, small.embed(small.preprocess(photo)[None])[0])
     assert "familiarity" not in described  # the app then shows no warning, as for an older model
 
+    # Its conversions gone (a cache cleared, another TensorFlow): its first use converts it again
+    # (seconds), and the CLI and the window say so before; once converted, nothing is said.
+    from vsdesk.cli import main
+    from vsdesk.engine.session import ModeSession
+
+    assert fast.remove_converted([member.weights_key for member in (small, *small.others)])
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for path in train_paths[:4]:
+        shutil.copy(path, shop)
+    capsys.readouterr()
+    assert main(["index", "--mode", "product", "--catalog", "shop", "--model", "small", str(shop)]) == 0
+    said = capsys.readouterr().err
+    note = "converting model small for fast inference (once, about half a minute)…"
+    assert note in said and said.index(note) < said.index("scanning folders"), said
+    shown = []  # the window shows its model loading's progress messages (the catalog bar)
+    ModeSession("product", model="small").load(lambda done, total, message="": shown.append(message))
+    assert shown == ["loading the product model", note]  # the second member, left by indexing
+    assert main(["search", "--mode", "product", "--catalog", "shop", "--model", "small", train_paths[5]]) == 0
+    assert "converting" not in capsys.readouterr().err
+
     scores = evaluate(None, "small")  # its own held-out contributors, found wherever we are
     assert scores["protocol"].startswith("held-out")
     assert scores["left_out_labels"].get("Not sure") == 1
@@ -141,8 +162,6 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert scores["unfamiliar_share"] is None
 
     # The trained model is listed with the model store's weights.
-    from vsdesk.cli import main
-
     assert main(["models", "list", "--json"]) == 0
     listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert listed["product/small"]["ready"] and listed["product/small"]["source"] == "trained"
