@@ -43,6 +43,43 @@ def test_group_split_keeps_each_contributor_on_one_side(clothing):
     assert {clothing.items[i].label for i in train} == set(clothing.classes())
 
 
+def test_a_quick_subset_keeps_every_class_on_the_training_side(clothing):
+    """`train --max-images` (the quick runs B0 needs): a random draw left rare classes one photo
+    or none, sklearn warned of it, and a class that fell on the held-out side stopped training
+    on a shape error. The subset is drawn class by class now."""
+    import warnings
+
+    from vsdesk.engine.product.train import TrainConfig, prepare
+
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # sklearn's "least populated class" warning among them
+            subset, train, test = prepare(clothing, TrainConfig(max_images=100, seed=seed))
+        assert subset.classes() == clothing.classes()
+        assert 100 <= len(subset.items) <= 100 + 5 * len(clothing.classes())
+        assert {subset.items[i].label for i in train} == set(clothing.classes())
+        assert not {subset.items[i].group for i in train} & {subset.items[i].group for i in test}
+
+
+def test_a_rare_class_is_never_held_out_whole(clothing):
+    """A user's small data (here 100 photos drawn at random: a class or two of them have one
+    photo, by one contributor) is split with every class on the training side: a model cannot
+    learn a class it never sees, and training stopped on a shape error. Nor does sklearn warn of
+    it in terms of cross-validation folds, which the user never chose."""
+    import warnings
+
+    from vsdesk.engine.product.data import group_split
+
+    for seed in range(4):
+        data = clothing.subset(np.sort(np.random.default_rng(seed).choice(len(clothing.items), 100, replace=False)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            train, test = group_split(data, 0.2, seed)
+        assert {data.items[i].label for i in train} == set(data.classes()), seed
+        assert not {data.items[i].group for i in train} & {data.items[i].group for i in test}
+        assert len(train) + len(test) == len(data.items) and len(test) >= 10
+
+
 def _small_csv(tmp_path, clothing, classes=("Shoes", "Hat", "Pants"), per_class=24):
     """A CSV in the Clothing Dataset's format over a few real photos, with their real senders."""
     rows = []
