@@ -420,8 +420,9 @@ def will_convert(product_key: str, size: int, backbone: str = "efficientnet-lite
 
 
 def conversion_time(members: int) -> str:
-    """How long converting ``members`` members takes, in words (measured: 15-20 s each at 260 px
-    on this machine's 2 cores, with the model store filled)."""
+    """How long converting ``members`` members takes, in words: 17-21 s each was measured for
+    the held-out twin's (260 px) on this machine's 2 cores, busy; `vsdesk bench` gives 18-21 s
+    for the shipped model's two on a quiet one. ~15 s a member is said."""
     seconds = 15 * members
     if seconds <= 40:
         return "about half a minute"
