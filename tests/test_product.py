@@ -43,6 +43,43 @@ def test_group_split_keeps_each_contributor_on_one_side(clothing):
     assert {clothing.items[i].label for i in train} == set(clothing.classes())
 
 
+def test_a_quick_subset_keeps_every_class_on_the_training_side(clothing):
+    """`train --max-images` (the quick runs B0 needs): a random draw left rare classes one photo
+    or none, sklearn warned of it, and a class that fell on the held-out side stopped training
+    on a shape error. The subset is drawn class by class now."""
+    import warnings
+
+    from vsdesk.engine.product.train import TrainConfig, prepare
+
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # sklearn's "least populated class" warning among them
+            subset, train, test = prepare(clothing, TrainConfig(max_images=100, seed=seed))
+        assert subset.classes() == clothing.classes()
+        assert 100 <= len(subset.items) <= 100 + 5 * len(clothing.classes())
+        assert {subset.items[i].label for i in train} == set(clothing.classes())
+        assert not {subset.items[i].group for i in train} & {subset.items[i].group for i in test}
+
+
+def test_a_rare_class_is_never_held_out_whole(clothing):
+    """A user's small data (here 100 photos drawn at random: a class or two of them have one
+    photo, by one contributor) is split with every class on the training side: a model cannot
+    learn a class it never sees, and training stopped on a shape error. Nor does sklearn warn of
+    it in terms of cross-validation folds, which the user never chose."""
+    import warnings
+
+    from vsdesk.engine.product.data import group_split
+
+    for seed in range(4):
+        data = clothing.subset(np.sort(np.random.default_rng(seed).choice(len(clothing.items), 100, replace=False)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            train, test = group_split(data, 0.2, seed)
+        assert {data.items[i].label for i in train} == set(data.classes()), seed
+        assert not {data.items[i].group for i in train} & {data.items[i].group for i in test}
+        assert len(train) + len(test) == len(data.items) and len(test) >= 10
+
+
 def _small_csv(tmp_path, clothing, classes=("Shoes", "Hat", "Pants"), per_class=24):
     """A CSV in the Clothing Dataset's format over a few real photos, with their real senders."""
     rows = []
@@ -129,6 +166,27 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     described = small.describe(photo, small.embed(small.preprocess(photo)[None])[0])
     assert "familiarity" not in described  # the app then shows no warning, as for an older model
 
+    # Its conversions gone (a cache cleared, another TensorFlow): its first use converts it again
+    # (seconds), and the CLI and the window say so before; once converted, nothing is said.
+    from vsdesk.cli import main
+    from vsdesk.engine.session import ModeSession
+
+    assert fast.remove_converted([member.weights_key for member in (small, *small.others)])
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for path in train_paths[:4]:
+        shutil.copy(path, shop)
+    capsys.readouterr()
+    assert main(["index", "--mode", "product", "--catalog", "shop", "--model", "small", str(shop)]) == 0
+    said = capsys.readouterr().err
+    note = "converting model small for fast inference (once, about half a minute)…"
+    assert note in said and said.index(note) < said.index("scanning folders"), said
+    shown = []  # the window shows its model loading's progress messages (the catalog bar)
+    ModeSession("product", model="small").load(lambda done, total, message="": shown.append(message))
+    assert shown == ["loading the product model", note]  # the second member, left by indexing
+    assert main(["search", "--mode", "product", "--catalog", "shop", "--model", "small", train_paths[5]]) == 0
+    assert "converting" not in capsys.readouterr().err
+
     scores = evaluate(None, "small")  # its own held-out contributors, found wherever we are
     assert scores["protocol"].startswith("held-out")
     assert scores["left_out_labels"].get("Not sure") == 1
@@ -141,8 +199,6 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     assert scores["unfamiliar_share"] is None
 
     # The trained model is listed with the model store's weights.
-    from vsdesk.cli import main
-
     assert main(["models", "list", "--json"]) == 0
     listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert listed["product/small"]["ready"] and listed["product/small"]["source"] == "trained"

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import FASHION_MNIST_DIR, STYLE_DIR
 from vsdesk.engine import samples
+from vsdesk.engine.imageio import load_image
 from vsdesk.engine.samples import FASHION_MNIST_CLASSES, SampleDataError, load_fashion_mnist
 
 
@@ -96,6 +97,77 @@ def test_fashion_mnist_sample_folder_is_materialised_once():
     first = folder / rows[0]["filename"]
     assert first.is_file() and first.parent.name == "Ankle-boot"
     assert samples.sample_folder("fashion-mnist") == folder
+
+
+def test_fashion_mnist_sample_brings_back_lost_and_damaged_images(tmp_path, monkeypatch):
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # its own: it is damaged here
+    folder = samples.sample_folder("fashion-mnist")
+    rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
+    deleted, truncated, replaced, kept = (folder / rows[i]["filename"] for i in (3, 4000, 9999, 5))
+    before = {p: p.read_bytes() for p in (deleted, truncated, replaced, folder / "labels.csv")}
+    kept_stat = kept.stat()
+    deleted.unlink()
+    truncated.write_bytes(before[truncated][:100])  # a PNG cut short, as a disk fault leaves it
+    replaced.write_bytes(before[replaced] + b"\0" * 64)
+    (folder / "labels.csv").unlink()
+    shutil.rmtree(folder / "Sandal")  # a whole class folder cleaned away
+
+    assert samples.sample_folder("fashion-mnist") == folder
+    for path, data in before.items():
+        assert path.read_bytes() == data, path.name
+    assert len(list((folder / "Sandal").glob("*.png"))) == 1000
+    assert kept.stat().st_ino == kept_stat.st_ino and kept.stat().st_mtime_ns == kept_stat.st_mtime_ns  # not written again
+    image = load_image(truncated)  # the PNG decodes to the test set's image again
+    images, _ = load_fashion_mnist("test")
+    assert np.array_equal(np.asarray(image)[..., 0], images[4000])
+
+
+def test_fashion_mnist_sample_without_a_size_record_is_checked_once(tmp_path, monkeypatch):
+    """A folder written before the size record: each image encoded again to learn its size, the
+    damaged one rewritten, the others left as they are; the record is then made."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    folder = samples.sample_folder("fashion-mnist")
+    record = folder / ".sizes.json"
+    assert record.is_file()
+    record.unlink()
+    rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
+    truncated, kept = folder / rows[7]["filename"], folder / rows[8]["filename"]
+    good = truncated.read_bytes()
+    truncated.write_bytes(good[: len(good) // 2])
+    kept_ino = kept.stat().st_ino
+    samples.sample_folder("fashion-mnist")
+    assert truncated.read_bytes() == good
+    assert kept.stat().st_ino == kept_ino
+    assert record.is_file()
+
+
+def test_style_artworks_brought_back_from_mirror(tmp_path, monkeypatch):
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+    folder = samples.sample_folder("style-artworks")
+    (folder / "s_cubism-03.jpg").unlink()
+    damaged = bytearray((folder / "s_impressionist-07.jpg").read_bytes())
+    damaged[5000:5100] = bytes(100)  # damaged in place: same size, other bytes
+    (folder / "s_impressionist-07.jpg").write_bytes(bytes(damaged))
+    (folder / "labels.csv").write_text("filename,label\n")
+    samples.sample_folder("style-artworks")
+    for name, sha in samples.STYLE_ARTWORKS.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha
+    labels = dict(csv.reader(open(folder / "labels.csv", encoding="utf-8")))
+    assert len(labels) == 33 and labels["s_cubism-03.jpg"] == "cubism"
+
+
+def test_style_artworks_repair_without_a_source_keeps_the_sample(tmp_path, monkeypatch, http_root):
+    """No mirror and the download failing: the sample opens with what it has, as before."""
+    root, url = http_root  # serves nothing: every download is a 404
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+    folder = samples.sample_folder("style-artworks")
+    (folder / "s_cubism-03.jpg").unlink()
+    monkeypatch.delenv("VSDESK_STYLE_MIRROR")
+    assert samples.sample_folder("style-artworks", style_base_url=url) == folder
+    assert not (folder / "s_cubism-03.jpg").exists()
+    assert len(list(folder.glob("*.jpg"))) == 31
 
 
 def test_style_artworks_from_mirror_checked(monkeypatch):

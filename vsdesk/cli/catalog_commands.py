@@ -184,13 +184,17 @@ def _load_embedder(mode: str, model: str | None = None):
 
     say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
     try:
-        return load_embedder(mode, **({"model": model} if model is not None else {}))
+        embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
     except ModelStoreError as exc:
         raise _Failure(str(exc), 1) from None
     except ProductModelError as exc:
         raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
     except (ImportError, AttributeError) as exc:
         raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
+    note = embedder.first_use_note()  # the conversion itself comes at the model's first use
+    if note:
+        say(note)
+    return embedder
 
 
 def _handle(func, args) -> int:

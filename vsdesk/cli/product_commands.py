@@ -34,7 +34,9 @@ def register_train(subparsers) -> None:
         "--members", type=int, default=None,
         help="fine-tuned members whose class probabilities are averaged (default 2; 1 trains and queries faster)",
     )
-    parser.add_argument("--max-images", type=int, default=None, help="train on a random subset (quick runs)")
+    parser.add_argument("--max-images", type=int, default=None,
+                        help="train on a random subset of about this many photos, a few of every class at least "
+                        "(quick runs)")
     parser.add_argument(
         "--hold-out", type=float, default=None, metavar="FRACTION",
         help="share of the contributors held out for scoring (default 0.2); 0 trains on everything, and "

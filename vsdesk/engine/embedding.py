@@ -38,6 +38,12 @@ class Embedder(ABC):
         """Mode-specific facts about a query (class probabilities, anomaly score...), JSON-ready."""
         return {}
 
+    def first_use_note(self) -> str | None:
+        """A message to show before the model is first used, when that use will take long once
+        (product: converting a model for the fast path); None when there is nothing to say.
+        Cheap (looks at files), so callers ask it right after loading."""
+        return None
+
     def warm_up(self) -> None:
         """Load everything a query will need, so the wait happens under a "loading" message
         rather than at the first query (TensorFlow thread). Reading ``key`` settles the model."""

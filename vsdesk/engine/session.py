@@ -210,8 +210,11 @@ class ModeSession:
 
         progress(0, 0, f"loading the {self.mode} model")  # total 0: no measurable progress
         embedder = load_embedder(self.mode, **options)
-        # Settles the runtime (product: the int8 TFLite conversion, ~6-10 s per member on first
-        # use), so that happens under this message rather than during indexing or the first query.
+        note = embedder.first_use_note()  # product: "converting model NAME ... (once, ...)"
+        if note:
+            progress(0, 0, note)
+        # Settles the runtime (product: the int8 TFLite conversion, ~15 s per member on first
+        # use), so that happens under these messages rather than during indexing or the first query.
         embedder.warm_up()
         return embedder
 

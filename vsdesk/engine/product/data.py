@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,14 +150,20 @@ def _from_folders(root: Path, exclude: frozenset[str]) -> Dataset:
     return Dataset(items, str(root), False, False, excluded)
 
 
+def split_count(test_fraction: float) -> int:
+    """Into how many parts ``group_split`` divides the data (one of them is held out)."""
+    return max(2, int(round(1 / test_fraction)))
+
+
 def group_split(
     dataset: Dataset, test_fraction: float = 0.2, seed: int = 0, min_per_class: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train/test indices. With groups: whole groups go to one side (StratifiedGroupKFold, so
-    every class still appears in both where possible); without: a stratified random split."""
+    every class still appears in both where possible); without: a stratified random split.
+    Every class has photos on the training side (``_every_class_trained``)."""
     labels = np.array(dataset.labels)
     n = len(labels)
-    n_splits = max(2, int(round(1 / test_fraction)))
+    n_splits = split_count(test_fraction)
     if dataset.has_groups:
         from sklearn.model_selection import StratifiedGroupKFold
 
@@ -164,10 +171,16 @@ def group_split(
         if len(set(groups)) < n_splits:
             raise DatasetError(f"only {len(set(groups))} contributors: too few for a grouped split")
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        train, test = next(splitter.split(np.zeros(n), labels, groups))
+        with warnings.catch_warnings():
+            # sklearn warns of a class with fewer photos than folds, in the terms of cross-
+            # validation ("n_splits=5"), which the user never chose: one split is taken here,
+            # and what matters of that (the class missing from training) is mended below.
+            warnings.filterwarnings("ignore", message="The least populated class in y has only", category=UserWarning)
+            train, test = next(splitter.split(np.zeros(n), labels, groups))
     else:
         from sklearn.model_selection import StratifiedKFold
 
+        groups = np.arange(n)
         counts = {label: int((labels == label).sum()) for label in set(labels)}
         if min(counts.values()) < n_splits:
             rng = np.random.default_rng(seed)
@@ -177,4 +190,32 @@ def group_split(
         else:
             splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
             train, test = next(splitter.split(np.zeros(n), labels))
-    return np.asarray(train), np.asarray(test)
+    return _every_class_trained(labels, groups, np.asarray(train), np.asarray(test))
+
+
+def _every_class_trained(labels: np.ndarray, groups: np.ndarray, train: np.ndarray,
+                         test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The split with the held-out groups of any class that has no training photo moved to the
+    training side: a model cannot learn a class it never sees, and its linear heads would have
+    fewer classes than the model (training stopped on a shape error). A class of one or two
+    contributors (a rare class, a small subset) can fall that way."""
+    untrained = np.setdiff1d(labels[test], labels[train])
+    if not len(untrained):
+        return train, test
+    back = np.isin(groups[test], groups[test][np.isin(labels[test], untrained)])
+    return np.sort(np.concatenate([train, test[back]])), test[~back]
+
+
+def stratified_subset(dataset: Dataset, count: int, seed: int, floor: int) -> Dataset:
+    """About ``count`` photos drawn at random class by class: each class in proportion to its
+    size, but at least ``floor`` photos (all of a smaller one), so that a small subset for a quick
+    run keeps every class with enough photos to be split (a plain random draw left a rare class
+    one photo or none)."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(dataset.labels)
+    keep: list[int] = []
+    for label in sorted(set(labels)):
+        members = np.flatnonzero(labels == label)
+        share = max(floor, round(count * len(members) / len(labels)))
+        keep.extend(rng.choice(members, min(share, len(members)), replace=False).tolist())
+    return dataset.subset(sorted(keep))

@@ -44,6 +44,8 @@ class ProductEmbedder(Embedder):
 
     def __init__(self, model: str | None = None, top_k: int = 5, member: int = 0):
         folder = product_model.model_dir(model)
+        #: The model as the user names it (``--model``), for messages.
+        self.model_name = model if model not in (None, "", *product_model.SHIPPED_NAMES) else "product"
         self.head, self.meta = product_model.load_head(folder, member)
         self.folder = folder
         self.backbone = backbones.get(self.meta.backbone)
@@ -192,6 +194,16 @@ class ProductEmbedder(Embedder):
         the first member alone, so indexing loads no other (``warm_up`` loads them all)."""
         self._runner()
         return self.weights_key + (":q8" if self._precision == "int8" else "")
+
+    def first_use_note(self) -> str | None:
+        """Said before a member is first converted for the fast path (TFLite int8): the model's
+        first use is then seconds to a minute longer, once (the result is cached)."""
+        pending = [m for m in (self, *self.others) if m._run is None and
+                   fast.will_convert(m.weights_key, m.meta.size, m.meta.backbone, m.folder)]
+        if not pending:
+            return None
+        return (f"converting model {self.model_name} for fast inference "
+                f"(once, {fast.conversion_time(len(pending))})…")
 
     def warm_up(self) -> None:
         """This member and the others: a query's class probabilities need them all."""

@@ -341,11 +341,9 @@ def load_runner(
 
     backbone = backbone or backbones.get(backbones.LITE0)
     names = tuple(n for n in OUTPUTS if has_kids or n != "kids")
-    # (precision, calibration identity: part of the cache key; "" for float32)
-    plans = ([("int8", calibration_identity())] if wants_int8() else []) + [("float32", "")]
     model = None
     traced = None
-    for precision, identity in plans:
+    for precision, identity in _plans():
         try:
             if precision == "int8" and model_folder is not None:
                 kept = _kept_runner(model_folder, product_key, size, identity, backbone.name, names)
@@ -386,6 +384,51 @@ def load_runner(
             log.warning("product: TFLite %s fast path unavailable (%s)", precision, exc)
     log.warning("product: using TensorFlow (slower)")
     return None, model
+
+
+def _plans() -> list[tuple[str, str]]:
+    """The precisions ``load_runner`` tries, in order, each with its calibration identity (part
+    of the cache key; "" for float32)."""
+    return ([("int8", calibration_identity())] if wants_int8() else []) + [("float32", "")]
+
+
+def will_convert(product_key: str, size: int, backbone: str = "efficientnet-lite0",
+                 model_folder: Path | None = None) -> bool:
+    """Whether ``load_runner`` will convert the model (~15 s a member here), found by looking
+    for the files it looks for first, in its order: the int8 flatbuffer kept in
+    ``model_folder``, then this machine's cache, a refused int8 one giving way to float32.
+    Files only: one there but unusable is converted again without this having said so."""
+    try:
+        if not enabled() or _interpreter_class() is None:
+            return False
+        for precision, identity in _plans():
+            if precision == "int8" and model_folder is not None:
+                kept = model_file_key(product_key, size, identity, backbone)
+                if kept is not None and model_file(model_folder, kept).is_file():
+                    return False
+            key = cache_key(product_key, size, identity, backbone)
+            if key is None:
+                return True  # the backbone is not in the model store yet: converted with it
+            if cache_path(key).is_file():
+                return False
+            if not refused_path(key).exists():
+                return True
+        return True
+    except Exception as exc:  # noqa: BLE001 - only decides whether to say so, never fatal
+        log.info("product: whether the model needs converting is unknown (%s)", exc)
+        return False
+
+
+def conversion_time(members: int) -> str:
+    """How long converting ``members`` members takes, in words: 17-21 s each was measured for
+    the held-out twin's (260 px) on this machine's 2 cores, busy; `vsdesk bench` gives 18-21 s
+    for the shipped model's two on a quiet one. ~15 s a member is said."""
+    seconds = 15 * members
+    if seconds <= 40:
+        return "about half a minute"
+    if seconds <= 80:
+        return "about a minute"
+    return f"about {round(seconds / 60)} minutes"
 
 
 def _kept_runner(folder: Path, product_key: str, size: int, identity: str, backbone: str,

@@ -24,7 +24,7 @@ import numpy as np
 
 from vsdesk.engine.product import backbones, familiarity
 from vsdesk.engine.product import model as product_model
-from vsdesk.engine.product.data import Dataset, group_split, load_dataset
+from vsdesk.engine.product.data import Dataset, group_split, load_dataset, split_count, stratified_subset
 from vsdesk.engine.product.features import (
     BackboneConfig,
     augmented_trunk_features,
@@ -59,7 +59,7 @@ class TrainConfig:
     kids_c: float = 0.1
     test_fraction: float = 0.2
     seed: int = 0
-    max_images: int | None = None  # for quick runs/tests: a stratified subset
+    max_images: int | None = None  # for quick runs/tests: a stratified subset (``stratified_subset``)
     backbone_name: str = backbones.LITE0  # efficientnet-b0: set size 224 (its own input size)
 
     def backbone(self) -> BackboneConfig:
@@ -78,9 +78,8 @@ def prepare(
 ) -> tuple[Dataset, np.ndarray, np.ndarray]:
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
     if config.max_images and len(dataset.items) > config.max_images:
-        rng = np.random.default_rng(config.seed)
-        keep = np.sort(rng.choice(len(dataset.items), config.max_images, replace=False))
-        dataset = dataset.subset(keep)
+        floor = split_count(config.test_fraction) if config.test_fraction > 0 else 1
+        dataset = stratified_subset(dataset, config.max_images, config.seed, floor)
     if len(dataset.classes()) < 2:
         raise ValueError("training needs at least two classes")
     if config.test_fraction <= 0:  # everything trains; scores then need other data (eval --data)
