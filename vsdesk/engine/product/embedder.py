@@ -190,7 +190,7 @@ class ProductEmbedder(Embedder):
         """The weights plus the precision: int8 vectors differ from float32 ones by ~1e-2, so a
         catalog keeps one kind. Which one runs is only known once the fast path is loaded (an
         int8 conversion can be refused), so the first read loads it (TF thread; a cached
-        flatbuffer takes well under a second, a first conversion ~6-10 s). Catalogs depend on
+        flatbuffer takes well under a second, a first conversion ~10-20 s a member). Catalogs depend on
         the first member alone, so indexing loads no other (``warm_up`` loads them all)."""
         self._runner()
         return self.weights_key + (":q8" if self._precision == "int8" else "")
