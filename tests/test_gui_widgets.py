@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -145,6 +146,22 @@ def test_an_unexpected_task_error_goes_to_the_log_file_its_message_names(qtbot, 
     text = log_file.read_text(encoding="utf-8")
     assert "ERROR vsdesk.gui.errors: unexpected error while trying to look it up" in text
     assert "Traceback (most recent call last)" in text and "in look_up" in text and "KeyError: 'no such key'" in text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
+def test_a_full_disk_or_a_file_in_a_folders_place_is_said_in_words_not_as_an_unexpected_error(tmp_path, log_file):
+    from vsdesk.gui.errors import user_message
+
+    with pytest.raises(OSError) as full:  # a real ENOSPC, as on a full cache disk
+        with open("/dev/full", "wb") as fp:
+            fp.write(b"x" * 65536)
+    blocker = tmp_path / "projections"
+    blocker.write_text("")  # a file where the cache wants a folder
+    with pytest.raises(OSError) as exists:
+        blocker.mkdir()
+    assert user_message(full.value, "save the map") == "Could not save the map: no space left on device."
+    assert user_message(exists.value, "finish the map") == f"Could not finish the map: file exists: {blocker}."
+    assert not log_file.exists()  # nothing unexpected, so nothing to read in the log
 
 
 def test_an_uncaught_exception_goes_to_the_log_file_the_status_bar_names(qtbot, log_file, monkeypatch):

@@ -7,6 +7,7 @@ the log file the message names (``crash.log_to_file``).
 
 from __future__ import annotations
 
+import errno
 import logging
 from pathlib import Path
 
@@ -24,10 +25,25 @@ def user_message(exc: BaseException, action: str = "") -> str:
         if name in action:  # "Could not search with a.jpg: not an image file", not "a.jpg — …" again
             return f"{prefix}{exc.reason}."
         return f"{prefix}{name} — {exc.reason}."
+    if _is_plain_os_error(exc):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{prefix}{exc.strerror.lower()}{where}."  # "no space left on device: /path", no "[Errno 28]"
     if _is_expected(exc):
         return f"{prefix}{exc}"
     log.error("unexpected error while trying to %s", action or "work", exc_info=exc)
     return f"{prefix}unexpected error ({type(exc).__name__}: {exc}). {details_note()}"
+
+
+#: OS errors the user can put right (a full disk, a read-only or locked folder, a file where a
+#: folder should be), said in words: not "unexpected", and no log file to read.
+PLAIN_OS_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT,
+                             errno.EEXIST, errno.ENOTDIR})
+
+
+def _is_plain_os_error(exc: BaseException) -> bool:
+    """An OS error as the OS raised it (the engine's own errors carry their own words)."""
+    return (isinstance(exc, OSError) and not type(exc).__module__.startswith("vsdesk.")
+            and exc.errno in PLAIN_OS_ERRORS and bool(exc.strerror))
 
 
 def _is_expected(exc: BaseException) -> bool:
