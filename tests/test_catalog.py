@@ -266,6 +266,9 @@ def test_missing_folder_keeps_its_entries_and_is_said_as_a_folder_not_a_skipped_
     assert not report.skipped  # it was counted as a skipped file: "1 skipped"
     assert "0 skipped" in report.summary() and "1 folder missing, empty or not mounted" in report.summary()
     assert report.as_dict()["missing_folders"] == [away._asdict()]
+    (tmp_path / "unplugged").rename(photos)  # back, unchanged: the run while it was away changed nothing
+    assert catalog.changed_folders() == []
+    photos.rename(tmp_path / "unplugged")
     photos.write_bytes(b"a file where the folder was")
     report = index_catalog(catalog, HistogramEmbedder())
     assert (report.indexed, [f.kind for f in report.missing_folders], report.skipped) == (12, ["not-a-folder"], [])
@@ -284,6 +287,7 @@ def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_dis
     assert away.kind == "empty-folder" and away.path == str(photos) and "not mounted" in away.message
     photos.rmdir()
     (tmp_path / "unplugged").rename(photos)  # the disk is back
+    assert catalog.changed_folders() == []  # as it was at the run before it went away
     report = index_catalog(catalog, HistogramEmbedder())
     assert report.added == 0 and report.unchanged == 12 and not report.skipped and not report.missing_folders
     # A folder emptied by hand is the same to vsdesk: `catalogs remove-folder` forgets it.

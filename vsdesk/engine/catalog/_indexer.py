@@ -181,7 +181,8 @@ def index_catalog(
                 indexer.run()
             except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
                 raise storage_error(catalog.index_path, exc, catalog.name) from None
-            catalog.note_folder_times(indexer.folder_times)  # what `search` compares with
+            catalog.note_folder_times(indexer.folder_times,  # what `search` compares with
+                                      away=[folder.path for folder in report.missing_folders])
             catalog.mark_unfinished(False)
             report.recovered = catalog.recovered
             catalog.forget_recovery()  # said, and the index is whole again

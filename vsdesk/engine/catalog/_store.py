@@ -23,7 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 import numpy as np
 
@@ -370,14 +370,24 @@ class Catalog:
             else:
                 self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
 
-    def note_folder_times(self, noted: list[tuple[str, str, int]]) -> None:
+    def note_folder_times(self, noted: list[tuple[str, str, int]], away: Iterable[str] = ()) -> None:
         """Keep the folder times of a complete scan (``ScanResult.folder_times``), which
-        ``changed_folders`` compares with."""
+        ``changed_folders`` compares with. The roots ``away`` in that scan (missing, empty, not
+        mounted) keep the times noted before: their entries were kept as they were, so a disk
+        that comes back unchanged is not "changed"."""
+        away = set(away)
         with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("DELETE FROM folder_times")
+            kept = {root for (root,) in self.conn.execute("SELECT DISTINCT root FROM folder_times")} & away
+            for root in {root for root, _, _ in noted} - kept:
+                self.conn.execute("DELETE FROM folder_times WHERE root = ?", (root,))
             self.conn.executemany("INSERT OR REPLACE INTO folder_times VALUES (?, ?, ?)",
-                                  [(folder, root, mtime) for root, folder, mtime in noted])
+                                  [(folder, root, mtime) for root, folder, mtime in noted if root not in kept])
+            # Roots no longer in the catalog (removed folders) are forgotten.
+            roots = set(self.folders)
+            for (root,) in self.conn.execute("SELECT DISTINCT root FROM folder_times").fetchall():
+                if root not in roots:
+                    self.conn.execute("DELETE FROM folder_times WHERE root = ?", (root,))
 
     def changed_folders(self) -> list[str] | None:
         """The catalog's folders in which files were added, removed or renamed since its last
