@@ -264,7 +264,8 @@ def test_missing_folder_keeps_its_entries_and_is_said_as_a_folder_not_a_skipped_
     [away] = report.missing_folders
     assert (away.path, away.kind) == (str(photos), "missing-folder") and "entries are kept" in away.message
     assert not report.skipped  # it was counted as a skipped file: "1 skipped"
-    assert "0 skipped" in report.summary() and "1 folder missing, empty or not mounted" in report.summary()
+    assert "0 skipped" in report.summary() and report.kept == 12
+    assert "1 folder missing, empty or not mounted: its 12 images kept as they were" in report.summary()
     assert report.as_dict()["missing_folders"] == [away._asdict()]
     (tmp_path / "unplugged").rename(photos)  # back, unchanged: the run while it was away changed nothing
     assert catalog.changed_folders() == []

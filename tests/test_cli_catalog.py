@@ -168,7 +168,10 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert code == 0 and (report["indexed"], report["removed"]) == (34, 0)  # its 4 images are kept
     assert [s["path"] for s in report["skipped"]] == [str(photos / "broken.jpg")]
     assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(extra), "missing-folder")]
-    assert "1 skipped" in err and "1 folder missing, empty or not mounted" in err and f"  {extra}: " in err
+    assert report["kept"] == 4 and "1 folder missing, empty or not mounted: its 4 images kept as they were" in err
+    assert "1 skipped" in err and (f"  note: {extra}: the folder does not exist or is not mounted; its index entries "
+                                   f"are kept. `vsdesk catalogs remove-folder shop {extra}` forgets them") in err
+    assert "nothing new in the folders there" in err and "up to date" not in err  # the stick was not looked at
     # So does `catalogs list`.
     code, out, _ = run(capsys, "catalogs", "list", "--json")
     [listed] = json.loads(out)

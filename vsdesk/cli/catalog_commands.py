@@ -165,10 +165,11 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
     return model
 
 
-def _print_report(report) -> None:
+def _print_report(report, catalog) -> None:
     say(report.summary())
     for folder in report.missing_folders:
-        say(f"  {folder.path}: {folder.message} [{folder.kind}]")
+        say(f"  note: {folder.path}: {folder.message}. "
+            f"`vsdesk catalogs remove-folder {catalog.name} {folder.path}` forgets them")
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
@@ -256,7 +257,7 @@ def _index_impl(args: argparse.Namespace) -> int:
                 print_json({"catalog": catalog.name, "mode": catalog.mode, **exc.report.as_dict()})
             raise
         catalog.set_model(model)  # the next runs, and the window, keep to it
-    _print_report(report)
+    _print_report(report, catalog)
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
     return 0
@@ -306,7 +307,7 @@ def _search_impl(args: argparse.Namespace) -> int:
         indexed, _ = catalog.counts()
         if catalog.recovered or not indexed or catalog.embedder_key != embedder.key:
             # A new sample, a rebuilt index or a new model: bring the catalog up to date first.
-            _print_report(_run_index(catalog, embedder))
+            _print_report(_run_index(catalog, embedder), catalog)
         catalog.set_model(model)
         vectors = catalog.vectors()
         hashes = catalog.hashes()

@@ -86,6 +86,8 @@ class IndexReport:
     #: Catalog folders that are missing, a file now or empty (a disk not mounted): their images
     #: are kept as they were indexed. Not files, so not under ``skipped``.
     missing_folders: list[SkippedFile] = field(default_factory=list)
+    #: Images of those folders, kept as they were indexed (not checked, so not "unchanged").
+    kept: int = 0
     #: True when the run stopped before its end (Ctrl+C, a cancel): the counts are of the
     #: batches committed until then, ``indexed`` the images the catalog holds.
     interrupted: bool = False
@@ -98,8 +100,9 @@ class IndexReport:
             f"in {self.seconds:.2f} s"
         )
         if self.missing_folders:
-            text += (f"; {counted(len(self.missing_folders), 'folder')} missing, empty or not mounted "
-                     "(its images are kept)")
+            their = "its" if len(self.missing_folders) == 1 else "their"
+            text += (f"; {counted(len(self.missing_folders), 'folder')} missing, empty or not mounted: "
+                     f"{their} {counted(self.kept, 'image')} kept as they were")
         if self.model_changed:
             text += "; the model changed since the last run, so every image was embedded again"
         if self.interrupted:
@@ -279,6 +282,8 @@ class _Indexer:
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
         for unreadable in map(SkippedFile._make, scan.unreadable):
             (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
+        self.report.kept = sum(1 for path, row in rows.items() if row.status == "ok" and
+                               any(is_within(path, away.path) for away in self.report.missing_folders))
 
         if self.embedder is None:
             stored_key = self.catalog.embedder_key
@@ -388,8 +393,8 @@ class _Indexer:
 
     def _process(self, todo: list[tuple[FileStat, bool]]) -> None:
         total = len(todo)
-        if not total:
-            self.progress(0, 0, "up to date")
+        if not total:  # (a folder away was not looked at: its images are only kept)
+            self.progress(0, 0, "nothing new in the folders there" if self.report.missing_folders else "up to date")
             return
         known_snapshot = frozenset(self.known)
         decode_size = self.embedder.decode_size if self.embedder is not None else None

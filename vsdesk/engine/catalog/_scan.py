@@ -148,8 +148,7 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str],
 
 #: A catalog folder that is there but empty, while the catalog holds images from it: a disk
 #: that is not mounted leaves its mount point behind, empty, and it must not lose its index.
-EMPTY_FOLDER = ("the folder is empty (a disk that is not mounted?); its index entries are kept. "
-                "`vsdesk catalogs remove-folder` forgets them")
+EMPTY_FOLDER = "the folder is empty (a disk that is not mounted?); its index entries are kept"
 
 
 def why_not_a_folder(path: str) -> str | None:
