@@ -280,6 +280,34 @@ def test_search_says_when_a_folder_changed_since_the_catalog_was_indexed(capsys,
     assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
 
 
+def test_search_of_a_sample_its_repair_changed_updates_the_index_itself(capsys, tmp_path, monkeypatch):
+    """A sample folder is vsdesk's own: after its repair wrote files again (byte-identical),
+    search brings the index up to date itself (nothing to embed) instead of telling the user
+    to re-index it."""
+    import csv
+
+    from vsdesk.engine.catalog import Catalog
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # its own sample: damaged here
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    search = ("search", "--mode", "vae", "--catalog", "fashion-mnist", "-k", "3", query, "--json")
+    code, out, _ = run(capsys, *search)  # indexes the new sample
+    [before] = json.loads(out)
+    folder = tmp_path / "cache" / "samples" / "fashion-mnist-test"
+    rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
+    (folder / rows[13]["filename"]).unlink()
+    (folder / rows[4000]["filename"]).write_bytes(b"\x89PNG cut short")
+    code, out, err = run(capsys, *search)
+    [after] = json.loads(out)
+    assert code == 0 and "has changed" not in err and "`vsdesk index" not in err
+    assert after["catalog_changed_folders"] == [] and after["results"] == before["results"]
+    assert "0 added, 2 updated" in err and "(0 embedded, 2 reused)" in err  # the update it ran
+    with Catalog.open("fashion-mnist") as catalog:
+        assert catalog.changed_folders() == [] and catalog.counts()[0] == 10000
+    code, out, err = run(capsys, *search)  # nothing changed since: no index run at all
+    assert code == 0 and "indexed:" not in err and "updated" not in err
+
+
 def test_catalogs_list_opens_an_unfinished_catalog_once(capsys, photos, monkeypatch):
     import fcntl
 

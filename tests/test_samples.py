@@ -6,6 +6,8 @@ import csv
 import functools
 import hashlib
 import http.server
+import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -103,12 +105,15 @@ def test_fashion_mnist_sample_brings_back_lost_and_damaged_images(tmp_path, monk
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # its own: it is damaged here
     folder = samples.sample_folder("fashion-mnist")
     rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
-    deleted, truncated, replaced, kept = (folder / rows[i]["filename"] for i in (3, 4000, 9999, 5))
-    before = {p: p.read_bytes() for p in (deleted, truncated, replaced, folder / "labels.csv")}
-    kept_stat = kept.stat()
+    deleted, truncated, replaced, overwritten, kept, touched = (
+        folder / rows[i]["filename"] for i in (3, 4000, 9999, 6000, 5, 7))
+    before = {p: p.read_bytes() for p in (deleted, truncated, replaced, overwritten, folder / "labels.csv")}
+    kept_stat, touched_ino = kept.stat(), touched.stat().st_ino
     deleted.unlink()
     truncated.write_bytes(before[truncated][:100])  # a PNG cut short, as a disk fault leaves it
     replaced.write_bytes(before[replaced] + b"\0" * 64)
+    overwritten.write_bytes(np.random.default_rng(0).bytes(len(before[overwritten])))  # in place, same size
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))  # only its time
     (folder / "labels.csv").unlink()
     shutil.rmtree(folder / "Sandal")  # a whole class folder cleaned away
 
@@ -117,28 +122,38 @@ def test_fashion_mnist_sample_brings_back_lost_and_damaged_images(tmp_path, monk
         assert path.read_bytes() == data, path.name
     assert len(list((folder / "Sandal").glob("*.png"))) == 1000
     assert kept.stat().st_ino == kept_stat.st_ino and kept.stat().st_mtime_ns == kept_stat.st_mtime_ns  # not written again
+    assert touched.stat().st_ino == touched_ino  # compared, found right: not written again
+    record = json.loads((folder / ".sizes.json").read_text())
+    assert record[touched.relative_to(folder).as_posix()] == [touched.stat().st_size, touched.stat().st_mtime_ns]
     image = load_image(truncated)  # the PNG decodes to the test set's image again
     images, _ = load_fashion_mnist("test")
     assert np.array_equal(np.asarray(image)[..., 0], images[4000])
 
 
-def test_fashion_mnist_sample_without_a_size_record_is_checked_once(tmp_path, monkeypatch):
-    """A folder written before the size record: each image encoded again to learn its size, the
-    damaged one rewritten, the others left as they are; the record is then made."""
+@pytest.mark.parametrize("older", ["none", "sizes-only"])
+def test_fashion_mnist_sample_without_a_record_of_times_is_checked_once(tmp_path, monkeypatch, older):
+    """A folder written before the record, or before it kept mtimes (sizes only): each image
+    encoded again and compared with its file, the damaged ones rewritten (one damaged in place,
+    its size unchanged, too), the others left as they are; the record is then made."""
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     folder = samples.sample_folder("fashion-mnist")
     record = folder / ".sizes.json"
-    assert record.is_file()
-    record.unlink()
+    if older == "none":
+        record.unlink()
+    else:
+        record.write_text(json.dumps({rel: os.path.getsize(folder / rel) for rel in json.loads(record.read_text())}))
     rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
-    truncated, kept = folder / rows[7]["filename"], folder / rows[8]["filename"]
-    good = truncated.read_bytes()
-    truncated.write_bytes(good[: len(good) // 2])
+    truncated, overwritten, kept = (folder / rows[i]["filename"] for i in (7, 9, 8))
+    good = {path: path.read_bytes() for path in (truncated, overwritten)}
+    truncated.write_bytes(good[truncated][: len(good[truncated]) // 2])
+    overwritten.write_bytes(bytes(len(good[overwritten])))  # in place, same size
     kept_ino = kept.stat().st_ino
     samples.sample_folder("fashion-mnist")
-    assert truncated.read_bytes() == good
+    assert {path: path.read_bytes() for path in good} == good
     assert kept.stat().st_ino == kept_ino
-    assert record.is_file()
+    stats = json.loads(record.read_text())
+    assert len(stats) == 10001 and stats["labels.csv"] == [(folder / "labels.csv").stat().st_size,
+                                                          (folder / "labels.csv").stat().st_mtime_ns]
 
 
 def test_style_artworks_brought_back_from_mirror(tmp_path, monkeypatch):

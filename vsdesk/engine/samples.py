@@ -13,8 +13,9 @@ Three samples, each a plain folder that indexes like any user folder (see ``samp
   recorded below.
 
 A sample folder in the cache is checked each time it is asked for, and files deleted or damaged
-since are written again (Fashion-MNIST: by size, against the record ``.sizes.json``; artworks:
-by SHA-256), so they are indexed again rather than listed as skipped for good.
+since are written again (Fashion-MNIST: by size and mtime against the record ``.sizes.json``,
+then byte for byte; artworks: by SHA-256), so they are indexed again rather than listed as
+skipped for good.
 
 ``load_fashion_mnist(split)`` returns the arrays (the VAE trains on the 60,000 training images):
 it reads a local copy (``VSDESK_FASHION_MNIST_DIR``, Debian's ``/usr/share/datasets/fashion-mnist``,
@@ -345,85 +346,104 @@ def _class_dirname(label: str) -> str:
     return label.replace("/", "-").replace(" ", "-")
 
 
-#: The Fashion-MNIST sample's record of the size of every file it wrote (path -> bytes).
-_FASHION_SIZES = ".sizes.json"
+#: The Fashion-MNIST sample's record of every file it checked or wrote: path -> [size,
+#: mtime_ns]. (The name is from when it held sizes only; such a record is rebuilt.)
+_FASHION_RECORD = ".sizes.json"
+
+_Stat = tuple[int, int]  # (size, mtime_ns): one stat gives both
 
 
 def _sync_fashion_mnist(folder: Path, progress: Progress, cancelled: Cancelled) -> None:
-    """Write the Fashion-MNIST files of ``folder`` that are missing or not the size written.
+    """Write the Fashion-MNIST files of ``folder`` that are missing or not as written.
 
-    The check is a stat per file against ``.sizes.json`` (about 25 ms for the 10,000): it finds
-    a file deleted, truncated or replaced by one of another size, not one damaged in place with
-    its size unchanged (that one the indexer lists as skipped, unreadable). Reading every file
-    to hash it would cost several times more on each opening of the sample.
+    The check is a stat per file against the record (about 25 ms for the 10,000): a file whose
+    size or mtime differs from it (deleted, truncated, replaced, or damaged in place with its
+    size unchanged) is encoded again and compared byte for byte, and written again if it
+    differs (a file only touched is left as it is). Reading every file to hash it would cost
+    several times more on each opening of the sample.
     """
-    expected = _read_sizes(folder / _FASHION_SIZES)
-    if expected is not None and _file_sizes(folder, expected) == expected:
+    expected = _read_record(folder / _FASHION_RECORD)
+    if expected is not None and _file_stats(folder, expected) == expected:
         return  # the common case: all there
     images, labels = load_fashion_mnist("test")
     classes = [FASHION_MNIST_CLASSES[int(label)] for label in labels]
     rels = [f"{_class_dirname(cls)}/test-{i:05d}.png" for i, cls in enumerate(classes)]
-    sizes = _file_sizes(folder, [*rels, "labels.csv"])
-    # Without a record (a folder being built, or one from before the record), every image
-    # is encoded to learn its size: about 1.5 s, once.
-    todo = [i for i, rel in enumerate(rels) if expected is None or sizes.get(rel) != expected.get(rel)]
-    # With a record, the files to do are known to be wrong: all written, whatever their size.
-    on_disk = sizes if expected is None else {}
-    written = _write_fashion_pngs(folder, images, rels, todo, on_disk, progress, cancelled)
-    labels_csv = _labels_csv(zip(rels, classes))
-    if sizes.get("labels.csv") != len(labels_csv):
-        with atomic_path(folder / "labels.csv") as tmp:
-            tmp.write_bytes(labels_csv)
-    record = {**{rel: written.get(rel, sizes.get(rel)) for rel in rels}, "labels.csv": len(labels_csv)}
+    stats = _file_stats(folder, [*rels, "labels.csv"])
+    # Without a record (a folder being built, or one from before the record or its mtimes),
+    # every image is encoded and compared: about 1 s, once.
+    todo = [i for i, rel in enumerate(rels) if expected is None or stats.get(rel) != expected.get(rel)]
+    _write_fashion_pngs(folder, images, rels, todo, stats, progress, cancelled)
+    checked = [rels[i] for i in todo]
+    if expected is None or stats.get("labels.csv") != expected.get("labels.csv"):
+        _write_if_different(folder / "labels.csv", _labels_csv(zip(rels, classes)), _size(stats, "labels.csv"))
+        checked.append("labels.csv")
+    # The files checked have the right bytes now: their stats (new if written) are the record.
+    record = {**stats, **_file_stats(folder, checked)}
     if record != expected:
-        atomic_write_json(folder / _FASHION_SIZES, record)
+        atomic_write_json(folder / _FASHION_RECORD, {rel: list(stat) for rel, stat in record.items()})
 
 
-def _read_sizes(path: Path) -> dict[str, int] | None:
+def _read_record(path: Path) -> dict[str, _Stat] | None:
+    """The record as {path: (size, mtime_ns)}; None when there is none, or it is damaged or in
+    the older sizes-only form (then made again)."""
     try:
-        sizes = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or damaged: made again
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    if not isinstance(sizes, dict) or not sizes or not all(isinstance(v, int) for v in sizes.values()):
+    if not isinstance(record, dict) or not record:
         return None
-    return sizes
+    if not all(isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) for v in record.values()):
+        return None
+    return {rel: (v[0], v[1]) for rel, v in record.items()}
 
 
-def _file_sizes(folder: Path, names: Iterable[str]) -> dict[str, int]:
-    """Size of each of ``names`` in ``folder`` that is there (strings, not Paths: 10,000 stats)."""
+def _file_stats(folder: Path, names: Iterable[str]) -> dict[str, _Stat]:
+    """(size, mtime_ns) of each of ``names`` in ``folder`` that is there (strings, not Paths:
+    10,000 stats)."""
     base = str(folder) + os.sep
-    sizes = {}
+    stats = {}
     for name in names:
         try:
-            sizes[name] = os.stat(base + name).st_size
+            st = os.stat(base + name)
         except OSError:
-            pass
-    return sizes
+            continue
+        stats[name] = (st.st_size, st.st_mtime_ns)
+    return stats
 
 
 def _write_fashion_pngs(folder: Path, images: np.ndarray, rels: list[str], todo: list[int],
-                        on_disk: dict[str, int], progress: Progress, cancelled: Cancelled) -> dict[str, int]:
-    """Encode images ``todo`` and write those whose file is not ``on_disk`` that size;
-    {rel: size} of each."""
+                        stats: dict[str, _Stat], progress: Progress, cancelled: Cancelled) -> None:
+    """Encode images ``todo`` and write those whose file (of ``stats`` as found) differs."""
     from PIL import Image
 
     for label in FASHION_MNIST_CLASSES:
         (folder / _class_dirname(label)).mkdir(exist_ok=True)
-    written = {}
     for n, i in enumerate(todo):
         if n % 500 == 0:
             check_cancelled(cancelled)
             progress(n, len(todo), "writing Fashion-MNIST images")
         buffer = io.BytesIO()
         Image.fromarray(images[i], "L").save(buffer, "PNG", optimize=False, compress_level=1)
-        data = buffer.getvalue()
-        written[rels[i]] = len(data)
-        if on_disk.get(rels[i]) != len(data):
-            with atomic_path(folder / rels[i]) as tmp:
-                tmp.write_bytes(data)
+        _write_if_different(folder / rels[i], buffer.getvalue(), _size(stats, rels[i]))
     if todo:
         progress(len(todo), len(todo), "Fashion-MNIST images written")
-    return written
+
+
+def _size(stats: dict[str, _Stat], name: str) -> int | None:
+    return stats[name][0] if name in stats else None
+
+
+def _write_if_different(path: Path, data: bytes, size: int | None) -> None:
+    """Write ``data`` to ``path`` (atomically) unless the file holds it already. ``size`` is the
+    file's as found (None: not there): a file of another size is not read."""
+    if size == len(data):
+        try:
+            if path.read_bytes() == data:
+                return
+        except OSError:  # unreadable: written again
+            pass
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _labels_csv(rows: Iterable[tuple[str, str]]) -> bytes:
