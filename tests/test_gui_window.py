@@ -690,10 +690,19 @@ def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_chan
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
     leave the later, wider ones outside the view. The points' images and labels are given
-    with the first step only, and the hover captions are still right after the last."""
+    with the first step only, and the hover captions are still right after the last. The
+    progress under it names each stage once ("t-SNE 50% · t-SNE" said it twice)."""
     tab = window.tab("product")
     window.tabs.setCurrentWidget(tab)
     tab.build_plots()
+    statuses = []
+    set_status = tab.scatter.set_status
+
+    def recording_set_status(text, action=None):
+        statuses.append(text)
+        set_status(text, action)
+
+    tab.scatter.set_status = recording_set_status
     steps = []
     show = tab.map._show_map
     given = []  # per set_points: whether the points' images and labels were given
@@ -718,6 +727,8 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     assert len(steps) >= 2 and any(not final for final, _ in steps)  # shown while it was computed
     assert all(inside for _, inside in steps), steps
     assert given[-len(steps):] == [True] + [False] * (len(steps) - 1)
+    assert "Computing the map: PCA 0%" in statuses and "Computing the map: t-SNE 100%" in statuses
+    assert not [text for text in statuses if text.count("t-SNE") > 1], statuses
     snapshot = tab.snapshot
     for i in (0, 123, len(snapshot) - 1):
         tab.scatter._show_hover(i)

@@ -106,7 +106,7 @@ class TabMap(QObject):
             # for minutes, and a catalog opened meanwhile waited for all of it.
             urgent=self.parent().isVisible(),
             on_progress=lambda done, total, msg: self.scatter.set_status(
-                f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
+                f"Computing the map: {msg or 't-SNE'} {100 * done // max(total, 1)}%"  # msg: "PCA", "t-SNE"
             ),
             on_partial=lambda xy: self._show_map(snapshot, xy),
             on_done=lambda found: self._show_map(snapshot, found.xy, final=True, note=_unsaved_note(found)),
