@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from conftest import CLOTHING_DIR, STYLE_DIR
 from vsdesk.engine.modes import MODES
+from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
 from vsdesk.gui.main_window import MainWindow
 
@@ -536,7 +537,7 @@ def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, win
         running.set()
         while not release.wait(0.05):
             check_cancelled(cancelled)  # a pause between stages: urgent work runs here
-        return np.zeros((len(snapshot), 2), np.float32)
+        return CatalogMap(snapshot.paths, np.zeros((len(snapshot), 2), np.float32))
 
     other.session.projection = long_projection
     window.tabs.setCurrentWidget(window.tab("style"))  # the user looks at another tab
@@ -569,7 +570,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
         running.set()
         while not release.wait(0.05):
             check_cancelled(cancelled)  # a pause between stages
-        return np.zeros((len(snapshot), 2), np.float32)
+        return CatalogMap(snapshot.paths, np.zeros((len(snapshot), 2), np.float32))
 
     first.session.projection = long_projection
     try:
@@ -598,51 +599,110 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
     assert first.map_xy is not None and len(first.map_xy) == 4  # and the first tab's map ends
 
 
-def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_changes(
-        qtbot, window, tmp_path, monkeypatch):
-    """The maps are saved in vsdesk's cache; a cache folder that cannot be written (a file in
-    its place here, as a full disk would do) makes the map fail. Once it is put right, the map is
-    made when the catalog changes (new images indexed), or when the user clicks "Try again"."""
+def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_path, monkeypatch):
+    """The maps are saved in vsdesk's cache; one that cannot be saved (a file in the place of its
+    folder here, as a full or read-only disk would do) is shown all the same, and the user is
+    told it will be computed again next time. Once put right, the next map is saved."""
     cache = tmp_path / "cache"  # of this test only (the style model is given by the fixture)
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
     blocker = cache / "projections"
     cache.mkdir()
     blocker.write_text("not a folder")
     folder = copy_images(ARTWORKS[:5], tmp_path / "art")
-    tab = open_folder_catalog(qtbot, window, "style", folder)
-    button = tab.scatter.status_button
-    qtbot.waitUntil(button.isVisible, timeout=60_000)
-    # t-SNE ran, its steps shown; saving the map failed: the last step shown stays, unfinished.
-    assert tab.scatter.status().startswith("Could not finish the map:") and "projections" in tab.scatter.status()
-    assert len(tab.map_xy) == 5 and button.text() == "Try again"
+    tab = window.tab("style")
+    with qtbot.waitSignal(tab.map_ready, timeout=120_000):
+        tab = open_folder_catalog(qtbot, window, "style", folder)
+    assert len(tab.map_xy) == 5 and tab.scatter.point_count() == 5
+    assert tab.scatter.status() == (f"The map could not be saved in the cache (file exists: {blocker}): "
+                                    "it will be computed again next time")
+    assert not tab.scatter.status_button.isVisible()  # nothing to try again: the map is there
 
-    blocker.unlink()  # put right; then new images are indexed: the map is made again
+    blocker.unlink()  # put right; then new images are indexed: the map is made, and saved
     copy_images(ARTWORKS[5:6], folder)
+    with qtbot.waitSignal(tab.map_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.map_xy) == 6 and tab.scatter.status() == ""
+    assert len(list(blocker.glob("*.npy"))) == 1
+
+
+def lock_index_when_opened(qtbot, tab, monkeypatch):
+    """Another program (a database browser, a backup) takes an exclusive lock on the tab's
+    catalog index as soon as the catalog is open, before its map starts: the map cannot read
+    the catalog. Returns the list the program is put in (a line sent to it lets go)."""
+    from test_catalog import _HOLD_LOCK
+    from vsdesk.engine.catalog import _store, catalog_location
+
+    monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
+    holders = []
+
+    def lock():  # connected directly: runs before the tab starts the map (see _on_catalog_opened)
+        tab.catalog_ready.disconnect(lock)
+        index = catalog_location(tab.catalog_name) / _store.INDEX_FILE
+        holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(index)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "locked"
+        holders.append(holder)
+
+    tab.catalog_ready.connect(lock, Qt.ConnectionType.DirectConnection)
+    return holders
+
+
+def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_changes(
+        qtbot, window, tmp_path, monkeypatch):
+    """A map that could not be made (its catalog locked by another program here) is made once
+    that is put right: when the catalog changes (new images indexed), or when the user clicks
+    "Try again"."""
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
+    tab = window.tab("style")
+    button = tab.scatter.status_button
+    holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    try:
+        open_folder_catalog(qtbot, window, "style", folder)
+        qtbot.waitUntil(button.isVisible, timeout=60_000)
+        assert tab.scatter.status().startswith("Could not compute the map: catalog ")
+        assert "is locked by another program" in tab.scatter.status() and button.text() == "Try again"
+        assert tab.map_xy is None
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
+
+    copy_images(ARTWORKS[5:6], folder)  # put right; then new images are indexed: the map is made
     with qtbot.waitSignal(tab.map_ready, timeout=120_000):
         tab.open_catalog(tab.catalog_name)
     assert len(tab.map_xy) == 6 and not button.isVisible() and tab.scatter.status() == ""
 
-    shutil.rmtree(blocker)
-    blocker.write_text("not a folder")  # fails again, for the next version of the catalog
-    copy_images(ARTWORKS[6:7], folder)
-    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
-        tab.open_catalog(tab.catalog_name)
-    qtbot.waitUntil(button.isVisible, timeout=60_000)
-    assert len(tab.map_xy) == 7 and tab.scatter.status().startswith("Could not finish the map:")
-    blocker.unlink()  # put right: "Try again" makes the map
-    with qtbot.waitSignal(tab.map_ready, timeout=60_000):
+    copy_images(ARTWORKS[6:7], folder)  # fails again, for the next version of the catalog
+    holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    try:
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.open_catalog(tab.catalog_name)
+        qtbot.waitUntil(button.isVisible, timeout=60_000)
+        assert tab.scatter.status().startswith("Could not compute the map: ") and tab.map_xy is None
+        assert "is locked by another program" in tab.scatter.status()
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):  # put right: "Try again" makes the map
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert len(tab.map_xy) == 7 and not button.isVisible() and tab.scatter.status() == ""
-    assert len(list(blocker.glob("*.npy"))) == 1  # saved this time
 
 
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
     leave the later, wider ones outside the view. The points' images and labels are given
-    with the first step only, and the hover captions are still right after the last."""
+    with the first step only, and the hover captions are still right after the last. The
+    progress under it names each stage once ("t-SNE 50% · t-SNE" said it twice)."""
     tab = window.tab("product")
     window.tabs.setCurrentWidget(tab)
     tab.build_plots()
+    statuses = []
+    set_status = tab.scatter.set_status
+
+    def recording_set_status(text, action=None):
+        statuses.append(text)
+        set_status(text, action)
+
+    tab.scatter.set_status = recording_set_status
     steps = []
     show = tab.map._show_map
     given = []  # per set_points: whether the points' images and labels were given
@@ -654,8 +714,8 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
 
     tab.scatter.set_points = recording_set_points
 
-    def recording(snapshot, xy, final=False):  # the real method, then where its points are
-        show(snapshot, xy, final)
+    def recording(snapshot, xy, final=False, **more):  # the real method, then where its points are
+        show(snapshot, xy, final, **more)
         (x0, x1), (y0, y1) = tab.scatter.view.viewRange()
         xy = np.asarray(xy)
         steps.append((final, bool(((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).all())))
@@ -667,6 +727,8 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     assert len(steps) >= 2 and any(not final for final, _ in steps)  # shown while it was computed
     assert all(inside for _, inside in steps), steps
     assert given[-len(steps):] == [True] + [False] * (len(steps) - 1)
+    assert "Computing the map: PCA 0%" in statuses and "Computing the map: t-SNE 100%" in statuses
+    assert not [text for text in statuses if text.count("t-SNE") > 1], statuses
     snapshot = tab.snapshot
     for i in (0, 123, len(snapshot) - 1):
         tab.scatter._show_hover(i)

@@ -50,19 +50,19 @@ def test_catalog_projection_is_cached_per_version(tmp_path, new_file_mode):
         shutil.copy(src, root / src.name)
     catalog = Catalog.create("map", "style", [root])
     index_catalog(catalog, HistogramEmbedder())
-    names, first = project_catalog(catalog, iterations=250)
-    assert first.shape == (40, 2) and names == catalog.vectors().paths
+    names, first, unsaved = project_catalog(catalog, iterations=250)
+    assert first.shape == (40, 2) and names == catalog.vectors().paths and unsaved is None
     start = time.perf_counter()
-    _, again = project_catalog(catalog, iterations=250)
+    again = project_catalog(catalog, iterations=250).xy
     assert time.perf_counter() - start < 0.5 and np.array_equal(again, first)
     cached = list((paths.cache_dir() / "projections").glob("map-*.npy"))
     assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == new_file_mode
     cached[0].write_bytes(cached[0].read_bytes()[:60])  # a cache cut off mid-write is recomputed
-    _, third = project_catalog(catalog, iterations=250)
+    third = project_catalog(catalog, iterations=250).xy
     assert np.array_equal(third, first)
     (root / sorted(p.name for p in root.iterdir())[0]).unlink()  # a new version: a new map
     index_catalog(catalog, HistogramEmbedder())
-    names, fourth = project_catalog(catalog, iterations=250)
+    fourth = project_catalog(catalog, iterations=250).xy
     assert fourth.shape == (39, 2)
     assert len(list((paths.cache_dir() / "projections").glob("map-*.npy"))) == 1
 
@@ -85,3 +85,26 @@ def test_mapping_a_catalog_keeps_the_map_of_one_whose_name_extends_it(tmp_path):
     (second_map,) = folder.glob(f"{second}-*.npy")
     project_catalog(catalogs[first], iterations=250)
     assert second_map.exists()
+
+
+def test_a_map_the_cache_cannot_hold_is_returned_with_the_reason(tmp_path, monkeypatch, caplog):
+    """The saved copy is a courtesy: a cache that cannot be written (a file in the place of its
+    folder here, as a full or read-only disk would do) must not throw the finished map away."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "photos"
+    root.mkdir()
+    for src in clothing_images(12):
+        shutil.copy(src, root / src.name)
+    catalog = Catalog.create("map", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    blocker = paths.cache_dir() / "projections"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    names, xy, unsaved = project_catalog(catalog, iterations=250)
+    assert xy.shape == (12, 2) and np.isfinite(xy).all() and names == catalog.vectors().paths
+    assert isinstance(unsaved, OSError) and unsaved.filename == str(blocker)
+    assert "the map of catalog 'map' could not be saved in the cache" in caplog.text
+    assert blocker.read_text() == "not a folder"
+    blocker.unlink()  # put right: saved, and found there the next time
+    assert project_catalog(catalog, iterations=250).unsaved is None
+    assert np.array_equal(project_catalog(catalog, iterations=250).xy, xy) and len(list(blocker.glob("*.npy"))) == 1

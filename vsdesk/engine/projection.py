@@ -11,14 +11,17 @@ it) and honour ``cancelled``. The cost of staging: each stage recomputes the nei
 affinities (about a second for 5,000 points) and resets the optimiser's momentum.
 
 Results are cached per catalog (``uid``, ``version``, model key and parameters) as ``.npy`` in
-the cache directory (``allow_pickle=False``), so showing the map again is instant.
+the cache directory (``allow_pickle=False``), so showing the map again is instant. The cache is
+a courtesy: a map that cannot be saved there (a full or read-only disk) is returned all the same,
+with the reason (``CatalogMap.unsaved``), and computed again next time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -32,6 +35,17 @@ EARLY_EXAGGERATION = 12.0
 PCA_DIMS = 50
 
 Partial = Callable[[np.ndarray, int], None]  # (embedding (n, 2) float32, iterations done)
+
+log = logging.getLogger(__name__)
+
+
+class CatalogMap(NamedTuple):
+    """A catalog's map: its images' paths and their (n, 2) float32 coordinates."""
+
+    paths: list[str]
+    xy: np.ndarray
+    #: Why the map could not be kept in the cache (it is computed again next time), else None.
+    unsaved: OSError | None = None
 
 
 def project(
@@ -95,24 +109,28 @@ def project_catalog(
     *,
     perplexity: float = 30.0,
     iterations: int = 1000,
-) -> tuple[list[str], np.ndarray]:
-    """(paths, (n, 2) coordinates) for ``catalog.vectors()``, cached per catalog version."""
+) -> CatalogMap:
+    """The map of ``catalog.vectors()``, cached per catalog version."""
     vectors = catalog.vectors()
     n = len(vectors.paths)
     path = _cache_path(catalog, perplexity, iterations)
     cached = _load(path, n)
     if cached is not None:
         progress(1, 1, "t-SNE (cached)")
-        return vectors.paths, cached
+        return CatalogMap(vectors.paths, cached)
     embedding = project(vectors.matrix, progress, cancelled, partial,
                         perplexity=perplexity, iterations=iterations)
-    _save(path, embedding)
-    for old in path.parent.glob("*.npy"):  # this catalog's maps of older versions
-        # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
-        # folder_catalog_name makes) must not count as one of "photos-style".
-        if old != path and old.stem.rpartition("-")[0] == catalog.name:
-            old.unlink(missing_ok=True)
-    return vectors.paths, embedding
+    # Minutes of work are not thrown away for want of a cache: the map is returned unsaved.
+    try:
+        _save(path, embedding)
+    except OSError as exc:
+        log.warning("the map of catalog %r could not be saved in the cache (%s); it will be computed "
+                    "again next time", catalog.name, exc)
+        unsaved = exc
+    else:
+        unsaved = None
+    _remove_older_maps(catalog.name, path)  # also when unsaved: on a full disk it frees space
+    return CatalogMap(vectors.paths, embedding, unsaved)
 
 
 def _cache_path(catalog, perplexity: float, iterations: int) -> Path:
@@ -130,6 +148,18 @@ def _load(path: Path, n: int) -> np.ndarray | None:
     if data.shape != (n, 2) or data.dtype != np.float32 or not np.isfinite(data).all():
         return None
     return data
+
+
+def _remove_older_maps(name: str, path: Path) -> None:
+    """Remove catalog ``name``'s maps other than ``path`` (of older versions or parameters)."""
+    try:
+        for old in path.parent.glob("*.npy"):
+            # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
+            # folder_catalog_name makes) must not count as one of "photos-style".
+            if old != path and old.stem.rpartition("-")[0] == name:
+                old.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only cache, say: they stay, harmless
+        log.warning("older maps of catalog %r could not be removed from the cache: %s", name, exc)
 
 
 def _save(path: Path, embedding: np.ndarray) -> None:

@@ -24,6 +24,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from PIL import Image
 
+from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
 
 #: The sample catalog each mode starts with (see ``vsdesk.engine.samples``).
@@ -428,8 +429,9 @@ class ModeSession:
         progress: Progress = no_progress,
         cancelled: Cancelled = never_cancelled,
         partial: Callable[[np.ndarray], None] | None = None,
-    ) -> np.ndarray:
-        """2-D t-SNE of the snapshot (cached per catalog version by the engine).
+    ) -> CatalogMap:
+        """2-D t-SNE of the snapshot (cached per catalog version by the engine; ``unsaved`` says
+        why it could not be, if it could not).
 
         ``partial(embedding)`` receives the intermediate maps while t-SNE optimises."""
         from vsdesk.engine.catalog import Catalog
@@ -438,11 +440,11 @@ class ModeSession:
         report = (lambda xy, _iterations: partial(xy)) if partial is not None else None
         with Catalog.open(snapshot.name) as catalog:
             if catalog.version == snapshot.version:
-                found, xy = project_catalog(catalog, progress, cancelled, report)
-                if list(found) == snapshot.paths:
-                    return xy
+                found = project_catalog(catalog, progress, cancelled, report)
+                if list(found.paths) == snapshot.paths:
+                    return found
         # The catalog changed since the snapshot: map the snapshot itself (not cached).
-        return project(snapshot.vectors, progress, cancelled, report)
+        return CatalogMap(snapshot.paths, project(snapshot.vectors, progress, cancelled, report))
 
     # -- VAE manifold ------------------------------------------------------------------------------
     def decode_grid(

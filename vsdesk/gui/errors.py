@@ -26,12 +26,18 @@ def user_message(exc: BaseException, action: str = "") -> str:
             return f"{prefix}{exc.reason}."
         return f"{prefix}{name} — {exc.reason}."
     if _is_plain_os_error(exc):
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{prefix}{exc.strerror.lower()}{where}."  # "no space left on device: /path", no "[Errno 28]"
+        return f"{prefix}{os_error_words(exc)}."
     if _is_expected(exc):
         return f"{prefix}{exc}"
     log.error("unexpected error while trying to %s", action or "work", exc_info=exc)
     return f"{prefix}unexpected error ({type(exc).__name__}: {exc}). {details_note()}"
+
+
+def os_error_words(exc: OSError) -> str:
+    """"no space left on device: /path", not "[Errno 28] No space left on device: '/path'"."""
+    if not exc.strerror:
+        return str(exc)
+    return exc.strerror.lower() + (f": {exc.filename}" if exc.filename else "")
 
 
 #: OS errors the user can put right (a full disk, a read-only or locked folder, a file where a

@@ -10,7 +10,8 @@ The map of the tab the user looks at goes first on the compute thread: submitted
 made urgent when the user turns to the tab (``tab_shown``), it runs in the next pause of the
 map being computed (between t-SNE stages), even one that was urgent itself. A map that failed
 is computed again when the catalog changes (opened again, new images indexed), or when the
-user asks ("Try again" under the error).
+user asks ("Try again" under the error). A map that could not be saved in the cache is shown
+all the same, with a note under it (the user may want to free some space).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, place_on_map
-from vsdesk.gui.errors import user_message
+from vsdesk.gui.errors import os_error_words, user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.placeholder import replace_placeholder
 from vsdesk.gui.preview import ItemPreview
@@ -104,16 +106,15 @@ class TabMap(QObject):
             # for minutes, and a catalog opened meanwhile waited for all of it.
             urgent=self.parent().isVisible(),
             on_progress=lambda done, total, msg: self.scatter.set_status(
-                f"t-SNE {100 * done // max(total, 1)}%" + (f" · {msg}" if msg else "")
+                f"Computing the map: {msg or 't-SNE'} {100 * done // max(total, 1)}%"  # msg: "PCA", "t-SNE"
             ),
             on_partial=lambda xy: self._show_map(snapshot, xy),
-            on_done=lambda xy: self._show_map(snapshot, xy, final=True),
+            on_done=lambda found: self._show_map(snapshot, found.xy, final=True, note=_unsaved_note(found)),
             on_error=self._failed,
         )
 
     def _failed(self, exc: BaseException) -> None:
-        # The steps shown so far stay (an error saving the map comes after the last one): the
-        # map is then unfinished rather than missing.
+        # The steps shown so far stay: the map is then unfinished rather than missing.
         doing = "compute the map" if self.xy is None else "finish the map"
         self.scatter.set_status(user_message(exc, doing), action=("Try again", self.try_again))
 
@@ -126,7 +127,8 @@ class TabMap(QObject):
         """The user turned to the tab: its map, if it waits behind another tab's, goes first."""
         self.runner.hurry(f"{self.mode}/map")
 
-    def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False) -> None:
+    def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False, note: str = "") -> None:
+        """A step of the map, or with ``final`` the finished map (and ``note``, said under it)."""
         if snapshot is not self.catalog.snapshot or snapshot.name != self.catalog.name:
             return  # the catalog changed meanwhile, or another is being opened
         xy = np.asarray(xy, np.float32)
@@ -143,7 +145,7 @@ class TabMap(QObject):
         # out (about ±20), so a view fitted to its first step lost every later one.
         self.scatter.fit()
         if final:
-            self.scatter.set_status("")
+            self.scatter.set_status(note)
             self.map_ready.emit()
 
     # -- colours and results ---------------------------------------------------------------------
@@ -192,6 +194,15 @@ class TabMap(QObject):
             facts = [label] if label else []
             facts += ["not among the results"] if self.query.outcome is not None else []
             self.preview.show_item(path, _caption(Path(path).name, facts))
+
+
+def _unsaved_note(found: CatalogMap) -> str:
+    """What the user is told under a map that could not be kept in the cache (they may want to
+    free some space: a large map takes minutes to compute)."""
+    if found.unsaved is None:
+        return ""
+    return (f"The map could not be saved in the cache ({os_error_words(found.unsaved)}): "
+            "it will be computed again next time")
 
 
 def _caption(name: str, facts: list[str]) -> str:
