@@ -518,28 +518,35 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 
 
-def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, window, tmp_path):
-    """One compute thread maps every tab's catalog. Another tab's long map (on a first start, the
-    VAE sample's 10,000 images, for minutes) is played by a projection that runs until released,
-    pausing as t-SNE does between its stages; the map of the tab the user looks at is computed
-    in such a pause instead of after it."""
+def _tab_with_a_long_map(qtbot, window, tmp_path):
+    """The VAE tab on a small catalog of its own, mapped, whose next map is long: a stand-in for
+    t-SNE that runs until ``release`` is set, pausing as t-SNE does between its stages
+    (``check_cancelled``: urgent work runs there). -> (tab, running, release) events."""
     import threading
 
     from vsdesk.engine.tasks import check_cancelled
 
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
-    other = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "clothes"))
-    qtbot.waitUntil(lambda: not other.runner.is_running("vae/map"), timeout=60_000)  # its own map, done
-    release = threading.Event()
-    running = threading.Event()
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "clothes"))
+    qtbot.waitUntil(lambda: not tab.runner.is_running("vae/map"), timeout=60_000)  # its own map, done
+    running, release = threading.Event(), threading.Event()
 
     def long_projection(snapshot, progress, cancelled, partial=None):
         running.set()
         while not release.wait(0.05):
-            check_cancelled(cancelled)  # a pause between stages: urgent work runs here
+            check_cancelled(cancelled)
         return CatalogMap(snapshot.paths, np.zeros((len(snapshot), 2), np.float32))
 
-    other.session.projection = long_projection
+    tab.session.projection = long_projection
+    return tab, running, release
+
+
+def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, window, tmp_path):
+    """One compute thread maps every tab's catalog. Another tab's long map (on a first start, the
+    VAE sample's 10,000 images, for minutes) is played by a projection that runs until released,
+    pausing as t-SNE does between its stages; the map of the tab the user looks at is computed
+    in such a pause instead of after it."""
+    other, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
     window.tabs.setCurrentWidget(window.tab("style"))  # the user looks at another tab
     try:
         other.catalog.open(other.catalog_name)  # opened again (say, changed elsewhere): mapped again
@@ -556,23 +563,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
     goes ahead of it in turn, at its next pause: a map queued while its tab was hidden, and a
     map asked for while the first is still computed. As in the test above, the first tab's long
     map is played by a projection that runs until released, pausing as t-SNE does."""
-    import threading
-
-    from vsdesk.engine.tasks import check_cancelled
-
-    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
-    first = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "clothes"))
-    qtbot.waitUntil(lambda: not first.runner.is_running("vae/map"), timeout=60_000)  # its own map, done
-    release = threading.Event()
-    running = threading.Event()
-
-    def long_projection(snapshot, progress, cancelled, partial=None):
-        running.set()
-        while not release.wait(0.05):
-            check_cancelled(cancelled)  # a pause between stages
-        return CatalogMap(snapshot.paths, np.zeros((len(snapshot), 2), np.float32))
-
-    first.session.projection = long_projection
+    first, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
     try:
         first.catalog.open(first.catalog_name)  # mapped again while its tab is shown: urgent
         qtbot.waitUntil(running.is_set, timeout=60_000)

@@ -23,6 +23,17 @@ def clusters(n_per: int = 40, dim: int = 96) -> tuple[np.ndarray, np.ndarray]:
     return x, np.repeat(np.arange(3), n_per)
 
 
+def indexed_catalog(tmp_path, n: int):
+    """A style catalog "map" of ``n`` clothing photos, indexed (colour histograms: fast), and its folder."""
+    root = tmp_path / "photos"
+    root.mkdir()
+    for src in clothing_images(n):
+        shutil.copy(src, root / src.name)
+    catalog = Catalog.create("map", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    return catalog, root
+
+
 def test_stages_report_partials_and_keep_clusters_apart():
     x, labels = clusters()
     partials, steps = [], []
@@ -44,12 +55,7 @@ def test_cancel_between_stages():
 
 
 def test_catalog_projection_is_cached_per_version(tmp_path, new_file_mode):
-    root = tmp_path / "photos"
-    root.mkdir()
-    for src in clothing_images(40):
-        shutil.copy(src, root / src.name)
-    catalog = Catalog.create("map", "style", [root])
-    index_catalog(catalog, HistogramEmbedder())
+    catalog, root = indexed_catalog(tmp_path, 40)
     names, first, unsaved = project_catalog(catalog, iterations=250)
     assert first.shape == (40, 2) and names == catalog.vectors().paths and unsaved is None
     start = time.perf_counter()
@@ -91,12 +97,7 @@ def test_a_map_the_cache_cannot_hold_is_returned_with_the_reason(tmp_path, monke
     """The saved copy is a courtesy: a cache that cannot be written (a file in the place of its
     folder here, as a full or read-only disk would do) must not throw the finished map away."""
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
-    root = tmp_path / "photos"
-    root.mkdir()
-    for src in clothing_images(12):
-        shutil.copy(src, root / src.name)
-    catalog = Catalog.create("map", "style", [root])
-    index_catalog(catalog, HistogramEmbedder())
+    catalog, _ = indexed_catalog(tmp_path, 12)
     blocker = paths.cache_dir() / "projections"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("not a folder")
