@@ -393,10 +393,13 @@ def test_a_long_map_status_is_wrapped_to_the_map_not_cut_at_its_edge(qtbot):
     qtbot.waitExposed(view)
     said = ("Could not compute the map: unexpected error (FileExistsError: [Errno 17] File exists: "
             "'/home/someone/.cache/vsdesk/projections'). Details: /home/someone/.cache/vsdesk/vsdesk.log")
+    assert not view._status.isVisible()  # nothing said: no empty backing over the points
     view.set_status(said)
-    assert view.status() == said
+    assert view.status() == said and view._status.isVisible()
     shown = view._status.textItem.boundingRect()
     assert shown.width() <= view.plot.width() and shown.height() > 2 * view.fontMetrics().height()  # lines
+    view.set_status("")
+    assert not view._status.isVisible()
 
 
 def test_a_map_status_given_before_the_map_is_shown_fits_it_once_shown_with_its_button_under_it(qtbot):

@@ -110,7 +110,10 @@ class ScatterView(QWidget):
         for z, item in enumerate((self._highlight, self._query, self._selected), start=10):
             item.setZValue(z)
             self.plot.addItem(item)
-        self._status = pg.TextItem(color="#555555", anchor=(0, 0))
+        # On a light backing: the status (progress, an error, a note) sits over the map's points
+        # and must stay readable there, and let the points show through a little.
+        self._status = pg.TextItem(color="#555555", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 215))
+        self._status.hide()  # until there is something to say: an empty backing is a white dash
         self._status.setParentItem(self.view)
         self._status.setPos(8, 4)
         # What the user can do about the status (after an error: "Try again"), just under it.
@@ -258,6 +261,7 @@ class ScatterView(QWidget):
     def set_status(self, text: str, action: tuple[str, Callable[[], None]] | None = None) -> None:
         """``action``: (button text, callback), a button shown under the text until the next status."""
         self._status.setText(text)
+        self._status.setVisible(bool(text))
         self._wrap_status()
         self._status_action = action[1] if action else None
         if action:
