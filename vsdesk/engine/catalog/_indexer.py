@@ -282,8 +282,9 @@ class _Indexer:
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
         for unreadable in map(SkippedFile._make, scan.unreadable):
             (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
-        self.report.kept = sum(1 for path, row in rows.items() if row.status == "ok" and
-                               any(is_within(path, away.path) for away in self.report.missing_folders))
+        if self.report.missing_folders:  # (a pass over every row: only when a folder is away)
+            self.report.kept = sum(1 for path, row in rows.items() if row.status == "ok" and
+                                   any(is_within(path, away.path) for away in self.report.missing_folders))
 
         if self.embedder is None:
             stored_key = self.catalog.embedder_key
