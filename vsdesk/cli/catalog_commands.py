@@ -270,7 +270,7 @@ def _search(args: argparse.Namespace) -> int:
 def _search_impl(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from vsdesk.engine.catalog import is_away, is_being_indexed
+    from vsdesk.engine.catalog import away_folders, away_words, is_being_indexed
     from vsdesk.engine.imageio import ImageError, check_file, load_image
     from vsdesk.engine.search import file_sha256, search_catalog
 
@@ -298,10 +298,10 @@ def _search_impl(args: argparse.Namespace) -> int:
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}"
             )
-        away = [folder for folder in catalog.folders if is_away(folder)]  # an empty mount point too
-        for folder in away:
-            error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
-                  f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
+        away = away_folders(catalog.folders)  # an empty mount point too
+        for folder, kind in away.items():
+            error(f"note: {folder} (a folder of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
+                  f"still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
@@ -331,7 +331,8 @@ def _search_impl(args: argparse.Namespace) -> int:
                   f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
-                         "catalog_missing_folders": away, "catalog_changed_folders": changed}
+                         "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
+                         "catalog_changed_folders": changed}
 
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
     for i, record in enumerate(records):
@@ -510,7 +511,7 @@ def _one_line(text: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import list_catalogs
+    from vsdesk.engine.catalog import away_words, list_catalogs
 
     infos = list_catalogs()
     if args.json:
@@ -518,7 +519,7 @@ def _list(args: argparse.Namespace) -> int:
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
-             "missing_folders": list(i.missing_folders)}
+             "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds}
             for i in infos
         ])
         return 0
@@ -539,8 +540,8 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{i.name}  [{i.mode}{model}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
-            if folder in i.missing_folders:
-                print(f"      note: missing, empty or not mounted; its images are kept and still searched. "
+            if folder in i.missing_kinds:
+                print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
     return 0
 
