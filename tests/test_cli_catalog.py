@@ -348,6 +348,45 @@ def test_search_of_a_sample_its_repair_changed_updates_the_index_itself(capsys, 
     assert code == 0 and "indexed:" not in err and "updated" not in err
 
 
+def test_search_of_a_sample_whose_index_run_was_cut_off_finishes_it_itself(capsys):
+    """A sample is vsdesk's own folder: a search finishes its first index run, cancelled half-way,
+    and answers from the whole sample, rather than from part of it with a note to run `vsdesk
+    index` on it; but not while another process is indexing it."""
+    import fcntl
+
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog, index_catalog
+    from vsdesk.engine.modes import load_embedder
+    from vsdesk.engine.tasks import CancelledError
+
+    catalog = Catalog.open_or_create("style-artworks.vae", "vae", [str(samples.sample_folder("style-artworks"))])
+    seen = []
+    with catalog, pytest.raises(CancelledError):  # the window's cancel, after the first batch
+        index_catalog(catalog, load_embedder("vae"), lambda done, total, message="": seen.append(done),
+                      cancelled=lambda: max(seen, default=0) >= 8, batch_size=8)
+    with Catalog.open("style-artworks.vae") as catalog:
+        assert catalog.unfinished and 8 <= catalog.counts()[0] < 32
+        so_far = catalog.counts()[0]
+    search = ("search", "--mode", "vae", "--catalog", "style-artworks", "-k", "40",
+              str(STYLE_DIR / "s_cubism-01.jpg"), "--json")
+
+    with open(catalog.location / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        code, out, err = run(capsys, *search)
+    assert code == 0 and "indexed:" not in err and "another vsdesk process is indexing" in err
+    [record] = json.loads(out)
+    assert record["catalog_partial_reason"] == "being-indexed" and len(record["results"]) == so_far - 1
+
+    code, out, err = run(capsys, *search)
+    assert code == 0, err
+    assert "did not finish" not in err and "`vsdesk index" not in err and "32 images indexed" in err
+    [record] = json.loads(out)
+    assert (record["catalog_partial"], record["catalog_partial_reason"]) == (False, None)
+    assert len(record["results"]) == 31  # the whole sample, less the query (one of its paintings)
+    with Catalog.open("style-artworks.vae") as catalog:
+        assert not catalog.unfinished and catalog.counts()[0] == 32
+
+
 def test_catalogs_list_opens_an_unfinished_catalog_once(capsys, photos, monkeypatch):
     import fcntl
 

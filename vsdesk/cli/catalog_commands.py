@@ -306,9 +306,10 @@ def _search_impl(args: argparse.Namespace) -> int:
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
         if (catalog.recovered or not indexed or catalog.embedder_key != embedder.key
-                or _sample_changed(catalog, args.catalog)):
-            # A new sample, a rebuilt index, a new model or a sample folder that changed (vsdesk's
-            # own repair of it, in _resolve): bring the catalog up to date first.
+                or _sample_to_update(catalog, args.catalog)):
+            # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
+            # whose folder changed (vsdesk's own repair of it, in _resolve): bring the catalog up
+            # to date first.
             _print_report(_run_index(catalog, embedder), catalog)
         catalog.set_model(model)
         vectors = catalog.vectors()
@@ -392,17 +393,18 @@ def _search_impl(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _sample_changed(catalog, name: str) -> bool:
-    """Whether ``catalog`` is a sample whose folder changed since it was indexed. The folder is
-    vsdesk's, and the usual change is its own repair (``samples.sample_folder``): search then
-    runs the cheap index update itself (a fraction of a second when the bytes came back the
-    same) rather than tell the user to. Not while another process indexes it, nor when the
-    index is read-only: the note then says what it always says."""
+def _sample_to_update(catalog, name: str) -> bool:
+    """Whether ``catalog`` is a sample whose last index run did not finish (Ctrl+C, a kill) or
+    whose folder changed since it was indexed. The folder is vsdesk's, and the usual change is
+    its own repair (``samples.sample_folder``): search then finishes the run or runs the cheap
+    index update itself (a fraction of a second when the bytes came back the same) rather than
+    tell the user to index a folder they do not own. Not while another process indexes it, nor
+    when the index is read-only: the note then says what it always says."""
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import is_being_indexed
 
     return (samples.is_sample(name) and not catalog.read_only and not is_being_indexed(catalog)
-            and bool(catalog.changed_folders()))
+            and (catalog.unfinished or bool(catalog.changed_folders())))
 
 
 def _failed(record: dict[str, Any], exc: Exception) -> None:
