@@ -192,9 +192,14 @@ def _load_embedder(mode: str, model: str | None = None):
         raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
     except (ImportError, AttributeError) as exc:
         raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
-    note = embedder.first_use_note()  # the conversion itself comes at the model's first use
+    note = embedder.first_use_note()
     if note:
+        # Product: every member is converted now, under the note, as the window does. Indexing
+        # needs only the first: converting it alone left the others to the next search, which
+        # said the note ("once") again. The wait is the same, said once (and only when a
+        # conversion is due: a member read from the cache is left to its first use).
         say(note)
+        embedder.warm_up()
     return embedder
 
 
