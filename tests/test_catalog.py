@@ -265,7 +265,7 @@ def test_missing_folder_keeps_its_entries_and_is_said_as_a_folder_not_a_skipped_
     assert (away.path, away.kind) == (str(photos), "missing-folder") and "entries are kept" in away.message
     assert not report.skipped  # it was counted as a skipped file: "1 skipped"
     assert "0 skipped" in report.summary() and report.kept == 12
-    assert "1 folder missing, empty or not mounted: its 12 images kept as they were" in report.summary()
+    assert "1 folder away (missing): its 12 images kept as they were" in report.summary()
     assert report.as_dict()["missing_folders"] == [away._asdict()]
     (tmp_path / "unplugged").rename(photos)  # back, unchanged: the run while it was away changed nothing
     assert catalog.changed_folders() == []
@@ -273,6 +273,7 @@ def test_missing_folder_keeps_its_entries_and_is_said_as_a_folder_not_a_skipped_
     photos.write_bytes(b"a file where the folder was")
     report = index_catalog(catalog, HistogramEmbedder())
     assert (report.indexed, [f.kind for f in report.missing_folders], report.skipped) == (12, ["not-a-folder"], [])
+    assert "1 folder away (a file now): its 12 images kept as they were" in report.summary()
 
 
 def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_disk_is_back(photos, tmp_path):
@@ -286,6 +287,7 @@ def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_dis
     assert report.removed == 0 and report.indexed == 12 and not report.skipped
     [away] = report.missing_folders
     assert away.kind == "empty-folder" and away.path == str(photos) and "not mounted" in away.message
+    assert "1 folder away (empty): its 12 images kept as they were" in report.summary()
     photos.rmdir()
     (tmp_path / "unplugged").rename(photos)  # the disk is back
     assert catalog.changed_folders() == []  # as it was at the run before it went away

@@ -161,6 +161,7 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     [record] = json.loads(out)
     assert any(r["path"].startswith(str(extra)) for r in record["results"])  # kept, as said
     assert record["catalog_missing_folders"] == [str(extra)]
+    assert record["catalog_missing_folder_kinds"] == {str(extra): "missing-folder"}
 
     # An index run says the folder is away, and does not count it as a skipped file.
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
@@ -168,7 +169,7 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert code == 0 and (report["indexed"], report["removed"]) == (34, 0)  # its 4 images are kept
     assert [s["path"] for s in report["skipped"]] == [str(photos / "broken.jpg")]
     assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(extra), "missing-folder")]
-    assert report["kept"] == 4 and "1 folder missing, empty or not mounted: its 4 images kept as they were" in err
+    assert report["kept"] == 4 and "1 folder away (missing): its 4 images kept as they were" in err
     assert "1 skipped" in err and (f"  note: {extra}: the folder does not exist or is not mounted; its index entries "
                                    f"are kept. `vsdesk catalogs remove-folder shop {extra}` forgets them") in err
     assert "nothing new in the folders there" in err and "up to date" not in err  # the stick was not looked at
@@ -177,7 +178,8 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     [listed] = json.loads(out)
     assert code == 0 and (listed["skipped"], listed["missing_folders"]) == (1, [str(extra)])
     code, out, _ = run(capsys, "catalogs", "list")
-    assert (f"    {extra}\n      note: missing, empty or not mounted; its images are kept and still searched. "
+    assert (f"    {extra}\n      note: missing (moved, deleted, or on a disk that is not mounted?); its images are "
+            f"kept and still searched. "
             f"`vsdesk catalogs remove-folder shop {extra}` forgets them\n") in out, out
     assert f"    {photos}\n    {extra}\n" in out  # the folder that is there has no note
 
@@ -191,6 +193,44 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert len(paths) == 29 and not any(p.startswith(str(extra)) for p in paths)  # 30 photos, less the query
     assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["missing_folders"] == []
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
+
+
+def test_a_folder_turned_file_and_an_empty_folder_are_said_as_what_they_are(capsys, tmp_path):
+    """Not "missing" for all: a file where a catalog folder was, and a folder that is there but
+    empty (the mount point of a disk that is not mounted), are each said as such by `search`,
+    `catalogs list` and the index run."""
+    images = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    here, filed, emptied = (tmp_path / name for name in ("here", "filed", "emptied"))
+    for folder, part in ((here, images[:4]), (filed, images[4:6]), (emptied, images[6:8])):
+        folder.mkdir()
+        for src in part:
+            shutil.copy(src, folder / src.name)
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "c", str(here), str(filed), str(emptied))[0] == 0
+    shutil.rmtree(filed)
+    filed.write_text("a file where the folder was")
+    for image in emptied.iterdir():
+        image.unlink()  # the disk's mount point, left empty
+    kinds = {str(filed): "not-a-folder", str(emptied): "empty-folder"}
+
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "c", str(images[0]), "-k", "10", "--json")
+    assert code == 0 and "missing" not in err
+    assert f"note: {filed} (a folder of catalog 'c') is a file now, not a folder; its images are still searched" in err
+    assert f"note: {emptied} (a folder of catalog 'c') is empty (a disk that is not mounted?); its images" in err
+    [record] = json.loads(out)
+    assert record["catalog_missing_folders"] == [str(filed), str(emptied)]
+    assert record["catalog_missing_folder_kinds"] == kinds and len(record["results"]) == 7  # all kept, less the query
+
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert (listed["missing_folders"], listed["missing_folder_kinds"]) == ([str(filed), str(emptied)], kinds)
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "missing" not in out
+    assert f"    {filed}\n      note: a file now, not a folder; its images are kept and still searched. " in out
+    assert f"    {emptied}\n      note: empty (a disk that is not mounted?); its images are kept" in out
+
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", "--json")
+    assert code == 0 and "2 folders away (1 a file now, 1 empty): their 4 images kept as they were" in err
+    assert {f["path"]: f["kind"] for f in json.loads(out)["missing_folders"]} == kinds
 
 
 def test_index_of_a_new_name_without_folders_and_a_name_differing_only_in_case(capsys, photos):
@@ -306,6 +346,45 @@ def test_search_of_a_sample_its_repair_changed_updates_the_index_itself(capsys, 
         assert catalog.changed_folders() == [] and catalog.counts()[0] == 10000
     code, out, err = run(capsys, *search)  # nothing changed since: no index run at all
     assert code == 0 and "indexed:" not in err and "updated" not in err
+
+
+def test_search_of_a_sample_whose_index_run_was_cut_off_finishes_it_itself(capsys):
+    """A sample is vsdesk's own folder: a search finishes its first index run, cancelled half-way,
+    and answers from the whole sample, rather than from part of it with a note to run `vsdesk
+    index` on it; but not while another process is indexing it."""
+    import fcntl
+
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog, index_catalog
+    from vsdesk.engine.modes import load_embedder
+    from vsdesk.engine.tasks import CancelledError
+
+    catalog = Catalog.open_or_create("style-artworks.vae", "vae", [str(samples.sample_folder("style-artworks"))])
+    seen = []
+    with catalog, pytest.raises(CancelledError):  # the window's cancel, after the first batch
+        index_catalog(catalog, load_embedder("vae"), lambda done, total, message="": seen.append(done),
+                      cancelled=lambda: max(seen, default=0) >= 8, batch_size=8)
+    with Catalog.open("style-artworks.vae") as catalog:
+        assert catalog.unfinished and 8 <= catalog.counts()[0] < 32
+        so_far = catalog.counts()[0]
+    search = ("search", "--mode", "vae", "--catalog", "style-artworks", "-k", "40",
+              str(STYLE_DIR / "s_cubism-01.jpg"), "--json")
+
+    with open(catalog.location / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        code, out, err = run(capsys, *search)
+    assert code == 0 and "indexed:" not in err and "another vsdesk process is indexing" in err
+    [record] = json.loads(out)
+    assert record["catalog_partial_reason"] == "being-indexed" and len(record["results"]) == so_far - 1
+
+    code, out, err = run(capsys, *search)
+    assert code == 0, err
+    assert "did not finish" not in err and "`vsdesk index" not in err and "32 images indexed" in err
+    [record] = json.loads(out)
+    assert (record["catalog_partial"], record["catalog_partial_reason"]) == (False, None)
+    assert len(record["results"]) == 31  # the whole sample, less the query (one of its paintings)
+    with Catalog.open("style-artworks.vae") as catalog:
+        assert not catalog.unfinished and catalog.counts()[0] == 32
 
 
 def test_catalogs_list_opens_an_unfinished_catalog_once(capsys, photos, monkeypatch):

@@ -525,3 +525,30 @@ def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     name, facts = QLabel.text(label).split("\n")  # what is painted
     assert "…" in name and name.endswith(".png") and facts == "Shirt · similarity 0.885"
     assert label.text() == f"{long_name}\nShirt · similarity 0.885" and label.toolTip() == label.text()
+
+
+def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
+    """The window's warning on a catalog's folders away: missing, a file, or empty, as each is."""
+    from vsdesk.engine.catalog import away_folders
+    from vsdesk.engine.session import CatalogSnapshot
+    from vsdesk.gui.tab_catalog import _missing_folders_text
+
+    there, filed, emptied = tmp_path / "there", tmp_path / "filed", tmp_path / "emptied"
+    there.mkdir()
+    (there / "a.jpg").write_bytes(b"x")
+    filed.write_text("a file where the folder was")
+    emptied.mkdir()
+    folders = [str(there), str(tmp_path / "gone"), str(filed), str(emptied)]
+
+    def text(folders):
+        away = away_folders(folders)
+        return _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+                                                     missing_folders=tuple(away), missing_kinds=away))
+
+    assert text(folders[:2]) == (f"The folder {tmp_path / 'gone'} of the catalog “c” is missing (moved, deleted, or on "
+                                 "a disk that is not mounted?): its images are still searched, but cannot be shown. "
+                                 "`vsdesk catalogs remove-folder c FOLDER` forgets them.")
+    assert text(folders).startswith(f"Folders of the catalog “c” are away: {tmp_path / 'gone'} is missing (moved, "
+                                    f"deleted, or on a disk that is not mounted?); {filed} is a file now, not a "
+                                    f"folder; {emptied} is empty (a disk that is not mounted?): their images are "
+                                    "still searched")

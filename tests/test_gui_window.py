@@ -1102,13 +1102,14 @@ def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, wind
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         tab.open_catalog(tab.catalog_name)
     assert tab.messages.kind == "warning" and len(tab.snapshot) == 4  # kept, and searched
-    said = f"The folder {folder} of the catalog “{tab.catalog_name}” is missing, empty or not mounted"
+    said = (f"The folder {folder} of the catalog “{tab.catalog_name}” is missing (moved, deleted, or on a disk "
+            "that is not mounted?): its images are still searched")
     assert said in tab.messages.text()
     # The disk is back, and so is the user in the window: the warning goes.
     (tmp_path / "unplugged").rename(tmp_path / "disk")
     window._on_application_state(Qt.ApplicationState.ApplicationActive)
     qtbot.waitUntil(lambda: tab.messages.text() == "", timeout=10_000)
-    assert tab.snapshot.missing_folders == ()
+    assert (tab.snapshot.missing_folders, tab.snapshot.missing_kinds) == ((), {})
     # Away again: the warning is this catalog's, and goes when another one is opened.
     (tmp_path / "disk").rename(tmp_path / "unplugged")
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):

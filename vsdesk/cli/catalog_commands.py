@@ -192,9 +192,14 @@ def _load_embedder(mode: str, model: str | None = None):
         raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
     except (ImportError, AttributeError) as exc:
         raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
-    note = embedder.first_use_note()  # the conversion itself comes at the model's first use
+    note = embedder.first_use_note()
     if note:
+        # Product: every member is converted now, under the note, as the window does. Indexing
+        # needs only the first: converting it alone left the others to the next search, which
+        # said the note ("once") again. The wait is the same, said once (and only when a
+        # conversion is due: a member read from the cache is left to its first use).
         say(note)
+        embedder.warm_up()
     return embedder
 
 
@@ -270,7 +275,7 @@ def _search(args: argparse.Namespace) -> int:
 def _search_impl(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from vsdesk.engine.catalog import is_away, is_being_indexed
+    from vsdesk.engine.catalog import away_folders, away_words, is_being_indexed
     from vsdesk.engine.imageio import ImageError, check_file, load_image
     from vsdesk.engine.search import file_sha256, search_catalog
 
@@ -298,17 +303,18 @@ def _search_impl(args: argparse.Namespace) -> int:
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}"
             )
-        away = [folder for folder in catalog.folders if is_away(folder)]  # an empty mount point too
-        for folder in away:
-            error(f"note: {folder} (a folder of catalog {catalog.name!r}) is missing, empty or not mounted; its "
-                  f"images are still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
+        away = away_folders(catalog.folders)  # an empty mount point too
+        for folder, kind in away.items():
+            error(f"note: {folder} (a folder of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
+                  f"still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
         if (catalog.recovered or not indexed or catalog.embedder_key != embedder.key
-                or _sample_changed(catalog, args.catalog)):
-            # A new sample, a rebuilt index, a new model or a sample folder that changed (vsdesk's
-            # own repair of it, in _resolve): bring the catalog up to date first.
+                or _sample_to_update(catalog, args.catalog)):
+            # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
+            # whose folder changed (vsdesk's own repair of it, in _resolve): bring the catalog up
+            # to date first.
             _print_report(_run_index(catalog, embedder), catalog)
         catalog.set_model(model)
         vectors = catalog.vectors()
@@ -331,7 +337,8 @@ def _search_impl(args: argparse.Namespace) -> int:
                   f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
-                         "catalog_missing_folders": away, "catalog_changed_folders": changed}
+                         "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
+                         "catalog_changed_folders": changed}
 
     good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
     for i, record in enumerate(records):
@@ -391,17 +398,18 @@ def _search_impl(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _sample_changed(catalog, name: str) -> bool:
-    """Whether ``catalog`` is a sample whose folder changed since it was indexed. The folder is
-    vsdesk's, and the usual change is its own repair (``samples.sample_folder``): search then
-    runs the cheap index update itself (a fraction of a second when the bytes came back the
-    same) rather than tell the user to. Not while another process indexes it, nor when the
-    index is read-only: the note then says what it always says."""
+def _sample_to_update(catalog, name: str) -> bool:
+    """Whether ``catalog`` is a sample whose last index run did not finish (Ctrl+C, a kill) or
+    whose folder changed since it was indexed. The folder is vsdesk's, and the usual change is
+    its own repair (``samples.sample_folder``): search then finishes the run or runs the cheap
+    index update itself (a fraction of a second when the bytes came back the same) rather than
+    tell the user to index a folder they do not own. Not while another process indexes it, nor
+    when the index is read-only: the note then says what it always says."""
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import is_being_indexed
 
     return (samples.is_sample(name) and not catalog.read_only and not is_being_indexed(catalog)
-            and bool(catalog.changed_folders()))
+            and (catalog.unfinished or bool(catalog.changed_folders())))
 
 
 def _failed(record: dict[str, Any], exc: Exception) -> None:
@@ -510,7 +518,7 @@ def _one_line(text: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import list_catalogs
+    from vsdesk.engine.catalog import away_words, list_catalogs
 
     infos = list_catalogs()
     if args.json:
@@ -518,7 +526,7 @@ def _list(args: argparse.Namespace) -> int:
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
-             "missing_folders": list(i.missing_folders)}
+             "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds}
             for i in infos
         ])
         return 0
@@ -539,8 +547,8 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{i.name}  [{i.mode}{model}]  {status}")
         for folder in i.folders:
             print(f"    {folder}")
-            if folder in i.missing_folders:
-                print(f"      note: missing, empty or not mounted; its images are kept and still searched. "
+            if folder in i.missing_kinds:
+                print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
     return 0
 

@@ -87,8 +87,10 @@ class CatalogSnapshot:
     predicted_colouring: Colouring | None = None
     note: str = ""  # something the user should know about this opening (e.g. its model is gone)
     model_key: str = ""  # the key of the model its vectors come from (``Embedder.key``)
-    #: Folders that are gone, or empty (an unmounted disk): their images are still searched.
+    #: Folders that are gone, a file now, or empty (an unmounted disk): their images are still
+    #: searched. ``missing_kinds``: each with its kind (``AWAY_KINDS``), for the words said.
     missing_folders: tuple[str, ...] = ()
+    missing_kinds: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -322,7 +324,7 @@ class ModeSession:
 
     def _snapshot(self, catalog, embedder: Any) -> CatalogSnapshot:
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import is_away
+        from vsdesk.engine.catalog import away_folders
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
@@ -340,6 +342,7 @@ class ModeSession:
             else:
                 by_model = colouring(guessed, classes)
         _, skipped = catalog.counts()
+        away = away_folders(catalog.folders)
         return CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,
@@ -356,7 +359,8 @@ class ModeSession:
             hashes=list(catalog.hashes()),
             labels_predicted=predicted,
             predicted_colouring=by_model,
-            missing_folders=tuple(f for f in catalog.folders if is_away(f)),
+            missing_folders=tuple(away),
+            missing_kinds=away,
         )
 
     # -- queries --------------------------------------------------------------------------------

@@ -64,11 +64,11 @@ class TabCatalog(QObject):
         shown = None if self.is_opening() else self.snapshot
 
         def look(ctx):
-            from vsdesk.engine.catalog import is_away
+            from vsdesk.engine.catalog import away_folders
 
             names = self.session.catalog_names()
             changed = shown is not None and shown.name in names and self.session.changed_elsewhere(shown)
-            away = tuple(f for f in shown.missing_folders if is_away(f)) if shown is not None else ()
+            away = away_folders(shown.missing_folders) if shown is not None else {}
             return names, changed, away
 
         self.runner.submit(
@@ -79,7 +79,7 @@ class TabCatalog(QObject):
             on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
         )
 
-    def _show_list(self, names: list[str], changed: bool, away: tuple[str, ...], select: str | None,
+    def _show_list(self, names: list[str], changed: bool, away: dict[str, str], select: str | None,
                    looked_at=None) -> None:
         current = select or self.name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
@@ -97,9 +97,9 @@ class TabCatalog(QObject):
                                "it is brought up to date.")
             self._note_until_opened = True
             self.open(self.snapshot.name)
-        elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_folders:
+        elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_kinds:
             # A folder that was away is back (its disk plugged in again): the warning is updated.
-            self.snapshot = dataclasses.replace(looked_at, missing_folders=away)
+            self.snapshot = dataclasses.replace(looked_at, missing_folders=tuple(away), missing_kinds=away)
             if self._unsay() and away:
                 self._say("warning", _missing_folders_text(self.snapshot))
 
@@ -261,10 +261,16 @@ class TabCatalog(QObject):
 
 
 def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
-    one = len(snapshot.missing_folders) == 1
-    return (f"The folder{'' if one else 's'} {', '.join(snapshot.missing_folders)} of the catalog “{snapshot.name}” "
-            f"{'is' if one else 'are'} missing, empty or not mounted (an unplugged disk?): "
-            f"{'its' if one else 'their'} images are still searched, but cannot be shown. "
+    from vsdesk.engine.catalog import away_words
+
+    away = snapshot.missing_kinds
+    if len(away) == 1:
+        [(folder, kind)] = away.items()
+        what, their = f"The folder {folder} of the catalog “{snapshot.name}” is {away_words(kind)}", "its"
+    else:
+        said = "; ".join(f"{folder} is {away_words(kind)}" for folder, kind in away.items())
+        what, their = f"Folders of the catalog “{snapshot.name}” are away: {said}", "their"
+    return (f"{what}: {their} images are still searched, but cannot be shown. "
             f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them.")
 
 

@@ -30,8 +30,10 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.changed_folders()                   # folders with files added/removed/renamed since the
                                                 # last complete run (cheap, bounded); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
-                                    model, unfinished, being_indexed, missing_folders)]
+                                    model, unfinished, being_indexed, missing_folders, missing_kinds)]
                                                 # problem: cannot be opened, or catalog.recovered
+    away_folders(folders) -> {folder: kind}     # folders missing, a file now or empty (AWAY_KINDS);
+    away_words(kind)                            # what that kind is, in the words all say it with
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
     remove_catalog(name)                        # deletes our index files only, never images
@@ -55,7 +57,7 @@ until ``version`` changes.
 """
 
 from vsdesk.engine.catalog._indexer import IndexReport, index_catalog, is_being_indexed
-from vsdesk.engine.catalog._scan import LABEL_FILES, is_away, why_not_a_folder
+from vsdesk.engine.catalog._scan import LABEL_FILES, away_folders, away_words, is_away, why_not_a_folder
 from vsdesk.engine.catalog._store import (
     Catalog,
     CatalogBusy,
@@ -89,6 +91,8 @@ __all__ = [
     "LABEL_FILES",
     "SkippedFile",
     "VectorSet",
+    "away_folders",
+    "away_words",
     "catalog_exists",
     "catalog_settings",
     "is_away",

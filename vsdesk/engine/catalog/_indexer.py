@@ -5,8 +5,8 @@
 2. Files that disappeared are dropped (one transaction). Their vectors stay until the end of the
    run, so a file that was moved or renamed is recognised by its content hash and not re-embedded.
    Folders that cannot be read (or a disk that is not mounted) keep their entries; a catalog
-   folder that is away (missing, empty, not mounted) is said in ``missing_folders``, not among
-   the skipped files.
+   folder that is away (missing, a file now, or empty: a disk not mounted) is said in
+   ``missing_folders``, not among the skipped files.
 3. New or changed files are read and hashed (SHA-256) in a small thread pool; a known hash reuses
    its vector, otherwise the pool decodes (``load_image``) and ``preprocess``es, and the calling
    thread (the one that owns TensorFlow) ``embed``s in batches. The pool is fed through a bounded
@@ -38,6 +38,7 @@ from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     EMPTY_FOLDER,
     FileStat,
+    away_count,
     is_empty_folder,
     is_within,
     scan_folders,
@@ -101,7 +102,7 @@ class IndexReport:
         )
         if self.missing_folders:
             their = "its" if len(self.missing_folders) == 1 else "their"
-            text += (f"; {counted(len(self.missing_folders), 'folder')} missing, empty or not mounted: "
+            text += (f"; {away_count(folder.kind for folder in self.missing_folders)}: "
                      f"{their} {counted(self.kept, 'image')} kept as they were")
         if self.model_changed:
             text += "; the model changed since the last run, so every image was embedded again"

@@ -11,14 +11,17 @@ folders hold other files than when they were indexed.
 
 from __future__ import annotations
 
+import collections
 import csv
 import os
 import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, UNSUPPORTED_SUFFIXES
+from vsdesk.engine.text import counted
 
 #: Files at a folder's top that give labels (``filename,label``; the Clothing Dataset's
 #: ``images.csv`` has ``image,...,label`` with the image id without ``.jpg``).
@@ -165,9 +168,50 @@ def why_not_a_folder(path: str) -> str | None:
 
 
 def is_away(folder: str) -> bool:
-    """A catalog folder that is missing, or there but empty (the mount point of a disk that is
-    not mounted): its images are kept and searched, and the user is told."""
-    return not os.path.isdir(folder) or is_empty_folder(folder)
+    """A catalog folder that is missing, a file, or there but empty (the mount point of a disk
+    that is not mounted): its images are kept and searched, and the user is told."""
+    return away_kind(folder) is not None
+
+
+def away_kind(folder: str) -> str | None:
+    """How a catalog folder is away, one of ``AWAY_KINDS`` (as the index run would say it);
+    None when it is a folder with something in it."""
+    if os.path.isdir(folder):
+        return "empty-folder" if is_empty_folder(folder) else None
+    return "not-a-folder" if os.path.exists(folder) else "missing-folder"
+
+
+def away_folders(folders: Iterable[str]) -> dict[str, str]:
+    """The ``folders`` that are away, each with its kind (``away_kind``), in their order."""
+    return {str(folder): kind for folder in folders if (kind := away_kind(str(folder)))}
+
+
+#: What a catalog folder that is away is, in words that follow "FOLDER is": the one wording
+#: of `vsdesk search`, `catalogs list`, the index report and the window, so that none says
+#: "missing" of a folder that is there but empty, or "empty" of a file.
+AWAY_WORDS = {
+    "missing-folder": "missing (moved, deleted, or on a disk that is not mounted?)",
+    "not-a-folder": "a file now, not a folder",
+    "empty-folder": "empty (a disk that is not mounted?)",
+}
+#: The same in a word or two, for counts ("2 folders away (1 missing, 1 empty)").
+_AWAY_SHORT = {"missing-folder": "missing", "not-a-folder": "a file now", "empty-folder": "empty"}
+
+
+def away_words(kind: str) -> str:
+    """``AWAY_WORDS`` of ``kind`` (one of ``AWAY_KINDS``)."""
+    return AWAY_WORDS[kind]
+
+
+def away_count(kinds: Iterable[str]) -> str:
+    """Folders away, counted by kind: "1 folder away (missing)", "3 folders away (2 missing,
+    1 a file now)"."""
+    by_kind = collections.Counter(kinds)
+    if len(by_kind) == 1:
+        how = _AWAY_SHORT[next(iter(by_kind))]
+    else:
+        how = ", ".join(f"{count} {_AWAY_SHORT[kind]}" for kind, count in by_kind.items())
+    return f"{counted(sum(by_kind.values()), 'folder')} away ({how})"
 
 
 def is_empty_folder(path: str) -> bool:

@@ -21,14 +21,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
 import numpy as np
 
 from vsdesk.engine import paths
-from vsdesk.engine.catalog._scan import changed_roots, is_away, is_within, why_not_a_folder
+from vsdesk.engine.catalog._scan import away_folders, changed_roots, is_away, is_within, why_not_a_folder
 from vsdesk.engine.files import atomic_write_json
 
 SCHEMA_VERSION = 1
@@ -124,7 +124,9 @@ class CatalogInfo:
     model: str | None = None  # the model it is indexed with, when not the mode's shipped one
     unfinished: bool = False  # its last index run stopped before the end (cancelled, killed, failed)
     being_indexed: bool = False  # unfinished because a run (in any process) is at it now
-    missing_folders: tuple[str, ...] = ()  # folders missing, empty or not mounted: their images are kept
+    missing_folders: tuple[str, ...] = ()  # folders away (missing, a file now, empty): their images are kept
+    #: Each of those with its kind (``AWAY_KINDS``: missing-folder, not-a-folder, empty-folder).
+    missing_kinds: dict[str, str] = field(default_factory=dict)
 
 
 def validate_name(name: str) -> str:
@@ -642,7 +644,7 @@ class Catalog:
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           missing_folders=_away(self.folders))
+                           **_away(self.folders))
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
@@ -831,12 +833,14 @@ def list_catalogs() -> list[CatalogInfo]:
             except (OSError, ValueError):
                 mode, folders, model = "?", [], None
             infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
-                                     model=model, missing_folders=_away(folders)))
+                                     model=model, **_away(folders)))
     return infos
 
 
-def _away(folders: list[str]) -> tuple[str, ...]:
-    return tuple(folder for folder in folders if is_away(str(folder)))
+def _away(folders: list[str]) -> dict:
+    """``CatalogInfo``'s fields on the folders that are away."""
+    kinds = away_folders(folders)
+    return {"missing_folders": tuple(kinds), "missing_kinds": kinds}
 
 
 def remove_catalog(name: str) -> Path:

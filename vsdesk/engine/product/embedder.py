@@ -191,13 +191,15 @@ class ProductEmbedder(Embedder):
         catalog keeps one kind. Which one runs is only known once the fast path is loaded (an
         int8 conversion can be refused), so the first read loads it (TF thread; a cached
         flatbuffer takes well under a second, a first conversion ~10-20 s a member). Catalogs depend on
-        the first member alone, so indexing loads no other (``warm_up`` loads them all)."""
+        the first member alone, so indexing loads no other (``warm_up`` loads them all; the CLI
+        calls it when ``first_use_note`` says a conversion is due, so it comes once)."""
         self._runner()
         return self.weights_key + (":q8" if self._precision == "int8" else "")
 
     def first_use_note(self) -> str | None:
         """Said before a member is first converted for the fast path (TFLite int8): the model's
-        first use is then seconds to a minute longer, once (the result is cached)."""
+        first use is then seconds to a minute longer, once (the result is cached). The time
+        said is that of every member to convert: callers that say it ``warm_up`` then."""
         pending = [m for m in (self, *self.others) if m._run is None and
                    fast.will_convert(m.weights_key, m.meta.size, m.meta.backbone, m.folder)]
         if not pending:
