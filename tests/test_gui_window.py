@@ -1094,6 +1094,47 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
     assert not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""
 
 
+def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(qtbot, window, tmp_path):
+    """Photos saved into (or deleted from) the folder of the catalog shown while the window is
+    open: when the user comes back to it, the catalog is brought up to date and the query on
+    screen searched again. Once only; and a disk unplugged since is no change to index."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "disk" / "shop")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[10]))
+    assert len(tab.gallery.results.items()) == 4
+
+    opened = []  # what the message bar said as the catalog was opened again
+    tab.catalog.opening.connect(lambda name: opened.append(tab.messages.text()))
+    said = (f"New, removed or renamed files in {folder}: "
+            f"the catalog “{tab.catalog_name}” is brought up to date.")
+
+    def come_back():  # -> what was said as the catalog was opened again, if it was
+        before = len(opened)
+        window._on_application_state(Qt.ApplicationState.ApplicationActive)
+        qtbot.waitUntil(lambda: not tab.runner.is_running("vae/catalog-list"), timeout=30_000)
+        return opened[before:]  # (opened from the list's on_done, if at all)
+
+    copy_images(photos[4:6], folder)  # saved there by another program
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert come_back() == [said]
+    qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 6, timeout=30_000)  # the query, searched again
+    new = {str(folder / p.name) for p in photos[4:6]}
+    assert new <= set(tab.snapshot.paths) and new <= {item.path for item in tab.gallery.results.items()}
+    assert tab.messages.text() == ""
+    assert come_back() == []  # indexed: nothing changed since
+
+    (folder / photos[0].name).unlink()  # deleted
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert come_back() == [said]
+    qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 5, timeout=30_000)
+    assert str(folder / photos[0].name) not in tab.snapshot.paths
+
+    (tmp_path / "disk").rename(tmp_path / "unplugged")  # the disk unplugged: not a change to index
+    assert come_back() == [] and len(tab.snapshot) == 5
+
+
 def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     folder = copy_images(photos[:4], tmp_path / "disk" / "photos")
