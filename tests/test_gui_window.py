@@ -575,6 +575,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
             other.start()
         qtbot.wait(1500)
         assert other.map_xy is None and other.runner.is_running("style/map")
+        assert other.scatter.status() == "Computing the t-SNE map…"  # said once it keeps the user waiting
         # ... until the user turns to its tab: then it is computed, the first tab's map paused.
         window.tabs.setCurrentWidget(other)
         qtbot.waitUntil(lambda: other.map_xy is not None and len(other.map_xy) == 5, timeout=60_000)
@@ -614,6 +615,26 @@ def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_pat
         tab.open_catalog(tab.catalog_name)
     assert len(tab.map_xy) == 6 and tab.scatter.status() == ""
     assert len(list(blocker.glob("*.npy"))) == 1
+
+
+def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tmp_path):
+    """A catalog opened again, unchanged: its map comes from the cache, at once. The map said
+    "Computing the map: t-SNE (cached) 100%" for an instant before it: nothing is computed."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
+    qtbot.waitUntil(lambda: tab.map_xy is not None and not tab.runner.is_running("style/map"), timeout=60_000)
+    statuses = []
+    set_status = tab.scatter.set_status
+
+    def recording_set_status(text, action=None):
+        statuses.append(text)
+        set_status(text, action)
+
+    tab.scatter.set_status = recording_set_status
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
+    assert statuses[0] == f"The map of “{tab.catalog_name}” appears once it is indexed…"
+    assert not [text for text in statuses if "%" in text or "cached" in text], statuses
 
 
 def lock_index_when_opened(qtbot, tab, monkeypatch):
