@@ -699,6 +699,42 @@ def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_chan
     assert len(tab.map_xy) == 7 and not button.isVisible() and tab.scatter.status() == ""
 
 
+def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the_user_turns_to_it(
+        qtbot, window, tmp_path, monkeypatch):
+    """The map of a tab the user does not look at fails (its catalog locked by another program
+    for a while): turning to the tab tries it once more, and the map is made. A map that fails
+    in view is not tried again by turning away and back: that waits for "Try again"."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(window.tab("product"))  # the user looks at another tab
+    holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    try:
+        tab.catalog_name = ModeSession("style").create_folder_catalog(
+            str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.start()
+        qtbot.waitUntil(lambda: not tab.runner.is_running("style/map"), timeout=60_000)
+        assert "is locked by another program" in tab.scatter.status() and tab.map_xy is None
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):  # the lock is gone since
+        window.tabs.setCurrentWidget(tab)
+    assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
+
+    holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    try:
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.open_catalog(tab.catalog_name)
+        qtbot.waitUntil(tab.scatter.status_button.isVisible, timeout=60_000)  # failed in view
+        assert "is locked by another program" in tab.scatter.status()
+        window.tabs.setCurrentWidget(window.tab("product"))
+        window.tabs.setCurrentWidget(tab)
+        assert not tab.runner.is_running("style/map") and tab.scatter.status_button.isVisible()
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
+
+
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     """Each step of the t-SNE map is shown fitted: the first (a small PCA layout) does not
     leave the later, wider ones outside the view. The points' images and labels are given
