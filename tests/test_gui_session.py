@@ -160,3 +160,42 @@ def test_a_query_answered_while_another_models_catalog_opens_is_embedded_by_the_
         session.rerank(outcome)
     again = session.query(load_image(query), str(query), k=3)
     assert again.catalog == "mine" and again.model_key == after.model_key and len(again.hits) == 3
+
+
+def test_the_folders_changed_under_the_catalog_shown_are_told_only_when_the_window_should_index_them(tmp_path):
+    """What the window asks when the user is back (``changed_folders``): the folders of the
+    catalog shown where files were added or removed, unless another run is at it or did not
+    finish, or the catalog is a sample (vsdesk's own folder); a folder away is no change."""
+    import dataclasses
+    import shutil
+
+    import pytest
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.catalog._indexer import _index_lock
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.engine.tasks import CancelledError
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = tmp_path / "disk" / "shop"
+    folder.mkdir(parents=True)
+    for src in photos[:3]:
+        shutil.copy(src, folder / src.name)
+    session = ModeSession("vae")
+    snapshot = session.open_catalog(session.create_folder_catalog(str(folder)))
+    assert session.changed_folders(snapshot) == []
+    shutil.copy(photos[3], folder / photos[3].name)  # saved there
+    assert session.changed_folders(snapshot) == [str(folder)]
+    with Catalog.open(snapshot.name) as catalog, _index_lock(catalog):  # another process indexes it
+        assert session.changed_folders(snapshot) == []
+    assert session.changed_folders(dataclasses.replace(snapshot, is_sample=True)) == []
+    with pytest.raises(CancelledError):  # the window's own run, cancelled: resumed when asked
+        session.open_catalog(snapshot.name, cancelled=lambda: True)
+    with Catalog.open(snapshot.name) as catalog:
+        assert catalog.unfinished
+    assert session.changed_folders(snapshot) == []
+    snapshot = session.open_catalog(snapshot.name)
+    assert len(snapshot) == 4 and session.changed_folders(snapshot) == []
+    (tmp_path / "disk").rename(tmp_path / "unplugged")
+    assert session.changed_folders(snapshot) == []

@@ -575,6 +575,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
             other.start()
         qtbot.wait(1500)
         assert other.map_xy is None and other.runner.is_running("style/map")
+        assert other.scatter.status() == "Computing the t-SNE map…"  # said once it keeps the user waiting
         # ... until the user turns to its tab: then it is computed, the first tab's map paused.
         window.tabs.setCurrentWidget(other)
         qtbot.waitUntil(lambda: other.map_xy is not None and len(other.map_xy) == 5, timeout=60_000)
@@ -614,6 +615,26 @@ def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_pat
         tab.open_catalog(tab.catalog_name)
     assert len(tab.map_xy) == 6 and tab.scatter.status() == ""
     assert len(list(blocker.glob("*.npy"))) == 1
+
+
+def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tmp_path):
+    """A catalog opened again, unchanged: its map comes from the cache, at once. The map said
+    "Computing the map: t-SNE (cached) 100%" for an instant before it: nothing is computed."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
+    qtbot.waitUntil(lambda: tab.map_xy is not None and not tab.runner.is_running("style/map"), timeout=60_000)
+    statuses = []
+    set_status = tab.scatter.set_status
+
+    def recording_set_status(text, action=None):
+        statuses.append(text)
+        set_status(text, action)
+
+    tab.scatter.set_status = recording_set_status
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
+    assert statuses[0] == f"The map of “{tab.catalog_name}” appears once it is indexed…"
+    assert not [text for text in statuses if "%" in text or "cached" in text], statuses
 
 
 def lock_index_when_opened(qtbot, tab, monkeypatch):
@@ -676,6 +697,42 @@ def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_chan
     with qtbot.waitSignal(tab.map_ready, timeout=60_000):  # put right: "Try again" makes the map
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert len(tab.map_xy) == 7 and not button.isVisible() and tab.scatter.status() == ""
+
+
+def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the_user_turns_to_it(
+        qtbot, window, tmp_path, monkeypatch):
+    """The map of a tab the user does not look at fails (its catalog locked by another program
+    for a while): turning to the tab tries it once more, and the map is made. A map that fails
+    in view is not tried again by turning away and back: that waits for "Try again"."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(window.tab("product"))  # the user looks at another tab
+    holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    try:
+        tab.catalog_name = ModeSession("style").create_folder_catalog(
+            str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.start()
+        qtbot.waitUntil(lambda: not tab.runner.is_running("style/map"), timeout=60_000)
+        assert "is locked by another program" in tab.scatter.status() and tab.map_xy is None
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):  # the lock is gone since
+        window.tabs.setCurrentWidget(tab)
+    assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
+
+    holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    try:
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.open_catalog(tab.catalog_name)
+        qtbot.waitUntil(tab.scatter.status_button.isVisible, timeout=60_000)  # failed in view
+        assert "is locked by another program" in tab.scatter.status()
+        window.tabs.setCurrentWidget(window.tab("product"))
+        window.tabs.setCurrentWidget(tab)
+        assert not tab.runner.is_running("style/map") and tab.scatter.status_button.isVisible()
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
 
 
 def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
@@ -1092,6 +1149,47 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
     window._on_application_state(Qt.ApplicationState.ApplicationActive)
     qtbot.wait(1000)
     assert not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""
+
+
+def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(qtbot, window, tmp_path):
+    """Photos saved into (or deleted from) the folder of the catalog shown while the window is
+    open: when the user comes back to it, the catalog is brought up to date and the query on
+    screen searched again. Once only; and a disk unplugged since is no change to index."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "disk" / "shop")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[10]))
+    assert len(tab.gallery.results.items()) == 4
+
+    opened = []  # what the message bar said as the catalog was opened again
+    tab.catalog.opening.connect(lambda name: opened.append(tab.messages.text()))
+    said = (f"New, removed or renamed files in {folder}: "
+            f"the catalog “{tab.catalog_name}” is brought up to date.")
+
+    def come_back():  # -> what was said as the catalog was opened again, if it was
+        before = len(opened)
+        window._on_application_state(Qt.ApplicationState.ApplicationActive)
+        qtbot.waitUntil(lambda: not tab.runner.is_running("vae/catalog-list"), timeout=30_000)
+        return opened[before:]  # (opened from the list's on_done, if at all)
+
+    copy_images(photos[4:6], folder)  # saved there by another program
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert come_back() == [said]
+    qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 6, timeout=30_000)  # the query, searched again
+    new = {str(folder / p.name) for p in photos[4:6]}
+    assert new <= set(tab.snapshot.paths) and new <= {item.path for item in tab.gallery.results.items()}
+    assert tab.messages.text() == ""
+    assert come_back() == []  # indexed: nothing changed since
+
+    (folder / photos[0].name).unlink()  # deleted
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert come_back() == [said]
+    qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 5, timeout=30_000)
+    assert str(folder / photos[0].name) not in tab.snapshot.paths
+
+    (tmp_path / "disk").rename(tmp_path / "unplugged")  # the disk unplugged: not a change to index
+    assert come_back() == [] and len(tab.snapshot) == 5
 
 
 def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):

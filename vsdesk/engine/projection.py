@@ -110,13 +110,14 @@ def project_catalog(
     perplexity: float = 30.0,
     iterations: int = 1000,
 ) -> CatalogMap:
-    """The map of ``catalog.vectors()``, cached per catalog version."""
+    """The map of ``catalog.vectors()``, cached per catalog version. A map from the cache
+    reports no progress: nothing is computed (the window showed "t-SNE (cached) 100%" for an
+    instant before the map)."""
     vectors = catalog.vectors()
     n = len(vectors.paths)
     path = _cache_path(catalog, perplexity, iterations)
     cached = _load(path, n)
     if cached is not None:
-        progress(1, 1, "t-SNE (cached)")
         return CatalogMap(vectors.paths, cached)
     embedding = project(vectors.matrix, progress, cancelled, partial,
                         perplexity=perplexity, iterations=iterations)

@@ -5,8 +5,8 @@ It strings the engine together the way a person uses it: load the mode's model, 
 place the query on the catalog's t-SNE map. Every method is a plain function call that may be
 slow; the window runs ``load``/``open_catalog``/``query``/``rerank``/``decode_*`` on its one
 TensorFlow thread, ``projection`` on a compute thread, and the catalog-list helpers
-(``catalog_names``, ``changed_elsewhere``, ``folder_catalog``, ``create_folder_catalog``) on its
-I/O thread; tests can call them directly.
+(``catalog_names``, ``changed_elsewhere``, ``changed_folders``, ``folder_catalog``,
+``create_folder_catalog``) on its I/O thread; tests can call them directly.
 
 Catalog snapshots are immutable, so the compute thread can project one while the TensorFlow
 thread answers queries. The model and the catalog shown change together (``open_catalog``): a
@@ -245,6 +245,28 @@ class ModeSession:
                 return catalog.version != snapshot.version or (catalog.embedder_key or "") != snapshot.model_key
         except CatalogError:
             return False
+
+    def changed_folders(self, snapshot: CatalogSnapshot) -> list[str]:
+        """The folders of ``snapshot``'s catalog in which files were added, removed or renamed
+        since its last complete index run (``Catalog.changed_folders``: a ``stat`` per folder),
+        for the window to bring it up to date. A folder away (an unplugged disk) is no change.
+
+        Empty when the window has nothing to do: another process is indexing the catalog (its
+        work is taken up once it is done), its last run did not finish (opening it finishes
+        that; a cancel offers to resume), its index is read-only, it cannot be told cheaply, the
+        catalog is gone, or it is a sample: vsdesk's own folder, changed only by vsdesk's repair
+        of it, which opening does (and may download for), not by a user saving photos there."""
+        from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
+
+        if snapshot.is_sample:
+            return []
+        try:
+            with Catalog.open(snapshot.name) as catalog:
+                if catalog.read_only or catalog.unfinished or is_being_indexed(catalog):
+                    return []
+                return catalog.changed_folders() or []
+        except CatalogError:
+            return []
 
     def folder_catalog(self, folder: str, settings: list | None = None) -> str | None:
         """The name of this mode's catalog of exactly ``folder``, if it has one (``settings``:

@@ -9,8 +9,9 @@ reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQu
 The map of the tab the user looks at goes first on the compute thread: submitted urgent, or
 made urgent when the user turns to the tab (``tab_shown``), it runs in the next pause of the
 map being computed (between t-SNE stages), even one that was urgent itself. A map that failed
-is computed again when the catalog changes (opened again, new images indexed), or when the
-user asks ("Try again" under the error). A map that could not be saved in the cache is shown
+is computed again when the catalog changes (opened again, new images indexed), when the
+user asks ("Try again" under the error), and once when the user turns to a tab whose map
+failed while it was hidden. A map that could not be saved in the cache is shown
 all the same, with a note under it (the user may want to free some space).
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from vsdesk.engine.projection import CatalogMap
@@ -36,6 +37,9 @@ from vsdesk.gui.worker import TaskRunner
 
 #: The best results are ringed on the map (all 48 would ring most of a small catalog).
 MAP_HIGHLIGHT = 12
+#: How long a map may take before the user is told it is coming: a map from the cache comes
+#: sooner (3 ms for 212 images here), and a status said and taken back at once only flashes.
+WAIT_BEFORE_SAYING_MS = 300
 
 
 class TabMap(QObject):
@@ -62,6 +66,8 @@ class TabMap(QObject):
         self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self.xy: np.ndarray | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
+        #: The map failed while its tab was hidden: tried once more when the user turns to it.
+        self._failed_unseen = False
 
     @property
     def scatter(self):
@@ -81,6 +87,7 @@ class TabMap(QObject):
 
     def catalog_opening(self, name: str) -> None:
         self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
+        self._failed_unseen = False  # a map comes with the catalog opened
         self.runner.cancel(f"{self.mode}/map", notify=False)
 
     def catalog_opened(self, snapshot: CatalogSnapshot) -> None:
@@ -96,8 +103,12 @@ class TabMap(QObject):
         if len(snapshot) < 3:
             self.scatter.set_status("Too few images for a map")
             return
-        self.scatter.set_status("Computing the t-SNE map…")
-        self.runner.submit(
+        # Nothing said yet: a map from the cache appears within moments, and a map computed
+        # says its progress as it starts ("PCA 0%"). Only a map that keeps the user waiting
+        # (behind another tab's, or read from a slow disk) is said to be coming.
+        self.scatter.set_status("")
+        self._failed_unseen = False
+        task = self.runner.submit(
             f"{self.mode}/map",
             lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
             worker="compute",
@@ -112,11 +123,17 @@ class TabMap(QObject):
             on_done=lambda found: self._show_map(snapshot, found.xy, final=True, note=_unsaved_note(found)),
             on_error=self._failed,
         )
+        QTimer.singleShot(WAIT_BEFORE_SAYING_MS, self, lambda: self._say_coming(task))
+
+    def _say_coming(self, task: int) -> None:
+        if self.runner.current(f"{self.mode}/map") == task and not self.scatter.status():
+            self.scatter.set_status("Computing the t-SNE map…")
 
     def _failed(self, exc: BaseException) -> None:
         # The steps shown so far stay: the map is then unfinished rather than missing.
         doing = "compute the map" if self.xy is None else "finish the map"
         self.scatter.set_status(user_message(exc, doing), action=("Try again", self.try_again))
+        self._failed_unseen = not self.parent().isVisible()
 
     def try_again(self) -> None:
         """The map once more after an error: what failed (a full disk, say) may be put right."""
@@ -124,8 +141,14 @@ class TabMap(QObject):
             self.start(self.catalog.snapshot)
 
     def tab_shown(self) -> None:
-        """The user turned to the tab: its map, if it waits behind another tab's, goes first."""
+        """The user turned to the tab: its map, if it waits behind another tab's, goes first;
+        one that failed while the tab was hidden is tried again, once: what failed (a lock
+        another program held for a while, a full disk) may be over by now, and the error was
+        never seen. A map that fails with its tab in view waits for "Try again" (no loop)."""
         self.runner.hurry(f"{self.mode}/map")
+        if self._failed_unseen:
+            self._failed_unseen = False
+            self.try_again()
 
     def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False, note: str = "") -> None:
         """A step of the map, or with ``final`` the finished map (and ``note``, said under it)."""
