@@ -356,6 +356,48 @@ def test_an_interrupted_run_reports_what_its_index_holds_and_no_more(photos):
     assert (again.interrupted, again.added, again.indexed, len(again.skipped)) == (False, 8, 12, 1)
 
 
+def test_a_linked_folder_whose_disk_is_unplugged_keeps_its_entries_and_is_no_change(photos, tmp_path):
+    """``photos/trip -> usb/trip``: the disk unplugged leaves a link that leads nowhere. Its
+    images were dropped by the next run (and all embedded again when the disk came back)."""
+    usb = tmp_path / "usb"
+    (usb / "trip" / "day1").mkdir(parents=True)
+    for src in clothing_images(3, start=40):
+        shutil.copy(src, usb / "trip" / "day1" / src.name)
+    os.symlink(usb / "trip", photos / "trip")
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 15
+    usb.rename(tmp_path / "unplugged")
+    assert catalog.changed_folders() == []  # what the window asks: no run for a disk unplugged
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.indexed, report.kept, report.skipped) == (0, 15, 3, [])
+    [away] = report.missing_folders
+    assert (away.path, away.kind) == (str(photos / "trip"), "missing-folder")
+    assert f"the linked folder leads to {usb / 'trip'}, which does not exist" in away.message
+    assert "1 folder away (missing): its 3 images kept as they were" in report.summary()
+    assert len(catalog.vectors().paths) == 15 and catalog.changed_folders() == []
+    (tmp_path / "unplugged").rename(usb)  # plugged in again, unchanged
+    assert catalog.changed_folders() == []
+    emb = HistogramEmbedder()
+    back = index_catalog(catalog, emb)
+    assert (back.unchanged, back.added, back.embedded, emb.calls, back.missing_folders) == (15, 0, 0, 0, [])
+    shutil.copy(clothing_images(1, start=43)[0], usb / "trip" / "day1" / "new.jpg")  # a change on it is one
+    assert catalog.changed_folders() == [str(photos)]
+
+
+def test_a_link_that_always_led_nowhere_is_no_note_and_a_link_loop_ends(photos, tmp_path):
+    os.symlink(tmp_path / "usb" / "trip", photos / "trip")  # a disk never plugged in since the link was made
+    os.symlink(photos / "a" / sorted(os.listdir(photos / "a"))[0], photos / "cover.jpg")  # a file, not a folder
+    os.symlink(photos / "b" / "loop", photos / "b" / "loop")  # leads to itself
+    catalog = Catalog.create("mine", "style", [photos])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.indexed, report.missing_folders) == (13, [])
+    assert [(s.path, s.kind) for s in report.skipped] == [(str(photos / "b" / "loop"), "unreadable")]
+    (tmp_path / "usb" / "trip").mkdir(parents=True)  # the disk plugged in: a change
+    shutil.copy(clothing_images(1, start=40)[0], tmp_path / "usb" / "trip" / "x.jpg")
+    assert catalog.changed_folders() == [str(photos)]
+    assert index_catalog(catalog, HistogramEmbedder()).added == 1
+
+
 def test_changed_folders_tells_files_added_removed_or_renamed_since_the_last_complete_run(photos, tmp_path):
     catalog = Catalog.create("mine", "style", [photos])
     assert catalog.changed_folders() is None  # never indexed: nothing to compare with

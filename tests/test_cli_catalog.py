@@ -195,6 +195,42 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 
+def test_a_linked_folder_on_an_unplugged_disk_keeps_its_images_and_is_said(capsys, tmp_path):
+    """``pictures/trip -> usb/trip``: the disk unplugged, an index run (or opening the catalog in
+    the window) dropped the trip's images, and embedded them all again once it was back."""
+    images = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    pictures, trip = tmp_path / "pictures", tmp_path / "usb" / "trip"
+    pictures.mkdir()
+    trip.mkdir(parents=True)
+    for src in images[:4]:
+        shutil.copy(src, pictures / src.name)
+    for src in images[40:43]:
+        shutil.copy(src, trip / src.name)
+    os.symlink(trip, pictures / "trip")
+    os.symlink(tmp_path / "card" / "dcim", pictures / "camera")  # led nowhere from the start: no note
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(pictures), "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 7, err
+
+    (tmp_path / "usb").rename(tmp_path / "unplugged")
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["removed"], report["kept"], report["skipped"]) == (7, 0, 3, [])
+    assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(pictures / "trip"), "missing-folder")]
+    assert (f"  note: {pictures / 'trip'}: the linked folder leads to {trip}, which does not exist or is not "
+            "mounted; its index entries are kept. Deleting the link forgets them at the next index run") in err
+    assert "1 folder away (missing): its 3 images kept as they were" in err and "camera" not in err
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(images[40]), "--json")
+    [record] = json.loads(out)
+    found = [r["path"] for r in record["results"] if r["path"].startswith(str(pictures / "trip"))]
+    assert code == 0 and len(found) == 2  # still searched (the trip's three, less the query itself)
+    assert record["catalog_changed_folders"] == [] and "has changed" not in err  # unplugged is no change
+
+    (tmp_path / "unplugged").rename(tmp_path / "usb")  # plugged in again
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    back = json.loads(out)
+    assert code == 0 and (back["unchanged"], back["embedded"], back["missing_folders"]) == (7, 0, [])
+
+
 def test_a_folder_turned_file_and_an_empty_folder_are_said_as_what_they_are(capsys, tmp_path):
     """Not "missing" for all: a file where a catalog folder was, and a folder that is there but
     empty (the mount point of a disk that is not mounted), are each said as such by `search`,

@@ -168,8 +168,11 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
 def _print_report(report, catalog) -> None:
     say(report.summary())
     for folder in report.missing_folders:
-        say(f"  note: {folder.path}: {folder.message}. "
-            f"`vsdesk catalogs remove-folder {catalog.name} {folder.path}` forgets them")
+        if folder.path in catalog.folders:
+            forget = f"`vsdesk catalogs remove-folder {catalog.name} {folder.path}` forgets them"
+        else:  # a linked folder inside one of them
+            forget = "Deleting the link forgets them at the next index run"
+        say(f"  note: {folder.path}: {folder.message}. {forget}")
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:

@@ -5,8 +5,9 @@
 2. Files that disappeared are dropped (one transaction). Their vectors stay until the end of the
    run, so a file that was moved or renamed is recognised by its content hash and not re-embedded.
    Folders that cannot be read (or a disk that is not mounted) keep their entries; a catalog
-   folder that is away (missing, a file now, or empty: a disk not mounted) is said in
-   ``missing_folders``, not among the skipped files.
+   folder that is away (missing, a file now, or empty: a disk not mounted), or a linked folder
+   inside one that leads nowhere (its disk unplugged), is said in ``missing_folders``, not among
+   the skipped files.
 3. New or changed files are read and hashed (SHA-256) in a small thread pool; a known hash reuses
    its vector, otherwise the pool decodes (``load_image``) and ``preprocess``es, and the calling
    thread (the one that owns TensorFlow) ``embed``s in batches. The pool is fed through a bounded
@@ -84,8 +85,9 @@ class IndexReport:
     model_loaded: bool = False
     #: True when the catalog had been indexed with another model: its images were embedded again.
     model_changed: bool = False
-    #: Catalog folders that are missing, a file now or empty (a disk not mounted): their images
-    #: are kept as they were indexed. Not files, so not under ``skipped``.
+    #: Catalog folders that are missing, a file now or empty (a disk not mounted), and linked
+    #: folders in them that lead nowhere: their images are kept as they were indexed. Not
+    #: files, so not under ``skipped``.
     missing_folders: list[SkippedFile] = field(default_factory=list)
     #: Images of those folders, kept as they were indexed (not checked, so not "unchanged").
     kept: int = 0
@@ -281,6 +283,9 @@ class _Indexer:
         for root in self.catalog.folders:
             if is_empty_folder(root) and any(is_within(path, root) for path in rows):
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
+        for link, kind, message in scan.dangling:  # said when it held images (one always dangling holds none)
+            if any(path.startswith(link + os.sep) for path in rows):
+                scan.unreadable.append((link, kind, message))  # its entries are kept
         for unreadable in map(SkippedFile._make, scan.unreadable):
             (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
         if self.report.missing_folders:  # (a pass over every row: only when a folder is away)

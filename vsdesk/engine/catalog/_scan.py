@@ -46,6 +46,9 @@ class ScanResult:
     #: (root, folder, mtime_ns) of every folder walked, and (root, root, AWAY) for a root that is
     #: not there: what ``changed_roots`` compares with later.
     folder_times: list[tuple[str, str, int]] = field(default_factory=list)
+    #: (link, kind, message) of linked folders that lead nowhere (their disk unplugged?): the
+    #: indexer keeps the entries under them, as it does those under ``unreadable`` folders.
+    dangling: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 #: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
@@ -95,6 +98,8 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             if not any(is_within(real, done) for done in walked):
                                 walked.append(real)
                                 stack.append((entry.path, rel + entry.name + "/"))
+                        elif entry.is_symlink() and not os.path.exists(entry.path):
+                            _note_dangling_link(root, entry.path, result)
                         elif suffix in UNSUPPORTED_SUFFIXES and entry.is_file():
                             result.unreadable.append((_printable(entry.path), "unsupported-format",
                                                       UNSUPPORTED.format(kind=UNSUPPORTED_SUFFIXES[suffix])))
@@ -111,6 +116,20 @@ def _scan_root(root: str, result: ScanResult) -> None:
     labeller = Labeller(root, [rel for _, rel, _, _ in found])
     for path, rel, size, mtime in found:
         result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
+
+
+#: A linked folder whose target is not there (a link loop is an unreadable entry instead).
+LINK_AWAY = "the linked folder leads to {target}, which does not exist or is not mounted; its index entries are kept"
+
+
+def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
+    """A link that leads nowhere: maybe a linked folder whose disk is unplugged (the indexer
+    tells by the entries under it). Its time is noted as an away root's is, so that a target
+    that appears is a change (``changed_roots``)."""
+    if _is_utf8(link):  # (else nothing under it was ever indexed)
+        result.folder_times.append((root, link, AWAY))
+        target = _printable(os.path.realpath(link))
+        result.dangling.append((link, "missing-folder", LINK_AWAY.format(target=target)))
 
 
 def _mtime(path: str) -> int:
@@ -131,7 +150,9 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str],
     noted, no listing (a new subfolder changes its parent's time). A root noted nowhere was
     added since. None when it cannot be told: nothing noted (an index from before), or the
     check took longer than ``budget`` seconds (default ``CHANGE_CHECK_BUDGET``). A file
-    changed in place is not seen (its folder's time stays): a re-run of the index finds it."""
+    changed in place is not seen (its folder's time stays): a re-run of the index finds it.
+    A linked folder whose target went away (a disk unplugged) is no change: its entries are
+    kept."""
     if not noted:
         return None
     deadline = time.monotonic() + (CHANGE_CHECK_BUDGET if budget is None else budget)
@@ -143,7 +164,11 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str],
         for folder, mtime in by_root.get(root, [(root, None)]):
             if time.monotonic() >= deadline:
                 return None  # too big or too slow to tell cheaply: better nothing than a guess
-            if _mtime(folder) != mtime:
+            now = _mtime(folder)
+            # A folder removed or renamed changes its parent's time, which tells. One gone
+            # while its parent's time stayed is a linked folder whose target is away (a disk
+            # unplugged): its entries are kept, so it is no change, as an away root is none.
+            if now != mtime and now != AWAY:
                 changed.append(root)
                 break
     return changed

@@ -374,17 +374,20 @@ class Catalog:
 
     def note_folder_times(self, noted: list[tuple[str, str, int]], away: Iterable[str] = ()) -> None:
         """Keep the folder times of a complete scan (``ScanResult.folder_times``), which
-        ``changed_folders`` compares with. The roots ``away`` in that scan (missing, empty, not
-        mounted) keep the times noted before: their entries were kept as they were, so a disk
-        that comes back unchanged is not "changed"."""
-        away = set(away)
+        ``changed_folders`` compares with. The folders ``away`` in that scan (roots missing,
+        empty, not mounted; linked folders leading nowhere) keep the times noted before for them
+        and the folders in them: their entries were kept as they were, so a disk that comes back
+        unchanged is not "changed"."""
+        away = list(away)
         with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            kept = {root for (root,) in self.conn.execute("SELECT DISTINCT root FROM folder_times")} & away
-            for root in {root for root, _, _ in noted} - kept:
+            kept = [row for row in self.conn.execute("SELECT folder, root, mtime_ns FROM folder_times")
+                    if any(is_within(row[0], folder) for folder in away)] if away else []
+            for root in {root for root, _, _ in noted}:
                 self.conn.execute("DELETE FROM folder_times WHERE root = ?", (root,))
+            # The times kept go in last: over the scan's AWAY of the same folder.
             self.conn.executemany("INSERT OR REPLACE INTO folder_times VALUES (?, ?, ?)",
-                                  [(folder, root, mtime) for root, folder, mtime in noted if root not in kept])
+                                  [(folder, root, mtime) for root, folder, mtime in noted] + kept)
             # Roots no longer in the catalog (removed folders) are forgotten.
             roots = set(self.folders)
             for (root,) in self.conn.execute("SELECT DISTINCT root FROM folder_times").fetchall():
