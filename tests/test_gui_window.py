@@ -938,8 +938,16 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     panel = tab.panel
     assert tab.messages.text() == "" and len(tab.gallery.results.items()) == 4
     category = panel.category.text()
-    assert category.split("</b>")[0].removeprefix("<b>") in CLASS_NAMES and "% of neighbours)" in category
-    assert "th percentile</b> of the training images — " in panel.anomaly.text() and " nats" in panel.anomaly.text()
+    assert category.split("</b>")[0].removeprefix("<b>") in CLASS_NAMES and " of the 10 nearest training images)" in category
+    # in words a user reads without the docs (the review: "99.3th percentile … −ELBO 129.6 nats");
+    # the score and its definition in the tooltip
+    percentile = tab.query.outcome.extras["anomaly"]["percentile"]
+    assert f"more unusual than {percentile:.1f} % of the Fashion-MNIST training images" in panel.anomaly.text()
+    assert not re.search(r"ELBO|nats|\dth\b", panel.anomaly.text())
+    assert " nats" in panel.anomaly.toolTip() and "minus the image's own entropy" in panel.anomaly.toolTip()
+    assert "28×28 grey" in panel.knows.text() and panel.knows.isVisible()  # what the model knows, always said
+    for label in (panel.category, panel.map_hint, panel.input_image, panel.recon_image, panel.decoded_image):
+        assert label.toolTip()
     assert not panel.input_image.pixmap().isNull() and not panel.recon_image.pixmap().isNull()
     assert len(panel.map.query_marker.data) == 1  # the query's star on the manifold map
 
