@@ -952,6 +952,52 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     assert len(panel.map.query_marker.data) == 1  # the query's star on the manifold map
 
 
+def test_the_window_and_the_command_line_give_a_jpeg_the_same_vae_facts(qtbot, window, tmp_path, capsys):
+    """The window once gave the model the JPEG it decoded larger for its preview (the decoder's
+    reduction step changes the pixels): Monet's *Impression, Sunrise* scored 76.1 nats in the
+    window and 80.0 in `vsdesk vae describe`. Now both decode it at the model's own size."""
+    import json
+
+    from vsdesk.cli import main as cli_main
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    query = STYLE_DIR / "s_impressionist-03.jpg"  # 400 x 311: decoded at 1/2 for the VAE (128 px)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(query))
+    shown = tab.query.outcome.extras
+    assert cli_main(["vae", "describe", "--json", str(query)]) == 0
+    [described] = json.loads(capsys.readouterr().out)
+    assert cli_main(["search", "--mode", "vae", "--catalog", tab.catalog_name, "--json", str(query)]) == 0
+    [searched] = json.loads(capsys.readouterr().out)
+    for facts in (described, searched):
+        assert (facts["anomaly"], facts["map2d"], facts["votes"]) == (shown["anomaly"], shown["map2d"], shown["votes"])
+    assert f"{shown['anomaly']['percentile']:.1f} %" in tab.panel.anomaly.text()  # the number the panel shows
+
+
+def test_the_window_and_the_command_line_give_a_camera_jpeg_the_same_product_probabilities(
+        qtbot, window, tmp_path, capsys):
+    """As for the VAE (above): a camera-sized JPEG was decoded at 1/2 for the window's preview
+    and given so to the model, at 1/4 (the model's 224 px) by `vsdesk search`."""
+    import json
+
+    from PIL import Image
+
+    from vsdesk.cli import main as cli_main
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(photos[200:203], tmp_path / "shop"))
+    with Image.open(photos[300]) as photo:  # a real photo, at a camera's size (1600 x 2136)
+        photo.resize((photo.width * 4, photo.height * 4), Image.Resampling.BICUBIC).save(tmp_path / "camera.jpg")
+    query = tmp_path / "camera.jpg"
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(query))
+    shown = tab.query.outcome.extras
+    assert cli_main(["search", "--mode", "product", "--catalog", tab.catalog_name, "--json", str(query)]) == 0
+    [searched] = json.loads(capsys.readouterr().out)
+    assert (searched["classes"], searched["kids"]) == (shown["classes"], shown["kids"])
+
+
 def _clothing_photos(label, count):
     import csv
 
