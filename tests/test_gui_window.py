@@ -948,6 +948,7 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     assert "28×28 grey" in panel.knows.text() and panel.knows.isVisible()  # what the model knows, always said
     for label in (panel.category, panel.map_hint, panel.input_image, panel.recon_image, panel.decoded_image):
         assert label.toolTip()
+    assert panel.map.plot.getPlotItem().autoBtn.toolTip() == "Show the whole map again"  # the house, not "A"
     assert not panel.input_image.pixmap().isNull() and not panel.recon_image.pixmap().isNull()
     assert len(panel.map.query_marker.data) == 1  # the query's star on the manifold map
 

@@ -6,6 +6,7 @@ fails the tests instead of leaving the panel silently empty.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -48,16 +49,22 @@ def set_tile(tile: QLabel, pixmap: QPixmap | None) -> None:
     tile.setStyleSheet(TILE_EMPTY if pixmap is None else TILE_SHOWN)
 
 
+def paragraphs(text: str) -> str:
+    """A tooltip as rich text, one paragraph a line: Qt wraps a rich-text tooltip, and shows a
+    plain one as a single line as wide as the screen."""
+    return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in text.splitlines())
+
+
 def _tile(title: str, tip: str) -> tuple[QLabel, QLabel]:
     image = QLabel()
-    image.setToolTip(tip)
+    image.setToolTip(paragraphs(tip))
     image.setFixedSize(PREVIEW, PREVIEW)
     image.setAlignment(Qt.AlignmentFlag.AlignCenter)
     set_tile(image, None)
     caption = QLabel(title)
     caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
     caption.setStyleSheet("color:#555; font-size:11px;")
-    caption.setToolTip(tip)
+    caption.setToolTip(paragraphs(tip))
     return image, caption
 
 
@@ -67,8 +74,8 @@ KNOWS = ("This model knows only Fashion-MNIST: 10 kinds of clothing, shoes and b
          "28×28 grey pictures centred on a plain background. Any picture is read as one of them.")
 KNOWS_TIP = ("The 10 kinds: " + ", ".join(CLASS_NAMES) + ".\n"
              "A photo or a painting is made small, grey and centred first (the left picture below); "
-             "its category is then the nearest of these, however unlike them it is: "
-             "how unusual it is for the model says how far to trust it.")
+             "its category is then the nearest of these, however unlike them it is; "
+             "the line on how unusual it is for the model says how far to trust that.")
 CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest to this picture show "
                 "(nearest in the model's own summary of a picture), and how many of them do.")
 MAP_TIP = ("The model sums up every picture as a point on this plane; each small picture is what "
@@ -83,7 +90,7 @@ class VaePanel(ModePanel):
         self.knows = QLabel(KNOWS)
         self.knows.setWordWrap(True)
         self.knows.setStyleSheet("color:#555; font-size:11px;")
-        self.knows.setToolTip(KNOWS_TIP)
+        self.knows.setToolTip(paragraphs(KNOWS_TIP))
         self.input_image, input_caption = _tile(
             "as the model sees it", "Your picture as the model is given it: 28×28 grey, the item made light "
             "on a black background, as Fashion-MNIST's pictures are.")
@@ -99,7 +106,7 @@ class VaePanel(ModePanel):
             tiles.addWidget(img, 0, col, Qt.AlignmentFlag.AlignCenter)
             tiles.addWidget(cap, 1, col)
         self.category = QLabel("—")
-        self.category.setToolTip(CATEGORY_TIP)
+        self.category.setToolTip(paragraphs(CATEGORY_TIP))
         self.anomaly = QLabel("")
         self.anomaly.setWordWrap(True)
         # room for its two lines from the start, so the map below does not jump at the first query
@@ -111,7 +118,7 @@ class VaePanel(ModePanel):
         self.map_hint = QLabel("Map of what the model learned: click a point to see the item it would draw there")
         self.map_hint.setWordWrap(True)
         self.map_hint.setStyleSheet("color:#555; font-size:11px;")
-        self.map_hint.setToolTip(MAP_TIP)
+        self.map_hint.setToolTip(paragraphs(MAP_TIP))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.knows)
@@ -128,7 +135,7 @@ class VaePanel(ModePanel):
 
             self._map = ManifoldMap()
             self._map.setMinimumHeight(150)
-            self._map.setToolTip(MAP_TIP)
+            self._map.setToolTip(paragraphs(MAP_TIP))
             self._map.point_clicked.connect(self.decode_requested)
             replace_placeholder(self._map_placeholder, self._map)
         return self._map
@@ -144,7 +151,7 @@ class VaePanel(ModePanel):
             set_tile(tile, gray_pixmap(extras[key]) if key in extras else None)
         self.category.setText(category_text(extras))
         self.anomaly.setText(anomaly_text(extras))
-        self.anomaly.setToolTip(anomaly_tip(extras))
+        self.anomaly.setToolTip(paragraphs(anomaly_tip(extras)))
         self.map.set_query(tuple(extras["map2d"]))
 
     def clear(self) -> None:
