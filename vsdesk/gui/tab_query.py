@@ -1,7 +1,7 @@
 """A tab's queries: an image read and its preview decoded on the I/O thread, decoded for the
-model, embedded and searched on the TensorFlow thread, its results shown; re-ranked when a search option changes, longer when the user scrolls
-to their end, searched again when the catalog changes, and held back while the catalog first
-opens.
+model, embedded and searched on the TensorFlow thread, its results shown; re-ranked when a
+search option changes, longer when the user scrolls to their end, searched again when the
+catalog changes, and held back while the catalog first opens.
 
 ``TabQuery`` owns the tab's "<mode>/query" slot on the runner: a newer query supersedes an
 older one and a stale result is dropped by the runner. It reads the catalog shown from the

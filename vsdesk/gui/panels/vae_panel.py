@@ -179,7 +179,8 @@ def category_text(extras: dict[str, Any]) -> str:
 
 
 def anomaly_text(extras: dict[str, Any]) -> str:
-    """"Typical for the model: more unusual than 92.0 % of the Fashion-MNIST training images"."""
+    """"Typical: more unusual than 92.0 % of the Fashion-MNIST training images" (the verdict
+    and the share; the score itself is in the tooltip, ``anomaly_tip``)."""
     p = float(extras["anomaly"]["percentile"])
     verdict = anomaly_verdict(p)
     return f"<b>{verdict[0].upper() + verdict[1:]}</b>: {anomaly_share(p)}"
