@@ -131,16 +131,19 @@ def load_image(
     *,
     max_pixels: int | None = None,
     min_size: int | None = None,
+    name: str | None = None,
 ) -> Image.Image:
     """Decode ``source`` (a path, raw bytes or a binary file) into a fully loaded RGB image.
 
     ``min_size`` lets JPEG decoding skip detail that will be thrown away: the decoder scales by
     1/2, 1/4 or 1/8 while both sides stay at least ``min_size`` pixels (several times faster for
     camera photos that are resized to 224 px anyway).
+    ``name``: what an error calls the image (bytes ``read_file`` read: the file's path).
     Raises a subclass of ``ImageError`` for anything that is not a usable image.
     """
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
-    name, fp = _open_source(source)
+    source_name, fp = _open_source(source)
+    name = name or source_name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns on odd EXIF/ICC; we report errors ourselves.
@@ -156,6 +159,18 @@ def check_file(path: str | os.PathLike) -> None:
     once, before it spends seconds loading a model. Raises the same ``ImageError``."""
     _name, fp = _open_source(path)
     fp.close()
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    """A file's bytes, with the checks and words of ``load_image`` on a path: read once, then
+    decoded as often as needed (``load_image(data, name=path)``: a preview and the model's input)."""
+    name, fp = _open_source(path)
+    try:
+        return fp.read()
+    except OSError as exc:
+        raise UnreadableFileError(name, f"the file cannot be read ({exc.strerror or exc})") from None
+    finally:
+        fp.close()
 
 
 def _open_source(source: Source) -> tuple[str, BinaryIO]:

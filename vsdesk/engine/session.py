@@ -156,6 +156,16 @@ def place_on_map(hits: list[Hit], xy: np.ndarray, k: int = PLACE_NEIGHBOURS) -> 
     return float(pos[0]), float(pos[1])
 
 
+def decode_query(embedder: Any, data: bytes | str, name: str | None = None) -> Image.Image:
+    """A query image decoded for ``embedder`` as `vsdesk search` and `vsdesk vae describe` decode
+    one: a JPEG reduced (1/2 to 1/8) to no less than the model's ``decode_size``. The step chosen
+    changes the pixels the model sees (a VAE anomaly score by a few nats), so the window's larger
+    decode for its preview must not be what the model is given."""
+    from vsdesk.engine.imageio import load_image
+
+    return load_image(data, min_size=embedder.decode_size, name=name)
+
+
 def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
     """A valid, unused catalog name for a user folder, e.g. ``photos-style``."""
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(folder).name or "folder").strip("-._") or "folder"
@@ -388,17 +398,21 @@ class ModeSession:
     # -- queries --------------------------------------------------------------------------------
     def query(
         self,
-        image: Image.Image,
+        image: Image.Image | bytes,
         source: str,
         k: int = 48,
         options: dict[str, Any] | None = None,
         cancelled: Cancelled = never_cancelled,
     ) -> QueryOutcome:
-        """Embed a decoded query image and search the current catalog (TensorFlow thread).
+        """Embed a query image and search the current catalog (TensorFlow thread).
+        ``image``: decoded, or an image file's bytes, decoded here as `vsdesk search` decodes a
+        query (``decode_query``), so that both give one file the same vector and facts.
         ``source``: the query's file, or a description of a pasted image."""
         from vsdesk.engine.search import file_sha256
 
         embedder = self.load()
+        if not isinstance(image, Image.Image):
+            image = decode_query(embedder, image, source)
         check_cancelled(cancelled)
         batch = np.stack([embedder.preprocess(image)])
         vector = embedder.embed(batch)[0]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLay
 
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
+from vsdesk.gui.whole_map_button import use_home_button
 
 #: Colour slots 0, 1, ... (a model's classes, or a mode's fixed labels): tab20 without its two
 #: greys, strong hues first.
@@ -67,8 +68,9 @@ class ScatterView(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setAcceptDrops(False)  # drops go to the tab
         self.plot.setMenuEnabled(False)
-        # pyqtgraph's "A" button (shown after zooming or panning) brings the whole map back.
-        self.plot.getPlotItem().autoBtn.setToolTip("Show the whole map again")
+        # pyqtgraph's auto-range button (shown after zooming or panning) brings the whole map
+        # back: a house, not its "A"
+        use_home_button(self.plot.getPlotItem())
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setAspectLocked(True)

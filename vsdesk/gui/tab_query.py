@@ -1,7 +1,7 @@
-"""A tab's queries: an image decoded on the I/O thread, embedded and searched on the TensorFlow
-thread, its results shown; re-ranked when a search option changes, longer when the user scrolls
-to their end, searched again when the catalog changes, and held back while the catalog first
-opens.
+"""A tab's queries: an image read and its preview decoded on the I/O thread, decoded for the
+model, embedded and searched on the TensorFlow thread, its results shown; re-ranked when a
+search option changes, longer when the user scrolls to their end, searched again when the
+catalog changes, and held back while the catalog first opens.
 
 ``TabQuery`` owns the tab's "<mode>/query" slot on the runner: a newer query supersedes an
 older one and a stale result is dropped by the runner. It reads the catalog shown from the
@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from vsdesk.engine.imageio import load_image
+from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.engine.text import counted
 from vsdesk.gui.errors import user_message
@@ -36,9 +35,11 @@ RESULTS_K = 48  # results of a query; scrolling to the last one adds as many aga
 #: A catalog opening for longer than this gets the note that the results shown are the other
 #: one's (a quick switch would only flash it).
 STALE_RESULTS_NOTE_MS = 800
-#: A query JPEG is decoded no smaller than this on both sides (the decoder's 1/2 to 1/8 steps):
-#: more than any mode's model input and the preview need, and a huge photo (100 megapixels)
-#: stays within the pixel limit and decodes in a fraction of the time.
+#: A query JPEG's preview is decoded no smaller than this on both sides (the decoder's 1/2 to
+#: 1/8 steps): more than the preview needs, and a huge photo (100 megapixels) stays within the
+#: pixel limit and decodes in a fraction of the time. The model is given its own decoding of
+#: the same bytes (``ModeSession.query``, at its ``decode_size``, as `vsdesk search` decodes):
+#: another step gives other pixels, and the window and the command line other numbers.
 QUERY_DECODE_MIN = 512
 
 
@@ -75,22 +76,23 @@ class TabQuery(QObject):
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
         self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
-        self._last_query: tuple | None = None  # (image, preview, source, name) of the last query
+        self._last_query: tuple | None = None  # (file bytes, preview, source, name) of the last query
         self._query_started = 0.0
         self._query_label = ""
 
     # -- a new query -----------------------------------------------------------------------------
     def search_path(self, path: str, note: str = "") -> None:
-        """Search with the image file ``path``: decoded on the I/O thread (a bad file is reported
-        at once, even while the model still loads), then embedded on the TensorFlow thread."""
+        """Search with the image file ``path``: read and its preview decoded on the I/O thread
+        (a bad file is reported at once, even while the model still loads), then decoded for the
+        model and embedded on the TensorFlow thread."""
         path = str(Path(path).expanduser().absolute())
-        self._submit_query(lambda ctx: load_image(path, min_size=QUERY_DECODE_MIN), path, Path(path).name, note)
+        self._submit_query(lambda ctx: read_file(path), path, Path(path).name, note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
         image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
-        self._submit_query(lambda ctx: load_image(qimage_to_png(image)), description, description, "")
+        self._submit_query(lambda ctx: qimage_to_png(image), description, description, "")
 
-    def _submit_query(self, decode, source: str, name: str, note: str) -> None:
+    def _submit_query(self, read, source: str, name: str, note: str) -> None:
         if note:
             self.messages.info(note)
         else:
@@ -101,8 +103,8 @@ class TabQuery(QObject):
         self.query_area.set_caption(f"{name} — opening…")
 
         def decode_step(ctx: TaskContext):
-            image = decode(ctx)
-            return image, query_preview(image)
+            data = read(ctx)
+            return data, query_preview(load_image(data, min_size=QUERY_DECODE_MIN, name=source))
 
         self.runner.submit(
             f"{self.mode}/query",
@@ -112,8 +114,8 @@ class TabQuery(QObject):
             on_error=lambda exc: self._on_query_failed(exc, name),
         )
 
-    def _embed_query(self, image: Image.Image, preview: QImage, source: str, name: str) -> None:
-        self._last_query = (image, preview, source, name)  # embedded again if the model changes
+    def _embed_query(self, data: bytes, preview: QImage, source: str, name: str) -> None:
+        self._last_query = (data, preview, source, name)  # embedded again if the model changes
         waiting = self.catalog.is_opening()
         self.query_area.set_image(
             preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
@@ -122,13 +124,14 @@ class TabQuery(QObject):
             # Queued now, it would also wait for the other tabs' models and catalogs, queued
             # behind this one on the TensorFlow thread: it goes ahead of them once this tab's
             # catalog is open (the latest query given, if several).
-            self._waiting_query = lambda: self._embed_query(image, preview, source, name)
+            self._waiting_query = lambda: self._embed_query(data, preview, source, name)
             return
         options = self.panel.options()  # read widgets here, never in the worker
         self._results_k = RESULTS_K
 
         def embed_step(ctx: TaskContext):
-            outcome = self.session.query(image, source, RESULTS_K, options, ctx.cancelled)
+            # decoded there at the model's own size, as `vsdesk search` decodes the file
+            outcome = self.session.query(data, source, RESULTS_K, options, ctx.cancelled)
             outcome.extras = decode_extras(outcome.extras)
             return outcome
 

@@ -339,12 +339,19 @@ def anomaly_verdict(percentile: float) -> str:
     return "unusual for the model" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
 
 
+def anomaly_share(percentile: float) -> str:
+    """The anomaly percentile as a share, in the window and the command line alike; no ordinal
+    ("99.3th" is wrong and "99.3rd" odd): "more unusual than 99.3 % of the Fashion-MNIST
+    training images"."""
+    return f"more unusual than {float(percentile):.1f} % of the Fashion-MNIST training images"
+
+
 def anomaly_words(percentile: float) -> str:
     """``describe()``'s anomaly percentile in words. The score is the part of the image the model
     fails to explain (``_objective.anomaly_score``); its percentile is the share of the training
     images the model explains better."""
     p = float(percentile)
-    return (f"{p:.1f}th percentile of the training images, {anomaly_verdict(p)}: "
+    return (f"{anomaly_share(p)}, {anomaly_verdict(p)}: "
             f"{100 - p:.1f} % of them are harder for the model to reconstruct")
 
 

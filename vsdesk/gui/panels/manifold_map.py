@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from vsdesk.gui.whole_map_button import use_home_button
+
 
 class ManifoldMap(QWidget):
     point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
@@ -17,7 +19,7 @@ class ManifoldMap(QWidget):
         self.plot.getViewBox().disableAutoRange()
         self.plot.setAcceptDrops(False)
         self.plot.setMenuEnabled(False)
-        self.plot.getPlotItem().autoBtn.setToolTip("Show the whole map again")  # pyqtgraph's "A" button
+        use_home_button(self.plot.getPlotItem())  # pyqtgraph's reset-zoom button: a house, not its "A"
         self.plot.setAspectLocked(True)
         self.plot.showGrid(False, False)
         for axis in ("left", "bottom"):

@@ -6,6 +6,7 @@ fails the tests instead of leaving the panel silently empty.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
 
-from vsdesk.engine.vae.engine import anomaly_verdict
+from vsdesk.engine.vae.engine import CLASS_NAMES, VOTE_K, anomaly_share, anomaly_verdict
 from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.placeholder import replace_placeholder
 
@@ -48,23 +49,56 @@ def set_tile(tile: QLabel, pixmap: QPixmap | None) -> None:
     tile.setStyleSheet(TILE_EMPTY if pixmap is None else TILE_SHOWN)
 
 
-def _tile(title: str) -> tuple[QLabel, QLabel]:
+def paragraphs(text: str) -> str:
+    """A tooltip as rich text, one paragraph a line: Qt wraps a rich-text tooltip, and shows a
+    plain one as a single line as wide as the screen."""
+    return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in text.splitlines())
+
+
+def _tile(title: str, tip: str) -> tuple[QLabel, QLabel]:
     image = QLabel()
+    image.setToolTip(paragraphs(tip))
     image.setFixedSize(PREVIEW, PREVIEW)
     image.setAlignment(Qt.AlignmentFlag.AlignCenter)
     set_tile(image, None)
     caption = QLabel(title)
     caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
     caption.setStyleSheet("color:#555; font-size:11px;")
+    caption.setToolTip(paragraphs(tip))
     return image, caption
+
+
+#: Always shown: the model's verdicts on a photo or a painting read right only when one knows
+#: what it has seen (the review: Monet's *Impression, Sunrise* came out as a "typical" Sneaker).
+KNOWS = ("This model knows only Fashion-MNIST: 10 kinds of clothing, shoes and bags, as small "
+         "28×28 grey pictures centred on a plain background. Any picture is read as one of them.")
+KNOWS_TIP = ("The 10 kinds: " + ", ".join(CLASS_NAMES) + ".\n"
+             "A photo or a painting is made small, grey and centred first (the left picture below); "
+             "its category is then the nearest of these, however unlike them it is; "
+             "the line on how unusual it is for the model says how far to trust that.")
+CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest to this picture show "
+                "(nearest in the model's own summary of a picture), and how many of them do.")
+MAP_TIP = ("The model sums up every picture as a point on this plane; each small picture is what "
+           "it draws at that place. The star is your picture. Click anywhere to see the item the "
+           "model would draw there; scroll to zoom, drag to move; the button at the bottom left "
+           "shows the whole map again.")
 
 
 class VaePanel(ModePanel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.input_image, input_caption = _tile("as the VAE sees it")
-        self.recon_image, recon_caption = _tile("reconstruction")
-        self.decoded_image, decoded_caption = _tile("clicked point")
+        self.knows = QLabel(KNOWS)
+        self.knows.setWordWrap(True)
+        self.knows.setStyleSheet("color:#555; font-size:11px;")
+        self.knows.setToolTip(paragraphs(KNOWS_TIP))
+        self.input_image, input_caption = _tile(
+            "as the model sees it", "Your picture as the model is given it: 28×28 grey, the item made light "
+            "on a black background, as Fashion-MNIST's pictures are.")
+        self.recon_image, recon_caption = _tile(
+            "redrawn by the model", "What the model draws back from its summary of your picture (the VAE's "
+            "reconstruction): close to the left picture when it knows this kind of item well.")
+        self.decoded_image, decoded_caption = _tile(
+            "clicked point", "The item the model draws at the point you last clicked on the map below.")
         tiles = QGridLayout()
         for col, (img, cap) in enumerate(
             [(self.input_image, input_caption), (self.recon_image, recon_caption), (self.decoded_image, decoded_caption)]
@@ -72,6 +106,7 @@ class VaePanel(ModePanel):
             tiles.addWidget(img, 0, col, Qt.AlignmentFlag.AlignCenter)
             tiles.addWidget(cap, 1, col)
         self.category = QLabel("—")
+        self.category.setToolTip(paragraphs(CATEGORY_TIP))
         self.anomaly = QLabel("")
         self.anomaly.setWordWrap(True)
         # room for its two lines from the start, so the map below does not jump at the first query
@@ -80,10 +115,13 @@ class VaePanel(ModePanel):
         self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
         self._map_placeholder = QLabel("")
         self._map_placeholder.setMinimumHeight(150)
-        self.map_hint = QLabel("Manifold map: click anywhere to decode that point")
+        self.map_hint = QLabel("Map of what the model learned: click a point to see the item it would draw there")
+        self.map_hint.setWordWrap(True)
         self.map_hint.setStyleSheet("color:#555; font-size:11px;")
+        self.map_hint.setToolTip(paragraphs(MAP_TIP))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.knows)
         layout.addLayout(tiles)
         layout.addWidget(self.category)
         layout.addWidget(self.anomaly)
@@ -97,6 +135,7 @@ class VaePanel(ModePanel):
 
             self._map = ManifoldMap()
             self._map.setMinimumHeight(150)
+            self._map.setToolTip(paragraphs(MAP_TIP))
             self._map.point_clicked.connect(self.decode_requested)
             replace_placeholder(self._map_placeholder, self._map)
         return self._map
@@ -110,9 +149,9 @@ class VaePanel(ModePanel):
         # decode_extras, which leaves out one it cannot decode: the facts are still shown.
         for key, tile in (("input", self.input_image), ("reconstruction", self.recon_image)):
             set_tile(tile, gray_pixmap(extras[key]) if key in extras else None)
-        self.category.setText(f"<b>{extras['category']}</b> <span style='color:#666'>"
-                              f"({100 * float(extras['confidence']):.0f}% of neighbours)</span>")
+        self.category.setText(category_text(extras))
         self.anomaly.setText(anomaly_text(extras))
+        self.anomaly.setToolTip(paragraphs(anomaly_tip(extras)))
         self.map.set_query(tuple(extras["map2d"]))
 
     def clear(self) -> None:
@@ -120,6 +159,7 @@ class VaePanel(ModePanel):
             set_tile(label, None)
         self.category.setText("—")
         self.anomaly.clear()
+        self.anomaly.setToolTip("")
         self.map.set_query(None)
 
     # -- the manifold map -----------------------------------------------------------------------
@@ -130,7 +170,28 @@ class VaePanel(ModePanel):
         set_tile(self.decoded_image, gray_pixmap(image))
 
 
+def category_text(extras: dict[str, Any]) -> str:
+    """"Sneaker (9 of the 10 nearest training images)", as the command line says it: counts say
+    what a share ("90% of neighbours") did not, of how many."""
+    category, votes = extras["category"], extras["votes"]
+    return (f"<b>{category}</b> <span style='color:#666'>"
+            f"({votes[category]} of the {sum(votes.values())} nearest training images)</span>")
+
+
 def anomaly_text(extras: dict[str, Any]) -> str:
-    p, score = float(extras["anomaly"]["percentile"]), float(extras["anomaly"]["score"])
-    return (f"Anomaly: <b>{p:.1f}th percentile</b> of the training images — {anomaly_verdict(p)}"
-            f" · −ELBO {score:.1f} nats")
+    """"Typical: more unusual than 92.0 % of the Fashion-MNIST training images" (the verdict
+    and the share; the score itself is in the tooltip, ``anomaly_tip``)."""
+    p = float(extras["anomaly"]["percentile"])
+    verdict = anomaly_verdict(p)
+    return f"<b>{verdict[0].upper() + verdict[1:]}</b>: {anomaly_share(p)}"
+
+
+def anomaly_tip(extras: dict[str, Any]) -> str:
+    """The technical detail the label leaves out: the score, in describe()'s own definition."""
+    anomaly = extras["anomaly"]
+    p = float(anomaly["percentile"])
+    return (f"How much of this picture the model fails to explain, compared with its training images "
+            f"(more unusual than 95 % of them: somewhat unusual; than 99 %: unusual).\n"
+            f"Anomaly score {float(anomaly['score']):.1f} nats (higher: more unusual), {p:.1f} % of the "
+            f"training images scoring lower. The score: {anomaly['definition']}.\n"
+            f"ELBO: the VAE's evidence lower bound, how likely the model finds the picture.")
