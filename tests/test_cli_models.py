@@ -131,6 +131,12 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     code, out, _ = run(capsys, "models", "list")
     assert any(line.startswith("product/mine ") for line in out.splitlines())
     assert model_dir("product/mine") == model_dir("mine") == user_dir("mine")
+    # Kept with the user's data (its only copy), not in the cache that cache cleaners empty.
+    assert user_dir("mine") == paths.data_dir() / "models" / "product" / "mine"
+    assert not (paths.models_dir() / "product" / "mine").exists()
+    code, out, _ = run(capsys, "models", "list", "--json")
+    listed = {record["name"]: record for record in json.loads(out)}
+    assert KEYS <= set(listed["product/mine"]) and listed["product/mine"]["path"] == str(user_dir("mine"))
     assert model_dir("product") == model_dir("default") == default_dir()  # the shipped one, as listed
     assert load_embedder("product/mine").meta.name == "product-heldout"
     shop = tmp_path / "shop"
