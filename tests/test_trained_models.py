@@ -126,3 +126,25 @@ def test_cache_and_data_in_one_folder_moves_nothing(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "vsdesk"))
     put_model(former_store() / "here", files=LIGHT)
     assert listed(capsys)["product/here"]["path"] == str(former_store() / "here")
+
+
+def test_catalogs_list_says_which_catalogs_models_are_gone(tmp_path, capsys):
+    """Settings alone (no indexing): a model of the store there, one removed, a folder not found."""
+    from vsdesk.engine.catalog import Catalog
+
+    put_model(paths.data_dir() / "models" / "product" / "here", files=LIGHT)
+    kept = {"here": "product/here", "removed": "product/removed", "away": str(tmp_path / "unplugged" / "model")}
+    for name, model in kept.items():
+        with Catalog.create(name, "product", [str(tmp_path)]) as catalog:
+            catalog.set_model(model)
+    capsys.readouterr()
+    assert main(["catalogs", "list", "--json"]) == 0
+    problems = {info["name"]: info["model_problem"] for info in json.loads(capsys.readouterr().out)}
+    assert problems["here"] is None
+    assert problems["removed"].startswith("its model product/removed is no longer installed: its next search or "
+                                          "index run embeds it again with the shipped model")
+    assert problems["away"].startswith(f"its model's folder {kept['away']} cannot be found")
+    assert "`vsdesk index --mode product --catalog away --model product`" in problems["away"]
+    assert main(["catalogs", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"    note: {problems['removed']}" in out and f"    note: {problems['away']}" in out

@@ -571,8 +571,8 @@ def _model_problem(info) -> str | None:
         model, _ = catalog_model(info)  # as its next search or index run decides
     except ProductModelError:  # named by a folder that cannot be found
         return (f"its model's folder {info.model} cannot be found (on a disk that is not plugged in? moved?): "
-                f"searching and indexing it stop until it is back, or `vsdesk index --mode product --catalog {info.name} --model "
-                "product` embeds it again with the shipped model")
+                "searching and indexing it stop until it is back, or `vsdesk index --mode product --catalog "
+                f"{info.name} --model product` embeds it again with the shipped model")
     if model is None:
         return (f"its model {info.model} is no longer installed: its next search or index run embeds it again "
                 "with the shipped model (`--model NAME` picks another)")

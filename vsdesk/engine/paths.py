@@ -14,7 +14,7 @@ import platformdirs
 APP_NAME = "vsdesk"
 
 #: Environment variables that override the default locations.
-ENV_CACHE = "VSDESK_CACHE_DIR"  # converted model weights, downloaded sample data, projections: all rebuilt if lost
+ENV_CACHE = "VSDESK_CACHE_DIR"  # converted model weights, downloaded sample data, projections
 ENV_DATA = "VSDESK_DATA_DIR"  # catalogs and trained models (the user's work): valuable, never deleted by us
 ENV_CONFIG = "VSDESK_CONFIG_DIR"  # settings
 ENV_STYLE_MIRROR = "VSDESK_STYLE_MIRROR"  # a local folder holding the 32 style artworks
