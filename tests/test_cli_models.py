@@ -131,6 +131,12 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     code, out, _ = run(capsys, "models", "list")
     assert any(line.startswith("product/mine ") for line in out.splitlines())
     assert model_dir("product/mine") == model_dir("mine") == user_dir("mine")
+    # Kept with the user's data (its only copy), not in the cache that cache cleaners empty.
+    assert user_dir("mine") == paths.data_dir() / "models" / "product" / "mine"
+    assert not (paths.models_dir() / "product" / "mine").exists()
+    code, out, _ = run(capsys, "models", "list", "--json")
+    listed = {record["name"]: record for record in json.loads(out)}
+    assert KEYS <= set(listed["product/mine"]) and listed["product/mine"]["path"] == str(user_dir("mine"))
     assert model_dir("product") == model_dir("default") == default_dir()  # the shipped one, as listed
     assert load_embedder("product/mine").meta.name == "product-heldout"
     shop = tmp_path / "shop"
@@ -148,9 +154,32 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     code, out, err = run(capsys, "models", "remove", "mine")
     assert code == 1 and out == "" and len(error_lines(err)) == 1
     assert "product/mine" in err and "did you mean `vsdesk models remove product/mine`?" in err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert json.loads(out)[0]["model_problem"] is None  # its model is there
+    assert run(capsys, "models", "import", "product/unused", str(twin))[0] == 0  # one no catalog uses
+    # The catalog indexed with it is named, and the model (its only copy) kept without --force.
     code, out, err = run(capsys, "models", "remove", "product/mine")
+    assert code == 1 and out == "" and len(error_lines(err)) == 1
+    assert "catalog 'mine' is indexed with it" in err and "embeds its images again with the shipped model" in err
+    assert "`vsdesk models remove product/mine --force`" in err
+    assert (user_dir("mine") / "product.json").is_file()
+    code, out, err = run(capsys, "models", "remove", "product/mine", "--force")
     assert code == 0, err
+    assert f"removed the model (6 file(s) in {user_dir('mine')}, its only copy) and 2 cached conversion(s)" in out
+    assert "catalog 'mine' was indexed with it: the next search or index run of that catalog embeds its images " \
+           "again with the shipped model" in out
     assert not user_dir("mine").exists()
+    # `catalogs list` says the catalog's model is gone, and what its next run does.
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [info] = json.loads(out)
+    assert info["model"] == "product/mine" and info["problem"] is None
+    assert "its model product/mine is no longer installed: its next search or index run embeds it again with " \
+           "the shipped model" in info["model_problem"]
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert f"    note: {info['model_problem']}" in out.splitlines()
+    # A trained model no catalog uses goes without --force.
+    code, out, err = run(capsys, "models", "remove", "product/unused")
+    assert code == 0 and "indexed with" not in out, err
 
 
 def test_fetch_without_network_explains_how_to_get_it(capsys, cache_dir, register):

@@ -225,8 +225,8 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     capsys.readouterr()
     assert main(["models", "list", "--json"]) == 0
     assert "product/misfit" not in {row["name"] for row in json.loads(capsys.readouterr().out)}
-    # ... and can be removed by that name (only its own folder).
-    assert main(["models", "remove", "product/small"]) == 0
+    # ... and can be removed by that name (only its own folder; catalog "shop" uses it, hence --force).
+    assert main(["models", "remove", "product/small", "--force"]) == 0
     assert not result.folder.exists()
     assert main(["models", "remove", "product/small"]) == 1
     assert "no trained product model" in capsys.readouterr().err
@@ -757,7 +757,9 @@ def test_a_catalog_keeps_the_model_it_was_indexed_with(clothing, tmp_path, capsy
     assert main(["models", "import", "product/mine", str(other)]) == 0
     assert main(["index", "--mode", "product", "--catalog", "shop", "--model", "product/mine"]) == 0
     capsys.readouterr()
-    assert main(["models", "remove", "product/mine"]) == 0
+    assert main(["models", "remove", "product/mine"]) == 1  # kept: "shop" is indexed with it
+    assert "catalog 'shop' is indexed with it" in capsys.readouterr().err
+    assert main(["models", "remove", "product/mine", "--force"]) == 0
     capsys.readouterr()
     assert main(["search", "--mode", "product", "--catalog", "shop", query, "--json"]) == 0
     captured = capsys.readouterr()

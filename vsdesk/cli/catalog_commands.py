@@ -529,7 +529,8 @@ def _list(args: argparse.Namespace) -> int:
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
-             "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds}
+             "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
+             "model_problem": _model_problem(i)}
             for i in infos
         ])
         return 0
@@ -548,12 +549,34 @@ def _list(args: argparse.Namespace) -> int:
                       f"finish; `vsdesk index --mode {i.mode} --catalog {i.name}` finishes it")
         model = f", model {i.model}" if i.model else ""
         print(f"{i.name}  [{i.mode}{model}]  {status}")
+        if problem := _model_problem(i):
+            print(f"    note: {problem}")
         for folder in i.folders:
             print(f"    {folder}")
             if folder in i.missing_kinds:
                 print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
     return 0
+
+
+def _model_problem(info) -> str | None:
+    """What `catalogs list` says of a catalog whose product model is no longer there; None when
+    it is (or the catalog uses the shipped one)."""
+    if info.mode != "product" or not info.model:
+        return None
+    from vsdesk.engine.modes import catalog_model
+    from vsdesk.engine.product.model import ProductModelError
+
+    try:
+        model, _ = catalog_model(info)  # as its next search or index run decides
+    except ProductModelError:  # named by a folder that cannot be found
+        return (f"its model's folder {info.model} cannot be found (on a disk that is not plugged in? moved?): "
+                "searching and indexing it stop until it is back, or `vsdesk index --mode product --catalog "
+                f"{info.name} --model product` embeds it again with the shipped model")
+    if model is None:
+        return (f"its model {info.model} is no longer installed: its next search or index run embeds it again "
+                "with the shipped model (`--model NAME` picks another)")
+    return None
 
 
 def _remove_folder(args: argparse.Namespace) -> int:

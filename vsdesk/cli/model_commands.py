@@ -33,8 +33,18 @@ def register(subparsers) -> None:
                            "(copied, never moved)")
     importing.set_defaults(handler=_import)
 
-    removing = commands.add_parser("remove", help="delete a model's converted/imported weights from the cache")
+    removing = commands.add_parser(
+        "remove", help="delete a model's converted/imported weights from the cache; for a product model trained "
+        "or imported here (product/NAME), its own files too: its only copy",
+        description="Removes a model's converted, downloaded or imported weights from the cache (a model of the "
+        "store is converted again from its source when next used). A product model trained or imported here, "
+        "product/NAME, is deleted for good: its folder (the only copy) and its cached conversions. One that "
+        "catalogs are indexed with is kept unless --force is given; they are then embedded again with the "
+        "shipped model at their next search or index run.",
+    )
     removing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
+    removing.add_argument("--force", action="store_true",
+                          help="remove a trained product model even though catalogs are indexed with it")
     removing.set_defaults(handler=_remove)
 
 
@@ -119,29 +129,80 @@ def _import_product(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
-    from vsdesk.engine.product import remove_trained
-    from vsdesk.engine.product.model import ProductModelError
 
-    twin = None
+    if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
+        return _remove_trained(args)
     try:
-        if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
-            twin = _twin_of(args.name)
-            removed = remove_trained(args.name)
-        else:
-            removed = models.remove(args.name)
+        removed = models.remove(args.name)
     except models.UnknownModelError as exc:
         error(_unknown_for_remove(exc))
         return 1
-    except (models.ModelStoreError, ProductModelError, OSError) as exc:
+    except (models.ModelStoreError, OSError) as exc:
         error(_describe(exc))
         return 1
     if removed:
         print(f"{args.name}: removed {len(removed)} cached file(s)")
     else:
         print(f"{args.name}: nothing cached")
+    return 0
+
+
+def _remove_trained(args: argparse.Namespace) -> int:
+    """A trained product model is its only copy, and catalogs may be indexed with it: those are
+    named, and it is kept unless --force says otherwise (they would be embedded again)."""
+    from vsdesk.engine.product import remove_trained
+    from vsdesk.engine.product.model import ProductModelError, user_dir
+
+    try:
+        folder = user_dir(args.name.removeprefix("product/"))
+        users = _catalogs_using(folder)
+        if users and not args.force:
+            error(f"{args.name} is kept: {_indexed_with(users)} it. Removing it deletes the model for good (its only "
+                  f"copy), and {_embedded_again(users)}; `vsdesk models remove {args.name} --force` removes it anyway")
+            return 1
+        twin = _twin_of(args.name)
+        removed = remove_trained(args.name)
+    except (ProductModelError, OSError) as exc:
+        error(_describe(exc))
+        return 1
+    own = [path for path in removed if path.parent == folder]
+    print(f"{args.name}: removed the model ({len(own)} file(s) in {folder}, its only copy) "
+          f"and {len(removed) - len(own)} cached conversion(s)")
+    if users:
+        print(f"{_indexed_with(users, 'was', 'were')} it: {_embedded_again(users)} (`--model NAME` picks another)")
     if twin:
         print(f"its held-out twin product/{twin} is kept; `vsdesk models remove product/{twin}` removes it too")
     return 0
+
+
+def _catalogs_using(folder) -> list[str]:
+    """The catalogs indexed with the trained product model in ``folder`` (their settings keep
+    the model by name, product/NAME or NAME, or by its folder), when it is there."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import list_catalogs
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, model_dir
+
+    if not (folder / META_FILE).is_file():
+        return []  # no such model: remove_trained says so
+
+    def uses(model: str) -> bool:
+        try:
+            return paths.same_place(model_dir(model), folder)
+        except (ProductModelError, OSError):
+            return False
+
+    return [info.name for info in list_catalogs() if info.mode == "product" and info.model and uses(info.model)]
+
+
+def _indexed_with(catalogs: list[str], one: str = "is", several: str = "are") -> str:
+    names = ", ".join(repr(name) for name in catalogs)
+    return f"catalogs {names} {several} indexed with" if len(catalogs) > 1 else f"catalog {names} {one} indexed with"
+
+
+def _embedded_again(catalogs: list[str]) -> str:
+    """What becomes of the catalogs of a trained model removed (``modes.catalog_model``)."""
+    which = "each" if len(catalogs) > 1 else "that catalog"
+    return f"the next search or index run of {which} embeds its images again with the shipped model"
 
 
 def _unknown_for_remove(exc) -> str:

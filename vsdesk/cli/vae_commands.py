@@ -41,7 +41,7 @@ def _train(args) -> int:
     from vsdesk.engine.tasks import CancelledError
     from vsdesk.engine.vae.train import TrainConfig, train
 
-    out = args.out or paths.models_dir() / "vae-trained"
+    out = args.out or paths.trained_vae_dir()
     config = TrainConfig(epochs=args.epochs, seed=args.seed, limit=args.limit)
     try:
         result = train(out, config, checkpoint_dir=args.checkpoint_dir, progress=StderrProgress("train vae"))

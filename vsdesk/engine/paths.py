@@ -15,7 +15,7 @@ APP_NAME = "vsdesk"
 
 #: Environment variables that override the default locations.
 ENV_CACHE = "VSDESK_CACHE_DIR"  # converted model weights, downloaded sample data, projections
-ENV_DATA = "VSDESK_DATA_DIR"  # catalogs (the user's indexes): valuable, never deleted by us
+ENV_DATA = "VSDESK_DATA_DIR"  # catalogs and trained models (the user's work): valuable, never deleted by us
 ENV_CONFIG = "VSDESK_CONFIG_DIR"  # settings
 ENV_STYLE_MIRROR = "VSDESK_STYLE_MIRROR"  # a local folder holding the 32 style artworks
 
@@ -27,8 +27,12 @@ class LocationError(OSError):
     """One of vsdesk's folders cannot be created or used; the message names it and why."""
 
 
+def _where(env: str, default: str) -> Path:
+    return Path(os.environ.get(env) or default).expanduser()
+
+
 def _dir(env: str, default: str) -> Path:
-    path = Path(os.environ.get(env) or default).expanduser()
+    path = _where(env, default)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -51,9 +55,37 @@ def config_dir() -> Path:
 
 
 def models_dir() -> Path:
+    """The model cache: converted and downloaded weights, fast-path conversions (rebuilt if lost)."""
     path = cache_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def trained_models_dir() -> Path:
+    """Models the user trained (or imported as ``product/NAME``): their only copy, so they are
+    kept with the catalogs, not in the cache, which cache cleaners empty."""
+    path = data_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def former_trained_dir(name: str) -> Path:
+    """Where an earlier vsdesk kept trained models (``product``, ``vae-trained``): in the cache's
+    ``models`` folder. Not created; what is found there is moved to ``trained_models_dir()``."""
+    return _where(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME)) / "models" / name
+
+
+def trained_vae_dir() -> Path:
+    """`vsdesk train vae`'s default output folder; one an earlier vsdesk wrote into the cache is
+    moved here first (if that cannot be done, it stays where it was, whole)."""
+    target = trained_models_dir() / "vae-trained"
+    former = former_trained_dir("vae-trained")
+    if former.is_dir() and not same_place(former, target):
+        try:
+            move_folder(former, target)
+        except OSError:
+            pass  # kept in the cache, unchanged; training writes the new one here
+    return target
 
 
 def catalogs_dir() -> Path:
@@ -72,6 +104,101 @@ def keep_keras_home_in_cache() -> None:
             os.environ["KERAS_HOME"] = str(cache_dir() / "keras")
         except LocationError:
             pass  # the command says so when it uses the cache; Keras then uses ~/.keras
+
+
+def same_place(a: Path, b: Path) -> bool:
+    """Whether two paths are one folder (say, the cache and data folders set to the same place)."""
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+# -- moving a folder out of the cache ----------------------------------------------------------
+
+def move_folder(source: Path, target: Path) -> bool:
+    """Move the folder ``source`` to ``target`` without ever losing it; True when ``target``
+    holds it afterwards and ``source`` is gone, False when both are left as they were.
+
+    On one file system it is a rename: atomic. Across file systems it is copied into a hidden
+    folder beside ``target``, synced to disk and compared file by file with ``source``, renamed
+    into place, and only then is ``source`` deleted (renamed aside first, so an interruption
+    leaves it whole, or whole under a hidden name, never half deleted). A ``target`` already there
+    holding the same files is this move done before (by a run interrupted before it deleted
+    ``source``, or by another process at the same moment): ``source`` then goes. A ``target``
+    with other files is left as it is, and so is ``source``: False.
+    """
+    import errno
+
+    source, target = Path(source), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(source, target)  # refused onto a folder that holds files: nothing is replaced
+        return True
+    except FileNotFoundError:
+        return target.is_dir() and not source.exists()  # moved by another process meanwhile
+    except OSError as exc:
+        if exc.errno == errno.EXDEV:
+            _copy_into_place(source, target)
+        elif not target.is_dir():
+            raise
+    if not _same_files(source, target):
+        return False
+    _delete(source)
+    return True
+
+
+def _copy_into_place(source: Path, target: Path) -> None:
+    """``source`` copied to ``target`` on another file system: all of it, checked, or nothing."""
+    import shutil
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        for path in _files(staging).values():
+            with open(path, "rb") as file:
+                os.fsync(file.fileno())  # on the disk before the only other copy goes
+        if not _same_files(source, staging):
+            raise OSError(f"the copy of {source} in {staging} differs from it")
+        os.chmod(staging, source.stat().st_mode & 0o777)  # mkdtemp made it 0700
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            # Another process put it there first: the caller compares the two.
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def _same_files(a: Path, b: Path) -> bool:
+    """Whether two folders hold the same files with the same bytes."""
+    import hashlib
+
+    def digest(path: Path) -> bytes:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").digest()
+
+    files_a, files_b = _files(a), _files(b)
+    return files_a.keys() == files_b.keys() and all(digest(files_a[k]) == digest(files_b[k]) for k in files_a)
+
+
+def _delete(folder: Path) -> None:
+    """Delete a folder whose files are safe elsewhere: renamed to a hidden name first (atomic),
+    so an interruption never leaves a part of it looking like the whole."""
+    import shutil
+
+    aside = folder.parent / f".{folder.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        os.rename(folder, aside)
+    except FileNotFoundError:
+        return  # deleted by another process moving it too
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def resources_dir() -> Path:

@@ -107,6 +107,11 @@ def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:
     if not meta.heldout_twin:
         return None
     twin = Path(folder).parent / meta.heldout_twin
+    if not (twin / META_FILE).is_file() and _in_store(folder):
+        try:  # one of the two moved out of the cache, the other not (``_move_from_cache``)
+            twin = user_dir(meta.heldout_twin)
+        except ProductModelError:
+            return None
     return twin if (twin / META_FILE).is_file() else None
 
 
@@ -145,10 +150,82 @@ MAX_NAME = 100
 
 
 def user_dir(name: str) -> Path:
+    """The folder of the trained model ``name`` in the model store: where it is, or where it is
+    to be written. The store is ``trained_models_dir()/product``, with the user's data: a trained
+    model is its only copy. One an earlier vsdesk trained into the cache is moved into it at
+    first use (``_move_from_cache``), and used where it is if that could not be done."""
     if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > MAX_NAME:
         raise ProductModelError(f"invalid model name {name!r}: up to 100 characters, no '/' or '\\', "
                                 "not starting with '.'")
-    return paths.models_dir() / "product" / name
+    folder = store_dir() / name
+    if not (folder / META_FILE).is_file():
+        former = paths.former_trained_dir("product") / name
+        if (former / META_FILE).is_file():
+            return former
+    return folder
+
+
+def store_dir() -> Path:
+    """The folder of the product models trained (or imported) here: ``data_dir/models/product``."""
+    root = paths.trained_models_dir() / "product"
+    _move_from_cache(root)
+    return root
+
+
+#: The (former, store) folders this process has moved models between, or tried to: once is enough.
+_moved: set[tuple[str, str]] = set()
+
+
+def _move_from_cache(root: Path) -> None:
+    """Move the models an earlier vsdesk trained into the cache (``models/product`` there, where
+    cache cleaners delete them) into the store ``root``: each by ``paths.move_folder``, a rename,
+    or across file systems a copy checked before the original goes, so none is ever lost. One
+    that cannot be moved (no room, a model of its name with other files in the store) stays in
+    the cache, whole, and is used from there (``user_dir``, ``list_models``)."""
+    former = paths.former_trained_dir("product")
+    key = (str(former), str(root))
+    if key in _moved or not former.is_dir():
+        return
+    _moved.add(key)
+    if paths.same_place(former, root):
+        return
+    clean_leftovers(former)  # a save an earlier vsdesk was killed in
+    for name in _names_in(former):
+        try:
+            paths.move_folder(former / name, root / name)
+        except OSError:
+            pass  # kept where it was, whole; found there
+    try:
+        former.rmdir()  # when all went
+    except OSError:
+        pass
+
+
+def _names_in(root: Path) -> list[str]:
+    """The models in a store folder; a folder being written (``staging_dir``) starts with "."."""
+    try:
+        return sorted(p.name for p in root.iterdir() if (p / META_FILE).is_file() and not p.name.startswith("."))
+    except OSError:
+        return []
+
+
+def _in_store(folder: Path) -> bool:
+    """Whether ``folder`` is a model of the store, in its place or in the cache's former one."""
+    parent = Path(os.path.abspath(folder)).parent
+    return any(paths.same_place(parent, root)
+               for root in (paths.trained_models_dir() / "product", paths.former_trained_dir("product")))
+
+
+def _moved_here(folder: Path) -> Path:
+    """A model named by its folder in the cache's former store (a catalog indexed with
+    ``--model ~/.cache/vsdesk/models/product/NAME``): its place in the store once moved."""
+    former = paths.former_trained_dir("product")
+    if Path(os.path.abspath(folder)).parent != Path(os.path.abspath(former)):
+        return folder
+    try:
+        return user_dir(folder.name)
+    except ProductModelError:
+        return folder
 
 
 #: Names of the shipped model (`vsdesk models list` shows it as "product"): never a trained one's.
@@ -172,7 +249,7 @@ def model_dir(name: str | None = None) -> Path:
         ):
             return user_dir(trained)
     if os.sep in name or "/" in name or Path(name).is_dir():
-        return Path(name)
+        return _moved_here(Path(name))
     return user_dir(name)
 
 
@@ -196,12 +273,10 @@ def trained_names() -> list[str]:
 
 def list_models() -> list[str]:
     found = ["default"] if (default_dir() / META_FILE).is_file() else []
-    root = paths.models_dir() / "product"
-    if root.is_dir():
-        clean_leftovers(root)
-        # A folder being written (``staging_dir``) starts with "." and is never a model.
-        found += sorted(p.name for p in root.iterdir() if (p / META_FILE).is_file() and not p.name.startswith("."))
-    return found
+    root = store_dir()
+    clean_leftovers(root)
+    # With any left in the cache's former store (``_move_from_cache``), found there by ``user_dir``.
+    return found + sorted(set(_names_in(root)) | set(_names_in(paths.former_trained_dir("product"))))
 
 
 # -- whole-or-nothing saving ------------------------------------------------------------------
@@ -362,8 +437,8 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
 
 
 def remove_trained(name: str) -> list[Path]:
-    """Delete a product model trained into the model store (``product/NAME`` or ``NAME``); the
-    files removed. Only that folder of the cache is touched; the shipped default cannot go."""
+    """Delete a product model trained into the model store (``product/NAME`` or ``NAME``): its
+    only copy; the files removed. Only that folder is touched; the shipped default cannot go."""
     name = name.removeprefix("product/")
     folder = user_dir(name)  # refuses names that would leave the folder
     if not (folder / META_FILE).is_file():

@@ -1,0 +1,150 @@
+"""Trained models are the user's work, kept with their data (not in the cache, which cache
+cleaners empty); those an earlier vsdesk trained into the cache are moved there, never lost."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import REPO
+from vsdesk.cli import main
+from vsdesk.engine import paths
+from vsdesk.engine.product import model as product_model
+
+SHIPPED_TWIN = REPO / "resources" / "models" / "product-heldout"
+#: A model folder's small files: enough for its metadata to be read and the model listed.
+LIGHT = ("product.json", "baseline.npz", "train-photos.npy")
+
+
+def former_store():
+    """Where an earlier vsdesk kept trained product models: the cache's models/product."""
+    return paths.cache_dir() / "models" / "product"
+
+
+def put_model(folder, files=None, twin: str = ""):
+    """A copy of the shipped twin (or of some of its files), as training left it; ``twin``
+    names a held-out twin in its metadata, as `train product --retrain-on-all` does."""
+    folder.mkdir(parents=True)
+    for path in SHIPPED_TWIN.iterdir():
+        if files is None or path.name in files:
+            shutil.copy(path, folder / path.name)
+    if twin:
+        meta = json.loads((folder / "product.json").read_text())
+        (folder / "product.json").write_text(json.dumps({**meta, "heldout_twin": twin}))
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def listed(capsys) -> dict:
+    capsys.readouterr()
+    assert main(["models", "list", "--json"]) == 0
+    return {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+
+
+def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_still_works(capsys, tmp_path):
+    from vsdesk.engine.product import load_embedder
+
+    old = former_store()
+    files = put_model(old / "old", twin="old-heldout")
+    put_model(old / "old-heldout", files=LIGHT)
+    store = paths.data_dir() / "models" / "product"
+    rows = listed(capsys)  # the first look at the store moves them, with no word from the user
+    assert rows["product/old"]["path"] == str(store / "old") and rows["product/old"]["source"] == "trained"
+    assert "product/old-heldout" in rows
+    assert not old.exists()  # nothing of them is left in the cache
+    assert {path.name: path.read_bytes() for path in (store / "old").iterdir()} == files
+    assert product_model.user_dir("old") == store / "old"
+    meta = product_model.read_meta(store / "old")  # its twin, for `eval product`, found beside it
+    assert product_model.heldout_twin_dir(store / "old", meta) == store / "old-heldout"
+    # A catalog that names the model by its former folder finds it in its new place.
+    assert product_model.model_dir(str(old / "old")) == store / "old"
+    embedder = load_embedder("old")
+    assert embedder.folder == store / "old" and embedder.classes == meta.classes
+
+
+def test_a_model_moved_across_disks_is_copied_checked_then_deleted(small_disk, tmp_path, monkeypatch, capsys):
+    """The data folder on a disk of its own (a 3 MB tmpfs): no rename there, a copy."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # a cache of this test's own
+    files = put_model(former_store() / "light", files=LIGHT)
+    store = small_disk / "data" / "models" / "product"
+    assert listed(capsys)["product/light"]["path"] == str(store / "light")
+    assert {path.name: path.read_bytes() for path in (store / "light").iterdir()} == files
+    assert not former_store().exists()
+    assert [p.name for p in store.iterdir()] == ["light"]  # no copy left half-way
+
+
+def test_a_model_that_does_not_fit_the_data_disk_stays_whole_in_the_cache_and_is_used_there(
+        small_disk, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    files = put_model(former_store() / "big", files=("product.json", "product.weights.h5"))  # 5.6 MB > 3 MB
+    rows = listed(capsys)
+    assert rows["product/big"]["path"] == str(former_store() / "big")  # listed, where it is
+    assert {path.name: path.read_bytes() for path in (former_store() / "big").iterdir()} == files
+    store = small_disk / "data" / "models" / "product"
+    assert not store.exists() or list(store.iterdir()) == []  # the failed copy was cleaned up
+    assert product_model.user_dir("big") == former_store() / "big"  # used (and removable) there
+    assert main(["models", "remove", "product/big"]) == 0
+    assert not (former_store() / "big").exists()
+
+
+def test_moving_a_folder_never_loses_either_copy(tmp_path):
+    source, target = tmp_path / "cache" / "m", tmp_path / "data" / "m"
+    files = put_model(source, files=LIGHT)
+    # A move interrupted after its copy was in place, before the original went: it goes now.
+    shutil.copytree(source, target)
+    assert paths.move_folder(source, target)
+    assert not source.exists() and {p.name: p.read_bytes() for p in target.iterdir()} == files
+    # A folder of that name holding other files: both are kept as they are.
+    put_model(source, files=LIGHT)
+    (target / "baseline.npz").write_bytes(b"another model's")
+    assert not paths.move_folder(source, target)
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == files
+    assert (target / "baseline.npz").read_bytes() == b"another model's"
+
+
+def test_a_model_of_the_same_name_already_in_the_store_wins_and_the_cache_copy_is_kept(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    put_model(paths.data_dir() / "models" / "product" / "same", files=LIGHT)
+    (paths.data_dir() / "models" / "product" / "same" / "baseline.npz").write_bytes(b"the newer one")
+    put_model(former_store() / "same", files=LIGHT)
+    assert listed(capsys)["product/same"]["path"] == str(paths.data_dir() / "models" / "product" / "same")
+    assert (former_store() / "same" / "product.json").is_file()  # not deleted: it differs
+
+
+def test_train_vae_writes_to_the_data_folder_by_default_and_an_earlier_output_is_moved(tmp_path, monkeypatch):
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    earlier = paths.cache_dir() / "models" / "vae-trained"
+    earlier.mkdir(parents=True)
+    (earlier / "vae.json").write_text("{}")
+    out = paths.trained_vae_dir()
+    assert out == paths.data_dir() / "models" / "vae-trained"
+    assert (out / "vae.json").read_text() == "{}" and not earlier.exists()
+
+
+def test_cache_and_data_in_one_folder_moves_nothing(tmp_path, monkeypatch, capsys):
+    """VSDESK_CACHE_DIR and VSDESK_DATA_DIR both set to one folder: the store is the former one."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "vsdesk"))
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "vsdesk"))
+    put_model(former_store() / "here", files=LIGHT)
+    assert listed(capsys)["product/here"]["path"] == str(former_store() / "here")
+
+
+def test_catalogs_list_says_which_catalogs_models_are_gone(tmp_path, capsys):
+    """Settings alone (no indexing): a model of the store there, one removed, a folder not found."""
+    from vsdesk.engine.catalog import Catalog
+
+    put_model(paths.data_dir() / "models" / "product" / "here", files=LIGHT)
+    kept = {"here": "product/here", "removed": "product/removed", "away": str(tmp_path / "unplugged" / "model")}
+    for name, model in kept.items():
+        with Catalog.create(name, "product", [str(tmp_path)]) as catalog:
+            catalog.set_model(model)
+    capsys.readouterr()
+    assert main(["catalogs", "list", "--json"]) == 0
+    problems = {info["name"]: info["model_problem"] for info in json.loads(capsys.readouterr().out)}
+    assert problems["here"] is None
+    assert problems["removed"].startswith("its model product/removed is no longer installed: its next search or "
+                                          "index run embeds it again with the shipped model")
+    assert problems["away"].startswith(f"its model's folder {kept['away']} cannot be found")
+    assert "`vsdesk index --mode product --catalog away --model product`" in problems["away"]
+    assert main(["catalogs", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"    note: {problems['removed']}" in out and f"    note: {problems['away']}" in out
