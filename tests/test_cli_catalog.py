@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import CLOTHING_DIR, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
+from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.cli import main
 
 
@@ -713,3 +713,48 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
     [record] = json.loads(searched.stdout)
     assert (record["catalog_partial"], record["catalog_partial_reason"]) == (True, "unfinished")
     assert len(record["results"]) == 3 and record["catalog_changed_folders"] is None  # partial: not looked at
+
+
+@pytest.mark.slow
+def test_an_index_run_whose_model_is_not_there_leaves_no_catalog_behind(capsys, photos, tmp_path):
+    """`index --model nosuch` used to create the catalog, then fail: an empty catalog was left for
+    `catalogs list` and the window to show. A catalog that existed before is never removed."""
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "x", "--model", "nosuch", str(photos))
+    assert code == 1 and "no product model in" in err and "nosuch" in err
+    assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
+    # A model whose settings are there but not its weights fails only as it loads: the catalog
+    # this command created is removed again, as it holds nothing.
+    half = tmp_path / "half-a-model"
+    half.mkdir()
+    shutil.copy(REPO / "resources" / "models" / "product" / "product.json", half)
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "x", "--model", str(half), str(photos))
+    assert code == 1 and "product.weights.h5 is missing" in err
+    assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "product", "--catalog", "kept", str(empty))[0] == 0  # no model needed
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "kept", "--model", str(half), str(photos))
+    assert code == 1 and "product.weights.h5 is missing" in err
+    [info] = json.loads(run(capsys, "catalogs", "list", "--json")[1])  # empty, but not this command's
+    assert (info["name"], info["folders"], info["indexed"]) == ("kept", [str(empty)], 0)
+
+
+def test_ctrl_c_while_a_new_catalogs_model_loads_leaves_no_catalog_and_says_so(photos):
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "new", str(photos)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    for line in process.stderr:
+        if "loading the vae model" in line:  # TensorFlow takes seconds to load: Ctrl+C lands in it
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == 130, rest
+    assert "interrupted before any image was indexed; catalog 'new' was not created" in rest, rest
+    assert "Traceback" not in rest and "is kept" not in rest, rest
+    listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
+                            text=True, env=os.environ.copy(), timeout=120)
+    assert listed.stdout == "[]\n", listed.stdout
+
