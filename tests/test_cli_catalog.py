@@ -758,3 +758,42 @@ def test_ctrl_c_while_a_new_catalogs_model_loads_leaves_no_catalog_and_says_so(p
                             text=True, env=os.environ.copy(), timeout=120)
     assert listed.stdout == "[]\n", listed.stdout
 
+
+@pytest.mark.slow
+def test_product_results_carry_the_type_the_model_predicts_for_them(capsys, tmp_path):
+    """A user's own catalog has no labels: each result has the type the model predicts for it
+    (the one `--same-class` keeps to, and the window shows under the thumbnail), in --json as
+    "predicted" and in the text beside the path."""
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as fp:
+        rows = list(csv.DictReader(fp))
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for label in ("Shoes", "Dress", "Pants"):
+        for row in [r for r in rows if r["label"] == label][:3]:
+            shutil.copy(CLOTHING_DIR / "images" / f"{row['image']}.jpg", shop)
+    query = str(CLOTHING_DIR / "images" / f"{next(r for r in rows if r['label'] == 'Shoes')['image']}.jpg")
+    if (shop / os.path.basename(query)).exists():
+        query = str(CLOTHING_DIR / "images" / f"{[r for r in rows if r['label'] == 'Shoes'][3]['image']}.jpg")
+    assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--mode", "product", "--catalog", "shop", "-k", "9", "--json", query)
+    assert code == 0, err
+    [record] = json.loads(out)
+    results = record["results"]
+    assert len(results) == 9 and all(r["label"] is None for r in results)  # the label stays as it was
+    types = {r["path"]: r["predicted"] for r in results}
+    assert {"Shoes", "Dress"} <= set(types.values()), types  # predicted per item, not one for all
+    # --same-class keeps exactly the results of the query's type, as their "predicted" says.
+    code, out, _ = run(capsys, "search", "--mode", "product", "--catalog", "shop", "-k", "9", "--json",
+                       "--same-class", query)
+    [kept] = json.loads(out)
+    assert code == 0 and kept["same_class"] == record["predicted"]
+    assert sorted(r["path"] for r in kept["results"]) == sorted(p for p, t in types.items() if t == kept["same_class"])
+    assert all(r["predicted"] == kept["same_class"] for r in kept["results"])
+    code, out, _ = run(capsys, "search", "--mode", "product", "--catalog", "shop", "-k", "9", query)
+    lines = [line for line in out.splitlines() if str(shop) in line]
+    assert code == 0 and len(lines) == 9
+    for line in lines:
+        path = next(p for p in types if p in line)
+        assert line.endswith(f"{path}  [{types[path]} (predicted)]"), line

@@ -448,10 +448,12 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
             expansion=getattr(embedder, "query_expansion", None),  # style: alpha-QE (docs/style.md)
             also_exclude=other_class,
         )
-        for (i, _, _), hits, extras in zip(good, results, described):
+        types = _predicted_types(embedder, vectors.matrix, results) if args.mode == "product" else None
+        for q, ((i, _, _), hits, extras) in enumerate(zip(good, results, described)):
             record = records[i]
             record["results"] = [
-                {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label}
+                {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
+                 **({"predicted": types[q][r]} if types else {})}
                 for r, hit in enumerate(hits)
             ]
             if args.same_class:
@@ -466,6 +468,15 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
     else:
         _print_results(records, catalog.name, len(vectors.paths), catalog.mode)
     return 1 if failed else 0
+
+
+def _predicted_types(embedder, matrix, results) -> list[list[str]]:
+    """Product: each result's type as the model predicts it from its stored vector, as the window
+    shows it under an unlabelled item's thumbnail (``classify_vectors``: NumPy, on the rows found
+    only, not the whole catalog)."""
+    rows = [hit.index for hits in results for hit in hits]
+    found = iter(embedder.classify_vectors(matrix[rows])["labels"] if rows else [])
+    return [[next(found) for _ in hits] for hits in results]
 
 
 def _sample_to_update(catalog, name: str) -> bool:
@@ -500,7 +511,10 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit in record["results"]:
-            label = f"  [{hit['label']}]" if hit["label"] else ""
+            if hit["label"]:
+                label = f"  [{hit['label']}]"
+            else:  # an unlabelled item's type, as the window shows it
+                label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
         print()
 
