@@ -56,7 +56,7 @@ def register(subparsers) -> None:
     listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
     listing.set_defaults(handler=_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
-    removing.add_argument("name", metavar="NAME")
+    removing.add_argument("name", metavar="NAME", help="the catalog (as `vsdesk catalogs list` names it)")
     removing.set_defaults(handler=_remove)
     forgetting = actions.add_parser(
         "remove-folder", help="stop searching one of a catalog's folders and forget its images' entries"
