@@ -138,7 +138,7 @@ def register(subparsers) -> None:
 
     grid = commands.add_parser("grid", help="decode an N x N grid over the 2-D map into one PNG")
     grid.add_argument("--out", type=Path, required=True,
-                      help="image file to write (PNG, or the format its ending asks for)")
+                      help="image file to write, in an existing folder (PNG, or the format its ending asks for)")
     grid.add_argument("--n", type=int, default=20, help="tiles per side (default 20)")
     grid.add_argument("--range", dest="extent", type=float, default=MAP_EXTENT,
                       help=f"the grid spans [-RANGE, RANGE] on both axes (default {MAP_EXTENT:g}: 98%% of the "
@@ -153,7 +153,7 @@ def register(subparsers) -> None:
                         f"-{MAP_EXTENT:g}..{MAP_EXTENT:g}; `vae describe` tells an image's place)")
     decode.add_argument("y", type=float, metavar="Y", help="the point's vertical place on the map (up is larger)")
     decode.add_argument("--out", type=Path, required=True,
-                        help="image file to write (PNG, or the format its ending asks "
+                        help="image file to write, in an existing folder (PNG, or the format its ending asks "
                         "for: .jpg, .webp ...)")
     decode.add_argument("--weights", type=Path, default=None, help=WEIGHTS_HELP)
     decode.set_defaults(handler=_decode)
@@ -180,6 +180,8 @@ def _grid(args) -> int:
     if args.n < 1 or args.n > 200 or args.extent <= 0 or args.scale < 1:
         error("--n must be 1..200, --range > 0 and --scale >= 1")
         return 2
+    if not _out_folder_exists(args.out):
+        return 2
     try:
         path = save_grid_png(load_engine(args.weights), args.out, n=args.n, extent=args.extent, scale=args.scale)
     except ModelStoreError as exc:
@@ -202,6 +204,12 @@ def _decode(args) -> int:
     if not (math.isfinite(args.x) and math.isfinite(args.y)):
         error(f"x and y must be finite numbers (the map's useful range is about -{MAP_EXTENT:g}..{MAP_EXTENT:g})")
         return 2
+    if not _out_folder_exists(args.out):
+        return 2
+    if max(abs(args.x), abs(args.y)) > MAP_EXTENT:  # decoded all the same: the user may want to see it
+        error(f"note: ({args.x:g}, {args.y:g}) is outside the part of the map the model learned (98 % of its "
+              f"training images lie within -{MAP_EXTENT:g}..{MAP_EXTENT:g} on both axes, few or none beyond): "
+              "the picture is more the decoder's guess than a garment it has seen")
     try:
         pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
         path = write_png(args.out, pixels)
@@ -213,6 +221,17 @@ def _decode(args) -> int:
         return 1
     say(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)")
     return 0
+
+
+def _out_folder_exists(out: Path) -> bool:
+    """Whether the folder of an output file given by the user exists; said if not. Folders are
+    not made for it: a mistyped path would leave new folders in odd places."""
+    folder = out.parent
+    if folder.is_dir():
+        return True
+    error(f"cannot write {out}: the folder {folder} does not exist" if not folder.exists()
+          else f"cannot write {out}: {folder} is not a folder")
+    return False
 
 
 def _describe(args) -> int:
