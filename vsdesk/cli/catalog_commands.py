@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     add_mode_argument(index)
     index.add_argument("--catalog", required=True, metavar="NAME", help="catalog name (created if new)")
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
-    index.add_argument("--batch-size", type=_positive_int, default=32, help="images per model batch (default 32)")
+    index.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per model batch (default 32)")
     index.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _add_model_argument(index)
     index.set_defaults(handler=_index)
