@@ -800,7 +800,7 @@ def test_product_results_carry_the_type_the_model_predicts_for_them(capsys, tmp_
 
 
 def test_every_option_of_these_commands_has_a_help_text_that_states_its_default():
-    """`vsdesk vae decode --help` listed X, Y, --out and --weights without a word; `train vae
+    """`vsdesk vae decode --help` listed x, y, --out and --weights without a word; `train vae
     --seed`, `catalogs remove NAME` ... too. (`train product`, `eval product` and `models` are
     checked with their own commands' tests.)"""
     import argparse
