@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import CLOTHING_DIR, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
+from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.cli import main
 
 
@@ -713,3 +713,115 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
     [record] = json.loads(searched.stdout)
     assert (record["catalog_partial"], record["catalog_partial_reason"]) == (True, "unfinished")
     assert len(record["results"]) == 3 and record["catalog_changed_folders"] is None  # partial: not looked at
+
+
+@pytest.mark.slow
+def test_an_index_run_whose_model_is_not_there_leaves_no_catalog_behind(capsys, photos, tmp_path):
+    """`index --model nosuch` used to create the catalog, then fail: an empty catalog was left for
+    `catalogs list` and the window to show. A catalog that existed before is never removed."""
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "x", "--model", "nosuch", str(photos))
+    assert code == 1 and "no product model in" in err and "nosuch" in err
+    assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
+    # A model whose settings are there but not its weights fails only as it loads: the catalog
+    # this command created is removed again, as it holds nothing.
+    half = tmp_path / "half-a-model"
+    half.mkdir()
+    shutil.copy(REPO / "resources" / "models" / "product" / "product.json", half)
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "x", "--model", str(half), str(photos))
+    assert code == 1 and "product.weights.h5 is missing" in err
+    assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "product", "--catalog", "kept", str(empty))[0] == 0  # no model needed
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "kept", "--model", str(half), str(photos))
+    assert code == 1 and "product.weights.h5 is missing" in err
+    [info] = json.loads(run(capsys, "catalogs", "list", "--json")[1])  # empty, but not this command's
+    assert (info["name"], info["folders"], info["indexed"]) == ("kept", [str(empty)], 0)
+
+
+def test_ctrl_c_while_a_new_catalogs_model_loads_leaves_no_catalog_and_says_so(photos):
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "new", str(photos)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    for line in process.stderr:
+        if "loading the vae model" in line:  # TensorFlow takes seconds to load: Ctrl+C lands in it
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == 130, rest
+    assert "interrupted before any image was indexed; catalog 'new' was not created" in rest, rest
+    assert "Traceback" not in rest and "is kept" not in rest, rest
+    listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
+                            text=True, env=os.environ.copy(), timeout=120)
+    assert listed.stdout == "[]\n", listed.stdout
+
+
+@pytest.mark.slow
+def test_product_results_carry_the_type_the_model_predicts_for_them(capsys, tmp_path):
+    """A user's own catalog has no labels: each result has the type the model predicts for it
+    (the one `--same-class` keeps to, and the window shows under the thumbnail), in --json as
+    "predicted" and in the text beside the path."""
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as fp:
+        rows = list(csv.DictReader(fp))
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for label in ("Shoes", "Dress", "Pants"):
+        for row in [r for r in rows if r["label"] == label][:3]:
+            shutil.copy(CLOTHING_DIR / "images" / f"{row['image']}.jpg", shop)
+    query = str(CLOTHING_DIR / "images" / f"{next(r for r in rows if r['label'] == 'Shoes')['image']}.jpg")
+    if (shop / os.path.basename(query)).exists():
+        query = str(CLOTHING_DIR / "images" / f"{[r for r in rows if r['label'] == 'Shoes'][3]['image']}.jpg")
+    assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--mode", "product", "--catalog", "shop", "-k", "9", "--json", query)
+    assert code == 0, err
+    [record] = json.loads(out)
+    results = record["results"]
+    assert len(results) == 9 and all(r["label"] is None for r in results)  # the label stays as it was
+    types = {r["path"]: r["predicted"] for r in results}
+    assert {"Shoes", "Dress"} <= set(types.values()), types  # predicted per item, not one for all
+    # --same-class keeps exactly the results of the query's type, as their "predicted" says.
+    code, out, _ = run(capsys, "search", "--mode", "product", "--catalog", "shop", "-k", "9", "--json",
+                       "--same-class", query)
+    [kept] = json.loads(out)
+    assert code == 0 and kept["same_class"] == record["predicted"]
+    assert sorted(r["path"] for r in kept["results"]) == sorted(p for p, t in types.items() if t == kept["same_class"])
+    assert all(r["predicted"] == kept["same_class"] for r in kept["results"])
+    code, out, _ = run(capsys, "search", "--mode", "product", "--catalog", "shop", "-k", "9", query)
+    lines = [line for line in out.splitlines() if str(shop) in line]
+    assert code == 0 and len(lines) == 9
+    for line in lines:
+        path = next(p for p in types if p in line)
+        assert line.endswith(f"{path}  [{types[path]} (predicted)]"), line
+
+
+def test_every_option_of_these_commands_has_a_help_text_that_states_its_default():
+    """`vsdesk vae decode --help` listed x, y, --out and --weights without a word; `train vae
+    --seed`, `catalogs remove NAME` ... too. (`train product`, `eval product` and `models` are
+    checked with their own commands' tests.)"""
+    import argparse
+
+    from vsdesk.cli import build_parser
+
+    def options(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from options(sub, (*path, name))
+            elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                yield " ".join(path), action
+
+    checked = 0
+    for command, action in options(build_parser(), ()):
+        if command in ("train product", "eval product") or command.startswith("models"):
+            continue
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help, f"vsdesk {command} {name}: no help"
+        if action.default not in (None, False):
+            assert "default" in action.help, f"vsdesk {command} {name}: default {action.default!r} not said"
+        checked += 1
+    assert checked > 40

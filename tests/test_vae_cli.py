@@ -76,6 +76,23 @@ def test_decode_writes_the_format_its_name_asks_for_and_refuses_a_folder_or_nan(
     assert not (tmp_path / "x.png").exists()
 
 
+def test_decode_and_grid_make_no_folders_and_decode_says_a_point_far_off_the_map(tmp_path, capsys):
+    """`vae decode 0 0 --out /nonexist/d.png` made /nonexist; `vae decode 9 9` drew a point far
+    outside the learned map without a word."""
+    for argv in (["decode", "0", "0"], ["grid", "--n", "2"]):
+        out = tmp_path / "no-such-folder" / "deeper" / "p.png"
+        assert cli_main(["vae", *argv, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"cannot write {out}: the folder {out.parent} does not exist" in err
+        assert not (tmp_path / "no-such-folder").exists()
+    assert cli_main(["vae", "decode", "9", "-9", "--out", str(tmp_path / "far.png")]) == 0
+    err = capsys.readouterr().err
+    assert "note: (9, -9) is outside the part of the map the model learned" in err
+    assert (tmp_path / "far.png").is_file()  # decoded all the same
+    assert cli_main(["vae", "decode", "2.4", "-1", "--out", str(tmp_path / "near.png")]) == 0
+    assert "note" not in capsys.readouterr().err
+
+
 def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
     """`vsdesk search --mode vae` for a person: the category with its vote, the anomaly
     percentile in words, the map position; no base64 PNGs, vote dicts or neighbour lists

@@ -8,6 +8,7 @@ for uses the catalog ``<sample>.<mode>``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from typing import Any
 
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
     add_mode_argument(index)
     index.add_argument("--catalog", required=True, metavar="NAME", help="catalog name (created if new)")
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
-    index.add_argument("--batch-size", type=_positive_int, default=32, help="images per model batch (default 32)")
+    index.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per model batch (default 32)")
     index.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _add_model_argument(index)
     index.set_defaults(handler=_index)
@@ -55,7 +56,7 @@ def register(subparsers) -> None:
     listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
     listing.set_defaults(handler=_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
-    removing.add_argument("name", metavar="NAME")
+    removing.add_argument("name", metavar="NAME", help="the catalog (as `vsdesk catalogs list` names it)")
     removing.set_defaults(handler=_remove)
     forgetting = actions.add_parser(
         "remove-folder", help="stop searching one of a catalog's folders and forget its images' entries"
@@ -77,8 +78,18 @@ def _add_model_argument(parser) -> None:
 
 
 def _check_model_option(args: argparse.Namespace) -> None:
-    if args.model is not None and args.mode != "product":
+    """A --model for another mode, or one that is not there, is told before anything is done
+    (a catalog created, a model loaded): reading its metadata costs no TensorFlow."""
+    if args.model is None:
+        return
+    if args.mode != "product":
         raise _Failure(f"--model chooses a product model; the {args.mode} mode has one model")
+    from vsdesk.engine.product import model as product_model  # light: no TensorFlow
+
+    try:
+        product_model.read_meta(product_model.model_dir(args.model))
+    except product_model.ProductModelError as exc:
+        raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
 
 
 def _positive_int(text: str) -> int:
@@ -126,6 +137,47 @@ def _resolve(name: str, mode: str, folders: list[str]):
         return Catalog.open_or_create(real, mode, [folder], only=True)
     # New folders join the catalog in the index run, under its lock (see _run_index).
     return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
+
+
+def _catalog_name(name: str, mode: str) -> str:
+    """The catalog that ``name`` stands for in ``mode`` (a sample's per-mode catalog)."""
+    from vsdesk.engine import samples
+
+    return samples.sample_catalog_name(name, mode) if samples.is_sample(name) else name
+
+
+@contextlib.contextmanager
+def _removed_if_left_empty(name: str):
+    """Removes catalog ``name`` again if this command creates it and then fails before anything
+    is indexed (a model that does not load, Ctrl+C during the load): nothing is left behind for
+    `catalogs list` and the window to show as an empty catalog. A catalog that existed before
+    the command is never removed, nor one that holds any entry."""
+    from vsdesk.engine.catalog import catalog_exists
+
+    if catalog_exists(name):
+        yield
+        return
+    try:
+        yield
+    except BaseException as exc:
+        if _remove_if_empty(name) and isinstance(exc, _Interrupted):  # its message says "is kept"
+            raise _Failure(f"interrupted before any image was indexed; catalog {name!r} was not created",
+                           exc.code) from None
+        raise
+
+
+def _remove_if_empty(name: str) -> bool:
+    """Removes catalog ``name`` if it holds no entry and no run indexes it; whether it did."""
+    from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed, remove_catalog
+
+    try:
+        with Catalog.open(name) as catalog:
+            if catalog.counts() != (0, 0) or is_being_indexed(catalog):
+                return False
+        remove_catalog(name)
+    except CatalogError:  # a courtesy: the command's own error is the one to tell
+        return False
+    return True
 
 
 def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
@@ -235,7 +287,6 @@ def _index(args: argparse.Namespace) -> int:
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
-    from vsdesk.engine.modes import vectors_key_prefix
 
     _check_model_option(args)
     for folder in args.folders:
@@ -245,6 +296,14 @@ def _index_impl(args: argparse.Namespace) -> int:
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
         raise _Failure(f"no catalog named {args.catalog!r} yet: give the folders to index, "
                        f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`")
+    with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):
+        return _index_into(args)
+
+
+def _index_into(args: argparse.Namespace) -> int:
+    from vsdesk.engine import samples
+    from vsdesk.engine.modes import vectors_key_prefix
+
     catalog = _resolve(args.catalog, args.mode, args.folders)
     with catalog:
         if catalog.mode != args.mode:  # before the (slow) model load
@@ -276,11 +335,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _search_impl(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from vsdesk.engine.catalog import away_folders, away_words, is_being_indexed
-    from vsdesk.engine.imageio import ImageError, check_file, load_image
-    from vsdesk.engine.search import file_sha256, search_catalog
+    from vsdesk.engine.imageio import ImageError, check_file
 
     _check_model_option(args)
     if args.same_class and args.mode != "product":
@@ -299,6 +354,18 @@ def _search_impl(args: argparse.Namespace) -> int:
         if args.json:
             print_json(records)
         return 1
+    with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):  # a sample is created here
+        return _search_with(args, records)
+
+
+def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int:
+    """The search itself, for the queries of ``records`` not marked with an error already."""
+    import numpy as np
+
+    from vsdesk.engine.catalog import away_folders, away_words, is_being_indexed
+    from vsdesk.engine.imageio import ImageError, load_image
+    from vsdesk.engine.search import file_sha256, search_catalog
+
     catalog = _resolve(args.catalog, args.mode, [])
     with catalog:
         if catalog.mode != args.mode:
@@ -381,10 +448,12 @@ def _search_impl(args: argparse.Namespace) -> int:
             expansion=getattr(embedder, "query_expansion", None),  # style: alpha-QE (docs/style.md)
             also_exclude=other_class,
         )
-        for (i, _, _), hits, extras in zip(good, results, described):
+        types = _predicted_types(embedder, vectors.matrix, results) if args.mode == "product" else None
+        for q, ((i, _, _), hits, extras) in enumerate(zip(good, results, described)):
             record = records[i]
             record["results"] = [
-                {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label}
+                {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
+                 **({"predicted": types[q][r]} if types else {})}
                 for r, hit in enumerate(hits)
             ]
             if args.same_class:
@@ -399,6 +468,15 @@ def _search_impl(args: argparse.Namespace) -> int:
     else:
         _print_results(records, catalog.name, len(vectors.paths), catalog.mode)
     return 1 if failed else 0
+
+
+def _predicted_types(embedder, matrix, results) -> list[list[str]]:
+    """Product: each result's type as the model predicts it from its stored vector, as the window
+    shows it under an unlabelled item's thumbnail (``classify_vectors``: NumPy, on the rows found
+    only, not the whole catalog)."""
+    rows = [hit.index for hits in results for hit in hits]
+    found = iter(embedder.classify_vectors(matrix[rows])["labels"] if rows else [])
+    return [[next(found) for _ in hits] for hits in results]
 
 
 def _sample_to_update(catalog, name: str) -> bool:
@@ -433,7 +511,10 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit in record["results"]:
-            label = f"  [{hit['label']}]" if hit["label"] else ""
+            if hit["label"]:
+                label = f"  [{hit['label']}]"
+            else:  # an unlabelled item's type, as the window shows it
+                label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
         print()
 

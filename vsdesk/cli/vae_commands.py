@@ -11,6 +11,15 @@ from pathlib import Path
 
 from vsdesk.cli._common import StderrProgress, error, print_json, say
 
+#: The square [-MAP_EXTENT, MAP_EXTENT]^2 of the 2-D map where 98 % of the training images lie
+#: (the shipped VAE's 60,000: 98.4 %; 99.8 % within 3): `vae grid`'s default span. The map is
+#: a VAE whose prior is a standard normal, so any retrained one puts its images about there too.
+MAP_EXTENT = 2.5
+
+#: The help of every ``--weights`` of the VAE commands.
+WEIGHTS_HELP = ("a vae.weights.h5 with its vae.json beside it, as `vsdesk train vae --out DIR` writes them "
+                "(default: the VAE in use, the shipped one or one put in place with `vsdesk models import vae`)")
+
 
 def register_train(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -26,11 +35,14 @@ def register_train(subparsers) -> None:
     defaults = TrainConfig()
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"image VAE epochs (default {defaults.epochs})")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: the cache's models/vae-trained; "
+                        help="output folder (default: models/vae-trained in the data folder, beside the catalogs; "
                         "pass resources/models/vae to replace the shipped weights)")
     parser.add_argument("--checkpoint-dir", type=Path, default=None, help="where per-epoch checkpoints go (default: the cache dir, one folder per --out)")
-    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only (quick trials)")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--limit", type=int, default=None,
+                        help="train on the first N images only (quick trials; default: all 60,000)")
+    parser.add_argument("--seed", type=int, default=defaults.seed,
+                        help=f"random seed of the initial weights and of the order of the images (default "
+                        f"{defaults.seed}): the same seed and data give the same training")
     parser.add_argument("--json", action="store_true", help="print the training summary as JSON on stdout")
     parser.set_defaults(handler=_train)
 
@@ -72,10 +84,13 @@ def register_eval(subparsers) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
     parser.add_argument("--details", action="store_true", help="with --json, add a 'details' object")
-    parser.add_argument("--weights", type=Path, default=None, help="a vae.weights.h5 other than the shipped one")
-    parser.add_argument("--clothing-dir", type=Path, default=None, help="clothing photos for the anomaly AUROC")
+    parser.add_argument("--weights", type=Path, default=None, help=WEIGHTS_HELP)
+    parser.add_argument("--clothing-dir", type=Path, default=None,
+                        help="clothing photos for the anomaly AUROC (default: $VSDESK_CLOTHING_DIR, else the "
+                        "Clothing Dataset's images where they are found, else the clothing sample)")
     parser.add_argument("--clothing-count", type=int, default=300, help="how many clothing photos (default 300)")
-    parser.add_argument("--test-limit", type=int, default=None, help="only the first N test images (quick look)")
+    parser.add_argument("--test-limit", type=int, default=None,
+                        help="only the first N test images (quick look; default: all 10,000)")
     parser.set_defaults(handler=_eval)
 
 
@@ -122,26 +137,36 @@ def register(subparsers) -> None:
     commands = parser.add_subparsers(dest="vae_command", metavar="COMMAND", required=True)
 
     grid = commands.add_parser("grid", help="decode an N x N grid over the 2-D map into one PNG")
-    grid.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    grid.add_argument("--out", type=Path, required=True,
+                      help="image file to write, in an existing folder (PNG, or the format its ending asks for)")
     grid.add_argument("--n", type=int, default=20, help="tiles per side (default 20)")
-    grid.add_argument("--range", dest="extent", type=float, default=2.5,
-                      help="the grid spans [-RANGE, RANGE] on both axes (default 2.5: 99%% of the training images lie within)")
+    grid.add_argument("--range", dest="extent", type=float, default=MAP_EXTENT,
+                      help=f"the grid spans [-RANGE, RANGE] on both axes (default {MAP_EXTENT:g}: 98%% of the "
+                      "training images lie within)")
     grid.add_argument("--scale", type=int, default=1, help="enlarge every pixel (default 1: 28 px tiles)")
-    grid.add_argument("--weights", type=Path, default=None)
+    grid.add_argument("--weights", type=Path, default=None, help=WEIGHTS_HELP)
     grid.set_defaults(handler=_grid)
 
     decode = commands.add_parser("decode", help="decode one point (x, y) of the 2-D map into a 28x28 PNG")
-    decode.add_argument("x", type=float)
-    decode.add_argument("y", type=float)
-    decode.add_argument("--out", type=Path, required=True)
-    decode.add_argument("--weights", type=Path, default=None)
+    decode.add_argument("x", type=float, metavar="X",
+                        help=f"the point's horizontal place on the map (the training images lie within about "
+                        f"-{MAP_EXTENT:g}..{MAP_EXTENT:g}; `vae describe` tells an image's place)")
+    decode.add_argument("y", type=float, metavar="Y", help="the point's vertical place on the map (up is larger)")
+    decode.add_argument("--out", type=Path, required=True,
+                        help="image file to write, in an existing folder (PNG, or the format its ending asks "
+                        "for: .jpg, .webp ...)")
+    decode.add_argument("--weights", type=Path, default=None, help=WEIGHTS_HELP)
     decode.set_defaults(handler=_decode)
 
     describe = commands.add_parser("describe", help="category, anomaly score, map position of any image(s)")
-    describe.add_argument("images", nargs="+", type=Path)
+    describe.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
+                          help="image files (any photo or drawing: it is brought to the 28x28 greyscale form "
+                          "of Fashion-MNIST first)")
     describe.add_argument("-k", type=int, default=5, help="training-set neighbours to list (default 5)")
-    describe.add_argument("--json", action="store_true")
-    describe.add_argument("--weights", type=Path, default=None)
+    describe.add_argument("--json", action="store_true",
+                          help="a JSON list on stdout, one record per image: category, votes, anomaly, map2d, "
+                          "the neighbours (train_neighbours), images as PNG data URLs")
+    describe.add_argument("--weights", type=Path, default=None, help=WEIGHTS_HELP)
     describe.set_defaults(handler=_describe)
 
 
@@ -154,6 +179,8 @@ def _grid(args) -> int:
 
     if args.n < 1 or args.n > 200 or args.extent <= 0 or args.scale < 1:
         error("--n must be 1..200, --range > 0 and --scale >= 1")
+        return 2
+    if not _out_folder_exists(args.out):
         return 2
     try:
         path = save_grid_png(load_engine(args.weights), args.out, n=args.n, extent=args.extent, scale=args.scale)
@@ -175,8 +202,14 @@ def _decode(args) -> int:
     from vsdesk.engine.vae.grid import write_png
 
     if not (math.isfinite(args.x) and math.isfinite(args.y)):
-        error("x and y must be finite numbers (the map's useful range is about -2.5..2.5)")
+        error(f"x and y must be finite numbers (the map's useful range is about -{MAP_EXTENT:g}..{MAP_EXTENT:g})")
         return 2
+    if not _out_folder_exists(args.out):
+        return 2
+    if max(abs(args.x), abs(args.y)) > MAP_EXTENT:  # decoded all the same: the user may want to see it
+        error(f"note: ({args.x:g}, {args.y:g}) is outside the part of the map the model learned (98 % of its "
+              f"training images lie within -{MAP_EXTENT:g}..{MAP_EXTENT:g} on both axes, few or none beyond): "
+              "the picture is more the decoder's guess than a garment it has seen")
     try:
         pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
         path = write_png(args.out, pixels)
@@ -188,6 +221,17 @@ def _decode(args) -> int:
         return 1
     say(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)")
     return 0
+
+
+def _out_folder_exists(out: Path) -> bool:
+    """Whether the folder of an output file given by the user exists; said if not. Folders are
+    not made for it: a mistyped path would leave new folders in odd places."""
+    folder = out.parent
+    if folder.is_dir():
+        return True
+    error(f"cannot write {out}: the folder {folder} does not exist" if not folder.exists()
+          else f"cannot write {out}: {folder} is not a folder")
+    return False
 
 
 def _describe(args) -> int:

@@ -14,14 +14,14 @@ from vsdesk.engine.files import atomic_path
 
 def write_png(path: str | os.PathLike, pixels: np.ndarray, scale: int = 1) -> Path:
     """A greyscale uint8 array to an image file, atomically (temp file + os.replace): PNG, or the
-    format the name's ending asks for (``.jpg``, ``.webp`` ...)."""
+    format the name's ending asks for (``.jpg``, ``.webp`` ...). Its folder must exist: a
+    mistyped path is an error, not new folders."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "it is a folder; give a file name such as map.png", str(path))
     image = Image.fromarray(np.asarray(pixels, dtype=np.uint8), "L")
     if scale > 1:
         image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         image.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
     return path
