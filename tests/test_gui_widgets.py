@@ -546,6 +546,38 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     assert not panel.unfamiliar.isVisible()
 
 
+def test_the_product_panel_keeps_its_lines_apart_in_a_small_window(qtbot):
+    """At 1024x700 the tab's left splitter (the query above, the panel below) has about 590 px.
+    With the two-line note of an unfamiliar photo, the splitter gave the panel its layout's
+    minimum, which counts a wrapped label as one line: the "Only results of the type …"
+    checkbox lay over the last class bar."""
+    from PySide6.QtWidgets import QSplitter
+
+    from vsdesk.gui.panels.product_panel import ProductPanel
+    from vsdesk.gui.query_area import QueryArea
+
+    panel = ProductPanel()
+    splitter = QSplitter(Qt.Orientation.Vertical)  # as ModeTab lays them out
+    splitter.setChildrenCollapsible(False)
+    splitter.addWidget(QueryArea())
+    splitter.addWidget(panel)
+    splitter.setSizes([470, 290])
+    qtbot.addWidget(splitter)
+    splitter.resize(320, 589)
+    splitter.show()
+    panel.show_extras({  # ProductEmbedder.describe's keys
+        "predicted": "Longsleeve",
+        "classes": [{"label": label, "probability": p} for label, p in
+                    (("Longsleeve", 0.30), ("Hoodie", 0.26), ("Skirt", 0.15), ("Dress", 0.08), ("Shorts", 0.06))],
+        "kids": 0.0, "model": "product", "backbone": "efficientnet-lite0",
+        "familiarity": {"typicality": 0.0, "unfamiliar": True},
+    })
+    qtbot.wait(50)  # laid out again
+    assert panel.unfamiliar.height() >= panel.unfamiliar.heightForWidth(panel.unfamiliar.width())  # both lines
+    assert panel.same_class.geometry().top() > panel.bars.geometry().bottom()
+    assert panel.model_info.geometry().bottom() <= panel.height()  # the last line in the panel
+
+
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     from vsdesk.gui.elided_label import ElidedLabel
 
