@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -306,7 +307,8 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     qtbot.wait(300)  # the view lays items out after a delay
     rects = [view.visualRect(view.results.index(row)) for row in range(len(items))]
     assert len({r.size().toTuple() for r in rects}) == 1
-    assert rects[0].height() >= 112 + 2 * view.fontMetrics().lineSpacing()
+    thumb = view.iconSize().height()  # 112, or a little less to fit one more column
+    assert rects[0].height() >= thumb + 2 * view.fontMetrics().lineSpacing()
     # every thumbnail is shown on a square of one size, so captions line up whatever its shape
     shapes = {view.results.data(view.results.index(row), Qt.ItemDataRole.DecorationRole).size().toTuple()
               for row in range(len(items))}
@@ -317,14 +319,15 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     view.setFont(font)
     qtbot.wait(300)
     height = view.visualRect(view.results.index(1)).height()
-    assert height >= 112 + 2 * view.fontMetrics().lineSpacing() > rects[0].height()
+    assert height >= view.iconSize().height() + 2 * view.fontMetrics().lineSpacing() > rects[0].height()
 
 
 def test_gallery_columns_share_the_width_instead_of_leaving_a_strip(qtbot):
+    from vsdesk.gui.gallery import SMALLEST_THUMBNAIL
+
     artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:8]
     cache, view = _shown_gallery(qtbot, thumb_size=112, size=(585, 500))
     view.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)])
-    least = view.results.cell_size.width() + 4
     for width in (585, 700, 1000):
         view.resize(width, 500)
         qtbot.wait(100)
@@ -333,8 +336,37 @@ def test_gallery_columns_share_the_width_instead_of_leaving_a_strip(qtbot):
         reserved = 2 * view.spacing() + (0 if view.verticalScrollBar().isVisible() else
                                          view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent))
         room = view.viewport().width() - reserved
-        assert (columns + 1) * least > room  # as many as fit
+        thumb = view.iconSize().width()
+        beside = view.results.cell_size.width() - thumb + 4  # a cell's room beside its thumbnail
+        assert (columns + 1) * (math.ceil(112 * SMALLEST_THUMBNAIL) + beside) > room  # as many as fit
+        assert 112 * SMALLEST_THUMBNAIL <= thumb <= 112
+        assert thumb == 112 or columns * (thumb + 1 + beside) > room  # shrunk no more than needed
         assert room - columns * view.gridSize().width() < columns  # the rest shared out, not a strip
+
+
+def test_a_narrow_gallery_shrinks_its_thumbnails_a_little_to_show_two_columns(qtbot):
+    """A 1024x700 window leaves the gallery about 320 px: a little short of two columns of
+    112 px thumbnails. It showed one column between wide gaps; the thumbnails now shrink a
+    little (drawn at that size, not overflowing their cells) and two columns are shown."""
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:6]
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(320, 600))
+    view.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)])
+    qtbot.waitUntil(lambda: cache.pending() == 0, timeout=10000)
+    qtbot.wait(300)
+    rects = [view.visualRect(view.results.index(row)) for row in range(len(artworks))]
+    assert len({r.x() for r in rects}) == 2
+    thumb = view.iconSize().width()
+    assert 95 <= thumb < 112
+    assert rects[1].left() > rects[0].right()  # side by side, not overlapping
+    # Each thumbnail is drawn at that size (Qt's delegate would draw a pixmap at its own 112 px):
+    # a landscape one (not the current item, framed), as wide as the icon size.
+    image = view.viewport().grab(rects[4]).toImage()
+    pixels = np.array([[image.pixelColor(x, y).lightness() for x in range(image.width())]
+                       for y in range(thumb + 2)])
+    background = np.median(pixels[:, :3])
+    inked = np.abs(pixels - background) > 12
+    ys, xs = np.nonzero(inked)
+    assert thumb - 2 <= xs.max() - xs.min() + 1 <= thumb + 1 and ys.max() - ys.min() + 1 < thumb
 
 
 def _text_lines_below(image, top: int) -> int:
@@ -358,7 +390,7 @@ def test_a_name_in_another_script_leaves_room_for_the_score_line(qtbot, tmp_path
     qtbot.wait(300)
     rect = view.visualRect(view.results.index(0))
     cell = view.viewport().grab(rect).toImage()
-    assert _text_lines_below(cell, 112 + 2) == 2  # the name, then score and label
+    assert _text_lines_below(cell, view.iconSize().height() + 2) == 2  # the name, then score and label
 
 
 def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
@@ -512,6 +544,38 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     panel.clear()  # a failed query clears the panel: no warning left from the previous photo
     assert not panel.unfamiliar.isVisible()
+
+
+def test_the_product_panel_keeps_its_lines_apart_in_a_small_window(qtbot):
+    """At 1024x700 the tab's left splitter (the query above, the panel below) has about 590 px.
+    With the two-line note of an unfamiliar photo, the splitter gave the panel its layout's
+    minimum, which counts a wrapped label as one line: the "Only results of the type …"
+    checkbox lay over the last class bar."""
+    from PySide6.QtWidgets import QSplitter
+
+    from vsdesk.gui.panels.product_panel import ProductPanel
+    from vsdesk.gui.query_area import QueryArea
+
+    panel = ProductPanel()
+    splitter = QSplitter(Qt.Orientation.Vertical)  # as ModeTab lays them out
+    splitter.setChildrenCollapsible(False)
+    splitter.addWidget(QueryArea())
+    splitter.addWidget(panel)
+    splitter.setSizes([470, 290])
+    qtbot.addWidget(splitter)
+    splitter.resize(320, 589)
+    splitter.show()
+    panel.show_extras({  # ProductEmbedder.describe's keys
+        "predicted": "Longsleeve",
+        "classes": [{"label": label, "probability": p} for label, p in
+                    (("Longsleeve", 0.30), ("Hoodie", 0.26), ("Skirt", 0.15), ("Dress", 0.08), ("Shorts", 0.06))],
+        "kids": 0.0, "model": "product", "backbone": "efficientnet-lite0",
+        "familiarity": {"typicality": 0.0, "unfamiliar": True},
+    })
+    qtbot.wait(50)  # laid out again
+    assert panel.unfamiliar.height() >= panel.unfamiliar.heightForWidth(panel.unfamiliar.width())  # both lines
+    assert panel.same_class.geometry().top() > panel.bars.geometry().bottom()
+    assert panel.model_info.geometry().bottom() <= panel.height()  # the last line in the panel
 
 
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):

@@ -224,6 +224,44 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     assert str(folder) in tab.messages.text()
 
 
+def test_a_folder_given_at_start_is_still_offered_when_the_sample_cannot_be_downloaded(
+        qtbot, window, tmp_path, monkeypatch):
+    """`vsdesk FOLDER` offline on the Style tab: the style artworks sample cannot be downloaded
+    (the network refuses, as offline), and its error used to replace the offer to add the
+    folder. Both are said, whichever comes first, and the offer's button still adds the folder."""
+    from test_model_store import refused_url
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # no sample here yet (the model is given)
+    monkeypatch.delenv("VSDESK_STYLE_MIRROR")
+    monkeypatch.setenv("VSDESK_STYLE_BASE_URL", refused_url().rsplit("/", 1)[0])
+    folder = copy_images(ARTWORKS[:3], tmp_path / "mine")
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    # As app.py does it: the folder is given as the window shows, then the tab starts loading
+    # (after the first paint); the folder is offered first, then the sample fails.
+    tab.open_paths([str(folder)], "given")
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.start()
+    said = tab.messages.text()
+    assert "Could not open the catalog “style-artworks”" in said and "download failed" in said, said
+    assert str(folder) in said and tab.messages.action_button.text() == "Add folder"
+    assert tab.messages.action_button.isVisible()
+    assert "could not open the catalog “style-artworks”" in window.status.currentMessage()  # not "fetching …"
+    # The other order: the error is up when the folder is given; the offer comes beside it.
+    tab.messages.clear()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog("style-artworks")
+    assert tab.messages.kind == "error"
+    tab.open_paths([str(folder)], "given")
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
+    assert "Could not open the catalog “style-artworks”" in tab.messages.text()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.messages.action_button.click()
+    assert len(tab.snapshot) == 3 and tab.snapshot.folders == (str(folder),)
+    assert tab.messages.text() == ""  # the sample's error went with the sample
+
+
 def test_a_photo_over_the_pixel_limit_is_searched_decoded_reduced(qtbot, window, tmp_path, monkeypatch):
     from PIL import Image
 

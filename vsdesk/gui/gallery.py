@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
-from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
 
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -149,9 +149,28 @@ class ResultsModel(QAbstractListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole])
 
 
+#: Thumbnails shrink down to this share of their size when that fits one more column: a
+#: gallery a little narrower than two columns (a 1024 px wide window) showed one, between wide
+#: gaps. They are still decoded at their full size, and drawn smaller.
+SMALLEST_THUMBNAIL = 0.85
+
+
+class _ThumbnailDelegate(QStyledItemDelegate):
+    """Draws each thumbnail at the view's icon size: for a pixmap Qt's delegate takes the
+    pixmap's own size, and thumbnails shrunk to fit a column would overflow their cells."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        option.decorationSize = self.parent().iconSize()
+
+
 #: Scripts whose fallback fonts have tall lines (CJK, Thai, Arabic, emoji). Not Devanagari:
 #: where its shaping support is missing, Qt logs a warning per installed font at every start.
 TALL_SCRIPTS_SAMPLE = "Ag 日本語 한국어 ไทย العربية 😀"
+
+
+#: A cell's width beyond its thumbnail's: room for the caption's first letters.
+_CAPTION_MARGIN = 36
 
 
 class GalleryView(QListView):
@@ -176,8 +195,10 @@ class GalleryView(QListView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
         self.setAcceptDrops(False)
         self.setViewportMargins(0, 6, 0, 0)
+        self.setItemDelegate(_ThumbnailDelegate(self))
         self.setIconSize(QSize(thumb_size, thumb_size))
         self._thumb_size = thumb_size
+        self._text_height = 0
         self._fit_cells()
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
@@ -202,25 +223,32 @@ class GalleryView(QListView):
         line = layout.createLine()
         layout.endLayout()
         spacing = self.fontMetrics().lineSpacing()
-        text = max(spacing, math.ceil(line.height())) + spacing + 6
-        self.results.cell_size = QSize(self._thumb_size + 36, self._thumb_size + text)
-        # At least one whole column, however small the window: never a sliver of a thumbnail.
+        self._text_height = max(spacing, math.ceil(line.height())) + spacing + 6
+        # At least one whole column of full-size thumbnails, however small the window: never a
+        # sliver of a thumbnail.
         scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        self.setMinimumWidth(self.results.cell_size.width() + 8 + scroll_bar + 2 * self.frameWidth())
+        self.setMinimumWidth(self._thumb_size + _CAPTION_MARGIN + 8 + scroll_bar + 2 * self.frameWidth())
         self._spread_columns()
 
     def _spread_columns(self) -> None:
-        """As many columns as fit, sharing the width: the space left over (up to a column's
-        width) goes between them, not to an empty strip on the right."""
-        cell = self.results.cell_size
-        least = cell.width() + 4
+        """As many columns as fit with thumbnails shrunk at most to ``SMALLEST_THUMBNAIL``,
+        the thumbnails as big as the width then allows (up to their size), and the space left
+        over (less than a column's width) shared between the columns, not an empty strip on
+        the right."""
         # Qt's icon layout keeps room for the spacing, and for a vertical scroll bar while none
         # is shown: a row filling that room too would wrap its last column.
         width = self.viewport().width() - 2 * self.spacing()
         if not self.verticalScrollBar().isVisible():
             width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        columns = max(1, width // least)
-        self.setGridSize(QSize(max(least, width // columns), cell.height() + 4))
+        around = _CAPTION_MARGIN + 4  # a cell's room beside its thumbnail, and between cells
+        smallest = math.ceil(self._thumb_size * SMALLEST_THUMBNAIL)
+        columns = max(1, width // (smallest + around))
+        thumb = max(smallest, min(self._thumb_size, width // columns - around))
+        cell = QSize(thumb + _CAPTION_MARGIN, thumb + self._text_height)
+        if cell != self.results.cell_size:
+            self.results.cell_size = cell
+            self.setIconSize(QSize(thumb, thumb))
+        self.setGridSize(QSize(max(cell.width() + 4, width // columns), cell.height() + 4))
 
     def resizeEvent(self, event) -> None:
         self._spread_columns()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
@@ -12,9 +13,23 @@ _STYLES = {
     "warning": "background:#fff4d6; color:#6a4b00; border:1px solid #ecd38a;",
     "info": "background:#e3f0ff; color:#0d3c6e; border:1px solid #a9c8ef;",
 }
+_STRENGTH = {"info": 0, "warning": 1, "error": 2}
+
+Action = tuple[str, Callable[[], None]]  # (button text, callback)
+
+
+@dataclass(frozen=True)
+class _Message:
+    text: str
+    kind: str
+    action: Action | None = None
 
 
 class MessageBar(QFrame):
+    """One message as a rule: a new one replaces what is up. ``add_message`` says one more
+    along with what is up, for news that must not take down an offer the user has yet to answer
+    (a folder given at start-up, offered as a catalog while the sample catalog fails to open)."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("MessageBar")
@@ -29,24 +44,38 @@ class MessageBar(QFrame):
         self.action_button = QPushButton()
         self.action_button.hide()
         self.action_button.clicked.connect(self._run_action)
-        self._action: Callable[[], None] | None = None
         layout.addWidget(self.label, 1)
         layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.kind = ""
+        self._messages: list[_Message] = []
+        self.kind = ""  # the strongest kind up ("" when nothing is)
         self.hide()
 
-    def show_message(
-        self, text: str, kind: str = "info", action: tuple[str, Callable[[], None]] | None = None
-    ) -> None:
-        """Show ``text``; ``action`` = (button text, callback) offers one thing to do about it."""
-        self.kind = kind
-        self._action = action[1] if action else None
-        self.action_button.setText(action[0] if action else "")
-        self.action_button.setVisible(action is not None)
-        self.setStyleSheet(f"#MessageBar {{ {_STYLES[kind]} border-radius:4px; }} QLabel {{ border:none; }}")
-        self.label.setText(text)
-        self.show()
+    def show_message(self, text: str, kind: str = "info", action: Action | None = None) -> None:
+        """Show ``text`` instead of what is up; ``action`` offers one thing to do about it."""
+        self._messages = [_Message(text, kind, action)]
+        self._update()
+
+    def add_message(self, text: str, kind: str = "info", action: Action | None = None) -> None:
+        """Show ``text`` along with what is up (an offer up keeps its button unless this has one)."""
+        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action)]
+        self._update()
+
+    def remove_message(self, text: str) -> bool:
+        """Take ``text`` down, leaving the rest up: True if it was up."""
+        kept = [m for m in self._messages if m.text != text]
+        if len(kept) == len(self._messages):
+            return False
+        self._messages = kept
+        self._update()
+        return True
+
+    def says(self, text: str) -> bool:
+        return any(m.text == text for m in self._messages)
+
+    def has_offer(self) -> bool:
+        """A message up asks the user something (it has an action button)."""
+        return self._action() is not None
 
     def error(self, text: str) -> None:
         self.show_message(text, "error")
@@ -58,16 +87,31 @@ class MessageBar(QFrame):
         self.show_message(text, "info")
 
     def text(self) -> str:
-        return self.label.text() if self.kind else ""
+        return "\n".join(m.text for m in self._messages)
+
+    def _action(self) -> Action | None:
+        return next((m.action for m in reversed(self._messages) if m.action is not None), None)
+
+    def _update(self) -> None:
+        if not self._messages:
+            self.clear()
+            return
+        self.kind = max((m.kind for m in self._messages), key=_STRENGTH.__getitem__)
+        action = self._action()
+        self.action_button.setText(action[0] if action else "")
+        self.action_button.setVisible(action is not None)
+        self.setStyleSheet(f"#MessageBar {{ {_STYLES[self.kind]} border-radius:4px; }} QLabel {{ border:none; }}")
+        self.label.setText(self.text())
+        self.show()
 
     def _run_action(self) -> None:
-        action = self._action
+        action = self._action()
         self.clear()
         if action is not None:
-            action()
+            action[1]()
 
     def clear(self) -> None:
-        self._action = None
+        self._messages = []
         self.action_button.hide()
         self.kind = ""
         self.label.clear()

@@ -184,14 +184,21 @@ class TabCatalog(QObject):
 
     def _say(self, kind: str, text: str, action=None) -> None:
         """A message about the catalog shown."""
-        self.messages.show_message(text, kind, action)
+        self._tell(kind, text, action)
         self._said = text
+
+    def _tell(self, kind: str, text: str, action=None) -> None:
+        """Say ``text`` without taking down an offer the user has yet to answer: news of the
+        catalog opening in the background (the sample failing to download, offline) must not
+        lose what the user asked for (a folder given at start-up, offered as a catalog)."""
+        if action is None and self.messages.has_offer():
+            self.messages.add_message(text, kind)
+        else:
+            self.messages.show_message(text, kind, action)
 
     def _unsay(self) -> bool:
         """Take back the message about the catalog shown, if it is still up: True if it was."""
-        up = bool(self._said) and self.messages.text() == self._said
-        if up:
-            self.messages.clear()
+        up = bool(self._said) and self.messages.remove_message(self._said)
         self._said = ""
         return up
 
@@ -202,12 +209,14 @@ class TabCatalog(QObject):
 
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
+        # The status line said the last step ("fetching s_cubism-01.jpg"): it failed.
+        self.status_message.emit(f"{self.title}: could not open the catalog “{self.name}”")
         self._unsay()
         said = user_message(exc, f"open the catalog “{self.name}”")
         if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the
             # sample, with the message kept up (not the sample's to take back).
-            self.messages.error(said)
+            self._tell("error", said)
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
             return
@@ -252,11 +261,13 @@ class TabCatalog(QObject):
 
     def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
         if name is None:
-            self.messages.show_message(
-                f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
-                "info",
-                action=("Add folder", lambda: self.add_folder(folder)),
-            )
+            offer = (f"Add the folder “{folder}” as a catalog to search? "
+                     "Its images are indexed in the background.", "info", ("Add folder", lambda: self.add_folder(folder)))
+            if self._said and self.messages.says(self._said):
+                # What is up about the catalog shown (it could not be opened ...) is still true.
+                self.messages.add_message(*offer)
+            else:
+                self.messages.show_message(*offer)
         elif name == self.name:
             self.messages.info(f"{folder} is the catalog “{name}”, the one open here.")
         else:

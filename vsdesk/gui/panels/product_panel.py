@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
 from vsdesk.gui.panels.base import ModePanel, Note
@@ -78,6 +79,18 @@ class ProductPanel(ModePanel):
         layout.addWidget(self.attributes)
         layout.addWidget(self.model_info)
         layout.addStretch(1)
+
+    def minimumSizeHint(self) -> QSize:
+        """Tall enough for every line at this width. A layout counts a word-wrapped label (the
+        note on an unfamiliar photo, the model line) as one line in its minimum: in a 1024x700
+        window the splitter gave the panel that much, and the checkbox lay over the last bar."""
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), max(hint.height(), self.layout().totalHeightForWidth(self.width())))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # another width, another height for the wrapped lines
 
     def options(self) -> dict[str, Any]:
         return {"same_class": self.same_class.isChecked()}
