@@ -29,14 +29,14 @@ def register_train(subparsers) -> None:
                         "efficientnet-b0 needs `vsdesk models fetch efficientnet-b0` or an import first)")
     parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 260 for Lite0, "
                         "224 for B0)")
-    parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (0: linear heads only)")
+    parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (default 8; 0: linear heads only)")
     parser.add_argument(
         "--members", type=int, default=None,
         help="fine-tuned members whose class probabilities are averaged (default 2; 1 trains and queries faster)",
     )
     parser.add_argument("--max-images", type=int, default=None,
                         help="train on a random subset of about this many photos, a few of every class at least "
-                        "(quick runs)")
+                        "(quick runs; default: every photo)")
     parser.add_argument(
         "--hold-out", type=float, default=None, metavar="FRACTION",
         help="share of the contributors held out for scoring (default 0.2); 0 trains on everything, and "
@@ -88,6 +88,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.out is not None and not args.out.strip():
         error("--out needs a name (or leave it out: the model is then named after the data folder)")
         return 1
+    from vsdesk.engine.product.data import load_dataset
     from vsdesk.engine.product.model import SHIPPED_NAMES, TRAINED_PREFIX, name_for_data
 
     out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
@@ -95,6 +96,12 @@ def _train(args: argparse.Namespace) -> int:
         error(f"--out {args.out}: {', '.join(repr(n) for n in SHIPPED_NAMES)} name the shipped product model; "
               "give the trained model a name of its own")
         return 2
+    try:  # the data first: a folder that is not there is said before anything else
+        dataset = load_dataset(args.data)
+    except DatasetError as exc:
+        error(str(exc))
+        return 1
+    _warn_of_small_classes(dataset)
     if out_name is None and not args.export:
         out_name = name_for_data(args.data)
         say(f"train product: the model will be saved as product/{out_name} (--out NAME to name it)")
@@ -114,10 +121,10 @@ def _train(args: argparse.Namespace) -> int:
         # An exported model (one to ship) carries its fast path, so no install converts it.
         keep = args.export is not None
         if args.retrain_on_all:
-            twin, result = train_and_retrain_on_all(args.data, out, config, progress=progress,
+            twin, result = train_and_retrain_on_all(dataset, out, config, progress=progress,
                                                     export=args.export, name=name, keep_fast_path=keep)
         else:
-            result = train(args.data, out=out, config=config, progress=progress, export=args.export, name=name,
+            result = train(dataset, out=out, config=config, progress=progress, export=args.export, name=name,
                            keep_fast_path=keep)
     except (DatasetError, ProductModelError, ModelStoreError, ImageError, ValueError, OSError) as exc:
         error(str(exc))
@@ -144,16 +151,50 @@ def _train(args: argparse.Namespace) -> int:
             print(
                 f"held-out ({', '.join(held)}): accuracy {m['accuracy']:.3f}, "
                 + (f"5-class {five:.3f}, " if five is not None else "")
-                + f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}); "
-                f"{m['seconds']:.0f} s"
+                + f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}), "
+                f"scored in float32 Keras as trained; {m['seconds']:.0f} s"
             )
-            if five is None:
-                print(_five_class_note(done.meta.classes))
+            # Not to be read against `vsdesk eval product`'s figure as a contradiction.
+            print(f"  the app runs it in int8 TFLite: `vsdesk eval product --model {done.meta.name}` scores it so "
+                  "(a photo or two may differ)")
+            note = _five_class_note(done.meta.classes) if five is None else None
+            if note:
+                print(note)
             _warn_if_few(m["test_images"], "held-out")
         elif done is result and twin is not None:
             print(f"trained on every contributor; its held-out twin {twin.folder.name!r} stands in for it "
                   f"in `vsdesk eval product` on this data; {m['seconds']:.0f} s")
+    if "familiarity" in result.metrics and result.metrics["familiarity"] is None:
+        _say_no_familiarity(result.metrics["train_images"])
     return 0
+
+
+#: Fewer photos than this in a class and it is learnt from a handful, and scored on one or two
+#: held-out photos (a fifth by default), if any.
+FEW_CLASS_PHOTOS = 10
+
+
+def _warn_of_small_classes(dataset) -> None:
+    counts: dict[str, int] = {}
+    for label in dataset.labels:
+        counts[label] = counts.get(label, 0) + 1
+    small = sorted((label, n) for label, n in counts.items() if n < FEW_CLASS_PHOTOS)
+    if small:
+        listed = ", ".join(f"{label} ({counted(n, 'photo')})" for label, n in small)
+        say(f"note: few photos in class {listed}: a class of fewer than {FEW_CLASS_PHOTOS} is learnt from a "
+            "handful and scored on one or two held-out photos, if any; more photos of it would help")
+
+
+def _say_no_familiarity(train_images: int) -> None:
+    """Why this model will never warn of a photo unlike its training photos, and what would."""
+    from vsdesk.engine.product.familiarity import MIN_PHOTOS
+
+    why = (f"it was trained on {train_images} photos, and that needs at least {MIN_PHOTOS}"
+           if train_images < MIN_PHOTOS else
+           f"that needs at least {MIN_PHOTOS} training photos from more than one contributor, at least "
+           f"{MIN_PHOTOS // 2} of them from contributors other than the rest")
+    say(f"note: this model will not warn of photos unlike its training photos (a painting, a screenshot: it "
+        f"gives them a class like any other): {why}")
 
 
 def register_eval(subparsers) -> None:
@@ -192,6 +233,10 @@ def _eval(args: argparse.Namespace) -> int:
     _warn_if_few(result["test_images"], "test")
     model = result["model"]
     print(f"model {model['name']} ({model['backbone']}) run as the app runs it: {model['runtime']} {model['precision']}")
+    recased = result.get("labels_matched_ignoring_case")
+    if recased:  # "Dress" photos for the class "dress": said, as they are scored as that class
+        print("test labels taken for the model's classes, ignoring case: "
+              + ", ".join(f"{given} -> {label}" for given, label in recased.items()))
     left_out = dict(result["left_out_labels"])
     missing = left_out.pop("(missing file)", 0)
     if left_out:
@@ -203,9 +248,14 @@ def _eval(args: argparse.Namespace) -> int:
     for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
         if key == "accuracy_5class" and result["default"][key] is None and result["baseline"][key] is None:
             continue  # said below the table, once
-        print(f"{key:18}{_fmt(result['default'][key]):>10}{_fmt(result['baseline'][key]):>10}")
-    if result["default"]["accuracy_5class"] is None:
-        print(_five_class_note(result["classes"]))
+        row = f"{key:18}{_fmt(result['default'][key]):>10}{_fmt(result['baseline'][key]):>10}"
+        best = result.get("p@10_max")
+        if key == "p@10" and best is not None and best < 1:  # a perfect score would not read as one
+            row += f"  (at most {best:.3f} here: a class has fewer than 11 test photos)"
+        print(row)
+    note = _five_class_note(result["classes"]) if result["default"]["accuracy_5class"] is None else None
+    if note:
+        print(note)
     print("per-class recall:")
     for label in result["classes"]:
         d = result["default"]["per_class_recall"].get(label)
@@ -237,11 +287,15 @@ def _warn_if_few(count: int, which: str) -> None:
             f"{100 / max(count, 1):.0f} points); more labelled photos would tell more")
 
 
-def _five_class_note(classes) -> str:
-    """Why there is no five-class accuracy (the notebook's five classes, docs/product.md)."""
+def _five_class_note(classes) -> str | None:
+    """Why there is no five-class accuracy (the notebook's five classes, docs/product.md), when
+    one would be looked for: the model has those classes, or all but one of them. A model of
+    other classes (a user's own) has nothing to do with that figure: None, nothing said."""
     from vsdesk.engine.product.data import NOTEBOOK_CLASSES
 
     missing = [c for c in NOTEBOOK_CLASSES if c not in classes]
+    if len(missing) > 1:
+        return None
     if missing:
         return f"five-class accuracy: not applicable, the model lacks {', '.join(missing)}"
     return "five-class accuracy: not applicable, no test photo is of those five classes"

@@ -71,6 +71,8 @@ def load_dataset(path: str | os.PathLike, *, exclude: frozenset[str] = NOT_CLASS
     """A CSV (``image,label[,sender_id][,kids]``, images in ``images/`` beside it or beside the CSV)
     or a folder: either one holding such a CSV, or one subfolder per class."""
     path = Path(path).expanduser()
+    if not path.exists():  # said first: "give a folder of class subfolders" would suggest a wrong form
+        raise DatasetError(f"{path}: no such folder or file")
     if path.is_dir():
         csv_path = path / "images.csv"
         if csv_path.is_file():

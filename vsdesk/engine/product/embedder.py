@@ -99,6 +99,9 @@ class ProductEmbedder(Embedder):
         if self.familiarity is not None:  # {"typicality": %, "unfamiliar": bool}
             embedding = l2_normalise(np.asarray(vector, np.float32)[None, : self.features_dim])[0]
             described["familiarity"] = self.familiarity.describe(embedding)
+        else:  # said, not left out: a missing warning would read as "like the training photos"
+            described["familiarity"] = None
+            described["familiarity_note"] = familiarity.unavailable(self.meta.metrics.get("train_images"))
         return described
 
     # -- product-specific -----------------------------------------------------------------

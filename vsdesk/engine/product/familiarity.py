@@ -48,6 +48,16 @@ UNFAMILIAR_BELOW = 1.0
 #: photos the 1 % quantile does not exist: with a dozen, "below 1 %" means "less typical than
 #: every reference photo", which a model of 80 photos said of 15 % of ordinary photos.
 MIN_REFERENCE = int(round(100 / UNFAMILIAR_BELOW))
+#: ... and the same minimum for the bank: with fewer than 10 * K photos the K-th neighbour is
+#: more than a tenth of the bank away, far into other classes, so nothing is near to anything.
+#: Measured (docs/product.md): with 100 reference photos and a bank of 20 (a model of 120
+#: photos), 4-17 % of 32 paintings were called unfamiliar, their median typicality 5-23 %
+#: (a shoe's is about 50 %); from a bank of 60-100 on, 70-80 % of them; clothing photos
+#: never seen were flagged 0-3 % throughout.
+MIN_BANK = MIN_REFERENCE
+#: The fewest training photos a model can have familiarity data with (more when its
+#: contributors are few and large: only whole ones are split between bank and reference).
+MIN_PHOTOS = MIN_REFERENCE + MIN_BANK
 
 
 @dataclass
@@ -81,27 +91,19 @@ def sentence(described: dict) -> str:
     return f"like the photos the model was trained on ({typicality:.0f} % of them are less typical)"
 
 
-def build(
-    embed: Callable[[Sequence[str]], np.ndarray],
-    files: Sequence[str],
-    groups: Sequence[str],
-    seed: int = 0,
-) -> Familiarity | None:
-    """From training photos and their contributors: the reference scores of a fifth of the
-    photos (whole contributors, drawn at random) and a bank of up to ``BANK_SIZE`` of the others.
-    ``embed(files)`` gives their unit embeddings (rows of NaN for unreadable files). None when
-    there are too few photos or contributors to split: fewer than ``MIN_REFERENCE`` reference
-    photos (then more than a fifth are taken, if the bank keeps ``K``)."""
-    files, groups = list(files), np.asarray(list(groups))
+def split(groups: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+    """(reference, bank) indices of training photos by their contributors: whole contributors,
+    in random order, until a fifth of the photos (and at least ``MIN_REFERENCE``) are held out
+    of the bank; each side sampled down to ``BANK_SIZE``. None when either side would be under
+    its minimum (``MIN_REFERENCE``, ``MIN_BANK``): the model then gets no familiarity data."""
+    groups = np.asarray(list(groups))
     names = sorted(set(groups.tolist()))
-    if len(names) < 2 or len(files) < MIN_REFERENCE + K:
+    if len(names) < 2 or len(groups) < MIN_PHOTOS:
         return None
     rng = np.random.default_rng(seed)
     rng.shuffle(names)
-    # Whole contributors, in random order, until a fifth of the photos (and at least
-    # MIN_REFERENCE) are held out of the bank.
     counts = {name: int(n) for name, n in zip(*np.unique(groups, return_counts=True))}
-    held, count, wanted = set(), 0, max(MIN_REFERENCE, REFERENCE_SHARE * len(files))
+    held, count, wanted = set(), 0, max(MIN_REFERENCE, REFERENCE_SHARE * len(groups))
     for name in names[:-1]:  # at least one contributor stays in the bank
         if count >= wanted:
             break
@@ -109,19 +111,47 @@ def build(
         count += counts[name]
     is_reference = np.array([g in held for g in groups])
     reference, bank = np.flatnonzero(is_reference), np.flatnonzero(~is_reference)
-    if len(reference) < MIN_REFERENCE or len(bank) < K:
+    if len(reference) < MIN_REFERENCE or len(bank) < MIN_BANK:
         return None
     bank = np.sort(rng.choice(bank, min(BANK_SIZE, len(bank)), replace=False))
     reference = np.sort(rng.choice(reference, min(BANK_SIZE, len(reference)), replace=False))
+    return reference, bank
+
+
+def build(
+    embed: Callable[[Sequence[str]], np.ndarray],
+    files: Sequence[str],
+    groups: Sequence[str],
+    seed: int = 0,
+) -> Familiarity | None:
+    """From training photos and their contributors: the reference scores of a fifth of the
+    photos and a bank of up to ``BANK_SIZE`` of the others (``split``).
+    ``embed(files)`` gives their unit embeddings (rows of NaN for unreadable files). None when
+    there are too few photos or contributors for ``MIN_REFERENCE`` and ``MIN_BANK`` photos."""
+    files = list(files)
+    sides = split(groups, seed)
+    if sides is None:
+        return None
+    reference, bank = sides
     vectors = embed([files[i] for i in bank])
     bank_vectors = vectors[np.isfinite(vectors).all(1)]
     ref_vectors = embed([files[i] for i in reference])
     ref_vectors = ref_vectors[np.isfinite(ref_vectors).all(1)]
-    if len(ref_vectors) < MIN_REFERENCE or len(bank_vectors) < K:
+    if len(ref_vectors) < MIN_REFERENCE or len(bank_vectors) < MIN_BANK:
         return None
     bank_array = l2_normalise(bank_vectors).astype(np.float16).astype(np.float32)  # as it is saved
     scores = Familiarity(bank_array, np.zeros(0, np.float32)).scores(l2_normalise(ref_vectors))
     return Familiarity(bank_array, np.sort(scores))
+
+
+def unavailable(train_images: int | None) -> str:
+    """Why a model has no familiarity data, in words (``train_images``: how many photos it was
+    trained on, None when unknown)."""
+    if train_images is not None and train_images < MIN_PHOTOS:
+        return (f"this model cannot tell whether a photo is like its training photos: it was trained on "
+                f"{train_images} photos, and that needs at least {MIN_PHOTOS}")
+    return ("this model cannot tell whether a photo is like its training photos: it has no data for that "
+            "(trained before vsdesk made it, or on too few photos or contributors)")
 
 
 def save(folder: Path, familiarity: Familiarity) -> None:
@@ -144,9 +174,9 @@ def load(folder: Path, dim: int) -> Familiarity | None:
     if bank.ndim != 2 or bank.shape[1] != dim or len(bank) < 1 or reference.ndim != 1 or len(reference) < 1:
         log.warning("product: %s does not fit this model; photos are not checked for familiarity", path)
         return None
-    if len(reference) < MIN_REFERENCE:  # written before that minimum: its 1 % would mean "below all"
-        log.info("product: %s has %d reference photos, fewer than %d; photos are not checked for familiarity",
-                 path, len(reference), MIN_REFERENCE)
+    if len(reference) < MIN_REFERENCE or len(bank) < MIN_BANK:  # written before those minimums
+        log.info("product: %s has %d reference and %d bank photos, fewer than %d and %d; photos are not checked "
+                 "for familiarity", path, len(reference), len(bank), MIN_REFERENCE, MIN_BANK)
         return None
     return Familiarity(bank, np.sort(reference))
 

@@ -279,8 +279,16 @@ def train(
         probs, kids_p = predict_members(head, members, feats["plain"][test_idx], feats["flip"][test_idx])
         report = classification_report(y_all[test_idx], probs, classes)
         metrics.update({k: report[k] for k in ("accuracy", "accuracy_5class", "macro_f1")})
+        # Of the Keras model in float32, as trained; the app runs it in int8 TFLite, as
+        # `vsdesk eval product` scores it (a photo or two may differ).
+        metrics["scored_with"] = {"runtime": "keras", "precision": "float32"}
         if has_kids:
             metrics["kids_accuracy"] = float(((kids_p > 0.5) == (kids_all[test_idx] > 0.5)).mean())
+    train_groups = [dataset.items[i].group or files[i] for i in train_idx]
+    # Whether photos unlike these can be told (``familiarity``): known before it is built, so
+    # the metrics (saved with the model) and the messages say it.
+    sides = familiarity.split(train_groups, config.seed)
+    metrics["familiarity"] = None if sides is None else {"reference": len(sides[0]), "bank": len(sides[1])}
     if heldout_twin is not None:  # what can be said of this model's accuracy on unseen contributors
         metrics["heldout_twin"] = {k: heldout_twin.metrics.get(k) for k in TWIN_METRICS}
     metrics["seconds"] = round(time.monotonic() - started, 1)
@@ -306,14 +314,14 @@ def train(
                                members=members)
             product_model.save_baseline(stagings[-1], baseline)
             product_model.save_train_photos(stagings[-1], train_photos)
-        progress(0, 0, "familiarity data and the fast path")
+        progress(0, 0, "the fast path (no familiarity data: too few photos)" if sides is None
+                 else "familiarity data and the fast path")
         from vsdesk.engine.product.embedder import ProductEmbedder
 
         # The saved model as the app runs it (the last folder: the export, float16, when there is one).
         embedder = ProductEmbedder(str(stagings[-1]))
-        train_files = [files[i] for i in train_idx]
-        _save_familiarity(embedder, stagings, train_files, [dataset.items[i].group or files[i] for i in train_idx],
-                          config.seed)
+        if sides is not None:
+            _save_familiarity(embedder, stagings, [files[i] for i in train_idx], train_groups, config.seed)
         # Every member's fast path is converted now and cached on this machine: at the model's first
         # use in the window, the converter's C++ calls would stall it (they hold the GIL).
         embedder.warm_up()
