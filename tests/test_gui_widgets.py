@@ -541,6 +541,14 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     assert not panel.unfamiliar.isVisible()
     panel.show_extras(described)  # a model without familiarity statistics: nothing to warn of
     assert not panel.unfamiliar.isVisible()
+    assert panel.model_info.text() == "model: product · efficientnet-lite0"
+    # ... and one trained on too few photos to tell says so where the model is named.
+    from vsdesk.engine.product.familiarity import unavailable
+
+    panel.show_extras({**described, "familiarity": None, "familiarity_note": unavailable(24)})
+    assert not panel.unfamiliar.isVisible()
+    assert panel.model_info.text().endswith(" · does not warn of photos unlike its training photos")
+    assert "trained on 24 photos" in panel.model_info.toolTip()
     panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     panel.clear()  # a failed query clears the panel: no warning left from the previous photo
     assert not panel.unfamiliar.isVisible()

@@ -534,6 +534,8 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
             from vsdesk.engine.product.familiarity import sentence
 
             lines.append(f"{'note' if value.get('unfamiliar') else key}: {sentence(value)}")
+        elif key == "familiarity_note":  # a model that cannot tell (too few training photos)
+            lines.append(f"familiarity: not checked, {value}")
         else:
             lines.append(f"{key}: {_short(value)}")
     return lines

@@ -125,7 +125,12 @@ class ProductPanel(ModePanel):
         self.unfamiliar.setText(note)
         self.unfamiliar.setToolTip(FAMILIARITY_TIP if note else "")
         self.unfamiliar.setVisible(bool(note))
-        self.model_info.setText(f"model: {extras['model']} · {extras['backbone']}")
+        # A model that cannot tell unlike photos (trained on too few) says so where it is named:
+        # without the warning above, its bars would otherwise read as a checked answer.
+        cannot_tell = extras.get("familiarity_note")
+        self.model_info.setText(f"model: {extras['model']} · {extras['backbone']}"
+                                + (" · does not warn of photos unlike its training photos" if cannot_tell else ""))
+        self.model_info.setToolTip(cannot_tell[0].upper() + cannot_tell[1:] + "." if cannot_tell else "")
 
     def clear(self) -> None:
         self.same_class.setText(SAME_CLASS_TEXT)
