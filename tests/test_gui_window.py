@@ -655,11 +655,8 @@ def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_pat
     assert len(list(blocker.glob("*.npy"))) == 1
 
 
-def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tmp_path):
-    """A catalog opened again, unchanged: its map comes from the cache, at once. The map said
-    "Computing the map: t-SNE (cached) 100%" for an instant before it: nothing is computed."""
-    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
-    qtbot.waitUntil(lambda: tab.map_xy is not None and not tab.runner.is_running("style/map"), timeout=60_000)
+def record_map_statuses(tab) -> list[str]:
+    """Every status the tab's map is given from now on, in order."""
     statuses = []
     set_status = tab.scatter.set_status
 
@@ -668,6 +665,15 @@ def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tm
         set_status(text, action)
 
     tab.scatter.set_status = recording_set_status
+    return statuses
+
+
+def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tmp_path):
+    """A catalog opened again, unchanged: its map comes from the cache, at once. The map said
+    "Computing the map: t-SNE (cached) 100%" for an instant before it: nothing is computed."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
+    qtbot.waitUntil(lambda: tab.map_xy is not None and not tab.runner.is_running("style/map"), timeout=60_000)
+    statuses = record_map_statuses(tab)
     with qtbot.waitSignal(tab.map_ready, timeout=60_000):
         tab.open_catalog(tab.catalog_name)
     assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
@@ -781,14 +787,7 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     tab = window.tab("product")
     window.tabs.setCurrentWidget(tab)
     tab.build_plots()
-    statuses = []
-    set_status = tab.scatter.set_status
-
-    def recording_set_status(text, action=None):
-        statuses.append(text)
-        set_status(text, action)
-
-    tab.scatter.set_status = recording_set_status
+    statuses = record_map_statuses(tab)
     steps = []
     show = tab.map._show_map
     given = []  # per set_points: whether the points' images and labels were given
