@@ -541,11 +541,25 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
     assert tab.outcome.extras["model"] == "product"
     said = []
     tab.status_message.connect(said.append)
+    # Opening takes a while (the other model loads; its first conversion, tens of seconds, was
+    # done by `index`, so here it may be under a second): held until the note has been seen.
+    import threading
+
+    released = threading.Event()
+    open_catalog = tab.session.open_catalog
+
+    def open_once_released(*args, **kwargs):
+        released.wait(60)
+        return open_catalog(*args, **kwargs)
+
+    tab.session.open_catalog = open_once_released
     with qtbot.waitSignal(tab.results_shown, timeout=120_000):
         tab.open_catalog("mine")
-        # Opening takes a while (the other model loads): the results shown are said to be the
-        # other catalog's meanwhile ...
-        qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
+        # ... the results shown are said to be the other catalog's meanwhile ...
+        try:
+            qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
+        finally:
+            released.set()
     assert tab.outcome.catalog == "mine" and tab.outcome.extras["model"] == "product-heldout"  # embedded again
     assert tab.outcome.model_key == tab.snapshot.model_key and len(tab.gallery.results.items()) == 6
     # ... and no longer once they are this one's, searched again by its model, in the time that took.
