@@ -993,7 +993,7 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     # in words a user reads without the docs (the review: "99.3th percentile … −ELBO 129.6 nats");
     # the score and its definition in the tooltip
     percentile = tab.query.outcome.extras["anomaly"]["percentile"]
-    assert f"more unusual than {percentile:.1f} % of the Fashion-MNIST training images" in panel.anomaly.text()
+    assert f"{100 - percentile:.1f} % of the Fashion-MNIST training images are more unusual" in panel.anomaly.text()
     assert not re.search(r"ELBO|nats|\dth\b", panel.anomaly.text())
     assert " nats" in panel.anomaly.toolTip() and "minus the image's own entropy" in panel.anomaly.toolTip()
     assert "28×28 grey" in panel.knows.text() and panel.knows.isVisible()  # what the model knows, always said
@@ -1024,7 +1024,7 @@ def test_the_window_and_the_command_line_give_a_jpeg_the_same_vae_facts(qtbot, w
     [searched] = json.loads(capsys.readouterr().out)
     for facts in (described, searched):
         assert (facts["anomaly"], facts["map2d"], facts["votes"]) == (shown["anomaly"], shown["map2d"], shown["votes"])
-    assert f"{shown['anomaly']['percentile']:.1f} %" in tab.panel.anomaly.text()  # the number the panel shows
+    assert f"{100 - shown['anomaly']['percentile']:.1f} %" in tab.panel.anomaly.text()  # the number the panel shows
 
 
 def test_the_window_and_the_command_line_give_a_camera_jpeg_the_same_product_probabilities(

@@ -340,10 +340,14 @@ def anomaly_verdict(percentile: float) -> str:
 
 
 def anomaly_share(percentile: float) -> str:
-    """The anomaly percentile as a share, in the window and the command line alike; no ordinal
-    ("99.3th" is wrong and "99.3rd" odd): "more unusual than 99.3 % of the Fashion-MNIST
-    training images"."""
-    return f"more unusual than {float(percentile):.1f} % of the Fashion-MNIST training images"
+    """The anomaly percentile as the share of training images more unusual than the image, in
+    the window and the command line alike: "0.7 % of the Fashion-MNIST training images are more
+    unusual". No ordinal ("99.3th" is wrong, "99.3rd" odd), and it reads right beside any
+    verdict ("Typical: more unusual than 91.6 % of them" read as a contradiction)."""
+    above = 100 - float(percentile)
+    if above <= 0:
+        return "none of the Fashion-MNIST training images is more unusual"
+    return f"{above:.1f} % of the Fashion-MNIST training images are more unusual"
 
 
 def anomaly_words(percentile: float) -> str:
@@ -351,8 +355,7 @@ def anomaly_words(percentile: float) -> str:
     fails to explain (``_objective.anomaly_score``); its percentile is the share of the training
     images the model explains better."""
     p = float(percentile)
-    return (f"{anomaly_share(p)}, {anomaly_verdict(p)}: "
-            f"{100 - p:.1f} % of them are harder for the model to reconstruct")
+    return f"{anomaly_verdict(p)}: {anomaly_share(p)} (anomaly percentile {p:.1f})"
 
 
 def _architecture(metadata: dict[str, Any]) -> dict[str, int]:

@@ -179,7 +179,7 @@ def category_text(extras: dict[str, Any]) -> str:
 
 
 def anomaly_text(extras: dict[str, Any]) -> str:
-    """"Typical: more unusual than 92.0 % of the Fashion-MNIST training images" (the verdict
+    """"Typical: 8.0 % of the Fashion-MNIST training images are more unusual" (the verdict
     and the share; the score itself is in the tooltip, ``anomaly_tip``)."""
     p = float(extras["anomaly"]["percentile"])
     verdict = anomaly_verdict(p)
