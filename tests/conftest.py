@@ -65,22 +65,56 @@ def without_root_powers(argv: list[str], **options) -> subprocess.CompletedProce
     )
 
 
+def _mount_tmpfs(folder: Path, size: str) -> None:
+    """Mount a tmpfs of ``size`` on ``folder``, or skip the test where that cannot be done."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small disk needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({mounted.stderr.decode().strip()})")
+
+
+def _unmount(folder: Path) -> None:
+    if subprocess.run(["umount", str(folder)]).returncode != 0:
+        subprocess.run(["umount", "-l", str(folder)])  # a file still open: detached, freed once closed
+
+
 @pytest.fixture
 def small_disk(tmp_path, monkeypatch):
     """A 3 MB disk of its own (a tmpfs) holding the vsdesk data folder, to be filled for real."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small disk needs root")
     disk = tmp_path / "small-disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here ({mounted.stderr.decode().strip()})")
+    _mount_tmpfs(disk, "3m")
     monkeypatch.setenv("VSDESK_DATA_DIR", str(disk / "data"))
     try:
         yield disk
     finally:
-        if subprocess.run(["umount", str(disk)]).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)])  # a file still open: detached, freed once closed
+        _unmount(disk)
+
+
+@pytest.fixture
+def mount_disk():
+    """``mount_disk(folder)`` mounts a new, empty 20 MB disk (a tmpfs) on the existing
+    ``folder``, and ``mount_disk.unmount(folder)`` takes it away, as unplugging a USB disk does
+    (its files go with it: copy them aside first to plug "the same disk" in again). Needs root;
+    what is still mounted at the end is unmounted."""
+    mounted: list[Path] = []
+
+    class Mounter:
+        def __call__(self, folder: Path) -> Path:
+            _mount_tmpfs(folder, "20m")
+            mounted.append(folder)
+            return folder
+
+        def unmount(self, folder: Path) -> None:
+            mounted.remove(folder)
+            _unmount(folder)
+
+    try:
+        yield Mounter()
+    finally:
+        for folder in reversed(mounted):
+            _unmount(folder)
 
 
 def fill_disk(disk: Path) -> Path:

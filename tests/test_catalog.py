@@ -384,6 +384,63 @@ def test_a_linked_folder_whose_disk_is_unplugged_keeps_its_entries_and_is_no_cha
     assert catalog.changed_folders() == [str(photos)]
 
 
+def test_a_disk_mounted_below_a_catalog_folder_keeps_its_entries_while_unmounted(photos, tmp_path, mount_disk):
+    """``photos/archive`` is where a disk is mounted (fstab, a USB disk): unmounted, it is an
+    empty folder, which the next run took for a folder emptied by hand: every image on the disk
+    was dropped, and all embedded again once it was mounted again."""
+    archive = photos / "archive"
+    archive.mkdir()
+    os.utime(archive, ns=(1_600_000_000 * 10**9,) * 2)  # the mount point, made long before the disk's files
+    mount_disk(archive)
+    (archive / "2020").mkdir()
+    for src in clothing_images(3, start=40):
+        shutil.copy(src, archive / "2020" / src.name)
+    catalog = Catalog.create("mine", "style", [photos])
+    with sqlite3.connect(catalog.index_path) as conn:
+        conn.execute("DROP TABLE attached_folders")  # an index written before the mount points were noted
+    catalog.close()
+    catalog = Catalog.open("mine")  # read as it was; the next complete run notes them
+    assert catalog.attached_folders() == [] and catalog.away_folders() == {}
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 15
+    assert catalog.attached_folders() == [(str(archive), "mount", str(photos))]
+
+    disk = tmp_path / "disk-contents"  # (a tmpfs is gone with its files: kept here for "the same disk")
+    shutil.copytree(archive, disk)  # with their times
+    mount_disk.unmount(archive)
+    assert os.listdir(archive) == [] and not os.path.ismount(archive)
+    assert catalog.changed_folders() == []  # what `search` and the window ask: no run for a disk unmounted
+    assert catalog.away_folders() == {str(archive): "empty-folder"}  # what they say
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.indexed, report.kept, report.skipped) == (0, 15, 3, [])
+    [away] = report.missing_folders
+    assert (away.path, away.kind) == (str(archive), "empty-folder") and "not mounted" in away.message
+    assert "1 folder away (empty): its 3 images kept as they were" in report.summary()
+    assert len(catalog.vectors().paths) == 15 and catalog.changed_folders() == []
+    again = index_catalog(catalog, HistogramEmbedder())  # still away: still kept and said
+    assert (again.removed, again.kept, [f.path for f in again.missing_folders]) == (0, 3, [str(archive)])
+    assert list_catalogs()[0].missing_kinds == {str(archive): "empty-folder"}
+
+    mount_disk(archive)  # mounted again, the same files
+    shutil.copytree(disk, archive, dirs_exist_ok=True)
+    assert catalog.changed_folders() == [] and catalog.away_folders() == {}
+    emb = HistogramEmbedder()
+    back = index_catalog(catalog, emb)
+    assert (back.unchanged, back.added, back.embedded, emb.calls, back.missing_folders) == (15, 0, 0, 0, [])
+    assert catalog.attached_folders() == [(str(archive), "mount", str(photos))]
+
+    # A subfolder emptied by hand, on no disk of its own, is forgotten as before.
+    for image in (photos / "a").iterdir():
+        image.unlink()
+    emptied = index_catalog(catalog, HistogramEmbedder())
+    assert (emptied.removed, emptied.indexed, emptied.missing_folders) == (6, 9, [])
+    # So is the empty mount point of a disk the user deleted (the way out the note gives).
+    mount_disk.unmount(archive)
+    archive.rmdir()
+    assert catalog.changed_folders() == [str(photos)] and catalog.away_folders() == {}
+    gone = index_catalog(catalog, HistogramEmbedder())
+    assert (gone.removed, gone.indexed, gone.missing_folders) == (3, 6, []) and catalog.attached_folders() == []
+
+
 def test_a_link_that_always_led_nowhere_is_no_note_and_a_link_loop_ends(photos, tmp_path):
     os.symlink(tmp_path / "usb" / "trip", photos / "trip")  # a disk never plugged in since the link was made
     os.symlink(photos / "a" / sorted(os.listdir(photos / "a"))[0], photos / "cover.jpg")  # a file, not a folder

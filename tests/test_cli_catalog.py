@@ -224,8 +224,63 @@ def test_a_linked_folder_on_an_unplugged_disk_keeps_its_images_and_is_said(capsy
     found = [r["path"] for r in record["results"] if r["path"].startswith(str(pictures / "trip"))]
     assert code == 0 and len(found) == 2  # still searched (the trip's three, less the query itself)
     assert record["catalog_changed_folders"] == [] and "has changed" not in err  # unplugged is no change
+    # Said by search too, as it says a catalog folder away (it said nothing of a linked one).
+    assert record["catalog_missing_folders"] == [str(pictures / "trip")] and "camera" not in err
+    assert record["catalog_missing_folder_kinds"] == {str(pictures / "trip"): "missing-folder"}
+    assert (f"note: {pictures / 'trip'} (in a folder of catalog 'shop') is missing (moved, deleted, or on a disk that "
+            "is not mounted?); its images are still searched. Deleting the link forgets them at the next index "
+            "run") in err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert json.loads(out)[0]["missing_folder_kinds"] == {str(pictures / "trip"): "missing-folder"}
 
     (tmp_path / "unplugged").rename(tmp_path / "usb")  # plugged in again
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    back = json.loads(out)
+    assert code == 0 and (back["unchanged"], back["embedded"], back["missing_folders"]) == (7, 0, [])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(images[40]), "--json")
+    assert code == 0 and json.loads(out)[0]["catalog_missing_folders"] == [] and "note" not in err
+
+
+def test_a_disk_mounted_in_a_catalog_folder_and_unmounted_keeps_its_images_and_is_said(capsys, tmp_path, mount_disk):
+    """``pictures/archive`` is a disk's mount point: unmounted, it is an empty folder, and the
+    next index run dropped every image on it (all embedded again once it was mounted again)."""
+    images = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    pictures, archive = tmp_path / "pictures", tmp_path / "pictures" / "archive"
+    archive.mkdir(parents=True)
+    os.utime(archive, ns=(1_600_000_000 * 10**9,) * 2)  # the mount point, made long before the disk's files
+    for src in images[:4]:
+        shutil.copy(src, pictures / src.name)
+    mount_disk(archive)
+    for src in images[40:43]:
+        shutil.copy(src, archive / src.name)
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(pictures), "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 7, err
+    disk = tmp_path / "disk-contents"  # (a tmpfs is gone with its files: kept here for "the same disk")
+    shutil.copytree(archive, disk)
+
+    mount_disk.unmount(archive)
+    said = f"{archive} (in a folder of catalog 'shop') is empty (a disk that is not mounted?); its images are still "
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(images[40]), "--json")
+    [record] = json.loads(out)
+    assert code == 0 and f"note: {said}searched. Deleting the empty folder forgets them at the next index run" in err
+    assert (record["catalog_missing_folders"], record["catalog_missing_folder_kinds"]) == (
+        [str(archive)], {str(archive): "empty-folder"})
+    assert record["catalog_changed_folders"] == [] and "has changed" not in err  # unmounted is no change
+    assert len([r for r in record["results"] if r["path"].startswith(str(archive))]) == 2  # still searched
+
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["removed"], report["kept"], report["skipped"]) == (7, 0, 3, [])
+    assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(archive), "empty-folder")]
+    assert (f"  note: {archive}: a disk was mounted on this folder, which is empty now (the disk is not mounted?); "
+            "its index entries are kept. Deleting the empty folder forgets them at the next index run") in err
+    assert "1 folder away (empty): its 3 images kept as they were" in err
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert (f"    {pictures}\n      note: {archive} is empty (a disk that is not mounted?); its images are kept and "
+            "still searched. Deleting the empty folder forgets them at the next index run\n") in out
+
+    mount_disk(archive)  # mounted again, the same files
+    shutil.copytree(disk, archive, dirs_exist_ok=True)
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
     back = json.loads(out)
     assert code == 0 and (back["unchanged"], back["embedded"], back["missing_folders"]) == (7, 0, [])

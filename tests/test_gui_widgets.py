@@ -624,3 +624,11 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                                     f"deleted, or on a disk that is not mounted?); {filed} is a file now, not a "
                                     f"folder; {emptied} is empty (a disk that is not mounted?): their images are "
                                     "still searched")
+    # A linked folder inside one, leading nowhere: not a folder `catalogs remove-folder` takes.
+    os.symlink(tmp_path / "usb" / "trip", there / "trip")
+    away = {str(tmp_path / "gone"): "missing-folder", str(there / "trip"): "missing-folder"}
+    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+                                                 missing_folders=tuple(away), missing_kinds=away))
+    assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
+                         "images are still searched, but cannot be shown. `vsdesk catalogs remove-folder c FOLDER` "
+                         "forgets them; deleting the link forgets them at the next index run.")

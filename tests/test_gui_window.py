@@ -1325,6 +1325,53 @@ def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, wind
     assert len(tab.snapshot) == 3 and tab.messages.text() == ""
 
 
+def test_a_linked_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):
+    """``pictures/trip -> usb/trip``, the disk unplugged: the window said nothing (only `vsdesk
+    index` did), while the trip's images were still searched and could not be shown."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    pictures, trip = copy_images(photos[:4], tmp_path / "pictures"), copy_images(photos[40:43], tmp_path / "usb" / "trip")
+    os.symlink(trip, pictures / "trip")
+    tab = open_folder_catalog(qtbot, window, "vae", pictures)
+    (tmp_path / "usb").rename(tmp_path / "unplugged")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert tab.messages.kind == "warning" and len(tab.snapshot) == 7  # kept, and searched
+    assert tab.messages.text() == (
+        f"The folder {pictures / 'trip'} in the catalog “{tab.catalog_name}” is missing (moved, deleted, or on a disk "
+        "that is not mounted?): its images are still searched, but cannot be shown. Deleting the link forgets them "
+        "at the next index run.")
+    assert tab.snapshot.missing_kinds == {str(pictures / "trip"): "missing-folder"}
+    # Plugged in again, and the user is back in the window: the warning goes.
+    (tmp_path / "unplugged").rename(tmp_path / "usb")
+    window._on_application_state(Qt.ApplicationState.ApplicationActive)
+    qtbot.waitUntil(lambda: tab.messages.text() == "", timeout=10_000)
+    assert (tab.snapshot.missing_folders, tab.snapshot.missing_kinds) == ((), {})
+
+
+def test_a_disk_mounted_in_a_catalog_folder_and_unmounted_is_said_to_be_away(qtbot, window, tmp_path, mount_disk):
+    """``pictures/archive`` is a disk's mount point: unmounted, the window's opening of the
+    catalog dropped its images (and embedded them all again once it was back), saying nothing."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    pictures = copy_images(photos[:4], tmp_path / "pictures")
+    archive = mount_disk(copy_images([], pictures / "archive"))
+    copy_images(photos[40:43], archive)
+    tab = open_folder_catalog(qtbot, window, "vae", pictures)
+    disk = shutil.copytree(archive, tmp_path / "disk-contents")  # (a tmpfs is gone with its files)
+    mount_disk.unmount(archive)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert tab.messages.kind == "warning" and len(tab.snapshot) == 7  # kept, and searched
+    assert tab.messages.text() == (
+        f"The folder {archive} in the catalog “{tab.catalog_name}” is empty (a disk that is not mounted?): its images "
+        "are still searched, but cannot be shown. Deleting the empty folder forgets them at the next index run.")
+    # Mounted again, the same files, and the user is back in the window: the warning goes.
+    mount_disk(archive)
+    shutil.copytree(disk, archive, dirs_exist_ok=True)
+    window._on_application_state(Qt.ApplicationState.ApplicationActive)
+    qtbot.waitUntil(lambda: tab.messages.text() == "", timeout=10_000)
+    assert (tab.snapshot.missing_folders, len(tab.snapshot)) == ((), 7)
+
+
 def test_an_error_opening_a_catalog_goes_when_another_opens(qtbot, window, tmp_path):
     from vsdesk.engine.catalog import Catalog
 

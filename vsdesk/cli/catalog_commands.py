@@ -218,13 +218,12 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
 
 
 def _print_report(report, catalog) -> None:
+    from vsdesk.engine.catalog import how_to_forget
+
     say(report.summary())
     for folder in report.missing_folders:
-        if folder.path in catalog.folders:
-            forget = f"`vsdesk catalogs remove-folder {catalog.name} {folder.path}` forgets them"
-        else:  # a linked folder inside one of them
-            forget = "Deleting the link forgets them at the next index run"
-        say(f"  note: {folder.path}: {folder.message}. {forget}")
+        forget = how_to_forget(folder.path, catalog.name, catalog.folders)
+        say(f"  note: {folder.path}: {folder.message}. {forget[0].upper()}{forget[1:]}")
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
@@ -362,7 +361,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
     """The search itself, for the queries of ``records`` not marked with an error already."""
     import numpy as np
 
-    from vsdesk.engine.catalog import away_folders, away_words, is_being_indexed
+    from vsdesk.engine.catalog import away_words, how_to_forget, is_being_indexed
     from vsdesk.engine.imageio import ImageError, load_image
     from vsdesk.engine.search import file_sha256, search_catalog
 
@@ -373,10 +372,13 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}"
             )
-        away = away_folders(catalog.folders)  # an empty mount point too
+        # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
+        away = catalog.away_folders()
         for folder, kind in away.items():
-            error(f"note: {folder} (a folder of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
-                  f"still searched. `vsdesk catalogs remove-folder {catalog.name} {folder}` forgets them")
+            whose = "a folder" if folder in catalog.folders else "in a folder"
+            forget = how_to_forget(folder, catalog.name, catalog.folders)
+            error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
+                  f"still searched. {forget[0].upper()}{forget[1:]}")
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
@@ -604,7 +606,7 @@ def _one_line(text: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import away_words, list_catalogs
+    from vsdesk.engine.catalog import away_words, how_to_forget, is_within, list_catalogs
 
     infos = list_catalogs()
     if args.json:
@@ -639,6 +641,11 @@ def _list(args: argparse.Namespace) -> int:
             if folder in i.missing_kinds:
                 print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
+            for inside, kind in i.missing_kinds.items():  # a linked folder or a disk's mount point in it
+                if inside != folder and is_within(inside, folder):
+                    forget = how_to_forget(inside, i.name, i.folders)
+                    print(f"      note: {inside} is {away_words(kind)}; its images are kept and still searched. "
+                          f"{forget[0].upper()}{forget[1:]}")
     return 0
 
 

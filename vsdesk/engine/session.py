@@ -87,7 +87,8 @@ class CatalogSnapshot:
     predicted_colouring: Colouring | None = None
     note: str = ""  # something the user should know about this opening (e.g. its model is gone)
     model_key: str = ""  # the key of the model its vectors come from (``Embedder.key``)
-    #: Folders that are gone, a file now, or empty (an unmounted disk): their images are still
+    #: Folders that are gone, a file now, or empty (an unmounted disk), and linked folders or
+    #: mount points in them that are away (``Catalog.away_folders``): their images are still
     #: searched. ``missing_kinds``: each with its kind (``AWAY_KINDS``), for the words said.
     missing_folders: tuple[str, ...] = ()
     missing_kinds: dict[str, str] = field(default_factory=dict)
@@ -356,7 +357,6 @@ class ModeSession:
 
     def _snapshot(self, catalog, embedder: Any) -> CatalogSnapshot:
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import away_folders
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
@@ -374,7 +374,7 @@ class ModeSession:
             else:
                 by_model = colouring(guessed, classes)
         _, skipped = catalog.counts()
-        away = away_folders(catalog.folders)
+        away = catalog.away_folders()  # linked folders and mount points in them too
         return CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,

@@ -284,17 +284,23 @@ class TabCatalog(QObject):
 
 
 def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
-    from vsdesk.engine.catalog import away_words
+    from vsdesk.engine.catalog import away_words, how_to_forget
 
     away = snapshot.missing_kinds
     if len(away) == 1:
         [(folder, kind)] = away.items()
-        what, their = f"The folder {folder} of the catalog “{snapshot.name}” is {away_words(kind)}", "its"
+        of = "of" if folder in snapshot.folders else "in"  # a linked folder or a mount point in one
+        what, their = f"The folder {folder} {of} the catalog “{snapshot.name}” is {away_words(kind)}", "its"
     else:
         said = "; ".join(f"{folder} is {away_words(kind)}" for folder, kind in away.items())
         what, their = f"Folders of the catalog “{snapshot.name}” are away: {said}", "their"
-    return (f"{what}: {their} images are still searched, but cannot be shown. "
-            f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them.")
+    # How to forget them: the catalog's own folders by `catalogs remove-folder` (said with
+    # FOLDER), a linked folder or mount point in one by deleting it.
+    ways = dict.fromkeys(f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them"
+                         if folder in snapshot.folders else how_to_forget(folder, snapshot.name, snapshot.folders)
+                         for folder in away)
+    forget = "; ".join(ways)
+    return f"{what}: {their} images are still searched, but cannot be shown. {forget[0].upper()}{forget[1:]}."
 
 
 def _skipped_tooltip(skipped: list, limit: int = 25) -> str:

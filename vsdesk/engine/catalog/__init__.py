@@ -33,15 +33,23 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                     model, unfinished, being_indexed, missing_folders, missing_kinds)]
                                                 # problem: cannot be opened, or catalog.recovered
     away_folders(folders) -> {folder: kind}     # folders missing, a file now or empty (AWAY_KINDS);
+    catalog.away_folders() -> {folder: kind}    # those of its folders, then linked folders leading
+                                                # nowhere and mount points left empty in them
+                                                # (noted by the last complete run) that hold images
+    catalog.attached_folders()                  # [(folder, "link" or "mount", root)] of that run
     away_words(kind)                            # what that kind is, in the words all say it with
+    how_to_forget(folder, name, roots)          # "`vsdesk catalogs remove-folder ...` forgets them",
+                                                # or deleting the link / the empty folder
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
     remove_catalog(name)                        # deletes our index files only, never images
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
 ``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message),
-``vectors`` (float32 blobs keyed by (content sha256, embedder key)) and ``folder_times`` (each
-scanned folder's mtime at the last complete run, for ``changed_folders``): a moved or renamed
+``vectors`` (float32 blobs keyed by (content sha256, embedder key)), ``folder_times`` (each
+scanned folder's mtime at the last complete run, for ``changed_folders``) and
+``attached_folders`` (the linked folders and mount points of that run: unplugged, a link leads
+nowhere and a mount point is left empty, and their entries are kept): a moved or renamed
 file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
 folder's top, else from class subfolders, else none. A damaged index file (truncated,
@@ -57,7 +65,15 @@ until ``version`` changes.
 """
 
 from vsdesk.engine.catalog._indexer import IndexReport, index_catalog, is_being_indexed
-from vsdesk.engine.catalog._scan import LABEL_FILES, away_folders, away_words, is_away, why_not_a_folder
+from vsdesk.engine.catalog._scan import (
+    LABEL_FILES,
+    away_folders,
+    away_words,
+    how_to_forget,
+    is_away,
+    is_within,
+    why_not_a_folder,
+)
 from vsdesk.engine.catalog._store import (
     Catalog,
     CatalogBusy,
@@ -93,9 +109,11 @@ __all__ = [
     "VectorSet",
     "away_folders",
     "away_words",
+    "how_to_forget",
     "catalog_exists",
     "catalog_settings",
     "is_away",
+    "is_within",
     "why_not_a_folder",
     "catalog_location",
     "index_catalog",

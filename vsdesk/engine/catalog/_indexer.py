@@ -5,9 +5,10 @@
 2. Files that disappeared are dropped (one transaction). Their vectors stay until the end of the
    run, so a file that was moved or renamed is recognised by its content hash and not re-embedded.
    Folders that cannot be read (or a disk that is not mounted) keep their entries; a catalog
-   folder that is away (missing, a file now, or empty: a disk not mounted), or a linked folder
-   inside one that leads nowhere (its disk unplugged), is said in ``missing_folders``, not among
-   the skipped files.
+   folder that is away (missing, a file now, or empty: a disk not mounted), a linked folder
+   inside one that leads nowhere (its disk unplugged), or a mount point inside one that the
+   last complete run noted and that is empty now (its disk not mounted), is said in
+   ``missing_folders``, not among the skipped files.
 3. New or changed files are read and hashed (SHA-256) in a small thread pool; a known hash reuses
    its vector, otherwise the pool decodes (``load_image``) and ``preprocess``es, and the calling
    thread (the one that owns TensorFlow) ``embed``s in batches. The pool is fed through a bounded
@@ -18,7 +19,8 @@
    process at any moment loses at most the batch in flight, and the next run resumes from there.
    The report counts a batch once it is committed, so a run interrupted (Ctrl+C, a cancel)
    reports what its index holds.
-5. A complete run keeps the times of the folders it scanned (``Catalog.changed_folders``).
+5. A complete run keeps the times of the folders it scanned (``Catalog.changed_folders``), and
+   their linked folders and mount points (``Catalog.attached_folders``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ import numpy as np
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     EMPTY_FOLDER,
+    MOUNT,
+    MOUNT_AWAY,
     FileStat,
     away_count,
     is_empty_folder,
@@ -85,9 +89,9 @@ class IndexReport:
     model_loaded: bool = False
     #: True when the catalog had been indexed with another model: its images were embedded again.
     model_changed: bool = False
-    #: Catalog folders that are missing, a file now or empty (a disk not mounted), and linked
-    #: folders in them that lead nowhere: their images are kept as they were indexed. Not
-    #: files, so not under ``skipped``.
+    #: Catalog folders that are missing, a file now or empty (a disk not mounted), linked
+    #: folders in them that lead nowhere and mount points in them left empty: their images are
+    #: kept as they were indexed. Not files, so not under ``skipped``.
     missing_folders: list[SkippedFile] = field(default_factory=list)
     #: Images of those folders, kept as they were indexed (not checked, so not "unchanged").
     kept: int = 0
@@ -188,7 +192,8 @@ def index_catalog(
             except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
                 raise storage_error(catalog.index_path, exc, catalog.name) from None
             catalog.note_folder_times(indexer.folder_times,  # what `search` compares with
-                                      away=[folder.path for folder in report.missing_folders])
+                                      away=[folder.path for folder in report.missing_folders],
+                                      attached=indexer.attached)
             catalog.mark_unfinished(False)
             report.recovered = catalog.recovered
             catalog.forget_recovery()  # said, and the index is whole again
@@ -267,6 +272,7 @@ class _Indexer:
         self.report = report if report is not None else IndexReport()
         self.report.model_loaded = embedder is not None
         self.folder_times: list[tuple[str, str, int]] = []  # of the scan: see ScanResult
+        self.attached: list[tuple[str, str, str]] = []  # of the scan: see ScanResult
         self.known: set[str] = set()  # hashes with a vector under this embedder's key
         self.gone_hashes: collections.Counter[str] = collections.Counter()
         #: Changed files already read and settled without the model (``_settle_without_model``).
@@ -277,12 +283,18 @@ class _Indexer:
     def run(self) -> IndexReport:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
-        self.folder_times = scan.folder_times
+        self.folder_times, self.attached = scan.folder_times, scan.attached
         rows = {r[0]: _Row(*r) for r in self.conn.execute(
             "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
         for root in self.catalog.folders:
             if is_empty_folder(root) and any(is_within(path, root) for path in rows):
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
+        for folder, kind, root in self.catalog.attached_folders():  # noted by the last complete run
+            # A mount point left empty is a disk not mounted, not a folder the user emptied.
+            # (One in a root or a linked folder that is away is not there at all: not empty.)
+            if kind == MOUNT and root in self.catalog.folders and is_empty_folder(folder) and any(
+                    path.startswith(folder + os.sep) for path in rows):
+                scan.unreadable.append((folder, "empty-folder", MOUNT_AWAY))  # its entries are kept
         for link, kind, message in scan.dangling:  # said when it held images (one always dangling holds none)
             if any(path.startswith(link + os.sep) for path in rows):
                 scan.unreadable.append((link, kind, message))  # its entries are kept

@@ -7,6 +7,12 @@ The scan also notes the modification time of every folder it walks: a folder's t
 when an entry in it is added, removed or renamed, so comparing those times later
 (``changed_roots``) tells, with one ``stat`` per folder and no listing, that a catalog's
 folders hold other files than when they were indexed.
+
+And it notes the subfolders whose files live elsewhere: linked folders, and mount points (a
+disk mounted below a catalog folder, found by the folder's device differing from its parent's,
+from the same ``stat``). When such a disk is unplugged, a link leads nowhere and a mount point
+is left behind empty: a later look tells those from folders the user emptied or deleted, and
+keeps their images (``attached_away_kind``).
 """
 
 from __future__ import annotations
@@ -49,6 +55,9 @@ class ScanResult:
     #: (link, kind, message) of linked folders that lead nowhere (their disk unplugged?): the
     #: indexer keeps the entries under them, as it does those under ``unreadable`` folders.
     dangling: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (root, folder, LINK or MOUNT) of the linked folders followed and the mount points walked:
+    #: kept with the catalog, so that a later run or search tells them away (``attached_away_kind``).
+    attached: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 #: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
@@ -56,6 +65,8 @@ class ScanResult:
 AWAY_KINDS = ("missing-folder", "not-a-folder", "empty-folder")
 #: The time noted for a folder that is not there.
 AWAY = -1
+#: The kinds of ``ScanResult.attached``: a linked folder, a mount point (another disk's top).
+LINK, MOUNT = "link", "mount"
 
 
 def scan_folders(roots: list[str]) -> ScanResult:
@@ -78,12 +89,16 @@ def _scan_root(root: str, result: ScanResult) -> None:
     # A linked folder is followed (photos on another disk) unless it leads into the root or
     # into a folder already followed: those are walked anyway, and a loop ends there.
     walked = [os.path.realpath(root)]
-    stack = [(root, "")]
+    stack: list[tuple[str, str, int | None]] = [(root, "", None)]  # (folder, rel, its parent's device)
     while stack:
-        folder, rel = stack.pop()
+        folder, rel, parent_device = stack.pop()
+        # Before the listing: an entry added while it is read changes the time after this.
+        mtime, device = _mtime_and_device(folder)
         if _is_utf8(folder):  # (a name that cannot be stored: its images are skipped anyway)
-            # Before the listing: an entry added while it is read changes the time after this.
-            result.folder_times.append((root, folder, _mtime(folder)))
+            result.folder_times.append((root, folder, mtime))
+            # Another device than its parent's: another disk, mounted here or linked to.
+            if None not in (parent_device, device) and device != parent_device and _is_mount_point(folder):
+                result.attached.append((root, folder, MOUNT))
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -92,12 +107,14 @@ def _scan_root(root: str, result: ScanResult) -> None:
                     suffix = os.path.splitext(entry.name)[1].lower()
                     try:
                         if entry.is_dir(follow_symlinks=False):
-                            stack.append((entry.path, rel + entry.name + "/"))
+                            stack.append((entry.path, rel + entry.name + "/", device))
                         elif entry.is_symlink() and entry.is_dir():
                             real = os.path.realpath(entry.path)
                             if not any(is_within(real, done) for done in walked):
                                 walked.append(real)
-                                stack.append((entry.path, rel + entry.name + "/"))
+                                stack.append((entry.path, rel + entry.name + "/", device))
+                                if _is_utf8(entry.path):
+                                    result.attached.append((root, entry.path, LINK))
                         elif entry.is_symlink() and not os.path.exists(entry.path):
                             _note_dangling_link(root, entry.path, result)
                         elif suffix in UNSUPPORTED_SUFFIXES and entry.is_file():
@@ -133,10 +150,26 @@ def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
 
 
 def _mtime(path: str) -> int:
+    return _mtime_and_device(path)[0]
+
+
+def _mtime_and_device(path: str) -> tuple[int, int | None]:
+    """The folder's modification time (``AWAY`` when it cannot be had) and its device (None)."""
     try:
-        return os.stat(path).st_mtime_ns
+        st = os.stat(path)
     except OSError:
-        return AWAY
+        return AWAY, None
+    return st.st_mtime_ns, st.st_dev
+
+
+def _is_mount_point(folder: str) -> bool:
+    """``folder`` (reached through links or not) is where a disk is mounted: asked only of a
+    folder whose device is not its parent's (a folder reached through a link to another disk's
+    subfolder is not one)."""
+    try:
+        return os.path.ismount(os.path.realpath(folder))
+    except (OSError, ValueError):
+        return False
 
 
 #: Seconds ``changed_roots`` may take before it gives up (a huge tree, a slow network disk).
@@ -144,17 +177,18 @@ CHANGE_CHECK_BUDGET = 0.1
 
 
 def changed_roots(noted: list[tuple[str, str, int]], roots: list[str],
-                  budget: float | None = None) -> list[str] | None:
+                  budget: float | None = None, mounts: Iterable[str] = ()) -> list[str] | None:
     """The ``roots`` in which a folder had an entry added, removed or renamed since ``noted``
     (``ScanResult.folder_times`` of the last complete scan) was taken: one ``stat`` per folder
     noted, no listing (a new subfolder changes its parent's time). A root noted nowhere was
     added since. None when it cannot be told: nothing noted (an index from before), or the
     check took longer than ``budget`` seconds (default ``CHANGE_CHECK_BUDGET``). A file
     changed in place is not seen (its folder's time stays): a re-run of the index finds it.
-    A linked folder whose target went away (a disk unplugged) is no change: its entries are
-    kept."""
+    A linked folder whose target went away, or one of the ``mounts`` (mount points noted by
+    the scan) left empty (a disk unplugged) is no change: their entries are kept."""
     if not noted:
         return None
+    mounts = set(mounts)
     deadline = time.monotonic() + (CHANGE_CHECK_BUDGET if budget is None else budget)
     by_root: dict[str, list[tuple[str, int]]] = {}
     for root, folder, mtime in noted:
@@ -168,10 +202,26 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str],
             # A folder removed or renamed changes its parent's time, which tells. One gone
             # while its parent's time stayed is a linked folder whose target is away (a disk
             # unplugged): its entries are kept, so it is no change, as an away root is none.
-            if now != mtime and now != AWAY:
+            # A mount point's time is its disk's: unmounted, it is the empty folder's below.
+            if now != mtime and now != AWAY and not (folder in mounts and is_empty_folder(folder)):
                 changed.append(root)
                 break
     return changed
+
+
+#: A mount point below a catalog folder, now empty: a disk that is not mounted (the folder
+#: would be forgotten with its images, and all embedded again once the disk is back).
+MOUNT_AWAY = "a disk was mounted on this folder, which is empty now (the disk is not mounted?); its index entries are kept"
+
+
+def attached_away_kind(folder: str, kind: str) -> str | None:
+    """How a subfolder noted as ``kind`` (``LINK`` or ``MOUNT``, see ``ScanResult.attached``)
+    is away now, one of ``AWAY_KINDS``: a link that leads nowhere is missing, a mount point
+    left empty is empty. None when it is there, or was deleted (its images are then forgotten
+    by the next index run, as those of any folder deleted)."""
+    if kind == LINK:
+        return "missing-folder" if os.path.islink(folder) and not os.path.exists(folder) else None
+    return "empty-folder" if is_empty_folder(folder) else None
 
 
 #: A catalog folder that is there but empty, while the catalog holds images from it: a disk
@@ -209,6 +259,16 @@ def away_kind(folder: str) -> str | None:
 def away_folders(folders: Iterable[str]) -> dict[str, str]:
     """The ``folders`` that are away, each with its kind (``away_kind``), in their order."""
     return {str(folder): kind for folder in folders if (kind := away_kind(str(folder)))}
+
+
+def how_to_forget(folder: str, catalog: str, roots: Iterable[str]) -> str:
+    """How the images of ``folder``, away, are forgotten, in words that end a note about it:
+    a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder or a mount
+    point inside one (which that command does not take) by deleting it."""
+    if folder in roots:
+        return f"`vsdesk catalogs remove-folder {catalog} {folder}` forgets them"
+    what = "the link" if os.path.islink(folder) else "the empty folder"
+    return f"deleting {what} forgets them at the next index run"
 
 
 #: What a catalog folder that is away is, in words that follow "FOLDER is": the one wording

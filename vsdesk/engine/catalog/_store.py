@@ -1,7 +1,8 @@
 """The on-disk catalog: one folder per catalog under ``paths.catalogs_dir()``.
 
     <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
-    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times (SQLite in WAL mode)
+    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders
+                                           (SQLite in WAL mode)
 
 The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
 aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
@@ -28,7 +29,15 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from vsdesk.engine import paths
-from vsdesk.engine.catalog._scan import away_folders, changed_roots, is_away, is_within, why_not_a_folder
+from vsdesk.engine.catalog._scan import (
+    MOUNT,
+    attached_away_kind,
+    away_folders,
+    changed_roots,
+    is_away,
+    is_within,
+    why_not_a_folder,
+)
 from vsdesk.engine.files import atomic_write_json
 
 SCHEMA_VERSION = 1
@@ -63,6 +72,14 @@ CREATE TABLE IF NOT EXISTS folder_times (
     folder TEXT PRIMARY KEY,
     root TEXT NOT NULL,
     mtime_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The linked folders and mount points of the last complete scan (``ScanResult.attached``): an
+-- index from before it has none, and is indexed as it was then.
+CREATE TABLE IF NOT EXISTS attached_folders (
+    folder TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('link', 'mount')),
+    root TEXT NOT NULL,
+    PRIMARY KEY (folder, kind)
 ) WITHOUT ROWID;
 """
 #: ``Catalog.changed_folders`` checks catalogs of this many folders at most (a stat each, ~5 us
@@ -124,7 +141,9 @@ class CatalogInfo:
     model: str | None = None  # the model it is indexed with, when not the mode's shipped one
     unfinished: bool = False  # its last index run stopped before the end (cancelled, killed, failed)
     being_indexed: bool = False  # unfinished because a run (in any process) is at it now
-    missing_folders: tuple[str, ...] = ()  # folders away (missing, a file now, empty): their images are kept
+    #: Folders away (missing, a file now, empty), the catalog's own and linked folders or mount
+    #: points in them (``Catalog.away_folders``): their images are kept.
+    missing_folders: tuple[str, ...] = ()
     #: Each of those with its kind (``AWAY_KINDS``: missing-folder, not-a-folder, empty-folder).
     missing_kinds: dict[str, str] = field(default_factory=dict)
 
@@ -372,27 +391,69 @@ class Catalog:
             else:
                 self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
 
-    def note_folder_times(self, noted: list[tuple[str, str, int]], away: Iterable[str] = ()) -> None:
+    def note_folder_times(self, noted: list[tuple[str, str, int]], away: Iterable[str] = (),
+                          attached: Iterable[tuple[str, str, str]] = ()) -> None:
         """Keep the folder times of a complete scan (``ScanResult.folder_times``), which
-        ``changed_folders`` compares with. The folders ``away`` in that scan (roots missing,
-        empty, not mounted; linked folders leading nowhere) keep the times noted before for them
-        and the folders in them: their entries were kept as they were, so a disk that comes back
-        unchanged is not "changed"."""
+        ``changed_folders`` compares with, and its linked folders and mount points
+        (``ScanResult.attached``), which tell later that a disk is away. The folders ``away`` in
+        that scan (roots missing, empty, not mounted; linked folders leading nowhere; mount
+        points left empty) keep what was noted before for them and the folders in them: their
+        entries were kept as they were, so a disk that comes back unchanged is not "changed",
+        and one still away is still told."""
         away = list(away)
         with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            kept = [row for row in self.conn.execute("SELECT folder, root, mtime_ns FROM folder_times")
-                    if any(is_within(row[0], folder) for folder in away)] if away else []
-            for root in {root for root, _, _ in noted}:
-                self.conn.execute("DELETE FROM folder_times WHERE root = ?", (root,))
-            # The times kept go in last: over the scan's AWAY of the same folder.
-            self.conn.executemany("INSERT OR REPLACE INTO folder_times VALUES (?, ?, ?)",
-                                  [(folder, root, mtime) for root, folder, mtime in noted] + kept)
-            # Roots no longer in the catalog (removed folders) are forgotten.
-            roots = set(self.folders)
-            for (root,) in self.conn.execute("SELECT DISTINCT root FROM folder_times").fetchall():
-                if root not in roots:
-                    self.conn.execute("DELETE FROM folder_times WHERE root = ?", (root,))
+            for table, columns, rows in (
+                ("folder_times", "folder, root, mtime_ns", [(folder, root, mtime) for root, folder, mtime in noted]),
+                ("attached_folders", "folder, kind, root", [(folder, kind, root) for root, folder, kind in attached]),
+            ):
+                kept = [row for row in self.conn.execute(f"SELECT {columns} FROM {table}")
+                        if any(is_within(row[0], folder) for folder in away)] if away else []
+                for root in {root for root, _, _ in noted}:
+                    self.conn.execute(f"DELETE FROM {table} WHERE root = ?", (root,))
+                # The rows kept go in last: over the scan's AWAY of the same folder.
+                self.conn.executemany(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES (?, ?, ?)", rows + kept)
+                # Roots no longer in the catalog (removed folders) are forgotten.
+                roots = set(self.folders)
+                for (root,) in self.conn.execute(f"SELECT DISTINCT root FROM {table}").fetchall():
+                    if root not in roots:
+                        self.conn.execute(f"DELETE FROM {table} WHERE root = ?", (root,))
+
+    def attached_folders(self) -> list[tuple[str, str, str]]:
+        """(folder, kind, root) of the linked folders and mount points (kind ``LINK``, ``MOUNT``)
+        in the catalog's folders at its last complete index run (and those away since, kept):
+        by path. None noted for an index made before they were (nor a read-only one of then)."""
+        with self._lock:
+            try:
+                return self.conn.execute(
+                    "SELECT folder, kind, root FROM attached_folders ORDER BY folder, kind").fetchall()
+            except sqlite3.Error:  # a read-only index from before the table
+                return []
+
+    def away_folders(self) -> dict[str, str]:
+        """The catalog's folders that are away (``_scan.away_folders``: missing, a file now,
+        empty), then the linked folders and mount points in the others (``attached_folders``)
+        that are away now (``attached_away_kind``: a link leading nowhere, a mount point left
+        empty) and hold indexed files: each with its kind, one of ``AWAY_KINDS``. What an index
+        run would say in ``missing_folders``, for a search or the window to say; cheap (a
+        ``stat`` per linked folder and mount point, a look in the index for one away)."""
+        folders = self.folders
+        kinds = away_folders(folders)
+        for folder, kind, root in self.attached_folders():
+            if root not in folders or any(is_within(folder, other) for other in kinds):
+                continue  # (its root, or a linked folder it is in, is away: said as that)
+            away = attached_away_kind(folder, kind)
+            if away is not None and self._holds_files(folder):
+                kinds[folder] = away
+        return kinds
+
+    def _holds_files(self, folder: str) -> bool:
+        """The index holds files inside ``folder`` (a range of the primary key: no full scan)."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first path past every one under prefix
+        with self._lock, self._storage():
+            return self.conn.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1",
+                                     (prefix, after)).fetchone() is not None
 
     def changed_folders(self) -> list[str] | None:
         """The catalog's folders in which files were added, removed or renamed since its last
@@ -407,7 +468,8 @@ class Catalog:
                 return None
         if len(noted) > MAX_CHECKED_FOLDERS:
             return None
-        return changed_roots(noted, [f for f in self.folders if not is_away(f)])
+        mounts = [folder for folder, kind, _ in self.attached_folders() if kind == MOUNT]
+        return changed_roots(noted, [f for f in self.folders if not is_away(f)], mounts=mounts)
 
     @contextlib.contextmanager
     def _storage(self):
@@ -554,6 +616,7 @@ class Catalog:
             if cur.rowcount:
                 self._bump_version()
             self.conn.execute("DELETE FROM folder_times WHERE root = ?", (path,))  # added again: not indexed
+            self.conn.execute("DELETE FROM attached_folders WHERE root = ?", (path,))
 
     def check_writable(self) -> None:
         """Raise ``CatalogStorageError`` when the index may not be written (before any change)."""
@@ -647,7 +710,7 @@ class Catalog:
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           **_away(self.folders))
+                           **_away(self.away_folders()))
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
@@ -836,13 +899,12 @@ def list_catalogs() -> list[CatalogInfo]:
             except (OSError, ValueError):
                 mode, folders, model = "?", [], None
             infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
-                                     model=model, **_away(folders)))
+                                     model=model, **_away(away_folders(folders))))
     return infos
 
 
-def _away(folders: list[str]) -> dict:
-    """``CatalogInfo``'s fields on the folders that are away."""
-    kinds = away_folders(folders)
+def _away(kinds: dict[str, str]) -> dict:
+    """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind)."""
     return {"missing_folders": tuple(kinds), "missing_kinds": kinds}
 
 
