@@ -149,6 +149,27 @@ def test_an_unexpected_task_error_goes_to_the_log_file_its_message_names(qtbot, 
     assert "Traceback (most recent call last)" in text and "in look_up" in text and "KeyError: 'no such key'" in text
 
 
+def test_a_superseded_task_that_fails_is_logged_not_lost(qtbot, runner, log_file):
+    """Its tab waits for the newer task and says nothing of it; the log keeps the traceback."""
+    started, release = threading.Event(), threading.Event()
+    delivered, errors = [], []
+
+    def broken(ctx):
+        started.set()
+        release.wait(5)
+        return {}["stale key"]
+
+    runner.submit("q", broken, on_error=errors.append)
+    assert started.wait(5)  # (a task superseded before it starts never runs)
+    runner.submit("q", lambda ctx: "new", on_done=delivered.append)
+    release.set()
+    qtbot.waitUntil(lambda: delivered == ["new"], timeout=5000)
+    qtbot.waitUntil(lambda: log_file.is_file() and "stale key" in log_file.read_text(encoding="utf-8"), timeout=5000)
+    text = log_file.read_text(encoding="utf-8")
+    assert "WARNING vsdesk.gui.worker: superseded task q failed:" in text and "in broken" in text
+    assert errors == []  # the tab is not told: it shows the newer task's result
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
 def test_a_full_disk_or_a_file_in_a_folders_place_is_said_in_words_not_as_an_unexpected_error(tmp_path, log_file):
     from vsdesk.gui.errors import user_message

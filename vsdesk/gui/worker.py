@@ -356,8 +356,12 @@ class TaskRunner(QObject):
             task.on_done(result)
 
     def _on_failed(self, task_id: int, exc: BaseException, trace: str) -> None:
+        superseded = self._tasks.get(task_id)  # (still known when a newer task replaced it)
         task = self._finish(task_id)
         if task is None:
+            # Its tab waits for a newer task, so nothing is said there; but an error is a bug
+            # or a problem to be found later, not to be lost: the log keeps it.
+            log.warning("superseded task %s failed:\n%s", superseded.slot if superseded else "", trace)
             return
         if task.on_error:
             task.on_error(exc)
