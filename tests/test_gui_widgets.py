@@ -112,6 +112,29 @@ def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(
     qtbot.waitUntil(lambda: done == ["first", "second"], timeout=5000)
 
 
+def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):
+    """Closing the window says it waits up to 3 s: three workers each inside a step that
+    cannot be interrupted once made it wait 3 x the timeout."""
+    runner = TaskRunner(("tf", "compute", "io"))
+    started, release = threading.Semaphore(0), threading.Event()
+
+    def stuck(ctx):
+        started.release()
+        release.wait(30)  # ignores cancellation, as a t-SNE stage does
+
+    try:
+        for worker in ("tf", "compute", "io"):
+            runner.submit(worker, stuck, worker=worker)
+        for _ in range(3):
+            assert started.acquire(timeout=5)
+        began = time.monotonic()
+        runner.shutdown(timeout_ms=1000)
+        waited = time.monotonic() - began
+    finally:
+        release.set()  # the stuck steps end; their threads then stop
+    assert 0.9 < waited < 1.9
+
+
 def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
     errors = []
     runner.submit("q", lambda ctx: 1 / 0, on_error=errors.append)

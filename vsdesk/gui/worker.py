@@ -61,6 +61,11 @@ def work_left_behind() -> bool:
     return any(worker.isRunning() for worker in _unfinished)
 
 
+def ms_until(deadline: float) -> int:
+    """Milliseconds left until ``deadline`` (a ``time.monotonic()`` time), 0 once it passed."""
+    return max(0, round((deadline - time.monotonic()) * 1000))
+
+
 @dataclass
 class TaskContext:
     """What a task function gets: report progress, emit partial results, check cancellation."""
@@ -288,15 +293,18 @@ class TaskRunner(QObject):
         return self._current.get(slot)
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
+        """Cancel every task and stop the workers, waiting at most ``timeout_ms`` in all for
+        them (they stop side by side, so one deadline serves them all)."""
         if self._stopped:
             return
         self._stopped = True
+        deadline = time.monotonic() + timeout_ms / 1000
         for task in self._tasks.values():
             task.context.cancel_event.set()
         for worker in self._workers.values():
             worker.stop()
         for worker in self._workers.values():
-            if not worker.wait(timeout_ms):
+            if not worker.wait(ms_until(deadline)):
                 # Still inside a long step (a t-SNE stage cannot be interrupted): keep it alive
                 # until the process exits, or Qt aborts on destroying a running thread.
                 worker.setParent(None)
