@@ -214,7 +214,8 @@ def test_an_incomplete_sample_folder_is_replaced_by_a_complete_one(tmp_path, mon
     (old / "s_cubism-01.jpg").write_bytes(b"an older layout's half-copied file")
     folder = samples.sample_folder("style-artworks")
     assert folder == old and (folder / ".complete").is_file()
-    assert hashlib.sha256((folder / "s_cubism-01.jpg").read_bytes()).hexdigest() == samples.STYLE_ARTWORKS["s_cubism-01.jpg"]
+    written = hashlib.sha256((folder / "s_cubism-01.jpg").read_bytes()).hexdigest()
+    assert written == samples.STYLE_ARTWORKS["s_cubism-01.jpg"]
     assert [p.name for p in folder.parent.iterdir()] == ["style-artworks"]
 
 
