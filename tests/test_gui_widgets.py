@@ -112,6 +112,29 @@ def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(
     qtbot.waitUntil(lambda: done == ["first", "second"], timeout=5000)
 
 
+def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):
+    """Closing the window says it waits up to 3 s: three workers each inside a step that
+    cannot be interrupted once made it wait 3 x the timeout."""
+    runner = TaskRunner(("tf", "compute", "io"))
+    started, release = threading.Semaphore(0), threading.Event()
+
+    def stuck(ctx):
+        started.release()
+        release.wait(30)  # ignores cancellation, as a t-SNE stage does
+
+    try:
+        for worker in ("tf", "compute", "io"):
+            runner.submit(worker, stuck, worker=worker)
+        for _ in range(3):
+            assert started.acquire(timeout=5)
+        began = time.monotonic()
+        runner.shutdown(timeout_ms=1000)
+        waited = time.monotonic() - began
+    finally:
+        release.set()  # the stuck steps end; their threads then stop
+    assert 0.9 < waited < 1.9
+
+
 def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
     errors = []
     runner.submit("q", lambda ctx: 1 / 0, on_error=errors.append)
@@ -147,6 +170,27 @@ def test_an_unexpected_task_error_goes_to_the_log_file_its_message_names(qtbot, 
     text = log_file.read_text(encoding="utf-8")
     assert "ERROR vsdesk.gui.errors: unexpected error while trying to look it up" in text
     assert "Traceback (most recent call last)" in text and "in look_up" in text and "KeyError: 'no such key'" in text
+
+
+def test_a_superseded_task_that_fails_is_logged_not_lost(qtbot, runner, log_file):
+    """Its tab waits for the newer task and says nothing of it; the log keeps the traceback."""
+    started, release = threading.Event(), threading.Event()
+    delivered, errors = [], []
+
+    def broken(ctx):
+        started.set()
+        release.wait(5)
+        return {}["stale key"]
+
+    runner.submit("q", broken, on_error=errors.append)
+    assert started.wait(5)  # (a task superseded before it starts never runs)
+    runner.submit("q", lambda ctx: "new", on_done=delivered.append)
+    release.set()
+    qtbot.waitUntil(lambda: delivered == ["new"], timeout=5000)
+    qtbot.waitUntil(lambda: log_file.is_file() and "stale key" in log_file.read_text(encoding="utf-8"), timeout=5000)
+    text = log_file.read_text(encoding="utf-8")
+    assert "WARNING vsdesk.gui.worker: superseded task q failed:" in text and "in broken" in text
+    assert errors == []  # the tab is not told: it shows the newer task's result
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")

@@ -172,6 +172,53 @@ def test_style_artworks_brought_back_from_mirror(tmp_path, monkeypatch):
     assert len(labels) == 33 and labels["s_cubism-03.jpg"] == "cubism"
 
 
+def test_two_processes_preparing_a_sample_at_once_keep_the_first_complete_folder(tmp_path, monkeypatch):
+    """The window and `vsdesk index` preparing the style sample at once: the second to finish
+    once deleted the first's complete folder (perhaps being indexed already) to put its own in.
+    Here the second's copying waits (its progress callback) until the first has finished."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+    copying, first_done, failures = threading.Event(), threading.Event(), []
+
+    def wait_for_the_first(*_):
+        copying.set()
+        assert first_done.wait(60)
+
+    def second():
+        try:
+            samples.sample_folder("style-artworks", progress=wait_for_the_first)
+        except BaseException as exc:  # noqa: BLE001 - said by the test below
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        assert copying.wait(60)  # the second is making its folder; the first starts now
+        folder = samples.sample_folder("style-artworks")
+        first = {p.name: p.stat().st_ino for p in folder.iterdir()}
+    finally:
+        first_done.set()
+        thread.join(60)
+    assert not failures
+    assert {p.name: p.stat().st_ino for p in folder.iterdir()} == first  # the very files, not a copy
+    assert len(first) == 32 + 2  # the artworks, labels.csv, .complete
+    assert [p.name for p in folder.parent.iterdir()] == ["style-artworks"]  # the second's copy is gone
+
+
+def test_an_incomplete_sample_folder_is_replaced_by_a_complete_one(tmp_path, monkeypatch):
+    """A folder without ".complete" (an older layout) is vsdesk's, in its cache: replaced."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+    old = samples.paths.cache_dir() / "samples" / "style-artworks"
+    old.mkdir(parents=True)
+    (old / "s_cubism-01.jpg").write_bytes(b"an older layout's half-copied file")
+    folder = samples.sample_folder("style-artworks")
+    assert folder == old and (folder / ".complete").is_file()
+    written = hashlib.sha256((folder / "s_cubism-01.jpg").read_bytes()).hexdigest()
+    assert written == samples.STYLE_ARTWORKS["s_cubism-01.jpg"]
+    assert [p.name for p in folder.parent.iterdir()] == ["style-artworks"]
+
+
 def test_style_artworks_repair_without_a_source_keeps_the_sample(tmp_path, monkeypatch, http_root):
     """No mirror and the download failing: the sample opens with what it has, as before."""
     root, url = http_root  # serves nothing: every download is a 404

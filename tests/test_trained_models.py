@@ -148,3 +148,27 @@ def test_catalogs_list_says_which_catalogs_models_are_gone(tmp_path, capsys):
     assert main(["catalogs", "list"]) == 0
     out = capsys.readouterr().out
     assert f"    note: {problems['removed']}" in out and f"    note: {problems['away']}" in out
+
+
+def test_removing_a_model_whose_folder_holds_something_of_the_users_removes_nothing(capsys):
+    """A trained model is its only copy, and its folder may have gained the user's notes or a
+    folder of theirs: removal is refused and every file stays (files were once deleted one by
+    one before the folder's rmdir failed on the subfolder). A folder of model files alone goes
+    whole, with no hidden remnant left beside it."""
+    store = paths.data_dir() / "models" / "product"
+    folder = store / "mine"
+    files = put_model(folder, files=LIGHT)
+    (folder / "exports").mkdir()
+    (folder / "exports" / "predictions.csv").write_text("photo,type\n")
+    (folder / "notes.txt").write_text("trained on the spring photos")
+    capsys.readouterr()
+    assert main(["models", "remove", "product/mine"]) == 1
+    err = capsys.readouterr().err
+    assert "exports" in err and "notes.txt" in err and "nothing removed" in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == {
+        **files, "notes.txt": b"trained on the spring photos"}
+    assert (folder / "exports" / "predictions.csv").read_text() == "photo,type\n"
+    shutil.rmtree(folder / "exports")
+    (folder / "notes.txt").unlink()
+    assert main(["models", "remove", "product/mine"]) == 0
+    assert list(store.iterdir()) == []

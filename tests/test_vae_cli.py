@@ -93,6 +93,35 @@ def test_decode_and_grid_make_no_folders_and_decode_says_a_point_far_off_the_map
     assert "note" not in capsys.readouterr().err
 
 
+def test_describe_decodes_a_query_at_the_models_decode_size_as_search_does(tmp_path, capsys, monkeypatch):
+    """`vae describe` hard-coded the VAE's decode size (128 px) where `vsdesk search` and the
+    window ask the model (``decode_size``): equal today, apart as soon as one changes, and the
+    JPEG reduction step changes the anomaly score by nats. With another decode size both
+    commands still give the same facts."""
+    import shutil
+
+    from tests.conftest import STYLE_DIR
+    from vsdesk.engine.vae import VaeEmbedder
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:3]:
+        shutil.copy(src, folder / src.name)
+    query = str(STYLE_DIR / "s_impressionist-03.jpg")  # 400 x 311: 1/2 at 128 px, 1/4 at 64 px
+
+    def facts(*argv):
+        assert cli_main([*argv, "--json", query]) == 0
+        [record] = json.loads(capsys.readouterr().out)
+        return record["anomaly"]["score"], record["map2d"], record["votes"]
+
+    at_128 = facts("vae", "describe")
+    monkeypatch.setattr(VaeEmbedder, "decode_size", 64)
+    assert cli_main(["index", "--mode", "vae", "--catalog", "shop", str(folder)]) == 0
+    searched = facts("search", "--mode", "vae", "--catalog", "shop", "-k", "1")
+    assert facts("vae", "describe") == searched
+    assert searched[0] != at_128[0]  # the decode size does change the score
+
+
 def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
     """`vsdesk search --mode vae` for a person: the category with its vote, the anomaly
     percentile in words, the map position; no base64 PNGs, vote dicts or neighbour lists

@@ -362,8 +362,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
     import numpy as np
 
     from vsdesk.engine.catalog import away_words, how_to_forget, is_being_indexed
-    from vsdesk.engine.imageio import ImageError, load_image
-    from vsdesk.engine.search import file_sha256, search_catalog
+    from vsdesk.engine.imageio import ImageError
+    from vsdesk.engine.query import decode_query, embed_queries, rank_queries
+    from vsdesk.engine.search import file_sha256
 
     catalog = _resolve(args.catalog, args.mode, [])
     with catalog:
@@ -412,46 +413,28 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
                          "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
                          "catalog_changed_folders": changed}
 
-    good: list[tuple[int, Any, Any]] = []  # (record index, image, preprocessed)
+    good: list[tuple[int, Any]] = []  # (record index, image)
     for i, record in enumerate(records):
         if "error" in record:
             continue
         try:
-            image = load_image(record["query"], min_size=embedder.decode_size)
-            good.append((i, image, embedder.preprocess(image)))
+            good.append((i, decode_query(embedder, record["query"])))
         except ImageError as exc:
             _failed(record, exc)
 
     failed = len(records) - len(good)
     if good:
-        arrays = [g[2] for g in good]
-        query_vectors = np.concatenate([
-            np.asarray(embedder.embed(np.stack(arrays[i : i + 32])), dtype=np.float32)
-            for i in range(0, len(arrays), 32)
-        ])
-        paths = [args.images[i] for i, _, _ in good]
-        described = []
-        for (_, image, _), vector in zip(good, query_vectors):
-            try:
-                described.append(embedder.describe(image, vector) or {})
-            except Exception as exc:  # noqa: BLE001 - extras are a bonus, results are the point
-                if args.same_class:
-                    raise  # without the query's class there is nothing to keep to
-                described.append({"describe_error": str(exc)})
-        other_class = None
-        if args.same_class:  # the class the query is shown with: both members, mirror-averaged
-            from vsdesk.engine.product import item_classes, outside_class
-
-            classes = item_classes(embedder, vectors.labels, vectors.matrix)
-            other_class = [outside_class(classes, extras.get("predicted")) for extras in described]
-        results = search_catalog(
-            vectors, query_vectors, args.k,
-            query_paths=paths, query_hashes=[file_sha256(p) for p in paths], catalog_hashes=hashes,
-            expansion=getattr(embedder, "query_expansion", None),  # style: alpha-QE (docs/style.md)
-            also_exclude=other_class,
+        # Without the query's class there is nothing to keep to: its facts are needed then.
+        queries = embed_queries(embedder, [image for _, image in good], facts_required=args.same_class)
+        described = [query.extras for query in queries]
+        paths = [args.images[i] for i, _ in good]
+        results = rank_queries(  # as the window ranks (the engine's one query pipeline)
+            embedder, vectors, hashes, np.stack([query.vector for query in queries]), args.k,
+            sources=paths, query_hashes=[file_sha256(p) for p in paths],
+            kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
         )
         types = _predicted_types(embedder, vectors.matrix, results) if args.mode == "product" else None
-        for q, ((i, _, _), hits, extras) in enumerate(zip(good, results, described)):
+        for q, ((i, _), hits, extras) in enumerate(zip(good, results, described)):
             record = records[i]
             record["results"] = [
                 {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,

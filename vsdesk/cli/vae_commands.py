@@ -235,12 +235,13 @@ def _out_folder_exists(out: Path) -> bool:
 
 
 def _describe(args) -> int:
-    from vsdesk.engine.imageio import ImageError, check_file, load_image
+    from vsdesk.engine.imageio import ImageError, check_file
     from vsdesk.engine.models.errors import (
         ModelStoreError,  # any model-store error, the VAE's too
     )
+    from vsdesk.engine.query import decode_query
     from vsdesk.engine.samples import SampleDataError
-    from vsdesk.engine.vae import load_engine, to_dataset_form
+    from vsdesk.engine.vae import load_embedder, to_dataset_form
     from vsdesk.engine.vae.engine import VOTE_K
 
     if args.k < 0:
@@ -262,7 +263,8 @@ def _describe(args) -> int:
             failure(record, exc)
     if failed < len(records):
         try:
-            engine = load_engine(args.weights)
+            embedder = load_embedder(args.weights)
+            engine = embedder.engine
             engine.train_index(progress=StderrProgress("vae"))
         except (ModelStoreError, SampleDataError) as exc:
             error(str(exc))
@@ -271,7 +273,8 @@ def _describe(args) -> int:
         if "error" in record:
             continue
         try:
-            facts = engine.describe(to_dataset_form(load_image(path, min_size=128)), neighbours=args.k)
+            # Decoded as `vsdesk search --mode vae` and the window decode it: the same facts.
+            facts = engine.describe(to_dataset_form(decode_query(embedder, path)), neighbours=args.k)
         except ImageError as exc:
             failure(record, exc)
             continue

@@ -144,7 +144,7 @@ def move_folder(source: Path, target: Path) -> bool:
             raise
     if not _same_files(source, target):
         return False
-    _delete(source)
+    delete_folder(source)
     return True
 
 
@@ -188,9 +188,10 @@ def _same_files(a: Path, b: Path) -> bool:
     return files_a.keys() == files_b.keys() and all(digest(files_a[k]) == digest(files_b[k]) for k in files_a)
 
 
-def _delete(folder: Path) -> None:
-    """Delete a folder whose files are safe elsewhere: renamed to a hidden name first (atomic),
-    so an interruption never leaves a part of it looking like the whole."""
+def delete_folder(folder: Path) -> None:
+    """Delete a folder (one whose files are safe elsewhere, or that the user asked to go):
+    renamed to a hidden ".NAME.old-PID-XXXX" first (atomic), so an interruption never leaves a
+    part of it looking like the whole."""
     import shutil
 
     aside = folder.parent / f".{folder.name}.old-{os.getpid()}-{os.urandom(4).hex()}"

@@ -319,13 +319,33 @@ def _materialise(dirname: str, sync, progress: Progress, cancelled: Cancelled) -
     try:
         sync(tmp, progress, cancelled)
         (tmp / ".complete").write_text("ok\n")
-        if folder.exists():  # an incomplete folder from an older layout: ours, in our cache
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        _put_in_place(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def _put_in_place(tmp: Path, folder: Path) -> None:
+    """Rename the complete sample folder ``tmp`` to ``folder``, unless another process (the
+    window and `vsdesk index` preparing the same sample at once) put its complete one there
+    meanwhile: that one is kept, as it may be being indexed already (the caller deletes ours)."""
+    try:
+        os.rename(tmp, folder)  # atomic; refused where a folder holding files is (POSIX and Windows)
+        return
+    except OSError:
+        if not folder.is_dir():
+            raise
+    if (folder / ".complete").is_file():
+        return
+    # An incomplete folder from an older layout: ours, in our cache. Renamed aside before it is
+    # deleted; should another process put its complete folder in meanwhile, that one is kept.
+    paths.delete_folder(folder)
+    try:
+        os.rename(tmp, folder)
+    except OSError:
+        if not (folder / ".complete").is_file():
+            raise
 
 
 def _repair(folder: Path, sync, progress: Progress, cancelled: Cancelled) -> None:

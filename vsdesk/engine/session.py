@@ -157,16 +157,6 @@ def place_on_map(hits: list[Hit], xy: np.ndarray, k: int = PLACE_NEIGHBOURS) -> 
     return float(pos[0]), float(pos[1])
 
 
-def decode_query(embedder: Any, data: bytes | str, name: str | None = None) -> Image.Image:
-    """A query image decoded for ``embedder`` as `vsdesk search` and `vsdesk vae describe` decode
-    one: a JPEG reduced (1/2 to 1/8) to no less than the model's ``decode_size``. The step chosen
-    changes the pixels the model sees (a VAE anomaly score by a few nats), so the window's larger
-    decode for its preview must not be what the model is given."""
-    from vsdesk.engine.imageio import load_image
-
-    return load_image(data, min_size=embedder.decode_size, name=name)
-
-
 def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
     """A valid, unused catalog name for a user folder, e.g. ``photos-style``."""
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(folder).name or "folder").strip("-._") or "folder"
@@ -210,7 +200,7 @@ class ModeSession:
         self.embedder = None
         self.catalog: CatalogSnapshot | None = None
         #: (catalog name, version, each row's product type): computed once per catalog version.
-        self._item_classes: tuple[str, int, np.ndarray] | None = None
+        self._item_classes_cache: tuple[str, int, np.ndarray] | None = None
 
     # -- model --------------------------------------------------------------------------------
     def load(self, progress: Progress = no_progress) -> Any:
@@ -408,25 +398,24 @@ class ModeSession:
         ``image``: decoded, or an image file's bytes, decoded here as `vsdesk search` decodes a
         query (``decode_query``), so that both give one file the same vector and facts.
         ``source``: the query's file, or a description of a pasted image."""
+        from vsdesk.engine.query import decode_query, embed_queries
         from vsdesk.engine.search import file_sha256
 
         embedder = self.load()
         if not isinstance(image, Image.Image):
             image = decode_query(embedder, image, source)
         check_cancelled(cancelled)
-        batch = np.stack([embedder.preprocess(image)])
-        vector = embedder.embed(batch)[0]
+        [embedded] = embed_queries(embedder, [image], cancelled=cancelled)
         check_cancelled(cancelled)
-        extras = embedder.describe(image, vector) or {}
-        check_cancelled(cancelled)
-        unranked = QueryOutcome(source, vector, [], extras, "", 0, model_key=embedder.key,
+        unranked = QueryOutcome(source, embedded.vector, [], embedded.extras, "", 0, model_key=embedder.key,
                                 query_hash=file_sha256(source))  # None: no such file (a pasted image)
         return self.rerank(unranked, k, options)
 
     def rerank(self, outcome: QueryOutcome, k: int = 48, options: dict[str, Any] | None = None) -> QueryOutcome:
         """Rank the current catalog for ``outcome``'s query vector (cheap: NumPy only), with
         other options, a longer list, or against the catalog as it is now."""
-        from vsdesk.engine.search import own_rows, search_catalog
+        from vsdesk.engine.query import rank_queries
+        from vsdesk.engine.search import own_rows
 
         snapshot = self.catalog
         found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None)
@@ -438,29 +427,30 @@ class ModeSession:
         query = outcome.vector
         if options and "subject_weight" in options:
             query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
-        # The query itself is not its own result: same path, or the same file under another name.
-        own = own_rows(snapshot.paths, snapshot.hashes, outcome.source, outcome.query_hash)
-        exclude = set(own)
-        if options and options.get("same_class"):  # product: only items of the query's type
-            exclude.update(self._outside_query_class(snapshot, outcome.extras.get("predicted")).tolist())
-        # Style searches re-rank with query expansion, as the CLI and `vsdesk eval style` do.
-        [ranked] = search_catalog((snapshot.paths, snapshot.labels, snapshot.vectors), query, k,
-                                  expansion=getattr(self.embedder, "query_expansion", None), also_exclude=[exclude])
+        kept_to = None  # product: only items of the query's type
+        if options and options.get("same_class") and outcome.extras.get("predicted"):
+            kept_to = [outcome.extras["predicted"]]
+        # Ranked as `vsdesk search` ranks (the query itself left out, style's query expansion).
+        [ranked] = rank_queries(self.embedder, (snapshot.paths, snapshot.labels, snapshot.vectors), snapshot.hashes,
+                                query, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
+                                kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None)
         hits = [Hit(r.index, r.path, r.score, r.label) for r in ranked]
+        # The query's own row, when it is a catalog item (left out of its results): its map point.
+        own = own_rows(snapshot.paths, snapshot.hashes, outcome.source, outcome.query_hash)
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,
                                    self_index=min(own) if own else None)
 
-    def _outside_query_class(self, snapshot: CatalogSnapshot, wanted: str | None) -> np.ndarray:
-        """Rows whose product type is not ``wanted`` (the class the query is shown with)."""
-        from vsdesk.engine.product import item_classes, outside_class
+    def _item_classes(self, snapshot: CatalogSnapshot) -> np.ndarray:
+        """Each row's product type (``item_classes``), kept for the snapshot's catalog version."""
+        from vsdesk.engine.product import item_classes
 
-        cached = self._item_classes
+        cached = self._item_classes_cache
         if cached is None or cached[:2] != (snapshot.name, snapshot.version):
             # An unlabelled folder's labels are the classes predicted already ("Dress (predicted)").
             labels = [label.removesuffix(PREDICTED) for label in snapshot.labels]
             cached = (snapshot.name, snapshot.version, item_classes(self.embedder, labels, snapshot.vectors))
-            self._item_classes = cached
-        return outside_class(cached[2], wanted)
+            self._item_classes_cache = cached
+        return cached[2]
 
     # -- the map ----------------------------------------------------------------------------------
     def projection(

@@ -6,6 +6,8 @@ tabs' first tasks on the worker thread, the current tab first.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QStatusBar, QTabWidget
@@ -15,7 +17,11 @@ from vsdesk.engine.modes import MODES
 from vsdesk.gui.mode_tab import ModeTab
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
-from vsdesk.gui.worker import TaskRunner
+from vsdesk.gui.worker import TaskRunner, ms_until
+
+#: Closing waits at most this long for background work to stop at a safe point (the window is
+#: hidden first); a step that cannot be interrupted (a t-SNE stage) finishes after it, unseen.
+CLOSE_WAIT_S = 3.0
 
 
 class MainWindow(QMainWindow):
@@ -195,12 +201,13 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.settings.set_geometry(self.saveGeometry())
-        self.hide()  # at once: the workers get up to 3 s below to stop at a safe point
+        self.hide()  # at once: the workers and thumbnail decoders get up to 3 s in all below to stop
         self.settings.set_last_tab(self.current_tab().mode)
         for tab in self.mode_tabs.values():
             tab.save_state()
         self.settings.sync()
-        self.runner.shutdown()
-        self.cache.wait_idle(3000)
+        deadline = time.monotonic() + CLOSE_WAIT_S  # one for all: a slow worker leaves less to the rest
+        self.runner.shutdown(ms_until(deadline))
+        self.cache.wait_idle(ms_until(deadline))
         super().closeEvent(event)
         self.closed.emit()

@@ -61,6 +61,11 @@ def work_left_behind() -> bool:
     return any(worker.isRunning() for worker in _unfinished)
 
 
+def ms_until(deadline: float) -> int:
+    """Milliseconds left until ``deadline`` (a ``time.monotonic()`` time), 0 once it passed."""
+    return max(0, round((deadline - time.monotonic()) * 1000))
+
+
 @dataclass
 class TaskContext:
     """What a task function gets: report progress, emit partial results, check cancellation."""
@@ -288,15 +293,18 @@ class TaskRunner(QObject):
         return self._current.get(slot)
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
+        """Cancel every task and stop the workers, waiting at most ``timeout_ms`` in all for
+        them (they stop side by side, so one deadline serves them all)."""
         if self._stopped:
             return
         self._stopped = True
+        deadline = time.monotonic() + timeout_ms / 1000
         for task in self._tasks.values():
             task.context.cancel_event.set()
         for worker in self._workers.values():
             worker.stop()
         for worker in self._workers.values():
-            if not worker.wait(timeout_ms):
+            if not worker.wait(ms_until(deadline)):
                 # Still inside a long step (a t-SNE stage cannot be interrupted): keep it alive
                 # until the process exits, or Qt aborts on destroying a running thread.
                 worker.setParent(None)
@@ -356,8 +364,12 @@ class TaskRunner(QObject):
             task.on_done(result)
 
     def _on_failed(self, task_id: int, exc: BaseException, trace: str) -> None:
+        superseded = self._tasks.get(task_id)  # (still known when a newer task replaced it)
         task = self._finish(task_id)
         if task is None:
+            # Its tab waits for a newer task, so nothing is said there; but an error is a bug
+            # or a problem to be found later, not to be lost: the log keeps it.
+            log.warning("superseded task %s failed:\n%s", superseded.slot if superseded else "", trace)
             return
         if task.on_error:
             task.on_error(exc)

@@ -18,7 +18,7 @@ import numpy as np
 def run(record, quick: bool = False) -> None:
     from vsdesk.engine.imageio import load_image
     from vsdesk.engine.samples import load_fashion_mnist
-    from vsdesk.engine.vae import load_engine, to_dataset_form
+    from vsdesk.engine.vae import VaeEmbedder, load_engine, to_dataset_form
     from vsdesk.engine.vae.engine import image_to_input
 
     engine = load_engine()
@@ -42,7 +42,7 @@ def run(record, quick: bool = False) -> None:
     files = _photos(10 if quick else 30)
 
     def ours_query(path: str) -> None:
-        engine.describe(to_dataset_form(load_image(path, min_size=128)))
+        engine.describe(to_dataset_form(load_image(path, min_size=VaeEmbedder.decode_size)))  # as a query
 
     def naive_query(path: str) -> None:
         pixels = to_dataset_form(load_image(path))

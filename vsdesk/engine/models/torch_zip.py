@@ -33,7 +33,7 @@ STORAGE_DTYPES: dict[str, np.dtype] = {
     "FloatStorage": np.dtype("<f4"),
     "DoubleStorage": np.dtype("<f8"),
     "HalfStorage": np.dtype("<f2"),
-    "BFloat16Storage": np.dtype("<u2"),  # kept as raw bits; converted in _to_float32
+    "BFloat16Storage": np.dtype("<u2"),  # kept as raw bits; made float32 in _materialise
     "LongStorage": np.dtype("<i8"),
     "IntStorage": np.dtype("<i4"),
     "ShortStorage": np.dtype("<i2"),

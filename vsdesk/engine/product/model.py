@@ -443,11 +443,13 @@ def remove_trained(name: str) -> list[Path]:
     folder = user_dir(name)  # refuses names that would leave the folder
     if not (folder / META_FILE).is_file():
         raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
-    removed = sorted(p for p in folder.iterdir() if p.is_file())
-    for path in removed:
-        path.unlink()
-    folder.rmdir()
-    return removed
+    entries = sorted(folder.iterdir())
+    others = [p.name for p in entries if not (p.is_file() and _is_model_file(p.name))]
+    if others:  # something of the user's (notes, a folder): not ours to delete
+        raise ProductModelError(f"{folder} holds more than a product model ({', '.join(others)}): nothing removed; "
+                                "move those out of it first")
+    paths.delete_folder(folder)  # renamed aside whole first: never half a model left looking whole
+    return entries
 
 
 def read_meta(folder: Path) -> ProductMeta:

@@ -51,8 +51,10 @@ def default_clothing_dir() -> Path:
 
 def clothing_28(folder: Path, count: int = 300, progress: Progress = no_progress,
                 cancelled: Cancelled = never_cancelled) -> np.ndarray:
-    """``count`` photos spread evenly over the folder's sorted files, in dataset form."""
+    """``count`` photos spread evenly over the folder's sorted files, in dataset form, decoded
+    as a query is (at the VAE's ``decode_size``)."""
     from vsdesk.engine.imageio import ImageError, is_image_name, load_image
+    from vsdesk.engine.vae import VaeEmbedder
 
     files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and is_image_name(p))
     if not files:
@@ -63,7 +65,7 @@ def clothing_28(folder: Path, count: int = 300, progress: Progress = no_progress
         check_cancelled(cancelled)
         progress(i, len(picks), "converting clothing photos")
         try:
-            out.append(to_dataset_form(load_image(path, min_size=128)))
+            out.append(to_dataset_form(load_image(path, min_size=VaeEmbedder.decode_size)))
         except ImageError:
             continue  # an unreadable photo is skipped, not fatal
     return np.stack(out) if out else np.zeros((0, 28, 28), np.uint8)

@@ -24,7 +24,7 @@ class ModePanel(QWidget):
     decode_requested = Signal(float, float)
 
     def options(self) -> dict[str, Any]:
-        """Search options for the session (passed to ``ModeSession.search``); the tab keeps
+        """Search options for the session (passed to ``ModeSession.query`` and ``rerank``); the tab keeps
         each in the settings as "<mode>/<key>" when the user changes it."""
         return {}
 

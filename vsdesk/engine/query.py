@@ -1,0 +1,109 @@
+"""A query image answered: the one pipeline of `vsdesk search` and of the window's search session
+(``ModeSession.query``/``rerank``), so that both give one file the same vector, the same facts
+and the same results.
+
+    image = decode_query(embedder, path)                 # at the model's decode_size
+    [query] = embed_queries(embedder, [image])          # preprocess, embed, describe
+    [results] = rank_queries(embedder, catalog.vectors(), catalog.hashes(), query.vector, k,
+                             sources=[path], query_hashes=[file_sha256(path)])
+
+``embed_queries`` runs TensorFlow (the window's TensorFlow thread); the rest is NumPy and Pillow.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+
+from vsdesk.engine.tasks import Cancelled, check_cancelled, never_cancelled
+
+#: Query images embedded per batch (`vsdesk search` takes any number of queries).
+EMBED_BATCH = 32
+
+
+@dataclass
+class EmbeddedQuery:
+    vector: np.ndarray  # float32 (dim,), L2-normalised
+    #: ``Embedder.describe``'s facts (class probabilities, anomaly ...); with ``facts_required``
+    #: False, {"describe_error": message} when they could not be had.
+    extras: dict[str, Any]
+
+
+def decode_query(embedder: Any, data: bytes | str | os.PathLike, name: str | None = None) -> Image.Image:
+    """A query image decoded for ``embedder`` as `vsdesk search`, `vsdesk vae describe` and the
+    window decode one: a JPEG reduced (1/2 to 1/8) to no less than the model's ``decode_size``.
+    The step chosen changes the pixels the model sees (a VAE anomaly score by a few nats), so the
+    window's larger decode for its preview must not be what the model is given."""
+    from vsdesk.engine.imageio import load_image
+
+    return load_image(data, min_size=embedder.decode_size, name=name)
+
+
+def embed_queries(
+    embedder: Any,
+    images: Sequence[Image.Image],
+    *,
+    facts_required: bool = True,
+    cancelled: Cancelled = never_cancelled,
+) -> list[EmbeddedQuery]:
+    """Each decoded query image's vector and facts. ``facts_required`` False: the facts are a
+    bonus (the results are the point), and a failure to get them is kept as "describe_error"
+    instead of raised; True when the facts decide the results (a search kept to the query's
+    product type needs its predicted type)."""
+    arrays = [embedder.preprocess(image) for image in images]
+    vectors = []
+    for start in range(0, len(arrays), EMBED_BATCH):
+        check_cancelled(cancelled)
+        vectors.extend(np.asarray(embedder.embed(np.stack(arrays[start : start + EMBED_BATCH])), dtype=np.float32))
+    queries = []
+    for image, vector in zip(images, vectors):
+        check_cancelled(cancelled)
+        try:
+            extras = embedder.describe(image, vector) or {}
+        except Exception as exc:  # noqa: BLE001 - see facts_required
+            if facts_required:
+                raise
+            extras = {"describe_error": str(exc)}
+        queries.append(EmbeddedQuery(vector, extras))
+    return queries
+
+
+def rank_queries(
+    embedder: Any,
+    vectors,
+    hashes: Sequence[str] | None,
+    queries: np.ndarray,
+    k: int,
+    *,
+    sources: Sequence[str | None],
+    query_hashes: Sequence[str | None],
+    kept_to: Sequence[str | None] | None = None,
+    classes: np.ndarray | None = None,
+):
+    """The k best catalog items for each query vector (``search_catalog``'s results).
+
+    ``vectors``: the catalog's (paths, labels, matrix), e.g. ``catalog.vectors()``; ``hashes``
+    its content hash per row. Each query's own item is left out: the file it came from
+    (``sources[i]``) or a copy of it (``query_hashes[i]``). ``kept_to[i]``: only items of that
+    product type (the type the query is shown with; None: any), by ``classes`` (each item's
+    type, ``item_classes``: worked out here if not given). The embedder's query expansion, if it
+    has one (style: alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it."""
+    from vsdesk.engine.search import search_catalog
+
+    other_class = None
+    if kept_to is not None:
+        from vsdesk.engine.product import item_classes, outside_class
+
+        if classes is None and any(kept_to):
+            classes = item_classes(embedder, vectors[1], vectors[2])
+        other_class = [outside_class(classes, wanted) for wanted in kept_to]
+    return search_catalog(
+        vectors, queries, k,
+        query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
+        expansion=getattr(embedder, "query_expansion", None),
+        also_exclude=other_class,
+    )
