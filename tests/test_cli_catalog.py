@@ -346,14 +346,25 @@ def test_search_says_when_a_folder_changed_since_the_catalog_was_indexed(capsys,
     shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[50], photos / "new" / "added.jpg")
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
-    assert (f"note: {photos} (a folder of catalog 'shop') has changed since the catalog was last indexed (files "
-            "added, removed or renamed); these results are from the index as it was. `vsdesk index --mode vae "
-            "--catalog shop` brings it up to date") in err
+    assert (f"note: {photos} (a folder of catalog 'shop') has changed since the catalog was last indexed (images "
+            "added, removed, renamed or written over); these results are from the index as it was. `vsdesk index "
+            "--mode vae --catalog shop` brings it up to date") in err
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query)  # the text says it too
     assert code == 0 and "has changed since the catalog was last indexed" in err and "catalog_" not in out
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop")[0] == 0  # as the note says
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
+    # A file manager's .DS_Store is no change; an image saved again under its name is one.
+    (photos / "new" / ".DS_Store").write_bytes(b"\0" * 4096)
+    later = (photos / "new").stat().st_mtime_ns + 1_000_000_000  # (its folder's time moved, surely)
+    os.utime(photos / "new", ns=(later, later))
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
+    with open(photos / "new" / "added.jpg", "r+b") as fp:  # written over, its folder's time as it was
+        fp.write(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[51].read_bytes())
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
+    assert f"note: {photos} (a folder of catalog 'shop') has changed since" in err
 
 
 def test_search_of_a_sample_its_repair_changed_updates_the_index_itself(capsys, tmp_path, monkeypatch):

@@ -456,7 +456,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         changed = None if partial else catalog.changed_folders()
         for folder in changed or ():
             error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
-                  f"indexed (files added, removed or renamed); these results are from the index as it was. "
+                  f"indexed (images added, removed, renamed or written over); these results are from the index "
+                  f"as it was. "
                   f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
