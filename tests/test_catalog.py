@@ -499,6 +499,88 @@ def test_changed_folders_tells_files_added_removed_or_renamed_since_the_last_com
     assert catalog.changed_folders() == [str(other)]
 
 
+def _folder_time_moved(folder: Path) -> None:
+    """The folder's time set a second later, as a change of its entries moves it (a change
+    within the file system's time step could leave it where it was: the check would not look)."""
+    later = folder.stat().st_mtime_ns + 1_000_000_000
+    os.utime(folder, ns=(later, later))
+
+
+def test_changed_folders_leaves_out_changes_to_names_an_index_run_leaves_out(photos):
+    """A file manager's .DS_Store or Thumbs.db, an editor's backup or temp file: the folder's time
+    moved, and every search said the folder had changed (the window indexed it again for nothing)."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    (photos / ".DS_Store").write_bytes(b"\0" * 6148)
+    (photos / "Thumbs.db").write_bytes(b"thumbs")
+    (photos / "a" / "notes.txt").write_text("sizes")
+    (photos / "a" / "photo.jpg~").write_bytes(b"an editor's backup")
+    (photos / "b" / ".goutputstream-4TQ2X1").write_bytes(b"a save under way")
+    (photos / "b" / "clip.heic").write_bytes(b"HEIC photos are not read")  # said as skipped by the run
+    for folder in (photos, photos / "a", photos / "b"):
+        _folder_time_moved(folder)
+    assert catalog.changed_folders() == []
+
+    # What an index run takes up still tells: an image added, removed or renamed, a folder.
+    (photos / "b" / "clip.heic").unlink()
+    _folder_time_moved(photos / "b")
+    assert catalog.changed_folders() == []
+    image = next((photos / "a").glob("*.jpg"))
+    image.rename(photos / "a" / "renamed.jpg")
+    assert catalog.changed_folders() == [str(photos)]
+    (photos / "a" / "renamed.jpg").rename(image)
+    _folder_time_moved(photos / "a")
+    assert catalog.changed_folders() == []  # back as it was indexed
+    (photos / "c").mkdir()  # a new folder: the run looks into it
+    assert catalog.changed_folders() == [str(photos)]
+    (photos / "c").rmdir()
+    _folder_time_moved(photos)
+    assert catalog.changed_folders() == []
+    # An image replaced under its name (a copy made aside, then renamed over it, as rsync does).
+    other = clothing_images(1, start=40)[0]
+    shutil.copy(other, photos / "b" / ".incoming")
+    os.replace(photos / "b" / ".incoming", photos / "b" / next((photos / "b").glob("*.jpg")).name)
+    assert catalog.changed_folders() == [str(photos)]
+    assert index_catalog(catalog, HistogramEmbedder()).updated == 1 and catalog.changed_folders() == []
+    # A labels file at a folder's top may have been rewritten: its folder's time moving tells.
+    (photos / "labels.csv").write_text("filename,label\n")
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 12 and catalog.changed_folders() == []
+    (photos / "Thumbs.db").unlink()
+    _folder_time_moved(photos)
+    assert catalog.changed_folders() == [str(photos)]
+
+
+def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkeypatch):
+    """An image saved again under its name (an editor writing over the file) leaves its folder's
+    time as it was: searches said nothing until the next index run."""
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(clothing_images(1, start=40)[0], other / "x.jpg")
+    catalog = Catalog.create("mine", "style", [photos, other])
+    index_catalog(catalog, HistogramEmbedder())
+    image = sorted((photos / "a").glob("*.jpg"))[0]
+    folder_time = (photos / "a").stat().st_mtime_ns
+    with open(image, "r+b") as fp:  # written over, as an editor saving it does
+        fp.write(clothing_images(1, start=41)[0].read_bytes())
+    assert (photos / "a").stat().st_mtime_ns == folder_time  # nothing else tells
+    assert catalog.changed_folders() == [str(photos)]
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.updated, report.embedded) == (1, 1) and catalog.changed_folders() == []
+    os.utime(other / "x.jpg", ns=(10**18, 10**18))  # touched: its content may have changed
+    assert catalog.changed_folders() == [str(other)]
+    assert index_catalog(catalog, HistogramEmbedder()).updated == 1 and catalog.changed_folders() == []
+    # A stat per indexed file, within its own time budget: a catalog too big for it is not
+    # said to be unknown for that (its added, removed or renamed files are still told).
+    os.utime(other / "x.jpg", ns=(10**17, 10**17))
+    from vsdesk.engine.catalog import _scan
+
+    monkeypatch.setattr(_scan, "FILE_CHECK_BUDGET", 0.0)
+    assert catalog.changed_folders() == []
+    (other / "y.jpg").write_bytes((other / "x.jpg").read_bytes())
+    _folder_time_moved(other)
+    assert catalog.changed_folders() == [str(other)]
+
+
 def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
     from vsdesk.engine.catalog import _scan, _store
 
@@ -515,6 +597,14 @@ def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkey
     with catalog.conn:
         catalog.conn.execute("DELETE FROM folder_times")  # an index made before the times were kept
     assert catalog.changed_folders() is None
+    # A folder whose time moved is listed to tell a change from a .DS_Store; a listing that
+    # takes too long (thousands of files on a slow disk) is given up, and the folder is not
+    # said to be unchanged.
+    for i in range(300):
+        (photos / f"note-{i}.txt").write_text("")
+    with pytest.raises(TimeoutError):
+        _scan.listed_entries(str(photos), deadline=0.0)
+    assert len(_scan.listed_entries(str(photos)).images) == 1  # new.jpg
 
 
 def test_list_and_remove_never_touch_images(photos):

@@ -401,14 +401,25 @@ def test_search_says_when_a_folder_changed_since_the_catalog_was_indexed(capsys,
     shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[50], photos / "new" / "added.jpg")
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
-    assert (f"note: {photos} (a folder of catalog 'shop') has changed since the catalog was last indexed (files "
-            "added, removed or renamed); these results are from the index as it was. `vsdesk index --mode vae "
-            "--catalog shop` brings it up to date") in err
+    assert (f"note: {photos} (a folder of catalog 'shop') has changed since the catalog was last indexed (images "
+            "added, removed, renamed or written over); these results are from the index as it was. `vsdesk index "
+            "--mode vae --catalog shop` brings it up to date") in err
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query)  # the text says it too
     assert code == 0 and "has changed since the catalog was last indexed" in err and "catalog_" not in out
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop")[0] == 0  # as the note says
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
+    # A file manager's .DS_Store is no change; an image saved again under its name is one.
+    (photos / "new" / ".DS_Store").write_bytes(b"\0" * 4096)
+    later = (photos / "new").stat().st_mtime_ns + 1_000_000_000  # (its folder's time moved, surely)
+    os.utime(photos / "new", ns=(later, later))
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and "has changed" not in err and json.loads(out)[0]["catalog_changed_folders"] == []
+    with open(photos / "new" / "added.jpg", "r+b") as fp:  # written over, its folder's time as it was
+        fp.write(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[51].read_bytes())
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
+    assert f"note: {photos} (a folder of catalog 'shop') has changed since" in err
 
 
 def test_search_of_a_sample_its_repair_changed_updates_the_index_itself(capsys, tmp_path, monkeypatch):
@@ -747,7 +758,7 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
     assert said and "Traceback" not in rest, rest
     # --json prints the report of what was done (it printed nothing), said to be interrupted.
     report = json.loads(out)
-    assert (report["catalog"], report["interrupted"]) == ("many", True), out
+    assert (report["catalog"], report["interrupted"], report["error_kind"]) == ("many", True, "interrupted"), out
     assert report["indexed"] == report["added"] == report["embedded"] == int(said.group(1))
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
@@ -812,6 +823,77 @@ def test_ctrl_c_while_a_new_catalogs_model_loads_leaves_no_catalog_and_says_so(p
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
     assert listed.stdout == "[]\n", listed.stdout
+
+
+def _interrupted_while_loading(argv: list[str], mode: str) -> tuple[int, str, str]:
+    """Runs `vsdesk ARGV` and sends it SIGINT (as Ctrl+C does) as it says it loads the model,
+    which takes seconds (TensorFlow): (exit code, stdout, stderr)."""
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vsdesk", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=os.environ.copy(), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    said = []
+    for line in process.stderr:
+        said.append(line)
+        if f"loading the {mode} model" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    said.append(process.stderr.read())
+    out = process.stdout.read()
+    return process.wait(timeout=120), out, "".join(said)
+
+
+def test_ctrl_c_while_search_loads_its_model_still_prints_its_json(capsys, tmp_path, photos):
+    """A script running `vsdesk search --json` and sending SIGINT during the model load got no
+    JSON at all: it gets the list of records, each query not answered marked "interrupted", and
+    exit code 130."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(empty))[0] == 0  # no model needed
+    good, missing = str(sorted(photos.glob("*.jpg"))[0]), str(tmp_path / "nonexist.jpg")
+    code, out, err = _interrupted_while_loading(
+        ["search", "--mode", "vae", "--catalog", "shop", good, missing, "--json"], "vae")
+    assert code == 130 and "vsdesk: interrupted" in err and "Traceback" not in err, err
+    assert json.loads(out) == [
+        {"query": good, "error": "interrupted", "error_kind": "interrupted", "results": []},
+        {"query": missing, "error": f"{missing}: the file does not exist (moved or deleted?)",
+         "error_kind": "unreadable", "results": []},
+    ]
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_index_loads_the_model_it_was_given_still_prints_its_json(tmp_path, photos):
+    """`index --model NAME` loads the model before the run (the catalog may hold another one's
+    vectors): Ctrl+C there printed no JSON, unlike one during the run."""
+    code, out, err = _interrupted_while_loading(
+        ["index", "--mode", "product", "--catalog", "shop", "--model", "product", str(photos), "--json"], "product")
+    assert code == 130 and "Traceback" not in err, err
+    assert json.loads(out) == {"catalog": "shop", "mode": "product", "interrupted": True,
+                               "error": "interrupted", "error_kind": "interrupted"}
+
+
+def test_with_json_a_search_or_index_that_cannot_be_made_still_prints_one_json_document(capsys, photos, tmp_path):
+    """With --json, stdout held JSON when some queries could not be read, and nothing when the
+    command failed as a whole (no such catalog, another mode's, a bad option): a script had two
+    cases to parse. The message is on stderr as before, with the same exit code."""
+    query, missing = str(sorted(photos.glob("*.jpg"))[0]), str(tmp_path / "nonexist.jpg")
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, missing, "--json")
+    said = "no catalog named 'nothing' (see `vsdesk catalogs list`)"
+    assert code == 2 and said in err
+    assert json.loads(out) == [
+        {"query": query, "error": said, "error_kind": "command-failed", "results": []},
+        {"query": missing, "error": f"{missing}: the file does not exist (moved or deleted?)",
+         "error_kind": "unreadable", "results": []},
+    ]
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, "-k", "0", "--json")
+    assert (code, json.loads(out)[0]["error"]) == (2, "-k must be at least 1") and "-k must be at least 1" in err
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(tmp_path / "nowhere"), "--json")
+    assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
+    assert json.loads(out) == {"catalog": "c", "mode": "vae", "error": f"{tmp_path / 'nowhere'}: no such folder",
+                               "error_kind": "command-failed"}
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(tmp_path / "nowhere"))
+    assert (code, out) == (2, "")  # without --json: the message alone, on stderr
 
 
 @pytest.mark.slow

@@ -1270,7 +1270,7 @@ def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(
 
     opened = []  # what the message bar said as the catalog was opened again
     tab.catalog.opening.connect(lambda name: opened.append(tab.messages.text()))
-    said = (f"New, removed or renamed files in {folder}: "
+    said = (f"New, removed, renamed or changed images in {folder}: "
             f"the catalog “{tab.catalog_name}” is brought up to date.")
 
     def come_back():  # -> what was said as the catalog was opened again, if it was

@@ -161,8 +161,8 @@ def _removed_if_left_empty(name: str):
         yield
     except BaseException as exc:
         if _remove_if_empty(name) and isinstance(exc, _Interrupted):  # its message says "is kept"
-            raise _Failure(f"interrupted before any image was indexed; catalog {name!r} was not created",
-                           exc.code) from None
+            raise _Interrupted(f"interrupted before any image was indexed; catalog {name!r} was not created",
+                               exc.report) from None
         raise
 
 
@@ -270,6 +270,26 @@ def _handle(func, args) -> int:
         return _exit_code(exc)
 
 
+#: ``error_kind`` in the --json output of `index` and `search` that did not get done: stopped by
+#: Ctrl+C, or failed (the message in ``error``, as on stderr; the exit code says which failure).
+INTERRUPTED, FAILED = "interrupted", "command-failed"
+
+
+def _why_not_done(exc: BaseException) -> tuple[str, str] | None:
+    """(message, ``error_kind``) of an exception that ends `index` or `search` with a message
+    and an exit code (see ``_handle`` and ``cli.main``); None for any other (a bug: a traceback)."""
+    from vsdesk.engine.catalog import CatalogError
+    from vsdesk.engine.paths import LocationError
+
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", INTERRUPTED  # what cli.main says on stderr
+    if isinstance(exc, _Interrupted):
+        return str(exc), INTERRUPTED
+    if isinstance(exc, (_Failure, CatalogError, LocationError)):
+        return str(exc), FAILED
+    return None
+
+
 def _exit_code(exc: Exception) -> int:
     """2: the command cannot be done as asked; 1: it can once the disk or file allows it."""
     from vsdesk.engine.catalog import CatalogStorageError
@@ -280,7 +300,7 @@ def _exit_code(exc: Exception) -> int:
 # -- commands -------------------------------------------------------------------------------
 
 def _index(args: argparse.Namespace) -> int:
-    return _handle(_index_impl, args)
+    return _handle(_index_json_on_failure(_index_impl), args)
 
 
 def _index_impl(args: argparse.Namespace) -> int:
@@ -299,6 +319,24 @@ def _index_impl(args: argparse.Namespace) -> int:
         return _index_into(args)
 
 
+def _index_json_on_failure(func):
+    """With --json, `index` prints one JSON object on stdout however it ends: a run stopped by
+    Ctrl+C prints its report of what was done ("interrupted": true), a run that could not be made
+    ``{"catalog", "mode", "error", "error_kind"}``; the message goes to stderr as without --json."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except BaseException as exc:
+            why = _why_not_done(exc)
+            if args.json and why is not None:
+                report = exc.report.as_dict() if isinstance(exc, _Interrupted) else (
+                    {"interrupted": True} if why[1] == INTERRUPTED else {})
+                print_json({"catalog": _catalog_name(args.catalog, args.mode), "mode": args.mode, **report,
+                            "error": why[0], "error_kind": why[1]})
+            raise
+    return run
+
+
 def _index_into(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.modes import vectors_key_prefix
@@ -314,14 +352,9 @@ def _index_into(args: argparse.Namespace) -> int:
         loader = _load_embedder(args.mode, model) if args.model is not None else (
             lambda: _load_embedder(args.mode, model))
         options = {"model": model} if model is not None else {}
-        try:
-            report = _run_index(catalog, loader, args.batch_size,
-                                add_folders=[] if samples.is_sample(args.catalog) else args.folders,
-                                model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
-        except _Interrupted as exc:  # a script reading --json gets what was done, and "interrupted"
-            if args.json:
-                print_json({"catalog": catalog.name, "mode": catalog.mode, **exc.report.as_dict()})
-            raise
+        report = _run_index(catalog, loader, args.batch_size,
+                            add_folders=[] if samples.is_sample(args.catalog) else args.folders,
+                            model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
         catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report, catalog)
     if args.json:
@@ -334,6 +367,29 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _search_impl(args: argparse.Namespace) -> int:
+    records: list[dict[str, Any]] = [{"query": path} for path in args.images]
+    try:
+        code, shown = _answer(args, records)
+    except BaseException as exc:
+        why = _why_not_done(exc)
+        if args.json and why is not None:
+            # Still the list of records, for a script reading stdout (it got nothing): each query
+            # not answered says why, as one that cannot be read does. The message is on stderr too.
+            for record in records:
+                if "results" not in record:
+                    record.update(error=why[0], error_kind=why[1], results=[])
+            print_json(records)
+        raise
+    if args.json:
+        print_json(records)
+    elif shown is not None:
+        _print_results(records, *shown)
+    return code
+
+
+def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple | None]:
+    """Fills in ``records`` (one per query); the exit code, and the catalog's (name, size, mode)
+    for the text output (None when no query was searched)."""
     from vsdesk.engine.imageio import ImageError, check_file
 
     _check_model_option(args)
@@ -343,21 +399,18 @@ def _search_impl(args: argparse.Namespace) -> int:
         raise _Failure("-k must be at least 1")
     # A missing, unreadable or empty query is told at once, not after the model has loaded
     # (seconds), and the model is not loaded at all when no query is left.
-    records: list[dict[str, Any]] = [{"query": path} for path in args.images]
     for record in records:
         try:
             check_file(record["query"])
         except ImageError as exc:
             _failed(record, exc)
     if all("error" in record for record in records):
-        if args.json:
-            print_json(records)
-        return 1
+        return 1, None
     with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):  # a sample is created here
         return _search_with(args, records)
 
 
-def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int:
+def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple]:
     """The search itself, for the queries of ``records`` not marked with an error already."""
     import numpy as np
 
@@ -406,7 +459,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
         changed = None if partial else catalog.changed_folders()
         for folder in changed or ():
             error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
-                  f"indexed (files added, removed or renamed); these results are from the index as it was. "
+                  f"indexed (images added, removed, renamed or written over); these results are from the index "
+                  f"as it was. "
                   f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
@@ -448,11 +502,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> int
             if args.json:  # (the text said them on stderr)
                 record.update(about_catalog)
 
-    if args.json:
-        print_json(records)
-    else:
-        _print_results(records, catalog.name, len(vectors.paths), catalog.mode)
-    return 1 if failed else 0
+    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode)
 
 
 def _predicted_types(embedder, matrix, results) -> list[list[str]]:

@@ -98,6 +98,8 @@ def rank_queries(
     if kept_to is not None:
         from vsdesk.engine.product import item_classes, outside_class
 
+        # Worked out again when not given (the CLI, each run) rather than kept on disk: 0.08-0.18 s
+        # for 4,878 unlabelled photos, about 1 % of a CLI run, which loads TensorFlow (~10 s here).
         if classes is None and any(kept_to):
             classes = item_classes(embedder, vectors[1], vectors[2])
         other_class = [outside_class(classes, wanted) for wanted in kept_to]

@@ -248,9 +248,10 @@ class ModeSession:
             return False
 
     def changed_folders(self, snapshot: CatalogSnapshot) -> list[str]:
-        """The folders of ``snapshot``'s catalog in which files were added, removed or renamed
-        since its last complete index run (``Catalog.changed_folders``: a ``stat`` per folder),
-        for the window to bring it up to date. A folder away (an unplugged disk) is no change.
+        """The folders of ``snapshot``'s catalog in which images were added, removed, renamed or
+        written over since its last complete index run (``Catalog.changed_folders``: a ``stat``
+        per folder and per indexed file, within time budgets), for the window to bring it up to
+        date. A folder away (an unplugged disk) is no change.
 
         Empty when the window has nothing to do: another process is indexing the catalog (its
         work is taken up once it is done), its last run did not finish (opening it finishes

@@ -70,7 +70,8 @@ class TabCatalog(QObject):
             names = self.session.catalog_names()
             listed = shown is not None and shown.name in names
             changed = listed and self.session.changed_elsewhere(shown)
-            # About 1 ms (the index opened, a stat per folder); a folder away is no change.
+            # The index opened, a stat per folder and per indexed file (4,878 photos: 40-60 ms on
+            # a busy machine; each of the two has a 0.1 s budget); a folder away is no change.
             moved = self.session.changed_folders(shown) if listed and not changed else []
             away = away_folders(shown.missing_folders) if shown is not None else {}
             return names, changed, moved, away
@@ -102,10 +103,11 @@ class TabCatalog(QObject):
             self._note_until_opened = True
             self.open(self.snapshot.name)
         elif moved and self.snapshot is looked_at:
-            # Files added, removed or renamed in its folders: indexed as opening it does (only
-            # what is new), and a query on screen is searched again. The run notes the folders'
-            # times again, so the same change does not bring it up to date twice.
-            self.messages.info(f"New, removed or renamed files in {', '.join(moved)}: "
+            # Images added, removed, renamed or written over in its folders: indexed as opening
+            # it does (only what is new), and a query on screen is searched again. The run notes
+            # the folders' times and files' stats again, so the same change does not bring it up
+            # to date twice.
+            self.messages.info(f"New, removed, renamed or changed images in {', '.join(moved)}: "
                                f"the catalog “{self.snapshot.name}” is brought up to date.")
             self._note_until_opened = True
             self.open(self.snapshot.name)

@@ -27,8 +27,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
     catalog.unfinished                          # True from an index run's start to its end: one
                                                 # cancelled, killed or failed leaves it set
-    catalog.changed_folders()                   # folders with files added/removed/renamed since the
-                                                # last complete run (cheap, bounded); None: can't tell
+    catalog.changed_folders()                   # folders with images added/removed/renamed/written over
+                                                # since the last complete run (cheap, bounded; other
+                                                # names, e.g. .DS_Store, are no change); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
                                     model, unfinished, being_indexed, missing_folders, missing_kinds)]
                                                 # problem: cannot be opened, or catalog.recovered

@@ -33,9 +33,11 @@ from vsdesk.engine.catalog._scan import (
     MOUNT,
     attached_away_kind,
     away_folders,
+    changed_in_place,
     changed_roots,
     is_away,
     is_within,
+    listed_entries,
     why_not_a_folder,
 )
 from vsdesk.engine.files import atomic_write_json
@@ -456,10 +458,13 @@ class Catalog:
                                      (prefix, after)).fetchone() is not None
 
     def changed_folders(self) -> list[str] | None:
-        """The catalog's folders in which files were added, removed or renamed since its last
-        complete index run (folders away are left to ``is_away``). Cheap: a ``stat`` per
-        subfolder, within a time budget (``_scan.changed_roots``). None when it cannot be told:
-        an index from before the times were kept, a tree too big or too slow to check."""
+        """The catalog's folders in which images were added, removed, renamed or written over
+        since its last complete index run (folders away are left to ``is_away``). Cheap: a
+        ``stat`` per subfolder, a listing of those whose time moved (a name an index run leaves
+        out, such as ``.DS_Store``, is no change), then a ``stat`` per indexed file for as long
+        as its budget allows (``_scan.changed_roots``, ``_scan.changed_in_place``). None when it
+        cannot be told: an index from before the times were kept, a tree of folders too big or
+        too slow to check."""
         with self._lock:
             try:
                 noted = self.conn.execute("SELECT root, folder, mtime_ns FROM folder_times LIMIT ?",
@@ -468,8 +473,47 @@ class Catalog:
                 return None
         if len(noted) > MAX_CHECKED_FOLDERS:
             return None
+        roots = [f for f in self.folders if not is_away(f)]
         mounts = [folder for folder, kind, _ in self.attached_folders() if kind == MOUNT]
-        return changed_roots(noted, [f for f in self.folders if not is_away(f)], mounts=mounts)
+        changed = changed_roots(noted, roots, same_entries=self._holds_as_indexed, mounts=mounts)
+        if changed is None:
+            return None
+        rest = set(roots) - set(changed)
+        written_over = self._changed_in_place(rest) if rest else set()
+        return [root for root in roots if root in changed or root in written_over]
+
+    def _holds_as_indexed(self, root: str, folder: str, deadline: float) -> bool:
+        """Whether ``folder`` (in catalog folder ``root``) holds what the last complete run found
+        there of what a run takes up: the same images (same size and time) and subfolders. Its
+        time moved, so something came or went: if not these, a name a run leaves out. A labels
+        file at a catalog folder's top may have been written again: that is not known cheaply.
+        Not known by ``deadline`` either (a huge folder, a slow disk): then it is a change."""
+        try:
+            listed = listed_entries(folder, deadline)
+        except OSError:  # (TimeoutError too)
+            return False
+        if listed.labels_file and folder == root:
+            return False
+        start = len(folder.rstrip(os.sep) + os.sep)  # where a name starts in a path inside it
+        in_files, in_times = _directly_in("path", folder), _directly_in("folder", folder)
+        try:
+            with self._lock:
+                images = {path[start:]: (size, mtime) for path, size, mtime in self.conn.execute(
+                    f"SELECT path, size, mtime_ns FROM files WHERE {in_files[0]}", in_files[1])}
+                folders = {found[start:] for (found,) in self.conn.execute(
+                    f"SELECT folder FROM folder_times WHERE {in_times[0]}", in_times[1])}
+        except sqlite3.Error:
+            return False
+        return listed.images == images and listed.folders == folders
+
+    def _changed_in_place(self, roots: set[str]) -> set[str]:
+        """Of ``roots``, those with an indexed file written over or touched (``changed_in_place``)."""
+        try:
+            with self._lock:
+                rows = self.conn.execute("SELECT root, path, size, mtime_ns FROM files")
+                return changed_in_place(row for row in rows if row[0] in roots)
+        except sqlite3.Error:
+            return set()
 
     @contextlib.contextmanager
     def _storage(self):
@@ -711,6 +755,15 @@ class Catalog:
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
                            **_away(self.away_folders()))
+
+
+def _directly_in(column: str, folder: str) -> tuple[str, tuple]:
+    """(A WHERE clause, its parameters) for the paths in ``column`` directly in ``folder``, not
+    deeper: the folder's range of the primary key (an index's range), no separator after it."""
+    prefix = folder.rstrip(os.sep) + os.sep
+    after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first string past every path inside it
+    return (f"{column} > ? AND {column} < ? AND instr(substr({column}, ?), ?) = 0",
+            (prefix, after, len(prefix) + 1, os.sep))  # (substr counts from 1)
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
