@@ -1212,12 +1212,15 @@ def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
     removed = tab.snapshot.name
+    drop_files(tab, [copy_images(ARTWORKS[3:5], tmp_path / "offered")])  # offered, not answered yet
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     done = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "remove", removed],  # in a terminal
                           env=os.environ.copy(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the sample is opened instead
         window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
         qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
+    assert "Add the folder" in tab.messages.text() and tab.messages.action_button.text() == "Add folder"  # still up
     assert removed not in [tab.catalog_bar.combo.itemText(i) for i in range(tab.catalog_bar.combo.count())]
     assert tab.snapshot.name != removed
 
@@ -1296,6 +1299,44 @@ def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(
 
     (tmp_path / "disk").rename(tmp_path / "unplugged")  # the disk unplugged: not a change to index
     assert come_back() == [] and len(tab.snapshot) == 5
+
+
+def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_place(qtbot, window, tmp_path):
+    """A folder dropped is offered as a catalog; before the user answers, files saved into the
+    shown catalog's folder, or the catalog indexed again in a terminal, are noticed as the user
+    comes back. The note goes under the offer, not in its place (it replaced it, and the folder
+    could no longer be added), and goes once the catalog is up to date, leaving the offer up."""
+    from vsdesk.cli import main
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    offered = copy_images(photos[6:8], tmp_path / "offered")
+    drop_files(tab, [offered])
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
+    offer = tab.messages.text()
+
+    said = []  # what the message bar says as the catalog is opened again: (text, its button)
+    tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text())))
+
+    def come_back_and_see(note):
+        said.clear()
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            window._on_application_state(Qt.ApplicationState.ApplicationActive)
+        [(text, button)] = said
+        assert text.startswith(offer + "\n") and note in text and button == "Add folder", text
+        assert tab.messages.text() == offer and tab.messages.action_button.isVisible()  # the note went
+
+    copy_images(photos[4:5], folder)  # saved there by another program
+    come_back_and_see(f"New, removed or renamed files in {folder}")
+    assert len(tab.snapshot) == 5
+    (folder / photos[0].name).unlink()
+    assert main(["index", "--mode", "vae", "--catalog", tab.catalog_name]) == 0  # in a terminal
+    come_back_and_see("was changed outside this window")
+    assert len(tab.snapshot) == 4
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still adds its folder
+        tab.messages.action_button.click()
+    assert tab.snapshot.folders == (str(offered),) and len(tab.snapshot) == 2
 
 
 def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):

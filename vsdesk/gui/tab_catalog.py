@@ -49,7 +49,8 @@ class TabCatalog(QObject):
         self.messages = messages
         self.snapshot: CatalogSnapshot | None = None
         self.name = settings.catalog(mode) or ""
-        self._note_until_opened = False  # an info note ("Adding …") is up until the catalog opens
+        #: An info note ("Adding …", "… is brought up to date") up until the catalog opens.
+        self._note = ""
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
@@ -92,22 +93,20 @@ class TabCatalog(QObject):
         shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
         if shown and shown not in names:
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
+            self._tell("warning", f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
             self.open(DEFAULT_SAMPLE[self.mode])
         elif changed and self.snapshot is looked_at:
             # Indexed again elsewhere (new files, another model): what is shown is brought up to
             # date, and a query on screen is searched again (embedded again for another model).
-            self.messages.info(f"The catalog “{self.snapshot.name}” was changed outside this window; "
-                               "it is brought up to date.")
-            self._note_until_opened = True
+            self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed outside this window; "
+                                    "it is brought up to date.")
             self.open(self.snapshot.name)
         elif moved and self.snapshot is looked_at:
             # Files added, removed or renamed in its folders: indexed as opening it does (only
             # what is new), and a query on screen is searched again. The run notes the folders'
             # times again, so the same change does not bring it up to date twice.
-            self.messages.info(f"New, removed or renamed files in {', '.join(moved)}: "
-                               f"the catalog “{self.snapshot.name}” is brought up to date.")
-            self._note_until_opened = True
+            self._note_until_opened(f"New, removed or renamed files in {', '.join(moved)}: "
+                                    f"the catalog “{self.snapshot.name}” is brought up to date.")
             self.open(self.snapshot.name)
         elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_kinds:
             # A folder that was away is back (its disk plugged in again): the warning is updated.
@@ -164,10 +163,7 @@ class TabCatalog(QObject):
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
-        if self._note_until_opened:  # e.g. "Adding … indexing runs in the background": it has run
-            self._note_until_opened = False
-            if self.messages.kind == "info":
-                self.messages.clear()
+        self._drop_note()  # e.g. "Adding … indexing runs in the background": it has run
         if not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
             self._say("warning",
@@ -195,6 +191,18 @@ class TabCatalog(QObject):
             self.messages.add_message(text, kind)
         else:
             self.messages.show_message(text, kind, action)
+
+    def _note_until_opened(self, text: str) -> None:
+        """Say ``text`` until the catalog has opened (news of what opening it does): beside an
+        offer up, as ``_tell`` says it, and taken down alone, leaving the offer up."""
+        self._drop_note()
+        self._tell("info", text)
+        self._note = text
+
+    def _drop_note(self) -> None:
+        if self._note:
+            self.messages.remove_message(self._note)
+            self._note = ""
 
     def _unsay(self) -> bool:
         """Take back the message about the catalog shown, if it is still up: True if it was."""
@@ -233,8 +241,7 @@ class TabCatalog(QObject):
     # -- folders -----------------------------------------------------------------------------------
     def add_folder(self, folder: str) -> None:
         """Make a catalog of a user's folder and index it (in the background)."""
-        self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
-        self._note_until_opened = True
+        self._note_until_opened(f"Adding {folder} as a catalog; indexing runs in the background.")
 
         def add(ctx):
             before = set(self.session.catalog_names())
@@ -277,8 +284,8 @@ class TabCatalog(QObject):
 
     def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
         if existed:
-            self._note_until_opened = False  # this note replaces "Adding …" and stays
-            self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
+            self._drop_note()  # this note replaces "Adding …" and stays
+            self._tell("info", f"{folder} is already the catalog “{name}”: it is brought up to date.")
         self.catalog_bar.set_catalogs(names, name)
         self.open(name)
 
