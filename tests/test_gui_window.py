@@ -570,6 +570,42 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 
 
+def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_work(qtbot, window, tmp_path):
+    """At start-up every tab loads its model and catalog in turn, whichever is shown. The status
+    bar's activity said the latest started task of any tab ("Product: loading …" with the Style
+    tab shown) and its message line went quiet: it says the shown tab's work, names another
+    tab busy in the background (its steps in the tooltip), and follows the user's switch of tab."""
+    import threading
+
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=60_000)  # its map done
+    product = window.tab("product")
+    product.catalog_name = ModeSession("product").create_folder_catalog(
+        str(copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")))
+    released = threading.Event()  # the Product tab's model loads and its catalog opens once set
+    open_catalog = product.session.open_catalog
+    product.session.open_catalog = lambda *args, **kwargs: (released.wait(60), open_catalog(*args, **kwargs))[1]
+    messages = []
+    window.status.messageChanged.connect(messages.append)
+    product.start()
+    qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
+    assert window.activity.toolTip().startswith("Product: loading TensorFlow and the model")
+    window.show_tab("product")  # the user turns to it: its work, said in full
+    assert window.activity.text().startswith("Product: loading TensorFlow and the model")
+    window.show_tab("style")
+    assert window.activity.text() == "Busy in the background: the Product tab"
+    with qtbot.waitSignal(product.catalog_ready, timeout=120_000):
+        released.set()
+    assert not [m for m in messages if m.startswith("Product")], messages  # the line is the Style tab's
+    # A query on the tab shown is its own work, said as such.
+    shown = []  # the activity label each time the runner reports (after the window's slot)
+    window.runner.activity.connect(lambda *_: shown.append(window.activity.text()))
+    with qtbot.waitSignal(style.results_shown, timeout=60_000):
+        style.search_path(str(ARTWORKS[10]))
+    assert any(text.startswith("Style: searching with ") for text in shown), shown
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=60_000)  # the Product tab's map too
+
+
 def _tab_with_a_long_map(qtbot, window, tmp_path):
     """The VAE tab on a small catalog of its own, mapped, whose next map is long: a stand-in for
     t-SNE that runs until ``release`` is set, pausing as t-SNE does between its stages
