@@ -570,6 +570,66 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 
 
+def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the_user_chooses(
+        qtbot, window, tmp_path, monkeypatch):
+    """Once the user has a product model of their own (trained, or imported as here: the shipped
+    model's held-out twin, a real trained model), the Product tab's "Add folder…" asks which
+    model indexes the new catalog, each said in words, the shipped one chosen unless the user
+    picks another. The catalog keeps the choice, as `vsdesk index --model` makes one keep it.
+    Without such a model nothing is asked, nor for a folder that is a catalog already; Cancel
+    adds nothing."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    shoes = copy_images(_clothing_photos("Shoes", 2), tmp_path / "shoes")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # no model of the user's: nothing asked
+        tab.add_folder(str(shoes))
+    assert tab.snapshot.folders == (str(shoes),) and tab.snapshot.model is None
+    assert tab.catalog_bar.status.text() == "2 images" and tab.messages.text() == ""
+
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+    hats = copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")
+
+    def add_hats():
+        tab.add_folder(str(hats))
+        qtbot.waitUntil(lambda: tab.catalog.model_dialog is not None and tab.catalog.model_dialog.isVisible(),
+                        timeout=10_000)
+        return tab.catalog.model_dialog
+
+    dialog = add_hats()
+    assert [button.text() for button in dialog.group.buttons()] == ["The shipped model", "product/mine"]
+    assert dialog.chosen() is None  # the shipped model, unless the user picks another
+    words = [label.text() for label in dialog.findChildren(QLabel)]
+    assert ("17 classes (Blazer, Blouse, Body, Dress, Hat, Hoodie and 11 more) and a kids' wear flag · "
+            "trained on 4,600 photos") in words
+    assert ("17 classes (Blazer, Blouse, Body, Dress, Hat, Hoodie and 11 more) and a kids' wear flag · "
+            "trained on 3,593 photos · held-out accuracy 0.86") in words
+    assert "Undershirt" in dialog.group.buttons()[1].toolTip()  # every class, in the tooltip
+    dialog.reject()  # Cancel: nothing added, and nothing said of adding
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
+    qtbot.wait(200)
+    assert tab.messages.text() == "" and not tab.runner.is_running("product/catalog")
+    assert ModeSession("product").folder_catalog(str(hats)) is None
+
+    dialog = add_hats()
+    dialog.choose("product/mine")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert tab.snapshot.folders == (str(hats),) and tab.snapshot.model == "product/mine"
+    assert tab.catalog_bar.status.text() == "3 images · model product/mine" and tab.messages.text() == ""
+    with Catalog.open(tab.catalog_name) as catalog:
+        assert catalog.model == "product/mine"  # kept: `vsdesk search` and the next start use it too
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Hat", 4)[3]))
+    assert tab.outcome.extras["model"] == "product-heldout" and len(tab.gallery.results.items()) == 3
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # a catalog already: its own model, unasked
+        tab.add_folder(str(shoes))
+    assert tab.snapshot.folders == (str(shoes),) and tab.snapshot.model is None
+
+
 def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_work(qtbot, window, tmp_path):
     """At start-up every tab loads its model and catalog in turn, whichever is shown. The status
     bar's activity said the latest started task of any tab ("Product: loading …" with the Style

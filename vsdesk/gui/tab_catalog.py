@@ -51,6 +51,8 @@ class TabCatalog(QObject):
         self.name = settings.catalog(mode) or ""
         #: An info note ("Adding …", "… is brought up to date") up until the catalog opens.
         self._note = ""
+        #: The dialog asking which model indexes a folder added, while it is open.
+        self.model_dialog = None
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
@@ -161,7 +163,8 @@ class TabCatalog(QObject):
         self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
         self.catalog_bar.set_busy(False)
-        self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
+        self.catalog_bar.set_status(f"{len(snapshot)} images{_model_words(snapshot)}",
+                                    _skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
         self._drop_note()  # e.g. "Adding … indexing runs in the background": it has run
         if not len(snapshot) and not cancelled and not snapshot.is_sample:
@@ -240,16 +243,50 @@ class TabCatalog(QObject):
 
     # -- folders -----------------------------------------------------------------------------------
     def add_folder(self, folder: str) -> None:
-        """Make a catalog of a user's folder and index it (in the background)."""
+        """Make a catalog of a user's folder and index it (in the background). A new catalog of a
+        mode with models of the user's to choose from (product: trained or imported ones) is
+        indexed with the one the user chooses first (``ModelChoiceDialog``)."""
         self._note_until_opened(f"Adding {folder} as a catalog; indexing runs in the background.")
 
-        def add(ctx):
-            before = set(self.session.catalog_names())
-            name = self.session.create_folder_catalog(folder)
-            return name, self.session.catalog_names(), name in before
+        def look(ctx):  # the catalogs' and models' small files: read here, not on the window's thread
+            return [] if self.session.folder_catalog(folder) else self.session.model_choices()
 
         self.runner.submit(
             f"{self.mode}/add-folder",  # its own slot: a refresh of the list must not cancel it
+            look,
+            worker="io",
+            on_done=lambda choices: self._choose_model(folder, choices),
+            on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
+        )
+
+    def _choose_model(self, folder: str, choices: list) -> None:
+        if len(choices) < 2:  # the shipped model alone (no trained ones), or a catalog already
+            self._create_folder_catalog(folder, None)
+            return
+        from vsdesk.gui.model_dialog import ModelChoiceDialog
+
+        dialog = ModelChoiceDialog(folder, choices, self.parent())
+        self.model_dialog = dialog
+
+        def answered(result: int) -> None:
+            self.model_dialog = None
+            dialog.deleteLater()
+            if result == ModelChoiceDialog.DialogCode.Accepted:
+                self._create_folder_catalog(folder, dialog.chosen())
+            else:
+                self._drop_note()  # not added
+
+        dialog.finished.connect(answered)
+        dialog.open()  # window-modal; the window keeps painting
+
+    def _create_folder_catalog(self, folder: str, model: str | None) -> None:
+        def add(ctx):
+            before = set(self.session.catalog_names())
+            name = self.session.create_folder_catalog(folder, model)
+            return name, self.session.catalog_names(), name in before
+
+        self.runner.submit(
+            f"{self.mode}/add-folder",
             add,
             worker="io",
             on_done=lambda result: self._on_folder_added(folder, *result),
@@ -302,6 +339,15 @@ def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
         what, their = f"Folders of the catalog “{snapshot.name}” are away: {said}", "their"
     return (f"{what}: {their} images are still searched, but cannot be shown. "
             f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them.")
+
+
+def _model_words(snapshot: CatalogSnapshot) -> str:
+    """" · model product/mine" for a catalog indexed with a model other than the shipped one (a
+    folder given to `vsdesk index --model` by its name alone: the bar has room for little)."""
+    if not snapshot.model:
+        return ""
+    model = Path(snapshot.model)
+    return f" · model {model.name if model.is_absolute() else snapshot.model}"
 
 
 def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
