@@ -87,6 +87,39 @@ def test_a_catalog_made_for_a_dropped_folder_reads_the_catalogs_settings_once(tm
     assert session.create_folder_catalog(str(photos)) == name and len(reads) == 2  # found, and reused
 
 
+def test_the_product_models_a_new_catalog_can_have_are_the_shipped_one_and_the_users_each_in_words(tmp_path):
+    """What the window's Product tab offers when a folder is added: the shipped model first,
+    then each model of the store (here a real one: the shipped model's held-out twin, copied in
+    as `models import` does) whose metadata reads; a damaged one is left out, as `models list`
+    leaves it out. The catalog made keeps the model chosen, for every later run."""
+    import shutil
+
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.modes import catalog_model
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta, store_dir
+    from vsdesk.engine.session import ModeSession
+
+    session = ModeSession("product")
+    assert [c.name for c in session.model_choices()] == [None]  # nobody's model yet: nothing to ask
+    shutil.copytree(heldout_twin_dir(default_dir(), read_meta(default_dir())), store_dir() / "twin")
+    (store_dir() / "damaged").mkdir()
+    (store_dir() / "damaged" / "product.json").write_text("{not json")
+    shipped, twin = session.model_choices()
+    assert (shipped.name, shipped.title) == (None, "The shipped model")
+    assert (twin.name, twin.title) == ("product/twin", "product/twin") and len(twin.classes) == 17
+    assert twin.details == ("17 classes (Blazer, Blouse, Body, Dress, Hat, Hoodie and 11 more) and a kids' wear "
+                            "flag · trained on 3,593 photos · held-out accuracy 0.86")
+    assert ModeSession("style").model_choices() == []  # one model: nothing to choose
+    photos = tmp_path / "shop"
+    photos.mkdir()
+    name = session.create_folder_catalog(str(photos), twin.name)
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/twin" and catalog_model(catalog) == ("product/twin", "")
+    assert session.create_folder_catalog(str(photos), None) == name  # a catalog already: its model kept
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/twin"
+
+
 def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_indexes_it_again(tmp_path):
     """The window's catalog list reads the settings only (it never opens an index); the catalog
     stays in the list and opening it tells the user why everything is indexed again."""

@@ -570,6 +570,102 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 
 
+def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the_user_chooses(
+        qtbot, window, tmp_path, monkeypatch):
+    """Once the user has a product model of their own (trained, or imported as here: the shipped
+    model's held-out twin, a real trained model), the Product tab's "Add folder…" asks which
+    model indexes the new catalog, each said in words, the shipped one chosen unless the user
+    picks another. The catalog keeps the choice, as `vsdesk index --model` makes one keep it.
+    Without such a model nothing is asked, nor for a folder that is a catalog already; Cancel
+    adds nothing."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    shoes = copy_images(_clothing_photos("Shoes", 2), tmp_path / "shoes")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # no model of the user's: nothing asked
+        tab.add_folder(str(shoes))
+    assert tab.snapshot.folders == (str(shoes),) and tab.snapshot.model is None
+    assert tab.catalog_bar.status.text() == "2 images" and tab.messages.text() == ""
+
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+    hats = copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")
+
+    def add_hats():
+        tab.add_folder(str(hats))
+        qtbot.waitUntil(lambda: tab.catalog.model_dialog is not None and tab.catalog.model_dialog.isVisible(),
+                        timeout=10_000)
+        return tab.catalog.model_dialog
+
+    dialog = add_hats()
+    assert [button.text() for button in dialog.group.buttons()] == ["The shipped model", "product/mine"]
+    assert dialog.chosen() is None  # the shipped model, unless the user picks another
+    words = [label.text() for label in dialog.findChildren(QLabel)]
+    assert ("17 classes (Blazer, Blouse, Body, Dress, Hat, Hoodie and 11 more) and a kids' wear flag · "
+            "trained on 4,600 photos") in words
+    assert ("17 classes (Blazer, Blouse, Body, Dress, Hat, Hoodie and 11 more) and a kids' wear flag · "
+            "trained on 3,593 photos · held-out accuracy 0.86") in words
+    assert "Undershirt" in dialog.group.buttons()[1].toolTip()  # every class, in the tooltip
+    dialog.reject()  # Cancel: nothing added, and nothing said of adding
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
+    qtbot.wait(200)
+    assert tab.messages.text() == "" and not tab.runner.is_running("product/catalog")
+    assert ModeSession("product").folder_catalog(str(hats)) is None
+
+    dialog = add_hats()
+    dialog.choose("product/mine")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert tab.snapshot.folders == (str(hats),) and tab.snapshot.model == "product/mine"
+    assert tab.catalog_bar.status.text() == "3 images · model product/mine" and tab.messages.text() == ""
+    with Catalog.open(tab.catalog_name) as catalog:
+        assert catalog.model == "product/mine"  # kept: `vsdesk search` and the next start use it too
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Hat", 4)[3]))
+    assert tab.outcome.extras["model"] == "product-heldout" and len(tab.gallery.results.items()) == 3
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # a catalog already: its own model, unasked
+        tab.add_folder(str(shoes))
+    assert tab.snapshot.folders == (str(shoes),) and tab.snapshot.model is None
+
+
+def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_work(qtbot, window, tmp_path):
+    """At start-up every tab loads its model and catalog in turn, whichever is shown. The status
+    bar's activity said the latest started task of any tab ("Product: loading …" with the Style
+    tab shown) and its message line went quiet: it says the shown tab's work, names another
+    tab busy in the background (its steps in the tooltip), and follows the user's switch of tab."""
+    import threading
+
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=60_000)  # its map done
+    product = window.tab("product")
+    product.catalog_name = ModeSession("product").create_folder_catalog(
+        str(copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")))
+    released = threading.Event()  # the Product tab's model loads and its catalog opens once set
+    open_catalog = product.session.open_catalog
+    product.session.open_catalog = lambda *args, **kwargs: (released.wait(60), open_catalog(*args, **kwargs))[1]
+    messages = []
+    window.status.messageChanged.connect(messages.append)
+    product.start()
+    qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
+    assert window.activity.toolTip().startswith("Product: loading TensorFlow and the model")
+    window.show_tab("product")  # the user turns to it: its work, said in full
+    assert window.activity.text().startswith("Product: loading TensorFlow and the model")
+    window.show_tab("style")
+    assert window.activity.text() == "Busy in the background: the Product tab"
+    with qtbot.waitSignal(product.catalog_ready, timeout=120_000):
+        released.set()
+    assert not [m for m in messages if m.startswith("Product")], messages  # the line is the Style tab's
+    # A query on the tab shown is its own work, said as such.
+    shown = []  # the activity label each time the runner reports (after the window's slot)
+    window.runner.activity.connect(lambda *_: shown.append(window.activity.text()))
+    with qtbot.waitSignal(style.results_shown, timeout=60_000):
+        style.search_path(str(ARTWORKS[10]))
+    assert any(text.startswith("Style: searching with ") for text in shown), shown
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=60_000)  # the Product tab's map too
+
+
 def _tab_with_a_long_map(qtbot, window, tmp_path):
     """The VAE tab on a small catalog of its own, mapped, whose next map is long: a stand-in for
     t-SNE that runs until ``release`` is set, pausing as t-SNE does between its stages
@@ -1212,12 +1308,15 @@ def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
     removed = tab.snapshot.name
+    drop_files(tab, [copy_images(ARTWORKS[3:5], tmp_path / "offered")])  # offered, not answered yet
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     done = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "remove", removed],  # in a terminal
                           env=os.environ.copy(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the sample is opened instead
         window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
         qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
+    assert "Add the folder" in tab.messages.text() and tab.messages.action_button.text() == "Add folder"  # still up
     assert removed not in [tab.catalog_bar.combo.itemText(i) for i in range(tab.catalog_bar.combo.count())]
     assert tab.snapshot.name != removed
 
@@ -1296,6 +1395,44 @@ def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(
 
     (tmp_path / "disk").rename(tmp_path / "unplugged")  # the disk unplugged: not a change to index
     assert come_back() == [] and len(tab.snapshot) == 5
+
+
+def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_place(qtbot, window, tmp_path):
+    """A folder dropped is offered as a catalog; before the user answers, files saved into the
+    shown catalog's folder, or the catalog indexed again in a terminal, are noticed as the user
+    comes back. The note goes under the offer, not in its place (it replaced it, and the folder
+    could no longer be added), and goes once the catalog is up to date, leaving the offer up."""
+    from vsdesk.cli import main
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    offered = copy_images(photos[6:8], tmp_path / "offered")
+    drop_files(tab, [offered])
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
+    offer = tab.messages.text()
+
+    said = []  # what the message bar says as the catalog is opened again: (text, its button)
+    tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text())))
+
+    def come_back_and_see(note):
+        said.clear()
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            window._on_application_state(Qt.ApplicationState.ApplicationActive)
+        [(text, button)] = said
+        assert text.startswith(offer + "\n") and note in text and button == "Add folder", text
+        assert tab.messages.text() == offer and tab.messages.action_button.isVisible()  # the note went
+
+    copy_images(photos[4:5], folder)  # saved there by another program
+    come_back_and_see(f"New, removed, renamed or changed images in {folder}")
+    assert len(tab.snapshot) == 5
+    (folder / photos[0].name).unlink()
+    assert main(["index", "--mode", "vae", "--catalog", tab.catalog_name]) == 0  # in a terminal
+    come_back_and_see("was changed outside this window")
+    assert len(tab.snapshot) == 4
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still adds its folder
+        tab.messages.action_button.click()
+    assert tab.snapshot.folders == (str(offered),) and len(tab.snapshot) == 2
 
 
 def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):

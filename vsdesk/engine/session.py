@@ -6,7 +6,7 @@ place the query on the catalog's t-SNE map. Every method is a plain function cal
 slow; the window runs ``load``/``open_catalog``/``query``/``rerank``/``decode_*`` on its one
 TensorFlow thread, ``projection`` on a compute thread, and the catalog-list helpers
 (``catalog_names``, ``changed_elsewhere``, ``changed_folders``, ``folder_catalog``,
-``create_folder_catalog``) on its I/O thread; tests can call them directly.
+``model_choices``, ``create_folder_catalog``) on its I/O thread; tests can call them directly.
 
 Catalog snapshots are immutable, so the compute thread can project one while the TensorFlow
 thread answers queries. The model and the catalog shown change together (``open_catalog``): a
@@ -87,6 +87,9 @@ class CatalogSnapshot:
     predicted_colouring: Colouring | None = None
     note: str = ""  # something the user should know about this opening (e.g. its model is gone)
     model_key: str = ""  # the key of the model its vectors come from (``Embedder.key``)
+    #: The model the catalog keeps (``catalog.model``: product, a trained model's name or folder);
+    #: None: the mode's shipped one.
+    model: str | None = None
     #: Folders that are gone, a file now, or empty (an unmounted disk), and linked folders or
     #: mount points in them that are away (``Catalog.away_folders``): their images are still
     #: searched. ``missing_kinds``: each with its kind (``AWAY_KINDS``), for the words said.
@@ -279,8 +282,21 @@ class ModeSession:
         return next((found.name for found in (catalog_settings() if settings is None else settings)
                      if found.mode == self.mode and folder in found.folders), None)
 
-    def create_folder_catalog(self, folder: str) -> str:
-        """A new catalog for a user's folder (cheap: indexing is ``open_catalog``)."""
+    def model_choices(self) -> list:
+        """The models a new catalog of this mode can be indexed with (``product.choice``: the
+        shipped one first, then those trained or imported here), or [] for a mode with one model.
+        Reads a few small metadata files: for the I/O thread."""
+        if self.mode != "product":
+            return []
+        from vsdesk.engine.product.choice import model_choices
+
+        return model_choices()
+
+    def create_folder_catalog(self, folder: str, model: str | None = None) -> str:
+        """A new catalog for a user's folder (cheap: indexing is ``open_catalog``), to be indexed
+        with ``model`` (a ``ModelChoice.name``; None: the mode's shipped one), which it keeps
+        as `vsdesk index --model` makes it keep one. A folder that has a catalog in this mode
+        already is that catalog, with its own model."""
         from vsdesk.engine.catalog import Catalog, catalog_settings
 
         settings = catalog_settings()  # read once: every catalog's settings file
@@ -289,7 +305,8 @@ class ModeSession:
             return existing
         folder = str(Path(folder).expanduser().resolve())
         name = folder_catalog_name(self.mode, folder, {found.name for found in settings})
-        Catalog.create(name, self.mode, [folder]).close()
+        with Catalog.create(name, self.mode, [folder]) as catalog:
+            catalog.set_model(model)  # open_catalog indexes it with that one (``catalog_model``)
         return name
 
     def open_catalog(
@@ -379,6 +396,7 @@ class ModeSession:
             colouring=colouring(labels, classes),
             is_sample=samples.is_sample(catalog.name),
             model_key=catalog.embedder_key or "",
+            model=catalog.model,
             hashes=list(catalog.hashes()),
             labels_predicted=predicted,
             predicted_colouring=by_model,

@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.activity = QLabel("")
         self.status.addPermanentWidget(self.activity)
         self.setStatusBar(self.status)
+        self._running = 0  # tasks queued or running, of every tab
         self.runner.activity.connect(self._on_activity)
         self._create_actions()
 
@@ -174,19 +175,42 @@ class MainWindow(QMainWindow):
         self._shown_tab = current
         self.settings.set_last_tab(current.mode)
         self.status.clearMessage()  # it spoke of the tab just left
+        self._show_activity()  # this tab's work now, not the other's
         # Comparing criteria: the query of the tab just left is one click away in a tab without one.
         query = left.query_file() if left is not None else None
         if query and current.outcome is None:
             current.offer_query(query)
 
     def _show_status(self, tab: ModeTab, text: str) -> None:
-        # A tab working in the background (loading at start, indexing) has its progress in the
-        # activity label on the right; the message line is the visible tab's.
+        # The message line is the visible tab's: another tab's news is not shown (the activity
+        # label names that tab as busy in the background).
         if tab is self.current_tab():
             self.status.showMessage(text, 8000)
 
-    def _on_activity(self, label: str, running: int) -> None:
-        self.activity.setText(label or ("Ready" if running == 0 else ""))
+    def _on_activity(self, _label: str, running: int) -> None:
+        self._running = running
+        self._show_activity()
+
+    def _show_activity(self) -> None:
+        """The activity label, on the right, says what the tab shown is doing (its latest task:
+        "Product: indexing 120/4878 · “clothing”"). Other tabs' work, which the user is not
+        looking at (their models load at start-up), is only named ("Busy in the background: the
+        Product tab", its steps in the tooltip), and replaced when the user turns to that tab;
+        "Ready" once nothing runs at all."""
+        mode = self.current_tab().mode
+        running = self.runner.running_labels()
+        own = [label for slot, label in running if slot.split("/", 1)[0] == mode]
+        busy = {slot.split("/", 1)[0] for slot, _label in running} - {mode}
+        if own:
+            text, tip = own[-1], ""
+        elif busy:
+            titles = [tab.title for other, tab in self.mode_tabs.items() if other in busy]
+            text = f"Busy in the background: the {' and '.join(titles)} tab{'s' if len(titles) > 1 else ''}"
+            tip = "\n".join(label for _slot, label in running)
+        else:
+            text, tip = ("Ready" if self._running == 0 else ""), ""
+        self.activity.setText(text)
+        self.activity.setToolTip(tip)
 
     # -- drops anywhere in the window go to the current tab --------------------------------------------
     def dragEnterEvent(self, event) -> None:

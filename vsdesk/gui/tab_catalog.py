@@ -49,7 +49,10 @@ class TabCatalog(QObject):
         self.messages = messages
         self.snapshot: CatalogSnapshot | None = None
         self.name = settings.catalog(mode) or ""
-        self._note_until_opened = False  # an info note ("Adding …") is up until the catalog opens
+        #: An info note ("Adding …", "… is brought up to date") up until the catalog opens.
+        self._note = ""
+        #: The dialog asking which model indexes a folder added, while it is open.
+        self.model_dialog = None
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
@@ -93,23 +96,21 @@ class TabCatalog(QObject):
         shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
         if shown and shown not in names:
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            self.messages.warning(f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
+            self._tell("warning", f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
             self.open(DEFAULT_SAMPLE[self.mode])
         elif changed and self.snapshot is looked_at:
             # Indexed again elsewhere (new files, another model): what is shown is brought up to
             # date, and a query on screen is searched again (embedded again for another model).
-            self.messages.info(f"The catalog “{self.snapshot.name}” was changed outside this window; "
-                               "it is brought up to date.")
-            self._note_until_opened = True
+            self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed outside this window; "
+                                    "it is brought up to date.")
             self.open(self.snapshot.name)
         elif moved and self.snapshot is looked_at:
             # Images added, removed, renamed or written over in its folders: indexed as opening
             # it does (only what is new), and a query on screen is searched again. The run notes
             # the folders' times and files' stats again, so the same change does not bring it up
             # to date twice.
-            self.messages.info(f"New, removed, renamed or changed images in {', '.join(moved)}: "
-                               f"the catalog “{self.snapshot.name}” is brought up to date.")
-            self._note_until_opened = True
+            self._note_until_opened(f"New, removed, renamed or changed images in {', '.join(moved)}: "
+                                    f"the catalog “{self.snapshot.name}” is brought up to date.")
             self.open(self.snapshot.name)
         elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_kinds:
             # A folder that was away is back (its disk plugged in again): the warning is updated.
@@ -164,12 +165,10 @@ class TabCatalog(QObject):
         self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
         self.catalog_bar.set_busy(False)
-        self.catalog_bar.set_status(f"{len(snapshot)} images", _skipped_tooltip(snapshot.skipped_files),
+        self.catalog_bar.set_status(f"{len(snapshot)} images{_model_words(snapshot)}",
+                                    _skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
-        if self._note_until_opened:  # e.g. "Adding … indexing runs in the background": it has run
-            self._note_until_opened = False
-            if self.messages.kind == "info":
-                self.messages.clear()
+        self._drop_note()  # e.g. "Adding … indexing runs in the background": it has run
         if not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
             self._say("warning",
@@ -197,6 +196,18 @@ class TabCatalog(QObject):
             self.messages.add_message(text, kind)
         else:
             self.messages.show_message(text, kind, action)
+
+    def _note_until_opened(self, text: str) -> None:
+        """Say ``text`` until the catalog has opened (news of what opening it does): beside an
+        offer up, as ``_tell`` says it, and taken down alone, leaving the offer up."""
+        self._drop_note()
+        self._tell("info", text)
+        self._note = text
+
+    def _drop_note(self) -> None:
+        if self._note:
+            self.messages.remove_message(self._note)
+            self._note = ""
 
     def _unsay(self) -> bool:
         """Take back the message about the catalog shown, if it is still up: True if it was."""
@@ -234,17 +245,50 @@ class TabCatalog(QObject):
 
     # -- folders -----------------------------------------------------------------------------------
     def add_folder(self, folder: str) -> None:
-        """Make a catalog of a user's folder and index it (in the background)."""
-        self.messages.info(f"Adding {folder} as a catalog; indexing runs in the background.")
-        self._note_until_opened = True
+        """Make a catalog of a user's folder and index it (in the background). A new catalog of a
+        mode with models of the user's to choose from (product: trained or imported ones) is
+        indexed with the one the user chooses first (``ModelChoiceDialog``)."""
+        self._note_until_opened(f"Adding {folder} as a catalog; indexing runs in the background.")
 
-        def add(ctx):
-            before = set(self.session.catalog_names())
-            name = self.session.create_folder_catalog(folder)
-            return name, self.session.catalog_names(), name in before
+        def look(ctx):  # the catalogs' and models' small files: read here, not on the window's thread
+            return [] if self.session.folder_catalog(folder) else self.session.model_choices()
 
         self.runner.submit(
             f"{self.mode}/add-folder",  # its own slot: a refresh of the list must not cancel it
+            look,
+            worker="io",
+            on_done=lambda choices: self._choose_model(folder, choices),
+            on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
+        )
+
+    def _choose_model(self, folder: str, choices: list) -> None:
+        if len(choices) < 2:  # the shipped model alone (no trained ones), or a catalog already
+            self._create_folder_catalog(folder, None)
+            return
+        from vsdesk.gui.model_dialog import ModelChoiceDialog
+
+        dialog = ModelChoiceDialog(folder, choices, self.parent())
+        self.model_dialog = dialog
+
+        def answered(result: int) -> None:
+            self.model_dialog = None
+            dialog.deleteLater()
+            if result == ModelChoiceDialog.DialogCode.Accepted:
+                self._create_folder_catalog(folder, dialog.chosen())
+            else:
+                self._drop_note()  # not added
+
+        dialog.finished.connect(answered)
+        dialog.open()  # window-modal; the window keeps painting
+
+    def _create_folder_catalog(self, folder: str, model: str | None) -> None:
+        def add(ctx):
+            before = set(self.session.catalog_names())
+            name = self.session.create_folder_catalog(folder, model)
+            return name, self.session.catalog_names(), name in before
+
+        self.runner.submit(
+            f"{self.mode}/add-folder",
             add,
             worker="io",
             on_done=lambda result: self._on_folder_added(folder, *result),
@@ -279,8 +323,8 @@ class TabCatalog(QObject):
 
     def _on_folder_added(self, folder: str, name: str, names: list[str], existed: bool) -> None:
         if existed:
-            self._note_until_opened = False  # this note replaces "Adding …" and stays
-            self.messages.info(f"{folder} is already the catalog “{name}”: it is brought up to date.")
+            self._drop_note()  # this note replaces "Adding …" and stays
+            self._tell("info", f"{folder} is already the catalog “{name}”: it is brought up to date.")
         self.catalog_bar.set_catalogs(names, name)
         self.open(name)
 
@@ -303,6 +347,15 @@ def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
                          for folder in away)
     forget = "; ".join(ways)
     return f"{what}: {their} images are still searched, but cannot be shown. {forget[0].upper()}{forget[1:]}."
+
+
+def _model_words(snapshot: CatalogSnapshot) -> str:
+    """" · model product/mine" for a catalog indexed with a model other than the shipped one (a
+    folder given to `vsdesk index --model` by its name alone: the bar has room for little)."""
+    if not snapshot.model:
+        return ""
+    model = Path(snapshot.model)
+    return f" · model {model.name if model.is_absolute() else snapshot.model}"
 
 
 def _skipped_tooltip(skipped: list, limit: int = 25) -> str:

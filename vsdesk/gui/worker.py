@@ -333,6 +333,10 @@ class TaskRunner(QObject):
             self._running_labels[task_id] = label
             self._emit_activity(-1)
 
+    def running_labels(self) -> list[tuple[str, str]]:
+        """(slot, label) of each started, unfinished task with a label, the latest started last."""
+        return [(self._tasks[tid].slot, label) for tid, label in self._running_labels.items() if tid in self._tasks]
+
     def _emit_activity(self, ended: int) -> None:
         """Say what is still running (the most recently started labelled task), or ""."""
         self._running_labels.pop(ended, None)

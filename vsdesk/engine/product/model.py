@@ -375,20 +375,32 @@ def _install_among_other_files(staging: Path, target: Path) -> None:
     staging.rmdir()
 
 
+def trained_models() -> list[tuple[str, Path, ProductMeta]]:
+    """(name, folder, metadata) of each product model trained (or imported) into the store whose
+    metadata reads: a damaged folder is left out (loading it says what is wrong). Reads small
+    JSON files only, no TensorFlow; the first call may move models out of the cache (``store_dir``)."""
+    found = []
+    for name in list_models():
+        if name == "default":
+            continue
+        folder = user_dir(name)
+        try:
+            found.append((name, folder, read_meta(folder)))
+        except (OSError, ProductModelError, ValueError):
+            continue
+    return found
+
+
 def trained_infos() -> list:
     """``ModelInfo`` rows for the product models trained into the model store (``vsdesk train
     product --out NAME``), named ``product/NAME``, for ``vsdesk models list``."""
     from vsdesk.engine.models.store import ModelInfo, folder_size
 
     infos = []
-    for name in list_models():
-        if name == "default":
-            continue
-        folder = user_dir(name)
+    for name, folder, meta in trained_models():
         try:
-            meta = read_meta(folder)
             size = folder_size(folder)
-        except (OSError, ProductModelError, ValueError):
+        except OSError:
             continue  # a damaged folder is not listed; loading it says what is wrong
         accuracy = meta.metrics.get("accuracy")
         scored = f", held-out accuracy {accuracy:.3f}" if isinstance(accuracy, float) else ""
