@@ -27,6 +27,7 @@ from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
 from vsdesk.gui.main_window import MainWindow
+from vsdesk.gui.mode_tab import ModeTab
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -944,8 +945,10 @@ def test_paste_without_an_image_says_so(qtbot, window):
 
 
 def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
-    tab = window.tab("product")
-    tab.session = ModeSession("product", model="no-such-model")
+    # A product tab of a model that is not installed, on the window's workers.
+    tab = ModeTab("product", window.runner, window.cache, window.settings,
+                  session=ModeSession("product", model="no-such-model"))
+    qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         tab.start()
     assert tab.messages.kind == "error"
