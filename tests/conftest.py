@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -35,6 +36,22 @@ def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
     monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("VSDESK_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path
+
+
+_markers = itertools.count(1)
+
+
+def wait_for_worker(qtbot, runner, worker: str, urgent: bool = False, timeout: int = 60_000) -> None:
+    """Wait until ``runner``'s ``worker`` has run what was queued on it before now, and its
+    results have reached the GUI thread: the worker runs its tasks in order and its signals
+    arrive in order, so a marker task submitted now is done after them. ``urgent``: the marker
+    is urgent, so only the urgent tasks queued before it are waited for (it runs in the next
+    pause of a running task, see vsdesk/gui/worker.py). What the test then asserts did not
+    happen had every chance to, however slow the machine."""
+    done = []
+    runner.submit(f"test/marker-{next(_markers)}", lambda ctx: None, worker=worker, urgent=urgent,
+                  on_done=done.append)
+    qtbot.waitUntil(lambda: done == [None], timeout=timeout)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QStyle
 
-from conftest import STYLE_DIR
+from conftest import STYLE_DIR, wait_for_worker
 from vsdesk.engine.tasks import check_cancelled
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.scatter import ScatterView
@@ -32,19 +32,20 @@ def runner(qtbot):
 
 
 def test_newer_task_supersedes_older_and_stale_result_is_dropped(qtbot, runner):
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     delivered = []
 
     def slow(ctx):
+        started.set()
         release.wait(5)
         return "old"  # finishes, but after a newer task was submitted: must be dropped
 
     runner.submit("q", slow, on_done=delivered.append)
+    assert started.wait(5)  # running when superseded (one not started yet is never run)
     runner.submit("q", lambda ctx: "new", on_done=delivered.append)
     release.set()
+    # One thread runs both in turn: the old task's result reaches the GUI thread before the new one's.
     qtbot.waitUntil(lambda: delivered == ["new"], timeout=5000)
-    qtbot.wait(100)  # the old task's result has been emitted by now; it must not show up
-    assert delivered == ["new"]
     assert not runner.is_running("q")
 
 
@@ -80,36 +81,47 @@ def test_on_the_compute_thread_a_task_made_urgent_runs_in_a_pause_of_a_running_u
             check_cancelled(ctx.cancelled)  # a pause between t-SNE stages
         return "long"
 
+    runs = []  # of the queued task: it is in both queues once hurried, and runs once
+
+    def queued(ctx):
+        runs.append("queued")
+        return "queued"
+
     runner.submit("a/map", long, worker="compute", urgent=True, on_done=done.append)
-    runner.submit("b/map", lambda ctx: "queued", worker="compute", on_done=done.append)
+    runner.submit("b/map", queued, worker="compute", on_done=done.append)
     runner.submit("c/map", lambda ctx: "urgent", worker="compute", urgent=True, on_done=done.append)
     qtbot.waitUntil(lambda: done == ["urgent"], timeout=5000)
-    qtbot.wait(200)
+    wait_for_worker(qtbot, runner, "compute", urgent=True)  # another pause of the long one has come
     assert done == ["urgent"]  # the queued one waits ...
     runner.hurry("b/map")
     qtbot.waitUntil(lambda: done == ["urgent", "queued"], timeout=5000)  # ... until hurried
     release.set()
     qtbot.waitUntil(lambda: done == ["urgent", "queued", "long"], timeout=5000)
-    qtbot.wait(200)
-    assert done == ["urgent", "queued", "long"] and not runner.is_running("b/map")
+    wait_for_worker(qtbot, runner, "compute")  # its queued copy has been reached too
+    assert done == ["urgent", "queued", "long"] and runs == ["queued"] and not runner.is_running("b/map")
 
 
 def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(qtbot, runner):
     """Queries share the models: one does not start in the middle of another."""
-    release = threading.Event()
-    done = []
+    both_queued = threading.Event()
+    events, done = [], []
 
-    def long(ctx):
-        while not release.wait(0.02):
-            check_cancelled(ctx.cancelled)
+    def first(ctx):
+        events.append("first starts")
+        assert both_queued.wait(5)
+        check_cancelled(ctx.cancelled)  # a pause: where the second would run if it nested
+        events.append("first ends")
         return "first"
 
-    runner.submit("a/query", long, urgent=True, on_done=done.append)
-    runner.submit("b/query", lambda ctx: "second", urgent=True, on_done=done.append)
-    qtbot.wait(300)
-    assert done == []
-    release.set()
-    qtbot.waitUntil(lambda: done == ["first", "second"], timeout=5000)
+    def second(ctx):
+        events.append("second runs")
+        return "second"
+
+    runner.submit("a/query", first, urgent=True, on_done=done.append)
+    runner.submit("b/query", second, urgent=True, on_done=done.append)
+    both_queued.set()
+    qtbot.waitUntil(lambda: len(done) == 2, timeout=5000)
+    assert events == ["first starts", "first ends", "second runs"] and done == ["first", "second"]
 
 
 def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):

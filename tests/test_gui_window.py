@@ -22,11 +22,12 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from conftest import CLOTHING_DIR, STYLE_DIR
+from conftest import CLOTHING_DIR, STYLE_DIR, wait_for_worker
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
 from vsdesk.gui.main_window import MainWindow
+from vsdesk.gui.mode_tab import ModeTab
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -158,7 +159,10 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     drop_files(tab, [ARTWORKS[11]])
     drop_files(tab, [ARTWORKS[27]])
     qtbot.waitUntil(lambda: len(shown) == 1, timeout=60_000)
-    qtbot.wait(300)
+    # Every step of either drop has run: each step is queued as the one before it ends, and a drop
+    # is sorted (file or folder?) and read on the I/O thread, then searched on the TensorFlow thread.
+    for worker in ("io", "io", "tf"):
+        wait_for_worker(qtbot, window.runner, worker)
     tab.results_shown.disconnect(record)
     assert shown == [str(ARTWORKS[27])]
     assert tab.query_area.caption.text() == ARTWORKS[27].name
@@ -719,11 +723,14 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
         other = window.tab("style")
         other.catalog_name = ModeSession("style").create_folder_catalog(
             str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        statuses = record_map_statuses(other)
         with qtbot.waitSignal(other.catalog_ready, timeout=120_000):
             other.start()
-        qtbot.wait(1500)
+        wait_for_worker(qtbot, window.runner, "compute", urgent=True)  # a pause of the first map has come
         assert other.map_xy is None and other.runner.is_running("style/map")
-        assert other.scatter.status() == "Computing the t-SNE map…"  # said once it keeps the user waiting
+        assert not [text for text in statuses if "%" in text], statuses  # not started (it says "PCA 0%" first)
+        # said once it keeps the user waiting
+        qtbot.waitUntil(lambda: other.scatter.status() == "Computing the t-SNE map…", timeout=10_000)
         # ... until the user turns to its tab: then it is computed, the first tab's map paused.
         window.tabs.setCurrentWidget(other)
         qtbot.waitUntil(lambda: other.map_xy is not None and len(other.map_xy) == 5, timeout=60_000)
@@ -944,8 +951,8 @@ def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
     more = [item.path for item in tab.gallery.results.items()]
     assert len(more) == 59 and more[:48] == first  # the same ranking, longer
     assert bar.value() > 0 and tab.gallery.current_item().path == first[20]  # the user stays where they were
-    bar.setValue(bar.maximum())  # nothing more to add: no new search
-    qtbot.wait(200)
+    assert bar.value() < bar.maximum()
+    bar.setValue(bar.maximum())  # nothing more to add: no new search (one would be queued at once)
     assert not tab.runner.is_running("product/query") and len(tab.gallery.results.items()) == 59
 
 
@@ -1040,8 +1047,10 @@ def test_paste_without_an_image_says_so(qtbot, window):
 
 
 def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
-    tab = window.tab("product")
-    tab.session = ModeSession("product", model="no-such-model")
+    # A product tab of a model that is not installed, on the window's workers.
+    tab = ModeTab("product", window.runner, window.cache, window.settings,
+                  session=ModeSession("product", model="no-such-model"))
+    qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         tab.start()
     assert tab.messages.kind == "error"
@@ -1350,10 +1359,13 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
         qtbot.waitUntil(lambda: "was changed outside this window" in tab.messages.text(), timeout=30_000)
     qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 6, timeout=30_000)  # the query, searched again
     assert len(tab.snapshot) == 6 and tab.messages.text() == ""
-    # Nothing changed since: coming back again opens nothing.
+    # Nothing changed since: coming back again opens nothing (the list, when it comes, would open it).
+    opened = []
+    tab.catalog.opening.connect(opened.append)
     window._on_application_state(Qt.ApplicationState.ApplicationActive)
-    qtbot.wait(1000)
-    assert not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""
+    assert tab.runner.is_running("vae/catalog-list")
+    qtbot.waitUntil(lambda: not tab.runner.is_running("vae/catalog-list"), timeout=30_000)
+    assert opened == [] and not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""
 
 
 def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(qtbot, window, tmp_path):

@@ -25,6 +25,35 @@ def clothing() -> Dataset:
     return load_dataset(CLOTHING_DIR)
 
 
+@pytest.fixture
+def own_cache(tmp_path, session_dirs, monkeypatch):
+    """A cache of the test's own, for a test that adds, renames or removes files in the model
+    cache: the one the session's tests share (conftest's ``isolated_dirs``) stays as they expect
+    it, in any order and on any xdist worker. -> ``give(*names)``, which copies those models'
+    converted weights into it from the shared cache (converted there first if they are not yet,
+    once a session: a copy takes a moment, a conversion seconds)."""
+    from vsdesk.engine.models import ensure_weights
+    from vsdesk.engine.models.cache import WEIGHTS_SUFFIX, sidecar_path
+    from vsdesk.engine.models.registry import get_spec
+
+    shared, own = session_dirs / "cache", tmp_path / "own-cache"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(own))
+
+    def give(*names: str) -> None:
+        for name in names:
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("VSDESK_CACHE_DIR", str(shared))
+                weights, sidecar = ensure_weights(name), sidecar_path(get_spec(name))
+            if weights.parent != sidecar.parent:
+                continue  # a shipped file, used where it is: found from the own cache too
+            (own / "models").mkdir(parents=True, exist_ok=True)
+            stem = weights.name.removesuffix(WEIGHTS_SUFFIX)
+            for file in [sidecar, *weights.parent.glob(f"{stem}.*")]:  # its companions too
+                shutil.copy2(file, own / "models" / file.name)
+
+    return give
+
+
 def test_csv_excludes_non_classes_and_counts_them(clothing):
     assert len(clothing.classes()) == 17
     assert not set(clothing.classes()) & NOT_CLASSES
@@ -289,12 +318,13 @@ def test_augmented_views_are_reproducible_and_vary(clothing):
 
 
 @pytest.mark.slow
-def test_efficientnet_b0_backbone_trains_evaluates_and_searches(tmp_path, clothing):
+def test_efficientnet_b0_backbone_trains_evaluates_and_searches(tmp_path, clothing, own_cache):
     """EfficientNet-B0 as the product backbone, end to end. Its ImageNet weights exist only online
     (not reachable here; the download itself is tested in test_model_store), so the user's other
     route is taken: `vsdesk models import` of a B0 weights file, here B0's real architecture with
     freshly initialised weights. What is tested is that training, the saved model, evaluation and
-    search all run on the backbone the model names, not B0's accuracy."""
+    search all run on the backbone the model names, not B0's accuracy. Imported into a cache of
+    its own: other tests expect B0 to be missing, as on a fresh offline install."""
     import keras
 
     from vsdesk.engine.models import import_weights
@@ -302,12 +332,7 @@ def test_efficientnet_b0_backbone_trains_evaluates_and_searches(tmp_path, clothi
     weights = tmp_path / "b0.weights.h5"
     keras.applications.EfficientNetB0(weights=None, include_top=False, input_shape=(None, None, 3)).save_weights(weights)
     import_weights("efficientnet-b0", weights)
-    try:
-        _train_evaluate_and_search_on_b0(tmp_path, clothing)
-    finally:  # other tests expect B0 to be missing, as on a fresh offline install
-        from vsdesk.engine.models import remove
-
-        remove("efficientnet-b0")
+    _train_evaluate_and_search_on_b0(tmp_path, clothing)
 
 
 def _train_evaluate_and_search_on_b0(tmp_path, clothing):
@@ -1037,18 +1062,17 @@ def test_int8_fast_path_stays_close_to_keras_on_real_photos(embedder, clothing):
     np.testing.assert_allclose(embedder.classify_vectors(out["vectors"])["probabilities"], out["probabilities"], atol=1e-5)
 
 
-def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch, tmp_path):
+def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch, tmp_path, own_cache):
     """If the int8 conversion fails its check, the float32 flatbuffer is used and the catalog
     key says so (vectors of the two precisions are never mixed under one key); the refusal is
-    remembered, so the next start does not convert again."""
+    remembered, so the next start does not convert again. In a cache of its own: the shared one
+    may hold this member's int8 conversion (taken unchecked), and keeps no refusal of it."""
     from vsdesk.engine.product import fast, load_embedder
 
     if fast._interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
-    from vsdesk.engine.models import ensure_weights
-
     monkeypatch.setattr(fast, "MIN_COSINE", 1.01)  # no int8 model can pass this
-    ensure_weights("efficientnet-lite0")  # the cache keys name the backbone's weights
+    own_cache("efficientnet-lite0")  # the cache keys name the backbone's weights
     # Converted here (the shipped model's int8 files come with it). Its first member alone:
     # every conversion is done twice (int8 refused, then float32), and one member shows it.
     twin = tmp_path / "twin-one-member"
@@ -1060,27 +1084,18 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch, tmp_p
     embedder = load_embedder(twin)
     keys = [fast.cache_key(m.weights_key, m.meta.size, fast.calibration_identity()) for m in [embedder, *embedder.others]]
     int8_file, refused = fast.cache_path(keys[0]), fast.refused_path(keys[0])
-    for key in keys:  # a converted model from an earlier test would be taken unchecked
-        if fast.cache_path(key).exists():
-            fast.cache_path(key).rename(fast.cache_path(key).with_name(f"aside-{key}"))
-    try:
-        assert not embedder.key.endswith(":q8")  # reading the key decides the runtime
-        assert (embedder.runtime, embedder.precision) == ("tflite", "float32")
-        assert not embedder.key.endswith(":q8")
-        assert not int8_file.exists() and refused.is_file()
-        embedder.warm_up()
-        again = load_embedder(twin)
-        assert not again.key.endswith(":q8")
-        again.full_model = lambda: pytest.fail("int8 should not be tried again (float32 is cached)")
-        again.embed(_photos(embedder, clothing, 2))
-        assert again.precision == "float32"
-        assert [fast.refused_path(key).is_file() for key in keys] == [True]
-    finally:
-        for key in keys:
-            fast.refused_path(key).unlink(missing_ok=True)
-            aside = fast.cache_path(key).with_name(f"aside-{key}")
-            if aside.exists():
-                aside.rename(fast.cache_path(key))
+    assert not int8_file.exists()  # a cache of its own: no conversion made by an earlier test
+    assert not embedder.key.endswith(":q8")  # reading the key decides the runtime
+    assert (embedder.runtime, embedder.precision) == ("tflite", "float32")
+    assert not embedder.key.endswith(":q8")
+    assert not int8_file.exists() and refused.is_file()
+    embedder.warm_up()
+    again = load_embedder(twin)
+    assert not again.key.endswith(":q8")
+    again.full_model = lambda: pytest.fail("int8 should not be tried again (float32 is cached)")
+    again.embed(_photos(embedder, clothing, 2))
+    assert again.precision == "float32"
+    assert [fast.refused_path(key).is_file() for key in keys] == [True]
 
 
 def test_fast_path_is_cached_and_can_be_turned_off(clothing, monkeypatch):

@@ -331,12 +331,12 @@ class ModeSession:
             # catalog shown before: a catalog is never embedded again just by being opened.
             model, note = catalog_model(catalog)
             model = model if model is not None or note else self._default_model
-            options = self._options if model == self._options.get("model") else {**self._options, "model": model}
+            same_model = model == self._options.get("model")
+            options = self._options if same_model else {**self._options, "model": model}
             # Kept aside until the catalog is ready: a query the window answers in indexing's
             # pauses (an urgent task) must be embedded by the model of the catalog it searches,
             # the one shown until then.
-            embedder = self.embedder if options is self._options and self.embedder is not None else \
-                self._load(options, progress)
+            embedder = self.embedder if same_model and self.embedder is not None else self._load(options, progress)
             try:
                 report = index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
             except CancelledError:  # the catalog now holds some of this model's vectors: shown with it

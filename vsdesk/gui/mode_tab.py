@@ -48,7 +48,9 @@ class ModeTab(QWidget):
     #: emitted when indexing of the current catalog finished, was cancelled, or failed
     catalog_ready = Signal()
 
-    def __init__(self, mode: str, runner: TaskRunner, cache: ThumbnailCache, settings: Settings, parent=None):
+    def __init__(self, mode: str, runner: TaskRunner, cache: ThumbnailCache, settings: Settings, parent=None, *,
+                 session: ModeSession | None = None):
+        """``session``: the mode's model and catalogs (by default the engine's default model)."""
         super().__init__(parent)
         self.mode = mode
         self.runner = runner
@@ -57,7 +59,7 @@ class ModeTab(QWidget):
         # The engine's default models, so catalogs are shared with the CLI (same vectors). The
         # style default stores a subject part, so the slider re-weighs at search time
         # (see reweigh_style_query) instead of re-embedding.
-        self._session = ModeSession(mode)
+        self._session = session if session is not None else ModeSession(mode)
         self._started = False
         self.setAcceptDrops(True)
         self._build()
@@ -177,7 +179,7 @@ class ModeTab(QWidget):
         return self.map.xy
 
     def build_plots(self) -> None:
-        self.scatter  # noqa: B018 - creates it
+        self.map.ensure_scatter()
         self.panel.build_plots()
 
     @property
@@ -194,14 +196,6 @@ class ModeTab(QWidget):
     @property
     def session(self) -> ModeSession:
         return self._session
-
-    @session.setter
-    def session(self, session: ModeSession) -> None:
-        # Every part that runs tasks on it is given it (a test swaps in one with a missing model).
-        self._session = session
-        self.catalog.session = session
-        self.query.session = session
-        self.map.session = session
 
     @property
     def snapshot(self) -> CatalogSnapshot | None:

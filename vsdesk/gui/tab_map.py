@@ -72,6 +72,11 @@ class TabMap(QObject):
     @property
     def scatter(self):
         """The t-SNE map widget, created on first use (the window shows before pyqtgraph loads)."""
+        return self.ensure_scatter()
+
+    def ensure_scatter(self):
+        """The map widget, created in the place of its placeholder if not yet: the window has it
+        created after its first paint (pyqtgraph costs ~0.5 s), else its first use does."""
         if self._scatter is None:
             from vsdesk.gui.scatter import ScatterView
 

@@ -44,8 +44,9 @@ def slug(name: str, version: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", f"{name}-v{version}")
 
 
-def sha256_file(path: Path, progress: Progress = no_progress, message: str = "verifying") -> str:
-    """SHA-256 of a file, remembered per (path, size, mtime) so repeated checks in one process are free."""
+def cached_sha256(path: Path, progress: Progress = no_progress, message: str = "verifying") -> str:
+    """SHA-256 of a file (``files.sha256_file``), remembered per (path, size, mtime) so repeated
+    checks in one process are free; ``progress(done, total, message)`` as the bytes are read."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     with _memo_lock:
@@ -136,7 +137,7 @@ def verify(entry: CacheEntry, progress: Progress = no_progress) -> bool:
     try:
         if path.stat().st_size != entry.size_bytes or not is_hdf5(path):
             return False
-        return sha256_file(path, progress, f"verifying cached {entry.name}") == entry.sha256
+        return cached_sha256(path, progress, f"verifying cached {entry.name}") == entry.sha256
     except OSError:
         return False
 
@@ -154,7 +155,7 @@ def valid_entry(spec: ModelSpec, progress: Progress = no_progress) -> CacheEntry
 def store(spec: ModelSpec, weights: Path, source: str, origin: str) -> CacheEntry:
     """Move a freshly written weights file (a temp file in models_dir()) into the cache."""
     directory = paths.models_dir()
-    digest = sha256_file(weights)
+    digest = cached_sha256(weights)
     final = directory / f"{slug(spec.name, spec.version)}-{digest[:16]}.weights.h5"
     os.replace(weights, final)
     entry = CacheEntry(

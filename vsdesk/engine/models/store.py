@@ -115,7 +115,7 @@ def checked_package_file(source: PackageSource, progress: Progress = no_progress
         size = path.stat().st_size
         if size != source.size:
             raise SourceUnavailable(f"{path} has {size} bytes, expected {source.size}: reinstall {source.package}")
-        digest = cache.sha256_file(path, progress, f"verifying {path.name}")
+        digest = cache.cached_sha256(path, progress, f"verifying {path.name}")
     except OSError as exc:
         raise SourceUnavailable(f"cannot read {path}: {exc.strerror or exc}") from None
     if digest != source.sha256:
@@ -315,7 +315,7 @@ def weights_sha256(name: str) -> str | None:
     sources = ordered_sources(spec)
     if sources and isinstance(sources[0], ResourceSource):  # used as it is, never stored
         try:
-            return cache.sha256_file(resource_file(sources[0]))
+            return cache.cached_sha256(resource_file(sources[0]))
         except (OSError, SourceUnavailable):
             return None
     return None  # a converted source: its digest exists once the conversion is in the store

@@ -45,10 +45,10 @@ def vectors_key_prefix(weights=None) -> str | None:
     """The key of the VAE's catalog vectors, read without loading the VAE (no TensorFlow); None
     when the weights are not in place yet (loading the VAE puts them there)."""
     from vsdesk.engine.models import store
-    from vsdesk.engine.models.cache import sha256_file
+    from vsdesk.engine.models.cache import cached_sha256
     from vsdesk.engine.vae import model as vae_model
 
-    digest = sha256_file(Path(weights)) if weights is not None else store.weights_sha256("vae")
+    digest = cached_sha256(Path(weights)) if weights is not None else store.weights_sha256("vae")
     return None if digest is None else vae_model.vectors_key(digest)
 
 
