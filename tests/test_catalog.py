@@ -21,6 +21,7 @@ from vsdesk.engine.catalog import (
     CatalogExists,
     CatalogModeMismatch,
     CatalogNotFound,
+    FoundElsewhere,
     IndexReport,
     index_catalog,
     list_catalogs,
@@ -297,6 +298,81 @@ def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_dis
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     assert not index_catalog(Catalog.create("new", "style", [fresh]), HistogramEmbedder()).missing_folders  # nothing to keep
+
+
+def _counting_loader(loads: list):
+    def loader():
+        loads.append(1)
+        return HistogramEmbedder()
+    return loader
+
+
+def test_a_moved_folder_counts_as_moved_and_each_image_is_listed_once(photos, tmp_path):
+    """``mv photos moved/photos`` and the new place indexed into the same catalog: the old
+    folder's entries were kept (a folder away), so every image was listed twice, once at a path
+    that is gone. Their content is seen in the new place: they are forgotten, counted as moved."""
+    loads = []
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, _counting_loader(loads))
+    moved = tmp_path / "moved" / "photos"
+    moved.parent.mkdir()
+    photos.rename(moved)
+    report = index_catalog(catalog, _counting_loader(loads), add_folders=[moved])
+    assert (report.moved, report.added, report.removed, report.kept, report.indexed) == (12, 0, 0, 0, 12)
+    assert (report.model_loaded, report.embedded, len(loads)) == (False, 0, 1)  # known content: no model
+    assert [f.kind for f in report.missing_folders] == ["missing-folder"]
+    assert report.found_elsewhere == [FoundElsewhere(str(photos), "missing-folder", 12, 12, [str(moved)])]
+    assert report.missing_without_images == [str(photos)]
+    assert report.summary().endswith(f"; 12 images of {photos} (missing) found in {moved}: counted as moved")
+    assert report.as_dict()["found_elsewhere"] == [{"folder": str(photos), "kind": "missing-folder", "images": 12,
+                                                    "moved": 12, "found_in": [str(moved)]}]
+    paths = catalog.vectors().paths
+    assert len(paths) == 12 and all(p.startswith(str(moved) + os.sep) for p in paths)
+    assert catalog.holds_files(str(moved)) and not catalog.holds_files(str(photos))
+    [info] = list_catalogs()
+    assert (info.indexed, info.missing_without_images) == (12, (str(photos),))
+    again = index_catalog(catalog, _counting_loader(loads))
+    assert (again.unchanged, again.removed, again.found_elsewhere, again.missing_without_images) == (
+        12, 0, [], [str(photos)])
+    assert again.summary().endswith("; 1 folder away (missing) with no images in the index")
+    # The old place comes back (copied back from a backup): its files are indexed again by
+    # their hash, without the model; both places are then listed, each once.
+    shutil.copytree(moved, photos)
+    back = index_catalog(catalog, _counting_loader(loads))
+    assert (back.added, back.unchanged, back.embedded, back.model_loaded, len(loads)) == (12, 12, 0, False, 1)
+    assert len(set(catalog.vectors().paths)) == 24 and not back.missing_folders
+
+
+def test_a_copy_made_while_a_disk_is_unplugged_loses_nothing(photos, tmp_path):
+    """The disk holding a catalog folder is unplugged and some of its photos are copied into
+    another folder of the catalog (from a backup): those are listed once, from the copies; the
+    others are kept. Plugged in again, the disk's files are all back, by hash, without the model."""
+    loads = []
+    local = tmp_path / "local"
+    local.mkdir()
+    for src in clothing_images(2, start=40):
+        shutil.copy(src, local / src.name)
+    on_disk = sorted(photos.rglob("*.jpg"))
+    shutil.copy(on_disk[0], local / "copied-before.jpg")  # a copy indexed before the disk went
+    catalog = Catalog.create("mine", "style", [photos, local])
+    assert index_catalog(catalog, _counting_loader(loads)).indexed == 15
+    photos.rename(tmp_path / "unplugged")
+    for path in on_disk[1:6]:
+        shutil.copy(tmp_path / "unplugged" / path.relative_to(photos), local / path.name)
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.added, report.moved, report.removed, report.kept, report.indexed) == (0, 5, 1, 6, 14)
+    assert (report.model_loaded, len(loads)) == (False, 1)
+    assert report.found_elsewhere == [FoundElsewhere(str(photos), "missing-folder", 6, 5, [str(local)])]
+    assert report.missing_without_images == []
+    assert (f"; 6 images of {photos} (missing) found in {local}: listed once, from there (5 new there: counted "
+            f"as moved); 1 folder away (missing): its 6 images kept as they were") in report.summary()
+    hashes = catalog.hashes()
+    assert len(hashes) == len(set(hashes)) == 14  # each image once
+    (tmp_path / "unplugged").rename(photos)  # plugged in again
+    back = index_catalog(catalog, _counting_loader(loads))
+    assert (back.added, back.embedded, back.model_loaded, len(loads)) == (6, 0, False, 1)
+    assert back.indexed == 20 and not back.missing_folders and not back.found_elsewhere
+    assert set(map(str, on_disk)) <= set(catalog.vectors().paths)  # every photo of the disk
 
 
 def test_cancel_keeps_committed_batches(photos):

@@ -195,6 +195,42 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 
+def test_a_moved_folder_indexed_again_lists_each_image_once_and_says_what_to_drop(capsys, photos, tmp_path):
+    """`mv photos moved/photos`, then `vsdesk index --catalog shop moved/photos`: every image was
+    listed twice by search (the moved path and the old one, gone, with the same score)."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    moved = tmp_path / "moved" / "photos"
+    moved.parent.mkdir()
+    photos.rename(moved)
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(moved), "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["moved"], report["added"], report["kept"]) == (30, 30, 0, 0), err
+    assert report["found_elsewhere"] == [{"folder": str(photos), "kind": "missing-folder", "images": 30, "moved": 30,
+                                          "found_in": [str(moved)]}]
+    assert report["missing_without_images"] == [str(photos)] and report["embedded"] == 0
+    assert report["model_loaded"] is False  # known content, broken.jpg too: no model needed
+    assert [s["path"] for s in report["skipped"]] == [str(moved / "broken.jpg")]
+    assert f"; 30 images of {photos} (missing) found in {moved}: counted as moved" in err
+    drop = (f"the catalog holds none of its images; `vsdesk catalogs remove-folder shop {photos}` drops it from the "
+            "catalog")
+    assert f"  note: {photos} is missing (moved, deleted, or on a disk that is not mounted?); {drop}" in err
+
+    query = sorted(moved.glob("*.jpg"))[1]
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
+    [record] = json.loads(out)
+    paths = [r["path"] for r in record["results"]]
+    assert code == 0 and len(paths) == len(set(paths)) == 29  # each once, none at the old place
+    assert all(p.startswith(str(moved)) for p in paths)
+    assert record["catalog_missing_without_images"] == [str(photos)] and f"{drop}" in err
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert f"    {photos}\n      note: missing (moved, deleted, or on a disk that is not mounted?); {drop}\n" in out
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert json.loads(out)[0]["missing_without_images"] == [str(photos)]
+    code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(photos))
+    assert code == 0 and "0 images forgotten" in err
+    assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["folders"] == [str(moved)]
+
+
 def test_a_linked_folder_on_an_unplugged_disk_keeps_its_images_and_is_said(capsys, tmp_path):
     """``pictures/trip -> usb/trip``: the disk unplugged, an index run (or opening the catalog in
     the window) dropped the trip's images, and embedded them all again once it was back."""

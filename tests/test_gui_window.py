@@ -1462,6 +1462,29 @@ def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, wind
     assert len(tab.snapshot) == 3 and tab.messages.text() == ""
 
 
+def test_a_catalog_whose_folder_moved_shows_each_image_once(qtbot, window, tmp_path):
+    """The catalog's folder moved and the new place added to it (`vsdesk index --catalog NAME
+    NEW`): opening it showed every image twice, half of them at paths that are gone."""
+    from vsdesk.engine.catalog import Catalog
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "photos")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    moved = tmp_path / "moved" / "photos"
+    moved.parent.mkdir()
+    folder.rename(moved)
+    with Catalog.open(tab.catalog_name) as catalog:
+        catalog.add_folder(moved)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.snapshot) == 4 and all(path.startswith(str(moved)) for path in tab.snapshot.paths)
+    assert tab.snapshot.missing_without_images == (str(folder),)
+    assert tab.messages.kind == "warning" and tab.messages.text() == (
+        f"The folder {folder} of the catalog “{tab.catalog_name}” is missing (moved, deleted, or on a disk that is not "
+        f"mounted?): the catalog holds none of its images; `vsdesk catalogs remove-folder {tab.catalog_name} "
+        f"{folder}` drops it from the catalog.")
+
+
 def test_a_linked_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):
     """``pictures/trip -> usb/trip``, the disk unplugged: the window said nothing (only `vsdesk
     index` did), while the trip's images were still searched and could not be shown."""

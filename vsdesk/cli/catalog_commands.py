@@ -218,10 +218,14 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
 
 
 def _print_report(report, catalog) -> None:
-    from vsdesk.engine.catalog import how_to_forget
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget
 
     say(report.summary())
     for folder in report.missing_folders:
+        if folder.path in report.missing_without_images:  # nothing kept for it
+            say(f"  note: {folder.path} is {away_words(folder.kind)}; "
+                f"{how_to_drop(folder.path, catalog.name, catalog.folders)}")
+            continue
         forget = how_to_forget(folder.path, catalog.name, catalog.folders)
         say(f"  note: {folder.path}: {folder.message}. {forget[0].upper()}{forget[1:]}")
     if report.skipped:
@@ -414,7 +418,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     """The search itself, for the queries of ``records`` not marked with an error already."""
     import numpy as np
 
-    from vsdesk.engine.catalog import away_words, how_to_forget, is_being_indexed
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_being_indexed
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.query import decode_query, embed_queries, rank_queries
     from vsdesk.engine.search import file_sha256
@@ -428,8 +432,13 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             )
         # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
         away = catalog.away_folders()
+        without_images = [folder for folder in away if not catalog.holds_files(folder)]
         for folder, kind in away.items():
             whose = "a folder" if folder in catalog.folders else "in a folder"
+            if folder in without_images:  # its images were found elsewhere: nothing kept for it
+                error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; "
+                      f"{how_to_drop(folder, catalog.name, catalog.folders)}")
+                continue
             forget = how_to_forget(folder, catalog.name, catalog.folders)
             error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
                   f"still searched. {forget[0].upper()}{forget[1:]}")
@@ -465,6 +474,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
                          "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
+                         "catalog_missing_without_images": without_images,
                          "catalog_changed_folders": changed}
 
     good: list[tuple[int, Any]] = []  # (record index, image)
@@ -639,7 +649,7 @@ def _one_line(text: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import away_words, how_to_forget, is_within, list_catalogs
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_within, list_catalogs
 
     infos = list_catalogs()
     if args.json:
@@ -648,6 +658,7 @@ def _list(args: argparse.Namespace) -> int:
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
              "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
+             "missing_without_images": list(i.missing_without_images),
              "model_problem": _model_problem(i)}
             for i in infos
         ])
@@ -671,7 +682,9 @@ def _list(args: argparse.Namespace) -> int:
             print(f"    note: {problem}")
         for folder in i.folders:
             print(f"    {folder}")
-            if folder in i.missing_kinds:
+            if folder in i.missing_without_images:  # nothing kept for it
+                print(f"      note: {away_words(i.missing_kinds[folder])}; {how_to_drop(folder, i.name, i.folders)}")
+            elif folder in i.missing_kinds:
                 print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
             for inside, kind in i.missing_kinds.items():  # a linked folder or a disk's mount point in it

@@ -10,8 +10,11 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
-        #                embedded, reused, recovered, indexed, missing_folders, interrupted);
-        #    report.summary()
+        #                embedded, reused, recovered, indexed, missing_folders, kept,
+        #                found_elsewhere, missing_without_images, interrupted); report.summary()
+        # entries of a folder away whose content the run sees elsewhere in the catalog (the
+        # folder moved, or was copied while its disk was unplugged) are forgotten: their
+        # vectors stay with the copies, and the folder's files, back, are re-added by hash.
         # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept).
         # report=IndexReport() is filled in as it goes: after a cancel or Ctrl+C it holds what
         # was committed, with interrupted=True.
@@ -31,7 +34,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # since the last complete run (cheap, bounded; other
                                                 # names, e.g. .DS_Store, are no change); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
-                                    model, unfinished, being_indexed, missing_folders, missing_kinds)]
+                                    model, unfinished, being_indexed, missing_folders, missing_kinds,
+                                    missing_without_images)]
                                                 # problem: cannot be opened, or catalog.recovered
     away_folders(folders) -> {folder: kind}     # folders missing, a file now or empty (AWAY_KINDS);
     catalog.away_folders() -> {folder: kind}    # those of its folders, then linked folders leading
@@ -41,6 +45,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     away_words(kind)                            # what that kind is, in the words all say it with
     how_to_forget(folder, name, roots)          # "`vsdesk catalogs remove-folder ...` forgets them",
                                                 # or deleting the link / the empty folder
+    catalog.holds_files(folder)                 # whether the index holds entries in it
+    how_to_drop(folder, name, roots)            # of a folder away that holds none: "`vsdesk catalogs
+                                                # remove-folder ...` drops it from the catalog"
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
     remove_catalog(name)                        # deletes our index files only, never images
@@ -65,11 +72,12 @@ We never write into the user's folders.
 until ``version`` changes.
 """
 
-from vsdesk.engine.catalog._indexer import IndexReport, index_catalog, is_being_indexed
+from vsdesk.engine.catalog._indexer import FoundElsewhere, IndexReport, index_catalog, is_being_indexed
 from vsdesk.engine.catalog._scan import (
     LABEL_FILES,
     away_folders,
     away_words,
+    how_to_drop,
     how_to_forget,
     is_away,
     is_within,
@@ -104,12 +112,14 @@ __all__ = [
     "CatalogNotFound",
     "CatalogSettings",
     "CatalogStorageError",
+    "FoundElsewhere",
     "IndexReport",
     "LABEL_FILES",
     "SkippedFile",
     "VectorSet",
     "away_folders",
     "away_words",
+    "how_to_drop",
     "how_to_forget",
     "catalog_exists",
     "catalog_settings",

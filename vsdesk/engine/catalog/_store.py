@@ -148,6 +148,9 @@ class CatalogInfo:
     missing_folders: tuple[str, ...] = ()
     #: Each of those with its kind (``AWAY_KINDS``: missing-folder, not-a-folder, empty-folder).
     missing_kinds: dict[str, str] = field(default_factory=dict)
+    #: Those of ``missing_folders`` of which the index holds no entry (its images were found
+    #: elsewhere, or it never held any): nothing is kept for them (``how_to_drop``).
+    missing_without_images: tuple[str, ...] = ()
 
 
 def validate_name(name: str) -> str:
@@ -445,11 +448,11 @@ class Catalog:
             if root not in folders or any(is_within(folder, other) for other in kinds):
                 continue  # (its root, or a linked folder it is in, is away: said as that)
             away = attached_away_kind(folder, kind)
-            if away is not None and self._holds_files(folder):
+            if away is not None and self.holds_files(folder):
                 kinds[folder] = away
         return kinds
 
-    def _holds_files(self, folder: str) -> bool:
+    def holds_files(self, folder: str) -> bool:
         """The index holds files inside ``folder`` (a range of the primary key: no full scan)."""
         prefix = folder.rstrip(os.sep) + os.sep
         after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first path past every one under prefix
@@ -754,7 +757,7 @@ class Catalog:
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           **_away(self.away_folders()))
+                           **_away(self.away_folders(), self))
 
 
 def _directly_in(column: str, folder: str) -> tuple[str, tuple]:
@@ -956,9 +959,11 @@ def list_catalogs() -> list[CatalogInfo]:
     return infos
 
 
-def _away(kinds: dict[str, str]) -> dict:
-    """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind)."""
-    return {"missing_folders": tuple(kinds), "missing_kinds": kinds}
+def _away(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
+    """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind);
+    which of them hold no entry is told by ``catalog`` (none without it)."""
+    empty = tuple(folder for folder in kinds if not catalog.holds_files(folder)) if catalog is not None else ()
+    return {"missing_folders": tuple(kinds), "missing_kinds": kinds, "missing_without_images": empty}
 
 
 def remove_catalog(name: str) -> Path:
