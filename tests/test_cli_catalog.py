@@ -195,6 +195,40 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 
+def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp_path):
+    """The catalog holds the query twice (two names, the same bytes): search printed the header
+    and no result line, `--json` gave "results": [] with nothing to say why."""
+    twins = tmp_path / "twins"
+    twins.mkdir()
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[5]
+    for name in ("a.jpg", "b.jpg"):
+        shutil.copy(photo, twins / name)
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "twins", str(twins))[0] == 0
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", str(twins / "a.jpg"))
+    assert code == 0, err
+    assert out.startswith(f"{twins / 'a.jpg'}  (catalog twins, 2 images)\n")
+    assert out.endswith("\n  no other images: 2 copies of the query left out\n\n"), out
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(twins / "a.jpg"), str(photo))
+    [inside, outside] = json.loads(out)
+    assert code == 0 and (inside["results"], inside["copies_left_out"]) == ([], 2)
+    assert (outside["results"], outside["copies_left_out"]) == ([], 2)  # a copy from elsewhere: by content
+    # A query of other content finds both, and leaves nothing out (the key is always there).
+    code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(STYLE_DIR / "s_cubism-01.jpg"))
+    [other] = json.loads(out)
+    assert len(other["results"]) == 2 and other["copies_left_out"] == 0
+
+
+def test_a_search_with_no_result_line_says_why_in_each_case():
+    from vsdesk.cli.catalog_commands import _why_no_results
+
+    assert _why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
+    # --same-class: the catalog's other images are of other types.
+    assert _why_no_results({"copies_left_out": 1, "same_class": "Shoes"}, 5) == (
+        "no other images of the type Shoes (1 copy of the query left out)")
+    assert _why_no_results({"copies_left_out": 0, "same_class": "Shoes"}, 5) == "no other images of the type Shoes"
+    assert _why_no_results({"copies_left_out": 0}, 0) == "no images in the catalog"
+
+
 def test_a_moved_folder_indexed_again_lists_each_image_once_and_says_what_to_drop(capsys, photos, tmp_path):
     """`mv photos moved/photos`, then `vsdesk index --catalog shop moved/photos`: every image was
     listed twice by search (the moved path and the old one, gone, with the same score)."""

@@ -505,6 +505,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                  **({"predicted": types[q][r]} if types else {})}
                 for r, hit in enumerate(hits)
             ]
+            # The query's own file and copies of it are never its results: counted, so that a
+            # search finding nothing else says why.
+            record["copies_left_out"] = hits.left_out
             if args.same_class:
                 record["same_class"] = extras.get("predicted")
             for key, value in extras.items():
@@ -552,7 +555,8 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         print(f"{record['query']}  (catalog {name}, {counted(size, 'image')})")
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
-        facts = {k: v for k, v in record.items() if k not in ("query", "results") and v is not None}
+        facts = {k: v for k, v in record.items()
+                 if k not in ("query", "results", "copies_left_out") and v is not None}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit in record["results"]:
@@ -561,7 +565,19 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
+        if not record["results"]:
+            print(f"  {_why_no_results(record, size)}")
         print()
+
+
+def _why_no_results(record: dict[str, Any], size: int) -> str:
+    """Why a query answered has no result line: the catalog holds only copies of it (left out
+    of its results), no other image of the type it was kept to, or nothing at all."""
+    copies = record.get("copies_left_out", 0)
+    left_out = f"{copies} {'copy' if copies == 1 else 'copies'} of the query left out"
+    if record.get("same_class") and size > copies:  # the others are of other types
+        return f"no other images of the type {record['same_class']}" + (f" ({left_out})" if copies else "")
+    return f"no other images: {left_out}" if copies else "no images in the catalog"
 
 
 # The text form of a query's facts (describe() in the record) is for a person: each mode says
