@@ -195,6 +195,16 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 
+def test_a_new_catalog_of_an_empty_folder_warns_and_loads_no_model(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run(capsys, "index", "--mode", "product", "--catalog", "nothing", str(empty), "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["model_loaded"], report["no_images"]) == (0, False, [str(empty)])
+    assert f"warning: no images found in {empty} (JPEG, PNG, " in err and "loading the" not in err
+    assert "up to date" not in err and "no images found\n" in err  # the progress line's last word
+
+
 def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp_path):
     """The catalog holds the query twice (two names, the same bytes): search printed the header
     and no result line, `--json` gave "results": [] with nothing to say why."""

@@ -218,9 +218,11 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
 
 
 def _print_report(report, catalog) -> None:
-    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, no_images_words
 
     say(report.summary())
+    for folder in report.no_images:  # a wrong folder given, or photos in a format not looked for
+        say(f"warning: {no_images_words(folder)}")
     for folder in report.missing_folders:
         if folder.path in report.missing_without_images:  # nothing kept for it
             say(f"  note: {folder.path} is {away_words(folder.kind)}; "

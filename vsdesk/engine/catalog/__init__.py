@@ -11,7 +11,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
         #                embedded, reused, recovered, indexed, missing_folders, kept,
-        #                found_elsewhere, missing_without_images, interrupted); report.summary()
+        #                found_elsewhere, missing_without_images, no_images, interrupted);
+        #    report.summary(); no_images_words(folder) for each folder of report.no_images
         # entries of a folder away whose content the run sees elsewhere in the catalog (the
         # folder moved, or was copied while its disk was unplugged) are forgotten: their
         # vectors stay with the copies, and the folder's files, back, are re-added by hash.
@@ -20,7 +21,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
         # was committed, with interrupted=True.
         # embedder may be a zero-argument loader instead: the model is then loaded only if a
         # file needs embedding (report.model_loaded), so an unchanged re-run is instant, and
-        # so is one where files were only touched or moved (their content hashes are known).
+        # so is one where files were only touched or moved (their content hashes are known),
+        # and a new catalog of an empty folder.
     paths, labels, matrix = catalog.vectors()   # VectorSet, sorted by path; matrix (n, dim) float32
     catalog.hashes()                            # content SHA-256 per row of vectors()
     catalog.version, catalog.uid                # change detection / cache keys
@@ -72,7 +74,13 @@ We never write into the user's folders.
 until ``version`` changes.
 """
 
-from vsdesk.engine.catalog._indexer import FoundElsewhere, IndexReport, index_catalog, is_being_indexed
+from vsdesk.engine.catalog._indexer import (
+    FoundElsewhere,
+    IndexReport,
+    index_catalog,
+    is_being_indexed,
+    no_images_words,
+)
 from vsdesk.engine.catalog._scan import (
     LABEL_FILES,
     away_folders,
@@ -130,5 +138,6 @@ __all__ = [
     "index_catalog",
     "is_being_indexed",
     "list_catalogs",
+    "no_images_words",
     "remove_catalog",
 ]

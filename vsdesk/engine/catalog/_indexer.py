@@ -62,7 +62,7 @@ from vsdesk.engine.catalog._store import (
     storage_error,
 )
 from vsdesk.engine.embedding import Embedder
-from vsdesk.engine.imageio import ImageError, load_image
+from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
 from vsdesk.engine.text import counted
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, never_cancelled, no_progress
 
@@ -130,6 +130,9 @@ class IndexReport:
     #: elsewhere, or none ever indexed): nothing is kept for them, and a catalog folder among
     #: them can be dropped from the catalog (``how_to_drop``).
     missing_without_images: list[str] = field(default_factory=list)
+    #: Catalog folders that are there and hold no image file at all (none indexed, none
+    #: skipped): a wrong folder given, or photos in a format not looked for (``no_images_words``).
+    no_images: list[str] = field(default_factory=list)
     #: True when the run stopped before its end (Ctrl+C, a cancel): the counts are of the
     #: batches committed until then, ``indexed`` the images the catalog holds.
     interrupted: bool = False
@@ -350,11 +353,18 @@ class _Indexer:
             self.report.kept = sum(1 for path, row in rows.items() if row.status == "ok" and
                                    any(is_within(path, away.path) for away in self.report.missing_folders))
 
+        # A folder there with no image file in it (nothing indexed, nothing skipped) is said.
+        looked_past = {stat.root for stat in scan.files.values()} | {f.path for f in self.report.missing_folders}
+        self.report.no_images = [root for root in self.catalog.folders if root not in looked_past
+                                 and not any(is_within(path, root) for path, _, _ in scan.unreadable)]
+
         if self.embedder is None:
             stored_key = self.catalog.embedder_key
             plan = self._plan(scan, rows, stored_key)
             same_model = self.model_key is None or (stored_key or "").startswith(self.model_key)
-            if stored_key is not None and same_model and self._settle_without_model(plan.todo, rows):
+            if stored_key is None and not plan.todo:
+                key = None  # never indexed, and no file to index (an empty folder): no model needed
+            elif stored_key is not None and same_model and self._settle_without_model(plan.todo, rows):
                 key = stored_key  # nothing to embed: no model needed
             else:
                 self.progress(0, 0, "loading the model")
@@ -465,7 +475,11 @@ class _Indexer:
     def _process(self, todo: list[tuple[FileStat, bool]]) -> None:
         total = len(todo)
         if not total:  # (a folder away was not looked at: its images are only kept)
-            self.progress(0, 0, "nothing new in the folders there" if self.report.missing_folders else "up to date")
+            if self.report.missing_folders:
+                self.progress(0, 0, "nothing new in the folders there")
+            else:
+                self.progress(0, 0, "no images found" if self.report.no_images and not self.report.unchanged
+                              else "up to date")
             return
         known_snapshot = frozenset(self.known)
         decode_size = self.embedder.decode_size if self.embedder is not None else None
@@ -612,7 +626,7 @@ class _Indexer:
                 self.report.reused += 1
             self._count(row, existed)
 
-    def _collect_garbage(self, key: str) -> None:
+    def _collect_garbage(self, key: str | None) -> None:
         """Vectors no file refers to any more (deleted files, an older model) go at the end of a
         complete run, never earlier: until then they let moved files skip re-embedding."""
         with self._transaction(bump=False):
@@ -629,6 +643,11 @@ class _Indexer:
             yield
             if bump:
                 self.catalog._bump_version()
+
+
+def no_images_words(folder: str) -> str:
+    """What an index run says of a catalog folder in which it found no image file."""
+    return f"no images found in {folder} ({IMAGE_FORMATS}; searched with its subfolders)"
 
 
 def _holding_folders(paths: list[str], seen: dict[str, FileStat]) -> list[str]:
