@@ -169,7 +169,7 @@ def test_bad_files_and_unreadable_folders_are_skipped_and_listed(photos):
         # A re-run does not retry unchanged broken files, but still lists them.
         again = index_catalog(catalog, HistogramEmbedder())
         assert {Path(s.path).name for s in again.skipped} == set(kinds)
-        assert len(catalog.skipped()) == 3  # files; the folder is not an index entry
+        assert catalog.skipped() == sorted(again.skipped)  # the locked folder too, as the run says
         assert again.unchanged == report.indexed and again.added == 0  # the broken ones: skipped only
         assert report.added + report.updated + report.moved + report.unchanged == report.indexed
     finally:
@@ -216,6 +216,17 @@ def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(phot
     print(report.summary())  # the report can be shown
     again = index_catalog(catalog, HistogramEmbedder())
     assert again.unchanged == 12 and [s.kind for s in again.skipped] == ["bad-file-name"]
+    # Counted and listed with the catalog as the run said it (`catalogs list`, the window's
+    # "1 skipped: why?"), which had it "0 skipped": the file has no entry in the index.
+    assert catalog.counts() == (12, 1) and catalog.skipped() == [skipped]
+    assert [(info.indexed, info.skipped) for info in list_catalogs()] == [(12, 1)]
+    version = catalog.version
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.version == version  # the same skipped: no change to the catalog
+    os.rename(os.path.join(photos, bad), photos / "renamed.jpg")  # what the message says to do
+    renamed = index_catalog(catalog, HistogramEmbedder())
+    assert (renamed.indexed, renamed.skipped, catalog.counts()) == (13, [], (13, 0))
+    assert catalog.version > version
 
 
 def test_linked_folders_are_followed_once_and_loops_end(photos, tmp_path):
@@ -243,6 +254,9 @@ def test_avif_photos_are_indexed_and_heic_ones_listed_with_what_to_do(photos):
     [skipped] = report.skipped
     assert skipped.path.endswith("IMG_0001.HEIC") and skipped.kind == "unsupported-format"
     assert "convert them to JPEG" in skipped.message
+    assert catalog.counts() == (13, 1) and catalog.skipped() == [skipped]  # as the run said
+    catalog.remove_folder(photos)
+    assert catalog.counts() == (0, 0) and catalog.skipped() == []
 
 
 def test_labels_from_labels_csv(tmp_path):

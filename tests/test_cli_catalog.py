@@ -195,6 +195,27 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 
+def test_catalogs_list_counts_the_files_skipped_as_the_index_run_does(capsys, tmp_path):
+    """A name that is not UTF-8 (`printf 'bad\\xff.jpg'`): the run said "1 skipped ...
+    [bad-file-name]", `catalogs list` "0 skipped"."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    images = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    for src in images[:3]:
+        shutil.copy(src, folder / src.name)
+    shutil.copy(images[3], os.path.join(folder, os.fsdecode(b"bad\xff.jpg")))
+    (folder / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(folder), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["indexed"] == 3, err
+    assert sorted(s["kind"] for s in report["skipped"]) == ["bad-file-name", "truncated", "unsupported-format"]
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert code == 0 and json.loads(out)[0]["skipped"] == 3
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "shop  [vae]  3 images, 3 skipped\n" in out
+
+
 def test_a_new_catalog_of_an_empty_folder_warns_and_loads_no_model(capsys, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

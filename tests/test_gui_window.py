@@ -353,6 +353,26 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     tab.findChild(SkippedFilesDialog).close()
 
 
+def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, window, tmp_path):
+    """A name that is not UTF-8 and a HEIC photo have no entry in the index: the bar said
+    nothing of them, while `vsdesk index` said "2 skipped"."""
+    from vsdesk.gui.skipped_dialog import SkippedFilesDialog
+
+    folder = copy_images(ARTWORKS[:3], tmp_path / "art")
+    bad = os.path.join(folder, os.fsdecode(b"caf\xe9.jpg"))
+    shutil.copy(ARTWORKS[3], bad)
+    (folder / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    bar = tab.catalog_bar
+    assert len(tab.snapshot) == 3 and "2 skipped: why?" in bar.status.text()
+    bar.status.linkActivated.emit("details")
+    dialog = tab.findChild(SkippedFilesDialog)
+    listed = dialog.text.toPlainText()
+    assert f"{folder}/caf\ufffd.jpg\n    its name is not valid UTF-8" in listed
+    assert f"{folder / 'IMG_0001.HEIC'}\n    HEIC photos cannot be read by vsdesk" in listed
+    dialog.close()
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")

@@ -26,7 +26,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     paths, labels, matrix = catalog.vectors()   # VectorSet, sorted by path; matrix (n, dim) float32
     catalog.hashes()                            # content SHA-256 per row of vectors()
     catalog.version, catalog.uid                # change detection / cache keys
-    catalog.skipped()                           # [SkippedFile(path, kind, message)]
+    catalog.skipped()                           # [SkippedFile(path, kind, message)], as the last
+                                                # index run reported them (names, formats too)
     catalog.recovered                           # message if the index was found damaged and moved
                                                 # aside; kept until an index run completes
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
@@ -59,7 +60,9 @@ Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``inde
 ``vectors`` (float32 blobs keyed by (content sha256, embedder key)), ``folder_times`` (each
 scanned folder's mtime at the last complete run, for ``changed_folders``) and
 ``attached_folders`` (the linked folders and mount points of that run: unplugged, a link leads
-nowhere and a mount point is left empty, and their entries are kept): a moved or renamed
+nowhere and a mount point is left empty, and their entries are kept) and ``scan_skipped``
+(what the last run's scan skipped without a ``files`` row: a name that is not UTF-8, a HEIC
+photo, a folder that cannot be listed; counted and listed by ``counts``/``skipped``): a moved or renamed
 file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
 folder's top, else from class subfolders, else none. A damaged index file (truncated,

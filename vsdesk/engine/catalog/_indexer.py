@@ -349,6 +349,8 @@ class _Indexer:
                 scan.unreadable.append((link, kind, message))  # its entries are kept
         for unreadable in map(SkippedFile._make, scan.unreadable):
             (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
+        # Kept with the catalog, for `catalogs list` and the window to count and list them too.
+        self.catalog.note_scan_skipped(self.report.skipped)
         if self.report.missing_folders:  # (a pass over every row: only when a folder is away)
             self.report.kept = sum(1 for path, row in rows.items() if row.status == "ok" and
                                    any(is_within(path, away.path) for away in self.report.missing_folders))

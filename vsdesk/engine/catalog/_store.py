@@ -1,8 +1,8 @@
 """The on-disk catalog: one folder per catalog under ``paths.catalogs_dir()``.
 
     <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
-    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders
-                                           (SQLite in WAL mode)
+    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders,
+                                           scan_skipped (SQLite in WAL mode)
 
 The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
 aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
@@ -82,6 +82,15 @@ CREATE TABLE IF NOT EXISTS attached_folders (
     kind TEXT NOT NULL CHECK (kind IN ('link', 'mount')),
     root TEXT NOT NULL,
     PRIMARY KEY (folder, kind)
+) WITHOUT ROWID;
+-- What the last index run's scan skipped without an entry in ``files``: a name that is not
+-- UTF-8, a photo format vsdesk cannot read, a file or folder that cannot be listed. Counted
+-- and listed with the skipped files (``counts``, ``skipped``) as the run reported them.
+CREATE TABLE IF NOT EXISTS scan_skipped (
+    path TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
 ) WITHOUT ROWID;
 """
 #: ``Catalog.changed_folders`` checks catalogs of this many folders at most (a stat each, ~5 us
@@ -660,7 +669,8 @@ class Catalog:
             cur = self.conn.execute(
                 "DELETE FROM files WHERE root = ? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix)
             )
-            if cur.rowcount:
+            forgotten = cur.rowcount + self.conn.execute("DELETE FROM scan_skipped WHERE root = ?", (path,)).rowcount
+            if forgotten:
                 self._bump_version()
             self.conn.execute("DELETE FROM folder_times WHERE root = ?", (path,))  # added again: not indexed
             self.conn.execute("DELETE FROM attached_folders WHERE root = ?", (path,))
@@ -704,17 +714,45 @@ class Catalog:
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
 
     def counts(self) -> tuple[int, int]:
-        """(indexed images, skipped files)."""
+        """(indexed images, skipped files): those the last index run reported as skipped, the
+        ones its scan passed over (``note_scan_skipped``) too."""
         with self._lock, self._storage():
             rows = dict(self.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
-        return rows.get("ok", 0), rows.get("skipped", 0)
+            in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
+        return rows.get("ok", 0), rows.get("skipped", 0) + (in_scan[0][0] if in_scan else 0)
 
     def skipped(self) -> list[SkippedFile]:
+        """Every file (or folder) the catalog could not index, with why, by path."""
         with self._lock, self._storage():
             rows = self.conn.execute(
-                "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped' ORDER BY path"
+                "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped'"
             ).fetchall()
-        return [SkippedFile(*row) for row in rows]
+            rows += self._scan_skipped("SELECT path, kind, message FROM scan_skipped")
+        return sorted(SkippedFile(*row) for row in rows)
+
+    def _scan_skipped(self, query: str) -> list[tuple]:
+        """``query`` on ``scan_skipped``; nothing from a read-only index made before it."""
+        try:
+            return self.conn.execute(query).fetchall()
+        except sqlite3.OperationalError:  # no such table (read-only: not added on open)
+            return []
+
+    def note_scan_skipped(self, skipped: Iterable[SkippedFile]) -> None:
+        """Keep what an index run's scan skipped without an entry in ``files`` (a name that is
+        not UTF-8, a format vsdesk cannot read, a file or folder that cannot be listed), in
+        place of what the run before noted, so that ``counts`` and ``skipped`` say what the
+        run said."""
+        roots = self.folders
+        rows = sorted({(item.path, next((root for root in roots if is_within(item.path, root)), ""),
+                        item.kind, item.message) for item in skipped})
+        with self._lock, self._storage(), self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            if self.conn.execute("SELECT path, root, kind, message FROM scan_skipped ORDER BY path, root, kind, "
+                                 "message").fetchall() == rows:
+                return  # (the catalog's version unchanged: nothing changed)
+            self.conn.execute("DELETE FROM scan_skipped")
+            self.conn.executemany("INSERT OR REPLACE INTO scan_skipped VALUES (?, ?, ?, ?)", rows)
+            self._bump_version()
 
     def vectors(self) -> VectorSet:
         """All indexed images (sorted by path) with their vectors; cached until ``version`` changes."""
