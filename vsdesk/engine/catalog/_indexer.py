@@ -589,7 +589,8 @@ class _Indexer:
         paths seen by (sha256, status)."""
         present: dict[tuple[str, str], list[str]] = {}
         kept: list[tuple[str, str, str, str]] = []
-        for path, sha256, status in self.conn.execute("SELECT path, sha256, status FROM files WHERE sha256 IS NOT NULL"):
+        rows = self.conn.execute("SELECT path, sha256, status FROM files WHERE sha256 IS NOT NULL")
+        for path, sha256, status in rows:
             folder = next((f.path for f in away if is_within(path, f.path)), None)
             if folder is not None:
                 kept.append((folder, path, sha256, status))

@@ -734,7 +734,9 @@ class Catalog:
         """``query`` on ``scan_skipped``; nothing from a read-only index made before it."""
         try:
             return self.conn.execute(query).fetchall()
-        except sqlite3.OperationalError:  # no such table (read-only: not added on open)
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):  # (not added on opening a read-only index)
+                raise
             return []
 
     def note_scan_skipped(self, skipped: Iterable[SkippedFile]) -> None:
