@@ -21,9 +21,11 @@ from vsdesk.engine.catalog import (
     CatalogExists,
     CatalogModeMismatch,
     CatalogNotFound,
+    FoundElsewhere,
     IndexReport,
     index_catalog,
     list_catalogs,
+    no_images_words,
     remove_catalog,
 )
 from vsdesk.engine.embedding import Embedder, l2_normalise
@@ -167,7 +169,7 @@ def test_bad_files_and_unreadable_folders_are_skipped_and_listed(photos):
         # A re-run does not retry unchanged broken files, but still lists them.
         again = index_catalog(catalog, HistogramEmbedder())
         assert {Path(s.path).name for s in again.skipped} == set(kinds)
-        assert len(catalog.skipped()) == 3  # files; the folder is not an index entry
+        assert catalog.skipped() == sorted(again.skipped)  # the locked folder too, as the run says
         assert again.unchanged == report.indexed and again.added == 0  # the broken ones: skipped only
         assert report.added + report.updated + report.moved + report.unchanged == report.indexed
     finally:
@@ -214,6 +216,17 @@ def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(phot
     print(report.summary())  # the report can be shown
     again = index_catalog(catalog, HistogramEmbedder())
     assert again.unchanged == 12 and [s.kind for s in again.skipped] == ["bad-file-name"]
+    # Counted and listed with the catalog as the run said it (`catalogs list`, the window's
+    # "1 skipped: why?"), which had it "0 skipped": the file has no entry in the index.
+    assert catalog.counts() == (12, 1) and catalog.skipped() == [skipped]
+    assert [(info.indexed, info.skipped) for info in list_catalogs()] == [(12, 1)]
+    version = catalog.version
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.version == version  # the same skipped: no change to the catalog
+    os.rename(os.path.join(photos, bad), photos / "renamed.jpg")  # what the message says to do
+    renamed = index_catalog(catalog, HistogramEmbedder())
+    assert (renamed.indexed, renamed.skipped, catalog.counts()) == (13, [], (13, 0))
+    assert catalog.version > version
 
 
 def test_linked_folders_are_followed_once_and_loops_end(photos, tmp_path):
@@ -241,6 +254,9 @@ def test_avif_photos_are_indexed_and_heic_ones_listed_with_what_to_do(photos):
     [skipped] = report.skipped
     assert skipped.path.endswith("IMG_0001.HEIC") and skipped.kind == "unsupported-format"
     assert "convert them to JPEG" in skipped.message
+    assert catalog.counts() == (13, 1) and catalog.skipped() == [skipped]  # as the run said
+    catalog.remove_folder(photos)
+    assert catalog.counts() == (0, 0) and catalog.skipped() == []
 
 
 def test_labels_from_labels_csv(tmp_path):
@@ -297,6 +313,81 @@ def test_an_empty_mount_point_keeps_its_entries_and_they_are_reused_when_the_dis
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     assert not index_catalog(Catalog.create("new", "style", [fresh]), HistogramEmbedder()).missing_folders  # nothing to keep
+
+
+def _counting_loader(loads: list):
+    def loader():
+        loads.append(1)
+        return HistogramEmbedder()
+    return loader
+
+
+def test_a_moved_folder_counts_as_moved_and_each_image_is_listed_once(photos, tmp_path):
+    """``mv photos moved/photos`` and the new place indexed into the same catalog: the old
+    folder's entries were kept (a folder away), so every image was listed twice, once at a path
+    that is gone. Their content is seen in the new place: they are forgotten, counted as moved."""
+    loads = []
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, _counting_loader(loads))
+    moved = tmp_path / "moved" / "photos"
+    moved.parent.mkdir()
+    photos.rename(moved)
+    report = index_catalog(catalog, _counting_loader(loads), add_folders=[moved])
+    assert (report.moved, report.added, report.removed, report.kept, report.indexed) == (12, 0, 0, 0, 12)
+    assert (report.model_loaded, report.embedded, len(loads)) == (False, 0, 1)  # known content: no model
+    assert [f.kind for f in report.missing_folders] == ["missing-folder"]
+    assert report.found_elsewhere == [FoundElsewhere(str(photos), "missing-folder", 12, 12, [str(moved)])]
+    assert report.missing_without_images == [str(photos)]
+    assert report.summary().endswith(f"; 12 images of {photos} (missing) found in {moved}: counted as moved")
+    assert report.as_dict()["found_elsewhere"] == [{"folder": str(photos), "kind": "missing-folder", "images": 12,
+                                                    "moved": 12, "found_in": [str(moved)]}]
+    paths = catalog.vectors().paths
+    assert len(paths) == 12 and all(p.startswith(str(moved) + os.sep) for p in paths)
+    assert catalog.holds_files(str(moved)) and not catalog.holds_files(str(photos))
+    [info] = list_catalogs()
+    assert (info.indexed, info.missing_without_images) == (12, (str(photos),))
+    again = index_catalog(catalog, _counting_loader(loads))
+    assert (again.unchanged, again.removed, again.found_elsewhere, again.missing_without_images) == (
+        12, 0, [], [str(photos)])
+    assert again.summary().endswith("; 1 folder away (missing) with no images in the index")
+    # The old place comes back (copied back from a backup): its files are indexed again by
+    # their hash, without the model; both places are then listed, each once.
+    shutil.copytree(moved, photos)
+    back = index_catalog(catalog, _counting_loader(loads))
+    assert (back.added, back.unchanged, back.embedded, back.model_loaded, len(loads)) == (12, 12, 0, False, 1)
+    assert len(set(catalog.vectors().paths)) == 24 and not back.missing_folders
+
+
+def test_a_copy_made_while_a_disk_is_unplugged_loses_nothing(photos, tmp_path):
+    """The disk holding a catalog folder is unplugged and some of its photos are copied into
+    another folder of the catalog (from a backup): those are listed once, from the copies; the
+    others are kept. Plugged in again, the disk's files are all back, by hash, without the model."""
+    loads = []
+    local = tmp_path / "local"
+    local.mkdir()
+    for src in clothing_images(2, start=40):
+        shutil.copy(src, local / src.name)
+    on_disk = sorted(photos.rglob("*.jpg"))
+    shutil.copy(on_disk[0], local / "copied-before.jpg")  # a copy indexed before the disk went
+    catalog = Catalog.create("mine", "style", [photos, local])
+    assert index_catalog(catalog, _counting_loader(loads)).indexed == 15
+    photos.rename(tmp_path / "unplugged")
+    for path in on_disk[1:6]:
+        shutil.copy(tmp_path / "unplugged" / path.relative_to(photos), local / path.name)
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.added, report.moved, report.removed, report.kept, report.indexed) == (0, 5, 1, 6, 14)
+    assert (report.model_loaded, len(loads)) == (False, 1)
+    assert report.found_elsewhere == [FoundElsewhere(str(photos), "missing-folder", 6, 5, [str(local)])]
+    assert report.missing_without_images == []
+    assert (f"; 6 images of {photos} (missing) found in {local}: listed once, from there (5 new there: counted "
+            f"as moved); 1 folder away (missing): its 6 images kept as they were") in report.summary()
+    hashes = catalog.hashes()
+    assert len(hashes) == len(set(hashes)) == 14  # each image once
+    (tmp_path / "unplugged").rename(photos)  # plugged in again
+    back = index_catalog(catalog, _counting_loader(loads))
+    assert (back.added, back.embedded, back.model_loaded, len(loads)) == (6, 0, False, 1)
+    assert back.indexed == 20 and not back.missing_folders and not back.found_elsewhere
+    assert set(map(str, on_disk)) <= set(catalog.vectors().paths)  # every photo of the disk
 
 
 def test_cancel_keeps_committed_batches(photos):
@@ -1041,6 +1132,31 @@ def test_changed_files_whose_content_is_known_need_no_model(photos, tmp_path):
     added = index_catalog(catalog, loader)  # new content among touched files: the model, once
     assert (added.model_loaded, added.added, added.updated, added.embedded, len(loads)) == (True, 1, 1, 1, 2)
     assert len(catalog.vectors().paths) == 13
+
+
+def test_a_folder_without_images_is_said_and_a_new_catalog_of_it_loads_no_model(photos, tmp_path):
+    """A new catalog of an empty folder loaded the model (6.5 s for product), said "up to date"
+    and nothing about the folder holding no images."""
+    loads = []
+    empty, notes, broken = tmp_path / "empty", tmp_path / "notes", tmp_path / "broken"
+    for folder in (empty, notes, broken):
+        folder.mkdir()
+    (notes / "todo.txt").write_text("not an image")
+    (broken / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    catalog = Catalog.create("mine", "style", [empty, notes])
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.model_loaded, len(loads), report.indexed) == (False, 0, 0)
+    assert report.no_images == [str(empty), str(notes)]
+    assert no_images_words(str(empty)) == (f"no images found in {empty} (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF, "
+                                           "PPM/PGM/PBM, ICO, TGA; searched with its subfolders)")
+    assert report.as_dict()["no_images"] == [str(empty), str(notes)]
+    # A folder of photos beside them: indexed (with the model), the empty one still said; a
+    # folder whose only image is broken is not "without images": its file is listed as skipped.
+    catalog.add_folder(photos)
+    catalog.add_folder(broken)
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.model_loaded, report.indexed, report.no_images) == (True, 12, [str(empty), str(notes)])
+    assert [Path(s.path).name for s in report.skipped] == ["cut.jpg"]
 
 
 def test_a_changed_model_is_loaded_and_embeds_an_unchanged_folder_again(photos):

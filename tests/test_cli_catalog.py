@@ -195,6 +195,107 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert len(list(photos.iterdir())) == 31  # the user's photos are untouched
 
 
+def test_catalogs_list_counts_the_files_skipped_as_the_index_run_does(capsys, tmp_path):
+    """A name that is not UTF-8 (`printf 'bad\\xff.jpg'`): the run said "1 skipped ...
+    [bad-file-name]", `catalogs list` "0 skipped"."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    images = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    for src in images[:3]:
+        shutil.copy(src, folder / src.name)
+    shutil.copy(images[3], os.path.join(folder, os.fsdecode(b"bad\xff.jpg")))
+    (folder / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(folder), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["indexed"] == 3, err
+    assert sorted(s["kind"] for s in report["skipped"]) == ["bad-file-name", "truncated", "unsupported-format"]
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert code == 0 and json.loads(out)[0]["skipped"] == 3
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "shop  [vae]  3 images, 3 skipped\n" in out
+
+
+def test_a_new_catalog_of_an_empty_folder_warns_and_loads_no_model(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run(capsys, "index", "--mode", "product", "--catalog", "nothing", str(empty), "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["model_loaded"], report["no_images"]) == (0, False, [str(empty)])
+    assert f"warning: no images found in {empty} (JPEG, PNG, " in err and "loading the" not in err
+    assert "up to date" not in err and "no images found\n" in err  # the progress line's last word
+
+
+def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp_path):
+    """The catalog holds the query twice (two names, the same bytes): search printed the header
+    and no result line, `--json` gave "results": [] with nothing to say why."""
+    twins = tmp_path / "twins"
+    twins.mkdir()
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[5]
+    for name in ("a.jpg", "b.jpg"):
+        shutil.copy(photo, twins / name)
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "twins", str(twins))[0] == 0
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", str(twins / "a.jpg"))
+    assert code == 0, err
+    assert out.startswith(f"{twins / 'a.jpg'}  (catalog twins, 2 images)\n")
+    assert out.endswith("\n  no other images: 2 copies of the query left out\n\n"), out
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(twins / "a.jpg"), str(photo))
+    [inside, outside] = json.loads(out)
+    assert code == 0 and (inside["results"], inside["copies_left_out"]) == ([], 2)
+    assert (outside["results"], outside["copies_left_out"]) == ([], 2)  # a copy from elsewhere: by content
+    # A query of other content finds both, and leaves nothing out (the key is always there).
+    code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(STYLE_DIR / "s_cubism-01.jpg"))
+    [other] = json.loads(out)
+    assert len(other["results"]) == 2 and other["copies_left_out"] == 0
+
+
+def test_a_search_with_no_result_line_says_why_in_each_case():
+    from vsdesk.cli.catalog_commands import _why_no_results
+
+    assert _why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
+    # --same-class: the catalog's other images are of other types.
+    assert _why_no_results({"copies_left_out": 1, "same_class": "Shoes"}, 5) == (
+        "no other images of the type Shoes (1 copy of the query left out)")
+    assert _why_no_results({"copies_left_out": 0, "same_class": "Shoes"}, 5) == "no other images of the type Shoes"
+    assert _why_no_results({"copies_left_out": 0}, 0) == "no images in the catalog"
+
+
+def test_a_moved_folder_indexed_again_lists_each_image_once_and_says_what_to_drop(capsys, photos, tmp_path):
+    """`mv photos moved/photos`, then `vsdesk index --catalog shop moved/photos`: every image was
+    listed twice by search (the moved path and the old one, gone, with the same score)."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    moved = tmp_path / "moved" / "photos"
+    moved.parent.mkdir()
+    photos.rename(moved)
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(moved), "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["moved"], report["added"], report["kept"]) == (30, 30, 0, 0), err
+    assert report["found_elsewhere"] == [{"folder": str(photos), "kind": "missing-folder", "images": 30, "moved": 30,
+                                          "found_in": [str(moved)]}]
+    assert report["missing_without_images"] == [str(photos)] and report["embedded"] == 0
+    assert report["model_loaded"] is False  # known content, broken.jpg too: no model needed
+    assert [s["path"] for s in report["skipped"]] == [str(moved / "broken.jpg")]
+    assert f"; 30 images of {photos} (missing) found in {moved}: counted as moved" in err
+    drop = (f"the catalog holds none of its images; `vsdesk catalogs remove-folder shop {photos}` drops it from the "
+            "catalog")
+    assert f"  note: {photos} is missing (moved, deleted, or on a disk that is not mounted?); {drop}" in err
+
+    query = sorted(moved.glob("*.jpg"))[1]
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "-k", "40", "--json")
+    [record] = json.loads(out)
+    paths = [r["path"] for r in record["results"]]
+    assert code == 0 and len(paths) == len(set(paths)) == 29  # each once, none at the old place
+    assert all(p.startswith(str(moved)) for p in paths)
+    assert record["catalog_missing_without_images"] == [str(photos)] and f"{drop}" in err
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert f"    {photos}\n      note: missing (moved, deleted, or on a disk that is not mounted?); {drop}\n" in out
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert json.loads(out)[0]["missing_without_images"] == [str(photos)]
+    code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(photos))
+    assert code == 0 and "0 images forgotten" in err
+    assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["folders"] == [str(moved)]
+
+
 def test_a_linked_folder_on_an_unplugged_disk_keeps_its_images_and_is_said(capsys, tmp_path):
     """``pictures/trip -> usb/trip``: the disk unplugged, an index run (or opening the catalog in
     the window) dropped the trip's images, and embedded them all again once it was back."""

@@ -688,3 +688,12 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
                          "images are still searched, but cannot be shown. `vsdesk catalogs remove-folder c FOLDER` "
                          "forgets them; deleting the link forgets them at the next index run.")
+    # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
+    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+                                                 missing_folders=tuple(away), missing_kinds=away,
+                                                 missing_without_images=(str(tmp_path / "gone"),)))
+    assert said == (f"The folder {there / 'trip'} in the catalog “c” is missing (moved, deleted, or on a disk that is "
+                    "not mounted?): its images are still searched, but cannot be shown. Deleting the link forgets "
+                    f"them at the next index run. The folder {tmp_path / 'gone'} of the catalog “c” is missing "
+                    "(moved, deleted, or on a disk that is not mounted?): the catalog holds none of its images; "
+                    f"`vsdesk catalogs remove-folder c {tmp_path / 'gone'}` drops it from the catalog.")

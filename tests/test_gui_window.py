@@ -357,6 +357,26 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     tab.findChild(SkippedFilesDialog).close()
 
 
+def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, window, tmp_path):
+    """A name that is not UTF-8 and a HEIC photo have no entry in the index: the bar said
+    nothing of them, while `vsdesk index` said "2 skipped"."""
+    from vsdesk.gui.skipped_dialog import SkippedFilesDialog
+
+    folder = copy_images(ARTWORKS[:3], tmp_path / "art")
+    bad = os.path.join(folder, os.fsdecode(b"caf\xe9.jpg"))
+    shutil.copy(ARTWORKS[3], bad)
+    (folder / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    bar = tab.catalog_bar
+    assert len(tab.snapshot) == 3 and "2 skipped: why?" in bar.status.text()
+    bar.status.linkActivated.emit("details")
+    dialog = tab.findChild(SkippedFilesDialog)
+    listed = dialog.text.toPlainText()
+    assert f"{folder}/caf\ufffd.jpg\n    its name is not valid UTF-8" in listed
+    assert f"{folder / 'IMG_0001.HEIC'}\n    HEIC photos cannot be read by vsdesk" in listed
+    dialog.close()
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
@@ -1472,6 +1492,29 @@ def test_a_catalog_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, wind
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         tab.open_catalog(other)
     assert len(tab.snapshot) == 3 and tab.messages.text() == ""
+
+
+def test_a_catalog_whose_folder_moved_shows_each_image_once(qtbot, window, tmp_path):
+    """The catalog's folder moved and the new place added to it (`vsdesk index --catalog NAME
+    NEW`): opening it showed every image twice, half of them at paths that are gone."""
+    from vsdesk.engine.catalog import Catalog
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "photos")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    moved = tmp_path / "moved" / "photos"
+    moved.parent.mkdir()
+    folder.rename(moved)
+    with Catalog.open(tab.catalog_name) as catalog:
+        catalog.add_folder(moved)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.snapshot) == 4 and all(path.startswith(str(moved)) for path in tab.snapshot.paths)
+    assert tab.snapshot.missing_without_images == (str(folder),)
+    assert tab.messages.kind == "warning" and tab.messages.text() == (
+        f"The folder {folder} of the catalog “{tab.catalog_name}” is missing (moved, deleted, or on a disk that is not "
+        f"mounted?): the catalog holds none of its images; `vsdesk catalogs remove-folder {tab.catalog_name} "
+        f"{folder}` drops it from the catalog.")
 
 
 def test_a_linked_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):

@@ -76,6 +76,16 @@ def test_search_catalog_excludes_query_by_path_or_content(tmp_path, data):
     assert {r.index for r in results[1]}.isdisjoint({10, 11})  # by content (both copies)
     assert results[2][0].index == 10 and results[2][0].score == pytest.approx(1.0, abs=1e-5)
     assert results[2][0].label == "even"
+    # How many were left out as the query itself: said when nothing else is found.
+    assert [r.left_out for r in results] == [1, 2, 0]
+
+
+def test_a_catalog_of_copies_of_the_query_gives_no_result_and_says_how_many_were_left_out(tmp_path, data):
+    matrix, _ = data
+    vs = VectorSet([str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")], [None, None], matrix[[3, 3]])
+    [results] = search_catalog(vs, matrix[3], 5, query_paths=[str(tmp_path / "a.jpg")], query_hashes=["h3"],
+                               catalog_hashes=["h3", "h3"])
+    assert results == [] and results.left_out == 2
 
 
 def test_file_sha256(tmp_path):

@@ -218,10 +218,16 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
 
 
 def _print_report(report, catalog) -> None:
-    from vsdesk.engine.catalog import how_to_forget
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, no_images_words
 
     say(report.summary())
+    for folder in report.no_images:  # a wrong folder given, or photos in a format not looked for
+        say(f"warning: {no_images_words(folder)}")
     for folder in report.missing_folders:
+        if folder.path in report.missing_without_images:  # nothing kept for it
+            say(f"  note: {folder.path} is {away_words(folder.kind)}; "
+                f"{how_to_drop(folder.path, catalog.name, catalog.folders)}")
+            continue
         forget = how_to_forget(folder.path, catalog.name, catalog.folders)
         say(f"  note: {folder.path}: {folder.message}. {forget[0].upper()}{forget[1:]}")
     if report.skipped:
@@ -414,7 +420,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     """The search itself, for the queries of ``records`` not marked with an error already."""
     import numpy as np
 
-    from vsdesk.engine.catalog import away_words, how_to_forget, is_being_indexed
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_being_indexed
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.query import decode_query, embed_queries, rank_queries
     from vsdesk.engine.search import file_sha256
@@ -428,8 +434,13 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             )
         # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
         away = catalog.away_folders()
+        without_images = [folder for folder in away if not catalog.holds_files(folder)]
         for folder, kind in away.items():
             whose = "a folder" if folder in catalog.folders else "in a folder"
+            if folder in without_images:  # its images were found elsewhere: nothing kept for it
+                error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; "
+                      f"{how_to_drop(folder, catalog.name, catalog.folders)}")
+                continue
             forget = how_to_forget(folder, catalog.name, catalog.folders)
             error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
                   f"still searched. {forget[0].upper()}{forget[1:]}")
@@ -465,6 +476,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
                          "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
+                         "catalog_missing_without_images": without_images,
                          "catalog_changed_folders": changed}
 
     good: list[tuple[int, Any]] = []  # (record index, image)
@@ -495,6 +507,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                  **({"predicted": types[q][r]} if types else {})}
                 for r, hit in enumerate(hits)
             ]
+            # The query's own file and copies of it are never its results: counted, so that a
+            # search finding nothing else says why.
+            record["copies_left_out"] = hits.left_out
             if args.same_class:
                 record["same_class"] = extras.get("predicted")
             for key, value in extras.items():
@@ -542,7 +557,8 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         print(f"{record['query']}  (catalog {name}, {counted(size, 'image')})")
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
-        facts = {k: v for k, v in record.items() if k not in ("query", "results") and v is not None}
+        facts = {k: v for k, v in record.items()
+                 if k not in ("query", "results", "copies_left_out") and v is not None}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit in record["results"]:
@@ -551,7 +567,19 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
+        if not record["results"]:
+            print(f"  {_why_no_results(record, size)}")
         print()
+
+
+def _why_no_results(record: dict[str, Any], size: int) -> str:
+    """Why a query answered has no result line: the catalog holds only copies of it (left out
+    of its results), no other image of the type it was kept to, or nothing at all."""
+    copies = record.get("copies_left_out", 0)
+    left_out = f"{copies} {'copy' if copies == 1 else 'copies'} of the query left out"
+    if record.get("same_class") and size > copies:  # the others are of other types
+        return f"no other images of the type {record['same_class']}" + (f" ({left_out})" if copies else "")
+    return f"no other images: {left_out}" if copies else "no images in the catalog"
 
 
 # The text form of a query's facts (describe() in the record) is for a person: each mode says
@@ -639,7 +667,7 @@ def _one_line(text: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import away_words, how_to_forget, is_within, list_catalogs
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_within, list_catalogs
 
     infos = list_catalogs()
     if args.json:
@@ -648,6 +676,7 @@ def _list(args: argparse.Namespace) -> int:
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
              "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
+             "missing_without_images": list(i.missing_without_images),
              "model_problem": _model_problem(i)}
             for i in infos
         ])
@@ -671,7 +700,9 @@ def _list(args: argparse.Namespace) -> int:
             print(f"    note: {problem}")
         for folder in i.folders:
             print(f"    {folder}")
-            if folder in i.missing_kinds:
+            if folder in i.missing_without_images:  # nothing kept for it
+                print(f"      note: {away_words(i.missing_kinds[folder])}; {how_to_drop(folder, i.name, i.folders)}")
+            elif folder in i.missing_kinds:
                 print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
             for inside, kind in i.missing_kinds.items():  # a linked folder or a disk's mount point in it

@@ -22,6 +22,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 IMAGE_SUFFIXES = frozenset(
     ".jpg .jpeg .jpe .jfif .png .bmp .gif .tif .tiff .webp .avif .ppm .pgm .pbm .pnm .ico .tga".split()
 )
+#: The formats of ``IMAGE_SUFFIXES`` in words, for a message about a folder holding none.
+IMAGE_FORMATS = "JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF, PPM/PGM/PBM, ICO, TGA"
 #: Photo formats we cannot decode (Pillow has no HEIF reader): indexing lists them as skipped
 #: with what to do, rather than passing over them in silence.
 UNSUPPORTED_SUFFIXES = {".heic": "HEIC", ".heif": "HEIF"}

@@ -84,13 +84,13 @@ def rank_queries(
     kept_to: Sequence[str | None] | None = None,
     classes: np.ndarray | None = None,
 ):
-    """The k best catalog items for each query vector (``search_catalog``'s results).
+    """The k best catalog items for each query vector (``search_catalog``'s ``Results``).
 
     ``vectors``: the catalog's (paths, labels, matrix), e.g. ``catalog.vectors()``; ``hashes``
     its content hash per row. Each query's own item is left out: the file it came from
-    (``sources[i]``) or a copy of it (``query_hashes[i]``). ``kept_to[i]``: only items of that
-    product type (the type the query is shown with; None: any), by ``classes`` (each item's
-    type, ``item_classes``: worked out here if not given). The embedder's query expansion, if it
+    (``sources[i]``) or a copy of it (``query_hashes[i]``), counted in ``Results.left_out``.
+    ``kept_to[i]``: only items of that product type (the type the query is shown with; None:
+    any), by ``classes`` (each item's type, ``item_classes``: worked out here if not given). The embedder's query expansion, if it
     has one (style: alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it."""
     from vsdesk.engine.search import search_catalog
 

@@ -9,6 +9,7 @@ place, so the same query always gives the same ranking. A query that is itself a
     hits = top_k(matrix, queries, k=10, exclude=[{3}, set()])   # -> [[Hit(index, score), ...], ...]
     results = search_catalog(catalog.vectors(), query_vectors, k, query_paths=[...],
                              query_hashes=[...], catalog_hashes=catalog.hashes())
+    results[0].left_out                  # catalog items left out as query 0 itself (copies of it)
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ class Result(NamedTuple):
     score: float
     label: str | None
     index: int
+
+
+class Results(list):
+    """A query's results (``Result``, best first), with ``left_out``: how many catalog items
+    were left out as the query itself (its own file, copies of it). A search that finds
+    nothing else says so, instead of an empty list that explains nothing."""
+
+    def __init__(self, results: Iterable[Result] = (), left_out: int = 0):
+        super().__init__(results)
+        self.left_out = left_out
 
 
 def top_k(
@@ -131,24 +142,21 @@ def search_catalog(
 ) -> list[list[Result]]:
     """Top-k over a ``VectorSet`` (``catalog.vectors()``), leaving out each query's own item:
     the row with the same path (``query_paths``) or the same content (``query_hashes`` against
-    ``catalog_hashes``, i.e. ``catalog.hashes()``), and the rows in ``also_exclude[i]`` (e.g.
-    items of another product type). ``expansion`` (an object with ``n``,
+    ``catalog_hashes``, i.e. ``catalog.hashes()``), counted in each ``Results.left_out``, and
+    the rows in ``also_exclude[i]`` (e.g. items of another product type). ``expansion`` (an object with ``n``,
     ``database_n`` and ``alpha``, e.g. the style embedder's ``query_expansion``) applies
     ``expand`` first; scores are then against the augmented rows."""
     paths, labels, matrix = vectors
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-    exclude = []
-    for q in range(len(queries)):
-        skip = own_rows(paths, catalog_hashes,
-                        query_paths[q] if query_paths is not None else None,
-                        query_hashes[q] if query_hashes is not None else None)
-        if also_exclude is not None:
-            skip.update(also_exclude[q])
-        exclude.append(skip)
+    own = [own_rows(paths, catalog_hashes,
+                    query_paths[q] if query_paths is not None else None,
+                    query_hashes[q] if query_hashes is not None else None) for q in range(len(queries))]
+    exclude = [skip | set(also_exclude[q]) if also_exclude is not None else skip for q, skip in enumerate(own)]
     if expansion is not None:
         matrix, queries = expand(matrix, queries, expansion, exclude)
     hits = top_k(matrix, queries, k, exclude)
-    return [[Result(paths[h.index], h.score, labels[h.index], h.index) for h in row] for row in hits]
+    return [Results((Result(paths[h.index], h.score, labels[h.index], h.index) for h in row), len(skip))
+            for row, skip in zip(hits, own)]
 
 
 def expand_queries(

@@ -95,6 +95,9 @@ class CatalogSnapshot:
     #: searched. ``missing_kinds``: each with its kind (``AWAY_KINDS``), for the words said.
     missing_folders: tuple[str, ...] = ()
     missing_kinds: dict[str, str] = field(default_factory=dict)
+    #: Those of ``missing_folders`` of which the catalog holds no image (all found elsewhere in
+    #: it: the folder moved): nothing of theirs is searched (``how_to_drop``).
+    missing_without_images: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -402,6 +405,7 @@ class ModeSession:
             predicted_colouring=by_model,
             missing_folders=tuple(away),
             missing_kinds=away,
+            missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
         )
 
     # -- queries --------------------------------------------------------------------------------

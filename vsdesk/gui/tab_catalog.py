@@ -114,7 +114,9 @@ class TabCatalog(QObject):
             self.open(self.snapshot.name)
         elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_kinds:
             # A folder that was away is back (its disk plugged in again): the warning is updated.
-            self.snapshot = dataclasses.replace(looked_at, missing_folders=tuple(away), missing_kinds=away)
+            self.snapshot = dataclasses.replace(
+                looked_at, missing_folders=tuple(away), missing_kinds=away,
+                missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away))
             if self._unsay() and away:
                 self._say("warning", _missing_folders_text(self.snapshot))
 
@@ -330,9 +332,26 @@ class TabCatalog(QObject):
 
 
 def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
+    from vsdesk.engine.catalog import away_words, how_to_drop
+
+    # A folder whose images were all found elsewhere in the catalog (it moved) keeps nothing:
+    # said apart, with how to drop it from the catalog.
+    said = [_kept_folders_text(snapshot)] if set(snapshot.missing_kinds) - set(snapshot.missing_without_images) else []
+    for folder in snapshot.missing_without_images:
+        if folder in snapshot.missing_kinds:
+            of = "of" if folder in snapshot.folders else "in"
+            said.append(f"The folder {folder} {of} the catalog “{snapshot.name}” is "
+                        f"{away_words(snapshot.missing_kinds[folder])}: "
+                        f"{how_to_drop(folder, snapshot.name, snapshot.folders)}.")
+    return " ".join(said)
+
+
+def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
+    """The folders away whose images are kept, and how to forget them."""
     from vsdesk.engine.catalog import away_words, how_to_forget
 
-    away = snapshot.missing_kinds
+    away = {folder: kind for folder, kind in snapshot.missing_kinds.items()
+            if folder not in snapshot.missing_without_images}
     if len(away) == 1:
         [(folder, kind)] = away.items()
         of = "of" if folder in snapshot.folders else "in"  # a linked folder or a mount point in one

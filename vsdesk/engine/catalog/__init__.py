@@ -10,18 +10,24 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
-        #                embedded, reused, recovered, indexed, missing_folders, interrupted);
-        #    report.summary()
+        #                embedded, reused, recovered, indexed, missing_folders, kept,
+        #                found_elsewhere, missing_without_images, no_images, interrupted);
+        #    report.summary(); no_images_words(folder) for each folder of report.no_images
+        # entries of a folder away whose content the run sees elsewhere in the catalog (the
+        # folder moved, or was copied while its disk was unplugged) are forgotten: their
+        # vectors stay with the copies, and the folder's files, back, are re-added by hash.
         # call it from the thread that owns TensorFlow; CancelledError on cancel (work kept).
         # report=IndexReport() is filled in as it goes: after a cancel or Ctrl+C it holds what
         # was committed, with interrupted=True.
         # embedder may be a zero-argument loader instead: the model is then loaded only if a
         # file needs embedding (report.model_loaded), so an unchanged re-run is instant, and
-        # so is one where files were only touched or moved (their content hashes are known).
+        # so is one where files were only touched or moved (their content hashes are known),
+        # and a new catalog of an empty folder.
     paths, labels, matrix = catalog.vectors()   # VectorSet, sorted by path; matrix (n, dim) float32
     catalog.hashes()                            # content SHA-256 per row of vectors()
     catalog.version, catalog.uid                # change detection / cache keys
-    catalog.skipped()                           # [SkippedFile(path, kind, message)]
+    catalog.skipped()                           # [SkippedFile(path, kind, message)], as the last
+                                                # index run reported them (names, formats too)
     catalog.recovered                           # message if the index was found damaged and moved
                                                 # aside; kept until an index run completes
     catalog.close()                             # or use `with Catalog.open(name) as catalog:`
@@ -31,7 +37,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # since the last complete run (cheap, bounded; other
                                                 # names, e.g. .DS_Store, are no change); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
-                                    model, unfinished, being_indexed, missing_folders, missing_kinds)]
+                                    model, unfinished, being_indexed, missing_folders, missing_kinds,
+                                    missing_without_images)]
                                                 # problem: cannot be opened, or catalog.recovered
     away_folders(folders) -> {folder: kind}     # folders missing, a file now or empty (AWAY_KINDS);
     catalog.away_folders() -> {folder: kind}    # those of its folders, then linked folders leading
@@ -41,6 +48,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     away_words(kind)                            # what that kind is, in the words all say it with
     how_to_forget(folder, name, roots)          # "`vsdesk catalogs remove-folder ...` forgets them",
                                                 # or deleting the link / the empty folder
+    catalog.holds_files(folder)                 # whether the index holds entries in it
+    how_to_drop(folder, name, roots)            # of a folder away that holds none: "`vsdesk catalogs
+                                                # remove-folder ...` drops it from the catalog"
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
     remove_catalog(name)                        # deletes our index files only, never images
@@ -50,8 +60,10 @@ Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``inde
 ``vectors`` (float32 blobs keyed by (content sha256, embedder key)), ``folder_times`` (each
 scanned folder's mtime at the last complete run, for ``changed_folders``) and
 ``attached_folders`` (the linked folders and mount points of that run: unplugged, a link leads
-nowhere and a mount point is left empty, and their entries are kept): a moved or renamed
-file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
+nowhere and a mount point is left empty, and their entries are kept) and ``scan_skipped``
+(what the last run's scan skipped without a ``files`` row: a name that is not UTF-8, a HEIC
+photo, a folder that cannot be listed; counted and listed by ``counts``/``skipped``): a moved
+or renamed file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a
 folder's top, else from class subfolders, else none. A damaged index file (truncated,
 overwritten, failing ``PRAGMA quick_check``, SQLITE_CORRUPT/NOTADB) is renamed
@@ -65,11 +77,18 @@ We never write into the user's folders.
 until ``version`` changes.
 """
 
-from vsdesk.engine.catalog._indexer import IndexReport, index_catalog, is_being_indexed
+from vsdesk.engine.catalog._indexer import (
+    FoundElsewhere,
+    IndexReport,
+    index_catalog,
+    is_being_indexed,
+    no_images_words,
+)
 from vsdesk.engine.catalog._scan import (
     LABEL_FILES,
     away_folders,
     away_words,
+    how_to_drop,
     how_to_forget,
     is_away,
     is_within,
@@ -104,12 +123,14 @@ __all__ = [
     "CatalogNotFound",
     "CatalogSettings",
     "CatalogStorageError",
+    "FoundElsewhere",
     "IndexReport",
     "LABEL_FILES",
     "SkippedFile",
     "VectorSet",
     "away_folders",
     "away_words",
+    "how_to_drop",
     "how_to_forget",
     "catalog_exists",
     "catalog_settings",
@@ -120,5 +141,6 @@ __all__ = [
     "index_catalog",
     "is_being_indexed",
     "list_catalogs",
+    "no_images_words",
     "remove_catalog",
 ]

@@ -15,6 +15,9 @@
    window, so memory stays flat however large the folder. When the model is given as a loader,
    the changed files are hashed first and the model is loaded only if some content is new: a
    folder whose files were only touched, copied without their times or moved needs no model.
+   Then the entries kept for folders away whose content the run saw in a file of the catalog
+   are forgotten (the folder moved, or was copied while its disk was unplugged): the copies
+   hold their vectors, so each image is listed once, and the folder, back, is re-added by hash.
 4. Every batch is one SQLite transaction (file rows together with their vectors): killing the
    process at any moment loses at most the batch in flight, and the next run resumes from there.
    The report counts a batch once it is committed, so a run interrupted (Ctrl+C, a cancel)
@@ -33,7 +36,7 @@ import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -44,6 +47,7 @@ from vsdesk.engine.catalog._scan import (
     MOUNT_AWAY,
     FileStat,
     away_count,
+    away_short,
     is_empty_folder,
     is_within,
     scan_folders,
@@ -58,7 +62,7 @@ from vsdesk.engine.catalog._store import (
     storage_error,
 )
 from vsdesk.engine.embedding import Embedder
-from vsdesk.engine.imageio import ImageError, load_image
+from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
 from vsdesk.engine.text import counted
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, never_cancelled, no_progress
 
@@ -66,6 +70,28 @@ try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; two indexers at once are the user's choice
     fcntl = None  # type: ignore[assignment]
+
+
+class FoundElsewhere(NamedTuple):
+    """Images of a folder away found, by their content, in files an index run saw elsewhere in
+    the catalog: the folder moved, or was copied while its disk was unplugged. Their entries
+    are forgotten (the copies hold their vectors), so that no image is listed twice."""
+
+    folder: str  # the folder away (``IndexReport.missing_folders``)
+    kind: str  # how it is away (``AWAY_KINDS``)
+    images: int  # its images found elsewhere: their entries are forgotten
+    moved: int  # of those, the ones whose copy the run added: counted as moved, not added
+    found_in: list[str]  # where the copies are: the folder holding them all, else their catalog folders
+
+    def words(self) -> str:
+        """"12 images of /x/photos (missing) found in /x/moved/photos: counted as moved"."""
+        said = (f"{counted(self.images, 'image')} of {self.folder} ({away_short(self.kind)}) found in "
+                f"{', '.join(self.found_in)}")
+        if self.moved == self.images:
+            return f"{said}: counted as moved"
+        # Copies that were indexed before (a folder of duplicates): listed from there alone.
+        moved = f" ({self.moved} new there: counted as moved)" if self.moved else ""
+        return f"{said}: listed once, from there{moved}"
 
 
 @dataclass
@@ -95,6 +121,18 @@ class IndexReport:
     missing_folders: list[SkippedFile] = field(default_factory=list)
     #: Images of those folders, kept as they were indexed (not checked, so not "unchanged").
     kept: int = 0
+    #: Entries of those folders whose content the run saw in a file outside them (the folder
+    #: moved, or copied while its disk was unplugged): forgotten, one ``FoundElsewhere`` per
+    #: folder. Their vectors stay with the copies, so a folder that comes back is indexed
+    #: again by hash, without the model.
+    found_elsewhere: list[FoundElsewhere] = field(default_factory=list)
+    #: Those of ``missing_folders`` of which the index holds no entry after the run (all found
+    #: elsewhere, or none ever indexed): nothing is kept for them, and a catalog folder among
+    #: them can be dropped from the catalog (``how_to_drop``).
+    missing_without_images: list[str] = field(default_factory=list)
+    #: Catalog folders that are there and hold no image file at all (none indexed, none
+    #: skipped): a wrong folder given, or photos in a format not looked for (``no_images_words``).
+    no_images: list[str] = field(default_factory=list)
     #: True when the run stopped before its end (Ctrl+C, a cancel): the counts are of the
     #: batches committed until then, ``indexed`` the images the catalog holds.
     interrupted: bool = False
@@ -106,10 +144,18 @@ class IndexReport:
             f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
             f"in {self.seconds:.2f} s"
         )
-        if self.missing_folders:
-            their = "its" if len(self.missing_folders) == 1 else "their"
-            text += (f"; {away_count(folder.kind for folder in self.missing_folders)}: "
+        for found in self.found_elsewhere:
+            text += f"; {found.words()}"
+        holding = [f for f in self.missing_folders if f.path not in self.missing_without_images]
+        if holding:
+            their = "its" if len(holding) == 1 else "their"
+            text += (f"; {away_count(folder.kind for folder in holding)}: "
                      f"{their} {counted(self.kept, 'image')} kept as they were")
+        found_folders = {found.folder for found in self.found_elsewhere}
+        holding_none = [f for f in self.missing_folders
+                        if f.path in self.missing_without_images and f.path not in found_folders]
+        if holding_none:
+            text += f"; {away_count(folder.kind for folder in holding_none)} with no images in the index"
         if self.model_changed:
             text += "; the model changed since the last run, so every image was embedded again"
         if self.interrupted:
@@ -120,6 +166,7 @@ class IndexReport:
         data = asdict(self)
         data["skipped"] = [s._asdict() for s in self.skipped]
         data["missing_folders"] = [s._asdict() for s in self.missing_folders]
+        data["found_elsewhere"] = [found._asdict() for found in self.found_elsewhere]
         return data
 
 
@@ -275,6 +322,8 @@ class _Indexer:
         self.attached: list[tuple[str, str, str]] = []  # of the scan: see ScanResult
         self.known: set[str] = set()  # hashes with a vector under this embedder's key
         self.gone_hashes: collections.Counter[str] = collections.Counter()
+        #: Paths counted as added by this run, by content hash (``_forget_found_elsewhere``).
+        self.added: dict[str, list[str]] = {}
         #: Changed files already read and settled without the model (``_settle_without_model``).
         self.settled: dict[str, _Row] = {}
 
@@ -300,15 +349,24 @@ class _Indexer:
                 scan.unreadable.append((link, kind, message))  # its entries are kept
         for unreadable in map(SkippedFile._make, scan.unreadable):
             (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
+        # Kept with the catalog, for `catalogs list` and the window to count and list them too.
+        self.catalog.note_scan_skipped(self.report.skipped)
         if self.report.missing_folders:  # (a pass over every row: only when a folder is away)
             self.report.kept = sum(1 for path, row in rows.items() if row.status == "ok" and
                                    any(is_within(path, away.path) for away in self.report.missing_folders))
+
+        # A folder there with no image file in it (nothing indexed, nothing skipped) is said.
+        looked_past = {stat.root for stat in scan.files.values()} | {f.path for f in self.report.missing_folders}
+        self.report.no_images = [root for root in self.catalog.folders if root not in looked_past
+                                 and not any(is_within(path, root) for path, _, _ in scan.unreadable)]
 
         if self.embedder is None:
             stored_key = self.catalog.embedder_key
             plan = self._plan(scan, rows, stored_key)
             same_model = self.model_key is None or (stored_key or "").startswith(self.model_key)
-            if stored_key is not None and same_model and self._settle_without_model(plan.todo, rows):
+            if stored_key is None and not plan.todo:
+                key = None  # never indexed, and no file to index (an empty folder): no model needed
+            elif stored_key is not None and same_model and self._settle_without_model(plan.todo, rows):
                 key = stored_key  # nothing to embed: no model needed
             else:
                 self.progress(0, 0, "loading the model")
@@ -331,6 +389,7 @@ class _Indexer:
             with self._transaction():
                 self.conn.executemany("UPDATE files SET label = ?, root = ? WHERE path = ?", plan.relabel)
         self._process(plan.todo)
+        self._forget_found_elsewhere(scan.files)
         self._collect_garbage(key)
         return self.report
 
@@ -359,14 +418,19 @@ class _Indexer:
     def _settle_without_model(self, todo: list[tuple[FileStat, bool]], rows: dict[str, _Row]) -> bool:
         """Read and hash the new or changed files (as ``_process`` would) until one needs the
         model: True when none does, every one's content having a vector already (only its time
-        changed, or it was moved, copied, renamed) or being the same bytes that were skipped
-        before, at the same path. The rows are kept in ``self.settled`` for ``_process``, so no
-        file is read twice. Writes nothing: a kill here loses nothing."""
+        changed, or it was moved, copied, renamed) or being the same bytes as a file skipped
+        before (at this path or another: a folder moved with a broken file in it). The rows
+        are kept in ``self.settled`` for ``_process``, so no file is read twice. Writes
+        nothing: a kill here loses nothing."""
         total = len(todo)
         if not total:
             return True
         self.progress(0, total, f"checking {counted(total, 'new or changed file')}")
         known = frozenset(self.known)
+        # The same bytes fail to decode the same way at any path (a folder moved with a broken
+        # file in it); "unusable" was the model's own failure, decided by the model again.
+        skips = {row.sha256: row for row in rows.values()
+                 if row.status == "skipped" and row.sha256 and row.kind != "unusable"}
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-hash")
         try:
             queue: collections.deque[cf.Future] = collections.deque()
@@ -378,7 +442,7 @@ class _Indexer:
                     if item is None:
                         break
                     stat = item[0]
-                    queue.append(pool.submit(_settle, stat, rows.get(stat.path), known))
+                    queue.append(pool.submit(_settle, stat, known, skips))
                 if not queue:
                     return True
                 if self.cancelled():
@@ -413,7 +477,11 @@ class _Indexer:
     def _process(self, todo: list[tuple[FileStat, bool]]) -> None:
         total = len(todo)
         if not total:  # (a folder away was not looked at: its images are only kept)
-            self.progress(0, 0, "nothing new in the folders there" if self.report.missing_folders else "up to date")
+            if self.report.missing_folders:
+                self.progress(0, 0, "nothing new in the folders there")
+            else:
+                self.progress(0, 0, "no images found" if self.report.no_images and not self.report.unchanged
+                              else "up to date")
             return
         known_snapshot = frozenset(self.known)
         decode_size = self.embedder.decode_size if self.embedder is not None else None
@@ -477,6 +545,58 @@ class _Indexer:
             self.report.removed -= 1  # a move, not a removal plus an addition
         else:
             self.report.added += 1
+            self.added.setdefault(row.sha256 or "", []).append(row.path)
+
+    def _forget_found_elsewhere(self, seen: dict[str, FileStat]) -> None:
+        """The entries of folders away whose content is in a file this run saw (``seen``, all
+        outside them) are forgotten: the folder moved (else each image is listed twice, once
+        at a path that is gone), or was copied while its disk was unplugged. Nothing is lost:
+        the vector stays, the copy refers to it, and the folder's files, back, are indexed
+        again by their hash without the model. A copy the run added is counted as moved."""
+        away = list(self.report.missing_folders)
+        if not away:
+            return
+        found, present = self._found_elsewhere(away, seen)
+        if found:
+            with self._transaction():
+                self.conn.executemany("DELETE FROM files WHERE path = ?", [(path,) for _, path, _, _ in found])
+        copies: dict[str, list[str]] = collections.defaultdict(list)  # folder away -> its images' copies
+        moved: collections.Counter[str] = collections.Counter()
+        for folder, _, sha256, status in found:
+            added = self.added.get(sha256) if status == "ok" else None
+            if added:  # its copy is new: the image moved (or was copied) there
+                copies[folder].append(added.pop())
+                moved[folder] += 1
+                self.report.added -= 1
+                self.report.moved += 1
+            else:  # its copy was indexed before (or is a file skipped again): one entry less
+                self.report.removed += 1
+                if status == "ok":
+                    copies[folder].append(present[sha256, status][0])
+            if status == "ok":
+                self.report.kept -= 1
+        for folder in away:
+            if copies[folder.path]:
+                self.report.found_elsewhere.append(FoundElsewhere(
+                    folder.path, folder.kind, len(copies[folder.path]), moved[folder.path],
+                    _holding_folders(copies[folder.path], seen)))
+            if not self.catalog.holds_files(folder.path):
+                self.report.missing_without_images.append(folder.path)
+
+    def _found_elsewhere(self, away: list[SkippedFile], seen: dict[str, FileStat]):
+        """The entries in the folders ``away`` whose content (and status: an image, or a file
+        skipped) is that of a file ``seen``, as (folder away, path, sha256, status), and the
+        paths seen by (sha256, status)."""
+        present: dict[tuple[str, str], list[str]] = {}
+        kept: list[tuple[str, str, str, str]] = []
+        rows = self.conn.execute("SELECT path, sha256, status FROM files WHERE sha256 IS NOT NULL")
+        for path, sha256, status in rows:
+            folder = next((f.path for f in away if is_within(path, f.path)), None)
+            if folder is not None:
+                kept.append((folder, path, sha256, status))
+            elif path in seen:
+                present.setdefault((sha256, status), []).append(path)
+        return [entry for entry in kept if (entry[2], entry[3]) in present], present
 
     def _write(self, ready: list[tuple[_Row, bool]], to_embed: list[tuple[_Row, bool, np.ndarray | None]]) -> None:
         """One transaction: new vectors and the file rows that refer to them; counted in the
@@ -509,7 +629,7 @@ class _Indexer:
                 self.report.reused += 1
             self._count(row, existed)
 
-    def _collect_garbage(self, key: str) -> None:
+    def _collect_garbage(self, key: str | None) -> None:
         """Vectors no file refers to any more (deleted files, an older model) go at the end of a
         complete run, never earlier: until then they let moved files skip re-embedding."""
         with self._transaction(bump=False):
@@ -528,18 +648,31 @@ class _Indexer:
                 self.catalog._bump_version()
 
 
-def _settle(stat: FileStat, old: _Row | None, known: frozenset[str]) -> _Row | None:
+def no_images_words(folder: str) -> str:
+    """What an index run says of a catalog folder in which it found no image file."""
+    return f"no images found in {folder} ({IMAGE_FORMATS}; searched with its subfolders)"
+
+
+def _holding_folders(paths: list[str], seen: dict[str, FileStat]) -> list[str]:
+    """Where ``paths`` are, in a few words: the folder holding them all when it is in the
+    catalog (a folder moved, with its subfolders), else the catalog folders they are in."""
+    common = os.path.commonpath([os.path.dirname(path) for path in paths])
+    roots = sorted({seen[path].root for path in paths})
+    return [common] if any(is_within(common, root) for root in roots) else roots
+
+
+def _settle(stat: FileStat, known: frozenset[str], skips: dict[str, _Row]) -> _Row | None:
     """In a pool thread: the row of a changed file if it can be had without the model (a known
-    content hash, the same bytes as an earlier skip at this path, or a file that cannot be
-    read), else None."""
+    content hash, the same bytes as an earlier skip (``skips``, by hash), or a file that
+    cannot be read), else None."""
     row, data = _read(stat)
     if data is None:
         return row  # unreadable: skipped, whatever the model
     row.sha256 = hashlib.sha256(data).hexdigest()
     if row.sha256 in known:
         return row
-    if old is not None and old.status == "skipped" and old.sha256 == row.sha256 and old.kind != "unusable":
-        # The same bytes fail to decode the same way; "unusable" was the model's own failure.
+    old = skips.get(row.sha256)
+    if old is not None:  # the same bytes fail to decode the same way
         row.status, row.kind, row.message = "skipped", old.kind, old.message
         return row
     return None

@@ -345,6 +345,17 @@ def away_folders(folders: Iterable[str]) -> dict[str, str]:
     return {str(folder): kind for folder in folders if (kind := away_kind(str(folder)))}
 
 
+def how_to_drop(folder: str, catalog: str, roots: Iterable[str]) -> str:
+    """What ends a note about ``folder``, away, when the index holds none of its images (they
+    were found elsewhere in the catalog, or it never held any): a catalog folder (one of
+    ``roots``) can be dropped from the catalog; a linked folder or mount point in one is said
+    no more once nothing is kept for it."""
+    if folder in roots:
+        return (f"the catalog holds none of its images; `vsdesk catalogs remove-folder {catalog} {folder}` drops it "
+                "from the catalog")
+    return "the catalog holds none of its images"
+
+
 def how_to_forget(folder: str, catalog: str, roots: Iterable[str]) -> str:
     """How the images of ``folder``, away, are forgotten, in words that end a note about it:
     a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder or a mount
@@ -370,6 +381,11 @@ _AWAY_SHORT = {"missing-folder": "missing", "not-a-folder": "a file now", "empty
 def away_words(kind: str) -> str:
     """``AWAY_WORDS`` of ``kind`` (one of ``AWAY_KINDS``)."""
     return AWAY_WORDS[kind]
+
+
+def away_short(kind: str) -> str:
+    """``kind`` (one of ``AWAY_KINDS``) in a word or two: "missing", "a file now", "empty"."""
+    return _AWAY_SHORT[kind]
 
 
 def away_count(kinds: Iterable[str]) -> str:

@@ -1,8 +1,8 @@
 """The on-disk catalog: one folder per catalog under ``paths.catalogs_dir()``.
 
     <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
-    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders
-                                           (SQLite in WAL mode)
+    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders,
+                                           scan_skipped (SQLite in WAL mode)
 
 The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
 aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
@@ -83,6 +83,15 @@ CREATE TABLE IF NOT EXISTS attached_folders (
     root TEXT NOT NULL,
     PRIMARY KEY (folder, kind)
 ) WITHOUT ROWID;
+-- What the last index run's scan skipped without an entry in ``files``: a name that is not
+-- UTF-8, a photo format vsdesk cannot read, a file or folder that cannot be listed. Counted
+-- and listed with the skipped files (``counts``, ``skipped``) as the run reported them.
+CREATE TABLE IF NOT EXISTS scan_skipped (
+    path TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
+) WITHOUT ROWID;
 """
 #: ``Catalog.changed_folders`` checks catalogs of this many folders at most (a stat each, ~5 us
 #: when cached: /usr's 15,000 took 75 ms), so a search is never slowed by a bigger tree; the
@@ -148,6 +157,9 @@ class CatalogInfo:
     missing_folders: tuple[str, ...] = ()
     #: Each of those with its kind (``AWAY_KINDS``: missing-folder, not-a-folder, empty-folder).
     missing_kinds: dict[str, str] = field(default_factory=dict)
+    #: Those of ``missing_folders`` of which the index holds no entry (its images were found
+    #: elsewhere, or it never held any): nothing is kept for them (``how_to_drop``).
+    missing_without_images: tuple[str, ...] = ()
 
 
 def validate_name(name: str) -> str:
@@ -445,11 +457,11 @@ class Catalog:
             if root not in folders or any(is_within(folder, other) for other in kinds):
                 continue  # (its root, or a linked folder it is in, is away: said as that)
             away = attached_away_kind(folder, kind)
-            if away is not None and self._holds_files(folder):
+            if away is not None and self.holds_files(folder):
                 kinds[folder] = away
         return kinds
 
-    def _holds_files(self, folder: str) -> bool:
+    def holds_files(self, folder: str) -> bool:
         """The index holds files inside ``folder`` (a range of the primary key: no full scan)."""
         prefix = folder.rstrip(os.sep) + os.sep
         after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first path past every one under prefix
@@ -657,7 +669,8 @@ class Catalog:
             cur = self.conn.execute(
                 "DELETE FROM files WHERE root = ? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix)
             )
-            if cur.rowcount:
+            forgotten = cur.rowcount + self.conn.execute("DELETE FROM scan_skipped WHERE root = ?", (path,)).rowcount
+            if forgotten:
                 self._bump_version()
             self.conn.execute("DELETE FROM folder_times WHERE root = ?", (path,))  # added again: not indexed
             self.conn.execute("DELETE FROM attached_folders WHERE root = ?", (path,))
@@ -701,17 +714,47 @@ class Catalog:
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
 
     def counts(self) -> tuple[int, int]:
-        """(indexed images, skipped files)."""
+        """(indexed images, skipped files): those the last index run reported as skipped, the
+        ones its scan passed over (``note_scan_skipped``) too."""
         with self._lock, self._storage():
             rows = dict(self.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
-        return rows.get("ok", 0), rows.get("skipped", 0)
+            in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
+        return rows.get("ok", 0), rows.get("skipped", 0) + (in_scan[0][0] if in_scan else 0)
 
     def skipped(self) -> list[SkippedFile]:
+        """Every file (or folder) the catalog could not index, with why, by path."""
         with self._lock, self._storage():
             rows = self.conn.execute(
-                "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped' ORDER BY path"
+                "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped'"
             ).fetchall()
-        return [SkippedFile(*row) for row in rows]
+            rows += self._scan_skipped("SELECT path, kind, message FROM scan_skipped")
+        return sorted(SkippedFile(*row) for row in rows)
+
+    def _scan_skipped(self, query: str) -> list[tuple]:
+        """``query`` on ``scan_skipped``; nothing from a read-only index made before it."""
+        try:
+            return self.conn.execute(query).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):  # (not added on opening a read-only index)
+                raise
+            return []
+
+    def note_scan_skipped(self, skipped: Iterable[SkippedFile]) -> None:
+        """Keep what an index run's scan skipped without an entry in ``files`` (a name that is
+        not UTF-8, a format vsdesk cannot read, a file or folder that cannot be listed), in
+        place of what the run before noted, so that ``counts`` and ``skipped`` say what the
+        run said."""
+        roots = self.folders
+        rows = sorted({(item.path, next((root for root in roots if is_within(item.path, root)), ""),
+                        item.kind, item.message) for item in skipped})
+        with self._lock, self._storage(), self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            if self.conn.execute("SELECT path, root, kind, message FROM scan_skipped ORDER BY path, root, kind, "
+                                 "message").fetchall() == rows:
+                return  # (the catalog's version unchanged: nothing changed)
+            self.conn.execute("DELETE FROM scan_skipped")
+            self.conn.executemany("INSERT OR REPLACE INTO scan_skipped VALUES (?, ?, ?, ?)", rows)
+            self._bump_version()
 
     def vectors(self) -> VectorSet:
         """All indexed images (sorted by path) with their vectors; cached until ``version`` changes."""
@@ -754,7 +797,7 @@ class Catalog:
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           **_away(self.away_folders()))
+                           **_away(self.away_folders(), self))
 
 
 def _directly_in(column: str, folder: str) -> tuple[str, tuple]:
@@ -956,9 +999,11 @@ def list_catalogs() -> list[CatalogInfo]:
     return infos
 
 
-def _away(kinds: dict[str, str]) -> dict:
-    """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind)."""
-    return {"missing_folders": tuple(kinds), "missing_kinds": kinds}
+def _away(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
+    """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind);
+    which of them hold no entry is told by ``catalog`` (none without it)."""
+    empty = tuple(folder for folder in kinds if not catalog.holds_files(folder)) if catalog is not None else ()
+    return {"missing_folders": tuple(kinds), "missing_kinds": kinds, "missing_without_images": empty}
 
 
 def remove_catalog(name: str) -> Path:
