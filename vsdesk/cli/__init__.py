@@ -1,8 +1,9 @@
 """The ``vsdesk`` command line: the same engine as the window, headless and scriptable.
 
 Each command group lives in its own module with ``register(subparsers)``; a command's handler
-takes the parsed ``argparse.Namespace`` and returns the process exit code. Progress and messages
-go to stderr, ``--json`` output to stdout, so scripts can pipe it.
+takes the parsed ``argparse.Namespace`` and returns the process exit code, or raises
+``CommandError`` (``_common``: the message and the exit code, 1 or 2). Progress and messages go
+to stderr, ``--json`` output to stdout, so scripts can pipe it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import sys
 
 from vsdesk import __version__, native_stderr
-from vsdesk.cli._common import error
+from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, why_not_done
 from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
@@ -53,15 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
-        return 2
+        return USAGE
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler; an error that ends it is said on stderr."""
     try:
         return int(args.handler(args) or 0)
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
-    except LocationError as exc:  # VSDESK_DATA_DIR and the like pointing at a file
-        error(str(exc))
-        return 2
+    except (CommandError, KeyboardInterrupt, LocationError) as exc:
+        error(why_not_done(exc)[0])
+        if isinstance(exc, CommandError):
+            return exc.code
+        # LocationError: VSDESK_DATA_DIR and the like naming a file (the environment is part of
+        # how the command was given)
+        return interrupted_exit_code() if isinstance(exc, KeyboardInterrupt) else USAGE
     except BrokenPipeError:
         # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout
         # is pointed at /dev/null so the interpreter's final flush does not complain either.

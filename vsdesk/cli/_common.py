@@ -1,15 +1,89 @@
-"""Small helpers shared by the CLI commands."""
+"""Small helpers shared by the CLI commands: exit codes and errors, JSON, progress on stderr."""
 
 from __future__ import annotations
 
 import atexit
 import json
+import os
 import re
+import signal
 import sys
 import time
 from typing import Any
 
 from vsdesk.engine.modes import MODES
+
+# -- exit codes (README, "The command line": the table) ---------------------------------------
+
+#: The command failed for a reason outside its command line: a file unreadable or damaged, a
+#: full or read-only disk, the network, another process busy with the catalog. The same command
+#: may work once that changes.
+FAILED = 1
+#: The command cannot be done as given: a usage error, a bad value, an unknown catalog or
+#: model, a path named on the command line that is not there, another mode's catalog. The
+#: command itself must change (argparse's own usage errors exit with 2 too).
+USAGE = 2
+
+#: ``error_kind`` in the --json output of a command that did not get done: stopped by Ctrl+C,
+#: or failed (the message in ``error``, as on stderr; the exit code says which failure).
+INTERRUPTED, COMMAND_FAILED = "interrupted", "command-failed"
+
+
+class CommandError(Exception):
+    """Ends the command: ``str()`` is the message for stderr (and --json's ``error``), ``code``
+    the exit code (``FAILED``, ``USAGE``, or ``interrupted_exit_code()``)."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def interrupted_exit_code() -> int:
+    """128 + SIGINT, as a shell reports a process that Ctrl+C ended."""
+    return 128 + signal.SIGINT
+
+
+def why_not_done(exc: BaseException) -> tuple[str, str] | None:
+    """(message, ``error_kind``) of an exception that ends a command with a message and an exit
+    code (see ``cli.main``); None for any other (a bug: a traceback)."""
+    from vsdesk.engine.catalog import CatalogError  # here: the window's start-up never needs it
+    from vsdesk.engine.paths import LocationError
+
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", INTERRUPTED  # what cli.main says on stderr
+    if isinstance(exc, CommandError):
+        return str(exc), INTERRUPTED if exc.code == interrupted_exit_code() else COMMAND_FAILED
+    if isinstance(exc, (CatalogError, LocationError)):
+        return str(exc), COMMAND_FAILED
+    return None
+
+
+def check_given_path(path: str | os.PathLike, kind: str, option: str = "") -> None:
+    """A path named on the command line (``option``'s, or an argument) must be there, and a
+    ``kind`` ("folder", "file" or "folder or file") of path: else the command ends with exit 2,
+    at once, before any model loads (a typo, most likely)."""
+    shown = f"{option} {os.fspath(path)}" if option else os.fspath(path)
+    if not os.path.exists(path):
+        raise CommandError(f"{shown}: no such {kind}", USAGE)
+    if kind == "folder" and not os.path.isdir(path):
+        raise CommandError(f"{shown}: this is a file, not a folder", USAGE)
+    if kind == "file" and os.path.isdir(path):
+        raise CommandError(f"{shown}: this is a folder, not a file", USAGE)
+
+
+def check_product_model(name: str) -> None:
+    """A product model named by ``--model`` must be there (exit 2: an unknown model); one whose
+    metadata cannot be read is a failure of its files (exit 1). No TensorFlow is loaded."""
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, model_dir, read_meta
+
+    known = False
+    try:
+        folder = model_dir(name)
+        known = (folder / META_FILE).exists()
+        read_meta(folder)
+    except ProductModelError as exc:
+        raise CommandError(f"{exc}; `vsdesk models list` shows the product models",
+                           FAILED if known else USAGE) from None
 
 
 def add_mode_argument(parser, required: bool = True) -> None:

@@ -12,7 +12,21 @@ import contextlib
 import os
 from typing import Any
 
-from vsdesk.cli._common import StderrProgress, add_mode_argument, end_progress_line, error, print_json, say
+from vsdesk.cli._common import (
+    FAILED,
+    INTERRUPTED,
+    USAGE,
+    CommandError,
+    StderrProgress,
+    add_mode_argument,
+    check_product_model,
+    end_progress_line,
+    error,
+    interrupted_exit_code,
+    print_json,
+    say,
+    why_not_done,
+)
 from vsdesk.engine.text import counted
 
 
@@ -83,13 +97,8 @@ def _check_model_option(args: argparse.Namespace) -> None:
     if args.model is None:
         return
     if args.mode != "product":
-        raise _Failure(f"--model chooses a product model; the {args.mode} mode has one model")
-    from vsdesk.engine.product import model as product_model  # light: no TensorFlow
-
-    try:
-        product_model.read_meta(product_model.model_dir(args.model))
-    except product_model.ProductModelError as exc:
-        raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
+        raise CommandError(f"--model chooses a product model; the {args.mode} mode has one model", USAGE)
+    check_product_model(args.model)
 
 
 def _positive_int(text: str) -> int:
@@ -99,19 +108,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
-class _Failure(Exception):
-    """A message for the user and the exit code."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
-
-
-class _Interrupted(_Failure):
+class _Interrupted(CommandError):
     """An index run stopped by Ctrl+C, with the report of what it had done (``interrupted`` set)."""
 
     def __init__(self, message: str, report):
-        super().__init__(message, 130)
+        super().__init__(message, interrupted_exit_code())
         self.report = report
 
 
@@ -122,7 +123,7 @@ def _resolve(name: str, mode: str, folders: list[str]):
 
     if samples.is_sample(name):
         if folders:
-            raise _Failure(f"{name!r} is a sample catalog; index your folders under another name")
+            raise CommandError(f"{name!r} is a sample catalog; index your folders under another name", USAGE)
         real = samples.sample_catalog_name(name, mode)
         if real != name and not catalog_exists(real):  # said once: it is indexed once
             made_for = samples.SAMPLE_CATALOGS[name][0]
@@ -133,7 +134,7 @@ def _resolve(name: str, mode: str, folders: list[str]):
         try:
             folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
         except samples.SampleDataError as exc:
-            raise _Failure(str(exc), 1) from None
+            raise CommandError(str(exc), FAILED) from None
         return Catalog.open_or_create(real, mode, [folder], only=True)
     # New folders join the catalog in the index run, under its lock (see _run_index).
     return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
@@ -181,17 +182,20 @@ def _remove_if_empty(name: str) -> bool:
 
 
 def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
-    from vsdesk.engine.catalog import CatalogError, IndexReport, index_catalog
+    from vsdesk.engine.catalog import CatalogBusy, CatalogError, IndexReport, index_catalog
 
     if catalog.recovered:
         error(catalog.recovered)
     if not catalog.folders and not add_folders:
-        raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
-                       f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
+        raise CommandError(f"catalog {catalog.name!r} has no folders; add some with "
+                           f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`", USAGE)
     report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
         return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
                              add_folders=add_folders, model_key=model_key, report=report)
+    except CatalogBusy as exc:
+        raise CommandError(f"{exc}; wait for it to finish, or search the catalog meanwhile (it holds "
+                           f"{_images_so_far(catalog)} so far)", FAILED) from None
     except KeyboardInterrupt:
         # Ctrl+C: the batches committed before it stay, and a run again starts after them.
         try:
@@ -203,6 +207,16 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
                            "command goes on from there", report) from None
 
 
+def _images_so_far(catalog) -> str:
+    """How many images the catalog holds now ("30 images"), for a message."""
+    from vsdesk.engine.catalog import CatalogError
+
+    try:
+        return counted(catalog.counts()[0], "image")
+    except CatalogError:  # a courtesy: the message must come out
+        return "the images indexed"
+
+
 def _catalog_model(catalog, asked: str | None) -> str | None:
     """The model to index and search ``catalog`` with (``modes.catalog_model``); its note said."""
     from vsdesk.engine.modes import catalog_model
@@ -211,7 +225,7 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
     try:
         model, note = catalog_model(catalog, asked)
     except ProductModelError as exc:  # its folder cannot be found: it may be back once a disk is
-        raise _Failure(str(exc), 1) from None
+        raise CommandError(str(exc), FAILED) from None
     if note:
         error(f"note: {note}")
     return model
@@ -247,11 +261,11 @@ def _load_embedder(mode: str, model: str | None = None):
     try:
         embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
     except ModelStoreError as exc:
-        raise _Failure(str(exc), 1) from None
-    except ProductModelError as exc:
-        raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
+        raise CommandError(str(exc), FAILED) from None
+    except ProductModelError as exc:  # (one that is not there is told by _check_model_option)
+        raise CommandError(f"{exc}; `vsdesk models list` shows the product models", FAILED) from None
     except (ImportError, AttributeError) as exc:
-        raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
+        raise CommandError(f"the {mode} mode is not available in this installation ({exc})", FAILED) from None
     note = embedder.first_use_note()
     if note:
         # Product: every member is converted now, under the note, as the window does. Indexing
@@ -264,43 +278,32 @@ def _load_embedder(mode: str, model: str | None = None):
 
 
 def _handle(func, args) -> int:
+    """Runs a catalog command; a ``CatalogError`` at any step ends it as a ``CommandError``."""
     from vsdesk.engine.catalog import CatalogError
 
     try:
         return func(args)
-    except _Failure as exc:
-        error(str(exc))
-        return exc.code
-    except CatalogError as exc:  # at any step: a mode mismatch, a read-only index, a full disk ...
-        error(str(exc))
-        return _exit_code(exc)
-
-
-#: ``error_kind`` in the --json output of `index` and `search` that did not get done: stopped by
-#: Ctrl+C, or failed (the message in ``error``, as on stderr; the exit code says which failure).
-INTERRUPTED, FAILED = "interrupted", "command-failed"
-
-
-def _why_not_done(exc: BaseException) -> tuple[str, str] | None:
-    """(message, ``error_kind``) of an exception that ends `index` or `search` with a message
-    and an exit code (see ``_handle`` and ``cli.main``); None for any other (a bug: a traceback)."""
-    from vsdesk.engine.catalog import CatalogError
-    from vsdesk.engine.paths import LocationError
-
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted", INTERRUPTED  # what cli.main says on stderr
-    if isinstance(exc, _Interrupted):
-        return str(exc), INTERRUPTED
-    if isinstance(exc, (_Failure, CatalogError, LocationError)):
-        return str(exc), FAILED
-    return None
+    except CatalogError as exc:  # a mode mismatch, a read-only index, a full disk ...
+        raise CommandError(str(exc), _exit_code(exc)) from None
 
 
 def _exit_code(exc: Exception) -> int:
-    """2: the command cannot be done as asked; 1: it can once the disk or file allows it."""
-    from vsdesk.engine.catalog import CatalogStorageError
+    """USAGE (2) for a catalog that is not there, already there or of another mode: the command
+    must change; FAILED (1) for the others, a file or disk or another process in the way (a
+    damaged settings file, a full or read-only disk, a run of another process)."""
+    from vsdesk.engine.catalog import CatalogExists, CatalogModeMismatch, CatalogNotFound
 
-    return 1 if isinstance(exc, CatalogStorageError) else 2
+    return USAGE if isinstance(exc, (CatalogNotFound, CatalogExists, CatalogModeMismatch)) else FAILED
+
+
+def _check_name(name: str) -> None:
+    """A catalog name vsdesk cannot use is a usage error (exit 2), told before anything is done."""
+    from vsdesk.engine.catalog import CatalogError, catalog_location
+
+    try:
+        catalog_location(name)
+    except CatalogError as exc:
+        raise CommandError(str(exc), USAGE) from None
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -313,14 +316,15 @@ def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
 
+    _check_name(args.catalog)
     _check_model_option(args)
     for folder in args.folders:
         problem = why_not_a_folder(folder)
         if problem:
-            raise _Failure(f"{folder}: {problem}")
+            raise CommandError(f"{folder}: {problem}", USAGE)
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
-        raise _Failure(f"no catalog named {args.catalog!r} yet: give the folders to index, "
-                       f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`")
+        raise CommandError(f"no catalog named {args.catalog!r} yet: give the folders to index, "
+                           f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`", USAGE)
     with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):
         return _index_into(args)
 
@@ -333,7 +337,7 @@ def _index_json_on_failure(func):
         try:
             return func(args)
         except BaseException as exc:
-            why = _why_not_done(exc)
+            why = why_not_done(exc)
             if args.json and why is not None:
                 report = exc.report.as_dict() if isinstance(exc, _Interrupted) else (
                     {"interrupted": True} if why[1] == INTERRUPTED else {})
@@ -350,7 +354,8 @@ def _index_into(args: argparse.Namespace) -> int:
     catalog = _resolve(args.catalog, args.mode, args.folders)
     with catalog:
         if catalog.mode != args.mode:  # before the (slow) model load
-            raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
+            raise CommandError(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}",
+                               USAGE)
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by
@@ -377,7 +382,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     try:
         code, shown = _answer(args, records)
     except BaseException as exc:
-        why = _why_not_done(exc)
+        why = why_not_done(exc)
         if args.json and why is not None:
             # Still the list of records, for a script reading stdout (it got nothing): each query
             # not answered says why, as one that cannot be read does. The message is on stderr too.
@@ -398,11 +403,13 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     for the text output (None when no query was searched)."""
     from vsdesk.engine.imageio import ImageError, check_file
 
+    _check_name(args.catalog)
     _check_model_option(args)
     if args.same_class and args.mode != "product":
-        raise _Failure(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes")
+        raise CommandError(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes",
+                           USAGE)
     if args.k < 1:
-        raise _Failure("-k must be at least 1")
+        raise CommandError("-k must be at least 1", USAGE)
     # A missing, unreadable or empty query is told at once, not after the model has loaded
     # (seconds), and the model is not loaded at all when no query is left.
     for record in records:
@@ -428,10 +435,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     catalog = _resolve(args.catalog, args.mode, [])
     with catalog:
         if catalog.mode != args.mode:
-            raise _Failure(
+            raise CommandError(
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
-                f"search it with --mode {catalog.mode}"
-            )
+                f"search it with --mode {catalog.mode}", USAGE)
         # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
         away = catalog.away_folders()
         without_images = [folder for folder in away if not catalog.holds_files(folder)]
@@ -734,33 +740,36 @@ def _model_problem(info) -> str | None:
 
 
 def _remove_folder(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import Catalog, CatalogError
-
-    try:
-        with Catalog.open(args.name) as catalog:
-            folder = os.path.abspath(os.path.expanduser(args.folder))
-            if folder not in catalog.folders:
-                listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
-                error(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}")
-                return 2
-            before, _ = catalog.counts()
-            catalog.remove_folder(folder)
-            after, _ = catalog.counts()
-    except CatalogError as exc:
-        error(str(exc))
-        return _exit_code(exc)
-    say(f"catalog {args.name!r} no longer searches {folder} ({counted(before - after, 'image')} forgotten); "
+    folder = os.path.abspath(os.path.expanduser(args.folder))
+    forgotten = _handle(_forget_folder, args)
+    say(f"catalog {args.name!r} no longer searches {folder} ({counted(forgotten, 'image')} forgotten); "
         "the images themselves were not touched")
     return 0
 
 
-def _remove(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import CatalogError, remove_catalog
+def _forget_folder(args: argparse.Namespace) -> int:
+    """Removes ``args.folder`` from catalog ``args.name``; how many images it forgot."""
+    from vsdesk.engine.catalog import Catalog
 
-    try:
-        location = remove_catalog(args.name)
-    except CatalogError as exc:
-        error(str(exc))
-        return _exit_code(exc)
+    _check_name(args.name)
+    with Catalog.open(args.name) as catalog:
+        folder = os.path.abspath(os.path.expanduser(args.folder))
+        if folder not in catalog.folders:
+            listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
+            raise CommandError(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}", USAGE)
+        before, _ = catalog.counts()
+        catalog.remove_folder(folder)
+        return before - catalog.counts()[0]
+
+
+def _remove(args: argparse.Namespace) -> int:
+    location = _handle(_remove_catalog, args)
     say(f"removed catalog {args.name!r} (index files in {location}); your images were not touched")
     return 0
+
+
+def _remove_catalog(args: argparse.Namespace):
+    from vsdesk.engine.catalog import remove_catalog
+
+    _check_name(args.name)
+    return remove_catalog(args.name)

@@ -9,7 +9,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from vsdesk.cli._common import StderrProgress, error, print_json, say
+from vsdesk.cli._common import (
+    FAILED,
+    USAGE,
+    CommandError,
+    StderrProgress,
+    check_given_path,
+    error,
+    interrupted_exit_code,
+    print_json,
+    say,
+)
 
 #: The square [-MAP_EXTENT, MAP_EXTENT]^2 of the 2-D map where 98 % of the training images lie
 #: (the shipped VAE's 60,000: 98.4 %; 99.8 % within 3): `vae grid`'s default span. The map is
@@ -58,11 +68,10 @@ def _train(args) -> int:
     try:
         result = train(out, config, checkpoint_dir=args.checkpoint_dir, progress=StderrProgress("train vae"))
     except SampleDataError as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     except (CancelledError, KeyboardInterrupt):
-        error("training interrupted; run the same command again to resume from the last epoch")
-        return 130
+        raise CommandError("training interrupted; run the same command again to resume from the last epoch",
+                           interrupted_exit_code()) from None
     summary = {"weights": str(result.weights), "metadata": str(result.metadata),
                "seconds": round(result.seconds, 1), "history": result.history}
     if args.json:
@@ -102,6 +111,9 @@ def _eval(args) -> int:
     from vsdesk.engine.vae import load_engine
     from vsdesk.engine.vae.evaluate import evaluate
 
+    _check_weights(args.weights)
+    if args.clothing_dir is not None:
+        check_given_path(args.clothing_dir, "folder", "--clothing-dir")
     try:
         engine = load_engine(args.weights)
         test = None
@@ -111,8 +123,7 @@ def _eval(args) -> int:
         result = evaluate(engine, test=test, clothing_dir=args.clothing_dir, clothing_count=args.clothing_count,
                           progress=StderrProgress("eval vae"))
     except (ModelStoreError, SampleDataError) as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     details = result.pop("details")
     if args.json:
         if args.details:
@@ -178,18 +189,15 @@ def _grid(args) -> int:
     from vsdesk.engine.vae.grid import save_grid_png
 
     if args.n < 1 or args.n > 200 or args.extent <= 0 or args.scale < 1:
-        error("--n must be 1..200, --range > 0 and --scale >= 1")
-        return 2
-    if not _out_folder_exists(args.out):
-        return 2
+        raise CommandError("--n must be 1..200, --range > 0 and --scale >= 1", USAGE)
+    _check_out_folder(args.out)
+    _check_weights(args.weights)
     try:
         path = save_grid_png(load_engine(args.weights), args.out, n=args.n, extent=args.extent, scale=args.scale)
     except ModelStoreError as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     except OSError as exc:
-        error(f"cannot write {args.out}: {exc.strerror or exc}")
-        return 1
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", FAILED) from None
     say(f"wrote {path} ({args.n}x{args.n} tiles over [-{args.extent:g}, {args.extent:g}]^2)")
     return 0
 
@@ -202,10 +210,10 @@ def _decode(args) -> int:
     from vsdesk.engine.vae.grid import write_png
 
     if not (math.isfinite(args.x) and math.isfinite(args.y)):
-        error(f"x and y must be finite numbers (the map's useful range is about -{MAP_EXTENT:g}..{MAP_EXTENT:g})")
-        return 2
-    if not _out_folder_exists(args.out):
-        return 2
+        raise CommandError(f"x and y must be finite numbers (the map's useful range is about "
+                           f"-{MAP_EXTENT:g}..{MAP_EXTENT:g})", USAGE)
+    _check_out_folder(args.out)
+    _check_weights(args.weights)
     if max(abs(args.x), abs(args.y)) > MAP_EXTENT:  # decoded all the same: the user may want to see it
         error(f"note: ({args.x:g}, {args.y:g}) is outside the part of the map the model learned (98 % of its "
               f"training images lie within -{MAP_EXTENT:g}..{MAP_EXTENT:g} on both axes, few or none beyond): "
@@ -214,24 +222,29 @@ def _decode(args) -> int:
         pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
         path = write_png(args.out, pixels)
     except ModelStoreError as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     except OSError as exc:
-        error(f"cannot write {args.out}: {exc.strerror or exc}")
-        return 1
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", FAILED) from None
     say(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)")
     return 0
 
 
-def _out_folder_exists(out: Path) -> bool:
-    """Whether the folder of an output file given by the user exists; said if not. Folders are
-    not made for it: a mistyped path would leave new folders in odd places."""
+def _check_out_folder(out: Path) -> None:
+    """The folder of an output file given by the user must exist, and the file must not be a
+    folder (exit 2). Folders are not made for it: a mistyped path would leave new folders in odd
+    places."""
     folder = out.parent
-    if folder.is_dir():
-        return True
-    error(f"cannot write {out}: the folder {folder} does not exist" if not folder.exists()
-          else f"cannot write {out}: {folder} is not a folder")
-    return False
+    if not folder.is_dir():
+        raise CommandError(f"cannot write {out}: the folder {folder} does not exist" if not folder.exists()
+                           else f"cannot write {out}: {folder} is not a folder", USAGE)
+    if out.is_dir():
+        raise CommandError(f"cannot write {out}: it is a folder; give the image file to write", USAGE)
+
+
+def _check_weights(weights: Path | None) -> None:
+    """A --weights file that is not there is told before TensorFlow loads (exit 2)."""
+    if weights is not None:
+        check_given_path(weights, "file", "--weights")
 
 
 def _describe(args) -> int:
@@ -245,8 +258,8 @@ def _describe(args) -> int:
     from vsdesk.engine.vae.engine import VOTE_K
 
     if args.k < 0:
-        error("-k must be 0 or more")
-        return 2
+        raise CommandError("-k must be 0 or more", USAGE)
+    _check_weights(args.weights)
     records = [{"query": str(path)} for path in args.images]  # one per query, in their order
     failed = 0
 
@@ -267,8 +280,7 @@ def _describe(args) -> int:
             engine = embedder.engine
             engine.train_index(progress=StderrProgress("vae"))
         except (ModelStoreError, SampleDataError) as exc:
-            error(str(exc))
-            return 1
+            raise CommandError(str(exc), FAILED) from None
     for path, record in zip(args.images, records):
         if "error" in record:
             continue
@@ -286,4 +298,4 @@ def _describe(args) -> int:
                   f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")
     if args.json:
         print_json(records)
-    return 1 if failed else 0
+    return FAILED if failed else 0

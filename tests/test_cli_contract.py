@@ -1,0 +1,126 @@
+"""What a script can count on from `vsdesk`: its exit codes, its --json output however a
+command ends, its usage errors, signals and options."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CLOTHING_DIR, REPO
+from vsdesk.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def photos(tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:12]:
+        shutil.copy(src, root / src.name)
+    return root
+
+
+# -- exit codes -------------------------------------------------------------------------------
+
+#: (argv, exit code, what stderr says). {q}: a photo, {empty}: an empty folder, {noimages}: a
+#: folder holding a text file, {nowhere}: a path that is not there; "shop" is a vae catalog of
+#: the empty folder. Run in this order, in one process.
+EXIT_CASES = [
+    # 2: the command cannot be done as given.
+    (["index", "--mode", "vae", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    (["index", "--mode", "vae", "--catalog", "bad name", "{empty}"], 2, "invalid catalog name 'bad name'"),
+    (["index", "--mode", "vae", "--catalog", "clothing", "{empty}"], 2, "'clothing' is a sample catalog"),
+    (["index", "--mode", "vae", "--catalog", "c", "{empty}", "--model", "x"], 2, "--model chooses a product model"),
+    (["index", "--mode", "product", "--catalog", "c", "{empty}", "--model", "nosuch"], 2, "no product model in"),
+    (["index", "--mode", "style", "--catalog", "shop"], 2, "catalog 'shop' is indexed with mode 'vae'"),
+    (["search", "--mode", "vae", "--catalog", "nothing", "{q}"], 2, "no catalog named 'nothing'"),
+    (["search", "--mode", "style", "--catalog", "shop", "{q}"], 2, "search it with --mode vae"),
+    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "-k", "0"], 2, "-k must be at least 1"),
+    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "--same-class"], 2, "the vae mode has no classes"),
+    (["catalogs", "remove", "nothing"], 2, "no catalog named 'nothing'"),
+    (["catalogs", "remove-folder", "shop", "{nowhere}"], 2, "{nowhere} is not a folder of catalog 'shop'"),
+    (["models", "fetch", "nosuch"], 2, "unknown model 'nosuch'"),
+    (["models", "remove", "nosuch"], 2, "unknown model 'nosuch'"),
+    (["models", "remove", "product/nosuch"], 2, "no trained product model named 'nosuch'"),
+    (["models", "import", "vgg16", "{nowhere}"], 2, "{nowhere}: no such file"),
+    (["models", "import", "product/mine", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    (["models", "import", "product", "{empty}"], 2, "the shipped product model is not replaced"),
+    (["eval", "style", "--data", "{nowhere}"], 2, "--data {nowhere}: no such folder"),
+    (["eval", "style", "--data", "{empty}", "--subject-weight", "2"], 2, "--subject-weight: subject weight must be"),
+    (["eval", "product", "--data", "{nowhere}"], 2, "--data {nowhere}: no such folder or file"),
+    (["eval", "product", "--model", "nosuch"], 2, "no product model in"),
+    (["train", "product", "--data", "{empty}", "--epochs", "-1"], 2, "--epochs must be 0"),
+    (["train", "product", "--data", "{empty}", "--members", "0"], 2, "--members must be between 1 and 16"),
+    (["train", "product", "--data", "{empty}", "--hold-out", "0.9"], 2, "--hold-out must be between 0 and 0.5"),
+    (["train", "product", "--data", "{empty}", "--out", "product"], 2, "name the shipped product model"),
+    (["train", "product", "--data", "{nowhere}"], 2, "--data {nowhere}: no such folder or file"),
+    (["eval", "vae", "--weights", "{nowhere}"], 2, "--weights {nowhere}: no such file"),
+    (["vae", "grid", "--out", "{nowhere}/map.png"], 2, "the folder {nowhere} does not exist"),
+    (["vae", "decode", "nan", "0", "--out", "{empty}/p.png"], 2, "x and y must be finite numbers"),
+    (["vae", "describe", "{q}", "-k", "-1"], 2, "-k must be 0 or more"),
+    (["desktop-entry", "install", "--exec", "{nowhere}", "--prefix", "{empty}"], 2, "not an executable file"),
+    # 1: failed for a reason outside the command line (the same command may work later).
+    (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 1, "{nowhere}: the file does not exist"),
+    (["train", "product", "--data", "{empty}"], 1, "no class subfolders with images"),
+    (["eval", "style", "--data", "{noimages}"], 1, "{noimages}: no image files"),
+]
+
+#: Runs each case through ``vsdesk.cli.main`` in one process: its exit code, output, and whether
+#: it imported TensorFlow (none of these may wait for it).
+_RUNNER = """
+import contextlib, io, json, sys, traceback
+from vsdesk.cli import main
+from vsdesk.engine.catalog import Catalog
+Catalog.create("shop", "vae", [sys.argv[1]]).close()
+results = []
+for argv in json.load(sys.stdin):
+    out, err = io.StringIO(), io.StringIO()
+    before = "tensorflow" in sys.modules
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse
+            code = exc.code
+        except Exception:  # a bug: the case fails, the others still run
+            code = None
+            traceback.print_exc()
+    results.append([code, out.getvalue(), err.getvalue(), "tensorflow" in sys.modules and not before])
+json.dump(results, sys.__stdout__)
+"""
+
+
+@pytest.fixture(scope="module")
+def exit_results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exit-codes")
+    places = {"q": str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), "empty": str(root / "empty"),
+              "noimages": str(root / "noimages"), "nowhere": str(root / "nowhere")}
+    os.mkdir(places["empty"])
+    os.mkdir(places["noimages"])
+    (root / "noimages" / "notes.txt").write_text("no images here")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "VSDESK_DATA_DIR": str(root / "data"),
+           "VSDESK_CONFIG_DIR": str(root / "config"), "VSDESK_CACHE_DIR": str(root / "cache")}
+    cases = [[arg.format(**places) for arg in argv] for argv, _, _ in EXIT_CASES]
+    done = subprocess.run([sys.executable, "-c", _RUNNER, places["empty"]], input=json.dumps(cases),
+                          capture_output=True, text=True, env=env, timeout=300, cwd=str(root))
+    assert done.returncode == 0, done.stderr
+    return places, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("case", range(len(EXIT_CASES)), ids=[" ".join(argv) for argv, _, _ in EXIT_CASES])
+def test_exit_codes_follow_one_rule_and_come_before_tensorflow_loads(exit_results, case):
+    places, results = exit_results
+    argv, expected, said = EXIT_CASES[case]
+    code, _, err, imported_tensorflow = results[case]
+    assert code == expected, err
+    assert said.format(**places) in err and "Traceback" not in err, err
+    assert not imported_tensorflow, f"{argv} waited for TensorFlow to say so"
