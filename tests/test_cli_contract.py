@@ -124,3 +124,18 @@ def test_exit_codes_follow_one_rule_and_come_before_tensorflow_loads(exit_result
     assert code == expected, err
     assert said.format(**places) in err and "Traceback" not in err, err
     assert not imported_tensorflow, f"{argv} waited for TensorFlow to say so"
+
+
+def test_an_unknown_argument_is_told_with_the_commands_own_usage(capsys):
+    """`vsdesk catalogs remove NAME --json` printed vsdesk's top-level usage ("usage: vsdesk
+    [-h] [--version] COMMAND ..."), which does not say what `catalogs remove` takes."""
+    for argv, command in [(["models", "fetch", "vgg16", "--zip"], "models fetch"),
+                          (["vae", "decode", "0", "0", "--out", "p.png", "--zip"], "vae decode"),
+                          (["desktop-entry", "remove", "--zip"], "desktop-entry remove"),
+                          (["index", "--mode", "vae", "--catalog", "c", "--zip"], "index")]:
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2
+        assert err.startswith(f"usage: vsdesk {command} ") and f"vsdesk {command}: error: unrecognized arguments: " \
+            "--zip" in err, err

@@ -33,8 +33,20 @@ DESCRIPTIONS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument a command does not know is told by that command's own parser, with its usage
+    (`vsdesk catalogs remove NAME --zip`: what `catalogs remove` takes), not by the top-level one
+    with vsdesk's usage. Subparsers are of the class of the parser that makes them."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and self._subparsers is None:  # a command's own parser (it has no subcommands)
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
 def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTIONS[prog])
+    parser = _Parser(prog=prog, description=DESCRIPTIONS[prog])
     parser.add_argument("--version", action="version", version=f"vsdesk {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
