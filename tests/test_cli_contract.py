@@ -139,3 +139,50 @@ def test_an_unknown_argument_is_told_with_the_commands_own_usage(capsys):
         assert stopped.value.code == 2
         assert err.startswith(f"usage: vsdesk {command} ") and f"vsdesk {command}: error: unrecognized arguments: " \
             "--zip" in err, err
+
+
+# -- --json however a command ends ------------------------------------------------------------
+
+def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_path, monkeypatch):
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(a_file))
+    code, out, err = run(capsys, "catalogs", "list", "--json")
+    said = f"cannot use VSDESK_DATA_DIR={a_file} as vsdesk's folder: it is a file, not a folder"
+    assert code == 2 and said in err
+    assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
+
+
+def test_catalogs_remove_and_remove_folder_print_json(capsys, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(one), str(two))[0] == 0
+    code, out, _ = run(capsys, "catalogs", "remove-folder", "shop", str(two), "--json")
+    assert (code, json.loads(out)) == (0, {"catalog": "shop", "folder": str(two), "forgotten": 0})
+    code, out, err = run(capsys, "catalogs", "remove-folder", "shop", str(two), "--json")
+    said = f"{two} is not a folder of catalog 'shop'; its folders are:\n    {one}"
+    assert code == 2 and f"vsdesk: {said}" in err
+    assert json.loads(out) == {"catalog": "shop", "folder": str(two), "error": said, "error_kind": "command-failed"}
+    code, out, _ = run(capsys, "catalogs", "remove", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["catalog"] == "shop" and not os.path.exists(report["location"])
+    code, out, _ = run(capsys, "catalogs", "remove", "shop", "--json")
+    assert (code, json.loads(out)) == (2, {"catalog": "shop", "error": "no catalog named 'shop'",
+                                           "error_kind": "command-failed"})
+    code, out, _ = run(capsys, "models", "remove", "product/nosuch", "--json")
+    assert (code, json.loads(out)) == (2, {"model": "product/nosuch", "error_kind": "command-failed", "error":
+                                           "no trained product model named 'nosuch' (see `vsdesk models list`)"})
+
+
+def test_vae_describe_json_whose_model_does_not_load_prints_its_records(capsys, tmp_path):
+    weights = tmp_path / "vae.weights.h5"
+    weights.write_bytes(b"not a weights file")
+    query, missing = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), str(tmp_path / "nonexist.jpg")
+    code, out, err = run(capsys, "vae", "describe", query, missing, "--weights", str(weights), "--json")
+    records = json.loads(out)
+    assert code == 1 and "does not fit the VAE" in err and "Traceback" not in err
+    assert records[0]["query"] == query and "does not fit the VAE" in records[0]["error"]
+    assert records[0]["error_kind"] == "command-failed"
+    assert records[1] == {"query": missing, "error": f"{missing}: the file does not exist (moved or deleted?)",
+                          "error_kind": "unreadable"}

@@ -102,6 +102,8 @@ def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):
     assert list(cache_dir.iterdir()) == []
     code, out, _ = run(capsys, "models", "remove", "tiny-cli")
     assert code == 0 and out.strip() == "tiny-cli: nothing cached"
+    code, out, _ = run(capsys, "models", "remove", "tiny-cli", "--json")
+    assert (code, json.loads(out)) == (0, {"model": "tiny-cli", "removed": [], "catalogs": []})
 
 
 @pytest.mark.parametrize("argv", [("fetch", "no-such-model"), ("remove", "no-such-model"), ("import", "vgg16", "/no/such.h5")])

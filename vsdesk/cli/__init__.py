@@ -14,7 +14,8 @@ import os
 import sys
 
 from vsdesk import __version__, native_stderr
-from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, why_not_done
+from vsdesk.cli import _common
+from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
 from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
@@ -67,13 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return USAGE
+    _common.json_printed = False
     return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    """The command's handler; an error that ends it is said on stderr."""
+    """The command's handler; an error that ends it is said on stderr (and, with --json, printed
+    as ``{"error", "error_kind"}`` when the command printed no JSON document of its own)."""
     try:
-        return int(args.handler(args) or 0)
+        with json_on_failure(args):
+            return int(args.handler(args) or 0)
     except (CommandError, KeyboardInterrupt, LocationError) as exc:
         error(why_not_done(exc)[0])
         if isinstance(exc, CommandError):

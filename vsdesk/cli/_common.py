@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -58,6 +59,20 @@ def why_not_done(exc: BaseException) -> tuple[str, str] | None:
     return None
 
 
+@contextlib.contextmanager
+def json_on_failure(args, **about):
+    """With --json, a command that ends with an error prints one JSON object even so: ``about``
+    (what it was asked to do) with ``error`` (the message, said on stderr too) and ``error_kind``
+    (``INTERRUPTED`` or ``COMMAND_FAILED``); the exit code is the same as without --json."""
+    try:
+        yield
+    except BaseException as exc:
+        why = why_not_done(exc)
+        if getattr(args, "json", False) and why is not None and not json_printed:
+            print_json({**about, "error": why[0], "error_kind": why[1]})
+        raise
+
+
 def check_given_path(path: str | os.PathLike, kind: str, option: str = "") -> None:
     """A path named on the command line (``option``'s, or an argument) must be there, and a
     ``kind`` ("folder", "file" or "folder or file") of path: else the command ends with exit 2,
@@ -90,7 +105,14 @@ def add_mode_argument(parser, required: bool = True) -> None:
     parser.add_argument("--mode", choices=MODES, required=required, help="search mode")
 
 
+#: Whether this command has printed its JSON document (``cli.main`` prints one for a command that
+#: failed before it had any).
+json_printed = False
+
+
 def print_json(data: Any) -> None:
+    global json_printed
+    json_printed = True
     end_progress_line()  # on a terminal stdout shares the screen with the progress line
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable)
     # A file name that is not UTF-8 reaches Python as lone surrogates ("\udcff"), which would

@@ -23,6 +23,7 @@ from vsdesk.cli._common import (
     end_progress_line,
     error,
     interrupted_exit_code,
+    json_on_failure,
     print_json,
     say,
     why_not_done,
@@ -71,12 +72,14 @@ def register(subparsers) -> None:
     listing.set_defaults(handler=_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
     removing.add_argument("name", metavar="NAME", help="the catalog (as `vsdesk catalogs list` names it)")
+    removing.add_argument("--json", action="store_true", help='print {"catalog", "location"} on stdout')
     removing.set_defaults(handler=_remove)
     forgetting = actions.add_parser(
         "remove-folder", help="stop searching one of a catalog's folders and forget its images' entries"
     )
     forgetting.add_argument("name", metavar="NAME", help="the catalog")
     forgetting.add_argument("folder", metavar="FOLDER", help="one of its folders (as `catalogs list` shows them)")
+    forgetting.add_argument("--json", action="store_true", help='print {"catalog", "folder", "forgotten"} on stdout')
     forgetting.set_defaults(handler=_remove_folder)
 
 
@@ -741,7 +744,10 @@ def _model_problem(info) -> str | None:
 
 def _remove_folder(args: argparse.Namespace) -> int:
     folder = os.path.abspath(os.path.expanduser(args.folder))
-    forgotten = _handle(_forget_folder, args)
+    with json_on_failure(args, catalog=args.name, folder=folder):
+        forgotten = _handle(_forget_folder, args)
+    if args.json:
+        print_json({"catalog": args.name, "folder": folder, "forgotten": forgotten})
     say(f"catalog {args.name!r} no longer searches {folder} ({counted(forgotten, 'image')} forgotten); "
         "the images themselves were not touched")
     return 0
@@ -763,7 +769,10 @@ def _forget_folder(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    location = _handle(_remove_catalog, args)
+    with json_on_failure(args, catalog=args.name):
+        location = _handle(_remove_catalog, args)
+    if args.json:
+        print_json({"catalog": args.name, "location": str(location)})
     say(f"removed catalog {args.name!r} (index files in {location}); your images were not touched")
     return 0
 

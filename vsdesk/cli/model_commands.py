@@ -10,6 +10,7 @@ from vsdesk.cli._common import (
     CommandError,
     StderrProgress,
     check_given_path,
+    json_on_failure,
     print_json,
     say,
 )
@@ -53,6 +54,8 @@ def register(subparsers) -> None:
     removing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
     removing.add_argument("--force", action="store_true",
                           help="remove a trained product model even though catalogs are indexed with it")
+    removing.add_argument("--json", action="store_true",
+                          help='print {"model", "removed": [files], "catalogs": [indexed with it]} on stdout')
     removing.set_defaults(handler=_remove)
 
 
@@ -146,9 +149,10 @@ def _import_product(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
-        return _remove_trained(args)
-    return _remove_from_store(args)
+    with json_on_failure(args, model=args.name):
+        if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
+            return _remove_trained(args)
+        return _remove_from_store(args)
 
 
 def _remove_from_store(args: argparse.Namespace) -> int:
@@ -160,7 +164,9 @@ def _remove_from_store(args: argparse.Namespace) -> int:
         raise CommandError(_unknown_for_remove(exc), USAGE) from None
     except (models.ModelStoreError, OSError) as exc:
         raise CommandError(_describe(exc), FAILED) from None
-    if removed:
+    if args.json:
+        print_json({"model": args.name, "removed": [str(path) for path in removed], "catalogs": []})
+    elif removed:
         print(f"{args.name}: removed {len(removed)} cached file(s)")
     else:
         print(f"{args.name}: nothing cached")
@@ -191,6 +197,9 @@ def _remove_trained(args: argparse.Namespace) -> int:
         removed = remove_trained(args.name)
     except (ProductModelError, OSError) as exc:  # files of the user's in its folder, a disk that fails
         raise CommandError(_describe(exc), FAILED) from None
+    if args.json:
+        print_json({"model": args.name, "removed": [str(path) for path in removed], "catalogs": users})
+        return 0
     own = [path for path in removed if path.parent == folder]
     print(f"{args.name}: removed the model ({len(own)} file(s) in {folder}, its only copy) "
           f"and {len(removed) - len(own)} cached conversion(s)")

@@ -19,6 +19,7 @@ from vsdesk.cli._common import (
     interrupted_exit_code,
     print_json,
     say,
+    why_not_done,
 )
 
 #: The square [-MAP_EXTENT, MAP_EXTENT]^2 of the 2-D map where 98 % of the training images lie
@@ -248,6 +249,27 @@ def _check_weights(weights: Path | None) -> None:
 
 
 def _describe(args) -> int:
+    records = [{"query": str(path)} for path in args.images]  # one per query, in their order
+    try:
+        failed = _describe_into(args, records)
+    except BaseException as exc:
+        why = why_not_done(exc)
+        if args.json and why is not None:
+            # As `vsdesk search --json`: still the list of records, each query not answered (a
+            # record holding its query alone) saying why. The message is on stderr too.
+            for record in records:
+                if len(record) == 1:
+                    record.update(error=why[0], error_kind=why[1])
+            print_json(records)
+        raise
+    if args.json:
+        print_json(records)
+    return FAILED if failed else 0
+
+
+def _describe_into(args, records: list[dict]) -> int:
+    """Fills in ``records`` with each image's facts, or the error that kept it from being
+    described; how many could not be."""
     from vsdesk.engine.imageio import ImageError, check_file
     from vsdesk.engine.models.errors import (
         ModelStoreError,  # any model-store error, the VAE's too
@@ -260,7 +282,6 @@ def _describe(args) -> int:
     if args.k < 0:
         raise CommandError("-k must be 0 or more", USAGE)
     _check_weights(args.weights)
-    records = [{"query": str(path)} for path in args.images]  # one per query, in their order
     failed = 0
 
     def failure(record: dict, exc: ImageError) -> None:  # as `vsdesk search` does: a record that says why, exit 1
@@ -296,6 +317,4 @@ def _describe(args) -> int:
             print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
                   f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "
                   f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")
-    if args.json:
-        print_json(records)
-    return FAILED if failed else 0
+    return failed
