@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -186,3 +188,74 @@ def test_vae_describe_json_whose_model_does_not_load_prints_its_records(capsys, 
     assert records[0]["error_kind"] == "command-failed"
     assert records[1] == {"query": missing, "error": f"{missing}: the file does not exist (moved or deleted?)",
                           "error_kind": "unreadable"}
+
+
+# -- SIGTERM (kill, timeout, systemd) as Ctrl+C -----------------------------------------------
+
+def _terminated(argv: list[str], when) -> tuple[int, str, str]:
+    """Runs `vsdesk ARGV`, sends it SIGTERM once ``when(line)`` is true of a line of its stderr:
+    (exit code, stdout, stderr)."""
+    process = subprocess.Popen([sys.executable, "-m", "vsdesk", *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    said = []
+    for line in process.stderr:
+        said.append(line)
+        if when(line):
+            process.send_signal(signal.SIGTERM)
+            break
+    said.append(process.stderr.read())
+    out = process.stdout.read()
+    return process.wait(timeout=120), out, "".join(said)
+
+
+def _catalogs() -> list[dict]:
+    listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
+                            text=True, env=os.environ.copy(), timeout=120)
+    return json.loads(listed.stdout)
+
+
+def test_sigterm_while_the_model_loads_ends_index_as_ctrl_c_does(photos):
+    """SIGTERM ended `vsdesk index --json` at once: nothing on stdout, no message, and a new
+    catalog was left empty."""
+    code, out, err = _terminated(["index", "--mode", "vae", "--catalog", "new", str(photos), "--json"],
+                                 lambda line: "loading the vae model" in line)
+    assert code == 143 and "Traceback" not in err, err
+    said = "interrupted before any image was indexed; catalog 'new' was not created"
+    assert f"vsdesk: {said}" in err
+    report = json.loads(out)
+    assert (report["catalog"], report["interrupted"], report["error"], report["error_kind"]) == (
+        "new", True, said, "interrupted")
+    assert _catalogs() == []
+
+
+def test_sigterm_while_indexing_keeps_what_was_indexed_and_prints_the_report(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:400]:
+        os.symlink(src, folder / src.name)
+
+    def indexing(line: str) -> bool:  # into a pipe: a line per tenth
+        found = re.search(r"indexing many (\d+)/400", line)
+        return bool(found and int(found.group(1)) > 0)
+
+    code, out, err = _terminated(["index", "--mode", "vae", "--catalog", "many", "--batch-size", "8", str(folder),
+                                  "--json"], indexing)
+    assert code == 143 and "Traceback" not in err, err
+    assert "interrupted: what catalog 'many' has indexed so far is kept" in err
+    report = json.loads(out)
+    assert (report["interrupted"], report["error_kind"]) == (True, "interrupted")
+    [info] = _catalogs()  # the catalog is whole: what the report says, and said to be unfinished
+    assert info["indexed"] == report["indexed"] == report["added"] > 0
+    assert (info["unfinished"], info["being_indexed"]) == (True, False)
+
+
+def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(empty))[0] == 0
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    code, out, err = _terminated(["search", "--mode", "vae", "--catalog", "shop", query, "--json"],
+                                 lambda line: "loading the vae model" in line)
+    assert code == 143 and "vsdesk: interrupted (SIGTERM)" in err and "Traceback" not in err, err
+    assert json.loads(out) == [{"query": query, "error": "interrupted (SIGTERM)", "error_kind": "interrupted",
+                                "results": []}]

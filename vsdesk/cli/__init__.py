@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return USAGE
     _common.json_printed = False
-    return _run(args)
+    with _common.stop_on_sigterm():
+        return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -25,8 +26,9 @@ FAILED = 1
 #: command itself must change (argparse's own usage errors exit with 2 too).
 USAGE = 2
 
-#: ``error_kind`` in the --json output of a command that did not get done: stopped by Ctrl+C,
-#: or failed (the message in ``error``, as on stderr; the exit code says which failure).
+#: ``error_kind`` in the --json output of a command that did not get done: stopped by a signal
+#: (Ctrl+C, SIGTERM), or failed (the message in ``error``, as on stderr; the exit code says
+#: which failure).
 INTERRUPTED, COMMAND_FAILED = "interrupted", "command-failed"
 
 
@@ -39,9 +41,44 @@ class CommandError(Exception):
         self.code = code
 
 
+#: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM came (``stop_on_sigterm``).
+_stopped_by = signal.SIGINT
+
+
 def interrupted_exit_code() -> int:
-    """128 + SIGINT, as a shell reports a process that Ctrl+C ended."""
-    return 128 + signal.SIGINT
+    """128 + the signal, as a shell reports a process it ended: 130 after Ctrl+C, 143 after
+    SIGTERM (kill, timeout, systemd), so a script can tell the two."""
+    return 128 + _stopped_by
+
+
+def interrupted_words() -> str:
+    return "interrupted (SIGTERM)" if _stopped_by == signal.SIGTERM else "interrupted"
+
+
+@contextlib.contextmanager
+def stop_on_sigterm():
+    """While the command runs, SIGTERM stops it as Ctrl+C does (a ``KeyboardInterrupt`` in the
+    main thread): what an index run committed stays, --json prints what was done, and the exit
+    code is 143. Without it SIGTERM ended the process on the spot: no JSON, no message. A second
+    SIGTERM ends it at once. Left alone where SIGTERM is ignored (as Python leaves SIGINT), or
+    off the main thread, where no handler can be set."""
+    global _stopped_by
+    _stopped_by = signal.SIGINT
+    before = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        before = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _on_sigterm(signum, frame) -> None:
+    global _stopped_by
+    _stopped_by = signal.SIGTERM
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # asked again: no second clean-up
+    raise KeyboardInterrupt
 
 
 def why_not_done(exc: BaseException) -> tuple[str, str] | None:
@@ -51,7 +88,7 @@ def why_not_done(exc: BaseException) -> tuple[str, str] | None:
     from vsdesk.engine.paths import LocationError
 
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted", INTERRUPTED  # what cli.main says on stderr
+        return interrupted_words(), INTERRUPTED  # what cli.main says on stderr
     if isinstance(exc, CommandError):
         return str(exc), INTERRUPTED if exc.code == interrupted_exit_code() else COMMAND_FAILED
     if isinstance(exc, (CatalogError, LocationError)):

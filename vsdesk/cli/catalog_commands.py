@@ -112,7 +112,8 @@ def _positive_int(text: str) -> int:
 
 
 class _Interrupted(CommandError):
-    """An index run stopped by Ctrl+C, with the report of what it had done (``interrupted`` set)."""
+    """An index run stopped by Ctrl+C (or SIGTERM), with the report of what it had done
+    (``interrupted`` set)."""
 
     def __init__(self, message: str, report):
         super().__init__(message, interrupted_exit_code())
