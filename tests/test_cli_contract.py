@@ -143,6 +143,42 @@ def test_an_unknown_argument_is_told_with_the_commands_own_usage(capsys):
             "--zip" in err, err
 
 
+# -- --mode from the catalog ----------------------------------------------------------------------
+
+def test_search_and_index_take_the_mode_of_the_catalog_or_sample_named(capsys, tmp_path):
+    """`vsdesk search --catalog NAME IMAGE` required --mode, which the catalog knows."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(empty))[0] == 0
+    # --same-class is refused for the mode taken, before any model loads: it tells which.
+    for catalog, mode in [("shop", "vae"), ("fashion-mnist", "vae"), ("style-artworks", "style")]:
+        code, _, err = run(capsys, "search", "--catalog", catalog, query, "--same-class")
+        assert code == 2 and f"the {mode} mode has no classes" in err, err
+    code, _, err = run(capsys, "search", "--catalog", "clothing", query, "--model", "nosuch")
+    assert code == 2 and "no product model in" in err  # product: --model is a product model's name
+    code, _, err = run(capsys, "index", "--catalog", "shop")  # the catalog's own folders, with its mode
+    assert code == 0 and "0 images indexed" in err, err
+    code, _, err = run(capsys, "index", "--catalog", "new", str(empty))
+    assert code == 2 and "no catalog named 'new'" in err and "give its mode: `vsdesk index --mode " in err
+    code, _, err = run(capsys, "search", "--catalog", "nothing", query)
+    assert code == 2 and "no catalog named 'nothing'" in err and "--mode" not in err
+    code, _, err = run(capsys, "search", "--mode", "style", "--catalog", "shop", query)  # kept, when given
+    assert code == 2 and "indexed with mode 'vae', not 'style'; search it with --mode vae, or leave --mode out" in err
+
+
+@pytest.mark.slow
+def test_a_search_without_mode_answers_as_with_the_catalogs_mode(capsys, photos):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--catalog", "shop", query, "-k", "3", "--json")
+    assert code == 0, err
+    [record] = json.loads(out)
+    assert record["category"] and [hit["path"] for hit in record["results"]][0] != query
+    code, with_mode, _ = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "-k", "3", "--json")
+    assert json.loads(with_mode) == [record]
+
+
 # -- --json however a command ends ------------------------------------------------------------
 
 def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_path, monkeypatch):

@@ -138,8 +138,9 @@ def check_product_model(name: str) -> None:
                            FAILED if known else USAGE) from None
 
 
-def add_mode_argument(parser, required: bool = True) -> None:
-    parser.add_argument("--mode", choices=MODES, required=required, help="search mode")
+def add_mode_argument(parser, help_text: str) -> None:
+    """--mode, optional: a catalog that exists knows its own (``catalog_commands._settle_mode``)."""
+    parser.add_argument("--mode", choices=MODES, default=None, help=help_text)
 
 
 #: Whether this command has printed its JSON document (``cli.main`` prints one for a command that

@@ -38,7 +38,8 @@ def register(subparsers) -> None:
         description="Index every image under the FOLDERs (recursively) into catalog NAME. A re-run "
         "only embeds new or changed files. The sample catalogs need no FOLDER.",
     )
-    add_mode_argument(index)
+    add_mode_argument(index, "the catalog's mode: needed to create one (default: an existing catalog's own; a "
+                      "sample's, the mode it is made for)")
     index.add_argument("--catalog", required=True, metavar="NAME", help="catalog name (created if new)")
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
     index.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per model batch (default 32)")
@@ -52,7 +53,8 @@ def register(subparsers) -> None:
         description="Embed each IMAGE with the mode's model (loaded once) and list its k nearest "
         "catalog images by cosine similarity.",
     )
-    add_mode_argument(search)
+    add_mode_argument(search, "search mode (default: the catalog's own; a sample's, the mode it is made for: "
+                      "another indexes the sample once into NAME.MODE)")
     search.add_argument("--catalog", required=True, metavar="NAME", help="catalog (or sample) to search")
     search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
     search.add_argument("-k", type=int, default=10, metavar="N", help="results per query (default 10)")
@@ -84,6 +86,34 @@ def register(subparsers) -> None:
 
 
 # -- shared steps ---------------------------------------------------------------------------
+
+def _settle_mode(args: argparse.Namespace) -> None:
+    """Sets ``args.mode`` left out to the mode of the catalog ``--catalog`` names, or of the
+    sample of that name; a new catalog (index) needs it said. A --mode given is kept: a catalog
+    of another mode then gets the mismatch error, a sample its catalog for that mode."""
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog, CatalogNotFound, catalog_settings
+    from vsdesk.engine.modes import MODES
+
+    if args.mode is not None:
+        return
+    if samples.is_sample(args.catalog):
+        args.mode = samples.SAMPLE_CATALOGS[args.catalog][0]
+        return
+    # From its settings file alone (opening the index checks it, which grows with its size).
+    mode = next((found.mode for found in catalog_settings() if found.name == args.catalog), None)
+    if mode in MODES:
+        args.mode = mode
+        return
+    try:  # not there (its error), or settings that cannot be read (rebuilt, or said)
+        with Catalog.open(args.catalog) as catalog:
+            args.mode = catalog.mode
+    except CatalogNotFound as exc:
+        if args.command == "search":
+            raise
+        raise CommandError(f"{exc}; to create it, give its mode: `vsdesk index --mode "
+                           f"{{style,product,vae}} --catalog {args.catalog} FOLDER...`", USAGE) from None
+
 
 def _add_model_argument(parser) -> None:
     parser.add_argument(
@@ -144,11 +174,11 @@ def _resolve(name: str, mode: str, folders: list[str]):
     return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
 
 
-def _catalog_name(name: str, mode: str) -> str:
+def _catalog_name(name: str, mode: str | None) -> str:
     """The catalog that ``name`` stands for in ``mode`` (a sample's per-mode catalog)."""
     from vsdesk.engine import samples
 
-    return samples.sample_catalog_name(name, mode) if samples.is_sample(name) else name
+    return samples.sample_catalog_name(name, mode) if samples.is_sample(name) and mode else name
 
 
 @contextlib.contextmanager
@@ -321,6 +351,7 @@ def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
 
     _check_name(args.catalog)
+    _settle_mode(args)
     _check_model_option(args)
     for folder in args.folders:
         problem = why_not_a_folder(folder)
@@ -408,6 +439,7 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     from vsdesk.engine.imageio import ImageError, check_file
 
     _check_name(args.catalog)
+    _settle_mode(args)
     _check_model_option(args)
     if args.same_class and args.mode != "product":
         raise CommandError(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes",
@@ -441,7 +473,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         if catalog.mode != args.mode:
             raise CommandError(
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
-                f"search it with --mode {catalog.mode}", USAGE)
+                f"search it with --mode {catalog.mode}, or leave --mode out", USAGE)
         # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
         away = catalog.away_folders()
         without_images = [folder for folder in away if not catalog.holds_files(folder)]
