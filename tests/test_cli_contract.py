@@ -295,3 +295,28 @@ def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_
     assert code == 143 and "vsdesk: interrupted (SIGTERM)" in err and "Traceback" not in err, err
     assert json.loads(out) == [{"query": query, "error": "interrupted (SIGTERM)", "error_kind": "interrupted",
                                 "results": []}]
+
+
+# -- what the text says -----------------------------------------------------------------------
+
+def test_the_kids_flag_reads_as_a_percentage_like_the_classes():
+    from vsdesk.cli.catalog_commands import _product_facts
+
+    lines = _product_facts({"classes": [{"label": "Dress", "probability": 0.8}], "kids": 0.1305})
+    assert lines == ["classes: Dress 80.0%", "kids' wear: no (13.1%)"]
+
+
+def test_nested_folders_are_said_to_be_indexed_as_their_parent(capsys, tmp_path):
+    """A folder and its parent given to `index`: the catalog keeps the parent alone, quietly."""
+    parent, child, other = tmp_path / "parent", tmp_path / "parent" / "child", tmp_path / "other"
+    child.mkdir(parents=True)
+    (other / "inside").mkdir(parents=True)
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(child), str(parent))
+    assert code == 0 and (f"note: {child} is inside {parent}, a folder of catalog 'c': its images are indexed as "
+                          f"part of {parent}, not as a folder of its own") in err, err
+    assert run(capsys, "index", "--catalog", "c", str(other / "inside"))[0] == 0
+    code, _, err = run(capsys, "index", "--catalog", "c", str(other))
+    assert code == 0 and (f"note: {other / 'inside'}, a folder of catalog 'c', is inside {other}: the catalog keeps "
+                          f"{other} alone, and its images with it") in err, err
+    [info] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
+    assert sorted(info["folders"]) == sorted([str(parent), str(other)])

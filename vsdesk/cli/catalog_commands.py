@@ -388,6 +388,7 @@ def _index_into(args: argparse.Namespace) -> int:
 
     catalog = _resolve(args.catalog, args.mode, args.folders)
     with catalog:
+        folders_before = catalog.folders
         if catalog.mode != args.mode:  # before the (slow) model load
             raise CommandError(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}",
                                USAGE)
@@ -403,9 +404,29 @@ def _index_into(args: argparse.Namespace) -> int:
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
         catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report, catalog)
+    _say_nested_folders(catalog, folders_before, args.folders)
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
     return 0
+
+
+def _say_nested_folders(catalog, before: list[str], given: list[str]) -> None:
+    """A folder inside another folder of the catalog is not kept beside it (its images would be
+    indexed twice): said, as the catalog's folders are then not those the user listed."""
+    from vsdesk.engine.catalog import is_within
+
+    after = catalog.folders
+    given = [os.path.abspath(os.path.expanduser(folder)) for folder in given]
+    for folder in dict.fromkeys(before + given):
+        parent = next((other for other in after if other != folder and is_within(folder, other)), None)
+        if parent is None:
+            continue
+        if folder in before:
+            say(f"note: {folder}, a folder of catalog {catalog.name!r}, is inside {parent}: the catalog keeps "
+                f"{parent} alone, and its images with it")
+        else:
+            say(f"note: {folder} is inside {parent}, a folder of catalog {catalog.name!r}: its images are indexed "
+                f"as part of {parent}, not as a folder of its own")
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -641,6 +662,8 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
             lines.append(f"{'note' if value.get('unfamiliar') else key}: {sentence(value)}")
         elif key == "familiarity_note":  # a model that cannot tell (too few training photos)
             lines.append(f"familiarity: not checked, {value}")
+        elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
+            lines.append(f"kids' wear: {'yes' if value >= 0.5 else 'no'} ({value:.1%})")
         else:
             lines.append(f"{key}: {_short(value)}")
     return lines
