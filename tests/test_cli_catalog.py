@@ -461,7 +461,9 @@ def test_an_index_run_refused_because_another_indexes_the_catalog_changes_nothin
     with Catalog.open("shop") as catalog, open(catalog.location / ".index.lock", "w") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
         code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(more))
-        assert code == 2 and "being indexed by another vsdesk process" in err
+        # Exit 1: the same command works once the other run is done; and what to do meanwhile.
+        assert code == 1 and ("catalog 'shop' is being indexed by another vsdesk process; wait for it to finish, or "
+                              "search the catalog meanwhile (it holds 30 images so far)") in err, err
     with Catalog.open("shop") as catalog:
         assert catalog.folders == [str(photos)]  # the refused run added nothing
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(more))[0] == 0
@@ -887,7 +889,7 @@ def test_an_index_run_whose_model_is_not_there_leaves_no_catalog_behind(capsys, 
     """`index --model nosuch` used to create the catalog, then fail: an empty catalog was left for
     `catalogs list` and the window to show. A catalog that existed before is never removed."""
     code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "x", "--model", "nosuch", str(photos))
-    assert code == 1 and "no product model in" in err and "nosuch" in err
+    assert code == 2 and "no product model in" in err and "nosuch" in err  # an unknown model: a usage error
     assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"
     # A model whose settings are there but not its weights fails only as it loads: the catalog
     # this command created is removed again, as it holds nothing.

@@ -102,12 +102,14 @@ def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):
     assert list(cache_dir.iterdir()) == []
     code, out, _ = run(capsys, "models", "remove", "tiny-cli")
     assert code == 0 and out.strip() == "tiny-cli: nothing cached"
+    code, out, _ = run(capsys, "models", "remove", "tiny-cli", "--json")
+    assert (code, json.loads(out)) == (0, {"model": "tiny-cli", "removed": [], "catalogs": []})
 
 
 @pytest.mark.parametrize("argv", [("fetch", "no-such-model"), ("remove", "no-such-model"), ("import", "vgg16", "/no/such.h5")])
-def test_errors_are_one_line_and_exit_1(capsys, argv):
+def test_errors_are_one_line_and_exit_2_when_the_command_names_what_is_not_there(capsys, argv):
     code, out, err = run(capsys, "models", *argv)
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""
     assert len(error_lines(err)) == 1
 
 
@@ -152,14 +154,14 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     assert json.loads(out)[0]["model"] == "product-heldout"
 
     code, out, err = run(capsys, "models", "remove", "mine")
-    assert code == 1 and out == "" and len(error_lines(err)) == 1
+    assert code == 2 and out == "" and len(error_lines(err)) == 1
     assert "product/mine" in err and "did you mean `vsdesk models remove product/mine`?" in err
     code, out, _ = run(capsys, "catalogs", "list", "--json")
     assert json.loads(out)[0]["model_problem"] is None  # its model is there
     assert run(capsys, "models", "import", "product/unused", str(twin))[0] == 0  # one no catalog uses
     # The catalog indexed with it is named, and the model (its only copy) kept without --force.
     code, out, err = run(capsys, "models", "remove", "product/mine")
-    assert code == 1 and out == "" and len(error_lines(err)) == 1
+    assert code == 2 and out == "" and len(error_lines(err)) == 1  # the command must change: --force
     assert "catalog 'mine' is indexed with it" in err and "embeds its images again with the shipped model" in err
     assert "`vsdesk models remove product/mine --force`" in err
     assert (user_dir("mine") / "product.json").is_file()

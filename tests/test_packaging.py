@@ -390,5 +390,5 @@ def test_desktop_entry_install_points_at_this_installation_and_remove_takes_only
     assert left <= {"applications/someone-else.desktop", "icons/hicolor/icon-theme.cache",
                     "applications/mimeinfo.cache"}
     assert "applications/someone-else.desktop" in left
-    assert main(["desktop-entry", "install", "--prefix", str(prefix), "--exec", str(tmp_path / "nothing")]) == 1
+    assert main(["desktop-entry", "install", "--prefix", str(prefix), "--exec", str(tmp_path / "nothing")]) == 2
     assert "not an executable file" in capsys.readouterr().err

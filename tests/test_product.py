@@ -243,7 +243,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     shared = load_embedder("shared")
     assert shared.classes == meta.classes and shared.familiarity is None
     np.testing.assert_allclose(shared.embed(small.preprocess(photo)[None]), small.embed(small.preprocess(photo)[None]))
-    assert main(["models", "import", "product/shared", str(result.folder)]) == 1  # never replaces one
+    assert main(["models", "import", "product/shared", str(result.folder)]) == 2  # never replaces one
     assert "exists" in capsys.readouterr().err
     assert main(["models", "import", "product", str(result.folder)]) == 2  # nor the shipped one
     assert "product/NAME" in capsys.readouterr().err
@@ -261,7 +261,7 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
     # ... and can be removed by that name (only its own folder; catalog "shop" uses it, hence --force).
     assert main(["models", "remove", "product/small", "--force"]) == 0
     assert not result.folder.exists()
-    assert main(["models", "remove", "product/small"]) == 1
+    assert main(["models", "remove", "product/small"]) == 2
     assert "no trained product model" in capsys.readouterr().err
 
 
@@ -474,11 +474,11 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
                  "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["test_images"] == 12 and result["left_out_seen_in_training"] == 0
-    assert main(["train", "product", "--data", str(data), "--hold-out", "0.9"]) == 1
+    assert main(["train", "product", "--data", str(data), "--hold-out", "0.9"]) == 2
     assert "--hold-out must be between 0 and 0.5" in capsys.readouterr().err
     for bad, said in ((["--out", ""], "--out needs a name"), (["--out", "x" * 101], "up to 100 characters"),
                       (["--epochs", "-1"], "--epochs must be 0")):
-        assert main(["train", "product", "--data", str(data), *bad]) == 1
+        assert main(["train", "product", "--data", str(data), *bad]) == 2
         assert said in capsys.readouterr().err
     assert main(["models", "remove", "product/everything"]) == 0
 
@@ -489,7 +489,7 @@ def test_train_says_first_what_is_wrong_with_the_data_and_warns_of_tiny_classes(
     the invalid --out stops it after the data was read."""
     from vsdesk.cli import main
 
-    assert main(["train", "product", "--data", str(tmp_path / "nonexist")]) == 1
+    assert main(["train", "product", "--data", str(tmp_path / "nonexist")]) == 2
     said = capsys.readouterr().err
     assert f"{tmp_path / 'nonexist'}: no such folder or file" in said
     assert "saved as" not in said and "class subfolders" not in said
@@ -497,7 +497,7 @@ def test_train_says_first_what_is_wrong_with_the_data_and_warns_of_tiny_classes(
     (data / "Bag").mkdir()
     for photo in sorted((data / "Hat").iterdir())[:2]:
         os.symlink(os.readlink(photo), data / "Bag" / photo.name)
-    assert main(["train", "product", "--data", str(data), "--out", "x" * 101]) == 1
+    assert main(["train", "product", "--data", str(data), "--out", "x" * 101]) == 2
     said = capsys.readouterr().err
     assert "note: few photos in class Bag (2 photos): a class of fewer than 10" in said
     assert "Hat (" not in said and "Shoes (" not in said and "up to 100 characters" in said
@@ -572,9 +572,9 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert "holds no contributors out" in capsys.readouterr().err
     twin_json.write_text(original)
 
-    assert main(["train", "product", "--data", str(data), "--retrain-on-all", "--hold-out", "0"]) == 1
+    assert main(["train", "product", "--data", str(data), "--retrain-on-all", "--hold-out", "0"]) == 2
     assert "--retrain-on-all holds contributors out first" in capsys.readouterr().err
-    assert main(["train", "product", "--data", str(data), "--retrain-on-all", "--out", "x" * 95]) == 1
+    assert main(["train", "product", "--data", str(data), "--retrain-on-all", "--out", "x" * 95]) == 2
     assert "up to 100 characters" in capsys.readouterr().err  # the twin's name, before any training
 
     # A trained model indexes and searches a user's folder by name (`--model`).
@@ -611,7 +611,7 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path]) == 0  # the shipped one again
     with Catalog.open("mine") as catalog:
         assert catalog.embedder_key == load_embedder().key and catalog.counts()[0] == 6
-    assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path, "--model", "nope"]) == 1
+    assert main(["search", "--mode", "product", "--catalog", "mine", photos[7].path, "--model", "nope"]) == 2
     assert "no product model in" in capsys.readouterr().err
     assert main(["index", "--mode", "vae", "--catalog", "other", str(shop), "--model", "final"]) == 2
     assert "--model chooses a product model" in capsys.readouterr().err
@@ -848,7 +848,7 @@ def test_a_catalog_keeps_the_model_it_was_indexed_with(clothing, tmp_path, capsy
     assert main(["models", "import", "product/mine", str(other)]) == 0
     assert main(["index", "--mode", "product", "--catalog", "shop", "--model", "product/mine"]) == 0
     capsys.readouterr()
-    assert main(["models", "remove", "product/mine"]) == 1  # kept: "shop" is indexed with it
+    assert main(["models", "remove", "product/mine"]) == 2  # kept: "shop" is indexed with it (--force)
     assert "catalog 'shop' is indexed with it" in capsys.readouterr().err
     assert main(["models", "remove", "product/mine", "--force"]) == 0
     capsys.readouterr()

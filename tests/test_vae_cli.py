@@ -69,7 +69,7 @@ def test_decode_writes_the_format_its_name_asks_for_and_refuses_a_folder_or_nan(
     assert "wrote" in capsys.readouterr().err
     with Image.open(tmp_path / "point.jpg") as image:
         assert image.format == "JPEG" and image.size == (28, 28)
-    assert cli_main(["vae", "decode", "0", "0", "--out", str(tmp_path)]) == 1
+    assert cli_main(["vae", "decode", "0", "0", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "it is a folder" in err and ".tmp" not in err  # no temporary file name in the message
     assert cli_main(["vae", "decode", "nan", "0", "--out", str(tmp_path / "x.png")]) == 2

@@ -1,8 +1,9 @@
 """The ``vsdesk`` command line: the same engine as the window, headless and scriptable.
 
 Each command group lives in its own module with ``register(subparsers)``; a command's handler
-takes the parsed ``argparse.Namespace`` and returns the process exit code. Progress and messages
-go to stderr, ``--json`` output to stdout, so scripts can pipe it.
+takes the parsed ``argparse.Namespace`` and returns the process exit code, or raises
+``CommandError`` (``_common``: the message and the exit code, 1 or 2). Progress and messages go
+to stderr, ``--json`` output to stdout, so scripts can pipe it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import os
 import sys
 
 from vsdesk import __version__, native_stderr
-from vsdesk.cli._common import error
+from vsdesk.cli import _common
+from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
 from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
@@ -32,8 +34,20 @@ DESCRIPTIONS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument a command does not know is told by that command's own parser, with its usage
+    (`vsdesk catalogs remove NAME --zip`: what `catalogs remove` takes), not by the top-level one
+    with vsdesk's usage. Subparsers are of the class of the parser that makes them."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and self._subparsers is None:  # a command's own parser (it has no subcommands)
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
 def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTIONS[prog])
+    parser = _Parser(prog=prog, description=DESCRIPTIONS[prog])
     parser.add_argument("--version", action="version", version=f"vsdesk {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -53,15 +67,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
-        return 2
+        return USAGE
+    _common.json_printed = False
+    with _common.stop_on_sigterm():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler; an error that ends it is said on stderr (and, with --json, printed
+    as ``{"error", "error_kind"}`` when the command printed no JSON document of its own)."""
     try:
-        return int(args.handler(args) or 0)
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
-    except LocationError as exc:  # VSDESK_DATA_DIR and the like pointing at a file
-        error(str(exc))
-        return 2
+        with json_on_failure(args):
+            return int(args.handler(args) or 0)
+    except (CommandError, KeyboardInterrupt, LocationError) as exc:
+        error(why_not_done(exc)[0])
+        if isinstance(exc, CommandError):
+            return exc.code
+        # LocationError: VSDESK_DATA_DIR and the like naming a file (the environment is part of
+        # how the command was given)
+        return interrupted_exit_code() if isinstance(exc, KeyboardInterrupt) else USAGE
     except BrokenPipeError:
         # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout
         # is pointed at /dev/null so the interpreter's final flush does not complain either.

@@ -1,22 +1,156 @@
-"""Small helpers shared by the CLI commands."""
+"""Small helpers shared by the CLI commands: exit codes and errors, JSON, progress on stderr."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
+import os
 import re
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
 from vsdesk.engine.modes import MODES
 
+# -- exit codes (README, "The command line": the table) ---------------------------------------
 
-def add_mode_argument(parser, required: bool = True) -> None:
-    parser.add_argument("--mode", choices=MODES, required=required, help="search mode")
+#: The command failed for a reason outside its command line: a file unreadable or damaged, a
+#: full or read-only disk, the network, another process busy with the catalog. The same command
+#: may work once that changes.
+FAILED = 1
+#: The command cannot be done as given: a usage error, a bad value, an unknown catalog or
+#: model, a path named on the command line that is not there, another mode's catalog. The
+#: command itself must change (argparse's own usage errors exit with 2 too).
+USAGE = 2
+
+#: ``error_kind`` in the --json output of a command that did not get done: stopped by a signal
+#: (Ctrl+C, SIGTERM), or failed (the message in ``error``, as on stderr; the exit code says
+#: which failure).
+INTERRUPTED, COMMAND_FAILED = "interrupted", "command-failed"
+
+
+class CommandError(Exception):
+    """Ends the command: ``str()`` is the message for stderr (and --json's ``error``), ``code``
+    the exit code (``FAILED``, ``USAGE``, or ``interrupted_exit_code()``)."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+#: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM came (``stop_on_sigterm``).
+_stopped_by = signal.SIGINT
+
+
+def interrupted_exit_code() -> int:
+    """128 + the signal, as a shell reports a process it ended: 130 after Ctrl+C, 143 after
+    SIGTERM (kill, timeout, systemd), so a script can tell the two."""
+    return 128 + _stopped_by
+
+
+def interrupted_words() -> str:
+    return "interrupted (SIGTERM)" if _stopped_by == signal.SIGTERM else "interrupted"
+
+
+@contextlib.contextmanager
+def stop_on_sigterm():
+    """While the command runs, SIGTERM stops it as Ctrl+C does (a ``KeyboardInterrupt`` in the
+    main thread): what an index run committed stays, --json prints what was done, and the exit
+    code is 143. Without it SIGTERM ended the process on the spot: no JSON, no message. A second
+    SIGTERM ends it at once. Left alone where SIGTERM is ignored (as Python leaves SIGINT), or
+    off the main thread, where no handler can be set."""
+    global _stopped_by
+    _stopped_by = signal.SIGINT
+    before = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        before = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _on_sigterm(signum, frame) -> None:
+    global _stopped_by
+    _stopped_by = signal.SIGTERM
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # asked again: no second clean-up
+    raise KeyboardInterrupt
+
+
+def why_not_done(exc: BaseException) -> tuple[str, str] | None:
+    """(message, ``error_kind``) of an exception that ends a command with a message and an exit
+    code (see ``cli.main``); None for any other (a bug: a traceback)."""
+    from vsdesk.engine.catalog import CatalogError  # here: the window's start-up never needs it
+    from vsdesk.engine.paths import LocationError
+
+    if isinstance(exc, KeyboardInterrupt):
+        return interrupted_words(), INTERRUPTED  # what cli.main says on stderr
+    if isinstance(exc, CommandError):
+        return str(exc), INTERRUPTED if exc.code == interrupted_exit_code() else COMMAND_FAILED
+    if isinstance(exc, (CatalogError, LocationError)):
+        return str(exc), COMMAND_FAILED
+    return None
+
+
+@contextlib.contextmanager
+def json_on_failure(args, **about):
+    """With --json, a command that ends with an error prints one JSON object even so: ``about``
+    (what it was asked to do) with ``error`` (the message, said on stderr too) and ``error_kind``
+    (``INTERRUPTED`` or ``COMMAND_FAILED``); the exit code is the same as without --json."""
+    try:
+        yield
+    except BaseException as exc:
+        why = why_not_done(exc)
+        if getattr(args, "json", False) and why is not None and not json_printed:
+            print_json({**about, "error": why[0], "error_kind": why[1]})
+        raise
+
+
+def check_given_path(path: str | os.PathLike, kind: str, option: str = "") -> None:
+    """A path named on the command line (``option``'s, or an argument) must be there, and a
+    ``kind`` ("folder", "file" or "folder or file") of path: else the command ends with exit 2,
+    at once, before any model loads (a typo, most likely)."""
+    shown = f"{option} {os.fspath(path)}" if option else os.fspath(path)
+    if not os.path.exists(path):
+        raise CommandError(f"{shown}: no such {kind}", USAGE)
+    if kind == "folder" and not os.path.isdir(path):
+        raise CommandError(f"{shown}: this is a file, not a folder", USAGE)
+    if kind == "file" and os.path.isdir(path):
+        raise CommandError(f"{shown}: this is a folder, not a file", USAGE)
+
+
+def check_product_model(name: str) -> None:
+    """A product model named by ``--model`` must be there (exit 2: an unknown model); one whose
+    metadata cannot be read is a failure of its files (exit 1). No TensorFlow is loaded."""
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, model_dir, read_meta
+
+    known = False
+    try:
+        folder = model_dir(name)
+        known = (folder / META_FILE).exists()
+        read_meta(folder)
+    except ProductModelError as exc:
+        raise CommandError(f"{exc}; `vsdesk models list` shows the product models",
+                           FAILED if known else USAGE) from None
+
+
+def add_mode_argument(parser, help_text: str) -> None:
+    """--mode, optional: a catalog that exists knows its own (``catalog_commands._settle_mode``)."""
+    parser.add_argument("--mode", choices=MODES, default=None, help=help_text)
+
+
+#: Whether this command has printed its JSON document (``cli.main`` prints one for a command that
+#: failed before it had any).
+json_printed = False
 
 
 def print_json(data: Any) -> None:
+    global json_printed
+    json_printed = True
     end_progress_line()  # on a terminal stdout shares the screen with the progress line
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable)
     # A file name that is not UTF-8 reaches Python as lone surrogates ("\udcff"), which would

@@ -12,7 +12,22 @@ import contextlib
 import os
 from typing import Any
 
-from vsdesk.cli._common import StderrProgress, add_mode_argument, end_progress_line, error, print_json, say
+from vsdesk.cli._common import (
+    FAILED,
+    INTERRUPTED,
+    USAGE,
+    CommandError,
+    StderrProgress,
+    add_mode_argument,
+    check_product_model,
+    end_progress_line,
+    error,
+    interrupted_exit_code,
+    json_on_failure,
+    print_json,
+    say,
+    why_not_done,
+)
 from vsdesk.engine.text import counted
 
 
@@ -23,7 +38,8 @@ def register(subparsers) -> None:
         description="Index every image under the FOLDERs (recursively) into catalog NAME. A re-run "
         "only embeds new or changed files. The sample catalogs need no FOLDER.",
     )
-    add_mode_argument(index)
+    add_mode_argument(index, "the catalog's mode: needed to create one (default: an existing catalog's own; a "
+                      "sample's, the mode it is made for)")
     index.add_argument("--catalog", required=True, metavar="NAME", help="catalog name (created if new)")
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
     index.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per model batch (default 32)")
@@ -37,7 +53,8 @@ def register(subparsers) -> None:
         description="Embed each IMAGE with the mode's model (loaded once) and list its k nearest "
         "catalog images by cosine similarity.",
     )
-    add_mode_argument(search)
+    add_mode_argument(search, "search mode (default: the catalog's own; a sample's, the mode it is made for: "
+                      "another indexes the sample once into NAME.MODE)")
     search.add_argument("--catalog", required=True, metavar="NAME", help="catalog (or sample) to search")
     search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
     search.add_argument("-k", type=int, default=10, metavar="N", help="results per query (default 10)")
@@ -57,16 +74,46 @@ def register(subparsers) -> None:
     listing.set_defaults(handler=_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
     removing.add_argument("name", metavar="NAME", help="the catalog (as `vsdesk catalogs list` names it)")
+    removing.add_argument("--json", action="store_true", help='print {"catalog", "location"} on stdout')
     removing.set_defaults(handler=_remove)
     forgetting = actions.add_parser(
         "remove-folder", help="stop searching one of a catalog's folders and forget its images' entries"
     )
     forgetting.add_argument("name", metavar="NAME", help="the catalog")
     forgetting.add_argument("folder", metavar="FOLDER", help="one of its folders (as `catalogs list` shows them)")
+    forgetting.add_argument("--json", action="store_true", help='print {"catalog", "folder", "forgotten"} on stdout')
     forgetting.set_defaults(handler=_remove_folder)
 
 
 # -- shared steps ---------------------------------------------------------------------------
+
+def _settle_mode(args: argparse.Namespace) -> None:
+    """Sets ``args.mode`` left out to the mode of the catalog ``--catalog`` names, or of the
+    sample of that name; a new catalog (index) needs it said. A --mode given is kept: a catalog
+    of another mode then gets the mismatch error, a sample its catalog for that mode."""
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog, CatalogNotFound, catalog_settings
+    from vsdesk.engine.modes import MODES
+
+    if args.mode is not None:
+        return
+    if samples.is_sample(args.catalog):
+        args.mode = samples.SAMPLE_CATALOGS[args.catalog][0]
+        return
+    # From its settings file alone (opening the index checks it, which grows with its size).
+    mode = next((found.mode for found in catalog_settings() if found.name == args.catalog), None)
+    if mode in MODES:
+        args.mode = mode
+        return
+    try:  # not there (its error), or settings that cannot be read (rebuilt, or said)
+        with Catalog.open(args.catalog) as catalog:
+            args.mode = catalog.mode
+    except CatalogNotFound as exc:
+        if args.command == "search":
+            raise
+        raise CommandError(f"{exc}; to create it, give its mode: `vsdesk index --mode "
+                           f"{{style,product,vae}} --catalog {args.catalog} FOLDER...`", USAGE) from None
+
 
 def _add_model_argument(parser) -> None:
     parser.add_argument(
@@ -83,13 +130,8 @@ def _check_model_option(args: argparse.Namespace) -> None:
     if args.model is None:
         return
     if args.mode != "product":
-        raise _Failure(f"--model chooses a product model; the {args.mode} mode has one model")
-    from vsdesk.engine.product import model as product_model  # light: no TensorFlow
-
-    try:
-        product_model.read_meta(product_model.model_dir(args.model))
-    except product_model.ProductModelError as exc:
-        raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
+        raise CommandError(f"--model chooses a product model; the {args.mode} mode has one model", USAGE)
+    check_product_model(args.model)
 
 
 def _positive_int(text: str) -> int:
@@ -99,19 +141,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
-class _Failure(Exception):
-    """A message for the user and the exit code."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
-
-
-class _Interrupted(_Failure):
-    """An index run stopped by Ctrl+C, with the report of what it had done (``interrupted`` set)."""
+class _Interrupted(CommandError):
+    """An index run stopped by Ctrl+C (or SIGTERM), with the report of what it had done
+    (``interrupted`` set)."""
 
     def __init__(self, message: str, report):
-        super().__init__(message, 130)
+        super().__init__(message, interrupted_exit_code())
         self.report = report
 
 
@@ -122,7 +157,7 @@ def _resolve(name: str, mode: str, folders: list[str]):
 
     if samples.is_sample(name):
         if folders:
-            raise _Failure(f"{name!r} is a sample catalog; index your folders under another name")
+            raise CommandError(f"{name!r} is a sample catalog; index your folders under another name", USAGE)
         real = samples.sample_catalog_name(name, mode)
         if real != name and not catalog_exists(real):  # said once: it is indexed once
             made_for = samples.SAMPLE_CATALOGS[name][0]
@@ -133,17 +168,17 @@ def _resolve(name: str, mode: str, folders: list[str]):
         try:
             folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
         except samples.SampleDataError as exc:
-            raise _Failure(str(exc), 1) from None
+            raise CommandError(str(exc), FAILED) from None
         return Catalog.open_or_create(real, mode, [folder], only=True)
     # New folders join the catalog in the index run, under its lock (see _run_index).
     return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
 
 
-def _catalog_name(name: str, mode: str) -> str:
+def _catalog_name(name: str, mode: str | None) -> str:
     """The catalog that ``name`` stands for in ``mode`` (a sample's per-mode catalog)."""
     from vsdesk.engine import samples
 
-    return samples.sample_catalog_name(name, mode) if samples.is_sample(name) else name
+    return samples.sample_catalog_name(name, mode) if samples.is_sample(name) and mode else name
 
 
 @contextlib.contextmanager
@@ -181,17 +216,20 @@ def _remove_if_empty(name: str) -> bool:
 
 
 def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
-    from vsdesk.engine.catalog import CatalogError, IndexReport, index_catalog
+    from vsdesk.engine.catalog import CatalogBusy, CatalogError, IndexReport, index_catalog
 
     if catalog.recovered:
         error(catalog.recovered)
     if not catalog.folders and not add_folders:
-        raise _Failure(f"catalog {catalog.name!r} has no folders; add some with "
-                       f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`")
+        raise CommandError(f"catalog {catalog.name!r} has no folders; add some with "
+                           f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`", USAGE)
     report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
         return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
                              add_folders=add_folders, model_key=model_key, report=report)
+    except CatalogBusy as exc:
+        raise CommandError(f"{exc}; wait for it to finish, or search the catalog meanwhile (it holds "
+                           f"{_images_so_far(catalog)} so far)", FAILED) from None
     except KeyboardInterrupt:
         # Ctrl+C: the batches committed before it stay, and a run again starts after them.
         try:
@@ -203,6 +241,16 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
                            "command goes on from there", report) from None
 
 
+def _images_so_far(catalog) -> str:
+    """How many images the catalog holds now ("30 images"), for a message."""
+    from vsdesk.engine.catalog import CatalogError
+
+    try:
+        return counted(catalog.counts()[0], "image")
+    except CatalogError:  # a courtesy: the message must come out
+        return "the images indexed"
+
+
 def _catalog_model(catalog, asked: str | None) -> str | None:
     """The model to index and search ``catalog`` with (``modes.catalog_model``); its note said."""
     from vsdesk.engine.modes import catalog_model
@@ -211,7 +259,7 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
     try:
         model, note = catalog_model(catalog, asked)
     except ProductModelError as exc:  # its folder cannot be found: it may be back once a disk is
-        raise _Failure(str(exc), 1) from None
+        raise CommandError(str(exc), FAILED) from None
     if note:
         error(f"note: {note}")
     return model
@@ -247,11 +295,11 @@ def _load_embedder(mode: str, model: str | None = None):
     try:
         embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
     except ModelStoreError as exc:
-        raise _Failure(str(exc), 1) from None
-    except ProductModelError as exc:
-        raise _Failure(f"{exc}; `vsdesk models list` shows the product models", 1) from None
+        raise CommandError(str(exc), FAILED) from None
+    except ProductModelError as exc:  # (one that is not there is told by _check_model_option)
+        raise CommandError(f"{exc}; `vsdesk models list` shows the product models", FAILED) from None
     except (ImportError, AttributeError) as exc:
-        raise _Failure(f"the {mode} mode is not available in this installation ({exc})", 1) from None
+        raise CommandError(f"the {mode} mode is not available in this installation ({exc})", FAILED) from None
     note = embedder.first_use_note()
     if note:
         # Product: every member is converted now, under the note, as the window does. Indexing
@@ -264,43 +312,32 @@ def _load_embedder(mode: str, model: str | None = None):
 
 
 def _handle(func, args) -> int:
+    """Runs a catalog command; a ``CatalogError`` at any step ends it as a ``CommandError``."""
     from vsdesk.engine.catalog import CatalogError
 
     try:
         return func(args)
-    except _Failure as exc:
-        error(str(exc))
-        return exc.code
-    except CatalogError as exc:  # at any step: a mode mismatch, a read-only index, a full disk ...
-        error(str(exc))
-        return _exit_code(exc)
-
-
-#: ``error_kind`` in the --json output of `index` and `search` that did not get done: stopped by
-#: Ctrl+C, or failed (the message in ``error``, as on stderr; the exit code says which failure).
-INTERRUPTED, FAILED = "interrupted", "command-failed"
-
-
-def _why_not_done(exc: BaseException) -> tuple[str, str] | None:
-    """(message, ``error_kind``) of an exception that ends `index` or `search` with a message
-    and an exit code (see ``_handle`` and ``cli.main``); None for any other (a bug: a traceback)."""
-    from vsdesk.engine.catalog import CatalogError
-    from vsdesk.engine.paths import LocationError
-
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted", INTERRUPTED  # what cli.main says on stderr
-    if isinstance(exc, _Interrupted):
-        return str(exc), INTERRUPTED
-    if isinstance(exc, (_Failure, CatalogError, LocationError)):
-        return str(exc), FAILED
-    return None
+    except CatalogError as exc:  # a mode mismatch, a read-only index, a full disk ...
+        raise CommandError(str(exc), _exit_code(exc)) from None
 
 
 def _exit_code(exc: Exception) -> int:
-    """2: the command cannot be done as asked; 1: it can once the disk or file allows it."""
-    from vsdesk.engine.catalog import CatalogStorageError
+    """USAGE (2) for a catalog that is not there, already there or of another mode: the command
+    must change; FAILED (1) for the others, a file or disk or another process in the way (a
+    damaged settings file, a full or read-only disk, a run of another process)."""
+    from vsdesk.engine.catalog import CatalogExists, CatalogModeMismatch, CatalogNotFound
 
-    return 1 if isinstance(exc, CatalogStorageError) else 2
+    return USAGE if isinstance(exc, (CatalogNotFound, CatalogExists, CatalogModeMismatch)) else FAILED
+
+
+def _check_name(name: str) -> None:
+    """A catalog name vsdesk cannot use is a usage error (exit 2), told before anything is done."""
+    from vsdesk.engine.catalog import CatalogError, catalog_location
+
+    try:
+        catalog_location(name)
+    except CatalogError as exc:
+        raise CommandError(str(exc), USAGE) from None
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -313,14 +350,16 @@ def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
 
+    _check_name(args.catalog)
+    _settle_mode(args)
     _check_model_option(args)
     for folder in args.folders:
         problem = why_not_a_folder(folder)
         if problem:
-            raise _Failure(f"{folder}: {problem}")
+            raise CommandError(f"{folder}: {problem}", USAGE)
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
-        raise _Failure(f"no catalog named {args.catalog!r} yet: give the folders to index, "
-                       f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`")
+        raise CommandError(f"no catalog named {args.catalog!r} yet: give the folders to index, "
+                           f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`", USAGE)
     with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):
         return _index_into(args)
 
@@ -333,7 +372,7 @@ def _index_json_on_failure(func):
         try:
             return func(args)
         except BaseException as exc:
-            why = _why_not_done(exc)
+            why = why_not_done(exc)
             if args.json and why is not None:
                 report = exc.report.as_dict() if isinstance(exc, _Interrupted) else (
                     {"interrupted": True} if why[1] == INTERRUPTED else {})
@@ -349,8 +388,10 @@ def _index_into(args: argparse.Namespace) -> int:
 
     catalog = _resolve(args.catalog, args.mode, args.folders)
     with catalog:
+        folders_before = catalog.folders
         if catalog.mode != args.mode:  # before the (slow) model load
-            raise _Failure(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}")
+            raise CommandError(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}",
+                               USAGE)
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by
@@ -363,9 +404,29 @@ def _index_into(args: argparse.Namespace) -> int:
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
         catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report, catalog)
+    _say_nested_folders(catalog, folders_before, args.folders)
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
     return 0
+
+
+def _say_nested_folders(catalog, before: list[str], given: list[str]) -> None:
+    """A folder inside another folder of the catalog is not kept beside it (its images would be
+    indexed twice): said, as the catalog's folders are then not those the user listed."""
+    from vsdesk.engine.catalog import is_within
+
+    after = catalog.folders
+    given = [os.path.abspath(os.path.expanduser(folder)) for folder in given]
+    for folder in dict.fromkeys(before + given):
+        parent = next((other for other in after if other != folder and is_within(folder, other)), None)
+        if parent is None:
+            continue
+        if folder in before:
+            say(f"note: {folder}, a folder of catalog {catalog.name!r}, is inside {parent}: the catalog keeps "
+                f"{parent} alone, and its images with it")
+        else:
+            say(f"note: {folder} is inside {parent}, a folder of catalog {catalog.name!r}: its images are indexed "
+                f"as part of {parent}, not as a folder of its own")
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -377,7 +438,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     try:
         code, shown = _answer(args, records)
     except BaseException as exc:
-        why = _why_not_done(exc)
+        why = why_not_done(exc)
         if args.json and why is not None:
             # Still the list of records, for a script reading stdout (it got nothing): each query
             # not answered says why, as one that cannot be read does. The message is on stderr too.
@@ -398,11 +459,14 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     for the text output (None when no query was searched)."""
     from vsdesk.engine.imageio import ImageError, check_file
 
+    _check_name(args.catalog)
+    _settle_mode(args)
     _check_model_option(args)
     if args.same_class and args.mode != "product":
-        raise _Failure(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes")
+        raise CommandError(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes",
+                           USAGE)
     if args.k < 1:
-        raise _Failure("-k must be at least 1")
+        raise CommandError("-k must be at least 1", USAGE)
     # A missing, unreadable or empty query is told at once, not after the model has loaded
     # (seconds), and the model is not loaded at all when no query is left.
     for record in records:
@@ -428,10 +492,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     catalog = _resolve(args.catalog, args.mode, [])
     with catalog:
         if catalog.mode != args.mode:
-            raise _Failure(
+            raise CommandError(
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
-                f"search it with --mode {catalog.mode}"
-            )
+                f"search it with --mode {catalog.mode}, or leave --mode out", USAGE)
         # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
         away = catalog.away_folders()
         without_images = [folder for folder in away if not catalog.holds_files(folder)]
@@ -599,6 +662,8 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
             lines.append(f"{'note' if value.get('unfamiliar') else key}: {sentence(value)}")
         elif key == "familiarity_note":  # a model that cannot tell (too few training photos)
             lines.append(f"familiarity: not checked, {value}")
+        elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
+            lines.append(f"kids' wear: {'yes' if value >= 0.5 else 'no'} ({value:.1%})")
         else:
             lines.append(f"{key}: {_short(value)}")
     return lines
@@ -734,33 +799,42 @@ def _model_problem(info) -> str | None:
 
 
 def _remove_folder(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import Catalog, CatalogError
-
-    try:
-        with Catalog.open(args.name) as catalog:
-            folder = os.path.abspath(os.path.expanduser(args.folder))
-            if folder not in catalog.folders:
-                listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
-                error(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}")
-                return 2
-            before, _ = catalog.counts()
-            catalog.remove_folder(folder)
-            after, _ = catalog.counts()
-    except CatalogError as exc:
-        error(str(exc))
-        return _exit_code(exc)
-    say(f"catalog {args.name!r} no longer searches {folder} ({counted(before - after, 'image')} forgotten); "
+    folder = os.path.abspath(os.path.expanduser(args.folder))
+    with json_on_failure(args, catalog=args.name, folder=folder):
+        forgotten = _handle(_forget_folder, args)
+    if args.json:
+        print_json({"catalog": args.name, "folder": folder, "forgotten": forgotten})
+    say(f"catalog {args.name!r} no longer searches {folder} ({counted(forgotten, 'image')} forgotten); "
         "the images themselves were not touched")
     return 0
 
 
-def _remove(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import CatalogError, remove_catalog
+def _forget_folder(args: argparse.Namespace) -> int:
+    """Removes ``args.folder`` from catalog ``args.name``; how many images it forgot."""
+    from vsdesk.engine.catalog import Catalog
 
-    try:
-        location = remove_catalog(args.name)
-    except CatalogError as exc:
-        error(str(exc))
-        return _exit_code(exc)
+    _check_name(args.name)
+    with Catalog.open(args.name) as catalog:
+        folder = os.path.abspath(os.path.expanduser(args.folder))
+        if folder not in catalog.folders:
+            listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
+            raise CommandError(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}", USAGE)
+        before, _ = catalog.counts()
+        catalog.remove_folder(folder)
+        return before - catalog.counts()[0]
+
+
+def _remove(args: argparse.Namespace) -> int:
+    with json_on_failure(args, catalog=args.name):
+        location = _handle(_remove_catalog, args)
+    if args.json:
+        print_json({"catalog": args.name, "location": str(location)})
     say(f"removed catalog {args.name!r} (index files in {location}); your images were not touched")
     return 0
+
+
+def _remove_catalog(args: argparse.Namespace):
+    from vsdesk.engine.catalog import remove_catalog
+
+    _check_name(args.name)
+    return remove_catalog(args.name)

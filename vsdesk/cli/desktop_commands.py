@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from vsdesk.cli._common import error
+from vsdesk.cli._common import FAILED, USAGE, CommandError
 
 
 def register(subparsers) -> None:
@@ -33,13 +34,16 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.desktop_action == "install":
             executable = args.executable or desktop_entry.this_executable()
+            if executable is None:  # (a Python run from source, say)
+                raise CommandError("no `vsdesk` launcher found to point the entry at; give its path with --exec", USAGE)
+            if not (Path(executable).is_file() and os.access(executable, os.X_OK)):
+                raise CommandError(f"{executable}: not an executable file", USAGE)
             written = desktop_entry.install(executable, args.prefix)
             print(f"installed {desktop_entry.APP_ID} into {written[0].parents[1]} ({len(written)} files); "
                   f"the menu entry and \"Open with vsdesk\" start {Path(executable).absolute()}")
         else:
             removed = desktop_entry.remove(args.prefix)
             print(f"removed {len(removed)} files" if removed else "no desktop entry of vsdesk was installed there")
-    except desktop_entry.DesktopEntryError as exc:
-        error(str(exc))
-        return 1
+    except desktop_entry.DesktopEntryError as exc:  # a folder that cannot be written ...
+        raise CommandError(str(exc), FAILED) from None
     return 0

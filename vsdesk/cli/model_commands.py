@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from vsdesk.cli._common import StderrProgress, error, print_json, say
+from vsdesk.cli._common import (
+    FAILED,
+    USAGE,
+    CommandError,
+    StderrProgress,
+    check_given_path,
+    json_on_failure,
+    print_json,
+    say,
+)
 
 
 def register(subparsers) -> None:
@@ -45,6 +54,8 @@ def register(subparsers) -> None:
     removing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
     removing.add_argument("--force", action="store_true",
                           help="remove a trained product model even though catalogs are indexed with it")
+    removing.add_argument("--json", action="store_true",
+                          help='print {"model", "removed": [files], "catalogs": [indexed with it]} on stdout')
     removing.set_defaults(handler=_remove)
 
 
@@ -55,8 +66,7 @@ def _list(args: argparse.Namespace) -> int:
     try:
         infos = models.list_models() + trained_infos()  # + product models trained here
     except (models.ModelStoreError, OSError) as exc:
-        error(_describe(exc))
-        return 1
+        raise CommandError(_describe(exc), FAILED) from None
     if args.json:
         print_json([info.to_dict() for info in infos])
         return 0
@@ -100,23 +110,34 @@ def _import(args: argparse.Namespace) -> int:
 
     if args.name == "product" or args.name.startswith("product/"):
         return _import_product(args)
+    try:
+        models.get_spec(args.name)  # an unknown name is told before the file
+    except models.UnknownModelError as exc:
+        raise CommandError(str(exc), USAGE) from None
+    check_given_path(args.file, "file")
     return _run(lambda: models.import_weights(args.name, args.file, StderrProgress(args.name)), args.name, "imported")
 
 
 def _import_product(args: argparse.Namespace) -> int:
     """Product models are folders (weights of every member, metadata), used by name."""
-    from vsdesk.engine.product.model import ProductModelError, import_folder
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, import_folder, user_dir
 
     if args.name == "product":
-        error("the shipped product model is not replaced; import a model folder under a name of its own, "
-              f"`vsdesk models import product/NAME {args.file}`, and use it with `--model NAME`")
-        return 2
+        raise CommandError("the shipped product model is not replaced; import a model folder under a name of its "
+                           f"own, `vsdesk models import product/NAME {args.file}`, and use it with `--model NAME`",
+                           USAGE)
+    name = args.name.removeprefix("product/")
+    try:
+        taken = (user_dir(name) / META_FILE).is_file()
+    except ProductModelError as exc:  # a name that cannot be a folder's
+        raise CommandError(str(exc), USAGE) from None
+    if taken:  # as a catalog name that is taken: this command cannot be done as given
+        raise CommandError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first", USAGE)
+    check_given_path(args.file, "folder")
     try:
         folder = import_folder(args.name, args.file)
-    except (ProductModelError, OSError) as exc:
-        error(str(exc))
-        return 1
-    name = args.name.removeprefix("product/")
+    except (ProductModelError, OSError) as exc:  # not a model's folder, a disk that fails
+        raise CommandError(str(exc), FAILED) from None
     # Converted for the fast path now (a model made to ship carries it; one trained elsewhere
     # does not): at its first use in the window the converter would stall it, holding the GIL.
     from vsdesk.engine.product import load_embedder
@@ -128,19 +149,24 @@ def _import_product(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    with json_on_failure(args, model=args.name):
+        if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
+            return _remove_trained(args)
+        return _remove_from_store(args)
+
+
+def _remove_from_store(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
 
-    if args.name.startswith("product/"):  # a product model trained here (`train product --out`)
-        return _remove_trained(args)
     try:
         removed = models.remove(args.name)
     except models.UnknownModelError as exc:
-        error(_unknown_for_remove(exc))
-        return 1
+        raise CommandError(_unknown_for_remove(exc), USAGE) from None
     except (models.ModelStoreError, OSError) as exc:
-        error(_describe(exc))
-        return 1
-    if removed:
+        raise CommandError(_describe(exc), FAILED) from None
+    if args.json:
+        print_json({"model": args.name, "removed": [str(path) for path in removed], "catalogs": []})
+    elif removed:
         print(f"{args.name}: removed {len(removed)} cached file(s)")
     else:
         print(f"{args.name}: nothing cached")
@@ -151,20 +177,29 @@ def _remove_trained(args: argparse.Namespace) -> int:
     """A trained product model is its only copy, and catalogs may be indexed with it: those are
     named, and it is kept unless --force says otherwise (they would be embedded again)."""
     from vsdesk.engine.product import remove_trained
-    from vsdesk.engine.product.model import ProductModelError, user_dir
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, user_dir
 
+    name = args.name.removeprefix("product/")
     try:
-        folder = user_dir(args.name.removeprefix("product/"))
+        folder = user_dir(name)
+    except ProductModelError as exc:  # a name that cannot be a folder's
+        raise CommandError(str(exc), USAGE) from None
+    if not (folder / META_FILE).is_file():
+        raise CommandError(f"no trained product model named {name!r} (see `vsdesk models list`)", USAGE)
+    try:
         users = _catalogs_using(folder)
-        if users and not args.force:
-            error(f"{args.name} is kept: {_indexed_with(users)} it. Removing it deletes the model for good (its only "
-                  f"copy), and {_embedded_again(users)}; `vsdesk models remove {args.name} --force` removes it anyway")
-            return 1
+        if users and not args.force:  # the command must change: --force
+            raise CommandError(
+                f"{args.name} is kept: {_indexed_with(users)} it. Removing it deletes the model for good (its only "
+                f"copy), and {_embedded_again(users)}; `vsdesk models remove {args.name} --force` removes it anyway",
+                USAGE)
         twin = _twin_of(args.name)
         removed = remove_trained(args.name)
-    except (ProductModelError, OSError) as exc:
-        error(_describe(exc))
-        return 1
+    except (ProductModelError, OSError) as exc:  # files of the user's in its folder, a disk that fails
+        raise CommandError(_describe(exc), FAILED) from None
+    if args.json:
+        print_json({"model": args.name, "removed": [str(path) for path in removed], "catalogs": users})
+        return 0
     own = [path for path in removed if path.parent == folder]
     print(f"{args.name}: removed the model ({len(own)} file(s) in {folder}, its only copy) "
           f"and {len(removed) - len(own)} cached conversion(s)")
@@ -236,9 +271,10 @@ def _run(action, name: str, verb: str) -> int:
 
     try:
         path = action()
+    except models.UnknownModelError as exc:
+        raise CommandError(str(exc), USAGE) from None
     except (models.ModelStoreError, OSError) as exc:  # OSError: e.g. an unusable cache directory
-        error(_describe(exc))
-        return 1
+        raise CommandError(_describe(exc), FAILED) from None
     info = models.model_info(name)
     print(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {path}")
     return 0

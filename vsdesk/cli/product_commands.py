@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vsdesk.cli._common import StderrProgress, error, print_json, say
+from vsdesk.cli._common import (
+    FAILED,
+    USAGE,
+    CommandError,
+    StderrProgress,
+    check_given_path,
+    check_product_model,
+    print_json,
+    say,
+)
 from vsdesk.engine.text import counted
 
 
@@ -67,54 +76,46 @@ def _train(args: argparse.Namespace) -> int:
         config.size = args.size
     if args.epochs is not None:
         if args.epochs < 0:
-            error("--epochs must be 0 (linear heads only) or more")
-            return 1
+            raise CommandError("--epochs must be 0 (linear heads only) or more", USAGE)
         config.finetune_epochs = args.epochs
     if args.members is not None:
         if not 1 <= args.members <= 16:
-            error("--members must be between 1 and 16")
-            return 1
+            raise CommandError("--members must be between 1 and 16", USAGE)
         config.members = args.members
     if args.max_images:
         config.max_images = args.max_images
     if args.hold_out is not None:
         if not 0 <= args.hold_out <= 0.5:
-            error("--hold-out must be between 0 and 0.5")
-            return 1
+            raise CommandError("--hold-out must be between 0 and 0.5", USAGE)
         config.test_fraction = args.hold_out
     if args.retrain_on_all and config.test_fraction <= 0:
-        error("--retrain-on-all holds contributors out first: give --hold-out above 0, or leave it out")
-        return 1
+        raise CommandError("--retrain-on-all holds contributors out first: give --hold-out above 0, or leave it out",
+                           USAGE)
     if args.out is not None and not args.out.strip():
-        error("--out needs a name (or leave it out: the model is then named after the data folder)")
-        return 1
+        raise CommandError("--out needs a name (or leave it out: the model is then named after the data folder)", USAGE)
     from vsdesk.engine.product.data import load_dataset
     from vsdesk.engine.product.model import SHIPPED_NAMES, TRAINED_PREFIX, name_for_data
 
     out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
     if out_name in SHIPPED_NAMES:  # `--model product` would then mean which?
-        error(f"--out {args.out}: {', '.join(repr(n) for n in SHIPPED_NAMES)} name the shipped product model; "
-              "give the trained model a name of its own")
-        return 2
-    try:  # the data first: a folder that is not there is said before anything else
+        raise CommandError(f"--out {args.out}: {', '.join(repr(n) for n in SHIPPED_NAMES)} name the shipped product "
+                           "model; give the trained model a name of its own", USAGE)
+    if args.export is not None and args.export.is_file():
+        raise CommandError(f"--export {args.export}: this is a file, not a folder to write the model into", USAGE)
+    check_given_path(args.data, "folder or file", "--data")  # the data, before the name it is saved under
+    try:
         dataset = load_dataset(args.data)
-    except DatasetError as exc:
-        error(str(exc))
-        return 1
+    except DatasetError as exc:  # a CSV without its columns, no images ...
+        raise CommandError(str(exc), FAILED) from None
     _warn_of_small_classes(dataset)
     if out_name is None and not args.export:
         out_name = name_for_data(args.data)
         say(f"train product: the model will be saved as product/{out_name} (--out NAME to name it)")
     # An export alone (how the shipped model is rebuilt) keeps the shipped model's own name.
     name = out_name or "product"
+    if out_name:
+        _check_names_to_save(name, args)
     try:
-        if out_name:
-            from vsdesk.engine.product.model import META_FILE, user_dir
-            from vsdesk.engine.product.train import twin_name
-
-            for replaced in [name, twin_name(name)] if args.retrain_on_all else [name]:
-                if (user_dir(replaced) / META_FILE).is_file():
-                    say(f"train product: the model {replaced!r} trained earlier is replaced when this one is saved")
         out = out_name
         progress = StderrProgress("train product")
         twin = None
@@ -127,8 +128,7 @@ def _train(args: argparse.Namespace) -> int:
             result = train(dataset, out=out, config=config, progress=progress, export=args.export, name=name,
                            keep_fast_path=keep)
     except (DatasetError, ProductModelError, ModelStoreError, ImageError, ValueError, OSError) as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     if args.json:
         report = {"folder": str(result.folder), "classes": result.meta.classes, "metrics": result.metrics}
         if twin is not None:
@@ -167,6 +167,21 @@ def _train(args: argparse.Namespace) -> int:
     if "familiarity" in result.metrics and result.metrics["familiarity"] is None:
         _say_no_familiarity(result.metrics["train_images"])
     return 0
+
+
+def _check_names_to_save(name: str, args: argparse.Namespace) -> None:
+    """The model's name (and its held-out twin's, with --retrain-on-all) must be a valid name
+    (exit 2, before any training); a model of that name trained earlier is said to be replaced."""
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, user_dir
+    from vsdesk.engine.product.train import twin_name
+
+    for replaced in [name, twin_name(name)] if args.retrain_on_all else [name]:
+        try:
+            folder = user_dir(replaced)
+        except ProductModelError as exc:  # too long, a '/' in it ...
+            raise CommandError(f"--out {args.out}: {exc}", USAGE) from None
+        if (folder / META_FILE).is_file():
+            say(f"train product: the model {replaced!r} trained earlier is replaced when this one is saved")
 
 
 #: Fewer photos than this in a class and it is learnt from a handful, and scored on one or two
@@ -218,11 +233,14 @@ def _eval(args: argparse.Namespace) -> int:
     from vsdesk.engine.product.evaluate import evaluate
     from vsdesk.engine.product.model import ProductModelError
 
+    if args.data is not None:
+        check_given_path(args.data, "folder or file", "--data")
+    if args.model is not None:
+        check_product_model(args.model)
     try:
         result = evaluate(args.data, args.model, progress=StderrProgress("eval product"))
     except (DatasetError, ProductModelError, ModelStoreError, ValueError, OSError) as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     if args.json:
         print_json(result)
         return 0

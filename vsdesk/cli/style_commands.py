@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vsdesk.cli._common import StderrProgress, error, print_json, say
+from vsdesk.cli._common import FAILED, USAGE, CommandError, StderrProgress, check_given_path, print_json, say
 
 
 def register_eval(subparsers) -> None:
@@ -37,12 +37,15 @@ def _eval(args: argparse.Namespace) -> int:
 
     try:
         default = make_config(subject_weight=args.subject_weight)
+    except ValueError as exc:  # a --subject-weight out of range
+        raise CommandError(f"--subject-weight: {exc}", USAGE) from None
+    check_given_path(args.data, "folder", "--data")
+    try:
         results, files, labels, unreadable = evaluate_folder(
             args.data, {"default": default, "notebook": NOTEBOOK}, progress=StderrProgress("eval style")
         )
     except (LabelError, ImageError, ModelStoreError, ValueError, OSError) as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     if args.json:
         data = {name: result.to_dict() for name, result in results.items()}
         data["images"] = len(files)

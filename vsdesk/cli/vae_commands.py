@@ -9,7 +9,18 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from vsdesk.cli._common import StderrProgress, error, print_json, say
+from vsdesk.cli._common import (
+    FAILED,
+    USAGE,
+    CommandError,
+    StderrProgress,
+    check_given_path,
+    error,
+    interrupted_exit_code,
+    print_json,
+    say,
+    why_not_done,
+)
 
 #: The square [-MAP_EXTENT, MAP_EXTENT]^2 of the 2-D map where 98 % of the training images lie
 #: (the shipped VAE's 60,000: 98.4 %; 99.8 % within 3): `vae grid`'s default span. The map is
@@ -58,11 +69,10 @@ def _train(args) -> int:
     try:
         result = train(out, config, checkpoint_dir=args.checkpoint_dir, progress=StderrProgress("train vae"))
     except SampleDataError as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     except (CancelledError, KeyboardInterrupt):
-        error("training interrupted; run the same command again to resume from the last epoch")
-        return 130
+        raise CommandError("training interrupted; run the same command again to resume from the last epoch",
+                           interrupted_exit_code()) from None
     summary = {"weights": str(result.weights), "metadata": str(result.metadata),
                "seconds": round(result.seconds, 1), "history": result.history}
     if args.json:
@@ -102,6 +112,9 @@ def _eval(args) -> int:
     from vsdesk.engine.vae import load_engine
     from vsdesk.engine.vae.evaluate import evaluate
 
+    _check_weights(args.weights)
+    if args.clothing_dir is not None:
+        check_given_path(args.clothing_dir, "folder", "--clothing-dir")
     try:
         engine = load_engine(args.weights)
         test = None
@@ -111,8 +124,7 @@ def _eval(args) -> int:
         result = evaluate(engine, test=test, clothing_dir=args.clothing_dir, clothing_count=args.clothing_count,
                           progress=StderrProgress("eval vae"))
     except (ModelStoreError, SampleDataError) as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     details = result.pop("details")
     if args.json:
         if args.details:
@@ -178,18 +190,15 @@ def _grid(args) -> int:
     from vsdesk.engine.vae.grid import save_grid_png
 
     if args.n < 1 or args.n > 200 or args.extent <= 0 or args.scale < 1:
-        error("--n must be 1..200, --range > 0 and --scale >= 1")
-        return 2
-    if not _out_folder_exists(args.out):
-        return 2
+        raise CommandError("--n must be 1..200, --range > 0 and --scale >= 1", USAGE)
+    _check_out_folder(args.out)
+    _check_weights(args.weights)
     try:
         path = save_grid_png(load_engine(args.weights), args.out, n=args.n, extent=args.extent, scale=args.scale)
     except ModelStoreError as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     except OSError as exc:
-        error(f"cannot write {args.out}: {exc.strerror or exc}")
-        return 1
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", FAILED) from None
     say(f"wrote {path} ({args.n}x{args.n} tiles over [-{args.extent:g}, {args.extent:g}]^2)")
     return 0
 
@@ -202,10 +211,10 @@ def _decode(args) -> int:
     from vsdesk.engine.vae.grid import write_png
 
     if not (math.isfinite(args.x) and math.isfinite(args.y)):
-        error(f"x and y must be finite numbers (the map's useful range is about -{MAP_EXTENT:g}..{MAP_EXTENT:g})")
-        return 2
-    if not _out_folder_exists(args.out):
-        return 2
+        raise CommandError(f"x and y must be finite numbers (the map's useful range is about "
+                           f"-{MAP_EXTENT:g}..{MAP_EXTENT:g})", USAGE)
+    _check_out_folder(args.out)
+    _check_weights(args.weights)
     if max(abs(args.x), abs(args.y)) > MAP_EXTENT:  # decoded all the same: the user may want to see it
         error(f"note: ({args.x:g}, {args.y:g}) is outside the part of the map the model learned (98 % of its "
               f"training images lie within -{MAP_EXTENT:g}..{MAP_EXTENT:g} on both axes, few or none beyond): "
@@ -214,27 +223,53 @@ def _decode(args) -> int:
         pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
         path = write_png(args.out, pixels)
     except ModelStoreError as exc:
-        error(str(exc))
-        return 1
+        raise CommandError(str(exc), FAILED) from None
     except OSError as exc:
-        error(f"cannot write {args.out}: {exc.strerror or exc}")
-        return 1
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", FAILED) from None
     say(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)")
     return 0
 
 
-def _out_folder_exists(out: Path) -> bool:
-    """Whether the folder of an output file given by the user exists; said if not. Folders are
-    not made for it: a mistyped path would leave new folders in odd places."""
+def _check_out_folder(out: Path) -> None:
+    """The folder of an output file given by the user must exist, and the file must not be a
+    folder (exit 2). Folders are not made for it: a mistyped path would leave new folders in odd
+    places."""
     folder = out.parent
-    if folder.is_dir():
-        return True
-    error(f"cannot write {out}: the folder {folder} does not exist" if not folder.exists()
-          else f"cannot write {out}: {folder} is not a folder")
-    return False
+    if not folder.is_dir():
+        raise CommandError(f"cannot write {out}: the folder {folder} does not exist" if not folder.exists()
+                           else f"cannot write {out}: {folder} is not a folder", USAGE)
+    if out.is_dir():
+        raise CommandError(f"cannot write {out}: it is a folder; give the image file to write", USAGE)
+
+
+def _check_weights(weights: Path | None) -> None:
+    """A --weights file that is not there is told before TensorFlow loads (exit 2)."""
+    if weights is not None:
+        check_given_path(weights, "file", "--weights")
 
 
 def _describe(args) -> int:
+    records = [{"query": str(path)} for path in args.images]  # one per query, in their order
+    try:
+        failed = _describe_into(args, records)
+    except BaseException as exc:
+        why = why_not_done(exc)
+        if args.json and why is not None:
+            # As `vsdesk search --json`: still the list of records, each query not answered (a
+            # record holding its query alone) saying why. The message is on stderr too.
+            for record in records:
+                if len(record) == 1:
+                    record.update(error=why[0], error_kind=why[1])
+            print_json(records)
+        raise
+    if args.json:
+        print_json(records)
+    return FAILED if failed else 0
+
+
+def _describe_into(args, records: list[dict]) -> int:
+    """Fills in ``records`` with each image's facts, or the error that kept it from being
+    described; how many could not be."""
     from vsdesk.engine.imageio import ImageError, check_file
     from vsdesk.engine.models.errors import (
         ModelStoreError,  # any model-store error, the VAE's too
@@ -245,9 +280,8 @@ def _describe(args) -> int:
     from vsdesk.engine.vae.engine import VOTE_K
 
     if args.k < 0:
-        error("-k must be 0 or more")
-        return 2
-    records = [{"query": str(path)} for path in args.images]  # one per query, in their order
+        raise CommandError("-k must be 0 or more", USAGE)
+    _check_weights(args.weights)
     failed = 0
 
     def failure(record: dict, exc: ImageError) -> None:  # as `vsdesk search` does: a record that says why, exit 1
@@ -267,8 +301,7 @@ def _describe(args) -> int:
             engine = embedder.engine
             engine.train_index(progress=StderrProgress("vae"))
         except (ModelStoreError, SampleDataError) as exc:
-            error(str(exc))
-            return 1
+            raise CommandError(str(exc), FAILED) from None
     for path, record in zip(args.images, records):
         if "error" in record:
             continue
@@ -284,6 +317,4 @@ def _describe(args) -> int:
             print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
                   f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "
                   f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")
-    if args.json:
-        print_json(records)
-    return 1 if failed else 0
+    return failed

@@ -1,0 +1,322 @@
+"""What a script can count on from `vsdesk`: its exit codes, its --json output however a
+command ends, its usage errors, signals and options."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CLOTHING_DIR, REPO
+from vsdesk.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def photos(tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:12]:
+        shutil.copy(src, root / src.name)
+    return root
+
+
+# -- exit codes -------------------------------------------------------------------------------
+
+#: (argv, exit code, what stderr says). {q}: a photo, {empty}: an empty folder, {noimages}: a
+#: folder holding a text file, {nowhere}: a path that is not there; "shop" is a vae catalog of
+#: the empty folder. Run in this order, in one process.
+EXIT_CASES = [
+    # 2: the command cannot be done as given.
+    (["index", "--mode", "vae", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    (["index", "--mode", "vae", "--catalog", "bad name", "{empty}"], 2, "invalid catalog name 'bad name'"),
+    (["index", "--mode", "vae", "--catalog", "clothing", "{empty}"], 2, "'clothing' is a sample catalog"),
+    (["index", "--mode", "vae", "--catalog", "c", "{empty}", "--model", "x"], 2, "--model chooses a product model"),
+    (["index", "--mode", "product", "--catalog", "c", "{empty}", "--model", "nosuch"], 2, "no product model in"),
+    (["index", "--mode", "style", "--catalog", "shop"], 2, "catalog 'shop' is indexed with mode 'vae'"),
+    (["search", "--mode", "vae", "--catalog", "nothing", "{q}"], 2, "no catalog named 'nothing'"),
+    (["search", "--mode", "style", "--catalog", "shop", "{q}"], 2, "search it with --mode vae"),
+    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "-k", "0"], 2, "-k must be at least 1"),
+    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "--same-class"], 2, "the vae mode has no classes"),
+    (["catalogs", "remove", "nothing"], 2, "no catalog named 'nothing'"),
+    (["catalogs", "remove-folder", "shop", "{nowhere}"], 2, "{nowhere} is not a folder of catalog 'shop'"),
+    (["models", "fetch", "nosuch"], 2, "unknown model 'nosuch'"),
+    (["models", "remove", "nosuch"], 2, "unknown model 'nosuch'"),
+    (["models", "remove", "product/nosuch"], 2, "no trained product model named 'nosuch'"),
+    (["models", "import", "vgg16", "{nowhere}"], 2, "{nowhere}: no such file"),
+    (["models", "import", "product/mine", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    (["models", "import", "product", "{empty}"], 2, "the shipped product model is not replaced"),
+    (["eval", "style", "--data", "{nowhere}"], 2, "--data {nowhere}: no such folder"),
+    (["eval", "style", "--data", "{empty}", "--subject-weight", "2"], 2, "--subject-weight: subject weight must be"),
+    (["eval", "product", "--data", "{nowhere}"], 2, "--data {nowhere}: no such folder or file"),
+    (["eval", "product", "--model", "nosuch"], 2, "no product model in"),
+    (["train", "product", "--data", "{empty}", "--epochs", "-1"], 2, "--epochs must be 0"),
+    (["train", "product", "--data", "{empty}", "--members", "0"], 2, "--members must be between 1 and 16"),
+    (["train", "product", "--data", "{empty}", "--hold-out", "0.9"], 2, "--hold-out must be between 0 and 0.5"),
+    (["train", "product", "--data", "{empty}", "--out", "product"], 2, "name the shipped product model"),
+    (["train", "product", "--data", "{nowhere}"], 2, "--data {nowhere}: no such folder or file"),
+    (["eval", "vae", "--weights", "{nowhere}"], 2, "--weights {nowhere}: no such file"),
+    (["vae", "grid", "--out", "{nowhere}/map.png"], 2, "the folder {nowhere} does not exist"),
+    (["vae", "decode", "nan", "0", "--out", "{empty}/p.png"], 2, "x and y must be finite numbers"),
+    (["vae", "describe", "{q}", "-k", "-1"], 2, "-k must be 0 or more"),
+    (["desktop-entry", "install", "--exec", "{nowhere}", "--prefix", "{empty}"], 2, "not an executable file"),
+    # 1: failed for a reason outside the command line (the same command may work later).
+    (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 1, "{nowhere}: the file does not exist"),
+    (["train", "product", "--data", "{empty}"], 1, "no class subfolders with images"),
+    (["eval", "style", "--data", "{noimages}"], 1, "{noimages}: no image files"),
+]
+
+#: Runs each case through ``vsdesk.cli.main`` in one process: its exit code, output, and whether
+#: it imported TensorFlow (none of these may wait for it).
+_RUNNER = """
+import contextlib, io, json, sys, traceback
+from vsdesk.cli import main
+from vsdesk.engine.catalog import Catalog
+Catalog.create("shop", "vae", [sys.argv[1]]).close()
+results = []
+for argv in json.load(sys.stdin):
+    out, err = io.StringIO(), io.StringIO()
+    before = "tensorflow" in sys.modules
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse
+            code = exc.code
+        except Exception:  # a bug: the case fails, the others still run
+            code = None
+            traceback.print_exc()
+    results.append([code, out.getvalue(), err.getvalue(), "tensorflow" in sys.modules and not before])
+json.dump(results, sys.__stdout__)
+"""
+
+
+@pytest.fixture(scope="module")
+def exit_results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exit-codes")
+    places = {"q": str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), "empty": str(root / "empty"),
+              "noimages": str(root / "noimages"), "nowhere": str(root / "nowhere")}
+    os.mkdir(places["empty"])
+    os.mkdir(places["noimages"])
+    (root / "noimages" / "notes.txt").write_text("no images here")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "VSDESK_DATA_DIR": str(root / "data"),
+           "VSDESK_CONFIG_DIR": str(root / "config"), "VSDESK_CACHE_DIR": str(root / "cache")}
+    cases = [[arg.format(**places) for arg in argv] for argv, _, _ in EXIT_CASES]
+    done = subprocess.run([sys.executable, "-c", _RUNNER, places["empty"]], input=json.dumps(cases),
+                          capture_output=True, text=True, env=env, timeout=300, cwd=str(root))
+    assert done.returncode == 0, done.stderr
+    return places, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("case", range(len(EXIT_CASES)), ids=[" ".join(argv) for argv, _, _ in EXIT_CASES])
+def test_exit_codes_follow_one_rule_and_come_before_tensorflow_loads(exit_results, case):
+    places, results = exit_results
+    argv, expected, said = EXIT_CASES[case]
+    code, _, err, imported_tensorflow = results[case]
+    assert code == expected, err
+    assert said.format(**places) in err and "Traceback" not in err, err
+    assert not imported_tensorflow, f"{argv} waited for TensorFlow to say so"
+
+
+def test_an_unknown_argument_is_told_with_the_commands_own_usage(capsys):
+    """`vsdesk catalogs remove NAME --json` printed vsdesk's top-level usage ("usage: vsdesk
+    [-h] [--version] COMMAND ..."), which does not say what `catalogs remove` takes."""
+    for argv, command in [(["models", "fetch", "vgg16", "--zip"], "models fetch"),
+                          (["vae", "decode", "0", "0", "--out", "p.png", "--zip"], "vae decode"),
+                          (["desktop-entry", "remove", "--zip"], "desktop-entry remove"),
+                          (["index", "--mode", "vae", "--catalog", "c", "--zip"], "index")]:
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2
+        assert err.startswith(f"usage: vsdesk {command} ") and f"vsdesk {command}: error: unrecognized arguments: " \
+            "--zip" in err, err
+
+
+# -- --mode from the catalog ----------------------------------------------------------------------
+
+def test_search_and_index_take_the_mode_of_the_catalog_or_sample_named(capsys, tmp_path):
+    """`vsdesk search --catalog NAME IMAGE` required --mode, which the catalog knows."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(empty))[0] == 0
+    # --same-class is refused for the mode taken, before any model loads: it tells which.
+    for catalog, mode in [("shop", "vae"), ("fashion-mnist", "vae"), ("style-artworks", "style")]:
+        code, _, err = run(capsys, "search", "--catalog", catalog, query, "--same-class")
+        assert code == 2 and f"the {mode} mode has no classes" in err, err
+    code, _, err = run(capsys, "search", "--catalog", "clothing", query, "--model", "nosuch")
+    assert code == 2 and "no product model in" in err  # product: --model is a product model's name
+    code, _, err = run(capsys, "index", "--catalog", "shop")  # the catalog's own folders, with its mode
+    assert code == 0 and "0 images indexed" in err, err
+    code, _, err = run(capsys, "index", "--catalog", "new", str(empty))
+    assert code == 2 and "no catalog named 'new'" in err and "give its mode: `vsdesk index --mode " in err
+    code, _, err = run(capsys, "search", "--catalog", "nothing", query)
+    assert code == 2 and "no catalog named 'nothing'" in err and "--mode" not in err
+    code, _, err = run(capsys, "search", "--mode", "style", "--catalog", "shop", query)  # kept, when given
+    assert code == 2 and "indexed with mode 'vae', not 'style'; search it with --mode vae, or leave --mode out" in err
+
+
+@pytest.mark.slow
+def test_a_search_without_mode_answers_as_with_the_catalogs_mode(capsys, photos):
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--catalog", "shop", query, "-k", "3", "--json")
+    assert code == 0, err
+    [record] = json.loads(out)
+    assert record["category"] and [hit["path"] for hit in record["results"]][0] != query
+    code, with_mode, _ = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "-k", "3", "--json")
+    assert json.loads(with_mode) == [record]
+
+
+# -- --json however a command ends ------------------------------------------------------------
+
+def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_path, monkeypatch):
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(a_file))
+    code, out, err = run(capsys, "catalogs", "list", "--json")
+    said = f"cannot use VSDESK_DATA_DIR={a_file} as vsdesk's folder: it is a file, not a folder"
+    assert code == 2 and said in err
+    assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
+
+
+def test_catalogs_remove_and_remove_folder_print_json(capsys, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(one), str(two))[0] == 0
+    code, out, _ = run(capsys, "catalogs", "remove-folder", "shop", str(two), "--json")
+    assert (code, json.loads(out)) == (0, {"catalog": "shop", "folder": str(two), "forgotten": 0})
+    code, out, err = run(capsys, "catalogs", "remove-folder", "shop", str(two), "--json")
+    said = f"{two} is not a folder of catalog 'shop'; its folders are:\n    {one}"
+    assert code == 2 and f"vsdesk: {said}" in err
+    assert json.loads(out) == {"catalog": "shop", "folder": str(two), "error": said, "error_kind": "command-failed"}
+    code, out, _ = run(capsys, "catalogs", "remove", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["catalog"] == "shop" and not os.path.exists(report["location"])
+    code, out, _ = run(capsys, "catalogs", "remove", "shop", "--json")
+    assert (code, json.loads(out)) == (2, {"catalog": "shop", "error": "no catalog named 'shop'",
+                                           "error_kind": "command-failed"})
+    code, out, _ = run(capsys, "models", "remove", "product/nosuch", "--json")
+    assert (code, json.loads(out)) == (2, {"model": "product/nosuch", "error_kind": "command-failed", "error":
+                                           "no trained product model named 'nosuch' (see `vsdesk models list`)"})
+
+
+def test_vae_describe_json_whose_model_does_not_load_prints_its_records(capsys, tmp_path):
+    weights = tmp_path / "vae.weights.h5"
+    weights.write_bytes(b"not a weights file")
+    query, missing = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), str(tmp_path / "nonexist.jpg")
+    code, out, err = run(capsys, "vae", "describe", query, missing, "--weights", str(weights), "--json")
+    records = json.loads(out)
+    assert code == 1 and "does not fit the VAE" in err and "Traceback" not in err
+    assert records[0]["query"] == query and "does not fit the VAE" in records[0]["error"]
+    assert records[0]["error_kind"] == "command-failed"
+    assert records[1] == {"query": missing, "error": f"{missing}: the file does not exist (moved or deleted?)",
+                          "error_kind": "unreadable"}
+
+
+# -- SIGTERM (kill, timeout, systemd) as Ctrl+C -----------------------------------------------
+
+def _terminated(argv: list[str], when) -> tuple[int, str, str]:
+    """Runs `vsdesk ARGV`, sends it SIGTERM once ``when(line)`` is true of a line of its stderr:
+    (exit code, stdout, stderr)."""
+    process = subprocess.Popen([sys.executable, "-m", "vsdesk", *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    said = []
+    for line in process.stderr:
+        said.append(line)
+        if when(line):
+            process.send_signal(signal.SIGTERM)
+            break
+    said.append(process.stderr.read())
+    out = process.stdout.read()
+    return process.wait(timeout=120), out, "".join(said)
+
+
+def _catalogs() -> list[dict]:
+    listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
+                            text=True, env=os.environ.copy(), timeout=120)
+    return json.loads(listed.stdout)
+
+
+def test_sigterm_while_the_model_loads_ends_index_as_ctrl_c_does(photos):
+    """SIGTERM ended `vsdesk index --json` at once: nothing on stdout, no message, and a new
+    catalog was left empty."""
+    code, out, err = _terminated(["index", "--mode", "vae", "--catalog", "new", str(photos), "--json"],
+                                 lambda line: "loading the vae model" in line)
+    assert code == 143 and "Traceback" not in err, err
+    said = "interrupted before any image was indexed; catalog 'new' was not created"
+    assert f"vsdesk: {said}" in err
+    report = json.loads(out)
+    assert (report["catalog"], report["interrupted"], report["error"], report["error_kind"]) == (
+        "new", True, said, "interrupted")
+    assert _catalogs() == []
+
+
+def test_sigterm_while_indexing_keeps_what_was_indexed_and_prints_the_report(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:400]:
+        os.symlink(src, folder / src.name)
+
+    def indexing(line: str) -> bool:  # into a pipe: a line per tenth
+        found = re.search(r"indexing many (\d+)/400", line)
+        return bool(found and int(found.group(1)) > 0)
+
+    code, out, err = _terminated(["index", "--mode", "vae", "--catalog", "many", "--batch-size", "8", str(folder),
+                                  "--json"], indexing)
+    assert code == 143 and "Traceback" not in err, err
+    assert "interrupted: what catalog 'many' has indexed so far is kept" in err
+    report = json.loads(out)
+    assert (report["interrupted"], report["error_kind"]) == (True, "interrupted")
+    [info] = _catalogs()  # the catalog is whole: what the report says, and said to be unfinished
+    assert info["indexed"] == report["indexed"] == report["added"] > 0
+    assert (info["unfinished"], info["being_indexed"]) == (True, False)
+
+
+def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(empty))[0] == 0
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    code, out, err = _terminated(["search", "--mode", "vae", "--catalog", "shop", query, "--json"],
+                                 lambda line: "loading the vae model" in line)
+    assert code == 143 and "vsdesk: interrupted (SIGTERM)" in err and "Traceback" not in err, err
+    assert json.loads(out) == [{"query": query, "error": "interrupted (SIGTERM)", "error_kind": "interrupted",
+                                "results": []}]
+
+
+# -- what the text says -----------------------------------------------------------------------
+
+def test_the_kids_flag_reads_as_a_percentage_like_the_classes():
+    from vsdesk.cli.catalog_commands import _product_facts
+
+    lines = _product_facts({"classes": [{"label": "Dress", "probability": 0.8}], "kids": 0.1305})
+    assert lines == ["classes: Dress 80.0%", "kids' wear: no (13.1%)"]
+
+
+def test_nested_folders_are_said_to_be_indexed_as_their_parent(capsys, tmp_path):
+    """A folder and its parent given to `index`: the catalog keeps the parent alone, quietly."""
+    parent, child, other = tmp_path / "parent", tmp_path / "parent" / "child", tmp_path / "other"
+    child.mkdir(parents=True)
+    (other / "inside").mkdir(parents=True)
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(child), str(parent))
+    assert code == 0 and (f"note: {child} is inside {parent}, a folder of catalog 'c': its images are indexed as "
+                          f"part of {parent}, not as a folder of its own") in err, err
+    assert run(capsys, "index", "--catalog", "c", str(other / "inside"))[0] == 0
+    code, _, err = run(capsys, "index", "--catalog", "c", str(other))
+    assert code == 0 and (f"note: {other / 'inside'}, a folder of catalog 'c', is inside {other}: the catalog keeps "
+                          f"{other} alone, and its images with it") in err, err
+    [info] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
+    assert sorted(info["folders"]) == sorted([str(parent), str(other)])
