@@ -930,6 +930,25 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
         assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[i]).name} · {snapshot.labels[i]}"
 
 
+def test_a_message_about_an_image_of_the_catalog_goes_when_another_catalog_is_chosen(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """The review's yellow bar: "Nothing opened …/Dresses/….jpg" stayed after the user had
+    switched to another catalog, where it was about nothing shown."""
+    from vsdesk.gui.gallery import GalleryView
+
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: False))  # no viewer here
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: tab.messages.text().startswith("Nothing opened"))
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[3:6], tmp_path / "second")))
+    tab.catalog_bar.set_catalogs([tab.catalog_name, other], tab.catalog_name)
+    tab.catalog_bar.combo.setCurrentText(other)  # the user picks it in the list
+    assert tab.messages.text() == ""  # at once, not once the other is open
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.name == other, timeout=60_000)
+    assert tab.messages.text() == ""
+
+
 def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[400:460]
     tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "many"))

@@ -125,6 +125,7 @@ class TabCatalog(QObject):
         self.name = name
         self.settings.set_catalog(self.mode, name)
         if self.snapshot is not None and self.snapshot.name != name:
+            self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
             self.leaving.emit()
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
@@ -182,6 +183,11 @@ class TabCatalog(QObject):
         if snapshot.missing_folders and not self.messages.text():
             self._say("warning", _missing_folders_text(snapshot))
         self.opened.emit(snapshot)
+
+    def say(self, kind: str, text: str, action=None) -> None:
+        """A message about the catalog shown or one of its images (it cannot be opened ...):
+        taken down when another catalog is chosen, or this one opened again."""
+        self._say(kind, text, action)
 
     def _say(self, kind: str, text: str, action=None) -> None:
         """A message about the catalog shown."""
