@@ -522,6 +522,53 @@ def test_a_labelled_catalogs_map_can_be_coloured_by_the_models_classes(qtbot, wi
     tab.colour_by.setCurrentIndex(0)
 
 
+def test_an_indexed_catalog_is_shown_and_mapped_before_its_model_has_loaded(qtbot, window, tmp_path, monkeypatch):
+    """Browsing needs no model: the review saw an indexed catalog's gallery blank and "The map of
+    … appears once it is indexed…" for the 10-25 s the model took to load. The model load is
+    held (the model store is the boundary): the catalog's images and map come all the same,
+    from its index; the model, once loaded, adds the classes it predicts."""
+    import threading
+
+    from vsdesk.engine import modes
+
+    shop = tmp_path / "shop"
+    copy_images(_clothing_photos("Shoes", 3), shop / "Shoes")
+    copy_images(_clothing_photos("Dress", 3), shop / "Dresses")  # a folder of the user's own naming
+    indexed = ModeSession("product")
+    name = indexed.create_folder_catalog(str(shop))
+    indexed.open_catalog(name)  # as `vsdesk index` leaves it
+    released, asked = threading.Event(), threading.Event()
+    load_embedder = modes.load_embedder
+
+    def held_load_embedder(*args, **kwargs):
+        asked.set()
+        released.wait(120)
+        return load_embedder(*args, **kwargs)
+
+    monkeypatch.setattr(modes, "load_embedder", held_load_embedder)
+    tab = window.tab("product")
+    window.show_tab("product")
+    statuses = record_map_statuses(tab)
+    tab.catalog_name = name
+    try:
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):  # open: nothing to embed
+            tab.start()
+        assert [item.label for item in tab.gallery.results.items()] == ["Dresses"] * 3 + ["Shoes"] * 3
+        assert not tab.catalog_bar.cancel_button.isVisible() and tab.messages.text() == ""
+        qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 6, timeout=60_000)
+        assert tab.session.embedder is None and not released.is_set()  # all of it without the model
+        qtbot.waitUntil(asked.is_set, timeout=10_000)  # which loads meanwhile, for queries
+    finally:
+        released.set()
+    assert not [text for text in statuses if "appears once it is indexed" in text], statuses
+    qtbot.waitUntil(lambda: tab._colour_row.isVisibleTo(tab), timeout=60_000)  # the classes it predicts
+    assert tab.snapshot.predicted_colouring is not None and not tab.snapshot.predictions_pending
+    assert len(tab.map_xy) == 6 and not tab.runner.is_running("product/map")  # not mapped again
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Shoes", 4)[3]))
+    assert [item.label for item in tab.gallery.results.items()[:3]] == ["Shoes"] * 3
+
+
 def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, window, tmp_path):
     """A catalog indexed from the command line with a trained model: the window searches it with
     that model (no embedding again), and a query shown before is embedded again by it."""
@@ -649,9 +696,9 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
     window.status.messageChanged.connect(messages.append)
     product.start()
     qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
-    assert window.activity.toolTip().startswith("Product: loading TensorFlow and the model")
+    assert window.activity.toolTip() == "Product: opening “hats-product”…"
     window.show_tab("product")  # the user turns to it: its work, said in full
-    assert window.activity.text().startswith("Product: loading TensorFlow and the model")
+    assert window.activity.text() == "Product: opening “hats-product”…"
     window.show_tab("style")
     assert window.activity.text() == "Busy in the background: the Product tab"
     with qtbot.waitSignal(product.catalog_ready, timeout=120_000):
@@ -669,15 +716,23 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
 def _tab_with_a_long_map(qtbot, window, tmp_path):
     """The VAE tab on a small catalog of its own, mapped, whose next map is long: a stand-in for
     t-SNE that runs until ``release`` is set, pausing as t-SNE does between its stages
-    (``check_cancelled``: urgent work runs there). -> (tab, running, release) events."""
+    (``check_cancelled``: urgent work runs there). A fifth photo is saved in its folder since:
+    opening the catalog again maps it again. -> (tab, running, release) events."""
     import threading
-
-    from vsdesk.engine.tasks import check_cancelled
 
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "clothes"))
     qtbot.waitUntil(lambda: not tab.runner.is_running("vae/map"), timeout=60_000)  # its own map, done
+    copy_images(photos[4:5], tmp_path / "clothes")
     running, release = threading.Event(), threading.Event()
+    tab.session.projection = _long_projection(running, release)
+    return tab, running, release
+
+
+def _long_projection(running, release):
+    """A stand-in for t-SNE that sets ``running`` and runs until ``release`` is set, pausing as
+    t-SNE does between its stages (``check_cancelled``: urgent work runs there)."""
+    from vsdesk.engine.tasks import check_cancelled
 
     def long_projection(snapshot, progress, cancelled, partial=None):
         running.set()
@@ -685,8 +740,7 @@ def _tab_with_a_long_map(qtbot, window, tmp_path):
             check_cancelled(cancelled)
         return CatalogMap(snapshot.paths, np.zeros((len(snapshot), 2), np.float32))
 
-    tab.session.projection = long_projection
-    return tab, running, release
+    return long_projection
 
 
 def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, window, tmp_path):
@@ -697,7 +751,7 @@ def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, win
     other, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
     window.tabs.setCurrentWidget(window.tab("style"))  # the user looks at another tab
     try:
-        other.catalog.open(other.catalog_name)  # opened again (say, changed elsewhere): mapped again
+        other.catalog.open(other.catalog_name)  # opened again, a photo added: mapped again
         qtbot.waitUntil(running.is_set, timeout=60_000)
         tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
         qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 5, timeout=60_000)
@@ -713,7 +767,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
     map is played by a projection that runs until released, pausing as t-SNE does."""
     first, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
     try:
-        first.catalog.open(first.catalog_name)  # mapped again while its tab is shown: urgent
+        first.catalog.open(first.catalog_name)  # a photo added: mapped again while its tab is shown: urgent
         qtbot.waitUntil(running.is_set, timeout=60_000)
         # Another tab's catalog opened while the first tab is shown: its map waits, queued ...
         other = window.tab("style")
@@ -736,7 +790,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
     finally:
         release.set()
     qtbot.waitUntil(lambda: not first.runner.is_running("vae/map"), timeout=60_000)
-    assert first.map_xy is not None and len(first.map_xy) == 4  # and the first tab's map ends
+    assert first.map_xy is not None and len(first.map_xy) == 5  # and the first tab's map ends
 
 
 def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_path, monkeypatch):
@@ -779,37 +833,49 @@ def record_map_statuses(tab) -> list[str]:
 
 
 def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tmp_path):
-    """A catalog opened again, unchanged: its map comes from the cache, at once. The map said
-    "Computing the map: t-SNE (cached) 100%" for an instant before it: nothing is computed."""
+    """A catalog opened again: its map comes from the cache, at once. The map said "Computing the
+    map: t-SNE (cached) 100%" for an instant before it: nothing is computed. Opened again
+    unchanged while it is shown, its map stays as it is: nothing to compute, nothing said."""
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
+    first = tab.catalog_name
     qtbot.waitUntil(lambda: tab.map_xy is not None and not tab.runner.is_running("style/map"), timeout=60_000)
     statuses = record_map_statuses(tab)
+    shown = tab.map_xy
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog(first)
+    assert tab.map_xy is shown and not tab.runner.is_running("style/map") and statuses == []
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[5:8], tmp_path / "other")))
     with qtbot.waitSignal(tab.map_ready, timeout=60_000):
-        tab.open_catalog(tab.catalog_name)
+        tab.open_catalog(other)  # new: "The map of … appears once it is indexed…"
+    statuses.clear()
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):  # back to the first: its map is in the cache
+        tab.open_catalog(first)
     assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
-    assert statuses[0] == f"The map of “{tab.catalog_name}” appears once it is indexed…"
+    assert statuses[0] == f"Opening “{first}”…" and "appears once it is indexed" not in " ".join(statuses)
     assert not [text for text in statuses if "%" in text or "cached" in text], statuses
 
 
 def lock_index_when_opened(qtbot, tab, monkeypatch):
     """Another program (a database browser, a backup) takes an exclusive lock on the tab's
-    catalog index as soon as the catalog is open, before its map starts: the map cannot read
+    catalog index as the map starts to read it, once the catalog is open: the map cannot read
     the catalog. Returns the list the program is put in (a line sent to it lets go)."""
     from test_catalog import _HOLD_LOCK
     from vsdesk.engine.catalog import _store, catalog_location
 
     monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
     holders = []
+    projection = tab.session.projection
 
-    def lock():  # connected directly: runs before the tab starts the map (see _on_catalog_opened)
-        tab.catalog_ready.disconnect(lock)
-        index = catalog_location(tab.catalog_name) / _store.INDEX_FILE
+    def locked_first(snapshot, *args, **kwargs):  # on the compute thread, as the map starts
+        tab.session.projection = projection
+        index = catalog_location(snapshot.name) / _store.INDEX_FILE
         holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(index)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
-        assert holder.stdout.readline().strip() == "locked"
         holders.append(holder)
+        assert holder.stdout.readline().strip() == "locked"
+        return projection(snapshot, *args, **kwargs)
 
-    tab.catalog_ready.connect(lock, Qt.ConnectionType.DirectConnection)
+    tab.session.projection = locked_first
     return holders
 
 
@@ -861,9 +927,9 @@ def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the
     tab = window.tab("style")
     window.tabs.setCurrentWidget(window.tab("product"))  # the user looks at another tab
     holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
     try:
-        tab.catalog_name = ModeSession("style").create_folder_catalog(
-            str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             tab.start()
         qtbot.waitUntil(lambda: not tab.runner.is_running("style/map"), timeout=60_000)
@@ -875,6 +941,7 @@ def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the
         window.tabs.setCurrentWidget(tab)
     assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
 
+    copy_images(ARTWORKS[5:6], folder)  # a new image: mapped again, and that fails in view
     holders = lock_index_when_opened(qtbot, tab, monkeypatch)
     try:
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):

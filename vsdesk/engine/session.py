@@ -1,9 +1,10 @@
 """A search session for one mode: the Qt-free facade the desktop window drives.
 
-It strings the engine together the way a person uses it: load the mode's model, open a catalog
-(the sample one, or the user's folders, re-indexed incrementally), search it with an image,
-place the query on the catalog's t-SNE map. Every method is a plain function call that may be
-slow; the window runs ``load``/``open_catalog``/``query``/``rerank``/``decode_*`` on its one
+It strings the engine together the way a person uses it: open a catalog (the sample one, or
+the user's folders, re-indexed incrementally; the model is loaded only if an image must be
+embedded), load the catalog's model, search it with an image, place the query on the
+catalog's t-SNE map. Every method is a plain function call that may be slow; the window runs
+``load``/``load_model``/``open_catalog``/``query``/``rerank``/``decode_*`` on its one
 TensorFlow thread, ``projection`` on a compute thread, and the catalog-list helpers
 (``catalog_names``, ``changed_elsewhere``, ``changed_folders``, ``folder_catalog``,
 ``model_choices``, ``create_folder_catalog``) on its I/O thread; tests can call them directly.
@@ -11,6 +12,7 @@ TensorFlow thread, ``projection`` on a compute thread, and the catalog-list help
 Catalog snapshots are immutable, so the compute thread can project one while the TensorFlow
 thread answers queries. The model and the catalog shown change together (``open_catalog``): a
 query answered while another catalog opens meets the vectors of the model that embedded it.
+An indexed catalog is the one searched as soon as its index is read, before its index run.
 """
 
 from __future__ import annotations
@@ -113,9 +115,18 @@ class CatalogSnapshot:
     #: searched. ``missing_kinds``: each with its kind (``AWAY_KINDS``), for the words said.
     missing_folders: tuple[str, ...] = ()
     missing_kinds: dict[str, str] = field(default_factory=dict)
+    #: Made before the model was loaded (an indexed catalog opens without it), in a mode whose
+    #: model predicts classes: those come once it is (``ModeSession.load``).
+    predictions_pending: bool = False
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def same_rows(self, other: CatalogSnapshot | None) -> bool:
+        """Whether ``other`` is this catalog at the same version, row for row (its map is this
+        one's), though perhaps told more (the classes the model predicts, once loaded)."""
+        return other is not None and (other.name, other.version, other.model_key, other.paths) == (
+            self.name, self.version, self.model_key, self.paths)
 
 
 @dataclass
@@ -270,10 +281,25 @@ class ModeSession:
 
     # -- model --------------------------------------------------------------------------------
     def load(self, progress: Progress = no_progress) -> Any:
-        """Load the mode's model (TensorFlow thread). Raises the model store's errors."""
+        """Load the model of the catalog open (TensorFlow thread); the catalog is then told what
+        only the model tells (``_predicted``). Raises the model store's errors."""
         if self.embedder is None:
             self.embedder = self._load(self._options, progress)
+        if self.catalog is not None and self.catalog.predictions_pending:
+            self.catalog = self._predicted(self.catalog, self.embedder)
         return self.embedder
+
+    def load_model(self, progress: Progress = no_progress) -> tuple[CatalogSnapshot | None, bool]:
+        """Load the model of the catalog open, for its queries (TensorFlow thread): an indexed
+        catalog opens without it (``open_catalog``). Returns the catalog's snapshot, told what
+        only the model tells (product: the classes it predicts for each image), and whether its
+        vectors are this model's: not when the model runs at another precision than the one
+        that indexed the catalog (its key's end, known only once it runs), which must then be
+        indexed again (``open_catalog`` does, with the model loaded)."""
+        embedder = self.load(progress)
+        snapshot = self.catalog
+        fits = snapshot is None or not len(snapshot) or snapshot.model_key == embedder.key
+        return snapshot, fits
 
     def _load(self, options: dict[str, Any], progress: Progress) -> Any:
         from vsdesk.engine.modes import load_embedder
@@ -373,43 +399,114 @@ class ModeSession:
         return name
 
     def open_catalog(
-        self, name: str, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled
+        self, name: str, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled,
+        shown: Callable[[CatalogSnapshot | None], None] | None = None,
     ) -> CatalogSnapshot:
         """Index ``name`` incrementally (only new or changed files are embedded) and snapshot it.
 
-        Runs on the TensorFlow thread. If cancelled, what was indexed so far is committed by the
-        engine and ``CancelledError`` propagates; ``snapshot`` then shows the partial catalog.
+        Runs on the TensorFlow thread. The model is loaded only if some image must be embedded,
+        or the catalog holds another model's vectors: an indexed catalog opens without it (as
+        `vsdesk index` runs), and ``load_model`` loads it for queries afterwards.
+
+        ``shown(snapshot)`` is told first, before the run, what the catalog holds already if its
+        vectors are those of the model it is searched with: from then on it is the catalog
+        searched (a query the window answers in the run's pauses searches it), and the window
+        shows it meanwhile. ``shown(None)``: nothing of it can be shown before it is indexed.
+
+        If cancelled, what was indexed so far is committed by the engine and ``CancelledError``
+        propagates; ``snapshot`` then shows the partial catalog.
         """
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import Catalog, index_catalog
-        from vsdesk.engine.modes import catalog_model
+        from vsdesk.engine.catalog import Catalog, CatalogNotFound, index_catalog
+        from vsdesk.engine.modes import vectors_key_prefix
 
+        tell = shown or (lambda _snapshot: None)
         if samples.is_sample(name):
+            # Told before the check of vsdesk's sample folder (a stat per file; a download the
+            # first time), in whose pauses the window runs other tabs' urgent work.
+            try:
+                with Catalog.open(name) as stored:
+                    stored_snapshot = self._adopt_stored(stored)
+            except CatalogNotFound:
+                stored_snapshot = None
+            tell(stored_snapshot)
             folder = samples.sample_folder(name, progress, cancelled)
             catalog = Catalog.open_or_create(name, self.mode, [str(folder)], only=True)
         else:
             catalog = Catalog.open(name)
         try:
-            # The catalog's own model (a product model trained by the user), not the one of the
-            # catalog shown before: a catalog is never embedded again just by being opened.
-            model, note = catalog_model(catalog)
-            model = model if model is not None or note else self._default_model
-            options = self._options if model == self._options.get("model") else {**self._options, "model": model}
-            # Kept aside until the catalog is ready: a query the window answers in indexing's
-            # pauses (an urgent task) must be embedded by the model of the catalog it searches,
-            # the one shown until then.
-            embedder = self.embedder if options is self._options and self.embedder is not None else \
-                self._load(options, progress)
+            if not samples.is_sample(name):
+                stored_snapshot = self._adopt_stored(catalog)
+                tell(stored_snapshot)
+            adopted = stored_snapshot is not None  # the session's options are this catalog's
+            options, model, note = self._catalog_options(catalog)
+            embedder = self.embedder if options is self._options else None
+            loaded: list[Any] = []
+
+            def load_model() -> Any:
+                """The catalog's model, when the run needs it: the session's once it searches
+                this catalog (a query in the run's pauses may have loaded it); else kept aside
+                until the catalog is ready, for a query answered in the run's pauses searches
+                the catalog shown before, with its own model."""
+                if adopted:
+                    return self.load(progress)
+                if not loaded:
+                    loaded.append(self._load(options, progress))
+                return loaded[0]
+
+            def model_now() -> Any:
+                return embedder or (self.embedder if adopted else None) or (loaded[0] if loaded else None)
+
             try:
-                report = index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
+                # A loaded model is given as such (its full key checked); else the run loads it
+                # only if needed, the catalog's key compared with how this model's keys start.
+                report = index_catalog(catalog, embedder or load_model, progress, cancelled, batch_size=INDEX_BATCH,
+                                       model_key=None if embedder else vectors_key_prefix(self.mode, **options))
             except CancelledError:  # the catalog now holds some of this model's vectors: shown with it
-                self._use(options, embedder, self._snapshot(catalog, embedder))
+                self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
                 raise
+            embedder = model_now()
             catalog.set_model(model)
             note = "; ".join(filter(None, [report.recovered, note]))  # why it was all indexed again
-            snapshot = dataclasses.replace(self._snapshot(catalog, embedder), note=note)
+            snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
         finally:
             catalog.close()
+        self._use(options, embedder, snapshot)
+        return snapshot
+
+    def _catalog_options(self, catalog) -> tuple[dict[str, Any], str | None, str]:
+        """(the options of the model ``catalog`` is searched with, its model, a note): the
+        catalog's own model (a product model trained by the user), not the one of the catalog
+        shown before: a catalog is never embedded again just by being opened. The session's own
+        options (the same object) when the model is the same."""
+        from vsdesk.engine.modes import catalog_model
+
+        model, note = catalog_model(catalog)
+        model = model if model is not None or note else self._default_model
+        options = self._options if model == self._options.get("model") else {**self._options, "model": model}
+        return options, model, note
+
+    def _adopt_stored(self, catalog) -> CatalogSnapshot | None:
+        """What ``catalog`` holds, made the catalog searched, if it holds images whose vectors
+        are those of the model it is searched with (its key, or how the key of the model not
+        loaded yet starts); else None, and the catalog shown before stays the one searched."""
+        from vsdesk.engine.modes import vectors_key_prefix
+
+        options, _, _ = self._catalog_options(catalog)
+        embedder = self.embedder if options is self._options else None
+        key = catalog.embedder_key
+        if not key:
+            return None
+        if embedder is not None:
+            if key != embedder.key:
+                return None
+        else:
+            prefix = vectors_key_prefix(self.mode, **options)
+            if prefix is not None and not key.startswith(prefix):
+                return None
+        snapshot = self._snapshot(catalog, embedder, options)
+        if not len(snapshot):
+            return None
         self._use(options, embedder, snapshot)
         return snapshot
 
@@ -426,27 +523,19 @@ class ModeSession:
         self.catalog = snapshot
         return snapshot
 
-    def _snapshot(self, catalog, embedder: Any) -> CatalogSnapshot:
+    def _snapshot(self, catalog, embedder: Any, options: dict[str, Any] | None = None) -> CatalogSnapshot:
+        """``catalog`` as indexed now; ``embedder``: its model, or None when it is not loaded
+        (``options``: the model's, for what can be told without loading it)."""
         from vsdesk.engine import samples
+        from vsdesk.engine.modes import model_classes
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
-        classes = list(getattr(embedder, "classes", None) or [])
-        predicted = False
-        by_model = None
-        classify = getattr(embedder, "classify_vectors", None)
-        if classify is not None and len(labels):
-            # Product mode: the model's classes from the stored vectors (the heads read them, so
-            # this is NumPy only, no TensorFlow). An unlabelled folder is labelled with them;
-            # a labelled one can be coloured by them too, to see where model and labels differ.
-            guessed = [f"{name}{PREDICTED}" for name in classify(vectors.matrix)["labels"]]
-            if not any(labels):
-                labels, predicted = guessed, True
-            else:
-                by_model = colouring(guessed, classes)
+        classes = getattr(embedder, "classes", None) if embedder is not None else \
+            model_classes(self.mode, **(self._options if options is None else options))
         _, skipped = catalog.counts()
         away = catalog.away_folders()  # linked folders and mount points in them too
-        return CatalogSnapshot(
+        snapshot = CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,
             version=catalog.version,
@@ -456,16 +545,33 @@ class ModeSession:
             vectors=vectors.matrix,
             skipped=skipped,
             skipped_files=catalog.skipped() if skipped else [],
-            colouring=colouring(labels, classes),
+            colouring=colouring(labels, list(classes or [])),
             is_sample=samples.is_sample(catalog.name),
             model_key=catalog.embedder_key or "",
             model=catalog.model,
             hashes=list(catalog.hashes()),
-            labels_predicted=predicted,
-            predicted_colouring=by_model,
             missing_folders=tuple(away),
             missing_kinds=away,
+            # Without the model, the classes it predicts come once it is loaded.
+            predictions_pending=embedder is None and classes is not None,
         )
+        return self._predicted(snapshot, embedder) if embedder is not None else snapshot
+
+    @staticmethod
+    def _predicted(snapshot: CatalogSnapshot, embedder: Any) -> CatalogSnapshot:
+        """``snapshot`` told the classes the model predicts for its images (product mode), from
+        the stored vectors (the heads read them, so this is NumPy only, no TensorFlow): an
+        unlabelled catalog is labelled with them; a labelled one can be coloured by them too,
+        to see where model and labels differ."""
+        classify = getattr(embedder, "classify_vectors", None)
+        told = dataclasses.replace(snapshot, predictions_pending=False)
+        if classify is None or not len(snapshot) or snapshot.labels_predicted:
+            return told
+        classes = list(getattr(embedder, "classes", None) or [])
+        guessed = [f"{name}{PREDICTED}" for name in classify(snapshot.vectors)["labels"]]
+        if not any(snapshot.labels):
+            return dataclasses.replace(told, labels=guessed, labels_predicted=True, colouring=colouring(guessed, classes))
+        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes))
 
     # -- queries --------------------------------------------------------------------------------
     def query(
@@ -507,6 +613,8 @@ class ModeSession:
             raise StaleQuery(f"the query was embedded by another model than catalog {snapshot.name!r}'s: "
                              "search with it again")  # the window does (``_search_again``)
         query = outcome.vector
+        if self.embedder is None:  # the catalog opened without its model, which any query loaded
+            self.load()
         if options and "subject_weight" in options:
             query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
         kept_to = None  # product: only items of the query's type
