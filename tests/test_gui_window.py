@@ -777,7 +777,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
             other.start()
         qtbot.wait(1500)
         assert other.map_xy is None and other.runner.is_running("style/map")
-        assert other.scatter.status() == "Computing the t-SNE map…"  # said once it keeps the user waiting
+        assert other.scatter.status() == "Waiting for the VAE tab's map…"  # said once it keeps the user waiting
         # ... until the user turns to its tab: then it is computed, the first tab's map paused.
         window.tabs.setCurrentWidget(other)
         qtbot.waitUntil(lambda: other.map_xy is not None and len(other.map_xy) == 5, timeout=60_000)
@@ -791,6 +791,39 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
         release.set()
     qtbot.waitUntil(lambda: not first.runner.is_running("vae/map"), timeout=60_000)
     assert first.map_xy is not None and len(first.map_xy) == 5  # and the first tab's map ends
+
+
+def test_a_map_waiting_for_another_tabs_says_so_until_its_own_work_goes_on(qtbot, window, tmp_path):
+    """One compute thread maps every tab's catalog, the one in view first: the review saw
+    "Computing the map: PCA 0%" sit for 40 s on the VAE tab while the Product tab's map was
+    computed in a pause of it. A map queued behind another tab's, or paused for one, says whose
+    map it waits for, and its own progress again once it goes on."""
+    import threading
+
+    first, first_running, first_release = _tab_with_a_long_map(qtbot, window, tmp_path)
+    other = window.tab("style")
+    other_running, other_release = threading.Event(), threading.Event()
+    other.session.projection = _long_projection(other_running, other_release)
+    try:
+        first.catalog.open(first.catalog_name)  # its tab shown: mapped first
+        qtbot.waitUntil(first_running.is_set, timeout=60_000)
+        other.catalog_name = ModeSession("style").create_folder_catalog(
+            str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        with qtbot.waitSignal(other.catalog_ready, timeout=120_000):
+            other.start()  # its tab hidden: its map queued
+        qtbot.waitUntil(lambda: other.scatter.status() == "Waiting for the VAE tab's map…", timeout=5000)
+        window.tabs.setCurrentWidget(other)  # its map now goes first, in a pause of the other
+        qtbot.waitUntil(other_running.is_set, timeout=60_000)
+        qtbot.waitUntil(lambda: other.scatter.status() == "Computing the t-SNE map…", timeout=5000)
+        qtbot.waitUntil(lambda: first.scatter.status() == "Waiting for the Style tab's map…", timeout=5000)
+        other_release.set()  # the other's map done: the first goes on, and says so
+        qtbot.waitUntil(lambda: first.scatter.status() == "Computing the t-SNE map…", timeout=5000)
+        assert other.map_xy is not None and first.map_xy is None
+    finally:
+        other_release.set()
+        first_release.set()
+    qtbot.waitUntil(lambda: first.map_xy is not None and len(first.map_xy) == 5, timeout=60_000)
+    assert first.scatter.status() == "" and other.scatter.status() == ""
 
 
 def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_path, monkeypatch):

@@ -133,7 +133,7 @@ class ModeTab(QWidget):
         self.map = TabMap(mode=self.mode, session=self._session, runner=self.runner, settings=self.settings,
                           cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
                           preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
-                          placeholder=self._map_placeholder, parent=self)
+                          placeholder=self._map_placeholder, titles=TITLES, parent=self)
         self.input = TabInput(mode=self.mode, runner=self.runner, catalog=self.catalog, query=self.query,
                               query_area=self.query_area, gallery=self.gallery, messages=self.messages, parent=self)
 

@@ -8,7 +8,8 @@ reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQu
 
 The map of the tab the user looks at goes first on the compute thread: submitted urgent, or
 made urgent when the user turns to the tab (``tab_shown``), it runs in the next pause of the
-map being computed (between t-SNE stages), even one that was urgent itself.
+map being computed (between t-SNE stages), even one that was urgent itself; a map that waits
+meanwhile (queued, or paused for the other) says whose ("Waiting for the Product tab's map…").
 A catalog is mapped as soon as its index is read, before its index run; the same rows told
 more afterwards (the classes the model predicts) are only coloured again. A map that failed
 is computed again when the catalog changes (opened again, new images indexed), when the
@@ -41,6 +42,8 @@ from vsdesk.gui.worker import TaskRunner
 MAP_HIGHLIGHT = 12
 #: How long a map may take before the user is told it is coming: a map from the cache comes
 #: sooner (3 ms for 212 images here), and a status said and taken back at once only flashes.
+#: Said again at that interval until the map is done: whose map the one compute thread works
+#: on meanwhile changes (another tab's, queued first or run in a pause of this one).
 WAIT_BEFORE_SAYING_MS = 300
 
 
@@ -51,9 +54,10 @@ class TabMap(QObject):
     def __init__(self, *, mode: str, session: ModeSession, runner: TaskRunner, settings: Settings,
                  cache: ThumbnailCache, catalog: TabCatalog, query: TabQuery, gallery: GalleryView,
                  preview: ItemPreview, colour_by: QComboBox, colour_row: QWidget, placeholder: QWidget,
-                 parent: QObject):
+                 titles: dict[str, str], parent: QObject):
         super().__init__(parent)
         self.mode = mode
+        self.titles = titles  # each mode's tab title: whose map goes first is said
         self.session = session
         self.runner = runner
         self.settings = settings
@@ -70,6 +74,7 @@ class TabMap(QObject):
         #: The catalog mapped (or being mapped), as last told (the same rows may be told more).
         self._mapped: CatalogSnapshot | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
+        self._progress_said = ""  # the map's last progress, said again after a wait
         #: The map failed while its tab was hidden: tried once more when the user turns to it.
         self._failed_unseen = False
 
@@ -137,6 +142,7 @@ class TabMap(QObject):
         # (behind another tab's, or read from a slow disk) is said to be coming.
         self.scatter.set_status("")
         self._failed_unseen = False
+        self._progress_said = ""
         task = self.runner.submit(
             f"{self.mode}/map",
             lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
@@ -145,18 +151,31 @@ class TabMap(QObject):
             # running (between t-SNE stages): a first start maps the VAE sample's 10,000 images
             # for minutes, and a catalog opened meanwhile waited for all of it.
             urgent=self.parent().isVisible(),
-            on_progress=lambda done, total, msg: self.scatter.set_status(
-                f"Computing the map: {msg or 't-SNE'} {100 * done // max(total, 1)}%"  # msg: "PCA", "t-SNE"
-            ),
+            on_progress=self._on_progress,
             on_partial=lambda xy: self._show_map(snapshot, xy),
             on_done=lambda found: self._show_map(snapshot, found.xy, final=True, note=_unsaved_note(found)),
             on_error=self._failed,
         )
         QTimer.singleShot(WAIT_BEFORE_SAYING_MS, self, lambda: self._say_coming(task))
 
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self._progress_said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "PCA", "t-SNE"
+        self.scatter.set_status(self._progress_said)
+
     def _say_coming(self, task: int) -> None:
-        if self.runner.current(f"{self.mode}/map") == task and not self.scatter.status():
-            self.scatter.set_status("Computing the t-SNE map…")
+        """While the map keeps the user waiting, say why: the one compute thread works on another
+        tab's map first (queued before it, or run in a pause of it, the user having turned to
+        that tab), or this one is coming. Said again until the map is done."""
+        slot = f"{self.mode}/map"
+        if self.runner.current(slot) != task:
+            return  # done, failed, or another map superseded it
+        running = self.runner.running_slots("compute")
+        status = self.scatter.status()
+        if running and running[-1] != slot:
+            self.scatter.set_status(_waiting_words(running[-1], self.titles))
+        elif running and (not status or status.startswith("Waiting")):  # at work on this one (again)
+            self.scatter.set_status(self._progress_said or "Computing the t-SNE map…")
+        QTimer.singleShot(WAIT_BEFORE_SAYING_MS, self, lambda: self._say_coming(task))
 
     def _failed(self, exc: BaseException) -> None:
         # The steps shown so far stay: the map is then unfinished rather than missing.
@@ -259,6 +278,14 @@ class TabMap(QObject):
             facts = [label] if label else []
             facts += ["not among the results"] if self.query.outcome is not None else []
             self.preview.show_item(path, _caption(Path(path).name, facts))
+
+
+def _waiting_words(slot: str, titles: dict[str, str]) -> str:
+    """What the map waits for: the task ``slot`` at work on the compute thread."""
+    mode, _, kind = slot.partition("/")
+    if kind == "map" and mode in titles:
+        return f"Waiting for the {titles[mode]} tab's map…"
+    return "Waiting: other work goes first…"
 
 
 def _unsaved_note(found: CatalogMap) -> str:
