@@ -353,6 +353,31 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     tab.findChild(SkippedFilesDialog).close()
 
 
+def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path):
+    """The review's quit while indexing took 5.6 s. Closing waits at most 3 s in all, and an
+    index run stops at its next batch (a few images: under a second with VGG16 here), keeping
+    what it committed."""
+    import time
+
+    from vsdesk.engine.catalog import Catalog
+
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:260], tmp_path / "clothes")
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
+    tab.start()
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 60 and bar.progress.value() >= 16, timeout=120_000)
+    began = time.monotonic()
+    window.close()
+    closed = time.monotonic() - began
+    assert window.runner._workers["tf"].wait(5000)
+    stopped = time.monotonic() - began
+    assert closed < 2.5 and stopped < 2.5, (closed, stopped)  # well within the 3 s
+    with Catalog.open(tab.catalog_name) as catalog:
+        assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
