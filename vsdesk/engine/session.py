@@ -48,8 +48,8 @@ UNLABELLED = "unlabelled"
 COLOUR_SLOTS = 24
 #: The greys: items without a label, and the rarest labels grouped (``vsdesk.gui.scatter.NEUTRALS``).
 UNLABELLED_SLOT, GROUPED_SLOT = -1, -2
-#: Slots by strength of hue (``PALETTE``'s order: 9 strong, 9 light, 6 more strong): a map with
-#: few labels gets strong ones.
+#: Slots by strength of hue (``PALETTE``'s order: 9 strong, 9 light, 6 dark): a map with few
+#: labels gets strong ones.
 _SLOT_TIERS = (range(0, 9), range(18, 24), range(9, 18))
 
 
@@ -177,7 +177,7 @@ def label_colours(names: list[str], classes: list[str]) -> list[int]:
     the model (predicted or given, and a folder's own spelling: "dress/", "Dresses" is a Dress,
     unless another name is that class already). Other names take the slots no class has first,
     each starting at a place its name gives (so a name keeps its colour from catalog to catalog
-    when it can), strong hues before light ones. 'unlabelled' is grey (-1). At most
+    when it can), strong hues before dark and light ones. 'unlabelled' is grey (-1). At most
     ``COLOUR_SLOTS`` names (``colouring`` groups the rest)."""
     slots: list[int | None] = [UNLABELLED_SLOT if name == UNLABELLED else None for name in names]
     class_slot = {_colour_key(name): i for i, name in enumerate(classes) if i < COLOUR_SLOTS}
@@ -191,7 +191,7 @@ def label_colours(names: list[str], classes: list[str]) -> list[int]:
                 if own is not None:
                     slots[i] = own
                     taken.add(own)
-    # Strong hues before light ones, and slots of no class before those of a class absent here
+    # Strong hues, then dark, then light ones; slots of no class before those of a class absent here
     # (which keeps its colour for the map by the model's classes).
     tiers = [[s for s in tier if s >= len(classes)] for tier in _SLOT_TIERS]
     tiers.append([s for tier in _SLOT_TIERS for s in tier if s < len(classes)])
