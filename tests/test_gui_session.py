@@ -197,6 +197,50 @@ def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_inde
     assert "damaged" not in session.open_catalog("shop").note  # said once
 
 
+def test_an_indexed_catalog_opens_without_its_model_and_is_searched_from_its_index_at_once(tmp_path, monkeypatch):
+    """The window's opening, as `vsdesk index` runs: a catalog whose images are all indexed by
+    its model needs no model to be shown and mapped. Its index, read first, is told (and is the
+    catalog searched from then on); the model loaded afterwards adds the classes it predicts."""
+    import shutil
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine import modes
+    from vsdesk.engine.session import ModeSession
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:6]
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for src in photos[:5]:
+        shutil.copy(src, shop / src.name)
+    name = ModeSession("product").create_folder_catalog(str(shop))
+    ModeSession("product").open_catalog(name)  # indexed (the model loaded: there was something to embed)
+
+    loads = []
+    load_embedder = modes.load_embedder
+    monkeypatch.setattr(modes, "load_embedder", lambda *a, **k: loads.append(a) or load_embedder(*a, **k))
+    session = ModeSession("product")
+    told = []
+    snapshot = session.open_catalog(name, shown=lambda stored: told.append((stored, session.catalog)))
+    assert loads == [] and session.embedder is None  # no model to open it
+    [(stored, searched)] = told
+    assert stored is searched and stored.same_rows(snapshot) and len(snapshot) == 5  # searched before the run
+    assert snapshot.predictions_pending and snapshot.predicted_colouring is None and not any(snapshot.labels)
+    completed, fits = session.load_model()
+    assert loads == [("product",)] and fits and completed.same_rows(snapshot) and session.catalog is completed
+    assert not completed.predictions_pending and all(label.endswith(PREDICTED) for label in completed.labels)
+
+    shutil.copy(photos[5], shop / "new.jpg")
+    told.clear()
+    again = ModeSession("product").open_catalog(name, shown=told.append)  # something to embed: loaded
+    assert len(again) == 6 and len(told) == 1 and len(told[0]) == 5 and not again.predictions_pending
+    folder = tmp_path / "new-folder"
+    folder.mkdir()
+    shutil.copy(shop / "new.jpg", folder / "new.jpg")
+    told.clear()
+    ModeSession("product").open_catalog(ModeSession("product").create_folder_catalog(str(folder)), shown=told.append)
+    assert told == [None]  # nothing indexed yet: nothing to show before the run
+
+
 def test_a_query_answered_while_another_models_catalog_opens_is_embedded_by_the_shown_catalogs_model(
     tmp_path, monkeypatch
 ):

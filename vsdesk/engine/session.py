@@ -438,30 +438,31 @@ class ModeSession:
             if not samples.is_sample(name):
                 stored_snapshot = self._adopt_stored(catalog)
                 tell(stored_snapshot)
-            adopted = stored_snapshot is not None  # the session's options are this catalog's
             options, model, note = self._catalog_options(catalog)
-            embedder = self.embedder if options is self._options else None
+            # The session's model when it is this catalog's (it searches the catalog already, or
+            # the one shown before has the same model): loaded once, by the run or by a query in
+            # its pauses. Another model is kept aside until the catalog is ready: a query answered
+            # in the run's pauses searches the catalog shown before, with its own model.
+            shared = options is self._options
             loaded: list[Any] = []
 
             def load_model() -> Any:
-                """The catalog's model, when the run needs it: the session's once it searches
-                this catalog (a query in the run's pauses may have loaded it); else kept aside
-                until the catalog is ready, for a query answered in the run's pauses searches
-                the catalog shown before, with its own model."""
-                if adopted:
+                if shared:
                     return self.load(progress)
                 if not loaded:
                     loaded.append(self._load(options, progress))
                 return loaded[0]
 
             def model_now() -> Any:
-                return embedder or (self.embedder if adopted else None) or (loaded[0] if loaded else None)
+                return self.embedder if shared else (loaded[0] if loaded else None)
 
+            embedder = model_now()
             try:
                 # A loaded model is given as such (its full key checked); else the run loads it
                 # only if needed, the catalog's key compared with how this model's keys start.
-                report = index_catalog(catalog, embedder or load_model, progress, cancelled, batch_size=INDEX_BATCH,
-                                       model_key=None if embedder else vectors_key_prefix(self.mode, **options))
+                report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
+                                       batch_size=INDEX_BATCH,
+                                       model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
             except CancelledError:  # the catalog now holds some of this model's vectors: shown with it
                 self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
                 raise

@@ -312,7 +312,6 @@ class TabQuery(QObject):
             self.messages.clear()  # the option it was about was changed back
         self._note_said = note.text if note is not None else ""
 
-
     def _browse(self, snapshot: CatalogSnapshot | None, keep_position: bool = False) -> None:
         """The gallery shows the whole catalog (None: nothing), for there is no query."""
         self._browsed = snapshot
