@@ -6,7 +6,16 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from vsdesk.engine.session import PREDICTED, Hit, label_codes, label_colours, place_on_map, reweigh_style_query
+from vsdesk.engine.session import (
+    COLOUR_SLOTS,
+    PREDICTED,
+    UNLABELLED_SLOT,
+    Hit,
+    label_codes,
+    label_colours,
+    place_on_map,
+    reweigh_style_query,
+)
 
 
 def _unit(x):
@@ -46,15 +55,59 @@ def test_labels_become_codes_with_unlabelled_items_grouped():
     assert codes.tolist() == [0, 2, 1, 0]
 
 
-def test_a_class_has_one_colour_in_every_catalog_and_other_labels_neutral_ones():
+def test_a_class_has_one_colour_in_every_catalog_and_other_labels_colours_of_their_own():
     classes = ["Blazer", "Dress", "Shoes", "T-Shirt"]
-    labelled, _ = label_codes(["Shoes", "Not sure", "Dress", "Other", "Shoes"])
+    labelled, _ = label_codes(["Shoes", "Not sure", "Dress", "Other", "Shoes", ""])
     predicted, _ = label_codes([f"T-Shirt{PREDICTED}", f"Dress{PREDICTED}"])
     by_name = dict(zip(labelled, label_colours(labelled, classes)))
-    assert by_name == {"Dress": 1, "Not sure": -1, "Other": -2, "Shoes": 2}
+    assert (by_name["Dress"], by_name["Shoes"], by_name["unlabelled"]) == (1, 2, UNLABELLED_SLOT)
+    # Not a class: a colour no class has (neutral greys could not be told apart), each its own.
+    assert by_name["Not sure"] >= len(classes) and by_name["Other"] >= len(classes)
+    assert by_name["Not sure"] != by_name["Other"]
     assert label_colours(predicted, classes) == [1, 3]  # Dress (predicted), T-Shirt (predicted)
-    assert label_colours(["cubism", "impressionist"], []) == [0, 1]  # no classes: in order
-    assert label_colours(["dress", "SHOES", "Sneakers"], classes) == [1, 2, -1]  # a folder's own spelling
+    assert label_colours(["dress", "SHOES", "t_shirt"], classes) == [1, 2, 3]  # a folder's own spelling
+    assert label_colours(["Dresses", "Shoe"], classes) == [1, 2]  # a folder renamed keeps its class's colour
+    both = label_colours(["Dress", "Dresses"], classes)
+    assert both[0] == 1 and both[1] not in (1, UNLABELLED_SLOT)  # the class's own name has it
+    # A name keeps its colour from catalog to catalog when the slot it starts at is free.
+    assert dict(zip(["New", "Skip"], label_colours(["New", "Skip"], classes)))["New"] == \
+        dict(zip(["Archive", "New"], label_colours(["Archive", "New"], classes)))["New"]
+
+
+def test_any_twelve_labels_have_twelve_colours_that_can_be_told_apart():
+    """Folder names that are no class (the review's Dresses, New, Not_sure, Other, Skip ...) came
+    out in four similar greys; each now has a colour of its own, with or without classes."""
+    from vsdesk.gui.scatter import PALETTE, colour_of
+
+    assert len(PALETTE) == COLOUR_SLOTS
+    names = ["Dresses", "New", "Not_sure", "Other", "Skip", "holiday 2019", "Mum's", "x", "Zebra", "ÉTÉ",
+             "scans", "to sort"]
+    products = ["Blazer", "Blouse", "Body", "Dress", "Hat", "Hoodie", "Longsleeve", "Outwear", "Pants", "Polo",
+                "Shirt", "Shoes", "Shorts", "Skirt", "T-Shirt", "Top", "Undershirt"]
+    for classes in ([], products):
+        colours = [colour_of(slot) for slot in label_colours(names, classes)]
+        assert len(set(colours)) == len(names), colours
+        rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colours], float)
+        gaps = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1)[np.triu_indices(len(names), 1)]
+        assert gaps.min() > 40, gaps.min()  # the old greys were 30-40 apart
+    # The review's catalog: every class (a folder renamed "Dresses") and five names of its own.
+    review = [c for c in products if c != "Dress"] + ["Dresses", "New", "Not_sure", "Other", "Skip"]
+    assert len(set(label_colours(review, products))) == len(review)
+
+
+def test_a_map_with_too_many_labels_groups_the_rarest_in_grey_and_says_so():
+    from vsdesk.engine.session import GROUPED_SLOT, colouring
+
+    labels = [f"folder {i:02d}" for i in range(30) for _ in range(40 - i)] + [""] * 3
+    shown = colouring(labels, [])
+    assert len(shown.names) == COLOUR_SLOTS + 2 and shown.names[-1] == "6 rarer labels"
+    assert shown.colours[-1] == GROUPED_SLOT and shown.colours[shown.names.index("unlabelled")] == UNLABELLED_SLOT
+    assert len(set(shown.colours[:-1])) == COLOUR_SLOTS + 1  # the 24 commonest, and 'unlabelled'
+    grouped = [label for label, code in zip(labels, shown.codes) if code == len(shown.names) - 1]
+    assert sorted(set(grouped)) == [f"folder {i}" for i in range(24, 30)]  # the rarest
+    assert [shown.names[code] for code in shown.codes[:40]] == ["folder 00"] * 40
+    few = colouring([f"folder {i:02d}" for i in range(COLOUR_SLOTS)], [])  # few enough: none grouped
+    assert few.names[-1] == "folder 23" and sorted(few.colours) == list(range(COLOUR_SLOTS))
 
 
 def test_a_folder_catalog_name_is_not_taken_in_another_case():
@@ -142,6 +195,50 @@ def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_inde
     snapshot = session.open_catalog("shop")
     assert len(snapshot.paths) == 6 and "the index file was damaged" in snapshot.note
     assert "damaged" not in session.open_catalog("shop").note  # said once
+
+
+def test_an_indexed_catalog_opens_without_its_model_and_is_searched_from_its_index_at_once(tmp_path, monkeypatch):
+    """The window's opening, as `vsdesk index` runs: a catalog whose images are all indexed by
+    its model needs no model to be shown and mapped. Its index, read first, is told (and is the
+    catalog searched from then on); the model loaded afterwards adds the classes it predicts."""
+    import shutil
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine import modes
+    from vsdesk.engine.session import ModeSession
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:6]
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for src in photos[:5]:
+        shutil.copy(src, shop / src.name)
+    name = ModeSession("product").create_folder_catalog(str(shop))
+    ModeSession("product").open_catalog(name)  # indexed (the model loaded: there was something to embed)
+
+    loads = []
+    load_embedder = modes.load_embedder
+    monkeypatch.setattr(modes, "load_embedder", lambda *a, **k: loads.append(a) or load_embedder(*a, **k))
+    session = ModeSession("product")
+    told = []
+    snapshot = session.open_catalog(name, shown=lambda stored: told.append((stored, session.catalog)))
+    assert loads == [] and session.embedder is None  # no model to open it
+    [(stored, searched)] = told
+    assert stored is searched and stored.same_rows(snapshot) and len(snapshot) == 5  # searched before the run
+    assert snapshot.predictions_pending and snapshot.predicted_colouring is None and not any(snapshot.labels)
+    completed, fits = session.load_model()
+    assert loads == [("product",)] and fits and completed.same_rows(snapshot) and session.catalog is completed
+    assert not completed.predictions_pending and all(label.endswith(PREDICTED) for label in completed.labels)
+
+    shutil.copy(photos[5], shop / "new.jpg")
+    told.clear()
+    again = ModeSession("product").open_catalog(name, shown=told.append)  # something to embed: loaded
+    assert len(again) == 6 and len(told) == 1 and len(told[0]) == 5 and not again.predictions_pending
+    folder = tmp_path / "new-folder"
+    folder.mkdir()
+    shutil.copy(shop / "new.jpg", folder / "new.jpg")
+    told.clear()
+    ModeSession("product").open_catalog(ModeSession("product").create_folder_catalog(str(folder)), shown=told.append)
+    assert told == [None]  # nothing indexed yet: nothing to show before the run
 
 
 def test_a_query_answered_while_another_models_catalog_opens_is_embedded_by_the_shown_catalogs_model(

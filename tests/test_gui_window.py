@@ -377,6 +377,31 @@ def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, w
     dialog.close()
 
 
+def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path):
+    """The review's quit while indexing took 5.6 s. Closing waits at most 3 s in all, and an
+    index run stops at its next batch (a few images: under a second with VGG16 here), keeping
+    what it committed."""
+    import time
+
+    from vsdesk.engine.catalog import Catalog
+
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:260], tmp_path / "clothes")
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
+    tab.start()
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 60 and bar.progress.value() >= 16, timeout=120_000)
+    began = time.monotonic()
+    window.close()
+    closed = time.monotonic() - began
+    assert window.runner._workers["tf"].wait(5000)
+    stopped = time.monotonic() - began
+    assert closed < 2.5 and stopped < 2.5, (closed, stopped)  # well within the 3 s
+    with Catalog.open(tab.catalog_name) as catalog:
+        assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
@@ -546,6 +571,53 @@ def test_a_labelled_catalogs_map_can_be_coloured_by_the_models_classes(qtbot, wi
     tab.colour_by.setCurrentIndex(0)
 
 
+def test_an_indexed_catalog_is_shown_and_mapped_before_its_model_has_loaded(qtbot, window, tmp_path, monkeypatch):
+    """Browsing needs no model: the review saw an indexed catalog's gallery blank and "The map of
+    … appears once it is indexed…" for the 10-25 s the model took to load. The model load is
+    held (the model store is the boundary): the catalog's images and map come all the same,
+    from its index; the model, once loaded, adds the classes it predicts."""
+    import threading
+
+    from vsdesk.engine import modes
+
+    shop = tmp_path / "shop"
+    copy_images(_clothing_photos("Shoes", 3), shop / "Shoes")
+    copy_images(_clothing_photos("Dress", 3), shop / "Dresses")  # a folder of the user's own naming
+    indexed = ModeSession("product")
+    name = indexed.create_folder_catalog(str(shop))
+    indexed.open_catalog(name)  # as `vsdesk index` leaves it
+    released, asked = threading.Event(), threading.Event()
+    load_embedder = modes.load_embedder
+
+    def held_load_embedder(*args, **kwargs):
+        asked.set()
+        released.wait(120)
+        return load_embedder(*args, **kwargs)
+
+    monkeypatch.setattr(modes, "load_embedder", held_load_embedder)
+    tab = window.tab("product")
+    window.show_tab("product")
+    statuses = record_map_statuses(tab)
+    tab.catalog_name = name
+    try:
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):  # open: nothing to embed
+            tab.start()
+        assert [item.label for item in tab.gallery.results.items()] == ["Dresses"] * 3 + ["Shoes"] * 3
+        assert not tab.catalog_bar.cancel_button.isVisible() and tab.messages.text() == ""
+        qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 6, timeout=60_000)
+        assert tab.session.embedder is None and not released.is_set()  # all of it without the model
+        qtbot.waitUntil(asked.is_set, timeout=10_000)  # which loads meanwhile, for queries
+    finally:
+        released.set()
+    assert not [text for text in statuses if "appears once it is indexed" in text], statuses
+    qtbot.waitUntil(lambda: tab._colour_row.isVisibleTo(tab), timeout=60_000)  # the classes it predicts
+    assert tab.snapshot.predicted_colouring is not None and not tab.snapshot.predictions_pending
+    assert len(tab.map_xy) == 6 and not tab.runner.is_running("product/map")  # not mapped again
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Shoes", 4)[3]))
+    assert [item.label for item in tab.gallery.results.items()[:3]] == ["Shoes"] * 3
+
+
 def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, window, tmp_path):
     """A catalog indexed from the command line with a trained model: the window searches it with
     that model (no embedding again), and a query shown before is embedded again by it."""
@@ -673,9 +745,9 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
     window.status.messageChanged.connect(messages.append)
     product.start()
     qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
-    assert window.activity.toolTip().startswith("Product: loading TensorFlow and the model")
+    assert window.activity.toolTip() == "Product: opening “hats-product”…"
     window.show_tab("product")  # the user turns to it: its work, said in full
-    assert window.activity.text().startswith("Product: loading TensorFlow and the model")
+    assert window.activity.text() == "Product: opening “hats-product”…"
     window.show_tab("style")
     assert window.activity.text() == "Busy in the background: the Product tab"
     with qtbot.waitSignal(product.catalog_ready, timeout=120_000):
@@ -693,15 +765,23 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
 def _tab_with_a_long_map(qtbot, window, tmp_path):
     """The VAE tab on a small catalog of its own, mapped, whose next map is long: a stand-in for
     t-SNE that runs until ``release`` is set, pausing as t-SNE does between its stages
-    (``check_cancelled``: urgent work runs there). -> (tab, running, release) events."""
+    (``check_cancelled``: urgent work runs there). A fifth photo is saved in its folder since:
+    opening the catalog again maps it again. -> (tab, running, release) events."""
     import threading
-
-    from vsdesk.engine.tasks import check_cancelled
 
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "clothes"))
     qtbot.waitUntil(lambda: not tab.runner.is_running("vae/map"), timeout=60_000)  # its own map, done
+    copy_images(photos[4:5], tmp_path / "clothes")
     running, release = threading.Event(), threading.Event()
+    tab.session.projection = _long_projection(running, release)
+    return tab, running, release
+
+
+def _long_projection(running, release):
+    """A stand-in for t-SNE that sets ``running`` and runs until ``release`` is set, pausing as
+    t-SNE does between its stages (``check_cancelled``: urgent work runs there)."""
+    from vsdesk.engine.tasks import check_cancelled
 
     def long_projection(snapshot, progress, cancelled, partial=None):
         running.set()
@@ -709,8 +789,7 @@ def _tab_with_a_long_map(qtbot, window, tmp_path):
             check_cancelled(cancelled)
         return CatalogMap(snapshot.paths, np.zeros((len(snapshot), 2), np.float32))
 
-    tab.session.projection = long_projection
-    return tab, running, release
+    return long_projection
 
 
 def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, window, tmp_path):
@@ -721,7 +800,7 @@ def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, win
     other, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
     window.tabs.setCurrentWidget(window.tab("style"))  # the user looks at another tab
     try:
-        other.catalog.open(other.catalog_name)  # opened again (say, changed elsewhere): mapped again
+        other.catalog.open(other.catalog_name)  # opened again, a photo added: mapped again
         qtbot.waitUntil(running.is_set, timeout=60_000)
         tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
         qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 5, timeout=60_000)
@@ -737,7 +816,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
     map is played by a projection that runs until released, pausing as t-SNE does."""
     first, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
     try:
-        first.catalog.open(first.catalog_name)  # mapped again while its tab is shown: urgent
+        first.catalog.open(first.catalog_name)  # a photo added: mapped again while its tab is shown: urgent
         qtbot.waitUntil(running.is_set, timeout=60_000)
         # Another tab's catalog opened while the first tab is shown: its map waits, queued ...
         other = window.tab("style")
@@ -750,7 +829,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
         assert other.map_xy is None and other.runner.is_running("style/map")
         assert not [text for text in statuses if "%" in text], statuses  # not started (it says "PCA 0%" first)
         # said once it keeps the user waiting
-        qtbot.waitUntil(lambda: other.scatter.status() == "Computing the t-SNE map…", timeout=10_000)
+        qtbot.waitUntil(lambda: other.scatter.status() == "Waiting for the VAE tab's map…", timeout=10_000)
         # ... until the user turns to its tab: then it is computed, the first tab's map paused.
         window.tabs.setCurrentWidget(other)
         qtbot.waitUntil(lambda: other.map_xy is not None and len(other.map_xy) == 5, timeout=60_000)
@@ -763,7 +842,40 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
     finally:
         release.set()
     qtbot.waitUntil(lambda: not first.runner.is_running("vae/map"), timeout=60_000)
-    assert first.map_xy is not None and len(first.map_xy) == 4  # and the first tab's map ends
+    assert first.map_xy is not None and len(first.map_xy) == 5  # and the first tab's map ends
+
+
+def test_a_map_waiting_for_another_tabs_says_so_until_its_own_work_goes_on(qtbot, window, tmp_path):
+    """One compute thread maps every tab's catalog, the one in view first: the review saw
+    "Computing the map: PCA 0%" sit for 40 s on the VAE tab while the Product tab's map was
+    computed in a pause of it. A map queued behind another tab's, or paused for one, says whose
+    map it waits for, and its own progress again once it goes on."""
+    import threading
+
+    first, first_running, first_release = _tab_with_a_long_map(qtbot, window, tmp_path)
+    other = window.tab("style")
+    other_running, other_release = threading.Event(), threading.Event()
+    other.session.projection = _long_projection(other_running, other_release)
+    try:
+        first.catalog.open(first.catalog_name)  # its tab shown: mapped first
+        qtbot.waitUntil(first_running.is_set, timeout=60_000)
+        other.catalog_name = ModeSession("style").create_folder_catalog(
+            str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        with qtbot.waitSignal(other.catalog_ready, timeout=120_000):
+            other.start()  # its tab hidden: its map queued
+        qtbot.waitUntil(lambda: other.scatter.status() == "Waiting for the VAE tab's map…", timeout=5000)
+        window.tabs.setCurrentWidget(other)  # its map now goes first, in a pause of the other
+        qtbot.waitUntil(other_running.is_set, timeout=60_000)
+        qtbot.waitUntil(lambda: other.scatter.status() == "Computing the t-SNE map…", timeout=5000)
+        qtbot.waitUntil(lambda: first.scatter.status() == "Waiting for the Style tab's map…", timeout=5000)
+        other_release.set()  # the other's map done: the first goes on, and says so
+        qtbot.waitUntil(lambda: first.scatter.status() == "Computing the t-SNE map…", timeout=5000)
+        assert other.map_xy is not None and first.map_xy is None
+    finally:
+        other_release.set()
+        first_release.set()
+    qtbot.waitUntil(lambda: first.map_xy is not None and len(first.map_xy) == 5, timeout=60_000)
+    assert first.scatter.status() == "" and other.scatter.status() == ""
 
 
 def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_path, monkeypatch):
@@ -806,37 +918,49 @@ def record_map_statuses(tab) -> list[str]:
 
 
 def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tmp_path):
-    """A catalog opened again, unchanged: its map comes from the cache, at once. The map said
-    "Computing the map: t-SNE (cached) 100%" for an instant before it: nothing is computed."""
+    """A catalog opened again: its map comes from the cache, at once. The map said "Computing the
+    map: t-SNE (cached) 100%" for an instant before it: nothing is computed. Opened again
+    unchanged while it is shown, its map stays as it is: nothing to compute, nothing said."""
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
+    first = tab.catalog_name
     qtbot.waitUntil(lambda: tab.map_xy is not None and not tab.runner.is_running("style/map"), timeout=60_000)
     statuses = record_map_statuses(tab)
+    shown = tab.map_xy
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog(first)
+    assert tab.map_xy is shown and not tab.runner.is_running("style/map") and statuses == []
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[5:8], tmp_path / "other")))
     with qtbot.waitSignal(tab.map_ready, timeout=60_000):
-        tab.open_catalog(tab.catalog_name)
+        tab.open_catalog(other)  # new: "The map of … appears once it is indexed…"
+    statuses.clear()
+    with qtbot.waitSignal(tab.map_ready, timeout=60_000):  # back to the first: its map is in the cache
+        tab.open_catalog(first)
     assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
-    assert statuses[0] == f"The map of “{tab.catalog_name}” appears once it is indexed…"
+    assert statuses[0] == f"Opening “{first}”…" and "appears once it is indexed" not in " ".join(statuses)
     assert not [text for text in statuses if "%" in text or "cached" in text], statuses
 
 
 def lock_index_when_opened(qtbot, tab, monkeypatch):
     """Another program (a database browser, a backup) takes an exclusive lock on the tab's
-    catalog index as soon as the catalog is open, before its map starts: the map cannot read
+    catalog index as the map starts to read it, once the catalog is open: the map cannot read
     the catalog. Returns the list the program is put in (a line sent to it lets go)."""
     from test_catalog import _HOLD_LOCK
     from vsdesk.engine.catalog import _store, catalog_location
 
     monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
     holders = []
+    projection = tab.session.projection
 
-    def lock():  # connected directly: runs before the tab starts the map (see _on_catalog_opened)
-        tab.catalog_ready.disconnect(lock)
-        index = catalog_location(tab.catalog_name) / _store.INDEX_FILE
+    def locked_first(snapshot, *args, **kwargs):  # on the compute thread, as the map starts
+        tab.session.projection = projection
+        index = catalog_location(snapshot.name) / _store.INDEX_FILE
         holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(index)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
-        assert holder.stdout.readline().strip() == "locked"
         holders.append(holder)
+        assert holder.stdout.readline().strip() == "locked"
+        return projection(snapshot, *args, **kwargs)
 
-    tab.catalog_ready.connect(lock, Qt.ConnectionType.DirectConnection)
+    tab.session.projection = locked_first
     return holders
 
 
@@ -888,9 +1012,9 @@ def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the
     tab = window.tab("style")
     window.tabs.setCurrentWidget(window.tab("product"))  # the user looks at another tab
     holders = lock_index_when_opened(qtbot, tab, monkeypatch)
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
     try:
-        tab.catalog_name = ModeSession("style").create_folder_catalog(
-            str(copy_images(ARTWORKS[:5], tmp_path / "art")))
+        tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             tab.start()
         qtbot.waitUntil(lambda: not tab.runner.is_running("style/map"), timeout=60_000)
@@ -902,6 +1026,7 @@ def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the
         window.tabs.setCurrentWidget(tab)
     assert len(tab.map_xy) == 5 and tab.scatter.status() == ""
 
+    copy_images(ARTWORKS[5:6], folder)  # a new image: mapped again, and that fails in view
     holders = lock_index_when_opened(qtbot, tab, monkeypatch)
     try:
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
@@ -955,6 +1080,25 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     for i in (0, 123, len(snapshot) - 1):
         tab.scatter._show_hover(i)
         assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[i]).name} · {snapshot.labels[i]}"
+
+
+def test_a_message_about_an_image_of_the_catalog_goes_when_another_catalog_is_chosen(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """The review's yellow bar: "Nothing opened …/Dresses/….jpg" stayed after the user had
+    switched to another catalog, where it was about nothing shown."""
+    from vsdesk.gui.gallery import GalleryView
+
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: False))  # no viewer here
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: tab.messages.text().startswith("Nothing opened"))
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[3:6], tmp_path / "second")))
+    tab.catalog_bar.set_catalogs([tab.catalog_name, other], tab.catalog_name)
+    tab.catalog_bar.combo.setCurrentText(other)  # the user picks it in the list
+    assert tab.messages.text() == ""  # at once, not once the other is open
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.name == other, timeout=60_000)
+    assert tab.messages.text() == ""
 
 
 def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):

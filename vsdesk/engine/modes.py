@@ -44,6 +44,23 @@ def vectors_key_prefix(mode: str, **options: Any) -> str | None:
         return None
 
 
+def model_classes(mode: str, **options: Any) -> list[str] | None:
+    """The classes the model ``load_embedder(mode, **options)`` would load predicts, read
+    without loading it (no TensorFlow): a catalog's map is coloured by them before the model
+    has loaded. None for a mode whose model predicts none; [] when they cannot be told
+    (loading the model will say why)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    read = getattr(importlib.import_module(f"vsdesk.engine.{mode}"), "model_classes", None)
+    if read is None:
+        return None
+    try:
+        return list(read(**options))
+    except (OSError, ValueError) as exc:  # a missing or damaged model: loading it will say so
+        log.info("%s: the model's classes are unknown before loading it (%s)", mode, exc)
+        return []
+
+
 def mode_of_vectors_key(key: str | None) -> str | None:
     """The mode whose model made the vectors stored under ``key``, read from how each mode's
     keys start (``style.config.StyleConfig.key``, ``product.embedder.weights_key``,

@@ -1,9 +1,10 @@
 """A search session for one mode: the Qt-free facade the desktop window drives.
 
-It strings the engine together the way a person uses it: load the mode's model, open a catalog
-(the sample one, or the user's folders, re-indexed incrementally), search it with an image,
-place the query on the catalog's t-SNE map. Every method is a plain function call that may be
-slow; the window runs ``load``/``open_catalog``/``query``/``rerank``/``decode_*`` on its one
+It strings the engine together the way a person uses it: open a catalog (the sample one, or
+the user's folders, re-indexed incrementally; the model is loaded only if an image must be
+embedded), load the catalog's model, search it with an image, place the query on the
+catalog's t-SNE map. Every method is a plain function call that may be slow; the window runs
+``load``/``load_model``/``open_catalog``/``query``/``rerank``/``decode_*`` on its one
 TensorFlow thread, ``projection`` on a compute thread, and the catalog-list helpers
 (``catalog_names``, ``changed_elsewhere``, ``changed_folders``, ``folder_catalog``,
 ``model_choices``, ``create_folder_catalog``) on its I/O thread; tests can call them directly.
@@ -11,12 +12,14 @@ TensorFlow thread, ``projection`` on a compute thread, and the catalog-list help
 Catalog snapshots are immutable, so the compute thread can project one while the TensorFlow
 thread answers queries. The model and the catalog shown change together (``open_catalog``): a
 query answered while another catalog opens meets the vectors of the model that embedded it.
+An indexed catalog is the one searched as soon as its index is read, before its index run.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -38,6 +41,16 @@ PLACE_NEIGHBOURS = 10
 
 #: Marks a label the model predicted (an unlabelled folder in product mode), on the map and in tips.
 PREDICTED = " (predicted)"
+#: The name the map gives items without a label.
+UNLABELLED = "unlabelled"
+#: Distinct colours a map has for labels (``vsdesk.gui.scatter.PALETTE``): a map with more labels
+#: colours the commonest and groups the rarest in grey.
+COLOUR_SLOTS = 24
+#: The greys: items without a label, and the rarest labels grouped (``vsdesk.gui.scatter.NEUTRALS``).
+UNLABELLED_SLOT, GROUPED_SLOT = -1, -2
+#: Slots by strength of hue (``PALETTE``'s order: 9 strong, 9 light, 6 dark): a map with few
+#: labels gets strong ones.
+_SLOT_TIERS = (range(0, 9), range(18, 24), range(9, 18))
 
 
 class StaleQuery(Exception):
@@ -62,8 +75,15 @@ class Colouring(NamedTuple):
 
 
 def colouring(labels: list[str], classes: list[str]) -> Colouring:
+    """The map's colours for items labelled ``labels``: a colour of its own for each label, up
+    to ``COLOUR_SLOTS`` of them; beyond, the rarest share one grey, "N rarer labels" in the legend
+    (each point's own label is still said on hover)."""
     names, codes = label_codes(labels)
-    return Colouring(names, codes, label_colours(names, classes))
+    names, codes, grouped = _group_rarest(names, codes)
+    colours = label_colours(names, classes)
+    if grouped:
+        names, colours = [*names, f"{grouped} rarer labels"], [*colours, GROUPED_SLOT]
+    return Colouring(names, codes, colours)
 
 
 @dataclass(frozen=True)
@@ -98,9 +118,18 @@ class CatalogSnapshot:
     #: Those of ``missing_folders`` of which the catalog holds no image (all found elsewhere in
     #: it: the folder moved): nothing of theirs is searched (``how_to_drop``).
     missing_without_images: tuple[str, ...] = ()
+    #: Made before the model was loaded (an indexed catalog opens without it), in a mode whose
+    #: model predicts classes: those come once it is (``ModeSession.load``).
+    predictions_pending: bool = False
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def same_rows(self, other: CatalogSnapshot | None) -> bool:
+        """Whether ``other`` is this catalog at the same version, row for row (its map is this
+        one's), though perhaps told more (the classes the model predicts, once loaded)."""
+        return other is not None and (other.name, other.version, other.model_key, other.paths) == (
+            self.name, self.version, self.model_key, self.paths)
 
 
 @dataclass
@@ -123,29 +152,74 @@ class QueryOutcome:
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
     """Labels -> (sorted distinct names, int code per item); unlabelled items share 'unlabelled'."""
-    names = sorted({label or "unlabelled" for label in labels})
+    names = sorted({label or UNLABELLED for label in labels})
     lookup = {name: i for i, name in enumerate(names)}
-    codes = np.fromiter((lookup[label or "unlabelled"] for label in labels), np.int32, len(labels))
+    codes = np.fromiter((lookup[label or UNLABELLED] for label in labels), np.int32, len(labels))
     return names, codes
 
 
+def _group_rarest(names: list[str], codes: np.ndarray) -> tuple[list[str], np.ndarray, int]:
+    """Keeps the ``COLOUR_SLOTS`` commonest labels (and 'unlabelled'); the others' items get the
+    code ``len(kept)``, for the group the caller names. Returns (kept, codes, labels grouped)."""
+    labelled = [i for i, name in enumerate(names) if name != UNLABELLED]
+    if len(labelled) <= COLOUR_SLOTS:
+        return names, codes, 0
+    counts = np.bincount(codes, minlength=len(names))
+    commonest = sorted(labelled, key=lambda i: (-counts[i], names[i]))[:COLOUR_SLOTS]
+    kept = sorted(set(commonest) | {i for i, name in enumerate(names) if name == UNLABELLED})
+    remap = np.full(len(names), len(kept), np.int32)
+    remap[kept] = np.arange(len(kept), dtype=np.int32)
+    return [names[i] for i in kept], remap[codes], len(names) - len(kept)
+
+
 def label_colours(names: list[str], classes: list[str]) -> list[int]:
-    """A colour slot per label name, the same in every catalog of one model: a model class's
-    slot is its place among the model's classes (predicted or given, the same colour); other
-    names (unlabelled, 'Not sure', a folder's own) get -1, -2, ... : neutral shades, in name
-    order. Without classes (a mode whose labels are a fixed set), names keep their order."""
-    if not classes:
-        return list(range(len(names)))
-    slot = {name.casefold(): i for i, name in enumerate(classes)}  # a folder "dress/" is a Dress
-    others = 0
-    colours = []
-    for name in names:
-        own = slot.get(name.removesuffix(PREDICTED).casefold())
-        if own is None:
-            others += 1
-            own = -others
-        colours.append(own)
-    return colours
+    """A colour slot per label name (0 .. ``COLOUR_SLOTS``-1: ``vsdesk.gui.scatter.PALETTE``),
+    no two names alike, so that folder names such as "New", "Not_sure", "Skip" can be told apart.
+
+    A model class's slot is its place among the model's classes, the same in every catalog of
+    the model (predicted or given, and a folder's own spelling: "dress/", "Dresses" is a Dress,
+    unless another name is that class already). Other names take the slots no class has first,
+    each starting at a place its name gives (so a name keeps its colour from catalog to catalog
+    when it can), strong hues before dark and light ones. 'unlabelled' is grey (-1). At most
+    ``COLOUR_SLOTS`` names (``colouring`` groups the rest)."""
+    slots: list[int | None] = [UNLABELLED_SLOT if name == UNLABELLED else None for name in names]
+    class_slot = {_colour_key(name): i for i, name in enumerate(classes) if i < COLOUR_SLOTS}
+    taken: set[int] = set()
+    for loose in (False, True):  # a class's own name before a near spelling of it (plural, singular)
+        for i, name in enumerate(names):
+            if slots[i] is None:
+                key = _colour_key(name)
+                own = next((class_slot[k] for k in (_near_keys(key) if loose else [key])
+                            if class_slot.get(k) is not None and class_slot[k] not in taken), None)
+                if own is not None:
+                    slots[i] = own
+                    taken.add(own)
+    # Strong hues, then dark, then light ones; slots of no class before those of a class absent here
+    # (which keeps its colour for the map by the model's classes).
+    tiers = [[s for s in tier if s >= len(classes)] for tier in _SLOT_TIERS]
+    tiers.append([s for tier in _SLOT_TIERS for s in tier if s < len(classes)])
+    for i, name in enumerate(names):
+        if slots[i] is None:
+            free = next(([s for s in tier if s not in taken] for tier in tiers if set(tier) - taken), [])
+            if not free:  # more names than slots: ``colouring`` groups them first
+                slots[i] = GROUPED_SLOT
+                continue
+            slots[i] = free[zlib.crc32(_colour_key(name).encode()) % len(free)]
+            taken.add(slots[i])
+    return slots  # type: ignore[return-value]
+
+
+def _colour_key(name: str) -> str:
+    """A label as compared with a class: "T_shirt", "t-shirt" and "T-Shirt (predicted)" are one."""
+    return re.sub(r"[\W_]+", "", name.removesuffix(PREDICTED).casefold())
+
+
+def _near_keys(key: str) -> list[str]:
+    """Plural and singular spellings of a key ("dresses" -> "dress", "pant" -> "pants")."""
+    near = [key + "s", key + "es"]
+    near += [key[:-2]] if key.endswith("es") else []
+    near += [key[:-1]] if key.endswith("s") else []
+    return [k for k in near if k]
 
 
 def place_on_map(hits: list[Hit], xy: np.ndarray, k: int = PLACE_NEIGHBOURS) -> tuple[float, float] | None:
@@ -210,10 +284,25 @@ class ModeSession:
 
     # -- model --------------------------------------------------------------------------------
     def load(self, progress: Progress = no_progress) -> Any:
-        """Load the mode's model (TensorFlow thread). Raises the model store's errors."""
+        """Load the model of the catalog open (TensorFlow thread); the catalog is then told what
+        only the model tells (``_predicted``). Raises the model store's errors."""
         if self.embedder is None:
             self.embedder = self._load(self._options, progress)
+        if self.catalog is not None and self.catalog.predictions_pending:
+            self.catalog = self._predicted(self.catalog, self.embedder)
         return self.embedder
+
+    def load_model(self, progress: Progress = no_progress) -> tuple[CatalogSnapshot | None, bool]:
+        """Load the model of the catalog open, for its queries (TensorFlow thread): an indexed
+        catalog opens without it (``open_catalog``). Returns the catalog's snapshot, told what
+        only the model tells (product: the classes it predicts for each image), and whether its
+        vectors are this model's: not when the model runs at another precision than the one
+        that indexed the catalog (its key's end, known only once it runs), which must then be
+        indexed again (``open_catalog`` does, with the model loaded)."""
+        embedder = self.load(progress)
+        snapshot = self.catalog
+        fits = snapshot is None or not len(snapshot) or snapshot.model_key == embedder.key
+        return snapshot, fits
 
     def _load(self, options: dict[str, Any], progress: Progress) -> Any:
         from vsdesk.engine.modes import load_embedder
@@ -313,43 +402,115 @@ class ModeSession:
         return name
 
     def open_catalog(
-        self, name: str, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled
+        self, name: str, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled,
+        shown: Callable[[CatalogSnapshot | None], None] | None = None,
     ) -> CatalogSnapshot:
         """Index ``name`` incrementally (only new or changed files are embedded) and snapshot it.
 
-        Runs on the TensorFlow thread. If cancelled, what was indexed so far is committed by the
-        engine and ``CancelledError`` propagates; ``snapshot`` then shows the partial catalog.
+        Runs on the TensorFlow thread. The model is loaded only if some image must be embedded,
+        or the catalog holds another model's vectors: an indexed catalog opens without it (as
+        `vsdesk index` runs), and ``load_model`` loads it for queries afterwards.
+
+        ``shown(snapshot)`` is told first, before the run, what the catalog holds already if its
+        vectors are those of the model it is searched with: from then on it is the catalog
+        searched (a query the window answers in the run's pauses searches it), and the window
+        shows it meanwhile. ``shown(None)``: nothing of it can be shown before it is indexed.
+
+        If cancelled, what was indexed so far is committed by the engine and ``CancelledError``
+        propagates; ``snapshot`` then shows the partial catalog.
         """
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import Catalog, index_catalog
-        from vsdesk.engine.modes import catalog_model
+        from vsdesk.engine.catalog import Catalog, CatalogNotFound, index_catalog
+        from vsdesk.engine.modes import vectors_key_prefix
 
+        tell = shown or (lambda _snapshot: None)
         if samples.is_sample(name):
+            # Told before the check of vsdesk's sample folder (a stat per file; a download the
+            # first time), in whose pauses the window runs other tabs' urgent work.
+            try:
+                with Catalog.open(name) as stored:
+                    stored_snapshot = self._adopt_stored(stored)
+            except CatalogNotFound:
+                stored_snapshot = None
+            tell(stored_snapshot)
             folder = samples.sample_folder(name, progress, cancelled)
             catalog = Catalog.open_or_create(name, self.mode, [str(folder)], only=True)
         else:
             catalog = Catalog.open(name)
         try:
-            # The catalog's own model (a product model trained by the user), not the one of the
-            # catalog shown before: a catalog is never embedded again just by being opened.
-            model, note = catalog_model(catalog)
-            model = model if model is not None or note else self._default_model
-            same_model = model == self._options.get("model")
-            options = self._options if same_model else {**self._options, "model": model}
-            # Kept aside until the catalog is ready: a query the window answers in indexing's
-            # pauses (an urgent task) must be embedded by the model of the catalog it searches,
-            # the one shown until then.
-            embedder = self.embedder if same_model and self.embedder is not None else self._load(options, progress)
+            if not samples.is_sample(name):
+                stored_snapshot = self._adopt_stored(catalog)
+                tell(stored_snapshot)
+            options, model, note = self._catalog_options(catalog)
+            # The session's model when it is this catalog's (it searches the catalog already, or
+            # the one shown before has the same model): loaded once, by the run or by a query in
+            # its pauses. Another model is kept aside until the catalog is ready: a query answered
+            # in the run's pauses searches the catalog shown before, with its own model.
+            shared = model == self._options.get("model")  # (then ``options`` are the session's own)
+            loaded: list[Any] = []
+
+            def load_model() -> Any:
+                if shared:
+                    return self.load(progress)
+                if not loaded:
+                    loaded.append(self._load(options, progress))
+                return loaded[0]
+
+            def model_now() -> Any:
+                return self.embedder if shared else (loaded[0] if loaded else None)
+
+            embedder = model_now()
             try:
-                report = index_catalog(catalog, embedder, progress, cancelled, batch_size=INDEX_BATCH)
+                # A loaded model is given as such (its full key checked); else the run loads it
+                # only if needed, the catalog's key compared with how this model's keys start.
+                report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
+                                       batch_size=INDEX_BATCH,
+                                       model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
             except CancelledError:  # the catalog now holds some of this model's vectors: shown with it
-                self._use(options, embedder, self._snapshot(catalog, embedder))
+                self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
                 raise
+            embedder = model_now()
             catalog.set_model(model)
             note = "; ".join(filter(None, [report.recovered, note]))  # why it was all indexed again
-            snapshot = dataclasses.replace(self._snapshot(catalog, embedder), note=note)
+            snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
         finally:
             catalog.close()
+        self._use(options, embedder, snapshot)
+        return snapshot
+
+    def _catalog_options(self, catalog) -> tuple[dict[str, Any], str | None, str]:
+        """(the options of the model ``catalog`` is searched with, its model, a note): the
+        catalog's own model (a product model trained by the user), not the one of the catalog
+        shown before: a catalog is never embedded again just by being opened. The session's own
+        options (the same object) when the model is the same."""
+        from vsdesk.engine.modes import catalog_model
+
+        model, note = catalog_model(catalog)
+        model = model if model is not None or note else self._default_model
+        options = self._options if model == self._options.get("model") else {**self._options, "model": model}
+        return options, model, note
+
+    def _adopt_stored(self, catalog) -> CatalogSnapshot | None:
+        """What ``catalog`` holds, made the catalog searched, if it holds images whose vectors
+        are those of the model it is searched with (its key, or how the key of the model not
+        loaded yet starts); else None, and the catalog shown before stays the one searched."""
+        from vsdesk.engine.modes import vectors_key_prefix
+
+        options, model, _ = self._catalog_options(catalog)
+        embedder = self.embedder if model == self._options.get("model") else None
+        key = catalog.embedder_key
+        if not key:
+            return None
+        if embedder is not None:
+            if key != embedder.key:
+                return None
+        else:
+            prefix = vectors_key_prefix(self.mode, **options)
+            if prefix is not None and not key.startswith(prefix):
+                return None
+        snapshot = self._snapshot(catalog, embedder, options)
+        if not len(snapshot):
+            return None
         self._use(options, embedder, snapshot)
         return snapshot
 
@@ -366,27 +527,19 @@ class ModeSession:
         self.catalog = snapshot
         return snapshot
 
-    def _snapshot(self, catalog, embedder: Any) -> CatalogSnapshot:
+    def _snapshot(self, catalog, embedder: Any, options: dict[str, Any] | None = None) -> CatalogSnapshot:
+        """``catalog`` as indexed now; ``embedder``: its model, or None when it is not loaded
+        (``options``: the model's, for what can be told without loading it)."""
         from vsdesk.engine import samples
+        from vsdesk.engine.modes import model_classes
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
-        classes = list(getattr(embedder, "classes", None) or [])
-        predicted = False
-        by_model = None
-        classify = getattr(embedder, "classify_vectors", None)
-        if classify is not None and len(labels):
-            # Product mode: the model's classes from the stored vectors (the heads read them, so
-            # this is NumPy only, no TensorFlow). An unlabelled folder is labelled with them;
-            # a labelled one can be coloured by them too, to see where model and labels differ.
-            guessed = [f"{name}{PREDICTED}" for name in classify(vectors.matrix)["labels"]]
-            if not any(labels):
-                labels, predicted = guessed, True
-            else:
-                by_model = colouring(guessed, classes)
+        classes = getattr(embedder, "classes", None) if embedder is not None else \
+            model_classes(self.mode, **(self._options if options is None else options))
         _, skipped = catalog.counts()
         away = catalog.away_folders()  # linked folders and mount points in them too
-        return CatalogSnapshot(
+        snapshot = CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,
             version=catalog.version,
@@ -396,17 +549,34 @@ class ModeSession:
             vectors=vectors.matrix,
             skipped=skipped,
             skipped_files=catalog.skipped() if skipped else [],
-            colouring=colouring(labels, classes),
+            colouring=colouring(labels, list(classes or [])),
             is_sample=samples.is_sample(catalog.name),
             model_key=catalog.embedder_key or "",
             model=catalog.model,
             hashes=list(catalog.hashes()),
-            labels_predicted=predicted,
-            predicted_colouring=by_model,
             missing_folders=tuple(away),
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
+            # Without the model, the classes it predicts come once it is loaded.
+            predictions_pending=embedder is None and classes is not None,
         )
+        return self._predicted(snapshot, embedder) if embedder is not None else snapshot
+
+    @staticmethod
+    def _predicted(snapshot: CatalogSnapshot, embedder: Any) -> CatalogSnapshot:
+        """``snapshot`` told the classes the model predicts for its images (product mode), from
+        the stored vectors (the heads read them, so this is NumPy only, no TensorFlow): an
+        unlabelled catalog is labelled with them; a labelled one can be coloured by them too,
+        to see where model and labels differ."""
+        classify = getattr(embedder, "classify_vectors", None)
+        told = dataclasses.replace(snapshot, predictions_pending=False)
+        if classify is None or not len(snapshot) or snapshot.labels_predicted:
+            return told
+        classes = list(getattr(embedder, "classes", None) or [])
+        guessed = [f"{name}{PREDICTED}" for name in classify(snapshot.vectors)["labels"]]
+        if not any(snapshot.labels):
+            return dataclasses.replace(told, labels=guessed, labels_predicted=True, colouring=colouring(guessed, classes))
+        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes))
 
     # -- queries --------------------------------------------------------------------------------
     def query(
@@ -448,6 +618,8 @@ class ModeSession:
             raise StaleQuery(f"the query was embedded by another model than catalog {snapshot.name!r}'s: "
                              "search with it again")  # the window does (``_search_again``)
         query = outcome.vector
+        if self.embedder is None:  # the catalog opened without its model, which any query loaded
+            self.load()
         if options and "subject_weight" in options:
             query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
         kept_to = None  # product: only items of the query's type

@@ -135,7 +135,7 @@ class ModeTab(QWidget):
         self.map = TabMap(mode=self.mode, session=self._session, runner=self.runner, settings=self.settings,
                           cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
                           preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
-                          placeholder=self._map_placeholder, parent=self)
+                          placeholder=self._map_placeholder, titles=TITLES, parent=self)
         self.input = TabInput(mode=self.mode, runner=self.runner, catalog=self.catalog, query=self.query,
                               query_area=self.query_area, gallery=self.gallery, messages=self.messages, parent=self)
 
@@ -158,6 +158,8 @@ class ModeTab(QWidget):
         # ... the parts tell each other ...
         self.catalog.leaving.connect(self._on_catalog_leaving)
         self.catalog.opening.connect(self.map.catalog_opening)
+        self.catalog.indexing.connect(self.map.catalog_indexing)
+        self.catalog.shown.connect(self._on_catalog_shown)
         self.catalog.opened.connect(self._on_catalog_opened)
         self.catalog.failed.connect(self._on_catalog_failed)
         self.query.outcome_changed.connect(self.map.show_outcome)
@@ -227,15 +229,17 @@ class ModeTab(QWidget):
         self.map.leave_catalog()
         self.query.leave_catalog()
 
-    def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
-        """The results follow the catalog (browsed, re-ranked or embedded again), a query given
-        before it was open runs, and its map is computed."""
+    def _on_catalog_shown(self, snapshot: CatalogSnapshot) -> None:
+        """The results follow the catalog shown (browsed, re-ranked or embedded again), its map
+        is computed, and a query given before it was shown runs. What it held as opening it
+        started is shown so, while the index run brings it up to date."""
         self.query.follow_catalog(snapshot)
-        self.map.catalog_opened(snapshot)
-        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
+        self.map.show_catalog(snapshot)
         self.query.run_waiting_query()
+
+    def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
+        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
         self.catalog_ready.emit()
-        self.map.start(snapshot)
 
     def _on_catalog_failed(self) -> None:
         self.map.catalog_failed(self.catalog_name)

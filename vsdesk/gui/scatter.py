@@ -24,15 +24,19 @@ from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
 
-#: Colour slots 0, 1, ... (a model's classes, or a mode's fixed labels): tab20 without its two
-#: greys, strong hues first.
+#: Colour slots 0, 1, ... (``vsdesk.engine.session.label_colours``: a model's classes first, then
+#: other labels): tab20 without its two greys, strong hues first, then six dark ones, each picked
+#: in turn as far as could be from the others and from the map's greys, rings and star (CIEDE2000:
+#: 18 or more from any, where tab20's closest two are 12 apart), so that up to ``COLOUR_SLOTS``
+#: labels are told apart.
 PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
     "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
     "#f7b6d2", "#dbdb8d", "#9edae5",
+    "#000080", "#006400", "#008080", "#8c6d31", "#c71585", "#800000",
 ]
-#: Slots -1, -2, ...: names that are no class (unlabelled, 'Not sure', a folder's own).
-NEUTRALS = ["#7f7f7f", "#b0b0b0", "#5a5a5a", "#d0d0d0"]
+#: Slots -1, -2: items without a label, and the rarest labels grouped on a map with too many.
+NEUTRALS = ["#7f7f7f", "#b0b0b0"]
 
 
 def colour_of(slot: int) -> str:

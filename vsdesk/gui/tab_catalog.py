@@ -31,6 +31,13 @@ class TabCatalog(QObject):
     leaving = Signal()
     #: (name) a catalog starts opening (indexing runs in the background)
     opening = Signal(str)
+    #: (snapshot) the catalog to show and search: what it holds as opening it starts (before its
+    #: index run), then as the run left it; the same rows again, told more, once the model has
+    #: loaded (the classes it predicts: ``CatalogSnapshot.same_rows``)
+    shown = Signal(object)
+    #: (name) nothing of the catalog being opened can be shown before it is indexed (a new one,
+    #: or one of another model's vectors)
+    indexing = Signal(str)
     #: (snapshot) the catalog is open: indexed, or as far as a cancel let indexing go
     opened = Signal(object)
     #: the catalog could not be opened, and there is no other to go back to
@@ -127,19 +134,70 @@ class TabCatalog(QObject):
         self.name = name
         self.settings.set_catalog(self.mode, name)
         if self.snapshot is not None and self.snapshot.name != name:
+            self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
             self.leaving.emit()
         self.catalog_bar.set_busy(True, f"opening {name}")
-        self.catalog_bar.set_status(f"Loading the {self.title} model and catalog “{name}”…")
+        self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
+        # The model is loaded by the run only if an image must be embedded: what the catalog
+        # holds is shown (and searched) as soon as its index is read, and the model is loaded
+        # for queries once the catalog is open (``_load_model``).
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled),
-            label=f"{self.title}: loading TensorFlow and the model, then indexing “{name}”…",
+            lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled,
+                                                  shown=lambda stored: ctx.partial(stored, force=True)),
+            label=f"{self.title}: opening “{name}”…",
             on_progress=self._on_index_progress,
+            on_partial=self._on_stored,
             on_done=self._on_opened,
             on_error=self._on_failed,
             on_cancelled=lambda: self._on_index_cancelled(name),
         )
+
+    def _on_stored(self, snapshot: CatalogSnapshot | None) -> None:
+        """What the catalog held as opening it started: shown while the run brings it up to date."""
+        if snapshot is None:
+            self.indexing.emit(self.name)
+        else:
+            self._show(snapshot)
+
+    def _show(self, snapshot: CatalogSnapshot) -> None:
+        self.snapshot = snapshot
+        self.shown.emit(snapshot)
+
+    def _load_model(self) -> None:
+        """The model of the catalog open, loaded in the background for its queries (a query
+        given meanwhile loads it itself), unless it is; then the catalog is shown with what
+        only the model tells (product: the classes it predicts for its images)."""
+        if self.session.embedder is not None and not (self.snapshot and self.snapshot.predictions_pending):
+            return
+        slot = f"{self.mode}/model"
+        self.runner.submit(
+            slot,
+            lambda ctx: self.session.load_model(ctx.progress),
+            label=f"{self.title}: loading the model for searching…",
+            urgent=self.parent().isVisible(),  # the tab in view: before other tabs' catalogs
+            on_progress=lambda _done, _total, message: self._on_model_progress(message),
+            on_done=lambda result: self._on_model_loaded(*result),
+            on_error=lambda exc: self._say("error", user_message(exc, f"load the {self.title} model")),
+        )
+
+    def _on_model_progress(self, message: str) -> None:
+        if message:  # "loading the product model", "converting model …"
+            self.status_message.emit(f"{self.title}: {message}")
+            self.runner.relabel(f"{self.mode}/model", f"{self.title}: {message}")
+
+    def _on_model_loaded(self, snapshot: CatalogSnapshot | None, fits: bool) -> None:
+        if snapshot is None or self.is_opening() or not snapshot.same_rows(self.snapshot):
+            return  # another catalog, or another opening under way: the model serves it as it is
+        if not fits:
+            # Indexed by this model at another precision (a runtime setting changed): its vectors
+            # cannot be compared with this one's, so the catalog is embedded again with it.
+            self._note_until_opened(f"The {self.title} model runs here at another precision than the one that "
+                                    f"indexed “{snapshot.name}”: its images are embedded again.")
+            self.open(snapshot.name)
+        elif snapshot is not self.snapshot:
+            self._show(snapshot)
 
     def _on_index_progress(self, done: int, total: int, message: str) -> None:
         self.catalog_bar.set_progress(done, total, message)
@@ -163,7 +221,7 @@ class TabCatalog(QObject):
         )
 
     def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
-        self.snapshot = snapshot
+        self._show(snapshot)
         self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
         self.catalog_bar.set_busy(False)
@@ -184,6 +242,12 @@ class TabCatalog(QObject):
         if snapshot.missing_folders and not self.messages.text():
             self._say("warning", _missing_folders_text(snapshot))
         self.opened.emit(snapshot)
+        self._load_model()
+
+    def say(self, kind: str, text: str, action=None) -> None:
+        """A message about the catalog shown or one of its images (it cannot be opened ...):
+        taken down when another catalog is chosen, or this one opened again."""
+        self._say(kind, text, action)
 
     def _say(self, kind: str, text: str, action=None) -> None:
         """A message about the catalog shown."""

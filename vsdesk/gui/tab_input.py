@@ -137,15 +137,16 @@ class TabInput(QObject):
             on_done=lambda there: self.gallery.open_path(path) if there else self._on_open_missing(path),
         )
 
+    # About an image of the catalog shown: taken down when the user turns to another catalog.
     def _on_open_missing(self, path: str) -> None:
-        self.messages.show_message(
-            f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
-            "warning", action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+        self.catalog.say(
+            "warning", f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
+            action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
         )
 
     def on_open_failed(self, path: str) -> None:
-        self.messages.show_message(
-            f"Nothing opened {path}: this desktop has no application set up to open it.", "warning",
+        self.catalog.say(
+            "warning", f"Nothing opened {path}: this desktop has no application set up to open it.",
             action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
         )
 

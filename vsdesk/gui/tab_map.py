@@ -8,7 +8,10 @@ reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQu
 
 The map of the tab the user looks at goes first on the compute thread: submitted urgent, or
 made urgent when the user turns to the tab (``tab_shown``), it runs in the next pause of the
-map being computed (between t-SNE stages), even one that was urgent itself. A map that failed
+map being computed (between t-SNE stages), even one that was urgent itself; a map that waits
+meanwhile (queued, or paused for the other) says whose ("Waiting for the Product tab's map…").
+A catalog is mapped as soon as its index is read, before its index run; the same rows told
+more afterwards (the classes the model predicts) are only coloured again. A map that failed
 is computed again when the catalog changes (opened again, new images indexed), when the
 user asks ("Try again" under the error), and once when the user turns to a tab whose map
 failed while it was hidden. A map that could not be saved in the cache is shown
@@ -39,6 +42,8 @@ from vsdesk.gui.worker import TaskRunner
 MAP_HIGHLIGHT = 12
 #: How long a map may take before the user is told it is coming: a map from the cache comes
 #: sooner (3 ms for 212 images here), and a status said and taken back at once only flashes.
+#: Said again at that interval until the map is done: whose map the one compute thread works
+#: on meanwhile changes (another tab's, queued first or run in a pause of this one).
 WAIT_BEFORE_SAYING_MS = 300
 
 
@@ -49,9 +54,10 @@ class TabMap(QObject):
     def __init__(self, *, mode: str, session: ModeSession, runner: TaskRunner, settings: Settings,
                  cache: ThumbnailCache, catalog: TabCatalog, query: TabQuery, gallery: GalleryView,
                  preview: ItemPreview, colour_by: QComboBox, colour_row: QWidget, placeholder: QWidget,
-                 parent: QObject):
+                 titles: dict[str, str], parent: QObject):
         super().__init__(parent)
         self.mode = mode
+        self.titles = titles  # each mode's tab title: whose map goes first is said
         self.session = session
         self.runner = runner
         self.settings = settings
@@ -65,7 +71,10 @@ class TabMap(QObject):
         self._placeholder = placeholder
         self._scatter = None  # built after the window's first paint (pyqtgraph costs ~0.5 s)
         self.xy: np.ndarray | None = None
+        #: The catalog mapped (or being mapped), as last told (the same rows may be told more).
+        self._mapped: CatalogSnapshot | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
+        self._progress_said = ""  # the map's last progress, said again after a wait
         #: The map failed while its tab was hidden: tried once more when the user turns to it.
         self._failed_unseen = False
 
@@ -88,12 +97,35 @@ class TabMap(QObject):
     # -- the catalog's map -----------------------------------------------------------------------
     def leave_catalog(self) -> None:
         self.xy = None
+        self._mapped = None
+        self.runner.cancel(f"{self.mode}/map", notify=False)
         self.scatter.clear()
 
     def catalog_opening(self, name: str) -> None:
-        self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
         self._failed_unseen = False  # a map comes with the catalog opened
-        self.runner.cancel(f"{self.mode}/map", notify=False)
+        if self._nothing_shown():
+            # What the catalog holds is shown, and mapped, once its index is read.
+            self.scatter.set_status(f"Opening “{name}”…")
+
+    def catalog_indexing(self, name: str) -> None:
+        """Nothing of the catalog can be shown before it is indexed (a new one, or one of another
+        model's vectors)."""
+        if self._nothing_shown():
+            self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
+
+    def _nothing_shown(self) -> bool:
+        return self.xy is None and not self.runner.is_running(f"{self.mode}/map")
+
+    def show_catalog(self, snapshot: CatalogSnapshot) -> None:
+        """The catalog shown: its map computed, unless it is the one mapped, row for row (the
+        same catalog told more: the classes the model predicts), which is coloured again only."""
+        if snapshot.same_rows(self._mapped):
+            self._mapped = snapshot
+            self.colour_row.setVisible(snapshot.predicted_colouring is not None)
+            self._show_colours(item_labels=True)
+            return
+        self.catalog_opened(snapshot)
+        self.start(snapshot)
 
     def catalog_opened(self, snapshot: CatalogSnapshot) -> None:
         """No points until the first step of the new map (``start``)."""
@@ -105,7 +137,9 @@ class TabMap(QObject):
         self.scatter.set_status(f"No map: “{name}” could not be opened")  # not "appears once …"
 
     def start(self, snapshot: CatalogSnapshot) -> None:
+        self._mapped = snapshot
         if len(snapshot) < 3:
+            self.runner.cancel(f"{self.mode}/map", notify=False)
             self.scatter.set_status("Too few images for a map")
             return
         # Nothing said yet: a map from the cache appears within moments, and a map computed
@@ -113,6 +147,7 @@ class TabMap(QObject):
         # (behind another tab's, or read from a slow disk) is said to be coming.
         self.scatter.set_status("")
         self._failed_unseen = False
+        self._progress_said = ""
         task = self.runner.submit(
             f"{self.mode}/map",
             lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
@@ -121,18 +156,31 @@ class TabMap(QObject):
             # running (between t-SNE stages): a first start maps the VAE sample's 10,000 images
             # for minutes, and a catalog opened meanwhile waited for all of it.
             urgent=self.parent().isVisible(),
-            on_progress=lambda done, total, msg: self.scatter.set_status(
-                f"Computing the map: {msg or 't-SNE'} {100 * done // max(total, 1)}%"  # msg: "PCA", "t-SNE"
-            ),
+            on_progress=self._on_progress,
             on_partial=lambda xy: self._show_map(snapshot, xy),
             on_done=lambda found: self._show_map(snapshot, found.xy, final=True, note=_unsaved_note(found)),
             on_error=self._failed,
         )
         QTimer.singleShot(WAIT_BEFORE_SAYING_MS, self, lambda: self._say_coming(task))
 
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self._progress_said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "PCA", "t-SNE"
+        self.scatter.set_status(self._progress_said)
+
     def _say_coming(self, task: int) -> None:
-        if self.runner.current(f"{self.mode}/map") == task and not self.scatter.status():
-            self.scatter.set_status("Computing the t-SNE map…")
+        """While the map keeps the user waiting, say why: the one compute thread works on another
+        tab's map first (queued before it, or run in a pause of it, the user having turned to
+        that tab), or this one is coming. Said again until the map is done."""
+        slot = f"{self.mode}/map"
+        if self.runner.current(slot) != task:
+            return  # done, failed, or another map superseded it
+        running = self.runner.running_slots("compute")
+        status = self.scatter.status()
+        if running and running[-1] != slot:
+            self.scatter.set_status(_waiting_words(running[-1], self.titles))
+        elif running and (not status or status.startswith("Waiting")):  # at work on this one (again)
+            self.scatter.set_status(self._progress_said or "Computing the t-SNE map…")
+        QTimer.singleShot(WAIT_BEFORE_SAYING_MS, self, lambda: self._say_coming(task))
 
     def _failed(self, exc: BaseException) -> None:
         # The steps shown so far stay: the map is then unfinished rather than missing.
@@ -157,7 +205,7 @@ class TabMap(QObject):
 
     def _show_map(self, snapshot: CatalogSnapshot, xy: np.ndarray, final: bool = False, note: str = "") -> None:
         """A step of the map, or with ``final`` the finished map (and ``note``, said under it)."""
-        if snapshot is not self.catalog.snapshot or snapshot.name != self.catalog.name:
+        if not snapshot.same_rows(self._mapped) or snapshot.name != self.catalog.name:
             return  # the catalog changed meanwhile, or another is being opened
         xy = np.asarray(xy, np.float32)
         self.xy = xy
@@ -165,9 +213,10 @@ class TabMap(QObject):
         # steps just move the points (no O(n) work on the GUI thread at each one).
         first = snapshot is not self._map_snapshot
         self._map_snapshot = snapshot
-        shown = self._colouring(snapshot)
-        self.scatter.set_points(xy, shown.codes, shown.names, snapshot.paths if first else None,
-                                snapshot.labels if first else None, shown.colours)
+        mapped = self._mapped  # the same rows, as last told (its colours)
+        shown = self._colouring(mapped)
+        self.scatter.set_points(xy, shown.codes, shown.names, mapped.paths if first else None,
+                                mapped.labels if first else None, shown.colours)
         self.show_outcome()
         # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
         # out (about ±20), so a view fitted to its first step lost every later one.
@@ -184,16 +233,21 @@ class TabMap(QObject):
 
     def recolour(self, index: int) -> None:
         self.settings.set_value(f"{self.mode}/map_by_model", index == 1)
-        snapshot, xy = self.catalog.snapshot, self.xy
-        if snapshot is not None and xy is not None and len(xy) == len(snapshot):
-            shown = self._colouring(snapshot)
-            self.scatter.set_points(xy, shown.codes, shown.names, None, None, shown.colours)
+        self._show_colours()
+
+    def _show_colours(self, item_labels: bool = False) -> None:
+        """The points shown coloured anew (``item_labels``: each one's label, said on hover, too)."""
+        mapped, xy = self._mapped, self.xy
+        if mapped is not None and xy is not None and len(xy) == len(mapped):
+            shown = self._colouring(mapped)
+            self.scatter.set_points(xy, shown.codes, shown.names, None, mapped.labels if item_labels else None,
+                                    shown.colours)
             self.show_outcome()
 
     def show_outcome(self) -> None:
         """The best results ringed and the query placed, if they are of the catalog as mapped."""
-        outcome, xy, snapshot = self.query.outcome, self.xy, self.catalog.snapshot
-        if outcome is None or xy is None or snapshot is None or outcome.catalog_version != snapshot.version:
+        outcome, xy = self.query.outcome, self.xy
+        if outcome is None or xy is None or not self._results_are_mapped():
             self.scatter.set_highlight([])
             self.scatter.set_query(None)
             return
@@ -203,25 +257,40 @@ class TabMap(QObject):
         else:
             self.scatter.set_query(place_on_map(outcome.hits, xy))
 
+    def _results_are_mapped(self) -> bool:
+        """Whether the gallery's items are rows of the catalog mapped: its browsing view, or
+        results of it as mapped (not of the catalog shown before, while another opens)."""
+        outcome, mapped = self.query.outcome, self._mapped
+        return mapped is not None and (outcome is None or (outcome.catalog, outcome.catalog_version) == (
+            mapped.name, mapped.version))
+
     # -- linking gallery and map -----------------------------------------------------------------
     def on_gallery_current(self, item: GalleryItem | None) -> None:
         if item is None:
             return
-        self.scatter.select(item.index if item.index >= 0 else None)
+        self.scatter.select(item.index if item.index >= 0 and self._results_are_mapped() else None)
         facts = [item.label] if item.label else []
         facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
         self.preview.show_item(item.source, _caption(item.name, facts))
 
     def _on_point_clicked(self, index: int) -> None:
-        snapshot = self.catalog.snapshot
+        snapshot = self._mapped
         if snapshot is None or not 0 <= index < len(snapshot):
             return
         path, label = snapshot.paths[index], snapshot.labels[index]
-        if not self.gallery.select_catalog_index(index):
+        if not self._results_are_mapped() or not self.gallery.select_catalog_index(index):
             self.scatter.select(index)
             facts = [label] if label else []
             facts += ["not among the results"] if self.query.outcome is not None else []
             self.preview.show_item(path, _caption(Path(path).name, facts))
+
+
+def _waiting_words(slot: str, titles: dict[str, str]) -> str:
+    """What the map waits for: the task ``slot`` at work on the compute thread."""
+    mode, _, kind = slot.partition("/")
+    if kind == "map" and mode in titles:
+        return f"Waiting for the {titles[mode]} tab's map…"
+    return "Waiting: other work goes first…"
 
 
 def _unsaved_note(found: CatalogMap) -> str:

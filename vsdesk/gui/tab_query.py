@@ -74,6 +74,8 @@ class TabQuery(QObject):
         #: soon as the catalog is ready, ahead of the other tabs' loading.
         self._waiting_query: Callable[[], None] | None = None
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
+        #: The catalog the gallery browses, without a query (None: it shows results, or nothing).
+        self._browsed: CatalogSnapshot | None = None
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
         self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
         self._last_query: tuple | None = None  # (file bytes, preview, source, name) of the last query
@@ -151,6 +153,7 @@ class TabQuery(QObject):
         elapsed = time.perf_counter() - self._query_started
         size = len(self.catalog.snapshot) if self.catalog.snapshot else 0
         self.query_area.set_caption(self._query_label)
+        self._browsed = None
         self.gallery.set_items(result_items(outcome))
         self.panel.show_extras(outcome.extras)
         self.outcome_changed.emit()
@@ -171,8 +174,7 @@ class TabQuery(QObject):
         self.outcome = None
         self.query_area.set_image(None, "")
         self.panel.clear()
-        snapshot = self.catalog.snapshot
-        self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [])
+        self._browse(self.catalog.snapshot)
         self.outcome_changed.emit()
         self.messages.error(user_message(exc, f"search with {name}"))
         self.results_shown.emit()
@@ -217,6 +219,7 @@ class TabQuery(QObject):
         selected = self.gallery.current_item() if same_rows else None  # an index means a row of one catalog
         self.outcome = outcome
         self._forget_results_were_from_another_catalog(outcome)
+        self._browsed = None
         self.gallery.set_items(result_items(outcome), keep_position=more)
         self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
@@ -229,14 +232,22 @@ class TabQuery(QObject):
         """The catalog shown is left for another: without a query its browsing view goes; results
         stay, said to be the other catalog's if it takes long enough to open to read it."""
         if self.outcome is None:
-            self.gallery.set_items([])
+            self._browse(None)
         else:
             QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
 
     def follow_catalog(self, snapshot: CatalogSnapshot) -> None:
-        """The catalog is open: browsed if there is no query, else the query searches it."""
+        """The catalog is shown: browsed if there is no query, else the query searches it. The
+        same rows again (opened as they were read, or told the classes the model predicts) are
+        not browsed from the top again: the user may have scrolled meanwhile."""
         if self.outcome is None:
-            self.gallery.set_items(browse_items(snapshot))
+            browsed = self._browsed
+            if snapshot.same_rows(browsed):
+                if snapshot.labels != browsed.labels:
+                    self._browse(snapshot, keep_position=True)
+                self._browsed = snapshot
+            else:
+                self._browse(snapshot)
         elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
             self._search_again()  # this catalog's model is another: the query is embedded by it
         elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
@@ -300,6 +311,11 @@ class TabQuery(QObject):
         elif self._note_said and self.messages.text() == self._note_said:
             self.messages.clear()  # the option it was about was changed back
         self._note_said = note.text if note is not None else ""
+
+    def _browse(self, snapshot: CatalogSnapshot | None, keep_position: bool = False) -> None:
+        """The gallery shows the whole catalog (None: nothing), for there is no query."""
+        self._browsed = snapshot
+        self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
 
 
 def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:

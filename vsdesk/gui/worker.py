@@ -219,6 +219,8 @@ class TaskRunner(QObject):
         self._current: dict[str, int] = {}
         self._stopped = False
         self._running_labels: dict[int, str] = {}  # started, unfinished tasks with a label
+        #: Started, unfinished tasks, superseded ones too (their step still runs), in order.
+        self._started: dict[int, None] = {}
         for name in worker_names:
             worker = SerialWorker(name, self, nests_urgent=name in NESTING_WORKERS)
             worker.started_task.connect(self._on_started)
@@ -292,6 +294,14 @@ class TaskRunner(QObject):
     def current(self, slot: str) -> int | None:
         return self._current.get(slot)
 
+    def running_slots(self, worker: str) -> list[str]:
+        """The slots of the tasks running on ``worker``, the one started last last: on the
+        compute thread, the one at work now, in a pause of those before it (the map of the
+        tab the user turned to, in a pause of another tab's)."""
+        target = self._workers[worker]
+        return [self._tasks[tid].slot for tid in self._started
+                if tid in self._tasks and self._tasks[tid].context.worker is target]
+
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Cancel every task and stop the workers, waiting at most ``timeout_ms`` in all for
         them (they stop side by side, so one deadline serves them all)."""
@@ -321,6 +331,7 @@ class TaskRunner(QObject):
     def _finish(self, task_id: int) -> _Callbacks | None:
         task = self._live(task_id)
         self._tasks.pop(task_id, None)
+        self._started.pop(task_id, None)
         if task is not None:
             del self._current[task.slot]
         self._emit_activity(task_id)
@@ -344,6 +355,8 @@ class TaskRunner(QObject):
         self.activity.emit(live[-1] if live else "", len(self._current))
 
     def _on_started(self, task_id: int, label: str) -> None:
+        if task_id in self._tasks:
+            self._started[task_id] = None
         task = self._live(task_id)
         if task is not None:
             if label:
@@ -384,6 +397,7 @@ class TaskRunner(QObject):
         # A cancelled task has usually been superseded (then it is no longer "live"); a task
         # cancelled by the user's Cancel button is still told, to keep what was done.
         task = self._tasks.pop(task_id, None)
+        self._started.pop(task_id, None)
         if task is not None and self._current.get(task.slot) == task_id:
             del self._current[task.slot]
         self._emit_activity(task_id)

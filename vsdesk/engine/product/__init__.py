@@ -18,7 +18,8 @@ from vsdesk.engine.product import fast
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.embedder import ProductEmbedder, item_classes, outside_class, weights_key
 
-__all__ = ["ProductEmbedder", "item_classes", "load_embedder", "outside_class", "remove_trained", "vectors_key_prefix"]
+__all__ = ["ProductEmbedder", "item_classes", "load_embedder", "model_classes", "outside_class", "remove_trained",
+           "vectors_key_prefix"]
 
 
 def load_embedder(model: str | None = None, **options) -> ProductEmbedder:
@@ -30,6 +31,11 @@ def vectors_key_prefix(model: str | None = None) -> str:
     """How the key of this model's catalog vectors starts, read without loading the model."""
     folder = product_model.model_dir(model)
     return weights_key(folder, product_model.read_meta(folder).backbone)
+
+
+def model_classes(model: str | None = None) -> list[str]:
+    """The classes this model predicts, read from its metadata without loading it."""
+    return list(product_model.read_meta(product_model.model_dir(model)).classes)
 
 
 def remove_trained(name: str) -> list[Path]:
