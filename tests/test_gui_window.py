@@ -1247,6 +1247,21 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     assert f"label: {label} (predicted by the model)" in model.data(first, Qt.ItemDataRole.ToolTipRole)
 
 
+def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_empty(qtbot, window, tmp_path):
+    """The review: a catalog whose images are all copies of the query gave an empty gallery,
+    said as "the catalog has no indexed images yet"; `vsdesk search` says the copies were left out."""
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    folder = copy_images([photo], tmp_path / "shop")
+    shutil.copy(photo, folder / "copy.jpg")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / photo.name))
+    assert tab.gallery.results.items() == [] and tab.query.outcome.left_out == 2
+    assert tab.messages.kind == "info"
+    assert "holds only the query itself (2 files with its content, left out)" in tab.messages.text()
+    assert "no indexed images" not in tab.messages.text()
+
+
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):
     """What the VAE panel shows comes from the real engine's ``describe()`` (a renamed key fails here)."""
     from vsdesk.engine.vae.engine import CLASS_NAMES

@@ -148,6 +148,9 @@ class QueryOutcome:
     #: The query file's content hash (None for a pasted image): its copies in a catalog are left
     #: out of its results. Read once: a re-rank does not read the file again.
     query_hash: str | None = None
+    #: Catalog items left out as the query itself (its file, copies of it): said when they were
+    #: all the catalog held, else the empty results would read as an empty catalog.
+    left_out: int = 0
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -611,7 +614,7 @@ class ModeSession:
         from vsdesk.engine.search import own_rows
 
         snapshot = self.catalog
-        found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None)
+        found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None, left_out=0)
         if snapshot is None or not len(snapshot):
             return found
         if outcome.model_key and snapshot.model_key and outcome.model_key != snapshot.model_key:
@@ -633,7 +636,7 @@ class ModeSession:
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = own_rows(snapshot.paths, snapshot.hashes, outcome.source, outcome.query_hash)
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,
-                                   self_index=min(own) if own else None)
+                                   self_index=min(own) if own else None, left_out=ranked.left_out)
 
     def _item_classes(self, snapshot: CatalogSnapshot) -> np.ndarray:
         """Each row's product type (``item_classes``), kept for the snapshot's catalog version."""

@@ -303,7 +303,10 @@ class TabQuery(QObject):
         note = None
         if self.catalog.snapshot is not None and len(self.catalog.snapshot):
             note = self.panel.results_note(outcome.extras, len(outcome.hits))
-        if note is None and not outcome.hits:
+        if note is None and not outcome.hits and outcome.left_out:  # (as `vsdesk search` says it)
+            note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
+                                f"itself ({counted(outcome.left_out, 'file')} with its content, left out).")
+        elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")
         if note is not None:
