@@ -41,6 +41,15 @@ def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
 _markers = itertools.count(1)
 
 
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """``vsdesk ARGV...`` run in this process as a user runs it: (exit code, stdout, stderr)."""
+    from vsdesk.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def wait_for_worker(qtbot, runner, worker: str, urgent: bool = False, timeout: int = 60_000) -> None:
     """Wait until ``runner``'s ``worker`` has run what was queued on it before now, and its
     results have reached the GUI thread: the worker runs its tasks in order and its signals

@@ -11,14 +11,16 @@ import sys
 
 import pytest
 
-from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
+from conftest import (
+    CLOTHING_DIR,
+    REPO,
+    STYLE_DIR,
+    fill_disk,
+    needs_setpriv,
+    run_cli as run,
+    without_root_powers,
+)
 from vsdesk.cli import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

@@ -13,14 +13,8 @@ import sys
 
 import pytest
 
-from conftest import CLOTHING_DIR, REPO
+from conftest import CLOTHING_DIR, REPO, run_cli as run
 from vsdesk.cli import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

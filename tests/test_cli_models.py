@@ -19,17 +19,10 @@ from test_model_store import (  # noqa: F401 - fixtures
     register,
 )
 
-from conftest import REPO
-from vsdesk.cli import main
+from conftest import REPO, run_cli as run
 from vsdesk.engine.models.spec import DownloadSource
 
 KEYS = {"name", "description", "ready", "source", "size_bytes", "version", "license", "path", "cached"}
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def error_lines(err: str) -> list[str]:
@@ -62,7 +55,7 @@ def test_list_json_shows_the_offline_models_ready_from_their_packages():
         assert records[name]["size_bytes"] == sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
-def test_list_table(capsys, cache_dir, register, package):
+def test_list_table(capsys, cache_dir, register, package):  # noqa: F811 - the fixtures imported above
     register(make_spec("tiny-cli-list", (package,)))
     code, out, err = run(capsys, "models", "list")
     assert code == 0
@@ -75,7 +68,7 @@ def test_list_table(capsys, cache_dir, register, package):
     assert any(line.startswith("efficientnet-b0: ") and "vsdesk models import" in line for line in lines)
 
 
-def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):
+def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):  # noqa: F811 - the fixtures imported above
     register(make_spec("tiny-cli", (package,)))
     code, out, err = run(capsys, "models", "fetch", "tiny-cli")
     assert code == 0, err
@@ -184,7 +177,7 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     assert code == 0 and "indexed with" not in out, err
 
 
-def test_fetch_without_network_explains_how_to_get_it(capsys, cache_dir, register):
+def test_fetch_without_network_explains_how_to_get_it(capsys, cache_dir, register):  # noqa: F811 - the fixtures imported above
     from vsdesk.engine.models import efficientnet_b0
 
     offline = DownloadSource(url=refused_url(), file_hash=efficientnet_b0.FILE_HASH, convert=efficientnet_b0.convert_keras_h5)
