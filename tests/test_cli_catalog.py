@@ -173,7 +173,9 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(extra), "missing-folder")]
     assert report["kept"] == 4 and "1 folder away (missing): its 4 images kept as they were" in err
     assert "1 skipped" in err and (f"  note: {extra}: the folder does not exist or is not mounted; its index entries "
-                                   f"are kept. `vsdesk catalogs remove-folder shop {extra}` forgets them") in err
+                                   f"are kept. `vsdesk catalogs remove-folder shop {extra}` forgets them; moved? "
+                                   "`vsdesk index --catalog shop NEW_PLACE` finds its images there without embedding "
+                                   "them again") in err
     assert "nothing new in the folders there" in err and "up to date" not in err  # the stick was not looked at
     # So does `catalogs list`.
     code, out, _ = run(capsys, "catalogs", "list", "--json")

@@ -423,13 +423,20 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     else:
         said = "; ".join(f"{folder} is {away_words(kind)}" for folder, kind in away.items())
         what, their = f"Folders of the catalog “{snapshot.name}” are away: {said}", "their"
-    # How to forget them: the catalog's own folders by `catalogs remove-folder` (said with
-    # FOLDER), a linked folder or mount point in one by deleting it.
-    ways = dict.fromkeys(f"`vsdesk catalogs remove-folder {snapshot.name} FOLDER` forgets them"
-                         if folder in snapshot.folders else how_to_forget(folder, snapshot.name, snapshot.folders)
+    # How to forget them: the catalog's own folders by `catalogs remove-folder` (said with the
+    # folder when it is the one, else with FOLDER), a linked folder or mount point in one by
+    # deleting it.
+    roots = [folder for folder in away if folder in snapshot.folders]
+    ways = dict.fromkeys(f"`vsdesk catalogs remove-folder {snapshot.name} {folder if len(away) == 1 else 'FOLDER'}` "
+                         "forgets them" if folder in roots else how_to_forget(folder, snapshot.name, snapshot.folders)
                          for folder in away)
     forget = "; ".join(ways)
-    return f"{what}: {their} images are still searched, but cannot be shown. {forget[0].upper()}{forget[1:]}."
+    said = f"{what}: {their} images are still searched, but cannot be shown. {forget[0].upper()}{forget[1:]}."
+    if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted
+        # (The window's "Add folder…" makes a catalog of its own, so the command line is the way.)
+        said += (f" Moved? `vsdesk index --catalog {snapshot.name} NEW_PLACE` finds its images there without "
+                 "embedding them again.")
+    return said
 
 
 def _model_words(snapshot: CatalogSnapshot) -> str:

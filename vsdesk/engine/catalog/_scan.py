@@ -361,7 +361,11 @@ def how_to_forget(folder: str, catalog: str, roots: Iterable[str]) -> str:
     a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder or a mount
     point inside one (which that command does not take) by deleting it."""
     if folder in roots:
-        return f"`vsdesk catalogs remove-folder {catalog} {folder}` forgets them"
+        forget = f"`vsdesk catalogs remove-folder {catalog} {folder}` forgets them"
+        if not os.path.lexists(folder):  # moved, more often than deleted: its new place is the way
+            forget += (f"; moved? `vsdesk index --catalog {catalog} NEW_PLACE` finds its images there without "
+                       "embedding them again")
+        return forget
     what = "the link" if os.path.islink(folder) else "the empty folder"
     return f"deleting {what} forgets them at the next index run"
 
