@@ -598,6 +598,8 @@ def test_an_indexed_catalog_is_shown_and_mapped_before_its_model_has_loaded(qtbo
     tab = window.tab("product")
     window.show_tab("product")
     statuses = record_map_statuses(tab)
+    said = []
+    tab.status_message.connect(said.append)
     tab.catalog_name = name
     try:
         with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):  # open: nothing to embed
@@ -613,6 +615,9 @@ def test_an_indexed_catalog_is_shown_and_mapped_before_its_model_has_loaded(qtbo
     qtbot.waitUntil(lambda: tab._colour_row.isVisibleTo(tab), timeout=60_000)  # the classes it predicts
     assert tab.snapshot.predicted_colouring is not None and not tab.snapshot.predictions_pending
     assert len(tab.map_xy) == 6 and not tab.runner.is_running("product/map")  # not mapped again
+    # The status line said the model was loading, and says it is done (not "loading" beside "Ready").
+    loading = [i for i, text in enumerate(said) if "loading" in text]
+    assert loading and said[-1] == "Product: model loaded, ready to search", said
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(_clothing_photos("Shoes", 4)[3]))
     assert [item.label for item in tab.gallery.results.items()[:3]] == ["Shoes"] * 3

@@ -188,6 +188,8 @@ class TabCatalog(QObject):
             self.runner.relabel(f"{self.mode}/model", f"{self.title}: {message}")
 
     def _on_model_loaded(self, snapshot: CatalogSnapshot | None, fits: bool) -> None:
+        # Replaces "loading the … model", which would otherwise stay up beside "Ready".
+        self.status_message.emit(f"{self.title}: model loaded, ready to search")
         if snapshot is None or self.is_opening() or not snapshot.same_rows(self.snapshot):
             return  # another catalog, or another opening under way: the model serves it as it is
         if not fits:
