@@ -277,6 +277,9 @@ def test_a_moved_folder_indexed_again_lists_each_image_once_and_says_what_to_dro
     assert report["found_elsewhere"] == [{"folder": str(photos), "kind": "missing-folder", "images": 30, "moved": 30,
                                           "found_in": [str(moved)]}]
     assert report["missing_without_images"] == [str(photos)] and report["embedded"] == 0
+    # (the folder's message does not say its entries are kept: none is)
+    assert [f["message"] for f in report["missing_folders"]] == [
+        "the folder does not exist or is not mounted; the catalog holds none of its images"]
     assert report["model_loaded"] is False  # known content, broken.jpg too: no model needed
     assert [s["path"] for s in report["skipped"]] == [str(moved / "broken.jpg")]
     assert f"; 30 images of {photos} (missing) found in {moved}: counted as moved" in err

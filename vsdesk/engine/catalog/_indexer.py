@@ -72,6 +72,11 @@ except ImportError:  # Windows: no advisory locks; two indexers at once are the 
     fcntl = None  # type: ignore[assignment]
 
 
+#: How the message of a folder away ends (``_scan``), and how it ends once none of its entries
+#: is left (all found elsewhere in the catalog).
+KEPT, NONE_KEPT = "its index entries are kept", "the catalog holds none of its images"
+
+
 class FoundElsewhere(NamedTuple):
     """Images of a folder away found, by their content, in files an index run saw elsewhere in
     the catalog: the folder moved, or was copied while its disk was unplugged. Their entries
@@ -582,6 +587,11 @@ class _Indexer:
                     _holding_folders(copies[folder.path], seen)))
             if not self.catalog.holds_files(folder.path):
                 self.report.missing_without_images.append(folder.path)
+        # Their message (``--json``) must not promise entries kept that are gone now.
+        self.report.missing_folders = [
+            folder._replace(message=folder.message.replace(KEPT, NONE_KEPT))
+            if folder.path in self.report.missing_without_images else folder
+            for folder in self.report.missing_folders]
 
     def _found_elsewhere(self, away: list[SkippedFile], seen: dict[str, FileStat]):
         """The entries in the folders ``away`` whose content (and status: an image, or a file
