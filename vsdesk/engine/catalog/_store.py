@@ -463,11 +463,9 @@ class Catalog:
 
     def holds_files(self, folder: str) -> bool:
         """The index holds files inside ``folder`` (a range of the primary key: no full scan)."""
-        prefix = folder.rstrip(os.sep) + os.sep
-        after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first path past every one under prefix
         with self._lock, self._storage():
-            return self.conn.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1",
-                                     (prefix, after)).fetchone() is not None
+            return self.conn.execute("SELECT 1 FROM files WHERE path > ? AND path < ? LIMIT 1",
+                                     _range_inside(folder)).fetchone() is not None
 
     def changed_folders(self) -> list[str] | None:
         """The catalog's folders in which images were added, removed, renamed or written over
@@ -803,10 +801,16 @@ class Catalog:
 def _directly_in(column: str, folder: str) -> tuple[str, tuple]:
     """(A WHERE clause, its parameters) for the paths in ``column`` directly in ``folder``, not
     deeper: the folder's range of the primary key (an index's range), no separator after it."""
-    prefix = folder.rstrip(os.sep) + os.sep
-    after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first string past every path inside it
+    prefix, after = _range_inside(folder)
     return (f"{column} > ? AND {column} < ? AND instr(substr({column}, ?), ?) = 0",
             (prefix, after, len(prefix) + 1, os.sep))  # (substr counts from 1)
+
+
+def _range_inside(folder: str) -> tuple[str, str]:
+    """(``folder`` + separator, the first string past every path inside it): the paths inside
+    it, at any depth, are those strictly between the two (a range of the primary key)."""
+    prefix = folder.rstrip(os.sep) + os.sep
+    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
