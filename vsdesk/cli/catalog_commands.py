@@ -28,7 +28,7 @@ from vsdesk.cli._common import (
     say,
     why_not_done,
 )
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, sentence
 
 
 def register(subparsers) -> None:
@@ -277,7 +277,7 @@ def _print_report(report, catalog) -> None:
                 f"{how_to_drop(folder.path, catalog.name, catalog.folders)}")
             continue
         forget = how_to_forget(folder.path, catalog.name, catalog.folders)
-        say(f"  note: {folder.path}: {folder.message}. {forget[0].upper()}{forget[1:]}")
+        say(f"  note: {folder.path}: {folder.message}. {sentence(forget)}")
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
@@ -506,7 +506,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                 continue
             forget = how_to_forget(folder, catalog.name, catalog.folders)
             error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
-                  f"still searched. {forget[0].upper()}{forget[1:]}")
+                  f"still searched. {sentence(forget)}")
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
@@ -774,7 +774,7 @@ def _list(args: argparse.Namespace) -> int:
                 if inside != folder and is_within(inside, folder):
                     forget = how_to_forget(inside, i.name, i.folders)
                     print(f"      note: {inside} is {away_words(kind)}; its images are kept and still searched. "
-                          f"{forget[0].upper()}{forget[1:]}")
+                          f"{sentence(forget)}")
     return 0
 
 

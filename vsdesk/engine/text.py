@@ -6,3 +6,9 @@ from __future__ import annotations
 def counted(count: int, noun: str) -> str:
     """"1 image", "2 images", "0 images": a count with its noun, plural unless one."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter capitalised, to start a sentence (the rest as it is:
+    `vsdesk …` commands and paths keep their case)."""
+    return text[:1].upper() + text[1:]

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, ModeSession
+from vsdesk.engine.text import sentence
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.message_bar import MessageBar
@@ -240,7 +241,7 @@ class TabCatalog(QObject):
             self._say("warning", f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
                       action=("Resume indexing", lambda: self.open(snapshot.name)))
         if snapshot.note:
-            self._say("info", snapshot.note[0].upper() + snapshot.note[1:] + ".")
+            self._say("info", sentence(snapshot.note) + ".")
         if snapshot.missing_folders and not self.messages.text():
             self._say("warning", _missing_folders_text(snapshot))
         self.opened.emit(snapshot)
@@ -433,7 +434,7 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
                          "forgets them" if folder in roots else how_to_forget(folder, snapshot.name, snapshot.folders)
                          for folder in away)
     forget = "; ".join(ways)
-    said = f"{what}: {their} images are still searched, but cannot be shown. {forget[0].upper()}{forget[1:]}."
+    said = f"{what}: {their} images are still searched, but cannot be shown. {sentence(forget)}."
     if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted
         # (The window's "Add folder…" makes a catalog of its own, so the command line is the way.)
         said += (f" Moved? `vsdesk index --catalog {snapshot.name} NEW_PLACE` finds its images there without "

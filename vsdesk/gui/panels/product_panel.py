@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
+from vsdesk.engine.text import sentence
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
 
@@ -130,7 +131,7 @@ class ProductPanel(ModePanel):
         cannot_tell = extras.get("familiarity_note")
         self.model_info.setText(f"model: {extras['model']} · {extras['backbone']}"
                                 + (" · does not warn of photos unlike its training photos" if cannot_tell else ""))
-        self.model_info.setToolTip(cannot_tell[0].upper() + cannot_tell[1:] + "." if cannot_tell else "")
+        self.model_info.setToolTip(sentence(cannot_tell) + "." if cannot_tell else "")
 
     def clear(self) -> None:
         self.same_class.setText(SAME_CLASS_TEXT)

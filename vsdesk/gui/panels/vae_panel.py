@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
 
+from vsdesk.engine.text import sentence
 from vsdesk.engine.vae.engine import CLASS_NAMES, VOTE_K, anomaly_share, anomaly_verdict
 from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.placeholder import replace_placeholder
@@ -183,7 +184,7 @@ def anomaly_text(extras: dict[str, Any]) -> str:
     and the share; the score itself is in the tooltip, ``anomaly_tip``)."""
     p = float(extras["anomaly"]["percentile"])
     verdict = anomaly_verdict(p)
-    return f"<b>{verdict[0].upper() + verdict[1:]}</b>: {anomaly_share(p)}"
+    return f"<b>{sentence(verdict)}</b>: {anomaly_share(p)}"
 
 
 def anomaly_tip(extras: dict[str, Any]) -> str:
