@@ -41,6 +41,18 @@ def copy_images(files, folder):
     return folder
 
 
+def index_style_folder_until(qtbot, window, folder, total, indexed):
+    """Make ``folder`` the Style tab's catalog, start indexing its ``total`` files, and return
+    the tab once at least ``indexed`` of them are done (indexing still under way)."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
+    tab.start()
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == total and bar.progress.value() >= indexed, timeout=120_000)
+    return tab
+
+
 @pytest.fixture(scope="module")
 def style_embedder():
     """The real style model, loaded once for these tests (and traced once, see below)."""
@@ -318,12 +330,8 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:24]
     folder = copy_images(photos, tmp_path / "clothes")
     (folder / "zz-empty.jpg").write_bytes(b"")  # skipped, and the bar says why
-    tab = window.tab("style")
-    window.tabs.setCurrentWidget(tab)
-    tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
-    tab.start()
+    tab = index_style_folder_until(qtbot, window, folder, 25, 8)
     bar = tab.catalog_bar
-    qtbot.waitUntil(lambda: bar.progress.maximum() == 25 and bar.progress.value() >= 8, timeout=120_000)
     # the status bar's activity says how far indexing is, not "loading TensorFlow …" any more
     assert window.activity.text().startswith("Style: indexing ") and "/25 · “" in window.activity.text()
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
@@ -386,12 +394,7 @@ def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtb
     from vsdesk.engine.catalog import Catalog
 
     folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:260], tmp_path / "clothes")
-    tab = window.tab("style")
-    window.tabs.setCurrentWidget(tab)
-    tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
-    tab.start()
-    bar = tab.catalog_bar
-    qtbot.waitUntil(lambda: bar.progress.maximum() == 60 and bar.progress.value() >= 16, timeout=120_000)
+    tab = index_style_folder_until(qtbot, window, folder, 60, 16)
     began = time.monotonic()
     window.close()
     closed = time.monotonic() - began
