@@ -34,6 +34,9 @@ def photos(tmp_path):
 EXIT_CASES = [
     # 2: the command cannot be done as given.
     (["index", "--mode", "vae", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    # A new catalog without --mode: the folder given wrong is told first (it said only "give its mode").
+    (["index", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    (["index", "--catalog", "c", "{q}"], 2, "{q}: this is a file, not a folder"),
     (["index", "--mode", "vae", "--catalog", "bad name", "{empty}"], 2, "invalid catalog name 'bad name'"),
     (["index", "--mode", "vae", "--catalog", "clothing", "{empty}"], 2, "'clothing' is a sample catalog"),
     (["index", "--mode", "vae", "--catalog", "c", "{empty}", "--model", "x"], 2, "--model chooses a product model"),

@@ -348,20 +348,31 @@ def _index(args: argparse.Namespace) -> int:
 
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
-    from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
+    from vsdesk.engine.catalog import catalog_exists
 
     _check_name(args.catalog)
-    _settle_mode(args)
+    try:
+        _settle_mode(args)
+    except CommandError:  # a new catalog without --mode: a folder given wrong is the first thing to fix
+        _check_folders(args.folders)
+        raise
     _check_model_option(args)
-    for folder in args.folders:
-        problem = why_not_a_folder(folder)
-        if problem:
-            raise CommandError(f"{folder}: {problem}", USAGE)
+    _check_folders(args.folders)
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
         raise CommandError(f"no catalog named {args.catalog!r} yet: give the folders to index, "
                            f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`", USAGE)
     with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):
         return _index_into(args)
+
+
+def _check_folders(folders: list[str]) -> None:
+    """Each folder given to `index` must be a folder that is there (exit 2: a typo, most likely)."""
+    from vsdesk.engine.catalog import why_not_a_folder
+
+    for folder in folders:
+        problem = why_not_a_folder(folder)
+        if problem:
+            raise CommandError(f"{folder}: {problem}", USAGE)
 
 
 def _index_json_on_failure(func):
