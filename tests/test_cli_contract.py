@@ -29,8 +29,9 @@ def photos(tmp_path):
 # -- exit codes -------------------------------------------------------------------------------
 
 #: (argv, exit code, what stderr says). {q}: a photo, {empty}: an empty folder, {noimages}: a
-#: folder holding a text file, {nowhere}: a path that is not there; "shop" is a vae catalog of
-#: the empty folder. Run in this order, in one process.
+#: folder holding a text file, {nocolumns}: a CSV without image and label columns, {nowhere}: a
+#: path that is not there; "shop" is a vae catalog of the empty folder. Run in this order, in one
+#: process.
 EXIT_CASES = [
     # 2: the command cannot be done as given.
     (["index", "--mode", "vae", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
@@ -72,6 +73,8 @@ EXIT_CASES = [
     (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 1, "{nowhere}: the file does not exist"),
     (["train", "product", "--data", "{empty}"], 1, "no class subfolders with images"),
     (["eval", "style", "--data", "{noimages}"], 1, "{noimages}: no image files"),
+    (["eval", "product", "--data", "{empty}"], 1, "{empty}: no class subfolders with images"),
+    (["eval", "product", "--data", "{nocolumns}"], 1, "{nocolumns}: the CSV needs 'image' and 'label' columns"),
 ]
 
 #: Runs each case through ``vsdesk.cli.main`` in one process: its exit code, output, and whether
@@ -102,7 +105,9 @@ json.dump(results, sys.__stdout__)
 def exit_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("exit-codes")
     places = {"q": str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), "empty": str(root / "empty"),
-              "noimages": str(root / "noimages"), "nowhere": str(root / "nowhere")}
+              "noimages": str(root / "noimages"), "nocolumns": str(root / "photos.csv"),
+              "nowhere": str(root / "nowhere")}
+    (root / "photos.csv").write_text("file,class\nshirt.jpg,Shirt\n")
     os.mkdir(places["empty"])
     os.mkdir(places["noimages"])
     (root / "noimages" / "notes.txt").write_text("no images here")
