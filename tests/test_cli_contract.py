@@ -193,6 +193,30 @@ def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_
     assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
 
 
+def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
+    """`vsdesk search --json --bogus` printed its usage on stderr and nothing on stdout: a script
+    reading the JSON it asked for got no document at all."""
+    for argv, said in [
+        (["search", "--json", "--bogus"], "vsdesk search: error: the following arguments are required: --catalog, "
+                                          "IMAGE"),
+        (["index", "--json"], "vsdesk index: error: the following arguments are required: --catalog"),
+        (["search", "--catalog", "c", "q.jpg", "--json", "--bogus"], "vsdesk search: error: unrecognized "
+                                                                     "arguments: --bogus"),
+        (["catalogs", "list", "--js", "-k", "3"], "vsdesk catalogs list: error: unrecognized arguments: -k 3"),
+    ]:
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        out, err = capsys.readouterr()
+        assert stopped.value.code == 2
+        assert err.startswith(f"usage: {said.split(': error')[0]} ") and err.endswith(f"\n{said}\n"), err  # as before
+        assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
+    # Without --json (or with it as a query's name, after "--"), stdout stays empty.
+    for argv in (["search", "--bogus"], ["index", "--catalog", "c", "--mode", "zzz", "--", "--json"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert capsys.readouterr().out == ""
+
+
 def test_catalogs_remove_and_remove_folder_print_json(capsys, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir()
