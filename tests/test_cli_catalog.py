@@ -183,8 +183,8 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert code == 0 and (listed["skipped"], listed["missing_folders"]) == (1, [str(extra)])
     code, out, _ = run(capsys, "catalogs", "list")
     assert (f"    {extra}\n      note: missing (moved, deleted, or on a disk that is not mounted?); its images are "
-            f"kept and still searched. "
-            f"`vsdesk catalogs remove-folder shop {extra}` forgets them\n") in out, out
+            f"kept and still searched. `vsdesk catalogs remove-folder shop {extra}` forgets them; moved? `vsdesk "
+            "index --catalog shop NEW_PLACE` finds its images there without embedding them again\n") in out, out
     assert f"    {photos}\n    {extra}\n" in out  # the folder that is there has no note
 
     code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(tmp_path / "elsewhere"))

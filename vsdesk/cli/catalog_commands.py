@@ -778,9 +778,9 @@ def _list(args: argparse.Namespace) -> int:
             print(f"    {folder}")
             if folder in i.missing_without_images:  # nothing kept for it
                 print(f"      note: {away_words(i.missing_kinds[folder])}; {how_to_drop(folder, i.name, i.folders)}")
-            elif folder in i.missing_kinds:
+            elif folder in i.missing_kinds:  # in the words of `search` and the window (a moved folder's way too)
                 print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
-                      f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
+                      f"{sentence(how_to_forget(folder, i.name, i.folders))}")
             for inside, kind in i.missing_kinds.items():  # a linked folder or a disk's mount point in it
                 if inside != folder and is_within(inside, folder):
                     forget = how_to_forget(inside, i.name, i.folders)
