@@ -562,10 +562,21 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         except ImageError as exc:
             _failed(record, exc)
 
+    # The facts are a bonus beside the results (a failure to get them is kept in the record),
+    # except to --same-class, which keeps the results to the query's type: a query whose type
+    # cannot be told fails on its own, as one that cannot be read does; the others are answered.
+    queries = embed_queries(embedder, [image for _, image in good], facts_required=False) if good else []
+    if args.same_class:
+        typed = []
+        for found, query in zip(good, queries):
+            if query.extras.get("predicted"):
+                typed.append((found, query))
+            else:
+                record = records[found[0]]
+                _failed(record, _NoProductType(record["query"], query.extras.get("describe_error")))
+        good, queries = [found for found, _ in typed], [query for _, query in typed]
     failed = len(records) - len(good)
     if good:
-        # Without the query's class there is nothing to keep to: its facts are needed then.
-        queries = embed_queries(embedder, [image for _, image in good], facts_required=args.same_class)
         described = [query.extras for query in queries]
         paths = [args.images[i] for i, _ in good]
         results = rank_queries(  # as the window ranks (the engine's one query pipeline)
@@ -615,6 +626,16 @@ def _sample_to_update(catalog, name: str) -> bool:
 
     return (samples.is_sample(name) and not catalog.read_only and not is_being_indexed(catalog)
             and (catalog.unfinished or bool(catalog.changed_folders())))
+
+
+class _NoProductType(Exception):
+    """--same-class: a query whose product type the model could not tell (its describe failed)."""
+
+    kind = "no-product-type"  # its record's error_kind
+
+    def __init__(self, query: str, why: str | None):
+        super().__init__(f"{query}: its product type, which --same-class keeps the results to, could not be told"
+                         + (f" ({why})" if why else ""))
 
 
 def _failed(record: dict[str, Any], exc: Exception) -> None:
