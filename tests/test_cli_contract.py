@@ -29,11 +29,15 @@ def photos(tmp_path):
 # -- exit codes -------------------------------------------------------------------------------
 
 #: (argv, exit code, what stderr says). {q}: a photo, {empty}: an empty folder, {noimages}: a
-#: folder holding a text file, {nowhere}: a path that is not there; "shop" is a vae catalog of
-#: the empty folder. Run in this order, in one process.
+#: folder holding a text file, {nocolumns}: a CSV without image and label columns, {nowhere}: a
+#: path that is not there; "shop" is a vae catalog of the empty folder. Run in this order, in one
+#: process.
 EXIT_CASES = [
     # 2: the command cannot be done as given.
     (["index", "--mode", "vae", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    # A new catalog without --mode: the folder given wrong is told first (it said only "give its mode").
+    (["index", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
+    (["index", "--catalog", "c", "{q}"], 2, "{q}: this is a file, not a folder"),
     (["index", "--mode", "vae", "--catalog", "bad name", "{empty}"], 2, "invalid catalog name 'bad name'"),
     (["index", "--mode", "vae", "--catalog", "clothing", "{empty}"], 2, "'clothing' is a sample catalog"),
     (["index", "--mode", "vae", "--catalog", "c", "{empty}", "--model", "x"], 2, "--model chooses a product model"),
@@ -69,6 +73,8 @@ EXIT_CASES = [
     (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 1, "{nowhere}: the file does not exist"),
     (["train", "product", "--data", "{empty}"], 1, "no class subfolders with images"),
     (["eval", "style", "--data", "{noimages}"], 1, "{noimages}: no image files"),
+    (["eval", "product", "--data", "{empty}"], 1, "{empty}: no class subfolders with images"),
+    (["eval", "product", "--data", "{nocolumns}"], 1, "{nocolumns}: the CSV needs 'image' and 'label' columns"),
 ]
 
 #: Runs each case through ``vsdesk.cli.main`` in one process: its exit code, output, and whether
@@ -99,7 +105,9 @@ json.dump(results, sys.__stdout__)
 def exit_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("exit-codes")
     places = {"q": str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), "empty": str(root / "empty"),
-              "noimages": str(root / "noimages"), "nowhere": str(root / "nowhere")}
+              "noimages": str(root / "noimages"), "nocolumns": str(root / "photos.csv"),
+              "nowhere": str(root / "nowhere")}
+    (root / "photos.csv").write_text("file,class\nshirt.jpg,Shirt\n")
     os.mkdir(places["empty"])
     os.mkdir(places["noimages"])
     (root / "noimages" / "notes.txt").write_text("no images here")
@@ -183,6 +191,30 @@ def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_
     said = f"cannot use VSDESK_DATA_DIR={a_file} as vsdesk's folder: it is a file, not a folder"
     assert code == 2 and said in err
     assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
+
+
+def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
+    """`vsdesk search --json --bogus` printed its usage on stderr and nothing on stdout: a script
+    reading the JSON it asked for got no document at all."""
+    for argv, said in [
+        (["search", "--json", "--bogus"], "vsdesk search: error: the following arguments are required: --catalog, "
+                                          "IMAGE"),
+        (["index", "--json"], "vsdesk index: error: the following arguments are required: --catalog"),
+        (["search", "--catalog", "c", "q.jpg", "--json", "--bogus"], "vsdesk search: error: unrecognized "
+                                                                     "arguments: --bogus"),
+        (["catalogs", "list", "--js", "-k", "3"], "vsdesk catalogs list: error: unrecognized arguments: -k 3"),
+    ]:
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        out, err = capsys.readouterr()
+        assert stopped.value.code == 2
+        assert err.startswith(f"usage: {said.split(': error')[0]} ") and err.endswith(f"\n{said}\n"), err  # as before
+        assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
+    # Without --json (or with it as a query's name, after "--"), stdout stays empty.
+    for argv in (["search", "--bogus"], ["index", "--catalog", "c", "--mode", "zzz", "--", "--json"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert capsys.readouterr().out == ""
 
 
 def test_catalogs_remove_and_remove_folder_print_json(capsys, tmp_path):

@@ -34,6 +34,15 @@ DESCRIPTIONS = {
 }
 
 
+class _UsageError(SystemExit):
+    """argparse's exit on a command line it cannot read (code 2), keeping the message it said,
+    for ``main`` to print with --json."""
+
+    def __init__(self, message: str):
+        super().__init__(USAGE)
+        self.message = message
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument a command does not know is told by that command's own parser, with its usage
     (`vsdesk catalogs remove NAME --zip`: what `catalogs remove` takes), not by the top-level one
@@ -44,6 +53,13 @@ class _Parser(argparse.ArgumentParser):
         if extras and self._subparsers is None:  # a command's own parser (it has no subcommands)
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return namespace, extras
+
+    def error(self, message):
+        """As argparse's: the usage and the message on stderr, exit 2."""
+        self.print_usage(sys.stderr)
+        message = f"{self.prog}: error: {message}"
+        print(message, file=sys.stderr)
+        raise _UsageError(message)
 
 
 def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:
@@ -64,13 +80,26 @@ def main(argv: list[str] | None = None) -> int:
 
         keep_keras_home_in_cache()
     parser = build_parser("vsdesk-cli" if argv is None else "vsdesk")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        # With --json, the JSON document every command given it prints however it ends: a
+        # script reading stdout gets the reason too.
+        if _asks_for_json(sys.argv[1:] if argv is None else argv):
+            _common.print_json({"error": exc.message, "error_kind": _common.COMMAND_FAILED})
+        raise
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return USAGE
     _common.json_printed = False
     with _common.stop_on_sigterm():
         return _run(args)
+
+
+def _asks_for_json(argv: list[str]) -> bool:
+    """Whether --json is among the options (or an abbreviation of it, which argparse takes)."""
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    return any(len(arg) > 2 and "--json".startswith(arg) for arg in options)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -348,20 +348,31 @@ def _index(args: argparse.Namespace) -> int:
 
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
-    from vsdesk.engine.catalog import catalog_exists, why_not_a_folder
+    from vsdesk.engine.catalog import catalog_exists
 
     _check_name(args.catalog)
-    _settle_mode(args)
+    try:
+        _settle_mode(args)
+    except CommandError:  # a new catalog without --mode: a folder given wrong is the first thing to fix
+        _check_folders(args.folders)
+        raise
     _check_model_option(args)
-    for folder in args.folders:
-        problem = why_not_a_folder(folder)
-        if problem:
-            raise CommandError(f"{folder}: {problem}", USAGE)
+    _check_folders(args.folders)
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
         raise CommandError(f"no catalog named {args.catalog!r} yet: give the folders to index, "
                            f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`", USAGE)
     with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):
         return _index_into(args)
+
+
+def _check_folders(folders: list[str]) -> None:
+    """Each folder given to `index` must be a folder that is there (exit 2: a typo, most likely)."""
+    from vsdesk.engine.catalog import why_not_a_folder
+
+    for folder in folders:
+        problem = why_not_a_folder(folder)
+        if problem:
+            raise CommandError(f"{folder}: {problem}", USAGE)
 
 
 def _index_json_on_failure(func):
@@ -551,10 +562,21 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         except ImageError as exc:
             _failed(record, exc)
 
+    # The facts are a bonus beside the results (a failure to get them is kept in the record),
+    # except to --same-class, which keeps the results to the query's type: a query whose type
+    # cannot be told fails on its own, as one that cannot be read does; the others are answered.
+    queries = embed_queries(embedder, [image for _, image in good], facts_required=False) if good else []
+    if args.same_class:
+        typed = []
+        for found, query in zip(good, queries):
+            if query.extras.get("predicted"):
+                typed.append((found, query))
+            else:
+                record = records[found[0]]
+                _failed(record, _NoProductType(record["query"], query.extras.get("describe_error")))
+        good, queries = [found for found, _ in typed], [query for _, query in typed]
     failed = len(records) - len(good)
     if good:
-        # Without the query's class there is nothing to keep to: its facts are needed then.
-        queries = embed_queries(embedder, [image for _, image in good], facts_required=args.same_class)
         described = [query.extras for query in queries]
         paths = [args.images[i] for i, _ in good]
         results = rank_queries(  # as the window ranks (the engine's one query pipeline)
@@ -604,6 +626,16 @@ def _sample_to_update(catalog, name: str) -> bool:
 
     return (samples.is_sample(name) and not catalog.read_only and not is_being_indexed(catalog)
             and (catalog.unfinished or bool(catalog.changed_folders())))
+
+
+class _NoProductType(Exception):
+    """--same-class: a query whose product type the model could not tell (its describe failed)."""
+
+    kind = "no-product-type"  # its record's error_kind
+
+    def __init__(self, query: str, why: str | None):
+        super().__init__(f"{query}: its product type, which --same-class keeps the results to, could not be told"
+                         + (f" ({why})" if why else ""))
 
 
 def _failed(record: dict[str, Any], exc: Exception) -> None:
@@ -767,9 +799,9 @@ def _list(args: argparse.Namespace) -> int:
             print(f"    {folder}")
             if folder in i.missing_without_images:  # nothing kept for it
                 print(f"      note: {away_words(i.missing_kinds[folder])}; {how_to_drop(folder, i.name, i.folders)}")
-            elif folder in i.missing_kinds:
+            elif folder in i.missing_kinds:  # in the words of `search` and the window (a moved folder's way too)
                 print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
-                      f"`vsdesk catalogs remove-folder {i.name} {folder}` forgets them")
+                      f"{sentence(how_to_forget(folder, i.name, i.folders))}")
             for inside, kind in i.missing_kinds.items():  # a linked folder or a disk's mount point in it
                 if inside != folder and is_within(inside, folder):
                     forget = how_to_forget(inside, i.name, i.folders)

@@ -130,9 +130,9 @@ def evaluate(
     progress: Progress = no_progress,
     cancelled: Cancelled = never_cancelled,
 ) -> dict[str, Any]:
-    """Scores of the model and the baseline. ``data`` None: the model's own held-out split."""
-    import keras
-
+    """Scores of the model and the baseline. ``data`` None: the model's own held-out split.
+    The data is read and checked before TensorFlow is imported (seconds): a CSV without its
+    columns or an empty folder is told at once."""
     from vsdesk.engine.product.train import baseline_probs, pooled_features
 
     folder = product_model.model_dir(model)
@@ -202,6 +202,8 @@ def evaluate(
         result["unfamiliar_share"] = round(float(np.mean(typicality < familiarity.UNFAMILIAR_BELOW)), 4)
 
     # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
+    import keras  # (here: the data checks above need no TensorFlow)
+
     frozen_head = product_model.build_head_model(meta)
     full = backbones.get(meta.backbone).full()
     for layer in frozen_head.layers:
