@@ -762,7 +762,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     third = copy_images(ARTWORKS[20:22], tmp_path / "third")
     tab = open_folder_catalog(qtbot, window, "style", first)
     name, bar = tab.catalog_name, tab.catalog_bar
-    assert bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
+    assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
     assert bar.add_action.text() == f"Add a folder to “{name}”…"
     assert [a.text() for a in bar.forget_actions()] == [str(first)]
 
@@ -825,9 +825,24 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
-    tab = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))
-    bar, name = tab.catalog_bar, tab.catalog_name
-    assert bar.menu_button.text() == "Folders & model"
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = "clothing"  # the sample: vsdesk's folder takes no other, nor is forgotten
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        tab.start()
+    bar = tab.catalog_bar
+    assert not bar.add_action.isEnabled() and not bar.forget_menu.isEnabled() and bar.model_action.isEnabled()
+    window.add_to_catalog_action.trigger()  # the window's menu: said why, rather than nothing
+    assert tab.messages.text() == ("Folders are added to a catalog of your own, not to the sample “clothing”: make a "
+                                   "catalog of the folder (Folders & model › New catalog from a folder…).")
+    drop_files(tab, [copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")])  # offered as a catalog only
+    qtbot.waitUntil(lambda: "as a catalog to search?" in tab.messages.text(), timeout=10_000)
+    assert tab.messages.action_button.text() == "Add folder" and not tab.messages.other_button.isVisible()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    name = tab.catalog_name
+    assert len(tab.snapshot) == 3 and bar.add_action.isEnabled() and name != "clothing"
+    assert bar.menu_title == "Folders & model" and bar.menu_button.text() == "Folders && model"  # "&" no shortcut
     assert bar.model_action.text() == "Product model: the shipped model — change…"
     bar.model_action.trigger()  # nobody's model yet: nothing to choose
     qtbot.waitUntil(lambda: "can only be indexed with the shipped model" in tab.messages.text(), timeout=10_000)

@@ -19,6 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 
+#: The catalog menu's button, by whether the mode has models to choose from.
+MENU_TITLES = {False: "Folders", True: "Folders & model"}
+
+
+def menu_title(mode: str) -> str:
+    """The catalog menu's name on ``mode``'s tab, as messages name it ("Folders › …")."""
+    return MENU_TITLES[mode == "product"]
+
+
 class CatalogBar(QWidget):
     catalog_chosen = Signal(str)
     folder_chosen = Signal(str)  # a folder to make a new catalog of
@@ -60,7 +69,8 @@ class CatalogBar(QWidget):
 
     def _build_menu(self, has_models: bool) -> None:
         self.menu_button = QToolButton()
-        self.menu_button.setText("Folders & model" if has_models else "Folders")
+        self.menu_title = MENU_TITLES[has_models]  # as messages name it
+        self.menu_button.setText(self.menu_title.replace("&", "&&"))  # an "&" shown, not a shortcut
         self.menu_button.setToolTip("Add a folder to the catalog, forget one, or make a new catalog of a folder"
                                     + ("; the product model it is indexed with" if has_models else ""))
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

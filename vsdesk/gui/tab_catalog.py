@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
 from vsdesk.engine.text import counted, sentence
-from vsdesk.gui.catalog_bar import CatalogBar
+from vsdesk.gui.catalog_bar import CatalogBar, menu_title
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
@@ -461,7 +461,7 @@ class TabCatalog(QObject):
             return True
         if self.snapshot.is_sample:
             self.messages.warning(f"Folders are added to a catalog of your own, not to the sample “{self.name}”: "
-                                  f"make a catalog of the folder ({self.catalog_bar.menu_button.text()} › New "
+                                  f"make a catalog of the folder ({self.catalog_bar.menu_title} › New "
                                   "catalog from a folder…).")
             return True
         return False
@@ -509,8 +509,12 @@ class TabCatalog(QObject):
     def _confirm_forget(self, name: str, folder: str, images: int, skipped: int) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        if name != self.name or self.is_opening():
-            return  # another catalog chosen, or an index run started, meanwhile: asked again if wanted
+        if name != self.name:
+            return  # another catalog chosen meanwhile
+        if self.is_opening():  # (the menu waits for the run; a missing folder's warning may not)
+            self.messages.add_message(f"The catalog “{name}” is being indexed: forget {folder} once that is done, "
+                                      "or Cancel it first.", "info")
+            return
         last = self.snapshot is not None and self.snapshot.folders == (folder,)
         held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
         box = QMessageBox(QMessageBox.Icon.Question, "Forget a folder",
@@ -645,9 +649,9 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     forget = "; ".join(ways)
     said = f"{what}: {their} images are still searched, but cannot be shown. {sentence(forget)}."
     if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted
-        # (The window's "Add folder…" makes a catalog of its own, so the command line is the way.)
-        said += (f" Moved? `vsdesk index --catalog {snapshot.name} NEW_PLACE` finds its images there without "
-                 "embedding them again.")
+        # Its new place added to the catalog: its images are found there by their content.
+        said += (f" Moved? Add its new place to the catalog ({menu_title(snapshot.mode)} › Add a folder to "
+                 f"“{snapshot.name}”…): its images are found there without being embedded again.")
     return said
 
 
