@@ -79,7 +79,9 @@ class CatalogBar(QWidget):
         self.add_action = self.menu.addAction("Add a folder to this catalog…", self.choose_folder_to_add)
         self.forget_menu = self.menu.addMenu("Forget a folder of this catalog")
         self.forget_menu.setToolTipsVisible(True)
-        self.model_action = self.menu.addAction("Product model…", lambda: self.model_requested.emit()) if has_models else None
+        self.model_action = None
+        if has_models:
+            self.model_action = self.menu.addAction("Product model…", lambda: self.model_requested.emit())
         self.menu.addSeparator()
         self.new_action = self.menu.addAction("New catalog from a folder…", self.choose_folder)
         self.new_action.setToolTip("Index one of your own folders (searched recursively) as a catalog of its own")
@@ -170,5 +172,5 @@ class CatalogBar(QWidget):
 
 
 def _short(name: str, limit: int = 40) -> str:
-    """A catalog name as a menu entry shows it: a long one shortened."""
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    """A catalog name as a menu entry shows it: a long one shortened, an "&" no shortcut."""
+    return (name if len(name) <= limit else name[: limit - 1] + "…").replace("&", "&&")

@@ -576,9 +576,10 @@ class TabCatalog(QObject):
             on_error=lambda exc: self.messages.error(user_message(exc, "list the product models")),
         )
 
-    def _choose_catalog_model(self, snapshot: CatalogSnapshot, choices: list) -> None:
-        if snapshot is not self.snapshot or self.is_opening():
-            return  # another catalog, or an index run, meanwhile
+    def _choose_catalog_model(self, asked_for: CatalogSnapshot, choices: list) -> None:
+        snapshot = self.snapshot  # (told more meanwhile, perhaps: the classes its model predicts)
+        if snapshot is None or not snapshot.same_rows(asked_for) or self.is_opening():
+            return  # another catalog, or an index run, meanwhile: the menu waits for it
         name = snapshot.name
         if len(choices) < 2:
             self.messages.info(f"The catalog “{name}” can only be indexed with the shipped model: no other product "
