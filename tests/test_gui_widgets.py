@@ -675,8 +675,9 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
     assert text(folders[:2]) == (f"The folder {tmp_path / 'gone'} of the catalog “c” is missing (moved, deleted, or on "
                                  "a disk that is not mounted?): its images are still searched, but cannot be shown. "
-                                 f"`vsdesk catalogs remove-folder c {tmp_path / 'gone'}` forgets them. Moved? `vsdesk "
-                                 "index --catalog c NEW_PLACE` finds its images there without embedding them again.")
+                                 f"`vsdesk catalogs remove-folder c {tmp_path / 'gone'}` forgets them. Moved? Add its new "
+                                 "place to the catalog (Folders › Add a folder to “c”…): its images are found there "
+                                 "without being embedded again.")
     assert text(folders).startswith(f"Folders of the catalog “c” are away: {tmp_path / 'gone'} is missing (moved, "
                                     f"deleted, or on a disk that is not mounted?); {filed} is a file now, not a "
                                     f"folder; {emptied} is empty (a disk that is not mounted?): their images are "
@@ -688,8 +689,9 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                                                  missing_folders=tuple(away), missing_kinds=away))
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
                          "images are still searched, but cannot be shown. `vsdesk catalogs remove-folder c FOLDER` "
-                         "forgets them; deleting the link forgets them at the next index run. Moved? `vsdesk index "
-                         "--catalog c NEW_PLACE` finds its images there without embedding them again.")
+                         "forgets them; deleting the link forgets them at the next index run. Moved? Add its new place to "
+                         "the catalog (Folders › Add a folder to “c”…): its images are found there without being "
+                         "embedded again.")
     # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
     said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away,

@@ -734,6 +734,145 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     assert tab.snapshot.folders == (str(shoes),) and tab.snapshot.model is None
 
 
+def choose_in_file_dialog(monkeypatch, folder):
+    """The desktop's folder dialog (a native window, the true boundary) answers ``folder``."""
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(folder))
+
+
+def answer_forget(qtbot, tab, forget: bool) -> str:
+    """Answer the confirmation asked before a folder is forgotten; what it said."""
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),
+                    timeout=10_000)
+    box = tab.catalog.confirm_dialog
+    said = f"{box.text()}\n{box.informativeText()}"
+    [button] = [b for b in box.buttons() if b.text() == ("Forget folder" if forget else "Cancel")]
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    return said
+
+
+def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_and_by_a_drop(
+        qtbot, window, tmp_path, monkeypatch):
+    """The catalog bar's menu adds a folder to the catalog shown (indexed in its run, with its
+    progress and Cancel) and forgets one, asked first; a dropped folder is offered both ways;
+    a folder away (moved) is forgotten from its warning. The files are never touched."""
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    second = copy_images(ARTWORKS[16:18], tmp_path / "second")
+    third = copy_images(ARTWORKS[20:22], tmp_path / "third")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name, bar = tab.catalog_name, tab.catalog_bar
+    assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
+    assert bar.add_action.text() == f"Add a folder to “{name}”…"
+    assert [a.text() for a in bar.forget_actions()] == [str(first)]
+
+    choose_in_file_dialog(monkeypatch, second)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.add_action.trigger()
+        qtbot.waitUntil(lambda: f"Adding {second} to the catalog “{name}”" in tab.messages.text(), timeout=10_000)
+        assert bar.progress.isVisible() and bar.cancel_button.isVisible() and not bar.menu_button.isEnabled()
+    assert tab.catalog_name == name and tab.snapshot.folders == (str(first), str(second))
+    assert len(tab.snapshot) == 5 and tab.messages.text() == "" and bar.status.text() == "5 images"
+    assert [a.text() for a in bar.forget_actions()] == [str(first), str(second)]
+
+    drop_files(tab, [third])  # a folder with no catalog of its own: to this one, or a new one
+    qtbot.waitUntil(lambda: "or make it a catalog of its own" in tab.messages.text(), timeout=10_000)
+    assert tab.messages.action_button.text() == f"Add to “{name}”"
+    assert tab.messages.other_button.text() == "New catalog" and tab.messages.other_button.isVisible()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    assert tab.catalog_name == name and len(tab.snapshot) == 7 and tab.snapshot.folders[-1] == str(third)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # one inside a folder of it: part of it already
+        tab.catalog.add_folder_to_catalog(str(copy_images(ARTWORKS[4:5], first / "sub")))
+    assert len(tab.snapshot) == 8 and len(tab.snapshot.folders) == 3
+    assert f"{first / 'sub'} is inside {first}, a folder of the catalog “{name}”" in tab.messages.text()
+
+    [_, forget_second, _] = bar.forget_actions()
+    forget_second.trigger()
+    said = answer_forget(qtbot, tab, forget=False)
+    assert said == (f"Forget the folder {second} in the catalog “{name}”?\nIts 2 images leave the catalog: they are no "
+                    "longer searched or shown here.\n\nYour files are not deleted, moved or changed: adding the "
+                    "folder again indexes them again.")
+    wait_for_worker(qtbot, tab.runner, "tf")
+    assert len(tab.snapshot) == 8  # not forgotten
+    forget_second.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        answer_forget(qtbot, tab, forget=True)
+    assert tab.snapshot.folders == (str(first), str(third)) and len(tab.snapshot) == 6
+    assert tab.messages.text() == (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the files "
+                                   "themselves were not touched.")
+    assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in ARTWORKS[16:18])
+    assert [a.text() for a in bar.forget_actions()] == [str(first), str(third)]
+
+    third.rename(tmp_path / "moved")  # away: its images are kept, and its warning offers to forget them
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(name)
+    assert f"The folder {third} of the catalog “{name}” is missing" in tab.messages.text()
+    assert tab.messages.action_button.text() == "Forget folder…" and len(tab.snapshot) == 6
+    QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert "Its 2 images leave the catalog" in answer_forget(qtbot, tab, forget=True)
+    assert tab.snapshot.folders == (str(first),) and len(tab.snapshot) == 4 and not tab.snapshot.missing_folders
+    assert "no longer searches" in tab.messages.text()
+    assert len(list((tmp_path / "moved").iterdir())) == 2
+
+
+def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, window, tmp_path, monkeypatch):
+    """The Product tab's catalog menu indexes the catalog with another of the user's models (as
+    `vsdesk index --model` does), saying how many images are embedded again; with no other
+    model it says how to get one."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = "clothing"  # the sample: vsdesk's folder takes no other, nor is forgotten
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        tab.start()
+    bar = tab.catalog_bar
+    assert not bar.add_action.isEnabled() and not bar.forget_menu.isEnabled() and bar.model_action.isEnabled()
+    window.add_to_catalog_action.trigger()  # the window's menu: said why, rather than nothing
+    assert tab.messages.text() == ("Folders are added to a catalog of your own, not to the sample “clothing”: make a "
+                                   "catalog of the folder (Folders & model › New catalog from a folder…).")
+    drop_files(tab, [copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")])  # offered as a catalog only
+    qtbot.waitUntil(lambda: "as a catalog to search?" in tab.messages.text(), timeout=10_000)
+    assert tab.messages.action_button.text() == "Add folder" and not tab.messages.other_button.isVisible()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    name = tab.catalog_name
+    assert len(tab.snapshot) == 3 and bar.add_action.isEnabled() and name != "clothing"
+    assert bar.menu_title == "Folders & model" and bar.menu_button.text() == "Folders && model"  # "&" no shortcut
+    assert bar.model_action.text() == "Product model: the shipped model — change…"
+    bar.model_action.trigger()  # nobody's model yet: nothing to choose
+    qtbot.waitUntil(lambda: "can only be indexed with the shipped model" in tab.messages.text(), timeout=10_000)
+    assert "`vsdesk models import product/NAME FOLDER`" in tab.messages.text()
+    tab.messages.clear()
+
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+    bar.model_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is not None and tab.catalog.model_dialog.isVisible(),
+                    timeout=10_000)
+    dialog = tab.catalog.model_dialog
+    words = "\n".join(label.text() for label in dialog.findChildren(QLabel))
+    assert f"Which product model should index the catalog <b>{name}</b>?" in words
+    assert "It is indexed now with the shipped model." in words and "Its <b>3 images</b> are embedded again" in words
+    assert dialog.chosen() is None and not dialog.ok_button.isEnabled()  # its own model: nothing to do
+    dialog.choose("product/mine")
+    assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Re-index 3 images"
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        assert "is indexed again with product/mine: its 3 images are embedded again" in tab.messages.text()
+    assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3 and tab.messages.text() == ""
+    assert bar.status.text() == "3 images · model product/mine"
+    assert bar.model_action.text() == "Product model: product/mine — change…"
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/mine"  # kept: `vsdesk search` and the next start use it too
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Hat", 4)[3]))
+    assert tab.outcome.extras["model"] == "product-heldout" and len(tab.gallery.results.items()) == 3
+
+
 def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_work(qtbot, window, tmp_path):
     """At start-up every tab loads its model and catalog in turn, whichever is shown. The status
     bar's activity said the latest started task of any tab ("Product: loading …" with the Style
@@ -1611,16 +1750,18 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     offer = tab.messages.text()
 
-    said = []  # what the message bar says as the catalog is opened again: (text, its button)
-    tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text())))
+    said = []  # what the message bar says as the catalog is opened again: (text, its buttons)
+    tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text(),
+                                                          tab.messages.other_button.text())))
 
     def come_back_and_see(note):
         said.clear()
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             window._on_application_state(Qt.ApplicationState.ApplicationActive)
-        [(text, button)] = said
-        assert text.startswith(offer + "\n") and note in text and button == "Add folder", text
-        assert tab.messages.text() == offer and tab.messages.action_button.isVisible()  # the note went
+        [(text, button, other)] = said
+        assert text.startswith(offer + "\n") and note in text, text
+        assert (button, other) == (f"Add to “{tab.catalog_name}”", "New catalog")
+        assert tab.messages.text() == offer and tab.messages.other_button.isVisible()  # the note went
 
     copy_images(photos[4:5], folder)  # saved there by another program
     come_back_and_see(f"New, removed, renamed or changed images in {folder}")
@@ -1629,8 +1770,8 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     assert main(["index", "--mode", "vae", "--catalog", tab.catalog_name]) == 0  # in a terminal
     come_back_and_see("was changed outside this window")
     assert len(tab.snapshot) == 4
-    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still adds its folder
-        tab.messages.action_button.click()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still makes its folder a catalog
+        tab.messages.other_button.click()
     assert tab.snapshot.folders == (str(offered),) and len(tab.snapshot) == 2
 
 
