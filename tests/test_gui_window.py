@@ -22,7 +22,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from conftest import CLOTHING_DIR, STYLE_DIR, wait_for_worker
+from conftest import CLOTHING_DIR, STYLE_DIR, settle, wait_for_worker
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
@@ -489,7 +489,7 @@ def test_a_long_file_name_is_shortened_not_widening_the_window(qtbot, window):
     long_name = "holiday_" + "x" * 300 + ".jpg"
     tab.query_area.set_caption(long_name)
     tab.preview.show_item(None, f"{long_name} · cubism · similarity 0.5")
-    qtbot.wait(50)
+    settle(window)  # laid out again: a label asking for more room would have widened the window
     assert window.width() == width
     assert tab.query_area.caption.text() == long_name and tab.query_area.caption.toolTip() == long_name
     assert "…" in QLabel.text(tab.query_area.caption)  # what is painted is shortened
@@ -714,7 +714,7 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     assert "Undershirt" in dialog.group.buttons()[1].toolTip()  # every class, in the tooltip
     dialog.reject()  # Cancel: nothing added, and nothing said of adding
     qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
-    qtbot.wait(200)
+    wait_for_worker(qtbot, tab.runner, "io")  # a folder added after all would be, by now
     assert tab.messages.text() == "" and not tab.runner.is_running("product/catalog")
     assert ModeSession("product").folder_catalog(str(hats)) is None
 
@@ -1453,7 +1453,7 @@ def test_the_window_fits_a_small_laptop_screen_on_every_tab(qtbot, window):
         window.show_tab(mode)
         window.tab(mode).build_plots()  # the maps are there in real use
         window.resize(800, 600)
-        qtbot.wait(50)
+        settle(window)
         assert window.height() <= 660 and window.width() <= 800, (mode, window.size())
 
 
