@@ -64,12 +64,12 @@ def wait_for_worker(qtbot, runner, worker: str, urgent: bool = False, timeout: i
 
 
 def settle(widget) -> None:
-    """Let Qt finish what it has queued for ``widget`` and its window: layout requests, queued
-    calls (a scroll bar shown or hidden), window-system events and repaints, and whatever they
-    queue in turn, until a pass of the event loop has nothing left to deliver. An item view
-    lays its items out on a timer (100 ms after a resize): that is done at once, in each pass.
-    The geometry is then what the user sees once the window is idle, however slow the machine
-    (a fixed wait only hoped so)."""
+    """Let Qt finish what it has queued: layout requests, queued calls (a scroll bar shown or
+    hidden), window-system events and repaints, and whatever they queue in turn, until a pass
+    of the event loop has nothing left to deliver. An item view lays its items out on a timer
+    (100 ms after a resize): those in ``widget`` do it at once, in each pass. The geometry is
+    then what the user sees once the window is idle, however slow the machine (a fixed wait
+    only hoped so). Not for a moment when background work keeps reporting: it never settles."""
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QAbstractItemView, QApplication
 
