@@ -22,7 +22,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from conftest import CLOTHING_DIR, STYLE_DIR, wait_for_worker
+from conftest import CLOTHING_DIR, STYLE_DIR, settle, wait_for_worker
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
@@ -405,6 +405,53 @@ def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtb
         assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
 
 
+def test_closing_waits_at_most_3_s_in_all_for_work_that_does_not_stop(qtbot, monkeypatch):
+    """Closing gives the background work one deadline (``CLOSE_WAIT_S``) to stop at a safe point:
+    it waited up to 3 s for each worker in turn and 3 s more for the thumbnail decoders, 12 s in
+    all with each of them inside a step that does not stop (a t-SNE stage; a thumbnail read from
+    a network disk that stopped answering). The steps are left to finish unseen, and the window
+    says so (``work_left_behind``: the process then ends without waiting for them)."""
+    import threading
+
+    from vsdesk.gui import thumbnails
+    from vsdesk.gui.main_window import CLOSE_WAIT_S
+    from vsdesk.gui.worker import work_left_behind
+
+    release = threading.Event()
+    started = threading.Semaphore(0)
+    load_image = thumbnails.load_image
+
+    def hung_disk(source, **options):  # the file system's side: a read that does not return
+        started.release()
+        release.wait(60)
+        return load_image(source, **options)
+
+    def uninterruptible(ctx):  # ignores cancellation, as a t-SNE stage does
+        started.release()
+        release.wait(60)
+
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.show()
+    workers = list(window.runner._workers.values())
+    try:
+        for worker in ("tf", "compute", "io"):
+            window.runner.submit(f"test/{worker}", uninterruptible, worker=worker)
+        monkeypatch.setattr(thumbnails, "load_image", hung_disk)
+        assert window.cache.pixmap(str(ARTWORKS[0]), 64) is None  # a thumbnail asked for: decoding
+        for _ in range(4):
+            assert started.acquire(timeout=30)
+        began = time.monotonic()
+        window.close()
+        closed = time.monotonic() - began
+        left_behind = work_left_behind(), [worker.isRunning() for worker in workers]
+    finally:
+        release.set()
+    assert CLOSE_WAIT_S - 0.1 <= closed < CLOSE_WAIT_S + 1.5, closed  # the deadline, once for all
+    assert left_behind == (True, [True, True, True])  # still in their steps, as app.py is told
+    assert all(worker.wait(30_000) for worker in workers) and window.cache.wait_idle(30_000)
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
@@ -489,7 +536,7 @@ def test_a_long_file_name_is_shortened_not_widening_the_window(qtbot, window):
     long_name = "holiday_" + "x" * 300 + ".jpg"
     tab.query_area.set_caption(long_name)
     tab.preview.show_item(None, f"{long_name} · cubism · similarity 0.5")
-    qtbot.wait(50)
+    settle(window)  # laid out again: a label asking for more room would have widened the window
     assert window.width() == width
     assert tab.query_area.caption.text() == long_name and tab.query_area.caption.toolTip() == long_name
     assert "…" in QLabel.text(tab.query_area.caption)  # what is painted is shortened
@@ -714,7 +761,7 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     assert "Undershirt" in dialog.group.buttons()[1].toolTip()  # every class, in the tooltip
     dialog.reject()  # Cancel: nothing added, and nothing said of adding
     qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
-    qtbot.wait(200)
+    wait_for_worker(qtbot, tab.runner, "io")  # a folder added after all would be, by now
     assert tab.messages.text() == "" and not tab.runner.is_running("product/catalog")
     assert ModeSession("product").folder_catalog(str(hats)) is None
 
@@ -1592,7 +1639,7 @@ def test_the_window_fits_a_small_laptop_screen_on_every_tab(qtbot, window):
         window.show_tab(mode)
         window.tab(mode).build_plots()  # the maps are there in real use
         window.resize(800, 600)
-        qtbot.wait(50)
+        settle(window)
         assert window.height() <= 660 and window.width() <= 800, (mode, window.size())
 
 
