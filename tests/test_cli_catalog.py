@@ -1082,7 +1082,9 @@ def test_a_query_whose_type_cannot_be_told_fails_alone_with_same_class(capsys, p
     """`vsdesk search --same-class` ended in a traceback when the query's type could not be told.
     Here for real: the product model's second member, which only a query's class probabilities
     need, has a damaged int8 file, and the cache, where it would be converted again, is
-    read-only. Without --same-class the results are given, the failure kept in the facts."""
+    read-only. Without --same-class the results are given, the failure kept in the facts. The
+    member's load is tried once, not again for each query (two conversion attempts each, the
+    same failure)."""
     cache, members = _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch)
     members[1].write_bytes(b"not a flatbuffer")
     queries = [str(path) for path in sorted(photos.glob("*.jpg"))[:2]]
@@ -1096,6 +1098,7 @@ def test_a_query_whose_type_cannot_be_told_fails_alone_with_same_class(capsys, p
         assert record["error"].startswith(said) and "efficientnet-lite0" in record["error"], record
         assert (record["error_kind"], record["results"]) == ("no-product-type", [])
         assert f"vsdesk: {said}" in kept.stderr
+    assert kept.stderr.count("does not load") == 1, kept.stderr  # the damaged file, read once
     assert plain.returncode == 0, plain.stderr
     for record in json.loads(plain.stdout):
         assert len(record["results"]) == 3 and "efficientnet-lite0" in record["describe_error"]
