@@ -1082,9 +1082,10 @@ def test_a_query_whose_type_cannot_be_told_fails_alone_with_same_class(capsys, p
     """`vsdesk search --same-class` ended in a traceback when the query's type could not be told.
     Here for real: the product model's second member, which only a query's class probabilities
     need, has a damaged int8 file, and the cache, where it would be converted again, is
-    read-only. Without --same-class the results are given, the failure kept in the facts. The
-    member's load is tried once, not again for each query (two conversion attempts each, the
-    same failure)."""
+    read-only. Without --same-class the results are given, the failure kept in the facts (said
+    in words in the text output, as the other modes say it: it was a raw "describe_error:"
+    line). The member's load is tried once, not again for each query (two conversion attempts
+    each, the same failure)."""
     cache, members = _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch)
     members[1].write_bytes(b"not a flatbuffer")
     queries = [str(path) for path in sorted(photos.glob("*.jpg"))[:2]]
@@ -1092,6 +1093,7 @@ def test_a_query_whose_type_cannot_be_told_fails_alone_with_same_class(capsys, p
     with _read_only(cache):
         kept = without_root_powers([*search, "--json", "--same-class"])
         plain = without_root_powers([*search, "--json"])
+        text = without_root_powers(search)
     assert kept.returncode == 1 and "Traceback" not in kept.stderr, kept.stderr
     for query, record in zip(queries, json.loads(kept.stdout), strict=True):
         said = f"{query}: its product type, which --same-class keeps the results to, could not be told ("
@@ -1102,6 +1104,11 @@ def test_a_query_whose_type_cannot_be_told_fails_alone_with_same_class(capsys, p
     assert plain.returncode == 0, plain.stderr
     for record in json.loads(plain.stdout):
         assert len(record["results"]) == 3 and "efficientnet-lite0" in record["describe_error"]
+    assert text.returncode == 0, text.stderr
+    notes = [line.strip() for line in text.stdout.splitlines() if "efficientnet-lite0" in line]
+    assert len(notes) == 2 and "describe_error" not in text.stdout, text.stdout
+    assert all(note.startswith("note: the query's details could not be computed (model 'efficientnet-lite0'")
+               for note in notes), notes
 
 
 @needs_setpriv

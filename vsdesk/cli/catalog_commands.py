@@ -706,9 +706,9 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
             lines.append(f"familiarity: not checked, {value}")
         elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
             lines.append(f"kids' wear: {'yes' if value >= 0.5 else 'no'} ({value:.1%})")
-        else:
+        elif key != "describe_error":  # said last, in words, as the other modes say it
             lines.append(f"{key}: {_short(value)}")
-    return lines
+    return lines + _describe_error(facts)
 
 
 def _vae_facts(facts: dict[str, Any]) -> list[str]:
