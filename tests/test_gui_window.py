@@ -294,6 +294,29 @@ def test_a_photo_over_the_pixel_limit_is_searched_decoded_reduced(qtbot, window,
     assert Path(tab.gallery.results.items()[0].path).name == ARTWORKS[3].name
 
 
+def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_does(qtbot, window, tmp_path):
+    """The panel said "images seen at 224 px"; the embedder scales a picture to 400 px on its
+    longest side and shows the network the central 224 x 224 of it (docs/style.md)."""
+    from PIL import Image
+
+    from vsdesk.engine.style.embedder import centre_window
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[20]))
+    config = tab.session.embedder.config
+    text = tab.panel.info.text()
+    assert (f"each picture scaled to {config.scale} px on its longest side (at least {config.size} on its "
+            f"shortest); the network sees its central {config.size}×{config.size} px") in text
+    assert "seen at" not in text
+    with Image.open(ARTWORKS[20]) as image:  # what those words say is what the embedder does
+        picture = image.convert("RGB").resize((600, 450))
+    scaled = picture.resize((config.scale, config.scale * 3 // 4), Image.Resampling.BICUBIC)
+    left, top = (scaled.width - config.size) // 2, (scaled.height - config.size) // 2
+    central = scaled.crop((left, top, left + config.size, top + config.size))
+    assert np.array_equal(np.asarray(centre_window(picture, config.size, config.scale)), np.asarray(central))
+
+
 def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     folder = copy_images(ARTWORKS[:3], tmp_path / "mine")
     tab = window.tab("style")
