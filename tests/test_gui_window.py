@@ -294,6 +294,29 @@ def test_a_photo_over_the_pixel_limit_is_searched_decoded_reduced(qtbot, window,
     assert Path(tab.gallery.results.items()[0].path).name == ARTWORKS[3].name
 
 
+def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_does(qtbot, window, tmp_path):
+    """The panel said "images seen at 224 px"; the embedder scales a picture to 400 px on its
+    longest side and shows the network the central 224 x 224 of it (docs/style.md)."""
+    from PIL import Image
+
+    from vsdesk.engine.style.embedder import centre_window
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[20]))
+    config = tab.session.embedder.config
+    text = tab.panel.info.text()
+    assert (f"each picture scaled to {config.scale} px on its longest side (at least {config.size} on its "
+            f"shortest); the network sees its central {config.size}×{config.size} px") in text
+    assert "seen at" not in text
+    with Image.open(ARTWORKS[20]) as image:  # what those words say is what the embedder does
+        picture = image.convert("RGB").resize((600, 450))
+    scaled = picture.resize((config.scale, config.scale * 3 // 4), Image.Resampling.BICUBIC)
+    left, top = (scaled.width - config.size) // 2, (scaled.height - config.size) // 2
+    central = scaled.crop((left, top, left + config.size, top + config.size))
+    assert np.array_equal(np.asarray(centre_window(picture, config.size, config.scale)), np.asarray(central))
+
+
 def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     folder = copy_images(ARTWORKS[:3], tmp_path / "mine")
     tab = window.tab("style")
@@ -495,9 +518,10 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     qtbot.waitUntil(lambda: not panel.decoded_image.pixmap().isNull(), timeout=30_000)
     image = panel.decoded_image.pixmap().toImage()
     assert image.width() > 28  # a 28x28 decoding, enlarged
-    # A small window leaves the map a wide, low place: the view stays on the decoded grid (square,
-    # centred), its axes not stretched far past it.
+    # A wide left column leaves the map a wide, low place: the view stays on the decoded grid
+    # (square, centred), its axes not stretched far past it.
     window.resize(800, 560)
+    tab.splitter.setSizes([700, 50, 50])
     qtbot.waitUntil(lambda: panel.map.width() > panel.map.height() + 100, timeout=5000)
     x0, x1, y0, y1 = panel.map._extent
     (vx0, vx1), (vy0, vy1) = view.getViewBox().viewRange()
@@ -1467,7 +1491,8 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     panel = tab.panel
     assert tab.messages.text() == "" and len(tab.gallery.results.items()) == 4
     category = panel.category.text()
-    assert category.split("</b>")[0].removeprefix("<b>") in CLASS_NAMES and " of the 10 nearest training images)" in category
+    assert category.startswith("Read as <b>") and " of the 10 nearest training images)" in category
+    assert category.split("</b>")[0].removeprefix("Read as <b>") in CLASS_NAMES
     # in words a user reads without the docs (the review: "99.3th percentile … −ELBO 129.6 nats");
     # the score and its definition in the tooltip
     percentile = tab.query.outcome.extras["anomaly"]["percentile"]
@@ -1475,11 +1500,67 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     assert not re.search(r"ELBO|nats|\dth\b", panel.anomaly.text())
     assert " nats" in panel.anomaly.toolTip() and "minus the image's own entropy" in panel.anomaly.toolTip()
     assert "28×28 grey" in panel.knows.text() and panel.knows.isVisible()  # what the model knows, always said
+    # The verdict is about the silhouette (the left tile), not the picture: a Monet crop was
+    # "Typical ... T-shirt/top" to a first-time reader.
+    assert "only that is judged" in panel.knows.text() and panel.anomaly.text().startswith("Its silhouette is <b>")
+    # what a result's number is ("0.801 · Shirt")
+    assert "how alike its silhouette is to yours" in panel.results_hint.text() and "cosine" in panel.results_hint.toolTip()
     for label in (panel.category, panel.map_hint, panel.input_image, panel.recon_image, panel.decoded_image):
         assert label.toolTip()
     assert panel.map.plot.getPlotItem().autoBtn.toolTip() == "Show the whole map again"  # the house, not "A"
     assert not panel.input_image.pixmap().isNull() and not panel.recon_image.pixmap().isNull()
     assert len(panel.map.query_marker.data) == 1  # the query's star on the manifold map
+
+
+def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typical(qtbot, window, tmp_path):
+    """The review: an all-white picture was "Sandal (10 of the 10 nearest ...)", "Typical: 98.9 %
+    ... more unusual", its star on the map, a sandal's ghost redrawn. Then a real photo is read again."""
+    from PIL import Image
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    blank = tmp_path / "white.png"
+    Image.new("RGB", (640, 480), "white").save(blank)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(blank))
+    panel = tab.panel
+    assert tab.query.outcome.extras["object_found"] is False
+    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour</b>"
+    assert "no silhouette to read as an item or to judge" in panel.anomaly.text()
+    assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
+    assert len(panel.map.query_marker.data) == 0 and panel.recon_image.pixmap().isNull()
+    assert not panel.input_image.pixmap().isNull()  # what the model was given: a black square
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[10]))  # a garment on a plain background
+    assert tab.query.outcome.extras["object_found"] is True
+    assert panel.category.text().startswith("Read as <b>") and "silhouette is <b>" in panel.anomaly.text()
+    assert len(panel.map.query_marker.data) == 1 and not panel.recon_image.pixmap().isNull()
+
+
+def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot, window, tmp_path):
+    """The review at 1024x700: the map's grid ~160 px and cut off at the bottom, ~150 px after a
+    search, its axes -3 ... 3 without names. Now the panel scrolls; nothing is cut or squeezed."""
+    from vsdesk.gui.panels.manifold_map import AXIS_NAMES
+    from vsdesk.gui.panels.vae_panel import MAP_MIN
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    window.resize(1024, 700)
+    tab.load_manifold()
+    panel = tab.panel
+    qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(STYLE_DIR / "s_impressionist-03.jpg"))
+    qtbot.waitUntil(lambda: window.height() <= 700 and panel.scroll.verticalScrollBar().maximum() > 0, timeout=5000)
+    contents = panel.scroll.widget()
+    assert panel.map.height() >= MAP_MIN
+    assert panel.map.geometry().bottom() < contents.height()  # reached by scrolling, not cut off
+    assert contents.width() <= panel.scroll.viewport().width()  # no line cut at the right edge
+    view = panel.map.plot.getViewBox().sceneBoundingRect()
+    assert min(view.width(), view.height()) >= 200  # the grid itself, 20 x 20 tiles to click
+    for side, name in AXIS_NAMES.items():
+        assert panel.map.plot.getAxis(side).labelText == name
+    assert "latent dimensions" in panel.map.toolTip()
 
 
 def test_the_window_and_the_command_line_give_a_jpeg_the_same_vae_facts(qtbot, window, tmp_path, capsys):

@@ -713,7 +713,12 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
 
 def _vae_facts(facts: dict[str, Any]) -> list[str]:
     """VAE: the category by the vote of the nearest training images, how unusual the image is for
-    the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place)."""
+    the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place). A
+    picture with no object in it has none of these: it is said so."""
+    if facts.get("object_found") is False:
+        from vsdesk.engine.vae.engine import NO_OBJECT
+
+        return [f"note: {NO_OBJECT} (nothing to compare with Fashion-MNIST's items)"] + _describe_error(facts)
     lines = []
     category, votes = facts.get("category"), facts.get("votes")
     if category:
