@@ -1266,8 +1266,29 @@ def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_
         tab.search_path(str(folder / photo.name))
     assert tab.gallery.results.items() == [] and tab.query.outcome.left_out == 2
     assert tab.messages.kind == "info"
-    assert "holds only the query itself (2 files with its content, left out)" in tab.messages.text()
+    assert "holds only the query itself (2 copies of it, left out)" in tab.messages.text()
     assert "no indexed images" not in tab.messages.text()
+
+
+def test_a_pasted_image_of_a_catalog_image_is_left_out_as_a_copy_of_the_query(qtbot, window, tmp_path):
+    """The review: a pasted image whose pixels are a catalog image's (clipboard image data: no
+    file to hash) came back as its own first result at 1.000. It is a copy of the query: left
+    out and counted, its point the query's on the map; re-weighed, it stays out."""
+    folder = copy_images(ARTWORKS[:6], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    copied = folder / ARTWORKS[2].name
+    row = tab.snapshot.paths.index(str(copied))
+    QApplication.clipboard().setImage(QImage(str(copied)))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        window.paste_action.trigger()
+    assert tab.outcome.source == "the clipboard image"
+    shown = [item.index for item in tab.gallery.results.items()]
+    assert len(shown) == 5 and row not in shown
+    assert (tab.outcome.left_out, tab.outcome.self_index) == (1, row)
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.panel.slider.setValue(100)  # all subject: the query vector re-weighed
+    shown = [item.index for item in tab.gallery.results.items()]
+    assert len(shown) == 5 and row not in shown and tab.outcome.left_out == 1
 
 
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):

@@ -304,8 +304,9 @@ class TabQuery(QObject):
         if self.catalog.snapshot is not None and len(self.catalog.snapshot):
             note = self.panel.results_note(outcome.extras, len(outcome.hits))
         if note is None and not outcome.hits and outcome.left_out:  # (as `vsdesk search` says it)
+            copies = f"{outcome.left_out} {'copy' if outcome.left_out == 1 else 'copies'}"  # its file, bytes or vector
             note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
-                                f"itself ({counted(outcome.left_out, 'file')} with its content, left out).")
+                                f"itself ({copies} of it, left out).")
         elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")
