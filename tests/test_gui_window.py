@@ -185,15 +185,57 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     assert tab.outcome.source == str(ARTWORKS[13])
     assert tab.messages.kind == "info" and "3 files dropped" in tab.messages.text()
 
-    # a file that cannot be read: the error, and nothing of the previous query left to misread
+    # a file that cannot be read: the error, and the previous query and its results kept (not
+    # shown as the file's)
+    outcome, items = tab.outcome, tab.gallery.results.items()
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(ARTWORKS[14].read_bytes()[:200])
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         drop_files(tab, [broken])
     assert tab.messages.kind == "error" and "broken.jpg" in tab.messages.text()
-    assert tab.outcome is None and tab.query_area._pixmap is None and tab.query_area.caption.text() == ""
-    assert all(item.score is None for item in tab.gallery.results.items())  # the catalog, not results
-    assert len(tab.gallery.results.items()) == 10 and tab.scatter._query_xy is None
+    assert tab.outcome is outcome and tab.gallery.results.items() == items
+    assert tab.query_area.caption.text() == ARTWORKS[13].name and tab.query_area._pixmap is not None
+
+
+def test_a_query_that_cannot_be_read_replaces_nothing_of_the_results_shown(qtbot, window, tmp_path, monkeypatch):
+    """The review: with results on screen, a pasted file:// URL of a file that is gone (or an
+    opened file that cannot be read) said so, but the query, its facts and its results went,
+    the gallery fell back to the catalog, and the preview and its red ring on the map still
+    showed a result no longer listed. The error now comes beside what was shown, all of it."""
+    folder = copy_images(ARTWORKS[:4] + ARTWORKS[16:20], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[10]))
+    outcome, items = tab.outcome, tab.gallery.results.items()
+    tab.gallery.setCurrentIndex(tab.gallery.results.index(2))
+    picked = items[2]
+    assert tab.scatter.selected() == picked.index and tab.preview.source() == picked.path
+
+    def still_shown():
+        assert tab.outcome is outcome and tab.gallery.results.items() == items
+        assert tab.query_area.caption.text() == ARTWORKS[10].name and tab.query_area._pixmap is not None
+        assert tab.gallery.current_item() == picked and tab.preview.source() == picked.path
+        assert tab.scatter.selected() == picked.index
+        assert set(tab.scatter.highlighted()) == {item.index for item in items} and tab.scatter._query_xy is not None
+
+    gone = tmp_path / "nonexistent.jpg"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(gone))])
+    QApplication.clipboard().setMimeData(mime)
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        window.paste_action.trigger()
+    assert tab.messages.text() == "Could not search with nonexistent.jpg: the file does not exist (moved or deleted?)."
+    still_shown()
+
+    unreadable = tmp_path / "cut.jpg"  # opened with the file dialog (the desktop's, replaced here)
+    unreadable.write_bytes(ARTWORKS[5].read_bytes()[:300])
+    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",
+                        lambda *args, **kwargs: (str(unreadable), ""))
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        window.open_action.trigger()
+    assert tab.messages.kind == "error" and "cut.jpg" in tab.messages.text()
+    still_shown()
 
 
 def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
