@@ -238,6 +238,24 @@ def test_a_query_that_cannot_be_read_replaces_nothing_of_the_results_shown(qtbot
     still_shown()
 
 
+def test_a_new_search_takes_the_ring_off_the_item_picked_among_the_previous_results(qtbot, window, tmp_path):
+    """The review: a result clicked (its ring red on the map), then another query searched: the
+    preview was reset but the red ring stayed on the old item. Ring and preview go together."""
+    folder = copy_images(ARTWORKS[:4] + ARTWORKS[16:20], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[10]))
+    picked = tab.gallery.results.items()[3]
+    qtbot.waitUntil(lambda: tab.scatter.index_at(tab.scatter.scene_pos_of(picked.index)) == picked.index)
+    click_point(tab, picked.index)
+    assert tab.scatter.selected() == picked.index and tab.preview.source() == picked.path
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[25]))
+    assert tab.preview.source() is None and tab.scatter.selected() is None
+    assert tab.gallery.current_item() is None
+
+
 def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
     tab = window.tab("style")
     notes = tmp_path / "notes.txt"
