@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QPixmap, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QStyle
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QStyle
 
 from conftest import STYLE_DIR, wait_for_worker
 from vsdesk.engine.tasks import check_cancelled
@@ -471,6 +471,56 @@ def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
     # each label's item carries the catalog indices as data
     for item in view._groups:
         assert set(item.data["data"]).issubset(set(range(300)))
+
+
+def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot):
+    """The review: the only way back to the whole map was pyqtgraph's tiny button, shown only
+    under the mouse. Zoomed, the map shows "Reset view"; Home (the map focused) and the
+    right-click menu do the same."""
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    xy = np.random.default_rng(0).normal(size=(300, 2)).astype(np.float32) * 10
+    view.set_points(xy)
+    qtbot.waitExposed(view)
+    assert not view.reset_button.isVisible()
+
+    def whole_map_shown() -> bool:
+        shown = view.view.viewRange()
+        view.fit()  # as the tab fits each step of the map: the whole map
+        return np.allclose(shown, view.view.viewRange())
+
+    def zoom_in():  # the mouse wheel, as a user zooms
+        view.fit()
+        whole = view.view.viewRange()
+        centre = QPointF(view.plot.viewport().rect().center())
+        wheel = QWheelEvent(centre, view.plot.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 360),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(view.plot.viewport(), wheel)
+        qtbot.waitUntil(lambda: view.view.viewRange() != whole and view.reset_button.isVisible(), timeout=3000)
+
+    zoom_in()
+    assert view.reset_button.text() == "Reset view"
+    button = view.reset_button.geometry()
+    assert button.left() > 0 and button.bottom() < view.plot.height()  # inside the map, bottom left
+    qtbot.mouseClick(view.reset_button, Qt.MouseButton.LeftButton)
+    assert not view.reset_button.isVisible() and whole_map_shown()
+
+    zoom_in()
+    view.plot.setFocus()
+    qtbot.waitUntil(view.plot.hasFocus, timeout=3000)
+    QTest.keyClick(view.plot, Qt.Key.Key_Home)
+    assert not view.reset_button.isVisible() and whole_map_shown()
+
+    corner = QPoint(5, 5)  # the right-click menu, on no point
+    QTest.mouseClick(view.plot.viewport(), Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, corner)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
+    menu = QApplication.activePopupWidget()
+    assert [action.text() for action in menu.actions()] == ["Reset view"]
+    assert menu.actions()[0].shortcut().toString() == "Home"
+    menu.close()
 
 
 def test_a_long_map_status_is_wrapped_to_the_map_not_cut_at_its_edge(qtbot):
