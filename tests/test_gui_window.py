@@ -1518,6 +1518,58 @@ def test_tab_shortcuts_switch_tabs(qtbot, window):
         assert window.current_tab().mode == mode
 
 
+def test_escape_closes_the_message_with_the_focus_or_else_the_one_shown(qtbot, window):
+    """The review: a message banner could only be closed with the mouse (its ✕)."""
+    from PySide6.QtWidgets import QDialog
+
+    tab = window.tab("style")
+    window.show_tab("style")
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    tab.messages.warning("Something to read.")
+    tab.gallery.setFocus()
+    QTest.keyClick(tab.gallery, Qt.Key.Key_Escape)
+    assert tab.messages.text() == "" and tab.messages.isHidden()
+    # An offer, its button focused: Escape closes it without doing what it offers.
+    done = []
+    tab.messages.show_message("Add the folder?", "info", action=("Add folder", lambda: done.append(True)))
+    tab.messages.action_button.setFocus()
+    QTest.keyClick(tab.messages.action_button, Qt.Key.Key_Escape)
+    assert tab.messages.isHidden() and done == []
+    # A dialog open has Escape for itself: the message under it stays.
+    tab.messages.warning("Still to read.")
+    dialog = QDialog(window)
+    dialog.open()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=5000)
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and tab.messages.text() == "Still to read."
+    assert window.close_message() and tab.messages.isHidden()  # the dialog gone, Escape closes it
+    assert window.close_message() is False  # none left
+
+
+def test_the_open_dialog_starts_in_the_folder_of_the_last_query(qtbot, window, tmp_path, monkeypatch):
+    """The review: the Open dialog started in the folder the window was started from, every time."""
+    asked = []
+    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",  # the desktop's dialog
+                        lambda parent, title, folder, filters: asked.append(folder) or ("", ""))
+    tab = window.tab("style")
+    window.show_tab("style")
+    window.open_action.trigger()
+    shop = copy_images(ARTWORKS[:1], tmp_path / "queries")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(shop / ARTWORKS[0].name))
+    window.open_action.trigger()
+    assert asked == ["", str(shop)]
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.search_path(str(tmp_path / "elsewhere" / "gone.jpg"))  # a query that fails is not remembered
+    window.close()
+    again = MainWindow(autostart=False)  # remembered in the settings
+    qtbot.addWidget(again)
+    again.open_action.trigger()
+    assert asked[-1] == str(shop)
+    again.close()
+
+
 def test_the_status_line_speaks_of_the_visible_tab_only(qtbot, window):
     window.show_tab("style")
     window.tab("vae").status_message.emit("VAE: catalog ready")  # a tab loading in the background

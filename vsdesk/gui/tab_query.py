@@ -151,6 +151,8 @@ class TabQuery(QObject):
     def _on_query_done(self, outcome: QueryOutcome) -> None:
         self.outcome = outcome
         self._last_query = self._pending_query
+        if self.query_file() is not None:  # a file (not a pasted image): the Open dialog starts by it
+            self.settings.set_last_query_folder(str(Path(outcome.source).parent))
         self.preview.clear()  # it showed an item (and score) of the previous results
         elapsed = time.perf_counter() - self._query_started
         size = len(self.catalog.snapshot) if self.catalog.snapshot else 0
