@@ -34,6 +34,8 @@ EMBED_BATCH = 32
 #: 0.74). A picture decoded otherwise than its catalog item (a large JPEG pasted at full size,
 #: which the catalog decoded reduced) can differ more, and is then the very close result it is.
 SAME_VECTOR_COSINE = 0.9999
+#: Upper bound on the (queries x items) scores held at once by ``same_vector_rows`` (bytes).
+_SCORES_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -138,8 +140,12 @@ def same_vector_rows(matrix, queries) -> list[set[int]]:
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     if not matrix.size:
         return [set() for _ in queries]
-    # One query at a time, with NumPy's own loop (as ``search.top_k`` does for a few): the
-    # product is memory-bound and BLAS threads only add waiting; a query block would hold
-    # queries x rows scores at once.
-    return [set(np.flatnonzero(np.einsum("ij,j->i", matrix, query) >= SAME_VECTOR_COSINE).tolist())
-            for query in queries]
+    rows: list[set[int]] = []
+    block = max(1, _SCORES_BYTES // (4 * len(matrix)))  # queries scored at once
+    for start in range(0, len(queries), block):
+        some = queries[start : start + block]
+        # As ``search.top_k`` scores: a few queries (the window's one) with NumPy's own loop,
+        # batches (`vsdesk search` with many files) with BLAS.
+        scores = np.einsum("ij,qj->qi", matrix, some) if len(some) <= 8 else some @ matrix.T
+        rows.extend(set(np.flatnonzero(row >= SAME_VECTOR_COSINE).tolist()) for row in scores)
+    return rows

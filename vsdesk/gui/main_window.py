@@ -155,10 +155,10 @@ class MainWindow(QMainWindow):
         """Close the message banner that has the keyboard focus (its button), else the top one
         shown in the tab. False: none was up."""
         shown = [bar for bar in self.current_tab().findChildren(MessageBar) if bar.isVisible()]
-        focused = QApplication.focusWidget()
-        with_focus = [bar for bar in shown if focused is not None and (bar is focused or bar.isAncestorOf(focused))]
         if not shown:
             return False
+        focused = QApplication.focusWidget()
+        with_focus = [bar for bar in shown if focused is not None and (bar is focused or bar.isAncestorOf(focused))]
         bar = with_focus[0] if with_focus else min(shown, key=lambda b: b.mapTo(self, QPoint(0, 0)).y())
         bar.clear()
         return True
