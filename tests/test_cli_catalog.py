@@ -254,6 +254,29 @@ def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp
     assert len(other["results"]) == 2 and other["copies_left_out"] == 0
 
 
+def test_the_same_picture_in_other_bytes_is_left_out_as_a_copy_of_the_query(capsys, tmp_path):
+    """The review: a pasted image whose pixels were a catalog image's came back as its own #1
+    at 1.000 (only copies with the same bytes were left out). The same picture in other bytes
+    (a PNG saved again, as the window's paste makes one) is the model's same vector: a copy of
+    the query, in `vsdesk search` as in the window (the engine's one query pipeline)."""
+    from PIL import Image
+
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for photo in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:3]:
+        Image.open(photo).convert("RGB").save(shop / f"{photo.stem}.png", compress_level=9)
+    first = sorted(shop.iterdir())[0]
+    again = tmp_path / "again.png"
+    Image.open(first).save(again, compress_level=1)
+    assert again.read_bytes() != first.read_bytes()  # not a copy by content hash
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--catalog", "shop", "--json", str(again))
+    [record] = json.loads(out)
+    assert code == 0, err
+    assert record["copies_left_out"] == 1 and str(first) not in [hit["path"] for hit in record["results"]]
+    assert len(record["results"]) == 2
+
+
 def test_a_search_with_no_result_line_says_why_in_each_case():
     from vsdesk.cli.catalog_commands import _why_no_results
 

@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QPixmap, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QStyle
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QStyle
 
 from conftest import STYLE_DIR, settle, wait_for_worker
 from vsdesk.engine.tasks import check_cancelled
@@ -305,6 +305,76 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
 
 
+_DRAWN_AT = r"""
+import json, sys, time
+import numpy as np
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.thumbnails import ThumbnailCache
+
+def pixels(pixmap):  # its device pixels, as an RGB array
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).copy()
+
+path = sys.argv[1]
+cache = ThumbnailCache()
+view = GalleryView(cache, thumb_size=112)
+view.resize(200, 300)  # one column of thumbnails at their full size
+view.show()
+view.set_items([GalleryItem(0, path, path)])
+deadline = time.monotonic() + 20
+while cache.pixmap(path, 112) is None and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.01)
+for _ in range(20):
+    app.processEvents()
+thumbnail = cache.pixmap(path, 112)
+drawn = view.results.data(view.results.index(0), 1)  # DecorationRole: the square the view draws
+shot = pixels(view.viewport().grab())
+picture = pixels(thumbnail)
+# Drawn device pixel for device pixel: the thumbnail's pixels are found whole in the view's.
+found = False
+for y, x in zip(*np.nonzero(np.all(shot == picture[0, 0], axis=2))):
+    part = shot[y : y + picture.shape[0], x : x + picture.shape[1]]
+    if part.shape == picture.shape and np.array_equal(part, picture):
+        found = True
+        break
+print(json.dumps({"app": app.devicePixelRatio(), "ratio": thumbnail.devicePixelRatio(),
+                  "pixels": [thumbnail.width(), thumbnail.height()],
+                  "shown": [thumbnail.deviceIndependentSize().width(), thumbnail.deviceIndependentSize().height()],
+                  "square": [drawn.width(), drawn.height(), drawn.devicePixelRatio()], "drawn_whole": found}))
+"""
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_thumbnails_are_made_and_drawn_at_the_screens_device_pixel_ratio(scale, tmp_path):
+    """The review: at QT_SCALE_FACTOR=2 the text was sharp and the thumbnails enlarged, blurred.
+    They are decoded at the device pixel ratio and drawn one image pixel per screen pixel; at
+    ratio 1 they are no bigger than before (a fresh process: the factor is read at start)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    artwork = sorted(STYLE_DIR.glob("*.jpg"))[3]  # 400 px high: more than 224 to show
+    script = tmp_path / "drawn_at.py"
+    script.write_text(_DRAWN_AT)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": scale, "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, str(script), str(artwork)], capture_output=True, text=True, env=env,
+                         timeout=120, cwd=str(REPO))
+    assert run.returncode == 0, run.stderr
+    facts = json.loads(run.stdout.strip().splitlines()[-1])
+    ratio = int(scale)
+    assert facts["app"] == ratio and facts["ratio"] == ratio
+    assert max(facts["shown"]) == 112 and max(facts["pixels"]) == 112 * ratio  # sharp, yet not doubled at 1
+    assert facts["square"] == [112 * ratio, 112 * ratio, ratio]
+    assert facts["drawn_whole"]  # not scaled again on its way to the screen
+
+
 def test_a_thumbnail_that_failed_is_tried_again_once_its_errors_are_forgotten(qtbot, tmp_path):
     """A file on a disk that was away: a warning icon, then its thumbnail once the disk is back
     and the window forgets the errors (it does when the user comes back to it)."""
@@ -482,6 +552,56 @@ def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
     # each label's item carries the catalog indices as data
     for item in view._groups:
         assert set(item.data["data"]).issubset(set(range(300)))
+
+
+def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot):
+    """The review: the only way back to the whole map was pyqtgraph's tiny button, shown only
+    under the mouse. Zoomed, the map shows "Reset view"; Home (the map focused) and the
+    right-click menu do the same."""
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    xy = np.random.default_rng(0).normal(size=(300, 2)).astype(np.float32) * 10
+    view.set_points(xy)
+    qtbot.waitExposed(view)
+    assert not view.reset_button.isVisible()
+
+    def whole_map_shown() -> bool:
+        shown = view.view.viewRange()
+        view.fit()  # as the tab fits each step of the map: the whole map
+        return np.allclose(shown, view.view.viewRange())
+
+    def zoom_in():  # the mouse wheel, as a user zooms
+        view.fit()
+        whole = view.view.viewRange()
+        centre = QPointF(view.plot.viewport().rect().center())
+        wheel = QWheelEvent(centre, view.plot.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 360),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(view.plot.viewport(), wheel)
+        qtbot.waitUntil(lambda: view.view.viewRange() != whole and view.reset_button.isVisible(), timeout=3000)
+
+    zoom_in()
+    assert view.reset_button.text() == "Reset view"
+    button = view.reset_button.geometry()
+    assert button.left() > 0 and button.bottom() < view.plot.height()  # inside the map, bottom left
+    qtbot.mouseClick(view.reset_button, Qt.MouseButton.LeftButton)
+    assert not view.reset_button.isVisible() and whole_map_shown()
+
+    zoom_in()
+    view.plot.setFocus()
+    qtbot.waitUntil(view.plot.hasFocus, timeout=3000)
+    QTest.keyClick(view.plot, Qt.Key.Key_Home)
+    assert not view.reset_button.isVisible() and whole_map_shown()
+
+    corner = QPoint(5, 5)  # the right-click menu, on no point
+    QTest.mouseClick(view.plot.viewport(), Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, corner)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
+    menu = QApplication.activePopupWidget()
+    assert [action.text() for action in menu.actions()] == ["Reset view"]
+    assert menu.actions()[0].shortcut().toString() == "Home"
+    menu.close()
 
 
 def test_a_long_map_status_is_wrapped_to_the_map_not_cut_at_its_edge(qtbot):

@@ -185,15 +185,75 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     assert tab.outcome.source == str(ARTWORKS[13])
     assert tab.messages.kind == "info" and "3 files dropped" in tab.messages.text()
 
-    # a file that cannot be read: the error, and nothing of the previous query left to misread
+    # a file that cannot be read: the error, and the previous query and its results kept (not
+    # shown as the file's)
+    outcome, items = tab.outcome, tab.gallery.results.items()
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(ARTWORKS[14].read_bytes()[:200])
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         drop_files(tab, [broken])
     assert tab.messages.kind == "error" and "broken.jpg" in tab.messages.text()
-    assert tab.outcome is None and tab.query_area._pixmap is None and tab.query_area.caption.text() == ""
-    assert all(item.score is None for item in tab.gallery.results.items())  # the catalog, not results
-    assert len(tab.gallery.results.items()) == 10 and tab.scatter._query_xy is None
+    assert tab.outcome is outcome and tab.gallery.results.items() == items
+    assert tab.query_area.caption.text() == ARTWORKS[13].name and tab.query_area._pixmap is not None
+
+
+def test_a_query_that_cannot_be_read_replaces_nothing_of_the_results_shown(qtbot, window, tmp_path, monkeypatch):
+    """The review: with results on screen, a pasted file:// URL of a file that is gone (or an
+    opened file that cannot be read) said so, but the query, its facts and its results went,
+    the gallery fell back to the catalog, and the preview and its red ring on the map still
+    showed a result no longer listed. The error now comes beside what was shown, all of it."""
+    folder = copy_images(ARTWORKS[:4] + ARTWORKS[16:20], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[10]))
+    outcome, items = tab.outcome, tab.gallery.results.items()
+    tab.gallery.setCurrentIndex(tab.gallery.results.index(2))
+    picked = items[2]
+    assert tab.scatter.selected() == picked.index and tab.preview.source() == picked.path
+
+    def still_shown():
+        assert tab.outcome is outcome and tab.gallery.results.items() == items
+        assert tab.query_area.caption.text() == ARTWORKS[10].name and tab.query_area._pixmap is not None
+        assert tab.gallery.current_item() == picked and tab.preview.source() == picked.path
+        assert tab.scatter.selected() == picked.index
+        assert set(tab.scatter.highlighted()) == {item.index for item in items} and tab.scatter._query_xy is not None
+
+    gone = tmp_path / "nonexistent.jpg"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(gone))])
+    QApplication.clipboard().setMimeData(mime)
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        window.paste_action.trigger()
+    assert tab.messages.text() == "Could not search with nonexistent.jpg: the file does not exist (moved or deleted?)."
+    still_shown()
+
+    unreadable = tmp_path / "cut.jpg"  # opened with the file dialog (the desktop's, replaced here)
+    unreadable.write_bytes(ARTWORKS[5].read_bytes()[:300])
+    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",
+                        lambda *args, **kwargs: (str(unreadable), ""))
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        window.open_action.trigger()
+    assert tab.messages.kind == "error" and "cut.jpg" in tab.messages.text()
+    still_shown()
+
+
+def test_a_new_search_takes_the_ring_off_the_item_picked_among_the_previous_results(qtbot, window, tmp_path):
+    """The review: a result clicked (its ring red on the map), then another query searched: the
+    preview was reset but the red ring stayed on the old item. Ring and preview go together."""
+    folder = copy_images(ARTWORKS[:4] + ARTWORKS[16:20], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[10]))
+    picked = tab.gallery.results.items()[3]
+    qtbot.waitUntil(lambda: tab.scatter.index_at(tab.scatter.scene_pos_of(picked.index)) == picked.index)
+    click_point(tab, picked.index)
+    assert tab.scatter.selected() == picked.index and tab.preview.source() == picked.path
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[25]))
+    assert tab.preview.source() is None and tab.scatter.selected() is None
+    assert tab.gallery.current_item() is None
 
 
 def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
@@ -1476,8 +1536,29 @@ def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_
         tab.search_path(str(folder / photo.name))
     assert tab.gallery.results.items() == [] and tab.query.outcome.left_out == 2
     assert tab.messages.kind == "info"
-    assert "holds only the query itself (2 files with its content, left out)" in tab.messages.text()
+    assert "holds only the query itself (2 copies of it, left out)" in tab.messages.text()
     assert "no indexed images" not in tab.messages.text()
+
+
+def test_a_pasted_image_of_a_catalog_image_is_left_out_as_a_copy_of_the_query(qtbot, window, tmp_path):
+    """The review: a pasted image whose pixels are a catalog image's (clipboard image data: no
+    file to hash) came back as its own first result at 1.000. It is a copy of the query: left
+    out and counted, its point the query's on the map; re-weighed, it stays out."""
+    folder = copy_images(ARTWORKS[:6], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    copied = folder / ARTWORKS[2].name
+    row = tab.snapshot.paths.index(str(copied))
+    QApplication.clipboard().setImage(QImage(str(copied)))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        window.paste_action.trigger()
+    assert tab.outcome.source == "the clipboard image"
+    shown = [item.index for item in tab.gallery.results.items()]
+    assert len(shown) == 5 and row not in shown
+    assert (tab.outcome.left_out, tab.outcome.self_index) == (1, row)
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.panel.slider.setValue(100)  # all subject: the query vector re-weighed
+    shown = [item.index for item in tab.gallery.results.items()]
+    assert len(shown) == 5 and row not in shown and tab.outcome.left_out == 1
 
 
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):
@@ -1702,6 +1783,58 @@ def test_tab_shortcuts_switch_tabs(qtbot, window):
     for key, mode in ((Qt.Key.Key_P, "product"), (Qt.Key.Key_V, "vae"), (Qt.Key.Key_S, "style")):
         QTest.keyClick(window, key, Qt.KeyboardModifier.AltModifier)  # the tabs' mnemonics
         assert window.current_tab().mode == mode
+
+
+def test_escape_closes_the_message_with_the_focus_or_else_the_one_shown(qtbot, window):
+    """The review: a message banner could only be closed with the mouse (its ✕)."""
+    from PySide6.QtWidgets import QDialog
+
+    tab = window.tab("style")
+    window.show_tab("style")
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    tab.messages.warning("Something to read.")
+    tab.gallery.setFocus()
+    QTest.keyClick(tab.gallery, Qt.Key.Key_Escape)
+    assert tab.messages.text() == "" and tab.messages.isHidden()
+    # An offer, its button focused: Escape closes it without doing what it offers.
+    done = []
+    tab.messages.show_message("Add the folder?", "info", action=("Add folder", lambda: done.append(True)))
+    tab.messages.action_button.setFocus()
+    QTest.keyClick(tab.messages.action_button, Qt.Key.Key_Escape)
+    assert tab.messages.isHidden() and done == []
+    # A dialog open has Escape for itself: the message under it stays.
+    tab.messages.warning("Still to read.")
+    dialog = QDialog(window)
+    dialog.open()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=5000)
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and tab.messages.text() == "Still to read."
+    assert window.close_message() and tab.messages.isHidden()  # the dialog gone, Escape closes it
+    assert window.close_message() is False  # none left
+
+
+def test_the_open_dialog_starts_in_the_folder_of_the_last_query(qtbot, window, tmp_path, monkeypatch):
+    """The review: the Open dialog started in the folder the window was started from, every time."""
+    asked = []
+    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",  # the desktop's dialog
+                        lambda parent, title, folder, filters: asked.append(folder) or ("", ""))
+    tab = window.tab("style")
+    window.show_tab("style")
+    window.open_action.trigger()
+    shop = copy_images(ARTWORKS[:1], tmp_path / "queries")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(shop / ARTWORKS[0].name))
+    window.open_action.trigger()
+    assert asked == ["", str(shop)]
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.search_path(str(tmp_path / "elsewhere" / "gone.jpg"))  # a query that fails is not remembered
+    window.close()
+    again = MainWindow(autostart=False)  # remembered in the settings
+    qtbot.addWidget(again)
+    again.open_action.trigger()
+    assert asked[-1] == str(shop)
+    again.close()
 
 
 def test_the_status_line_speaks_of_the_visible_tab_only(qtbot, window):

@@ -7,6 +7,7 @@ import pytest
 
 from vsdesk.engine.catalog import VectorSet
 from vsdesk.engine.embedding import l2_normalise
+from vsdesk.engine.query import SAME_VECTOR_COSINE, same_vector_rows
 from vsdesk.engine.search import Hit, file_sha256, search_catalog, top_k
 
 
@@ -86,6 +87,20 @@ def test_a_catalog_of_copies_of_the_query_gives_no_result_and_says_how_many_were
     [results] = search_catalog(vs, matrix[3], 5, query_paths=[str(tmp_path / "a.jpg")], query_hashes=["h3"],
                                catalog_hashes=["h3", "h3"])
     assert results == [] and results.left_out == 2
+
+
+def test_rows_with_the_querys_own_vector_are_copies_of_it_to_the_last_bits(data):
+    """A copy of the query embedded in another batch differs in the last bits (up to 3e-7 here
+    with the product model): it is still the query's vector. A close but other image is not."""
+    matrix, queries = data
+    query = queries[0]
+    rng = np.random.default_rng(3)
+    again = l2_normalise(query + rng.normal(scale=3e-7, size=query.shape))
+    other = l2_normalise(query + rng.normal(scale=0.004, size=query.shape))  # cosine about 0.9996
+    assert float(other @ query) < SAME_VECTOR_COSINE
+    rows = np.concatenate([matrix[:5], [again, other, query]]).astype(np.float32)
+    assert same_vector_rows(rows, queries[:2]) == [{5, 7}, set()]
+    assert same_vector_rows(np.zeros((0, 48), np.float32), query) == [set()]
 
 
 def test_file_sha256(tmp_path):

@@ -602,8 +602,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                  **({"predicted": types[q][r]} if types else {})}
                 for r, hit in enumerate(hits)
             ]
-            # The query's own file and copies of it are never its results: counted, so that a
-            # search finding nothing else says why.
+            # The query's own file and copies of it (its bytes, or its vector) are never its
+            # results: counted, so that a search finding nothing else says why.
             record["copies_left_out"] = hits.left_out
             if args.same_class:
                 record["same_class"] = extras.get("predicted")

@@ -24,6 +24,19 @@ from vsdesk.engine.tasks import Cancelled, check_cancelled, never_cancelled
 #: Query images embedded per batch (`vsdesk search` takes any number of queries).
 EMBED_BATCH = 32
 
+#: A catalog item whose stored vector is the query's own, to this cosine, is a copy of the
+#: query, left out of its results as a copy of its file is (``same_vector_rows``): a pasted
+#: image has no file, hence no content hash, yet its pixels may be a catalog image's. A
+#: threshold, not exact equality: the same pixels embedded in another batch differ in the last
+#: bits (product: up to 3e-7 per component, cosine 0.9999999 rather than 1), while distinct
+#: images stay below it (the closest two of the 10,000 Fashion-MNIST test images under the
+#: VAE: 0.99978; of 300 clothing photos under the product model: 0.94; artworks under style:
+#: 0.74). A picture decoded otherwise than its catalog item (a large JPEG pasted at full size,
+#: which the catalog decoded reduced) can differ more, and is then the very close result it is.
+SAME_VECTOR_COSINE = 0.9999
+#: Upper bound on the (queries x items) scores held at once by ``same_vector_rows`` (bytes).
+_SCORES_BYTES = 64 * 1024 * 1024
+
 
 @dataclass
 class EmbeddedQuery:
@@ -83,17 +96,26 @@ def rank_queries(
     query_hashes: Sequence[str | None],
     kept_to: Sequence[str | None] | None = None,
     classes: np.ndarray | None = None,
+    subject_weight: float | None = None,
 ):
     """The k best catalog items for each query vector (``search_catalog``'s ``Results``).
 
     ``vectors``: the catalog's (paths, labels, matrix), e.g. ``catalog.vectors()``; ``hashes``
     its content hash per row. Each query's own item is left out: the file it came from
-    (``sources[i]``) or a copy of it (``query_hashes[i]``), counted in ``Results.left_out``.
+    (``sources[i]``), a copy of it (``query_hashes[i]``) or an item whose vector is the
+    query's (``same_vector_rows``: a pasted image has no file), counted in ``Results.left_out``.
     ``kept_to[i]``: only items of that product type (the type the query is shown with; None:
-    any), by ``classes`` (each item's type, ``item_classes``: worked out here if not given). The embedder's query expansion, if it
-    has one (style: alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it."""
+    any), by ``classes`` (each item's type, ``item_classes``: worked out here if not given).
+    ``subject_weight``: style's slider (``reweigh_style_query``), applied after the copies are
+    known by the vectors as embedded. The embedder's query expansion, if it has one (style:
+    alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it."""
     from vsdesk.engine.search import search_catalog
 
+    copies = same_vector_rows(vectors[2], queries)
+    if subject_weight is not None:
+        from vsdesk.engine.session import reweigh_style_query
+
+        queries = reweigh_style_query(embedder, queries, subject_weight)
     other_class = None
     if kept_to is not None:
         from vsdesk.engine.product import item_classes, outside_class
@@ -107,5 +129,23 @@ def rank_queries(
         vectors, queries, k,
         query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
         expansion=getattr(embedder, "query_expansion", None),
-        also_exclude=other_class,
+        also_exclude=other_class, copies=copies,
     )
+
+
+def same_vector_rows(matrix, queries) -> list[set[int]]:
+    """For each query vector, the catalog rows (``matrix``, L2-normalised as the queries are)
+    whose vector is the query's own (cosine at least ``SAME_VECTOR_COSINE``): copies of it."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    if not matrix.size:
+        return [set() for _ in queries]
+    rows: list[set[int]] = []
+    block = max(1, _SCORES_BYTES // (4 * len(matrix)))  # queries scored at once
+    for start in range(0, len(queries), block):
+        some = queries[start : start + block]
+        # As ``search.top_k`` scores: a few queries (the window's one) with NumPy's own loop,
+        # batches (`vsdesk search` with many files) with BLAS.
+        scores = np.einsum("ij,qj->qi", matrix, some) if len(some) <= 8 else some @ matrix.T
+        rows.extend(set(np.flatnonzero(row >= SAME_VECTOR_COSINE).tolist()) for row in scores)
+    return rows

@@ -39,12 +39,14 @@ class Result(NamedTuple):
 
 class Results(list):
     """A query's results (``Result``, best first), with ``left_out``: how many catalog items
-    were left out as the query itself (its own file, copies of it). A search that finds
-    nothing else says so, instead of an empty list that explains nothing."""
+    were left out as the query itself (its own file, copies of it), and ``own``: which rows
+    (the query's point on a map). A search that finds nothing else says so, instead of an
+    empty list that explains nothing."""
 
-    def __init__(self, results: Iterable[Result] = (), left_out: int = 0):
+    def __init__(self, results: Iterable[Result] = (), left_out: int = 0, own: Iterable[int] = ()):
         super().__init__(results)
         self.left_out = left_out
+        self.own = frozenset(own)
 
 
 def top_k(
@@ -139,10 +141,12 @@ def search_catalog(
     catalog_hashes: Sequence[str] | None = None,
     expansion=None,
     also_exclude: Sequence[Iterable[int]] | None = None,
+    copies: Sequence[Iterable[int]] | None = None,
 ) -> list[list[Result]]:
     """Top-k over a ``VectorSet`` (``catalog.vectors()``), leaving out each query's own item:
     the row with the same path (``query_paths``) or the same content (``query_hashes`` against
-    ``catalog_hashes``, i.e. ``catalog.hashes()``), counted in each ``Results.left_out``, and
+    ``catalog_hashes``, i.e. ``catalog.hashes()``) and the rows in ``copies[i]`` (known to be
+    the query otherwise: ``query.same_vector_rows``), counted in each ``Results.left_out``, and
     the rows in ``also_exclude[i]`` (e.g. items of another product type). ``expansion`` (an object with ``n``,
     ``database_n`` and ``alpha``, e.g. the style embedder's ``query_expansion``) applies
     ``expand`` first; scores are then against the augmented rows."""
@@ -151,11 +155,13 @@ def search_catalog(
     own = [own_rows(paths, catalog_hashes,
                     query_paths[q] if query_paths is not None else None,
                     query_hashes[q] if query_hashes is not None else None) for q in range(len(queries))]
+    if copies is not None:
+        own = [skip | set(copies[q]) for q, skip in enumerate(own)]
     exclude = [skip | set(also_exclude[q]) if also_exclude is not None else skip for q, skip in enumerate(own)]
     if expansion is not None:
         matrix, queries = expand(matrix, queries, expansion, exclude)
     hits = top_k(matrix, queries, k, exclude)
-    return [Results((Result(paths[h.index], h.score, labels[h.index], h.index) for h in row), len(skip))
+    return [Results((Result(paths[h.index], h.score, labels[h.index], h.index) for h in row), len(skip), skip)
             for row, skip in zip(hits, own)]
 
 

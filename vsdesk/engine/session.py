@@ -675,7 +675,6 @@ class ModeSession:
         """Rank the current catalog for ``outcome``'s query vector (cheap: NumPy only), with
         other options, a longer list, or against the catalog as it is now."""
         from vsdesk.engine.query import rank_queries
-        from vsdesk.engine.search import own_rows
 
         snapshot = self.catalog
         found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None, left_out=0)
@@ -684,21 +683,20 @@ class ModeSession:
         if outcome.model_key and snapshot.model_key and outcome.model_key != snapshot.model_key:
             raise StaleQuery(f"the query was embedded by another model than catalog {snapshot.name!r}'s: "
                              "search with it again")  # the window does (``_search_again``)
-        query = outcome.vector
         if self.embedder is None:  # the catalog opened without its model, which any query loaded
             self.load()
-        if options and "subject_weight" in options:
-            query = reweigh_style_query(self.embedder, query, float(options["subject_weight"]))
+        weight = float(options["subject_weight"]) if options and "subject_weight" in options else None
         kept_to = None  # product: only items of the query's type
         if options and options.get("same_class") and outcome.extras.get("predicted"):
             kept_to = [outcome.extras["predicted"]]
         # Ranked as `vsdesk search` ranks (the query itself left out, style's query expansion).
         [ranked] = rank_queries(self.embedder, (snapshot.paths, snapshot.labels, snapshot.vectors), snapshot.hashes,
-                                query, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
-                                kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None)
+                                outcome.vector, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
+                                kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
+                                subject_weight=weight)
         hits = [Hit(r.index, r.path, r.score, r.label) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
-        own = own_rows(snapshot.paths, snapshot.hashes, outcome.source, outcome.query_hash)
+        own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,
                                    self_index=min(own) if own else None, left_out=ranked.left_out)
 

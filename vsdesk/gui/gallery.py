@@ -11,7 +11,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QSize, Qt, QUrl, Signal,
+)
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
 
@@ -120,17 +122,23 @@ class ResultsModel(QAbstractListModel):
 
     def _square(self, source: str, pixmap: QPixmap) -> QPixmap:
         """The thumbnail centred on a transparent square, so every caption sits at one height
-        whatever the picture's shape (made once per thumbnail)."""
-        if pixmap.width() == pixmap.height() == self._size:
+        whatever the picture's shape (made once per thumbnail), at the thumbnail's device pixel
+        ratio (sharp on a HiDPI screen)."""
+        shown = pixmap.deviceIndependentSize()  # the thumbnail's size in the view's pixels
+        if round(shown.width()) == round(shown.height()) == self._size:
             return pixmap
         padded = self._squares.get(source)
         if padded is None or padded[0] != pixmap.cacheKey():
             if len(self._squares) > 4096:  # a bound for very long sessions
                 self._squares.clear()
-            square = QPixmap(self._size, self._size)
+            ratio = pixmap.devicePixelRatio()
+            side = round(self._size * ratio)  # in device pixels, as the thumbnail's
+            square = QPixmap(side, side)
+            square.setDevicePixelRatio(ratio)
             square.fill(QColor(0, 0, 0, 0))
-            painter = QPainter(square)
-            painter.drawPixmap((self._size - pixmap.width()) // 2, (self._size - pixmap.height()) // 2, pixmap)
+            painter = QPainter(square)  # in the view's pixels: placed on a whole device pixel
+            x, y = (side - pixmap.width()) // 2, (side - pixmap.height()) // 2
+            painter.drawPixmap(QPointF(x / ratio, y / ratio), pixmap)
             painter.end()
             padded = (pixmap.cacheKey(), square)
             self._squares[source] = padded

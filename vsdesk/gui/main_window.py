@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QStatusBar, QTabWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QStatusBar, QTabWidget
 
 from vsdesk import __version__
 from vsdesk.engine.modes import MODES
+from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
             # ``triggered`` passes ``checked``: it must not land in ``m``
             action(f"{mode} tab", [f"Ctrl+{i + 1}"], lambda _checked=False, m=mode: self.show_tab(m))
 
+        # Escape: the message read goes (a dialog open has the keyboard, and its own Escape).
+        self.close_message_action = action("Close message", ["Escape"], self.close_message)
         # The catalog bar's menu's folder entries, from the window's menu and the keyboard too.
         self.add_folder_action = action("New catalog from a folder…", ["Ctrl+Shift+O"],
                                         lambda: self.current_tab().catalog_bar.choose_folder())
@@ -149,6 +152,18 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = action("About vsdesk", [], self.show_about)
         help_menu.addAction(self.about_action)
+
+    def close_message(self) -> bool:
+        """Close the message banner that has the keyboard focus (its button), else the top one
+        shown in the tab. False: none was up."""
+        shown = [bar for bar in self.current_tab().findChildren(MessageBar) if bar.isVisible()]
+        if not shown:
+            return False
+        focused = QApplication.focusWidget()
+        with_focus = [bar for bar in shown if focused is not None and (bar is focused or bar.isAncestorOf(focused))]
+        bar = with_focus[0] if with_focus else min(shown, key=lambda b: b.mapTo(self, QPoint(0, 0)).y())
+        bar.clear()
+        return True
 
     def show_tab(self, mode: str) -> None:
         self.tabs.setCurrentWidget(self.mode_tabs[mode])

@@ -136,8 +136,9 @@ class ModeTab(QWidget):
                           cache=self.cache, catalog=self.catalog, query=self.query, gallery=self.gallery,
                           preview=self.preview, colour_by=self.colour_by, colour_row=self._colour_row,
                           placeholder=self._map_placeholder, titles=TITLES, parent=self)
-        self.input = TabInput(mode=self.mode, runner=self.runner, catalog=self.catalog, query=self.query,
-                              query_area=self.query_area, gallery=self.gallery, messages=self.messages, parent=self)
+        self.input = TabInput(mode=self.mode, runner=self.runner, settings=self.settings, catalog=self.catalog,
+                              query=self.query, query_area=self.query_area, gallery=self.gallery,
+                              messages=self.messages, parent=self)
 
     def _connect(self) -> None:
         # The widgets ask ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from vsdesk.gui.elided_label import ElidedLabel
@@ -15,6 +15,9 @@ HINT = "Click a point or a result to see it here."
 
 
 class ItemPreview(QWidget):
+    #: nothing is picked any more (new results): the map takes its ring off the item it showed
+    cleared = Signal()
+
     def __init__(self, cache: ThumbnailCache, parent: QWidget | None = None):
         super().__init__(parent)
         self._cache = cache
@@ -39,6 +42,7 @@ class ItemPreview(QWidget):
 
     def clear(self) -> None:
         self.show_item(None, HINT)
+        self.cleared.emit()
 
     def source(self) -> str | None:
         return self._source

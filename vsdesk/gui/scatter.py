@@ -17,8 +17,8 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -45,6 +45,8 @@ def colour_of(slot: int) -> str:
 
 PICK_RADIUS_PX = 8
 HOVER_THUMB = 96
+#: The key that shows the whole map again, when the map has the keyboard focus.
+RESET_KEY = Qt.Key.Key_Home
 
 
 def _unbreakable(name: str) -> str:
@@ -127,6 +129,20 @@ class ScatterView(QWidget):
         self.status_button.hide()
         self._status_action: Callable[[], None] | None = None
         self.status_button.clicked.connect(self._on_status_button)
+        # "Reset view" in words, once the user has zoomed or panned: pyqtgraph's own button (a
+        # house here) is 14 px and shows only while the mouse is over the map. The same from the
+        # map's right-click menu, and with Home when the map has the keyboard focus.
+        self.reset_action = QAction("Reset view", self)
+        self.reset_action.setShortcut(QKeySequence(RESET_KEY))
+        self.reset_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.reset_action.setToolTip("Show the whole map again (Home)")
+        self.reset_action.triggered.connect(self.reset_view)
+        self.addAction(self.reset_action)
+        self.reset_button = QToolButton(self.plot)
+        self.reset_button.setDefaultAction(self.reset_action)
+        self.reset_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Home does it from the keyboard
+        self.reset_button.hide()
+        self.view.sigRangeChangedManually.connect(self._on_view_moved)
 
         # The hover "tooltip": a child frame (thumbnail + caption) over the plot, not a top-level
         # tooltip window, so it costs nothing to move and shows in screenshots.
@@ -241,6 +257,21 @@ class ScatterView(QWidget):
 
     def fit(self) -> None:
         self.view.autoRange(padding=0.04)
+        self.reset_button.hide()  # the whole map is in view
+
+    def reset_view(self) -> None:
+        """The whole map in view again, after the user zoomed or panned."""
+        self.fit()
+
+    def _on_view_moved(self, _axes) -> None:
+        """The user zoomed or panned (wheel, drag): the way back is offered."""
+        self.reset_button.adjustSize()
+        self._place_reset_button()
+        self.reset_button.show()
+
+    def _place_reset_button(self) -> None:
+        # Bottom left, beside pyqtgraph's own button: the status and its button are at the top.
+        self.reset_button.move(26, self.plot.height() - self.reset_button.height() - 6)
 
     def point_count(self) -> int:
         return len(self._xy)
@@ -294,6 +325,7 @@ class ScatterView(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._wrap_status()
+        self._place_reset_button()
         if not self.status_button.isHidden():  # under the text, wrapped anew
             self._place_status_button()
 
@@ -331,12 +363,23 @@ class ScatterView(QWidget):
         return self.view.mapViewToScene(QPointF(float(x), float(y)))
 
     def _on_mouse_clicked(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.RightButton:
+            self._context_menu(ev.screenPos().toPoint())
+            return
         if ev.button() != Qt.MouseButton.LeftButton or ev.double():
             return
         index = self.index_at(ev.scenePos())
         if index >= 0:
             self.select(index)
             self.point_clicked.emit(index)
+
+    def _context_menu(self, screen_pos) -> QMenu:
+        """The map's right-click menu (pyqtgraph's own is turned off: it offers axes and export)."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction(self.reset_action)
+        menu.popup(screen_pos)
+        return menu
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = scene_pos

@@ -45,6 +45,14 @@ class Settings:
     def set_splitter_state(self, mode: str, value: QByteArray, which: str = "splitter") -> None:
         self.q.setValue(f"{mode}/{which}", value)
 
+    def last_query_folder(self) -> str:
+        """The folder of the last query file searched with ("": none yet): the Open dialog starts
+        there, not in the folder the window was started from."""
+        return str(self.q.value("window/last_query_folder", "") or "")
+
+    def set_last_query_folder(self, folder: str) -> None:
+        self.q.setValue("window/last_query_folder", folder)
+
     # -- catalogs -----------------------------------------------------------------------------------
     def catalog(self, mode: str) -> str | None:
         value = self.q.value(f"{mode}/catalog")

@@ -19,6 +19,7 @@ from vsdesk.engine.text import counted
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.query_area import QueryArea
+from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
 from vsdesk.gui.tab_query import TabQuery
 from vsdesk.gui.worker import TaskContext, TaskRunner
@@ -28,11 +29,12 @@ IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + 
 
 
 class TabInput(QObject):
-    def __init__(self, *, mode: str, runner: TaskRunner, catalog: TabCatalog, query: TabQuery,
+    def __init__(self, *, mode: str, runner: TaskRunner, settings: Settings, catalog: TabCatalog, query: TabQuery,
                  query_area: QueryArea, gallery: GalleryView, messages: MessageBar, parent: QWidget):
         super().__init__(parent)  # the tab: the file dialog's parent
         self.mode = mode
         self.runner = runner
+        self.settings = settings
         self.catalog = catalog
         self.query = query
         self.query_area = query_area
@@ -60,7 +62,10 @@ class TabInput(QObject):
 
     # -- the file dialog and the clipboard -------------------------------------------------------
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.parent(), "Search with an image", "", IMAGE_FILTER)
+        # In the folder of the last query searched with (the working folder the window was
+        # started from is rarely where the user's pictures are).
+        start = self.settings.last_query_folder()
+        path, _ = QFileDialog.getOpenFileName(self.parent(), "Search with an image", start, IMAGE_FILTER)
         if path:
             self.query.search_path(path)
 

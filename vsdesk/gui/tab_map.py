@@ -77,6 +77,10 @@ class TabMap(QObject):
         self._progress_said = ""  # the map's last progress, said again after a wait
         #: The map failed while its tab was hidden: tried once more when the user turns to it.
         self._failed_unseen = False
+        # The ring marks the item the preview shows: none once the preview is cleared (new
+        # results, or the item picked re-ranked out of them), else it stayed on an item of the
+        # previous results.
+        preview.cleared.connect(self._on_preview_cleared)
 
     @property
     def scatter(self):
@@ -272,6 +276,10 @@ class TabMap(QObject):
         facts = [item.label] if item.label else []
         facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
         self.preview.show_item(item.source, _caption(item.name, facts))
+
+    def _on_preview_cleared(self) -> None:
+        if self._scatter is not None:
+            self._scatter.select(None)
 
     def _on_point_clicked(self, index: int) -> None:
         snapshot = self._mapped

@@ -78,9 +78,11 @@ class TabQuery(QObject):
         self._browsed: CatalogSnapshot | None = None
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
         self._results_k = RESULTS_K  # results asked of the search (more as the user scrolls)
-        self._last_query: tuple | None = None  # (file bytes, preview, source, name) of the last query
+        #: (file bytes, preview, source, name) of the query whose results are shown (embedded
+        #: again if the model changes), and of the one on its way
+        self._last_query: tuple | None = None
+        self._pending_query: tuple | None = None
         self._query_started = 0.0
-        self._query_label = ""
 
     # -- a new query -----------------------------------------------------------------------------
     def search_path(self, path: str, note: str = "") -> None:
@@ -100,7 +102,6 @@ class TabQuery(QObject):
         else:
             self.messages.clear()
         self.search_starting.emit()  # queues the model and catalog first if not done yet (the TF thread is serial)
-        self._query_label = name
         self._query_started = time.perf_counter()
         self.query_area.set_caption(f"{name} — opening…")
 
@@ -117,7 +118,7 @@ class TabQuery(QObject):
         )
 
     def _embed_query(self, data: bytes, preview: QImage, source: str, name: str) -> None:
-        self._last_query = (data, preview, source, name)  # embedded again if the model changes
+        self._pending_query = (data, preview, source, name)  # the shown query's once answered
         waiting = self.catalog.is_opening()
         self.query_area.set_image(
             preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
@@ -149,10 +150,13 @@ class TabQuery(QObject):
 
     def _on_query_done(self, outcome: QueryOutcome) -> None:
         self.outcome = outcome
+        self._last_query = self._pending_query
+        if self.query_file() is not None:  # a file (not a pasted image): the Open dialog starts by it
+            self.settings.set_last_query_folder(str(Path(outcome.source).parent))
         self.preview.clear()  # it showed an item (and score) of the previous results
         elapsed = time.perf_counter() - self._query_started
         size = len(self.catalog.snapshot) if self.catalog.snapshot else 0
-        self.query_area.set_caption(self._query_label)
+        self.query_area.set_caption(self._last_query[3])  # its name (not a query that failed since)
         self._browsed = None
         self.gallery.set_items(result_items(outcome))
         self.panel.show_extras(outcome.extras)
@@ -169,14 +173,16 @@ class TabQuery(QObject):
         self.results_shown.emit()
 
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
-        # Nothing of the previous query stays on screen: beside the error it would read as
-        # this file's answer.
-        self.outcome = None
-        self.query_area.set_image(None, "")
-        self.panel.clear()
-        self._browse(self.catalog.snapshot)
-        self.outcome_changed.emit()
+        """A query that cannot be read or searched replaces nothing: the results shown stay,
+        with their query's image and name (not this file's: beside the error they would read
+        as its answer), their facts, the item picked and its ring on the map; the error says
+        what went wrong. Without results, the image that was being searched goes."""
         self.messages.error(user_message(exc, f"search with {name}"))
+        shown = self._last_query if self.outcome is not None else None
+        if shown is not None:
+            self.query_area.set_image(shown[1], shown[3])
+        else:
+            self.query_area.set_image(None, "")
         self.results_shown.emit()
 
     # -- the same query, again -------------------------------------------------------------------
@@ -304,8 +310,9 @@ class TabQuery(QObject):
         if self.catalog.snapshot is not None and len(self.catalog.snapshot):
             note = self.panel.results_note(outcome.extras, len(outcome.hits))
         if note is None and not outcome.hits and outcome.left_out:  # (as `vsdesk search` says it)
+            copies = f"{outcome.left_out} {'copy' if outcome.left_out == 1 else 'copies'}"  # its file, bytes or vector
             note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
-                                f"itself ({counted(outcome.left_out, 'file')} with its content, left out).")
+                                f"itself ({copies} of it, left out).")
         elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")

@@ -5,6 +5,10 @@ a QImage (QImage is safe off-thread; QPixmap is not, so pixmaps are made here on
 thread). Requests are served newest first, so the thumbnails the user scrolled to last come
 first, and old requests beyond ``max_waiting`` are dropped (they are asked for again if the
 view paints them again).
+
+Sizes asked for are in the widgets' (logical) pixels; thumbnails are decoded at the screen's
+device pixel ratio and say so (``QPixmap.setDevicePixelRatio``): sharp on a HiDPI screen (or
+with ``QT_SCALE_FACTOR=2``) instead of enlarged, and no bigger than before at ratio 1.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from typing import Callable
 
 from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 
 from vsdesk.engine.imageio import ImageError, load_image
 
 #: Turns a source key (usually a file path) into an RGB image. Runs in a pool thread.
 Decoder = Callable[[str, int], Image.Image]
+#: (source, size in logical pixels, device pixel ratio): a thumbnail cached or asked for.
+Key = tuple[str, int, float]
 
 
 def default_decoder(source: str, size: int) -> Image.Image:
@@ -47,24 +53,32 @@ def make_thumbnail(decode: Decoder, source: str, size: int) -> QImage:
 
 
 class _Signals(QObject):
-    done = Signal(str, int, QImage)
-    failed = Signal(str, int, str)
+    done = Signal(object, QImage)  # Key, thumbnail
+    failed = Signal(object, str)  # Key, reason
 
 
 class _Load(QRunnable):
-    def __init__(self, decode: Decoder, source: str, size: int, signals: _Signals):
+    def __init__(self, decode: Decoder, key: Key, signals: _Signals):
         super().__init__()
-        self.decode, self.source, self.size, self.signals = decode, source, size, signals
+        self.decode, self.key, self.signals = decode, key, signals
 
     def run(self) -> None:  # pool thread: no widgets, no QPixmap
+        source, size, ratio = self.key
         try:
-            qimage = make_thumbnail(self.decode, self.source, self.size)
+            qimage = make_thumbnail(self.decode, source, round(size * ratio))  # in device pixels
         except ImageError as exc:
-            self.signals.failed.emit(self.source, self.size, exc.reason)
+            self.signals.failed.emit(self.key, exc.reason)
         except Exception as exc:  # noqa: BLE001 - a thumbnail must never take the app down
-            self.signals.failed.emit(self.source, self.size, f"cannot show this image ({exc})")
+            self.signals.failed.emit(self.key, f"cannot show this image ({exc})")
         else:
-            self.signals.done.emit(self.source, self.size, qimage)
+            self.signals.done.emit(self.key, qimage)
+
+
+def device_pixel_ratio() -> float:
+    """The screens' device pixel ratio (the highest, with several): 1.0 on an ordinary screen,
+    2.0 on a HiDPI one or with ``QT_SCALE_FACTOR=2``."""
+    app = QGuiApplication.instance()
+    return float(app.devicePixelRatio()) if app is not None else 1.0
 
 
 class ThumbnailCache(QObject):
@@ -86,16 +100,18 @@ class ThumbnailCache(QObject):
         self._max_waiting = max_waiting
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
-        self._pixmaps: OrderedDict[tuple[str, int], QPixmap] = OrderedDict()
+        self._pixmaps: OrderedDict[Key, QPixmap] = OrderedDict()
         self._errors: dict[str, str] = {}
-        self._waiting: deque[tuple[str, int]] = deque()
-        self._in_flight: set[tuple[str, int]] = set()
+        self._waiting: deque[Key] = deque()
+        self._in_flight: set[Key] = set()
         self._signals = _Signals(self)
         self._signals.done.connect(self._on_done)
         self._signals.failed.connect(self._on_failed)
 
     def pixmap(self, source: str, size: int) -> QPixmap | None:
-        key = (source, size)
+        """The thumbnail of ``source`` fitting ``size`` logical pixels, made at the screens'
+        device pixel ratio (its ``deviceIndependentSize`` fits ``size``)."""
+        key = (source, size, device_pixel_ratio())
         pixmap = self._pixmaps.get(key)
         if pixmap is not None:
             self._pixmaps.move_to_end(key)
@@ -120,7 +136,7 @@ class ThumbnailCache(QObject):
     def wait_idle(self, msecs: int = 30000) -> bool:
         return self._pool.waitForDone(msecs)
 
-    def _request(self, key: tuple[str, int]) -> None:
+    def _request(self, key: Key) -> None:
         if key in self._in_flight:
             return
         try:
@@ -136,18 +152,20 @@ class ThumbnailCache(QObject):
         while self._waiting and len(self._in_flight) < 2 * self._pool.maxThreadCount():
             key = self._waiting.pop()
             self._in_flight.add(key)
-            self._pool.start(_Load(self._decode, key[0], key[1], self._signals))
+            self._pool.start(_Load(self._decode, key, self._signals))
 
-    def _on_done(self, source: str, size: int, qimage: QImage) -> None:
-        self._in_flight.discard((source, size))
-        self._pixmaps[(source, size)] = QPixmap.fromImage(qimage)
+    def _on_done(self, key: Key, qimage: QImage) -> None:
+        self._in_flight.discard(key)
+        pixmap = QPixmap.fromImage(qimage)
+        pixmap.setDevicePixelRatio(key[2])  # drawn at its logical size, every device pixel used
+        self._pixmaps[key] = pixmap
         while len(self._pixmaps) > self._capacity:
             self._pixmaps.popitem(last=False)
         self._start_more()
-        self.ready.emit(source)
+        self.ready.emit(key[0])
 
-    def _on_failed(self, source: str, size: int, reason: str) -> None:
-        self._in_flight.discard((source, size))
-        self._errors[source] = reason
+    def _on_failed(self, key: Key, reason: str) -> None:
+        self._in_flight.discard(key)
+        self._errors[key[0]] = reason
         self._start_more()
-        self.ready.emit(source)
+        self.ready.emit(key[0])
