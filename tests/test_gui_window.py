@@ -365,6 +365,31 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     tab.findChild(SkippedFilesDialog).close()
 
 
+def test_a_catalog_whose_index_was_damaged_says_why_as_it_is_indexed_again(qtbot, window, tmp_path):
+    """Indexing again a catalog of a few hundred images takes minutes: the window said nothing of
+    why until it was done."""
+    import sqlite3
+
+    from vsdesk.engine.catalog import Catalog
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:6], tmp_path / "art"))
+    with Catalog.open(tab.catalog_name) as catalog:
+        index = catalog.index_path
+    conn = sqlite3.connect(index)  # pages lost: SQLite's check answers with a line per page
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
+                 "WHERE name='files'")
+    conn.commit()
+    conn.close()
+    said_while_indexing = []
+    tab.catalog_bar.progress.valueChanged.connect(lambda _value: said_while_indexing.append(tab.messages.text()))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert any("the index file was damaged" in said and "Indexing it again" in said for said in said_while_indexing)
+    assert len(tab.snapshot) == 6 and "the index file was damaged" in tab.messages.text()
+    assert "never used" not in tab.messages.text() and "Indexing it again" not in tab.messages.text()
+
+
 def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, window, tmp_path):
     """A name that is not UTF-8 and a HEIC photo have no entry in the index: the bar said
     nothing of them, while `vsdesk index` said "2 skipped"."""

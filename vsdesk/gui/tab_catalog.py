@@ -146,7 +146,8 @@ class TabCatalog(QObject):
         self.runner.submit(
             f"{self.mode}/catalog",
             lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled,
-                                                  shown=lambda stored: ctx.partial(stored, force=True)),
+                                                  shown=lambda stored: ctx.partial(stored, force=True),
+                                                  noted=lambda note: ctx.partial(note, force=True)),
             label=f"{self.title}: opening “{name}”…",
             on_progress=self._on_index_progress,
             on_partial=self._on_stored,
@@ -155,9 +156,12 @@ class TabCatalog(QObject):
             on_cancelled=lambda: self._on_index_cancelled(name),
         )
 
-    def _on_stored(self, snapshot: CatalogSnapshot | None) -> None:
-        """What the catalog held as opening it started: shown while the run brings it up to date."""
-        if snapshot is None:
+    def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
+        """What the catalog held as opening it started: shown while the run brings it up to date.
+        A text: why the run is long (its index was damaged), said until the catalog is open."""
+        if isinstance(snapshot, str):
+            self._note_until_opened(f"{sentence(snapshot)}. Indexing it again can take a few minutes.")
+        elif snapshot is None:
             self.indexing.emit(self.name)
         else:
             self._show(snapshot)
