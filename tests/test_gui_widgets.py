@@ -655,6 +655,50 @@ def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     assert label.text() == f"{long_name}\nShirt · similarity 0.885" and label.toolTip() == label.text()
 
 
+def _window_with_message_bar(qtbot):
+    from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
+
+    from vsdesk.gui.message_bar import MessageBar
+
+    window, body, bar = QMainWindow(), QWidget(), MessageBar()
+    layout = QVBoxLayout(body)
+    layout.addWidget(bar)
+    layout.addWidget(QLabel("the rest of the tab"), 1)
+    window.setCentralWidget(body)
+    qtbot.addWidget(window)
+    window.resize(760, 520)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, bar
+
+
+def test_a_message_of_a_hundred_lines_is_cut_short_not_growing_the_window_and_details_show_it_all(qtbot):
+    """SQLite's answer about a damaged index (a line per bad page) made the window 1788 px tall
+    on a 1000 px screen, and it stayed so once the message was closed."""
+    window, bar = _window_with_message_bar(qtbot)
+    size = window.size()
+    dump = "\n".join(f"On tree page {n} cell 5: invalid page number 1703382206" for n in range(100))
+    bar.error(f"Could not open the catalog “art”: the database failed its integrity check ({dump})")
+    qtbot.wait(50)
+    assert window.size() == size
+    from vsdesk.gui.message_bar import MAX_LINES
+
+    assert bar.label.height() <= MAX_LINES * bar.label.fontMetrics().lineSpacing() + 4
+    painted = QLabel.text(bar.label)
+    assert bar.is_cut_short() and painted.endswith("…") and painted.count("\n") < MAX_LINES
+    assert bar.text().endswith("invalid page number 1703382206)")  # the whole message is kept ...
+    assert bar.details_button.isVisible() and bar.label.toolTip().startswith("Could not open the catalog “art”")
+    box = bar.show_details()  # ... and shown by "Details…"
+    assert box.detailedText() == bar.text()
+    box.close()
+    bar.error("x" * 3000)  # a word too long to wrap (a path) widens nothing either
+    qtbot.wait(50)
+    assert window.size() == size and bar.is_cut_short()
+    bar.info("Indexing cancelled: the 12 images indexed so far are kept.")
+    qtbot.wait(50)
+    assert not bar.is_cut_short() and not bar.details_button.isVisible() and bar.label.toolTip() == ""
+
+
 def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     """The window's warning on a catalog's folders away: missing, a file, or empty, as each is."""
     from vsdesk.engine.catalog import away_folders
