@@ -390,6 +390,30 @@ def test_a_catalog_whose_index_was_damaged_says_why_as_it_is_indexed_again(qtbot
     assert "never used" not in tab.messages.text() and "Indexing it again" not in tab.messages.text()
 
 
+def test_a_catalog_another_process_indexes_is_shown_as_it_was_and_opened_again_once_it_is_done(
+        qtbot, window, tmp_path):
+    """A second window on a catalog the first indexes said "Could not open …" in red, and kept
+    saying it after the first was done, until a new query."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+
+    folder = copy_images(ARTWORKS[:6], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with open(catalog_location(tab.catalog_name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.open_catalog(tab.catalog_name)
+        assert tab.messages.kind == "info" and "being indexed by another vsdesk window or command" in \
+            tab.messages.text(), tab.messages.text()
+        assert len(tab.snapshot) == 6 and tab.catalog_bar.combo.isEnabled()  # shown as it was
+        shutil.copy(ARTWORKS[6], folder / ARTWORKS[6].name)  # what the other run indexes meanwhile
+        qtbot.wait(500)
+        assert len(tab.snapshot) == 6  # still indexed elsewhere: left as it is
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.messages.text() == ""
+
+
 def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, window, tmp_path):
     """A name that is not UTF-8 and a HEIC photo have no entry in the index: the bar said
     nothing of them, while `vsdesk index` said "2 skipped"."""

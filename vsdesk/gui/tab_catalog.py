@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, ModeSession
@@ -23,6 +23,10 @@ from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskRunner
+
+#: While another vsdesk window or command indexes the catalog chosen, whether it is done is
+#: looked at this often (a lock taken and let go on the I/O thread; the index is not read).
+BUSY_POLL_MS = 3000
 
 
 class TabCatalog(QObject):
@@ -64,6 +68,11 @@ class TabCatalog(QObject):
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
+        #: Looks whether the catalog chosen is still being indexed by another process (it is
+        #: opened again once it is not).
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setInterval(BUSY_POLL_MS)
+        self._busy_timer.timeout.connect(self._look_if_still_busy)
 
     def is_opening(self) -> bool:
         return self.runner.is_running(f"{self.mode}/catalog")
@@ -133,6 +142,7 @@ class TabCatalog(QObject):
         """Index ``name`` incrementally in the background, then show it and its map."""
         name = name or DEFAULT_SAMPLE[self.mode]
         self.name = name
+        self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
         self.settings.set_catalog(self.mode, name)
         if self.snapshot is not None and self.snapshot.name != name:
             self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
@@ -291,8 +301,11 @@ class TabCatalog(QObject):
     def _on_failed(self, exc: BaseException) -> None:
         # Imported here, not at the top: the worker has loaded the catalog package by now, and
         # the window's start-up need not (about 60 ms).
-        from vsdesk.engine.catalog import CatalogNotFound
+        from vsdesk.engine.catalog import CatalogBusy, CatalogNotFound
 
+        if isinstance(exc, CatalogBusy):
+            self._wait_for_other_indexer()
+            return
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
         # The status line said the last step ("fetching s_cubism-01.jpg"): it failed.
@@ -308,6 +321,45 @@ class TabCatalog(QObject):
             return
         self._say("error", said)  # taken back once another catalog opens
         self.failed.emit()
+
+    # -- a catalog another process indexes ----------------------------------------------------------
+    def _wait_for_other_indexer(self) -> None:
+        """Another vsdesk window or command is indexing the catalog chosen: no error, just a
+        note. What it held as opening it started is shown (and searched) as it was, if anything;
+        it is opened again, brought up to date, once the other run lets go of it."""
+        name = self.name
+        if self.snapshot is not None and self.snapshot.name == name:
+            self._on_opened(self.snapshot)
+            then = "it is shown as it was, and updated when that is done"
+        else:  # nothing of it could be shown: a new catalog, or another model's vectors
+            self.catalog_bar.set_busy(False)
+            self.catalog_bar.set_status("Being indexed elsewhere…")
+            then = "it is shown when that is done"
+        self._say("info", f"The catalog “{name}” is being indexed by another vsdesk window or command; {then}.")
+        self.status_message.emit(f"{self.title}: “{name}” is being indexed elsewhere")
+        self._busy_timer.start()
+
+    def _look_if_still_busy(self) -> None:
+        slot = f"{self.mode}/busy-check"
+        if self.is_opening() or self.runner.is_running(slot):
+            return
+        name = self.name
+
+        def look(ctx):
+            from vsdesk.engine.catalog import is_being_indexed
+
+            return is_being_indexed(name)
+
+        self.runner.submit(slot, look, worker="io",
+                           on_done=lambda busy: self._on_busy_looked_at(name, busy),
+                           on_error=lambda exc: self._on_busy_looked_at(name, False))  # opening says what
+
+    def _on_busy_looked_at(self, name: str, busy: bool) -> None:
+        if busy or name != self.name or not self._busy_timer.isActive():
+            return  # still indexed elsewhere, or another catalog chosen meanwhile
+        self._busy_timer.stop()
+        self._unsay()  # "being indexed by another …": no longer
+        self.open(name)
 
     def show_skipped_files(self) -> None:
         """Every file the catalog could not index, with its full path and the reason."""
