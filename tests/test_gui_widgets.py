@@ -699,6 +699,28 @@ def test_a_message_of_a_hundred_lines_is_cut_short_not_growing_the_window_and_de
     assert not bar.is_cut_short() and not bar.details_button.isVisible() and bar.label.toolTip() == ""
 
 
+def test_a_settings_file_from_a_newer_vsdesk_is_left_as_it_is_and_the_defaults_used(tmp_path, caplog):
+    """It was rewritten as version 1: the newer vsdesk's settings were lost."""
+    from PySide6.QtCore import QByteArray
+
+    from vsdesk.gui.settings import Settings
+
+    newer = "[General]\nversion=99\n\n[window]\nlast_tab=vae\n\n[style]\ncatalog=art\nnew_option=kept\n"
+    path = tmp_path / "config" / "vsdesk.ini"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(newer)
+    with caplog.at_level("WARNING", logger="vsdesk.gui.settings"):
+        settings = Settings()
+    assert "newer vsdesk" in caplog.text and str(path) in caplog.text
+    assert settings.last_tab() == "product" and settings.catalog("style") is None  # the defaults
+    settings.set_last_tab("style")  # the window goes on as usual ...
+    settings.set_geometry(QByteArray(b"geometry"))
+    assert settings.last_tab() == "style"
+    settings.sync()
+    del settings
+    assert path.read_text() == newer  # ... and the file is the newer vsdesk's still
+
+
 def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     """The window's warning on a catalog's folders away: missing, a file, or empty, as each is."""
     from vsdesk.engine.catalog import away_folders
