@@ -531,6 +531,27 @@ def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):
     second.close()
 
 
+def test_a_saved_geometry_the_window_cannot_have_gives_the_default_size(qtbot):
+    """A 20-byte geometry (cut short) is read by Qt on X11 as a 1x1 window, which its layout
+    made 642x634: too small for the map's hint. (Qt itself brings a window of a screen that is
+    gone or bigger onto this one.)"""
+    from PySide6.QtWidgets import QWidget
+
+    from vsdesk.gui.settings import Settings
+
+    tiny = QWidget()
+    qtbot.addWidget(tiny)
+    tiny.setGeometry(20, 20, 1, 1)
+    Settings().set_geometry(tiny.saveGeometry())  # (the offscreen platform refuses the 20 bytes)
+    Settings().sync()
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    screen = QApplication.primaryScreen().availableGeometry()
+    assert (window.width(), window.height()) == (min(1480, screen.width()), min(900, screen.height()))
+
+
 def test_a_long_file_name_is_shortened_not_widening_the_window(qtbot, window):
     tab = window.tab("style")
     window.show_tab("style")
