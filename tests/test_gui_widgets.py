@@ -168,6 +168,29 @@ def log_file(tmp_path, monkeypatch):
     handler.close()
 
 
+def test_a_log_file_that_cannot_be_written_is_given_up_with_one_warning(tmp_path, monkeypatch, capsys, caplog):
+    """A read-only cache folder printed a "--- Logging error ---" traceback for every message."""
+    import logging
+
+    from vsdesk.gui.crash import details_note, log_to_file
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "vsdesk.log").mkdir(parents=True)  # a folder in its place: it cannot be opened
+    handler = log_to_file()
+    try:
+        with caplog.at_level(logging.INFO):
+            for n in range(3):
+                logging.getLogger("vsdesk.engine.modes").info("message %d", n)
+        assert "Logging error" not in capsys.readouterr().err
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "cannot be written" in warnings[0] and "standard error only" in warnings[0]
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.INFO] == [f"message {n}" for n in range(3)]
+        assert details_note() == "Details are on standard error"  # not a file that holds nothing
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
 def test_an_unexpected_task_error_goes_to_the_log_file_its_message_names(qtbot, runner, log_file):
     from vsdesk.gui.errors import user_message
 
