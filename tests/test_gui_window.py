@@ -1300,6 +1300,40 @@ def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
     assert tab.scatter.status() == "No map: “clothing” could not be opened"  # not "appears once indexed"
 
 
+def test_a_query_whose_model_cannot_load_into_a_read_only_cache_is_kept_and_searched_when_tried_again(
+        qtbot, window, tmp_path, monkeypatch, mount_disk):
+    """The window said "Could not load the Style model: read-only file system: …/models." with
+    no advice, and dropped the query it was started with."""
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
+    name = ModeSession("style").create_folder_catalog(str(folder))
+    window.tab("style").session.open_catalog(name)  # indexed (with the model loaded once for these tests)
+    (tmp_path / "cache").mkdir()
+    cache = mount_disk(tmp_path / "cache")  # an empty cache folder, read-only
+    subprocess.run(["mount", "-o", "remount,ro", str(cache)], check=True)
+    models_here = os.environ["VSDESK_CACHE_DIR"]
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    from vsdesk.engine.style import embedder
+
+    monkeypatch.setattr(embedder, "_base", None)  # VGG16 not loaded yet in this process, as at a start
+    tab = ModeTab("style", window.runner, window.cache, window.settings, session=ModeSession("style"))
+    qtbot.addWidget(tab)
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.start()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[7]))
+    said = tab.messages.text()
+    assert f"Could not load the Style model: read-only file system: {cache / 'models'}." in said
+    assert (f"vsdesk's cache folder {cache} is read-only: make it writable and try again, or start vsdesk with "
+            "VSDESK_CACHE_DIR set to a folder you can write." in said), said
+    assert f"The search with {ARTWORKS[7].name} is kept." in said and tab.messages.action_button.text() == "Try again"
+    assert tab.query_area.caption.text() == f"{ARTWORKS[7].name} — waiting for the model"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", models_here)  # (as the folder made writable, its models converted)
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    assert tab.outcome is not None and len(tab.outcome.hits) == 5 and tab.messages.text() == ""
+
+
 def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:212]
     folder = copy_images(photos, tmp_path / "shop")

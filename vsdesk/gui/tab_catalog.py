@@ -194,8 +194,13 @@ class TabCatalog(QObject):
             urgent=self.parent().isVisible(),  # the tab in view: before other tabs' catalogs
             on_progress=lambda _done, _total, message: self._on_model_progress(message),
             on_done=lambda result: self._on_model_loaded(*result),
-            on_error=lambda exc: self._say("error", user_message(exc, f"load the {self.title} model")),
+            on_error=self._on_model_failed,
         )
+
+    def _on_model_failed(self, exc: BaseException) -> None:
+        said = user_message(exc, f"load the {self.title} model")
+        if said not in self.messages.text():  # a query's message says it already, with "Try again"
+            self._say("error", said)
 
     def _on_model_progress(self, message: str) -> None:
         if message:  # "loading the product model", "converting model …"
