@@ -63,6 +63,42 @@ def wait_for_worker(qtbot, runner, worker: str, urgent: bool = False, timeout: i
     qtbot.waitUntil(lambda: done == [None], timeout=timeout)
 
 
+def settle(widget) -> None:
+    """Let Qt finish what it has queued: layout requests, queued calls (a scroll bar shown or
+    hidden), window-system events and repaints, and whatever they queue in turn, until a pass
+    of the event loop has nothing left to deliver. An item view lays its items out on a timer
+    (100 ms after a resize): those in ``widget`` do it at once, in each pass. The geometry is
+    then what the user sees once the window is idle, however slow the machine (a fixed wait
+    only hoped so). Not for a moment when background work keeps reporting: it never settles."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QAbstractItemView, QApplication
+
+    class Counter(QObject):
+        delivered = 0
+
+        def eventFilter(self, _watched, event) -> bool:  # Qt's name
+            if event.type() != QEvent.Type.Timer:  # a timer ticking by itself settles nothing
+                self.delivered += 1
+            return False
+
+    views = [widget] if isinstance(widget, QAbstractItemView) else []
+    views += widget.findChildren(QAbstractItemView)
+    app = QApplication.instance()
+    counter = Counter()
+    app.installEventFilter(counter)
+    try:
+        for _ in range(1000):
+            counter.delivered = 0
+            for view in views:
+                view.executeDelayedItemsLayout()
+            app.processEvents()
+            if counter.delivered == 0:
+                return
+    finally:
+        app.removeEventFilter(counter)
+    raise AssertionError("Qt kept posting events: the window never settled")
+
+
 @pytest.fixture
 def new_file_mode():
     """Runs the test under umask 027 and gives the mode a new file then has, 0640: unlike the

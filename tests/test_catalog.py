@@ -1285,6 +1285,24 @@ def test_remove_folder_forgets_its_entries_only(photos):
     assert len(list(photos.rglob("*.jpg"))) == 12
 
 
+def test_folder_counts_are_what_removing_the_folder_forgets(photos, tmp_path):
+    """The window says how many images a folder holds before it forgets it: the count is what
+    ``remove_folder`` then takes out, skipped files apart, and nothing of the other folders."""
+    (photos / "a" / "empty.jpg").write_bytes(b"")  # skipped (a row of its own)
+    (photos / "b" / "photo.heic").write_bytes(b"\0" * 64)  # skipped by the scan (no row in files)
+    other = tmp_path / "photos-2"  # a name that starts as the first folder's does
+    other.mkdir()
+    for src in clothing_images(3, start=20):
+        shutil.copy(src, other / src.name)
+    catalog = Catalog.create("mine", "style", [photos, other])
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.counts() == (15, 2)
+    assert catalog.folder_counts(str(photos)) == (12, 2) and catalog.folder_counts(str(other)) == (3, 0)
+    catalog.remove_folder(photos)
+    assert catalog.counts() == (3, 0) and catalog.folder_counts(str(photos)) == (0, 0)
+    assert len(list(photos.rglob("*.jpg"))) == 13  # the images, the empty one too, are all there
+
+
 def test_one_file_is_one_file_in_the_progress_and_the_summary(tmp_path):
     folder = tmp_path / "one"
     folder.mkdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -1046,43 +1047,97 @@ def test_product_results_carry_the_type_the_model_predicts_for_them(capsys, tmp_
         assert line.endswith(f"{path}  [{types[path]} (predicted)]"), line
 
 
+def _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch):
+    """Catalog "shop" of ``photos``, indexed with the product model imported as "mine" (its
+    members' int8 fast-path files kept in its folder) and an empty model cache: no backbone
+    weights, so a member whose file does not load must be converted again, which cannot be
+    done once the cache is read-only (``_read_only``). (the cache, each member's int8 file)."""
+    from vsdesk.engine.product import embedder, fast, model
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    assert run(capsys, "models", "import", "product/mine", str(REPO / "resources" / "models" / "product"))[0] == 0
+    assert run(capsys, "index", "--mode", "product", "--model", "mine", "--catalog", "shop", str(photos))[0] == 0
+    folder = model.model_dir("mine")
+    meta = model.read_meta(folder)
+    keys = [fast.model_file_key(embedder.weights_key(folder, meta.backbone, member=m), meta.size,
+                                fast.calibration_identity(), meta.backbone) for m in range(meta.members)]
+    return cache, [fast.model_file(folder, key) for key in keys]
+
+
+@contextlib.contextmanager
+def _read_only(cache):
+    for path in [cache, *cache.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        yield
+    finally:
+        for path in [cache, *cache.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 @needs_setpriv
 @pytest.mark.slow
 def test_a_query_whose_type_cannot_be_told_fails_alone_with_same_class(capsys, photos, tmp_path, monkeypatch):
     """`vsdesk search --same-class` ended in a traceback when the query's type could not be told.
     Here for real: the product model's second member, which only a query's class probabilities
     need, has a damaged int8 file, and the cache, where it would be converted again, is
-    read-only. Without --same-class the results are given, the failure kept in the facts."""
-    from vsdesk.engine.product import embedder, fast, model
-
-    cache = tmp_path / "cache"  # empty: no backbone weights to convert the member with
-    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
-    assert run(capsys, "models", "import", "product/mine", str(REPO / "resources" / "models" / "product"))[0] == 0
-    assert run(capsys, "index", "--mode", "product", "--model", "mine", "--catalog", "shop", str(photos))[0] == 0
-    folder = model.model_dir("mine")
-    meta = model.read_meta(folder)
-    key = fast.model_file_key(embedder.weights_key(folder, meta.backbone, member=1), meta.size,
-                              fast.calibration_identity(), meta.backbone)
-    fast.model_file(folder, key).write_bytes(b"not a flatbuffer")
+    read-only. Without --same-class the results are given, the failure kept in the facts (said
+    in words in the text output, as the other modes say it: it was a raw "describe_error:"
+    line). The member's load is tried once, not again for each query (two conversion attempts
+    each, the same failure)."""
+    cache, members = _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch)
+    members[1].write_bytes(b"not a flatbuffer")
     queries = [str(path) for path in sorted(photos.glob("*.jpg"))[:2]]
-    search = [sys.executable, "-m", "vsdesk", "search", "--catalog", "shop", "-k", "3", "--json", *queries]
-    for path in [cache, *cache.rglob("*")]:
-        path.chmod(0o555 if path.is_dir() else 0o444)
-    try:
-        kept = without_root_powers([*search, "--same-class"])
-        plain = without_root_powers(search)
-    finally:
-        for path in [cache, *cache.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    search = [sys.executable, "-m", "vsdesk", "search", "--catalog", "shop", "-k", "3", *queries]
+    with _read_only(cache):
+        kept = without_root_powers([*search, "--json", "--same-class"])
+        plain = without_root_powers([*search, "--json"])
+        text = without_root_powers(search)
     assert kept.returncode == 1 and "Traceback" not in kept.stderr, kept.stderr
     for query, record in zip(queries, json.loads(kept.stdout), strict=True):
         said = f"{query}: its product type, which --same-class keeps the results to, could not be told ("
         assert record["error"].startswith(said) and "efficientnet-lite0" in record["error"], record
         assert (record["error_kind"], record["results"]) == ("no-product-type", [])
         assert f"vsdesk: {said}" in kept.stderr
+    assert kept.stderr.count("does not load") == 1, kept.stderr  # the damaged file, read once
     assert plain.returncode == 0, plain.stderr
     for record in json.loads(plain.stdout):
         assert len(record["results"]) == 3 and "efficientnet-lite0" in record["describe_error"]
+    assert text.returncode == 0, text.stderr
+    notes = [line.strip() for line in text.stdout.splitlines() if "efficientnet-lite0" in line]
+    assert len(notes) == 2 and "describe_error" not in text.stdout, text.stdout
+    assert all(note.startswith("note: the query's details could not be computed (model 'efficientnet-lite0'")
+               for note in notes), notes
+
+
+@needs_setpriv
+@pytest.mark.slow
+def test_a_member_that_cannot_be_loaded_fails_the_command_in_words(capsys, photos, tmp_path, monkeypatch):
+    """A member's int8 file missing (not damaged) with a read-only cache ended `vsdesk search` in
+    a traceback: its conversion, due at the load (``warm_up``), was outside the load's error
+    handling. The first member's file damaged did the same in search and index (read at the
+    first use). Each is now a failure of the load: exit 1, in words, and the JSON document."""
+    cache, members = _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch)
+    second = members[1].read_bytes()
+    members[1].unlink()
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    vsdesk = [sys.executable, "-m", "vsdesk"]
+    with _read_only(cache):
+        missing = without_root_powers([*vsdesk, "search", "--catalog", "shop", "--json", query])
+    members[1].write_bytes(second)  # no conversion due: the first member is read at its first use
+    members[0].write_bytes(b"not a flatbuffer")
+    shutil.copy(CLOTHING_DIR / "images" / sorted(os.listdir(CLOTHING_DIR / "images"))[40], photos / "new.jpg")
+    with _read_only(cache):
+        damaged = without_root_powers([*vsdesk, "search", "--catalog", "shop", query])
+        index = without_root_powers([*vsdesk, "index", "--catalog", "shop", "--json"])
+    for ran in (missing, damaged, index):
+        assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
+        assert "vsdesk: model 'efficientnet-lite0' is not available (" in ran.stderr, ran.stderr
+    [record] = json.loads(missing.stdout)
+    assert record["error"].startswith("model 'efficientnet-lite0' is not available (")
+    assert (record["error_kind"], record["results"]) == ("command-failed", [])
+    assert json.loads(index.stdout)["error"].startswith("model 'efficientnet-lite0' is not available (")
 
 
 def test_every_option_of_these_commands_has_a_help_text_that_states_its_default():

@@ -19,7 +19,7 @@ from test_model_store import (  # noqa: F401 - fixtures
     register,
 )
 
-from conftest import REPO, run_cli as run
+from conftest import REPO, needs_setpriv, run_cli as run, without_root_powers
 from vsdesk.engine.models.spec import DownloadSource
 
 KEYS = {"name", "description", "ready", "source", "size_bytes", "version", "license", "path", "cached"}
@@ -210,3 +210,30 @@ def test_unusable_cache_directory_is_one_clear_line(capsys, tmp_path, monkeypatc
     assert error_lines(err) == [
         f"vsdesk: cannot use VSDESK_CACHE_DIR={blocker / 'cache'} as vsdesk's folder: Not a directory"
     ]
+
+
+@needs_setpriv
+@pytest.mark.slow
+def test_a_read_only_model_cache_is_said_in_words(capsys, tmp_path, monkeypatch):
+    """A read-only model cache without its models folder (it cannot be made) ended `vae decode`
+    with "cannot write OUT" (the cache's error, said as the output's), `vae describe` and
+    `models import product/NAME` in a traceback. The VAE's weights are shipped: it needs no
+    cache and now runs; a product model imported without its fast-path files cannot be
+    converted without the backbone's weights: the import is done, and that is said."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o555)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    model = tmp_path / "model"
+    shutil.copytree(REPO / "resources" / "models" / "product", model, ignore=shutil.ignore_patterns("fast-*"))
+    vsdesk = [sys.executable, "-m", "vsdesk"]
+    decoded = without_root_powers([*vsdesk, "vae", "decode", "0", "0", "--out", str(tmp_path / "point.png")])
+    imported = without_root_powers([*vsdesk, "models", "import", "product/mine", str(model)])
+    for ran in (decoded, imported):
+        assert ran.returncode == 0 and "Traceback" not in ran.stderr, ran.stderr
+    assert (tmp_path / "point.png").is_file()
+    assert imported.stdout.startswith("product/mine: imported into ")
+    [note] = [line for line in imported.stderr.splitlines() if line.startswith("vsdesk: ")]
+    assert note.startswith("vsdesk: note: product/mine could not be prepared for fast use now (model "
+                           "'efficientnet-lite0' is not available ("), note
+    assert f"cannot write to the model cache: Permission denied: {cache / 'models'}" in note, note
+    assert (tmp_path / "data" / "models" / "product" / "mine" / "product.json").is_file()  # kept

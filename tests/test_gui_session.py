@@ -333,3 +333,66 @@ def test_the_folders_changed_under_the_catalog_shown_are_told_only_when_the_wind
     assert len(snapshot) == 4 and session.changed_folders(snapshot) == []
     (tmp_path / "disk").rename(tmp_path / "unplugged")
     assert session.changed_folders(snapshot) == []
+
+
+def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tmp_path, monkeypatch):
+    """What the window's catalog menu does, in the engine: a folder added joins the catalog in
+    its index run (`vsdesk index --catalog NAME FOLDER`), a folder inside one of its folders or
+    holding one is said; a folder forgotten leaves the index and nothing else (`catalogs
+    remove-folder`); another product model is kept before the run and embeds every image again
+    (`--model`), and a run cancelled midway goes on with it."""
+    import shutil
+
+    import pytest
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.catalog import Catalog, CatalogError
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.engine.tasks import CancelledError
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras: the twin is not converted (30 s)
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:9]
+    shop, more = tmp_path / "shop", tmp_path / "more"
+    for folder, files in ((shop, photos[:3]), (more / "sub", photos[3:9])):
+        folder.mkdir(parents=True)
+        for src in files:
+            shutil.copy(src, folder / src.name)
+    session = ModeSession("product")
+    name = session.create_folder_catalog(str(shop))
+    assert len(session.open_catalog(name)) == 3
+
+    snapshot = session.open_catalog(name, add_folders=(str(more / "sub"),))
+    assert len(snapshot) == 9 and snapshot.folders == (str(shop), str(more / "sub")) and not snapshot.note
+    assert session.folder_counts(name, str(more / "sub")) == (6, 0)
+    snapshot = session.open_catalog(name, add_folders=(str(more),))  # holds a folder of the catalog
+    assert snapshot.folders == (str(shop), str(more)) and len(snapshot) == 9
+    assert snapshot.note == (f"{more} holds {more / 'sub'}, a folder of the catalog “{name}”: the catalog keeps "
+                             f"{more} alone, and its images with it")
+    snapshot = session.open_catalog(name, add_folders=(str(more / "sub"),))  # inside one
+    assert snapshot.folders == (str(shop), str(more)) and len(snapshot) == 9
+    assert snapshot.note == f"{more / 'sub'} is inside {more}, a folder of the catalog “{name}”: its images are " \
+                            "indexed as part of it"
+    with pytest.raises(CatalogError, match="sample catalog"):
+        session.open_catalog("clothing", add_folders=(str(shop),))
+
+    assert session.forget_folder(name, str(more)) == 6
+    assert session.open_catalog(name).folders == (str(shop),) and len(session.catalog) == 3
+    assert len(list(more.rglob("*.jpg"))) == 6  # the images are where they were
+    with pytest.raises(CatalogError, match="is not a folder of catalog"):
+        session.forget_folder(name, str(more))
+
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+    shipped_key = session.catalog.model_key
+    stops = iter([False, True])  # cancelled at its first batch: no image embedded with it yet
+    with pytest.raises(CancelledError):
+        session.open_catalog(name, model="product/mine", cancelled=lambda: next(stops, True))
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/mine"  # kept: opening it again goes on with it
+    snapshot = ModeSession("product").open_catalog(name)
+    assert snapshot.model == "product/mine" and len(snapshot) == 3 and snapshot.model_key != shipped_key
+    snapshot = ModeSession("product").open_catalog(name, model=None)  # back to the shipped model
+    assert snapshot.model is None and snapshot.model_key == shipped_key and len(snapshot) == 3
+    Catalog.create("art", "style", [shop]).close()
+    with pytest.raises(CatalogError, match="the style mode has one model"):  # said before any model loads
+        ModeSession("style").open_catalog("art", model="product/mine")

@@ -14,7 +14,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QStyle
 
-from conftest import STYLE_DIR, wait_for_worker
+from conftest import STYLE_DIR, settle, wait_for_worker
 from vsdesk.engine.tasks import check_cancelled
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.scatter import ScatterView
@@ -294,11 +294,19 @@ def test_the_qt_binding_keeps_its_references_to_true_and_none(qtbot):
 
 def _shown_gallery(qtbot, thumb_size: int, size: tuple[int, int]) -> tuple[ThumbnailCache, GalleryView]:
     cache = ThumbnailCache()
+    cache.sources_ready = set()  # what each thumbnail's ``ready`` named: see _wait_for_thumbnails
+    cache.ready.connect(lambda source: cache.sources_ready.add(source))
     view = GalleryView(cache, thumb_size=thumb_size)
     qtbot.addWidget(view)
     view.resize(*size)
     view.show()
     return cache, view
+
+
+def _wait_for_thumbnails(qtbot, cache: ThumbnailCache, items: list[GalleryItem]) -> None:
+    """Wait until the thumbnail (or the error) of every one of ``items`` has reached the GUI
+    thread: the view asks for them as it paints its rows (all of them, in these small views)."""
+    qtbot.waitUntil(lambda: cache.sources_ready >= {item.source for item in items}, timeout=10_000)
 
 
 def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path):
@@ -310,8 +318,8 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     items.append(GalleryItem(len(good), str(bad), str(bad), 0.1, ""))
     view.set_items(items)
     model = view.results
-    qtbot.waitUntil(lambda: cache.pending() == 0 and cache.error(str(bad)) is not None, timeout=10000)
-    qtbot.wait(50)
+    _wait_for_thumbnails(qtbot, cache, items)
+    assert cache.error(str(bad)) is not None
     for row in range(len(good)):
         assert isinstance(model.data(model.index(row), Qt.ItemDataRole.DecorationRole), QPixmap)
     bad_index = model.index(len(good))
@@ -331,9 +339,11 @@ def test_a_thumbnail_that_failed_is_tried_again_once_its_errors_are_forgotten(qt
     assert "cannot show" in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
     photo.parent.mkdir()
     photo.write_bytes(sorted(STYLE_DIR.glob("*.jpg"))[0].read_bytes())  # the disk is back
-    qtbot.wait(100)
-    assert cache.error(str(photo)) is not None  # not asked again by itself
+    view.viewport().grab()  # painted again: the row asks for its thumbnail ...
+    assert cache.pending() == 0 and cache.error(str(photo)) is not None  # ... and the failed one is not loaded again
     cache.forget_errors()
+    view.viewport().grab()  # (now it is: the paint above did ask)
+    assert cache.pending() == 1
     qtbot.waitUntil(lambda: isinstance(model.data(model.index(0), Qt.ItemDataRole.DecorationRole), QPixmap),
                     timeout=10_000)
     assert cache.error(str(photo)) is None and "cannot show" not in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
@@ -379,11 +389,10 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     items = [GalleryItem(0, str(artworks[0]), str(artworks[0]))]  # no score, no label: one line
     items += [GalleryItem(i, str(p), str(p), 0.5, "cubism") for i, p in enumerate(artworks[1:], 1)]
     view.set_items(items)
-    qtbot.wait(300)  # painted: the thumbnails are asked for
-    qtbot.waitUntil(lambda: cache.pending() == 0, timeout=10000)
+    _wait_for_thumbnails(qtbot, cache, items)
     assert isinstance(view.results.data(view.results.index(0), Qt.ItemDataRole.DecorationRole), QPixmap)
     view.set_items(items)  # as the next query does, now with the thumbnails cached
-    qtbot.wait(300)  # the view lays items out after a delay
+    settle(view)  # the view lays items out after a delay
     rects = [view.visualRect(view.results.index(row)) for row in range(len(items))]
     assert len({r.size().toTuple() for r in rects}) == 1
     thumb = view.iconSize().height()  # 112, or a little less to fit one more column
@@ -396,7 +405,7 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     font = view.font()
     font.setPointSizeF(font.pointSizeF() * 1.6)
     view.setFont(font)
-    qtbot.wait(300)
+    settle(view)
     height = view.visualRect(view.results.index(1)).height()
     assert height >= view.iconSize().height() + 2 * view.fontMetrics().lineSpacing() > rects[0].height()
 
@@ -409,7 +418,7 @@ def test_gallery_columns_share_the_width_instead_of_leaving_a_strip(qtbot):
     view.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)])
     for width in (585, 700, 1000):
         view.resize(width, 500)
-        qtbot.wait(100)
+        settle(view)
         columns = len({view.visualRect(view.results.index(row)).x() for row in range(len(artworks))})
         # Qt's icon layout keeps the spacing, and a scroll bar's room while none is shown
         reserved = 2 * view.spacing() + (0 if view.verticalScrollBar().isVisible() else
@@ -429,9 +438,10 @@ def test_a_narrow_gallery_shrinks_its_thumbnails_a_little_to_show_two_columns(qt
     little (drawn at that size, not overflowing their cells) and two columns are shown."""
     artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:6]
     cache, view = _shown_gallery(qtbot, thumb_size=112, size=(320, 600))
-    view.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)])
-    qtbot.waitUntil(lambda: cache.pending() == 0, timeout=10000)
-    qtbot.wait(300)
+    items = [GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)]
+    view.set_items(items)
+    _wait_for_thumbnails(qtbot, cache, items)
+    settle(view)
     rects = [view.visualRect(view.results.index(row)) for row in range(len(artworks))]
     assert len({r.x() for r in rects}) == 2
     thumb = view.iconSize().width()
@@ -464,9 +474,10 @@ def test_a_name_in_another_script_leaves_room_for_the_score_line(qtbot, tmp_path
     named = tmp_path / "my painting é 日本.jpg"
     shutil.copy(sorted(STYLE_DIR.glob("s_*.jpg"))[0], named)
     cache, view = _shown_gallery(qtbot, thumb_size=112, size=(500, 400))
-    view.set_items([GalleryItem(0, str(named), str(named), 0.812, "cubism")])
-    qtbot.waitUntil(lambda: cache.pending() == 0, timeout=10000)
-    qtbot.wait(300)
+    items = [GalleryItem(0, str(named), str(named), 0.812, "cubism")]
+    view.set_items(items)
+    _wait_for_thumbnails(qtbot, cache, items)
+    settle(view)
     rect = view.visualRect(view.results.index(0))
     cell = view.viewport().grab(rect).toImage()
     assert _text_lines_below(cell, view.iconSize().height() + 2) == 2  # the name, then score and label
@@ -659,7 +670,7 @@ def test_the_product_panel_keeps_its_lines_apart_in_a_small_window(qtbot):
         "kids": 0.0, "model": "product", "backbone": "efficientnet-lite0",
         "familiarity": {"typicality": 0.0, "unfamiliar": True},
     })
-    qtbot.wait(50)  # laid out again
+    settle(splitter)  # laid out again
     assert panel.unfamiliar.height() >= panel.unfamiliar.heightForWidth(panel.unfamiliar.width())  # both lines
     assert panel.same_class.geometry().top() > panel.bars.geometry().bottom()
     assert panel.model_info.geometry().bottom() <= panel.height()  # the last line in the panel
@@ -764,8 +775,9 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
     assert text(folders[:2]) == (f"The folder {tmp_path / 'gone'} of the catalog “c” is missing (moved, deleted, or on "
                                  "a disk that is not mounted?): its images are still searched, but cannot be shown. "
-                                 f"`vsdesk catalogs remove-folder c {tmp_path / 'gone'}` forgets them. Moved? `vsdesk "
-                                 "index --catalog c NEW_PLACE` finds its images there without embedding them again.")
+                                 f"`vsdesk catalogs remove-folder c {tmp_path / 'gone'}` forgets them. Moved? Add its new "
+                                 "place to the catalog (Folders › Add a folder to “c”…): its images are found there "
+                                 "without being embedded again.")
     assert text(folders).startswith(f"Folders of the catalog “c” are away: {tmp_path / 'gone'} is missing (moved, "
                                     f"deleted, or on a disk that is not mounted?); {filed} is a file now, not a "
                                     f"folder; {emptied} is empty (a disk that is not mounted?): their images are "
@@ -777,8 +789,9 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                                                  missing_folders=tuple(away), missing_kinds=away))
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
                          "images are still searched, but cannot be shown. `vsdesk catalogs remove-folder c FOLDER` "
-                         "forgets them; deleting the link forgets them at the next index run. Moved? `vsdesk index "
-                         "--catalog c NEW_PLACE` finds its images there without embedding them again.")
+                         "forgets them; deleting the link forgets them at the next index run. Moved? Add its new place to "
+                         "the catalog (Folders › Add a folder to “c”…): its images are found there without being "
+                         "embedded again.")
     # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
     said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away,

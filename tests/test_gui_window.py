@@ -22,7 +22,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from conftest import CLOTHING_DIR, STYLE_DIR, wait_for_worker
+from conftest import CLOTHING_DIR, STYLE_DIR, settle, wait_for_worker
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
@@ -294,6 +294,29 @@ def test_a_photo_over_the_pixel_limit_is_searched_decoded_reduced(qtbot, window,
     assert Path(tab.gallery.results.items()[0].path).name == ARTWORKS[3].name
 
 
+def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_does(qtbot, window, tmp_path):
+    """The panel said "images seen at 224 px"; the embedder scales a picture to 400 px on its
+    longest side and shows the network the central 224 x 224 of it (docs/style.md)."""
+    from PIL import Image
+
+    from vsdesk.engine.style.embedder import centre_window
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[20]))
+    config = tab.session.embedder.config
+    text = tab.panel.info.text()
+    assert (f"each picture scaled to {config.scale} px on its longest side (at least {config.size} on its "
+            f"shortest); the network sees its central {config.size}×{config.size} px") in text
+    assert "seen at" not in text
+    with Image.open(ARTWORKS[20]) as image:  # what those words say is what the embedder does
+        picture = image.convert("RGB").resize((600, 450))
+    scaled = picture.resize((config.scale, config.scale * 3 // 4), Image.Resampling.BICUBIC)
+    left, top = (scaled.width - config.size) // 2, (scaled.height - config.size) // 2
+    central = scaled.crop((left, top, left + config.size, top + config.size))
+    assert np.array_equal(np.asarray(centre_window(picture, config.size, config.scale)), np.asarray(central))
+
+
 def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     folder = copy_images(ARTWORKS[:3], tmp_path / "mine")
     tab = window.tab("style")
@@ -454,6 +477,53 @@ def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtb
         assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
 
 
+def test_closing_waits_at_most_3_s_in_all_for_work_that_does_not_stop(qtbot, monkeypatch):
+    """Closing gives the background work one deadline (``CLOSE_WAIT_S``) to stop at a safe point:
+    it waited up to 3 s for each worker in turn and 3 s more for the thumbnail decoders, 12 s in
+    all with each of them inside a step that does not stop (a t-SNE stage; a thumbnail read from
+    a network disk that stopped answering). The steps are left to finish unseen, and the window
+    says so (``work_left_behind``: the process then ends without waiting for them)."""
+    import threading
+
+    from vsdesk.gui import thumbnails
+    from vsdesk.gui.main_window import CLOSE_WAIT_S
+    from vsdesk.gui.worker import work_left_behind
+
+    release = threading.Event()
+    started = threading.Semaphore(0)
+    load_image = thumbnails.load_image
+
+    def hung_disk(source, **options):  # the file system's side: a read that does not return
+        started.release()
+        release.wait(60)
+        return load_image(source, **options)
+
+    def uninterruptible(ctx):  # ignores cancellation, as a t-SNE stage does
+        started.release()
+        release.wait(60)
+
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.show()
+    workers = list(window.runner._workers.values())
+    try:
+        for worker in ("tf", "compute", "io"):
+            window.runner.submit(f"test/{worker}", uninterruptible, worker=worker)
+        monkeypatch.setattr(thumbnails, "load_image", hung_disk)
+        assert window.cache.pixmap(str(ARTWORKS[0]), 64) is None  # a thumbnail asked for: decoding
+        for _ in range(4):
+            assert started.acquire(timeout=30)
+        began = time.monotonic()
+        window.close()
+        closed = time.monotonic() - began
+        left_behind = work_left_behind(), [worker.isRunning() for worker in workers]
+    finally:
+        release.set()
+    assert CLOSE_WAIT_S - 0.1 <= closed < CLOSE_WAIT_S + 1.5, closed  # the deadline, once for all
+    assert left_behind == (True, [True, True, True])  # still in their steps, as app.py is told
+    assert all(worker.wait(30_000) for worker in workers) and window.cache.wait_idle(30_000)
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
@@ -497,9 +567,10 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     qtbot.waitUntil(lambda: not panel.decoded_image.pixmap().isNull(), timeout=30_000)
     image = panel.decoded_image.pixmap().toImage()
     assert image.width() > 28  # a 28x28 decoding, enlarged
-    # A small window leaves the map a wide, low place: the view stays on the decoded grid (square,
-    # centred), its axes not stretched far past it.
+    # A wide left column leaves the map a wide, low place: the view stays on the decoded grid
+    # (square, centred), its axes not stretched far past it.
     window.resize(800, 560)
+    tab.splitter.setSizes([700, 50, 50])
     qtbot.waitUntil(lambda: panel.map.width() > panel.map.height() + 100, timeout=5000)
     x0, x1, y0, y1 = panel.map._extent
     (vx0, vx1), (vy0, vy1) = view.getViewBox().viewRange()
@@ -559,7 +630,7 @@ def test_a_long_file_name_is_shortened_not_widening_the_window(qtbot, window):
     long_name = "holiday_" + "x" * 300 + ".jpg"
     tab.query_area.set_caption(long_name)
     tab.preview.show_item(None, f"{long_name} · cubism · similarity 0.5")
-    qtbot.wait(50)
+    settle(window)  # laid out again: a label asking for more room would have widened the window
     assert window.width() == width
     assert tab.query_area.caption.text() == long_name and tab.query_area.caption.toolTip() == long_name
     assert "…" in QLabel.text(tab.query_area.caption)  # what is painted is shortened
@@ -784,7 +855,7 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     assert "Undershirt" in dialog.group.buttons()[1].toolTip()  # every class, in the tooltip
     dialog.reject()  # Cancel: nothing added, and nothing said of adding
     qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
-    qtbot.wait(200)
+    wait_for_worker(qtbot, tab.runner, "io")  # a folder added after all would be, by now
     assert tab.messages.text() == "" and not tab.runner.is_running("product/catalog")
     assert ModeSession("product").folder_catalog(str(hats)) is None
 
@@ -802,6 +873,145 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # a catalog already: its own model, unasked
         tab.add_folder(str(shoes))
     assert tab.snapshot.folders == (str(shoes),) and tab.snapshot.model is None
+
+
+def choose_in_file_dialog(monkeypatch, folder):
+    """The desktop's folder dialog (a native window, the true boundary) answers ``folder``."""
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(folder))
+
+
+def answer_forget(qtbot, tab, forget: bool) -> str:
+    """Answer the confirmation asked before a folder is forgotten; what it said."""
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),
+                    timeout=10_000)
+    box = tab.catalog.confirm_dialog
+    said = f"{box.text()}\n{box.informativeText()}"
+    [button] = [b for b in box.buttons() if b.text() == ("Forget folder" if forget else "Cancel")]
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    return said
+
+
+def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_and_by_a_drop(
+        qtbot, window, tmp_path, monkeypatch):
+    """The catalog bar's menu adds a folder to the catalog shown (indexed in its run, with its
+    progress and Cancel) and forgets one, asked first; a dropped folder is offered both ways;
+    a folder away (moved) is forgotten from its warning. The files are never touched."""
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    second = copy_images(ARTWORKS[16:18], tmp_path / "second")
+    third = copy_images(ARTWORKS[20:22], tmp_path / "third")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name, bar = tab.catalog_name, tab.catalog_bar
+    assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
+    assert bar.add_action.text() == f"Add a folder to “{name}”…"
+    assert [a.text() for a in bar.forget_actions()] == [str(first)]
+
+    choose_in_file_dialog(monkeypatch, second)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.add_action.trigger()
+        qtbot.waitUntil(lambda: f"Adding {second} to the catalog “{name}”" in tab.messages.text(), timeout=10_000)
+        assert bar.progress.isVisible() and bar.cancel_button.isVisible() and not bar.menu_button.isEnabled()
+    assert tab.catalog_name == name and tab.snapshot.folders == (str(first), str(second))
+    assert len(tab.snapshot) == 5 and tab.messages.text() == "" and bar.status.text() == "5 images"
+    assert [a.text() for a in bar.forget_actions()] == [str(first), str(second)]
+
+    drop_files(tab, [third])  # a folder with no catalog of its own: to this one, or a new one
+    qtbot.waitUntil(lambda: "or make it a catalog of its own" in tab.messages.text(), timeout=10_000)
+    assert tab.messages.action_button.text() == f"Add to “{name}”"
+    assert tab.messages.other_button.text() == "New catalog" and tab.messages.other_button.isVisible()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    assert tab.catalog_name == name and len(tab.snapshot) == 7 and tab.snapshot.folders[-1] == str(third)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # one inside a folder of it: part of it already
+        tab.catalog.add_folder_to_catalog(str(copy_images(ARTWORKS[4:5], first / "sub")))
+    assert len(tab.snapshot) == 8 and len(tab.snapshot.folders) == 3
+    assert f"{first / 'sub'} is inside {first}, a folder of the catalog “{name}”" in tab.messages.text()
+
+    [_, forget_second, _] = bar.forget_actions()
+    forget_second.trigger()
+    said = answer_forget(qtbot, tab, forget=False)
+    assert said == (f"Forget the folder {second} in the catalog “{name}”?\nIts 2 images leave the catalog: they are no "
+                    "longer searched or shown here.\n\nYour files are not deleted, moved or changed: adding the "
+                    "folder again indexes them again.")
+    wait_for_worker(qtbot, tab.runner, "tf")
+    assert len(tab.snapshot) == 8  # not forgotten
+    forget_second.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        answer_forget(qtbot, tab, forget=True)
+    assert tab.snapshot.folders == (str(first), str(third)) and len(tab.snapshot) == 6
+    assert tab.messages.text() == (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the files "
+                                   "themselves were not touched.")
+    assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in ARTWORKS[16:18])
+    assert [a.text() for a in bar.forget_actions()] == [str(first), str(third)]
+
+    third.rename(tmp_path / "moved")  # away: its images are kept, and its warning offers to forget them
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(name)
+    assert f"The folder {third} of the catalog “{name}” is missing" in tab.messages.text()
+    assert tab.messages.action_button.text() == "Forget folder…" and len(tab.snapshot) == 6
+    QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert "Its 2 images leave the catalog" in answer_forget(qtbot, tab, forget=True)
+    assert tab.snapshot.folders == (str(first),) and len(tab.snapshot) == 4 and not tab.snapshot.missing_folders
+    assert "no longer searches" in tab.messages.text()
+    assert len(list((tmp_path / "moved").iterdir())) == 2
+
+
+def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, window, tmp_path, monkeypatch):
+    """The Product tab's catalog menu indexes the catalog with another of the user's models (as
+    `vsdesk index --model` does), saying how many images are embedded again; with no other
+    model it says how to get one."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = "clothing"  # the sample: vsdesk's folder takes no other, nor is forgotten
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        tab.start()
+    bar = tab.catalog_bar
+    assert not bar.add_action.isEnabled() and not bar.forget_menu.isEnabled() and bar.model_action.isEnabled()
+    window.add_to_catalog_action.trigger()  # the window's menu: said why, rather than nothing
+    assert tab.messages.text() == ("Folders are added to a catalog of your own, not to the sample “clothing”: make a "
+                                   "catalog of the folder (Folders & model › New catalog from a folder…).")
+    drop_files(tab, [copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")])  # offered as a catalog only
+    qtbot.waitUntil(lambda: "as a catalog to search?" in tab.messages.text(), timeout=10_000)
+    assert tab.messages.action_button.text() == "Add folder" and not tab.messages.other_button.isVisible()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    name = tab.catalog_name
+    assert len(tab.snapshot) == 3 and bar.add_action.isEnabled() and name != "clothing"
+    assert bar.menu_title == "Folders & model" and bar.menu_button.text() == "Folders && model"  # "&" no shortcut
+    assert bar.model_action.text() == "Product model: the shipped model — change…"
+    bar.model_action.trigger()  # nobody's model yet: nothing to choose
+    qtbot.waitUntil(lambda: "can only be indexed with the shipped model" in tab.messages.text(), timeout=10_000)
+    assert "`vsdesk models import product/NAME FOLDER`" in tab.messages.text()
+    tab.messages.clear()
+
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+    bar.model_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is not None and tab.catalog.model_dialog.isVisible(),
+                    timeout=10_000)
+    dialog = tab.catalog.model_dialog
+    words = "\n".join(label.text() for label in dialog.findChildren(QLabel))
+    assert f"Which product model should index the catalog <b>{name}</b>?" in words
+    assert "It is indexed now with the shipped model." in words and "Its <b>3 images</b> are embedded again" in words
+    assert dialog.chosen() is None and not dialog.ok_button.isEnabled()  # its own model: nothing to do
+    dialog.choose("product/mine")
+    assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Re-index 3 images"
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        assert "is indexed again with product/mine: its 3 images are embedded again" in tab.messages.text()
+    assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3 and tab.messages.text() == ""
+    assert bar.status.text() == "3 images · model product/mine"
+    assert bar.model_action.text() == "Product model: product/mine — change…"
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/mine"  # kept: `vsdesk search` and the next start use it too
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Hat", 4)[3]))
+    assert tab.outcome.extras["model"] == "product-heldout" and len(tab.gallery.results.items()) == 3
 
 
 def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_work(qtbot, window, tmp_path):
@@ -1385,7 +1595,8 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     panel = tab.panel
     assert tab.messages.text() == "" and len(tab.gallery.results.items()) == 4
     category = panel.category.text()
-    assert category.split("</b>")[0].removeprefix("<b>") in CLASS_NAMES and " of the 10 nearest training images)" in category
+    assert category.startswith("Read as <b>") and " of the 10 nearest training images)" in category
+    assert category.split("</b>")[0].removeprefix("Read as <b>") in CLASS_NAMES
     # in words a user reads without the docs (the review: "99.3th percentile … −ELBO 129.6 nats");
     # the score and its definition in the tooltip
     percentile = tab.query.outcome.extras["anomaly"]["percentile"]
@@ -1393,11 +1604,67 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     assert not re.search(r"ELBO|nats|\dth\b", panel.anomaly.text())
     assert " nats" in panel.anomaly.toolTip() and "minus the image's own entropy" in panel.anomaly.toolTip()
     assert "28×28 grey" in panel.knows.text() and panel.knows.isVisible()  # what the model knows, always said
+    # The verdict is about the silhouette (the left tile), not the picture: a Monet crop was
+    # "Typical ... T-shirt/top" to a first-time reader.
+    assert "only that is judged" in panel.knows.text() and panel.anomaly.text().startswith("Its silhouette is <b>")
+    # what a result's number is ("0.801 · Shirt")
+    assert "how alike its silhouette is to yours" in panel.results_hint.text() and "cosine" in panel.results_hint.toolTip()
     for label in (panel.category, panel.map_hint, panel.input_image, panel.recon_image, panel.decoded_image):
         assert label.toolTip()
     assert panel.map.plot.getPlotItem().autoBtn.toolTip() == "Show the whole map again"  # the house, not "A"
     assert not panel.input_image.pixmap().isNull() and not panel.recon_image.pixmap().isNull()
     assert len(panel.map.query_marker.data) == 1  # the query's star on the manifold map
+
+
+def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typical(qtbot, window, tmp_path):
+    """The review: an all-white picture was "Sandal (10 of the 10 nearest ...)", "Typical: 98.9 %
+    ... more unusual", its star on the map, a sandal's ghost redrawn. Then a real photo is read again."""
+    from PIL import Image
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    blank = tmp_path / "white.png"
+    Image.new("RGB", (640, 480), "white").save(blank)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(blank))
+    panel = tab.panel
+    assert tab.query.outcome.extras["object_found"] is False
+    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour</b>"
+    assert "no silhouette to read as an item or to judge" in panel.anomaly.text()
+    assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
+    assert len(panel.map.query_marker.data) == 0 and panel.recon_image.pixmap().isNull()
+    assert not panel.input_image.pixmap().isNull()  # what the model was given: a black square
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[10]))  # a garment on a plain background
+    assert tab.query.outcome.extras["object_found"] is True
+    assert panel.category.text().startswith("Read as <b>") and "silhouette is <b>" in panel.anomaly.text()
+    assert len(panel.map.query_marker.data) == 1 and not panel.recon_image.pixmap().isNull()
+
+
+def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot, window, tmp_path):
+    """The review at 1024x700: the map's grid ~160 px and cut off at the bottom, ~150 px after a
+    search, its axes -3 ... 3 without names. Now the panel scrolls; nothing is cut or squeezed."""
+    from vsdesk.gui.panels.manifold_map import AXIS_NAMES
+    from vsdesk.gui.panels.vae_panel import MAP_MIN
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    window.resize(1024, 700)
+    tab.load_manifold()
+    panel = tab.panel
+    qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(STYLE_DIR / "s_impressionist-03.jpg"))
+    qtbot.waitUntil(lambda: window.height() <= 700 and panel.scroll.verticalScrollBar().maximum() > 0, timeout=5000)
+    contents = panel.scroll.widget()
+    assert panel.map.height() >= MAP_MIN
+    assert panel.map.geometry().bottom() < contents.height()  # reached by scrolling, not cut off
+    assert contents.width() <= panel.scroll.viewport().width()  # no line cut at the right edge
+    view = panel.map.plot.getViewBox().sceneBoundingRect()
+    assert min(view.width(), view.height()) >= 200  # the grid itself, 20 x 20 tiles to click
+    for side, name in AXIS_NAMES.items():
+        assert panel.map.plot.getAxis(side).labelText == name
+    assert "latent dimensions" in panel.map.toolTip()
 
 
 def test_the_window_and_the_command_line_give_a_jpeg_the_same_vae_facts(qtbot, window, tmp_path, capsys):
@@ -1557,7 +1824,7 @@ def test_the_window_fits_a_small_laptop_screen_on_every_tab(qtbot, window):
         window.show_tab(mode)
         window.tab(mode).build_plots()  # the maps are there in real use
         window.resize(800, 600)
-        qtbot.wait(50)
+        settle(window)
         assert window.height() <= 660 and window.width() <= 800, (mode, window.size())
 
 
@@ -1715,16 +1982,18 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     offer = tab.messages.text()
 
-    said = []  # what the message bar says as the catalog is opened again: (text, its button)
-    tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text())))
+    said = []  # what the message bar says as the catalog is opened again: (text, its buttons)
+    tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text(),
+                                                          tab.messages.other_button.text())))
 
     def come_back_and_see(note):
         said.clear()
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             window._on_application_state(Qt.ApplicationState.ApplicationActive)
-        [(text, button)] = said
-        assert text.startswith(offer + "\n") and note in text and button == "Add folder", text
-        assert tab.messages.text() == offer and tab.messages.action_button.isVisible()  # the note went
+        [(text, button, other)] = said
+        assert text.startswith(offer + "\n") and note in text, text
+        assert (button, other) == (f"Add to “{tab.catalog_name}”", "New catalog")
+        assert tab.messages.text() == offer and tab.messages.other_button.isVisible()  # the note went
 
     copy_images(photos[4:5], folder)  # saved there by another program
     come_back_and_see(f"New, removed, renamed or changed images in {folder}")
@@ -1733,8 +2002,8 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     assert main(["index", "--mode", "vae", "--catalog", tab.catalog_name]) == 0  # in a terminal
     come_back_and_see("was changed outside this window")
     assert len(tab.snapshot) == 4
-    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still adds its folder
-        tab.messages.action_button.click()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still makes its folder a catalog
+        tab.messages.other_button.click()
     assert tab.snapshot.folders == (str(offered),) and len(tab.snapshot) == 2
 
 

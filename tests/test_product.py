@@ -531,13 +531,18 @@ def test_five_class_note_only_where_that_figure_means_something():
 
 
 def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its_place(
-    tmp_path, clothing, capsys, monkeypatch
+    tmp_path, clothing, capsys, monkeypatch, own_cache, session_dirs
 ):
     """`vsdesk train product --retrain-on-all` (how the shipped model is made): the recipe is
     scored on held-out contributors, then trained on all of them; `vsdesk eval product` on that
-    data scores the held-out twin, and says so, since the final model has seen every photo."""
+    data scores the held-out twin, and says so, since the final model has seen every photo.
+    In a cache of its own: it plants an old conversion there, and converts and removes models'
+    fast-path files, in the folder the session's other tests read theirs from."""
     from vsdesk.cli import main
     from vsdesk.engine.product.model import read_meta, user_dir
+
+    own_cache("efficientnet-lite0")  # the backbone, for training and the cache keys
+    shared = _files_in(session_dirs / "cache")
 
     data = _small_csv(tmp_path, clothing, per_class=12)
     everyone = {it.group for it in load_dataset(data).items}
@@ -588,6 +593,7 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     for item in photos[:6]:
         shutil.copy(item.path, shop)
     untagged = fast.cache_path("0" * 24)  # named as conversions were before they carried their member's tag
+    assert tmp_path in untagged.parents  # in this test's own cache
     untagged.parent.mkdir(parents=True, exist_ok=True)
     untagged.write_bytes(b"an old conversion")
     assert main(["index", "--mode", "product", "--catalog", "mine", str(shop), "--model", "final"]) == 0
@@ -622,6 +628,13 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert not converted.exists()  # its conversions went with it
     assert main(["models", "remove", "product/final-heldout"]) == 0
     assert "twin" not in capsys.readouterr().out
+    assert _files_in(session_dirs / "cache") == shared  # the session's cache as it was
+
+
+def _files_in(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder``, with its size and modification time."""
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def _class_folders(folder, clothing, per_class, classes=("Hat", "Shoes", "T-Shirt")):

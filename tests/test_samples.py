@@ -172,12 +172,10 @@ def test_style_artworks_brought_back_from_mirror(tmp_path, monkeypatch):
     assert len(labels) == 33 and labels["s_cubism-03.jpg"] == "cubism"
 
 
-def test_two_processes_preparing_a_sample_at_once_keep_the_first_complete_folder(tmp_path, monkeypatch):
-    """The window and `vsdesk index` preparing the style sample at once: the second to finish
-    once deleted the first's complete folder (perhaps being indexed already) to put its own in.
-    Here the second's copying waits (its progress callback) until the first has finished."""
-    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+def _prepared_twice_at_once() -> tuple[Path, dict[str, int]]:
+    """The style sample prepared by two processes at once (the window and `vsdesk index`), the
+    second finishing last: its copying waits (its progress callback) until the first has
+    finished. -> the folder, and the inode of each file as the first left it."""
     copying, first_done, failures = threading.Event(), threading.Event(), []
 
     def wait_for_the_first(*_):
@@ -200,23 +198,35 @@ def test_two_processes_preparing_a_sample_at_once_keep_the_first_complete_folder
         first_done.set()
         thread.join(60)
     assert not failures
+    return folder, first
+
+
+def test_two_processes_preparing_a_sample_at_once_keep_the_first_complete_folder(tmp_path, monkeypatch):
+    """The second to finish once deleted the first's complete folder (perhaps being indexed
+    already) to put its own in."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
+    folder, first = _prepared_twice_at_once()
     assert {p.name: p.stat().st_ino for p in folder.iterdir()} == first  # the very files, not a copy
     assert len(first) == 32 + 2  # the artworks, labels.csv, .complete
     assert [p.name for p in folder.parent.iterdir()] == ["style-artworks"]  # the second's copy is gone
 
 
 def test_an_incomplete_sample_folder_is_replaced_by_a_complete_one(tmp_path, monkeypatch):
-    """A folder without ".complete" (an older layout) is vsdesk's, in its cache: replaced."""
+    """A folder without ".complete" (an older layout) is vsdesk's, in its cache: replaced, by
+    the first of two processes preparing the sample at once. The second, which found it
+    incomplete too, once deleted what was there when it finished: the first's complete folder."""
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
     old = samples.paths.cache_dir() / "samples" / "style-artworks"
     old.mkdir(parents=True)
     (old / "s_cubism-01.jpg").write_bytes(b"an older layout's half-copied file")
-    folder = samples.sample_folder("style-artworks")
+    folder, first = _prepared_twice_at_once()
     assert folder == old and (folder / ".complete").is_file()
     written = hashlib.sha256((folder / "s_cubism-01.jpg").read_bytes()).hexdigest()
     assert written == samples.STYLE_ARTWORKS["s_cubism-01.jpg"]
-    assert [p.name for p in folder.parent.iterdir()] == ["style-artworks"]
+    assert {p.name: p.stat().st_ino for p in folder.iterdir()} == first  # the first's, kept by the second
+    assert [p.name for p in folder.parent.iterdir()] == ["style-artworks"]  # the old one and the second's copy gone
 
 
 def test_style_artworks_repair_without_a_source_keeps_the_sample(tmp_path, monkeypatch, http_root):

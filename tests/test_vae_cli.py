@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -151,6 +152,38 @@ def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
     for raw in ("data:image", "base64", "train_neighbours", "votes", "{", "'", "definition", "category_index"):
         assert raw not in text, raw
     assert max(len(line) for line in lines) < 200 and len(lines) == 1 + 3 + 2 + 1  # query, facts, results, blank
+
+
+def test_a_picture_of_one_flat_colour_is_said_to_have_no_object_not_called_typical(tmp_path, capsys):
+    """The review: a blank white or black picture was "Sandal (100% of 10 neighbours)", "Typical:
+    98.9 % of the training images are more unusual". It has no object; --json keeps its keys."""
+    from PIL import Image
+
+    blanks = []
+    for name, colour in (("white.png", "white"), ("black.png", "black")):
+        Image.new("RGB", (400, 300), colour).save(tmp_path / name)
+        blanks.append(str(tmp_path / name))
+    photo = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[7])  # a garment on a plain background
+    assert cli_main(["vae", "describe", *blanks, photo]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for blank, line in zip(blanks, lines):
+        assert line == f"{blank}: no object found: the picture is (nearly) one flat colour (nothing to compare " \
+            "with Fashion-MNIST's items)"
+    assert "of 10 neighbours" in lines[2] and "no object" not in lines[2]
+    assert cli_main(["vae", "describe", "--json", "-k", "1", blanks[0], photo]) == 0
+    blank, garment = json.loads(capsys.readouterr().out)
+    assert blank["object_found"] is False and blank["note"].startswith("no object found")
+    assert {"category", "votes", "anomaly", "map2d", "input_png", "train_neighbours"} <= set(blank)
+    assert garment["object_found"] is True and "note" not in garment
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(photo, folder / "one.jpg")
+    assert cli_main(["index", "--mode", "vae", "--catalog", "shop", str(folder)]) == 0
+    capsys.readouterr()
+    assert cli_main(["search", "--mode", "vae", "--catalog", "shop", blanks[1]]) == 0
+    text = capsys.readouterr().out
+    assert "  note: no object found: the picture is (nearly) one flat colour" in text
+    assert "typical" not in text.lower() and "category" not in text and "anomaly" not in text
 
 
 def test_a_details_error_written_over_several_lines_reads_as_one_line_without_escapes():

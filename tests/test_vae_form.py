@@ -8,7 +8,8 @@ from PIL import Image, ImageDraw
 from tests.conftest import CLOTHING_DIR
 from vsdesk.engine.imageio import load_image
 from vsdesk.engine.vae import knn
-from vsdesk.engine.vae.dataset_form import to_dataset_form
+from vsdesk.engine.samples import load_fashion_mnist
+from vsdesk.engine.vae.dataset_form import dataset_form_of, to_dataset_form
 
 
 def _border(form: np.ndarray) -> np.ndarray:
@@ -53,6 +54,23 @@ def test_real_clothing_photos_come_out_as_bright_objects_on_black():
         assert form.shape == (28, 28)
         dark_borders += _border(form).mean() < 40 and form.max() > 150
     assert dark_borders >= 8
+
+
+def test_a_flat_picture_has_no_object_and_real_garments_and_fashion_mnist_images_do(tmp_path):
+    """The review: an all-white or all-black picture became an all-black 28x28, which the VAE
+    reconstructs easily ("Typical ... Sandal"). The conversion's own mask tells there is nothing."""
+    flats = [Image.new("RGB", size, colour) for size in ((28, 28), (640, 480), (1, 1))
+             for colour in ((255, 255, 255), (0, 0, 0), (30, 120, 200))]
+    noisy = tmp_path / "grey.jpg"  # a flat grey with JPEG's noise, read back as any file is
+    Image.new("RGB", (300, 200), (128, 128, 128)).save(noisy, quality=40)
+    for image in [*flats, load_image(noisy, min_size=128)]:
+        form = dataset_form_of(image)
+        assert not form.object_found and form.pixels.max() == 0, image
+    for path in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[::250][:20]:  # garments on plain backgrounds
+        form = dataset_form_of(load_image(path, min_size=128))
+        assert form.object_found and np.array_equal(form.pixels, to_dataset_form(load_image(path, min_size=128)))
+    images, _ = load_fashion_mnist("test")
+    assert all(dataset_form_of(Image.fromarray(pixels, "L")).object_found for pixels in images[:2000])
 
 
 def test_exact_knn_matches_brute_force_and_votes_break_ties_by_rank():

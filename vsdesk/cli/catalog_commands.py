@@ -294,12 +294,21 @@ def _load_embedder(mode: str, model: str | None = None):
     say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
     try:
         embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
+        _settle(embedder)
     except ModelStoreError as exc:
         raise CommandError(str(exc), FAILED) from None
     except ProductModelError as exc:  # (one that is not there is told by _check_model_option)
         raise CommandError(f"{exc}; `vsdesk models list` shows the product models", FAILED) from None
     except (ImportError, AttributeError) as exc:
         raise CommandError(f"the {mode} mode is not available in this installation ({exc})", FAILED) from None
+    return embedder
+
+
+def _settle(embedder) -> None:
+    """Loads what runs the model now, inside the load's error handling: a member that must be
+    converted again (its fast-path file missing or damaged) needs the backbone's weights, and
+    when they cannot be had (a read-only model cache) that is a failure of the load, said as
+    one, not a traceback at the first query."""
     note = embedder.first_use_note()
     if note:
         # Product: every member is converted now, under the note, as the window does. Indexing
@@ -308,7 +317,8 @@ def _load_embedder(mode: str, model: str | None = None):
         # conversion is due: a member read from the cache is left to its first use).
         say(note)
         embedder.warm_up()
-    return embedder
+    else:
+        _ = embedder.key  # the first member (product), which every index run and search reads at once
 
 
 def _handle(func, args) -> int:
@@ -696,14 +706,19 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
             lines.append(f"familiarity: not checked, {value}")
         elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
             lines.append(f"kids' wear: {'yes' if value >= 0.5 else 'no'} ({value:.1%})")
-        else:
+        elif key != "describe_error":  # said last, in words, as the other modes say it
             lines.append(f"{key}: {_short(value)}")
-    return lines
+    return lines + _describe_error(facts)
 
 
 def _vae_facts(facts: dict[str, Any]) -> list[str]:
     """VAE: the category by the vote of the nearest training images, how unusual the image is for
-    the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place)."""
+    the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place). A
+    picture with no object in it has none of these: it is said so."""
+    if facts.get("object_found") is False:
+        from vsdesk.engine.vae.engine import NO_OBJECT
+
+        return [f"note: {NO_OBJECT} (nothing to compare with Fashion-MNIST's items)"] + _describe_error(facts)
     lines = []
     category, votes = facts.get("category"), facts.get("votes")
     if category:

@@ -10,6 +10,7 @@ from vsdesk.cli._common import (
     CommandError,
     StderrProgress,
     check_given_path,
+    error,
     json_on_failure,
     print_json,
     say,
@@ -140,12 +141,27 @@ def _import_product(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), FAILED) from None
     # Converted for the fast path now (a model made to ship carries it; one trained elsewhere
     # does not): at its first use in the window the converter would stall it, holding the GIL.
-    from vsdesk.engine.product import load_embedder
-
     say(f"{args.name}: preparing it for fast use (once)…")
-    load_embedder(name).warm_up()
+    unprepared = _prepare_for_fast_use(name)
     print(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
+    if unprepared:  # the import is done (and kept); what its first use will meet is said now
+        error(f"note: {args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
     return 0
+
+
+def _prepare_for_fast_use(name: str) -> str | None:
+    """Converts every member of the imported product model ``name`` for the fast path (read from
+    its folder when it carries them); why that could not be done, or None. A conversion needs the
+    backbone's weights in the model cache, which may not be had (offline, a read-only cache)."""
+    from vsdesk.engine import models
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.model import ProductModelError
+
+    try:
+        load_embedder(name).warm_up()
+    except (models.ModelStoreError, ProductModelError, OSError) as exc:
+        return _describe(exc)
+    return None
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -276,8 +276,8 @@ def _describe_into(args, records: list[dict]) -> int:
     )
     from vsdesk.engine.query import decode_query
     from vsdesk.engine.samples import SampleDataError
-    from vsdesk.engine.vae import load_embedder, to_dataset_form
-    from vsdesk.engine.vae.engine import VOTE_K
+    from vsdesk.engine.vae import dataset_form_of, load_embedder
+    from vsdesk.engine.vae.engine import NO_OBJECT, VOTE_K
 
     if args.k < 0:
         raise CommandError("-k must be 0 or more", USAGE)
@@ -307,12 +307,15 @@ def _describe_into(args, records: list[dict]) -> int:
             continue
         try:
             # Decoded as `vsdesk search --mode vae` and the window decode it: the same facts.
-            facts = engine.describe(to_dataset_form(decode_query(embedder, path)), neighbours=args.k)
+            form = dataset_form_of(decode_query(embedder, path))
+            facts = engine.describe(form.pixels, neighbours=args.k, object_found=form.object_found)
         except ImageError as exc:
             failure(record, exc)
             continue
         record.update(facts)
-        if not args.json:
+        if not args.json and not form.object_found:  # a blank is no garment: no category, no verdict
+            print(f"{path}: {NO_OBJECT} (nothing to compare with Fashion-MNIST's items)")
+        elif not args.json:
             a = facts["anomaly"]
             print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
                   f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "

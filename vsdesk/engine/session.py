@@ -18,6 +18,7 @@ An indexed catalog is the one searched as soon as its index is read, before its 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ DEFAULT_SAMPLE = {"style": "style-artworks", "product": "clothing", "vae": "fash
 INDEX_BATCH = 8
 #: How many neighbours place the query on the map (weighted by similarity).
 PLACE_NEIGHBOURS = 10
+#: ``open_catalog``'s ``model`` left out: the catalog keeps the model it has.
+KEEP_MODEL = object()
 
 
 #: Marks a label the model predicted (an unlabelled folder in product mode), on the map and in tips.
@@ -251,6 +254,26 @@ def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
     return name
 
 
+def nested_folder_notes(name: str, before: list[str], added: tuple[str, ...], after: list[str]) -> list[str]:
+    """What became of folders added to catalog ``name`` (its folders ``before`` and
+    ``after``) that are not kept beside the others: one inside a folder of the catalog is part
+    of it already; one holding folders of the catalog keeps them, and their images, inside it."""
+    from vsdesk.engine.catalog import is_within
+
+    notes = []
+    for folder in dict.fromkeys(os.path.abspath(os.path.expanduser(f)) for f in added):
+        parent = next((other for other in after if other != folder and is_within(folder, other)), None)
+        if parent is not None:
+            notes.append(f"{folder} is inside {parent}, a folder of the catalog “{name}”: its images are "
+                         f"indexed as part of it")
+        inside = [old for old in before if old not in after and is_within(old, folder)]
+        if inside:
+            notes.append(f"{folder} holds {', '.join(inside)}, {'a folder' if len(inside) == 1 else 'folders'} of "
+                         f"the catalog “{name}”: the catalog keeps {folder} alone, and "
+                         f"{'its' if len(inside) == 1 else 'their'} images with it")
+    return notes
+
+
 def reweigh_style_query(embedder: Any, query: np.ndarray, weight: float) -> np.ndarray:
     """The style <-> subject weight at search time, without re-embedding the catalog.
 
@@ -404,12 +427,43 @@ class ModeSession:
             catalog.set_model(model)  # open_catalog indexes it with that one (``catalog_model``)
         return name
 
+    def forget_folder(self, name: str, folder: str) -> int:
+        """Forget ``folder``, one of catalog ``name``'s folders, and its images' entries, as
+        `vsdesk catalogs remove-folder` does (the images themselves are never touched); how many
+        images it forgot. The window runs it on its TensorFlow thread, where the catalog's index
+        runs are: never in the middle of one."""
+        from vsdesk.engine.catalog import Catalog, CatalogError
+
+        with Catalog.open(name) as catalog:
+            if folder not in catalog.folders:
+                listed = ", ".join(catalog.folders) or "none"
+                raise CatalogError(f"{folder} is not a folder of catalog {name!r} (its folders: {listed})")
+            before, _ = catalog.counts()
+            catalog.remove_folder(folder)
+            return before - catalog.counts()[0]
+
+    def folder_counts(self, name: str, folder: str) -> tuple[int, int]:
+        """(indexed images, skipped files) of ``folder`` in catalog ``name``: what forgetting it
+        takes out (``Catalog.folder_counts``). For the I/O thread."""
+        from vsdesk.engine.catalog import Catalog
+
+        with Catalog.open(name) as catalog:
+            return catalog.folder_counts(folder)
+
     def open_catalog(
         self, name: str, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled,
-        shown: Callable[[CatalogSnapshot | None], None] | None = None,
-        noted: Callable[[str], None] | None = None,
+        shown: Callable[[CatalogSnapshot | None], None] | None = None, add_folders: tuple[str, ...] = (),
+        model: str | None | object = KEEP_MODEL, noted: Callable[[str], None] | None = None,
     ) -> CatalogSnapshot:
         """Index ``name`` incrementally (only new or changed files are embedded) and snapshot it.
+
+        ``add_folders`` join the catalog in its index run, as `vsdesk index --catalog NAME
+        FOLDER` adds them (a folder inside one of its folders is part of it already; one holding
+        some of them takes their place: the snapshot's ``note`` says either). ``model`` (product
+        mode: a ``ModelChoice.name``, None for the shipped model) is the one the catalog keeps
+        and is indexed with from now on, as `vsdesk index --model` makes it: every image is
+        embedded again. It is kept before the run, so that a run cancelled midway goes on with it
+        when the catalog is opened again, as a new catalog's chosen model does.
 
         Runs on the TensorFlow thread. The model is loaded only if some image must be embedded,
         or the catalog holds another model's vectors: an indexed catalog opens without it (as
@@ -426,7 +480,7 @@ class ModeSession:
         propagates; ``snapshot`` then shows the partial catalog.
         """
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import Catalog, CatalogNotFound, index_catalog
+        from vsdesk.engine.catalog import Catalog, CatalogError, CatalogNotFound, index_catalog
         from vsdesk.engine.modes import vectors_key_prefix
 
         tell = shown or (lambda _snapshot: None)
@@ -444,6 +498,14 @@ class ModeSession:
         else:
             catalog = Catalog.open(name)
         try:
+            if add_folders and samples.is_sample(name):
+                raise CatalogError(f"{name!r} is a sample catalog: make a catalog of your folder instead")
+            if model is not KEEP_MODEL and model != catalog.model:
+                if catalog.mode != "product":
+                    raise CatalogError(f"the {catalog.mode} mode has one model: a catalog of it has no other")
+                catalog.check_writable()  # (a read-only index says so, its settings left as they are)
+                catalog.set_model(model)
+            folders_before = catalog.folders
             if not samples.is_sample(name):
                 stored_snapshot = self._adopt_stored(catalog)
                 tell(stored_snapshot)
@@ -472,14 +534,15 @@ class ModeSession:
                 # A loaded model is given as such (its full key checked); else the run loads it
                 # only if needed, the catalog's key compared with how this model's keys start.
                 report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
-                                       batch_size=INDEX_BATCH,
+                                       batch_size=INDEX_BATCH, add_folders=add_folders,
                                        model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
             except CancelledError:  # the catalog now holds some of this model's vectors: shown with it
                 self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
                 raise
             embedder = model_now()
             catalog.set_model(model)
-            note = "; ".join(filter(None, [report.recovered, note]))  # why it was all indexed again
+            nested = nested_folder_notes(catalog.name, folders_before, add_folders, catalog.folders)
+            note = "; ".join(filter(None, [report.recovered, note, *nested]))  # why it was all indexed again ...
             snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
         finally:
             catalog.close()

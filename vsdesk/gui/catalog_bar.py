@@ -1,4 +1,5 @@
-"""The catalog row of a tab: which catalog is searched, add a folder, indexing progress + Cancel."""
+"""The catalog row of a tab: which catalog is searched, its menu (a new catalog from a folder;
+a folder added to the catalog shown or forgotten; product: its model), indexing progress + Cancel."""
 
 from __future__ import annotations
 
@@ -10,27 +11,40 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QWidget,
 )
 
 
+#: The catalog menu's button, by whether the mode has models to choose from.
+MENU_TITLES = {False: "Folders", True: "Folders & model"}
+
+
+def menu_title(mode: str) -> str:
+    """The catalog menu's name on ``mode``'s tab, as messages name it ("Folders › …")."""
+    return MENU_TITLES[mode == "product"]
+
+
 class CatalogBar(QWidget):
     catalog_chosen = Signal(str)
-    folder_chosen = Signal(str)
+    folder_chosen = Signal(str)  # a folder to make a new catalog of
+    folder_to_add = Signal(str)  # a folder to add to the catalog shown
+    forget_requested = Signal(str)  # one of the catalog's folders, to forget (asked first)
+    model_requested = Signal()  # product: index the catalog with another model (asked first)
     cancel_requested = Signal()
     details_requested = Signal()  # the status line's link (e.g. "3 skipped") was clicked
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, has_models: bool = False):
+        """``has_models``: the mode has models to choose from (product): the menu offers them."""
         super().__init__(parent)
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(18)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.combo.currentIndexChanged.connect(self._on_index_changed)
-        self.add_button = QPushButton("Add folder…")
-        self.add_button.setToolTip("Index one of your own folders (searched recursively) as a catalog")
-        self.add_button.clicked.connect(self.choose_folder)
+        self._build_menu(has_models)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
         self.progress.setTextVisible(True)
@@ -45,12 +59,57 @@ class CatalogBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Catalog:"))
         layout.addWidget(self.combo)
-        layout.addWidget(self.add_button)
+        layout.addWidget(self.menu_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.status, 1)
         self.set_busy(False)
         self._quiet = False
+        self.set_catalog("", (), is_sample=True)
+
+    def _build_menu(self, has_models: bool) -> None:
+        self.menu_button = QToolButton()
+        self.menu_title = MENU_TITLES[has_models]  # as messages name it
+        self.menu_button.setText(self.menu_title.replace("&", "&&"))  # an "&" shown, not a shortcut
+        self.menu_button.setToolTip("Add a folder to the catalog, forget one, or make a new catalog of a folder"
+                                    + ("; the product model it is indexed with" if has_models else ""))
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.menu_button)
+        self.menu.setToolTipsVisible(True)  # why an entry is unavailable (a sample catalog)
+        self.add_action = self.menu.addAction("Add a folder to this catalog…", self.choose_folder_to_add)
+        self.forget_menu = self.menu.addMenu("Forget a folder of this catalog")
+        self.forget_menu.setToolTipsVisible(True)
+        self.model_action = None
+        if has_models:
+            self.model_action = self.menu.addAction("Product model…", lambda: self.model_requested.emit())
+        self.menu.addSeparator()
+        self.new_action = self.menu.addAction("New catalog from a folder…", self.choose_folder)
+        self.new_action.setToolTip("Index one of your own folders (searched recursively) as a catalog of its own")
+        self.menu_button.setMenu(self.menu)
+
+    def set_catalog(self, name: str, folders: tuple[str, ...], is_sample: bool, model: str = "") -> None:
+        """What the menu offers for the catalog shown: a sample's folder is vsdesk's own (neither
+        added to nor forgotten); ``model``: the product model it is indexed with, in words."""
+        self._catalog = name
+        self.add_action.setText(f"Add a folder to “{_short(name)}”…" if name else "Add a folder to this catalog…")
+        self.add_action.setEnabled(bool(name) and not is_sample)
+        self.add_action.setToolTip("A sample catalog: make a catalog of your own folder (below), then add "
+                                   "folders to it" if is_sample else
+                                   "Its images are indexed into this catalog, in the background")
+        self.forget_menu.clear()
+        self.forget_menu.setTitle(f"Forget a folder of “{_short(name)}”" if name else "Forget a folder of this catalog")
+        for folder in folders if not is_sample else ():
+            action = self.forget_menu.addAction(folder.replace("&", "&&"))  # a name's "&" is no shortcut
+            action.setToolTip("Its images leave this catalog (asked first); the files are not touched")
+            action.triggered.connect(lambda _checked=False, f=folder: self.forget_requested.emit(f))
+        self.forget_menu.setEnabled(bool(self.forget_menu.actions()))
+        if self.model_action is not None:
+            self.model_action.setText(f"Product model: {model or 'the shipped model'} — change…")
+            self.model_action.setEnabled(bool(name))
+
+    def forget_actions(self) -> list:
+        """The Forget submenu's entries, one per folder of the catalog shown."""
+        return self.forget_menu.actions()
 
     def set_catalogs(self, names: list[str], current: str | None = None) -> None:
         self._quiet = True
@@ -74,7 +133,7 @@ class CatalogBar(QWidget):
             self.progress.setRange(0, 0)  # busy until the first progress report
             self.progress.setFormat(message or "%p%")
         self.combo.setEnabled(not busy)
-        self.add_button.setEnabled(not busy)
+        self.menu_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int, message: str = "") -> None:
         if total > 0:
@@ -96,8 +155,22 @@ class CatalogBar(QWidget):
             self.catalog_chosen.emit(self.combo.currentText())
 
     def choose_folder(self) -> None:
-        if not self.add_button.isEnabled():
-            return  # indexing: one catalog at a time (the menu's "Add folder…" lands here too)
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder to search")
+        """A folder to make a new catalog of (the window's File menu lands here too)."""
+        if not self.menu_button.isEnabled():
+            return  # indexing: one catalog at a time
+        folder = QFileDialog.getExistingDirectory(self, "New catalog from a folder")
         if folder:
             self.folder_chosen.emit(folder)
+
+    def choose_folder_to_add(self) -> None:
+        """A folder to add to the catalog shown (the window's File menu lands here too)."""
+        if not self.menu_button.isEnabled() or not self.add_action.isEnabled():
+            return  # indexing, or a sample catalog shown
+        folder = QFileDialog.getExistingDirectory(self, f"Add a folder to “{self._catalog}”")
+        if folder:
+            self.folder_to_add.emit(folder)
+
+
+def _short(name: str, limit: int = 40) -> str:
+    """A catalog name as a menu entry shows it: a long one shortened, an "&" no shortcut."""
+    return (name if len(name) <= limit else name[: limit - 1] + "…").replace("&", "&&")

@@ -151,11 +151,13 @@ class MainWindow(QMainWindow):
             # ``triggered`` passes ``checked``: it must not land in ``m``
             action(f"{mode} tab", [f"Ctrl+{i + 1}"], lambda _checked=False, m=mode: self.show_tab(m))
 
-        # The catalog bar's "Add folder…", from the menu and the keyboard too.
-        self.add_folder_action = action("Add folder as catalog…", ["Ctrl+Shift+O"],
+        # The catalog bar's menu's folder entries, from the window's menu and the keyboard too.
+        self.add_folder_action = action("New catalog from a folder…", ["Ctrl+Shift+O"],
                                         lambda: self.current_tab().catalog_bar.choose_folder())
+        self.add_to_catalog_action = action("Add a folder to this catalog…", ["Ctrl+Shift+A"],
+                                            lambda: self.current_tab().catalog.choose_folder_to_add())
         file_menu = self.menuBar().addMenu("&File")
-        for act in (self.open_action, self.paste_action, self.add_folder_action):
+        for act in (self.open_action, self.paste_action, self.add_folder_action, self.add_to_catalog_action):
             file_menu.addAction(act)
         file_menu.addSeparator()
         quit_action = action("Quit", [QKeySequence.StandardKey.Quit], self.close)

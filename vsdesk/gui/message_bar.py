@@ -40,6 +40,7 @@ class _Message:
     text: str
     kind: str
     action: Action | None = None
+    other: Action | None = None  # a second choice (a dropped folder: added to the catalog, or a new one)
 
 
 class MessageBar(QFrame):
@@ -69,22 +70,29 @@ class MessageBar(QFrame):
         self.action_button = QPushButton()
         self.action_button.hide()
         self.action_button.clicked.connect(self._run_action)
+        self.other_button = QPushButton()
+        self.other_button.hide()
+        self.other_button.clicked.connect(lambda: self._run_action(other=True))
         layout.addWidget(self.label, 1)
         layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.other_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self._messages: list[_Message] = []
         self.kind = ""  # the strongest kind up ("" when nothing is)
         self.hide()
 
-    def show_message(self, text: str, kind: str = "info", action: Action | None = None) -> None:
-        """Show ``text`` instead of what is up; ``action`` offers one thing to do about it."""
-        self._messages = [_Message(text, kind, action)]
+    def show_message(self, text: str, kind: str = "info", action: Action | None = None,
+                     other: Action | None = None) -> None:
+        """Show ``text`` instead of what is up; ``action`` offers one thing to do about it,
+        ``other`` a second one beside it."""
+        self._messages = [_Message(text, kind, action, other)]
         self._update()
 
-    def add_message(self, text: str, kind: str = "info", action: Action | None = None) -> None:
-        """Show ``text`` along with what is up (an offer up keeps its button unless this has one)."""
-        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action)]
+    def add_message(self, text: str, kind: str = "info", action: Action | None = None,
+                    other: Action | None = None) -> None:
+        """Show ``text`` along with what is up (an offer up keeps its buttons unless this has one)."""
+        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action, other)]
         self._update()
 
     def remove_message(self, text: str) -> bool:
@@ -115,17 +123,18 @@ class MessageBar(QFrame):
     def text(self) -> str:
         return "\n".join(m.text for m in self._messages)
 
-    def _action(self) -> Action | None:
-        return next((m.action for m in reversed(self._messages) if m.action is not None), None)
+    def _action(self, other: bool = False) -> Action | None:
+        offer = next((m for m in reversed(self._messages) if m.action is not None), None)
+        return None if offer is None else offer.other if other else offer.action
 
     def _update(self) -> None:
         if not self._messages:
             self.clear()
             return
         self.kind = max((m.kind for m in self._messages), key=_STRENGTH.__getitem__)
-        action = self._action()
-        self.action_button.setText(action[0] if action else "")
-        self.action_button.setVisible(action is not None)
+        for button, action in ((self.action_button, self._action()), (self.other_button, self._action(other=True))):
+            button.setText(action[0] if action else "")
+            button.setVisible(action is not None)
         self.setStyleSheet(f"#MessageBar {{ {_STYLES[self.kind]} border-radius:4px; }} QLabel {{ border:none; }}")
         self._fit_text()
         self.show()
@@ -160,8 +169,8 @@ class MessageBar(QFrame):
         box.open()
         return box
 
-    def _run_action(self) -> None:
-        action = self._action()
+    def _run_action(self, other: bool = False) -> None:
+        action = self._action(other)
         self.clear()
         if action is not None:
             action[1]()
@@ -170,6 +179,7 @@ class MessageBar(QFrame):
         self._messages = []
         self.action_button.hide()
         self.details_button.hide()
+        self.other_button.hide()
         self.kind = ""
         self.label.clear()
         self.hide()

@@ -68,7 +68,7 @@ class ModeTab(QWidget):
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.catalog_bar = CatalogBar()
+        self.catalog_bar = CatalogBar(has_models=self.mode == "product")
         self.messages = MessageBar()
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
@@ -143,6 +143,9 @@ class ModeTab(QWidget):
         # The widgets ask ...
         self.catalog_bar.catalog_chosen.connect(self.catalog.open)
         self.catalog_bar.folder_chosen.connect(self.catalog.add_folder)
+        self.catalog_bar.folder_to_add.connect(self.catalog.add_folder_to_catalog)
+        self.catalog_bar.forget_requested.connect(self.catalog.ask_to_forget_folder)
+        self.catalog_bar.model_requested.connect(self.catalog.ask_for_model)
         self.catalog_bar.cancel_requested.connect(self.catalog.cancel)
         self.catalog_bar.details_requested.connect(self.catalog.show_skipped_files)
         self.query_area.open_requested.connect(self.input.choose_file)

@@ -1,5 +1,6 @@
 """Which product model indexes a folder added as a catalog: asked only when the user has trained
-or imported one (``vsdesk train product``, ``vsdesk models import product/NAME``)."""
+or imported one (``vsdesk train product``, ``vsdesk models import product/NAME``); and which one
+a catalog is indexed with again (its menu's "Product model"), saying how many images that embeds."""
 
 from __future__ import annotations
 
@@ -19,23 +20,35 @@ from PySide6.QtWidgets import (
 from vsdesk.engine.product.choice import ModelChoice
 
 
+#: ``ModelChoiceDialog``'s ``current`` for a new catalog: any model can be chosen.
+NO_MODEL = object()
+
+
 class ModelChoiceDialog(QDialog):
     """One choice per model, the shipped one first and chosen; each with its classes and
     training in words. Opened window-modal (``open``): the window keeps painting meanwhile."""
 
-    def __init__(self, folder: str, choices: list[ModelChoice], parent: QWidget | None = None):
+    def __init__(self, folder: str, choices: list[ModelChoice], parent: QWidget | None = None, *,
+                 intro: str = "", title: str = "Add folder: product model", ok_text: str = "Add folder",
+                 current: str | None | object = NO_MODEL, footer: str = ""):
+        """``intro``, ``footer``: rich text above and below the choices (by default, about the
+        ``folder`` added). ``current``: the model the catalog has (``NO_MODEL``: none, a new
+        catalog): chosen at first, and OK is enabled only for another one (nothing to do else)."""
         super().__init__(parent)
-        self.setWindowTitle("Add folder: product model")
+        self.setWindowTitle(title)
         self.choices = choices
-        intro = QLabel(f"Which product model should index <b>{html.escape(folder)}</b>?<br>"
+        intro = QLabel(intro or f"Which product model should index <b>{html.escape(folder)}</b>?<br>"
                        "The catalog keeps it: its searches use it too.")
         intro.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         self.group = QButtonGroup(self)
+        names = [choice.name for choice in choices]
+        first = names.index(current) if current in names else 0
+        self.current = current if current in names else NO_MODEL  # (a model given by its folder: not here)
         for i, choice in enumerate(choices):
             button = QRadioButton(choice.title.replace("&", "&&"))  # a name's "&" is no shortcut
-            button.setChecked(i == 0)
+            button.setChecked(i == first)
             details = QLabel(choice.details)
             details.setTextFormat(Qt.TextFormat.PlainText)  # class names are the user's, not markup
             details.setWordWrap(True)
@@ -50,11 +63,18 @@ class ModelChoiceDialog(QDialog):
             pair.addWidget(button)
             pair.addWidget(details)
             layout.addLayout(pair)
+        if footer:
+            below = QLabel(footer)
+            below.setWordWrap(True)
+            layout.addSpacing(6)
+            layout.addWidget(below)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Add folder")
+        self.ok_button.setText(ok_text)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.group.idToggled.connect(lambda _id, _on: self.ok_button.setEnabled(self.chosen() != self.current))
+        self.ok_button.setEnabled(self.chosen() != self.current)
         layout.addSpacing(6)
         layout.addWidget(buttons)
         # As tall as its wrapped lines need at its width (its size hint wraps them narrower).

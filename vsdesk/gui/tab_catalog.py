@@ -1,8 +1,11 @@
-"""A tab's catalog: opened and indexed in the background, cancelled, a folder added, the list
-of catalogs, and what another process (the command line) changed behind the window's back.
+"""A tab's catalog: opened and indexed in the background, cancelled, a folder made a catalog,
+its folders added and forgotten and its product model changed (as `vsdesk index --catalog NAME
+FOLDER`, `catalogs remove-folder` and `--model` do), the list of catalogs, and what another
+process (the command line) changed behind the window's back.
 
 ``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/catalog-list",
-"/add-folder", "/folder-lookup") and speaks through the catalog bar and the message bar; what
+"/add-folder", "/folder-lookup", "/folder-count", "/models") and speaks through the catalog bar,
+the message bar and its dialogs (asked window-modal: the window keeps painting); what
 the rest of the tab does when a catalog is left, opened or could not be opened is wired by the
 tab to its signals.
 """
@@ -10,14 +13,15 @@ tab to its signals.
 from __future__ import annotations
 
 import dataclasses
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot, ModeSession
-from vsdesk.engine.text import sentence
-from vsdesk.gui.catalog_bar import CatalogBar
+from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
+from vsdesk.engine.text import counted, sentence
+from vsdesk.gui.catalog_bar import CatalogBar, menu_title
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
@@ -63,8 +67,14 @@ class TabCatalog(QObject):
         self.name = settings.catalog(mode) or ""
         #: An info note ("Adding …", "… is brought up to date") up until the catalog opens.
         self._note = ""
-        #: The dialog asking which model indexes a folder added, while it is open.
+        #: The dialog asking which model indexes a folder added, or the catalog, while it is open.
         self.model_dialog = None
+        #: The dialog asking whether to forget a folder, while it is open.
+        self.confirm_dialog = None
+        #: (text, folder) of the last offer of a dropped folder (it may be up still).
+        self._offered: tuple[str, str] | None = None
+        #: (catalog, text) to say once that catalog has opened: what was done to it before.
+        self._said_once_open: tuple[str, str] | None = None
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
@@ -73,6 +83,7 @@ class TabCatalog(QObject):
         self._busy_timer = QTimer(self)
         self._busy_timer.setInterval(BUSY_POLL_MS)
         self._busy_timer.timeout.connect(self._look_if_still_busy)
+        self._asked: tuple = ((), KEEP_MODEL)  # what the last ``open`` was asked beside the name
 
     def is_opening(self) -> bool:
         return self.runner.is_running(f"{self.mode}/catalog")
@@ -135,17 +146,21 @@ class TabCatalog(QObject):
                 looked_at, missing_folders=tuple(away), missing_kinds=away,
                 missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away))
             if self._unsay() and away:
-                self._say("warning", _missing_folders_text(self.snapshot))
+                self._say("warning", _missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
 
     # -- opening and indexing ----------------------------------------------------------------------
-    def open(self, name: str) -> None:
-        """Index ``name`` incrementally in the background, then show it and its map."""
+    def open(self, name: str, add_folders: tuple[str, ...] = (), model=KEEP_MODEL) -> None:
+        """Index ``name`` incrementally in the background, then show it and its map.
+        ``add_folders`` join it, ``model`` (product) is the one it is indexed with from now on:
+        ``ModeSession.open_catalog``."""
         name = name or DEFAULT_SAMPLE[self.mode]
         self.name = name
         self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
+        self._asked = (add_folders, model)  # asked again once another process's run is done
         self.settings.set_catalog(self.mode, name)
         if self.snapshot is not None and self.snapshot.name != name:
             self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
+            self._offer_again()
             self.leaving.emit()
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Opening “{name}”…")
@@ -157,6 +172,7 @@ class TabCatalog(QObject):
             f"{self.mode}/catalog",
             lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled,
                                                   shown=lambda stored: ctx.partial(stored, force=True),
+                                                  add_folders=add_folders, model=model,
                                                   noted=lambda note: ctx.partial(note, force=True)),
             label=f"{self.title}: opening “{name}”…",
             on_progress=self._on_index_progress,
@@ -178,6 +194,7 @@ class TabCatalog(QObject):
 
     def _show(self, snapshot: CatalogSnapshot) -> None:
         self.snapshot = snapshot
+        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot))
         self.shown.emit(snapshot)
 
     def _load_model(self) -> None:
@@ -247,10 +264,11 @@ class TabCatalog(QObject):
         self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
         self.catalog_bar.set_busy(False)
-        self.catalog_bar.set_status(f"{len(snapshot)} images{_model_words(snapshot)}",
-                                    _skipped_tooltip(snapshot.skipped_files),
-                                    link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
+        self._show_status(snapshot)
         self._drop_note()  # e.g. "Adding … indexing runs in the background": it has run
+        said_once_open, self._said_once_open = self._said_once_open, None
+        if said_once_open is not None and said_once_open[0] == snapshot.name:
+            self._say("info", said_once_open[1])  # e.g. a folder forgotten
         if not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
             self._say("warning",
@@ -262,9 +280,22 @@ class TabCatalog(QObject):
         if snapshot.note:
             self._say("info", sentence(snapshot.note) + ".")
         if snapshot.missing_folders and not self.messages.text():
-            self._say("warning", _missing_folders_text(snapshot))
+            self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
         self.opened.emit(snapshot)
         self._load_model()
+
+    def _show_status(self, snapshot: CatalogSnapshot) -> None:
+        self.catalog_bar.set_status(f"{len(snapshot)} images{_model_words(snapshot)}",
+                                    _skipped_tooltip(snapshot.skipped_files),
+                                    link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
+
+    def _forget_away_action(self, snapshot: CatalogSnapshot):
+        """The missing folders' warning offers to forget the one folder of the catalog away (as
+        the menu does, asked first); a linked folder or mount point inside one is not one."""
+        away = [folder for folder in snapshot.missing_folders if folder in snapshot.folders]
+        if len(away) != 1 or snapshot.is_sample:
+            return None
+        return ("Forget folder…", lambda: self.ask_to_forget_folder(away[0]))
 
     def say(self, kind: str, text: str, action=None) -> None:
         """A message about the catalog shown or one of its images (it cannot be opened ...):
@@ -364,7 +395,7 @@ class TabCatalog(QObject):
             return  # still indexed elsewhere, or another catalog chosen meanwhile
         self._busy_timer.stop()
         self._unsay()  # "being indexed by another …": no longer
-        self.open(name)
+        self.open(name, *self._asked)  # folders to add, a model to index it with: still asked
 
     def show_skipped_files(self) -> None:
         """Every file the catalog could not index, with its full path and the reason."""
@@ -435,10 +466,30 @@ class TabCatalog(QObject):
             on_error=lambda exc: self._on_folder_looked_up(folder, None),  # it is then offered
         )
 
+    def _folder_offer(self, folder: str, shown: str | None) -> tuple:
+        """The message offering a dropped folder: added to ``shown``, the user's catalog shown,
+        or made a catalog of its own (None: the sample shown, only that)."""
+        new = ("New catalog", lambda: self.add_folder(folder))
+        if shown is not None:
+            return (f"Add the folder “{folder}” to the catalog “{shown}”, or make it a catalog of its own? "
+                    "Its images are indexed in the background.", "info",
+                    (f"Add to “{shown}”", lambda: self.add_folder_to_catalog(folder)), new)
+        return (f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
+                "info", ("Add folder", new[1]))
+
+    def _offer_again(self) -> None:
+        """The catalog shown is left: an offer up to add a folder to it now offers a catalog of
+        the folder only (its button named the catalog left)."""
+        if self._offered is not None and self.messages.remove_message(self._offered[0]):
+            offer = self._folder_offer(self._offered[1], None)
+            self._offered = (offer[0], self._offered[1])
+            self.messages.add_message(*offer)
+
     def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
         if name is None:
-            offer = (f"Add the folder “{folder}” as a catalog to search? "
-                     "Its images are indexed in the background.", "info", ("Add folder", lambda: self.add_folder(folder)))
+            shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
+            offer = self._folder_offer(folder, shown if shown == self.name else None)  # (not one being left)
+            self._offered = (offer[0], folder)
             if self._said and self.messages.says(self._said):
                 # What is up about the catalog shown (it could not be opened ...) is still true.
                 self.messages.add_message(*offer)
@@ -457,6 +508,171 @@ class TabCatalog(QObject):
             self._tell("info", f"{folder} is already the catalog “{name}”: it is brought up to date.")
         self.catalog_bar.set_catalogs(names, name)
         self.open(name)
+
+    # -- the folders and the model of the catalog shown -----------------------------------------------
+    def choose_folder_to_add(self) -> None:
+        """The window's menu: a folder to add to the catalog shown, chosen in the file dialog;
+        a sample shown is said not to take one, rather than the entry doing nothing."""
+        if self._refuse_sample():
+            return
+        self.catalog_bar.choose_folder_to_add()
+
+    def _refuse_sample(self) -> bool:
+        """Whether the catalog shown cannot take a folder (a sample, or none shown yet): said."""
+        if self.snapshot is None or self.snapshot.name != self.name:
+            self.messages.info(f"The catalog “{self.name}” is opening: a folder can be added to it once it is shown.")
+            return True
+        if self.snapshot.is_sample:
+            self.messages.warning(f"Folders are added to a catalog of your own, not to the sample “{self.name}”: "
+                                  f"make a catalog of the folder ({self.catalog_bar.menu_title} › New "
+                                  "catalog from a folder…).")
+            return True
+        return False
+
+    def add_folder_to_catalog(self, folder: str) -> None:
+        """Index ``folder`` into the catalog shown (in its run, as `vsdesk index --catalog NAME
+        FOLDER` does): with the progress and the Cancel of any index run. A run of it under way
+        gives way to this one, which goes on from where it was."""
+        name = self.name
+        if self._refuse_sample():
+            return
+
+        def look(ctx):  # a stat or two: on a network disk that stopped answering, not here
+            from vsdesk.engine.catalog import why_not_a_folder
+
+            return why_not_a_folder(folder)
+
+        self.runner.submit(
+            f"{self.mode}/add-folder", look, worker="io",
+            on_done=lambda problem: self._add_to_catalog(name, folder, problem),
+            on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
+        )
+
+    def _add_to_catalog(self, name: str, folder: str, problem: str | None) -> None:
+        if problem:
+            self.messages.warning(f"Could not add {folder} to the catalog “{name}”: {problem}.")
+            return
+        if name != self.name:
+            return  # another catalog was chosen meanwhile
+        self._note_until_opened(f"Adding {folder} to the catalog “{name}”; its images are indexed in the background.")
+        self.open(name, add_folders=(folder,))
+
+    def ask_to_forget_folder(self, folder: str) -> None:
+        """Forget ``folder`` of the catalog shown, once the user has agreed, told how many images
+        it holds and that the files are not touched (`vsdesk catalogs remove-folder`)."""
+        name = self.name
+        self.runner.submit(
+            f"{self.mode}/folder-count",
+            lambda ctx: self.session.folder_counts(name, folder),  # the index: not on this thread
+            worker="io",
+            on_done=lambda counts: self._confirm_forget(name, folder, *counts),
+            on_error=lambda exc: self.messages.error(user_message(exc, f"forget the folder {folder}")),
+        )
+
+    def _confirm_forget(self, name: str, folder: str, images: int, skipped: int) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        if name != self.name:
+            return  # another catalog chosen meanwhile
+        if self.is_opening():  # (the menu waits for the run; a missing folder's warning may not)
+            self.messages.add_message(f"The catalog “{name}” is being indexed: forget {folder} once that is done, "
+                                      "or Cancel it first.", "info")
+            return
+        last = self.snapshot is not None and self.snapshot.folders == (folder,)
+        held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
+        box = QMessageBox(QMessageBox.Icon.Question, "Forget a folder",
+                          f"Forget the folder {folder} in the catalog “{name}”?", parent=self.parent())
+        box.setInformativeText(
+            f"Its {held} leave the catalog: they are no longer searched or shown here."
+            + (" The catalog then has no folder left." if last else "")
+            + "\n\nYour files are not deleted, moved or changed: adding the folder again indexes them again.")
+        forget = box.addButton("Forget folder", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter does not forget
+        self.confirm_dialog = box
+
+        def answered(_result: int) -> None:
+            self.confirm_dialog = None
+            box.deleteLater()
+            if box.clickedButton() is forget:
+                self._forget(name, folder)
+
+        box.finished.connect(answered)
+        box.open()  # window-modal; the window keeps painting
+
+    def _forget(self, name: str, folder: str) -> None:
+        """On the TensorFlow thread, in the catalog's own slot: never in the middle of its index run."""
+        self.catalog_bar.set_busy(True, "forgetting")
+        self.catalog_bar.set_status(f"Forgetting {folder}…")
+
+        def forgotten(count: int) -> None:
+            self._said_once_open = (name, f"The catalog “{name}” no longer searches {folder} "
+                                          f"({counted(count, 'image')} forgotten); the files themselves were not "
+                                          "touched.")
+            self.open(name)  # shown without them, its map made again
+
+        def failed(exc: BaseException) -> None:
+            self.catalog_bar.set_busy(False)
+            if self.snapshot is not None:
+                self._show_status(self.snapshot)
+            self._say("error", user_message(exc, f"forget the folder {folder}"))
+
+        self.runner.submit(
+            f"{self.mode}/catalog",
+            lambda ctx: self.session.forget_folder(name, folder),
+            label=f"{self.title}: forgetting {folder} · “{name}”",
+            on_done=forgotten,
+            on_error=failed,
+        )
+
+    def ask_for_model(self) -> None:
+        """Product: index the catalog shown with another of the models the user has, once the
+        user has chosen it, told how many images are embedded again (`vsdesk index --model`)."""
+        snapshot = self.snapshot
+        if snapshot is None or snapshot.name != self.name:
+            return
+        self.runner.submit(
+            f"{self.mode}/models",
+            lambda ctx: self.session.model_choices(),  # the models' small files: not on this thread
+            worker="io",
+            on_done=lambda choices: self._choose_catalog_model(snapshot, choices),
+            on_error=lambda exc: self.messages.error(user_message(exc, "list the product models")),
+        )
+
+    def _choose_catalog_model(self, asked_for: CatalogSnapshot, choices: list) -> None:
+        snapshot = self.snapshot  # (told more meanwhile, perhaps: the classes its model predicts)
+        if snapshot is None or not snapshot.same_rows(asked_for) or self.is_opening():
+            return  # another catalog, or an index run, meanwhile: the menu waits for it
+        name = snapshot.name
+        if len(choices) < 2:
+            self.messages.info(f"The catalog “{name}” can only be indexed with the shipped model: no other product "
+                               "model is installed. `vsdesk train product --data PATH --out NAME` trains one, "
+                               "`vsdesk models import product/NAME FOLDER` adds one; then choose it here.")
+            return
+        from vsdesk.gui.model_dialog import ModelChoiceDialog
+
+        images = counted(len(snapshot), "image")
+        dialog = ModelChoiceDialog(
+            "", choices, self.parent(), title="Product model", ok_text=f"Re-index {images}", current=snapshot.model,
+            intro=f"Which product model should index the catalog <b>{html.escape(name)}</b>?<br>It is indexed now "
+                  f"with {html.escape(_model_name(snapshot))}.",
+            footer=f"Its <b>{images}</b> are embedded again by the model chosen, in the background (the catalog "
+                   "bar's Cancel stops it; opening the catalog again goes on). The catalog keeps that model: "
+                   "its searches, and `vsdesk search`, use it too.")
+        self.model_dialog = dialog
+
+        def answered(result: int) -> None:
+            self.model_dialog = None
+            dialog.deleteLater()
+            if result == ModelChoiceDialog.DialogCode.Accepted and self.name == name and not self.is_opening():
+                chosen = dialog.chosen()
+                self._note_until_opened(f"The catalog “{name}” is indexed again with "
+                                        f"{chosen or 'the shipped model'}: its {images} are embedded again in the "
+                                        "background.")
+                self.open(name, model=chosen)
+
+        dialog.finished.connect(answered)
+        dialog.open()  # window-modal; the window keeps painting
 
 
 def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
@@ -497,10 +713,15 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     forget = "; ".join(ways)
     said = f"{what}: {their} images are still searched, but cannot be shown. {sentence(forget)}."
     if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted
-        # (The window's "Add folder…" makes a catalog of its own, so the command line is the way.)
-        said += (f" Moved? `vsdesk index --catalog {snapshot.name} NEW_PLACE` finds its images there without "
-                 "embedding them again.")
+        # Its new place added to the catalog: its images are found there by their content.
+        said += (f" Moved? Add its new place to the catalog ({menu_title(snapshot.mode)} › Add a folder to "
+                 f"“{snapshot.name}”…): its images are found there without being embedded again.")
     return said
+
+
+def _model_name(snapshot: CatalogSnapshot) -> str:
+    """The product model a catalog is indexed with, as the menu and the dialog say it."""
+    return snapshot.model or "the shipped model"
 
 
 def _model_words(snapshot: CatalogSnapshot) -> str:

@@ -49,6 +49,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     how_to_forget(folder, name, roots)          # "`vsdesk catalogs remove-folder ...` forgets them",
                                                 # or deleting the link / the empty folder
     catalog.holds_files(folder)                 # whether the index holds entries in it
+    catalog.folder_counts(folder)               # (indexed, skipped) inside it: what forgetting it takes
     how_to_drop(folder, name, roots)            # of a folder away that holds none: "`vsdesk catalogs
                                                 # remove-folder ...` drops it from the catalog"
     catalog_settings() -> [CatalogSettings(name, mode, folders)]

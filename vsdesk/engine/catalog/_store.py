@@ -470,6 +470,18 @@ class Catalog:
             return self.conn.execute("SELECT 1 FROM files WHERE path > ? AND path < ? LIMIT 1",
                                      _range_inside(folder)).fetchone() is not None
 
+    def folder_counts(self, folder: str) -> tuple[int, int]:
+        """(indexed images, skipped files) of ``folder``, one of the catalog's folders, as
+        ``counts`` counts the whole catalog: what ``remove_folder`` would forget (the window
+        says it before asking)."""
+        where = "root = ? OR (path > ? AND path < ?)"  # as remove_folder picks them
+        params = (folder, *_range_inside(folder))
+        with self._lock, self._storage():
+            rows = dict(self.conn.execute(f"SELECT status, COUNT(*) FROM files WHERE {where} GROUP BY status",
+                                          params).fetchall())
+            in_scan = self._scan_skipped(f"SELECT COUNT(*) FROM scan_skipped WHERE {where}", params)
+        return rows.get("ok", 0), rows.get("skipped", 0) + (in_scan[0][0] if in_scan else 0)
+
     def changed_folders(self) -> list[str] | None:
         """The catalog's folders in which images were added, removed, renamed or written over
         since its last complete index run (folders away are left to ``is_away``). Cheap: a
@@ -737,10 +749,10 @@ class Catalog:
             rows += self._scan_skipped("SELECT path, kind, message FROM scan_skipped")
         return sorted(SkippedFile(*row) for row in rows)
 
-    def _scan_skipped(self, query: str) -> list[tuple]:
+    def _scan_skipped(self, query: str, params: tuple = ()) -> list[tuple]:
         """``query`` on ``scan_skipped``; nothing from a read-only index made before it."""
         try:
-            return self.conn.execute(query).fetchall()
+            return self.conn.execute(query, params).fetchall()
         except sqlite3.OperationalError as exc:
             if "no such table" not in str(exc):  # (not added on opening a read-only index)
                 raise

@@ -115,7 +115,13 @@ def sidecar_path(spec: ModelSpec) -> Path:
 
 def read_entry(spec: ModelSpec) -> CacheEntry | None:
     """The sidecar's entry, or None when there is none or it is unreadable (then it is rebuilt)."""
-    sidecar = sidecar_path(spec)
+    try:
+        sidecar = sidecar_path(spec)
+    except paths.LocationError:  # VSDESK_CACHE_DIR itself unusable: said as such
+        raise
+    except OSError as exc:  # its models folder cannot be made (a read-only cache): nothing is in it
+        log.info("model cache: %s", exc)
+        return None
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
         if data.get("format") != SIDECAR_FORMAT:

@@ -299,8 +299,12 @@ def ensure_weights(
             try:
                 return _provide(spec, source, progress, cancelled)
             except ModelStoreError as exc:
-                log.info("model %s: source %s failed: %s", name, label, exc)
-                reasons.append(f"{label}: {exc}")
+                reason = str(exc)
+            except OSError as exc:  # the model cache's folder cannot be made (a read-only cache)
+                reason = f"cannot write to the model cache: {exc.strerror or exc}" + (
+                    f": {exc.filename}" if exc.filename else "")
+            log.info("model %s: source %s failed: %s", name, label, reason)
+            reasons.append(f"{label}: {reason}")
         raise ModelUnavailableError(name, how_to_get(spec), reasons)
 
 

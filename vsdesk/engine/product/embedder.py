@@ -65,6 +65,9 @@ class ProductEmbedder(Embedder):
         else:
             self._kids = None
         self._run = None
+        #: Why loading this member's runner failed, if it did: not tried again by this object
+        #: (a CLI run; the window loads a model anew when its load fails).
+        self._load_failure: Exception | None = None
         self._keras_run = None
         self._runtime = self._precision = "not loaded"
         # The model's other members (an ensemble of fine-tuned tops): they only add their class
@@ -241,7 +244,15 @@ class ProductEmbedder(Embedder):
 
     def _runner(self):
         if self._run is None:
-            self._run = self._load_runner()
+            if self._load_failure is not None:
+                # Tried once already: a query after query would convert again (seconds each, on
+                # stderr each time) and fail the same way. Said for each, not tried for each.
+                raise self._load_failure
+            try:
+                self._run = self._load_runner()
+            except Exception as exc:  # (not KeyboardInterrupt: a load stopped is tried again)
+                self._load_failure = exc
+                raise
         return self._run
 
     def _forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:

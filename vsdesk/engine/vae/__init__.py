@@ -20,9 +20,9 @@ import numpy as np
 from PIL import Image
 
 from vsdesk.engine.embedding import Embedder, l2_normalise
-from vsdesk.engine.vae.dataset_form import to_dataset_form
+from vsdesk.engine.vae.dataset_form import dataset_form_of, to_dataset_form
 
-__all__ = ["VaeEmbedder", "load_embedder", "load_engine", "to_dataset_form", "vectors_key_prefix"]
+__all__ = ["VaeEmbedder", "dataset_form_of", "load_embedder", "load_engine", "to_dataset_form", "vectors_key_prefix"]
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -77,7 +77,8 @@ class VaeEmbedder(Embedder):
         return l2_normalise(self.engine.encode(np.asarray(batch, dtype=np.float32)))
 
     def describe(self, image: Image.Image, vector: np.ndarray | None = None) -> dict[str, Any]:
-        return self.engine.describe(to_dataset_form(image))
+        form = dataset_form_of(image)
+        return self.engine.describe(form.pixels, object_found=form.object_found)
 
 
 def load_embedder(weights=None, **options: Any) -> VaeEmbedder:

@@ -7,10 +7,16 @@ that are not shot on pure white: the background colour is estimated from the ima
 the image inverted only when that background is light), and pixels close to the background colour
 are faded to black so a textured floor or wall does not become part of the object.
 
+A picture in which nothing stands out from its background (one flat colour, or specks on it) has
+no object to convert: ``dataset_form_of`` says so (``object_found``) instead of handing on the
+all-black square the conversion leaves, which the model would explain easily and call typical.
+
 NumPy and Pillow only (thread-safe; used by ``Embedder.preprocess`` in the decode pool).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -24,25 +30,38 @@ BORDER = 0.04
 MIN_THRESHOLD = 24.0
 #: Largest brightness gain applied to bring the object's brightest pixels to white.
 MAX_GAIN = 4.0
+#: Smallest share of the picture the object mask must cover to be an object; fewer pixels are
+#: stray specks, and the whole picture is then used as it is (``_bounding_box``).
+MIN_OBJECT_SHARE = 0.002
+
+
+@dataclass(frozen=True)
+class DatasetForm:
+    pixels: np.ndarray  # uint8 (28, 28), bright object on a black background
+    #: False when no pixel stands out from the background colour (beyond stray specks): the
+    #: picture is (nearly) one flat colour and ``pixels`` is (nearly) black, a blank, not an item.
+    object_found: bool
 
 
 def to_dataset_form(image: Image.Image) -> np.ndarray:
     """RGB (or any mode) PIL image -> uint8 (28, 28), bright object on a black background."""
+    return dataset_form_of(image).pixels
+
+
+def dataset_form_of(image: Image.Image) -> DatasetForm:
+    """``to_dataset_form``'s pixels, and whether the conversion found an object to put there."""
     if image.size == (SIZE, SIZE) and image.mode in ("L", "RGB"):
         grey = np.asarray(image.convert("L"))
         if _border_values(grey.astype(np.float32)[..., None]).mean() < 64:
-            return grey.copy()  # already a Fashion-MNIST-like image: leave it untouched
+            # already a Fashion-MNIST-like image: left untouched, its object told the same way
+            mask, _ = _object_mask(grey.astype(np.float32)[..., None])
+            return DatasetForm(grey.copy(), _has_object(mask))
     work = image.convert("RGB")
     if max(work.size) > WORK_SIZE:
         work = work.copy()
         work.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BILINEAR)
     rgb = np.asarray(work, dtype=np.float32)
-    background = np.median(_border_values(rgb), axis=0)  # (3,)
-    distance = np.abs(rgb - background).max(axis=2)
-    # Object vs background: Otsu's split of the distance histogram, never below a floor that
-    # keeps JPEG noise and soft shadows out.
-    threshold = max(MIN_THRESHOLD, _otsu(distance))
-    mask = distance > threshold
+    mask, background = _object_mask(rgb)
 
     grey = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     bg_grey = float(background @ np.array([0.299, 0.587, 0.114], dtype=np.float32))
@@ -62,7 +81,21 @@ def to_dataset_form(image: Image.Image) -> np.ndarray:
 
     top, bottom, left, right = _bounding_box(mask)
     crop = grey[top:bottom, left:right]
-    return _centre_square(crop)
+    return DatasetForm(_centre_square(crop), _has_object(mask))
+
+
+def _object_mask(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(h, w, c) float pixels -> (the object's mask, the background colour (c,)). Background: the
+    median of the border; object: pixels farther from it than Otsu's split of the distance
+    histogram, never below a floor that keeps JPEG noise and soft shadows out."""
+    background = np.median(_border_values(array), axis=0)
+    distance = np.abs(array - background).max(axis=2)
+    return distance > max(MIN_THRESHOLD, _otsu(distance)), background
+
+
+def _has_object(mask: np.ndarray) -> bool:
+    """More of the mask than stray specks: an object to crop to (as ``_bounding_box`` decides)."""
+    return int(np.count_nonzero(mask)) >= MIN_OBJECT_SHARE * mask.size
 
 
 def _otsu(values: np.ndarray) -> float:
@@ -94,9 +127,9 @@ def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     """The object's box, ignoring stray specks (the 0.5 % tails of its pixels on each axis).
     With no clear object the whole image is used."""
     h, w = mask.shape
-    ys, xs = np.nonzero(mask)
-    if len(ys) < 0.002 * h * w:
+    if not _has_object(mask):
         return 0, h, 0, w
+    ys, xs = np.nonzero(mask)
     top, bottom = np.percentile(ys, [0.5, 99.5])
     left, right = np.percentile(xs, [0.5, 99.5])
     return int(top), int(bottom) + 1, int(left), int(right) + 1

@@ -36,6 +36,9 @@ CLASS_NAMES = (
 )
 #: Neighbours that vote on a query's category.
 VOTE_K = 10
+#: What is said of a picture in which the conversion to Fashion-MNIST's form found no object
+#: (``DatasetForm.object_found``), instead of its category and anomaly verdict.
+NO_OBJECT = "no object found: the picture is (nearly) one flat colour"
 
 
 class VaeModelError(ModelStoreError):
@@ -307,8 +310,10 @@ class VaeEngine:
             for i, s in zip(idx[0], sims[0])
         ]
 
-    def describe(self, pixels: np.ndarray, neighbours: int = 5) -> dict[str, Any]:
-        """Everything the GUI/CLI shows for one query in dataset form (uint8 28x28), JSON-ready."""
+    def describe(self, pixels: np.ndarray, neighbours: int = 5, object_found: bool = True) -> dict[str, Any]:
+        """Everything the GUI/CLI shows for one query in dataset form (uint8 28x28), JSON-ready.
+        ``object_found``: what the conversion said (``dataset_form_of``); without an object the facts
+        still come (the keys scripts read stay), with a "note" that they describe a blank."""
         mean, point, recon, score = (t.numpy() for t in self._query(image_to_input(pixels)))
         near = self._neighbours_of(mean, max(VOTE_K, neighbours))
         votes = np.bincount([n["label"] for n in near[:VOTE_K]], minlength=len(CLASS_NAMES))
@@ -329,7 +334,9 @@ class VaeEngine:
             "input_png": png_data_url(pixels),
             "reconstruction_png": png_data_url(_to_uint8(recon[0])),
             "train_neighbours": near[:neighbours],
-        }
+            "object_found": bool(object_found),
+        } | ({} if object_found else {"note": f"{NO_OBJECT}; the other facts are the model's reading of "
+                                      "the blank 28x28 picture it became, not of an item"})
 
 
 def anomaly_verdict(percentile: float) -> str:

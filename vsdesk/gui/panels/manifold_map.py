@@ -9,6 +9,10 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from vsdesk.gui.whole_map_button import use_home_button
 
+#: The plane's two coordinates: the map VAE's latent dimensions (its prior is a standard normal,
+#: so they run in standard deviations, the training images within about -2.5 ... 2.5).
+AXIS_NAMES = {"bottom": "latent dimension 1", "left": "latent dimension 2"}
+
 
 class ManifoldMap(QWidget):
     point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
@@ -22,9 +26,11 @@ class ManifoldMap(QWidget):
         use_home_button(self.plot.getPlotItem())  # pyqtgraph's reset-zoom button: a house, not its "A"
         self.plot.setAspectLocked(True)
         self.plot.showGrid(False, False)
-        for axis in ("left", "bottom"):
+        for axis, name in AXIS_NAMES.items():
             self.plot.getAxis(axis).setStyle(tickFont=None)
             self.plot.getAxis(axis).setTextPen("#555")
+            # Named: bare -3 ... 3 said nothing about what runs along them.
+            self.plot.setLabel(axis, name, color="#555", **{"font-size": "8pt"})
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.query_marker = pg.ScatterPlotItem(

@@ -66,10 +66,20 @@ class StylePanel(ModePanel):
         if extras.get("layers"):
             lines.append(f"VGG16 Gram statistics of {len(extras['layers'])} layers")
         if extras.get("input_size"):
-            lines.append(f"images seen at {extras['input_size']} px")
+            lines.append(input_words(extras["input_size"], extras.get("scale")))
         if extras.get("bytes_per_image"):
             lines.append(f"{extras['bytes_per_image'] / 1024:.1f} KB stored per image")
         self.info.setText("\n".join(lines))
 
     def clear(self) -> None:
         self.info.clear()
+
+
+def input_words(size: int, scale: int | None) -> str:
+    """What the network is shown of a picture, as ``StyleEmbedder.preprocess`` does it
+    (``centre_window`` / ``resize_square``): "images seen at 224 px" hid the 400 px scaling
+    and the crop, so a user could not tell the edges of a wide picture are left out."""
+    if scale:
+        return (f"each picture scaled to {scale} px on its longest side (at least {size} on its shortest); "
+                f"the network sees its central {size}×{size} px")
+    return f"each picture squashed to {size}×{size} px; the network sees all of it"

@@ -2,6 +2,10 @@
 
 The panel reads the keys ``VaeEngine.describe`` returns, and only those: a key renamed there
 fails the tests instead of leaving the panel silently empty.
+
+Its verdicts are about the 28x28 grey silhouette a picture is reduced to, not the picture: the
+words say so (a crop of a Monet was "Typical ... T-shirt/top" to a first-time reader). The panel
+scrolls in a low window rather than squeeze or cut off the map (``MAP_MIN``).
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from vsdesk.engine.text import sentence
-from vsdesk.engine.vae.engine import CLASS_NAMES, VOTE_K, anomaly_share, anomaly_verdict
+from vsdesk.engine.vae.engine import CLASS_NAMES, NO_OBJECT, VOTE_K, anomaly_share, anomaly_verdict
 from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.placeholder import replace_placeholder
 
 PREVIEW = 84
+#: The manifold map's smallest side (pixels): its 20 x 20 decoded tiles stay big enough to tell
+#: apart and to click; a lower panel scrolls instead.
+MAP_MIN = 280
 
 
 def gray_pixmap(array, size: int = PREVIEW) -> QPixmap:
@@ -63,40 +70,61 @@ def _tile(title: str, tip: str) -> tuple[QLabel, QLabel]:
     image.setAlignment(Qt.AlignmentFlag.AlignCenter)
     set_tile(image, None)
     caption = QLabel(title)
+    caption.setWordWrap(True)  # a narrow panel wraps it, instead of widening past its scroll area
     caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
     caption.setStyleSheet("color:#555; font-size:11px;")
     caption.setToolTip(paragraphs(tip))
     return image, caption
 
 
+def _note(text: str, tip: str) -> QLabel:
+    """A small grey explanation, wrapped, with its detail in the tooltip."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color:#555; font-size:11px;")
+    label.setToolTip(paragraphs(tip))
+    return label
+
+
 #: Always shown: the model's verdicts on a photo or a painting read right only when one knows
-#: what it has seen (the review: Monet's *Impression, Sunrise* came out as a "typical" Sneaker).
-KNOWS = ("This model knows only Fashion-MNIST: 10 kinds of clothing, shoes and bags, as small "
-         "28×28 grey pictures centred on a plain background. Any picture is read as one of them.")
+#: what it has seen and what it judges (the review: a crop of Monet's *Impression, Sunrise*
+#: came out as a "typical" T-shirt/top).
+KNOWS = ("This model knows only Fashion-MNIST: 10 kinds of clothing, shoes and bags, as 28×28 grey "
+         "pictures on a plain background. Your picture is reduced to such a silhouette (left) and only "
+         "that is judged: a painting can make a typical T-shirt.")
 KNOWS_TIP = ("The 10 kinds: " + ", ".join(CLASS_NAMES) + ".\n"
-             "A photo or a painting is made small, grey and centred first (the left picture below); "
-             "its category is then the nearest of these, however unlike them it is; "
-             "the line on how unusual it is for the model says how far to trust that.")
-CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest to this picture show "
+             "A photo or a painting is made small, grey and centred first (the left picture below): "
+             "the item is what stands out from the picture's border colour, made light on black. "
+             "Its category is then the nearest of the 10 kinds, however unlike them it is, and the line "
+             "on how unusual it is says how well the model explains the silhouette, not your picture.")
+CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest to the silhouette show "
                 "(nearest in the model's own summary of a picture), and how many of them do.")
+#: What the number under each result in the gallery is (the gallery shows "0.801 · Shirt").
+RESULTS_HINT = "The number under each result (0.801 · Shirt): how alike its silhouette is to yours, 1 = the same."
+RESULTS_TIP = ("The cosine similarity of the two pictures' summaries in the model (the 32 numbers its "
+               "encoder gives a 28×28 silhouette): 1 for the same summary, 0 for unrelated ones. The word "
+               "after it is the result's label in the catalog, if it has one (Fashion-MNIST's own "
+               "pictures do).")
 MAP_TIP = ("The model sums up every picture as a point on this plane; each small picture is what "
            "it draws at that place. The star is your picture. Click anywhere to see the item the "
            "model would draw there; scroll to zoom, drag to move; the button at the bottom left "
-           "shows the whole map again.")
+           "shows the whole map again.\n"
+           "The two axes are the map's two latent dimensions (the numbers the model places a "
+           "picture by), in standard deviations: 98 % of the training images lie within -2.5 to 2.5.")
+#: What the panel says for a picture with nothing in it (``describe()``'s "object_found").
+NO_OBJECT_TEXT = ("Nothing stands out from the background, so there is no silhouette to read as an "
+                  "item or to judge.")
 
 
 class VaePanel(ModePanel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.knows = QLabel(KNOWS)
-        self.knows.setWordWrap(True)
-        self.knows.setStyleSheet("color:#555; font-size:11px;")
-        self.knows.setToolTip(paragraphs(KNOWS_TIP))
+        self.knows = _note(KNOWS, KNOWS_TIP)
         self.input_image, input_caption = _tile(
-            "as the model sees it", "Your picture as the model is given it: 28×28 grey, the item made light "
-            "on a black background, as Fashion-MNIST's pictures are.")
+            "silhouette judged", "Your picture as the model is given it, and the only thing it judges: "
+            "28×28 grey, the item made light on a black background, as Fashion-MNIST's pictures are.")
         self.recon_image, recon_caption = _tile(
-            "redrawn by the model", "What the model draws back from its summary of your picture (the VAE's "
+            "redrawn by the model", "What the model draws back from its summary of the silhouette (the VAE's "
             "reconstruction): close to the left picture when it knows this kind of item well.")
         self.decoded_image, decoded_caption = _tile(
             "clicked point", "The item the model draws at the point you last clicked on the map below.")
@@ -107,27 +135,38 @@ class VaePanel(ModePanel):
             tiles.addWidget(img, 0, col, Qt.AlignmentFlag.AlignCenter)
             tiles.addWidget(cap, 1, col)
         self.category = QLabel("—")
+        self.category.setWordWrap(True)
         self.category.setToolTip(paragraphs(CATEGORY_TIP))
         self.anomaly = QLabel("")
         self.anomaly.setWordWrap(True)
         # room for its two lines from the start, so the map below does not jump at the first query
         self.anomaly.setMinimumHeight(2 * self.anomaly.fontMetrics().lineSpacing())
         self.anomaly.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.results_hint = _note(RESULTS_HINT, RESULTS_TIP)
         self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
         self._map_placeholder = QLabel("")
-        self._map_placeholder.setMinimumHeight(150)
-        self.map_hint = QLabel("Map of what the model learned: click a point to see the item it would draw there")
-        self.map_hint.setWordWrap(True)
-        self.map_hint.setStyleSheet("color:#555; font-size:11px;")
-        self.map_hint.setToolTip(paragraphs(MAP_TIP))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self._map_placeholder.setMinimumHeight(MAP_MIN)
+        self.map_hint = _note("Map of what the model learned: click a point to see the item it would draw there",
+                              MAP_TIP)
+        # The contents scroll: a low window (1024 x 700) cut the map off or left it too small to click.
+        contents = QWidget()
+        layout = QVBoxLayout(contents)
+        layout.setContentsMargins(0, 0, 4, 0)
         layout.addWidget(self.knows)
         layout.addLayout(tiles)
         layout.addWidget(self.category)
         layout.addWidget(self.anomaly)
+        layout.addWidget(self.results_hint)
         layout.addWidget(self.map_hint)
         layout.addWidget(self._map_placeholder, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(contents)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
 
     @property
     def map(self):
@@ -135,7 +174,7 @@ class VaePanel(ModePanel):
             from vsdesk.gui.panels.manifold_map import ManifoldMap
 
             self._map = ManifoldMap()
-            self._map.setMinimumHeight(150)
+            self._map.setMinimumHeight(MAP_MIN)
             self._map.setToolTip(paragraphs(MAP_TIP))
             self._map.point_clicked.connect(self.decode_requested)
             replace_placeholder(self._map_placeholder, self._map)
@@ -148,12 +187,15 @@ class VaePanel(ModePanel):
     def show_extras(self, extras: dict[str, Any]) -> None:
         # The pictures are decoded from describe()'s "input_png" and "reconstruction_png" by
         # decode_extras, which leaves out one it cannot decode: the facts are still shown.
+        found = extras.get("object_found", True)
+        # A blank has no silhouette: no redrawing of it, no category, verdict or place on the map.
+        shown = ("input", "reconstruction") if found else ("input",)
         for key, tile in (("input", self.input_image), ("reconstruction", self.recon_image)):
-            set_tile(tile, gray_pixmap(extras[key]) if key in extras else None)
-        self.category.setText(category_text(extras))
-        self.anomaly.setText(anomaly_text(extras))
-        self.anomaly.setToolTip(paragraphs(anomaly_tip(extras)))
-        self.map.set_query(tuple(extras["map2d"]))
+            set_tile(tile, gray_pixmap(extras[key]) if key in extras and key in shown else None)
+        self.category.setText(category_text(extras) if found else f"<b>{html.escape(sentence(NO_OBJECT))}</b>")
+        self.anomaly.setText(anomaly_text(extras) if found else NO_OBJECT_TEXT)
+        self.anomaly.setToolTip(paragraphs(anomaly_tip(extras)) if found else "")
+        self.map.set_query(tuple(extras["map2d"]) if found else None)
 
     def clear(self) -> None:
         for label in (self.input_image, self.recon_image):
@@ -172,26 +214,25 @@ class VaePanel(ModePanel):
 
 
 def category_text(extras: dict[str, Any]) -> str:
-    """"Sneaker (9 of the 10 nearest training images)", as the command line says it: counts say
-    what a share ("90% of neighbours") did not, of how many."""
+    """"Read as Sneaker (9 of the 10 nearest training images)", as the command line says it:
+    counts say what a share ("90% of neighbours") did not, of how many."""
     category, votes = extras["category"], extras["votes"]
-    return (f"<b>{category}</b> <span style='color:#666'>"
+    return (f"Read as <b>{category}</b> <span style='color:#666'>"
             f"({votes[category]} of the {sum(votes.values())} nearest training images)</span>")
 
 
 def anomaly_text(extras: dict[str, Any]) -> str:
-    """"Typical: 8.0 % of the Fashion-MNIST training images are more unusual" (the verdict
-    and the share; the score itself is in the tooltip, ``anomaly_tip``)."""
+    """"Its silhouette is typical: 8.0 % of the Fashion-MNIST training images are more unusual"
+    (the verdict, on what, and the share; the score itself is in the tooltip, ``anomaly_tip``)."""
     p = float(extras["anomaly"]["percentile"])
-    verdict = anomaly_verdict(p)
-    return f"<b>{sentence(verdict)}</b>: {anomaly_share(p)}"
+    return f"Its silhouette is <b>{anomaly_verdict(p)}</b>: {anomaly_share(p)}"
 
 
 def anomaly_tip(extras: dict[str, Any]) -> str:
     """The technical detail the label leaves out: the score, in describe()'s own definition."""
     anomaly = extras["anomaly"]
     p = float(anomaly["percentile"])
-    return (f"How much of this picture the model fails to explain, compared with its training images "
+    return (f"How much of the silhouette the model fails to explain, compared with its training images "
             f"(more unusual than 95 % of them: somewhat unusual; than 99 %: unusual).\n"
             f"Anomaly score {float(anomaly['score']):.1f} nats (higher: more unusual), {p:.1f} % of the "
             f"training images scoring lower. The score: {anomaly['definition']}.\n"
