@@ -188,8 +188,8 @@ class TabQuery(QObject):
         """The model could not load (a read-only cache folder to convert it into ...): the query
         is not the problem. It stays, on screen, and is searched when the user tries again."""
         self.query_area.set_caption(f"{name} — waiting for the model")
-        said = user_message(exc, f"load the {self.title} model")
-        self.messages.show_message(f"{said} The search with {name} is kept.", "error",
+        said = user_message(exc, f"load the {self.title} model").rstrip(".")
+        self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
                                    action=("Try again", self._search_again))
         self.results_shown.emit()
 
