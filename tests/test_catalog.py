@@ -892,6 +892,47 @@ def test_an_index_moved_aside_by_a_listing_is_still_told_until_it_is_rebuilt(ind
         assert catalog.recovered is None
 
 
+def _lose_pages(index_file: Path) -> None:
+    """Damage ``index_file`` as a disk that lost writes does: its header and schema read fine, but
+    a table's pages are no longer reachable, so SQLite's check answers with a line per page."""
+    conn = sqlite3.connect(index_file)
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
+                 "WHERE name='files'")
+    conn.commit()
+    conn.close()
+
+
+def test_a_damaged_index_is_said_in_one_short_sentence_and_sqlites_lines_go_to_the_log(indexed, caplog):
+    """SQLite's integrity check answers with up to a hundred lines: they went into the message,
+    which `catalogs list` printed in 110 lines and the window showed taller than the screen."""
+    _lose_pages(indexed)
+    with caplog.at_level("INFO", logger="vsdesk.engine.catalog"):
+        [listed] = list_catalogs()
+    [aside] = _damaged_copies(indexed.parent)
+    assert "\n" not in listed.problem and "never used" not in listed.problem, listed.problem
+    assert listed.problem == (f"catalog 'mine': the index file was damaged; it was moved to "
+                              f"{indexed.parent / aside} and the catalog is indexed again from its images "
+                              "(nothing of your files is lost)")
+    assert "Page 4 is never used" in caplog.text  # the details, for whoever looks into it
+
+
+def test_a_recovery_note_an_older_vsdesk_kept_with_sqlites_lines_is_said_without_them(indexed):
+    lines = "\n".join(["*** in database main ***", "Page 48: btreeInitPage() returns error code 11",
+                       *(f"Page {n} is never used" for n in range(16, 100))])
+    old = (f"catalog 'mine': the index file was damaged (the database failed its integrity check ({lines})); "
+           f"it was moved to {indexed}.damaged-1 and the catalog is indexed again on its next search or index "
+           "run (your images are untouched)")
+    conn = sqlite3.connect(indexed)
+    conn.execute("INSERT INTO meta VALUES ('recovered', ?)", (old,))
+    conn.commit()
+    conn.close()
+    with Catalog.open("mine") as catalog:
+        assert catalog.recovered == (f"catalog 'mine': the index file was damaged; it was moved to {indexed}.damaged-1 "
+                                     "and the catalog is indexed again on its next search or index run "
+                                     "(your images are untouched)")
+
+
 def test_only_the_last_three_damaged_copies_are_kept(photos):
     with Catalog.create("mine", "style", [photos]) as catalog:
         index_file = catalog.index_path

@@ -192,7 +192,11 @@ def test_the_window_lists_a_catalog_whose_index_was_damaged_and_says_why_it_inde
     session.open_catalog("shop")
     index.write_bytes(b"overwritten by something else" * 100)
     assert "shop" in session.catalog_names()
-    snapshot = session.open_catalog("shop")
+    told = []  # why everything is indexed again is told as the run starts (it can take minutes)
+    snapshot = session.open_catalog("shop", lambda done, total, message: told.append(("progress", message)),
+                                    noted=lambda note: told.append(("noted", note)))
+    assert told[0][0] == "noted" and "the index file was damaged" in told[0][1]
+    assert [what for what, _ in told].count("noted") == 1
     assert len(snapshot.paths) == 6 and "the index file was damaged" in snapshot.note
     assert "damaged" not in session.open_catalog("shop").note  # said once
 

@@ -168,6 +168,29 @@ def log_file(tmp_path, monkeypatch):
     handler.close()
 
 
+def test_a_log_file_that_cannot_be_written_is_given_up_with_one_warning(tmp_path, monkeypatch, capsys, caplog):
+    """A read-only cache folder printed a "--- Logging error ---" traceback for every message."""
+    import logging
+
+    from vsdesk.gui.crash import details_note, log_to_file
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "vsdesk.log").mkdir(parents=True)  # a folder in its place: it cannot be opened
+    handler = log_to_file()
+    try:
+        with caplog.at_level(logging.INFO):
+            for n in range(3):
+                logging.getLogger("vsdesk.engine.modes").info("message %d", n)
+        assert "Logging error" not in capsys.readouterr().err
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "cannot be written" in warnings[0] and "standard error only" in warnings[0]
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.INFO] == [f"message {n}" for n in range(3)]
+        assert details_note() == "Details are on standard error"  # not a file that holds nothing
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
 def test_an_unexpected_task_error_goes_to_the_log_file_its_message_names(qtbot, runner, log_file):
     from vsdesk.gui.errors import user_message
 
@@ -784,6 +807,72 @@ def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     name, facts = QLabel.text(label).split("\n")  # what is painted
     assert "…" in name and name.endswith(".png") and facts == "Shirt · similarity 0.885"
     assert label.text() == f"{long_name}\nShirt · similarity 0.885" and label.toolTip() == label.text()
+
+
+def _window_with_message_bar(qtbot):
+    from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
+
+    from vsdesk.gui.message_bar import MessageBar
+
+    window, body, bar = QMainWindow(), QWidget(), MessageBar()
+    layout = QVBoxLayout(body)
+    layout.addWidget(bar)
+    layout.addWidget(QLabel("the rest of the tab"), 1)
+    window.setCentralWidget(body)
+    qtbot.addWidget(window)
+    window.resize(760, 520)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, bar
+
+
+def test_a_message_of_a_hundred_lines_is_cut_short_not_growing_the_window_and_details_show_it_all(qtbot):
+    """SQLite's answer about a damaged index (a line per bad page) made the window 1788 px tall
+    on a 1000 px screen, and it stayed so once the message was closed."""
+    window, bar = _window_with_message_bar(qtbot)
+    size = window.size()
+    dump = "\n".join(f"On tree page {n} cell 5: invalid page number 1703382206" for n in range(100))
+    bar.error(f"Could not open the catalog “art”: the database failed its integrity check ({dump})")
+    qtbot.wait(50)
+    assert window.size() == size
+    from vsdesk.gui.message_bar import MAX_LINES
+
+    assert bar.label.height() <= MAX_LINES * bar.label.fontMetrics().lineSpacing() + 4
+    painted = QLabel.text(bar.label)
+    assert bar.is_cut_short() and painted.endswith("…") and painted.count("\n") < MAX_LINES
+    assert bar.text().endswith("invalid page number 1703382206)")  # the whole message is kept ...
+    assert bar.details_button.isVisible() and bar.label.toolTip().startswith("Could not open the catalog “art”")
+    box = bar.show_details()  # ... and shown by "Details…"
+    assert box.detailedText() == bar.text()
+    box.close()
+    bar.error("x" * 3000)  # a word too long to wrap (a path) widens nothing either
+    qtbot.wait(50)
+    assert window.size() == size and bar.is_cut_short()
+    bar.info("Indexing cancelled: the 12 images indexed so far are kept.")
+    qtbot.wait(50)
+    assert not bar.is_cut_short() and not bar.details_button.isVisible() and bar.label.toolTip() == ""
+
+
+def test_a_settings_file_from_a_newer_vsdesk_is_left_as_it_is_and_the_defaults_used(tmp_path, caplog):
+    """It was rewritten as version 1: the newer vsdesk's settings were lost."""
+    from PySide6.QtCore import QByteArray
+
+    from vsdesk.gui.settings import Settings
+
+    newer = "[General]\nversion=99\n\n[window]\nlast_tab=vae\n\n[style]\ncatalog=art\nnew_option=kept\n"
+    path = tmp_path / "config" / "vsdesk.ini"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(newer)
+    with caplog.at_level("WARNING", logger="vsdesk.gui.settings"):
+        settings = Settings()
+    assert "newer vsdesk" in caplog.text and str(path) in caplog.text
+    assert settings.last_tab() == "product" and settings.catalog("style") is None  # the defaults
+    settings.set_last_tab("style")  # the window goes on as usual ...
+    settings.set_geometry(QByteArray(b"geometry"))
+    assert settings.last_tab() == "style"
+    settings.sync()
+    del settings
+    assert path.read_text() == newer  # ... and the file is the newer vsdesk's still
 
 
 def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):

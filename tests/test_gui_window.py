@@ -448,6 +448,55 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     tab.findChild(SkippedFilesDialog).close()
 
 
+def test_a_catalog_whose_index_was_damaged_says_why_as_it_is_indexed_again(qtbot, window, tmp_path):
+    """Indexing again a catalog of a few hundred images takes minutes: the window said nothing of
+    why until it was done."""
+    import sqlite3
+
+    from vsdesk.engine.catalog import Catalog
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:6], tmp_path / "art"))
+    with Catalog.open(tab.catalog_name) as catalog:
+        index = catalog.index_path
+    conn = sqlite3.connect(index)  # pages lost: SQLite's check answers with a line per page
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
+                 "WHERE name='files'")
+    conn.commit()
+    conn.close()
+    said_while_indexing = []
+    tab.catalog_bar.progress.valueChanged.connect(lambda _value: said_while_indexing.append(tab.messages.text()))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert any("the index file was damaged" in said and "Indexing it again" in said for said in said_while_indexing)
+    assert len(tab.snapshot) == 6 and "the index file was damaged" in tab.messages.text()
+    assert "never used" not in tab.messages.text() and "Indexing it again" not in tab.messages.text()
+
+
+def test_a_catalog_another_process_indexes_is_shown_as_it_was_and_opened_again_once_it_is_done(
+        qtbot, window, tmp_path):
+    """A second window on a catalog the first indexes said "Could not open …" in red, and kept
+    saying it after the first was done, until a new query."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+
+    folder = copy_images(ARTWORKS[:6], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with open(catalog_location(tab.catalog_name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.open_catalog(tab.catalog_name)
+        assert tab.messages.kind == "info" and "being indexed by another vsdesk window or command" in \
+            tab.messages.text(), tab.messages.text()
+        assert len(tab.snapshot) == 6 and tab.catalog_bar.combo.isEnabled()  # shown as it was
+        shutil.copy(ARTWORKS[6], folder / ARTWORKS[6].name)  # what the other run indexes meanwhile
+        qtbot.wait(500)
+        assert len(tab.snapshot) == 6  # still indexed elsewhere: left as it is
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.messages.text() == ""
+
+
 def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, window, tmp_path):
     """A name that is not UTF-8 and a HEIC photo have no entry in the index: the bar said
     nothing of them, while `vsdesk index` said "2 skipped"."""
@@ -611,6 +660,27 @@ def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):
     assert second.tab("product").catalog_name == "my-shop"
     assert second.tab("vae").left_splitter.sizes() == chosen
     second.close()
+
+
+def test_a_saved_geometry_the_window_cannot_have_gives_the_default_size(qtbot):
+    """A 20-byte geometry (cut short) is read by Qt on X11 as a 1x1 window, which its layout
+    made 642x634: too small for the map's hint. (Qt itself brings a window of a screen that is
+    gone or bigger onto this one.)"""
+    from PySide6.QtWidgets import QWidget
+
+    from vsdesk.gui.settings import Settings
+
+    tiny = QWidget()
+    qtbot.addWidget(tiny)
+    tiny.setGeometry(20, 20, 1, 1)
+    Settings().set_geometry(tiny.saveGeometry())  # (the offscreen platform refuses the 20 bytes)
+    Settings().sync()
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    screen = QApplication.primaryScreen().availableGeometry()
+    assert (window.width(), window.height()) == (min(1480, screen.width()), min(900, screen.height()))
 
 
 def test_a_long_file_name_is_shortened_not_widening_the_window(qtbot, window):
@@ -1498,6 +1568,41 @@ def test_missing_model_is_reported_with_how_to_get_it(qtbot, window):
     assert tab.messages.kind == "error"
     assert "no-such-model" in tab.messages.text() and "vsdesk train product" in tab.messages.text()
     assert tab.scatter.status() == "No map: “clothing” could not be opened"  # not "appears once indexed"
+
+
+def test_a_query_whose_model_cannot_load_into_a_read_only_cache_is_kept_and_searched_when_tried_again(
+        qtbot, window, tmp_path, monkeypatch, mount_disk):
+    """The window said "Could not load the Style model: read-only file system: …/models." with
+    no advice, and dropped the query it was started with."""
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
+    name = ModeSession("style").create_folder_catalog(str(folder))
+    window.tab("style").session.open_catalog(name)  # indexed (with the model loaded once for these tests)
+    (tmp_path / "cache").mkdir()
+    cache = mount_disk(tmp_path / "cache")  # an empty cache folder, read-only
+    subprocess.run(["mount", "-o", "remount,ro", str(cache)], check=True)
+    models_here = os.environ["VSDESK_CACHE_DIR"]
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    from vsdesk.engine.style import embedder
+
+    monkeypatch.setattr(embedder, "_base", None)  # VGG16 not loaded yet in this process, as at a start
+    tab = ModeTab("style", window.runner, window.cache, window.settings, session=ModeSession("style"))
+    qtbot.addWidget(tab)
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.start()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[7]))
+    said = tab.messages.text()
+    assert said.startswith("Could not load the Style model: ") and f"Read-only file system: {cache / 'models'}" in said
+    assert (f"vsdesk's cache folder {cache} cannot be written: make it writable, or set VSDESK_CACHE_DIR to a "
+            "folder you can write." in said), said
+    assert "pip install" not in said  # no remedy for a cache that cannot be written
+    assert f"The search with {ARTWORKS[7].name} is kept." in said and tab.messages.action_button.text() == "Try again"
+    assert tab.query_area.caption.text() == f"{ARTWORKS[7].name} — waiting for the model"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", models_here)  # (as the folder made writable, its models converted)
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    assert tab.outcome is not None and len(tab.outcome.hits) == 5 and tab.messages.text() == ""
 
 
 def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp_path):

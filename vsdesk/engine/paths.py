@@ -46,6 +46,11 @@ def cache_dir() -> Path:
     return _dir(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME))
 
 
+def cache_location() -> Path:
+    """Where ``cache_dir()`` is, without making it (to name it when it cannot be written)."""
+    return _where(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME))
+
+
 def data_dir() -> Path:
     return _dir(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
 

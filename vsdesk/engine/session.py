@@ -453,7 +453,7 @@ class ModeSession:
     def open_catalog(
         self, name: str, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled,
         shown: Callable[[CatalogSnapshot | None], None] | None = None, add_folders: tuple[str, ...] = (),
-        model: str | None | object = KEEP_MODEL,
+        model: str | None | object = KEEP_MODEL, noted: Callable[[str], None] | None = None,
     ) -> CatalogSnapshot:
         """Index ``name`` incrementally (only new or changed files are embedded) and snapshot it.
 
@@ -473,6 +473,8 @@ class ModeSession:
         vectors are those of the model it is searched with: from then on it is the catalog
         searched (a query the window answers in the run's pauses searches it), and the window
         shows it meanwhile. ``shown(None)``: nothing of it can be shown before it is indexed.
+        ``noted(text)`` is told, before the run, why the run is long when that is known: the
+        index was found damaged and moved aside, so every image is embedded again.
 
         If cancelled, what was indexed so far is committed by the engine and ``CancelledError``
         propagates; ``snapshot`` then shows the partial catalog.
@@ -507,6 +509,8 @@ class ModeSession:
             if not samples.is_sample(name):
                 stored_snapshot = self._adopt_stored(catalog)
                 tell(stored_snapshot)
+            if catalog.recovered and noted is not None:
+                noted(catalog.recovered)
             options, model, note = self._catalog_options(catalog)
             # The session's model when it is this catalog's (it searches the catalog already, or
             # the one shown before has the same model): loaded once, by the run or by a query in

@@ -36,7 +36,7 @@ def log_to_file() -> logging.Handler | None:
     except OSError as exc:  # LocationError: the cache folder cannot be made
         log.warning("no log file: %s", exc)
         return None
-    handler = RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
+    handler = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
     handler.set_name(LOG_NAME)
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -44,10 +44,33 @@ def log_to_file() -> logging.Handler | None:
     return handler
 
 
+class _LogFile(RotatingFileHandler):
+    """The log file, given up when it cannot be written (a read-only cache folder, a full disk):
+    messages then go to standard error only, said once, instead of a "--- Logging error ---"
+    traceback on standard error for every message."""
+
+    given_up = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.given_up:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):  # a message that cannot be formatted: said as logging says it
+            super().handleError(record)
+            return
+        if self.given_up:
+            return
+        self.given_up = True  # first: the warning below comes through this handler too
+        log.warning("the log file %s cannot be written (%s): messages go to standard error only",
+                    self.baseFilename, error)
+
+
 def log_file() -> Path | None:
     """The log file messages go to (None: standard error only), to name it to the user."""
     for handler in logging.getLogger().handlers:
-        if handler.get_name() == LOG_NAME:
+        if handler.get_name() == LOG_NAME and not getattr(handler, "given_up", False):
             return Path(handler.baseFilename)
     return None
 

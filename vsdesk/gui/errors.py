@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 from pathlib import Path
 
+from vsdesk.engine import paths
 from vsdesk.engine.imageio import ImageError
 from vsdesk.gui.crash import details_note
 
@@ -26,7 +28,7 @@ def user_message(exc: BaseException, action: str = "") -> str:
             return f"{prefix}{exc.reason}."
         return f"{prefix}{name} — {exc.reason}."
     if _is_plain_os_error(exc):
-        return f"{prefix}{os_error_words(exc)}."
+        return f"{prefix}{os_error_words(exc)}.{_cache_advice(exc)}"
     if _is_expected(exc):
         return f"{prefix}{exc}"
     log.error("unexpected error while trying to %s", action or "work", exc_info=exc)
@@ -38,6 +40,21 @@ def os_error_words(exc: OSError) -> str:
     if not exc.strerror:
         return str(exc)
     return exc.strerror.lower() + (f": {exc.filename}" if exc.filename else "")
+
+
+def _cache_advice(exc: OSError) -> str:
+    """What to do when vsdesk's cache folder (models are converted into it) cannot be written."""
+    if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM) or not exc.filename:
+        return ""
+    try:
+        cache = paths.cache_dir()
+    except OSError:  # cannot be made at all: said by its own error
+        return ""
+    if not Path(os.fsdecode(exc.filename)).is_relative_to(cache):
+        return ""
+    why = "is read-only" if exc.errno == errno.EROFS else "cannot be written (no permission)"
+    return (f" vsdesk's cache folder {cache} {why}: make it writable and try again, or start vsdesk with "
+            f"{paths.ENV_CACHE} set to a folder you can write.")
 
 
 #: OS errors the user can put right (a full disk, a read-only or locked folder, a file where a

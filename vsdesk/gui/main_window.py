@@ -56,8 +56,7 @@ class MainWindow(QMainWindow):
         self.runner.activity.connect(self._on_activity)
         self._create_actions()
 
-        geometry = self.settings.geometry()
-        if geometry is None or not self.restoreGeometry(geometry):
+        if not self._restore_geometry():
             size = QSize(1480, 900)
             screen = QGuiApplication.primaryScreen()
             if screen is not None:  # a small (or scaled) screen: never bigger than it
@@ -73,6 +72,26 @@ class MainWindow(QMainWindow):
         self._first_paint_done = False
         self._about = None
         self.status.showMessage("Starting… TensorFlow and the models load in the background.")
+
+    def _restore_geometry(self) -> bool:
+        """The size and place the window had, if they fit a screen here: not a geometry Qt
+        reads from damaged bytes (a 20-byte one gave a 1x1 window, made 642x634 by the layout,
+        cutting the map's hint), nor one of a screen that is gone or was bigger."""
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            return False
+        restored, smallest = self.geometry(), self.minimumSizeHint()
+        # (The window's frame is not counted: its size, not its place to the pixel, must fit.)
+        screen = QGuiApplication.screenAt(restored.center())
+        fits = (screen is not None and restored.width() >= smallest.width() and restored.height() >= smallest.height()
+                and restored.width() <= screen.availableGeometry().width()
+                and restored.height() <= screen.availableGeometry().height())
+        if not fits:
+            self.setWindowState(Qt.WindowState.WindowNoState)  # (the bytes may say maximised)
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                self.move(screen.availableGeometry().topLeft())
+        return fits
 
     def current_tab(self) -> ModeTab:
         return self.tabs.currentWidget()  # type: ignore[return-value]

@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 _STYLES = {
     "error": "background:#fde2e1; color:#7a1410; border:1px solid #f0a9a5;",
@@ -16,6 +26,13 @@ _STYLES = {
 _STRENGTH = {"info": 0, "warning": 1, "error": 2}
 
 Action = tuple[str, Callable[[], None]]  # (button text, callback)
+
+#: The bar shows at most this many lines: a longer message is cut short with "…", and
+#: "Details…" shows all of it. Without a cap, a message of a hundred lines (SQLite's answer
+#: about a damaged index) made the window taller than the screen, and it stayed so.
+MAX_LINES = 4
+#: The tooltip of a message cut short holds this much of it at most (a tooltip is not scrolled).
+TOOLTIP_CHARS = 1500
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,14 @@ class MessageBar(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Neither wider nor taller than the window gives it, whatever the text (a long path
+        # cannot be wrapped: it is cut off, and shown whole by "Details…").
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMaximumHeight(self._lines_height() + 4)
+        self.details_button = QToolButton(text="Details…", autoRaise=True)
+        self.details_button.setToolTip("The whole message")
+        self.details_button.clicked.connect(self.show_details)
+        self.details_button.hide()
         close = QToolButton(text="✕", autoRaise=True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.clear)
@@ -49,6 +74,7 @@ class MessageBar(QFrame):
         self.other_button.hide()
         self.other_button.clicked.connect(lambda: self._run_action(other=True))
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.other_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
@@ -110,8 +136,38 @@ class MessageBar(QFrame):
             button.setText(action[0] if action else "")
             button.setVisible(action is not None)
         self.setStyleSheet(f"#MessageBar {{ {_STYLES[self.kind]} border-radius:4px; }} QLabel {{ border:none; }}")
-        self.label.setText(self.text())
+        self._fit_text()
         self.show()
+
+    def is_cut_short(self) -> bool:
+        """The label shows part of the message (``text()`` is all of it)."""
+        return self.label.text() != self.text()
+
+    def _lines_height(self) -> int:
+        return MAX_LINES * QFontMetrics(self.label.font()).lineSpacing()
+
+    def _fit_text(self) -> None:
+        """Show as much of the message as ``MAX_LINES`` lines of the label's width hold."""
+        full = self.text()
+        shown = _fitted(full, QFontMetrics(self.label.font()), max(self.label.width(), 200), self._lines_height())
+        self.label.setText(shown)
+        cut = shown != full
+        self.details_button.setVisible(cut)
+        self.label.setToolTip(_tooltip(full) if cut else "")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self._messages:  # wider or narrower: more or less of the message fits
+            self._fit_text()
+
+    def show_details(self) -> QMessageBox:
+        """The whole message, in a box that scrolls (window-modal: the window keeps painting)."""
+        box = QMessageBox(QMessageBox.Icon.Information, "vsdesk", self.label.text(), QMessageBox.StandardButton.Close,
+                          self.window())
+        box.setDetailedText(self.text())
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def _run_action(self, other: bool = False) -> None:
         action = self._action(other)
@@ -122,7 +178,37 @@ class MessageBar(QFrame):
     def clear(self) -> None:
         self._messages = []
         self.action_button.hide()
+        self.details_button.hide()
         self.other_button.hide()
         self.kind = ""
         self.label.clear()
         self.hide()
+
+
+def _fitted(text: str, metrics: QFontMetrics, width: int, height: int) -> str:
+    """``text``, or as much of it as fits ``height`` when wrapped at ``width``, cut at a word
+    and ended with "…". (A word wider than ``width``, which cannot be wrapped, does not fit.)"""
+    def fits(candidate: str) -> bool:
+        box = metrics.boundingRect(QRect(0, 0, width, 1 << 20), Qt.TextFlag.TextWordWrap, candidate)
+        return box.height() <= height and box.width() <= width
+
+    if fits(text):
+        return text
+    low, high = 0, len(text)  # the longest beginning that fits with "…" after it: a binary search
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(text[:middle].rstrip() + " …"):
+            low = middle
+        else:
+            high = middle - 1
+    cut = text[:low]
+    space = cut.rfind(" ")
+    if space > low * 2 // 3:  # not in the middle of a word, unless that loses much
+        cut = cut[:space]
+    return cut.rstrip() + " …"
+
+
+def _tooltip(text: str) -> str:
+    if len(text) <= TOOLTIP_CHARS:
+        return text
+    return text[:TOOLTIP_CHARS].rstrip() + " … (Details… shows all of it)"

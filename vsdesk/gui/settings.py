@@ -1,23 +1,38 @@
 """The window's settings: typed accessors over one versioned INI file in the config directory.
 
 The file lives in ``vsdesk.engine.paths.config_dir()`` (platformdirs; ``VSDESK_CONFIG_DIR``
-overrides it, which is how tests keep away from a user's real settings).
+overrides it, which is how tests keep away from a user's real settings). A file written by a
+newer vsdesk (a higher ``version``) is never written over: the window then uses the defaults.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QSettings
 
 from vsdesk.engine import paths
+
+log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
 
 
 class Settings:
     def __init__(self, qsettings: QSettings | None = None):
-        self.q = qsettings or QSettings(str(paths.config_dir() / "vsdesk.ini"), QSettings.Format.IniFormat)
-        if int(self.q.value("version", 0) or 0) != SETTINGS_VERSION:
-            self._upgrade(int(self.q.value("version", 0) or 0))
+        self.q: QSettings | _Unsaved = qsettings or QSettings(str(paths.config_dir() / "vsdesk.ini"),
+                                                              QSettings.Format.IniFormat)
+        version = _version(self.q.value("version", 0))
+        if version > SETTINGS_VERSION:
+            # Written by a newer vsdesk: its settings are not ours to rewrite (they would be lost
+            # for it). This session starts from the defaults, and keeps its changes to itself.
+            log.warning("the settings file %s is from a newer vsdesk (settings version %d; this one reads %d): "
+                        "it is left as it is, and this window starts with the default settings",
+                        self.q.fileName(), version, SETTINGS_VERSION)
+            self.q = _Unsaved()
+        elif version != SETTINGS_VERSION:
+            self._upgrade(version)
 
     def _upgrade(self, old: int) -> None:
         # Version 0 = a fresh file. Later versions migrate keys here, oldest first.
@@ -79,3 +94,27 @@ class Settings:
 
     def sync(self) -> None:
         self.q.sync()
+
+
+def _version(value: Any) -> int:
+    """The settings file's version; 0 (a fresh file) when it has none or one that cannot be read."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+class _Unsaved:
+    """What ``Settings`` needs of a ``QSettings``, kept in memory only."""
+
+    def __init__(self):
+        self._values: dict[str, Any] = {}
+
+    def value(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+    def setValue(self, key: str, value: Any) -> None:  # noqa: N802 - QSettings' name
+        self._values[key] = value
+
+    def sync(self) -> None:
+        pass

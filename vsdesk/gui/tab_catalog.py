@@ -16,7 +16,7 @@ import dataclasses
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
@@ -27,6 +27,10 @@ from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskRunner
+
+#: While another vsdesk window or command indexes the catalog chosen, whether it is done is
+#: looked at this often (a lock taken and let go on the I/O thread; the index is not read).
+BUSY_POLL_MS = 3000
 
 
 class TabCatalog(QObject):
@@ -74,6 +78,12 @@ class TabCatalog(QObject):
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
+        #: Looks whether the catalog chosen is still being indexed by another process (it is
+        #: opened again once it is not).
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setInterval(BUSY_POLL_MS)
+        self._busy_timer.timeout.connect(self._look_if_still_busy)
+        self._asked: tuple = ((), KEEP_MODEL)  # what the last ``open`` was asked beside the name
 
     def is_opening(self) -> bool:
         return self.runner.is_running(f"{self.mode}/catalog")
@@ -145,6 +155,8 @@ class TabCatalog(QObject):
         ``ModeSession.open_catalog``."""
         name = name or DEFAULT_SAMPLE[self.mode]
         self.name = name
+        self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
+        self._asked = (add_folders, model)  # asked again once another process's run is done
         self.settings.set_catalog(self.mode, name)
         if self.snapshot is not None and self.snapshot.name != name:
             self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
@@ -160,7 +172,8 @@ class TabCatalog(QObject):
             f"{self.mode}/catalog",
             lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled,
                                                   shown=lambda stored: ctx.partial(stored, force=True),
-                                                  add_folders=add_folders, model=model),
+                                                  add_folders=add_folders, model=model,
+                                                  noted=lambda note: ctx.partial(note, force=True)),
             label=f"{self.title}: opening “{name}”…",
             on_progress=self._on_index_progress,
             on_partial=self._on_stored,
@@ -169,9 +182,12 @@ class TabCatalog(QObject):
             on_cancelled=lambda: self._on_index_cancelled(name),
         )
 
-    def _on_stored(self, snapshot: CatalogSnapshot | None) -> None:
-        """What the catalog held as opening it started: shown while the run brings it up to date."""
-        if snapshot is None:
+    def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
+        """What the catalog held as opening it started: shown while the run brings it up to date.
+        A text: why the run is long (its index was damaged), said until the catalog is open."""
+        if isinstance(snapshot, str):
+            self._note_until_opened(f"{sentence(snapshot)}. Indexing it again can take a few minutes.")
+        elif snapshot is None:
             self.indexing.emit(self.name)
         else:
             self._show(snapshot)
@@ -195,8 +211,13 @@ class TabCatalog(QObject):
             urgent=self.parent().isVisible(),  # the tab in view: before other tabs' catalogs
             on_progress=lambda _done, _total, message: self._on_model_progress(message),
             on_done=lambda result: self._on_model_loaded(*result),
-            on_error=lambda exc: self._say("error", user_message(exc, f"load the {self.title} model")),
+            on_error=self._on_model_failed,
         )
+
+    def _on_model_failed(self, exc: BaseException) -> None:
+        said = user_message(exc, f"load the {self.title} model")
+        if said not in self.messages.text():  # a query's message says it already, with "Try again"
+            self._say("error", said)
 
     def _on_model_progress(self, message: str) -> None:
         if message:  # "loading the product model", "converting model …"
@@ -316,8 +337,11 @@ class TabCatalog(QObject):
     def _on_failed(self, exc: BaseException) -> None:
         # Imported here, not at the top: the worker has loaded the catalog package by now, and
         # the window's start-up need not (about 60 ms).
-        from vsdesk.engine.catalog import CatalogNotFound
+        from vsdesk.engine.catalog import CatalogBusy, CatalogNotFound
 
+        if isinstance(exc, CatalogBusy):
+            self._wait_for_other_indexer()
+            return
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
         # The status line said the last step ("fetching s_cubism-01.jpg"): it failed.
@@ -333,6 +357,45 @@ class TabCatalog(QObject):
             return
         self._say("error", said)  # taken back once another catalog opens
         self.failed.emit()
+
+    # -- a catalog another process indexes ----------------------------------------------------------
+    def _wait_for_other_indexer(self) -> None:
+        """Another vsdesk window or command is indexing the catalog chosen: no error, just a
+        note. What it held as opening it started is shown (and searched) as it was, if anything;
+        it is opened again, brought up to date, once the other run lets go of it."""
+        name = self.name
+        if self.snapshot is not None and self.snapshot.name == name:
+            self._on_opened(self.snapshot)
+            then = "it is shown as it was, and updated when that is done"
+        else:  # nothing of it could be shown: a new catalog, or another model's vectors
+            self.catalog_bar.set_busy(False)
+            self.catalog_bar.set_status("Being indexed elsewhere…")
+            then = "it is shown when that is done"
+        self._say("info", f"The catalog “{name}” is being indexed by another vsdesk window or command; {then}.")
+        self.status_message.emit(f"{self.title}: “{name}” is being indexed elsewhere")
+        self._busy_timer.start()
+
+    def _look_if_still_busy(self) -> None:
+        slot = f"{self.mode}/busy-check"
+        if self.is_opening() or self.runner.is_running(slot):
+            return
+        name = self.name
+
+        def look(ctx):
+            from vsdesk.engine.catalog import is_being_indexed
+
+            return is_being_indexed(name)
+
+        self.runner.submit(slot, look, worker="io",
+                           on_done=lambda busy: self._on_busy_looked_at(name, busy),
+                           on_error=lambda exc: self._on_busy_looked_at(name, False))  # opening says what
+
+    def _on_busy_looked_at(self, name: str, busy: bool) -> None:
+        if busy or name != self.name or not self._busy_timer.isActive():
+            return  # still indexed elsewhere, or another catalog chosen meanwhile
+        self._busy_timer.stop()
+        self._unsay()  # "being indexed by another …": no longer
+        self.open(name, *self._asked)  # folders to add, a model to index it with: still asked
 
     def show_skipped_files(self) -> None:
         """Every file the catalog could not index, with its full path and the reason."""

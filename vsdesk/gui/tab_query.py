@@ -133,6 +133,10 @@ class TabQuery(QObject):
         self._results_k = RESULTS_K
 
         def embed_step(ctx: TaskContext):
+            try:
+                self.session.load()  # (at once if it is loaded)
+            except Exception as exc:
+                raise _ModelNotLoaded(exc) from exc
             # decoded there at the model's own size, as `vsdesk search` decodes the file
             outcome = self.session.query(data, source, RESULTS_K, options, ctx.cancelled)
             outcome.extras = decode_extras(outcome.extras)
@@ -145,7 +149,8 @@ class TabQuery(QObject):
             # With its catalog ready, a query need not wait for other tabs' indexing.
             urgent=self.catalog.snapshot is not None,
             on_done=self._on_query_done,
-            on_error=lambda exc: self._on_query_failed(exc, name),
+            on_error=lambda exc: (self._on_model_failed(exc.cause, name) if isinstance(exc, _ModelNotLoaded)
+                                  else self._on_query_failed(exc, name)),
         )
 
     def _on_query_done(self, outcome: QueryOutcome) -> None:
@@ -183,6 +188,15 @@ class TabQuery(QObject):
             self.query_area.set_image(shown[1], shown[3])
         else:
             self.query_area.set_image(None, "")
+        self.results_shown.emit()
+
+    def _on_model_failed(self, exc: BaseException, name: str) -> None:
+        """The model could not load (a read-only cache folder to convert it into ...): the query
+        is not the problem. It stays, on screen, and is searched when the user tries again."""
+        self.query_area.set_caption(f"{name} — waiting for the model")
+        said = user_message(exc, f"load the {self.title} model").rstrip(".")
+        self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
+                                   action=("Try again", self._search_again))
         self.results_shown.emit()
 
     # -- the same query, again -------------------------------------------------------------------
@@ -335,3 +349,11 @@ def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
 
 def result_items(outcome: QueryOutcome) -> list[GalleryItem]:
     return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
+
+
+class _ModelNotLoaded(Exception):
+    """A query's model could not be loaded (``cause``: why)."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause

@@ -36,6 +36,7 @@ import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
@@ -59,6 +60,7 @@ from vsdesk.engine.catalog._store import (
     CatalogModeMismatch,
     CatalogStorageError,
     SkippedFile,
+    catalog_location,
     storage_error,
 )
 from vsdesk.engine.embedding import Embedder
@@ -269,30 +271,43 @@ def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
 
 @contextlib.contextmanager
 def _index_lock(catalog: Catalog) -> Iterator[None]:
+    with _lock(catalog.location, catalog.name):
+        yield
+
+
+@contextlib.contextmanager
+def _lock(location: Path, name: str) -> Iterator[None]:
+    """The index run's lock of the catalog in ``location``."""
     if fcntl is None:
         yield
         return
-    path = catalog.location / ".index.lock"
+    path = location / ".index.lock"
     try:
         fp = open(path, "w")
     except OSError as exc:  # a read-only or full disk
-        raise storage_error(path, exc, catalog.name) from None
+        raise storage_error(path, exc, name) from None
     with fp:
         try:
             fcntl.flock(fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise CatalogBusy(f"catalog {catalog.name!r} is being indexed by another vsdesk process") from None
+            raise CatalogBusy(f"catalog {name!r} is being indexed by another vsdesk process") from None
         try:
             yield
         finally:
             fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
 
 
-def is_being_indexed(catalog: Catalog) -> bool:
+def is_being_indexed(catalog: Catalog | str) -> bool:
     """Whether a run of ``index_catalog`` holds the catalog now (in any process): its vectors
-    are then those of the files indexed so far. Taking the run's lock for a moment tells."""
+    are then those of the files indexed so far. Taking the run's lock for a moment tells. A
+    catalog given by its name is not opened (its index is not read): cheap enough to ask every
+    few seconds while another process indexes it."""
+    location, name = ((catalog_location(catalog), catalog) if isinstance(catalog, str)
+                      else (catalog.location, catalog.name))
+    if not location.is_dir():
+        return False  # removed: nobody indexes it (and no lock file is made for it)
     try:
-        with _index_lock(catalog):
+        with _lock(location, name):
             return False
     except CatalogBusy:
         return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import re
 import shutil
@@ -41,6 +42,8 @@ from vsdesk.engine.catalog._scan import (
     why_not_a_folder,
 )
 from vsdesk.engine.files import atomic_write_json
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 #: Seconds to wait for another program's lock on an index before giving up with a message.
@@ -356,7 +359,7 @@ class Catalog:
                             (self.recovered,),
                         )
         # The note kept in the index (with any from earlier opens); a read-only index keeps none.
-        self.recovered = self._meta("recovered") or self.recovered
+        self.recovered = _short_note(self._meta("recovered")) or self.recovered
 
     def _claim_for_mode(self) -> None:
         """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
@@ -553,7 +556,11 @@ class Catalog:
         assert self._conn is not None
         row = self._conn.execute("PRAGMA quick_check").fetchone()
         if not row or row[0] != "ok":
-            return f"the database failed its integrity check ({row[0] if row else 'no answer'})"
+            # SQLite's answer can be a hundred lines (a line per bad page): for the log, not for
+            # the message, which the window and `catalogs list` show.
+            log.info("catalog %r: %s failed its integrity check:\n%s", self.name, self.index_path,
+                     row[0] if row else "no answer")
+            return "the database failed its integrity check"
         tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and not {"meta", "files", "vectors"} <= tables:
             return "the database does not hold a vsdesk index"
@@ -584,9 +591,11 @@ class Catalog:
             if side.exists():
                 os.replace(side, Path(str(moved) + suffix))
         self._prune_damaged(keep=3)
+        # (info: the command line, which logs nothing, says ``recovered``; the window's log keeps it)
+        log.info("catalog %r: the index file was damaged (%s); moved to %s", self.name, problem, moved)
         self.recovered = (
-            f"catalog {self.name!r}: the index file was damaged ({problem}); it was moved to {moved} "
-            "and the catalog is indexed again on its next search or index run (your images are untouched)"
+            f"catalog {self.name!r}: the index file was damaged; it was moved to {moved} and the catalog "
+            "is indexed again from its images (nothing of your files is lost)"
         )
 
     def _prune_damaged(self, keep: int) -> None:
@@ -901,6 +910,19 @@ def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
     except (sqlite3.Error, OSError):
         return None, None, []
     return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key")), meta.get("model"), folders
+
+
+#: What an earlier vsdesk kept of SQLite's integrity check in a recovery note: every line of it,
+#: up to a hundred (the window grew taller than the screen to show them).
+_CHECK_DUMP = re.compile(r" \(the database failed its integrity check \(.*?\)\)(?=; it was moved)", re.DOTALL)
+
+
+def _short_note(note: str | None) -> str | None:
+    """A recovery note kept in an index by an older vsdesk, without SQLite's integrity-check
+    output; any other line break made a space (the note is one sentence)."""
+    if not note:
+        return note
+    return " ".join(_CHECK_DUMP.sub("", note).split("\n"))
 
 
 def _check_index_file(path: Path) -> str | None:

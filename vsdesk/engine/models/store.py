@@ -18,6 +18,7 @@ Nothing here imports TensorFlow: ``spec.build()`` and the converters do, when th
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
 import sys
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Callable
 from vsdesk.engine import files, paths
 from vsdesk.engine.models import cache
 from vsdesk.engine.models.download import download
-from vsdesk.engine.models.errors import InvalidWeightsError, ModelStoreError, ModelUnavailableError
+from vsdesk.engine.models.errors import CacheNotWritable, InvalidWeightsError, ModelStoreError, ModelUnavailableError
 from vsdesk.engine.models.registry import get_spec, specs
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource, Source
 from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
@@ -184,13 +185,13 @@ def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str) -> ca
     try:
         tmp = files.temp_path(paths.models_dir(), ".weights.h5")
     except OSError as exc:
-        raise ModelStoreError(f"cannot write to the model cache {paths.models_dir()}: {exc}") from None
+        raise _cache_write_error(paths.models_dir(), exc) from None
     try:
         model.save_weights(tmp)
         return cache.store(spec, tmp, source, origin)
     except OSError as exc:  # disk full, permissions
         tmp.unlink(missing_ok=True)
-        raise ModelStoreError(f"cannot write to the model cache {tmp.parent}: {exc}") from None
+        raise _cache_write_error(tmp.parent, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -208,7 +209,16 @@ def _store_copy(spec: ModelSpec, file: Path) -> cache.CacheEntry:
     except OSError as exc:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
-        raise ModelStoreError(f"cannot write to the model cache {paths.models_dir()}: {exc}") from None
+        raise _cache_write_error(paths.models_dir(), exc) from None
+
+
+#: OS errors that say the model cache cannot be written at all (not a full disk, say).
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _cache_write_error(folder: Path, exc: OSError) -> ModelStoreError:
+    kind = CacheNotWritable if exc.errno in _NOT_WRITABLE else ModelStoreError
+    return kind(f"cannot write to the model cache {folder}: {exc}")
 
 
 def _import_companions(spec: ModelSpec, file: Path, stored: Path) -> None:
@@ -291,21 +301,30 @@ def ensure_weights(
         if entry is not None:
             return entry.path
         reasons = []
+        tried = unwritable = 0  # sources tried, and those that failed for want of a writable cache
         for source in ordered_sources(spec):
             label = source_label(source)
             if isinstance(source, DownloadSource) and not allow_download:
                 reasons.append(f"{label}: not tried (downloads disabled)")
                 continue
+            tried += 1
             try:
                 return _provide(spec, source, progress, cancelled)
+            except CacheNotWritable as exc:
+                reason = str(exc)
+                unwritable += 1
             except ModelStoreError as exc:
                 reason = str(exc)
             except OSError as exc:  # the model cache's folder cannot be made (a read-only cache)
                 reason = f"cannot write to the model cache: {exc.strerror or exc}" + (
                     f": {exc.filename}" if exc.filename else "")
+                unwritable += exc.errno in _NOT_WRITABLE
             log.info("model %s: source %s failed: %s", name, label, reason)
             reasons.append(f"{label}: {reason}")
-        raise ModelUnavailableError(name, how_to_get(spec), reasons)
+        # Every source there was, stopped by the cache: installing or downloading is no remedy.
+        how = (f"vsdesk's cache folder {paths.cache_location()} cannot be written: make it writable, or set "
+               f"{paths.ENV_CACHE} to a folder you can write") if tried and unwritable == tried else how_to_get(spec)
+        raise ModelUnavailableError(name, how, reasons)
 
 
 def weights_sha256(name: str) -> str | None:
