@@ -18,6 +18,7 @@ Nothing here imports TensorFlow: ``spec.build()`` and the converters do, when th
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
 import sys
@@ -305,7 +306,10 @@ def ensure_weights(
                     f": {exc.filename}" if exc.filename else "")
             log.info("model %s: source %s failed: %s", name, label, reason)
             reasons.append(f"{label}: {reason}")
-        raise ModelUnavailableError(name, how_to_get(spec), reasons)
+        # A source converted into the cache, or downloaded there, fails for a cache that cannot
+        # be written (a read-only disk or folder): installing or fetching helps nothing then.
+        needs_cache = any(not isinstance(source, ResourceSource) for source in ordered_sources(spec))
+        raise ModelUnavailableError(name, (needs_cache and cache_problem()) or how_to_get(spec), reasons)
 
 
 def weights_sha256(name: str) -> str | None:
@@ -424,6 +428,26 @@ def how_to_get(spec: ModelSpec) -> str:
         return ("this vsdesk bundle should carry it: download the bundle again, or "
                 f"`vsdesk models import {spec.name} FILE` (outside a bundle: {spec.how_to_get})")
     return spec.how_to_get
+
+
+def cache_problem() -> str | None:
+    """What to do when no model can be written into the model cache (its folder cannot be
+    made, or a file made in it: a read-only disk, no permission), found by making a file
+    there; None when one can be."""
+    try:
+        files.temp_path(paths.models_dir(), ".probe").unlink()
+    except paths.LocationError as exc:  # VSDESK_CACHE_DIR itself cannot be made
+        return f"{exc}: set VSDESK_CACHE_DIR to a folder you may write, and run again"
+    except OSError as exc:  # (the reasons of the sources say it in the system's words)
+        folder = paths.cache_dir() / "models"  # (the cache's own folder is there)
+        if exc.errno == errno.EROFS:
+            return (f"the model cache {folder} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
+                    "writable one, and run again")
+        where = Path(exc.filename) if exc.filename else folder
+        blocked = where if where.is_dir() else where.parent  # (a folder that cannot be made: its parent)
+        return (f"vsdesk may not write into the model cache {folder}: make {blocked} writable (e.g. `chmod u+w "
+                f"{blocked}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
+    return None
 
 
 def folder_size(folder: Path) -> int:
