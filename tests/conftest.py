@@ -179,6 +179,18 @@ def mount_disk():
             _unmount(folder)
 
 
+@pytest.fixture
+def read_only_disk(tmp_path):
+    """A folder on a disk mounted read-only (an empty tmpfs): a cache on a read-only mount. Needs root."""
+    disk = tmp_path / "read-only"
+    disk.mkdir()
+    _mount_tmpfs(disk, "1m,ro")
+    try:
+        yield disk
+    finally:
+        _unmount(disk)
+
+
 def fill_disk(disk: Path) -> Path:
     """Write a file until ``disk`` is full; delete it to free the space again."""
     filler = disk / "filler"

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import REPO, needs_setpriv, without_root_powers
 from vsdesk.engine import files, models, paths
 from vsdesk.engine.models import cache, registry
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource
@@ -340,6 +341,59 @@ def test_concurrent_writers_never_leave_an_inconsistent_cache(cache_dir, registe
         predict(models.load_model(spec.name)), expected(kernel=KERNEL + sources.index(Path(entry.origin))), rtol=1e-5, atol=1e-5
     )
     assert leftovers(cache_dir) == []
+
+
+def test_a_model_cache_on_a_read_only_disk_is_said_with_what_to_do(read_only_disk, register, package, monkeypatch):
+    """Installing the package (it is installed) or `vsdesk models fetch` (the same conversion)
+    was the advice: the cache is what stands in the way, in the CLI's words and the window's."""
+    from vsdesk.gui.errors import user_message
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(read_only_disk))
+    spec = register(make_spec("tiny-read-only", (package,)))
+    with pytest.raises(models.ModelUnavailableError) as failed:
+        models.ensure_weights(spec.name)
+    said = user_message(failed.value, "load the model")
+    assert said.startswith("Could not load the model: model 'tiny-read-only' is not available (package:")
+    assert "Read-only file system" in said, said  # the cause, as the source met it
+    assert said.endswith(f". the model cache {read_only_disk / 'models'} is on a read-only disk: set "
+                         "VSDESK_CACHE_DIR to a folder on a writable one, and run again"), said
+    assert "install the tiny test package" not in said
+
+
+READ_ONLY_STORE = r"""
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]  # the tests, the site holding the package
+from test_model_store import convert_npz, make_spec
+from vsdesk.engine import models
+from vsdesk.engine.models import registry
+from vsdesk.engine.models.spec import PackageSource
+
+source = PackageSource(package=sys.argv[3], resource="data/tiny.npz", sha256=sys.argv[4], size=int(sys.argv[5]),
+                       convert=convert_npz)
+registry._extra["tiny-no-permission"] = make_spec("tiny-no-permission", (source,))
+try:
+    models.ensure_weights("tiny-no-permission")
+except models.ModelUnavailableError as exc:
+    print(exc)
+"""
+
+
+@needs_setpriv
+def test_a_model_cache_that_may_not_be_written_is_said_with_what_to_do(register, package, tmp_path, monkeypatch):
+    """A cache folder without write permission, whose models folder cannot be made: what to
+    make writable, or where else to keep the cache."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o555)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    ran = without_root_powers([sys.executable, "-c", READ_ONLY_STORE, str(REPO / "tests"), str(tmp_path / "site"),
+                               package.package, package.sha256, str(package.size)])
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    said = ran.stdout.strip()
+    assert said.startswith("model 'tiny-no-permission' is not available (package:") and "Permission denied" in said
+    assert said.endswith(f". vsdesk may not write into the model cache {cache / 'models'}: make {cache} writable "
+                         f"(e.g. `chmod u+w {cache}`), or set VSDESK_CACHE_DIR to a folder you may write, and run "
+                         "again"), said
+    assert "install the tiny test package" not in said
 
 
 def test_resource_source_is_used_in_place(cache_dir, register, tmp_path):

@@ -1171,6 +1171,33 @@ def test_the_shipped_model_keeps_its_int8_flatbuffers_so_a_first_start_converts_
     assert sorted(bare.glob("fast-*.tflite")) == sorted(kept)
 
 
+def test_a_member_whose_backbone_cannot_be_had_is_built_once_before_its_error(read_only_disk, tmp_path, monkeypatch,
+                                                                             caplog):
+    """A member without its flatbuffers needs the backbone's weights to be converted, and they
+    cannot be had (a read-only model cache): the Keras model was built (the backbone converted
+    from its package, seconds) for int8, again for float32, and again for TensorFlow, to fail
+    the same way each time. Once now, with the error that says what to do."""
+    import logging
+
+    from vsdesk.engine.models import ModelUnavailableError
+    from vsdesk.engine.product import fast, load_embedder
+    from vsdesk.engine.product.model import default_dir
+
+    if fast._interpreter_class() is None:
+        pytest.skip("this TensorFlow has no TFLite interpreter")
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(read_only_disk))
+    bare = tmp_path / "product-without-flatbuffers"
+    shutil.copytree(default_dir(), bare, ignore=shutil.ignore_patterns("fast-*.tflite"))
+    embedder = load_embedder(str(bare))
+    caplog.set_level(logging.INFO, logger="vsdesk")
+    with pytest.raises(ModelUnavailableError, match="model 'efficientnet-lite0' is not available .* is on a "
+                                                    "read-only disk: set VSDESK_CACHE_DIR"):
+        embedder.key  # the first member's runner
+    tried = [r.getMessage() for r in caplog.records if r.getMessage().startswith("model efficientnet-lite0: source")]
+    assert len(tried) == 1, tried
+    assert not [r for r in caplog.records if "fast path unavailable" in r.getMessage()]  # said once, as the error
+
+
 def test_photos_unlike_the_training_photos_are_called_unfamiliar(clothing):
     """A painting, noise or a plain colour gets a class like any photo, often with confidence;
     the model's familiarity data tells them apart from clothing photos, of contributors it never

@@ -215,7 +215,10 @@ def _remove_if_empty(name: str) -> bool:
     return True
 
 
-def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None):
+def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None,
+               model: str | None = None):
+    """``model``: the catalog's model from this run on (``catalog.set_model``), kept once the
+    run holds the catalog, so that no other process's run is in the middle of it."""
     from vsdesk.engine.catalog import CatalogBusy, CatalogError, IndexReport, index_catalog
 
     if catalog.recovered:
@@ -226,7 +229,7 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
     report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
         return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
-                             add_folders=add_folders, model_key=model_key, report=report)
+                             add_folders=add_folders, model_key=model_key, report=report, keep_model=model)
     except CatalogBusy as exc:
         raise CommandError(f"{exc}; wait for it to finish, or search the catalog meanwhile (it holds "
                            f"{_images_so_far(catalog)} so far)", FAILED) from None
@@ -420,10 +423,11 @@ def _index_into(args: argparse.Namespace) -> int:
         loader = _load_embedder(args.mode, model) if args.model is not None else (
             lambda: _load_embedder(args.mode, model))
         options = {"model": model} if model is not None else {}
+        # The run keeps the model for the next runs, and the window.
         report = _run_index(catalog, loader, args.batch_size,
                             add_folders=[] if samples.is_sample(args.catalog) else args.folders,
-                            model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options))
-        catalog.set_model(model)  # the next runs, and the window, keep to it
+                            model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options),
+                            model=model)
     _print_report(report, catalog)
     _say_nested_folders(catalog, folders_before, args.folders)
     if args.json:
@@ -505,7 +509,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     """The search itself, for the queries of ``records`` not marked with an error already."""
     import numpy as np
 
-    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_being_indexed
+    from vsdesk.engine.catalog import CatalogBusy, away_words, how_to_drop, how_to_forget, is_being_indexed
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.query import decode_query, embed_queries, rank_queries
     from vsdesk.engine.search import file_sha256
@@ -536,8 +540,11 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
             # whose folder changed (vsdesk's own repair of it, in _resolve): bring the catalog up
             # to date first.
-            _print_report(_run_index(catalog, embedder), catalog)
-        catalog.set_model(model)
+            _print_report(_run_index(catalog, embedder, model=model), catalog)
+        with contextlib.suppress(CatalogBusy):
+            # (Its vectors are this model's already.) Kept by the next run when another
+            # process indexes the catalog now: a search is not refused for that.
+            catalog.set_model(model)
         vectors = catalog.vectors()
         hashes = catalog.hashes()
         partial = None  # why the catalog holds only some of its images

@@ -431,7 +431,8 @@ class ModeSession:
         """Forget ``folder``, one of catalog ``name``'s folders, and its images' entries, as
         `vsdesk catalogs remove-folder` does (the images themselves are never touched); how many
         images it forgot. The window runs it on its TensorFlow thread, where the catalog's index
-        runs are: never in the middle of one."""
+        runs are: never in the middle of one. Another process's run refuses it (``CatalogBusy``,
+        in words)."""
         from vsdesk.engine.catalog import Catalog, CatalogError
 
         with Catalog.open(name) as catalog:
@@ -533,14 +534,15 @@ class ModeSession:
             try:
                 # A loaded model is given as such (its full key checked); else the run loads it
                 # only if needed, the catalog's key compared with how this model's keys start.
+                # The catalog keeps its model (``model``) once the run holds it: no other
+                # process's run is in the middle of it then.
                 report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
-                                       batch_size=INDEX_BATCH, add_folders=add_folders,
+                                       batch_size=INDEX_BATCH, add_folders=add_folders, keep_model=model,
                                        model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
             except CancelledError:  # the catalog now holds some of this model's vectors: shown with it
                 self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
                 raise
             embedder = model_now()
-            catalog.set_model(model)
             nested = nested_folder_notes(catalog.name, folders_before, add_folders, catalog.folders)
             note = "; ".join(filter(None, [report.recovered, note, *nested]))  # why it was all indexed again ...
             snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)

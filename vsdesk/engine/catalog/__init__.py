@@ -8,6 +8,11 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog = Catalog.open("photos")                                      # CatalogNotFound
     catalog = Catalog.open_or_create("photos", "product", folders)        # CatalogModeMismatch
     catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
+    catalog.set_model(name)                     # the model it keeps (product); None: the shipped one
+        # every change takes the catalog's lock, which an index run holds from start to end
+        # (``catalog.exclusive()``): while another process indexes it, CatalogBusy at once, in
+        # words ("... being indexed by another vsdesk process; nothing was changed: try again
+        # once it has finished"); remove_catalog too. The settings are read again once held.
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
         #                embedded, reused, recovered, indexed, missing_folders, kept,

@@ -36,7 +36,6 @@ import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
@@ -61,6 +60,7 @@ from vsdesk.engine.catalog._store import (
     CatalogStorageError,
     SkippedFile,
     catalog_location,
+    lock_catalog,
     storage_error,
 )
 from vsdesk.engine.embedding import Embedder
@@ -68,11 +68,9 @@ from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
 from vsdesk.engine.text import counted
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, never_cancelled, no_progress
 
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; two indexers at once are the user's choice
-    fcntl = None  # type: ignore[assignment]
 
+#: ``index_catalog``'s ``keep_model`` when the catalog keeps the model it has.
+_UNCHANGED = object()
 
 #: How the message of a folder away ends (``_scan``), and how it ends once none of its entries
 #: is left (all found elsewhere in the catalog).
@@ -204,10 +202,14 @@ def index_catalog(
     add_folders: Iterable[str | os.PathLike] = (),
     model_key: str | None = None,
     report: IndexReport | None = None,
+    keep_model: str | None | object = _UNCHANGED,
 ) -> IndexReport:
     """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
-    ``add_folders`` join the catalog first, once this run holds the catalog (a run refused
-    because another process indexes it changes nothing).
+    ``add_folders`` join the catalog first, and ``keep_model`` becomes its model
+    (``Catalog.set_model``; None: the mode's shipped one), once this run holds the catalog (a
+    run refused because another process indexes it changes nothing). The run holds the
+    catalog's lock (``Catalog.exclusive``) from start to end, and reads its settings again as
+    it takes it: what another process changed before is what is indexed.
 
     ``embedder`` may also be a zero-argument callable that loads one: it is then called only if
     some file needs embedding, so a re-run on an unchanged (or only shrunk, relabelled) folder,
@@ -236,9 +238,11 @@ def index_catalog(
     report = report if report is not None else IndexReport()
     start = time.perf_counter()
     try:
-        with _index_lock(catalog):
+        with catalog.exclusive(outcome=""):
             for folder in add_folders:
                 catalog.add_folder(folder)
+            if keep_model is not _UNCHANGED:
+                catalog.set_model(keep_model)
             catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
             indexer = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key, report)
             try:
@@ -269,45 +273,24 @@ def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
         )
 
 
-@contextlib.contextmanager
-def _index_lock(catalog: Catalog) -> Iterator[None]:
-    with _lock(catalog.location, catalog.name):
-        yield
-
-
-@contextlib.contextmanager
-def _lock(location: Path, name: str) -> Iterator[None]:
-    """The index run's lock of the catalog in ``location``."""
-    if fcntl is None:
-        yield
-        return
-    path = location / ".index.lock"
-    try:
-        fp = open(path, "w")
-    except OSError as exc:  # a read-only or full disk
-        raise storage_error(path, exc, name) from None
-    with fp:
-        try:
-            fcntl.flock(fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise CatalogBusy(f"catalog {name!r} is being indexed by another vsdesk process") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
+def _index_lock(catalog: Catalog, shared: bool = False) -> contextlib.AbstractContextManager:
+    """The catalog's lock (``lock_catalog``), as an index run holds it: ``CatalogBusy`` when
+    another holds it."""
+    return lock_catalog(catalog.location, catalog.name, shared=shared)
 
 
 def is_being_indexed(catalog: Catalog | str) -> bool:
     """Whether a run of ``index_catalog`` holds the catalog now (in any process): its vectors
-    are then those of the files indexed so far. Taking the run's lock for a moment tells. A
-    catalog given by its name is not opened (its index is not read): cheap enough to ask every
-    few seconds while another process indexes it."""
+    are then those of the files indexed so far. Taking the run's lock for a moment tells
+    (shared: two processes looking at once do not see each other as a run). A catalog given by
+    its name is not opened (its index is not read): cheap enough to ask every few seconds while
+    another process indexes it."""
     location, name = ((catalog_location(catalog), catalog) if isinstance(catalog, str)
                       else (catalog.location, catalog.name))
     if not location.is_dir():
         return False  # removed: nobody indexes it (and no lock file is made for it)
     try:
-        with _lock(location, name):
+        with lock_catalog(location, name, shared=True):
             return False
     except CatalogBusy:
         return True

@@ -25,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -43,6 +43,11 @@ from vsdesk.engine.catalog._scan import (
 )
 from vsdesk.engine.files import atomic_write_json
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; two processes at once are the user's choice
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -50,6 +55,11 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0
 CONFIG_FILE = "catalog.json"
 INDEX_FILE = "index.sqlite"
+#: Held (``flock``) by an index run and by every other change of a catalog (``Catalog.exclusive``).
+LOCK_FILE = ".index.lock"
+#: How long a change waits for the lock held a moment by another process's look at it
+#: (``is_being_indexed``); an index run holds it for longer, and the change is refused.
+LOCK_PATIENCE = 0.2
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -235,6 +245,46 @@ def storage_error(path: Path, exc: BaseException, name: str | None = None) -> Ca
     return CatalogStorageError(f"catalog {name!r}: {text}" if name else text)
 
 
+def being_indexed(name: str, outcome: str = "") -> CatalogBusy:
+    """The error of a catalog another vsdesk process holds (``lock_catalog``); ``outcome``: what
+    became of the change refused ("nothing was changed")."""
+    text = f"catalog {name!r} is being indexed by another vsdesk process"
+    return CatalogBusy(f"{text}; {outcome}: try again once it has finished" if outcome else text)
+
+
+@contextlib.contextmanager
+def lock_catalog(location: Path, name: str, outcome: str = "", shared: bool = False,
+                 patience: float = 0.0) -> Iterator[None]:
+    """The lock of the catalog in ``location``: an index run holds it from start to end, and
+    every other change (a folder added or forgotten, another model, the catalog removed) while
+    it is made, so that none is undone by a run of another process (which would put back a
+    forgotten folder's entries, or write its own settings over the change). Never waited for:
+    ``CatalogBusy`` (``being_indexed``) when another holds it, after ``patience`` seconds at
+    most. ``shared``: only a look (``is_being_indexed``), which does not keep other looks out."""
+    if fcntl is None:
+        yield
+        return
+    path = location / LOCK_FILE
+    try:
+        fp = open(path, "w")
+    except OSError as exc:  # a read-only or full disk
+        raise storage_error(path, exc, name) from None
+    with fp:
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                fcntl.flock(fp.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise being_indexed(name, outcome) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
+
+
 class Catalog:
     """A named set of folders indexed with one mode. Use ``Catalog.open``/``create``, not the
     constructor. Thread-safe: one SQLite connection guarded by a lock."""
@@ -245,6 +295,8 @@ class Catalog:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
+        #: The thread holding the catalog's lock through this object (``exclusive``), if any.
+        self._holder: int | None = None
         #: A message when the index file was found damaged and moved aside, or catalog.json
         #: rebuilt from the index (on this open or an earlier one), and no index run has
         #: completed since; else None.
@@ -649,9 +701,42 @@ class Catalog:
         one (product mode: a model trained with `vsdesk train product --out NAME`); None: shipped."""
         return self._config.get("model")
 
+    @contextlib.contextmanager
+    def exclusive(self, outcome: str = "nothing was changed") -> Iterator[None]:
+        """Hold the catalog's lock (``lock_catalog``) while changing it: ``CatalogBusy`` at once
+        when another process indexes it (``outcome``: what the message says became of the
+        change). The settings are read again once it is held: another process may have changed
+        them since this catalog was opened, and a change is made to what is there now.
+        Re-entrant in the thread holding it (an index run adds its folders)."""
+        if self._holder == threading.get_ident():
+            yield
+            return
+        with lock_catalog(self.location, self.name, outcome, patience=LOCK_PATIENCE):
+            self._holder = threading.get_ident()
+            try:
+                self._read_settings_again()
+                yield
+            finally:
+                self._holder = None
+
+    def _read_settings_again(self) -> None:
+        try:
+            config = _read_config(self.location / CONFIG_FILE)
+        except FileNotFoundError:
+            raise CatalogNotFound(f"catalog {self.name!r} was removed (`vsdesk catalogs remove`?) since it was "
+                                  "opened") from None
+        except (OSError, ValueError):
+            return  # cannot be read just now, or damaged: the ones it was opened with are written
+        config["name"] = self.name
+        self._config = config
+
     def set_model(self, model: str | None) -> None:
         """Keep ``model`` (None: the shipped one) for the next runs, the window's too."""
-        if self._config.get("model") != model:
+        if self._config.get("model") == model:
+            return
+        with self.exclusive("its model was not changed"):
+            if self._config.get("model") == model:
+                return
             if model is None:
                 self._config.pop("model", None)
             else:
@@ -667,32 +752,41 @@ class Catalog:
         problem = why_not_a_folder(path)
         if problem:
             raise CatalogError(f"{path}: {problem}")
+        covering = self._covering(path)
+        if covering is None:  # (else nothing changes: no lock needed)
+            with self.exclusive(f"{path} was not added"):
+                covering = self._covering(path)  # in the settings as they are now
+                if covering is None:
+                    folders = self._config["folders"]
+                    self._config["folders"] = [f for f in folders if not is_within(f, path)] + [path]
+                    _write_json(self.location / CONFIG_FILE, self._config)
+                    covering = path
+        return covering
+
+    def _covering(self, path: str) -> str | None:
+        """The catalog's folder that is ``path`` or holds it, if any."""
         folders = self._config["folders"]
-        if path not in folders:
-            for other in folders:
-                if is_within(path, other):
-                    return other  # already covered by a parent folder
-            self._config["folders"] = [f for f in folders if not is_within(f, path)] + [path]
-            _write_json(self.location / CONFIG_FILE, self._config)
-        return path
+        return path if path in folders else next((other for other in folders if is_within(path, other)), None)
 
     def remove_folder(self, folder) -> None:
         """Forget a folder and its index entries (the images themselves are never touched)."""
         self.check_writable()
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
-        self._config["folders"] = [f for f in self._config["folders"] if f != path]
-        _write_json(self.location / CONFIG_FILE, self._config)
-        with self._lock, self._storage(), self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            prefix = path.rstrip(os.sep) + os.sep
-            cur = self.conn.execute(
-                "DELETE FROM files WHERE root = ? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix)
-            )
-            forgotten = cur.rowcount + self.conn.execute("DELETE FROM scan_skipped WHERE root = ?", (path,)).rowcount
-            if forgotten:
-                self._bump_version()
-            self.conn.execute("DELETE FROM folder_times WHERE root = ?", (path,))  # added again: not indexed
-            self.conn.execute("DELETE FROM attached_folders WHERE root = ?", (path,))
+        with self.exclusive():  # a run of another process would put its entries (and it) back
+            self._config["folders"] = [f for f in self._config["folders"] if f != path]
+            _write_json(self.location / CONFIG_FILE, self._config)
+            with self._lock, self._storage(), self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                prefix = path.rstrip(os.sep) + os.sep
+                cur = self.conn.execute(
+                    "DELETE FROM files WHERE root = ? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix)
+                )
+                forgotten = cur.rowcount + self.conn.execute("DELETE FROM scan_skipped WHERE root = ?",
+                                                             (path,)).rowcount
+                if forgotten:
+                    self._bump_version()
+                self.conn.execute("DELETE FROM folder_times WHERE root = ?", (path,))  # added again: not indexed
+                self.conn.execute("DELETE FROM attached_folders WHERE root = ?", (path,))
 
     def check_writable(self) -> None:
         """Raise ``CatalogStorageError`` when the index may not be written (before any change)."""
@@ -974,7 +1068,7 @@ def _missing_settings(name: str, location: Path) -> str:
 #: its -wal/-shm and damaged copies, the indexing lock): nothing else is ever removed with it.
 # ".tmp-" and ".catalog.json.": temp files of an interrupted catalog.json write, named by
 # files.atomic_path now and by the older mkstemp code before.
-_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", ".tmp-", INDEX_FILE, ".index.lock")
+_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", ".tmp-", INDEX_FILE, LOCK_FILE)
 
 
 def catalog_exists(name: str) -> bool:
@@ -1056,8 +1150,10 @@ def remove_catalog(name: str) -> Path:
         shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); nothing was removed: "
                            "move them elsewhere and run again")
-    try:
-        shutil.rmtree(location)
-    except OSError as exc:
-        raise storage_error(Path(exc.filename or location), exc, name) from None
+    # Not while another process indexes it: its run would go on writing into files removed.
+    with lock_catalog(location, name, "nothing was removed", patience=LOCK_PATIENCE):
+        try:
+            shutil.rmtree(location)
+        except OSError as exc:
+            raise storage_error(Path(exc.filename or location), exc, name) from None
     return location

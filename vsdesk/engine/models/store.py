@@ -301,30 +301,24 @@ def ensure_weights(
         if entry is not None:
             return entry.path
         reasons = []
-        tried = unwritable = 0  # sources tried, and those that failed for want of a writable cache
         for source in ordered_sources(spec):
             label = source_label(source)
             if isinstance(source, DownloadSource) and not allow_download:
                 reasons.append(f"{label}: not tried (downloads disabled)")
                 continue
-            tried += 1
             try:
                 return _provide(spec, source, progress, cancelled)
-            except CacheNotWritable as exc:
-                reason = str(exc)
-                unwritable += 1
             except ModelStoreError as exc:
                 reason = str(exc)
             except OSError as exc:  # the model cache's folder cannot be made (a read-only cache)
                 reason = f"cannot write to the model cache: {exc.strerror or exc}" + (
                     f": {exc.filename}" if exc.filename else "")
-                unwritable += exc.errno in _NOT_WRITABLE
             log.info("model %s: source %s failed: %s", name, label, reason)
             reasons.append(f"{label}: {reason}")
-        # Every source there was, stopped by the cache: installing or downloading is no remedy.
-        how = (f"vsdesk's cache folder {paths.cache_location()} cannot be written: make it writable, or set "
-               f"{paths.ENV_CACHE} to a folder you can write") if tried and unwritable == tried else how_to_get(spec)
-        raise ModelUnavailableError(name, how, reasons)
+        # A source converted into the cache, or downloaded there, fails for a cache that cannot
+        # be written (a read-only disk or folder): installing or fetching helps nothing then.
+        needs_cache = any(not isinstance(source, ResourceSource) for source in ordered_sources(spec))
+        raise ModelUnavailableError(name, (needs_cache and cache_problem()) or how_to_get(spec), reasons)
 
 
 def weights_sha256(name: str) -> str | None:
@@ -443,6 +437,26 @@ def how_to_get(spec: ModelSpec) -> str:
         return ("this vsdesk bundle should carry it: download the bundle again, or "
                 f"`vsdesk models import {spec.name} FILE` (outside a bundle: {spec.how_to_get})")
     return spec.how_to_get
+
+
+def cache_problem() -> str | None:
+    """What to do when no model can be written into the model cache (its folder cannot be
+    made, or a file made in it: a read-only disk, no permission), found by making a file
+    there; None when one can be."""
+    try:
+        files.temp_path(paths.models_dir(), ".probe").unlink()
+    except paths.LocationError as exc:  # VSDESK_CACHE_DIR itself cannot be made
+        return f"{exc}: set VSDESK_CACHE_DIR to a folder you may write, and run again"
+    except OSError as exc:  # (the reasons of the sources say it in the system's words)
+        folder = paths.cache_dir() / "models"  # (the cache's own folder is there)
+        if exc.errno == errno.EROFS:
+            return (f"the model cache {folder} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
+                    "writable one, and run again")
+        where = Path(exc.filename) if exc.filename else folder
+        blocked = where if where.is_dir() else where.parent  # (a folder that cannot be made: its parent)
+        return (f"vsdesk may not write into the model cache {folder}: make {blocked} writable (e.g. `chmod u+w "
+                f"{blocked}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
+    return None
 
 
 def folder_size(folder: Path) -> int:

@@ -332,17 +332,22 @@ def load_runner(
     calibration photos' preprocessing. An int8 flatbuffer kept in ``model_folder`` (the model's
     own, ``keep_with_model``) is taken first, then this machine's cache, else one is converted.
     ``build_model`` builds the Keras product model; ``reference(model)`` gives its traced
-    TensorFlow function, used to check a fresh conversion. Never raises: any failure logs and
-    returns (None, model) so the caller falls back to TensorFlow.
+    TensorFlow function, used to check a fresh conversion. Any other failure logs and returns
+    (None, model) so the caller falls back to TensorFlow. A model that cannot be built because
+    its backbone's weights cannot be had (``ModelStoreError``) is built once: the next
+    precision and the TensorFlow path need it too, so that error is raised once no flatbuffer
+    made before can stand in (each build tried again took 0.5-1 s here, to fail the same way).
     """
     if not enabled() or _interpreter_class() is None:
         return None, None
+    from vsdesk.engine.models.errors import ModelStoreError
     from vsdesk.engine.product import backbones
 
     backbone = backbone or backbones.get(backbones.LITE0)
     names = tuple(n for n in OUTPUTS if has_kids or n != "kids")
     model = None
     traced = None
+    unbuildable: ModelStoreError | None = None  # why the model cannot be built, once tried
     for precision, identity in _plans():
         try:
             if precision == "int8" and model_folder is not None:
@@ -358,6 +363,8 @@ def load_runner(
                     log.warning("product: cached TFLite model %s unusable (%s); converting again", path, exc)
             if key is not None and refused_path(key).exists():
                 continue  # this int8 model failed its check before: not again on every start
+            if unbuildable is not None:
+                continue  # only a flatbuffer made before could serve: none is there
             photos = None
             if precision == "int8":
                 photos = calibration_batch(size, backbone.preprocess)  # decoded only to convert
@@ -365,7 +372,11 @@ def load_runner(
                     log.warning("product: too few calibration photos for int8")
                     continue
             if model is None:
-                model = build_model()
+                try:
+                    model = build_model()
+                except ModelStoreError as exc:
+                    unbuildable = exc
+                    raise
                 traced = reference(model)
             flatbuffer = convert(model, size, photos)
             runner = TFLiteRunner(flatbuffer, size, names, precision=precision)
@@ -381,7 +392,10 @@ def load_runner(
                 _drop_untagged()
             return runner, model
         except Exception as exc:  # noqa: BLE001 - the fast path is optional, never fatal
-            log.warning("product: TFLite %s fast path unavailable (%s)", precision, exc)
+            if exc is not unbuildable:  # (that one is raised below: said once, by the caller)
+                log.warning("product: TFLite %s fast path unavailable (%s)", precision, exc)
+    if unbuildable is not None:
+        raise unbuildable  # the TensorFlow path would build it again, and fail the same way
     log.warning("product: using TensorFlow (slower)")
     return None, model
 

@@ -1,0 +1,137 @@
+"""A catalog is changed by one process at a time: while another vsdesk process indexes it, a
+folder forgotten or added, another model, or the catalog removed is refused in words (its run
+would undo the change), and a run indexes the folders as they are when it starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CLOTHING_DIR, REPO, run_cli as run
+from test_catalog import HistogramEmbedder
+from vsdesk.engine.catalog import Catalog, CatalogBusy, index_catalog
+
+#: Another vsdesk process indexing catalog "shop": it stops as its first batch is about to be
+#: embedded (the folders scanned, the catalog's lock held) until the test lets it go on.
+DRIVER = """
+import os, sys, time
+sys.path.insert(0, {tests!r})
+from test_catalog import HistogramEmbedder
+from vsdesk.engine.catalog import Catalog, index_catalog
+
+def progress(done, total, message):
+    if message.startswith("indexing") and not os.path.exists({paused!r}):
+        open({paused!r}, "w").close()
+        while not os.path.exists({go!r}):
+            time.sleep(0.02)
+
+with Catalog.open("shop") as catalog:
+    report = index_catalog(catalog, HistogramEmbedder(), progress, batch_size=4, workers=1)
+print(report.indexed)
+"""
+
+BUSY = "catalog 'shop' is being indexed by another vsdesk process"
+
+
+def _folder(root: Path, name: str, start: int, count: int) -> Path:
+    folder = root / name
+    folder.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[start:start + count]:
+        shutil.copy(src, folder / src.name)
+    return folder
+
+
+@pytest.fixture
+def two_folders(tmp_path) -> tuple[Path, Path]:
+    return _folder(tmp_path, "a", 0, 20), _folder(tmp_path, "b", 20, 10)
+
+
+@pytest.fixture
+def indexing(tmp_path, two_folders):
+    """Catalog "shop" of both folders, which another process is indexing (paused midway) until
+    ``go()``; ``go()`` returns what that process's run indexed."""
+    Catalog.create("shop", "style", list(two_folders)).close()
+    paused, go = tmp_path / "paused", tmp_path / "go"
+    script = DRIVER.format(tests=str(REPO / "tests"), paused=str(paused), go=str(go))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not paused.exists():
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the other process never started indexing"
+            time.sleep(0.02)
+
+        def finish() -> int:
+            go.touch()
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err[-2000:]
+            return int(out.split()[-1])
+
+        yield finish
+    finally:
+        go.touch()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_changes_while_another_process_indexes_the_catalog_are_refused_in_words(capsys, indexing, two_folders):
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.gui.errors import user_message
+
+    a, b = (str(folder) for folder in two_folders)
+    # `vsdesk catalogs remove-folder`: exit 1 (the same command works once the run is done),
+    # its --json keys, and what to do.
+    code, out, err = run(capsys, "catalogs", "remove-folder", "shop", b, "--json")
+    assert code == 1 and f"{BUSY}; nothing was changed: try again once it has finished" in err, err
+    assert json.loads(out) == {"catalog": "shop", "folder": b, "error": err.strip().removeprefix("vsdesk: "),
+                               "error_kind": "command-failed"}
+    code, _, err = run(capsys, "catalogs", "remove", "shop")
+    assert code == 1 and f"{BUSY}; nothing was removed: try again once it has finished" in err, err
+    # The window's "Forget a folder", and its message.
+    with pytest.raises(CatalogBusy) as refused:
+        ModeSession("style").forget_folder("shop", b)
+    assert user_message(refused.value, f"forget the folder {b}") == (
+        f"Could not forget the folder {b}: {BUSY}; nothing was changed: try again once it has finished")
+    # Another model (`--model`, the window's model switch), a folder added.
+    with Catalog.open("shop") as catalog:
+        with pytest.raises(CatalogBusy, match=f"{BUSY}; its model was not changed"):
+            catalog.set_model("mine")
+        with pytest.raises(CatalogBusy, match="was not added: try again once it has finished"):
+            catalog.add_folder(REPO / "tests")
+
+    # The run finishes with what the catalog was: nothing of it undone, nothing put back.
+    assert indexing() == 30
+    with Catalog.open("shop") as catalog:
+        assert catalog.folders == [a, b] and catalog.model is None and catalog.counts() == (30, 0)
+        assert {Path(path).parent for path in catalog.vectors().paths} == {Path(a), Path(b)}
+    # Once it is done, the same command forgets the folder, and its images stay out.
+    code, _, err = run(capsys, "catalogs", "remove-folder", "shop", b)
+    assert code == 0 and "10 images forgotten" in err
+    with Catalog.open("shop") as catalog:
+        assert catalog.folders == [a] and catalog.counts() == (20, 0)
+        index_catalog(catalog, HistogramEmbedder())
+        assert catalog.counts() == (20, 0)
+    assert len(list(Path(b).glob("*.jpg"))) == 10  # the files themselves untouched
+
+
+def test_a_run_indexes_the_folders_as_they_are_when_it_starts(two_folders):
+    """A catalog opened before another process forgot one of its folders (the window's, say)
+    does not put that folder back when it is indexed, nor its settings over the change."""
+    a, b = (str(folder) for folder in two_folders)
+    Catalog.create("shop", "style", [a, b]).close()
+    with Catalog.open("shop") as opened_before, Catalog.open("shop") as other:
+        other.remove_folder(b)
+        other.set_model("mine")
+        assert index_catalog(opened_before, HistogramEmbedder()).indexed == 20
+        assert opened_before.folders == [a]
+    with Catalog.open("shop") as catalog:
+        assert catalog.folders == [a] and catalog.model == "mine" and catalog.counts() == (20, 0)
