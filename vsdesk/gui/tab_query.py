@@ -195,8 +195,9 @@ class TabQuery(QObject):
         is not the problem. It stays, on screen, and is searched when the user tries again."""
         self.query_area.set_caption(f"{name} — waiting for the model")
         said = user_message(exc, f"load the {self.title} model").rstrip(".")
+        kept = self._pending_query  # never answered, so not the last query: that one's results stay
         self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
-                                   action=("Try again", self._search_again))
+                                   action=("Try again", lambda: self._embed_again(kept)))
         self.results_shown.emit()
 
     # -- the same query, again -------------------------------------------------------------------
@@ -220,9 +221,13 @@ class TabQuery(QObject):
 
     def _search_again(self) -> None:
         """The last query embedded again (the catalog now open has another model's vectors)."""
-        if self._last_query is not None:
+        self._embed_again(self._last_query)
+
+    def _embed_again(self, query: tuple | None) -> None:
+        """``query`` (as ``_pending_query`` holds one) embedded and searched again."""
+        if query is not None:
             self._query_started = time.perf_counter()  # this search's time, not since the query was given
-            self._embed_query(*self._last_query)
+            self._embed_query(*query)
 
     def more_results(self) -> None:
         """Scrolled to the last result: as many again, if the catalog has more (NumPy, no model)."""
