@@ -1599,13 +1599,19 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     from PIL import Image
 
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
-    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
-    blank = tmp_path / "white.png"
+    shop = copy_images(photos[:3], tmp_path / "shop")
+    blank = shop / "white.png"  # a catalog item too: its own point would be the query's place
     Image.new("RGB", (640, 480), "white").save(blank)
+    tab = open_folder_catalog(qtbot, window, "vae", shop)
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(blank))
     panel = tab.panel
     assert tab.query.outcome.extras["object_found"] is False
+    # Nothing to compare (the review: 48 results "0.831 · Sandal", the star among the Sandals).
+    outcome = tab.query.outcome
+    assert outcome.hits == [] and outcome.self_index is None and tab.gallery.model().rowCount() == 0
+    assert tab.gallery.empty_text() == "No object found in the picture: nothing to compare."
+    assert tab.messages.text() == ""  # not "no indexed images yet": the catalog is not at fault
     assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour</b>"
     assert "no silhouette to read as an item or to judge" in panel.anomaly.text()
     assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
@@ -1616,6 +1622,7 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     assert tab.query.outcome.extras["object_found"] is True
     assert panel.category.text().startswith("Read as <b>") and "silhouette is <b>" in panel.anomaly.text()
     assert len(panel.map.query_marker.data) == 1 and not panel.recon_image.pixmap().isNull()
+    assert tab.query.outcome.hits and tab.gallery.model().rowCount() and tab.gallery.empty_text() == ""
 
 
 def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot, window, tmp_path):
