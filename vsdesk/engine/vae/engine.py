@@ -332,7 +332,8 @@ class VaeEngine:
             "anomaly": {
                 "score": round(float(score[0]), 3),
                 "percentile": round(percentile, 2),
-                "definition": ANOMALY_DEFINITION,
+                "definition": "negative ELBO minus the image's own entropy (nats); percentile among "
+                "the 60,000 training images",
             },
             "map2d": [round(float(v), 4) for v in point[0]],
             "input_png": png_data_url(pixels),
@@ -340,10 +341,6 @@ class VaeEngine:
             "train_neighbours": near[:neighbours],
             "object_found": True,
         }
-
-
-ANOMALY_DEFINITION = ("negative ELBO minus the image's own entropy (nats); percentile among the 60,000 "
-                      "training images")
 
 
 def _no_object_facts(pixels: np.ndarray) -> dict[str, Any]:
