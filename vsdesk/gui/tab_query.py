@@ -330,6 +330,14 @@ class TabQuery(QObject):
         self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
 
 
+def no_results_text(outcome: QueryOutcome) -> str:
+    """What the empty gallery says for a query that was not compared with the catalog at all
+    (a VAE picture with no object: ``QueryOutcome.nothing_to_compare``), as `vsdesk search`
+    says it; "" for any other."""
+    why = outcome.nothing_to_compare
+    return f"{why[:1].upper()}{why[1:]}." if why else ""
+
+
 def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
     """The whole catalog in the gallery, when there is no query."""
     return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
@@ -337,11 +345,3 @@ def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
 
 def result_items(outcome: QueryOutcome) -> list[GalleryItem]:
     return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
-
-
-def no_results_text(outcome: QueryOutcome) -> str:
-    """What the empty gallery says for a query that was not compared with the catalog at all
-    (a VAE picture with no object: ``QueryOutcome.nothing_to_compare``), as `vsdesk search`
-    says it; "" for any other."""
-    why = outcome.nothing_to_compare
-    return f"{why[:1].upper()}{why[1:]}." if why else ""
