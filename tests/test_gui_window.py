@@ -1704,13 +1704,19 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     from PIL import Image
 
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
-    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
-    blank = tmp_path / "white.png"
+    shop = copy_images(photos[:3], tmp_path / "shop")
+    blank = shop / "white.png"  # a catalog item too: its own point would be the query's place
     Image.new("RGB", (640, 480), "white").save(blank)
+    tab = open_folder_catalog(qtbot, window, "vae", shop)
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(blank))
     panel = tab.panel
     assert tab.query.outcome.extras["object_found"] is False
+    # Nothing to compare (the review: 48 results "0.831 · Sandal", the star among the Sandals).
+    outcome = tab.query.outcome
+    assert outcome.hits == [] and outcome.self_index is None and tab.gallery.model().rowCount() == 0
+    assert tab.gallery.empty_text() == "No object found in the picture: nothing to compare."
+    assert tab.messages.text() == ""  # not "no indexed images yet": the catalog is not at fault
     assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour</b>"
     assert "no silhouette to read as an item or to judge" in panel.anomaly.text()
     assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
@@ -1721,6 +1727,7 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     assert tab.query.outcome.extras["object_found"] is True
     assert panel.category.text().startswith("Read as <b>") and "silhouette is <b>" in panel.anomaly.text()
     assert len(panel.map.query_marker.data) == 1 and not panel.recon_image.pixmap().isNull()
+    assert tab.query.outcome.hits and tab.gallery.model().rowCount() and tab.gallery.empty_text() == ""
 
 
 def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot, window, tmp_path):
@@ -1747,6 +1754,53 @@ def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot
     for side, name in AXIS_NAMES.items():
         assert panel.map.plot.getAxis(side).labelText == name
     assert "latent dimensions" in panel.map.toolTip()
+
+
+def test_the_wheel_over_the_vae_map_scrolls_the_panel_and_zooms_only_when_meant(qtbot, window, tmp_path):
+    """The review at 1024x700: scrolling the VAE panel with the wheel zoomed the map (to -60 ... 10)
+    as soon as it came under the pointer, its reset below the fold, and the zoom stayed for later
+    queries. The wheel scrolls the panel; Ctrl+wheel, or the wheel after a click on the map,
+    zooms it; a new query shows the whole map again."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    window.resize(1024, 700)
+    panel = tab.panel
+    qtbot.waitUntil(panel.map.has_grid, timeout=120_000)  # drawn once (the tab's start asked for it)
+    assert not tab.runner.is_running("vae/grid")  # not drawn again later: that would reset any zoom
+    bar, plot = panel.scroll.verticalScrollBar(), panel.map.plot
+    qtbot.waitUntil(lambda: window.height() <= 700 and bar.maximum() > 0, timeout=5000)
+    whole = plot.getViewBox().viewRange()
+
+    def wheel(steps: int, keys=Qt.KeyboardModifier.NoModifier) -> None:  # a real event, as Qt delivers it
+        centre = QPointF(plot.viewport().rect().center())
+        event = QWheelEvent(centre, plot.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120 * steps),
+                            Qt.MouseButton.NoButton, keys, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(plot.viewport(), event)
+
+    bar.setValue(0)
+    wheel(-3)  # down, the map under the pointer
+    assert bar.value() > 0 and plot.getViewBox().viewRange() == whole  # the panel scrolled, not the map
+    wheel(+3)
+    assert bar.value() == 0 and plot.getViewBox().viewRange() == whole
+    wheel(+3, Qt.KeyboardModifier.ControlModifier)  # Ctrl: the user means the map
+    zoomed = plot.getViewBox().viewRange()
+    assert zoomed != whole and bar.value() == 0
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[10]))
+    # A new query: the whole (square) map again, the aspect lock fitting it to the plot's new size.
+    (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+    assert np.allclose((y0, y1), whole[1]) and x0 <= y0 and x1 >= y1
+    QTest.mousePress(plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     plot.viewport().rect().center())  # a click on the map: its wheel now
+    QTest.mouseRelease(plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       plot.viewport().rect().center())
+    position = bar.value()
+    wheel(+2)
+    assert plot.getViewBox().viewRange() != whole and bar.value() == position
 
 
 def test_the_window_and_the_command_line_give_a_jpeg_the_same_vae_facts(qtbot, window, tmp_path, capsys):

@@ -175,15 +175,60 @@ def test_a_picture_of_one_flat_colour_is_said_to_have_no_object_not_called_typic
     assert blank["object_found"] is False and blank["note"].startswith("no object found")
     assert {"category", "votes", "anomaly", "map2d", "input_png", "train_neighbours"} <= set(blank)
     assert garment["object_found"] is True and "note" not in garment
+
+
+def test_a_query_with_no_object_has_no_results_no_category_and_no_place(tmp_path, capsys):
+    """The review: a blank picture was "No object found", yet `vsdesk search --mode vae` gave it
+    results ("0.831 Sandal") and `vae describe --json` "category": "Sandal", "confidence": 1.0
+    beside "object_found": false. Flat colours (made with Pillow) have no results, category,
+    confidence, neighbours or map place (the keys stay); a Fashion-MNIST picture and a clothing
+    photo in the same run still have them. Exit 0: each query was read and answered."""
+    from PIL import Image
+
+    from vsdesk.engine.samples import load_fashion_mnist
+
+    blanks = []
+    for name, colour in (("white.png", "white"), ("black.jpg", "black"), ("grey.png", (128, 128, 128))):
+        Image.new("RGB", (640, 480), colour).save(tmp_path / name)
+        blanks.append(str(tmp_path / name))
+    images, labels = load_fashion_mnist("test")
+    item = tmp_path / "fmnist.png"
+    Image.fromarray(images[0], "L").save(item)  # an Ankle boot (label 9)
+    photo = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[7])
     folder = tmp_path / "photos"
     folder.mkdir()
-    shutil.copy(photo, folder / "one.jpg")
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:6]:
+        shutil.copy(src, folder / src.name)
+    for i in range(1, 7):
+        Image.fromarray(images[i], "L").save(folder / f"fmnist-{i}.png")
     assert cli_main(["index", "--mode", "vae", "--catalog", "shop", str(folder)]) == 0
     capsys.readouterr()
-    assert cli_main(["search", "--mode", "vae", "--catalog", "shop", blanks[1]]) == 0
-    text = capsys.readouterr().out
-    assert "  note: no object found: the picture is (nearly) one flat colour" in text
-    assert "typical" not in text.lower() and "category" not in text and "anomaly" not in text
+    queries = [*blanks, str(item), photo]
+    assert cli_main(["search", "--mode", "vae", "--catalog", "shop", "-k", "3", "--json", *queries]) == 0
+    records = json.loads(capsys.readouterr().out)
+    for record in records[:3]:
+        assert record["results"] == [] and record["nothing_to_compare"] == \
+            "no object found in the picture: nothing to compare", record["query"]
+        assert record["object_found"] is False and record["note"].startswith("no object found")
+        assert record["category"] is None and record["confidence"] is None and record["map2d"] is None
+        assert record["train_neighbours"] == [] and record["votes"] == {} and record["anomaly"] is None
+    for record in records[3:]:
+        assert len(record["results"]) == 3 and record["nothing_to_compare"] is None, record["query"]
+        assert record["object_found"] is True and record["category"] and len(record["map2d"]) == 2
+    assert records[3]["category"] == "Ankle boot"
+    assert cli_main(["search", "--mode", "vae", "--catalog", "shop", "-k", "3", blanks[0], photo]) == 0
+    blank_text, photo_text = capsys.readouterr().out.split("\n\n")[:2]
+    assert blank_text.splitlines()[1:] == ["  no results: no object found in the picture: nothing to compare"]
+    assert "typical" not in blank_text.lower() and "category" not in blank_text and "Sandal" not in blank_text
+    assert photo_text.count("\n  ") == 3 + 3 and "  category: " in photo_text  # facts and results
+
+    assert cli_main(["vae", "describe", "--json", *blanks[:1], str(item), photo]) == 0
+    blank, fmnist, garment = json.loads(capsys.readouterr().out)
+    assert blank["category"] is None and blank["confidence"] is None and blank["train_neighbours"] == []
+    assert blank["map2d"] is None and blank["input_png"].startswith("data:image/png")
+    assert set(blank) >= set(garment) - {"note"}  # the keys stay
+    assert fmnist["category"] == "Ankle boot" and fmnist["confidence"] > 0.5 and len(fmnist["train_neighbours"]) == 5
+    assert garment["category"] and len(garment["train_neighbours"]) == 5 and len(garment["map2d"]) == 2
 
 
 def test_a_details_error_written_over_several_lines_reads_as_one_line_without_escapes():

@@ -600,6 +600,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             embedder, vectors, hashes, np.stack([query.vector for query in queries]), args.k,
             sources=paths, query_hashes=[file_sha256(p) for p in paths],
             kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
+            nothing_to_compare=[query.nothing_to_compare for query in queries],
         )
         types = _predicted_types(embedder, vectors.matrix, results) if args.mode == "product" else None
         for q, ((i, _), hits, extras) in enumerate(zip(good, results, described)):
@@ -612,6 +613,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             # The query's own file and copies of it (its bytes, or its vector) are never its
             # results: counted, so that a search finding nothing else says why.
             record["copies_left_out"] = hits.left_out
+            # Why a query was not compared at all (a VAE picture with no object): null if it was.
+            record["nothing_to_compare"] = hits.nothing_to_compare
             if args.same_class:
                 record["same_class"] = extras.get("predicted")
             for key, value in extras.items():
@@ -670,7 +673,7 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
         facts = {k: v for k, v in record.items()
-                 if k not in ("query", "results", "copies_left_out") and v is not None}
+                 if k not in ("query", "results", "copies_left_out", "nothing_to_compare") and v is not None}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit in record["results"]:
@@ -686,7 +689,10 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
 
 def _why_no_results(record: dict[str, Any], size: int) -> str:
     """Why a query answered has no result line: the catalog holds only copies of it (left out
-    of its results), no other image of the type it was kept to, or nothing at all."""
+    of its results), no other image of the type it was kept to, or nothing at all; or the query
+    was not compared (a VAE picture with no object in it)."""
+    if record.get("nothing_to_compare"):
+        return f"no results: {record['nothing_to_compare']}"
     copies = record.get("copies_left_out", 0)
     left_out = f"{copies} {'copy' if copies == 1 else 'copies'} of the query left out"
     if record.get("same_class") and size > copies:  # the others are of other types
@@ -721,11 +727,10 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
 def _vae_facts(facts: dict[str, Any]) -> list[str]:
     """VAE: the category by the vote of the nearest training images, how unusual the image is for
     the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place). A
-    picture with no object in it has none of these: it is said so."""
+    picture with no object in it has none of these: its line in place of results says why
+    (``_why_no_results``)."""
     if facts.get("object_found") is False:
-        from vsdesk.engine.vae.engine import NO_OBJECT
-
-        return [f"note: {NO_OBJECT} (nothing to compare with Fashion-MNIST's items)"] + _describe_error(facts)
+        return _describe_error(facts)
     lines = []
     category, votes = facts.get("category"), facts.get("votes")
     if category:

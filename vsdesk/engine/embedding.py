@@ -38,6 +38,12 @@ class Embedder(ABC):
         """Mode-specific facts about a query (class probabilities, anomaly score...), JSON-ready."""
         return {}
 
+    def nothing_to_compare(self, image: Image.Image) -> str | None:
+        """Why ``image`` is no query to compare with a catalog (VAE: a blank picture, which has no
+        object), or None: it is compared. Such a query has no results and no place on a map, in
+        the window and `vsdesk search` alike (``query.rank_queries``). NumPy/Pillow only."""
+        return None
+
     def first_use_note(self) -> str | None:
         """A message to show before the model is first used, when that use will take long once
         (product: converting a model for the fast path); None when there is nothing to say.

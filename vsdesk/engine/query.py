@@ -44,6 +44,9 @@ class EmbeddedQuery:
     #: ``Embedder.describe``'s facts (class probabilities, anomaly ...); with ``facts_required``
     #: False, {"describe_error": message} when they could not be had.
     extras: dict[str, Any]
+    #: Why the query is not compared with the catalog (``Embedder.nothing_to_compare``: a VAE
+    #: query with no object in it), or None. Such a query has no results (``rank_queries``).
+    nothing_to_compare: str | None = None
 
 
 def decode_query(embedder: Any, data: bytes | str | os.PathLike, name: str | None = None) -> Image.Image:
@@ -75,13 +78,16 @@ def embed_queries(
     queries = []
     for image, vector in zip(images, vectors):
         check_cancelled(cancelled)
+        # Told apart from the facts: a query with nothing to compare has no results even when
+        # its facts could not be had (facts_required False).
+        why_not = embedder.nothing_to_compare(image) if hasattr(embedder, "nothing_to_compare") else None
         try:
             extras = embedder.describe(image, vector) or {}
         except Exception as exc:  # noqa: BLE001 - see facts_required
             if facts_required:
                 raise
             extras = {"describe_error": str(exc)}
-        queries.append(EmbeddedQuery(vector, extras))
+        queries.append(EmbeddedQuery(vector, extras, why_not))
     return queries
 
 
@@ -97,6 +103,7 @@ def rank_queries(
     kept_to: Sequence[str | None] | None = None,
     classes: np.ndarray | None = None,
     subject_weight: float | None = None,
+    nothing_to_compare: Sequence[str | None] | None = None,
 ):
     """The k best catalog items for each query vector (``search_catalog``'s ``Results``).
 
@@ -108,8 +115,11 @@ def rank_queries(
     any), by ``classes`` (each item's type, ``item_classes``: worked out here if not given).
     ``subject_weight``: style's slider (``reweigh_style_query``), applied after the copies are
     known by the vectors as embedded. The embedder's query expansion, if it has one (style:
-    alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it."""
-    from vsdesk.engine.search import search_catalog
+    alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it.
+    ``nothing_to_compare[i]`` (``EmbeddedQuery.nothing_to_compare``): query i is not compared,
+    and its ``Results`` are empty, with ``nothing_to_compare`` saying why (nor a copy of it in
+    the catalog is its place on a map: its vector is a blank's, not an item's)."""
+    from vsdesk.engine.search import Results, search_catalog
 
     copies = same_vector_rows(vectors[2], queries)
     if subject_weight is not None:
@@ -125,12 +135,16 @@ def rank_queries(
         if classes is None and any(kept_to):
             classes = item_classes(embedder, vectors[1], vectors[2])
         other_class = [outside_class(classes, wanted) for wanted in kept_to]
-    return search_catalog(
+    ranked = search_catalog(
         vectors, queries, k,
         query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
         expansion=getattr(embedder, "query_expansion", None),
         also_exclude=other_class, copies=copies,
     )
+    # Ranked with the others and then emptied: such a query is rare, and the rest keep the
+    # one batch (style's query expansion ranks a batch at once).
+    return [Results(nothing_to_compare=why) if why else found
+            for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
 
 
 def same_vector_rows(matrix, queries) -> list[set[int]]:

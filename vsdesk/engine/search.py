@@ -43,10 +43,13 @@ class Results(list):
     (the query's point on a map). A search that finds nothing else says so, instead of an
     empty list that explains nothing."""
 
-    def __init__(self, results: Iterable[Result] = (), left_out: int = 0, own: Iterable[int] = ()):
+    def __init__(self, results: Iterable[Result] = (), left_out: int = 0, own: Iterable[int] = (),
+                 nothing_to_compare: str | None = None):
         super().__init__(results)
         self.left_out = left_out
         self.own = frozenset(own)
+        #: Why the query was not compared at all (``query.rank_queries``), or None.
+        self.nothing_to_compare = nothing_to_compare
 
 
 def top_k(

@@ -154,6 +154,9 @@ class QueryOutcome:
     #: Catalog items left out as the query itself (its file, copies of it): said when they were
     #: all the catalog held, else the empty results would read as an empty catalog.
     left_out: int = 0
+    #: Why the query is not compared with a catalog (a VAE picture with no object in it), or
+    #: None: its ``hits`` are then empty, whatever the catalog (``query.rank_queries``).
+    nothing_to_compare: str | None = None
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -674,7 +677,8 @@ class ModeSession:
         [embedded] = embed_queries(embedder, [image], cancelled=cancelled)
         check_cancelled(cancelled)
         unranked = QueryOutcome(source, embedded.vector, [], embedded.extras, "", 0, model_key=embedder.key,
-                                query_hash=file_sha256(source))  # None: no such file (a pasted image)
+                                query_hash=file_sha256(source),  # None: no such file (a pasted image)
+                                nothing_to_compare=embedded.nothing_to_compare)
         return self.rerank(unranked, k, options)
 
     def rerank(self, outcome: QueryOutcome, k: int = 48, options: dict[str, Any] | None = None) -> QueryOutcome:
@@ -699,7 +703,7 @@ class ModeSession:
         [ranked] = rank_queries(self.embedder, (snapshot.paths, snapshot.labels, snapshot.vectors), snapshot.hashes,
                                 outcome.vector, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
                                 kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
-                                subject_weight=weight)
+                                subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
         hits = [Hit(r.index, r.path, r.score, r.label) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = ranked.own

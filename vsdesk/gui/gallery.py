@@ -207,6 +207,8 @@ class GalleryView(QListView):
         self.setIconSize(QSize(thumb_size, thumb_size))
         self._thumb_size = thumb_size
         self._text_height = 0
+        #: Said in the empty gallery (why a query has no results), "" for nothing.
+        self._empty_text = ""
         self._fit_cells()
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
@@ -258,6 +260,20 @@ class GalleryView(QListView):
             self.setIconSize(QSize(thumb, thumb))
         self.setGridSize(QSize(max(cell.width() + 4, width // columns), cell.height() + 4))
 
+    def empty_text(self) -> str:
+        """What the gallery says while it is empty (``set_items``'s ``empty_text``)."""
+        return self._empty_text if not self.results.rowCount() else ""
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        text = self.empty_text()
+        if text:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect().adjusted(16, 16, -16, -16),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, text)
+            painter.end()
+
     def resizeEvent(self, event) -> None:
         self._spread_columns()
         super().resizeEvent(event)
@@ -268,10 +284,13 @@ class GalleryView(QListView):
             self._fit_cells()
             self.results.layoutChanged.emit()
 
-    def set_items(self, items: list[GalleryItem], keep_position: bool = False) -> None:
+    def set_items(self, items: list[GalleryItem], keep_position: bool = False, empty_text: str = "") -> None:
         """Show ``items`` from the top, or (``keep_position``: more of the same results) where
-        the user was."""
+        the user was. ``empty_text``: what the gallery says while it has no items (why a query
+        has none), in their place rather than in a bar away from them."""
         position = self.verticalScrollBar().value()
+        self._empty_text = empty_text
+        self.viewport().update()
         self.results.set_items(items)
         if keep_position:
             self.doItemsLayout()  # the scroll range must hold the new rows before it is restored

@@ -163,7 +163,7 @@ class TabQuery(QObject):
         size = len(self.catalog.snapshot) if self.catalog.snapshot else 0
         self.query_area.set_caption(self._last_query[3])  # its name (not a query that failed since)
         self._browsed = None
-        self.gallery.set_items(result_items(outcome))
+        self.gallery.set_items(result_items(outcome), empty_text=no_results_text(outcome))
         self.panel.show_extras(outcome.extras)
         self.outcome_changed.emit()
         self._forget_results_were_from_another_catalog(outcome)
@@ -245,7 +245,7 @@ class TabQuery(QObject):
         self.outcome = outcome
         self._forget_results_were_from_another_catalog(outcome)
         self._browsed = None
-        self.gallery.set_items(result_items(outcome), keep_position=more)
+        self.gallery.set_items(result_items(outcome), keep_position=more, empty_text=no_results_text(outcome))
         self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
@@ -328,7 +328,9 @@ class TabQuery(QObject):
         note = None
         if self.catalog.snapshot is not None and len(self.catalog.snapshot):
             note = self.panel.results_note(outcome.extras, len(outcome.hits))
-        if note is None and not outcome.hits and outcome.left_out:  # (as `vsdesk search` says it)
+        if outcome.nothing_to_compare:
+            note = None  # not the catalog's doing: the empty gallery says why (``no_results_text``)
+        elif note is None and not outcome.hits and outcome.left_out:  # (as `vsdesk search` says it)
             copies = f"{outcome.left_out} {'copy' if outcome.left_out == 1 else 'copies'}"  # its file, bytes or vector
             note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
                                 f"itself ({copies} of it, left out).")
@@ -345,6 +347,14 @@ class TabQuery(QObject):
         """The gallery shows the whole catalog (None: nothing), for there is no query."""
         self._browsed = snapshot
         self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
+
+
+def no_results_text(outcome: QueryOutcome) -> str:
+    """What the empty gallery says for a query that was not compared with the catalog at all
+    (a VAE picture with no object: ``QueryOutcome.nothing_to_compare``), as `vsdesk search`
+    says it; "" for any other."""
+    why = outcome.nothing_to_compare
+    return f"{why[:1].upper()}{why[1:]}." if why else ""
 
 
 def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:

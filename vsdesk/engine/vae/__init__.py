@@ -76,6 +76,13 @@ class VaeEmbedder(Embedder):
     def embed(self, batch: np.ndarray) -> np.ndarray:
         return l2_normalise(self.engine.encode(np.asarray(batch, dtype=np.float32)))
 
+    def nothing_to_compare(self, image: Image.Image) -> str | None:
+        # A blank converts to an all-black square, which the model explains easily and places
+        # among the Sandals: its "results" (0.83 . Sandal) would be the blank's, not an item's.
+        from vsdesk.engine.vae.engine import NOTHING_TO_COMPARE
+
+        return None if dataset_form_of(image).object_found else NOTHING_TO_COMPARE
+
     def describe(self, image: Image.Image, vector: np.ndarray | None = None) -> dict[str, Any]:
         form = dataset_form_of(image)
         return self.engine.describe(form.pixels, object_found=form.object_found)

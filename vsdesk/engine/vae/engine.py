@@ -39,6 +39,9 @@ VOTE_K = 10
 #: What is said of a picture in which the conversion to Fashion-MNIST's form found no object
 #: (``DatasetForm.object_found``), instead of its category and anomaly verdict.
 NO_OBJECT = "no object found: the picture is (nearly) one flat colour"
+#: Why such a picture has no results (``VaeEmbedder.nothing_to_compare``): `vsdesk search`'s
+#: "nothing_to_compare", and the window's gallery.
+NOTHING_TO_COMPARE = "no object found in the picture: nothing to compare"
 
 
 class VaeModelError(ModelStoreError):
@@ -312,8 +315,10 @@ class VaeEngine:
 
     def describe(self, pixels: np.ndarray, neighbours: int = 5, object_found: bool = True) -> dict[str, Any]:
         """Everything the GUI/CLI shows for one query in dataset form (uint8 28x28), JSON-ready.
-        ``object_found``: what the conversion said (``dataset_form_of``); without an object the facts
-        still come (the keys scripts read stay), with a "note" that they describe a blank."""
+        ``object_found``: what the conversion said (``dataset_form_of``). Without an object there
+        is no item to judge: the keys scripts read stay, null or empty (``_no_object_facts``)."""
+        if not object_found:
+            return _no_object_facts(pixels)
         mean, point, recon, score = (t.numpy() for t in self._query(image_to_input(pixels)))
         near = self._neighbours_of(mean, max(VOTE_K, neighbours))
         votes = np.bincount([n["label"] for n in near[:VOTE_K]], minlength=len(CLASS_NAMES))
@@ -334,9 +339,23 @@ class VaeEngine:
             "input_png": png_data_url(pixels),
             "reconstruction_png": png_data_url(_to_uint8(recon[0])),
             "train_neighbours": near[:neighbours],
-            "object_found": bool(object_found),
-        } | ({} if object_found else {"note": f"{NO_OBJECT}; the other facts are the model's reading of "
-                                      "the blank 28x28 picture it became, not of an item"})
+            "object_found": True,
+        }
+
+
+def _no_object_facts(pixels: np.ndarray) -> dict[str, Any]:
+    """``describe()`` of a picture with no object: the same keys, none of an item's facts. The
+    model is not asked: what it reads in the black square it became (a "typical Sandal" at
+    confidence 1.0) is the blank's, and would read as the picture's category and place."""
+    return {
+        "category": None, "category_index": None, "confidence": None, "votes": {},
+        "anomaly": None, "map2d": None,
+        "input_png": png_data_url(pixels),  # what the picture became, to see why
+        "reconstruction_png": None, "train_neighbours": [],
+        "object_found": False,
+        "note": f"{NO_OBJECT}: nothing to compare with Fashion-MNIST's items, so no category, anomaly "
+                "verdict, place on the map or neighbours",
+    }
 
 
 def anomaly_verdict(percentile: float) -> str:

@@ -1,11 +1,15 @@
-"""The VAE's 2-D manifold: a decoded grid over the plane; clicking anywhere asks for that point."""
+"""The VAE's 2-D manifold: a decoded grid over the plane; clicking anywhere asks for that point.
+
+The map sits in a panel that scrolls (a low window): the mouse wheel over it scrolls the panel,
+and zooms the map only when the user means it: with Ctrl held, or after a click on the map (until
+the pointer leaves it). A new query shows the whole map again."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QHBoxLayout, QWidget
 
 from vsdesk.gui.whole_map_button import use_home_button
 
@@ -49,6 +53,38 @@ class ManifoldMap(QWidget):
         layout.addWidget(self.plot, 100)
         layout.addStretch(1)
         self._extent: tuple[float, float, float, float] | None = None
+        #: The user clicked the map: the wheel zooms it, until the pointer leaves it.
+        self._engaged = False
+        self.plot.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Wheel and not self.wheel_zooms(event.modifiers()):
+            # Not the map's: the panel around it scrolls. At 1024x700 scrolling the panel zoomed
+            # the map (to -60 ... 10) the moment it came under the pointer, its reset below the
+            # fold. Handed on explicitly: Qt passes an ignored wheel event to the parents only
+            # when it came from the window system.
+            outer = self._scrolling_parent()
+            if outer is not None:
+                QApplication.sendEvent(outer.viewport(), event)
+            event.accept()
+            return True
+        if kind == QEvent.Type.MouseButtonPress:
+            self._engaged = True
+        elif kind == QEvent.Type.Leave:
+            self._engaged = False
+        return super().eventFilter(watched, event)
+
+    def _scrolling_parent(self) -> QAbstractScrollArea | None:
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, QAbstractScrollArea):
+            widget = widget.parentWidget()
+        return widget
+
+    def wheel_zooms(self, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> bool:
+        """Whether the wheel zooms the map now (with these keys held), rather than scrolling
+        the panel: with Ctrl, or after a click on the map while the pointer stays on it."""
+        return self._engaged or bool(modifiers & Qt.KeyboardModifier.ControlModifier)
 
     def resizeEvent(self, event) -> None:
         # Square view box: the plot as wide as its height, plus the left axis, less the bottom one.
@@ -63,13 +99,22 @@ class ManifoldMap(QWidget):
         self.image.setImage(np.ascontiguousarray(np.flipud(grid)), levels=(0, 255))
         self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         self._extent = extent
-        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.01)
+        self.show_whole()
+
+    def show_whole(self) -> None:
+        """The whole decoded grid in view (as at the start), however the user zoomed or moved it."""
+        if self._extent is not None:
+            x0, x1, y0, y1 = self._extent
+            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.01)
 
     def has_grid(self) -> bool:
         return self._extent is not None
 
     def set_query(self, xy: tuple[float, float] | None) -> None:
+        """A new query's star (None: none), on the whole map: a zoom made for the last query
+        would leave the new star out of view, or the map in a corner of itself."""
         self.query_marker.setData(pos=np.array([xy]) if xy is not None else np.zeros((0, 2)))
+        self.show_whole()
 
     def mark(self, xy: tuple[float, float] | None) -> None:
         self.click_marker.setData(pos=np.array([xy]) if xy is not None else np.zeros((0, 2)))

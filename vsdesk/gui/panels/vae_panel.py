@@ -107,8 +107,8 @@ RESULTS_TIP = ("The cosine similarity of the two pictures' summaries in the mode
                "pictures do).")
 MAP_TIP = ("The model sums up every picture as a point on this plane; each small picture is what "
            "it draws at that place. The star is your picture. Click anywhere to see the item the "
-           "model would draw there; scroll to zoom, drag to move; the button at the bottom left "
-           "shows the whole map again.\n"
+           "model would draw there; Ctrl+scroll (or scroll after a click on the map) to zoom, drag to "
+           "move; the button at the bottom left, or a new query, shows the whole map again.\n"
            "The two axes are the map's two latent dimensions (the numbers the model places a "
            "picture by), in standard deviations: 98 % of the training images lie within -2.5 to 2.5.")
 #: What the panel says for a picture with nothing in it (``describe()``'s "object_found").
