@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
@@ -194,7 +195,8 @@ class TabCatalog(QObject):
 
     def _show(self, snapshot: CatalogSnapshot) -> None:
         self.snapshot = snapshot
-        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot))
+        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot),
+                                     _folder_counts(snapshot), snapshot.missing_folders)
         self.shown.emit(snapshot)
 
     def _load_model(self) -> None:
@@ -582,6 +584,7 @@ class TabCatalog(QObject):
         held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
         box = QMessageBox(QMessageBox.Icon.Question, "Forget a folder",
                           f"Forget the folder {folder} in the catalog “{name}”?", parent=self.parent())
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a folder named "Tom & Jerry's <b>x</b>" is no markup
         box.setInformativeText(
             f"Its {held} leave the catalog: they are no longer searched or shown here."
             + (" The catalog then has no folder left." if last else "")
@@ -717,6 +720,12 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
         said += (f" Moved? Add its new place to the catalog ({menu_title(snapshot.mode)} › Add a folder to "
                  f"“{snapshot.name}”…): its images are found there without being embedded again.")
     return said
+
+
+def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, int]:
+    """The images of each of the catalog's folders, from its rows' paths (no file is read)."""
+    prefixes = {folder: folder.rstrip("/\\") + os.sep for folder in snapshot.folders}
+    return {folder: sum(path.startswith(prefix) for path in snapshot.paths) for folder, prefix in prefixes.items()}
 
 
 def _model_name(snapshot: CatalogSnapshot) -> str:
