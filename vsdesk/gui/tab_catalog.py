@@ -197,6 +197,7 @@ class TabCatalog(QObject):
         self.snapshot = snapshot
         self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot),
                                      _folder_counts(snapshot), snapshot.missing_folders)
+        self._offer_to_shown()
         self.shown.emit(snapshot)
 
     def _load_model(self) -> None:
@@ -478,6 +479,18 @@ class TabCatalog(QObject):
                     (f"Add to “{shown}”", lambda: self.add_folder_to_catalog(folder)), new)
         return (f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
                 "info", ("Add folder", new[1]))
+
+    def _offer_to_shown(self) -> None:
+        """The user's catalog is shown: an offer of a folder made before it was (a folder given at
+        start, while it opened) now offers to add the folder to it too."""
+        snapshot = self.snapshot
+        if self._offered is None or snapshot is None or snapshot.is_sample or snapshot.name != self.name:
+            return
+        text, folder = self._offered
+        offer = self._folder_offer(folder, snapshot.name)
+        if offer[0] != text and self.messages.remove_message(text):
+            self._offered = (offer[0], folder)
+            self.messages.add_message(*offer)
 
     def _offer_again(self) -> None:
         """The catalog shown is left: an offer up to add a folder to it now offers a catalog of
