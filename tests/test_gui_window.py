@@ -913,6 +913,7 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     assert ("17 classes (Blazer, Blouse, Body, Dress, Hat, Hoodie and 11 more) and a kids' wear flag · "
             "trained on 3,593 photos · held-out accuracy 0.86") in words
     assert "Undershirt" in dialog.group.buttons()[1].toolTip()  # every class, in the tooltip
+    assert "Adding" not in tab.messages.text()  # nothing is added before the model is chosen
     dialog.reject()  # Cancel: nothing added, and nothing said of adding
     qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
     wait_for_worker(qtbot, tab.runner, "io")  # a folder added after all would be, by now
@@ -1080,6 +1081,47 @@ def test_a_long_folder_path_widens_nothing_and_a_folders_name_is_never_read_as_m
     details = tab.messages.show_details()
     assert details.textFormat() == Qt.TextFormat.PlainText and isinstance(details, QMessageBox)
     details.close()
+
+
+def test_a_folder_given_at_start_is_offered_to_the_users_catalog_once_it_is_shown(qtbot, window, tmp_path):
+    """`vsdesk FOLDER` while the tab's last catalog is one of the user's: the folder is offered
+    before that catalog is shown (as a catalog only); once it is, to it as well. A folder to add
+    asked for while it opens is said to wait until it is shown, and that goes once it is."""
+    mine = copy_images(ARTWORKS[:3], tmp_path / "mine")
+    given = copy_images(ARTWORKS[16:18], tmp_path / "given")
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = name = ModeSession("style").create_folder_catalog(str(mine))  # the last one, as remembered
+    tab.open_paths([str(given)], "given")  # as app.py does: before the tab starts
+    qtbot.waitUntil(lambda: "as a catalog to search?" in tab.messages.text(), timeout=10_000)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+        tab.catalog.choose_folder_to_add()  # the window's menu, while it opens
+        assert f"The catalog “{name}” is opening" in tab.messages.text()
+    said = tab.messages.text()
+    assert "is opening" not in said, said
+    assert f"Add the folder “{given}” to the catalog “{name}”, or make it a catalog of its own?" in said
+    assert tab.messages.action_button.text() == f"Add to “{name}”" and tab.messages.other_button.text() == "New catalog"
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    assert tab.snapshot.folders == (str(mine), str(given)) and len(tab.snapshot) == 5
+
+
+def test_indexing_cancelled_is_no_longer_said_once_the_catalog_is_indexed_again(qtbot, window, tmp_path):
+    """"Indexing cancelled … [Resume indexing]" stayed up above the news of the run that
+    followed (a folder added, another model): it goes as indexing runs again."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:24]
+    tab = index_style_folder_until(qtbot, window, copy_images(photos, tmp_path / "clothes"), 24, 6)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        QTest.mouseClick(tab.catalog_bar.cancel_button, Qt.MouseButton.LeftButton)
+    assert "Indexing cancelled" in tab.messages.text()
+    more = copy_images(ARTWORKS[:2], tmp_path / "more")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog.add_folder_to_catalog(str(more))
+        qtbot.waitUntil(lambda: "Adding" in tab.messages.text(), timeout=10_000)
+        assert "Indexing cancelled" not in tab.messages.text(), tab.messages.text()
+        assert not tab.messages.action_button.isVisible()
+    assert len(tab.snapshot) == 26 and tab.messages.text() == ""
 
 
 def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, window, tmp_path, monkeypatch):
