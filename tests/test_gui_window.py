@@ -386,7 +386,8 @@ def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     assert tab.messages.action_button.isVisible()
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
-        assert "indexing runs in the background" in tab.messages.text()
+        # (Said once it is known that no product model is to be asked: after a look on the I/O thread.)
+        qtbot.waitUntil(lambda: "indexing runs in the background" in tab.messages.text(), timeout=10_000)
         # The window activated just then (the folder was dragged from a file manager): its
         # refresh of the catalog list used to cancel the adding, which then never happened.
         tab.refresh_catalog_list()
@@ -1199,7 +1200,8 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
     window.status.messageChanged.connect(messages.append)
     product.start()
     qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
-    assert window.activity.toolTip() == "Product: opening “hats-product”…"
+    # (The label, shortened to its old width until laid out again, has then the whole text in its tooltip too.)
+    qtbot.waitUntil(lambda: window.activity.toolTip() == "Product: opening “hats-product”…", timeout=5_000)
     window.show_tab("product")  # the user turns to it: its work, said in full
     assert window.activity.text() == "Product: opening “hats-product”…"
     window.show_tab("style")
