@@ -386,7 +386,8 @@ def test_dropped_folder_is_offered_as_a_catalog(qtbot, window, tmp_path):
     assert tab.messages.action_button.isVisible()
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
-        assert "indexing runs in the background" in tab.messages.text()
+        # (Said once it is known that no product model is to be asked: after a look on the I/O thread.)
+        qtbot.waitUntil(lambda: "indexing runs in the background" in tab.messages.text(), timeout=10_000)
         # The window activated just then (the folder was dragged from a file manager): its
         # refresh of the catalog list used to cancel the adding, which then never happened.
         tab.refresh_catalog_list()
@@ -913,6 +914,7 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     assert ("17 classes (Blazer, Blouse, Body, Dress, Hat, Hoodie and 11 more) and a kids' wear flag · "
             "trained on 3,593 photos · held-out accuracy 0.86") in words
     assert "Undershirt" in dialog.group.buttons()[1].toolTip()  # every class, in the tooltip
+    assert "Adding" not in tab.messages.text()  # nothing is added before the model is chosen
     dialog.reject()  # Cancel: nothing added, and nothing said of adding
     qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
     wait_for_worker(qtbot, tab.runner, "io")  # a folder added after all would be, by now
@@ -965,7 +967,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     name, bar = tab.catalog_name, tab.catalog_bar
     assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
     assert bar.add_action.text() == f"Add a folder to “{name}”…"
-    assert [a.text() for a in bar.forget_actions()] == [str(first)]
+    assert [a.data() for a in bar.forget_actions()] == [str(first)]
 
     choose_in_file_dialog(monkeypatch, second)
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
@@ -974,7 +976,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
         assert bar.progress.isVisible() and bar.cancel_button.isVisible() and not bar.menu_button.isEnabled()
     assert tab.catalog_name == name and tab.snapshot.folders == (str(first), str(second))
     assert len(tab.snapshot) == 5 and tab.messages.text() == "" and bar.status.text() == "5 images"
-    assert [a.text() for a in bar.forget_actions()] == [str(first), str(second)]
+    assert [a.data() for a in bar.forget_actions()] == [str(first), str(second)]
 
     drop_files(tab, [third])  # a folder with no catalog of its own: to this one, or a new one
     qtbot.waitUntil(lambda: "or make it a catalog of its own" in tab.messages.text(), timeout=10_000)
@@ -1003,7 +1005,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     assert tab.messages.text() == (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the files "
                                    "themselves were not touched.")
     assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in ARTWORKS[16:18])
-    assert [a.text() for a in bar.forget_actions()] == [str(first), str(third)]
+    assert [a.data() for a in bar.forget_actions()] == [str(first), str(third)]
 
     third.rename(tmp_path / "moved")  # away: its images are kept, and its warning offers to forget them
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
@@ -1016,6 +1018,111 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     assert tab.snapshot.folders == (str(first),) and len(tab.snapshot) == 4 and not tab.snapshot.missing_folders
     assert "no longer searches" in tab.messages.text()
     assert len(list((tmp_path / "moved").iterdir())) == 2
+
+
+def long_folder(tmp_path, name="Tom & Jerry's <b>bold</b>"):
+    """A real folder whose path is over 400 characters, without a space after its first name
+    (it cannot be wrapped at a word), holding two artworks."""
+    folder = tmp_path / name
+    for i in range(1, 10):
+        folder = folder / f"another_really_long_folder_name_segment_{i:02d}"
+    assert len(str(folder)) > 400
+    return copy_images(ARTWORKS[:2], folder)
+
+
+def test_a_long_folder_path_widens_nothing_and_a_folders_name_is_never_read_as_markup(
+        qtbot, window, tmp_path, monkeypatch):
+    """A folder path of over 400 characters (a user's review: it widened the window from 1480
+    to 3572 px, the map and the message's close button off screen) in the catalog bar's status,
+    the status bar's activity, the message bar and the Forget submenu: the window keeps its
+    width; what is shortened is shortened in the middle, whole in the tooltip. A folder named
+    "Tom & Jerry's <b>bold</b>" is said as it is named, in bold nowhere."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QMessageBox
+
+    from vsdesk.gui.catalog_bar import FORGET_ENTRY_WIDTH
+
+    folder = long_folder(tmp_path)
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[4:5], tmp_path / "short"))
+    name, bar = tab.catalog_name, tab.catalog_bar
+    width = window.width()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog.add_folder_to_catalog(str(folder))
+    settle(window)
+    assert window.width() == width and len(tab.snapshot) == 3
+
+    [_, entry] = bar.forget_actions()  # the end of the path (the folder's own name) kept, and its images
+    assert entry.data() == str(folder) and str(folder) in entry.toolTip()
+    assert "…" in entry.text() and entry.text().endswith("_folder_name_segment_09 — 2 images")
+    assert QFontMetrics(bar.forget_menu.font()).horizontalAdvance(entry.text().replace("&&", "&")) <= FORGET_ENTRY_WIDTH
+    assert bar.forget_menu.sizeHint().width() < FORGET_ENTRY_WIDTH + 200
+
+    bar.set_status(f"Forgetting {folder}…")  # what the bar and the status bar say while it is forgotten
+    bar.set_progress(1, 2, f"forgetting {folder}")
+    window.activity.set_text(f"Style: forgetting {folder} · “{name}”")
+    settle(window)
+    assert window.width() == width
+    for label in (bar.status, window.activity):
+        assert "…" in QLabel.text(label) and str(folder) in label.toolTip()
+
+    entry.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),
+                    timeout=10_000)
+    box = tab.catalog.confirm_dialog
+    assert box.textFormat() == Qt.TextFormat.PlainText and str(folder) in box.text()  # "<b>" shown, not bold
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        answer_forget(qtbot, tab, forget=True)
+    said = tab.messages.text()
+    assert said.startswith(f"The catalog “{name}” no longer searches {folder} (2 images forgotten)")
+    assert tab.messages.label.textFormat() == Qt.TextFormat.PlainText
+    settle(window)
+    assert window.width() == width
+    close = tab.messages.findChildren(type(tab.messages.details_button))[-1]  # the message's ✕, on screen
+    assert close.text() == "✕" and close.mapTo(window, close.rect().topRight()).x() < window.width()
+    details = tab.messages.show_details()
+    assert details.textFormat() == Qt.TextFormat.PlainText and isinstance(details, QMessageBox)
+    details.close()
+
+
+def test_a_folder_given_at_start_is_offered_to_the_users_catalog_once_it_is_shown(qtbot, window, tmp_path):
+    """`vsdesk FOLDER` while the tab's last catalog is one of the user's: the folder is offered
+    before that catalog is shown (as a catalog only); once it is, to it as well. A folder to add
+    asked for while it opens is said to wait until it is shown, and that goes once it is."""
+    mine = copy_images(ARTWORKS[:3], tmp_path / "mine")
+    given = copy_images(ARTWORKS[16:18], tmp_path / "given")
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = name = ModeSession("style").create_folder_catalog(str(mine))  # the last one, as remembered
+    tab.open_paths([str(given)], "given")  # as app.py does: before the tab starts
+    qtbot.waitUntil(lambda: "as a catalog to search?" in tab.messages.text(), timeout=10_000)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+        tab.catalog.choose_folder_to_add()  # the window's menu, while it opens
+        assert f"The catalog “{name}” is opening" in tab.messages.text()
+    said = tab.messages.text()
+    assert "is opening" not in said, said
+    assert f"Add the folder “{given}” to the catalog “{name}”, or make it a catalog of its own?" in said
+    assert tab.messages.action_button.text() == f"Add to “{name}”" and tab.messages.other_button.text() == "New catalog"
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    assert tab.snapshot.folders == (str(mine), str(given)) and len(tab.snapshot) == 5
+
+
+def test_indexing_cancelled_is_no_longer_said_once_the_catalog_is_indexed_again(qtbot, window, tmp_path):
+    """"Indexing cancelled … [Resume indexing]" stayed up above the news of the run that
+    followed (a folder added, another model): it goes as indexing runs again."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:24]
+    tab = index_style_folder_until(qtbot, window, copy_images(photos, tmp_path / "clothes"), 24, 6)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        QTest.mouseClick(tab.catalog_bar.cancel_button, Qt.MouseButton.LeftButton)
+    assert "Indexing cancelled" in tab.messages.text()
+    more = copy_images(ARTWORKS[:2], tmp_path / "more")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog.add_folder_to_catalog(str(more))
+        qtbot.waitUntil(lambda: "Adding" in tab.messages.text(), timeout=10_000)
+        assert "Indexing cancelled" not in tab.messages.text(), tab.messages.text()
+        assert not tab.messages.action_button.isVisible()
+    assert len(tab.snapshot) == 26 and tab.messages.text() == ""
 
 
 def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, window, tmp_path, monkeypatch):
@@ -1093,7 +1200,8 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
     window.status.messageChanged.connect(messages.append)
     product.start()
     qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
-    assert window.activity.toolTip() == "Product: opening “hats-product”…"
+    # (The label, shortened to its old width until laid out again, has then the whole text in its tooltip too.)
+    qtbot.waitUntil(lambda: window.activity.toolTip() == "Product: opening “hats-product”…", timeout=5_000)
     window.show_tab("product")  # the user turns to it: its work, said in full
     assert window.activity.text() == "Product: opening “hats-product”…"
     window.show_tab("style")

@@ -3,9 +3,8 @@ a folder added to the catalog shown or forgotten; product: its model), indexing 
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -18,9 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vsdesk.engine.text import counted
+from vsdesk.gui.elided_label import ElidedLabel
+
 
 #: The catalog menu's button, by whether the mode has models to choose from.
 MENU_TITLES = {False: "Folders", True: "Folders & model"}
+#: A Forget entry is at most this wide (px): a long path must not make the menu as wide as the screen.
+FORGET_ENTRY_WIDTH = 520
 
 
 def menu_title(mode: str) -> str:
@@ -51,9 +55,8 @@ class CatalogBar(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop indexing; what is indexed so far is kept")
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self.status = QLabel("")
+        self.status = ElidedLabel("")  # a long folder path ("Forgetting …") must not widen the window
         self.status.setStyleSheet("color:#555;")
-        self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -87,9 +90,11 @@ class CatalogBar(QWidget):
         self.new_action.setToolTip("Index one of your own folders (searched recursively) as a catalog of its own")
         self.menu_button.setMenu(self.menu)
 
-    def set_catalog(self, name: str, folders: tuple[str, ...], is_sample: bool, model: str = "") -> None:
+    def set_catalog(self, name: str, folders: tuple[str, ...], is_sample: bool, model: str = "",
+                    counts: dict[str, int] | None = None, away: tuple[str, ...] = ()) -> None:
         """What the menu offers for the catalog shown: a sample's folder is vsdesk's own (neither
-        added to nor forgotten); ``model``: the product model it is indexed with, in words."""
+        added to nor forgotten); ``model``: the product model it is indexed with, in words;
+        ``counts``: the images of each folder, ``away``: its folders away (the Forget entries say so)."""
         self._catalog = name
         self.add_action.setText(f"Add a folder to “{_short(name)}”…" if name else "Add a folder to this catalog…")
         self.add_action.setEnabled(bool(name) and not is_sample)
@@ -99,16 +104,25 @@ class CatalogBar(QWidget):
         self.forget_menu.clear()
         self.forget_menu.setTitle(f"Forget a folder of “{_short(name)}”" if name else "Forget a folder of this catalog")
         for folder in folders if not is_sample else ():
-            action = self.forget_menu.addAction(folder.replace("&", "&&"))  # a name's "&" is no shortcut
-            action.setToolTip("Its images leave this catalog (asked first); the files are not touched")
+            action = self.forget_menu.addAction(self._forget_entry(folder, (counts or {}).get(folder), folder in away))
+            action.setData(folder)
+            action.setToolTip(f"{folder}\nIts images leave this catalog (asked first); the files are not touched")
             action.triggered.connect(lambda _checked=False, f=folder: self.forget_requested.emit(f))
         self.forget_menu.setEnabled(bool(self.forget_menu.actions()))
         if self.model_action is not None:
             self.model_action.setText(f"Product model: {model or 'the shipped model'} — change…")
             self.model_action.setEnabled(bool(name))
 
+    def _forget_entry(self, folder: str, images: int | None, away: bool) -> str:
+        """A Forget entry: the folder, a long path shortened in the middle (its end, the folder's
+        own name, kept; the whole path is in the tooltip), with its images or "(away)"."""
+        after = ("" if images is None else f" — {counted(images, 'image')}") + (" (away)" if away else "")
+        metrics = QFontMetrics(self.forget_menu.font())
+        shown = metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(after))
+        return (shown + after).replace("&", "&&")  # a name's "&" is no shortcut
+
     def forget_actions(self) -> list:
-        """The Forget submenu's entries, one per folder of the catalog shown."""
+        """The Forget submenu's entries, one per folder of the catalog shown (its ``data()``)."""
         return self.forget_menu.actions()
 
     def set_catalogs(self, names: list[str], current: str | None = None) -> None:
@@ -142,13 +156,11 @@ class CatalogBar(QWidget):
             self.progress.setFormat(f"{done}/{total}")
         if message:
             self.progress.setToolTip(message)
-            self.status.setText(html.escape(message))
+            self.status.setText(message)
 
     def set_status(self, text: str, tooltip: str = "", link: str = "") -> None:
         """Plain ``text``, then ``link`` (if any) as a link that emits ``details_requested``."""
-        shown = html.escape(text) + (f" · <a href='details'>{html.escape(link)}</a>" if link else "")
-        self.status.setText(shown)
-        self.status.setToolTip(tooltip)
+        self.status.set_text(text, link, tooltip)
 
     def _on_index_changed(self, _index: int) -> None:
         if not self._quiet and self.combo.currentText():

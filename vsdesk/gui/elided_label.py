@@ -1,9 +1,12 @@
-"""A label that shortens each line of its text with "…" to the width it is given, never asking
-for more: a long file name must not widen its panel (and so the window) to fit."""
+"""A label that shortens each line of its text with "…" in the middle to the width it is given,
+never asking for more: a long file name or folder path must not widen its panel (and so the
+window) to fit. What is cut is in the tooltip; the text is plain (a user's "<b>" is no markup)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import html
+
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -11,23 +14,47 @@ class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self._full = ""
+        self._link = ""  # a short link after the text, never shortened (it emits linkActivated)
+        self._tip = ""  # a tooltip of the caller's, after the whole text when that is shortened
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
-        self._full = text
+        self.set_text(text)
+
+    def set_text(self, text: str, link: str = "", tooltip: str = "") -> None:
+        """``text`` (shortened to fit), then `` · link`` as a link, whole; ``tooltip`` shown on hover."""
+        self._full, self._link, self._tip = text, link, tooltip
         self._elide()
 
     def text(self) -> str:
-        """The whole text, as given (what is painted may be shortened)."""
-        return self._full
+        """The whole text, as given, and its link's words (what is painted may be shortened)."""
+        return self._full + (f" · {self._link}" if self._link else "")
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """All of the text (a layout that gives room for it may; none has to: see minimumSizeHint)."""
+        lines = self.text().split("\n")
+        width = max(self.fontMetrics().horizontalAdvance(line) for line in lines)
+        return QSize(width + 2 * self.margin() + 4, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(20, super().minimumSizeHint().height())
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._elide()
 
     def _elide(self) -> None:
-        metrics, width = self.fontMetrics(), max(self.width(), 20)
+        metrics = self.fontMetrics()
+        after = f" · {self._link}" if self._link else ""
+        width = max(self.width() - metrics.horizontalAdvance(after) - 2 * self.margin(), 20)
         shown = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width) for line in self._full.split("\n"))
-        super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        if self._link:
+            self.setTextFormat(Qt.TextFormat.RichText)
+            super().setText(html.escape(shown).replace("\n", "<br>")
+                            + f" · <a href='link'>{html.escape(self._link)}</a>")
+        else:
+            self.setTextFormat(Qt.TextFormat.PlainText)
+            super().setText(shown)
+        whole = [self._full] if shown != self._full else []
+        self.setToolTip("\n\n".join(whole + ([self._tip] if self._tip else [])))

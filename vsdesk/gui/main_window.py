@@ -10,10 +10,11 @@ import time
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QStatusBar, QTabWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QSizePolicy, QStatusBar, QTabWidget
 
 from vsdesk import __version__
 from vsdesk.engine.modes import MODES
+from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
 from vsdesk.gui.settings import Settings
@@ -23,6 +24,8 @@ from vsdesk.gui.worker import TaskRunner, ms_until
 #: Closing waits at most this long for background work to stop at a safe point (the window is
 #: hidden first); a step that cannot be interrupted (a t-SNE stage) finishes after it, unseen.
 CLOSE_WAIT_S = 3.0
+#: The status bar's activity label is at most this wide: the rest of the line is for messages.
+ACTIVITY_MAX_WIDTH = 560
 
 
 class MainWindow(QMainWindow):
@@ -49,7 +52,11 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.status = QStatusBar()
-        self.activity = QLabel("")
+        # What the tab is doing ("Product: forgetting FOLDER · “X”"): a long path is shortened
+        # in the middle, not widening the window.
+        self.activity = ElidedLabel("")
+        self.activity.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.activity.setMaximumWidth(ACTIVITY_MAX_WIDTH)
         self.status.addPermanentWidget(self.activity)
         self.setStatusBar(self.status)
         self._running = 0  # tasks queued or running, of every tab
@@ -245,8 +252,7 @@ class MainWindow(QMainWindow):
             tip = "\n".join(label for _slot, label in running)
         else:
             text, tip = ("Ready" if self._running == 0 else ""), ""
-        self.activity.setText(text)
-        self.activity.setToolTip(tip)
+        self.activity.set_text(text, tooltip=tip)
 
     # -- drops anywhere in the window go to the current tab --------------------------------------------
     def dragEnterEvent(self, event) -> None:

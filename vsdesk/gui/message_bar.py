@@ -53,6 +53,7 @@ class MessageBar(QFrame):
         self.setObjectName("MessageBar")
         self.label = QLabel()
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # a folder named "<b>x</b>" is no markup
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Neither wider nor taller than the window gives it, whatever the text (a long path
         # cannot be wrapped: it is cut off, and shown whole by "Details…").
@@ -164,6 +165,7 @@ class MessageBar(QFrame):
         """The whole message, in a box that scrolls (window-modal: the window keeps painting)."""
         box = QMessageBox(QMessageBox.Icon.Information, "vsdesk", self.label.text(), QMessageBox.StandardButton.Close,
                           self.window())
+        box.setTextFormat(Qt.TextFormat.PlainText)  # paths and names are the user's, not markup
         box.setDetailedText(self.text())
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

@@ -152,6 +152,7 @@ class ScatterView(QWidget):
         self._hover_image = QLabel()
         self._hover_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._hover_caption = QLabel()
+        self._hover_caption.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, not markup
         self._hover_caption.setStyleSheet("color:#222; font-size:11px;")
         tip_layout = QVBoxLayout(self._hover_label)
         tip_layout.setContentsMargins(4, 4, 4, 4)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
@@ -73,6 +74,9 @@ class TabCatalog(QObject):
         self.confirm_dialog = None
         #: (text, folder) of the last offer of a dropped folder (it may be up still).
         self._offered: tuple[str, str] | None = None
+        #: Said while the catalog opens, true until it has: "… is opening: a folder can be added
+        #: to it once it is shown", "Indexing cancelled … [Resume indexing]" (until it runs again).
+        self._until_opened = ""
         #: (catalog, text) to say once that catalog has opened: what was done to it before.
         self._said_once_open: tuple[str, str] | None = None
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
@@ -162,6 +166,7 @@ class TabCatalog(QObject):
             self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
             self._offer_again()
             self.leaving.emit()
+        self._take_back_until_opened()  # "Indexing cancelled …": it runs again
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
@@ -194,7 +199,9 @@ class TabCatalog(QObject):
 
     def _show(self, snapshot: CatalogSnapshot) -> None:
         self.snapshot = snapshot
-        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot))
+        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot),
+                                     _folder_counts(snapshot), snapshot.missing_folders)
+        self._offer_to_shown()
         self.shown.emit(snapshot)
 
     def _load_model(self) -> None:
@@ -266,6 +273,7 @@ class TabCatalog(QObject):
         self.catalog_bar.set_busy(False)
         self._show_status(snapshot)
         self._drop_note()  # e.g. "Adding … indexing runs in the background": it has run
+        self._take_back_until_opened()  # e.g. "… is opening: a folder can be added once it is shown"
         said_once_open, self._said_once_open = self._said_once_open, None
         if said_once_open is not None and said_once_open[0] == snapshot.name:
             self._say("info", said_once_open[1])  # e.g. a folder forgotten
@@ -277,6 +285,7 @@ class TabCatalog(QObject):
         if cancelled:
             self._say("warning", f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
                       action=("Resume indexing", lambda: self.open(snapshot.name)))
+            self._until_opened = self._said  # no longer true once indexing runs again
         if snapshot.note:
             self._say("info", sentence(snapshot.note) + ".")
         if snapshot.missing_folders and not self.messages.text():
@@ -328,6 +337,11 @@ class TabCatalog(QObject):
             self.messages.remove_message(self._note)
             self._note = ""
 
+    def _take_back_until_opened(self) -> None:
+        if self._until_opened:
+            self.messages.remove_message(self._until_opened)
+            self._until_opened = ""
+
     def _unsay(self) -> bool:
         """Take back the message about the catalog shown, if it is still up: True if it was."""
         up = bool(self._said) and self.messages.remove_message(self._said)
@@ -344,6 +358,7 @@ class TabCatalog(QObject):
             return
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
+        self._take_back_until_opened()
         # The status line said the last step ("fetching s_cubism-01.jpg"): it failed.
         self.status_message.emit(f"{self.title}: could not open the catalog “{self.name}”")
         self._unsay()
@@ -409,8 +424,6 @@ class TabCatalog(QObject):
         """Make a catalog of a user's folder and index it (in the background). A new catalog of a
         mode with models of the user's to choose from (product: trained or imported ones) is
         indexed with the one the user chooses first (``ModelChoiceDialog``)."""
-        self._note_until_opened(f"Adding {folder} as a catalog; indexing runs in the background.")
-
         def look(ctx):  # the catalogs' and models' small files: read here, not on the window's thread
             return [] if self.session.folder_catalog(folder) else self.session.model_choices()
 
@@ -436,13 +449,14 @@ class TabCatalog(QObject):
             dialog.deleteLater()
             if result == ModelChoiceDialog.DialogCode.Accepted:
                 self._create_folder_catalog(folder, dialog.chosen())
-            else:
-                self._drop_note()  # not added
 
         dialog.finished.connect(answered)
         dialog.open()  # window-modal; the window keeps painting
 
     def _create_folder_catalog(self, folder: str, model: str | None) -> None:
+        # Said now, not as the folder is given: while the model is asked, nothing is indexed.
+        self._note_until_opened(f"Adding {folder} as a catalog; indexing runs in the background.")
+
         def add(ctx):
             before = set(self.session.catalog_names())
             name = self.session.create_folder_catalog(folder, model)
@@ -476,6 +490,18 @@ class TabCatalog(QObject):
                     (f"Add to “{shown}”", lambda: self.add_folder_to_catalog(folder)), new)
         return (f"Add the folder “{folder}” as a catalog to search? Its images are indexed in the background.",
                 "info", ("Add folder", new[1]))
+
+    def _offer_to_shown(self) -> None:
+        """The user's catalog is shown: an offer of a folder made before it was (a folder given at
+        start, while it opened) now offers to add the folder to it too."""
+        snapshot = self.snapshot
+        if self._offered is None or snapshot is None or snapshot.is_sample or snapshot.name != self.name:
+            return
+        text, folder = self._offered
+        offer = self._folder_offer(folder, snapshot.name)
+        if offer[0] != text and self.messages.remove_message(text):
+            self._offered = (offer[0], folder)
+            self.messages.add_message(*offer)
 
     def _offer_again(self) -> None:
         """The catalog shown is left: an offer up to add a folder to it now offers a catalog of
@@ -520,7 +546,8 @@ class TabCatalog(QObject):
     def _refuse_sample(self) -> bool:
         """Whether the catalog shown cannot take a folder (a sample, or none shown yet): said."""
         if self.snapshot is None or self.snapshot.name != self.name:
-            self.messages.info(f"The catalog “{self.name}” is opening: a folder can be added to it once it is shown.")
+            self._until_opened = f"The catalog “{self.name}” is opening: a folder can be added to it once it is shown."
+            self._tell("info", self._until_opened)  # (beside an offer up: a folder given at start)
             return True
         if self.snapshot.is_sample:
             self.messages.warning(f"Folders are added to a catalog of your own, not to the sample “{self.name}”: "
@@ -582,6 +609,7 @@ class TabCatalog(QObject):
         held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
         box = QMessageBox(QMessageBox.Icon.Question, "Forget a folder",
                           f"Forget the folder {folder} in the catalog “{name}”?", parent=self.parent())
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a folder named "Tom & Jerry's <b>x</b>" is no markup
         box.setInformativeText(
             f"Its {held} leave the catalog: they are no longer searched or shown here."
             + (" The catalog then has no folder left." if last else "")
@@ -717,6 +745,12 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
         said += (f" Moved? Add its new place to the catalog ({menu_title(snapshot.mode)} › Add a folder to "
                  f"“{snapshot.name}”…): its images are found there without being embedded again.")
     return said
+
+
+def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, int]:
+    """The images of each of the catalog's folders, from its rows' paths (no file is read)."""
+    prefixes = {folder: folder.rstrip("/\\") + os.sep for folder in snapshot.folders}
+    return {folder: sum(path.startswith(prefix) for path in snapshot.paths) for folder, prefix in prefixes.items()}
 
 
 def _model_name(snapshot: CatalogSnapshot) -> str:

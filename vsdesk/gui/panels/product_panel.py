@@ -6,9 +6,10 @@ there fails the tests instead of leaving the panel silently empty.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
 from vsdesk.engine.text import sentence
@@ -67,6 +68,7 @@ class ProductPanel(ModePanel):
         self.attributes = QLabel("")
         self.attributes.setWordWrap(True)
         self.model_info = QLabel("")
+        self.model_info.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is the user's
         self.model_info.setWordWrap(True)
         self.model_info.setStyleSheet("color:#666; font-size:11px;")
         layout = QVBoxLayout(self)
@@ -119,7 +121,7 @@ class ProductPanel(ModePanel):
         items = probability_items(extras)
         self.bars.set_probabilities(items)
         name, p = items[0]
-        self.predicted.setText(f"{name} <span style='color:#666'>({100 * p:.0f}%)</span>")
+        self.predicted.setText(f"{html.escape(name)} <span style='color:#666'>({100 * p:.0f}%)</span>")
         self.same_class.setText(f"Only results of the type {extras['predicted']}")
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)

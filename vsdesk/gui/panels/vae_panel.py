@@ -217,7 +217,7 @@ def category_text(extras: dict[str, Any]) -> str:
     """"Read as Sneaker (9 of the 10 nearest training images)", as the command line says it:
     counts say what a share ("90% of neighbours") did not, of how many."""
     category, votes = extras["category"], extras["votes"]
-    return (f"Read as <b>{category}</b> <span style='color:#666'>"
+    return (f"Read as <b>{html.escape(category)}</b> <span style='color:#666'>"
             f"({votes[category]} of the {sum(votes.values())} nearest training images)</span>")
 
 
