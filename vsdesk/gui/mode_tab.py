@@ -20,6 +20,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
+from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView
@@ -242,7 +243,7 @@ class ModeTab(QWidget):
         self.query.run_waiting_query()
 
     def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
-        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({len(snapshot)} images)")
+        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({counted(len(snapshot), 'image')})")
         self.catalog_ready.emit()
 
     def _on_catalog_failed(self) -> None:

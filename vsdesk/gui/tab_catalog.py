@@ -294,7 +294,7 @@ class TabCatalog(QObject):
         self._load_model()
 
     def _show_status(self, snapshot: CatalogSnapshot) -> None:
-        self.catalog_bar.set_status(f"{len(snapshot)} images{_model_words(snapshot)}",
+        self.catalog_bar.set_status(f"{counted(len(snapshot), 'image')}{_model_words(snapshot)}",
                                     _skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
 

@@ -173,7 +173,7 @@ class TabQuery(QObject):
         kept = self.panel.results_kept_to(outcome.extras)
         self.status_message.emit(
             f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
-            f"({size} images) in {elapsed:.2f} s"
+            f"({counted(size, 'image')}) in {elapsed:.2f} s"
         )
         self.results_shown.emit()
 
