@@ -359,7 +359,17 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
     assert len(session.open_catalog(name)) == 3
 
     snapshot = session.open_catalog(name, add_folders=(str(more / "sub"),))
-    assert len(snapshot) == 9 and snapshot.folders == (str(shop), str(more / "sub")) and not snapshot.note
+    assert len(snapshot) == 9 and snapshot.folders == (str(shop), str(more / "sub"))
+    assert snapshot.note == f"6 images added from {more / 'sub'}"  # said when done
+    snapshot = session.open_catalog(name, add_folders=(str(more / "sub"),))  # the same again
+    assert snapshot.note == f"{more / 'sub'} is already a folder of the catalog “{name}”: its new images are indexed"
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty" / "notes.txt").write_text("no image here")
+    snapshot = session.open_catalog(name, add_folders=(str(tmp_path / "empty"),))  # not kept, said
+    assert snapshot.folders == (str(shop), str(more / "sub")) and len(snapshot) == 9
+    assert snapshot.note == (f"{tmp_path / 'empty'} holds no images (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF, "
+                             "PPM/PGM/PBM, ICO, TGA; searched with its subfolders): not added")
+    assert not snapshot.missing_folders  # not said later as a disk not mounted
     assert session.folder_counts(name, str(more / "sub")) == (6, 0)
     snapshot = session.open_catalog(name, add_folders=(str(more),))  # holds a folder of the catalog
     assert snapshot.folders == (str(shop), str(more)) and len(snapshot) == 9

@@ -405,6 +405,7 @@ def _index_json_on_failure(func):
 
 def _index_into(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
+    from vsdesk.engine.catalog import added_folder_words
     from vsdesk.engine.modes import vectors_key_prefix
 
     catalog = _resolve(args.catalog, args.mode, args.folders)
@@ -426,6 +427,8 @@ def _index_into(args: argparse.Namespace) -> int:
         catalog.set_model(model)  # the next runs, and the window, keep to it
     _print_report(report, catalog)
     _say_nested_folders(catalog, folders_before, args.folders)
+    for words in added_folder_words(report, catalog.name):
+        say(f"{'warning' if 'not added' in words else 'note'}: {words}")
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
     return 0

@@ -483,8 +483,7 @@ class ModeSession:
         propagates; ``snapshot`` then shows the partial catalog.
         """
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import Catalog, CatalogError, CatalogNotFound, index_catalog
-
+        from vsdesk.engine.catalog import Catalog, CatalogError, CatalogNotFound, added_folder_words, index_catalog
         from vsdesk.engine.modes import vectors_key_prefix
 
         tell = shown or (lambda _snapshot: None)
@@ -549,8 +548,9 @@ class ModeSession:
             embedder = model_now()
             catalog.set_model(model)
             nested = nested_folder_notes(catalog.name, folders_before, add_folders, catalog.folders)
-            note = "; ".join(filter(None, [report.recovered, note, *nested]))  # why it was all indexed again ...
-
+            added = added_folder_words(report, catalog.name)
+            # Why it was all indexed again, what became of the folders added ...
+            note = "; ".join(filter(None, [report.recovered, note, *nested, *added]))
             snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
         finally:
             catalog.close()

@@ -12,8 +12,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
         #                embedded, reused, recovered, indexed, missing_folders, kept,
         #                found_elsewhere, missing_without_images, no_images, interrupted);
-        #    report.summary(); no_images_words(folder) for each folder of report.no_images
-
+        #    report.summary(); no_images_words(folder) for each folder of report.no_images;
+        #    added_folder_words(report, name): the add_folders joined (N images), there already,
+        #    or not added (no image in them: a catalog with folders does not take one)
         # entries of a folder away whose content the run sees elsewhere in the catalog (the
         # folder moved, or was copied while its disk was unplugged) are forgotten: their
         # vectors stay with the copies, and the folder's files, back, are re-added by hash.
@@ -83,8 +84,8 @@ until ``version`` changes.
 
 from vsdesk.engine.catalog._indexer import (
     FoundElsewhere,
+    added_folder_words,
     IndexReport,
-
     index_catalog,
     is_being_indexed,
     no_images_words,
@@ -119,8 +120,8 @@ from vsdesk.engine.catalog._store import (
 )
 
 __all__ = [
+    "added_folder_words",
     "Catalog",
-
     "CatalogBusy",
     "CatalogError",
     "CatalogExists",
