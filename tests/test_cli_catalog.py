@@ -255,6 +255,15 @@ def test_a_folder_of_no_images_is_not_added_to_a_catalog_and_a_folder_added_is_s
     assert listed["folders"] == [str(shop), str(more)] and not listed["missing_folders"]
 
 
+def test_search_of_a_catalog_with_no_folder_left_says_so_before_loading_a_model(capsys, photos):
+    assert run(capsys, "index", "--mode", "product", "--catalog", "c", str(photos))[0] == 0
+    assert run(capsys, "catalogs", "remove-folder", "c", str(photos))[0] == 0
+    code, _, err = run(capsys, "search", "--catalog", "c", str(photos / os.listdir(photos)[0]))
+    assert code == 2 and "loading the" not in err
+    assert ("catalog 'c' has no folders; add some with `vsdesk index --mode product --catalog c FOLDER`, or remove it "
+            "with `vsdesk catalogs remove c`") in err
+
+
 def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp_path):
     """The catalog holds the query twice (two names, the same bytes): search printed the header
     and no result line, `--json` gave "results": [] with nothing to say why."""

@@ -531,6 +531,10 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             forget = how_to_forget(folder, catalog.name, catalog.folders)
             error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
                   f"still searched. {sentence(forget)}")
+        if not catalog.folders:  # (exit 2, as every usage error: before the model loads)
+            raise CommandError(f"catalog {catalog.name!r} has no folders; add some with `vsdesk index --mode "
+                               f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
+                               f"`vsdesk catalogs remove {catalog.name}`", USAGE)
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()
