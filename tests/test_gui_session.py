@@ -457,3 +457,22 @@ def test_a_model_switch_cancelled_midway_goes_back_to_the_model_the_catalog_had(
         assert catalog.counts()[0] == searched
     [info] = [info for info in list_catalogs() if info.name == name]
     assert info.indexed == searched and info.unfinished
+
+
+def test_a_catalog_is_removed_and_its_images_kept(tmp_path):
+    """`catalogs remove` from the window (its menu): vsdesk's index and settings of the catalog
+    go, the images stay; a sample is vsdesk's own and is not removed."""
+    import pytest
+
+    from vsdesk.engine.catalog import Catalog, CatalogError, catalog_exists
+    from vsdesk.engine.session import ModeSession
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(b"not looked at")
+    Catalog.create("mine", "style", [photos]).close()
+    session = ModeSession("style")
+    session.remove_catalog("mine")
+    assert not catalog_exists("mine") and (photos / "a.jpg").read_bytes() == b"not looked at"
+    with pytest.raises(CatalogError, match="sample catalog"):
+        session.remove_catalog("style-artworks")

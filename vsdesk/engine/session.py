@@ -623,6 +623,19 @@ class ModeSession:
         self.catalog = snapshot
         return snapshot
 
+    def remove_catalog(self, name: str) -> None:
+        """Remove catalog ``name`` as `vsdesk catalogs remove` does: vsdesk's index and settings
+        of it, never the images. Not a sample (vsdesk's own, made again when opened). The window
+        runs it on its TensorFlow thread, where the catalog's index runs are: never during one."""
+        from vsdesk.engine import samples
+        from vsdesk.engine.catalog import CatalogError, remove_catalog
+
+        if samples.is_sample(name):
+            raise CatalogError(f"{name!r} is a sample catalog: it is vsdesk's own, not removed")
+        remove_catalog(name)
+        if self.catalog is not None and self.catalog.name == name:
+            self.catalog = None  # nothing of it is searched any more
+
     def _snapshot(self, catalog, embedder: Any, options: dict[str, Any] | None = None) -> CatalogSnapshot:
         """``catalog`` as indexed now; ``embedder``: its model, or None when it is not loaded
         (``options``: the model's, for what can be told without loading it)."""
