@@ -537,7 +537,6 @@ class TabCatalog(QObject):
             else:
                 self._say_missing_again()  # its "Forget folder…" took the warning down: still true
 
-
         box.finished.connect(answered)
         box.open()  # window-modal; the window keeps painting
 
@@ -735,9 +734,8 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     else:
         said = "; ".join(f"{folder} is {away_words(kind)}" for folder, kind in away.items())
         what, their = f"Folders of the catalog “{snapshot.name}” are away: {said}", "their"
-    # How to forget them: the catalog's own folders by `catalogs remove-folder` (said with the
-    # folder when it is the one, else with FOLDER), a linked folder or mount point in one by
-    # deleting it.
+    # How to forget them: the catalog's own folders the window's way (``_window_way``), a linked
+    # folder or mount point in one by deleting it.
     roots = [folder for folder in away if folder in snapshot.folders]
     ways = dict.fromkeys(f"{_window_way(snapshot)} forgets them (your files are not touched)" if folder in roots
                          else how_to_forget(folder, snapshot.name, snapshot.folders) for folder in away)
