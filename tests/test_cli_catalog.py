@@ -231,6 +231,39 @@ def test_a_new_catalog_of_an_empty_folder_warns_and_loads_no_model(capsys, tmp_p
     assert "up to date" not in err and "no images found\n" in err  # the progress line's last word
 
 
+def test_a_folder_of_no_images_is_not_added_to_a_catalog_and_a_folder_added_is_said(capsys, tmp_path):
+    """`index --catalog EXISTING FOLDER`: a folder with no image in it is not kept (it would be
+    said later as a disk not mounted), one there already is said, one added says how many images."""
+    shop, more, empty = tmp_path / "shop", tmp_path / "more", tmp_path / "empty"
+    for folder, files in ((shop, range(0, 2)), (more, range(2, 5))):
+        folder.mkdir()
+        for src in [sorted((CLOTHING_DIR / "images").glob("*.jpg"))[i] for i in files]:
+            shutil.copy(src, folder / src.name)
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "c", str(shop))[0] == 0
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(empty), str(shop), str(more),
+                         "--json")
+    report = json.loads(out)
+    assert code == 0 and report["indexed"] == 5 and report["no_images"] == []
+    assert (report["folders_not_added"], report["folders_already"], report["folders_added"]) == (
+        [str(empty)], [str(shop)], {str(more): 3})
+    assert (f"warning: {empty} holds no images (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF, PPM/PGM/PBM, ICO, TGA; "
+            "searched with its subfolders): not added") in err
+    assert f"note: {shop} is already a folder of the catalog “c”: its new images are indexed" in err
+    assert f"note: 3 images added from {more}" in err
+    [listed] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
+    assert listed["folders"] == [str(shop), str(more)] and not listed["missing_folders"]
+
+
+def test_search_of_a_catalog_with_no_folder_left_says_so_before_loading_a_model(capsys, photos):
+    assert run(capsys, "index", "--mode", "product", "--catalog", "c", str(photos))[0] == 0
+    assert run(capsys, "catalogs", "remove-folder", "c", str(photos))[0] == 0
+    code, _, err = run(capsys, "search", "--catalog", "c", str(photos / os.listdir(photos)[0]))
+    assert code == 2 and "loading the" not in err
+    assert ("catalog 'c' has no folders; add some with `vsdesk index --mode product --catalog c FOLDER`, or remove it "
+            "with `vsdesk catalogs remove c`") in err
+
+
 def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp_path):
     """The catalog holds the query twice (two names, the same bytes): search printed the header
     and no result line, `--json` gave "results": [] with nothing to say why."""

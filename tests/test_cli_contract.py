@@ -337,6 +337,8 @@ def test_nested_folders_are_said_to_be_indexed_as_their_parent(capsys, tmp_path)
     parent, child, other = tmp_path / "parent", tmp_path / "parent" / "child", tmp_path / "other"
     child.mkdir(parents=True)
     (other / "inside").mkdir(parents=True)
+    # An image in it: a folder holding none is not added to a catalog that has folders.
+    shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0], other / "inside")
     code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(child), str(parent))
     assert code == 0 and (f"note: {child} is inside {parent}, a folder of catalog 'c': its images are indexed as "
                           f"part of {parent}, not as a folder of its own") in err, err

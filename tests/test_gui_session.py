@@ -363,7 +363,17 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
     assert len(session.open_catalog(name)) == 3
 
     snapshot = session.open_catalog(name, add_folders=(str(more / "sub"),))
-    assert len(snapshot) == 9 and snapshot.folders == (str(shop), str(more / "sub")) and not snapshot.note
+    assert len(snapshot) == 9 and snapshot.folders == (str(shop), str(more / "sub"))
+    assert snapshot.note == f"6 images added from {more / 'sub'}"  # said when done
+    snapshot = session.open_catalog(name, add_folders=(str(more / "sub"),))  # the same again
+    assert snapshot.note == f"{more / 'sub'} is already a folder of the catalog “{name}”: its new images are indexed"
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty" / "notes.txt").write_text("no image here")
+    snapshot = session.open_catalog(name, add_folders=(str(tmp_path / "empty"),))  # not kept, said
+    assert snapshot.folders == (str(shop), str(more / "sub")) and len(snapshot) == 9
+    assert snapshot.note == (f"{tmp_path / 'empty'} holds no images (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF, "
+                             "PPM/PGM/PBM, ICO, TGA; searched with its subfolders): not added")
+    assert not snapshot.missing_folders  # not said later as a disk not mounted
     assert session.folder_counts(name, str(more / "sub")) == (6, 0)
     snapshot = session.open_catalog(name, add_folders=(str(more),))  # holds a folder of the catalog
     assert snapshot.folders == (str(shop), str(more)) and len(snapshot) == 9
@@ -388,11 +398,85 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
     with pytest.raises(CancelledError):
         session.open_catalog(name, model="product/mine", cancelled=lambda: next(stops, True))
     with Catalog.open(name) as catalog:
-        assert catalog.model == "product/mine"  # kept: opening it again goes on with it
-    snapshot = ModeSession("product").open_catalog(name)
+        assert catalog.model is None  # the switch undone: the model it had
+    snapshot = ModeSession("product").open_catalog(name, model="product/mine")
     assert snapshot.model == "product/mine" and len(snapshot) == 3 and snapshot.model_key != shipped_key
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/mine"  # kept: `vsdesk search` and the next start use it too
     snapshot = ModeSession("product").open_catalog(name, model=None)  # back to the shipped model
     assert snapshot.model is None and snapshot.model_key == shipped_key and len(snapshot) == 3
     Catalog.create("art", "style", [shop]).close()
     with pytest.raises(CatalogError, match="the style mode has one model"):  # said before any model loads
         ModeSession("style").open_catalog("art", model="product/mine")
+
+
+def test_a_model_switch_cancelled_midway_goes_back_to_the_model_the_catalog_had(tmp_path, monkeypatch):
+    """Cancel while a catalog is embedded again with another product model: the catalog has
+    the model it had again, every image searched with it (its vectors are still there), and
+    says so; the window, `catalogs list` and `search` count the same images. A switch cut off
+    without the window to undo it (a kill) counts, everywhere, the images of the new model."""
+    import shutil
+
+    import pytest
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.catalog import Catalog, index_catalog, list_catalogs
+    from vsdesk.engine.modes import load_embedder
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.session import INDEX_BATCH, ModeSession
+    from vsdesk.engine.tasks import CancelledError
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras: the twin is not converted (30 s)
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:INDEX_BATCH + 3]:
+        shutil.copy(src, shop / src.name)
+    session = ModeSession("product")
+    name = session.create_folder_catalog(str(shop))
+    shipped_key = session.open_catalog(name).model_key
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+
+    batches = []  # cancelled once a first batch is embedded with the new model
+    with pytest.raises(CancelledError):
+        session.open_catalog(name, model="product/mine", cancelled=lambda: bool(batches),
+                             progress=lambda done, total, _message: batches.append(done) if done else None)
+    snapshot = session.snapshot(name)  # what the window shows after a cancel
+    assert snapshot.switch_cancelled and snapshot.model is None and snapshot.model_key == shipped_key
+    assert len(snapshot) == INDEX_BATCH + 3
+    assert snapshot.note == f"model switch cancelled: “{name}” is still indexed with the shipped model"
+    [info] = [info for info in list_catalogs() if info.name == name]
+    assert (info.indexed, info.model, info.unfinished) == (INDEX_BATCH + 3, None, False)  # `catalogs list`
+    with Catalog.open(name) as catalog:
+        assert catalog.embedder_key == shipped_key and len(catalog.vectors().paths) == INDEX_BATCH + 3
+
+    # Cut off midway with nothing to undo it (as soon as the new model is the catalog's; the
+    # first batch's vectors of it are there, kept for a switch to it again): the catalog searches
+    # the images of the new model, and counts those, not the entries of the old model's images.
+    with Catalog.open(name) as catalog, pytest.raises(CancelledError):
+        index_catalog(catalog, load_embedder("product", model="product/mine"), batch_size=INDEX_BATCH,
+                      cancelled=lambda: catalog.embedder_key != shipped_key)
+    with Catalog.open(name) as catalog:
+        searched = len(catalog.vectors().paths)
+        assert catalog.embedder_key != shipped_key and 0 < searched < INDEX_BATCH + 3
+        assert catalog.counts()[0] == searched
+    [info] = [info for info in list_catalogs() if info.name == name]
+    assert info.indexed == searched and info.unfinished
+
+
+def test_a_catalog_is_removed_and_its_images_kept(tmp_path):
+    """`catalogs remove` from the window (its menu): vsdesk's index and settings of the catalog
+    go, the images stay; a sample is vsdesk's own and is not removed."""
+    import pytest
+
+    from vsdesk.engine.catalog import Catalog, CatalogError, catalog_exists
+    from vsdesk.engine.session import ModeSession
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(b"not looked at")
+    Catalog.create("mine", "style", [photos]).close()
+    session = ModeSession("style")
+    session.remove_catalog("mine")
+    assert not catalog_exists("mine") and (photos / "a.jpg").read_bytes() == b"not looked at"
+    with pytest.raises(CatalogError, match="sample catalog"):
+        session.remove_catalog("style-artworks")

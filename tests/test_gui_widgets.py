@@ -895,7 +895,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
     assert text(folders[:2]) == (f"The folder {tmp_path / 'gone'} of the catalog “c” is missing (moved, deleted, or on "
                                  "a disk that is not mounted?): its images are still searched, but cannot be shown. "
-                                 f"`vsdesk catalogs remove-folder c {tmp_path / 'gone'}` forgets them. Moved? Add its new "
+                                 "“Forget folder…” forgets them (your files are not touched). Moved? Add its new "
                                  "place to the catalog (Folders › Add a folder to “c”…): its images are found there "
                                  "without being embedded again.")
     assert text(folders).startswith(f"Folders of the catalog “c” are away: {tmp_path / 'gone'} is missing (moved, "
@@ -908,8 +908,9 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away))
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
-                         "images are still searched, but cannot be shown. `vsdesk catalogs remove-folder c FOLDER` "
-                         "forgets them; deleting the link forgets them at the next index run. Moved? Add its new place to "
+                         "images are still searched, but cannot be shown. “Forget folder…” forgets them (your files "
+                         "are not touched); deleting the link forgets them at the next index run. Moved? Add its new "
+                         "place to "
                          "the catalog (Folders › Add a folder to “c”…): its images are found there without being "
                          "embedded again.")
     # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
@@ -920,4 +921,22 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                     "not mounted?): its images are still searched, but cannot be shown. Deleting the link forgets "
                     f"them at the next index run. The folder {tmp_path / 'gone'} of the catalog “c” is missing "
                     "(moved, deleted, or on a disk that is not mounted?): the catalog holds none of its images; "
-                    f"`vsdesk catalogs remove-folder c {tmp_path / 'gone'}` drops it from the catalog.")
+                    "“Forget folder…” drops it from the catalog.")
+    # Two folders of the catalog away: the menu's way (the warning has no button for either).
+    away = {str(tmp_path / "gone"): "missing-folder", str(filed): "not-a-folder"}
+    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+                                                 missing_folders=tuple(away), missing_kinds=away))
+    assert "cannot be shown. Folders › Forget a folder of “c” forgets them (your files are not touched)." in said
+    assert "remove-folder" not in said
+
+
+def test_forgetting_a_folder_with_nothing_indexed_says_so():
+    """The confirmation before a folder is forgotten: not "Its 0 images leave the catalog"."""
+    from vsdesk.gui.tab_catalog import _forget_words
+
+    assert _forget_words(0, 0) == "It has no images indexed: forgetting it only takes it off the catalog's folders."
+    assert _forget_words(0, 2) == ("It has no images indexed (2 files it could not index): forgetting it only takes it "
+                                   "off the catalog's folders.")
+    assert _forget_words(1, 0) == "Its 1 image leaves the catalog: it is no longer searched or shown here."
+    assert _forget_words(2, 1) == ("Its 2 images (and 1 file it could not index) leave the catalog: they are no longer "
+                                   "searched or shown here.")

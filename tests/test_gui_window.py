@@ -975,7 +975,18 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
         qtbot.waitUntil(lambda: f"Adding {second} to the catalog “{name}”" in tab.messages.text(), timeout=10_000)
         assert bar.progress.isVisible() and bar.cancel_button.isVisible() and not bar.menu_button.isEnabled()
     assert tab.catalog_name == name and tab.snapshot.folders == (str(first), str(second))
-    assert len(tab.snapshot) == 5 and tab.messages.text() == "" and bar.status.text() == "5 images"
+    assert len(tab.snapshot) == 5 and bar.status.text() == "5 images"
+    assert tab.messages.text() == f"2 images added from {second}."  # said when done
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # a folder of no images: not added, said
+        tab.catalog.add_folder_to_catalog(str(empty))
+    assert tab.snapshot.folders == (str(first), str(second)) and not tab.snapshot.missing_folders
+    assert tab.messages.text().startswith(f"{empty} holds no images (JPEG, PNG, WebP, ") and \
+        tab.messages.text().endswith("): not added.")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the same folder again
+        tab.catalog.add_folder_to_catalog(str(second))
+    assert tab.messages.text() == f"{second} is already a folder of the catalog “{name}”: its new images are indexed."
     assert [a.data() for a in bar.forget_actions()] == [str(first), str(second)]
 
     drop_files(tab, [third])  # a folder with no catalog of its own: to this one, or a new one
@@ -1012,12 +1023,44 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
         tab.open_catalog(name)
     assert f"The folder {third} of the catalog “{name}” is missing" in tab.messages.text()
     assert tab.messages.action_button.text() == "Forget folder…" and len(tab.snapshot) == 6
+    assert "“Forget folder…” forgets them (your files are not touched)" in tab.messages.text()  # the window's way
+    assert "vsdesk catalogs" not in tab.messages.text()
+    warning = tab.messages.text()
+    QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    answer_forget(qtbot, tab, forget=False)  # Cancel: the warning and its button stay
+    assert tab.messages.text() == warning and tab.messages.action_button.text() == "Forget folder…"
+    assert tab.messages.action_button.isVisible()
     QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         assert "Its 2 images leave the catalog" in answer_forget(qtbot, tab, forget=True)
     assert tab.snapshot.folders == (str(first),) and len(tab.snapshot) == 4 and not tab.snapshot.missing_folders
     assert "no longer searches" in tab.messages.text()
     assert len(list((tmp_path / "moved").iterdir())) == 2
+
+    # The last folder forgotten: the catalog is said to be empty then, and after it can be removed.
+    [forget_first] = bar.forget_actions()
+    forget_first.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        said = answer_forget(qtbot, tab, forget=True)
+    assert "It is the catalog's last folder: the catalog is then empty, with no folder and no image" in said
+    assert tab.snapshot.folders == () and len(tab.snapshot) == 0
+    assert tab.messages.text().endswith(f"The catalog “{name}” has no folder now: add one (Folders › Add a folder to "
+                                        f"“{name}”…), or remove the catalog.")
+    assert tab.messages.action_button.text() == "Remove this catalog…" and bar.remove_action.isEnabled()
+    QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),
+                    timeout=10_000)
+    box = tab.catalog.confirm_dialog
+    assert box.text() == f"Remove the catalog “{name}”?"
+    assert "vsdesk's index and settings of it are deleted" in box.informativeText()
+    assert "No image is deleted, moved or changed" in box.informativeText()
+    [remove] = [b for b in box.buttons() if b.text() == "Remove catalog"]
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):  # the sample shown instead
+        QTest.mouseClick(remove, Qt.MouseButton.LeftButton)
+    assert tab.catalog_name == "style-artworks" and name not in bar.names()
+    assert tab.messages.text() == f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was touched."
+    assert not bar.remove_action.isEnabled()  # a sample: vsdesk's own
+    assert len(list(first.iterdir())) == 4 and len(list(second.iterdir())) == 2
 
 
 def long_folder(tmp_path, name="Tom & Jerry's <b>bold</b>"):
@@ -1179,6 +1222,37 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(_clothing_photos("Hat", 4)[3]))
     assert tab.outcome.extras["model"] == "product-heldout" and len(tab.gallery.results.items()) == 3
+
+    # Back to the shipped model, cancelled midway: the catalog has the model it had, whole.
+    import threading
+
+    cancelled = threading.Event()  # the run holds at its first batch until Cancel is clicked
+    open_catalog = tab.session.open_catalog
+
+    def held(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            progress(done, total, message)
+            if message.startswith("indexing"):
+                cancelled.wait(30)
+        return open_catalog(name, told, *args, **kwargs)
+
+    monkeypatch.setattr(tab.session, "open_catalog", held)
+    bar.model_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is not None and tab.catalog.model_dialog.isVisible(),
+                    timeout=10_000)
+    tab.catalog.model_dialog.choose(None)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        QTest.mouseClick(tab.catalog.model_dialog.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bar.progress.format() == "0/3", timeout=120_000)
+        QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
+        cancelled.set()
+    assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3
+    assert bar.status.text() == "3 images · model product/mine"
+    assert bar.model_action.text() == "Product model: product/mine — change…"
+    assert tab.messages.text() == f"Model switch cancelled: “{name}” is still indexed with product/mine."
+    assert not tab.messages.action_button.isVisible()  # nothing to resume
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/mine" and catalog.counts()[0] == 3
 
 
 def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_work(qtbot, window, tmp_path):
@@ -2349,8 +2423,12 @@ def test_a_catalog_whose_folder_moved_shows_each_image_once(qtbot, window, tmp_p
     assert tab.snapshot.missing_without_images == (str(folder),)
     assert tab.messages.kind == "warning" and tab.messages.text() == (
         f"The folder {folder} of the catalog “{tab.catalog_name}” is missing (moved, deleted, or on a disk that is not "
-        f"mounted?): the catalog holds none of its images; `vsdesk catalogs remove-folder {tab.catalog_name} "
-        f"{folder}` drops it from the catalog.")
+        f"mounted?): the catalog holds none of its images; “Forget folder…” drops it from the catalog.")
+    QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)  # the window's way, asked first
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        said = answer_forget(qtbot, tab, forget=True)
+    assert "It has no images indexed: forgetting it only takes it off the catalog's folders." in said
+    assert tab.snapshot.folders == (str(moved),) and len(tab.snapshot) == 4 and tab.messages.kind != "warning"
 
 
 def test_a_linked_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, window, tmp_path):

@@ -408,6 +408,7 @@ def _index_json_on_failure(func):
 
 def _index_into(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
+    from vsdesk.engine.catalog import added_folder_words
     from vsdesk.engine.modes import vectors_key_prefix
 
     catalog = _resolve(args.catalog, args.mode, args.folders)
@@ -430,6 +431,8 @@ def _index_into(args: argparse.Namespace) -> int:
                             model=model)
     _print_report(report, catalog)
     _say_nested_folders(catalog, folders_before, args.folders)
+    for words in added_folder_words(report, catalog.name):
+        say(f"{'warning' if 'not added' in words else 'note'}: {words}")
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
     return 0
@@ -532,6 +535,10 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             forget = how_to_forget(folder, catalog.name, catalog.folders)
             error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
                   f"still searched. {sentence(forget)}")
+        if not catalog.folders:  # (exit 2, as every usage error: before the model loads)
+            raise CommandError(f"catalog {catalog.name!r} has no folders; add some with `vsdesk index --mode "
+                               f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
+                               f"`vsdesk catalogs remove {catalog.name}`", USAGE)
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
         indexed, _ = catalog.counts()

@@ -124,6 +124,9 @@ class CatalogSnapshot:
     #: Made before the model was loaded (an indexed catalog opens without it), in a mode whose
     #: model predicts classes: those come once it is (``ModeSession.load``).
     predictions_pending: bool = False
+    #: A run switching the catalog to another model was cancelled: the catalog is back with the
+    #: model it had, all its images searched (``note`` says so), nothing to resume.
+    switch_cancelled: bool = False
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -466,8 +469,10 @@ class ModeSession:
         some of them takes their place: the snapshot's ``note`` says either). ``model`` (product
         mode: a ``ModelChoice.name``, None for the shipped model) is the one the catalog keeps
         and is indexed with from now on, as `vsdesk index --model` makes it: every image is
-        embedded again. It is kept before the run, so that a run cancelled midway goes on with it
-        when the catalog is opened again, as a new catalog's chosen model does.
+        embedded again. It is kept before the run, so that a run cut off midway (a kill) goes on
+        with it when the catalog is opened again, as a new catalog's chosen model does; a run
+        cancelled goes back to the model the catalog had, whose vectors are all still there (the
+        snapshot's ``switch_cancelled`` and ``note`` say so).
 
         Runs on the TensorFlow thread. The model is loaded only if some image must be embedded,
         or the catalog holds another model's vectors: an indexed catalog opens without it (as
@@ -484,7 +489,7 @@ class ModeSession:
         propagates; ``snapshot`` then shows the partial catalog.
         """
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import Catalog, CatalogError, CatalogNotFound, index_catalog
+        from vsdesk.engine.catalog import Catalog, CatalogError, CatalogNotFound, added_folder_words, index_catalog
         from vsdesk.engine.modes import vectors_key_prefix
 
         tell = shown or (lambda _snapshot: None)
@@ -504,10 +509,12 @@ class ModeSession:
         try:
             if add_folders and samples.is_sample(name):
                 raise CatalogError(f"{name!r} is a sample catalog: make a catalog of your folder instead")
+            switched_from = None  # (model, vectors key, dim) the catalog had, when it switches
             if model is not KEEP_MODEL and model != catalog.model:
                 if catalog.mode != "product":
                     raise CatalogError(f"the {catalog.mode} mode has one model: a catalog of it has no other")
                 catalog.check_writable()  # (a read-only index says so, its settings left as they are)
+                switched_from = (catalog.model, catalog.embedder_key, catalog.dim)
                 catalog.set_model(model)
             folders_before = catalog.folders
             if not samples.is_sample(name):
@@ -542,17 +549,35 @@ class ModeSession:
                 report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
                                        batch_size=INDEX_BATCH, add_folders=add_folders, keep_model=model,
                                        model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
-            except CancelledError:  # the catalog now holds some of this model's vectors: shown with it
-                self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
+            except CancelledError:
+                if switched_from is not None and switched_from[1]:
+                    self._switch_back(catalog, *switched_from)  # its old vectors are all still there
+                else:  # the catalog now holds some of this model's vectors: shown with it
+                    self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
                 raise
             embedder = model_now()
             nested = nested_folder_notes(catalog.name, folders_before, add_folders, catalog.folders)
-            note = "; ".join(filter(None, [report.recovered, note, *nested]))  # why it was all indexed again ...
+            added = added_folder_words(report, catalog.name)
+            # Why it was all indexed again, what became of the folders added ...
+            note = "; ".join(filter(None, [report.recovered, note, *nested, *added]))
             snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
         finally:
             catalog.close()
         self._use(options, embedder, snapshot)
         return snapshot
+
+    def _switch_back(self, catalog, model: str | None, key: str, dim: int | None) -> None:
+        """A run switching ``catalog`` to another model was cancelled: it goes back to ``model``,
+        the one it had, whose vectors (``key``) are all still there (they go only once a run
+        completes), and is shown with it, searched whole, as it was."""
+        catalog.set_model(model)
+        catalog.restore_key(key, dim)
+        options, model, _ = self._catalog_options(catalog)
+        embedder = self.embedder if options is self._options and self.embedder is not None and \
+            self.embedder.key == key else None
+        snapshot = self._snapshot(catalog, embedder, options)
+        said = f"model switch cancelled: “{catalog.name}” is still indexed with {model or 'the shipped model'}"
+        self._use(options, embedder, dataclasses.replace(snapshot, note=said, switch_cancelled=True))
 
     def _catalog_options(self, catalog) -> tuple[dict[str, Any], str | None, str]:
         """(the options of the model ``catalog`` is searched with, its model, a note): the
@@ -599,9 +624,26 @@ class ModeSession:
         from vsdesk.engine.catalog import Catalog
 
         with Catalog.open(name) as catalog:
+            kept = self.catalog
+            if kept is not None and (kept.name, kept.version, kept.model_key) == (
+                    catalog.name, catalog.version, catalog.embedder_key or ""):
+                return kept  # as a cancelled run left it, told what it said (a model switch undone)
             snapshot = self._snapshot(catalog, self.embedder)
         self.catalog = snapshot
         return snapshot
+
+    def remove_catalog(self, name: str) -> None:
+        """Remove catalog ``name`` as `vsdesk catalogs remove` does: vsdesk's index and settings
+        of it, never the images. Not a sample (vsdesk's own, made again when opened). The window
+        runs it on its TensorFlow thread, where the catalog's index runs are: never during one."""
+        from vsdesk.engine import samples
+        from vsdesk.engine.catalog import CatalogError, remove_catalog
+
+        if samples.is_sample(name):
+            raise CatalogError(f"{name!r} is a sample catalog: it is vsdesk's own, not removed")
+        remove_catalog(name)
+        if self.catalog is not None and self.catalog.name == name:
+            self.catalog = None  # nothing of it is searched any more
 
     def _snapshot(self, catalog, embedder: Any, options: dict[str, Any] | None = None) -> CatalogSnapshot:
         """``catalog`` as indexed now; ``embedder``: its model, or None when it is not loaded

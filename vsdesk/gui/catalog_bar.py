@@ -1,5 +1,6 @@
 """The catalog row of a tab: which catalog is searched, its menu (a new catalog from a folder;
-a folder added to the catalog shown or forgotten; product: its model), indexing progress + Cancel."""
+a folder added to the catalog shown or forgotten; product: its model; the catalog removed),
+indexing progress + Cancel."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class CatalogBar(QWidget):
     folder_to_add = Signal(str)  # a folder to add to the catalog shown
     forget_requested = Signal(str)  # one of the catalog's folders, to forget (asked first)
     model_requested = Signal()  # product: index the catalog with another model (asked first)
+    remove_requested = Signal()  # remove the catalog shown, not a sample (asked first)
     cancel_requested = Signal()
     details_requested = Signal()  # the status line's link (e.g. "3 skipped") was clicked
 
@@ -85,6 +87,7 @@ class CatalogBar(QWidget):
         self.model_action = None
         if has_models:
             self.model_action = self.menu.addAction("Product model…", lambda: self.model_requested.emit())
+        self.remove_action = self.menu.addAction("Remove this catalog…", lambda: self.remove_requested.emit())
         self.menu.addSeparator()
         self.new_action = self.menu.addAction("New catalog from a folder…", self.choose_folder)
         self.new_action.setToolTip("Index one of your own folders (searched recursively) as a catalog of its own")
@@ -109,6 +112,10 @@ class CatalogBar(QWidget):
             action.setToolTip(f"{folder}\nIts images leave this catalog (asked first); the files are not touched")
             action.triggered.connect(lambda _checked=False, f=folder: self.forget_requested.emit(f))
         self.forget_menu.setEnabled(bool(self.forget_menu.actions()))
+        self.remove_action.setEnabled(bool(name) and not is_sample)
+        self.remove_action.setToolTip("A sample catalog is vsdesk's own" if is_sample else
+                                      "vsdesk's index and settings of it are deleted (asked first); your images are "
+                                      "not touched")
         if self.model_action is not None:
             self.model_action.setText(f"Product model: {model or 'the shipped model'} — change…")
             self.model_action.setEnabled(bool(name))

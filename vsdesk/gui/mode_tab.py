@@ -148,6 +148,7 @@ class ModeTab(QWidget):
         self.catalog_bar.folder_to_add.connect(self.catalog.add_folder_to_catalog)
         self.catalog_bar.forget_requested.connect(self.catalog.ask_to_forget_folder)
         self.catalog_bar.model_requested.connect(self.catalog.ask_for_model)
+        self.catalog_bar.remove_requested.connect(self.catalog.ask_to_remove_catalog)
         self.catalog_bar.cancel_requested.connect(self.catalog.cancel)
         self.catalog_bar.details_requested.connect(self.catalog.show_skipped_files)
         self.query_area.open_requested.connect(self.input.choose_file)

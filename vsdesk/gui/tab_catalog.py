@@ -277,12 +277,13 @@ class TabCatalog(QObject):
         said_once_open, self._said_once_open = self._said_once_open, None
         if said_once_open is not None and said_once_open[0] == snapshot.name:
             self._say("info", said_once_open[1])  # e.g. a folder forgotten
-        if not len(snapshot) and not cancelled and not snapshot.is_sample:
+        if not snapshot.folders and not snapshot.is_sample:  # its last folder forgotten
+            self._say_no_folder(snapshot)
+        elif not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
-            self._say("warning",
-                      f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders) or 'no folders'}"
-                      " (searched recursively): add a folder of images.")
-        if cancelled:
+            self._say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
+                                 " (searched recursively): add a folder of images.")
+        if cancelled and not snapshot.switch_cancelled:  # (a switch undone: its note says so)
             self._say("warning", f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
                       action=("Resume indexing", lambda: self.open(snapshot.name)))
             self._until_opened = self._said  # no longer true once indexing runs again
@@ -606,13 +607,13 @@ class TabCatalog(QObject):
                                       "or Cancel it first.", "info")
             return
         last = self.snapshot is not None and self.snapshot.folders == (folder,)
-        held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
         box = QMessageBox(QMessageBox.Icon.Question, "Forget a folder",
                           f"Forget the folder {folder} in the catalog “{name}”?", parent=self.parent())
         box.setTextFormat(Qt.TextFormat.PlainText)  # a folder named "Tom & Jerry's <b>x</b>" is no markup
         box.setInformativeText(
-            f"Its {held} leave the catalog: they are no longer searched or shown here."
-            + (" The catalog then has no folder left." if last else "")
+            _forget_words(images, skipped)
+            + (" It is the catalog's last folder: the catalog is then empty, with no folder and no image "
+               "(add a folder to it, or remove it, afterwards)." if last else "")
             + "\n\nYour files are not deleted, moved or changed: adding the folder again indexes them again.")
         forget = box.addButton("Forget folder", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -624,9 +625,88 @@ class TabCatalog(QObject):
             box.deleteLater()
             if box.clickedButton() is forget:
                 self._forget(name, folder)
+            else:
+                self._say_missing_again()  # its "Forget folder…" took the warning down: still true
 
         box.finished.connect(answered)
         box.open()  # window-modal; the window keeps painting
+
+    def _say_missing_again(self) -> None:
+        """The missing folders' warning, up again if the catalog shown still has folders away
+        and nothing else is said (the message bar takes a message down when its button is used)."""
+        snapshot = self.snapshot
+        if snapshot is not None and snapshot.name == self.name and snapshot.missing_folders \
+                and not self.messages.text():
+            self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
+
+    def ask_to_remove_catalog(self) -> None:
+        """Remove the catalog shown (not a sample) once the user has agreed, told that only
+        vsdesk's index and settings of it go, never the images (`vsdesk catalogs remove`)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        snapshot = self.snapshot
+        if snapshot is None or snapshot.name != self.name or snapshot.is_sample or self.is_opening():
+            return
+        name = snapshot.name
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove a catalog", f"Remove the catalog “{name}”?",
+                          parent=self.parent())
+        folders = ", ".join(snapshot.folders)
+        searched = f": its {counted(len(snapshot), 'image')} are no longer searched" if len(snapshot) else ""
+        box.setInformativeText(
+            f"vsdesk's index and settings of it are deleted{searched}."
+            + (f"\n\nYour images are not deleted, moved or changed: they stay in {folders}, and a new catalog of "
+               "the folder indexes them again." if folders else
+               "\n\nNo image is deleted, moved or changed: only vsdesk's own files go."))
+        remove = box.addButton("Remove catalog", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter does not remove
+        self.confirm_dialog = box
+
+        def answered(_result: int) -> None:
+            self.confirm_dialog = None
+            box.deleteLater()
+            if box.clickedButton() is remove and self.name == name and not self.is_opening():
+                self._remove_catalog(name)
+            elif snapshot is self.snapshot and not snapshot.folders and not self.messages.text():
+                self._say_no_folder(snapshot)  # its button took it down: still true
+
+        box.finished.connect(answered)
+        box.open()  # window-modal; the window keeps painting
+
+    def _say_no_folder(self, snapshot: CatalogSnapshot) -> None:
+        """A catalog of the user's with no folder left (the last one forgotten): what can be done."""
+        self._say("warning", f"The catalog “{snapshot.name}” has no folder now: add one "
+                             f"({self.catalog_bar.menu_title} › Add a folder to “{snapshot.name}”…), or remove the "
+                             "catalog.", action=("Remove this catalog…", self.ask_to_remove_catalog))
+
+    def _remove_catalog(self, name: str) -> None:
+        """On the TensorFlow thread, in the catalog's own slot: never in the middle of its index run.
+        Then the sample is shown."""
+        self.catalog_bar.set_busy(True, "removing")
+        self.catalog_bar.set_status(f"Removing “{name}”…")
+
+        def removed(_result) -> None:
+            self.catalog_bar.set_busy(False)
+            self._unsay()
+            # Said now, not once the sample has opened: that may fail (offline) or take a while.
+            self._tell("info", f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was "
+                               "touched.")
+            self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
+            self.open(DEFAULT_SAMPLE[self.mode])
+
+        def failed(exc: BaseException) -> None:
+            self.catalog_bar.set_busy(False)
+            if self.snapshot is not None:
+                self._show_status(self.snapshot)
+            self._say("error", user_message(exc, f"remove the catalog “{name}”"))
+
+        self.runner.submit(
+            f"{self.mode}/catalog",
+            lambda ctx: self.session.remove_catalog(name),
+            label=f"{self.title}: removing “{name}”",
+            on_done=removed,
+            on_error=failed,
+        )
 
     def _forget(self, name: str, folder: str) -> None:
         """On the TensorFlow thread, in the catalog's own slot: never in the middle of its index run."""
@@ -685,7 +765,7 @@ class TabCatalog(QObject):
             intro=f"Which product model should index the catalog <b>{html.escape(name)}</b>?<br>It is indexed now "
                   f"with {html.escape(_model_name(snapshot))}.",
             footer=f"Its <b>{images}</b> are embedded again by the model chosen, in the background (the catalog "
-                   "bar's Cancel stops it; opening the catalog again goes on). The catalog keeps that model: "
+                   "bar's Cancel stops it, the catalog kept as it is now). The catalog keeps that model: "
                    "its searches, and `vsdesk search`, use it too.")
         self.model_dialog = dialog
 
@@ -703,6 +783,17 @@ class TabCatalog(QObject):
         dialog.open()  # window-modal; the window keeps painting
 
 
+def _forget_words(images: int, skipped: int) -> str:
+    """What forgetting a folder takes out of the catalog, as its confirmation says it."""
+    if not images:
+        unread = f" ({counted(skipped, 'file')} it could not index)" if skipped else ""
+        return f"It has no images indexed{unread}: forgetting it only takes it off the catalog's folders."
+    held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
+    if images == 1:
+        return f"Its {held} leaves the catalog: it is no longer searched or shown here."
+    return f"Its {held} leave the catalog: they are no longer searched or shown here."
+
+
 def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
     from vsdesk.engine.catalog import away_words, how_to_drop
 
@@ -712,9 +803,12 @@ def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
     for folder in snapshot.missing_without_images:
         if folder in snapshot.missing_kinds:
             of = "of" if folder in snapshot.folders else "in"
+            # The window's way to drop a folder of the catalog: the warning's button when it is
+            # the one folder away (``_forget_away_action``), else the menu.
+            drop = (f"the catalog holds none of its images; {_window_way(snapshot)} drops it from the catalog"
+                    if folder in snapshot.folders else how_to_drop(folder, snapshot.name, snapshot.folders))
             said.append(f"The folder {folder} {of} the catalog “{snapshot.name}” is "
-                        f"{away_words(snapshot.missing_kinds[folder])}: "
-                        f"{how_to_drop(folder, snapshot.name, snapshot.folders)}.")
+                        f"{away_words(snapshot.missing_kinds[folder])}: {drop}.")
     return " ".join(said)
 
 
@@ -731,13 +825,11 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     else:
         said = "; ".join(f"{folder} is {away_words(kind)}" for folder, kind in away.items())
         what, their = f"Folders of the catalog “{snapshot.name}” are away: {said}", "their"
-    # How to forget them: the catalog's own folders by `catalogs remove-folder` (said with the
-    # folder when it is the one, else with FOLDER), a linked folder or mount point in one by
-    # deleting it.
+    # How to forget them: the catalog's own folders the window's way (``_window_way``), a linked
+    # folder or mount point in one by deleting it.
     roots = [folder for folder in away if folder in snapshot.folders]
-    ways = dict.fromkeys(f"`vsdesk catalogs remove-folder {snapshot.name} {folder if len(away) == 1 else 'FOLDER'}` "
-                         "forgets them" if folder in roots else how_to_forget(folder, snapshot.name, snapshot.folders)
-                         for folder in away)
+    ways = dict.fromkeys(f"{_window_way(snapshot)} forgets them (your files are not touched)" if folder in roots
+                         else how_to_forget(folder, snapshot.name, snapshot.folders) for folder in away)
     forget = "; ".join(ways)
     said = f"{what}: {their} images are still searched, but cannot be shown. {sentence(forget)}."
     if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted
@@ -751,6 +843,14 @@ def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, int]:
     """The images of each of the catalog's folders, from its rows' paths (no file is read)."""
     prefixes = {folder: folder.rstrip("/\\") + os.sep for folder in snapshot.folders}
     return {folder: sum(path.startswith(prefix) for path in snapshot.paths) for folder, prefix in prefixes.items()}
+
+
+def _window_way(snapshot: CatalogSnapshot) -> str:
+    """How the window forgets a folder of the catalog away: the warning's "Forget folder…"
+    button when it is the one (``TabCatalog._forget_away_action``), else the catalog menu."""
+    if len([folder for folder in snapshot.missing_folders if folder in snapshot.folders]) == 1:
+        return "“Forget folder…”"
+    return f"{menu_title(snapshot.mode)} › Forget a folder of “{snapshot.name}”"
 
 
 def _model_name(snapshot: CatalogSnapshot) -> str:

@@ -17,7 +17,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
         # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
         #                embedded, reused, recovered, indexed, missing_folders, kept,
         #                found_elsewhere, missing_without_images, no_images, interrupted);
-        #    report.summary(); no_images_words(folder) for each folder of report.no_images
+        #    report.summary(); no_images_words(folder) for each folder of report.no_images;
+        #    added_folder_words(report, name): the add_folders joined (N images), there already,
+        #    or not added (no image in them: a catalog with folders does not take one)
         # entries of a folder away whose content the run sees elsewhere in the catalog (the
         # folder moved, or was copied while its disk was unplugged) are forgotten: their
         # vectors stay with the copies, and the folder's files, back, are re-added by hash.
@@ -55,6 +57,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # or deleting the link / the empty folder
     catalog.holds_files(folder)                 # whether the index holds entries in it
     catalog.folder_counts(folder)               # (indexed, skipped) inside it: what forgetting it takes
+    catalog.counts()                            # (indexed, skipped): indexed = with a vector of its model
+    catalog.restore_key(key, dim)               # back to a model whose vectors are there (a switch cancelled)
     how_to_drop(folder, name, roots)            # of a folder away that holds none: "`vsdesk catalogs
                                                 # remove-folder ...` drops it from the catalog"
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
@@ -85,6 +89,7 @@ until ``version`` changes.
 
 from vsdesk.engine.catalog._indexer import (
     FoundElsewhere,
+    added_folder_words,
     IndexReport,
     index_catalog,
     is_being_indexed,
@@ -120,6 +125,7 @@ from vsdesk.engine.catalog._store import (
 )
 
 __all__ = [
+    "added_folder_words",
     "Catalog",
     "CatalogBusy",
     "CatalogError",

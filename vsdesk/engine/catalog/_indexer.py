@@ -141,6 +141,13 @@ class IndexReport:
     #: True when the run stopped before its end (Ctrl+C, a cancel): the counts are of the
     #: batches committed until then, ``indexed`` the images the catalog holds.
     interrupted: bool = False
+    #: Folders given to the run (``add_folders``) that joined the catalog, with how many of
+    #: its images it holds after the run; those that were folders of it already (their new
+    #: images are indexed, as any run does); and those that hold no image file, not added to
+    #: a catalog that has folders (as a lost disk they would be said later): ``added_folder_words``.
+    folders_added: dict[str, int] = field(default_factory=dict)
+    folders_already: list[str] = field(default_factory=list)
+    folders_not_added: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
@@ -239,12 +246,12 @@ def index_catalog(
     start = time.perf_counter()
     try:
         with catalog.exclusive(outcome=""):
-            for folder in add_folders:
-                catalog.add_folder(folder)
+            joined = _add_folders(catalog, add_folders, report)
             if keep_model is not _UNCHANGED:
                 catalog.set_model(keep_model)
             catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
-            indexer = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key, report)
+            indexer = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key, report,
+                               joined)
             try:
                 indexer.run()
             except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
@@ -262,8 +269,38 @@ def index_catalog(
         report.seconds = time.perf_counter() - start
         raise
     report.indexed = catalog.counts()[0]
+    report.folders_added = {folder: catalog.folder_counts(folder)[0] for folder in report.folders_added}
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _add_folders(catalog: Catalog, folders: Iterable[str | os.PathLike], report: IndexReport) -> list[str]:
+    """Add ``folders`` to ``catalog``; those that join it as folders of their own (not inside
+    one of its folders) are returned, those of it already noted in ``report``. A catalog
+    without folders is a new one: its folders, images or not, are its own choice."""
+    had_folders = bool(catalog.folders)
+    joined = []
+    for folder in folders:
+        path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+        if path in catalog.folders:
+            report.folders_already.append(path)
+            continue
+        holds_others = any(is_within(other, path) for other in catalog.folders)  # said as nested
+        if catalog.add_folder(path) == path and had_folders and not holds_others:
+            joined.append(path)
+            report.folders_added[path] = 0  # counted at the end of the run
+    return joined
+
+
+def added_folder_words(report: IndexReport, name: str) -> list[str]:
+    """What became of the folders a run was given to add to catalog ``name`` (a folder inside
+    one of its folders, or holding some, is said by the caller: ``session.nested_folder_notes``)."""
+    words = [f"{folder} holds no images ({IMAGE_FORMATS}; searched with its subfolders): not added"
+             for folder in report.folders_not_added]
+    words += [f"{folder} is already a folder of the catalog “{name}”: its new images are indexed"
+              for folder in report.folders_already]
+    words += [f"{counted(count, 'image')} added from {folder}" for folder, count in report.folders_added.items()]
+    return words
 
 
 def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
@@ -309,8 +346,9 @@ class _Plan:
 
 class _Indexer:
     def __init__(self, catalog, embedder, loader, progress, cancelled, batch_size, workers, model_key=None,
-                 report=None):
+                 report=None, joined=()):
         self.catalog = catalog
+        self.joined = list(joined)  # folders this run added to the catalog (``_add_folders``)
         self.model_key = model_key
         self.conn = catalog.conn
         self.embedder: Embedder | None = embedder
@@ -362,6 +400,13 @@ class _Indexer:
         looked_past = {stat.root for stat in scan.files.values()} | {f.path for f in self.report.missing_folders}
         self.report.no_images = [root for root in self.catalog.folders if root not in looked_past
                                  and not any(is_within(path, root) for path, _, _ in scan.unreadable)]
+        # A folder added to a catalog that holds no image file is not kept (a wrong folder
+        # given): kept, it would be said later as a disk not mounted (an empty folder).
+        for root in [root for root in self.joined if root in self.report.no_images]:
+            self.catalog.remove_folder(root)
+            self.report.no_images.remove(root)
+            self.report.folders_not_added.append(root)
+            self.report.folders_added.pop(root, None)
 
         if self.embedder is None:
             stored_key = self.catalog.embedder_key

@@ -526,13 +526,14 @@ class Catalog:
         """(indexed images, skipped files) of ``folder``, one of the catalog's folders, as
         ``counts`` counts the whole catalog: what ``remove_folder`` would forget (the window
         says it before asking)."""
-        where = "root = ? OR (path > ? AND path < ?)"  # as remove_folder picks them
+        where = "(root = ? OR (path > ? AND path < ?))"  # as remove_folder picks them
         params = (folder, *_range_inside(folder))
         with self._lock, self._storage():
-            rows = dict(self.conn.execute(f"SELECT status, COUNT(*) FROM files WHERE {where} GROUP BY status",
-                                          params).fetchall())
+            indexed = self.conn.execute(f"{_SEARCHED} AND {where}", (self.embedder_key, *params)).fetchone()[0]
+            skipped = self.conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'skipped' AND {where}",
+                                        params).fetchone()[0]
             in_scan = self._scan_skipped(f"SELECT COUNT(*) FROM scan_skipped WHERE {where}", params)
-        return rows.get("ok", 0), rows.get("skipped", 0) + (in_scan[0][0] if in_scan else 0)
+        return indexed, skipped + (in_scan[0][0] if in_scan else 0)
 
     def changed_folders(self) -> list[str] | None:
         """The catalog's folders in which images were added, removed, renamed or written over
@@ -828,11 +829,36 @@ class Catalog:
 
     def counts(self) -> tuple[int, int]:
         """(indexed images, skipped files): those the last index run reported as skipped, the
-        ones its scan passed over (``note_scan_skipped``) too."""
+        ones its scan passed over (``note_scan_skipped``) too. An image is indexed when it has
+        a vector of the catalog's model (``embedder_key``): the rows ``vectors()`` searches. A
+        run switching models that stopped midway leaves entries without one, not counted."""
         with self._lock, self._storage():
-            rows = dict(self.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
+            indexed = self.conn.execute(_SEARCHED, (self.embedder_key,)).fetchone()[0]
+            skipped = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'skipped'").fetchone()[0]
             in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
-        return rows.get("ok", 0), rows.get("skipped", 0) + (in_scan[0][0] if in_scan else 0)
+        return indexed, skipped + (in_scan[0][0] if in_scan else 0)
+
+    def restore_key(self, key: str | None, dim: int | None) -> bool:
+        """Make ``key`` (and ``dim``) the catalog's model again, after a run that switched to
+        another model was cancelled: the old model's vectors are still there (they go only at the
+        end of a complete run), so its images are searched again, all of them. Whether the
+        catalog is whole with it (every image has a vector of ``key``): then it is no longer
+        said unfinished."""
+        self.check_writable()
+        with self._lock, self._storage(), self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for name, value in (("embedder_key", key), ("dim", None if dim is None else str(int(dim)))):
+                if value is None:
+                    self.conn.execute("DELETE FROM meta WHERE key = ?", (name,))
+                else:
+                    self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+            self._bump_version()  # what is searched changed
+            searched = self.conn.execute(_SEARCHED, (key,)).fetchone()[0]
+            entries = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'ok'").fetchone()[0]
+            whole = searched == entries
+            if whole:
+                self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
+        return whole
 
     def skipped(self) -> list[SkippedFile]:
         """Every file (or folder) the catalog could not index, with why, by path."""
@@ -911,6 +937,11 @@ class Catalog:
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
                            **_away(self.away_folders(), self))
+
+
+#: The images searched: entries with a vector of the key given (as ``vectors()`` joins them).
+_SEARCHED = ("SELECT COUNT(*) FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+             "WHERE f.status = 'ok'")
 
 
 def _directly_in(column: str, folder: str) -> tuple[str, tuple]:
