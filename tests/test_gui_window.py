@@ -1165,7 +1165,7 @@ def test_indexing_cancelled_is_no_longer_said_once_the_catalog_is_indexed_again(
         qtbot.waitUntil(lambda: "Adding" in tab.messages.text(), timeout=10_000)
         assert "Indexing cancelled" not in tab.messages.text(), tab.messages.text()
         assert not tab.messages.action_button.isVisible()
-    assert len(tab.snapshot) == 26 and tab.messages.text() == ""
+    assert len(tab.snapshot) == 26 and tab.messages.text() == f"2 images added from {more}."  # the run's news only
 
 
 def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, window, tmp_path, monkeypatch):
