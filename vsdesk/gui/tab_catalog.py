@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -607,29 +608,39 @@ class TabCatalog(QObject):
                                       "or Cancel it first.", "info")
             return
         last = self.snapshot is not None and self.snapshot.folders == (folder,)
-        box = QMessageBox(QMessageBox.Icon.Question, "Forget a folder",
-                          f"Forget the folder {folder} in the catalog “{name}”?", parent=self.parent())
-        box.setTextFormat(Qt.TextFormat.PlainText)  # a folder named "Tom & Jerry's <b>x</b>" is no markup
-        box.setInformativeText(
+        self._confirm(
+            "Forget a folder", f"Forget the folder {folder} in the catalog “{name}”?",
             _forget_words(images, skipped)
             + (" It is the catalog's last folder: the catalog is then empty, with no folder and no image "
                "(add a folder to it, or remove it, afterwards)." if last else "")
-            + "\n\nYour files are not deleted, moved or changed: adding the folder again indexes them again.")
-        forget = box.addButton("Forget folder", QMessageBox.ButtonRole.AcceptRole)
+            + "\n\nYour files are not deleted, moved or changed: adding the folder again indexes them again.",
+            ("Forget folder", QMessageBox.ButtonRole.AcceptRole),
+            on_yes=lambda: self._forget(name, folder),
+            on_no=self._say_missing_again,  # its "Forget folder…" took the warning down: still true
+        )
+
+    def _confirm(self, title: str, text: str, informative: str, yes: tuple, on_yes: Callable[[], None],
+                 on_no: Callable[[], None]) -> None:
+        """Ask before a change (``yes``: its button's text and role), Cancel the default button
+        (Enter changes nothing); window-modal, so the window keeps painting. ``text`` names a
+        user's folder or catalog: shown as plain text (a folder "Tom & Jerry's <b>x</b>" is no markup)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.parent())
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(informative)
+        accept = box.addButton(*yes)
         box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter does not forget
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         self.confirm_dialog = box
 
         def answered(_result: int) -> None:
             self.confirm_dialog = None
             box.deleteLater()
-            if box.clickedButton() is forget:
-                self._forget(name, folder)
-            else:
-                self._say_missing_again()  # its "Forget folder…" took the warning down: still true
+            (on_yes if box.clickedButton() is accept else on_no)()
 
         box.finished.connect(answered)
-        box.open()  # window-modal; the window keeps painting
+        box.open()
 
     def _say_missing_again(self) -> None:
         """The missing folders' warning, up again if the catalog shown still has folders away
@@ -648,30 +659,25 @@ class TabCatalog(QObject):
         if snapshot is None or snapshot.name != self.name or snapshot.is_sample or self.is_opening():
             return
         name = snapshot.name
-        box = QMessageBox(QMessageBox.Icon.Question, "Remove a catalog", f"Remove the catalog “{name}”?",
-                          parent=self.parent())
         folders = ", ".join(snapshot.folders)
         searched = f": its {counted(len(snapshot), 'image')} are no longer searched" if len(snapshot) else ""
-        box.setInformativeText(
+
+        def remove() -> None:
+            if self.name == name and not self.is_opening():
+                self._remove_catalog(name)
+
+        def cancelled() -> None:
+            if snapshot is self.snapshot and not snapshot.folders and not self.messages.text():
+                self._say_no_folder(snapshot)  # its button took it down: still true
+
+        self._confirm(
+            "Remove a catalog", f"Remove the catalog “{name}”?",
             f"vsdesk's index and settings of it are deleted{searched}."
             + (f"\n\nYour images are not deleted, moved or changed: they stay in {folders}, and a new catalog of "
                "the folder indexes them again." if folders else
-               "\n\nNo image is deleted, moved or changed: only vsdesk's own files go."))
-        remove = box.addButton("Remove catalog", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter does not remove
-        self.confirm_dialog = box
-
-        def answered(_result: int) -> None:
-            self.confirm_dialog = None
-            box.deleteLater()
-            if box.clickedButton() is remove and self.name == name and not self.is_opening():
-                self._remove_catalog(name)
-            elif snapshot is self.snapshot and not snapshot.folders and not self.messages.text():
-                self._say_no_folder(snapshot)  # its button took it down: still true
-
-        box.finished.connect(answered)
-        box.open()  # window-modal; the window keeps painting
+               "\n\nNo image is deleted, moved or changed: only vsdesk's own files go."),
+            ("Remove catalog", QMessageBox.ButtonRole.DestructiveRole), on_yes=remove, on_no=cancelled,
+        )
 
     def _say_no_folder(self, snapshot: CatalogSnapshot) -> None:
         """A catalog of the user's with no folder left (the last one forgotten): what can be done."""
