@@ -1037,6 +1037,11 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     assert "no longer searches" in tab.messages.text()
     assert len(list((tmp_path / "moved").iterdir())) == 2
 
+    # A folder not of the catalog shown (a menu of the catalog shown before, while another opens) asks nothing.
+    tab.catalog.ask_to_forget_folder(str(second))
+    wait_for_worker(qtbot, window.runner, "io")
+    assert tab.catalog.confirm_dialog is None
+
     # The last folder forgotten: the catalog is said to be empty then, and after it can be removed.
     [forget_first] = bar.forget_actions()
     forget_first.trigger()
@@ -1044,6 +1049,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
         said = answer_forget(qtbot, tab, forget=True)
     assert "It is the catalog's last folder: the catalog is then empty, with no folder and no image" in said
     assert tab.snapshot.folders == () and len(tab.snapshot) == 0
+    assert tab.messages.text().startswith(f"The catalog “{name}” no longer searches {first} (4 images forgotten)")
     assert tab.messages.text().endswith(f"The catalog “{name}” has no folder now: add one (Folders › Add a folder to "
                                         f"“{name}”…), or remove the catalog.")
     assert tab.messages.action_button.text() == "Remove this catalog…" and bar.remove_action.isEnabled()

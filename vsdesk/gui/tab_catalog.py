@@ -166,6 +166,9 @@ class TabCatalog(QObject):
         if self.snapshot is not None and self.snapshot.name != name:
             self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
             self._offer_again()
+            # The menu offered the catalog left's folders: until this one is shown (it may fail,
+            # or wait for another process), it offers none (a folder of one forgotten in the other).
+            self.catalog_bar.set_catalog("", (), is_sample=False)
             self.leaving.emit()
         self._take_back_until_opened()  # "Indexing cancelled …": it runs again
         self.catalog_bar.set_busy(True, f"opening {name}")
@@ -276,16 +279,18 @@ class TabCatalog(QObject):
         self._drop_note()  # e.g. "Adding … indexing runs in the background": it has run
         self._take_back_until_opened()  # e.g. "… is opening: a folder can be added once it is shown"
         said_once_open, self._said_once_open = self._said_once_open, None
-        if said_once_open is not None and said_once_open[0] == snapshot.name:
-            self._say("info", said_once_open[1])  # e.g. a folder forgotten
-        if not snapshot.folders and not snapshot.is_sample:  # its last folder forgotten
-            self._say_no_folder(snapshot)
-        elif not len(snapshot) and not cancelled and not snapshot.is_sample:
+        once_open = said_once_open[1] if said_once_open is not None and said_once_open[0] == snapshot.name else ""
+        if not snapshot.folders and not snapshot.is_sample:  # its last folder forgotten: said in one message
+            self._say_no_folder(snapshot, once_open)
+        elif once_open:
+            self._say("info", once_open)  # e.g. a folder forgotten
+        if snapshot.folders and not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
             self._say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
                                  " (searched recursively): add a folder of images.")
         if cancelled and not snapshot.switch_cancelled:  # (a switch undone: its note says so)
-            self._say("warning", f"Indexing cancelled: the {len(snapshot)} images indexed so far are kept.",
+            so_far = counted(len(snapshot), "image")
+            self._say("warning", f"Indexing cancelled: the {so_far} indexed so far {'is' if len(snapshot) == 1 else 'are'} kept.",
                       action=("Resume indexing", lambda: self.open(snapshot.name)))
             self._until_opened = self._said  # no longer true once indexing runs again
         if snapshot.note:
@@ -590,6 +595,8 @@ class TabCatalog(QObject):
         """Forget ``folder`` of the catalog shown, once the user has agreed, told how many images
         it holds and that the files are not touched (`vsdesk catalogs remove-folder`)."""
         name = self.name
+        if self.snapshot is None or self.snapshot.name != name or folder not in self.snapshot.folders:
+            return  # (a menu of the catalog shown before: it has none of this one's folders)
         self.runner.submit(
             f"{self.mode}/folder-count",
             lambda ctx: self.session.folder_counts(name, folder),  # the index: not on this thread
@@ -679,9 +686,10 @@ class TabCatalog(QObject):
             ("Remove catalog", QMessageBox.ButtonRole.DestructiveRole), on_yes=remove, on_no=cancelled,
         )
 
-    def _say_no_folder(self, snapshot: CatalogSnapshot) -> None:
-        """A catalog of the user's with no folder left (the last one forgotten): what can be done."""
-        self._say("warning", f"The catalog “{snapshot.name}” has no folder now: add one "
+    def _say_no_folder(self, snapshot: CatalogSnapshot, lead: str = "") -> None:
+        """A catalog of the user's with no folder left (the last one forgotten): what can be done,
+        after ``lead`` (what became of that folder: one message, its button the removal)."""
+        self._say("warning", (f"{lead} " if lead else "") + f"The catalog “{snapshot.name}” has no folder now: add one "
                              f"({self.catalog_bar.menu_title} › Add a folder to “{snapshot.name}”…), or remove the "
                              "catalog.", action=("Remove this catalog…", self.ask_to_remove_catalog))
 
