@@ -1860,9 +1860,11 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
 
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "shop"))
+    assert tab.panel.results_hint.isHidden()  # the catalog browsed: no numbers under its items to explain
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(photos[10]))
     panel = tab.panel
+    assert not panel.results_hint.isHidden()
     assert tab.messages.text() == "" and len(tab.gallery.results.items()) == 4
     category = panel.category.text()
     assert category.startswith("Read as <b>") and " of the 10 nearest training images)" in category
@@ -1933,6 +1935,7 @@ def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(STYLE_DIR / "s_impressionist-03.jpg"))
     qtbot.waitUntil(lambda: window.height() <= 700 and panel.scroll.verticalScrollBar().maximum() > 0, timeout=5000)
+    settle(window)  # the panel laid out again with what the search shows (its results' hint)
     contents = panel.scroll.widget()
     assert panel.map.height() >= MAP_MIN
     assert panel.map.geometry().bottom() < contents.height()  # reached by scrolling, not cut off

@@ -143,6 +143,7 @@ class VaePanel(ModePanel):
         self.anomaly.setMinimumHeight(2 * self.anomaly.fontMetrics().lineSpacing())
         self.anomaly.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.results_hint = _note(RESULTS_HINT, RESULTS_TIP)
+        self.results_hint.hide()  # until there are results (the catalog browsed shows no numbers)
         self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
         self._map_placeholder = QLabel("")
         self._map_placeholder.setMinimumHeight(MAP_MIN)
@@ -196,6 +197,7 @@ class VaePanel(ModePanel):
         self.anomaly.setText(anomaly_text(extras) if found else NO_OBJECT_TEXT)
         self.anomaly.setToolTip(paragraphs(anomaly_tip(extras)) if found else "")
         self.map.set_query(tuple(extras["map2d"]) if found else None)
+        self.results_hint.setVisible(found)  # (a blank has no results)
 
     def clear(self) -> None:
         for label in (self.input_image, self.recon_image):
@@ -203,6 +205,7 @@ class VaePanel(ModePanel):
         self.category.setText("—")
         self.anomaly.clear()
         self.anomaly.setToolTip("")
+        self.results_hint.hide()
         self.map.set_query(None)
 
     # -- the manifold map -----------------------------------------------------------------------
