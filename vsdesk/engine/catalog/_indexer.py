@@ -310,12 +310,6 @@ def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
         )
 
 
-def _index_lock(catalog: Catalog, shared: bool = False) -> contextlib.AbstractContextManager:
-    """The catalog's lock (``lock_catalog``), as an index run holds it: ``CatalogBusy`` when
-    another holds it."""
-    return lock_catalog(catalog.location, catalog.name, shared=shared)
-
-
 def is_being_indexed(catalog: Catalog | str) -> bool:
     """Whether a run of ``index_catalog`` holds the catalog now (in any process): its vectors
     are then those of the files indexed so far. Taking the run's lock for a moment tells
