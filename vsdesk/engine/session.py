@@ -565,7 +565,7 @@ class ModeSession:
             nested = nested_folder_notes(catalog.name, folders_before, add_folders, catalog.folders)
             added = added_folder_words(report, catalog.name)
             # Why it was all indexed again, what became of the folders added ...
-            note = "; ".join(filter(None, [report.recovered, note, *nested, *added]))
+            note = "; ".join(filter(None, [report.recovered, note, *nested, *(words for _, words in added)]))
             snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
         finally:
             catalog.close()
