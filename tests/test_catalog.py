@@ -1250,10 +1250,10 @@ def test_clothing_dataset_layout_gives_labels(tmp_path):
 
 def test_second_indexer_on_the_same_catalog_is_refused(photos):
     from vsdesk.engine.catalog import CatalogBusy
-    from vsdesk.engine.catalog._indexer import _index_lock
+    from vsdesk.engine.catalog._store import lock_catalog
 
     catalog = Catalog.create("mine", "style", [photos])
-    with _index_lock(catalog):  # as if another process were indexing it
+    with lock_catalog(catalog.location, catalog.name):  # as if another process were indexing it
         with pytest.raises(CatalogBusy, match="another vsdesk process"):
             index_catalog(catalog, HistogramEmbedder())
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 12

@@ -233,8 +233,9 @@ def test_a_new_catalog_of_an_empty_folder_warns_and_loads_no_model(capsys, tmp_p
 
 def test_a_folder_of_no_images_is_not_added_to_a_catalog_and_a_folder_added_is_said(capsys, tmp_path):
     """`index --catalog EXISTING FOLDER`: a folder with no image in it is not kept (it would be
-    said later as a disk not mounted), one there already is said, one added says how many images."""
-    shop, more, empty = tmp_path / "shop", tmp_path / "more", tmp_path / "empty"
+    said later as a disk not mounted), one there already is said, one added says how many images:
+    a note, even when its name has "not added" in it (the kind was once guessed from the words)."""
+    shop, more, empty = tmp_path / "shop", tmp_path / "not added yet", tmp_path / "empty"
     for folder, files in ((shop, range(0, 2)), (more, range(2, 5))):
         folder.mkdir()
         for src in [sorted((CLOTHING_DIR / "images").glob("*.jpg"))[i] for i in files]:
@@ -250,7 +251,7 @@ def test_a_folder_of_no_images_is_not_added_to_a_catalog_and_a_folder_added_is_s
     assert (f"warning: {empty} holds no images (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF, PPM/PGM/PBM, ICO, TGA; "
             "searched with its subfolders): not added") in err
     assert f"note: {shop} is already a folder of the catalog “c”: its new images are indexed" in err
-    assert f"note: 3 images added from {more}" in err
+    assert f"note: 3 images added from {more}" in err and "warning: 3 images added" not in err
     [listed] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
     assert listed["folders"] == [str(shop), str(more)] and not listed["missing_folders"]
 

@@ -333,18 +333,19 @@ def test_the_kids_flag_reads_as_a_percentage_like_the_classes():
 
 
 def test_nested_folders_are_said_to_be_indexed_as_their_parent(capsys, tmp_path):
-    """A folder and its parent given to `index`: the catalog keeps the parent alone, quietly."""
+    """A folder and its parent given to `index`: the catalog keeps the parent alone, and says so
+    in the window's words."""
     parent, child, other = tmp_path / "parent", tmp_path / "parent" / "child", tmp_path / "other"
     child.mkdir(parents=True)
     (other / "inside").mkdir(parents=True)
     # An image in it: a folder holding none is not added to a catalog that has folders.
     shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0], other / "inside")
     code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(child), str(parent))
-    assert code == 0 and (f"note: {child} is inside {parent}, a folder of catalog 'c': its images are indexed as "
-                          f"part of {parent}, not as a folder of its own") in err, err
+    assert code == 0 and (f"note: {child} is inside {parent}, a folder of the catalog “c”: its images are indexed "
+                          "as part of it") in err, err  # (the window's words: session.nested_folder_notes)
     assert run(capsys, "index", "--catalog", "c", str(other / "inside"))[0] == 0
     code, _, err = run(capsys, "index", "--catalog", "c", str(other))
-    assert code == 0 and (f"note: {other / 'inside'}, a folder of catalog 'c', is inside {other}: the catalog keeps "
+    assert code == 0 and (f"note: {other} holds {other / 'inside'}, a folder of the catalog “c”: the catalog keeps "
                           f"{other} alone, and its images with it") in err, err
     [info] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
     assert sorted(info["folders"]) == sorted([str(parent), str(other)])

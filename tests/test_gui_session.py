@@ -307,7 +307,7 @@ def test_the_folders_changed_under_the_catalog_shown_are_told_only_when_the_wind
 
     from conftest import CLOTHING_DIR
     from vsdesk.engine.catalog import Catalog
-    from vsdesk.engine.catalog._indexer import _index_lock
+    from vsdesk.engine.catalog._store import lock_catalog
     from vsdesk.engine.session import ModeSession
     from vsdesk.engine.tasks import CancelledError
 
@@ -321,7 +321,7 @@ def test_the_folders_changed_under_the_catalog_shown_are_told_only_when_the_wind
     assert session.changed_folders(snapshot) == []
     shutil.copy(photos[3], folder / photos[3].name)  # saved there
     assert session.changed_folders(snapshot) == [str(folder)]
-    with Catalog.open(snapshot.name) as catalog, _index_lock(catalog):  # another process indexes it
+    with Catalog.open(snapshot.name) as catalog, lock_catalog(catalog.location, catalog.name):  # another process indexes it
         assert session.changed_folders(snapshot) == []
     assert session.changed_folders(dataclasses.replace(snapshot, is_sample=True)) == []
     with pytest.raises(CancelledError):  # the window's own run, cancelled: resumed when asked
@@ -461,6 +461,48 @@ def test_a_model_switch_cancelled_midway_goes_back_to_the_model_the_catalog_had(
         assert catalog.counts()[0] == searched
     [info] = [info for info in list_catalogs() if info.name == name]
     assert info.indexed == searched and info.unfinished
+
+
+def _shop_indexed_with_the_shipped_model(tmp_path, monkeypatch) -> tuple[str, str]:
+    """A product catalog of INDEX_BATCH + 3 images indexed with the shipped model (it keeps no
+    model of its own), and the user's model "product/mine" installed: (its name, its key)."""
+    import shutil
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.session import INDEX_BATCH, ModeSession
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras: the twin is not converted (30 s)
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:INDEX_BATCH + 3]:
+        shutil.copy(src, shop / src.name)
+    session = ModeSession("product")
+    name = session.create_folder_catalog(str(shop))
+    shipped_key = session.open_catalog(name).model_key
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+    return name, shipped_key
+
+
+def test_a_run_without_a_model_switch_cancelled_midway_leaves_the_catalogs_model_as_it_was(tmp_path, monkeypatch):
+    """A session whose model is another one than the catalog's (its default, given to the
+    session) indexes it with that model, but no switch was asked: cancelled midway, the
+    catalog's stored model is the one it had (the run did not write the session's)."""
+    import pytest
+
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.engine.tasks import CancelledError
+
+    name, shipped_key = _shop_indexed_with_the_shipped_model(tmp_path, monkeypatch)
+    batches = []  # cancelled once a first batch is embedded
+    with pytest.raises(CancelledError):
+        ModeSession("product", model="product/mine").open_catalog(
+            name, cancelled=lambda: bool(batches),
+            progress=lambda done, total, _message: batches.append(done) if done else None)
+    with Catalog.open(name) as catalog:
+        assert catalog.embedder_key != shipped_key  # the run did embed with the session's model
+        assert catalog.model is None  # as it was
 
 
 def test_a_catalog_is_removed_and_its_images_kept(tmp_path):

@@ -244,6 +244,23 @@ def test_a_full_disk_or_a_file_in_a_folders_place_is_said_in_words_not_as_an_une
     assert not log_file.exists()  # nothing unexpected, so nothing to read in the log
 
 
+def test_a_read_only_model_cache_is_said_in_the_clis_words_without_making_the_cache_folder(tmp_path, monkeypatch):
+    """The window's words for an OS error in the model cache are `vsdesk`'s (store.cache_words),
+    found on the GUI thread without I/O: the cache folder is not made to name it."""
+    import errno
+
+    from vsdesk.gui.errors import user_message
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    weights = cache / "models" / "vgg16.weights.h5"
+    said = user_message(OSError(errno.EROFS, "Read-only file system", str(weights)), "load the Style model")
+    assert said == (f"Could not load the Style model: read-only file system: {weights}. The model cache "
+                    f"{cache / 'models'} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a writable "
+                    "one, and run again.")
+    assert not cache.exists()
+
+
 def test_an_uncaught_exception_goes_to_the_log_file_the_status_bar_names(qtbot, log_file, monkeypatch):
     import sys
 

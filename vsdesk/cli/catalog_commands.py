@@ -409,6 +409,7 @@ def _index_json_on_failure(func):
 def _index_into(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import added_folder_words
+    from vsdesk.engine.session import nested_folder_notes
     from vsdesk.engine.modes import vectors_key_prefix
 
     catalog = _resolve(args.catalog, args.mode, args.folders)
@@ -430,31 +431,13 @@ def _index_into(args: argparse.Namespace) -> int:
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options),
                             model=model)
     _print_report(report, catalog)
-    _say_nested_folders(catalog, folders_before, args.folders)
-    for words in added_folder_words(report, catalog.name):
-        say(f"{'warning' if 'not added' in words else 'note'}: {words}")
+    for words in nested_folder_notes(catalog.name, folders_before, tuple(args.folders), catalog.folders):
+        say(f"note: {words}")  # (the window's words)
+    for kind, words in added_folder_words(report, catalog.name):
+        say(f"{kind}: {words}")
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
     return 0
-
-
-def _say_nested_folders(catalog, before: list[str], given: list[str]) -> None:
-    """A folder inside another folder of the catalog is not kept beside it (its images would be
-    indexed twice): said, as the catalog's folders are then not those the user listed."""
-    from vsdesk.engine.catalog import is_within
-
-    after = catalog.folders
-    given = [os.path.abspath(os.path.expanduser(folder)) for folder in given]
-    for folder in dict.fromkeys(before + given):
-        parent = next((other for other in after if other != folder and is_within(folder, other)), None)
-        if parent is None:
-            continue
-        if folder in before:
-            say(f"note: {folder}, a folder of catalog {catalog.name!r}, is inside {parent}: the catalog keeps "
-                f"{parent} alone, and its images with it")
-        else:
-            say(f"note: {folder} is inside {parent}, a folder of catalog {catalog.name!r}: its images are indexed "
-                f"as part of {parent}, not as a folder of its own")
 
 
 def _search(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ An indexed catalog is the one searched as soon as its index is read, before its 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import zlib
@@ -30,6 +31,8 @@ from PIL import Image
 
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
+
+log = logging.getLogger(__name__)
 
 #: The sample catalog each mode starts with (see ``vsdesk.engine.samples``).
 DEFAULT_SAMPLE = {"style": "style-artworks", "product": "clothing", "vae": "fashion-mnist"}
@@ -522,12 +525,12 @@ class ModeSession:
                 tell(stored_snapshot)
             if catalog.recovered and noted is not None:
                 noted(catalog.recovered)
-            options, model, note = self._catalog_options(catalog)
+            options, indexed_with, note = self._catalog_options(catalog)
             # The session's model when it is this catalog's (it searches the catalog already, or
             # the one shown before has the same model): loaded once, by the run or by a query in
             # its pauses. Another model is kept aside until the catalog is ready: a query answered
             # in the run's pauses searches the catalog shown before, with its own model.
-            shared = model == self._options.get("model")  # (then ``options`` are the session's own)
+            shared = indexed_with == self._options.get("model")  # (then ``options`` are the session's own)
             loaded: list[Any] = []
 
             def load_model() -> Any:
@@ -544,40 +547,53 @@ class ModeSession:
             try:
                 # A loaded model is given as such (its full key checked); else the run loads it
                 # only if needed, the catalog's key compared with how this model's keys start.
-                # The catalog keeps its model (``model``) once the run holds it: no other
-                # process's run is in the middle of it then.
+                # The catalog keeps the model it has (a switch set it above), but one whose model
+                # is no longer installed gives way to the shipped one (``note``), kept once the
+                # run holds the catalog: no other process's run is in the middle of it then.
+                keep = {"keep_model": None} if note else {}
                 report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
-                                       batch_size=INDEX_BATCH, add_folders=add_folders, keep_model=model,
+                                       batch_size=INDEX_BATCH, add_folders=add_folders, **keep,
                                        model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
             except CancelledError:
-                if switched_from is not None and switched_from[1]:
-                    self._switch_back(catalog, *switched_from)  # its old vectors are all still there
-                else:  # the catalog now holds some of this model's vectors: shown with it
+                # A switch goes back (its old vectors are all still there); else, or if another
+                # process's run took the catalog meanwhile, it holds some of this model's
+                # vectors: shown with it.
+                if not (switched_from is not None and switched_from[1] and self._switch_back(catalog, *switched_from)):
                     self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
                 raise
             embedder = model_now()
             nested = nested_folder_notes(catalog.name, folders_before, add_folders, catalog.folders)
             added = added_folder_words(report, catalog.name)
             # Why it was all indexed again, what became of the folders added ...
-            note = "; ".join(filter(None, [report.recovered, note, *nested, *added]))
+            note = "; ".join(filter(None, [report.recovered, note, *nested, *(words for _, words in added)]))
             snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
         finally:
             catalog.close()
         self._use(options, embedder, snapshot)
         return snapshot
 
-    def _switch_back(self, catalog, model: str | None, key: str, dim: int | None) -> None:
+    def _switch_back(self, catalog, model: str | None, key: str, dim: int | None) -> bool:
         """A run switching ``catalog`` to another model was cancelled: it goes back to ``model``,
         the one it had, whose vectors (``key``) are all still there (they go only once a run
-        completes), and is shown with it, searched whole, as it was."""
-        catalog.set_model(model)
-        catalog.restore_key(key, dim)
-        options, model, _ = self._catalog_options(catalog)
+        completes), and is shown with it, searched whole, as it was. Whether it went back: not
+        when another process's run took the catalog meanwhile (logged; it stays as the cancelled
+        run left it), a refusal that must not replace the cancel, which goes on."""
+        from vsdesk.engine.catalog import CatalogBusy
+
+        try:
+            with catalog.exclusive("the model it had was not put back"):  # model and key together
+                catalog.set_model(model)
+                catalog.restore_key(key, dim)
+        except CatalogBusy as exc:
+            log.warning("%s", exc)
+            return False
+        options, searched_with, _ = self._catalog_options(catalog)
         embedder = self.embedder if options is self._options and self.embedder is not None and \
             self.embedder.key == key else None
         snapshot = self._snapshot(catalog, embedder, options)
-        said = f"model switch cancelled: “{catalog.name}” is still indexed with {model or 'the shipped model'}"
+        said = f"model switch cancelled: “{catalog.name}” is still indexed with {searched_with or 'the shipped model'}"
         self._use(options, embedder, dataclasses.replace(snapshot, note=said, switch_cancelled=True))
+        return True
 
     def _catalog_options(self, catalog) -> tuple[dict[str, Any], str | None, str]:
         """(the options of the model ``catalog`` is searched with, its model, a note): the

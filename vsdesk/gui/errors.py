@@ -43,18 +43,17 @@ def os_error_words(exc: OSError) -> str:
 
 
 def _cache_advice(exc: OSError) -> str:
-    """What to do when vsdesk's cache folder (models are converted into it) cannot be written."""
+    """What to do when vsdesk's cache folder (models are converted into it) cannot be written:
+    the words of the CLI (``store.cache_words``), found without I/O (the GUI thread)."""
+    from vsdesk.engine.models.store import cache_words
+
     if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM) or not exc.filename:
         return ""
-    try:
-        cache = paths.cache_dir()
-    except OSError:  # cannot be made at all: said by its own error
+    where = Path(os.fsdecode(exc.filename))
+    if not where.is_relative_to(paths.cache_location()):
         return ""
-    if not Path(os.fsdecode(exc.filename)).is_relative_to(cache):
-        return ""
-    why = "is read-only" if exc.errno == errno.EROFS else "cannot be written (no permission)"
-    return (f" vsdesk's cache folder {cache} {why}: make it writable and try again, or start vsdesk with "
-            f"{paths.ENV_CACHE} set to a folder you can write.")
+    words = cache_words(exc.errno, where.parent)
+    return f" {words[0].upper()}{words[1:]}."
 
 
 #: OS errors the user can put right (a full disk, a read-only or locked folder, a file where a

@@ -292,14 +292,16 @@ def _add_folders(catalog: Catalog, folders: Iterable[str | os.PathLike], report:
     return joined
 
 
-def added_folder_words(report: IndexReport, name: str) -> list[str]:
-    """What became of the folders a run was given to add to catalog ``name`` (a folder inside
-    one of its folders, or holding some, is said by the caller: ``session.nested_folder_notes``)."""
-    words = [f"{folder} holds no images ({IMAGE_FORMATS}; searched with its subfolders): not added"
+def added_folder_words(report: IndexReport, name: str) -> list[tuple[str, str]]:
+    """What became of the folders a run was given to add to catalog ``name``, as (kind, words):
+    "warning" for a folder not added, "note" for the others (a folder inside one of its
+    folders, or holding some, is said by the caller: ``session.nested_folder_notes``)."""
+    words = [("warning", f"{folder} holds no images ({IMAGE_FORMATS}; searched with its subfolders): not added")
              for folder in report.folders_not_added]
-    words += [f"{folder} is already a folder of the catalog “{name}”: its new images are indexed"
+    words += [("note", f"{folder} is already a folder of the catalog “{name}”: its new images are indexed")
               for folder in report.folders_already]
-    words += [f"{counted(count, 'image')} added from {folder}" for folder, count in report.folders_added.items()]
+    words += [("note", f"{counted(count, 'image')} added from {folder}")
+              for folder, count in report.folders_added.items()]
     return words
 
 
@@ -308,12 +310,6 @@ def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
         raise CatalogModeMismatch(
             f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {embedder.mode!r}"
         )
-
-
-def _index_lock(catalog: Catalog, shared: bool = False) -> contextlib.AbstractContextManager:
-    """The catalog's lock (``lock_catalog``), as an index run holds it: ``CatalogBusy`` when
-    another holds it."""
-    return lock_catalog(catalog.location, catalog.name, shared=shared)
 
 
 def is_being_indexed(catalog: Catalog | str) -> bool:

@@ -7,10 +7,6 @@ class ModelStoreError(Exception):
     """Base class: a problem with model weights that the user can understand and act on."""
 
 
-class CacheNotWritable(ModelStoreError):
-    """The model cache's folder cannot be written: read-only, or no permission."""
-
-
 class UnknownModelError(ModelStoreError, ValueError):
     def __init__(self, name: str, known: list[str]):
         self.name = name

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Callable
 from vsdesk.engine import files, paths
 from vsdesk.engine.models import cache
 from vsdesk.engine.models.download import download
-from vsdesk.engine.models.errors import CacheNotWritable, InvalidWeightsError, ModelStoreError, ModelUnavailableError
+from vsdesk.engine.models.errors import InvalidWeightsError, ModelStoreError, ModelUnavailableError
 from vsdesk.engine.models.registry import get_spec, specs
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource, Source
 from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
@@ -212,13 +212,8 @@ def _store_copy(spec: ModelSpec, file: Path) -> cache.CacheEntry:
         raise _cache_write_error(paths.models_dir(), exc) from None
 
 
-#: OS errors that say the model cache cannot be written at all (not a full disk, say).
-_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
-
-
 def _cache_write_error(folder: Path, exc: OSError) -> ModelStoreError:
-    kind = CacheNotWritable if exc.errno in _NOT_WRITABLE else ModelStoreError
-    return kind(f"cannot write to the model cache {folder}: {exc}")
+    return ModelStoreError(f"cannot write to the model cache {folder}: {exc}")
 
 
 def _import_companions(spec: ModelSpec, file: Path, stored: Path) -> None:
@@ -448,15 +443,21 @@ def cache_problem() -> str | None:
     except paths.LocationError as exc:  # VSDESK_CACHE_DIR itself cannot be made
         return f"{exc}: set VSDESK_CACHE_DIR to a folder you may write, and run again"
     except OSError as exc:  # (the reasons of the sources say it in the system's words)
-        folder = paths.cache_dir() / "models"  # (the cache's own folder is there)
-        if exc.errno == errno.EROFS:
-            return (f"the model cache {folder} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
-                    "writable one, and run again")
-        where = Path(exc.filename) if exc.filename else folder
-        blocked = where if where.is_dir() else where.parent  # (a folder that cannot be made: its parent)
-        return (f"vsdesk may not write into the model cache {folder}: make {blocked} writable (e.g. `chmod u+w "
-                f"{blocked}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
+        where = Path(exc.filename) if exc.filename else paths.cache_location() / "models"
+        return cache_words(exc.errno, where if where.is_dir() else where.parent)  # (one not made: its parent)
     return None
+
+
+def cache_words(code: int | None, blocked: Path) -> str:
+    """What to do when the model cache cannot be written (``code``: the OS error's errno;
+    ``blocked``: the folder that could not be written): the CLI's words and the window's. No
+    I/O: the window says it on its GUI thread."""
+    folder = paths.cache_location() / "models"  # (the cache's own folder is there)
+    if code == errno.EROFS:
+        return (f"the model cache {folder} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
+                "writable one, and run again")
+    return (f"vsdesk may not write into the model cache {folder}: make {blocked} writable (e.g. `chmod u+w "
+            f"{blocked}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
 
 
 def folder_size(folder: Path) -> int:
