@@ -415,27 +415,15 @@ def test_a_model_switch_cancelled_midway_goes_back_to_the_model_the_catalog_had(
     the model it had again, every image searched with it (its vectors are still there), and
     says so; the window, `catalogs list` and `search` count the same images. A switch cut off
     without the window to undo it (a kill) counts, everywhere, the images of the new model."""
-    import shutil
-
     import pytest
 
-    from conftest import CLOTHING_DIR
     from vsdesk.engine.catalog import Catalog, index_catalog, list_catalogs
     from vsdesk.engine.modes import load_embedder
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
     from vsdesk.engine.session import INDEX_BATCH, ModeSession
     from vsdesk.engine.tasks import CancelledError
 
-    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras: the twin is not converted (30 s)
-    shop = tmp_path / "shop"
-    shop.mkdir()
-    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:INDEX_BATCH + 3]:
-        shutil.copy(src, shop / src.name)
+    name, shipped_key = _shop_indexed_with_the_shipped_model(tmp_path, monkeypatch)
     session = ModeSession("product")
-    name = session.create_folder_catalog(str(shop))
-    shipped_key = session.open_catalog(name).model_key
-    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
-
     batches = []  # cancelled once a first batch is embedded with the new model
     with pytest.raises(CancelledError):
         session.open_catalog(name, model="product/mine", cancelled=lambda: bool(batches),

@@ -708,18 +708,12 @@ class TabCatalog(QObject):
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
 
-        def failed(exc: BaseException) -> None:
-            self.catalog_bar.set_busy(False)
-            if self.snapshot is not None:
-                self._show_status(self.snapshot)
-            self._say("error", user_message(exc, f"remove the catalog “{name}”"))
-
         self.runner.submit(
             f"{self.mode}/catalog",
             lambda ctx: self.session.remove_catalog(name),
             label=f"{self.title}: removing “{name}”",
             on_done=removed,
-            on_error=failed,
+            on_error=lambda exc: self._change_failed(exc, f"remove the catalog “{name}”"),
         )
 
     def _forget(self, name: str, folder: str) -> None:
@@ -733,19 +727,21 @@ class TabCatalog(QObject):
                                           "touched.")
             self.open(name)  # shown without them, its map made again
 
-        def failed(exc: BaseException) -> None:
-            self.catalog_bar.set_busy(False)
-            if self.snapshot is not None:
-                self._show_status(self.snapshot)
-            self._say("error", user_message(exc, f"forget the folder {folder}"))
-
         self.runner.submit(
             f"{self.mode}/catalog",
             lambda ctx: self.session.forget_folder(name, folder),
             label=f"{self.title}: forgetting {folder} · “{name}”",
             on_done=forgotten,
-            on_error=failed,
+            on_error=lambda exc: self._change_failed(exc, f"forget the folder {folder}"),
         )
+
+    def _change_failed(self, exc: BaseException, what: str) -> None:
+        """A change to the catalog shown (a folder forgotten, the catalog removed) that could not
+        be made: the bar as it was, and why."""
+        self.catalog_bar.set_busy(False)
+        if self.snapshot is not None:
+            self._show_status(self.snapshot)
+        self._say("error", user_message(exc, what))
 
     def ask_for_model(self) -> None:
         """Product: index the catalog shown with another of the models the user has, once the
