@@ -99,6 +99,14 @@ def settle(widget) -> None:
     raise AssertionError("Qt kept posting events: the window never settled")
 
 
+
+def copy_images(files, folder):
+    """Copies of ``files`` in ``folder`` (made if needed): a catalog folder a test may change."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy(f, folder / f.name)
+    return folder
+
 @pytest.fixture
 def new_file_mode():
     """Runs the test under umask 027 and gives the mode a new file then has, 0640: unlike the

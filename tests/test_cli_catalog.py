@@ -16,6 +16,7 @@ from conftest import (
     CLOTHING_DIR,
     REPO,
     STYLE_DIR,
+    copy_images,
     fill_disk,
     needs_setpriv,
     run_cli as run,
@@ -26,10 +27,7 @@ from vsdesk.cli import main
 
 @pytest.fixture
 def photos(tmp_path):
-    root = tmp_path / "photos"
-    root.mkdir()
-    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:30]:
-        shutil.copy(src, root / src.name)
+    root = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:30], tmp_path / "photos")
     (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
     return root
 

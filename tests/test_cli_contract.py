@@ -13,17 +13,13 @@ import sys
 
 import pytest
 
-from conftest import CLOTHING_DIR, REPO, run_cli as run
+from conftest import CLOTHING_DIR, REPO, copy_images, run_cli as run
 from vsdesk.cli import main
 
 
 @pytest.fixture
 def photos(tmp_path):
-    root = tmp_path / "photos"
-    root.mkdir()
-    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:12]:
-        shutil.copy(src, root / src.name)
-    return root
+    return copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:12], tmp_path / "photos")
 
 
 # -- exit codes -------------------------------------------------------------------------------

@@ -454,17 +454,12 @@ def test_a_model_switch_cancelled_midway_goes_back_to_the_model_the_catalog_had(
 def _shop_indexed_with_the_shipped_model(tmp_path, monkeypatch) -> tuple[str, str]:
     """A product catalog of INDEX_BATCH + 3 images indexed with the shipped model (it keeps no
     model of its own), and the user's model "product/mine" installed: (its name, its key)."""
-    import shutil
-
-    from conftest import CLOTHING_DIR
+    from conftest import CLOTHING_DIR, copy_images
     from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
     from vsdesk.engine.session import INDEX_BATCH, ModeSession
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras: the twin is not converted (30 s)
-    shop = tmp_path / "shop"
-    shop.mkdir()
-    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:INDEX_BATCH + 3]:
-        shutil.copy(src, shop / src.name)
+    shop = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:INDEX_BATCH + 3], tmp_path / "shop")
     session = ModeSession("product")
     name = session.create_folder_catalog(str(shop))
     shipped_key = session.open_catalog(name).model_key

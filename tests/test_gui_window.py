@@ -22,7 +22,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from conftest import CLOTHING_DIR, STYLE_DIR, settle, wait_for_worker
+from conftest import CLOTHING_DIR, STYLE_DIR, copy_images, settle, wait_for_worker
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
@@ -32,13 +32,6 @@ from vsdesk.gui.mode_tab import ModeTab
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 ARTWORKS = sorted(STYLE_DIR.glob("s_*.jpg"))
-
-
-def copy_images(files, folder):
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        shutil.copy(f, folder / f.name)
-    return folder
 
 
 def index_style_folder_until(qtbot, window, folder, total, indexed):
