@@ -150,16 +150,13 @@ def rank_queries(
 def same_vector_rows(matrix, queries) -> list[set[int]]:
     """For each query vector, the catalog rows (``matrix``, L2-normalised as the queries are)
     whose vector is the query's own (cosine at least ``SAME_VECTOR_COSINE``): copies of it."""
+    from vsdesk.engine.search import score_blocks
+
     matrix = np.asarray(matrix, dtype=np.float32)
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     if not matrix.size:
         return [set() for _ in queries]
     rows: list[set[int]] = []
-    block = max(1, _SCORES_BYTES // (4 * len(matrix)))  # queries scored at once
-    for start in range(0, len(queries), block):
-        some = queries[start : start + block]
-        # As ``search.top_k`` scores: a few queries (the window's one) with NumPy's own loop,
-        # batches (`vsdesk search` with many files) with BLAS.
-        scores = np.einsum("ij,qj->qi", matrix, some) if len(some) <= 8 else some @ matrix.T
+    for _, scores in score_blocks(matrix, queries, budget=_SCORES_BYTES):  # scored as ``search.top_k`` scores
         rows.extend(set(np.flatnonzero(row >= SAME_VECTOR_COSINE).tolist()) for row in scores)
     return rows
