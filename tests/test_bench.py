@@ -57,3 +57,32 @@ def test_quick_foundation_bench_json(capsys):
     for r in records:
         expected = r["value"] / r["baseline"] if r["unit"].endswith("/s") else r["baseline"] / r["value"]
         assert r["ratio"] == pytest.approx(expected)
+
+
+def test_a_section_that_fails_is_one_line_the_others_run_and_the_exit_code_says_it(monkeypatch, capsys, tmp_path):
+    """A section that fails (here: its photo cannot be read) was a traceback on the output and
+    exit 0: now one line, the section and why; the other sections run; exit 1 at the end, and
+    the traceback is in the log."""
+    import types
+
+    from vsdesk.engine import bench
+    from vsdesk.engine.bench import runner
+    from vsdesk.engine.imageio import load_image
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    broken = types.ModuleType("vsdesk.engine.bench.broken")
+    broken.run = lambda record, quick: record("decode", load_image(photo).width, "px")
+    fine = types.ModuleType("vsdesk.engine.bench.fine")
+    fine.run = lambda record, quick: record("a figure", 2.0, "ms", 4.0)
+    monkeypatch.setitem(sys.modules, broken.__name__, broken)
+    monkeypatch.setitem(sys.modules, fine.__name__, fine)
+    monkeypatch.setattr(bench, "SECTIONS", ("broken", "fine"))
+    monkeypatch.setattr(runner, "SECTIONS", ("broken", "fine"))
+    code = main(["bench", "--section", "broken", "--section", "fine"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err + out, err
+    [failed] = [line for line in err.splitlines() if line.startswith("[broken] failed")]
+    assert str(photo) in failed
+    assert "a figure" in out  # the other section ran
+    assert err.strip().endswith("vsdesk: bench: 1 section failed (broken): see its line above")

@@ -4,9 +4,11 @@ would undo the change), and a run indexes the folders as they are when it starts
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -135,3 +137,69 @@ def test_a_run_indexes_the_folders_as_they_are_when_it_starts(two_folders):
         assert opened_before.folders == [a]
     with Catalog.open("shop") as catalog:
         assert catalog.folders == [a] and catalog.model == "mine" and catalog.counts() == (20, 0)
+
+
+@contextlib.contextmanager
+def held_by_another_process(location: Path):
+    """The catalog's lock in ``location`` held by another process (as its index run holds it)
+    until the block ends."""
+    script = ("import sys; from pathlib import Path; from vsdesk.engine.catalog._store import lock_catalog\n"
+              "with lock_catalog(Path(sys.argv[1]), 'shop'):\n    print('held', flush=True); sys.stdin.read()")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(location)], cwd=REPO, env=os.environ.copy(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held", proc.communicate()[1][-2000:]
+        yield
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+
+
+def _stored_vectors(catalog_location: Path) -> int:
+    with contextlib.closing(sqlite3.connect(catalog_location / "index.sqlite")) as conn:
+        return conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+
+
+def test_opening_a_damaged_index_another_process_holds_changes_nothing(two_folders):
+    """A damaged index is moved aside and rebuilt under the catalog's lock: while another
+    process holds it, opening says so and leaves the file where it is; the next open does it."""
+    a, _ = two_folders
+    with Catalog.create("shop", "style", [a]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        location = catalog.location
+    with open(location / "index.sqlite", "r+b") as fp:
+        fp.write(b"not a database at all" * 5)
+    with held_by_another_process(location):
+        with pytest.raises(CatalogBusy, match="its index file is damaged .*another vsdesk process is indexing it"):
+            Catalog.open("shop")
+        assert not list(location.glob("index.sqlite.damaged-*"))  # left as it is
+    with Catalog.open("shop") as catalog:
+        assert catalog.recovered and "the index file was damaged" in catalog.recovered
+        assert len(list(location.glob("index.sqlite.damaged-*"))) == 1
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 20
+
+
+def test_another_modes_vectors_are_dropped_by_whoever_holds_the_lock_next(two_folders):
+    """A catalog made anew with another mode over an index of the old one (``create`` takes
+    over a folder without settings): its vectors are another model's. Opened while another
+    process holds the lock, it is searched without them, and they are left alone; the next
+    open, or a change, that holds the lock drops them."""
+    a, b = two_folders
+
+    def opened_while_held(name: str) -> Catalog:
+        with Catalog.create(name, "style", [a]) as catalog:
+            index_catalog(catalog, HistogramEmbedder())
+        location = catalog.location
+        (location / "catalog.json").write_text(json.dumps({"name": name, "mode": "vae", "folders": [str(a)]}))
+        with held_by_another_process(location):
+            opened = Catalog.open(name)  # searched: without the style vectors
+            assert opened.embedder_key is None and opened.vectors().paths == [] and opened.counts() == (0, 0)
+            assert _stored_vectors(location) == 20  # nothing changed while the other process holds it
+        return opened
+
+    with opened_while_held("shop") as opened:
+        opened.add_folder(b)  # a change: it holds the lock now, and drops them first
+        assert _stored_vectors(opened.location) == 0 and opened.folders == [str(a), str(b)]
+    opened_while_held("shop2").close()
+    with Catalog.open("shop2") as catalog:  # the next open holds the lock: they go
+        assert _stored_vectors(catalog.location) == 0 and catalog.counts() == (0, 0)

@@ -252,6 +252,19 @@ def test_a_folder_of_no_images_is_not_added_to_a_catalog_and_a_folder_added_is_s
     assert f"note: 3 images added from {more}" in err and "warning: 3 images added" not in err
     [listed] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
     assert listed["folders"] == [str(shop), str(more)] and not listed["missing_folders"]
+    # Run again to update it: every folder given is the catalog's, which is no news.
+    code, out, err = run(capsys, "index", "--catalog", "c", str(shop), str(more), "--json")
+    assert code == 0 and json.loads(out)["folders_already"] == [str(shop), str(more)]
+    assert "already a folder" not in err, err
+    # A catalog whose folders were all forgotten refuses a folder of no images too (it took it,
+    # to say it later as a disk not mounted).
+    for folder in (shop, more):
+        assert run(capsys, "catalogs", "remove-folder", "c", str(folder))[0] == 0
+    code, out, err = run(capsys, "index", "--catalog", "c", str(empty), "--json")
+    assert code == 0 and json.loads(out)["folders_not_added"] == [str(empty)]
+    assert f"warning: {empty} holds no images (" in err and "not added" in err
+    [listed] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
+    assert listed["folders"] == [] and not listed["missing_folders"]
 
 
 def test_search_of_a_catalog_with_no_folder_left_says_so_before_loading_a_model(capsys, photos):
@@ -836,6 +849,47 @@ def test_a_full_disk_is_one_line_and_the_catalog_survives_it(capsys, photos, sma
 
 
 @needs_setpriv
+def test_removing_a_catalog_whose_folder_is_read_only_says_what_to_do(capsys, tmp_path):
+    """`catalogs remove` of a catalog in a read-only folder named vsdesk's internal lock file
+    ("no permission to read or write …/.index.lock"): it speaks of the catalog's folder now."""
+    from vsdesk.engine.catalog import Catalog, catalog_location
+
+    Catalog.create("shop", "vae", [tmp_path]).close()
+    location = catalog_location("shop")
+    (location / ".index.lock").unlink(missing_ok=True)
+    location.chmod(0o555)
+    try:
+        removed = without_root_powers([sys.executable, "-m", "vsdesk", "catalogs", "remove", "shop"])
+    finally:
+        location.chmod(0o755)
+    assert removed.returncode == 1 and ".index.lock" not in removed.stderr, removed.stderr
+    assert (f"vsdesk: catalog 'shop' cannot be changed: its folder {location} is read-only (or you may not write "
+            f"in it). Make it writable (e.g. `chmod u+w {location}`) and run again; nothing was removed") \
+        in removed.stderr
+    assert (location / "catalog.json").is_file()
+
+
+def test_the_command_line_logs_to_the_windows_log_file_and_keeps_its_output_clean(tmp_path):
+    """The command line wrote no log: now vsdesk.log in the cache folder, as the window's, gets
+    what it did and the tracebacks; stdout holds the --json document alone, and a warning
+    (here: a recovery of a damaged index) still reaches the user on stderr."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import Catalog
+
+    photos = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:3], tmp_path / "few")
+    Catalog.create("shop", "vae", [photos]).close()
+    (Catalog.open("shop").location / "index.sqlite").write_bytes(b"overwritten" * 100)
+    ran = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--catalog", "shop", "--json"], cwd=REPO,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["indexed"] == 3  # stdout: the document alone
+    assert "the index file was damaged" in ran.stderr
+    logged = (paths.cache_dir() / "vsdesk.log").read_text()
+    assert "command line: vsdesk index --catalog shop --json" in logged
+    assert "catalog 'shop': the index file was damaged" in logged
+
+
+@needs_setpriv
 def test_a_read_only_index_is_searched_and_an_index_run_says_why_it_cannot(capsys, photos, tmp_path):
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
     code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]),
@@ -1133,37 +1187,24 @@ def _read_only(cache):
 
 @needs_setpriv
 @pytest.mark.slow
-def test_a_query_whose_type_cannot_be_told_fails_alone_with_same_class(capsys, photos, tmp_path, monkeypatch):
-    """`vsdesk search --same-class` ended in a traceback when the query's type could not be told.
-    Here for real: the product model's second member, which only a query's class probabilities
-    need, has a damaged int8 file, and the cache, where it would be converted again, is
-    read-only. Without --same-class the results are given, the failure kept in the facts (said
-    in words in the text output, as the other modes say it: it was a raw "describe_error:"
-    line). The member's load is tried once, not again for each query (two conversion attempts
-    each, the same failure)."""
+def test_a_damaged_member_fails_the_load_as_a_missing_one_does(capsys, photos, tmp_path, monkeypatch):
+    """The product model's second member, which only a query's class probabilities need, has a
+    damaged int8 file, and the cache, where it would be converted again, is read-only. Its
+    file missing failed the load (exit 1, in words); damaged, it was read only at the first
+    query: the search answered without the queries' facts and exited 0 (with --same-class, each
+    query failed alone). Both are now a failure of the load, said once, in the same words."""
     cache, members = _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch)
     members[1].write_bytes(b"not a flatbuffer")
     queries = [str(path) for path in sorted(photos.glob("*.jpg"))[:2]]
     search = [sys.executable, "-m", "vsdesk", "search", "--catalog", "shop", "-k", "3", *queries]
     with _read_only(cache):
-        kept = without_root_powers([*search, "--json", "--same-class"])
-        plain = without_root_powers([*search, "--json"])
-        text = without_root_powers(search)
-    assert kept.returncode == 1 and "Traceback" not in kept.stderr, kept.stderr
-    for query, record in zip(queries, json.loads(kept.stdout), strict=True):
-        said = f"{query}: its product type, which --same-class keeps the results to, could not be told ("
-        assert record["error"].startswith(said) and "efficientnet-lite0" in record["error"], record
-        assert (record["error_kind"], record["results"]) == ("no-product-type", [])
-        assert f"vsdesk: {said}" in kept.stderr
-    assert kept.stderr.count("does not load") == 1, kept.stderr  # the damaged file, read once
-    assert plain.returncode == 0, plain.stderr
-    for record in json.loads(plain.stdout):
-        assert len(record["results"]) == 3 and "efficientnet-lite0" in record["describe_error"]
-    assert text.returncode == 0, text.stderr
-    notes = [line.strip() for line in text.stdout.splitlines() if "efficientnet-lite0" in line]
-    assert len(notes) == 2 and "describe_error" not in text.stdout, text.stdout
-    assert all(note.startswith("note: the query's details could not be computed (model 'efficientnet-lite0'")
-               for note in notes), notes
+        runs = [without_root_powers([*search, *options]) for options in (["--json", "--same-class"], ["--json"], [])]
+    for ran in runs:
+        assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
+        assert "vsdesk: model 'efficientnet-lite0' is not available (" in ran.stderr, ran.stderr
+        assert ran.stderr.count("does not load") == 1, ran.stderr  # the damaged file, read once
+    for ran in runs[:2]:
+        assert [record["error_kind"] for record in json.loads(ran.stdout)] == ["command-failed"] * 2, ran.stdout
 
 
 @needs_setpriv

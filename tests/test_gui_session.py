@@ -505,3 +505,72 @@ def test_a_catalog_is_removed_and_its_images_kept(tmp_path):
     assert not catalog_exists("mine") and (photos / "a.jpg").read_bytes() == b"not looked at"
     with pytest.raises(CatalogError, match="sample catalog"):
         session.remove_catalog("style-artworks")
+
+
+def test_a_session_default_model_is_kept_by_the_catalog_once_its_run_completes(tmp_path, monkeypatch):
+    """A session whose default model is not the shipped one indexes a catalog that keeps no
+    model of its own with it: once the run completes, the catalog keeps that model, so a
+    session with another default (the window after a change, `vsdesk search`) searches it
+    with it, instead of embedding it all again with the shipped one."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+
+    name, shipped_key = _shop_indexed_with_the_shipped_model(tmp_path, monkeypatch)
+    mine = ModeSession("product", model="product/mine").open_catalog(name)
+    assert mine.model_key != shipped_key
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/mine"
+    again = ModeSession("product").open_catalog(name)  # the shipped model as the default
+    assert again.model == "product/mine" and again.model_key == mine.model_key and again.version == mine.version
+
+
+def test_a_cancelled_switch_goes_back_under_the_catalogs_lock(tmp_path, monkeypatch, caplog):
+    """The window's Cancel of a model switch puts the old model back under the catalog's lock,
+    model and vectors key together: when another process takes the catalog as the cancelled
+    run lets it go, nothing is put back (neither), it is logged, and the cancel goes on."""
+    import logging
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    from conftest import REPO
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.engine.tasks import CancelledError
+
+    name, shipped_key = _shop_indexed_with_the_shipped_model(tmp_path, monkeypatch)
+    with Catalog.open(name) as catalog:
+        location = catalog.location
+    # Another process that waits for the catalog's lock (blocking), holding it until its stdin closes.
+    script = ("import fcntl, sys, time\nfp = open(sys.argv[1], 'w')\nprint('waiting', flush=True)\n"
+              "fcntl.flock(fp.fileno(), fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.read()")
+    holder = None
+    batches = []
+
+    def cancelled() -> bool:
+        nonlocal holder
+        if not batches:
+            return False
+        if holder is None:  # once a first batch is embedded with the new model
+            holder = subprocess.Popen([sys.executable, "-c", script, str(location / ".index.lock")], cwd=REPO,
+                                      env=os.environ.copy(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True)
+            assert holder.stdout.readline().strip() == "waiting"
+            time.sleep(0.3)  # in flock(), waiting for the run to let the catalog go
+        return True
+
+    try:
+        with caplog.at_level(logging.WARNING), pytest.raises(CancelledError):
+            ModeSession("product").open_catalog(name, model="product/mine", cancelled=cancelled,
+                                                 progress=lambda done, total, _m: batches.append(done) if done else None)
+        assert holder is not None and holder.stdout.readline().strip() == "held"
+        with Catalog.open(name) as catalog:  # as the cancelled run left it: nothing put back
+            assert catalog.model == "product/mine" and catalog.embedder_key != shipped_key
+        assert "the model it had was not put back" in caplog.text
+    finally:
+        if holder is not None:
+            holder.stdin.close()
+            holder.wait(timeout=60)

@@ -12,7 +12,8 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None:  # the `vsdesk` process itself: TensorFlow's native chatter stays off its stderr
+    own = argv is None  # the `vsdesk` process itself, not a caller inside Python
+    if own:  # TensorFlow's native chatter stays off its stderr
         from vsdesk import native_stderr
 
         native_stderr.install()
@@ -22,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:]
     if argv and _is_for_the_cli(argv[0]):
         from vsdesk.cli import main as cli_main
+
+        if own:  # the window sets up its own log (gui/app.py)
+            from vsdesk.engine.logfile import log_command_line
+
+            log_command_line()
 
         return cli_main(argv)  # a mistyped command gets argparse's "invalid choice" and the list
     from vsdesk.gui.app import run  # Qt is imported only for the window

@@ -15,6 +15,7 @@ import sys
 
 from vsdesk import __version__, native_stderr
 from vsdesk.cli import _common
+from vsdesk.engine.logfile import log_command_line
 from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
 from vsdesk.engine.paths import LocationError
 
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         from vsdesk.engine.paths import keep_keras_home_in_cache
 
         keep_keras_home_in_cache()
+        log_command_line()
     parser = build_parser("vsdesk-cli" if argv is None else "vsdesk")
     try:
         args = parser.parse_args(argv)

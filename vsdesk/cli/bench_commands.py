@@ -23,7 +23,8 @@ def register(subparsers) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from vsdesk.cli._common import print_json, say
+    from vsdesk.cli._common import FAILED, CommandError, print_json, say
+    from vsdesk.engine.text import counted
     from vsdesk.engine.bench.runner import run_bench
 
     def to_stderr(text: str) -> None:
@@ -31,7 +32,11 @@ def _bench(args: argparse.Namespace) -> int:
 
     show = to_stderr if args.json else (lambda text: print(text, flush=True))
     sections = list(dict.fromkeys(args.section)) if args.section else None  # each once, in order given
-    records = run_bench(sections, quick=args.quick, show=show, note=to_stderr)
+    failed: list[str] = []
+    records = run_bench(sections, quick=args.quick, show=show, note=to_stderr, failed=failed)
     if args.json:
         print_json([r.as_dict() for r in records])
+    if failed:  # said at the end too, after the figures of the others
+        raise CommandError(f"bench: {counted(len(failed), 'section')} failed ({', '.join(failed)}): see its line "
+                           "above", FAILED)
     return 0

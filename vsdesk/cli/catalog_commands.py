@@ -308,20 +308,16 @@ def _load_embedder(mode: str, model: str | None = None):
 
 
 def _settle(embedder) -> None:
-    """Loads what runs the model now, inside the load's error handling: a member that must be
-    converted again (its fast-path file missing or damaged) needs the backbone's weights, and
-    when they cannot be had (a read-only model cache) that is a failure of the load, said as
-    one, not a traceback at the first query."""
+    """Loads what runs the model now, every member of it, inside the load's error handling: a
+    member whose fast-path file is missing or damaged must be converted again, which needs the
+    backbone's weights; when they cannot be had (a read-only model cache) that is a failure of
+    the load, said as one (exit 1), the same for a file missing as for one damaged, not a
+    traceback nor a search answered without the query's facts. Loading a member from its
+    file takes a fraction of a second; a conversion is said first (``first_use_note``)."""
     note = embedder.first_use_note()
     if note:
-        # Product: every member is converted now, under the note, as the window does. Indexing
-        # needs only the first: converting it alone left the others to the next search, which
-        # said the note ("once") again. The wait is the same, said once (and only when a
-        # conversion is due: a member read from the cache is left to its first use).
         say(note)
-        embedder.warm_up()
-    else:
-        _ = embedder.key  # the first member (product), which every index run and search reads at once
+    embedder.warm_up()
 
 
 def _handle(func, args) -> int:
@@ -433,7 +429,11 @@ def _index_into(args: argparse.Namespace) -> int:
     _print_report(report, catalog)
     for words in nested_folder_notes(catalog.name, folders_before, tuple(args.folders), catalog.folders):
         say(f"note: {words}")  # (the window's words)
-    for kind, words in added_folder_words(report, catalog.name):
+    # Every folder given already the catalog's: a plain update, as a re-run of the command that
+    # made it is. "Already a folder" is news only beside folders that are not.
+    given = {os.path.abspath(os.path.expanduser(folder)) for folder in args.folders}
+    plain_update = set(report.folders_already) == given
+    for kind, words in added_folder_words(report, catalog.name, already=not plain_update):
         say(f"{kind}: {words}")
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})

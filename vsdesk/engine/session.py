@@ -551,6 +551,11 @@ class ModeSession:
                 # is no longer installed gives way to the shipped one (``note``), kept once the
                 # run holds the catalog: no other process's run is in the middle of it then.
                 keep = {"keep_model": None} if note else {}
+                if not note and catalog.model is None and indexed_with is not None:
+                    # The session's default model, not the catalog's own: kept once the run
+                    # completes, so `vsdesk search` and a session with another default use it
+                    # too (a run cancelled leaves the catalog's model as it was).
+                    keep["model_once_done"] = indexed_with
                 report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
                                        batch_size=INDEX_BATCH, add_folders=add_folders, **keep,
                                        model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)

@@ -12,68 +12,12 @@ import logging
 import sys
 import threading
 import traceback
-from logging.handlers import RotatingFileHandler
-from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, Slot
 
-from vsdesk.engine import paths
+from vsdesk.engine.logfile import LOG_NAME, log_file, log_to_file  # noqa: F401 - re-exported: the window's
 
 log = logging.getLogger("vsdesk")
-
-LOG_NAME = "vsdesk.log"
-#: The log file is started afresh past this size, the previous one kept as vsdesk.log.1: at
-#: most 2 MB, however long the window has been used.
-LOG_MAX_BYTES = 1_000_000
-
-
-def log_to_file() -> logging.Handler | None:
-    """Log (INFO and above) to ``vsdesk.log`` in the cache directory too; None if that
-    directory cannot be used (then standard error only). The file is opened at the first
-    message, not at start."""
-    try:
-        path = paths.cache_dir() / LOG_NAME
-    except OSError as exc:  # LocationError: the cache folder cannot be made
-        log.warning("no log file: %s", exc)
-        return None
-    handler = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
-    handler.set_name(LOG_NAME)
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    return handler
-
-
-class _LogFile(RotatingFileHandler):
-    """The log file, given up when it cannot be written (a read-only cache folder, a full disk):
-    messages then go to standard error only, said once, instead of a "--- Logging error ---"
-    traceback on standard error for every message."""
-
-    given_up = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not self.given_up:
-            super().emit(record)
-
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
-        error = sys.exc_info()[1]
-        if not isinstance(error, OSError):  # a message that cannot be formatted: said as logging says it
-            super().handleError(record)
-            return
-        if self.given_up:
-            return
-        self.given_up = True  # first: the warning below comes through this handler too
-        log.warning("the log file %s cannot be written (%s): messages go to standard error only",
-                    self.baseFilename, error)
-
-
-def log_file() -> Path | None:
-    """The log file messages go to (None: standard error only), to name it to the user."""
-    for handler in logging.getLogger().handlers:
-        if handler.get_name() == LOG_NAME and not getattr(handler, "given_up", False):
-            return Path(handler.baseFilename)
-    return None
-
 
 def details_note() -> str:
     """Where an unexpected error's traceback can be read, for the message that reports it."""

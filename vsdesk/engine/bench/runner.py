@@ -8,12 +8,14 @@ reported and the others still run.
 from __future__ import annotations
 
 import importlib
+import logging
 import time
-import traceback
 from dataclasses import dataclass
 from typing import Callable
 
 from vsdesk.engine.bench import SECTIONS
+
+log = logging.getLogger(__name__)
 
 #: The width of the name column in the text output.
 NAME_WIDTH = 52
@@ -68,9 +70,13 @@ def run_bench(
     quick: bool = False,
     show: Callable[[str], None] = print,
     note: Callable[[str], None] = print,
+    failed: list[str] | None = None,
 ) -> list[Record]:
-    """Run ``sections`` (all by default); ``show`` gets each record's line as it is measured."""
+    """Run ``sections`` (all by default); ``show`` gets each record's line as it is measured.
+    A section that fails is said in one line (``note``) and named in ``failed``, and the others
+    run."""
     records: list[Record] = []
+    failed = failed if failed is not None else []
     for section in sections or SECTIONS:
         if section not in SECTIONS:
             raise ValueError(f"unknown bench section {section!r}; sections: {', '.join(SECTIONS)}")
@@ -96,6 +102,9 @@ def run_bench(
         try:
             module.run(record, quick)
         except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
-            note(f"[{section}] failed: {exc}\n{traceback.format_exc(limit=3)}")
+            # One line for the reader (the section and why); the traceback goes to the log.
+            log.info("bench section %s failed", section, exc_info=True)
+            note(f"[{section}] failed: {' '.join(str(exc).split()) or type(exc).__name__}")
+            failed.append(section)
         note(f"[{section}] {time.perf_counter() - start:.1f} s")
     return records

@@ -210,13 +210,16 @@ def index_catalog(
     model_key: str | None = None,
     report: IndexReport | None = None,
     keep_model: str | None | object = _UNCHANGED,
+    model_once_done: str | None | object = _UNCHANGED,
 ) -> IndexReport:
     """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
     ``add_folders`` join the catalog first, and ``keep_model`` becomes its model
     (``Catalog.set_model``; None: the mode's shipped one), once this run holds the catalog (a
     run refused because another process indexes it changes nothing). The run holds the
     catalog's lock (``Catalog.exclusive``) from start to end, and reads its settings again as
-    it takes it: what another process changed before is what is indexed.
+    it takes it: what another process changed before is what is indexed. ``model_once_done``
+    becomes its model when the run completes (not when it is cancelled): the model a caller's
+    default gave it, so that a later run with another default knows what it holds.
 
     ``embedder`` may also be a zero-argument callable that loads one: it is then called only if
     some file needs embedding, so a re-run on an unchanged (or only shrunk, relabelled) folder,
@@ -259,6 +262,8 @@ def index_catalog(
             catalog.note_folder_times(indexer.folder_times,  # what `search` compares with
                                       away=[folder.path for folder in report.missing_folders],
                                       attached=indexer.attached)
+            if model_once_done is not _UNCHANGED:
+                catalog.set_model(model_once_done)
             catalog.mark_unfinished(False)
             report.recovered = catalog.recovered
             catalog.forget_recovery()  # said, and the index is whole again
@@ -276,9 +281,10 @@ def index_catalog(
 
 def _add_folders(catalog: Catalog, folders: Iterable[str | os.PathLike], report: IndexReport) -> list[str]:
     """Add ``folders`` to ``catalog``; those that join it as folders of their own (not inside
-    one of its folders) are returned, those of it already noted in ``report``. A catalog
-    without folders is a new one: its folders, images or not, are its own choice."""
-    had_folders = bool(catalog.folders)
+    one of its folders) are returned, those of it already noted in ``report``. A new catalog
+    (no folders, and never an image indexed) is made of the folders it is given, images or
+    not; one whose folders were all forgotten takes a folder as any other catalog does."""
+    had_folders = bool(catalog.folders) or catalog.embedder_key is not None
     joined = []
     for folder in folders:
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
@@ -292,14 +298,15 @@ def _add_folders(catalog: Catalog, folders: Iterable[str | os.PathLike], report:
     return joined
 
 
-def added_folder_words(report: IndexReport, name: str) -> list[tuple[str, str]]:
+def added_folder_words(report: IndexReport, name: str, already: bool = True) -> list[tuple[str, str]]:
     """What became of the folders a run was given to add to catalog ``name``, as (kind, words):
     "warning" for a folder not added, "note" for the others (a folder inside one of its
-    folders, or holding some, is said by the caller: ``session.nested_folder_notes``)."""
+    folders, or holding some, is said by the caller: ``session.nested_folder_notes``).
+    ``already``: say the folders that were the catalog's already (not news in a plain update)."""
     words = [("warning", f"{folder} holds no images ({IMAGE_FORMATS}; searched with its subfolders): not added")
              for folder in report.folders_not_added]
     words += [("note", f"{folder} is already a folder of the catalog “{name}”: its new images are indexed")
-              for folder in report.folders_already]
+              for folder in (report.folders_already if already else ())]
     words += [("note", f"{counted(count, 'image')} added from {folder}")
               for folder, count in report.folders_added.items()]
     return words

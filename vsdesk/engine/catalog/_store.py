@@ -63,6 +63,7 @@ LOCK_PATIENCE = 0.2
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
+_TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -268,6 +269,11 @@ def lock_catalog(location: Path, name: str, outcome: str = "", shared: bool = Fa
     try:
         fp = open(path, "w")
     except OSError as exc:  # a read-only or full disk
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (the lock file is ours, not the user's)
+            raise CatalogStorageError(
+                f"catalog {name!r} cannot be changed: its folder {location} is read-only (or you may not write "
+                f"in it). Make it writable (e.g. `chmod u+w {location}`) and run again; "
+                f"{outcome or 'nothing was changed'}") from None
         raise storage_error(path, exc, name) from None
     with fp:
         deadline = time.monotonic() + patience
@@ -301,9 +307,13 @@ class Catalog:
         #: rebuilt from the index (on this open or an earlier one), and no index run has
         #: completed since; else None.
         self.recovered: str | None = recovered
+        self._unsaved_note = recovered  # (not in the index yet: ``_settle`` keeps it)
         #: The index file may not be written (a read-only file or disk): it can be searched as
         #: it is, not updated.
         self.read_only = False
+        #: The index holds another mode's vectors, not dropped yet (another process held the
+        #: lock when it was opened): they are never searched (``embedder_key``).
+        self._foreign = False
         try:
             self._open_index()
         except BaseException:
@@ -330,7 +340,10 @@ class Catalog:
         # another mode has its vectors dropped on opening (see _claim_for_mode).
         location.mkdir(parents=True, exist_ok=True)
         config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
-        _write_json(location / CONFIG_FILE, config)
+        with lock_catalog(location, name, "it was not created", patience=LOCK_PATIENCE):
+            if (location / CONFIG_FILE).exists():  # made by another process meanwhile
+                raise CatalogExists(f"a catalog named {name!r} already exists")
+            _write_json(location / CONFIG_FILE, config)
         catalog = cls(location, config)
         for folder in folders:
             catalog.add_folder(folder)
@@ -380,38 +393,92 @@ class Catalog:
         return self.location / INDEX_FILE
 
     def _open_index(self) -> None:
+        """Open the index, and bring it in line with the catalog (``_settle``) under the
+        catalog's lock: a damaged file moved aside, another mode's vectors dropped, the model
+        noted. When another process holds the lock (an index run), nothing is changed: the
+        index is searched as it is (another mode's vectors left out, ``_foreign``), and the
+        change is made by whoever holds the lock next (``exclusive``)."""
         with self._storage():
-            problem = _check_index_file(self.index_path)
-            if problem is None:
+            problem = self._connect_and_check()
+            if problem is None and (not self._unsettled() or self.read_only):
+                return self._note_kept()  # (a read-only index is searched as it is)
+            with contextlib.ExitStack() as held:
                 try:
+                    held.enter_context(lock_catalog(self.location, self.name, patience=LOCK_PATIENCE))
+                except (CatalogBusy, CatalogStorageError):
+                    if problem is not None:  # nothing to search: its next holder rebuilds it
+                        raise CatalogBusy(f"catalog {self.name!r}: its index file is damaged ({problem}), and "
+                                          "another vsdesk process is indexing it: try again once it has "
+                                          "finished (the index is then rebuilt from the images)") from None
+                    return self._note_kept()
+                if problem is not None:
+                    problem = self._connect_and_check()  # again: its last holder may have rebuilt it
+                if problem is not None:
+                    self._move_aside(problem)
                     self._conn = self._connect()
-                    problem = self._check_connection()
-                except sqlite3.Error as exc:
-                    if not _is_corruption(exc):
-                        raise  # locked, full, read-only ...: a sound file, left as it is
-                    problem = f"the database cannot be read ({exc})"
-            if problem is not None:
-                self._move_aside(problem)
+                if not self.read_only:
+                    self._settle()
+        self._note_kept()
+
+    def _connect_and_check(self) -> str | None:
+        """(Re)connect to the index; what is wrong with the file, if it is damaged."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        problem = _check_index_file(self.index_path)
+        if problem is None:
+            try:
                 self._conn = self._connect()
-            if not self.read_only:  # else searched as it is; the index run says why it cannot update it
-                with self._lock, self._conn:
-                    self._conn.executescript(_SCHEMA)
-                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
-                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
-                    self._claim_for_mode()
-                    self._mark_model()
-                    if self.recovered:
-                        # Kept in the index until an index run completes: whoever opened the
-                        # catalog first (`catalogs list`, the window's list), the next search or
-                        # index run still says what happened.
-                        self._conn.execute(
-                            "INSERT INTO meta VALUES ('recovered', ?) "
-                            "ON CONFLICT (key) DO UPDATE SET value = value || '; ' || excluded.value",
-                            (self.recovered,),
-                        )
-        # The note kept in the index (with any from earlier opens); a read-only index keeps none.
-        self.recovered = _short_note(self._meta("recovered")) or self.recovered
+                problem = self._check_connection()
+            except sqlite3.Error as exc:
+                if not _is_corruption(exc):
+                    raise  # locked, full, read-only ...: a sound file, left as it is
+                problem = f"the database cannot be read ({exc})"
+        return problem
+
+    def _note_kept(self) -> None:
+        """The recovery note kept in the index (with any from earlier opens); a read-only index,
+        or one found without its tables, keeps none."""
+        try:
+            self.recovered = _short_note(self._meta("recovered")) or self.recovered
+        except CatalogError:
+            pass
+
+    def _unsettled(self) -> bool:
+        """Whether the index needs what ``_settle`` writes (its tables, its marks, another mode's
+        vectors dropped, a recovery note kept); sets ``_foreign``, which hides another mode's
+        vectors until they are dropped."""
+        from vsdesk.engine.modes import mode_of_vectors_key
+
+        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            return True
+        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
+        stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
+        self._foreign = stored not in (None, self.mode)
+        return (not set(_TABLES) <= tables or not {"schema", "version", "uid"} <= meta.keys()
+                or meta.get("mode") != self.mode or meta.get("model") != self.model or self._foreign
+                or bool(self._unsaved_note))
+
+    def _settle(self) -> None:
+        """Write what the index lacks (``_unsettled``); the caller holds the catalog's lock."""
+        with self._lock, self._conn:
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+            self._claim_for_mode()
+            self._mark_model()
+            if self._unsaved_note:
+                # Kept in the index until an index run completes: whoever opened the catalog
+                # first (`catalogs list`, the window's list), the next search or index run
+                # still says what happened.
+                self._conn.execute(
+                    "INSERT INTO meta VALUES ('recovered', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = value || '; ' || excluded.value",
+                    (self._unsaved_note,),
+                )
+        self._foreign, self._unsaved_note = False, None
 
     def _claim_for_mode(self) -> None:
         """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
@@ -644,9 +711,9 @@ class Catalog:
             if side.exists():
                 os.replace(side, Path(str(moved) + suffix))
         self._prune_damaged(keep=3)
-        # (info: the command line, which logs nothing, says ``recovered``; the window's log keeps it)
+        # (info: the log keeps it; the command line and the window say ``recovered``)
         log.info("catalog %r: the index file was damaged (%s); moved to %s", self.name, problem, moved)
-        self.recovered = (
+        self.recovered = self._unsaved_note = (
             f"catalog {self.name!r}: the index file was damaged; it was moved to {moved} and the catalog "
             "is indexed again from its images (nothing of your files is lost)"
         )
@@ -716,6 +783,9 @@ class Catalog:
             self._holder = threading.get_ident()
             try:
                 self._read_settings_again()
+                with self._storage():
+                    if not self.read_only and self._unsettled():  # left by an open while another held it
+                        self._settle()
                 yield
             finally:
                 self._holder = None
@@ -816,12 +886,13 @@ class Catalog:
 
     @property
     def embedder_key(self) -> str | None:
-        """The ``Embedder.key`` the catalog was last indexed with."""
-        return self._meta("embedder_key")
+        """The ``Embedder.key`` the catalog was last indexed with (None while it holds another
+        mode's vectors, not dropped yet: see ``_open_index``)."""
+        return None if self._foreign else self._meta("embedder_key")
 
     @property
     def dim(self) -> int | None:
-        value = self._meta("dim")
+        value = None if self._foreign else self._meta("dim")
         return int(value) if value else None
 
     def _bump_version(self) -> None:
@@ -1005,15 +1076,21 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
     config = {"name": name, "mode": mode, "folders": folders, "created": time.time()}
     if model is not None:
         config["model"] = model
-    moved = location / f"{CONFIG_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+    told = f"mode {mode}{f', model {model}' if model else ''}, folders {', '.join(folders)}"
     try:
-        os.replace(config_path, moved)  # kept for a look: it is small
-    except OSError as exc:
-        raise storage_error(config_path, exc, name) from None
-    _write_json(config_path, config)
-    note = (f"catalog {name!r}: its settings file was damaged ({damage}; moved to {moved}) and was rebuilt "
-            f"from the index: mode {mode}{f', model {model}' if model else ''}, folders {', '.join(folders)}")
-    return config, note
+        with lock_catalog(location, name, patience=LOCK_PATIENCE):  # a change of the catalog
+            moved = location / f"{CONFIG_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+            try:
+                os.replace(config_path, moved)  # kept for a look: it is small
+            except OSError as exc:
+                raise storage_error(config_path, exc, name) from None
+            _write_json(config_path, config)
+    except CatalogBusy:  # searched with the settings read from the index; the file left for later
+        return config, (f"catalog {name!r}: its settings file is damaged ({damage}); they were read from the "
+                        f"index ({told}), and the file is rebuilt once another vsdesk process has finished "
+                        "indexing the catalog")
+    return config, f"catalog {name!r}: its settings file was damaged ({damage}; moved to {moved}) and was rebuilt " \
+                   f"from the index: {told}"
 
 
 def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
