@@ -869,6 +869,41 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         assert catalog.version == version and catalog.model == str(other)  # not embedded again
 
 
+def test_a_failed_search_again_by_another_catalogs_model_still_says_whose_the_results_are(
+        qtbot, window, tmp_path, monkeypatch):
+    """The results of one catalog stay up while another, of another product model, is opened;
+    that model then searches the query again. When that search fails (here a read error of the
+    disk, the one fault put in), the error is said, and so is that the results still shown are
+    the first catalog's: the note saying so was lost under the error, leaving them under the
+    other catalog's name."""
+    import errno
+
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
+    other = tmp_path / "other-model"
+    shutil.copytree(heldout_twin_dir(default_dir(), read_meta(default_dir())), other)
+    mine = copy_images(_clothing_photos("Shoes", 3), tmp_path / "mine")
+    assert main(["index", "--mode", "product", "--catalog", "mine", "--model", str(other), str(mine)]) == 0
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Dress", 4), tmp_path / "d"))
+    first = tab.catalog_name
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(_clothing_photos("Dress", 5)[4]))
+
+    def unreadable(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(tab.session, "query", unreadable)
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.open_catalog("mine")  # shown, then the query searched again by its model
+    assert tab.snapshot.name == "mine" and tab.outcome.catalog == first  # the results kept are the first's
+    said = tab.messages.text()
+    assert said.startswith("Could not search with ") and "Input/output error" in said, said
+    assert tab.messages.kind == "error"
+    assert f"The results shown are still those of “{first}”." in said, said
+
+
 def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the_user_chooses(
         qtbot, window, tmp_path, monkeypatch):
     """Once the user has a product model of their own (trained, or imported as here: the shipped

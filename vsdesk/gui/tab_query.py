@@ -183,6 +183,7 @@ class TabQuery(QObject):
         as its answer), their facts, the item picked and its ring on the map; the error says
         what went wrong. Without results, the image that was being searched goes."""
         self.messages.error(user_message(exc, f"search with {name}"))
+        self._say_whose_results_are_kept()
         shown = self._last_query if self.outcome is not None else None
         if shown is not None:
             self.query_area.set_image(shown[1], shown[3])
@@ -198,7 +199,17 @@ class TabQuery(QObject):
         kept = self._pending_query  # never answered, so not the last query: that one's results stay
         self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
                                    action=("Try again", lambda: self._embed_again(kept)))
+        self._say_whose_results_are_kept()
         self.results_shown.emit()
+
+    def _say_whose_results_are_kept(self) -> None:
+        """Under the error of a search that failed: the results kept, if they are another
+        catalog's (the chosen one's model failed to search the query again), say so. The note
+        that said it while the chosen catalog opened went under the error, and the results
+        were left under the chosen catalog's name."""
+        outcome = self.outcome
+        if outcome is not None and outcome.catalog != self.catalog.name:
+            self.messages.add_message(f"The results shown are still those of “{outcome.catalog}”.", "info")
 
     # -- the same query, again -------------------------------------------------------------------
     def rerank(self, more: bool = False) -> None:
