@@ -2192,26 +2192,44 @@ def test_escape_closes_the_message_with_the_focus_or_else_the_one_shown(qtbot, w
     assert window.close_message() is False  # none left
 
 
-def test_the_open_dialog_starts_in_the_folder_of_the_last_query(qtbot, window, tmp_path, monkeypatch):
-    """The review: the Open dialog started in the folder the window was started from, every time."""
-    asked = []
+def test_the_open_dialog_starts_in_the_folder_of_the_last_image_opened_or_dropped(qtbot, window, tmp_path,
+                                                                                  monkeypatch):
+    """The review: the Open dialog started in the folder the window was started from, every time.
+    It starts where the last image the user opened (or dropped) was; a result searched from is a
+    file of the catalog, not one the user went to: it moved the dialog into the catalog's folder."""
+    asked, answers = [], []
     monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",  # the desktop's dialog
-                        lambda parent, title, folder, filters: asked.append(folder) or ("", ""))
-    tab = window.tab("style")
-    window.show_tab("style")
+                        lambda parent, title, folder, filters: asked.append(folder) or (answers.pop(0), ""))
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
+    answers.append("")  # nothing chosen
     window.open_action.trigger()
-    shop = copy_images(ARTWORKS[:1], tmp_path / "queries")
+    shop = copy_images(ARTWORKS[10:11], tmp_path / "queries")
+    answers.append(str(shop / ARTWORKS[10].name))
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
-        tab.search_path(str(shop / ARTWORKS[0].name))
+        window.open_action.trigger()
+    answers.append("")
     window.open_action.trigger()
-    assert asked == ["", str(shop)]
+    assert asked == ["", "", str(shop)]
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.gallery.search_requested.emit(tab.gallery.results.items()[0])  # "Search from this result"
+    assert tab.outcome.source.startswith(str(tmp_path / "art"))
+    answers.append("")
+    window.open_action.trigger()
+    assert asked[-1] == str(shop)  # not the catalog's folder
+    dropped = copy_images(ARTWORKS[11:12], tmp_path / "dropped")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [dropped / ARTWORKS[11].name])
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
-        tab.search_path(str(tmp_path / "elsewhere" / "gone.jpg"))  # a query that fails is not remembered
+        drop_files(tab, [tmp_path / "elsewhere" / "gone.jpg"])  # a query that fails is not remembered
+    answers.append("")
+    window.open_action.trigger()
+    assert asked[-1] == str(dropped)
     window.close()
     again = MainWindow(autostart=False)  # remembered in the settings
     qtbot.addWidget(again)
+    answers.append("")
     again.open_action.trigger()
-    assert asked[-1] == str(shop)
+    assert asked[-1] == str(dropped)
     again.close()
 
 

@@ -61,8 +61,8 @@ class Settings:
         self.q.setValue(f"{mode}/{which}", value)
 
     def last_query_folder(self) -> str:
-        """The folder of the last query file searched with ("": none yet): the Open dialog starts
-        there, not in the folder the window was started from."""
+        """The folder of the last image file the user opened or dropped and searched with ("":
+        none yet): the Open dialog starts there, not in the folder the window was started from."""
         return str(self.q.value("window/last_query_folder", "") or "")
 
     def set_last_query_folder(self, folder: str) -> None:

@@ -83,13 +83,18 @@ class TabQuery(QObject):
         self._last_query: tuple | None = None
         self._pending_query: tuple | None = None
         self._query_started = 0.0
+        self._opened_file = ""  # the last file the user opened to search with (``search_path``)
 
     # -- a new query -----------------------------------------------------------------------------
-    def search_path(self, path: str, note: str = "") -> None:
+    def search_path(self, path: str, note: str = "", opened: bool = False) -> None:
         """Search with the image file ``path``: read and its preview decoded on the I/O thread
         (a bad file is reported at once, even while the model still loads), then decoded for the
-        model and embedded on the TensorFlow thread."""
+        model and embedded on the TensorFlow thread. ``opened``: the user opened the file (the
+        Open dialog, a drop, a path given): once searched, the Open dialog starts in its folder.
+        A result searched from (a file of the catalog) or another tab's query is not one."""
         path = str(Path(path).expanduser().absolute())
+        if opened:
+            self._opened_file = path
         self._submit_query(lambda ctx: read_file(path), path, Path(path).name, note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
@@ -156,7 +161,7 @@ class TabQuery(QObject):
     def _on_query_done(self, outcome: QueryOutcome) -> None:
         self.outcome = outcome
         self._last_query = self._pending_query
-        if self.query_file() is not None:  # a file (not a pasted image): the Open dialog starts by it
+        if outcome.source == self._opened_file:  # the user's file, searched: the Open dialog starts by it
             self.settings.set_last_query_folder(str(Path(outcome.source).parent))
         self.preview.clear()  # it showed an item (and score) of the previous results
         elapsed = time.perf_counter() - self._query_started
