@@ -957,3 +957,42 @@ def test_forgetting_a_folder_with_nothing_indexed_says_so():
     assert _forget_words(1, 0) == "Its 1 image leaves the catalog: it is no longer searched or shown here."
     assert _forget_words(2, 1) == ("Its 2 images (and 1 file it could not index) leave the catalog: they are no longer "
                                    "searched or shown here.")
+
+
+def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_last_folder_chosen(
+        qtbot, tmp_path, monkeypatch):
+    """The "New catalog from a folder" and "Add a folder" dialogs started in the folder the window
+    was started from. They start in the user's Pictures (home when there is none), then in the
+    folder holding the last one chosen (the next is usually its sibling), kept across starts."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.settings import Settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_PICTURES_DIR", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # the working folder: never where they start
+    asked, answers = [], []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",  # the desktop's dialog (a native window)
+                        lambda parent, title, folder: asked.append(folder) or answers.pop(0))
+    bar = CatalogBar(settings=Settings())
+    qtbot.addWidget(bar)
+    bar.set_catalog("mine", ("/x",), is_sample=False)
+    answers += ["", ""]
+    bar.choose_folder()
+    (home / "Pictures").mkdir()
+    bar.choose_folder_to_add()
+    assert asked == [str(home), str(home / "Pictures")]
+    chosen = []
+    bar.folder_to_add.connect(chosen.append)
+    answers.append(str(home / "Pictures" / "2024"))
+    bar.choose_folder_to_add()
+    assert chosen == [str(home / "Pictures" / "2024")]
+    again = CatalogBar(settings=Settings())  # another start: kept in the settings
+    qtbot.addWidget(again)
+    answers.append("")
+    again.choose_folder()
+    assert asked[-1] == str(home / "Pictures")

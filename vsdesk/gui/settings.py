@@ -68,6 +68,13 @@ class Settings:
     def set_last_query_folder(self, folder: str) -> None:
         self.q.setValue("window/last_query_folder", folder)
 
+    def last_catalog_folder(self) -> str:
+        """The last folder the user chose to make a catalog of or to add to one ("": none yet)."""
+        return str(self.q.value("window/last_catalog_folder", "") or "")
+
+    def set_last_catalog_folder(self, folder: str) -> None:
+        self.q.setValue("window/last_catalog_folder", folder)
+
     # -- catalogs -----------------------------------------------------------------------------------
     def catalog(self, mode: str) -> str | None:
         value = self.q.value(f"{mode}/catalog")
