@@ -1749,6 +1749,40 @@ def test_opening_a_result_that_is_gone_says_so(qtbot, window, tmp_path, monkeypa
     assert asked == []
 
 
+def test_news_of_the_catalog_replaces_a_message_with_a_remedy_button_and_stays_beside_an_offer(
+        qtbot, window, tmp_path, monkeypatch):
+    """News of a catalog (a folder being added) is said beside an offer the user has yet to
+    answer (a dropped folder: a catalog?), not in its place; a message whose button is a remedy
+    ("Copy path" of a result that is gone) is no offer, and the news replaces it: every message
+    with a button counted as an offer, and they stacked."""
+    from vsdesk.gui.gallery import GalleryItem
+
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    gone = tmp_path / "unplugged" / "a.jpg"
+    tab.gallery.set_items([GalleryItem(0, str(gone), str(gone), 0.5, "")])
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: tab.messages.action_button.text() == "Copy path")
+    assert not tab.messages.has_offer()
+    art = copy_images(ARTWORKS[:2], tmp_path / "art")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.add_folder(str(art))
+        qtbot.waitUntil(lambda: "Adding" in tab.messages.text(), timeout=10_000)
+        assert tab.messages.text() == f"Adding {art} as a catalog; indexing runs in the background."
+        assert not tab.messages.action_button.isVisible()
+    offered = copy_images(ARTWORKS[2:4], tmp_path / "offered")
+    drop_files(tab, [offered])
+    qtbot.waitUntil(lambda: tab.messages.has_offer(), timeout=10_000)
+    more = copy_images(ARTWORKS[4:6], tmp_path / "more")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.add_folder(str(more))
+        qtbot.waitUntil(lambda: "Adding" in tab.messages.text(), timeout=10_000)
+        said = tab.messages.text().splitlines()
+        assert f"Adding {more} as a catalog; indexing runs in the background." in said
+        assert any(f"Add the folder “{offered}”" in line for line in said), said  # the offer is still up
+        assert tab.messages.has_offer() and tab.messages.action_button.isVisible()
+
+
 def test_an_empty_folder_says_it_has_no_images(qtbot, window, tmp_path):
     empty = tmp_path / "nothing here"
     empty.mkdir()

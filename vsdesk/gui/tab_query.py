@@ -314,7 +314,7 @@ class TabQuery(QObject):
         searching = self._waiting_query is not None or self.runner.is_running(f"{self.mode}/query")
         if not searching and not self.messages.text():
             self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
-                                       action=("Search", lambda: self.search_path(path)))
+                                       action=("Search", lambda: self.search_path(path)), offer=True)
 
     # -- notes on the results --------------------------------------------------------------------
     def _say_results_are_from_another_catalog(self) -> bool:
