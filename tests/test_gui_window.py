@@ -1289,6 +1289,64 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
         assert catalog.model == "product/mine" and catalog.counts()[0] == 3
 
 
+def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_list_of_models_comes(
+        qtbot, window, tmp_path, monkeypatch):
+    """The list of models for the catalog menu's "Product model" is read on the I/O thread. The
+    catalog shown may be told more meanwhile (its model loaded: the classes it predicts, a new
+    snapshot of the same rows): the dialog was then dropped, the menu doing nothing (fixed in
+    a5cd001). Asked twice before the list comes, one dialog opens, not two; a list that comes
+    once another catalog is shown opens none."""
+    import threading
+
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.gui.model_dialog import ModelChoiceDialog
+
+    monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # a second model to choose
+    hats = copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")
+    assert main(["index", "--mode", "product", "--catalog", "hats", str(hats)]) == 0
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    tab.catalog_name = "hats"
+    held, release = threading.Event(), threading.Event()
+    try:
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.start()  # shown from its index at once; its model loads afterwards
+        told = tab.snapshot
+        assert told.predictions_pending  # the model is to tell the classes it predicts
+        window.runner.submit("test/hold-io", lambda ctx: held.set() or release.wait(60), worker="io")
+        qtbot.waitUntil(held.is_set, timeout=10_000)
+        tab.catalog_bar.model_action.trigger()
+        tab.catalog_bar.model_action.trigger()  # twice: one list read, one dialog
+        qtbot.waitUntil(lambda: tab.snapshot is not told, timeout=120_000)  # the model loaded, the classes told
+        assert tab.snapshot.same_rows(told) and not tab.snapshot.predictions_pending
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is not None and tab.catalog.model_dialog.isVisible(),
+                    timeout=10_000)
+    wait_for_worker(qtbot, window.runner, "io")  # a second list, if one were read, has come by now
+    assert len([d for d in tab.findChildren(ModelChoiceDialog) if d.isVisible()]) == 1
+    assert tab.catalog.model_dialog.ok_button.text() == "Re-index 3 images"
+    tab.catalog.model_dialog.reject()
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
+
+    release.clear()
+    held.clear()
+    window.runner.submit("test/hold-io", lambda ctx: held.set() or release.wait(60), worker="io")
+    try:
+        qtbot.waitUntil(held.is_set, timeout=10_000)
+        tab.catalog_bar.model_action.trigger()
+        shoes = copy_images(_clothing_photos("Shoes", 2), tmp_path / "shoes")
+        tab.catalog_name = ModeSession("product").create_folder_catalog(str(shoes))
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.catalog.open(tab.catalog_name)  # another catalog shown before the list comes
+    finally:
+        release.set()
+    wait_for_worker(qtbot, window.runner, "io")
+    assert tab.catalog.model_dialog is None and not tab.findChildren(ModelChoiceDialog)
+
+
 def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_work(qtbot, window, tmp_path):
     """At start-up every tab loads its model and catalog in turn, whichever is shown. The status
     bar's activity said the latest started task of any tab ("Product: loading …" with the Style
