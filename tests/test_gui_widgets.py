@@ -415,6 +415,84 @@ def test_thumbnails_are_made_and_drawn_at_the_screens_device_pixel_ratio(scale, 
     assert facts["drawn_whole"]  # not scaled again on its way to the screen
 
 
+_ON_TWO_SCREENS = r"""
+import json, sys, time
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.preview import ItemPreview
+from vsdesk.gui.thumbnails import ThumbnailCache
+
+app = QApplication([])
+path, other = sys.argv[1:3]  # the gallery's, and the preview's own
+cache = ThumbnailCache()
+window = QWidget()
+view = GalleryView(cache, thumb_size=112)
+preview = ItemPreview(cache)
+layout = QVBoxLayout(window)
+layout.addWidget(view)
+layout.addWidget(preview)
+window.resize(300, 400)
+window.move(100, 100)  # on the plain screen
+window.show()
+view.set_items([GalleryItem(0, path, path)])
+preview.show_item(other, "a")
+
+
+def shown():
+    # The square the view draws, and the preview's image, once made at the window's ratio.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        app.processEvents()
+        drawn = view.results.data(view.results.index(0), 1)  # DecorationRole
+        image = preview.image.pixmap()
+        ratio = window.devicePixelRatioF()
+        if (isinstance(drawn, QPixmap) and drawn.devicePixelRatio() == ratio and not image.isNull()
+                and image.devicePixelRatio() == ratio):
+            break
+        time.sleep(0.01)
+    return {"window": window.devicePixelRatioF(), "gallery": [drawn.width(), drawn.devicePixelRatio()],
+            "preview": [max(image.width(), image.height()), image.devicePixelRatio()]}
+
+
+facts = {"app": app.devicePixelRatio(), "plain": shown()}
+window.windowHandle().setScreen(next(s for s in app.screens() if s.name() == "hidpi"))  # moved to the other
+facts["hidpi"] = shown()
+print(json.dumps(facts))
+"""
+
+
+def test_thumbnails_are_made_at_the_ratio_of_the_screen_the_window_is_on_and_again_on_another(tmp_path):
+    """With two screens, an ordinary one and a HiDPI one, the application's device pixel ratio is
+    the highest (2): thumbnails were made at it wherever the window was, four times the pixels
+    needed on the ordinary screen. They are made at the window's screen's ratio, and made again
+    when the window moves to a screen of another ratio (a fresh process: two offscreen screens
+    of ratios 1 and 2)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    artworks = sorted(STYLE_DIR.glob("*.jpg"))[3:5]  # 400 px high: more than 224 to show
+    config = tmp_path / "screens.json"
+    config.write_text(json.dumps({"screens": [
+        {"name": name, "x": x, "y": 0, "width": 1200, "height": 900, "logicalDpi": 96, "logicalBaseDpi": 96,
+         "dpr": 1} for name, x in (("plain", 0), ("hidpi", 1200))]}))
+    script = tmp_path / "two_screens.py"
+    script.write_text(_ON_TWO_SCREENS)
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+           "QT_SCREEN_SCALE_FACTORS": "plain=1;hidpi=2", "PYTHONPATH": str(REPO)}
+    env.pop("QT_SCALE_FACTOR", None)
+    run = subprocess.run([sys.executable, str(script), *map(str, artworks)], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=str(REPO))
+    assert run.returncode == 0, run.stderr
+    facts = json.loads(run.stdout.strip().splitlines()[-1])
+    assert facts["app"] == 2  # the highest of the two
+    assert facts["plain"] == {"window": 1, "gallery": [112, 1], "preview": [72, 1]}
+    assert facts["hidpi"] == {"window": 2, "gallery": [224, 2], "preview": [144, 2]}
+
+
 def test_a_thumbnail_that_failed_is_tried_again_once_its_errors_are_forgotten(qtbot, tmp_path):
     """A file on a disk that was away: a warning icon, then its thumbnail once the disk is back
     and the window forgets the errors (it does when the user comes back to it)."""
