@@ -101,6 +101,43 @@ def test_on_the_compute_thread_a_task_made_urgent_runs_in_a_pause_of_a_running_u
     assert done == ["urgent", "queued", "long"] and runs == ["queued"] and not runner.is_running("b/map")
 
 
+def test_on_the_compute_worker_an_urgent_task_does_not_wait_for_the_end_of_a_step_of_another(qtbot, runner):
+    """A t-SNE stage cannot be interrupted: ~20 s for 10,000 points. The map of the tab the user
+    looks at waited for the end of the stage of a hidden tab's map, on one serial thread. It now
+    starts at once, on a thread of its own, and is done while the other is still inside its step;
+    the other then waits at its next pause until it is, and goes on."""
+    in_step, end_step = threading.Event(), threading.Event()
+    events, done = [], []
+
+    def long(ctx):
+        in_step.set()
+        end_step.wait(30)  # a stage: no pause inside
+        events.append("long: step ended")
+        check_cancelled(ctx.cancelled)  # the pause between stages: waits for the urgent one
+        events.append("long: next step")
+        return "long"
+
+    def urgent(ctx):
+        events.append("urgent runs")
+        assert end_step.wait(30)  # it is still at work when the other's step ends
+        check_cancelled(ctx.cancelled)
+        events.append("urgent ends")
+        return "urgent"
+
+    try:
+        runner.submit("hidden/map", long, worker="compute", on_done=done.append)
+        assert in_step.wait(5)
+        runner.submit("shown/map", urgent, worker="compute", urgent=True, on_done=done.append)
+        qtbot.waitUntil(lambda: events == ["urgent runs"], timeout=5000)  # inside the other's step
+        # (both said started once their signals reached the window)
+        qtbot.waitUntil(lambda: runner.running_slots("compute") == ["hidden/map", "shown/map"], timeout=5000)
+        assert events == ["urgent runs"]  # the one at work last
+    finally:
+        end_step.set()
+    qtbot.waitUntil(lambda: done == ["urgent", "long"], timeout=5000)
+    assert events.index("urgent ends") < events.index("long: next step")
+
+
 def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(qtbot, runner):
     """Queries share the models: one does not start in the middle of another."""
     both_queued = threading.Event()

@@ -1447,7 +1447,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
         statuses = record_map_statuses(other)
         with qtbot.waitSignal(other.catalog_ready, timeout=120_000):
             other.start()
-        wait_for_worker(qtbot, window.runner, "compute", urgent=True)  # a pause of the first map has come
+        wait_for_worker(qtbot, window.runner, "compute", urgent=True)  # the compute worker answered meanwhile
         assert other.map_xy is None and other.runner.is_running("style/map")
         assert not [text for text in statuses if "%" in text], statuses  # not started (it says "PCA 0%" first)
         # said once it keeps the user waiting
