@@ -237,7 +237,10 @@ class PriorityWorker(QObject):
             new = job not in self._order
             if not new:
                 self._order.remove(job)
-            self._order.insert(0, job) if urgent else self._order.append(job)
+            if urgent:
+                self._order.insert(0, job)
+            else:
+                self._order.append(job)
             self._turn.notify_all()
         if new:
             # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
@@ -259,17 +262,17 @@ class PriorityWorker(QObject):
     def pause(self, context: TaskContext) -> None:
         """Called by the task of ``context`` on its thread: wait while another goes first."""
         with self._turn:
-            while self._first() is not None and self._first().context is not context \
-                    and not context.cancel_event.is_set():
+            while self._another_goes_first(context) and not context.cancel_event.is_set():
                 self._turn.wait(self.POLL_S)
 
-    def _first(self) -> _Job | None:
-        return next((job for job in self._order if not job.context.cancel_event.is_set()), None)
+    def _another_goes_first(self, context: TaskContext) -> bool:
+        # A cancelled task goes first no longer: it may still be inside a stage, to its end.
+        first = next((job for job in self._order if not job.context.cancel_event.is_set()), None)
+        return first is not None and first.context is not context
 
     def _run(self, job: _Job) -> None:  # the task's own thread
         try:
             self.pause(job.context)  # its turn to start
-            job.taken = True
             _execute(self, job)
         finally:
             with self._turn:
