@@ -41,6 +41,7 @@ class _Message:
     kind: str
     action: Action | None = None
     other: Action | None = None  # a second choice (a dropped folder: added to the catalog, or a new one)
+    offer: bool = False  # asks the user something they have yet to answer (``has_offer``)
 
 
 class MessageBar(QFrame):
@@ -84,16 +85,17 @@ class MessageBar(QFrame):
         self.hide()
 
     def show_message(self, text: str, kind: str = "info", action: Action | None = None,
-                     other: Action | None = None) -> None:
+                     other: Action | None = None, offer: bool = False) -> None:
         """Show ``text`` instead of what is up; ``action`` offers one thing to do about it,
-        ``other`` a second one beside it."""
-        self._messages = [_Message(text, kind, action, other)]
+        ``other`` a second one beside it. ``offer``: the message asks the user something (a
+        folder given to the window: made a catalog?), not said beside a remedy (Try again)."""
+        self._messages = [_Message(text, kind, action, other, offer)]
         self._update()
 
     def add_message(self, text: str, kind: str = "info", action: Action | None = None,
-                    other: Action | None = None) -> None:
+                    other: Action | None = None, offer: bool = False) -> None:
         """Show ``text`` along with what is up (an offer up keeps its buttons unless this has one)."""
-        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action, other)]
+        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action, other, offer)]
         self._update()
 
     def remove_message(self, text: str) -> bool:
@@ -109,8 +111,10 @@ class MessageBar(QFrame):
         return any(m.text == text for m in self._messages)
 
     def has_offer(self) -> bool:
-        """A message up asks the user something (it has an action button)."""
-        return self._action() is not None
+        """A message up asks the user something they have yet to answer (shown with ``offer``);
+        a message with a remedy button (Try again, Resume indexing, Copy path) is not one: news
+        replaces it, as any message is replaced."""
+        return any(m.offer for m in self._messages)
 
     def error(self, text: str) -> None:
         self.show_message(text, "error")

@@ -69,7 +69,7 @@ class ModeTab(QWidget):
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.catalog_bar = CatalogBar(has_models=self.mode == "product")
+        self.catalog_bar = CatalogBar(has_models=self.mode == "product", settings=self.settings)
         self.messages = MessageBar()
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()

@@ -407,7 +407,7 @@ class ScatterView(QWidget):
         # Made here, for the one point hovered: a caption for every point cost 0.6 s per 100,000.
         label = self._item_labels[index] if index < len(self._item_labels) else ""
         caption = Path(source).name + (f" · {label}" if label else "")
-        pixmap = self._cache.pixmap(source, HOVER_THUMB)
+        pixmap = self._cache.pixmap(source, HOVER_THUMB, self.devicePixelRatioF())
         self._hover_caption.setText(caption)
         if pixmap is not None:
             self._hover_image.setPixmap(pixmap)
