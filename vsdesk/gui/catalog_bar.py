@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from vsdesk.engine.text import counted
+from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 
 
@@ -58,7 +59,7 @@ class CatalogBar(QWidget):
         self.cancel_button.setToolTip("Stop indexing; what is indexed so far is kept")
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.status = ElidedLabel("")  # a long folder path ("Forgetting …") must not widen the window
-        self.status.setStyleSheet("color:#555;")
+        theme.muted(self.status)
         self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

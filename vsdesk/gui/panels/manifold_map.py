@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QHBoxLayout, QWidget
 
+from vsdesk.gui import theme
 from vsdesk.gui.whole_map_button import use_home_button
 
 #: The plane's two coordinates: the map VAE's latent dimensions (its prior is a standard normal,
@@ -23,18 +25,15 @@ class ManifoldMap(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()  # its colours: see _colour
         self.plot.getViewBox().disableAutoRange()
         self.plot.setAcceptDrops(False)
         self.plot.setMenuEnabled(False)
         use_home_button(self.plot.getPlotItem())  # pyqtgraph's reset-zoom button: a house, not its "A"
         self.plot.setAspectLocked(True)
         self.plot.showGrid(False, False)
-        for axis, name in AXIS_NAMES.items():
+        for axis in AXIS_NAMES:
             self.plot.getAxis(axis).setStyle(tickFont=None)
-            self.plot.getAxis(axis).setTextPen("#555")
-            # Named: bare -3 ... 3 said nothing about what runs along them.
-            self.plot.setLabel(axis, name, color="#555", **{"font-size": "8pt"})
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.query_marker = pg.ScatterPlotItem(
@@ -56,6 +55,18 @@ class ManifoldMap(QWidget):
         #: The user clicked the map: the wheel zooms it, until the pointer leaves it.
         self._engaged = False
         self.plot.viewport().installEventFilter(self)
+        theme.follow(self, self._colour)
+
+    def _colour(self) -> None:
+        """On the palette's base colour (white on a light palette), its axes in the grey that reads on it."""
+        base = theme.colour(QPalette.ColorRole.Base)
+        grey = theme.secondary_text(base)
+        self.plot.setBackground(base)
+        for axis, name in AXIS_NAMES.items():
+            self.plot.getAxis(axis).setTextPen(grey)
+            self.plot.getAxis(axis).setPen(grey)
+            # Named: bare -3 ... 3 said nothing about what runs along them.
+            self.plot.setLabel(axis, name, color=theme.css(grey), **{"font-size": "8pt"})
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
