@@ -813,6 +813,24 @@ def test_the_product_panel_keeps_its_lines_apart_in_a_small_window(qtbot):
     assert panel.model_info.geometry().bottom() <= panel.height()  # the last line in the panel
 
 
+def test_the_catalog_bar_is_busy_not_full_while_a_step_cannot_be_measured(qtbot):
+    """After "checking 32/32", loading the style model (a step with no total) left the bar full
+    at "32/32" beside "loading the style model": it is Qt's busy bar until a total comes."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    bar = CatalogBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.set_busy(True, "opening style-artworks")
+    bar.set_progress(32, 32, "checking")
+    assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (32, 32, "32/32")
+    bar.set_progress(0, 0, "loading the style model")
+    assert bar.progress.minimum() == bar.progress.maximum() == 0  # busy: no share to show
+    assert bar.status.text() == "loading the style model"
+    bar.set_progress(3, 12, "indexing")
+    assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (12, 3, "3/12")
+
+
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     from vsdesk.gui.elided_label import ElidedLabel
 

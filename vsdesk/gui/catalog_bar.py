@@ -158,10 +158,15 @@ class CatalogBar(QWidget):
         self.menu_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int, message: str = "") -> None:
+        """``total`` 0: a step that cannot be measured (loading the model): the bar is busy, not
+        left full from the step before ("32/32" beside "loading the style model")."""
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
             self.progress.setFormat(f"{done}/{total}")
+        else:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(message or "%p%")
         if message:
             self.progress.setToolTip(message)
             self.status.setText(message)
