@@ -831,6 +831,46 @@ def test_the_catalog_bar_is_busy_not_full_while_a_step_cannot_be_measured(qtbot)
     assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (12, 3, "3/12")
 
 
+def _drawn(widget) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
+    rows = data.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    return rows.reshape(image.height(), image.width(), 3).sum(axis=2)  # one brightness a pixel
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])  # 96 dpi, and a font as large as 144 dpi gives
+def test_the_catalog_menus_arrow_is_drawn_beside_its_title_not_over_it(qtbot, scale):
+    """The arrow of the "Folders & model" menu lay over the end of its title at 96 and 144 dpi
+    (a tool button draws it in its corner, with no room kept for it). Measured on the button as
+    drawn: the title's pixels (what changes when the title is taken away) all lie left of the
+    arrow's (what is drawn then, besides the button itself), a space apart."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    bar = CatalogBar(has_models=True)
+    qtbot.addWidget(bar)
+    font = bar.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    bar.setFont(font)
+    bar.show()
+    qtbot.waitExposed(bar)
+    button = bar.menu_button
+    button.setFixedSize(button.size())  # the same button, whatever its text
+    with_title = _drawn(button)
+    button.setText("")
+    arrow_only = _drawn(button)
+    button.setText("Folders")
+    button.setMenu(None)
+    button.setText("")
+    plain = _drawn(button)
+    title_columns = np.flatnonzero(np.abs(with_title - arrow_only).sum(axis=0) > 60)
+    arrow_columns = np.flatnonzero(np.abs(arrow_only - plain).sum(axis=0) > 60)
+    assert title_columns.size and arrow_columns.size
+    gap = 4 * button.devicePixelRatioF() * scale  # a space: not touching, as the tool button's did
+    assert arrow_columns.min() - title_columns.max() >= gap, (title_columns.max(), arrow_columns.min())
+
+
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     from vsdesk.gui.elided_label import ElidedLabel
 

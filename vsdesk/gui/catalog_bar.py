@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
-    QToolButton,
     QWidget,
 )
 
@@ -74,12 +73,13 @@ class CatalogBar(QWidget):
         self.set_catalog("", (), is_sample=True)
 
     def _build_menu(self, has_models: bool) -> None:
-        self.menu_button = QToolButton()
+        # A push button: with its menu it keeps room for the menu's arrow beside its text (a tool
+        # button's arrow lay over the end of "Folders & model").
+        self.menu_button = QPushButton()
         self.menu_title = MENU_TITLES[has_models]  # as messages name it
         self.menu_button.setText(self.menu_title.replace("&", "&&"))  # an "&" shown, not a shortcut
         self.menu_button.setToolTip("Add a folder to the catalog, forget one, or make a new catalog of a folder"
                                     + ("; the product model it is indexed with" if has_models else ""))
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.menu_button)
         self.menu.setToolTipsVisible(True)  # why an entry is unavailable (a sample catalog)
         self.add_action = self.menu.addAction("Add a folder to this catalog…", self.choose_folder_to_add)
