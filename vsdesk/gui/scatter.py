@@ -134,10 +134,10 @@ class ScatterView(QWidget):
         for z, item in enumerate((self._highlight, self._query, self._selected), start=10):
             item.setZValue(z)
             self.plot.addItem(item)
-        # On a light backing: the status (progress, an error, a note) sits over the map's points
-        # and must stay readable there, and let the points show through a little.
+        # On a backing of the map's own colour: the status (progress, an error, a note) sits over
+        # the points and must stay readable there, and let the points show through a little.
         self._status = pg.TextItem(anchor=(0, 0))  # its colours: see _colour
-        self._status.hide()  # until there is something to say: an empty backing is a white dash
+        self._status.hide()  # until there is something to say: an empty backing is a dash
         self._status.setParentItem(self.view)
         self._status.setPos(8, 4)
         # What the user can do about the status (after an error: "Try again"), just under it.
