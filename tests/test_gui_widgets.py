@@ -871,6 +871,27 @@ def test_the_catalog_menus_arrow_is_drawn_beside_its_title_not_over_it(qtbot, sc
     assert arrow_columns.min() - title_columns.max() >= gap, (title_columns.max(), arrow_columns.min())
 
 
+def test_the_vae_maps_left_axis_is_named_from_its_top_where_the_panel_shows_it(qtbot):
+    """The VAE map sits low in a panel that scrolls, often shown only down to its middle: the
+    left axis's name, centred on it, was cut to "imension 2" by the panel's lower edge. It reads
+    up from near the axis's top now, whole within the axis."""
+    from vsdesk.gui.panels.manifold_map import AXIS_NAMES, ManifoldMap
+
+    view = ManifoldMap()
+    qtbot.addWidget(view)
+    view.resize(420, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_grid(np.zeros((280, 280), np.uint8), (-3.0, 3.0, -3.0, 3.0))
+    settle(view)
+    axis = view.plot.getAxis("left")
+    assert axis.labelText == AXIS_NAMES["left"]
+    name = axis.label.mapRectToParent(axis.label.boundingRect())  # in the axis's own coordinates
+    assert axis.size().height() > 2 * name.height() + 40  # a tall axis: the name could sit in its middle
+    assert 0 <= name.top() <= 12, (name.top(), axis.size().height())
+    assert name.bottom() <= axis.size().height()
+
+
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     from vsdesk.gui.elided_label import ElidedLabel
 

@@ -20,12 +20,28 @@ from vsdesk.gui.whole_map_button import use_home_button
 AXIS_NAMES = {"bottom": "latent dimension 1", "left": "latent dimension 2"}
 
 
+#: Room above the left axis's name (px): clear of the top tick's number.
+TOP_GAP = 4
+
+
+class _TopLabelledAxis(pg.AxisItem):
+    """A left axis whose name reads up from near its top, not from its middle: the map sits low
+    in a panel that scrolls, often shown only down to its middle, and a centred name was cut to
+    "imension 2" by the panel's lower edge."""
+
+    def resizeEvent(self, ev=None):  # noqa: N802 - pyqtgraph's name
+        super().resizeEvent(ev)
+        if self.label is not None and self.orientation == "left":
+            length = self.label.boundingRect().width()  # turned upright: its length runs up the axis
+            self.label.setPos(self.label.pos().x(), int(min(self.size().height(), length + TOP_GAP)))
+
+
 class ManifoldMap(QWidget):
     point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget()  # its colours: see _colour
+        self.plot = pg.PlotWidget(axisItems={"left": _TopLabelledAxis("left")})  # its colours: see _colour
         self.plot.getViewBox().disableAutoRange()
         self.plot.setAcceptDrops(False)
         self.plot.setMenuEnabled(False)
