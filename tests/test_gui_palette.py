@@ -133,6 +133,8 @@ def _checked(qtbot, window: MainWindow, mode: str) -> dict[str, float]:
             "class names": drawn_contrast(pixels, window, bars, names),
             "class percentages": drawn_contrast(pixels, window, bars, QRect(bars.width() - 44, 0, 44, bars.height())),
             "unfamiliar note": drawn_contrast(pixels, window, panel.unfamiliar),
+            "class predicted": drawn_contrast(pixels, window, panel.predicted, QRect(  # its name, not its share
+                0, 0, panel.predicted.fontMetrics().horizontalAdvance("T-Shirt"), panel.predicted.height())),
             "model line": drawn_contrast(pixels, window, panel.model_info),
             "map legend": drawn_contrast(pixels, window, scatter.legend, greys=True),
         }
@@ -179,6 +181,9 @@ def test_every_text_reads_in_a_light_and_a_dark_palette_and_after_a_switch(qtbot
     qtbot.waitExposed(window)
     _fill(window)
     if when == "dark after start":
+        for mode in ("style", "product", "vae"):  # each tab shown, so its widgets are polished in the light palette
+            window.tabs.setCurrentWidget(window.tab(mode))
+            qtbot.wait(50)
         app_palette(review_dark_palette())
     measured = _message_bars(qtbot, window)
     for mode in ("style", "product", "vae"):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 #: WCAG 2's minimum contrast ratio for body text (level AA).
 TEXT_CONTRAST = 4.5
@@ -119,6 +119,26 @@ def follow(owner: QObject, apply: Callable[[], None]) -> None:
     event when the application palette changes: the application's signal is what tells.)"""
     apply()
     _Follower(owner, apply)
+    _restyle_on_palette_change()
+
+
+def _restyle_on_palette_change() -> None:
+    """Once per application: every widget with a style sheet has it set again when the palette
+    changes. Qt (6.11) leaves such a widget with the palette it had when its sheet was set, even
+    a sheet that sets no colour ("font-size:15px"): the legend and the class predicted stayed
+    black on the dark palette a desktop switched to."""
+    app = QGuiApplication.instance()
+    if app.property("vsdesk_restyles"):
+        return
+    app.setProperty("vsdesk_restyles", True)
+    app.paletteChanged.connect(_restyle_all)
+
+
+def _restyle_all(*_args) -> None:
+    for widget in QApplication.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 def muted(label: QWidget, extra_css: str = "") -> None:
