@@ -26,8 +26,7 @@ DARK = {
     "ToolTipText": "#e8e8e8", "Highlight": "#2f7de1", "HighlightedText": "#ffffff",
     "PlaceholderText": "#9a9a9a", "Link": "#6aa8ff",
 }
-#: The text measured: WCAG's level for body text; a little less for the map's status drawn
-#: over a half-transparent backing (its measured colour mixes in the antialiasing).
+#: WCAG's contrast level for body text, which every text measured must reach.
 BODY = theme.TEXT_CONTRAST
 
 

@@ -93,15 +93,6 @@ def set_sheet(widget: QWidget, sheet: str) -> None:
         widget.setStyleSheet(sheet)
 
 
-def set_text_colour(widget: QWidget, c: QColor) -> None:
-    """The colour ``widget`` draws its text in (a label's, or text painted with its palette)."""
-    pal = widget.palette()
-    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-        pal.setColor(group, QPalette.ColorRole.WindowText, c)
-        pal.setColor(group, QPalette.ColorRole.Text, c)
-    widget.setPalette(pal)
-
-
 class _Follower(QObject):
     def __init__(self, owner: QObject, apply: Callable[[], None]):
         super().__init__(owner)  # goes with its owner, and with it the connection
