@@ -928,6 +928,85 @@ def test_the_product_panel_keeps_its_lines_apart_in_a_small_window(qtbot):
     assert panel.model_info.geometry().bottom() <= panel.height()  # the last line in the panel
 
 
+def test_the_catalog_bar_is_busy_not_full_while_a_step_cannot_be_measured(qtbot):
+    """After "checking 32/32", loading the style model (a step with no total) left the bar full
+    at "32/32" beside "loading the style model": it is Qt's busy bar until a total comes."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    bar = CatalogBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.set_busy(True, "opening style-artworks")
+    bar.set_progress(32, 32, "checking")
+    assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (32, 32, "32/32")
+    bar.set_progress(0, 0, "loading the style model")
+    assert bar.progress.minimum() == bar.progress.maximum() == 0  # busy: no share to show
+    assert bar.status.text() == "loading the style model"
+    bar.set_progress(3, 12, "indexing")
+    assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (12, 3, "3/12")
+
+
+def _drawn(widget) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
+    rows = data.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    return rows.reshape(image.height(), image.width(), 3).sum(axis=2)  # one brightness a pixel
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])  # 96 dpi, and a font as large as 144 dpi gives
+def test_the_catalog_menus_arrow_is_drawn_beside_its_title_not_over_it(qtbot, scale):
+    """The arrow of the "Folders & model" menu lay over the end of its title at 96 and 144 dpi
+    (a tool button draws it in its corner, with no room kept for it). Measured on the button as
+    drawn: the title's pixels (what changes when the title is taken away) all lie left of the
+    arrow's (what is drawn then, besides the button itself), a space apart."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    bar = CatalogBar(has_models=True)
+    qtbot.addWidget(bar)
+    font = bar.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    bar.setFont(font)
+    bar.show()
+    qtbot.waitExposed(bar)
+    button = bar.menu_button
+    button.setFixedSize(button.size())  # the same button, whatever its text
+    with_title = _drawn(button)
+    button.setText("")
+    arrow_only = _drawn(button)
+    button.setText("Folders")
+    button.setMenu(None)
+    button.setText("")
+    plain = _drawn(button)
+    title_columns = np.flatnonzero(np.abs(with_title - arrow_only).sum(axis=0) > 60)
+    arrow_columns = np.flatnonzero(np.abs(arrow_only - plain).sum(axis=0) > 60)
+    assert title_columns.size and arrow_columns.size
+    gap = 4 * button.devicePixelRatioF() * scale  # a space: not touching, as the tool button's did
+    assert arrow_columns.min() - title_columns.max() >= gap, (title_columns.max(), arrow_columns.min())
+
+
+def test_the_vae_maps_left_axis_is_named_from_its_top_where_the_panel_shows_it(qtbot):
+    """The VAE map sits low in a panel that scrolls, often shown only down to its middle: the
+    left axis's name, centred on it, was cut to "imension 2" by the panel's lower edge. It reads
+    up from near the axis's top now, whole within the axis."""
+    from vsdesk.gui.panels.manifold_map import AXIS_NAMES, ManifoldMap
+
+    view = ManifoldMap()
+    qtbot.addWidget(view)
+    view.resize(420, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_grid(np.zeros((280, 280), np.uint8), (-3.0, 3.0, -3.0, 3.0))
+    settle(view)
+    axis = view.plot.getAxis("left")
+    assert axis.labelText == AXIS_NAMES["left"]
+    name = axis.label.mapRectToParent(axis.label.boundingRect())  # in the axis's own coordinates
+    assert axis.size().height() > 2 * name.height() + 40  # a tall axis: the name could sit in its middle
+    assert 0 <= name.top() <= 12, (name.top(), axis.size().height())
+    assert name.bottom() <= axis.size().height()
+
+
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     from vsdesk.gui.elided_label import ElidedLabel
 

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
-    QToolButton,
     QWidget,
 )
 
 from vsdesk.engine.text import counted
+from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.settings import Settings
 
@@ -63,7 +63,7 @@ class CatalogBar(QWidget):
         self.cancel_button.setToolTip("Stop indexing; what is indexed so far is kept")
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.status = ElidedLabel("")  # a long folder path ("Forgetting …") must not widen the window
-        self.status.setStyleSheet("color:#555;")
+        theme.muted(self.status)
         self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -78,12 +78,13 @@ class CatalogBar(QWidget):
         self.set_catalog("", (), is_sample=True)
 
     def _build_menu(self, has_models: bool) -> None:
-        self.menu_button = QToolButton()
+        # A push button: with its menu it keeps room for the menu's arrow beside its text (a tool
+        # button's arrow lay over the end of "Folders & model").
+        self.menu_button = QPushButton()
         self.menu_title = MENU_TITLES[has_models]  # as messages name it
         self.menu_button.setText(self.menu_title.replace("&", "&&"))  # an "&" shown, not a shortcut
         self.menu_button.setToolTip("Add a folder to the catalog, forget one, or make a new catalog of a folder"
                                     + ("; the product model it is indexed with" if has_models else ""))
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.menu_button)
         self.menu.setToolTipsVisible(True)  # why an entry is unavailable (a sample catalog)
         self.add_action = self.menu.addAction("Add a folder to this catalog…", self.choose_folder_to_add)
@@ -162,10 +163,15 @@ class CatalogBar(QWidget):
         self.menu_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int, message: str = "") -> None:
+        """``total`` 0: a step that cannot be measured (loading the model): the bar is busy, not
+        left full from the step before ("32/32" beside "loading the style model")."""
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
             self.progress.setFormat(f"{done}/{total}")
+        else:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(message or "%p%")
         if message:
             self.progress.setToolTip(message)
             self.status.setText(message)

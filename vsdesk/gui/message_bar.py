@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -18,11 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-_STYLES = {
-    "error": "background:#fde2e1; color:#7a1410; border:1px solid #f0a9a5;",
-    "warning": "background:#fff4d6; color:#6a4b00; border:1px solid #ecd38a;",
-    "info": "background:#e3f0ff; color:#0d3c6e; border:1px solid #a9c8ef;",
-}
+from vsdesk.gui import theme
+
+#: Each kind's hue. The bar is the window's colour with a share of it (light or dark with the
+#: palette) and its text the palette's own: fixed light backgrounds under a dark palette's light
+#: text left the message, its buttons and its ✕ unreadable.
+HUES = {"error": "#d93025", "warning": "#e0a000", "info": "#2f7de1"}
+BACKGROUND_SHARE = 0.18
+BORDER_SHARE = 0.55
 _STRENGTH = {"info": 0, "warning": 1, "error": 2}
 
 Action = tuple[str, Callable[[], None]]  # (button text, callback)
@@ -83,6 +86,7 @@ class MessageBar(QFrame):
         self._messages: list[_Message] = []
         self.kind = ""  # the strongest kind up ("" when nothing is)
         self.hide()
+        theme.follow(self, self._colour)
 
     def show_message(self, text: str, kind: str = "info", action: Action | None = None,
                      other: Action | None = None, offer: bool = False) -> None:
@@ -140,9 +144,20 @@ class MessageBar(QFrame):
         for button, action in ((self.action_button, self._action()), (self.other_button, self._action(other=True))):
             button.setText(action[0] if action else "")
             button.setVisible(action is not None)
-        self.setStyleSheet(f"#MessageBar {{ {_STYLES[self.kind]} border-radius:4px; }} QLabel {{ border:none; }}")
+        self._colour()
         self._fit_text()
         self.show()
+
+    def _colour(self) -> None:
+        """The bar tinted with its kind's hue, from the palette as it is now."""
+        if not self.kind:
+            return
+        background = theme.tint(HUES[self.kind], BACKGROUND_SHARE)
+        text = theme.readable(theme.colour(QPalette.ColorRole.WindowText), background)
+        theme.set_sheet(self, f"#MessageBar {{ background:{theme.css(background)}; "
+                              f"border:1px solid {theme.css(theme.tint(HUES[self.kind], BORDER_SHARE))}; "
+                              f"border-radius:4px; }} "
+                              f"QLabel {{ border:none; color:{theme.css(text)}; }}")
 
     def is_cut_short(self) -> bool:
         """The label shows part of the message (``text()`` is all of it)."""

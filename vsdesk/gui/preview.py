@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.thumbnails import ThumbnailCache
 
@@ -27,7 +28,7 @@ class ItemPreview(QWidget):
         self.image.setFixedSize(SIZE, SIZE)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption = ElidedLabel(HINT)
-        self.caption.setStyleSheet("color:#444;")
+        theme.muted(self.caption)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.image)
