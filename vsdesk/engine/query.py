@@ -34,8 +34,6 @@ EMBED_BATCH = 32
 #: 0.74). A picture decoded otherwise than its catalog item (a large JPEG pasted at full size,
 #: which the catalog decoded reduced) can differ more, and is then the very close result it is.
 SAME_VECTOR_COSINE = 0.9999
-#: Upper bound on the (queries x items) scores held at once by ``same_vector_rows`` (bytes).
-_SCORES_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -121,10 +119,12 @@ def rank_queries(
     the catalog is its place on a map: its vector is a blank's, not an item's)."""
     from vsdesk.engine.search import Results, search_catalog
 
-    copies = same_vector_rows(vectors[2], queries)
+    copies, copies_from = None, SAME_VECTOR_COSINE
     if subject_weight is not None:
         from vsdesk.engine.session import reweigh_style_query
 
+        # The copies are known by the vectors as embedded, not as reweighed: a pass of their own.
+        copies, copies_from = same_vector_rows(vectors[2], queries), None
         queries = reweigh_style_query(embedder, queries, subject_weight)
     other_class = None
     if kept_to is not None:
@@ -139,7 +139,7 @@ def rank_queries(
         vectors, queries, k,
         query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
         expansion=getattr(embedder, "query_expansion", None),
-        also_exclude=other_class, copies=copies,
+        also_exclude=other_class, copies=copies, copies_from=copies_from,
     )
     # Ranked with the others and then emptied: such a query is rare, and the rest keep the
     # one batch (style's query expansion ranks a batch at once).
@@ -149,14 +149,8 @@ def rank_queries(
 
 def same_vector_rows(matrix, queries) -> list[set[int]]:
     """For each query vector, the catalog rows (``matrix``, L2-normalised as the queries are)
-    whose vector is the query's own (cosine at least ``SAME_VECTOR_COSINE``): copies of it."""
-    from vsdesk.engine.search import score_blocks
+    whose vector is the query's own (cosine at least ``SAME_VECTOR_COSINE``): copies of it.
+    ``rank_queries`` finds them in its ranking's pass (``search.rank``) where it can."""
+    from vsdesk.engine.search import rank
 
-    matrix = np.asarray(matrix, dtype=np.float32)
-    queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-    if not matrix.size:
-        return [set() for _ in queries]
-    rows: list[set[int]] = []
-    for _, scores in score_blocks(matrix, queries, budget=_SCORES_BYTES):  # scored as ``search.top_k`` scores
-        rows.extend(set(np.flatnonzero(row >= SAME_VECTOR_COSINE).tolist()) for row in scores)
-    return rows
+    return rank(matrix, queries, 0, copies_from=SAME_VECTOR_COSINE)[1]
