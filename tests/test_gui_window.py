@@ -1826,6 +1826,17 @@ def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_
     assert "no indexed images" not in tab.messages.text()
 
 
+def test_a_painting_among_garments_only_is_said_to_be_a_weak_match(qtbot, window, tmp_path):
+    """The review: a style search with nothing of its style in the catalog showed its best (weak)
+    results with no sign of it; the window says so, as `vsdesk search` does."""
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[::400][:6], tmp_path / "garments")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.search_path(str(STYLE_DIR / "s_cubism-07.jpg"))
+    assert len(tab.gallery.results.items()) == 6 and tab.query.outcome.weak_match
+    assert tab.messages.kind == "info" and tab.messages.text().startswith("Weak match: even the best result")
+
+
 def test_a_pasted_image_of_a_catalog_image_is_left_out_as_a_copy_of_the_query(qtbot, window, tmp_path):
     """The review: a pasted image whose pixels are a catalog image's (clipboard image data: no
     file to hash) came back as its own first result at 1.000. It is a copy of the query: left

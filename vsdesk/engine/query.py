@@ -43,6 +43,10 @@ EMBED_BATCH = 32
 SAME_VECTOR_COSINE = 0.9999
 
 
+#: What `vsdesk search` and the window say of results whose best score is weak (``Results.weak_match``).
+WEAK_MATCH = "weak match: even the best result scores below what a match scores; these are only the closest there are"
+
+
 @dataclass
 class EmbeddedQuery:
     vector: np.ndarray  # float32 (dim,), L2-normalised
@@ -121,6 +125,7 @@ def rank_queries(
     ``subject_weight``: style's slider (``reweigh_style_query``), applied after the copies are
     known by the vectors as embedded. The embedder's query expansion, if it has one (style:
     alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it.
+    ``Results.weak_match``: the best score is below the embedder's ``weak_match_below`` (style).
     ``nothing_to_compare[i]`` (``EmbeddedQuery.nothing_to_compare``): query i is not compared,
     and its ``Results`` are empty, with ``nothing_to_compare`` saying why (nor a copy of it in
     the catalog is its place on a map: its vector is a blank's, not an item's)."""
@@ -148,6 +153,9 @@ def rank_queries(
         expansion=getattr(embedder, "query_expansion", None),
         also_exclude=other_class, copies=copies, copies_from=copies_from,
     )
+    weak_below = getattr(embedder, "weak_match_below", None)
+    for found in ranked:
+        found.weak_match = weak_below is not None and bool(found) and found[0].score < weak_below
     # Ranked with the others and then emptied: such a query is rare, and the rest keep the
     # one batch (style's query expansion ranks a batch at once).
     return [Results(nothing_to_compare=why) if why else found

@@ -44,12 +44,15 @@ class Results(list):
     empty list that explains nothing."""
 
     def __init__(self, results: Iterable[Result] = (), left_out: int = 0, own: Iterable[int] = (),
-                 nothing_to_compare: str | None = None):
+                 nothing_to_compare: str | None = None, weak_match: bool = False):
         super().__init__(results)
         self.left_out = left_out
         self.own = frozenset(own)
         #: Why the query was not compared at all (``query.rank_queries``), or None.
         self.nothing_to_compare = nothing_to_compare
+        #: Even the best result scores below what the mode calls a match (``query.rank_queries``,
+        #: the embedder's ``weak_match_below``): the closest there are, not good ones.
+        self.weak_match = weak_match
 
 
 def top_k(
