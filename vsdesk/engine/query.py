@@ -43,8 +43,10 @@ EMBED_BATCH = 32
 SAME_VECTOR_COSINE = 0.9999
 
 
-#: What `vsdesk search` and the window say of results whose best score is weak (``Results.weak_match``).
-WEAK_MATCH = "weak match: even the best result scores below what a match scores; these are only the closest there are"
+#: What `vsdesk search` and the window say of results whose best score is weak
+#: (``Results.weak_match``).
+WEAK_MATCH = ("weak match: even the best result scores below what a match scores; "
+              "these are only the closest there are")
 
 
 @dataclass
@@ -154,6 +156,9 @@ def rank_queries(
         also_exclude=other_class, copies=copies, copies_from=copies_from,
     )
     weak_below = getattr(embedder, "weak_match_below", None)
+    own_weight = getattr(getattr(embedder, "config", None), "subject_weight", None)
+    if subject_weight is not None and subject_weight != own_weight:
+        weak_below = None  # measured at the embedder's own weight: scores at another are not comparable
     for found in ranked:
         found.weak_match = weak_below is not None and bool(found) and found[0].score < weak_below
     # Ranked with the others and then emptied: such a query is rare, and the rest keep the

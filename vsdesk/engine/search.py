@@ -181,8 +181,9 @@ def search_catalog(
     ``catalog_hashes``, i.e. ``catalog.hashes()``) and the rows in ``copies[i]`` (known to be
     the query otherwise: ``query.same_vector_rows``) or scoring at least ``copies_from``
     against it (copies known by their vector, found in the ranking's own pass: ``rank``),
-    counted in each ``Results.left_out``, and the rows in ``also_exclude[i]`` (e.g. items of another product type). ``expansion`` (an object with ``n``,
-    ``database_n`` and ``alpha``, e.g. the style embedder's ``query_expansion``) applies
+    counted in each ``Results.left_out``, and the rows in ``also_exclude[i]`` (e.g. items of
+    another product type). ``expansion`` (an object with ``n``, ``database_n`` and ``alpha``,
+    e.g. the style embedder's ``query_expansion``) applies
     ``expand`` first; scores are then against the augmented rows."""
     paths, labels, matrix = vectors
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
