@@ -199,7 +199,7 @@ def _bench_copy_check(record, matrix: np.ndarray, k: int) -> None:
         runs["two passes"].append(time.perf_counter() - start)
     assert one == two and one[0].left_out == two[0].left_out == 1, "the one-pass copy check changed the results"
     n, dim = matrix.shape
-    record(f"query with its copy check, {n:,} x {dim}, one pass (vs a separate check)",
+    record(f"query with its copy check in one pass, {n:,} x {dim}",
            statistics.median(runs["one pass"]) * 1000, "ms", statistics.median(runs["two passes"]) * 1000)
 
 
