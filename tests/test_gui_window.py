@@ -1953,6 +1953,17 @@ def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_
     assert "no indexed images" not in tab.messages.text()
 
 
+def test_a_painting_among_garments_only_is_said_to_be_a_weak_match(qtbot, window, tmp_path):
+    """The review: a style search with nothing of its style in the catalog showed its best (weak)
+    results with no sign of it; the window says so, as `vsdesk search` does."""
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[::400][:6], tmp_path / "garments")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.search_path(str(STYLE_DIR / "s_cubism-07.jpg"))
+    assert len(tab.gallery.results.items()) == 6 and tab.query.outcome.weak_match
+    assert tab.messages.kind == "info" and tab.messages.text().startswith("Weak match: even the best result")
+
+
 def test_a_pasted_image_of_a_catalog_image_is_left_out_as_a_copy_of_the_query(qtbot, window, tmp_path):
     """The review: a pasted image whose pixels are a catalog image's (clipboard image data: no
     file to hash) came back as its own first result at 1.000. It is a copy of the query: left
@@ -2027,7 +2038,7 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     assert outcome.hits == [] and outcome.self_index is None and tab.gallery.model().rowCount() == 0
     assert tab.gallery.empty_text() == "No object found in the picture: nothing to compare."
     assert tab.messages.text() == ""  # not "no indexed images yet": the catalog is not at fault
-    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour</b>"
+    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour or a smooth gradient</b>"
     assert "no silhouette to read as an item or to judge" in panel.anomaly.text()
     assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
     assert len(panel.map.query_marker.data) == 0 and panel.recon_image.pixmap().isNull()

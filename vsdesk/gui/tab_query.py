@@ -19,7 +19,8 @@ from PySide6.QtGui import QImage
 
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
-from vsdesk.engine.text import counted
+from vsdesk.engine.query import WEAK_MATCH
+from vsdesk.engine.text import counted, sentence
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -353,6 +354,8 @@ class TabQuery(QObject):
         elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")
+        elif note is None and outcome.weak_match:  # (as `vsdesk search` says it)
+            note = Note("info", f"{sentence(WEAK_MATCH)}.")
         if note is not None:
             self.messages.show_message(note.text, note.kind, note.action)
         elif self._note_said and self.messages.text() == self._note_said:
