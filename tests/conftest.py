@@ -52,12 +52,13 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def wait_for_worker(qtbot, runner, worker: str, urgent: bool = False, timeout: int = 60_000) -> None:
     """Wait until ``runner``'s ``worker`` has run what was queued on it before now, and its
-    results have reached the GUI thread: the worker runs its tasks in order and its signals
-    arrive in order, so a marker task submitted now is done after them. ``urgent``: the marker
-    is urgent, so only the urgent tasks queued before it are waited for (on a serial worker it
-    runs in the next pause of a running task; on the compute worker it goes first at once, see
-    vsdesk/gui/worker.py). What the test then asserts did not
-    happen had every chance to, however slow the machine."""
+    results have reached the GUI thread: a marker task submitted now is done after them (a
+    serial worker runs its tasks in order; the compute worker, ``PriorityWorker``, starts a
+    task once those before it have ended or been cancelled), and its signals arrive after
+    theirs. What the test then asserts did not happen had every chance to, however slow the
+    machine. ``urgent``: the marker is urgent. On a serial worker it runs in the next pause of
+    the running task, once the urgent tasks queued before it are done; on the compute worker
+    it goes first at once and waits for nothing (it only shows the worker answers)."""
     done = []
     runner.submit(f"test/marker-{next(_markers)}", lambda ctx: None, worker=worker, urgent=urgent,
                   on_done=done.append)

@@ -1253,8 +1253,8 @@ def test_second_indexer_on_the_same_catalog_is_refused(photos):
     from vsdesk.engine.catalog._store import lock_catalog
 
     catalog = Catalog.create("mine", "style", [photos])
-    with lock_catalog(catalog.location, catalog.name):  # as if another process were indexing it
-        with pytest.raises(CatalogBusy, match="another vsdesk process"):
+    with lock_catalog(catalog.location, catalog.name):  # as this process's run holds it (another's: test_catalog_lock)
+        with pytest.raises(CatalogBusy, match="being indexed by this vsdesk process"):
             index_catalog(catalog, HistogramEmbedder())
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
 

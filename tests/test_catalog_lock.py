@@ -12,13 +12,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from conftest import CLOTHING_DIR, REPO, run_cli as run
+from conftest import CLOTHING_DIR, REPO, needs_setpriv, run_cli as run, without_root_powers
 from test_catalog import HistogramEmbedder
-from vsdesk.engine.catalog import Catalog, CatalogBusy, index_catalog
+from vsdesk.engine.catalog import Catalog, CatalogBusy, catalog_location, index_catalog
 
 #: Another vsdesk process indexing catalog "shop": it stops as its first batch is about to be
 #: embedded (the folders scanned, the catalog's lock held) until the test lets it go on.
@@ -203,3 +204,100 @@ def test_another_modes_vectors_are_dropped_by_whoever_holds_the_lock_next(two_fo
     opened_while_held("shop2").close()
     with Catalog.open("shop2") as catalog:  # the next open holds the lock: they go
         assert _stored_vectors(catalog.location) == 0 and catalog.counts() == (0, 0)
+
+
+def _meta(catalog_location: Path) -> dict[str, str]:
+    with contextlib.closing(sqlite3.connect(catalog_location / "index.sqlite")) as conn:
+        return dict(conn.execute("SELECT key, value FROM meta"))
+
+
+def test_a_new_index_opened_while_another_process_holds_the_lock_can_be_read(two_folders):
+    """A catalog whose index has no tables yet (catalog.json only: just made, or its index
+    removed) opened while another process holds its lock: its tables are made (nothing a run
+    could undo), so it reads as empty; its marks wait for whoever holds the lock next."""
+    a, _ = two_folders
+    Catalog.create("shop", "style", [a]).close()
+    location = catalog_location("shop")
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+        (location / name).unlink(missing_ok=True)
+    with held_by_another_process(location):
+        with Catalog.open("shop") as catalog:
+            assert (catalog.version, catalog.embedder_key, catalog.unfinished) == (0, None, False)
+            assert catalog.vectors().paths == [] and catalog.counts() == (0, 0) and catalog.uid
+        assert "mode" not in _meta(location)  # (a mark: under the lock)
+    with Catalog.open("shop") as catalog:
+        assert _meta(location)["mode"] == "style"
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 20
+
+
+def test_an_open_in_the_process_holding_the_lock_neither_waits_nor_blames_another(two_folders, monkeypatch):
+    """The window's index run holds the catalog's lock while its other threads open it (the
+    catalogs listed, a map computed), and a run may open it again itself: such an open does not
+    wait for the lock (it would wait for its own holder, in vain), reads the index as it is,
+    and leaves any change to the holder; a damaged index is said to be this process's run's."""
+    from vsdesk.engine.catalog import _store
+
+    monkeypatch.setattr(_store, "LOCK_PATIENCE", 5.0)  # so that a wait for the lock shows
+    a, _ = two_folders
+
+    def in_this_thread_and_another(open_it) -> list:
+        with ThreadPoolExecutor(1) as pool:
+            return [open_it(), pool.submit(open_it).result()]
+
+    def open_and_read():
+        start = time.monotonic()
+        with Catalog.open("shop") as catalog:
+            return catalog.model, catalog.counts(), time.monotonic() - start
+
+    def open_damaged():
+        start = time.monotonic()
+        with pytest.raises(CatalogBusy) as busy:
+            Catalog.open("shop")
+        return str(busy.value), time.monotonic() - start
+
+    with Catalog.create("shop", "style", [a]) as holder:
+        index_catalog(holder, HistogramEmbedder())
+        location = holder.location
+        with holder.exclusive():
+            # Settings the index does not say yet (its model): noted by the holder, not by an open.
+            config = json.loads((location / "catalog.json").read_text())
+            (location / "catalog.json").write_text(json.dumps({**config, "model": "mine"}))
+            for model, counts, took in in_this_thread_and_another(open_and_read):
+                assert (model, counts) == ("mine", (20, 0)) and took < 2, took
+            assert "model" not in _meta(location)
+            with open(location / "index.sqlite", "r+b") as fp:
+                fp.write(b"not a database at all" * 5)
+            for message, took in in_this_thread_and_another(open_damaged):
+                assert took < 2, took
+                assert message == ("catalog 'shop': its index file is damaged (the file is not a SQLite database "
+                                   "(truncated or overwritten)), "
+                                   "and this vsdesk process is indexing it: try again once it has finished (the "
+                                   "index is then rebuilt from the images)")
+            assert not list(location.glob("index.sqlite.damaged-*"))  # left to the holder's next open
+
+
+@needs_setpriv
+def test_a_damaged_index_in_a_read_only_catalog_folder_is_not_said_to_be_another_process(two_folders):
+    """The damaged index of a catalog whose folder is read-only cannot be moved aside (nor its
+    lock file made): the message says so and what to do, not to wait for another process's run
+    that does not exist."""
+    a, _ = two_folders
+    Catalog.create("shop", "style", [a]).close()
+    location = catalog_location("shop")
+    (location / ".index.lock").unlink()
+    with open(location / "index.sqlite", "r+b") as fp:
+        fp.write(b"not a database at all" * 5)
+    script = ("from vsdesk.engine.catalog import Catalog, CatalogError\n"
+              "try:\n    Catalog.open('shop')\nexcept CatalogError as exc:\n    print(type(exc).__name__, exc)")
+    location.chmod(0o555)
+    try:
+        opened = without_root_powers([sys.executable, "-c", script])
+    finally:
+        location.chmod(0o755)
+    assert opened.returncode == 0, opened.stderr[-2000:]
+    assert opened.stdout.strip() == (
+        f"CatalogStorageError catalog 'shop' cannot be changed: its folder {location} is read-only (or you may not "
+        f"write in it). Make it writable (e.g. `chmod u+w {location}`) and run again; its index file is damaged "
+        "(the file is not a SQLite database (truncated or overwritten)): it is moved aside and rebuilt from the "
+        "images then")
+    assert (location / "index.sqlite").is_file() and not list(location.glob("index.sqlite.damaged-*"))

@@ -1209,6 +1209,29 @@ def test_a_damaged_member_fails_the_load_as_a_missing_one_does(capsys, photos, t
 
 @needs_setpriv
 @pytest.mark.slow
+def test_a_damaged_second_member_does_not_stop_an_index_run_and_is_said_at_the_next_search(
+        capsys, photos, tmp_path, monkeypatch):
+    """An index run reads the product model's first member alone (the vectors and their key);
+    the others only add a query's class probabilities. `index` loaded them all the same, so a
+    damaged second member (the cache read-only: it cannot be converted again) stopped the run.
+    The run indexes now; the next search, which needs every member, fails the load in words."""
+    cache, members = _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch)
+    members[1].write_bytes(b"not a flatbuffer")
+    new = photos / "new.jpg"  # to be embedded: the run loads the model
+    shutil.copy(CLOTHING_DIR / "images" / sorted(os.listdir(CLOTHING_DIR / "images"))[40], new)
+    vsdesk = [sys.executable, "-m", "vsdesk"]
+    with _read_only(cache):
+        index = without_root_powers([*vsdesk, "index", "--catalog", "shop", "--json"])
+        search = without_root_powers([*vsdesk, "search", "--catalog", "shop", "-k", "3", str(new)])
+    assert index.returncode == 0 and "Traceback" not in index.stderr, index.stderr
+    assert json.loads(index.stdout)["added"] == 1 and "does not load" not in index.stderr
+    assert search.returncode == 1 and "Traceback" not in search.stderr, search.stderr
+    assert "vsdesk: model 'efficientnet-lite0' is not available (" in search.stderr, search.stderr
+    assert search.stderr.count("does not load") == 1, search.stderr
+
+
+@needs_setpriv
+@pytest.mark.slow
 def test_a_member_that_cannot_be_loaded_fails_the_command_in_words(capsys, photos, tmp_path, monkeypatch):
     """A member's int8 file missing (not damaged) with a read-only cache ended `vsdesk search` in
     a traceback: its conversion, due at the load (``warm_up``), was outside the load's error

@@ -14,7 +14,7 @@ from PySide6.QtGui import QPixmap, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QStyle
 
-from conftest import STYLE_DIR, settle, wait_for_worker
+from conftest import STYLE_DIR, settle
 from vsdesk.engine.tasks import check_cancelled
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.scatter import ScatterView
@@ -70,35 +70,55 @@ def test_cancel_stops_a_running_task_and_reports_it(qtbot, runner):
     assert progress[-1] < 999
 
 
-def test_on_the_compute_thread_a_task_made_urgent_runs_in_a_pause_of_a_running_urgent_one(qtbot, runner):
-    """The maps: the tab shown's map is urgent; a map asked for later (urgent), or one queued
-    and then hurried (its tab turned to), goes ahead of it at its next pause, and runs once."""
-    release = threading.Event()
-    done = []
+def test_on_the_compute_worker_the_newest_urgent_map_goes_first_and_a_queued_one_waits_until_hurried(qtbot, runner):
+    """The maps: the tab shown's map is urgent. A map asked for later as urgent goes first, the
+    newest first (the tab the user turned to last), the others waiting at their next pause; a
+    map queued (a hidden tab's) waits for those before it to end, until it is hurried (its tab
+    turned to): then it goes first, started or not."""
+    release, in_stage = threading.Event(), threading.Event()
+    pauses = [0]  # of the long map, gone through: it is at work between them
+    events, done = [], []
 
     def long(ctx):
-        while not release.wait(0.02):
+        while not release.wait(0.01):
             check_cancelled(ctx.cancelled)  # a pause between t-SNE stages
+            pauses[0] += 1
         return "long"
 
-    runs = []  # of the queued task: it is in both queues once hurried, and runs once
+    def staged(ctx):
+        events.append("staged starts")
+        in_stage.wait(30)  # a stage: no pause inside
+        check_cancelled(ctx.cancelled)  # waits here for a newer urgent map
+        events.append("staged ends")
+        return "staged"
 
-    def queued(ctx):
-        runs.append("queued")
-        return "queued"
+    def quick(name):
+        def run(ctx):
+            events.append(name)
+            return name
+        return run
 
-    runner.submit("a/map", long, worker="compute", urgent=True, on_done=done.append)
-    runner.submit("b/map", queued, worker="compute", on_done=done.append)
-    runner.submit("c/map", lambda ctx: "urgent", worker="compute", urgent=True, on_done=done.append)
-    qtbot.waitUntil(lambda: done == ["urgent"], timeout=5000)
-    wait_for_worker(qtbot, runner, "compute", urgent=True)  # another pause of the long one has come
-    assert done == ["urgent"]  # the queued one waits ...
+    try:
+        runner.submit("a/map", long, worker="compute", urgent=True, on_done=done.append)
+        qtbot.waitUntil(lambda: pauses[0] > 0, timeout=5000)
+        runner.submit("b/map", quick("queued"), worker="compute", on_done=done.append)
+        runner.submit("c/map", staged, worker="compute", urgent=True, on_done=done.append)
+        qtbot.waitUntil(lambda: events == ["staged starts"], timeout=5000)
+        runner.submit("d/map", quick("newest"), worker="compute", urgent=True, on_done=done.append)
+        # The newest goes first: it does not wait for the end of the stage of the one before.
+        qtbot.waitUntil(lambda: done == ["newest"], timeout=5000)
+    finally:
+        in_stage.set()
+    qtbot.waitUntil(lambda: done == ["newest", "staged"], timeout=5000)
+    # The long map is at work again; the queued one, after it, has not started meanwhile ...
+    went_on = pauses[0]
+    qtbot.waitUntil(lambda: pauses[0] >= went_on + 5, timeout=5000)
+    assert events == ["staged starts", "newest", "staged ends"] and done == ["newest", "staged"]
     runner.hurry("b/map")
-    qtbot.waitUntil(lambda: done == ["urgent", "queued"], timeout=5000)  # ... until hurried
+    qtbot.waitUntil(lambda: done == ["newest", "staged", "queued"], timeout=5000)  # ... until hurried
     release.set()
-    qtbot.waitUntil(lambda: done == ["urgent", "queued", "long"], timeout=5000)
-    wait_for_worker(qtbot, runner, "compute")  # its queued copy has been reached too
-    assert done == ["urgent", "queued", "long"] and runs == ["queued"] and not runner.is_running("b/map")
+    qtbot.waitUntil(lambda: done == ["newest", "staged", "queued", "long"], timeout=5000)
+    assert not runner.is_running("b/map") and not runner.is_running("a/map")
 
 
 def test_on_the_compute_worker_an_urgent_task_does_not_wait_for_the_end_of_a_step_of_another(qtbot, runner):

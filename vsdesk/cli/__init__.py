@@ -15,8 +15,8 @@ import sys
 
 from vsdesk import __version__, native_stderr
 from vsdesk.cli import _common
-from vsdesk.engine.logfile import log_command_line
 from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
+from vsdesk.engine.logfile import log_command_line
 from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.

@@ -289,7 +289,8 @@ def _print_report(report, catalog) -> None:
             say(f"  ... and {len(report.skipped) - 50} more")
 
 
-def _load_embedder(mode: str, model: str | None = None):
+def _load_embedder(mode: str, model: str | None = None, indexing: bool = False):
+    """The mode's embedder, loaded (``_settle``); ``indexing``: only what an index run needs."""
     from vsdesk.engine.models.errors import ModelStoreError
     from vsdesk.engine.modes import load_embedder
     from vsdesk.engine.product.model import ProductModelError  # light: no TensorFlow
@@ -297,7 +298,7 @@ def _load_embedder(mode: str, model: str | None = None):
     say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
     try:
         embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
-        _settle(embedder)
+        _settle(embedder, indexing)
     except ModelStoreError as exc:
         raise CommandError(str(exc), FAILED) from None
     except ProductModelError as exc:  # (one that is not there is told by _check_model_option)
@@ -307,17 +308,19 @@ def _load_embedder(mode: str, model: str | None = None):
     return embedder
 
 
-def _settle(embedder) -> None:
-    """Loads what runs the model now, every member of it, inside the load's error handling: a
-    member whose fast-path file is missing or damaged must be converted again, which needs the
-    backbone's weights; when they cannot be had (a read-only model cache) that is a failure of
-    the load, said as one (exit 1), the same for a file missing as for one damaged, not a
-    traceback nor a search answered without the query's facts. Loading a member from its
-    file takes a fraction of a second; a conversion is said first (``first_use_note``)."""
-    note = embedder.first_use_note()
+def _settle(embedder, indexing: bool = False) -> None:
+    """Loads what runs the model now, inside the load's error handling: a member whose
+    fast-path file is missing or damaged must be converted again, which needs the backbone's
+    weights; when they cannot be had (a read-only model cache) that is a failure of the load,
+    said as one (exit 1), the same for a file missing as for one damaged, not a traceback nor a
+    search answered without the query's facts. A search loads every member (its facts need
+    them all); an index run (``indexing``) the first alone, the one its vectors come from: a
+    damaged other member does not stop it, and is said at the next search. Loading a member
+    from its file takes a fraction of a second; a conversion is said first (``first_use_note``)."""
+    note = embedder.first_use_note(indexing=indexing)
     if note:
         say(note)
-    embedder.warm_up()
+    embedder.warm_up(indexing=indexing)
 
 
 def _handle(func, args) -> int:
@@ -418,8 +421,8 @@ def _index_into(args: argparse.Namespace) -> int:
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by
         # name is loaded first: the catalog may hold another one's vectors.
-        loader = _load_embedder(args.mode, model) if args.model is not None else (
-            lambda: _load_embedder(args.mode, model))
+        loader = _load_embedder(args.mode, model, indexing=True) if args.model is not None else (
+            lambda: _load_embedder(args.mode, model, indexing=True))
         options = {"model": model} if model is not None else {}
         # The run keeps the model for the next runs, and the window.
         report = _run_index(catalog, loader, args.batch_size,

@@ -44,15 +44,17 @@ class Embedder(ABC):
         the window and `vsdesk search` alike (``query.rank_queries``). NumPy/Pillow only."""
         return None
 
-    def first_use_note(self) -> str | None:
+    def first_use_note(self, indexing: bool = False) -> str | None:
         """A message to show before the model is first used, when that use will take long once
         (product: converting a model for the fast path); None when there is nothing to say.
-        Cheap (looks at files), so callers ask it right after loading."""
+        Cheap (looks at files), so callers ask it right after loading. ``indexing``: of what
+        ``warm_up(indexing=True)`` loads."""
         return None
 
-    def warm_up(self) -> None:
+    def warm_up(self, indexing: bool = False) -> None:
         """Load everything a query will need, so the wait happens under a "loading" message
-        rather than at the first query (TensorFlow thread). Reading ``key`` settles the model."""
+        rather than at the first query (TensorFlow thread). Reading ``key`` settles the model.
+        ``indexing``: only what an index run needs (``key`` and ``embed``, not a query's facts)."""
         _ = self.key
 
     def embed_images(self, images: Iterable[Image.Image], batch_size: int = 32) -> np.ndarray:

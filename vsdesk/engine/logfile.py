@@ -2,11 +2,19 @@
 
 INFO and above go there, with tracebacks; a command line's warnings go to standard error too
 (one line each, as before it had a log), its own output (``--json`` on stdout) left clean.
+
+Several processes write it at once (the window, commands run beside it), each appending. Only
+the window starts it afresh as it grows (``RotatingFileHandler``): a rotation renames the file
+under the others, which must not rotate in turn (on Linux they go on writing into vsdesk.log.1,
+and a second rotation would throw away what the first kept; on Windows the rename is refused
+while another has the file open). A command line only appends, and starts afresh as it starts
+when no window has kept the file small (``CLI_START_AFRESH_BYTES``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -16,21 +24,29 @@ from vsdesk.engine import paths
 log = logging.getLogger("vsdesk")
 
 LOG_NAME = "vsdesk.log"
-#: The log file is started afresh past this size, the previous one kept as vsdesk.log.1: at
-#: most 2 MB, however long vsdesk has been used.
+#: The window starts the log file afresh past this size, the previous one kept as
+#: vsdesk.log.1: at most 2 MB, however long vsdesk has been used.
 LOG_MAX_BYTES = 1_000_000
+#: A command line starts it afresh as it starts past this size (used without the window for a
+#: long time): not at each megabyte, so that it hardly ever happens while another writes it.
+CLI_START_AFRESH_BYTES = 10 * LOG_MAX_BYTES
 
 
-def log_to_file() -> logging.Handler | None:
+def log_to_file(rotate: bool = True) -> logging.Handler | None:
     """Log (INFO and above) to ``vsdesk.log`` in the cache directory too; None if that
     directory cannot be used (then standard error only). The file is opened at the first
-    message, not at start."""
+    message, not at start. ``rotate``: the window's, started afresh as it grows; else (a
+    command line) only appended to (see the module's note)."""
     try:
         path = paths.cache_dir() / LOG_NAME
     except OSError as exc:  # LocationError: the cache folder cannot be made
         log.warning("no log file: %s", exc)
         return None
-    handler = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
+    if rotate:
+        handler = _RotatedLog(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
+    else:
+        _start_afresh_if_huge(path)
+        handler = _AppendedLog(path, encoding="utf-8", delay=True)
     handler.set_name(LOG_NAME)
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -51,7 +67,7 @@ def log_command_line() -> None:
     stderr.setLevel(logging.WARNING)
     stderr.setFormatter(_OneLine())
     root.addHandler(stderr)
-    if log_to_file() is not None:
+    if log_to_file(rotate=False) is not None:
         log.info("command line: vsdesk %s", " ".join(sys.argv[1:]))
 
 
@@ -62,7 +78,7 @@ class _OneLine(logging.Formatter):
         return record.getMessage()
 
 
-class _LogFile(RotatingFileHandler):
+class _GivenUpWhenItCannotBeWritten(logging.FileHandler):
     """The log file, given up when it cannot be written (a read-only cache folder, a full disk):
     messages then go to standard error only, said once, instead of a "--- Logging error ---"
     traceback on standard error for every message."""
@@ -83,6 +99,36 @@ class _LogFile(RotatingFileHandler):
         self.given_up = True  # first: the warning below comes through this handler too
         log.warning("the log file %s cannot be written (%s): messages go to standard error only",
                     self.baseFilename, error)
+
+
+class _AppendedLog(_GivenUpWhenItCannotBeWritten):
+    """A command line's: appended to, never renamed while others write it."""
+
+
+class _RotatedLog(_GivenUpWhenItCannotBeWritten, RotatingFileHandler):
+    """The window's: started afresh past ``LOG_MAX_BYTES``."""
+
+    def doRollover(self) -> None:  # noqa: N802 - logging's name
+        try:
+            super().doRollover()
+        except OSError as exc:
+            # On Windows a command running meanwhile holds the file open and the rename is
+            # refused: the window goes on appending (its messages are not given up), and tries
+            # no more until it is started again.
+            self.maxBytes = 0
+            log.info("the log file %s is not started afresh (%s): another vsdesk process has it open?",
+                     self.baseFilename, exc)
+
+
+def _start_afresh_if_huge(path: Path) -> None:
+    """A command line's log past ``CLI_START_AFRESH_BYTES``: kept as vsdesk.log.1, a new one
+    begun (before this process writes it). Not when it cannot be (Windows: another process has
+    it open): appended to, then."""
+    try:
+        if path.stat().st_size > CLI_START_AFRESH_BYTES:
+            os.replace(path, path.with_name(f"{LOG_NAME}.1"))
+    except OSError:
+        pass
 
 
 def log_file() -> Path | None:

@@ -70,12 +70,12 @@ def ms_until(deadline: float) -> int:
     return max(0, round((deadline - time.monotonic()) * 1000))
 
 
-@dataclass
+@dataclass(eq=False)  # each one a task of its own: compared (``in``, ``remove``) as itself
 class TaskContext:
     """What a task function gets: report progress, emit partial results, check cancellation."""
 
     task_id: int
-    worker: "SerialWorker"
+    worker: "SerialWorker | PriorityWorker"
     cancel_event: threading.Event = field(default_factory=threading.Event)
     _last_progress: float = 0.0
     _last_partial: float = 0.0
@@ -101,7 +101,7 @@ class TaskContext:
             self.worker.partial.emit(self.task_id, value)
 
 
-@dataclass
+@dataclass(eq=False)  # identity: PriorityWorker finds a job in its order (``in``, ``index``, ``remove``)
 class _Job:
     context: TaskContext
     fn: Callable[[TaskContext], Any]

@@ -246,11 +246,30 @@ def storage_error(path: Path, exc: BaseException, name: str | None = None) -> Ca
     return CatalogStorageError(f"catalog {name!r}: {text}" if name else text)
 
 
-def being_indexed(name: str, outcome: str = "") -> CatalogBusy:
+def being_indexed(name: str, outcome: str = "", here: bool = False) -> CatalogBusy:
     """The error of a catalog another vsdesk process holds (``lock_catalog``); ``outcome``: what
-    became of the change refused ("nothing was changed")."""
-    text = f"catalog {name!r} is being indexed by another vsdesk process"
+    became of the change refused ("nothing was changed"). ``here``: held by this process (its
+    index run, in another thread or another ``Catalog`` of it)."""
+    text = f"catalog {name!r} is being indexed by {'this' if here else 'another'} vsdesk process"
     return CatalogBusy(f"{text}; {outcome}: try again once it has finished" if outcome else text)
+
+
+#: The catalogs whose lock this process holds (``lock_catalog``), by location. An flock is per
+#: open file, so this process would wait for its own lock as for another's, and be told of
+#: "another vsdesk process"; this says it is its own, at once.
+_held_here: set[Path] = set()
+_held_here_lock = threading.Lock()
+
+
+def _held_key(location: Path) -> Path:
+    return Path(os.path.realpath(location))
+
+
+def held_here(location: Path) -> bool:
+    """Whether this process holds the lock of the catalog in ``location`` (an index run in one of
+    its threads): it is not waited for, and is not another process's."""
+    with _held_here_lock:
+        return _held_key(location) in _held_here
 
 
 @contextlib.contextmanager
@@ -261,7 +280,27 @@ def lock_catalog(location: Path, name: str, outcome: str = "", shared: bool = Fa
     it is made, so that none is undone by a run of another process (which would put back a
     forgotten folder's entries, or write its own settings over the change). Never waited for:
     ``CatalogBusy`` (``being_indexed``) when another holds it, after ``patience`` seconds at
-    most. ``shared``: only a look (``is_being_indexed``), which does not keep other looks out."""
+    most. ``shared``: only a look (``is_being_indexed``), which does not keep other looks out.
+    Held by this process (a run in another thread, or in this one through another ``Catalog``:
+    ``exclusive`` is re-entrant for its own), ``CatalogBusy`` at once, said as this process's."""
+    key = _held_key(location)
+    with _held_here_lock:
+        if key in _held_here:
+            raise being_indexed(name, outcome, here=True)
+        if not shared:
+            _held_here.add(key)
+    try:
+        with _flock(location, name, outcome, shared, patience):
+            yield
+    finally:
+        if not shared:
+            with _held_here_lock:
+                _held_here.discard(key)
+
+
+@contextlib.contextmanager
+def _flock(location: Path, name: str, outcome: str, shared: bool, patience: float) -> Iterator[None]:
+    """The lock file's ``flock``, kept from other processes (``lock_catalog``)."""
     if fcntl is None:
         yield
         return
@@ -397,20 +436,32 @@ class Catalog:
         catalog's lock: a damaged file moved aside, another mode's vectors dropped, the model
         noted. When another process holds the lock (an index run), nothing is changed: the
         index is searched as it is (another mode's vectors left out, ``_foreign``), and the
-        change is made by whoever holds the lock next (``exclusive``)."""
+        change is made by whoever holds the lock next (``exclusive``). So too when this
+        process holds it (its run, mid-way, in another thread or ``Catalog``): it is not
+        waited for, and is left to that holder. Only the tables are made without the lock
+        (``_make_tables``), so that a new index can be read at all."""
         with self._storage():
             problem = self._connect_and_check()
+            if problem is None and not self.read_only:
+                self._make_tables()
             if problem is None and (not self._unsettled() or self.read_only):
                 return self._note_kept()  # (a read-only index is searched as it is)
+            outcome = (f"its index file is damaged ({problem}): it is moved aside and rebuilt from the images "
+                       "then") if problem else ""
             with contextlib.ExitStack() as held:
                 try:
-                    held.enter_context(lock_catalog(self.location, self.name, patience=LOCK_PATIENCE))
-                except (CatalogBusy, CatalogStorageError):
+                    held.enter_context(lock_catalog(self.location, self.name, outcome, patience=LOCK_PATIENCE))
+                except CatalogBusy:
                     if problem is not None:  # nothing to search: its next holder rebuilds it
+                        who = "this" if held_here(self.location) else "another"
                         raise CatalogBusy(f"catalog {self.name!r}: its index file is damaged ({problem}), and "
-                                          "another vsdesk process is indexing it: try again once it has "
+                                          f"{who} vsdesk process is indexing it: try again once it has "
                                           "finished (the index is then rebuilt from the images)") from None
                     return self._note_kept()
+                except CatalogStorageError:  # the lock file cannot be made: a read-only folder, a full disk
+                    if problem is not None:
+                        raise  # (its own words: what to do before the damaged file can be moved aside)
+                    return self._note_kept()  # searched as it is
                 if problem is not None:
                     problem = self._connect_and_check()  # again: its last holder may have rebuilt it
                 if problem is not None:
@@ -462,11 +513,8 @@ class Catalog:
 
     def _settle(self) -> None:
         """Write what the index lacks (``_unsettled``); the caller holds the catalog's lock."""
+        self._make_tables()  # (after a damaged file was moved aside: a new one)
         with self._lock, self._conn:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
             self._claim_for_mode()
             self._mark_model()
             if self._unsaved_note:
@@ -479,6 +527,20 @@ class Catalog:
                     (self._unsaved_note,),
                 )
         self._foreign, self._unsaved_note = False, None
+
+    def _make_tables(self) -> None:
+        """The index's tables and its schema, version and uid, where any is missing (a new
+        index): nothing a run could undo, so made without the catalog's lock. Written only
+        when missing: a write waits for another process's run to commit its batch."""
+        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if set(_TABLES) <= tables and self.conn.execute(
+                "SELECT COUNT(*) FROM meta WHERE key IN ('schema', 'version', 'uid')").fetchone()[0] == 3:
+            return
+        with self._lock, self._conn:
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
 
     def _claim_for_mode(self) -> None:
         """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index

@@ -197,26 +197,31 @@ class ProductEmbedder(Embedder):
         catalog keeps one kind. Which one runs is only known once the fast path is loaded (an
         int8 conversion can be refused), so the first read loads it (TF thread; a cached
         flatbuffer takes well under a second, a first conversion ~10-20 s a member). Catalogs depend on
-        the first member alone, so indexing loads no other (``warm_up`` loads them all; the CLI
-        calls it when ``first_use_note`` says a conversion is due, so it comes once)."""
+        the first member alone, so indexing loads no other (``warm_up`` loads them all, but with
+        ``indexing=True``; the CLI's `index` does that, `search` loads them all up front)."""
         self._runner()
         return self.weights_key + (":q8" if self._precision == "int8" else "")
 
-    def first_use_note(self) -> str | None:
+    def first_use_note(self, indexing: bool = False) -> str | None:
         """Said before a member is first converted for the fast path (TFLite int8): the model's
         first use is then seconds to a minute longer, once (the result is cached). The time
-        said is that of every member to convert: callers that say it ``warm_up`` then."""
-        pending = [m for m in (self, *self.others) if m._run is None and
+        said is that of every member to convert (``indexing``: the first alone): callers that
+        say it ``warm_up`` then."""
+        pending = [m for m in self._members(indexing) if m._run is None and
                    fast.will_convert(m.weights_key, m.meta.size, m.meta.backbone, m.folder)]
         if not pending:
             return None
         return (f"converting model {self.model_name} for fast inference "
                 f"(once, {fast.conversion_time(len(pending))})…")
 
-    def warm_up(self) -> None:
-        """This member and the others: a query's class probabilities need them all."""
-        for member in (self, *self.others):
+    def warm_up(self, indexing: bool = False) -> None:
+        """This member and the others: a query's class probabilities need them all. An index
+        run needs this one alone (its vectors and their key: ``classify`` is not called)."""
+        for member in self._members(indexing):
             member._runner()
+
+    def _members(self, indexing: bool) -> list["ProductEmbedder"]:
+        return [self] if indexing else [self, *self.others]
 
     def keep_fast_path_with_model(self) -> list[Path]:
         """Each member's int8 flatbuffer, converted (or read from this machine's cache) and
