@@ -763,7 +763,7 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
     assert panel.bars.items() == [("Shirt", 0.43), ("T-Shirt", 0.41)] and "Shirt" in panel.predicted.text()
-    assert panel.attributes.text() == "Kids' wear: no (12%)"
+    assert panel.attributes.text() == "Kids' wear: unlikely (12 % chance)"  # not "no (12%)", 12 % sure of no
     panel.show_extras({**described, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
     assert not panel.unfamiliar.isVisible()
     panel.show_extras(described)  # a model without familiarity statistics: nothing to warn of

@@ -28,7 +28,7 @@ from vsdesk.cli._common import (
     say,
     why_not_done,
 )
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import counted, kids_words, sentence
 
 
 def register(subparsers) -> None:
@@ -708,7 +708,7 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
         elif key == "familiarity_note":  # a model that cannot tell (too few training photos)
             lines.append(f"familiarity: not checked, {value}")
         elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
-            lines.append(f"kids' wear: {'yes' if value >= 0.5 else 'no'} ({value:.1%})")
+            lines.append(f"kids' wear: {kids_words(value, 1)}")
         elif key != "describe_error":  # said last, in words, as the other modes say it
             lines.append(f"{key}: {_short(value)}")
     return lines + _describe_error(facts)

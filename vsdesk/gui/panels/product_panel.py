@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
-from vsdesk.engine.text import sentence
+from vsdesk.engine.text import kids_words, sentence
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
 
@@ -25,7 +25,7 @@ def probability_items(extras: dict[str, Any]) -> list[tuple[str, float]]:
 def attribute_lines(extras: dict[str, Any]) -> list[str]:
     """The Clothing Dataset's other attribute, kids' wear (None: the model has no head for it)."""
     kids = extras["kids"]
-    return [] if kids is None else [f"Kids' wear: {'yes' if kids >= 0.5 else 'no'} ({100 * kids:.0f}%)"]
+    return [] if kids is None else [f"Kids' wear: {kids_words(kids)}"]
 
 
 FAMILIARITY_TIP = (
