@@ -32,6 +32,18 @@ FAMILIARITY_TIP = (
     "In the model's own features, this photo's nearest training photos are farther away than for "
     "99 % of the photos it was trained on: it has learnt nothing like it."
 )
+FLAT_TIP = (
+    "{share:.0f} % of this picture is areas of one exact colour, more than in 99.5 % of the photos the "
+    "model was trained on: a screenshot, a page or a drawing, not a photo like them, whatever photo it shows."
+)
+
+
+def familiarity_tip(extras: dict[str, Any]) -> str:
+    """Why the picture is called unlike the training photos: its flat areas, or the features."""
+    familiar = extras.get("familiarity") or {}
+    if familiar.get("flat_unusual"):
+        return FLAT_TIP.format(share=familiar["flat_areas"])
+    return FAMILIARITY_TIP if familiar.get("unfamiliar") else ""
 
 
 def unfamiliar_text(extras: dict[str, Any]) -> str:
@@ -126,7 +138,7 @@ class ProductPanel(ModePanel):
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)
         self.unfamiliar.setText(note)
-        self.unfamiliar.setToolTip(FAMILIARITY_TIP if note else "")
+        self.unfamiliar.setToolTip(familiarity_tip(extras) if note else "")
         self.unfamiliar.setVisible(bool(note))
         # A model that cannot tell unlike photos (trained on too few) says so where it is named:
         # without the warning above, its bars would otherwise read as a checked answer.
