@@ -54,8 +54,9 @@ def wait_for_worker(qtbot, runner, worker: str, urgent: bool = False, timeout: i
     """Wait until ``runner``'s ``worker`` has run what was queued on it before now, and its
     results have reached the GUI thread: the worker runs its tasks in order and its signals
     arrive in order, so a marker task submitted now is done after them. ``urgent``: the marker
-    is urgent, so only the urgent tasks queued before it are waited for (it runs in the next
-    pause of a running task, see vsdesk/gui/worker.py). What the test then asserts did not
+    is urgent, so only the urgent tasks queued before it are waited for (on a serial worker it
+    runs in the next pause of a running task; on the compute worker it goes first at once, see
+    vsdesk/gui/worker.py). What the test then asserts did not
     happen had every chance to, however slow the machine."""
     done = []
     runner.submit(f"test/marker-{next(_markers)}", lambda ctx: None, worker=worker, urgent=urgent,

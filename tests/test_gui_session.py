@@ -532,7 +532,6 @@ def test_a_cancelled_switch_goes_back_under_the_catalogs_lock(tmp_path, monkeypa
     import os
     import subprocess
     import sys
-    import time
 
     import pytest
 
@@ -559,14 +558,25 @@ def test_a_cancelled_switch_goes_back_under_the_catalogs_lock(tmp_path, monkeypa
                                       env=os.environ.copy(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       text=True)
             assert holder.stdout.readline().strip() == "waiting"
-            time.sleep(0.3)  # in flock(), waiting for the run to let the catalog go
         return True
+
+    # The other process takes the catalog as the cancelled run lets it go, before the switch
+    # back asks for it: waited for here, since which of two processes gets a lock let go is the
+    # scheduler's choice (a fixed sleep lost that race on a loaded machine).
+    switch_back = ModeSession._switch_back
+    held = []
+
+    def once_the_other_holds_it(self, *args):
+        held.append(holder.stdout.readline().strip())
+        return switch_back(self, *args)
+
+    monkeypatch.setattr(ModeSession, "_switch_back", once_the_other_holds_it)
 
     try:
         with caplog.at_level(logging.WARNING), pytest.raises(CancelledError):
             ModeSession("product").open_catalog(name, model="product/mine", cancelled=cancelled,
                                                  progress=lambda done, total, _m: batches.append(done) if done else None)
-        assert holder is not None and holder.stdout.readline().strip() == "held"
+        assert held == ["held"]
         with Catalog.open(name) as catalog:  # as the cancelled run left it: nothing put back
             assert catalog.model == "product/mine" and catalog.embedder_key != shipped_key
         assert "the model it had was not put back" in caplog.text

@@ -101,6 +101,43 @@ def test_on_the_compute_thread_a_task_made_urgent_runs_in_a_pause_of_a_running_u
     assert done == ["urgent", "queued", "long"] and runs == ["queued"] and not runner.is_running("b/map")
 
 
+def test_on_the_compute_worker_an_urgent_task_does_not_wait_for_the_end_of_a_step_of_another(qtbot, runner):
+    """A t-SNE stage cannot be interrupted: ~20 s for 10,000 points. The map of the tab the user
+    looks at waited for the end of the stage of a hidden tab's map, on one serial thread. It now
+    starts at once, on a thread of its own, and is done while the other is still inside its step;
+    the other then waits at its next pause until it is, and goes on."""
+    in_step, end_step = threading.Event(), threading.Event()
+    events, done = [], []
+
+    def long(ctx):
+        in_step.set()
+        end_step.wait(30)  # a stage: no pause inside
+        events.append("long: step ended")
+        check_cancelled(ctx.cancelled)  # the pause between stages: waits for the urgent one
+        events.append("long: next step")
+        return "long"
+
+    def urgent(ctx):
+        events.append("urgent runs")
+        assert end_step.wait(30)  # it is still at work when the other's step ends
+        check_cancelled(ctx.cancelled)
+        events.append("urgent ends")
+        return "urgent"
+
+    try:
+        runner.submit("hidden/map", long, worker="compute", on_done=done.append)
+        assert in_step.wait(5)
+        runner.submit("shown/map", urgent, worker="compute", urgent=True, on_done=done.append)
+        qtbot.waitUntil(lambda: events == ["urgent runs"], timeout=5000)  # inside the other's step
+        # (both said started once their signals reached the window)
+        qtbot.waitUntil(lambda: runner.running_slots("compute") == ["hidden/map", "shown/map"], timeout=5000)
+        assert events == ["urgent runs"]  # the one at work last
+    finally:
+        end_step.set()
+    qtbot.waitUntil(lambda: done == ["urgent", "long"], timeout=5000)
+    assert events.index("urgent ends") < events.index("long: next step")
+
+
 def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(qtbot, runner):
     """Queries share the models: one does not start in the middle of another."""
     both_queued = threading.Event()
@@ -413,6 +450,84 @@ def test_thumbnails_are_made_and_drawn_at_the_screens_device_pixel_ratio(scale, 
     assert max(facts["shown"]) == 112 and max(facts["pixels"]) == 112 * ratio  # sharp, yet not doubled at 1
     assert facts["square"] == [112 * ratio, 112 * ratio, ratio]
     assert facts["drawn_whole"]  # not scaled again on its way to the screen
+
+
+_ON_TWO_SCREENS = r"""
+import json, sys, time
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.preview import ItemPreview
+from vsdesk.gui.thumbnails import ThumbnailCache
+
+app = QApplication([])
+path, other = sys.argv[1:3]  # the gallery's, and the preview's own
+cache = ThumbnailCache()
+window = QWidget()
+view = GalleryView(cache, thumb_size=112)
+preview = ItemPreview(cache)
+layout = QVBoxLayout(window)
+layout.addWidget(view)
+layout.addWidget(preview)
+window.resize(300, 400)
+window.move(100, 100)  # on the plain screen
+window.show()
+view.set_items([GalleryItem(0, path, path)])
+preview.show_item(other, "a")
+
+
+def shown():
+    # The square the view draws, and the preview's image, once made at the window's ratio.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        app.processEvents()
+        drawn = view.results.data(view.results.index(0), 1)  # DecorationRole
+        image = preview.image.pixmap()
+        ratio = window.devicePixelRatioF()
+        if (isinstance(drawn, QPixmap) and drawn.devicePixelRatio() == ratio and not image.isNull()
+                and image.devicePixelRatio() == ratio):
+            break
+        time.sleep(0.01)
+    return {"window": window.devicePixelRatioF(), "gallery": [drawn.width(), drawn.devicePixelRatio()],
+            "preview": [max(image.width(), image.height()), image.devicePixelRatio()]}
+
+
+facts = {"app": app.devicePixelRatio(), "plain": shown()}
+window.windowHandle().setScreen(next(s for s in app.screens() if s.name() == "hidpi"))  # moved to the other
+facts["hidpi"] = shown()
+print(json.dumps(facts))
+"""
+
+
+def test_thumbnails_are_made_at_the_ratio_of_the_screen_the_window_is_on_and_again_on_another(tmp_path):
+    """With two screens, an ordinary one and a HiDPI one, the application's device pixel ratio is
+    the highest (2): thumbnails were made at it wherever the window was, four times the pixels
+    needed on the ordinary screen. They are made at the window's screen's ratio, and made again
+    when the window moves to a screen of another ratio (a fresh process: two offscreen screens
+    of ratios 1 and 2)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    artworks = sorted(STYLE_DIR.glob("*.jpg"))[3:5]  # 400 px high: more than 224 to show
+    config = tmp_path / "screens.json"
+    config.write_text(json.dumps({"screens": [
+        {"name": name, "x": x, "y": 0, "width": 1200, "height": 900, "logicalDpi": 96, "logicalBaseDpi": 96,
+         "dpr": 1} for name, x in (("plain", 0), ("hidpi", 1200))]}))
+    script = tmp_path / "two_screens.py"
+    script.write_text(_ON_TWO_SCREENS)
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+           "QT_SCREEN_SCALE_FACTORS": "plain=1;hidpi=2", "PYTHONPATH": str(REPO)}
+    env.pop("QT_SCALE_FACTOR", None)
+    run = subprocess.run([sys.executable, str(script), *map(str, artworks)], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=str(REPO))
+    assert run.returncode == 0, run.stderr
+    facts = json.loads(run.stdout.strip().splitlines()[-1])
+    assert facts["app"] == 2  # the highest of the two
+    assert facts["plain"] == {"window": 1, "gallery": [112, 1], "preview": [72, 1]}
+    assert facts["hidpi"] == {"window": 2, "gallery": [224, 2], "preview": [144, 2]}
 
 
 def test_a_thumbnail_that_failed_is_tried_again_once_its_errors_are_forgotten(qtbot, tmp_path):
@@ -818,6 +933,85 @@ def test_the_product_panel_keeps_its_lines_apart_in_a_small_window(qtbot):
     assert panel.model_info.geometry().bottom() <= panel.height()  # the last line in the panel
 
 
+def test_the_catalog_bar_is_busy_not_full_while_a_step_cannot_be_measured(qtbot):
+    """After "checking 32/32", loading the style model (a step with no total) left the bar full
+    at "32/32" beside "loading the style model": it is Qt's busy bar until a total comes."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    bar = CatalogBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.set_busy(True, "opening style-artworks")
+    bar.set_progress(32, 32, "checking")
+    assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (32, 32, "32/32")
+    bar.set_progress(0, 0, "loading the style model")
+    assert bar.progress.minimum() == bar.progress.maximum() == 0  # busy: no share to show
+    assert bar.status.text() == "loading the style model"
+    bar.set_progress(3, 12, "indexing")
+    assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (12, 3, "3/12")
+
+
+def _drawn(widget) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
+    rows = data.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    return rows.reshape(image.height(), image.width(), 3).sum(axis=2)  # one brightness a pixel
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])  # 96 dpi, and a font as large as 144 dpi gives
+def test_the_catalog_menus_arrow_is_drawn_beside_its_title_not_over_it(qtbot, scale):
+    """The arrow of the "Folders & model" menu lay over the end of its title at 96 and 144 dpi
+    (a tool button draws it in its corner, with no room kept for it). Measured on the button as
+    drawn: the title's pixels (what changes when the title is taken away) all lie left of the
+    arrow's (what is drawn then, besides the button itself), a space apart."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    bar = CatalogBar(has_models=True)
+    qtbot.addWidget(bar)
+    font = bar.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    bar.setFont(font)
+    bar.show()
+    qtbot.waitExposed(bar)
+    button = bar.menu_button
+    button.setFixedSize(button.size())  # the same button, whatever its text
+    with_title = _drawn(button)
+    button.setText("")
+    arrow_only = _drawn(button)
+    button.setText("Folders")
+    button.setMenu(None)
+    button.setText("")
+    plain = _drawn(button)
+    title_columns = np.flatnonzero(np.abs(with_title - arrow_only).sum(axis=0) > 60)
+    arrow_columns = np.flatnonzero(np.abs(arrow_only - plain).sum(axis=0) > 60)
+    assert title_columns.size and arrow_columns.size
+    gap = 4 * button.devicePixelRatioF() * scale  # a space: not touching, as the tool button's did
+    assert arrow_columns.min() - title_columns.max() >= gap, (title_columns.max(), arrow_columns.min())
+
+
+def test_the_vae_maps_left_axis_is_named_from_its_top_where_the_panel_shows_it(qtbot):
+    """The VAE map sits low in a panel that scrolls, often shown only down to its middle: the
+    left axis's name, centred on it, was cut to "imension 2" by the panel's lower edge. It reads
+    up from near the axis's top now, whole within the axis."""
+    from vsdesk.gui.panels.manifold_map import AXIS_NAMES, ManifoldMap
+
+    view = ManifoldMap()
+    qtbot.addWidget(view)
+    view.resize(420, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_grid(np.zeros((280, 280), np.uint8), (-3.0, 3.0, -3.0, 3.0))
+    settle(view)
+    axis = view.plot.getAxis("left")
+    assert axis.labelText == AXIS_NAMES["left"]
+    name = axis.label.mapRectToParent(axis.label.boundingRect())  # in the axis's own coordinates
+    assert axis.size().height() > 2 * name.height() + 40  # a tall axis: the name could sit in its middle
+    assert 0 <= name.top() <= 12, (name.top(), axis.size().height())
+    assert name.bottom() <= axis.size().height()
+
+
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     from vsdesk.gui.elided_label import ElidedLabel
 
@@ -962,3 +1156,42 @@ def test_forgetting_a_folder_with_nothing_indexed_says_so():
     assert _forget_words(1, 0) == "Its 1 image leaves the catalog: it is no longer searched or shown here."
     assert _forget_words(2, 1) == ("Its 2 images (and 1 file it could not index) leave the catalog: they are no longer "
                                    "searched or shown here.")
+
+
+def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_last_folder_chosen(
+        qtbot, tmp_path, monkeypatch):
+    """The "New catalog from a folder" and "Add a folder" dialogs started in the folder the window
+    was started from. They start in the user's Pictures (home when there is none), then in the
+    folder holding the last one chosen (the next is usually its sibling), kept across starts."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.settings import Settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_PICTURES_DIR", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # the working folder: never where they start
+    asked, answers = [], []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",  # the desktop's dialog (a native window)
+                        lambda parent, title, folder: asked.append(folder) or answers.pop(0))
+    bar = CatalogBar(settings=Settings())
+    qtbot.addWidget(bar)
+    bar.set_catalog("mine", ("/x",), is_sample=False)
+    answers += ["", ""]
+    bar.choose_folder()
+    (home / "Pictures").mkdir()
+    bar.choose_folder_to_add()
+    assert asked == [str(home), str(home / "Pictures")]
+    chosen = []
+    bar.folder_to_add.connect(chosen.append)
+    answers.append(str(home / "Pictures" / "2024"))
+    bar.choose_folder_to_add()
+    assert chosen == [str(home / "Pictures" / "2024")]
+    again = CatalogBar(settings=Settings())  # another start: kept in the settings
+    qtbot.addWidget(again)
+    answers.append("")
+    again.choose_folder()
+    assert asked[-1] == str(home / "Pictures")

@@ -43,6 +43,61 @@ def test_commands_go_to_the_cli_and_paths_to_the_window(tmp_path, monkeypatch):
     assert not _is_command("shoes")
 
 
+def test_qts_own_options_are_told_apart_from_commands_and_paths():
+    from vsdesk.__main__ import _is_for_the_cli
+    from vsdesk.gui.qt_options import split
+
+    assert not _is_for_the_cli("-style") and not _is_for_the_cli("-reverse") and not _is_for_the_cli("--platform")
+    assert _is_for_the_cli("--help") and _is_for_the_cli("-h") and _is_for_the_cli("--style-weight")
+    qt, rest = split(["-style", "Fusion", "photo.jpg", "--platform=xcb", "-reverse", "-x", "-qwindowgeometry",
+                      "800x600", "other.png", "-qmljsdebugger=port:3768"])
+    assert qt == ["-style", "Fusion", "-platform", "xcb", "-reverse", "-qwindowgeometry", "800x600",
+                  "-qmljsdebugger=port:3768"]
+    assert rest == ["photo.jpg", "-x", "other.png"]
+
+
+#: Loaded by the window's Python (PYTHONPATH): the application, once its window is up, says
+#: what Qt made of its options, and quits.
+REPORTER = """
+import PySide6.QtWidgets as widgets
+from PySide6.QtCore import QTimer
+
+_Base = widgets.QApplication
+
+
+class QApplication(_Base):
+    def __init__(self, *args):
+        super().__init__(*args)
+        QTimer.singleShot(0, self._report)
+
+    def _report(self):
+        window = next(w for w in self.topLevelWidgets() if w.isWindow() and w.isVisible())
+        print("style", self.style().name(), "platform", self.platformName(), "rtl", self.isRightToLeft(),
+              "window", window.isVisible(), "arguments", self.arguments()[1:], flush=True)
+        self.quit()
+
+
+widgets.QApplication = QApplication
+"""
+
+
+def test_qts_own_options_reach_the_windows_qt(tmp_path):
+    """`vsdesk -style Fusion` was refused by the command line ("invalid choice: 'Fusion'"): Qt's
+    standard options go to the window's Qt, with their values, and a path after them is
+    still the query."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(REPORTER)
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    done = _vsdesk("-style", "Windows", "-reverse", "-platform=offscreen", str(photo), QT_QPA_PLATFORM="minimal",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    assert done.returncode == 0, done.stderr
+    assert "invalid choice" not in done.stderr
+    said = next(line for line in done.stdout.splitlines() if line.startswith("style "))
+    assert said.startswith("style windows platform offscreen rtl True "), said
+    assert said.endswith("arguments []"), said  # Qt took its options (the path is vsdesk's)
+
+
 def test_without_a_display_the_window_says_so_instead_of_dying_silently():
     photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
     done = _vsdesk(str(photo), DISPLAY=None, WAYLAND_DISPLAY=None, QT_QPA_PLATFORM=None)

@@ -73,6 +73,37 @@ def test_a_flat_picture_has_no_object_and_real_garments_and_fashion_mnist_images
     assert all(dataset_form_of(Image.fromarray(pixels, "L")).object_found for pixels in images[:2000])
 
 
+def _ramp(size, colours, shape):
+    """A smooth background with no object: a ramp between two colours, (h, w, 3) uint8."""
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    u, v = x / (w - 1), y / (h - 1)
+    t = {"linear": 0.3 * u + 0.7 * v, "radial": np.hypot(u - 0.5, v - 0.5) / np.hypot(0.5, 0.5),
+         "vignette": np.clip((np.hypot(u - 0.5, v - 0.5) / np.hypot(0.5, 0.5) - 0.4) / 0.6, 0, 1) ** 2}[shape]
+    c0, c1 = np.array(colours, np.float32)
+    return (c0 + t[..., None] * (c1 - c0)).astype(np.uint8)
+
+
+def test_a_smooth_gradient_has_no_object_and_a_faint_garment_still_does(tmp_path):
+    """The review: a gradient (no object) was read as a Sandal, as its far side differs from its
+    border colour. It has no edge at any scale (``_steepest_slope``); the faintest garment of the
+    Clothing Dataset (a pale top on a pale bedspread) has, and so do Fashion-MNIST images."""
+    rng = np.random.default_rng(0)
+    for shape in ("linear", "radial", "vignette"):
+        for colours in (((0, 0, 0), (255, 255, 255)), ((240, 230, 220), (150, 140, 130))):
+            for size in ((640, 480), (28, 28)):
+                pixels = _ramp(size, colours, shape)
+                noisy = np.clip(pixels + rng.normal(0, 4, pixels.shape), 0, 255).astype(np.uint8)
+                path = tmp_path / "ramp.jpg"
+                Image.fromarray(noisy).save(path, quality=85)
+                for image in (Image.fromarray(pixels), load_image(path, min_size=128)):
+                    assert not dataset_form_of(image).object_found, (shape, colours, size)
+    faint = CLOTHING_DIR / "images" / "47224900-97c5-429f-8e2e-7368a715fff9.jpg"
+    assert dataset_form_of(load_image(faint, min_size=128)).object_found
+    images, _ = load_fashion_mnist("test")
+    assert all(dataset_form_of(Image.fromarray(pixels, "L")).object_found for pixels in images[2000:4000])
+
+
 def test_exact_knn_matches_brute_force_and_votes_break_ties_by_rank():
     rng = np.random.default_rng(0)
     base, queries = rng.normal(size=(500, 8)), rng.normal(size=(37, 8))

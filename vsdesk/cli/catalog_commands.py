@@ -605,6 +605,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             record["copies_left_out"] = hits.left_out
             # Why a query was not compared at all (a VAE picture with no object): null if it was.
             record["nothing_to_compare"] = hits.nothing_to_compare
+            # Even the best result scores below what a match scores (style): said, not hidden.
+            record["weak_match"] = hits.weak_match
             if args.same_class:
                 record["same_class"] = extras.get("predicted")
             for key, value in extras.items():
@@ -663,7 +665,8 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
         facts = {k: v for k, v in record.items()
-                 if k not in ("query", "results", "copies_left_out", "nothing_to_compare") and v is not None}
+                 if k not in ("query", "results", "copies_left_out", "nothing_to_compare", "weak_match")
+                 and v is not None}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit in record["results"]:
@@ -674,6 +677,10 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
         if not record["results"]:
             print(f"  {_why_no_results(record, size)}")
+        elif record.get("weak_match"):
+            from vsdesk.engine.query import WEAK_MATCH
+
+            print(f"  ({WEAK_MATCH})")
         print()
 
 

@@ -33,9 +33,20 @@ EMBED_BATCH = 32
 #: VAE: 0.99978; of 300 clothing photos under the product model: 0.94; artworks under style:
 #: 0.74). A picture decoded otherwise than its catalog item (a large JPEG pasted at full size,
 #: which the catalog decoded reduced) can differ more, and is then the very close result it is.
+#: No lower threshold could catch such copies under the VAE without hiding distinct items:
+#: 500 Fashion-MNIST test images upscaled to 1000x1000 come back at cosine 0.91 (median) and
+#: 0.997 at best against their 28x28 originals, as PNG as well as JPEG q85 (so not JPEG's noise):
+#: a large picture takes the photo route of ``dataset_form`` (object mask, fade, gain, crop to
+#: the mask's box), which is not the identity on a Fashion-MNIST image. Even a plain resize back
+#: to 28 pixels would give 0.986 at worst (median 0.9974, 200 items): a threshold catching these
+#: would lie far below the closest distinct pair (0.99978) and hide distinct items.
 SAME_VECTOR_COSINE = 0.9999
-#: Upper bound on the (queries x items) scores held at once by ``same_vector_rows`` (bytes).
-_SCORES_BYTES = 64 * 1024 * 1024
+
+
+#: What `vsdesk search` and the window say of results whose best score is weak
+#: (``Results.weak_match``).
+WEAK_MATCH = ("weak match: even the best result scores below what a match scores; "
+              "these are only the closest there are")
 
 
 @dataclass
@@ -116,15 +127,18 @@ def rank_queries(
     ``subject_weight``: style's slider (``reweigh_style_query``), applied after the copies are
     known by the vectors as embedded. The embedder's query expansion, if it has one (style:
     alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it.
+    ``Results.weak_match``: the best score is below the embedder's ``weak_match_below`` (style).
     ``nothing_to_compare[i]`` (``EmbeddedQuery.nothing_to_compare``): query i is not compared,
     and its ``Results`` are empty, with ``nothing_to_compare`` saying why (nor a copy of it in
     the catalog is its place on a map: its vector is a blank's, not an item's)."""
     from vsdesk.engine.search import Results, search_catalog
 
-    copies = same_vector_rows(vectors[2], queries)
+    copies, copies_from = None, SAME_VECTOR_COSINE
     if subject_weight is not None:
         from vsdesk.engine.session import reweigh_style_query
 
+        # The copies are known by the vectors as embedded, not as reweighed: a pass of their own.
+        copies, copies_from = same_vector_rows(vectors[2], queries), None
         queries = reweigh_style_query(embedder, queries, subject_weight)
     other_class = None
     if kept_to is not None:
@@ -139,8 +153,14 @@ def rank_queries(
         vectors, queries, k,
         query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
         expansion=getattr(embedder, "query_expansion", None),
-        also_exclude=other_class, copies=copies,
+        also_exclude=other_class, copies=copies, copies_from=copies_from,
     )
+    weak_below = getattr(embedder, "weak_match_below", None)
+    own_weight = getattr(getattr(embedder, "config", None), "subject_weight", None)
+    if subject_weight is not None and subject_weight != own_weight:
+        weak_below = None  # measured at the embedder's own weight: scores at another are not comparable
+    for found in ranked:
+        found.weak_match = weak_below is not None and bool(found) and found[0].score < weak_below
     # Ranked with the others and then emptied: such a query is rare, and the rest keep the
     # one batch (style's query expansion ranks a batch at once).
     return [Results(nothing_to_compare=why) if why else found
@@ -149,14 +169,8 @@ def rank_queries(
 
 def same_vector_rows(matrix, queries) -> list[set[int]]:
     """For each query vector, the catalog rows (``matrix``, L2-normalised as the queries are)
-    whose vector is the query's own (cosine at least ``SAME_VECTOR_COSINE``): copies of it."""
-    from vsdesk.engine.search import score_blocks
+    whose vector is the query's own (cosine at least ``SAME_VECTOR_COSINE``): copies of it.
+    ``rank_queries`` finds them in its ranking's pass (``search.rank``) where it can."""
+    from vsdesk.engine.search import rank
 
-    matrix = np.asarray(matrix, dtype=np.float32)
-    queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-    if not matrix.size:
-        return [set() for _ in queries]
-    rows: list[set[int]] = []
-    for _, scores in score_blocks(matrix, queries, budget=_SCORES_BYTES):  # scored as ``search.top_k`` scores
-        rows.extend(set(np.flatnonzero(row >= SAME_VECTOR_COSINE).tolist()) for row in scores)
-    return rows
+    return rank(matrix, queries, 0, copies_from=SAME_VECTOR_COSINE)[1]

@@ -44,12 +44,15 @@ class Results(list):
     empty list that explains nothing."""
 
     def __init__(self, results: Iterable[Result] = (), left_out: int = 0, own: Iterable[int] = (),
-                 nothing_to_compare: str | None = None):
+                 nothing_to_compare: str | None = None, weak_match: bool = False):
         super().__init__(results)
         self.left_out = left_out
         self.own = frozenset(own)
         #: Why the query was not compared at all (``query.rank_queries``), or None.
         self.nothing_to_compare = nothing_to_compare
+        #: Even the best result scores below what the mode calls a match (``query.rank_queries``,
+        #: the embedder's ``weak_match_below``): the closest there are, not good ones.
+        self.weak_match = weak_match
 
 
 def top_k(
@@ -61,6 +64,20 @@ def top_k(
     """The ``k`` rows of ``matrix`` (n, d) most similar to each row of ``queries`` (q, d) or to
     a single query (d,). ``exclude[i]`` lists row indices left out for query i. Scores are
     float32 cosine similarities (inputs are expected L2-normalised), best first; ties by index."""
+    return rank(matrix, queries, k, exclude)[0]
+
+
+def rank(
+    matrix: np.ndarray,
+    queries: np.ndarray,
+    k: int,
+    exclude: Sequence[Iterable[int] | None] | None = None,
+    copies_from: float | None = None,
+) -> tuple[list[list[Hit]], list[set[int]]]:
+    """``top_k``'s hits, and for each query the rows scoring at least ``copies_from`` against it
+    (None: none), left out of its hits as ``exclude`` is: copies of the query known by their
+    vector (``query.same_vector_rows``). Both come from one pass over the scores, where a
+    separate copy check would score the whole catalog a second time per query."""
     matrix = np.asarray(matrix, dtype=np.float32)
     queries = np.asarray(queries, dtype=np.float32)
     if queries.ndim == 1:
@@ -70,14 +87,19 @@ def top_k(
         raise ValueError(f"query vectors have {queries.shape[1]} dimensions, the catalog {matrix.shape[1]}")
     if exclude is not None and len(exclude) != len(queries):
         raise ValueError("exclude needs one entry per query")
-    results: list[list[Hit]] = []
-    if n == 0 or k <= 0:
-        return [[] for _ in range(len(queries))]
+    if n == 0 or (k <= 0 and copies_from is None):
+        return [[] for _ in range(len(queries))], [set() for _ in range(len(queries))]
+    hits: list[list[Hit]] = []
+    copies: list[set[int]] = []
     for start, scores in score_blocks(matrix, queries):
         for j, row in enumerate(scores):
             skip = exclude[start + j] if exclude is not None else None
-            results.append(_best(row, k, skip))
-    return results
+            same = set(np.flatnonzero(row >= copies_from).tolist()) if copies_from is not None else set()
+            if same:
+                skip = same if skip is None else same.union(skip)
+            hits.append(_best(row, k, skip))
+            copies.append(same)
+    return hits, copies
 
 
 def score_blocks(matrix: np.ndarray, queries: np.ndarray,
@@ -152,13 +174,16 @@ def search_catalog(
     expansion=None,
     also_exclude: Sequence[Iterable[int]] | None = None,
     copies: Sequence[Iterable[int]] | None = None,
+    copies_from: float | None = None,
 ) -> list[list[Result]]:
     """Top-k over a ``VectorSet`` (``catalog.vectors()``), leaving out each query's own item:
     the row with the same path (``query_paths``) or the same content (``query_hashes`` against
     ``catalog_hashes``, i.e. ``catalog.hashes()``) and the rows in ``copies[i]`` (known to be
-    the query otherwise: ``query.same_vector_rows``), counted in each ``Results.left_out``, and
-    the rows in ``also_exclude[i]`` (e.g. items of another product type). ``expansion`` (an object with ``n``,
-    ``database_n`` and ``alpha``, e.g. the style embedder's ``query_expansion``) applies
+    the query otherwise: ``query.same_vector_rows``) or scoring at least ``copies_from``
+    against it (copies known by their vector, found in the ranking's own pass: ``rank``),
+    counted in each ``Results.left_out``, and the rows in ``also_exclude[i]`` (e.g. items of
+    another product type). ``expansion`` (an object with ``n``, ``database_n`` and ``alpha``,
+    e.g. the style embedder's ``query_expansion``) applies
     ``expand`` first; scores are then against the augmented rows."""
     paths, labels, matrix = vectors
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
@@ -167,10 +192,15 @@ def search_catalog(
                     query_hashes[q] if query_hashes is not None else None) for q in range(len(queries))]
     if copies is not None:
         own = [skip | set(copies[q]) for q, skip in enumerate(own)]
+    if expansion is not None and copies_from is not None:
+        # Expansion ranks other vectors than the query's own: its copies need a pass of their own.
+        own = [skip | same for skip, same in zip(own, rank(matrix, queries, 0, copies_from=copies_from)[1])]
+        copies_from = None
     exclude = [skip | set(also_exclude[q]) if also_exclude is not None else skip for q, skip in enumerate(own)]
     if expansion is not None:
         matrix, queries = expand(matrix, queries, expansion, exclude)
-    hits = top_k(matrix, queries, k, exclude)
+    hits, same = rank(matrix, queries, k, exclude, copies_from)
+    own = [skip | found for skip, found in zip(own, same)]
     return [Results((Result(paths[h.index], h.score, labels[h.index], h.index) for h in row), len(skip), skip)
             for row, skip in zip(hits, own)]
 

@@ -231,6 +231,8 @@ class QueryOutcome:
     #: Why the query is not compared with a catalog (a VAE picture with no object in it), or
     #: None: its ``hits`` are then empty, whatever the catalog (``query.rank_queries``).
     nothing_to_compare: str | None = None
+    #: Even the best of ``hits`` scores below what a match scores (``Results.weak_match``).
+    weak_match: bool = False
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -833,7 +835,8 @@ class ModeSession:
         from vsdesk.engine.query import rank_queries
 
         snapshot = self.catalog
-        found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None, left_out=0)
+        found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None, left_out=0,
+                                    weak_match=False)
         if snapshot is None or not len(snapshot):
             return found
         if outcome.model_key and snapshot.model_key and outcome.model_key != snapshot.model_key:
@@ -854,7 +857,8 @@ class ModeSession:
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,
-                                   self_index=min(own) if own else None, left_out=ranked.left_out)
+                                   self_index=min(own) if own else None, left_out=ranked.left_out,
+                                   weak_match=ranked.weak_match)
 
     def _item_classes(self, snapshot: CatalogSnapshot) -> np.ndarray:
         """Each row's product type (``item_classes``), kept for the snapshot's catalog version."""

@@ -20,6 +20,8 @@ def run(argv: list[str]) -> int:
 
     from vsdesk.gui.crash import install_excepthooks, log_to_file
     from vsdesk.gui.main_window import MainWindow
+    from vsdesk.gui.qt_options import split as split_qt_options
+    from vsdesk.gui.theme import ColourScheme
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)  # TensorFlow's converter notes, not vsdesk's
@@ -29,17 +31,21 @@ def run(argv: list[str]) -> int:
     # its own LLVM's symbols to that one and dies in a static initialiser (SIGSEGV at the first
     # query). vsdesk draws nothing with GTK's OpenGL, so GDK is told not to probe it.
     os.environ.setdefault("GDK_GL", "disable")
-    app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in argv if a.startswith("-")]])
+    # Qt's options (-style Fusion, -platform xcb, -reverse ...) with their values; any other
+    # option is Qt's to ignore, as before; the other words are paths.
+    qt_options, rest = split_qt_options(argv)
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_options, *[a for a in rest if a.startswith("-")]])
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
     # Must match resources/desktop/io.github.vsdesk.vsdesk.desktop so the desktop groups the window
     # under that entry and shows its icon.
     app.setDesktopFileName("io.github.vsdesk.vsdesk")
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "vsdesk.svg")))
+    ColourScheme(app)  # a dark desktop whose theme leaves Qt's palette light: a dark palette
     window = MainWindow()
     install_excepthooks(window)
     window.show()
-    images = [a for a in argv if not a.startswith("-")]
+    images = [a for a in rest if not a.startswith("-")]
     if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
         window.current_tab().open_paths(images, "given")
     code = app.exec()

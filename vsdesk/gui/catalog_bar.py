@@ -4,7 +4,9 @@ indexing progress + Cancel."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from pathlib import Path
+
+from PySide6.QtCore import QDir, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
@@ -14,12 +16,13 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
-    QToolButton,
     QWidget,
 )
 
 from vsdesk.engine.text import counted
+from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
+from vsdesk.gui.settings import Settings
 
 
 #: The catalog menu's button, by whether the mode has models to choose from.
@@ -43,9 +46,11 @@ class CatalogBar(QWidget):
     cancel_requested = Signal()
     details_requested = Signal()  # the status line's link (e.g. "3 skipped") was clicked
 
-    def __init__(self, parent: QWidget | None = None, has_models: bool = False):
-        """``has_models``: the mode has models to choose from (product): the menu offers them."""
+    def __init__(self, parent: QWidget | None = None, has_models: bool = False, settings: Settings | None = None):
+        """``has_models``: the mode has models to choose from (product): the menu offers them.
+        ``settings``: where the folder dialogs' last folder is kept (None: not kept)."""
         super().__init__(parent)
+        self._settings = settings
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(18)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -58,7 +63,7 @@ class CatalogBar(QWidget):
         self.cancel_button.setToolTip("Stop indexing; what is indexed so far is kept")
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.status = ElidedLabel("")  # a long folder path ("Forgetting …") must not widen the window
-        self.status.setStyleSheet("color:#555;")
+        theme.muted(self.status)
         self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -73,12 +78,13 @@ class CatalogBar(QWidget):
         self.set_catalog("", (), is_sample=True)
 
     def _build_menu(self, has_models: bool) -> None:
-        self.menu_button = QToolButton()
+        # A push button: with its menu it keeps room for the menu's arrow beside its text (a tool
+        # button's arrow lay over the end of "Folders & model").
+        self.menu_button = QPushButton()
         self.menu_title = MENU_TITLES[has_models]  # as messages name it
         self.menu_button.setText(self.menu_title.replace("&", "&&"))  # an "&" shown, not a shortcut
         self.menu_button.setToolTip("Add a folder to the catalog, forget one, or make a new catalog of a folder"
                                     + ("; the product model it is indexed with" if has_models else ""))
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.menu_button)
         self.menu.setToolTipsVisible(True)  # why an entry is unavailable (a sample catalog)
         self.add_action = self.menu.addAction("Add a folder to this catalog…", self.choose_folder_to_add)
@@ -157,10 +163,15 @@ class CatalogBar(QWidget):
         self.menu_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int, message: str = "") -> None:
+        """``total`` 0: a step that cannot be measured (loading the model): the bar is busy, not
+        left full from the step before ("32/32" beside "loading the style model")."""
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
             self.progress.setFormat(f"{done}/{total}")
+        else:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(message or "%p%")
         if message:
             self.progress.setToolTip(message)
             self.status.setText(message)
@@ -177,7 +188,7 @@ class CatalogBar(QWidget):
         """A folder to make a new catalog of (the window's File menu lands here too)."""
         if not self.menu_button.isEnabled():
             return  # indexing: one catalog at a time
-        folder = QFileDialog.getExistingDirectory(self, "New catalog from a folder")
+        folder = self._ask_folder("New catalog from a folder")
         if folder:
             self.folder_chosen.emit(folder)
 
@@ -185,9 +196,26 @@ class CatalogBar(QWidget):
         """A folder to add to the catalog shown (the window's File menu lands here too)."""
         if not self.menu_button.isEnabled() or not self.add_action.isEnabled():
             return  # indexing, or a sample catalog shown
-        folder = QFileDialog.getExistingDirectory(self, f"Add a folder to “{self._catalog}”")
+        folder = self._ask_folder(f"Add a folder to “{self._catalog}”")
         if folder:
             self.folder_to_add.emit(folder)
+
+    def _ask_folder(self, title: str) -> str:
+        """The folder dialog, started beside the last folder chosen (in the folder holding it:
+        the next one is usually its sibling, and a folder inside it is refused as nested),
+        else in the user's Pictures, else home; not in the folder the window was started from."""
+        last = self._settings.last_catalog_folder() if self._settings is not None else ""
+        folder = QFileDialog.getExistingDirectory(self, title, str(Path(last).parent) if last else _pictures())
+        if folder and self._settings is not None:
+            self._settings.set_last_catalog_folder(folder)
+        return folder
+
+
+def _pictures() -> str:
+    """The user's Pictures folder, or home if there is none (a stat of a folder in home, as the
+    dialog about to open makes of its own folder)."""
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return pictures if pictures and Path(pictures).is_dir() else QDir.homePath()
 
 
 def _short(name: str, limit: int = 40) -> str:

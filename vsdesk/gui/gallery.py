@@ -112,7 +112,9 @@ class ResultsModel(QAbstractListModel):
             second = " · ".join(facts)
             return f"{item.name}\n{second}" if second else item.name
         if role == Qt.ItemDataRole.DecorationRole:
-            pixmap = self._cache.pixmap(item.source, self._size)
+            view = self.parent()  # at its screen's ratio, not the highest of all screens
+            ratio = view.devicePixelRatioF() if isinstance(view, QWidget) else None
+            pixmap = self._cache.pixmap(item.source, self._size, ratio)
             if pixmap is not None:
                 return self._square(item.source, pixmap)
             if self._cache.error(item.source):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -18,11 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-_STYLES = {
-    "error": "background:#fde2e1; color:#7a1410; border:1px solid #f0a9a5;",
-    "warning": "background:#fff4d6; color:#6a4b00; border:1px solid #ecd38a;",
-    "info": "background:#e3f0ff; color:#0d3c6e; border:1px solid #a9c8ef;",
-}
+from vsdesk.gui import theme
+
+#: Each kind's hue. The bar is the window's colour with a share of it (light or dark with the
+#: palette) and its text the palette's own: fixed light backgrounds under a dark palette's light
+#: text left the message, its buttons and its ✕ unreadable.
+HUES = {"error": "#d93025", "warning": "#e0a000", "info": "#2f7de1"}
+BACKGROUND_SHARE = 0.18
+BORDER_SHARE = 0.55
 _STRENGTH = {"info": 0, "warning": 1, "error": 2}
 
 Action = tuple[str, Callable[[], None]]  # (button text, callback)
@@ -41,6 +44,7 @@ class _Message:
     kind: str
     action: Action | None = None
     other: Action | None = None  # a second choice (a dropped folder: added to the catalog, or a new one)
+    offer: bool = False  # asks the user something they have yet to answer (``has_offer``)
 
 
 class MessageBar(QFrame):
@@ -82,18 +86,20 @@ class MessageBar(QFrame):
         self._messages: list[_Message] = []
         self.kind = ""  # the strongest kind up ("" when nothing is)
         self.hide()
+        theme.follow(self, self._colour)
 
     def show_message(self, text: str, kind: str = "info", action: Action | None = None,
-                     other: Action | None = None) -> None:
+                     other: Action | None = None, offer: bool = False) -> None:
         """Show ``text`` instead of what is up; ``action`` offers one thing to do about it,
-        ``other`` a second one beside it."""
-        self._messages = [_Message(text, kind, action, other)]
+        ``other`` a second one beside it. ``offer``: the message asks the user something (a
+        folder given to the window: made a catalog?), not said beside a remedy (Try again)."""
+        self._messages = [_Message(text, kind, action, other, offer)]
         self._update()
 
     def add_message(self, text: str, kind: str = "info", action: Action | None = None,
-                    other: Action | None = None) -> None:
+                    other: Action | None = None, offer: bool = False) -> None:
         """Show ``text`` along with what is up (an offer up keeps its buttons unless this has one)."""
-        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action, other)]
+        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action, other, offer)]
         self._update()
 
     def remove_message(self, text: str) -> bool:
@@ -109,8 +115,10 @@ class MessageBar(QFrame):
         return any(m.text == text for m in self._messages)
 
     def has_offer(self) -> bool:
-        """A message up asks the user something (it has an action button)."""
-        return self._action() is not None
+        """A message up asks the user something they have yet to answer (shown with ``offer``);
+        a message with a remedy button (Try again, Resume indexing, Copy path) is not one: news
+        replaces it, as any message is replaced."""
+        return any(m.offer for m in self._messages)
 
     def error(self, text: str) -> None:
         self.show_message(text, "error")
@@ -136,9 +144,20 @@ class MessageBar(QFrame):
         for button, action in ((self.action_button, self._action()), (self.other_button, self._action(other=True))):
             button.setText(action[0] if action else "")
             button.setVisible(action is not None)
-        self.setStyleSheet(f"#MessageBar {{ {_STYLES[self.kind]} border-radius:4px; }} QLabel {{ border:none; }}")
+        self._colour()
         self._fit_text()
         self.show()
+
+    def _colour(self) -> None:
+        """The bar tinted with its kind's hue, from the palette as it is now."""
+        if not self.kind:
+            return
+        background = theme.tint(HUES[self.kind], BACKGROUND_SHARE)
+        text = theme.readable(theme.colour(QPalette.ColorRole.WindowText), background)
+        theme.set_sheet(self, f"#MessageBar {{ background:{theme.css(background)}; "
+                              f"border:1px solid {theme.css(theme.tint(HUES[self.kind], BORDER_SHARE))}; "
+                              f"border-radius:4px; }} "
+                              f"QLabel {{ border:none; color:{theme.css(text)}; }}")
 
     def is_cut_short(self) -> bool:
         """The label shows part of the message (``text()`` is all of it)."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.engine.text import counted
+from vsdesk.gui import theme
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView
@@ -69,7 +70,7 @@ class ModeTab(QWidget):
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.catalog_bar = CatalogBar(has_models=self.mode == "product")
+        self.catalog_bar = CatalogBar(has_models=self.mode == "product", settings=self.settings)
         self.messages = MessageBar()
         self.query_area = QueryArea()
         self.panel = PANELS[self.mode]()
@@ -77,7 +78,8 @@ class ModeTab(QWidget):
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
         self._map_placeholder = QLabel("The map appears here.")
         self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._map_placeholder.setStyleSheet("background:white; color:#777;")
+        # As the map will be: on the palette's base colour (white on a light palette).
+        theme.follow(self._map_placeholder, lambda: theme.set_sheet(self._map_placeholder, theme.base_sheet()))
         self.preview = ItemPreview(self.cache)
         # A labelled product catalog: its map coloured by its labels or by the model's classes.
         self.colour_by = QComboBox()

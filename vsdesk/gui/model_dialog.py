@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from vsdesk.engine.product.choice import ModelChoice
+from vsdesk.gui import theme
 
 
 #: ``ModelChoiceDialog``'s ``current`` for a new catalog: any model can be chosen.
@@ -52,7 +53,7 @@ class ModelChoiceDialog(QDialog):
             details = QLabel(choice.details)
             details.setTextFormat(Qt.TextFormat.PlainText)  # class names are the user's, not markup
             details.setWordWrap(True)
-            details.setStyleSheet("color:#555; margin-left:24px;")
+            theme.muted(details, "margin-left:24px;")
             if choice.classes:
                 tip = "Classes: " + ", ".join(choice.classes)
                 button.setToolTip(tip)

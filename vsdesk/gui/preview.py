@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.thumbnails import ThumbnailCache
 
@@ -27,7 +28,7 @@ class ItemPreview(QWidget):
         self.image.setFixedSize(SIZE, SIZE)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption = ElidedLabel(HINT)
-        self.caption.setStyleSheet("color:#444;")
+        theme.muted(self.caption)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.image)
@@ -51,7 +52,7 @@ class ItemPreview(QWidget):
         if not self._source:
             self.image.clear()
             return
-        pixmap = self._cache.pixmap(self._source, SIZE)
+        pixmap = self._cache.pixmap(self._source, SIZE, self.devicePixelRatioF())
         if pixmap is not None:
             self.image.setPixmap(pixmap)
             self.caption.setText(self._caption)  # e.g. read again once its disk is back
@@ -64,3 +65,10 @@ class ItemPreview(QWidget):
     def _on_ready(self, source: str) -> None:
         if source == self._source:
             self._refresh()
+
+    def event(self, event) -> bool:
+        # Moved to a screen of another device pixel ratio: the image made anew at that one (the
+        # gallery asks again by itself, as it repaints).
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self._refresh()
+        return super().event(event)

@@ -7,9 +7,10 @@ The image shown is decoded off-thread by the tab and handed in with ``set_image`
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 
 DROP_HINT = "Drop an image here\nor use Open / Paste"
@@ -26,11 +27,10 @@ class QueryArea(QWidget):
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image_label.setMinimumSize(120, 120)  # a small screen still fits the VAE tab
         self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # no resize feedback
-        self.image_label.setStyleSheet(
-            "#DropZone { border: 2px dashed #9aa7b4; border-radius: 8px; color: #5b6570; background: #f7f9fb; }"
-        )
+        self._drag_over = False
+        theme.follow(self.image_label, self._colour_drop_zone)
         self.caption = ElidedLabel("")
-        self.caption.setStyleSheet("color:#444;")
+        theme.muted(self.caption)
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open an image file (Ctrl+O)")
         self.paste_button = QPushButton("Paste")
@@ -57,10 +57,16 @@ class QueryArea(QWidget):
         self.caption.setText(caption)
 
     def set_drag_highlight(self, on: bool) -> None:
-        colour = "#2f7de1" if on else "#9aa7b4"
-        self.image_label.setStyleSheet(
-            f"#DropZone {{ border: 2px dashed {colour}; border-radius: 8px; color: #5b6570; background: #f7f9fb; }}"
-        )
+        self._drag_over = on
+        self._colour_drop_zone()
+
+    def _colour_drop_zone(self) -> None:
+        """On the palette's base colour, its dashed border in the highlight colour while a drag
+        is over it."""
+        border = (theme.colour(QPalette.ColorRole.Highlight) if self._drag_over
+                  else theme.mix(theme.colour(QPalette.ColorRole.Text), theme.colour(QPalette.ColorRole.Base), 0.55))
+        theme.set_sheet(self.image_label, f"#DropZone {{ border: 2px dashed {theme.css(border)}; border-radius: 8px; "
+                                          f"{theme.base_sheet()} }}")
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -17,10 +17,11 @@ from typing import Callable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from vsdesk.engine.session import PREDICTED
+from vsdesk.gui import theme
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
 
@@ -41,6 +42,20 @@ NEUTRALS = ["#7f7f7f", "#b0b0b0"]
 
 def colour_of(slot: int) -> str:
     return PALETTE[slot % len(PALETTE)] if slot >= 0 else NEUTRALS[(-slot - 1) % len(NEUTRALS)]
+
+
+#: A point's least contrast with a dark map's background (WCAG's 3:1 for graphics): the dark
+#: slots (navy, maroon ...) are lightened just enough to be seen there.
+DARK_MAP_CONTRAST = 3.0
+
+
+def shown_colour(slot: int) -> str:
+    """``colour_of(slot)`` as the map and its legend show it: as it is on a light map; on a dark
+    one (a dark palette) lightened where it would hardly stand out."""
+    colour = colour_of(slot)
+    if not theme.is_dark():
+        return colour
+    return theme.css(theme.readable(QColor(colour), theme.colour(QPalette.ColorRole.Base), DARK_MAP_CONTRAST))
 
 
 PICK_RADIUS_PX = 8
@@ -71,7 +86,7 @@ class ScatterView(QWidget):
     def __init__(self, cache: ThumbnailCache, parent: QWidget | None = None):
         super().__init__(parent)
         self._cache = cache
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()  # its background: the palette's (see _colour)
         self.plot.setAcceptDrops(False)  # drops go to the tab
         self.plot.setMenuEnabled(False)
         # pyqtgraph's auto-range button (shown after zooming or panning) brings the whole map
@@ -86,7 +101,7 @@ class ScatterView(QWidget):
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setStyleSheet("QLabel { color:#333; padding:2px 4px; }")
+        self.legend.setStyleSheet("QLabel { padding:2px 4px; }")  # in the palette's text colour
         # a label too long to wrap (a folder name) is cut, rather than widening the map and window
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
@@ -107,8 +122,9 @@ class ScatterView(QWidget):
         self._highlight_indices = np.zeros(0, np.int64)  # ringed: the best results
         self._selected_index: int | None = None
         self._query_xy: tuple[float, float] | None = None  # the query's star
+        self._dark = False  # the points were coloured for a dark map (``shown_colour``)
 
-        self._highlight = _QuietScatter(size=11, pen=pg.mkPen("#222222", width=1.6), brush=None, tip=None)
+        self._highlight = _QuietScatter(size=11, pen=None, brush=None, tip=None)  # its pen: see _colour
         self._selected = _QuietScatter(size=18, pen=pg.mkPen("#ff2d00", width=3), brush=None, tip=None)
         self._query = _QuietScatter(
             size=22, symbol="star", pen=pg.mkPen("k", width=1.2), brush=pg.mkBrush("#ffd400"), tip=None
@@ -118,10 +134,10 @@ class ScatterView(QWidget):
         for z, item in enumerate((self._highlight, self._query, self._selected), start=10):
             item.setZValue(z)
             self.plot.addItem(item)
-        # On a light backing: the status (progress, an error, a note) sits over the map's points
-        # and must stay readable there, and let the points show through a little.
-        self._status = pg.TextItem(color="#555555", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 215))
-        self._status.hide()  # until there is something to say: an empty backing is a white dash
+        # On a backing of the map's own colour: the status (progress, an error, a note) sits over
+        # the points and must stay readable there, and let the points show through a little.
+        self._status = pg.TextItem(anchor=(0, 0))  # its colours: see _colour
+        self._status.hide()  # until there is something to say: an empty backing is a dash
         self._status.setParentItem(self.view)
         self._status.setPos(8, 4)
         # What the user can do about the status (after an error: "Try again"), just under it.
@@ -148,12 +164,11 @@ class ScatterView(QWidget):
         # tooltip window, so it costs nothing to move and shows in screenshots.
         self._hover_label = QFrame(self.plot)
         self._hover_label.setObjectName("HoverTip")
-        self._hover_label.setStyleSheet("#HoverTip { background: white; border: 1px solid #999; }")
         self._hover_image = QLabel()
         self._hover_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._hover_caption = QLabel()
         self._hover_caption.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, not markup
-        self._hover_caption.setStyleSheet("color:#222; font-size:11px;")
+        self._hover_caption.setStyleSheet("font-size:11px;")  # in the tip's text colour (see _colour)
         tip_layout = QVBoxLayout(self._hover_label)
         tip_layout.setContentsMargins(4, 4, 4, 4)
         tip_layout.setSpacing(2)
@@ -169,6 +184,27 @@ class ScatterView(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         cache.ready.connect(self._on_thumbnail_ready)
+        theme.follow(self, self._colour)
+
+    def _colour(self) -> None:
+        """The map's colours from the palette as it is now: its background the palette's base
+        (white on a light one), the result rings, the status and the hover tip reading on it."""
+        base = theme.colour(QPalette.ColorRole.Base)
+        text = theme.readable(theme.colour(QPalette.ColorRole.Text), base)
+        self.plot.setBackground(base)
+        self._highlight.setPen(pg.mkPen(theme.mix(text, base, 0.1), width=1.6))
+        self._status.setColor(theme.secondary_text(base))
+        backing = QColor(base)
+        backing.setAlpha(215)  # the points show through a little
+        self._status.fill = pg.mkBrush(backing)
+        self._status.update()
+        theme.set_sheet(self._hover_label, f"#HoverTip {{ background:{theme.css(base)}; "
+                                           f"border:1px solid {theme.css(theme.mix(text, base, 0.6))}; }} "
+                                           f"QLabel {{ color:{theme.css(text)}; }}")
+        if self._groups and theme.is_dark() != self._dark:  # the points' colours change with it
+            x_range, y_range = self.view.viewRange()
+            self._rebuild(self._xy, self._labels, self._label_names, self._colours)
+            self.view.setRange(xRange=x_range, yRange=y_range, padding=0)  # as the user left it
 
     # -- data ---------------------------------------------------------------------------------
     def set_points(
@@ -214,12 +250,13 @@ class ScatterView(QWidget):
             self.plot.removeItem(item)
         self._groups, self._group_members = [], []
         self._labels, self._label_names, self._colours = labels, names, colours
+        self._dark = theme.is_dark()
         size = 7 if len(xy) < 2000 else 5 if len(xy) < 20000 else 3
         for code, name in enumerate(names):
             members = np.flatnonzero(labels == code)
             if members.size == 0:
                 continue
-            colour = colour_of(colours[code])
+            colour = shown_colour(colours[code])
             if colour not in self._brushes:
                 self._brushes[colour] = pg.mkBrush(QColor(colour))
             brush = self._brushes[colour]
@@ -231,7 +268,7 @@ class ScatterView(QWidget):
         # Every name "X (predicted)": said once, in front, not seventeen times.
         predicted = all(name.endswith(PREDICTED) for name in names)
         entries = [
-            f"<span style='color:{colour_of(colours[code])}; font-size:14px'>●</span>"
+            f"<span style='color:{shown_colour(colours[code])}; font-size:14px'>●</span>"
             f"&nbsp;{_unbreakable(name.removesuffix(PREDICTED) if predicted else name)}"
             for code, name in enumerate(names)
             if np.any(labels == code)
@@ -407,7 +444,7 @@ class ScatterView(QWidget):
         # Made here, for the one point hovered: a caption for every point cost 0.6 s per 100,000.
         label = self._item_labels[index] if index < len(self._item_labels) else ""
         caption = Path(source).name + (f" · {label}" if label else "")
-        pixmap = self._cache.pixmap(source, HOVER_THUMB)
+        pixmap = self._cache.pixmap(source, HOVER_THUMB, self.devicePixelRatioF())
         self._hover_caption.setText(caption)
         if pixmap is not None:
             self._hover_image.setPixmap(pixmap)

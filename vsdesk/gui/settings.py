@@ -61,12 +61,19 @@ class Settings:
         self.q.setValue(f"{mode}/{which}", value)
 
     def last_query_folder(self) -> str:
-        """The folder of the last query file searched with ("": none yet): the Open dialog starts
-        there, not in the folder the window was started from."""
+        """The folder of the last image file the user opened or dropped and searched with ("":
+        none yet): the Open dialog starts there, not in the folder the window was started from."""
         return str(self.q.value("window/last_query_folder", "") or "")
 
     def set_last_query_folder(self, folder: str) -> None:
         self.q.setValue("window/last_query_folder", folder)
+
+    def last_catalog_folder(self) -> str:
+        """The last folder the user chose to make a catalog of or to add to one ("": none yet)."""
+        return str(self.q.value("window/last_catalog_folder", "") or "")
+
+    def set_last_catalog_folder(self, folder: str) -> None:
+        self.q.setValue("window/last_catalog_folder", folder)
 
     # -- catalogs -----------------------------------------------------------------------------------
     def catalog(self, mode: str) -> str | None:

@@ -508,7 +508,7 @@ class TabCatalog(QObject):
         offer = self._folder_offer(folder, snapshot.name)
         if offer[0] != text and self.messages.remove_message(text):
             self._offered = (offer[0], folder)
-            self.messages.add_message(*offer)
+            self.messages.add_message(*offer, offer=True)
 
     def _offer_again(self) -> None:
         """The catalog shown is left: an offer up to add a folder to it now offers a catalog of
@@ -516,7 +516,7 @@ class TabCatalog(QObject):
         if self._offered is not None and self.messages.remove_message(self._offered[0]):
             offer = self._folder_offer(self._offered[1], None)
             self._offered = (offer[0], self._offered[1])
-            self.messages.add_message(*offer)
+            self.messages.add_message(*offer, offer=True)
 
     def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
         if name is None:
@@ -525,9 +525,9 @@ class TabCatalog(QObject):
             self._offered = (offer[0], folder)
             if self._said and self.messages.says(self._said):
                 # What is up about the catalog shown (it could not be opened ...) is still true.
-                self.messages.add_message(*offer)
+                self.messages.add_message(*offer, offer=True)
             else:
-                self.messages.show_message(*offer)
+                self.messages.show_message(*offer, offer=True)
         elif name == self.name:
             self.messages.info(f"{folder} is the catalog “{name}”, the one open here.")
         else:

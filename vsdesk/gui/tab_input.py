@@ -62,12 +62,12 @@ class TabInput(QObject):
 
     # -- the file dialog and the clipboard -------------------------------------------------------
     def choose_file(self) -> None:
-        # In the folder of the last query searched with (the working folder the window was
-        # started from is rarely where the user's pictures are).
+        # In the folder of the last image the user opened or dropped to search with (the working
+        # folder the window was started from is rarely where the user's pictures are).
         start = self.settings.last_query_folder()
         path, _ = QFileDialog.getOpenFileName(self.parent(), "Search with an image", start, IMAGE_FILTER)
         if path:
-            self.query.search_path(path)
+            self.query.search_path(path, opened=True)
 
     def paste(self) -> None:
         mime = QGuiApplication.clipboard().mimeData()
@@ -130,7 +130,7 @@ class TabInput(QObject):
             aside.append(f"{counted(len(folders), 'folder')} left aside (a folder given alone becomes a catalog)")
         given = " and ".join(counted(n, what) for n, what in ((len(files), "file"), (len(folders), "folder")) if n)
         note = f"{given} {how}: {'; '.join(aside)}." if aside else ""
-        self.query.search_path(searched, note)
+        self.query.search_path(searched, note, opened=True)
 
     # -- results opened with the desktop ---------------------------------------------------------
     def open_if_there(self, path: str) -> None:

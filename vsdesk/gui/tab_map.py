@@ -6,10 +6,11 @@ ringed and the query placed among them; the map and the gallery linked both ways
 use (the window shows before pyqtgraph loads) in the place of the placeholder it is given. It
 reads the catalog shown from the ``TabCatalog`` and the results from the ``TabQuery``.
 
-The map of the tab the user looks at goes first on the compute thread: submitted urgent, or
-made urgent when the user turns to the tab (``tab_shown``), it runs in the next pause of the
-map being computed (between t-SNE stages), even one that was urgent itself; a map that waits
-meanwhile (queued, or paused for the other) says whose ("Waiting for the Product tab's map…").
+The map of the tab the user looks at goes first on the compute worker: submitted urgent, or
+made urgent when the user turns to the tab (``tab_shown``), it starts at once on a thread of its
+own, and the map being computed, even one that was urgent itself, waits at its next pause
+(between t-SNE stages); a map that waits meanwhile (queued, or paused for the other) says whose
+("Waiting for the Product tab's map…").
 A catalog is mapped as soon as its index is read, before its index run; the same rows told
 more afterwards (the classes the model predicts) are only coloured again. A map that failed
 is computed again when the catalog changes (opened again, new images indexed), when the
@@ -42,8 +43,8 @@ from vsdesk.gui.worker import TaskRunner
 MAP_HIGHLIGHT = 12
 #: How long a map may take before the user is told it is coming: a map from the cache comes
 #: sooner (3 ms for 212 images here), and a status said and taken back at once only flashes.
-#: Said again at that interval until the map is done: whose map the one compute thread works
-#: on meanwhile changes (another tab's, queued first or run in a pause of this one).
+#: Said again at that interval until the map is done: whose map the compute worker works on
+#: meanwhile changes (another tab's, queued first or gone ahead of this one, paused).
 WAIT_BEFORE_SAYING_MS = 300
 
 
@@ -156,9 +157,9 @@ class TabMap(QObject):
             f"{self.mode}/map",
             lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
             worker="compute",
-            # The map the user looks at goes ahead of another tab's, at the first pause of one
-            # running (between t-SNE stages): a first start maps the VAE sample's 10,000 images
-            # for minutes, and a catalog opened meanwhile waited for all of it.
+            # The map the user looks at goes ahead of another tab's at once, that one waiting at
+            # its next pause (between t-SNE stages): a first start maps the VAE sample's 10,000
+            # images for minutes, and a catalog opened meanwhile waited for all of it.
             urgent=self.parent().isVisible(),
             on_progress=self._on_progress,
             on_partial=lambda xy: self._show_map(snapshot, xy),
@@ -172,9 +173,9 @@ class TabMap(QObject):
         self.scatter.set_status(self._progress_said)
 
     def _say_coming(self, task: int) -> None:
-        """While the map keeps the user waiting, say why: the one compute thread works on another
-        tab's map first (queued before it, or run in a pause of it, the user having turned to
-        that tab), or this one is coming. Said again until the map is done."""
+        """While the map keeps the user waiting, say why: the compute worker works on another
+        tab's map first (queued before it, or gone ahead of it, the user having turned to that
+        tab), or this one is coming. Said again until the map is done."""
         slot = f"{self.mode}/map"
         if self.runner.current(slot) != task:
             return  # done, failed, or another map superseded it

@@ -19,7 +19,8 @@ from PySide6.QtGui import QImage
 
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
-from vsdesk.engine.text import counted
+from vsdesk.engine.query import WEAK_MATCH
+from vsdesk.engine.text import counted, sentence
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -83,13 +84,18 @@ class TabQuery(QObject):
         self._last_query: tuple | None = None
         self._pending_query: tuple | None = None
         self._query_started = 0.0
+        self._opened_file = ""  # the last file the user opened to search with (``search_path``)
 
     # -- a new query -----------------------------------------------------------------------------
-    def search_path(self, path: str, note: str = "") -> None:
+    def search_path(self, path: str, note: str = "", opened: bool = False) -> None:
         """Search with the image file ``path``: read and its preview decoded on the I/O thread
         (a bad file is reported at once, even while the model still loads), then decoded for the
-        model and embedded on the TensorFlow thread."""
+        model and embedded on the TensorFlow thread. ``opened``: the user opened the file (the
+        Open dialog, a drop, a path given): once searched, the Open dialog starts in its folder.
+        A result searched from (a file of the catalog) or another tab's query is not one."""
         path = str(Path(path).expanduser().absolute())
+        if opened:
+            self._opened_file = path
         self._submit_query(lambda ctx: read_file(path), path, Path(path).name, note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
@@ -156,7 +162,7 @@ class TabQuery(QObject):
     def _on_query_done(self, outcome: QueryOutcome) -> None:
         self.outcome = outcome
         self._last_query = self._pending_query
-        if self.query_file() is not None:  # a file (not a pasted image): the Open dialog starts by it
+        if outcome.source == self._opened_file:  # the user's file, searched: the Open dialog starts by it
             self.settings.set_last_query_folder(str(Path(outcome.source).parent))
         self.preview.clear()  # it showed an item (and score) of the previous results
         elapsed = time.perf_counter() - self._query_started
@@ -183,6 +189,7 @@ class TabQuery(QObject):
         as its answer), their facts, the item picked and its ring on the map; the error says
         what went wrong. Without results, the image that was being searched goes."""
         self.messages.error(user_message(exc, f"search with {name}"))
+        self._say_whose_results_are_kept()
         shown = self._last_query if self.outcome is not None else None
         if shown is not None:
             self.query_area.set_image(shown[1], shown[3])
@@ -198,7 +205,17 @@ class TabQuery(QObject):
         kept = self._pending_query  # never answered, so not the last query: that one's results stay
         self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
                                    action=("Try again", lambda: self._embed_again(kept)))
+        self._say_whose_results_are_kept()
         self.results_shown.emit()
+
+    def _say_whose_results_are_kept(self) -> None:
+        """Under the error of a search that failed: the results kept, if they are another
+        catalog's (the chosen one's model failed to search the query again), say so. The note
+        that said it while the chosen catalog opened went under the error, and the results
+        were left under the chosen catalog's name."""
+        outcome = self.outcome
+        if outcome is not None and outcome.catalog != self.catalog.name:
+            self.messages.add_message(f"The results shown are still those of “{outcome.catalog}”.", "info")
 
     # -- the same query, again -------------------------------------------------------------------
     def rerank(self, more: bool = False) -> None:
@@ -302,7 +319,7 @@ class TabQuery(QObject):
         searching = self._waiting_query is not None or self.runner.is_running(f"{self.mode}/query")
         if not searching and not self.messages.text():
             self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
-                                       action=("Search", lambda: self.search_path(path)))
+                                       action=("Search", lambda: self.search_path(path)), offer=True)
 
     # -- notes on the results --------------------------------------------------------------------
     def _say_results_are_from_another_catalog(self) -> bool:
@@ -341,6 +358,8 @@ class TabQuery(QObject):
         elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")
+        elif note is None and outcome.weak_match:  # (as `vsdesk search` says it)
+            note = Note("info", f"{sentence(WEAK_MATCH)}.")
         if note is not None:
             self.messages.show_message(note.text, note.kind, note.action)
         elif self._note_said and self.messages.text() == self._note_said:

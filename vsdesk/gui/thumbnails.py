@@ -6,9 +6,11 @@ thread). Requests are served newest first, so the thumbnails the user scrolled t
 first, and old requests beyond ``max_waiting`` are dropped (they are asked for again if the
 view paints them again).
 
-Sizes asked for are in the widgets' (logical) pixels; thumbnails are decoded at the screen's
-device pixel ratio and say so (``QPixmap.setDevicePixelRatio``): sharp on a HiDPI screen (or
-with ``QT_SCALE_FACTOR=2``) instead of enlarged, and no bigger than before at ratio 1.
+Sizes asked for are in the widgets' (logical) pixels; thumbnails are decoded at the device
+pixel ratio of the screen the widget asking is on, and say so (``QPixmap.setDevicePixelRatio``):
+sharp on a HiDPI screen (or with ``QT_SCALE_FACTOR=2``) instead of enlarged, and no bigger than
+needed on an ordinary screen beside a HiDPI one (the application's ratio is the highest of all
+screens). A widget moved to a screen of another ratio asks again: the ratio is in the key.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ class _Load(QRunnable):
 
 def device_pixel_ratio() -> float:
     """The screens' device pixel ratio (the highest, with several): 1.0 on an ordinary screen,
-    2.0 on a HiDPI one or with ``QT_SCALE_FACTOR=2``."""
+    2.0 on a HiDPI one or with ``QT_SCALE_FACTOR=2``. For a widget, its own
+    ``devicePixelRatioF()`` (its screen's) is the one to use."""
     app = QGuiApplication.instance()
     return float(app.devicePixelRatio()) if app is not None else 1.0
 
@@ -108,10 +111,11 @@ class ThumbnailCache(QObject):
         self._signals.done.connect(self._on_done)
         self._signals.failed.connect(self._on_failed)
 
-    def pixmap(self, source: str, size: int) -> QPixmap | None:
-        """The thumbnail of ``source`` fitting ``size`` logical pixels, made at the screens'
-        device pixel ratio (its ``deviceIndependentSize`` fits ``size``)."""
-        key = (source, size, device_pixel_ratio())
+    def pixmap(self, source: str, size: int, ratio: float | None = None) -> QPixmap | None:
+        """The thumbnail of ``source`` fitting ``size`` logical pixels, made at device pixel
+        ``ratio``: the ``devicePixelRatioF()`` of the widget that shows it (None: the highest of
+        the screens). Its ``deviceIndependentSize`` fits ``size``."""
+        key = (source, size, float(ratio) if ratio else device_pixel_ratio())
         pixmap = self._pixmaps.get(key)
         if pixmap is not None:
             self._pixmaps.move_to_end(key)

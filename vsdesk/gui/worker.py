@@ -12,9 +12,14 @@ thread that ever runs TensorFlow (Keras models are not thread-safe); a "compute"
 t-SNE so a long projection does not hold up queries; an "io" worker decodes query images and
 lists catalogs, so a bad file is reported at once even while a model loads. An *urgent* task
 (a query) runs before queued ones, and even inside a long task (indexing) the next time that
-task checks ``cancelled()`` on the same thread. On the compute thread an urgent task also runs
-inside another urgent one (the map of the tab the user turned to, in a pause of the map of the
-tab shown before); ``TaskRunner.hurry`` makes a queued task urgent.
+task checks ``cancelled()`` on the same thread.
+
+The "compute" worker is a ``PriorityWorker`` instead: t-SNE maps, whose stages cannot be
+interrupted (tens of seconds for 10,000 points), so a map that goes first cannot wait for a
+pause of another. Each map has a thread of its own; one is at work at a time, the urgent ones
+first (the newest first: the map of the tab the user turned to, then the one of the tab shown
+before); another that is still inside a stage finishes it beside it, then waits at its pause.
+``TaskRunner.hurry`` makes a task urgent (its tab turned to), started or not.
 """
 
 from __future__ import annotations
@@ -39,15 +44,14 @@ log = logging.getLogger(__name__)
 #: Progress and partial results are emitted at most this often (don't flood the event loop).
 EMIT_INTERVAL_S = 0.05
 
-#: Workers on which an urgent task also runs in a pause of another urgent task. The compute
-#: thread's tasks are t-SNE maps, each on its own data: the map of the tab the user looks at
-#: now goes ahead of the one of the tab shown before, which was urgent too. The TensorFlow
-#: thread keeps to one level: its urgent tasks (queries, the VAE's decoding) share the models,
-#: and one is not started in the middle of another.
-NESTING_WORKERS = frozenset({"compute"})
+#: Workers whose tasks each run on a thread of their own, one at work at a time in order of
+#: priority (``PriorityWorker``): the t-SNE maps, each on its own data. The TensorFlow thread
+#: stays serial: its urgent tasks (queries, the VAE's decoding) share the models, and one is
+#: not started in the middle of another.
+PRIORITY_WORKERS = frozenset({"compute"})
 
 _ids = itertools.count(1)
-_unfinished: list["SerialWorker"] = []
+_unfinished: list["SerialWorker | PriorityWorker"] = []
 
 
 @atexit.register
@@ -78,8 +82,9 @@ class TaskContext:
 
     def cancelled(self) -> bool:
         # Long tasks ask this often, from the worker's own thread: a good moment to answer
-        # queued urgent tasks (a query during indexing) on the same thread, in between.
-        self.worker.run_urgent_here()
+        # queued urgent tasks (a query during indexing) on the same thread, in between, or to
+        # let a task that goes first work alone (``PriorityWorker``).
+        self.worker.pause(self)
         return self.cancel_event.is_set()
 
     def progress(self, done: int, total: int, message: str = "") -> None:
@@ -101,7 +106,7 @@ class _Job:
     context: TaskContext
     fn: Callable[[TaskContext], Any]
     label: str
-    taken: bool = False  # run (or skipped) once: a hurried job is in both queues
+    taken: bool = False  # run (or skipped) once: a hurried job is in both queues (``SerialWorker``)
 
 
 _WAKE = object()  # (typed loosely) a no-op queue entry that wakes an idle worker
@@ -117,14 +122,13 @@ class SerialWorker(QThread):
     failed = Signal(int, object, str)  # task id, exception, formatted traceback
     cancelled_task = Signal(int)
 
-    def __init__(self, name: str, parent: QObject | None = None, nests_urgent: bool = False):
+    def __init__(self, name: str, parent: QObject | None = None):
         super().__init__(parent)
         self.setObjectName(f"vsdesk-{name}")
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._urgent: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread_id: int | None = None
         self._in_urgent = False
-        self._nests_urgent = nests_urgent  # see NESTING_WORKERS
 
     def put(self, job: _Job, urgent: bool = False) -> None:
         """``urgent`` jobs (queries) run before queued ones, and even inside a running long job
@@ -135,18 +139,21 @@ class SerialWorker(QThread):
         else:
             self._queue.put(job)
 
+    def hurry(self, job: _Job) -> None:
+        if not job.taken:
+            self.put(job, urgent=True)  # the queued copy is then skipped
+
     def stop(self) -> None:
         self._queue.put(None)
 
-    def pending(self) -> int:
-        return self._queue.qsize() + self._urgent.qsize()
+    def pause(self, _context: TaskContext) -> None:
+        self.run_urgent_here()
 
     def run_urgent_here(self) -> None:
-        """Run queued urgent jobs now if called on this worker's thread outside an urgent job
-        (or inside one, on a worker that nests them)."""
-        if threading.get_ident() != self._thread_id or (self._in_urgent and not self._nests_urgent):
+        """Run queued urgent jobs now if called on this worker's thread outside an urgent job."""
+        if threading.get_ident() != self._thread_id or self._in_urgent:
             return
-        outer, self._in_urgent = self._in_urgent, True
+        self._in_urgent = True
         try:
             while True:
                 try:
@@ -155,7 +162,7 @@ class SerialWorker(QThread):
                     return
                 self._execute(job)
         finally:
-            self._in_urgent = outer
+            self._in_urgent = False
 
     def run(self) -> None:  # the worker thread
         self._thread_id = threading.get_ident()
@@ -172,22 +179,118 @@ class SerialWorker(QThread):
         if job.taken:  # hurried: run from the urgent queue already
             return
         job.taken = True
-        ctx = job.context
-        if ctx.cancel_event.is_set():  # superseded while waiting: never started
-            self.cancelled_task.emit(ctx.task_id)
-            return
-        self.started_task.emit(ctx.task_id, job.label)
-        try:
-            result = job.fn(ctx)
-        except CancelledError:
-            self.cancelled_task.emit(ctx.task_id)
-        except BaseException as exc:  # noqa: BLE001 - every error goes back to its tab
-            self.failed.emit(ctx.task_id, exc, traceback.format_exc())
+        _execute(self, job)
+
+
+def _execute(worker: "SerialWorker | PriorityWorker", job: _Job) -> None:
+    """Run ``job`` on the calling thread, telling ``worker``'s signals how it went."""
+    ctx = job.context
+    if ctx.cancel_event.is_set():  # superseded while waiting: never started
+        worker.cancelled_task.emit(ctx.task_id)
+        return
+    worker.started_task.emit(ctx.task_id, job.label)
+    try:
+        result = job.fn(ctx)
+    except CancelledError:
+        worker.cancelled_task.emit(ctx.task_id)
+    except BaseException as exc:  # noqa: BLE001 - every error goes back to its tab
+        worker.failed.emit(ctx.task_id, exc, traceback.format_exc())
+    else:
+        if ctx.cancel_event.is_set():
+            worker.cancelled_task.emit(ctx.task_id)
         else:
-            if ctx.cancel_event.is_set():
-                self.cancelled_task.emit(ctx.task_id)
+            worker.finished_task.emit(ctx.task_id, result)
+
+
+class PriorityWorker(QObject):
+    """Tasks each on a thread of their own, one at work at a time: the first of ``_order`` that
+    is not cancelled. Urgent tasks go first (the newest first), the others in turn. A task that
+    is no longer first goes on to its next pause (``TaskContext.cancelled``: between t-SNE
+    stages), beside the one now first, and waits there; one not started waits to start. So the
+    map of the tab the user looks at never waits for the end of a stage of another tab's (on one
+    serial thread it waited up to ~20 s, the length of a stage for 10,000 points); the two share
+    the processor only for the rest of that stage. Signals reach the GUI thread queued."""
+
+    started_task = Signal(int, str)
+    progressed = Signal(int, int, int, str)
+    partial = Signal(int, object)
+    finished_task = Signal(int, object)
+    failed = Signal(int, object, str)
+    cancelled_task = Signal(int)
+
+    #: How often a task waiting for its turn looks at its cancellation (cancel() does not wake it).
+    POLL_S = 0.05
+
+    def __init__(self, name: str, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setObjectName(f"vsdesk-{name}")
+        self._name = name
+        self._turn = threading.Condition()
+        self._order: list[_Job] = []  # unfinished tasks, the one that goes first first
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        pass  # a thread per task, started with it
+
+    def put(self, job: _Job, urgent: bool = False) -> None:
+        with self._turn:
+            new = job not in self._order
+            if not new:
+                self._order.remove(job)
+            if urgent:
+                self._order.insert(0, job)
             else:
-                self.finished_task.emit(ctx.task_id, result)
+                self._order.append(job)
+            self._turn.notify_all()
+        if new:
+            # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
+            thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+
+    def hurry(self, job: _Job) -> None:
+        """``job`` goes first, started or not (its tab turned to)."""
+        with self._turn:
+            if job in self._order:
+                self.put(job, urgent=True)
+
+    def rank(self, job: _Job) -> int:
+        """Where ``job`` is in the order (0: first), or -1 once it is done."""
+        with self._turn:
+            return self._order.index(job) if job in self._order else -1
+
+    def pause(self, context: TaskContext) -> None:
+        """Called by the task of ``context`` on its thread: wait while another goes first."""
+        with self._turn:
+            while self._another_goes_first(context) and not context.cancel_event.is_set():
+                self._turn.wait(self.POLL_S)
+
+    def _another_goes_first(self, context: TaskContext) -> bool:
+        # A cancelled task goes first no longer: it may still be inside a stage, to its end.
+        first = next((job for job in self._order if not job.context.cancel_event.is_set()), None)
+        return first is not None and first.context is not context
+
+    def _run(self, job: _Job) -> None:  # the task's own thread
+        try:
+            self.pause(job.context)  # its turn to start
+            _execute(self, job)
+        finally:
+            with self._turn:
+                self._order.remove(job)
+                self._turn.notify_all()
+
+    def stop(self) -> None:
+        pass  # the runner cancels every task: those waiting end at once, without starting
+
+    def wait(self, msecs: int | None = None) -> bool:
+        """Wait for the tasks' threads (at most ``msecs``): whether they all ended."""
+        deadline = None if msecs is None else time.monotonic() + msecs / 1000
+        for thread in list(self._threads):
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not self.isRunning()
+
+    def isRunning(self) -> bool:  # noqa: N802 - QThread's name, as the runner asks its workers
+        return any(thread.is_alive() for thread in self._threads)
 
 
 @dataclass
@@ -214,7 +317,7 @@ class TaskRunner(QObject):
 
     def __init__(self, worker_names: tuple[str, ...] = ("tf", "compute"), parent: QObject | None = None):
         super().__init__(parent)
-        self._workers: dict[str, SerialWorker] = {}
+        self._workers: dict[str, SerialWorker | PriorityWorker] = {}
         self._tasks: dict[int, _Callbacks] = {}
         self._current: dict[str, int] = {}
         self._stopped = False
@@ -222,7 +325,7 @@ class TaskRunner(QObject):
         #: Started, unfinished tasks, superseded ones too (their step still runs), in order.
         self._started: dict[int, None] = {}
         for name in worker_names:
-            worker = SerialWorker(name, self, nests_urgent=name in NESTING_WORKERS)
+            worker = PriorityWorker(name, self) if name in PRIORITY_WORKERS else SerialWorker(name, self)
             worker.started_task.connect(self._on_started)
             worker.progressed.connect(self._on_progress)
             worker.partial.connect(self._on_partial)
@@ -269,12 +372,13 @@ class TaskRunner(QObject):
         return task_id
 
     def hurry(self, slot: str) -> None:
-        """Make the slot's task urgent if it has not started yet: it runs before other queued
-        tasks, in the next pause of the one running (the map of a tab the user turns to)."""
+        """Make the slot's task urgent: it runs before other queued tasks, in the next pause of
+        the one running (a serial worker: if it has not started yet), or at once, that one
+        waiting at its next pause (the compute worker: the map of a tab the user turns to)."""
         task_id = self._current.get(slot)
         task = self._tasks.get(task_id) if task_id is not None else None
-        if task is not None and not task.job.taken:
-            task.context.worker.put(task.job, urgent=True)  # the queued copy is then skipped
+        if task is not None:
+            task.context.worker.hurry(task.job)
 
     def cancel(self, slot: str, notify: bool = True) -> None:
         """Ask the slot's task to stop. ``notify``: still call its ``on_cancelled`` when it has
@@ -295,12 +399,16 @@ class TaskRunner(QObject):
         return self._current.get(slot)
 
     def running_slots(self, worker: str) -> list[str]:
-        """The slots of the tasks running on ``worker``, the one started last last: on the
-        compute thread, the one at work now, in a pause of those before it (the map of the
-        tab the user turned to, in a pause of another tab's)."""
+        """The slots of the tasks started on ``worker`` and not done, the one at work now last:
+        on a serial worker, the one started last (in a pause of those before it); on the
+        compute worker, the one that goes first (the others wait at a pause for it)."""
         target = self._workers[worker]
-        return [self._tasks[tid].slot for tid in self._started
-                if tid in self._tasks and self._tasks[tid].context.worker is target]
+        started = [self._tasks[tid] for tid in self._started
+                   if tid in self._tasks and self._tasks[tid].context.worker is target]
+        if isinstance(target, PriorityWorker):
+            done = len(started)  # (rank -1: done, its result on its way): not at work
+            started.sort(key=lambda task: done if target.rank(task.job) < 0 else target.rank(task.job), reverse=True)
+        return [task.slot for task in started]
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Cancel every task and stop the workers, waiting at most ``timeout_ms`` in all for

@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QHBoxLayout, QWidget
 
+from vsdesk.gui import theme
 from vsdesk.gui.whole_map_button import use_home_button
 
 #: The plane's two coordinates: the map VAE's latent dimensions (its prior is a standard normal,
@@ -18,23 +20,36 @@ from vsdesk.gui.whole_map_button import use_home_button
 AXIS_NAMES = {"bottom": "latent dimension 1", "left": "latent dimension 2"}
 
 
+#: Room above the left axis's name (px): clear of the top tick's number.
+TOP_GAP = 4
+
+
+class _TopLabelledAxis(pg.AxisItem):
+    """A left axis whose name reads up from near its top, not from its middle: the map sits low
+    in a panel that scrolls, often shown only down to its middle, and a centred name was cut to
+    "imension 2" by the panel's lower edge."""
+
+    def resizeEvent(self, ev=None):  # noqa: N802 - pyqtgraph's name
+        super().resizeEvent(ev)
+        if self.label is not None and self.orientation == "left":
+            length = self.label.boundingRect().width()  # turned upright: its length runs up the axis
+            self.label.setPos(self.label.pos().x(), int(min(self.size().height(), length + TOP_GAP)))
+
+
 class ManifoldMap(QWidget):
     point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget(axisItems={"left": _TopLabelledAxis("left")})  # its colours: see _colour
         self.plot.getViewBox().disableAutoRange()
         self.plot.setAcceptDrops(False)
         self.plot.setMenuEnabled(False)
         use_home_button(self.plot.getPlotItem())  # pyqtgraph's reset-zoom button: a house, not its "A"
         self.plot.setAspectLocked(True)
         self.plot.showGrid(False, False)
-        for axis, name in AXIS_NAMES.items():
+        for axis in AXIS_NAMES:
             self.plot.getAxis(axis).setStyle(tickFont=None)
-            self.plot.getAxis(axis).setTextPen("#555")
-            # Named: bare -3 ... 3 said nothing about what runs along them.
-            self.plot.setLabel(axis, name, color="#555", **{"font-size": "8pt"})
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.query_marker = pg.ScatterPlotItem(
@@ -56,6 +71,18 @@ class ManifoldMap(QWidget):
         #: The user clicked the map: the wheel zooms it, until the pointer leaves it.
         self._engaged = False
         self.plot.viewport().installEventFilter(self)
+        theme.follow(self, self._colour)
+
+    def _colour(self) -> None:
+        """On the palette's base colour (white on a light palette), its axes in the grey that reads on it."""
+        base = theme.colour(QPalette.ColorRole.Base)
+        grey = theme.secondary_text(base)
+        self.plot.setBackground(base)
+        for axis, name in AXIS_NAMES.items():
+            self.plot.getAxis(axis).setTextPen(grey)
+            self.plot.getAxis(axis).setPen(grey)
+            # Named: bare -3 ... 3 said nothing about what runs along them.
+            self.plot.setLabel(axis, name, color=theme.css(grey), **{"font-size": "8pt"})
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()

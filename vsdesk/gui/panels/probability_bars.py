@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from vsdesk.gui import theme
 
 ROW = 20
 
@@ -28,6 +30,13 @@ class ProbabilityBars(QWidget):
         return QSize(240, self._rows * ROW + 4)
 
     def paintEvent(self, _event) -> None:
+        # Colours from the widget's palette, read at each paint: a palette change repaints it.
+        pal = self.palette()
+        window = pal.color(QPalette.ColorRole.Window)
+        text = theme.readable(pal.color(QPalette.ColorRole.WindowText), window)
+        track = theme.mix(window, text, 0.12)
+        first = pal.color(QPalette.ColorRole.Highlight)
+        others = theme.mix(first, window, 0.45)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = self.width()
@@ -35,13 +44,13 @@ class ProbabilityBars(QWidget):
         bar_w = width - name_w - 48
         for i, (name, p) in enumerate(self._items):
             y = 2 + i * ROW
-            painter.setPen(QColor("#222"))
+            painter.setPen(text)
             painter.drawText(QRectF(0, y, name_w - 4, ROW), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, name)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#e8ecf0"))
+            painter.setBrush(track)
             painter.drawRoundedRect(QRectF(name_w, y + 4, bar_w, ROW - 8), 3, 3)
-            painter.setBrush(QColor("#2f7de1") if i == 0 else QColor("#8fb8ee"))
+            painter.setBrush(first if i == 0 else others)
             painter.drawRoundedRect(QRectF(name_w, y + 4, max(2.0, bar_w * p), ROW - 8), 3, 3)
-            painter.setPen(QColor("#222"))
+            painter.setPen(text)
             painter.drawText(QRectF(name_w + bar_w + 4, y, 44, ROW), Qt.AlignmentFlag.AlignVCenter, f"{100 * p:.0f}%")
         painter.end()

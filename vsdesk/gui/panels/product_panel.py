@@ -10,9 +10,11 @@ import html
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
 from vsdesk.engine.text import kids_words, sentence
+from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
 
@@ -55,6 +57,8 @@ def unfamiliar_text(extras: dict[str, Any]) -> str:
 
 
 SAME_CLASS_TEXT = "Only results of the query's type"
+#: The note on a photo unlike the training photos: amber (``theme.readable`` darkens or lightens it).
+WARNING_HUE = "#a15c00"
 
 
 class ProductPanel(ModePanel):
@@ -63,12 +67,16 @@ class ProductPanel(ModePanel):
         self.title = QLabel("<b>Product type</b>")
         self.predicted = QLabel("—")
         self.predicted.setStyleSheet("font-size:15px;")
+        self._predicted: tuple[str, float] | None = None  # the class and its share, shown by _show_predicted
+        theme.follow(self.predicted, self._show_predicted)
         self.bars = ProbabilityBars(rows=5)
         # Shown only for a photo unlike the model's training photos (a painting, a screenshot):
         # the bars still sum to 100 %, and without this they would look like an answer.
         self.unfamiliar = QLabel("")
         self.unfamiliar.setWordWrap(True)
-        self.unfamiliar.setStyleSheet("color:#a15c00;")
+        # An amber warning, as dark or light as it must be to read on the palette's window.
+        theme.follow(self.unfamiliar, lambda: theme.set_sheet(self.unfamiliar, "color:" + theme.css(theme.readable(
+            QColor(WARNING_HUE), theme.colour(QPalette.ColorRole.Window))) + ";"))
         self.unfamiliar.hide()
         # Results of the query's product type only (a re-rank of the stored vectors, no model run).
         self.same_class = QCheckBox(SAME_CLASS_TEXT)
@@ -82,7 +90,7 @@ class ProductPanel(ModePanel):
         self.model_info = QLabel("")
         self.model_info.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is the user's
         self.model_info.setWordWrap(True)
-        self.model_info.setStyleSheet("color:#666; font-size:11px;")
+        theme.muted(self.model_info, "font-size:11px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -132,8 +140,8 @@ class ProductPanel(ModePanel):
     def show_extras(self, extras: dict[str, Any]) -> None:
         items = probability_items(extras)
         self.bars.set_probabilities(items)
-        name, p = items[0]
-        self.predicted.setText(f"{html.escape(name)} <span style='color:#666'>({100 * p:.0f}%)</span>")
+        self._predicted = items[0]
+        self._show_predicted()
         self.same_class.setText(f"Only results of the type {extras['predicted']}")
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)
@@ -147,9 +155,19 @@ class ProductPanel(ModePanel):
                                 + (" · does not warn of photos unlike its training photos" if cannot_tell else ""))
         self.model_info.setToolTip(sentence(cannot_tell) + "." if cannot_tell else "")
 
+    def _show_predicted(self) -> None:
+        """The class predicted, its share in the palette's grey as it is now."""
+        if self._predicted is None:
+            self.predicted.setText("—")
+            return
+        name, p = self._predicted
+        grey = theme.css(theme.secondary_text())
+        self.predicted.setText(f"{html.escape(name)} <span style='color:{grey}'>({100 * p:.0f}%)</span>")
+
     def clear(self) -> None:
         self.same_class.setText(SAME_CLASS_TEXT)
         self.bars.set_probabilities([])
-        self.predicted.setText("—")
+        self._predicted = None
+        self._show_predicted()
         self.attributes.setText("")
         self.unfamiliar.hide()

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
+from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel
 
 
@@ -23,7 +24,7 @@ class StylePanel(ModePanel):
         row.addWidget(QLabel("subject"))
         self.info = QLabel("")
         self.info.setWordWrap(True)
-        self.info.setStyleSheet("color:#555;")
+        theme.muted(self.info)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         title = QLabel("<b>Similarity by</b>")

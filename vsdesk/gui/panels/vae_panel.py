@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from vsdesk.engine.text import sentence
 from vsdesk.engine.vae.engine import CLASS_NAMES, NO_OBJECT, VOTE_K, anomaly_share, anomaly_verdict
+from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.placeholder import replace_placeholder
 
@@ -43,10 +44,15 @@ def gray_pixmap(array, size: int = PREVIEW) -> QPixmap:
     )
 
 
-#: A tile with a picture: black, as Fashion-MNIST's backgrounds are; empty: a light, dashed
-#: frame, not a black square that reads as a dark picture.
+#: A tile with a picture: black, as Fashion-MNIST's backgrounds are; empty: a dashed frame on
+#: the palette's base colour (``_empty_tile``), not a black square that reads as a dark picture.
 TILE_SHOWN = "background:#111; border:1px solid #888;"
-TILE_EMPTY = "background:#f4f4f4; border:1px dashed #aaa;"
+
+
+def _empty_tile() -> str:
+    base = theme.colour(QPalette.ColorRole.Base)
+    border = theme.mix(theme.colour(QPalette.ColorRole.Text), base, 0.6)
+    return f"background:{theme.css(base)}; border:1px dashed {theme.css(border)};"
 
 
 def set_tile(tile: QLabel, pixmap: QPixmap | None) -> None:
@@ -54,7 +60,11 @@ def set_tile(tile: QLabel, pixmap: QPixmap | None) -> None:
         tile.clear()
     else:
         tile.setPixmap(pixmap)
-    tile.setStyleSheet(TILE_EMPTY if pixmap is None else TILE_SHOWN)
+    _style_tile(tile)
+
+
+def _style_tile(tile: QLabel) -> None:
+    theme.set_sheet(tile, _empty_tile() if tile.pixmap().isNull() else TILE_SHOWN)
 
 
 def paragraphs(text: str) -> str:
@@ -69,10 +79,11 @@ def _tile(title: str, tip: str) -> tuple[QLabel, QLabel]:
     image.setFixedSize(PREVIEW, PREVIEW)
     image.setAlignment(Qt.AlignmentFlag.AlignCenter)
     set_tile(image, None)
+    theme.follow(image, lambda: _style_tile(image))
     caption = QLabel(title)
     caption.setWordWrap(True)  # a narrow panel wraps it, instead of widening past its scroll area
     caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    caption.setStyleSheet("color:#555; font-size:11px;")
+    theme.muted(caption, "font-size:11px;")
     caption.setToolTip(paragraphs(tip))
     return image, caption
 
@@ -81,7 +92,7 @@ def _note(text: str, tip: str) -> QLabel:
     """A small grey explanation, wrapped, with its detail in the tooltip."""
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setStyleSheet("color:#555; font-size:11px;")
+    theme.muted(label, "font-size:11px;")
     label.setToolTip(paragraphs(tip))
     return label
 
@@ -136,6 +147,8 @@ class VaePanel(ModePanel):
             tiles.addWidget(cap, 1, col)
         self.category = QLabel("—")
         self.category.setWordWrap(True)
+        self._category = "—"  # its text, as rich text made with the palette's grey (see _show_category)
+        theme.follow(self.category, self._show_category)
         self.category.setToolTip(paragraphs(CATEGORY_TIP))
         self.anomaly = QLabel("")
         self.anomaly.setWordWrap(True)
@@ -193,7 +206,8 @@ class VaePanel(ModePanel):
         shown = ("input", "reconstruction") if found else ("input",)
         for key, tile in (("input", self.input_image), ("reconstruction", self.recon_image)):
             set_tile(tile, gray_pixmap(extras[key]) if key in extras and key in shown else None)
-        self.category.setText(category_text(extras) if found else f"<b>{html.escape(sentence(NO_OBJECT))}</b>")
+        self._category = extras if found else f"<b>{html.escape(sentence(NO_OBJECT))}</b>"
+        self._show_category()
         self.anomaly.setText(anomaly_text(extras) if found else NO_OBJECT_TEXT)
         self.anomaly.setToolTip(paragraphs(anomaly_tip(extras)) if found else "")
         self.map.set_query(tuple(extras["map2d"]) if found else None)
@@ -202,11 +216,17 @@ class VaePanel(ModePanel):
     def clear(self) -> None:
         for label in (self.input_image, self.recon_image):
             set_tile(label, None)
-        self.category.setText("—")
+        self._category = "—"
+        self._show_category()
         self.anomaly.clear()
         self.anomaly.setToolTip("")
         self.results_hint.hide()
         self.map.set_query(None)
+
+    def _show_category(self) -> None:
+        """The category line, its counts in the palette's grey as it is now."""
+        said = self._category
+        self.category.setText(said if isinstance(said, str) else category_text(said))
 
     # -- the manifold map -----------------------------------------------------------------------
     def show_grid(self, grid: np.ndarray, extent) -> None:
@@ -220,7 +240,7 @@ def category_text(extras: dict[str, Any]) -> str:
     """"Read as Sneaker (9 of the 10 nearest training images)", as the command line says it:
     counts say what a share ("90% of neighbours") did not, of how many."""
     category, votes = extras["category"], extras["votes"]
-    return (f"Read as <b>{html.escape(category)}</b> <span style='color:#666'>"
+    return (f"Read as <b>{html.escape(category)}</b> <span style='color:{theme.css(theme.secondary_text())}'>"
             f"({votes[category]} of the {sum(votes.values())} nearest training images)</span>")
 
 
