@@ -1994,6 +1994,29 @@ def test_results_of_a_catalog_of_folders_say_their_product_type_not_only_the_fol
     assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[shoe]).name} · Shoes · backup"
 
 
+def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_they_are(qtbot, window, tmp_path):
+    """The review: a folder backup/ of links to the same photos put every result twice, side by
+    side with the same score. Each file is shown once; its tooltip and the preview say "also at"."""
+    shop = tmp_path / "shop"
+    photos = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:45], shop / "clothing")
+    (shop / "backup").mkdir()
+    for photo in sorted(photos.iterdir()):
+        (shop / "backup" / photo.name).symlink_to(photo)
+    tab = open_folder_catalog(qtbot, window, "vae", shop)
+    assert len(tab.snapshot) == 10
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[60]))
+    model, items = tab.gallery.results, tab.gallery.results.items()
+    assert len(items) == 5 and len({Path(item.path).name for item in items}) == 5  # each photo once
+    for row, item in enumerate(items):
+        other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
+        assert item.also == (other,)
+        assert f"also at: {other}" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+    tab.gallery.setCurrentIndex(model.index(2))
+    other = Path(items[2].also[0])
+    assert tab.preview.caption.text().split("\n")[1].endswith(f" · also at {other.parent.name}/{other.name}")
+
+
 def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_empty(qtbot, window, tmp_path):
     """The review: a catalog whose images are all copies of the query gave an empty gallery,
     said as "the catalog has no indexed images yet"; `vsdesk search` says the copies were left out."""

@@ -597,7 +597,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             record = records[i]
             record["results"] = [
                 {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
-                 **({"predicted": types[q][r]} if types else {})}
+                 **({"predicted": types[q][r]} if types else {}),
+                 # the other paths of the same file (the same bytes), listed once, here
+                 "also": hits.also.get(hit.index, [])}
                 for r, hit in enumerate(hits)
             ]
             # The query's own file and copies of it (its bytes, or its vector) are never its
@@ -675,6 +677,8 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
+            for path in hit.get("also", ()):
+                print(f"       also at {_one_line(path)}")
         if not record["results"]:
             print(f"  {_why_no_results(record, size)}")
         elif record.get("weak_match"):

@@ -122,6 +122,8 @@ class Hit:
     path: str
     score: float
     label: str
+    #: The other paths of the same file (the same bytes: a backup, a link), shown once as this hit.
+    also: tuple[str, ...] = ()
 
 
 class Colouring(NamedTuple):
@@ -853,7 +855,7 @@ class ModeSession:
                                 outcome.vector, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
                                 kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
                                 subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
-        hits = [Hit(r.index, r.path, r.score, r.label) for r in ranked]
+        hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ()))) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,

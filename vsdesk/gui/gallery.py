@@ -35,6 +35,8 @@ class GalleryItem:
     #: Product mode: its type (and kids' wear), said before a label that is something else (a
     #: folder's name); None: not known (another mode, the model not loaded yet).
     kind: ItemType | None = None
+    #: The other paths of the same file (identical bytes), listed once as this item: "also at …".
+    also: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -128,6 +130,7 @@ class ResultsModel(QAbstractListModel):
             if item.label and not (kind is not None and kind.predicted and kind.says(item.label)):
                 lines.append(f"label: {item.label.removesuffix(PREDICTED)} (predicted by the model)"
                              if item.label.endswith(PREDICTED) else f"label: {item.label}")
+            lines += [f"also at: {path}" for path in item.also]
             if item.score is not None:
                 lines.append(f"similarity: {item.score:.4f}")
             error = self._cache.error(item.source)

@@ -276,6 +276,7 @@ class TabMap(QObject):
         self.scatter.select(item.index if item.index >= 0 and self._results_are_mapped() else None)
         facts = item_facts(item.label, item.kind)
         facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
+        facts += [also_words(item.also)] if item.also else []
         self.preview.show_item(item.source, _caption(item.name, facts))
 
     def _on_preview_cleared(self) -> None:
@@ -309,6 +310,14 @@ def _unsaved_note(found: CatalogMap) -> str:
         return ""
     return (f"The map could not be saved in the cache ({os_error_words(found.unsaved)}): "
             "it will be computed again next time")
+
+
+def also_words(paths: tuple[str, ...]) -> str:
+    """The other places of a result's file, in the preview: "also at backup/x.jpg" (its folder
+    and name: the path whole is in the tooltip), "also at backup/x.jpg and 2 more"."""
+    first = Path(paths[0])
+    more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+    return f"also at {first.parent.name}/{first.name}{more}"
 
 
 def _caption(name: str, facts: list[str]) -> str:

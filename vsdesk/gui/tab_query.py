@@ -390,8 +390,8 @@ def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> lis
     """The results in the gallery, each with its product type when ``snapshot`` is the catalog
     version they were ranked in (its rows are theirs) and knows the types."""
     same = snapshot is not None and (snapshot.name, snapshot.version) == (outcome.catalog, outcome.catalog_version)
-    return [GalleryItem(h.index, h.path, h.path, h.score, h.label, snapshot.item_type(h.index) if same else None)
-            for h in outcome.hits]
+    return [GalleryItem(h.index, h.path, h.path, h.score, h.label, snapshot.item_type(h.index) if same else None,
+                        h.also) for h in outcome.hits]
 
 
 class _ModelNotLoaded(Exception):
