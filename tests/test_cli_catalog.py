@@ -296,7 +296,10 @@ def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp
     # A query of other content finds both, and leaves nothing out (the key is always there).
     code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(STYLE_DIR / "s_cubism-01.jpg"))
     [other] = json.loads(out)
-    assert len(other["results"]) == 2 and other["copies_left_out"] == 0
+    assert other["copies_left_out"] == 0
+    # one file under two names: one result, its other name in "also"
+    [found] = other["results"]
+    assert {found["path"], *found["also"]} == {str(twins / "a.jpg"), str(twins / "b.jpg")}
 
 
 def test_the_same_picture_in_other_bytes_is_left_out_as_a_copy_of_the_query(capsys, tmp_path):
@@ -320,6 +323,34 @@ def test_the_same_picture_in_other_bytes_is_left_out_as_a_copy_of_the_query(caps
     assert code == 0, err
     assert record["copies_left_out"] == 1 and str(first) not in [hit["path"] for hit in record["results"]]
     assert len(record["results"]) == 2
+
+
+def test_identical_files_are_one_result_also_at_their_other_places(capsys, tmp_path):
+    """The review: a folder backup/ of links to the same photos put every photo twice in the
+    results, next to each other with the same score. A file is listed once, with "also" (the
+    other paths of the same bytes) in --json and "also at" in the text; k counts files."""
+    shop = tmp_path / "shop"
+    photos = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:46], shop / "clothing")
+    (shop / "backup").mkdir()
+    for photo in sorted(photos.iterdir())[:4]:
+        (shop / "backup" / photo.name).symlink_to(photo)
+    shutil.copy(sorted(photos.iterdir())[0], shop / "backup" / "renamed.jpg")  # a copy under another name
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(shop))[0] == 0
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[60])
+    code, out, err = run(capsys, "search", "--catalog", "shop", "--json", "-k", "5", query)
+    assert code == 0, err
+    [record] = json.loads(out)
+    results = record["results"]
+    assert [hit["rank"] for hit in results] == [1, 2, 3, 4, 5]  # five files, none of them twice
+    assert set(results[0]) == {"rank", "path", "score", "label", "also"}  # the keys as before, and "also"
+    files = sorted(photos.iterdir())
+    groups = [frozenset({str(photo)} | ({str(shop / "backup" / photo.name)} if i < 4 else set())
+                        | ({str(shop / "backup" / "renamed.jpg")} if i == 0 else set())) for i, photo in enumerate(files)]
+    found = [frozenset([hit["path"], *hit["also"]]) for hit in results]
+    assert len(set(found)) == 5 and set(found) <= set(groups), found  # each file once, with all its places
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", query)
+    assert code == 0 and out.count("also at ") == 5, out  # 4 links and 1 copy, under their files
+    assert len([line for line in out.splitlines() if line.strip()[:2].rstrip(".").isdigit()]) == 6
 
 
 def test_a_search_with_no_result_line_says_why_in_each_case():

@@ -898,7 +898,12 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
     assert panel.bars.items() == [("Shirt", 0.43), ("T-Shirt", 0.41)] and "Shirt" in panel.predicted.text()
-    assert panel.attributes.text() == "Kids' wear: no (12%)"
+    assert panel.attributes.text() == "Kids' wear: unlikely (12 % chance)"  # not "no (12%)", 12 % sure of no
+    assert "nearest training photos" in panel.unfamiliar.toolTip()
+    # a screenshot: its features may pass, its flat areas do not; the tip says which
+    panel.show_extras({**described, "familiarity": {"typicality": 1.7, "unfamiliar": True, "flat_areas": 72.7,
+                                                    "flat_unusual": True}})
+    assert panel.unfamiliar.isVisible() and panel.unfamiliar.toolTip().startswith("73 % of this picture is areas of one")
     panel.show_extras({**described, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
     assert not panel.unfamiliar.isVisible()
     panel.show_extras(described)  # a model without familiarity statistics: nothing to warn of

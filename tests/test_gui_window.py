@@ -1924,7 +1924,7 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     bars = tab.panel.bars.items()
     assert len(bars) == 5 and abs(sum(p for _, p in bars)) <= 1.0001
     assert bars[0][0] in tab.panel.predicted.text()
-    assert re.fullmatch(r"Kids' wear: (yes|no) \(\d+%\)", tab.panel.attributes.text())
+    assert re.fullmatch(r"Kids' wear: (likely|unlikely) \(\d+ % chance\)", tab.panel.attributes.text())
     assert tab.panel.same_class.text() == f"Only results of the type {bars[0][0]}"
     assert tab.panel.model_info.text() == f"model: {tab.session.embedder.meta.name} · efficientnet-lite0"
     # an unlabelled folder's map is coloured by the predicted class
@@ -1935,7 +1935,86 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     caption = model.data(first, Qt.ItemDataRole.DisplayRole).splitlines()[1]
     label = model.item(0).label.removesuffix(" (predicted)")
     assert caption.endswith(f" · {label}") and "predicted" not in caption
-    assert f"label: {label} (predicted by the model)" in model.data(first, Qt.ItemDataRole.ToolTipRole)
+    assert f"type: {label} (predicted by the model)" in model.data(first, Qt.ItemDataRole.ToolTipRole)
+    assert "label:" not in model.data(first, Qt.ItemDataRole.ToolTipRole)  # the type, said once
+
+
+def _kids_photos(count):
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as f:
+        names = [row["image"] for row in csv.DictReader(f) if row["kids"] == "True" and row["label"] == "T-Shirt"]
+    return [CLOTHING_DIR / "images" / f"{name}.jpg" for name in sorted(names)[:count]]
+
+
+def test_results_of_a_catalog_of_folders_say_their_product_type_not_only_the_folder(qtbot, window, tmp_path):
+    """The review: in a catalog of the user's folders ("clothing/", "backup/") each result read
+    "0.980 · backup", its tip "label: clothing" and a map point's preview "backup · not among
+    the results": nothing said the type "Only results of the type T-Shirt" keeps to, nor the
+    kids' wear flag. Now the type comes first (and "for kids" when yes), the folder after."""
+    from vsdesk.engine.product import item_classes
+
+    folder = tmp_path / "shop"
+    copy_images(_clothing_photos("T-Shirt", 3) + _kids_photos(3), folder / "clothing")
+    copy_images(_clothing_photos("Shoes", 3), folder / "backup")
+    tab = open_folder_catalog(qtbot, window, "product", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [_clothing_photos("T-Shirt", 4)[3]])
+    snapshot = tab.snapshot
+    assert sorted(set(snapshot.labels)) == ["backup", "clothing"] and not snapshot.labels_predicted
+    # the type said is the one a search kept to the query's type reads
+    embedder = tab.session.embedder
+    assert list(snapshot.types) == list(item_classes(embedder, snapshot.labels, snapshot.vectors))
+    model, items = tab.gallery.results, tab.gallery.results.items()
+    assert len(items) == 9
+    for row, item in enumerate(items):
+        caption = model.data(model.index(row, 0), Qt.ItemDataRole.DisplayRole).splitlines()[1]
+        tip = model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        kind = item.kind
+        assert caption == " · ".join([f"{item.score:.3f}", kind.name] + ["for kids"] * kind.for_kids + [item.label])
+        assert f"type: {kind.name} (predicted by the model)" in tip and f"label: {item.label}" in tip
+        assert ("kids' wear: likely (" in tip) == kind.for_kids == (kind.kids >= 0.5)
+    assert {item.kind.name for item in items if item.label == "backup"} == {"Shoes"}
+    # results shown before the model told the catalog its types are told them when it does
+    model.tell_kinds(lambda index: None)
+    tab.query.follow_catalog(snapshot)
+    assert model.items() == items
+    assert any(item.kind.for_kids for item in items)  # the kids' T-shirts (3 of them)
+    # the preview of a result, and of a map point not among the results (kept to T-Shirts)
+    tab.gallery.setCurrentIndex(model.index(0))
+    assert tab.preview.caption.text().split("\n")[1].startswith(f"{items[0].kind.short()} · {items[0].label} · ")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.panel.same_class.setChecked(True)
+    assert {item.kind.name for item in tab.gallery.results.items()} == {"T-Shirt"}
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 9, timeout=60_000)
+    shoe = snapshot.labels.index("backup")
+    tab.map._on_point_clicked(shoe)
+    assert tab.preview.caption.text().split("\n")[1] == "Shoes · backup · not among the results"
+    tab.scatter._show_hover(shoe)  # the map's hover says it too
+    assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[shoe]).name} · Shoes · backup"
+
+
+def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_they_are(qtbot, window, tmp_path):
+    """The review: a folder backup/ of links to the same photos put every result twice, side by
+    side with the same score. Each file is shown once; its tooltip and the preview say "also at"."""
+    shop = tmp_path / "shop"
+    photos = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:45], shop / "clothing")
+    (shop / "backup").mkdir()
+    for photo in sorted(photos.iterdir()):
+        (shop / "backup" / photo.name).symlink_to(photo)
+    tab = open_folder_catalog(qtbot, window, "vae", shop)
+    assert len(tab.snapshot) == 10
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[60]))
+    model, items = tab.gallery.results, tab.gallery.results.items()
+    assert len(items) == 5 and len({Path(item.path).name for item in items}) == 5  # each photo once
+    for row, item in enumerate(items):
+        other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
+        assert item.also == (other,)
+        assert f"also at: {other}" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+    tab.gallery.setCurrentIndex(model.index(2))
+    other = Path(items[2].also[0])
+    assert tab.preview.caption.text().split("\n")[1].endswith(f" · also at {other.parent.name}/{other.name}")
 
 
 def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_empty(qtbot, window, tmp_path):

@@ -1226,6 +1226,61 @@ def test_photos_unlike_the_training_photos_are_called_unfamiliar(clothing):
     assert not familiarity(load_embedder(), dress)["unfamiliar"]
 
 
+def _shop_page(photo: Image.Image, layout: int) -> Image.Image:
+    """A screenshot of a shop page holding ``photo``, in one of four layouts (a product page, a
+    dark one, a phone's, a grid of photos): drawn as pages are, in areas of one exact colour."""
+    from PIL import ImageDraw
+
+    size = [(1280, 800), (1440, 900), (390, 844), (1366, 768)][layout]
+    page = Image.new("RGB", size, [(255, 255, 255), (34, 34, 38), (250, 250, 250), (245, 245, 240)][layout])
+    draw = ImageDraw.Draw(page)
+    draw.rectangle([0, 0, size[0], 50], fill=[(20, 20, 20), (0, 90, 200), (0, 0, 0), (220, 50, 50)][layout])
+    draw.text((20, 18), "SHOP   Women   Men   Kids   Sale", fill=(255, 255, 255))
+    shown = photo.copy()
+    if layout == 3:  # a grid of the photo, as a category page
+        shown.thumbnail((300, 330))
+        for x in range(20, size[0] - 300, 330):
+            page.paste(shown, (x, 80))
+            draw.text((x, 420), "Cotton shirt  29.99", fill=(40, 40, 40))
+        return page
+    shown.thumbnail((size[0] * 2 // 5 if layout != 2 else size[0], size[1] // 2))
+    page.paste(shown, (20, 80))
+    x, y = (20, 100 + shown.height) if layout == 2 else (60 + shown.width, 90)
+    text = (230, 230, 230) if layout == 1 else (30, 30, 30)
+    for line in ("Denim jacket, washed blue", "49.99 EUR", "Size S M L XL", "Free shipping from 50 EUR"):
+        draw.text((x, y), line, fill=text)
+        y += 28
+    draw.rectangle([x, y + 10, x + 180, y + 46], fill=(0, 90, 200))
+    draw.text((x + 40, y + 22), "ADD TO CART", fill=(255, 255, 255))
+    return page
+
+
+def test_a_screenshot_of_a_shop_page_is_called_unfamiliar_by_its_flat_areas(clothing):
+    """The review: a screenshot of a shop page (a denim jacket photo, a nav bar, a price, "ADD TO
+    CART") was read as a 50 % Hat, 1.7 % typical, with no warning: the photo in it passes for
+    the training photos. A page is drawn in areas of one exact colour, which camera photos hardly
+    have; a picture flatter than all but 0.5 % of the training photos is unfamiliar too. Held-out
+    photos stay familiar (on 1,007 of them the flat areas flag 0.6 %, docs/product.md)."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.familiarity import sentence
+    from vsdesk.engine.product.model import read_meta
+
+    twin = load_embedder(str(_shipped_twin()))
+    held_out = set(read_meta(_shipped_twin()).test_groups)
+    unseen = [it for it in clothing.items if it.group in held_out and it.label in twin.classes]
+    pages = [_shop_page(load_image(it.path), i % 4) for i, it in enumerate(unseen[5:13])]  # 8 pages
+    for embedder in (twin, load_embedder()):
+        said = [embedder.describe(page, embedder.embed(embedder.preprocess(page)[None])[0])["familiarity"]
+                for page in pages]
+        assert all(s["unfamiliar"] and s["flat_unusual"] for s in said), said
+        assert all(s["flat_areas"] > 30 for s in said), said
+        assert "as in a screenshot or a drawing" in sentence(said[0]) and "its class is a guess" in sentence(said[0])
+    photos = [load_image(it.path) for it in unseen[::17]]  # 60 photos it never saw
+    flat = [twin.describe(p, twin.embed(twin.preprocess(p)[None])[0])["familiarity"]["flat_unusual"] for p in photos]
+    assert sum(flat) <= 1, sum(flat)
+
+
 def test_familiarity_data_needs_a_hundred_reference_photos(clothing, embedder, tmp_path):
     """Below 100 reference photos a 1 % threshold means "less typical than every one of them":
     a model gets familiarity data only from 100 up, and as many in the bank (real photos, the
@@ -1264,6 +1319,12 @@ def test_familiarity_data_needs_a_hundred_reference_photos(clothing, embedder, t
     assert len(reference) == len(bank) == 100 and not set(reference) & set(bank)
     familiarity.save(tmp_path, built)
     assert familiarity.load(tmp_path, embedder.features_dim) is not None
+    # the training photos' flat shares come along when asked for (as training asks), and are kept
+    flat = familiarity.build(embed, files, owners, flat=lambda chosen: familiarity.flat_shares(chosen, 260))
+    assert flat.flat_reference is not None and len(flat.flat_reference) == len(files)
+    familiarity.save(tmp_path, flat)
+    np.testing.assert_array_equal(familiarity.load(tmp_path, embedder.features_dim).flat_reference,
+                                  np.sort(flat.flat_reference))
     familiarity.save(tmp_path, familiarity.Familiarity(built.bank, built.reference[:99]))
     assert familiarity.load(tmp_path, embedder.features_dim) is None  # written before the minimum
 
@@ -1273,6 +1334,7 @@ def test_familiarity_data_needs_a_hundred_reference_photos(clothing, embedder, t
         loaded = familiarity.load(folder, embedder.features_dim)
         assert loaded is not None and len(reference) > 700
         np.testing.assert_array_equal(loaded.reference, reference)
+        assert len(loaded.flat_reference) == familiarity.FLAT_REFERENCE_SIZE  # the shipped files have them
 
 
 def test_training_trunk_features_fast_path_matches_keras(clothing):

@@ -28,7 +28,7 @@ from vsdesk.cli._common import (
     say,
     why_not_done,
 )
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import counted, kids_words, sentence
 
 
 def register(subparsers) -> None:
@@ -600,7 +600,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             record = records[i]
             record["results"] = [
                 {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
-                 **({"predicted": types[q][r]} if types else {})}
+                 **({"predicted": types[q][r]} if types else {}),
+                 # the other paths of the same file (the same bytes), listed once, here
+                 "also": hits.also.get(hit.index, [])}
                 for r, hit in enumerate(hits)
             ]
             # The query's own file and copies of it (its bytes, or its vector) are never its
@@ -678,6 +680,8 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
+            for path in hit.get("also", ()):
+                print(f"       also at {_one_line(path)}")
         if not record["results"]:
             print(f"  {_why_no_results(record, size)}")
         elif record.get("weak_match"):
@@ -718,7 +722,7 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
         elif key == "familiarity_note":  # a model that cannot tell (too few training photos)
             lines.append(f"familiarity: not checked, {value}")
         elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
-            lines.append(f"kids' wear: {'yes' if value >= 0.5 else 'no'} ({value:.1%})")
+            lines.append(f"kids' wear: {kids_words(value, 1)}")
         elif key != "describe_error":  # said last, in words, as the other modes say it
             lines.append(f"{key}: {_short(value)}")
     return lines + _describe_error(facts)

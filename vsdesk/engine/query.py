@@ -149,12 +149,17 @@ def rank_queries(
         if classes is None and any(kept_to):
             classes = item_classes(embedder, vectors[1], vectors[2])
         other_class = [outside_class(classes, wanted) for wanted in kept_to]
+    # A file held twice (a backup folder, links to the same photos) is one result: ranked deep
+    # enough that k others remain once its copies are folded into it.
+    extra = identical_rows(hashes)
     ranked = search_catalog(
-        vectors, queries, k,
+        vectors, queries, k + extra,
         query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
         expansion=getattr(embedder, "query_expansion", None),
         also_exclude=other_class, copies=copies, copies_from=copies_from,
     )
+    for found in ranked:
+        fold_identical(found, hashes, k)
     weak_below = getattr(embedder, "weak_match_below", None)
     own_weight = getattr(getattr(embedder, "config", None), "subject_weight", None)
     if subject_weight is not None and subject_weight != own_weight:
@@ -165,6 +170,37 @@ def rank_queries(
     # one batch (style's query expansion ranks a batch at once).
     return [Results(nothing_to_compare=why) if why else found
             for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
+
+
+def identical_rows(hashes: Sequence[str] | None) -> int:
+    """How many catalog rows hold a file another row holds too (the same content hash)."""
+    known = [h for h in hashes or () if h]
+    return len(known) - len(set(known))
+
+
+def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
+    """``found`` (``Results``) with each file shown once, in place: a row whose content hash an
+    earlier result has is left out and its path kept in ``found.also`` under that result's
+    row (identical bytes, identical vectors: the same score, next to each other); then the
+    first ``k``. Rows without a hash are kept as they are."""
+    if not hashes:
+        del found[k:]
+        return
+    first: dict[str, int] = {}  # content hash -> the row shown for it
+    kept = []
+    for result in found:
+        digest = hashes[result.index]
+        shown = first.get(digest) if digest else None
+        if shown is None:
+            if digest:
+                first[digest] = result.index
+            kept.append(result)
+        else:
+            found.also.setdefault(shown, []).append(result.path)
+    kept = kept[:k]
+    rows = {result.index for result in kept}
+    found.also = {row: paths for row, paths in found.also.items() if row in rows}
+    found[:] = kept
 
 
 def same_vector_rows(matrix, queries) -> list[set[int]]:

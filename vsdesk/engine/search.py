@@ -53,6 +53,9 @@ class Results(list):
         #: Even the best result scores below what the mode calls a match (``query.rank_queries``,
         #: the embedder's ``weak_match_below``): the closest there are, not good ones.
         self.weak_match = weak_match
+        #: Result row -> the other paths of the same file (the same bytes: a backup, a link), shown
+        #: once (``query.fold_identical``).
+        self.also: dict[int, list[str]] = {}
 
 
 def top_k(

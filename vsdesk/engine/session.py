@@ -59,6 +59,59 @@ UNLABELLED_SLOT, GROUPED_SLOT = -1, -2
 _SLOT_TIERS = (range(0, 9), range(18, 24), range(9, 18))
 
 
+@dataclass(frozen=True)
+class ItemType:
+    """Product mode: a catalog item's type, as a search kept to the query's type reads it
+    (``item_classes``), for the gallery, its tips, the preview and the map's hover."""
+
+    name: str
+    predicted: bool  # the model's class for its stored vector, not the item's own label
+    kids: float | None = None  # the kids' wear probability the model gives it (None: no such head)
+
+    @property
+    def for_kids(self) -> bool:
+        return self.kids is not None and self.kids >= 0.5
+
+    def short(self) -> str:
+        """In a gallery cell or a caption: "T-Shirt", "T-Shirt · for kids" (said only when yes)."""
+        return f"{self.name} · for kids" if self.for_kids else self.name
+
+    def says(self, label: str) -> bool:
+        """Whether the item's ``label`` names this type already (an unlabelled folder's predicted
+        class, the sample's own label): then it is said once."""
+        return _colour_key(label) == _colour_key(self.name)
+
+    def tip_lines(self) -> list[str]:
+        """Its lines in a tooltip: the type when the model predicted it, the kids' wear flag when yes."""
+        from vsdesk.engine.text import kids_words
+
+        lines = [f"type: {self.name} (predicted by the model)"] if self.predicted else []
+        return lines + ([f"kids' wear: {kids_words(self.kids)}"] if self.for_kids else [])
+
+
+class ItemCaptions:
+    """Each item's label with its product type before it ("T-Shirt · backup"), made when one is
+    asked for (the map's hover): a list of them all would cost O(n) strings per catalog shown."""
+
+    def __init__(self, snapshot: CatalogSnapshot):
+        self._snapshot = snapshot
+
+    def __len__(self) -> int:
+        return len(self._snapshot)
+
+    def __getitem__(self, index: int) -> str:
+        return " · ".join(item_facts(self._snapshot.labels[index], self._snapshot.item_type(index)))
+
+
+def item_facts(label: str, kind: ItemType | None) -> list[str]:
+    """What a caption says of an item: its type (and kids' wear when yes), then its label when
+    that is something else (a folder's name): "T-Shirt · backup", "Dress (predicted)" as "Dress"."""
+    label = label.removesuffix(PREDICTED)
+    if kind is None:
+        return [label] if label else []
+    return [kind.short()] + ([label] if label and not kind.says(label) else [])
+
+
 class StaleQuery(Exception):
     """A query vector from another model than the catalog's: it must be embedded again."""
 
@@ -69,6 +122,8 @@ class Hit:
     path: str
     score: float
     label: str
+    #: The other paths of the same file (the same bytes: a backup, a link), shown once as this hit.
+    also: tuple[str, ...] = ()
 
 
 class Colouring(NamedTuple):
@@ -130,9 +185,24 @@ class CatalogSnapshot:
     #: A run switching the catalog to another model was cancelled: the catalog is back with the
     #: model it had, all its images searched (``note`` says so), nothing to resume.
     switch_cancelled: bool = False
+    #: Product mode, once the model is loaded (``ModeSession._predicted``): each row's type as a
+    #: search kept to the query's type reads it (``item_classes``: its own label where that is
+    #: one of the model's classes, else the class predicted from its stored vector), whether the
+    #: model predicted it, and the kids' wear probability (None: a model without that head).
+    #: Empty before: a folder's name ("backup") alone said nothing of the type searched by.
+    types: tuple[str, ...] = ()
+    types_predicted: np.ndarray | None = None
+    kids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def item_type(self, index: int) -> ItemType | None:
+        """Row ``index``'s product type (None: not a product catalog, or its model not loaded yet)."""
+        if not self.types or not 0 <= index < len(self.types):
+            return None
+        predicted = bool(self.types_predicted[index]) if self.types_predicted is not None else True
+        return ItemType(self.types[index], predicted, None if self.kids is None else float(self.kids[index]))
 
     def same_rows(self, other: CatalogSnapshot | None) -> bool:
         """Whether ``other`` is this catalog at the same version, row for row (its map is this
@@ -237,6 +307,18 @@ def _near_keys(key: str) -> list[str]:
     near += [key[:-2]] if key.endswith("es") else []
     near += [key[:-1]] if key.endswith("s") else []
     return [k for k in near if k]
+
+
+def _types(labels: list[str], classified: dict[str, Any], classes: list[str]) -> dict[str, Any]:
+    """``CatalogSnapshot``'s ``types``, ``types_predicted`` and ``kids`` from the model's
+    ``classify_vectors`` output: an item's own label where it is one of the ``classes`` (any
+    letter case, as ``item_classes`` reads it), else the class predicted for it."""
+    known = {name.casefold(): name for name in classes}
+    own = [known.get((label or "").casefold(), "") for label in labels]
+    types = tuple(mine or guess for mine, guess in zip(own, classified["labels"]))
+    kids = classified.get("kids")
+    return {"types": types, "types_predicted": np.array([not mine for mine in own], bool),
+            "kids": None if kids is None else np.asarray(kids, np.float32)}
 
 
 def place_on_map(hits: list[Hit], xy: np.ndarray, k: int = PLACE_NEIGHBOURS) -> tuple[float, float] | None:
@@ -714,10 +796,13 @@ class ModeSession:
         if classify is None or not len(snapshot) or snapshot.labels_predicted:
             return told
         classes = list(getattr(embedder, "classes", None) or [])
-        guessed = [f"{name}{PREDICTED}" for name in classify(snapshot.vectors)["labels"]]
+        classified = classify(snapshot.vectors)
+        guessed = [f"{name}{PREDICTED}" for name in classified["labels"]]
         if not any(snapshot.labels):
-            return dataclasses.replace(told, labels=guessed, labels_predicted=True, colouring=colouring(guessed, classes))
-        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes))
+            return dataclasses.replace(told, labels=guessed, labels_predicted=True, colouring=colouring(guessed, classes),
+                                       **_types(snapshot.labels, classified, classes))
+        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes),
+                                   **_types(snapshot.labels, classified, classes))
 
     # -- queries --------------------------------------------------------------------------------
     def query(
@@ -770,7 +855,7 @@ class ModeSession:
                                 outcome.vector, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
                                 kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
                                 subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
-        hits = [Hit(r.index, r.path, r.score, r.label) for r in ranked]
+        hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ()))) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,

@@ -12,3 +12,9 @@ def sentence(text: str) -> str:
     """``text`` with its first letter capitalised, to start a sentence (the rest as it is:
     `vsdesk …` commands and paths keep their case)."""
     return text[:1].upper() + text[1:]
+
+
+def kids_words(probability: float, decimals: int = 0) -> str:
+    """The kids' wear probability in words that cannot be read as a confidence in "no" (as
+    "no (13%)" was): 0.13 -> "unlikely (13 % chance)", 0.87 -> "likely (87 % chance)"."""
+    return f"{'likely' if probability >= 0.5 else 'unlikely'} ({100 * probability:.{decimals}f} % chance)"

@@ -7,9 +7,11 @@ loading and a warning icon (with the reason as tooltip) when the file cannot be 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import (
     QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QSize, Qt, QUrl, Signal,
@@ -17,7 +19,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
 
-from vsdesk.engine.session import PREDICTED
+from vsdesk.engine.session import PREDICTED, ItemType, item_facts
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -30,6 +32,11 @@ class GalleryItem:
     path: str | None  # the user's file, if there is one (open, copy path, open folder)
     score: float | None = None
     label: str = ""
+    #: Product mode: its type (and kids' wear), said before a label that is something else (a
+    #: folder's name); None: not known (another mode, the model not loaded yet).
+    kind: ItemType | None = None
+    #: The other paths of the same file (identical bytes), listed once as this item: "also at …".
+    also: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -78,6 +85,15 @@ class ResultsModel(QAbstractListModel):
     def items(self) -> list[GalleryItem]:
         return list(self._items)
 
+    def tell_kinds(self, kind_of: Callable[[int], ItemType | None]) -> None:
+        """Each catalog item told its product type (``kind_of(index)``), in place: the catalog
+        learns the types once its model has loaded, maybe after the items were shown, and the
+        selection and scroll position stay."""
+        self._items = [dataclasses.replace(item, kind=kind_of(item.index)) if item.index >= 0 else item
+                       for item in self._items]
+        if self._items:
+            self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1))
+
     def item(self, row: int) -> GalleryItem:
         return self._items[row]
 
@@ -93,8 +109,9 @@ class ResultsModel(QAbstractListModel):
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             # The class alone: "(predicted)" cut it to "T-Shirt (predi…" in a cell; the tip says it.
-            label = item.label.removesuffix(PREDICTED)
-            second = " · ".join(x for x in (None if item.score is None else f"{item.score:.3f}", label) if x)
+            # The type comes before a folder's name, which the cell may cut short.
+            facts = ([] if item.score is None else [f"{item.score:.3f}"]) + item_facts(item.label, item.kind)
+            second = " · ".join(facts)
             return f"{item.name}\n{second}" if second else item.name
         if role == Qt.ItemDataRole.DecorationRole:
             view = self.parent()  # at its screen's ratio, not the highest of all screens
@@ -107,9 +124,13 @@ class ResultsModel(QAbstractListModel):
             return self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [item.path or item.source]
-            if item.label:
+            kind = item.kind
+            if kind is not None:
+                lines += kind.tip_lines()
+            if item.label and not (kind is not None and kind.predicted and kind.says(item.label)):
                 lines.append(f"label: {item.label.removesuffix(PREDICTED)} (predicted by the model)"
                              if item.label.endswith(PREDICTED) else f"label: {item.label}")
+            lines += [f"also at: {path}" for path in item.also]
             if item.score is not None:
                 lines.append(f"similarity: {item.score:.4f}")
             error = self._cache.error(item.source)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -118,7 +118,7 @@ class ScatterView(QWidget):
         self._labels = np.zeros(0, np.int32)
         self._label_names: list[str] = []
         self._sources: list[str] = []
-        self._item_labels: list[str] = []
+        self._item_labels: Sequence[str] = ()
         self._highlight_indices = np.zeros(0, np.int64)  # ringed: the best results
         self._selected_index: int | None = None
         self._query_xy: tuple[float, float] | None = None  # the query's star
@@ -213,7 +213,7 @@ class ScatterView(QWidget):
         labels: np.ndarray | None = None,
         label_names: list[str] | None = None,
         sources: list[str] | None = None,
-        item_labels: list[str] | None = None,
+        item_labels: Sequence[str] | None = None,
         colours: list[int] | None = None,
     ) -> None:
         """Show a map. Same labels as before (a progressive t-SNE step): the points just move.
@@ -236,8 +236,8 @@ class ScatterView(QWidget):
         self._xy = xy
         if sources is not None:
             self._sources = list(sources)
-        if item_labels is not None:
-            self._item_labels = list(item_labels)
+        if item_labels is not None:  # a sequence read one point at a time (``ItemCaptions``): not copied
+            self._item_labels = item_labels
         if same:
             for item, members in zip(self._groups, self._group_members):
                 self._move(item, xy[members])

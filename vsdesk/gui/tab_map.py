@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from vsdesk.engine.projection import CatalogMap
-from vsdesk.engine.session import CatalogSnapshot, Colouring, ModeSession, place_on_map
+from vsdesk.engine.session import CatalogSnapshot, Colouring, ItemCaptions, ModeSession, item_facts, place_on_map
 from vsdesk.gui.errors import os_error_words, user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.placeholder import replace_placeholder
@@ -221,7 +221,7 @@ class TabMap(QObject):
         mapped = self._mapped  # the same rows, as last told (its colours)
         shown = self._colouring(mapped)
         self.scatter.set_points(xy, shown.codes, shown.names, mapped.paths if first else None,
-                                mapped.labels if first else None, shown.colours)
+                                ItemCaptions(mapped) if first else None, shown.colours)
         self.show_outcome()
         # Fitted at every step: t-SNE starts from a small PCA layout (about ±0.7) and spreads
         # out (about ±20), so a view fitted to its first step lost every later one.
@@ -245,7 +245,7 @@ class TabMap(QObject):
         mapped, xy = self._mapped, self.xy
         if mapped is not None and xy is not None and len(xy) == len(mapped):
             shown = self._colouring(mapped)
-            self.scatter.set_points(xy, shown.codes, shown.names, None, mapped.labels if item_labels else None,
+            self.scatter.set_points(xy, shown.codes, shown.names, None, ItemCaptions(mapped) if item_labels else None,
                                     shown.colours)
             self.show_outcome()
 
@@ -274,8 +274,9 @@ class TabMap(QObject):
         if item is None:
             return
         self.scatter.select(item.index if item.index >= 0 and self._results_are_mapped() else None)
-        facts = [item.label] if item.label else []
+        facts = item_facts(item.label, item.kind)
         facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
+        facts += [also_words(item.also)] if item.also else []
         self.preview.show_item(item.source, _caption(item.name, facts))
 
     def _on_preview_cleared(self) -> None:
@@ -289,7 +290,7 @@ class TabMap(QObject):
         path, label = snapshot.paths[index], snapshot.labels[index]
         if not self._results_are_mapped() or not self.gallery.select_catalog_index(index):
             self.scatter.select(index)
-            facts = [label] if label else []
+            facts = item_facts(label, snapshot.item_type(index))
             facts += ["not among the results"] if self.query.outcome is not None else []
             self.preview.show_item(path, _caption(Path(path).name, facts))
 
@@ -309,6 +310,14 @@ def _unsaved_note(found: CatalogMap) -> str:
         return ""
     return (f"The map could not be saved in the cache ({os_error_words(found.unsaved)}): "
             "it will be computed again next time")
+
+
+def also_words(paths: tuple[str, ...]) -> str:
+    """The other places of a result's file, in the preview: "also at backup/x.jpg" (its folder
+    and name: the path whole is in the tooltip), "also at backup/x.jpg and 2 more"."""
+    first = Path(paths[0])
+    more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+    return f"also at {first.parent.name}/{first.name}{more}"
 
 
 def _caption(name: str, facts: list[str]) -> str:

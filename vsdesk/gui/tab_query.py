@@ -169,7 +169,7 @@ class TabQuery(QObject):
         size = len(self.catalog.snapshot) if self.catalog.snapshot else 0
         self.query_area.set_caption(self._last_query[3])  # its name (not a query that failed since)
         self._browsed = None
-        self.gallery.set_items(result_items(outcome), empty_text=no_results_text(outcome))
+        self.gallery.set_items(result_items(outcome, self.catalog.snapshot), empty_text=no_results_text(outcome))
         self.panel.show_extras(outcome.extras)
         self.outcome_changed.emit()
         self._forget_results_were_from_another_catalog(outcome)
@@ -262,7 +262,7 @@ class TabQuery(QObject):
         self.outcome = outcome
         self._forget_results_were_from_another_catalog(outcome)
         self._browsed = None
-        self.gallery.set_items(result_items(outcome), keep_position=more, empty_text=no_results_text(outcome))
+        self.gallery.set_items(result_items(outcome, self.catalog.snapshot), keep_position=more, empty_text=no_results_text(outcome))
         self._show_results_note(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
@@ -287,6 +287,8 @@ class TabQuery(QObject):
             if snapshot.same_rows(browsed):
                 if snapshot.labels != browsed.labels:
                     self._browse(snapshot, keep_position=True)
+                elif snapshot.types != browsed.types:
+                    self.gallery.results.tell_kinds(snapshot.item_type)
                 self._browsed = snapshot
             else:
                 self._browse(snapshot)
@@ -294,6 +296,8 @@ class TabQuery(QObject):
             self._search_again()  # this catalog's model is another: the query is embedded by it
         elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
             self.rerank()  # the same query against the catalog as it is now (no re-embedding)
+        elif snapshot.types:  # the results' rows, told their types (the model loaded after they were shown)
+            self.gallery.results.tell_kinds(snapshot.item_type)
 
     def run_waiting_query(self) -> None:
         query, self._waiting_query = self._waiting_query, None
@@ -378,11 +382,16 @@ def no_results_text(outcome: QueryOutcome) -> str:
 
 def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
     """The whole catalog in the gallery, when there is no query."""
-    return [GalleryItem(i, p, p, None, label) for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
+    return [GalleryItem(i, p, p, None, label, snapshot.item_type(i))
+            for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
 
 
-def result_items(outcome: QueryOutcome) -> list[GalleryItem]:
-    return [GalleryItem(h.index, h.path, h.path, h.score, h.label) for h in outcome.hits]
+def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> list[GalleryItem]:
+    """The results in the gallery, each with its product type when ``snapshot`` is the catalog
+    version they were ranked in (its rows are theirs) and knows the types."""
+    same = snapshot is not None and (snapshot.name, snapshot.version) == (outcome.catalog, outcome.catalog_version)
+    return [GalleryItem(h.index, h.path, h.path, h.score, h.label, snapshot.item_type(h.index) if same else None,
+                        h.also) for h in outcome.hits]
 
 
 class _ModelNotLoaded(Exception):

@@ -101,7 +101,8 @@ class ProductEmbedder(Embedder):
         }
         if self.familiarity is not None:  # {"typicality": %, "unfamiliar": bool}
             embedding = l2_normalise(np.asarray(vector, np.float32)[None, : self.features_dim])[0]
-            described["familiarity"] = self.familiarity.describe(embedding)
+            # The pixels the model saw, for the flat areas of a screenshot or a drawing.
+            described["familiarity"] = self.familiarity.describe(embedding, image_array(image, self.meta.size))
         else:  # said, not left out: a missing warning would read as "like the training photos"
             described["familiarity"] = None
             described["familiarity_note"] = familiarity.unavailable(self.meta.metrics.get("train_images"))

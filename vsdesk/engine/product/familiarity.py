@@ -13,7 +13,15 @@ out of the bank. A photo's score is the cosine similarity to its ``K``-th neares
 its *typicality* is the percentage of reference photos that score lower. Below
 ``UNFAMILIAR_BELOW`` per cent the photo is called unfamiliar: its class is a guess.
 
-Measured (docs/product.md, "Unfamiliar photos"): the held-out twin flags 2.7 % of the photos
+A second test looks at the pixels: a screenshot of a shop page holds a clothing photo, whose
+features can pass for the training photos' (a review's page was read as a 50 % Hat, 1.7 %
+typical), in a page drawn in areas of one exact colour, which a camera photo hardly has. The
+file keeps the training photos' *flat shares* (the share of the model's input pixels whose 3x3
+neighbourhood is one colour), and a picture flatter than all but ``FLAT_ABOVE`` per cent of them
+is unfamiliar too (threshold set before measuring, half the first test's, so that the two
+together add little to its false alarms).
+
+Measured (docs/product.md, "Unfamiliar photos"): the held-out twin flags 2.3-2.7 % of the photos
 of contributors it never saw, and every painting, noise image and plain colour tried.
 Nothing is pickled (``allow_pickle=False``).
 """
@@ -58,12 +66,35 @@ MIN_BANK = MIN_REFERENCE
 #: The fewest training photos a model can have familiarity data with (more when its
 #: contributors are few and large: only whole ones are split between bank and reference).
 MIN_PHOTOS = MIN_REFERENCE + MIN_BANK
+#: Per cent of the training photos flatter than a picture (``flat_share``) below which it is
+#: unfamiliar: set before measuring, half of ``UNFAMILIAR_BELOW``.
+FLAT_ABOVE = 0.5
+#: Training photos whose flat shares are kept (a seeded sample of them).
+FLAT_REFERENCE_SIZE = 1000
+
+
+def flat_share(pixels: np.ndarray) -> float:
+    """Share of an image's pixels ((h, w, 3) uint8, as the model is given them) whose 3x3
+    neighbourhood is one exact colour: the flat areas a page or a drawing is made of. A camera
+    photo's noise leaves few (half of the Clothing Dataset's photos: under 0.5 %; 99.5 %: under
+    17 %), a photo on a white sheet too; a shop page's screenshot is mostly flat (median 64 %)."""
+    x = np.asarray(pixels, np.int16)
+    centre = x[1:-1, 1:-1]
+    same = np.ones(centre.shape[:2], bool)
+    h, w = x.shape[:2]
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            same &= (x[dy:h - 2 + dy, dx:w - 2 + dx] == centre).all(-1)
+    return float(same.mean()) if same.size else 0.0
 
 
 @dataclass
 class Familiarity:
     bank: np.ndarray  # (n, d) float32, unit rows
     reference: np.ndarray  # sorted scores of reference photos
+    #: Sorted ``flat_share`` of training photos; None in a file made before it existed (the
+    #: pixels are then not looked at).
+    flat_reference: np.ndarray | None = None
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         """Cosine similarity of each (unit) embedding to its K-th nearest bank photo."""
@@ -76,15 +107,29 @@ class Familiarity:
         ranks = np.searchsorted(self.reference, self.scores(embeddings), side="right")
         return 100.0 * ranks / len(self.reference)
 
-    def describe(self, embedding: np.ndarray) -> dict:
-        """JSON-ready: {"typicality": per cent, "unfamiliar": bool}."""
+    def describe(self, embedding: np.ndarray, pixels: np.ndarray | None = None) -> dict:
+        """JSON-ready: {"typicality": per cent, "unfamiliar": bool}, and given the ``pixels``
+        the model saw (with flat shares in the file) "flat_areas": per cent of the picture in
+        areas of one colour, "flat_unusual": flatter than all but ``FLAT_ABOVE`` % of the
+        training photos; either test makes the picture unfamiliar."""
         value = float(self.typicality(np.asarray(embedding, np.float32)[None])[0])
-        return {"typicality": round(value, 1), "unfamiliar": value < UNFAMILIAR_BELOW}
+        described = {"typicality": round(value, 1), "unfamiliar": value < UNFAMILIAR_BELOW}
+        if pixels is not None and self.flat_reference is not None:
+            share = flat_share(pixels)
+            flatter = 100.0 * float(np.mean(self.flat_reference >= share))  # per cent of training photos
+            unusual = bool(share > 0 and flatter < FLAT_ABOVE)
+            described.update(flat_areas=round(100 * share, 1), flat_unusual=unusual)
+            described["unfamiliar"] = described["unfamiliar"] or unusual
+        return described
 
 
 def sentence(described: dict) -> str:
     """``Familiarity.describe`` output in words, for the CLI and the window."""
     typicality = float(described.get("typicality", 0.0))
+    if described.get("flat_unusual"):
+        return (f"unlike the photos the model was trained on ({described['flat_areas']:.0f} % of it is areas of one "
+                f"flat colour, as in a screenshot or a drawing, more than in {100 - FLAT_ABOVE:g} % of them): "
+                "its class is a guess")
     if described.get("unfamiliar"):
         return (f"unlike the photos the model was trained on (more unusual than {100 - typicality:.1f} % of them): "
                 "its class is a guess")
@@ -123,6 +168,7 @@ def build(
     files: Sequence[str],
     groups: Sequence[str],
     seed: int = 0,
+    flat: Callable[[Sequence[str]], np.ndarray] | None = None,
 ) -> Familiarity | None:
     """From training photos and their contributors: the reference scores of a fifth of the
     photos and a bank of up to ``BANK_SIZE`` of the others (``split``).
@@ -141,7 +187,24 @@ def build(
         return None
     bank_array = l2_normalise(bank_vectors).astype(np.float16).astype(np.float32)  # as it is saved
     scores = Familiarity(bank_array, np.zeros(0, np.float32)).scores(l2_normalise(ref_vectors))
-    return Familiarity(bank_array, np.sort(scores))
+    flat_reference = None
+    if flat is not None:  # the flat shares of a sample of all the training photos (NaN: unreadable)
+        chosen = np.sort(np.random.default_rng(seed).choice(len(files), min(FLAT_REFERENCE_SIZE, len(files)),
+                                                            replace=False))
+        shares = np.asarray(flat([files[i] for i in chosen]), np.float32)
+        flat_reference = np.sort(shares[np.isfinite(shares)])
+    return Familiarity(bank_array, np.sort(scores), flat_reference)
+
+
+def flat_shares(files: Sequence[str], size: int) -> np.ndarray:
+    """``flat_share`` of image files as the model is given them (``size`` px); NaN if unreadable."""
+    from vsdesk.engine.product.features import decode_many
+
+    out = np.full(len(files), np.nan, np.float32)
+    for i, image, _error in decode_many(files, size):
+        if image is not None:
+            out[i] = flat_share(image)
+    return out
 
 
 def unavailable(train_images: int | None) -> str:
@@ -156,7 +219,9 @@ def unavailable(train_images: int | None) -> str:
 
 def save(folder: Path, familiarity: Familiarity) -> None:
     with atomic_path(folder / FILE, ".npz") as tmp:
-        np.savez_compressed(tmp, bank=familiarity.bank.astype(np.float16), reference=familiarity.reference.astype(np.float32))
+        flat = {} if familiarity.flat_reference is None else {"flat_reference": familiarity.flat_reference.astype(np.float32)}
+        np.savez_compressed(tmp, bank=familiarity.bank.astype(np.float16), reference=familiarity.reference.astype(np.float32),
+                            **flat)
 
 
 def load(folder: Path, dim: int) -> Familiarity | None:
@@ -168,6 +233,7 @@ def load(folder: Path, dim: int) -> Familiarity | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             bank, reference = data["bank"].astype(np.float32), data["reference"].astype(np.float32)
+            flat = data["flat_reference"].astype(np.float32) if "flat_reference" in data.files else None
     except (OSError, ValueError, KeyError) as exc:
         log.warning("product: %s is unreadable (%s); photos are not checked for familiarity", path, exc)
         return None
@@ -178,7 +244,9 @@ def load(folder: Path, dim: int) -> Familiarity | None:
         log.info("product: %s has %d reference and %d bank photos, fewer than %d and %d; photos are not checked "
                  "for familiarity", path, len(reference), len(bank), MIN_REFERENCE, MIN_BANK)
         return None
-    return Familiarity(bank, np.sort(reference))
+    if flat is not None and (flat.ndim != 1 or len(flat) < MIN_REFERENCE):
+        flat = None  # too few to tell the flattest 0.5 %: the pixels are not looked at
+    return Familiarity(bank, np.sort(reference), None if flat is None else np.sort(flat))
 
 
 def embed_files(embedder, files: Sequence[str], batch: int = 32) -> np.ndarray:

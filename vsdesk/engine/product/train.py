@@ -351,7 +351,8 @@ def _check_out(out) -> None:
 def _save_familiarity(embedder, folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
     """What tells whether a photo looks like these training photos (``familiarity``), computed
     by ``embedder`` and saved in every folder of the model."""
-    built = familiarity.build(lambda chosen: familiarity.embed_files(embedder, chosen), files, groups, seed)
+    built = familiarity.build(lambda chosen: familiarity.embed_files(embedder, chosen), files, groups, seed,
+                              flat=lambda chosen: familiarity.flat_shares(chosen, embedder.meta.size))
     for folder in folders if built is not None else []:
         familiarity.save(folder, built)
 

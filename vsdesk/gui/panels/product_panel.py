@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
 
-from vsdesk.engine.text import sentence
+from vsdesk.engine.text import kids_words, sentence
 from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
@@ -27,13 +27,25 @@ def probability_items(extras: dict[str, Any]) -> list[tuple[str, float]]:
 def attribute_lines(extras: dict[str, Any]) -> list[str]:
     """The Clothing Dataset's other attribute, kids' wear (None: the model has no head for it)."""
     kids = extras["kids"]
-    return [] if kids is None else [f"Kids' wear: {'yes' if kids >= 0.5 else 'no'} ({100 * kids:.0f}%)"]
+    return [] if kids is None else [f"Kids' wear: {kids_words(kids)}"]
 
 
 FAMILIARITY_TIP = (
     "In the model's own features, this photo's nearest training photos are farther away than for "
     "99 % of the photos it was trained on: it has learnt nothing like it."
 )
+FLAT_TIP = (
+    "{share:.0f} % of this picture is areas of one exact colour, more than in 99.5 % of the photos the "
+    "model was trained on: a screenshot, a page or a drawing, not a photo like them, whatever photo it shows."
+)
+
+
+def familiarity_tip(extras: dict[str, Any]) -> str:
+    """Why the picture is called unlike the training photos: its flat areas, or the features."""
+    familiar = extras.get("familiarity") or {}
+    if familiar.get("flat_unusual"):
+        return FLAT_TIP.format(share=familiar["flat_areas"])
+    return FAMILIARITY_TIP if familiar.get("unfamiliar") else ""
 
 
 def unfamiliar_text(extras: dict[str, Any]) -> str:
@@ -134,7 +146,7 @@ class ProductPanel(ModePanel):
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)
         self.unfamiliar.setText(note)
-        self.unfamiliar.setToolTip(FAMILIARITY_TIP if note else "")
+        self.unfamiliar.setToolTip(familiarity_tip(extras) if note else "")
         self.unfamiliar.setVisible(bool(note))
         # A model that cannot tell unlike photos (trained on too few) says so where it is named:
         # without the warning above, its bars would otherwise read as a checked answer.
