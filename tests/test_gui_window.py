@@ -1910,7 +1910,8 @@ def test_a_query_whose_model_cannot_load_into_a_read_only_cache_is_kept_and_sear
     monkeypatch.setenv("VSDESK_CACHE_DIR", models_here)  # (as the folder made writable, its models converted)
     with qtbot.waitSignal(tab.results_shown, timeout=120_000):
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
-    assert tab.outcome is not None and len(tab.outcome.hits) == 5 and tab.messages.text() == ""
+    # The error is gone (a note may stay: a painting among five others can be a weak match).
+    assert tab.outcome is not None and len(tab.outcome.hits) == 5 and "Could not load" not in tab.messages.text()
 
 
 def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp_path):
