@@ -2492,3 +2492,23 @@ def test_an_error_opening_a_catalog_goes_when_another_opens(qtbot, window, tmp_p
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         tab.open_catalog(ModeSession("vae").folder_catalog(str(tmp_path / "a")))
     assert len(tab.snapshot) == 3 and tab.messages.text() == ""
+
+
+def test_settings_from_a_newer_vsdesk_are_said_once_in_the_window(qtbot):
+    """The settings file of a newer vsdesk is left untouched and the defaults used: that went
+    to the log alone, so a user started from the desktop's menu saw their settings "lost"."""
+    from vsdesk.engine import paths
+
+    path = paths.config_dir() / "vsdesk.ini"
+    path.write_text("[General]\nversion=99\n\n[window]\nlast_tab=vae\n")
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    settle(window)
+    tab = window.current_tab()
+    said = [t.mode for t in window.mode_tabs.values() if "from a newer vsdesk" in t.messages.text()]
+    assert said == [tab.mode] == ["product"]  # the default tab, once
+    assert str(path) in tab.messages.text() and tab.messages.kind == "info" and tab.messages.isVisible()
+    window.close()
+    assert path.read_text() == "[General]\nversion=99\n\n[window]\nlast_tab=vae\n"
