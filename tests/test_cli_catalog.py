@@ -917,6 +917,23 @@ def test_a_read_only_index_is_searched_and_an_index_run_says_why_it_cannot(capsy
     assert again.returncode == 0 and json.loads(again.stdout)["indexed"] == 31, again.stderr
 
 
+def test_an_index_run_that_goes_on_with_an_interrupted_one_says_so_on_a_line_of_its_own(capsys, photos):
+    """`vsdesk index` after a run cut off (Ctrl+C, a kill, the window closed during it) said
+    "indexing shop 3/3 100.0% indexing": nothing of where the run came from."""
+    from vsdesk.engine.catalog import Catalog
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:43]:
+        shutil.copy(src, photos / src.name)
+    with Catalog.open("shop") as catalog:
+        catalog.mark_unfinished(True)  # as a run stopped midway leaves it (tests/test_catalog.py runs one)
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert code == 0 and json.loads(out)["resumed"] is True and json.loads(out)["added"] == 3
+    assert "indexing shop: resuming the index run interrupted last time: 3 images left\n" in err, err
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert json.loads(out)["resumed"] is False and "resuming" not in err
+
+
 @needs_setpriv
 def test_a_catalog_whose_folder_is_read_only_is_searched_and_an_index_run_says_why_it_cannot(capsys, photos):
     """The catalog's folder read-only, its index file writable (a catalog copied from a
