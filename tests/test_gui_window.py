@@ -420,8 +420,13 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
 
     # the message's "Resume indexing" indexes only the rest
     assert tab.messages.action_button.text() == "Resume indexing"
+    resumed = []
+    tab.catalog_bar.progress.valueChanged.connect(lambda _value: resumed.append(tab.messages.text()))
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    # (the user resumed it: "Resuming the index run … that stopped before its end" is for a run
+    # the window goes on with by itself)
+    assert resumed and not [text for text in resumed if "Resuming" in text], resumed
     assert len(tab.snapshot) == 24
     assert len(set(tab.snapshot.paths)) == 24
     assert "1 skipped" in bar.status.text()
@@ -2512,3 +2517,44 @@ def test_settings_from_a_newer_vsdesk_are_said_once_in_the_window(qtbot):
     assert str(path) in tab.messages.text() and tab.messages.kind == "info" and tab.messages.isVisible()
     window.close()
     assert path.read_text() == "[General]\nversion=99\n\n[window]\nlast_tab=vae\n"
+
+
+def test_a_window_closed_during_an_index_run_resumes_it_at_the_next_start_and_says_so(
+        qtbot, window, tmp_path, caplog, style_embedder):
+    """Closed during an index run, the window said nothing, and the next start went on with the
+    run silently ("136/2472 indexing"): a run the user did not start. The log notes the close,
+    and the next start says the run it resumes, and how much is left."""
+    from vsdesk.engine.catalog import Catalog
+
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:24], tmp_path / "clothes")
+    tab = index_style_folder_until(qtbot, window, folder, 24, 4)
+    name = tab.catalog_name
+    workers = list(window.runner._workers.values())
+    with caplog.at_level("INFO", logger="vsdesk.gui.tab_catalog"):
+        window.close()
+    qtbot.waitUntil(lambda: not any(worker.isRunning() for worker in workers), timeout=30_000)
+    assert f"the window was closed during the index run of catalog {name!r} (" in caplog.text
+    assert "the run resumes when the catalog is next opened" in caplog.text
+    with Catalog.open(name) as catalog:
+        kept = catalog.counts()[0]
+        assert catalog.unfinished and 4 <= kept < 24  # sound, and said unfinished, as before
+
+    again = MainWindow(autostart=False)
+    qtbot.addWidget(again)
+    again.tab("style").session.embedder = style_embedder
+    again.show()
+    qtbot.waitExposed(again)
+    tab = again.tab("style")
+    assert again.current_tab() is tab and tab.catalog_name == name
+    said = []
+    for how in ("show_message", "add_message"):  # (the real ones called: only what is said is noted)
+        def saying(text, *args, _said=getattr(tab.messages, how), **kwargs):
+            said.append(text)
+            _said(text, *args, **kwargs)
+        setattr(tab.messages, how, saying)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    assert said == [f"Resuming the index run of “{name}” that stopped before its end last time (cancelled, or the "
+                    f"window closed during it): {24 - kept} images left; the images indexed before are kept."]
+    assert len(tab.snapshot) == 24 and tab.messages.text() == ""  # taken down once it is done
+    again.close()

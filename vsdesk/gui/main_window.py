@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
         self.settings.set_last_tab(self.current_tab().mode)
         for tab in self.mode_tabs.values():
             tab.save_state()
+            tab.catalog.note_closing()
         self.settings.sync()
         deadline = time.monotonic() + CLOSE_WAIT_S  # one for all: a slow worker leaves less to the rest
         self.runner.shutdown(ms_until(deadline))
