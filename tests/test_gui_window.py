@@ -2558,3 +2558,39 @@ def test_a_window_closed_during_an_index_run_resumes_it_at_the_next_start_and_sa
                     f"window closed during it): {24 - kept} images left; the images indexed before are kept."]
     assert len(tab.snapshot) == 24 and tab.messages.text() == ""  # taken down once it is done
     again.close()
+
+
+def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window, tmp_path):
+    """The map said "Computing the map: PCA 0%" for 50 s and more while a catalog was indexed:
+    t-SNE's threads crawl while the index run keeps the processor busy (and PCA was long done).
+    It says what it is at and what holds it back, and no more once the run is done. The map (of
+    the catalog as its index was read) is computed by the real t-SNE once the run has begun."""
+    import threading
+
+    from vsdesk.engine.catalog import Catalog, index_catalog
+
+    tab = window.tab("style")
+    tab.build_plots()
+    folder = copy_images(ARTWORKS[:6], tmp_path / "art")
+    name = ModeSession("style").create_folder_catalog(str(folder))
+    with Catalog.open(name) as catalog:
+        index_catalog(catalog, tab.session.embedder)
+    copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:20], folder)
+    statuses = record_map_statuses(tab)
+    indexing = threading.Event()
+    tab.catalog_bar.progress.valueChanged.connect(lambda value: value > 0 and indexing.set())
+    projection = tab.session.projection
+
+    def once_the_run_is_under_way(snapshot, progress, cancelled, partial=None):
+        indexing.wait(60)
+        return projection(snapshot, progress, cancelled, partial)
+
+    tab.session.projection = once_the_run_is_under_way
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 26, timeout=120_000)
+    slowed = f", slow while “{name}” is indexed (it speeds up once that is done)"
+    assert f"Computing the map: t-SNE 0%{slowed}" in statuses, statuses
+    last = [text for text in statuses if text.startswith("Computing the map")][-1]
+    assert last.startswith("Computing the map: t-SNE ") and "slow" not in last, statuses  # the 26 images', after it
