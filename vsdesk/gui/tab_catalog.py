@@ -176,6 +176,7 @@ class TabCatalog(QObject):
             self.catalog_bar.set_catalog("", (), is_sample=False)
             self.leaving.emit()
         self._take_back_until_opened()  # "Indexing cancelled …": it runs again
+        self._index_progress = (0, 0)
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
@@ -267,18 +268,19 @@ class TabCatalog(QObject):
             self.status_message.emit(f"{self.title}: {message}")
             # The status bar's activity follows the phases ("loading TensorFlow …" at first).
             so_far = f" {done}/{total}" if total else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{so_far} · “{self.name}”")
+            step, _, rate = message.partition(" · ")  # "indexing 168/3982 · 15 images/s · about 4 min left"
+            rate = f" · {rate}" if rate else ""
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {step}{so_far}{rate} · “{self.name}”")
 
     def note_closing(self) -> None:
         """The window closes: an index run under way stops (its batches are kept, the catalog
         stays marked unfinished), and the next opening resumes it and says so (``RESUMING``).
         The log says it too, for whoever wonders later where that run came from."""
-        if not self.is_opening():
-            return
         done, total = self._index_progress
-        so_far = f" ({done} of {total} files done)" if total else ""
-        log.info("the window was closed during the index run of catalog %r%s: what was indexed is kept, "
-                 "and the run resumes when the catalog is next opened", self.name, so_far)
+        if not self.is_opening() or not total:  # (an opening queued, or with nothing to index, is no run)
+            return
+        log.info("the window was closed during the index run of catalog %r (%d of %d files done): what was "
+                 "indexed is kept, and the run resumes when the catalog is next opened", self.name, done, total)
 
     def cancel(self) -> None:
         self.catalog_bar.cancel_button.setEnabled(False)
