@@ -188,11 +188,10 @@ def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_mo
     import signal
     import time
 
-    from vsdesk.engine import paths
-
-    models = paths.cache_location() / "models"
+    cache = tmp_path / "cache"  # fresh: the tests' session cache has the models converted
+    models = cache / "models"
     log = open(tmp_path / "window.log", "wb")
-    window = subprocess.Popen([sys.executable, "-m", "vsdesk"], env=os.environ.copy(),
+    window = subprocess.Popen([sys.executable, "-m", "vsdesk"], env={**os.environ, "VSDESK_CACHE_DIR": str(cache)},
                               stdout=subprocess.DEVNULL, stderr=log)
     try:
         deadline = time.monotonic() + 300
@@ -209,4 +208,4 @@ def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_mo
             window.wait()
         log.close()
     assert not list(models.glob(".tmp-*")), (tmp_path / "window.log").read_text()[-2000:]
-    assert "stopped by SIGTERM" in (paths.cache_location() / "vsdesk.log").read_text()
+    assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()
