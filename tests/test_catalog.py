@@ -30,6 +30,7 @@ from vsdesk.engine.catalog import (
 )
 from vsdesk.engine.embedding import Embedder, l2_normalise
 from vsdesk.engine.tasks import CancelledError
+from vsdesk.engine.text import RESUMING
 
 
 class HistogramEmbedder(Embedder):
@@ -445,6 +446,41 @@ def test_an_interrupted_run_reports_what_its_index_holds_and_no_more(photos):
     assert report.as_dict()["interrupted"] is True and catalog.unfinished
     again = index_catalog(catalog, HistogramEmbedder())
     assert (again.interrupted, again.added, again.indexed, len(again.skipped)) == (False, 8, 12, 1)
+
+
+def test_a_run_says_its_rate_and_time_left_once_they_mean_something(tmp_path):
+    """The progress said only "5576/7978 indexing": no rate, no time left. On a fake clock (a
+    second per report), 40 real photos in batches of 2."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for src in clothing_images(40):
+        shutil.copy(src, folder / src.name)
+    catalog = Catalog.create("mine", "style", [folder])
+    ticks = iter(range(10_000))
+    said = []
+    index_catalog(catalog, HistogramEmbedder(), lambda done, total, message="": said.append((done, total, message)),
+                  batch_size=2, clock=lambda: float(next(ticks)))
+    counted_steps = [(done, message) for done, total, message in said if total]
+    assert counted_steps[0] == (0, "indexing 40 files")
+    assert all(message == "indexing" for done, message in counted_steps[1:] if 0 < done < 20)  # too soon
+    assert (22, "indexing · 2.0 images/s · a few seconds left") in counted_steps
+    assert counted_steps[-1] == (40, "indexed")
+
+
+def test_a_run_that_goes_on_with_an_interrupted_one_says_so(photos):
+    """The window closed during an index run, opened again, went on with it silently ("136/2472
+    indexing"): a run the user did not start. The run says it resumes, and how much is left."""
+    catalog = Catalog.create("mine", "style", [photos])
+    with pytest.raises(KeyboardInterrupt):
+        index_catalog(catalog, InterruptedEmbedder(at=2), batch_size=4)
+    said = []
+    report = index_catalog(catalog, HistogramEmbedder(), lambda done, total, message="": said.append(message))
+    assert f"{RESUMING}: 8 images left" in said and report.resumed and report.as_dict()["resumed"] is True
+    said.clear()
+    (photos / "a" / sorted(p.name for p in (photos / "a").iterdir())[0]).unlink()
+    shutil.copy(clothing_images(1, start=30)[0], photos / "a" / "new.jpg")
+    again = index_catalog(catalog, HistogramEmbedder(), lambda done, total, message="": said.append(message))
+    assert not again.resumed and "indexing 1 file" in said and not [m for m in said if RESUMING in m]
 
 
 def test_a_linked_folder_whose_disk_is_unplugged_keeps_its_entries_and_is_no_change(photos, tmp_path):

@@ -948,6 +948,52 @@ def test_a_read_only_index_is_searched_and_an_index_run_says_why_it_cannot(capsy
     assert again.returncode == 0 and json.loads(again.stdout)["indexed"] == 31, again.stderr
 
 
+def test_an_index_run_that_goes_on_with_an_interrupted_one_says_so_on_a_line_of_its_own(capsys, photos):
+    """`vsdesk index` after a run cut off (Ctrl+C, a kill, the window closed during it) said
+    "indexing shop 3/3 100.0% indexing": nothing of where the run came from."""
+    from vsdesk.engine.catalog import Catalog
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:43]:
+        shutil.copy(src, photos / src.name)
+    with Catalog.open("shop") as catalog:
+        catalog.mark_unfinished(True)  # as a run stopped midway leaves it (tests/test_catalog.py runs one)
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert code == 0 and json.loads(out)["resumed"] is True and json.loads(out)["added"] == 3
+    assert "indexing shop: resuming the index run interrupted last time: 3 images left\n" in err, err
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert json.loads(out)["resumed"] is False and "resuming" not in err
+
+
+@needs_setpriv
+def test_a_catalog_whose_folder_is_read_only_is_searched_and_an_index_run_says_why_it_cannot(capsys, photos):
+    """The catalog's folder read-only, its index file writable (a catalog copied from a
+    read-only share, say): a search reads, it needs to write nothing, so it works. It failed
+    with "index.sqlite is read-only, so it cannot be updated": SQLite could not make its -wal
+    and -shm files beside the index."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    expected = json.loads(run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")[1])
+    from vsdesk.engine.catalog import catalog_location
+
+    location = catalog_location("shop")
+    location.chmod(0o555)
+    try:
+        vsdesk = [sys.executable, "-m", "vsdesk"]
+        searched = without_root_powers([*vsdesk, "search", "--mode", "vae", "--catalog", "shop", query, "--json"])
+        listed = without_root_powers([*vsdesk, "catalogs", "list", "--json"])
+        indexed = without_root_powers([*vsdesk, "index", "--mode", "vae", "--catalog", "shop"])
+        left = sorted(p.name for p in location.iterdir())
+    finally:
+        location.chmod(0o755)
+    assert searched.returncode == 0, searched.stderr
+    assert json.loads(searched.stdout) == expected
+    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["indexed"] == 30, listed.stdout
+    assert indexed.returncode == 1 and "Traceback" not in indexed.stderr
+    assert f"its folder {location} is read-only" in indexed.stderr, indexed.stderr
+    assert not [name for name in left if name.endswith(("-wal", "-shm"))]
+
+
 def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_search(capsys, photos):
     from vsdesk.engine.catalog import catalog_location
 

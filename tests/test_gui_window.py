@@ -410,7 +410,8 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     tab = index_style_folder_until(qtbot, window, folder, 25, 8)
     bar = tab.catalog_bar
     # the status bar's activity says how far indexing is, not "loading TensorFlow …" any more
-    assert window.activity.text().startswith("Style: indexing ") and "/25 · “" in window.activity.text()
+    # (then the rate and time left, once they mean something: "· 3.1 images/s · about 10 s left")
+    assert re.match(r"Style: indexing \d+/25( · [^“]+)? · “", window.activity.text()), window.activity.text()
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
     kept = len(tab.snapshot)
@@ -420,8 +421,13 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
 
     # the message's "Resume indexing" indexes only the rest
     assert tab.messages.action_button.text() == "Resume indexing"
+    resumed = []
+    tab.catalog_bar.progress.valueChanged.connect(lambda _value: resumed.append(tab.messages.text()))
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
+    # (the user resumed it: "Resuming the index run … that stopped before its end" is for a run
+    # the window goes on with by itself)
+    assert resumed and not [text for text in resumed if "Resuming" in text], resumed
     assert len(tab.snapshot) == 24
     assert len(set(tab.snapshot.paths)) == 24
     assert "1 skipped" in bar.status.text()
@@ -2728,3 +2734,102 @@ def test_an_error_opening_a_catalog_goes_when_another_opens(qtbot, window, tmp_p
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         tab.open_catalog(ModeSession("vae").folder_catalog(str(tmp_path / "a")))
     assert len(tab.snapshot) == 3 and tab.messages.text() == ""
+
+
+def test_settings_from_a_newer_vsdesk_are_said_once_in_the_window(qtbot):
+    """The settings file of a newer vsdesk is left untouched and the defaults used: that went
+    to the log alone, so a user started from the desktop's menu saw their settings "lost"."""
+    from vsdesk.engine import paths
+
+    path = paths.config_dir() / "vsdesk.ini"
+    path.write_text("[General]\nversion=99\n\n[window]\nlast_tab=vae\n")
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    settle(window)
+    tab = window.current_tab()
+    said = [t.mode for t in window.mode_tabs.values() if "from a newer vsdesk" in t.messages.text()]
+    assert said == [tab.mode] == ["product"]  # the default tab, once
+    assert str(path) in tab.messages.text() and tab.messages.kind == "info" and tab.messages.isVisible()
+    window.close()
+    assert path.read_text() == "[General]\nversion=99\n\n[window]\nlast_tab=vae\n"
+
+
+def test_a_window_closed_during_an_index_run_resumes_it_at_the_next_start_and_says_so(
+        qtbot, window, tmp_path, caplog, style_embedder):
+    """Closed during an index run, the window said nothing, and the next start went on with the
+    run silently ("136/2472 indexing"): a run the user did not start. The log notes the close,
+    and the next start says the run it resumes, and how much is left."""
+    from vsdesk.engine.catalog import Catalog
+
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:24], tmp_path / "clothes")
+    tab = index_style_folder_until(qtbot, window, folder, 24, 4)
+    name = tab.catalog_name
+    workers = list(window.runner._workers.values())
+    window.tab("vae").catalog.open("fashion-mnist")  # queued behind the run: no run of its own yet
+    with caplog.at_level("INFO", logger="vsdesk.gui.tab_catalog"):
+        window.close()
+    qtbot.waitUntil(lambda: not any(worker.isRunning() for worker in workers), timeout=30_000)
+    assert f"the window was closed during the index run of catalog {name!r} (" in caplog.text
+    assert caplog.text.count("the window was closed during the index run") == 1, caplog.text
+    assert "the run resumes when the catalog is next opened" in caplog.text
+    with Catalog.open(name) as catalog:
+        kept = catalog.counts()[0]
+        assert catalog.unfinished and 4 <= kept < 24  # sound, and said unfinished, as before
+
+    again = MainWindow(autostart=False)
+    qtbot.addWidget(again)
+    again.tab("style").session.embedder = style_embedder
+    again.show()
+    qtbot.waitExposed(again)
+    tab = again.tab("style")
+    assert again.current_tab() is tab and tab.catalog_name == name
+    said = []
+    for how in ("show_message", "add_message"):  # (the real ones called: only what is said is noted)
+        def saying(text, *args, _said=getattr(tab.messages, how), **kwargs):
+            said.append(text)
+            _said(text, *args, **kwargs)
+        setattr(tab.messages, how, saying)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    assert said == [f"Resuming the index run of “{name}” that stopped before its end last time (cancelled, or the "
+                    f"window closed during it): {24 - kept} images left; the images indexed before are kept."]
+    assert len(tab.snapshot) == 24 and tab.messages.text() == ""  # taken down once it is done
+    again.close()
+
+
+def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window, tmp_path):
+    """The map said "Computing the map: PCA 0%" for 50 s and more while a catalog was indexed:
+    t-SNE's threads crawl while the index run keeps the processor busy (and PCA was long done).
+    It says what it is at and what holds it back, and no more once the run is done. The map (of
+    the catalog as its index was read) is computed by the real t-SNE once the run has begun."""
+    import threading
+
+    from vsdesk.engine.catalog import Catalog, index_catalog
+
+    tab = window.tab("style")
+    tab.build_plots()
+    folder = copy_images(ARTWORKS[:6], tmp_path / "art")
+    name = ModeSession("style").create_folder_catalog(str(folder))
+    with Catalog.open(name) as catalog:
+        index_catalog(catalog, tab.session.embedder)
+    copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:20], folder)
+    statuses = record_map_statuses(tab)
+    indexing = threading.Event()
+    tab.catalog_bar.progress.valueChanged.connect(lambda value: value > 0 and indexing.set())
+    projection = tab.session.projection
+
+    def once_the_run_is_under_way(snapshot, progress, cancelled, partial=None):
+        indexing.wait(60)
+        return projection(snapshot, progress, cancelled, partial)
+
+    tab.session.projection = once_the_run_is_under_way
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 26, timeout=120_000)
+    slowed = f", slow while “{name}” is indexed (it speeds up once that is done)"
+    assert f"Computing the map: t-SNE 0%{slowed}" in statuses, statuses
+    last = [text for text in statuses if text.startswith("Computing the map")][-1]
+    assert last.startswith("Computing the map: t-SNE ") and "slow" not in last, statuses  # the 26 images', after it

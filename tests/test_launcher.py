@@ -234,3 +234,33 @@ def test_a_vsdesk_process_leaves_nothing_in_the_home_folder_but_what_the_readme_
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "point.png").is_file() and (cache / "keras" / "keras.json").is_file()
     assert list(home.iterdir()) == []
+
+
+def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_model_cache(tmp_path):
+    """SIGTERM while the window converted a model into a fresh cache (the Style tab's VGG16,
+    written to ``models/.tmp-*.weights.h5``) left the temp file there for good, 20-60 MB. The
+    window now closes as its close button does, its temp files removed, and exits with 143."""
+    import signal
+    import time
+
+    cache = tmp_path / "cache"  # fresh: the tests' session cache has the models converted
+    models = cache / "models"
+    log = open(tmp_path / "window.log", "wb")
+    window = subprocess.Popen([sys.executable, "-m", "vsdesk"], env={**os.environ, "VSDESK_CACHE_DIR": str(cache)},
+                              stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 300
+        temps: list = []
+        while time.monotonic() < deadline and window.poll() is None and not temps:
+            temps = list(models.glob(".tmp-*.weights.h5")) if models.is_dir() else []
+            time.sleep(0.02)
+        assert temps, f"no conversion seen within 5 minutes ({window.poll()})"
+        window.send_signal(signal.SIGTERM)
+        assert window.wait(60) == 143
+    finally:
+        if window.poll() is None:
+            window.kill()
+            window.wait()
+        log.close()
+    assert not list(models.glob(".tmp-*")), (tmp_path / "window.log").read_text()[-2000:]
+    assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()

@@ -298,6 +298,52 @@ def test_failed_conversion_leaves_nothing_behind(cache_dir, register, package, t
     assert list(cache_dir.iterdir()) == []
 
 
+MAKE_TEMP = r"""
+import os, signal, sys
+from vsdesk.engine import files, paths
+
+tmp = files.temp_path(paths.models_dir(), ".weights.h5")
+tmp.write_bytes(b"half a conversion" * 1000)
+print(tmp, flush=True)
+if sys.argv[1] == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of any kind: as a power loss, or SIGKILL
+sys.stdin.read()  # alive until told
+"""
+
+
+def test_temp_files_of_a_process_gone_are_removed_at_the_next_use_of_the_cache_and_no_others(
+        cache_dir, register, package):
+    """A SIGTERM during the first conversion left a 20 MB ``.tmp-*.weights.h5`` in the model
+    cache for good (removed only when a model was stored, and only once a day old). The next
+    use of the cache removes those of a process no longer running; a live process's (another
+    vsdesk converting now), this process's own (a thread writing it) and the older names
+    without a process id are left alone."""
+    import subprocess
+
+    def temp_of(how: str) -> tuple[subprocess.Popen, Path]:
+        process = subprocess.Popen([sys.executable, "-c", MAKE_TEMP, how], stdout=subprocess.PIPE,
+                                   stdin=subprocess.PIPE, text=True, cwd=str(REPO))
+        return process, Path(process.stdout.readline().strip())
+
+    killed, left = temp_of("kill")
+    assert killed.wait(60) == -9 and left.exists()
+    live, converting = temp_of("live")
+    own = files.temp_path(cache_dir, ".weights.h5")
+    older = cache_dir / ".tmp-0123456789abcdef.weights.h5"  # an older vsdesk's: a day's grace
+    older.write_bytes(b"x")
+    try:
+        spec = register(make_spec("tiny-after-kill", (package,)))
+        models.ensure_weights(spec.name)
+        assert not left.exists()
+        assert converting.exists() and own.exists() and older.exists()
+    finally:
+        live.stdin.close()
+        live.wait(60)
+    assert cache.clean_stale_temps() == [converting]  # its process gone now
+    assert cache.clean_stale_temps(own=True) == [own]  # as this process exits on SIGTERM
+    assert older.exists()
+
+
 WRITER = r"""
 import sys
 from pathlib import Path

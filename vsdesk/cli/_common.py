@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from vsdesk.engine.modes import MODES
+from vsdesk.engine.text import RESUMING
 
 # -- exit codes (README, "The command line": the table) ---------------------------------------
 
@@ -224,6 +225,9 @@ class StderrProgress:
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
         global _open_line
+        if message.startswith(RESUMING):  # news, not a step: a line of its own, never redrawn over
+            say(f"{self.label}: {message}" if self.label else message)
+            return
         now = self._clock()
         final = bool(total) and done >= total
         step = (total, None if total else message)

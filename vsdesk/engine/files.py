@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -34,20 +36,64 @@ def sha256_file(path: str | os.PathLike, progress: Callable[[int], None] | None 
 
 
 def temp_path(directory: str | os.PathLike, suffix: str = "") -> Path:
-    """A new, empty file ``.tmp-<random><suffix>`` in ``directory`` (on the target's file
-    system, so ``os.replace`` from it is atomic); the caller owns it.
+    """A new, empty file ``.tmp-<pid>-<host>-<random><suffix>`` in ``directory`` (on the
+    target's file system, so ``os.replace`` from it is atomic); the caller owns it.
 
     Unlike ``mkstemp`` (0600), the file gets the permissions any new file of the user gets (0666
     less the umask): the kernel applies the umask, so it is never read or changed here. The
-    ``.tmp-`` prefix lets the model cache recognise and clear temp files a crash left behind.
+    ``.tmp-`` prefix lets the model cache recognise temp files a crash or a kill left behind,
+    and the process id and host in the name tell whether the process that made one still runs
+    (``stale_temp_files``), so a live process's temp file is never taken for a leftover.
     """
     while True:
-        path = Path(directory) / f".tmp-{secrets.token_hex(8)}{suffix}"
+        path = Path(directory) / f".tmp-{os.getpid()}-{_host_tag()}-{secrets.token_hex(8)}{suffix}"
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return path
         except FileExistsError:  # a random name already taken: draw another
             continue
+
+
+#: ``temp_path``'s names: the process id, the host's tag, the random part.
+_TEMP_NAME = re.compile(r"\.tmp-(\d+)-([0-9a-f]{8})-[0-9a-f]{16}")
+
+
+def _host_tag() -> str:
+    """8 hex digits of the host's name: a cache folder shared over the network, or by containers
+    (each with its own process ids), holds other hosts' temp files, whose process ids mean
+    nothing here."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+def stale_temp_files(directory: str | os.PathLike, own: bool = False) -> list[Path]:
+    """The ``temp_path`` files in ``directory`` whose process is no longer running on this host
+    (killed, crashed, cut off by a power loss), or with ``own``, those of this very process
+    (it is exiting: its threads' writes are abandoned). A name of another host, of a process
+    that runs, or in the older form without a process id, is never listed."""
+    me, host = os.getpid(), _host_tag()
+    found = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        if match is None or match[2] != host:
+            continue
+        pid = int(match[1])
+        if (pid == me) if own else (pid != me and not _running(pid)):
+            found.append(Path(directory) / name)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by another user (EPERM)
+        return True
+    return True
 
 
 @contextmanager

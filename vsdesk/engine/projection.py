@@ -72,6 +72,8 @@ def project(
     if x.shape[1] > PCA_DIMS and n > PCA_DIMS:
         x = PCA(PCA_DIMS, random_state=random_state).fit_transform(x).astype(np.float32)
     check_cancelled(cancelled)
+    # PCA takes moments; the first t-SNE stage can take minutes, and is said as what it is.
+    progress(0, total, "t-SNE")
 
     perplexity = float(min(perplexity, max(1.0, (n - 1) / 3.0)))
     learning_rate = max(n / EARLY_EXAGGERATION / 4.0, 50.0)

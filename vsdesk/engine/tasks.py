@@ -6,6 +6,8 @@ signals, cancel from a button) without knowing which one drives it.
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Callable, Protocol
 
 
@@ -31,3 +33,97 @@ def never_cancelled() -> bool:
 def check_cancelled(cancelled: Cancelled) -> None:
     if cancelled():
         raise CancelledError("cancelled")
+
+
+class Rate:
+    """The rate of a counted step (images per second) and the time it has left, said only once
+    they mean something and smoothed so that they do not jump about.
+
+    Nothing is said before ``WARM_UP_S`` seconds and ``WARM_UP_DONE`` items of the step (the
+    first batches pay for warming up: a model's first call, the page cache); then the rate is
+    an exponential average of what each interval did (a time constant of ``SMOOTHING_S``
+    seconds: a batch slowed by another program moves it a little, a slower hour moves it
+    within half a minute), and the time left is rounded as a person says it ("about 3 min").
+    A new step (another total, or the count going back) starts again. ``clock`` is
+    ``time.monotonic`` but for tests.
+    """
+
+    WARM_UP_S = 5.0
+    WARM_UP_DONE = 20
+    SMOOTHING_S = 15.0
+    #: Shorter intervals are added to the next one: two reports a millisecond apart say nothing.
+    MIN_INTERVAL_S = 0.5
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._total = -1
+        self._start = self._last_time = 0.0
+        self._start_done = self._last_done = 0
+        self._done = 0
+        self.rate: float | None = None  # items per second, smoothed; None until measured
+
+    def update(self, done: int, total: int) -> None:
+        now = self._clock()
+        if total != self._total or done < self._done or done == 0:
+            self._total, self._start, self._start_done = total, now, done
+            self._last_time, self._last_done, self._done, self.rate = now, done, done, None
+            return
+        self._done = done
+        interval = now - self._last_time
+        if interval < self.MIN_INTERVAL_S:
+            return
+        measured = (done - self._last_done) / interval
+        if self.rate is None:
+            self.rate = measured
+        else:
+            self.rate += (1.0 - math.exp(-interval / self.SMOOTHING_S)) * (measured - self.rate)
+        self._last_time, self._last_done = now, done
+
+    def meaningful(self) -> bool:
+        return (self.rate is not None and self.rate > 0
+                and self._last_time - self._start >= self.WARM_UP_S
+                and self._done - self._start_done >= self.WARM_UP_DONE)
+
+    def words(self, unit: str = "images") -> str:
+        """"85 images/s · about 2 min left", or "" while that cannot be told yet."""
+        if not self.meaningful() or self._total <= 0:
+            return ""
+        rate = f"{self.rate:.0f}" if self.rate >= 10 else f"{self.rate:.1f}"
+        left = time_left_words((self._total - self._done) / self.rate)
+        return f"{rate} {unit}/s · {left}" if left else f"{rate} {unit}/s"
+
+
+def time_left_words(seconds: float) -> str:
+    """A time left as a person says it, rounded so that it changes calmly: "a few seconds left",
+    "about 40 s left" (tens of seconds), "about 3 min left", "about 1 h 20 min left" (tens of
+    minutes); "" when nothing is left."""
+    if seconds <= 0:
+        return ""
+    if seconds < 10:
+        return "a few seconds left"
+    if seconds < 60:
+        return f"about {math.ceil(seconds / 10) * 10} s left"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min left"
+    hours, tens = divmod(round(minutes / 10) * 10, 60)
+    return f"about {hours} h {tens} min left" if tens else f"about {hours} h left"
+
+
+class RateProgress:
+    """A ``Progress`` that passes every report on to ``progress`` with the step's rate and time
+    left added to its message once they mean something (``Rate``): "indexing" becomes
+    "indexing · 85 images/s · about 2 min left"."""
+
+    def __init__(self, progress: Progress, clock: Callable[[], float] = time.monotonic, unit: str = "images"):
+        self._progress = progress
+        self._rate = Rate(clock)
+        self._unit = unit
+
+    def __call__(self, done: int, total: int, message: str = "") -> None:
+        if not total:  # nothing counted ("scanning folders"): no rate
+            self._progress(done, total, message)
+            return
+        self._rate.update(done, total)
+        words = self._rate.words(self._unit) if done < total else ""
+        self._progress(done, total, f"{message} · {words}" if words and message else message or words)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+#: How an index run's progress starts when it goes on with one that stopped before the end (the
+#: window closed, a kill, a cancel): "resuming … last time: 2336 images left". The window
+#: recognises it to say so in its message bar too.
+RESUMING = "resuming the index run interrupted last time"
+
 
 def counted(count: int, noun: str) -> str:
     """"1 image", "2 images", "0 images": a count with its noun, plural unless one."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -44,11 +45,17 @@ def run(argv: list[str]) -> int:
     ColourScheme(app)  # a dark desktop whose theme leaves Qt's palette light: a dark palette
     window = MainWindow()
     install_excepthooks(window)
+    stopped = _stop_on_sigterm(app, window)
     window.show()
     images = [a for a in rest if not a.startswith("-")]
     if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
         window.current_tab().open_paths(images, "given")
     code = app.exec()
+    if stopped:
+        code = 128 + signal.SIGTERM  # 143, as the command line's
+        from vsdesk.engine.models import cache
+
+        cache.clean_stale_temps(own=True)  # again: one begun while the window closed
     from vsdesk.gui.worker import work_left_behind
 
     if work_left_behind():
@@ -58,6 +65,36 @@ def run(argv: list[str]) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def _stop_on_sigterm(app, window) -> list[bool]:
+    """SIGTERM (a logout, ``kill``, a service manager) closes the window as its close button
+    does (settings saved, an index run's batches kept, said in the log), after removing this
+    process's temp files in the model cache: a conversion cut off would leave 20-500 MB there
+    (the next start removes those of a process that is gone, ``cache.clean_stale_temps``, but
+    only if it uses the cache). Returns a list that holds True once SIGTERM came."""
+    from PySide6.QtCore import QTimer
+
+    stopped: list[bool] = []
+
+    def stop(_signum, _frame) -> None:
+        from vsdesk.engine.models import cache
+
+        if stopped:  # a second SIGTERM: at once
+            os._exit(128 + signal.SIGTERM)
+        stopped.append(True)
+        cache.clean_stale_temps(own=True)
+        logging.getLogger("vsdesk").warning("stopped by SIGTERM: the window is closed")
+        window.close()
+        app.quit()
+
+    signal.signal(signal.SIGTERM, stop)
+    # Python runs a signal handler only when the main thread runs Python code, which Qt's event
+    # loop may not do for minutes when nothing happens: a timer gives it the chance.
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return stopped
 
 
 def _no_display() -> str | None:

@@ -79,6 +79,8 @@ class MainWindow(QMainWindow):
         self._first_paint_done = False
         self._about = None
         self.status.showMessage("Starting… TensorFlow and the models load in the background.")
+        if self.settings.notice:  # (the log has it too; from the desktop's menu nobody reads that)
+            self.current_tab().messages.add_message(self.settings.notice, "info")
 
     def _restore_geometry(self) -> bool:
         """The size and place the window had, if they fit a screen here: not a geometry Qt
@@ -271,6 +273,7 @@ class MainWindow(QMainWindow):
         self.settings.set_last_tab(self.current_tab().mode)
         for tab in self.mode_tabs.values():
             tab.save_state()
+            tab.catalog.note_closing()
         self.settings.sync()
         deadline = time.monotonic() + CLOSE_WAIT_S  # one for all: a slow worker leaves less to the rest
         self.runner.shutdown(ms_until(deadline))

@@ -24,12 +24,17 @@ class Settings:
         self.q: QSettings | _Unsaved = qsettings or QSettings(str(paths.config_dir() / "vsdesk.ini"),
                                                               QSettings.Format.IniFormat)
         version = _version(self.q.value("version", 0))
+        #: What the window says once, in its message bar, about its settings ("" when nothing).
+        self.notice = ""
         if version > SETTINGS_VERSION:
             # Written by a newer vsdesk: its settings are not ours to rewrite (they would be lost
             # for it). This session starts from the defaults, and keeps its changes to itself.
             log.warning("the settings file %s is from a newer vsdesk (settings version %d; this one reads %d): "
                         "it is left as it is, and this window starts with the default settings",
                         self.q.fileName(), version, SETTINGS_VERSION)
+            self.notice = (f"The settings in {self.q.fileName()} are from a newer vsdesk: they are left as they are "
+                           f"for it, and this window starts with the default settings (and keeps its changes "
+                           f"to itself).")
             self.q = _Unsaved()
         elif version != SETTINGS_VERSION:
             self._upgrade(version)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,13 +23,15 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import RESUMING, counted, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskRunner
+
+log = logging.getLogger(__name__)
 
 #: While another vsdesk window or command indexes the catalog chosen, whether it is done is
 #: looked at this often (a lock taken and let go on the I/O thread; the index is not read).
@@ -67,6 +70,8 @@ class TabCatalog(QObject):
         self.messages = messages
         self.snapshot: CatalogSnapshot | None = None
         self.name = settings.catalog(mode) or ""
+        self._index_progress = (0, 0)  # (done, total) of the index run under way, as last told
+        self._cancelled_here: set[str] = set()  # catalogs whose run the user cancelled in this window
         #: An info note ("Adding …", "… is brought up to date") up until the catalog opens.
         self._note = ""
         #: The dialog asking which model indexes a folder added, or the catalog, while it is open.
@@ -171,6 +176,7 @@ class TabCatalog(QObject):
             self.catalog_bar.set_catalog("", (), is_sample=False)
             self.leaving.emit()
         self._take_back_until_opened()  # "Indexing cancelled …": it runs again
+        self._index_progress = (0, 0)
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
@@ -250,12 +256,31 @@ class TabCatalog(QObject):
             self._show(snapshot)
 
     def _on_index_progress(self, done: int, total: int, message: str) -> None:
+        self._index_progress = (done, total)
+        # A run cut off last time (the window closed, a kill), not one the user cancelled here
+        # and resumes now (the "Indexing cancelled" message's "Resume indexing").
+        if message.startswith(RESUMING) and self.name not in self._cancelled_here:
+            self._note_until_opened(f"Resuming the index run of “{self.name}” that stopped before its end last time "
+                                    f"(cancelled, or the window closed during it): "
+                                    f"{counted(total, 'image')} left; the images indexed before are kept.")
         self.catalog_bar.set_progress(done, total, message)
         if message:
             self.status_message.emit(f"{self.title}: {message}")
             # The status bar's activity follows the phases ("loading TensorFlow …" at first).
             so_far = f" {done}/{total}" if total else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {message}{so_far} · “{self.name}”")
+            step, _, rate = message.partition(" · ")  # "indexing 168/3982 · 15 images/s · about 4 min left"
+            rate = f" · {rate}" if rate else ""
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {step}{so_far}{rate} · “{self.name}”")
+
+    def note_closing(self) -> None:
+        """The window closes: an index run under way stops (its batches are kept, the catalog
+        stays marked unfinished), and the next opening resumes it and says so (``RESUMING``).
+        The log says it too, for whoever wonders later where that run came from."""
+        done, total = self._index_progress
+        if not self.is_opening() or not total:  # (an opening queued, or with nothing to index, is no run)
+            return
+        log.info("the window was closed during the index run of catalog %r (%d of %d files done): what was "
+                 "indexed is kept, and the run resumes when the catalog is next opened", self.name, done, total)
 
     def cancel(self) -> None:
         self.catalog_bar.cancel_button.setEnabled(False)
@@ -263,6 +288,7 @@ class TabCatalog(QObject):
         self.runner.cancel(f"{self.mode}/catalog")
 
     def _on_index_cancelled(self, name: str) -> None:
+        self._cancelled_here.add(name)
         self.runner.submit(
             f"{self.mode}/catalog",
             lambda ctx: self.session.snapshot(name),

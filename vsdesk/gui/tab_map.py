@@ -75,7 +75,7 @@ class TabMap(QObject):
         #: The catalog mapped (or being mapped), as last told (the same rows may be told more).
         self._mapped: CatalogSnapshot | None = None
         self._map_snapshot: CatalogSnapshot | None = None  # whose points the map was given
-        self._progress_said = ""  # the map's last progress, said again after a wait
+        self._progress: tuple[int, int, str] | None = None  # the map's last progress, said again after a wait
         #: The map failed while its tab was hidden: tried once more when the user turns to it.
         self._failed_unseen = False
         # The ring marks the item the preview shows: none once the preview is cleared (new
@@ -152,7 +152,7 @@ class TabMap(QObject):
         # (behind another tab's, or read from a slow disk) is said to be coming.
         self.scatter.set_status("")
         self._failed_unseen = False
-        self._progress_said = ""
+        self._progress = None
         task = self.runner.submit(
             f"{self.mode}/map",
             lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
@@ -169,8 +169,20 @@ class TabMap(QObject):
         QTimer.singleShot(WAIT_BEFORE_SAYING_MS, self, lambda: self._say_coming(task))
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
-        self._progress_said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "PCA", "t-SNE"
-        self.scatter.set_status(self._progress_said)
+        self._progress = (done, total, message)
+        self.scatter.set_status(self._progress_words())
+
+    def _progress_words(self) -> str:
+        """"Computing the map: t-SNE 25%", and what holds it back: t-SNE's threads crawl while
+        an index run keeps the processor busy (its first step said "0%" for 50 s and more
+        while a catalog was indexed, and went quickly once the run was done)."""
+        if self._progress is None:
+            said = "Computing the t-SNE map…"
+        else:
+            done, total, message = self._progress
+            said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "PCA", "t-SNE"
+        indexing = _indexing_words(self.runner.running_slots("tf"), self.mode, self.catalog.name, self.titles)
+        return f"{said.rstrip('…')}, slow while {indexing} (it speeds up once that is done)" if indexing else said
 
     def _say_coming(self, task: int) -> None:
         """While the map keeps the user waiting, say why: the compute worker works on another
@@ -183,8 +195,8 @@ class TabMap(QObject):
         status = self.scatter.status()
         if running and running[-1] != slot:
             self.scatter.set_status(_waiting_words(running[-1], self.titles))
-        elif running and (not status or status.startswith("Waiting")):  # at work on this one (again)
-            self.scatter.set_status(self._progress_said or "Computing the t-SNE map…")
+        elif running and (not status or status.startswith(("Waiting", "Computing the"))):  # at work on this one
+            self.scatter.set_status(self._progress_words())  # (an index run started or ended meanwhile)
         QTimer.singleShot(WAIT_BEFORE_SAYING_MS, self, lambda: self._say_coming(task))
 
     def _failed(self, exc: BaseException) -> None:
@@ -301,6 +313,17 @@ def _waiting_words(slot: str, titles: dict[str, str]) -> str:
     if kind == "map" and mode in titles:
         return f"Waiting for the {titles[mode]} tab's map…"
     return "Waiting: other work goes first…"
+
+
+def _indexing_words(slots: list[str], mode: str, name: str, titles: dict[str, str]) -> str:
+    """The index runs under way on the TensorFlow thread (``slots``), said from tab ``mode``,
+    whose catalog is ``name``: "“photos” is indexed", "the Style tab's catalog is indexed"."""
+    modes = [slot.partition("/")[0] for slot in slots if slot.endswith("/catalog")]
+    if not modes:
+        return ""
+    if modes[-1] == mode:  # (the one at work now is the last started)
+        return f"“{name}” is indexed"
+    return f"the {titles.get(modes[-1], modes[-1])} tab's catalog is indexed"
 
 
 def _unsaved_note(found: CatalogMap) -> str:

@@ -65,8 +65,8 @@ from vsdesk.engine.catalog._store import (
 )
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
-from vsdesk.engine.text import counted
-from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, never_cancelled, no_progress
+from vsdesk.engine.text import RESUMING, counted
+from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, RateProgress, never_cancelled, no_progress
 
 
 #: ``index_catalog``'s ``keep_model`` when the catalog keeps the model it has.
@@ -141,6 +141,9 @@ class IndexReport:
     #: True when the run stopped before its end (Ctrl+C, a cancel): the counts are of the
     #: batches committed until then, ``indexed`` the images the catalog holds.
     interrupted: bool = False
+    #: True when the run went on with one that had stopped before its end (the window closed
+    #: or vsdesk killed during it, a cancel): it was not necessarily started by the user.
+    resumed: bool = False
     #: Folders given to the run (``add_folders``) that joined the catalog, with how many of
     #: its images it holds after the run; those that were folders of it already (their new
     #: images are indexed, as any run does); and those that hold no image file, not added to
@@ -211,6 +214,7 @@ def index_catalog(
     report: IndexReport | None = None,
     keep_model: str | None | object = _UNCHANGED,
     model_once_done: str | None | object = _UNCHANGED,
+    clock: Callable[[], float] = time.monotonic,
 ) -> IndexReport:
     """Update ``catalog`` from its folders with ``embedder`` (call from the TensorFlow thread).
     ``add_folders`` join the catalog first, and ``keep_model`` becomes its model
@@ -234,6 +238,11 @@ def index_catalog(
     interrupted (a cancel, Ctrl+C) still has what was done: ``interrupted`` is then set and
     ``indexed`` is what the catalog holds.
 
+    ``progress`` is told the rate and the time left once they mean something ("indexing · 85
+    images/s · about 2 min left", ``tasks.RateProgress`` on ``clock``), and a run that goes on
+    with one that stopped before the end (the window closed, a kill, a cancel) starts its
+    indexing step with ``text.RESUMING`` ("…: 2336 images left"; ``report.resumed``).
+
     Raises ``CancelledError`` when ``cancelled()`` turns True (work done so far is kept),
     ``CatalogModeMismatch`` when the embedder's mode is not the catalog's, ``CatalogBusy`` when
     another process is indexing the same catalog, ``CatalogStorageError`` when the index cannot
@@ -252,9 +261,10 @@ def index_catalog(
             joined = _add_folders(catalog, add_folders, report)
             if keep_model is not _UNCHANGED:
                 catalog.set_model(keep_model)
+            report.resumed = catalog.unfinished  # (read under the lock: no other run is at it)
             catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
-            indexer = _Indexer(catalog, loaded, loader, progress, cancelled, batch_size, workers, model_key, report,
-                               joined)
+            indexer = _Indexer(catalog, loaded, loader, RateProgress(progress, clock), cancelled, batch_size, workers,
+                               model_key, report, joined)
             try:
                 indexer.run()
             except sqlite3.Error as exc:  # a full disk, a lock ...: the batches committed before stay
@@ -541,7 +551,10 @@ class _Indexer:
         to_embed: list[tuple[_Row, bool, np.ndarray | None]] = []
         batch_hashes: set[str | None] = set()
         done = 0
-        self.progress(0, total, f"indexing {counted(total, 'file')}")
+        # A run that goes on with one cut off says so: the user may not have started it (the
+        # window opens the catalog it showed when it was closed during its run).
+        self.progress(0, total, f"{RESUMING}: {counted(total, 'image')} left" if self.report.resumed
+                      else f"indexing {counted(total, 'file')}")
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-decode")
         try:
             queue: collections.deque[tuple[cf.Future, bool]] = collections.deque()

@@ -923,6 +923,11 @@ class Catalog:
 
     def check_writable(self) -> None:
         """Raise ``CatalogStorageError`` when the index may not be written (before any change)."""
+        if self.read_only and not os.access(self.location, os.W_OK):
+            raise CatalogStorageError(
+                f"catalog {self.name!r}: its folder {self.location} is read-only, so it can be searched as it is "
+                f"but not updated: make it writable (e.g. `chmod u+w {self.location}`) and run again"
+            )
         if self.read_only:
             raise CatalogStorageError(
                 f"catalog {self.name!r}: its index {self.index_path} is read-only, so it can be searched as it is "
@@ -1095,6 +1100,10 @@ def _range_inside(folder: str) -> tuple[str, str]:
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
     """A connection to the index at ``path``, and whether it is read-only (may not be written)."""
     read_only = path.exists() and not os.access(path, os.W_OK)
+    # SQLite makes its -wal and -shm files beside the index, even to read it: in a folder that
+    # may not be written (a catalog on a read-only share), a writable index can be read only
+    # this way, and can be updated no more than a read-only one.
+    read_only = read_only or (path.exists() and not os.access(path.parent, os.W_OK))
     wal = Path(f"{path}-wal")
     if read_only and (not wal.exists() or wal.stat().st_size == 0):
         # Immutable: SQLite creates no -wal/-shm files. Beside a read-only index they would be

@@ -188,12 +188,33 @@ def _clean(spec: ModelSpec, keep: str) -> None:
     for path in directory.iterdir():
         try:
             age = now - path.stat().st_mtime
-            if path.name.startswith(".tmp-") and age > _STALE_TEMP_SECONDS:  # files.temp_path's names
+            # files.temp_path's names: of a process gone, cleaned by ``clean_stale_temps``; a
+            # day old, whatever made it (another host's, an older vsdesk's without a pid).
+            if path.name.startswith(".tmp-") and age > _STALE_TEMP_SECONDS:
                 path.unlink()
             elif path.name != keep and orphan.fullmatch(path.name) and age > _ORPHAN_SECONDS:
                 _unlink_with_companions(path)
         except OSError:
             pass  # another process cleaned it, or it is in use: harmless
+
+
+def clean_stale_temps(own: bool = False) -> list[Path]:
+    """Remove the temp files (a conversion's, a download's) that a process no longer running
+    left in the model cache: killed (SIGTERM, SIGKILL) or crashed in the middle of writing
+    20-500 MB. Called at every use of the cache (``ensure_weights``), a listing of one folder;
+    a live process's temp file is never touched (its name carries its process id and host:
+    ``files.stale_temp_files``). ``own``: this process's own, as it exits on SIGTERM."""
+    removed = []
+    for path in files.stale_temp_files(paths.cache_location() / "models", own=own):  # (not made here)
+        try:
+            path.unlink()
+        except OSError:
+            continue  # another process cleaned it first, or a read-only cache: harmless
+        removed.append(path)
+    if removed and not own:
+        log.info("removed %d temp file(s) left in the model cache by a process that was stopped: %s",
+                 len(removed), ", ".join(p.name for p in removed))
+    return removed
 
 
 def discard(spec: ModelSpec) -> None:

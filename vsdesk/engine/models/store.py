@@ -291,6 +291,7 @@ def ensure_weights(
     progress = progress or no_progress
     cancelled = cancelled or never_cancelled
     spec = get_spec(name)
+    cache.clean_stale_temps()  # a conversion killed midway left 20-500 MB behind
     with _lock_for(name):  # two threads of one process convert once; processes race safely (cache.py)
         entry = cache.valid_entry(spec, progress)
         if entry is not None:
