@@ -86,8 +86,12 @@ class _GivenUpWhenItCannotBeWritten(logging.FileHandler):
     given_up = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not self.given_up:
+        if self.given_up:
+            return
+        try:
             super().emit(record)
+        except OSError:  # FileHandler opens the file (delay=True) outside its own error handling
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         error = sys.exc_info()[1]
