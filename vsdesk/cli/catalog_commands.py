@@ -316,11 +316,17 @@ def _settle(embedder, indexing: bool = False) -> None:
     search answered without the query's facts. A search loads every member (its facts need
     them all); an index run (``indexing``) the first alone, the one its vectors come from: a
     damaged other member does not stop it, and is said at the next search. Loading a member
-    from its file takes a fraction of a second; a conversion is said first (``first_use_note``)."""
-    note = embedder.first_use_note(indexing=indexing)
+    from its file takes a fraction of a second; a conversion is said first (``first_use_note``),
+    and converts them all."""
+    note = embedder.first_use_note()
     if note:
+        # A conversion due: every member converted now, under the one note, as the window does
+        # (an index run converting its first alone left the others to the next search, which
+        # said the note, "once", again).
         say(note)
-    embedder.warm_up(indexing=indexing)
+        embedder.warm_up()
+    else:
+        embedder.warm_up(indexing=indexing)
 
 
 def _handle(func, args) -> int:
