@@ -610,7 +610,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             record["copies_left_out"] = hits.left_out
             # Why a query was not compared at all (a VAE picture with no object): null if it was.
             record["nothing_to_compare"] = hits.nothing_to_compare
-            # Even the best result scores below what a match scores (style): said, not hidden.
+            # Even the best result scores below most true matches (style): said, not hidden.
             record["weak_match"] = hits.weak_match
             if args.same_class:
                 record["same_class"] = extras.get("predicted")

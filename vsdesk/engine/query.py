@@ -43,10 +43,12 @@ EMBED_BATCH = 32
 SAME_VECTOR_COSINE = 0.9999
 
 
-#: What `vsdesk search` and the window say of results whose best score is weak
-#: (``Results.weak_match``).
-WEAK_MATCH = ("weak match: even the best result scores below what a match scores; "
-              "these are only the closest there are")
+#: What `vsdesk search` and the window say of results whose best score is low
+#: (``Results.weak_match``). A low score is a warning, not a verdict: some right answers score
+#: below the threshold too (a detail of a painting found first at 0.60), so it must not say the
+#: results are wrong.
+WEAK_MATCH = ("low similarity: the best result scores below most true matches; it may still be right, "
+              "or there may be no close match in this catalog")
 
 
 @dataclass
