@@ -288,11 +288,12 @@ def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", str(twins / "a.jpg"))
     assert code == 0, err
     assert out.startswith(f"{twins / 'a.jpg'}  (catalog twins, 2 images)\n")
-    assert out.endswith("\n  no other images: 2 copies of the query left out\n\n"), out
+    # One file at two paths is one copy, as -k counts it one result (the review: it said 2).
+    assert out.endswith("\n  no other images: 1 copy of the query left out\n\n"), out
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(twins / "a.jpg"), str(photo))
     [inside, outside] = json.loads(out)
-    assert code == 0 and (inside["results"], inside["copies_left_out"]) == ([], 2)
-    assert (outside["results"], outside["copies_left_out"]) == ([], 2)  # a copy from elsewhere: by content
+    assert code == 0 and (inside["results"], inside["copies_left_out"]) == ([], 1)
+    assert (outside["results"], outside["copies_left_out"]) == ([], 1)  # a copy from elsewhere: by content
     # A query of other content finds both, and leaves nothing out (the key is always there).
     code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(STYLE_DIR / "s_cubism-01.jpg"))
     [other] = json.loads(out)
@@ -351,6 +352,19 @@ def test_identical_files_are_one_result_also_at_their_other_places(capsys, tmp_p
     code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", query)
     assert code == 0 and out.count("also at ") == 5, out  # 4 links and 1 copy, under their files
     assert len([line for line in out.splitlines() if line.strip()[:2].rstrip(".").isdigit()]) == 6
+    # The review: the path shown was whichever ranked first (backup/, first in path order). It is
+    # the real file, not a link to it, and the original, not its later copy; the rest in "also".
+    code, out, err = run(capsys, "search", "--catalog", "shop", "--json", "-k", "6", query)
+    [record] = json.loads(out)
+    assert code == 0 and {hit["path"] for hit in record["results"]} == {str(photo) for photo in files}
+    assert {path for hit in record["results"] for path in hit["also"]} == (
+        {str(shop / "backup" / photo.name) for photo in files[:4]} | {str(shop / "backup" / "renamed.jpg")})
+    # A query whose file the catalog holds at 3 paths (a link, a copy) is one file left out, as
+    # -k counts files (it said 3).
+    code, out, err = run(capsys, "search", "--catalog", "shop", "--json", str(shop / "backup" / "renamed.jpg"))
+    [record] = json.loads(out)
+    assert code == 0 and record["copies_left_out"] == 1 and len(record["results"]) == 5
+    assert str(files[0]) not in {path for hit in record["results"] for path in [hit["path"], *hit["also"]]}
 
 
 def test_a_search_with_no_result_line_says_why_in_each_case():
