@@ -1247,6 +1247,36 @@ def test_product_results_carry_the_type_the_model_predicts_for_them(capsys, tmp_
         assert line.endswith(f"{path}  [{types[path]} (predicted)]"), line
 
 
+def test_product_text_results_say_each_item_type_before_its_folder_label(capsys, tmp_path):
+    """The review: in a catalog of labelled folders (shop/tops/...), `vsdesk search` printed
+    "[tops]" where the window says "T-Shirt · tops"; --json had the type ("predicted"). The text
+    says the type the window shows, then the label when that is something else (a folder
+    named after a class, "Dress", is its type: said once)."""
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as fp:
+        rows = list(csv.DictReader(fp))
+    shop = tmp_path / "shop"
+    for folder, label in (("tops", "T-Shirt"), ("Dress", "Dress")):
+        copy_images([CLOTHING_DIR / "images" / f"{row['image']}.jpg"
+                     for row in [r for r in rows if r["label"] == label][:3]], shop / folder)
+    query = str(CLOTHING_DIR / "images" / f"{[r for r in rows if r['label'] == 'T-Shirt'][5]['image']}.jpg")
+    assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", "--json", query)
+    [record] = json.loads(out)
+    assert code == 0 and {hit["label"] for hit in record["results"]} == {"tops", "Dress"}, err
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", query)
+    lines = [line for line in out.splitlines() if str(shop) in line]
+    assert code == 0 and len(lines) == 6, out
+    for hit in record["results"]:
+        [line] = [line for line in lines if f" {hit['path']}  [" in line]
+        tag = line.split(f"{hit['path']}  ")[1]
+        if hit["label"] == "tops":  # its predicted type, kids' wear when yes, then its folder's name
+            assert tag.startswith(f"[{hit['predicted']} · ") and tag.endswith(" · tops]"), line
+        else:  # the folder's name is a class: the item's own type, said once
+            assert tag in ("[Dress]", "[Dress · for kids]"), line
+
+
 def _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch):
     """Catalog "shop" of ``photos``, indexed with the product model imported as "mine" (its
     members' int8 fast-path files kept in its folder) and an empty model cache: no backbone
