@@ -215,9 +215,11 @@ def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
         if not isinstance(entry, str):
             kept.append(entry)
             continue
-        first, *others = sorted(groups[entry], key=shown_first)
+        group = groups[entry]
+        # (``shown_first`` reads the files' times: only for a file held more than once)
+        first, *others = sorted(group, key=shown_first) if len(group) > 1 else group
         # The ranking's place and score (the same for all: one vector), the chosen row's path.
-        kept.append(first._replace(score=groups[entry][0].score))
+        kept.append(first._replace(score=group[0].score))
         if others:
             also[first.index] = [result.path for result in others]
     found.also = also
