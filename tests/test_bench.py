@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
 import pytest
 
 from vsdesk.cli import main
+from vsdesk.engine import logfile
 from vsdesk.engine.bench.runner import ratio_of, run_bench
 
 
@@ -79,10 +81,23 @@ def test_a_section_that_fails_is_one_line_the_others_run_and_the_exit_code_says_
     monkeypatch.setitem(sys.modules, fine.__name__, fine)
     monkeypatch.setattr(bench, "SECTIONS", ("broken", "fine"))
     monkeypatch.setattr(runner, "SECTIONS", ("broken", "fine"))
-    code = main(["bench", "--section", "broken", "--section", "fine"])
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    root, level = logging.getLogger(), logging.getLogger().level
+    handler = logfile.log_to_file(rotate=False)  # as a command line process logs (INFO and above)
+    root.setLevel(logging.INFO)
+    try:
+        code = main(["bench", "--section", "broken", "--section", "fine"])
+    finally:
+        root.setLevel(level)
+        root.removeHandler(handler)
+        handler.close()
     out, err = capsys.readouterr()
     assert code == 1 and "Traceback" not in err + out, err
     [failed] = [line for line in err.splitlines() if line.startswith("[broken] failed")]
     assert str(photo) in failed
     assert "a figure" in out  # the other section ran
-    assert err.strip().endswith("vsdesk: bench: 1 section failed (broken): see its line above")
+    # The review: "see its line above" did not say where the traceback was: the log, named.
+    log_path = tmp_path / "cache" / "vsdesk.log"
+    assert err.strip().endswith(f"vsdesk: bench: 1 section failed (broken): see its line above; its traceback "
+                                f"is in {log_path}")
+    assert "bench section broken failed\nTraceback" in log_path.read_text()

@@ -288,11 +288,12 @@ def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", str(twins / "a.jpg"))
     assert code == 0, err
     assert out.startswith(f"{twins / 'a.jpg'}  (catalog twins, 2 images)\n")
-    assert out.endswith("\n  no other images: 2 copies of the query left out\n\n"), out
+    # One file at two paths is one copy, as -k counts it one result (the review: it said 2).
+    assert out.endswith("\n  no other images: 1 copy of the query left out\n\n"), out
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(twins / "a.jpg"), str(photo))
     [inside, outside] = json.loads(out)
-    assert code == 0 and (inside["results"], inside["copies_left_out"]) == ([], 2)
-    assert (outside["results"], outside["copies_left_out"]) == ([], 2)  # a copy from elsewhere: by content
+    assert code == 0 and (inside["results"], inside["copies_left_out"]) == ([], 1)
+    assert (outside["results"], outside["copies_left_out"]) == ([], 1)  # a copy from elsewhere: by content
     # A query of other content finds both, and leaves nothing out (the key is always there).
     code, out, _ = run(capsys, "search", "--mode", "vae", "--catalog", "twins", "--json", str(STYLE_DIR / "s_cubism-01.jpg"))
     [other] = json.loads(out)
@@ -351,6 +352,19 @@ def test_identical_files_are_one_result_also_at_their_other_places(capsys, tmp_p
     code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", query)
     assert code == 0 and out.count("also at ") == 5, out  # 4 links and 1 copy, under their files
     assert len([line for line in out.splitlines() if line.strip()[:2].rstrip(".").isdigit()]) == 6
+    # The review: the path shown was whichever ranked first (backup/, first in path order). It is
+    # the real file, not a link to it, and the original, not its later copy; the rest in "also".
+    code, out, err = run(capsys, "search", "--catalog", "shop", "--json", "-k", "6", query)
+    [record] = json.loads(out)
+    assert code == 0 and {hit["path"] for hit in record["results"]} == {str(photo) for photo in files}
+    assert {path for hit in record["results"] for path in hit["also"]} == (
+        {str(shop / "backup" / photo.name) for photo in files[:4]} | {str(shop / "backup" / "renamed.jpg")})
+    # A query whose file the catalog holds at 3 paths (a link, a copy) is one file left out, as
+    # -k counts files (it said 3).
+    code, out, err = run(capsys, "search", "--catalog", "shop", "--json", str(shop / "backup" / "renamed.jpg"))
+    [record] = json.loads(out)
+    assert code == 0 and record["copies_left_out"] == 1 and len(record["results"]) == 5
+    assert str(files[0]) not in {path for hit in record["results"] for path in [hit["path"], *hit["also"]]}
 
 
 def test_a_search_with_no_result_line_says_why_in_each_case():
@@ -1231,6 +1245,36 @@ def test_product_results_carry_the_type_the_model_predicts_for_them(capsys, tmp_
     for line in lines:
         path = next(p for p in types if p in line)
         assert line.endswith(f"{path}  [{types[path]} (predicted)]"), line
+
+
+def test_product_text_results_say_each_item_type_before_its_folder_label(capsys, tmp_path):
+    """The review: in a catalog of labelled folders (shop/tops/...), `vsdesk search` printed
+    "[tops]" where the window says "T-Shirt · tops"; --json had the type ("predicted"). The text
+    says the type the window shows, then the label when that is something else (a folder
+    named after a class, "Dress", is its type: said once)."""
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as fp:
+        rows = list(csv.DictReader(fp))
+    shop = tmp_path / "shop"
+    for folder, label in (("tops", "T-Shirt"), ("Dress", "Dress")):
+        copy_images([CLOTHING_DIR / "images" / f"{row['image']}.jpg"
+                     for row in [r for r in rows if r["label"] == label][:3]], shop / folder)
+    query = str(CLOTHING_DIR / "images" / f"{[r for r in rows if r['label'] == 'T-Shirt'][5]['image']}.jpg")
+    assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", "--json", query)
+    [record] = json.loads(out)
+    assert code == 0 and {hit["label"] for hit in record["results"]} == {"tops", "Dress"}, err
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", query)
+    lines = [line for line in out.splitlines() if str(shop) in line]
+    assert code == 0 and len(lines) == 6, out
+    for hit in record["results"]:
+        [line] = [line for line in lines if f" {hit['path']}  [" in line]
+        tag = line.split(f"{hit['path']}  ")[1]
+        if hit["label"] == "tops":  # its predicted type, kids' wear when yes, then its folder's name
+            assert tag.startswith(f"[{hit['predicted']} · ") and tag.endswith(" · tops]"), line
+        else:  # the folder's name is a class: the item's own type, said once
+            assert tag in ("[Dress]", "[Dress · for kids]"), line
 
 
 def _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch):

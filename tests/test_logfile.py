@@ -43,7 +43,7 @@ def test_a_command_line_appends_to_the_log_and_does_not_rotate_it(log_path):
     assert ran.returncode == 0, ran.stderr
     assert not log_path.with_name("vsdesk.log.1").exists()
     logged = log_path.read_text()
-    assert logged.startswith(FILLER) and logged.endswith("INFO vsdesk: command line: vsdesk catalogs list\n")
+    assert logged.startswith(FILLER) and "INFO vsdesk: command line: vsdesk catalogs list\n" in logged
 
 
 def test_a_command_line_starts_afresh_a_log_no_window_kept_small(log_path):
@@ -54,8 +54,39 @@ def test_a_command_line_starts_afresh_a_log_no_window_kept_small(log_path):
     ran = _cli("catalogs", "list")
     assert ran.returncode == 0, ran.stderr
     assert log_path.with_name("vsdesk.log.1").stat().st_size == size
-    assert log_path.read_text().endswith("INFO vsdesk: command line: vsdesk catalogs list\n")
+    assert "INFO vsdesk: command line: vsdesk catalogs list\n" in log_path.read_text()
     assert FILLER not in log_path.read_text()
+
+
+def _logged_lines(path: Path) -> list[str]:
+    """The log's lines without their time: "INFO vsdesk: ..."."""
+    return [line.split(" ", 2)[2] for line in path.read_text().splitlines()]
+
+
+def test_a_command_line_logs_how_it_ended_and_why_it_failed(log_path):
+    """The review: the log of a command line said only "command line: ...", nothing of how it
+    ended. Its exit code follows it, and a failure's message (argparse's too); `--help` is not
+    a command run: not logged."""
+    assert _cli("catalogs", "list").returncode == 0
+    assert _cli("search", "--catalog", "nope", "photo.jpg").returncode == 2
+    assert _cli("serach", "photo.jpg").returncode == 2
+    assert _cli("search", "--help").returncode == 0
+    assert _logged_lines(log_path) == [
+        "INFO vsdesk: command line: vsdesk catalogs list",
+        "INFO vsdesk: command ended: exit code 0",
+        "INFO vsdesk: command line: vsdesk search --catalog nope photo.jpg",
+        "INFO vsdesk: error: no catalog named 'nope' (see `vsdesk catalogs list`)",
+        "INFO vsdesk: command ended: exit code 2",
+        "INFO vsdesk: command line: vsdesk serach photo.jpg",
+        "INFO vsdesk: command ended: exit code 2 (vsdesk: error: argument COMMAND: invalid choice: 'serach' "
+        "(choose from 'index', 'search', 'catalogs', 'models', 'eval', 'train', 'bench', 'vae', 'desktop-entry'))",
+    ]
+    # The console script (`vsdesk-cli`: cli.main without arguments) logs its end too.
+    ran = subprocess.run([sys.executable, "-c", "import sys; from vsdesk.cli import main; sys.exit(main())",
+                          "catalogs", "remove", "nope"], cwd=REPO, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert ran.returncode == 2 and _logged_lines(log_path)[-1] == "INFO vsdesk: command ended: exit code 2"
+    assert _logged_lines(log_path)[-3] == "INFO vsdesk: command line: vsdesk catalogs remove nope"
 
 
 def test_the_window_rotates_its_log_and_appends_when_the_rename_is_refused(log_path):

@@ -25,10 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         from vsdesk.cli import main as cli_main
 
         if own:  # the window sets up its own log (gui/app.py)
-            from vsdesk.engine.logfile import log_command_line
+            from vsdesk.engine.logfile import log_command_end, log_command_line
 
             log_command_line()
-
+            return log_command_end(lambda: cli_main(argv))
         return cli_main(argv)  # a mistyped command gets argparse's "invalid choice" and the list
     from vsdesk.gui.app import run  # Qt is imported only for the window
 

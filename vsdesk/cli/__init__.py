@@ -16,7 +16,7 @@ import sys
 from vsdesk import __version__, native_stderr
 from vsdesk.cli import _common
 from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
-from vsdesk.engine.logfile import log_command_line
+from vsdesk.engine.logfile import log_command_end, log_command_line
 from vsdesk.engine.paths import LocationError
 
 #: Modules under ``vsdesk.cli`` that add commands. Order = order in ``--help``.
@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
 
         keep_keras_home_in_cache()
         log_command_line()
+        return log_command_end(lambda: _main(None))
+    return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    """``main`` after the process's set-up: parse ``argv`` and run the command."""
     parser = build_parser("vsdesk-cli" if argv is None else "vsdesk")
     try:
         args = parser.parse_args(argv)

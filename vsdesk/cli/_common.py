@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -174,6 +175,9 @@ def _jsonable(value: Any) -> Any:
 
 def error(message: str) -> None:
     say(f"vsdesk: {message}")
+    # In the log too, before the command's end ("exit code 1"), which it explains (stderr has it
+    # already: INFO goes to the log file only).
+    logging.getLogger("vsdesk").info("error: %s", message)
 
 
 def say(text: str) -> None:

@@ -37,6 +37,9 @@ def _bench(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.as_dict() for r in records])
     if failed:  # said at the end too, after the figures of the others
+        from vsdesk.engine.logfile import log_file
+
+        where = log_file()  # where the runner logged the traceback (None: no log file)
         raise CommandError(f"bench: {counted(len(failed), 'section')} failed ({', '.join(failed)}): see its line "
-                           "above", FAILED)
+                           "above" + (f"; its traceback is in {where}" if where else ""), FAILED)
     return 0

@@ -476,7 +476,8 @@ def _search_impl(args: argparse.Namespace) -> int:
 
 def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple | None]:
     """Fills in ``records`` (one per query); the exit code, and the catalog's (name, size, mode)
-    for the text output (None when no query was searched)."""
+    and, in product mode, each record's results' types ({record index: [ItemType]}) for the
+    text output (None when no query was searched)."""
     from vsdesk.engine.imageio import ImageError, check_file
 
     _check_name(args.catalog)
@@ -570,6 +571,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                          "catalog_changed_folders": changed}
 
     good: list[tuple[int, Any]] = []  # (record index, image)
+    item_kinds: dict[int, list[Any]] = {}  # record index -> its results' product types (text output)
     for i, record in enumerate(records):
         if "error" in record:
             continue
@@ -601,9 +603,11 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
             nothing_to_compare=[query.nothing_to_compare for query in queries],
         )
-        types = _predicted_types(embedder, vectors.matrix, results) if args.mode == "product" else None
+        types, kinds = _product_types(embedder, vectors.matrix, results) if args.mode == "product" else (None, None)
         for q, ((i, _), hits, extras) in enumerate(zip(good, results, described)):
             record = records[i]
+            if kinds:
+                item_kinds[i] = kinds[q]
             record["results"] = [
                 {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
                  **({"predicted": types[q][r]} if types else {}),
@@ -616,7 +620,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             record["copies_left_out"] = hits.left_out
             # Why a query was not compared at all (a VAE picture with no object): null if it was.
             record["nothing_to_compare"] = hits.nothing_to_compare
-            # Even the best result scores below what a match scores (style): said, not hidden.
+            # Even the best result scores below most true matches (style): said, not hidden.
             record["weak_match"] = hits.weak_match
             if args.same_class:
                 record["same_class"] = extras.get("predicted")
@@ -625,16 +629,29 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             if args.json:  # (the text said them on stderr)
                 record.update(about_catalog)
 
-    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode)
+    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds)
 
 
-def _predicted_types(embedder, matrix, results) -> list[list[str]]:
-    """Product: each result's type as the model predicts it from its stored vector, as the window
-    shows it under an unlabelled item's thumbnail (``classify_vectors``: NumPy, on the rows found
-    only, not the whole catalog)."""
+def _product_types(embedder, matrix, results) -> tuple[list[list[str]], list[list[Any]]]:
+    """Product: each result's type as the model predicts it from its stored vector (--json's
+    "predicted"), and as the window shows it (``session.ItemType``: its own label where that is
+    one of the model's classes, ``product.item_classes``, with the kids' wear probability), for
+    the text. ``classify_vectors``: NumPy, on the rows found only, not the whole catalog."""
+    from vsdesk.engine.product import item_classes
+    from vsdesk.engine.session import ItemType
+
     rows = [hit.index for hits in results for hit in hits]
-    found = iter(embedder.classify_vectors(matrix[rows])["labels"] if rows else [])
-    return [[next(found) for _ in hits] for hits in results]
+    if not rows:
+        return [[] for _ in results], [[] for _ in results]
+    labels = [hit.label for hits in results for hit in hits]
+    told = embedder.classify_vectors(matrix[rows])
+    predicted, kids = told["labels"], told["kids"]
+    classes = {name.casefold() for name in embedder.classes}
+    kinds = [ItemType(name, (label or "").casefold() not in classes, None if kids is None else float(kids[n]))
+             for n, (name, label) in enumerate(zip(item_classes(embedder, labels, matrix[rows]), labels))]
+    found, found_kinds = iter(predicted), iter(kinds)
+    return ([[next(found) for _ in hits] for hits in results],
+            [[next(found_kinds) for _ in hits] for hits in results])
 
 
 def _sample_to_update(catalog, name: str) -> bool:
@@ -667,9 +684,12 @@ def _failed(record: dict[str, Any], exc: Exception) -> None:
     error(str(exc))
 
 
-def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: str) -> None:
+def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
+                   item_kinds: dict[int, list[Any]]) -> None:
+    from vsdesk.engine.session import item_facts
+
     end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
-    for record in records:
+    for i, record in enumerate(records):
         if "error" in record:
             continue  # already said on stderr, where errors go
         print(f"{record['query']}  (catalog {name}, {counted(size, 'image')})")
@@ -680,8 +700,10 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
                  and v is not None}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
-        for hit in record["results"]:
-            if hit["label"]:
+        for hit, kind in zip(record["results"], item_kinds.get(i) or [None] * len(record["results"])):
+            if hit["label"] and kind is not None:  # its type, then its label, as the window says them
+                label = f"  [{' · '.join(item_facts(hit['label'], kind))}]"
+            elif hit["label"]:
                 label = f"  [{hit['label']}]"
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""

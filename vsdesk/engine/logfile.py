@@ -18,6 +18,7 @@ import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import Callable
 
 from vsdesk.engine import paths
 
@@ -30,6 +31,9 @@ LOG_MAX_BYTES = 1_000_000
 #: A command line starts it afresh as it starts past this size (used without the window for a
 #: long time): not at each megabyte, so that it hardly ever happens while another writes it.
 CLI_START_AFRESH_BYTES = 10 * LOG_MAX_BYTES
+
+#: Whether this process logged its command line (``log_command_line``): its end is logged too.
+_command_logged = False
 
 
 def log_to_file(rotate: bool = True) -> logging.Handler | None:
@@ -67,8 +71,43 @@ def log_command_line() -> None:
     stderr.setLevel(logging.WARNING)
     stderr.setFormatter(_OneLine())
     root.addHandler(stderr)
-    if log_to_file(rotate=False) is not None:
+    global _command_logged
+    # `vsdesk search --help` reads the manual; it is not a command run (nor is its end said).
+    if log_to_file(rotate=False) is not None and not _asks_for_help(sys.argv[1:]):
         log.info("command line: vsdesk %s", " ".join(sys.argv[1:]))
+        _command_logged = True
+
+
+def _asks_for_help(argv: list[str]) -> bool:
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    return "-h" in options or "--help" in options
+
+
+def log_command_end(command: Callable[[], int]) -> int:
+    """Runs ``command`` (a command line process's whole command) and logs how it ended, after
+    its command line (``log_command_line``): its exit code, and for a failure why (the messages
+    it said are logged as they are said, ``cli._common.error``; argparse's, and an unexpected
+    error's traceback, here). The exit code is returned, an exception raised on, as before."""
+    try:
+        code = command()
+    except SystemExit as exc:  # argparse: a command line it cannot read (2), or --help (0)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        _log_end(code, getattr(exc, "message", None))
+        raise
+    except KeyboardInterrupt:
+        _log_end(130, "interrupted")
+        raise
+    except BaseException:
+        if _command_logged:
+            log.info("command ended by an unexpected error (exit code 1)", exc_info=True)
+        raise
+    _log_end(code)
+    return code
+
+
+def _log_end(code: int, why: str | None = None) -> None:
+    if _command_logged:
+        log.info("command ended: exit code %d%s", code, f" ({why})" if why else "")
 
 
 class _OneLine(logging.Formatter):

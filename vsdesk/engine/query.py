@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -43,10 +43,12 @@ EMBED_BATCH = 32
 SAME_VECTOR_COSINE = 0.9999
 
 
-#: What `vsdesk search` and the window say of results whose best score is weak
-#: (``Results.weak_match``).
-WEAK_MATCH = ("weak match: even the best result scores below what a match scores; "
-              "these are only the closest there are")
+#: What `vsdesk search` and the window say of results whose best score is low
+#: (``Results.weak_match``). A low score is a warning, not a verdict: some right answers score
+#: below the threshold too (a detail of a painting found first at 0.60), so it must not say the
+#: results are wrong.
+WEAK_MATCH = ("low similarity: the best result scores below most true matches; it may still be right, "
+              "or there may be no close match in this catalog")
 
 
 @dataclass
@@ -121,7 +123,8 @@ def rank_queries(
     ``vectors``: the catalog's (paths, labels, matrix), e.g. ``catalog.vectors()``; ``hashes``
     its content hash per row. Each query's own item is left out: the file it came from
     (``sources[i]``), a copy of it (``query_hashes[i]``) or an item whose vector is the
-    query's (``same_vector_rows``: a pasted image has no file), counted in ``Results.left_out``.
+    query's (``same_vector_rows``: a pasted image has no file), counted in ``Results.left_out``
+    as files, as ``k`` counts them (one file at several paths is one: ``count_files``).
     ``kept_to[i]``: only items of that product type (the type the query is shown with; None:
     any), by ``classes`` (each item's type, ``item_classes``: worked out here if not given).
     ``subject_weight``: style's slider (``reweigh_style_query``), applied after the copies are
@@ -160,6 +163,7 @@ def rank_queries(
     )
     for found in ranked:
         fold_identical(found, hashes, k)
+        found.left_out = count_files(found.own, hashes)
     weak_below = getattr(embedder, "weak_match_below", None)
     own_weight = getattr(getattr(embedder, "config", None), "subject_weight", None)
     if subject_weight is not None and subject_weight != own_weight:
@@ -178,29 +182,62 @@ def identical_rows(hashes: Sequence[str] | None) -> int:
     return len(known) - len(set(known))
 
 
+def count_files(rows: Iterable[int], hashes: Sequence[str] | None) -> int:
+    """How many files ``rows`` hold: rows of the same content hash are one (as ``fold_identical``
+    shows them); a row without a hash is one of its own."""
+    rows = list(rows)
+    if not hashes:
+        return len(rows)
+    return len({hashes[row] for row in rows if hashes[row]}) + sum(1 for row in rows if not hashes[row])
+
+
 def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
-    """``found`` (``Results``) with each file shown once, in place: a row whose content hash an
-    earlier result has is left out and its path kept in ``found.also`` under that result's
-    row (identical bytes, identical vectors: the same score, next to each other); then the
-    first ``k``. Rows without a hash are kept as they are."""
+    """``found`` (``Results``) with each file shown once, in place: the rows of one content hash
+    (identical bytes share one vector: the same score, next to each other) are one result, at
+    the place of the first, shown at the path ``shown_first`` puts first, the others' paths in
+    ``found.also`` under its row; then the first ``k``. Rows without a hash are kept as they are."""
     if not hashes:
         del found[k:]
         return
-    first: dict[str, int] = {}  # content hash -> the row shown for it
-    kept = []
+    groups: dict[str, list] = {}  # content hash -> its results, in ranking order
+    order: list = []  # a content hash, or a Result without one, in ranking order
     for result in found:
         digest = hashes[result.index]
-        shown = first.get(digest) if digest else None
-        if shown is None:
-            if digest:
-                first[digest] = result.index
-            kept.append(result)
+        if not digest:
+            order.append(result)
+        elif digest not in groups:
+            groups[digest] = [result]
+            order.append(digest)
         else:
-            found.also.setdefault(shown, []).append(result.path)
-    kept = kept[:k]
-    rows = {result.index for result in kept}
-    found.also = {row: paths for row, paths in found.also.items() if row in rows}
+            groups[digest].append(result)
+    kept, also = [], {}
+    for entry in order[:k]:
+        if not isinstance(entry, str):
+            kept.append(entry)
+            continue
+        group = groups[entry]
+        # (``shown_first`` reads the files' times: only for a file held more than once)
+        first, *others = sorted(group, key=shown_first) if len(group) > 1 else group
+        # The ranking's place and score (the same for all: one vector), the chosen row's path.
+        kept.append(first._replace(score=group[0].score))
+        if others:
+            also[first.index] = [result.path for result in others]
+    found.also = also
     found[:] = kept
+
+
+def shown_first(result) -> tuple:
+    """Which of a file's paths a result shows, the same every time: not the one ranked first
+    (the first in path order, often a backup/ folder's), but a real file before a link to it (a
+    path reached through a symbolic link), then the oldest (a copy is made after its original;
+    hard links are one file, one time), then the shortest path (a copy's name tends to be
+    longer: "photo (1).jpg"), then the first indexed."""
+    path = result.path
+    try:
+        modified = os.stat(path).st_mtime
+    except OSError:  # away (a folder unplugged): still a place of the file, shown last
+        modified = float("inf")
+    return (os.path.realpath(path) != os.path.abspath(path), modified, len(path), result.index)
 
 
 def same_vector_rows(matrix, queries) -> list[set[int]]:

@@ -50,8 +50,8 @@ class Results(list):
         self.own = frozenset(own)
         #: Why the query was not compared at all (``query.rank_queries``), or None.
         self.nothing_to_compare = nothing_to_compare
-        #: Even the best result scores below what the mode calls a match (``query.rank_queries``,
-        #: the embedder's ``weak_match_below``): the closest there are, not good ones.
+        #: Even the best result scores below most true matches (``query.rank_queries``, the
+        #: embedder's ``weak_match_below``): a warning; the best may still be right.
         self.weak_match = weak_match
         #: Result row -> the other paths of the same file (the same bytes: a backup, a link), shown
         #: once (``query.fold_identical``).

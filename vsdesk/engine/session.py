@@ -233,7 +233,7 @@ class QueryOutcome:
     #: Why the query is not compared with a catalog (a VAE picture with no object in it), or
     #: None: its ``hits`` are then empty, whatever the catalog (``query.rank_queries``).
     nothing_to_compare: str | None = None
-    #: Even the best of ``hits`` scores below what a match scores (``Results.weak_match``).
+    #: Even the best of ``hits`` scores below most true matches (``Results.weak_match``).
     weak_match: bool = False
 
 

@@ -104,7 +104,7 @@ class StyleEmbedder(Embedder):
         self.decode_size = config.decode_size
         #: What searches of style catalogs apply (``vsdesk.engine.search.expand_queries``).
         self.query_expansion = QUERY_EXPANSION
-        #: Below this best score a search's results are a weak match (``query.rank_queries``):
+        #: Below this best score a search says its similarity is low (``query.rank_queries``):
         #: measured for the default configuration only.
         self.weak_match_below = WEAK_MATCH_SCORE if config == DEFAULT else None
         base = base if base is not None else base_model(progress)
