@@ -497,6 +497,38 @@ def test_a_catalog_another_process_indexes_is_shown_as_it_was_and_opened_again_o
     assert tab.messages.text() == ""
 
 
+def test_a_catalog_on_a_read_only_disk_is_searched_as_it_is_with_a_note_of_how_much_it_holds(
+        qtbot, window, tmp_path, mount_disk):
+    """The review (F1): a catalog on a read-only mount opened and was searched, but the window said
+    in red "Could not open the catalog “x”: catalog 'x': its folder … is read-only, so it can be
+    searched as it is but not updated: make it writable (e.g. `chmod u+w …`) and run again" (the
+    name twice, a chmod that cannot help, the command line's "run again"), and nothing of its
+    last index run having stopped with 6 of its 9 images indexed."""
+    from vsdesk.engine.catalog import Catalog, catalog_location
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:6], tmp_path / "clothes")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    name = tab.catalog_name
+    with Catalog.open(name) as catalog:
+        catalog.mark_unfinished(True)  # as a run cut off leaves it, before these three:
+    copy_images(photos[6:9], folder)
+    location = catalog_location(name)
+    kept = shutil.copytree(location, tmp_path / "kept")
+    mount_disk(location)  # the catalog's folder on a disk of its own, then mounted read-only
+    shutil.copytree(kept, location, dirs_exist_ok=True)
+    subprocess.run(["mount", "-o", "remount,ro", str(location)], check=True)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog(name)
+    assert (tab.messages.kind, tab.messages.text()) == (
+        "info", f"“{name}” is on a read-only disk: searched as it is (6 of 9 images indexed: its last index run "
+                "did not finish); it cannot be updated."), tab.messages.text()
+    assert len(tab.snapshot) == 6
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[10]))
+    assert tab.gallery.model().rowCount() == 6
+
+
 def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, window, tmp_path):
     """A name that is not UTF-8 and a HEIC photo have no entry in the index: the bar said
     nothing of them, while `vsdesk index` said "2 skipped"."""
