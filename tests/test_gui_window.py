@@ -1990,7 +1990,7 @@ def test_results_of_a_catalog_of_folders_say_their_product_type_not_only_the_fol
     """The review: in a catalog of the user's folders ("clothing/", "backup/") each result read
     "0.980 · backup", its tip "label: clothing" and a map point's preview "backup · not among
     the results": nothing said the type "Only results of the type T-Shirt" keeps to, nor the
-    kids' wear flag. Now the type comes first (and "for kids" when yes), the folder after."""
+    kids' wear flag. Now the type comes first (and "kids" when yes), the folder on the name's line."""
     from vsdesk.engine.product import item_classes
 
     folder = tmp_path / "shop"
@@ -2007,10 +2007,12 @@ def test_results_of_a_catalog_of_folders_say_their_product_type_not_only_the_fol
     model, items = tab.gallery.results, tab.gallery.results.items()
     assert len(items) == 9
     for row, item in enumerate(items):
-        caption = model.data(model.index(row, 0), Qt.ItemDataRole.DisplayRole).splitlines()[1]
+        named, caption = model.data(model.index(row, 0), Qt.ItemDataRole.DisplayRole).splitlines()
         tip = model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
         kind = item.kind
-        assert caption == " · ".join([f"{item.score:.3f}", kind.name] + ["for kids"] * kind.for_kids + [item.label])
+        # (the folder before the file name: a cell cuts the end of a line)
+        assert named == f"{item.label} · {item.name}"
+        assert caption == " · ".join([f"{item.score:.3f}", kind.name] + ["kids"] * kind.for_kids)
         assert f"type: {kind.name} (predicted by the model)" in tip and f"label: {item.label}" in tip
         assert ("kids' wear: likely (" in tip) == kind.for_kids == (kind.kids >= 0.5)
     assert {item.kind.name for item in items if item.label == "backup"} == {"Shoes"}
