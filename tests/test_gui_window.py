@@ -2055,7 +2055,13 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         assert f"also at: {other}" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
     tab.gallery.setCurrentIndex(model.index(2))
     other = Path(items[2].also[0])
-    assert tab.preview.caption.text().split("\n")[1].endswith(f" · also at {other.parent.name}/{other.name}")
+    assert tab.preview.caption.text().split("\n")[2] == f"also at {other.parent.name}/{other.name}"
+    # The review (A6c): a preview too narrow for it all read "… similarity 0.560 · als…/0734….jpg":
+    # what is cut is the middle of the file's name, not "also at" and its folder.
+    caption = tab.preview.caption
+    caption.resize(260, caption.height())
+    painted = QLabel.text(caption).split("\n")
+    assert painted[2].startswith(f"also at {other.parent.name}/") and "…" in painted[2], painted
 
 
 def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_empty(qtbot, window, tmp_path):

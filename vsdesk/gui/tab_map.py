@@ -288,8 +288,10 @@ class TabMap(QObject):
         self.scatter.select(item.index if item.index >= 0 and self._results_are_mapped() else None)
         facts = item_facts(item.label, item.kind)
         facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
-        facts += [also_words(item.also)] if item.also else []
-        self.preview.show_item(item.source, _caption(item.name, facts))
+        # "also at" on a line of its own: at the end of the facts, shortened in the middle to
+        # fit, it lost its words and its folder ("… similarity 0.560 · als…/0734….jpg").
+        also = [also_words(item.also)] if item.also else []
+        self.preview.show_item(item.source, _caption(item.name, facts, also))
 
     def _on_preview_cleared(self) -> None:
         if self._scatter is not None:
@@ -343,7 +345,7 @@ def also_words(paths: tuple[str, ...]) -> str:
     return f"also at {first.parent.name}/{first.name}{more}"
 
 
-def _caption(name: str, facts: list[str]) -> str:
+def _caption(name: str, facts: list[str], more: list[str] = ()) -> str:
     """The preview's caption: the name on a line of its own, so that shortened to fit it does not
-    take the facts (label, similarity) with it."""
-    return "\n".join([name, " · ".join(facts)] if facts else [name])
+    take the facts (label, similarity) with it; then each of ``more`` on a line of its own."""
+    return "\n".join([name, *([" · ".join(facts)] if facts else []), *more])
