@@ -930,6 +930,10 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
     assert panel.bars.items() == [("Shirt", 0.43), ("T-Shirt", 0.41)] and "Shirt" in panel.predicted.text()
     assert panel.attributes.text() == "Kids' wear: unlikely (12 % chance)"  # not "no (12%)", 12 % sure of no
+    for kids, said in ((0.001, "unlikely (<1 % chance)"), (0.998, "likely (>99 % chance)")):  # not 0 %, 100 %
+        panel.show_extras({**described, "kids": kids})
+        assert panel.attributes.text() == f"Kids' wear: {said}"
+    panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     assert "nearest training photos" in panel.unfamiliar.toolTip()
     # a screenshot: its features may pass, its flat areas do not; the tip says which
     panel.show_extras({**described, "familiarity": {"typicality": 1.7, "unfamiliar": True, "flat_areas": 72.7,
