@@ -2169,10 +2169,16 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
     assert len(panel.map.query_marker.data) == 0 and panel.recon_image.pixmap().isNull()
     assert not panel.input_image.pixmap().isNull()  # what the model was given: a black square
+    # The review (D3): that picture was captioned "silhouette judged", right above "there is no
+    # silhouette to read"; it is what was looked at.
+    captions = [label.text() for label in panel.findChildren(QLabel)]
+    assert "silhouette judged" not in captions and "looked at, not judged" in captions
+    assert "nothing was judged" in panel.input_image.toolTip()
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(photos[10]))  # a garment on a plain background
     assert tab.query.outcome.extras["object_found"] is True
     assert panel.category.text().startswith("Read as <b>") and "silhouette is <b>" in panel.anomaly.text()
+    assert "silhouette judged" in [label.text() for label in panel.findChildren(QLabel)]
     assert len(panel.map.query_marker.data) == 1 and not panel.recon_image.pixmap().isNull()
     assert tab.query.outcome.hits and tab.gallery.model().rowCount() and tab.gallery.empty_text() == ""
 
