@@ -1487,7 +1487,7 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
             other.start()
         wait_for_worker(qtbot, window.runner, "compute", urgent=True)  # the compute worker answered meanwhile
         assert other.map_xy is None and other.runner.is_running("style/map")
-        assert not [text for text in statuses if "%" in text], statuses  # not started (it says "PCA 0%" first)
+        assert not [text for text in statuses if "%" in text], statuses  # not started (it says "t-SNE 0%" first)
         # said once it keeps the user waiting
         qtbot.waitUntil(lambda: other.scatter.status() == "Waiting for the VAE tab's map…", timeout=10_000)
         # ... until the user turns to its tab: then it is computed, the first tab's map paused.
@@ -1734,7 +1734,8 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     assert len(steps) >= 2 and any(not final for final, _ in steps)  # shown while it was computed
     assert all(inside for _, inside in steps), steps
     assert given[-len(steps):] == [True] + [False] * (len(steps) - 1)
-    assert "Computing the map: PCA 0%" in statuses and "Computing the map: t-SNE 100%" in statuses
+    assert "Computing the map: t-SNE 0%" in statuses and "Computing the map: t-SNE 100%" in statuses
+    assert not [text for text in statuses if "PCA" in text], statuses
     assert not [text for text in statuses if text.count("t-SNE") > 1], statuses
     snapshot = tab.snapshot
     for i in (0, 123, len(snapshot) - 1):

@@ -148,7 +148,7 @@ class TabMap(QObject):
             self.scatter.set_status("Too few images for a map")
             return
         # Nothing said yet: a map from the cache appears within moments, and a map computed
-        # says its progress as it starts ("PCA 0%"). Only a map that keeps the user waiting
+        # says its progress as it starts ("t-SNE 0%"). Only a map that keeps the user waiting
         # (behind another tab's, or read from a slow disk) is said to be coming.
         self.scatter.set_status("")
         self._failed_unseen = False
@@ -180,7 +180,7 @@ class TabMap(QObject):
             said = "Computing the t-SNE map…"
         else:
             done, total, message = self._progress
-            said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "PCA", "t-SNE"
+            said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "t-SNE"
         indexing = _indexing_words(self.runner.running_slots("tf"), self.mode, self.catalog.name, self.titles)
         return f"{said.rstrip('…')}, slow while {indexing} (it speeds up once that is done)" if indexing else said
 
