@@ -675,7 +675,8 @@ class ModeSession:
         from vsdesk.engine.catalog._scan import scan_folders
 
         found = len(scan_folders(list(catalog.folders)).files) if catalog.unfinished else None
-        return catalog.read_only_note(len(stored), found)
+        # (A folder away, its disk unplugged, holds none: "304 of 0" would say nothing true.)
+        return catalog.read_only_note(len(stored), found if found and found > len(stored) else None)
 
     def _switch_back(self, catalog, model: str | None, key: str, dim: int | None) -> bool:
         """A run switching ``catalog`` to another model was cancelled: it goes back to ``model``,
