@@ -1008,6 +1008,23 @@ def test_a_catalog_whose_folder_is_read_only_is_searched_and_an_index_run_says_w
     assert not [name for name in left if name.endswith(("-wal", "-shm"))]
 
 
+def test_an_index_run_of_a_catalog_on_a_read_only_disk_offers_no_chmod(capsys, photos, tmp_path, mount_disk):
+    """The catalog's folder on a disk mounted read-only: `chmod u+w` (as said for a folder that
+    is only not writable) cannot help there, and was said all the same."""
+    from vsdesk.engine.catalog import catalog_location
+
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    location = catalog_location("shop")
+    kept = shutil.copytree(location, tmp_path / "kept")
+    mount_disk(location)
+    shutil.copytree(kept, location, dirs_exist_ok=True)
+    subprocess.run(["mount", "-o", "remount,ro", str(location)], check=True)
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop")
+    assert code == 1 and (f"vsdesk: catalog 'shop': its folder {location} is read-only (on a disk mounted "
+                          "read-only), so it can be searched as it is but not updated") in err, err
+    assert "chmod" not in err
+
+
 def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_search(capsys, photos):
     from vsdesk.engine.catalog import catalog_location
 

@@ -326,8 +326,13 @@ def test_the_kids_flag_reads_as_a_percentage_like_the_classes():
     from vsdesk.cli.catalog_commands import _product_facts
 
     lines = _product_facts({"classes": [{"label": "Dress", "probability": 0.8}], "kids": 0.1305})
-    assert lines == ["classes: Dress 80.0%", "kids' wear: unlikely (13.1 % chance)"]
-    assert _product_facts({"kids": 0.87})[-1] == "kids' wear: likely (87.0 % chance)"
+    assert lines == ["classes: Dress 80.0%", "kids' wear: unlikely (13 % chance)"]
+    assert _product_facts({"kids": 0.87})[-1] == "kids' wear: likely (87 % chance)"
+    # The review: "unlikely (0.0 % chance)", and the window's "likely (100 % chance)": a model is
+    # never that sure. The window says it in the same words (tests/test_gui_widgets.py).
+    assert [_product_facts({"kids": kids})[-1] for kids in (0.0004, 0.006, 0.994, 0.9996)] == [
+        "kids' wear: unlikely (<1 % chance)", "kids' wear: unlikely (1 % chance)",
+        "kids' wear: likely (99 % chance)", "kids' wear: likely (>99 % chance)"]
 
 
 def test_nested_folders_are_said_to_be_indexed_as_their_parent(capsys, tmp_path):

@@ -402,6 +402,37 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
 
 
+def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_file_name(qtbot):
+    """The review (A3c, B1): "0.603 · T-Shirt · for ki…", "Dress · for kids · dres…": the kids'
+    wear flag pushed the folder's name out of the cell; a shop's file names (hashes) can go."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from vsdesk.engine.session import ItemType
+
+    photo = sorted(STYLE_DIR.glob("*.jpg"))[0]
+    _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
+    name = "46e76b5f-85cb-4dab-8b4e-2f7a51c1a0d3.jpg"
+    view.set_items([GalleryItem(0, str(photo), f"/shop/tops/{name}", 0.603, "tops", ItemType("Undershirt", True, 0.93)),
+                    GalleryItem(1, str(photo), f"/shop/{name}", 0.5, "Dress (predicted)")])
+
+    def drawn(row: int) -> list[str]:
+        """Each line of the cell as Qt draws it, cut to the width of the cell's text."""
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(view.results.index(row))
+        view.itemDelegate().initStyleOption(option, view.results.index(row))
+        style = view.style()
+        width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
+        width -= 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, option, view) + 1)  # as Qt draws
+        return [option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                for line in option.text.splitlines()]
+
+    first, second = drawn(0)
+    assert first.startswith("tops · 46e76b5f") and first.endswith("…")
+    assert second == "0.603 · Undershirt · kids"
+    assert drawn(1) == [name[:len(drawn(1)[0]) - 1] + "…", "0.500 · Dress"]  # a type predicted is no folder
+
+
 _DRAWN_AT = r"""
 import json, sys, time
 import numpy as np
@@ -899,6 +930,10 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
     assert panel.bars.items() == [("Shirt", 0.43), ("T-Shirt", 0.41)] and "Shirt" in panel.predicted.text()
     assert panel.attributes.text() == "Kids' wear: unlikely (12 % chance)"  # not "no (12%)", 12 % sure of no
+    for kids, said in ((0.001, "unlikely (<1 % chance)"), (0.998, "likely (>99 % chance)")):  # not 0 %, 100 %
+        panel.show_extras({**described, "kids": kids})
+        assert panel.attributes.text() == f"Kids' wear: {said}"
+    panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     assert "nearest training photos" in panel.unfamiliar.toolTip()
     # a screenshot: its features may pass, its flat areas do not; the tip says which
     panel.show_extras({**described, "familiarity": {"typicality": 1.7, "unfamiliar": True, "flat_areas": 72.7,

@@ -37,10 +37,13 @@ def indexed_catalog(tmp_path, n: int):
 def test_stages_report_partials_and_keep_clusters_apart():
     x, labels = clusters()
     partials, steps = [], []
-    out = project(x, progress=lambda d, t, m="": steps.append((d, t)), partial=lambda e, i: partials.append(i),
+    out = project(x, progress=lambda d, t, m="": steps.append((d, t, m)), partial=lambda e, i: partials.append(i),
                   iterations=500)
     assert out.shape == (120, 2) and out.dtype == np.float32 and np.isfinite(out).all()
-    assert partials == [250, 500] and steps[-1] == (500, 500)
+    assert partials == [250, 500] and steps[-1] == (500, 500, "t-SNE")
+    # The review (B6): the window said "Computing the map: PCA 0%" while the task waited after
+    # PCA; PCA is t-SNE's preparation, and the map says one name throughout.
+    assert steps[0] == (0, 500, "t-SNE") and {m for _, _, m in steps} == {"t-SNE"}, steps
     # Each point's nearest neighbour on the map belongs to its own cluster.
     d = ((out[:, None, :] - out[None, :, :]) ** 2).sum(-1)
     np.fill_diagonal(d, np.inf)

@@ -750,7 +750,7 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
         elif key == "familiarity_note":  # a model that cannot tell (too few training photos)
             lines.append(f"familiarity: not checked, {value}")
         elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
-            lines.append(f"kids' wear: {kids_words(value, 1)}")
+            lines.append(f"kids' wear: {kids_words(value)}")
         elif key != "describe_error":  # said last, in words, as the other modes say it
             lines.append(f"{key}: {_short(value)}")
     return lines + _describe_error(facts)

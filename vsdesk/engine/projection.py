@@ -68,12 +68,13 @@ def project(
     total = stages * STAGE_ITERATIONS
     if n < 5:  # too few points for t-SNE: spread them on a line
         return np.column_stack([np.arange(n, dtype=np.float32), np.zeros(n, np.float32)])
-    progress(0, total, "PCA")
+    # Said as t-SNE from the start: PCA is its preparation, done in moments. Said as "PCA", the
+    # first step read "Computing the map: PCA 0%" for as long as the task waited at the check
+    # below (another tab's map going first) or PCA crawled beside an index run.
+    progress(0, total, "t-SNE")
     if x.shape[1] > PCA_DIMS and n > PCA_DIMS:
         x = PCA(PCA_DIMS, random_state=random_state).fit_transform(x).astype(np.float32)
     check_cancelled(cancelled)
-    # PCA takes moments; the first t-SNE stage can take minutes, and is said as what it is.
-    progress(0, total, "t-SNE")
 
     perplexity = float(min(perplexity, max(1.0, (n - 1) / 3.0)))
     learning_rate = max(n / EARLY_EXAGGERATION / 4.0, 50.0)

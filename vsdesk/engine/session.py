@@ -607,6 +607,12 @@ class ModeSession:
             if not samples.is_sample(name):
                 stored_snapshot = self._adopt_stored(catalog)
                 tell(stored_snapshot)
+            if catalog.read_only and stored_snapshot is not None and not add_folders:
+                # Nothing can be written (a catalog on a read-only share): searched as it is,
+                # with a note, not the error of the index run it cannot do (``check_writable``).
+                snapshot = dataclasses.replace(stored_snapshot, note=self._read_only_note(catalog, stored_snapshot))
+                self.catalog = snapshot  # (``_adopt_stored`` made it the one searched)
+                return snapshot
             if catalog.recovered and noted is not None:
                 noted(catalog.recovered)
             options, indexed_with, note = self._catalog_options(catalog)
@@ -660,6 +666,17 @@ class ModeSession:
             catalog.close()
         self._use(options, embedder, snapshot)
         return snapshot
+
+    @staticmethod
+    def _read_only_note(catalog, stored: CatalogSnapshot) -> str:
+        """``Catalog.read_only_note`` of the read-only ``catalog`` shown as ``stored``; when its
+        last index run did not finish, with how many images its folders hold (a scan: a stat
+        per file, as the run it cannot do would make), so that a partial catalog says so."""
+        from vsdesk.engine.catalog._scan import scan_folders
+
+        found = len(scan_folders(list(catalog.folders)).files) if catalog.unfinished else None
+        # (A folder away, its disk unplugged, holds none: "304 of 0" would say nothing true.)
+        return catalog.read_only_note(len(stored), found if found and found > len(stored) else None)
 
     def _switch_back(self, catalog, model: str | None, key: str, dim: int | None) -> bool:
         """A run switching ``catalog`` to another model was cancelled: it goes back to ``model``,

@@ -19,7 +19,11 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def kids_words(probability: float, decimals: int = 0) -> str:
+def kids_words(probability: float) -> str:
     """The kids' wear probability in words that cannot be read as a confidence in "no" (as
-    "no (13%)" was): 0.13 -> "unlikely (13 % chance)", 0.87 -> "likely (87 % chance)"."""
-    return f"{'likely' if probability >= 0.5 else 'unlikely'} ({100 * probability:.{decimals}f} % chance)"
+    "no (13%)" was): 0.13 -> "unlikely (13 % chance)", 0.87 -> "likely (87 % chance)"; the
+    window's and the command line's alike. A model is never quite sure: "<1 %" and ">99 %" at
+    the extremes, not "0 %" and "100 %"."""
+    percent = round(100 * probability)
+    said = "<1" if percent < 1 else ">99" if percent > 99 else str(percent)
+    return f"{'likely' if probability >= 0.5 else 'unlikely'} ({said} % chance)"

@@ -43,6 +43,27 @@ class GalleryItem:
         return Path(self.path).name if self.path else self.source.rsplit("/", 1)[-1]
 
 
+def _caption(item: GalleryItem) -> str:
+    """A cell's two lines, each cut at its end where it is too wide: the label that is not
+    the type (a folder's name) before the file name, which a cell can do without (a shop's
+    names are hashes: "tops · 46e76b5f-85cb…"); then the score and the type, with "kids"
+    for kids' wear ("0.603 · T-Shirt · kids"). All on one line, "0.603 · T-Shirt · for
+    kids · tops" lost the folder at the cell's edge. The tip says it all in full, the type
+    predicted and the kids' wear chance too. (The class alone: "(predicted)" cut it to
+    "T-Shirt (predi…".)"""
+    kind, label = item.kind, item.label
+    if kind is not None:
+        types = [f"{kind.name} · kids" if kind.for_kids else kind.name]
+        shown = item_facts(label, kind)[1:]  # the label, unless it names the type
+    elif label.endswith(PREDICTED):  # the model's class for an unlabelled item: a type
+        types, shown = [label.removesuffix(PREDICTED)], []
+    else:
+        types, shown = [], [label] if label else []
+    first = " · ".join([*shown, item.name])
+    second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
+    return f"{first}\n{second}" if second else first
+
+
 def _placeholder(size: int) -> QPixmap:
     pixmap = QPixmap(size, size)
     pixmap.fill(QColor(0, 0, 0, 0))
@@ -108,11 +129,7 @@ class ResultsModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            # The class alone: "(predicted)" cut it to "T-Shirt (predi…" in a cell; the tip says it.
-            # The type comes before a folder's name, which the cell may cut short.
-            facts = ([] if item.score is None else [f"{item.score:.3f}"]) + item_facts(item.label, item.kind)
-            second = " · ".join(facts)
-            return f"{item.name}\n{second}" if second else item.name
+            return _caption(item)
         if role == Qt.ItemDataRole.DecorationRole:
             view = self.parent()  # at its screen's ratio, not the highest of all screens
             ratio = view.devicePixelRatioF() if isinstance(view, QWidget) else None

@@ -148,7 +148,7 @@ class TabMap(QObject):
             self.scatter.set_status("Too few images for a map")
             return
         # Nothing said yet: a map from the cache appears within moments, and a map computed
-        # says its progress as it starts ("PCA 0%"). Only a map that keeps the user waiting
+        # says its progress as it starts ("t-SNE 0%"). Only a map that keeps the user waiting
         # (behind another tab's, or read from a slow disk) is said to be coming.
         self.scatter.set_status("")
         self._failed_unseen = False
@@ -180,7 +180,7 @@ class TabMap(QObject):
             said = "Computing the t-SNE map…"
         else:
             done, total, message = self._progress
-            said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "PCA", "t-SNE"
+            said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "t-SNE"
         indexing = _indexing_words(self.runner.running_slots("tf"), self.mode, self.catalog.name, self.titles)
         return f"{said.rstrip('…')}, slow while {indexing} (it speeds up once that is done)" if indexing else said
 
@@ -288,8 +288,10 @@ class TabMap(QObject):
         self.scatter.select(item.index if item.index >= 0 and self._results_are_mapped() else None)
         facts = item_facts(item.label, item.kind)
         facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
-        facts += [also_words(item.also)] if item.also else []
-        self.preview.show_item(item.source, _caption(item.name, facts))
+        # "also at" on a line of its own: at the end of the facts, shortened in the middle to
+        # fit, it lost its words and its folder ("… similarity 0.560 · als…/0734….jpg").
+        also = [also_words(item.also)] if item.also else []
+        self.preview.show_item(item.source, _caption(item.name, facts, also))
 
     def _on_preview_cleared(self) -> None:
         if self._scatter is not None:
@@ -343,7 +345,7 @@ def also_words(paths: tuple[str, ...]) -> str:
     return f"also at {first.parent.name}/{first.name}{more}"
 
 
-def _caption(name: str, facts: list[str]) -> str:
+def _caption(name: str, facts: list[str], more: list[str] = ()) -> str:
     """The preview's caption: the name on a line of its own, so that shortened to fit it does not
-    take the facts (label, similarity) with it."""
-    return "\n".join([name, " · ".join(facts)] if facts else [name])
+    take the facts (label, similarity) with it; then each of ``more`` on a line of its own."""
+    return "\n".join([name, *([" · ".join(facts)] if facts else []), *more])

@@ -42,6 +42,7 @@ from vsdesk.engine.catalog._scan import (
     why_not_a_folder,
 )
 from vsdesk.engine.files import atomic_write_json
+from vsdesk.engine.text import counted
 
 try:
     import fcntl
@@ -923,16 +924,35 @@ class Catalog:
 
     def check_writable(self) -> None:
         """Raise ``CatalogStorageError`` when the index may not be written (before any change)."""
-        if self.read_only and not os.access(self.location, os.W_OK):
-            raise CatalogStorageError(
-                f"catalog {self.name!r}: its folder {self.location} is read-only, so it can be searched as it is "
-                f"but not updated: make it writable (e.g. `chmod u+w {self.location}`) and run again"
-            )
-        if self.read_only:
-            raise CatalogStorageError(
-                f"catalog {self.name!r}: its index {self.index_path} is read-only, so it can be searched as it is "
-                f"but not updated: make it writable (e.g. `chmod u+w {self.index_path}`) and run again"
-            )
+        if not self.read_only:
+            return
+        what, path, fixable = self._read_only_place()
+        said = f"catalog {self.name!r}: its {what} {path} is read-only"
+        if not fixable:
+            raise CatalogStorageError(f"{said} (on a disk mounted read-only), so it can be searched as it is but "
+                                      "not updated")
+        raise CatalogStorageError(f"{said}, so it can be searched as it is but not updated: make it writable "
+                                  f"(e.g. `chmod u+w {path}`) and run again")
+
+    def read_only_note(self, indexed: int, found: int | None = None) -> str:
+        """What the window says of a read-only catalog it opens and searches as it is, without
+        the error ``check_writable`` raises for an index run it cannot do: ``indexed`` images
+        searched, of the ``found`` in its folders (when the last run did not finish). The remedy
+        only where one helps: no chmod makes a disk mounted read-only writable."""
+        what, path, fixable = self._read_only_place()
+        where = "is on a read-only disk" if not fixable else (
+            "is in a folder that may not be written" if what == "folder" else "has an index that may not be written")
+        counts = counted(indexed, "image") + " indexed" if found is None else \
+            f"{indexed} of {counted(found, 'image')} indexed: its last index run did not finish"
+        remedy = f"; to update it, make {path} writable (e.g. `chmod u+w {path}`)" if fixable else ""
+        return f"“{self.name}” {where}: searched as it is ({counts}); it cannot be updated{remedy}"
+
+    def _read_only_place(self) -> tuple[str, Path, bool]:
+        """What may not be written ("folder", the catalog's folder; or "index", its index file),
+        and whether making it writable can help (not on a disk mounted read-only)."""
+        what, path = ("folder", self.location) if not os.access(self.location, os.W_OK) else \
+            ("index", self.index_path)
+        return what, path, not on_read_only_disk(path)
 
     # -- what is stored ---------------------------------------------------------------------
 
@@ -1095,6 +1115,14 @@ def _range_inside(folder: str) -> tuple[str, str]:
     it, at any depth, are those strictly between the two (a range of the primary key)."""
     prefix = folder.rstrip(os.sep) + os.sep
     return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+
+
+def on_read_only_disk(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is on a file system mounted read-only (where no chmod helps)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # gone, or a system without statvfs: not known to be
+        return False
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:

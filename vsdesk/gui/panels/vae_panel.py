@@ -127,13 +127,22 @@ NO_OBJECT_TEXT = ("Nothing stands out from the background, so there is no silhou
                   "item or to judge.")
 
 
+#: The left tile: the silhouette the model is given and judges.
+INPUT_TITLE = "silhouette judged"
+INPUT_TIP = ("Your picture as the model is given it, and the only thing it judges: 28×28 grey, the item "
+             "made light on a black background, as Fashion-MNIST's pictures are.")
+#: The left tile when no object was found: what was looked at, and not judged.
+NO_OBJECT_TITLE = "looked at, not judged"
+NO_OBJECT_TIP = ("Your picture reduced as the model would be given it: nothing stands out from its "
+                 "background, so there is no silhouette and nothing was judged.")
+
+
 class VaePanel(ModePanel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.knows = _note(KNOWS, KNOWS_TIP)
-        self.input_image, input_caption = _tile(
-            "silhouette judged", "Your picture as the model is given it, and the only thing it judges: "
-            "28×28 grey, the item made light on a black background, as Fashion-MNIST's pictures are.")
+        self.input_image, input_caption = _tile(INPUT_TITLE, INPUT_TIP)
+        self.input_caption = input_caption
         self.recon_image, recon_caption = _tile(
             "redrawn by the model", "What the model draws back from its summary of the silhouette (the VAE's "
             "reconstruction): close to the left picture when it knows this kind of item well.")
@@ -206,6 +215,8 @@ class VaePanel(ModePanel):
         shown = ("input", "reconstruction") if found else ("input",)
         for key, tile in (("input", self.input_image), ("reconstruction", self.recon_image)):
             set_tile(tile, gray_pixmap(extras[key]) if key in extras and key in shown else None)
+        # Nothing was judged: its picture, "silhouette judged", sat above "no silhouette to read".
+        self._caption_input(*((INPUT_TITLE, INPUT_TIP) if found else (NO_OBJECT_TITLE, NO_OBJECT_TIP)))
         self._category = extras if found else f"<b>{html.escape(sentence(NO_OBJECT))}</b>"
         self._show_category()
         self.anomaly.setText(anomaly_text(extras) if found else NO_OBJECT_TEXT)
@@ -216,12 +227,18 @@ class VaePanel(ModePanel):
     def clear(self) -> None:
         for label in (self.input_image, self.recon_image):
             set_tile(label, None)
+        self._caption_input(INPUT_TITLE, INPUT_TIP)
         self._category = "—"
         self._show_category()
         self.anomaly.clear()
         self.anomaly.setToolTip("")
         self.results_hint.hide()
         self.map.set_query(None)
+
+    def _caption_input(self, title: str, tip: str) -> None:
+        self.input_caption.setText(title)
+        for label in (self.input_image, self.input_caption):
+            label.setToolTip(paragraphs(tip))
 
     def _show_category(self) -> None:
         """The category line, its counts in the palette's grey as it is now."""
