@@ -1008,6 +1008,27 @@ def test_a_catalog_whose_folder_is_read_only_is_searched_and_an_index_run_says_w
     assert not [name for name in left if name.endswith(("-wal", "-shm"))]
 
 
+def test_an_unfinished_read_only_catalog_is_not_advised_an_index_run_that_cannot_work(capsys, photos):
+    """A search of a catalog whose last run did not finish said "`vsdesk index …` finishes it",
+    though its folder is read-only and that run can only fail."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    from vsdesk.engine.catalog import Catalog, catalog_location
+
+    with Catalog.open("shop") as catalog:
+        catalog.mark_unfinished(True)  # as a run killed midway leaves it
+    location = catalog_location("shop")
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    location.chmod(0o555)
+    try:
+        searched = without_root_powers([sys.executable, "-m", "vsdesk", "search", "--mode", "vae", "--catalog",
+                                        "shop", query])
+    finally:
+        location.chmod(0o755)
+    assert searched.returncode == 0, searched.stderr
+    assert "did not finish" in searched.stderr and "read-only, so it cannot be finished here" in searched.stderr
+    assert "finishes it" not in searched.stderr, searched.stderr
+
+
 def test_an_index_run_of_a_catalog_on_a_read_only_disk_offers_no_chmod(capsys, photos, tmp_path, mount_disk):
     """The catalog's folder on a disk mounted read-only: `chmod u+w` (as said for a folder that
     is only not writable) cannot help there, and was said all the same."""

@@ -554,9 +554,11 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                   f"{counted(len(vectors.paths), 'image')} indexed so far")
         elif catalog.unfinished:
             partial = "unfinished"
+            # A read-only catalog cannot be finished: `vsdesk index` would only say why not.
+            finish = (f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it" if not catalog.read_only
+                      else "it is read-only, so it cannot be finished here (`vsdesk index` says what would let it)")
             error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
-                  f"{counted(len(vectors.paths), 'image')} indexed so far. "
-                  f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it")
+                  f"{counted(len(vectors.paths), 'image')} indexed so far; {finish}")
         # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
         changed = None if partial else catalog.changed_folders()
         for folder in changed or ():
