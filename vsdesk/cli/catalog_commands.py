@@ -637,9 +637,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
 def _product_types(embedder, matrix, results) -> tuple[list[list[str]], list[list[Any]]]:
     """Product: each result's type as the model predicts it from its stored vector (--json's
     "predicted"), and as the window shows it (``session.ItemType``: its own label where that is
-    one of the model's classes, ``product.item_classes``, with the kids' wear probability), for
-    the text. ``classify_vectors``: NumPy, on the rows found only, not the whole catalog."""
-    from vsdesk.engine.product import item_classes
+    one of the model's classes, ``product.own_classes``, with the kids' wear probability), for
+    the text. ``classify_vectors``: NumPy, on the rows found only, not the whole catalog, once."""
+    from vsdesk.engine.product import own_classes
     from vsdesk.engine.session import ItemType
 
     rows = [hit.index for hits in results for hit in hits]
@@ -648,9 +648,8 @@ def _product_types(embedder, matrix, results) -> tuple[list[list[str]], list[lis
     labels = [hit.label for hits in results for hit in hits]
     told = embedder.classify_vectors(matrix[rows])
     predicted, kids = told["labels"], told["kids"]
-    classes = {name.casefold() for name in embedder.classes}
-    kinds = [ItemType(name, (label or "").casefold() not in classes, None if kids is None else float(kids[n]))
-             for n, (name, label) in enumerate(zip(item_classes(embedder, labels, matrix[rows]), labels))]
+    kinds = [ItemType(mine or guess, not mine, None if kids is None else float(kids[n]))
+             for n, (mine, guess) in enumerate(zip(own_classes(embedder.classes, labels), predicted))]
     found, found_kinds = iter(predicted), iter(kinds)
     return ([[next(found) for _ in hits] for hits in results],
             [[next(found_kinds) for _ in hits] for hits in results])

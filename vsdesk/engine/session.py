@@ -313,8 +313,9 @@ def _types(labels: list[str], classified: dict[str, Any], classes: list[str]) ->
     """``CatalogSnapshot``'s ``types``, ``types_predicted`` and ``kids`` from the model's
     ``classify_vectors`` output: an item's own label where it is one of the ``classes`` (any
     letter case, as ``item_classes`` reads it), else the class predicted for it."""
-    known = {name.casefold(): name for name in classes}
-    own = [known.get((label or "").casefold(), "") for label in labels]
+    from vsdesk.engine.product import own_classes
+
+    own = own_classes(classes, labels)
     types = tuple(mine or guess for mine, guess in zip(own, classified["labels"]))
     kids = classified.get("kids")
     return {"types": types, "types_predicted": np.array([not mine for mine in own], bool),

@@ -502,7 +502,7 @@ class Catalog:
         vectors until they are dropped."""
         from vsdesk.engine.modes import mode_of_vectors_key
 
-        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = self._table_names()
         if "meta" not in tables:
             return True
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
@@ -511,6 +511,9 @@ class Catalog:
         return (not set(_TABLES) <= tables or not {"schema", "version", "uid"} <= meta.keys()
                 or meta.get("mode") != self.mode or meta.get("model") != self.model or self._foreign
                 or bool(self._unsaved_note))
+
+    def _table_names(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def _settle(self) -> None:
         """Write what the index lacks (``_unsettled``); the caller holds the catalog's lock."""
@@ -533,7 +536,7 @@ class Catalog:
         """The index's tables and its schema, version and uid, where any is missing (a new
         index): nothing a run could undo, so made without the catalog's lock. Written only
         when missing: a write waits for another process's run to commit its batch."""
-        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = self._table_names()
         if set(_TABLES) <= tables and self.conn.execute(
                 "SELECT COUNT(*) FROM meta WHERE key IN ('schema', 'version', 'uid')").fetchone()[0] == 3:
             return

@@ -277,13 +277,20 @@ def item_classes(embedder: ProductEmbedder, labels: Sequence[str], vectors: np.n
     of the model's classes, in any letter case (a labelled catalog, e.g. the sample), else the
     class the model predicts from its stored vector (NumPy only, any thread). Labels may carry a
     suffix, such as " (predicted)"; only a label that is a class name counts as the item's own."""
-    known = {name.casefold(): name for name in embedder.classes}  # a folder "dress/" holds Dresses
-    own = np.array([known.get((label or "").casefold(), "") for label in labels], dtype=object)
+    own = np.array(own_classes(embedder.classes, labels), dtype=object)
     missing = np.flatnonzero(own == "")
     if len(missing):
         predicted = embedder.classify_vectors(np.asarray(vectors)[missing])["labels"]
         own[missing] = predicted
     return own
+
+
+def own_classes(classes: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """Each label that names one of the model's ``classes``, in any letter case, as the class's
+    own name (a folder "dress/" holds Dresses); "" for a label that names none (a folder's name,
+    no label): its type is then the class the model predicts."""
+    known = {name.casefold(): name for name in classes}
+    return [known.get((label or "").casefold(), "") for label in labels]
 
 
 def outside_class(classes: np.ndarray, wanted: str | None) -> np.ndarray:
