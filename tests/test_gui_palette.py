@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
+from conftest import settle
 from vsdesk.gui import theme
 from vsdesk.gui.main_window import MainWindow
 
@@ -116,7 +117,7 @@ def _checked(qtbot, window: MainWindow, mode: str) -> dict[str, float]:
     """The contrast of each text the review named on ``mode``'s tab, drawn."""
     window.tabs.setCurrentWidget(window.tab(mode))
     tab = window.tab(mode)
-    qtbot.wait(50)  # laid out and painted
+    settle(window)  # laid out and painted
     pixels = _pixels(window)
     measured = {
         "catalog count": drawn_contrast(pixels, window, tab.catalog_bar.status),
@@ -142,7 +143,7 @@ def _checked(qtbot, window: MainWindow, mode: str) -> dict[str, float]:
     elif mode == "vae":
         panel = tab.panel
         panel.scroll.ensureWidgetVisible(panel.knows)
-        qtbot.wait(20)
+        settle(window)
         pixels = _pixels(window)
         measured["VAE explanation"] = drawn_contrast(pixels, window, panel.knows)
     elif mode == "style":
@@ -157,7 +158,7 @@ def _message_bars(qtbot, window: MainWindow) -> dict[str, float]:
     for kind in ("info", "warning", "error"):
         tab.messages.show_message(f"A message of the kind {kind}: it reads on its bar.", kind,
                                   action=("Search", lambda: None))
-        qtbot.wait(50)
+        settle(window)
         pixels = _pixels(window)
         measured[f"{kind} bar"] = drawn_contrast(pixels, window, tab.messages.label)
         close = tab.messages.findChildren(type(tab.messages.details_button))[-1]
@@ -182,7 +183,7 @@ def test_every_text_reads_in_a_light_and_a_dark_palette_and_after_a_switch(qtbot
     if when == "dark after start":
         for mode in ("style", "product", "vae"):  # each tab shown, so its widgets are polished in the light palette
             window.tabs.setCurrentWidget(window.tab(mode))
-            qtbot.wait(50)
+            settle(window)
         app_palette(review_dark_palette())
     measured = _message_bars(qtbot, window)
     for mode in ("style", "product", "vae"):
@@ -192,13 +193,13 @@ def test_every_text_reads_in_a_light_and_a_dark_palette_and_after_a_switch(qtbot
     if when != "light":  # the window's own panels are dark with the palette, not left white
         window.tabs.setCurrentWidget(window.tab("product"))
         tab = window.tab("product")
-        qtbot.wait(50)
+        settle(window)
         pixels = _pixels(window)
         for name, widget in (("map", tab.scatter.plot), ("drop zone", tab.query_area.image_label),
                              ("message bar", tab.messages)):
             if widget is tab.messages:
                 tab.messages.show_message("x", "info")
-                qtbot.wait(50)
+                settle(window)
                 pixels = _pixels(window)
             assert background_of(pixels, window, widget).lightnessF() < 0.35, name
     window.close()
