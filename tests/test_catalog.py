@@ -855,6 +855,23 @@ def test_a_damaged_settings_file_is_rebuilt_from_the_index(indexed, photos, dama
     assert [i.problem for i in list_catalogs()] == [None]
 
 
+def test_a_damaged_settings_file_met_while_this_process_indexes_the_catalog_says_so(indexed, photos):
+    """The catalog's lock held by this process (an index run in another of its threads): the
+    settings come from the index, and the file is rebuilt once this process, not "another",
+    has finished."""
+    from vsdesk.engine.catalog._store import lock_catalog
+
+    settings = indexed.parent / "catalog.json"
+    settings.write_text(settings.read_text()[:20])
+    with lock_catalog(indexed.parent, "mine"):
+        with Catalog.open("mine") as catalog:
+            assert catalog.folders == [str(photos)]
+            assert "rebuilt once this vsdesk process has finished indexing" in catalog.recovered
+    assert not list(indexed.parent.glob("catalog.json.damaged-*"))  # left for the lock's holder
+    [listed] = list_catalogs()
+    assert "was rebuilt from the index" in listed.problem
+
+
 def test_damaged_settings_whose_mode_cannot_be_told_are_not_guessed_the_folders_are_listed(indexed, photos):
     from vsdesk.engine.catalog import CatalogError
 

@@ -367,6 +367,22 @@ def test_identical_files_are_one_result_also_at_their_other_places(capsys, tmp_p
     assert str(files[0]) not in {path for hit in record["results"] for path in [hit["path"], *hit["also"]]}
 
 
+def test_a_search_kept_to_a_type_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp_path):
+    """The catalog holds the query twice (the same bytes) and nothing else: copies_left_out
+    counts one file, and the catalog's size was counted in rows (2 > 1), so --same-class said
+    "no other images of the type T", as if other images were of another type."""
+    twins = tmp_path / "twins"
+    twins.mkdir()
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[5]
+    for name in ("a.jpg", "b.jpg"):
+        shutil.copy(photo, twins / name)
+    assert run(capsys, "index", "--mode", "product", "--catalog", "twins", str(twins))[0] == 0
+    code, out, err = run(capsys, "search", "--mode", "product", "--catalog", "twins", "--same-class",
+                         str(twins / "a.jpg"))
+    assert code == 0, err
+    assert out.endswith("\n  no other images: 1 copy of the query left out\n\n"), out
+
+
 def test_a_search_with_no_result_line_says_why_in_each_case():
     from vsdesk.cli.catalog_commands import _why_no_results
 

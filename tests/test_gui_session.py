@@ -584,3 +584,44 @@ def test_a_cancelled_switch_goes_back_under_the_catalogs_lock(tmp_path, monkeypa
         if holder is not None:
             holder.stdin.close()
             holder.wait(timeout=60)
+
+
+def test_a_search_kept_to_a_type_reads_the_types_the_loaded_model_gave_the_catalog(tmp_path, monkeypatch):
+    """"Only results of the type T" read each item's type by classifying the whole catalog again
+    (once per catalog version), though the catalog shown was told the same types by the same
+    model when it loaded. It reads those now, with the same results; types another model gave,
+    or that a folder label ending as a prediction could make differ, are worked out again."""
+    import dataclasses
+    import shutil
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine import product
+    from vsdesk.engine.session import ModeSession
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:8]
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for src in photos:
+        shutil.copy(src, shop / src.name)
+    session = ModeSession("product")
+    snapshot = session.open_catalog(session.create_folder_catalog(str(shop)))
+    assert snapshot.types and not snapshot.predictions_pending  # told by the model it loaded
+    worked_out = []
+    real = product.item_classes
+    monkeypatch.setattr(product, "item_classes", lambda *a: worked_out.append(a) or real(*a))
+    kept = session.query(photos[0].read_bytes(), str(shop / photos[0].name), 8, {"same_class": True})
+    assert worked_out == []  # the snapshot's types, not the catalog classified again
+    labels = [label.removesuffix(PREDICTED) for label in snapshot.labels]
+    expected = real(session.embedder, labels, snapshot.vectors)
+    assert list(session._item_classes(snapshot)) == list(expected)
+    wanted = kept.extras["predicted"]
+    same_type = {path for path, kind in zip(snapshot.paths, expected) if kind == wanted}
+    assert {hit.path for hit in kept.hits} == same_type - {str(shop / photos[0].name)}
+
+    # types another model gave (this one's reference gone) or none: classified again, the same
+    for other in (dataclasses.replace(snapshot, types_by=None, version=snapshot.version + 1),
+                  dataclasses.replace(snapshot, labels=["dress (predicted)"] * len(snapshot), labels_predicted=False,
+                                      version=snapshot.version + 2)):
+        worked_out.clear()
+        session._item_classes(other)
+        assert len(worked_out) == 1

@@ -89,6 +89,19 @@ def test_a_command_line_logs_how_it_ended_and_why_it_failed(log_path):
     assert _logged_lines(log_path)[-3] == "INFO vsdesk: command line: vsdesk catalogs remove nope"
 
 
+def test_a_ctrl_c_outside_the_commands_run_is_logged_as_it_happened(log_path):
+    """A Ctrl+C the command did not catch (while the process started or ended) was logged as
+    "exit code 130", an exit code nothing gave: Python ends the process by SIGINT."""
+    script = ("import sys; from vsdesk.engine import logfile; logfile.log_command_line()\n"
+              "def starting():\n    raise KeyboardInterrupt\n"
+              "logfile.log_command_end(starting)")
+    ran = subprocess.run([sys.executable, "-c", script, "catalogs", "list"], cwd=REPO, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert ran.returncode == -2  # ended by SIGINT (a shell says 130), not an exit code
+    assert _logged_lines(log_path)[-1] == ("INFO vsdesk: command interrupted by Ctrl+C outside its run (while "
+                                           "starting or ending): the process ends by SIGINT")
+
+
 def test_the_window_rotates_its_log_and_appends_when_the_rename_is_refused(log_path):
     """The window starts the log afresh past 1 MB. When that cannot be done (on Windows: a
     command has the file open; here vsdesk.log.1 is a folder), it goes on appending to it: its

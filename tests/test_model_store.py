@@ -10,6 +10,7 @@ import functools
 import hashlib
 import http.server
 import json
+import os
 import socket
 import sys
 import threading
@@ -681,3 +682,44 @@ def test_in_a_bundle_the_advice_is_not_to_pip_install(monkeypatch):
     advice = store.model_info("vgg16").how_to_get
     assert advice.startswith("this vsdesk bundle should carry it") and "vsdesk models import vgg16 FILE" in advice
     assert store.model_info("vae").how_to_get == store.get_spec("vae").how_to_get  # no pip in it: as it is
+
+
+def test_a_temp_file_whose_process_id_was_given_to_another_process_is_a_leftover(cache_dir):
+    """A temp file's name holds its process's id and, on Linux, its start time: a process gone
+    whose id now names another (live) process left a leftover, removed at once instead of a day
+    later; the live process's own temp file is kept."""
+    import subprocess
+
+    if files._process_start(os.getpid()) is None:
+        pytest.skip("no /proc here: the process id alone is read, as before")
+    live = subprocess.Popen([sys.executable, "-c", MAKE_TEMP, "live"], stdout=subprocess.PIPE,
+                            stdin=subprocess.PIPE, text=True, cwd=str(REPO))
+    try:
+        its_own = Path(live.stdout.readline().strip())
+        assert its_own.name.startswith(f".tmp-{live.pid}.{files._process_start(live.pid)}-")
+        # as a process gone left it, whose id the live one was given later (another start time)
+        earlier = cache_dir / its_own.name.replace(f".{files._process_start(live.pid)}-", ".1-", 1)
+        earlier.write_bytes(b"half a conversion")
+        assert cache.clean_stale_temps() == [earlier] and its_own.exists()
+    finally:
+        live.stdin.close()
+        live.wait(60)
+
+
+def test_the_temp_files_of_a_container_sharing_the_cache_and_the_host_name_are_another_hosts():
+    """A process in another pid namespace (a container under the same host name, sharing the
+    cache) has process ids that mean nothing here: its temp files carry another host tag, and
+    are never taken for leftovers of this host's processes."""
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None or not os.path.exists("/proc/self/ns/pid"):
+        pytest.skip("no pid namespaces here")
+    script = "from vsdesk.engine import files; print(files._host_tag())"
+    inside = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", script],
+                            capture_output=True, text=True, cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)})
+    if inside.returncode != 0:
+        pytest.skip(f"a pid namespace cannot be made here: {inside.stderr.strip()[-200:]}")
+    outside = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(REPO),
+                             env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert inside.stdout.strip() != outside.stdout.strip()

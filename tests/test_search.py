@@ -169,3 +169,112 @@ def test_database_augmentation_is_reused_for_the_same_catalog_matrix():
     assert again is first  # computed once per catalog matrix, not per query
     other, _ = expand(m.copy(), m[:1], rule)
     assert other is not first and np.array_equal(other, first)
+
+
+def _fashion_catalog_with_copies(n: int, copies: int):
+    """Real-shaped vectors: ``n`` Fashion-MNIST test images (pixels, L2-normalised: tight
+    clusters, near ties) and ``copies`` rows holding a file another row holds too (a backup
+    folder): most with the file's very vector (the index reuses a known hash's vector), some a
+    few last bits off (as embedded in another batch), some files held three or four times."""
+    from vsdesk.engine.samples import load_fashion_mnist
+
+    images, _ = load_fashion_mnist("test", download=False)
+    base = l2_normalise(images[:n].reshape(n, -1).astype(np.float32))
+    rng = np.random.default_rng(18)
+    held = rng.choice(n, size=copies, replace=True)  # a file drawn twice is held three times
+    extra = base[held].copy()
+    noisy = rng.random(copies) < 0.2
+    extra[noisy] = l2_normalise(extra[noisy] + rng.normal(scale=3e-7, size=extra[noisy].shape))
+    matrix = np.concatenate([base, extra])
+    hashes = [f"{i:064x}" for i in range(n)] + [f"{i:064x}" for i in held]
+    paths = [f"/photos/{i}.png" for i in range(n)] + [f"/backup/photos/{i}.png" for i in held]
+    return VectorSet(paths, [None] * len(paths), matrix), hashes, held
+
+
+def _ranked_the_old_way(vectors, hashes, queries, k, *, sources, query_hashes, classes=None, kept_to=None,
+                        expansion=None):
+    """``rank_queries`` as it was: ranked k + every duplicate row deep, then folded."""
+    from vsdesk.engine.product import outside_class
+    from vsdesk.engine.query import count_files, fold_identical
+
+    known = [h for h in hashes if h]
+    other = [outside_class(classes, wanted) for wanted in kept_to] if kept_to is not None else None
+    ranked = search_catalog(vectors, queries, k + len(known) - len(set(known)), query_paths=sources,
+                            query_hashes=query_hashes, catalog_hashes=hashes, also_exclude=other,
+                            copies_from=SAME_VECTOR_COSINE, expansion=expansion)
+    for found in ranked:
+        fold_identical(found, hashes, k)
+        found.left_out = count_files(found.own, hashes)
+    return ranked
+
+
+def _same_results(found, before):
+    assert found == before
+    assert [r.also for r in found] == [r.also for r in before]
+    assert [(r.left_out, r.own) for r in found] == [(r.left_out, r.own) for r in before]
+
+
+@pytest.mark.parametrize("k", [1, 10, 50])
+def test_identical_files_are_folded_as_before_ranking_only_as_deep_as_the_first_k_files_need(k, monkeypatch):
+    """A catalog holding files twice (2,500 of 12,500 rows) was ranked k + 2,500 rows deep for
+    every query, doubling its time; it is now ranked until its first k files are whole, with the
+    same results, the same "also" paths and the same rows left out as the query's own."""
+    vectors, hashes, held = _fashion_catalog_with_copies(10_000, 2_500)
+    n = len(vectors[0])
+    rng = np.random.default_rng(k)
+    files, times = np.unique(held, return_counts=True)
+    often = files[times >= 3]  # files held three times or more: two rows do not make them whole
+
+    def near(rows):  # photos of the same things, not copies
+        return l2_normalise(vectors[2][rows] + rng.normal(scale=0.02, size=(len(rows), 784)))
+
+    # pasted copies of files held twice (left out by their vector), photos near files held
+    # three times or more, photos of anything, and a catalog file searched by its path (not its
+    # hash) with a vector a little off its own: its other rows are results, that one is left out
+    queries = np.concatenate([vectors[2][held[:2]], near(often[:3]), near(rng.choice(10_000, 3)),
+                              near(held[5:6])]).astype(np.float32)
+    sources = [None] * 8 + [vectors[0][int(held[5])]]
+    query_hashes = [None] * len(queries)
+    depths = []
+    real_best = search._best
+
+    def measured(row, depth, skip):
+        depths.append(depth)
+        return real_best(row, depth, skip)
+
+    monkeypatch.setattr(search, "_best", measured)
+    found = rank_queries(None, vectors, hashes, queries, k, sources=sources, query_hashes=query_hashes)
+    assert max(depths) <= 8 * k  # was k + 2,500 for every query
+    monkeypatch.setattr(search, "_best", real_best)
+    before = _ranked_the_old_way(vectors, hashes, queries, k, sources=sources, query_hashes=query_hashes)
+    _same_results(found, before)
+    assert sum(len(r.also) for r in found) > 0 and all(len(r) == k for r in found)
+
+    # Kept to a type: a file's rows of another type are left out (here, unlike in a catalog,
+    # where one file's rows share their vector, one of a file's rows may be of another type).
+    classes = np.array(["top", "shoe", "bag"])[rng.integers(0, 3, n)]
+    classes[10_000:] = classes[held]
+    for file in often[:3]:
+        classes[10_000 + np.flatnonzero(held == file)[0]] = "hat"
+    kept_to = ["top", "shoe", *classes[often[:3]], None, "bag", "top", "shoe"]
+    found = rank_queries(None, vectors, hashes, queries, k, sources=sources, query_hashes=query_hashes,
+                         kept_to=kept_to, classes=classes)
+    before = _ranked_the_old_way(vectors, hashes, queries, k, sources=sources, query_hashes=query_hashes,
+                                 classes=classes, kept_to=kept_to)
+    _same_results(found, before)
+
+
+def test_identical_files_are_folded_as_before_under_query_expansion():
+    """Style's query expansion and database augmentation move a file's rows apart (each row is
+    augmented by its own neighbours): the ranking goes deeper until they are all in, as before."""
+    from types import SimpleNamespace
+
+    vectors, hashes, held = _fashion_catalog_with_copies(1_500, 400)
+    rule = SimpleNamespace(n=3, database_n=2, alpha=3.0)
+    queries = np.concatenate([vectors[2][held[:2]], vectors[2][[5, 700, 1400]]]).astype(np.float32)
+    sources, query_hashes = [None] * 5, [None] * 5
+    found = rank_queries(SimpleNamespace(query_expansion=rule), vectors, hashes, queries, 10,
+                         sources=sources, query_hashes=query_hashes)
+    before = _ranked_the_old_way(vectors, hashes, queries, 10, sources=sources, query_hashes=query_hashes,
+                                 expansion=rule)
+    _same_results(found, before)

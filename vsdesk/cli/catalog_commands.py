@@ -631,7 +631,11 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             if args.json:  # (the text said them on stderr)
                 record.update(about_catalog)
 
-    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds)
+    from vsdesk.engine.query import count_files
+
+    # (files as copies_left_out counts them: one file at several paths is one)
+    files = count_files(range(len(vectors.paths)), hashes)
+    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds, files)
 
 
 def _product_types(embedder, matrix, results) -> tuple[list[list[str]], list[list[Any]]]:
@@ -686,7 +690,7 @@ def _failed(record: dict[str, Any], exc: Exception) -> None:
 
 
 def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
-                   item_kinds: dict[int, list[Any]]) -> None:
+                   item_kinds: dict[int, list[Any]], files: int) -> None:
     from vsdesk.engine.session import item_facts
 
     end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
@@ -712,7 +716,7 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             for path in hit.get("also", ()):
                 print(f"       also at {_one_line(path)}")
         if not record["results"]:
-            print(f"  {_why_no_results(record, size)}")
+            print(f"  {_why_no_results(record, files)}")
         elif record.get("weak_match"):
             from vsdesk.engine.query import WEAK_MATCH
 
@@ -723,7 +727,8 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
 def _why_no_results(record: dict[str, Any], size: int) -> str:
     """Why a query answered has no result line: the catalog holds only copies of it (left out
     of its results), no other image of the type it was kept to, or nothing at all; or the query
-    was not compared (a VAE picture with no object in it)."""
+    was not compared (a VAE picture with no object in it). ``size``: the catalog's files,
+    counted as ``copies_left_out`` counts them (one file at several paths is one)."""
     if record.get("nothing_to_compare"):
         return f"no results: {record['nothing_to_compare']}"
     copies = record.get("copies_left_out", 0)

@@ -42,11 +42,15 @@ def temp_path(directory: str | os.PathLike, suffix: str = "") -> Path:
     Unlike ``mkstemp`` (0600), the file gets the permissions any new file of the user gets (0666
     less the umask): the kernel applies the umask, so it is never read or changed here. The
     ``.tmp-`` prefix lets the model cache recognise temp files a crash or a kill left behind,
-    and the process id and host in the name tell whether the process that made one still runs
-    (``stale_temp_files``), so a live process's temp file is never taken for a leftover.
+    and the process id, its start time (where the system tells it: Linux) and host in the name
+    tell whether the process that made one still runs (``stale_temp_files``), so a live
+    process's temp file is never taken for a leftover.
     """
+    me = os.getpid()
+    start = _process_start(me)
     while True:
-        path = Path(directory) / f".tmp-{os.getpid()}-{_host_tag()}-{secrets.token_hex(8)}{suffix}"
+        path = Path(directory) / (f".tmp-{me}{'' if start is None else f'.{start}'}-{_host_tag()}-"
+                                  f"{secrets.token_hex(8)}{suffix}")
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return path
@@ -54,23 +58,54 @@ def temp_path(directory: str | os.PathLike, suffix: str = "") -> Path:
             continue
 
 
-#: ``temp_path``'s names: the process id, the host's tag, the random part.
-_TEMP_NAME = re.compile(r"\.tmp-(\d+)-([0-9a-f]{8})-[0-9a-f]{16}")
+#: ``temp_path``'s names: the process id, its start time (where known), the host's tag, the
+#: random part.
+_TEMP_NAME = re.compile(r"\.tmp-(\d+)(?:\.(\d+))?-([0-9a-f]{8})-[0-9a-f]{16}")
 
 
 def _host_tag() -> str:
-    """8 hex digits of the host's name: a cache folder shared over the network, or by containers
-    (each with its own process ids), holds other hosts' temp files, whose process ids mean
-    nothing here."""
-    return hashlib.sha256(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    """8 hex digits of the host's name, and where the system tells them (Linux) its machine id
+    and this process's pid namespace: a cache folder shared over the network, or by containers
+    (each with its own process ids, often under one host name), holds other hosts' temp files,
+    whose process ids mean nothing here. Elsewhere (macOS, Windows) the name alone, as before."""
+    told = [socket.gethostname(), _read_text("/etc/machine-id")]
+    try:
+        told.append(os.readlink("/proc/self/ns/pid"))  # "pid:[4026531836]"
+    except (OSError, AttributeError):
+        pass
+    name = "\0".join(part for part in told if part)
+    return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as fp:
+            return fp.read().strip()
+    except OSError:
+        return ""
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (the 22nd field of
+    /proc/PID/stat, Linux): with its id, it tells the process from a later one given the same
+    id. None where it cannot be read (no such process; no /proc: macOS, Windows)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fp:
+            stat = fp.read()
+        # The name (field 2) is in parentheses and may hold spaces: count from the last ")".
+        return stat[stat.rindex(b")") + 2 :].split()[19].decode("ascii")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def stale_temp_files(directory: str | os.PathLike, own: bool = False) -> list[Path]:
     """The ``temp_path`` files in ``directory`` whose process is no longer running on this host
-    (killed, crashed, cut off by a power loss), or with ``own``, those of this very process
-    (it is exiting: its threads' writes are abandoned). A name of another host, of a process
-    that runs, or in the older form without a process id, is never listed."""
+    (killed, crashed, cut off by a power loss; its id perhaps given to another process since),
+    or with ``own``, those of this very process (it is exiting: its threads' writes are
+    abandoned). A name of another host, of a process that runs, or in the older form without a
+    process id, is never listed."""
     me, host = os.getpid(), _host_tag()
+    my_start = _process_start(me)
     found = []
     try:
         names = os.listdir(directory)
@@ -78,15 +113,22 @@ def stale_temp_files(directory: str | os.PathLike, own: bool = False) -> list[Pa
         return []
     for name in names:
         match = _TEMP_NAME.match(name)
-        if match is None or match[2] != host:
+        if match is None or match[3] != host:
             continue
-        pid = int(match[1])
-        if (pid == me) if own else (pid != me and not _running(pid)):
+        pid, start = int(match[1]), match[2]
+        mine = pid == me and (start is None or start == my_start)
+        if mine if own else (not mine and not _running(pid, start)):
             found.append(Path(directory) / name)
     return found
 
 
-def _running(pid: int) -> bool:
+def _running(pid: int, start: str | None = None) -> bool:
+    """Whether process ``pid`` runs, and is the one that started at ``start`` (``_process_start``)
+    where that is told and can be checked."""
+    if start is not None and os.path.isdir("/proc/self"):
+        return _process_start(pid) == start  # None: no such process now
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would end the process there: the cache's day-old rule applies
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:

@@ -95,7 +95,12 @@ def log_command_end(command: Callable[[], int]) -> int:
         _log_end(code, getattr(exc, "message", None))
         raise
     except KeyboardInterrupt:
-        _log_end(130, "interrupted")
+        # Not the command's own stop (``cli._run`` returns 130 or 143 for that): a Ctrl+C while
+        # the process started (imports, the command line read) or ended. Python then ends the
+        # process by SIGINT itself, with no exit code of ours.
+        if _command_logged:
+            log.info("command interrupted by Ctrl+C outside its run (while starting or ending): "
+                     "the process ends by SIGINT")
         raise
     except BaseException:
         if _command_logged:

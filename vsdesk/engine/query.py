@@ -13,6 +13,7 @@ and the same results.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -134,7 +135,7 @@ def rank_queries(
     ``nothing_to_compare[i]`` (``EmbeddedQuery.nothing_to_compare``): query i is not compared,
     and its ``Results`` are empty, with ``nothing_to_compare`` saying why (nor a copy of it in
     the catalog is its place on a map: its vector is a blank's, not an item's)."""
-    from vsdesk.engine.search import Results, search_catalog
+    from vsdesk.engine.search import Deepen, Results, search_catalog
 
     copies, copies_from = None, SAME_VECTOR_COSINE
     if subject_weight is not None:
@@ -153,13 +154,15 @@ def rank_queries(
             classes = item_classes(embedder, vectors[1], vectors[2])
         other_class = [outside_class(classes, wanted) for wanted in kept_to]
     # A file held twice (a backup folder, links to the same photos) is one result: ranked deep
-    # enough that k others remain once its copies are folded into it.
-    extra = identical_rows(hashes)
+    # enough that k others remain once its copies are folded into it, but no deeper than the
+    # first k files need to be whole (``WholeFiles``).
+    whole = WholeFiles(hashes, k)
     ranked = search_catalog(
-        vectors, queries, k + extra,
+        vectors, queries, k + whole.extra,
         query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
         expansion=getattr(embedder, "query_expansion", None),
         also_exclude=other_class, copies=copies, copies_from=copies_from,
+        deepen=Deepen(2 * k, whole) if whole.extra else None,
     )
     for found in ranked:
         fold_identical(found, hashes, k)
@@ -176,10 +179,47 @@ def rank_queries(
             for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
 
 
-def identical_rows(hashes: Sequence[str] | None) -> int:
-    """How many catalog rows hold a file another row holds too (the same content hash)."""
-    known = [h for h in hashes or () if h]
-    return len(known) - len(set(known))
+class WholeFiles:
+    """Whether a ranking holds its first ``k`` files whole (``search.Deepen``'s ``enough``): every
+    row of each of them that could be ranked, as ``fold_identical`` would see them in the
+    ranking ``k`` + ``extra`` rows deep (``extra``: the rows holding a file another row holds
+    too, the most that folding can remove). A file's rows are all ranked when the ranking holds
+    as many as the catalog does, less those left out of it (never ranked); identical bytes
+    share one vector, so its rows are usually next to each other, and a few dozen rows are
+    enough where the rows a whole catalog's copies could take are thousands."""
+
+    def __init__(self, hashes: Sequence[str] | None, k: int):
+        self.hashes, self.k = hashes, k
+        # Counter counts in C: a 10k-row catalog in well under a millisecond.
+        counts = Counter(hashes or ())
+        counts.pop("", None)
+        counts.pop(None, None)
+        #: content hash -> its rows in the catalog, for the hashes of more than one row
+        self.held = {digest: rows for digest, rows in counts.items() if rows > 1}
+        self.extra = sum(self.held.values()) - len(self.held)
+
+    def __call__(self, hits, left_out: set[int]) -> bool:
+        hashes = self.hashes
+        ranked: Counter = Counter()
+        files: list = []  # the files in ranking order (a row without a hash is a file of its own)
+        for hit in hits:
+            digest = hashes[hit.index]
+            if not digest:
+                files.append(None)
+            elif digest not in ranked:
+                files.append(digest)
+            ranked[digest] += 1
+        if len(files) < self.k:
+            return False
+        return all(ranked[digest] >= self.held[digest] or ranked[digest] >= self._rankable(digest, left_out)
+                   for digest in files[: self.k] if digest in self.held)
+
+    def _rankable(self, digest: str, left_out: set[int]) -> int:
+        """How many of ``digest``'s rows a ranking can hold: the catalog's, less those left out
+        (rarely any: the rows of one file share its vector, hence its type and its being a copy
+        of the query). Read only when a file's rows seem to be missing."""
+        hashes = self.hashes
+        return self.held[digest] - sum(1 for row in left_out if hashes[row] == digest)
 
 
 def count_files(rows: Iterable[int], hashes: Sequence[str] | None) -> int:

@@ -15,7 +15,7 @@ place, so the same query always gives the same ranking. A query that is itself a
 from __future__ import annotations
 
 import os
-from typing import Iterable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -35,6 +35,17 @@ class Result(NamedTuple):
     score: float
     label: str | None
     index: int
+
+
+class Deepen(NamedTuple):
+    """How ``rank`` ranks when fewer than its ``k`` rows may do (``query.rank_queries``: k files
+    when a file may be held by several rows): ``first`` rows deep, then twice as deep each time, at
+    most ``k``, until ``enough(hits, left_out)`` (the rows left out: never ranked) says the hits
+    are enough. Any depth's hits are the first of the ``k``-deep ranking (one order: score, then
+    index), so the hits are those ``k`` rows would begin with."""
+
+    first: int
+    enough: Callable[[list[Hit], set[int]], bool]
 
 
 class Results(list):
@@ -76,11 +87,13 @@ def rank(
     k: int,
     exclude: Sequence[Iterable[int] | None] | None = None,
     copies_from: float | None = None,
+    deepen: Deepen | None = None,
 ) -> tuple[list[list[Hit]], list[set[int]]]:
     """``top_k``'s hits, and for each query the rows scoring at least ``copies_from`` against it
     (None: none), left out of its hits as ``exclude`` is: copies of the query known by their
     vector (``query.same_vector_rows``). Both come from one pass over the scores, where a
-    separate copy check would score the whole catalog a second time per query."""
+    separate copy check would score the whole catalog a second time per query. ``deepen``: each
+    query's hits only as many of the ``k`` as it needs (``Deepen``)."""
     matrix = np.asarray(matrix, dtype=np.float32)
     queries = np.asarray(queries, dtype=np.float32)
     if queries.ndim == 1:
@@ -100,7 +113,7 @@ def rank(
             same = set(np.flatnonzero(row >= copies_from).tolist()) if copies_from is not None else set()
             if same:
                 skip = same if skip is None else same.union(skip)
-            hits.append(_best(row, k, skip))
+            hits.append(_best(row, k, skip) if deepen is None else _best_deepened(row, k, skip, deepen))
             copies.append(same)
     return hits, copies
 
@@ -116,6 +129,19 @@ def score_blocks(matrix: np.ndarray, queries: np.ndarray,
         # memory-bound, and OpenBLAS's threads only add waiting on a busy 2-core machine
         # (10k x 1280: 11 ms instead of 20 ms); batches are where BLAS pays.
         yield start, (np.einsum("ij,qj->qi", matrix, q) if len(q) <= 8 else q @ matrix.T)
+
+
+def _best_deepened(row: np.ndarray, k: int, skip: set[int] | None, deepen: Deepen) -> list[Hit]:
+    """The first of ``_best(row, k, skip)``'s hits, as many as ``deepen.enough`` needs: building
+    thousands of hits costs more than the scores (10k x 1280: ranking 2,510 rows deep doubled a
+    query's time) when a few dozen are enough."""
+    depth = max(1, min(k, deepen.first))
+    while True:
+        hits = _best(row, depth, skip)
+        # Fewer hits than asked: none are left to rank.
+        if depth >= k or len(hits) < depth or deepen.enough(hits, skip if skip is not None else set()):
+            return hits
+        depth = min(k, 2 * depth)
 
 
 def _best(row: np.ndarray, k: int, skip: Iterable[int] | None) -> list[Hit]:
@@ -178,6 +204,7 @@ def search_catalog(
     also_exclude: Sequence[Iterable[int]] | None = None,
     copies: Sequence[Iterable[int]] | None = None,
     copies_from: float | None = None,
+    deepen: Deepen | None = None,
 ) -> list[list[Result]]:
     """Top-k over a ``VectorSet`` (``catalog.vectors()``), leaving out each query's own item:
     the row with the same path (``query_paths``) or the same content (``query_hashes`` against
@@ -187,7 +214,8 @@ def search_catalog(
     counted in each ``Results.left_out``, and the rows in ``also_exclude[i]`` (e.g. items of
     another product type). ``expansion`` (an object with ``n``, ``database_n`` and ``alpha``,
     e.g. the style embedder's ``query_expansion``) applies
-    ``expand`` first; scores are then against the augmented rows."""
+    ``expand`` first; scores are then against the augmented rows. ``deepen``: each query's
+    results only as many of the ``k`` as it needs (``Deepen``)."""
     paths, labels, matrix = vectors
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     own = [own_rows(paths, catalog_hashes,
@@ -202,7 +230,7 @@ def search_catalog(
     exclude = [skip | set(also_exclude[q]) if also_exclude is not None else skip for q, skip in enumerate(own)]
     if expansion is not None:
         matrix, queries = expand(matrix, queries, expansion, exclude)
-    hits, same = rank(matrix, queries, k, exclude, copies_from)
+    hits, same = rank(matrix, queries, k, exclude, copies_from, deepen)
     own = [skip | found for skip, found in zip(own, same)]
     return [Results((Result(paths[h.index], h.score, labels[h.index], h.index) for h in row), len(skip), skip)
             for row, skip in zip(hits, own)]

@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import os
 import re
+import weakref
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,9 @@ class CatalogSnapshot:
     types: tuple[str, ...] = ()
     types_predicted: np.ndarray | None = None
     kids: np.ndarray | None = None
+    #: A weak reference to the embedder whose classes gave ``types`` (None: none did): a search
+    #: kept to a type reads them when that embedder is the one loaded (``ModeSession._item_classes``).
+    types_by: Any = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -816,11 +820,11 @@ class ModeSession:
         classes = list(getattr(embedder, "classes", None) or [])
         classified = classify(snapshot.vectors)
         guessed = [f"{name}{PREDICTED}" for name in classified["labels"]]
+        types = {**_types(snapshot.labels, classified, classes), "types_by": weakref.ref(embedder)}
         if not any(snapshot.labels):
             return dataclasses.replace(told, labels=guessed, labels_predicted=True, colouring=colouring(guessed, classes),
-                                       **_types(snapshot.labels, classified, classes))
-        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes),
-                                   **_types(snapshot.labels, classified, classes))
+                                       **types)
+        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes), **types)
 
     # -- queries --------------------------------------------------------------------------------
     def query(
@@ -886,11 +890,25 @@ class ModeSession:
 
         cached = self._item_classes_cache
         if cached is None or cached[:2] != (snapshot.name, snapshot.version):
-            # An unlabelled folder's labels are the classes predicted already ("Dress (predicted)").
-            labels = [label.removesuffix(PREDICTED) for label in snapshot.labels]
-            cached = (snapshot.name, snapshot.version, item_classes(self.embedder, labels, snapshot.vectors))
+            if self._types_are_item_classes(snapshot):
+                classes = np.array(snapshot.types, dtype=object)
+            else:
+                # An unlabelled folder's labels are the classes predicted already ("Dress (predicted)").
+                labels = [label.removesuffix(PREDICTED) for label in snapshot.labels]
+                classes = item_classes(self.embedder, labels, snapshot.vectors)
+            cached = (snapshot.name, snapshot.version, classes)
             self._item_classes_cache = cached
         return cached[2]
+
+    def _types_are_item_classes(self, snapshot: CatalogSnapshot) -> bool:
+        """Whether ``snapshot.types`` are what ``item_classes`` would work out again (the same
+        rule, ``own_classes``, the same vectors): when the embedder loaded now gave them (not a
+        model loaded before, whose classes may differ), and no folder's label ends as a
+        prediction does (``item_classes`` reads "Dress (predicted)" as Dress, ``_types`` as no
+        class). Classifying the catalog again cost 0.1-0.2 s per 5,000 photos per kept search."""
+        made_by = snapshot.types_by() if snapshot.types_by is not None else None
+        return (made_by is not None and made_by is self.embedder and len(snapshot.types) == len(snapshot)
+                and (snapshot.labels_predicted or not any(label.endswith(PREDICTED) for label in snapshot.labels)))
 
     # -- the map ----------------------------------------------------------------------------------
     def projection(

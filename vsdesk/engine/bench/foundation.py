@@ -14,7 +14,9 @@
 - Search latency for 10k / 100k / 1M stored random unit vectors (dimensions 1280 and 256): one
   exact top-10 query with ``search.top_k`` against a Python loop of per-vector dot products.
   (1M x 1280 floats would be 5 GB, so 1M is measured at 256 dimensions.) At 10k, also a query
-  with its copy check (``query.rank_queries``) in the ranking's own pass, against a separate pass.
+  with its copy check (``query.rank_queries``) in the ranking's own pass, against a separate pass,
+  and (10k x 1280) a query on a catalog holding 2,500 of its files twice, ranked until its first
+  k files are whole, against ranking k + every duplicate row deep (as before).
 """
 
 from __future__ import annotations
@@ -167,6 +169,8 @@ def _bench_search(record, quick: bool) -> None:
         record(f"search latency, {n:,} x {dim} vectors, top-{k}", fast * 1000, "ms", naive * 1000)
         if n == 10_000:
             _bench_copy_check(record, matrix, k)
+        if (n, dim) == (10_000, 1280):
+            _bench_identical_files(record, matrix, k)
         if (n, dim) == (100_000, 256) or (quick and n == 10_000 and dim == 256):
             queries = _unit_vectors(64, dim, seed=2)
             batch_times = []
@@ -201,6 +205,42 @@ def _bench_copy_check(record, matrix: np.ndarray, k: int) -> None:
     n, dim = matrix.shape
     record(f"query with its copy check in one pass, {n:,} x {dim}",
            statistics.median(runs["one pass"]) * 1000, "ms", statistics.median(runs["two passes"]) * 1000)
+
+
+def _bench_identical_files(record, matrix: np.ndarray, k: int) -> None:
+    """A query on a catalog whose last 2,500 rows hold its first 2,500 files again (a backup
+    folder: the same content hash, the same vector), by ``query.rank_queries`` (ranked until its
+    first k files are whole) against ranking k + all 2,500 duplicate rows deep and then folding
+    (as before). Alternated, so both see the same state of the machine."""
+    from vsdesk.engine.query import SAME_VECTOR_COSINE, count_files, fold_identical, rank_queries
+    from vsdesk.engine.search import search_catalog
+
+    n, dim = matrix.shape
+    copies = 2_500
+    matrix = matrix.copy()
+    matrix[n - copies :] = matrix[:copies]
+    hashes = [f"{i % (n - copies):064x}" for i in range(n)]
+    paths = [f"/nonexistent/photos/{i}.jpg" if i < n - copies else f"/nonexistent/backup/{i - n + copies}.jpg"
+             for i in range(n)]
+    vectors = (paths, [None] * n, matrix)
+    # a photo of one of the files held twice: its neighbours are among them as well as not
+    rng = np.random.default_rng(3)
+    query = matrix[7] + 0.02 * rng.standard_normal(dim).astype(np.float32)
+    query = (query / np.linalg.norm(query))[None, :]
+    runs: dict[str, list[float]] = {"whole files": [], "k + every copy deep": []}
+    for _ in range(20):
+        start = time.perf_counter()
+        [new] = rank_queries(None, vectors, hashes, query, k, sources=[None], query_hashes=[None])
+        runs["whole files"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        [old] = search_catalog(vectors, query, k + copies, query_paths=[None], query_hashes=[None],
+                               catalog_hashes=hashes, copies_from=SAME_VECTOR_COSINE)
+        fold_identical(old, hashes, k)
+        old.left_out = count_files(old.own, hashes)
+        runs["k + every copy deep"].append(time.perf_counter() - start)
+    assert new == old and new.also == old.also and new.also, "ranking until whole files changed the results"
+    record(f"query on a catalog holding {copies:,} files twice, {n:,} x {dim}",
+           statistics.median(runs["whole files"]) * 1000, "ms", statistics.median(runs["k + every copy deep"]) * 1000)
 
 
 # -- the window's thread while TensorFlow loads ----------------------------------------------

@@ -1188,8 +1188,9 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
                 raise storage_error(config_path, exc, name) from None
             _write_json(config_path, config)
     except CatalogBusy:  # searched with the settings read from the index; the file left for later
+        who = "this" if held_here(location) else "another"  # (an index run in another of its threads)
         return config, (f"catalog {name!r}: its settings file is damaged ({damage}); they were read from the "
-                        f"index ({told}), and the file is rebuilt once another vsdesk process has finished "
+                        f"index ({told}), and the file is rebuilt once {who} vsdesk process has finished "
                         "indexing the catalog")
     return config, f"catalog {name!r}: its settings file was damaged ({damage}; moved to {moved}) and was rebuilt " \
                    f"from the index: {told}"

@@ -202,7 +202,7 @@ def clean_stale_temps(own: bool = False) -> list[Path]:
     """Remove the temp files (a conversion's, a download's) that a process no longer running
     left in the model cache: killed (SIGTERM, SIGKILL) or crashed in the middle of writing
     20-500 MB. Called at every use of the cache (``ensure_weights``), a listing of one folder;
-    a live process's temp file is never touched (its name carries its process id and host:
+    a live process's temp file is never touched (its name carries its process id, start time and host:
     ``files.stale_temp_files``). ``own``: this process's own, as it exits on SIGTERM."""
     removed = []
     for path in files.stale_temp_files(paths.cache_location() / "models", own=own):  # (not made here)
