@@ -59,6 +59,10 @@ UNLABELLED_SLOT, GROUPED_SLOT = -1, -2
 _SLOT_TIERS = (range(0, 9), range(18, 24), range(9, 18))
 
 
+#: The ``kids`` search option (as `vsdesk search --kids` takes it): kids' wear only, or none.
+KIDS_OPTION = {"yes": True, "no": False}
+
+
 @dataclass(frozen=True)
 class ItemType:
     """Product mode: a catalog item's type, as a search kept to the query's type reads it
@@ -868,10 +872,16 @@ class ModeSession:
         kept_to = None  # product: only items of the query's type
         if options and options.get("same_class") and outcome.extras.get("predicted"):
             kept_to = [outcome.extras["predicted"]]
+        # product: only kids' wear ("yes") or only the rest ("no"), as the captions call them; not
+        # with a model that does not tell kids' wear (its query has no "kids")
+        kids = KIDS_OPTION.get(options.get("kids")) if options else None
+        if outcome.extras.get("kids") is None:
+            kids = None
         # Ranked as `vsdesk search` ranks (the query itself left out, style's query expansion).
         [ranked] = rank_queries(self.embedder, (snapshot.paths, snapshot.labels, snapshot.vectors), snapshot.hashes,
                                 outcome.vector, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
                                 kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
+                                kids=kids, kids_of=snapshot.kids,
                                 subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
         hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ()))) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
