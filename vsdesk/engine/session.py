@@ -630,7 +630,13 @@ class ModeSession:
 
             def load_model() -> Any:
                 if shared:
-                    return self.load(progress)
+                    pending = self.catalog is not None and self.catalog.predictions_pending
+                    embedder = self.load(progress)  # (the catalog searched is told its types)
+                    if pending and self.catalog.same_rows(stored_snapshot):
+                        # The items shown during the run, told what the model predicts for
+                        # them (their types) now rather than once the run ends.
+                        tell(self.catalog)
+                    return embedder
                 if not loaded:
                     loaded.append(self._load(options, progress))
                 return loaded[0]
