@@ -2046,6 +2046,17 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         (shop / "backup" / photo.name).symlink_to(photo)
     tab = open_folder_catalog(qtbot, window, "vae", shop)
     assert len(tab.snapshot) == 10
+    # Browsed before any search, too: each photo once, the link to it "also at" (it listed both).
+    browsed = tab.gallery.results.items()
+    assert sorted(Path(item.path).name for item in browsed) == sorted(p.name for p in photos.iterdir())
+    for row, item in enumerate(browsed):
+        other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
+        assert item.also == (other,) and "/clothing/" in item.path  # the file itself, not the link
+        assert f"also at: {other}" in tab.gallery.results.data(tab.gallery.results.index(row, 0),
+                                                               Qt.ItemDataRole.ToolTipRole)
+        # a map click on the link's point (its own row of the catalog) selects the file's cell
+        assert tab.gallery.select_catalog_index(tab.snapshot.paths.index(other))
+        assert tab.gallery.currentIndex().row() == row
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[60]))
     model, items = tab.gallery.results, tab.gallery.results.items()

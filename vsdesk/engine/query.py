@@ -258,6 +258,21 @@ def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
     found[:] = kept
 
 
+def fold_catalog(paths: Sequence[str], hashes: Sequence[str] | None) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """The catalog as a gallery browses it, without a query: each file once, as search results
+    show it (``fold_identical``): (row, the rows of the file's other paths) in row order, at the
+    place of its first row, at the path ``shown_first`` puts first. Reads the times of files
+    held more than once only: run it off the GUI thread (``CatalogSnapshot.browse`` is made with
+    the snapshot)."""
+    from vsdesk.engine.search import Result, Results
+
+    found = Results(Result(path, 0.0, None, row) for row, path in enumerate(paths))
+    fold_identical(found, hashes, len(found))
+    row_of = {path: row for row, path in enumerate(paths)}
+    return tuple((result.index, tuple(row_of[path] for path in found.also.get(result.index, ())))
+                 for result in found)
+
+
 def shown_first(result) -> tuple:
     """Which of a file's paths a result shows, the same every time: not the one ranked first
     (the first in path order, often a backup/ folder's), but a real file before a link to it (a

@@ -197,6 +197,10 @@ class CatalogSnapshot:
     types: tuple[str, ...] = ()
     types_predicted: np.ndarray | None = None
     kids: np.ndarray | None = None
+    #: The rows a gallery shows when browsing without a query, each file once (``fold_catalog``:
+    #: a file at several paths is one row, with the rows of its other paths, as search results
+    #: show it); None: every row (a snapshot made without it).
+    browse: tuple[tuple[int, tuple[int, ...]], ...] | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -788,8 +792,11 @@ class ModeSession:
         labels = [label or "" for label in vectors.labels]
         classes = getattr(embedder, "classes", None) if embedder is not None else \
             model_classes(self.mode, **(self._options if options is None else options))
+        from vsdesk.engine.query import fold_catalog
+
         _, skipped = catalog.counts()
         away = catalog.away_folders()  # linked folders and mount points in them too
+        hashes = list(catalog.hashes())
         snapshot = CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,
@@ -804,7 +811,8 @@ class ModeSession:
             is_sample=samples.is_sample(catalog.name),
             model_key=catalog.embedder_key or "",
             model=catalog.model,
-            hashes=list(catalog.hashes()),
+            hashes=hashes,
+            browse=fold_catalog(vectors.paths, hashes),
             missing_folders=tuple(away),
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
