@@ -1015,6 +1015,43 @@ def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
     assert result["unfamiliar_share"] <= 0.25  # clothing photos: the warning's false alarms (2.7 % on 1,007)
 
 
+def test_eval_unfamiliar_share_counts_what_the_search_warning_counts(tmp_path, clothing, capsys):
+    """`vsdesk eval product`'s "unfamiliar_share" is the share of the test photos a search would
+    warn of: by the features or by flat areas, as the warning is given (it counted the features
+    alone). A shoe photo pasted onto one flat colour, as shops show products, is such a photo."""
+    from vsdesk.cli import main
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.query import decode_query, embed_queries
+
+    twin = _shipped_twin()
+    held_out = set(read_meta(twin).test_groups)
+    root = tmp_path / "mine"
+    for label in ("Shoes", "T-Shirt"):
+        (root / label).mkdir(parents=True)
+        for it in [it for it in clothing.items if it.group in held_out and it.label == label][:6]:
+            os.symlink(it.path, root / label / os.path.basename(it.path))
+    for n, it in enumerate([it for it in clothing.items if it.group in held_out and it.label == "Shoes"][6:8]):
+        photo = Image.open(it.path).convert("RGB")
+        photo.thumbnail((400, 400))  # (smaller in the page, its features too are unlike the photos')
+        page = Image.new("RGB", (480, 480), (255, 255, 255))
+        page.paste(photo, ((480 - photo.width) // 2, (480 - photo.height) // 2))
+        page.save(root / "Shoes" / f"cut-out-{n}.png")
+    embedder = load_embedder(str(twin))
+    files = sorted(str(f) for f in root.glob("*/*"))
+    told = [q.extras["familiarity"] for q in embed_queries(embedder, [decode_query(embedder, f) for f in files])]
+    flat = [bool(t["flat_unusual"]) for t in told]
+    by_features = [t["typicality"] < 1.0 for t in told]
+    assert any(f and not b for f, b in zip(flat, by_features)), told  # a photo the features alone pass
+
+    assert main(["eval", "product", "--model", str(twin), "--data", str(root), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["test_images"] == 14
+    assert result["unfamiliar_share"] == round(float(np.mean([t["unfamiliar"] for t in told])), 4)
+    assert result["unfamiliar_share_flat_areas"] == round(float(np.mean(flat)), 4)
+    assert result["unfamiliar_share_features"] == round(float(np.mean(by_features)), 4)
+
+
 def test_eval_leaves_out_photos_of_contributors_the_model_was_trained_on(tmp_path, clothing):
     """Given data that names its senders (say, a fuller copy of the Clothing Dataset) is scored
     only on senders the model never saw (here the shipped twin); the rest are counted, not scored."""
