@@ -268,6 +268,8 @@ def fold_catalog(paths: Sequence[str], hashes: Sequence[str] | None) -> tuple[tu
 
     found = Results(Result(path, 0.0, None, row) for row, path in enumerate(paths))
     fold_identical(found, hashes, len(found))
+    if not found.also:  # (most catalogs: every file once)
+        return tuple((result.index, ()) for result in found)
     row_of = {path: row for row, path in enumerate(paths)}
     return tuple((result.index, tuple(row_of[path] for path in found.also.get(result.index, ())))
                  for result in found)

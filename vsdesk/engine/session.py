@@ -787,13 +787,12 @@ class ModeSession:
         (``options``: the model's, for what can be told without loading it)."""
         from vsdesk.engine import samples
         from vsdesk.engine.modes import model_classes
+        from vsdesk.engine.query import fold_catalog
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
         classes = getattr(embedder, "classes", None) if embedder is not None else \
             model_classes(self.mode, **(self._options if options is None else options))
-        from vsdesk.engine.query import fold_catalog
-
         _, skipped = catalog.counts()
         away = catalog.away_folders()  # linked folders and mount points in them too
         hashes = list(catalog.hashes())
