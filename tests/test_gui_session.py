@@ -236,7 +236,12 @@ def test_an_indexed_catalog_opens_without_its_model_and_is_searched_from_its_ind
     shutil.copy(photos[5], shop / "new.jpg")
     told.clear()
     again = ModeSession("product").open_catalog(name, shown=told.append)  # something to embed: loaded
-    assert len(again) == 6 and len(told) == 1 and len(told[0]) == 5 and not again.predictions_pending
+    assert len(again) == 6 and not again.predictions_pending
+    # What it held, shown during the run: then, once the run has loaded the model to embed the
+    # new image, with the types it predicts (the gallery's captions), not only when it ends.
+    [stored, typed] = told
+    assert len(stored) == 5 and stored.predictions_pending and not stored.types
+    assert typed.same_rows(stored) and not typed.predictions_pending and len(typed.types) == 5
     folder = tmp_path / "new-folder"
     folder.mkdir()
     shutil.copy(shop / "new.jpg", folder / "new.jpg")

@@ -2046,6 +2046,17 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         (shop / "backup" / photo.name).symlink_to(photo)
     tab = open_folder_catalog(qtbot, window, "vae", shop)
     assert len(tab.snapshot) == 10
+    # Browsed before any search, too: each photo once, the link to it "also at" (it listed both).
+    browsed = tab.gallery.results.items()
+    assert sorted(Path(item.path).name for item in browsed) == sorted(p.name for p in photos.iterdir())
+    for row, item in enumerate(browsed):
+        other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
+        assert item.also == (other,) and "/clothing/" in item.path  # the file itself, not the link
+        assert f"also at: {other}" in tab.gallery.results.data(tab.gallery.results.index(row, 0),
+                                                               Qt.ItemDataRole.ToolTipRole)
+        # a map click on the link's point (its own row of the catalog) selects the file's cell
+        assert tab.gallery.select_catalog_index(tab.snapshot.paths.index(other))
+        assert tab.gallery.currentIndex().row() == row
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[60]))
     model, items = tab.gallery.results, tab.gallery.results.items()
@@ -2363,6 +2374,56 @@ def test_product_results_can_keep_to_the_query_type_and_say_when_there_is_none(q
     assert "Unlike the photos" in tab.panel.unfamiliar.text()
     assert len(tab.gallery.results.items()) == 2 and tab.messages.kind == "info"
     assert tab.messages.text() == f"Results are kept to the type {guess['predicted']}, which is a guess for this photo."
+
+
+def _kids_photos(kids, count):
+    """Clothing photos the dataset marks as kids' wear (or not), by name."""
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as f:
+        names = [row["image"] for row in csv.DictReader(f)
+                 if (row["kids"] == "True") is kids and row["label"] not in ("Not sure", "Other", "Skip")]
+    return [CLOTHING_DIR / "images" / f"{name}.jpg" for name in sorted(names)[:count]]
+
+
+def test_product_results_can_keep_to_kids_wear_or_not(qtbot, window, tmp_path):
+    """The kids' wear choice beside "Only results of the type …": a re-rank of the stored vectors
+    to the items the captions call kids' wear (or to the others), remembered; none says so."""
+    folder = copy_images(_kids_photos(True, 5) + _kids_photos(False, 5), tmp_path / "family")
+    tab = open_folder_catalog(qtbot, window, "product", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [_kids_photos(True, 6)[5]])
+    everything = tab.gallery.results.items()
+    assert len(everything) == 10 and all(item.kind is not None for item in everything)
+    for_kids = {item.path for item in everything if item.kind.for_kids}
+    assert 0 < len(for_kids) < 10  # both sides in the catalog
+    panel = tab.panel
+    assert panel.kids.currentText() == "Kids' wear or not"
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        panel.kids.setCurrentIndex(panel.kids.findData("yes"))
+    assert {item.path for item in tab.gallery.results.items()} == for_kids
+    assert tab.settings.str_value("product/kids") == "yes"
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        panel.kids.setCurrentIndex(panel.kids.findData("no"))
+    assert {item.path for item in tab.gallery.results.items()} == {item.path for item in everything} - for_kids
+    assert all(not item.kind.for_kids for item in tab.gallery.results.items())
+    # Kept to the query's type as well: a type with no kids' wear in this catalog says so.
+    kinds = {item.kind.name for item in everything if not item.kind.for_kids} - {
+        item.kind.name for item in everything if item.kind.for_kids}
+    grown_up = next(item for item in everything if item.kind.name in kinds)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        panel.kids.setCurrentIndex(panel.kids.findData("yes"))
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        panel.same_class.setChecked(True)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [grown_up.path])  # a type of which this catalog has no kids' wear
+    assert tab.query.outcome.extras["predicted"] == grown_up.kind.name
+    assert tab.gallery.results.items() == [] and tab.messages.kind == "warning"
+    assert "in this catalog is kids' wear" in tab.messages.text()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        panel.kids.setCurrentIndex(0)
+    panel.same_class.setChecked(False)
+    assert tab.settings.str_value("product/kids") == ""
 
 
 def test_a_query_given_at_start_goes_ahead_of_the_other_tabs_loading(qtbot, window, tmp_path):

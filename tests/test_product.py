@@ -707,6 +707,9 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
     text = capsys.readouterr().out
     assert "classes: " in text and "kids" not in text and "None" not in text  # ... the words leave it out
     assert f"familiarity: not checked, {cannot}" in text
+    # Nor can its results be kept to kids' wear or not: said, rather than results kept to nothing.
+    assert main(["search", "--mode", "product", "--catalog", "folders", query, *model, "--kids", "yes"]) == 2
+    assert "this model does not tell kids' wear" in capsys.readouterr().err
     assert main(["models", "remove", "product/shop-photos", "--force"]) == 0  # the catalog "folders" uses it
 
 
@@ -815,6 +818,49 @@ def test_cli_search_gives_probabilities_attributes_and_similar_items_on_a_users_
     painting = sorted(STYLE_DIR.glob("*.jpg"))[0]
     assert main(["search", "--mode", "product", "--catalog", "shop", str(painting), "-k", "3"]) == 0
     assert "note: unlike the photos the model was trained on" in capsys.readouterr().out
+
+
+def test_search_keeps_product_results_to_kids_wear_or_not(clothing, embedder, tmp_path, capsys):
+    """`search --kids yes|no`: only the items the model calls kids' wear (50 % or more, as a
+    caption says "kids"), or only the others; each result says its probability ("kids"). With
+    --same-class too, both hold. Refused in a mode without the kids' wear prediction."""
+    from vsdesk.cli import main
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.product import item_classes, item_kids
+    from vsdesk.engine.product.model import read_meta
+
+    held_out = set(read_meta(_shipped_twin()).test_groups)
+    folder = tmp_path / "family shop"
+    folder.mkdir()
+    for kids in (True, False):
+        for item in [it for it in clothing.items if it.group in held_out and it.kids is kids][:6]:
+            shutil.copy(item.path, folder)
+    query = next(it for it in clothing.items if it.group in held_out and it.kids
+                 and not (folder / os.path.basename(it.path)).exists())
+    assert main(["index", "--mode", "product", "--catalog", "kids-shop", str(folder)]) == 0
+    with Catalog.open("kids-shop") as catalog:
+        stored = catalog.vectors()
+    chances = item_kids(embedder, stored.matrix)
+    for_kids = {p for p, chance in zip(stored.paths, chances) if chance >= 0.5}
+    assert 0 < len(for_kids) < len(stored.paths)  # both sides in the catalog, so the filter shows
+    capsys.readouterr()
+    search = ["search", "--mode", "product", "--catalog", "kids-shop", query.path, "-k", "20", "--json"]
+    for side, wanted in (("yes", for_kids), ("no", set(stored.paths) - for_kids)):
+        assert main([*search, "--kids", side]) == 0
+        [record] = json.loads(capsys.readouterr().out)
+        assert record["kids_only"] is (side == "yes")
+        assert {r["path"] for r in record["results"]} == wanted
+        assert all((r["kids"] >= 0.5) is (side == "yes") for r in record["results"])
+    # Both filters: the query's type and kids' wear.
+    types = dict(zip(stored.paths, item_classes(embedder, stored.labels, stored.matrix)))
+    assert main([*search, "--kids", "yes", "--same-class"]) == 0
+    [both] = json.loads(capsys.readouterr().out)
+    assert {r["path"] for r in both["results"]} == {p for p in for_kids if types[p] == both["same_class"]}
+    # The text says what the results were kept to.
+    assert main(["search", "--mode", "product", "--catalog", "kids-shop", query.path, "--kids", "no"]) == 0
+    assert "only items that are not kids' wear" in capsys.readouterr().out
+    assert main(["search", "--mode", "vae", "--catalog", "kids-shop", query.path, "--kids", "yes"]) == 2
+    assert "--kids keeps to kids' wear or not" in capsys.readouterr().err
 
 
 def test_a_catalog_keeps_the_model_it_was_indexed_with(clothing, tmp_path, capsys):
@@ -967,6 +1013,43 @@ def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
     assert result["p@10_max"] == 0.5 and result["default"]["p@10"] <= 0.5
     assert result["default"]["accuracy"] >= 0.5
     assert result["unfamiliar_share"] <= 0.25  # clothing photos: the warning's false alarms (2.7 % on 1,007)
+
+
+def test_eval_unfamiliar_share_counts_what_the_search_warning_counts(tmp_path, clothing, capsys):
+    """`vsdesk eval product`'s "unfamiliar_share" is the share of the test photos a search would
+    warn of: by the features or by flat areas, as the warning is given (it counted the features
+    alone). A shoe photo pasted onto one flat colour, as shops show products, is such a photo."""
+    from vsdesk.cli import main
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.query import decode_query, embed_queries
+
+    twin = _shipped_twin()
+    held_out = set(read_meta(twin).test_groups)
+    root = tmp_path / "mine"
+    for label in ("Shoes", "T-Shirt"):
+        (root / label).mkdir(parents=True)
+        for it in [it for it in clothing.items if it.group in held_out and it.label == label][:6]:
+            os.symlink(it.path, root / label / os.path.basename(it.path))
+    for n, it in enumerate([it for it in clothing.items if it.group in held_out and it.label == "Shoes"][6:8]):
+        photo = Image.open(it.path).convert("RGB")
+        photo.thumbnail((400, 400))  # (smaller in the page, its features too are unlike the photos')
+        page = Image.new("RGB", (480, 480), (255, 255, 255))
+        page.paste(photo, ((480 - photo.width) // 2, (480 - photo.height) // 2))
+        page.save(root / "Shoes" / f"cut-out-{n}.png")
+    embedder = load_embedder(str(twin))
+    files = sorted(str(f) for f in root.glob("*/*"))
+    told = [q.extras["familiarity"] for q in embed_queries(embedder, [decode_query(embedder, f) for f in files])]
+    flat = [bool(t["flat_unusual"]) for t in told]
+    by_features = [t["typicality"] < 1.0 for t in told]
+    assert any(f and not b for f, b in zip(flat, by_features)), told  # a photo the features alone pass
+
+    assert main(["eval", "product", "--model", str(twin), "--data", str(root), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["test_images"] == 14
+    assert result["unfamiliar_share"] == round(float(np.mean([t["unfamiliar"] for t in told])), 4)
+    assert result["unfamiliar_share_flat_areas"] == round(float(np.mean(flat)), 4)
+    assert result["unfamiliar_share_features"] == round(float(np.mean(by_features)), 4)
 
 
 def test_eval_leaves_out_photos_of_contributors_the_model_was_trained_on(tmp_path, clothing):

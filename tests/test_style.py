@@ -331,6 +331,39 @@ def test_a_right_best_result_with_a_low_score_is_not_called_wrong(capsys, tmp_pa
                         "or there may be no close match in this catalog)")
 
 
+def test_the_weak_match_note_is_only_given_at_the_weight_it_was_measured_at():
+    """``WEAK_MATCH_SCORE`` (0.78) was measured at the default subject weight: scores at another
+    slider weight are on another scale, so the note is not given there (``rank_queries``), even
+    for a best score below 0.78; at the default weight, whether given as the slider's value or
+    not at all, it is."""
+    from conftest import CLOTHING_DIR
+
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.query import embed_queries, rank_queries
+    from vsdesk.engine.style import load_embedder
+    from vsdesk.engine.style.config import WEAK_MATCH_SCORE
+
+    embedder = load_embedder()
+    garments = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[::400][:8]  # nothing of a painting's style
+    vectors = embedder.embed_images([load_image(p, min_size=embedder.decode_size) for p in garments])
+    painting = load_image(STYLE_DIR / "s_impressionist-07.jpg", min_size=embedder.decode_size)
+    [query] = embed_queries(embedder, [painting])
+    catalog = ([str(p) for p in garments], [None] * len(garments), vectors)
+
+    def best(weight):
+        [found] = rank_queries(embedder, catalog, None, query.vector[None], 3, sources=[None], query_hashes=[None],
+                               subject_weight=weight)
+        return found[0].score, found.weak_match
+
+    own = embedder.config.subject_weight
+    for weight in (None, own):
+        score, weak = best(weight)
+        assert score < WEAK_MATCH_SCORE and weak, (weight, score)
+    for weight in (0.0, 0.5):
+        score, weak = best(weight)
+        assert score < WEAK_MATCH_SCORE and not weak, (weight, score)  # low, but not said at this weight
+
+
 def test_a_painting_among_garments_only_is_said_to_be_a_weak_match(capsys, tmp_path):
     """The review: with nothing of its style in the catalog, a painting's best results (garments)
     came with no sign that they were weak. Its best score is below ``WEAK_MATCH_SCORE`` (measured:

@@ -64,6 +64,11 @@ def register(subparsers) -> None:
         help="product mode: only items of the query's predicted product type (an item's own label "
         "where it is one of the model's classes, else the type predicted for it)",
     )
+    search.add_argument(
+        "--kids", choices=("yes", "no"),
+        help="product mode: only items the model calls kids' wear (yes) or only the others (no); "
+        "an item is kids' wear when the model gives it 50 %% or more, as its caption says \"for kids\"",
+    )
     _add_model_argument(search)
     search.set_defaults(handler=_search)
 
@@ -486,6 +491,9 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     if args.same_class and args.mode != "product":
         raise CommandError(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes",
                            USAGE)
+    if args.kids and args.mode != "product":
+        raise CommandError(f"--kids keeps to kids' wear or not, which the product model predicts; the {args.mode} "
+                           "mode does not", USAGE)
     if args.k < 1:
         raise CommandError("-k must be at least 1", USAGE)
     # A missing, unreadable or empty query is told at once, not after the model has loaded
@@ -534,6 +542,10 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                                f"`vsdesk catalogs remove {catalog.name}`", USAGE)
         model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
         embedder = _load_embedder(args.mode, model)
+        if args.kids and not embedder.meta.has_kids:
+            from vsdesk.engine.query import NoKidsHead
+
+            raise CommandError(f"--kids: {NoKidsHead()}", USAGE)
         indexed, _ = catalog.counts()
         if (catalog.recovered or not indexed or catalog.embedder_key != embedder.key
                 or _sample_to_update(catalog, args.catalog)):
@@ -603,6 +615,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             embedder, vectors, hashes, np.stack([query.vector for query in queries]), args.k,
             sources=paths, query_hashes=[file_sha256(p) for p in paths],
             kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
+            kids=None if args.kids is None else args.kids == "yes",
             nothing_to_compare=[query.nothing_to_compare for query in queries],
         )
         types, kinds = _product_types(embedder, vectors.matrix, results) if args.mode == "product" else (None, None)
@@ -613,6 +626,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             record["results"] = [
                 {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
                  **({"predicted": types[q][r]} if types else {}),
+                 # the kids' wear probability the model gives it (null: a model without that head)
+                 **({"kids": None if kinds[q][r].kids is None else round(kinds[q][r].kids, 4)} if kinds else {}),
                  # the other paths of the same file (the same bytes), listed once, here
                  "also": hits.also.get(hit.index, [])}
                 for r, hit in enumerate(hits)
@@ -626,6 +641,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             record["weak_match"] = hits.weak_match
             if args.same_class:
                 record["same_class"] = extras.get("predicted")
+            if args.kids:  # the results were kept to kids' wear (true) or to the rest (false)
+                record["kids_only"] = args.kids == "yes"
             for key, value in extras.items():
                 record.setdefault(key, value)
             if args.json:  # (the text said them on stderr)
@@ -733,8 +750,11 @@ def _why_no_results(record: dict[str, Any], size: int) -> str:
         return f"no results: {record['nothing_to_compare']}"
     copies = record.get("copies_left_out", 0)
     left_out = f"{copies} {'copy' if copies == 1 else 'copies'} of the query left out"
-    if record.get("same_class") and size > copies:  # the others are of other types
-        return f"no other images of the type {record['same_class']}" + (f" ({left_out})" if copies else "")
+    kept = [f"of the type {record['same_class']}"] if record.get("same_class") else []
+    if "kids_only" in record:
+        kept.append("of kids' wear" if record["kids_only"] else "not of kids' wear")
+    if kept and size > copies:  # the others are of other types, or on the other side of kids' wear
+        return f"no other images {' and '.join(kept)}" + (f" ({left_out})" if copies else "")
     return f"no other images: {left_out}" if copies else "no images in the catalog"
 
 
@@ -749,6 +769,8 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
     for key, value in facts.items():
         if key == "same_class":
             lines.append(f"only items of the type: {value}")
+        elif key == "kids_only":
+            lines.append("only kids' wear" if value else "only items that are not kids' wear")
         elif key == "familiarity" and isinstance(value, dict):  # does it look like the training photos?
             from vsdesk.engine.product.familiarity import sentence
 

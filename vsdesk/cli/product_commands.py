@@ -290,8 +290,11 @@ def _eval(args: argparse.Namespace) -> int:
         print("  " + " ".join(f"{v:{w}d}" for v, w in zip(row, widths)) + f"  {label}")
     print(f"baseline: {result['baseline_protocol']}")
     if result.get("unfamiliar_share") is not None:
+        flat = result.get("unfamiliar_share_flat_areas")
+        tests = (f" (by the features {100 * result['unfamiliar_share_features']:.1f} %, by flat areas "
+                 f"{100 * flat:.1f} %)") if flat is not None else ""
         print(f"called unlike the training photos (a false alarm on these labelled photos): "
-              f"{100 * result['unfamiliar_share']:.1f} %")
+              f"{100 * result['unfamiliar_share']:.1f} %{tests}")
     return 0
 
 

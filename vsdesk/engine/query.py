@@ -116,6 +116,8 @@ def rank_queries(
     query_hashes: Sequence[str | None],
     kept_to: Sequence[str | None] | None = None,
     classes: np.ndarray | None = None,
+    kids: bool | None = None,
+    kids_of: np.ndarray | None = None,
     subject_weight: float | None = None,
     nothing_to_compare: Sequence[str | None] | None = None,
 ):
@@ -128,6 +130,9 @@ def rank_queries(
     as files, as ``k`` counts them (one file at several paths is one: ``count_files``).
     ``kept_to[i]``: only items of that product type (the type the query is shown with; None:
     any), by ``classes`` (each item's type, ``item_classes``: worked out here if not given).
+    ``kids``: only items the model calls kids' wear (True) or only the others (False), by
+    ``kids_of`` (each item's kids' wear probability, ``item_kids``: worked out if not given); a
+    model without a kids' wear head raises ``NoKidsHead``.
     ``subject_weight``: style's slider (``reweigh_style_query``), applied after the copies are
     known by the vectors as embedded. The embedder's query expansion, if it has one (style:
     alpha-QE, docs/style.md), re-ranks as `vsdesk eval style` measures it.
@@ -153,6 +158,9 @@ def rank_queries(
         if classes is None and any(kept_to):
             classes = item_classes(embedder, vectors[1], vectors[2])
         other_class = [outside_class(classes, wanted) for wanted in kept_to]
+    if kids is not None:
+        other_class = _without_kids_side(embedder, vectors[2], kids, kids_of, other_class,
+                                         np.atleast_2d(queries).shape[0])
     # A file held twice (a backup folder, links to the same photos) is one result: ranked deep
     # enough that k others remain once its copies are folded into it, but no deeper than the
     # first k files need to be whole (``WholeFiles``).
@@ -177,6 +185,30 @@ def rank_queries(
     # one batch (style's query expansion ranks a batch at once).
     return [Results(nothing_to_compare=why) if why else found
             for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
+
+
+class NoKidsHead(ValueError):
+    """A search kept to kids' wear (or not) with a model that does not predict it."""
+
+    def __init__(self) -> None:
+        super().__init__("this model does not tell kids' wear (it was trained without the kids attribute), "
+                         "so results cannot be kept to kids' wear or not")
+
+
+def _without_kids_side(embedder: Any, matrix: np.ndarray, kids: bool, kids_of: np.ndarray | None,
+                       other_class: list[np.ndarray] | None, n: int) -> list[np.ndarray]:
+    """Each query's rows to leave out (``search_catalog``'s ``also_exclude``): those of another
+    type, if any, and those on the other side of kids' wear than ``kids``."""
+    from vsdesk.engine.product import item_kids, outside_kids
+
+    if kids_of is None:
+        kids_of = item_kids(embedder, matrix) if hasattr(embedder, "classify_vectors") else None
+    if kids_of is None:
+        raise NoKidsHead()
+    other_side = outside_kids(kids_of, kids)
+    if other_class is None:
+        return [other_side] * n
+    return [np.union1d(rows, other_side) for rows in other_class]
 
 
 class WholeFiles:
@@ -264,6 +296,23 @@ def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
             also[first.index] = [result.path for result in others]
     found.also = also
     found[:] = kept
+
+
+def fold_catalog(paths: Sequence[str], hashes: Sequence[str] | None) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """The catalog as a gallery browses it, without a query: each file once, as search results
+    show it (``fold_identical``): (row, the rows of the file's other paths) in row order, at the
+    place of its first row, at the path ``shown_first`` puts first. Reads the times of files
+    held more than once only: run it off the GUI thread (``CatalogSnapshot.browse`` is made with
+    the snapshot)."""
+    from vsdesk.engine.search import Result, Results
+
+    found = Results(Result(path, 0.0, None, row) for row, path in enumerate(paths))
+    fold_identical(found, hashes, len(found))
+    if not found.also:  # (most catalogs: every file once)
+        return tuple((result.index, ()) for result in found)
+    row_of = {path: row for row, path in enumerate(paths)}
+    return tuple((result.index, tuple(row_of[path] for path in found.also.get(result.index, ())))
+                 for result in found)
 
 
 def shown_first(result) -> tuple:

@@ -60,6 +60,10 @@ UNLABELLED_SLOT, GROUPED_SLOT = -1, -2
 _SLOT_TIERS = (range(0, 9), range(18, 24), range(9, 18))
 
 
+#: The ``kids`` search option (as `vsdesk search --kids` takes it): kids' wear only, or none.
+KIDS_OPTION = {"yes": True, "no": False}
+
+
 @dataclass(frozen=True)
 class ItemType:
     """Product mode: a catalog item's type, as a search kept to the query's type reads it
@@ -197,6 +201,10 @@ class CatalogSnapshot:
     #: A weak reference to the embedder whose classes gave ``types`` (None: none did): a search
     #: kept to a type reads them when that embedder is the one loaded (``ModeSession._item_classes``).
     types_by: Any = field(default=None, repr=False, compare=False)
+    #: The rows a gallery shows when browsing without a query, each file once (``fold_catalog``:
+    #: a file at several paths is one row, with the rows of its other paths, as search results
+    #: show it); None: every row (a snapshot made without it).
+    browse: tuple[tuple[int, tuple[int, ...]], ...] | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -630,7 +638,13 @@ class ModeSession:
 
             def load_model() -> Any:
                 if shared:
-                    return self.load(progress)
+                    pending = self.catalog is not None and self.catalog.predictions_pending
+                    embedder = self.load(progress)  # (the catalog searched is told its types)
+                    if pending and self.catalog.same_rows(stored_snapshot):
+                        # The items shown during the run, told what the model predicts for
+                        # them (their types) now rather than once the run ends.
+                        tell(self.catalog)
+                    return embedder
                 if not loaded:
                     loaded.append(self._load(options, progress))
                 return loaded[0]
@@ -777,6 +791,7 @@ class ModeSession:
         (``options``: the model's, for what can be told without loading it)."""
         from vsdesk.engine import samples
         from vsdesk.engine.modes import model_classes
+        from vsdesk.engine.query import fold_catalog
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
@@ -784,6 +799,7 @@ class ModeSession:
             model_classes(self.mode, **(self._options if options is None else options))
         _, skipped = catalog.counts()
         away = catalog.away_folders()  # linked folders and mount points in them too
+        hashes = list(catalog.hashes())
         snapshot = CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,
@@ -798,7 +814,8 @@ class ModeSession:
             is_sample=samples.is_sample(catalog.name),
             model_key=catalog.embedder_key or "",
             model=catalog.model,
-            hashes=list(catalog.hashes()),
+            hashes=hashes,
+            browse=fold_catalog(vectors.paths, hashes),
             missing_folders=tuple(away),
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
@@ -872,10 +889,16 @@ class ModeSession:
         kept_to = None  # product: only items of the query's type
         if options and options.get("same_class") and outcome.extras.get("predicted"):
             kept_to = [outcome.extras["predicted"]]
+        # product: only kids' wear ("yes") or only the rest ("no"), as the captions call them; not
+        # with a model that does not tell kids' wear (its query has no "kids")
+        kids = KIDS_OPTION.get(options.get("kids")) if options else None
+        if outcome.extras.get("kids") is None:
+            kids = None
         # Ranked as `vsdesk search` ranks (the query itself left out, style's query expansion).
         [ranked] = rank_queries(self.embedder, (snapshot.paths, snapshot.labels, snapshot.vectors), snapshot.hashes,
                                 outcome.vector, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
                                 kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
+                                kids=kids, kids_of=snapshot.kids,
                                 subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
         hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ()))) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.

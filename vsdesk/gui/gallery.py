@@ -37,6 +37,8 @@ class GalleryItem:
     kind: ItemType | None = None
     #: The other paths of the same file (identical bytes), listed once as this item: "also at …".
     also: tuple[str, ...] = ()
+    #: Their catalog rows, where known (browsing): a map click on one selects this item.
+    also_rows: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:
@@ -101,6 +103,8 @@ class ResultsModel(QAbstractListModel):
         for row, item in enumerate(self._items):
             self._rows_by_source.setdefault(item.source, []).append(row)
             self._row_by_index.setdefault(item.index, row)
+            for other in item.also_rows:  # the same file at another path: shown in this row
+                self._row_by_index.setdefault(other, row)
         self.endResetModel()
 
     def items(self) -> list[GalleryItem]:

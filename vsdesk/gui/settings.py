@@ -95,6 +95,10 @@ class Settings:
         except (TypeError, ValueError):
             return default
 
+    def str_value(self, key: str, default: str = "") -> str:
+        value = self.q.value(key, default)
+        return value if isinstance(value, str) else default
+
     def bool_value(self, key: str, default: bool) -> bool:
         value = self.q.value(key, default)
         if isinstance(value, str):  # the INI format keeps "true" / "false"

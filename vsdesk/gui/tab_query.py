@@ -381,9 +381,13 @@ def no_results_text(outcome: QueryOutcome) -> str:
 
 
 def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
-    """The whole catalog in the gallery, when there is no query."""
-    return [GalleryItem(i, p, p, None, label, snapshot.item_type(i))
-            for i, (p, label) in enumerate(zip(snapshot.paths, snapshot.labels))]
+    """The whole catalog in the gallery, when there is no query: each file once, its other
+    paths (identical bytes) under it ("also at …"), as search results show them."""
+    rows = snapshot.browse if snapshot.browse is not None else [(i, ()) for i in range(len(snapshot))]
+    paths = snapshot.paths
+    return [GalleryItem(i, paths[i], paths[i], None, snapshot.labels[i], snapshot.item_type(i),
+                        tuple(paths[row] for row in also), also_rows=also)
+            for i, also in rows]
 
 
 def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> list[GalleryItem]:

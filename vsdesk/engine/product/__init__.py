@@ -16,9 +16,10 @@ from pathlib import Path
 
 from vsdesk.engine.product import fast
 from vsdesk.engine.product import model as product_model
-from vsdesk.engine.product.embedder import ProductEmbedder, item_classes, outside_class, own_classes, weights_key
+from vsdesk.engine.product.embedder import (ProductEmbedder, item_classes, item_kids, outside_class, outside_kids,
+                                            own_classes, weights_key)
 
-__all__ = ["ProductEmbedder", "item_classes", "load_embedder", "model_classes", "outside_class", "own_classes", "remove_trained",
+__all__ = ["ProductEmbedder", "item_classes", "item_kids", "outside_kids", "load_embedder", "model_classes", "outside_class", "own_classes", "remove_trained",
            "vectors_key_prefix"]
 
 

@@ -293,6 +293,23 @@ def own_classes(classes: Sequence[str], labels: Sequence[str]) -> list[str]:
     return [known.get((label or "").casefold(), "") for label in labels]
 
 
+def item_kids(embedder: ProductEmbedder, vectors: np.ndarray) -> np.ndarray | None:
+    """Each catalog item's kids' wear probability as the model predicts it from its stored
+    vector (NumPy only, any thread); None for a model without a kids' wear head."""
+    if not len(vectors):
+        return np.zeros(0, np.float32)
+    kids = embedder.classify_vectors(np.asarray(vectors))["kids"]
+    return None if kids is None else np.asarray(kids, np.float32)
+
+
+def outside_kids(kids: np.ndarray, wanted: bool | None) -> np.ndarray:
+    """Rows of items on the other side of kids' wear (``item_kids`` >= 0.5, as a caption says
+    "for kids") than ``wanted``: True keeps kids' wear, False keeps the rest, None keeps all."""
+    if wanted is None:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero((np.asarray(kids) >= 0.5) != wanted)
+
+
 def outside_class(classes: np.ndarray, wanted: str | None) -> np.ndarray:
     """Rows of items whose product type (``item_classes``) is not ``wanted``: what a search
     kept to the query's class leaves out. None wanted keeps every row."""

@@ -192,14 +192,9 @@ def evaluate(
     # (all members, mirror-averaged), search vectors as indexing stores them (the plain image).
     embedder = load_embedder(model)
     files = [it.path for it, k in zip(test_set.items, ok) if k]
-    probs, vectors = _through_embedder(embedder, files, progress, cancelled)
+    probs, vectors, flat = _through_embedder(embedder, files, progress, cancelled)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
-    # The share of these (labelled, so clothing) photos the app would call unlike its training
-    # photos: each one a false alarm of the "unfamiliar" warning. None without familiarity data.
-    result["unfamiliar_share"] = None
-    if embedder.familiarity is not None:
-        typicality = embedder.familiarity.typicality(l2_normalise(vectors[:, : embedder.features_dim]))
-        result["unfamiliar_share"] = round(float(np.mean(typicality < familiarity.UNFAMILIAR_BELOW)), 4)
+    result.update(_unfamiliar_shares(embedder.familiarity, vectors[:, : embedder.features_dim], flat))
 
     # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
     import keras  # (here: the data checks above need no TensorFlow)
@@ -258,10 +253,31 @@ def _twin_in_place(data, meta: product_model.ProductMeta, twin: Path, progress: 
     return result
 
 
+def _unfamiliar_shares(known: familiarity.Familiarity | None, features: np.ndarray,
+                       flat: np.ndarray) -> dict[str, float | None]:
+    """The share of these (labelled, so clothing) photos the app would call unlike its training
+    photos, by either test as a search's warning is (``Familiarity.describe``): each one a false
+    alarm of the warning; and by each test alone (``..._flat_areas``: None for a model whose
+    familiarity data has no flat shares, which then checks the features alone). All None
+    without familiarity data."""
+    shares: dict[str, float | None] = dict.fromkeys(
+        ("unfamiliar_share", "unfamiliar_share_features", "unfamiliar_share_flat_areas"))
+    if known is None:
+        return shares
+    by_features = known.typicality(l2_normalise(features)) < familiarity.UNFAMILIAR_BELOW
+    by_flat = np.array([known.flat_unusual(float(share)) for share in flat], bool)
+    shares["unfamiliar_share"] = round(float(np.mean(by_features | by_flat)), 4)
+    shares["unfamiliar_share_features"] = round(float(np.mean(by_features)), 4)
+    if known.flat_reference is not None:
+        shares["unfamiliar_share_flat_areas"] = round(float(np.mean(by_flat)), 4)
+    return shares
+
+
 def _through_embedder(embedder, files: list[str], progress: Progress, cancelled: Cancelled,
-                      batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities as a query shows them, plain-image search vectors) of decodable ``files``."""
-    probs, vectors, batch = [], [], []
+                      batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probabilities as a query shows them, plain-image search vectors, the ``flat_share`` of
+    the pixels the model saw) of decodable ``files``."""
+    probs, vectors, batch, flat = [], [], [], []
 
     def flush() -> None:
         x = embedder.backbone.preprocess(np.stack(batch))
@@ -275,12 +291,13 @@ def _through_embedder(embedder, files: list[str], progress: Progress, cancelled:
         if pixels is None:  # decoded a moment ago for the test features: a file changed meanwhile
             raise ValueError(f"test image became unreadable: {error}")
         batch.append(pixels)
+        flat.append(familiarity.flat_share(pixels))  # (as a search's warning reads the picture)
         if len(batch) == batch_size:
             flush()
             progress(i + 1, len(files), "scoring the model")
     if batch:
         flush()
-    return np.concatenate(probs), np.concatenate(vectors)
+    return np.concatenate(probs), np.concatenate(vectors), np.array(flat, np.float32)
 
 
 def _baseline_probs(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, k: int) -> np.ndarray:

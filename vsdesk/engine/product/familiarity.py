@@ -107,6 +107,14 @@ class Familiarity:
         ranks = np.searchsorted(self.reference, self.scores(embeddings), side="right")
         return 100.0 * ranks / len(self.reference)
 
+    def flat_unusual(self, share: float) -> bool:
+        """Whether a picture with this ``flat_share`` is flatter than all but ``FLAT_ABOVE`` % of
+        the training photos (False without their flat shares)."""
+        if self.flat_reference is None:
+            return False
+        flatter = 100.0 * float(np.mean(self.flat_reference >= share))  # per cent of training photos
+        return bool(share > 0 and flatter < FLAT_ABOVE)
+
     def describe(self, embedding: np.ndarray, pixels: np.ndarray | None = None) -> dict:
         """JSON-ready: {"typicality": per cent, "unfamiliar": bool}, and given the ``pixels``
         the model saw (with flat shares in the file) "flat_areas": per cent of the picture in
@@ -116,8 +124,7 @@ class Familiarity:
         described = {"typicality": round(value, 1), "unfamiliar": value < UNFAMILIAR_BELOW}
         if pixels is not None and self.flat_reference is not None:
             share = flat_share(pixels)
-            flatter = 100.0 * float(np.mean(self.flat_reference >= share))  # per cent of training photos
-            unusual = bool(share > 0 and flatter < FLAT_ABOVE)
+            unusual = self.flat_unusual(share)
             described.update(flat_areas=round(100 * share, 1), flat_unusual=unusual)
             described["unfamiliar"] = described["unfamiliar"] or unusual
         return described

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QVBoxLayout
 
 from vsdesk.engine.text import kids_words, sentence
 from vsdesk.gui import theme
@@ -57,6 +57,8 @@ def unfamiliar_text(extras: dict[str, Any]) -> str:
 
 
 SAME_CLASS_TEXT = "Only results of the query's type"
+#: The kids' wear filter's choices: (shown, the session's ``kids`` option).
+KIDS_CHOICES = (("Kids' wear or not", ""), ("Only kids' wear", "yes"), ("No kids' wear", "no"))
 #: The note on a photo unlike the training photos: amber (``theme.readable`` darkens or lightens it).
 WARNING_HUE = "#a15c00"
 
@@ -85,6 +87,15 @@ class ProductPanel(ModePanel):
             "where it has one of the model's classes, else the type the model predicts for it."
         )
         self.same_class.toggled.connect(lambda _checked: self.options_changed.emit())
+        # Kids' wear or not, as the model predicts it for each item (a re-rank too).
+        self.kids = QComboBox()
+        for text, value in KIDS_CHOICES:
+            self.kids.addItem(text, value)
+        self.kids.setToolTip(
+            "Keep the results to kids' wear, or to the rest: an item is kids' wear when the model "
+            "gives it 50 % or more (its caption then says \"kids\")."
+        )
+        self.kids.currentIndexChanged.connect(lambda _index: self.options_changed.emit())
         self.attributes = QLabel("")
         self.attributes.setWordWrap(True)
         self.model_info = QLabel("")
@@ -98,6 +109,7 @@ class ProductPanel(ModePanel):
         layout.addWidget(self.unfamiliar)
         layout.addWidget(self.bars)
         layout.addWidget(self.same_class)
+        layout.addWidget(self.kids)
         layout.addWidget(QLabel("<b>Attributes</b>"))
         layout.addWidget(self.attributes)
         layout.addWidget(self.model_info)
@@ -116,18 +128,36 @@ class ProductPanel(ModePanel):
             self.updateGeometry()  # another width, another height for the wrapped lines
 
     def options(self) -> dict[str, Any]:
-        return {"same_class": self.same_class.isChecked()}
+        return {"same_class": self.same_class.isChecked(), "kids": self.kids.currentData()}
 
     def restore_options(self, settings) -> None:
         self.same_class.blockSignals(True)
         self.same_class.setChecked(settings.bool_value("product/same_class", False))
         self.same_class.blockSignals(False)
+        self.kids.blockSignals(True)
+        self.kids.setCurrentIndex(max(0, self.kids.findData(settings.str_value("product/kids"))))
+        self.kids.blockSignals(False)
+
+    def kids_kept_to(self, extras: dict[str, Any]) -> str:
+        """"kids' wear" or "no kids' wear" when the results were kept to it, else ""."""
+        chosen = self.kids.currentData()
+        if not chosen or extras.get("kids") is None:  # a model without the kids' wear head: not kept
+            return ""
+        return "kids' wear" if chosen == "yes" else "no kids' wear"
 
     def results_kept_to(self, extras: dict[str, Any]) -> str | None:
         return extras["predicted"] if self.same_class.isChecked() else None
 
     def results_note(self, extras: dict[str, Any], found: int) -> Note | None:
         kept = self.results_kept_to(extras)
+        kids = self.kids_kept_to(extras)
+        if self.kids.currentData() and extras.get("kids") is None:
+            return Note("info", "This model does not tell kids' wear: the results are not kept to it.")
+        if kids and not found:
+            of_type = f" of the type {kept}" if kept else ""
+            side = "is" if self.kids.currentData() == "yes" else "is not"
+            return Note("warning", f"No image{of_type} in this catalog {side} kids' wear.",
+                        ("Kids' wear or not", lambda: self.kids.setCurrentIndex(0)))
         if not kept:
             return None
         every_type = ("Show every type", lambda: self.same_class.setChecked(False))
