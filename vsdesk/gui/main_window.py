@@ -31,9 +31,12 @@ ACTIVITY_MAX_WIDTH = 560
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, settings: Settings | None = None, autostart: bool = True, parent=None):
+    def __init__(self, settings: Settings | None = None, autostart: bool = True, parent=None,
+                 geometry_given: bool = False):
         """``autostart``: load every tab's model and catalog once shown (tests start tabs
-        themselves, to load only what they use)."""
+        themselves, to load only what they use). ``geometry_given``: the command line gave the
+        window's geometry (``-qwindowgeometry``), which Qt applies as it is shown: the saved
+        one is not restored (a maximised one kept the window maximised over it)."""
         super().__init__(parent)
         self.autostart = autostart
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
@@ -63,7 +66,7 @@ class MainWindow(QMainWindow):
         self.runner.activity.connect(self._on_activity)
         self._create_actions()
 
-        if not self._restore_geometry():
+        if geometry_given or not self._restore_geometry():
             size = QSize(1480, 900)
             screen = QGuiApplication.primaryScreen()
             if screen is not None:  # a small (or scaled) screen: never bigger than it
