@@ -890,6 +890,10 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         return open_catalog(*args, **kwargs)
 
     tab.session.open_catalog = open_once_released
+    searches = []  # each search of the query submitted (the model's step, on the TensorFlow thread)
+    submit = window.runner.submit
+    window.runner.submit = lambda slot, fn, **kw: (slot == "product/query" and kw.get("worker", "tf") == "tf"
+                                                   and searches.append(kw.get("label")), submit(slot, fn, **kw))[1]
     with qtbot.waitSignal(tab.results_shown, timeout=120_000):
         tab.open_catalog("mine")
         # ... the results shown are said to be the other catalog's meanwhile ...
@@ -898,6 +902,10 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         finally:
             released.set()
     assert tab.outcome.catalog == "mine" and tab.outcome.extras["model"] == "product-heldout"  # embedded again
+    # Once: the catalog is shown as its index is read, then as its run left it (the same rows):
+    # the query was searched again at each, the first search superseded midway.
+    wait_for_worker(qtbot, window.runner, "tf")
+    assert len(searches) == 1, searches
     assert tab.outcome.model_key == tab.snapshot.model_key and len(tab.gallery.results.items()) == 6
     # ... and no longer once they are this one's, searched again by its model, in the time that took.
     assert "These results are from" not in tab.messages.text(), tab.messages.text()
