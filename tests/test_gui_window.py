@@ -497,6 +497,29 @@ def test_a_catalog_another_process_indexes_is_shown_as_it_was_and_opened_again_o
     assert tab.messages.text() == ""
 
 
+def test_a_catalog_this_windows_own_run_holds_is_not_said_to_be_indexed_elsewhere(qtbot, window, tmp_path):
+    """The catalog's lock held by this process (its own run, still at its end, or holding it
+    when a damaged index is found by the opening after it): every such refusal was worded as
+    "another vsdesk window or command". It is said as this window's own, and the catalog is
+    opened again once that run lets go, as with another process's."""
+    from vsdesk.engine.catalog import catalog_location
+    from vsdesk.engine.catalog._store import lock_catalog
+
+    folder = copy_images(ARTWORKS[:4], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    name = tab.catalog_name
+    with lock_catalog(catalog_location(name), name):  # as a run of this process holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.open_catalog(name)
+        said = tab.messages.text()
+        assert tab.messages.kind == "info" and "another vsdesk window or command" not in said, said
+        assert said == f"The catalog “{name}” is being indexed by an earlier index run of this window; it is " \
+                       "shown as it was, and updated when that is done.", said
+        shutil.copy(ARTWORKS[4], folder / ARTWORKS[4].name)
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 5 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.messages.text() == ""
+
+
 def test_a_catalog_on_a_read_only_disk_is_searched_as_it_is_with_a_note_of_how_much_it_holds(
         qtbot, window, tmp_path, mount_disk):
     """The review (F1): a catalog on a read-only mount opened and was searched, but the window said

@@ -387,7 +387,7 @@ class TabCatalog(QObject):
         from vsdesk.engine.catalog import CatalogBusy, CatalogNotFound
 
         if isinstance(exc, CatalogBusy):
-            self._wait_for_other_indexer()
+            self._wait_for_other_indexer(here=exc.here)
             return
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
@@ -407,20 +407,23 @@ class TabCatalog(QObject):
         self.failed.emit()
 
     # -- a catalog another process indexes ----------------------------------------------------------
-    def _wait_for_other_indexer(self) -> None:
-        """Another vsdesk window or command is indexing the catalog chosen: no error, just a
-        note. What it held as opening it started is shown (and searched) as it was, if anything;
-        it is opened again, brought up to date, once the other run lets go of it."""
+    def _wait_for_other_indexer(self, here: bool = False) -> None:
+        """Another run is indexing the catalog chosen: no error, just a note, naming the run's
+        holder: another vsdesk window or command, or (``here``) this window's own run (an
+        earlier one still at its end; its damaged index found by the opening that followed).
+        What it held as opening it started is shown (and searched) as it was, if anything; it
+        is opened again, brought up to date, once the other run lets go of it."""
         name = self.name
+        holder = "an earlier index run of this window" if here else "another vsdesk window or command"
         if self.snapshot is not None and self.snapshot.name == name:
             self._on_opened(self.snapshot)
             then = "it is shown as it was, and updated when that is done"
         else:  # nothing of it could be shown: a new catalog, or another model's vectors
             self.catalog_bar.set_busy(False)
-            self.catalog_bar.set_status("Being indexed elsewhere…")
+            self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
             then = "it is shown when that is done"
-        self._say("info", f"The catalog “{name}” is being indexed by another vsdesk window or command; {then}.")
-        self.status_message.emit(f"{self.title}: “{name}” is being indexed elsewhere")
+        self._say("info", f"The catalog “{name}” is being indexed by {holder}; {then}.")
+        self.status_message.emit(f"{self.title}: “{name}” is being indexed " + ("here" if here else "elsewhere"))
         self._busy_timer.start()
 
     def _look_if_still_busy(self) -> None:
