@@ -1310,13 +1310,14 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     dialog = tab.catalog.model_dialog
     words = "\n".join(label.text() for label in dialog.findChildren(QLabel))
     assert f"Which product model should index the catalog <b>{name}</b>?" in words
-    assert "It is indexed now with the shipped model." in words and "Its <b>3 images</b> are embedded again" in words
+    assert "It is indexed now with the shipped model." in words
     assert dialog.chosen() is None and not dialog.ok_button.isEnabled()  # its own model: nothing to do
     dialog.choose("product/mine")
     assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Re-index 3 images"
+    assert "Its <b>3 images</b> are embedded by the model chosen" in dialog.footer.text()
     with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
         QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-        assert "is indexed again with product/mine: its 3 images are embedded again" in tab.messages.text()
+        assert "is indexed again with product/mine: its 3 images are embedded" in tab.messages.text()
     assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3 and tab.messages.text() == ""
     assert bar.status.text() == "3 images · model product/mine"
     assert bar.model_action.text() == "Product model: product/mine — change…"
@@ -1384,6 +1385,9 @@ def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_
             tab.start()  # shown from its index at once; its model loads afterwards
         told = tab.snapshot
         assert told.predictions_pending  # the model is to tell the classes it predicts
+        # A photo saved in its folder since it was indexed: the switch embeds 4 images, not the 3
+        # the catalog holds (the dialog said the catalog's count).
+        copy_images(_clothing_photos("Hat", 4)[3:], hats)
         window.runner.submit("test/hold-io", lambda ctx: held.set() or release.wait(60), worker="io")
         qtbot.waitUntil(held.is_set, timeout=10_000)
         tab.catalog_bar.model_action.trigger()
@@ -1396,7 +1400,11 @@ def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_
                     timeout=10_000)
     wait_for_worker(qtbot, window.runner, "io")  # a second list, if one were read, has come by now
     assert len([d for d in tab.findChildren(ModelChoiceDialog) if d.isVisible()]) == 1
-    assert tab.catalog.model_dialog.ok_button.text() == "Re-index 3 images"
+    dialog = tab.catalog.model_dialog
+    dialog.choose("product/mine")
+    assert dialog.ok_button.text() == "Re-index 4 images" and "Its <b>4 images</b> are embedded" in dialog.footer.text()
+    dialog.choose(None)  # its own model: nothing to switch to
+    assert dialog.ok_button.text() == "Re-index" and not dialog.ok_button.isEnabled()
     tab.catalog.model_dialog.reject()
     qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
 

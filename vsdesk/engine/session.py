@@ -504,6 +504,17 @@ class ModeSession:
 
         return model_choices()
 
+    def images_to_embed(self, name: str, models: list[str | None]) -> list[int]:
+        """For each of ``models`` (``ModelChoice.name``s), how many images of catalog ``name``
+        indexing it with that model embeds (``catalog.images_to_embed``): the dialog that
+        changes a catalog's model says it. Scans the folders: for the I/O thread."""
+        from vsdesk.engine.catalog import Catalog, images_to_embed
+        from vsdesk.engine.modes import vectors_key_prefix
+
+        with Catalog.open(name) as catalog:
+            return images_to_embed(catalog, [vectors_key_prefix(self.mode, **{**self._options, "model": model})
+                                             for model in models])
+
     def create_folder_catalog(self, folder: str, model: str | None = None) -> str:
         """A new catalog for a user's folder (cheap: indexing is ``open_catalog``), to be indexed
         with ``model`` (a ``ModelChoice.name``; None: the mode's shipped one), which it keeps

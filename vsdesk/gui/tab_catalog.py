@@ -778,15 +778,29 @@ class TabCatalog(QObject):
         snapshot = self.snapshot
         if snapshot is None or snapshot.name != self.name:
             return
+        name = snapshot.name
+
+        def look(ctx):  # the models' small files, and a scan of the catalog's folders: not on this thread
+            from vsdesk.engine.catalog import CatalogError
+
+            choices = self.session.model_choices()
+            try:
+                counts = self.session.images_to_embed(name, [choice.name for choice in choices]) \
+                    if len(choices) > 1 else []
+            except (OSError, CatalogError) as exc:  # the dialog then says the images the catalog holds
+                log.warning("the images a model switch of catalog %r embeds could not be counted: %s", name, exc)
+                counts = []
+            return choices, dict(zip([choice.name for choice in choices], counts))
+
         self.runner.submit(
             f"{self.mode}/models",
-            lambda ctx: self.session.model_choices(),  # the models' small files: not on this thread
+            look,
             worker="io",
-            on_done=lambda choices: self._choose_catalog_model(snapshot, choices),
+            on_done=lambda result: self._choose_catalog_model(snapshot, *result),
             on_error=lambda exc: self.messages.error(user_message(exc, "list the product models")),
         )
 
-    def _choose_catalog_model(self, asked_for: CatalogSnapshot, choices: list) -> None:
+    def _choose_catalog_model(self, asked_for: CatalogSnapshot, choices: list, to_embed: dict | None = None) -> None:
         snapshot = self.snapshot  # (told more meanwhile, perhaps: the classes its model predicts)
         if snapshot is None or not snapshot.same_rows(asked_for) or self.is_opening():
             return  # another catalog, or an index run, meanwhile: the menu waits for it
@@ -798,14 +812,28 @@ class TabCatalog(QObject):
             return
         from vsdesk.gui.model_dialog import ModelChoiceDialog
 
-        images = counted(len(snapshot), "image")
+        to_embed = to_embed or {}
+
+        def images(model: str | None) -> str:
+            """The images indexing with ``model`` embeds (its folders' files, less those it has
+            vectors of already), in words; the catalog's own count if that was not told."""
+            return counted(to_embed.get(model, len(snapshot)), "image")
+
+        def words(model: str | None) -> tuple[str, str]:
+            keep = "The catalog keeps that model: its searches, and `vsdesk search`, use it too."
+            if model == snapshot.model:  # (OK is off: nothing to change)
+                return "Re-index", f"Choose another model: the images it has no vectors of are embedded by it. {keep}"
+            if to_embed.get(model, len(snapshot)) == 0:
+                return "Change model", f"Every image has a vector of that model already: none is embedded. {keep}"
+            return (f"Re-index {images(model)}",
+                    f"Its <b>{images(model)}</b> are embedded by the model chosen, in the background (the catalog "
+                    f"bar's Cancel stops it, the catalog kept as it is now). {keep}")
+
         dialog = ModelChoiceDialog(
-            "", choices, self.parent(), title="Product model", ok_text=f"Re-index {images}", current=snapshot.model,
+            "", choices, self.parent(), title="Product model", current=snapshot.model,
             intro=f"Which product model should index the catalog <b>{html.escape(name)}</b>?<br>It is indexed now "
-                  f"with {html.escape(_model_name(snapshot))}.",
-            footer=f"Its <b>{images}</b> are embedded again by the model chosen, in the background (the catalog "
-                   "bar's Cancel stops it, the catalog kept as it is now). The catalog keeps that model: "
-                   "its searches, and `vsdesk search`, use it too.")
+                  f"with {html.escape(_model_name(snapshot))}.", footer=" ")
+        dialog.follow_choice(words)
         self.model_dialog = dialog
 
         def answered(result: int) -> None:
@@ -814,7 +842,7 @@ class TabCatalog(QObject):
             if result == ModelChoiceDialog.DialogCode.Accepted and self.name == name and not self.is_opening():
                 chosen = dialog.chosen()
                 self._note_until_opened(f"The catalog “{name}” is indexed again with "
-                                        f"{chosen or 'the shipped model'}: its {images} are embedded again in the "
+                                        f"{chosen or 'the shipped model'}: its {images(chosen)} are embedded in the "
                                         "background.")
                 self.open(name, model=chosen)
 
