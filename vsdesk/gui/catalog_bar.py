@@ -51,6 +51,10 @@ class CatalogBar(QWidget):
         ``settings``: where the folder dialogs' last folder is kept (None: not kept)."""
         super().__init__(parent)
         self._settings = settings
+        #: Where the folder dialog starts when no folder was chosen before: home until the
+        #: user's Pictures folder is found on a worker thread (``set_pictures``): a stat here
+        #: could hang the window on a network home.
+        self._pictures = QDir.homePath()
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(18)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -200,20 +204,24 @@ class CatalogBar(QWidget):
         if folder:
             self.folder_to_add.emit(folder)
 
+    def set_pictures(self, folder: str) -> None:
+        """The user's Pictures folder (``pictures_folder``, found off the window's thread)."""
+        self._pictures = folder or QDir.homePath()
+
     def _ask_folder(self, title: str) -> str:
         """The folder dialog, started beside the last folder chosen (in the folder holding it:
         the next one is usually its sibling, and a folder inside it is refused as nested),
         else in the user's Pictures, else home; not in the folder the window was started from."""
         last = self._settings.last_catalog_folder() if self._settings is not None else ""
-        folder = QFileDialog.getExistingDirectory(self, title, str(Path(last).parent) if last else _pictures())
+        folder = QFileDialog.getExistingDirectory(self, title, str(Path(last).parent) if last else self._pictures)
         if folder and self._settings is not None:
             self._settings.set_last_catalog_folder(folder)
         return folder
 
 
-def _pictures() -> str:
-    """The user's Pictures folder, or home if there is none (a stat of a folder in home, as the
-    dialog about to open makes of its own folder)."""
+def pictures_folder() -> str:
+    """The user's Pictures folder, or home if there is none: a stat, for a worker thread
+    (QStandardPaths is thread-safe)."""
     pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
     return pictures if pictures and Path(pictures).is_dir() else QDir.homePath()
 
