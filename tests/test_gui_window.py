@@ -1524,7 +1524,8 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
         statuses = record_map_statuses(other)
         with qtbot.waitSignal(other.catalog_ready, timeout=120_000):
             other.start()
-        wait_for_worker(qtbot, window.runner, "compute", urgent=True)  # the compute worker answered meanwhile
+        # Its map's thread has looked whether its turn has come, and waits: it had every chance to start.
+        qtbot.waitUntil(lambda: window.runner.is_waiting("style/map"), timeout=10_000)
         assert other.map_xy is None and other.runner.is_running("style/map")
         assert not [text for text in statuses if "%" in text], statuses  # not started (it says "t-SNE 0%" first)
         # said once it keeps the user waiting
