@@ -1482,7 +1482,7 @@ def _long_projection(running, release):
     t-SNE does between its stages (``check_cancelled``: urgent work runs there)."""
     from vsdesk.engine.tasks import check_cancelled
 
-    def long_projection(snapshot, progress, cancelled, partial=None):
+    def long_projection(snapshot, progress, cancelled, partial=None, start_from=None):
         running.set()
         while not release.wait(0.05):
             check_cancelled(cancelled)
@@ -2889,6 +2889,58 @@ def test_a_window_closed_during_an_index_run_resumes_it_at_the_next_start_and_sa
     again.close()
 
 
+def test_a_catalog_whose_run_resumes_is_mapped_at_once_and_its_final_map_starts_from_that_one(
+        qtbot, window, tmp_path):
+    """A catalog whose index run stopped midway is shown and mapped as its index is read (the
+    user has a map at once), and mapped again once the run is done: that second map was computed
+    afresh, the first one's work thrown away. It starts from the first map instead, each image
+    kept where it was, in half the iterations (``projection.REFINE_ITERATIONS``)."""
+    import threading
+
+    from vsdesk.engine.catalog import Catalog, index_catalog
+    from vsdesk.engine.projection import REFINE_ITERATIONS
+    from vsdesk.engine.tasks import CancelledError
+
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:12], tmp_path / "clothes")
+    name = ModeSession("style").create_folder_catalog(str(folder))
+    seen = []
+    with Catalog.open(name) as catalog, pytest.raises(CancelledError):  # a run stopped after its first batch
+        index_catalog(catalog, tab.session.embedder, lambda done, total, message="": seen.append(done),
+                      cancelled=lambda: max(seen, default=0) >= 8, batch_size=8)
+    with Catalog.open(name) as catalog:
+        assert catalog.unfinished and catalog.counts()[0] == 8
+    first_map = threading.Event()
+    tab.map_ready.connect(first_map.set)
+    open_catalog, projection = tab.session.open_catalog, tab.session.projection
+
+    def resumed_once_mapped(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            if message.startswith("indexing"):
+                first_map.wait(120)  # (the partial map done: the run would often outpace it here)
+            progress(done, total, message)
+        return open_catalog(name, told, *args, **kwargs)
+
+    maps = []  # (images, images of the map it starts from, or 0, iterations)
+
+    def recorded(snapshot, progress, *args, start_from=None, **kwargs):
+        steps = []
+        found = projection(snapshot, lambda done, total, message="": (steps.append(total),
+                                                                       progress(done, total, message)),
+                           *args, start_from=start_from, **kwargs)
+        maps.append((len(snapshot), len(start_from.paths) if start_from is not None else 0, max(steps, default=0)))
+        return found
+
+    tab.session.open_catalog, tab.session.projection = resumed_once_mapped, recorded
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    qtbot.waitUntil(lambda: len(maps) == 2, timeout=120_000)
+    assert maps == [(8, 0, 1000), (12, 8, REFINE_ITERATIONS)], maps
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 12, timeout=60_000)
+
+
 def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window, tmp_path):
     """The map said "Computing the map: PCA 0%" for 50 s and more while a catalog was indexed:
     t-SNE's threads crawl while the index run keeps the processor busy (and PCA was long done).
@@ -2910,9 +2962,9 @@ def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window,
     tab.catalog_bar.progress.valueChanged.connect(lambda value: value > 0 and indexing.set())
     projection = tab.session.projection
 
-    def once_the_run_is_under_way(snapshot, progress, cancelled, partial=None):
+    def once_the_run_is_under_way(snapshot, progress, cancelled, partial=None, start_from=None):
         indexing.wait(60)
-        return projection(snapshot, progress, cancelled, partial)
+        return projection(snapshot, progress, cancelled, partial, start_from=start_from)
 
     tab.session.projection = once_the_run_is_under_way
     tab.catalog_name = name
