@@ -2576,6 +2576,29 @@ def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under
     assert len(tab.gallery.results.items()) == 12 and tab.scatter.point_count() == 12
 
 
+def test_a_catalog_opened_by_the_window_itself_is_the_one_the_list_shows(qtbot, window, tmp_path):
+    """A catalog opened from code (one given on the command line, resumed, brought up to date),
+    not picked in the list: the list showed the catalog left, as if that one were searched.
+    It shows the one opened, listed already or made since the list was read, and picking
+    another in the list still opens it."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "a"))
+    first = tab.catalog_name
+    qtbot.waitUntil(lambda: first in tab.catalog_bar.names(), timeout=10_000)
+    assert tab.catalog_bar.current() == first
+    second = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:6], tmp_path / "b")))
+    assert second not in tab.catalog_bar.names()  # made since the list was read
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(second)
+        assert tab.catalog_bar.current() == second
+    assert tab.snapshot.name == second
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(first)  # listed already
+        assert tab.catalog_bar.current() == first and tab.catalog_name == first
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog_bar.combo.setCurrentText(second)  # the user picks the other in the list
+    assert tab.snapshot.name == second == tab.catalog_bar.current()
+
+
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
     removed = tab.snapshot.name

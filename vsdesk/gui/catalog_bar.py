@@ -150,6 +150,18 @@ class CatalogBar(QWidget):
             self.combo.setCurrentIndex(names.index(current))
         self._quiet = False
 
+    def select(self, name: str) -> None:
+        """Show ``name`` as the catalog chosen, without asking for it again: a catalog opened
+        by the window itself (at start, resumed, one given on the command line). One the list
+        does not have yet (made since it was read) is added to it."""
+        names = self.names()
+        if name not in names:
+            self.set_catalogs([*names, name], name)
+        elif self.combo.currentText() != name:
+            self._quiet = True
+            self.combo.setCurrentIndex(names.index(name))
+            self._quiet = False
+
     def names(self) -> list[str]:
         return [self.combo.itemText(i) for i in range(self.combo.count())]
 

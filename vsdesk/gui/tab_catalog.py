@@ -168,6 +168,7 @@ class TabCatalog(QObject):
         self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
         self._asked = (add_folders, model)  # asked again once another process's run is done
         self.settings.set_catalog(self.mode, name)
+        self.catalog_bar.select(name)  # (opened from code, the list showed the catalog left)
         if self.snapshot is not None and self.snapshot.name != name:
             self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
             self._offer_again()
