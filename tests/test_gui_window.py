@@ -409,9 +409,14 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     (folder / "zz-empty.jpg").write_bytes(b"")  # skipped, and the bar says why
     tab = index_style_folder_until(qtbot, window, folder, 25, 8)
     bar = tab.catalog_bar
-    # the status bar's activity says how far indexing is, not "loading TensorFlow …" any more
-    # (then the rate and time left, once they mean something: "· 3.1 images/s · about 10 s left")
-    assert re.match(r"Style: indexing \d+/25( · [^“]+)? · “", window.activity.text()), window.activity.text()
+    # How far indexing is, said once, in the catalog line (its bar, then the rate and time left
+    # once they mean something: "indexing · 3.1 images/s · about 10 s left"); the status bar's
+    # activity names the step ("indexing", not "loading TensorFlow …" any more), without the
+    # numbers, and its message line does not say them a third time.
+    assert bar.progress.format() == f"{bar.progress.value()}/25"
+    assert re.match(r"indexing( · [^·]+/s( · [^·]+)?)?$", bar.status.text()), bar.status.text()
+    assert window.activity.text() == f"Style: indexing · “{tab.catalog_name}”", window.activity.text()
+    assert "indexing" not in window.status.currentMessage(), window.status.currentMessage()
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
     kept = len(tab.snapshot)

@@ -71,6 +71,7 @@ class TabCatalog(QObject):
         self.snapshot: CatalogSnapshot | None = None
         self.name = settings.catalog(mode) or ""
         self._index_progress = (0, 0)  # (done, total) of the index run under way, as last told
+        self._step = ""  # the step of the index run under way, as last told ("indexing")
         self._cancelled_here: set[str] = set()  # catalogs whose run the user cancelled in this window
         #: An info note ("Adding …", "… is brought up to date") up until the catalog opens.
         self._note = ""
@@ -177,7 +178,7 @@ class TabCatalog(QObject):
             self.catalog_bar.set_catalog("", (), is_sample=False)
             self.leaving.emit()
         self._take_back_until_opened()  # "Indexing cancelled …": it runs again
-        self._index_progress = (0, 0)
+        self._index_progress, self._step = (0, 0), ""
         self.catalog_bar.set_busy(True, f"opening {name}")
         self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
@@ -264,14 +265,16 @@ class TabCatalog(QObject):
             self._note_until_opened(f"Resuming the index run of “{self.name}” that stopped before its end last time "
                                     f"(cancelled, or the window closed during it): "
                                     f"{counted(total, 'image')} left; the images indexed before are kept.")
+        # The run's progress is said in one place, the catalog line: its bar ("168/3982") and its
+        # words ("indexing · 15 images/s · about 4 min left"). The status bar said it twice more.
         self.catalog_bar.set_progress(done, total, message)
-        if message:
-            self.status_message.emit(f"{self.title}: {message}")
-            # The status bar's activity follows the phases ("loading TensorFlow …" at first).
-            so_far = f" {done}/{total}" if total else ""
-            step, _, rate = message.partition(" · ")  # "indexing 168/3982 · 15 images/s · about 4 min left"
-            rate = f" · {rate}" if rate else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {step}{so_far}{rate} · “{self.name}”")
+        step = message.partition(" · ")[0]
+        if step and step != self._step:
+            self._step = step
+            # The status bar's activity names the step ("loading the model", then "indexing");
+            # its message line, which said the step before (a model loading), is cleared.
+            self.status_message.emit("")
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {step.split(':')[0]} · “{self.name}”")
 
     def note_closing(self) -> None:
         """The window closes: an index run under way stops (its batches are kept, the catalog
