@@ -2604,6 +2604,51 @@ def test_a_catalog_opened_by_the_window_itself_is_the_one_the_list_shows(qtbot, 
     assert tab.snapshot.name == second == tab.catalog_bar.current()
 
 
+def test_another_catalog_can_be_chosen_while_one_is_indexed_whose_run_goes_on_when_it_is_opened_again(
+        qtbot, window, tmp_path, monkeypatch):
+    """The catalog list was off for the whole of an index run (minutes for a big folder): the
+    user could not go back to search another catalog meanwhile. It stays on: another catalog
+    chosen stops the run at its next batch (what it indexed is kept, as a Cancel keeps it),
+    which is said, and goes on when its catalog is opened again."""
+    import threading
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "a")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    shown_first = tab.catalog_name
+    big = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "b")))
+    tab.refresh_catalog_list()
+    qtbot.waitUntil(lambda: big in tab.catalog_bar.names(), timeout=10_000)
+    held = threading.Event()  # the run holds after its first batch until the other catalog is chosen
+    open_catalog = tab.session.open_catalog
+
+    def slow(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            progress(done, total, message)
+            if name == big and message.startswith("indexing") and done > 0:
+                held.wait(30)
+        return open_catalog(name, told, *args, **kwargs)
+
+    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    tab.open_catalog(big)
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
+    assert bar.combo.isEnabled() and not bar.menu_button.isEnabled()  # the list on, the menu off
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.combo.setCurrentText(shown_first)  # the user goes back to the other catalog
+        held.set()
+    assert tab.snapshot.name == shown_first and len(tab.snapshot) == 3
+    assert tab.messages.text() == (f"The index run of “{big}” was stopped to open “{shown_first}”: the images it "
+                                   f"indexed are kept, and it goes on when “{big}” is opened again.")
+    from vsdesk.engine.catalog import Catalog
+
+    with Catalog.open(big) as catalog:
+        kept = catalog.counts()[0]
+        assert 0 < kept < 12 and catalog.unfinished
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.combo.setCurrentText(big)
+    assert len(tab.snapshot) == 12
+
+
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
     removed = tab.snapshot.name

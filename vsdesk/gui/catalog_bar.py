@@ -168,14 +168,16 @@ class CatalogBar(QWidget):
     def current(self) -> str:
         return self.combo.currentText()
 
-    def set_busy(self, busy: bool, message: str = "") -> None:
+    def set_busy(self, busy: bool, message: str = "", switchable: bool = False) -> None:
+        """Progress and Cancel shown while ``busy``, the menu off. ``switchable``: the list stays
+        on (an index run: another catalog chosen stops it, what it did kept)."""
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.setRange(0, 0)  # busy until the first progress report
             self.progress.setFormat(message or "%p%")
-        self.combo.setEnabled(not busy)
+        self.combo.setEnabled(not busy or switchable)
         self.menu_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int, message: str = "") -> None:

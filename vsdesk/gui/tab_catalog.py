@@ -165,6 +165,7 @@ class TabCatalog(QObject):
         ``add_folders`` join it, ``model`` (product) is the one it is indexed with from now on:
         ``ModeSession.open_catalog``."""
         name = name or DEFAULT_SAMPLE[self.mode]
+        self._say_run_stopped(name)
         self.name = name
         self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
         self._asked = (add_folders, model)  # asked again once another process's run is done
@@ -179,7 +180,7 @@ class TabCatalog(QObject):
             self.leaving.emit()
         self._take_back_until_opened()  # "Indexing cancelled …": it runs again
         self._index_progress, self._step = (0, 0), ""
-        self.catalog_bar.set_busy(True, f"opening {name}")
+        self.catalog_bar.set_busy(True, f"opening {name}", switchable=True)
         self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
         # The model is loaded by the run only if an image must be embedded: what the catalog
@@ -198,6 +199,16 @@ class TabCatalog(QObject):
             on_error=self._on_failed,
             on_cancelled=lambda: self._on_index_cancelled(name),
         )
+
+    def _say_run_stopped(self, name: str) -> None:
+        """Another catalog (``name``) chosen during the index run of the one chosen before: that
+        run stops at its next batch (superseded), what it indexed kept and gone on with when
+        that catalog is next opened (``RESUMING``); said once ``name`` has opened."""
+        done, total = self._index_progress
+        if not self.is_opening() or name == self.name or not total:
+            return
+        self._said_once_open = (name, f"The index run of “{self.name}” was stopped to open “{name}”: the images it "
+                                      f"indexed are kept, and it goes on when “{self.name}” is opened again.")
 
     def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
         """What the catalog held as opening it started: shown while the run brings it up to date.
