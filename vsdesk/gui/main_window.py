@@ -241,10 +241,10 @@ class MainWindow(QMainWindow):
 
     def _show_activity(self) -> None:
         """The activity label, on the right, says what the tab shown is doing (its latest task:
-        "Product: indexing · “clothing”", its progress in the catalog line). Other tabs' work, which the user is not
-        looking at (their models load at start-up), is only named ("Busy in the background: the
-        Product tab", its steps in the tooltip), and replaced when the user turns to that tab;
-        "Ready" once nothing runs at all."""
+        "Product: indexing · “clothing”", its progress in the catalog line). Other tabs' work,
+        which the user is not looking at (their models load at start-up), is only named ("Busy
+        in the background: the Product tab", its steps in the tooltip), and replaced when the
+        user turns to that tab; "Ready" once nothing runs at all."""
         mode = self.current_tab().mode
         running = self.runner.running_labels()
         own = [label for slot, label in running if slot.split("/", 1)[0] == mode]

@@ -64,7 +64,7 @@ class ModelChoiceDialog(QDialog):
             pair.addWidget(button)
             pair.addWidget(details)
             layout.addLayout(pair)
-        #: The text under the choices (None: none); it may follow the choice (``set_footer``).
+        #: The text under the choices (None: none); it may follow the choice (``follow_choice``).
         self.footer = None
         if footer:
             self.footer = QLabel(footer)
