@@ -2973,6 +2973,7 @@ def test_a_catalog_whose_run_resumes_is_mapped_at_once_and_its_final_map_starts_
     from vsdesk.engine.catalog import Catalog, index_catalog
     from vsdesk.engine.projection import REFINE_ITERATIONS
     from vsdesk.engine.tasks import CancelledError
+    from vsdesk.engine.text import RESUMING
 
     tab = window.tab("style")
     window.tabs.setCurrentWidget(tab)
@@ -2990,8 +2991,8 @@ def test_a_catalog_whose_run_resumes_is_mapped_at_once_and_its_final_map_starts_
 
     def resumed_once_mapped(name, progress, *args, **kwargs):
         def told(done, total, message):
-            if message.startswith("indexing"):
-                first_map.wait(120)  # (the partial map done: the run would often outpace it here)
+            if message.startswith(RESUMING):  # the run's first step: it waits for the partial map
+                first_map.wait(120)  # (its 4 images would often be indexed first, that map superseded)
             progress(done, total, message)
         return open_catalog(name, told, *args, **kwargs)
 
