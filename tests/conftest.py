@@ -58,7 +58,10 @@ def wait_for_worker(qtbot, runner, worker: str, urgent: bool = False, timeout: i
     theirs. What the test then asserts did not happen had every chance to, however slow the
     machine. ``urgent``: the marker is urgent. On a serial worker it runs in the next pause of
     the running task, once the urgent tasks queued before it are done; on the compute worker
-    it goes first at once and waits for nothing (it only shows the worker answers)."""
+    it would go first at once and wait for nothing: refused (``TaskRunner.is_waiting`` tells a
+    map that waits for another's)."""
+    if urgent and worker == "compute":
+        raise ValueError("an urgent marker on the compute worker waits for nothing: use runner.is_waiting(slot)")
     done = []
     runner.submit(f"test/marker-{next(_markers)}", lambda ctx: None, worker=worker, urgent=urgent,
                   on_done=done.append)

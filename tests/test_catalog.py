@@ -23,6 +23,7 @@ from vsdesk.engine.catalog import (
     CatalogNotFound,
     FoundElsewhere,
     IndexReport,
+    images_to_embed,
     index_catalog,
     list_catalogs,
     no_images_words,
@@ -389,6 +390,31 @@ def test_a_copy_made_while_a_disk_is_unplugged_loses_nothing(photos, tmp_path):
     assert (back.added, back.embedded, back.model_loaded, len(loads)) == (6, 0, False, 1)
     assert back.indexed == 20 and not back.missing_folders and not back.found_elsewhere
     assert set(map(str, on_disk)) <= set(catalog.vectors().paths)  # every photo of the disk
+
+
+def test_images_to_embed_counts_what_a_run_with_a_model_would_embed(photos):
+    """What the window's "Product model" dialog says a switch embeds: not the images indexed
+    (it said 12 for a catalog whose run was cancelled at 4, or whose new model's vectors were
+    half there), but the files found less those with a vector of that model already."""
+    catalog = Catalog.create("mine", "style", [photos])
+    seen = []
+    with pytest.raises(CancelledError):  # the first run cut off: some indexed, all found
+        index_catalog(catalog, HistogramEmbedder("old-v1"), lambda done, total, message="": seen.append(done),
+                      cancelled=lambda: max(seen, default=0) >= 4, batch_size=4)
+    kept = catalog.counts()[0]
+    assert 4 <= kept < 12
+    assert images_to_embed(catalog, ["old-", "new-", None]) == [12 - kept, 12, 12]
+    index_catalog(catalog, HistogramEmbedder("old-v1"))
+    assert images_to_embed(catalog, ["old-", "new-"]) == [0, 12]
+    seen.clear()  # a switch to another model cancelled midway: its vectors so far stay, and count
+    with pytest.raises(CancelledError):
+        index_catalog(catalog, HistogramEmbedder("new-v1"), lambda done, total, message="": seen.append(done),
+                      cancelled=lambda: max(seen, default=0) >= 4, batch_size=4)
+    [old, new] = images_to_embed(catalog, ["old-", "new-"])
+    assert old == 0 and 0 < new <= 8, new
+    shutil.copy(clothing_images(1, start=20)[0], photos / "saved-since.jpg")  # a file saved since
+    assert images_to_embed(catalog, ["old-", "new-"]) == [1, new + 1]
+    catalog.close()
 
 
 def test_cancel_keeps_committed_batches(photos):

@@ -1217,11 +1217,21 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
         qtbot, tmp_path, monkeypatch):
     """The "New catalog from a folder" and "Add a folder" dialogs started in the folder the window
     was started from. They start in the user's Pictures (home when there is none), then in the
-    folder holding the last one chosen (the next is usually its sibling), kept across starts."""
+    folder holding the last one chosen (the next is usually its sibling), kept across starts.
+    The Pictures folder is looked for off the window's thread (``pictures_folder``, on the
+    tab's I/O worker): opening the dialog stats nothing of vsdesk's own on the window's thread
+    (a home on a network disk that stopped answering would freeze it)."""
+    from pathlib import Path
+
     from PySide6.QtWidgets import QFileDialog
 
-    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
     from vsdesk.gui.settings import Settings
+
+    looked = []  # the folders whose kind was looked at on this (the window's) thread
+    is_dir = Path.is_dir
+    monkeypatch.setattr(Path, "is_dir", lambda self: (threading.current_thread() is threading.main_thread()
+                                                      and looked.append(str(self)), is_dir(self))[1])
 
     home = tmp_path / "home"
     home.mkdir()
@@ -1235,16 +1245,28 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
     bar = CatalogBar(settings=Settings())
     qtbot.addWidget(bar)
     bar.set_catalog("mine", ("/x",), is_sample=False)
-    answers += ["", ""]
+    def look_for_pictures():  # as the tab's I/O worker does as it starts
+        found = []
+        worker = threading.Thread(target=lambda: found.append(pictures_folder()))
+        worker.start()
+        worker.join()
+        bar.set_pictures(found[0])
+
+    answers += ["", "", ""]
+    look_for_pictures()
     bar.choose_folder()
     (home / "Pictures").mkdir()
+    bar.choose_folder_to_add()  # (not looked for again yet: home still)
+    look_for_pictures()
     bar.choose_folder_to_add()
-    assert asked == [str(home), str(home / "Pictures")]
+    assert asked == [str(home), str(home), str(home / "Pictures")]
+    assert looked == [], looked
     chosen = []
     bar.folder_to_add.connect(chosen.append)
     answers.append(str(home / "Pictures" / "2024"))
     bar.choose_folder_to_add()
     assert chosen == [str(home / "Pictures" / "2024")]
+    assert looked == [], looked
     again = CatalogBar(settings=Settings())  # another start: kept in the settings
     qtbot.addWidget(again)
     answers.append("")

@@ -409,9 +409,14 @@ def test_cancel_stops_indexing_keeps_what_was_indexed_and_reopening_resumes(qtbo
     (folder / "zz-empty.jpg").write_bytes(b"")  # skipped, and the bar says why
     tab = index_style_folder_until(qtbot, window, folder, 25, 8)
     bar = tab.catalog_bar
-    # the status bar's activity says how far indexing is, not "loading TensorFlow …" any more
-    # (then the rate and time left, once they mean something: "· 3.1 images/s · about 10 s left")
-    assert re.match(r"Style: indexing \d+/25( · [^“]+)? · “", window.activity.text()), window.activity.text()
+    # How far indexing is, said once, in the catalog line (its bar, then the rate and time left
+    # once they mean something: "indexing · 3.1 images/s · about 10 s left"); the status bar's
+    # activity names the step ("indexing", not "loading TensorFlow …" any more), without the
+    # numbers, and its message line does not say them a third time.
+    assert bar.progress.format() == f"{bar.progress.value()}/25"
+    assert re.match(r"indexing( · [^·]+/s( · [^·]+)?)?$", bar.status.text()), bar.status.text()
+    assert window.activity.text() == f"Style: indexing · “{tab.catalog_name}”", window.activity.text()
+    assert "indexing" not in window.status.currentMessage(), window.status.currentMessage()
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
     kept = len(tab.snapshot)
@@ -494,6 +499,29 @@ def test_a_catalog_another_process_indexes_is_shown_as_it_was_and_opened_again_o
         qtbot.wait(500)
         assert len(tab.snapshot) == 6  # still indexed elsewhere: left as it is
     qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.messages.text() == ""
+
+
+def test_a_catalog_this_windows_own_run_holds_is_not_said_to_be_indexed_elsewhere(qtbot, window, tmp_path):
+    """The catalog's lock held by this process (its own run, still at its end, or holding it
+    when a damaged index is found by the opening after it): every such refusal was worded as
+    "another vsdesk window or command". It is said as this window's own, and the catalog is
+    opened again once that run lets go, as with another process's."""
+    from vsdesk.engine.catalog import catalog_location
+    from vsdesk.engine.catalog._store import lock_catalog
+
+    folder = copy_images(ARTWORKS[:4], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    name = tab.catalog_name
+    with lock_catalog(catalog_location(name), name):  # as a run of this process holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.open_catalog(name)
+        said = tab.messages.text()
+        assert tab.messages.kind == "info" and "another vsdesk window or command" not in said, said
+        assert said == f"The catalog “{name}” is being indexed by an earlier index run of this window; it is " \
+                       "shown as it was, and updated when that is done.", said
+        shutil.copy(ARTWORKS[4], folder / ARTWORKS[4].name)
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 5 and not tab.catalog.is_opening(), timeout=60_000)
     assert tab.messages.text() == ""
 
 
@@ -890,6 +918,10 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         return open_catalog(*args, **kwargs)
 
     tab.session.open_catalog = open_once_released
+    searches = []  # each search of the query submitted (the model's step, on the TensorFlow thread)
+    submit = window.runner.submit
+    window.runner.submit = lambda slot, fn, **kw: (slot == "product/query" and kw.get("worker", "tf") == "tf"
+                                                   and searches.append(kw.get("label")), submit(slot, fn, **kw))[1]
     with qtbot.waitSignal(tab.results_shown, timeout=120_000):
         tab.open_catalog("mine")
         # ... the results shown are said to be the other catalog's meanwhile ...
@@ -898,6 +930,10 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         finally:
             released.set()
     assert tab.outcome.catalog == "mine" and tab.outcome.extras["model"] == "product-heldout"  # embedded again
+    # Once: the catalog is shown as its index is read, then as its run left it (the same rows):
+    # the query was searched again at each, the first search superseded midway.
+    wait_for_worker(qtbot, window.runner, "tf")
+    assert len(searches) == 1, searches
     assert tab.outcome.model_key == tab.snapshot.model_key and len(tab.gallery.results.items()) == 6
     # ... and no longer once they are this one's, searched again by its model, in the time that took.
     assert "These results are from" not in tab.messages.text(), tab.messages.text()
@@ -1279,13 +1315,14 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     dialog = tab.catalog.model_dialog
     words = "\n".join(label.text() for label in dialog.findChildren(QLabel))
     assert f"Which product model should index the catalog <b>{name}</b>?" in words
-    assert "It is indexed now with the shipped model." in words and "Its <b>3 images</b> are embedded again" in words
+    assert "It is indexed now with the shipped model." in words
     assert dialog.chosen() is None and not dialog.ok_button.isEnabled()  # its own model: nothing to do
     dialog.choose("product/mine")
     assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Re-index 3 images"
+    assert "Its <b>3 images</b> are embedded by the model chosen" in dialog.footer.text()
     with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
         QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-        assert "is indexed again with product/mine: its 3 images are embedded again" in tab.messages.text()
+        assert "is indexed again with product/mine: its 3 images are embedded" in tab.messages.text()
     assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3 and tab.messages.text() == ""
     assert bar.status.text() == "3 images · model product/mine"
     assert bar.model_action.text() == "Product model: product/mine — change…"
@@ -1353,6 +1390,9 @@ def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_
             tab.start()  # shown from its index at once; its model loads afterwards
         told = tab.snapshot
         assert told.predictions_pending  # the model is to tell the classes it predicts
+        # A photo saved in its folder since it was indexed: the switch embeds 4 images, not the 3
+        # the catalog holds (the dialog said the catalog's count).
+        copy_images(_clothing_photos("Hat", 4)[3:], hats)
         window.runner.submit("test/hold-io", lambda ctx: held.set() or release.wait(60), worker="io")
         qtbot.waitUntil(held.is_set, timeout=10_000)
         tab.catalog_bar.model_action.trigger()
@@ -1365,7 +1405,11 @@ def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_
                     timeout=10_000)
     wait_for_worker(qtbot, window.runner, "io")  # a second list, if one were read, has come by now
     assert len([d for d in tab.findChildren(ModelChoiceDialog) if d.isVisible()]) == 1
-    assert tab.catalog.model_dialog.ok_button.text() == "Re-index 3 images"
+    dialog = tab.catalog.model_dialog
+    dialog.choose("product/mine")
+    assert dialog.ok_button.text() == "Re-index 4 images" and "Its <b>4 images</b> are embedded" in dialog.footer.text()
+    dialog.choose(None)  # its own model: nothing to switch to
+    assert dialog.ok_button.text() == "Re-index" and not dialog.ok_button.isEnabled()
     tab.catalog.model_dialog.reject()
     qtbot.waitUntil(lambda: tab.catalog.model_dialog is None, timeout=5_000)
 
@@ -1443,7 +1487,7 @@ def _long_projection(running, release):
     t-SNE does between its stages (``check_cancelled``: urgent work runs there)."""
     from vsdesk.engine.tasks import check_cancelled
 
-    def long_projection(snapshot, progress, cancelled, partial=None):
+    def long_projection(snapshot, progress, cancelled, partial=None, start_from=None):
         running.set()
         while not release.wait(0.05):
             check_cancelled(cancelled)
@@ -1485,7 +1529,8 @@ def test_the_map_of_the_tab_turned_to_goes_ahead_of_the_map_of_the_tab_shown_bef
         statuses = record_map_statuses(other)
         with qtbot.waitSignal(other.catalog_ready, timeout=120_000):
             other.start()
-        wait_for_worker(qtbot, window.runner, "compute", urgent=True)  # the compute worker answered meanwhile
+        # Its map's thread has looked whether its turn has come, and waits: it had every chance to start.
+        qtbot.waitUntil(lambda: window.runner.is_waiting("style/map"), timeout=10_000)
         assert other.map_xy is None and other.runner.is_running("style/map")
         assert not [text for text in statuses if "%" in text], statuses  # not started (it says "t-SNE 0%" first)
         # said once it keeps the user waiting
@@ -2597,6 +2642,74 @@ def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under
     assert len(tab.gallery.results.items()) == 12 and tab.scatter.point_count() == 12
 
 
+def test_a_catalog_opened_by_the_window_itself_is_the_one_the_list_shows(qtbot, window, tmp_path):
+    """A catalog opened from code (one given on the command line, resumed, brought up to date),
+    not picked in the list: the list showed the catalog left, as if that one were searched.
+    It shows the one opened, listed already or made since the list was read, and picking
+    another in the list still opens it."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "a"))
+    first = tab.catalog_name
+    qtbot.waitUntil(lambda: first in tab.catalog_bar.names(), timeout=10_000)
+    assert tab.catalog_bar.current() == first
+    second = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:6], tmp_path / "b")))
+    assert second not in tab.catalog_bar.names()  # made since the list was read
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(second)
+        assert tab.catalog_bar.current() == second
+    assert tab.snapshot.name == second
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(first)  # listed already
+        assert tab.catalog_bar.current() == first and tab.catalog_name == first
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog_bar.combo.setCurrentText(second)  # the user picks the other in the list
+    assert tab.snapshot.name == second == tab.catalog_bar.current()
+
+
+def test_another_catalog_can_be_chosen_while_one_is_indexed_whose_run_goes_on_when_it_is_opened_again(
+        qtbot, window, tmp_path, monkeypatch):
+    """The catalog list was off for the whole of an index run (minutes for a big folder): the
+    user could not go back to search another catalog meanwhile. It stays on: another catalog
+    chosen stops the run at its next batch (what it indexed is kept, as a Cancel keeps it),
+    which is said, and goes on when its catalog is opened again."""
+    import threading
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "a")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    shown_first = tab.catalog_name
+    big = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "b")))
+    tab.refresh_catalog_list()
+    qtbot.waitUntil(lambda: big in tab.catalog_bar.names(), timeout=10_000)
+    held = threading.Event()  # the run holds after its first batch until the other catalog is chosen
+    open_catalog = tab.session.open_catalog
+
+    def slow(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            progress(done, total, message)
+            if name == big and message.startswith("indexing") and done > 0:
+                held.wait(30)
+        return open_catalog(name, told, *args, **kwargs)
+
+    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    tab.open_catalog(big)
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
+    assert bar.combo.isEnabled() and not bar.menu_button.isEnabled()  # the list on, the menu off
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.combo.setCurrentText(shown_first)  # the user goes back to the other catalog
+        held.set()
+    assert tab.snapshot.name == shown_first and len(tab.snapshot) == 3
+    assert tab.messages.text() == (f"The index run of “{big}” was stopped to open “{shown_first}”: the images it "
+                                   f"indexed are kept, and it goes on when “{big}” is opened again.")
+    from vsdesk.engine.catalog import Catalog
+
+    with Catalog.open(big) as catalog:
+        kept = catalog.counts()[0]
+        assert 0 < kept < 12 and catalog.unfinished
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.combo.setCurrentText(big)
+    assert len(tab.snapshot) == 12
+
+
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
     removed = tab.snapshot.name
@@ -2910,6 +3023,59 @@ def test_a_window_closed_during_an_index_run_resumes_it_at_the_next_start_and_sa
     again.close()
 
 
+def test_a_catalog_whose_run_resumes_is_mapped_at_once_and_its_final_map_starts_from_that_one(
+        qtbot, window, tmp_path):
+    """A catalog whose index run stopped midway is shown and mapped as its index is read (the
+    user has a map at once), and mapped again once the run is done: that second map was computed
+    afresh, the first one's work thrown away. It starts from the first map instead, each image
+    kept where it was, in half the iterations (``projection.REFINE_ITERATIONS``)."""
+    import threading
+
+    from vsdesk.engine.catalog import Catalog, index_catalog
+    from vsdesk.engine.projection import REFINE_ITERATIONS
+    from vsdesk.engine.tasks import CancelledError
+    from vsdesk.engine.text import RESUMING
+
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:12], tmp_path / "clothes")
+    name = ModeSession("style").create_folder_catalog(str(folder))
+    seen = []
+    with Catalog.open(name) as catalog, pytest.raises(CancelledError):  # a run stopped after its first batch
+        index_catalog(catalog, tab.session.embedder, lambda done, total, message="": seen.append(done),
+                      cancelled=lambda: max(seen, default=0) >= 8, batch_size=8)
+    with Catalog.open(name) as catalog:
+        assert catalog.unfinished and catalog.counts()[0] == 8
+    first_map = threading.Event()
+    tab.map_ready.connect(first_map.set)
+    open_catalog, projection = tab.session.open_catalog, tab.session.projection
+
+    def resumed_once_mapped(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            if message.startswith(RESUMING):  # the run's first step: it waits for the partial map
+                first_map.wait(120)  # (its 4 images would often be indexed first, that map superseded)
+            progress(done, total, message)
+        return open_catalog(name, told, *args, **kwargs)
+
+    maps = []  # (images, images of the map it starts from, or 0, iterations)
+
+    def recorded(snapshot, progress, *args, start_from=None, **kwargs):
+        steps = []
+        found = projection(snapshot, lambda done, total, message="": (steps.append(total),
+                                                                       progress(done, total, message)),
+                           *args, start_from=start_from, **kwargs)
+        maps.append((len(snapshot), len(start_from.paths) if start_from is not None else 0, max(steps, default=0)))
+        return found
+
+    tab.session.open_catalog, tab.session.projection = resumed_once_mapped, recorded
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    qtbot.waitUntil(lambda: len(maps) == 2, timeout=120_000)
+    assert maps == [(8, 0, 1000), (12, 8, REFINE_ITERATIONS)], maps
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 12, timeout=60_000)
+
+
 def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window, tmp_path):
     """The map said "Computing the map: PCA 0%" for 50 s and more while a catalog was indexed:
     t-SNE's threads crawl while the index run keeps the processor busy (and PCA was long done).
@@ -2931,9 +3097,9 @@ def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window,
     tab.catalog_bar.progress.valueChanged.connect(lambda value: value > 0 and indexing.set())
     projection = tab.session.projection
 
-    def once_the_run_is_under_way(snapshot, progress, cancelled, partial=None):
+    def once_the_run_is_under_way(snapshot, progress, cancelled, partial=None, start_from=None):
         indexing.wait(60)
-        return projection(snapshot, progress, cancelled, partial)
+        return projection(snapshot, progress, cancelled, partial, start_from=start_from)
 
     tab.session.projection = once_the_run_is_under_way
     tab.catalog_name = name

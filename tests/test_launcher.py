@@ -264,3 +264,56 @@ def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_mo
         log.close()
     assert not list(models.glob(".tmp-*")), (tmp_path / "window.log").read_text()[-2000:]
     assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()
+
+
+GEOMETRY_REPORTER = """
+import time
+
+import PySide6.QtWidgets as widgets
+from PySide6.QtCore import QTimer
+
+_Base = widgets.QApplication
+
+
+class QApplication(_Base):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._deadline = time.monotonic() + 20
+        QTimer.singleShot(0, self._report)
+
+    def _report(self):
+        # The window's size as Qt applies a -qwindowgeometry (a resize after the first show, on
+        # the offscreen platform): said once it is 700 wide, or in 20 s.
+        window = next((w for w in self.topLevelWidgets() if w.isWindow() and w.isVisible()), None)
+        if window is None or (window.width() != 700 and time.monotonic() < self._deadline):
+            QTimer.singleShot(50, self._report)
+            return
+        print("geometry", window.width(), window.height(), "maximised", window.isMaximized(), flush=True)
+        self.quit()
+
+
+widgets.QApplication = QApplication
+"""
+
+
+def test_a_geometry_given_on_the_command_line_wins_over_the_one_saved(qtbot, tmp_path):
+    """`vsdesk -qwindowgeometry 700x560+30+40` reached Qt, but the geometry saved at the last
+    close was restored over it: a window closed maximised opened maximised again. The one given
+    for this start wins."""
+    from vsdesk.gui.main_window import MainWindow
+
+    last = MainWindow(autostart=False)  # closed maximised last time
+    qtbot.addWidget(last)
+    last.showMaximized()
+    qtbot.waitUntil(last.isMaximized, timeout=5000)
+    last.close()
+    last.settings.sync()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(GEOMETRY_REPORTER)
+    env = {"QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    done = _vsdesk("-qwindowgeometry", "700x560+30+40", **env)
+    assert done.returncode == 0, done.stderr
+    said = next(line for line in done.stdout.splitlines() if line.startswith("geometry "))
+    assert said == "geometry 700 560 maximised False", said

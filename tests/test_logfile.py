@@ -128,3 +128,49 @@ def test_the_window_rotates_its_log_and_appends_when_the_rename_is_refused(log_p
     _filled(log_path, logfile.LOG_MAX_BYTES + 1000)
     logged, given_up = log_a_while()
     assert logged.startswith(FILLER) and logged.count("WARNING vsdesk.gui.test: message") == 3 and not given_up
+
+
+def test_only_one_window_rotates_the_log_a_second_one_appends(log_path):
+    """Two windows both rotated vsdesk.log: the second's rotation renamed the file the first
+    was writing (which went on into vsdesk.log.1, then threw it away at its own rotation). The
+    window that rotates holds a lock while it runs; a second one appends, and rotates once
+    the first has closed."""
+    from logging.handlers import RotatingFileHandler
+
+    log_path.parent.mkdir(parents=True)
+    root = logging.getLogger()
+    first = logfile.log_to_file()
+    second = logfile.log_to_file()  # another window, beside it
+    try:
+        assert isinstance(first, RotatingFileHandler) and not isinstance(second, RotatingFileHandler)
+        _filled(log_path, logfile.LOG_MAX_BYTES + 1000)
+        record = logging.LogRecord("vsdesk", logging.INFO, __file__, 1, "a message", None, None)
+        second.handle(record)
+        assert not log_path.with_name("vsdesk.log.1").exists()  # appended past the size: not renamed
+        first.handle(record)
+        assert log_path.with_name("vsdesk.log.1").exists() and log_path.stat().st_size < 1000  # rotated
+    finally:
+        for handler in (first, second):
+            root.removeHandler(handler)
+            handler.close()
+    third = logfile.log_to_file()  # the first closed: the next window rotates
+    try:
+        assert isinstance(third, RotatingFileHandler)
+    finally:
+        root.removeHandler(third)
+        third.close()
+
+
+def test_a_command_line_does_not_start_afresh_a_log_a_window_rotates(log_path):
+    """A command's start afresh of a huge log is a rename too: not while a window holds the
+    right to rotate it (that window keeps it small; it is writing it now)."""
+    _filled(log_path, logfile.CLI_START_AFRESH_BYTES + 1000)
+    held = logfile._rotation_lock(log_path)  # as a window running holds it
+    try:
+        assert held is not None
+        ran = _cli("catalogs", "list")
+        assert ran.returncode == 0, ran.stderr
+        assert not log_path.with_name("vsdesk.log.1").exists()
+        assert log_path.read_text().startswith(FILLER)
+    finally:
+        held.close()

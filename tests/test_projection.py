@@ -112,3 +112,32 @@ def test_a_map_the_cache_cannot_hold_is_returned_with_the_reason(tmp_path, monke
     blocker.unlink()  # put right: saved, and found there the next time
     assert project_catalog(catalog, iterations=250).unsaved is None
     assert np.array_equal(project_catalog(catalog, iterations=250).xy, xy) and len(list(blocker.glob("*.npy"))) == 1
+
+
+def test_a_map_of_a_catalog_grown_since_starts_from_its_earlier_map_in_half_the_iterations():
+    """A catalog whose index run resumed is mapped as its index was read (the part indexed
+    before), then again once the run is done: computed afresh, the first map was thrown away.
+    The second starts from it instead: its points where they were, each new one beside its
+    nearest neighbour, refined without early exaggeration in half the iterations; the clusters
+    stay apart."""
+    from vsdesk.engine.projection import REFINE_ITERATIONS, CatalogMap, initial_layout
+
+    x, labels = clusters()
+    x /= np.linalg.norm(x, axis=1, keepdims=True)  # as catalog vectors are
+    paths = [f"/p/{i}.jpg" for i in range(len(x))]
+    kept = np.arange(len(x)) % 4 != 0  # three quarters indexed before the run resumed
+    earlier = project(x[kept])
+    start = initial_layout(paths, x, CatalogMap([p for p, k in zip(paths, kept) if k], earlier))
+    assert np.array_equal(start[kept], earlier)  # kept where they were
+    for i in np.flatnonzero(~kept):  # each new one beside a kept point of its own cluster
+        nearest = np.flatnonzero(kept)[np.argmin(np.linalg.norm(earlier - start[i], axis=1))]
+        assert labels[nearest] == labels[i]
+    steps = []
+    out = project(x, progress=lambda d, t, m="": steps.append((d, t)), init=start)
+    assert steps[-1] == (REFINE_ITERATIONS, REFINE_ITERATIONS) and REFINE_ITERATIONS < 1000
+    centres = np.array([out[labels == c].mean(axis=0) for c in range(3)])
+    spread = max(float(np.linalg.norm(out[labels == c] - centres[c], axis=1).mean()) for c in range(3))
+    assert min(np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a + 1, 3)) > 2 * spread
+    # An earlier map of less than half of it is no start: computed afresh.
+    assert initial_layout(paths, x, CatalogMap(paths[:50], earlier[:50])) is None
+    assert initial_layout(paths, x, None) is None

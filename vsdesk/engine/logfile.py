@@ -4,11 +4,13 @@ INFO and above go there, with tracebacks; a command line's warnings go to standa
 (one line each, as before it had a log), its own output (``--json`` on stdout) left clean.
 
 Several processes write it at once (the window, commands run beside it), each appending. Only
-the window starts it afresh as it grows (``RotatingFileHandler``): a rotation renames the file
+one window starts it afresh as it grows (``RotatingFileHandler``): a rotation renames the file
 under the others, which must not rotate in turn (on Linux they go on writing into vsdesk.log.1,
 and a second rotation would throw away what the first kept; on Windows the rename is refused
-while another has the file open). A command line only appends, and starts afresh as it starts
-when no window has kept the file small (``CLI_START_AFRESH_BYTES``).
+while another has the file open). The window that rotates holds a lock (``ROTATION_LOCK``) for
+as long as it runs; a second window opened meanwhile only appends. A command line only appends,
+and starts afresh as it starts when no window has kept the file small (``CLI_START_AFRESH_BYTES``)
+and none holds that lock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+
+try:
+    import fcntl
+except ImportError:  # Windows: a rotation under another process is refused there (``_RotatedLog``)
+    fcntl = None
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Callable
@@ -32,6 +39,9 @@ LOG_MAX_BYTES = 1_000_000
 #: long time): not at each megabyte, so that it hardly ever happens while another writes it.
 CLI_START_AFRESH_BYTES = 10 * LOG_MAX_BYTES
 
+#: The window that rotates the log holds this file's lock (``flock``) while it runs.
+ROTATION_LOCK = "vsdesk.log.lock"
+
 #: Whether this process logged its command line (``log_command_line``): its end is logged too.
 _command_logged = False
 
@@ -46,8 +56,12 @@ def log_to_file(rotate: bool = True) -> logging.Handler | None:
     except OSError as exc:  # LocationError: the cache folder cannot be made
         log.warning("no log file: %s", exc)
         return None
-    if rotate:
+    held = _rotation_lock(path) if rotate else None
+    if held is not None:
         handler = _RotatedLog(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
+        handler.held = held  # kept open: the lock is this window's until it closes the handler
+    elif rotate:
+        handler = _AppendedLog(path, encoding="utf-8", delay=True)  # another window rotates it
     else:
         _start_afresh_if_huge(path)
         handler = _AppendedLog(path, encoding="utf-8", delay=True)
@@ -149,12 +163,49 @@ class _GivenUpWhenItCannotBeWritten(logging.FileHandler):
                     self.baseFilename, error)
 
 
+def _rotation_lock(path: Path):
+    """The right to rotate the log ``path``: the open lock file, its ``flock`` taken (kept for
+    as long as the window runs), or None when another window holds it. Without ``flock``
+    (Windows), every window may try (a rename under another is refused there)."""
+    try:
+        fp = open(path.with_name(ROTATION_LOCK), "a")
+    except OSError:  # a read-only cache folder: nothing is written there anyway
+        return None
+    if fcntl is not None:
+        try:
+            fcntl.flock(fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fp.close()
+            return None
+    return fp
+
+
+def _rotated_elsewhere(path: Path) -> bool:
+    """Whether a window holds the right to rotate the log ``path`` now (``_rotation_lock``)."""
+    if fcntl is None:
+        return False
+    try:
+        with open(path.with_name(ROTATION_LOCK), "a") as fp:
+            fcntl.flock(fp.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    return False
+
+
 class _AppendedLog(_GivenUpWhenItCannotBeWritten):
-    """A command line's: appended to, never renamed while others write it."""
+    """A command line's, or a second window's: appended to, never renamed while others write it."""
 
 
 class _RotatedLog(_GivenUpWhenItCannotBeWritten, RotatingFileHandler):
-    """The window's: started afresh past ``LOG_MAX_BYTES``."""
+    """The window's that holds the rotation lock (``held``): started afresh past ``LOG_MAX_BYTES``."""
+
+    held = None
+
+    def close(self) -> None:
+        super().close()
+        if self.held is not None:
+            self.held.close()  # the lock goes with it: another window may rotate now
+            self.held = None
 
     def doRollover(self) -> None:  # noqa: N802 - logging's name
         try:
@@ -173,7 +224,7 @@ def _start_afresh_if_huge(path: Path) -> None:
     begun (before this process writes it). Not when it cannot be (Windows: another process has
     it open): appended to, then."""
     try:
-        if path.stat().st_size > CLI_START_AFRESH_BYTES:
+        if path.stat().st_size > CLI_START_AFRESH_BYTES and not _rotated_elsewhere(path):
             os.replace(path, path.with_name(f"{LOG_NAME}.1"))
     except OSError:
         pass

@@ -31,6 +31,11 @@ from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_canc
 
 #: Iterations per t-SNE stage (scikit-learn requires max_iter >= 250).
 STAGE_ITERATIONS = 250
+#: Iterations of a map that starts from an earlier map of most of its points (``start_from``):
+#: its layout is there already, so no early exaggeration and half the iterations.
+REFINE_ITERATIONS = 500
+#: Points whose nearest neighbour is looked for at once, placing new points (``initial_layout``).
+NEAREST_CHUNK = 1024
 EARLY_EXAGGERATION = 12.0
 PCA_DIMS = 50
 
@@ -57,13 +62,18 @@ def project(
     perplexity: float = 30.0,
     iterations: int = 1000,
     random_state: int = 0,
+    init: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(n, d) vectors -> (n, 2) float32 t-SNE coordinates. Deterministic for a given input."""
+    """(n, d) vectors -> (n, 2) float32 t-SNE coordinates. Deterministic for a given input.
+    ``init``: an (n, 2) layout to start from (``initial_layout``: an earlier map of most of the
+    points), refined in ``REFINE_ITERATIONS`` without early exaggeration."""
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
 
     x = np.asarray(matrix, dtype=np.float32)
     n = x.shape[0]
+    if init is not None:
+        iterations = min(iterations, REFINE_ITERATIONS)
     stages = max(1, -(-int(iterations) // STAGE_ITERATIONS))
     total = stages * STAGE_ITERATIONS
     if n < 5:  # too few points for t-SNE: spread them on a line
@@ -83,11 +93,13 @@ def project(
     start = x[:, :2] if x.shape[1] >= 2 else np.column_stack([x[:, 0], np.zeros(n)])
     start = start - start.mean(axis=0)
     embedding = (start / max(float(np.std(start[:, 0])), 1e-12) * 1e-4).astype(np.float32)
+    if init is not None:
+        embedding = np.asarray(init, np.float32)
     for stage in range(stages):
         tsne = TSNE(
             n_components=2,
             perplexity=perplexity,
-            early_exaggeration=EARLY_EXAGGERATION if stage == 0 else 1.0,
+            early_exaggeration=EARLY_EXAGGERATION if stage == 0 and init is None else 1.0,
             learning_rate=learning_rate,
             max_iter=STAGE_ITERATIONS,
             init=embedding,
@@ -104,6 +116,32 @@ def project(
     return embedding
 
 
+def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap | None) -> np.ndarray | None:
+    """Where a map of ``paths`` (their L2-normalised vectors ``matrix``) starts from an earlier
+    map ``start_from`` (of a part of the catalog: its index run resumed after it was mapped):
+    each point kept where it was, each new one beside its nearest kept neighbour (cosine), a
+    hair apart. None when the earlier map holds too little of it to be worth starting from
+    (less than half its points)."""
+    if start_from is None:
+        return None
+    where = {path: i for i, path in enumerate(start_from.paths)}
+    kept = np.array([where.get(path, -1) for path in paths])
+    have = np.flatnonzero(kept >= 0)
+    if len(have) < 3 or 2 * len(have) < len(paths):
+        return None
+    xy = np.zeros((len(paths), 2), np.float32)
+    xy[have] = np.asarray(start_from.xy, np.float32)[kept[have]]
+    new = np.flatnonzero(kept < 0)
+    known = np.asarray(matrix, np.float32)[have]
+    spread = max(float(np.std(xy[have])), 1e-6)
+    jitter = np.random.default_rng(0).normal(0, spread * 1e-3, (len(new), 2)).astype(np.float32)
+    for first in range(0, len(new), NEAREST_CHUNK):
+        chunk = new[first:first + NEAREST_CHUNK]
+        nearest = have[np.argmax(np.asarray(matrix, np.float32)[chunk] @ known.T, axis=1)]
+        xy[chunk] = xy[nearest] + jitter[first:first + len(chunk)]
+    return xy
+
+
 def project_catalog(
     catalog,
     progress: Progress = no_progress,
@@ -112,18 +150,20 @@ def project_catalog(
     *,
     perplexity: float = 30.0,
     iterations: int = 1000,
+    start_from: CatalogMap | None = None,
 ) -> CatalogMap:
     """The map of ``catalog.vectors()``, cached per catalog version. A map from the cache
     reports no progress: nothing is computed (the window showed "t-SNE (cached) 100%" for an
-    instant before the map)."""
+    instant before the map). ``start_from``: an earlier map of most of it (``initial_layout``),
+    refined rather than computed afresh."""
     vectors = catalog.vectors()
     n = len(vectors.paths)
     path = _cache_path(catalog, perplexity, iterations)
     cached = _load(path, n)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
-    embedding = project(vectors.matrix, progress, cancelled, partial,
-                        perplexity=perplexity, iterations=iterations)
+    embedding = project(vectors.matrix, progress, cancelled, partial, perplexity=perplexity, iterations=iterations,
+                        init=initial_layout(vectors.paths, vectors.matrix, start_from))
     # Minutes of work are not thrown away for want of a cache: the map is returned unsaved.
     try:
         _save(path, embedding)

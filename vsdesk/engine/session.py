@@ -516,6 +516,17 @@ class ModeSession:
 
         return model_choices()
 
+    def images_to_embed(self, name: str, models: list[str | None]) -> list[int]:
+        """For each of ``models`` (``ModelChoice.name``s), how many images of catalog ``name``
+        indexing it with that model embeds (``catalog.images_to_embed``): the dialog that
+        changes a catalog's model says it. Scans the folders: for the I/O thread."""
+        from vsdesk.engine.catalog import Catalog, images_to_embed
+        from vsdesk.engine.modes import vectors_key_prefix
+
+        with Catalog.open(name) as catalog:
+            return images_to_embed(catalog, [vectors_key_prefix(self.mode, **{**self._options, "model": model})
+                                             for model in models])
+
     def create_folder_catalog(self, folder: str, model: str | None = None) -> str:
         """A new catalog for a user's folder (cheap: indexing is ``open_catalog``), to be indexed
         with ``model`` (a ``ModelChoice.name``; None: the mode's shipped one), which it keeps
@@ -940,22 +951,27 @@ class ModeSession:
         progress: Progress = no_progress,
         cancelled: Cancelled = never_cancelled,
         partial: Callable[[np.ndarray], None] | None = None,
+        start_from: CatalogMap | None = None,
     ) -> CatalogMap:
         """2-D t-SNE of the snapshot (cached per catalog version by the engine; ``unsaved`` says
         why it could not be, if it could not).
 
-        ``partial(embedding)`` receives the intermediate maps while t-SNE optimises."""
+        ``partial(embedding)`` receives the intermediate maps while t-SNE optimises.
+        ``start_from``: a map of an earlier version of the catalog (most of its images: the
+        part indexed before a resumed run), refined rather than computed afresh
+        (``projection.initial_layout``)."""
         from vsdesk.engine.catalog import Catalog
-        from vsdesk.engine.projection import project, project_catalog
+        from vsdesk.engine.projection import initial_layout, project, project_catalog
 
         report = (lambda xy, _iterations: partial(xy)) if partial is not None else None
         with Catalog.open(snapshot.name) as catalog:
             if catalog.version == snapshot.version:
-                found = project_catalog(catalog, progress, cancelled, report)
+                found = project_catalog(catalog, progress, cancelled, report, start_from=start_from)
                 if list(found.paths) == snapshot.paths:
                     return found
         # The catalog changed since the snapshot: map the snapshot itself (not cached).
-        return CatalogMap(snapshot.paths, project(snapshot.vectors, progress, cancelled, report))
+        return CatalogMap(snapshot.paths, project(snapshot.vectors, progress, cancelled, report,
+                                                  init=initial_layout(snapshot.paths, snapshot.vectors, start_from)))
 
     # -- VAE manifold ------------------------------------------------------------------------------
     def decode_grid(

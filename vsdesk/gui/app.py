@@ -21,7 +21,7 @@ def run(argv: list[str]) -> int:
 
     from vsdesk.gui.crash import install_excepthooks, log_to_file
     from vsdesk.gui.main_window import MainWindow
-    from vsdesk.gui.qt_options import split as split_qt_options
+    from vsdesk.gui.qt_options import gives_geometry, split as split_qt_options
     from vsdesk.gui.theme import ColourScheme
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -43,7 +43,7 @@ def run(argv: list[str]) -> int:
     app.setDesktopFileName("io.github.vsdesk.vsdesk")
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "vsdesk.svg")))
     ColourScheme(app)  # a dark desktop whose theme leaves Qt's palette light: a dark palette
-    window = MainWindow()
+    window = MainWindow(geometry_given=gives_geometry(qt_options))
     install_excepthooks(window)
     stopped = _stop_on_sigterm(app, window)
     window.show()

@@ -51,6 +51,10 @@ class CatalogBar(QWidget):
         ``settings``: where the folder dialogs' last folder is kept (None: not kept)."""
         super().__init__(parent)
         self._settings = settings
+        #: Where the folder dialog starts when no folder was chosen before: home until the
+        #: user's Pictures folder is found on a worker thread (``set_pictures``): a stat here
+        #: could hang the window on a network home.
+        self._pictures = QDir.homePath()
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(18)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -146,20 +150,34 @@ class CatalogBar(QWidget):
             self.combo.setCurrentIndex(names.index(current))
         self._quiet = False
 
+    def select(self, name: str) -> None:
+        """Show ``name`` as the catalog chosen, without asking for it again: a catalog opened
+        by the window itself (at start, resumed, one given on the command line). One the list
+        does not have yet (made since it was read) is added to it."""
+        names = self.names()
+        if name not in names:
+            self.set_catalogs([*names, name], name)
+        elif self.combo.currentText() != name:
+            self._quiet = True
+            self.combo.setCurrentIndex(names.index(name))
+            self._quiet = False
+
     def names(self) -> list[str]:
         return [self.combo.itemText(i) for i in range(self.combo.count())]
 
     def current(self) -> str:
         return self.combo.currentText()
 
-    def set_busy(self, busy: bool, message: str = "") -> None:
+    def set_busy(self, busy: bool, message: str = "", switchable: bool = False) -> None:
+        """Progress and Cancel shown while ``busy``, the menu off. ``switchable``: the list stays
+        on (an index run: another catalog chosen stops it, what it did kept)."""
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.setRange(0, 0)  # busy until the first progress report
             self.progress.setFormat(message or "%p%")
-        self.combo.setEnabled(not busy)
+        self.combo.setEnabled(not busy or switchable)
         self.menu_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int, message: str = "") -> None:
@@ -200,20 +218,24 @@ class CatalogBar(QWidget):
         if folder:
             self.folder_to_add.emit(folder)
 
+    def set_pictures(self, folder: str) -> None:
+        """The user's Pictures folder (``pictures_folder``, found off the window's thread)."""
+        self._pictures = folder or QDir.homePath()
+
     def _ask_folder(self, title: str) -> str:
         """The folder dialog, started beside the last folder chosen (in the folder holding it:
         the next one is usually its sibling, and a folder inside it is refused as nested),
         else in the user's Pictures, else home; not in the folder the window was started from."""
         last = self._settings.last_catalog_folder() if self._settings is not None else ""
-        folder = QFileDialog.getExistingDirectory(self, title, str(Path(last).parent) if last else _pictures())
+        folder = QFileDialog.getExistingDirectory(self, title, str(Path(last).parent) if last else self._pictures)
         if folder and self._settings is not None:
             self._settings.set_last_catalog_folder(folder)
         return folder
 
 
-def _pictures() -> str:
-    """The user's Pictures folder, or home if there is none (a stat of a folder in home, as the
-    dialog about to open makes of its own folder)."""
+def pictures_folder() -> str:
+    """The user's Pictures folder, or home if there is none: a stat, for a worker thread
+    (QStandardPaths is thread-safe)."""
     pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
     return pictures if pictures and Path(pictures).is_dir() else QDir.homePath()
 

@@ -31,9 +31,12 @@ ACTIVITY_MAX_WIDTH = 560
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, settings: Settings | None = None, autostart: bool = True, parent=None):
+    def __init__(self, settings: Settings | None = None, autostart: bool = True, parent=None,
+                 geometry_given: bool = False):
         """``autostart``: load every tab's model and catalog once shown (tests start tabs
-        themselves, to load only what they use)."""
+        themselves, to load only what they use). ``geometry_given``: the command line gave the
+        window's geometry (``-qwindowgeometry``), which Qt applies as it is shown: the saved
+        one is not restored (a maximised one kept the window maximised over it)."""
         super().__init__(parent)
         self.autostart = autostart
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
@@ -63,7 +66,7 @@ class MainWindow(QMainWindow):
         self.runner.activity.connect(self._on_activity)
         self._create_actions()
 
-        if not self._restore_geometry():
+        if geometry_given or not self._restore_geometry():
             size = QSize(1480, 900)
             screen = QGuiApplication.primaryScreen()
             if screen is not None:  # a small (or scaled) screen: never bigger than it
@@ -238,10 +241,10 @@ class MainWindow(QMainWindow):
 
     def _show_activity(self) -> None:
         """The activity label, on the right, says what the tab shown is doing (its latest task:
-        "Product: indexing 120/4878 · “clothing”"). Other tabs' work, which the user is not
-        looking at (their models load at start-up), is only named ("Busy in the background: the
-        Product tab", its steps in the tooltip), and replaced when the user turns to that tab;
-        "Ready" once nothing runs at all."""
+        "Product: indexing · “clothing”", its progress in the catalog line). Other tabs' work,
+        which the user is not looking at (their models load at start-up), is only named ("Busy
+        in the background: the Product tab", its steps in the tooltip), and replaced when the
+        user turns to that tab; "Ready" once nothing runs at all."""
         mode = self.current_tab().mode
         running = self.runner.running_labels()
         own = [label for slot, label in running if slot.split("/", 1)[0] == mode]

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.engine.text import counted
 from vsdesk.gui import theme
-from vsdesk.gui.catalog_bar import CatalogBar
+from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -264,6 +264,8 @@ class ModeTab(QWidget):
         if self._started:
             return
         self._started = True
+        self.runner.submit(f"{self.mode}/pictures", lambda ctx: pictures_folder(), worker="io",
+                           on_done=self.catalog_bar.set_pictures)  # the folder dialog's start, if none before
         self.refresh_catalog_list()
         self.open_catalog(self.catalog_name or "")
         if self.mode == "vae":

@@ -64,11 +64,13 @@ class ModelChoiceDialog(QDialog):
             pair.addWidget(button)
             pair.addWidget(details)
             layout.addLayout(pair)
+        #: The text under the choices (None: none); it may follow the choice (``follow_choice``).
+        self.footer = None
         if footer:
-            below = QLabel(footer)
-            below.setWordWrap(True)
+            self.footer = QLabel(footer)
+            self.footer.setWordWrap(True)
             layout.addSpacing(6)
-            layout.addWidget(below)
+            layout.addWidget(self.footer)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(ok_text)
@@ -80,6 +82,18 @@ class ModelChoiceDialog(QDialog):
         layout.addWidget(buttons)
         # As tall as its wrapped lines need at its width (its size hint wraps them narrower).
         self.resize(560, layout.totalHeightForWidth(560))
+
+    def follow_choice(self, words) -> None:
+        """OK's text and the footer follow the model chosen: ``words(name)`` -> (OK's text,
+        footer) for a ``ModelChoice.name`` (e.g. how many images that model embeds)."""
+        def follow() -> None:
+            ok_text, footer = words(self.chosen())
+            self.ok_button.setText(ok_text)
+            if self.footer is not None:
+                self.footer.setText(footer)
+
+        self.group.idToggled.connect(lambda _id, on: on and follow())
+        follow()
 
     def choose(self, name: str | None) -> None:
         """Select the model ``name`` (a ``ModelChoice.name``)."""

@@ -48,4 +48,10 @@ def split(argv: list[str]) -> tuple[list[str], list[str]]:
     return qt, rest
 
 
-__all__ = ["is_qt_option", "split"]
+def gives_geometry(qt_options: list[str]) -> bool:
+    """Whether Qt's options (``split``'s first list) give the window's geometry (``-qwindowgeometry
+    WxH+X+Y``, X11's ``-geometry``): the user's choice for this start, over the one saved."""
+    return any(_name(word) in ("-qwindowgeometry", "-geometry") for word in qt_options)
+
+
+__all__ = ["gives_geometry", "is_qt_option", "split"]

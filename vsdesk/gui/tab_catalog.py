@@ -71,6 +71,7 @@ class TabCatalog(QObject):
         self.snapshot: CatalogSnapshot | None = None
         self.name = settings.catalog(mode) or ""
         self._index_progress = (0, 0)  # (done, total) of the index run under way, as last told
+        self._step = ""  # the step of the index run under way, as last told ("indexing")
         self._cancelled_here: set[str] = set()  # catalogs whose run the user cancelled in this window
         #: An info note ("Adding …", "… is brought up to date") up until the catalog opens.
         self._note = ""
@@ -164,10 +165,12 @@ class TabCatalog(QObject):
         ``add_folders`` join it, ``model`` (product) is the one it is indexed with from now on:
         ``ModeSession.open_catalog``."""
         name = name or DEFAULT_SAMPLE[self.mode]
+        self._say_run_stopped(name)
         self.name = name
         self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
         self._asked = (add_folders, model)  # asked again once another process's run is done
         self.settings.set_catalog(self.mode, name)
+        self.catalog_bar.select(name)  # (opened from code, the list showed the catalog left)
         if self.snapshot is not None and self.snapshot.name != name:
             self._unsay()  # about the catalog left (its folders, one of its images): no longer true here
             self._offer_again()
@@ -176,8 +179,8 @@ class TabCatalog(QObject):
             self.catalog_bar.set_catalog("", (), is_sample=False)
             self.leaving.emit()
         self._take_back_until_opened()  # "Indexing cancelled …": it runs again
-        self._index_progress = (0, 0)
-        self.catalog_bar.set_busy(True, f"opening {name}")
+        self._index_progress, self._step = (0, 0), ""
+        self.catalog_bar.set_busy(True, f"opening {name}", switchable=True)
         self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
         # The model is loaded by the run only if an image must be embedded: what the catalog
@@ -196,6 +199,16 @@ class TabCatalog(QObject):
             on_error=self._on_failed,
             on_cancelled=lambda: self._on_index_cancelled(name),
         )
+
+    def _say_run_stopped(self, name: str) -> None:
+        """Another catalog (``name``) chosen during the index run of the one chosen before: that
+        run stops at its next batch (superseded), what it indexed kept and gone on with when
+        that catalog is next opened (``RESUMING``); said once ``name`` has opened."""
+        done, total = self._index_progress
+        if not self.is_opening() or name == self.name or not total:
+            return
+        self._said_once_open = (name, f"The index run of “{self.name}” was stopped to open “{name}”: the images it "
+                                      f"indexed are kept, and it goes on when “{self.name}” is opened again.")
 
     def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
         """What the catalog held as opening it started: shown while the run brings it up to date.
@@ -263,14 +276,16 @@ class TabCatalog(QObject):
             self._note_until_opened(f"Resuming the index run of “{self.name}” that stopped before its end last time "
                                     f"(cancelled, or the window closed during it): "
                                     f"{counted(total, 'image')} left; the images indexed before are kept.")
+        # The run's progress is said in one place, the catalog line: its bar ("168/3982") and its
+        # words ("indexing · 15 images/s · about 4 min left"). The status bar said it twice more.
         self.catalog_bar.set_progress(done, total, message)
-        if message:
-            self.status_message.emit(f"{self.title}: {message}")
-            # The status bar's activity follows the phases ("loading TensorFlow …" at first).
-            so_far = f" {done}/{total}" if total else ""
-            step, _, rate = message.partition(" · ")  # "indexing 168/3982 · 15 images/s · about 4 min left"
-            rate = f" · {rate}" if rate else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {step}{so_far}{rate} · “{self.name}”")
+        step = message.partition(" · ")[0]
+        if step and step != self._step:
+            self._step = step
+            # The status bar's activity names the step ("loading the model", then "indexing");
+            # its message line, which said the step before (a model loading), is cleared.
+            self.status_message.emit("")
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {step.split(':')[0]} · “{self.name}”")
 
     def note_closing(self) -> None:
         """The window closes: an index run under way stops (its batches are kept, the catalog
@@ -387,7 +402,7 @@ class TabCatalog(QObject):
         from vsdesk.engine.catalog import CatalogBusy, CatalogNotFound
 
         if isinstance(exc, CatalogBusy):
-            self._wait_for_other_indexer()
+            self._wait_for_other_indexer(here=exc.here)
             return
         self.catalog_bar.set_busy(False)
         self.catalog_bar.set_status("")
@@ -407,20 +422,23 @@ class TabCatalog(QObject):
         self.failed.emit()
 
     # -- a catalog another process indexes ----------------------------------------------------------
-    def _wait_for_other_indexer(self) -> None:
-        """Another vsdesk window or command is indexing the catalog chosen: no error, just a
-        note. What it held as opening it started is shown (and searched) as it was, if anything;
-        it is opened again, brought up to date, once the other run lets go of it."""
+    def _wait_for_other_indexer(self, here: bool = False) -> None:
+        """Another run is indexing the catalog chosen: no error, just a note, naming the run's
+        holder: another vsdesk window or command, or (``here``) this window's own run (an
+        earlier one still at its end; its damaged index found by the opening that followed).
+        What it held as opening it started is shown (and searched) as it was, if anything; it
+        is opened again, brought up to date, once the other run lets go of it."""
         name = self.name
+        holder = "an earlier index run of this window" if here else "another vsdesk window or command"
         if self.snapshot is not None and self.snapshot.name == name:
             self._on_opened(self.snapshot)
             then = "it is shown as it was, and updated when that is done"
         else:  # nothing of it could be shown: a new catalog, or another model's vectors
             self.catalog_bar.set_busy(False)
-            self.catalog_bar.set_status("Being indexed elsewhere…")
+            self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
             then = "it is shown when that is done"
-        self._say("info", f"The catalog “{name}” is being indexed by another vsdesk window or command; {then}.")
-        self.status_message.emit(f"{self.title}: “{name}” is being indexed elsewhere")
+        self._say("info", f"The catalog “{name}” is being indexed by {holder}; {then}.")
+        self.status_message.emit(f"{self.title}: “{name}” is being indexed " + ("here" if here else "elsewhere"))
         self._busy_timer.start()
 
     def _look_if_still_busy(self) -> None:
@@ -775,15 +793,29 @@ class TabCatalog(QObject):
         snapshot = self.snapshot
         if snapshot is None or snapshot.name != self.name:
             return
+        name = snapshot.name
+
+        def look(ctx):  # the models' small files, and a scan of the catalog's folders: not on this thread
+            from vsdesk.engine.catalog import CatalogError
+
+            choices = self.session.model_choices()
+            try:
+                counts = self.session.images_to_embed(name, [choice.name for choice in choices]) \
+                    if len(choices) > 1 else []
+            except (OSError, CatalogError) as exc:  # the dialog then says the images the catalog holds
+                log.warning("the images a model switch of catalog %r embeds could not be counted: %s", name, exc)
+                counts = []
+            return choices, dict(zip([choice.name for choice in choices], counts))
+
         self.runner.submit(
             f"{self.mode}/models",
-            lambda ctx: self.session.model_choices(),  # the models' small files: not on this thread
+            look,
             worker="io",
-            on_done=lambda choices: self._choose_catalog_model(snapshot, choices),
+            on_done=lambda result: self._choose_catalog_model(snapshot, *result),
             on_error=lambda exc: self.messages.error(user_message(exc, "list the product models")),
         )
 
-    def _choose_catalog_model(self, asked_for: CatalogSnapshot, choices: list) -> None:
+    def _choose_catalog_model(self, asked_for: CatalogSnapshot, choices: list, to_embed: dict | None = None) -> None:
         snapshot = self.snapshot  # (told more meanwhile, perhaps: the classes its model predicts)
         if snapshot is None or not snapshot.same_rows(asked_for) or self.is_opening():
             return  # another catalog, or an index run, meanwhile: the menu waits for it
@@ -795,14 +827,28 @@ class TabCatalog(QObject):
             return
         from vsdesk.gui.model_dialog import ModelChoiceDialog
 
-        images = counted(len(snapshot), "image")
+        to_embed = to_embed or {}
+
+        def images(model: str | None) -> str:
+            """The images indexing with ``model`` embeds (its folders' files, less those it has
+            vectors of already), in words; the catalog's own count if that was not told."""
+            return counted(to_embed.get(model, len(snapshot)), "image")
+
+        def words(model: str | None) -> tuple[str, str]:
+            keep = "The catalog keeps that model: its searches, and `vsdesk search`, use it too."
+            if model == snapshot.model:  # (OK is off: nothing to change)
+                return "Re-index", f"Choose another model: the images it has no vectors of are embedded by it. {keep}"
+            if to_embed.get(model, len(snapshot)) == 0:
+                return "Change model", f"Every image has a vector of that model already: none is embedded. {keep}"
+            return (f"Re-index {images(model)}",
+                    f"Its <b>{images(model)}</b> are embedded by the model chosen, in the background (the catalog "
+                    f"bar's Cancel stops it, the catalog kept as it is now). {keep}")
+
         dialog = ModelChoiceDialog(
-            "", choices, self.parent(), title="Product model", ok_text=f"Re-index {images}", current=snapshot.model,
+            "", choices, self.parent(), title="Product model", current=snapshot.model,
             intro=f"Which product model should index the catalog <b>{html.escape(name)}</b>?<br>It is indexed now "
-                  f"with {html.escape(_model_name(snapshot))}.",
-            footer=f"Its <b>{images}</b> are embedded again by the model chosen, in the background (the catalog "
-                   "bar's Cancel stops it, the catalog kept as it is now). The catalog keeps that model: "
-                   "its searches, and `vsdesk search`, use it too.")
+                  f"with {html.escape(_model_name(snapshot))}.", footer=" ")
+        dialog.follow_choice(words)
         self.model_dialog = dialog
 
         def answered(result: int) -> None:
@@ -811,7 +857,7 @@ class TabCatalog(QObject):
             if result == ModelChoiceDialog.DialogCode.Accepted and self.name == name and not self.is_opening():
                 chosen = dialog.chosen()
                 self._note_until_opened(f"The catalog “{name}” is indexed again with "
-                                        f"{chosen or 'the shipped model'}: its {images} are embedded again in the "
+                                        f"{chosen or 'the shipped model'}: its {images(chosen)} are embedded in the "
                                         "background.")
                 self.open(name, model=chosen)
 

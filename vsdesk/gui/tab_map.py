@@ -12,7 +12,8 @@ own, and the map being computed, even one that was urgent itself, waits at its n
 (between t-SNE stages); a map that waits meanwhile (queued, or paused for the other) says whose
 ("Waiting for the Product tab's map…").
 A catalog is mapped as soon as its index is read, before its index run; the same rows told
-more afterwards (the classes the model predicts) are only coloured again. A map that failed
+more afterwards (the classes the model predicts) are only coloured again, and a new version of
+it (its resumed run done, images added) is mapped from that map, refined, not afresh. A map that failed
 is computed again when the catalog changes (opened again, new images indexed), when the
 user asks ("Try again" under the error), and once when the user turns to a tab whose map
 failed while it was hidden. A map that could not be saved in the cache is shown
@@ -129,8 +130,19 @@ class TabMap(QObject):
             self.colour_row.setVisible(snapshot.predicted_colouring is not None)
             self._show_colours(item_labels=True)
             return
+        start_from = self._earlier_map(snapshot)
         self.catalog_opened(snapshot)
-        self.start(snapshot)
+        self.start(snapshot, start_from)
+
+    def _earlier_map(self, snapshot: CatalogSnapshot) -> CatalogMap | None:
+        """The map shown (or its latest step) when it is of an earlier version of ``snapshot``'s
+        catalog (the part indexed before its run resumed, mapped as its index was read): the new
+        map starts from it (``ModeSession.projection``'s ``start_from``) rather than afresh."""
+        mapped, xy = self._mapped, self.xy
+        if mapped is None or xy is None or len(xy) != len(mapped) or mapped.name != snapshot.name \
+                or mapped.model_key != snapshot.model_key:
+            return None
+        return CatalogMap(list(mapped.paths), xy)
 
     def catalog_opened(self, snapshot: CatalogSnapshot) -> None:
         """No points until the first step of the new map (``start``)."""
@@ -141,7 +153,8 @@ class TabMap(QObject):
     def catalog_failed(self, name: str) -> None:
         self.scatter.set_status(f"No map: “{name}” could not be opened")  # not "appears once …"
 
-    def start(self, snapshot: CatalogSnapshot) -> None:
+    def start(self, snapshot: CatalogSnapshot, start_from: CatalogMap | None = None) -> None:
+        """Map ``snapshot`` on the compute worker (``start_from``: an earlier map of it to refine)."""
         self._mapped = snapshot
         if len(snapshot) < 3:
             self.runner.cancel(f"{self.mode}/map", notify=False)
@@ -155,7 +168,8 @@ class TabMap(QObject):
         self._progress = None
         task = self.runner.submit(
             f"{self.mode}/map",
-            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True)),
+            lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True),
+                                                start_from=start_from),
             worker="compute",
             # The map the user looks at goes ahead of another tab's at once, that one waiting at
             # its next pause (between t-SNE stages): a first start maps the VAE sample's 10,000

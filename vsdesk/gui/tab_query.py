@@ -85,6 +85,10 @@ class TabQuery(QObject):
         self._pending_query: tuple | None = None
         self._query_started = 0.0
         self._opened_file = ""  # the last file the user opened to search with (``search_path``)
+        #: The model key the last query is being embedded again by (``_search_again``), until
+        #: answered: the catalog shown again meanwhile (as its run left it, or told more) does
+        #: not submit it again, superseding it midway.
+        self._searching_again_for = ""
 
     # -- a new query -----------------------------------------------------------------------------
     def search_path(self, path: str, note: str = "", opened: bool = False) -> None:
@@ -103,6 +107,7 @@ class TabQuery(QObject):
         self._submit_query(lambda ctx: qimage_to_png(image), description, description, "")
 
     def _submit_query(self, read, source: str, name: str, note: str) -> None:
+        self._searching_again_for = ""  # a new query: embedded by the catalog's model anyway
         if note:
             self.messages.info(note)
         else:
@@ -160,6 +165,7 @@ class TabQuery(QObject):
         )
 
     def _on_query_done(self, outcome: QueryOutcome) -> None:
+        self._searching_again_for = ""
         self.outcome = outcome
         self._last_query = self._pending_query
         if outcome.source == self._opened_file:  # the user's file, searched: the Open dialog starts by it
@@ -182,12 +188,19 @@ class TabQuery(QObject):
             f"({counted(size, 'image')}) in {elapsed:.2f} s"
         )
         self.results_shown.emit()
+        snapshot = self.catalog.snapshot
+        if snapshot is not None and not self.catalog.is_opening() and outcome.model_key == snapshot.model_key and \
+                (outcome.catalog, outcome.catalog_version) != (snapshot.name, snapshot.version):
+            # Searched again in the catalog as its index was read; its run since left it with
+            # more (``follow_catalog`` did not search again): ranked in it as it is now.
+            self.rerank()
 
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
         """A query that cannot be read or searched replaces nothing: the results shown stay,
         with their query's image and name (not this file's: beside the error they would read
         as its answer), their facts, the item picked and its ring on the map; the error says
         what went wrong. Without results, the image that was being searched goes."""
+        self._searching_again_for = ""
         self.messages.error(user_message(exc, f"search with {name}"))
         self._say_whose_results_are_kept()
         shown = self._last_query if self.outcome is not None else None
@@ -200,6 +213,7 @@ class TabQuery(QObject):
     def _on_model_failed(self, exc: BaseException, name: str) -> None:
         """The model could not load (a read-only cache folder to convert it into ...): the query
         is not the problem. It stays, on screen, and is searched when the user tries again."""
+        self._searching_again_for = ""
         self.query_area.set_caption(f"{name} — waiting for the model")
         said = user_message(exc, f"load the {self.title} model").rstrip(".")
         kept = self._pending_query  # never answered, so not the last query: that one's results stay
@@ -293,7 +307,11 @@ class TabQuery(QObject):
             else:
                 self._browse(snapshot)
         elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
-            self._search_again()  # this catalog's model is another: the query is embedded by it
+            # This catalog's model is another: the query is embedded by it, once (the catalog is
+            # shown as its index is read, then as its run left it: the same search, on its way).
+            if self._searching_again_for != snapshot.model_key or not self.runner.is_running(f"{self.mode}/query"):
+                self._searching_again_for = snapshot.model_key
+                self._search_again()
         elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
             self.rerank()  # the same query against the catalog as it is now (no re-embedding)
         elif snapshot.types:  # the results' rows, told their types (the model loaded after they were shown)

@@ -227,6 +227,7 @@ class PriorityWorker(QObject):
         self._name = name
         self._turn = threading.Condition()
         self._order: list[_Job] = []  # unfinished tasks, the one that goes first first
+        self._waiting: set[int] = set()  # ids of the tasks at a pause, waiting for another to go first
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -262,8 +263,17 @@ class PriorityWorker(QObject):
     def pause(self, context: TaskContext) -> None:
         """Called by the task of ``context`` on its thread: wait while another goes first."""
         with self._turn:
-            while self._another_goes_first(context) and not context.cancel_event.is_set():
-                self._turn.wait(self.POLL_S)
+            try:
+                while self._another_goes_first(context) and not context.cancel_event.is_set():
+                    self._waiting.add(context.task_id)
+                    self._turn.wait(self.POLL_S)
+            finally:
+                self._waiting.discard(context.task_id)
+
+    def is_waiting(self, job: _Job) -> bool:
+        """Whether ``job``'s thread is at a pause (or its start), waiting for another to go first."""
+        with self._turn:
+            return job.context.task_id in self._waiting
 
     def _another_goes_first(self, context: TaskContext) -> bool:
         # A cancelled task goes first no longer: it may still be inside a stage, to its end.
@@ -394,6 +404,14 @@ class TaskRunner(QObject):
 
     def is_running(self, slot: str) -> bool:
         return slot in self._current
+
+    def is_waiting(self, slot: str) -> bool:
+        """Whether the slot's task waits at a pause of the compute worker (``PriorityWorker``)
+        for another task to go first: it has had its turn to look, and found it is not."""
+        task_id = self._current.get(slot)
+        task = self._tasks.get(task_id) if task_id is not None else None
+        worker = task.context.worker if task is not None else None
+        return isinstance(worker, PriorityWorker) and worker.is_waiting(task.job)
 
     def current(self, slot: str) -> int | None:
         return self._current.get(slot)

@@ -348,6 +348,31 @@ def is_being_indexed(catalog: Catalog | str) -> bool:
         return False
 
 
+def images_to_embed(catalog: Catalog, key_prefixes: list[str | None]) -> list[int]:
+    """For each vectors key prefix (how a model's keys start, ``modes.vectors_key_prefix``;
+    None: not known), how many images an index run of ``catalog`` with that model would embed:
+    the files its folders hold now (more than it has indexed after a run cut off), less those
+    unchanged since indexed whose content has a vector of that model in the index already
+    (they survive a model switch until a run completes) and those skipped unchanged. A new or
+    changed file is counted: its content is not read here (the run may find it known). A scan
+    of the folders, a stat per file: for a worker thread, not the window's."""
+    scan = scan_folders(catalog.folders)
+    rows = {row[0]: row[1:] for row in catalog.conn.execute("SELECT path, size, mtime_ns, sha256, status FROM files")}
+    counts = []
+    for prefix in key_prefixes:
+        known = set() if prefix is None else {sha for (sha,) in catalog.conn.execute(
+            "SELECT DISTINCT sha256 FROM vectors WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))}
+        count = 0
+        for path, stat in scan.files.items():
+            row = rows.get(path)
+            if row is not None and (row[0], row[1]) == (stat.size, stat.mtime_ns) and (
+                    row[3] == "skipped" or row[2] in known):
+                continue  # (as ``_Indexer._plan`` leaves it)
+            count += 1
+        counts.append(count)
+    return counts
+
+
 @dataclass
 class _Plan:
     gone: list[_Row]

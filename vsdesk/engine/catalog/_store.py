@@ -131,7 +131,12 @@ class CatalogModeMismatch(CatalogError):
 
 
 class CatalogBusy(CatalogError):
-    pass
+    """The catalog is being indexed. ``here``: by this process (its own index run, in another
+    thread or another ``Catalog`` of it), not by another vsdesk window or command."""
+
+    def __init__(self, message: str = "", here: bool = False):
+        super().__init__(message)
+        self.here = here
 
 
 class CatalogStorageError(CatalogError):
@@ -252,7 +257,7 @@ def being_indexed(name: str, outcome: str = "", here: bool = False) -> CatalogBu
     became of the change refused ("nothing was changed"). ``here``: held by this process (its
     index run, in another thread or another ``Catalog`` of it)."""
     text = f"catalog {name!r} is being indexed by {'this' if here else 'another'} vsdesk process"
-    return CatalogBusy(f"{text}; {outcome}: try again once it has finished" if outcome else text)
+    return CatalogBusy(f"{text}; {outcome}: try again once it has finished" if outcome else text, here=here)
 
 
 #: The catalogs whose lock this process holds (``lock_catalog``), by location. An flock is per
@@ -454,10 +459,11 @@ class Catalog:
                     held.enter_context(lock_catalog(self.location, self.name, outcome, patience=LOCK_PATIENCE))
                 except CatalogBusy:
                     if problem is not None:  # nothing to search: its next holder rebuilds it
-                        who = "this" if held_here(self.location) else "another"
+                        here = held_here(self.location)
                         raise CatalogBusy(f"catalog {self.name!r}: its index file is damaged ({problem}), and "
-                                          f"{who} vsdesk process is indexing it: try again once it has "
-                                          "finished (the index is then rebuilt from the images)") from None
+                                          f"{'this' if here else 'another'} vsdesk process is indexing it: try "
+                                          "again once it has finished (the index is then rebuilt from the "
+                                          "images)", here=here) from None
                     return self._note_kept()
                 except CatalogStorageError:  # the lock file cannot be made: a read-only folder, a full disk
                     if problem is not None:
