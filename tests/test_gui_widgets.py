@@ -181,6 +181,34 @@ def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(
     assert events == ["first starts", "first ends", "second runs"] and done == ["first", "second"]
 
 
+def test_a_task_is_compared_as_itself_not_by_its_fields(qtbot):
+    """The compute worker finds a task in its order by ``in``, ``index`` and ``remove``: a task
+    (``_Job``) and its context are each themselves (``eq=False``). Compared field by field, two
+    tasks alike (one function, one label, contexts of one id and one cancel flag) were one task:
+    the second replaced the first in the order, got no thread and never ran; nor could a context
+    be kept in a set."""
+    from vsdesk.gui.worker import PriorityWorker, TaskContext, _Job
+
+    worker = PriorityWorker("compute")
+    running, release = threading.Event(), threading.Event()
+    ran = []
+
+    def step(ctx):
+        ran.append(ctx)
+        running.set()
+        assert release.wait(5)
+
+    flag = threading.Event()
+    first, second = (_Job(TaskContext(7, worker, flag), step, "map") for _ in range(2))
+    worker.put(first)
+    assert running.wait(5)  # the first at work when the second is put
+    worker.put(second)
+    release.set()
+    assert worker.wait(10_000)
+    assert [ctx is first.context for ctx in ran] == [True, False] and ran[1] is second.context  # each ran, once
+    assert len({first, second, first.context, second.context}) == 4
+
+
 def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):
     """Closing the window says it waits up to 3 s: three workers each inside a step that
     cannot be interrupted once made it wait 3 x the timeout."""
@@ -1217,36 +1245,45 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
         qtbot, tmp_path, monkeypatch):
     """The "New catalog from a folder" and "Add a folder" dialogs started in the folder the window
     was started from. They start in the user's Pictures (home when there is none), then in the
-    folder holding the last one chosen (the next is usually its sibling), kept across starts."""
+    folder holding the last one chosen (the next is usually its sibling), kept across starts.
+    The window's own catalog bars, as the File menu opens them (not a bar made for the test)."""
     from PySide6.QtWidgets import QFileDialog
 
-    from vsdesk.gui.catalog_bar import CatalogBar
-    from vsdesk.gui.settings import Settings
+    from vsdesk.gui.main_window import MainWindow
 
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("XDG_PICTURES_DIR", raising=False)
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.chdir(tmp_path)  # the working folder: never where they start
+    started_in = tmp_path / "started-in"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)  # the working folder: never where they start
     asked, answers = [], []
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory",  # the desktop's dialog (a native window)
-                        lambda parent, title, folder: asked.append(folder) or answers.pop(0))
-    bar = CatalogBar(settings=Settings())
-    qtbot.addWidget(bar)
-    bar.set_catalog("mine", ("/x",), is_sample=False)
+
+    def desktop_dialog(parent=None, caption="", dir="", *rest, **options):  # noqa: A002 - Qt's name
+        """The desktop's dialog (a native window, the true boundary), with Qt's signature: given
+        no folder, it opens in the working folder."""
+        asked.append(dir or os.getcwd())
+        return answers.pop(0)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", desktop_dialog)
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    bar = window.current_tab().catalog_bar
+    bar.blockSignals(True)  # a folder chosen is not indexed here: where the dialogs start is the point
     answers += ["", ""]
-    bar.choose_folder()
+    window.add_folder_action.trigger()  # File › New catalog from a folder…, cancelled
     (home / "Pictures").mkdir()
+    bar.set_catalog("mine", ("/x",), is_sample=False)
     bar.choose_folder_to_add()
     assert asked == [str(home), str(home / "Pictures")]
-    chosen = []
-    bar.folder_to_add.connect(chosen.append)
     answers.append(str(home / "Pictures" / "2024"))
     bar.choose_folder_to_add()
-    assert chosen == [str(home / "Pictures" / "2024")]
-    again = CatalogBar(settings=Settings())  # another start: kept in the settings
+    window.close()
+    again = MainWindow(autostart=False)  # another start: kept in the settings
     qtbot.addWidget(again)
     answers.append("")
-    again.choose_folder()
+    again.add_folder_action.trigger()
     assert asked[-1] == str(home / "Pictures")
+    again.close()
