@@ -48,7 +48,7 @@ def index_style_folder_until(qtbot, window, folder, total, indexed):
     return tab
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def style_embedder():
     """The real style model, loaded once for these tests (and traced once, see below)."""
     from PIL import Image
