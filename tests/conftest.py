@@ -41,9 +41,21 @@ def _is_long(item, durations: dict[str, float]) -> bool:
     return known >= LONG_S if known is not None else item.get_closest_marker("slow") is not None
 
 
-def pytest_collection_modifyitems(config, items):
+def _last_durations(config) -> dict[str, float]:
     cache = getattr(config, "cache", None)
-    durations = (cache.get(DURATIONS_KEY, {}) if cache is not None else {}) or {}
+    return (cache.get(DURATIONS_KEY, {}) if cache is not None else {}) or {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """(xdist, in the main process) Every worker orders the tests by the same durations, read
+    once: xdist stops a run whose workers collected the tests in different orders."""
+    node.workerinput[DURATIONS_KEY] = _last_durations(node.config)
+
+
+def pytest_collection_modifyitems(config, items):
+    worker = getattr(config, "workerinput", None)
+    durations = worker.get(DURATIONS_KEY, {}) if worker is not None else _last_durations(config)
     long = [item for item in items if _is_long(item, durations)]
     short = [item for item in items if not _is_long(item, durations)]
     # The long tests split in two parts of about equal time, in their file order.
