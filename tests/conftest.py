@@ -26,7 +26,7 @@ os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(FASHION_MNIST_DIR))  # loc
 # -- the order the tests run in: the long ones first --------------------------------------------
 # xdist's "worksteal" gives each of the two workers one half of the collected tests, in order,
 # and a worker that runs out takes the second half of what the other has left. A long test
-# near the end of a half kept one worker busy for a minute while the other had nothing left.
+# late in a half could keep one worker busy for a minute while the other had nothing left.
 # So each half starts with its share of the long tests, and the short ones come after, where
 # they even out the end. Long: by the durations of the last run here (pytest's cache), else
 # marked ``slow``. A module's tests stay together within each part (module fixtures are set
@@ -67,12 +67,12 @@ def pytest_collection_modifyitems(config, items):
     items[:] = first + short[:room] + second + short[room:]
 
 
+_durations: dict[str, float] = {}  # this run's, by test
+
+
 def pytest_runtest_logreport(report):
     """Each test's time (set-up, call and tear-down), for the next run's order."""
     _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
-
-
-_durations: dict[str, float] = {}
 
 
 def pytest_sessionfinish(session):
