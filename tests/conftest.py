@@ -23,6 +23,65 @@ os.environ.setdefault("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
 os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(FASHION_MNIST_DIR))  # local Fashion-MNIST copy
 
 
+# -- the order the tests run in: the long ones first --------------------------------------------
+# xdist's "worksteal" gives each of the two workers one half of the collected tests, in order,
+# and a worker that runs out takes the second half of what the other has left. A long test
+# late in a half could keep one worker busy for a minute while the other had nothing left.
+# So each half starts with its share of the long tests, and the short ones come after, where
+# they even out the end. Long: by the durations of the last run here (pytest's cache), else
+# marked ``slow``. A module's tests stay together within each part (module fixtures are set
+# up once per part).
+
+DURATIONS_KEY = "vsdesk/durations"
+LONG_S = 5.0  # a test that took this long last time is one of the long ones
+
+
+def _is_long(item, durations: dict[str, float]) -> bool:
+    known = durations.get(item.nodeid)
+    return known >= LONG_S if known is not None else item.get_closest_marker("slow") is not None
+
+
+def _last_durations(config) -> dict[str, float]:
+    cache = getattr(config, "cache", None)
+    return (cache.get(DURATIONS_KEY, {}) if cache is not None else {}) or {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """(xdist, in the main process) Every worker orders the tests by the same durations, read
+    once: xdist stops a run whose workers collected the tests in different orders."""
+    node.workerinput[DURATIONS_KEY] = _last_durations(node.config)
+
+
+def pytest_collection_modifyitems(config, items):
+    worker = getattr(config, "workerinput", None)
+    durations = worker.get(DURATIONS_KEY, {}) if worker is not None else _last_durations(config)
+    long = [item for item in items if _is_long(item, durations)]
+    short = [item for item in items if not _is_long(item, durations)]
+    # The long tests split in two parts of about equal time, in their file order.
+    seconds = [durations.get(item.nodeid, 30.0) for item in long]
+    half, total = 0.0, sum(seconds) / 2
+    split = next((i for i, s in enumerate(seconds) if (half := half + s) > total), len(long))
+    first, second = long[:split], long[split:]
+    room = max(0, len(items) // 2 - len(first))  # the first worker's half: its long tests, then short ones
+    items[:] = first + short[:room] + second + short[room:]
+
+
+_durations: dict[str, float] = {}  # this run's, by test
+
+
+def pytest_runtest_logreport(report):
+    """Each test's time (set-up, call and tear-down), for the next run's order."""
+    _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    cache = getattr(session.config, "cache", None)
+    if cache is None or hasattr(session.config, "workerinput") or not _durations:
+        return  # (the workers' times reach the main process, which keeps them)
+    cache.set(DURATIONS_KEY, {**(cache.get(DURATIONS_KEY, {}) or {}), **_durations})
+
+
 @pytest.fixture(scope="session")
 def session_dirs(tmp_path_factory) -> Path:
     """Cache shared by the whole session (converted weights are costly to rebuild per test)."""

@@ -97,7 +97,7 @@ json.dump(results, sys.__stdout__)
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def exit_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("exit-codes")
     places = {"q": str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), "empty": str(root / "empty"),

@@ -181,6 +181,34 @@ def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(
     assert events == ["first starts", "first ends", "second runs"] and done == ["first", "second"]
 
 
+def test_a_task_is_compared_as_itself_not_by_its_fields(qtbot):
+    """The compute worker finds a task in its order by ``in``, ``index`` and ``remove``: a task
+    (``_Job``) and its context are each themselves (``eq=False``). Compared field by field, two
+    tasks alike (one function, one label, contexts of one id and one cancel flag) were one task:
+    the second replaced the first in the order, got no thread and never ran; nor could a context
+    be kept in a set."""
+    from vsdesk.gui.worker import PriorityWorker, TaskContext, _Job
+
+    worker = PriorityWorker("compute")
+    running, release = threading.Event(), threading.Event()
+    ran = []
+
+    def step(ctx):
+        ran.append(ctx)
+        running.set()
+        assert release.wait(5)
+
+    flag = threading.Event()
+    first, second = (_Job(TaskContext(7, worker, flag), step, "map") for _ in range(2))
+    worker.put(first)
+    assert running.wait(5)  # the first at work when the second is put
+    worker.put(second)
+    release.set()
+    assert worker.wait(10_000)
+    assert [ctx is first.context for ctx in ran] == [True, False] and ran[1] is second.context  # each ran, once
+    assert len({first, second, first.context, second.context}) == 4
+
+
 def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):
     """Closing the window says it waits up to 3 s: three workers each inside a step that
     cannot be interrupted once made it wait 3 x the timeout."""
@@ -1238,13 +1266,22 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("XDG_PICTURES_DIR", raising=False)
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.chdir(tmp_path)  # the working folder: never where they start
+    started_in = tmp_path / "started-in"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)  # the working folder: never where they start
     asked, answers = [], []
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory",  # the desktop's dialog (a native window)
-                        lambda parent, title, folder: asked.append(folder) or answers.pop(0))
+
+    def desktop_dialog(parent=None, caption="", dir="", *rest, **options):  # noqa: A002 - Qt's name
+        """The desktop's dialog (a native window, the true boundary), with Qt's signature: given
+        no folder, it opens in the working folder."""
+        asked.append(dir or os.getcwd())
+        return answers.pop(0)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", desktop_dialog)
     bar = CatalogBar(settings=Settings())
     qtbot.addWidget(bar)
     bar.set_catalog("mine", ("/x",), is_sample=False)
+
     def look_for_pictures():  # as the tab's I/O worker does as it starts
         found = []
         worker = threading.Thread(target=lambda: found.append(pictures_folder()))

@@ -12,7 +12,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,7 @@ def index_style_folder_until(qtbot, window, folder, total, indexed):
     return tab
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def style_embedder():
     """The real style model, loaded once for these tests (and traced once, see below)."""
     from PIL import Image
@@ -644,6 +646,35 @@ def test_closing_waits_at_most_3_s_in_all_for_work_that_does_not_stop(qtbot, mon
     assert all(worker.wait(30_000) for worker in workers) and window.cache.wait_idle(30_000)
 
 
+def _waited_for_a_core_s(native_id: int) -> float | None:
+    """Seconds the thread ``native_id`` (of this process) has spent ready to run but waiting for
+    a processor core (Linux's schedstat), or None where that is not known."""
+    try:
+        return int(Path(f"/proc/self/task/{native_id}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class _StackSampler(threading.Thread):
+    """Samples what the thread ``ident`` runs (its innermost Python frames) every few ms: what
+    the GUI thread did in a stall, said if the test fails."""
+
+    def __init__(self, ident: int):
+        super().__init__(daemon=True)
+        self.watched, self.samples, self.stop = ident, [], threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.005):
+            frame = sys._current_frames().get(self.watched)
+            if frame is not None:
+                where = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in traceback.extract_stack(frame)[-6:]]
+                self.samples.append((time.perf_counter(), " < ".join(reversed(where))))
+
+    def between(self, start: float, end: float) -> str:
+        seen = [stack for t, stack in self.samples if start < t < end]
+        return "\n".join(f"  {seen.count(stack)}x {stack}" for stack in dict.fromkeys(seen)) or "  (no sample)"
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
@@ -652,21 +683,37 @@ def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_
     # The model is loaded and traced already (the style_embedder fixture): loading TensorFlow
     # holds the interpreter lock in long C++ calls; here we time indexing.
 
-    ticks: list[float] = []
+    # A tick every 20 ms, and how long the GUI thread had by then waited for a core: on a
+    # loaded machine (other programs on both cores) the thread, ready to run, may wait its turn
+    # 100 ms and more. That wait is the machine's and is not counted; the GUI thread busy, or
+    # blocked (a lock, the interpreter lock held by a worker), is: a gap less that wait is the
+    # stall the user would see on an idle machine. A stall fails with what the GUI thread did.
+    gui_thread = threading.get_native_id()
+    ticks: list[tuple[float, float | None]] = []
     timer = QTimer()
     timer.setInterval(20)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), _waited_for_a_core_s(gui_thread))))
+    sampler = _StackSampler(threading.get_ident())
     tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
+    sampler.start()
     timer.start()
-    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
-        tab.start()
-    timer.stop()
+    try:
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.start()
+    finally:
+        timer.stop()
+        sampler.stop.set()
     assert len(tab.snapshot) == 16
-    gaps = np.diff(ticks)
+    times = np.array([t for t, _ in ticks])
+    waited = np.array([w if w is not None else np.nan for _, w in ticks])
+    gaps = np.diff(times)
+    ours = gaps - np.nan_to_num(np.diff(waited))  # the stall less the wait for a core
     assert len(gaps) > 20
-    assert gaps.max() < 0.100, (
-        f"GUI stalled {gaps.max() * 1000:.0f} ms (median {np.median(gaps) * 1000:.0f} ms, "
-        f"99th percentile {np.percentile(gaps, 99) * 1000:.0f} ms, {len(gaps)} ticks)"
+    worst = int(np.argmax(ours))
+    assert ours[worst] < 0.100, (
+        f"GUI stalled {ours[worst] * 1000:.0f} ms ({gaps[worst] * 1000:.0f} ms, of which "
+        f"{(gaps[worst] - ours[worst]) * 1000:.0f} ms waiting for a core; median gap {np.median(gaps) * 1000:.0f} ms, "
+        f"{len(gaps)} ticks). The GUI thread meanwhile:\n{sampler.between(times[worst], times[worst + 1])}"
     )
 
 

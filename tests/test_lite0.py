@@ -15,7 +15,7 @@ CATS = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian
 ESPRESSO = 967
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def model():
     from vsdesk.engine.models import lite0
 

@@ -83,7 +83,7 @@ def test_shipped_resources_rule_skips_clutter_and_checkpoints():
                 or "checkpoint" in r.split("/")[:-1] or "__pycache__" in r]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def dists(tmp_path_factory) -> dict[str, Path]:
     """The wheel and sdist, built like a release: sdist first, the wheel from the sdist."""
     out = tmp_path_factory.mktemp("dist")
@@ -188,7 +188,7 @@ def _link_distributions(dists: list[metadata.Distribution], target: Path) -> Non
                 link.symlink_to(site / top)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def clean_venv(dists, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("clean-venv")
     venv = root / "venv"

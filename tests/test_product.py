@@ -20,7 +20,7 @@ from vsdesk.engine.product.data import NOT_CLASSES, Dataset, group_split, load_d
 pytestmark = pytest.mark.skipif(not (CLOTHING_DIR / "images.csv").is_file(), reason="clothing dataset missing")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def clothing() -> Dataset:
     return load_dataset(CLOTHING_DIR)
 
@@ -713,7 +713,7 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
     assert main(["models", "remove", "product/shop-photos", "--force"]) == 0  # the catalog "folders" uses it
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def embedder():
     from vsdesk.engine.product import load_embedder
 

@@ -22,14 +22,14 @@ from vsdesk.engine.vae.evaluate import evaluate
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def data():
     train_images, train_labels = load_fashion_mnist("train")
     test_images, test_labels = load_fashion_mnist("test")
     return (train_images[:10000], train_labels[:10000]), (test_images[:1000], test_labels[:1000])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def engine(data):
     engine = VaeEngine.load()  # through the model store: the weights shipped in resources/
     engine.use_train_index(*data[0])  # 10,000 training images stand in for the 60,000

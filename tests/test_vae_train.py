@@ -17,7 +17,7 @@ from vsdesk.engine.vae.train import TrainConfig, default_checkpoint_dir, train
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def fashion():
     images, labels = load_fashion_mnist("train")
     test_images, _ = load_fashion_mnist("test")

