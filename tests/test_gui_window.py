@@ -2168,7 +2168,7 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     assert outcome.hits == [] and outcome.self_index is None and tab.gallery.model().rowCount() == 0
     assert tab.gallery.empty_text() == "No object found in the picture: nothing to compare."
     assert tab.messages.text() == ""  # not "no indexed images yet": the catalog is not at fault
-    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour or a smooth gradient</b>"
+    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour, a smooth gradient or noise</b>"
     assert "no silhouette to read as an item or to judge" in panel.anomaly.text()
     assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
     assert len(panel.map.query_marker.data) == 0 and panel.recon_image.pixmap().isNull()

@@ -38,7 +38,7 @@ CLASS_NAMES = (
 VOTE_K = 10
 #: What is said of a picture in which the conversion to Fashion-MNIST's form found no object
 #: (``DatasetForm.object_found``), instead of its category and anomaly verdict.
-NO_OBJECT = "no object found: the picture is (nearly) one flat colour or a smooth gradient"
+NO_OBJECT = "no object found: the picture is (nearly) one flat colour, a smooth gradient or noise"
 #: Why such a picture has no results (``VaeEmbedder.nothing_to_compare``): `vsdesk search`'s
 #: "nothing_to_compare", and the window's gallery.
 NOTHING_TO_COMPARE = "no object found in the picture: nothing to compare"
