@@ -182,6 +182,7 @@ class VaePanel(ModePanel):
         layout.addWidget(self.results_hint)
         layout.addWidget(self.map_hint)
         layout.addWidget(self._map_placeholder, 1)
+        layout.addStretch(0)  # below the map, which grows no taller than its square grid
         self.scroll = QScrollArea()
         self.scroll.setWidget(contents)
         self.scroll.setWidgetResizable(True)
