@@ -206,6 +206,17 @@ class VaeEngine:
         tiles = self.decode_points(np.stack([xs.ravel(), ys.ravel()], axis=1))
         return tiles.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
 
+    def map_category(self, x: float, y: float) -> tuple[str, int]:
+        """The kind of item at a point of the 2-D map: the category most of the ``VOTE_K``
+        training images placed nearest to it show, and how many of them do (ties: the lower
+        class index). What the decoded picture there is drawn from, in words."""
+        index = self.train_index()
+        distance = np.square(index.map2d - np.array([x, y], np.float32)).sum(axis=1)
+        nearest = np.argpartition(distance, VOTE_K)[:VOTE_K]
+        votes = np.bincount(index.labels[nearest], minlength=len(CLASS_NAMES))
+        winner = int(np.argmax(votes))
+        return CLASS_NAMES[winner], int(votes[winner])
+
     # --- the training set ------------------------------------------------------------------
 
     def train_index(self, progress: Progress = no_progress, cancelled: Cancelled = never_cancelled) -> TrainIndex:
