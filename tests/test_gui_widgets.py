@@ -1095,6 +1095,39 @@ def test_the_vae_maps_left_axis_is_named_from_its_top_where_the_panel_shows_it(q
     assert name.bottom() <= axis.size().height()
 
 
+@pytest.mark.parametrize("direction", [Qt.LayoutDirection.LeftToRight, Qt.LayoutDirection.RightToLeft])
+def test_the_vae_maps_decoded_grid_fills_its_view_tall_wide_or_square(qtbot, direction):
+    """The review: in a tall, narrow panel latent dimension 2 ran from -5 to 5, the decoded grid
+    only within -3.1 ... 3.1 (the aspect lock widened the taller side): 40 % of the map blank,
+    and a blank band above the grid right to left. The view box stays square at any size; the
+    map grows no taller than it, so the panel's spare height goes below the map."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from vsdesk.gui.panels.manifold_map import ManifoldMap
+
+    holder = QWidget()
+    holder.setLayoutDirection(direction)
+    layout = QVBoxLayout(holder)
+    view = ManifoldMap()
+    layout.addWidget(view, 1)
+    layout.addStretch(0)
+    qtbot.addWidget(holder)
+    holder.show()
+    qtbot.waitExposed(holder)
+    extent = (-3.1, 3.1, -3.1, 3.1)
+    view.set_grid(np.zeros((280, 280), np.uint8), extent)
+    for size in ((300, 640), (800, 320), (420, 420), (280, 900)):
+        holder.resize(*size)
+        settle(holder)
+        view.show_whole()
+        box = view.plot.getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
+        assert np.allclose((x0, x1, y0, y1), extent, atol=0.08), (size, box.viewRange())
+        rect = box.sceneBoundingRect()
+        assert abs(rect.width() - rect.height()) <= 2, (size, rect)
+        assert min(rect.width(), rect.height()) >= min(size) - 90, (size, rect)  # as large as fits
+
+
 def test_an_elided_label_shortens_each_line_on_its_own(qtbot):
     from vsdesk.gui.elided_label import ElidedLabel
 

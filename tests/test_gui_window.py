@@ -718,6 +718,8 @@ def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_
 
 
 def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
+    from vsdesk.engine.vae.engine import CLASS_NAMES
+
     tab = window.tab("vae")
     window.tabs.setCurrentWidget(tab)
     panel = tab.panel
@@ -734,6 +736,10 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     qtbot.waitUntil(lambda: not panel.decoded_image.pixmap().isNull(), timeout=30_000)
     image = panel.decoded_image.pixmap().toImage()
     assert image.width() > 28  # a 28x28 decoding, enlarged
+    # The review: a click gave a picture and no word of where or what: the point and its kind.
+    title, category = panel.decoded_caption.text().replace("\u00a0", " ").split("\n")
+    assert title == "clicked point (1.0, -0.5):" and category in CLASS_NAMES, (title, category)
+    assert "training images placed nearest that point" in panel.decoded_image.toolTip()
     # A wide left column leaves the map a wide, low place: the view stays on the decoded grid
     # (square, centred), its axes not stretched far past it.
     window.resize(800, 560)
@@ -2243,8 +2249,15 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     # The verdict is about the silhouette (the left tile), not the picture: a Monet crop was
     # "Typical ... T-shirt/top" to a first-time reader.
     assert "only that is judged" in panel.knows.text() and panel.anomaly.text().startswith("Its silhouette is <b>")
-    # what a result's number is ("0.801 · Shirt")
-    assert "how alike its silhouette is to yours" in panel.results_hint.text() and "cosine" in panel.results_hint.toolTip()
+    # What a result's number is. The review: the words gave "(0.801 · Shirt)" while the results
+    # read "Sandal · test-08..." over "0.833", and "1 = the same" sat above "-0.471".
+    hint = panel.results_hint.text()
+    assert "how alike its silhouette is to yours" in hint and "cosine" in panel.results_hint.toolTip()
+    assert "under each result's name" in hint and "below 0" in hint and "· Shirt" not in hint
+    hit = tab.gallery.model().index(0, 0).data(Qt.ItemDataRole.DisplayRole)
+    assert re.fullmatch(r"-?\d\.\d{3}( · .+)?", hit.split("\n")[1]), hit  # the name's line, then the number
+    # Which way an item faces matters: a mirrored ankle boot read as a Bag.
+    assert "toe to the left" in panel.knows.text() and "mirrored" in panel.knows.text()
     for label in (panel.category, panel.map_hint, panel.input_image, panel.recon_image, panel.decoded_image):
         assert label.toolTip()
     assert panel.map.plot.getPlotItem().autoBtn.toolTip() == "Show the whole map again"  # the house, not "A"
@@ -2271,7 +2284,7 @@ def test_a_blank_picture_in_the_vae_tab_is_said_to_hold_no_object_not_called_typ
     assert outcome.hits == [] and outcome.self_index is None and tab.gallery.model().rowCount() == 0
     assert tab.gallery.empty_text() == "No object found in the picture: nothing to compare."
     assert tab.messages.text() == ""  # not "no indexed images yet": the catalog is not at fault
-    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour or a smooth gradient</b>"
+    assert panel.category.text() == "<b>No object found: the picture is (nearly) one flat colour, a smooth gradient or noise</b>"
     assert "no silhouette to read as an item or to judge" in panel.anomaly.text()
     assert "typical" not in (panel.category.text() + panel.anomaly.text()).lower()
     assert len(panel.map.query_marker.data) == 0 and panel.recon_image.pixmap().isNull()

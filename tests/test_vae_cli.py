@@ -167,7 +167,7 @@ def test_a_picture_of_one_flat_colour_is_said_to_have_no_object_not_called_typic
     assert cli_main(["vae", "describe", *blanks, photo]) == 0
     lines = capsys.readouterr().out.splitlines()
     for blank, line in zip(blanks, lines):
-        assert line == f"{blank}: no object found: the picture is (nearly) one flat colour or a smooth gradient " \
+        assert line == f"{blank}: no object found: the picture is (nearly) one flat colour, a smooth gradient or noise " \
             "(nothing to compare with Fashion-MNIST's items)"
     assert "of 10 neighbours" in lines[2] and "no object" not in lines[2]
     assert cli_main(["vae", "describe", "--json", "-k", "1", blanks[0], photo]) == 0

@@ -987,3 +987,13 @@ class ModeSession:
     def decode_point(self, x: float, y: float) -> np.ndarray:
         """Any point of the VAE's 2-D map -> a 28x28 uint8 image."""
         return self.load().engine.decode_points(np.array([[x, y]], np.float32))[0]
+
+    def decode_point_facts(self, x: float, y: float) -> dict[str, Any]:
+        """``decode_point``'s picture with the point and the kind of item there, in words
+        (``VaeEngine.map_category``): {"pixels", "point", "category", "count", "of"}."""
+        from vsdesk.engine.vae.engine import VOTE_K
+
+        engine = self.load().engine
+        category, count = engine.map_category(x, y)
+        return {"pixels": self.decode_point(x, y), "point": (float(x), float(y)),
+                "category": category, "count": count, "of": VOTE_K}

@@ -302,9 +302,9 @@ class ModeTab(QWidget):
     def decode_map_point(self, x: float, y: float) -> None:
         self.runner.submit(
             f"{self.mode}/decode",
-            lambda ctx: self.session.decode_point(x, y),
+            lambda ctx: self.session.decode_point_facts(x, y),
             urgent=True,
-            on_done=self.panel.show_decoded,
+            on_done=self.panel.show_decoded_point,
             on_error=lambda exc: self.messages.error(user_message(exc, "decode that point")),
         )
 

@@ -4,14 +4,17 @@ Fashion-MNIST was made from product photos on white by: trimming the edges that 
 corner colour, resizing the longest edge to 28, centring on a 28x28 canvas, negating and
 converting to greyscale. A user's photo gets the same treatment, with two additions for photos
 that are not shot on pure white: the background colour is estimated from the image border (and
-the image inverted only when that background is light), and pixels close to the background colour
-are faded to black so a textured floor or wall does not become part of the object.
+the image inverted when the object is darker than that background), and pixels close to the
+background colour are faded to black so a textured floor or wall does not become part of the
+object.
 
 A picture in which nothing stands out from its background (one flat colour, or specks on it) has
 no object to convert: ``dataset_form_of`` says so (``object_found``) instead of handing on the
 all-black square the conversion leaves, which the model would explain easily and call typical.
 Nor has a smooth background (a gradient, a vignette), though its far side differs from its border
-colour: it has no edge anywhere (``_steepest_slope``).
+colour: it has no edge anywhere (``_steepest_slope``). Nor has noise, whose 28x28 is a dim
+speckle or a grain with no shape (``_is_silhouette``), and which the model read as a "typical
+Sandal" too.
 
 NumPy and Pillow only (thread-safe; used by ``Embedder.preprocess`` in the decode pool).
 """
@@ -45,6 +48,26 @@ EDGE_SCALES = (28, 56, 80)
 #: tops on a pale bedspread); all 70,000 Fashion-MNIST images at least 119 (at 28 pixels, their
 #: own size), and 200 of them pasted as 1000x1000 JPEGs stay objects.
 MIN_EDGE_SLOPE = 80.0
+#: A silhouette with fewer pixels at or above ``BRIGHT_LEVEL`` than this is (nearly) empty: the
+#: model would be given a black square, which it explains easily (a "typical Sandal"). Measured:
+#: all 70,000 Fashion-MNIST images have at least 3 (a faint Shirt; median 321), all 4,878 Clothing
+#: Dataset photos at least 13 (median 342); 95 % of 516 noise pictures of 300 to 1000 px (see
+#: ``MIN_STRUCTURE``) fewer, averaged to a dim speckle (Gaussian noise of sd 30, the review's:
+#: none, its brightest pixel at most 8).
+MIN_BRIGHT_PIXELS = 3
+BRIGHT_LEVEL = 64
+#: Below this ``_structure`` the silhouette is noise, not an object. Measured: all 70,000
+#: Fashion-MNIST images at least 0.266 (a patterned Pullover; median 0.82), all 4,878 Clothing
+#: Dataset photos at least 0.368 (median 0.82). 852 synthetic noise pictures (Gaussian grey and
+#: RGB at means 40/128/220 and sd 10-100, uniform grey and RGB over 3 ranges, salt-and-pepper at
+#: densities 1-50 % on black, grey and white, 4:3 uniform RGB; 28, 64, 300, 640 and 1000 px; PNG
+#: and JPEG q85; two seeds): 536 had passed as objects, 513 of them are now caught here or by
+#: ``MIN_BRIGHT_PIXELS``, all of those of 300 px and more. Left: 23 (structure 0.225-0.28): 15
+#: of 64 px (resized to 28, their grains blur into their neighbours), the model's percentile
+#: 55-91; 4 heavy Gaussian ones of 28 px, 98.5-99.9; 4 of 28 px with 5-7 bright specks on a
+#: light ground, 66-84. A higher bar (0.25) would catch 15 more but come within 0.016 of a
+#: Fashion-MNIST Pullover.
+MIN_STRUCTURE = 0.225
 
 
 @dataclass(frozen=True)
@@ -52,7 +75,8 @@ class DatasetForm:
     pixels: np.ndarray  # uint8 (28, 28), bright object on a black background
     #: False when no pixel stands out from the background colour (beyond stray specks): the
     #: picture is (nearly) one flat colour and ``pixels`` is (nearly) black, a blank, not an item;
-    #: or when nothing in it has an edge (a gradient, a vignette: ``MIN_EDGE_SLOPE``).
+    #: or when nothing in it has an edge (a gradient, a vignette: ``MIN_EDGE_SLOPE``); or when
+    #: the 28x28 is (nearly) black or noise (``MIN_BRIGHT_PIXELS``, ``MIN_STRUCTURE``).
     object_found: bool
 
 
@@ -68,7 +92,8 @@ def dataset_form_of(image: Image.Image) -> DatasetForm:
         if _border_values(grey.astype(np.float32)[..., None]).mean() < 64:
             # already a Fashion-MNIST-like image: left untouched, its object told the same way
             mask, _ = _object_mask(grey.astype(np.float32)[..., None])
-            return DatasetForm(grey.copy(), _has_object(mask) and _steepest_slope(image) >= MIN_EDGE_SLOPE)
+            found = _has_object(mask) and _steepest_slope(image) >= MIN_EDGE_SLOPE and _is_silhouette(grey)
+            return DatasetForm(grey.copy(), found)
     work = image.convert("RGB")
     if max(work.size) > WORK_SIZE:
         work = work.copy()
@@ -78,7 +103,7 @@ def dataset_form_of(image: Image.Image) -> DatasetForm:
 
     grey = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     bg_grey = float(background @ np.array([0.299, 0.587, 0.114], dtype=np.float32))
-    if bg_grey > 127.5:  # light background: negate, as Fashion-MNIST did with its white backdrops
+    if _object_is_darker(grey, mask, bg_grey):  # negate, as Fashion-MNIST did with its white backdrops
         grey, bg_grey = 255.0 - grey, 255.0 - bg_grey
     # Background level to black, the object's contrast kept.
     grey = np.clip((grey - bg_grey) * 255.0 / max(255.0 - bg_grey, 1.0), 0.0, 255.0)
@@ -93,8 +118,9 @@ def dataset_form_of(image: Image.Image) -> DatasetForm:
         grey = np.clip(grey * min(MAX_GAIN, 255.0 / max(top_level, 1.0)), 0.0, 255.0)
 
     top, bottom, left, right = _bounding_box(mask)
-    crop = grey[top:bottom, left:right]
-    return DatasetForm(_centre_square(crop), _has_object(mask) and _steepest_slope(work) >= MIN_EDGE_SLOPE)
+    pixels = _centre_square(grey[top:bottom, left:right])
+    found = _has_object(mask) and _steepest_slope(work) >= MIN_EDGE_SLOPE and _is_silhouette(pixels)
+    return DatasetForm(pixels, found)
 
 
 def _object_mask(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,9 +132,48 @@ def _object_mask(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distance > max(MIN_THRESHOLD, _otsu(distance)), background
 
 
+def _object_is_darker(grey: np.ndarray, mask: np.ndarray, bg_grey: float) -> bool:
+    """Whether the object is darker than its background, so the picture is negated (the object
+    must come out light on black). Told by the object's own median grey where there is an object;
+    by the background alone (light: negate) where there is none. The background alone misread a
+    black top on a red bedspread (a dark background, not negated): the top, darker still, was
+    cut to black with the background, and the model was given an empty square."""
+    if not _has_object(mask):
+        return bg_grey > 127.5
+    return float(np.median(grey[mask])) < bg_grey
+
+
 def _has_object(mask: np.ndarray) -> bool:
     """More of the mask than stray specks: an object to crop to (as ``_bounding_box`` decides)."""
     return int(np.count_nonzero(mask)) >= MIN_OBJECT_SHARE * mask.size
+
+
+def _is_silhouette(pixels: np.ndarray) -> bool:
+    """Whether the 28x28 the model is given holds an object: not (nearly) black (noise of a large
+    picture averages out to a dim speckle), and not noise (``_structure``)."""
+    bright = int(np.count_nonzero(pixels >= BRIGHT_LEVEL))
+    return bright >= MIN_BRIGHT_PIXELS and _structure(pixels) >= MIN_STRUCTURE
+
+
+def _structure(pixels: np.ndarray) -> float:
+    """How much neighbouring pixels go together, at 28 and at 14 pixels across (mean of the two
+    neighbour correlations): an object's outline and surfaces are smooth next to their own
+    pixels; noise is not, at either scale (at 28 alone, noise resized from 64 px correlates as
+    much as a patterned pullover)."""
+    a = pixels.astype(np.float64)
+    coarse = a.reshape(SIZE // 2, 2, SIZE // 2, 2).mean(axis=(1, 3))
+    return (_neighbour_correlation(a) + _neighbour_correlation(coarse)) / 2
+
+
+def _neighbour_correlation(a: np.ndarray) -> float:
+    """Pearson correlation of each pixel with its right and its lower neighbour (their mean);
+    1 for a flat array (nothing varies, nothing is noise)."""
+    def correlation(x: np.ndarray, y: np.ndarray) -> float:
+        x, y = x - x.mean(), y - y.mean()
+        scale = float(np.sqrt((x * x).sum() * (y * y).sum()))
+        return float((x * y).sum()) / scale if scale > 0 else 1.0
+
+    return (correlation(a[:, :-1], a[:, 1:]) + correlation(a[:-1], a[1:])) / 2
 
 
 def _steepest_slope(image: Image.Image) -> float:

@@ -38,7 +38,7 @@ CLASS_NAMES = (
 VOTE_K = 10
 #: What is said of a picture in which the conversion to Fashion-MNIST's form found no object
 #: (``DatasetForm.object_found``), instead of its category and anomaly verdict.
-NO_OBJECT = "no object found: the picture is (nearly) one flat colour or a smooth gradient"
+NO_OBJECT = "no object found: the picture is (nearly) one flat colour, a smooth gradient or noise"
 #: Why such a picture has no results (``VaeEmbedder.nothing_to_compare``): `vsdesk search`'s
 #: "nothing_to_compare", and the window's gallery.
 NOTHING_TO_COMPARE = "no object found in the picture: nothing to compare"
@@ -205,6 +205,17 @@ class VaeEngine:
         xs, ys = np.meshgrid(axis, axis[::-1])
         tiles = self.decode_points(np.stack([xs.ravel(), ys.ravel()], axis=1))
         return tiles.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+
+    def map_category(self, x: float, y: float) -> tuple[str, int]:
+        """The kind of item at a point of the 2-D map: the category most of the ``VOTE_K``
+        training images placed nearest to it show, and how many of them do (ties: the lower
+        class index). What the decoded picture there is drawn from, in words."""
+        index = self.train_index()
+        distance = np.square(index.map2d - np.array([x, y], np.float32)).sum(axis=1)
+        nearest = np.argpartition(distance, VOTE_K)[:VOTE_K]
+        votes = np.bincount(index.labels[nearest], minlength=len(CLASS_NAMES))
+        winner = int(np.argmax(votes))
+        return CLASS_NAMES[winner], int(votes[winner])
 
     # --- the training set ------------------------------------------------------------------
 

@@ -19,6 +19,11 @@ from vsdesk.engine.models.spec import ModelSpec, ResourceSource
 
 #: Bump when the architecture changes: caches (training latents) are keyed by it.
 VERSION = "1"
+#: Bump when the way a picture becomes the model's 28x28 changes (``dataset_form``): a catalog's
+#: vectors of photos made the old way are then embedded again (once, ~500 images/s), as a query
+#: is made the new way. 2: a garment darker than its background is negated (it was by a light
+#: background only; a black top on a red bedspread came out an all-black silhouette).
+FORM_VERSION = "2"
 
 IMAGE_SHAPE = (28, 28, 1)
 LATENT_DIM = 32
@@ -40,8 +45,10 @@ LATENTS_NAME = "vae" + LATENTS_SUFFIX
 
 
 def vectors_key(weights_sha256: str) -> str:
-    """Names a VAE's latent vectors (catalogs, caches): the architecture and the weights."""
-    return f"vae-v{VERSION}-{weights_sha256[:12]}"
+    """Names a VAE's latent vectors (catalogs, caches): the architecture, the way pictures are
+    made into the model's input and the weights. (Version 1 keys had no form part.)"""
+    form = "" if FORM_VERSION == "1" else f"f{FORM_VERSION}"
+    return f"vae-v{VERSION}{form}-{weights_sha256[:12]}"
 
 
 def build_encoder(latent_dim: int = LATENT_DIM, width: int = WIDTH):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, Qt, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
 from vsdesk.gui import theme
 from vsdesk.gui.whole_map_button import use_home_button
@@ -60,13 +60,10 @@ class ManifoldMap(QWidget):
             item.setZValue(5)
             self.plot.addItem(item)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
-        # The map is square (aspect locked): in a wide, low space the plot keeps to a square
-        # view, centred, instead of widening the axes far beyond the decoded grid.
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addStretch(1)
-        layout.addWidget(self.plot, 100)
-        layout.addStretch(1)
+        # The axes' room changes with their numbers: the view box kept square (``_place_plot``).
+        self.plot.getViewBox().sigResized.connect(self._place_plot)
+        # Placed by hand (``_place_plot``), not by a layout: see there.
+        self.plot.setParent(self)
         self._extent: tuple[float, float, float, float] | None = None
         #: The user clicked the map: the wheel zooms it, until the pointer leaves it.
         self._engaged = False
@@ -114,10 +111,28 @@ class ManifoldMap(QWidget):
         return self._engaged or bool(modifiers & Qt.KeyboardModifier.ControlModifier)
 
     def resizeEvent(self, event) -> None:
-        # Square view box: the plot as wide as its height, plus the left axis, less the bottom one.
-        axes = self.plot.getAxis("left").width() - self.plot.getAxis("bottom").height()
-        self.plot.setMaximumWidth(max(self.height() + int(axes), 1))
         super().resizeEvent(event)
+        self._place_plot()
+
+    def _place_plot(self) -> None:
+        """The plot sized so that its view box (the plot less its axes and margins) is square, as
+        large as fits, centred across and at the top. The map's aspect is locked: a view box
+        wider or taller than square widened one axis beyond the decoded grid (a tall, narrow
+        panel showed latent dimension 2 from -5 to 5, the grid only within -3.1 ... 3.1: 40 % of
+        the map blank). The map itself grows no taller than that square (the panel's space goes
+        below it)."""
+        box = self.plot.getViewBox().size()
+        if box.width() > 0 and box.height() > 0:  # the axes' and margins' room, as laid out
+            extra_w = self.plot.width() - int(box.width())
+            extra_h = self.plot.height() - int(box.height())
+        else:  # not laid out yet: the axes' own sizes, corrected once the view box has one
+            extra_w = int(self.plot.getAxis("left").width()) + 2
+            extra_h = int(self.plot.getAxis("bottom").height()) + 2
+        side = max(min(self.width() - extra_w, self.height() - extra_h), 1)
+        self.setMaximumHeight(max(self.minimumHeight(), self.width() - extra_w + extra_h))
+        geometry = QRect((self.width() - side - extra_w) // 2, 0, side + extra_w, side + extra_h)
+        if geometry != self.plot.geometry():
+            self.plot.setGeometry(geometry)
 
     def set_grid(self, grid: np.ndarray, extent: tuple[float, float, float, float]) -> None:
         """``grid``: uint8 image (rows top = high y) covering ``extent`` = (x0, x1, y0, y1)."""
@@ -132,7 +147,8 @@ class ManifoldMap(QWidget):
         """The whole decoded grid in view (as at the start), however the user zoomed or moved it."""
         if self._extent is not None:
             x0, x1, y0, y1 = self._extent
-            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.01)
+            self._place_plot()  # the axes' widths as the grid's numbers made them
+            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def has_grid(self) -> bool:
         return self._extent is not None

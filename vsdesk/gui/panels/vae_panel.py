@@ -102,7 +102,8 @@ def _note(text: str, tip: str) -> QLabel:
 #: came out as a "typical" T-shirt/top).
 KNOWS = ("This model knows only Fashion-MNIST: 10 kinds of clothing, shoes and bags, as 28×28 grey "
          "pictures on a plain background. Your picture is reduced to such a silhouette (left) and only "
-         "that is judged: a painting can make a typical T-shirt.")
+         "that is judged: a painting can make a typical T-shirt. It has seen items only upright, shoes "
+         "with the toe to the left: a mirrored or turned item can read as another kind, or as unusual.")
 KNOWS_TIP = ("The 10 kinds: " + ", ".join(CLASS_NAMES) + ".\n"
              "A photo or a painting is made small, grey and centred first (the left picture below): "
              "the item is what stands out from the picture's border colour, made light on black. "
@@ -110,12 +111,16 @@ KNOWS_TIP = ("The 10 kinds: " + ", ".join(CLASS_NAMES) + ".\n"
              "on how unusual it is says how well the model explains the silhouette, not your picture.")
 CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest to the silhouette show "
                 "(nearest in the model's own summary of a picture), and how many of them do.")
-#: What the number under each result in the gallery is (the gallery shows "0.801 · Shirt").
-RESULTS_HINT = "The number under each result (0.801 · Shirt): how alike its silhouette is to yours, 1 = the same."
+#: What the number on each result's second line in the gallery is ("Sandal · test-08….png" over
+#: "0.833"; "0.801 · Shirt" for a picture the catalog has no label for, with the type predicted).
+#: Cosine similarities run from -1 to 1, and the review found "-0.471" under "1 = the same".
+RESULTS_HINT = ("The number under each result's name (as 0.833): how alike its silhouette is to yours, "
+                "from 1 (the same) through 0 (nothing in common); below 0, less alike still.")
 RESULTS_TIP = ("The cosine similarity of the two pictures' summaries in the model (the 32 numbers its "
-               "encoder gives a 28×28 silhouette): 1 for the same summary, 0 for unrelated ones. The word "
-               "after it is the result's label in the catalog, if it has one (Fashion-MNIST's own "
-               "pictures do).")
+               "encoder gives a 28×28 silhouette), from -1 to 1: 1 for the same summary, 0 for unrelated "
+               "ones, below 0 for summaries that point the opposite way (the least alike). Before the "
+               "result's file name is its label in the catalog, if it has one (Fashion-MNIST's own "
+               "pictures do); a type after the number is the one predicted for a picture without one.")
 MAP_TIP = ("The model sums up every picture as a point on this plane; each small picture is what "
            "it draws at that place. The star is your picture. Click anywhere to see the item the "
            "model would draw there; Ctrl+scroll (or scroll after a click on the map) to zoom, drag to "
@@ -137,6 +142,10 @@ NO_OBJECT_TIP = ("Your picture reduced as the model would be given it: nothing s
                  "background, so there is no silhouette and nothing was judged.")
 
 
+#: The right tile: what the model draws at a point of the map.
+DECODED_TIP = "The item the model draws at the point you last clicked on the map below."
+
+
 class VaePanel(ModePanel):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -146,8 +155,8 @@ class VaePanel(ModePanel):
         self.recon_image, recon_caption = _tile(
             "redrawn by the model", "What the model draws back from its summary of the silhouette (the VAE's "
             "reconstruction): close to the left picture when it knows this kind of item well.")
-        self.decoded_image, decoded_caption = _tile(
-            "clicked point", "The item the model draws at the point you last clicked on the map below.")
+        self.decoded_image, decoded_caption = _tile("clicked point", DECODED_TIP)
+        self.decoded_caption = decoded_caption
         tiles = QGridLayout()
         for col, (img, cap) in enumerate(
             [(self.input_image, input_caption), (self.recon_image, recon_caption), (self.decoded_image, decoded_caption)]
@@ -182,6 +191,7 @@ class VaePanel(ModePanel):
         layout.addWidget(self.results_hint)
         layout.addWidget(self.map_hint)
         layout.addWidget(self._map_placeholder, 1)
+        layout.addStretch(0)  # below the map, which grows no taller than its square grid
         self.scroll = QScrollArea()
         self.scroll.setWidget(contents)
         self.scroll.setWidgetResizable(True)
@@ -251,6 +261,19 @@ class VaePanel(ModePanel):
 
     def show_decoded(self, image: np.ndarray) -> None:
         set_tile(self.decoded_image, gray_pixmap(image))
+
+    def show_decoded_point(self, facts: dict[str, Any]) -> None:
+        """``Session.decode_point_facts``: the picture drawn at the clicked point, its place and
+        the kind of item there under it (a click gave a picture, and no word of where or what)."""
+        self.show_decoded(facts["pixels"])
+        x, y = facts["point"]
+        # The point kept on one line (a no-break space): "(-2.0," and "1.5)" wrapped apart.
+        self.decoded_caption.setText(f"clicked point ({x:.1f},\u00a0{y:.1f}):\n{facts['category']}")
+        tip = (f"{DECODED_TIP}\nAt latent dimension 1 = {x:.2f}, latent dimension 2 = {y:.2f}. "
+               f"{facts['category']}: the kind {facts['count']} of the {facts['of']} training images "
+               "placed nearest that point on the map show.")
+        for label in (self.decoded_image, self.decoded_caption):
+            label.setToolTip(paragraphs(tip))
 
 
 def category_text(extras: dict[str, Any]) -> str:
