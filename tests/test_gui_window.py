@@ -2109,10 +2109,38 @@ def test_a_pasted_image_of_a_catalog_image_is_left_out_as_a_copy_of_the_query(qt
     shown = [item.index for item in tab.gallery.results.items()]
     assert len(shown) == 5 and row not in shown
     assert (tab.outcome.left_out, tab.outcome.self_index) == (1, row)
+    assert f"Not shown, as a copy of the query: {copied.name} (the same picture to the model" in tab.messages.text()
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
         tab.panel.slider.setValue(100)  # all subject: the query vector re-weighed
     shown = [item.index for item in tab.gallery.results.items()]
     assert len(shown) == 5 and row not in shown and tab.outcome.left_out == 1
+
+
+def test_a_crop_whose_painting_the_model_sees_as_the_crop_names_the_painting_left_out(qtbot, window, tmp_path):
+    """The review: a centre crop (80 %) of a painting of 400 px or less gives style's centre
+    window the painting's own pixels, hence its vector: the painting was left out of the crop's
+    results as a copy of the query, and the window said nothing. It says which file, and why;
+    a search with a catalog file itself names nothing (its own file needs no word)."""
+    from PIL import Image
+
+    folder = copy_images(ARTWORKS[:6], tmp_path / "art")
+    painting = folder / ARTWORKS[0].name
+    with Image.open(painting) as image:
+        w, h = image.size
+        crop = image.convert("RGB").crop((w // 10, h // 10, w - w // 10, h - h // 10))
+    query = tmp_path / "crop80.png"
+    crop.save(query)
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(query))
+    shown = [item.path for item in tab.gallery.results.items()]
+    assert len(shown) == 5 and str(painting) not in shown
+    assert tab.messages.kind == "info"
+    assert (f"Not shown, as a copy of the query: {painting.name} (the same picture to the model: its vector is "
+            "the query's).") in tab.messages.text()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(painting))
+    assert "Not shown" not in tab.messages.text()
 
 
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):

@@ -64,6 +64,8 @@ class Results(list):
         #: Even the best result scores below most true matches (``query.rank_queries``, the
         #: embedder's ``weak_match_below``): a warning; the best may still be right.
         self.weak_match = weak_match
+        #: The files left out (``own``), each with how it is the query (``query.copies_left_out``).
+        self.copies: list = []
         #: Result row -> the other paths of the same file (the same bytes: a backup, a link), shown
         #: once (``query.fold_identical``).
         self.also: dict[int, list[str]] = {}

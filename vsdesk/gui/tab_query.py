@@ -19,7 +19,7 @@ from PySide6.QtGui import QImage
 
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
-from vsdesk.engine.query import WEAK_MATCH
+from vsdesk.engine.query import WEAK_MATCH, copies_to_name
 from vsdesk.engine.text import counted, sentence
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
@@ -360,6 +360,7 @@ class TabQuery(QObject):
                                    " (see the message above or add a folder).")
         elif note is None and outcome.weak_match:  # (as `vsdesk search` says it)
             note = Note("info", f"{sentence(WEAK_MATCH)}.")
+        note = _with_copies_named(note, outcome)
         if note is not None:
             self.messages.show_message(note.text, note.kind, note.action)
         elif self._note_said and self.messages.text() == self._note_said:
@@ -370,6 +371,22 @@ class TabQuery(QObject):
         """The gallery shows the whole catalog (None: nothing), for there is no query."""
         self._browsed = snapshot
         self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
+
+
+def _with_copies_named(note: Note | None, outcome: QueryOutcome) -> Note | None:
+    """``note`` (or an info note of its own) naming the files left out as copies of the query
+    other than its own file, as `vsdesk search` names them (``query.copies_to_name``): the
+    painting a crop came from, which the model sees as the crop itself, is then not missing
+    from the results without a word."""
+    named = copies_to_name(outcome.copies)
+    if not named or outcome.nothing_to_compare:
+        return note
+    shown = "; ".join(f"{Path(path).name} ({words})" for path, words in named[:3])
+    more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
+    text = f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
+    if note is None:
+        return Note("info", text)
+    return note._replace(text=f"{note.text} {text}")
 
 
 def no_results_text(outcome: QueryOutcome) -> str:
