@@ -329,6 +329,21 @@ def test_the_same_picture_in_other_bytes_is_left_out_as_a_copy_of_the_query(caps
     assert record["copies_left_out_paths"] == [{"path": str(first), "same": "vector"}]
 
 
+def test_weak_match_is_null_where_the_mode_has_no_threshold(capsys, tmp_path):
+    """The review: "weak_match": false in VAE (and product) results even with a best score of
+    0.47, which reads as "the match is fine", when only style has a measured threshold. The key
+    is kept, null: nothing was measured to tell; the text says nothing of it either way."""
+    shop = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:3], tmp_path / "shop")
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(shop))[0] == 0
+    query = STYLE_DIR / "s_cubism-01.jpg"  # a painting among garments: far from all of them
+    code, out, err = run(capsys, "search", "--catalog", "shop", "--json", str(query))
+    assert code == 0, err
+    [record] = json.loads(out)
+    assert "weak_match" in record and record["weak_match"] is None and len(record["results"]) == 3
+    code, out, err = run(capsys, "search", "--catalog", "shop", str(query))
+    assert code == 0 and "low similarity" not in out
+
+
 def test_a_crop_whose_painting_the_model_sees_as_the_crop_names_the_painting_left_out(capsys, tmp_path):
     """The review: a centre crop (80 %) of a painting of 400 px or less gives style's centre
     window the same 224 x 224 pixels, hence the painting's own vector: the painting was left

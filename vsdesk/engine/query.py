@@ -174,10 +174,12 @@ def rank_queries(
     if subject_weight is not None and subject_weight != own_weight:
         weak_below = None  # measured at the embedder's own weight: scores at another are not comparable
     for found in ranked:
-        found.weak_match = weak_below is not None and bool(found) and found[0].score < weak_below
+        # None, not False, where the mode has no measured threshold (product, VAE; style at
+        # another weight): "not weak" would read as "the match is fine", which nothing measured.
+        found.weak_match = None if weak_below is None else bool(found) and found[0].score < weak_below
     # Ranked with the others and then emptied: such a query is rare, and the rest keep the
     # one batch (style's query expansion ranks a batch at once).
-    return [Results(nothing_to_compare=why) if why else found
+    return [Results(nothing_to_compare=why, weak_match=None if weak_below is None else False) if why else found
             for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
 
 

@@ -241,8 +241,9 @@ class QueryOutcome:
     #: Why the query is not compared with a catalog (a VAE picture with no object in it), or
     #: None: its ``hits`` are then empty, whatever the catalog (``query.rank_queries``).
     nothing_to_compare: str | None = None
-    #: Even the best of ``hits`` scores below most true matches (``Results.weak_match``).
-    weak_match: bool = False
+    #: Even the best of ``hits`` scores below most true matches (``Results.weak_match``); None:
+    #: the mode has no measured threshold to tell.
+    weak_match: bool | None = False
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
