@@ -329,6 +329,26 @@ def test_the_same_picture_in_other_bytes_is_left_out_as_a_copy_of_the_query(caps
     assert record["copies_left_out_paths"] == [{"path": str(first), "same": "vector"}]
 
 
+def test_the_style_sample_offline_says_so_in_words_and_what_to_do(capsys, tmp_path, monkeypatch):
+    """The review: offline, with VSDESK_STYLE_MIRROR unset, getting the style sample said
+    "download failed ([Errno -2] Name or service not known)". The network is faked at its
+    boundary: the download site's name cannot be looked up."""
+    import socket
+
+    def offline(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # no sample here yet
+    monkeypatch.delenv("VSDESK_STYLE_MIRROR", raising=False)
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    code, _, err = run(capsys, "search", "--catalog", "style-artworks", str(STYLE_DIR / "s_cubism-01.jpg"))
+    assert code == 1
+    assert ("vsdesk: cannot download the style sample's paintings: no internet connection (Name or service not "
+            "known); without internet, point VSDESK_STYLE_MIRROR at a folder holding the 32 artworks, or search "
+            "your own pictures: `vsdesk index --mode style --catalog NAME FOLDER`\n") in err
+    assert "Errno" not in err
+
+
 def test_weak_match_is_null_where_the_mode_has_no_threshold(capsys, tmp_path):
     """The review: "weak_match": false in VAE (and product) results even with a best score of
     0.47, which reads as "the match is fine", when only style has a measured threshold. The key

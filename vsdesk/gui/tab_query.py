@@ -355,6 +355,10 @@ class TabQuery(QObject):
             copies = f"{outcome.left_out} {'copy' if outcome.left_out == 1 else 'copies'}"  # its file, bytes or vector
             note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
                                 f"itself ({copies} of it, left out).")
+        elif note is None and not outcome.hits and self.catalog.failure:
+            # Why it could not be opened, again: that message was replaced by this one.
+            note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images. "
+                                   f"{self.catalog.failure}", self.catalog.failure_action)
         elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")
