@@ -36,7 +36,7 @@ def user_message(exc: BaseException, action: str = "") -> str:
 
 
 #: What each sample catalog holds, in words (``sample_offline_text``).
-SAMPLE_WORDS = {"style-artworks": "sample paintings", "fashion-mnist": "Fashion-MNIST sample pictures"}
+SAMPLE_WORDS = {"style-artworks": "sample paintings"}
 
 
 def sample_offline_text(exc, menu: str = "Folders") -> str:
