@@ -286,8 +286,10 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.open_paths(["gone.jpg", str(ARTWORKS[4]), "mine"], "given")
     assert tab.outcome is not None and tab.outcome.source == str(ARTWORKS[4])
+    # (and, beside it, that the sample's copy of that file is left out of its results)
     assert tab.messages.text() == (f"2 files and 1 folder given: searching with {ARTWORKS[4].name} (gone.jpg not "
-                                   "found); 1 folder left aside (a folder given alone becomes a catalog).")
+                                   "found); 1 folder left aside (a folder given alone becomes a catalog).\n"
+                                   f"Not shown, as a copy of the query: {ARTWORKS[4].name} (the same bytes).")
     tab.open_paths(["mine"], "given")
     qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     assert str(folder) in tab.messages.text()
@@ -2578,7 +2580,8 @@ def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_pa
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         pass
     qtbot.waitUntil(lambda: tab.outcome.catalog == third, timeout=60_000)
-    assert tab.messages.text() == ""
+    # (the note that the results were another catalog's is gone; the query's copy in this one is named)
+    assert tab.messages.text() == f"Not shown, as a copy of the query: {ARTWORKS[9].name} (the same bytes)."
 
 
 def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under_its_name(qtbot, window, tmp_path):

@@ -364,12 +364,17 @@ class TabQuery(QObject):
                                    " (see the message above or add a folder).")
         elif note is None and outcome.weak_match:  # (as `vsdesk search` says it)
             note = Note("info", f"{sentence(WEAK_MATCH)}.")
-        note = _with_copies_named(note, outcome)
+        copies = copies_note(outcome)
         if note is not None:
+            note = note._replace(text=f"{note.text} {copies}" if copies else note.text)
             self.messages.show_message(note.text, note.kind, note.action)
+        elif copies:  # beside what is up (e.g. what was done with the files given), not instead
+            if self._note_said:
+                self.messages.remove_message(self._note_said)
+            self.messages.add_message(copies, "info")
         elif self._note_said and self.messages.text() == self._note_said:
             self.messages.clear()  # the option it was about was changed back
-        self._note_said = note.text if note is not None else ""
+        self._note_said = note.text if note is not None else copies
 
     def _browse(self, snapshot: CatalogSnapshot | None, keep_position: bool = False) -> None:
         """The gallery shows the whole catalog (None: nothing), for there is no query."""
@@ -377,20 +382,16 @@ class TabQuery(QObject):
         self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
 
 
-def _with_copies_named(note: Note | None, outcome: QueryOutcome) -> Note | None:
-    """``note`` (or an info note of its own) naming the files left out as copies of the query
-    other than its own file, as `vsdesk search` names them (``query.copies_to_name``): the
-    painting a crop came from, which the model sees as the crop itself, is then not missing
-    from the results without a word."""
+def copies_note(outcome: QueryOutcome) -> str:
+    """The files left out as copies of the query other than its own file, named as `vsdesk
+    search` names them (``query.copies_to_name``), or "": the painting a crop came from, which
+    the model sees as the crop itself, is then not missing from the results without a word."""
     named = copies_to_name(outcome.copies)
     if not named or outcome.nothing_to_compare:
-        return note
+        return ""
     shown = "; ".join(f"{Path(path).name} ({words})" for path, words in named[:3])
     more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
-    text = f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
-    if note is None:
-        return Note("info", text)
-    return note._replace(text=f"{note.text} {text}")
+    return f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
 
 
 def no_results_text(outcome: QueryOutcome) -> str:
