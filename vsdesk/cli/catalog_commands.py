@@ -635,6 +635,10 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             # The query's own file and copies of it (its bytes, or its vector) are never its
             # results: counted, so that a search finding nothing else says why.
             record["copies_left_out"] = hits.left_out
+            # ... and which paths, each with how it is the query ("path", "bytes", "vector": see
+            # ``query.copies_left_out``): one the model alone sees as the query (a crop the
+            # painting came from) must not vanish without a word.
+            record["copies_left_out_paths"] = [{"path": copy.path, "same": copy.same} for copy in hits.copies]
             # Why a query was not compared at all (a VAE picture with no object): null if it was.
             record["nothing_to_compare"] = hits.nothing_to_compare
             # Even the best result scores below most true matches (style): said, not hidden.
@@ -718,7 +722,8 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
         facts = {k: v for k, v in record.items()
-                 if k not in ("query", "results", "copies_left_out", "nothing_to_compare", "weak_match")
+                 if k not in ("query", "results", "copies_left_out", "copies_left_out_paths", "nothing_to_compare",
+                              "weak_match")
                  and v is not None}
         for line in _FACT_LINES.get(mode, _product_facts)(facts):
             print(f"  {_one_line(line)}")
@@ -738,7 +743,17 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             from vsdesk.engine.query import WEAK_MATCH
 
             print(f"  ({WEAK_MATCH})")
+        for line in _copy_lines(record):
+            print(f"  {_one_line(line)}")
         print()
+
+
+def _copy_lines(record: dict[str, Any]) -> list[str]:
+    """The files left out as copies of the query, named (``query.copies_to_name``)."""
+    from vsdesk.engine.query import copies_to_name
+
+    copies = [(copy["path"], copy["same"]) for copy in record.get("copies_left_out_paths", ())]
+    return [f"left out as a copy of the query: {path} ({words})" for path, words in copies_to_name(copies)]
 
 
 def _why_no_results(record: dict[str, Any], size: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 from PIL import Image
@@ -127,7 +127,8 @@ def rank_queries(
     its content hash per row. Each query's own item is left out: the file it came from
     (``sources[i]``), a copy of it (``query_hashes[i]``) or an item whose vector is the
     query's (``same_vector_rows``: a pasted image has no file), counted in ``Results.left_out``
-    as files, as ``k`` counts them (one file at several paths is one: ``count_files``).
+    as files, as ``k`` counts them (one file at several paths is one: ``count_files``), and
+    named in ``Results.copies`` (``copies_left_out``).
     ``kept_to[i]``: only items of that product type (the type the query is shown with; None:
     any), by ``classes`` (each item's type, ``item_classes``: worked out here if not given).
     ``kids``: only items the model calls kids' wear (True) or only the others (False), by
@@ -172,18 +173,21 @@ def rank_queries(
         also_exclude=other_class, copies=copies, copies_from=copies_from,
         deepen=Deepen(2 * k, whole) if whole.extra else None,
     )
-    for found in ranked:
+    for found, source, query_hash in zip(ranked, sources, query_hashes):
         fold_identical(found, hashes, k)
         found.left_out = count_files(found.own, hashes)
+        found.copies = copies_left_out(found.own, vectors[0], hashes, source, query_hash)
     weak_below = getattr(embedder, "weak_match_below", None)
     own_weight = getattr(getattr(embedder, "config", None), "subject_weight", None)
     if subject_weight is not None and subject_weight != own_weight:
         weak_below = None  # measured at the embedder's own weight: scores at another are not comparable
     for found in ranked:
-        found.weak_match = weak_below is not None and bool(found) and found[0].score < weak_below
+        # None, not False, where the mode has no measured threshold (product, VAE; style at
+        # another weight): "not weak" would read as "the match is fine", which nothing measured.
+        found.weak_match = None if weak_below is None else bool(found) and found[0].score < weak_below
     # Ranked with the others and then emptied: such a query is rare, and the rest keep the
     # one batch (style's query expansion ranks a batch at once).
-    return [Results(nothing_to_compare=why) if why else found
+    return [Results(nothing_to_compare=why, weak_match=None if weak_below is None else False) if why else found
             for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
 
 
@@ -209,6 +213,57 @@ def _without_kids_side(embedder: Any, matrix: np.ndarray, kids: bool, kids_of: n
     if other_class is None:
         return [other_side] * n
     return [np.union1d(rows, other_side) for rows in other_class]
+
+
+#: How a file left out as a copy of the query is the query, in words (``LeftOut.same``); the
+#: query's own file ("path") needs none.
+COPY_WORDS = {"bytes": "the same bytes", "vector": "the same picture to the model: its vector is the query's"}
+
+
+def copies_to_name(copies: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(path, how) of the files left out as copies of the query (``LeftOut``) that `vsdesk
+    search` and the window name: all but the query's own file, with how each is the query in
+    words. A file the model alone sees as the query (the painting a crop came from) would
+    otherwise be missing from the results with nothing said."""
+    return [(path, COPY_WORDS[same]) for path, same in copies if same in COPY_WORDS]
+
+
+class LeftOut(NamedTuple):
+    """A catalog file left out of a query's results as a copy of the query (``copies_left_out``)."""
+
+    path: str
+    #: How it is the query: "path" (the query's own file), "bytes" (its content under another
+    #: name) or "vector" (another file the model gives the query's own vector).
+    same: str
+
+
+def copies_left_out(rows: Iterable[int], paths: Sequence[str], hashes: Sequence[str] | None,
+                    source: str | os.PathLike | None, query_hash: str | None) -> list[LeftOut]:
+    """Which files ``rows`` (``Results.own``) are, and how each is the query, so that `vsdesk
+    search` and the window can say which were left out, not only how many.
+
+    Left out, not kept and marked, because a vector is all there is to know a copy by when the
+    query has no file (a pasted image: no path, no content hash) or other bytes (the same
+    picture saved again as PNG, or in another format): kept, such a copy would be
+    the first result at 1.000 ahead of every real answer, as it was before it was left out.
+    Telling it from another picture that only the model sees as the query (style's centre
+    window takes the same 224 x 224 pixels from a picture and a crop of it holding them, so a
+    crop's own painting is "the same" to it) would need the catalog's files read again at each
+    query, and the answer would still be the same vector. So every copy is named instead, the
+    "vector" ones said in words where the results are shown: the painting a crop came from is
+    then found, not lost in silence."""
+    wanted = os.path.abspath(os.fspath(source)) if source is not None else None
+    left_out = []
+    for row in sorted(rows):
+        path = paths[row]
+        if path == wanted:
+            same = "path"
+        elif query_hash is not None and hashes and hashes[row] == query_hash:
+            same = "bytes"
+        else:
+            same = "vector"
+        left_out.append(LeftOut(path, same))
+    return left_out
 
 
 class WholeFiles:

@@ -61,6 +61,26 @@ class SampleDataError(Exception):
     """Sample data that cannot be found, downloaded or verified. ``str()`` is for the user."""
 
 
+class DownloadUnreachable(SampleDataError):
+    """A download that could not reach its server (no internet connection, the site refused or
+    timed out): not a bad download, nothing to fix but the connection. ``why``: that in words."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
+
+
+class SampleOffline(SampleDataError):
+    """A sample whose files could not be downloaded for want of a connection (``DownloadUnreachable``).
+    ``str()`` is the command line's (it names ``VSDESK_STYLE_MIRROR``, for experts); ``sample``
+    (its catalog name) and ``why`` (``DownloadUnreachable.why``) let the window word it for a
+    person who can neither set an environment variable nor mend a network."""
+
+    def __init__(self, message: str, sample: str, why: str):
+        super().__init__(message)
+        self.sample, self.why = sample, why
+
+
 # --------------------------------------------------------------------------------------------
 # Fashion-MNIST
 # --------------------------------------------------------------------------------------------
@@ -201,10 +221,35 @@ def download_file(url: str, dest: Path, *, md5: str | None = None, sha256: str |
                         digest.update(chunk)
                         out.write(chunk)
             except urllib.error.URLError as exc:
-                raise SampleDataError(f"download failed ({getattr(exc, 'reason', exc)})") from None
+                reason = getattr(exc, "reason", exc)
+                why = _unreachable(exc)
+                if why:
+                    raise DownloadUnreachable(f"{why} ({_reason_words(reason)})", why) from None
+                raise SampleDataError(f"download failed ({reason})") from None
+            except (TimeoutError, ConnectionError) as exc:  # while reading: the connection was lost
+                raise DownloadUnreachable(f"the connection was lost ({_reason_words(exc)})",
+                                          "the connection was lost") from None
         if expected and digest.hexdigest() != expected:
             raise SampleDataError(f"downloaded file has checksum {digest.hexdigest()}, expected {expected}")
     return dest
+
+
+def _unreachable(exc: urllib.error.URLError) -> str:
+    """Why ``exc`` (urlopen's) never reached the server, in words; "" for a server's answer (an
+    HTTP error: the file is not there) or anything else."""
+    import socket
+
+    reason = exc.reason
+    if isinstance(exc, urllib.error.HTTPError) or not isinstance(reason, OSError):
+        return ""
+    if isinstance(reason, socket.gaierror):  # the server's name could not be looked up: offline
+        return "no internet connection"
+    return "the download site could not be reached"  # refused, timed out, no route to it
+
+
+def _reason_words(reason: object) -> str:
+    """An OS error's words without its errno ("Name or service not known", not "[Errno -2] ...")."""
+    return getattr(reason, "strerror", None) or str(reason)
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,6 +557,12 @@ def _fetch_artwork(name: str, dest: Path, base_url: str | None) -> None:
     base = (base_url or os.environ.get("VSDESK_STYLE_BASE_URL") or STYLE_BASE_URL).rstrip("/") + "/"
     try:
         download_file(base + name, dest, sha256=sha)
+    except DownloadUnreachable as exc:
+        where = (f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else
+                 f"; without internet, point {paths.ENV_STYLE_MIRROR} at a folder holding the 32 artworks, "
+                 "or search your own pictures: `vsdesk index --mode style --catalog NAME FOLDER`")
+        raise SampleOffline(f"cannot download the style sample's paintings: {exc}{where}",
+                            "style-artworks", exc.why) from None
     except (OSError, SampleDataError) as exc:
         where = (f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else
                  f"; without internet, point {paths.ENV_STYLE_MIRROR} at a folder holding the artworks")

@@ -55,15 +55,18 @@ class Results(list):
     empty list that explains nothing."""
 
     def __init__(self, results: Iterable[Result] = (), left_out: int = 0, own: Iterable[int] = (),
-                 nothing_to_compare: str | None = None, weak_match: bool = False):
+                 nothing_to_compare: str | None = None, weak_match: bool | None = False):
         super().__init__(results)
         self.left_out = left_out
         self.own = frozenset(own)
         #: Why the query was not compared at all (``query.rank_queries``), or None.
         self.nothing_to_compare = nothing_to_compare
         #: Even the best result scores below most true matches (``query.rank_queries``, the
-        #: embedder's ``weak_match_below``): a warning; the best may still be right.
+        #: embedder's ``weak_match_below``): a warning; the best may still be right. None where
+        #: there is no measured threshold to tell (``query.rank_queries``).
         self.weak_match = weak_match
+        #: The files left out (``own``), each with how it is the query (``query.copies_left_out``).
+        self.copies: list = []
         #: Result row -> the other paths of the same file (the same bytes: a backup, a link), shown
         #: once (``query.fold_identical``).
         self.also: dict[int, list[str]] = {}

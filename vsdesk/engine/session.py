@@ -242,11 +242,16 @@ class QueryOutcome:
     #: Catalog items left out as the query itself (its file, copies of it): said when they were
     #: all the catalog held, else the empty results would read as an empty catalog.
     left_out: int = 0
+    #: Which files those are, each with how it is the query (``query.LeftOut``): the window
+    #: names those the model alone sees as the query (a crop a painting came from), as
+    #: `vsdesk search` does.
+    copies: tuple = ()
     #: Why the query is not compared with a catalog (a VAE picture with no object in it), or
     #: None: its ``hits`` are then empty, whatever the catalog (``query.rank_queries``).
     nothing_to_compare: str | None = None
-    #: Even the best of ``hits`` scores below most true matches (``Results.weak_match``).
-    weak_match: bool = False
+    #: Even the best of ``hits`` scores below most true matches (``Results.weak_match``); None:
+    #: the mode has no measured threshold to tell.
+    weak_match: bool | None = False
 
 
 def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -888,7 +893,7 @@ class ModeSession:
 
         snapshot = self.catalog
         found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None, left_out=0,
-                                    weak_match=False)
+                                    copies=(), weak_match=False)
         if snapshot is None or not len(snapshot):
             return found
         if outcome.model_key and snapshot.model_key and outcome.model_key != snapshot.model_key:
@@ -916,7 +921,7 @@ class ModeSession:
         own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,
                                    self_index=min(own) if own else None, left_out=ranked.left_out,
-                                   weak_match=ranked.weak_match)
+                                   copies=tuple(ranked.copies), weak_match=ranked.weak_match)
 
     def _item_classes(self, snapshot: CatalogSnapshot) -> np.ndarray:
         """Each row's product type (``item_classes``), kept for the snapshot's catalog version."""

@@ -35,6 +35,20 @@ def user_message(exc: BaseException, action: str = "") -> str:
     return f"{prefix}unexpected error ({type(exc).__name__}: {exc}). {details_note()}"
 
 
+#: What each sample catalog holds, in words (``sample_offline_text``).
+SAMPLE_WORDS = {"style-artworks": "sample paintings"}
+
+
+def sample_offline_text(exc, menu: str = "Folders") -> str:
+    """A sample that could not be downloaded for want of a connection (``samples.SampleOffline``),
+    for a person: what is missing and why, and what to do instead, by the names of the window's
+    own menus (``menu``: the catalog bar's menu button), not an environment variable to set."""
+    what = SAMPLE_WORDS.get(exc.sample, "sample pictures")
+    return (f"The {what} could not be downloaded: {exc.why}. Search your own pictures meanwhile: "
+            f"“{menu}” ▸ “New catalog from a folder…” (also in the File menu, Ctrl+Shift+O). "
+            f"vsdesk tries the download again at its next start.")
+
+
 def os_error_words(exc: OSError) -> str:
     """"no space left on device: /path", not "[Errno 28] No space left on device: '/path'"."""
     if not exc.strerror:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QWidget
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
 from vsdesk.engine.text import RESUMING, counted, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
-from vsdesk.gui.errors import user_message
+from vsdesk.gui.errors import sample_offline_text, user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -89,6 +89,11 @@ class TabCatalog(QObject):
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
+        #: Why the catalog chosen could not be opened, as said (the message may be gone by the
+        #: time a search finds it empty: the search's note says it again); "" once one opens.
+        self.failure = ""
+        #: What to do about it (a button's text and callback), or None.
+        self.failure_action: tuple[str, Callable[[], None]] | None = None
         #: Looks whether the catalog chosen is still being indexed by another process (it is
         #: opened again once it is not).
         self._busy_timer = QTimer(self)
@@ -312,6 +317,7 @@ class TabCatalog(QObject):
         )
 
     def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
+        self.failure, self.failure_action = "", None
         self._show(snapshot)
         self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
@@ -400,6 +406,7 @@ class TabCatalog(QObject):
         # Imported here, not at the top: the worker has loaded the catalog package by now, and
         # the window's start-up need not (about 60 ms).
         from vsdesk.engine.catalog import CatalogBusy, CatalogNotFound
+        from vsdesk.engine.samples import SampleOffline
 
         if isinstance(exc, CatalogBusy):
             self._wait_for_other_indexer(here=exc.here)
@@ -410,7 +417,11 @@ class TabCatalog(QObject):
         # The status line said the last step ("fetching s_cubism-01.jpg"): it failed.
         self.status_message.emit(f"{self.title}: could not open the catalog “{self.name}”")
         self._unsay()
+        if isinstance(exc, SampleOffline):
+            self._say_sample_offline(exc)
+            return
         said = user_message(exc, f"open the catalog “{self.name}”")
+        self.failure, self.failure_action = said, None
         if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the
             # sample, with the message kept up (not the sample's to take back).
@@ -419,6 +430,18 @@ class TabCatalog(QObject):
             self.open(DEFAULT_SAMPLE[self.mode])
             return
         self._say("error", said)  # taken back once another catalog opens
+        self.failed.emit()
+
+    def _say_sample_offline(self, exc) -> None:
+        """The sample could not be downloaded for want of a connection (``SampleOffline``): a
+        warning, not an error (nothing is broken: it is tried again at the next start), in
+        words for a person, with what to do instead (a catalog of their own folder), and the
+        command line's words (the ``VSDESK_STYLE_MIRROR`` way round, for experts) in the log."""
+        log.warning("sample %s not available: %s", exc.sample, exc)
+        text = sample_offline_text(exc, self.catalog_bar.menu_title)
+        self.failure, self.failure_action = text, ("New catalog from a folder…", self.catalog_bar.choose_folder)
+        # One button: a folder offered (given at start-up) keeps its own, said beside it (``_tell``).
+        self._say("warning", text, None if self.messages.has_offer() else self.failure_action)
         self.failed.emit()
 
     # -- a catalog another process indexes ----------------------------------------------------------

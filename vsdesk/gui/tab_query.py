@@ -19,7 +19,7 @@ from PySide6.QtGui import QImage
 
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
-from vsdesk.engine.query import WEAK_MATCH
+from vsdesk.engine.query import WEAK_MATCH, copies_to_name
 from vsdesk.engine.text import counted, sentence
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
@@ -373,21 +373,43 @@ class TabQuery(QObject):
             copies = f"{outcome.left_out} {'copy' if outcome.left_out == 1 else 'copies'}"  # its file, bytes or vector
             note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
                                 f"itself ({copies} of it, left out).")
+        elif note is None and not outcome.hits and self.catalog.failure:
+            # Why it could not be opened, again: that message was replaced by this one.
+            note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images. "
+                                   f"{self.catalog.failure}", self.catalog.failure_action)
         elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")
         elif note is None and outcome.weak_match:  # (as `vsdesk search` says it)
             note = Note("info", f"{sentence(WEAK_MATCH)}.")
+        copies = copies_note(outcome)
         if note is not None:
+            note = note._replace(text=f"{note.text} {copies}" if copies else note.text)
             self.messages.show_message(note.text, note.kind, note.action)
+        elif copies:  # beside what is up (e.g. what was done with the files given), not instead
+            if self._note_said:
+                self.messages.remove_message(self._note_said)
+            self.messages.add_message(copies, "info")
         elif self._note_said and self.messages.text() == self._note_said:
             self.messages.clear()  # the option it was about was changed back
-        self._note_said = note.text if note is not None else ""
+        self._note_said = note.text if note is not None else copies
 
     def _browse(self, snapshot: CatalogSnapshot | None, keep_position: bool = False) -> None:
         """The gallery shows the whole catalog (None: nothing), for there is no query."""
         self._browsed = snapshot
         self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
+
+
+def copies_note(outcome: QueryOutcome) -> str:
+    """The files left out as copies of the query other than its own file, named as `vsdesk
+    search` names them (``query.copies_to_name``), or "": the painting a crop came from, which
+    the model sees as the crop itself, is then not missing from the results without a word."""
+    named = copies_to_name(outcome.copies)
+    if not named or outcome.nothing_to_compare:
+        return ""
+    shown = "; ".join(f"{Path(path).name} ({words})" for path, words in named[:3])
+    more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
+    return f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
 
 
 def no_results_text(outcome: QueryOutcome) -> str:
