@@ -1406,8 +1406,12 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
         QTest.mouseClick(tab.catalog.model_dialog.ok_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: bar.progress.format() == "0/3", timeout=120_000)
+        # Another catalog chosen would stop the switch as a Cancel does (the catalog back to
+        # its old model, the user's choice lost): the list is off, its tooltip says why.
+        assert not bar.combo.isEnabled() and "indexed with another model" in bar.combo.toolTip()
         QTest.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
         cancelled.set()
+    assert bar.combo.isEnabled() and bar.combo.toolTip() == ""
     assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3
     assert bar.status.text() == "3 images · model product/mine"
     assert bar.model_action.text() == "Product model: product/mine — change…"
@@ -1415,6 +1419,24 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     assert not tab.messages.action_button.isVisible()  # nothing to resume
     with Catalog.open(name) as catalog:
         assert catalog.model == "product/mine" and catalog.counts()[0] == 3
+
+    # Another catalog opened from code (a folder of it dropped) during a switch stops it as a
+    # Cancel does: said so, not "it goes on when … is opened again" (it would not).
+    cancelled.clear()
+    bar.model_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.model_dialog is not None and tab.catalog.model_dialog.isVisible(),
+                    timeout=10_000)
+    tab.catalog.model_dialog.choose(None)
+    QTest.mouseClick(tab.catalog.model_dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bar.progress.format() == "0/3", timeout=120_000)
+    tab.open_catalog("clothing")
+    cancelled.set()
+    qtbot.waitUntil(lambda: tab.snapshot.name == "clothing" and not tab.catalog.is_opening(), timeout=180_000)
+    assert tab.messages.text() == (f"The switch of “{name}” to the shipped model was stopped to open “clothing”: it "
+                                   "keeps the model it had; the images embedded so far are kept for when it is "
+                                   "switched again.")
+    with Catalog.open(name) as catalog:
+        assert catalog.model == "product/mine"
 
 
 def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_list_of_models_comes(
