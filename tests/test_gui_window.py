@@ -2553,6 +2553,25 @@ def test_product_results_can_keep_to_kids_wear_or_not(qtbot, window, tmp_path):
     assert tab.settings.str_value("product/kids") == ""
 
 
+def test_the_kids_wear_choice_and_the_same_type_box_are_remembered_before_any_search(qtbot, window):
+    """They were saved only by a re-rank, so chosen before the first search of a session they
+    were lost at the next start. Saved as picked; a window started again shows them."""
+    tab = window.tab("product")
+    assert tab.query.outcome is None  # nothing searched
+    tab.panel.kids.setCurrentIndex(tab.panel.kids.findData("no"))
+    tab.panel.same_class.setChecked(True)
+    assert tab.settings.str_value("product/kids") == "no"
+    assert tab.settings.bool_value("product/same_class", False)
+    from vsdesk.gui.panels.product_panel import ProductPanel
+
+    again = ProductPanel()  # as the next start makes it
+    again.restore_options(tab.settings)
+    assert again.options() == {"same_class": True, "kids": "no"}
+    tab.panel.kids.setCurrentIndex(0)
+    tab.panel.same_class.setChecked(False)
+    assert tab.settings.str_value("product/kids") == ""
+
+
 def test_a_query_given_at_start_goes_ahead_of_the_other_tabs_loading(qtbot, window, tmp_path):
     """`vsdesk photo.jpg` at a first start: the query waits for its own tab's model and catalog,
     not for the other tabs' models and catalogs queued behind them on the TensorFlow thread."""
