@@ -11,9 +11,10 @@ it) and honour ``cancelled``. The cost of staging: each stage recomputes the nei
 affinities (about a second for 5,000 points) and resets the optimiser's momentum.
 
 Results are cached per catalog (``uid``, ``version``, model key and parameters; a map refined
-from an earlier one under a key of its own) as ``.npy`` in the cache directory (``allow_pickle=False``), so showing the map again is instant. The cache is
-a courtesy: a map that cannot be saved there (a full or read-only disk) is returned all the same,
-with the reason (``CatalogMap.unsaved``), and computed again next time.
+from an earlier one under a key of its own) as ``.npy`` in the cache directory
+(``allow_pickle=False``), so showing the map again is instant. The cache is a courtesy: a map
+that cannot be saved there (a full or read-only disk) is returned all the same, with the reason
+(``CatalogMap.unsaved``), and computed again next time.
 """
 
 from __future__ import annotations

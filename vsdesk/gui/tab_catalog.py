@@ -218,9 +218,10 @@ class TabCatalog(QObject):
         if self._switching is not None and self._switching[0] == self.name:
             # (Opened from code, the list off: a folder of another catalog dropped.) The run
             # stops as a Cancel does: the catalog goes back to the model it had.
-            self._said_once_open = (name, f"The switch of “{self.name}” to {self._switching[1] or 'the shipped model'} "
-                                          f"was stopped to open “{name}”: it keeps the model it had; the images "
-                                          "embedded so far are kept for when it is switched again.")
+            model = self._switching[1] or "the shipped model"
+            self._said_once_open = (name, f"The switch of “{self.name}” to {model} was stopped to open “{name}”: "
+                                          "it keeps the model it had; the images embedded so far are kept for "
+                                          "when it is switched again.")
             return
         self._said_once_open = (name, f"The index run of “{self.name}” was stopped to open “{name}”: the images it "
                                       f"indexed are kept, and it goes on when “{self.name}” is opened again.")
