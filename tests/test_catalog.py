@@ -417,6 +417,24 @@ def test_images_to_embed_counts_what_a_run_with_a_model_would_embed(photos):
     catalog.close()
 
 
+def test_images_to_embed_on_an_index_damaged_since_it_was_opened_says_so_as_a_catalog_error(photos):
+    """Its queries were made outside ``Catalog._storage``: a damaged index raised SQLite's own
+    error, which the window's "Product model" entry did not expect, and the dialog never opened
+    ("Could not list the product models"); a ``CatalogError`` lets it fall back to the
+    catalog's own count."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder("old-v1"))
+    catalog.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = catalog.conn.execute("PRAGMA page_size").fetchone()[0]
+    with open(catalog.index_path, "r+b") as index:  # its pages but the first (the schema) overwritten
+        index.seek(page)
+        index.write(b"overwritten by something else" * (catalog.index_path.stat().st_size // 29))
+    catalog.conn.execute("PRAGMA shrink_memory")  # (pages read before: read again)
+    with pytest.raises(CatalogError, match="is damaged"):
+        images_to_embed(catalog, ["old-", "new-"])
+    catalog.close()
+
+
 def test_cancel_keeps_committed_batches(photos):
     catalog = Catalog.create("mine", "style", [photos])
     seen = []

@@ -630,3 +630,42 @@ def test_a_search_kept_to_a_type_reads_the_types_the_loaded_model_gave_the_catal
         worked_out.clear()
         session._item_classes(other)
         assert len(worked_out) == 1
+
+
+def test_a_catalogs_files_held_twice_are_folded_once_per_version_not_at_every_snapshot(tmp_path, monkeypatch):
+    """``fold_catalog`` (the browse view's each file once) reads a time and a real path per row
+    of a file held twice: it ran at every snapshot, two or more per opening. It runs once per
+    catalog version; a new version (a copy saved since) is folded again."""
+    import os
+    import shutil
+
+    from test_catalog import HistogramEmbedder, clothing_images
+    from vsdesk.engine.catalog import Catalog, index_catalog
+    from vsdesk.engine.session import ModeSession
+
+    photos, backup = tmp_path / "photos", tmp_path / "photos" / "backup"
+    backup.mkdir(parents=True)
+    for src in clothing_images(4):
+        shutil.copy(src, photos / src.name)
+        shutil.copy(src, backup / src.name)  # each file held twice
+    with Catalog.create("twice", "style", [photos]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+    real_realpath, looked_up = os.path.realpath, []
+
+    def realpath(path, *args, **kwargs):
+        looked_up.append(path)
+        return real_realpath(path, *args, **kwargs)
+
+    monkeypatch.setattr(os.path, "realpath", realpath)
+    session = ModeSession("style")
+    first = session.snapshot("twice")
+    assert len(first.browse) == 4 and len(looked_up) == 8  # each path of each file held twice, once
+    session.catalog = None  # another catalog shown meanwhile: this one's snapshot made again
+    again = session.snapshot("twice")
+    assert again is not first and again.browse == first.browse and len(looked_up) == 8
+    shutil.copy(clothing_images(1, start=4)[0], backup / "saved-since.jpg")
+    shutil.copy(clothing_images(1, start=4)[0], photos / "saved-since.jpg")
+    with Catalog.open("twice") as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+    looked_up.clear()
+    assert len(session.snapshot("twice").browse) == 5 and len(looked_up) == 10  # a new version: folded again

@@ -141,3 +141,20 @@ def test_a_map_of_a_catalog_grown_since_starts_from_its_earlier_map_in_half_the_
     # An earlier map of less than half of it is no start: computed afresh.
     assert initial_layout(paths, x, CatalogMap(paths[:50], earlier[:50])) is None
     assert initial_layout(paths, x, None) is None
+
+
+def test_a_map_refined_from_an_earlier_one_is_cached_apart_from_the_map_computed_afresh(tmp_path):
+    """A map refined from an earlier partial map (its index run resumed) was cached under the
+    key of the map computed afresh: the catalog's map, read from the cache, depended on what had
+    been shown before. It is cached apart: the map without an earlier one is the same either way."""
+    from vsdesk.engine.projection import CatalogMap
+
+    catalog, _root = indexed_catalog(tmp_path, 40)
+    names = catalog.vectors().paths
+    afresh = project(catalog.vectors().matrix, iterations=250)
+    earlier = CatalogMap(names[:30], project(catalog.vectors().matrix[:30], iterations=250))
+    refined = project_catalog(catalog, iterations=250, start_from=earlier).xy
+    assert not np.array_equal(refined, afresh)
+    assert np.array_equal(project_catalog(catalog, iterations=250, start_from=earlier).xy, refined)  # cached
+    assert np.array_equal(project_catalog(catalog, iterations=250).xy, afresh)  # not the refined one
+    assert np.array_equal(project_catalog(catalog, iterations=250).xy, afresh)

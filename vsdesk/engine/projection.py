@@ -10,10 +10,11 @@ Between stages we report progress, hand the partial embedding to ``partial`` (th
 it) and honour ``cancelled``. The cost of staging: each stage recomputes the neighbour
 affinities (about a second for 5,000 points) and resets the optimiser's momentum.
 
-Results are cached per catalog (``uid``, ``version``, model key and parameters) as ``.npy`` in
-the cache directory (``allow_pickle=False``), so showing the map again is instant. The cache is
-a courtesy: a map that cannot be saved there (a full or read-only disk) is returned all the same,
-with the reason (``CatalogMap.unsaved``), and computed again next time.
+Results are cached per catalog (``uid``, ``version``, model key and parameters; a map refined
+from an earlier one under a key of its own) as ``.npy`` in the cache directory
+(``allow_pickle=False``), so showing the map again is instant. The cache is a courtesy: a map
+that cannot be saved there (a full or read-only disk) is returned all the same, with the reason
+(``CatalogMap.unsaved``), and computed again next time.
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ def project(
     random_state: int = 0,
     init: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(n, d) vectors -> (n, 2) float32 t-SNE coordinates. Deterministic for a given input.
-    ``init``: an (n, 2) layout to start from (``initial_layout``: an earlier map of most of the
-    points), refined in ``REFINE_ITERATIONS`` without early exaggeration."""
+    """(n, d) vectors -> (n, 2) float32 t-SNE coordinates. Deterministic for a given input
+    (``matrix`` and ``init``). ``init``: an (n, 2) layout to start from (``initial_layout``: an
+    earlier map of most of the points, one past its early-exaggeration stage: a partial map is
+    told only once a stage ends), refined in ``REFINE_ITERATIONS`` without early exaggeration;
+    the map then depends on that earlier map too."""
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
 
@@ -155,15 +158,23 @@ def project_catalog(
     """The map of ``catalog.vectors()``, cached per catalog version. A map from the cache
     reports no progress: nothing is computed (the window showed "t-SNE (cached) 100%" for an
     instant before the map). ``start_from``: an earlier map of most of it (``initial_layout``),
-    refined rather than computed afresh."""
+    refined rather than computed afresh. A refined map depends on the earlier one: it is cached
+    apart, read only by a refining call, so that the map computed afresh (from the cache or
+    not) is the same whatever was shown before."""
     vectors = catalog.vectors()
     n = len(vectors.paths)
     path = _cache_path(catalog, perplexity, iterations)
     cached = _load(path, n)
+    init = None
+    if cached is None and start_from is not None:
+        init = initial_layout(vectors.paths, vectors.matrix, start_from)
+        if init is not None:
+            path = _cache_path(catalog, perplexity, iterations, refined=True)
+            cached = _load(path, n)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
     embedding = project(vectors.matrix, progress, cancelled, partial, perplexity=perplexity, iterations=iterations,
-                        init=initial_layout(vectors.paths, vectors.matrix, start_from))
+                        init=init)
     # Minutes of work are not thrown away for want of a cache: the map is returned unsaved.
     try:
         _save(path, embedding)
@@ -177,8 +188,11 @@ def project_catalog(
     return CatalogMap(vectors.paths, embedding, unsaved)
 
 
-def _cache_path(catalog, perplexity: float, iterations: int) -> Path:
+def _cache_path(catalog, perplexity: float, iterations: int, refined: bool = False) -> Path:
+    """``refined``: a map refined from an earlier one (``project_catalog``'s ``start_from``)."""
     ident = f"{catalog.uid}|{catalog.version}|{catalog.embedder_key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
+    if refined:
+        ident += f"|refined in {REFINE_ITERATIONS}"
     digest = hashlib.sha256(ident.encode()).hexdigest()[:24]
     folder = paths.cache_dir() / "projections"
     return folder / f"{catalog.name}-{digest}.npy"

@@ -284,6 +284,10 @@ class WholeFiles:
         #: content hash -> its rows in the catalog, for the hashes of more than one row
         self.held = {digest: rows for digest, rows in counts.items() if rows > 1}
         self.extra = sum(self.held.values()) - len(self.held)
+        #: the rows left out last read (one query's, through its deepening steps) and, per
+        #: content hash held more than once, how many of them it holds
+        self._left_out: set[int] | None = None
+        self._left_out_held: Counter = Counter()
 
     def __call__(self, hits, left_out: set[int]) -> bool:
         hashes = self.hashes
@@ -304,9 +308,13 @@ class WholeFiles:
     def _rankable(self, digest: str, left_out: set[int]) -> int:
         """How many of ``digest``'s rows a ranking can hold: the catalog's, less those left out
         (rarely any: the rows of one file share its vector, hence its type and its being a copy
-        of the query). Read only when a file's rows seem to be missing."""
-        hashes = self.hashes
-        return self.held[digest] - sum(1 for row in left_out if hashes[row] == digest)
+        of the query). Read only when a file's rows seem to be missing; ``left_out`` counted once
+        per query (the same set at each deepening step), not once per file and step."""
+        if left_out is not self._left_out:
+            hashes, held = self.hashes, self.held
+            self._left_out = left_out  # (held: its id cannot be another set's while compared)
+            self._left_out_held = Counter(digest for digest in (hashes[row] for row in left_out) if digest in held)
+        return self.held[digest] - self._left_out_held[digest]
 
 
 def count_files(rows: Iterable[int], hashes: Sequence[str] | None) -> int:

@@ -418,6 +418,10 @@ class ModeSession:
         self.catalog: CatalogSnapshot | None = None
         #: (catalog name, version, each row's product type): computed once per catalog version.
         self._item_classes_cache: tuple[str, int, np.ndarray] | None = None
+        #: catalog name -> (uid, version, its paths, hashes, ``fold_catalog``'s folding of them):
+        #: folded once per catalog version (a stat and a realpath per file held twice), not at
+        #: every snapshot (two or more per opening).
+        self._browse_cache: dict[str, tuple] = {}
 
     # -- model --------------------------------------------------------------------------------
     def load(self, progress: Progress = no_progress) -> Any:
@@ -807,7 +811,6 @@ class ModeSession:
         (``options``: the model's, for what can be told without loading it)."""
         from vsdesk.engine import samples
         from vsdesk.engine.modes import model_classes
-        from vsdesk.engine.query import fold_catalog
 
         vectors = catalog.vectors()
         labels = [label or "" for label in vectors.labels]
@@ -831,7 +834,7 @@ class ModeSession:
             model_key=catalog.embedder_key or "",
             model=catalog.model,
             hashes=hashes,
-            browse=fold_catalog(vectors.paths, hashes),
+            browse=self._browse(catalog, vectors.paths, hashes),
             missing_folders=tuple(away),
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
@@ -839,6 +842,20 @@ class ModeSession:
             predictions_pending=embedder is None and classes is not None,
         )
         return self._predicted(snapshot, embedder) if embedder is not None else snapshot
+
+    def _browse(self, catalog, paths: list[str], hashes: list[str]) -> tuple:
+        """``fold_catalog`` of ``catalog``'s rows (``paths``, ``hashes``), kept per catalog
+        version; its rows compared too (a list comparison: a fraction of a millisecond), so that
+        a folding kept is never another set of rows'."""
+        from vsdesk.engine.query import fold_catalog
+
+        uid, version = catalog.uid, catalog.version
+        kept = self._browse_cache.get(catalog.name)
+        if kept is not None and kept[:2] == (uid, version) and kept[2] == list(paths) and kept[3] == list(hashes):
+            return kept[4]
+        browse = fold_catalog(paths, hashes)
+        self._browse_cache[catalog.name] = (uid, version, list(paths), list(hashes), browse)
+        return browse
 
     @staticmethod
     def _predicted(snapshot: CatalogSnapshot, embedder: Any) -> CatalogSnapshot:

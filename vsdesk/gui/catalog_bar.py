@@ -168,9 +168,11 @@ class CatalogBar(QWidget):
     def current(self) -> str:
         return self.combo.currentText()
 
-    def set_busy(self, busy: bool, message: str = "", switchable: bool = False) -> None:
+    def set_busy(self, busy: bool, message: str = "", switchable: bool = False, fixed_because: str = "") -> None:
         """Progress and Cancel shown while ``busy``, the menu off. ``switchable``: the list stays
-        on (an index run: another catalog chosen stops it, what it did kept)."""
+        on (an index run: another catalog chosen stops it, what it did kept); else
+        ``fixed_because`` says (its tooltip) why it is off."""
+        self.combo.setToolTip(fixed_because if busy and not switchable else "")
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.cancel_button.setEnabled(busy)

@@ -99,6 +99,7 @@ class TabCatalog(QObject):
         self._busy_timer = QTimer(self)
         self._busy_timer.setInterval(BUSY_POLL_MS)
         self._busy_timer.timeout.connect(self._look_if_still_busy)
+        self._switching: tuple | None = None  # (catalog, model) of the model switch running
         self._asked: tuple = ((), KEEP_MODEL)  # what the last ``open`` was asked beside the name
 
     def is_opening(self) -> bool:
@@ -185,7 +186,14 @@ class TabCatalog(QObject):
             self.leaving.emit()
         self._take_back_until_opened()  # "Indexing cancelled …": it runs again
         self._index_progress, self._step = (0, 0), ""
-        self.catalog_bar.set_busy(True, f"opening {name}", switchable=True)
+        # A model switch stopped by another catalog chosen would go back to the model it had
+        # (as a Cancel does): the list is off until it is done, the user's choice not lost.
+        switching = model is not KEEP_MODEL and not (self.snapshot is not None and self.snapshot.name == name
+                                                      and self.snapshot.model == model)
+        self._switching = (name, model) if switching else None
+        self.catalog_bar.set_busy(True, f"opening {name}", switchable=not switching,
+                                  fixed_because=f"“{name}” is indexed with another model: another catalog can "
+                                                "be chosen once that is done (or cancelled)")
         self.catalog_bar.set_status(f"Opening “{name}”…")
         self.opening.emit(name)
         # The model is loaded by the run only if an image must be embedded: what the catalog
@@ -211,6 +219,14 @@ class TabCatalog(QObject):
         that catalog is next opened (``RESUMING``); said once ``name`` has opened."""
         done, total = self._index_progress
         if not self.is_opening() or name == self.name or not total:
+            return
+        if self._switching is not None and self._switching[0] == self.name:
+            # (Opened from code, the list off: a folder of another catalog dropped.) The run
+            # stops as a Cancel does: the catalog goes back to the model it had.
+            model = self._switching[1] or "the shipped model"
+            self._said_once_open = (name, f"The switch of “{self.name}” to {model} was stopped to open “{name}”: "
+                                          "it keeps the model it had; the images embedded so far are kept for "
+                                          "when it is switched again.")
             return
         self._said_once_open = (name, f"The index run of “{self.name}” was stopped to open “{name}”: the images it "
                                       f"indexed are kept, and it goes on when “{self.name}” is opened again.")

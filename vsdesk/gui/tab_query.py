@@ -234,13 +234,14 @@ class TabQuery(QObject):
     # -- the same query, again -------------------------------------------------------------------
     def rerank(self, more: bool = False) -> None:
         """A search option changed (e.g. the style weight): re-rank with the same query vector.
-        ``more``: the same ranking, longer (the user scrolled to its end)."""
-        outcome = self.outcome
-        if outcome is None:
-            return
+        ``more``: the same ranking, longer (the user scrolled to its end). The options are kept
+        in the settings as chosen, searched or not (the next query, or the next start, uses them)."""
         options = self.panel.options()
         for key, value in options.items():
             self.settings.set_value(f"{self.mode}/{key}", value)
+        outcome = self.outcome
+        if outcome is None:
+            return
         k = self._results_k
 
         def work(ctx: TaskContext):

@@ -355,13 +355,16 @@ def images_to_embed(catalog: Catalog, key_prefixes: list[str | None]) -> list[in
     unchanged since indexed whose content has a vector of that model in the index already
     (they survive a model switch until a run completes) and those skipped unchanged. A new or
     changed file is counted: its content is not read here (the run may find it known). A scan
-    of the folders, a stat per file: for a worker thread, not the window's."""
+    of the folders, a stat per file: for a worker thread, not the window's. A damaged index
+    raises ``CatalogError`` (``Catalog._storage``), as its other queries do."""
     scan = scan_folders(catalog.folders)
-    rows = {row[0]: row[1:] for row in catalog.conn.execute("SELECT path, size, mtime_ns, sha256, status FROM files")}
+    with catalog._storage():
+        rows = {row[0]: row[1:] for row in catalog.conn.execute("SELECT path, size, mtime_ns, sha256, status FROM files")}
     counts = []
     for prefix in key_prefixes:
-        known = set() if prefix is None else {sha for (sha,) in catalog.conn.execute(
-            "SELECT DISTINCT sha256 FROM vectors WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))}
+        with catalog._storage():
+            known = set() if prefix is None else {sha for (sha,) in catalog.conn.execute(
+                "SELECT DISTINCT sha256 FROM vectors WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))}
         count = 0
         for path, stat in scan.files.items():
             row = rows.get(path)
