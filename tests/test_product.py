@@ -4,6 +4,7 @@ recipe on photos of contributors it never saw, the Embedder contract, the CLI.""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -1362,6 +1363,46 @@ def test_a_screenshot_of_a_shop_page_is_called_unfamiliar_by_its_flat_areas(clot
     photos = [load_image(it.path) for it in unseen[::17]]  # 60 photos it never saw
     flat = [twin.describe(p, twin.embed(twin.preprocess(p)[None])[0])["familiarity"]["flat_unusual"] for p in photos]
     assert sum(flat) <= 1, sum(flat)
+
+
+def test_a_photo_in_a_plain_frame_is_not_flat_as_a_screenshot(clothing):
+    """The review: a photo in a white or black frame of 8 % of its size was called "26 % of it is
+    areas of one flat colour, as in a screenshot" (40 of 40). A plain frame, a letterbox, is not
+    content: its uniform strips are left out before the flat areas are measured, also when the
+    framed photo was saved as JPEG. A page in a frame is still a page. Real held-out photos, the
+    twin's flat shares."""
+    from PIL import ImageOps
+
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product import familiarity
+    from vsdesk.engine.product.features import image_array
+    from vsdesk.engine.product.model import read_meta
+
+    known = familiarity.load(_shipped_twin(), 1280)
+    size = read_meta(_shipped_twin()).size
+    held_out = set(read_meta(_shipped_twin()).test_groups)
+    unseen = [it for it in clothing.items if it.group in held_out]
+    photos = [load_image(it.path) for it in unseen[::60]][:12]
+
+    def flat_unusual(image):
+        return known.flat_unusual(familiarity.flat_share(image_array(image, size)))
+
+    def as_jpeg(image):
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        return load_image(buffer.getvalue())
+
+    for photo in photos:
+        assert not flat_unusual(photo)
+        for share, fill in ((0.03, "white"), (0.08, "white"), (0.08, "black"), (0.15, "white")):
+            framed = ImageOps.expand(photo, border=int(share * max(photo.size)), fill=fill)
+            assert not flat_unusual(framed), (share, fill)
+            assert not flat_unusual(as_jpeg(framed)), (share, fill, "jpeg")
+        letterbox = ImageOps.pad(photo, (photo.height * 2, photo.height), color="black")
+        assert not flat_unusual(letterbox)
+    page = _shop_page(photos[0], 0)
+    assert flat_unusual(page) and flat_unusual(ImageOps.expand(page, border=60, fill="white"))
+    assert familiarity.flat_share(np.full((260, 260, 3), 200, np.uint8)) == 1.0  # a plain colour is all flat
 
 
 def test_familiarity_data_needs_a_hundred_reference_photos(clothing, embedder, tmp_path):

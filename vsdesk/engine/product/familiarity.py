@@ -73,19 +73,50 @@ FLAT_ABOVE = 0.5
 FLAT_REFERENCE_SIZE = 1000
 
 
-def flat_share(pixels: np.ndarray) -> float:
-    """Share of an image's pixels ((h, w, 3) uint8, as the model is given them) whose 3x3
-    neighbourhood is one exact colour: the flat areas a page or a drawing is made of. A camera
-    photo's noise leaves few (half of the Clothing Dataset's photos: under 0.5 %; 99.5 %: under
-    17 %), a photo on a white sheet too; a shop page's screenshot is mostly flat (median 64 %)."""
+#: How far apart (levels of 0-255, per channel) the pixels of an edge row or column may be for
+#: it to count as a uniform strip of a frame or letterbox (``trim_frame``): a frame saved as
+#: JPEG, or blended by the resize where it meets the photo, is not one exact colour.
+FRAME_TOLERANCE = 8
+
+
+def trim_frame(pixels: np.ndarray) -> np.ndarray:
+    """The picture without the uniform strips along its edges (a plain frame, a letterbox, a
+    margin): rows and columns at the edges whose pixels are all within ``FRAME_TOLERANCE`` of
+    each other. A frame is not content: a photo in a white frame of 8 % is a photo, not a page
+    (a review's framed photos were all called "as in a screenshot"). The picture as it is when
+    trimming would leave less than a quarter of it (a plain colour is all strips)."""
     x = np.asarray(pixels, np.int16)
+    uniform_rows = (x.max(1) - x.min(1)).max(-1) <= FRAME_TOLERANCE
+    uniform_cols = (x.max(0) - x.min(0)).max(-1) <= FRAME_TOLERANCE
+
+    def leading(flags: np.ndarray) -> int:  # how many True at the start
+        return len(flags) if flags.all() else int(np.argmin(flags))
+
+    h, w = x.shape[:2]
+    top, bottom = leading(uniform_rows), leading(uniform_rows[::-1])
+    left, right = leading(uniform_cols), leading(uniform_cols[::-1])
+    if max(0, h - top - bottom) * max(0, w - left - right) < h * w / 4:
+        return x
+    return x[top:h - bottom, left:w - right]
+
+
+def flat_share(pixels: np.ndarray, trim: bool = True) -> float:
+    """Share of an image's pixels ((h, w, 3) uint8, as the model is given them), inside any
+    plain frame (``trim_frame``), whose 3x3 neighbourhood is one exact colour: the flat areas a
+    page or a drawing is made of. A camera photo's noise leaves few (half of the Clothing
+    Dataset's photos: under 0.5 %; 99.5 %: under 17 %), a photo on a white sheet too; a shop
+    page's screenshot is mostly flat (median 64 %). ``trim`` False: the whole picture, frame
+    included, as it was measured before 28 Nov (for scripts/measure_screenshot_familiarity.py)."""
+    x = trim_frame(pixels) if trim else np.asarray(pixels, np.int16)
+    if min(x.shape[:2]) < 3:
+        return 0.0
     centre = x[1:-1, 1:-1]
     same = np.ones(centre.shape[:2], bool)
     h, w = x.shape[:2]
     for dy in (0, 1, 2):
         for dx in (0, 1, 2):
             same &= (x[dy:h - 2 + dy, dx:w - 2 + dx] == centre).all(-1)
-    return float(same.mean()) if same.size else 0.0
+    return float(same.mean())
 
 
 @dataclass
