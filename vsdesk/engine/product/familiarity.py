@@ -19,7 +19,14 @@ typical), in a page drawn in areas of one exact colour, which a camera photo har
 file keeps the training photos' *flat shares* (the share of the model's input pixels whose 3x3
 neighbourhood is one colour), and a picture flatter than all but ``FLAT_ABOVE`` per cent of them
 is unfamiliar too (threshold set before measuring, half the first test's, so that the two
-together add little to its false alarms).
+together add little to its false alarms). A plain frame or letterbox is left out first
+(``trim_frame``): it is not content, and a framed photo is a photo.
+
+A third test turns the picture: clothing is photographed upright, and a garment on its side
+(a photo turned by 90 degrees, or by its EXIF tag) gets a wrong class more often than not
+while its features still pass. Turned upright, such a picture scores far higher; a picture
+that scores ``SIDEWAYS_GAIN`` higher turned by 90 degrees one way or the other "may be on its
+side" and is unfamiliar too (two more passes of the first member per query).
 
 Measured (docs/product.md, "Unfamiliar photos"): the held-out twin flags 2.3-2.7 % of the photos
 of contributors it never saw, and every painting, noise image and plain colour tried.
@@ -71,6 +78,14 @@ MIN_PHOTOS = MIN_REFERENCE + MIN_BANK
 FLAT_ABOVE = 0.5
 #: Training photos whose flat shares are kept (a seeded sample of them).
 FLAT_REFERENCE_SIZE = 1000
+#: How much higher (the score: similarity to the K-th nearest bank photo) a picture turned by
+#: 90 degrees one way or the other must score than as it is given to be "maybe on its side".
+#: Clothing is photographed upright, and turned it looks far less like the training photos
+#: (the twin's held-out photos: median score 0.54 upright, 0.38 turned). Set on 120 held-out
+#: photos (the largest such gain of an upright one was 0.029) and checked through the app's
+#: path on 100 (scripts/measure_screenshot_familiarity.py --copies; docs/product.md, "A garment
+#: on its side").
+SIDEWAYS_GAIN = 0.03
 
 
 #: How far apart (levels of 0-255, per channel) the pixels of an edge row or column may be for
@@ -148,13 +163,28 @@ class Familiarity:
         flatter = 100.0 * float(np.mean(self.flat_reference >= share))  # per cent of training photos
         return bool(share > 0 and flatter < FLAT_ABOVE)
 
-    def describe(self, embedding: np.ndarray, pixels: np.ndarray | None = None) -> dict:
+    def turned_gain(self, embedding: np.ndarray, turned: np.ndarray) -> float:
+        """How much higher the better of the ``turned`` embeddings (the picture turned by 90
+        degrees each way) scores than the picture as given (``embedding``)."""
+        scores = self.scores(np.vstack([np.asarray(embedding, np.float32)[None], np.asarray(turned, np.float32)]))
+        return float(scores[1:].max() - scores[0])
+
+    def describe(self, embedding: np.ndarray, pixels: np.ndarray | None = None,
+                 turned: np.ndarray | None = None) -> dict:
         """JSON-ready: {"typicality": per cent, "unfamiliar": bool}, and given the ``pixels``
         the model saw (with flat shares in the file) "flat_areas": per cent of the picture in
         areas of one colour, "flat_unusual": flatter than all but ``FLAT_ABOVE`` % of the
-        training photos; either test makes the picture unfamiliar."""
+        training photos; given the unit embeddings of the picture ``turned`` by 90 degrees each
+        way, "sideways": one of them scores ``SIDEWAYS_GAIN`` higher (it may be on its side) and
+        "typicality_turned": the better one's typicality. Any of the tests makes the picture
+        unfamiliar."""
         value = float(self.typicality(np.asarray(embedding, np.float32)[None])[0])
         described = {"typicality": round(value, 1), "unfamiliar": value < UNFAMILIAR_BELOW}
+        if turned is not None:
+            sideways = self.turned_gain(embedding, turned) > SIDEWAYS_GAIN
+            described.update(sideways=sideways,
+                             typicality_turned=round(float(self.typicality(np.asarray(turned, np.float32)).max()), 1))
+            described["unfamiliar"] = described["unfamiliar"] or sideways
         if pixels is not None and self.flat_reference is not None:
             share = flat_share(pixels)
             unusual = self.flat_unusual(share)
@@ -170,6 +200,10 @@ def sentence(described: dict) -> str:
         return (f"unlike the photos the model was trained on ({described['flat_areas']:.0f} % of it is areas of one "
                 f"flat colour, as in a screenshot or a drawing, more than in {100 - FLAT_ABOVE:g} % of them): "
                 "its class is a guess")
+    if described.get("sideways"):
+        return (f"it may be on its side: turned by 90 degrees it looks more like the photos the model was trained "
+                f"on ({described['typicality_turned']:.0f} % of them are less typical, as it is "
+                f"{typicality:.0f} %): its class is a guess")
     if described.get("unfamiliar"):
         return (f"unlike the photos the model was trained on (more unusual than {100 - typicality:.1f} % of them): "
                 "its class is a guess")
