@@ -19,7 +19,11 @@ areas alone, and by either (what the search warning uses now), and per layout fo
 each model's flat-area threshold; and the flat-area test alone on the pages saved again as JPEG
 at quality 50, scaled to half, and with noise (roughly, a photo of the screen).
 
-    .venv/bin/python scripts/measure_screenshot_familiarity.py [--data ../shared/data] [--pages DIR]
+    .venv/bin/python scripts/measure_screenshot_familiarity.py [--data ../shared/data] [--pages DIR] [--copies]
+
+``--copies`` adds the warning on copies of 100 held-out photos (the twin): in a plain white or
+black frame of 3, 8 and 15 %, as JPEG at quality 15 and 30 (the flat-area test also as it was
+before the frame was trimmed), and turned by 90 and 270 degrees (the "on its side" test).
 
 The pages are written to --pages (default: a temporary folder, removed afterwards). About 5-10
 minutes on 2 cores (the 1,007 photos dominate); ``--quick`` measures only the pages.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import random
 import sys
@@ -36,7 +41,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -224,9 +229,14 @@ def heldout_photos(data: Path) -> list[Path]:
     return [folder / "images" / f"{r['image']}.jpg" for r in rows]
 
 
+@functools.lru_cache(maxsize=None)
+def embedder_of(model: str):
+    return load_embedder(model=model)
+
+
 def familiarity(model: str, files: list[Path]) -> list[dict]:
     """Each file's ``familiarity`` as a search reports it (the app's decode and int8 path)."""
-    embedder = load_embedder(model=model)
+    embedder = embedder_of(model)
     found = []
     if embedder.familiarity is None or embedder.familiarity.flat_reference is None:
         raise SystemExit(f"{model}: its familiar.npz has no flat shares of its training photos")
@@ -239,10 +249,12 @@ def familiarity(model: str, files: list[Path]) -> list[dict]:
 def report(label: str, files: list[Path], described: list[dict], layouts: tuple[str, ...] = ()) -> None:
     features = np.array([d["typicality"] < 1.0 for d in described])
     flat = np.array([bool(d.get("flat_unusual")) for d in described])
+    sideways = np.array([bool(d.get("sideways")) for d in described])
     either = np.array([bool(d["unfamiliar"]) for d in described])
     areas = np.median([d["flat_areas"] for d in described])
     print(f"{label} ({len(files)}): features alone (before) {features.mean():.1%}, flat areas alone "
-          f"{flat.mean():.1%}, either (now) {either.mean():.1%}; median flat areas {areas:.1f} %", flush=True)
+          f"{flat.mean():.1%}, on its side alone {sideways.mean():.1%}, any (now) {either.mean():.1%}; "
+          f"median flat areas {areas:.1f} %", flush=True)
     for layout in layouts:
         chosen = np.array([layout in f.name for f in files])
         print(f"    {layout} ({chosen.sum()}): before {features[chosen].mean():.0%}, now {either[chosen].mean():.0%}")
@@ -283,11 +295,67 @@ def robustness(pages: list[Path]) -> None:
         print(f"pages {name}: flat areas alone {np.mean(hits):.0%}", flush=True)
 
 
+#: Harmless copies of a photo (a review: a plain frame of 8 % warned on 40 of 40 photos, JPEG at
+#: quality 15 on 20): (name, how the copy is written).
+def _framed(share: float, fill: str):
+    def write(im: Image.Image, path: Path) -> None:
+        ImageOps.expand(im, border=max(4, int(share * max(im.size))), fill=fill).save(path)
+    return write
+
+
+def _jpeg(quality: int):
+    def write(im: Image.Image, path: Path) -> None:
+        im.save(path, "JPEG", quality=quality)
+    return write
+
+
+COPIES = [(f"{fill} frame {pct} %", _framed(pct / 100, fill), ".png")
+          for fill in ("white", "black") for pct in (3, 8, 15)]
+COPIES += [(f"JPEG quality {q}", _jpeg(q), ".jpg") for q in (15, 30)]
+
+
+def _turned(angle: int):
+    def write(im: Image.Image, path: Path) -> None:
+        im.rotate(angle, expand=True).save(path)
+    return write
+
+
+#: ... and the change that does break the class: the photo on its side.
+COPIES += [(f"turned {angle} degrees", _turned(angle), ".png") for angle in (90, 270)]
+#: How many of the held-out photos are copied (every n-th, so about this many).
+COPY_SAMPLE = 100
+
+
+def copies(held: list[Path]) -> None:
+    """The warning on harmless copies of the held-out photos (the twin): a plain white or black
+    frame of 3, 8 and 15 % of the photo's size on each side, JPEG at quality 15 and 30. Printed as
+    ``report`` does, plus the flat-area test measured on the whole picture, frame included, as it
+    was before 28 Nov (eighteenth session: the frame is trimmed now)."""
+    chosen = held[:: max(1, len(held) // COPY_SAMPLE)][:COPY_SAMPLE]
+    known = embedder_of(TWIN)
+    with tempfile.TemporaryDirectory(prefix="vsdesk-copies-") as tmp:
+        for name, write, suffix in [("as they are", None, None)] + COPIES:
+            files = chosen
+            if write is not None:
+                files = [Path(tmp) / f"{i:03d}{suffix}" for i in range(len(chosen))]
+                for source, target in zip(chosen, files):
+                    write(Image.open(source).convert("RGB"), target)
+            described = familiarity(TWIN, files)
+            report(f"held-out photos {name}, twin", files, described)
+            whole = [flat_share(image_array(decode_query(known, str(f)), known.meta.size), trim=False) for f in files]
+            flat_before = np.array([known.familiarity.flat_unusual(share) for share in whole])
+            features = np.array([d["typicality"] < 1.0 for d in described])
+            print(f"    before the frame was trimmed: flat areas alone {flat_before.mean():.1%}, either "
+                  f"{(flat_before | features).mean():.1%}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--pages", type=Path, help="write the pages here and keep them (default: a temporary folder)")
     parser.add_argument("--quick", action="store_true", help="measure the pages only")
+    parser.add_argument("--copies", action="store_true", help="also measure framed and JPEG'd copies of "
+                        f"{COPY_SAMPLE} held-out photos (a few minutes more)")
     args = parser.parse_args()
 
     held = heldout_photos(args.data)
@@ -298,6 +366,8 @@ def main() -> int:
         for name, model in (("shipped model", SHIPPED), ("twin", TWIN)):
             report(f"pages, {name}", pages, familiarity(model, pages), PageMaker.LAYOUTS)
         robustness(pages)
+    if args.copies:
+        copies(held)
     if not args.quick:
         report("held-out contributors' photos, twin", held, familiarity(TWIN, held))
         art = sorted((args.data / "images-by-style").glob("*.jpg"))

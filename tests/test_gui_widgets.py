@@ -967,6 +967,11 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel.show_extras({**described, "familiarity": {"typicality": 1.7, "unfamiliar": True, "flat_areas": 72.7,
                                                     "flat_unusual": True}})
     assert panel.unfamiliar.isVisible() and panel.unfamiliar.toolTip().startswith("73 % of this picture is areas of one")
+    # a garment on its side: turned upright it looks like the training photos
+    panel.show_extras({**described, "familiarity": {"typicality": 3.2, "unfamiliar": True, "sideways": True,
+                                                    "typicality_turned": 61.0}})
+    assert panel.unfamiliar.text().startswith("It may be on its side") and "guess" in panel.unfamiliar.text()
+    assert panel.unfamiliar.toolTip().startswith("Turned by 90 degrees") and "61 %" in panel.unfamiliar.toolTip()
     panel.show_extras({**described, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
     assert not panel.unfamiliar.isVisible()
     panel.show_extras(described)  # a model without familiarity statistics: nothing to warn of

@@ -292,7 +292,10 @@ def _eval(args: argparse.Namespace) -> int:
     if result.get("unfamiliar_share") is not None:
         flat = result.get("unfamiliar_share_flat_areas")
         tests = (f" (by the features {100 * result['unfamiliar_share_features']:.1f} %, by flat areas "
-                 f"{100 * flat:.1f} %)") if flat is not None else ""
+                 f"{100 * flat:.1f} %, maybe on its side {100 * result['unfamiliar_share_sideways']:.1f} %)"
+                 if flat is not None else
+                 f" (by the features {100 * result['unfamiliar_share_features']:.1f} %, maybe on its side "
+                 f"{100 * result['unfamiliar_share_sideways']:.1f} %)")
         print(f"called unlike the training photos (a false alarm on these labelled photos): "
               f"{100 * result['unfamiliar_share']:.1f} %{tests}")
     return 0

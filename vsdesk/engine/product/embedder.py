@@ -101,12 +101,20 @@ class ProductEmbedder(Embedder):
         }
         if self.familiarity is not None:  # {"typicality": %, "unfamiliar": bool}
             embedding = l2_normalise(np.asarray(vector, np.float32)[None, : self.features_dim])[0]
-            # The pixels the model saw, for the flat areas of a screenshot or a drawing.
-            described["familiarity"] = self.familiarity.describe(embedding, image_array(image, self.meta.size))
+            # The pixels the model saw, for the flat areas of a screenshot or a drawing; the
+            # picture turned by 90 degrees each way, for a garment on its side.
+            pixels = image_array(image, self.meta.size)
+            described["familiarity"] = self.familiarity.describe(embedding, pixels, self.turned(pixels))
         else:  # said, not left out: a missing warning would read as "like the training photos"
             described["familiarity"] = None
             described["familiarity_note"] = familiarity.unavailable(self.meta.metrics.get("train_images"))
         return described
+
+    def turned(self, pixels: np.ndarray) -> np.ndarray:
+        """Unit embeddings (this member's) of the model's input turned by 90 degrees each way."""
+        batch = np.stack([np.rot90(pixels, 1), np.rot90(pixels, -1)]).astype(np.float32)
+        vectors = np.asarray(self.embed(self.backbone.preprocess(batch)), np.float32)
+        return l2_normalise(vectors[:, : self.features_dim])
 
     # -- product-specific -----------------------------------------------------------------
     def classify(self, batch: np.ndarray, vectors: np.ndarray | None = None) -> dict[str, Any]:

@@ -192,9 +192,9 @@ def evaluate(
     # (all members, mirror-averaged), search vectors as indexing stores them (the plain image).
     embedder = load_embedder(model)
     files = [it.path for it, k in zip(test_set.items, ok) if k]
-    probs, vectors, flat = _through_embedder(embedder, files, progress, cancelled)
+    probs, vectors, flat, turned = _through_embedder(embedder, files, progress, cancelled)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
-    result.update(_unfamiliar_shares(embedder.familiarity, vectors[:, : embedder.features_dim], flat))
+    result.update(_unfamiliar_shares(embedder.familiarity, vectors[:, : embedder.features_dim], flat, turned))
 
     # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
     import keras  # (here: the data checks above need no TensorFlow)
@@ -254,36 +254,43 @@ def _twin_in_place(data, meta: product_model.ProductMeta, twin: Path, progress: 
 
 
 def _unfamiliar_shares(known: familiarity.Familiarity | None, features: np.ndarray,
-                       flat: np.ndarray) -> dict[str, float | None]:
+                       flat: np.ndarray, turned: np.ndarray) -> dict[str, float | None]:
     """The share of these (labelled, so clothing) photos the app would call unlike its training
-    photos, by either test as a search's warning is (``Familiarity.describe``): each one a false
+    photos, by any test as a search's warning is (``Familiarity.describe``): each one a false
     alarm of the warning; and by each test alone (``..._flat_areas``: None for a model whose
-    familiarity data has no flat shares, which then checks the features alone). All None
-    without familiarity data."""
+    familiarity data has no flat shares, which then checks the features alone;
+    ``..._sideways``: turned by 90 degrees they look more like the training photos). All None
+    without familiarity data. ``turned``: (n, 2, d) unit embeddings of the photos turned."""
     shares: dict[str, float | None] = dict.fromkeys(
-        ("unfamiliar_share", "unfamiliar_share_features", "unfamiliar_share_flat_areas"))
+        ("unfamiliar_share", "unfamiliar_share_features", "unfamiliar_share_flat_areas", "unfamiliar_share_sideways"))
     if known is None:
         return shares
-    by_features = known.typicality(l2_normalise(features)) < familiarity.UNFAMILIAR_BELOW
+    unit = l2_normalise(features)
+    by_features = known.typicality(unit) < familiarity.UNFAMILIAR_BELOW
     by_flat = np.array([known.flat_unusual(float(share)) for share in flat], bool)
-    shares["unfamiliar_share"] = round(float(np.mean(by_features | by_flat)), 4)
+    by_side = np.array([known.turned_gain(e, t) > familiarity.SIDEWAYS_GAIN for e, t in zip(unit, turned)], bool)
+    shares["unfamiliar_share"] = round(float(np.mean(by_features | by_flat | by_side)), 4)
     shares["unfamiliar_share_features"] = round(float(np.mean(by_features)), 4)
+    shares["unfamiliar_share_sideways"] = round(float(np.mean(by_side)), 4)
     if known.flat_reference is not None:
         shares["unfamiliar_share_flat_areas"] = round(float(np.mean(by_flat)), 4)
     return shares
 
 
 def _through_embedder(embedder, files: list[str], progress: Progress, cancelled: Cancelled,
-                      batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(probabilities as a query shows them, plain-image search vectors, the ``flat_share`` of
-    the pixels the model saw) of decodable ``files``."""
-    probs, vectors, batch, flat = [], [], [], []
+    the pixels the model saw, the unit embeddings of those pixels turned by 90 degrees each way
+    (n, 2, d), as a search's warning embeds them) of decodable ``files``."""
+    probs, vectors, batch, flat, turned = [], [], [], [], []
 
     def flush() -> None:
         x = embedder.backbone.preprocess(np.stack(batch))
         plain = embedder.embed(x)
         probs.append(embedder.classify(x, plain)["probabilities"])
         vectors.append(plain)
+        if embedder.familiarity is not None:
+            turned.extend(embedder.turned(pixels) for pixels in batch)
         batch.clear()
 
     for i, pixels, error in decode_many(files, embedder.meta.size):
@@ -297,7 +304,7 @@ def _through_embedder(embedder, files: list[str], progress: Progress, cancelled:
             progress(i + 1, len(files), "scoring the model")
     if batch:
         flush()
-    return np.concatenate(probs), np.concatenate(vectors), np.array(flat, np.float32)
+    return np.concatenate(probs), np.concatenate(vectors), np.array(flat, np.float32), np.array(turned, np.float32)
 
 
 def _baseline_probs(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, k: int) -> np.ndarray:

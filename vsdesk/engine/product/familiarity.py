@@ -19,7 +19,14 @@ typical), in a page drawn in areas of one exact colour, which a camera photo har
 file keeps the training photos' *flat shares* (the share of the model's input pixels whose 3x3
 neighbourhood is one colour), and a picture flatter than all but ``FLAT_ABOVE`` per cent of them
 is unfamiliar too (threshold set before measuring, half the first test's, so that the two
-together add little to its false alarms).
+together add little to its false alarms). A plain frame or letterbox is left out first
+(``trim_frame``): it is not content, and a framed photo is a photo.
+
+A third test turns the picture: clothing is photographed upright, and a garment on its side
+(a photo turned by 90 degrees, or by its EXIF tag) gets a wrong class more often than not
+while its features still pass. Turned upright, such a picture scores far higher; a picture
+that scores ``SIDEWAYS_GAIN`` higher turned by 90 degrees one way or the other "may be on its
+side" and is unfamiliar too (two more passes of the first member per query).
 
 Measured (docs/product.md, "Unfamiliar photos"): the held-out twin flags 2.3-2.7 % of the photos
 of contributors it never saw, and every painting, noise image and plain colour tried.
@@ -71,21 +78,62 @@ MIN_PHOTOS = MIN_REFERENCE + MIN_BANK
 FLAT_ABOVE = 0.5
 #: Training photos whose flat shares are kept (a seeded sample of them).
 FLAT_REFERENCE_SIZE = 1000
+#: How much higher (the score: similarity to the K-th nearest bank photo) a picture turned by
+#: 90 degrees one way or the other must score than as it is given to be "maybe on its side".
+#: Clothing is photographed upright, and turned it looks far less like the training photos
+#: (the twin's held-out photos: median score 0.54 upright, 0.38 turned). Set on 120 held-out
+#: photos (the largest such gain of an upright one was 0.029) and checked through the app's
+#: path on 100 (scripts/measure_screenshot_familiarity.py --copies; docs/product.md, "A garment
+#: on its side").
+SIDEWAYS_GAIN = 0.03
 
 
-def flat_share(pixels: np.ndarray) -> float:
-    """Share of an image's pixels ((h, w, 3) uint8, as the model is given them) whose 3x3
-    neighbourhood is one exact colour: the flat areas a page or a drawing is made of. A camera
-    photo's noise leaves few (half of the Clothing Dataset's photos: under 0.5 %; 99.5 %: under
-    17 %), a photo on a white sheet too; a shop page's screenshot is mostly flat (median 64 %)."""
+#: How far apart (levels of 0-255, per channel) the pixels of an edge row or column may be for
+#: it to count as a uniform strip of a frame or letterbox (``trim_frame``): a frame saved as
+#: JPEG, or blended by the resize where it meets the photo, is not one exact colour.
+FRAME_TOLERANCE = 8
+
+
+def trim_frame(pixels: np.ndarray) -> np.ndarray:
+    """The picture without a plain frame or letterbox: the uniform strips along its edges (rows
+    and columns whose pixels are all within ``FRAME_TOLERANCE`` of each other), as deep on
+    opposite sides (the shallower of the two is taken off both). A frame is not content: a
+    photo in a white frame of 8 % is a photo, not a page (a review's framed photos were all
+    called "as in a screenshot"). A frame or letterbox is even; the empty bottom of a phone's
+    page is not, and stays (trimmed from one side only, 4 % of the synthetic pages passed). The
+    picture as it is when trimming would leave less than a quarter of it (a plain colour)."""
     x = np.asarray(pixels, np.int16)
+    uniform_rows = (x.max(1) - x.min(1)).max(-1) <= FRAME_TOLERANCE
+    uniform_cols = (x.max(0) - x.min(0)).max(-1) <= FRAME_TOLERANCE
+
+    def leading(flags: np.ndarray) -> int:  # how many True at the start
+        return len(flags) if flags.all() else int(np.argmin(flags))
+
+    h, w = x.shape[:2]
+    rows = min(leading(uniform_rows), leading(uniform_rows[::-1]))
+    cols = min(leading(uniform_cols), leading(uniform_cols[::-1]))
+    if max(0, h - 2 * rows) * max(0, w - 2 * cols) < h * w / 4:
+        return x
+    return x[rows:h - rows, cols:w - cols]
+
+
+def flat_share(pixels: np.ndarray, trim: bool = True) -> float:
+    """Share of an image's pixels ((h, w, 3) uint8, as the model is given them), inside any
+    plain frame (``trim_frame``), whose 3x3 neighbourhood is one exact colour: the flat areas a
+    page or a drawing is made of. A camera photo's noise leaves few (half of the Clothing
+    Dataset's photos: under 0.5 %; 99.5 %: under 17 %), a photo on a white sheet too; a shop
+    page's screenshot is mostly flat (median 64 %). ``trim`` False: the whole picture, frame
+    included, as it was measured before 28 Nov (for scripts/measure_screenshot_familiarity.py)."""
+    x = trim_frame(pixels) if trim else np.asarray(pixels, np.int16)
+    if min(x.shape[:2]) < 3:
+        return 0.0
     centre = x[1:-1, 1:-1]
     same = np.ones(centre.shape[:2], bool)
     h, w = x.shape[:2]
     for dy in (0, 1, 2):
         for dx in (0, 1, 2):
             same &= (x[dy:h - 2 + dy, dx:w - 2 + dx] == centre).all(-1)
-    return float(same.mean()) if same.size else 0.0
+    return float(same.mean())
 
 
 @dataclass
@@ -115,13 +163,28 @@ class Familiarity:
         flatter = 100.0 * float(np.mean(self.flat_reference >= share))  # per cent of training photos
         return bool(share > 0 and flatter < FLAT_ABOVE)
 
-    def describe(self, embedding: np.ndarray, pixels: np.ndarray | None = None) -> dict:
+    def turned_gain(self, embedding: np.ndarray, turned: np.ndarray) -> float:
+        """How much higher the better of the ``turned`` embeddings (the picture turned by 90
+        degrees each way) scores than the picture as given (``embedding``)."""
+        scores = self.scores(np.vstack([np.asarray(embedding, np.float32)[None], np.asarray(turned, np.float32)]))
+        return float(scores[1:].max() - scores[0])
+
+    def describe(self, embedding: np.ndarray, pixels: np.ndarray | None = None,
+                 turned: np.ndarray | None = None) -> dict:
         """JSON-ready: {"typicality": per cent, "unfamiliar": bool}, and given the ``pixels``
         the model saw (with flat shares in the file) "flat_areas": per cent of the picture in
         areas of one colour, "flat_unusual": flatter than all but ``FLAT_ABOVE`` % of the
-        training photos; either test makes the picture unfamiliar."""
+        training photos; given the unit embeddings of the picture ``turned`` by 90 degrees each
+        way, "sideways": one of them scores ``SIDEWAYS_GAIN`` higher (it may be on its side) and
+        "typicality_turned": the better one's typicality. Any of the tests makes the picture
+        unfamiliar."""
         value = float(self.typicality(np.asarray(embedding, np.float32)[None])[0])
         described = {"typicality": round(value, 1), "unfamiliar": value < UNFAMILIAR_BELOW}
+        if turned is not None:
+            sideways = self.turned_gain(embedding, turned) > SIDEWAYS_GAIN
+            described.update(sideways=sideways,
+                             typicality_turned=round(float(self.typicality(np.asarray(turned, np.float32)).max()), 1))
+            described["unfamiliar"] = described["unfamiliar"] or sideways
         if pixels is not None and self.flat_reference is not None:
             share = flat_share(pixels)
             unusual = self.flat_unusual(share)
@@ -137,6 +200,10 @@ def sentence(described: dict) -> str:
         return (f"unlike the photos the model was trained on ({described['flat_areas']:.0f} % of it is areas of one "
                 f"flat colour, as in a screenshot or a drawing, more than in {100 - FLAT_ABOVE:g} % of them): "
                 "its class is a guess")
+    if described.get("sideways"):
+        return (f"it may be on its side: turned by 90 degrees it looks more like the photos the model was trained "
+                f"on ({described['typicality_turned']:.0f} % of them are less typical, as it is "
+                f"{typicality:.0f} %): its class is a guess")
     if described.get("unfamiliar"):
         return (f"unlike the photos the model was trained on (more unusual than {100 - typicality:.1f} % of them): "
                 "its class is a guess")

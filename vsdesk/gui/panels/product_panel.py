@@ -40,11 +40,21 @@ FLAT_TIP = (
 )
 
 
+SIDEWAYS_TIP = (
+    "Turned by 90 degrees this picture looks more like the photos the model was trained on ({turned:.0f} % of them "
+    "are less typical, as it is {typicality:.0f} %): clothing is photographed upright, and this one may be on its "
+    "side. Turn it upright and search again."
+)
+
+
 def familiarity_tip(extras: dict[str, Any]) -> str:
-    """Why the picture is called unlike the training photos: its flat areas, or the features."""
+    """Why the picture is called unlike the training photos: its flat areas, its side, or the
+    features."""
     familiar = extras.get("familiarity") or {}
     if familiar.get("flat_unusual"):
         return FLAT_TIP.format(share=familiar["flat_areas"])
+    if familiar.get("sideways"):
+        return SIDEWAYS_TIP.format(turned=familiar["typicality_turned"], typicality=familiar["typicality"])
     return FAMILIARITY_TIP if familiar.get("unfamiliar") else ""
 
 
@@ -53,6 +63,8 @@ def unfamiliar_text(extras: dict[str, Any]) -> str:
     familiar = extras.get("familiarity")  # only a model with its training photos' statistics says
     if familiar is None or not familiar["unfamiliar"]:
         return ""
+    if familiar.get("sideways") and not familiar.get("flat_unusual"):
+        return "It may be on its side (the model learnt from upright photos): its class is a guess."
     return "Unlike the photos this model was trained on: its class is a guess."
 
 
