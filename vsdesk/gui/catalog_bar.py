@@ -71,7 +71,11 @@ class CatalogBar(QWidget):
         self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Catalog:"))
+        label = QLabel("Catalog:")
+        label.setBuddy(self.combo)  # a screen reader says which list the combo is
+        self.combo.setAccessibleName("Catalog")
+        self.combo.setAccessibleDescription("The catalog searched and mapped in this tab")
+        layout.addWidget(label)
         layout.addWidget(self.combo)
         layout.addWidget(self.menu_button)
         layout.addWidget(self.progress)
