@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 #: How an index run's progress starts when it goes on with one that stopped before the end (the
 #: window closed, a kill, a cancel): "resuming … last time: 2336 images left". The window
 #: recognises it to say so in its message bar too.
@@ -11,6 +13,13 @@ RESUMING = "resuming the index run interrupted last time"
 def counted(count: int, noun: str) -> str:
     """"1 image", "2 images", "0 images": a count with its noun, plural unless one."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def shown_path(path: str) -> str:
+    """``path`` as text for a person: a name that is not UTF-8 (it reaches Python with its
+    bytes as lone surrogates) with those bytes as Python's escapes (``latin1_\\xe9t\\xe9.jpg``),
+    so the real name can be told, where "\ufffd" hid it; any other path as it is."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def sentence(text: str) -> str:
