@@ -433,6 +433,19 @@ def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_fi
     assert drawn(1) == [name[:len(drawn(1)[0]) - 1] + "…", "0.500 · Dress"]  # a type predicted is no folder
 
 
+def test_a_tab_or_a_newline_in_a_file_name_is_shown_as_an_escape_in_its_cell(qtbot, tmp_path):
+    """A tab in a name showed as a wide gap then "…"; a newline put the name on two lines,
+    pushing the score out of the cell."""
+    photo = sorted(STYLE_DIR.glob("*.jpg"))[0]
+    _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
+    names = ["a\tb.jpg", "one\ntwo.jpg"]
+    for name in names:
+        (tmp_path / name).write_bytes(photo.read_bytes())
+    view.set_items([GalleryItem(i, str(tmp_path / name), str(tmp_path / name), 0.5) for i, name in enumerate(names)])
+    captions = [view.results.data(view.results.index(row)) for row in range(2)]
+    assert captions == ["a\\tb.jpg\n0.500", "one\\ntwo.jpg\n0.500"]
+
+
 _DRAWN_AT = r"""
 import json, sys, time
 import numpy as np
