@@ -1285,3 +1285,26 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
     answers.append("")
     again.choose_folder()
     assert asked[-1] == str(home / "Pictures")
+
+
+def test_qts_file_dialog_keeps_its_settings_in_vsdesks_config_dir(qtbot, tmp_path, monkeypatch):
+    """Qt's file dialog wrote ~/.config/QtProject.conf, outside VSDESK_CONFIG_DIR, although the
+    README says vsdesk writes nowhere else."""
+    import shiboken6
+    from PySide6.QtWidgets import QFileDialog
+
+    from vsdesk.engine import paths
+    from vsdesk.gui.main_window import MainWindow
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    dialog = QFileDialog(window, "Search with an image", str(STYLE_DIR))
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # Qt's own, which saves its state
+    dialog.show()
+    dialog.close()
+    shiboken6.delete(dialog)  # it saves its settings as it goes
+    assert (paths.config_dir() / "qt" / "QtProject.conf").is_file()
+    assert not (home / ".config" / "QtProject.conf").exists()
