@@ -1308,3 +1308,34 @@ def test_qts_file_dialog_keeps_its_settings_in_vsdesks_config_dir(qtbot, tmp_pat
     shiboken6.delete(dialog)  # it saves its settings as it goes
     assert (paths.config_dir() / "qt" / "QtProject.conf").is_file()
     assert not (home / ".config" / "QtProject.conf").exists()
+
+
+def test_the_open_dialog_shows_its_columns_whole(qtbot, tmp_path):
+    """Qt's own Open… dialog opened small: its size column read "342…tes"."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog, QTreeView, QWidget
+
+    from vsdesk.gui.tab_input import ask_for_image
+
+    (tmp_path / "small.png").write_bytes(b"\0" * 342)
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(1400, 860)
+    window.show()
+    seen = {}
+
+    def look() -> None:
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+        view = dialog.findChild(QTreeView, "treeView")
+        if view.model().rowCount(view.rootIndex()) == 0:  # the folder is listed on Qt's thread
+            QTimer.singleShot(50, look)
+            return
+        QApplication.processEvents()
+        seen.update(size=dialog.size(), column=view.header().sectionSize(1),
+                    needed=view.fontMetrics().horizontalAdvance("342 bytes"))
+        dialog.reject()
+
+    QTimer.singleShot(0, look)
+    assert ask_for_image(window, "Search with an image", str(tmp_path)) == ""
+    assert seen["size"].width() >= 900 and seen["size"].height() >= 560
+    assert seen["column"] >= seen["needed"]

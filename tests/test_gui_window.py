@@ -223,8 +223,7 @@ def test_a_query_that_cannot_be_read_replaces_nothing_of_the_results_shown(qtbot
 
     unreadable = tmp_path / "cut.jpg"  # opened with the file dialog (the desktop's, replaced here)
     unreadable.write_bytes(ARTWORKS[5].read_bytes()[:300])
-    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",
-                        lambda *args, **kwargs: (str(unreadable), ""))
+    monkeypatch.setattr("vsdesk.gui.tab_input.ask_for_image", lambda *args, **kwargs: str(unreadable))
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
         window.open_action.trigger()
     assert tab.messages.kind == "error" and "cut.jpg" in tab.messages.text()
@@ -2543,8 +2542,8 @@ def test_the_open_dialog_starts_in_the_folder_of_the_last_image_opened_or_droppe
     It starts where the last image the user opened (or dropped) was; a result searched from is a
     file of the catalog, not one the user went to: it moved the dialog into the catalog's folder."""
     asked, answers = [], []
-    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",  # the desktop's dialog
-                        lambda parent, title, folder, filters: asked.append(folder) or (answers.pop(0), ""))
+    monkeypatch.setattr("vsdesk.gui.tab_input.ask_for_image",  # the desktop's dialog
+                        lambda parent, title, folder: asked.append(folder) or answers.pop(0))
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
     answers.append("")  # nothing chosen
     window.open_action.trigger()
