@@ -1339,3 +1339,19 @@ def test_the_open_dialog_shows_its_columns_whole(qtbot, tmp_path):
     assert ask_for_image(window, "Search with an image", str(tmp_path)) == ""
     assert seen["size"].width() >= 900 and seen["size"].height() >= 560
     assert seen["column"] >= seen["needed"]
+
+
+def test_the_progress_bar_has_room_for_its_count_beside_the_bar(qtbot):
+    """At its size hint the bar was as narrow as "4032/10000", half of it in white on the part done."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.settings import Settings
+
+    bar = CatalogBar(settings=Settings())
+    qtbot.addWidget(bar)
+    bar.resize(1400, 40)
+    bar.show()
+    bar.set_busy(True, "indexing", switchable=True)
+    bar.set_progress(4032, 10000, "indexing big")
+    bar.set_status("indexing big · 185 images/s · about 20 s left")
+    qtbot.waitUntil(lambda: bar.progress.isVisible())
+    assert bar.progress.width() >= 2 * bar.progress.fontMetrics().horizontalAdvance("40320/10000")

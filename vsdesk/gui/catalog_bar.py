@@ -62,6 +62,9 @@ class CatalogBar(QWidget):
         self._build_menu(has_models)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
+        # Room for "40320/100000" with the bar on both sides of it: at its size hint (95 px) the
+        # count filled the bar, half of it in white on the part done.
+        self.progress.setMinimumWidth(min(260, 2 * self.progress.fontMetrics().horizontalAdvance("88888/888888")))
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop indexing; what is indexed so far is kept")
