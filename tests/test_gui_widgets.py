@@ -1355,3 +1355,22 @@ def test_the_progress_bar_has_room_for_its_count_beside_the_bar(qtbot):
     bar.set_status("indexing big · 185 images/s · about 20 s left")
     qtbot.waitUntil(lambda: bar.progress.isVisible())
     assert bar.progress.width() >= 2 * bar.progress.fontMetrics().horizontalAdvance("40320/10000")
+
+
+def test_a_narrow_query_caption_shortens_the_name_not_the_words_of_the_wait(qtbot):
+    """First start: "example-dress.jpg — wai… the model and catalog…" said neither whole."""
+    from vsdesk.gui.query_area import QueryArea
+
+    area = QueryArea()
+    qtbot.addWidget(area)
+    area.resize(200, 400)
+    area.show()
+    qtbot.waitExposed(area)
+    name = "a-long-example-photo-of-a-dress.jpg"
+    area.set_image(None, name, "waiting to search…")
+    painted = QLabel.text(area.caption)  # what is drawn (``text()`` is all of it)
+    shown_name = painted.removesuffix(" — waiting to search…")
+    assert shown_name != painted and "…" in shown_name and len(shown_name) >= 8
+    assert area.caption.text() == f"{name} — waiting to search…"
+    area.set_caption(name)  # searched: the name alone
+    assert QLabel.text(area.caption).endswith("dress.jpg")

@@ -114,7 +114,7 @@ class TabQuery(QObject):
             self.messages.clear()
         self.search_starting.emit()  # queues the model and catalog first if not done yet (the TF thread is serial)
         self._query_started = time.perf_counter()
-        self.query_area.set_caption(f"{name} — opening…")
+        self.query_area.set_caption(name, "opening…")
 
         def decode_step(ctx: TaskContext):
             data = read(ctx)
@@ -131,9 +131,7 @@ class TabQuery(QObject):
     def _embed_query(self, data: bytes, preview: QImage, source: str, name: str) -> None:
         self._pending_query = (data, preview, source, name)  # the shown query's once answered
         waiting = self.catalog.is_opening()
-        self.query_area.set_image(
-            preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
-        )
+        self.query_area.set_image(preview, name, "waiting to search…" if waiting else "searching…")
         if self.catalog.snapshot is None and waiting:
             # Queued now, it would also wait for the other tabs' models and catalogs, queued
             # behind this one on the TensorFlow thread: it goes ahead of them once this tab's
@@ -214,7 +212,7 @@ class TabQuery(QObject):
         """The model could not load (a read-only cache folder to convert it into ...): the query
         is not the problem. It stays, on screen, and is searched when the user tries again."""
         self._searching_again_for = ""
-        self.query_area.set_caption(f"{name} — waiting for the model")
+        self.query_area.set_caption(name, "waiting for the model")
         said = user_message(exc, f"load the {self.title} model").rstrip(".")
         kept = self._pending_query  # never answered, so not the last query: that one's results stay
         self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
