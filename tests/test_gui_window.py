@@ -1495,6 +1495,20 @@ def _long_projection(running, release):
     return long_projection
 
 
+def test_the_status_bar_names_a_map_being_computed_not_ready(qtbot, window, tmp_path):
+    """First start: the status bar said "Ready" while the map was still being computed."""
+    tab, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
+    window.show_tab("vae")
+    try:
+        tab.catalog.open(tab.catalog_name)  # opened again, a photo added: mapped again
+        qtbot.waitUntil(running.is_set, timeout=60_000)
+        qtbot.waitUntil(lambda: window.activity.text() == f"VAE: computing the map of “{tab.catalog_name}”",
+                        timeout=10_000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=30_000)
+
+
 def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, window, tmp_path):
     """One compute thread maps every tab's catalog. Another tab's long map (on a first start, the
     VAE sample's 10,000 images, for minutes) is played by a projection that runs until released,
