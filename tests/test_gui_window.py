@@ -26,6 +26,7 @@ from conftest import CLOTHING_DIR, STYLE_DIR, copy_images, settle, wait_for_work
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
+from vsdesk.engine.text import counted
 from vsdesk.gui.main_window import MainWindow
 from vsdesk.gui.mode_tab import ModeTab
 
@@ -2461,6 +2462,9 @@ def test_product_results_can_keep_to_kids_wear_or_not(qtbot, window, tmp_path):
         panel.kids.setCurrentIndex(panel.kids.findData("yes"))
     assert {item.path for item in tab.gallery.results.items()} == for_kids
     assert tab.settings.str_value("product/kids") == "yes"
+    # The status bar counts the results shown now (it kept the first search's "10 results").
+    assert window.status.currentMessage().startswith(f"Product: {counted(len(for_kids), 'result')} "), \
+        window.status.currentMessage()
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         panel.kids.setCurrentIndex(panel.kids.findData("no"))
     assert {item.path for item in tab.gallery.results.items()} == {item.path for item in everything} - for_kids

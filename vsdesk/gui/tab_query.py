@@ -179,12 +179,7 @@ class TabQuery(QObject):
         self._forget_results_were_from_another_catalog(outcome)
         if not self._say_results_are_from_another_catalog():
             self._show_results_note(outcome)
-        found = counted(len(outcome.hits), "result")
-        kept = self.panel.results_kept_to(outcome.extras)
-        self.status_message.emit(
-            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
-            f"({counted(size, 'image')}) in {elapsed:.2f} s"
-        )
+        self._say_results(outcome, size, elapsed)
         self.results_shown.emit()
         snapshot = self.catalog.snapshot
         if snapshot is not None and not self.catalog.is_opening() and outcome.model_key == snapshot.model_key and \
@@ -192,6 +187,16 @@ class TabQuery(QObject):
             # Searched again in the catalog as its index was read; its run since left it with
             # more (``follow_catalog`` did not search again): ranked in it as it is now.
             self.rerank()
+
+    def _say_results(self, outcome: QueryOutcome, size: int, elapsed: float) -> None:
+        """How many results, from what, in the status bar: after a search, and after a re-rank
+        (the type box, kids' wear), which left the first search's count there ("16 results" with 8)."""
+        found = counted(len(outcome.hits), "result")
+        kept = self.panel.results_kept_to(outcome.extras)
+        self.status_message.emit(
+            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
+            f"({counted(size, 'image')}) in {elapsed:.2f} s"
+        )
 
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
         """A query that cannot be read or searched replaces nothing: the results shown stay,
@@ -240,12 +245,13 @@ class TabQuery(QObject):
         for key, value in options.items():
             self.settings.set_value(f"{self.mode}/{key}", value)
         k = self._results_k
+        started = time.perf_counter()
 
         def work(ctx: TaskContext):
             return self.session.rerank(outcome, k, options)
 
         self.runner.submit(f"{self.mode}/query", work, urgent=True,
-                           on_done=lambda found: self._on_rerank_done(found, more),
+                           on_done=lambda found: self._on_rerank_done(found, more, time.perf_counter() - started),
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
 
     def _search_again(self) -> None:
@@ -266,7 +272,7 @@ class TabQuery(QObject):
         self._results_k += RESULTS_K
         self.rerank(more=True)
 
-    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False) -> None:
+    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False, elapsed: float = 0.0) -> None:
         previous = self.outcome
         same_rows = previous is not None and (previous.catalog, previous.catalog_version) == (
             outcome.catalog, outcome.catalog_version)
@@ -279,6 +285,7 @@ class TabQuery(QObject):
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
         self.outcome_changed.emit()
+        self._say_results(outcome, len(self.catalog.snapshot) if self.catalog.snapshot else 0, elapsed)
         self.results_shown.emit()
 
     # -- the catalog changes under the results ---------------------------------------------------
