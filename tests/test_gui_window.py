@@ -2124,6 +2124,9 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
         assert item.also == (other,)
         assert f"also at: {other}" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        # a map click on the other path's point selects the result, as when browsing (it did not)
+        assert tab.gallery.select_catalog_index(tab.snapshot.paths.index(other))
+        assert tab.gallery.currentIndex().row() == row
     tab.gallery.setCurrentIndex(model.index(2))
     other = Path(items[2].also[0])
     assert tab.preview.caption.text().split("\n")[2] == f"also at {other.parent.name}/{other.name}"
