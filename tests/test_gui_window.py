@@ -3000,6 +3000,34 @@ def test_settings_from_a_newer_vsdesk_are_said_once_in_the_window(qtbot):
     assert path.read_text() == "[General]\nversion=99\n\n[window]\nlast_tab=vae\n"
 
 
+def test_a_window_closed_while_a_sample_is_prepared_does_not_log_an_index_run(qtbot, window, caplog):
+    """The log said "closed during the index run … (400 of 10000 files done)" for a window
+    closed while the Fashion-MNIST sample's images were being written: no index run yet. The
+    preparation is played by an opening that reports as samples.py does, then waits."""
+    import threading
+
+    tab = window.tab("vae")
+    told, released = threading.Event(), threading.Event()
+
+    def preparing(name, progress, *args, **kwargs):
+        progress(400, 10_000, "writing Fashion-MNIST images")
+        told.set()
+        released.wait(30)
+        raise RuntimeError("stopped")
+
+    tab.session.open_catalog = preparing
+    tab.catalog.open("fashion-mnist")
+    try:
+        qtbot.waitUntil(lambda: told.is_set() and tab.catalog._step == "writing Fashion-MNIST images", timeout=30_000)
+        with caplog.at_level("INFO", logger="vsdesk.gui.tab_catalog"):
+            tab.catalog.note_closing()
+    finally:
+        released.set()
+    assert "index run" not in caplog.text
+    assert ("the window was closed while the catalog 'fashion-mnist' was being prepared (writing Fashion-MNIST "
+            "images: 400 of 10000 done)") in caplog.text
+
+
 def test_a_window_closed_during_an_index_run_resumes_it_at_the_next_start_and_says_so(
         qtbot, window, tmp_path, caplog, style_embedder):
     """Closed during an index run, the window said nothing, and the next start went on with the
