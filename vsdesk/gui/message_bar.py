@@ -87,7 +87,7 @@ class MessageBar(QFrame):
         self.other_button = QPushButton()
         self.other_button.hide()
         self.other_button.clicked.connect(lambda: self._run_action(other=True))
-        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)  # as the label's text is
         layout.addWidget(self.label, 1)
         layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
