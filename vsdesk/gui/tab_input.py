@@ -171,7 +171,7 @@ def _is_dir(path: Path) -> bool:
 
 
 #: The Open… dialog's size, at most (and at most 90 % of the window's): Qt's own dialog opened at
-#: about 540×350, its size column cut to "342…tes" and its dates to "28 11 2…6 17:55".
+#: about 630×410, its size column cut to "342…tes" and its dates to "28 11 2…6 17:55".
 OPEN_DIALOG_SIZE = (960, 600)
 
 
