@@ -31,7 +31,7 @@ from vsdesk.engine.catalog import (
 )
 from vsdesk.engine.embedding import Embedder, l2_normalise
 from vsdesk.engine.tasks import CancelledError
-from vsdesk.engine.text import RESUMING
+from vsdesk.engine.text import RESUMING, shown_path
 
 
 class HistogramEmbedder(Embedder):
@@ -214,13 +214,15 @@ def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(phot
     assert report.indexed == 12
     [skipped] = report.skipped
     assert skipped.kind == "bad-file-name" and "rename" in skipped.message
-    assert skipped.path.endswith("caf\ufffd photo.jpg")  # printable, with the bad byte marked
+    # The name as it is (its byte not lost to "\ufffd"); for text, with the byte as an escape.
+    assert skipped.path == os.path.join(photos, bad)
+    assert shown_path(skipped.path) == os.path.join(photos, "caf\\xe9 photo.jpg")
     print(report.summary())  # the report can be shown
     again = index_catalog(catalog, HistogramEmbedder())
     assert again.unchanged == 12 and [s.kind for s in again.skipped] == ["bad-file-name"]
     # Counted and listed with the catalog as the run said it (`catalogs list`, the window's
     # "1 skipped: why?"), which had it "0 skipped": the file has no entry in the index.
-    assert catalog.counts() == (12, 1) and catalog.skipped() == [skipped]
+    assert catalog.counts() == (12, 1) and catalog.skipped() == [skipped._replace(path=shown_path(skipped.path))]
     assert [(info.indexed, info.skipped) for info in list_catalogs()] == [(12, 1)]
     version = catalog.version
     index_catalog(catalog, HistogramEmbedder())

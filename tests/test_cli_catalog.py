@@ -215,6 +215,11 @@ def test_catalogs_list_counts_the_files_skipped_as_the_index_run_does(capsys, tm
     report = json.loads(out)
     assert code == 0 and report["indexed"] == 3, err
     assert sorted(s["kind"] for s in report["skipped"]) == ["bad-file-name", "truncated", "unsupported-format"]
+    # The name not UTF-8 can be told: its byte as Python's escape in the text, and in the JSON a
+    # string whose os.fsencode is the name (not "\ufffd" in both, which lost it).
+    assert f"{folder}/bad\\xff.jpg: its name is not valid UTF-8" in err
+    [bad] = [s["path"] for s in report["skipped"] if s["kind"] == "bad-file-name"]
+    assert os.fsencode(bad) == os.fsencode(folder) + b"/bad\xff.jpg"
     code, out, _ = run(capsys, "catalogs", "list", "--json")
     assert code == 0 and json.loads(out)[0]["skipped"] == 3
     code, out, _ = run(capsys, "catalogs", "list")

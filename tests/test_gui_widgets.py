@@ -461,6 +461,19 @@ def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_fi
     assert drawn(1) == [name[:len(drawn(1)[0]) - 1] + "…", "0.500 · Dress"]  # a type predicted is no folder
 
 
+def test_a_tab_or_a_newline_in_a_file_name_is_shown_as_an_escape_in_its_cell(qtbot, tmp_path):
+    """A tab in a name showed as a wide gap then "…"; a newline put the name on two lines,
+    pushing the score out of the cell."""
+    photo = sorted(STYLE_DIR.glob("*.jpg"))[0]
+    _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
+    names = ["a\tb.jpg", "one\ntwo.jpg"]
+    for name in names:
+        (tmp_path / name).write_bytes(photo.read_bytes())
+    view.set_items([GalleryItem(i, str(tmp_path / name), str(tmp_path / name), 0.5) for i, name in enumerate(names)])
+    captions = [view.results.data(view.results.index(row)) for row in range(2)]
+    assert captions == ["a\\tb.jpg\n0.500", "one\\ntwo.jpg\n0.500"]
+
+
 _DRAWN_AT = r"""
 import json, sys, time
 import numpy as np
@@ -1347,3 +1360,92 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
     answers.append("")
     again.choose_folder()
     assert asked[-1] == str(home / "Pictures")
+
+
+def test_qts_file_dialog_keeps_its_settings_in_vsdesks_config_dir(qtbot, tmp_path, monkeypatch):
+    """Qt's file dialog wrote ~/.config/QtProject.conf, outside VSDESK_CONFIG_DIR, although the
+    README says vsdesk writes nowhere else."""
+    import shiboken6
+    from PySide6.QtWidgets import QFileDialog
+
+    from vsdesk.engine import paths
+    from vsdesk.gui.main_window import MainWindow
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    dialog = QFileDialog(window, "Search with an image", str(STYLE_DIR))
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # Qt's own, which saves its state
+    dialog.show()
+    dialog.close()
+    shiboken6.delete(dialog)  # it saves its settings as it goes
+    assert (paths.config_dir() / "qt" / "QtProject.conf").is_file()
+    assert not (home / ".config" / "QtProject.conf").exists()
+
+
+def test_the_open_dialog_shows_its_columns_whole(qtbot, tmp_path):
+    """Qt's own Open… dialog opened small: its size column read "342…tes"."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog, QTreeView, QWidget
+
+    from vsdesk.gui.tab_input import ask_for_image
+
+    (tmp_path / "small.png").write_bytes(b"\0" * 342)
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(1400, 860)
+    window.show()
+    seen = {}
+
+    def look() -> None:
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+        view = dialog.findChild(QTreeView, "treeView")
+        if view.model().rowCount(view.rootIndex()) == 0:  # the folder is listed on Qt's thread
+            QTimer.singleShot(50, look)
+            return
+        QApplication.processEvents()
+        seen.update(size=dialog.size(), column=view.header().sectionSize(1),
+                    needed=view.fontMetrics().horizontalAdvance("342 bytes"))
+        dialog.reject()
+
+    QTimer.singleShot(0, look)
+    assert ask_for_image(window, "Search with an image", str(tmp_path)) == ""
+    assert seen["size"].width() >= 900 and seen["size"].height() >= 560
+    assert seen["column"] >= seen["needed"]
+
+
+def test_the_progress_bar_has_room_for_its_count_beside_the_bar(qtbot):
+    """At its size hint the bar was as narrow as "4032/10000", half of it in white on the part done."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.settings import Settings
+
+    bar = CatalogBar(settings=Settings())
+    qtbot.addWidget(bar)
+    bar.resize(1400, 40)
+    bar.show()
+    bar.set_busy(True, "indexing", switchable=True)
+    bar.set_progress(4032, 10000, "indexing big")
+    bar.set_status("indexing big · 185 images/s · about 20 s left")
+    qtbot.waitUntil(lambda: bar.progress.isVisible())
+    assert bar.progress.width() >= 2 * bar.progress.fontMetrics().horizontalAdvance("40320/10000")
+
+
+def test_a_narrow_query_caption_shortens_the_name_not_the_words_of_the_wait(qtbot):
+    """First start: "example-dress.jpg — wai… the model and catalog…" said neither whole."""
+    from vsdesk.gui.query_area import QueryArea
+
+    area = QueryArea()
+    qtbot.addWidget(area)
+    area.resize(200, 400)
+    area.show()
+    qtbot.waitExposed(area)
+    name = "a-long-example-photo-of-a-dress.jpg"
+    area.set_image(None, name, "waiting to search…")
+    painted = QLabel.text(area.caption)  # what is drawn (``text()`` is all of it)
+    shown_name = painted.removesuffix(" — waiting to search…")
+    assert shown_name != painted and "…" in shown_name and len(shown_name) >= 8
+    assert area.caption.text() == f"{name} — waiting to search…"
+    area.set_caption(name)  # searched: the name alone
+    assert QLabel.text(area.caption).endswith("dress.jpg")

@@ -28,6 +28,7 @@ from conftest import CLOTHING_DIR, STYLE_DIR, copy_images, settle, wait_for_work
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
+from vsdesk.engine.text import counted
 from vsdesk.gui.main_window import MainWindow
 from vsdesk.gui.mode_tab import ModeTab
 
@@ -225,8 +226,7 @@ def test_a_query_that_cannot_be_read_replaces_nothing_of_the_results_shown(qtbot
 
     unreadable = tmp_path / "cut.jpg"  # opened with the file dialog (the desktop's, replaced here)
     unreadable.write_bytes(ARTWORKS[5].read_bytes()[:300])
-    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",
-                        lambda *args, **kwargs: (str(unreadable), ""))
+    monkeypatch.setattr("vsdesk.gui.tab_input.ask_for_image", lambda *args, **kwargs: str(unreadable))
     with qtbot.waitSignal(tab.results_shown, timeout=30_000):
         window.open_action.trigger()
     assert tab.messages.kind == "error" and "cut.jpg" in tab.messages.text()
@@ -608,7 +608,7 @@ def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, w
     bar.status.linkActivated.emit("details")
     dialog = tab.findChild(SkippedFilesDialog)
     listed = dialog.text.toPlainText()
-    assert f"{folder}/caf\ufffd.jpg\n    its name is not valid UTF-8" in listed
+    assert f"{folder}/caf\\xe9.jpg\n    its name is not valid UTF-8" in listed  # its byte told, not "\ufffd"
     assert f"{folder / 'IMG_0001.HEIC'}\n    HEIC photos cannot be read by vsdesk" in listed
     dialog.close()
 
@@ -1635,6 +1635,20 @@ def _long_projection(running, release):
     return long_projection
 
 
+def test_the_status_bar_names_a_map_being_computed_not_ready(qtbot, window, tmp_path):
+    """First start: the status bar said "Ready" while the map was still being computed."""
+    tab, running, release = _tab_with_a_long_map(qtbot, window, tmp_path)
+    window.show_tab("vae")
+    try:
+        tab.catalog.open(tab.catalog_name)  # opened again, a photo added: mapped again
+        qtbot.waitUntil(running.is_set, timeout=60_000)
+        qtbot.waitUntil(lambda: window.activity.text() == f"VAE: computing the map of “{tab.catalog_name}”",
+                        timeout=10_000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=30_000)
+
+
 def test_the_map_of_the_tab_shown_goes_ahead_of_another_tabs_long_map(qtbot, window, tmp_path):
     """One compute thread maps every tab's catalog. Another tab's long map (on a first start, the
     VAE sample's 10,000 images, for minutes) is played by a projection that runs until released,
@@ -2249,6 +2263,9 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
         assert item.also == (other,)
         assert f"also at: {other}" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        # a map click on the other path's point selects the result, as when browsing (it did not)
+        assert tab.gallery.select_catalog_index(tab.snapshot.paths.index(other))
+        assert tab.gallery.currentIndex().row() == row
     tab.gallery.setCurrentIndex(model.index(2))
     other = Path(items[2].also[0])
     assert tab.preview.caption.text().split("\n")[2] == f"also at {other.parent.name}/{other.name}"
@@ -2622,6 +2639,9 @@ def test_product_results_can_keep_to_kids_wear_or_not(qtbot, window, tmp_path):
         panel.kids.setCurrentIndex(panel.kids.findData("yes"))
     assert {item.path for item in tab.gallery.results.items()} == for_kids
     assert tab.settings.str_value("product/kids") == "yes"
+    # The status bar counts the results shown now (it kept the first search's "10 results").
+    assert window.status.currentMessage().startswith(f"Product: {counted(len(for_kids), 'result')} "), \
+        window.status.currentMessage()
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         panel.kids.setCurrentIndex(panel.kids.findData("no"))
     assert {item.path for item in tab.gallery.results.items()} == {item.path for item in everything} - for_kids
@@ -2736,8 +2756,8 @@ def test_the_open_dialog_starts_in_the_folder_of_the_last_image_opened_or_droppe
     It starts where the last image the user opened (or dropped) was; a result searched from is a
     file of the catalog, not one the user went to: it moved the dialog into the catalog's folder."""
     asked, answers = [], []
-    monkeypatch.setattr("vsdesk.gui.tab_input.QFileDialog.getOpenFileName",  # the desktop's dialog
-                        lambda parent, title, folder, filters: asked.append(folder) or (answers.pop(0), ""))
+    monkeypatch.setattr("vsdesk.gui.tab_input.ask_for_image",  # the desktop's dialog
+                        lambda parent, title, folder: asked.append(folder) or answers.pop(0))
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
     answers.append("")  # nothing chosen
     window.open_action.trigger()
@@ -3172,6 +3192,34 @@ def test_settings_from_a_newer_vsdesk_are_said_once_in_the_window(qtbot):
     assert str(path) in tab.messages.text() and tab.messages.kind == "info" and tab.messages.isVisible()
     window.close()
     assert path.read_text() == "[General]\nversion=99\n\n[window]\nlast_tab=vae\n"
+
+
+def test_a_window_closed_while_a_sample_is_prepared_does_not_log_an_index_run(qtbot, window, caplog):
+    """The log said "closed during the index run … (400 of 10000 files done)" for a window
+    closed while the Fashion-MNIST sample's images were being written: no index run yet. The
+    preparation is played by an opening that reports as samples.py does, then waits."""
+    import threading
+
+    tab = window.tab("vae")
+    told, released = threading.Event(), threading.Event()
+
+    def preparing(name, progress, *args, **kwargs):
+        progress(400, 10_000, "writing Fashion-MNIST images")
+        told.set()
+        released.wait(30)
+        raise RuntimeError("stopped")
+
+    tab.session.open_catalog = preparing
+    tab.catalog.open("fashion-mnist")
+    try:
+        qtbot.waitUntil(lambda: told.is_set() and tab.catalog._step == "writing Fashion-MNIST images", timeout=30_000)
+        with caplog.at_level("INFO", logger="vsdesk.gui.tab_catalog"):
+            tab.catalog.note_closing()
+    finally:
+        released.set()
+    assert "index run" not in caplog.text
+    assert ("the window was closed while the catalog 'fashion-mnist' was being prepared (writing Fashion-MNIST "
+            "images: 400 of 10000 done)") in caplog.text
 
 
 def test_a_window_closed_during_an_index_run_resumes_it_at_the_next_start_and_says_so(

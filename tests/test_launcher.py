@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import CLOTHING_DIR
 
 
-def _vsdesk(*args: str, **env_changes: str | None) -> subprocess.CompletedProcess:
+def _vsdesk(*args: str, cwd: Path | None = None, **env_changes: str | None) -> subprocess.CompletedProcess:
     env = os.environ.copy()
     for name, value in env_changes.items():
         if value is None:
@@ -18,7 +19,7 @@ def _vsdesk(*args: str, **env_changes: str | None) -> subprocess.CompletedProces
         else:
             env[name] = value
     return subprocess.run([sys.executable, "-m", "vsdesk", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=cwd)
 
 
 def test_a_mistyped_command_is_named_with_the_commands_not_taken_for_a_photo():
@@ -96,6 +97,30 @@ def test_qts_own_options_reach_the_windows_qt(tmp_path):
     said = next(line for line in done.stdout.splitlines() if line.startswith("style "))
     assert said.startswith("style windows platform offscreen rtl True "), said
     assert said.endswith("arguments []"), said  # Qt took its options (the path is vsdesk's)
+
+
+def test_a_name_that_starts_with_a_dash_is_opened_after_a_double_dash(tmp_path):
+    """`vsdesk -- -n.jpg` was refused ("invalid choice: '--'"): after "--" every word is a path
+    for the window, not an option for Qt or a command for the command line."""
+    from vsdesk.__main__ import _is_for_the_cli
+    from vsdesk.gui.qt_options import options_and_paths, split
+
+    assert not _is_for_the_cli("--")
+    qt, rest = split(["-style", "Fusion", "-x", "a.jpg", "--", "-n.jpg", "-style", "--"])
+    assert qt == ["-style", "Fusion"]
+    assert options_and_paths(rest) == (["-x"], ["a.jpg", "-n.jpg", "-style", "--"])
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    dashed = tmp_path / "-n.jpg"
+    dashed.write_bytes(photo.read_bytes())
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(REPORTER)
+    done = _vsdesk("--", dashed.name, QT_QPA_PLATFORM="offscreen", cwd=tmp_path,
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    assert done.returncode == 0, done.stderr
+    assert "invalid choice" not in done.stderr and "unrecognized" not in done.stderr
+    said = next(line for line in done.stdout.splitlines() if line.startswith("style "))
+    assert said.endswith("arguments []"), said  # the name went to the window, not to Qt
 
 
 def test_without_a_display_the_window_says_so_instead_of_dying_silently():

@@ -1,7 +1,8 @@
 """``vsdesk``: with a command (index, search, models ...) the CLI; otherwise the desktop window.
 
 ``vsdesk`` alone opens the window; ``vsdesk photo.jpg`` (as the .desktop file calls it) opens it
-with that image as the query; Qt's own options (``vsdesk -style Fusion``) go to the window's Qt.
+with that image as the query (``vsdesk -- -n.jpg``: a name that starts with "-"); Qt's own options
+(``vsdesk -style Fusion``) go to the window's Qt.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ def _is_for_the_cli(word: str) -> bool:
     """An option, a command, or a plain lower-case word that is no file here ("serach": a
     mistyped command, not a photo). Anything else is a path for the window (``photo.jpg``), told
     without building the CLI's parser, which costs a third of a second. Qt's own options
-    (``-style Fusion``, ``-reverse``) are the window's."""
+    (``-style Fusion``, ``-reverse``) are the window's, and so is "--", after which every word
+    is a path (``vsdesk -- -n.jpg``)."""
     from vsdesk.gui.qt_options import is_qt_option  # (no Qt import)
 
-    if is_qt_option(word):
+    if word == "--" or is_qt_option(word):
         return False
     if word.startswith("-"):
         return True

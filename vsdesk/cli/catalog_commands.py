@@ -28,7 +28,7 @@ from vsdesk.cli._common import (
     say,
     why_not_done,
 )
-from vsdesk.engine.text import counted, kids_words, sentence
+from vsdesk.engine.text import counted, kids_words, sentence, shown_path
 
 
 def register(subparsers) -> None:
@@ -289,7 +289,7 @@ def _print_report(report, catalog) -> None:
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:
-            say(f"  {item.path}: {item.message} [{item.kind}]")
+            say(f"  {shown_path(item.path)}: {item.message} [{item.kind}]")
         if len(report.skipped) > 50:
             say(f"  ... and {len(report.skipped) - 50} more")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
+
 #: How an index run's progress starts when it goes on with one that stopped before the end (the
 #: window closed, a kill, a cancel): "resuming … last time: 2336 images left". The window
 #: recognises it to say so in its message bar too.
@@ -11,6 +14,23 @@ RESUMING = "resuming the index run interrupted last time"
 def counted(count: int, noun: str) -> str:
     """"1 image", "2 images", "0 images": a count with its noun, plural unless one."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def shown_path(path: str) -> str:
+    """``path`` as text for a person: a name that is not UTF-8 (it reaches Python with its
+    bytes as lone surrogates) with those bytes as Python's escapes (``latin1_\\xe9t\\xe9.jpg``),
+    so the real name can be told, where "\ufffd" hid it; any other path as it is."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters (a tab, a newline in a file's name) as visible
+    escapes ("\\t", "\\n"): in a one-line caption a tab was a wide gap and a newline broke it
+    onto two lines."""
+    if text.isprintable():  # (the common case, at once: a caption is asked for at each paint)
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) == "Cc" else ch
+                   for ch in text)
 
 
 def sentence(text: str) -> str:

@@ -21,7 +21,7 @@ def run(argv: list[str]) -> int:
 
     from vsdesk.gui.crash import install_excepthooks, log_to_file
     from vsdesk.gui.main_window import MainWindow
-    from vsdesk.gui.qt_options import gives_geometry, split as split_qt_options
+    from vsdesk.gui.qt_options import gives_geometry, options_and_paths, split as split_qt_options
     from vsdesk.gui.theme import ColourScheme
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -33,9 +33,10 @@ def run(argv: list[str]) -> int:
     # query). vsdesk draws nothing with GTK's OpenGL, so GDK is told not to probe it.
     os.environ.setdefault("GDK_GL", "disable")
     # Qt's options (-style Fusion, -platform xcb, -reverse ...) with their values; any other
-    # option is Qt's to ignore, as before; the other words are paths.
+    # option is Qt's to ignore, as before; the other words, and every word after "--", are paths.
     qt_options, rest = split_qt_options(argv)
-    app = QApplication.instance() or QApplication([sys.argv[0], *qt_options, *[a for a in rest if a.startswith("-")]])
+    other_options, images = options_and_paths(rest)
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_options, *other_options])
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
     # Must match resources/desktop/io.github.vsdesk.vsdesk.desktop so the desktop groups the window
@@ -47,7 +48,6 @@ def run(argv: list[str]) -> int:
     install_excepthooks(window)
     stopped = _stop_on_sigterm(app, window)
     window.show()
-    images = [a for a in rest if not a.startswith("-")]
     if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
         window.current_tab().open_paths(images, "given")
     code = app.exec()

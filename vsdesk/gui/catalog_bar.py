@@ -62,6 +62,9 @@ class CatalogBar(QWidget):
         self._build_menu(has_models)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
+        # Room for "40320/100000" with the bar on both sides of it: at its size hint (95 px) the
+        # count filled the bar, half of it in white on the part done.
+        self.progress.setMinimumWidth(min(260, 2 * self.progress.fontMetrics().horizontalAdvance("88888/888888")))
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop indexing; what is indexed so far is kept")
@@ -71,7 +74,11 @@ class CatalogBar(QWidget):
         self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Catalog:"))
+        label = QLabel("Catalog:")
+        label.setBuddy(self.combo)  # a screen reader says which list the combo is
+        self.combo.setAccessibleName("Catalog")
+        self.combo.setAccessibleDescription("The catalog searched and mapped in this tab")
+        layout.addWidget(label)
         layout.addWidget(self.combo)
         layout.addWidget(self.menu_button)
         layout.addWidget(self.progress)

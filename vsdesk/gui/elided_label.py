@@ -16,20 +16,23 @@ class ElidedLabel(QLabel):
         self._full = ""
         self._link = ""  # a short link after the text, never shortened (it emits linkActivated)
         self._tip = ""  # a tooltip of the caller's, after the whole text when that is shortened
+        self._tail = ""  # plain words after the text, never shortened ("— searching…")
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         self.set_text(text)
 
-    def set_text(self, text: str, link: str = "", tooltip: str = "") -> None:
-        """``text`` (shortened to fit), then `` · link`` as a link, whole; ``tooltip`` shown on hover."""
-        self._full, self._link, self._tip = text, link, tooltip
+    def set_text(self, text: str, link: str = "", tooltip: str = "", tail: str = "") -> None:
+        """``text`` (shortened to fit), then `` · link`` as a link, whole; ``tooltip`` shown on
+        hover. ``tail``: words said after a one-line ``text``, whole, however short the text is
+        cut ("exam…ess.jpg — waiting to search…", not "example-dress.jpg — wai… to search…")."""
+        self._full, self._link, self._tip, self._tail = text, link, tooltip, tail
         self._elide()
 
     def text(self) -> str:
         """The whole text, as given, and its link's words (what is painted may be shortened)."""
-        return self._full + (f" · {self._link}" if self._link else "")
+        return self._full + self._tail + (f" · {self._link}" if self._link else "")
 
     def sizeHint(self) -> QSize:  # noqa: N802
         """All of the text (a layout that gives room for it may; none has to: see minimumSizeHint)."""
@@ -47,8 +50,9 @@ class ElidedLabel(QLabel):
     def _elide(self) -> None:
         metrics = self.fontMetrics()
         after = f" · {self._link}" if self._link else ""
-        width = max(self.width() - metrics.horizontalAdvance(after) - 2 * self.margin(), 20)
-        shown = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width) for line in self._full.split("\n"))
+        width = max(self.width() - metrics.horizontalAdvance(self._tail + after) - 2 * self.margin(), 20)
+        shown = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width)
+                          for line in self._full.split("\n")) + self._tail
         if self._link:
             self.setTextFormat(Qt.TextFormat.RichText)
             super().setText(html.escape(shown).replace("\n", "<br>")
@@ -56,5 +60,5 @@ class ElidedLabel(QLabel):
         else:
             self.setTextFormat(Qt.TextFormat.PlainText)
             super().setText(shown)
-        whole = [self._full] if shown != self._full else []
+        whole = [self._full + self._tail] if shown != self._full + self._tail else []
         self.setToolTip("\n\n".join(whole + ([self._tip] if self._tip else [])))

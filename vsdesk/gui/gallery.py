@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QI
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
 
 from vsdesk.engine.session import PREDICTED, ItemType, item_facts
+from vsdesk.engine.text import one_line
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -61,7 +62,7 @@ def _caption(item: GalleryItem) -> str:
         types, shown = [label.removesuffix(PREDICTED)], []
     else:
         types, shown = [], [label] if label else []
-    first = " · ".join([*shown, item.name])
+    first = one_line(" · ".join([*shown, item.name]))  # a name's tab or newline: visible, in its line
     second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
     return f"{first}\n{second}" if second else first
 

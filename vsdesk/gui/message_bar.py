@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSizePolicy,
+    QStyle,
     QToolButton,
     QWidget,
 )
@@ -27,6 +28,11 @@ HUES = {"error": "#d93025", "warning": "#e0a000", "info": "#2f7de1"}
 BACKGROUND_SHARE = 0.18
 BORDER_SHARE = 0.55
 _STRENGTH = {"info": 0, "warning": 1, "error": 2}
+#: Each kind said in words (to a screen reader) and by an icon, not by the bar's colour alone.
+KIND_WORDS = {"error": "Error", "warning": "Warning", "info": "Note"}
+_KIND_ICONS = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+               "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+               "info": QStyle.StandardPixmap.SP_MessageBoxInformation}
 
 Action = tuple[str, Callable[[], None]]  # (button text, callback)
 
@@ -67,8 +73,11 @@ class MessageBar(QFrame):
         self.details_button.setToolTip("The whole message")
         self.details_button.clicked.connect(self.show_details)
         self.details_button.hide()
+        self.icon = QLabel()  # the kind's icon: the kind told by more than the bar's colour
         close = QToolButton(text="✕", autoRaise=True)
         close.setToolTip("Dismiss")
+        close.setAccessibleName("Dismiss")  # not "✕"
+        self.close_button = close
         close.clicked.connect(self.clear)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
@@ -78,6 +87,7 @@ class MessageBar(QFrame):
         self.other_button = QPushButton()
         self.other_button.hide()
         self.other_button.clicked.connect(lambda: self._run_action(other=True))
+        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)  # as the label's text is
         layout.addWidget(self.label, 1)
         layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -145,6 +155,7 @@ class MessageBar(QFrame):
             button.setText(action[0] if action else "")
             button.setVisible(action is not None)
         self._colour()
+        self._say_kind()
         self._fit_text()
         self.show()
 
@@ -159,6 +170,14 @@ class MessageBar(QFrame):
                               f"border-radius:4px; }} "
                               f"QLabel {{ border:none; color:{theme.css(text)}; }}")
 
+    def _say_kind(self) -> None:
+        """The kind as an icon beside the message and in the names a screen reader reads."""
+        word = KIND_WORDS[self.kind]
+        size = QFontMetrics(self.label.font()).height()
+        self.icon.setPixmap(self.style().standardIcon(_KIND_ICONS[self.kind]).pixmap(size, size))
+        self.icon.setAccessibleName(word)
+        self.setAccessibleName(f"{word} message")
+
     def is_cut_short(self) -> bool:
         """The label shows part of the message (``text()`` is all of it)."""
         return self.label.text() != self.text()
@@ -171,6 +190,7 @@ class MessageBar(QFrame):
         full = self.text()
         shown = _fitted(full, QFontMetrics(self.label.font()), max(self.label.width(), 200), self._lines_height())
         self.label.setText(shown)
+        self.label.setAccessibleName(f"{KIND_WORDS[self.kind]}: {shown}")
         cut = shown != full
         self.details_button.setVisible(cut)
         self.label.setToolTip(_tooltip(full) if cut else "")
@@ -203,6 +223,9 @@ class MessageBar(QFrame):
         self.other_button.hide()
         self.kind = ""
         self.label.clear()
+        self.label.setAccessibleName("")
+        self.icon.clear()
+        self.setAccessibleName("")
         self.hide()
 
 

@@ -40,6 +40,10 @@ from vsdesk.gui.worker import TaskRunner
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
 
 
+#: What a screen reader calls each mode's panel (under the query).
+PANEL_NAMES = {"style": "Similarity by", "product": "Product type", "vae": "VAE latent space"}
+
+
 class ModeTab(QWidget):
     #: (text) for the window's status bar
     status_message = Signal(str)
@@ -76,6 +80,10 @@ class ModeTab(QWidget):
         self.panel = PANELS[self.mode]()
         self.panel.restore_options(self.settings)
         self.gallery = GalleryView(self.cache, thumb_size=112 if self.mode != "vae" else 84)
+        self.gallery.setAccessibleName("Results")
+        self.gallery.setAccessibleDescription("The images found for the query, best first; "
+                                              "without a query, the catalog's images")
+        self.panel.setAccessibleName(PANEL_NAMES[self.mode])
         self._map_placeholder = QLabel("The map appears here.")
         self._map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # As the map will be: on the palette's base colour (white on a light palette).

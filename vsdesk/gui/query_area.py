@@ -48,13 +48,15 @@ class QueryArea(QWidget):
         layout.addLayout(buttons)
         self._pixmap: QPixmap | None = None
 
-    def set_image(self, image: QImage | None, caption: str = "") -> None:
+    def set_image(self, image: QImage | None, caption: str = "", state: str = "") -> None:
         self._pixmap = QPixmap.fromImage(image) if image is not None and not image.isNull() else None
-        self.caption.setText(caption)
+        self.set_caption(caption, state)
         self._rescale()
 
-    def set_caption(self, caption: str) -> None:
-        self.caption.setText(caption)
+    def set_caption(self, caption: str, state: str = "") -> None:
+        """``caption`` (the query's name), then `` — state`` ("searching…"): where both do not
+        fit, the name is shortened, not the words of the state."""
+        self.caption.set_text(caption, tail=f" — {state}" if state else "")
 
     def set_drag_highlight(self, on: bool) -> None:
         self._drag_over = on

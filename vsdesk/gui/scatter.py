@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, Q
 
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui import theme
+from vsdesk.gui.accessible import name_map
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
 
@@ -59,6 +60,9 @@ def shown_colour(slot: int) -> str:
 
 
 PICK_RADIUS_PX = 8
+#: What a screen reader says of the map (its classes are in the legend under it, as text).
+MAP_DESCRIPTION = ("The catalog's images as points (t-SNE), alike ones near each other, coloured by class "
+                   "as the legend under the map says. Home shows the whole map.")
 HOVER_THUMB = 96
 #: The key that shows the whole map again, when the map has the keyboard focus.
 RESET_KEY = Qt.Key.Key_Home
@@ -95,6 +99,7 @@ class ScatterView(QWidget):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setAspectLocked(True)
+        name_map(self.plot, "Catalog map", MAP_DESCRIPTION)
         self.view = self.plot.getViewBox()
         # The legend is a wrapped line of text under the plot: it never covers points, and
         # 17 clothing classes fit in two lines.

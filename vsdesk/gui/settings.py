@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 SETTINGS_VERSION = 1
 
 
+def keep_qt_settings_in_config_dir() -> None:
+    """Qt's own settings (its file dialog's last folder, view and column widths, which it keeps
+    in "QtProject.conf") in vsdesk's config directory, under ``qt/``: by default Qt writes them
+    to ~/.config, where vsdesk writes nothing else (and VSDESK_CONFIG_DIR did not reach)."""
+    folder = str(paths.config_dir() / "qt")
+    for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(kind, QSettings.Scope.UserScope, folder)
+
+
 class Settings:
     def __init__(self, qsettings: QSettings | None = None):
         self.q: QSettings | _Unsaved = qsettings or QSettings(str(paths.config_dir() / "vsdesk.ini"),

@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 BUSY_POLL_MS = 3000
 
 
+#: The steps of an index run (``vsdesk.engine.catalog``'s progress words) once it has files to
+#: go through; a sample's preparation before it says others ("writing Fashion-MNIST images").
+INDEX_STEPS = ("checking", "indexing", "indexed", RESUMING)
+
+
 class TabCatalog(QObject):
     #: (text) for the window's status bar
     status_message = Signal(str)
@@ -314,6 +319,13 @@ class TabCatalog(QObject):
         The log says it too, for whoever wonders later where that run came from."""
         done, total = self._index_progress
         if not self.is_opening() or not total:  # (an opening queued, or with nothing to index, is no run)
+            return
+        if not self._step.startswith(INDEX_STEPS):
+            # A sample catalog's images being prepared ("writing Fashion-MNIST images", "fetching
+            # …"), which set the same progress: no index run yet.
+            log.info("the window was closed while the catalog %r was being prepared (%s: %d of %d done): what "
+                     "was done is kept, and it goes on when the catalog is next opened", self.name, self._step,
+                     done, total)
             return
         log.info("the window was closed during the index run of catalog %r (%d of %d files done): what was "
                  "indexed is kept, and the run resumes when the catalog is next opened", self.name, done, total)

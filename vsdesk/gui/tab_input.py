@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
 from vsdesk.engine.text import counted
@@ -65,7 +65,7 @@ class TabInput(QObject):
         # In the folder of the last image the user opened or dropped to search with (the working
         # folder the window was started from is rarely where the user's pictures are).
         start = self.settings.last_query_folder()
-        path, _ = QFileDialog.getOpenFileName(self.parent(), "Search with an image", start, IMAGE_FILTER)
+        path = ask_for_image(self.parent(), "Search with an image", start)
         if path:
             self.query.search_path(path, opened=True)
 
@@ -168,3 +168,32 @@ def _is_dir(path: Path) -> bool:
         return path.is_dir()
     except OSError:
         return False
+
+
+#: The Open… dialog's size, at most (and at most 90 % of the window's): Qt's own dialog opened at
+#: about 630×410, its size column cut to "342…tes" and its dates to "28 11 2…6 17:55".
+OPEN_DIALOG_SIZE = (960, 600)
+
+
+def ask_for_image(parent: QWidget, title: str, start: str) -> str:
+    """An image file the user chooses in the desktop's file dialog (or Qt's, sized to show its
+    columns whole), "" for none."""
+    dialog = QFileDialog(parent, title, start, IMAGE_FILTER)
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+    fit_file_dialog(dialog, parent)
+    try:
+        return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+    finally:
+        dialog.deleteLater()
+
+
+def fit_file_dialog(dialog: QFileDialog, parent: QWidget) -> None:
+    """Qt's own file dialog (the desktop's ignores this) big enough for its columns: the size,
+    type and date columns as wide as what they show."""
+    window = parent.window()
+    width, height = OPEN_DIALOG_SIZE
+    dialog.resize(min(width, window.width() * 9 // 10), min(height, window.height() * 9 // 10))
+    for view in dialog.findChildren(QTreeView):
+        for column in range(1, view.header().count()):
+            view.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)

@@ -171,6 +171,8 @@ class TabMap(QObject):
             lambda ctx: self.session.projection(snapshot, ctx.progress, ctx.cancelled, lambda xy: ctx.partial(xy, force=True),
                                                 start_from=start_from),
             worker="compute",
+            # Said in the status bar, which said "Ready" while the map was still computed.
+            label=f"{self.titles[self.mode]}: computing the map of “{snapshot.name}”",
             # The map the user looks at goes ahead of another tab's at once, that one waiting at
             # its next pause (between t-SNE stages): a first start maps the VAE sample's 10,000
             # images for minutes, and a catalog opened meanwhile waited for all of it.

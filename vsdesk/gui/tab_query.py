@@ -114,7 +114,7 @@ class TabQuery(QObject):
             self.messages.clear()
         self.search_starting.emit()  # queues the model and catalog first if not done yet (the TF thread is serial)
         self._query_started = time.perf_counter()
-        self.query_area.set_caption(f"{name} — opening…")
+        self.query_area.set_caption(name, "opening…")
 
         def decode_step(ctx: TaskContext):
             data = read(ctx)
@@ -131,9 +131,7 @@ class TabQuery(QObject):
     def _embed_query(self, data: bytes, preview: QImage, source: str, name: str) -> None:
         self._pending_query = (data, preview, source, name)  # the shown query's once answered
         waiting = self.catalog.is_opening()
-        self.query_area.set_image(
-            preview, f"{name} — " + ("waiting for the model and catalog…" if waiting else "searching…")
-        )
+        self.query_area.set_image(preview, name, "waiting to search…" if waiting else "searching…")
         if self.catalog.snapshot is None and waiting:
             # Queued now, it would also wait for the other tabs' models and catalogs, queued
             # behind this one on the TensorFlow thread: it goes ahead of them once this tab's
@@ -181,12 +179,7 @@ class TabQuery(QObject):
         self._forget_results_were_from_another_catalog(outcome)
         if not self._say_results_are_from_another_catalog():
             self._show_results_note(outcome)
-        found = counted(len(outcome.hits), "result")
-        kept = self.panel.results_kept_to(outcome.extras)
-        self.status_message.emit(
-            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
-            f"({counted(size, 'image')}) in {elapsed:.2f} s"
-        )
+        self._say_results(outcome, size, elapsed)
         self.results_shown.emit()
         snapshot = self.catalog.snapshot
         if snapshot is not None and not self.catalog.is_opening() and outcome.model_key == snapshot.model_key and \
@@ -194,6 +187,16 @@ class TabQuery(QObject):
             # Searched again in the catalog as its index was read; its run since left it with
             # more (``follow_catalog`` did not search again): ranked in it as it is now.
             self.rerank()
+
+    def _say_results(self, outcome: QueryOutcome, size: int, elapsed: float) -> None:
+        """How many results, from what, in the status bar: after a search, and after a re-rank
+        (the type box, kids' wear), which left the first search's count there ("16 results" with 8)."""
+        found = counted(len(outcome.hits), "result")
+        kept = self.panel.results_kept_to(outcome.extras)
+        self.status_message.emit(
+            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
+            f"({counted(size, 'image')}) in {elapsed:.2f} s"
+        )
 
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
         """A query that cannot be read or searched replaces nothing: the results shown stay,
@@ -214,7 +217,7 @@ class TabQuery(QObject):
         """The model could not load (a read-only cache folder to convert it into ...): the query
         is not the problem. It stays, on screen, and is searched when the user tries again."""
         self._searching_again_for = ""
-        self.query_area.set_caption(f"{name} — waiting for the model")
+        self.query_area.set_caption(name, "waiting for the model")
         said = user_message(exc, f"load the {self.title} model").rstrip(".")
         kept = self._pending_query  # never answered, so not the last query: that one's results stay
         self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
@@ -243,12 +246,13 @@ class TabQuery(QObject):
         if outcome is None:
             return
         k = self._results_k
+        started = time.perf_counter()
 
         def work(ctx: TaskContext):
             return self.session.rerank(outcome, k, options)
 
         self.runner.submit(f"{self.mode}/query", work, urgent=True,
-                           on_done=lambda found: self._on_rerank_done(found, more),
+                           on_done=lambda found: self._on_rerank_done(found, more, time.perf_counter() - started),
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
 
     def _search_again(self) -> None:
@@ -269,7 +273,7 @@ class TabQuery(QObject):
         self._results_k += RESULTS_K
         self.rerank(more=True)
 
-    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False) -> None:
+    def _on_rerank_done(self, outcome: QueryOutcome, more: bool = False, elapsed: float = 0.0) -> None:
         previous = self.outcome
         same_rows = previous is not None and (previous.catalog, previous.catalog_version) == (
             outcome.catalog, outcome.catalog_version)
@@ -282,6 +286,7 @@ class TabQuery(QObject):
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
         self.outcome_changed.emit()
+        self._say_results(outcome, len(self.catalog.snapshot) if self.catalog.snapshot else 0, elapsed)
         self.results_shown.emit()
 
     # -- the catalog changes under the results ---------------------------------------------------
@@ -435,8 +440,13 @@ def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> lis
     """The results in the gallery, each with its product type when ``snapshot`` is the catalog
     version they were ranked in (its rows are theirs) and knows the types."""
     same = snapshot is not None and (snapshot.name, snapshot.version) == (outcome.catalog, outcome.catalog_version)
+    # The rows of a result's other paths (the same file, folded into it): a map click on one of
+    # their points selects the result, as browsing does (it did not: the rows were not given).
+    folded = {path for h in outcome.hits for path in h.also} if same else set()
+    row_of = {path: row for row, path in enumerate(snapshot.paths) if path in folded} if folded else {}
     return [GalleryItem(h.index, h.path, h.path, h.score, h.label, snapshot.item_type(h.index) if same else None,
-                        h.also) for h in outcome.hits]
+                        h.also, also_rows=tuple(row_of[path] for path in h.also if path in row_of))
+            for h in outcome.hits]
 
 
 class _ModelNotLoaded(Exception):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, UNSUPPORTED_SUFFIXES
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shown_path
 
 #: Files at a folder's top that give labels (``filename,label``; the Clothing Dataset's
 #: ``images.csv`` has ``image,...,label`` with the image id without ``.jpg``).
@@ -51,6 +51,7 @@ class FileStat:
 class ScanResult:
     files: dict[str, FileStat] = field(default_factory=dict)
     #: (path, kind, message) for folders we could not read: their indexed files are kept as-is.
+    #: A path not UTF-8 is as os.scandir gives it (bytes as lone surrogates): ``shown_path`` for text.
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)
     #: (root, folder, mtime_ns) of every folder walked, and (root, root, AWAY) for a root that is
     #: not there: what ``changed_roots`` compares with later.
@@ -120,18 +121,18 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             _note_dangling_link(root, entry.path, result)
                         elif kind == "unsupported":
                             suffix = os.path.splitext(entry.name)[1].lower()
-                            result.unreadable.append((_printable(entry.path), "unsupported-format",
+                            result.unreadable.append((entry.path, "unsupported-format",
                                                       UNSUPPORTED.format(kind=UNSUPPORTED_SUFFIXES[suffix])))
                         elif kind == "image":
                             if not _is_utf8(entry.path):
-                                result.unreadable.append((_printable(entry.path), "bad-file-name", BAD_NAME))
+                                result.unreadable.append((entry.path, "bad-file-name", BAD_NAME))
                                 continue
                             st = entry.stat()
                             found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
                     except OSError as exc:
-                        result.unreadable.append((_printable(entry.path), "unreadable", _os_message(exc)))
+                        result.unreadable.append((entry.path, "unreadable", _os_message(exc)))
         except OSError as exc:
-            result.unreadable.append((_printable(folder), "unreadable-folder", _os_message(exc)))
+            result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
     labeller = Labeller(root, [rel for _, rel, _, _ in found])
     for path, rel, size, mtime in found:
         result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
@@ -197,7 +198,7 @@ def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
     that appears is a change (``changed_roots``)."""
     if _is_utf8(link):  # (else nothing under it was ever indexed)
         result.folder_times.append((root, link, AWAY))
-        target = _printable(os.path.realpath(link))
+        target = shown_path(os.path.realpath(link))
         result.dangling.append((link, "missing-folder", LINK_AWAY.format(target=target)))
 
 
@@ -423,10 +424,6 @@ def _is_utf8(path: str) -> bool:
     except UnicodeEncodeError:  # os.scandir gave undecodable bytes as surrogates
         return False
     return True
-
-
-def _printable(path: str) -> str:
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def is_within(path: str, folder: str) -> bool:

@@ -42,7 +42,7 @@ from vsdesk.engine.catalog._scan import (
     why_not_a_folder,
 )
 from vsdesk.engine.files import atomic_write_json
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shown_path
 
 try:
     import fcntl
@@ -1051,7 +1051,8 @@ class Catalog:
         place of what the run before noted, so that ``counts`` and ``skipped`` say what the
         run said."""
         roots = self.folders
-        rows = sorted({(item.path, next((root for root in roots if is_within(item.path, root)), ""),
+        # (a name not UTF-8 as text: SQLite stores no lone surrogates)
+        rows = sorted({(shown_path(item.path), next((root for root in roots if is_within(item.path, root)), ""),
                         item.kind, item.message) for item in skipped})
         with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")

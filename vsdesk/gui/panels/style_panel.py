@@ -17,6 +17,8 @@ class StylePanel(ModePanel):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setToolTip("0 = artistic style only; 100 = subject (content) only")
+        self.slider.setAccessibleName("Similarity by style or subject")
+        self.slider.setAccessibleDescription("0 = artistic style only; 100 = subject (content) only")
         self.value_label = QLabel()
         row = QHBoxLayout()
         row.addWidget(QLabel("style"))

@@ -1,0 +1,88 @@
+"""What a screen reader and a keyboard user meet in the window: names, kinds, Tab stops."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from vsdesk.gui.catalog_bar import CatalogBar
+from vsdesk.gui.main_window import MainWindow
+from vsdesk.gui.message_bar import MessageBar
+from vsdesk.gui.panels.style_panel import StylePanel
+from vsdesk.gui.scatter import ScatterView
+from vsdesk.gui.settings import Settings
+from vsdesk.gui.thumbnails import ThumbnailCache
+
+pytestmark = pytest.mark.gui
+
+
+def said_name(widget: QWidget) -> str:
+    return QAccessible.queryAccessibleInterface(widget).text(QAccessible.Text.Name)
+
+
+def tab_stops(qtbot, first: QWidget, presses: int) -> list[QWidget]:
+    """The widgets real presses of Tab give the focus to, from ``first``."""
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus, timeout=3000)
+    stops = []
+    for _ in range(presses):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        stops.append(QApplication.focusWidget())
+    return stops
+
+
+def test_the_catalog_combo_is_named_and_its_label_is_its_buddy(qtbot):
+    bar = CatalogBar(settings=Settings())
+    qtbot.addWidget(bar)
+    label = next(w for w in bar.findChildren(QLabel) if w.text() == "Catalog:")
+    assert label.buddy() is bar.combo
+    assert bar.combo.accessibleName() == "Catalog"
+
+
+def test_the_style_slider_says_what_it_weighs(qtbot):
+    panel = StylePanel()
+    qtbot.addWidget(panel)
+    assert "style" in said_name(panel.slider) and "subject" in said_name(panel.slider)
+
+
+def test_a_map_is_one_named_tab_stop(qtbot):
+    top = QWidget()
+    qtbot.addWidget(top)
+    layout = QVBoxLayout(top)
+    before, scatter, after = QPushButton("before"), ScatterView(ThumbnailCache()), QPushButton("after")
+    for widget in (before, scatter, after):
+        layout.addWidget(widget)
+    top.show()
+    qtbot.waitExposed(top)
+    top.activateWindow()
+    qtbot.waitActive(top)
+    assert tab_stops(qtbot, before, 3) == [scatter.plot, after, before]
+    assert said_name(scatter.plot) == "Catalog map"
+    assert said_name(scatter.plot.viewport()) == "Catalog map"
+    assert "legend" in scatter.plot.accessibleDescription()
+
+
+@pytest.mark.parametrize("kind, word", [("error", "Error"), ("warning", "Warning"), ("info", "Note")])
+def test_a_message_says_its_kind_in_words_and_by_an_icon_and_its_close_button_is_dismiss(qtbot, kind, word):
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    bar.resize(600, 60)
+    bar.show_message("The folder is gone.", kind)
+    assert said_name(bar.label) == f"{word}: The folder is gone."
+    assert said_name(bar) == f"{word} message"
+    assert not bar.icon.pixmap().isNull()
+    assert said_name(bar.close_button) == "Dismiss"
+    bar.clear()
+    assert bar.icon.pixmap().isNull() and said_name(bar.label) == ""
+
+
+def test_each_tabs_gallery_and_panel_are_named(qtbot):
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    for mode in ("style", "product", "vae"):
+        tab = window.tab(mode)
+        assert said_name(tab.gallery) == "Results"
+        assert said_name(tab.panel)
