@@ -2177,7 +2177,7 @@ def test_product_tab_shows_class_probabilities_and_attributes(qtbot, window, tmp
     assert "label:" not in model.data(first, Qt.ItemDataRole.ToolTipRole)  # the type, said once
 
 
-def _kids_photos(count):
+def _kids_t_shirts(count):
     import csv
 
     with open(CLOTHING_DIR / "images.csv", newline="") as f:
@@ -2193,7 +2193,7 @@ def test_results_of_a_catalog_of_folders_say_their_product_type_not_only_the_fol
     from vsdesk.engine.product import item_classes
 
     folder = tmp_path / "shop"
-    copy_images(_clothing_photos("T-Shirt", 3) + _kids_photos(3), folder / "clothing")
+    copy_images(_clothing_photos("T-Shirt", 3) + _kids_t_shirts(3), folder / "clothing")
     copy_images(_clothing_photos("Shoes", 3), folder / "backup")
     tab = open_folder_catalog(qtbot, window, "product", folder)
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
