@@ -86,3 +86,16 @@ def test_each_tabs_gallery_and_panel_are_named(qtbot):
         tab = window.tab(mode)
         assert said_name(tab.gallery) == "Results"
         assert said_name(tab.panel)
+
+
+def test_the_vae_tabs_two_maps_have_names_of_their_own(qtbot):
+    """The VAE tab shows two maps, its catalog's and the model's latent plane: a screen reader
+    said neither apart (the latent map had no name at all)."""
+    from vsdesk.gui.panels.manifold_map import ManifoldMap
+
+    latent, catalog = ManifoldMap(), ScatterView(ThumbnailCache())
+    for widget in (latent, catalog):
+        qtbot.addWidget(widget)
+    names = {said_name(latent.plot), said_name(latent.plot.viewport()), said_name(catalog.plot)}
+    assert names == {"Latent space map", "Catalog map"}
+    assert "click" in latent.plot.accessibleDescription()

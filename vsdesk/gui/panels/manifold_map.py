@@ -13,6 +13,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
 from vsdesk.gui import theme
+from vsdesk.gui.accessible import name_map
 from vsdesk.gui.whole_map_button import use_home_button
 
 #: The plane's two coordinates: the map VAE's latent dimensions (its prior is a standard normal,
@@ -47,6 +48,10 @@ class ManifoldMap(QWidget):
         self.plot.setMenuEnabled(False)
         use_home_button(self.plot.getPlotItem())  # pyqtgraph's reset-zoom button: a house, not its "A"
         self.plot.setAspectLocked(True)
+        # Named: the VAE tab has two maps (this one and the catalog's), which a screen reader
+        # could not tell apart.
+        name_map(self.plot, "Latent space map", "The VAE's learned plane, drawn as the garments it decodes "
+                 "at each point; a click decodes that point")
         self.plot.showGrid(False, False)
         for axis in AXIS_NAMES:
             self.plot.getAxis(axis).setStyle(tickFont=None)

@@ -195,6 +195,7 @@ class VaePanel(ModePanel):
         self.scroll = QScrollArea()
         self.scroll.setWidget(contents)
         self.scroll.setWidgetResizable(True)
+        self.scroll.setAccessibleName("What the VAE saw")
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer = QVBoxLayout(self)
