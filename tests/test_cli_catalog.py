@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -283,14 +284,20 @@ def test_search_of_a_catalog_with_no_folder_left_says_so_before_loading_a_model(
             "with `vsdesk catalogs remove c`") in err
 
 
+def _one_photo_twice(folder: Path) -> tuple[Path, Path]:
+    """``folder`` holding one clothing photo under two names (a.jpg, b.jpg: the same bytes),
+    and that photo (from outside it)."""
+    folder.mkdir()
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[5]
+    for name in ("a.jpg", "b.jpg"):
+        shutil.copy(photo, folder / name)
+    return folder, photo
+
+
 def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp_path):
     """The catalog holds the query twice (two names, the same bytes): search printed the header
     and no result line, `--json` gave "results": [] with nothing to say why."""
-    twins = tmp_path / "twins"
-    twins.mkdir()
-    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[5]
-    for name in ("a.jpg", "b.jpg"):
-        shutil.copy(photo, twins / name)
+    twins, photo = _one_photo_twice(tmp_path / "twins")
     assert run(capsys, "index", "--mode", "vae", "--catalog", "twins", str(twins))[0] == 0
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", str(twins / "a.jpg"))
     assert code == 0, err
@@ -448,11 +455,7 @@ def test_a_search_kept_to_a_type_whose_only_matches_are_copies_of_the_query_says
     """The catalog holds the query twice (the same bytes) and nothing else: copies_left_out
     counts one file, and the catalog's size was counted in rows (2 > 1), so --same-class said
     "no other images of the type T", as if other images were of another type."""
-    twins = tmp_path / "twins"
-    twins.mkdir()
-    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[5]
-    for name in ("a.jpg", "b.jpg"):
-        shutil.copy(photo, twins / name)
+    twins, _ = _one_photo_twice(tmp_path / "twins")
     assert run(capsys, "index", "--mode", "product", "--catalog", "twins", str(twins))[0] == 0
     code, out, err = run(capsys, "search", "--mode", "product", "--catalog", "twins", "--same-class",
                          str(twins / "a.jpg"))
