@@ -330,7 +330,8 @@ def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
     """``found`` (``Results``) with each file shown once, in place: the rows of one content hash
     (identical bytes share one vector: the same score, next to each other) are one result, at
     the place of the first, shown at the path ``shown_first`` puts first, the others' paths in
-    ``found.also`` under its row; then the first ``k``. Rows without a hash are kept as they are."""
+    ``found.also`` under its row (their rows in ``found.also_rows``); then the first ``k``. Rows
+    without a hash are kept as they are."""
     if not hashes:
         del found[k:]
         return
@@ -345,7 +346,7 @@ def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
             order.append(digest)
         else:
             groups[digest].append(result)
-    kept, also = [], {}
+    kept, also, also_rows = [], {}, {}
     for entry in order[:k]:
         if not isinstance(entry, str):
             kept.append(entry)
@@ -357,7 +358,8 @@ def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
         kept.append(first._replace(score=group[0].score))
         if others:
             also[first.index] = [result.path for result in others]
-    found.also = also
+            also_rows[first.index] = [result.index for result in others]
+    found.also, found.also_rows = also, also_rows
     found[:] = kept
 
 
@@ -371,11 +373,7 @@ def fold_catalog(paths: Sequence[str], hashes: Sequence[str] | None) -> tuple[tu
 
     found = Results(Result(path, 0.0, None, row) for row, path in enumerate(paths))
     fold_identical(found, hashes, len(found))
-    if not found.also:  # (most catalogs: every file once)
-        return tuple((result.index, ()) for result in found)
-    row_of = {path: row for row, path in enumerate(paths)}
-    return tuple((result.index, tuple(row_of[path] for path in found.also.get(result.index, ())))
-                 for result in found)
+    return tuple((result.index, tuple(found.also_rows.get(result.index, ()))) for result in found)
 
 
 def shown_first(result) -> tuple:

@@ -70,6 +70,8 @@ class Results(list):
         #: Result row -> the other paths of the same file (the same bytes: a backup, a link), shown
         #: once (``query.fold_identical``).
         self.also: dict[int, list[str]] = {}
+        #: The rows of those paths, in the same order (their points on the catalog's map).
+        self.also_rows: dict[int, list[int]] = {}
 
 
 def top_k(

@@ -129,6 +129,8 @@ class Hit:
     label: str
     #: The other paths of the same file (the same bytes: a backup, a link), shown once as this hit.
     also: tuple[str, ...] = ()
+    #: Their rows, in the same order (their points on the map select this hit).
+    also_rows: tuple[int, ...] = ()
 
 
 class Colouring(NamedTuple):
@@ -933,7 +935,8 @@ class ModeSession:
                                 kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
                                 kids=kids, kids_of=snapshot.kids,
                                 subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
-        hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ()))) for r in ranked]
+        hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ())),
+                    tuple(ranked.also_rows.get(r.index, ()))) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,

@@ -440,12 +440,10 @@ def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> lis
     """The results in the gallery, each with its product type when ``snapshot`` is the catalog
     version they were ranked in (its rows are theirs) and knows the types."""
     same = snapshot is not None and (snapshot.name, snapshot.version) == (outcome.catalog, outcome.catalog_version)
-    # The rows of a result's other paths (the same file, folded into it): a map click on one of
-    # their points selects the result, as browsing does (it did not: the rows were not given).
-    folded = {path for h in outcome.hits for path in h.also} if same else set()
-    row_of = {path: row for row, path in enumerate(snapshot.paths) if path in folded} if folded else {}
+    # The rows of a result's other paths (the same file, folded into it), on the map shown when
+    # it is the version ranked: a click on one of their points selects the result, as browsing does.
     return [GalleryItem(h.index, h.path, h.path, h.score, h.label, snapshot.item_type(h.index) if same else None,
-                        h.also, also_rows=tuple(row_of[path] for path in h.also if path in row_of))
+                        h.also, also_rows=h.also_rows if same else ())
             for h in outcome.hits]
 
 
