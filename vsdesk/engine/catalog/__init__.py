@@ -106,16 +106,18 @@ from vsdesk.engine.catalog._scan import (
     is_within,
     why_not_a_folder,
 )
-from vsdesk.engine.catalog._store import (
-    Catalog,
+from vsdesk.engine.catalog._errors import (
     CatalogBusy,
     CatalogError,
     CatalogExists,
-    CatalogInfo,
     CatalogModeMismatch,
     CatalogNotFound,
-    CatalogSettings,
     CatalogStorageError,
+)
+from vsdesk.engine.catalog._store import (
+    Catalog,
+    CatalogInfo,
+    CatalogSettings,
     SkippedFile,
     VectorSet,
     catalog_exists,

@@ -52,16 +52,18 @@ from vsdesk.engine.catalog._scan import (
     is_within,
     scan_folders,
 )
-from vsdesk.engine.catalog._store import (
-    Catalog,
+from vsdesk.engine.catalog._errors import (
     CatalogBusy,
     CatalogError,
     CatalogModeMismatch,
     CatalogStorageError,
+    storage_error,
+)
+from vsdesk.engine.catalog._store import (
+    Catalog,
     SkippedFile,
     catalog_location,
     lock_catalog,
-    storage_error,
 )
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
