@@ -40,6 +40,14 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
+from vsdesk.engine.catalog._errors import (
+    CatalogBusy,
+    CatalogError,
+    CatalogModeMismatch,
+    CatalogStorageError,
+    storage_error,
+)
+from vsdesk.engine.catalog._locking import lock_catalog
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     EMPTY_FOLDER,
@@ -52,18 +60,10 @@ from vsdesk.engine.catalog._scan import (
     is_within,
     scan_folders,
 )
-from vsdesk.engine.catalog._errors import (
-    CatalogBusy,
-    CatalogError,
-    CatalogModeMismatch,
-    CatalogStorageError,
-    storage_error,
-)
 from vsdesk.engine.catalog._store import (
     Catalog,
     SkippedFile,
     catalog_location,
-    lock_catalog,
 )
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
