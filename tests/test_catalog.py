@@ -1074,9 +1074,9 @@ conn.execute("ROLLBACK")
 
 def test_an_index_locked_by_another_program_is_a_message_and_left_as_it_is(indexed, monkeypatch):
     from vsdesk.engine.catalog import CatalogStorageError
-    from vsdesk.engine.catalog import _store
+    from vsdesk.engine.catalog import _ondisk
 
-    monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
+    monkeypatch.setattr(_ondisk, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
     before = _sha256(indexed)
     holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(indexed)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
