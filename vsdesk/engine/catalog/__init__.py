@@ -106,6 +106,13 @@ from vsdesk.engine.catalog._scan import (
     is_within,
     why_not_a_folder,
 )
+from vsdesk.engine.catalog._catalogs import (
+    CatalogSettings,
+    catalog_exists,
+    catalog_settings,
+    list_catalogs,
+    remove_catalog,
+)
 from vsdesk.engine.catalog._errors import (
     CatalogBusy,
     CatalogError,
@@ -114,17 +121,12 @@ from vsdesk.engine.catalog._errors import (
     CatalogNotFound,
     CatalogStorageError,
 )
+from vsdesk.engine.catalog._ondisk import catalog_location
 from vsdesk.engine.catalog._store import (
     Catalog,
     CatalogInfo,
-    CatalogSettings,
     SkippedFile,
     VectorSet,
-    catalog_exists,
-    catalog_location,
-    catalog_settings,
-    list_catalogs,
-    remove_catalog,
 )
 
 __all__ = [

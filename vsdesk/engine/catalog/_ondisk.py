@@ -1,6 +1,18 @@
-"""A catalog's files on disk: their names and the index's schema, the settings file written
-whole (temp + ``os.replace``) and read back, a connection to the index (read-only where it may
-not be written), and the checks that tell a damaged index file from a sound one."""
+"""A catalog on disk: one folder per catalog under ``paths.catalogs_dir()``.
+
+    <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
+    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders,
+                                           scan_skipped (SQLite in WAL mode)
+
+The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
+aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
+JSON is rebuilt from a sound index: its files' folders, and the mode and model it is marked with
+(meta ``mode``/``model``; an older index's vectors key tells the mode).
+
+Here: their names and the index's schema, the settings file written whole and read back, a
+connection to the index (read-only where it may not be written), and the checks that tell a
+damaged index file from a sound one.
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,8 @@
-"""The on-disk catalog: one folder per catalog under ``paths.catalogs_dir()``.
+"""One catalog (``Catalog``): opened, created or recovered, its settings changed under its lock,
+and what its index holds read (counts, skipped files, vectors, folders changed since indexed).
 
-    <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
-    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders,
-                                           scan_skipped (SQLite in WAL mode)
-
-The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
-aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
-JSON is rebuilt from a sound index: its files' folders, and the mode and model it is marked with
-(meta ``mode``/``model``; an older index's vectors key tells the mode).
+Its files on disk are ``_ondisk``'s, its lock ``_locking``'s, its errors ``_errors``'s; all the
+catalogs together (listed, removed) are ``_catalogs``'s, and an index run is ``_indexer``'s.
 """
 
 from __future__ import annotations
@@ -15,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import sqlite3
 import threading
 import time
@@ -39,8 +33,6 @@ from vsdesk.engine.catalog._errors import (
 )
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
-    _NAME_RE,
-    _OUR_FILES,
     _SCHEMA,
     _TABLES,
     CONFIG_FILE,
@@ -942,89 +934,8 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
                    f"from the index: {told}"
 
 
-def catalog_exists(name: str) -> bool:
-    return (catalog_location(name) / CONFIG_FILE).is_file()
-
-
-class CatalogSettings(NamedTuple):
-    name: str
-    mode: str
-    folders: list[str]
-
-
-def catalog_settings() -> list[CatalogSettings]:
-    """Every catalog's name, mode and folders, read from its settings alone: cheap enough for
-    the window to ask each time it is activated. ``list_catalogs`` opens the indexes too (a
-    check of each file that grows with its size, the counts), for `vsdesk catalogs list`.
-    A catalog whose settings are damaged is opened, which rebuilds them from its index; one
-    that cannot be told (no settings file, unreadable) is listed with mode "?": its name is taken."""
-    found = []
-    for location in _catalog_folders():
-        config = {"mode": "?", "folders": []}
-        try:
-            config = _read_config(location / CONFIG_FILE)
-        except OSError:
-            pass  # no settings file (an interrupted remove), or unreadable
-        except ValueError:  # damaged: rebuilt from the index, if it can be
-            try:
-                with Catalog.open(location.name) as catalog:
-                    config = {"mode": catalog.mode, "folders": catalog.folders}
-            except (CatalogError, sqlite3.Error, OSError):
-                pass
-        found.append(CatalogSettings(location.name, str(config["mode"]), [str(f) for f in config["folders"]]))
-    return found
-
-
-def _catalog_folders() -> list[Path]:
-    return [location for location in sorted(paths.catalogs_dir().iterdir())
-            if location.is_dir() and _NAME_RE.match(location.name)]
-
-
-def list_catalogs() -> list[CatalogInfo]:
-    """Every catalog on disk; one that cannot be opened is listed with its ``problem``."""
-    infos = []
-    for location in _catalog_folders():
-        if not (location / CONFIG_FILE).is_file():  # listed, so that it can be removed or made anew
-            infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location),
-                                     problem=_missing_settings(location.name, location)))
-            continue
-        try:
-            with Catalog.open(location.name) as catalog:
-                infos.append(catalog.info())
-        except (CatalogError, sqlite3.Error, OSError) as exc:
-            try:  # an index that cannot be used just now: its settings still say what it is
-                config = _read_config(location / CONFIG_FILE)
-                mode, folders, model = str(config["mode"]), list(config["folders"]), config.get("model")
-            except (OSError, ValueError):
-                mode, folders, model = "?", [], None
-            infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
-                                     model=model, **_away(away_folders(folders))))
-    return infos
-
-
 def _away(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
     """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind);
     which of them hold no entry is told by ``catalog`` (none without it)."""
     empty = tuple(folder for folder in kinds if not catalog.holds_files(folder)) if catalog is not None else ()
     return {"missing_folders": tuple(kinds), "missing_kinds": kinds, "missing_without_images": empty}
-
-
-def remove_catalog(name: str) -> Path:
-    """Delete our index files for ``name`` (never the user's images). Returns the removed folder."""
-    location = catalog_location(name)
-    if not location.is_dir():  # a folder without catalog.json is removed too: what is left of one
-        raise CatalogNotFound(f"no catalog named {name!r}")
-    # Only our own folder under catalogs_dir(), holding only our files: anything else in it was
-    # put there by someone else, and is not ours to delete.
-    others = sorted(p.name for p in location.iterdir() if not p.name.startswith(_OUR_FILES))
-    if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
-        raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); nothing was removed: "
-                           "move them elsewhere and run again")
-    # Not while another process indexes it: its run would go on writing into files removed.
-    with lock_catalog(location, name, "nothing was removed", patience=LOCK_PATIENCE):
-        try:
-            shutil.rmtree(location)
-        except OSError as exc:
-            raise storage_error(Path(exc.filename or location), exc, name) from None
-    return location
