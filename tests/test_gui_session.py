@@ -6,16 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from vsdesk.engine.session import (
-    COLOUR_SLOTS,
-    PREDICTED,
-    UNLABELLED_SLOT,
-    Hit,
-    label_codes,
-    label_colours,
-    place_on_map,
-    reweigh_style_query,
-)
+from vsdesk.engine.map_colours import COLOUR_SLOTS, PREDICTED, UNLABELLED_SLOT, label_codes, label_colours
+from vsdesk.engine.session import Hit, place_on_map, reweigh_style_query
 
 
 def _unit(x):
@@ -96,7 +88,7 @@ def test_any_twelve_labels_have_twelve_colours_that_can_be_told_apart():
 
 
 def test_a_map_with_too_many_labels_groups_the_rarest_in_grey_and_says_so():
-    from vsdesk.engine.session import GROUPED_SLOT, colouring
+    from vsdesk.engine.map_colours import GROUPED_SLOT, colouring
 
     labels = [f"folder {i:02d}" for i in range(30) for _ in range(40 - i)] + [""] * 3
     shown = colouring(labels, [])
