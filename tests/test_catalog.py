@@ -419,6 +419,21 @@ def test_images_to_embed_counts_what_a_run_with_a_model_would_embed(photos):
     catalog.close()
 
 
+def test_images_to_embed_does_not_count_a_moved_file_that_a_run_does_not_embed(photos):
+    """A file moved or renamed within the catalog keeps its size and time, and a run finds its
+    content known by its hash: not embedded again. The count said 1 for it (every path the
+    index did not hold was new), so the "Product model" dialog promised work a run never did."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder("old-v1"))
+    first = sorted((photos / "a").iterdir())[0]
+    (photos / "kept").mkdir()
+    os.rename(first, photos / "kept" / "renamed.jpg")
+    assert images_to_embed(catalog, ["old-", "new-"]) == [0, 12]
+    report = index_catalog(catalog, HistogramEmbedder("old-v1"))
+    assert (report.embedded, report.moved) == (0, 1)
+    catalog.close()
+
+
 def test_images_to_embed_on_an_index_damaged_since_it_was_opened_says_so_as_a_catalog_error(photos):
     """Its queries were made outside ``Catalog._storage``: a damaged index raised SQLite's own
     error, which the window's "Product model" entry did not expect, and the dialog never opened
