@@ -801,11 +801,15 @@ class ModeSession:
     def rerank(self, outcome: QueryOutcome, k: int = 48, options: dict[str, Any] | None = None) -> QueryOutcome:
         """Rank the current catalog for ``outcome``'s query vector (cheap: NumPy only), with
         other options, a longer list, or against the catalog as it is now."""
-        from vsdesk.engine.query import rank_queries
+        from vsdesk.engine.query import rank_queries, weak_match_below
 
         snapshot = self.catalog
+        weight = float(options["subject_weight"]) if options and "subject_weight" in options else None
+        # No results to weigh: not weak, where the mode can tell; None (null) where it has no
+        # threshold (or no model is loaded to say), as a search with results says it.
+        weak = None if self.embedder is None or weak_match_below(self.embedder, weight) is None else False
         found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None, left_out=0,
-                                    copies=(), weak_match=False)
+                                    copies=(), weak_match=weak)
         if snapshot is None or not len(snapshot):
             return found
         if outcome.model_key and snapshot.model_key and outcome.model_key != snapshot.model_key:
@@ -813,7 +817,6 @@ class ModeSession:
                              "search with it again")  # the window does (``_search_again``)
         if self.embedder is None:  # the catalog opened without its model, which any query loaded
             self.load()
-        weight = float(options["subject_weight"]) if options and "subject_weight" in options else None
         kept_to = None  # product: only items of the query's type
         if options and options.get("same_class") and outcome.extras.get("predicted"):
             kept_to = [outcome.extras["predicted"]]
