@@ -766,6 +766,9 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     tab.load_manifold()  # the real VAE's decoded grid
     qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
     assert panel.decoded_image.pixmap().isNull()
+    # What a click reads (the training images' places, 0.7 s to read) is read once the map is
+    # drawn, before any click: the first click no longer waits for it.
+    qtbot.waitUntil(lambda: tab.session.load().engine._index is not None, timeout=30_000)
     view = panel.map.plot
     pos = view.mapFromScene(panel.map.scene_pos_of(1.0, -0.5))
     with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as clicked:
