@@ -419,6 +419,21 @@ def test_images_to_embed_counts_what_a_run_with_a_model_would_embed(photos):
     catalog.close()
 
 
+def test_images_to_embed_does_not_count_a_moved_file_that_a_run_does_not_embed(photos):
+    """A file moved or renamed within the catalog keeps its size and time, and a run finds its
+    content known by its hash: not embedded again. The count said 1 for it (every path the
+    index did not hold was new), so the "Product model" dialog promised work a run never did."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder("old-v1"))
+    first = sorted((photos / "a").iterdir())[0]
+    (photos / "kept").mkdir()
+    os.rename(first, photos / "kept" / "renamed.jpg")
+    assert images_to_embed(catalog, ["old-", "new-"]) == [0, 12]
+    report = index_catalog(catalog, HistogramEmbedder("old-v1"))
+    assert (report.embedded, report.moved) == (0, 1)
+    catalog.close()
+
+
 def test_images_to_embed_on_an_index_damaged_since_it_was_opened_says_so_as_a_catalog_error(photos):
     """Its queries were made outside ``Catalog._storage``: a damaged index raised SQLite's own
     error, which the window's "Product model" entry did not expect, and the dialog never opened
@@ -1074,9 +1089,9 @@ conn.execute("ROLLBACK")
 
 def test_an_index_locked_by_another_program_is_a_message_and_left_as_it_is(indexed, monkeypatch):
     from vsdesk.engine.catalog import CatalogStorageError
-    from vsdesk.engine.catalog import _store
+    from vsdesk.engine.catalog import _ondisk
 
-    monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
+    monkeypatch.setattr(_ondisk, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
     before = _sha256(indexed)
     holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(indexed)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)

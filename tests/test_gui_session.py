@@ -6,16 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from vsdesk.engine.session import (
-    COLOUR_SLOTS,
-    PREDICTED,
-    UNLABELLED_SLOT,
-    Hit,
-    label_codes,
-    label_colours,
-    place_on_map,
-    reweigh_style_query,
-)
+from vsdesk.engine.map_colours import COLOUR_SLOTS, PREDICTED, UNLABELLED_SLOT, label_codes, label_colours
+from vsdesk.engine.session import Hit, place_on_map, reweigh_style_query
 
 
 def _unit(x):
@@ -96,7 +88,7 @@ def test_any_twelve_labels_have_twelve_colours_that_can_be_told_apart():
 
 
 def test_a_map_with_too_many_labels_groups_the_rarest_in_grey_and_says_so():
-    from vsdesk.engine.session import GROUPED_SLOT, colouring
+    from vsdesk.engine.map_colours import GROUPED_SLOT, colouring
 
     labels = [f"folder {i:02d}" for i in range(30) for _ in range(40 - i)] + [""] * 3
     shown = colouring(labels, [])
@@ -669,3 +661,24 @@ def test_a_catalogs_files_held_twice_are_folded_once_per_version_not_at_every_sn
         index_catalog(catalog, HistogramEmbedder())
     looked_up.clear()
     assert len(session.snapshot("twice").browse) == 5 and len(looked_up) == 10  # a new version: folded again
+
+
+def test_weak_match_is_null_for_no_catalog_or_an_empty_one_where_the_mode_has_no_threshold(tmp_path):
+    """``weak_match`` is None (null) where the mode has no measured threshold (VAE, product):
+    a search of a catalog with images said so, but one with no catalog open, or an empty one,
+    said False ("the match is fine"), which nothing measured."""
+    from conftest import CLOTHING_DIR, copy_images
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.session import ModeSession
+
+    query = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    session = ModeSession("vae")
+    assert session.catalog is None
+    assert session.query(load_image(query), str(query), k=3).weak_match is None  # no catalog open
+    (tmp_path / "empty").mkdir()
+    empty = session.open_catalog(session.create_folder_catalog(str(tmp_path / "empty")))
+    assert empty is not None and len(empty) == 0 and session.catalog is empty
+    assert session.query(load_image(query), str(query), k=3).weak_match is None  # an empty one
+    shop = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[1:4], tmp_path / "shop")
+    session.open_catalog(session.create_folder_catalog(str(shop)))
+    assert session.query(load_image(query), str(query), k=3).weak_match is None  # as with images

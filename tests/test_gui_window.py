@@ -766,6 +766,9 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     tab.load_manifold()  # the real VAE's decoded grid
     qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
     assert panel.decoded_image.pixmap().isNull()
+    # What a click reads (the training images' places, 0.7 s to read) is read once the map is
+    # drawn, before any click: the first click no longer waits for it.
+    qtbot.waitUntil(lambda: tab.session.load().engine._index is not None, timeout=30_000)
     view = panel.map.plot
     pos = view.mapFromScene(panel.map.scene_pos_of(1.0, -0.5))
     with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as clicked:
@@ -1779,15 +1782,15 @@ def lock_index_when_opened(qtbot, tab, monkeypatch):
     catalog index as the map starts to read it, once the catalog is open: the map cannot read
     the catalog. Returns the list the program is put in (a line sent to it lets go)."""
     from test_catalog import _HOLD_LOCK
-    from vsdesk.engine.catalog import _store, catalog_location
+    from vsdesk.engine.catalog import _ondisk, catalog_location
 
-    monkeypatch.setattr(_store, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
+    monkeypatch.setattr(_ondisk, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
     holders = []
     projection = tab.session.projection
 
     def locked_first(snapshot, *args, **kwargs):  # on the compute thread, as the map starts
         tab.session.projection = projection
-        index = catalog_location(snapshot.name) / _store.INDEX_FILE
+        index = catalog_location(snapshot.name) / _ondisk.INDEX_FILE
         holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(index)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         holders.append(holder)

@@ -105,6 +105,15 @@ def embed_queries(
     return queries
 
 
+def weak_match_below(embedder: Any, subject_weight: float | None = None) -> float | None:
+    """The score below which the best result is a weak match (``Results.weak_match``), or None
+    where none was measured: a mode without one (product, VAE), or style searched at another
+    subject weight than the embedder's own (scores at another are not comparable)."""
+    weak_below = getattr(embedder, "weak_match_below", None)
+    own_weight = getattr(getattr(embedder, "config", None), "subject_weight", None)
+    return None if subject_weight is not None and subject_weight != own_weight else weak_below
+
+
 def rank_queries(
     embedder: Any,
     vectors,
@@ -177,10 +186,7 @@ def rank_queries(
         fold_identical(found, hashes, k)
         found.left_out = count_files(found.own, hashes)
         found.copies = copies_left_out(found.own, vectors[0], hashes, source, query_hash)
-    weak_below = getattr(embedder, "weak_match_below", None)
-    own_weight = getattr(getattr(embedder, "config", None), "subject_weight", None)
-    if subject_weight is not None and subject_weight != own_weight:
-        weak_below = None  # measured at the embedder's own weight: scores at another are not comparable
+    weak_below = weak_match_below(embedder, subject_weight)
     for found in ranked:
         # None, not False, where the mode has no measured threshold (product, VAE; style at
         # another weight): "not weak" would read as "the match is fine", which nothing measured.

@@ -555,15 +555,15 @@ def _fetch_artwork(name: str, dest: Path, base_url: str | None) -> None:
             shutil.copyfile(mirror_dir / name, tmp)
         return
     base = (base_url or os.environ.get("VSDESK_STYLE_BASE_URL") or STYLE_BASE_URL).rstrip("/") + "/"
+    where = (f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else
+             f"; without internet, point {paths.ENV_STYLE_MIRROR} at a folder holding the {len(STYLE_ARTWORKS)} "
+             "artworks")
     try:
         download_file(base + name, dest, sha256=sha)
     except DownloadUnreachable as exc:
-        where = (f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else
-                 f"; without internet, point {paths.ENV_STYLE_MIRROR} at a folder holding the 32 artworks, "
-                 "or search your own pictures: `vsdesk index --mode style --catalog NAME FOLDER`")
+        if not mirror_dir:  # offline, with nothing set up: the way on without the sample
+            where += ", or search your own pictures: `vsdesk index --mode style --catalog NAME FOLDER`"
         raise SampleOffline(f"cannot download the style sample's paintings: {exc}{where}",
                             "style-artworks", exc.why) from None
     except (OSError, SampleDataError) as exc:
-        where = (f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else
-                 f"; without internet, point {paths.ENV_STYLE_MIRROR} at a folder holding the artworks")
         raise SampleDataError(f"cannot get style artwork {name}: {exc}{where}") from None

@@ -22,14 +22,14 @@ import logging
 import os
 import re
 import weakref
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
 
+from vsdesk.engine.map_colours import PREDICTED, Colouring, _colour_key, colouring
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
 
@@ -44,20 +44,6 @@ INDEX_BATCH = 8
 PLACE_NEIGHBOURS = 10
 #: ``open_catalog``'s ``model`` left out: the catalog keeps the model it has.
 KEEP_MODEL = object()
-
-
-#: Marks a label the model predicted (an unlabelled folder in product mode), on the map and in tips.
-PREDICTED = " (predicted)"
-#: The name the map gives items without a label.
-UNLABELLED = "unlabelled"
-#: Distinct colours a map has for labels (``vsdesk.gui.scatter.PALETTE``): a map with more labels
-#: colours the commonest and groups the rarest in grey.
-COLOUR_SLOTS = 24
-#: The greys: items without a label, and the rarest labels grouped (``vsdesk.gui.scatter.NEUTRALS``).
-UNLABELLED_SLOT, GROUPED_SLOT = -1, -2
-#: Slots by strength of hue (``PALETTE``'s order: 9 strong, 9 light, 6 dark): a map with few
-#: labels gets strong ones.
-_SLOT_TIERS = (range(0, 9), range(18, 24), range(9, 18))
 
 
 #: The ``kids`` search option (as `vsdesk search --kids` takes it): kids' wear only, or none.
@@ -131,27 +117,6 @@ class Hit:
     also: tuple[str, ...] = ()
     #: Their rows, in the same order (their points on the map select this hit).
     also_rows: tuple[int, ...] = ()
-
-
-class Colouring(NamedTuple):
-    """How a map colours its points: ``codes[i]`` indexes ``names`` (the legend), each name
-    drawn in its colour slot ``colours[code]`` (``label_colours``)."""
-
-    names: list[str]
-    codes: np.ndarray
-    colours: list[int]
-
-
-def colouring(labels: list[str], classes: list[str]) -> Colouring:
-    """The map's colours for items labelled ``labels``: a colour of its own for each label, up
-    to ``COLOUR_SLOTS`` of them; beyond, the rarest share one grey, "N rarer labels" in the legend
-    (each point's own label is still said on hover)."""
-    names, codes = label_codes(labels)
-    names, codes, grouped = _group_rarest(names, codes)
-    colours = label_colours(names, classes)
-    if grouped:
-        names, colours = [*names, f"{grouped} rarer labels"], [*colours, GROUPED_SLOT]
-    return Colouring(names, codes, colours)
 
 
 @dataclass(frozen=True)
@@ -254,78 +219,6 @@ class QueryOutcome:
     #: Even the best of ``hits`` scores below most true matches (``Results.weak_match``); None:
     #: the mode has no measured threshold to tell.
     weak_match: bool | None = False
-
-
-def label_codes(labels: list[str]) -> tuple[list[str], np.ndarray]:
-    """Labels -> (sorted distinct names, int code per item); unlabelled items share 'unlabelled'."""
-    names = sorted({label or UNLABELLED for label in labels})
-    lookup = {name: i for i, name in enumerate(names)}
-    codes = np.fromiter((lookup[label or UNLABELLED] for label in labels), np.int32, len(labels))
-    return names, codes
-
-
-def _group_rarest(names: list[str], codes: np.ndarray) -> tuple[list[str], np.ndarray, int]:
-    """Keeps the ``COLOUR_SLOTS`` commonest labels (and 'unlabelled'); the others' items get the
-    code ``len(kept)``, for the group the caller names. Returns (kept, codes, labels grouped)."""
-    labelled = [i for i, name in enumerate(names) if name != UNLABELLED]
-    if len(labelled) <= COLOUR_SLOTS:
-        return names, codes, 0
-    counts = np.bincount(codes, minlength=len(names))
-    commonest = sorted(labelled, key=lambda i: (-counts[i], names[i]))[:COLOUR_SLOTS]
-    kept = sorted(set(commonest) | {i for i, name in enumerate(names) if name == UNLABELLED})
-    remap = np.full(len(names), len(kept), np.int32)
-    remap[kept] = np.arange(len(kept), dtype=np.int32)
-    return [names[i] for i in kept], remap[codes], len(names) - len(kept)
-
-
-def label_colours(names: list[str], classes: list[str]) -> list[int]:
-    """A colour slot per label name (0 .. ``COLOUR_SLOTS``-1: ``vsdesk.gui.scatter.PALETTE``),
-    no two names alike, so that folder names such as "New", "Not_sure", "Skip" can be told apart.
-
-    A model class's slot is its place among the model's classes, the same in every catalog of
-    the model (predicted or given, and a folder's own spelling: "dress/", "Dresses" is a Dress,
-    unless another name is that class already). Other names take the slots no class has first,
-    each starting at a place its name gives (so a name keeps its colour from catalog to catalog
-    when it can), strong hues before dark and light ones. 'unlabelled' is grey (-1). At most
-    ``COLOUR_SLOTS`` names (``colouring`` groups the rest)."""
-    slots: list[int | None] = [UNLABELLED_SLOT if name == UNLABELLED else None for name in names]
-    class_slot = {_colour_key(name): i for i, name in enumerate(classes) if i < COLOUR_SLOTS}
-    taken: set[int] = set()
-    for loose in (False, True):  # a class's own name before a near spelling of it (plural, singular)
-        for i, name in enumerate(names):
-            if slots[i] is None:
-                key = _colour_key(name)
-                own = next((class_slot[k] for k in (_near_keys(key) if loose else [key])
-                            if class_slot.get(k) is not None and class_slot[k] not in taken), None)
-                if own is not None:
-                    slots[i] = own
-                    taken.add(own)
-    # Strong hues, then dark, then light ones; slots of no class before those of a class absent here
-    # (which keeps its colour for the map by the model's classes).
-    tiers = [[s for s in tier if s >= len(classes)] for tier in _SLOT_TIERS]
-    tiers.append([s for tier in _SLOT_TIERS for s in tier if s < len(classes)])
-    for i, name in enumerate(names):
-        if slots[i] is None:
-            free = next(([s for s in tier if s not in taken] for tier in tiers if set(tier) - taken), [])
-            if not free:  # more names than slots: ``colouring`` groups them first
-                slots[i] = GROUPED_SLOT
-                continue
-            slots[i] = free[zlib.crc32(_colour_key(name).encode()) % len(free)]
-            taken.add(slots[i])
-    return slots  # type: ignore[return-value]
-
-
-def _colour_key(name: str) -> str:
-    """A label as compared with a class: "T_shirt", "t-shirt" and "T-Shirt (predicted)" are one."""
-    return re.sub(r"[\W_]+", "", name.removesuffix(PREDICTED).casefold())
-
-
-def _near_keys(key: str) -> list[str]:
-    """Plural and singular spellings of a key ("dresses" -> "dress", "pant" -> "pants")."""
-    near = [key + "s", key + "es"]
-    near += [key[:-2]] if key.endswith("es") else []
-    near += [key[:-1]] if key.endswith("s") else []
-    return [k for k in near if k]
 
 
 def _types(labels: list[str], classified: dict[str, Any], classes: list[str]) -> dict[str, Any]:
@@ -908,11 +801,15 @@ class ModeSession:
     def rerank(self, outcome: QueryOutcome, k: int = 48, options: dict[str, Any] | None = None) -> QueryOutcome:
         """Rank the current catalog for ``outcome``'s query vector (cheap: NumPy only), with
         other options, a longer list, or against the catalog as it is now."""
-        from vsdesk.engine.query import rank_queries
+        from vsdesk.engine.query import rank_queries, weak_match_below
 
         snapshot = self.catalog
+        weight = float(options["subject_weight"]) if options and "subject_weight" in options else None
+        # No results to weigh: not weak, where the mode can tell; None (null) where it has no
+        # threshold (or no model is loaded to say), as a search with results says it.
+        weak = None if self.embedder is None or weak_match_below(self.embedder, weight) is None else False
         found = dataclasses.replace(outcome, hits=[], catalog="", catalog_version=0, self_index=None, left_out=0,
-                                    copies=(), weak_match=False)
+                                    copies=(), weak_match=weak)
         if snapshot is None or not len(snapshot):
             return found
         if outcome.model_key and snapshot.model_key and outcome.model_key != snapshot.model_key:
@@ -920,7 +817,6 @@ class ModeSession:
                              "search with it again")  # the window does (``_search_again``)
         if self.embedder is None:  # the catalog opened without its model, which any query loaded
             self.load()
-        weight = float(options["subject_weight"]) if options and "subject_weight" in options else None
         kept_to = None  # product: only items of the query's type
         if options and options.get("same_class") and outcome.extras.get("predicted"):
             kept_to = [outcome.extras["predicted"]]
@@ -1008,6 +904,13 @@ class ModeSession:
         mosaic = engine.grid(n, extent)
         half = extent / (n - 1) if n > 1 else extent
         return mosaic, (-extent - half, extent + half, -extent - half, extent + half)
+
+    def load_map_neighbours(self) -> None:
+        """The VAE's training images' places (``VaeEngine.train_index``), by which a click on
+        its map names the kind of item there and among which a query's neighbours are found:
+        read ahead once the map is drawn (0.7 s here: the map encoder places 60,000 latents),
+        so that the first click is answered as fast as the next (5 ms)."""
+        self.load().engine.train_index()
 
     def decode_point(self, x: float, y: float) -> np.ndarray:
         """Any point of the VAE's 2-D map -> a 28x28 uint8 image."""

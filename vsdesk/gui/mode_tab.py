@@ -14,6 +14,8 @@ clipboard and paths. What the window, the tests and the scripts use is kept here
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
@@ -36,6 +38,8 @@ from vsdesk.gui.tab_map import TabMap
 from vsdesk.gui.tab_query import TabQuery
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskRunner
+
+log = logging.getLogger(__name__)
 
 TITLES = {"style": "Style", "product": "Product", "vae": "VAE"}
 
@@ -303,8 +307,20 @@ class ModeTab(QWidget):
             f"{self.mode}/grid",
             lambda ctx: self.session.decode_grid(),
             urgent=True,  # drawn in a pause of a long first indexing, not after it
-            on_done=lambda result: self.panel.show_grid(*result),
+            on_done=self._show_manifold,
             on_error=lambda exc: self.messages.error(user_message(exc, "draw the manifold map")),
+        )
+
+    def _show_manifold(self, result) -> None:
+        self.panel.show_grid(*result)
+        # What a click on the map reads next (the training images' places), read now in a pause
+        # of the TensorFlow thread: else the user's first click waits for it. A failure is
+        # the click's to say (it reads them again).
+        self.runner.submit(
+            f"{self.mode}/map-neighbours",
+            lambda ctx: self.session.load_map_neighbours(),
+            urgent=True,
+            on_error=lambda exc: log.warning("the VAE map's training places could not be read ahead: %s", exc),
         )
 
     def decode_map_point(self, x: float, y: float) -> None:

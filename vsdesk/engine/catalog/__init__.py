@@ -106,23 +106,27 @@ from vsdesk.engine.catalog._scan import (
     is_within,
     why_not_a_folder,
 )
-from vsdesk.engine.catalog._store import (
-    Catalog,
-    CatalogBusy,
-    CatalogError,
-    CatalogExists,
-    CatalogInfo,
-    CatalogModeMismatch,
-    CatalogNotFound,
+from vsdesk.engine.catalog._catalogs import (
     CatalogSettings,
-    CatalogStorageError,
-    SkippedFile,
-    VectorSet,
     catalog_exists,
-    catalog_location,
     catalog_settings,
     list_catalogs,
     remove_catalog,
+)
+from vsdesk.engine.catalog._errors import (
+    CatalogBusy,
+    CatalogError,
+    CatalogExists,
+    CatalogModeMismatch,
+    CatalogNotFound,
+    CatalogStorageError,
+)
+from vsdesk.engine.catalog._ondisk import catalog_location
+from vsdesk.engine.catalog._store import (
+    Catalog,
+    CatalogInfo,
+    SkippedFile,
+    VectorSet,
 )
 
 __all__ = [

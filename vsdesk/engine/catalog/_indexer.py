@@ -36,10 +36,18 @@ import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Container, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
+from vsdesk.engine.catalog._errors import (
+    CatalogBusy,
+    CatalogError,
+    CatalogModeMismatch,
+    CatalogStorageError,
+    storage_error,
+)
+from vsdesk.engine.catalog._locking import lock_catalog
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     EMPTY_FOLDER,
@@ -54,14 +62,8 @@ from vsdesk.engine.catalog._scan import (
 )
 from vsdesk.engine.catalog._store import (
     Catalog,
-    CatalogBusy,
-    CatalogError,
-    CatalogModeMismatch,
-    CatalogStorageError,
     SkippedFile,
     catalog_location,
-    lock_catalog,
-    storage_error,
 )
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
@@ -352,28 +354,53 @@ def images_to_embed(catalog: Catalog, key_prefixes: list[str | None]) -> list[in
     """For each vectors key prefix (how a model's keys start, ``modes.vectors_key_prefix``;
     None: not known), how many images an index run of ``catalog`` with that model would embed:
     the files its folders hold now (more than it has indexed after a run cut off), less those
-    unchanged since indexed whose content has a vector of that model in the index already
-    (they survive a model switch until a run completes) and those skipped unchanged. A new or
-    changed file is counted: its content is not read here (the run may find it known). A scan
-    of the folders, a stat per file: for a worker thread, not the window's. A damaged index
-    raises ``CatalogError`` (``Catalog._storage``), as its other queries do."""
+    a run leaves as they are (``_unchanged``: a vector of that model in the index already,
+    which survives a model switch until a run completes, or skipped) and those moved or
+    renamed (``_moved``). Content is not read here: a file touched or copied with a new time, whose
+    content a run finds known by its hash, is counted. A scan of the folders, a stat per file:
+    for a worker thread, not the window's. A damaged index raises ``CatalogError``
+    (``Catalog._storage``), as its other queries do."""
     scan = scan_folders(catalog.folders)
     with catalog._storage():
-        rows = {row[0]: row[1:] for row in catalog.conn.execute("SELECT path, size, mtime_ns, sha256, status FROM files")}
+        rows = _index_rows(catalog.conn)
     counts = []
     for prefix in key_prefixes:
         with catalog._storage():
             known = set() if prefix is None else {sha for (sha,) in catalog.conn.execute(
                 "SELECT DISTINCT sha256 FROM vectors WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))}
-        count = 0
-        for path, stat in scan.files.items():
-            row = rows.get(path)
-            if row is not None and (row[0], row[1]) == (stat.size, stat.mtime_ns) and (
-                    row[3] == "skipped" or row[2] in known):
-                continue  # (as ``_Indexer._plan`` leaves it)
-            count += 1
-        counts.append(count)
+        settled = _settled_times(rows.values(), known)
+        counts.append(sum(1 for path, stat in scan.files.items()
+                          if not _unchanged(rows.get(path), stat, known) and not _moved(stat, settled)))
     return counts
+
+
+def _index_rows(conn: sqlite3.Connection) -> dict[str, _Row]:
+    """Every entry of the index, by path."""
+    return {r[0]: _Row(*r) for r in conn.execute(
+        "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
+
+
+def _unchanged(row: _Row | None, stat: FileStat, known: Container[str]) -> bool:
+    """Whether a run leaves the file found at ``stat.path`` as the index holds it (``row``): the
+    same size and time, and skipped then (for the reason kept), or its content has a vector in
+    ``known`` (the run's model's). Else the run reads it (``_Plan.todo``)."""
+    return row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns and (
+        row.status == "skipped" or row.sha256 in known)
+
+
+def _settled_times(rows: Iterable[_Row], known: Container[str]) -> set[tuple[int, int]]:
+    """(size, mtime_ns) of the entries whose content a run settles without the model, at any
+    path (``_settle``): a vector in ``known``, or bytes skipped before (not for the model's own
+    failure, "unusable", which the model decides again)."""
+    return {(row.size, row.mtime_ns) for row in rows if row.sha256 and (
+        row.sha256 in known if row.status == "ok" else row.kind != "unusable")}
+
+
+def _moved(stat: FileStat, settled: set[tuple[int, int]]) -> bool:
+    """Whether the file found at ``stat`` is, by all signs short of reading it, one of the index
+    at another path (``_settled_times``): moved or renamed, which keeps its size and time. A
+    run reads it and finds its content known: not embedded."""
+    return (stat.size, stat.mtime_ns) in settled
 
 
 @dataclass
@@ -415,8 +442,7 @@ class _Indexer:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
         self.folder_times, self.attached = scan.folder_times, scan.attached
-        rows = {r[0]: _Row(*r) for r in self.conn.execute(
-            "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
+        rows = _index_rows(self.conn)
         for root in self.catalog.folders:
             if is_empty_folder(root) and any(is_within(path, root) for path in rows):
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
@@ -491,9 +517,7 @@ class _Indexer:
         plan = _Plan(gone, [], [], 0, [])
         for path, stat in sorted(scan.files.items()):  # a stable order: resumable, reproducible
             row = rows.get(path)
-            if row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns and (
-                row.status == "skipped" or row.sha256 in self.known
-            ):
+            if _unchanged(row, stat, self.known):
                 if row.status == "skipped":  # counted under skipped, with its reason
                     plan.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
                 else:

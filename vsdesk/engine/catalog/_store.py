@@ -1,24 +1,15 @@
-"""The on-disk catalog: one folder per catalog under ``paths.catalogs_dir()``.
+"""One catalog (``Catalog``): opened, created or recovered, its settings changed under its lock,
+and what its index holds read (counts, skipped files, vectors, folders changed since indexed).
 
-    <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
-    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders,
-                                           scan_skipped (SQLite in WAL mode)
-
-The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
-aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
-JSON is rebuilt from a sound index: its files' folders, and the mode and model it is marked with
-(meta ``mode``/``model``; an older index's vectors key tells the mode).
+Its files on disk are ``_ondisk``'s, its lock ``_locking``'s, its errors ``_errors``'s; all the
+catalogs together (listed, removed) are ``_catalogs``'s, and an index run is ``_indexer``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
 import logging
 import os
-import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -30,6 +21,34 @@ from typing import Iterable, Iterator, NamedTuple
 import numpy as np
 
 from vsdesk.engine import paths
+from vsdesk.engine.catalog._errors import (
+    CatalogBusy,
+    CatalogError,
+    CatalogExists,
+    CatalogModeMismatch,
+    CatalogNotFound,
+    CatalogStorageError,
+    _is_corruption,
+    storage_error,
+)
+from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
+from vsdesk.engine.catalog._ondisk import (
+    _SCHEMA,
+    _TABLES,
+    CONFIG_FILE,
+    INDEX_FILE,
+    SCHEMA_VERSION,
+    _check_index_file,
+    _connect,
+    _is_damaged,
+    _missing_settings,
+    _read_config,
+    _settings_in_index,
+    _short_note,
+    _write_json,
+    catalog_location,
+    on_read_only_disk,
+)
 from vsdesk.engine.catalog._scan import (
     MOUNT,
     attached_away_kind,
@@ -41,108 +60,15 @@ from vsdesk.engine.catalog._scan import (
     listed_entries,
     why_not_a_folder,
 )
-from vsdesk.engine.files import atomic_write_json
 from vsdesk.engine.text import counted, shown_path
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; two processes at once are the user's choice
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-#: Seconds to wait for another program's lock on an index before giving up with a message.
-BUSY_TIMEOUT = 30.0
-CONFIG_FILE = "catalog.json"
-INDEX_FILE = "index.sqlite"
-#: Held (``flock``) by an index run and by every other change of a catalog (``Catalog.exclusive``).
-LOCK_FILE = ".index.lock"
-#: How long a change waits for the lock held a moment by another process's look at it
-#: (``is_being_indexed``); an index run holds it for longer, and the change is refused.
-LOCK_PATIENCE = 0.2
-_SQLITE_HEADER = b"SQLite format 3\x00"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-_TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY,
-    root TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha256 TEXT,
-    label TEXT,
-    status TEXT NOT NULL CHECK (status IN ('ok', 'skipped')),
-    error_kind TEXT,
-    error_message TEXT
-);
-CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
-CREATE TABLE IF NOT EXISTS vectors (
-    sha256 TEXT NOT NULL,
-    key TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    PRIMARY KEY (sha256, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS folder_times (
-    folder TEXT PRIMARY KEY,
-    root TEXT NOT NULL,
-    mtime_ns INTEGER NOT NULL
-) WITHOUT ROWID;
--- The linked folders and mount points of the last complete scan (``ScanResult.attached``): an
--- index from before it has none, and is indexed as it was then.
-CREATE TABLE IF NOT EXISTS attached_folders (
-    folder TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('link', 'mount')),
-    root TEXT NOT NULL,
-    PRIMARY KEY (folder, kind)
-) WITHOUT ROWID;
--- What the last index run's scan skipped without an entry in ``files``: a name that is not
--- UTF-8, a photo format vsdesk cannot read, a file or folder that cannot be listed. Counted
--- and listed with the skipped files (``counts``, ``skipped``) as the run reported them.
-CREATE TABLE IF NOT EXISTS scan_skipped (
-    path TEXT PRIMARY KEY,
-    root TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    message TEXT NOT NULL
-) WITHOUT ROWID;
-"""
 #: ``Catalog.changed_folders`` checks catalogs of this many folders at most (a stat each, ~5 us
 #: when cached: /usr's 15,000 took 75 ms), so a search is never slowed by a bigger tree; the
 #: time budget (``_scan.CHANGE_CHECK_BUDGET``) covers a slow disk.
 MAX_CHECKED_FOLDERS = 10_000
-
-
-class CatalogError(Exception):
-    """A catalog problem the user can act on; ``str()`` is the message to show."""
-
-
-class CatalogNotFound(CatalogError):
-    pass
-
-
-class CatalogExists(CatalogError):
-    pass
-
-
-class CatalogModeMismatch(CatalogError):
-    pass
-
-
-class CatalogBusy(CatalogError):
-    """The catalog is being indexed. ``here``: by this process (its own index run, in another
-    thread or another ``Catalog`` of it), not by another vsdesk window or command."""
-
-    def __init__(self, message: str = "", here: bool = False):
-        super().__init__(message)
-        self.here = here
-
-
-class CatalogStorageError(CatalogError):
-    """A catalog file cannot be read or written just now: another program locks it, the disk is
-    full, the file or disk is read-only, no permission, a disk error. The file is sound and is
-    left exactly as it is; the message says what to do before running again."""
 
 
 class SkippedFile(NamedTuple):
@@ -180,160 +106,6 @@ class CatalogInfo:
     #: Those of ``missing_folders`` of which the index holds no entry (its images were found
     #: elsewhere, or it never held any): nothing is kept for them (``how_to_drop``).
     missing_without_images: tuple[str, ...] = ()
-
-
-def validate_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise CatalogError(
-            f"invalid catalog name {name!r}: use 1-64 ASCII letters (a-z, A-Z), digits, '.', '_' or '-', starting with a letter or digit"
-        )
-    return name
-
-
-def catalog_location(name: str) -> Path:
-    return paths.catalogs_dir() / validate_name(name)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    # fsync before the rename, so that a power cut cannot leave an empty file where the user's
-    # folder choices were.
-    try:
-        atomic_write_json(path, data, fsync=True, indent=2, ensure_ascii=False)
-    except OSError as exc:  # the old file is intact: os.replace is all or nothing
-        raise storage_error(path, exc) from None
-
-
-def _primary_code(exc: BaseException) -> int | None:
-    """SQLite's primary result code (Python gives the extended one, e.g. SQLITE_IOERR_WRITE)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return None if code is None else code & 0xFF
-
-
-def _is_corruption(exc: BaseException) -> bool:
-    """Only these say the file itself is bad. Every other error (locked, disk full, read-only,
-    no permission, I/O, cannot open) is about the circumstances: the file is sound and must be
-    left alone, or a healthy index would be thrown away and rebuilt for nothing."""
-    return _primary_code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-
-
-def _nearly_full(folder: Path) -> bool:
-    """SQLite reports some writes that failed for want of space as I/O errors: ask the disk."""
-    try:
-        return shutil.disk_usage(folder).free < 1 << 20
-    except OSError:
-        return False
-
-
-def storage_error(path: Path, exc: BaseException, name: str | None = None) -> CatalogError:
-    """A SQLite or OS error on one of our files, as a message that says what to do."""
-    code, err = _primary_code(exc), getattr(exc, "errno", None)
-    if _is_corruption(exc):  # found in use, after the checks on opening passed
-        text = (f"the index file {path} is damaged ({exc}); your images are untouched. "
-                f"`vsdesk catalogs remove {name or path.parent.name}` and indexing the folders again rebuilds it")
-        return CatalogError(f"catalog {name!r}: {text}" if name else text)
-    if code == sqlite3.SQLITE_FULL or err in (errno.ENOSPC, errno.EDQUOT) or (
-        code == sqlite3.SQLITE_IOERR and _nearly_full(path.parent)  # e.g. the -shm file cannot grow
-    ):
-        text = f"the disk holding {path} is full: free some space and run again"
-    elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        text = f"{path} is locked by another program: close that program (or let it finish) and run again"
-    elif code == sqlite3.SQLITE_READONLY or err == errno.EROFS:
-        text = (f"{path} is read-only, so it cannot be updated: make it, its folder and any -wal or -shm "
-                f"file beside it writable (e.g. `chmod u+w {path}*`) and run again")
-    elif code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_CANTOPEN) or err in (errno.EACCES,
-                                                                                             errno.EPERM):
-        text = (f"no permission to read or write {path} ({exc}): check that you may read and write it "
-                f"and its folder {path.parent}, and run again")
-    elif code == sqlite3.SQLITE_IOERR or err == errno.EIO:
-        text = f"{path} cannot be read or written (a disk error: {exc}): check the disk and run again"
-    else:
-        text = f"{path} cannot be used ({exc})"
-    text += "; nothing is lost"
-    return CatalogStorageError(f"catalog {name!r}: {text}" if name else text)
-
-
-def being_indexed(name: str, outcome: str = "", here: bool = False) -> CatalogBusy:
-    """The error of a catalog another vsdesk process holds (``lock_catalog``); ``outcome``: what
-    became of the change refused ("nothing was changed"). ``here``: held by this process (its
-    index run, in another thread or another ``Catalog`` of it)."""
-    text = f"catalog {name!r} is being indexed by {'this' if here else 'another'} vsdesk process"
-    return CatalogBusy(f"{text}; {outcome}: try again once it has finished" if outcome else text, here=here)
-
-
-#: The catalogs whose lock this process holds (``lock_catalog``), by location. An flock is per
-#: open file, so this process would wait for its own lock as for another's, and be told of
-#: "another vsdesk process"; this says it is its own, at once.
-_held_here: set[Path] = set()
-_held_here_lock = threading.Lock()
-
-
-def _held_key(location: Path) -> Path:
-    return Path(os.path.realpath(location))
-
-
-def held_here(location: Path) -> bool:
-    """Whether this process holds the lock of the catalog in ``location`` (an index run in one of
-    its threads): it is not waited for, and is not another process's."""
-    with _held_here_lock:
-        return _held_key(location) in _held_here
-
-
-@contextlib.contextmanager
-def lock_catalog(location: Path, name: str, outcome: str = "", shared: bool = False,
-                 patience: float = 0.0) -> Iterator[None]:
-    """The lock of the catalog in ``location``: an index run holds it from start to end, and
-    every other change (a folder added or forgotten, another model, the catalog removed) while
-    it is made, so that none is undone by a run of another process (which would put back a
-    forgotten folder's entries, or write its own settings over the change). Never waited for:
-    ``CatalogBusy`` (``being_indexed``) when another holds it, after ``patience`` seconds at
-    most. ``shared``: only a look (``is_being_indexed``), which does not keep other looks out.
-    Held by this process (a run in another thread, or in this one through another ``Catalog``:
-    ``exclusive`` is re-entrant for its own), ``CatalogBusy`` at once, said as this process's."""
-    key = _held_key(location)
-    with _held_here_lock:
-        if key in _held_here:
-            raise being_indexed(name, outcome, here=True)
-        if not shared:
-            _held_here.add(key)
-    try:
-        with _flock(location, name, outcome, shared, patience):
-            yield
-    finally:
-        if not shared:
-            with _held_here_lock:
-                _held_here.discard(key)
-
-
-@contextlib.contextmanager
-def _flock(location: Path, name: str, outcome: str, shared: bool, patience: float) -> Iterator[None]:
-    """The lock file's ``flock``, kept from other processes (``lock_catalog``)."""
-    if fcntl is None:
-        yield
-        return
-    path = location / LOCK_FILE
-    try:
-        fp = open(path, "w")
-    except OSError as exc:  # a read-only or full disk
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (the lock file is ours, not the user's)
-            raise CatalogStorageError(
-                f"catalog {name!r} cannot be changed: its folder {location} is read-only (or you may not write "
-                f"in it). Make it writable (e.g. `chmod u+w {location}`) and run again; "
-                f"{outcome or 'nothing was changed'}") from None
-        raise storage_error(path, exc, name) from None
-    with fp:
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                fcntl.flock(fp.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-                break
-            except OSError:
-                if time.monotonic() >= deadline:
-                    raise being_indexed(name, outcome) from None
-                time.sleep(0.02)
-        try:
-            yield
-        finally:
-            fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
 
 
 class Catalog:
@@ -1127,47 +899,6 @@ def _range_inside(folder: str) -> tuple[str, str]:
     return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
 
 
-def on_read_only_disk(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is on a file system mounted read-only (where no chmod helps)."""
-    try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-    except (OSError, AttributeError):  # gone, or a system without statvfs: not known to be
-        return False
-
-
-def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
-    """A connection to the index at ``path``, and whether it is read-only (may not be written)."""
-    read_only = path.exists() and not os.access(path, os.W_OK)
-    # SQLite makes its -wal and -shm files beside the index, even to read it: in a folder that
-    # may not be written (a catalog on a read-only share), a writable index can be read only
-    # this way, and can be updated no more than a read-only one.
-    read_only = read_only or (path.exists() and not os.access(path.parent, os.W_OK))
-    wal = Path(f"{path}-wal")
-    if read_only and (not wal.exists() or wal.stat().st_size == 0):
-        # Immutable: SQLite creates no -wal/-shm files. Beside a read-only index they would be
-        # read-only too, stay, and keep the index read-only once it is made writable again;
-        # and on a read-only disk they cannot be made at all. An index nobody may write is not
-        # changed meanwhile (else SQLite's usual way is taken below, which reads the -wal).
-        immutable = f"{path.as_uri()}?immutable=1"
-        return sqlite3.connect(immutable, uri=True, check_same_thread=False, isolation_level=None), True
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
-    except sqlite3.Error:
-        conn.close()  # not left open until collected (it would keep a full disk busy)
-        raise
-    return conn, read_only
-
-
-def _read_config(path: Path) -> dict:
-    """The settings in ``path``; ``ValueError`` when they are damaged (cut off, emptied)."""
-    config = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
-        raise ValueError("missing keys")
-    return config
-
-
 def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
     """Settings for catalog ``name`` whose catalog.json is damaged, from its sound index: the
     folders its images were indexed from, and the mode (and model) the index is marked with,
@@ -1203,175 +934,8 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
                    f"from the index: {told}"
 
 
-def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
-    """(mode, model, folders) as the index at ``path`` holds them; (None, None, []) when it is
-    missing, damaged or cannot be read now."""
-    from vsdesk.engine.modes import mode_of_vectors_key
-
-    try:
-        if not path.is_file() or _check_index_file(path) is not None:
-            return None, None, []
-        conn, _ = _connect(path)
-        try:
-            if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
-                return None, None, []
-            meta = dict(conn.execute("SELECT key, value FROM meta"))
-            folders = [row[0] for row in conn.execute("SELECT DISTINCT root FROM files ORDER BY root")]
-        finally:
-            conn.close()
-    except (sqlite3.Error, OSError):
-        return None, None, []
-    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key")), meta.get("model"), folders
-
-
-#: What an earlier vsdesk kept of SQLite's integrity check in a recovery note: every line of it,
-#: up to a hundred (the window grew taller than the screen to show them).
-_CHECK_DUMP = re.compile(r" \(the database failed its integrity check \(.*?\)\)(?=; it was moved)", re.DOTALL)
-
-
-def _short_note(note: str | None) -> str | None:
-    """A recovery note kept in an index by an older vsdesk, without SQLite's integrity-check
-    output; any other line break made a space (the note is one sentence)."""
-    if not note:
-        return note
-    return " ".join(_CHECK_DUMP.sub("", note).split("\n"))
-
-
-def _check_index_file(path: Path) -> str | None:
-    """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
-    SQLite database (truncated to a few bytes, overwritten) is a problem. A file that cannot be
-    read (no permission, a disk error) raises the ``OSError``: that says nothing about its content."""
-    if not path.exists():
-        return None
-    size = path.stat().st_size
-    if size == 0:
-        return "the database file is empty (cut off?)"
-    with open(path, "rb") as fp:
-        header = fp.read(100)
-    if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
-        return "the file is not a SQLite database (truncated or overwritten)"
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    if page_size and pages and size < page_size * pages and not Path(str(path) + "-wal").exists():
-        return f"the file is truncated ({size} bytes, the header says {page_size * pages})"
-    return None
-
-
-def _is_damaged(path: Path) -> bool:
-    """True only when ``path`` (a moved-aside index copy) is proven damaged; a copy that reads
-    fine, or cannot be checked now, is not."""
-    try:
-        if _check_index_file(path) is not None:
-            return True
-        conn = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)  # a copy: nobody writes it
-        try:
-            row = conn.execute("PRAGMA quick_check").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        return _is_corruption(exc)
-    except OSError:
-        return False
-    return not row or row[0] != "ok"
-
-
-def _missing_settings(name: str, location: Path) -> str:
-    return (f"catalog {name!r} has no settings file ({location / CONFIG_FILE} is missing: an interrupted "
-            f"`vsdesk catalogs remove`?). `vsdesk catalogs remove {name}` removes what is left of it; "
-            f"`vsdesk index --mode MODE --catalog {name} FOLDER...` makes it a catalog again")
-
-
-#: What we write into a catalog's folder (catalog.json, its temp and damaged copies, the index,
-#: its -wal/-shm and damaged copies, the indexing lock): nothing else is ever removed with it.
-# ".tmp-" and ".catalog.json.": temp files of an interrupted catalog.json write, named by
-# files.atomic_path now and by the older mkstemp code before.
-_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", ".tmp-", INDEX_FILE, LOCK_FILE)
-
-
-def catalog_exists(name: str) -> bool:
-    return (catalog_location(name) / CONFIG_FILE).is_file()
-
-
-class CatalogSettings(NamedTuple):
-    name: str
-    mode: str
-    folders: list[str]
-
-
-def catalog_settings() -> list[CatalogSettings]:
-    """Every catalog's name, mode and folders, read from its settings alone: cheap enough for
-    the window to ask each time it is activated. ``list_catalogs`` opens the indexes too (a
-    check of each file that grows with its size, the counts), for `vsdesk catalogs list`.
-    A catalog whose settings are damaged is opened, which rebuilds them from its index; one
-    that cannot be told (no settings file, unreadable) is listed with mode "?": its name is taken."""
-    found = []
-    for location in _catalog_folders():
-        config = {"mode": "?", "folders": []}
-        try:
-            config = _read_config(location / CONFIG_FILE)
-        except OSError:
-            pass  # no settings file (an interrupted remove), or unreadable
-        except ValueError:  # damaged: rebuilt from the index, if it can be
-            try:
-                with Catalog.open(location.name) as catalog:
-                    config = {"mode": catalog.mode, "folders": catalog.folders}
-            except (CatalogError, sqlite3.Error, OSError):
-                pass
-        found.append(CatalogSettings(location.name, str(config["mode"]), [str(f) for f in config["folders"]]))
-    return found
-
-
-def _catalog_folders() -> list[Path]:
-    return [location for location in sorted(paths.catalogs_dir().iterdir())
-            if location.is_dir() and _NAME_RE.match(location.name)]
-
-
-def list_catalogs() -> list[CatalogInfo]:
-    """Every catalog on disk; one that cannot be opened is listed with its ``problem``."""
-    infos = []
-    for location in _catalog_folders():
-        if not (location / CONFIG_FILE).is_file():  # listed, so that it can be removed or made anew
-            infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location),
-                                     problem=_missing_settings(location.name, location)))
-            continue
-        try:
-            with Catalog.open(location.name) as catalog:
-                infos.append(catalog.info())
-        except (CatalogError, sqlite3.Error, OSError) as exc:
-            try:  # an index that cannot be used just now: its settings still say what it is
-                config = _read_config(location / CONFIG_FILE)
-                mode, folders, model = str(config["mode"]), list(config["folders"]), config.get("model")
-            except (OSError, ValueError):
-                mode, folders, model = "?", [], None
-            infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
-                                     model=model, **_away(away_folders(folders))))
-    return infos
-
-
 def _away(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
     """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind);
     which of them hold no entry is told by ``catalog`` (none without it)."""
     empty = tuple(folder for folder in kinds if not catalog.holds_files(folder)) if catalog is not None else ()
     return {"missing_folders": tuple(kinds), "missing_kinds": kinds, "missing_without_images": empty}
-
-
-def remove_catalog(name: str) -> Path:
-    """Delete our index files for ``name`` (never the user's images). Returns the removed folder."""
-    location = catalog_location(name)
-    if not location.is_dir():  # a folder without catalog.json is removed too: what is left of one
-        raise CatalogNotFound(f"no catalog named {name!r}")
-    # Only our own folder under catalogs_dir(), holding only our files: anything else in it was
-    # put there by someone else, and is not ours to delete.
-    others = sorted(p.name for p in location.iterdir() if not p.name.startswith(_OUR_FILES))
-    if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
-        raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); nothing was removed: "
-                           "move them elsewhere and run again")
-    # Not while another process indexes it: its run would go on writing into files removed.
-    with lock_catalog(location, name, "nothing was removed", patience=LOCK_PATIENCE):
-        try:
-            shutil.rmtree(location)
-        except OSError as exc:
-            raise storage_error(Path(exc.filename or location), exc, name) from None
-    return location

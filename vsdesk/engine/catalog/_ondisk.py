@@ -1,0 +1,229 @@
+"""A catalog on disk: one folder per catalog under ``paths.catalogs_dir()``.
+
+    <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
+    <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders,
+                                           scan_skipped (SQLite in WAL mode)
+
+The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
+aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
+JSON is rebuilt from a sound index: its files' folders, and the mode and model it is marked with
+(meta ``mode``/``model``; an older index's vectors key tells the mode).
+
+Here: their names and the index's schema, the settings file written whole and read back, a
+connection to the index (read-only where it may not be written), and the checks that tell a
+damaged index file from a sound one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+from vsdesk.engine import paths
+from vsdesk.engine.catalog._errors import CatalogError, _is_corruption, storage_error
+from vsdesk.engine.catalog._locking import LOCK_FILE
+from vsdesk.engine.files import atomic_write_json
+
+SCHEMA_VERSION = 1
+#: Seconds to wait for another program's lock on an index before giving up with a message.
+BUSY_TIMEOUT = 30.0
+CONFIG_FILE = "catalog.json"
+INDEX_FILE = "index.sqlite"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+_TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT,
+    label TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'skipped')),
+    error_kind TEXT,
+    error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
+CREATE TABLE IF NOT EXISTS vectors (
+    sha256 TEXT NOT NULL,
+    key TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (sha256, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS folder_times (
+    folder TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    mtime_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The linked folders and mount points of the last complete scan (``ScanResult.attached``): an
+-- index from before it has none, and is indexed as it was then.
+CREATE TABLE IF NOT EXISTS attached_folders (
+    folder TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('link', 'mount')),
+    root TEXT NOT NULL,
+    PRIMARY KEY (folder, kind)
+) WITHOUT ROWID;
+-- What the last index run's scan skipped without an entry in ``files``: a name that is not
+-- UTF-8, a photo format vsdesk cannot read, a file or folder that cannot be listed. Counted
+-- and listed with the skipped files (``counts``, ``skipped``) as the run reported them.
+CREATE TABLE IF NOT EXISTS scan_skipped (
+    path TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise CatalogError(
+            f"invalid catalog name {name!r}: use 1-64 ASCII letters (a-z, A-Z), digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def catalog_location(name: str) -> Path:
+    return paths.catalogs_dir() / validate_name(name)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    # fsync before the rename, so that a power cut cannot leave an empty file where the user's
+    # folder choices were.
+    try:
+        atomic_write_json(path, data, fsync=True, indent=2, ensure_ascii=False)
+    except OSError as exc:  # the old file is intact: os.replace is all or nothing
+        raise storage_error(path, exc) from None
+
+
+def on_read_only_disk(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is on a file system mounted read-only (where no chmod helps)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # gone, or a system without statvfs: not known to be
+        return False
+
+
+def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A connection to the index at ``path``, and whether it is read-only (may not be written)."""
+    read_only = path.exists() and not os.access(path, os.W_OK)
+    # SQLite makes its -wal and -shm files beside the index, even to read it: in a folder that
+    # may not be written (a catalog on a read-only share), a writable index can be read only
+    # this way, and can be updated no more than a read-only one.
+    read_only = read_only or (path.exists() and not os.access(path.parent, os.W_OK))
+    wal = Path(f"{path}-wal")
+    if read_only and (not wal.exists() or wal.stat().st_size == 0):
+        # Immutable: SQLite creates no -wal/-shm files. Beside a read-only index they would be
+        # read-only too, stay, and keep the index read-only once it is made writable again;
+        # and on a read-only disk they cannot be made at all. An index nobody may write is not
+        # changed meanwhile (else SQLite's usual way is taken below, which reads the -wal).
+        immutable = f"{path.as_uri()}?immutable=1"
+        return sqlite3.connect(immutable, uri=True, check_same_thread=False, isolation_level=None), True
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+    except sqlite3.Error:
+        conn.close()  # not left open until collected (it would keep a full disk busy)
+        raise
+    return conn, read_only
+
+
+def _read_config(path: Path) -> dict:
+    """The settings in ``path``; ``ValueError`` when they are damaged (cut off, emptied)."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
+        raise ValueError("missing keys")
+    return config
+
+
+def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
+    """(mode, model, folders) as the index at ``path`` holds them; (None, None, []) when it is
+    missing, damaged or cannot be read now."""
+    from vsdesk.engine.modes import mode_of_vectors_key
+
+    try:
+        if not path.is_file() or _check_index_file(path) is not None:
+            return None, None, []
+        conn, _ = _connect(path)
+        try:
+            if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                return None, None, []
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            folders = [row[0] for row in conn.execute("SELECT DISTINCT root FROM files ORDER BY root")]
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError):
+        return None, None, []
+    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key")), meta.get("model"), folders
+
+
+#: What an earlier vsdesk kept of SQLite's integrity check in a recovery note: every line of it,
+#: up to a hundred (the window grew taller than the screen to show them).
+_CHECK_DUMP = re.compile(r" \(the database failed its integrity check \(.*?\)\)(?=; it was moved)", re.DOTALL)
+
+
+def _short_note(note: str | None) -> str | None:
+    """A recovery note kept in an index by an older vsdesk, without SQLite's integrity-check
+    output; any other line break made a space (the note is one sentence)."""
+    if not note:
+        return note
+    return " ".join(_CHECK_DUMP.sub("", note).split("\n"))
+
+
+def _check_index_file(path: Path) -> str | None:
+    """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
+    SQLite database (truncated to a few bytes, overwritten) is a problem. A file that cannot be
+    read (no permission, a disk error) raises the ``OSError``: that says nothing about its content."""
+    if not path.exists():
+        return None
+    size = path.stat().st_size
+    if size == 0:
+        return "the database file is empty (cut off?)"
+    with open(path, "rb") as fp:
+        header = fp.read(100)
+    if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
+        return "the file is not a SQLite database (truncated or overwritten)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if page_size and pages and size < page_size * pages and not Path(str(path) + "-wal").exists():
+        return f"the file is truncated ({size} bytes, the header says {page_size * pages})"
+    return None
+
+
+def _is_damaged(path: Path) -> bool:
+    """True only when ``path`` (a moved-aside index copy) is proven damaged; a copy that reads
+    fine, or cannot be checked now, is not."""
+    try:
+        if _check_index_file(path) is not None:
+            return True
+        conn = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)  # a copy: nobody writes it
+        try:
+            row = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return _is_corruption(exc)
+    except OSError:
+        return False
+    return not row or row[0] != "ok"
+
+
+def _missing_settings(name: str, location: Path) -> str:
+    return (f"catalog {name!r} has no settings file ({location / CONFIG_FILE} is missing: an interrupted "
+            f"`vsdesk catalogs remove`?). `vsdesk catalogs remove {name}` removes what is left of it; "
+            f"`vsdesk index --mode MODE --catalog {name} FOLDER...` makes it a catalog again")
+
+
+#: What we write into a catalog's folder (catalog.json, its temp and damaged copies, the index,
+#: its -wal/-shm and damaged copies, the indexing lock): nothing else is ever removed with it.
+# ".tmp-" and ".catalog.json.": temp files of an interrupted catalog.json write, named by
+# files.atomic_path now and by the older mkstemp code before.
+_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", ".tmp-", INDEX_FILE, LOCK_FILE)
