@@ -801,6 +801,21 @@ def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
         assert set(item.data["data"]).issubset(set(range(300)))
 
 
+def test_scatter_does_not_draw_or_pick_a_point_without_a_label_code(qtbot):
+    """A file's other path (label code -1, ``colouring``'s ``drawn``) stands at its file's point:
+    not drawn, not in the legend, and a click there picks the file's own row."""
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    xy = np.array([[0, 0], [10, 0], [0, 10], [10, 0]], np.float32)  # row 1: row 3's other path
+    view.set_points(xy, np.array([0, -1, 0, 0]), ["shop", "backup"], [f"/nowhere/{i}.png" for i in range(4)])
+    qtbot.waitExposed(view)
+    assert sorted(int(i) for item in view._groups for i in item.data["data"]) == [0, 2, 3]
+    assert "shop" in view.legend.text() and "backup" not in view.legend.text()
+    assert view.index_at(view.scene_pos_of(1)) == 3
+
+
 def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot):
     """The review: the only way back to the whole map was pyqtgraph's tiny button, shown only
     under the mouse. Zoomed, the map shows "Reset view"; Home (the map focused) and the

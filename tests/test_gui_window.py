@@ -2245,6 +2245,16 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         # a map click on the other path's point selects the result, as when browsing (it did not)
         assert tab.gallery.select_catalog_index(tab.snapshot.paths.index(other))
         assert tab.gallery.currentIndex().row() == row
+    # The map, as the gallery: each file one point, the links standing at it, neither drawn nor
+    # in the legend (it drew them, and said "backup" under the map); a click on a file's point
+    # selects its result.
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 10, timeout=120_000)
+    drawn = sorted(int(i) for group in tab.scatter._groups for i in group.data["data"])
+    assert len(drawn) == 5 and all("/clothing/" in tab.snapshot.paths[i] for i in drawn)
+    assert "backup" not in tab.scatter.legend.text()
+    for row, item in enumerate(items):
+        tab.map._on_point_clicked(item.index)
+        assert item.index in drawn and tab.gallery.currentIndex().row() == row
     tab.gallery.setCurrentIndex(model.index(2))
     other = Path(items[2].also[0])
     assert tab.preview.caption.text().split("\n")[2] == f"also at {other.parent.name}/{other.name}"

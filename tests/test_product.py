@@ -1377,8 +1377,10 @@ def test_a_garment_on_its_side_is_told(clothing):
     scores clearly higher turned by 90 degrees one way or the other may be on its side. Real
     held-out photos (the twin never saw them), as given and turned by 90 and 270 degrees."""
     from vsdesk.engine.imageio import load_image
-    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.embedding import l2_normalise
+    from vsdesk.engine.product import familiarity, load_embedder
     from vsdesk.engine.product.familiarity import sentence
+    from vsdesk.engine.product.features import image_array
     from vsdesk.engine.product.model import read_meta
     from vsdesk.engine.query import embed_queries
 
@@ -1397,6 +1399,20 @@ def test_a_garment_on_its_side_is_told(clothing):
     assert all(t["unfamiliar"] for t in turned if t["sideways"])
     said = sentence(next(t for t in turned if t["sideways"]))
     assert said.startswith("it may be on its side") and said.endswith("its class is a guess"), said
+    # A query's passes beyond the plain image (the mirror image, the two turns) run as one batch
+    # of the first member: its facts are those of separate passes, bit for bit.
+    for image in [*photos[:3], photos[0].rotate(90, expand=True)]:
+        vector = twin.embed(twin.preprocess(image)[None])[0]
+        described = twin.describe(image, vector)
+        pixels = image_array(image, twin.meta.size)
+        embedding = l2_normalise(vector[None, : twin.features_dim])[0]
+        apart = twin.turned(pixels)
+        known = twin.familiarity
+        assert described["familiarity"]["typicality"] == round(float(known.typicality(embedding[None])[0]), 1)
+        assert described["familiarity"]["typicality_turned"] == round(float(known.typicality(apart).max()), 1)
+        assert described["familiarity"]["sideways"] == (known.turned_gain(embedding, apart) > familiarity.SIDEWAYS_GAIN)
+        probabilities = twin.classify(twin.preprocess(image)[None], vector[None])["probabilities"][0]
+        assert described["classes"][0]["probability"] == round(float(probabilities.max()), 4)
 
 
 def test_a_photo_in_a_plain_frame_is_not_flat_as_a_screenshot(clothing):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,6 +75,44 @@ def test_catalog_projection_is_cached_per_version(tmp_path, new_file_mode):
     fourth = project_catalog(catalog, iterations=250).xy
     assert fourth.shape == (39, 2)
     assert len(list((paths.cache_dir() / "projections").glob("map-*.npy"))) == 1
+
+
+def test_a_file_at_several_paths_is_one_point_of_the_map_as_it_is_one_result(tmp_path):
+    """The review: the map kept a point, and a legend entry, for each path of a file the
+    gallery shows once ("also at"). A file is one point; its other paths stand at it, drawn
+    neither as points nor in the legend."""
+    from vsdesk.engine.query import fold_catalog
+    from vsdesk.engine.map_colours import colouring
+    from vsdesk.engine.session import map_rows
+
+    root = tmp_path / "shop"
+    (root / "clothing").mkdir(parents=True)
+    (root / "backup").mkdir()
+    photos = clothing_images(12)
+    for src in photos:
+        shutil.copy(src, root / "clothing" / src.name)
+    for src in photos[:4]:  # the same bytes at a second path
+        shutil.copy(src, root / "backup" / src.name)
+    catalog = Catalog.create("shop", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    vectors, hashes = catalog.vectors(), catalog.hashes()
+    assert len(vectors.paths) == 16
+    browse = fold_catalog(vectors.paths, hashes)
+    drawn = map_rows(browse)
+    assert len(drawn) == 12 and all("/clothing/" in vectors.paths[row] for row in drawn)
+    xy = project_catalog(catalog, iterations=250).xy
+    assert xy.shape == (16, 2)
+    row_of = {path: row for row, path in enumerate(vectors.paths)}
+    for src in photos[:4]:  # each copy at its file's point
+        assert np.array_equal(xy[row_of[str(root / "backup" / src.name)]], xy[row_of[str(root / "clothing" / src.name)]])
+    # the map of the twelve files alone, as if the copies were not there
+    assert np.array_equal(xy[drawn], project(vectors.matrix[drawn], iterations=250))
+    # the legend: the copies' folder is no entry, and their rows no points (code -1)
+    labels = [Path(path).parent.name for path in vectors.paths]
+    shown = colouring(labels, [], drawn)
+    assert shown.names == ["clothing"] and sorted(np.flatnonzero(shown.codes < 0)) == sorted(
+        row_of[str(root / "backup" / src.name)] for src in photos[:4])
+    assert colouring(labels, []).names == ["backup", "clothing"]  # (every row: as before)
 
 
 def test_mapping_a_catalog_keeps_the_map_of_one_whose_name_extends_it(tmp_path):

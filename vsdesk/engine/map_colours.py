@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -34,12 +34,17 @@ class Colouring(NamedTuple):
     colours: list[int]
 
 
-def colouring(labels: list[str], classes: list[str]) -> Colouring:
+def colouring(labels: list[str], classes: list[str], drawn: Sequence[int] | None = None) -> Colouring:
     """The map's colours for items labelled ``labels``: a colour of its own for each label, up
     to ``COLOUR_SLOTS`` of them; beyond, the rarest share one grey, "N rarer labels" in the legend
-    (each point's own label is still said on hover)."""
-    names, codes = label_codes(labels)
-    names, codes, grouped = _group_rarest(names, codes)
+    (each point's own label is still said on hover). ``drawn``: the rows the map draws, one per
+    file (``CatalogSnapshot.map_rows``); the others, a file's other paths, get the code -1: no
+    point and no legend entry of their own (None: every row)."""
+    rows = np.arange(len(labels)) if drawn is None else np.asarray(drawn, np.int64)
+    names, part = label_codes([labels[row] for row in rows])
+    names, part, grouped = _group_rarest(names, part)
+    codes = np.full(len(labels), -1, np.int32)
+    codes[rows] = part
     colours = label_colours(names, classes)
     if grouped:
         names, colours = [*names, f"{grouped} rarer labels"], [*colours, GROUPED_SLOT]

@@ -145,6 +145,49 @@ def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap 
     return xy
 
 
+Browse = tuple[tuple[int, tuple[int, ...]], ...]  # ``query.fold_catalog``: (row, its file's other rows)
+
+
+def points_of_rows(browse: Browse, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the rows mapped: each file once, at the row the gallery shows it by (``browse``,
+    ``query.fold_catalog``); each of the ``n`` rows' place among them): a file held at several
+    paths is one point, as it is one result, and its other paths' rows stand at that point."""
+    drawn = np.array(sorted(row for row, _others in browse), np.int64)
+    point = np.full(n, -1, np.int64)
+    point[drawn] = np.arange(len(drawn))
+    for row, others in browse:
+        point[list(others)] = point[row]
+    if (point < 0).any():
+        raise ValueError("the catalog's folding does not cover its rows")
+    return drawn, point
+
+
+def project_folded(
+    matrix: np.ndarray,
+    browse: Browse | None,
+    progress: Progress = no_progress,
+    cancelled: Cancelled = never_cancelled,
+    partial: Partial | None = None,
+    *,
+    init: np.ndarray | None = None,
+    **options,
+) -> np.ndarray:
+    """``project`` of a catalog's vectors (``matrix``, one row per path) with each file mapped
+    once (``points_of_rows``): (n, 2), a file's other paths at its point. ``browse`` None: every
+    row is a point of its own."""
+    n = len(matrix)
+    if browse is None:
+        drawn, point = np.arange(n), np.arange(n)
+    else:
+        drawn, point = points_of_rows(browse, n)
+    if len(drawn) == n:  # no file held twice: the map of every row, as it always was
+        return project(matrix, progress, cancelled, partial, init=init, **options)
+    spread = None if partial is None else (lambda xy, done: partial(xy[point], done))
+    embedding = project(np.asarray(matrix)[drawn], progress, cancelled, spread,
+                        init=None if init is None else np.asarray(init)[drawn], **options)
+    return embedding[point]
+
+
 def project_catalog(
     catalog,
     progress: Progress = no_progress,
@@ -154,27 +197,34 @@ def project_catalog(
     perplexity: float = 30.0,
     iterations: int = 1000,
     start_from: CatalogMap | None = None,
+    browse: Browse | None = None,
 ) -> CatalogMap:
     """The map of ``catalog.vectors()``, cached per catalog version. A map from the cache
     reports no progress: nothing is computed (the window showed "t-SNE (cached) 100%" for an
     instant before the map). ``start_from``: an earlier map of most of it (``initial_layout``),
     refined rather than computed afresh. A refined map depends on the earlier one: it is cached
     apart, read only by a refining call, so that the map computed afresh (from the cache or
-    not) is the same whatever was shown before."""
+    not) is the same whatever was shown before. Each file is one point, as the gallery shows
+    it (``project_folded``; ``browse``: the catalog's ``fold_catalog``, made here if not given)."""
+    from vsdesk.engine.query import fold_catalog
+
     vectors = catalog.vectors()
     n = len(vectors.paths)
-    path = _cache_path(catalog, perplexity, iterations)
+    if browse is None:
+        browse = fold_catalog(vectors.paths, catalog.hashes())
+    folded = len(browse) < n
+    path = _cache_path(catalog, perplexity, iterations, folded=folded)
     cached = _load(path, n)
     init = None
     if cached is None and start_from is not None:
         init = initial_layout(vectors.paths, vectors.matrix, start_from)
         if init is not None:
-            path = _cache_path(catalog, perplexity, iterations, refined=True)
+            path = _cache_path(catalog, perplexity, iterations, refined=True, folded=folded)
             cached = _load(path, n)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
-    embedding = project(vectors.matrix, progress, cancelled, partial, perplexity=perplexity, iterations=iterations,
-                        init=init)
+    embedding = project_folded(vectors.matrix, browse, progress, cancelled, partial, perplexity=perplexity,
+                               iterations=iterations, init=init)
     # Minutes of work are not thrown away for want of a cache: the map is returned unsaved.
     try:
         _save(path, embedding)
@@ -188,9 +238,13 @@ def project_catalog(
     return CatalogMap(vectors.paths, embedding, unsaved)
 
 
-def _cache_path(catalog, perplexity: float, iterations: int, refined: bool = False) -> Path:
-    """``refined``: a map refined from an earlier one (``project_catalog``'s ``start_from``)."""
+def _cache_path(catalog, perplexity: float, iterations: int, refined: bool = False, folded: bool = False) -> Path:
+    """``refined``: a map refined from an earlier one (``project_catalog``'s ``start_from``);
+    ``folded``: of a catalog holding a file at several paths, mapped once (a map made before
+    that had a point for each path; a catalog without such files maps as it did)."""
     ident = f"{catalog.uid}|{catalog.version}|{catalog.embedder_key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
+    if folded:
+        ident += "|each file once"
     if refined:
         ident += f"|refined in {REFINE_ITERATIONS}"
     digest = hashlib.sha256(ident.encode()).hexdigest()[:24]

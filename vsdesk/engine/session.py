@@ -176,6 +176,11 @@ class CatalogSnapshot:
     def __len__(self) -> int:
         return len(self.paths)
 
+    @property
+    def map_rows(self) -> list[int] | None:
+        """The rows the map draws: one per file, as the gallery shows the catalog (``map_rows``)."""
+        return map_rows(self.browse)
+
     def item_type(self, index: int) -> ItemType | None:
         """Row ``index``'s product type (None: not a product catalog, or its model not loaded yet)."""
         if not self.types or not 0 <= index < len(self.types):
@@ -219,6 +224,13 @@ class QueryOutcome:
     #: Even the best of ``hits`` scores below most true matches (``Results.weak_match``); None:
     #: the mode has no measured threshold to tell.
     weak_match: bool | None = False
+
+
+def map_rows(browse: tuple[tuple[int, tuple[int, ...]], ...] | None) -> list[int] | None:
+    """The rows a catalog's map draws, given its ``browse`` (``fold_catalog``): each file once,
+    at the row the gallery shows it by; a file's other paths are neither points nor legend
+    entries of their own (their rows stand at its point). None: every row."""
+    return None if browse is None else sorted(row for row, _others in browse)
 
 
 def _types(labels: list[str], classified: dict[str, Any], classes: list[str]) -> dict[str, Any]:
@@ -714,6 +726,7 @@ class ModeSession:
         _, skipped = catalog.counts()
         away = catalog.away_folders()  # linked folders and mount points in them too
         hashes = list(catalog.hashes())
+        browse = self._browse(catalog, vectors.paths, hashes)
         snapshot = CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,
@@ -724,12 +737,12 @@ class ModeSession:
             vectors=vectors.matrix,
             skipped=skipped,
             skipped_files=catalog.skipped() if skipped else [],
-            colouring=colouring(labels, list(classes or [])),
+            colouring=colouring(labels, list(classes or []), map_rows(browse)),
             is_sample=samples.is_sample(catalog.name),
             model_key=catalog.embedder_key or "",
             model=catalog.model,
             hashes=hashes,
-            browse=self._browse(catalog, vectors.paths, hashes),
+            browse=browse,
             missing_folders=tuple(away),
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
@@ -767,9 +780,10 @@ class ModeSession:
         guessed = [f"{name}{PREDICTED}" for name in classified["labels"]]
         types = {**_types(snapshot.labels, classified, classes), "types_by": weakref.ref(embedder)}
         if not any(snapshot.labels):
-            return dataclasses.replace(told, labels=guessed, labels_predicted=True, colouring=colouring(guessed, classes),
+            return dataclasses.replace(told, labels=guessed, labels_predicted=True,
+                                       colouring=colouring(guessed, classes, snapshot.map_rows),
                                        **types)
-        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes), **types)
+        return dataclasses.replace(told, predicted_colouring=colouring(guessed, classes, snapshot.map_rows), **types)
 
     # -- queries --------------------------------------------------------------------------------
     def query(
@@ -882,17 +896,18 @@ class ModeSession:
         part indexed before a resumed run), refined rather than computed afresh
         (``projection.initial_layout``)."""
         from vsdesk.engine.catalog import Catalog
-        from vsdesk.engine.projection import initial_layout, project, project_catalog
+        from vsdesk.engine.projection import initial_layout, project_catalog, project_folded
 
         report = (lambda xy, _iterations: partial(xy)) if partial is not None else None
         with Catalog.open(snapshot.name) as catalog:
             if catalog.version == snapshot.version:
-                found = project_catalog(catalog, progress, cancelled, report, start_from=start_from)
+                found = project_catalog(catalog, progress, cancelled, report, start_from=start_from,
+                                        browse=snapshot.browse)
                 if list(found.paths) == snapshot.paths:
                     return found
         # The catalog changed since the snapshot: map the snapshot itself (not cached).
-        return CatalogMap(snapshot.paths, project(snapshot.vectors, progress, cancelled, report,
-                                                  init=initial_layout(snapshot.paths, snapshot.vectors, start_from)))
+        return CatalogMap(snapshot.paths, project_folded(snapshot.vectors, snapshot.browse, progress, cancelled, report,
+                                                         init=initial_layout(snapshot.paths, snapshot.vectors, start_from)))
 
     # -- VAE manifold ------------------------------------------------------------------------------
     def decode_grid(

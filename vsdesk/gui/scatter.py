@@ -398,6 +398,8 @@ class ScatterView(QWidget):
         if px <= 0 or py <= 0:
             return -1
         d2 = ((self._xy[:, 0] - p.x()) / px) ** 2 + ((self._xy[:, 1] - p.y()) / py) ** 2
+        if len(self._labels) == len(d2):  # a point not drawn (label -1: a file's other path) is not picked
+            d2[self._labels < 0] = np.inf
         best = int(np.argmin(d2))
         return best if d2[best] <= PICK_RADIUS_PX**2 else -1
 
