@@ -287,10 +287,13 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.open_paths(["gone.jpg", str(ARTWORKS[4]), "mine"], "given")
     assert tab.outcome is not None and tab.outcome.source == str(ARTWORKS[4])
-    # (and, beside it, that the sample's copy of that file is left out of its results)
+    # The sample holds that very file (as the quick start's dress is in the sample catalog): said
+    # calmly under the query, not as a note beside what was done with the paths given, where it
+    # read as a problem.
     assert tab.messages.text() == (f"2 files and 1 folder given: searching with {ARTWORKS[4].name} (gone.jpg not "
-                                   "found); 1 folder left aside (a folder given alone becomes a catalog).\n"
-                                   f"Not shown, as a copy of the query: {ARTWORKS[4].name} (the same bytes).")
+                                   "found); 1 folder left aside (a folder given alone becomes a catalog).")
+    assert tab.query_area.caption.text() == f"{ARTWORKS[4].name} — in this catalog"
+    assert f"holds the query itself, as {ARTWORKS[4].name} (the same bytes)" in tab.query_area.caption.toolTip()
     tab.open_paths(["mine"], "given")
     qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     assert str(folder) in tab.messages.text()
@@ -2331,6 +2334,22 @@ def test_a_crop_whose_painting_the_model_sees_as_the_crop_names_the_painting_lef
     assert "Not shown" not in tab.messages.text()
 
 
+def test_a_duplicate_of_the_query_in_its_catalog_is_still_named_in_the_message_bar(qtbot, window, tmp_path):
+    """Only the query itself in a catalog (one copy of a file searched from outside it) is said
+    quietly under the query; a catalog file searched with, held again under another name, is a
+    duplicate the user may want to know of: named in the message bar as before."""
+    folder = copy_images(ARTWORKS[:3], tmp_path / "art")
+    shutil.copyfile(folder / ARTWORKS[0].name, folder / "again.jpg")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / ARTWORKS[0].name))
+    assert tab.messages.text() == "Not shown, as a copy of the query: again.jpg (the same bytes)."
+    assert tab.query_area.caption.text() == ARTWORKS[0].name
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[1]))  # from outside: its one copy here is the query itself
+    assert tab.messages.text() == "" and tab.query_area.caption.text() == f"{ARTWORKS[1].name} — in this catalog"
+
+
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):
     """What the VAE panel shows comes from the real engine's ``describe()`` (a renamed key fails here)."""
     from vsdesk.engine.vae.engine import CLASS_NAMES
@@ -2813,8 +2832,10 @@ def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_pa
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         pass
     qtbot.waitUntil(lambda: tab.outcome.catalog == third, timeout=60_000)
-    # (the note that the results were another catalog's is gone; the query's copy in this one is named)
-    assert tab.messages.text() == f"Not shown, as a copy of the query: {ARTWORKS[9].name} (the same bytes)."
+    # (the note that the results were another catalog's is gone; that this one holds the query
+    # itself is said under the query, not in the message bar)
+    assert tab.messages.text() == ""
+    assert tab.query_area.caption.text() == f"{ARTWORKS[9].name} — in this catalog"
 
 
 def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under_its_name(qtbot, window, tmp_path):
