@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import CLOTHING_DIR
 
 
@@ -97,6 +99,22 @@ def test_qts_own_options_reach_the_windows_qt(tmp_path):
     said = next(line for line in done.stdout.splitlines() if line.startswith("style "))
     assert said.startswith("style windows platform offscreen rtl True "), said
     assert said.endswith("arguments []"), said  # Qt took its options (the path is vsdesk's)
+
+
+def test_a_file_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_path, monkeypatch, capsys):
+    """`vsdesk -n.jpg` said only "unrecognized arguments: -n.jpg": when the unknown option names
+    a file here, the error says how to open it. Another unknown option gets no such words."""
+    from vsdesk.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    (tmp_path / "-n.jpg").write_bytes(photo.read_bytes())
+    for argv, hint in ((["-n.jpg"], True), (["-x.jpg"], False)):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and f"vsdesk: error: unrecognized arguments: {argv[0]}" in err, err
+        assert ("put -- before it: vsdesk -- -n.jpg" in err) is hint, err
 
 
 def test_a_name_that_starts_with_a_dash_is_opened_after_a_double_dash(tmp_path):
