@@ -1395,6 +1395,28 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
     assert asked[-1] == str(home / "Pictures")
 
 
+def test_a_window_made_does_not_repoint_qts_settings_which_are_the_processs(qtbot, tmp_path):
+    """``QSettings.setPath`` is process-wide, and each MainWindow set it again (a window made in
+    a process that had pointed it elsewhere moved it under that process). The window's start-up
+    sets it once (``app.run``, tested in test_launcher.py); a window made leaves it."""
+    from PySide6.QtCore import QSettings
+
+    from vsdesk.gui.main_window import MainWindow
+    from vsdesk.gui.settings import keep_qt_settings_in_config_dir
+
+    def qt_file() -> str:
+        return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "QtProject").fileName()
+
+    elsewhere = tmp_path / "elsewhere"
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(elsewhere))
+    try:
+        window = MainWindow(autostart=False)
+        qtbot.addWidget(window)
+        assert qt_file().startswith(str(elsewhere)), qt_file()
+    finally:
+        keep_qt_settings_in_config_dir()  # as the test's fixture set it
+
+
 def test_qts_file_dialog_keeps_its_settings_in_vsdesks_config_dir(qtbot, tmp_path, monkeypatch):
     """Qt's file dialog wrote ~/.config/QtProject.conf, outside VSDESK_CONFIG_DIR, although the
     README says vsdesk writes nowhere else."""

@@ -84,6 +84,23 @@ widgets.QApplication = QApplication
 """
 
 
+def test_the_windows_process_keeps_qts_own_settings_in_vsdesks_config_dir(tmp_path):
+    """Qt's own settings (its file dialog's state, "QtProject.conf") are pointed at the config
+    dir once, by the window's start-up (each window made did it before)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(REPORTER.replace(
+        '        self.quit()', '        from PySide6.QtCore import QSettings\n'
+        '        print("qt settings", QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, '
+        '"QtProject").fileName(), flush=True)\n        self.quit()'))
+    config = tmp_path / "config"
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CONFIG_DIR=str(config),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    assert done.returncode == 0, done.stderr
+    said = next(line for line in done.stdout.splitlines() if line.startswith("qt settings "))
+    assert said == f"qt settings {config / 'qt' / 'QtProject.ini'}", said
+
+
 def test_qts_own_options_reach_the_windows_qt(tmp_path):
     """`vsdesk -style Fusion` was refused by the command line ("invalid choice: 'Fusion'"): Qt's
     standard options go to the window's Qt, with their values, and a path after them is

@@ -22,6 +22,7 @@ def run(argv: list[str]) -> int:
     from vsdesk.gui.crash import install_excepthooks, log_to_file
     from vsdesk.gui.main_window import MainWindow
     from vsdesk.gui.qt_options import gives_geometry, options_and_paths, split as split_qt_options
+    from vsdesk.gui.settings import keep_qt_settings_in_config_dir
     from vsdesk.gui.theme import ColourScheme
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -37,6 +38,7 @@ def run(argv: list[str]) -> int:
     qt_options, rest = split_qt_options(argv)
     other_options, images = options_and_paths(rest)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_options, *other_options])
+    keep_qt_settings_in_config_dir()  # process-wide: set once, here, not by each window made
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
     # Must match resources/desktop/io.github.vsdesk.vsdesk.desktop so the desktop groups the window

@@ -17,7 +17,7 @@ from vsdesk.engine.modes import MODES
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
-from vsdesk.gui.settings import Settings, keep_qt_settings_in_config_dir
+from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskRunner, ms_until
 
@@ -40,7 +40,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.autostart = autostart
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
-        keep_qt_settings_in_config_dir()
         self.settings = settings or Settings()
         self.runner = TaskRunner(("tf", "compute", "io"), self)
         self.cache = ThumbnailCache(parent=self)
