@@ -296,6 +296,45 @@ def test_a_vsdesk_process_leaves_nothing_in_the_home_folder_but_what_the_readme_
     assert list(home.iterdir()) == []
 
 
+SIGTERM_ONCE_SHOWN = """
+import atexit
+import os
+import signal
+
+import PySide6.QtWidgets as widgets
+from PySide6.QtCore import QTimer
+
+atexit.register(lambda: print("python finalised", flush=True))
+_Base = widgets.QApplication
+
+
+class QApplication(_Base):
+    def __init__(self, *args):
+        super().__init__(*args)
+        QTimer.singleShot(500, lambda: os.kill(os.getpid(), signal.SIGTERM))
+
+
+widgets.QApplication = QApplication
+"""
+
+
+def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_path):
+    """SIGTERM while the VAE sample was indexed took 7-11 s to end the window: it closed at once,
+    then Python's finalisation collected the garbage of TensorFlow and the catalogs for 4-8 s
+    (gdb: Py_FinalizeEx > finalize_modules > gc_collect_main). Once the window has closed and
+    saved what it keeps, the process exits (143) without it: no atexit handler runs."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SIGTERM_ONCE_SHOWN)
+    cache = tmp_path / "cache"
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CACHE_DIR=str(cache), VSDESK_CONFIG_DIR=str(tmp_path / "config"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    assert done.returncode == 143, done.stderr
+    assert "python finalised" not in done.stdout
+    assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()  # the log written before the exit
+    assert (tmp_path / "config" / "vsdesk.ini").is_file()  # and the settings
+
+
 def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_model_cache(tmp_path):
     """SIGTERM while the window converted a model into a fresh cache (the Style tab's VGG16,
     written to ``models/.tmp-*.weights.h5``) left the temp file there for good, 20-60 MB. The
