@@ -362,6 +362,11 @@ def test_the_style_sample_offline_is_a_warning_in_words_with_a_way_on_said_again
             "tries the download again at its next start.")
     assert tab.messages.text() == said and tab.messages.kind == "warning"
     assert tab.messages.action_button.text() == "New catalog from a folder…"
+    # The map's place and the status line say what happened, not "the map appears…" and "Ready"
+    # (the message above may be closed).
+    offline = "the sample paintings could not be downloaded (no internet connection)"
+    assert tab.scatter.status() == f"No map: {offline}"
+    qtbot.waitUntil(lambda: window.activity.text() == f"No catalog: {offline}", timeout=60_000)  # once all is done
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[0]))
     assert tab.messages.text() == f"No results: the catalog “style-artworks” has no indexed images. {said}"

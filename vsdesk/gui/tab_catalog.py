@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QWidget
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
 from vsdesk.engine.text import RESUMING, counted, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
-from vsdesk.gui.errors import sample_offline_text, user_message
+from vsdesk.gui.errors import sample_offline_brief, sample_offline_text, user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -97,6 +97,9 @@ class TabCatalog(QObject):
         #: Why the catalog chosen could not be opened, as said (the message may be gone by the
         #: time a search finds it empty: the search's note says it again); "" once one opens.
         self.failure = ""
+        #: The same in a few words, for the map's place and the status line ("the sample
+        #: paintings could not be downloaded"); "" once one opens.
+        self.failure_brief = ""
         #: What to do about it (a button's text and callback), or None.
         self.failure_action: tuple[str, Callable[[], None]] | None = None
         #: Looks whether the catalog chosen is still being indexed by another process (it is
@@ -345,7 +348,7 @@ class TabCatalog(QObject):
         )
 
     def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
-        self.failure, self.failure_action = "", None
+        self.failure, self.failure_action, self.failure_brief = "", None, ""
         self._show(snapshot)
         self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
@@ -450,6 +453,7 @@ class TabCatalog(QObject):
             return
         said = user_message(exc, f"open the catalog “{self.name}”")
         self.failure, self.failure_action = said, None
+        self.failure_brief = f"“{self.name}” could not be opened"
         if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the
             # sample, with the message kept up (not the sample's to take back).
@@ -468,6 +472,7 @@ class TabCatalog(QObject):
         log.warning("sample %s not available: %s", exc.sample, exc)
         text = sample_offline_text(exc, self.catalog_bar.menu_title)
         self.failure, self.failure_action = text, ("New catalog from a folder…", self.catalog_bar.choose_folder)
+        self.failure_brief = sample_offline_brief(exc)
         # One button: a folder offered (given at start-up) keeps its own, said beside it (``_tell``).
         self._say("warning", text, None if self.messages.has_offer() else self.failure_action)
         self.failed.emit()
