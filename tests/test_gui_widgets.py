@@ -834,6 +834,29 @@ def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):
         assert set(item.data["data"]).issubset(set(range(300)))
 
 
+def test_the_maps_classes_differ_in_shape_too_and_the_legend_shows_each_shape(qtbot):
+    """Classes were told by colour only (a user who tells red from green poorly could not): each
+    class has a marker of its own too, by its colour slot, neighbours never alike, and the
+    legend shows each class's marker in its colour."""
+    from vsdesk.gui.scatter import SYMBOLS
+
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    names = ["Bag", "Dress", "Hat", "Shoes", "Shorts"]
+    xy = np.random.default_rng(1).normal(size=(50, 2)).astype(np.float32)
+    view.set_points(xy, labels=np.arange(50) % len(names), label_names=names)
+    markers = [group.opts["symbol"] for group in view._groups]
+    assert markers == [symbol for symbol, _char in SYMBOLS[:len(names)]]
+    assert len(set(markers)) == len(names) and "star" not in markers  # (the query's)
+    entries = view.legend.text().split(" &nbsp; ")
+    for entry, name, (_symbol, char) in zip(entries, names, SYMBOLS):
+        assert entry.endswith(f">{char}</span>&nbsp;{name}"), entry
+    # A class keeps its marker with its colour slot, whatever classes are shown beside it.
+    view.set_points(xy[:10], labels=np.zeros(10), label_names=["Hat"], colours=[2])
+    assert [group.opts["symbol"] for group in view._groups] == [SYMBOLS[2][0]]
+    assert f">{SYMBOLS[2][1]}</span>&nbsp;Hat" in view.legend.text()
+
+
 def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot):
     """The review: the only way back to the whole map was pyqtgraph's tiny button, shown only
     under the mouse. Zoomed, the map shows "Reset view"; Home (the map focused) and the
