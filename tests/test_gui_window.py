@@ -2926,6 +2926,45 @@ def test_another_catalog_can_be_chosen_while_one_is_indexed_whose_run_goes_on_wh
     assert len(tab.snapshot) == 12
 
 
+
+def test_a_run_stopped_note_goes_on_to_the_catalog_opened_when_the_one_between_was_left_too(
+        qtbot, window, tmp_path, monkeypatch):
+    """A→B→C: the index run of A stopped to open B, and C chosen before B had opened; the note
+    that A's run was stopped (and goes on later) was kept for B, which never opened, and lost.
+    It is said once C has opened."""
+    import threading
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "a")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    between = tab.catalog_name
+    big = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "b")))
+    last = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[16:19], tmp_path / "c")))
+    tab.refresh_catalog_list()
+    qtbot.waitUntil(lambda: big in tab.catalog_bar.names() and last in tab.catalog_bar.names(), timeout=10_000)
+    held = threading.Event()  # the run holds after its first batch until the other catalogs are chosen
+    open_catalog = tab.session.open_catalog
+
+    def slow(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            progress(done, total, message)
+            if name == big and message.startswith("indexing") and done > 0:
+                held.wait(30)
+        return open_catalog(name, told, *args, **kwargs)
+
+    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    tab.open_catalog(big)
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.combo.setCurrentText(between)  # A -> B ...
+        bar.combo.setCurrentText(last)  # ... -> C at once, B not opened yet
+        held.set()
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.name == last and not tab.catalog.is_opening(),
+                    timeout=120_000)
+    assert (f"The index run of “{big}” was stopped to open “{between}”: the images it indexed are kept, and it "
+            f"goes on when “{big}” is opened again.") in tab.messages.text(), tab.messages.text()
+
+
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
     removed = tab.snapshot.name

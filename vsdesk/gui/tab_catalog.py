@@ -224,20 +224,30 @@ class TabCatalog(QObject):
     def _say_run_stopped(self, name: str) -> None:
         """Another catalog (``name``) chosen during the index run of the one chosen before: that
         run stops at its next batch (superseded), what it indexed kept and gone on with when
-        that catalog is next opened (``RESUMING``); said once ``name`` has opened."""
-        done, total = self._index_progress
-        if not self.is_opening() or name == self.name or not total:
+        that catalog is next opened (``RESUMING``); said once ``name`` has opened. A note still
+        waiting for the catalog left (A's run stopped to open B, and C chosen before B opened)
+        goes on to ``name``, not lost with B."""
+        pending = self._said_once_open
+        if name == self.name:
             return
+        carried = pending[1] if pending is not None and pending[0] == self.name else ""
+        said = " ".join(text for text in (carried, self._run_stopped_text(name)) if text)
+        if said:
+            self._said_once_open = (name, said)
+
+    def _run_stopped_text(self, name: str) -> str:
+        """What to say of the run of the catalog left for ``name``, if one was under way, or ""."""
+        done, total = self._index_progress
+        if not self.is_opening() or not total:
+            return ""
         if self._switching is not None and self._switching[0] == self.name:
             # (Opened from code, the list off: a folder of another catalog dropped.) The run
             # stops as a Cancel does: the catalog goes back to the model it had.
             model = self._switching[1] or "the shipped model"
-            self._said_once_open = (name, f"The switch of “{self.name}” to {model} was stopped to open “{name}”: "
-                                          "it keeps the model it had; the images embedded so far are kept for "
-                                          "when it is switched again.")
-            return
-        self._said_once_open = (name, f"The index run of “{self.name}” was stopped to open “{name}”: the images it "
-                                      f"indexed are kept, and it goes on when “{self.name}” is opened again.")
+            return (f"The switch of “{self.name}” to {model} was stopped to open “{name}”: it keeps the model it "
+                    "had; the images embedded so far are kept for when it is switched again.")
+        return (f"The index run of “{self.name}” was stopped to open “{name}”: the images it indexed are kept, "
+                f"and it goes on when “{self.name}” is opened again.")
 
     def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
         """What the catalog held as opening it started: shown while the run brings it up to date.
