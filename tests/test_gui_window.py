@@ -545,6 +545,27 @@ def test_a_catalog_another_process_indexes_is_shown_as_it_was_and_opened_again_o
     assert tab.messages.text() == ""
 
 
+def test_a_model_switch_that_finds_the_catalog_indexed_elsewhere_says_it_waits(qtbot, window, tmp_path):
+    """A product catalog switched to another model while another process indexed it was said to
+    be "shown as it was, and updated when that is done": it keeps its model meanwhile, and is
+    then switched to the one chosen (asked again once the other run is done)."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))
+    name = tab.catalog_name
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.catalog.open(name, model="product/mine")  # as the model dialog asks it
+        assert tab.messages.text() == (f"The catalog “{name}” is being indexed by another vsdesk window or command; "
+                                       "it is shown as it was, with the model it has, and switched to product/mine "
+                                       "when that is done."), tab.messages.text()
+        assert len(tab.snapshot) == 3 and tab.snapshot.model is None
+        tab.catalog._busy_timer.stop()  # (the switch asked of a model that is not there is not the point here)
+
+
 def test_a_catalog_this_windows_own_run_holds_is_not_said_to_be_indexed_elsewhere(qtbot, window, tmp_path):
     """The catalog's lock held by this process (its own run, still at its end, or holding it
     when a damaged index is found by the opening after it): every such refusal was worded as

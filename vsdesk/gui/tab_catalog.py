@@ -496,13 +496,19 @@ class TabCatalog(QObject):
         is opened again, brought up to date, once the other run lets go of it."""
         name = self.name
         holder = "an earlier index run of this window" if here else "another vsdesk window or command"
+        # A model switch asked (``_asked``) did not start: the catalog keeps its model until the
+        # other run lets go of it, then it is switched (not merely "updated").
+        switch_to = (self._switching[1] or "the shipped model") if self._switching is not None \
+            and self._switching[0] == name else ""
         if self.snapshot is not None and self.snapshot.name == name:
             self._on_opened(self.snapshot)
-            then = "it is shown as it was, and updated when that is done"
+            then = (f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
+                    if switch_to else "it is shown as it was, and updated when that is done")
         else:  # nothing of it could be shown: a new catalog, or another model's vectors
             self.catalog_bar.set_busy(False)
             self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
-            then = "it is shown when that is done"
+            then = f"it is switched to {switch_to} and shown when that is done" if switch_to else \
+                "it is shown when that is done"
         self._say("info", f"The catalog “{name}” is being indexed by {holder}; {then}.")
         self.status_message.emit(f"{self.title}: “{name}” is being indexed " + ("here" if here else "elsewhere"))
         self._busy_timer.start()
