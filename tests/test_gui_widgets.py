@@ -240,6 +240,10 @@ def test_putting_a_map_task_does_not_wait_for_its_thread_to_start(qtbot):
         worker.stop()
     assert sorted(ran) == list(range(10))
     assert sorted(took)[5] < 0.01, [round(t * 1000, 1) for t in took]  # (median; the GIL may still preempt once)
+    # A task put once the launcher has stopped (the window closing) still runs and ends: nothing
+    # is left counted as being launched, which the exit would wait for.
+    worker.put(_Job(TaskContext(10, worker, threading.Event()), lambda ctx: ran.append(ctx.task_id), "map"))
+    assert worker.wait(10_000) and ran[-1] == 10
 
 
 def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):

@@ -235,6 +235,7 @@ class PriorityWorker(QObject):
         #: with three busy threads). ``put`` only hands the task over.
         self._launches: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._launching = 0  # tasks handed to the launcher whose thread has not started yet
+        self._launcher_stopped = False
         self._launcher = threading.Thread(target=self._launch, name=f"vsdesk-{name}-launcher", daemon=True)
         self._launcher.start()
 
@@ -252,18 +253,23 @@ class PriorityWorker(QObject):
                 self._order.append(job)
             self._launching += 1 if new else 0
             self._turn.notify_all()
-        if new:
+        if new and self._launcher_stopped:
+            self._start_thread(job)  # (a task put after stop(): it sees its cancellation and ends)
+        elif new:
             self._launches.put(job)
 
     def _launch(self) -> None:  # the launcher's thread: starts each task's thread
         while (job := self._launches.get()) is not None:
-            # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
-            thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
-            with self._turn:
-                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-            thread.start()
-            with self._turn:
-                self._launching -= 1
+            self._start_thread(job)
+
+    def _start_thread(self, job: _Job) -> None:
+        # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
+        thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
+        with self._turn:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        with self._turn:
+            self._launching -= 1
 
     def hurry(self, job: _Job) -> None:
         """``job`` goes first, started or not (its tab turned to)."""
@@ -308,6 +314,7 @@ class PriorityWorker(QObject):
     def stop(self) -> None:
         # The runner cancels every task: those waiting end at once, without starting. The
         # launcher starts those handed to it before this, then ends.
+        self._launcher_stopped = True
         self._launches.put(None)
 
     def wait(self, msecs: int | None = None) -> bool:
