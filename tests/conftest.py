@@ -6,6 +6,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,10 @@ def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(session_dirs / "cache"))
     monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("VSDESK_CONFIG_DIR", str(tmp_path / "config"))
+    if "PySide6" in sys.modules:  # (a Qt-free run of the engine's tests never imports Qt for this)
+        from vsdesk.gui.settings import keep_qt_settings_in_config_dir
+
+        keep_qt_settings_in_config_dir()  # Qt's own settings too, as the window's start-up points them
     return tmp_path
 
 

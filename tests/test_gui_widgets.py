@@ -209,6 +209,43 @@ def test_a_task_is_compared_as_itself_not_by_its_fields(qtbot):
     assert len({first, second, first.context, second.context}) == 4
 
 
+def test_putting_a_map_task_does_not_wait_for_its_thread_to_start(qtbot):
+    """``PriorityWorker.put`` runs on the GUI thread; it started each task's thread itself, and
+    ``Thread.start`` waits until the new thread runs: 45 ms while another map's stage held the
+    GIL, 90-240 ms here with three busy threads. The task's thread is started by the worker's
+    launcher; put only hands the task over. Every task still runs, and ``wait`` waits for them."""
+    from vsdesk.gui.worker import PriorityWorker, TaskContext, _Job
+
+    stop = threading.Event()
+
+    def busy():  # pure Python: holds the GIL but for the interpreter's switches, as a stage may
+        while not stop.is_set():
+            sum(range(1000))
+
+    hogs = [threading.Thread(target=busy, daemon=True) for _ in range(3)]
+    for hog in hogs:
+        hog.start()
+    worker = PriorityWorker("compute")
+    ran, took = [], []
+    try:
+        for i in range(10):
+            job = _Job(TaskContext(i, worker, threading.Event()), lambda ctx: ran.append(ctx.task_id), "map")
+            began = time.perf_counter()
+            worker.put(job)
+            took.append(time.perf_counter() - began)
+            time.sleep(0.02)
+        assert worker.wait(30_000)
+    finally:
+        stop.set()
+        worker.stop()
+    assert sorted(ran) == list(range(10))
+    assert sorted(took)[5] < 0.01, [round(t * 1000, 1) for t in took]  # (median; the GIL may still preempt once)
+    # A task put once the launcher has stopped (the window closing) still runs and ends: nothing
+    # is left counted as being launched, which the exit would wait for.
+    worker.put(_Job(TaskContext(10, worker, threading.Event()), lambda ctx: ran.append(ctx.task_id), "map"))
+    assert worker.wait(10_000) and ran[-1] == 10
+
+
 def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):
     """Closing the window says it waits up to 3 s: three workers each inside a step that
     cannot be interrupted once made it wait 3 x the timeout."""
@@ -816,6 +853,29 @@ def test_scatter_does_not_draw_or_pick_a_point_without_a_label_code(qtbot):
     assert view.index_at(view.scene_pos_of(1)) == 3
 
 
+def test_the_maps_classes_differ_in_shape_too_and_the_legend_shows_each_shape(qtbot):
+    """Classes were told by colour only (a user who tells red from green poorly could not): each
+    class has a marker of its own too, by its colour slot, neighbours never alike, and the
+    legend shows each class's marker in its colour."""
+    from vsdesk.gui.scatter import SYMBOLS
+
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    names = ["Bag", "Dress", "Hat", "Shoes", "Shorts"]
+    xy = np.random.default_rng(1).normal(size=(50, 2)).astype(np.float32)
+    view.set_points(xy, labels=np.arange(50) % len(names), label_names=names)
+    markers = [group.opts["symbol"] for group in view._groups]
+    assert markers == [symbol for symbol, _char in SYMBOLS[:len(names)]]
+    assert len(set(markers)) == len(names) and "star" not in markers  # (the query's)
+    entries = view.legend.text().split(" &nbsp; ")
+    for entry, name, (_symbol, char) in zip(entries, names, SYMBOLS):
+        assert entry.endswith(f">{char}</span>&nbsp;{name}"), entry
+    # A class keeps its marker with its colour slot, whatever classes are shown beside it.
+    view.set_points(xy[:10], labels=np.zeros(10), label_names=["Hat"], colours=[2])
+    assert [group.opts["symbol"] for group in view._groups] == [SYMBOLS[2][0]]
+    assert f">{SYMBOLS[2][1]}</span>&nbsp;Hat" in view.legend.text()
+
+
 def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot):
     """The review: the only way back to the whole map was pyqtgraph's tiny button, shown only
     under the mouse. Zoomed, the map shows "Reset view"; Home (the map focused) and the
@@ -1375,6 +1435,28 @@ def test_the_catalog_folder_dialogs_start_in_pictures_or_home_then_beside_the_la
     answers.append("")
     again.choose_folder()
     assert asked[-1] == str(home / "Pictures")
+
+
+def test_a_window_made_does_not_repoint_qts_settings_which_are_the_processs(qtbot, tmp_path):
+    """``QSettings.setPath`` is process-wide, and each MainWindow set it again (a window made in
+    a process that had pointed it elsewhere moved it under that process). The window's start-up
+    sets it once (``app.run``, tested in test_launcher.py); a window made leaves it."""
+    from PySide6.QtCore import QSettings
+
+    from vsdesk.gui.main_window import MainWindow
+    from vsdesk.gui.settings import keep_qt_settings_in_config_dir
+
+    def qt_file() -> str:
+        return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "QtProject").fileName()
+
+    elsewhere = tmp_path / "elsewhere"
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(elsewhere))
+    try:
+        window = MainWindow(autostart=False)
+        qtbot.addWidget(window)
+        assert qt_file().startswith(str(elsewhere)), qt_file()
+    finally:
+        keep_qt_settings_in_config_dir()  # as the test's fixture set it
 
 
 def test_qts_file_dialog_keeps_its_settings_in_vsdesks_config_dir(qtbot, tmp_path, monkeypatch):

@@ -287,10 +287,13 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.open_paths(["gone.jpg", str(ARTWORKS[4]), "mine"], "given")
     assert tab.outcome is not None and tab.outcome.source == str(ARTWORKS[4])
-    # (and, beside it, that the sample's copy of that file is left out of its results)
+    # The sample holds that very file (as the quick start's dress is in the sample catalog): said
+    # calmly under the query, not as a note beside what was done with the paths given, where it
+    # read as a problem.
     assert tab.messages.text() == (f"2 files and 1 folder given: searching with {ARTWORKS[4].name} (gone.jpg not "
-                                   "found); 1 folder left aside (a folder given alone becomes a catalog).\n"
-                                   f"Not shown, as a copy of the query: {ARTWORKS[4].name} (the same bytes).")
+                                   "found); 1 folder left aside (a folder given alone becomes a catalog).")
+    assert tab.query_area.caption.text() == f"{ARTWORKS[4].name} — in this catalog"
+    assert f"holds the query itself, as {ARTWORKS[4].name} (the same bytes)" in tab.query_area.caption.toolTip()
     tab.open_paths(["mine"], "given")
     qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
     assert str(folder) in tab.messages.text()
@@ -359,6 +362,11 @@ def test_the_style_sample_offline_is_a_warning_in_words_with_a_way_on_said_again
             "tries the download again at its next start.")
     assert tab.messages.text() == said and tab.messages.kind == "warning"
     assert tab.messages.action_button.text() == "New catalog from a folder…"
+    # The map's place and the status line say what happened, not "the map appears…" and "Ready"
+    # (the message above may be closed).
+    offline = "the sample paintings could not be downloaded (no internet connection)"
+    assert tab.scatter.status() == f"No map: {offline}"
+    qtbot.waitUntil(lambda: window.activity.text() == f"No catalog: {offline}", timeout=60_000)  # once all is done
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[0]))
     assert tab.messages.text() == f"No results: the catalog “style-artworks” has no indexed images. {said}"
@@ -535,6 +543,27 @@ def test_a_catalog_another_process_indexes_is_shown_as_it_was_and_opened_again_o
         assert len(tab.snapshot) == 6  # still indexed elsewhere: left as it is
     qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=60_000)
     assert tab.messages.text() == ""
+
+
+def test_a_model_switch_that_finds_the_catalog_indexed_elsewhere_says_it_waits(qtbot, window, tmp_path):
+    """A product catalog switched to another model while another process indexed it was said to
+    be "shown as it was, and updated when that is done": it keeps its model meanwhile, and is
+    then switched to the one chosen (asked again once the other run is done)."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))
+    name = tab.catalog_name
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.catalog.open(name, model="product/mine")  # as the model dialog asks it
+        assert tab.messages.text() == (f"The catalog “{name}” is being indexed by another vsdesk window or command; "
+                                       "it is shown as it was, with the model it has, and switched to product/mine "
+                                       "when that is done."), tab.messages.text()
+        assert len(tab.snapshot) == 3 and tab.snapshot.model is None
+        tab.catalog._busy_timer.stop()  # (the switch asked of a model that is not there is not the point here)
 
 
 def test_a_catalog_this_windows_own_run_holds_is_not_said_to_be_indexed_elsewhere(qtbot, window, tmp_path):
@@ -2344,6 +2373,22 @@ def test_a_crop_whose_painting_the_model_sees_as_the_crop_names_the_painting_lef
     assert "Not shown" not in tab.messages.text()
 
 
+def test_a_duplicate_of_the_query_in_its_catalog_is_still_named_in_the_message_bar(qtbot, window, tmp_path):
+    """Only the query itself in a catalog (one copy of a file searched from outside it) is said
+    quietly under the query; a catalog file searched with, held again under another name, is a
+    duplicate the user may want to know of: named in the message bar as before."""
+    folder = copy_images(ARTWORKS[:3], tmp_path / "art")
+    shutil.copyfile(folder / ARTWORKS[0].name, folder / "again.jpg")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / ARTWORKS[0].name))
+    assert tab.messages.text() == "Not shown, as a copy of the query: again.jpg (the same bytes)."
+    assert tab.query_area.caption.text() == ARTWORKS[0].name
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[1]))  # from outside: its one copy here is the query itself
+    assert tab.messages.text() == "" and tab.query_area.caption.text() == f"{ARTWORKS[1].name} — in this catalog"
+
+
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):
     """What the VAE panel shows comes from the real engine's ``describe()`` (a renamed key fails here)."""
     from vsdesk.engine.vae.engine import CLASS_NAMES
@@ -2826,8 +2871,10 @@ def test_switching_catalog_searches_it_with_the_same_query(qtbot, window, tmp_pa
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         pass
     qtbot.waitUntil(lambda: tab.outcome.catalog == third, timeout=60_000)
-    # (the note that the results were another catalog's is gone; the query's copy in this one is named)
-    assert tab.messages.text() == f"Not shown, as a copy of the query: {ARTWORKS[9].name} (the same bytes)."
+    # (the note that the results were another catalog's is gone; that this one holds the query
+    # itself is said under the query, not in the message bar)
+    assert tab.messages.text() == ""
+    assert tab.query_area.caption.text() == f"{ARTWORKS[9].name} — in this catalog"
 
 
 def test_while_a_newly_chosen_catalog_is_indexed_the_one_left_is_not_shown_under_its_name(qtbot, window, tmp_path):
@@ -2911,6 +2958,45 @@ def test_another_catalog_can_be_chosen_while_one_is_indexed_whose_run_goes_on_wh
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         bar.combo.setCurrentText(big)
     assert len(tab.snapshot) == 12
+
+
+
+def test_a_run_stopped_note_goes_on_to_the_catalog_opened_when_the_one_between_was_left_too(
+        qtbot, window, tmp_path, monkeypatch):
+    """A→B→C: the index run of A stopped to open B, and C chosen before B had opened; the note
+    that A's run was stopped (and goes on later) was kept for B, which never opened, and lost.
+    It is said once C has opened."""
+    import threading
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "a")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    between = tab.catalog_name
+    big = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "b")))
+    last = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[16:19], tmp_path / "c")))
+    tab.refresh_catalog_list()
+    qtbot.waitUntil(lambda: big in tab.catalog_bar.names() and last in tab.catalog_bar.names(), timeout=10_000)
+    held = threading.Event()  # the run holds after its first batch until the other catalogs are chosen
+    open_catalog = tab.session.open_catalog
+
+    def slow(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            progress(done, total, message)
+            if name == big and message.startswith("indexing") and done > 0:
+                held.wait(30)
+        return open_catalog(name, told, *args, **kwargs)
+
+    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    tab.open_catalog(big)
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        bar.combo.setCurrentText(between)  # A -> B ...
+        bar.combo.setCurrentText(last)  # ... -> C at once, B not opened yet
+        held.set()
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.name == last and not tab.catalog.is_opening(),
+                    timeout=120_000)
+    assert (f"The index run of “{big}” was stopped to open “{between}”: the images it indexed are kept, and it "
+            f"goes on when “{big}” is opened again.") in tab.messages.text(), tab.messages.text()
 
 
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):

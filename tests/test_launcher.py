@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import CLOTHING_DIR
 
 
@@ -82,6 +84,23 @@ widgets.QApplication = QApplication
 """
 
 
+def test_the_windows_process_keeps_qts_own_settings_in_vsdesks_config_dir(tmp_path):
+    """Qt's own settings (its file dialog's state, "QtProject.conf") are pointed at the config
+    dir once, by the window's start-up (each window made did it before)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(REPORTER.replace(
+        '        self.quit()', '        from PySide6.QtCore import QSettings\n'
+        '        print("qt settings", QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, '
+        '"QtProject").fileName(), flush=True)\n        self.quit()'))
+    config = tmp_path / "config"
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CONFIG_DIR=str(config),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    assert done.returncode == 0, done.stderr
+    said = next(line for line in done.stdout.splitlines() if line.startswith("qt settings "))
+    assert said == f"qt settings {config / 'qt' / 'QtProject.ini'}", said
+
+
 def test_qts_own_options_reach_the_windows_qt(tmp_path):
     """`vsdesk -style Fusion` was refused by the command line ("invalid choice: 'Fusion'"): Qt's
     standard options go to the window's Qt, with their values, and a path after them is
@@ -97,6 +116,22 @@ def test_qts_own_options_reach_the_windows_qt(tmp_path):
     said = next(line for line in done.stdout.splitlines() if line.startswith("style "))
     assert said.startswith("style windows platform offscreen rtl True "), said
     assert said.endswith("arguments []"), said  # Qt took its options (the path is vsdesk's)
+
+
+def test_a_file_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_path, monkeypatch, capsys):
+    """`vsdesk -n.jpg` said only "unrecognized arguments: -n.jpg": when the unknown option names
+    a file here, the error says how to open it. Another unknown option gets no such words."""
+    from vsdesk.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    (tmp_path / "-n.jpg").write_bytes(photo.read_bytes())
+    for argv, hint in ((["-n.jpg"], True), (["-x.jpg"], False)):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and f"vsdesk: error: unrecognized arguments: {argv[0]}" in err, err
+        assert ("put -- before it: vsdesk -- -n.jpg" in err) is hint, err
 
 
 def test_a_name_that_starts_with_a_dash_is_opened_after_a_double_dash(tmp_path):
@@ -259,6 +294,45 @@ def test_a_vsdesk_process_leaves_nothing_in_the_home_folder_but_what_the_readme_
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "point.png").is_file() and (cache / "keras" / "keras.json").is_file()
     assert list(home.iterdir()) == []
+
+
+SIGTERM_ONCE_SHOWN = """
+import atexit
+import os
+import signal
+
+import PySide6.QtWidgets as widgets
+from PySide6.QtCore import QTimer
+
+atexit.register(lambda: print("python finalised", flush=True))
+_Base = widgets.QApplication
+
+
+class QApplication(_Base):
+    def __init__(self, *args):
+        super().__init__(*args)
+        QTimer.singleShot(500, lambda: os.kill(os.getpid(), signal.SIGTERM))
+
+
+widgets.QApplication = QApplication
+"""
+
+
+def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_path):
+    """SIGTERM while the VAE sample was indexed took 7-11 s to end the window: it closed at once,
+    then Python's finalisation collected the garbage of TensorFlow and the catalogs for 4-8 s
+    (gdb: Py_FinalizeEx > finalize_modules > gc_collect_main). Once the window has closed and
+    saved what it keeps, the process exits (143) without it: no atexit handler runs."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SIGTERM_ONCE_SHOWN)
+    cache = tmp_path / "cache"
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CACHE_DIR=str(cache), VSDESK_CONFIG_DIR=str(tmp_path / "config"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    assert done.returncode == 143, done.stderr
+    assert "python finalised" not in done.stdout
+    assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()  # the log written before the exit
+    assert (tmp_path / "config" / "vsdesk.ini").is_file()  # and the settings
 
 
 def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_model_cache(tmp_path):

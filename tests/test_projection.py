@@ -115,6 +115,29 @@ def test_a_file_at_several_paths_is_one_point_of_the_map_as_it_is_one_result(tmp
     assert colouring(labels, []).names == ["backup", "clothing"]  # (every row: as before)
 
 
+def test_a_map_stopped_midway_goes_on_from_its_last_stage_to_the_same_map(tmp_path):
+    """A window closed before its t-SNE map was done started it at 0 % next time. The stages
+    done are kept in the cache; the next call goes on from the last one, and the map is the
+    one an uninterrupted run gives (each stage is a fit of its own from the one before)."""
+    catalog, _root = indexed_catalog(tmp_path, 40)
+    asked = iter([False, True])  # (asked after PCA, then after each stage)
+    with pytest.raises(CancelledError):
+        project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=750)  # stopped after its first stage
+    kept = list((paths.cache_dir() / "projections").glob("map-*.stages.npz"))
+    assert len(kept) == 1
+    partials = []
+    found = project_catalog(catalog, partial=lambda xy, done: partials.append(done), iterations=750)
+    assert partials == [250, 500, 750]  # the stage kept shown at once, then the two left
+    assert np.array_equal(found.xy, project(catalog.vectors().matrix, iterations=750))
+    assert not kept[0].exists()  # the map is whole: its stages went
+    kept[0].write_bytes(b"not an npz")  # a damaged file of stages: the map is computed from its start
+    (paths.cache_dir() / "projections" / f"{kept[0].name.removesuffix('.stages.npz')}.npy").unlink()
+    partials.clear()
+    assert np.array_equal(project_catalog(catalog, partial=lambda xy, done: partials.append(done),
+                                          iterations=750).xy, found.xy)
+    assert partials == [250, 500, 750]
+
+
 def test_mapping_a_catalog_keeps_the_map_of_one_whose_name_extends_it(tmp_path):
     # Two user folders both called "photos" give the catalogs photos-style and photos-style-2.
     first = folder_catalog_name("style", str(tmp_path / "a" / "photos"), set())

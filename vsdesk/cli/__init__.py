@@ -58,9 +58,21 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         """As argparse's: the usage and the message on stderr, exit 2."""
         self.print_usage(sys.stderr)
-        message = f"{self.prog}: error: {message}"
+        message = f"{self.prog}: error: {message}{self._dashed_file_hint(message)}"
         print(message, file=sys.stderr)
         raise _UsageError(message)
+
+    def _dashed_file_hint(self, message: str) -> str:
+        """`vsdesk -n.jpg`: an unknown "option" that names a file here is a file whose name
+        starts with "-", to open in the window; how to give it ("--" first) is said, or nothing
+        for another option, or another command (`vsdesk-cli` opens no window)."""
+        unknown = message.removeprefix("unrecognized arguments: ")
+        if unknown == message:
+            return ""
+        files = [word for word in unknown.split(" ") if word.startswith("-") and os.path.isfile(word)]
+        if not files or self.prog != "vsdesk":  # (only `vsdesk` itself opens a file, in the window)
+            return ""
+        return f" ({files[0]} is a file here: to open it, put -- before it: vsdesk -- {' '.join(files)})"
 
 
 def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:

@@ -59,6 +59,11 @@ def config_dir() -> Path:
     return _dir(ENV_CONFIG, platformdirs.user_config_dir(APP_NAME))
 
 
+def config_location() -> Path:
+    """Where ``config_dir()`` is, without making it (Qt makes its own folder in it as it writes)."""
+    return _where(ENV_CONFIG, platformdirs.user_config_dir(APP_NAME))
+
+
 def models_dir() -> Path:
     """The model cache: converted and downloaded weights, fast-path conversions (rebuilt if lost)."""
     path = cache_dir() / "models"

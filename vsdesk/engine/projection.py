@@ -12,7 +12,8 @@ affinities (about a second for 5,000 points) and resets the optimiser's momentum
 
 Results are cached per catalog (``uid``, ``version``, model key and parameters; a map refined
 from an earlier one under a key of its own) as ``.npy`` in the cache directory
-(``allow_pickle=False``), so showing the map again is instant. The cache is a courtesy: a map
+(``allow_pickle=False``), so showing the map again is instant; a map stopped midway keeps its
+stages done there too (``.stages.npz``) and goes on from them. The cache is a courtesy: a map
 that cannot be saved there (a full or read-only disk) is returned all the same, with the reason
 (``CatalogMap.unsaved``), and computed again next time.
 """
@@ -27,7 +28,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from vsdesk.engine import paths
-from vsdesk.engine.files import atomic_save_npy
+from vsdesk.engine.files import atomic_save_npy, atomic_savez
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 #: Iterations per t-SNE stage (scikit-learn requires max_iter >= 250).
@@ -64,12 +65,19 @@ def project(
     iterations: int = 1000,
     random_state: int = 0,
     init: np.ndarray | None = None,
+    resume: tuple[int, np.ndarray] | None = None,
+    checkpoint: Callable[[int, np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """(n, d) vectors -> (n, 2) float32 t-SNE coordinates. Deterministic for a given input
     (``matrix`` and ``init``). ``init``: an (n, 2) layout to start from (``initial_layout``: an
     earlier map of most of the points, one past its early-exaggeration stage: a partial map is
     told only once a stage ends), refined in ``REFINE_ITERATIONS`` without early exaggeration;
-    the map then depends on that earlier map too."""
+    the map then depends on that earlier map too.
+
+    ``checkpoint(stages_done, embedding)`` is given the embedding after each stage but the last;
+    ``resume=(stages_done, embedding)`` goes on from such a checkpoint (of the same input and
+    parameters). Each stage is a fit of its own from the embedding before it, so the map comes
+    out the same as if it had never stopped."""
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
 
@@ -98,7 +106,13 @@ def project(
     embedding = (start / max(float(np.std(start[:, 0])), 1e-12) * 1e-4).astype(np.float32)
     if init is not None:
         embedding = np.asarray(init, np.float32)
-    for stage in range(stages):
+    first = 0
+    if resume is not None and 0 < resume[0] < stages and np.shape(resume[1]) == (n, 2):
+        first, embedding = resume[0], np.asarray(resume[1], np.float32)
+        progress(first * STAGE_ITERATIONS, total, "t-SNE")
+        if partial is not None:
+            partial(embedding.copy(), first * STAGE_ITERATIONS)
+    for stage in range(first, stages):
         tsne = TSNE(
             n_components=2,
             perplexity=perplexity,
@@ -115,6 +129,8 @@ def project(
         if partial is not None:
             partial(embedding.copy(), done)
         if stage + 1 < stages:
+            if checkpoint is not None:
+                checkpoint(stage + 1, embedding)
             check_cancelled(cancelled)
     return embedding
 
@@ -223,8 +239,10 @@ def project_catalog(
             cached = _load(path, n)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
+    stages_path = _stages_path(path)
     embedding = project_folded(vectors.matrix, browse, progress, cancelled, partial, perplexity=perplexity,
-                               iterations=iterations, init=init)
+                               iterations=iterations, init=init, resume=_load_stages(stages_path, len(browse)),  # (of the points drawn)
+                               checkpoint=lambda done, xy: _save_stages(stages_path, done, xy))
     # Minutes of work are not thrown away for want of a cache: the map is returned unsaved.
     try:
         _save(path, embedding)
@@ -235,7 +253,39 @@ def project_catalog(
     else:
         unsaved = None
     _remove_older_maps(catalog.name, path)  # also when unsaved: on a full disk it frees space
+    try:
+        stages_path.unlink(missing_ok=True)  # (the map is whole: its stages are no longer needed)
+    except OSError:
+        pass  # (a cache that could hold none: nothing to remove)
     return CatalogMap(vectors.paths, embedding, unsaved)
+
+
+def _stages_path(path: Path) -> Path:
+    """Where the stages done of the map cached at ``path`` are kept until it is whole: a map
+    stopped midway (the window closed, another catalog chosen) goes on from its last stage
+    next time, not from 0 %."""
+    return path.with_name(f"{path.stem}.stages.npz")
+
+
+def _load_stages(path: Path, n: int) -> tuple[int, np.ndarray] | None:
+    """(stages done, embedding) kept at ``path``, or None: none, or unreadable (a courtesy,
+    as the cache is: the map is then computed from its start)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            done, xy = int(data["done"]), data["xy"]
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    if xy.shape != (n, 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
+        return None
+    return done, xy
+
+
+def _save_stages(path: Path, done: int, xy: np.ndarray) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_savez(path, done=np.array(done), xy=np.asarray(xy, np.float32))
+    except OSError as exc:  # a full or read-only cache: the map goes on, only not resumable
+        log.warning("the map's stages so far could not be kept in the cache (%s)", exc)
 
 
 def _cache_path(catalog, perplexity: float, iterations: int, refined: bool = False, folded: bool = False) -> Path:
@@ -265,10 +315,11 @@ def _load(path: Path, n: int) -> np.ndarray | None:
 def _remove_older_maps(name: str, path: Path) -> None:
     """Remove catalog ``name``'s maps other than ``path`` (of older versions or parameters)."""
     try:
-        for old in path.parent.glob("*.npy"):
+        for old in [*path.parent.glob("*.npy"), *path.parent.glob("*.stages.npz")]:
             # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
             # folder_catalog_name makes) must not count as one of "photos-style".
-            if old != path and old.stem.rpartition("-")[0] == name:
+            stem = old.name.removesuffix(".stages.npz").removesuffix(".npy")  # (a name may hold ".")
+            if old != path and stem.rpartition("-")[0] == name:
                 old.unlink(missing_ok=True)
     except OSError as exc:  # a read-only cache, say: they stay, harmless
         log.warning("older maps of catalog %r could not be removed from the cache: %s", name, exc)

@@ -22,6 +22,7 @@ def run(argv: list[str]) -> int:
     from vsdesk.gui.crash import install_excepthooks, log_to_file
     from vsdesk.gui.main_window import MainWindow
     from vsdesk.gui.qt_options import gives_geometry, options_and_paths, split as split_qt_options
+    from vsdesk.gui.settings import keep_qt_settings_in_config_dir
     from vsdesk.gui.theme import ColourScheme
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -37,6 +38,7 @@ def run(argv: list[str]) -> int:
     qt_options, rest = split_qt_options(argv)
     other_options, images = options_and_paths(rest)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_options, *other_options])
+    keep_qt_settings_in_config_dir()  # process-wide: set once, here, not by each window made
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
     # Must match resources/desktop/io.github.vsdesk.vsdesk.desktop so the desktop groups the window
@@ -58,9 +60,14 @@ def run(argv: list[str]) -> int:
         cache.clean_stale_temps(own=True)  # again: one begun while the window closed
     from vsdesk.gui.worker import work_left_behind
 
-    if work_left_behind():
-        # The window is closed and the settings saved; a map still being computed would keep the
-        # process alive for its whole run (t-SNE cannot be interrupted). Nothing waits for it.
+    if stopped or work_left_behind():
+        # The window is closed, the settings saved, an index run's batches committed (SQLite:
+        # the next open resumes from them). A map still being computed would keep the process
+        # alive for its whole run (t-SNE cannot be interrupted); and after SIGTERM, which has a
+        # deadline (a logout, a service manager's 'stop'), Python's own finalisation is not
+        # waited for either: its garbage collection of TensorFlow's and the catalogs' objects
+        # took 4-8 s once the VAE sample was being indexed, past the 7 s a window is given.
+        logging.shutdown()  # vsdesk.log flushed
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

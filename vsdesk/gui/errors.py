@@ -49,6 +49,11 @@ def sample_offline_text(exc, menu: str = "Folders") -> str:
             f"vsdesk tries the download again at its next start.")
 
 
+def sample_offline_brief(exc) -> str:
+    """``sample_offline_text`` in a few words, for the map's place and the status line."""
+    return f"the {SAMPLE_WORDS.get(exc.sample, 'sample pictures')} could not be downloaded ({exc.why})"
+
+
 def os_error_words(exc: OSError) -> str:
     """"no space left on device: /path", not "[Errno 28] No space left on device: '/path'"."""
     if not exc.strerror:

@@ -17,7 +17,7 @@ from vsdesk.engine.modes import MODES
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
-from vsdesk.gui.settings import Settings, keep_qt_settings_in_config_dir
+from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskRunner, ms_until
 
@@ -40,7 +40,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.autostart = autostart
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
-        keep_qt_settings_in_config_dir()
         self.settings = settings or Settings()
         self.runner = TaskRunner(("tf", "compute", "io"), self)
         self.cache = ThumbnailCache(parent=self)
@@ -50,6 +49,7 @@ class MainWindow(QMainWindow):
         for mode in MODES:
             tab = ModeTab(mode, self.runner, self.cache, self.settings)
             tab.status_message.connect(lambda text, t=tab: self._show_status(t, text))
+            tab.catalog_ready.connect(self._show_activity)  # (opened, or not: "No catalog: why")
             self.mode_tabs[mode] = tab
             self.tabs.addTab(tab, f"&{tab.title}")  # Alt+S, Alt+P, Alt+V (the menus have F, G, H)
         self.setCentralWidget(self.tabs)
@@ -256,6 +256,10 @@ class MainWindow(QMainWindow):
             titles = [tab.title for other, tab in self.mode_tabs.items() if other in busy]
             text = f"Busy in the background: the {' and '.join(titles)} tab{'s' if len(titles) > 1 else ''}"
             tip = "\n".join(label for _slot, label in running)
+        elif self._running == 0 and self.current_tab().catalog.failure_brief:
+            # Not "Ready": the tab has no catalog to search, and says why (the message about it
+            # may have been closed).
+            text, tip = f"No catalog: {self.current_tab().catalog.failure_brief}", ""
         else:
             text, tip = ("Ready" if self._running == 0 else ""), ""
         self.activity.set_text(text, tooltip=tip)

@@ -262,7 +262,7 @@ class ModeTab(QWidget):
         self.catalog_ready.emit()
 
     def _on_catalog_failed(self) -> None:
-        self.map.catalog_failed(self.catalog_name)
+        self.map.catalog_failed(self.catalog.failure_brief or f"“{self.catalog_name}” could not be opened")
         self.query.run_waiting_query()  # it then says what is wrong (no catalog to search)
         self.catalog_ready.emit()
 

@@ -53,10 +53,10 @@ class QueryArea(QWidget):
         self.set_caption(caption, state)
         self._rescale()
 
-    def set_caption(self, caption: str, state: str = "") -> None:
+    def set_caption(self, caption: str, state: str = "", tooltip: str = "") -> None:
         """``caption`` (the query's name), then `` — state`` ("searching…"): where both do not
-        fit, the name is shortened, not the words of the state."""
-        self.caption.set_text(caption, tail=f" — {state}" if state else "")
+        fit, the name is shortened, not the words of the state; ``tooltip`` says more on hover."""
+        self.caption.set_text(caption, tail=f" — {state}" if state else "", tooltip=tooltip)
 
     def set_drag_highlight(self, on: bool) -> None:
         self._drag_over = on

@@ -45,6 +45,19 @@ def colour_of(slot: int) -> str:
     return PALETTE[slot % len(PALETTE)] if slot >= 0 else NEUTRALS[(-slot - 1) % len(NEUTRALS)]
 
 
+#: A second cue beside the colour, for those who tell colours apart poorly: each colour slot's
+#: marker (pyqtgraph symbol) and the legend's character for it, in turn (never the query's
+#: star). Slots next to each other (a catalog's classes in order) never share a marker.
+SYMBOLS = [("o", "●"), ("s", "■"), ("t1", "▲"), ("d", "◆"), ("t", "▼"), ("x", "✖"), ("+", "✚"),
+           ("t2", "▶"), ("t3", "◀")]
+NEUTRAL_SYMBOLS = [("o", "●"), ("d", "◆")]
+
+
+def symbol_of(slot: int) -> tuple[str, str]:
+    """(pyqtgraph symbol, legend character) of colour slot ``slot`` (``colour_of``)."""
+    return SYMBOLS[slot % len(SYMBOLS)] if slot >= 0 else NEUTRAL_SYMBOLS[(-slot - 1) % len(NEUTRAL_SYMBOLS)]
+
+
 #: A point's least contrast with a dark map's background (WCAG's 3:1 for graphics): the dark
 #: slots (navy, maroon ...) are lightened just enough to be seen there.
 DARK_MAP_CONTRAST = 3.0
@@ -61,8 +74,8 @@ def shown_colour(slot: int) -> str:
 
 PICK_RADIUS_PX = 8
 #: What a screen reader says of the map (its classes are in the legend under it, as text).
-MAP_DESCRIPTION = ("The catalog's images as points (t-SNE), alike ones near each other, coloured by class "
-                   "as the legend under the map says. Home shows the whole map.")
+MAP_DESCRIPTION = ("The catalog's images as points (t-SNE), alike ones near each other, coloured and shaped "
+                   "by class as the legend under the map says. Home shows the whole map.")
 HOVER_THUMB = 96
 #: The key that shows the whole map again, when the map has the keyboard focus.
 RESET_KEY = Qt.Key.Key_Home
@@ -265,7 +278,8 @@ class ScatterView(QWidget):
             if colour not in self._brushes:
                 self._brushes[colour] = pg.mkBrush(QColor(colour))
             brush = self._brushes[colour]
-            item = _QuietScatter(size=size, pen=None, brush=brush, tip=None, name=name)
+            item = _QuietScatter(size=size, symbol=symbol_of(colours[code])[0], pen=None, brush=brush, tip=None,
+                                 name=name)
             item.setData(pos=xy[members], data=members)  # data= catalog indices
             self.plot.addItem(item)
             self._groups.append(item)
@@ -273,7 +287,7 @@ class ScatterView(QWidget):
         # Every name "X (predicted)": said once, in front, not seventeen times.
         predicted = all(name.endswith(PREDICTED) for name in names)
         entries = [
-            f"<span style='color:{shown_colour(colours[code])}; font-size:14px'>●</span>"
+            f"<span style='color:{shown_colour(colours[code])}; font-size:14px'>{symbol_of(colours[code])[1]}</span>"
             f"&nbsp;{_unbreakable(name.removesuffix(PREDICTED) if predicted else name)}"
             for code, name in enumerate(names)
             if np.any(labels == code)

@@ -22,8 +22,10 @@ SETTINGS_VERSION = 1
 def keep_qt_settings_in_config_dir() -> None:
     """Qt's own settings (its file dialog's last folder, view and column widths, which it keeps
     in "QtProject.conf") in vsdesk's config directory, under ``qt/``: by default Qt writes them
-    to ~/.config, where vsdesk writes nothing else (and VSDESK_CONFIG_DIR did not reach)."""
-    folder = str(paths.config_dir() / "qt")
+    to ~/.config, where vsdesk writes nothing else (and VSDESK_CONFIG_DIR did not reach).
+    Qt's paths are the process's: the window's start-up sets them once (``app.run``), the tests
+    at each test's config dir (tests/conftest.py); a window made does not repoint them."""
+    folder = str(paths.config_location() / "qt")  # (made by Qt once it writes there, not by pointing)
     for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(kind, QSettings.Scope.UserScope, folder)
 

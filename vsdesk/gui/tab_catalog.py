@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QWidget
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
 from vsdesk.engine.text import RESUMING, counted, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
-from vsdesk.gui.errors import sample_offline_text, user_message
+from vsdesk.gui.errors import sample_offline_brief, sample_offline_text, user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -97,6 +97,9 @@ class TabCatalog(QObject):
         #: Why the catalog chosen could not be opened, as said (the message may be gone by the
         #: time a search finds it empty: the search's note says it again); "" once one opens.
         self.failure = ""
+        #: The same in a few words, for the map's place and the status line ("the sample
+        #: paintings could not be downloaded"); "" once one opens.
+        self.failure_brief = ""
         #: What to do about it (a button's text and callback), or None.
         self.failure_action: tuple[str, Callable[[], None]] | None = None
         #: Looks whether the catalog chosen is still being indexed by another process (it is
@@ -221,20 +224,30 @@ class TabCatalog(QObject):
     def _say_run_stopped(self, name: str) -> None:
         """Another catalog (``name``) chosen during the index run of the one chosen before: that
         run stops at its next batch (superseded), what it indexed kept and gone on with when
-        that catalog is next opened (``RESUMING``); said once ``name`` has opened."""
-        done, total = self._index_progress
-        if not self.is_opening() or name == self.name or not total:
+        that catalog is next opened (``RESUMING``); said once ``name`` has opened. A note still
+        waiting for the catalog left (A's run stopped to open B, and C chosen before B opened)
+        goes on to ``name``, not lost with B."""
+        pending = self._said_once_open
+        if name == self.name:
             return
+        carried = pending[1] if pending is not None and pending[0] == self.name else ""
+        said = " ".join(text for text in (carried, self._run_stopped_text(name)) if text)
+        if said:
+            self._said_once_open = (name, said)
+
+    def _run_stopped_text(self, name: str) -> str:
+        """What to say of the run of the catalog left for ``name``, if one was under way, or ""."""
+        done, total = self._index_progress
+        if not self.is_opening() or not total:
+            return ""
         if self._switching is not None and self._switching[0] == self.name:
             # (Opened from code, the list off: a folder of another catalog dropped.) The run
             # stops as a Cancel does: the catalog goes back to the model it had.
             model = self._switching[1] or "the shipped model"
-            self._said_once_open = (name, f"The switch of “{self.name}” to {model} was stopped to open “{name}”: "
-                                          "it keeps the model it had; the images embedded so far are kept for "
-                                          "when it is switched again.")
-            return
-        self._said_once_open = (name, f"The index run of “{self.name}” was stopped to open “{name}”: the images it "
-                                      f"indexed are kept, and it goes on when “{self.name}” is opened again.")
+            return (f"The switch of “{self.name}” to {model} was stopped to open “{name}”: it keeps the model it "
+                    "had; the images embedded so far are kept for when it is switched again.")
+        return (f"The index run of “{self.name}” was stopped to open “{name}”: the images it indexed are kept, "
+                f"and it goes on when “{self.name}” is opened again.")
 
     def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
         """What the catalog held as opening it started: shown while the run brings it up to date.
@@ -345,7 +358,7 @@ class TabCatalog(QObject):
         )
 
     def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
-        self.failure, self.failure_action = "", None
+        self.failure, self.failure_action, self.failure_brief = "", None, ""
         self._show(snapshot)
         self._unsay()  # about the catalog shown before, or about this one as it was
         self.cache.forget_errors()  # opened again once its disk is back: its thumbnails are tried again
@@ -450,6 +463,7 @@ class TabCatalog(QObject):
             return
         said = user_message(exc, f"open the catalog “{self.name}”")
         self.failure, self.failure_action = said, None
+        self.failure_brief = f"“{self.name}” could not be opened"
         if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the
             # sample, with the message kept up (not the sample's to take back).
@@ -468,6 +482,7 @@ class TabCatalog(QObject):
         log.warning("sample %s not available: %s", exc.sample, exc)
         text = sample_offline_text(exc, self.catalog_bar.menu_title)
         self.failure, self.failure_action = text, ("New catalog from a folder…", self.catalog_bar.choose_folder)
+        self.failure_brief = sample_offline_brief(exc)
         # One button: a folder offered (given at start-up) keeps its own, said beside it (``_tell``).
         self._say("warning", text, None if self.messages.has_offer() else self.failure_action)
         self.failed.emit()
@@ -481,13 +496,19 @@ class TabCatalog(QObject):
         is opened again, brought up to date, once the other run lets go of it."""
         name = self.name
         holder = "an earlier index run of this window" if here else "another vsdesk window or command"
+        # A model switch asked (``_asked``) did not start: the catalog keeps its model until the
+        # other run lets go of it, then it is switched (not merely "updated").
+        switch_to = (self._switching[1] or "the shipped model") if self._switching is not None \
+            and self._switching[0] == name else ""
         if self.snapshot is not None and self.snapshot.name == name:
             self._on_opened(self.snapshot)
-            then = "it is shown as it was, and updated when that is done"
+            then = (f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
+                    if switch_to else "it is shown as it was, and updated when that is done")
         else:  # nothing of it could be shown: a new catalog, or another model's vectors
             self.catalog_bar.set_busy(False)
             self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
-            then = "it is shown when that is done"
+            then = f"it is switched to {switch_to} and shown when that is done" if switch_to else \
+                "it is shown when that is done"
         self._say("info", f"The catalog “{name}” is being indexed by {holder}; {then}.")
         self.status_message.emit(f"{self.title}: “{name}” is being indexed " + ("here" if here else "elsewhere"))
         self._busy_timer.start()

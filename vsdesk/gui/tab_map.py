@@ -150,8 +150,9 @@ class TabMap(QObject):
         self.colour_row.setVisible(snapshot.predicted_colouring is not None)
         self.scatter.clear()
 
-    def catalog_failed(self, name: str) -> None:
-        self.scatter.set_status(f"No map: “{name}” could not be opened")  # not "appears once …"
+    def catalog_failed(self, why: str) -> None:
+        """``why``: what happened, in a few words (``TabCatalog.failure_brief``)."""
+        self.scatter.set_status(f"No map: {why}")  # not "appears once …"
 
     def start(self, snapshot: CatalogSnapshot, start_from: CatalogMap | None = None) -> None:
         """Map ``snapshot`` on the compute worker (``start_from``: an earlier map of it to refine)."""

@@ -171,7 +171,7 @@ class TabQuery(QObject):
         self.preview.clear()  # it showed an item (and score) of the previous results
         elapsed = time.perf_counter() - self._query_started
         size = len(self.catalog.snapshot) if self.catalog.snapshot else 0
-        self.query_area.set_caption(self._last_query[3])  # its name (not a query that failed since)
+        self._caption_query(outcome)  # its name (not a query that failed since)
         self._browsed = None
         self.gallery.set_items(result_items(outcome, self.catalog.snapshot), empty_text=no_results_text(outcome))
         self.panel.show_extras(outcome.extras)
@@ -283,6 +283,7 @@ class TabQuery(QObject):
         self._browsed = None
         self.gallery.set_items(result_items(outcome, self.catalog.snapshot), keep_position=more, empty_text=no_results_text(outcome))
         self._show_results_note(outcome)
+        self._caption_query(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results
         self.outcome_changed.emit()
@@ -346,6 +347,20 @@ class TabQuery(QObject):
                                        action=("Search", lambda: self.search_path(path)), offer=True)
 
     # -- notes on the results --------------------------------------------------------------------
+    def _caption_query(self, outcome: QueryOutcome) -> None:
+        """The query's name under it; "in this catalog" after it when the catalog holds the
+        query itself under another name (the quick start's dress is in the sample catalog):
+        said there, calmly, not as a note in the message bar, which read as a problem."""
+        if self._last_query is None:
+            return
+        inside = query_in_catalog_as(outcome)
+        if inside:
+            self.query_area.set_caption(self._last_query[3], "in this catalog", tooltip=(
+                f"This catalog holds the query itself, as {Path(inside).name} (the same bytes), so it is "
+                "not among its own results."))
+        else:
+            self.query_area.set_caption(self._last_query[3])
+
     def _say_results_are_from_another_catalog(self) -> bool:
         """Whether the results shown are another catalog's, the chosen one being indexed (then
         the message bar says so)."""
@@ -411,11 +426,22 @@ def copies_note(outcome: QueryOutcome) -> str:
     search` names them (``query.copies_to_name``), or "": the painting a crop came from, which
     the model sees as the crop itself, is then not missing from the results without a word."""
     named = copies_to_name(outcome.copies)
-    if not named or outcome.nothing_to_compare:
+    if not named or outcome.nothing_to_compare or query_in_catalog_as(outcome):
         return ""
     shown = "; ".join(f"{Path(path).name} ({words})" for path, words in named[:3])
     more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
     return f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
+
+
+def query_in_catalog_as(outcome: QueryOutcome) -> str:
+    """The catalog file that is the query itself under another name (its only copy there, the
+    same bytes: a photo searched from outside the catalog that also holds it), or "". Two
+    copies, or a copy beside the query's own file, are duplicates in the catalog: they are
+    named in the message bar (``copies_note``), where they inform."""
+    copies = list(outcome.copies or ())
+    if len(copies) == 1 and copies[0][1] == "bytes" and not outcome.nothing_to_compare:
+        return copies[0][0]
+    return ""
 
 
 def no_results_text(outcome: QueryOutcome) -> str:

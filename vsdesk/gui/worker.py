@@ -229,9 +229,18 @@ class PriorityWorker(QObject):
         self._order: list[_Job] = []  # unfinished tasks, the one that goes first first
         self._waiting: set[int] = set()  # ids of the tasks at a pause, waiting for another to go first
         self._threads: list[threading.Thread] = []
+        #: Each task's thread is started by a launcher thread of the worker's own, not by the
+        #: caller (the GUI thread): ``Thread.start`` waits until the new thread runs, which takes
+        #: tens of milliseconds while another map's stage holds the GIL (45 ms was seen; 90 ms
+        #: with three busy threads). ``put`` only hands the task over.
+        self._launches: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._launching = 0  # tasks handed to the launcher whose thread has not started yet
+        self._launcher_stopped = False
+        self._launcher = threading.Thread(target=self._launch, name=f"vsdesk-{name}-launcher", daemon=True)
+        self._launcher.start()
 
     def start(self) -> None:
-        pass  # a thread per task, started with it
+        pass  # a thread per task, started with it (by the launcher, started with the worker)
 
     def put(self, job: _Job, urgent: bool = False) -> None:
         with self._turn:
@@ -242,12 +251,25 @@ class PriorityWorker(QObject):
                 self._order.insert(0, job)
             else:
                 self._order.append(job)
+            self._launching += 1 if new else 0
             self._turn.notify_all()
-        if new:
-            # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
-            thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
+        if new and self._launcher_stopped:
+            self._start_thread(job)  # (a task put after stop(): it sees its cancellation and ends)
+        elif new:
+            self._launches.put(job)
+
+    def _launch(self) -> None:  # the launcher's thread: starts each task's thread
+        while (job := self._launches.get()) is not None:
+            self._start_thread(job)
+
+    def _start_thread(self, job: _Job) -> None:
+        # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
+        thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
+        with self._turn:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-            thread.start()
+        thread.start()
+        with self._turn:
+            self._launching -= 1
 
     def hurry(self, job: _Job) -> None:
         """``job`` goes first, started or not (its tab turned to)."""
@@ -290,17 +312,29 @@ class PriorityWorker(QObject):
                 self._turn.notify_all()
 
     def stop(self) -> None:
-        pass  # the runner cancels every task: those waiting end at once, without starting
+        # The runner cancels every task: those waiting end at once, without starting. The
+        # launcher starts those handed to it before this, then ends.
+        self._launcher_stopped = True
+        self._launches.put(None)
 
     def wait(self, msecs: int | None = None) -> bool:
-        """Wait for the tasks' threads (at most ``msecs``): whether they all ended."""
+        """Wait for the tasks' threads, those still being launched too (at most ``msecs``):
+        whether they all ended."""
         deadline = None if msecs is None else time.monotonic() + msecs / 1000
-        for thread in list(self._threads):
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        return not self.isRunning()
+        while self.isRunning():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            alive = [thread for thread in list(self._threads) if thread.is_alive()]
+            if alive:
+                alive[0].join(left)
+            else:
+                time.sleep(0.005)  # a thread being launched
+        return True
 
     def isRunning(self) -> bool:  # noqa: N802 - QThread's name, as the runner asks its workers
-        return any(thread.is_alive() for thread in self._threads)
+        with self._turn:
+            return self._launching > 0 or any(thread.is_alive() for thread in self._threads)
 
 
 @dataclass
