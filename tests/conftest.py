@@ -35,6 +35,7 @@ os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(FASHION_MNIST_DIR))  # loc
 
 DURATIONS_KEY = "vsdesk/durations"
 LONG_S = 5.0  # a test that took this long last time is one of the long ones
+COLLECTED_KEY = "vsdesk/collected"
 
 
 def _is_long(item, durations: dict[str, float]) -> bool:
@@ -54,7 +55,18 @@ def pytest_configure_node(node):
     node.workerinput[DURATIONS_KEY] = _last_durations(node.config)
 
 
+_collected: set[str] = set()  # every test this run collected, before -k or -m deselected some
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
+    """Orders the tests after ``-k`` and ``-m`` have deselected some (the code after ``yield``),
+    so that the two halves split what runs. Before that, it notes which tests exist, so that
+    the durations of tests renamed or removed since are dropped from pytest's cache."""
+    _collected.update(item.nodeid for item in items)
+    if hasattr(config, "workeroutput"):  # (xdist) the main process keeps the durations
+        config.workeroutput[COLLECTED_KEY] = sorted(_collected)
+    yield
     worker = getattr(config, "workerinput", None)
     durations = worker.get(DURATIONS_KEY, {}) if worker is not None else _last_durations(config)
     long = [item for item in items if _is_long(item, durations)]
@@ -76,17 +88,41 @@ def pytest_runtest_logreport(report):
     _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """(xdist, in the main process) The tests a worker collected."""
+    _collected.update(getattr(node, "workeroutput", {}).get(COLLECTED_KEY, []))
+
+
+def _still_there(nodeid: str, collected_files: set[str]) -> bool:
+    """Whether a test of the last runs' durations still exists: in a file this run collected,
+    if it was collected; in another, if that file is still there."""
+    file = nodeid.split("::", 1)[0]
+    return nodeid in _collected if file in collected_files else (REPO / file).is_file()
+
+
 def pytest_sessionfinish(session):
     cache = getattr(session.config, "cache", None)
     if cache is None or hasattr(session.config, "workerinput") or not _durations:
         return  # (the workers' times reach the main process, which keeps them)
-    cache.set(DURATIONS_KEY, {**(cache.get(DURATIONS_KEY, {}) or {}), **_durations})
+    collected_files = {nodeid.split("::", 1)[0] for nodeid in _collected}
+    kept = {nodeid: s for nodeid, s in (cache.get(DURATIONS_KEY, {}) or {}).items()
+            if _still_there(nodeid, collected_files)}
+    cache.set(DURATIONS_KEY, {**kept, **_durations})
 
 
 @pytest.fixture(scope="session")
-def session_dirs(tmp_path_factory) -> Path:
-    """Cache shared by the whole session (converted weights are costly to rebuild per test)."""
-    return tmp_path_factory.mktemp("vsdesk-session")
+def session_dirs(tmp_path_factory, worker_id) -> Path:
+    """Cache shared by the whole session (converted weights are costly to rebuild per test),
+    and by both xdist workers: each converted the same models (the backbones, the held-out
+    twin's members: seconds to half a minute each) once more. vsdesk shares a cache between
+    processes as safely (each file written aside and moved in place, cache.py), so a test
+    that changes the cache's files takes a cache of its own."""
+    if worker_id == "master":  # (no xdist)
+        return tmp_path_factory.mktemp("vsdesk-session")
+    shared = tmp_path_factory.getbasetemp().parent / "vsdesk-session"  # beside the workers' own folders
+    shared.mkdir(exist_ok=True)
+    return shared
 
 
 @pytest.fixture(autouse=True)

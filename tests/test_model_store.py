@@ -392,13 +392,17 @@ def test_concurrent_writers_never_leave_an_inconsistent_cache(cache_dir, registe
 
 def test_a_model_cache_on_a_read_only_disk_is_said_with_what_to_do(read_only_disk, register, package, monkeypatch):
     """Installing the package (it is installed) or `vsdesk models fetch` (the same conversion)
-    was the advice: the cache is what stands in the way, in the CLI's words and the window's."""
+    was the advice: the cache is what stands in the way, in the CLI's words and the window's.
+    Said before converting: the conversion (Lite0's took seconds at every load of a model whose
+    backbone a read-only cache lacks) could not have been kept."""
     from vsdesk.gui.errors import user_message
 
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(read_only_disk))
     spec = register(make_spec("tiny-read-only", (package,)))
+    said_meanwhile = []
     with pytest.raises(models.ModelUnavailableError) as failed:
-        models.ensure_weights(spec.name)
+        models.ensure_weights(spec.name, progress=lambda done, total, message="": said_meanwhile.append(message))
+    assert not [message for message in said_meanwhile if "convert" in message], said_meanwhile
     said = user_message(failed.value, "load the model")
     assert said.startswith("Could not load the model: model 'tiny-read-only' is not available (package:")
     assert "Read-only file system" in said, said  # the cause, as the source met it

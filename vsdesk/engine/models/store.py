@@ -181,11 +181,20 @@ def _count_arrays(path: Path) -> int:
     return count
 
 
-def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str) -> cache.CacheEntry:
+def _reserve_temp() -> Path:
+    """The temp file in the model cache that weights about to be made are saved into: made
+    first, so that a cache that cannot be written is said before a conversion of seconds
+    whose result could not be kept (a read-only cache converted Lite0 for nothing at every
+    load)."""
     try:
-        tmp = files.temp_path(paths.models_dir(), ".weights.h5")
+        return files.temp_path(paths.models_dir(), ".weights.h5")
     except OSError as exc:
         raise _cache_write_error(paths.models_dir(), exc) from None
+
+
+def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str, tmp: Path | None = None) -> cache.CacheEntry:
+    """Save ``model``'s weights into the cache, through ``tmp`` (``_reserve_temp``) if given."""
+    tmp = tmp or _reserve_temp()
     try:
         model.save_weights(tmp)
         return cache.store(spec, tmp, source, origin)
@@ -233,19 +242,28 @@ def _import_companions(spec: ModelSpec, file: Path, stored: Path) -> None:
 
 
 def _convert(
-    spec: ModelSpec, convert: Callable[[Path, "keras.Model"], None], file: Path, source: str, origin: str
+    spec: ModelSpec, convert: Callable[[Path, "keras.Model"], None], file: Path, source: str, origin: str,
+    progress: Progress, message: str,
 ) -> Path:
-    model = spec.build()
+    """Convert ``file`` into the cache, saying ``message`` first: once the cache has room for it."""
+    tmp = _reserve_temp()
     try:
-        convert(file, model)
-    except ModelStoreError:
-        raise
-    except Exception as exc:  # a converter's ValueError, or an unreadable file
-        # The file passed its checks, so this is a converter bug or an incompatible library:
-        # keep the traceback in the log while the user gets one line and the next source.
-        log.warning("model %s: converting %s failed", spec.name, file, exc_info=True)
-        raise SourceUnavailable(f"cannot convert {file.name}: {first_line(exc)}") from exc
-    return _save(spec, model, source, origin).path
+        progress(0, 1, message)
+        model = spec.build()
+        try:
+            convert(file, model)
+        except ModelStoreError:
+            raise
+        except Exception as exc:  # a converter's ValueError, or an unreadable file
+            # The file passed its checks, so this is a converter bug or an incompatible library:
+            # keep the traceback in the log while the user gets one line and the next source.
+            log.warning("model %s: converting %s failed", spec.name, file, exc_info=True)
+            raise SourceUnavailable(f"cannot convert {file.name}: {first_line(exc)}") from exc
+        path = _save(spec, model, source, origin, tmp).path
+    finally:
+        tmp.unlink(missing_ok=True)  # (moved into place when saved)
+    progress(1, 1, f"converted {spec.name}")
+    return path
 
 
 def _provide(spec: ModelSpec, source: Source, progress: Progress, cancelled: Cancelled) -> Path:
@@ -254,17 +272,12 @@ def _provide(spec: ModelSpec, source: Source, progress: Progress, cancelled: Can
         return resource_file(source)
     if isinstance(source, PackageSource):
         file = checked_package_file(source, progress)
-        progress(0, 1, f"converting {spec.name} from {label}")
-        path = _convert(spec, source.convert, file, label, str(file))
-        progress(1, 1, f"converted {spec.name}")
-        return path
+        return _convert(spec, source.convert, file, label, str(file), progress, f"converting {spec.name} from {label}")
     if isinstance(source, DownloadSource):
         file = download(source.url, source.file_hash, paths.models_dir(), progress, cancelled)
         try:
-            progress(0, 1, f"converting {spec.name}")
-            path = _convert(spec, source.convert or load_keras_weights, file, label, source.url)
-            progress(1, 1, f"converted {spec.name}")
-            return path
+            return _convert(spec, source.convert or load_keras_weights, file, label, source.url, progress,
+                            f"converting {spec.name}")
         finally:
             file.unlink(missing_ok=True)
     raise TypeError(f"unknown source type {type(source).__name__}")
