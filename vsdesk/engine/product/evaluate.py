@@ -107,7 +107,26 @@ def _match_case(dataset: Dataset, classes: list[str]) -> tuple[Dataset, dict[str
     if not recased:
         return dataset, recased
     items = [replace(it, label=recased.get(it.label, it.label)) for it in dataset.items]
-    return Dataset(items, dataset.root, dataset.has_groups, dataset.has_kids, dict(dataset.excluded)), recased
+    relabelled = Dataset(items, dataset.root, dataset.has_groups, dataset.has_kids, dict(dataset.excluded),
+                         list(dataset.missing_files))
+    return relabelled, recased
+
+
+def near_class(label: str, classes: list[str]) -> str | None:
+    """The model class a left-out test label may have meant ("dresses" -> "Dress",
+    "tshirts" -> "T-Shirt"), or None: a hint for a class folder named by hand, never applied."""
+    import difflib
+
+    def folded(name: str) -> str:
+        return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+    by_folded = {folded(c): c for c in classes}
+    word = folded(label)
+    for stem in (word, word.removesuffix("es"), word.removesuffix("s")):
+        if stem in by_folded:
+            return by_folded[stem]
+    close = difflib.get_close_matches(word, list(by_folded), n=1, cutoff=0.75)
+    return by_folded[close[0]] if close else None
 
 
 def _split_like_training(dataset: Dataset, meta: product_model.ProductMeta, data) -> tuple[np.ndarray, np.ndarray]:
@@ -225,6 +244,9 @@ def evaluate(
     result["left_out_labels"] = outside
     result["labels_matched_ignoring_case"] = recased
     result["left_out_seen_in_training"] = seen
+    result["missing_files"] = list(given.missing_files)
+    # Of given data (not the model's own, whose held-out split is a part of it): all it held.
+    result["given_images"] = None if own_data else len(given.items) + sum(given.excluded.values())
     result["protocol"] = protocol
     result["baseline_protocol"] = baseline_protocol
     return result
@@ -304,6 +326,7 @@ def _through_embedder(embedder, files: list[str], progress: Progress, cancelled:
             progress(i + 1, len(files), "scoring the model")
     if batch:
         flush()
+    progress(len(files), len(files), "scoring the model")  # the last batch too: ends at 100 %
     return np.concatenate(probs), np.concatenate(vectors), np.array(flat, np.float32), np.array(turned, np.float32)
 
 
