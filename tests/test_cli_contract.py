@@ -76,6 +76,8 @@ EXIT_CASES = [
     # It said "clothing photos n/a (0 images of ...)" and exit 0.
     (["eval", "vae", "--clothing-dir", "{noimages}"], 1, "--clothing-dir {noimages}: no image files"),
     (["eval", "product", "--data", "{empty}"], 1, "{empty}: no class subfolders with images"),
+    # The shipped held-out twin by its name, as the model it is (it said "no product model in ...", exit 2).
+    (["eval", "product", "--model", "product-heldout", "--data", "{empty}"], 1, "{empty}: no class subfolders"),
     (["eval", "product", "--data", "{nocolumns}"], 1, "{nocolumns}: the CSV needs 'image' and 'label' columns"),
 ]
 

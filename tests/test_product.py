@@ -1152,8 +1152,10 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
     with pytest.raises(ValueError, match="all 1 test photos were seen in training"):
         evaluate(tmp_path / "folders", str(twin))
     shutil.copy(unseen[0].path, tmp_path / "folders" / "Shoes" / "held-out.jpg")  # the twin's, not the shipped
-    with pytest.raises(ValueError, match="all 2 test photos were seen in training"):
+    with pytest.raises(ValueError, match="all 2 test photos were seen in training") as caught:
         evaluate(tmp_path / "folders")
+    # The shipped model names its twin, which `--model` takes by that name (it said "no product model").
+    assert "`vsdesk eval product --model product-heldout` (without --data)" in str(caught.value)
 
 
 def _photos(embedder, clothing, count=10):

@@ -87,7 +87,11 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta, folde
         keep = [i for i, c in zip(keep, copy) if not c]
     if not keep:
         why = "come from contributors the model was trained on" if not copies else "were seen in training"
-        raise ValueError(f"all {by_contributor + copies} test photos {why}; give photos of other contributors")
+        twin = product_model.heldout_twin_dir(folder, meta)
+        # The twin learnt without some contributors: scored on its own data, it has unseen photos.
+        hint = (f", or score its held-out twin on the photos it was not trained on: `vsdesk eval product --model "
+                f"{twin.name}` (without --data)" if twin is not None else "")
+        raise ValueError(f"all {by_contributor + copies} test photos {why}; give photos of other contributors{hint}")
     return (dataset.subset(keep) if len(keep) < len(dataset.items) else dataset), by_contributor, copies
 
 
