@@ -127,6 +127,9 @@ def test_a_single_label_says_where_labels_come_from(tmp_path):
     empty.mkdir()
     with pytest.raises(LabelError, match="no image files, neither in it nor in subfolders"):
         labelled_images(empty)
+    (tmp_path / "labels.csv").write_text("filename,label\nother.jpg,a\n")
+    with pytest.raises(LabelError, match="no image of it is listed in its labels.csv"):
+        labelled_images(tmp_path)
 
 
 def test_retrieval_metrics_on_known_rankings():

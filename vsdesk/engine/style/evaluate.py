@@ -105,8 +105,10 @@ def _check_labels(folder, labels: list[str], source: str, files: list[Path] | No
     read = f"labels read {LABEL_SOURCES[source]}"
     if source == "names" and files:
         read += f", e.g. {files[0].name} -> {labels[0]}"
-    if not labels:
-        raise LabelError(f"{folder}: no image is listed in labels.csv; {_WHERE_LABELS_COME_FROM}")
+    if not labels and source == "labels.csv":
+        raise LabelError(f"{folder}: no image of it is listed in its labels.csv; {_WHERE_LABELS_COME_FROM}")
+    if not labels:  # every image left out (unreadable)
+        raise LabelError(f"{folder}: no readable image to evaluate")
     if len(set(labels)) < 2:
         raise LabelError(f"{folder}: retrieval needs at least two labels, found {sorted(set(labels))} ({read}); "
                          f"{_WHERE_LABELS_COME_FROM}")
