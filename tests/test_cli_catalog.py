@@ -237,6 +237,23 @@ def test_a_new_catalog_of_an_empty_folder_warns_and_loads_no_model(capsys, tmp_p
     assert "up to date" not in err and "no images found\n" in err  # the progress line's last word
 
 
+def test_a_new_catalogs_folders_are_its_folders_added(capsys, tmp_path):
+    """`index --json` of a new catalog: the folders it is made of joined it ("folders_added" was
+    {}), with their images counted; not said one by one (the summary says what was indexed)."""
+    shop, more = tmp_path / "shop", tmp_path / "more"
+    for folder, files in ((shop, range(0, 2)), (more, range(2, 5))):
+        folder.mkdir()
+        for src in [sorted((CLOTHING_DIR / "images").glob("*.jpg"))[i] for i in files]:
+            shutil.copy(src, folder / src.name)
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "new", str(shop), str(more), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["indexed"] == 5
+    assert report["folders_added"] == {str(shop): 2, str(more): 3} and report["created"] is True
+    assert "added from" not in err
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "new", "--json")  # a plain update
+    assert json.loads(out)["folders_added"] == {} and json.loads(out)["created"] is False
+
+
 def test_a_folder_of_no_images_is_not_added_to_a_catalog_and_a_folder_added_is_said(capsys, tmp_path):
     """`index --catalog EXISTING FOLDER`: a folder with no image in it is not kept (it would be
     said later as a disk not mounted), one there already is said, one added says how many images:

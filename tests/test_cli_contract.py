@@ -61,6 +61,10 @@ EXIT_CASES = [
     (["train", "product", "--data", "{empty}", "--out", "product"], 2, "name the shipped product model"),
     (["train", "product", "--data", "{nowhere}"], 2, "--data {nowhere}: no such folder or file"),
     (["eval", "vae", "--weights", "{nowhere}"], 2, "--weights {nowhere}: no such file"),
+    # Counts of 1 or more: 0 ran all 10,000 test images, -5 "all but 5" (Python slicing).
+    (["eval", "vae", "--test-limit", "0"], 2, "argument --test-limit: must be 1 or more, not 0"),
+    (["eval", "vae", "--test-limit", "-5"], 2, "argument --test-limit: must be 1 or more, not -5"),
+    (["eval", "vae", "--clothing-count", "0"], 2, "argument --clothing-count: must be 1 or more, not 0"),
     (["vae", "grid", "--out", "{nowhere}/map.png"], 2, "the folder {nowhere} does not exist"),
     (["vae", "decode", "nan", "0", "--out", "{empty}/p.png"], 2, "x and y must be finite numbers"),
     (["vae", "describe", "{q}", "-k", "-1"], 2, "-k must be 0 or more"),
@@ -69,7 +73,11 @@ EXIT_CASES = [
     (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 1, "{nowhere}: the file does not exist"),
     (["train", "product", "--data", "{empty}"], 1, "no class subfolders with images"),
     (["eval", "style", "--data", "{noimages}"], 1, "{noimages}: no image files"),
+    # It said "clothing photos n/a (0 images of ...)" and exit 0.
+    (["eval", "vae", "--clothing-dir", "{noimages}"], 1, "--clothing-dir {noimages}: no image files"),
     (["eval", "product", "--data", "{empty}"], 1, "{empty}: no class subfolders with images"),
+    # The shipped held-out twin by its name, as the model it is (it said "no product model in ...", exit 2).
+    (["eval", "product", "--model", "product-heldout", "--data", "{empty}"], 1, "{empty}: no class subfolders"),
     (["eval", "product", "--data", "{nocolumns}"], 1, "{nocolumns}: the CSV needs 'image' and 'label' columns"),
 ]
 

@@ -1019,6 +1019,49 @@ def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
     assert result["unfamiliar_share"] <= 0.25  # clothing photos: the warning's false alarms (2.7 % on 1,007)
 
 
+@pytest.mark.slow
+def test_eval_text_on_a_users_data_reads_right(tmp_path, clothing, capsys):
+    """`vsdesk eval product` in words on a user's CSV: the header says what was given and what
+    was scored; left-out labels get the model class they may mean and the model's classes;
+    missing files are named; the confusion matrix has the classes present, not all 17; the
+    5-class accuracy says which five; the progress line ends at 100 %."""
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model import read_meta
+
+    twin = _shipped_twin()
+    held_out = set(read_meta(twin).test_groups)
+    root = tmp_path / "mine"
+    root.mkdir()
+    rows = []
+    for label, given, count in (("Shoes", "Shoes", 6), ("Dress", "dresses", 3), ("Hat", "Sweater", 2)):
+        for it in [it for it in clothing.items if it.group in held_out and it.label == label][:count]:
+            os.symlink(it.path, root / os.path.basename(it.path))
+            rows.append(f"{os.path.basename(it.path)},{given}")
+    rows += [f"gone{i}.jpg,Shoes" for i in range(7)]
+    (root / "labels.csv").write_text("image,label\n" + "\n".join(rows) + "\n")
+    assert main(["eval", "product", "--model", str(twin), "--data", str(root / "labels.csv")]) == 0
+    captured = capsys.readouterr()
+    said = captured.out
+    assert said.startswith("given test data: 6 images scored of 18 given (12 left out)\n"), said
+    assert "byte-identical copies only: a mirrored, turned or re-saved copy of a training photo is scored as new" in said
+    assert "left out (not model classes): Sweater 2, dresses 3 (Dress?)\n" in said
+    assert "  the model's classes: Blazer, Blouse, Body, Dress, Hat" in said
+    assert "left out (image file missing): 7: gone0.jpg, gone1.jpg, gone2.jpg, gone3.jpg, gone4.jpg and 2 more" in said
+    assert "accuracy_5class: on the test photos of the notebook's five classes (Shoes, Dress, Longsleeve, " in said
+    lines = said.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("confusion matrix"))
+    header = lines[start + 1].split()
+    assert "Shoes" in header and len(header) < 17 and "of the model's 17 classes present" in lines[start]
+    assert len(lines[start + 2].split()) == len(header) + 1  # a row: its counts and its class
+    assert "scoring the model" in captured.err
+    scoring = [line for line in captured.err.splitlines() if "scoring the model" in line]
+    assert scoring[-1].startswith("eval product 6/6 100.0%"), captured.err
+    assert main(["eval", "product", "--model", str(twin), "--data", str(root / "labels.csv"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["default"]["confusion_matrix"]) == 17  # --json keeps every class
+    assert result["missing_files"] == [f"gone{i}.jpg" for i in range(7)] and result["given_images"] == 18
+
+
 def test_eval_unfamiliar_share_counts_what_the_search_warning_counts(tmp_path, clothing, capsys):
     """`vsdesk eval product`'s "unfamiliar_share" is the share of the test photos a search would
     warn of: by the features or by flat areas, as the warning is given (it counted the features
@@ -1112,8 +1155,10 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
     with pytest.raises(ValueError, match="all 1 test photos were seen in training"):
         evaluate(tmp_path / "folders", str(twin))
     shutil.copy(unseen[0].path, tmp_path / "folders" / "Shoes" / "held-out.jpg")  # the twin's, not the shipped
-    with pytest.raises(ValueError, match="all 2 test photos were seen in training"):
+    with pytest.raises(ValueError, match="all 2 test photos were seen in training") as caught:
         evaluate(tmp_path / "folders")
+    # The shipped model names its twin, which `--model` takes by that name (it said "no product model").
+    assert "`vsdesk eval product --model product-heldout` (without --data)" in str(caught.value)
 
 
 def _photos(embedder, clothing, count=10):

@@ -94,6 +94,44 @@ def test_labels_from_names_and_from_labels_csv(tmp_path):
         labelled_images(tmp_path)
 
 
+def test_labels_from_first_level_subfolders_as_a_catalog_labels(tmp_path):
+    """A folder of one subfolder per label (no image of its own, no labels.csv) is labelled by
+    those subfolders, images at any depth below them; hidden names left out."""
+    import shutil
+
+    for label, pattern in (("cubism", "s_cubism-0[1-3].jpg"), ("impressionism", "s_impressionist-0[1-2].jpg")):
+        (tmp_path / label).mkdir()
+        for path in sorted(STYLE_DIR.glob(pattern)):
+            shutil.copy(path, tmp_path / label / path.name)
+    (tmp_path / "impressionism" / "more").mkdir()
+    shutil.copy(STYLE_DIR / "s_impressionist-09.jpg", tmp_path / "impressionism" / "more" / "x.jpg")
+    (tmp_path / ".thumbnails").mkdir()
+    shutil.copy(STYLE_DIR / "s_cubism-09.jpg", tmp_path / ".thumbnails" / "t.jpg")
+    files, labels = labelled_images(tmp_path)
+    assert labels == ["cubism"] * 3 + ["impressionism"] * 3
+    assert tmp_path / "impressionism" / "more" / "x.jpg" in files
+    from vsdesk.engine.style.evaluate import label_source
+
+    assert label_source(tmp_path) == "subfolders"
+
+
+def test_a_single_label_says_where_labels_come_from(tmp_path):
+    for name in ("p1.jpg", "p2.jpg", "p3.jpg"):
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(LabelError) as caught:
+        labelled_images(tmp_path)
+    message = str(caught.value)
+    assert "found ['p']" in message and "p1.jpg -> p" in message and "file-name prefix" in message
+    assert "labels.csv" in message and "subfolder per label" in message
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(LabelError, match="no image files, neither in it nor in subfolders"):
+        labelled_images(empty)
+    (tmp_path / "labels.csv").write_text("filename,label\nother.jpg,a\n")
+    with pytest.raises(LabelError, match="no image of it is listed in its labels.csv"):
+        labelled_images(tmp_path)
+
+
 def test_retrieval_metrics_on_known_rankings():
     perfect = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1]], float)
     m = retrieval_metrics(perfect, ["a", "a", "b", "b"], ks=(1, 3))
@@ -214,6 +252,23 @@ def test_eval_style_leaves_an_unreadable_file_out_and_says_so(capsys, tmp_path):
     reasons = {Path(item["path"]).name: item["reason"] for item in result["left_out"]}
     assert reasons["s_impressionist-02.jpg"] == reasons["s_cubism-99.jpg"] == "not listed in labels.csv"
     assert reasons["missing.jpg"] == "listed in labels.csv, but not in the folder"
+
+
+def test_eval_style_cli_on_a_folder_of_label_subfolders(capsys, tmp_path):
+    """`eval style --data DIR` with DIR/cubism/*.jpg, DIR/impressionism/*.jpg: scored, not
+    'no image files' (exit 1)."""
+    import shutil
+
+    from vsdesk.cli import main
+
+    for label, pattern in (("cubism", "s_cubism-0[1-3].jpg"), ("impressionism", "s_impressionist-0[1-3].jpg")):
+        (tmp_path / label).mkdir()
+        for path in sorted(STYLE_DIR.glob(pattern)):
+            shutil.copy(path, tmp_path / label / path.name)
+    assert main(["eval", "style", "--data", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 6 and result["labels"] == {"cubism": 3, "impressionism": 3}
+    assert result["labels_from"] == "subfolders" and result["left_out"] == []
 
 
 def test_embedder_vectors_are_unit_float32_and_the_same_in_either_precision(monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import contextlib
 import json
@@ -254,3 +255,12 @@ class StderrProgress:
         else:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: a count of 1 or more (0 or -5 refused, exit 2, not read as "all" or
+    "all but 5")."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value

@@ -24,6 +24,7 @@ from vsdesk.cli._common import (
     error,
     interrupted_exit_code,
     json_on_failure,
+    positive_int,
     print_json,
     say,
     why_not_done,
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
                       "sample's, the mode it is made for)")
     index.add_argument("--catalog", required=True, metavar="NAME", help="catalog name (created if new)")
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
-    index.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per model batch (default 32)")
+    index.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="images per model batch (default 32)")
     index.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _add_model_argument(index)
     index.set_defaults(handler=_index)
@@ -137,13 +138,6 @@ def _check_model_option(args: argparse.Namespace) -> None:
     if args.mode != "product":
         raise CommandError(f"--model chooses a product model; the {args.mode} mode has one model", USAGE)
     check_product_model(args.model)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
 
 
 class _Interrupted(CommandError):

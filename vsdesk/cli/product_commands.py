@@ -12,6 +12,7 @@ from vsdesk.cli._common import (
     StderrProgress,
     check_given_path,
     check_product_model,
+    end_progress_line,
     print_json,
     say,
 )
@@ -244,10 +245,17 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
+    end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
     counts = [counted(result["test_images"], "image")]
     if result["test_contributors"]:  # class folders name no contributors
         counts.append(counted(result["test_contributors"], "contributor"))
+    given_count = result.get("given_images")
+    if given_count is not None and given_count != result["test_images"]:  # what was given, what of it is scored
+        counts[0] += f" scored of {given_count:,} given ({given_count - result['test_images']:,} left out)"
     print(f"{result['protocol']}: {', '.join(counts)}")
+    if given_count is not None:  # given data: how far "never seen in training" was checked
+        print("  photos seen in training are recognised by their contributor (where the data names it) or as "
+              "byte-identical copies only: a mirrored, turned or re-saved copy of a training photo is scored as new")
     _warn_if_few(result["test_images"], "test")
     model = result["model"]
     print(f"model {model['name']} ({model['backbone']}) run as the app runs it: {model['runtime']} {model['precision']}")
@@ -255,13 +263,7 @@ def _eval(args: argparse.Namespace) -> int:
     if recased:  # "Dress" photos for the class "dress": said, as they are scored as that class
         print("test labels taken for the model's classes, ignoring case: "
               + ", ".join(f"{given} -> {label}" for given, label in recased.items()))
-    left_out = dict(result["left_out_labels"])
-    missing = left_out.pop("(missing file)", 0)
-    if left_out:
-        left = ", ".join(f"{k} {v}" for k, v in sorted(left_out.items()))
-        print(f"left out (not model classes): {left}")
-    if missing:
-        print(f"left out (image file missing): {missing}")
+    _print_left_out(result)
     print(f"{'':18}{'model':>10}{'baseline':>10}")
     for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
         if key == "accuracy_5class" and result["default"][key] is None and result["baseline"][key] is None:
@@ -274,20 +276,18 @@ def _eval(args: argparse.Namespace) -> int:
     note = _five_class_note(result["classes"]) if result["default"]["accuracy_5class"] is None else None
     if note:
         print(note)
+    elif result["default"]["accuracy_5class"] is not None:  # the row above, said what it is
+        from vsdesk.engine.product.data import NOTEBOOK_CLASSES
+
+        print(f"accuracy_5class: on the test photos of the notebook's five classes ({', '.join(NOTEBOOK_CLASSES)}), "
+              "the best of those five taken as the answer")
     print("per-class recall:")
     for label in result["classes"]:
         d = result["default"]["per_class_recall"].get(label)
         b = result["baseline"]["per_class_recall"].get(label)
         if d is not None:
             print(f"  {label:16}{_fmt(d):>10}{_fmt(b):>10}")
-    print("confusion matrix (rows: true, columns: predicted):")
-    classes = result["classes"]
-    matrix = result["default"]["confusion_matrix"]
-    # Each column as wide as its class name (or its largest count): "T-Shirt" whole, not "T-Shi".
-    widths = [max(5, len(c), *(len(str(row[j])) for row in matrix)) for j, c in enumerate(classes)]
-    print("  " + " ".join(f"{c:>{w}}" for c, w in zip(classes, widths)))
-    for label, row in zip(classes, matrix):
-        print("  " + " ".join(f"{v:{w}d}" for v, w in zip(row, widths)) + f"  {label}")
+    _print_confusion(result["classes"], result["default"]["confusion_matrix"])
     print(f"baseline: {result['baseline_protocol']}")
     if result.get("unfamiliar_share") is not None:
         flat = result.get("unfamiliar_share_flat_areas")
@@ -299,6 +299,47 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"called unlike the training photos (a false alarm on these labelled photos): "
               f"{100 * result['unfamiliar_share']:.1f} %{tests}")
     return 0
+
+
+#: How many file names a left-out line names before "and N more".
+NAMED_FILES = 5
+
+
+def _print_left_out(result: dict) -> None:
+    """The test photos left out of the scores, by why: labels the model does not have (with the
+    class one may have meant, and the model's classes), files the CSV names that are not there
+    (named), files that could not be read."""
+    from vsdesk.engine.product.evaluate import near_class
+
+    left_out = dict(result["left_out_labels"])
+    missing = left_out.pop("(missing file)", 0)
+    if left_out:
+        hints = {k: near_class(k, result["classes"]) for k in left_out}
+        left = ", ".join(f"{k} {v}" + (f" ({hints[k]}?)" if hints[k] else "") for k, v in sorted(left_out.items()))
+        print(f"left out (not model classes): {left}")
+        print(f"  the model's classes: {', '.join(result['classes'])}")
+    if missing:
+        names = result.get("missing_files") or []
+        shown = ", ".join(names[:NAMED_FILES]) + (f" and {len(names) - NAMED_FILES} more" if len(names) > NAMED_FILES
+                                                   else "")
+        print(f"left out (image file missing): {missing}" + (f": {shown}" if names else ""))
+    if result.get("undecodable"):
+        print(f"left out (could not be read as images): {result['undecodable']}")
+
+
+def _print_confusion(classes: list[str], matrix: list[list[int]]) -> None:
+    """The confusion matrix over the classes present (in the test labels or the predictions):
+    a user's few classes, not the model's every class with empty rows (--json keeps them all)."""
+    shown = [i for i in range(len(classes)) if sum(matrix[i]) or any(row[i] for row in matrix)]
+    print("confusion matrix (rows: true, columns: predicted"
+          + (f"; only the {len(shown)} of the model's {len(classes)} classes present):" if len(shown) < len(classes)
+             else "):"))
+    names = [classes[i] for i in shown]
+    # Each column as wide as its class name (or its largest count): "T-Shirt" whole, not "T-Shi".
+    widths = [max(5, len(classes[j]), *(len(str(row[j])) for row in matrix)) for j in shown]
+    print("  " + " ".join(f"{c:>{w}}" for c, w in zip(names, widths)))
+    for i in shown:
+        print("  " + " ".join(f"{matrix[i][j]:{w}d}" for j, w in zip(shown, widths)) + f"  {classes[i]}")
 
 
 #: Fewer held-out (or test) photos than this and their scores say little.

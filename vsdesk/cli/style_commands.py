@@ -18,10 +18,10 @@ def register_eval(subparsers) -> None:
         description="Every image of a labelled folder is a query against all the others; reports "
         "precision@5, precision@10 and mAP of vsdesk's default style embedding and of the research "
         "notebook's (raw Gram matrices of block1_conv1-block3_conv1 at 224 px), in the same run. "
-        "Labels come from labels.csv (filename,label) or the file name prefix: "
-        "s_cubism-07.jpg -> cubism.",
+        "Labels come from labels.csv (filename,label), else from one subfolder per label (as catalogs "
+        "label: cubism/*.jpg), else from the file name prefix: s_cubism-07.jpg -> cubism.",
     )
-    parser.add_argument("--data", required=True, type=Path, help="folder of labelled images")
+    parser.add_argument("--data", required=True, type=Path, help="folder of labelled images, or of one subfolder per label")
     parser.add_argument("--subject-weight", type=float, default=None,
                         help="style <-> subject blend of the default configuration (0 = style only)")
     parser.add_argument("--json", action="store_true",
@@ -33,7 +33,7 @@ def _eval(args: argparse.Namespace) -> int:
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.models import ModelStoreError
     from vsdesk.engine.style import NOTEBOOK, make_config
-    from vsdesk.engine.style.evaluate import LabelError, evaluate_folder
+    from vsdesk.engine.style.evaluate import LABEL_SOURCES, LabelError, evaluate_folder, label_source
 
     try:
         default = make_config(subject_weight=args.subject_weight)
@@ -51,12 +51,14 @@ def _eval(args: argparse.Namespace) -> int:
         data["images"] = len(files)
         data["labels"] = {label: labels.count(label) for label in sorted(set(labels))}
         data["left_out"] = [{"path": str(path), "reason": reason} for path, reason in unreadable]
+        data["labels_from"] = label_source(args.data)
         print_json(data)
         return 0
     for path, reason in unreadable:
         say(f"left out {path}: {reason}")
     counts = ", ".join(f"{label} {labels.count(label)}" for label in sorted(set(labels)))
-    print(f"{args.data}: {len(files)} images ({counts}); leave-one-out retrieval by cosine")
+    print(f"{args.data}: {len(files)} images ({counts}; labels {LABEL_SOURCES[label_source(args.data)]}); "
+          "leave-one-out retrieval by cosine")
     print(f"{'configuration':<14} {'P@5':>6} {'P@10':>6} {'mAP':>6} {'bytes/image':>12} {'seconds':>8}")
     for name, result in results.items():
         m = result.metrics

@@ -17,6 +17,7 @@ from vsdesk.cli._common import (
     check_given_path,
     error,
     interrupted_exit_code,
+    positive_int,
     print_json,
     say,
     why_not_done,
@@ -98,8 +99,9 @@ def register_eval(subparsers) -> None:
     parser.add_argument("--clothing-dir", type=Path, default=None,
                         help="clothing photos for the anomaly AUROC (default: $VSDESK_CLOTHING_DIR, else the "
                         "Clothing Dataset's images where they are found, else the clothing sample)")
-    parser.add_argument("--clothing-count", type=int, default=300, help="how many clothing photos (default 300)")
-    parser.add_argument("--test-limit", type=int, default=None,
+    parser.add_argument("--clothing-count", type=positive_int, default=300, metavar="N",
+                        help="how many clothing photos (default 300)")
+    parser.add_argument("--test-limit", type=positive_int, default=None, metavar="N",
                         help="only the first N test images (quick look; default: all 10,000)")
     parser.set_defaults(handler=_eval)
 
@@ -110,11 +112,15 @@ def _eval(args) -> int:
     )
     from vsdesk.engine.samples import SampleDataError, load_fashion_mnist
     from vsdesk.engine.vae import load_engine
-    from vsdesk.engine.vae.evaluate import evaluate
+    from vsdesk.engine.imageio import IMAGE_FORMATS
+    from vsdesk.engine.vae.evaluate import clothing_files, evaluate
 
     _check_weights(args.weights)
     if args.clothing_dir is not None:
         check_given_path(args.clothing_dir, "folder", "--clothing-dir")
+        if not clothing_files(args.clothing_dir):  # else an AUROC of "n/a (0 images ...)" and exit 0
+            raise CommandError(f"--clothing-dir {args.clothing_dir}: no image files in it or its subfolders "
+                               f"({IMAGE_FORMATS}); the clothing AUROC needs clothing photos", FAILED)
     try:
         engine = load_engine(args.weights)
         test = None
@@ -138,9 +144,11 @@ def _eval(args) -> int:
     print(f"2-D map (Euclidean)           1-NN {fmt(m['knn1'])}  5-NN {fmt(m['knn5'])}")
     print(f"raw pixels (baseline)         1-NN {fmt(b['knn1'])}  5-NN {fmt(b['knn5'])}")
     print(f"test ELBO {result['test_elbo']:.2f} nats/image")
+    clothing = details["anomaly_images"]["clothing"]
+    of_clothing = (f"{clothing} images of {details['clothing_dir']}" if clothing else
+                   f"not measured: no readable image in {details['clothing_dir']}")
     print(f"anomaly AUROC: digits {fmt(a['digits'])} ({details['anomaly_images']['digits']} images), "
-          f"clothing photos {fmt(a['clothing'])} ({details['anomaly_images']['clothing']} images "
-          f"of {details['clothing_dir']})")
+          f"clothing photos {fmt(a['clothing'])} ({of_clothing})")
     return 0
 
 

@@ -151,6 +151,9 @@ class IndexReport:
     #: images are indexed, as any run does); and those that hold no image file, not added to
     #: a catalog that has folders (as a lost disk they would be said later): ``added_folder_words``.
     folders_added: dict[str, int] = field(default_factory=dict)
+    #: True when the run made the catalog of the folders it was given (a new catalog): they are
+    #: in ``folders_added`` too, but not said one by one (the summary says what was indexed).
+    created: bool = False
     folders_already: list[str] = field(default_factory=list)
     folders_not_added: list[str] = field(default_factory=list)
 
@@ -304,9 +307,11 @@ def _add_folders(catalog: Catalog, folders: Iterable[str | os.PathLike], report:
             report.folders_already.append(path)
             continue
         holds_others = any(is_within(other, path) for other in catalog.folders)  # said as nested
-        if catalog.add_folder(path) == path and had_folders and not holds_others:
-            joined.append(path)
+        if catalog.add_folder(path) == path and not holds_others:
             report.folders_added[path] = 0  # counted at the end of the run
+            if had_folders:  # (a new catalog keeps the folders it is made of, images or not)
+                joined.append(path)
+    report.created = not had_folders and bool(report.folders_added)
     return joined
 
 
@@ -320,7 +325,7 @@ def added_folder_words(report: IndexReport, name: str, already: bool = True) -> 
     words += [("note", f"{folder} is already a folder of the catalog “{name}”: its new images are indexed")
               for folder in (report.folders_already if already else ())]
     words += [("note", f"{counted(count, 'image')} added from {folder}")
-              for folder, count in report.folders_added.items()]
+              for folder, count in ({} if report.created else report.folders_added).items()]
     return words
 
 

@@ -10,7 +10,7 @@ import csv
 import hashlib
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,8 @@ class Dataset:
     has_groups: bool
     has_kids: bool
     excluded: dict[str, int]  # label -> count of rows left out (not classes / missing files)
+    #: The image names of the rows counted as "(missing file)", as the CSV gives them.
+    missing_files: list[str] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
@@ -51,7 +53,8 @@ class Dataset:
         return sorted(set(self.labels))
 
     def subset(self, indices) -> "Dataset":
-        return Dataset([self.items[i] for i in indices], self.root, self.has_groups, self.has_kids, dict(self.excluded))
+        return Dataset([self.items[i] for i in indices], self.root, self.has_groups, self.has_kids, dict(self.excluded),
+                       list(self.missing_files))
 
     def fingerprint(self) -> str:
         """Identifies the data (files, labels, groups and file sizes): same data -> same string."""
@@ -111,6 +114,7 @@ def _from_csv(csv_path: Path, exclude: frozenset[str]) -> Dataset:
     has_kids = "kids" in rows[0]
     items: list[Item] = []
     excluded: dict[str, int] = {}
+    missing: list[str] = []
     for row in rows:
         label = (row.get("label") or "").strip()
         name = (row.get("image") or "").strip()
@@ -120,13 +124,14 @@ def _from_csv(csv_path: Path, exclude: frozenset[str]) -> Dataset:
         file = _find_image(bases, name)
         if file is None:
             excluded["(missing file)"] = excluded.get("(missing file)", 0) + 1
+            missing.append(name)
             continue
         group = (row.get("sender_id") or "").strip() or None if has_groups else None
         kids = _truthy(row.get("kids", "")) if has_kids else None
         items.append(Item(str(file), label, group, kids))
     if not items:
         raise DatasetError(f"{csv_path}: no usable labelled images")
-    return Dataset(items, str(csv_path.parent), has_groups, has_kids, excluded)
+    return Dataset(items, str(csv_path.parent), has_groups, has_kids, excluded, missing)
 
 
 def _find_image(bases: list[Path], name: str) -> Path | None:

@@ -87,7 +87,11 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta, folde
         keep = [i for i, c in zip(keep, copy) if not c]
     if not keep:
         why = "come from contributors the model was trained on" if not copies else "were seen in training"
-        raise ValueError(f"all {by_contributor + copies} test photos {why}; give photos of other contributors")
+        twin = product_model.heldout_twin_dir(folder, meta)
+        # The twin learnt without some contributors: scored on its own data, it has unseen photos.
+        hint = (f", or score its held-out twin on the photos it was not trained on: `vsdesk eval product --model "
+                f"{twin.name}` (without --data)" if twin is not None else "")
+        raise ValueError(f"all {by_contributor + copies} test photos {why}; give photos of other contributors{hint}")
     return (dataset.subset(keep) if len(keep) < len(dataset.items) else dataset), by_contributor, copies
 
 
@@ -107,7 +111,26 @@ def _match_case(dataset: Dataset, classes: list[str]) -> tuple[Dataset, dict[str
     if not recased:
         return dataset, recased
     items = [replace(it, label=recased.get(it.label, it.label)) for it in dataset.items]
-    return Dataset(items, dataset.root, dataset.has_groups, dataset.has_kids, dict(dataset.excluded)), recased
+    relabelled = Dataset(items, dataset.root, dataset.has_groups, dataset.has_kids, dict(dataset.excluded),
+                         list(dataset.missing_files))
+    return relabelled, recased
+
+
+def near_class(label: str, classes: list[str]) -> str | None:
+    """The model class a left-out test label may have meant ("dresses" -> "Dress",
+    "tshirts" -> "T-Shirt"), or None: a hint for a class folder named by hand, never applied."""
+    import difflib
+
+    def folded(name: str) -> str:
+        return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+    by_folded = {folded(c): c for c in classes}
+    word = folded(label)
+    for stem in (word, word.removesuffix("es"), word.removesuffix("s")):
+        if stem in by_folded:
+            return by_folded[stem]
+    close = difflib.get_close_matches(word, list(by_folded), n=1, cutoff=0.75)
+    return by_folded[close[0]] if close else None
 
 
 def _split_like_training(dataset: Dataset, meta: product_model.ProductMeta, data) -> tuple[np.ndarray, np.ndarray]:
@@ -225,6 +248,9 @@ def evaluate(
     result["left_out_labels"] = outside
     result["labels_matched_ignoring_case"] = recased
     result["left_out_seen_in_training"] = seen
+    result["missing_files"] = list(given.missing_files)
+    # Of given data (not the model's own, whose held-out split is a part of it): all it held.
+    result["given_images"] = None if own_data else len(given.items) + sum(given.excluded.values())
     result["protocol"] = protocol
     result["baseline_protocol"] = baseline_protocol
     return result
@@ -304,6 +330,7 @@ def _through_embedder(embedder, files: list[str], progress: Progress, cancelled:
             progress(i + 1, len(files), "scoring the model")
     if batch:
         flush()
+    progress(len(files), len(files), "scoring the model")  # the last batch too: ends at 100 %
     return np.concatenate(probs), np.concatenate(vectors), np.array(flat, np.float32), np.array(turned, np.float32)
 
 

@@ -237,7 +237,9 @@ TRAINED_PREFIX = "product/"
 def model_dir(name: str | None = None) -> Path:
     """The one resolver of a product model's name (every ``--model``, ``load_embedder``):
     ``None``/"default"/"product" -> the shipped model; ``NAME`` or ``product/NAME`` (as `vsdesk
-    models list` shows it) -> a model trained by the user; a path -> it."""
+    models list` shows it) -> a model trained by the user; "product-heldout" (the shipped
+    model's held-out twin, shipped beside it) -> it, unless the user trained a model of that
+    name; a path -> it."""
     if name in (None, "", *SHIPPED_NAMES):
         return default_dir()
     if name.startswith(TRAINED_PREFIX):
@@ -250,7 +252,19 @@ def model_dir(name: str | None = None) -> Path:
             return user_dir(trained)
     if os.sep in name or "/" in name or Path(name).is_dir():
         return _moved_here(Path(name))
-    return user_dir(name)
+    folder = user_dir(name)
+    if not (folder / META_FILE).is_file() and name == shipped_twin_name():
+        return default_dir().parent / name
+    return folder
+
+
+def shipped_twin_name() -> str | None:
+    """The name of the shipped model's held-out twin ("product-heldout"), if it is shipped."""
+    try:
+        twin = heldout_twin_dir(default_dir(), read_meta(default_dir()))
+    except ProductModelError:
+        return None
+    return twin.name if twin is not None else None
 
 
 def name_for_data(data: str | os.PathLike) -> str:

@@ -2,8 +2,10 @@
 
 Every image is a query against all the others; an answer is relevant when it has the query's
 label. Labels come from ``labels.csv`` (columns ``filename`` and a label column) when the
-folder has one, else from the file name: ``s_cubism-07.jpg`` -> ``cubism`` (an optional
-one-letter tag and a trailing number are dropped).
+folder has one; else, when the folder holds no images itself but subfolders of them, from the
+first-level subfolder as a catalog labels them (``cubism/a.jpg`` -> ``cubism``); else from the
+file name: ``s_cubism-07.jpg`` -> ``cubism`` (an optional one-letter tag and a trailing number
+are dropped).
 """
 
 from __future__ import annotations
@@ -33,32 +35,86 @@ def label_from_name(path: str | Path) -> str:
     return (match.group("label") if match else stem).lower()
 
 
-def labelled_images(folder: str | Path) -> tuple[list[Path], list[str]]:
-    """Image files of ``folder`` (not recursive, sorted) and their labels."""
-    from vsdesk.engine.imageio import is_image_name
+#: Where labels are read from, for messages: how each source names a label.
+LABEL_SOURCES = {
+    "labels.csv": "from labels.csv",
+    "subfolders": "from the first-level subfolders (one per label)",
+    "names": "from the file-name prefix (s_cubism-07.jpg -> cubism)",
+}
+_WHERE_LABELS_COME_FROM = (
+    "labels come from a labels.csv (filename,label) in the folder, else from one subfolder per label "
+    "(cubism/*.jpg, impressionism/*.jpg), else from the file-name prefix (s_cubism-07.jpg -> cubism)"
+)
 
+
+def labelled_images(folder: str | Path) -> tuple[list[Path], list[str]]:
+    """Image files of ``folder`` (sorted) and their labels: its own images, or with no image of
+    its own and no labels.csv, those of its subfolders (at any depth, hidden names left out,
+    as a catalog scans) labelled by their first-level subfolder."""
     folder = Path(folder)
     if not folder.is_dir():
         raise LabelError(f"{folder}: not a folder")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p))
-    if not files:
-        raise LabelError(f"{folder}: no image files")
-    table = folder / "labels.csv"
-    if table.is_file():
-        by_name = _read_labels_csv(table)
-        files = [p for p in files if p.name in by_name]
-        labels = [by_name[p.name] for p in files]
-    else:
-        labels = [label_from_name(p) for p in files]
-    _check_labels(folder, labels)
+    files, labels, source = _files_and_labels(folder)
+    _check_labels(folder, labels, source, files)
     return files, labels
 
 
-def _check_labels(folder, labels: list[str]) -> None:
+def label_source(folder: str | Path) -> str:
+    """How ``labelled_images`` labels ``folder``: a key of ``LABEL_SOURCES``."""
+    folder = Path(folder)
+    if (folder / "labels.csv").is_file():
+        return "labels.csv"
+    return "names" if _own_images(folder) or not _subfolder_images(folder) else "subfolders"
+
+
+def _files_and_labels(folder: Path) -> tuple[list[Path], list[str], str]:
+    source = label_source(folder)
+    if source == "subfolders":
+        pairs = _subfolder_images(folder)
+        return [p for p, _ in pairs], [label for _, label in pairs], source
+    files = _own_images(folder)
+    if not files:
+        raise LabelError(f"{folder}: no image files, neither in it nor in subfolders of it")
+    if source == "labels.csv":
+        by_name = _read_labels_csv(folder / "labels.csv")
+        files = [p for p in files if p.name in by_name]
+        return files, [by_name[p.name] for p in files], source
+    return files, [label_from_name(p) for p in files], source
+
+
+def _own_images(folder: Path) -> list[Path]:
+    from vsdesk.engine.imageio import is_image_name
+
+    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p) and not p.name.startswith("."))
+
+
+def _subfolder_images(folder: Path) -> list[tuple[Path, str]]:
+    """(image, first-level subfolder name) of every image below ``folder``'s subfolders."""
+    from vsdesk.engine.imageio import is_image_name
+
+    pairs = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for path in sorted(sub.rglob("*")):
+            hidden = any(part.startswith(".") for part in path.relative_to(sub).parts)
+            if path.is_file() and is_image_name(path) and not hidden:
+                pairs.append((path, sub.name))
+    return pairs
+
+
+def _check_labels(folder, labels: list[str], source: str, files: list[Path] | None = None) -> None:
+    read = f"labels read {LABEL_SOURCES[source]}"
+    if source == "names" and files:
+        read += f", e.g. {files[0].name} -> {labels[0]}"
+    if not labels and source == "labels.csv":
+        raise LabelError(f"{folder}: no image of it is listed in its labels.csv; {_WHERE_LABELS_COME_FROM}")
+    if not labels:  # every image left out (unreadable)
+        raise LabelError(f"{folder}: no readable image to evaluate")
     if len(set(labels)) < 2:
-        raise LabelError(f"{folder}: retrieval needs at least two labels, found {sorted(set(labels))}")
+        raise LabelError(f"{folder}: retrieval needs at least two labels, found {sorted(set(labels))} ({read}); "
+                         f"{_WHERE_LABELS_COME_FROM}")
     if max(labels.count(label) for label in set(labels)) < 2:
-        raise LabelError(f"{folder}: every label has one image only; a label needs two or more to be retrieved")
+        raise LabelError(f"{folder}: every label has one image only ({read}); a label needs two or more to be "
+                         "retrieved")
 
 
 def _not_labelled(folder: Path, files: list[Path]) -> list[tuple[Path, str]]:
@@ -212,6 +268,7 @@ def evaluate_folder(
 
     configs = configs or {"default": DEFAULT, "notebook": NOTEBOOK}
     files, labels = labelled_images(folder)
+    source = label_source(folder)
     unreadable = _not_labelled(Path(folder), files)
     progress(0, len(files), "decoding")
     images, used = [], []
@@ -224,7 +281,7 @@ def evaluate_folder(
             unreadable.append((path, str(exc)))
         progress(i + 1, len(files), "decoding")
     files, labels = [files[i] for i in used], [labels[i] for i in used]
-    _check_labels(folder, labels)
+    _check_labels(folder, labels, source, files)
     base = base_model()
     results = {}
     for name, config in configs.items():

@@ -49,14 +49,21 @@ def default_clothing_dir() -> Path:
     return paths.resources_dir() / "samples" / "clothing"
 
 
+def clothing_files(folder: str | Path) -> list[Path]:
+    """The image files in ``folder`` and its subfolders, sorted."""
+    from vsdesk.engine.imageio import is_image_name
+
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and is_image_name(p))
+
+
 def clothing_28(folder: Path, count: int = 300, progress: Progress = no_progress,
                 cancelled: Cancelled = never_cancelled) -> np.ndarray:
     """``count`` photos spread evenly over the folder's sorted files, in dataset form, decoded
     as a query is (at the VAE's ``decode_size``)."""
-    from vsdesk.engine.imageio import ImageError, is_image_name, load_image
+    from vsdesk.engine.imageio import ImageError, load_image
     from vsdesk.engine.vae import VaeEmbedder
 
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and is_image_name(p))
+    files = clothing_files(folder)
     if not files:
         return np.zeros((0, 28, 28), np.uint8)
     picks = [files[i] for i in np.linspace(0, len(files) - 1, min(count, len(files))).astype(int)]
