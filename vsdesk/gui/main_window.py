@@ -274,6 +274,16 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:
         self.current_tab().dropEvent(event)
 
+    def open_handed_over(self, paths: list[str]) -> None:
+        """Another ``vsdesk`` launch's paths ("Open with vsdesk" again): this window comes to the
+        front and opens them as a drop (single_instance)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if paths:
+            self.current_tab().open_paths(paths, "given")
+
     # -- closing -----------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.settings.set_geometry(self.saveGeometry())
