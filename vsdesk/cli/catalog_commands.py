@@ -663,8 +663,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds, files)
 
 
-#: From this many queries, `vsdesk search` says on stderr how far it is ("query 120/240"): 240
-#: product queries took 95 s here, in silence after "loading the product model".
+#: From this many queries, `vsdesk search` says on stderr how far it is ("query 120/240"): a
+#: user's 240 product queries took 95 s, in silence after "loading the product model".
 QUERY_PROGRESS_FROM = 10
 
 
