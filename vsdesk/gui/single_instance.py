@@ -37,12 +37,16 @@ ACCEPTED = b"ok\n"
 
 def socket_path() -> str:
     """Where the running window listens: in the user's runtime folder (or the temp folder), named
-    after the user and a digest of the config folder (a Unix socket's path is short: 107 bytes)."""
+    after the user and a digest of the config folder (a Unix socket's path is short: 107 bytes).
+    On Windows, a pipe's name (QLocalServer makes it a named pipe itself)."""
+    key = hashlib.sha1(str(config_location().absolute()).encode()).hexdigest()[:12]
+    name = f"vsdesk-{getpass.getuser()}-{key}.sock"
+    if os.name != "posix":
+        return name
     folder = os.environ.get("XDG_RUNTIME_DIR") or ""
     if not os.path.isdir(folder):
         folder = tempfile.gettempdir()
-    key = hashlib.sha1(str(config_location().absolute()).encode()).hexdigest()[:12]
-    return os.path.join(folder, f"vsdesk-{getpass.getuser()}-{key}.sock")
+    return os.path.join(folder, name)
 
 
 def hand_over(paths: list[str]) -> bool | None:
@@ -99,9 +103,6 @@ class Listener(QObject):
         log.info("another launch handed over %s", " ".join(paths) if paths else "no paths: the window raised")
         self._receive(paths)
 
-    def close(self) -> None:
-        self.server.close()  # (removes the socket's file)
-
 
 class Launch:
     """A window's start: ``handed`` tells whether the window already running took the paths
@@ -112,7 +113,8 @@ class Launch:
 
     def __init__(self, paths: list[str]):
         self.where = socket_path()
-        self._lock = QLockFile(self.where + ".lock")
+        beside = self.where if os.path.isabs(self.where) else os.path.join(tempfile.gettempdir(), self.where)
+        self._lock = QLockFile(beside + ".lock")
         self._lock.setStaleLockTime(0)  # a crashed launch's lock is told by its process id, not its age
         self._locked = self._lock.tryLock(ANSWER_WAIT_MS + 5000)
         answer = hand_over(paths)
