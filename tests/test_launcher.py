@@ -318,7 +318,7 @@ widgets.QApplication = QApplication
 """
 
 
-def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_path):
+def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_path, monkeypatch):
     """SIGTERM while the VAE sample was indexed took 7-11 s to end the window: it closed at once,
     then Python's finalisation collected the garbage of TensorFlow and the catalogs for 4-8 s
     (gdb: Py_FinalizeEx > finalize_modules > gc_collect_main). Once the window has closed and
@@ -333,6 +333,10 @@ def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_pa
     assert "python finalised" not in done.stdout
     assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()  # the log written before the exit
     assert (tmp_path / "config" / "vsdesk.ini").is_file()  # and the settings
+    from vsdesk.gui.single_instance import socket_path
+
+    monkeypatch.setenv("VSDESK_CONFIG_DIR", str(tmp_path / "config"))
+    assert not os.path.exists(socket_path())  # the window's socket went with it, before os._exit
 
 
 def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_model_cache(tmp_path):

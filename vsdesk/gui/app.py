@@ -63,6 +63,8 @@ def run(argv: list[str]) -> int:
     if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
         window.current_tab().open_paths(images, "given")
     code = app.exec()
+    if server is not None:  # its socket's file goes now: os._exit below would leave it behind
+        server.close()
     if stopped:
         code = 128 + signal.SIGTERM  # 143, as the command line's
         from vsdesk.engine.models import cache
