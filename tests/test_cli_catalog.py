@@ -1558,3 +1558,24 @@ def test_every_option_of_these_commands_has_a_help_text_that_states_its_default(
             assert "default" in action.help, f"vsdesk {command} {name}: default {action.default!r} not said"
         checked += 1
     assert checked > 40
+
+
+def test_a_search_with_many_queries_says_how_far_it_is_on_stderr(capsys, photos):
+    """`vsdesk search` with 240 product photos said "loading the product model ..." and then
+    nothing for 95 s: from QUERY_PROGRESS_FROM queries it counts them on stderr as it reads,
+    embeds and describes them; --json's stdout is the same document; one query says nothing more."""
+    from vsdesk.cli.catalog_commands import QUERY_PROGRESS_FROM
+
+    queries = sorted(str(p) for p in photos.glob("*.jpg") if p.name != "broken.jpg")[:QUERY_PROGRESS_FROM]
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "mine", str(photos))
+    assert code == 0, err
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "mine", "-k", "2", "--json", *queries)
+    assert code == 0, err
+    records = json.loads(out)
+    assert [record["query"] for record in records] == queries and all(len(r["results"]) == 2 for r in records)
+    lines = err.splitlines()  # (not a terminal here: a line per step and per tenth)
+    n = QUERY_PROGRESS_FROM
+    assert any(line.startswith("query 0/") and line.endswith("reading") for line in lines), err
+    assert f"query {n}/{n} 100.0% described" in lines, err
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "mine", "-k", "2", "--json", queries[0])
+    assert code == 0 and "query " not in err, err

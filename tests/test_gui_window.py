@@ -299,6 +299,18 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     assert str(folder) in tab.messages.text()
 
 
+def test_help_try_the_sample_photo_opens_the_shipped_dress_in_the_product_tab(qtbot, window):
+    """An installed vsdesk has no repository to take the quick start's photo from: Help > Try
+    the sample photo opens the one shipped in the package's resources, as a drop of it."""
+    from vsdesk.engine.paths import resources_dir
+
+    assert window.sample_action in window.menuBar().actions()[-1].menu().actions()
+    window.sample_action.trigger()
+    assert window.current_tab().mode == "product"
+    sample = str(resources_dir() / "samples" / "example-dress.jpg")
+    qtbot.waitUntil(lambda: window.tab("product").query_file() == sample, timeout=20_000)
+
+
 def test_a_folder_given_at_start_is_still_offered_when_the_sample_cannot_be_downloaded(
         qtbot, window, tmp_path, monkeypatch):
     """`vsdesk FOLDER` offline on the Style tab: the style artworks sample cannot be downloaded

@@ -318,7 +318,7 @@ widgets.QApplication = QApplication
 """
 
 
-def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_path):
+def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_path, monkeypatch):
     """SIGTERM while the VAE sample was indexed took 7-11 s to end the window: it closed at once,
     then Python's finalisation collected the garbage of TensorFlow and the catalogs for 4-8 s
     (gdb: Py_FinalizeEx > finalize_modules > gc_collect_main). Once the window has closed and
@@ -333,6 +333,10 @@ def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_pa
     assert "python finalised" not in done.stdout
     assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()  # the log written before the exit
     assert (tmp_path / "config" / "vsdesk.ini").is_file()  # and the settings
+    from vsdesk.gui.single_instance import socket_path
+
+    monkeypatch.setenv("VSDESK_CONFIG_DIR", str(tmp_path / "config"))
+    assert not os.path.exists(socket_path())  # the window's socket went with it, before os._exit
 
 
 def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_model_cache(tmp_path):
@@ -416,3 +420,62 @@ def test_a_geometry_given_on_the_command_line_wins_over_the_one_saved(qtbot, tmp
     assert done.returncode == 0, done.stderr
     said = next(line for line in done.stdout.splitlines() if line.startswith("geometry "))
     assert said == "geometry 700 560 maximised False", said
+
+
+def _wait_for(condition, seconds: float, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f} s"
+        time.sleep(0.1)
+
+
+def test_a_second_launch_hands_its_paths_to_the_window_already_running(tmp_path):
+    """A second `vsdesk photo.jpg` ("Open with vsdesk" again) opened a second full window: it
+    now gives the photo (with its absolute path) to the window running and exits 0 at once. A
+    socket left by a crashed window does not stop the first from starting, and `--new-window`
+    still opens a window of its own."""
+    import socket
+    import time
+
+    from vsdesk.gui.single_instance import socket_path
+
+    where = socket_path()  # (this test's VSDESK_CONFIG_DIR: its own)
+    crashed = socket.socket(socket.AF_UNIX)
+    crashed.bind(where)  # a crashed window's socket: the file is there, nobody listens
+    crashed.close()
+
+    def listening() -> bool:
+        with socket.socket(socket.AF_UNIX) as probe:
+            return probe.connect_ex(where) == 0
+
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    log = open(tmp_path / "first.log", "wb")
+    first = subprocess.Popen([sys.executable, "-m", "vsdesk"], env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                             stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        _wait_for(lambda: listening() or first.poll() is not None, 60, "the first window listening")
+        assert first.poll() is None, (tmp_path / "first.log").read_text()
+        started = time.monotonic()
+        second = _vsdesk(photo.name, cwd=photo.parent, QT_QPA_PLATFORM="offscreen")
+        assert second.returncode == 0, second.stderr
+        assert time.monotonic() - started < 20  # no window, no TensorFlow: python's start and a message
+        handed = f"another launch handed over {photo}"
+        _wait_for(lambda: handed in (tmp_path / "first.log").read_text(), 20, "the photo reaching the first window")
+
+        site = tmp_path / "site"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(REPORTER)
+        own = _vsdesk("--new-window", QT_QPA_PLATFORM="offscreen",
+                      PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+        assert own.returncode == 0, own.stderr
+        assert any(line.startswith("style ") for line in own.stdout.splitlines()), own.stdout  # its window shown
+        assert first.poll() is None and "handed over" not in (tmp_path / "first.log").read_text().split(handed)[1]
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        log.close()
+        if os.path.exists(where):  # (the killed window's)
+            os.unlink(where)

@@ -83,6 +83,27 @@ def test_shipped_resources_rule_skips_clutter_and_checkpoints():
                 or "checkpoint" in r.split("/")[:-1] or "__pycache__" in r]
 
 
+def test_the_installed_package_names_no_path_of_the_repository_as_the_users():
+    """`train vae --out` help said "pass resources/models/vae", `train product --export`'s
+    "e.g. resources/models/product", and the shipped product model, when missing, said to run
+    `--data ../shared/data/clothing-dataset --export resources/models/product`: paths of a
+    checkout, which an installed user has not got. What the installed package tells names
+    them only as a checkout's; and the sample photo a user opens (Help > Try the sample photo)
+    is carried by the wheel."""
+    from vsdesk.cli import build_parser
+    from vsdesk.engine.product.model import SPEC
+
+    train = next(a for a in build_parser()._subparsers._group_actions if "train" in a.choices).choices["train"]
+    commands = next(a for a in train._subparsers._group_actions).choices
+    for command in ("vae", "product"):
+        text = " ".join(commands[command].format_help().split())
+        for sentence in re.split(r"[;.(]\s", text):
+            assert "resources/" not in sentence or "checkout" in sentence, (command, sentence)
+    assert "vsdesk models import vae" in " ".join(commands["vae"].format_help().split())
+    assert "resources/" not in SPEC.how_to_get and "../" not in SPEC.how_to_get, SPEC.how_to_get
+    assert "samples/example-dress.jpg" in _shipped_resources()
+
+
 @pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
 def dists(tmp_path_factory) -> dict[str, Path]:
     """The wheel and sdist, built like a release: sdist first, the wheel from the sdist."""

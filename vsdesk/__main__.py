@@ -2,7 +2,8 @@
 
 ``vsdesk`` alone opens the window; ``vsdesk photo.jpg`` (as the .desktop file calls it) opens it
 with that image as the query (``vsdesk -- -n.jpg``: a name that starts with "-"); Qt's own options
-(``vsdesk -style Fusion``) go to the window's Qt.
+(``vsdesk -style Fusion``) go to the window's Qt. A window already running takes the paths of a
+second ``vsdesk photo.jpg`` (``vsdesk --new-window photo.jpg``: a window of its own).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _is_for_the_cli(word: str) -> bool:
     is a path (``vsdesk -- -n.jpg``)."""
     from vsdesk.gui.qt_options import is_qt_option  # (no Qt import)
 
-    if word == "--" or is_qt_option(word):
+    if word in ("--", "--new-window") or is_qt_option(word):
         return False
     if word.startswith("-"):
         return True

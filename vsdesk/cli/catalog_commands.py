@@ -29,6 +29,7 @@ from vsdesk.cli._common import (
     say,
     why_not_done,
 )
+from vsdesk.engine.tasks import no_progress
 from vsdesk.engine.text import counted, kids_words, sentence, shown_path
 
 
@@ -580,9 +581,11 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
 
     good: list[tuple[int, Any]] = []  # (record index, image)
     item_kinds: dict[int, list[Any]] = {}  # record index -> its results' product types (text output)
+    progress = _query_progress(records)
     for i, record in enumerate(records):
         if "error" in record:
             continue
+        progress(i, len(records), "reading")
         try:
             good.append((i, decode_query(embedder, record["query"])))
         except ImageError as exc:
@@ -591,7 +594,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     # The facts are a bonus beside the results (a failure to get them is kept in the record),
     # except to --same-class, which keeps the results to the query's type: a query whose type
     # cannot be told fails on its own, as one that cannot be read does; the others are answered.
-    queries = embed_queries(embedder, [image for _, image in good], facts_required=False) if good else []
+    queries = embed_queries(embedder, [image for _, image in good], facts_required=False,
+                            progress=progress) if good else []
     if args.same_class:
         typed = []
         for found, query in zip(good, queries):
@@ -651,6 +655,27 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     # (files as copies_left_out counts them: one file at several paths is one)
     files = count_files(range(len(vectors.paths)), hashes)
     return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds, files)
+
+
+#: From this many queries, `vsdesk search` says on stderr how far it is ("query 120/240"): a
+#: user's 240 product queries took 95 s, in silence after "loading the product model".
+QUERY_PROGRESS_FROM = 10
+
+
+def _query_progress(records: list[dict[str, Any]]):
+    """The progress of reading, embedding and describing the queries, on stderr (never stdout:
+    --json's document is the same), for a search with many of them; none for a few."""
+    if sum("error" not in record for record in records) < QUERY_PROGRESS_FROM:
+        return no_progress
+    steps: dict[str, StderrProgress] = {}
+
+    def progress(done: int, total: int, message: str = "") -> None:
+        # Each step ("reading", "embedding", "describing") counts the queries from 0 again: a
+        # progress of its own, so that in a log its first line and tenths are shown too (with
+        # one, "0/240 embedding" waited for the tenths the reading had reached).
+        steps.setdefault(message, StderrProgress("query"))(done, total, message)
+
+    return progress
 
 
 def _product_types(embedder, matrix, results) -> tuple[list[list[str]], list[list[Any]]]:

@@ -30,8 +30,9 @@ def register_train(subparsers) -> None:
     parser.add_argument("--data", required=True, help="images.csv, a folder holding one, or a folder of class folders")
     parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: the "
                         "data folder's name; 'product' and 'default' are the shipped model's)")
-    parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder "
-                        "(e.g. resources/models/product to rebuild the shipped default)")
+    parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder, "
+                        "to keep, copy or import elsewhere (`vsdesk models import product/NAME DIR`); in a checkout "
+                        "of vsdesk's sources, resources/models/product rebuilds the shipped default")
     from vsdesk.engine.product import backbones
 
     parser.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=backbones.LITE0,

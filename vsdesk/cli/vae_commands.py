@@ -39,16 +39,17 @@ def register_train(subparsers) -> None:
         help="train the Fashion-MNIST VAE (about 5-10 minutes on 2 CPU cores)",
         description="Train the convolutional VAE (search latent + 2-D map) on the 60,000 Fashion-MNIST "
         "training images. A checkpoint is written after every epoch: run the same command again to "
-        "resume an interrupted run. The result (vae.weights.h5 + vae.json) goes to --out; the "
-        "shipped default is resources/models/vae.",
+        "resume an interrupted run. The result (vae.weights.h5 + vae.json) goes to --out; "
+        "`vsdesk models import vae OUT/vae.weights.h5` then puts it in place of the shipped VAE.",
     )
     from vsdesk.engine.vae.train import TrainConfig
 
     defaults = TrainConfig()
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"image VAE epochs (default {defaults.epochs})")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: models/vae-trained in the data folder, beside the catalogs; "
-                        "pass resources/models/vae to replace the shipped weights)")
+                        help="output folder (default: models/vae-trained in the data folder, beside the catalogs); "
+                        "to use the result in place of the shipped VAE, `vsdesk models import vae OUT/vae.weights.h5` "
+                        "(in a checkout of vsdesk's sources, --out resources/models/vae rebuilds the shipped one)")
     parser.add_argument("--checkpoint-dir", type=Path, default=None, help="where per-epoch checkpoints go (default: the cache dir, one folder per --out)")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on the first N images only (quick trials; default: all 60,000)")

@@ -20,7 +20,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import numpy as np
 from PIL import Image
 
-from vsdesk.engine.tasks import Cancelled, check_cancelled, never_cancelled
+from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 #: Query images embedded per batch (`vsdesk search` takes any number of queries).
 EMBED_BATCH = 32
@@ -79,19 +79,23 @@ def embed_queries(
     *,
     facts_required: bool = True,
     cancelled: Cancelled = never_cancelled,
+    progress: Progress = no_progress,
 ) -> list[EmbeddedQuery]:
     """Each decoded query image's vector and facts. ``facts_required`` False: the facts are a
     bonus (the results are the point), and a failure to get them is kept as "describe_error"
     instead of raised; True when the facts decide the results (a search kept to the query's
-    product type needs its predicted type)."""
+    product type needs its predicted type). ``progress``: queries embedded, then described
+    (both take a while for hundreds of queries: `vsdesk search *.jpg`)."""
     arrays = [embedder.preprocess(image) for image in images]
     vectors = []
     for start in range(0, len(arrays), EMBED_BATCH):
         check_cancelled(cancelled)
+        progress(start, len(arrays), "embedding")
         vectors.extend(np.asarray(embedder.embed(np.stack(arrays[start : start + EMBED_BATCH])), dtype=np.float32))
     queries = []
-    for image, vector in zip(images, vectors):
+    for done, (image, vector) in enumerate(zip(images, vectors)):
         check_cancelled(cancelled)
+        progress(done, len(images), "describing")
         # Told apart from the facts: a query with nothing to compare has no results even when
         # its facts could not be had (facts_required False).
         why_not = embedder.nothing_to_compare(image) if hasattr(embedder, "nothing_to_compare") else None
@@ -102,6 +106,7 @@ def embed_queries(
                 raise
             extras = {"describe_error": str(exc)}
         queries.append(EmbeddedQuery(vector, extras, why_not))
+    progress(len(images), len(images), "described")
     return queries
 
 

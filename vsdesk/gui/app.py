@@ -14,6 +14,18 @@ def run(argv: list[str]) -> int:
     if problem:
         print(f"vsdesk: {problem}", file=sys.stderr)
         return 1
+    from vsdesk.gui import single_instance
+    from vsdesk.gui.qt_options import gives_geometry, options_and_paths, split as split_qt_options
+
+    # Qt's options (-style Fusion, -platform xcb, -reverse ...) with their values; any other
+    # option is Qt's to ignore, as before; the other words, and every word after "--", are paths.
+    qt_options, rest = split_qt_options(argv)
+    other_options, images = options_and_paths(rest)
+    new_window = single_instance.NEW_WINDOW in other_options
+    other_options = [word for word in other_options if word != single_instance.NEW_WINDOW]
+    launch = None if new_window else single_instance.Launch(images)
+    if launch is not None and launch.handed:  # the window already running has them: nothing more to load here
+        return 0
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -21,7 +33,6 @@ def run(argv: list[str]) -> int:
 
     from vsdesk.gui.crash import install_excepthooks, log_to_file
     from vsdesk.gui.main_window import MainWindow
-    from vsdesk.gui.qt_options import gives_geometry, options_and_paths, split as split_qt_options
     from vsdesk.gui.settings import keep_qt_settings_in_config_dir
     from vsdesk.gui.theme import ColourScheme
 
@@ -33,11 +44,8 @@ def run(argv: list[str]) -> int:
     # its own LLVM's symbols to that one and dies in a static initialiser (SIGSEGV at the first
     # query). vsdesk draws nothing with GTK's OpenGL, so GDK is told not to probe it.
     os.environ.setdefault("GDK_GL", "disable")
-    # Qt's options (-style Fusion, -platform xcb, -reverse ...) with their values; any other
-    # option is Qt's to ignore, as before; the other words, and every word after "--", are paths.
-    qt_options, rest = split_qt_options(argv)
-    other_options, images = options_and_paths(rest)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_options, *other_options])
+    server = launch.listen() if launch is not None else None  # (the lock is let go: soon)
     keep_qt_settings_in_config_dir()  # process-wide: set once, here, not by each window made
     app.setApplicationName("vsdesk")
     app.setOrganizationName("vsdesk")
@@ -49,10 +57,14 @@ def run(argv: list[str]) -> int:
     window = MainWindow(geometry_given=gives_geometry(qt_options))
     install_excepthooks(window)
     stopped = _stop_on_sigterm(app, window)
+    if server is not None:  # later launches' paths come here, as drops
+        window.listener = single_instance.Listener(server, window.open_handed_over, window.isVisible, window)
     window.show()
     if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
         window.current_tab().open_paths(images, "given")
     code = app.exec()
+    if server is not None:  # its socket's file goes now: os._exit below would leave it behind
+        server.close()
     if stopped:
         code = 128 + signal.SIGTERM  # 143, as the command line's
         from vsdesk.engine.models import cache

@@ -24,6 +24,8 @@ from vsdesk.gui.worker import TaskRunner, ms_until
 #: Closing waits at most this long for background work to stop at a safe point (the window is
 #: hidden first); a step that cannot be interrupted (a t-SNE stage) finishes after it, unseen.
 CLOSE_WAIT_S = 3.0
+#: The sample photo of Help > Try the sample photo, in the shipped resources' samples folder.
+SAMPLE_PHOTO = "example-dress.jpg"
 #: The status bar's activity label is at most this wide: the rest of the line is for messages.
 ACTIVITY_MAX_WIDTH = 560
 
@@ -182,6 +184,8 @@ class MainWindow(QMainWindow):
         go_menu.addAction(self.next_action)
         go_menu.addAction(self.prev_action)
         help_menu = self.menuBar().addMenu("&Help")
+        self.sample_action = action("Try the sample photo", [], self.open_sample)
+        help_menu.addAction(self.sample_action)
         self.about_action = action("About vsdesk", [], self.show_about)
         help_menu.addAction(self.about_action)
 
@@ -199,6 +203,14 @@ class MainWindow(QMainWindow):
 
     def show_tab(self, mode: str) -> None:
         self.tabs.setCurrentWidget(self.mode_tabs[mode])
+
+    def open_sample(self) -> None:
+        """The shipped sample photo (a dress) as the Product tab's query, against its shipped
+        clothing catalog: the quick start for an installed vsdesk, which has no repository."""
+        from vsdesk.engine.paths import resources_dir
+
+        self.show_tab("product")
+        self.current_tab().open_paths([str(resources_dir() / "samples" / SAMPLE_PHOTO)], "given")
 
     def show_about(self):
         from vsdesk.gui.about_dialog import AboutDialog
@@ -273,6 +285,16 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:
         self.current_tab().dropEvent(event)
+
+    def open_handed_over(self, paths: list[str]) -> None:
+        """Another ``vsdesk`` launch's paths ("Open with vsdesk" again): this window comes to the
+        front and opens them as a drop (single_instance)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if paths:
+            self.current_tab().open_paths(paths, "given")
 
     # -- closing -----------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:

@@ -636,5 +636,8 @@ SPEC = ModelSpec(
     license="MIT (trained by vsdesk on the CC0 Clothing Dataset; backbone Apache-2.0)",
     build=_build_default,
     sources=(ResourceSource(path=f"{DEFAULT_DIR}/{WEIGHTS_FILE}"),),
-    how_to_get="shipped with vsdesk; rebuild with `vsdesk train product --data ../shared/data/clothing-dataset --export resources/models/product`",
+    # (Said to an installed user as much as to a checkout: no path of the repository.)
+    how_to_get="shipped with vsdesk: its files are missing from this installation, so reinstall vsdesk; or train "
+    "one of your own with `vsdesk train product --data FOLDER` (the Clothing Dataset's images.csv folder, "
+    "or one subfolder per class) and search with `--model NAME`",
 )

@@ -1,0 +1,152 @@
+"""One window per user: a second ``vsdesk photo.jpg`` ("Open with vsdesk" from a file manager)
+hands its paths to the window already running, which raises itself and opens them as a drop,
+instead of a second window that loads TensorFlow again (~1.4 GB) and recomputes its maps.
+
+The window listens on a local socket (QLocalServer: a Unix socket, a named pipe on Windows)
+named after the user and the config folder, so a test or a second ``VSDESK_CONFIG_DIR`` has
+its own. A launch first tries to hand its paths over; the window answers "ok" once it has them.
+No answer from a socket nobody listens on (the file a crashed window left) means there is no
+window: the launch removes it and listens itself. ``vsdesk --new-window`` skips all this.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QObject
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from vsdesk.engine.paths import config_location
+
+log = logging.getLogger("vsdesk")
+
+#: The option that opens a window of its own, as before, whatever runs already.
+NEW_WINDOW = "--new-window"
+#: How long a launch waits for the running window to say it has the paths: its GUI thread never
+#: blocks for long, but it may still be building its window.
+ANSWER_WAIT_MS = 10_000
+ACCEPTED = b"ok\n"
+
+
+def socket_path() -> str:
+    """Where the running window listens: in the user's runtime folder (or the temp folder), named
+    after the user and a digest of the config folder (a Unix socket's path is short: 107 bytes).
+    On Windows, a pipe's name (QLocalServer makes it a named pipe itself)."""
+    key = hashlib.sha1(str(config_location().absolute()).encode()).hexdigest()[:12]
+    name = f"vsdesk-{getpass.getuser()}-{key}.sock"
+    if os.name != "posix":
+        return name
+    folder = os.environ.get("XDG_RUNTIME_DIR") or ""
+    if not os.path.isdir(folder):
+        folder = tempfile.gettempdir()
+    return os.path.join(folder, name)
+
+
+def hand_over(paths: list[str]) -> bool | None:
+    """Give ``paths`` to the window already running. True: it has them. None: no window listens
+    (none runs, or a crashed one left its socket). False: one listens but did not take them (it
+    is closing, or hung): this launch opens its own window, leaving that socket alone."""
+    socket = QLocalSocket()
+    socket.connectToServer(socket_path())
+    if not socket.waitForConnected(1000):
+        return None
+    message = json.dumps([str(Path(p).expanduser().absolute()) for p in paths]).encode() + b"\n"
+    socket.write(message)
+    socket.waitForBytesWritten(1000)
+    answer = b""
+    while not answer.endswith(b"\n") and socket.waitForReadyRead(ANSWER_WAIT_MS):
+        answer += bytes(socket.readAll())
+    socket.abort()
+    return answer == ACCEPTED
+
+
+class Listener(QObject):
+    """The running window's end: each launch's paths go to ``receive`` (on the GUI thread), and
+    are answered "ok" while ``accepting()`` (a window that is closing takes none)."""
+
+    def __init__(self, server: QLocalServer, receive: Callable[[list[str]], None],
+                 accepting: Callable[[], bool], parent=None):
+        super().__init__(parent)
+        self.server = server
+        server.setParent(self)
+        self._receive, self._accepting = receive, accepting
+        server.newConnection.connect(self._on_connection)
+
+    def _on_connection(self) -> None:
+        while (socket := self.server.nextPendingConnection()) is not None:
+            buffer = bytearray()
+            socket.readyRead.connect(lambda s=socket, b=buffer: self._on_data(s, b))
+            socket.disconnected.connect(socket.deleteLater)
+            self._on_data(socket, buffer)  # (what came with the connection)
+
+    def _on_data(self, socket: QLocalSocket, buffer: bytearray) -> None:
+        buffer += bytes(socket.readAll())
+        if not buffer.endswith(b"\n"):
+            return
+        try:
+            paths = json.loads(bytes(buffer))
+        except ValueError:
+            paths = None
+        if not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)) or not self._accepting():
+            socket.disconnectFromServer()  # no "ok": the launch opens its own window
+            return
+        socket.write(ACCEPTED)
+        socket.flush()
+        socket.disconnectFromServer()
+        log.info("another launch handed over %s", " ".join(paths) if paths else "no paths: the window raised")
+        self._receive(paths)
+
+
+class Launch:
+    """A window's start: ``handed`` tells whether the window already running took the paths
+    (this launch is then done); if not, ``listen`` (once the QApplication exists: its socket
+    needs the event loop) makes this window the one later launches hand theirs to. A lock, held
+    from the one to the other, makes two launches at once take turns, so that both do not find
+    no window and open one each."""
+
+    def __init__(self, paths: list[str]):
+        self.where = socket_path()
+        beside = self.where if os.path.isabs(self.where) else os.path.join(tempfile.gettempdir(), self.where)
+        self._lock = QLockFile(beside + ".lock")
+        self._lock.setStaleLockTime(0)  # a crashed launch's lock is told by its process id, not its age
+        self._locked = self._lock.tryLock(ANSWER_WAIT_MS + 5000)
+        answer = hand_over(paths)
+        self.handed = bool(answer)
+        self._may_listen = answer is None
+        if answer is False:
+            log.warning("the vsdesk window running did not take the paths: opening another window")
+        if answer is not None:
+            self.release()
+
+    def listen(self) -> QLocalServer | None:
+        """This window's server, listening; None if another window answered, or the socket
+        cannot be made (this window then opens anyway, only without later launches' paths)."""
+        try:
+            if not self._may_listen:
+                return None
+            server = QLocalServer()
+            server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)  # this user alone
+            if not server.listen(self.where):
+                QLocalServer.removeServer(self.where)  # a crashed window's socket: nobody answered on it
+                if not server.listen(self.where):
+                    log.warning("cannot listen on %s (%s): a second launch will open another window",
+                                self.where, server.errorString())
+                    return None
+            return server
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        if self._locked:
+            self._lock.unlock()
+            self._locked = False
+
+
+__all__ = ["NEW_WINDOW", "Launch", "Listener", "hand_over", "socket_path"]
