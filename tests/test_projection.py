@@ -138,6 +138,45 @@ def test_a_map_stopped_midway_goes_on_from_its_last_stage_to_the_same_map(tmp_pa
     assert partials == [250, 500, 750]
 
 
+def test_a_folded_map_stopped_midway_goes_on_rightly_when_another_path_of_a_file_is_shown(tmp_path):
+    """The review: a file at two paths is one point, drawn at the path the gallery shows, which
+    the files' times choose (``query.shown_first``: the oldest). The map's points went in the
+    order of those rows, so a map stopped midway, then resumed once the other path was the
+    older (a copy touched; a folder unplugged), put its kept stage on other files: the same
+    number of points in another order. Points go in the order of the files themselves."""
+    import os
+
+    from vsdesk.engine.projection import project_folded
+    from vsdesk.engine.query import fold_catalog
+    from vsdesk.engine.session import map_rows
+
+    root = tmp_path / "shop"
+    (root / "clothing").mkdir(parents=True)
+    (root / "backup").mkdir()
+    photos = clothing_images(12)
+    for src in photos:
+        shutil.copy(src, root / "clothing" / src.name)
+    for src in photos[-4:]:  # copies of the last files, at paths sorted first ("backup" < "clothing")
+        shutil.copy(src, root / "backup" / src.name)
+    catalog = Catalog.create("shop", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    vectors = catalog.vectors()
+    shown_before = fold_catalog(vectors.paths, catalog.hashes())
+    before = map_rows(shown_before)
+    asked = iter([False, True])  # (asked after PCA, then after each stage)
+    with pytest.raises(CancelledError):
+        project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=750)  # after its first stage
+    assert len(list((paths.cache_dir() / "projections").glob("shop-*.stages.npz"))) == 1
+    for src in photos[-4:]:  # the backup copies now the older: the gallery shows them
+        os.utime(root / "backup" / src.name, ns=(1, 1))
+    browse = fold_catalog(vectors.paths, catalog.hashes())
+    assert map_rows(browse) != before and all("/backup/" in vectors.paths[row] for row in map_rows(browse)[:4])
+    resumed = project_catalog(catalog, iterations=750).xy
+    assert np.array_equal(resumed, project_folded(vectors.matrix, browse, iterations=750))
+    # the map of the files, whichever of a file's paths is shown
+    assert np.array_equal(resumed, project_folded(vectors.matrix, shown_before, iterations=750))
+
+
 def test_mapping_a_catalog_keeps_the_map_of_one_whose_name_extends_it(tmp_path):
     # Two user folders both called "photos" give the catalogs photos-style and photos-style-2.
     first = folder_catalog_name("style", str(tmp_path / "a" / "photos"), set())
