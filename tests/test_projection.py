@@ -120,22 +120,31 @@ def test_a_map_stopped_midway_goes_on_from_its_last_stage_to_the_same_map(tmp_pa
     done are kept in the cache; the next call goes on from the last one, and the map is the
     one an uninterrupted run gives (each stage is a fit of its own from the one before)."""
     catalog, _root = indexed_catalog(tmp_path, 40)
+    matrix = catalog.vectors().matrix
     asked = iter([False, True])  # (asked after PCA, then after each stage)
     with pytest.raises(CancelledError):
         project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=750)  # stopped after its first stage
     kept = list((paths.cache_dir() / "projections").glob("map-*.stages.npz"))
     assert len(kept) == 1
+    with np.load(kept[0], allow_pickle=False) as data:
+        done, stage = int(data["done"]), data["xy"]
+    fresh = project(matrix, iterations=750)
+    assert done == 1 and np.array_equal(project(matrix, iterations=750, resume=(done, stage)), fresh)
+    # The next call goes on from the stage kept, not from the start (which gives the same map):
+    # told by a stage changed (mirrored), whose map is its own.
+    mirrored = stage * np.array([-1, 1], np.float32)
+    with open(kept[0], "wb") as file:
+        np.savez(file, done=np.array(done), xy=mirrored)
     partials = []
-    found = project_catalog(catalog, partial=lambda xy, done: partials.append(done), iterations=750)
-    assert partials == [250, 500, 750]  # the stage kept shown at once, then the two left
-    assert np.array_equal(found.xy, project(catalog.vectors().matrix, iterations=750))
+    found = project_catalog(catalog, partial=lambda xy, iterations: partials.append((iterations, xy)), iterations=750)
+    assert [iterations for iterations, _xy in partials] == [250, 500, 750]  # the stage kept at once, then two
+    assert np.array_equal(partials[0][1], mirrored)
+    assert np.array_equal(found.xy, project(matrix, iterations=750, resume=(done, mirrored)))
+    assert not np.array_equal(found.xy, fresh)
     assert not kept[0].exists()  # the map is whole: its stages went
     kept[0].write_bytes(b"not an npz")  # a damaged file of stages: the map is computed from its start
     (paths.cache_dir() / "projections" / f"{kept[0].name.removesuffix('.stages.npz')}.npy").unlink()
-    partials.clear()
-    assert np.array_equal(project_catalog(catalog, partial=lambda xy, done: partials.append(done),
-                                          iterations=750).xy, found.xy)
-    assert partials == [250, 500, 750]
+    assert np.array_equal(project_catalog(catalog, iterations=750).xy, fresh)
 
 
 def test_a_folded_map_stopped_midway_goes_on_rightly_when_another_path_of_a_file_is_shown(tmp_path):
