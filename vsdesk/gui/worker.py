@@ -265,10 +265,13 @@ class PriorityWorker(QObject):
     def _start_thread(self, job: _Job) -> None:
         # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
         thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
-        with self._turn:
-            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         with self._turn:
+            # Listed once started, as its launch ends (``isRunning`` counts it until then): a
+            # thread listed before its start looked ended (``is_alive``) to a start on another
+            # thread (the launcher's, and a task's put after stop()), was pruned, and was then
+            # never waited for.
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             self._launching -= 1
 
     def hurry(self, job: _Job) -> None:
