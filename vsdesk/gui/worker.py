@@ -234,7 +234,7 @@ class PriorityWorker(QObject):
         #: tens of milliseconds while another map's stage holds the GIL (45 ms was seen; 90 ms
         #: with three busy threads). ``put`` only hands the task over.
         self._launches: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._launching = 0  # tasks handed to the launcher whose thread has not started yet
+        self._launching = 0  # tasks put whose thread is not started and listed yet (``_start_thread``)
         self._launcher_stopped = False
         self._launcher = threading.Thread(target=self._launch, name=f"vsdesk-{name}-launcher", daemon=True)
         self._launcher.start()
