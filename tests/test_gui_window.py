@@ -3011,6 +3011,41 @@ def test_a_run_stopped_note_goes_on_to_the_catalog_opened_when_the_one_between_w
             f"goes on when “{big}” is opened again.") in tab.messages.text(), tab.messages.text()
 
 
+def test_a_run_stopped_note_is_not_said_when_that_catalog_is_chosen_again(qtbot, window, tmp_path, monkeypatch):
+    """The review: A→B→A, B chosen during A's index run and A again before B had opened. The
+    note kept for B ("the index run of A was stopped to open B … it goes on when A is opened
+    again") went on to A and was said once A had opened, its run having gone on: as if it had
+    been stopped. A note about a catalog's stopped run is dropped when that catalog is chosen."""
+    import threading
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "b"))
+    between = tab.catalog_name
+    big = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "a")))
+    tab.refresh_catalog_list()
+    qtbot.waitUntil(lambda: big in tab.catalog_bar.names(), timeout=10_000)
+    held = threading.Event()  # the run holds after its first batch until B, then A again, are chosen
+    open_catalog = tab.session.open_catalog
+
+    def slow(name, progress, *args, **kwargs):
+        def told(done, total, message):
+            progress(done, total, message)
+            if name == big and message.startswith("indexing") and done > 0:
+                held.wait(30)
+        return open_catalog(name, told, *args, **kwargs)
+
+    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    tab.open_catalog(big)
+    bar = tab.catalog_bar
+    qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
+    bar.combo.setCurrentText(between)  # A -> B ...
+    bar.combo.setCurrentText(big)  # ... -> A again, B not opened yet
+    held.set()
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.name == big and len(tab.snapshot) == 12
+                    and not tab.catalog.is_opening(), timeout=120_000)
+    qtbot.wait(200)  # (the notes said as it opened)
+    assert "was stopped to open" not in tab.messages.text(), tab.messages.text()
+
+
 def test_a_catalog_removed_from_the_command_line_is_noticed_when_the_window_is_back(qtbot, window, tmp_path):
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "gone-soon"))
     removed = tab.snapshot.name

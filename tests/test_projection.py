@@ -120,22 +120,70 @@ def test_a_map_stopped_midway_goes_on_from_its_last_stage_to_the_same_map(tmp_pa
     done are kept in the cache; the next call goes on from the last one, and the map is the
     one an uninterrupted run gives (each stage is a fit of its own from the one before)."""
     catalog, _root = indexed_catalog(tmp_path, 40)
+    matrix = catalog.vectors().matrix
     asked = iter([False, True])  # (asked after PCA, then after each stage)
     with pytest.raises(CancelledError):
         project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=750)  # stopped after its first stage
     kept = list((paths.cache_dir() / "projections").glob("map-*.stages.npz"))
     assert len(kept) == 1
+    with np.load(kept[0], allow_pickle=False) as data:
+        done, stage = int(data["done"]), data["xy"]
+    fresh = project(matrix, iterations=750)
+    assert done == 1 and np.array_equal(project(matrix, iterations=750, resume=(done, stage)), fresh)
+    # The next call goes on from the stage kept, not from the start (which gives the same map):
+    # told by a stage changed (mirrored), whose map is its own.
+    mirrored = stage * np.array([-1, 1], np.float32)
+    with open(kept[0], "wb") as file:
+        np.savez(file, done=np.array(done), xy=mirrored)
     partials = []
-    found = project_catalog(catalog, partial=lambda xy, done: partials.append(done), iterations=750)
-    assert partials == [250, 500, 750]  # the stage kept shown at once, then the two left
-    assert np.array_equal(found.xy, project(catalog.vectors().matrix, iterations=750))
+    found = project_catalog(catalog, partial=lambda xy, iterations: partials.append((iterations, xy)), iterations=750)
+    assert [iterations for iterations, _xy in partials] == [250, 500, 750]  # the stage kept at once, then two
+    assert np.array_equal(partials[0][1], mirrored)
+    assert np.array_equal(found.xy, project(matrix, iterations=750, resume=(done, mirrored)))
+    assert not np.array_equal(found.xy, fresh)
     assert not kept[0].exists()  # the map is whole: its stages went
     kept[0].write_bytes(b"not an npz")  # a damaged file of stages: the map is computed from its start
     (paths.cache_dir() / "projections" / f"{kept[0].name.removesuffix('.stages.npz')}.npy").unlink()
-    partials.clear()
-    assert np.array_equal(project_catalog(catalog, partial=lambda xy, done: partials.append(done),
-                                          iterations=750).xy, found.xy)
-    assert partials == [250, 500, 750]
+    assert np.array_equal(project_catalog(catalog, iterations=750).xy, fresh)
+
+
+def test_a_folded_map_stopped_midway_goes_on_rightly_when_another_path_of_a_file_is_shown(tmp_path):
+    """The review: a file at two paths is one point, drawn at the path the gallery shows, which
+    the files' times choose (``query.shown_first``: the oldest). The map's points went in the
+    order of those rows, so a map stopped midway, then resumed once the other path was the
+    older (a copy touched; a folder unplugged), put its kept stage on other files: the same
+    number of points in another order. Points go in the order of the files themselves."""
+    import os
+
+    from vsdesk.engine.projection import project_folded
+    from vsdesk.engine.query import fold_catalog
+    from vsdesk.engine.session import map_rows
+
+    root = tmp_path / "shop"
+    (root / "clothing").mkdir(parents=True)
+    (root / "backup").mkdir()
+    photos = clothing_images(12)
+    for src in photos:
+        shutil.copy(src, root / "clothing" / src.name)
+    for src in photos[-4:]:  # copies of the last files, at paths sorted first ("backup" < "clothing")
+        shutil.copy(src, root / "backup" / src.name)
+    catalog = Catalog.create("shop", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    vectors = catalog.vectors()
+    shown_before = fold_catalog(vectors.paths, catalog.hashes())
+    before = map_rows(shown_before)
+    asked = iter([False, True])  # (asked after PCA, then after each stage)
+    with pytest.raises(CancelledError):
+        project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=750)  # after its first stage
+    assert len(list((paths.cache_dir() / "projections").glob("shop-*.stages.npz"))) == 1
+    for src in photos[-4:]:  # the backup copies now the older: the gallery shows them
+        os.utime(root / "backup" / src.name, ns=(1, 1))
+    browse = fold_catalog(vectors.paths, catalog.hashes())
+    assert map_rows(browse) != before and all("/backup/" in vectors.paths[row] for row in map_rows(browse)[:4])
+    resumed = project_catalog(catalog, iterations=750).xy
+    assert np.array_equal(resumed, project_folded(vectors.matrix, browse, iterations=750))
+    # the map of the files, whichever of a file's paths is shown
+    assert np.array_equal(resumed, project_folded(vectors.matrix, shown_before, iterations=750))
 
 
 def test_mapping_a_catalog_keeps_the_map_of_one_whose_name_extends_it(tmp_path):

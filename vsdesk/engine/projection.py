@@ -167,12 +167,18 @@ Browse = tuple[tuple[int, tuple[int, ...]], ...]  # ``query.fold_catalog``: (row
 def points_of_rows(browse: Browse, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(the rows mapped: each file once, at the row the gallery shows it by (``browse``,
     ``query.fold_catalog``); each of the ``n`` rows' place among them): a file held at several
-    paths is one point, as it is one result, and its other paths' rows stand at that point."""
-    drawn = np.array(sorted(row for row, _others in browse), np.int64)
+    paths is one point, as it is one result, and its other paths' rows stand at that point.
+
+    The points go in the order of the files' first rows, not of the rows shown: which path is
+    shown follows the files' times (``query.shown_first``: a copy touched, a folder unplugged),
+    and a map's stages kept (``_stages_path``) must find their points in the same order when
+    the map goes on. A file's paths share one vector (stored per content hash), so the map's
+    input is the same whichever path is shown."""
+    files = sorted(browse, key=lambda entry: min((entry[0], *entry[1])))
+    drawn = np.array([row for row, _others in files], np.int64)
     point = np.full(n, -1, np.int64)
-    point[drawn] = np.arange(len(drawn))
-    for row, others in browse:
-        point[list(others)] = point[row]
+    for place, (row, others) in enumerate(files):
+        point[[row, *others]] = place
     if (point < 0).any():
         raise ValueError("the catalog's folding does not cover its rows")
     return drawn, point

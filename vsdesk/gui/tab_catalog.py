@@ -89,8 +89,10 @@ class TabCatalog(QObject):
         #: Said while the catalog opens, true until it has: "… is opening: a folder can be added
         #: to it once it is shown", "Indexing cancelled … [Resume indexing]" (until it runs again).
         self._until_opened = ""
-        #: (catalog, text) to say once that catalog has opened: what was done to it before.
-        self._said_once_open: tuple[str, str] | None = None
+        #: (catalog, [(run, words)]) to say once that catalog has opened: what was done to it
+        #: before, or that the index run of the catalog ``run`` was stopped for it (``run``: ""
+        #: for the other notes). A run's note is dropped once that catalog is chosen again.
+        self._said_once_open: tuple[str, list[tuple[str, str]]] | None = None
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
@@ -226,14 +228,18 @@ class TabCatalog(QObject):
         run stops at its next batch (superseded), what it indexed kept and gone on with when
         that catalog is next opened (``RESUMING``); said once ``name`` has opened. A note still
         waiting for the catalog left (A's run stopped to open B, and C chosen before B opened)
-        goes on to ``name``, not lost with B."""
-        pending = self._said_once_open
+        goes on to ``name``, not lost with B; but not a note about ``name``'s own run (A→B→A:
+        A's run goes on, as A opens)."""
         if name == self.name:
             return
-        carried = pending[1] if pending is not None and pending[0] == self.name else ""
-        said = " ".join(text for text in (carried, self._run_stopped_text(name)) if text)
-        if said:
-            self._said_once_open = (name, said)
+        pending, notes = self._said_once_open, []
+        if pending is not None and pending[0] == self.name:
+            self._said_once_open = None
+            notes = [(run, words) for run, words in pending[1] if run != name]
+        stopped = self._run_stopped_text(name)
+        notes += [(self.name, stopped)] if stopped else []
+        if notes:
+            self._said_once_open = (name, notes)
 
     def _run_stopped_text(self, name: str) -> str:
         """What to say of the run of the catalog left for ``name``, if one was under way, or ""."""
@@ -367,7 +373,8 @@ class TabCatalog(QObject):
         self._drop_note()  # e.g. "Adding … indexing runs in the background": it has run
         self._take_back_until_opened()  # e.g. "… is opening: a folder can be added once it is shown"
         said_once_open, self._said_once_open = self._said_once_open, None
-        once_open = said_once_open[1] if said_once_open is not None and said_once_open[0] == snapshot.name else ""
+        once_open = " ".join(words for _run, words in said_once_open[1]) \
+            if said_once_open is not None and said_once_open[0] == snapshot.name else ""
         if not snapshot.folders and not snapshot.is_sample:  # its last folder forgotten: said in one message
             self._say_no_folder(snapshot, once_open)
         elif once_open:
@@ -838,9 +845,9 @@ class TabCatalog(QObject):
         self.catalog_bar.set_status(f"Forgetting {folder}…")
 
         def forgotten(count: int) -> None:
-            self._said_once_open = (name, f"The catalog “{name}” no longer searches {folder} "
-                                          f"({counted(count, 'image')} forgotten); the files themselves were not "
-                                          "touched.")
+            self._said_once_open = (name, [("", f"The catalog “{name}” no longer searches {folder} "
+                                                  f"({counted(count, 'image')} forgotten); the files themselves were "
+                                                  "not touched.")])
             self.open(name)  # shown without them, its map made again
 
         self.runner.submit(

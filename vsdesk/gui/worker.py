@@ -234,7 +234,7 @@ class PriorityWorker(QObject):
         #: tens of milliseconds while another map's stage holds the GIL (45 ms was seen; 90 ms
         #: with three busy threads). ``put`` only hands the task over.
         self._launches: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._launching = 0  # tasks handed to the launcher whose thread has not started yet
+        self._launching = 0  # tasks put whose thread is not started and listed yet (``_start_thread``)
         self._launcher_stopped = False
         self._launcher = threading.Thread(target=self._launch, name=f"vsdesk-{name}-launcher", daemon=True)
         self._launcher.start()
@@ -265,10 +265,13 @@ class PriorityWorker(QObject):
     def _start_thread(self, job: _Job) -> None:
         # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
         thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
-        with self._turn:
-            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         with self._turn:
+            # Listed once started, as its launch ends (``isRunning`` counts it until then): a
+            # thread listed before its start looked ended (``is_alive``) to a start on another
+            # thread (the launcher's, and a task's put after stop()), was pruned, and was then
+            # never waited for.
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             self._launching -= 1
 
     def hurry(self, job: _Job) -> None:
