@@ -655,20 +655,27 @@ def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, w
 
 def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path):
     """The review's quit while indexing took 5.6 s. Closing waits at most 3 s in all, and an
-    index run stops at its next batch (a few images: under a second with VGG16 here), keeping
-    what it committed."""
+    index run stops at its next batch (a few images: under a second with VGG16 on a quiet
+    machine here), keeping what it committed. The stop is timed against a batch of this run:
+    on a machine loaded by other processes a batch alone took over 2.5 s."""
     import time
 
     from vsdesk.engine.catalog import Catalog
+    from vsdesk.gui.main_window import CLOSE_WAIT_S
 
     folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:260], tmp_path / "clothes")
+    told = []  # when each batch was said done (the first, at 0, before any was embedded)
+    window.tab("style").catalog_bar.progress.valueChanged.connect(lambda value: told.append((value, time.monotonic())))
     tab = index_style_folder_until(qtbot, window, folder, 60, 16)
     began = time.monotonic()
     window.close()
     closed = time.monotonic() - began
     assert window.runner._workers["tf"].wait(5000)
     stopped = time.monotonic() - began
-    assert closed < 2.5 and stopped < 2.5, (closed, stopped)  # well within the 3 s
+    after_first = [at for value, at in told if value > 0]
+    batch = max((b - a for a, b in zip(after_first, after_first[1:])), default=0.0)  # (8 and 16 said: one at least)
+    assert closed <= CLOSE_WAIT_S + 0.25, closed  # closing never waits longer
+    assert stopped < max(2.5, 1.5 * batch + 0.5), (closed, stopped, batch)  # the batch under way, then no other
     with Catalog.open(tab.catalog_name) as catalog:
         assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
 
