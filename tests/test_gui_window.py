@@ -2934,13 +2934,31 @@ def test_a_catalog_opened_by_the_window_itself_is_the_one_the_list_shows(qtbot, 
     assert tab.snapshot.name == second == tab.catalog_bar.current()
 
 
+def _hold_after_first_batch(monkeypatch, tab, name):
+    """The index run of catalog ``name`` in ``tab`` holds after its first batch until the event
+    returned is set (at most 30 s), so that other catalogs can be chosen while it runs."""
+    import threading
+
+    held = threading.Event()
+    open_catalog = tab.session.open_catalog
+
+    def slow(opened, progress, *args, **kwargs):
+        def told(done, total, message):
+            progress(done, total, message)
+            if opened == name and message.startswith("indexing") and done > 0:
+                held.wait(30)
+        return open_catalog(opened, told, *args, **kwargs)
+
+    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    return held
+
+
 def test_another_catalog_can_be_chosen_while_one_is_indexed_whose_run_goes_on_when_it_is_opened_again(
         qtbot, window, tmp_path, monkeypatch):
     """The catalog list was off for the whole of an index run (minutes for a big folder): the
     user could not go back to search another catalog meanwhile. It stays on: another catalog
     chosen stops the run at its next batch (what it indexed is kept, as a Cancel keeps it),
     which is said, and goes on when its catalog is opened again."""
-    import threading
 
     first = copy_images(ARTWORKS[:3], tmp_path / "a")
     tab = open_folder_catalog(qtbot, window, "style", first)
@@ -2948,17 +2966,7 @@ def test_another_catalog_can_be_chosen_while_one_is_indexed_whose_run_goes_on_wh
     big = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "b")))
     tab.refresh_catalog_list()
     qtbot.waitUntil(lambda: big in tab.catalog_bar.names(), timeout=10_000)
-    held = threading.Event()  # the run holds after its first batch until the other catalog is chosen
-    open_catalog = tab.session.open_catalog
-
-    def slow(name, progress, *args, **kwargs):
-        def told(done, total, message):
-            progress(done, total, message)
-            if name == big and message.startswith("indexing") and done > 0:
-                held.wait(30)
-        return open_catalog(name, told, *args, **kwargs)
-
-    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    held = _hold_after_first_batch(monkeypatch, tab, big)  # until the other catalog is chosen
     tab.open_catalog(big)
     bar = tab.catalog_bar
     qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
@@ -2985,7 +2993,6 @@ def test_a_run_stopped_note_goes_on_to_the_catalog_opened_when_the_one_between_w
     """A→B→C: the index run of A stopped to open B, and C chosen before B had opened; the note
     that A's run was stopped (and goes on later) was kept for B, which never opened, and lost.
     It is said once C has opened."""
-    import threading
 
     first = copy_images(ARTWORKS[:3], tmp_path / "a")
     tab = open_folder_catalog(qtbot, window, "style", first)
@@ -2994,17 +3001,7 @@ def test_a_run_stopped_note_goes_on_to_the_catalog_opened_when_the_one_between_w
     last = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[16:19], tmp_path / "c")))
     tab.refresh_catalog_list()
     qtbot.waitUntil(lambda: big in tab.catalog_bar.names() and last in tab.catalog_bar.names(), timeout=10_000)
-    held = threading.Event()  # the run holds after its first batch until the other catalogs are chosen
-    open_catalog = tab.session.open_catalog
-
-    def slow(name, progress, *args, **kwargs):
-        def told(done, total, message):
-            progress(done, total, message)
-            if name == big and message.startswith("indexing") and done > 0:
-                held.wait(30)
-        return open_catalog(name, told, *args, **kwargs)
-
-    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    held = _hold_after_first_batch(monkeypatch, tab, big)  # until the other catalogs are chosen
     tab.open_catalog(big)
     bar = tab.catalog_bar
     qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
@@ -3023,24 +3020,13 @@ def test_a_run_stopped_note_is_not_said_when_that_catalog_is_chosen_again(qtbot,
     note kept for B ("the index run of A was stopped to open B … it goes on when A is opened
     again") went on to A and was said once A had opened, its run having gone on: as if it had
     been stopped. A note about a catalog's stopped run is dropped when that catalog is chosen."""
-    import threading
 
     tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "b"))
     between = tab.catalog_name
     big = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[4:16], tmp_path / "a")))
     tab.refresh_catalog_list()
     qtbot.waitUntil(lambda: big in tab.catalog_bar.names(), timeout=10_000)
-    held = threading.Event()  # the run holds after its first batch until B, then A again, are chosen
-    open_catalog = tab.session.open_catalog
-
-    def slow(name, progress, *args, **kwargs):
-        def told(done, total, message):
-            progress(done, total, message)
-            if name == big and message.startswith("indexing") and done > 0:
-                held.wait(30)
-        return open_catalog(name, told, *args, **kwargs)
-
-    monkeypatch.setattr(tab.session, "open_catalog", slow)
+    held = _hold_after_first_batch(monkeypatch, tab, big)  # until B, then A again, are chosen
     tab.open_catalog(big)
     bar = tab.catalog_bar
     qtbot.waitUntil(lambda: bar.progress.maximum() == 12 and bar.progress.value() > 0, timeout=120_000)
