@@ -3427,3 +3427,62 @@ def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window,
     assert f"Computing the map: t-SNE 0%{slowed}" in statuses, statuses
     last = [text for text in statuses if text.startswith("Computing the map")][-1]
     assert last.startswith("Computing the map: t-SNE ") and "slow" not in last, statuses  # the 26 images', after it
+
+
+def answer_removal(qtbot, tab, before=None, remove: bool = False) -> tuple:
+    """Answer the confirmation asked before a catalog is removed (one other than ``before``); what it said."""
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog is not before
+                    and tab.catalog.confirm_dialog.isVisible(), timeout=30_000)
+    box = tab.catalog.confirm_dialog
+    said = f"{box.text()}\n{box.informativeText()}"
+    [button] = [b for b in box.buttons() if b.text() == ("Remove catalog" if remove else "Cancel")]
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    return said, box
+
+
+def test_removing_a_catalog_says_what_it_holds_now_and_asks_again_if_that_changes(qtbot, window, tmp_path):
+    """The review: a catalog shown with the images of one folder, then given a second folder by
+    `vsdesk index --catalog NAME FOLDER` in a terminal: "Remove this catalog…" still said the
+    images and the folder the window showed, and removed them all, the second folder never
+    named. What it holds is read again before asking; changed after the question, it is asked
+    again, nothing removed; while another process indexes it, it is said to wait."""
+    import fcntl
+
+    from vsdesk.engine.catalog import Catalog, catalog_location, index_catalog
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    second = copy_images(ARTWORKS[16:18], tmp_path / "second")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    tab.catalog.watch_elsewhere = False  # (the window noticing the change by itself is another test's)
+    with Catalog.open(name) as catalog:  # as the command line does it, behind the window's back
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(second)])
+    assert len(tab.snapshot) == 3 and tab.snapshot.folders == (str(first),)  # what the window showed
+
+    tab.catalog_bar.remove_action.trigger()
+    said, box = answer_removal(qtbot, tab, remove=False)
+    assert "its 5 images are no longer searched" in said and f"they stay in {first}, {second}," in said, said
+    wait_for_worker(qtbot, tab.runner, "tf")
+    assert name in ModeSession("style").catalog_names()
+
+    tab.catalog_bar.remove_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog is not box
+                    and tab.catalog.confirm_dialog.isVisible(), timeout=30_000)
+    asked = tab.catalog.confirm_dialog
+    third = copy_images(ARTWORKS[20:21], tmp_path / "third")  # changed while the question is up
+    with Catalog.open(name) as catalog:
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(third)])
+    said, again = answer_removal(qtbot, tab, remove=True)  # the one asked before the change
+    assert again is asked
+    said, _ = answer_removal(qtbot, tab, before=asked, remove=False)  # asked again, told what it holds now
+    assert said.startswith(f"Remove the catalog “{name}”?\nIt was changed while you were asked"), said
+    assert "its 6 images are no longer searched" in said and f"{first}, {second}, {third}" in said, said
+    wait_for_worker(qtbot, tab.runner, "tf")
+    assert name in ModeSession("style").catalog_names()  # nothing removed without the user's word
+
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        tab.catalog_bar.remove_action.trigger()
+        qtbot.waitUntil(lambda: "it can be removed once that is done" in tab.messages.text(), timeout=30_000)
+        assert tab.catalog.confirm_dialog is None
+    assert [len(list(f.iterdir())) for f in (first, second, third)] == [3, 2, 1]

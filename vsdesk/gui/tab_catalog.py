@@ -4,7 +4,7 @@ FOLDER`, `catalogs remove-folder` and `--model` do), the list of catalogs, and w
 process (the command line) changed behind the window's back.
 
 ``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/catalog-list",
-"/add-folder", "/folder-lookup", "/folder-count", "/models") and speaks through the catalog bar,
+"/add-folder", "/folder-lookup", "/folder-count", "/remove-look", "/models") and speaks through the catalog bar,
 the message bar and its dialogs (asked window-modal: the window keeps painting); what
 the rest of the tab does when a catalog is left, opened or could not be opened is wired by the
 tab to its signals.
@@ -773,30 +773,52 @@ class TabCatalog(QObject):
                 and not self.messages.text():
             self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
 
-    def ask_to_remove_catalog(self) -> None:
+    def ask_to_remove_catalog(self, again: bool = False) -> None:
         """Remove the catalog shown (not a sample) once the user has agreed, told that only
-        vsdesk's index and settings of it go, never the images (`vsdesk catalogs remove`)."""
-        from PySide6.QtWidgets import QMessageBox
-
+        vsdesk's index and settings of it go, never the images (`vsdesk catalogs remove`). What
+        it holds is read again first, on the I/O thread: the command line may have indexed a
+        folder into it since it was shown, and the question must name every image and folder
+        the removal takes (``again``: it changed while the user was asked before)."""
         snapshot = self.snapshot
         if snapshot is None or snapshot.name != self.name or snapshot.is_sample or self.is_opening():
             return
         name = snapshot.name
-        folders = ", ".join(snapshot.folders)
-        searched = f": its {counted(len(snapshot), 'image')} are no longer searched" if len(snapshot) else ""
+        self.runner.submit(
+            f"{self.mode}/remove-look",
+            lambda ctx: self.session.removal_facts(name),  # the catalog's files: not on this thread
+            worker="io",
+            on_done=lambda facts: self._confirm_removal(name, *facts, again=again),
+            on_error=lambda exc: self.messages.error(user_message(exc, f"remove the catalog “{name}”")),
+        )
+
+    def _confirm_removal(self, name: str, images: int, folders: tuple[str, ...], busy: bool,
+                         again: bool = False) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        if name != self.name or self.is_opening():
+            return  # another catalog chosen, or an index run started, meanwhile
+        if busy:  # the removal would be refused: said now, not after the user has agreed
+            self.messages.add_message(f"The catalog “{name}” is being indexed by another vsdesk window or command: "
+                                      "it can be removed once that is done.", "info")
+            return
+        shown = ", ".join(folders)
+        searched = f": its {counted(images, 'image')} are no longer searched" if images else ""
+        changed = ("It was changed while you were asked (another vsdesk window or command indexed it); this is "
+                   "what it holds now.\n\n" if again else "")
 
         def remove() -> None:
             if self.name == name and not self.is_opening():
-                self._remove_catalog(name)
+                self._remove_catalog(name, (images, folders))
 
         def cancelled() -> None:
-            if snapshot is self.snapshot and not snapshot.folders and not self.messages.text():
+            snapshot = self.snapshot
+            if snapshot is not None and snapshot.name == name and not snapshot.folders and not self.messages.text():
                 self._say_no_folder(snapshot)  # its button took it down: still true
 
         self._confirm(
             "Remove a catalog", f"Remove the catalog “{name}”?",
-            f"vsdesk's index and settings of it are deleted{searched}."
-            + (f"\n\nYour images are not deleted, moved or changed: they stay in {folders}, and a new catalog of "
+            f"{changed}vsdesk's index and settings of it are deleted{searched}."
+            + (f"\n\nYour images are not deleted, moved or changed: they stay in {shown}, and a new catalog of "
                "the folder indexes them again." if folders else
                "\n\nNo image is deleted, moved or changed: only vsdesk's own files go."),
             ("Remove catalog", QMessageBox.ButtonRole.DestructiveRole), on_yes=remove, on_no=cancelled,
@@ -809,14 +831,20 @@ class TabCatalog(QObject):
                              f"({self.catalog_bar.menu_title} › Add a folder to “{snapshot.name}”…), or remove the "
                              "catalog.", action=("Remove this catalog…", self.ask_to_remove_catalog))
 
-    def _remove_catalog(self, name: str) -> None:
+    def _remove_catalog(self, name: str, expected: tuple[int, tuple[str, ...]]) -> None:
         """On the TensorFlow thread, in the catalog's own slot: never in the middle of its index run.
-        Then the sample is shown."""
+        Then the sample is shown. ``expected``: (images, folders) as the confirmation said them;
+        if it holds others now, nothing is removed and the user is asked again."""
         self.catalog_bar.set_busy(True, "removing")
         self.catalog_bar.set_status(f"Removing “{name}”…")
 
-        def removed(_result) -> None:
+        def removed(done: bool) -> None:
             self.catalog_bar.set_busy(False)
+            if not done:
+                if self.snapshot is not None:
+                    self._show_status(self.snapshot)
+                self.ask_to_remove_catalog(again=True)
+                return
             self._unsay()
             # Said now, not once the sample has opened: that may fail (offline) or take a while.
             self._tell("info", f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was "
@@ -826,7 +854,7 @@ class TabCatalog(QObject):
 
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: self.session.remove_catalog(name),
+            lambda ctx: self.session.remove_catalog(name, expected),
             label=f"{self.title}: removing “{name}”",
             on_done=removed,
             on_error=lambda exc: self._change_failed(exc, f"remove the catalog “{name}”"),
