@@ -3486,3 +3486,31 @@ def test_removing_a_catalog_says_what_it_holds_now_and_asks_again_if_that_change
         qtbot.waitUntil(lambda: "it can be removed once that is done" in tab.messages.text(), timeout=30_000)
         assert tab.catalog.confirm_dialog is None
     assert [len(list(f.iterdir())) for f in (first, second, third)] == [3, 2, 1]
+
+
+def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_to_the_window(
+        qtbot, window, tmp_path):
+    """The review: a catalog the command line made, or indexed a folder into, was not seen by the
+    window until it was activated again. The catalogs' folder and the shown catalog's files are
+    watched: the list and the catalog shown follow, and a window left alone stays quiet."""
+    from vsdesk.engine.catalog import Catalog, index_catalog
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    looks = []
+    refresh_list = tab.catalog.refresh_list
+    tab.catalog.refresh_list = lambda *args, **kwargs: (looks.append(1), refresh_list(*args, **kwargs))
+    qtbot.wait(5000)
+    assert len(looks) <= 1, looks  # its own opening's writes at most: no endless looking at itself
+
+    second = copy_images(ARTWORKS[16:18], tmp_path / "second")
+    with Catalog.open(name) as catalog:  # `vsdesk index --catalog NAME FOLDER`, in a terminal
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(second)])
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 5 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.snapshot.folders == (str(first), str(second))
+
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[20:22], tmp_path / "other")))
+    qtbot.waitUntil(lambda: other in tab.catalog_bar.names(), timeout=30_000)
+    assert tab.snapshot.name == name
+

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 #: While another vsdesk window or command indexes the catalog chosen, whether it is done is
 #: looked at this often (a lock taken and let go on the I/O thread; the index is not read).
 BUSY_POLL_MS = 3000
+
+#: Changes to the catalogs' files (a catalog made, removed or indexed by the command line) are
+#: looked at once they have been quiet this long: an index run writes its index many times.
+SETTLE_MS = 1500
 
 
 #: The steps of an index run (``vsdesk.engine.catalog``'s progress words) once it has files to
@@ -107,6 +111,17 @@ class TabCatalog(QObject):
         self._busy_timer = QTimer(self)
         self._busy_timer.setInterval(BUSY_POLL_MS)
         self._busy_timer.timeout.connect(self._look_if_still_busy)
+        #: The catalogs' folder, and the shown catalog's files: what the command line
+        #: changes there (a catalog made, removed, or indexed again) is looked at once it has
+        #: settled (``refresh_list``), not only when the user comes back to the window.
+        self.watch_elsewhere = True
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(self._on_disk_change)
+        self._watcher.fileChanged.connect(self._on_disk_change)
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._look_after_disk_change)
         self._switching: tuple | None = None  # (catalog, model) of the model switch running
         self._asked: tuple = ((), KEEP_MODEL)  # what the last ``open`` was asked beside the name
 
@@ -172,6 +187,45 @@ class TabCatalog(QObject):
                 missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away))
             if self._unsay() and away:
                 self._say("warning", _missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
+
+    # -- what another process changes on disk -------------------------------------------------------
+    def _watch(self) -> None:
+        """Watch the catalogs' folder (a catalog made or removed) and the shown catalog's settings
+        and index (found on the I/O thread: the folder may be made, a network home may hang).
+        Not the catalog's own folder: its lock file is written each time anyone looks whether it
+        is being indexed, looking at it included. A file written again by a rename
+        (``catalog.json``) drops its watch: this is done again after each change."""
+        name = self.name
+
+        def paths(ctx):
+            from vsdesk.engine.catalog._ondisk import CONFIG_FILE, INDEX_FILE
+            from vsdesk.engine.paths import catalogs_dir
+
+            root = catalogs_dir()
+            location = root / name if name else None
+            found = [root] + ([location / CONFIG_FILE, location / INDEX_FILE]
+                              if location is not None and location.is_dir() else [])
+            return [str(path) for path in found if path.exists()]
+
+        self.runner.submit(f"{self.mode}/watch", paths, worker="io", on_done=self._set_watched)
+
+    def _set_watched(self, paths: list[str]) -> None:
+        watched = set(self._watcher.files()) | set(self._watcher.directories())
+        gone = watched - set(paths)
+        if gone:
+            self._watcher.removePaths(sorted(gone))
+        new = [path for path in paths if path not in watched]
+        if new:
+            self._watcher.addPaths(new)
+
+    def _on_disk_change(self, _path: str) -> None:
+        self._settle_timer.start()  # (again: looked at once the writes have stopped)
+
+    def _look_after_disk_change(self) -> None:
+        if not self.watch_elsewhere:
+            return
+        self.refresh_list()  # the list again, and the shown catalog brought up to date if it changed
+        self._watch()
 
     # -- opening and indexing ----------------------------------------------------------------------
     def open(self, name: str, add_folders: tuple[str, ...] = (), model=KEEP_MODEL) -> None:
@@ -387,6 +441,7 @@ class TabCatalog(QObject):
             self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
         self.opened.emit(snapshot)
         self._load_model()
+        self._watch()
 
     def _show_status(self, snapshot: CatalogSnapshot) -> None:
         self.catalog_bar.set_status(f"{counted(len(snapshot), 'image')}{_model_words(snapshot)}",
