@@ -3514,3 +3514,26 @@ def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_
     qtbot.waitUntil(lambda: other in tab.catalog_bar.names(), timeout=30_000)
     assert tab.snapshot.name == name
 
+
+def test_a_folder_added_while_another_process_indexes_the_catalog_is_said_to_be_added_then(qtbot, window, tmp_path):
+    """The review: a folder added in the window while `vsdesk index` ran on the same catalog was
+    added once that run was done, but the window said only that the catalog "is shown as it was,
+    and updated when that is done": the folder chosen is named, and added then."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    tab.catalog.watch_elsewhere = False  # (the lock file's writes are not the point here)
+    more = copy_images(ARTWORKS[16:18], tmp_path / "more")
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.catalog.add_folder_to_catalog(str(more))
+        assert tab.messages.text() == (f"The catalog “{name}” is being indexed by another vsdesk window or command; "
+                                       f"it is shown as it was, and {more} is added to it when that is done."), \
+            tab.messages.text()
+        assert len(tab.snapshot) == 3
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 5 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.snapshot.folders[-1] == str(more)

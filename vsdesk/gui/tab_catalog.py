@@ -555,10 +555,18 @@ class TabCatalog(QObject):
         # other run lets go of it, then it is switched (not merely "updated").
         switch_to = (self._switching[1] or "the shipped model") if self._switching is not None \
             and self._switching[0] == name else ""
+        # Folders asked to be added (the menu, a drop) wait too: said, or the user would think
+        # the folder was refused, or forgotten.
+        adding = self._asked[0]
         if self.snapshot is not None and self.snapshot.name == name:
             self._on_opened(self.snapshot)
-            then = (f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
-                    if switch_to else "it is shown as it was, and updated when that is done")
+            if switch_to:
+                then = f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
+            elif adding:
+                then = (f"it is shown as it was, and {', '.join(adding)} {'is' if len(adding) == 1 else 'are'} added "
+                        "to it when that is done")
+            else:
+                then = "it is shown as it was, and updated when that is done"
         else:  # nothing of it could be shown: a new catalog, or another model's vectors
             self.catalog_bar.set_busy(False)
             self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
