@@ -3537,3 +3537,58 @@ def test_a_folder_added_while_another_process_indexes_the_catalog_is_said_to_be_
         assert len(tab.snapshot) == 3
     qtbot.waitUntil(lambda: len(tab.snapshot) == 5 and not tab.catalog.is_opening(), timeout=60_000)
     assert tab.snapshot.folders[-1] == str(more)
+
+
+def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_is_not_indexed(
+        qtbot, window, tmp_path):
+    """The review: an indexed catalog chosen on a busy machine took a while to open, and the
+    results of the one left said "… is still being indexed": it was only being opened."""
+    import threading
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "first"))
+    first = tab.catalog_name  # indexed
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[16:20], tmp_path / "other")))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(other)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[10]))
+    released = threading.Event()
+    open_catalog = tab.session.open_catalog
+
+    def open_once_released(*args, **kwargs):  # a slow scan of its folders, as on a busy machine
+        released.wait(60)
+        return open_catalog(*args, **kwargs)
+
+    tab.session.open_catalog = open_once_released
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog(first)
+        try:
+            qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
+            said = tab.messages.text()
+        finally:
+            released.set()
+    assert said == (f"These results are from “{other}”: “{first}” is still being opened, and the results follow it "
+                    "once it is ready."), said
+
+
+def test_the_news_that_a_catalog_was_removed_goes_once_one_of_that_name_is_shown_again(qtbot, window, tmp_path):
+    """The review: a catalog removed by the command line, then made again (the same folder, the
+    same name) and shown: "The catalog “shop” was removed…" stayed up over the new one."""
+    from vsdesk.engine.catalog import remove_catalog
+
+    folder = copy_images(ARTWORKS[:3], tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    name = tab.catalog_name
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)  # (the window done writing its files)
+    qtbot.wait(2500)
+    for worker in ("io", "tf"):
+        wait_for_worker(qtbot, tab.runner, worker)
+    remove_catalog(name)  # `vsdesk catalogs remove NAME`, in a terminal
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):  # the sample is opened instead
+        window._on_application_state(Qt.ApplicationState.ApplicationActive)
+        qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
+    assert tab.snapshot.name != name
+    assert ModeSession("style").create_folder_catalog(str(folder)) == name  # made again
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(name)
+    assert tab.snapshot.name == name and "was removed" not in tab.messages.text(), tab.messages.text()

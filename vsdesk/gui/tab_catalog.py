@@ -122,11 +122,19 @@ class TabCatalog(QObject):
         self._settle_timer.setSingleShot(True)
         self._settle_timer.setInterval(SETTLE_MS)
         self._settle_timer.timeout.connect(self._look_after_disk_change)
+        #: (catalog, text) of the news that the catalog was removed: taken down when a catalog
+        #: of that name is shown again (made again by the command line), no longer true then.
+        self._removed_said: tuple[str, str] | None = None
         self._switching: tuple | None = None  # (catalog, model) of the model switch running
         self._asked: tuple = ((), KEEP_MODEL)  # what the last ``open`` was asked beside the name
 
     def is_opening(self) -> bool:
         return self.runner.is_running(f"{self.mode}/catalog")
+
+    def is_indexing(self) -> bool:
+        """Whether the catalog chosen is being indexed (files to check or embed), not merely
+        opened (its folders scanned, its index read: nothing new found yet)."""
+        return self.is_opening() and self._index_progress[1] > 0 and self._step.startswith(INDEX_STEPS)
 
     # -- the list of catalogs ----------------------------------------------------------------------
     def refresh_list(self, select: str | None = None) -> None:
@@ -164,7 +172,8 @@ class TabCatalog(QObject):
         shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
         if shown and shown not in names:
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            self._tell("warning", f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
+            self._tell_removed(shown, "warning", f"The catalog “{shown}” was removed; showing "
+                                                 f"“{DEFAULT_SAMPLE[self.mode]}”.")
             self.open(DEFAULT_SAMPLE[self.mode])
         elif changed and self.snapshot is looked_at:
             # Indexed again elsewhere (new files, another model): what is shown is brought up to
@@ -315,6 +324,9 @@ class TabCatalog(QObject):
 
     def _show(self, snapshot: CatalogSnapshot) -> None:
         self.snapshot = snapshot
+        if self._removed_said is not None and self._removed_said[0] == snapshot.name:
+            self.messages.remove_message(self._removed_said[1])  # made again: "was removed" is no longer true
+            self._removed_said = None
         self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot),
                                      _folder_counts(snapshot), snapshot.missing_folders)
         self._offer_to_shown()
@@ -475,6 +487,12 @@ class TabCatalog(QObject):
         else:
             self.messages.show_message(text, kind, action)
 
+    def _tell_removed(self, name: str, kind: str, text: str) -> None:
+        """Say that catalog ``name`` was removed: kept up while another is shown (not about that
+        one), taken down once a catalog of that name is shown again (``_show``)."""
+        self._tell(kind, text)
+        self._removed_said = (name, text)
+
     def _note_until_opened(self, text: str) -> None:
         """Say ``text`` until the catalog has opened (news of what opening it does): beside an
         offer up, as ``_tell`` says it, and taken down alone, leaving the offer up."""
@@ -522,7 +540,7 @@ class TabCatalog(QObject):
         if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the
             # sample, with the message kept up (not the sample's to take back).
-            self._tell("error", said)
+            self._tell_removed(self.name, "error", said)
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
             return
@@ -910,8 +928,8 @@ class TabCatalog(QObject):
                 return
             self._unsay()
             # Said now, not once the sample has opened: that may fail (offline) or take a while.
-            self._tell("info", f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was "
-                               "touched.")
+            self._tell_removed(name, "info", f"The catalog “{name}” was removed (vsdesk's index and settings of it); "
+                                             "no image was touched.")
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
 
