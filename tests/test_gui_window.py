@@ -1987,29 +1987,42 @@ def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
     assert not tab.runner.is_running("product/query") and len(tab.gallery.results.items()) == 59
 
 
-def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, monkeypatch):
+def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, monkeypatch, tmp_path):
     from vsdesk.gui.gallery import GalleryItem, GalleryView
 
     asked = []
     # The desktop's answer is the boundary: none (False) on a machine without a viewer.
     monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or False))
-    tab = window.tab("style")
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:2] + ARTWORKS[16:18], tmp_path / "art"))
     tab.gallery.set_items([GalleryItem(0, str(ARTWORKS[2]), str(ARTWORKS[2]), 0.5, "art")])
     tab.gallery.open_item(tab.gallery.results.item(0))
     qtbot.waitUntil(lambda: asked == [str(ARTWORKS[2])])  # once the I/O thread has seen it is there
     assert tab.messages.kind == "warning"
-    assert tab.messages.text() == f"Nothing opened {ARTWORKS[2]}: this desktop has no application set up to open it."
-    tab.messages.action_button.click()  # "Copy path"
+    # The review: a new user double-clicked an image to search with it; the search is offered.
+    assert tab.messages.text() == (f"Nothing opened {ARTWORKS[2]}: this desktop has no application set up to open "
+                                   "it. To search with this image instead: “Search with it” (or right-click an image "
+                                   "› Search from this result).")
+    assert tab.messages.other_button.text() == "Copy path"
+    tab.messages.other_button.click()
     assert QApplication.clipboard().text() == str(ARTWORKS[2])
     tab.messages.clear()
     tab.gallery.open_folder(tab.gallery.results.item(0))
     qtbot.waitUntil(lambda: asked[-1] == str(ARTWORKS[2].parent))
-    assert str(ARTWORKS[2].parent) in tab.messages.text()
+    assert tab.messages.text() == f"Nothing opened {ARTWORKS[2].parent}: this desktop has no application set up " \
+                                  "to open it."  # a folder: no search offered
+    assert tab.messages.action_button.text() == "Copy path"
+    tab.messages.clear()
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: tab.messages.action_button.text() == "Search with it")
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.messages.action_button.click()
+    assert tab.query.outcome is not None and tab.query.outcome.source == str(ARTWORKS[2])
     # with a viewer, nothing to say
     tab.messages.clear()
     monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    tab.gallery.set_items([GalleryItem(0, str(ARTWORKS[2]), str(ARTWORKS[2]), 0.5, "art")])
     tab.gallery.open_item(tab.gallery.results.item(0))
-    qtbot.waitUntil(lambda: len(asked) == 3)
+    qtbot.waitUntil(lambda: len(asked) == 4)
     assert tab.messages.text() == ""
 
 

@@ -468,24 +468,24 @@ class TabCatalog(QObject):
             return None
         return ("Forget folder…", lambda: self.ask_to_forget_folder(away[0]))
 
-    def say(self, kind: str, text: str, action=None) -> None:
+    def say(self, kind: str, text: str, action=None, other=None) -> None:
         """A message about the catalog shown or one of its images (it cannot be opened ...):
         taken down when another catalog is chosen, or this one opened again."""
-        self._say(kind, text, action)
+        self._say(kind, text, action, other)
 
-    def _say(self, kind: str, text: str, action=None) -> None:
+    def _say(self, kind: str, text: str, action=None, other=None) -> None:
         """A message about the catalog shown."""
-        self._tell(kind, text, action)
+        self._tell(kind, text, action, other)
         self._said = text
 
-    def _tell(self, kind: str, text: str, action=None) -> None:
+    def _tell(self, kind: str, text: str, action=None, other=None) -> None:
         """Say ``text`` without taking down an offer the user has yet to answer: news of the
         catalog opening in the background (the sample failing to download, offline) must not
         lose what the user asked for (a folder given at start-up, offered as a catalog)."""
         if action is None and self.messages.has_offer():
             self.messages.add_message(text, kind)
         else:
-            self.messages.show_message(text, kind, action)
+            self.messages.show_message(text, kind, action, other)
 
     def _tell_removed(self, name: str, kind: str, text: str) -> None:
         """Say that catalog ``name`` was removed: kept up while another is shown (not about that
