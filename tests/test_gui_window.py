@@ -3498,7 +3498,29 @@ def test_removing_a_catalog_says_what_it_holds_now_and_asks_again_if_that_change
         tab.catalog_bar.remove_action.trigger()
         qtbot.waitUntil(lambda: "it can be removed once that is done" in tab.messages.text(), timeout=30_000)
         assert tab.catalog.confirm_dialog is None
-    assert [len(list(f.iterdir())) for f in (first, second, third)] == [3, 2, 1]
+
+    # The window noticing the change itself while the question is up: being brought up to date
+    # when the user agrees, nothing is removed, and that is said.
+    tab.messages.clear()
+    tab.catalog.watch_elsewhere = True
+    released = threading.Event()
+    open_catalog = tab.session.open_catalog
+    tab.session.open_catalog = lambda *args, **kwargs: (released.wait(60), open_catalog(*args, **kwargs))[1]
+    tab.catalog_bar.remove_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),
+                    timeout=30_000)
+    fourth = copy_images(ARTWORKS[21:22], tmp_path / "fourth")
+    with Catalog.open(name) as catalog:
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(fourth)])
+    try:
+        qtbot.waitUntil(tab.catalog.is_opening, timeout=30_000)
+        answer_removal(qtbot, tab, remove=True)
+        assert f"Nothing was removed: the catalog “{name}” changed while you were asked" in tab.messages.text()
+    finally:
+        released.set()
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=60_000)
+    assert name in ModeSession("style").catalog_names()
+    assert [len(list(f.iterdir())) for f in (first, second, third, fourth)] == [3, 2, 1, 1]
 
 
 def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_to_the_window(

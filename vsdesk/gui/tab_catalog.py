@@ -883,13 +883,19 @@ class TabCatalog(QObject):
                                       "it can be removed once that is done.", "info")
             return
         shown = ", ".join(folders)
-        searched = f": its {counted(images, 'image')} are no longer searched" if images else ""
+        searched = f": its {counted(images, 'image')} {'is' if images == 1 else 'are'} no longer searched" \
+            if images else ""
         changed = ("It was changed while you were asked (another vsdesk window or command indexed it); this is "
                    "what it holds now.\n\n" if again else "")
 
         def remove() -> None:
-            if self.name == name and not self.is_opening():
-                self._remove_catalog(name, (images, folders))
+            if self.name != name:
+                return  # another catalog chosen meanwhile (the dialog is window-modal: from code)
+            if self.is_opening():  # changed elsewhere while asked, and being brought up to date
+                self.messages.add_message(f"Nothing was removed: the catalog “{name}” changed while you were asked "
+                                          "and is being brought up to date; remove it once it is shown.", "info")
+                return
+            self._remove_catalog(name, (images, folders))
 
         def cancelled() -> None:
             snapshot = self.snapshot
