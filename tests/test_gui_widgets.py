@@ -1577,3 +1577,26 @@ def test_a_narrow_query_caption_shortens_the_name_not_the_words_of_the_wait(qtbo
     assert area.caption.text() == f"{name} — waiting to search…"
     area.set_caption(name)  # searched: the name alone
     assert QLabel.text(area.caption).endswith("dress.jpg")
+
+
+def test_the_empty_query_area_says_how_to_search_with_an_image_of_the_catalog(qtbot):
+    """The review's first five minutes: searching with an image of the catalog was only in the
+    gallery's right-click menu, and nothing said so. The drop zone says it, whole, at the
+    smallest size the window gives it, and again once a query is cleared."""
+    from PySide6.QtGui import QFontMetrics, QImage
+
+    from vsdesk.gui.query_area import QueryArea
+
+    area = QueryArea()
+    qtbot.addWidget(area)
+    area.resize(200, 400)
+    area.show()
+    qtbot.waitExposed(area)
+    label = area.image_label
+    assert label.text().endswith("or right-click one of\nthe images beside\nto search with it")
+    metrics = QFontMetrics(label.font())
+    assert max(metrics.horizontalAdvance(line) for line in label.text().split("\n")) <= label.minimumWidth()
+    assert metrics.lineSpacing() * len(label.text().split("\n")) <= label.minimumHeight()
+    area.set_image(QImage(8, 8, QImage.Format.Format_RGB32), "a.jpg")
+    area.set_image(None)
+    assert "right-click one of" in label.text()

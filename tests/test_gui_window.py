@@ -2006,29 +2006,42 @@ def test_scrolling_to_the_last_result_adds_more(qtbot, window, tmp_path):
     assert not tab.runner.is_running("product/query") and len(tab.gallery.results.items()) == 59
 
 
-def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, monkeypatch):
+def test_opening_a_result_without_an_application_for_it_says_so(qtbot, window, monkeypatch, tmp_path):
     from vsdesk.gui.gallery import GalleryItem, GalleryView
 
     asked = []
     # The desktop's answer is the boundary: none (False) on a machine without a viewer.
     monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or False))
-    tab = window.tab("style")
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:2] + ARTWORKS[16:18], tmp_path / "art"))
     tab.gallery.set_items([GalleryItem(0, str(ARTWORKS[2]), str(ARTWORKS[2]), 0.5, "art")])
     tab.gallery.open_item(tab.gallery.results.item(0))
     qtbot.waitUntil(lambda: asked == [str(ARTWORKS[2])])  # once the I/O thread has seen it is there
     assert tab.messages.kind == "warning"
-    assert tab.messages.text() == f"Nothing opened {ARTWORKS[2]}: this desktop has no application set up to open it."
-    tab.messages.action_button.click()  # "Copy path"
+    # The review: a new user double-clicked an image to search with it; the search is offered.
+    assert tab.messages.text() == (f"Nothing opened {ARTWORKS[2]}: this desktop has no application set up to open "
+                                   "it. To search with this image instead: “Search with it” (or right-click an image "
+                                   "› Search from this result).")
+    assert tab.messages.other_button.text() == "Copy path"
+    tab.messages.other_button.click()
     assert QApplication.clipboard().text() == str(ARTWORKS[2])
     tab.messages.clear()
     tab.gallery.open_folder(tab.gallery.results.item(0))
     qtbot.waitUntil(lambda: asked[-1] == str(ARTWORKS[2].parent))
-    assert str(ARTWORKS[2].parent) in tab.messages.text()
+    assert tab.messages.text() == f"Nothing opened {ARTWORKS[2].parent}: this desktop has no application set up " \
+                                  "to open it."  # a folder: no search offered
+    assert tab.messages.action_button.text() == "Copy path"
+    tab.messages.clear()
+    tab.gallery.open_item(tab.gallery.results.item(0))
+    qtbot.waitUntil(lambda: tab.messages.action_button.text() == "Search with it")
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.messages.action_button.click()
+    assert tab.query.outcome is not None and tab.query.outcome.source == str(ARTWORKS[2])
     # with a viewer, nothing to say
     tab.messages.clear()
     monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    tab.gallery.set_items([GalleryItem(0, str(ARTWORKS[2]), str(ARTWORKS[2]), 0.5, "art")])
     tab.gallery.open_item(tab.gallery.results.item(0))
-    qtbot.waitUntil(lambda: len(asked) == 3)
+    qtbot.waitUntil(lambda: len(asked) == 4)
     assert tab.messages.text() == ""
 
 
@@ -3467,3 +3480,190 @@ def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window,
     assert f"Computing the map: t-SNE 0%{slowed}" in statuses, statuses
     last = [text for text in statuses if text.startswith("Computing the map")][-1]
     assert last.startswith("Computing the map: t-SNE ") and "slow" not in last, statuses  # the 26 images', after it
+
+
+def answer_removal(qtbot, tab, before=None, remove: bool = False) -> tuple:
+    """Answer the confirmation asked before a catalog is removed (one other than ``before``); what it said."""
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog is not before
+                    and tab.catalog.confirm_dialog.isVisible(), timeout=30_000)
+    box = tab.catalog.confirm_dialog
+    said = f"{box.text()}\n{box.informativeText()}"
+    [button] = [b for b in box.buttons() if b.text() == ("Remove catalog" if remove else "Cancel")]
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    return said, box
+
+
+def test_removing_a_catalog_says_what_it_holds_now_and_asks_again_if_that_changes(qtbot, window, tmp_path):
+    """The review: a catalog shown with the images of one folder, then given a second folder by
+    `vsdesk index --catalog NAME FOLDER` in a terminal: "Remove this catalog…" still said the
+    images and the folder the window showed, and removed them all, the second folder never
+    named. What it holds is read again before asking; changed after the question, it is asked
+    again, nothing removed; while another process indexes it, it is said to wait."""
+    import fcntl
+
+    from vsdesk.engine.catalog import Catalog, catalog_location, index_catalog
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    second = copy_images(ARTWORKS[16:18], tmp_path / "second")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    tab.catalog.watch_elsewhere = False  # (the window noticing the change by itself is another test's)
+    with Catalog.open(name) as catalog:  # as the command line does it, behind the window's back
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(second)])
+    assert len(tab.snapshot) == 3 and tab.snapshot.folders == (str(first),)  # what the window showed
+
+    tab.catalog_bar.remove_action.trigger()
+    said, box = answer_removal(qtbot, tab, remove=False)
+    assert "its 5 images are no longer searched" in said and f"they stay in {first}, {second}," in said, said
+    wait_for_worker(qtbot, tab.runner, "tf")
+    assert name in ModeSession("style").catalog_names()
+
+    tab.catalog_bar.remove_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog is not box
+                    and tab.catalog.confirm_dialog.isVisible(), timeout=30_000)
+    asked = tab.catalog.confirm_dialog
+    third = copy_images(ARTWORKS[20:21], tmp_path / "third")  # changed while the question is up
+    with Catalog.open(name) as catalog:
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(third)])
+    said, again = answer_removal(qtbot, tab, remove=True)  # the one asked before the change
+    assert again is asked
+    said, _ = answer_removal(qtbot, tab, before=asked, remove=False)  # asked again, told what it holds now
+    assert said.startswith(f"Remove the catalog “{name}”?\nIt was changed while you were asked"), said
+    assert "its 6 images are no longer searched" in said and f"{first}, {second}, {third}" in said, said
+    wait_for_worker(qtbot, tab.runner, "tf")
+    assert name in ModeSession("style").catalog_names()  # nothing removed without the user's word
+
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        tab.catalog_bar.remove_action.trigger()
+        qtbot.waitUntil(lambda: "it can be removed once that is done" in tab.messages.text(), timeout=30_000)
+        assert tab.catalog.confirm_dialog is None
+
+    # The window noticing the change itself while the question is up: being brought up to date
+    # when the user agrees, nothing is removed, and that is said.
+    tab.messages.clear()
+    tab.catalog.watch_elsewhere = True
+    released = threading.Event()
+    open_catalog = tab.session.open_catalog
+    tab.session.open_catalog = lambda *args, **kwargs: (released.wait(60), open_catalog(*args, **kwargs))[1]
+    tab.catalog_bar.remove_action.trigger()
+    qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),
+                    timeout=30_000)
+    fourth = copy_images(ARTWORKS[21:22], tmp_path / "fourth")
+    with Catalog.open(name) as catalog:
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(fourth)])
+    try:
+        qtbot.waitUntil(tab.catalog.is_opening, timeout=30_000)
+        answer_removal(qtbot, tab, remove=True)
+        assert f"Nothing was removed: the catalog “{name}” changed while you were asked" in tab.messages.text()
+    finally:
+        released.set()
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=60_000)
+    assert name in ModeSession("style").catalog_names()
+    assert [len(list(f.iterdir())) for f in (first, second, third, fourth)] == [3, 2, 1, 1]
+
+
+def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_to_the_window(
+        qtbot, window, tmp_path):
+    """The review: a catalog the command line made, or indexed a folder into, was not seen by the
+    window until it was activated again. The catalogs' folder and the shown catalog's files are
+    watched: the list and the catalog shown follow, and a window left alone stays quiet."""
+    from vsdesk.engine.catalog import Catalog, index_catalog
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    looks = []
+    refresh_list = tab.catalog.refresh_list
+    tab.catalog.refresh_list = lambda *args, **kwargs: (looks.append(1), refresh_list(*args, **kwargs))
+    qtbot.wait(5000)
+    assert len(looks) <= 1, looks  # its own opening's writes at most: no endless looking at itself
+
+    second = copy_images(ARTWORKS[16:18], tmp_path / "second")
+    with Catalog.open(name) as catalog:  # `vsdesk index --catalog NAME FOLDER`, in a terminal
+        index_catalog(catalog, tab.session.embedder, add_folders=[str(second)])
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 5 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.snapshot.folders == (str(first), str(second))
+
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[20:22], tmp_path / "other")))
+    qtbot.waitUntil(lambda: other in tab.catalog_bar.names(), timeout=30_000)
+    assert tab.snapshot.name == name
+
+
+def test_a_folder_added_while_another_process_indexes_the_catalog_is_said_to_be_added_then(qtbot, window, tmp_path):
+    """The review: a folder added in the window while `vsdesk index` ran on the same catalog was
+    added once that run was done, but the window said only that the catalog "is shown as it was,
+    and updated when that is done": the folder chosen is named, and added then."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    tab.catalog.watch_elsewhere = False  # (the lock file's writes are not the point here)
+    more = copy_images(ARTWORKS[16:18], tmp_path / "more")
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+        with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+            tab.catalog.add_folder_to_catalog(str(more))
+        assert tab.messages.text() == (f"The catalog “{name}” is being indexed by another vsdesk window or command; "
+                                       f"it is shown as it was, and {more} is added to it when that is done."), \
+            tab.messages.text()
+        assert len(tab.snapshot) == 3
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 5 and not tab.catalog.is_opening(), timeout=60_000)
+    assert tab.snapshot.folders[-1] == str(more)
+
+
+def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_is_not_indexed(
+        qtbot, window, tmp_path):
+    """The review: an indexed catalog chosen on a busy machine took a while to open, and the
+    results of the one left said "… is still being indexed": it was only being opened."""
+    import threading
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "first"))
+    first = tab.catalog_name  # indexed
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[16:20], tmp_path / "other")))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(other)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[10]))
+    released = threading.Event()
+    open_catalog = tab.session.open_catalog
+
+    def open_once_released(*args, **kwargs):  # a slow scan of its folders, as on a busy machine
+        released.wait(60)
+        return open_catalog(*args, **kwargs)
+
+    tab.session.open_catalog = open_once_released
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog(first)
+        try:
+            qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
+            said = tab.messages.text()
+        finally:
+            released.set()
+    assert said == (f"These results are from “{other}”: “{first}” is still being opened, and the results follow it "
+                    "once it is ready."), said
+
+
+def test_the_news_that_a_catalog_was_removed_goes_once_one_of_that_name_is_shown_again(qtbot, window, tmp_path):
+    """The review: a catalog removed by the command line, then made again (the same folder, the
+    same name) and shown: "The catalog “shop” was removed…" stayed up over the new one."""
+    from vsdesk.engine.catalog import remove_catalog
+
+    folder = copy_images(ARTWORKS[:3], tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    name = tab.catalog_name
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)  # (the window done writing its files)
+    qtbot.wait(2500)
+    for worker in ("io", "tf"):
+        wait_for_worker(qtbot, tab.runner, worker)
+    remove_catalog(name)  # `vsdesk catalogs remove NAME`, in a terminal
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):  # the sample is opened instead
+        window._on_application_state(Qt.ApplicationState.ApplicationActive)
+        qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
+    assert tab.snapshot.name != name
+    assert ModeSession("style").create_folder_catalog(str(folder)) == name  # made again
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(name)
+    assert tab.snapshot.name == name and "was removed" not in tab.messages.text(), tab.messages.text()

@@ -13,7 +13,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVB
 from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 
-DROP_HINT = "Drop an image here\nor use Open / Paste"
+#: Searching with an image of the catalog is in the gallery's right-click menu: said here, where
+#: a new user looks first (double-click opens the image in the desktop's viewer).
+#: Lines no wider than "Drop an image here": the drop zone's smallest width (120 px).
+DROP_HINT = "Drop an image here\nor use Open / Paste\n\nor right-click one of\nthe images beside\nto search with it"
 
 
 class QueryArea(QWidget):

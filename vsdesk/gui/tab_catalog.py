@@ -4,7 +4,7 @@ FOLDER`, `catalogs remove-folder` and `--model` do), the list of catalogs, and w
 process (the command line) changed behind the window's back.
 
 ``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/catalog-list",
-"/add-folder", "/folder-lookup", "/folder-count", "/models") and speaks through the catalog bar,
+"/add-folder", "/folder-lookup", "/folder-count", "/remove-look", "/models") and speaks through the catalog bar,
 the message bar and its dialogs (asked window-modal: the window keeps painting); what
 the rest of the tab does when a catalog is left, opened or could not be opened is wired by the
 tab to its signals.
@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 #: While another vsdesk window or command indexes the catalog chosen, whether it is done is
 #: looked at this often (a lock taken and let go on the I/O thread; the index is not read).
 BUSY_POLL_MS = 3000
+
+#: Changes to the catalogs' files (a catalog made, removed or indexed by the command line) are
+#: looked at once they have been quiet this long: an index run writes its index many times.
+SETTLE_MS = 1500
 
 
 #: The steps of an index run (``vsdesk.engine.catalog``'s progress words) once it has files to
@@ -109,11 +113,30 @@ class TabCatalog(QObject):
         self._busy_timer = QTimer(self)
         self._busy_timer.setInterval(BUSY_POLL_MS)
         self._busy_timer.timeout.connect(self._look_if_still_busy)
+        #: The catalogs' folder, and the shown catalog's files: what the command line
+        #: changes there (a catalog made, removed, or indexed again) is looked at once it has
+        #: settled (``refresh_list``), not only when the user comes back to the window.
+        self.watch_elsewhere = True
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(self._on_disk_change)
+        self._watcher.fileChanged.connect(self._on_disk_change)
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._look_after_disk_change)
+        #: (catalog, text) of the news that the catalog was removed: taken down when a catalog
+        #: of that name is shown again (made again by the command line), no longer true then.
+        self._removed_said: tuple[str, str] | None = None
         self._switching: tuple | None = None  # (catalog, model) of the model switch running
         self._asked: tuple = ((), KEEP_MODEL)  # what the last ``open`` was asked beside the name
 
     def is_opening(self) -> bool:
         return self.runner.is_running(f"{self.mode}/catalog")
+
+    def is_indexing(self) -> bool:
+        """Whether the catalog chosen is being indexed (files to check or embed), not merely
+        opened (its folders scanned, its index read: nothing new found yet)."""
+        return self.is_opening() and self._index_progress[1] > 0 and self._step.startswith(INDEX_STEPS)
 
     # -- the list of catalogs ----------------------------------------------------------------------
     def refresh_list(self, select: str | None = None) -> None:
@@ -151,7 +174,8 @@ class TabCatalog(QObject):
         shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
         if shown and shown not in names:
             # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
-            self._tell("warning", f"The catalog “{shown}” was removed; showing “{DEFAULT_SAMPLE[self.mode]}”.")
+            self._tell_removed(shown, "warning", f"The catalog “{shown}” was removed; showing "
+                                                 f"“{DEFAULT_SAMPLE[self.mode]}”.")
             self.open(DEFAULT_SAMPLE[self.mode])
         elif changed and self.snapshot is looked_at:
             # Indexed again elsewhere (new files, another model): what is shown is brought up to
@@ -174,6 +198,45 @@ class TabCatalog(QObject):
                 missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away))
             if self._unsay() and away:
                 self._say("warning", _missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
+
+    # -- what another process changes on disk -------------------------------------------------------
+    def _watch(self) -> None:
+        """Watch the catalogs' folder (a catalog made or removed) and the shown catalog's settings
+        and index (found on the I/O thread: the folder may be made, a network home may hang).
+        Not the catalog's own folder: its lock file is written each time anyone looks whether it
+        is being indexed, looking at it included. A file written again by a rename
+        (``catalog.json``) drops its watch: this is done again after each change."""
+        name = self.name
+
+        def paths(ctx):
+            from vsdesk.engine.catalog._ondisk import CONFIG_FILE, INDEX_FILE
+            from vsdesk.engine.paths import catalogs_dir
+
+            root = catalogs_dir()
+            location = root / name if name else None
+            found = [root] + ([location / CONFIG_FILE, location / INDEX_FILE]
+                              if location is not None and location.is_dir() else [])
+            return [str(path) for path in found if path.exists()]
+
+        self.runner.submit(f"{self.mode}/watch", paths, worker="io", on_done=self._set_watched)
+
+    def _set_watched(self, paths: list[str]) -> None:
+        watched = set(self._watcher.files()) | set(self._watcher.directories())
+        gone = watched - set(paths)
+        if gone:
+            self._watcher.removePaths(sorted(gone))
+        new = [path for path in paths if path not in watched]
+        if new:
+            self._watcher.addPaths(new)
+
+    def _on_disk_change(self, _path: str) -> None:
+        self._settle_timer.start()  # (again: looked at once the writes have stopped)
+
+    def _look_after_disk_change(self) -> None:
+        if not self.watch_elsewhere:
+            return
+        self.refresh_list()  # the list again, and the shown catalog brought up to date if it changed
+        self._watch()
 
     # -- opening and indexing ----------------------------------------------------------------------
     def open(self, name: str, add_folders: tuple[str, ...] = (), model=KEEP_MODEL) -> None:
@@ -267,6 +330,9 @@ class TabCatalog(QObject):
 
     def _show(self, snapshot: CatalogSnapshot) -> None:
         self.snapshot = snapshot
+        if self._removed_said is not None and self._removed_said[0] == snapshot.name:
+            self.messages.remove_message(self._removed_said[1])  # made again: "was removed" is no longer true
+            self._removed_said = None
         self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot),
                                      _folder_counts(snapshot), snapshot.missing_folders)
         self._offer_to_shown()
@@ -394,6 +460,7 @@ class TabCatalog(QObject):
             self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
         self.opened.emit(snapshot)
         self._load_model()
+        self._watch()
 
     def _show_status(self, snapshot: CatalogSnapshot) -> None:
         self.catalog_bar.set_status(f"{counted(len(snapshot), 'image')}{_model_words(snapshot)}",
@@ -408,24 +475,30 @@ class TabCatalog(QObject):
             return None
         return ("Forget folder…", lambda: self.ask_to_forget_folder(away[0]))
 
-    def say(self, kind: str, text: str, action=None) -> None:
+    def say(self, kind: str, text: str, action=None, other=None) -> None:
         """A message about the catalog shown or one of its images (it cannot be opened ...):
         taken down when another catalog is chosen, or this one opened again."""
-        self._say(kind, text, action)
+        self._say(kind, text, action, other)
 
-    def _say(self, kind: str, text: str, action=None) -> None:
+    def _say(self, kind: str, text: str, action=None, other=None) -> None:
         """A message about the catalog shown."""
-        self._tell(kind, text, action)
+        self._tell(kind, text, action, other)
         self._said = text
 
-    def _tell(self, kind: str, text: str, action=None) -> None:
+    def _tell(self, kind: str, text: str, action=None, other=None) -> None:
         """Say ``text`` without taking down an offer the user has yet to answer: news of the
         catalog opening in the background (the sample failing to download, offline) must not
         lose what the user asked for (a folder given at start-up, offered as a catalog)."""
         if action is None and self.messages.has_offer():
             self.messages.add_message(text, kind)
         else:
-            self.messages.show_message(text, kind, action)
+            self.messages.show_message(text, kind, action, other)
+
+    def _tell_removed(self, name: str, kind: str, text: str) -> None:
+        """Say that catalog ``name`` was removed: kept up while another is shown (not about that
+        one), taken down once a catalog of that name is shown again (``_show``)."""
+        self._tell(kind, text)
+        self._removed_said = (name, text)
 
     def _note_until_opened(self, text: str) -> None:
         """Say ``text`` until the catalog has opened (news of what opening it does): beside an
@@ -474,7 +547,7 @@ class TabCatalog(QObject):
         if isinstance(exc, CatalogNotFound) and self.name != DEFAULT_SAMPLE[self.mode]:
             # The remembered catalog was removed (e.g. `vsdesk catalogs remove`): back to the
             # sample, with the message kept up (not the sample's to take back).
-            self._tell("error", said)
+            self._tell_removed(self.name, "error", said)
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
             return
@@ -507,10 +580,18 @@ class TabCatalog(QObject):
         # other run lets go of it, then it is switched (not merely "updated").
         switch_to = (self._switching[1] or "the shipped model") if self._switching is not None \
             and self._switching[0] == name else ""
+        # Folders asked to be added (the menu, a drop) wait too: said, or the user would think
+        # the folder was refused, or forgotten.
+        adding = self._asked[0]
         if self.snapshot is not None and self.snapshot.name == name:
             self._on_opened(self.snapshot)
-            then = (f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
-                    if switch_to else "it is shown as it was, and updated when that is done")
+            if switch_to:
+                then = f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
+            elif adding:
+                then = (f"it is shown as it was, and {', '.join(adding)} {'is' if len(adding) == 1 else 'are'} added "
+                        "to it when that is done")
+            else:
+                then = "it is shown as it was, and updated when that is done"
         else:  # nothing of it could be shown: a new catalog, or another model's vectors
             self.catalog_bar.set_busy(False)
             self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
@@ -780,30 +861,58 @@ class TabCatalog(QObject):
                 and not self.messages.text():
             self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
 
-    def ask_to_remove_catalog(self) -> None:
+    def ask_to_remove_catalog(self, again: bool = False) -> None:
         """Remove the catalog shown (not a sample) once the user has agreed, told that only
-        vsdesk's index and settings of it go, never the images (`vsdesk catalogs remove`)."""
-        from PySide6.QtWidgets import QMessageBox
-
+        vsdesk's index and settings of it go, never the images (`vsdesk catalogs remove`). What
+        it holds is read again first, on the I/O thread: the command line may have indexed a
+        folder into it since it was shown, and the question must name every image and folder
+        the removal takes (``again``: it changed while the user was asked before)."""
         snapshot = self.snapshot
         if snapshot is None or snapshot.name != self.name or snapshot.is_sample or self.is_opening():
             return
         name = snapshot.name
-        folders = ", ".join(snapshot.folders)
-        searched = f": its {counted(len(snapshot), 'image')} are no longer searched" if len(snapshot) else ""
+        self.runner.submit(
+            f"{self.mode}/remove-look",
+            lambda ctx: self.session.removal_facts(name),  # the catalog's files: not on this thread
+            worker="io",
+            on_done=lambda facts: self._confirm_removal(name, *facts, again=again),
+            on_error=lambda exc: self.messages.error(user_message(exc, f"remove the catalog “{name}”")),
+        )
+
+    def _confirm_removal(self, name: str, images: int, folders: tuple[str, ...], busy: bool,
+                         again: bool = False) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        if name != self.name or self.is_opening():
+            return  # another catalog chosen, or an index run started, meanwhile
+        if busy:  # the removal would be refused: said now, not after the user has agreed
+            self.messages.add_message(f"The catalog “{name}” is being indexed by another vsdesk window or command: "
+                                      "it can be removed once that is done.", "info")
+            return
+        shown = ", ".join(folders)
+        searched = f": its {counted(images, 'image')} {'is' if images == 1 else 'are'} no longer searched" \
+            if images else ""
+        changed = ("It was changed while you were asked (another vsdesk window or command indexed it); this is "
+                   "what it holds now.\n\n" if again else "")
 
         def remove() -> None:
-            if self.name == name and not self.is_opening():
-                self._remove_catalog(name)
+            if self.name != name:
+                return  # another catalog chosen meanwhile (the dialog is window-modal: from code)
+            if self.is_opening():  # changed elsewhere while asked, and being brought up to date
+                self.messages.add_message(f"Nothing was removed: the catalog “{name}” changed while you were asked "
+                                          "and is being brought up to date; remove it once it is shown.", "info")
+                return
+            self._remove_catalog(name, (images, folders))
 
         def cancelled() -> None:
-            if snapshot is self.snapshot and not snapshot.folders and not self.messages.text():
+            snapshot = self.snapshot
+            if snapshot is not None and snapshot.name == name and not snapshot.folders and not self.messages.text():
                 self._say_no_folder(snapshot)  # its button took it down: still true
 
         self._confirm(
             "Remove a catalog", f"Remove the catalog “{name}”?",
-            f"vsdesk's index and settings of it are deleted{searched}."
-            + (f"\n\nYour images are not deleted, moved or changed: they stay in {folders}, and a new catalog of "
+            f"{changed}vsdesk's index and settings of it are deleted{searched}."
+            + (f"\n\nYour images are not deleted, moved or changed: they stay in {shown}, and a new catalog of "
                "the folder indexes them again." if folders else
                "\n\nNo image is deleted, moved or changed: only vsdesk's own files go."),
             ("Remove catalog", QMessageBox.ButtonRole.DestructiveRole), on_yes=remove, on_no=cancelled,
@@ -816,24 +925,30 @@ class TabCatalog(QObject):
                              f"({self.catalog_bar.menu_title} › Add a folder to “{snapshot.name}”…), or remove the "
                              "catalog.", action=("Remove this catalog…", self.ask_to_remove_catalog))
 
-    def _remove_catalog(self, name: str) -> None:
+    def _remove_catalog(self, name: str, expected: tuple[int, tuple[str, ...]]) -> None:
         """On the TensorFlow thread, in the catalog's own slot: never in the middle of its index run.
-        Then the sample is shown."""
+        Then the sample is shown. ``expected``: (images, folders) as the confirmation said them;
+        if it holds others now, nothing is removed and the user is asked again."""
         self.catalog_bar.set_busy(True, "removing")
         self.catalog_bar.set_status(f"Removing “{name}”…")
 
-        def removed(_result) -> None:
+        def removed(done: bool) -> None:
             self.catalog_bar.set_busy(False)
+            if not done:
+                if self.snapshot is not None:
+                    self._show_status(self.snapshot)
+                self.ask_to_remove_catalog(again=True)
+                return
             self._unsay()
             # Said now, not once the sample has opened: that may fail (offline) or take a while.
-            self._tell("info", f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was "
-                               "touched.")
+            self._tell_removed(name, "info", f"The catalog “{name}” was removed (vsdesk's index and settings of it); "
+                                             "no image was touched.")
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
 
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: self.session.remove_catalog(name),
+            lambda ctx: self.session.remove_catalog(name, expected),
             label=f"{self.title}: removing “{name}”",
             on_done=removed,
             on_error=lambda exc: self._change_failed(exc, f"remove the catalog “{name}”"),

@@ -150,9 +150,17 @@ class TabInput(QObject):
         )
 
     def on_open_failed(self, path: str) -> None:
+        copy = ("Copy path", lambda: QGuiApplication.clipboard().setText(path))
+        if not any(item.path == path for item in self.gallery.results.items()):  # a folder ("Open containing folder")
+            self.catalog.say("warning", f"Nothing opened {path}: this desktop has no application set up to open it.",
+                             action=copy)
+            return
+        # An image double-clicked: what a new user tried, looking for a search with it (only in
+        # the right-click menu): offered here, the way to it said.
         self.catalog.say(
-            "warning", f"Nothing opened {path}: this desktop has no application set up to open it.",
-            action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+            "warning", f"Nothing opened {path}: this desktop has no application set up to open it. To search with "
+                       "this image instead: “Search with it” (or right-click an image › Search from this result).",
+            action=("Search with it", lambda: self.query.search_path(path)), other=copy,
         )
 
 

@@ -367,8 +367,11 @@ class TabQuery(QObject):
         outcome = self.outcome
         if outcome is None or outcome.catalog == self.catalog.name or not self.catalog.is_opening():
             return False
+        # Being opened (its folders scanned, its index read) is not being indexed: an indexed
+        # catalog opened on a busy machine was said to be "still being indexed".
+        doing = "indexed" if self.catalog.is_indexing() else "opened"
         self.messages.info(
-            f"These results are from “{outcome.catalog}”: “{self.catalog.name}” is still being indexed, "
+            f"These results are from “{outcome.catalog}”: “{self.catalog.name}” is still being {doing}, "
             "and the results follow it once it is ready."
         )
         self._results_from_other_catalog = True
