@@ -907,6 +907,20 @@ def test_the_maps_classes_differ_in_shape_too_and_the_legend_shows_each_shape(qt
     assert f">{SYMBOLS[2][1]}</span>&nbsp;Hat" in view.legend.text()
 
 
+def test_a_light_hue_never_has_the_marker_of_its_strong_hue_nor_a_slot_its_neighbours():
+    """The palette's light hues are tab20's pairs of its strong ones (slot 9 + i of slot i), its
+    nearest colours; markers taken in turn gave each pair the same marker, so the two closest
+    colours of a map differed in nothing else. Each slot's marker differs from its pair's, and
+    from the slot's neighbours' (a catalog's classes in order)."""
+    from vsdesk.gui.scatter import PALETTE, symbol_of
+
+    for strong in range(9):
+        assert symbol_of(strong) != symbol_of(9 + strong), strong
+    for slot in range(len(PALETTE) - 1):
+        assert symbol_of(slot) != symbol_of(slot + 1), slot
+    assert len({symbol_of(slot) for slot in range(len(PALETTE))}) == 9  # every marker in use
+
+
 def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot):
     """The review: the only way back to the whole map was pyqtgraph's tiny button, shown only
     under the mouse. Zoomed, the map shows "Reset view"; Home (the map focused) and the

@@ -46,16 +46,25 @@ def colour_of(slot: int) -> str:
 
 
 #: A second cue beside the colour, for those who tell colours apart poorly: each colour slot's
-#: marker (pyqtgraph symbol) and the legend's character for it, in turn (never the query's
-#: star). Slots next to each other (a catalog's classes in order) never share a marker.
+#: marker (pyqtgraph symbol) and the legend's character for it (never the query's star).
 SYMBOLS = [("o", "●"), ("s", "■"), ("t1", "▲"), ("d", "◆"), ("t", "▼"), ("x", "✖"), ("+", "✚"),
            ("t2", "▶"), ("t3", "◀")]
+#: ``SYMBOLS`` index of each ``PALETTE`` slot. The strong hues take them in turn; a light hue
+#: (tab20's pair of strong hue i, slot 9 + i) is four on, so that it never has its strong hue's
+#: marker (in turn, the two nearest colours of the palette shared one); each dark hue has a
+#: marker none of its nearest strong and light hues has (navy: blue; dark green: green, where
+#: red's diamond would be the pair a red-green deficiency confuses; teal: cyan; brown-olive:
+#: brown and olive; magenta: pink and purple; maroon: red and brown). Slots next to each other
+#: (a catalog's classes in order) never share a marker.
+_SLOT_SYMBOLS = [*range(9), *((i + 4) % 9 for i in range(9)), 1, 0, 5, 4, 2, 8]
 NEUTRAL_SYMBOLS = [("o", "●"), ("d", "◆")]
 
 
 def symbol_of(slot: int) -> tuple[str, str]:
     """(pyqtgraph symbol, legend character) of colour slot ``slot`` (``colour_of``)."""
-    return SYMBOLS[slot % len(SYMBOLS)] if slot >= 0 else NEUTRAL_SYMBOLS[(-slot - 1) % len(NEUTRAL_SYMBOLS)]
+    if slot < 0:
+        return NEUTRAL_SYMBOLS[(-slot - 1) % len(NEUTRAL_SYMBOLS)]
+    return SYMBOLS[_SLOT_SYMBOLS[slot % len(_SLOT_SYMBOLS)]]
 
 
 #: A point's least contrast with a dark map's background (WCAG's 3:1 for graphics): the dark
