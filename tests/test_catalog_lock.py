@@ -301,3 +301,74 @@ def test_a_damaged_index_in_a_read_only_catalog_folder_is_not_said_to_be_another
         "(the file is not a SQLite database (truncated or overwritten)): it is moved aside and rebuilt from the "
         "images then")
     assert (location / "index.sqlite").is_file() and not list(location.glob("index.sqlite.damaged-*"))
+
+
+#: Another vsdesk process looking at catalogs shop0, shop1, ... as the window does (whether it is
+#: being indexed, then opened for its counts), each over and over until it is removed: it says
+#: when it has seen one, and prints how each look ended.
+LOOKER = """
+import collections, json, os, sys
+from vsdesk.engine.catalog import Catalog, CatalogNotFound, is_being_indexed
+
+ended = collections.Counter()
+for i in range({count}):
+    name, seen = f"shop{{i}}", False
+    while True:
+        try:
+            is_being_indexed(name)
+            with Catalog.open(name) as catalog:
+                catalog.counts()
+            ended["opened"] += 1
+        except CatalogNotFound:
+            ended["not found"] += 1
+            break
+        except Exception as exc:
+            ended[f"{{type(exc).__name__}}: {{exc}}"] += 1
+        if not seen:
+            seen = True
+            open(os.path.join({marks!r}, name), "w").close()
+print(json.dumps(ended))
+"""
+
+
+def test_a_catalog_removed_while_another_process_looks_at_it_is_removed_whole(capsys, tmp_path, two_folders):
+    """`vsdesk catalogs remove NAME` right after a window opened the catalog: the window, looking
+    whether it is being indexed (which makes the lock file in its folder) and opening it, made
+    files again in the folder being deleted, so the removal failed ("Directory not empty") and
+    left half a catalog, which opened as a damaged one. Now the removal removes it whole, and
+    the other process finds the catalog or no catalog, nothing else."""
+    from vsdesk.engine import paths
+
+    count = 30
+    for i in range(count):
+        folder = _folder(tmp_path, f"images{i}", i % 20, 3)
+        with Catalog.create(f"shop{i}", "style", [folder]) as catalog:
+            assert index_catalog(catalog, HistogramEmbedder()).indexed == 3
+    marks = tmp_path / "seen"
+    marks.mkdir()
+    script = LOOKER.format(count=count, marks=str(marks))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        failed = []
+        for i in range(count):
+            deadline = time.monotonic() + 60
+            while not (marks / f"shop{i}").exists():  # removed while the other process looks at it
+                assert proc.poll() is None, proc.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the other process never looked at the catalog"
+                time.sleep(0.005)
+            code, _, err = run(capsys, "catalogs", "remove", f"shop{i}")
+            if code != 0:
+                failed.append(err.strip())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err[-2000:]
+    assert failed == []
+    assert sorted(p.name for p in paths.catalogs_dir().iterdir()) == []  # nothing left, nothing aside
+    ended = json.loads(out)
+    assert set(ended) == {"opened", "not found"}, ended
+    assert ended["not found"] == count
+    assert all(len(list(folder.glob("*.jpg"))) == 3 for folder in tmp_path.glob("images*"))  # the images untouched

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import NamedTuple
 
 from vsdesk.engine import paths
-from vsdesk.engine.catalog._errors import CatalogError, CatalogNotFound, storage_error
+from vsdesk.engine.catalog._errors import CatalogError, CatalogNotFound, CatalogStorageError, storage_error
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
     _NAME_RE,
@@ -95,9 +96,33 @@ def remove_catalog(name: str) -> Path:
         raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); nothing was removed: "
                            "move them elsewhere and run again")
     # Not while another process indexes it: its run would go on writing into files removed.
+    # The folder is first renamed aside, in one step: deleted file by file where it is, another
+    # process looking at the catalog meanwhile (the window, which checks whether it is being
+    # indexed each time the catalogs' folder changes) made its lock file and index again in it,
+    # so the folder was "not empty" and what was left opened as a damaged catalog. Once renamed,
+    # the catalog is gone as a whole (a look at it finds no catalog), and its files are deleted
+    # where nobody looks for them.
     with lock_catalog(location, name, "nothing was removed", patience=LOCK_PATIENCE):
+        aside = location.with_name(f"{_ASIDE}{name}-{uuid.uuid4().hex[:8]}")
         try:
-            shutil.rmtree(location)
+            location.rename(aside)
         except OSError as exc:
-            raise storage_error(Path(exc.filename or location), exc, name) from None
+            raise storage_error(location, exc, name) from None
+    _delete_aside(aside, name)
     return location
+
+
+#: How a catalog's folder being removed is renamed (``remove_catalog``): hidden, and not a
+#: catalog's name (``_NAME_RE``), so that it is never listed, opened or taken for one.
+_ASIDE = ".removed-"
+
+
+def _delete_aside(aside: Path, name: str) -> None:
+    """Delete the folder of catalog ``name``, renamed aside by ``remove_catalog``. The catalog
+    is removed by then: what cannot be deleted is said, with where it is left."""
+    try:
+        shutil.rmtree(aside)
+    except OSError as exc:
+        raise CatalogStorageError(
+            f"catalog {name!r} was removed, but some of its index files could not be deleted ({exc}): "
+            f"delete the folder {aside} to free their space (it holds only vsdesk's files)") from None

@@ -44,6 +44,7 @@ from vsdesk.engine.catalog._errors import (
     CatalogBusy,
     CatalogError,
     CatalogModeMismatch,
+    CatalogNotFound,
     CatalogStorageError,
     storage_error,
 )
@@ -351,7 +352,7 @@ def is_being_indexed(catalog: Catalog | str) -> bool:
             return False
     except CatalogBusy:
         return True
-    except CatalogStorageError:  # a read-only catalog folder: nobody indexes it
+    except (CatalogStorageError, CatalogNotFound):  # a read-only catalog folder, or removed meanwhile
         return False
 
 

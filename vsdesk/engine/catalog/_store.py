@@ -177,6 +177,8 @@ class Catalog:
         note = None
         try:
             config = _read_config(config_path)
+        except FileNotFoundError:  # removed by another process since it was looked for
+            raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)") from None
         except OSError as exc:  # no permission, a disk error: says nothing about its content
             raise storage_error(config_path, exc, name) from None
         except ValueError as exc:
@@ -506,10 +508,14 @@ class Catalog:
 
     @contextlib.contextmanager
     def _storage(self):
-        """SQLite and OS errors on the index become a ``CatalogError`` that says what to do."""
+        """SQLite and OS errors on the index become a ``CatalogError`` that says what to do. Its
+        folder gone: another process removed the catalog (``remove_catalog`` renames the folder
+        aside first), which is said, not a disk error or a permission."""
         try:
             yield
         except (sqlite3.Error, OSError) as exc:
+            if not self.location.is_dir():
+                raise _removed_since_opened(self.name) from None
             raise storage_error(self.index_path, exc, self.name) from None
 
     def _connect(self) -> sqlite3.Connection:
@@ -638,8 +644,7 @@ class Catalog:
         try:
             config = _read_config(self.location / CONFIG_FILE)
         except FileNotFoundError:
-            raise CatalogNotFound(f"catalog {self.name!r} was removed (`vsdesk catalogs remove`?) since it was "
-                                  "opened") from None
+            raise _removed_since_opened(self.name) from None
         except (OSError, ValueError):
             return  # cannot be read just now, or damaged: the ones it was opened with are written
         config["name"] = self.name
@@ -939,3 +944,7 @@ def _away(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
     which of them hold no entry is told by ``catalog`` (none without it)."""
     empty = tuple(folder for folder in kinds if not catalog.holds_files(folder)) if catalog is not None else ()
     return {"missing_folders": tuple(kinds), "missing_kinds": kinds, "missing_without_images": empty}
+
+
+def _removed_since_opened(name: str) -> CatalogNotFound:
+    return CatalogNotFound(f"catalog {name!r} was removed (`vsdesk catalogs remove`?) since it was opened")
