@@ -79,6 +79,13 @@ class Listener(QObject):
         self._receive, self._accepting = receive, accepting
         server.newConnection.connect(self._on_connection)
 
+    def stop(self) -> None:
+        """The window is closing: stop listening now, not once its workers have stopped (up to
+        CLOSE_WAIT_S later). A launch meanwhile then finds no window and becomes the one later
+        launches hand theirs to; else it was refused ("closing"), opened a window that does not
+        listen, and every launch after it opened yet another window."""
+        self.server.close()  # (its socket's file goes with it)
+
     def _on_connection(self) -> None:
         while (socket := self.server.nextPendingConnection()) is not None:
             buffer = bytearray()
