@@ -3690,3 +3690,27 @@ def test_a_launch_while_the_window_closes_becomes_the_window_later_launches_hand
     finally:
         if mine is not None:
             mine.close()
+
+
+def test_a_launch_that_found_no_window_leaves_alone_one_that_started_listening_meanwhile(qtbot):
+    """A launch that found no window (the lock's patience ran out on a loaded machine)
+    listened over the socket of a window that had started meanwhile (QLocalServer.listen with
+    UserAccessOption puts its socket in place of any file there): that window ran on, out of
+    reach of every later launch. Only a socket nobody listens on is taken over."""
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+    from vsdesk.gui import single_instance
+
+    launch = single_instance.Launch([])
+    assert not launch.handed  # no window: this launch may listen
+    running = QLocalServer()  # the window that started meanwhile
+    assert running.listen(single_instance.socket_path()), running.errorString()
+    try:
+        assert launch.listen() is None
+        later = QLocalSocket()
+        later.connectToServer(single_instance.socket_path())
+        assert later.waitForConnected(1000)
+        assert running.waitForNewConnection(1000)  # a later launch still reaches it
+        later.abort()
+    finally:
+        running.close()
