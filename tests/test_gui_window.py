@@ -3667,3 +3667,50 @@ def test_the_news_that_a_catalog_was_removed_goes_once_one_of_that_name_is_shown
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         tab.open_catalog(name)
     assert tab.snapshot.name == name and "was removed" not in tab.messages.text(), tab.messages.text()
+
+
+def test_a_launch_while_the_window_closes_becomes_the_window_later_launches_hand_over_to(window):
+    """A window closing waits up to CLOSE_WAIT_S for its workers, and still listened meanwhile:
+    a launch then was refused (not "ok": the window is hidden), opened a window of its own that
+    did not listen, and each later launch opened yet another window. The window stops listening
+    as it starts to close: the launch finds no window, and listens itself."""
+    from PySide6.QtNetwork import QLocalServer
+
+    from vsdesk.gui import single_instance
+
+    server = QLocalServer()
+    assert server.listen(single_instance.socket_path()), server.errorString()
+    window.listener = single_instance.Listener(server, window.open_handed_over, window.isVisible, window)
+    window.close()
+    launch = single_instance.Launch([])  # (on this thread, as app.run does: nothing answers but the socket)
+    assert not launch.handed
+    mine = launch.listen()
+    try:
+        assert mine is not None and mine.isListening()
+    finally:
+        if mine is not None:
+            mine.close()
+
+
+def test_a_launch_that_found_no_window_leaves_alone_one_that_started_listening_meanwhile(qtbot):
+    """A launch that found no window (the lock's patience ran out on a loaded machine)
+    listened over the socket of a window that had started meanwhile (QLocalServer.listen with
+    UserAccessOption puts its socket in place of any file there): that window ran on, out of
+    reach of every later launch. Only a socket nobody listens on is taken over."""
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+    from vsdesk.gui import single_instance
+
+    launch = single_instance.Launch([])
+    assert not launch.handed  # no window: this launch may listen
+    running = QLocalServer()  # the window that started meanwhile
+    assert running.listen(single_instance.socket_path()), running.errorString()
+    try:
+        assert launch.listen() is None
+        later = QLocalSocket()
+        later.connectToServer(single_instance.socket_path())
+        assert later.waitForConnected(1000)
+        assert running.waitForNewConnection(1000)  # a later launch still reaches it
+        later.abort()
+    finally:
+        running.close()

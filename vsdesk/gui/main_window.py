@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        if getattr(self, "listener", None) is not None:  # (set by app.run: one window per user)
+            self.listener.stop()
         self.settings.set_geometry(self.saveGeometry())
         self.hide()  # at once: the workers and thumbnail decoders get up to 3 s in all below to stop
         self.settings.set_last_tab(self.current_tab().mode)

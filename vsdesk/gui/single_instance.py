@@ -49,6 +49,15 @@ def socket_path() -> str:
     return os.path.join(folder, name)
 
 
+def someone_listens(where: str) -> bool:
+    """Whether a window listens on ``where`` (a socket file left by a crashed one refuses)."""
+    socket = QLocalSocket()
+    socket.connectToServer(where)
+    listening = socket.waitForConnected(1000)
+    socket.abort()
+    return listening
+
+
 def hand_over(paths: list[str]) -> bool | None:
     """Give ``paths`` to the window already running. True: it has them. None: no window listens
     (none runs, or a crashed one left its socket). False: one listens but did not take them (it
@@ -78,6 +87,13 @@ class Listener(QObject):
         server.setParent(self)
         self._receive, self._accepting = receive, accepting
         server.newConnection.connect(self._on_connection)
+
+    def stop(self) -> None:
+        """The window is closing: stop listening now, not once its workers have stopped (up to
+        CLOSE_WAIT_S later). A launch meanwhile then finds no window and becomes the one later
+        launches hand theirs to; else it was refused ("closing"), opened a window that does not
+        listen, and every launch after it opened yet another window."""
+        self.server.close()  # (its socket's file goes with it)
 
     def _on_connection(self) -> None:
         while (socket := self.server.nextPendingConnection()) is not None:
@@ -133,6 +149,12 @@ class Launch:
                 return None
             server = QLocalServer()
             server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)  # this user alone
+            # Not over a socket a window listens on now (one that started while this launch
+            # waited past the lock's patience): listen() with UserAccessOption puts its socket in
+            # place of any file there, and that window would run on out of every launch's reach.
+            if someone_listens(self.where):
+                log.warning("another vsdesk window started meanwhile: this one will not take later launches' paths")
+                return None
             if not server.listen(self.where):
                 QLocalServer.removeServer(self.where)  # a crashed window's socket: nobody answered on it
                 if not server.listen(self.where):
@@ -149,4 +171,4 @@ class Launch:
             self._locked = False
 
 
-__all__ = ["NEW_WINDOW", "Launch", "Listener", "hand_over", "socket_path"]
+__all__ = ["NEW_WINDOW", "Launch", "Listener", "hand_over", "socket_path", "someone_listens"]
