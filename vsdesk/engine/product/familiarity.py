@@ -179,8 +179,8 @@ class Familiarity:
     def turned_gain(self, embedding: np.ndarray, turned: np.ndarray) -> float:
         """How much higher the better of the ``turned`` embeddings (the picture turned by 90
         degrees each way) scores than the picture as given (``embedding``)."""
-        scores = self.scores(np.vstack([np.asarray(embedding, np.float32)[None], np.asarray(turned, np.float32)]))
-        return float(scores[1:].max() - scores[0])
+        return _turned_gain(self.scores(np.vstack([np.asarray(embedding, np.float32)[None],
+                                                   np.asarray(turned, np.float32)])))
 
     def describe(self, embedding: np.ndarray, pixels: np.ndarray | None = None,
                  turned: np.ndarray | None = None) -> dict:
@@ -199,7 +199,7 @@ class Familiarity:
         value = float(typicality[0])
         described = {"typicality": round(value, 1), "unfamiliar": value < UNFAMILIAR_BELOW}
         if turned is not None:
-            sideways = float(scores[1:].max() - scores[0]) > SIDEWAYS_GAIN  # as ``turned_gain``
+            sideways = _turned_gain(scores) > SIDEWAYS_GAIN
             described.update(sideways=sideways, typicality_turned=round(float(typicality[1:].max()), 1))
             described["unfamiliar"] = described["unfamiliar"] or sideways
         if pixels is not None and self.flat_reference is not None:
@@ -208,6 +208,12 @@ class Familiarity:
             described.update(flat_areas=round(100 * share, 1), flat_unusual=unusual)
             described["unfamiliar"] = described["unfamiliar"] or unusual
         return described
+
+
+def _turned_gain(scores: np.ndarray) -> float:
+    """``Familiarity.turned_gain`` of the scores of a picture as given (``scores[0]``) and turned
+    (``scores[1:]``)."""
+    return float(scores[1:].max() - scores[0])
 
 
 def sentence(described: dict) -> str:
