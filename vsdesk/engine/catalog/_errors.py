@@ -17,6 +17,11 @@ class CatalogNotFound(CatalogError):
     pass
 
 
+def no_such_catalog(name: str) -> CatalogNotFound:
+    """There is no catalog ``name``: none was made, or another process removed it meanwhile."""
+    return CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)")
+
+
 class CatalogExists(CatalogError):
     pass
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from vsdesk.engine.catalog._errors import CatalogNotFound, CatalogStorageError, being_indexed, storage_error
+from vsdesk.engine.catalog._errors import CatalogStorageError, being_indexed, no_such_catalog, storage_error
 
 try:
     import fcntl
@@ -82,7 +82,7 @@ def _flock(location: Path, name: str, outcome: str, shared: bool, patience: floa
         fp = open(path, "w")
     except OSError as exc:  # a read-only or full disk
         if exc.errno == errno.ENOENT and not location.is_dir():  # removed by another process meanwhile
-            raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)") from None
+            raise no_such_catalog(name) from None
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (the lock file is ours, not the user's)
             raise CatalogStorageError(
                 f"catalog {name!r} cannot be changed: its folder {location} is read-only (or you may not write "

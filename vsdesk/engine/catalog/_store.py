@@ -29,6 +29,7 @@ from vsdesk.engine.catalog._errors import (
     CatalogNotFound,
     CatalogStorageError,
     _is_corruption,
+    no_such_catalog,
     storage_error,
 )
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
@@ -173,12 +174,12 @@ class Catalog:
         if not config_path.is_file():
             if location.is_dir():
                 raise CatalogNotFound(_missing_settings(name, location))
-            raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)")
+            raise no_such_catalog(name)
         note = None
         try:
             config = _read_config(config_path)
         except FileNotFoundError:  # removed by another process since it was looked for
-            raise CatalogNotFound(f"no catalog named {name!r} (see `vsdesk catalogs list`)") from None
+            raise no_such_catalog(name) from None
         except OSError as exc:  # no permission, a disk error: says nothing about its content
             raise storage_error(config_path, exc, name) from None
         except ValueError as exc:
