@@ -7,6 +7,7 @@ tabs' first tasks on the worker thread, the current tab first.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -20,6 +21,9 @@ from vsdesk.gui.mode_tab import ModeTab
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.worker import TaskRunner, ms_until
+
+if TYPE_CHECKING:
+    from vsdesk.gui.single_instance import Listener
 
 #: Closing waits at most this long for background work to stop at a safe point (the window is
 #: hidden first); a step that cannot be interrupted (a t-SNE stage) finishes after it, unseen.
@@ -41,6 +45,9 @@ class MainWindow(QMainWindow):
         one is not restored (a maximised one kept the window maximised over it)."""
         super().__init__(parent)
         self.autostart = autostart
+        #: Later launches' paths come here (``single_instance.Listener``, set by ``app.run``):
+        #: None for a window that does not listen (``--new-window``, the tests).
+        self.listener: Listener | None = None
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
         self.settings = settings or Settings()
         self.runner = TaskRunner(("tf", "compute", "io"), self)
@@ -298,7 +305,7 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        if getattr(self, "listener", None) is not None:  # (set by app.run: one window per user)
+        if self.listener is not None:  # not listening from now on: a launch opens its own window
             self.listener.stop()
         self.settings.set_geometry(self.saveGeometry())
         self.hide()  # at once: the workers and thumbnail decoders get up to 3 s in all below to stop
