@@ -258,11 +258,8 @@ def project_catalog(
         unsaved = exc
     else:
         unsaved = None
-    _remove_older_maps(catalog.name, path)  # also when unsaved: on a full disk it frees space
-    try:
-        stages_path.unlink(missing_ok=True)  # (the map is whole: its stages are no longer needed)
-    except OSError:
-        pass  # (a cache that could hold none: nothing to remove)
+    # Also when unsaved: on a full disk it frees space. This map's stages go too: it is whole.
+    _remove_older_maps(catalog.name, path)
     return CatalogMap(vectors.paths, embedding, unsaved)
 
 
@@ -319,7 +316,8 @@ def _load(path: Path, n: int) -> np.ndarray | None:
 
 
 def _remove_older_maps(name: str, path: Path) -> None:
-    """Remove catalog ``name``'s maps other than ``path`` (of older versions or parameters)."""
+    """Remove catalog ``name``'s maps other than ``path`` (of older versions or parameters),
+    and every map's stages kept (``_stages_path``), ``path``'s too."""
     try:
         for old in [*path.parent.glob("*.npy"), *path.parent.glob("*.stages.npz")]:
             # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
