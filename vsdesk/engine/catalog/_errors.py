@@ -26,6 +26,11 @@ class CatalogExists(CatalogError):
     pass
 
 
+class CatalogChanged(CatalogError):
+    """The catalog holds other images or folders than the user was told when asked whether to
+    remove it (``remove_catalog``'s ``expect``): nothing was removed; ask again."""
+
+
 class CatalogModeMismatch(CatalogError):
     pass
 

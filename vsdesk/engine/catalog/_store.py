@@ -32,6 +32,7 @@ from vsdesk.engine.catalog._errors import (
     no_such_catalog,
     storage_error,
 )
+from vsdesk.engine.catalog._leftovers import clear_removal_leftovers
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
     _SCHEMA,
@@ -157,6 +158,7 @@ class Catalog:
         # over: a sound index in it is reconciled with the folders by the next run, and one of
         # another mode has its vectors dropped on opening (see _claim_for_mode).
         location.mkdir(parents=True, exist_ok=True)
+        clear_removal_leftovers()  # (what a crash mid-removal left: its space back)
         config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
         with lock_catalog(location, name, "it was not created", patience=LOCK_PATIENCE):
             if (location / CONFIG_FILE).exists():  # made by another process meanwhile
