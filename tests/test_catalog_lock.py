@@ -433,3 +433,112 @@ def test_a_removal_told_of_what_the_catalog_no_longer_holds_removes_nothing(two_
     assert remove_catalog("shop", expect=(0, (str(first), str(second)))).left_over is None
     assert not catalog_exists("shop")
 
+
+#: Another vsdesk process opening catalogs new0, new1, ... (`vsdesk search --catalog NAME`): it
+#: marks that it looks for one, tries to open it until it is there, and prints how each try ended.
+OPENER = """
+import collections, json, os
+from vsdesk.engine.catalog import Catalog, CatalogNotFound
+
+ended = collections.Counter()
+for i in range({count}):
+    open(os.path.join({marks!r}, f"new{{i}}"), "w").close()
+    while True:
+        try:
+            with Catalog.open(f"new{{i}}") as catalog:
+                catalog.counts()
+            ended["opened"] += 1
+            break
+        except CatalogNotFound:
+            ended["not found"] += 1
+        except Exception as exc:
+            ended[f"{{type(exc).__name__}}: {{exc}}"] += 1
+            break
+print(json.dumps(ended))
+"""
+
+
+def test_a_catalog_created_while_another_process_opens_it_is_made_whole(tmp_path):
+    """`vsdesk index --catalog NEW FOLDER` while `vsdesk search --catalog NEW` runs: SQLite made
+    the new index as an empty file, written at its first change; the other process, opening
+    it in between, took the empty file for a damaged one and moved it aside, and one or the
+    other failed with "disk I/O error", "database disk image is malformed" or "locked". Now
+    the index is made whole and put in place in one step."""
+    count = 150
+    marks = tmp_path / "looking"
+    marks.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", OPENER.format(count=count, marks=str(marks))], cwd=REPO,
+                            env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    failed = []
+    try:
+        for i in range(count):
+            deadline = time.monotonic() + 60
+            while not (marks / f"new{i}").exists():  # made while the other process looks for it
+                assert proc.poll() is None, proc.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the other process never looked for the catalog"
+                time.sleep(0.001)
+            try:
+                with Catalog.create(f"new{i}", "vae", []) as catalog:
+                    catalog.counts()
+            except Exception as exc:
+                failed.append(f"{type(exc).__name__}: {exc}")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err[-2000:]
+    ended = json.loads(out)
+    assert failed == [] and ended.get("opened") == count, (failed, ended)
+    assert not [p for p in catalog_location("new0").parent.rglob("*damaged*")]
+
+
+#: Another vsdesk process opening catalog "again" over and over until ``{stop}`` is made; prints
+#: how each try ended.
+REOPENER = """
+import collections, json, os
+from vsdesk.engine.catalog import Catalog, CatalogNotFound
+
+ended = collections.Counter()
+open({stop!r} + ".started", "w").close()
+while not os.path.exists({stop!r}):
+    try:
+        with Catalog.open("again") as catalog:
+            catalog.counts()
+        ended["opened"] += 1
+    except CatalogNotFound:
+        ended["not found"] += 1
+    except Exception as exc:
+        ended[f"{{type(exc).__name__}}: {{exc}}"] += 1
+print(json.dumps(ended))
+"""
+
+
+def test_a_catalog_removed_and_made_again_while_another_process_opens_it_is_said_so(tmp_path):
+    """A catalog removed while another process had it open, and one of that name made at once:
+    that process's index files were deleted under it, and the folder it looked in was there
+    again, so its error was said as a disk error ("disk I/O error", "no permission"). Now it is
+    told that the catalog it opened was removed."""
+    from vsdesk.engine.catalog import remove_catalog
+
+    stop = tmp_path / "stop"
+    proc = subprocess.Popen([sys.executable, "-c", REOPENER.format(stop=str(stop))], cwd=REPO,
+                            env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not Path(f"{stop}.started").exists():
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the other process never started"
+            time.sleep(0.01)
+        for _ in range(200):
+            Catalog.create("again", "vae", []).close()
+            remove_catalog("again")
+        stop.touch()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err[-2000:]
+    ended = json.loads(out)
+    assert set(ended) <= {"opened", "not found"}, ended

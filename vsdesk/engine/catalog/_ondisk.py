@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sqlite3
+import uuid
 from pathlib import Path
 
 from vsdesk.engine import paths
@@ -133,6 +134,45 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
         conn.close()  # not left open until collected (it would keep a full disk busy)
         raise
     return conn, read_only
+
+
+def write_schema(conn: sqlite3.Connection) -> None:
+    """The index's tables and its schema, version and uid, where any is missing."""
+    conn.executescript(_SCHEMA)
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+
+
+def make_index(path: Path) -> None:
+    """A new index at ``path``, made whole in one step, unless there is one. SQLite makes an
+    empty file first and writes it at the first change: another process opening the catalog
+    in between (`vsdesk search` while `vsdesk index` creates it) took the empty file for a
+    damaged one and moved it aside under the first one's feet ("disk I/O error", "database
+    disk image is malformed"), or both switched it to WAL at once ("locked"). So the index is
+    made under another name, tables and all, and linked in place: never over one another
+    process made meanwhile, which is used instead. Where it cannot be made (a read-only
+    folder, a full disk), nothing is done: connecting says why, in words."""
+    if path.exists():
+        return
+    made = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")  # (one of our files: removed with the catalog)
+    try:
+        conn = sqlite3.connect(made, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # kept in the file
+            with conn:
+                write_schema(conn)
+        finally:
+            conn.close()  # (the last connection: its -wal is written into the file and deleted)
+        os.link(made, path)
+    except (OSError, sqlite3.Error):
+        pass  # made by another process meanwhile (FileExistsError), or cannot be made here
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                Path(f"{made}{suffix}").unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def _read_config(path: Path) -> dict:

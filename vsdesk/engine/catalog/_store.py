@@ -13,7 +13,6 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
@@ -35,7 +34,6 @@ from vsdesk.engine.catalog._errors import (
 from vsdesk.engine.catalog._leftovers import clear_removal_leftovers
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
-    _SCHEMA,
     _TABLES,
     CONFIG_FILE,
     INDEX_FILE,
@@ -49,7 +47,9 @@ from vsdesk.engine.catalog._ondisk import (
     _short_note,
     _write_json,
     catalog_location,
+    make_index,
     on_read_only_disk,
+    write_schema,
 )
 from vsdesk.engine.catalog._scan import (
     MOUNT,
@@ -116,6 +116,8 @@ class Catalog:
 
     def __init__(self, location: Path, config: dict, recovered: str | None = None):
         self.location = location
+        #: Which folder it is: another of the same name is another catalog (``_storage``).
+        self._folder = _folder_identity(location)
         self._config = config
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
@@ -324,10 +326,7 @@ class Catalog:
                 "SELECT COUNT(*) FROM meta WHERE key IN ('schema', 'version', 'uid')").fetchone()[0] == 3:
             return
         with self._lock, self._conn:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+            write_schema(self._conn)
 
     def _claim_for_mode(self) -> None:
         """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
@@ -513,15 +512,29 @@ class Catalog:
     def _storage(self):
         """SQLite and OS errors on the index become a ``CatalogError`` that says what to do. Its
         folder gone: another process removed the catalog (``remove_catalog`` renames the folder
-        aside first), which is said, not a disk error or a permission."""
+        aside first), which is said, not a disk error or a permission; so too when one of that
+        name was made again meanwhile (another folder: this one's files were deleted under it)."""
         try:
             yield
         except (sqlite3.Error, OSError) as exc:
-            if not self.location.is_dir():
+            if not self._still_there():
                 raise _removed_since_opened(self.name) from None
             raise storage_error(self.index_path, exc, self.name) from None
 
+    def _still_there(self) -> bool:
+        """Whether this catalog's folder is where it was opened: not removed, nor made again
+        since (another folder, or the same inode number given again: made at another time)."""
+        if _folder_identity(self.location) != self._folder:
+            return False
+        try:
+            return _read_config(self.location / CONFIG_FILE).get("created") == self._config.get("created")
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True  # cannot be told: not said to be removed
+
     def _connect(self) -> sqlite3.Connection:
+        make_index(self.index_path)  # (a new one whole: never an empty file another process sees)
         conn, self.read_only = _connect(self.index_path)
         return conn
 
@@ -947,6 +960,15 @@ def _away(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
     which of them hold no entry is told by ``catalog`` (none without it)."""
     empty = tuple(folder for folder in kinds if not catalog.holds_files(folder)) if catalog is not None else ()
     return {"missing_folders": tuple(kinds), "missing_kinds": kinds, "missing_without_images": empty}
+
+
+def _folder_identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``folder``; None when it is gone."""
+    try:
+        found = folder.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _removed_since_opened(name: str) -> CatalogNotFound:
