@@ -1475,3 +1475,22 @@ def test_what_a_crash_mid_removal_left_goes_when_catalogs_are_listed_or_one_is_c
     assert with_a_user_file.exists() and (with_a_user_file / "notes.txt").read_text() == "mine"
     assert named_otherwise.exists()
     assert snapshot(photos) == before
+
+
+def test_images_to_embed_counts_each_new_content_once_and_no_copy_of_a_known_one(photos):
+    """A copy of an indexed image with a new time (copied, or touched) was counted as an image
+    to embed, and so was each copy of one new image: a run finds their bytes known by their
+    hash, or embeds them once. The count is what a run embeds."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder("old-v1"))
+    first, second = sorted((photos / "a").iterdir())[:2]
+    shutil.copy(first, photos / "copy-of-first.jpg")  # (a new time: not taken for a move)
+    os.utime(second, ns=(second.stat().st_atime_ns, second.stat().st_mtime_ns + 10**9))  # touched
+    new = clothing_images(1, start=20)[0]
+    shutil.copy(new, photos / "new.jpg")
+    shutil.copy(new, photos / "b" / "new-again.jpg")
+    assert images_to_embed(catalog, ["old-", "new-"]) == [1, 13]  # (15 files; 13 contents)
+    assert index_catalog(catalog, HistogramEmbedder("old-v1")).embedded == 1
+    assert images_to_embed(catalog, ["old-", "new-"]) == [0, 13]
+    assert index_catalog(catalog, HistogramEmbedder("new-v1")).embedded == 13
+    catalog.close()
