@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
-from vsdesk.engine.map_colours import PREDICTED, Colouring, _colour_key, colouring
+from vsdesk.engine.map_colours import PREDICTED, Colouring, colour_key, colouring
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
 
@@ -70,7 +70,7 @@ class ItemType:
     def says(self, label: str) -> bool:
         """Whether the item's ``label`` names this type already (an unlabelled folder's predicted
         class, the sample's own label): then it is said once."""
-        return _colour_key(label) == _colour_key(self.name)
+        return colour_key(label) == colour_key(self.name)
 
     def tip_lines(self) -> list[str]:
         """Its lines in a tooltip: the type when the model predicted it, the kids' wear flag when yes."""

@@ -17,15 +17,9 @@ from vsdesk.engine.catalog._errors import (
 )
 from vsdesk.engine.catalog._leftovers import aside_name, check_only_ours, clear_removal_leftovers, delete_aside
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, lock_catalog
-from vsdesk.engine.catalog._ondisk import (
-    _NAME_RE,
-    CONFIG_FILE,
-    _missing_settings,
-    _read_config,
-    catalog_location,
-)
+from vsdesk.engine.catalog._ondisk import CONFIG_FILE, NAME_RE, catalog_location, missing_settings, read_config
 from vsdesk.engine.catalog._scan import away_folders
-from vsdesk.engine.catalog._store import Catalog, CatalogInfo, _away
+from vsdesk.engine.catalog._store import Catalog, CatalogInfo, away_fields
 
 
 def catalog_exists(name: str) -> bool:
@@ -48,7 +42,7 @@ def catalog_settings() -> list[CatalogSettings]:
     for location in _catalog_folders():
         config = {"mode": "?", "folders": []}
         try:
-            config = _read_config(location / CONFIG_FILE)
+            config = read_config(location / CONFIG_FILE)
         except OSError:
             pass  # no settings file (an interrupted remove), or unreadable
         except ValueError:  # damaged: rebuilt from the index, if it can be
@@ -63,7 +57,7 @@ def catalog_settings() -> list[CatalogSettings]:
 
 def _catalog_folders() -> list[Path]:
     return [location for location in sorted(paths.catalogs_dir().iterdir())
-            if location.is_dir() and _NAME_RE.match(location.name)]
+            if location.is_dir() and NAME_RE.match(location.name)]
 
 
 def list_catalogs() -> list[CatalogInfo]:
@@ -74,19 +68,19 @@ def list_catalogs() -> list[CatalogInfo]:
     for location in _catalog_folders():
         if not (location / CONFIG_FILE).is_file():  # listed, so that it can be removed or made anew
             infos.append(CatalogInfo(location.name, "?", [], 0, 0, 0, str(location),
-                                     problem=_missing_settings(location.name, location)))
+                                     problem=missing_settings(location.name, location)))
             continue
         try:
             with Catalog.open(location.name) as catalog:
                 infos.append(catalog.info())
         except (CatalogError, sqlite3.Error, OSError) as exc:
             try:  # an index that cannot be used just now: its settings still say what it is
-                config = _read_config(location / CONFIG_FILE)
+                config = read_config(location / CONFIG_FILE)
                 mode, folders, model = str(config["mode"]), list(config["folders"]), config.get("model")
             except (OSError, ValueError):
                 mode, folders, model = "?", [], None
             infos.append(CatalogInfo(location.name, mode, folders, 0, 0, 0, str(location), problem=str(exc),
-                                     model=model, **_away(away_folders(folders))))
+                                     model=model, **away_fields(away_folders(folders))))
     return infos
 
 

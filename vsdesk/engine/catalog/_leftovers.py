@@ -14,15 +14,15 @@ from pathlib import Path
 from vsdesk.engine import paths
 from vsdesk.engine.catalog._errors import CatalogError
 from vsdesk.engine.catalog._locking import LOCK_FILE, held_if_free
-from vsdesk.engine.catalog._ondisk import _NAME_RE, _OUR_FILES
+from vsdesk.engine.catalog._ondisk import NAME_RE, OUR_FILES
 
 log = logging.getLogger(__name__)
 
 #: How a catalog's folder being removed is renamed: hidden, and not a catalog's name
-#: (``_NAME_RE``), so that it is never listed, opened or taken for one.
+#: (``NAME_RE``), so that it is never listed, opened or taken for one.
 _ASIDE = ".removed-"
 #: Such a folder, by its whole name: the only ones ``clear_removal_leftovers`` deletes.
-_ASIDE_RE = re.compile(re.escape(_ASIDE) + _NAME_RE.pattern.strip("^$") + "-[0-9a-f]{8}")
+_ASIDE_RE = re.compile(re.escape(_ASIDE) + NAME_RE.pattern.strip("^$") + "-[0-9a-f]{8}")
 
 
 def aside_name(name: str) -> str:
@@ -33,7 +33,7 @@ def aside_name(name: str) -> str:
 def check_only_ours(location: Path, outcome: str) -> None:
     """``CatalogError`` if the folder ``location`` holds a file vsdesk did not write: it is not
     ours to delete (``outcome``: what became of the removal)."""
-    others = sorted(p.name for p in location.iterdir() if not p.name.startswith(_OUR_FILES))
+    others = sorted(p.name for p in location.iterdir() if not p.name.startswith(OUR_FILES))
     if others:
         shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); {outcome}")
