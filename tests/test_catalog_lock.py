@@ -43,6 +43,29 @@ print(report.indexed)
 BUSY = "catalog 'shop' is being indexed by another vsdesk process"
 
 
+@contextlib.contextmanager
+def another_process(script: str):
+    """Another vsdesk process running ``script``: yields it and ``wait_for(path, what)``, which
+    waits until the process has made the file ``path`` (``what``: what it then did). Killed if
+    it is still running at the end."""
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_for(path: Path, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not path.exists():
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, f"the other process never {what}"
+            time.sleep(0.002)
+
+    try:
+        yield proc, wait_for
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def _folder(root: Path, name: str, start: int, count: int) -> Path:
     folder = root / name
     folder.mkdir()
@@ -346,25 +369,14 @@ def test_a_catalog_removed_while_another_process_looks_at_it_is_removed_whole(ca
             assert index_catalog(catalog, HistogramEmbedder()).indexed == 3
     marks = tmp_path / "seen"
     marks.mkdir()
-    script = LOOKER.format(count=count, marks=str(marks))
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=os.environ.copy(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with another_process(LOOKER.format(count=count, marks=str(marks))) as (proc, wait_for):
         failed = []
         for i in range(count):
-            deadline = time.monotonic() + 60
-            while not (marks / f"shop{i}").exists():  # removed while the other process looks at it
-                assert proc.poll() is None, proc.communicate()[1][-2000:]
-                assert time.monotonic() < deadline, "the other process never looked at the catalog"
-                time.sleep(0.005)
+            wait_for(marks / f"shop{i}", "looked at the catalog")  # removed while the other process looks at it
             code, _, err = run(capsys, "catalogs", "remove", f"shop{i}")
             if code != 0 or "warning" in err:
                 failed.append(err.strip())
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err[-2000:]
     assert failed == []
     assert sorted(p.name for p in paths.catalogs_dir().iterdir()) == []  # nothing left, nothing aside
@@ -467,26 +479,16 @@ def test_a_catalog_created_while_another_process_opens_it_is_made_whole(tmp_path
     count = 150
     marks = tmp_path / "looking"
     marks.mkdir()
-    proc = subprocess.Popen([sys.executable, "-c", OPENER.format(count=count, marks=str(marks))], cwd=REPO,
-                            env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     failed = []
-    try:
+    with another_process(OPENER.format(count=count, marks=str(marks))) as (proc, wait_for):
         for i in range(count):
-            deadline = time.monotonic() + 60
-            while not (marks / f"new{i}").exists():  # made while the other process looks for it
-                assert proc.poll() is None, proc.communicate()[1][-2000:]
-                assert time.monotonic() < deadline, "the other process never looked for the catalog"
-                time.sleep(0.001)
+            wait_for(marks / f"new{i}", "looked for the catalog")  # made while the other process looks for it
             try:
                 with Catalog.create(f"new{i}", "vae", []) as catalog:
                     catalog.counts()
             except Exception as exc:
                 failed.append(f"{type(exc).__name__}: {exc}")
         out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err[-2000:]
     ended = json.loads(out)
     assert failed == [] and ended.get("opened") == count, (failed, ended)
@@ -522,23 +524,13 @@ def test_a_catalog_removed_and_made_again_while_another_process_opens_it_is_said
     from vsdesk.engine.catalog import remove_catalog
 
     stop = tmp_path / "stop"
-    proc = subprocess.Popen([sys.executable, "-c", REOPENER.format(stop=str(stop))], cwd=REPO,
-                            env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not Path(f"{stop}.started").exists():
-            assert proc.poll() is None, proc.communicate()[1][-2000:]
-            assert time.monotonic() < deadline, "the other process never started"
-            time.sleep(0.01)
+    with another_process(REOPENER.format(stop=str(stop))) as (proc, wait_for):
+        wait_for(Path(f"{stop}.started"), "started")
         for _ in range(200):
             Catalog.create("again", "vae", []).close()
             remove_catalog("again")
         stop.touch()
         out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err[-2000:]
     ended = json.loads(out)
     assert set(ended) <= {"opened", "not found"}, ended

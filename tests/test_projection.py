@@ -35,6 +35,22 @@ def indexed_catalog(tmp_path, n: int):
     return catalog, root
 
 
+def shop_with_copies(tmp_path, copied: slice):
+    """A style catalog "shop" of 12 clothing photos in shop/clothing, the ``copied`` ones also
+    in shop/backup, indexed; its folder, and the photos."""
+    root = tmp_path / "shop"
+    (root / "clothing").mkdir(parents=True)
+    (root / "backup").mkdir()
+    photos = clothing_images(12)
+    for src in photos:
+        shutil.copy(src, root / "clothing" / src.name)
+    for src in photos[copied]:
+        shutil.copy(src, root / "backup" / src.name)
+    catalog = Catalog.create("shop", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    return catalog, root, photos
+
+
 def test_stages_report_partials_and_keep_clusters_apart():
     x, labels = clusters()
     partials, steps = [], []
@@ -85,16 +101,7 @@ def test_a_file_at_several_paths_is_one_point_of_the_map_as_it_is_one_result(tmp
     from vsdesk.engine.map_colours import colouring
     from vsdesk.engine.session import map_rows
 
-    root = tmp_path / "shop"
-    (root / "clothing").mkdir(parents=True)
-    (root / "backup").mkdir()
-    photos = clothing_images(12)
-    for src in photos:
-        shutil.copy(src, root / "clothing" / src.name)
-    for src in photos[:4]:  # the same bytes at a second path
-        shutil.copy(src, root / "backup" / src.name)
-    catalog = Catalog.create("shop", "style", [root])
-    index_catalog(catalog, HistogramEmbedder())
+    catalog, root, photos = shop_with_copies(tmp_path, copied=slice(None, 4))  # the same bytes at a second path
     vectors, hashes = catalog.vectors(), catalog.hashes()
     assert len(vectors.paths) == 16
     browse = fold_catalog(vectors.paths, hashes)
@@ -159,16 +166,8 @@ def test_a_folded_map_stopped_midway_goes_on_rightly_when_another_path_of_a_file
     from vsdesk.engine.query import fold_catalog
     from vsdesk.engine.session import map_rows
 
-    root = tmp_path / "shop"
-    (root / "clothing").mkdir(parents=True)
-    (root / "backup").mkdir()
-    photos = clothing_images(12)
-    for src in photos:
-        shutil.copy(src, root / "clothing" / src.name)
-    for src in photos[-4:]:  # copies of the last files, at paths sorted first ("backup" < "clothing")
-        shutil.copy(src, root / "backup" / src.name)
-    catalog = Catalog.create("shop", "style", [root])
-    index_catalog(catalog, HistogramEmbedder())
+    # copies of the last files, at paths sorted first ("backup" < "clothing")
+    catalog, root, photos = shop_with_copies(tmp_path, copied=slice(-4, None))
     vectors = catalog.vectors()
     shown_before = fold_catalog(vectors.paths, catalog.hashes())
     before = map_rows(shown_before)
