@@ -140,7 +140,9 @@ def remove_catalog(name: str, expect: tuple[int, tuple[str, ...]] | None = None)
         failure = delete_aside(aside)
     if failure is None:
         return Removed(name, location)
-    return Removed(name, location, aside, str(failure))
+    # (the file's name alone: the message names the folder)
+    why = f"{failure.strerror}: {Path(failure.filename).name}" if failure.strerror and failure.filename else failure
+    return Removed(name, location, aside, str(why))
 
 
 def _check_unchanged(name: str, expect: tuple[int, tuple[str, ...]]) -> None:
