@@ -1444,3 +1444,53 @@ def test_a_bad_file_is_described_in_the_same_words_by_index_and_by_a_query(photo
             load_image(photos / name)
         assert indexed[name] == caught.value.reason, name
     assert indexed["empty.jpg"] == "the file is empty (0 bytes)"
+
+
+def test_what_a_crash_mid_removal_left_goes_when_catalogs_are_listed_or_one_is_created(photos):
+    """A removal renames the catalog's folder aside, then deletes it: a crash in between left
+    the folder for good. Now it goes later; only such folders, holding only our files, and not
+    one another process is deleting now (its lock file held)."""
+    import fcntl
+
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import catalog_location
+
+    asides = {"one": ".removed-one-0123abcd", "two": ".removed-two-89abcdef", "three": ".removed-three-01234567",
+              "four": ".removed-four"}
+    for name in asides:
+        with Catalog.create(name, "style", [photos]) as catalog:
+            index_catalog(catalog, HistogramEmbedder())
+    crashed, being_deleted, with_a_user_file, named_otherwise = (
+        catalog_location(name).rename(paths.catalogs_dir() / aside) for name, aside in asides.items())
+    (with_a_user_file / "notes.txt").write_text("mine")
+    before = snapshot(photos)
+    with open(being_deleted / ".index.lock", "w") as held:  # as another process's removal holds it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        assert list_catalogs() == []
+        assert not crashed.exists() and being_deleted.exists()
+        Catalog.create("new", "style", []).close()
+        assert being_deleted.exists()
+    Catalog.create("newer", "style", []).close()
+    assert not being_deleted.exists()
+    assert with_a_user_file.exists() and (with_a_user_file / "notes.txt").read_text() == "mine"
+    assert named_otherwise.exists()
+    assert snapshot(photos) == before
+
+
+def test_images_to_embed_counts_each_new_content_once_and_no_copy_of_a_known_one(photos):
+    """A copy of an indexed image with a new time (copied, or touched) was counted as an image
+    to embed, and so was each copy of one new image: a run finds their bytes known by their
+    hash, or embeds them once. The count is what a run embeds."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder("old-v1"))
+    first, second = sorted((photos / "a").iterdir())[:2]
+    shutil.copy(first, photos / "copy-of-first.jpg")  # (a new time: not taken for a move)
+    os.utime(second, ns=(second.stat().st_atime_ns, second.stat().st_mtime_ns + 10**9))  # touched
+    new = clothing_images(1, start=20)[0]
+    shutil.copy(new, photos / "new.jpg")
+    shutil.copy(new, photos / "b" / "new-again.jpg")
+    assert images_to_embed(catalog, ["old-", "new-"]) == [1, 13]  # (15 files; 13 contents)
+    assert index_catalog(catalog, HistogramEmbedder("old-v1")).embedded == 1
+    assert images_to_embed(catalog, ["old-", "new-"]) == [0, 13]
+    assert index_catalog(catalog, HistogramEmbedder("new-v1")).embedded == 13
+    catalog.close()

@@ -43,6 +43,29 @@ print(report.indexed)
 BUSY = "catalog 'shop' is being indexed by another vsdesk process"
 
 
+@contextlib.contextmanager
+def another_process(script: str):
+    """Another vsdesk process running ``script``: yields it and ``wait_for(path, what)``, which
+    waits until the process has made the file ``path`` (``what``: what it then did). Killed if
+    it is still running at the end."""
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_for(path: Path, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not path.exists():
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, f"the other process never {what}"
+            time.sleep(0.002)
+
+    try:
+        yield proc, wait_for
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def _folder(root: Path, name: str, start: int, count: int) -> Path:
     folder = root / name
     folder.mkdir()
@@ -346,25 +369,14 @@ def test_a_catalog_removed_while_another_process_looks_at_it_is_removed_whole(ca
             assert index_catalog(catalog, HistogramEmbedder()).indexed == 3
     marks = tmp_path / "seen"
     marks.mkdir()
-    script = LOOKER.format(count=count, marks=str(marks))
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=os.environ.copy(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with another_process(LOOKER.format(count=count, marks=str(marks))) as (proc, wait_for):
         failed = []
         for i in range(count):
-            deadline = time.monotonic() + 60
-            while not (marks / f"shop{i}").exists():  # removed while the other process looks at it
-                assert proc.poll() is None, proc.communicate()[1][-2000:]
-                assert time.monotonic() < deadline, "the other process never looked at the catalog"
-                time.sleep(0.005)
+            wait_for(marks / f"shop{i}", "looked at the catalog")  # removed while the other process looks at it
             code, _, err = run(capsys, "catalogs", "remove", f"shop{i}")
-            if code != 0:
+            if code != 0 or "warning" in err:
                 failed.append(err.strip())
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err[-2000:]
     assert failed == []
     assert sorted(p.name for p in paths.catalogs_dir().iterdir()) == []  # nothing left, nothing aside
@@ -372,3 +384,153 @@ def test_a_catalog_removed_while_another_process_looks_at_it_is_removed_whole(ca
     assert set(ended) == {"opened", "not found"}, ended
     assert ended["not found"] == count
     assert all(len(list(folder.glob("*.jpg"))) == 3 for folder in tmp_path.glob("images*"))  # the images untouched
+
+
+#: Another vsdesk process adds folder ``{folder}`` to catalog "shop" (`vsdesk index --catalog
+#: shop FOLDER` does it so); prints what became of it.
+ADD_FOLDER = """
+from vsdesk.engine.catalog import Catalog, CatalogBusy
+
+with Catalog.open("shop") as catalog:
+    try:
+        catalog.add_folder({folder!r})
+        print("added")
+    except CatalogBusy as exc:
+        print(exc)
+"""
+
+
+def test_what_a_removal_was_told_is_checked_under_the_catalogs_lock_with_the_removal(two_folders, monkeypatch):
+    """The window asks "remove the catalog (N images, these folders)?", and removes it if it
+    still holds that. The check was made before the removal took the lock: a folder another
+    process added in between was removed without the user having been told of it. Now the check
+    is made under the lock: the other process's change is refused while it is made."""
+    from vsdesk.engine.catalog import catalog_exists
+    from vsdesk.engine.session import ModeSession
+
+    first, second = two_folders
+    Catalog.create("shop", "style", [first]).close()
+    session = ModeSession("style")
+    asked = session.removal_facts("shop")[:2]  # what the user was told
+    other = []
+    counts = Catalog.counts
+
+    def counted_then_another_process_adds_a_folder(catalog):
+        found = counts(catalog)
+        if not other:  # right after the check: the other process's change, made or refused
+            other.append(subprocess.run([sys.executable, "-c", ADD_FOLDER.format(folder=str(second))], cwd=REPO,
+                                        capture_output=True, text=True, timeout=120))
+        return found
+
+    monkeypatch.setattr(Catalog, "counts", counted_then_another_process_adds_a_folder)
+    removed = session.remove_catalog("shop", asked)
+    [done] = other
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"{BUSY}; {second} was not added: try again once it has finished"
+    assert removed is not None and removed.left_over is None and not catalog_exists("shop")
+
+
+def test_a_removal_told_of_what_the_catalog_no_longer_holds_removes_nothing(two_folders):
+    from vsdesk.engine.catalog import CatalogChanged, catalog_exists, removal_facts, remove_catalog
+    from vsdesk.engine.session import ModeSession
+
+    first, second = two_folders
+    with Catalog.create("shop", "style", [first]) as catalog:
+        asked = removal_facts(catalog)
+        catalog.add_folder(second)  # (by another process, say)
+    with pytest.raises(CatalogChanged, match="catalog 'shop' changed since you were asked"):
+        remove_catalog("shop", expect=asked)
+    assert catalog_exists("shop")
+    assert ModeSession("style").remove_catalog("shop", asked) is None and catalog_exists("shop")
+    assert remove_catalog("shop", expect=(0, (str(first), str(second)))).left_over is None
+    assert not catalog_exists("shop")
+
+
+#: Another vsdesk process opening catalogs new0, new1, ... (`vsdesk search --catalog NAME`): it
+#: marks that it looks for one, tries to open it until it is there, and prints how each try ended.
+OPENER = """
+import collections, json, os
+from vsdesk.engine.catalog import Catalog, CatalogNotFound
+
+ended = collections.Counter()
+for i in range({count}):
+    open(os.path.join({marks!r}, f"new{{i}}"), "w").close()
+    while True:
+        try:
+            with Catalog.open(f"new{{i}}") as catalog:
+                catalog.counts()
+            ended["opened"] += 1
+            break
+        except CatalogNotFound:
+            ended["not found"] += 1
+        except Exception as exc:
+            ended[f"{{type(exc).__name__}}: {{exc}}"] += 1
+            break
+print(json.dumps(ended))
+"""
+
+
+def test_a_catalog_created_while_another_process_opens_it_is_made_whole(tmp_path):
+    """`vsdesk index --catalog NEW FOLDER` while `vsdesk search --catalog NEW` runs: SQLite made
+    the new index as an empty file, written at its first change; the other process, opening
+    it in between, took the empty file for a damaged one and moved it aside, and one or the
+    other failed with "disk I/O error", "database disk image is malformed" or "locked". Now
+    the index is made whole and put in place in one step."""
+    count = 150
+    marks = tmp_path / "looking"
+    marks.mkdir()
+    failed = []
+    with another_process(OPENER.format(count=count, marks=str(marks))) as (proc, wait_for):
+        for i in range(count):
+            wait_for(marks / f"new{i}", "looked for the catalog")  # made while the other process looks for it
+            try:
+                with Catalog.create(f"new{i}", "vae", []) as catalog:
+                    catalog.counts()
+            except Exception as exc:
+                failed.append(f"{type(exc).__name__}: {exc}")
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    ended = json.loads(out)
+    assert failed == [] and ended.get("opened") == count, (failed, ended)
+    assert not [p for p in catalog_location("new0").parent.rglob("*damaged*")]
+
+
+#: Another vsdesk process opening catalog "again" over and over until ``{stop}`` is made; prints
+#: how each try ended.
+REOPENER = """
+import collections, json, os
+from vsdesk.engine.catalog import Catalog, CatalogNotFound
+
+ended = collections.Counter()
+open({stop!r} + ".started", "w").close()
+while not os.path.exists({stop!r}):
+    try:
+        with Catalog.open("again") as catalog:
+            catalog.counts()
+        ended["opened"] += 1
+    except CatalogNotFound:
+        ended["not found"] += 1
+    except Exception as exc:
+        ended[f"{{type(exc).__name__}}: {{exc}}"] += 1
+print(json.dumps(ended))
+"""
+
+
+def test_a_catalog_removed_and_made_again_while_another_process_opens_it_is_said_so(tmp_path):
+    """A catalog removed while another process had it open, and one of that name made at once:
+    that process's index files were deleted under it, and the folder it looked in was there
+    again, so its error was said as a disk error ("disk I/O error", "no permission"). Now it is
+    told that the catalog it opened was removed."""
+    from vsdesk.engine.catalog import remove_catalog
+
+    stop = tmp_path / "stop"
+    with another_process(REOPENER.format(stop=str(stop))) as (proc, wait_for):
+        wait_for(Path(f"{stop}.started"), "started")
+        for _ in range(200):
+            Catalog.create("again", "vae", []).close()
+            remove_catalog("again")
+        stop.touch()
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    ended = json.loads(out)
+    assert set(ended) <= {"opened", "not found"}, ended

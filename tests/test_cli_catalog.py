@@ -36,7 +36,7 @@ def photos(tmp_path):
 def test_catalogs_list_and_remove_without_models(capsys):
     assert run(capsys, "catalogs", "list", "--json")[:2] == (0, "[]\n")
     code, _, err = run(capsys, "catalogs", "remove", "nothing")
-    assert code == 2 and "no catalog named 'nothing'" in err
+    assert code == 2 and err.strip() == "vsdesk: no catalog named 'nothing' (see `vsdesk catalogs list`)"  # as search says it
     code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "nothing", str(STYLE_DIR / "s_cubism-01.jpg"))
     assert code == 2 and "no catalog named 'nothing'" in err
 
@@ -48,6 +48,31 @@ def test_index_says_why_a_folder_cannot_be_indexed(capsys, tmp_path):
     assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
     code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(a_file))
     assert code == 2 and f"{a_file}: this is a file, not a folder" in err
+
+
+@needs_setpriv
+def test_a_catalog_removed_whose_files_cannot_all_be_deleted_is_removed_and_says_what_is_left():
+    """The catalog's folder renamed aside (the catalog is gone), then its files not deleted (no
+    permission here): exit 0, and the folder left said, on stderr and in the JSON; it is deleted
+    when catalogs are listed later."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import Catalog, catalog_exists, catalog_location, list_catalogs
+
+    Catalog.create("mine", "vae", []).close()
+    catalog_location("mine").chmod(0o555)  # its files cannot be deleted; the folder can be renamed
+    try:
+        done = without_root_powers([sys.executable, "-m", "vsdesk", "catalogs", "remove", "mine", "--json"])
+    finally:
+        for folder in paths.catalogs_dir().iterdir():
+            folder.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    [aside] = paths.catalogs_dir().glob(".removed-mine-*")
+    report = json.loads(done.stdout)
+    assert report["left_over"] == str(aside) and str(aside) in report["warning"]
+    assert "warning: catalog 'mine' was removed, but some of its index files could not be deleted" in done.stderr
+    assert f"delete the folder {aside}" in done.stderr and "removed catalog 'mine'" in done.stderr
+    assert not catalog_exists("mine")
+    assert list_catalogs() == [] and not aside.exists()
 
 
 @pytest.mark.slow

@@ -235,9 +235,10 @@ def test_catalogs_remove_and_remove_folder_print_json(capsys, tmp_path):
     code, out, _ = run(capsys, "catalogs", "remove", "shop", "--json")
     report = json.loads(out)
     assert code == 0 and report["catalog"] == "shop" and not os.path.exists(report["location"])
+    assert report["left_over"] is None and report["warning"] is None
     code, out, _ = run(capsys, "catalogs", "remove", "shop", "--json")
-    assert (code, json.loads(out)) == (2, {"catalog": "shop", "error": "no catalog named 'shop'",
-                                           "error_kind": "command-failed"})
+    assert (code, json.loads(out)) == (2, {"catalog": "shop", "error": "no catalog named 'shop' (see `vsdesk catalogs "
+                                           "list`)", "error_kind": "command-failed"})
     code, out, _ = run(capsys, "models", "remove", "product/nosuch", "--json")
     assert (code, json.loads(out)) == (2, {"model": "product/nosuch", "error_kind": "command-failed", "error":
                                            "no trained product model named 'nosuch' (see `vsdesk models list`)"})

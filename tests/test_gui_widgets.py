@@ -312,7 +312,7 @@ def log_file(tmp_path, monkeypatch):
     """The window's log file, as ``vsdesk`` sets it up (its own cache folder), removed after."""
     import logging
 
-    from vsdesk.gui.crash import log_to_file
+    from vsdesk.engine.logfile import log_to_file
 
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     handler = log_to_file()
@@ -325,7 +325,8 @@ def test_a_log_file_that_cannot_be_written_is_given_up_with_one_warning(tmp_path
     """A read-only cache folder printed a "--- Logging error ---" traceback for every message."""
     import logging
 
-    from vsdesk.gui.crash import details_note, log_to_file
+    from vsdesk.engine.logfile import log_to_file
+    from vsdesk.gui.crash import details_note
 
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "cache" / "vsdesk.log").mkdir(parents=True)  # a folder in its place: it cannot be opened

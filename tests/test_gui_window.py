@@ -3646,6 +3646,37 @@ def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_
                     "once it is ready."), said
 
 
+def test_a_catalog_removed_whose_files_could_not_all_be_deleted_is_said_removed_with_what_is_left(
+        qtbot, window, tmp_path):
+    """The catalog's folder renamed aside, then a file in it not deleted: the catalog is removed
+    all the same (it was an error, and the window went on showing a catalog that was gone). The
+    window says so, with the folder left, and shows the sample."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import catalog_location
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    name = tab.catalog_name
+    stuck = catalog_location(name) / "catalog.json"
+    # Not to be deleted, even by root (the tests run as root here; a chmod does not stop it).
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(stuck)]).returncode != 0:
+        pytest.skip("needs chattr, and a file system where a file can be made immutable")
+    try:
+        tab.catalog_bar.remove_action.trigger()
+        answer_removal(qtbot, tab, remove=True)
+        qtbot.waitUntil(lambda: "was removed" in tab.messages.text(), timeout=30_000)
+        [left] = paths.catalogs_dir().glob(f".removed-{name}-*")
+        window.grab().save(str(tmp_path / "removed-with-files-left.png"))
+        assert tab.messages.text() == (
+            f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was touched. Some of "
+            f"its index files could not be deleted (Operation not permitted: catalog.json): the folder "
+            f"{left} holds only vsdesk's files, and can be deleted to free their space.")
+        assert name not in ModeSession("style").catalog_names()
+        qtbot.waitUntil(lambda: tab.catalog_name == DEFAULT_SAMPLE["style"], timeout=30_000)
+    finally:
+        for folder in paths.catalogs_dir().glob(f".removed-{name}-*"):
+            subprocess.run(["chattr", "-i", str(folder / "catalog.json")])
+
+
 def test_the_news_that_a_catalog_was_removed_goes_once_one_of_that_name_is_shown_again(qtbot, window, tmp_path):
     """The review: a catalog removed by the command line, then made again (the same folder, the
     same name) and shown: "The catalog “shop” was removed…" stayed up over the new one."""

@@ -35,6 +35,22 @@ def indexed_catalog(tmp_path, n: int):
     return catalog, root
 
 
+def shop_with_copies(tmp_path, copied: slice):
+    """A style catalog "shop" of 12 clothing photos in shop/clothing, the ``copied`` ones also
+    in shop/backup, indexed; its folder, and the photos."""
+    root = tmp_path / "shop"
+    (root / "clothing").mkdir(parents=True)
+    (root / "backup").mkdir()
+    photos = clothing_images(12)
+    for src in photos:
+        shutil.copy(src, root / "clothing" / src.name)
+    for src in photos[copied]:
+        shutil.copy(src, root / "backup" / src.name)
+    catalog = Catalog.create("shop", "style", [root])
+    index_catalog(catalog, HistogramEmbedder())
+    return catalog, root, photos
+
+
 def test_stages_report_partials_and_keep_clusters_apart():
     x, labels = clusters()
     partials, steps = [], []
@@ -85,16 +101,7 @@ def test_a_file_at_several_paths_is_one_point_of_the_map_as_it_is_one_result(tmp
     from vsdesk.engine.map_colours import colouring
     from vsdesk.engine.session import map_rows
 
-    root = tmp_path / "shop"
-    (root / "clothing").mkdir(parents=True)
-    (root / "backup").mkdir()
-    photos = clothing_images(12)
-    for src in photos:
-        shutil.copy(src, root / "clothing" / src.name)
-    for src in photos[:4]:  # the same bytes at a second path
-        shutil.copy(src, root / "backup" / src.name)
-    catalog = Catalog.create("shop", "style", [root])
-    index_catalog(catalog, HistogramEmbedder())
+    catalog, root, photos = shop_with_copies(tmp_path, copied=slice(None, 4))  # the same bytes at a second path
     vectors, hashes = catalog.vectors(), catalog.hashes()
     assert len(vectors.paths) == 16
     browse = fold_catalog(vectors.paths, hashes)
@@ -159,16 +166,8 @@ def test_a_folded_map_stopped_midway_goes_on_rightly_when_another_path_of_a_file
     from vsdesk.engine.query import fold_catalog
     from vsdesk.engine.session import map_rows
 
-    root = tmp_path / "shop"
-    (root / "clothing").mkdir(parents=True)
-    (root / "backup").mkdir()
-    photos = clothing_images(12)
-    for src in photos:
-        shutil.copy(src, root / "clothing" / src.name)
-    for src in photos[-4:]:  # copies of the last files, at paths sorted first ("backup" < "clothing")
-        shutil.copy(src, root / "backup" / src.name)
-    catalog = Catalog.create("shop", "style", [root])
-    index_catalog(catalog, HistogramEmbedder())
+    # copies of the last files, at paths sorted first ("backup" < "clothing")
+    catalog, root, photos = shop_with_copies(tmp_path, copied=slice(-4, None))
     vectors = catalog.vectors()
     shown_before = fold_catalog(vectors.paths, catalog.hashes())
     before = map_rows(shown_before)
@@ -268,3 +267,36 @@ def test_a_map_refined_from_an_earlier_one_is_cached_apart_from_the_map_computed
     assert np.array_equal(project_catalog(catalog, iterations=250, start_from=earlier).xy, refined)  # cached
     assert np.array_equal(project_catalog(catalog, iterations=250).xy, afresh)  # not the refined one
     assert np.array_equal(project_catalog(catalog, iterations=250).xy, afresh)
+
+
+def test_a_refined_map_stopped_midway_goes_on_only_from_the_same_earlier_map(tmp_path):
+    """The refined maps of a catalog version share their cache key, and so did their stages: a
+    refinement from earlier map A, stopped midway, was resumed by a refinement from map B.
+    Stages are kept for the layout they started from."""
+    from vsdesk.engine.projection import CatalogMap, initial_layout
+
+    catalog, _root = indexed_catalog(tmp_path, 40)
+    vectors = catalog.vectors()
+    first = project(vectors.matrix[:30], iterations=250)
+    one = CatalogMap(vectors.paths[:30], first)
+    other = CatalogMap(vectors.paths[:30], first * np.array([-1, 1], np.float32))  # mirrored
+    asked = iter([False, True])  # (asked after PCA, then after each stage)
+    with pytest.raises(CancelledError):  # refined in two stages: stopped after the first
+        project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=750, start_from=one)
+    assert len(list((paths.cache_dir() / "projections").glob("map-*.stages.npz"))) == 1
+    refined = project_catalog(catalog, iterations=750, start_from=other).xy
+    start = initial_layout(vectors.paths, vectors.matrix, other)
+    assert np.array_equal(refined, project(vectors.matrix, iterations=750, init=start))
+
+
+def test_the_stages_of_another_map_of_the_catalog_go_when_a_new_map_starts(tmp_path):
+    """Stages kept were removed only once a map of the catalog was whole: maps stopped midway
+    over and over (the window closed, the catalog changed) kept every one of them."""
+    catalog, _root = indexed_catalog(tmp_path, 40)
+    asked = iter([False, True])
+    with pytest.raises(CancelledError):
+        project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=750)
+    [kept] = (paths.cache_dir() / "projections").glob("map-*.stages.npz")
+    with pytest.raises(CancelledError):  # another map of it (other parameters), stopped at once
+        project_catalog(catalog, cancelled=lambda: True, iterations=1000)
+    assert not kept.exists()

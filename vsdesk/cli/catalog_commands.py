@@ -203,13 +203,14 @@ def _removed_if_left_empty(name: str):
 
 def _remove_if_empty(name: str) -> bool:
     """Removes catalog ``name`` if it holds no entry and no run indexes it; whether it did."""
-    from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed, remove_catalog
+    from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed, removal_facts, remove_catalog
 
     try:
         with Catalog.open(name) as catalog:
             if catalog.counts() != (0, 0) or is_being_indexed(catalog):
                 return False
-        remove_catalog(name)
+            empty = removal_facts(catalog)
+        remove_catalog(name, expect=empty)  # not if another process indexed an image into it meanwhile
     except CatalogError:  # a courtesy: the command's own error is the one to tell
         return False
     return True
@@ -979,10 +980,15 @@ def _forget_folder(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     with json_on_failure(args, catalog=args.name):
-        location = _handle(_remove_catalog, args)
+        removed = _handle(_remove_catalog, args)
     if args.json:
-        print_json({"catalog": args.name, "location": str(location)})
-    say(f"removed catalog {args.name!r} (index files in {location}); your images were not touched")
+        print_json({"catalog": args.name, "location": str(removed.location),
+                    "left_over": None if removed.left_over is None else str(removed.left_over),
+                    "warning": removed.problem or None})
+    # Removed all the same when some files could not be deleted: exit 0, and what is left said.
+    if removed.left_over is not None:
+        say(f"warning: {removed.problem}")
+    say(f"removed catalog {args.name!r} (index files in {removed.location}); your images were not touched")
     return 0
 
 

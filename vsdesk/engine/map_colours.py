@@ -84,12 +84,12 @@ def label_colours(names: list[str], classes: list[str]) -> list[int]:
     when it can), strong hues before dark and light ones. 'unlabelled' is grey (-1). At most
     ``COLOUR_SLOTS`` names (``colouring`` groups the rest)."""
     slots: list[int | None] = [UNLABELLED_SLOT if name == UNLABELLED else None for name in names]
-    class_slot = {_colour_key(name): i for i, name in enumerate(classes) if i < COLOUR_SLOTS}
+    class_slot = {colour_key(name): i for i, name in enumerate(classes) if i < COLOUR_SLOTS}
     taken: set[int] = set()
     for loose in (False, True):  # a class's own name before a near spelling of it (plural, singular)
         for i, name in enumerate(names):
             if slots[i] is None:
-                key = _colour_key(name)
+                key = colour_key(name)
                 own = next((class_slot[k] for k in (_near_keys(key) if loose else [key])
                             if class_slot.get(k) is not None and class_slot[k] not in taken), None)
                 if own is not None:
@@ -105,12 +105,12 @@ def label_colours(names: list[str], classes: list[str]) -> list[int]:
             if not free:  # more names than slots: ``colouring`` groups them first
                 slots[i] = GROUPED_SLOT
                 continue
-            slots[i] = free[zlib.crc32(_colour_key(name).encode()) % len(free)]
+            slots[i] = free[zlib.crc32(colour_key(name).encode()) % len(free)]
             taken.add(slots[i])
     return slots  # type: ignore[return-value]
 
 
-def _colour_key(name: str) -> str:
+def colour_key(name: str) -> str:
     """A label as compared with a class: "T_shirt", "t-shirt" and "T-Shirt (predicted)" are one."""
     return re.sub(r"[\W_]+", "", name.removesuffix(PREDICTED).casefold())
 

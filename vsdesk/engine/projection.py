@@ -13,7 +13,8 @@ affinities (about a second for 5,000 points) and resets the optimiser's momentum
 Results are cached per catalog (``uid``, ``version``, model key and parameters; a map refined
 from an earlier one under a key of its own) as ``.npy`` in the cache directory
 (``allow_pickle=False``), so showing the map again is instant; a map stopped midway keeps its
-stages done there too (``.stages.npz``) and goes on from them. The cache is a courtesy: a map
+stages done there too (``.stages.npz``; a refined map's, per earlier map it started from) and
+goes on from them; those of the catalog's other maps go as a map of it starts. The cache is a courtesy: a map
 that cannot be saved there (a full or read-only disk) is returned all the same, with the reason
 (``CatalogMap.unsaved``), and computed again next time.
 """
@@ -245,7 +246,10 @@ def project_catalog(
             cached = _load(path, n)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
-    stages_path = _stages_path(path)
+    stages_path = _stages_path(path, init)
+    # Those of another version, other parameters or another start are of no use now: gone as
+    # this map starts, not only once a map is whole (a map stopped midway each time kept all).
+    _remove_maps_of(catalog.name, path.parent, "*.stages.npz", keep=stages_path)
     embedding = project_folded(vectors.matrix, browse, progress, cancelled, partial, perplexity=perplexity,
                                iterations=iterations, init=init, resume=_load_stages(stages_path, len(browse)),  # (of the points drawn)
                                checkpoint=lambda done, xy: _save_stages(stages_path, done, xy))
@@ -263,11 +267,16 @@ def project_catalog(
     return CatalogMap(vectors.paths, embedding, unsaved)
 
 
-def _stages_path(path: Path) -> Path:
+def _stages_path(path: Path, start: np.ndarray | None = None) -> Path:
     """Where the stages done of the map cached at ``path`` are kept until it is whole: a map
     stopped midway (the window closed, another catalog chosen) goes on from its last stage
-    next time, not from 0 %."""
-    return path.with_name(f"{path.stem}.stages.npz")
+    next time, not from 0 %. A refined map's stages are of the layout it started from
+    (``start``, ``initial_layout``): the refined maps of a catalog version share ``path``,
+    and stages of a refinement from another earlier map would be resumed as this one's."""
+    if start is None:
+        return path.with_name(f"{path.stem}.stages.npz")
+    digest = hashlib.sha256(path.stem.encode() + np.ascontiguousarray(start, np.float32).tobytes()).hexdigest()[:24]
+    return path.with_name(f"{path.stem.rpartition('-')[0]}-{digest}.stages.npz")  # (its catalog's name kept)
 
 
 def _load_stages(path: Path, n: int) -> tuple[int, np.ndarray] | None:
@@ -318,12 +327,18 @@ def _load(path: Path, n: int) -> np.ndarray | None:
 def _remove_older_maps(name: str, path: Path) -> None:
     """Remove catalog ``name``'s maps other than ``path`` (of older versions or parameters),
     and every map's stages kept (``_stages_path``), ``path``'s too."""
+    _remove_maps_of(name, path.parent, "*.npy", keep=path)
+    _remove_maps_of(name, path.parent, "*.stages.npz")
+
+
+def _remove_maps_of(name: str, folder: Path, pattern: str, keep: Path | None = None) -> None:
+    """Remove catalog ``name``'s files matching ``pattern`` in ``folder`` but ``keep``."""
     try:
-        for old in [*path.parent.glob("*.npy"), *path.parent.glob("*.stages.npz")]:
+        for old in folder.glob(pattern):
             # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
             # folder_catalog_name makes) must not count as one of "photos-style".
             stem = old.name.removesuffix(".stages.npz").removesuffix(".npy")  # (a name may hold ".")
-            if old != path and stem.rpartition("-")[0] == name:
+            if old != keep and stem.rpartition("-")[0] == name:
                 old.unlink(missing_ok=True)
     except OSError as exc:  # a read-only cache, say: they stay, harmless
         log.warning("older maps of catalog %r could not be removed from the cache: %s", name, exc)

@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
-from vsdesk.engine.map_colours import PREDICTED, Colouring, _colour_key, colouring
+from vsdesk.engine.map_colours import PREDICTED, Colouring, colour_key, colouring
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
 
@@ -70,7 +70,7 @@ class ItemType:
     def says(self, label: str) -> bool:
         """Whether the item's ``label`` names this type already (an unlabelled folder's predicted
         class, the sample's own label): then it is said once."""
-        return _colour_key(label) == _colour_key(self.name)
+        return colour_key(label) == colour_key(self.name)
 
     def tip_lines(self) -> list[str]:
         """Its lines in a tooltip: the type when the model predicted it, the kids' wear flag when yes."""
@@ -704,29 +704,31 @@ class ModeSession:
         """(indexed images, folders, being indexed now) of catalog ``name`` as it is on disk: what
         its removal takes out, read again when it is asked (the command line may have added a
         folder to it since the window showed it). For the I/O thread."""
-        from vsdesk.engine.catalog import Catalog, is_being_indexed
+        from vsdesk.engine.catalog import Catalog, is_being_indexed, removal_facts
 
         with Catalog.open(name) as catalog:
-            return catalog.counts()[0], tuple(catalog.folders), is_being_indexed(catalog)
+            return *removal_facts(catalog), is_being_indexed(catalog)
 
-    def remove_catalog(self, name: str, expected: tuple[int, tuple[str, ...]] | None = None) -> bool:
+    def remove_catalog(self, name: str, expected: tuple[int, tuple[str, ...]] | None = None):
         """Remove catalog ``name`` as `vsdesk catalogs remove` does: vsdesk's index and settings
         of it, never the images. Not a sample (vsdesk's own, made again when opened). The window
         runs it on its TensorFlow thread, where the catalog's index runs are: never during one.
         ``expected``: (images, folders) as the user was told them when asked; if the catalog
-        holds others now (another process indexed it meanwhile), nothing is removed and False
-        is returned, for the user to be asked again with what it holds now."""
+        holds others now (another process indexed it meanwhile: checked under its lock, in one
+        step with the removal), nothing is removed and None is returned, for the user to be
+        asked again with what it holds now. Else ``Removed`` (its ``problem``: files left)."""
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import CatalogError, remove_catalog
+        from vsdesk.engine.catalog import CatalogChanged, CatalogError, remove_catalog
 
         if samples.is_sample(name):
             raise CatalogError(f"{name!r} is a sample catalog: it is vsdesk's own, not removed")
-        if expected is not None and self.removal_facts(name)[:2] != expected:
-            return False
-        remove_catalog(name)
+        try:
+            removed = remove_catalog(name, expect=expected)
+        except CatalogChanged:
+            return None
         if self.catalog is not None and self.catalog.name == name:
             self.catalog = None  # nothing of it is searched any more
-        return True
+        return removed
 
     def _snapshot(self, catalog, embedder: Any, options: dict[str, Any] | None = None) -> CatalogSnapshot:
         """``catalog`` as indexed now; ``embedder``: its model, or None when it is not loaded

@@ -29,9 +29,9 @@ def run(argv: list[str]) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from vsdesk.engine.logfile import log_to_file
     from vsdesk.engine.paths import resources_dir
-
-    from vsdesk.gui.crash import install_excepthooks, log_to_file
+    from vsdesk.gui.crash import install_excepthooks
     from vsdesk.gui.main_window import MainWindow
     from vsdesk.gui.settings import keep_qt_settings_in_config_dir
     from vsdesk.gui.theme import ColourScheme

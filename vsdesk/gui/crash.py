@@ -15,7 +15,7 @@ import traceback
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, Slot
 
-from vsdesk.engine.logfile import LOG_NAME, log_file, log_to_file  # noqa: F401 - re-exported: the window's
+from vsdesk.engine.logfile import log_file
 
 log = logging.getLogger("vsdesk")
 

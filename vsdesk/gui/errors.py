@@ -2,7 +2,7 @@
 
 Expected problems (a bad file, a missing model, a damaged catalog) carry their own readable
 message; anything else is reported as unexpected with its type and logged with a traceback, to
-the log file the message names (``crash.log_to_file``).
+the log file the message names (``logfile.log_to_file``).
 """
 
 from __future__ import annotations

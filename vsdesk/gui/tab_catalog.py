@@ -932,17 +932,20 @@ class TabCatalog(QObject):
         self.catalog_bar.set_busy(True, "removing")
         self.catalog_bar.set_status(f"Removing “{name}”…")
 
-        def removed(done: bool) -> None:
+        def removed(done) -> None:  # ``Removed``, or None: it changed meanwhile
             self.catalog_bar.set_busy(False)
-            if not done:
+            if done is None:
                 if self.snapshot is not None:
                     self._show_status(self.snapshot)
                 self.ask_to_remove_catalog(again=True)
                 return
             self._unsay()
             # Said now, not once the sample has opened: that may fail (offline) or take a while.
-            self._tell_removed(name, "info", f"The catalog “{name}” was removed (vsdesk's index and settings of it); "
-                                             "no image was touched.")
+            said = f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was touched."
+            if done.left_over is not None:  # removed all the same: its folder is hidden, tried again later
+                said += (f" Some of its index files could not be deleted ({done.why}): the folder {done.left_over} "
+                         "holds only vsdesk's files, and can be deleted to free their space.")
+            self._tell_removed(name, "warning" if done.left_over is not None else "info", said)
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
 

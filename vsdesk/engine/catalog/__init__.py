@@ -63,7 +63,12 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # remove-folder ...` drops it from the catalog"
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
-    remove_catalog(name)                        # deletes our index files only, never images
+    remove_catalog(name, expect=None)           # deletes our index files only, never images; expect:
+                                                # removal_facts(catalog) as the user was told them,
+                                                # checked under the lock (CatalogChanged: nothing removed)
+        # -> Removed(location, left_over, problem): left_over, the folder renamed aside that could
+        #    not be deleted (the catalog is removed); such folders go when catalogs are listed or
+        #    one is created
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
 ``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message),
@@ -110,11 +115,14 @@ from vsdesk.engine.catalog._catalogs import (
     CatalogSettings,
     catalog_exists,
     catalog_settings,
+    Removed,
     list_catalogs,
+    removal_facts,
     remove_catalog,
 )
 from vsdesk.engine.catalog._errors import (
     CatalogBusy,
+    CatalogChanged,
     CatalogError,
     CatalogExists,
     CatalogModeMismatch,
@@ -133,6 +141,7 @@ __all__ = [
     "added_folder_words",
     "Catalog",
     "CatalogBusy",
+    "CatalogChanged",
     "CatalogError",
     "CatalogExists",
     "CatalogInfo",
@@ -160,5 +169,7 @@ __all__ = [
     "is_being_indexed",
     "list_catalogs",
     "no_images_words",
+    "removal_facts",
     "remove_catalog",
+    "Removed",
 ]

@@ -26,6 +26,11 @@ class CatalogExists(CatalogError):
     pass
 
 
+class CatalogChanged(CatalogError):
+    """The catalog holds other images or folders than the user was told when asked whether to
+    remove it (``remove_catalog``'s ``expect``): nothing was removed; ask again."""
+
+
 class CatalogModeMismatch(CatalogError):
     pass
 
@@ -51,7 +56,7 @@ def _primary_code(exc: BaseException) -> int | None:
     return None if code is None else code & 0xFF
 
 
-def _is_corruption(exc: BaseException) -> bool:
+def is_corruption(exc: BaseException) -> bool:
     """Only these say the file itself is bad. Every other error (locked, disk full, read-only,
     no permission, I/O, cannot open) is about the circumstances: the file is sound and must be
     left alone, or a healthy index would be thrown away and rebuilt for nothing."""
@@ -69,7 +74,7 @@ def _nearly_full(folder: Path) -> bool:
 def storage_error(path: Path, exc: BaseException, name: str | None = None) -> CatalogError:
     """A SQLite or OS error on one of our files, as a message that says what to do."""
     code, err = _primary_code(exc), getattr(exc, "errno", None)
-    if _is_corruption(exc):  # found in use, after the checks on opening passed
+    if is_corruption(exc):  # found in use, after the checks on opening passed
         text = (f"the index file {path} is damaged ({exc}); your images are untouched. "
                 f"`vsdesk catalogs remove {name or path.parent.name}` and indexing the folders again rebuilds it")
         return CatalogError(f"catalog {name!r}: {text}" if name else text)

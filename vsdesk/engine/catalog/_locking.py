@@ -103,3 +103,27 @@ def _flock(location: Path, name: str, outcome: str, shared: bool, patience: floa
             yield
         finally:
             fcntl.flock(fp.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def held_if_free(path: Path) -> Iterator[bool]:
+    """An ``flock`` on the lock file ``path`` if no other process holds it: whether it is held.
+    Never made (no O_CREAT): a folder renamed aside for removal (``remove_catalog``) is not
+    written into; gone or held by another, False."""
+    if fcntl is None:
+        yield True  # (Windows: no advisory locks; a file in use there cannot be deleted anyway)
+        return
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            free = True
+        except OSError:
+            free = False
+        yield free
+    finally:
+        os.close(fd)  # (releases the lock)

@@ -20,10 +20,11 @@ import json
 import os
 import re
 import sqlite3
+import uuid
 from pathlib import Path
 
 from vsdesk.engine import paths
-from vsdesk.engine.catalog._errors import CatalogError, _is_corruption, storage_error
+from vsdesk.engine.catalog._errors import CatalogError, is_corruption, storage_error
 from vsdesk.engine.catalog._locking import LOCK_FILE
 from vsdesk.engine.files import atomic_write_json
 
@@ -33,9 +34,9 @@ BUSY_TIMEOUT = 30.0
 CONFIG_FILE = "catalog.json"
 INDEX_FILE = "index.sqlite"
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-_TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped")
+TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -82,7 +83,7 @@ CREATE TABLE IF NOT EXISTS scan_skipped (
 
 
 def validate_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.match(name):
         raise CatalogError(
             f"invalid catalog name {name!r}: use 1-64 ASCII letters (a-z, A-Z), digits, '.', '_' or '-', starting with a letter or digit"
         )
@@ -93,7 +94,7 @@ def catalog_location(name: str) -> Path:
     return paths.catalogs_dir() / validate_name(name)
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
     # fsync before the rename, so that a power cut cannot leave an empty file where the user's
     # folder choices were.
     try:
@@ -110,7 +111,7 @@ def on_read_only_disk(path: str | os.PathLike) -> bool:
         return False
 
 
-def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
+def connect_index(path: Path) -> tuple[sqlite3.Connection, bool]:
     """A connection to the index at ``path``, and whether it is read-only (may not be written)."""
     read_only = path.exists() and not os.access(path, os.W_OK)
     # SQLite makes its -wal and -shm files beside the index, even to read it: in a folder that
@@ -135,7 +136,46 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
     return conn, read_only
 
 
-def _read_config(path: Path) -> dict:
+def write_schema(conn: sqlite3.Connection) -> None:
+    """The index's tables and its schema, version and uid, where any is missing."""
+    conn.executescript(_SCHEMA)
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+
+
+def make_index(path: Path) -> None:
+    """A new index at ``path``, made whole in one step, unless there is one. SQLite makes an
+    empty file first and writes it at the first change: another process opening the catalog
+    in between (`vsdesk search` while `vsdesk index` creates it) took the empty file for a
+    damaged one and moved it aside under the first one's feet ("disk I/O error", "database
+    disk image is malformed"), or both switched it to WAL at once ("locked"). So the index is
+    made under another name, tables and all, and linked in place: never over one another
+    process made meanwhile, which is used instead. Where it cannot be made (a read-only
+    folder, a full disk), nothing is done: connecting says why, in words."""
+    if path.exists():
+        return
+    made = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")  # (one of our files: removed with the catalog)
+    try:
+        conn = sqlite3.connect(made, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # kept in the file
+            with conn:
+                write_schema(conn)
+        finally:
+            conn.close()  # (the last connection: its -wal is written into the file and deleted)
+        os.link(made, path)
+    except (OSError, sqlite3.Error):
+        pass  # made by another process meanwhile (FileExistsError), or cannot be made here
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                Path(f"{made}{suffix}").unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def read_config(path: Path) -> dict:
     """The settings in ``path``; ``ValueError`` when they are damaged (cut off, emptied)."""
     config = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(config, dict) or "mode" not in config or not isinstance(config.get("folders"), list):
@@ -143,15 +183,15 @@ def _read_config(path: Path) -> dict:
     return config
 
 
-def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
+def settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
     """(mode, model, folders) as the index at ``path`` holds them; (None, None, []) when it is
     missing, damaged or cannot be read now."""
     from vsdesk.engine.modes import mode_of_vectors_key
 
     try:
-        if not path.is_file() or _check_index_file(path) is not None:
+        if not path.is_file() or check_index_file(path) is not None:
             return None, None, []
-        conn, _ = _connect(path)
+        conn, _ = connect_index(path)
         try:
             if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
                 return None, None, []
@@ -169,7 +209,7 @@ def _settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
 _CHECK_DUMP = re.compile(r" \(the database failed its integrity check \(.*?\)\)(?=; it was moved)", re.DOTALL)
 
 
-def _short_note(note: str | None) -> str | None:
+def short_note(note: str | None) -> str | None:
     """A recovery note kept in an index by an older vsdesk, without SQLite's integrity-check
     output; any other line break made a space (the note is one sentence)."""
     if not note:
@@ -177,7 +217,7 @@ def _short_note(note: str | None) -> str | None:
     return " ".join(_CHECK_DUMP.sub("", note).split("\n"))
 
 
-def _check_index_file(path: Path) -> str | None:
+def check_index_file(path: Path) -> str | None:
     """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
     SQLite database (truncated to a few bytes, overwritten) is a problem. A file that cannot be
     read (no permission, a disk error) raises the ``OSError``: that says nothing about its content."""
@@ -198,11 +238,11 @@ def _check_index_file(path: Path) -> str | None:
     return None
 
 
-def _is_damaged(path: Path) -> bool:
+def is_damaged(path: Path) -> bool:
     """True only when ``path`` (a moved-aside index copy) is proven damaged; a copy that reads
     fine, or cannot be checked now, is not."""
     try:
-        if _check_index_file(path) is not None:
+        if check_index_file(path) is not None:
             return True
         conn = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)  # a copy: nobody writes it
         try:
@@ -210,13 +250,13 @@ def _is_damaged(path: Path) -> bool:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        return _is_corruption(exc)
+        return is_corruption(exc)
     except OSError:
         return False
     return not row or row[0] != "ok"
 
 
-def _missing_settings(name: str, location: Path) -> str:
+def missing_settings(name: str, location: Path) -> str:
     return (f"catalog {name!r} has no settings file ({location / CONFIG_FILE} is missing: an interrupted "
             f"`vsdesk catalogs remove`?). `vsdesk catalogs remove {name}` removes what is left of it; "
             f"`vsdesk index --mode MODE --catalog {name} FOLDER...` makes it a catalog again")
@@ -226,4 +266,4 @@ def _missing_settings(name: str, location: Path) -> str:
 #: its -wal/-shm and damaged copies, the indexing lock): nothing else is ever removed with it.
 # ".tmp-" and ".catalog.json.": temp files of an interrupted catalog.json write, named by
 # files.atomic_path now and by the older mkstemp code before.
-_OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", ".tmp-", INDEX_FILE, LOCK_FILE)
+OUR_FILES = (CONFIG_FILE, f".{CONFIG_FILE}.", ".tmp-", INDEX_FILE, LOCK_FILE)

@@ -13,7 +13,6 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
@@ -28,27 +27,29 @@ from vsdesk.engine.catalog._errors import (
     CatalogModeMismatch,
     CatalogNotFound,
     CatalogStorageError,
-    _is_corruption,
+    is_corruption,
     no_such_catalog,
     storage_error,
 )
+from vsdesk.engine.catalog._leftovers import clear_removal_leftovers
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
-    _SCHEMA,
-    _TABLES,
     CONFIG_FILE,
     INDEX_FILE,
     SCHEMA_VERSION,
-    _check_index_file,
-    _connect,
-    _is_damaged,
-    _missing_settings,
-    _read_config,
-    _settings_in_index,
-    _short_note,
-    _write_json,
+    TABLES,
     catalog_location,
+    check_index_file,
+    connect_index,
+    is_damaged,
+    make_index,
+    missing_settings,
     on_read_only_disk,
+    read_config,
+    settings_in_index,
+    short_note,
+    write_json,
+    write_schema,
 )
 from vsdesk.engine.catalog._scan import (
     MOUNT,
@@ -115,6 +116,8 @@ class Catalog:
 
     def __init__(self, location: Path, config: dict, recovered: str | None = None):
         self.location = location
+        #: Which folder it is: another of the same name is another catalog (``_storage``).
+        self._folder = _folder_identity(location)
         self._config = config
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
@@ -157,11 +160,12 @@ class Catalog:
         # over: a sound index in it is reconciled with the folders by the next run, and one of
         # another mode has its vectors dropped on opening (see _claim_for_mode).
         location.mkdir(parents=True, exist_ok=True)
+        clear_removal_leftovers()  # (what a crash mid-removal left: its space back)
         config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
         with lock_catalog(location, name, "it was not created", patience=LOCK_PATIENCE):
             if (location / CONFIG_FILE).exists():  # made by another process meanwhile
                 raise CatalogExists(f"a catalog named {name!r} already exists")
-            _write_json(location / CONFIG_FILE, config)
+            write_json(location / CONFIG_FILE, config)
         catalog = cls(location, config)
         for folder in folders:
             catalog.add_folder(folder)
@@ -173,11 +177,11 @@ class Catalog:
         config_path = location / CONFIG_FILE
         if not config_path.is_file():
             if location.is_dir():
-                raise CatalogNotFound(_missing_settings(name, location))
+                raise CatalogNotFound(missing_settings(name, location))
             raise no_such_catalog(name)
         note = None
         try:
-            config = _read_config(config_path)
+            config = read_config(config_path)
         except FileNotFoundError:  # removed by another process since it was looked for
             raise no_such_catalog(name) from None
         except OSError as exc:  # no permission, a disk error: says nothing about its content
@@ -258,13 +262,13 @@ class Catalog:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        problem = _check_index_file(self.index_path)
+        problem = check_index_file(self.index_path)
         if problem is None:
             try:
                 self._conn = self._connect()
                 problem = self._check_connection()
             except sqlite3.Error as exc:
-                if not _is_corruption(exc):
+                if not is_corruption(exc):
                     raise  # locked, full, read-only ...: a sound file, left as it is
                 problem = f"the database cannot be read ({exc})"
         return problem
@@ -273,7 +277,7 @@ class Catalog:
         """The recovery note kept in the index (with any from earlier opens); a read-only index,
         or one found without its tables, keeps none."""
         try:
-            self.recovered = _short_note(self._meta("recovered")) or self.recovered
+            self.recovered = short_note(self._meta("recovered")) or self.recovered
         except CatalogError:
             pass
 
@@ -289,7 +293,7 @@ class Catalog:
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
         self._foreign = stored not in (None, self.mode)
-        return (not set(_TABLES) <= tables or not {"schema", "version", "uid"} <= meta.keys()
+        return (not set(TABLES) <= tables or not {"schema", "version", "uid"} <= meta.keys()
                 or meta.get("mode") != self.mode or meta.get("model") != self.model or self._foreign
                 or bool(self._unsaved_note))
 
@@ -318,14 +322,11 @@ class Catalog:
         index): nothing a run could undo, so made without the catalog's lock. Written only
         when missing: a write waits for another process's run to commit its batch."""
         tables = self._table_names()
-        if set(_TABLES) <= tables and self.conn.execute(
+        if set(TABLES) <= tables and self.conn.execute(
                 "SELECT COUNT(*) FROM meta WHERE key IN ('schema', 'version', 'uid')").fetchone()[0] == 3:
             return
         with self._lock, self._conn:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('uid', ?)", (uuid.uuid4().hex,))
+            write_schema(self._conn)
 
     def _claim_for_mode(self) -> None:
         """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
@@ -511,16 +512,30 @@ class Catalog:
     def _storage(self):
         """SQLite and OS errors on the index become a ``CatalogError`` that says what to do. Its
         folder gone: another process removed the catalog (``remove_catalog`` renames the folder
-        aside first), which is said, not a disk error or a permission."""
+        aside first), which is said, not a disk error or a permission; so too when one of that
+        name was made again meanwhile (another folder: this one's files were deleted under it)."""
         try:
             yield
         except (sqlite3.Error, OSError) as exc:
-            if not self.location.is_dir():
+            if not self._still_there():
                 raise _removed_since_opened(self.name) from None
             raise storage_error(self.index_path, exc, self.name) from None
 
+    def _still_there(self) -> bool:
+        """Whether this catalog's folder is where it was opened: not removed, nor made again
+        since (another folder, or the same inode number given again: made at another time)."""
+        if _folder_identity(self.location) != self._folder:
+            return False
+        try:
+            return read_config(self.location / CONFIG_FILE).get("created") == self._config.get("created")
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True  # cannot be told: not said to be removed
+
     def _connect(self) -> sqlite3.Connection:
-        conn, self.read_only = _connect(self.index_path)
+        make_index(self.index_path)  # (a new one whole: never an empty file another process sees)
+        conn, self.read_only = connect_index(self.index_path)
         return conn
 
     def _check_connection(self) -> str | None:
@@ -575,7 +590,7 @@ class Catalog:
         copies = sorted(self.location.glob(f"{INDEX_FILE}.damaged-*"), key=lambda p: p.stat().st_mtime)
         stems = list(dict.fromkeys(str(p).removesuffix("-wal").removesuffix("-shm") for p in copies))
         for stem in stems[:-keep]:
-            if not _is_damaged(Path(stem)):
+            if not is_damaged(Path(stem)):
                 # Never delete an index that reads fine: older vsdesk versions moved sound
                 # indexes aside on a full disk or a lock, and such a copy may be the only one.
                 continue
@@ -643,7 +658,7 @@ class Catalog:
 
     def _read_settings_again(self) -> None:
         try:
-            config = _read_config(self.location / CONFIG_FILE)
+            config = read_config(self.location / CONFIG_FILE)
         except FileNotFoundError:
             raise _removed_since_opened(self.name) from None
         except (OSError, ValueError):
@@ -662,7 +677,7 @@ class Catalog:
                 self._config.pop("model", None)
             else:
                 self._config["model"] = model
-            _write_json(self.location / CONFIG_FILE, self._config)
+            write_json(self.location / CONFIG_FILE, self._config)
             if not self.read_only:
                 with self._lock, self._storage(), self.conn:
                     self._mark_model()
@@ -680,7 +695,7 @@ class Catalog:
                 if covering is None:
                     folders = self._config["folders"]
                     self._config["folders"] = [f for f in folders if not is_within(f, path)] + [path]
-                    _write_json(self.location / CONFIG_FILE, self._config)
+                    write_json(self.location / CONFIG_FILE, self._config)
                     covering = path
         return covering
 
@@ -695,7 +710,7 @@ class Catalog:
         path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
         with self.exclusive():  # a run of another process would put its entries (and it) back
             self._config["folders"] = [f for f in self._config["folders"] if f != path]
-            _write_json(self.location / CONFIG_FILE, self._config)
+            write_json(self.location / CONFIG_FILE, self._config)
             with self._lock, self._storage(), self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
                 prefix = path.rstrip(os.sep) + os.sep
@@ -882,7 +897,7 @@ class Catalog:
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           **_away(self.away_folders(), self))
+                           **away_fields(self.away_folders(), self))
 
 
 #: The images searched: entries with a vector of the key given (as ``vectors()`` joins them).
@@ -911,7 +926,7 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
     or that its vectors' key tells. Raises ``CatalogError`` when they cannot be told reliably:
     nothing is guessed, and the damaged file is left as it is."""
     config_path = location / CONFIG_FILE
-    mode, model, folders = _settings_in_index(location / INDEX_FILE)
+    mode, model, folders = settings_in_index(location / INDEX_FILE)
     if mode is None or not folders:
         listed = "".join(f"\n    {folder}" for folder in folders)
         raise CatalogError(
@@ -930,7 +945,7 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
                 os.replace(config_path, moved)  # kept for a look: it is small
             except OSError as exc:
                 raise storage_error(config_path, exc, name) from None
-            _write_json(config_path, config)
+            write_json(config_path, config)
     except CatalogBusy:  # searched with the settings read from the index; the file left for later
         who = "this" if held_here(location) else "another"  # (an index run in another of its threads)
         return config, (f"catalog {name!r}: its settings file is damaged ({damage}); they were read from the "
@@ -940,11 +955,20 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
                    f"from the index: {told}"
 
 
-def _away(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
+def away_fields(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
     """``CatalogInfo``'s fields on the folders that are away (``kinds``: each with its kind);
     which of them hold no entry is told by ``catalog`` (none without it)."""
     empty = tuple(folder for folder in kinds if not catalog.holds_files(folder)) if catalog is not None else ()
     return {"missing_folders": tuple(kinds), "missing_kinds": kinds, "missing_without_images": empty}
+
+
+def _folder_identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``folder``; None when it is gone."""
+    try:
+        found = folder.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _removed_since_opened(name: str) -> CatalogNotFound:
