@@ -26,6 +26,7 @@ from vsdesk.cli._common import (
     json_on_failure,
     positive_int,
     print_json,
+    queries_exit_code,
     say,
     why_not_done,
 )
@@ -500,7 +501,7 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
         except ImageError as exc:
             _failed(record, exc)
     if all("error" in record for record in records):
-        return 1, None
+        return queries_exit_code(args.images, len(records)), None
     with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):  # a sample is created here
         return _search_with(args, records)
 

@@ -19,6 +19,7 @@ from vsdesk.cli._common import (
     interrupted_exit_code,
     positive_int,
     print_json,
+    queries_exit_code,
     say,
     why_not_done,
 )
@@ -273,7 +274,7 @@ def _describe(args) -> int:
         raise
     if args.json:
         print_json(records)
-    return FAILED if failed else 0
+    return queries_exit_code(args.images, failed)
 
 
 def _describe_into(args, records: list[dict]) -> int:
