@@ -77,7 +77,10 @@ def register(subparsers) -> None:
 
     catalogs = subparsers.add_parser("catalogs", help="list or remove catalogs")
     actions = catalogs.add_subparsers(dest="catalogs_command", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="every catalog with its mode, folders and size")
+    listing = actions.add_parser("list", help="every catalog with its mode, folders and size",
+                                 description="List every catalog: its mode and model, how many images it has "
+                                 "indexed and skipped, its folders, and what needs doing (a folder missing, an "
+                                 "index run that did not finish).")
     listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
     listing.set_defaults(handler=_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")

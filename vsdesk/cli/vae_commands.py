@@ -155,7 +155,10 @@ def _eval(args) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("vae", help="the VAE's 2-D manifold map: render the decoded grid, decode points")
+    parser = subparsers.add_parser(
+        "vae", help="the VAE's 2-D manifold map (render the decoded grid, decode points) and describe images",
+        description="The Fashion-MNIST VAE: draw its 2-D map as a grid of decoded images (grid), decode one "
+        "point of it (decode), or describe images: category, anomaly score, place on the map (describe).")
     commands = parser.add_subparsers(dest="vae_command", metavar="COMMAND", required=True)
 
     grid = commands.add_parser("grid", help="decode an N x N grid over the 2-D map into one PNG")
