@@ -284,7 +284,7 @@ def test_missing_folder_keeps_its_entries_and_is_said_as_a_folder_not_a_skipped_
     [away] = report.missing_folders
     assert (away.path, away.kind) == (str(photos), "missing-folder") and "entries are kept" in away.message
     assert not report.skipped  # it was counted as a skipped file: "1 skipped"
-    assert "0 skipped" in report.summary() and report.kept == 12
+    assert "0 files skipped" in report.summary() and report.kept == 12
     assert "1 folder away (missing): its 12 images kept as they were" in report.summary()
     assert report.as_dict()["missing_folders"] == [away._asdict()]
     (tmp_path / "unplugged").rename(photos)  # back, unchanged: the run while it was away changed nothing
@@ -756,7 +756,7 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
     assert (report.updated, report.embedded) == (1, 1) and catalog.changed_folders() == []
     os.utime(other / "x.jpg", ns=(10**18, 10**18))  # touched: its content may have changed
     assert catalog.changed_folders() == [str(other)]
-    assert index_catalog(catalog, HistogramEmbedder()).updated == 1 and catalog.changed_folders() == []
+    assert index_catalog(catalog, HistogramEmbedder()).touched == 1 and catalog.changed_folders() == []
     # A stat per indexed file, within its own time budget: a catalog too big for it is not
     # said to be unknown for that (its added, removed or renamed files are still told).
     os.utime(other / "x.jpg", ns=(10**17, 10**17))
@@ -1269,8 +1269,10 @@ def test_changed_files_whose_content_is_known_need_no_model(photos, tmp_path):
     for path in photos.rglob("*.jpg"):  # `touch -d 2020-01-01`, the broken file too
         os.utime(path, (1577836800, 1577836800))
     touched = index_catalog(catalog, loader)
-    assert (touched.model_loaded, touched.updated, touched.unchanged, touched.embedded, touched.reused,
-            len(loads)) == (False, 12, 0, 0, 12, 1)
+    # Said unchanged: they were "12 updated (0 embedded, 12 reused)", though nothing a user cares about changed.
+    assert (touched.model_loaded, touched.updated, touched.unchanged, touched.touched, touched.embedded,
+            touched.reused, len(loads)) == (False, 0, 12, 12, 0, 0, 1)
+    assert "12 unchanged (12 of them touched, same content); 1 file skipped" in touched.summary()
     assert [(Path(s.path).name, s.kind) for s in touched.skipped] == [("broken.jpg", first.skipped[0].kind)]
     after = catalog.vectors()
     assert dict(zip(after.paths, after.matrix.tolist())) == stored
@@ -1285,8 +1287,55 @@ def test_changed_files_whose_content_is_known_need_no_model(photos, tmp_path):
     shutil.copy(clothing_images(1, start=40)[0], photos / "a" / "new.jpg")
     os.utime(member.with_name("renamed.jpg"))  # touched again, now
     added = index_catalog(catalog, loader)  # new content among touched files: the model, once
-    assert (added.model_loaded, added.added, added.updated, added.embedded, len(loads)) == (True, 1, 1, 1, 2)
+    assert (added.model_loaded, added.added, added.touched, added.embedded, len(loads)) == (True, 1, 1, 1, 2)
     assert len(catalog.vectors().paths) == 13
+
+
+def test_an_image_written_over_by_a_cut_short_file_is_said_left_out_and_loads_no_model(photos):
+    """An indexed JPEG written over by a truncated one: the re-run said "0 updated, 0 removed,
+    12 unchanged, 1 skipped" while the catalog lost an image, and loaded the model (9 s) to
+    embed nothing. And "(12 embedded, 0 reused)" right after "1 skipped" read as the skipped
+    files' count."""
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return HistogramEmbedder()
+
+    (photos / "notes.jpg").write_bytes(b"not an image")
+    catalog = Catalog.create("mine", "style", [photos])
+    first = index_catalog(catalog, loader)
+    said = first.summary()
+    assert said.index("12 embedded by the model") < said.index("; 1 file skipped"), said
+    image = sorted((photos / "a").glob("*.jpg"))[0]
+    data = image.read_bytes()
+    image.write_bytes(data[: len(data) // 2])  # a copy cut short over it
+    report = index_catalog(catalog, loader)
+    assert (report.model_loaded, len(loads), report.indexed, report.now_unreadable, report.unchanged) == (
+        False, 1, 11, 1, 11)
+    assert str(image) in [s.path for s in report.skipped] and len(report.skipped) == 2
+    assert "11 unchanged, 1 now unreadable, left out; 2 files skipped" in report.summary(), report.summary()
+    again = index_catalog(catalog, loader)  # nothing changed since: said skipped, no more
+    assert (again.now_unreadable, len(again.skipped), again.indexed, len(loads)) == (0, 2, 11, 1)
+
+
+def test_a_link_to_a_missing_file_is_skipped_with_its_reason(photos, tmp_path):
+    """`dangling.jpg` -> a file that is not there was in no skipped list; an image indexed
+    through a link whose file is gone was kept, at a path that leads nowhere."""
+    shutil.copy(clothing_images(1, start=40)[0], tmp_path / "kept_elsewhere.jpg")
+    os.symlink(tmp_path / "kept_elsewhere.jpg", photos / "cover.jpg")
+    os.symlink(tmp_path / "never_there.jpg", photos / "a" / "dangling.jpg")
+    catalog = Catalog.create("mine", "style", [photos])
+    first = index_catalog(catalog, HistogramEmbedder())
+    assert first.indexed == 13
+    assert [(Path(s.path).name, s.kind, s.message) for s in first.skipped] == [
+        ("dangling.jpg", "broken-link", f"a link to a missing file ({tmp_path / 'never_there.jpg'})")]
+    (tmp_path / "kept_elsewhere.jpg").unlink()
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.indexed, report.removed) == (12, 1)
+    assert sorted((Path(s.path).name, s.kind) for s in report.skipped) == [
+        ("cover.jpg", "broken-link"), ("dangling.jpg", "broken-link")]
+    assert sorted(Path(s.path).name for s in catalog.skipped()) == ["cover.jpg", "dangling.jpg"]  # as listed
 
 
 def test_a_folder_without_images_is_said_and_a_new_catalog_of_it_loads_no_model(photos, tmp_path):
@@ -1425,7 +1474,7 @@ def test_one_file_is_one_file_in_the_progress_and_the_summary(tmp_path):
     report = index_catalog(Catalog.create("mine", "style", [folder]), HistogramEmbedder(),
                            progress=lambda done, total, message="": messages.append(message))
     assert "indexing 1 file" in messages and "indexing 1 files" not in messages
-    assert report.summary().startswith("1 image indexed: 1 added")
+    assert report.summary().startswith("1 image indexed in ") and ": 1 added" in report.summary()
 
 
 def test_a_bad_file_is_described_in_the_same_words_by_index_and_by_a_query(photos):

@@ -199,7 +199,7 @@ def test_a_missing_folder_is_noted_on_search_and_can_be_forgotten(capsys, photos
     assert [s["path"] for s in report["skipped"]] == [str(photos / "broken.jpg")]
     assert [(f["path"], f["kind"]) for f in report["missing_folders"]] == [(str(extra), "missing-folder")]
     assert report["kept"] == 4 and "1 folder away (missing): its 4 images kept as they were" in err
-    assert "1 skipped" in err and (f"  note: {extra}: the folder does not exist or is not mounted; its index entries "
+    assert "1 file skipped" in err and (f"  note: {extra}: the folder does not exist or is not mounted; its index entries "
                                    f"are kept. `vsdesk catalogs remove-folder shop {extra}` forgets them; moved? "
                                    "`vsdesk index --catalog shop NEW_PLACE` finds its images there without embedding "
                                    "them again") in err
@@ -806,7 +806,8 @@ def test_search_of_a_sample_its_repair_changed_updates_the_index_itself(capsys, 
     [after] = json.loads(out)
     assert code == 0 and "has changed" not in err and "`vsdesk index" not in err
     assert after["catalog_changed_folders"] == [] and after["results"] == before["results"]
-    assert "0 added, 2 updated" in err and "(0 embedded, 2 reused)" in err  # the update it ran
+    assert "0 added, 0 updated" in err and "(2 of them touched, same content)" in err  # the update it ran
+    assert "embedded by the model" not in err
     with Catalog.open("fashion-mnist") as catalog:
         assert catalog.changed_folders() == [] and catalog.counts()[0] == 10000
     code, out, err = run(capsys, *search)  # nothing changed since: no index run at all
@@ -963,11 +964,12 @@ def test_a_missing_query_is_told_once_and_before_the_model_loads(capsys, photos)
     missing = str(photos / "nonexist.jpg")
     said = f"{missing}: the file does not exist (moved or deleted?)"
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing)
-    assert (code, out) == (1, "")  # said on stderr only, not again on stdout
+    # A path named on the command line that is not there, and no query answered: exit 2 (README's table).
+    assert (code, out) == (2, "")  # said on stderr only, not again on stdout
     assert err.count("nonexist.jpg") == 1 and said in err
     assert "loading" not in err  # no model loaded for nothing
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, "--json")
-    assert code == 1 and "loading" not in err
+    assert code == 2 and "loading" not in err
     assert json.loads(out) == [{"query": missing, "error": said, "error_kind": "unreadable", "results": []}]
 
     good = str(sorted(photos.glob("*.jpg"))[0])
@@ -975,6 +977,9 @@ def test_a_missing_query_is_told_once_and_before_the_model_loads(capsys, photos)
     assert code == 1 and err.count("nonexist.jpg") == 1 and "nonexist.jpg" not in out
     assert err.index(said) < err.index("loading the vae model")  # at once, not after the load
     assert out.startswith(f"{good}  (catalog shop, 30 images)") and out.count("\n    ") == 3  # its 3 results
+    empty = photos.parent / "empty.jpg"
+    empty.write_bytes(b"")  # there, but damaged: a failure outside the command line
+    assert run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, str(empty))[0] == 1
 
 
 def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
@@ -985,7 +990,7 @@ def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
     report = json.loads(out)
     assert code == 0 and "loading" not in err
-    assert (report["updated"], report["embedded"], report["reused"], report["model_loaded"]) == (1, 0, 1, False)
+    assert (report["touched"], report["updated"], report["embedded"], report["model_loaded"]) == (1, 0, 0, False)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
@@ -1216,7 +1221,8 @@ def test_a_damaged_settings_file_is_rebuilt_and_the_catalog_is_not_embedded_agai
     assert (listed["mode"], listed["folders"], listed["indexed"]) == ("vae", [str(photos)], 30)
     assert "rebuilt from the index: mode vae" in listed["problem"]
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(sorted(photos.glob("*.jpg"))[0]))
-    assert code == 0 and "rebuilt from the index" in err and "(0 embedded" in err, err
+    assert code == 0 and "rebuilt from the index" in err and "30 unchanged" in err, err
+    assert "embedded by the model" not in err, err
 
 
 def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on(tmp_path):

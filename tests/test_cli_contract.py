@@ -69,8 +69,11 @@ EXIT_CASES = [
     (["vae", "decode", "nan", "0", "--out", "{empty}/p.png"], 2, "x and y must be finite numbers"),
     (["vae", "describe", "{q}", "-k", "-1"], 2, "-k must be 0 or more"),
     (["desktop-entry", "install", "--exec", "{nowhere}", "--prefix", "{empty}"], 2, "not an executable file"),
+    # Not one query there: a path named on the command line that is not there (it said 1).
+    (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 2, "{nowhere}: the file does not exist"),
+    (["vae", "describe", "{nowhere}"], 2, "{nowhere}: the file does not exist"),
     # 1: failed for a reason outside the command line (the same command may work later).
-    (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 1, "{nowhere}: the file does not exist"),
+    (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}", "{empty}"], 1, "{empty}: this is a folder, not"),
     (["train", "product", "--data", "{empty}"], 1, "no class subfolders with images"),
     (["eval", "style", "--data", "{noimages}"], 1, "{noimages}: no image files"),
     # It said "clothing photos n/a (0 images of ...)" and exit 0.
@@ -147,6 +150,37 @@ def test_an_unknown_argument_is_told_with_the_commands_own_usage(capsys):
         assert stopped.value.code == 2
         assert err.startswith(f"usage: vsdesk {command} ") and f"vsdesk {command}: error: unrecognized arguments: " \
             "--zip" in err, err
+
+
+def test_the_help_says_how_to_open_the_window_and_each_command_what_it_does(capsys):
+    """The review: `vsdesk --help` did not say how to open the window with an image or folder;
+    `vae`'s line left out `describe`; `desktop-entry remove --prefix` said "where to install";
+    `catalogs list` and `models list` had no description."""
+    def helped(*argv: str) -> str:
+        with pytest.raises(SystemExit) as stopped:
+            main([*argv, "--help"])
+        assert stopped.value.code == 0
+        return " ".join(capsys.readouterr().out.split())  # (argparse wraps lines at the terminal's width)
+
+    top = helped()
+    assert all(words in top for words in ("`vsdesk IMAGE`", "`vsdesk FOLDER`", "`--new-window`", "`vsdesk -- -n.jpg`"))
+    assert re.search(r"vae [^\n]*describe", top), top
+    assert "where it was installed" in helped("desktop-entry", "remove")
+    for command in (("catalogs", "list"), ("models", "list")):
+        usage, description = helped(*command).split(" options:")[0].rsplit("] ", 1)
+        assert description.startswith("List every "), (command, description)
+
+
+def test_a_mistyped_command_or_choice_is_answered_with_the_one_meant(capsys):
+    """`vsdesk serach` got argparse's "invalid choice" and the list alone."""
+    for argv, meant in [(["serach", "x.jpg"], "'search'"), (["search", "--mode", "styel", "x.jpg"], "'style'")]:
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2
+        assert f"; did you mean {meant}?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["zzzz"])
+    assert "did you mean" not in capsys.readouterr().err  # nothing near: nothing said
 
 
 # -- --mode from the catalog ----------------------------------------------------------------------

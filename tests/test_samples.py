@@ -251,6 +251,34 @@ def test_style_artworks_from_mirror_checked(monkeypatch):
     assert labels["s_cubism-01.jpg"] == "cubism" and labels["s_impressionist-16.jpg"] == "impressionist"
 
 
+def test_a_mirror_that_is_not_there_or_lacks_artworks_is_said_so(tmp_path, monkeypatch):
+    """VSDESK_STYLE_MIRROR=/no/such/folder, offline, said "mirror … did not have a matching
+    copy"; a mirror holding some of the 32 artworks did not say which it lacked. The network is
+    faked at its boundary: the download site's name cannot be looked up."""
+    import socket
+
+    def offline(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(tmp_path / "no_such_folder"))
+    with pytest.raises(SampleDataError) as failure:
+        samples.sample_folder("style-artworks")
+    assert f"VSDESK_STYLE_MIRROR names {tmp_path / 'no_such_folder'}, a folder that does not exist" in str(
+        failure.value)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    names = sorted(samples.STYLE_ARTWORKS)
+    for name in names[5:]:
+        shutil.copy(STYLE_DIR / name, mirror / name)
+    monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(mirror))
+    with pytest.raises(SampleDataError) as failure:
+        samples.sample_folder("style-artworks")
+    assert (f"mirror {mirror} lacks 5 of the 32 artworks (or holds other copies): {names[0]}, {names[1]}, "
+            f"{names[2]} and 2 more") in str(failure.value)
+
+
 def test_style_artworks_download_path(tmp_path, monkeypatch, http_root, new_file_mode):
     root, url = http_root
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))

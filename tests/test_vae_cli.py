@@ -59,8 +59,11 @@ def test_describe_tells_a_missing_file_before_loading_the_model(tmp_path, capsys
     code = cli_main(["vae", "describe", str(tmp_path / "gone.jpg"), "--json"])
     captured = capsys.readouterr()
     [record] = json.loads(captured.out)
-    assert code == 1 and record["error_kind"] == "unreadable" and "does not exist" in record["error"]
+    # A path named on the command line that is not there: exit 2 (README), as `index` of a missing folder.
+    assert code == 2 and record["error_kind"] == "unreadable" and "does not exist" in record["error"]
     assert captured.err.count("gone.jpg") == 1
+    (tmp_path / "empty.jpg").write_bytes(b"")  # there, but damaged: a failure outside the command line
+    assert cli_main(["vae", "describe", str(tmp_path / "gone.jpg"), str(tmp_path / "empty.jpg")]) == 1
 
 
 def test_decode_writes_the_format_its_name_asks_for_and_refuses_a_folder_or_nan(tmp_path, capsys):

@@ -9,8 +9,10 @@ to stderr, ``--json`` output to stdout, so scripts can pipe it.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
+import re
 import sys
 
 from vsdesk import __version__, native_stderr
@@ -29,7 +31,9 @@ COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train
 #: command line alone, for a console where ``vsdesk`` is a GUI launcher, and never opens it.
 DESCRIPTIONS = {
     "vsdesk": "Visual search by artistic style, product type or VAE latent space. "
-    "Without a command, opens the desktop window.",
+    "Without a command, opens the desktop window: `vsdesk IMAGE` opens it with that image as the query, "
+    "`vsdesk FOLDER` offering to add that folder as a catalog; a window already open takes them, unless "
+    "`--new-window` comes first; `vsdesk -- -n.jpg` for a name that starts with \"-\".",
     "vsdesk-cli": "Visual search by artistic style, product type or VAE latent space: the command "
     "line alone, without the desktop window (run `vsdesk` for the window, or `vsdesk IMAGE`).",
 }
@@ -57,6 +61,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         """As argparse's: the usage and the message on stderr, exit 2."""
+        message += _did_you_mean(message)
         self.print_usage(sys.stderr)
         message = f"{self.prog}: error: {message}{self._dashed_file_hint(message)}"
         print(message, file=sys.stderr)
@@ -73,6 +78,17 @@ class _Parser(argparse.ArgumentParser):
         if not files or self.prog != "vsdesk":  # (only `vsdesk` itself opens a file, in the window)
             return ""
         return f" ({files[0]} is a file here: to open it, put -- before it: vsdesk -- {' '.join(files)})"
+
+
+def _did_you_mean(message: str) -> str:
+    """`vsdesk serach`: argparse's "invalid choice" names every choice; the one near the word
+    typed is said ("; did you mean 'search'?"), as argparse does itself only from Python 3.14."""
+    found = re.search(r"invalid choice: '(.*)' \(choose from (.*)\)$", message)
+    if not found:
+        return ""
+    choices = [choice.strip().strip("'") for choice in found.group(2).split(",")]
+    near = difflib.get_close_matches(found.group(1), choices, n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:

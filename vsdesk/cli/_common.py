@@ -126,6 +126,16 @@ def check_given_path(path: str | os.PathLike, kind: str, option: str = "") -> No
         raise CommandError(f"{shown}: this is a folder, not a file", USAGE)
 
 
+def queries_exit_code(queries: list[str], failed: int) -> int:
+    """The exit code of a command given query images (`search`, `vae describe`), ``failed`` of
+    which were not answered: 2 when not one of them is there (paths named on the command line
+    that are not there: a typo, nothing searched), else 1 when some failed (a query not there or
+    unreadable, the others answered; a file unreadable or damaged), else 0 (README's table)."""
+    if failed and not any(os.path.exists(query) for query in queries):
+        return USAGE
+    return FAILED if failed else 0
+
+
 def check_product_model(name: str) -> None:
     """A product model named by ``--model`` must be there (exit 2: an unknown model); one whose
     metadata cannot be read is a failure of its files (exit 1). No TensorFlow is loaded."""

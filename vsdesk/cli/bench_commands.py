@@ -11,12 +11,13 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="measure indexing, search and model speed against naive baselines",
-        description="Each figure is printed beside a naive baseline measured in the same run; "
-        "ratio > 1 means vsdesk is faster. Takes a few minutes (--quick: seconds).",
+        description="Each figure is printed beside a baseline measured in the same run: a naive way of doing "
+        "the same, unless the line names another; ratio > 1 means vsdesk is faster than that baseline. Takes "
+        "a few minutes (--quick: about a minute, more on a busy machine).",
     )
     parser.add_argument("--json", action="store_true",
                         help="a JSON list of {name, value, unit, baseline, ratio} on stdout")
-    parser.add_argument("--quick", action="store_true", help="small sizes (for tests and a first look)")
+    parser.add_argument("--quick", action="store_true", help="small sizes: about a minute (for tests and a first look)")
     parser.add_argument("--section", action="append", choices=SECTIONS, metavar="S",
                         help=f"only this section (repeatable): {', '.join(SECTIONS)}")
     parser.set_defaults(handler=_bench)

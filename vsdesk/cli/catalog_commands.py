@@ -26,6 +26,7 @@ from vsdesk.cli._common import (
     json_on_failure,
     positive_int,
     print_json,
+    queries_exit_code,
     say,
     why_not_done,
 )
@@ -76,7 +77,10 @@ def register(subparsers) -> None:
 
     catalogs = subparsers.add_parser("catalogs", help="list or remove catalogs")
     actions = catalogs.add_subparsers(dest="catalogs_command", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="every catalog with its mode, folders and size")
+    listing = actions.add_parser("list", help="every catalog with its mode, folders and size",
+                                 description="List every catalog: its mode and model, how many images it has "
+                                 "indexed and skipped, its folders, and what needs doing (a folder missing, an "
+                                 "index run that did not finish).")
     listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
     listing.set_defaults(handler=_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
@@ -500,7 +504,7 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
         except ImageError as exc:
             _failed(record, exc)
     if all("error" in record for record in records):
-        return 1, None
+        return queries_exit_code(args.images, len(records)), None
     with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):  # a sample is created here
         return _search_with(args, records)
 

@@ -21,9 +21,9 @@ def register(subparsers) -> None:
     install.add_argument("--exec", dest="executable", type=Path, default=None, metavar="PATH",
                          help="the vsdesk launcher the entry starts (default: this installation's)")
     remove = actions.add_parser("remove", help="remove the entry and icons installed by `install`")
-    for action in (install, remove):
+    for action, where in ((install, "where to install"), (remove, "where it was installed")):
         action.add_argument("--prefix", type=Path, default=None, metavar="DIR",
-                            help="where to install (default: $XDG_DATA_HOME or ~/.local/share; "
+                            help=f"{where} (default: $XDG_DATA_HOME or ~/.local/share; "
                             "/usr/local/share for every user)")
     parser.set_defaults(handler=_run)
 

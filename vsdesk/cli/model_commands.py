@@ -26,7 +26,10 @@ def register(subparsers) -> None:
     )
     commands = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
 
-    listing = commands.add_parser("list", help="every model: ready or not, source, size, version")
+    listing = commands.add_parser("list", help="every model: ready or not, source, size, version",
+                                  description="List every model vsdesk knows (the shipped ones and the product "
+                                  "models trained here): ready or not, where it comes from, its size, version "
+                                  "and licence, and how to get one that is not ready.")
     listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
     listing.set_defaults(handler=_list)
 

@@ -19,6 +19,7 @@ from vsdesk.cli._common import (
     interrupted_exit_code,
     positive_int,
     print_json,
+    queries_exit_code,
     say,
     why_not_done,
 )
@@ -154,7 +155,10 @@ def _eval(args) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("vae", help="the VAE's 2-D manifold map: render the decoded grid, decode points")
+    parser = subparsers.add_parser(
+        "vae", help="the VAE's 2-D manifold map (render the decoded grid, decode points) and describe images",
+        description="The Fashion-MNIST VAE: draw its 2-D map as a grid of decoded images (grid), decode one "
+        "point of it (decode), or describe images: category, anomaly score, place on the map (describe).")
     commands = parser.add_subparsers(dest="vae_command", metavar="COMMAND", required=True)
 
     grid = commands.add_parser("grid", help="decode an N x N grid over the 2-D map into one PNG")
@@ -273,7 +277,7 @@ def _describe(args) -> int:
         raise
     if args.json:
         print_json(records)
-    return FAILED if failed else 0
+    return queries_exit_code(args.images, failed)
 
 
 def _describe_into(args, records: list[dict]) -> int:

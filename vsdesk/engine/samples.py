@@ -544,6 +544,17 @@ def _has_content(path: Path, sha256: str) -> bool:
         return False
 
 
+def _mirror_words(mirror_dir: Path) -> str:
+    """Why the mirror folder gave no artwork, in words: it is not there, or which it lacks
+    (hashing its files is a few ms, once, on the way to an error)."""
+    if not mirror_dir.is_dir():
+        what = "a file, not a folder" if mirror_dir.exists() else "a folder that does not exist"
+        return f"{paths.ENV_STYLE_MIRROR} names {mirror_dir}, {what}"
+    lacking = [name for name, sha in sorted(STYLE_ARTWORKS.items()) if not _has_content(mirror_dir / name, sha)]
+    shown = ", ".join(lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
+    return f"mirror {mirror_dir} lacks {len(lacking)} of the {len(STYLE_ARTWORKS)} artworks (or holds other copies): {shown}"
+
+
 def _fetch_artwork(name: str, dest: Path, base_url: str | None) -> None:
     """Artwork ``name`` into ``dest`` (atomically): from the mirror folder if it has a matching
     copy, else downloaded; checked against its SHA-256 either way."""
@@ -555,7 +566,7 @@ def _fetch_artwork(name: str, dest: Path, base_url: str | None) -> None:
             shutil.copyfile(mirror_dir / name, tmp)
         return
     base = (base_url or os.environ.get("VSDESK_STYLE_BASE_URL") or STYLE_BASE_URL).rstrip("/") + "/"
-    where = (f" (mirror {mirror_dir} did not have a matching copy)" if mirror_dir else
+    where = (f" ({_mirror_words(mirror_dir)})" if mirror_dir else
              f"; without internet, point {paths.ENV_STYLE_MIRROR} at a folder holding the {len(STYLE_ARTWORKS)} "
              "artworks")
     try:

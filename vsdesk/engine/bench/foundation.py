@@ -179,7 +179,10 @@ def _bench_search(record, quick: bool) -> None:
                 top_k(matrix, queries, k)
                 batch_times.append((time.perf_counter() - start) / len(queries))
             batch = statistics.median(batch_times)
-            record(f"batch of 64 queries, {n:,} x {dim}, per query", batch * 1000, "ms", fast * 1000)
+            # Its baseline is vsdesk's own single query, not a naive one: said, so that a ratio
+            # below 1 (a batch no quicker per query on a busy machine) is not read as a regression.
+            record(f"batch of 64 queries, {n:,} x {dim}, per query (baseline: one query at a time)", batch * 1000,
+                   "ms", fast * 1000)
         del matrix
 
 

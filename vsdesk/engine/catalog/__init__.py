@@ -14,7 +14,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
         # words ("... being indexed by another vsdesk process; nothing was changed: try again
         # once it has finished"); remove_catalog too. The settings are read again once held.
     report = index_catalog(catalog, embedder, progress, cancelled, batch_size=32)
-        # -> IndexReport(added, updated, moved, removed, unchanged, skipped, seconds,
+        # -> IndexReport(added, updated, moved, removed, unchanged (touched among them: a new
+        #                time, the same content), now_unreadable, skipped, seconds,
         #                embedded, reused, recovered, indexed, missing_folders, kept,
         #                found_elsewhere, missing_without_images, no_images, interrupted);
         #    report.summary(); no_images_words(folder) for each folder of report.no_images;

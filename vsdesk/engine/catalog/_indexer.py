@@ -51,6 +51,7 @@ from vsdesk.engine.catalog._errors import (
 from vsdesk.engine.catalog._locking import lock_catalog
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
+    BROKEN_LINK,
     EMPTY_FOLDER,
     MOUNT,
     MOUNT_AWAY,
@@ -74,6 +75,9 @@ from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, RateProgres
 
 #: ``index_catalog``'s ``keep_model`` when the catalog keeps the model it has.
 _UNCHANGED = object()
+#: The size a changed file is decoded at to tell, before the model is loaded, whether it is an
+#: image at all (JPEG decoding skips the detail beyond it: quick; a cut-short file still fails).
+_CHECK_DECODE_SIZE = 224
 
 #: How the message of a folder away ends (``_scan``), and how it ends once none of its entries
 #: is left (all found elsewhere in the catalog).
@@ -110,6 +114,12 @@ class IndexReport:
     removed: int = 0
     unchanged: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
+    #: Of ``unchanged``: files read again because their time changed (``touch``, a copy over
+    #: them with the same bytes) whose content is the same: nothing else done.
+    touched: int = 0
+    #: Images indexed before that cannot be read or decoded now (written over by a broken or
+    #: cut-short file): left out of the catalog, and among ``skipped`` with their reason.
+    now_unreadable: int = 0
     seconds: float = 0.0
     #: Vectors computed by the model / found by content hash (moved, renamed or duplicate files).
     embedded: int = 0
@@ -160,11 +170,17 @@ class IndexReport:
 
     def summary(self) -> str:
         text = (
-            f"{counted(self.indexed, 'image')} indexed: {self.added} added, {self.updated} updated, "
-            f"{self.moved} moved, {self.removed} removed, {self.unchanged} unchanged, "
-            f"{len(self.skipped)} skipped ({self.embedded} embedded, {self.reused} reused) "
-            f"in {self.seconds:.2f} s"
+            f"{counted(self.indexed, 'image')} indexed in {self.seconds:.2f} s: {self.added} added, "
+            f"{self.updated} updated, {self.moved} moved, {self.removed} removed, {self.unchanged} unchanged"
         )
+        if self.touched:  # their time changed, not their content: nothing a user cares about
+            text += f" ({self.touched} of them touched, same content)"
+        if self.now_unreadable:
+            text += f", {self.now_unreadable} now unreadable, left out"
+        # Said of the images above, before the skipped files: it must not read as their count.
+        if self.embedded or self.reused:
+            text += f"; {self.embedded} embedded by the model, {self.reused} reused from identical content"
+        text += f"; {counted(len(self.skipped), 'file')} skipped"
         for found in self.found_elsewhere:
             text += f"; {found.words()}"
         holding = [f for f in self.missing_folders if f.path not in self.missing_without_images]
@@ -478,6 +494,9 @@ class _Indexer:
         self.added: dict[str, list[str]] = {}
         #: Changed files already read and settled without the model (``_settle_without_model``).
         self.settled: dict[str, _Row] = {}
+        #: The content hash of every image the index held before the run, by path: a file read
+        #: again with the same content was only touched; one skipped now is now unreadable.
+        self.indexed_before: dict[str, str | None] = {}
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -486,6 +505,7 @@ class _Indexer:
         scan = scan_folders(self.catalog.folders)
         self.folder_times, self.attached = scan.folder_times, scan.attached
         rows = _index_rows(self.conn)
+        self.indexed_before = {path: row.sha256 for path, row in rows.items() if row.status == "ok"}
         for root in self.catalog.folders:
             if is_empty_folder(root) and any(is_within(path, root) for path in rows):
                 scan.unreadable.append((root, "empty-folder", EMPTY_FOLDER))  # its entries are kept
@@ -554,7 +574,8 @@ class _Indexer:
     def _plan(self, scan, rows: dict[str, _Row], key: str | None) -> _Plan:
         """What a run has to do when vectors are those of ``key``."""
         self.known = {r[0] for r in self.conn.execute("SELECT sha256 FROM vectors WHERE key = ?", (key,))}
-        protected = [p for p, _, _ in scan.unreadable]
+        # Entries under folders that cannot be read now are kept; not that of a broken link (its file is gone).
+        protected = [p for p, kind, _ in scan.unreadable if kind != BROKEN_LINK]
         gone = [row for path, row in rows.items()
                 if path not in scan.files and not any(is_within(path, p) for p in protected)]
         plan = _Plan(gone, [], [], 0, [])
@@ -784,6 +805,11 @@ class _Indexer:
         for row, existed in ready:
             if row.status == "skipped":  # counted once, under skipped (with its reason)
                 self.report.skipped.append(SkippedFile(row.path, row.kind or "", row.message or ""))
+                if row.path in self.indexed_before:  # an image of the catalog until now
+                    self.report.now_unreadable += 1
+            elif self.indexed_before.get(row.path) == row.sha256:  # touched: a new time, the same bytes
+                self.report.unchanged += 1
+                self.report.touched += 1
             else:
                 self.report.reused += 1
                 self._count(row, existed)
@@ -828,7 +854,7 @@ def _holding_folders(paths: list[str], seen: dict[str, FileStat]) -> list[str]:
 def _settle(stat: FileStat, known: frozenset[str], skips: dict[str, _Row]) -> _Row | None:
     """In a pool thread: the row of a changed file if it can be had without the model (a known
     content hash, the same bytes as an earlier skip (``skips``, by hash), or a file that
-    cannot be read), else None."""
+    cannot be read or decoded), else None."""
     row, data = _read(stat)
     if data is None:
         return row  # unreadable: skipped, whatever the model
@@ -838,6 +864,14 @@ def _settle(stat: FileStat, known: frozenset[str], skips: dict[str, _Row]) -> _R
     old = skips.get(row.sha256)
     if old is not None:  # the same bytes fail to decode the same way
         row.status, row.kind, row.message = "skipped", old.kind, old.message
+        return row
+    # A file that does not decode (an image written over by a cut-short one) needs no model:
+    # loading it (seconds) to embed nothing was the cost. (Decoded again, at the model's size,
+    # by ``_process`` when some other file needs the model: only the few in flight twice.)
+    try:
+        load_image(data, min_size=_CHECK_DECODE_SIZE)
+    except ImageError as exc:
+        row.status, row.kind, row.message = "skipped", exc.kind, exc.reason
         return row
     return None
 

@@ -119,6 +119,9 @@ def _scan_root(root: str, result: ScanResult) -> None:
                                     result.attached.append((root, entry.path, LINK))
                         elif kind == "dangling-link":
                             _note_dangling_link(root, entry.path, result)
+                        elif kind == "dangling-file":  # (an image's name: said, not left out unseen)
+                            target = shown_path(os.path.realpath(entry.path))
+                            result.unreadable.append((entry.path, BROKEN_LINK, LINK_TO_NOTHING.format(target=target)))
                         elif kind == "unsupported":
                             suffix = os.path.splitext(entry.name)[1].lower()
                             result.unreadable.append((entry.path, "unsupported-format",
@@ -140,7 +143,8 @@ def _scan_root(root: str, result: ScanResult) -> None:
 
 def _kind_of(entry: os.DirEntry) -> str | None:
     """What an index run makes of a folder's entry: "folder", "linked-folder", "dangling-link"
-    (a linked folder whose disk is away?), "image", "unsupported" (a photo format vsdesk cannot
+    (a linked folder whose disk is away?), "dangling-file" (a link with an image's name that
+    leads nowhere, said as skipped), "image", "unsupported" (a photo format vsdesk cannot
     read, said as skipped), or None: left out (hidden names, other files)."""
     if entry.name.startswith("."):
         return None  # hidden files and folders (.thumbnails, .git, .DS_Store, our own temp files)
@@ -150,7 +154,7 @@ def _kind_of(entry: os.DirEntry) -> str | None:
     if entry.is_symlink() and entry.is_dir():
         return "linked-folder"
     if entry.is_symlink() and not os.path.exists(entry.path):
-        return "dangling-link"
+        return "dangling-file" if suffix in IMAGE_SUFFIXES or suffix in UNSUPPORTED_SUFFIXES else "dangling-link"
     if suffix in UNSUPPORTED_SUFFIXES and entry.is_file():
         return "unsupported"
     if suffix in IMAGE_SUFFIXES and entry.is_file():
@@ -188,6 +192,10 @@ def listed_entries(folder: str, deadline: float = float("inf")) -> FolderEntries
     return FolderEntries(images, folders, labels_file)
 
 
+#: The kind (``ScanResult.unreadable``) and message of a link with an image's name that leads
+#: nowhere (its file deleted or moved): skipped, and an entry indexed through it is dropped.
+BROKEN_LINK = "broken-link"
+LINK_TO_NOTHING = "a link to a missing file ({target})"
 #: A linked folder whose target is not there (a link loop is an unreadable entry instead).
 LINK_AWAY = "the linked folder leads to {target}, which does not exist or is not mounted; its index entries are kept"
 
