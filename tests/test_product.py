@@ -1159,6 +1159,15 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
         evaluate(tmp_path / "folders")
     # The shipped model names its twin, which `--model` takes by that name (it said "no product model").
     assert "`vsdesk eval product --model product-heldout` (without --data)" in str(caught.value)
+    # Once the user has a model of the twin's name, `--model product-heldout` is theirs: the
+    # shipped twin is named by its folder, which `--model` takes (the name gave the user's).
+    from vsdesk.engine import paths
+
+    (paths.data_dir() / "models" / "product" / "product-heldout").mkdir(parents=True)
+    shutil.copy(twin / "product.json", paths.data_dir() / "models" / "product" / "product-heldout")
+    with pytest.raises(ValueError, match="all 2 test photos were seen in training") as caught:
+        evaluate(tmp_path / "folders")
+    assert f"`vsdesk eval product --model {twin}` (without --data)" in str(caught.value)
 
 
 def _photos(embedder, clothing, count=10):

@@ -172,3 +172,29 @@ def test_removing_a_model_whose_folder_holds_something_of_the_users_removes_noth
     (folder / "notes.txt").unlink()
     assert main(["models", "remove", "product/mine"]) == 0
     assert list(store.iterdir()) == []
+
+
+def test_a_bare_model_name_is_not_taken_by_a_folder_here_that_holds_no_model(tmp_path, monkeypatch):
+    """`--model NAME` with a folder of that name in the current folder (the photos a model is
+    named after: `vsdesk train product --data shoes` names it "shoes"; a folder of photos named
+    product-heldout) took that folder for the model: "no product model in shoes". A folder here
+    is the model only when it holds one (an export); the shipped twin's name, once the user
+    trained a model of that name, is its folder's path, which `eval product` then says."""
+    store = paths.data_dir() / "models" / "product"
+    shipped_twin = product_model.default_dir().parent / "product-heldout"
+    here = tmp_path / "here"
+    monkeypatch.chdir(here.mkdir() or here)
+    (here / "shoes").mkdir()
+    (here / "product-heldout").mkdir()
+    put_model(store / "shoes", files=LIGHT)
+    assert product_model.model_dir("shoes") == store / "shoes"
+    assert product_model.model_dir("product-heldout") == shipped_twin
+    put_model(here / "export", files=LIGHT)  # a model folder here, named by its name: still found
+    assert product_model.model_dir("export").resolve() == here / "export"
+
+    assert product_model.name_to_give(shipped_twin) == "product-heldout"
+    assert product_model.name_to_give(store / "shoes") == "shoes"
+    put_model(store / "product-heldout", files=LIGHT)  # the user's own model of the twin's name
+    assert product_model.model_dir("product-heldout") == store / "product-heldout"
+    assert product_model.name_to_give(shipped_twin) == str(shipped_twin)
+    assert product_model.model_dir(product_model.name_to_give(shipped_twin)) == shipped_twin

@@ -15,6 +15,7 @@ cross-validated by contributor on the test data itself.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta, folde
         twin = product_model.heldout_twin_dir(folder, meta)
         # The twin learnt without some contributors: scored on its own data, it has unseen photos.
         hint = (f", or score its held-out twin on the photos it was not trained on: `vsdesk eval product --model "
-                f"{twin.name}` (without --data)" if twin is not None else "")
+                f"{shlex.quote(product_model.name_to_give(twin))}` (without --data)" if twin is not None else "")
         raise ValueError(f"all {by_contributor + copies} test photos {why}; give photos of other contributors{hint}")
     return (dataset.subset(keep) if len(keep) < len(dataset.items) else dataset), by_contributor, copies
 

@@ -239,7 +239,8 @@ def model_dir(name: str | None = None) -> Path:
     ``None``/"default"/"product" -> the shipped model; ``NAME`` or ``product/NAME`` (as `vsdesk
     models list` shows it) -> a model trained by the user; "product-heldout" (the shipped
     model's held-out twin, shipped beside it) -> it, unless the user trained a model of that
-    name; a path -> it."""
+    name; a path -> it (a bare name only when that folder here holds a model: photos in a
+    folder of the model's name, as ``name_for_data`` names it after its data, do not hide it)."""
     if name in (None, "", *SHIPPED_NAMES):
         return default_dir()
     if name.startswith(TRAINED_PREFIX):
@@ -250,12 +251,26 @@ def model_dir(name: str | None = None) -> Path:
             Path(name).is_dir() and not (user_dir(trained) / META_FILE).is_file()
         ):
             return user_dir(trained)
-    if os.sep in name or "/" in name or Path(name).is_dir():
+    if os.sep in name or "/" in name or (Path(name) / META_FILE).is_file():
         return _moved_here(Path(name))
     folder = user_dir(name)
     if not (folder / META_FILE).is_file() and name == shipped_twin_name():
         return default_dir().parent / name
     return folder
+
+
+def name_to_give(folder: Path) -> str:
+    """How ``--model`` names the model in ``folder`` so that ``model_dir`` finds that very
+    folder: "product", the folder's name (a model of the store, the shipped twin), product/NAME,
+    or else its absolute path (the shipped twin once the user trained a model of its name, a
+    model given by its folder)."""
+    for name in ("product", folder.name, f"{TRAINED_PREFIX}{folder.name}"):
+        try:
+            if paths.same_place(model_dir(name), folder):
+                return name
+        except (ProductModelError, OSError):
+            continue
+    return os.path.abspath(folder)
 
 
 def shipped_twin_name() -> str | None:
