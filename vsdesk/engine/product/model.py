@@ -420,13 +420,46 @@ def trained_models() -> list[tuple[str, Path, ProductMeta]]:
     return found
 
 
+def shipped_twin_info():
+    """The ``ModelInfo`` row of the shipped model's held-out twin for ``vsdesk models list``
+    (named as ``--model`` finds it: "product-heldout", or its path when the user has a model of
+    that name), or None when it is not shipped."""
+    from vsdesk.engine.models.store import ModelInfo, folder_size
+
+    try:
+        twin = heldout_twin_dir(default_dir(), read_meta(default_dir()))
+        meta = read_meta(twin) if twin is not None else None
+        size = folder_size(twin) if twin is not None else None
+    except (ProductModelError, OSError):
+        return None  # (the shipped model's own row says what is wrong with it)
+    if twin is None:
+        return None
+    return ModelInfo(
+        name=name_to_give(twin), description=f"held-out twin of the shipped product model, shipped with it: {_recipe(meta)}",
+        ready=True, source="resource", size_bytes=size, version=SPEC.version, license=SPEC.license,
+        path=twin / WEIGHTS_FILE, sources=("resource",), heldout_twin_of="product",
+    )
+
+
+def _recipe(meta: ProductMeta) -> str:
+    """What a held-out twin is, for ``vsdesk models list``."""
+    held, trained = len(meta.test_groups), len(meta.train_groups)
+    accuracy = meta.metrics.get("accuracy")
+    scored = f" (accuracy {accuracy:.3f})" if isinstance(accuracy, float) else ""
+    without = f"without {held} of its {held + trained} contributors" if held and trained else "with contributors held out"
+    return f"the same recipe trained {without}, scored on them by `vsdesk eval product`{scored}"
+
+
 def trained_infos() -> list:
     """``ModelInfo`` rows for the product models trained into the model store (``vsdesk train
     product --out NAME``), named ``product/NAME``, for ``vsdesk models list``."""
     from vsdesk.engine.models.store import ModelInfo, folder_size
 
     infos = []
-    for name, folder, meta in trained_models():
+    found = trained_models()
+    # (--retrain-on-all keeps NAME-heldout beside NAME: said of the twin's row)
+    twin_of = {meta.heldout_twin: f"product/{name}" for name, _, meta in found if meta.heldout_twin}
+    for name, folder, meta in found:
         try:
             size = folder_size(folder)
         except OSError:
@@ -438,6 +471,7 @@ def trained_infos() -> list:
             description=f"product classifier on {meta.backbone}, {len(meta.classes)} classes{scored}",
             ready=True, source="trained", size_bytes=size, version=str(meta.format),
             license="yours (trained by vsdesk train product on your data)", path=folder, cached=True,
+            heldout_twin_of=twin_of.get(name),
         ))
     return infos
 
