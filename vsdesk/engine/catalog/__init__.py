@@ -64,6 +64,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
     remove_catalog(name)                        # deletes our index files only, never images
+    scan_folders([folder]) -> ScanResult        # the image files an index run takes, by one walk
+                                                # (hidden names out, linked folders followed):
+                                                # .files {path: FileStat}, .unreadable
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
 ``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message),
@@ -104,6 +107,7 @@ from vsdesk.engine.catalog._scan import (
     how_to_forget,
     is_away,
     is_within,
+    scan_folders,
     why_not_a_folder,
 )
 from vsdesk.engine.catalog._catalogs import (
@@ -153,6 +157,7 @@ __all__ = [
     "catalog_settings",
     "is_away",
     "is_within",
+    "scan_folders",
     "why_not_a_folder",
     "catalog_location",
     "images_to_embed",
