@@ -11,6 +11,7 @@ Layout of a saved model folder::
     product.json         metadata: classes, backbone, input size, metrics, data fingerprint ...
     baseline.npz         the frozen-feature logistic regression `vsdesk eval product` compares with
     train-photos.npy     64-bit digests of the training photos (eval leaves copies of them out)
+    train-looks.npy      their looks (``near_copy``): eval leaves re-saved copies out too
     familiar.npz         what tells a photo unlike the training photos (``familiarity``)
     fast-<key>.tflite    a member's int8 flatbuffer (``fast.keep_with_model``; exported models)
 
@@ -42,6 +43,8 @@ META_FILE = "product.json"
 BASELINE_FILE = "baseline.npz"  # frozen-feature logistic regression, for `vsdesk eval product`
 #: 64-bit digests of the training photos' bytes: `vsdesk eval product` leaves copies of them out.
 TRAIN_PHOTOS_FILE = "train-photos.npy"
+#: The training photos' looks (``near_copy.looks``): re-saved copies of them are left out too.
+TRAIN_LOOKS_FILE = "train-looks.npy"
 #: The shipped default model, relative to ``resources_dir()``.
 DEFAULT_DIR = "models/product"
 FORMAT_VERSION = 1
@@ -477,7 +480,7 @@ def trained_infos() -> list:
 
 
 #: The files a model folder may hold besides its members' weights (copied by ``import_folder``).
-OPTIONAL_FILES = (BASELINE_FILE, TRAIN_PHOTOS_FILE, "familiar.npz")
+OPTIONAL_FILES = (BASELINE_FILE, TRAIN_PHOTOS_FILE, TRAIN_LOOKS_FILE, "familiar.npz")
 
 
 def import_folder(name: str, source: str | os.PathLike) -> Path:
@@ -613,6 +616,22 @@ def photo_digests(paths) -> "np.ndarray":
 
 def save_train_photos(folder: Path, digests: "np.ndarray") -> None:
     atomic_save_npy(folder / TRAIN_PHOTOS_FILE, digests.astype("<u8"))
+
+
+def save_train_looks(folder: Path, looks: "np.ndarray") -> None:
+    atomic_save_npy(folder / TRAIN_LOOKS_FILE, looks.astype("u1"))
+
+
+def load_train_looks(folder: Path) -> "np.ndarray | None":
+    """The training photos' looks ((n, 32) bytes), or None when the model has none (trained
+    before they were recorded) or the file is unreadable."""
+    import numpy as np
+
+    try:
+        looks = np.load(folder / TRAIN_LOOKS_FILE, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return looks if looks.ndim == 2 and looks.dtype == np.uint8 and looks.shape[1] == 32 else None
 
 
 def load_train_photos(folder: Path) -> "np.ndarray | None":
