@@ -438,7 +438,8 @@ def shipped_twin_info():
     if twin is None:
         return None
     return ModelInfo(
-        name=name_to_give(twin), description=f"held-out twin of the shipped product model, shipped with it: {_recipe(meta)}",
+        name=name_to_give(twin),
+        description=f"held-out twin of the shipped product model, shipped with it: {_recipe(meta)}",
         ready=True, source="resource", size_bytes=size, version=SPEC.version, license=SPEC.license,
         path=twin / WEIGHTS_FILE, sources=("resource",), heldout_twin_of="product",
     )
@@ -449,7 +450,8 @@ def _recipe(meta: ProductMeta) -> str:
     held, trained = len(meta.test_groups), len(meta.train_groups)
     accuracy = meta.metrics.get("accuracy")
     scored = f" (accuracy {accuracy:.3f})" if isinstance(accuracy, float) else ""
-    without = f"without {held} of its {held + trained} contributors" if held and trained else "with contributors held out"
+    without = (f"without {held} of its {held + trained} contributors" if held and trained
+               else "with contributors held out")
     return f"the same recipe trained {without}, scored on them by `vsdesk eval product`{scored}"
 
 

@@ -133,7 +133,8 @@ def _not_labelled(folder: Path, own: list[Path], by_name: dict[str, str]) -> lis
     scored = {p.name for p in own}
     for name in sorted(set(by_name) - scored):
         if name.startswith(".") and (folder / name).exists():
-            why = 'listed in labels.csv, but hidden (its name starts with "."): left out, as `vsdesk index` leaves it out'
+            why = ('listed in labels.csv, but hidden (its name starts with "."): left out, as `vsdesk index` '
+                   "leaves it out")
         elif (folder / name).exists():
             why = "listed in labels.csv, but not an image file vsdesk reads"
         else:
