@@ -1607,6 +1607,10 @@ def test_a_search_with_many_queries_says_how_far_it_is_on_stderr(capsys, photos)
     lines = err.splitlines()  # (not a terminal here: a line per step and per tenth)
     n = QUERY_PROGRESS_FROM
     assert any(line.startswith("query 0/") and line.endswith("reading") for line in lines), err
-    assert f"query {n}/{n} 100.0% described" in lines, err
+    # Each step ends at 100 % (in a log "reading" stopped at 90 %, as did "embedding" at its last batch).
+    for step in ("reading", "embedding", "describing"):
+        last = [line for line in lines if line.startswith("query ") and line.endswith(f"% {step}")][-1]
+        assert last == f"query {n}/{n} 100.0% {step}", err
+    assert lines[-1] == f"query {n}/{n} 100.0% describing", err
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "mine", "-k", "2", "--json", queries[0])
     assert code == 0 and "query " not in err, err

@@ -134,6 +134,28 @@ def test_a_file_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_pat
         assert ("put -- before it: vsdesk -- -n.jpg" in err) is hint, err
 
 
+def test_a_name_with_a_space_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_path, monkeypatch,
+                                                                                       capsys):
+    """`vsdesk "-my photo.jpg"` got argparse's "invalid choice" (a word with a space is no option
+    to it, so it was read as a command) without the hint `vsdesk -n.jpg` gets; a folder named so
+    gets it too (the window opens folders), and so does such a name among other words."""
+    from vsdesk.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    (tmp_path / "-my photo.jpg").write_bytes(photo.read_bytes())
+    (tmp_path / "-my shop").mkdir()
+    for argv, hint in ((["-my photo.jpg"], "a file here: to open it, put -- before it: vsdesk -- '-my photo.jpg'"),
+                       (["-my shop"], "a folder here: to open it, put -- before it: vsdesk -- '-my shop'"),
+                       (["-x", "-my photo.jpg"], "vsdesk -- '-my photo.jpg')"),
+                       (["-my other photo.jpg"], None)):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and "vsdesk: error: " in err, err
+        assert (hint in err) if hint else "put -- before it" not in err, err
+
+
 def test_a_name_that_starts_with_a_dash_is_opened_after_a_double_dash(tmp_path):
     """`vsdesk -- -n.jpg` was refused ("invalid choice: '--'"): after "--" every word is a path
     for the window, not an option for Qt or a command for the command line."""

@@ -176,6 +176,11 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
 
     train_paths = [it.path for it in load_dataset(data).items if it.group in trained_on]
     assert sorted(load_train_photos(result.folder).tolist()) == sorted({file_digest(p) for p in train_paths})
+    # ... and their looks (so eval can leave re-saved copies out too).
+    from vsdesk.engine.product import near_copy
+    from vsdesk.engine.product.model import load_train_looks
+
+    assert sorted(map(bytes, load_train_looks(result.folder))) == sorted(map(bytes, near_copy.looks(train_paths)))
     # Never pickle: the saved model is an HDF5 weights file and JSON.
     assert json.loads((result.folder / "product.json").read_text())["classes"] == meta.classes
     # No familiarity data: of 54 training photos, whole contributors of a fifth are a dozen
@@ -1038,12 +1043,19 @@ def test_eval_text_on_a_users_data_reads_right(tmp_path, clothing, capsys):
             os.symlink(it.path, root / os.path.basename(it.path))
             rows.append(f"{os.path.basename(it.path)},{given}")
     rows += [f"gone{i}.jpg,Shoes" for i in range(7)]
+    trained = next(it for it in clothing.items if it.group in set(read_meta(twin).train_groups) and it.label == "Shoes")
+    with Image.open(trained.path) as photo:  # a training photo saved again: left out, and named
+        photo.save(root / "resaved.png")
+    rows.append("resaved.png,Shoes")
     (root / "labels.csv").write_text("image,label\n" + "\n".join(rows) + "\n")
     assert main(["eval", "product", "--model", str(twin), "--data", str(root / "labels.csv")]) == 0
     captured = capsys.readouterr()
     said = captured.out
-    assert said.startswith("given test data: 6 images scored of 18 given (12 left out)\n"), said
-    assert "byte-identical copies only: a mirrored, turned or re-saved copy of a training photo is scored as new" in said
+    assert said.startswith("given test data (1 training photo saved again left out): 6 images scored of 19 given "
+                           "(13 left out)\n"), said
+    assert ("as copies (the same bytes) or as the same picture saved again (re-encoded, resized, another format): a "
+            "mirrored, turned or cropped copy of a training photo is scored as new") in said
+    assert f"left out (a training photo saved again): 1: {root / 'resaved.png'}\n" in said
     assert "left out (not model classes): Sweater 2, dresses 3 (Dress?)\n" in said
     assert "  the model's classes: Blazer, Blouse, Body, Dress, Hat" in said
     assert "left out (image file missing): 7: gone0.jpg, gone1.jpg, gone2.jpg, gone3.jpg, gone4.jpg and 2 more" in said
@@ -1059,7 +1071,9 @@ def test_eval_text_on_a_users_data_reads_right(tmp_path, clothing, capsys):
     assert main(["eval", "product", "--model", str(twin), "--data", str(root / "labels.csv"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert len(result["default"]["confusion_matrix"]) == 17  # --json keeps every class
-    assert result["missing_files"] == [f"gone{i}.jpg" for i in range(7)] and result["given_images"] == 18
+    assert result["missing_files"] == [f"gone{i}.jpg" for i in range(7)] and result["given_images"] == 19
+    assert result["near_copies_of_training"] == 1
+    assert result["near_copies_of_training_paths"] == [str(root / "resaved.png")]
 
 
 def test_eval_unfamiliar_share_counts_what_the_search_warning_counts(tmp_path, clothing, capsys):
@@ -1126,10 +1140,42 @@ def test_eval_leaves_out_photos_of_contributors_the_model_was_trained_on(tmp_pat
         evaluate(_clothing_csv(tmp_path / "seen-only", seen), str(twin))
 
 
+def test_a_training_photo_saved_again_is_a_near_copy_and_no_held_out_photo_is(clothing):
+    """``near_copy`` on the real data, both ways: the held-out twin's training photos saved again
+    (re-encoded, halved, a PNG, WebP) are near copies of them, and no photo of its held-out
+    contributors is one of any of its training photos (a false alarm would leave an unseen
+    photo out of `eval product`'s scores)."""
+    import io
+
+    from vsdesk.engine.product import near_copy
+    from vsdesk.engine.product.model import load_train_looks, load_train_photos, read_meta
+
+    twin = _shipped_twin()
+    meta, known = read_meta(twin), load_train_looks(twin)
+    assert known is not None and len(known) == len(load_train_photos(twin))  # shipped: every training photo
+    held_out = [it.path for it in clothing.items if it.group in set(meta.test_groups)]
+    assert len(held_out) > 700 and not any(near_copy.near([near_copy.look(p) for p in held_out], known))
+
+    def saved(image, form, **options) -> bytes:
+        buffer = io.BytesIO()
+        image.save(buffer, form, **options)
+        return buffer.getvalue()
+
+    trained = [it.path for it in clothing.items if it.group in set(meta.train_groups)][::150]
+    copies = []
+    for path in trained:
+        with Image.open(path) as photo:
+            photo = photo.convert("RGB")
+            copies += [saved(photo, "JPEG", quality=40), saved(photo, "PNG"), saved(photo, "WEBP", quality=80),
+                       saved(photo.resize((photo.width // 2, photo.height // 2)), "JPEG", quality=80)]
+    assert len(copies) >= 80 and all(near_copy.near([near_copy.look(copy) for copy in copies], known))
+
+
 def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothing):
-    """Class folders name no contributors: a copy of a training photo is recognised by its bytes
-    (a re-encoded copy would not be; it counts as a new photo). The shipped model has seen all
-    our photos, so the twin tells unseen ones apart; the shipped one's list is checked too."""
+    """Class folders name no contributors: a copy of a training photo is recognised by its bytes,
+    and one saved again (other bytes: re-encoded, resized, a PNG) by its look, counted apart as
+    "near_copies_of_training" (it was scored as a new photo). The shipped model has seen all our
+    photos, so the twin tells unseen ones apart; the shipped one's list is checked too."""
     from PIL import Image
 
     from vsdesk.engine.product.evaluate import evaluate
@@ -1142,13 +1188,18 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
     (tmp_path / "folders" / "Shoes").mkdir(parents=True)
     for i, it in enumerate(seen + unseen):
         shutil.copy(it.path, tmp_path / "folders" / "Shoes" / f"shoe-{i}.jpg")
-    # The same training photo saved again (other bytes): not recognisable, scored as new.
+    # The same training photos saved again (other bytes): a PNG, a smaller JPEG.
     with Image.open(seen[0].path) as photo:
         photo.save(tmp_path / "folders" / "Shoes" / "re-encoded.png")
+        photo.resize((photo.width // 2, photo.height // 2)).save(tmp_path / "folders" / "Shoes" / "small.jpg",
+                                                                 quality=70)
 
     result = evaluate(tmp_path / "folders", str(twin))
-    assert result["left_out_seen_in_training"] == 3 and result["test_images"] == 5
-    assert "3 copies of its training photos left out" in result["protocol"]
+    assert result["left_out_seen_in_training"] == 5 and result["test_images"] == 4
+    assert result["near_copies_of_training"] == 2
+    assert sorted(Path(path).name for path in result["near_copies_of_training_paths"]) == ["re-encoded.png",
+                                                                                          "small.jpg"]
+    assert "3 copies of its training photos and 2 training photos saved again" in result["protocol"]
     shutil.rmtree(tmp_path / "folders")
     (tmp_path / "folders" / "Shoes").mkdir(parents=True)
     shutil.copy(seen[1].path, tmp_path / "folders" / "Shoes" / "only.jpg")
@@ -1159,6 +1210,15 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
         evaluate(tmp_path / "folders")
     # The shipped model names its twin, which `--model` takes by that name (it said "no product model").
     assert "`vsdesk eval product --model product-heldout` (without --data)" in str(caught.value)
+    # Once the user has a model of the twin's name, `--model product-heldout` is theirs: the
+    # shipped twin is named by its folder, which `--model` takes (the name gave the user's).
+    from vsdesk.engine import paths
+
+    (paths.data_dir() / "models" / "product" / "product-heldout").mkdir(parents=True)
+    shutil.copy(twin / "product.json", paths.data_dir() / "models" / "product" / "product-heldout")
+    with pytest.raises(ValueError, match="all 2 test photos were seen in training") as caught:
+        evaluate(tmp_path / "folders")
+    assert f"`vsdesk eval product --model {twin}` (without --data)" in str(caught.value)
 
 
 def _photos(embedder, clothing, count=10):

@@ -444,3 +444,61 @@ def test_a_painting_among_garments_only_is_said_to_be_a_weak_match(capsys, tmp_p
     assert [record["weak_match"] for record in json.loads(capsys.readouterr().out)] == [False]
     assert main(["search", "--mode", "style", "--catalog", "garments", "-k", "3", queries[0]]) == 0
     assert "low similarity: the best result scores below most true matches" in capsys.readouterr().out
+
+
+def test_eval_style_reads_its_folder_in_one_walk_as_an_index_run_does(capsys, tmp_path, monkeypatch):
+    """`eval style --data` walked the folder tree three times (where the labels come from, asked
+    twice, then the images; the command asked twice more) and not as `vsdesk index` walks it:
+    a linked folder below a label's subfolder was not followed, and with a labels.csv a hidden
+    file (macOS's "._photo.jpg") was said "not listed" while a hidden image it lists dropped out
+    unsaid. Now one walk, the index's: every folder listed once, the same images, hidden names
+    left out as the index leaves them out (and said when labels.csv lists one)."""
+    import collections
+    import os
+    import shutil
+
+    from vsdesk.cli import main
+    from vsdesk.engine.catalog import scan_folders
+
+    data, outside = tmp_path / "data", tmp_path / "outside"
+    for label, pattern in (("cubism", "s_cubism-0[1-3].jpg"), ("impressionism", "s_impressionist-0[1-2].jpg")):
+        (data / label).mkdir(parents=True)
+        for path in sorted(STYLE_DIR.glob(pattern)):
+            shutil.copy(path, data / label / path.name)
+    (outside / "more").mkdir(parents=True)
+    shutil.copy(STYLE_DIR / "s_impressionist-09.jpg", outside / "more" / "x.jpg")
+    (data / "impressionism" / "linked").symlink_to(outside / "more")  # photos on another disk
+    (data / ".thumbnails").mkdir()
+    shutil.copy(STYLE_DIR / "s_cubism-09.jpg", data / ".thumbnails" / "t.jpg")
+    shutil.copy(STYLE_DIR / "s_cubism-08.jpg", data / "cubism" / ".hidden.jpg")
+
+    listed = collections.Counter()  # folders of this test listed, and how often
+    for name in ("scandir", "listdir"):
+        real = getattr(os, name)
+
+        def spy(path=".", real=real):
+            if str(os.path.realpath(path)).startswith(str(tmp_path)):
+                listed[os.path.realpath(path)] += 1
+            return real(path)
+
+        monkeypatch.setattr(os, name, spy)
+    assert main(["eval", "style", "--data", str(data), "--json"]) == 0
+    monkeypatch.undo()
+    result = json.loads(capsys.readouterr().out)
+    assert listed and set(listed.values()) == {1}, listed
+    assert result["labels_from"] == "subfolders" and result["labels"] == {"cubism": 3, "impressionism": 3}
+    assert result["images"] == len(scan_folders([str(data)]).files) == 6  # what an index run takes
+
+    own = tmp_path / "own"
+    own.mkdir()
+    for path in sorted(STYLE_DIR.glob("s_cubism-0[1-2].jpg")) + sorted(STYLE_DIR.glob("s_impressionist-0[1-2].jpg")):
+        shutil.copy(path, own / path.name)
+    (own / "._s_cubism-01.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # no photo: left out unsaid
+    shutil.copy(STYLE_DIR / "s_cubism-03.jpg", own / ".s_cubism-03.jpg")
+    (own / "labels.csv").write_text("filename,label\ns_cubism-01.jpg,a\ns_cubism-02.jpg,a\ns_impressionist-01.jpg,b\n"
+                                    "s_impressionist-02.jpg,b\n.s_cubism-03.jpg,a\n")
+    assert main(["eval", "style", "--data", str(own), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["labels_from"], result["images"]) == ("labels.csv", 4)
+    assert [(Path(item["path"]).name, item["reason"].split(":")[0]) for item in result["left_out"]] == [
+        (".s_cubism-03.jpg", 'listed in labels.csv, but hidden (its name starts with ".")')]

@@ -172,3 +172,64 @@ def test_removing_a_model_whose_folder_holds_something_of_the_users_removes_noth
     (folder / "notes.txt").unlink()
     assert main(["models", "remove", "product/mine"]) == 0
     assert list(store.iterdir()) == []
+
+
+def test_a_bare_model_name_is_not_taken_by_a_folder_here_that_holds_no_model(tmp_path, monkeypatch):
+    """`--model NAME` with a folder of that name in the current folder (the photos a model is
+    named after: `vsdesk train product --data shoes` names it "shoes"; a folder of photos named
+    product-heldout) took that folder for the model: "no product model in shoes". A folder here
+    is the model only when it holds one (an export); the shipped twin's name, once the user
+    trained a model of that name, is its folder's path, which `eval product` then says."""
+    store = paths.data_dir() / "models" / "product"
+    shipped_twin = product_model.default_dir().parent / "product-heldout"
+    here = tmp_path / "here"
+    monkeypatch.chdir(here.mkdir() or here)
+    (here / "shoes").mkdir()
+    (here / "product-heldout").mkdir()
+    put_model(store / "shoes", files=LIGHT)
+    assert product_model.model_dir("shoes") == store / "shoes"
+    assert product_model.model_dir("product-heldout") == shipped_twin
+    put_model(here / "export", files=LIGHT)  # a model folder here, named by its name: still found
+    assert product_model.model_dir("export").resolve() == here / "export"
+
+    assert product_model.name_to_give(shipped_twin) == "product-heldout"
+    assert product_model.name_to_give(store / "shoes") == "shoes"
+    put_model(store / "product-heldout", files=LIGHT)  # the user's own model of the twin's name
+    assert product_model.model_dir("product-heldout") == store / "product-heldout"
+    assert product_model.name_to_give(shipped_twin) == str(shipped_twin)
+    assert product_model.model_dir(product_model.name_to_give(shipped_twin)) == shipped_twin
+
+
+def test_models_list_shows_the_shipped_held_out_twin_that_model_takes(capsys, tmp_path):
+    """`eval product --model product-heldout` and `search --model product-heldout` took the
+    shipped model's held-out twin, which `models list` did not show: it is listed after the
+    shipped model, as shipped, saying what it is, under the name --model finds it by; a trained
+    model's twin (`--retrain-on-all`) says whose it is too."""
+    shipped_twin = product_model.default_dir().parent / "product-heldout"
+    rows = listed(capsys)
+    assert list(rows).index("product-heldout") == list(rows).index("product") + 1
+    twin = rows["product-heldout"]
+    assert (twin["ready"], twin["source"], twin["heldout_twin_of"]) == (True, "resource", "product")
+    assert twin["path"] == str(shipped_twin / "product.weights.h5") and "held-out twin" in twin["description"]
+    assert rows["product"]["heldout_twin_of"] is None
+    assert product_model.model_dir("product-heldout") == shipped_twin  # the name listed is the one --model takes
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert any(line.startswith("product-heldout ") and " resource " in line for line in out.splitlines()), out
+    assert ("\nproduct-heldout: held-out twin of the shipped product model, shipped with it: the same recipe "
+            "trained without 52 of its 280 contributors") in out, out
+    assert "`--model product-heldout` uses it" in out
+    # It is listed, so `models fetch` and `models remove` know it (shipped: ready, and kept).
+    assert main(["models", "fetch", "product-heldout"]) == 0 and "shipped with vsdesk" in capsys.readouterr().out
+    assert main(["models", "remove", "product-heldout"]) == 0 and shipped_twin.is_dir()
+
+    store = paths.data_dir() / "models" / "product"
+    put_model(store / "mine", files=LIGHT, twin="mine-heldout")
+    put_model(store / "mine-heldout", files=LIGHT)
+    put_model(store / "product-heldout", files=LIGHT)  # the user's own, of the twin's name
+    rows = listed(capsys)
+    assert rows["product/mine-heldout"]["heldout_twin_of"] == "product/mine"
+    assert rows["product/mine"]["heldout_twin_of"] is None
+    # `--model product-heldout` is now the user's: the shipped twin is listed by its folder.
+    assert "product-heldout" not in rows and rows[str(shipped_twin)]["heldout_twin_of"] == "product"
+    assert rows["product/product-heldout"]["source"] == "trained"

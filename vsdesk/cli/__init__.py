@@ -13,6 +13,7 @@ import difflib
 import importlib
 import os
 import re
+import shlex
 import sys
 
 from vsdesk import __version__, native_stderr
@@ -53,7 +54,12 @@ class _Parser(argparse.ArgumentParser):
     (`vsdesk catalogs remove NAME --zip`: what `catalogs remove` takes), not by the top-level one
     with vsdesk's usage. Subparsers are of the class of the parser that makes them."""
 
+    #: The words the top-level parser was given (``parse_known_args``), for ``_dashed_path_hint``.
+    _words: list[str] = []
+
     def parse_known_args(self, args=None, namespace=None):
+        if self._subparsers is not None:  # the top-level parser: the whole command line
+            self._words = list(sys.argv[1:] if args is None else args)
         namespace, extras = super().parse_known_args(args, namespace)
         if extras and self._subparsers is None:  # a command's own parser (it has no subcommands)
             self.error(f"unrecognized arguments: {' '.join(extras)}")
@@ -63,21 +69,26 @@ class _Parser(argparse.ArgumentParser):
         """As argparse's: the usage and the message on stderr, exit 2."""
         message += _did_you_mean(message)
         self.print_usage(sys.stderr)
-        message = f"{self.prog}: error: {message}{self._dashed_file_hint(message)}"
+        message = f"{self.prog}: error: {message}{self._dashed_path_hint()}"
         print(message, file=sys.stderr)
         raise _UsageError(message)
 
-    def _dashed_file_hint(self, message: str) -> str:
-        """`vsdesk -n.jpg`: an unknown "option" that names a file here is a file whose name
-        starts with "-", to open in the window; how to give it ("--" first) is said, or nothing
-        for another option, or another command (`vsdesk-cli` opens no window)."""
-        unknown = message.removeprefix("unrecognized arguments: ")
-        if unknown == message:
+    def _dashed_path_hint(self) -> str:
+        """`vsdesk -n.jpg`: a word that looks like an option but names a file (or folder) here is
+        a path whose name starts with "-", to open in the window; how to give it ("--" first) is
+        said. Looked up in the command line itself, not in argparse's message: a name with a
+        space (`vsdesk "-my photo.jpg"`) is taken by argparse for a command ("invalid choice"),
+        and its message splits such a name. Nothing for `vsdesk-cli` (it opens no window) or a
+        command's own parser."""
+        if self.prog != "vsdesk" or self._subparsers is None:
             return ""
-        files = [word for word in unknown.split(" ") if word.startswith("-") and os.path.isfile(word)]
-        if not files or self.prog != "vsdesk":  # (only `vsdesk` itself opens a file, in the window)
+        words = self._words[:self._words.index("--")] if "--" in self._words else self._words
+        dashed = [word for word in words if word.startswith("-") and os.path.exists(word)]
+        if not dashed:
             return ""
-        return f" ({files[0]} is a file here: to open it, put -- before it: vsdesk -- {' '.join(files)})"
+        kind = "a folder" if os.path.isdir(dashed[0]) else "a file"
+        return (f" ({dashed[0]} is {kind} here: to open it, put -- before it: "
+                f"vsdesk -- {' '.join(shlex.quote(word) for word in dashed)})")
 
 
 def _did_you_mean(message: str) -> str:

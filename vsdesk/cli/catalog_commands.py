@@ -595,6 +595,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             good.append((i, decode_query(embedder, record["query"])))
         except ImageError as exc:
             _failed(record, exc)
+    progress(len(records), len(records), "reading")  # (each step's last line says 100 %, in a log too)
 
     # The facts are a bonus beside the results (a failure to get them is kept in the record),
     # except to --same-class, which keeps the results to the query's type: a query whose type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from vsdesk.cli._common import (
     FAILED,
@@ -65,10 +66,14 @@ def register(subparsers) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
-    from vsdesk.engine.product.model import trained_infos
+    from vsdesk.engine.product.model import shipped_twin_info, trained_infos
 
     try:
-        infos = models.list_models() + trained_infos()  # + product models trained here
+        infos = models.list_models()
+        twin = shipped_twin_info()  # shipped beside the product model: listed after it
+        if twin is not None:
+            infos.insert(next(i + 1 for i, info in enumerate(infos) if info.name == "product"), twin)
+        infos += trained_infos()  # + product models trained here
     except (models.ModelStoreError, OSError) as exc:
         raise CommandError(_describe(exc), FAILED) from None
     if args.json:
@@ -92,7 +97,25 @@ def _list(args: argparse.Namespace) -> int:
     for info in infos:
         if not info.ready and info.how_to_get:
             print(f"\n{info.name}: {info.how_to_get}")
+    for info in infos:
+        if info.heldout_twin_of:  # what the row is, and that --model takes it by that name
+            print(f"\n{info.name}: {_twin_words(info)}; `--model {shlex.quote(info.name)}` uses it")
     return 0
+
+
+def _twin_words(info) -> str:
+    if info.source == "resource":  # the shipped twin: its description says it all
+        return info.description
+    return (f"held-out twin of {info.heldout_twin_of}: the same recipe trained with contributors held out, "
+            "scored on them by `vsdesk eval product`")
+
+
+def _shipped_twin(name: str):
+    """The ``ModelInfo`` of the shipped model's held-out twin when ``name`` names it, else None."""
+    from vsdesk.engine.product.model import shipped_twin_info
+
+    twin = shipped_twin_info()
+    return twin if twin is not None and twin.name == name else None
 
 
 def _readiness(info) -> str:
@@ -106,6 +129,10 @@ def _readiness(info) -> str:
 def _fetch(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
 
+    twin = _shipped_twin(args.name)
+    if twin is not None:  # listed by `models list`, but no entry of the store: nothing to fetch
+        print(f"{args.name}: ready, shipped with vsdesk ({_size(twin.size_bytes)}) at {twin.path}")
+        return 0
     return _run(lambda: models.fetch(args.name, StderrProgress(args.name)), args.name, "ready")
 
 
@@ -177,6 +204,12 @@ def _remove(args: argparse.Namespace) -> int:
 def _remove_from_store(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
 
+    if _shipped_twin(args.name) is not None:  # shipped files are never removed; it has no cache entry
+        if args.json:
+            print_json({"model": args.name, "removed": [], "catalogs": []})
+        else:
+            print(f"{args.name}: nothing cached (it is shipped with vsdesk, and stays)")
+        return 0
     try:
         removed = models.remove(args.name)
     except models.UnknownModelError as exc:

@@ -254,7 +254,12 @@ def _eval(args: argparse.Namespace) -> int:
     if given_count is not None and given_count != result["test_images"]:  # what was given, what of it is scored
         counts[0] += f" scored of {given_count:,} given ({given_count - result['test_images']:,} left out)"
     print(f"{result['protocol']}: {', '.join(counts)}")
-    if given_count is not None:  # given data: how far "never seen in training" was checked
+    if given_count is not None and result.get("near_copies_of_training") is not None:
+        # given data: how far "never seen in training" was checked
+        print("  photos seen in training are recognised by their contributor (where the data names it), as copies "
+              "(the same bytes) or as the same picture saved again (re-encoded, resized, another format): a "
+              "mirrored, turned or cropped copy of a training photo is scored as new")
+    elif given_count is not None:  # (a model that keeps no looks of its training photos)
         print("  photos seen in training are recognised by their contributor (where the data names it) or as "
               "byte-identical copies only: a mirrored, turned or re-saved copy of a training photo is scored as new")
     _warn_if_few(result["test_images"], "test")
@@ -326,6 +331,11 @@ def _print_left_out(result: dict) -> None:
         print(f"left out (image file missing): {missing}" + (f": {shown}" if names else ""))
     if result.get("undecodable"):
         print(f"left out (could not be read as images): {result['undecodable']}")
+    resaved = result.get("near_copies_of_training_paths") or []
+    if resaved:  # other bytes than any training photo: named, as the reason is a judgement of their looks
+        shown = ", ".join(resaved[:NAMED_FILES]) + (f" and {len(resaved) - NAMED_FILES} more"
+                                                    if len(resaved) > NAMED_FILES else "")
+        print(f"left out (a training photo saved again): {len(resaved)}: {shown}")
 
 
 def _print_confusion(classes: list[str], matrix: list[list[int]]) -> None:

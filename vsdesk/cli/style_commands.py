@@ -33,7 +33,7 @@ def _eval(args: argparse.Namespace) -> int:
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.models import ModelStoreError
     from vsdesk.engine.style import NOTEBOOK, make_config
-    from vsdesk.engine.style.evaluate import LABEL_SOURCES, LabelError, evaluate_folder, label_source
+    from vsdesk.engine.style.evaluate import LABEL_SOURCES, LabelError, evaluate_folder, read_folder
 
     try:
         default = make_config(subject_weight=args.subject_weight)
@@ -41,8 +41,9 @@ def _eval(args: argparse.Namespace) -> int:
         raise CommandError(f"--subject-weight: {exc}", USAGE) from None
     check_given_path(args.data, "folder", "--data")
     try:
+        read = read_folder(args.data)  # one walk of the folder, said wrong before VGG16 loads
         results, files, labels, unreadable = evaluate_folder(
-            args.data, {"default": default, "notebook": NOTEBOOK}, progress=StderrProgress("eval style")
+            read, {"default": default, "notebook": NOTEBOOK}, progress=StderrProgress("eval style")
         )
     except (LabelError, ImageError, ModelStoreError, ValueError, OSError) as exc:
         raise CommandError(str(exc), FAILED) from None
@@ -51,13 +52,13 @@ def _eval(args: argparse.Namespace) -> int:
         data["images"] = len(files)
         data["labels"] = {label: labels.count(label) for label in sorted(set(labels))}
         data["left_out"] = [{"path": str(path), "reason": reason} for path, reason in unreadable]
-        data["labels_from"] = label_source(args.data)
+        data["labels_from"] = read.source
         print_json(data)
         return 0
     for path, reason in unreadable:
         say(f"left out {path}: {reason}")
     counts = ", ".join(f"{label} {labels.count(label)}" for label in sorted(set(labels)))
-    print(f"{args.data}: {len(files)} images ({counts}; labels {LABEL_SOURCES[label_source(args.data)]}); "
+    print(f"{args.data}: {len(files)} images ({counts}; labels {LABEL_SOURCES[read.source]}); "
           "leave-one-out retrieval by cosine")
     print(f"{'configuration':<14} {'P@5':>6} {'P@10':>6} {'mAP':>6} {'bytes/image':>12} {'seconds':>8}")
     for name, result in results.items():

@@ -92,6 +92,7 @@ def embed_queries(
         check_cancelled(cancelled)
         progress(start, len(arrays), "embedding")
         vectors.extend(np.asarray(embedder.embed(np.stack(arrays[start : start + EMBED_BATCH])), dtype=np.float32))
+    progress(len(arrays), len(arrays), "embedding")  # each step ends at 100 % (a log shows where it got)
     queries = []
     for done, (image, vector) in enumerate(zip(images, vectors)):
         check_cancelled(cancelled)
@@ -106,7 +107,7 @@ def embed_queries(
                 raise
             extras = {"describe_error": str(exc)}
         queries.append(EmbeddedQuery(vector, extras, why_not))
-    progress(len(images), len(images), "described")
+    progress(len(images), len(images), "describing")
     return queries
 
 

@@ -70,6 +70,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
         # -> Removed(location, left_over, problem): left_over, the folder renamed aside that could
         #    not be deleted (the catalog is removed); such folders go when catalogs are listed or
         #    one is created
+    scan_folders([folder]) -> ScanResult        # the image files an index run takes, by one walk
+                                                # (hidden names out, linked folders followed):
+                                                # .files {path: FileStat}, .unreadable
 
 Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
 ``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message),
@@ -110,6 +113,7 @@ from vsdesk.engine.catalog._scan import (
     how_to_forget,
     is_away,
     is_within,
+    scan_folders,
     why_not_a_folder,
 )
 from vsdesk.engine.catalog._catalogs import (
@@ -163,6 +167,7 @@ __all__ = [
     "catalog_settings",
     "is_away",
     "is_within",
+    "scan_folders",
     "why_not_a_folder",
     "catalog_location",
     "images_to_embed",

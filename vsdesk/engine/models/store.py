@@ -65,6 +65,9 @@ class ModelInfo:
     cached: bool = False  # already converted into the cache
     sources: tuple[str, ...] = field(default=())  # every source the spec declares, in trying order
     how_to_get: str = ""
+    #: The model this one is the held-out twin of (``product-heldout`` -> "product"): the same
+    #: recipe trained with contributors held out, which `vsdesk eval product` scores on them.
+    heldout_twin_of: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -79,6 +82,7 @@ class ModelInfo:
             "cached": self.cached,
             "sources": list(self.sources),
             "how_to_get": self.how_to_get,
+            "heldout_twin_of": self.heldout_twin_of,
         }
 
 

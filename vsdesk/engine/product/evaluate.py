@@ -15,6 +15,7 @@ cross-validated by contributor on the test data itself.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ import numpy as np
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset
 from vsdesk.engine.embedding import l2_normalise
-from vsdesk.engine.product import backbones, familiarity, load_embedder
+from vsdesk.engine.product import backbones, familiarity, load_embedder, near_copy
 from vsdesk.engine.product.features import BackboneConfig, decode_many, trunk_features
 from vsdesk.engine.product.metrics import classification_report, precision_at_k, precision_at_k_max
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+from vsdesk.engine.text import counted
 
 SCORE_KEYS = ("accuracy", "accuracy_5class", "macro_f1", "p@10", "per_class_recall")
 
@@ -67,14 +69,17 @@ def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
     return None
 
 
-def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta, folder: Path) -> tuple[Dataset, int, int]:
-    """The photos the model never saw, and how many were left out: (photos of contributors it
-    was trained on, copies of its training photos).
+def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta,
+                        folder: Path) -> tuple[Dataset, int, int, list[str] | None]:
+    """The photos the model never saw, and what was left out: (photos of contributors it was
+    trained on, copies of its training photos, re-saved copies of them: their paths, or None
+    for a model that keeps no looks of its training photos).
 
     The targets are about senders never seen in training, so given data that names its
     contributors (e.g. a fuller copy of the Clothing Dataset) is scored on the others only.
     Whatever the data's form (class folders too), a file whose bytes are those of a training
-    photo (``train-photos.npy``) is left out: a copy would score as if it were new."""
+    photo (``train-photos.npy``) is left out: a copy would score as if it were new; and so is
+    one that looks like one (``train-looks.npy``): the same photo re-encoded, resized, a PNG."""
     seen = set(meta.train_groups)
     keep = [i for i, item in enumerate(dataset.items) if not (item.group and item.group in seen)]
     by_contributor = len(dataset.items) - len(keep)
@@ -85,14 +90,23 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta, folde
         copy = [product_model.file_digest(dataset.items[i].path) in digests for i in keep]
         copies = sum(copy)
         keep = [i for i, c in zip(keep, copy) if not c]
+    looks = product_model.load_train_looks(folder)
+    near_copies = None if looks is None else []
+    if looks is not None and keep:
+        alike = near_copy.near([near_copy.look(dataset.items[i].path) for i in keep], looks)
+        near_copies = [str(dataset.items[i].path) for i, a in zip(keep, alike) if a]
+        keep = [i for i, a in zip(keep, alike) if not a]
     if not keep:
-        why = "come from contributors the model was trained on" if not copies else "were seen in training"
+        resaved = len(near_copies or [])
+        why = "come from contributors the model was trained on" if not copies + resaved else "were seen in training"
         twin = product_model.heldout_twin_dir(folder, meta)
         # The twin learnt without some contributors: scored on its own data, it has unseen photos.
         hint = (f", or score its held-out twin on the photos it was not trained on: `vsdesk eval product --model "
-                f"{twin.name}` (without --data)" if twin is not None else "")
-        raise ValueError(f"all {by_contributor + copies} test photos {why}; give photos of other contributors{hint}")
-    return (dataset.subset(keep) if len(keep) < len(dataset.items) else dataset), by_contributor, copies
+                f"{shlex.quote(product_model.name_to_give(twin))}` (without --data)" if twin is not None else "")
+        raise ValueError(f"all {by_contributor + copies + resaved} test photos {why}; give photos of other "
+                         f"contributors{hint}")
+    kept = dataset.subset(keep) if len(keep) < len(dataset.items) else dataset
+    return kept, by_contributor, copies, near_copies
 
 
 def _match_case(dataset: Dataset, classes: list[str]) -> tuple[Dataset, dict[str, str]]:
@@ -187,16 +201,18 @@ def evaluate(
     if own_data and meta.training.get("test_fraction", 0.2) <= 0 and twin is not None:
         return _twin_in_place(data, meta, twin, progress, cancelled)
     seen = 0  # given photos left out: of contributors the model was trained on, or copies of its photos
+    near_copies: list[str] | None = None  # of given data: those re-saved copies (None: cannot be told)
     if own_data:
         _train_idx, test_idx = _split_like_training(dataset, meta, data)
         protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
         test_set = dataset.subset(test_idx)
     else:
-        test_set, by_contributor, copies = _unseen_in_training(dataset, meta, folder)
-        seen = by_contributor + copies
+        test_set, by_contributor, copies, near_copies = _unseen_in_training(dataset, meta, folder)
+        seen = by_contributor + copies + len(near_copies or [])
         protocol = "given test data"
         left_out = [f"{by_contributor} photos of contributors the model was trained on"] if by_contributor else []
         left_out += [f"{copies} copies of its training photos"] if copies else []
+        left_out += [f"{counted(len(near_copies), 'training photo')} saved again"] if near_copies else []
         if left_out:
             protocol += f" ({' and '.join(left_out)} left out)"
 
@@ -248,6 +264,11 @@ def evaluate(
     result["left_out_labels"] = outside
     result["labels_matched_ignoring_case"] = recased
     result["left_out_seen_in_training"] = seen
+    # Of those, the training photos saved again (other bytes, the same picture: ``near_copy``),
+    # counted and named; null where that cannot be told (the model's own data, or a model that
+    # keeps no looks of its training photos).
+    result["near_copies_of_training"] = None if near_copies is None else len(near_copies)
+    result["near_copies_of_training_paths"] = near_copies
     result["missing_files"] = list(given.missing_files)
     # Of given data (not the model's own, whose held-out split is a part of it): all it held.
     result["given_images"] = None if own_data else len(given.items) + sum(given.excluded.values())

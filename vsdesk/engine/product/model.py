@@ -11,6 +11,7 @@ Layout of a saved model folder::
     product.json         metadata: classes, backbone, input size, metrics, data fingerprint ...
     baseline.npz         the frozen-feature logistic regression `vsdesk eval product` compares with
     train-photos.npy     64-bit digests of the training photos (eval leaves copies of them out)
+    train-looks.npy      their looks (``near_copy``): eval leaves re-saved copies out too
     familiar.npz         what tells a photo unlike the training photos (``familiarity``)
     fast-<key>.tflite    a member's int8 flatbuffer (``fast.keep_with_model``; exported models)
 
@@ -42,6 +43,8 @@ META_FILE = "product.json"
 BASELINE_FILE = "baseline.npz"  # frozen-feature logistic regression, for `vsdesk eval product`
 #: 64-bit digests of the training photos' bytes: `vsdesk eval product` leaves copies of them out.
 TRAIN_PHOTOS_FILE = "train-photos.npy"
+#: The training photos' looks (``near_copy.looks``): re-saved copies of them are left out too.
+TRAIN_LOOKS_FILE = "train-looks.npy"
 #: The shipped default model, relative to ``resources_dir()``.
 DEFAULT_DIR = "models/product"
 FORMAT_VERSION = 1
@@ -239,7 +242,8 @@ def model_dir(name: str | None = None) -> Path:
     ``None``/"default"/"product" -> the shipped model; ``NAME`` or ``product/NAME`` (as `vsdesk
     models list` shows it) -> a model trained by the user; "product-heldout" (the shipped
     model's held-out twin, shipped beside it) -> it, unless the user trained a model of that
-    name; a path -> it."""
+    name; a path -> it (a bare name only when that folder here holds a model: photos in a
+    folder of the model's name, as ``name_for_data`` names it after its data, do not hide it)."""
     if name in (None, "", *SHIPPED_NAMES):
         return default_dir()
     if name.startswith(TRAINED_PREFIX):
@@ -250,12 +254,26 @@ def model_dir(name: str | None = None) -> Path:
             Path(name).is_dir() and not (user_dir(trained) / META_FILE).is_file()
         ):
             return user_dir(trained)
-    if os.sep in name or "/" in name or Path(name).is_dir():
+    if os.sep in name or "/" in name or (Path(name) / META_FILE).is_file():
         return _moved_here(Path(name))
     folder = user_dir(name)
     if not (folder / META_FILE).is_file() and name == shipped_twin_name():
         return default_dir().parent / name
     return folder
+
+
+def name_to_give(folder: Path) -> str:
+    """How ``--model`` names the model in ``folder`` so that ``model_dir`` finds that very
+    folder: "product", the folder's name (a model of the store, the shipped twin), product/NAME,
+    or else its absolute path (the shipped twin once the user trained a model of its name, a
+    model given by its folder)."""
+    for name in ("product", folder.name, f"{TRAINED_PREFIX}{folder.name}"):
+        try:
+            if paths.same_place(model_dir(name), folder):
+                return name
+        except (ProductModelError, OSError):
+            continue
+    return os.path.abspath(folder)
 
 
 def shipped_twin_name() -> str | None:
@@ -405,13 +423,48 @@ def trained_models() -> list[tuple[str, Path, ProductMeta]]:
     return found
 
 
+def shipped_twin_info():
+    """The ``ModelInfo`` row of the shipped model's held-out twin for ``vsdesk models list``
+    (named as ``--model`` finds it: "product-heldout", or its path when the user has a model of
+    that name), or None when it is not shipped."""
+    from vsdesk.engine.models.store import ModelInfo, folder_size
+
+    try:
+        twin = heldout_twin_dir(default_dir(), read_meta(default_dir()))
+        meta = read_meta(twin) if twin is not None else None
+        size = folder_size(twin) if twin is not None else None
+    except (ProductModelError, OSError):
+        return None  # (the shipped model's own row says what is wrong with it)
+    if twin is None:
+        return None
+    return ModelInfo(
+        name=name_to_give(twin),
+        description=f"held-out twin of the shipped product model, shipped with it: {_recipe(meta)}",
+        ready=True, source="resource", size_bytes=size, version=SPEC.version, license=SPEC.license,
+        path=twin / WEIGHTS_FILE, sources=("resource",), heldout_twin_of="product",
+    )
+
+
+def _recipe(meta: ProductMeta) -> str:
+    """What a held-out twin is, for ``vsdesk models list``."""
+    held, trained = len(meta.test_groups), len(meta.train_groups)
+    accuracy = meta.metrics.get("accuracy")
+    scored = f" (accuracy {accuracy:.3f})" if isinstance(accuracy, float) else ""
+    without = (f"without {held} of its {held + trained} contributors" if held and trained
+               else "with contributors held out")
+    return f"the same recipe trained {without}, scored on them by `vsdesk eval product`{scored}"
+
+
 def trained_infos() -> list:
     """``ModelInfo`` rows for the product models trained into the model store (``vsdesk train
     product --out NAME``), named ``product/NAME``, for ``vsdesk models list``."""
     from vsdesk.engine.models.store import ModelInfo, folder_size
 
     infos = []
-    for name, folder, meta in trained_models():
+    found = trained_models()
+    # (--retrain-on-all keeps NAME-heldout beside NAME: said of the twin's row)
+    twin_of = {meta.heldout_twin: f"product/{name}" for name, _, meta in found if meta.heldout_twin}
+    for name, folder, meta in found:
         try:
             size = folder_size(folder)
         except OSError:
@@ -423,12 +476,13 @@ def trained_infos() -> list:
             description=f"product classifier on {meta.backbone}, {len(meta.classes)} classes{scored}",
             ready=True, source="trained", size_bytes=size, version=str(meta.format),
             license="yours (trained by vsdesk train product on your data)", path=folder, cached=True,
+            heldout_twin_of=twin_of.get(name),
         ))
     return infos
 
 
 #: The files a model folder may hold besides its members' weights (copied by ``import_folder``).
-OPTIONAL_FILES = (BASELINE_FILE, TRAIN_PHOTOS_FILE, "familiar.npz")
+OPTIONAL_FILES = (BASELINE_FILE, TRAIN_PHOTOS_FILE, TRAIN_LOOKS_FILE, "familiar.npz")
 
 
 def import_folder(name: str, source: str | os.PathLike) -> Path:
@@ -564,6 +618,22 @@ def photo_digests(paths) -> "np.ndarray":
 
 def save_train_photos(folder: Path, digests: "np.ndarray") -> None:
     atomic_save_npy(folder / TRAIN_PHOTOS_FILE, digests.astype("<u8"))
+
+
+def save_train_looks(folder: Path, looks: "np.ndarray") -> None:
+    atomic_save_npy(folder / TRAIN_LOOKS_FILE, looks.astype("u1"))
+
+
+def load_train_looks(folder: Path) -> "np.ndarray | None":
+    """The training photos' looks ((n, 32) bytes), or None when the model has none (trained
+    before they were recorded) or the file is unreadable."""
+    import numpy as np
+
+    try:
+        looks = np.load(folder / TRAIN_LOOKS_FILE, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return looks if looks.ndim == 2 and looks.dtype == np.uint8 and looks.shape[1] == 32 else None
 
 
 def load_train_photos(folder: Path) -> "np.ndarray | None":

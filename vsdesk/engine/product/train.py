@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from vsdesk.engine.product import backbones, familiarity
+from vsdesk.engine.product import backbones, familiarity, near_copy
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset, split_count, stratified_subset
 from vsdesk.engine.product.features import (
@@ -300,6 +300,7 @@ def train(
     if export is not None:
         folders.append(Path(export))
     train_photos = product_model.photo_digests([files[i] for i in train_idx])
+    train_looks = near_copy.looks([files[i] for i in train_idx])  # (re-saved copies: eval leaves them out)
     # Whole or nothing: every file is written into a hidden folder beside the final one, which is
     # renamed into place at the very end. Interrupted (Ctrl+C during the last, slow steps, an
     # error), nothing is left that `models list` would show or a search would use without, say,
@@ -314,6 +315,7 @@ def train(
                                members=members)
             product_model.save_baseline(stagings[-1], baseline)
             product_model.save_train_photos(stagings[-1], train_photos)
+            product_model.save_train_looks(stagings[-1], train_looks)
         progress(0, 0, "the fast path (no familiarity data: too few photos)" if sides is None
                  else "familiarity data and the fast path")
         from vsdesk.engine.product.embedder import ProductEmbedder

@@ -47,58 +47,67 @@ _WHERE_LABELS_COME_FROM = (
 )
 
 
-def labelled_images(folder: str | Path) -> tuple[list[Path], list[str]]:
-    """Image files of ``folder`` (sorted) and their labels: its own images, or with no image of
-    its own and no labels.csv, those of its subfolders (at any depth, hidden names left out,
-    as a catalog scans) labelled by their first-level subfolder."""
+@dataclass
+class LabelledFolder:
+    """A folder read for evaluation by one walk (``read_folder``): the images scored and their
+    labels, where the labels come from (a key of ``LABEL_SOURCES``), and (path, reason) of the
+    files left out before any is decoded."""
+
+    folder: Path
+    files: list[Path]
+    labels: list[str]
+    source: str
+    left_out: list[tuple[Path, str]]
+
+
+def read_folder(folder: str | Path) -> LabelledFolder:
+    """Image files of ``folder`` (sorted) and their labels, from one walk of it as `vsdesk index`
+    walks a catalog folder (hidden names left out, linked folders followed, photo formats vsdesk
+    cannot read said): its own images, or with no image of its own and no labels.csv, those of
+    its subfolders (at any depth) labelled by their first-level subfolder."""
+    from vsdesk.engine.catalog import scan_folders
+
     folder = Path(folder)
     if not folder.is_dir():
         raise LabelError(f"{folder}: not a folder")
-    files, labels, source = _files_and_labels(folder)
+    scan = scan_folders([str(folder)])
+    own, below = [], []
+    for path in sorted(Path(p) for p in scan.files):
+        parts = path.relative_to(folder).parts
+        if len(parts) == 1:
+            own.append(path)
+        else:
+            below.append((path, parts[0]))
+    if (folder / "labels.csv").is_file():
+        source = "labels.csv"
+    else:
+        source = "names" if own or not below else "subfolders"
+    # What the scan could not take (a HEIC photo, a folder it cannot list) where images are read from.
+    skipped = [(Path(p), message) for p, kind, message in scan.unreadable
+               if (len(Path(p).relative_to(folder).parts) == 1) != (source == "subfolders")]
+    if source == "subfolders":
+        files, labels, left_out = [p for p, _ in below], [label for _, label in below], []
+    elif not own:
+        raise LabelError(f"{folder}: no image files, neither in it nor in subfolders of it")
+    elif source == "labels.csv":
+        by_name = _read_labels_csv(folder / "labels.csv")
+        files = [p for p in own if p.name in by_name]
+        labels, left_out = [by_name[p.name] for p in files], _not_labelled(folder, own, by_name)
+    else:
+        files, labels, left_out = own, [label_from_name(p) for p in own], []
     _check_labels(folder, labels, source, files)
-    return files, labels
+    return LabelledFolder(folder, files, labels, source, left_out + skipped)
+
+
+def labelled_images(folder: str | Path) -> tuple[list[Path], list[str]]:
+    """The images of ``folder`` that are scored, and their labels (``read_folder``)."""
+    read = read_folder(folder)
+    return read.files, read.labels
 
 
 def label_source(folder: str | Path) -> str:
-    """How ``labelled_images`` labels ``folder``: a key of ``LABEL_SOURCES``."""
-    folder = Path(folder)
-    if (folder / "labels.csv").is_file():
-        return "labels.csv"
-    return "names" if _own_images(folder) or not _subfolder_images(folder) else "subfolders"
-
-
-def _files_and_labels(folder: Path) -> tuple[list[Path], list[str], str]:
-    source = label_source(folder)
-    if source == "subfolders":
-        pairs = _subfolder_images(folder)
-        return [p for p, _ in pairs], [label for _, label in pairs], source
-    files = _own_images(folder)
-    if not files:
-        raise LabelError(f"{folder}: no image files, neither in it nor in subfolders of it")
-    if source == "labels.csv":
-        by_name = _read_labels_csv(folder / "labels.csv")
-        files = [p for p in files if p.name in by_name]
-        return files, [by_name[p.name] for p in files], source
-    return files, [label_from_name(p) for p in files], source
-
-
-def _own_images(folder: Path) -> list[Path]:
-    from vsdesk.engine.imageio import is_image_name
-
-    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p) and not p.name.startswith("."))
-
-
-def _subfolder_images(folder: Path) -> list[tuple[Path, str]]:
-    """(image, first-level subfolder name) of every image below ``folder``'s subfolders."""
-    from vsdesk.engine.imageio import is_image_name
-
-    pairs = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for path in sorted(sub.rglob("*")):
-            hidden = any(part.startswith(".") for part in path.relative_to(sub).parts)
-            if path.is_file() and is_image_name(path) and not hidden:
-                pairs.append((path, sub.name))
-    return pairs
+    """How ``read_folder`` labels ``folder``: a key of ``LABEL_SOURCES``."""
+    return read_folder(folder).source
 
 
 def _check_labels(folder, labels: list[str], source: str, files: list[Path] | None = None) -> None:
@@ -117,20 +126,20 @@ def _check_labels(folder, labels: list[str], source: str, files: list[Path] | No
                          "retrieved")
 
 
-def _not_labelled(folder: Path, files: list[Path]) -> list[tuple[Path, str]]:
+def _not_labelled(folder: Path, own: list[Path], by_name: dict[str, str]) -> list[tuple[Path, str]]:
     """With a labels.csv: the folder's images it does not list, and the files it lists that are
-    not there, each with why it is not scored (so nothing drops out unsaid)."""
-    from vsdesk.engine.imageio import is_image_name
-
-    table = folder / "labels.csv"
-    if not table.is_file():
-        return []
-    used = set(files)
-    left = [(p, "not listed in labels.csv") for p in sorted(folder.iterdir())
-            if p.is_file() and is_image_name(p) and p not in used]
-    present = {p.name for p in folder.iterdir()}
-    left += [(folder / name, "listed in labels.csv, but not in the folder")
-             for name in sorted(_read_labels_csv(table)) if name not in present]
+    not scored, each with why (so nothing drops out unsaid)."""
+    left = [(p, "not listed in labels.csv") for p in own if p.name not in by_name]
+    scored = {p.name for p in own}
+    for name in sorted(set(by_name) - scored):
+        if name.startswith(".") and (folder / name).exists():
+            why = ('listed in labels.csv, but hidden (its name starts with "."): left out, as `vsdesk index` '
+                   "leaves it out")
+        elif (folder / name).exists():
+            why = "listed in labels.csv, but not an image file vsdesk reads"
+        else:
+            why = "listed in labels.csv, but not in the folder"
+        left.append((folder / name, why))
     return left
 
 
@@ -249,14 +258,15 @@ class EvalResult:
 
 
 def evaluate_folder(
-    folder: str | Path,
+    folder: "str | Path | LabelledFolder",
     configs: dict[str, StyleConfig] | None = None,
     progress: Progress = no_progress,
     cancelled: Cancelled = never_cancelled,
     batch_size: int = 16,
     expansions: dict[str, QueryExpansion | None] | None = None,
 ) -> tuple[dict[str, EvalResult], list[Path], list[str], list[tuple[Path, str]]]:
-    """Evaluate each named configuration on ``folder`` with one VGG16 model shared by all.
+    """Evaluate each named configuration on ``folder`` (or a ``read_folder`` of it: read once)
+    with one VGG16 model shared by all.
     Returns the results, the images used and their labels, and (path, reason) of files that
     could not be read (left out).
 
@@ -267,9 +277,9 @@ def evaluate_folder(
     from vsdesk.engine.style.embedder import StyleEmbedder, base_model
 
     configs = configs or {"default": DEFAULT, "notebook": NOTEBOOK}
-    files, labels = labelled_images(folder)
-    source = label_source(folder)
-    unreadable = _not_labelled(Path(folder), files)
+    read = folder if isinstance(folder, LabelledFolder) else read_folder(folder)
+    files, labels, source, unreadable = read.files, read.labels, read.source, list(read.left_out)
+    folder = read.folder
     progress(0, len(files), "decoding")
     images, used = [], []
     for i, path in enumerate(files):

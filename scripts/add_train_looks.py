@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Write ``train-looks.npy`` (``near_copy``: the looks of the training photos) into the shipped
+product models, which were trained before models kept them: their training photos are the
+files of their data whose digests ``train-photos.npy`` holds. `vsdesk eval product --data`
+then leaves re-saved copies of them out too. Also measures what ``near_copy.NEAR`` is chosen
+from (docs/product.md, "Near copies"): the held-out twin's held-out photos against its training
+photos, and training photos saved again.
+
+    .venv/bin/python scripts/add_train_looks.py [--data ../shared/data/clothing-dataset] [--measure]
+
+First run on 29 Nov (twentieth session). About 15 s, a minute with --measure, on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from vsdesk.engine.product import model as product_model, near_copy  # noqa: E402
+
+MODELS = ("product", "product-heldout")
+
+
+def training_photos(folder: Path, data: Path) -> list[Path]:
+    trained = {int(d) for d in product_model.load_train_photos(folder)}
+    return [p for p in sorted((data / "images").glob("*.jpg")) if product_model.file_digest(p) in trained]
+
+
+def measure(data: Path) -> None:
+    """The margins: the closest held-out photo to any training photo (the twin's), and how far
+    training photos saved again move from their own looks."""
+    from PIL import Image, ImageEnhance
+
+    from vsdesk.engine.product.data import load_dataset
+
+    twin = REPO / "resources" / "models" / "product-heldout"
+    meta = product_model.read_meta(twin)
+    held_out = [it.path for it in load_dataset(data, exclude=frozenset()).items if it.group in set(meta.test_groups)]
+    known = product_model.load_train_looks(twin)
+    bits = np.unpackbits(known, axis=1).astype(np.int32)
+    tested = np.unpackbits(near_copy.looks(held_out), axis=1).astype(np.int32)
+    closest = min(int((np.abs(bits - row)).sum(1).min()) for row in tested)
+    print(f"{len(held_out)} held-out photos: the closest is {closest} bits from a training photo; "
+          f"near copies at {near_copy.NEAR}: {sum(near_copy.near(list(np.packbits(tested, axis=1)), known))}")
+
+    def saved(image, form, **options):
+        buffer = io.BytesIO()
+        image.save(buffer, form, **options)
+        buffer.seek(0)
+        return buffer.getvalue()
+
+    variants = {
+        "JPEG quality 40": lambda im: saved(im, "JPEG", quality=40),
+        "PNG": lambda im: saved(im, "PNG"),
+        "WebP quality 80": lambda im: saved(im, "WEBP", quality=80),
+        "halved, JPEG": lambda im: saved(im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS), "JPEG"),
+        "a quarter, PNG": lambda im: saved(im.resize((im.width // 4, im.height // 4)), "PNG"),
+        "10 % brighter": lambda im: saved(ImageEnhance.Brightness(im).enhance(1.1), "JPEG", quality=85),
+    }
+    sample = training_photos(twin, data)[::8][:400]
+    for name, make in variants.items():
+        moved = []
+        for path in sample:
+            with Image.open(path) as image:
+                copy = near_copy.look(make(image.convert("RGB")))
+            moved.append(int((np.unpackbits(copy) != np.unpackbits(near_copy.look(path))).sum()))
+        print(f"{name}: {len(sample)} training photos saved again move up to {max(moved)} bits "
+              f"(median {np.median(moved):.0f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "clothing-dataset")
+    parser.add_argument("--measure", action="store_true", help="also print the margins NEAR is chosen from")
+    args = parser.parse_args()
+    for name in MODELS:
+        folder = REPO / "resources" / "models" / name
+        photos = training_photos(folder, args.data)
+        looks = near_copy.looks(photos)
+        product_model.save_train_looks(folder, looks)
+        print(f"{name}: the looks of {len(looks)} training photos (of {len(product_model.load_train_photos(folder))})")
+    if args.measure:
+        measure(args.data)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Re-saved copies of a training photo (re-encoded, resized, PNG), told by how they look.
+
+``vsdesk eval product --data`` leaves out the copies of the model's training photos: the same
+bytes (``train-photos.npy``), and, here, the same picture saved again, which has other bytes. A
+picture's look is a grey difference hash (dHash) of 16 x 16 bits: the sign of the brightness
+step between neighbouring cells of the picture shrunk to 17 x 16 pixels. Measured on the Clothing
+Dataset (docs/product.md, "Near copies"): a training photo saved again (JPEG down to quality 40,
+WebP, PNG, halved, quartered, doubled, grey, 10 % brighter) stays within 30 bits of its own look,
+while no photo of the held-out twin's 52 held-out contributors comes within 43 bits of any of its
+3,593 training photos: ``NEAR`` (32 bits) tells them apart with no false alarm there. A crop is
+not caught (a 2 % border off moves it 30 bits on median).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+#: Cells per side of the hash: 16 x 16 = 256 bits, kept as 32 bytes.
+SIZE = 16
+#: Looks this many bits apart or fewer are the same picture.
+NEAR = 32
+#: JPEG decoding may skip detail down to this many pixels a side (the look needs 17 x 16).
+DECODE_SIZE = 256
+
+
+def look(path: "str | Path | bytes") -> np.ndarray | None:
+    """The look (32 bytes) of a picture (its file, or its bytes), or None when it cannot be read."""
+    from PIL import Image
+
+    from vsdesk.engine.imageio import ImageError, load_image
+
+    try:
+        image = load_image(path, min_size=DECODE_SIZE)
+    except ImageError:
+        return None
+    grey = np.asarray(image.convert("L").resize((SIZE + 1, SIZE), Image.Resampling.BOX), dtype=np.int16)
+    return np.packbits((grey[:, 1:] > grey[:, :-1]).ravel())
+
+
+def looks(paths: Iterable[str | Path]) -> np.ndarray:
+    """(n, 32) uint8: the looks of the readable pictures (unreadable ones left out)."""
+    found = [value for value in map(look, paths) if value is not None]
+    return np.array(found, dtype=np.uint8).reshape(len(found), SIZE * SIZE // 8)
+
+
+def near(queries: list[np.ndarray | None], known: np.ndarray, within: int = NEAR) -> list[bool]:
+    """Whether each look (None: unreadable, never near) is within ``within`` bits of one of
+    ``known`` ((n, 32) uint8)."""
+    found = [i for i, value in enumerate(queries) if value is not None]
+    answer = [False] * len(queries)
+    if not found or not len(known):
+        return answer
+    bits = np.unpackbits(np.stack([queries[i] for i in found]), axis=1).astype(np.float32)
+    reference = np.unpackbits(known, axis=1).astype(np.float32)
+    for start in range(0, len(found), 256):  # (a few MB at a time)
+        part = bits[start:start + 256]
+        # Hamming distance from bit counts: |a| + |b| - 2 a.b
+        distance = part.sum(1)[:, None] + reference.sum(1)[None, :] - 2 * part @ reference.T
+        for i, closest in zip(found[start:start + 256], distance.min(1)):
+            answer[i] = bool(closest <= within)
+    return answer
