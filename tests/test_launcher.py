@@ -304,7 +304,7 @@ def test_vsdesk_cli_says_it_is_the_command_line_alone_under_its_own_name():
 
     window = _vsdesk("--help")  # `vsdesk` itself still opens the window without a command
     assert window.returncode == 0 and window.stdout.startswith("usage: vsdesk ")
-    assert "Without a command, opens the desktop window." in " ".join(window.stdout.split())
+    assert "Without a command, opens the desktop window:" in " ".join(window.stdout.split())
 
 
 def test_a_vsdesk_process_leaves_nothing_in_the_home_folder_but_what_the_readme_names(tmp_path):
