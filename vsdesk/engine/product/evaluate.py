@@ -294,7 +294,7 @@ def _unfamiliar_shares(known: familiarity.Familiarity | None, features: np.ndarr
     unit = l2_normalise(features)
     by_features = known.typicality(unit) < familiarity.UNFAMILIAR_BELOW
     by_flat = np.array([known.flat_unusual(float(share)) for share in flat], bool)
-    by_side = np.array([known.turned_gain(e, t) > familiarity.SIDEWAYS_GAIN for e, t in zip(unit, turned)], bool)
+    by_side = np.array([known.sideways(e, t) for e, t in zip(unit, turned)], bool)
     shares["unfamiliar_share"] = round(float(np.mean(by_features | by_flat | by_side)), 4)
     shares["unfamiliar_share_features"] = round(float(np.mean(by_features)), 4)
     shares["unfamiliar_share_sideways"] = round(float(np.mean(by_side)), 4)

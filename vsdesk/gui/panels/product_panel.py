@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QVBoxLayout
 
-from vsdesk.engine.text import kids_words, sentence
+from vsdesk.engine.text import kids_words, percent, sentence
 from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
@@ -41,8 +41,8 @@ FLAT_TIP = (
 
 
 SIDEWAYS_TIP = (
-    "Turned by 90 degrees this picture looks more like the photos the model was trained on ({turned:.0f} % of them "
-    "are less typical, as it is {typicality:.0f} %): clothing is photographed upright, and this one may be on its "
+    "Turned by 90 degrees this picture looks more like the photos the model was trained on (more typical than "
+    "{turned} of them, against {typicality} as it is): clothing is photographed upright, and this one may be on its "
     "side. Turn it upright and search again."
 )
 
@@ -54,7 +54,7 @@ def familiarity_tip(extras: dict[str, Any]) -> str:
     if familiar.get("flat_unusual"):
         return FLAT_TIP.format(share=familiar["flat_areas"])
     if familiar.get("sideways"):
-        return SIDEWAYS_TIP.format(turned=familiar["typicality_turned"], typicality=familiar["typicality"])
+        return SIDEWAYS_TIP.format(turned=percent(familiar["typicality_turned"]), typicality=percent(familiar["typicality"]))
     return FAMILIARITY_TIP if familiar.get("unfamiliar") else ""
 
 
