@@ -1017,6 +1017,19 @@ def test_cli_eval_on_given_test_data(tmp_path, clothing, capsys):
     assert result["p@10_max"] == 0.5 and result["default"]["p@10"] <= 0.5
     assert result["default"]["accuracy"] >= 0.5
     assert result["unfamiliar_share"] <= 0.25  # clothing photos: the warning's false alarms (2.7 % on 1,007)
+    # A catalog item's type (the first member's, from its stored vector) is scored beside the
+    # query's: its accuracy, and how often one photo is typed otherwise as an item.
+    from vsdesk.engine.product import load_embedder
+    from vsdesk.engine.product.features import decode_many
+
+    embedder = load_embedder(str(twin))
+    files = sorted(str(f) for f in (root / "Shoes").iterdir()) + sorted(str(f) for f in (root / "t-shirt").iterdir())
+    x = embedder.backbone.preprocess(np.stack([pixels for _i, pixels, _e in decode_many(files, embedder.meta.size)]))
+    vectors = embedder.embed(x)
+    stored, query = embedder.classify_vectors(vectors)["labels"], embedder.classify(x, vectors)["labels"]
+    truth = ["Shoes"] * 6 + ["T-Shirt"] * 6
+    assert result["item_types"] == {"accuracy": round(float(np.mean([s == t for s, t in zip(stored, truth)])), 4),
+                                    "differs_from_query": round(float(np.mean([s != q for s, q in zip(stored, query)])), 4)}
 
 
 @pytest.mark.slow

@@ -217,6 +217,7 @@ def evaluate(
     files = [it.path for it, k in zip(test_set.items, ok) if k]
     probs, vectors, flat, turned = _through_embedder(embedder, files, progress, cancelled)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
+    result["item_types"] = _item_types(embedder, y_test, probs, vectors)
     result.update(_unfamiliar_shares(embedder.familiarity, vectors[:, : embedder.features_dim], flat, turned))
 
     # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
@@ -277,6 +278,16 @@ def _twin_in_place(data, meta: product_model.ProductMeta, twin: Path, progress: 
     )
     result["stands_in_for"] = meta.name
     return result
+
+
+def _item_types(embedder, y: np.ndarray, probs: np.ndarray, vectors: np.ndarray) -> dict[str, float]:
+    """A catalog item's type as results, the gallery, the map and ``--same-class`` give it: the
+    first member's class from the vector indexing stored (the photo as given), where a query's is
+    every member's, each on the photo and its mirror image (``probs``, what the scores above are
+    of). Its accuracy, and the share of photos typed otherwise as a query than as an item."""
+    stored = embedder.classify_vectors(vectors)["probabilities"].argmax(1)
+    return {"accuracy": round(float(np.mean(stored == y)), 4),
+            "differs_from_query": round(float(np.mean(stored != np.argmax(probs, 1))), 4)}
 
 
 def _unfamiliar_shares(known: familiarity.Familiarity | None, features: np.ndarray,
