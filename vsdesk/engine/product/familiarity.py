@@ -191,8 +191,8 @@ class Familiarity:
         areas of one colour, "flat_unusual": flatter than all but ``FLAT_ABOVE`` % of the
         training photos; given the unit embeddings of the picture ``turned`` by 90 degrees each
         way, "sideways": one of them scores ``SIDEWAYS_GAIN`` higher and is itself familiar (it
-        may be on its side: ``_on_its_side``) and "typicality_turned": the better one's typicality. Any of the tests makes the picture
-        unfamiliar."""
+        may be on its side: ``_on_its_side``) and "typicality_turned": the better one's
+        typicality. Any of the tests makes the picture unfamiliar."""
         rows = np.asarray(embedding, np.float32)[None]
         if turned is not None:
             rows = np.vstack([rows, np.asarray(turned, np.float32)])
@@ -210,7 +210,6 @@ class Familiarity:
             described.update(flat_areas=round(100 * share, 1), flat_unusual=unusual)
             described["unfamiliar"] = described["unfamiliar"] or unusual
         return described
-
 
     def sideways(self, embedding: np.ndarray, turned: np.ndarray) -> bool:
         """Whether the picture "may be on its side" (``describe``'s "sideways"), from its unit
