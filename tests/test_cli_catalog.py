@@ -1430,6 +1430,41 @@ def test_product_results_carry_the_type_the_model_predicts_for_them(capsys, tmp_
         assert line.endswith(f"{path}  [{types[path]} (predicted)]"), line
 
 
+@pytest.mark.slow
+def test_product_text_says_a_results_type_is_not_computed_as_a_querys(capsys, tmp_path):
+    """The review: in a catalog of clothing photos, a flat grey PNG and a gradient JPEG, the grey
+    one was "predicted: Skirt" as a query and "[T-Shirt (predicted)]" as a result. A query's type
+    is every member's, on the photo and its mirror image; a result's is the first member's from
+    its stored vector (the index keeps one pass per photo: the others would cost three more).
+    The text says so once, under results typed by the model; --json's facts stay as they were."""
+    import numpy as np
+    from PIL import Image
+
+    from vsdesk.cli.catalog_commands import ITEM_TYPE_NOTE
+
+    shop = tmp_path / "C"
+    shop.mkdir()
+    for photo in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:6]:
+        shutil.copy(photo, shop)
+    Image.new("RGB", (300, 300), (128, 128, 128)).save(shop / "flat_grey.png")
+    x = np.linspace(0, 255, 3000)[None, :]
+    gradient = np.zeros((2000, 3000, 3), np.uint8)
+    gradient[..., 0], gradient[..., 2] = 255 - x, x
+    Image.fromarray(gradient).save(shop / "huge.jpg", quality=90)
+    grey, huge = str(shop / "flat_grey.png"), str(shop / "huge.jpg")
+    assert run(capsys, "index", "--mode", "product", "--catalog", "C", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--catalog", "C", "-k", "8", "--json", grey, huge)
+    assert code == 0, err
+    as_query = json.loads(out)[0]["predicted"]
+    as_result = next(hit["predicted"] for hit in json.loads(out)[1]["results"] if hit["path"] == grey)
+    assert as_query != as_result, (as_query, as_result)  # the two ways, on a picture they disagree on
+    code, out, err = run(capsys, "search", "--catalog", "C", "-k", "8", grey, huge)
+    assert code == 0, err
+    assert f"{grey}  [{as_result} (predicted)]" in out and f"predicted: {as_query}" in out
+    assert out.count(ITEM_TYPE_NOTE) == 1 and out.rstrip().endswith(ITEM_TYPE_NOTE), out
+    assert "stored when it was indexed" in ITEM_TYPE_NOTE and "mirror image" in ITEM_TYPE_NOTE
+
+
 def test_product_text_results_say_each_item_type_before_its_folder_label(capsys, tmp_path):
     """The review: in a catalog of labelled folders (shop/tops/...), `vsdesk search` printed
     "[tops]" where the window says "T-Shirt · tops"; --json had the type ("predicted"). The text

@@ -1091,6 +1091,10 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
     panel.show_extras({**described, "familiarity": {"typicality": 0.0, "unfamiliar": True}})
     assert panel.unfamiliar.isVisible() and "guess" in panel.unfamiliar.text()
     assert panel.bars.items() == [("Shirt", 0.43), ("T-Shirt", 0.41)] and "Shirt" in panel.predicted.text()
+    # The review: one file "Skirt" as the query, "Shirt" in the catalog. The two are not computed
+    # alike, and where the query's type is shown the panel says how (so does the type filter).
+    assert "stored when it was indexed" in panel.predicted.toolTip() and "mirror image" in panel.predicted.toolTip()
+    assert "from its stored vector" in panel.same_class.toolTip()
     assert panel.attributes.text() == "Kids' wear: unlikely (12 % chance)"  # not "no (12%)", 12 % sure of no
     for kids, said in ((0.001, "unlikely (<1 % chance)"), (0.998, "likely (>99 % chance)")):  # not 0 %, 100 %
         panel.show_extras({**described, "kids": kids})
@@ -1106,6 +1110,7 @@ def test_product_panel_warns_about_a_photo_unlike_the_training_photos(qtbot):
                                                     "typicality_turned": 61.0}})
     assert panel.unfamiliar.text().startswith("It may be on its side") and "guess" in panel.unfamiliar.text()
     assert panel.unfamiliar.toolTip().startswith("Turned by 90 degrees") and "61 %" in panel.unfamiliar.toolTip()
+    assert "(more typical than 61 % of them, against 3 % as it is)" in panel.unfamiliar.toolTip()
     panel.show_extras({**described, "familiarity": {"typicality": 48.0, "unfamiliar": False}})
     assert not panel.unfamiliar.isVisible()
     panel.show_extras(described)  # a model without familiarity statistics: nothing to warn of

@@ -740,6 +740,7 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
     from vsdesk.engine.session import item_facts
 
     end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
+    typed_by_model = False  # a result's type shown is the model's, from its stored vector
     for i, record in enumerate(records):
         if "error" in record:
             continue  # already said on stderr, where errors go
@@ -755,10 +756,12 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         for hit, kind in zip(record["results"], item_kinds.get(i) or [None] * len(record["results"])):
             if hit["label"] and kind is not None:  # its type, then its label, as the window says them
                 label = f"  [{' · '.join(item_facts(hit['label'], kind))}]"
+                typed_by_model |= kind.predicted
             elif hit["label"]:
                 label = f"  [{hit['label']}]"
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
+                typed_by_model |= bool(hit.get("predicted"))
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
             for path in hit.get("also", ()):
                 print(f"       also at {_one_line(path)}")
@@ -771,6 +774,15 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
         for line in _copy_lines(record):
             print(f"  {_one_line(line)}")
         print()
+    if typed_by_model:
+        print(ITEM_TYPE_NOTE)
+
+
+#: Said once under product results typed by the model: a photo's type as a result is not computed
+#: as a query's (a review: one file "Skirt" as the query, "T-Shirt (predicted)" as a result).
+ITEM_TYPE_NOTE = ("(a result's type is the model's first member's, from the vector stored when it was indexed; a "
+                  "query's is every member's, on the photo and its mirror image: one photo can be typed otherwise "
+                  "as a result than as a query)")
 
 
 def _copy_lines(record: dict[str, Any]) -> list[str]:

@@ -295,6 +295,10 @@ def _eval(args: argparse.Namespace) -> int:
             print(f"  {label:16}{_fmt(d):>10}{_fmt(b):>10}")
     _print_confusion(result["classes"], result["default"]["confusion_matrix"])
     print(f"baseline: {result['baseline_protocol']}")
+    types = result.get("item_types")
+    if types:  # a catalog item's type comes from its stored vector, the first member's alone
+        print(f"a catalog item's type (the first member's, from its stored vector): accuracy {_fmt(types['accuracy'])}, "
+              f"other than the same photo's as a query for {100 * types['differs_from_query']:.1f} %")
     if result.get("unfamiliar_share") is not None:
         flat = result.get("unfamiliar_share_flat_areas")
         tests = (f" (by the features {100 * result['unfamiliar_share_features']:.1f} %, by flat areas "

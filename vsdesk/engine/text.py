@@ -47,3 +47,9 @@ def kids_words(probability: float) -> str:
     percent = round(100 * probability)
     said = "<1" if percent < 1 else ">99" if percent > 99 else str(percent)
     return f"{'likely' if probability >= 0.5 else 'unlikely'} ({said} % chance)"
+
+
+def percent(value: float) -> str:
+    """A share in per cent as said in a sentence: whole per cents, but one decimal under 1 %, so
+    that a share of 0.4 % is not said as none ("0 %"): 47.6 -> "48 %", 0.4 -> "0.4 %", 0 -> "0 %"."""
+    return f"{value:.1f} %" if 0 < value < 1 else f"{value:.0f} %"

@@ -233,6 +233,7 @@ def evaluate(
     files = [it.path for it, k in zip(test_set.items, ok) if k]
     probs, vectors, flat, turned = _through_embedder(embedder, files, progress, cancelled)
     result: dict[str, Any] = {"default": _scores(y_test, probs, vectors, classes)}
+    result["item_types"] = _item_types(embedder, y_test, probs, vectors)
     result.update(_unfamiliar_shares(embedder.familiarity, vectors[:, : embedder.features_dim], flat, turned))
 
     # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
@@ -300,6 +301,16 @@ def _twin_in_place(data, meta: product_model.ProductMeta, twin: Path, progress: 
     return result
 
 
+def _item_types(embedder, y: np.ndarray, probs: np.ndarray, vectors: np.ndarray) -> dict[str, float]:
+    """A catalog item's type as results, the gallery, the map and ``--same-class`` give it: the
+    first member's class from the vector indexing stored (the photo as given), where a query's is
+    every member's, each on the photo and its mirror image (``probs``, what the scores above are
+    of). Its accuracy, and the share of photos typed otherwise as a query than as an item."""
+    stored = embedder.classify_vectors(vectors)["probabilities"].argmax(1)
+    return {"accuracy": round(float(np.mean(stored == y)), 4),
+            "differs_from_query": round(float(np.mean(stored != np.argmax(probs, 1))), 4)}
+
+
 def _unfamiliar_shares(known: familiarity.Familiarity | None, features: np.ndarray,
                        flat: np.ndarray, turned: np.ndarray) -> dict[str, float | None]:
     """The share of these (labelled, so clothing) photos the app would call unlike its training
@@ -315,7 +326,7 @@ def _unfamiliar_shares(known: familiarity.Familiarity | None, features: np.ndarr
     unit = l2_normalise(features)
     by_features = known.typicality(unit) < familiarity.UNFAMILIAR_BELOW
     by_flat = np.array([known.flat_unusual(float(share)) for share in flat], bool)
-    by_side = np.array([known.turned_gain(e, t) > familiarity.SIDEWAYS_GAIN for e, t in zip(unit, turned)], bool)
+    by_side = np.array([known.sideways(e, t) for e, t in zip(unit, turned)], bool)
     shares["unfamiliar_share"] = round(float(np.mean(by_features | by_flat | by_side)), 4)
     shares["unfamiliar_share_features"] = round(float(np.mean(by_features)), 4)
     shares["unfamiliar_share_sideways"] = round(float(np.mean(by_side)), 4)

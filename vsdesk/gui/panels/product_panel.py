@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QVBoxLayout
 
-from vsdesk.engine.text import kids_words, sentence
+from vsdesk.engine.text import kids_words, percent, sentence
 from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
@@ -41,8 +41,8 @@ FLAT_TIP = (
 
 
 SIDEWAYS_TIP = (
-    "Turned by 90 degrees this picture looks more like the photos the model was trained on ({turned:.0f} % of them "
-    "are less typical, as it is {typicality:.0f} %): clothing is photographed upright, and this one may be on its "
+    "Turned by 90 degrees this picture looks more like the photos the model was trained on (more typical than "
+    "{turned} of them, against {typicality} as it is): clothing is photographed upright, and this one may be on its "
     "side. Turn it upright and search again."
 )
 
@@ -54,7 +54,7 @@ def familiarity_tip(extras: dict[str, Any]) -> str:
     if familiar.get("flat_unusual"):
         return FLAT_TIP.format(share=familiar["flat_areas"])
     if familiar.get("sideways"):
-        return SIDEWAYS_TIP.format(turned=familiar["typicality_turned"], typicality=familiar["typicality"])
+        return SIDEWAYS_TIP.format(turned=percent(familiar["typicality_turned"]), typicality=percent(familiar["typicality"]))
     return FAMILIARITY_TIP if familiar.get("unfamiliar") else ""
 
 
@@ -68,6 +68,13 @@ def unfamiliar_text(extras: dict[str, Any]) -> str:
     return "Unlike the photos this model was trained on: its class is a guess."
 
 
+#: Why a photo's type may differ as the query and as a catalog item: the two are not computed alike
+#: (all members with the mirror image, against the first member's stored vector; docs/product.md).
+QUERY_TYPE_TIP = (
+    "The query's type: the mean of the model's members, each on the photo and its mirror image. A catalog "
+    "item's type, in the gallery, on the map and for the filter below, comes from the vector stored when it was "
+    "indexed, the first member's alone: the same photo can be typed otherwise there."
+)
 SAME_CLASS_TEXT = "Only results of the query's type"
 #: The kids' wear filter's choices: (shown, the session's ``kids`` option).
 KIDS_CHOICES = (("Kids' wear or not", ""), ("Only kids' wear", "yes"), ("No kids' wear", "no"))
@@ -81,6 +88,7 @@ class ProductPanel(ModePanel):
         self.title = QLabel("<b>Product type</b>")
         self.predicted = QLabel("—")
         self.predicted.setStyleSheet("font-size:15px;")
+        self.predicted.setToolTip(QUERY_TYPE_TIP)
         self._predicted: tuple[str, float] | None = None  # the class and its share, shown by _show_predicted
         theme.follow(self.predicted, self._show_predicted)
         self.bars = ProbabilityBars(rows=5)
@@ -96,7 +104,9 @@ class ProductPanel(ModePanel):
         self.same_class = QCheckBox(SAME_CLASS_TEXT)
         self.same_class.setToolTip(
             "Leave out catalog items of other product types: an item's type is its own label "
-            "where it has one of the model's classes, else the type the model predicts for it."
+            "where it has one of the model's classes, else the type the model predicts from its stored vector "
+            "(the first member's alone, where the query's is all members' with its mirror image: one photo can "
+            "be typed otherwise as a query and as an item)."
         )
         self.same_class.toggled.connect(lambda _checked: self.options_changed.emit())
         # Kids' wear or not, as the model predicts it for each item (a re-rank too).
