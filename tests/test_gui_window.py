@@ -1613,15 +1613,21 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
     messages = []
     window.status.messageChanged.connect(messages.append)
     product.start()
-    qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
+    qtbot.waitUntil(lambda: window.activity.text() == "In the background — Product: opening “hats-product”…",
+                    timeout=10_000)
     # (The label, shortened to its old width until laid out again, has then the whole text in its tooltip too.)
-    qtbot.waitUntil(lambda: window.activity.toolTip() == "Product: opening “hats-product”…", timeout=5_000)
+    qtbot.waitUntil(lambda: "Product: opening “hats-product”…" in window.activity.toolTip(), timeout=5_000)
     window.show_tab("product")  # the user turns to it: its work, said in full
     assert window.activity.text() == "Product: opening “hats-product”…"
     window.show_tab("style")
-    assert window.activity.text() == "Busy in the background: the Product tab"
+    assert window.activity.text() == "In the background — Product: opening “hats-product”…"
+    background = []  # what the Style tab's status bar said of the Product tab's work
+    window.runner.activity.connect(lambda *_: background.append(window.activity.text()))
     with qtbot.waitSignal(product.catalog_ready, timeout=120_000):
         released.set()
+    # What it does and how far it is, not only "busy": its images counted as they are indexed.
+    assert any(re.fullmatch(r"In the background — Product: index(ing|ed) [1-3]/3 · “hats-product”", text)
+               for text in background), background
     assert not [m for m in messages if m.startswith("Product")], messages  # the line is the Style tab's
     # A query on the tab shown is its own work, said as such.
     shown = []  # the activity label each time the runner reports (after the window's slot)
