@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 #: Closing waits at most this long for background work to stop at a safe point (the window is
 #: hidden first); a step that cannot be interrupted (a t-SNE stage) finishes after it, unseen.
 CLOSE_WAIT_S = 3.0
+#: After SIGTERM, which ends the process once the window has closed (``app.run``), closing waits
+#: only this long: enough for an index run to stop between two batches, where a step that cannot
+#: be interrupted (TensorFlow's import, a model loading, a t-SNE stage) held the exit for all of
+#: CLOSE_WAIT_S, for nothing: an unfinished step leaves nothing to keep.
+SIGTERM_CLOSE_WAIT_S = 0.5
 #: The sample photo of Help > Try the sample photo, in the shipped resources' samples folder.
 SAMPLE_PHOTO = "example-dress.jpg"
 #: The status bar's activity label is at most this wide: the rest of the line is for messages.
@@ -48,6 +53,8 @@ class MainWindow(QMainWindow):
         #: Later launches' paths come here (``single_instance.Listener``, set by ``app.run``):
         #: None for a window that does not listen (``--new-window``, the tests).
         self.listener: Listener | None = None
+        #: How long closing waits for background work to stop (SIGTERM_CLOSE_WAIT_S after SIGTERM).
+        self.close_wait_s = CLOSE_WAIT_S
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
         self.settings = settings or Settings()
         self.runner = TaskRunner(("tf", "compute", "io"), self)
@@ -315,7 +322,7 @@ class MainWindow(QMainWindow):
             tab.save_state()
             tab.catalog.note_closing()
         self.settings.sync()
-        deadline = time.monotonic() + CLOSE_WAIT_S  # one for all: a slow worker leaves less to the rest
+        deadline = time.monotonic() + self.close_wait_s  # one for all: a slow worker leaves less to the rest
         self.runner.shutdown(ms_until(deadline))
         self.cache.wait_idle(ms_until(deadline))
         super().closeEvent(event)
