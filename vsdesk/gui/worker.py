@@ -265,7 +265,17 @@ class PriorityWorker(QObject):
     def _start_thread(self, job: _Job) -> None:
         # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
         thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except Exception as exc:  # noqa: BLE001 - "can't start new thread" (too many, no memory)
+            # Its task failed, said on its error path; the launcher goes on with the next: raised
+            # here, it ended the launcher's thread, and no task of this worker ever ran again.
+            with self._turn:
+                self._order.remove(job)
+                self._launching -= 1
+                self._turn.notify_all()
+            self.failed.emit(job.context.task_id, exc, traceback.format_exc())
+            return
         with self._turn:
             # Listed once started, as its launch ends (``isRunning`` counts it until then): a
             # thread listed before its start looked ended (``is_alive``) to a start on another
