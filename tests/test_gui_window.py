@@ -3698,6 +3698,64 @@ def test_a_launch_while_the_window_closes_becomes_the_window_later_launches_hand
             mine.close()
 
 
+CLOSING_WINDOW = """
+import sys
+
+from PySide6.QtCore import QCoreApplication, QTimer
+
+from vsdesk.gui import single_instance
+
+app = QCoreApplication([])
+launch = single_instance.Launch([])
+listener = single_instance.Listener(launch.listen(), print, lambda: False)  # closing: it takes no paths
+print("listening" if listener.server is not None else "not listening", flush=True)
+QTimer.singleShot(int(sys.argv[1]), app.quit)  # then it is gone, as app.run ends
+app.exec()
+listener.stop()
+"""
+HAND_OVER = """
+import sys
+
+from PySide6.QtCore import QCoreApplication
+
+from vsdesk.gui import single_instance
+
+app = QCoreApplication([])
+print(single_instance.Launch(sys.argv[1:]).handed, flush=True)
+"""
+
+
+def test_a_launch_refused_by_a_window_closing_listens_once_that_one_has_gone(qtbot, tmp_path, monkeypatch):
+    """A launch that reached a window just before it closed was refused (not "ok"): it opened a
+    window of its own that never listened, so a third launch, the first window gone, opened yet
+    another window. The refused one now takes the first's place once it has gone. Real
+    processes: the closing window, and the third launch."""
+    monkeypatch.setenv("VSDESK_CONFIG_DIR", str(tmp_path / "config"))  # a socket of this test's own
+    from vsdesk.gui import single_instance
+
+    closing = subprocess.Popen([sys.executable, "-c", CLOSING_WINDOW, "3000"], stdout=subprocess.PIPE, text=True)
+    listener = None
+    try:
+        assert closing.stdout.readline().strip() == "listening"
+        second = single_instance.Launch([str(tmp_path / "a.jpg")])
+        assert not second.handed and second.refused and second.listen() is None
+        received = []
+        listener = single_instance.Listener(None, received.extend, lambda: True)
+        listener.take_over(second)
+        qtbot.waitUntil(lambda: closing.poll() is not None, timeout=20_000)
+        qtbot.waitUntil(lambda: listener.server is not None, timeout=5_000)  # in its place
+        third = subprocess.Popen([sys.executable, "-c", HAND_OVER, str(tmp_path / "b.jpg")],
+                                 stdout=subprocess.PIPE, text=True)
+        qtbot.waitUntil(lambda: third.poll() is not None, timeout=30_000)  # (answered by this thread's loop)
+        assert third.stdout.read().strip() == "True"
+        assert received == [str(tmp_path / "b.jpg")]
+    finally:
+        closing.kill()
+        closing.wait()
+        if listener is not None:
+            listener.stop()
+
+
 def test_a_launch_that_found_no_window_leaves_alone_one_that_started_listening_meanwhile(qtbot):
     """A launch that found no window (the lock's patience ran out on a loaded machine)
     listened over the socket of a window that had started meanwhile (QLocalServer.listen with

@@ -57,14 +57,16 @@ def run(argv: list[str]) -> int:
     window = MainWindow(geometry_given=gives_geometry(qt_options))
     install_excepthooks(window)
     stopped = _stop_on_sigterm(app, window)
-    if server is not None:  # later launches' paths come here, as drops
+    if launch is not None:  # later launches' paths come here, as drops
         window.listener = single_instance.Listener(server, window.open_handed_over, window.isVisible, window)
+        if launch.refused:  # by a window closing: this one listens once that one has gone
+            window.listener.take_over(launch)
     window.show()
     if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
         window.current_tab().open_paths(images, "given")
     code = app.exec()
-    if server is not None:  # its socket's file goes now: os._exit below would leave it behind
-        server.close()
+    if window.listener is not None:  # its socket's file goes now: os._exit below would leave it behind
+        window.listener.stop()
     if stopped:
         code = 128 + signal.SIGTERM  # 143, as the command line's
         from vsdesk.engine.models import cache
