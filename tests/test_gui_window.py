@@ -575,7 +575,16 @@ def test_a_model_switch_that_finds_the_catalog_indexed_elsewhere_says_it_waits(q
                                        "it is shown as it was, with the model it has, and switched to product/mine "
                                        "when that is done."), tab.messages.text()
         assert len(tab.snapshot) == 3 and tab.snapshot.model is None
-        tab.catalog._busy_timer.stop()  # (the switch asked of a model that is not there is not the point here)
+        # Another catalog chosen meanwhile: the switch is not done, and that is said (it was dropped
+        # without a word), once that catalog is shown.
+        other = ModeSession("product").create_folder_catalog(str(copy_images(_clothing_photos("Shoes", 3),
+                                                                               tmp_path / "shoes")))
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.catalog.open(other)  # as the list does
+        assert tab.snapshot.name == other
+        said = tab.messages.text()
+        assert f"“{name}” was not switched to product/mine: it waited for another vsdesk process to finish " \
+               f"indexing it, and “{other}” was chosen meanwhile." in said, said
 
 
 def test_a_catalog_this_windows_own_run_holds_is_not_said_to_be_indexed_elsewhere(qtbot, window, tmp_path):

@@ -306,6 +306,8 @@ class TabCatalog(QObject):
 
     def _run_stopped_text(self, name: str) -> str:
         """What to say of the run of the catalog left for ``name``, if one was under way, or ""."""
+        if self._busy_timer.isActive():  # waiting for another process's run: what it was to do is not done
+            return self._not_done_text(name)
         done, total = self._index_progress
         if not self.is_opening() or not total:
             return ""
@@ -317,6 +319,22 @@ class TabCatalog(QObject):
                     "had; the images embedded so far are kept for when it is switched again.")
         return (f"The index run of “{self.name}” was stopped to open “{name}”: the images it indexed are kept, "
                 f"and it goes on when “{self.name}” is opened again.")
+
+    def _not_done_text(self, name: str) -> str:
+        """What to say when ``name`` is chosen while the catalog shown waits for another process's
+        run to switch its model or add folders (``_wait_for_other_indexer``): that is not done
+        (it was dropped without a word), or ""."""
+        why = (f"it waited for another vsdesk process to finish indexing it, and “{name}” was chosen "
+               "meanwhile")
+        if self._switching is not None and self._switching[0] == self.name:
+            model = self._switching[1] or "the shipped model"
+            return (f"“{self.name}” was not switched to {model}: {why}. It keeps the model it has; to switch it, "
+                    f"choose it again and then “{self.catalog_bar.menu_title}” ▸ Product model once that run is done.")
+        adding = self._asked[0]
+        if adding:
+            return (f"{', '.join(adding)} {'was' if len(adding) == 1 else 'were'} not added to “{self.name}”: {why}. "
+                    f"Add {'it' if len(adding) == 1 else 'them'} again once that run is done.")
+        return ""
 
     def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
         """What the catalog held as opening it started: shown while the run brings it up to date.
