@@ -3661,6 +3661,29 @@ def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_
                     "once it is ready."), said
 
 
+def test_the_tabs_share_one_watch_on_the_catalog_files_and_each_sees_its_own_changes(qtbot, window, tmp_path):
+    """Each tab had a QFileSystemWatcher of its own, the three on the same catalogs' folder. One,
+    the window's, now holds what every tab watches (the folder once, each shown catalog's files),
+    and a catalog the command line makes still reaches the tab of its mode."""
+    from PySide6.QtCore import QFileSystemWatcher
+
+    from vsdesk.engine.catalog._ondisk import CONFIG_FILE
+    from vsdesk.engine.catalog import catalog_location
+    from vsdesk.engine.paths import catalogs_dir
+
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    product = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))
+    watchers = window.findChildren(QFileSystemWatcher)
+    assert len(watchers) == 1, watchers
+    wanted = {str(catalogs_dir()), str(catalog_location(style.catalog_name) / CONFIG_FILE),
+              str(catalog_location(product.catalog_name) / CONFIG_FILE)}
+    qtbot.waitUntil(lambda: wanted <= set(watchers[0].directories()) | set(watchers[0].files()), timeout=10_000)
+    made = ModeSession("product").create_folder_catalog(str(copy_images(_clothing_photos("Shoes", 2),
+                                                                        tmp_path / "shoes")))  # in a terminal
+    combo = product.catalog_bar.combo
+    qtbot.waitUntil(lambda: made in [combo.itemText(i) for i in range(combo.count())], timeout=20_000)
+
+
 def test_the_news_that_a_catalog_was_removed_goes_once_one_of_that_name_is_shown_again(qtbot, window, tmp_path):
     """The review: a catalog removed by the command line, then made again (the same folder, the
     same name) and shown: "The catalog “shop” was removed…" stayed up over the new one."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSizePolicy, QStatusBar
 
 from vsdesk import __version__
 from vsdesk.engine.modes import MODES
+from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
@@ -62,8 +63,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.mode_tabs: dict[str, ModeTab] = {}
+        self.catalogs_watcher = CatalogsWatcher(self)  # one for the tabs: each watches the catalogs' folder
         for mode in MODES:
-            tab = ModeTab(mode, self.runner, self.cache, self.settings)
+            tab = ModeTab(mode, self.runner, self.cache, self.settings, watcher=self.catalogs_watcher)
             tab.status_message.connect(lambda text, t=tab: self._show_status(t, text))
             tab.catalog_ready.connect(self._show_activity)  # (opened, or not: "No catalog: why")
             self.mode_tabs[mode] = tab

@@ -19,12 +19,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
 from vsdesk.engine.text import RESUMING, counted, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
+from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import sample_offline_brief, sample_offline_text, user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
@@ -67,7 +68,9 @@ class TabCatalog(QObject):
     failed = Signal()
 
     def __init__(self, *, mode: str, title: str, session: ModeSession, runner: TaskRunner, settings: Settings,
-                 cache: ThumbnailCache, catalog_bar: CatalogBar, messages: MessageBar, parent: QWidget):
+                 cache: ThumbnailCache, catalog_bar: CatalogBar, messages: MessageBar, parent: QWidget,
+                 watcher: CatalogsWatcher | None = None):
+        """``watcher``: the window's, shared by its tabs (by default one of its own)."""
         super().__init__(parent)  # the tab: the skipped files dialog's parent
         self.mode = mode
         self.title = title
@@ -117,9 +120,7 @@ class TabCatalog(QObject):
         #: changes there (a catalog made, removed, or indexed again) is looked at once it has
         #: settled (``refresh_list``), not only when the user comes back to the window.
         self.watch_elsewhere = True
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(self._on_disk_change)
-        self._watcher.fileChanged.connect(self._on_disk_change)
+        self._watcher = watcher if watcher is not None else CatalogsWatcher(self)
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
         self._settle_timer.setInterval(SETTLE_MS)
@@ -221,13 +222,7 @@ class TabCatalog(QObject):
         self.runner.submit(f"{self.mode}/watch", paths, worker="io", on_done=self._set_watched)
 
     def _set_watched(self, paths: list[str]) -> None:
-        watched = set(self._watcher.files()) | set(self._watcher.directories())
-        gone = watched - set(paths)
-        if gone:
-            self._watcher.removePaths(sorted(gone))
-        new = [path for path in paths if path not in watched]
-        if new:
-            self._watcher.addPaths(new)
+        self._watcher.watch(self, paths, self._on_disk_change)
 
     def _on_disk_change(self, _path: str) -> None:
         self._settle_timer.start()  # (again: looked at once the writes have stopped)
