@@ -1627,10 +1627,11 @@ def test_the_empty_query_area_says_how_to_search_with_an_image_of_the_catalog(qt
     area.show()
     qtbot.waitExposed(area)
     label = area.image_label
-    assert label.text().endswith("or right-click one of\nthe images beside\nto search with it")
+    # A phrase a line: "or right-click one of / the images beside" read awkwardly at every size.
+    assert label.text().endswith("or right-click\nan image beside\nto search with it")
     metrics = QFontMetrics(label.font())
     assert max(metrics.horizontalAdvance(line) for line in label.text().split("\n")) <= label.minimumWidth()
     assert metrics.lineSpacing() * len(label.text().split("\n")) <= label.minimumHeight()
     area.set_image(QImage(8, 8, QImage.Format.Format_RGB32), "a.jpg")
     area.set_image(None)
-    assert "right-click one of" in label.text()
+    assert "or right-click\nan image beside" in label.text()
