@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
         """The activity label, on the right, says what the tab shown is doing (its latest task:
         "Product: indexing · “clothing”", its progress in the catalog line). Other tabs' work,
         which the user is not looking at (their models load at start-up), is said after "In the
-        background — " (the latest started, with how far it is; every one in the tooltip), and
+        background — " (the latest started, with its percent done; every one in the tooltip), and
         replaced when the user turns to that tab; "Ready" once nothing runs at all."""
         mode = self.current_tab().mode
         running = self.runner.running_labels()
@@ -281,9 +281,11 @@ class MainWindow(QMainWindow):
         if own:
             text, tip = own[-1], ""
         elif busy:
-            # What is done, not only which tab: on a first start another tab prepares its model
-            # and sample catalog for minutes ("VAE: indexing 1200/10000 · “fashion-mnist”").
-            text = f"In the background — {running[-1][1]}"
+            # What is done and how far, not only which tab: on a first start another tab prepares
+            # its model and sample catalog for minutes ("VAE: indexing · “fashion-mnist” · 40%").
+            slot, label = running[-1]
+            percent = self.runner.percent_done(slot)
+            text = f"In the background — {label}" + (f" · {percent}%" if percent is not None else "")
             tip = "\n".join(label for _slot, label in running)
         elif self._running == 0 and self.current_tab().catalog.failure_brief:
             # Not "Ready": the tab has no catalog to search, and says why (the message about it

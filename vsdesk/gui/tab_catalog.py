@@ -406,14 +406,10 @@ class TabCatalog(QObject):
         step = message.partition(" · ")[0]
         if step and step != self._step:
             self._step = step
-            # Its message line, which said the step before (a model loading), is cleared.
+            # The status bar's activity names the step ("loading the model", then "indexing");
+            # its message line, which said the step before (a model loading), is cleared.
             self.status_message.emit("")
-        if self._step:
-            # The status bar's activity names the step ("loading the model", then "indexing")
-            # and how far it is ("indexing 120/340"): on a first start another tab's is all the
-            # status bar says for minutes, and "busy" alone did not tell with what, or for how long.
-            count = f" {done}/{total}" if total and done else ""
-            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {self._step.split(':')[0]}{count} · “{self.name}”")
+            self.runner.relabel(f"{self.mode}/catalog", f"{self.title}: {step.split(':')[0]} · “{self.name}”")
 
     def note_closing(self) -> None:
         """The window closes: an index run under way stops (its batches are kept, the catalog

@@ -188,9 +188,6 @@ class TabMap(QObject):
     def _on_progress(self, done: int, total: int, message: str) -> None:
         self._progress = (done, total, message)
         self.scatter.set_status(self._progress_words())
-        if total and self._mapped is not None:  # the status bar's activity says how far too
-            self.runner.relabel(f"{self.mode}/map", f"{self.titles[self.mode]}: computing the map of "
-                                                    f"“{self._mapped.name}” {100 * done // total}%")
 
     def _progress_words(self) -> str:
         """"Computing the map: t-SNE 25%", and what holds it back: t-SNE's threads crawl while

@@ -381,6 +381,7 @@ class TaskRunner(QObject):
         self._running_labels: dict[int, str] = {}  # started, unfinished tasks with a label
         #: Started, unfinished tasks, superseded ones too (their step still runs), in order.
         self._started: dict[int, None] = {}
+        self._percent: dict[int, int] = {}  # how far each live task with a label said it is
         for name in worker_names:
             worker = PriorityWorker(name, self) if name in PRIORITY_WORKERS else SerialWorker(name, self)
             worker.started_task.connect(self._on_started)
@@ -521,9 +522,16 @@ class TaskRunner(QObject):
         """(slot, label) of each started, unfinished task with a label, the latest started last."""
         return [(self._tasks[tid].slot, label) for tid, label in self._running_labels.items() if tid in self._tasks]
 
+    def percent_done(self, slot: str) -> int | None:
+        """How far the slot's task is, in whole percent, by its last progress with a total; None
+        before one (or for a task without a label: the status bar does not say it)."""
+        task_id = self._current.get(slot)
+        return self._percent.get(task_id) if task_id is not None else None
+
     def _emit_activity(self, ended: int) -> None:
         """Say what is still running (the most recently started labelled task), or ""."""
         self._running_labels.pop(ended, None)
+        self._percent.pop(ended, None)
         live = [label for tid, label in self._running_labels.items() if tid in self._tasks]
         self.activity.emit(live[-1] if live else "", len(self._current))
 
@@ -542,6 +550,13 @@ class TaskRunner(QObject):
         task = self._live(task_id)
         if task is not None and task.on_progress:
             task.on_progress(done, total, message)
+        if task is not None and total and task_id in self._running_labels:
+            # Said by the status bar of another tab ("In the background — … · 40%"): again
+            # when the whole percent changes, not at every report.
+            percent = min(100, 100 * done // total)
+            if self._percent.get(task_id) != percent:
+                self._percent[task_id] = percent
+                self._emit_activity(-1)
 
     def _on_partial(self, task_id: int, value: Any) -> None:
         task = self._live(task_id)
