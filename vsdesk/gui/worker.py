@@ -550,12 +550,16 @@ class TaskRunner(QObject):
         task = self._live(task_id)
         if task is not None and task.on_progress:
             task.on_progress(done, total, message)
-        if task is not None and total and task_id in self._running_labels:
+        if task is not None and task_id in self._running_labels:
             # Said by the status bar of another tab ("In the background — … · 40%"): again
-            # when the whole percent changes, not at every report.
-            percent = min(100, 100 * done // total)
+            # when the whole percent changes, not at every report; none for a step not counted
+            # ("scanning folders": the step before's 100% is no longer true).
+            percent = min(100, 100 * done // total) if total else None
             if self._percent.get(task_id) != percent:
-                self._percent[task_id] = percent
+                if percent is None:
+                    del self._percent[task_id]
+                else:
+                    self._percent[task_id] = percent
                 self._emit_activity(-1)
 
     def _on_partial(self, task_id: int, value: Any) -> None:
