@@ -300,6 +300,26 @@ def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):
     assert 0.9 < waited < 1.9
 
 
+def test_a_map_whose_thread_cannot_start_fails_and_the_next_map_still_runs(qtbot, runner, monkeypatch):
+    """On the compute worker each task has a thread of its own. A start that failed ("can't start
+    new thread": too many threads, no memory) ended the launcher's thread with it: that task and
+    every later one waited for ever. The task now fails on its error path, and the next runs."""
+    class ThreadThatCannotStart(threading.Thread):
+        def start(self):  # the operating system's refusal, as Python says it
+            raise RuntimeError("can't start new thread")
+
+    errors, done = [], []
+    monkeypatch.setattr(threading, "Thread", ThreadThatCannotStart)
+    runner.submit("a/map", lambda ctx: "first", worker="compute", on_error=errors.append, on_done=done.append)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=5000)
+    assert isinstance(errors[0], RuntimeError) and "can't start new thread" in str(errors[0]) and not done
+    assert not runner.is_running("a/map")
+    monkeypatch.undo()  # threads start again
+    runner.submit("b/map", lambda ctx: "second", worker="compute", on_error=errors.append, on_done=done.append)
+    qtbot.waitUntil(lambda: done == ["second"], timeout=5000)
+    assert len(errors) == 1
+
+
 def test_errors_reach_the_callback_not_the_event_loop(qtbot, runner):
     errors = []
     runner.submit("q", lambda ctx: 1 / 0, on_error=errors.append)
@@ -1613,10 +1633,11 @@ def test_the_empty_query_area_says_how_to_search_with_an_image_of_the_catalog(qt
     area.show()
     qtbot.waitExposed(area)
     label = area.image_label
-    assert label.text().endswith("or right-click one of\nthe images beside\nto search with it")
+    # A phrase a line: "or right-click one of / the images beside" read awkwardly at every size.
+    assert label.text().endswith("or right-click\nan image beside\nto search with it")
     metrics = QFontMetrics(label.font())
     assert max(metrics.horizontalAdvance(line) for line in label.text().split("\n")) <= label.minimumWidth()
     assert metrics.lineSpacing() * len(label.text().split("\n")) <= label.minimumHeight()
     area.set_image(QImage(8, 8, QImage.Format.Format_RGB32), "a.jpg")
     area.set_image(None)
-    assert "right-click one of" in label.text()
+    assert "or right-click\nan image beside" in label.text()

@@ -575,7 +575,16 @@ def test_a_model_switch_that_finds_the_catalog_indexed_elsewhere_says_it_waits(q
                                        "it is shown as it was, with the model it has, and switched to product/mine "
                                        "when that is done."), tab.messages.text()
         assert len(tab.snapshot) == 3 and tab.snapshot.model is None
-        tab.catalog._busy_timer.stop()  # (the switch asked of a model that is not there is not the point here)
+        # Another catalog chosen meanwhile: the switch is not done, and that is said (it was dropped
+        # without a word), once that catalog is shown.
+        other = ModeSession("product").create_folder_catalog(str(copy_images(_clothing_photos("Shoes", 3),
+                                                                               tmp_path / "shoes")))
+        with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+            tab.catalog.open(other)  # as the list does
+        assert tab.snapshot.name == other
+        said = tab.messages.text()
+        assert f"“{name}” was not switched to product/mine: it waited for another vsdesk process to finish " \
+               f"indexing it, and “{other}” was chosen meanwhile." in said, said
 
 
 def test_a_catalog_this_windows_own_run_holds_is_not_said_to_be_indexed_elsewhere(qtbot, window, tmp_path):
@@ -1613,15 +1622,21 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
     messages = []
     window.status.messageChanged.connect(messages.append)
     product.start()
-    qtbot.waitUntil(lambda: window.activity.text() == "Busy in the background: the Product tab", timeout=10_000)
+    qtbot.waitUntil(lambda: window.activity.text() == "In the background — Product: opening “hats-product”…",
+                    timeout=10_000)
     # (The label, shortened to its old width until laid out again, has then the whole text in its tooltip too.)
-    qtbot.waitUntil(lambda: window.activity.toolTip() == "Product: opening “hats-product”…", timeout=5_000)
+    qtbot.waitUntil(lambda: "Product: opening “hats-product”…" in window.activity.toolTip(), timeout=5_000)
     window.show_tab("product")  # the user turns to it: its work, said in full
     assert window.activity.text() == "Product: opening “hats-product”…"
     window.show_tab("style")
-    assert window.activity.text() == "Busy in the background: the Product tab"
+    assert window.activity.text() == "In the background — Product: opening “hats-product”…"
+    background = []  # what the Style tab's status bar said of the Product tab's work
+    window.runner.activity.connect(lambda *_: background.append(window.activity.text()))
     with qtbot.waitSignal(product.catalog_ready, timeout=120_000):
         released.set()
+    # What it does and how far it is, not only "busy".
+    assert any(re.fullmatch(r"In the background — Product: index(ing|ed)[^·]* · “hats-product” · \d+%", text)
+               for text in background), background
     assert not [m for m in messages if m.startswith("Product")], messages  # the line is the Style tab's
     # A query on the tab shown is its own work, said as such.
     shown = []  # the activity label each time the runner reports (after the window's slot)
@@ -3677,6 +3692,29 @@ def test_a_catalog_removed_whose_files_could_not_all_be_deleted_is_said_removed_
             subprocess.run(["chattr", "-i", str(folder / "catalog.json")])
 
 
+def test_the_tabs_share_one_watch_on_the_catalog_files_and_each_sees_its_own_changes(qtbot, window, tmp_path):
+    """Each tab had a QFileSystemWatcher of its own, the three on the same catalogs' folder. One,
+    the window's, now holds what every tab watches (the folder once, each shown catalog's files),
+    and a catalog the command line makes still reaches the tab of its mode."""
+    from PySide6.QtCore import QFileSystemWatcher
+
+    from vsdesk.engine.catalog._ondisk import CONFIG_FILE
+    from vsdesk.engine.catalog import catalog_location
+    from vsdesk.engine.paths import catalogs_dir
+
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))
+    product = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))
+    watchers = window.findChildren(QFileSystemWatcher)
+    assert len(watchers) == 1, watchers
+    wanted = {str(catalogs_dir()), str(catalog_location(style.catalog_name) / CONFIG_FILE),
+              str(catalog_location(product.catalog_name) / CONFIG_FILE)}
+    qtbot.waitUntil(lambda: wanted <= set(watchers[0].directories()) | set(watchers[0].files()), timeout=10_000)
+    made = ModeSession("product").create_folder_catalog(str(copy_images(_clothing_photos("Shoes", 2),
+                                                                        tmp_path / "shoes")))  # in a terminal
+    combo = product.catalog_bar.combo
+    qtbot.waitUntil(lambda: made in [combo.itemText(i) for i in range(combo.count())], timeout=20_000)
+
+
 def test_the_news_that_a_catalog_was_removed_goes_once_one_of_that_name_is_shown_again(qtbot, window, tmp_path):
     """The review: a catalog removed by the command line, then made again (the same folder, the
     same name) and shown: "The catalog “shop” was removed…" stayed up over the new one."""
@@ -3721,6 +3759,64 @@ def test_a_launch_while_the_window_closes_becomes_the_window_later_launches_hand
     finally:
         if mine is not None:
             mine.close()
+
+
+CLOSING_WINDOW = """
+import sys
+
+from PySide6.QtCore import QCoreApplication, QTimer
+
+from vsdesk.gui import single_instance
+
+app = QCoreApplication([])
+launch = single_instance.Launch([])
+listener = single_instance.Listener(launch.listen(), print, lambda: False)  # closing: it takes no paths
+print("listening" if listener.server is not None else "not listening", flush=True)
+QTimer.singleShot(int(sys.argv[1]), app.quit)  # then it is gone, as app.run ends
+app.exec()
+listener.stop()
+"""
+HAND_OVER = """
+import sys
+
+from PySide6.QtCore import QCoreApplication
+
+from vsdesk.gui import single_instance
+
+app = QCoreApplication([])
+print(single_instance.Launch(sys.argv[1:]).handed, flush=True)
+"""
+
+
+def test_a_launch_refused_by_a_window_closing_listens_once_that_one_has_gone(qtbot, tmp_path, monkeypatch):
+    """A launch that reached a window just before it closed was refused (not "ok"): it opened a
+    window of its own that never listened, so a third launch, the first window gone, opened yet
+    another window. The refused one now takes the first's place once it has gone. Real
+    processes: the closing window, and the third launch."""
+    monkeypatch.setenv("VSDESK_CONFIG_DIR", str(tmp_path / "config"))  # a socket of this test's own
+    from vsdesk.gui import single_instance
+
+    closing = subprocess.Popen([sys.executable, "-c", CLOSING_WINDOW, "3000"], stdout=subprocess.PIPE, text=True)
+    listener = None
+    try:
+        assert closing.stdout.readline().strip() == "listening"
+        second = single_instance.Launch([str(tmp_path / "a.jpg")])
+        assert not second.handed and second.refused and second.listen() is None
+        received = []
+        listener = single_instance.Listener(None, received.extend, lambda: True)
+        listener.take_over(second)
+        qtbot.waitUntil(lambda: closing.poll() is not None, timeout=20_000)
+        qtbot.waitUntil(lambda: listener.server is not None, timeout=5_000)  # in its place
+        third = subprocess.Popen([sys.executable, "-c", HAND_OVER, str(tmp_path / "b.jpg")],
+                                 stdout=subprocess.PIPE, text=True)
+        qtbot.waitUntil(lambda: third.poll() is not None, timeout=30_000)  # (answered by this thread's loop)
+        assert third.stdout.read().strip() == "True"
+        assert received == [str(tmp_path / "b.jpg")]
+    finally:
+        closing.kill()
+        closing.wait()
+        if listener is not None:
+            listener.stop()
 
 
 def test_a_launch_that_found_no_window_leaves_alone_one_that_started_listening_meanwhile(qtbot):

@@ -361,6 +361,103 @@ def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_pa
     assert not os.path.exists(socket_path())  # the window's socket went with it, before os._exit
 
 
+SIGTERM_INSIDE_A_QUEUE_PUT = """
+import os
+import signal
+import threading
+import queue
+
+_put = queue.Queue.put
+
+
+def put(self, item, block=True, timeout=None):
+    # The first put of the GUI thread once vsdesk handles SIGTERM (a task submitted to a worker):
+    # SIGTERM comes while the queue's lock is held, as when it arrives during Queue.put.
+    if (threading.current_thread() is threading.main_thread() and not os.environ.get("SENT")
+            and signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)):
+        os.environ["SENT"] = "1"
+        with self.mutex:
+            os.kill(os.getpid(), signal.SIGTERM)
+            print("sigterm sent inside a queue's put", flush=True)  # (its handler runs by here)
+    return _put(self, item, block, timeout)
+
+
+queue.Queue.put = put
+"""
+
+
+def test_sigterm_inside_a_worker_queues_put_ends_the_window(tmp_path):
+    """SIGTERM that came while the GUI thread was inside a worker queue's ``put`` (a task being
+    submitted: often, at start-up) hung the window for good: its handler closed the window there
+    and then, and the shutdown's ``put`` to the same queue waited for the lock held below it. The
+    handler now only asks the event loop to close the window."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SIGTERM_INSIDE_A_QUEUE_PUT)
+    cache = tmp_path / "cache"
+    try:
+        done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CACHE_DIR=str(cache),
+                       VSDESK_CONFIG_DIR=str(tmp_path / "config"),
+                       PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    except subprocess.TimeoutExpired:
+        pytest.fail("the window did not end within 2 minutes of SIGTERM")  # (subprocess.run killed it)
+    assert "sigterm sent inside a queue's put" in done.stdout, done.stderr[-2000:]
+    assert done.returncode == 143, done.stderr[-2000:]
+    assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()
+
+
+SIGTERM_WHILE_TENSORFLOW_LOADS = """
+import os
+import signal
+import sys
+import time
+
+import PySide6.QtWidgets as widgets
+from PySide6.QtCore import QTimer
+
+_Base = widgets.QApplication
+
+
+class QApplication(_Base):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._watch = QTimer()
+        self._watch.timeout.connect(self._look)
+        self._watch.start(10)
+
+    def _look(self):
+        # TensorFlow's import has begun on the TensorFlow thread (it takes seconds, and cannot
+        # be interrupted): SIGTERM now.
+        if "tensorflow" in sys.modules and "tensorflow.lite" not in sys.modules:
+            self._watch.stop()
+            print(f"sigterm at {time.time()}", flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+widgets.QApplication = QApplication
+"""
+
+
+def test_sigterm_while_tensorflow_loads_ends_the_window_promptly(tmp_path):
+    """SIGTERM during a step that cannot be interrupted (TensorFlow's import and a model's loading
+    on the TensorFlow thread, at every start) waited the whole CLOSE_WAIT_S (3 s) for that thread
+    before the process ended, as it does after SIGTERM, anyway: it now waits only for what stops
+    soon (an index run between two batches)."""
+    import time
+
+    from vsdesk.gui.main_window import CLOSE_WAIT_S, SIGTERM_CLOSE_WAIT_S
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SIGTERM_WHILE_TENSORFLOW_LOADS)
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CONFIG_DIR=str(tmp_path / "config"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    ended = time.time()
+    sent = [float(line.split()[-1]) for line in done.stdout.splitlines() if line.startswith("sigterm at ")]
+    assert sent and done.returncode == 143, (done.stdout, done.stderr[-2000:])
+    assert ended - sent[0] < SIGTERM_CLOSE_WAIT_S + 1.0 < CLOSE_WAIT_S, ended - sent[0]
+
+
 def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_model_cache(tmp_path):
     """SIGTERM while the window converted a model into a fresh cache (the Style tab's VGG16,
     written to ``models/.tmp-*.weights.h5``) left the temp file there for good, 20-60 MB. The

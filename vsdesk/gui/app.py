@@ -57,14 +57,16 @@ def run(argv: list[str]) -> int:
     window = MainWindow(geometry_given=gives_geometry(qt_options))
     install_excepthooks(window)
     stopped = _stop_on_sigterm(app, window)
-    if server is not None:  # later launches' paths come here, as drops
+    if launch is not None:  # later launches' paths come here, as drops
         window.listener = single_instance.Listener(server, window.open_handed_over, window.isVisible, window)
+        if launch.refused:  # by a window closing: this one listens once that one has gone
+            window.listener.take_over(launch)
     window.show()
     if images:  # as a drop of them: a folder is offered as a catalog, else the first file searched
         window.current_tab().open_paths(images, "given")
     code = app.exec()
-    if server is not None:  # its socket's file goes now: os._exit below would leave it behind
-        server.close()
+    if window.listener is not None:  # its socket's file goes now: os._exit below would leave it behind
+        window.listener.stop()
     if stopped:
         code = 128 + signal.SIGTERM  # 143, as the command line's
         from vsdesk.engine.models import cache
@@ -94,18 +96,27 @@ def _stop_on_sigterm(app, window) -> list[bool]:
     only if it uses the cache). Returns a list that holds True once SIGTERM came."""
     from PySide6.QtCore import QTimer
 
+    from vsdesk.gui.main_window import SIGTERM_CLOSE_WAIT_S
+
     stopped: list[bool] = []
 
-    def stop(_signum, _frame) -> None:
+    def close() -> None:
         from vsdesk.engine.models import cache
 
+        cache.clean_stale_temps(own=True)
+        logging.getLogger("vsdesk").warning("stopped by SIGTERM: the window is closed")
+        window.close_wait_s = SIGTERM_CLOSE_WAIT_S  # the process ends next: no step's end to wait for
+        window.close()
+        app.quit()
+
+    def stop(_signum, _frame) -> None:
         if stopped:  # a second SIGTERM: at once
             os._exit(128 + signal.SIGTERM)
         stopped.append(True)
-        cache.clean_stale_temps(own=True)
-        logging.getLogger("vsdesk").warning("stopped by SIGTERM: the window is closed")
-        window.close()
-        app.quit()
+        # Only noted here, the window closed from the event loop next: the handler runs between
+        # two bytecodes of whatever the GUI thread was doing, maybe inside a lock. Closing from
+        # here, inside a worker queue's ``put``, put to that queue again and hung for good.
+        QTimer.singleShot(0, app, close)
 
     signal.signal(signal.SIGTERM, stop)
     # Python runs a signal handler only when the main thread runs Python code, which Qt's event

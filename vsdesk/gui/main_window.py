@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSizePolicy, QStatusBar
 
 from vsdesk import __version__
 from vsdesk.engine.modes import MODES
+from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
 #: Closing waits at most this long for background work to stop at a safe point (the window is
 #: hidden first); a step that cannot be interrupted (a t-SNE stage) finishes after it, unseen.
 CLOSE_WAIT_S = 3.0
+#: After SIGTERM, which ends the process once the window has closed (``app.run``), closing waits
+#: only this long: enough for an index run to stop between two batches, where a step that cannot
+#: be interrupted (TensorFlow's import, a model loading, a t-SNE stage) held the exit for all of
+#: CLOSE_WAIT_S, for nothing: an unfinished step leaves nothing to keep.
+SIGTERM_CLOSE_WAIT_S = 0.5
 #: The sample photo of Help > Try the sample photo, in the shipped resources' samples folder.
 SAMPLE_PHOTO = "example-dress.jpg"
 #: The status bar's activity label is at most this wide: the rest of the line is for messages.
@@ -48,6 +54,8 @@ class MainWindow(QMainWindow):
         #: Later launches' paths come here (``single_instance.Listener``, set by ``app.run``):
         #: None for a window that does not listen (``--new-window``, the tests).
         self.listener: Listener | None = None
+        #: How long closing waits for background work to stop (SIGTERM_CLOSE_WAIT_S after SIGTERM).
+        self.close_wait_s = CLOSE_WAIT_S
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
         self.settings = settings or Settings()
         self.runner = TaskRunner(("tf", "compute", "io"), self)
@@ -55,8 +63,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.mode_tabs: dict[str, ModeTab] = {}
+        self.catalogs_watcher = CatalogsWatcher(self)  # one for the tabs: each watches the catalogs' folder
         for mode in MODES:
-            tab = ModeTab(mode, self.runner, self.cache, self.settings)
+            tab = ModeTab(mode, self.runner, self.cache, self.settings, watcher=self.catalogs_watcher)
             tab.status_message.connect(lambda text, t=tab: self._show_status(t, text))
             tab.catalog_ready.connect(self._show_activity)  # (opened, or not: "No catalog: why")
             self.mode_tabs[mode] = tab
@@ -262,9 +271,9 @@ class MainWindow(QMainWindow):
     def _show_activity(self) -> None:
         """The activity label, on the right, says what the tab shown is doing (its latest task:
         "Product: indexing · “clothing”", its progress in the catalog line). Other tabs' work,
-        which the user is not looking at (their models load at start-up), is only named ("Busy
-        in the background: the Product tab", its steps in the tooltip), and replaced when the
-        user turns to that tab; "Ready" once nothing runs at all."""
+        which the user is not looking at (their models load at start-up), is said after "In the
+        background — " (the latest started, with its percent done; every one in the tooltip), and
+        replaced when the user turns to that tab; "Ready" once nothing runs at all."""
         mode = self.current_tab().mode
         running = self.runner.running_labels()
         own = [label for slot, label in running if slot.split("/", 1)[0] == mode]
@@ -272,8 +281,11 @@ class MainWindow(QMainWindow):
         if own:
             text, tip = own[-1], ""
         elif busy:
-            titles = [tab.title for other, tab in self.mode_tabs.items() if other in busy]
-            text = f"Busy in the background: the {' and '.join(titles)} tab{'s' if len(titles) > 1 else ''}"
+            # What is done and how far, not only which tab: on a first start another tab prepares
+            # its model and sample catalog for minutes ("VAE: indexing · “fashion-mnist” · 40%").
+            slot, label = running[-1]
+            percent = self.runner.percent_done(slot)
+            text = f"In the background — {label}" + (f" · {percent}%" if percent is not None else "")
             tip = "\n".join(label for _slot, label in running)
         elif self._running == 0 and self.current_tab().catalog.failure_brief:
             # Not "Ready": the tab has no catalog to search, and says why (the message about it
@@ -314,7 +326,7 @@ class MainWindow(QMainWindow):
             tab.save_state()
             tab.catalog.note_closing()
         self.settings.sync()
-        deadline = time.monotonic() + CLOSE_WAIT_S  # one for all: a slow worker leaves less to the rest
+        deadline = time.monotonic() + self.close_wait_s  # one for all: a slow worker leaves less to the rest
         self.runner.shutdown(ms_until(deadline))
         self.cache.wait_idle(ms_until(deadline))
         super().closeEvent(event)

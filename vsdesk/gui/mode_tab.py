@@ -25,6 +25,7 @@ from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.engine.text import counted
 from vsdesk.gui import theme
 from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
+from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -59,9 +60,11 @@ class ModeTab(QWidget):
     catalog_ready = Signal()
 
     def __init__(self, mode: str, runner: TaskRunner, cache: ThumbnailCache, settings: Settings, parent=None, *,
-                 session: ModeSession | None = None):
-        """``session``: the mode's model and catalogs (by default the engine's default model)."""
+                 session: ModeSession | None = None, watcher: CatalogsWatcher | None = None):
+        """``session``: the mode's model and catalogs (by default the engine's default model).
+        ``watcher``: the window's watch on the catalog files, shared by its tabs."""
         super().__init__(parent)
+        self._watcher = watcher
         self.mode = mode
         self.runner = runner
         self.cache = cache
@@ -142,7 +145,7 @@ class ModeTab(QWidget):
         """The parts that work the widgets, each given the widgets and the parts it needs."""
         self.catalog = TabCatalog(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
                                   settings=self.settings, cache=self.cache, catalog_bar=self.catalog_bar,
-                                  messages=self.messages, parent=self)
+                                  messages=self.messages, parent=self, watcher=self._watcher)
         self.query = TabQuery(mode=self.mode, title=self.title, session=self._session, runner=self.runner,
                               settings=self.settings, catalog=self.catalog, query_area=self.query_area,
                               gallery=self.gallery, preview=self.preview, panel=self.panel,

@@ -15,8 +15,10 @@ from vsdesk.gui.elided_label import ElidedLabel
 
 #: Searching with an image of the catalog is in the gallery's right-click menu: said here, where
 #: a new user looks first (double-click opens the image in the desktop's viewer).
-#: Lines no wider than "Drop an image here": the drop zone's smallest width (120 px).
-DROP_HINT = "Drop an image here\nor use Open / Paste\n\nor right-click one of\nthe images beside\nto search with it"
+#: Lines no wider than "or use Open / Paste": the drop zone's smallest width (120 px). Each line
+#: a phrase of its own: broken mid-phrase ("one of / the images beside") it read awkwardly at
+#: every size, the zone being wider than the lines.
+DROP_HINT = "Drop an image here\nor use Open / Paste\n\nor right-click\nan image beside\nto search with it"
 
 
 class QueryArea(QWidget):

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject
+from PySide6.QtCore import QLockFile, QObject, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from vsdesk.engine.paths import config_location
@@ -33,6 +33,10 @@ NEW_WINDOW = "--new-window"
 #: blocks for long, but it may still be building its window.
 ANSWER_WAIT_MS = 10_000
 ACCEPTED = b"ok\n"
+#: A window whose launch was refused by a window closing (``Listener.take_over``) looks this
+#: often whether that one has gone, and for this long (one that hung may never go).
+TAKE_OVER_EVERY_MS = 500
+TAKE_OVER_FOR_MS = 60_000
 
 
 def socket_path() -> str:
@@ -80,20 +84,55 @@ class Listener(QObject):
     """The running window's end: each launch's paths go to ``receive`` (on the GUI thread), and
     are answered "ok" while ``accepting()`` (a window that is closing takes none)."""
 
-    def __init__(self, server: QLocalServer, receive: Callable[[list[str]], None],
+    def __init__(self, server: QLocalServer | None, receive: Callable[[list[str]], None],
                  accepting: Callable[[], bool], parent=None):
+        """``server``: None until ``take_over`` finds one (a launch refused by a window closing)."""
         super().__init__(parent)
+        self.server: QLocalServer | None = None
+        self._receive, self._accepting = receive, accepting
+        self._take_over: QTimer | None = None
+        if server is not None:
+            self._serve(server)
+
+    def _serve(self, server: QLocalServer) -> None:
         self.server = server
         server.setParent(self)
-        self._receive, self._accepting = receive, accepting
         server.newConnection.connect(self._on_connection)
+
+    def take_over(self, launch: "Launch") -> None:
+        """This window's launch was refused by a window that was closing (it answered, then
+        went; or took no more paths): once that one has gone, this window listens in its place,
+        else every later launch opened yet another window. Looked at every TAKE_OVER_EVERY_MS
+        for TAKE_OVER_FOR_MS."""
+        timer = self._take_over = QTimer(self)
+        deadline = TAKE_OVER_FOR_MS // TAKE_OVER_EVERY_MS
+
+        def look() -> None:
+            nonlocal deadline
+            server = launch.listen_if_free()
+            deadline -= 1
+            if server is not None:
+                self._serve(server)
+                log.info("the vsdesk window that refused this launch has gone: this one takes later launches' paths")
+            elif deadline > 0:
+                return
+            else:
+                log.warning("the vsdesk window that refused this launch is still there: a later launch hands its "
+                            "paths to it, or opens another window")
+            timer.stop()
+
+        timer.timeout.connect(look)
+        timer.start(TAKE_OVER_EVERY_MS)
 
     def stop(self) -> None:
         """The window is closing: stop listening now, not once its workers have stopped (up to
         CLOSE_WAIT_S later). A launch meanwhile then finds no window and becomes the one later
         launches hand theirs to; else it was refused ("closing"), opened a window that does not
         listen, and every launch after it opened yet another window."""
-        self.server.close()  # (its socket's file goes with it)
+        if self._take_over is not None:
+            self._take_over.stop()
+        if self.server is not None:
+            self.server.close()  # (its socket's file goes with it)
 
     def _on_connection(self) -> None:
         while (socket := self.server.nextPendingConnection()) is not None:
@@ -135,6 +174,9 @@ class Launch:
         self._locked = self._lock.tryLock(ANSWER_WAIT_MS + 5000)
         answer = hand_over(paths)
         self.handed = bool(answer)
+        #: A window listened but did not take the paths (it is closing): this window may take its
+        #: place once it has gone (``Listener.take_over``).
+        self.refused = answer is False
         self._may_listen = answer is None
         if answer is False:
             log.warning("the vsdesk window running did not take the paths: opening another window")
@@ -147,23 +189,38 @@ class Launch:
         try:
             if not self._may_listen:
                 return None
-            server = QLocalServer()
-            server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)  # this user alone
             # Not over a socket a window listens on now (one that started while this launch
             # waited past the lock's patience): listen() with UserAccessOption puts its socket in
             # place of any file there, and that window would run on out of every launch's reach.
             if someone_listens(self.where):
                 log.warning("another vsdesk window started meanwhile: this one will not take later launches' paths")
                 return None
-            if not server.listen(self.where):
-                QLocalServer.removeServer(self.where)  # a crashed window's socket: nobody answered on it
-                if not server.listen(self.where):
-                    log.warning("cannot listen on %s (%s): a second launch will open another window",
-                                self.where, server.errorString())
-                    return None
-            return server
+            return self._listen_here(quiet=False)
         finally:
             self.release()
+
+    def listen_if_free(self) -> QLocalServer | None:
+        """A server listening, if no window listens now (``Listener.take_over``); under the lock,
+        so that two windows do not both take the place (the second's socket in place of the
+        first's), and a launch meanwhile waits for it rather than finding no window."""
+        if not self._lock.tryLock(0):
+            return None  # a launch at work: looked at again next time
+        try:
+            return None if someone_listens(self.where) else self._listen_here(quiet=True)
+        finally:
+            self._lock.unlock()
+
+    def _listen_here(self, quiet: bool) -> QLocalServer | None:
+        server = QLocalServer()
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)  # this user alone
+        if not server.listen(self.where):
+            QLocalServer.removeServer(self.where)  # a crashed window's socket: nobody answered on it
+            if not server.listen(self.where):
+                if not quiet:
+                    log.warning("cannot listen on %s (%s): a second launch will open another window",
+                                self.where, server.errorString())
+                return None
+        return server
 
     def release(self) -> None:
         if self._locked:

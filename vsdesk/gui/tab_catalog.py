@@ -19,12 +19,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
 from vsdesk.engine.text import RESUMING, counted, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
+from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import sample_offline_brief, sample_offline_text, user_message
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.settings import Settings
@@ -67,7 +68,9 @@ class TabCatalog(QObject):
     failed = Signal()
 
     def __init__(self, *, mode: str, title: str, session: ModeSession, runner: TaskRunner, settings: Settings,
-                 cache: ThumbnailCache, catalog_bar: CatalogBar, messages: MessageBar, parent: QWidget):
+                 cache: ThumbnailCache, catalog_bar: CatalogBar, messages: MessageBar, parent: QWidget,
+                 watcher: CatalogsWatcher | None = None):
+        """``watcher``: the window's, shared by its tabs (by default one of its own)."""
         super().__init__(parent)  # the tab: the skipped files dialog's parent
         self.mode = mode
         self.title = title
@@ -117,9 +120,7 @@ class TabCatalog(QObject):
         #: changes there (a catalog made, removed, or indexed again) is looked at once it has
         #: settled (``refresh_list``), not only when the user comes back to the window.
         self.watch_elsewhere = True
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(self._on_disk_change)
-        self._watcher.fileChanged.connect(self._on_disk_change)
+        self._watcher = watcher if watcher is not None else CatalogsWatcher(self)
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
         self._settle_timer.setInterval(SETTLE_MS)
@@ -221,13 +222,7 @@ class TabCatalog(QObject):
         self.runner.submit(f"{self.mode}/watch", paths, worker="io", on_done=self._set_watched)
 
     def _set_watched(self, paths: list[str]) -> None:
-        watched = set(self._watcher.files()) | set(self._watcher.directories())
-        gone = watched - set(paths)
-        if gone:
-            self._watcher.removePaths(sorted(gone))
-        new = [path for path in paths if path not in watched]
-        if new:
-            self._watcher.addPaths(new)
+        self._watcher.watch(self, paths, self._on_disk_change)
 
     def _on_disk_change(self, _path: str) -> None:
         self._settle_timer.start()  # (again: looked at once the writes have stopped)
@@ -306,6 +301,8 @@ class TabCatalog(QObject):
 
     def _run_stopped_text(self, name: str) -> str:
         """What to say of the run of the catalog left for ``name``, if one was under way, or ""."""
+        if self._busy_timer.isActive():  # waiting for another process's run: what it was to do is not done
+            return self._not_done_text(name)
         done, total = self._index_progress
         if not self.is_opening() or not total:
             return ""
@@ -317,6 +314,22 @@ class TabCatalog(QObject):
                     "had; the images embedded so far are kept for when it is switched again.")
         return (f"The index run of “{self.name}” was stopped to open “{name}”: the images it indexed are kept, "
                 f"and it goes on when “{self.name}” is opened again.")
+
+    def _not_done_text(self, name: str) -> str:
+        """What to say when ``name`` is chosen while the catalog shown waits for another process's
+        run to switch its model or add folders (``_wait_for_other_indexer``): that is not done
+        (it was dropped without a word), or ""."""
+        why = (f"it waited for another vsdesk process to finish indexing it, and “{name}” was chosen "
+               "meanwhile")
+        if self._switching is not None and self._switching[0] == self.name:
+            model = self._switching[1] or "the shipped model"
+            return (f"“{self.name}” was not switched to {model}: {why}. It keeps the model it has; to switch it, "
+                    f"choose it again and then “{self.catalog_bar.menu_title}” ▸ Product model once that run is done.")
+        adding = self._asked[0]
+        if adding:
+            return (f"{', '.join(adding)} {'was' if len(adding) == 1 else 'were'} not added to “{self.name}”: {why}. "
+                    f"Add {'it' if len(adding) == 1 else 'them'} again once that run is done.")
+        return ""
 
     def _on_stored(self, snapshot: CatalogSnapshot | str | None) -> None:
         """What the catalog held as opening it started: shown while the run brings it up to date.

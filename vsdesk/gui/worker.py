@@ -265,7 +265,17 @@ class PriorityWorker(QObject):
     def _start_thread(self, job: _Job) -> None:
         # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
         thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except Exception as exc:  # noqa: BLE001 - "can't start new thread" (too many, no memory)
+            # Its task failed, said on its error path; the launcher goes on with the next: raised
+            # here, it ended the launcher's thread, and no task of this worker ever ran again.
+            with self._turn:
+                self._order.remove(job)
+                self._launching -= 1
+                self._turn.notify_all()
+            self.failed.emit(job.context.task_id, exc, traceback.format_exc())
+            return
         with self._turn:
             # Listed once started, as its launch ends (``isRunning`` counts it until then): a
             # thread listed before its start looked ended (``is_alive``) to a start on another
@@ -371,6 +381,7 @@ class TaskRunner(QObject):
         self._running_labels: dict[int, str] = {}  # started, unfinished tasks with a label
         #: Started, unfinished tasks, superseded ones too (their step still runs), in order.
         self._started: dict[int, None] = {}
+        self._percent: dict[int, int] = {}  # how far each live task with a label said it is
         for name in worker_names:
             worker = PriorityWorker(name, self) if name in PRIORITY_WORKERS else SerialWorker(name, self)
             worker.started_task.connect(self._on_started)
@@ -511,9 +522,16 @@ class TaskRunner(QObject):
         """(slot, label) of each started, unfinished task with a label, the latest started last."""
         return [(self._tasks[tid].slot, label) for tid, label in self._running_labels.items() if tid in self._tasks]
 
+    def percent_done(self, slot: str) -> int | None:
+        """How far the slot's task is, in whole percent, by its last progress with a total; None
+        before one (or for a task without a label: the status bar does not say it)."""
+        task_id = self._current.get(slot)
+        return self._percent.get(task_id) if task_id is not None else None
+
     def _emit_activity(self, ended: int) -> None:
         """Say what is still running (the most recently started labelled task), or ""."""
         self._running_labels.pop(ended, None)
+        self._percent.pop(ended, None)
         live = [label for tid, label in self._running_labels.items() if tid in self._tasks]
         self.activity.emit(live[-1] if live else "", len(self._current))
 
@@ -532,6 +550,17 @@ class TaskRunner(QObject):
         task = self._live(task_id)
         if task is not None and task.on_progress:
             task.on_progress(done, total, message)
+        if task is not None and task_id in self._running_labels:
+            # Said by the status bar of another tab ("In the background — … · 40%"): again
+            # when the whole percent changes, not at every report; none for a step not counted
+            # ("scanning folders": the step before's 100% is no longer true).
+            percent = min(100, 100 * done // total) if total else None
+            if self._percent.get(task_id) != percent:
+                if percent is None:
+                    del self._percent[task_id]
+                else:
+                    self._percent[task_id] = percent
+                self._emit_activity(-1)
 
     def _on_partial(self, task_id: int, value: Any) -> None:
         task = self._live(task_id)
