@@ -29,9 +29,11 @@ os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(FASHION_MNIST_DIR))  # loc
 # and a worker that runs out takes the second half of what the other has left. A long test
 # late in a half could keep one worker busy for a minute while the other had nothing left.
 # So each half starts with its share of the long tests, and the short ones come after, where
-# they even out the end. Long: by the durations of the last run here (pytest's cache), else
-# marked ``slow``. A module's tests stay together within each part (module fixtures are set
-# up once per part).
+# they even out the end. Long: by the durations of the last run here (pytest's cache), or
+# marked ``slow``: a slow test that was quick last time may have found its costly session
+# fixture made by the test before it (test_product's shared training), and it stays beside
+# that test, on the same worker. A module's tests stay together within each part (module
+# fixtures are set up once per part).
 
 DURATIONS_KEY = "vsdesk/durations"
 LONG_S = 5.0  # a test that took this long last time is one of the long ones
@@ -40,7 +42,7 @@ COLLECTED_KEY = "vsdesk/collected"
 
 def _is_long(item, durations: dict[str, float]) -> bool:
     known = durations.get(item.nodeid)
-    return known >= LONG_S if known is not None else item.get_closest_marker("slow") is not None
+    return (known is not None and known >= LONG_S) or item.get_closest_marker("slow") is not None
 
 
 def _last_durations(config) -> dict[str, float]:

@@ -18,6 +18,7 @@ The PyInstaller bundle is a separate, slower command: packaging/build_bundle.sh.
 from __future__ import annotations
 
 import configparser
+import fcntl
 import importlib.util
 import json
 import os
@@ -34,6 +35,10 @@ import pytest
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parent.parent
+#: How long a build, an install or a command of the installed vsdesk may take before the test
+#: calls it hung. Seconds on an idle machine; on two cores shared with the other xdist worker
+#: and other jobs, TensorFlow's import alone took minutes. A hang still fails, with its output.
+DEADLINE_S = 900
 
 RESOURCES = REPO / "resources"
 OFFLINE_HOOK = '''\
@@ -104,18 +109,42 @@ def test_the_installed_package_names_no_path_of_the_repository_as_the_users():
     assert "samples/example-dress.jpg" in _shipped_resources()
 
 
-@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
-def dists(tmp_path_factory) -> dict[str, Path]:
-    """The wheel and sdist, built like a release: sdist first, the wheel from the sdist."""
-    out = tmp_path_factory.mktemp("dist")
-    # --no-isolation: use the dev venv's setuptools instead of downloading one per run.
-    result = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def _run_to_end(argv: list[str], what: str, **options) -> subprocess.CompletedProcess:
+    """``subprocess.run`` with the common deadline; past it, the test fails saying what hung
+    and how loaded the machine was, rather than with a bare TimeoutExpired."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=DEADLINE_S, **options)
+    except subprocess.TimeoutExpired as hung:
+        said = "".join(part.decode(errors="replace") if isinstance(part, bytes) else part or ""
+                       for part in (hung.stdout, hung.stderr))
+        pytest.fail(f"{what} did not end in {DEADLINE_S} s (load average {os.getloadavg()[0]:.1f} "
+                    f"on {os.cpu_count()} cores): {' '.join(argv)}\n{said[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory, worker_id) -> dict[str, Path]:
+    """The wheel and sdist, built like a release: sdist first, the wheel from the sdist.
+
+    Built once a run, under a lock that both xdist workers take: the second waits for the
+    first's build and takes its files. Two builds at once from one source tree break each
+    other (setuptools makes the sdist from a copy in the source folder, ``vsdesk-VERSION/``,
+    which each removes when done: "No such file or directory: 'vsdesk-0.1.0/packaging'"), and
+    on a loaded machine the two workers' builds overlapped."""
+    if worker_id == "master":  # (no xdist)
+        shared = tmp_path_factory.mktemp("dist")
+    else:
+        shared = tmp_path_factory.getbasetemp().parent / "vsdesk-dist"  # beside the workers' own folders
+        shared.mkdir(exist_ok=True)
+    out, built = shared / "out", shared / "built"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until this process's build, or the other's, has ended
+        if not built.is_file():  # (a build that failed left no mark: this worker tries, and says why)
+            shutil.rmtree(out, ignore_errors=True)
+            # --no-isolation: use the dev venv's setuptools instead of downloading one per run.
+            result = _run_to_end([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)],
+                                 "building the wheel and sdist")
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            built.write_text("")
     wheels = list(out.glob("vsdesk-*.whl"))
     sdists = list(out.glob("vsdesk-*.tar.gz"))
     assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
@@ -213,20 +242,20 @@ def _link_distributions(dists: list[metadata.Distribution], target: Path) -> Non
 def clean_venv(dists, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("clean-venv")
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    made = _run_to_end([sys.executable, "-m", "venv", "--without-pip", str(venv)], "making the clean venv")
+    assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-    )
+    asked = _run_to_end([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                        "asking the clean venv for its site-packages")
+    assert asked.returncode == 0, asked.stderr
+    site = Path(asked.stdout.strip())
     # vsdesk from the wheel alone: no dependencies resolved by pip, no index.
-    subprocess.run(
+    installed = _run_to_end(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
          "--no-cache-dir", "--disable-pip-version-check", "--quiet", str(dists["wheel"])],
-        check=True, timeout=120,
+        "installing the wheel into the clean venv",
     )
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     deps = root / "deps"
     _link_distributions(_dependency_closure(dists["wheel"]), deps)
     (site / "vsdesk_test_deps.pth").write_text(f"{deps}\n")
@@ -235,11 +264,11 @@ def clean_venv(dists, tmp_path_factory) -> Path:
     return venv
 
 
-def _run(venv: Path, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def _run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(PYTHONNOUSERSITE="1", QT_QPA_PLATFORM="offscreen", TF_CPP_MIN_LOG_LEVEL="2",
                PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
-    return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return _run_to_end(list(args), "a command in the clean venv", cwd=cwd, env=env)
 
 
 @pytest.mark.slow
@@ -363,12 +392,11 @@ def test_desktop_icon_and_metainfo_are_consistent():
 
     # The official validators, where installed (appstream, desktop-file-utils).
     if shutil.which("appstreamcli"):
-        result = subprocess.run(["appstreamcli", "validate", "--no-net", str(DESKTOP / f"{APP_ID}.metainfo.xml")],
-                                capture_output=True, text=True, timeout=60)
+        result = _run_to_end(["appstreamcli", "validate", "--no-net", str(DESKTOP / f"{APP_ID}.metainfo.xml")],
+                             "the AppStream validator")
         assert result.returncode == 0, result.stdout + result.stderr
     if shutil.which("desktop-file-validate"):
-        result = subprocess.run(["desktop-file-validate", str(DESKTOP / f"{APP_ID}.desktop")],
-                                capture_output=True, text=True, timeout=60)
+        result = _run_to_end(["desktop-file-validate", str(DESKTOP / f"{APP_ID}.desktop")], "the desktop file validator")
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -397,8 +425,8 @@ def test_desktop_entry_install_points_at_this_installation_and_remove_takes_only
     assert icon.read_bytes() == (RESOURCES / "icons" / "vsdesk-256.png").read_bytes()
     assert (prefix / "metainfo" / f"{APP_ID}.metainfo.xml").is_file()
     if shutil.which("desktop-file-validate"):
-        done = subprocess.run(["desktop-file-validate", str(prefix / "applications" / f"{APP_ID}.desktop")],
-                              capture_output=True, text=True, timeout=60)
+        done = _run_to_end(["desktop-file-validate", str(prefix / "applications" / f"{APP_ID}.desktop")],
+                           "the desktop file validator")
         assert done.returncode == 0, done.stdout + done.stderr
 
     # Without --exec: this installation's own launcher, beside its Python.

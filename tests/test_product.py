@@ -150,18 +150,62 @@ def test_csv_as_a_spreadsheet_saves_it_names_the_same_photos(tmp_path, clothing)
     assert loaded.has_groups and loaded.has_kids and not loaded.excluded
 
 
-@pytest.mark.slow
-def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, monkeypatch):
-    from vsdesk.engine.product.evaluate import evaluate
-    from vsdesk.engine.product.model import read_meta
+@pytest.fixture(scope="session")  # once a worker: conftest runs long tests apart from the rest
+def small_training(tmp_path_factory, session_dirs, clothing):
+    """One real training with fine-tuning (two members, one epoch each; the slowest small one),
+    which two tests check: what ``train`` saved and reports, and what fine-tuning did to the
+    members. The real ``finetune`` runs inside ``train``, wrapped only to note the head's
+    weights on the way (at its start, at the second member's start, at its end): a fine-tuning
+    of its own, of nearly the same photos, cost the fine-tuning test 12-20 s more.
+    Trained into a store of its own (a session fixture is set up before the test's own
+    folders): a test that changes the model works on a copy in its own folder (``installed``)."""
+    from vsdesk.engine.product import train as product_train
     from vsdesk.engine.product.train import TrainConfig, train
 
-    data = _small_csv(tmp_path, clothing)
-    seen = []
+    root = tmp_path_factory.mktemp("small-training")
+    data = _small_csv(root, clothing)
+    seen, noted = [], {}
+    real_finetune = product_train.finetune
+
+    def noting_finetune(head, *args, progress, **kwargs):
+        noted["start"] = head.get_weights()
+
+        def progress_noting_restart(done, total, message=""):
+            if "epoch 1, member 2" in message:
+                noted["restart"] = head.get_weights()
+            progress(done, total, message)
+
+        noted["members"] = real_finetune(head, *args, progress=progress_noting_restart, **kwargs)
+        noted["head"] = head.get_weights()
+        return noted["members"]
+
     config = TrainConfig(size=160, finetune_epochs=1, batch_size=16, test_fraction=0.25)
-    monkeypatch.chdir(tmp_path)  # the data given as a user types it: relative to where they are
-    result = train(data.name, out="small", config=config, progress=lambda d, t, m="": seen.append(m))
-    monkeypatch.chdir(tmp_path.parent)  # ... and evaluated from somewhere else later
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VSDESK_CACHE_DIR", str(session_dirs / "cache"))  # conversions shared, as isolated_dirs does
+        patch.setenv("VSDESK_DATA_DIR", str(root / "data"))
+        patch.setenv("VSDESK_CONFIG_DIR", str(root / "config"))
+        patch.setattr(product_train, "finetune", noting_finetune)
+        patch.chdir(root)  # the data given as a user types it: relative to where they are
+        result = train(data.name, out="small", config=config, progress=lambda d, t, m="": seen.append(m))
+
+    def installed():
+        """The trained model copied into this test's own store, as it was saved."""
+        from vsdesk.engine.product.model import user_dir
+
+        shutil.copytree(result.folder, user_dir("small"))
+        return replace(result, folder=user_dir("small"))
+
+    return {"data": data, "config": config, "seen": seen, "finetune": noted, "installed": installed}
+
+
+@pytest.mark.slow
+def test_small_real_training_and_evaluation_learn(tmp_path, small_training, capsys, monkeypatch):
+    from vsdesk.engine.product.evaluate import evaluate
+    from vsdesk.engine.product.model import read_meta
+
+    data, seen = small_training["data"], small_training["seen"]
+    result = small_training["installed"]()
+    monkeypatch.chdir(tmp_path)  # ... and evaluated from somewhere else later
     assert "fine-tuning" in seen and "backbone features" in seen
     meta = read_meta(result.folder)
     assert meta.classes == ["Hat", "Pants", "Shoes"]
@@ -272,39 +316,21 @@ def test_small_real_training_and_evaluation_learn(tmp_path, clothing, capsys, mo
 
 
 @pytest.mark.slow
-def test_finetuning_trains_members_from_one_start_on_their_own_views(clothing):
+def test_finetuning_trains_members_from_one_start_on_their_own_views(small_training):
     """Two members: each starts from the same weights and trains on its own augmented views, so
-    they end apart; the head is left holding the first (real fine-tuning, small data)."""
-    from vsdesk.engine.product import model as product_model
-    from vsdesk.engine.product.features import trunk_features
-    from vsdesk.engine.product.train import TrainConfig, finetune
+    they end apart; the head is left holding the first (real fine-tuning, small data: the
+    training's, noted as ``train`` ran it)."""
+    noted = small_training["finetune"]
+    start, members = noted["start"], noted["members"]
+    assert "restart" in noted, "fine-tuning never said it started member 2's first epoch"
 
-    classes = ["Hat", "Pants", "Shoes"]
-    items = [it for label in classes for it in [i for i in clothing.items if i.label == label][:12]]
-    config = TrainConfig(size=160, finetune_epochs=1, members=2, batch_size=16)
-    channels = trunk_features([items[0].path], config.backbone())["plain"].shape[-1]
-    meta = product_model.ProductMeta(classes=classes, backbone=config.backbone_name, size=config.size,
-                                     first_top_block=config.first_top_block, has_kids=True, trunk_channels=channels)
-    head = product_model.build_head_model(meta)
-    start = head.get_weights()
-    restarted = {}
-
-    def progress(done, total, message=""):
-        if "epoch 1, member 2" in message:
-            restarted["weights"] = head.get_weights()
-
-    y = np.array([classes.index(it.label) for it in items])
-    kids = np.array([bool(it.kids) for it in items], np.float32)
-    members = finetune(head, [it.path for it in items], np.arange(len(items)), y, kids, len(classes), config,
-                       progress=progress)
-
-    assert len(members) == 2
-    for w0, w_restart in zip(start, restarted["weights"]):
+    assert len(members) == 2 == small_training["config"].members
+    for w0, w_restart in zip(start, noted["restart"], strict=True):
         np.testing.assert_array_equal(w0, w_restart)  # the second run starts where the first did
     kernel = [i for i, w in enumerate(start) if w.shape == (1280, 3)][0]  # the category head
     assert not np.allclose(members[0][kernel], start[kernel])
     assert not np.allclose(members[0][kernel], members[1][kernel])
-    for w_first, w_head in zip(members[0], head.get_weights()):
+    for w_first, w_head in zip(members[0], noted["head"], strict=True):
         np.testing.assert_array_equal(w_first, w_head)
 
 

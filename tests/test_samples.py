@@ -52,6 +52,19 @@ def no_local_fashion(tmp_path, monkeypatch):
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
 
 
+@pytest.fixture
+def own_fashion_sample(tmp_path, monkeypatch) -> Path:
+    """A cache of the test's own holding the Fashion-MNIST sample folder, for a test that
+    damages it: a copy, with its files' times (which the sample's record of them keeps), of the
+    one in the session's cache, made there once, as any first use makes it. Each such test
+    encoded the 10,000 images again in its own cache (6-15 s a test; a copy takes about 1 s)."""
+    made = samples.sample_folder("fashion-mnist")  # the session's cache (conftest)
+    own = tmp_path / "cache"
+    shutil.copytree(made, own / "samples" / made.name)  # copy2: sizes and mtimes as recorded
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(own))
+    return own / "samples" / made.name
+
+
 def test_shipped_test_set_loads_with_classes():
     images, labels = load_fashion_mnist("test")
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
@@ -101,9 +114,9 @@ def test_fashion_mnist_sample_folder_is_materialised_once():
     assert samples.sample_folder("fashion-mnist") == folder
 
 
-def test_fashion_mnist_sample_brings_back_lost_and_damaged_images(tmp_path, monkeypatch):
-    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # its own: it is damaged here
-    folder = samples.sample_folder("fashion-mnist")
+def test_fashion_mnist_sample_brings_back_lost_and_damaged_images(own_fashion_sample):
+    folder = samples.sample_folder("fashion-mnist")  # its own: it is damaged here
+    assert folder == own_fashion_sample
     rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
     deleted, truncated, replaced, overwritten, kept, touched = (
         folder / rows[i]["filename"] for i in (3, 4000, 9999, 6000, 5, 7))
@@ -131,12 +144,12 @@ def test_fashion_mnist_sample_brings_back_lost_and_damaged_images(tmp_path, monk
 
 
 @pytest.mark.parametrize("older", ["none", "sizes-only"])
-def test_fashion_mnist_sample_without_a_record_of_times_is_checked_once(tmp_path, monkeypatch, older):
+def test_fashion_mnist_sample_without_a_record_of_times_is_checked_once(own_fashion_sample, older):
     """A folder written before the record, or before it kept mtimes (sizes only): each image
     encoded again and compared with its file, the damaged ones rewritten (one damaged in place,
     its size unchanged, too), the others left as they are; the record is then made."""
-    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     folder = samples.sample_folder("fashion-mnist")
+    assert folder == own_fashion_sample
     record = folder / ".sizes.json"
     if older == "none":
         record.unlink()
