@@ -530,6 +530,34 @@ def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_fi
     assert drawn(1) == [name[:len(drawn(1)[0]) - 1] + "…", "0.500 · Dress"]  # a type predicted is no folder
 
 
+def test_a_style_or_vae_cell_shows_the_file_name_first_and_its_label_beside_the_score(qtbot):
+    """The review: every Fashion-MNIST cell read "Ankle boot · test…", a painting's
+    "impressionist · s_imp…": the label first, the same in every cell, cut the name off."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    photo = sorted(STYLE_DIR.glob("*.jpg"))[0]
+    _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
+    view.set_items([GalleryItem(0, str(photo), "/art/s_impressionist-01.jpg", 0.581, "impressionist"),
+                    GalleryItem(1, str(photo), "/fm/Ankle_boot/test-00012.png", 0.833, "Ankle boot"),
+                    GalleryItem(2, str(photo), "/fm/Ankle_boot/test-00013.png", None, "Ankle boot")])
+
+    def drawn(row: int) -> list[str]:
+        """Each line of the cell as Qt draws it, cut to the width of the cell's text."""
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(view.results.index(row))
+        view.itemDelegate().initStyleOption(option, view.results.index(row))
+        style = view.style()
+        width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
+        width -= 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, option, view) + 1)  # as Qt draws
+        return [option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                for line in option.text.splitlines()]
+
+    assert drawn(0) == ["s_impressionist-01.jpg", "0.581 · impressionist"]
+    assert drawn(1) == ["test-00012.png", "0.833 · Ankle boot"]
+    assert drawn(2) == ["test-00013.png", "Ankle boot"]  # browsing: no score
+
+
 def test_a_tab_or_a_newline_in_a_file_name_is_shown_as_an_escape_in_its_cell(qtbot, tmp_path):
     """A tab in a name showed as a wide gap then "…"; a newline put the name on two lines,
     pushing the score out of the cell."""
