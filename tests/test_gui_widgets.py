@@ -558,6 +558,14 @@ def test_a_style_or_vae_cell_shows_the_file_name_first_and_its_label_beside_the_
     assert drawn(2) == ["test-00013.png", "Ankle boot"]  # browsing: no score
 
 
+def test_also_at_names_the_other_place_so_that_it_is_told_from_the_result_itself():
+    """"also at a/p.png" under a result at another a/p.png said the same place twice."""
+    from vsdesk.gui.tab_map import also_words
+
+    assert also_words(("/photos/backup/p.png",), "/photos/shop/p.png") == "also at backup/p.png"
+    assert also_words(("/x/a/p.png", "/z/p.png"), "/y/a/p.png") == "also at x/a/p.png and 1 more"
+
+
 def test_a_tab_or_a_newline_in_a_file_name_is_shown_as_an_escape_in_its_cell(qtbot, tmp_path):
     """A tab in a name showed as a wide gap then "…"; a newline put the name on two lines,
     pushing the score out of the cell."""

@@ -2421,6 +2421,21 @@ def test_a_duplicate_of_the_query_in_its_catalog_is_still_named_in_the_message_b
     assert tab.messages.text() == "" and tab.query_area.caption.text() == f"{ARTWORKS[1].name} — in this catalog"
 
 
+def test_copies_of_the_query_of_one_name_are_told_apart_by_their_folders(qtbot, window, tmp_path):
+    """The review: "Not shown, as copies of the query: palette_alpha.png (the same bytes);
+    palette_alpha.png (the same bytes)", one file said twice to the reader."""
+    folder = copy_images(ARTWORKS[:3], tmp_path / "art")
+    for sub in ("one", "two"):
+        (folder / sub).mkdir()
+        shutil.copyfile(folder / ARTWORKS[0].name, folder / sub / "again.jpg")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / ARTWORKS[0].name))
+    said = tab.messages.text()
+    assert said.startswith("Not shown, as copies of the query: "), said
+    assert "one/again.jpg (the same bytes)" in said and "two/again.jpg (the same bytes)" in said, said
+
+
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):
     """What the VAE panel shows comes from the real engine's ``describe()`` (a renamed key fails here)."""
     from vsdesk.engine.vae.engine import CLASS_NAMES

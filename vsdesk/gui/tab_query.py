@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.engine.query import WEAK_MATCH, copies_to_name
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import counted, sentence, telling_names
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -431,7 +431,9 @@ def copies_note(outcome: QueryOutcome) -> str:
     named = copies_to_name(outcome.copies)
     if not named or outcome.nothing_to_compare or query_in_catalog_as(outcome):
         return ""
-    shown = "; ".join(f"{Path(path).name} ({words})" for path, words in named[:3])
+    # Told apart by their folders where their names are one ("a/x.png; b/x.png").
+    names = telling_names([path for path, _ in named])
+    shown = "; ".join(f"{name} ({words})" for name, (_, words) in zip(names[:3], named))
     more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
     return f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
 
