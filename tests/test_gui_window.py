@@ -929,6 +929,23 @@ def test_the_query_of_the_tab_left_is_offered_in_a_tab_without_one(qtbot, window
     assert style.messages.text() == ""
 
 
+def test_the_last_query_is_offered_in_every_tab_passed_through_and_its_button_names_it(qtbot, window, tmp_path):
+    """The review: Product → Style (offered, passed over) → VAE: nothing was offered there; and
+    with news beside the offer ("Adding … as a catalog") a bare "Search" read as the news's."""
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
+    window.show_tab("style")
+    with qtbot.waitSignal(style.results_shown, timeout=60_000):
+        style.search_path(str(ARTWORKS[10]))
+    offer = f"Search with {ARTWORKS[10].name} here too?"
+    for mode in ("product", "vae"):
+        window.show_tab(mode)
+        bar = window.tab(mode).messages
+        assert bar.text() == offer, mode
+        assert bar.action_button.text() == f"Search with {ARTWORKS[10].name}"
+    window.show_tab("style")  # it searched with it: nothing offered
+    assert style.messages.text() == ""
+
+
 def test_a_query_file_gone_since_is_offered_all_the_same_and_its_search_says_so(qtbot, window, tmp_path):
     """A tab switch looks at no file (a stat on the GUI thread can hang on a network disk): a
     query file deleted since is offered all the same, and the search with it says it is gone.

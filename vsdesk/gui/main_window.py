@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         if last in self.mode_tabs:
             self.tabs.setCurrentWidget(self.mode_tabs[last])
         self._shown_tab: ModeTab | None = self.current_tab()
+        self._last_query: str | None = None  # the file last searched with in a tab left (offered)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         # Back from a terminal where catalogs may have been added or removed: list them again.
         QGuiApplication.instance().applicationStateChanged.connect(self._on_application_state)
@@ -244,10 +245,12 @@ class MainWindow(QMainWindow):
         self.settings.set_last_tab(current.mode)
         self.status.clearMessage()  # it spoke of the tab just left
         self._show_activity()  # this tab's work now, not the other's
-        # Comparing criteria: the query of the tab just left is one click away in a tab without one.
-        query = left.query_file() if left is not None else None
-        if query and current.outcome is None:
-            current.offer_query(query)
+        # Comparing criteria: the last query on screen is one click away in a tab without one,
+        # through any number of tabs passed on the way (Product, Style offered it, VAE: none).
+        if left is not None and left.outcome is not None:
+            self._last_query = left.query_file()  # None: a pasted image, no file to offer
+        if self._last_query and current.outcome is None:
+            current.offer_query(self._last_query)
 
     def _show_status(self, tab: ModeTab, text: str) -> None:
         # The message line is the visible tab's: another tab's news is not shown (the activity
