@@ -1651,3 +1651,72 @@ def test_the_empty_query_area_says_how_to_search_with_an_image_of_the_catalog(qt
     area.set_image(QImage(8, 8, QImage.Format.Format_RGB32), "a.jpg")
     area.set_image(None)
     assert "right-click one of" in label.text()
+
+
+def test_a_labels_link_is_reached_with_tab_and_followed_with_enter(qtbot):
+    """The review: "3 skipped: why?" was not in the Tab order; only the mouse could follow it."""
+    from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+
+    from vsdesk.gui.elided_label import ElidedLabel
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    before, label, plain = QPushButton("before"), ElidedLabel(""), ElidedLabel("no link here")
+    layout = QHBoxLayout(box)
+    for widget in (before, label, plain):
+        layout.addWidget(widget)
+    label.set_text("34 images", link="3 skipped: why?")
+    box.show()
+    qtbot.waitExposed(box)
+    before.setFocus()
+    qtbot.waitUntil(before.hasFocus, timeout=3000)
+    followed = []
+    label.linkActivated.connect(followed.append)
+    QTest.keyClick(before, Qt.Key.Key_Tab)
+    assert label.hasFocus()
+    QTest.keyClick(label, Qt.Key.Key_Return)
+    assert followed == ["link"]
+    assert plain.focusPolicy() == Qt.FocusPolicy.NoFocus  # a label without a link is no stop
+
+
+def test_shift_f10_opens_the_galleries_and_the_maps_menu_as_the_menu_key_does(qtbot):
+    """The review: Shift+F10, the keyboard's way to a context menu on Windows and GNOME, did
+    nothing in the gallery or on the map."""
+    from PySide6.QtCore import QTimer
+
+    photos = sorted(STYLE_DIR.glob("*.jpg"))[:3]
+    _, gallery = _shown_gallery(qtbot, thumb_size=96, size=(500, 400))
+    gallery.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(photos)])
+    qtbot.waitExposed(gallery)
+    gallery.activateWindow()
+    gallery.setFocus()
+    qtbot.waitUntil(gallery.hasFocus, timeout=3000)
+    gallery.setCurrentIndex(gallery.results.index(1))
+    seen = []
+
+    def read_and_close() -> None:
+        menu = QApplication.activePopupWidget()
+        seen.append([action.text() for action in menu.actions()] if isinstance(menu, QMenu) else None)
+        if menu is not None:
+            menu.close()
+
+    for key, modifier in ((Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier),
+                          (Qt.Key.Key_Menu, Qt.KeyboardModifier.NoModifier)):
+        QTimer.singleShot(200, read_and_close)  # the gallery's menu waits for its answer (exec)
+        QTest.keyClick(gallery, key, modifier)
+        qtbot.waitUntil(lambda: len(seen) == 1, timeout=3000)
+        assert seen.pop() == ["Open image", "Open containing folder", "Copy path", "Search from this result"]
+
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    view.set_points(np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32))
+    qtbot.waitExposed(view)
+    view.plot.setFocus()
+    qtbot.waitUntil(view.plot.hasFocus, timeout=3000)
+    QTest.keyClick(view.plot, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
+    menu = QApplication.activePopupWidget()
+    assert [action.text() for action in menu.actions()] == ["Reset view"]
+    menu.close()

@@ -299,6 +299,26 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     assert str(folder) in tab.messages.text()
 
 
+def test_the_view_menu_lists_the_tab_keys_and_they_switch_tabs(qtbot, window):
+    """The review: Alt+S/P/V and Ctrl+Tab switched tabs, and no menu said so."""
+    menus = {action.text(): action.menu() for action in window.menuBar().actions()}
+    listed = [(action.text(), action.shortcut().toString()) for action in menus["Vie&w"].actions()]
+    assert listed == [("Style tab (Alt+S)", "Ctrl+1"), ("Product tab (Alt+P)", "Ctrl+2"), ("VAE tab (Alt+V)", "Ctrl+3"),
+                      ("Next tab", "Ctrl+Tab"), ("Previous tab", "Ctrl+Shift+Tab")]
+    window.show_tab("style")
+    window.activateWindow()
+    gallery = window.tab("style").gallery
+    gallery.setFocus()
+    qtbot.waitUntil(gallery.hasFocus, timeout=3000)
+    QTest.keyClick(gallery, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_tab().mode == "product"
+    QTest.keyClick(window.current_tab().gallery, Qt.Key.Key_Backtab,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.current_tab().mode == "style"
+    QTest.keyClick(window.current_tab().gallery, Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
+    assert window.current_tab().mode == "vae"  # the tab bar's own key: not made ambiguous
+
+
 def test_help_try_the_sample_photo_opens_the_shipped_dress_in_the_product_tab(qtbot, window):
     """An installed vsdesk has no repository to take the quick start's photo from: Help > Try
     the sample photo opens the one shipped in the package's resources, as a drop of it."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from vsdesk.engine.session import PREDICTED, ItemType, item_facts
 from vsdesk.engine.text import one_line
+from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -264,6 +265,7 @@ class GalleryView(QListView):
         self.setSpacing(2)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
+        open_menu_with_keys(self, self._menu_of_current)  # the current result's (Shift+F10 too)
         # double-click, and Enter for a keyboard user (the platform decides which gestures activate)
         self.activated.connect(lambda index: self.open_item(index.data(ItemRole)))
         self.selectionModel().currentChanged.connect(self._on_current_changed)
@@ -400,6 +402,12 @@ class GalleryView(QListView):
     @staticmethod
     def copy_path(item: GalleryItem) -> None:
         QGuiApplication.clipboard().setText(item.path or item.source)
+
+    def _menu_of_current(self) -> None:
+        index = self.currentIndex()
+        if index.isValid():
+            self.scrollTo(index)
+            self._context_menu(self.visualRect(index).center())
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.indexAt(pos)
