@@ -2321,6 +2321,8 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         (shop / "backup" / photo.name).symlink_to(photo)
     tab = open_folder_catalog(qtbot, window, "vae", shop)
     assert len(tab.snapshot) == 10
+    # The catalog line counts pictures, as the gallery shows them (it said "10 images" of these 5).
+    assert tab.catalog_bar.status.text() == "5 images (10 paths)"
     # Browsed before any search, too: each photo once, the link to it "also at" (it listed both).
     browsed = tab.gallery.results.items()
     assert sorted(Path(item.path).name for item in browsed) == sorted(p.name for p in photos.iterdir())

@@ -22,7 +22,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
-from vsdesk.engine.text import counted
 from vsdesk.gui import theme
 from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
 from vsdesk.gui.errors import user_message
@@ -32,7 +31,7 @@ from vsdesk.gui.panels import PANELS
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.settings import Settings
-from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_catalog import TabCatalog, image_count_words
 from vsdesk.gui.tab_input import TabInput
 from vsdesk.gui.tab_map import TabMap
 from vsdesk.gui.tab_query import TabQuery
@@ -258,7 +257,7 @@ class ModeTab(QWidget):
         self.query.run_waiting_query()
 
     def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
-        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({counted(len(snapshot), 'image')})")
+        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({image_count_words(snapshot)})")
         self.catalog_ready.emit()
 
     def _on_catalog_failed(self) -> None:
