@@ -389,15 +389,19 @@ def test_the_style_sample_offline_is_a_warning_in_words_with_a_way_on_said_again
     window.tabs.setCurrentWidget(tab)
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         tab.start()
+    # (A local copy of the paintings is said too, as the command line and the log say it: the review.)
     said = ("The sample paintings could not be downloaded: no internet connection. Search your own pictures "
-            "meanwhile: “Folders” ▸ “New catalog from a folder…” (also in the File menu, Ctrl+Shift+O). vsdesk "
+            "meanwhile: “Folders” ▸ “New catalog from a folder…” (also in the File menu, Ctrl+Shift+O), or use "
+            "a copy of the 32 paintings: start vsdesk with VSDESK_STYLE_MIRROR set to its folder. vsdesk "
             "tries the download again at its next start.")
     assert tab.messages.text() == said and tab.messages.kind == "warning"
+    assert not tab.messages.is_cut_short()  # within its lines at the window's size
     assert tab.messages.action_button.text() == "New catalog from a folder…"
-    # The map's place and the status line say what happened, not "the map appears…" and "Ready"
-    # (the message above may be closed).
+    # The map's place, the gallery's and the status line say what happened, not "the map
+    # appears…", a blank gallery and "Ready" (the message above may be closed).
     offline = "the sample paintings could not be downloaded (no internet connection)"
     assert tab.scatter.status() == f"No map: {offline}"
+    assert tab.gallery.empty_text() == f"No pictures to show: {offline}."
     qtbot.waitUntil(lambda: window.activity.text() == f"No catalog: {offline}", timeout=60_000)  # once all is done
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[0]))

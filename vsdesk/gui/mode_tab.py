@@ -261,7 +261,10 @@ class ModeTab(QWidget):
         self.catalog_ready.emit()
 
     def _on_catalog_failed(self) -> None:
-        self.map.catalog_failed(self.catalog.failure_brief or f"“{self.catalog_name}” could not be opened")
+        brief = self.catalog.failure_brief or f"“{self.catalog_name}” could not be opened"
+        self.map.catalog_failed(brief)
+        if self.query.outcome is None:  # the gallery says why it is empty, as the map does (it was blank)
+            self.gallery.set_items([], empty_text=f"No pictures to show: {brief}.")
         self.query.run_waiting_query()  # it then says what is wrong (no catalog to search)
         self.catalog_ready.emit()
 
