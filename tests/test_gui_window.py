@@ -441,6 +441,15 @@ def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_doe
     assert (f"each picture scaled to {config.scale} px on its longest side (at least {config.size} on its "
             f"shortest); the network sees its central {config.size}×{config.size} px") in text
     assert "seen at" not in text
+    # What is compared follows the weight: "Gram statistics" was said at 100 % subject too (the review).
+    layers = len(config.layers)
+    for percent, compared in ((100, "compared: the average of VGG16's block5_pool features (subject) only, "
+                                    "not the Gram statistics (style)"),
+                              (0, f"compared: VGG16 Gram statistics of {layers} layers (style)"),
+                              (20, f"compared: VGG16 Gram statistics of {layers} layers (style) and the average of "
+                                   "VGG16's block5_pool features (subject)")):
+        tab.panel.slider.setValue(percent)
+        assert tab.panel.info.text().splitlines()[0] == compared, percent
     with Image.open(ARTWORKS[20]) as image:  # what those words say is what the embedder does
         picture = image.convert("RGB").resize((600, 450))
     scaled = picture.resize((config.scale, config.scale * 3 // 4), Image.Resampling.BICUBIC)
