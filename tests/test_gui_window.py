@@ -2594,6 +2594,36 @@ def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot
     assert "latent dimensions" in panel.map.toolTip()
 
 
+def test_the_vae_map_is_in_view_at_the_default_size_and_its_axis_name_in_a_small_window(qtbot, window, tmp_path):
+    """The review: at the default size (1480x900) the map was below the fold, at 1024x680 its
+    axis name showed as "ension 2", cut by the panel's edge. The query's facts come first, then
+    the map; the notes that hold for every query after it."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    panel = tab.panel
+    qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[5]))
+
+    def shown_height() -> int:
+        """How much of the map the panel shows, scrolled to its top."""
+        settle(window)
+        panel.scroll.verticalScrollBar().setValue(0)
+        top = panel.map.mapTo(panel.scroll.viewport(), panel.map.rect().topLeft()).y()
+        return min(panel.map.height(), panel.scroll.viewport().height() - top)
+
+    window.resize(1480, 900)
+    qtbot.waitUntil(lambda: window.height() == 900, timeout=5000)
+    assert shown_height() == panel.map.height()  # all of it
+    window.resize(1024, 680)
+    qtbot.waitUntil(lambda: window.height() <= 700, timeout=5000)
+    # The left axis's name reads up from near the map's top: all of it above the panel's edge.
+    axis = panel.map.plot.getAxis("left")
+    name = axis.mapRectToScene(axis.label.mapRectToParent(axis.label.boundingRect()))
+    in_map = panel.map.plot.mapTo(panel.map, panel.map.plot.mapFromScene(name.bottomLeft())).y()
+    assert name.height() > 80 and shown_height() > in_map, (name, in_map, shown_height())
+
+
 def test_the_wheel_over_the_vae_map_scrolls_the_panel_and_zooms_only_when_meant(qtbot, window, tmp_path):
     """The review at 1024x700: scrolling the VAE panel with the wheel zoomed the map (to -60 ... 10)
     as soon as it came under the pointer, its reset below the fold, and the zoom stayed for later

@@ -110,7 +110,8 @@ class ModeTab(QWidget):
         left.setChildrenCollapsible(False)
         left.addWidget(self.query_area)
         left.addWidget(self.panel)
-        left.setSizes([270, 490] if self.mode == "vae" else [470, 290])
+        # (The VAE's query small: the model sees 28x28 of it, and its map is reached without scrolling.)
+        left.setSizes([180, 580] if self.mode == "vae" else [470, 290])
         self.left_splitter = left
         right = QWidget()
         right_layout = QVBoxLayout(right)

@@ -184,13 +184,16 @@ class VaePanel(ModePanel):
         contents = QWidget()
         layout = QVBoxLayout(contents)
         layout.setContentsMargins(0, 0, 4, 0)
-        layout.addWidget(self.knows)
         layout.addLayout(tiles)
         layout.addWidget(self.category)
         layout.addWidget(self.anomaly)
-        layout.addWidget(self.results_hint)
+        # The query's facts, then the map, then the notes that hold for every query (what the
+        # model knows, what the gallery's numbers are): the map was below the fold at the
+        # default size, and a small window cut its axis name to "ension 2".
         layout.addWidget(self.map_hint)
         layout.addWidget(self._map_placeholder, 1)
+        layout.addWidget(self.knows)
+        layout.addWidget(self.results_hint)
         layout.addStretch(0)  # below the map, which grows no taller than its square grid
         self.scroll = QScrollArea()
         self.scroll.setWidget(contents)
