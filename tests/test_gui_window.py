@@ -2873,9 +2873,9 @@ def test_about_dialog_lists_the_third_party_models_and_data(qtbot, window):
 
 
 def test_tab_shortcuts_switch_tabs(qtbot, window):
-    actions = {a.text(): a for a in window.actions()}
+    actions = dict(zip(MODES, window.tab_actions))  # (named as the View menu lists them)
     for mode in ("vae", "style", "product"):  # not in tab order, so each switch is a change
-        action = actions[f"{mode} tab"]
+        action = actions[mode]
         assert action.shortcut().toString() == f"Ctrl+{MODES.index(mode) + 1}"
         action.trigger()  # as the key does: ``triggered(checked=False)``
         assert window.current_tab().mode == mode
