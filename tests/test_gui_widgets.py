@@ -550,6 +550,42 @@ def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_fi
     assert drawn(1) == [name[:len(drawn(1)[0]) - 1] + "…", "0.500 · Dress"]  # a type predicted is no folder
 
 
+def test_a_style_or_vae_cell_shows_the_file_name_first_and_its_label_beside_the_score(qtbot):
+    """The review: every Fashion-MNIST cell read "Ankle boot · test…", a painting's
+    "impressionist · s_imp…": the label first, the same in every cell, cut the name off."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    photo = sorted(STYLE_DIR.glob("*.jpg"))[0]
+    _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
+    view.set_items([GalleryItem(0, str(photo), "/art/s_impressionist-01.jpg", 0.581, "impressionist"),
+                    GalleryItem(1, str(photo), "/fm/Ankle_boot/test-00012.png", 0.833, "Ankle boot"),
+                    GalleryItem(2, str(photo), "/fm/Ankle_boot/test-00013.png", None, "Ankle boot")])
+
+    def drawn(row: int) -> list[str]:
+        """Each line of the cell as Qt draws it, cut to the width of the cell's text."""
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(view.results.index(row))
+        view.itemDelegate().initStyleOption(option, view.results.index(row))
+        style = view.style()
+        width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
+        width -= 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, option, view) + 1)  # as Qt draws
+        return [option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                for line in option.text.splitlines()]
+
+    assert drawn(0) == ["s_impressionist-01.jpg", "0.581 · impressionist"]
+    assert drawn(1) == ["test-00012.png", "0.833 · Ankle boot"]
+    assert drawn(2) == ["test-00013.png", "Ankle boot"]  # browsing: no score
+
+
+def test_also_at_names_the_other_place_so_that_it_is_told_from_the_result_itself():
+    """"also at a/p.png" under a result at another a/p.png said the same place twice."""
+    from vsdesk.gui.tab_map import also_words
+
+    assert also_words(("/photos/backup/p.png",), "/photos/shop/p.png") == "also at backup/p.png"
+    assert also_words(("/x/a/p.png", "/z/p.png"), "/y/a/p.png") == "also at x/a/p.png and 1 more"
+
+
 def test_a_tab_or_a_newline_in_a_file_name_is_shown_as_an_escape_in_its_cell(qtbot, tmp_path):
     """A tab in a name showed as a wide gap then "…"; a newline put the name on two lines,
     pushing the score out of the cell."""
@@ -1641,3 +1677,72 @@ def test_the_empty_query_area_says_how_to_search_with_an_image_of_the_catalog(qt
     area.set_image(QImage(8, 8, QImage.Format.Format_RGB32), "a.jpg")
     area.set_image(None)
     assert "or right-click\nan image beside" in label.text()
+
+
+def test_a_labels_link_is_reached_with_tab_and_followed_with_enter(qtbot):
+    """The review: "3 skipped: why?" was not in the Tab order; only the mouse could follow it."""
+    from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+
+    from vsdesk.gui.elided_label import ElidedLabel
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    before, label, plain = QPushButton("before"), ElidedLabel(""), ElidedLabel("no link here")
+    layout = QHBoxLayout(box)
+    for widget in (before, label, plain):
+        layout.addWidget(widget)
+    label.set_text("34 images", link="3 skipped: why?")
+    box.show()
+    qtbot.waitExposed(box)
+    before.setFocus()
+    qtbot.waitUntil(before.hasFocus, timeout=3000)
+    followed = []
+    label.linkActivated.connect(followed.append)
+    QTest.keyClick(before, Qt.Key.Key_Tab)
+    assert label.hasFocus()
+    QTest.keyClick(label, Qt.Key.Key_Return)
+    assert followed == ["link"]
+    assert plain.focusPolicy() == Qt.FocusPolicy.NoFocus  # a label without a link is no stop
+
+
+def test_shift_f10_opens_the_galleries_and_the_maps_menu_as_the_menu_key_does(qtbot):
+    """The review: Shift+F10, the keyboard's way to a context menu on Windows and GNOME, did
+    nothing in the gallery or on the map."""
+    from PySide6.QtCore import QTimer
+
+    photos = sorted(STYLE_DIR.glob("*.jpg"))[:3]
+    _, gallery = _shown_gallery(qtbot, thumb_size=96, size=(500, 400))
+    gallery.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(photos)])
+    qtbot.waitExposed(gallery)
+    gallery.activateWindow()
+    gallery.setFocus()
+    qtbot.waitUntil(gallery.hasFocus, timeout=3000)
+    gallery.setCurrentIndex(gallery.results.index(1))
+    seen = []
+
+    def read_and_close() -> None:
+        menu = QApplication.activePopupWidget()
+        seen.append([action.text() for action in menu.actions()] if isinstance(menu, QMenu) else None)
+        if menu is not None:
+            menu.close()
+
+    for key, modifier in ((Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier),
+                          (Qt.Key.Key_Menu, Qt.KeyboardModifier.NoModifier)):
+        QTimer.singleShot(200, read_and_close)  # the gallery's menu waits for its answer (exec)
+        QTest.keyClick(gallery, key, modifier)
+        qtbot.waitUntil(lambda: len(seen) == 1, timeout=3000)
+        assert seen.pop() == ["Open image", "Open containing folder", "Copy path", "Search from this result"]
+
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    view.set_points(np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32))
+    qtbot.waitExposed(view)
+    view.plot.setFocus()
+    qtbot.waitUntil(view.plot.hasFocus, timeout=3000)
+    QTest.keyClick(view.plot, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
+    menu = QApplication.activePopupWidget()
+    assert [action.text() for action in menu.actions()] == ["Reset view"]
+    menu.close()

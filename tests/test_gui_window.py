@@ -299,6 +299,26 @@ def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp
     assert str(folder) in tab.messages.text()
 
 
+def test_the_view_menu_lists_the_tab_keys_and_they_switch_tabs(qtbot, window):
+    """The review: Alt+S/P/V and Ctrl+Tab switched tabs, and no menu said so."""
+    menus = {action.text(): action.menu() for action in window.menuBar().actions()}
+    listed = [(action.text(), action.shortcut().toString()) for action in menus["Vie&w"].actions()]
+    assert listed == [("Style tab (Alt+S)", "Ctrl+1"), ("Product tab (Alt+P)", "Ctrl+2"), ("VAE tab (Alt+V)", "Ctrl+3"),
+                      ("Next tab", "Ctrl+Tab"), ("Previous tab", "Ctrl+Shift+Tab")]
+    window.show_tab("style")
+    window.activateWindow()
+    gallery = window.tab("style").gallery
+    gallery.setFocus()
+    qtbot.waitUntil(gallery.hasFocus, timeout=3000)
+    QTest.keyClick(gallery, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_tab().mode == "product"
+    QTest.keyClick(window.current_tab().gallery, Qt.Key.Key_Backtab,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.current_tab().mode == "style"
+    QTest.keyClick(window.current_tab().gallery, Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
+    assert window.current_tab().mode == "vae"  # the tab bar's own key: not made ambiguous
+
+
 def test_help_try_the_sample_photo_opens_the_shipped_dress_in_the_product_tab(qtbot, window):
     """An installed vsdesk has no repository to take the quick start's photo from: Help > Try
     the sample photo opens the one shipped in the package's resources, as a drop of it."""
@@ -369,15 +389,19 @@ def test_the_style_sample_offline_is_a_warning_in_words_with_a_way_on_said_again
     window.tabs.setCurrentWidget(tab)
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         tab.start()
+    # (A local copy of the paintings is said too, as the command line and the log say it: the review.)
     said = ("The sample paintings could not be downloaded: no internet connection. Search your own pictures "
-            "meanwhile: “Folders” ▸ “New catalog from a folder…” (also in the File menu, Ctrl+Shift+O). vsdesk "
+            "meanwhile: “Folders” ▸ “New catalog from a folder…” (also in the File menu, Ctrl+Shift+O), or use "
+            "a copy of the 32 paintings: start vsdesk with VSDESK_STYLE_MIRROR set to its folder. vsdesk "
             "tries the download again at its next start.")
     assert tab.messages.text() == said and tab.messages.kind == "warning"
+    assert not tab.messages.is_cut_short()  # within its lines at the window's size
     assert tab.messages.action_button.text() == "New catalog from a folder…"
-    # The map's place and the status line say what happened, not "the map appears…" and "Ready"
-    # (the message above may be closed).
+    # The map's place, the gallery's and the status line say what happened, not "the map
+    # appears…", a blank gallery and "Ready" (the message above may be closed).
     offline = "the sample paintings could not be downloaded (no internet connection)"
     assert tab.scatter.status() == f"No map: {offline}"
+    assert tab.gallery.empty_text() == f"No pictures to show: {offline}."
     qtbot.waitUntil(lambda: window.activity.text() == f"No catalog: {offline}", timeout=60_000)  # once all is done
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[0]))
@@ -417,6 +441,15 @@ def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_doe
     assert (f"each picture scaled to {config.scale} px on its longest side (at least {config.size} on its "
             f"shortest); the network sees its central {config.size}×{config.size} px") in text
     assert "seen at" not in text
+    # What is compared follows the weight: "Gram statistics" was said at 100 % subject too (the review).
+    layers = len(config.layers)
+    for percent, compared in ((100, "compared: the average of VGG16's block5_pool features (subject) only, "
+                                    "not the Gram statistics (style)"),
+                              (0, f"compared: VGG16 Gram statistics of {layers} layers (style)"),
+                              (20, f"compared: VGG16 Gram statistics of {layers} layers (style) and the average of "
+                                   "VGG16's block5_pool features (subject)")):
+        tab.panel.slider.setValue(percent)
+        assert tab.panel.info.text().splitlines()[0] == compared, percent
     with Image.open(ARTWORKS[20]) as image:  # what those words say is what the embedder does
         picture = image.convert("RGB").resize((600, 450))
     scaled = picture.resize((config.scale, config.scale * 3 // 4), Image.Resampling.BICUBIC)
@@ -935,6 +968,23 @@ def test_the_query_of_the_tab_left_is_offered_in_a_tab_without_one(qtbot, window
     assert product.outcome.source == str(ARTWORKS[10]) and len(product.gallery.results.items()) == 3
     # a tab with a query of its own is not offered another
     window.show_tab("style")
+    assert style.messages.text() == ""
+
+
+def test_the_last_query_is_offered_in_every_tab_passed_through_and_its_button_names_it(qtbot, window, tmp_path):
+    """The review: Product → Style (offered, passed over) → VAE: nothing was offered there; and
+    with news beside the offer ("Adding … as a catalog") a bare "Search" read as the news's."""
+    style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
+    window.show_tab("style")
+    with qtbot.waitSignal(style.results_shown, timeout=60_000):
+        style.search_path(str(ARTWORKS[10]))
+    offer = f"Search with {ARTWORKS[10].name} here too?"
+    for mode in ("product", "vae"):
+        window.show_tab(mode)
+        bar = window.tab(mode).messages
+        assert bar.text() == offer, mode
+        assert bar.action_button.text() == f"Search with {ARTWORKS[10].name}"
+    window.show_tab("style")  # it searched with it: nothing offered
     assert style.messages.text() == ""
 
 
@@ -2299,6 +2349,8 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         (shop / "backup" / photo.name).symlink_to(photo)
     tab = open_folder_catalog(qtbot, window, "vae", shop)
     assert len(tab.snapshot) == 10
+    # The catalog line counts pictures, as the gallery shows them (it said "10 images" of these 5).
+    assert tab.catalog_bar.status.text() == "5 images (10 paths)"
     # Browsed before any search, too: each photo once, the link to it "also at" (it listed both).
     browsed = tab.gallery.results.items()
     assert sorted(Path(item.path).name for item in browsed) == sorted(p.name for p in photos.iterdir())
@@ -2436,6 +2488,21 @@ def test_a_duplicate_of_the_query_in_its_catalog_is_still_named_in_the_message_b
     assert tab.messages.text() == "" and tab.query_area.caption.text() == f"{ARTWORKS[1].name} — in this catalog"
 
 
+def test_copies_of_the_query_of_one_name_are_told_apart_by_their_folders(qtbot, window, tmp_path):
+    """The review: "Not shown, as copies of the query: palette_alpha.png (the same bytes);
+    palette_alpha.png (the same bytes)", one file said twice to the reader."""
+    folder = copy_images(ARTWORKS[:3], tmp_path / "art")
+    for sub in ("one", "two"):
+        (folder / sub).mkdir()
+        shutil.copyfile(folder / ARTWORKS[0].name, folder / sub / "again.jpg")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / ARTWORKS[0].name))
+    said = tab.messages.text()
+    assert said.startswith("Not shown, as copies of the query: "), said
+    assert "one/again.jpg (the same bytes)" in said and "two/again.jpg (the same bytes)" in said, said
+
+
 def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_map(qtbot, window, tmp_path):
     """What the VAE panel shows comes from the real engine's ``describe()`` (a renamed key fails here)."""
     from vsdesk.engine.vae.engine import CLASS_NAMES
@@ -2540,6 +2607,36 @@ def test_the_vae_map_keeps_a_usable_size_with_named_axes_in_a_small_window(qtbot
     for side, name in AXIS_NAMES.items():
         assert panel.map.plot.getAxis(side).labelText == name
     assert "latent dimensions" in panel.map.toolTip()
+
+
+def test_the_vae_map_is_in_view_at_the_default_size_and_its_axis_name_in_a_small_window(qtbot, window, tmp_path):
+    """The review: at the default size (1480x900) the map was below the fold, at 1024x680 its
+    axis name showed as "ension 2", cut by the panel's edge. The query's facts come first, then
+    the map; the notes that hold for every query after it."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:3], tmp_path / "shop"))
+    panel = tab.panel
+    qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(photos[5]))
+
+    def shown_height() -> int:
+        """How much of the map the panel shows, scrolled to its top."""
+        settle(window)
+        panel.scroll.verticalScrollBar().setValue(0)
+        top = panel.map.mapTo(panel.scroll.viewport(), panel.map.rect().topLeft()).y()
+        return min(panel.map.height(), panel.scroll.viewport().height() - top)
+
+    window.resize(1480, 900)
+    qtbot.waitUntil(lambda: window.height() == 900, timeout=5000)
+    assert shown_height() == panel.map.height()  # all of it
+    window.resize(1024, 680)
+    qtbot.waitUntil(lambda: window.height() <= 700, timeout=5000)
+    # The left axis's name reads up from near the map's top: all of it above the panel's edge.
+    axis = panel.map.plot.getAxis("left")
+    name = axis.mapRectToScene(axis.label.mapRectToParent(axis.label.boundingRect()))
+    in_map = panel.map.plot.mapTo(panel.map, panel.map.plot.mapFromScene(name.bottomLeft())).y()
+    assert name.height() > 80 and shown_height() > in_map, (name, in_map, shown_height())
 
 
 def test_the_wheel_over_the_vae_map_scrolls_the_panel_and_zooms_only_when_meant(qtbot, window, tmp_path):
@@ -2791,9 +2888,9 @@ def test_about_dialog_lists_the_third_party_models_and_data(qtbot, window):
 
 
 def test_tab_shortcuts_switch_tabs(qtbot, window):
-    actions = {a.text(): a for a in window.actions()}
+    actions = dict(zip(MODES, window.tab_actions))  # (named as the View menu lists them)
     for mode in ("vae", "style", "product"):  # not in tab order, so each switch is a change
-        action = actions[f"{mode} tab"]
+        action = actions[mode]
         assert action.shortcut().toString() == f"Ctrl+{MODES.index(mode) + 1}"
         action.trigger()  # as the key does: ``triggered(checked=False)``
         assert window.current_tab().mode == mode

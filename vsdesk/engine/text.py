@@ -23,6 +23,20 @@ def shown_path(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def telling_names(paths: list[str], least: int = 1) -> list[str]:
+    """Each of ``paths`` by its last parts, as few as tell it from the others (at least
+    ``least``): "a/palette.png" and "b/palette.png", where their names alone said one file
+    twice ("palette.png (the same bytes); palette.png (the same bytes)")."""
+    parts = [path.replace(os.sep, "/").rstrip("/").split("/") for path in paths]
+    told = []
+    for mine in parts:
+        count = min(least, len(mine))
+        while count < len(mine) and any(other != mine and other[-count:] == mine[-count:] for other in parts):
+            count += 1
+        told.append("/".join(mine[-count:]))
+    return told
+
+
 def one_line(text: str) -> str:
     """``text`` with its control characters (a tab, a newline in a file's name) as visible
     escapes ("\\t", "\\n"): in a one-line caption a tab was a wide gap and a newline broke it

@@ -47,12 +47,24 @@ class ElidedLabel(QLabel):
         super().resizeEvent(event)
         self._elide()
 
+    def focusInEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().focusInEvent(event)
+        # Tabbed to: the link itself has the focus (Enter follows it), not the label around it,
+        # which took a second Tab.
+        reason = event.reason()
+        if self._link and reason in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason):
+            super().focusNextPrevChild(reason == Qt.FocusReason.TabFocusReason)
+
     def _elide(self) -> None:
         metrics = self.fontMetrics()
         after = f" · {self._link}" if self._link else ""
         width = max(self.width() - metrics.horizontalAdvance(self._tail + after) - 2 * self.margin(), 20)
         shown = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width)
                           for line in self._full.split("\n")) + self._tail
+        # A link is reached with Tab and followed with Enter ("3 skipped: why?" was for the mouse only).
+        links = Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        self.setTextInteractionFlags(links if self._link else Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus if self._link else Qt.FocusPolicy.NoFocus)
         if self._link:
             self.setTextFormat(Qt.TextFormat.RichText)
             super().setText(html.escape(shown).replace("\n", "<br>")

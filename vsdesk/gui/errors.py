@@ -37,6 +37,10 @@ def user_message(exc: BaseException, action: str = "") -> str:
 
 #: What each sample catalog holds, in words (``sample_offline_text``).
 SAMPLE_WORDS = {"style-artworks": "sample paintings"}
+#: A sample's local copy, where one can be used instead of the download: said to the window's
+#: user too (the command line and the log said it, the window did not).
+MIRROR_WORDS = {"style-artworks": f", or use a copy of the 32 paintings: start vsdesk with {paths.ENV_STYLE_MIRROR} "
+                                  "set to its folder"}
 
 
 def sample_offline_text(exc, menu: str = "Folders") -> str:
@@ -45,8 +49,8 @@ def sample_offline_text(exc, menu: str = "Folders") -> str:
     own menus (``menu``: the catalog bar's menu button), not an environment variable to set."""
     what = SAMPLE_WORDS.get(exc.sample, "sample pictures")
     return (f"The {what} could not be downloaded: {exc.why}. Search your own pictures meanwhile: "
-            f"“{menu}” ▸ “New catalog from a folder…” (also in the File menu, Ctrl+Shift+O). "
-            f"vsdesk tries the download again at its next start.")
+            f"“{menu}” ▸ “New catalog from a folder…” (also in the File menu, Ctrl+Shift+O)"
+            f"{MIRROR_WORDS.get(exc.sample, '')}. vsdesk tries the download again at its next start.")
 
 
 def sample_offline_brief(exc) -> str:

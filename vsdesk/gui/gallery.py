@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from vsdesk.engine.session import PREDICTED, ItemType, item_facts
 from vsdesk.engine.text import one_line
+from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -53,15 +54,17 @@ def _caption(item: GalleryItem) -> str:
     for kids' wear ("0.603 · T-Shirt · kids"). All on one line, "0.603 · T-Shirt · for
     kids · tops" lost the folder at the cell's edge. The tip says it all in full, the type
     predicted and the kids' wear chance too. (The class alone: "(predicted)" cut it to
-    "T-Shirt (predi…".)"""
+    "T-Shirt (predi…".) Without a product type (Style, VAE) the name comes first and the
+    label goes after the score ("s_cubism-04.jpg" over "0.999 · cubism"): every caption
+    there began with the same label ("Ankle boot · test…") and the name was cut off."""
     kind, label = item.kind, item.label
     if kind is not None:
         types = [f"{kind.name} · kids" if kind.for_kids else kind.name]
         shown = item_facts(label, kind)[1:]  # the label, unless it names the type
     elif label.endswith(PREDICTED):  # the model's class for an unlabelled item: a type
         types, shown = [label.removesuffix(PREDICTED)], []
-    else:
-        types, shown = [], [label] if label else []
+    else:  # a catalog's label (a painting's style, a Fashion-MNIST class): beside the score
+        types, shown = [label] if label else [], []
     first = one_line(" · ".join([*shown, item.name]))  # a name's tab or newline: visible, in its line
     second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
     return f"{first}\n{second}" if second else first
@@ -262,6 +265,7 @@ class GalleryView(QListView):
         self.setSpacing(2)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
+        open_menu_with_keys(self, self._menu_of_current)  # the current result's (Shift+F10 too)
         # double-click, and Enter for a keyboard user (the platform decides which gestures activate)
         self.activated.connect(lambda index: self.open_item(index.data(ItemRole)))
         self.selectionModel().currentChanged.connect(self._on_current_changed)
@@ -398,6 +402,12 @@ class GalleryView(QListView):
     @staticmethod
     def copy_path(item: GalleryItem) -> None:
         QGuiApplication.clipboard().setText(item.path or item.source)
+
+    def _menu_of_current(self) -> None:
+        index = self.currentIndex()
+        if index.isValid():
+            self.scrollTo(index)
+            self._context_menu(self.visualRect(index).center())
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.indexAt(pos)

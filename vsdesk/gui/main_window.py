@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         if last in self.mode_tabs:
             self.tabs.setCurrentWidget(self.mode_tabs[last])
         self._shown_tab: ModeTab | None = self.current_tab()
+        self._last_query: str | None = None  # the file last searched with in a tab left (offered)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         # Back from a terminal where catalogs may have been added or removed: list them again.
         QGuiApplication.instance().applicationStateChanged.connect(self._on_application_state)
@@ -179,9 +180,17 @@ class MainWindow(QMainWindow):
             [QKeySequence.StandardKey.FindPrevious, "Ctrl+Left"],
             lambda: self.current_tab().gallery.step(-1),
         )
+        # Listed in the View menu, with the tabs' own Alt+letter (Alt+S, Alt+P, Alt+V: the tab bar's,
+        # not the actions' too, or the keys would be ambiguous and do nothing) and Ctrl+Tab (the
+        # tab widget's): the review found the tab keys in no menu.
+        self.tab_actions = []
         for i, mode in enumerate(MODES):
+            title = self.mode_tabs[mode].title
             # ``triggered`` passes ``checked``: it must not land in ``m``
-            action(f"{mode} tab", [f"Ctrl+{i + 1}"], lambda _checked=False, m=mode: self.show_tab(m))
+            self.tab_actions.append(action(f"{title} tab (Alt+{title[0]})", [f"Ctrl+{i + 1}"],
+                                           lambda _checked=False, m=mode: self.show_tab(m)))
+        self.next_tab_action = action("Next tab", ["Ctrl+Tab"], lambda: self._step_tab(1))
+        self.prev_tab_action = action("Previous tab", ["Ctrl+Shift+Tab"], lambda: self._step_tab(-1))
 
         # Escape: the message read goes (a dialog open has the keyboard, and its own Escape).
         self.close_message_action = action("Close message", ["Escape"], self.close_message)
@@ -199,6 +208,9 @@ class MainWindow(QMainWindow):
         go_menu = self.menuBar().addMenu("&Go")
         go_menu.addAction(self.next_action)
         go_menu.addAction(self.prev_action)
+        view_menu = self.menuBar().addMenu("Vie&w")  # (Alt+V is the VAE tab)
+        for act in (*self.tab_actions, self.next_tab_action, self.prev_tab_action):
+            view_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
         self.sample_action = action("Try the sample photo", [], self.open_sample)
         help_menu.addAction(self.sample_action)
@@ -219,6 +231,9 @@ class MainWindow(QMainWindow):
 
     def show_tab(self, mode: str) -> None:
         self.tabs.setCurrentWidget(self.mode_tabs[mode])
+
+    def _step_tab(self, step: int) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
 
     def open_sample(self) -> None:
         """The shipped sample photo (a dress) as the Product tab's query, against its shipped
@@ -253,10 +268,12 @@ class MainWindow(QMainWindow):
         self.settings.set_last_tab(current.mode)
         self.status.clearMessage()  # it spoke of the tab just left
         self._show_activity()  # this tab's work now, not the other's
-        # Comparing criteria: the query of the tab just left is one click away in a tab without one.
-        query = left.query_file() if left is not None else None
-        if query and current.outcome is None:
-            current.offer_query(query)
+        # Comparing criteria: the last query on screen is one click away in a tab without one,
+        # through any number of tabs passed on the way (Product, Style offered it, VAE: none).
+        if left is not None and left.outcome is not None:
+            self._last_query = left.query_file()  # None: a pasted image, no file to offer
+        if self._last_query and current.outcome is None:
+            current.offer_query(self._last_query)
 
     def _show_status(self, tab: ModeTab, text: str) -> None:
         # The message line is the visible tab's: another tab's news is not shown (the activity

@@ -22,7 +22,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
-from vsdesk.engine.text import counted
 from vsdesk.gui import theme
 from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
@@ -33,7 +32,7 @@ from vsdesk.gui.panels import PANELS
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.settings import Settings
-from vsdesk.gui.tab_catalog import TabCatalog
+from vsdesk.gui.tab_catalog import TabCatalog, image_count_words
 from vsdesk.gui.tab_input import TabInput
 from vsdesk.gui.tab_map import TabMap
 from vsdesk.gui.tab_query import TabQuery
@@ -114,7 +113,8 @@ class ModeTab(QWidget):
         left.setChildrenCollapsible(False)
         left.addWidget(self.query_area)
         left.addWidget(self.panel)
-        left.setSizes([270, 490] if self.mode == "vae" else [470, 290])
+        # (The VAE's query small: the model sees 28x28 of it, and its map is reached without scrolling.)
+        left.setSizes([180, 580] if self.mode == "vae" else [470, 290])
         self.left_splitter = left
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -261,11 +261,14 @@ class ModeTab(QWidget):
         self.query.run_waiting_query()
 
     def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
-        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({counted(len(snapshot), 'image')})")
+        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({image_count_words(snapshot)})")
         self.catalog_ready.emit()
 
     def _on_catalog_failed(self) -> None:
-        self.map.catalog_failed(self.catalog.failure_brief or f"“{self.catalog_name}” could not be opened")
+        brief = self.catalog.failure_brief or f"“{self.catalog_name}” could not be opened"
+        self.map.catalog_failed(brief)
+        if self.query.outcome is None:  # the gallery says why it is empty, as the map does (it was blank)
+            self.gallery.set_items([], empty_text=f"No pictures to show: {brief}.")
         self.query.run_waiting_query()  # it then says what is wrong (no catalog to search)
         self.catalog_ready.emit()
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, Q
 from vsdesk.engine.session import PREDICTED
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
+from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
 
@@ -181,6 +182,8 @@ class ScatterView(QWidget):
         self.reset_action.setToolTip("Show the whole map again (Home)")
         self.reset_action.triggered.connect(self.reset_view)
         self.addAction(self.reset_action)
+        # Its menu from the keyboard, at the map's centre (the mouse's right button opens it there).
+        open_menu_with_keys(self, lambda: self._context_menu(self.plot.mapToGlobal(self.plot.rect().center())))
         self.reset_button = QToolButton(self.plot)
         self.reset_button.setDefaultAction(self.reset_action)
         self.reset_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Home does it from the keyboard

@@ -476,7 +476,7 @@ class TabCatalog(QObject):
         self._watch()
 
     def _show_status(self, snapshot: CatalogSnapshot) -> None:
-        self.catalog_bar.set_status(f"{counted(len(snapshot), 'image')}{_model_words(snapshot)}",
+        self.catalog_bar.set_status(f"{image_count_words(snapshot)}{_model_words(snapshot)}",
                                     _skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
 
@@ -1148,6 +1148,14 @@ def _window_way(snapshot: CatalogSnapshot) -> str:
 def _model_name(snapshot: CatalogSnapshot) -> str:
     """The product model a catalog is indexed with, as the menu and the dialog say it."""
     return snapshot.model or "the shipped model"
+
+
+def image_count_words(snapshot: CatalogSnapshot) -> str:
+    """"34 images", counted as the gallery and the map show them: each file once, "34 images
+    (68 paths)" where a file is at several paths (a link to a folder of the same files), where
+    the line said "68 images" beside 34 pictures."""
+    files = len(snapshot.browse) if snapshot.browse is not None else len(snapshot)
+    return counted(files, "image") + (f" ({counted(len(snapshot), 'path')})" if files != len(snapshot) else "")
 
 
 def _model_words(snapshot: CatalogSnapshot) -> str:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import CatalogSnapshot, Colouring, ItemCaptions, ModeSession, item_facts, place_on_map
+from vsdesk.engine.text import telling_names
 from vsdesk.gui.errors import os_error_words, user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.placeholder import replace_placeholder
@@ -307,7 +308,7 @@ class TabMap(QObject):
         facts += [f"similarity {item.score:.3f}"] if item.score is not None else []
         # "also at" on a line of its own: at the end of the facts, shortened in the middle to
         # fit, it lost its words and its folder ("… similarity 0.560 · als…/0734….jpg").
-        also = [also_words(item.also)] if item.also else []
+        also = [also_words(item.also, item.path or "")] if item.also else []
         self.preview.show_item(item.source, _caption(item.name, facts, also))
 
     def _on_preview_cleared(self) -> None:
@@ -354,12 +355,13 @@ def _unsaved_note(found: CatalogMap) -> str:
             "it will be computed again next time")
 
 
-def also_words(paths: tuple[str, ...]) -> str:
-    """The other places of a result's file, in the preview: "also at backup/x.jpg" (its folder
-    and name: the path whole is in the tooltip), "also at backup/x.jpg and 2 more"."""
-    first = Path(paths[0])
+def also_words(paths: tuple[str, ...], own: str = "") -> str:
+    """The other places of a result's file (at ``own``), in the preview: "also at backup/x.jpg"
+    (its folder and name, more folders where they are the result's own folder's name: the
+    path whole is in the tooltip), "also at backup/x.jpg and 2 more"."""
+    first = telling_names([paths[0], *([own] if own else [])], least=2)[0]
     more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
-    return f"also at {first.parent.name}/{first.name}{more}"
+    return f"also at {first}{more}"
 
 
 def _caption(name: str, facts: list[str], more: list[str] = ()) -> str:

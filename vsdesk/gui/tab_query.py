@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.engine.query import WEAK_MATCH, copies_to_name
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import counted, sentence, telling_names
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -42,6 +42,8 @@ STALE_RESULTS_NOTE_MS = 800
 #: the same bytes (``ModeSession.query``, at its ``decode_size``, as `vsdesk search` decodes):
 #: another step gives other pixels, and the window and the command line other numbers.
 QUERY_DECODE_MIN = 512
+#: The longest file name the button of another tab's query offer says whole ("Search with x.jpg").
+OFFER_NAME_CHARS = 24
 
 
 class TabQuery(QObject):
@@ -343,8 +345,12 @@ class TabQuery(QObject):
         a search of this tab's own is on its way."""
         searching = self._waiting_query is not None or self.runner.is_running(f"{self.mode}/query")
         if not searching and not self.messages.text():
-            self.messages.show_message(f"Search with {Path(path).name} here too?", "info",
-                                       action=("Search", lambda: self.search_path(path)), offer=True)
+            # The button names the file: news said beside the offer (a folder being added) read
+            # as what a bare "Search" was for.
+            name = Path(path).name
+            short = name if len(name) <= OFFER_NAME_CHARS else f"{name[:OFFER_NAME_CHARS - 1]}…"
+            self.messages.show_message(f"Search with {name} here too?", "info",
+                                       action=(f"Search with {short}", lambda: self.search_path(path)), offer=True)
 
     # -- notes on the results --------------------------------------------------------------------
     def _caption_query(self, outcome: QueryOutcome) -> None:
@@ -431,7 +437,9 @@ def copies_note(outcome: QueryOutcome) -> str:
     named = copies_to_name(outcome.copies)
     if not named or outcome.nothing_to_compare or query_in_catalog_as(outcome):
         return ""
-    shown = "; ".join(f"{Path(path).name} ({words})" for path, words in named[:3])
+    # Told apart by their folders where their names are one ("a/x.png; b/x.png").
+    names = telling_names([path for path, _ in named])
+    shown = "; ".join(f"{name} ({words})" for name, (_, words) in zip(names[:3], named))
     more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
     return f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
 

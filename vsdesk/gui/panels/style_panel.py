@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
+from vsdesk.engine.style.config import SUBJECT_LAYER  # cheap: no TensorFlow
 from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel
 
@@ -20,6 +21,7 @@ class StylePanel(ModePanel):
         self.slider.setAccessibleName("Similarity by style or subject")
         self.slider.setAccessibleDescription("0 = artistic style only; 100 = subject (content) only")
         self.value_label = QLabel()
+        self._extras: dict[str, Any] | None = None  # the query's facts shown (``show_extras``)
         row = QHBoxLayout()
         row.addWidget(QLabel("style"))
         row.addWidget(self.slider, 1)
@@ -61,13 +63,16 @@ class StylePanel(ModePanel):
 
     def _on_value(self, value: int, emit: bool = True) -> None:
         self.value_label.setText(f"{100 - value}% style · {value}% subject")
+        if self._extras is not None:  # what is compared follows the weight
+            self.show_extras(self._extras)
         if emit:
             self._debounce.start()
 
     def show_extras(self, extras: dict[str, Any]) -> None:
+        self._extras = extras
         lines = []
         if extras.get("layers"):
-            lines.append(f"VGG16 Gram statistics of {len(extras['layers'])} layers")
+            lines.append(compared_words(len(extras["layers"]), self.slider.value()))
         if extras.get("input_size"):
             lines.append(input_words(extras["input_size"], extras.get("scale")))
         if extras.get("bytes_per_image"):
@@ -75,7 +80,20 @@ class StylePanel(ModePanel):
         self.info.setText("\n".join(lines))
 
     def clear(self) -> None:
+        self._extras = None
         self.info.clear()
+
+
+def compared_words(layers: int, subject_percent: int) -> str:
+    """What a search compares at this weight: "VGG16 Gram statistics of 3 layers" was said at
+    100 % subject too, where they count for nothing."""
+    style = f"VGG16 Gram statistics of {layers} layers (style)"
+    subject = f"the average of VGG16's {SUBJECT_LAYER} features (subject)"
+    if subject_percent <= 0:
+        return f"compared: {style}"
+    if subject_percent >= 100:
+        return f"compared: {subject} only, not the Gram statistics (style)"
+    return f"compared: {style} and {subject}"
 
 
 def input_words(size: int, scale: int | None) -> str:

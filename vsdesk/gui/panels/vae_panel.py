@@ -111,16 +111,16 @@ KNOWS_TIP = ("The 10 kinds: " + ", ".join(CLASS_NAMES) + ".\n"
              "on how unusual it is says how well the model explains the silhouette, not your picture.")
 CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest to the silhouette show "
                 "(nearest in the model's own summary of a picture), and how many of them do.")
-#: What the number on each result's second line in the gallery is ("Sandal · test-08….png" over
-#: "0.833"; "0.801 · Shirt" for a picture the catalog has no label for, with the type predicted).
+#: What the number on each result's second line in the gallery is ("test-08….png" over
+#: "0.833 · Sandal"; "0.801 · Shirt" for a picture the catalog has no label for, with the type predicted).
 #: Cosine similarities run from -1 to 1, and the review found "-0.471" under "1 = the same".
 RESULTS_HINT = ("The number under each result's name (as 0.833): how alike its silhouette is to yours, "
                 "from 1 (the same) through 0 (nothing in common); below 0, less alike still.")
 RESULTS_TIP = ("The cosine similarity of the two pictures' summaries in the model (the 32 numbers its "
                "encoder gives a 28×28 silhouette), from -1 to 1: 1 for the same summary, 0 for unrelated "
-               "ones, below 0 for summaries that point the opposite way (the least alike). Before the "
-               "result's file name is its label in the catalog, if it has one (Fashion-MNIST's own "
-               "pictures do); a type after the number is the one predicted for a picture without one.")
+               "ones, below 0 for summaries that point the opposite way (the least alike). After the "
+               "number is the result's label in the catalog, if it has one (Fashion-MNIST's own "
+               "pictures do), or the type predicted for a picture without one.")
 MAP_TIP = ("The model sums up every picture as a point on this plane; each small picture is what "
            "it draws at that place. The star is your picture. Click anywhere to see the item the "
            "model would draw there; Ctrl+scroll (or scroll after a click on the map) to zoom, drag to "
@@ -184,13 +184,16 @@ class VaePanel(ModePanel):
         contents = QWidget()
         layout = QVBoxLayout(contents)
         layout.setContentsMargins(0, 0, 4, 0)
-        layout.addWidget(self.knows)
         layout.addLayout(tiles)
         layout.addWidget(self.category)
         layout.addWidget(self.anomaly)
-        layout.addWidget(self.results_hint)
+        # The query's facts, then the map, then the notes that hold for every query (what the
+        # model knows, what the gallery's numbers are): the map was below the fold at the
+        # default size, and a small window cut its axis name to "ension 2".
         layout.addWidget(self.map_hint)
         layout.addWidget(self._map_placeholder, 1)
+        layout.addWidget(self.knows)
+        layout.addWidget(self.results_hint)
         layout.addStretch(0)  # below the map, which grows no taller than its square grid
         self.scroll = QScrollArea()
         self.scroll.setWidget(contents)
