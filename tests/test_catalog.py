@@ -1544,6 +1544,20 @@ def test_what_a_crash_mid_removal_left_goes_when_catalogs_are_listed_or_one_is_c
     assert snapshot(photos) == before
 
 
+def test_a_removal_whose_folder_another_clean_up_finished_says_nothing_was_left(photos):
+    """Between a removal deleting its lock file and the folder, another process's clean-up
+    (``clear_removal_leftovers``) may remove the folder, then empty: the removal said "some of
+    its index files could not be deleted" (FileNotFoundError), naming a folder that is gone."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog._leftovers import delete_aside
+
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+    aside = (paths.catalogs_dir() / "mine").rename(paths.catalogs_dir() / ".removed-mine-0123abcd")
+    assert delete_aside(aside) is None and not aside.exists()
+    assert delete_aside(aside) is None  # (gone already, by the other process's hand)
+
+
 def test_images_to_embed_counts_each_new_content_once_and_no_copy_of_a_known_one(photos):
     """A copy of an indexed image with a new time (copied, or touched) was counted as an image
     to embed, and so was each copy of one new image: a run finds their bytes known by their

@@ -47,9 +47,13 @@ def delete_aside(aside: Path) -> OSError | None:
         try:
             for entry in aside.iterdir():
                 if entry.name != LOCK_FILE:
-                    entry.unlink()  # (files only: a folder is not ours, ``check_only_ours``)
+                    entry.unlink(missing_ok=True)  # (files only: a folder is not ours, ``check_only_ours``)
             (aside / LOCK_FILE).unlink(missing_ok=True)
             aside.rmdir()
+            return None
+        except FileNotFoundError:
+            # The folder itself: emptied, another process's clean-up (``clear_removal_leftovers``)
+            # removed it between its lock file and its rmdir here. Deleted, then.
             return None
         except OSError as exc:
             # Another process that looked the folder up by its name just before it was renamed
