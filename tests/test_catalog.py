@@ -896,6 +896,24 @@ def test_removing_a_catalog_folder_never_deletes_files_vsdesk_did_not_write(inde
     assert not indexed.parent.exists()
 
 
+def test_a_folder_in_a_catalogs_folder_is_never_deleted_whatever_its_name(indexed, photos):
+    """vsdesk writes no folder into a catalog's folder: one there is the user's, even named like
+    our files (a copy of the index kept as "index.sqlite.old/"). Removing the catalog, or
+    clearing a removal's leftovers, deleted it with everything in it (rmtree)."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import CatalogError
+
+    kept = indexed.parent / "index.sqlite.old" / "photo.jpg"
+    kept.parent.mkdir()
+    shutil.copy(clothing_images(1)[0], kept)
+    with pytest.raises(CatalogError, match="holds files vsdesk did not write \\(index.sqlite.old\\)"):
+        remove_catalog("mine")
+    assert kept.is_file() and indexed.exists()
+    aside = indexed.parent.rename(paths.catalogs_dir() / ".removed-mine-0123abcd")  # a crash mid-removal
+    assert list_catalogs() == []
+    assert (aside / "index.sqlite.old" / "photo.jpg").is_file()
+
+
 @pytest.mark.parametrize("damage", ["cut off", "emptied"])
 def test_a_damaged_settings_file_is_rebuilt_from_the_index(indexed, photos, damage):
     """The index holds each image's folder and is marked with the mode and model: the settings
@@ -1524,6 +1542,20 @@ def test_what_a_crash_mid_removal_left_goes_when_catalogs_are_listed_or_one_is_c
     assert with_a_user_file.exists() and (with_a_user_file / "notes.txt").read_text() == "mine"
     assert named_otherwise.exists()
     assert snapshot(photos) == before
+
+
+def test_a_removal_whose_folder_another_clean_up_finished_says_nothing_was_left(photos):
+    """Between a removal deleting its lock file and the folder, another process's clean-up
+    (``clear_removal_leftovers``) may remove the folder, then empty: the removal said "some of
+    its index files could not be deleted" (FileNotFoundError), naming a folder that is gone."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog._leftovers import delete_aside
+
+    with Catalog.create("mine", "style", [photos]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+    aside = (paths.catalogs_dir() / "mine").rename(paths.catalogs_dir() / ".removed-mine-0123abcd")
+    assert delete_aside(aside) is None and not aside.exists()
+    assert delete_aside(aside) is None  # (gone already, by the other process's hand)
 
 
 def test_images_to_embed_counts_each_new_content_once_and_no_copy_of_a_known_one(photos):

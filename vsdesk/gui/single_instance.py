@@ -105,16 +105,16 @@ class Listener(QObject):
         else every later launch opened yet another window. Looked at every TAKE_OVER_EVERY_MS
         for TAKE_OVER_FOR_MS."""
         timer = self._take_over = QTimer(self)
-        deadline = TAKE_OVER_FOR_MS // TAKE_OVER_EVERY_MS
+        looks_left = TAKE_OVER_FOR_MS // TAKE_OVER_EVERY_MS
 
         def look() -> None:
-            nonlocal deadline
+            nonlocal looks_left
             server = launch.listen_if_free()
-            deadline -= 1
+            looks_left -= 1
             if server is not None:
                 self._serve(server)
                 log.info("the vsdesk window that refused this launch has gone: this one takes later launches' paths")
-            elif deadline > 0:
+            elif looks_left > 0:
                 return
             else:
                 log.warning("the vsdesk window that refused this launch is still there: a later launch hands its "

@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import logging
 import re
-import shutil
 import uuid
 from pathlib import Path
 
@@ -32,8 +31,10 @@ def aside_name(name: str) -> str:
 
 def check_only_ours(location: Path, outcome: str) -> None:
     """``CatalogError`` if the folder ``location`` holds a file vsdesk did not write: it is not
-    ours to delete (``outcome``: what became of the removal)."""
-    others = sorted(p.name for p in location.iterdir() if not p.name.startswith(OUR_FILES))
+    ours to delete (``outcome``: what became of the removal). vsdesk writes no folder there: one
+    is the user's, whatever its name (a copy of the index kept as "index.sqlite.old/")."""
+    others = sorted(p.name for p in location.iterdir()
+                    if not p.name.startswith(OUR_FILES) or (p.is_dir() and not p.is_symlink()))
     if others:
         shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise CatalogError(f"{location} holds files vsdesk did not write ({shown}); {outcome}")
@@ -45,14 +46,14 @@ def delete_aside(aside: Path) -> OSError | None:
     for attempt in range(3):
         try:
             for entry in aside.iterdir():
-                if entry.name == LOCK_FILE:
-                    continue
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
+                if entry.name != LOCK_FILE:
+                    entry.unlink(missing_ok=True)  # (files only: a folder is not ours, ``check_only_ours``)
             (aside / LOCK_FILE).unlink(missing_ok=True)
             aside.rmdir()
+            return None
+        except FileNotFoundError:
+            # The folder itself: emptied, another process's clean-up (``clear_removal_leftovers``)
+            # removed it between its lock file and its rmdir here. Deleted, then.
             return None
         except OSError as exc:
             # Another process that looked the folder up by its name just before it was renamed
