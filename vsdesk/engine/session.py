@@ -24,7 +24,7 @@ import re
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from PIL import Image
@@ -32,6 +32,9 @@ from PIL import Image
 from vsdesk.engine.map_colours import PREDICTED, Colouring, colour_key, colouring
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
+
+if TYPE_CHECKING:  # (the catalog package is imported where it is used, not at the session's import)
+    from vsdesk.engine.catalog import Removed
 
 log = logging.getLogger(__name__)
 
@@ -709,7 +712,7 @@ class ModeSession:
         with Catalog.open(name) as catalog:
             return *removal_facts(catalog), is_being_indexed(catalog)
 
-    def remove_catalog(self, name: str, expected: tuple[int, tuple[str, ...]] | None = None):
+    def remove_catalog(self, name: str, expected: tuple[int, tuple[str, ...]] | None = None) -> "Removed":
         """Remove catalog ``name`` as `vsdesk catalogs remove` does: vsdesk's index and settings
         of it, never the images. Not a sample (vsdesk's own, made again when opened). The window
         runs it on its TensorFlow thread, where the catalog's index runs are: never during one.

@@ -117,8 +117,9 @@ class Listener(QObject):
             elif looks_left > 0:
                 return
             else:
-                log.warning("the vsdesk window that refused this launch is still there: a later launch hands its "
-                            "paths to it, or opens another window")
+                log.warning("no vsdesk window has gone in %d s (the one that refused this launch is still "
+                            "there, or another took its place): this window stops looking and takes no later "
+                            "launch's paths", TAKE_OVER_FOR_MS // 1000)
             timer.stop()
 
         timer.timeout.connect(look)

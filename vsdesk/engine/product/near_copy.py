@@ -4,8 +4,9 @@
 bytes (``train-photos.npy``), and, here, the same picture saved again, which has other bytes. A
 picture's look is a grey difference hash (dHash) of 16 x 16 bits: the sign of the brightness
 step between neighbouring cells of the picture shrunk to 17 x 16 pixels. Measured on the Clothing
-Dataset (docs/product.md, "Near copies"): a training photo saved again (JPEG down to quality 40,
-WebP, PNG, halved, quartered, doubled, grey, 10 % brighter) stays within 30 bits of its own look,
+Dataset (docs/product.md, "Near copies"; ``scripts/add_train_looks.py --measure``): a training
+photo saved again (JPEG down to quality 40, WebP, PNG, halved, quartered, 10 % brighter) stays
+within 25 bits of its own look,
 while no photo of the held-out twin's 52 held-out contributors comes within 43 bits of any of its
 3,593 training photos: ``NEAR`` (32 bits) tells them apart with no false alarm there. A crop is
 not caught (a 2 % border off moves it 30 bits on median).
