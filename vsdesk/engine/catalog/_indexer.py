@@ -381,7 +381,7 @@ def images_to_embed(catalog: Catalog, key_prefixes: list[str | None]) -> list[in
     renamed (``_moved``), each content once (``_new_contents``: a file touched or copied with
     a new time, whose bytes a run finds known by their hash, is not counted; nor the copies
     of one new content, embedded once). A file that turns out not to decode is counted. A scan
-    of the folders, a stat per file, and a read of the few files of the same size as another:
+    of the folders, a stat per file, and a read of the few new files of the same size as another:
     for a worker thread, not the window's. A damaged index raises ``CatalogError``
     (``Catalog._storage``), as its other queries do."""
     scan = scan_folders(catalog.folders)
@@ -396,7 +396,7 @@ def images_to_embed(catalog: Catalog, key_prefixes: list[str | None]) -> list[in
         settled = _settled_times(rows.values(), known)
         candidates = [stat for path, stat in scan.files.items()
                       if not _unchanged(rows.get(path), stat, known) and not _moved(stat, settled)]
-        counts.append(_new_contents(candidates, _settled_contents(rows.values(), known), hashes))
+        counts.append(_new_contents(candidates, _settled_contents(rows.values(), known), hashes, rows))
     return counts
 
 
@@ -409,11 +409,14 @@ def _settled_contents(rows: Iterable[_Row], known: Container[str]) -> dict[int, 
     return found
 
 
-def _new_contents(candidates: list[FileStat], settled: dict[int, set[str]], hashes: dict[str, str | None]) -> int:
+def _new_contents(candidates: list[FileStat], settled: dict[int, set[str]], hashes: dict[str, str | None],
+                  rows: dict[str, _Row]) -> int:
     """How many contents of the files ``candidates`` a run embeds: none it finds ``settled`` by
     its hash, and the copies of one content once. Only a file of the size of a settled content
     or of another candidate can be either, and only those are read (``hashes``: by path, kept
-    for the next call); one that cannot be read is skipped by a run, not embedded."""
+    for the next call), unless the index (``rows``) has its hash under its size and time: a model
+    switch finds every file a candidate, and reading each of a big catalog's many files of a
+    shared size could take minutes. One that cannot be read is skipped by a run, not embedded."""
     sizes = collections.Counter(stat.size for stat in candidates)
     alone, new = 0, set()
     for stat in candidates:
@@ -421,12 +424,24 @@ def _new_contents(candidates: list[FileStat], settled: dict[int, set[str]], hash
             alone += 1  # no other content of its size: new, whatever its bytes
             continue
         if stat.path not in hashes:
-            _row, data = _read(stat)
-            hashes[stat.path] = None if data is None else hashlib.sha256(data).hexdigest()
+            hashes[stat.path] = _indexed_hash(rows.get(stat.path), stat) or _hash_of(stat)
         sha = hashes[stat.path]
         if sha is not None and sha not in settled.get(stat.size, ()):
             new.add(sha)
     return alone + len(new)
+
+
+def _indexed_hash(row: _Row | None, stat: FileStat) -> str | None:
+    """The content hash the index holds for the file, if it has not changed since (its size and
+    time): what a run would find by reading it."""
+    unchanged = row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns
+    return row.sha256 if unchanged else None
+
+
+def _hash_of(stat: FileStat) -> str | None:
+    """The file's content hash, read; None when it cannot be read."""
+    _row, data = _read(stat)
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 def _index_rows(conn: sqlite3.Connection) -> dict[str, _Row]:
