@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -519,11 +520,24 @@ def test_gallery_loads_thumbnails_off_thread_and_marks_bad_files(qtbot, tmp_path
     assert "0.900" in model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
 
 
+def _drawn_lines(view, row: int) -> list[str]:
+    """Each line of the gallery cell ``row`` as Qt draws it, cut to the width of the cell's text."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    option.rect = view.visualRect(view.results.index(row))
+    view.itemDelegate().initStyleOption(option, view.results.index(row))
+    style = view.style()
+    width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
+    width -= 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, option, view) + 1)  # as Qt draws
+    return [option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+            for line in option.text.splitlines()]
+
+
 def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_file_name(qtbot):
     """The review (A3c, B1): "0.603 · T-Shirt · for ki…", "Dress · for kids · dres…": the kids'
     wear flag pushed the folder's name out of the cell; a shop's file names (hashes) can go."""
-    from PySide6.QtWidgets import QStyleOptionViewItem
-
     from vsdesk.engine.session import ItemType
 
     photo = sorted(STYLE_DIR.glob("*.jpg"))[0]
@@ -532,18 +546,7 @@ def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_fi
     view.set_items([GalleryItem(0, str(photo), f"/shop/tops/{name}", 0.603, "tops", ItemType("Undershirt", True, 0.93)),
                     GalleryItem(1, str(photo), f"/shop/{name}", 0.5, "Dress (predicted)")])
 
-    def drawn(row: int) -> list[str]:
-        """Each line of the cell as Qt draws it, cut to the width of the cell's text."""
-        option = QStyleOptionViewItem()
-        view.initViewItemOption(option)
-        option.rect = view.visualRect(view.results.index(row))
-        view.itemDelegate().initStyleOption(option, view.results.index(row))
-        style = view.style()
-        width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
-        width -= 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, option, view) + 1)  # as Qt draws
-        return [option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
-                for line in option.text.splitlines()]
-
+    drawn = functools.partial(_drawn_lines, view)
     first, second = drawn(0)
     assert first.startswith("tops · 46e76b5f") and first.endswith("…")
     assert second == "0.603 · Undershirt · kids"
@@ -553,26 +556,13 @@ def test_a_gallery_cell_shows_the_folder_and_the_kids_mark_whole_and_cuts_the_fi
 def test_a_style_or_vae_cell_shows_the_file_name_first_and_its_label_beside_the_score(qtbot):
     """The review: every Fashion-MNIST cell read "Ankle boot · test…", a painting's
     "impressionist · s_imp…": the label first, the same in every cell, cut the name off."""
-    from PySide6.QtWidgets import QStyleOptionViewItem
-
     photo = sorted(STYLE_DIR.glob("*.jpg"))[0]
     _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
     view.set_items([GalleryItem(0, str(photo), "/art/s_impressionist-01.jpg", 0.581, "impressionist"),
                     GalleryItem(1, str(photo), "/fm/Ankle_boot/test-00012.png", 0.833, "Ankle boot"),
                     GalleryItem(2, str(photo), "/fm/Ankle_boot/test-00013.png", None, "Ankle boot")])
 
-    def drawn(row: int) -> list[str]:
-        """Each line of the cell as Qt draws it, cut to the width of the cell's text."""
-        option = QStyleOptionViewItem()
-        view.initViewItemOption(option)
-        option.rect = view.visualRect(view.results.index(row))
-        view.itemDelegate().initStyleOption(option, view.results.index(row))
-        style = view.style()
-        width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
-        width -= 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, option, view) + 1)  # as Qt draws
-        return [option.fontMetrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
-                for line in option.text.splitlines()]
-
+    drawn = functools.partial(_drawn_lines, view)
     assert drawn(0) == ["s_impressionist-01.jpg", "0.581 · impressionist"]
     assert drawn(1) == ["test-00012.png", "0.833 · Ankle boot"]
     assert drawn(2) == ["test-00013.png", "Ankle boot"]  # browsing: no score
