@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
-from vsdesk.engine.text import RESUMING, counted, sentence
+from vsdesk.engine.text import RESUMING, counted, image_count, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import sample_offline_brief, sample_offline_text, user_message
@@ -1140,7 +1140,7 @@ def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, str]:
     for folder in snapshot.folders:
         prefix = folder.rstrip("/\\") + os.sep
         rows = [row for row, path in enumerate(snapshot.paths) if path.startswith(prefix)]
-        counts[folder] = _files_words(count_files(rows, snapshot.hashes), len(rows))
+        counts[folder] = image_count(count_files(rows, snapshot.hashes), len(rows))
     return counts
 
 
@@ -1161,16 +1161,11 @@ def image_count_words(snapshot: CatalogSnapshot) -> str:
     """"34 images", counted as the gallery and the map show them: each file once, "34 images
     (68 paths)" where a file is at several paths (a link to a folder of the same files), where
     the line said "68 images" beside 34 pictures."""
-    return _files_words(_file_count(snapshot), len(snapshot))
+    return image_count(_file_count(snapshot), len(snapshot))
 
 
 def _file_count(snapshot: CatalogSnapshot) -> int:
     return len(snapshot.browse) if snapshot.browse is not None else len(snapshot)
-
-
-def _files_words(files: int, paths: int) -> str:
-    """"5 images", or "5 images (10 paths)" where files are at several paths."""
-    return counted(files, "image") + (f" ({counted(paths, 'path')})" if files != paths else "")
 
 
 def cancelled_words(snapshot: CatalogSnapshot) -> str:
