@@ -343,7 +343,8 @@ def test_a_search_whose_only_matches_are_copies_of_the_query_says_so(capsys, tmp
     assert run(capsys, "index", "--mode", "vae", "--catalog", "twins", str(twins))[0] == 0
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "twins", str(twins / "a.jpg"))
     assert code == 0, err
-    assert out.startswith(f"{twins / 'a.jpg'}  (catalog twins, 2 images)\n")
+    # Files, as the window's catalog line counts them (it said "2 images" of one photo).
+    assert out.startswith(f"{twins / 'a.jpg'}  (catalog twins, 1 image (2 paths))\n")
     # One file at two paths is one copy, as -k counts it one result (the review: it said 2).
     # ... and which (the query's own file needs no word).
     assert out.endswith("\n  no other images: 1 copy of the query left out\n"

@@ -30,6 +30,7 @@ from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
 from vsdesk.engine.text import counted
 from vsdesk.gui.main_window import MainWindow
 from vsdesk.gui.mode_tab import ModeTab
+from vsdesk.gui.tab_catalog import cancelled_words
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -2351,6 +2352,10 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
     assert len(tab.snapshot) == 10
     # The catalog line counts pictures, as the gallery shows them (it said "10 images" of these 5).
     assert tab.catalog_bar.status.text() == "5 images (10 paths)"
+    # ... and so do the catalog menu's Forget entry and "Indexing cancelled" (they said 10 images).
+    [forget] = tab.catalog_bar.forget_actions()
+    assert forget.text().endswith(" — 5 images (10 paths)"), forget.text()
+    assert cancelled_words(tab.snapshot) == "Indexing cancelled: the 5 images (10 paths) indexed so far are kept."
     # Browsed before any search, too: each photo once, the link to it "also at" (it listed both).
     browsed = tab.gallery.results.items()
     assert sorted(Path(item.path).name for item in browsed) == sorted(p.name for p in photos.iterdir())

@@ -31,7 +31,7 @@ from vsdesk.cli._common import (
     why_not_done,
 )
 from vsdesk.engine.tasks import no_progress
-from vsdesk.engine.text import counted, kids_words, sentence, shown_path
+from vsdesk.engine.text import counted, image_count, kids_words, sentence, shown_path
 
 
 def register(subparsers) -> None:
@@ -744,7 +744,7 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
     for i, record in enumerate(records):
         if "error" in record:
             continue  # already said on stderr, where errors go
-        print(f"{record['query']}  (catalog {name}, {counted(size, 'image')})")
+        print(f"{record['query']}  (catalog {name}, {image_count(files, size)})")  # files, as the window counts
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
         facts = {k: v for k, v in record.items()

@@ -16,6 +16,12 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def image_count(files: int, paths: int) -> str:
+    """"5 images", or "5 images (10 paths)" where files are at several paths (a link to a folder
+    of the same files): the window's catalog line and `vsdesk search` count files alike."""
+    return counted(files, "image") + (f" ({counted(paths, 'path')})" if files != paths else "")
+
+
 def shown_path(path: str) -> str:
     """``path`` as text for a person: a name that is not UTF-8 (it reaches Python with its
     bytes as lone surrogates) with those bytes as Python's escapes (``latin1_\\xe9t\\xe9.jpg``),

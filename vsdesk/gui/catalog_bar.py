@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vsdesk.engine.text import counted
 from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.settings import Settings
@@ -111,10 +110,10 @@ class CatalogBar(QWidget):
         self.menu_button.setMenu(self.menu)
 
     def set_catalog(self, name: str, folders: tuple[str, ...], is_sample: bool, model: str = "",
-                    counts: dict[str, int] | None = None, away: tuple[str, ...] = ()) -> None:
+                    counts: dict[str, str] | None = None, away: tuple[str, ...] = ()) -> None:
         """What the menu offers for the catalog shown: a sample's folder is vsdesk's own (neither
         added to nor forgotten); ``model``: the product model it is indexed with, in words;
-        ``counts``: the images of each folder, ``away``: its folders away (the Forget entries say so)."""
+        ``counts``: the images of each folder in words ("5 images"), ``away``: its folders away (the Forget entries say so)."""
         self._catalog = name
         self.add_action.setText(f"Add a folder to “{_short(name)}”…" if name else "Add a folder to this catalog…")
         self.add_action.setEnabled(bool(name) and not is_sample)
@@ -137,10 +136,10 @@ class CatalogBar(QWidget):
             self.model_action.setText(f"Product model: {model or 'the shipped model'} — change…")
             self.model_action.setEnabled(bool(name))
 
-    def _forget_entry(self, folder: str, images: int | None, away: bool) -> str:
+    def _forget_entry(self, folder: str, images: str | None, away: bool) -> str:
         """A Forget entry: the folder, a long path shortened in the middle (its end, the folder's
         own name, kept; the whole path is in the tooltip), with its images or "(away)"."""
-        after = ("" if images is None else f" — {counted(images, 'image')}") + (" (away)" if away else "")
+        after = ("" if images is None else f" — {images}") + (" (away)" if away else "")
         metrics = QFontMetrics(self.forget_menu.font())
         shown = metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(after))
         return (shown + after).replace("&", "&&")  # a name's "&" is no shortcut

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, ModeSession
-from vsdesk.engine.text import RESUMING, counted, sentence
+from vsdesk.engine.text import RESUMING, counted, image_count, sentence
 from vsdesk.gui.catalog_bar import CatalogBar, menu_title
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import sample_offline_brief, sample_offline_text, user_message
@@ -463,8 +463,7 @@ class TabCatalog(QObject):
             self._say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
                                  " (searched recursively): add a folder of images.")
         if cancelled and not snapshot.switch_cancelled:  # (a switch undone: its note says so)
-            so_far = counted(len(snapshot), "image")
-            self._say("warning", f"Indexing cancelled: the {so_far} indexed so far {'is' if len(snapshot) == 1 else 'are'} kept.",
+            self._say("warning", cancelled_words(snapshot),
                       action=("Resume indexing", lambda: self.open(snapshot.name)))
             self._until_opened = self._said  # no longer true once indexing runs again
         if snapshot.note:
@@ -1131,10 +1130,18 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     return said
 
 
-def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, int]:
-    """The images of each of the catalog's folders, from its rows' paths (no file is read)."""
-    prefixes = {folder: folder.rstrip("/\\") + os.sep for folder in snapshot.folders}
-    return {folder: sum(path.startswith(prefix) for path in snapshot.paths) for folder, prefix in prefixes.items()}
+def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, str]:
+    """The images of each of the catalog's folders in words, from its rows' paths and hashes (no
+    file is read): files, as the catalog line counts them ("5 images (10 paths)" for a folder
+    holding a link to a folder of the same files; it said "10 images")."""
+    from vsdesk.engine.query import count_files
+
+    counts = {}
+    for folder in snapshot.folders:
+        prefix = folder.rstrip("/\\") + os.sep
+        rows = [row for row, path in enumerate(snapshot.paths) if path.startswith(prefix)]
+        counts[folder] = image_count(count_files(rows, snapshot.hashes), len(rows))
+    return counts
 
 
 def _window_way(snapshot: CatalogSnapshot) -> str:
@@ -1154,8 +1161,18 @@ def image_count_words(snapshot: CatalogSnapshot) -> str:
     """"34 images", counted as the gallery and the map show them: each file once, "34 images
     (68 paths)" where a file is at several paths (a link to a folder of the same files), where
     the line said "68 images" beside 34 pictures."""
-    files = len(snapshot.browse) if snapshot.browse is not None else len(snapshot)
-    return counted(files, "image") + (f" ({counted(len(snapshot), 'path')})" if files != len(snapshot) else "")
+    return image_count(_file_count(snapshot), len(snapshot))
+
+
+def _file_count(snapshot: CatalogSnapshot) -> int:
+    return len(snapshot.browse) if snapshot.browse is not None else len(snapshot)
+
+
+def cancelled_words(snapshot: CatalogSnapshot) -> str:
+    """What the user is told of an index run they cancelled: what it indexed is kept."""
+    # Files, as the catalog line counts them (``image_count_words``): it said "the 10 images" of 5.
+    verb = "is" if _file_count(snapshot) == 1 else "are"
+    return f"Indexing cancelled: the {image_count_words(snapshot)} indexed so far {verb} kept."
 
 
 def _model_words(snapshot: CatalogSnapshot) -> str:
