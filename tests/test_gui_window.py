@@ -2661,6 +2661,10 @@ def test_the_wheel_over_the_vae_map_scrolls_the_panel_and_zooms_only_when_meant(
     assert not tab.runner.is_running("vae/grid")  # not drawn again later: that would reset any zoom
     bar, plot = panel.scroll.verticalScrollBar(), panel.map.plot
     qtbot.waitUntil(lambda: window.height() <= 700 and bar.maximum() > 0, timeout=5000)
+    # Laid out for the new size: the map squares its view box on the resize (``_place_plot``);
+    # a wheel sent before that (seen when two test processes share the cores) could land beside it.
+    box = plot.getViewBox()
+    qtbot.waitUntil(lambda: box.width() > 50 and abs(box.width() - box.height()) <= 2, timeout=10_000)
     whole = plot.getViewBox().viewRange()
 
     def wheel(steps: int, keys=Qt.KeyboardModifier.NoModifier) -> None:  # a real event, as Qt delivers it

@@ -79,7 +79,8 @@ def test_a_command_line_logs_how_it_ended_and_why_it_failed(log_path):
         "INFO vsdesk: command ended: exit code 2",
         "INFO vsdesk: command line: vsdesk serach photo.jpg",
         "INFO vsdesk: command ended: exit code 2 (vsdesk: error: argument COMMAND: invalid choice: 'serach' "
-        "(choose from 'index', 'search', 'catalogs', 'models', 'eval', 'train', 'bench', 'vae', 'desktop-entry'))",
+        "(choose from 'index', 'search', 'catalogs', 'models', 'eval', 'train', 'bench', 'vae', 'desktop-entry'); "
+        "did you mean 'search'?)",
     ]
     # The console script (`vsdesk-cli`: cli.main without arguments) logs its end too.
     ran = subprocess.run([sys.executable, "-c", "import sys; from vsdesk.cli import main; sys.exit(main())",
