@@ -1252,10 +1252,7 @@ def test_vectors_are_cached_until_version_changes(photos):
 
 def test_model_is_loaded_only_when_something_needs_embedding(photos):
     loads = []
-
-    def loader():
-        loads.append(1)
-        return HistogramEmbedder()
+    loader = _counting_loader(loads)
 
     catalog = Catalog.create("mine", "style", [photos])
     assert index_catalog(catalog, loader).model_loaded and len(loads) == 1
@@ -1273,10 +1270,7 @@ def test_changed_files_whose_content_is_known_need_no_model(photos, tmp_path):
     """Touched (same bytes, new time), moved or renamed files are hashed first; the model is
     loaded only when some content is new."""
     loads = []
-
-    def loader():
-        loads.append(1)
-        return HistogramEmbedder()
+    loader = _counting_loader(loads)
 
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
     catalog = Catalog.create("mine", "style", [photos])
@@ -1315,10 +1309,7 @@ def test_an_image_written_over_by_a_cut_short_file_is_said_left_out_and_loads_no
     embed nothing. And "(12 embedded, 0 reused)" right after "1 skipped" read as the skipped
     files' count."""
     loads = []
-
-    def loader():
-        loads.append(1)
-        return HistogramEmbedder()
+    loader = _counting_loader(loads)
 
     (photos / "notes.jpg").write_bytes(b"not an image")
     catalog = Catalog.create("mine", "style", [photos])

@@ -434,8 +434,7 @@ def _new_contents(candidates: list[FileStat], settled: dict[int, set[str]], hash
 def _indexed_hash(row: _Row | None, stat: FileStat) -> str | None:
     """The content hash the index holds for the file, if it has not changed since (its size and
     time): what a run would find by reading it."""
-    unchanged = row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns
-    return row.sha256 if unchanged else None
+    return row.sha256 if _same_stat(row, stat) else None
 
 
 def _hash_of(stat: FileStat) -> str | None:
@@ -454,8 +453,12 @@ def _unchanged(row: _Row | None, stat: FileStat, known: Container[str]) -> bool:
     """Whether a run leaves the file found at ``stat.path`` as the index holds it (``row``): the
     same size and time, and skipped then (for the reason kept), or its content has a vector in
     ``known`` (the run's model's). Else the run reads it (``_Plan.todo``)."""
-    return row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns and (
-        row.status == "skipped" or row.sha256 in known)
+    return _same_stat(row, stat) and (row.status == "skipped" or row.sha256 in known)
+
+
+def _same_stat(row: _Row | None, stat: FileStat) -> bool:
+    """Whether the file at ``stat.path`` has the size and time its index entry ``row`` noted."""
+    return row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns
 
 
 def _settled_times(rows: Iterable[_Row], known: Container[str]) -> set[tuple[int, int]]:
