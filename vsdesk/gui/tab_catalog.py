@@ -22,6 +22,7 @@ from vsdesk.engine.session import DEFAULT_SAMPLE, KEEP_MODEL, CatalogSnapshot, M
 from vsdesk.engine.text import RESUMING, counted, sentence
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.catalog_folders import CatalogFolders
+from vsdesk.gui.catalog_messages import CatalogMessages
 from vsdesk.gui.catalog_model_switch import CatalogModelSwitch
 from vsdesk.gui.catalog_removals import CatalogRemovals
 from vsdesk.gui.catalog_texts import (
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 INDEX_STEPS = ("checking", "indexing", "indexed", RESUMING)
 
 
-class TabCatalog(CatalogsElsewhere, CatalogFolders, CatalogRemovals, CatalogModelSwitch, QObject):
+class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemovals, CatalogModelSwitch, QObject):
     #: (text) for the window's status bar
     status_message = Signal(str)
     #: the catalog shown is left for another: what is shown of it goes
@@ -393,54 +394,6 @@ class TabCatalog(CatalogsElsewhere, CatalogFolders, CatalogRemovals, CatalogMode
         if len(away) != 1 or snapshot.is_sample:
             return None
         return ("Forget folder…", lambda: self.ask_to_forget_folder(away[0]))
-
-    def say(self, kind: str, text: str, action=None, other=None) -> None:
-        """A message about the catalog shown or one of its images (it cannot be opened ...):
-        taken down when another catalog is chosen, or this one opened again."""
-        self._say(kind, text, action, other)
-
-    def _say(self, kind: str, text: str, action=None, other=None) -> None:
-        """A message about the catalog shown."""
-        self._tell(kind, text, action, other)
-        self._said = text
-
-    def _tell(self, kind: str, text: str, action=None, other=None) -> None:
-        """Say ``text`` without taking down an offer the user has yet to answer: news of the
-        catalog opening in the background (the sample failing to download, offline) must not
-        lose what the user asked for (a folder given at start-up, offered as a catalog)."""
-        if action is None and self.messages.has_offer():
-            self.messages.add_message(text, kind)
-        else:
-            self.messages.show_message(text, kind, action, other)
-
-    def _tell_removed(self, name: str, kind: str, text: str) -> None:
-        """Say that catalog ``name`` was removed: kept up while another is shown (not about that
-        one), taken down once a catalog of that name is shown again (``_show``)."""
-        self._tell(kind, text)
-        self._removed_said = (name, text)
-
-    def _note_until_opened(self, text: str) -> None:
-        """Say ``text`` until the catalog has opened (news of what opening it does): beside an
-        offer up, as ``_tell`` says it, and taken down alone, leaving the offer up."""
-        self._drop_note()
-        self._tell("info", text)
-        self._note = text
-
-    def _drop_note(self) -> None:
-        if self._note:
-            self.messages.remove_message(self._note)
-            self._note = ""
-
-    def _take_back_until_opened(self) -> None:
-        if self._until_opened:
-            self.messages.remove_message(self._until_opened)
-            self._until_opened = ""
-
-    def _unsay(self) -> bool:
-        """Take back the message about the catalog shown, if it is still up: True if it was."""
-        up = bool(self._said) and self.messages.remove_message(self._said)
-        self._said = ""
-        return up
 
     def _on_failed(self, exc: BaseException) -> None:
         # Imported here, not at the top: the worker has loaded the catalog package by now, and
