@@ -8,6 +8,14 @@ process (the command line) changed behind the window's back.
 the message bar and its dialogs (asked window-modal: the window keeps painting); what
 the rest of the tab does when a catalog is left, opened or could not be opened is wired by the
 tab to its signals.
+
+Here: opening and indexing, the model loaded for queries, and what is said when that fails. Its
+other parts are mixed into the class, one module each: ``CatalogsElsewhere``
+(catalogs_elsewhere.py) the list and what other processes change, ``CatalogFolders``
+(catalog_folders.py) a folder made a catalog or added to the one shown, ``CatalogRemovals``
+(catalog_removals.py) a folder forgotten and the catalog removed, ``CatalogModelSwitch``
+(catalog_model_switch.py) another product model, ``CatalogMessages`` (catalog_messages.py) the
+messages and when each is taken down; catalog_texts.py holds the texts that describe a catalog.
 """
 
 from __future__ import annotations
