@@ -1401,7 +1401,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     """The window's warning on a catalog's folders away: missing, a file, or empty, as each is."""
     from vsdesk.engine.catalog import away_folders
     from vsdesk.engine.session import CatalogSnapshot
-    from vsdesk.gui.tab_catalog import _missing_folders_text
+    from vsdesk.gui.catalog_texts import _missing_folders_text
 
     there, filed, emptied = tmp_path / "there", tmp_path / "filed", tmp_path / "emptied"
     there.mkdir()
@@ -1454,7 +1454,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
 def test_forgetting_a_folder_with_nothing_indexed_says_so():
     """The confirmation before a folder is forgotten: not "Its 0 images leave the catalog"."""
-    from vsdesk.gui.tab_catalog import _forget_words
+    from vsdesk.gui.catalog_texts import _forget_words
 
     assert _forget_words(0, 0) == "It has no images indexed: forgetting it only takes it off the catalog's folders."
     assert _forget_words(0, 2) == ("It has no images indexed (2 files it could not index): forgetting it only takes it "

@@ -28,9 +28,9 @@ from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
 from vsdesk.engine.text import counted
+from vsdesk.gui.catalog_texts import cancelled_words
 from vsdesk.gui.main_window import MainWindow
 from vsdesk.gui.mode_tab import ModeTab
-from vsdesk.gui.tab_catalog import cancelled_words
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 

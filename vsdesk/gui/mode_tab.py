@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.gui import theme
 from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
+from vsdesk.gui.catalog_texts import image_count_words
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView
@@ -32,7 +33,7 @@ from vsdesk.gui.panels import PANELS
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.settings import Settings
-from vsdesk.gui.tab_catalog import TabCatalog, image_count_words
+from vsdesk.gui.tab_catalog import TabCatalog
 from vsdesk.gui.tab_input import TabInput
 from vsdesk.gui.tab_map import TabMap
 from vsdesk.gui.tab_query import TabQuery

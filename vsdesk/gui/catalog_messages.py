@@ -1,0 +1,59 @@
+"""The messages ``TabCatalog`` says in the message bar, each taken down when it is no longer true:
+the one about the catalog shown (when another opens), a note up until the catalog has opened,
+the news that a catalog was removed (when one of that name is shown again); none of them takes
+down an offer the user has yet to answer."""
+
+from __future__ import annotations
+
+
+class CatalogMessages:
+    """Mixed into ``TabCatalog``: uses its ``messages`` (the message bar) and the texts it keeps
+    (``_said``, ``_note``, ``_until_opened``, ``_removed_said``)."""
+
+    def say(self, kind: str, text: str, action=None, other=None) -> None:
+        """A message about the catalog shown or one of its images (it cannot be opened ...):
+        taken down when another catalog is chosen, or this one opened again."""
+        self._say(kind, text, action, other)
+
+    def _say(self, kind: str, text: str, action=None, other=None) -> None:
+        """A message about the catalog shown."""
+        self._tell(kind, text, action, other)
+        self._said = text
+
+    def _tell(self, kind: str, text: str, action=None, other=None) -> None:
+        """Say ``text`` without taking down an offer the user has yet to answer: news of the
+        catalog opening in the background (the sample failing to download, offline) must not
+        lose what the user asked for (a folder given at start-up, offered as a catalog)."""
+        if action is None and self.messages.has_offer():
+            self.messages.add_message(text, kind)
+        else:
+            self.messages.show_message(text, kind, action, other)
+
+    def _tell_removed(self, name: str, kind: str, text: str) -> None:
+        """Say that catalog ``name`` was removed: kept up while another is shown (not about that
+        one), taken down once a catalog of that name is shown again (``_show``)."""
+        self._tell(kind, text)
+        self._removed_said = (name, text)
+
+    def _note_until_opened(self, text: str) -> None:
+        """Say ``text`` until the catalog has opened (news of what opening it does): beside an
+        offer up, as ``_tell`` says it, and taken down alone, leaving the offer up."""
+        self._drop_note()
+        self._tell("info", text)
+        self._note = text
+
+    def _drop_note(self) -> None:
+        if self._note:
+            self.messages.remove_message(self._note)
+            self._note = ""
+
+    def _take_back_until_opened(self) -> None:
+        if self._until_opened:
+            self.messages.remove_message(self._until_opened)
+            self._until_opened = ""
+
+    def _unsay(self) -> bool:
+        """Take back the message about the catalog shown, if it is still up: True if it was."""
+        up = bool(self._said) and self.messages.remove_message(self._said)
+        self._said = ""
+        return up

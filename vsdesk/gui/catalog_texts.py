@@ -1,0 +1,132 @@
+"""The texts that describe a catalog: its image count and status words, the folders away and how
+to forget them, what forgetting a folder takes out, and the files indexing skipped (the catalog
+line's tooltip). Plain functions of a ``CatalogSnapshot``: no widget, no message bar."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from vsdesk.engine.session import CatalogSnapshot
+from vsdesk.engine.text import counted, image_count, sentence
+from vsdesk.gui.catalog_bar import menu_title
+
+
+def _forget_words(images: int, skipped: int) -> str:
+    """What forgetting a folder takes out of the catalog, as its confirmation says it."""
+    if not images:
+        unread = f" ({counted(skipped, 'file')} it could not index)" if skipped else ""
+        return f"It has no images indexed{unread}: forgetting it only takes it off the catalog's folders."
+    held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
+    if images == 1:
+        return f"Its {held} leaves the catalog: it is no longer searched or shown here."
+    return f"Its {held} leave the catalog: they are no longer searched or shown here."
+
+
+def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
+    from vsdesk.engine.catalog import away_words, how_to_drop
+
+    # A folder whose images were all found elsewhere in the catalog (it moved) keeps nothing:
+    # said apart, with how to drop it from the catalog.
+    said = [_kept_folders_text(snapshot)] if set(snapshot.missing_kinds) - set(snapshot.missing_without_images) else []
+    for folder in snapshot.missing_without_images:
+        if folder in snapshot.missing_kinds:
+            of = "of" if folder in snapshot.folders else "in"
+            # The window's way to drop a folder of the catalog: the warning's button when it is
+            # the one folder away (``_forget_away_action``), else the menu.
+            drop = (f"the catalog holds none of its images; {_window_way(snapshot)} drops it from the catalog"
+                    if folder in snapshot.folders else how_to_drop(folder, snapshot.name, snapshot.folders))
+            said.append(f"The folder {folder} {of} the catalog “{snapshot.name}” is "
+                        f"{away_words(snapshot.missing_kinds[folder])}: {drop}.")
+    return " ".join(said)
+
+
+def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
+    """The folders away whose images are kept, and how to forget them."""
+    from vsdesk.engine.catalog import away_words, how_to_forget
+
+    away = {folder: kind for folder, kind in snapshot.missing_kinds.items()
+            if folder not in snapshot.missing_without_images}
+    if len(away) == 1:
+        [(folder, kind)] = away.items()
+        of = "of" if folder in snapshot.folders else "in"  # a linked folder or a mount point in one
+        what, their = f"The folder {folder} {of} the catalog “{snapshot.name}” is {away_words(kind)}", "its"
+    else:
+        said = "; ".join(f"{folder} is {away_words(kind)}" for folder, kind in away.items())
+        what, their = f"Folders of the catalog “{snapshot.name}” are away: {said}", "their"
+    # How to forget them: the catalog's own folders the window's way (``_window_way``), a linked
+    # folder or mount point in one by deleting it.
+    roots = [folder for folder in away if folder in snapshot.folders]
+    ways = dict.fromkeys(f"{_window_way(snapshot)} forgets them (your files are not touched)" if folder in roots
+                         else how_to_forget(folder, snapshot.name, snapshot.folders) for folder in away)
+    forget = "; ".join(ways)
+    said = f"{what}: {their} images are still searched, but cannot be shown. {sentence(forget)}."
+    if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted
+        # Its new place added to the catalog: its images are found there by their content.
+        said += (f" Moved? Add its new place to the catalog ({menu_title(snapshot.mode)} › Add a folder to "
+                 f"“{snapshot.name}”…): its images are found there without being embedded again.")
+    return said
+
+
+def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, str]:
+    """The images of each of the catalog's folders in words, from its rows' paths and hashes (no
+    file is read): files, as the catalog line counts them ("5 images (10 paths)" for a folder
+    holding a link to a folder of the same files; it said "10 images")."""
+    from vsdesk.engine.query import count_files
+
+    counts = {}
+    for folder in snapshot.folders:
+        prefix = folder.rstrip("/\\") + os.sep
+        rows = [row for row, path in enumerate(snapshot.paths) if path.startswith(prefix)]
+        counts[folder] = image_count(count_files(rows, snapshot.hashes), len(rows))
+    return counts
+
+
+def _window_way(snapshot: CatalogSnapshot) -> str:
+    """How the window forgets a folder of the catalog away: the warning's "Forget folder…"
+    button when it is the one (``TabCatalog._forget_away_action``), else the catalog menu."""
+    if len([folder for folder in snapshot.missing_folders if folder in snapshot.folders]) == 1:
+        return "“Forget folder…”"
+    return f"{menu_title(snapshot.mode)} › Forget a folder of “{snapshot.name}”"
+
+
+def _model_name(snapshot: CatalogSnapshot) -> str:
+    """The product model a catalog is indexed with, as the menu and the dialog say it."""
+    return snapshot.model or "the shipped model"
+
+
+def image_count_words(snapshot: CatalogSnapshot) -> str:
+    """"34 images", counted as the gallery and the map show them: each file once, "34 images
+    (68 paths)" where a file is at several paths (a link to a folder of the same files), where
+    the line said "68 images" beside 34 pictures."""
+    return image_count(_file_count(snapshot), len(snapshot))
+
+
+def _file_count(snapshot: CatalogSnapshot) -> int:
+    return len(snapshot.browse) if snapshot.browse is not None else len(snapshot)
+
+
+def cancelled_words(snapshot: CatalogSnapshot) -> str:
+    """What the user is told of an index run they cancelled: what it indexed is kept."""
+    # Files, as the catalog line counts them (``image_count_words``): it said "the 10 images" of 5.
+    verb = "is" if _file_count(snapshot) == 1 else "are"
+    return f"Indexing cancelled: the {image_count_words(snapshot)} indexed so far {verb} kept."
+
+
+def _model_words(snapshot: CatalogSnapshot) -> str:
+    """" · model product/mine" for a catalog indexed with a model other than the shipped one (a
+    folder given to `vsdesk index --model` by its name alone: the bar has room for little)."""
+    if not snapshot.model:
+        return ""
+    model = Path(snapshot.model)
+    return f" · model {model.name if model.is_absolute() else snapshot.model}"
+
+
+def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
+    """The files indexing skipped and why (the first ``limit``; `vsdesk index` lists them all)."""
+    if not skipped:
+        return ""
+    lines = [f"{Path(f.path).name}: {f.message}" for f in skipped[:limit]]
+    if len(skipped) > limit:
+        lines.append(f"… and {len(skipped) - limit} more (`vsdesk index` lists them all)")
+    return "Skipped:\n" + "\n".join(lines)

@@ -1,0 +1,178 @@
+"""The list of catalogs, and what other processes (the command line, another vsdesk window) do
+to them behind the window's back: a catalog made or removed, the shown one indexed again or its
+folders' files changed (seen by a watch on the catalogs' folder and the shown catalog's files,
+once they have settled), or the catalog chosen being indexed by another run (shown as it was,
+opened again once that run is done): the part of ``TabCatalog`` in the slots "<mode>/catalog-list",
+"<mode>/watch" and "<mode>/busy-check"."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vsdesk.engine.session import DEFAULT_SAMPLE
+from vsdesk.gui.catalog_texts import _missing_folders_text
+from vsdesk.gui.errors import user_message
+
+#: While another vsdesk window or command indexes the catalog chosen, whether it is done is
+#: looked at this often (a lock taken and let go on the I/O thread; the index is not read).
+BUSY_POLL_MS = 3000
+
+#: Changes to the catalogs' files (a catalog made, removed or indexed by the command line) are
+#: looked at once they have been quiet this long: an index run writes its index many times.
+SETTLE_MS = 1500
+
+
+class CatalogsElsewhere:
+    """Mixed into ``TabCatalog``: uses its attributes (``session``, ``runner``, ``messages``,
+    ``catalog_bar``, ``snapshot``, ``_watcher``, ``_busy_timer``, ``_asked`` ...), its ``open``
+    and messages."""
+
+    # -- the list of catalogs ----------------------------------------------------------------------
+    def refresh_list(self, select: str | None = None) -> None:
+        """List the catalogs again (in the background), and notice what changed behind the
+        window's back: the shown catalog removed, indexed again by the command line, or files
+        added to or removed from its folders (photos saved there while the window was open)."""
+        shown = None if self.is_opening() else self.snapshot
+
+        def look(ctx):
+            from vsdesk.engine.catalog import away_folders
+
+            names = self.session.catalog_names()
+            listed = shown is not None and shown.name in names
+            changed = listed and self.session.changed_elsewhere(shown)
+            # The index opened, a stat per folder and per indexed file (4,878 photos: 40-60 ms on
+            # a busy machine; each of the two has a 0.1 s budget); a folder away is no change.
+            moved = self.session.changed_folders(shown) if listed and not changed else []
+            away = away_folders(shown.missing_folders) if shown is not None else {}
+            return names, changed, moved, away
+
+        self.runner.submit(
+            f"{self.mode}/catalog-list",
+            look,
+            worker="io",
+            on_done=lambda result: self._show_list(*result, select, shown),
+            on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
+        )
+
+    def _show_list(self, names: list[str], changed: bool, moved: list[str], away: dict[str, str],
+                   select: str | None, looked_at=None) -> None:
+        current = select or self.name or (names[0] if names else "")
+        self.catalog_bar.set_catalogs(names, current)
+        if self.is_opening():
+            return  # a catalog is being opened: it is what the tab will show
+        shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
+        if shown and shown not in names:
+            # Removed behind the window's back (`vsdesk catalogs remove`): not searched any more.
+            self._tell_removed(shown, "warning", f"The catalog “{shown}” was removed; showing "
+                                                 f"“{DEFAULT_SAMPLE[self.mode]}”.")
+            self.open(DEFAULT_SAMPLE[self.mode])
+        elif changed and self.snapshot is looked_at:
+            # Indexed again elsewhere (new files, another model): what is shown is brought up to
+            # date, and a query on screen is searched again (embedded again for another model).
+            self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed outside this window; "
+                                    "it is brought up to date.")
+            self.open(self.snapshot.name)
+        elif moved and self.snapshot is looked_at:
+            # Images added, removed, renamed or written over in its folders: indexed as opening
+            # it does (only what is new), and a query on screen is searched again. The run notes
+            # the folders' times and files' stats again, so the same change does not bring it up
+            # to date twice.
+            self._note_until_opened(f"New, removed, renamed or changed images in {', '.join(moved)}: "
+                                    f"the catalog “{self.snapshot.name}” is brought up to date.")
+            self.open(self.snapshot.name)
+        elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_kinds:
+            # A folder that was away is back (its disk plugged in again): the warning is updated.
+            self.snapshot = dataclasses.replace(
+                looked_at, missing_folders=tuple(away), missing_kinds=away,
+                missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away))
+            if self._unsay() and away:
+                self._say("warning", _missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
+
+    # -- what another process changes on disk -------------------------------------------------------
+    def _watch(self) -> None:
+        """Watch the catalogs' folder (a catalog made or removed) and the shown catalog's settings
+        and index (found on the I/O thread: the folder may be made, a network home may hang).
+        Not the catalog's own folder: its lock file is written each time anyone looks whether it
+        is being indexed, looking at it included. A file written again by a rename
+        (``catalog.json``) drops its watch: this is done again after each change."""
+        name = self.name
+
+        def paths(ctx):
+            from vsdesk.engine.catalog._ondisk import CONFIG_FILE, INDEX_FILE
+            from vsdesk.engine.paths import catalogs_dir
+
+            root = catalogs_dir()
+            location = root / name if name else None
+            found = [root] + ([location / CONFIG_FILE, location / INDEX_FILE]
+                              if location is not None and location.is_dir() else [])
+            return [str(path) for path in found if path.exists()]
+
+        self.runner.submit(f"{self.mode}/watch", paths, worker="io", on_done=self._set_watched)
+
+    def _set_watched(self, paths: list[str]) -> None:
+        self._watcher.watch(self, paths, self._on_disk_change)
+
+    def _on_disk_change(self, _path: str) -> None:
+        self._settle_timer.start()  # (again: looked at once the writes have stopped)
+
+    def _look_after_disk_change(self) -> None:
+        if not self.watch_elsewhere:
+            return
+        self.refresh_list()  # the list again, and the shown catalog brought up to date if it changed
+        self._watch()
+
+    # -- a catalog another process indexes ----------------------------------------------------------
+    def _wait_for_other_indexer(self, here: bool = False) -> None:
+        """Another run is indexing the catalog chosen: no error, just a note, naming the run's
+        holder: another vsdesk window or command, or (``here``) this window's own run (an
+        earlier one still at its end; its damaged index found by the opening that followed).
+        What it held as opening it started is shown (and searched) as it was, if anything; it
+        is opened again, brought up to date, once the other run lets go of it."""
+        name = self.name
+        holder = "an earlier index run of this window" if here else "another vsdesk window or command"
+        # A model switch asked (``_asked``) did not start: the catalog keeps its model until the
+        # other run lets go of it, then it is switched (not merely "updated").
+        switch_to = (self._switching[1] or "the shipped model") if self._switching is not None \
+            and self._switching[0] == name else ""
+        # Folders asked to be added (the menu, a drop) wait too: said, or the user would think
+        # the folder was refused, or forgotten.
+        adding = self._asked[0]
+        if self.snapshot is not None and self.snapshot.name == name:
+            self._on_opened(self.snapshot)
+            if switch_to:
+                then = f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
+            elif adding:
+                then = (f"it is shown as it was, and {', '.join(adding)} {'is' if len(adding) == 1 else 'are'} added "
+                        "to it when that is done")
+            else:
+                then = "it is shown as it was, and updated when that is done"
+        else:  # nothing of it could be shown: a new catalog, or another model's vectors
+            self.catalog_bar.set_busy(False)
+            self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
+            then = f"it is switched to {switch_to} and shown when that is done" if switch_to else \
+                "it is shown when that is done"
+        self._say("info", f"The catalog “{name}” is being indexed by {holder}; {then}.")
+        self.status_message.emit(f"{self.title}: “{name}” is being indexed " + ("here" if here else "elsewhere"))
+        self._busy_timer.start()
+
+    def _look_if_still_busy(self) -> None:
+        slot = f"{self.mode}/busy-check"
+        if self.is_opening() or self.runner.is_running(slot):
+            return
+        name = self.name
+
+        def look(ctx):
+            from vsdesk.engine.catalog import is_being_indexed
+
+            return is_being_indexed(name)
+
+        self.runner.submit(slot, look, worker="io",
+                           on_done=lambda busy: self._on_busy_looked_at(name, busy),
+                           on_error=lambda exc: self._on_busy_looked_at(name, False))  # opening says what
+
+    def _on_busy_looked_at(self, name: str, busy: bool) -> None:
+        if busy or name != self.name or not self._busy_timer.isActive():
+            return  # still indexed elsewhere, or another catalog chosen meanwhile
+        self._busy_timer.stop()
+        self._unsay()  # "being indexed by another …": no longer
+        self.open(name, *self._asked)  # folders to add, a model to index it with: still asked
