@@ -508,7 +508,7 @@ def test_a_search_kept_to_a_type_whose_only_matches_are_copies_of_the_query_says
 
 
 def test_a_search_with_no_result_line_says_why_in_each_case():
-    from vsdesk.cli.catalog_commands import _why_no_results
+    from vsdesk.cli._search_text import _why_no_results
 
     assert _why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
     # --same-class: the catalog's other images are of other types.
@@ -1441,7 +1441,7 @@ def test_product_text_says_a_results_type_is_not_computed_as_a_querys(capsys, tm
     import numpy as np
     from PIL import Image
 
-    from vsdesk.cli.catalog_commands import ITEM_TYPE_NOTE
+    from vsdesk.cli._search_text import ITEM_TYPE_NOTE
 
     shop = tmp_path / "C"
     shop.mkdir()
