@@ -1631,7 +1631,7 @@ def test_a_search_with_many_queries_says_how_far_it_is_on_stderr(capsys, photos)
     """`vsdesk search` with 240 product photos said "loading the product model ..." and then
     nothing for 95 s: from QUERY_PROGRESS_FROM queries it counts them on stderr as it reads,
     embeds and describes them; --json's stdout is the same document; one query says nothing more."""
-    from vsdesk.cli.catalog_commands import QUERY_PROGRESS_FROM
+    from vsdesk.cli._search_command import QUERY_PROGRESS_FROM
 
     queries = sorted(str(p) for p in photos.glob("*.jpg") if p.name != "broken.jpg")[:QUERY_PROGRESS_FROM]
     code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "mine", str(photos))
