@@ -508,7 +508,7 @@ def test_a_search_kept_to_a_type_whose_only_matches_are_copies_of_the_query_says
 
 
 def test_a_search_with_no_result_line_says_why_in_each_case():
-    from vsdesk.cli.catalog_commands import _why_no_results
+    from vsdesk.cli._search_text import _why_no_results
 
     assert _why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
     # --same-class: the catalog's other images are of other types.
@@ -1441,7 +1441,7 @@ def test_product_text_says_a_results_type_is_not_computed_as_a_querys(capsys, tm
     import numpy as np
     from PIL import Image
 
-    from vsdesk.cli.catalog_commands import ITEM_TYPE_NOTE
+    from vsdesk.cli._search_text import ITEM_TYPE_NOTE
 
     shop = tmp_path / "C"
     shop.mkdir()
@@ -1631,7 +1631,7 @@ def test_a_search_with_many_queries_says_how_far_it_is_on_stderr(capsys, photos)
     """`vsdesk search` with 240 product photos said "loading the product model ..." and then
     nothing for 95 s: from QUERY_PROGRESS_FROM queries it counts them on stderr as it reads,
     embeds and describes them; --json's stdout is the same document; one query says nothing more."""
-    from vsdesk.cli.catalog_commands import QUERY_PROGRESS_FROM
+    from vsdesk.cli._search_command import QUERY_PROGRESS_FROM
 
     queries = sorted(str(p) for p in photos.glob("*.jpg") if p.name != "broken.jpg")[:QUERY_PROGRESS_FROM]
     code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "mine", str(photos))

@@ -366,7 +366,7 @@ def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_
 
 def test_the_kids_flag_reads_as_a_percentage_like_the_classes():
     """The review: "kids' wear: no (13%)" read as 13 % sure of "no"; it is the chance of kids' wear."""
-    from vsdesk.cli.catalog_commands import _product_facts
+    from vsdesk.cli._search_text import _product_facts
 
     lines = _product_facts({"classes": [{"label": "Dress", "probability": 0.8}], "kids": 0.1305})
     assert lines == ["classes: Dress 80.0%", "kids' wear: unlikely (13 % chance)"]

@@ -1,0 +1,285 @@
+"""The steps ``vsdesk index`` and ``vsdesk search`` share: the catalog's mode and model settled
+from the command line, the catalog opened (a sample's fetched), an index run with its report,
+the model loaded, and a ``CatalogError`` turned into the command's exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from vsdesk.cli._common import (
+    FAILED,
+    USAGE,
+    CommandError,
+    StderrProgress,
+    check_product_model,
+    error,
+    interrupted_exit_code,
+    say,
+)
+from vsdesk.engine.text import counted, sentence, shown_path
+
+
+def _settle_mode(args: argparse.Namespace) -> None:
+    """Sets ``args.mode`` left out to the mode of the catalog ``--catalog`` names, or of the
+    sample of that name; a new catalog (index) needs it said. A --mode given is kept: a catalog
+    of another mode then gets the mismatch error, a sample its catalog for that mode."""
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog, CatalogNotFound, catalog_settings
+    from vsdesk.engine.modes import MODES
+
+    if args.mode is not None:
+        return
+    if samples.is_sample(args.catalog):
+        args.mode = samples.SAMPLE_CATALOGS[args.catalog][0]
+        return
+    # From its settings file alone (opening the index checks it, which grows with its size).
+    mode = next((found.mode for found in catalog_settings() if found.name == args.catalog), None)
+    if mode in MODES:
+        args.mode = mode
+        return
+    try:  # not there (its error), or settings that cannot be read (rebuilt, or said)
+        with Catalog.open(args.catalog) as catalog:
+            args.mode = catalog.mode
+    except CatalogNotFound as exc:
+        if args.command == "search":
+            raise
+        raise CommandError(f"{exc}; to create it, give its mode: `vsdesk index --mode "
+                           f"{{style,product,vae}} --catalog {args.catalog} FOLDER...`", USAGE) from None
+
+
+def _add_model_argument(parser) -> None:
+    parser.add_argument(
+        "--model", default=None, metavar="NAME",
+        help="product mode: a model trained with `vsdesk train product --out NAME` (or its folder) instead of "
+        "the shipped one ('product'); a catalog indexed with another model is embedded again with this one, "
+        "and keeps it (later runs and the window use it without --model)",
+    )
+
+
+def _check_model_option(args: argparse.Namespace) -> None:
+    """A --model for another mode, or one that is not there, is told before anything is done
+    (a catalog created, a model loaded): reading its metadata costs no TensorFlow."""
+    if args.model is None:
+        return
+    if args.mode != "product":
+        raise CommandError(f"--model chooses a product model; the {args.mode} mode has one model", USAGE)
+    check_product_model(args.model)
+
+
+class _Interrupted(CommandError):
+    """An index run stopped by Ctrl+C (or SIGTERM), with the report of what it had done
+    (``interrupted`` set)."""
+
+    def __init__(self, message: str, report):
+        super().__init__(message, interrupted_exit_code())
+        self.report = report
+
+
+def _resolve(name: str, mode: str, folders: list[str]):
+    """Open (or create) the catalog for ``name``; sample names resolve to their folder."""
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import Catalog, catalog_exists
+
+    if samples.is_sample(name):
+        if folders:
+            raise CommandError(f"{name!r} is a sample catalog; index your folders under another name", USAGE)
+        real = samples.sample_catalog_name(name, mode)
+        if real != name and not catalog_exists(real):  # said once: it is indexed once
+            made_for = samples.SAMPLE_CATALOGS[name][0]
+            error(f"note: {name!r} is the {made_for} mode's sample; for --mode {mode} its images are "
+                  f"indexed once into the catalog {real!r}")
+        # Always through sample_folder: instant when present, and it brings the files back
+        # if the cache was cleared since the catalog was indexed.
+        try:
+            folder = samples.sample_folder(name, StderrProgress(f"preparing sample {name}"))
+        except samples.SampleDataError as exc:
+            raise CommandError(str(exc), FAILED) from None
+        return Catalog.open_or_create(real, mode, [folder], only=True)
+    # New folders join the catalog in the index run, under its lock (see _run_index).
+    return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
+
+
+def _catalog_name(name: str, mode: str | None) -> str:
+    """The catalog that ``name`` stands for in ``mode`` (a sample's per-mode catalog)."""
+    from vsdesk.engine import samples
+
+    return samples.sample_catalog_name(name, mode) if samples.is_sample(name) and mode else name
+
+
+@contextlib.contextmanager
+def _removed_if_left_empty(name: str):
+    """Removes catalog ``name`` again if this command creates it and then fails before anything
+    is indexed (a model that does not load, Ctrl+C during the load): nothing is left behind for
+    `catalogs list` and the window to show as an empty catalog. A catalog that existed before
+    the command is never removed, nor one that holds any entry."""
+    from vsdesk.engine.catalog import catalog_exists
+
+    if catalog_exists(name):
+        yield
+        return
+    try:
+        yield
+    except BaseException as exc:
+        if _remove_if_empty(name) and isinstance(exc, _Interrupted):  # its message says "is kept"
+            raise _Interrupted(f"interrupted before any image was indexed; catalog {name!r} was not created",
+                               exc.report) from None
+        raise
+
+
+def _remove_if_empty(name: str) -> bool:
+    """Removes catalog ``name`` if it holds no entry and no run indexes it; whether it did."""
+    from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed, removal_facts, remove_catalog
+
+    try:
+        with Catalog.open(name) as catalog:
+            if catalog.counts() != (0, 0) or is_being_indexed(catalog):
+                return False
+            empty = removal_facts(catalog)
+        remove_catalog(name, expect=empty)  # not if another process indexed an image into it meanwhile
+    except CatalogError:  # a courtesy: the command's own error is the one to tell
+        return False
+    return True
+
+
+def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None,
+               model: str | None = None):
+    """``model``: the catalog's model from this run on (``catalog.set_model``), kept once the
+    run holds the catalog, so that no other process's run is in the middle of it."""
+    from vsdesk.engine.catalog import CatalogBusy, CatalogError, IndexReport, index_catalog
+
+    if catalog.recovered:
+        error(catalog.recovered)
+    if not catalog.folders and not add_folders:
+        raise CommandError(f"catalog {catalog.name!r} has no folders; add some with "
+                           f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`", USAGE)
+    report = IndexReport()  # filled in as the run goes: an interrupted run still has it
+    try:
+        return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
+                             add_folders=add_folders, model_key=model_key, report=report, keep_model=model)
+    except CatalogBusy as exc:
+        raise CommandError(f"{exc}; wait for it to finish, or search the catalog meanwhile (it holds "
+                           f"{_images_so_far(catalog)} so far)", FAILED) from None
+    except KeyboardInterrupt:
+        # Ctrl+C: the batches committed before it stay, and a run again starts after them.
+        try:
+            kept = f" ({counted(catalog.counts()[0], 'image')} indexed)"
+        except CatalogError:  # the count is a courtesy; the message must come out
+            kept = ""
+        report.interrupted = True  # (set by the run too, unless it was stopped before it began)
+        raise _Interrupted(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
+                           "command goes on from there", report) from None
+
+
+def _images_so_far(catalog) -> str:
+    """How many images the catalog holds now ("30 images"), for a message."""
+    from vsdesk.engine.catalog import CatalogError
+
+    try:
+        return counted(catalog.counts()[0], "image")
+    except CatalogError:  # a courtesy: the message must come out
+        return "the images indexed"
+
+
+def _catalog_model(catalog, asked: str | None) -> str | None:
+    """The model to index and search ``catalog`` with (``modes.catalog_model``); its note said."""
+    from vsdesk.engine.modes import catalog_model
+    from vsdesk.engine.product.model import ProductModelError
+
+    try:
+        model, note = catalog_model(catalog, asked)
+    except ProductModelError as exc:  # its folder cannot be found: it may be back once a disk is
+        raise CommandError(str(exc), FAILED) from None
+    if note:
+        error(f"note: {note}")
+    return model
+
+
+def _print_report(report, catalog) -> None:
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, no_images_words
+
+    say(report.summary())
+    for folder in report.no_images:  # a wrong folder given, or photos in a format not looked for
+        say(f"warning: {no_images_words(folder)}")
+    for folder in report.missing_folders:
+        if folder.path in report.missing_without_images:  # nothing kept for it
+            say(f"  note: {folder.path} is {away_words(folder.kind)}; "
+                f"{how_to_drop(folder.path, catalog.name, catalog.folders)}")
+            continue
+        forget = how_to_forget(folder.path, catalog.name, catalog.folders)
+        say(f"  note: {folder.path}: {folder.message}. {sentence(forget)}")
+    if report.skipped:
+        say(f"skipped {len(report.skipped)}:")
+        for item in report.skipped[:50]:
+            say(f"  {shown_path(item.path)}: {item.message} [{item.kind}]")
+        if len(report.skipped) > 50:
+            say(f"  ... and {len(report.skipped) - 50} more")
+
+
+def _load_embedder(mode: str, model: str | None = None, indexing: bool = False):
+    """The mode's embedder, loaded (``_settle``); ``indexing``: only what an index run needs."""
+    from vsdesk.engine.models.errors import ModelStoreError
+    from vsdesk.engine.modes import load_embedder
+    from vsdesk.engine.product.model import ProductModelError  # light: no TensorFlow
+
+    say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
+    try:
+        embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
+        _settle(embedder, indexing)
+    except ModelStoreError as exc:
+        raise CommandError(str(exc), FAILED) from None
+    except ProductModelError as exc:  # (one that is not there is told by _check_model_option)
+        raise CommandError(f"{exc}; `vsdesk models list` shows the product models", FAILED) from None
+    except (ImportError, AttributeError) as exc:
+        raise CommandError(f"the {mode} mode is not available in this installation ({exc})", FAILED) from None
+    return embedder
+
+
+def _settle(embedder, indexing: bool = False) -> None:
+    """Loads what runs the model now, inside the load's error handling: a member whose
+    fast-path file is missing or damaged must be converted again, which needs the backbone's
+    weights; when they cannot be had (a read-only model cache) that is a failure of the load,
+    said as one (exit 1), the same for a file missing as for one damaged, not a traceback nor a
+    search answered without the query's facts. A search loads every member (its facts need
+    them all); an index run (``indexing``) the first alone, the one its vectors come from: a
+    damaged other member does not stop it, and is said at the next search. Loading a member
+    from its file takes a fraction of a second; a conversion is said first (``first_use_note``),
+    and converts them all."""
+    note = embedder.first_use_note()
+    if note:
+        # A conversion due: every member converted now, under the one note, as the window does
+        # (an index run converting its first alone left the others to the next search, which
+        # said the note, "once", again).
+        say(note)
+        embedder.warm_up()
+    else:
+        embedder.warm_up(indexing=indexing)
+
+
+def _handle(func, args) -> int:
+    """Runs a catalog command; a ``CatalogError`` at any step ends it as a ``CommandError``."""
+    from vsdesk.engine.catalog import CatalogError
+
+    try:
+        return func(args)
+    except CatalogError as exc:  # a mode mismatch, a read-only index, a full disk ...
+        raise CommandError(str(exc), _exit_code(exc)) from None
+
+
+def _exit_code(exc: Exception) -> int:
+    """USAGE (2) for a catalog that is not there, already there or of another mode: the command
+    must change; FAILED (1) for the others, a file or disk or another process in the way (a
+    damaged settings file, a full or read-only disk, a run of another process)."""
+    from vsdesk.engine.catalog import CatalogExists, CatalogModeMismatch, CatalogNotFound
+
+    return USAGE if isinstance(exc, (CatalogNotFound, CatalogExists, CatalogModeMismatch)) else FAILED
+
+
+def _check_name(name: str) -> None:
+    """A catalog name vsdesk cannot use is a usage error (exit 2), told before anything is done."""
+    from vsdesk.engine.catalog import CatalogError, catalog_location
+
+    try:
+        catalog_location(name)
+    except CatalogError as exc:
+        raise CommandError(str(exc), USAGE) from None

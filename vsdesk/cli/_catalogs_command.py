@@ -1,0 +1,125 @@
+"""``vsdesk catalogs list|remove|remove-folder``: every catalog with what needs doing, and the
+removal of a catalog's index or of one of its folders (the images themselves are never touched)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from vsdesk.cli._catalog_steps import _check_name, _handle
+from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
+from vsdesk.engine.text import counted, sentence
+
+
+def _list(args: argparse.Namespace) -> int:
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_within, list_catalogs
+
+    infos = list_catalogs()
+    if args.json:
+        print_json([
+            {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
+             "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
+             "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
+             "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
+             "missing_without_images": list(i.missing_without_images),
+             "model_problem": _model_problem(i)}
+            for i in infos
+        ])
+        return 0
+    if not infos:
+        say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
+        return 0
+    for i in infos:
+        if i.problem:
+            status = f"problem: {i.problem}"
+        elif not i.unfinished:
+            status = f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
+        elif i.being_indexed:
+            status = f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: being indexed now"
+        else:
+            status = (f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: the last index run did not "
+                      f"finish; `vsdesk index --mode {i.mode} --catalog {i.name}` finishes it")
+        model = f", model {i.model}" if i.model else ""
+        print(f"{i.name}  [{i.mode}{model}]  {status}")
+        if problem := _model_problem(i):
+            print(f"    note: {problem}")
+        for folder in i.folders:
+            print(f"    {folder}")
+            if folder in i.missing_without_images:  # nothing kept for it
+                print(f"      note: {away_words(i.missing_kinds[folder])}; {how_to_drop(folder, i.name, i.folders)}")
+            elif folder in i.missing_kinds:  # in the words of `search` and the window (a moved folder's way too)
+                print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
+                      f"{sentence(how_to_forget(folder, i.name, i.folders))}")
+            for inside, kind in i.missing_kinds.items():  # a linked folder or a disk's mount point in it
+                if inside != folder and is_within(inside, folder):
+                    forget = how_to_forget(inside, i.name, i.folders)
+                    print(f"      note: {inside} is {away_words(kind)}; its images are kept and still searched. "
+                          f"{sentence(forget)}")
+    return 0
+
+
+def _model_problem(info) -> str | None:
+    """What `catalogs list` says of a catalog whose product model is no longer there; None when
+    it is (or the catalog uses the shipped one)."""
+    if info.mode != "product" or not info.model:
+        return None
+    from vsdesk.engine.modes import catalog_model
+    from vsdesk.engine.product.model import ProductModelError
+
+    try:
+        model, _ = catalog_model(info)  # as its next search or index run decides
+    except ProductModelError:  # named by a folder that cannot be found
+        return (f"its model's folder {info.model} cannot be found (on a disk that is not plugged in? moved?): "
+                "searching and indexing it stop until it is back, or `vsdesk index --mode product --catalog "
+                f"{info.name} --model product` embeds it again with the shipped model")
+    if model is None:
+        return (f"its model {info.model} is no longer installed: its next search or index run embeds it again "
+                "with the shipped model (`--model NAME` picks another)")
+    return None
+
+
+def _remove_folder(args: argparse.Namespace) -> int:
+    folder = os.path.abspath(os.path.expanduser(args.folder))
+    with json_on_failure(args, catalog=args.name, folder=folder):
+        forgotten = _handle(_forget_folder, args)
+    if args.json:
+        print_json({"catalog": args.name, "folder": folder, "forgotten": forgotten})
+    say(f"catalog {args.name!r} no longer searches {folder} ({counted(forgotten, 'image')} forgotten); "
+        "the images themselves were not touched")
+    return 0
+
+
+def _forget_folder(args: argparse.Namespace) -> int:
+    """Removes ``args.folder`` from catalog ``args.name``; how many images it forgot."""
+    from vsdesk.engine.catalog import Catalog
+
+    _check_name(args.name)
+    with Catalog.open(args.name) as catalog:
+        folder = os.path.abspath(os.path.expanduser(args.folder))
+        if folder not in catalog.folders:
+            listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
+            raise CommandError(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}", USAGE)
+        before, _ = catalog.counts()
+        catalog.remove_folder(folder)
+        return before - catalog.counts()[0]
+
+
+def _remove(args: argparse.Namespace) -> int:
+    with json_on_failure(args, catalog=args.name):
+        removed = _handle(_remove_catalog, args)
+    if args.json:
+        print_json({"catalog": args.name, "location": str(removed.location),
+                    "left_over": None if removed.left_over is None else str(removed.left_over),
+                    "warning": removed.problem or None})
+    # Removed all the same when some files could not be deleted: exit 0, and what is left said.
+    if removed.left_over is not None:
+        say(f"warning: {removed.problem}")
+    say(f"removed catalog {args.name!r} (index files in {removed.location}); your images were not touched")
+    return 0
+
+
+def _remove_catalog(args: argparse.Namespace):
+    from vsdesk.engine.catalog import remove_catalog
+
+    _check_name(args.name)
+    return remove_catalog(args.name)

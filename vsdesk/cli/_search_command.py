@@ -1,0 +1,316 @@
+"""``vsdesk search``: each query embedded with the mode's model (loaded once) and ranked against
+the catalog as the window ranks it; the answer as --json records, or as text (``_search_text``).
+The notes on the catalog (a folder away or changed, an index run unfinished) go to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from typing import Any
+
+from vsdesk.cli._catalog_steps import (
+    _catalog_model,
+    _catalog_name,
+    _check_model_option,
+    _check_name,
+    _handle,
+    _load_embedder,
+    _print_report,
+    _removed_if_left_empty,
+    _resolve,
+    _run_index,
+    _settle_mode,
+)
+from vsdesk.cli._common import (
+    USAGE,
+    CommandError,
+    StderrProgress,
+    error,
+    print_json,
+    queries_exit_code,
+    why_not_done,
+)
+from vsdesk.cli._search_text import _print_results
+from vsdesk.engine.tasks import no_progress
+from vsdesk.engine.text import counted, sentence
+
+
+def _search(args: argparse.Namespace) -> int:
+    return _handle(_search_impl, args)
+
+
+def _search_impl(args: argparse.Namespace) -> int:
+    records: list[dict[str, Any]] = [{"query": path} for path in args.images]
+    try:
+        code, shown = _answer(args, records)
+    except BaseException as exc:
+        why = why_not_done(exc)
+        if args.json and why is not None:
+            # Still the list of records, for a script reading stdout (it got nothing): each query
+            # not answered says why, as one that cannot be read does. The message is on stderr too.
+            for record in records:
+                if "results" not in record:
+                    record.update(error=why[0], error_kind=why[1], results=[])
+            print_json(records)
+        raise
+    if args.json:
+        print_json(records)
+    elif shown is not None:
+        _print_results(records, *shown)
+    return code
+
+
+def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple | None]:
+    """Fills in ``records`` (one per query); the exit code, and the catalog's (name, size, mode)
+    and, in product mode, each record's results' types ({record index: [ItemType]}) for the
+    text output (None when no query was searched)."""
+    from vsdesk.engine.imageio import ImageError, check_file
+
+    _check_name(args.catalog)
+    _settle_mode(args)
+    _check_model_option(args)
+    if args.same_class and args.mode != "product":
+        raise CommandError(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes",
+                           USAGE)
+    if args.kids and args.mode != "product":
+        raise CommandError(f"--kids keeps to kids' wear or not, which the product model predicts; the {args.mode} "
+                           "mode does not", USAGE)
+    if args.k < 1:
+        raise CommandError("-k must be at least 1", USAGE)
+    # A missing, unreadable or empty query is told at once, not after the model has loaded
+    # (seconds), and the model is not loaded at all when no query is left.
+    for record in records:
+        try:
+            check_file(record["query"])
+        except ImageError as exc:
+            _failed(record, exc)
+    if all("error" in record for record in records):
+        return queries_exit_code(args.images, len(records)), None
+    with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):  # a sample is created here
+        return _search_with(args, records)
+
+
+def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple]:
+    """The search itself, for the queries of ``records`` not marked with an error already."""
+    import numpy as np
+
+    from vsdesk.engine.catalog import CatalogBusy, away_words, how_to_drop, how_to_forget, is_being_indexed
+    from vsdesk.engine.imageio import ImageError
+    from vsdesk.engine.query import decode_query, embed_queries, rank_queries
+    from vsdesk.engine.search import file_sha256
+
+    catalog = _resolve(args.catalog, args.mode, [])
+    with catalog:
+        if catalog.mode != args.mode:
+            raise CommandError(
+                f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
+                f"search it with --mode {catalog.mode}, or leave --mode out", USAGE)
+        # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
+        away = catalog.away_folders()
+        without_images = [folder for folder in away if not catalog.holds_files(folder)]
+        for folder, kind in away.items():
+            whose = "a folder" if folder in catalog.folders else "in a folder"
+            if folder in without_images:  # its images were found elsewhere: nothing kept for it
+                error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; "
+                      f"{how_to_drop(folder, catalog.name, catalog.folders)}")
+                continue
+            forget = how_to_forget(folder, catalog.name, catalog.folders)
+            error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
+                  f"still searched. {sentence(forget)}")
+        if not catalog.folders:  # (exit 2, as every usage error: before the model loads)
+            raise CommandError(f"catalog {catalog.name!r} has no folders; add some with `vsdesk index --mode "
+                               f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
+                               f"`vsdesk catalogs remove {catalog.name}`", USAGE)
+        model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
+        embedder = _load_embedder(args.mode, model)
+        if args.kids and not embedder.meta.has_kids:
+            from vsdesk.engine.query import NoKidsHead
+
+            raise CommandError(f"--kids: {NoKidsHead()}", USAGE)
+        indexed, _ = catalog.counts()
+        if (catalog.recovered or not indexed or catalog.embedder_key != embedder.key
+                or _sample_to_update(catalog, args.catalog)):
+            # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
+            # whose folder changed (vsdesk's own repair of it, in _resolve): bring the catalog up
+            # to date first.
+            _print_report(_run_index(catalog, embedder, model=model), catalog)
+        with contextlib.suppress(CatalogBusy):
+            # (Its vectors are this model's already.) Kept by the next run when another
+            # process indexes the catalog now: a search is not refused for that.
+            catalog.set_model(model)
+        vectors = catalog.vectors()
+        hashes = catalog.hashes()
+        partial = None  # why the catalog holds only some of its images
+        if is_being_indexed(catalog):
+            partial = "being-indexed"
+            error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
+                  f"{counted(len(vectors.paths), 'image')} indexed so far")
+        elif catalog.unfinished:
+            partial = "unfinished"
+            # A read-only catalog cannot be finished: `vsdesk index` would only say why not.
+            finish = (f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it" if not catalog.read_only
+                      else "it is read-only, so it cannot be finished here (`vsdesk index` says what would let it)")
+            error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
+                  f"{counted(len(vectors.paths), 'image')} indexed so far; {finish}")
+        # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
+        changed = None if partial else catalog.changed_folders()
+        for folder in changed or ():
+            error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
+                  f"indexed (images added, removed, renamed or written over); these results are from the index "
+                  f"as it was. "
+                  f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
+        # In each answered --json record: what the notes above say, for scripts.
+        about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
+                         "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
+                         "catalog_missing_without_images": without_images,
+                         "catalog_changed_folders": changed}
+
+    good: list[tuple[int, Any]] = []  # (record index, image)
+    item_kinds: dict[int, list[Any]] = {}  # record index -> its results' product types (text output)
+    progress = _query_progress(records)
+    for i, record in enumerate(records):
+        if "error" in record:
+            continue
+        progress(i, len(records), "reading")
+        try:
+            good.append((i, decode_query(embedder, record["query"])))
+        except ImageError as exc:
+            _failed(record, exc)
+    progress(len(records), len(records), "reading")  # (each step's last line says 100 %, in a log too)
+
+    # The facts are a bonus beside the results (a failure to get them is kept in the record),
+    # except to --same-class, which keeps the results to the query's type: a query whose type
+    # cannot be told fails on its own, as one that cannot be read does; the others are answered.
+    queries = embed_queries(embedder, [image for _, image in good], facts_required=False,
+                            progress=progress) if good else []
+    if args.same_class:
+        typed = []
+        for found, query in zip(good, queries):
+            if query.extras.get("predicted"):
+                typed.append((found, query))
+            else:
+                record = records[found[0]]
+                _failed(record, _NoProductType(record["query"], query.extras.get("describe_error")))
+        good, queries = [found for found, _ in typed], [query for _, query in typed]
+    failed = len(records) - len(good)
+    if good:
+        described = [query.extras for query in queries]
+        paths = [args.images[i] for i, _ in good]
+        results = rank_queries(  # as the window ranks (the engine's one query pipeline)
+            embedder, vectors, hashes, np.stack([query.vector for query in queries]), args.k,
+            sources=paths, query_hashes=[file_sha256(p) for p in paths],
+            kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
+            kids=None if args.kids is None else args.kids == "yes",
+            nothing_to_compare=[query.nothing_to_compare for query in queries],
+        )
+        types, kinds = _product_types(embedder, vectors.matrix, results) if args.mode == "product" else (None, None)
+        for q, ((i, _), hits, extras) in enumerate(zip(good, results, described)):
+            record = records[i]
+            if kinds:
+                item_kinds[i] = kinds[q]
+            record["results"] = [
+                {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
+                 **({"predicted": types[q][r]} if types else {}),
+                 # the kids' wear probability the model gives it (null: a model without that head)
+                 **({"kids": None if kinds[q][r].kids is None else round(kinds[q][r].kids, 4)} if kinds else {}),
+                 # the other paths of the same file (the same bytes), listed once, here
+                 "also": hits.also.get(hit.index, [])}
+                for r, hit in enumerate(hits)
+            ]
+            # The query's own file and copies of it (its bytes, or its vector) are never its
+            # results: counted, so that a search finding nothing else says why.
+            record["copies_left_out"] = hits.left_out
+            # ... and which paths, each with how it is the query ("path", "bytes", "vector": see
+            # ``query.copies_left_out``): one the model alone sees as the query (a crop the
+            # painting came from) must not vanish without a word.
+            record["copies_left_out_paths"] = [{"path": copy.path, "same": copy.same} for copy in hits.copies]
+            # Why a query was not compared at all (a VAE picture with no object): null if it was.
+            record["nothing_to_compare"] = hits.nothing_to_compare
+            # Even the best result scores below most true matches (style): said, not hidden.
+            record["weak_match"] = hits.weak_match
+            if args.same_class:
+                record["same_class"] = extras.get("predicted")
+            if args.kids:  # the results were kept to kids' wear (true) or to the rest (false)
+                record["kids_only"] = args.kids == "yes"
+            for key, value in extras.items():
+                record.setdefault(key, value)
+            if args.json:  # (the text said them on stderr)
+                record.update(about_catalog)
+
+    from vsdesk.engine.query import count_files
+
+    # (files as copies_left_out counts them: one file at several paths is one)
+    files = count_files(range(len(vectors.paths)), hashes)
+    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds, files)
+
+
+#: From this many queries, `vsdesk search` says on stderr how far it is ("query 120/240"): a
+#: user's 240 product queries took 95 s, in silence after "loading the product model".
+QUERY_PROGRESS_FROM = 10
+
+
+def _query_progress(records: list[dict[str, Any]]):
+    """The progress of reading, embedding and describing the queries, on stderr (never stdout:
+    --json's document is the same), for a search with many of them; none for a few."""
+    if sum("error" not in record for record in records) < QUERY_PROGRESS_FROM:
+        return no_progress
+    steps: dict[str, StderrProgress] = {}
+
+    def progress(done: int, total: int, message: str = "") -> None:
+        # Each step ("reading", "embedding", "describing") counts the queries from 0 again: a
+        # progress of its own, so that in a log its first line and tenths are shown too (with
+        # one, "0/240 embedding" waited for the tenths the reading had reached).
+        steps.setdefault(message, StderrProgress("query"))(done, total, message)
+
+    return progress
+
+
+def _product_types(embedder, matrix, results) -> tuple[list[list[str]], list[list[Any]]]:
+    """Product: each result's type as the model predicts it from its stored vector (--json's
+    "predicted"), and as the window shows it (``session.ItemType``: its own label where that is
+    one of the model's classes, ``product.own_classes``, with the kids' wear probability), for
+    the text. ``classify_vectors``: NumPy, on the rows found only, not the whole catalog, once."""
+    from vsdesk.engine.product import own_classes
+    from vsdesk.engine.session import ItemType
+
+    rows = [hit.index for hits in results for hit in hits]
+    if not rows:
+        return [[] for _ in results], [[] for _ in results]
+    labels = [hit.label for hits in results for hit in hits]
+    told = embedder.classify_vectors(matrix[rows])
+    predicted, kids = told["labels"], told["kids"]
+    kinds = [ItemType(mine or guess, not mine, None if kids is None else float(kids[n]))
+             for n, (mine, guess) in enumerate(zip(own_classes(embedder.classes, labels), predicted))]
+    found, found_kinds = iter(predicted), iter(kinds)
+    return ([[next(found) for _ in hits] for hits in results],
+            [[next(found_kinds) for _ in hits] for hits in results])
+
+
+def _sample_to_update(catalog, name: str) -> bool:
+    """Whether ``catalog`` is a sample whose last index run did not finish (Ctrl+C, a kill) or
+    whose folder changed since it was indexed. The folder is vsdesk's, and the usual change is
+    its own repair (``samples.sample_folder``): search then finishes the run or runs the cheap
+    index update itself (a fraction of a second when the bytes came back the same) rather than
+    tell the user to index a folder they do not own. Not while another process indexes it, nor
+    when the index is read-only: the note then says what it always says."""
+    from vsdesk.engine import samples
+    from vsdesk.engine.catalog import is_being_indexed
+
+    return (samples.is_sample(name) and not catalog.read_only and not is_being_indexed(catalog)
+            and (catalog.unfinished or bool(catalog.changed_folders())))
+
+
+class _NoProductType(Exception):
+    """--same-class: a query whose product type the model could not tell (its describe failed)."""
+
+    kind = "no-product-type"  # its record's error_kind
+
+    def __init__(self, query: str, why: str | None):
+        super().__init__(f"{query}: its product type, which --same-class keeps the results to, could not be told"
+                         + (f" ({why})" if why else ""))
+
+
+def _failed(record: dict[str, Any], exc: Exception) -> None:
+    """A query that cannot be used: said once, on stderr; --json keeps it as a record."""
+    record.update(error=str(exc), error_kind=exc.kind, results=[])
+    error(str(exc))
