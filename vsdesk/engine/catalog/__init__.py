@@ -135,12 +135,8 @@ from vsdesk.engine.catalog._errors import (
     CatalogStorageError,
 )
 from vsdesk.engine.catalog._ondisk import catalog_location
-from vsdesk.engine.catalog._store import (
-    Catalog,
-    CatalogInfo,
-    SkippedFile,
-    VectorSet,
-)
+from vsdesk.engine.catalog._index_contents import SkippedFile, VectorSet
+from vsdesk.engine.catalog._store import Catalog, CatalogInfo
 
 __all__ = [
     "added_folder_words",

@@ -62,9 +62,9 @@ from vsdesk.engine.catalog._scan import (
     is_within,
     scan_folders,
 )
+from vsdesk.engine.catalog._index_contents import SkippedFile
 from vsdesk.engine.catalog._store import (
     Catalog,
-    SkippedFile,
     catalog_location,
 )
 from vsdesk.engine.embedding import Embedder
