@@ -770,7 +770,7 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
 
 
 def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
-    from vsdesk.engine.catalog import _scan, _store
+    from vsdesk.engine.catalog import _catalog_folders, _scan
 
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder())
@@ -779,7 +779,7 @@ def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkey
     monkeypatch.setattr(_scan, "CHANGE_CHECK_BUDGET", 0.0)  # a slow network disk: out of time at once
     assert catalog.changed_folders() is None
     monkeypatch.undo()
-    monkeypatch.setattr(_store, "MAX_CHECKED_FOLDERS", 2)  # a tree of more folders than are checked
+    monkeypatch.setattr(_catalog_folders, "MAX_CHECKED_FOLDERS", 2)  # a tree of more folders than are checked
     assert catalog.changed_folders() is None
     monkeypatch.undo()
     with catalog.conn:
