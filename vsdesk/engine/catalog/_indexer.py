@@ -63,10 +63,8 @@ from vsdesk.engine.catalog._scan import (
     scan_folders,
 )
 from vsdesk.engine.catalog._index_contents import SkippedFile
-from vsdesk.engine.catalog._store import (
-    Catalog,
-    catalog_location,
-)
+from vsdesk.engine.catalog._ondisk import catalog_location
+from vsdesk.engine.catalog._store import Catalog
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import IMAGE_FORMATS, ImageError, load_image
 from vsdesk.engine.text import RESUMING, counted
