@@ -97,12 +97,14 @@ until ``version`` changes.
 """
 
 from vsdesk.engine.catalog._indexer import (
-    FoundElsewhere,
-    added_folder_words,
-    IndexReport,
     images_to_embed,
     index_catalog,
     is_being_indexed,
+)
+from vsdesk.engine.catalog._index_report import (
+    FoundElsewhere,
+    added_folder_words,
+    IndexReport,
     no_images_words,
 )
 from vsdesk.engine.catalog._scan import (
