@@ -1572,15 +1572,15 @@ def test_counting_a_model_switch_reads_no_file_the_index_has_as_it_is(photos, mo
     """Before a switch to a model with no vector in the catalog every file is a candidate, and
     each of the files of a size another shares was read in full to be hashed: on a big catalog
     most of them. The index's hash of a file unchanged since (size and time) is the same."""
-    from vsdesk.engine.catalog import _indexer
+    from vsdesk.engine.catalog import _file_reading
 
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder("old-v1"))
     first = sorted((photos / "a").iterdir())[0]
     shutil.copy(first, photos / "copy-of-first.jpg")  # (a new time: it must be read, and is one content)
     read = []
-    real_read = _indexer._read
-    monkeypatch.setattr(_indexer, "_read", lambda stat: (read.append(stat.path), real_read(stat))[1])
+    real_read = _file_reading._read
+    monkeypatch.setattr(_file_reading, "_read", lambda stat: (read.append(stat.path), real_read(stat))[1])
     count = images_to_embed(catalog, ["new-"])
     assert read == [str(photos / "copy-of-first.jpg")]
     monkeypatch.undo()
