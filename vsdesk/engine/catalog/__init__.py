@@ -96,8 +96,8 @@ We never write into the user's folders.
 until ``version`` changes.
 """
 
+from vsdesk.engine.catalog._embed_estimate import images_to_embed
 from vsdesk.engine.catalog._indexer import (
-    images_to_embed,
     index_catalog,
     is_being_indexed,
 )
