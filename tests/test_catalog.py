@@ -770,7 +770,7 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
 
 
 def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
-    from vsdesk.engine.catalog import _scan, _store
+    from vsdesk.engine.catalog import _catalog_folders, _scan
 
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder())
@@ -779,7 +779,7 @@ def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkey
     monkeypatch.setattr(_scan, "CHANGE_CHECK_BUDGET", 0.0)  # a slow network disk: out of time at once
     assert catalog.changed_folders() is None
     monkeypatch.undo()
-    monkeypatch.setattr(_store, "MAX_CHECKED_FOLDERS", 2)  # a tree of more folders than are checked
+    monkeypatch.setattr(_catalog_folders, "MAX_CHECKED_FOLDERS", 2)  # a tree of more folders than are checked
     assert catalog.changed_folders() is None
     monkeypatch.undo()
     with catalog.conn:
@@ -1572,15 +1572,15 @@ def test_counting_a_model_switch_reads_no_file_the_index_has_as_it_is(photos, mo
     """Before a switch to a model with no vector in the catalog every file is a candidate, and
     each of the files of a size another shares was read in full to be hashed: on a big catalog
     most of them. The index's hash of a file unchanged since (size and time) is the same."""
-    from vsdesk.engine.catalog import _indexer
+    from vsdesk.engine.catalog import _file_reading
 
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder("old-v1"))
     first = sorted((photos / "a").iterdir())[0]
     shutil.copy(first, photos / "copy-of-first.jpg")  # (a new time: it must be read, and is one content)
     read = []
-    real_read = _indexer._read
-    monkeypatch.setattr(_indexer, "_read", lambda stat: (read.append(stat.path), real_read(stat))[1])
+    real_read = _file_reading._read
+    monkeypatch.setattr(_file_reading, "_read", lambda stat: (read.append(stat.path), real_read(stat))[1])
     count = images_to_embed(catalog, ["new-"])
     assert read == [str(photos / "copy-of-first.jpg")]
     monkeypatch.undo()

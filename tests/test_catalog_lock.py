@@ -258,9 +258,9 @@ def test_an_open_in_the_process_holding_the_lock_neither_waits_nor_blames_anothe
     catalogs listed, a map computed), and a run may open it again itself: such an open does not
     wait for the lock (it would wait for its own holder, in vain), reads the index as it is,
     and leaves any change to the holder; a damaged index is said to be this process's run's."""
-    from vsdesk.engine.catalog import _store
+    from vsdesk.engine.catalog import _catalog_opening
 
-    monkeypatch.setattr(_store, "LOCK_PATIENCE", 5.0)  # so that a wait for the lock shows
+    monkeypatch.setattr(_catalog_opening, "LOCK_PATIENCE", 5.0)  # so that a wait for the lock shows
     a, _ = two_folders
 
     def in_this_thread_and_another(open_it) -> list:

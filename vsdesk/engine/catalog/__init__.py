@@ -96,13 +96,15 @@ We never write into the user's folders.
 until ``version`` changes.
 """
 
+from vsdesk.engine.catalog._embed_estimate import images_to_embed
 from vsdesk.engine.catalog._indexer import (
+    index_catalog,
+    is_being_indexed,
+)
+from vsdesk.engine.catalog._index_report import (
     FoundElsewhere,
     added_folder_words,
     IndexReport,
-    images_to_embed,
-    index_catalog,
-    is_being_indexed,
     no_images_words,
 )
 from vsdesk.engine.catalog._scan import (
@@ -135,12 +137,8 @@ from vsdesk.engine.catalog._errors import (
     CatalogStorageError,
 )
 from vsdesk.engine.catalog._ondisk import catalog_location
-from vsdesk.engine.catalog._store import (
-    Catalog,
-    CatalogInfo,
-    SkippedFile,
-    VectorSet,
-)
+from vsdesk.engine.catalog._index_contents import SkippedFile, VectorSet
+from vsdesk.engine.catalog._store import Catalog, CatalogInfo
 
 __all__ = [
     "added_folder_words",

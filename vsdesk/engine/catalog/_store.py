@@ -1,5 +1,8 @@
-"""One catalog (``Catalog``): opened, created or recovered, its settings changed under its lock,
-and what its index holds read (counts, skipped files, vectors, folders changed since indexed).
+"""One catalog (``Catalog``): its settings changed under its lock, its index's errors said
+(``_storage``), and what it says of itself (``info``). Its other parts: opened, created or
+recovered (``_catalog_opening``), what its index holds read (``_index_contents``: counts,
+skipped files, vectors), and its folders as the index knows them (``_catalog_folders``:
+changed since indexed, away).
 
 Its files on disk are ``_ondisk``'s, its lock ``_locking``'s, its errors ``_errors``'s; all the
 catalogs together (listed, removed) are ``_catalogs``'s, and an index run is ``_indexer``'s.
@@ -8,83 +11,35 @@ catalogs together (listed, removed) are ``_catalogs``'s, and an index run is ``_
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterator
 
-import numpy as np
-
-from vsdesk.engine import paths
+from vsdesk.engine.catalog._catalog_folders import CatalogFolders
+from vsdesk.engine.catalog._catalog_opening import CatalogOpening
 from vsdesk.engine.catalog._errors import (
-    CatalogBusy,
     CatalogError,
-    CatalogExists,
-    CatalogModeMismatch,
     CatalogNotFound,
     CatalogStorageError,
-    is_corruption,
-    no_such_catalog,
     storage_error,
 )
-from vsdesk.engine.catalog._leftovers import clear_removal_leftovers
-from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
+from vsdesk.engine.catalog._index_contents import IndexContents, VectorSet
+from vsdesk.engine.catalog._locking import LOCK_PATIENCE, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
     CONFIG_FILE,
     INDEX_FILE,
-    SCHEMA_VERSION,
-    TABLES,
-    catalog_location,
-    check_index_file,
-    connect_index,
-    is_damaged,
-    make_index,
-    missing_settings,
     on_read_only_disk,
     read_config,
-    settings_in_index,
-    short_note,
     write_json,
-    write_schema,
 )
 from vsdesk.engine.catalog._scan import (
-    MOUNT,
-    attached_away_kind,
-    away_folders,
-    changed_in_place,
-    changed_roots,
-    is_away,
     is_within,
-    listed_entries,
     why_not_a_folder,
 )
-from vsdesk.engine.text import counted, shown_path
-
-log = logging.getLogger(__name__)
-
-
-#: ``Catalog.changed_folders`` checks catalogs of this many folders at most (a stat each, ~5 us
-#: when cached: /usr's 15,000 took 75 ms), so a search is never slowed by a bigger tree; the
-#: time budget (``_scan.CHANGE_CHECK_BUDGET``) covers a slow disk.
-MAX_CHECKED_FOLDERS = 10_000
-
-
-class SkippedFile(NamedTuple):
-    path: str
-    kind: str
-    message: str
-
-
-class VectorSet(NamedTuple):
-    """Indexed images of a catalog in a fixed order (by path): row i of ``matrix`` is ``paths[i]``."""
-
-    paths: list[str]
-    labels: list[str | None]
-    matrix: np.ndarray  # (n, dim) float32, rows L2-normalised
+from vsdesk.engine.text import counted
 
 
 @dataclass(frozen=True)
@@ -110,7 +65,7 @@ class CatalogInfo:
     missing_without_images: tuple[str, ...] = ()
 
 
-class Catalog:
+class Catalog(CatalogOpening, IndexContents, CatalogFolders):
     """A named set of folders indexed with one mode. Use ``Catalog.open``/``create``, not the
     constructor. Thread-safe: one SQLite connection guarded by a lock."""
 
@@ -141,372 +96,9 @@ class Catalog:
             self.close()  # a file we cannot use is not held open (nor its disk kept busy)
             raise
 
-    # -- opening, creating, recovering ----------------------------------------------------
-
-    @classmethod
-    def create(cls, name: str, mode: str, folders=()) -> "Catalog":
-        from vsdesk.engine.modes import MODES
-
-        if mode not in MODES:
-            raise CatalogError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        location = catalog_location(name)
-        if (location / CONFIG_FILE).exists():
-            raise CatalogExists(f"a catalog named {name!r} already exists")
-        twin = next((c.name for c in paths.catalogs_dir().iterdir()
-                     if c.name.lower() == name.lower() and c.name != name), None)
-        if twin is not None:  # on a case-insensitive disk (macOS, Windows) they would be one folder
-            raise CatalogExists(f"a catalog named {twin!r} already exists; names differing only in case are one")
-        # A folder without settings (a crash right after mkdir, an interrupted remove) is taken
-        # over: a sound index in it is reconciled with the folders by the next run, and one of
-        # another mode has its vectors dropped on opening (see _claim_for_mode).
-        location.mkdir(parents=True, exist_ok=True)
-        clear_removal_leftovers()  # (what a crash mid-removal left: its space back)
-        config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
-        with lock_catalog(location, name, "it was not created", patience=LOCK_PATIENCE):
-            if (location / CONFIG_FILE).exists():  # made by another process meanwhile
-                raise CatalogExists(f"a catalog named {name!r} already exists")
-            write_json(location / CONFIG_FILE, config)
-        catalog = cls(location, config)
-        for folder in folders:
-            catalog.add_folder(folder)
-        return catalog
-
-    @classmethod
-    def open(cls, name: str) -> "Catalog":
-        location = catalog_location(name)
-        config_path = location / CONFIG_FILE
-        if not config_path.is_file():
-            if location.is_dir():
-                raise CatalogNotFound(missing_settings(name, location))
-            raise no_such_catalog(name)
-        note = None
-        try:
-            config = read_config(config_path)
-        except FileNotFoundError:  # removed by another process since it was looked for
-            raise no_such_catalog(name) from None
-        except OSError as exc:  # no permission, a disk error: says nothing about its content
-            raise storage_error(config_path, exc, name) from None
-        except ValueError as exc:
-            config, note = _rebuild_config(name, location, f"{exc}")
-        config["name"] = name
-        return cls(location, config, note)
-
-    @classmethod
-    def open_or_create(cls, name: str, mode: str, folders=(), only: bool = False) -> "Catalog":
-        """Open ``name`` (checking its mode) and add ``folders``, or create it. ``only``: the
-        catalog's folders become exactly ``folders``; others are forgotten (a sample catalog is
-        the sample folder of the installation that opens it, whichever else shares the data)."""
-        try:
-            catalog = cls.open(name)
-        except CatalogNotFound:
-            return cls.create(name, mode, folders)
-        if catalog.mode != mode:
-            catalog.close()
-            raise CatalogModeMismatch(
-                f"catalog {name!r} is indexed with mode {catalog.mode!r}, not {mode!r}; "
-                f"use --mode {catalog.mode} or another catalog name"
-            )
-        added = {catalog.add_folder(folder) for folder in folders}
-        if only:
-            for other in set(catalog.folders) - added:
-                catalog.remove_folder(other)
-        return catalog
-
     @property
     def index_path(self) -> Path:
         return self.location / INDEX_FILE
-
-    def _open_index(self) -> None:
-        """Open the index, and bring it in line with the catalog (``_settle``) under the
-        catalog's lock: a damaged file moved aside, another mode's vectors dropped, the model
-        noted. When another process holds the lock (an index run), nothing is changed: the
-        index is searched as it is (another mode's vectors left out, ``_foreign``), and the
-        change is made by whoever holds the lock next (``exclusive``). So too when this
-        process holds it (its run, mid-way, in another thread or ``Catalog``): it is not
-        waited for, and is left to that holder. Only the tables are made without the lock
-        (``_make_tables``), so that a new index can be read at all."""
-        with self._storage():
-            problem = self._connect_and_check()
-            if problem is None and not self.read_only:
-                self._make_tables()
-            if problem is None and (not self._unsettled() or self.read_only):
-                return self._note_kept()  # (a read-only index is searched as it is)
-            outcome = (f"its index file is damaged ({problem}): it is moved aside and rebuilt from the images "
-                       "then") if problem else ""
-            with contextlib.ExitStack() as held:
-                try:
-                    held.enter_context(lock_catalog(self.location, self.name, outcome, patience=LOCK_PATIENCE))
-                except CatalogBusy:
-                    if problem is not None:  # nothing to search: its next holder rebuilds it
-                        here = held_here(self.location)
-                        raise CatalogBusy(f"catalog {self.name!r}: its index file is damaged ({problem}), and "
-                                          f"{'this' if here else 'another'} vsdesk process is indexing it: try "
-                                          "again once it has finished (the index is then rebuilt from the "
-                                          "images)", here=here) from None
-                    return self._note_kept()
-                except CatalogStorageError:  # the lock file cannot be made: a read-only folder, a full disk
-                    if problem is not None:
-                        raise  # (its own words: what to do before the damaged file can be moved aside)
-                    return self._note_kept()  # searched as it is
-                if problem is not None:
-                    problem = self._connect_and_check()  # again: its last holder may have rebuilt it
-                if problem is not None:
-                    self._move_aside(problem)
-                    self._conn = self._connect()
-                if not self.read_only:
-                    self._settle()
-        self._note_kept()
-
-    def _connect_and_check(self) -> str | None:
-        """(Re)connect to the index; what is wrong with the file, if it is damaged."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        problem = check_index_file(self.index_path)
-        if problem is None:
-            try:
-                self._conn = self._connect()
-                problem = self._check_connection()
-            except sqlite3.Error as exc:
-                if not is_corruption(exc):
-                    raise  # locked, full, read-only ...: a sound file, left as it is
-                problem = f"the database cannot be read ({exc})"
-        return problem
-
-    def _note_kept(self) -> None:
-        """The recovery note kept in the index (with any from earlier opens); a read-only index,
-        or one found without its tables, keeps none."""
-        try:
-            self.recovered = short_note(self._meta("recovered")) or self.recovered
-        except CatalogError:
-            pass
-
-    def _unsettled(self) -> bool:
-        """Whether the index needs what ``_settle`` writes (its tables, its marks, another mode's
-        vectors dropped, a recovery note kept); sets ``_foreign``, which hides another mode's
-        vectors until they are dropped."""
-        from vsdesk.engine.modes import mode_of_vectors_key
-
-        tables = self._table_names()
-        if "meta" not in tables:
-            return True
-        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
-        stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
-        self._foreign = stored not in (None, self.mode)
-        return (not set(TABLES) <= tables or not {"schema", "version", "uid"} <= meta.keys()
-                or meta.get("mode") != self.mode or meta.get("model") != self.model or self._foreign
-                or bool(self._unsaved_note))
-
-    def _table_names(self) -> set[str]:
-        return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-
-    def _settle(self) -> None:
-        """Write what the index lacks (``_unsettled``); the caller holds the catalog's lock."""
-        self._make_tables()  # (after a damaged file was moved aside: a new one)
-        with self._lock, self._conn:
-            self._claim_for_mode()
-            self._mark_model()
-            if self._unsaved_note:
-                # Kept in the index until an index run completes: whoever opened the catalog
-                # first (`catalogs list`, the window's list), the next search or index run
-                # still says what happened.
-                self._conn.execute(
-                    "INSERT INTO meta VALUES ('recovered', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = value || '; ' || excluded.value",
-                    (self._unsaved_note,),
-                )
-        self._foreign, self._unsaved_note = False, None
-
-    def _make_tables(self) -> None:
-        """The index's tables and its schema, version and uid, where any is missing (a new
-        index): nothing a run could undo, so made without the catalog's lock. Written only
-        when missing: a write waits for another process's run to commit its batch."""
-        tables = self._table_names()
-        if set(TABLES) <= tables and self.conn.execute(
-                "SELECT COUNT(*) FROM meta WHERE key IN ('schema', 'version', 'uid')").fetchone()[0] == 3:
-            return
-        with self._lock, self._conn:
-            write_schema(self._conn)
-
-    def _claim_for_mode(self) -> None:
-        """Mark the index with the catalog's mode (catalog.json can be rebuilt from it). An index
-        of another mode was left by an earlier catalog of this name and taken over by ``create``:
-        its vectors are another model's and must never answer this catalog's searches, so they
-        go; its file rows stay, and the next run embeds those files again."""
-        from vsdesk.engine.modes import mode_of_vectors_key
-
-        meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('mode', 'embedder_key')"))
-        stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
-        if stored not in (None, self.mode):
-            self._conn.execute("DELETE FROM vectors")
-            self._conn.execute("DELETE FROM meta WHERE key IN ('embedder_key', 'dim')")
-            self._bump_version()
-        if meta.get("mode") != self.mode:
-            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('mode', ?)", (self.mode,))
-
-    def _mark_model(self) -> None:
-        """Keep the catalog's model (``set_model``) in the index too: catalog.json is rebuilt from it."""
-        stored = self._conn.execute("SELECT value FROM meta WHERE key = 'model'").fetchone()
-        if (stored[0] if stored else None) != self.model:
-            self._conn.execute("DELETE FROM meta WHERE key = 'model'")
-            if self.model is not None:
-                self._conn.execute("INSERT INTO meta VALUES ('model', ?)", (self.model,))
-
-    def forget_recovery(self) -> None:
-        """The note in ``recovered`` has been acted on: the index was rebuilt by a complete run."""
-        if self.recovered:
-            with self._lock, self._storage(), self.conn:
-                self.conn.execute("DELETE FROM meta WHERE key = 'recovered'")
-            self.recovered = None
-
-    @property
-    def unfinished(self) -> bool:
-        """True while an index run is under way, or when the last one stopped before the end
-        (cancelled, killed, a full disk): the catalog then holds the images indexed so far."""
-        return self._meta("unfinished") is not None
-
-    def mark_unfinished(self, unfinished: bool) -> None:
-        """Set by an index run as it starts, cleared as it completes: an interrupted run stays
-        told (``catalogs list``, the next search) until a run completes."""
-        with self._lock, self._storage(), self.conn:
-            if unfinished:
-                self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('unfinished', ?)",
-                                  (time.strftime("%Y-%m-%dT%H:%M:%S"),))
-            else:
-                self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
-
-    def note_folder_times(self, noted: list[tuple[str, str, int]], away: Iterable[str] = (),
-                          attached: Iterable[tuple[str, str, str]] = ()) -> None:
-        """Keep the folder times of a complete scan (``ScanResult.folder_times``), which
-        ``changed_folders`` compares with, and its linked folders and mount points
-        (``ScanResult.attached``), which tell later that a disk is away. The folders ``away`` in
-        that scan (roots missing, empty, not mounted; linked folders leading nowhere; mount
-        points left empty) keep what was noted before for them and the folders in them: their
-        entries were kept as they were, so a disk that comes back unchanged is not "changed",
-        and one still away is still told."""
-        away = list(away)
-        with self._lock, self._storage(), self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            for table, columns, rows in (
-                ("folder_times", "folder, root, mtime_ns", [(folder, root, mtime) for root, folder, mtime in noted]),
-                ("attached_folders", "folder, kind, root", [(folder, kind, root) for root, folder, kind in attached]),
-            ):
-                kept = [row for row in self.conn.execute(f"SELECT {columns} FROM {table}")
-                        if any(is_within(row[0], folder) for folder in away)] if away else []
-                for root in {root for root, _, _ in noted}:
-                    self.conn.execute(f"DELETE FROM {table} WHERE root = ?", (root,))
-                # The rows kept go in last: over the scan's AWAY of the same folder.
-                self.conn.executemany(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES (?, ?, ?)", rows + kept)
-                # Roots no longer in the catalog (removed folders) are forgotten.
-                roots = set(self.folders)
-                for (root,) in self.conn.execute(f"SELECT DISTINCT root FROM {table}").fetchall():
-                    if root not in roots:
-                        self.conn.execute(f"DELETE FROM {table} WHERE root = ?", (root,))
-
-    def attached_folders(self) -> list[tuple[str, str, str]]:
-        """(folder, kind, root) of the linked folders and mount points (kind ``LINK``, ``MOUNT``)
-        in the catalog's folders at its last complete index run (and those away since, kept):
-        by path. None noted for an index made before they were (nor a read-only one of then)."""
-        with self._lock:
-            try:
-                return self.conn.execute(
-                    "SELECT folder, kind, root FROM attached_folders ORDER BY folder, kind").fetchall()
-            except sqlite3.Error:  # a read-only index from before the table
-                return []
-
-    def away_folders(self) -> dict[str, str]:
-        """The catalog's folders that are away (``_scan.away_folders``: missing, a file now,
-        empty), then the linked folders and mount points in the others (``attached_folders``)
-        that are away now (``attached_away_kind``: a link leading nowhere, a mount point left
-        empty) and hold indexed files: each with its kind, one of ``AWAY_KINDS``. What an index
-        run would say in ``missing_folders``, for a search or the window to say; cheap (a
-        ``stat`` per linked folder and mount point, a look in the index for one away)."""
-        folders = self.folders
-        kinds = away_folders(folders)
-        for folder, kind, root in self.attached_folders():
-            if root not in folders or any(is_within(folder, other) for other in kinds):
-                continue  # (its root, or a linked folder it is in, is away: said as that)
-            away = attached_away_kind(folder, kind)
-            if away is not None and self.holds_files(folder):
-                kinds[folder] = away
-        return kinds
-
-    def holds_files(self, folder: str) -> bool:
-        """The index holds files inside ``folder`` (a range of the primary key: no full scan)."""
-        with self._lock, self._storage():
-            return self.conn.execute("SELECT 1 FROM files WHERE path > ? AND path < ? LIMIT 1",
-                                     _range_inside(folder)).fetchone() is not None
-
-    def folder_counts(self, folder: str) -> tuple[int, int]:
-        """(indexed images, skipped files) of ``folder``, one of the catalog's folders, as
-        ``counts`` counts the whole catalog: what ``remove_folder`` would forget (the window
-        says it before asking)."""
-        where = "(root = ? OR (path > ? AND path < ?))"  # as remove_folder picks them
-        params = (folder, *_range_inside(folder))
-        with self._lock, self._storage():
-            indexed = self.conn.execute(f"{_SEARCHED} AND {where}", (self.embedder_key, *params)).fetchone()[0]
-            skipped = self.conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'skipped' AND {where}",
-                                        params).fetchone()[0]
-            in_scan = self._scan_skipped(f"SELECT COUNT(*) FROM scan_skipped WHERE {where}", params)
-        return indexed, skipped + (in_scan[0][0] if in_scan else 0)
-
-    def changed_folders(self) -> list[str] | None:
-        """The catalog's folders in which images were added, removed, renamed or written over
-        since its last complete index run (folders away are left to ``is_away``). Cheap: a
-        ``stat`` per subfolder, a listing of those whose time moved (a name an index run leaves
-        out, such as ``.DS_Store``, is no change), then a ``stat`` per indexed file for as long
-        as its budget allows (``_scan.changed_roots``, ``_scan.changed_in_place``). None when it
-        cannot be told: an index from before the times were kept, a tree of folders too big or
-        too slow to check."""
-        with self._lock:
-            try:
-                noted = self.conn.execute("SELECT root, folder, mtime_ns FROM folder_times LIMIT ?",
-                                          (MAX_CHECKED_FOLDERS + 1,)).fetchall()
-            except sqlite3.Error:  # a read-only index from before the table: nothing to compare with
-                return None
-        if len(noted) > MAX_CHECKED_FOLDERS:
-            return None
-        roots = [f for f in self.folders if not is_away(f)]
-        mounts = [folder for folder, kind, _ in self.attached_folders() if kind == MOUNT]
-        changed = changed_roots(noted, roots, same_entries=self._holds_as_indexed, mounts=mounts)
-        if changed is None:
-            return None
-        rest = set(roots) - set(changed)
-        written_over = self._changed_in_place(rest) if rest else set()
-        return [root for root in roots if root in changed or root in written_over]
-
-    def _holds_as_indexed(self, root: str, folder: str, deadline: float) -> bool:
-        """Whether ``folder`` (in catalog folder ``root``) holds what the last complete run found
-        there of what a run takes up: the same images (same size and time) and subfolders. Its
-        time moved, so something came or went: if not these, a name a run leaves out. A labels
-        file at a catalog folder's top may have been written again: that is not known cheaply.
-        Not known by ``deadline`` either (a huge folder, a slow disk): then it is a change."""
-        try:
-            listed = listed_entries(folder, deadline)
-        except OSError:  # (TimeoutError too)
-            return False
-        if listed.labels_file and folder == root:
-            return False
-        start = len(folder.rstrip(os.sep) + os.sep)  # where a name starts in a path inside it
-        in_files, in_times = _directly_in("path", folder), _directly_in("folder", folder)
-        try:
-            with self._lock:
-                images = {path[start:]: (size, mtime) for path, size, mtime in self.conn.execute(
-                    f"SELECT path, size, mtime_ns FROM files WHERE {in_files[0]}", in_files[1])}
-                folders = {found[start:] for (found,) in self.conn.execute(
-                    f"SELECT folder FROM folder_times WHERE {in_times[0]}", in_times[1])}
-        except sqlite3.Error:
-            return False
-        return listed.images == images and listed.folders == folders
-
-    def _changed_in_place(self, roots: set[str]) -> set[str]:
-        """Of ``roots``, those with an indexed file written over or touched (``changed_in_place``)."""
-        try:
-            with self._lock:
-                rows = self.conn.execute("SELECT root, path, size, mtime_ns FROM files")
-                return changed_in_place(row for row in rows if row[0] in roots)
-        except sqlite3.Error:
-            return set()
 
     @contextlib.contextmanager
     def _storage(self):
@@ -532,70 +124,6 @@ class Catalog:
             return False
         except (OSError, ValueError):
             return True  # cannot be told: not said to be removed
-
-    def _connect(self) -> sqlite3.Connection:
-        make_index(self.index_path)  # (a new one whole: never an empty file another process sees)
-        conn, self.read_only = connect_index(self.index_path)
-        return conn
-
-    def _check_connection(self) -> str | None:
-        assert self._conn is not None
-        row = self._conn.execute("PRAGMA quick_check").fetchone()
-        if not row or row[0] != "ok":
-            # SQLite's answer can be a hundred lines (a line per bad page): for the log, not for
-            # the message, which the window and `catalogs list` show.
-            log.info("catalog %r: %s failed its integrity check:\n%s", self.name, self.index_path,
-                     row[0] if row else "no answer")
-            return "the database failed its integrity check"
-        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and not {"meta", "files", "vectors"} <= tables:
-            return "the database does not hold a vsdesk index"
-        if "meta" in tables:
-            schema = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if schema and int(schema[0]) > SCHEMA_VERSION:
-                raise CatalogError(
-                    f"catalog {self.name!r} was written by a newer vsdesk (index schema {schema[0]})"
-                )
-        return None
-
-    def _move_aside(self, problem: str) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except sqlite3.Error:
-                pass
-            self._conn = None
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        moved = self.location / f"{INDEX_FILE}.damaged-{stamp}"
-        n = 1
-        while moved.exists():
-            moved = self.location / f"{INDEX_FILE}.damaged-{stamp}-{n}"
-            n += 1
-        os.replace(self.index_path, moved)
-        for suffix in ("-wal", "-shm"):
-            side = Path(str(self.index_path) + suffix)
-            if side.exists():
-                os.replace(side, Path(str(moved) + suffix))
-        self._prune_damaged(keep=3)
-        # (info: the log keeps it; the command line and the window say ``recovered``)
-        log.info("catalog %r: the index file was damaged (%s); moved to %s", self.name, problem, moved)
-        self.recovered = self._unsaved_note = (
-            f"catalog {self.name!r}: the index file was damaged; it was moved to {moved} and the catalog "
-            "is indexed again from its images (nothing of your files is lost)"
-        )
-
-    def _prune_damaged(self, keep: int) -> None:
-        """Damaged index copies are kept for a look, the last few only: each is as big as the
-        index, and the catalog is rebuilt from the images (which are never touched)."""
-        copies = sorted(self.location.glob(f"{INDEX_FILE}.damaged-*"), key=lambda p: p.stat().st_mtime)
-        stems = list(dict.fromkeys(str(p).removesuffix("-wal").removesuffix("-shm") for p in copies))
-        for stem in stems[:-keep]:
-            if not is_damaged(Path(stem)):
-                # Never delete an index that reads fine: older vsdesk versions moved sound
-                # indexes aside on a full disk or a lock, and such a copy may be the only one.
-                continue
-            for suffix in ("", "-wal", "-shm"):
-                Path(stem + suffix).unlink(missing_ok=True)
 
     def close(self) -> None:
         with self._lock:
@@ -756,139 +284,6 @@ class Catalog:
             ("index", self.index_path)
         return what, path, not on_read_only_disk(path)
 
-    # -- what is stored ---------------------------------------------------------------------
-
-    def _meta(self, key: str) -> str | None:
-        with self._lock, self._storage():
-            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    @property
-    def version(self) -> int:
-        """Increases with every committed change to the indexed set (files, labels, vectors)."""
-        return int(self._meta("version") or 0)
-
-    @property
-    def uid(self) -> str:
-        """Unique per index file (a rebuilt index gets a new one); with ``version`` it keys caches."""
-        return self._meta("uid") or ""
-
-    @property
-    def embedder_key(self) -> str | None:
-        """The ``Embedder.key`` the catalog was last indexed with (None while it holds another
-        mode's vectors, not dropped yet: see ``_open_index``)."""
-        return None if self._foreign else self._meta("embedder_key")
-
-    @property
-    def dim(self) -> int | None:
-        value = None if self._foreign else self._meta("dim")
-        return int(value) if value else None
-
-    def _bump_version(self) -> None:
-        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
-
-    def counts(self) -> tuple[int, int]:
-        """(indexed images, skipped files): those the last index run reported as skipped, the
-        ones its scan passed over (``note_scan_skipped``) too. An image is indexed when it has
-        a vector of the catalog's model (``embedder_key``): the rows ``vectors()`` searches. A
-        run switching models that stopped midway leaves entries without one, not counted."""
-        with self._lock, self._storage():
-            indexed = self.conn.execute(_SEARCHED, (self.embedder_key,)).fetchone()[0]
-            skipped = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'skipped'").fetchone()[0]
-            in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
-        return indexed, skipped + (in_scan[0][0] if in_scan else 0)
-
-    def restore_key(self, key: str | None, dim: int | None) -> bool:
-        """Make ``key`` (and ``dim``) the catalog's model again, after a run that switched to
-        another model was cancelled: the old model's vectors are still there (they go only at the
-        end of a complete run), so its images are searched again, all of them. Whether the
-        catalog is whole with it (every image has a vector of ``key``): then it is no longer
-        said unfinished."""
-        self.check_writable()
-        with self._lock, self._storage(), self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            for name, value in (("embedder_key", key), ("dim", None if dim is None else str(int(dim)))):
-                if value is None:
-                    self.conn.execute("DELETE FROM meta WHERE key = ?", (name,))
-                else:
-                    self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
-            self._bump_version()  # what is searched changed
-            searched = self.conn.execute(_SEARCHED, (key,)).fetchone()[0]
-            entries = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'ok'").fetchone()[0]
-            whole = searched == entries
-            if whole:
-                self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
-        return whole
-
-    def skipped(self) -> list[SkippedFile]:
-        """Every file (or folder) the catalog could not index, with why, by path."""
-        with self._lock, self._storage():
-            rows = self.conn.execute(
-                "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped'"
-            ).fetchall()
-            rows += self._scan_skipped("SELECT path, kind, message FROM scan_skipped")
-        return sorted(SkippedFile(*row) for row in rows)
-
-    def _scan_skipped(self, query: str, params: tuple = ()) -> list[tuple]:
-        """``query`` on ``scan_skipped``; nothing from a read-only index made before it."""
-        try:
-            return self.conn.execute(query, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "no such table" not in str(exc):  # (not added on opening a read-only index)
-                raise
-            return []
-
-    def note_scan_skipped(self, skipped: Iterable[SkippedFile]) -> None:
-        """Keep what an index run's scan skipped without an entry in ``files`` (a name that is
-        not UTF-8, a format vsdesk cannot read, a file or folder that cannot be listed), in
-        place of what the run before noted, so that ``counts`` and ``skipped`` say what the
-        run said."""
-        roots = self.folders
-        # (a name not UTF-8 as text: SQLite stores no lone surrogates)
-        rows = sorted({(shown_path(item.path), next((root for root in roots if is_within(item.path, root)), ""),
-                        item.kind, item.message) for item in skipped})
-        with self._lock, self._storage(), self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            if self.conn.execute("SELECT path, root, kind, message FROM scan_skipped ORDER BY path, root, kind, "
-                                 "message").fetchall() == rows:
-                return  # (the catalog's version unchanged: nothing changed)
-            self.conn.execute("DELETE FROM scan_skipped")
-            self.conn.executemany("INSERT OR REPLACE INTO scan_skipped VALUES (?, ?, ?, ?)", rows)
-            self._bump_version()
-
-    def vectors(self) -> VectorSet:
-        """All indexed images (sorted by path) with their vectors; cached until ``version`` changes."""
-        return self._load_vectors()[0]
-
-    def hashes(self) -> list[str]:
-        """Content SHA-256 of each row of ``vectors()`` (same order)."""
-        return self._load_vectors()[1]
-
-    def _load_vectors(self) -> tuple[VectorSet, list[str]]:
-        with self._lock:
-            version = self.version
-            cached = self._vectors_cache
-            if cached is not None and cached[0] == version:
-                return cached[1], cached[2]
-            key, dim = self.embedder_key, self.dim
-            with self._storage():
-                rows = self.conn.execute(
-                    "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
-                    "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
-                    "WHERE f.status = 'ok' ORDER BY f.path",
-                    (key,),
-                ).fetchall()
-        if rows and dim:
-            matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(len(rows), dim)
-            matrix = matrix.astype(np.float32)  # own, writable, native order
-        else:
-            matrix = np.zeros((0, dim or 0), np.float32)
-        result = VectorSet([r[0] for r in rows], [r[1] for r in rows], matrix)
-        hashes = [r[2] for r in rows]
-        with self._lock:
-            self._vectors_cache = (version, result, hashes)
-        return result, hashes
-
     def info(self) -> CatalogInfo:
         from vsdesk.engine.catalog._indexer import is_being_indexed  # it imports this module
 
@@ -898,61 +293,6 @@ class Catalog:
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
                            **away_fields(self.away_folders(), self))
-
-
-#: The images searched: entries with a vector of the key given (as ``vectors()`` joins them).
-_SEARCHED = ("SELECT COUNT(*) FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
-             "WHERE f.status = 'ok'")
-
-
-def _directly_in(column: str, folder: str) -> tuple[str, tuple]:
-    """(A WHERE clause, its parameters) for the paths in ``column`` directly in ``folder``, not
-    deeper: the folder's range of the primary key (an index's range), no separator after it."""
-    prefix, after = _range_inside(folder)
-    return (f"{column} > ? AND {column} < ? AND instr(substr({column}, ?), ?) = 0",
-            (prefix, after, len(prefix) + 1, os.sep))  # (substr counts from 1)
-
-
-def _range_inside(folder: str) -> tuple[str, str]:
-    """(``folder`` + separator, the first string past every path inside it): the paths inside
-    it, at any depth, are those strictly between the two (a range of the primary key)."""
-    prefix = folder.rstrip(os.sep) + os.sep
-    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
-
-
-def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
-    """Settings for catalog ``name`` whose catalog.json is damaged, from its sound index: the
-    folders its images were indexed from, and the mode (and model) the index is marked with,
-    or that its vectors' key tells. Raises ``CatalogError`` when they cannot be told reliably:
-    nothing is guessed, and the damaged file is left as it is."""
-    config_path = location / CONFIG_FILE
-    mode, model, folders = settings_in_index(location / INDEX_FILE)
-    if mode is None or not folders:
-        listed = "".join(f"\n    {folder}" for folder in folders)
-        raise CatalogError(
-            f"catalog {name!r}: its settings file {config_path} is damaged ({damage}). Your images are "
-            f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
-            + (f"; its images were indexed from:{listed}" if listed else "")
-        )
-    config = {"name": name, "mode": mode, "folders": folders, "created": time.time()}
-    if model is not None:
-        config["model"] = model
-    told = f"mode {mode}{f', model {model}' if model else ''}, folders {', '.join(folders)}"
-    try:
-        with lock_catalog(location, name, patience=LOCK_PATIENCE):  # a change of the catalog
-            moved = location / f"{CONFIG_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
-            try:
-                os.replace(config_path, moved)  # kept for a look: it is small
-            except OSError as exc:
-                raise storage_error(config_path, exc, name) from None
-            write_json(config_path, config)
-    except CatalogBusy:  # searched with the settings read from the index; the file left for later
-        who = "this" if held_here(location) else "another"  # (an index run in another of its threads)
-        return config, (f"catalog {name!r}: its settings file is damaged ({damage}); they were read from the "
-                        f"index ({told}), and the file is rebuilt once {who} vsdesk process has finished "
-                        "indexing the catalog")
-    return config, f"catalog {name!r}: its settings file was damaged ({damage}; moved to {moved}) and was rebuilt " \
-                   f"from the index: {told}"
 
 
 def away_fields(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:

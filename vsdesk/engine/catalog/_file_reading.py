@@ -1,0 +1,121 @@
+"""One image file as an index run reads it: its entry in the index (``_Row``), compared with
+the file the scan found (``_unchanged``), and read, hashed and decoded in a pool thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from typing import Container
+
+import numpy as np
+
+from vsdesk.engine.catalog._scan import FileStat
+from vsdesk.engine.embedding import Embedder
+from vsdesk.engine.imageio import ImageError, load_image
+
+
+#: The size a changed file is decoded at to tell, before the model is loaded, whether it is an
+#: image at all (JPEG decoding skips the detail beyond it: quick; a cut-short file still fails).
+_CHECK_DECODE_SIZE = 224
+
+
+@dataclass
+class _Row:
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    label: str | None
+    status: str
+    kind: str | None = None
+    message: str | None = None
+
+    def values(self) -> tuple:
+        return (self.path, self.root, self.size, self.mtime_ns, self.sha256, self.label,
+                self.status, self.kind, self.message)
+
+
+def _index_rows(conn: sqlite3.Connection) -> dict[str, _Row]:
+    """Every entry of the index, by path."""
+    return {r[0]: _Row(*r) for r in conn.execute(
+        "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
+
+
+def _unchanged(row: _Row | None, stat: FileStat, known: Container[str]) -> bool:
+    """Whether a run leaves the file found at ``stat.path`` as the index holds it (``row``): the
+    same size and time, and skipped then (for the reason kept), or its content has a vector in
+    ``known`` (the run's model's). Else the run reads it (``_Plan.todo``)."""
+    return _same_stat(row, stat) and (row.status == "skipped" or row.sha256 in known)
+
+
+def _same_stat(row: _Row | None, stat: FileStat) -> bool:
+    """Whether the file at ``stat.path`` has the size and time its index entry ``row`` noted."""
+    return row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns
+
+
+def _settle(stat: FileStat, known: frozenset[str], skips: dict[str, _Row]) -> _Row | None:
+    """In a pool thread: the row of a changed file if it can be had without the model (a known
+    content hash, the same bytes as an earlier skip (``skips``, by hash), or a file that
+    cannot be read or decoded), else None."""
+    row, data = _read(stat)
+    if data is None:
+        return row  # unreadable: skipped, whatever the model
+    row.sha256 = hashlib.sha256(data).hexdigest()
+    if row.sha256 in known:
+        return row
+    old = skips.get(row.sha256)
+    if old is not None:  # the same bytes fail to decode the same way
+        row.status, row.kind, row.message = "skipped", old.kind, old.message
+        return row
+    # A file that does not decode (an image written over by a cut-short one) needs no model:
+    # loading it (seconds) to embed nothing was the cost. (Decoded again, at the model's size,
+    # by ``_process`` when some other file needs the model: only the few in flight twice.)
+    try:
+        load_image(data, min_size=_CHECK_DECODE_SIZE)
+    except ImageError as exc:
+        row.status, row.kind, row.message = "skipped", exc.kind, exc.reason
+        return row
+    return None
+
+
+def _read(stat: FileStat) -> tuple[_Row, bytes | None]:
+    """The file's row and its bytes; None and a skipped row when it cannot be read."""
+    row = _Row(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok")
+    try:
+        with open(stat.path, "rb") as fp:
+            return row, fp.read()
+    except OSError as exc:
+        row.status, row.kind = "skipped", "unreadable"
+        row.message = ("permission denied: the file cannot be read" if isinstance(exc, PermissionError)
+                       else f"the file cannot be read ({exc.strerror or exc})")
+        return row, None
+
+
+def _read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,
+                      decode_size: int | None) -> tuple[_Row, np.ndarray | None]:
+    """In a pool thread: read, hash and (unless the hash is known) decode + preprocess."""
+    row, data = _read(stat)
+    if data is None:
+        return row, None
+    row.sha256 = hashlib.sha256(data).hexdigest()
+    if row.sha256 in known:
+        return row, None
+    try:
+        image = load_image(data, min_size=decode_size)
+        array = np.asarray(embedder.preprocess(image))
+    except ImageError as exc:
+        row.status, row.kind, row.message = "skipped", exc.kind, exc.reason
+        return row, None
+    except Exception as exc:  # noqa: BLE001 - a model's preprocess failing on one odd image
+        row.status, row.kind, row.message = "skipped", "unusable", f"cannot be prepared for the model ({exc})"
+        return row, None
+    return row, array
+
+
+def _hash_of(stat: FileStat) -> str | None:
+    """The file's content hash, read; None when it cannot be read."""
+    _row, data = _read(stat)
+    return None if data is None else hashlib.sha256(data).hexdigest()

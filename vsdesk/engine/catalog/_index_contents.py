@@ -1,0 +1,185 @@
+"""What a catalog's index holds, read (``Catalog``'s part, ``IndexContents``): its marks
+(version, uid, the model's key, unfinished), its counts, the files it skipped and its vectors.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Iterable, NamedTuple
+
+import numpy as np
+
+from vsdesk.engine.catalog._scan import is_within
+from vsdesk.engine.text import shown_path
+
+
+class SkippedFile(NamedTuple):
+    path: str
+    kind: str
+    message: str
+
+
+class VectorSet(NamedTuple):
+    """Indexed images of a catalog in a fixed order (by path): row i of ``matrix`` is ``paths[i]``."""
+
+    paths: list[str]
+    labels: list[str | None]
+    matrix: np.ndarray  # (n, dim) float32, rows L2-normalised
+
+
+class IndexContents:
+    """What ``Catalog``'s index holds, read (and its marks and skipped files noted); its
+    connection, lock and errors (``_storage``) are ``Catalog``'s."""
+
+    def _meta(self, key: str) -> str | None:
+        with self._lock, self._storage():
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @property
+    def version(self) -> int:
+        """Increases with every committed change to the indexed set (files, labels, vectors)."""
+        return int(self._meta("version") or 0)
+
+    @property
+    def uid(self) -> str:
+        """Unique per index file (a rebuilt index gets a new one); with ``version`` it keys caches."""
+        return self._meta("uid") or ""
+
+    @property
+    def embedder_key(self) -> str | None:
+        """The ``Embedder.key`` the catalog was last indexed with (None while it holds another
+        mode's vectors, not dropped yet: see ``_open_index``)."""
+        return None if self._foreign else self._meta("embedder_key")
+
+    @property
+    def dim(self) -> int | None:
+        value = None if self._foreign else self._meta("dim")
+        return int(value) if value else None
+
+    @property
+    def unfinished(self) -> bool:
+        """True while an index run is under way, or when the last one stopped before the end
+        (cancelled, killed, a full disk): the catalog then holds the images indexed so far."""
+        return self._meta("unfinished") is not None
+
+    def mark_unfinished(self, unfinished: bool) -> None:
+        """Set by an index run as it starts, cleared as it completes: an interrupted run stays
+        told (``catalogs list``, the next search) until a run completes."""
+        with self._lock, self._storage(), self.conn:
+            if unfinished:
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('unfinished', ?)",
+                                  (time.strftime("%Y-%m-%dT%H:%M:%S"),))
+            else:
+                self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
+
+    def _bump_version(self) -> None:
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+
+    def counts(self) -> tuple[int, int]:
+        """(indexed images, skipped files): those the last index run reported as skipped, the
+        ones its scan passed over (``note_scan_skipped``) too. An image is indexed when it has
+        a vector of the catalog's model (``embedder_key``): the rows ``vectors()`` searches. A
+        run switching models that stopped midway leaves entries without one, not counted."""
+        with self._lock, self._storage():
+            indexed = self.conn.execute(_SEARCHED, (self.embedder_key,)).fetchone()[0]
+            skipped = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'skipped'").fetchone()[0]
+            in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
+        return indexed, skipped + (in_scan[0][0] if in_scan else 0)
+
+    def restore_key(self, key: str | None, dim: int | None) -> bool:
+        """Make ``key`` (and ``dim``) the catalog's model again, after a run that switched to
+        another model was cancelled: the old model's vectors are still there (they go only at the
+        end of a complete run), so its images are searched again, all of them. Whether the
+        catalog is whole with it (every image has a vector of ``key``): then it is no longer
+        said unfinished."""
+        self.check_writable()
+        with self._lock, self._storage(), self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for name, value in (("embedder_key", key), ("dim", None if dim is None else str(int(dim)))):
+                if value is None:
+                    self.conn.execute("DELETE FROM meta WHERE key = ?", (name,))
+                else:
+                    self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+            self._bump_version()  # what is searched changed
+            searched = self.conn.execute(_SEARCHED, (key,)).fetchone()[0]
+            entries = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'ok'").fetchone()[0]
+            whole = searched == entries
+            if whole:
+                self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
+        return whole
+
+    def skipped(self) -> list[SkippedFile]:
+        """Every file (or folder) the catalog could not index, with why, by path."""
+        with self._lock, self._storage():
+            rows = self.conn.execute(
+                "SELECT path, error_kind, error_message FROM files WHERE status = 'skipped'"
+            ).fetchall()
+            rows += self._scan_skipped("SELECT path, kind, message FROM scan_skipped")
+        return sorted(SkippedFile(*row) for row in rows)
+
+    def _scan_skipped(self, query: str, params: tuple = ()) -> list[tuple]:
+        """``query`` on ``scan_skipped``; nothing from a read-only index made before it."""
+        try:
+            return self.conn.execute(query, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):  # (not added on opening a read-only index)
+                raise
+            return []
+
+    def note_scan_skipped(self, skipped: Iterable[SkippedFile]) -> None:
+        """Keep what an index run's scan skipped without an entry in ``files`` (a name that is
+        not UTF-8, a format vsdesk cannot read, a file or folder that cannot be listed), in
+        place of what the run before noted, so that ``counts`` and ``skipped`` say what the
+        run said."""
+        roots = self.folders
+        # (a name not UTF-8 as text: SQLite stores no lone surrogates)
+        rows = sorted({(shown_path(item.path), next((root for root in roots if is_within(item.path, root)), ""),
+                        item.kind, item.message) for item in skipped})
+        with self._lock, self._storage(), self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            if self.conn.execute("SELECT path, root, kind, message FROM scan_skipped ORDER BY path, root, kind, "
+                                 "message").fetchall() == rows:
+                return  # (the catalog's version unchanged: nothing changed)
+            self.conn.execute("DELETE FROM scan_skipped")
+            self.conn.executemany("INSERT OR REPLACE INTO scan_skipped VALUES (?, ?, ?, ?)", rows)
+            self._bump_version()
+
+    def vectors(self) -> VectorSet:
+        """All indexed images (sorted by path) with their vectors; cached until ``version`` changes."""
+        return self._load_vectors()[0]
+
+    def hashes(self) -> list[str]:
+        """Content SHA-256 of each row of ``vectors()`` (same order)."""
+        return self._load_vectors()[1]
+
+    def _load_vectors(self) -> tuple[VectorSet, list[str]]:
+        with self._lock:
+            version = self.version
+            cached = self._vectors_cache
+            if cached is not None and cached[0] == version:
+                return cached[1], cached[2]
+            key, dim = self.embedder_key, self.dim
+            with self._storage():
+                rows = self.conn.execute(
+                    "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
+                    "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+                    "WHERE f.status = 'ok' ORDER BY f.path",
+                    (key,),
+                ).fetchall()
+        if rows and dim:
+            matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(len(rows), dim)
+            matrix = matrix.astype(np.float32)  # own, writable, native order
+        else:
+            matrix = np.zeros((0, dim or 0), np.float32)
+        result = VectorSet([r[0] for r in rows], [r[1] for r in rows], matrix)
+        hashes = [r[2] for r in rows]
+        with self._lock:
+            self._vectors_cache = (version, result, hashes)
+        return result, hashes
+
+
+#: The images searched: entries with a vector of the key given (as ``vectors()`` joins them).
+_SEARCHED = ("SELECT COUNT(*) FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+             "WHERE f.status = 'ok'")
