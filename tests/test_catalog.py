@@ -1586,3 +1586,31 @@ def test_counting_a_model_switch_reads_no_file_the_index_has_as_it_is(photos, mo
     monkeypatch.undo()
     assert count == [index_catalog(catalog, HistogramEmbedder("new-v1")).embedded]
     catalog.close()
+
+
+def test_a_temp_index_left_by_a_crash_is_cleared_by_the_next_run_and_nothing_else(photos):
+    """``make_index`` builds a new index under a temp name and links it into place: a crash
+    before the temp name was removed (or mid-way) left a file as big as an index in the
+    catalog's folder until the catalog was removed."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    location = catalog.location
+    linked = location / f".tmp-{'a' * 32}-index.sqlite"  # killed after the link: a name of the index
+    os.link(catalog.index_path, linked)
+    stale = [location / f".tmp-{'b' * 32}-index.sqlite{suffix}" for suffix in ("", "-wal")]  # killed mid-way
+    for path in stale:
+        path.write_bytes(b"half an index")
+        os.utime(path, (1, 1))
+    fresh = location / f".tmp-{'c' * 32}-index.sqlite"  # another process making one just now
+    fresh.write_bytes(b"being made")
+    not_ours = [location / ".tmp-notes-index.sqlite", location / f".tmp-{'d' * 32}-index.sqlite.bak"]
+    for path in not_ours:
+        path.write_bytes(b"the user's")
+        os.utime(path, (1, 1))
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.indexed == 12 and report.unchanged == 12
+    assert not linked.exists() and not any(path.exists() for path in stale)
+    assert fresh.exists() and all(path.read_bytes() == b"the user's" for path in not_ours)
+    catalog.close()
+    with Catalog.open("mine") as again:
+        assert again.counts()[0] == 12  # the index itself is whole

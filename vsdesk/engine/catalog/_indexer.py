@@ -22,7 +22,7 @@ from vsdesk.engine.catalog._errors import (
 from vsdesk.engine.catalog._index_report import IndexReport
 from vsdesk.engine.catalog._index_run import _check_mode, _Indexer
 from vsdesk.engine.catalog._locking import lock_catalog
-from vsdesk.engine.catalog._ondisk import catalog_location
+from vsdesk.engine.catalog._ondisk import catalog_location, clear_made_index_leftovers
 from vsdesk.engine.catalog._scan import is_within
 from vsdesk.engine.catalog._store import Catalog
 from vsdesk.engine.embedding import Embedder
@@ -89,6 +89,7 @@ def index_catalog(
     start = time.perf_counter()
     try:
         with catalog.exclusive(outcome=""):
+            clear_made_index_leftovers(catalog.location)  # (what a crash making the index left)
             joined = _add_folders(catalog, add_folders, report)
             if keep_model is not _UNCHANGED:
                 catalog.set_model(keep_model)

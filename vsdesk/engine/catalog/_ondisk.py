@@ -20,6 +20,8 @@ import json
 import os
 import re
 import sqlite3
+import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -155,7 +157,7 @@ def make_index(path: Path) -> None:
     folder, a full disk), nothing is done: connecting says why, in words."""
     if path.exists():
         return
-    made = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")  # (one of our files: removed with the catalog)
+    made = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")  # (``MADE_INDEX_RE``: removed with the catalog)
     try:
         conn = sqlite3.connect(made, isolation_level=None)
         try:
@@ -173,6 +175,41 @@ def make_index(path: Path) -> None:
                 Path(f"{made}{suffix}").unlink(missing_ok=True)
             except OSError:
                 pass
+
+
+#: The names ``make_index`` builds a new index under (with its -wal and -shm): only these are
+#: ever cleared as a crash's leftovers (``clear_made_index_leftovers``).
+MADE_INDEX_RE = re.compile(r"\.tmp-[0-9a-f]{32}-" + re.escape(INDEX_FILE) + r"(-wal|-shm)?")
+#: Seconds after which a temp index that is not linked into place is a crash's leftover, not
+#: one another process is making now (that takes milliseconds).
+MADE_INDEX_AGE = 60.0
+
+
+def clear_made_index_leftovers(location: Path) -> list[Path]:
+    """Delete the temp files a crash in ``make_index`` left in the catalog folder ``location``
+    (killed between linking the index into place and removing its temp name, or mid-way): each
+    is as big as an index, and stayed until the catalog was removed. Only files named exactly
+    as ``make_index`` names them; a name of the index itself (linked, not yet unlinked) at any
+    time, another only once it is ``MADE_INDEX_AGE`` old: ``make_index`` runs without the
+    catalog's lock, and a new one of another process is never taken. The caller holds the
+    catalog's lock. Returns the files deleted; one that cannot be is tried again next time."""
+    index = location / INDEX_FILE
+    deleted = []
+    try:
+        entries = [entry for entry in location.iterdir() if MADE_INDEX_RE.fullmatch(entry.name)]
+    except OSError:
+        return deleted
+    for entry in entries:
+        try:
+            st = entry.lstat()
+            linked = index.exists() and os.path.samestat(st, index.stat())
+            if not stat.S_ISREG(st.st_mode) or not (linked or time.time() - st.st_mtime > MADE_INDEX_AGE):
+                continue
+            entry.unlink()
+        except OSError:
+            continue
+        deleted.append(entry)
+    return deleted
 
 
 def read_config(path: Path) -> dict:
