@@ -1614,3 +1614,38 @@ def test_a_temp_index_left_by_a_crash_is_cleared_by_the_next_run_and_nothing_els
     catalog.close()
     with Catalog.open("mine") as again:
         assert again.counts()[0] == 12  # the index itself is whole
+
+
+def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_path):
+    """``photos/cover.jpg -> usb/covers/cover.jpg``: the disk unplugged, the link was taken for
+    a broken one: its entry dropped, and the image embedded again once the disk was back (a
+    linked folder away keeps its entries). A link whose folder is there and file gone is broken."""
+    usb = tmp_path / "usb"
+    (usb / "covers").mkdir(parents=True)
+    for src in clothing_images(2, start=40):
+        shutil.copy(src, usb / "covers" / src.name)
+    first, second = sorted((usb / "covers").iterdir())
+    os.symlink(first, photos / "cover.jpg")
+    os.symlink(second, photos / "a" / "back.jpg")
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 14
+    usb.rename(tmp_path / "unplugged")
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.indexed, report.kept, report.skipped) == (0, 14, 2, [])
+    assert sorted((away.path, away.kind) for away in report.missing_folders) == [
+        (str(photos / "a" / "back.jpg"), "missing-folder"), (str(photos / "cover.jpg"), "missing-folder")]
+    assert all(f"the link leads to {usb / 'covers'}" in away.message and away.message.endswith(
+        "its index entries are kept") for away in report.missing_folders)
+    (tmp_path / "unplugged").rename(usb)  # plugged in again, unchanged
+    emb = HistogramEmbedder()
+    back = index_catalog(catalog, emb)
+    assert (back.unchanged, back.added, back.embedded, emb.calls, back.missing_folders) == (14, 0, 0, 0, [])
+    second.unlink()  # its folder there, the file gone: broken
+    broken = index_catalog(catalog, HistogramEmbedder())
+    assert (broken.removed, broken.indexed, broken.missing_folders) == (1, 13, [])
+    assert [(s.path, s.kind) for s in broken.skipped] == [(str(photos / "a" / "back.jpg"), "broken-link")]
+    usb.rename(tmp_path / "unplugged")  # a link never indexed (broken before) whose disk is away: broken still
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert [(s.path, s.kind) for s in again.skipped] == [(str(photos / "a" / "back.jpg"), "broken-link")]
+    assert [away.path for away in again.missing_folders] == [str(photos / "cover.jpg")]
+    catalog.close()

@@ -89,10 +89,11 @@ class CatalogFolders:
         return kinds
 
     def holds_files(self, folder: str) -> bool:
-        """The index holds files inside ``folder`` (a range of the primary key: no full scan)."""
+        """The index holds files inside ``folder`` (a range of the primary key: no full scan), or
+        at it (a link with an image's name that is away, said as a linked folder is)."""
         with self._lock, self._storage():
-            return self.conn.execute("SELECT 1 FROM files WHERE path > ? AND path < ? LIMIT 1",
-                                     _range_inside(folder)).fetchone() is not None
+            return self.conn.execute("SELECT 1 FROM files WHERE path = ? OR (path > ? AND path < ?) LIMIT 1",
+                                     (folder, *_range_inside(folder))).fetchone() is not None
 
     def folder_counts(self, folder: str) -> tuple[int, int]:
         """(indexed images, skipped files) of ``folder``, one of the catalog's folders, as

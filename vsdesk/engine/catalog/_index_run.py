@@ -51,22 +51,25 @@ from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     BROKEN_LINK,
     EMPTY_FOLDER,
+    KEPT,
+    LINK_TO_NOTHING,
     MOUNT,
     MOUNT_AWAY,
     FileStat,
+    has_image_name,
     is_empty_folder,
     is_within,
     scan_folders,
 )
 from vsdesk.engine.catalog._store import Catalog
 from vsdesk.engine.embedding import Embedder
-from vsdesk.engine.text import RESUMING, counted
+from vsdesk.engine.text import RESUMING, counted, shown_path
 from vsdesk.engine.tasks import CancelledError
 
 
-#: How the message of a folder away ends (``_scan``), and how it ends once none of its entries
-#: is left (all found elsewhere in the catalog).
-KEPT, NONE_KEPT = "its index entries are kept", "the catalog holds none of its images"
+#: How the message of a folder away ends once none of its entries is left (all found elsewhere
+#: in the catalog), instead of ``KEPT``.
+NONE_KEPT = "the catalog holds none of its images"
 
 
 def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
@@ -130,8 +133,11 @@ class _Indexer:
                     path.startswith(folder + os.sep) for path in rows):
                 scan.unreadable.append((folder, "empty-folder", MOUNT_AWAY))  # its entries are kept
         for link, kind, message in scan.dangling:  # said when it held images (one always dangling holds none)
-            if any(path.startswith(link + os.sep) for path in rows):
+            if any(is_within(path, link) for path in rows):
                 scan.unreadable.append((link, kind, message))  # its entries are kept
+            elif has_image_name(link):  # never indexed through it: a link to nothing, as any
+                scan.unreadable.append((link, BROKEN_LINK, LINK_TO_NOTHING.format(target=shown_path(
+                    os.path.realpath(link)))))
         for unreadable in map(SkippedFile._make, scan.unreadable):
             (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
         # Kept with the catalog, for `catalogs list` and the window to count and list them too.
