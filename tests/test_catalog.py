@@ -1579,8 +1579,8 @@ def test_counting_a_model_switch_reads_no_file_the_index_has_as_it_is(photos, mo
     first = sorted((photos / "a").iterdir())[0]
     shutil.copy(first, photos / "copy-of-first.jpg")  # (a new time: it must be read, and is one content)
     read = []
-    real_read = _file_reading._read
-    monkeypatch.setattr(_file_reading, "_read", lambda stat: (read.append(stat.path), real_read(stat))[1])
+    real_read = _file_reading.read_file
+    monkeypatch.setattr(_file_reading, "read_file", lambda stat: (read.append(stat.path), real_read(stat))[1])
     count = images_to_embed(catalog, ["new-"])
     assert read == [str(photos / "copy-of-first.jpg")]
     monkeypatch.undo()

@@ -20,7 +20,7 @@ from vsdesk.engine.catalog._errors import (
     storage_error,
 )
 from vsdesk.engine.catalog._index_report import IndexReport
-from vsdesk.engine.catalog._index_run import _check_mode, _Indexer
+from vsdesk.engine.catalog._index_run import check_mode, Indexer
 from vsdesk.engine.catalog._locking import lock_catalog
 from vsdesk.engine.catalog._ondisk import catalog_location, clear_made_index_leftovers
 from vsdesk.engine.catalog._scan import is_within
@@ -80,7 +80,7 @@ def index_catalog(
     be written (read-only, a full disk, locked by another program; committed batches stay).
     """
     if isinstance(embedder, Embedder):
-        _check_mode(catalog, embedder)
+        check_mode(catalog, embedder)
         loaded, loader = embedder, None
     else:
         loaded, loader = None, embedder
@@ -95,7 +95,7 @@ def index_catalog(
                 catalog.set_model(keep_model)
             report.resumed = catalog.unfinished  # (read under the lock: no other run is at it)
             catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
-            indexer = _Indexer(catalog, loaded, loader, RateProgress(progress, clock), cancelled, batch_size, workers,
+            indexer = Indexer(catalog, loaded, loader, RateProgress(progress, clock), cancelled, batch_size, workers,
                                model_key, report, joined)
             try:
                 indexer.run()

@@ -223,8 +223,6 @@ def read_config(path: Path) -> dict:
 def settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
     """(mode, model, folders) as the index at ``path`` holds them; (None, None, []) when it is
     missing, damaged or cannot be read now."""
-    from vsdesk.engine.modes import mode_of_vectors_key
-
     try:
         if not path.is_file() or check_index_file(path) is not None:
             return None, None, []
@@ -238,7 +236,15 @@ def settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
             conn.close()
     except (sqlite3.Error, OSError):
         return None, None, []
-    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key")), meta.get("model"), folders
+    return stored_mode(meta), meta.get("model"), folders
+
+
+def stored_mode(meta: dict[str, str]) -> str | None:
+    """The mode an index is marked with (its ``meta`` rows), or that its vectors' key tells (an
+    index from before the mark); None when neither tells."""
+    from vsdesk.engine.modes import mode_of_vectors_key
+
+    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
 
 
 #: What an earlier vsdesk kept of SQLite's integrity check in a recovery note: every line of it,
