@@ -1649,3 +1649,20 @@ def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_p
     assert [(s.path, s.kind) for s in again.skipped] == [(str(photos / "a" / "back.jpg"), "broken-link")]
     assert [away.path for away in again.missing_folders] == [str(photos / "cover.jpg")]
     catalog.close()
+
+
+def test_images_to_embed_leaves_out_files_a_run_skips_again(photos):
+    """A file recorded as skipped (it does not decode) with the same size and time is skipped
+    again by a run with any model, moved or copied too (its bytes are known as skipped): the
+    count of a model switch leaves it out, and reads none of it to tell."""
+    data = clothing_images(1, start=30)[0].read_bytes()
+    (photos / "cut.jpg").write_bytes(data[: len(data) // 2])
+    (photos / "a" / "notes.jpg").write_bytes(b"not an image" * 50)
+    catalog = Catalog.create("mine", "style", [photos])
+    first = index_catalog(catalog, HistogramEmbedder("old-v1"))
+    assert (first.indexed, len(first.skipped)) == (12, 2)
+    os.rename(photos / "a" / "notes.jpg", photos / "b" / "notes.jpg")  # moved: its size and time kept
+    shutil.copy(photos / "cut.jpg", photos / "cut-again.jpg")  # copied: a new time, the same bytes
+    assert images_to_embed(catalog, ["old-", "new-", None]) == [0, 12, 12]
+    assert index_catalog(catalog, HistogramEmbedder("new-v1")).embedded == 12
+    catalog.close()
