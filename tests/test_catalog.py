@@ -1579,10 +1579,90 @@ def test_counting_a_model_switch_reads_no_file_the_index_has_as_it_is(photos, mo
     first = sorted((photos / "a").iterdir())[0]
     shutil.copy(first, photos / "copy-of-first.jpg")  # (a new time: it must be read, and is one content)
     read = []
-    real_read = _file_reading._read
-    monkeypatch.setattr(_file_reading, "_read", lambda stat: (read.append(stat.path), real_read(stat))[1])
+    real_read = _file_reading.read_file
+    monkeypatch.setattr(_file_reading, "read_file", lambda stat: (read.append(stat.path), real_read(stat))[1])
     count = images_to_embed(catalog, ["new-"])
     assert read == [str(photos / "copy-of-first.jpg")]
     monkeypatch.undo()
     assert count == [index_catalog(catalog, HistogramEmbedder("new-v1")).embedded]
+    catalog.close()
+
+
+def test_a_temp_index_left_by_a_crash_is_cleared_by_the_next_run_and_nothing_else(photos):
+    """``make_index`` builds a new index under a temp name and links it into place: a crash
+    before the temp name was removed (or mid-way) left a file as big as an index in the
+    catalog's folder until the catalog was removed."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    location = catalog.location
+    linked = location / f".tmp-{'a' * 32}-index.sqlite"  # killed after the link: a name of the index
+    os.link(catalog.index_path, linked)
+    stale = [location / f".tmp-{'b' * 32}-index.sqlite{suffix}" for suffix in ("", "-wal")]  # killed mid-way
+    for path in stale:
+        path.write_bytes(b"half an index")
+        os.utime(path, (1, 1))
+    fresh = location / f".tmp-{'c' * 32}-index.sqlite"  # another process making one just now
+    fresh.write_bytes(b"being made")
+    not_ours = [location / ".tmp-notes-index.sqlite", location / f".tmp-{'d' * 32}-index.sqlite.bak"]
+    for path in not_ours:
+        path.write_bytes(b"the user's")
+        os.utime(path, (1, 1))
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.indexed == 12 and report.unchanged == 12
+    assert not linked.exists() and not any(path.exists() for path in stale)
+    assert fresh.exists() and all(path.read_bytes() == b"the user's" for path in not_ours)
+    catalog.close()
+    with Catalog.open("mine") as again:
+        assert again.counts()[0] == 12  # the index itself is whole
+
+
+def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_path):
+    """``photos/cover.jpg -> usb/covers/cover.jpg``: the disk unplugged, the link was taken for
+    a broken one: its entry dropped, and the image embedded again once the disk was back (a
+    linked folder away keeps its entries). A link whose folder is there and file gone is broken."""
+    usb = tmp_path / "usb"
+    (usb / "covers").mkdir(parents=True)
+    for src in clothing_images(2, start=40):
+        shutil.copy(src, usb / "covers" / src.name)
+    first, second = sorted((usb / "covers").iterdir())
+    os.symlink(first, photos / "cover.jpg")
+    os.symlink(second, photos / "a" / "back.jpg")
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 14
+    usb.rename(tmp_path / "unplugged")
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.indexed, report.kept, report.skipped) == (0, 14, 2, [])
+    assert sorted((away.path, away.kind) for away in report.missing_folders) == [
+        (str(photos / "a" / "back.jpg"), "missing-folder"), (str(photos / "cover.jpg"), "missing-folder")]
+    assert all(f"the link leads to {usb / 'covers'}" in away.message and away.message.endswith(
+        "its index entries are kept") for away in report.missing_folders)
+    (tmp_path / "unplugged").rename(usb)  # plugged in again, unchanged
+    emb = HistogramEmbedder()
+    back = index_catalog(catalog, emb)
+    assert (back.unchanged, back.added, back.embedded, emb.calls, back.missing_folders) == (14, 0, 0, 0, [])
+    second.unlink()  # its folder there, the file gone: broken
+    broken = index_catalog(catalog, HistogramEmbedder())
+    assert (broken.removed, broken.indexed, broken.missing_folders) == (1, 13, [])
+    assert [(s.path, s.kind) for s in broken.skipped] == [(str(photos / "a" / "back.jpg"), "broken-link")]
+    usb.rename(tmp_path / "unplugged")  # a link never indexed (broken before) whose disk is away: broken still
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert [(s.path, s.kind) for s in again.skipped] == [(str(photos / "a" / "back.jpg"), "broken-link")]
+    assert [away.path for away in again.missing_folders] == [str(photos / "cover.jpg")]
+    catalog.close()
+
+
+def test_images_to_embed_leaves_out_files_a_run_skips_again(photos):
+    """A file recorded as skipped (it does not decode) with the same size and time is skipped
+    again by a run with any model, moved or copied too (its bytes are known as skipped): the
+    count of a model switch leaves it out, and reads none of it to tell."""
+    data = clothing_images(1, start=30)[0].read_bytes()
+    (photos / "cut.jpg").write_bytes(data[: len(data) // 2])
+    (photos / "a" / "notes.jpg").write_bytes(b"not an image" * 50)
+    catalog = Catalog.create("mine", "style", [photos])
+    first = index_catalog(catalog, HistogramEmbedder("old-v1"))
+    assert (first.indexed, len(first.skipped)) == (12, 2)
+    os.rename(photos / "a" / "notes.jpg", photos / "b" / "notes.jpg")  # moved: its size and time kept
+    shutil.copy(photos / "cut.jpg", photos / "cut-again.jpg")  # copied: a new time, the same bytes
+    assert images_to_embed(catalog, ["old-", "new-", None]) == [0, 12, 12]
+    assert index_catalog(catalog, HistogramEmbedder("new-v1")).embedded == 12
     catalog.close()

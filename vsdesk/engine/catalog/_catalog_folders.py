@@ -9,7 +9,7 @@ import os
 import sqlite3
 from typing import Iterable
 
-from vsdesk.engine.catalog._index_contents import _SEARCHED
+from vsdesk.engine.catalog._index_contents import SEARCHED
 from vsdesk.engine.catalog._scan import (
     MOUNT,
     attached_away_kind,
@@ -89,10 +89,11 @@ class CatalogFolders:
         return kinds
 
     def holds_files(self, folder: str) -> bool:
-        """The index holds files inside ``folder`` (a range of the primary key: no full scan)."""
+        """The index holds files inside ``folder`` (a range of the primary key: no full scan), or
+        at it (a link with an image's name that is away, said as a linked folder is)."""
         with self._lock, self._storage():
-            return self.conn.execute("SELECT 1 FROM files WHERE path > ? AND path < ? LIMIT 1",
-                                     _range_inside(folder)).fetchone() is not None
+            return self.conn.execute("SELECT 1 FROM files WHERE path = ? OR (path > ? AND path < ?) LIMIT 1",
+                                     (folder, *_range_inside(folder))).fetchone() is not None
 
     def folder_counts(self, folder: str) -> tuple[int, int]:
         """(indexed images, skipped files) of ``folder``, one of the catalog's folders, as
@@ -101,7 +102,7 @@ class CatalogFolders:
         where = "(root = ? OR (path > ? AND path < ?))"  # as remove_folder picks them
         params = (folder, *_range_inside(folder))
         with self._lock, self._storage():
-            indexed = self.conn.execute(f"{_SEARCHED} AND {where}", (self.embedder_key, *params)).fetchone()[0]
+            indexed = self.conn.execute(f"{SEARCHED} AND {where}", (self.embedder_key, *params)).fetchone()[0]
             skipped = self.conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'skipped' AND {where}",
                                         params).fetchone()[0]
             in_scan = self._scan_skipped(f"SELECT COUNT(*) FROM scan_skipped WHERE {where}", params)

@@ -41,6 +41,7 @@ from vsdesk.engine.catalog._ondisk import (
     read_config,
     settings_in_index,
     short_note,
+    stored_mode,
     write_json,
     write_schema,
 )
@@ -195,14 +196,11 @@ class CatalogOpening:
         """Whether the index needs what ``_settle`` writes (its tables, its marks, another mode's
         vectors dropped, a recovery note kept); sets ``_foreign``, which hides another mode's
         vectors until they are dropped."""
-        from vsdesk.engine.modes import mode_of_vectors_key
-
         tables = self._table_names()
         if "meta" not in tables:
             return True
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
-        stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
-        self._foreign = stored not in (None, self.mode)
+        self._foreign = stored_mode(meta) not in (None, self.mode)
         return (not set(TABLES) <= tables or not {"schema", "version", "uid"} <= meta.keys()
                 or meta.get("mode") != self.mode or meta.get("model") != self.model or self._foreign
                 or bool(self._unsaved_note))
@@ -243,11 +241,8 @@ class CatalogOpening:
         of another mode was left by an earlier catalog of this name and taken over by ``create``:
         its vectors are another model's and must never answer this catalog's searches, so they
         go; its file rows stay, and the next run embeds those files again."""
-        from vsdesk.engine.modes import mode_of_vectors_key
-
         meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('mode', 'embedder_key')"))
-        stored = meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
-        if stored not in (None, self.mode):
+        if stored_mode(meta) not in (None, self.mode):
             self._conn.execute("DELETE FROM vectors")
             self._conn.execute("DELETE FROM meta WHERE key IN ('embedder_key', 'dim')")
             self._bump_version()
@@ -283,7 +278,7 @@ class CatalogOpening:
             log.info("catalog %r: %s failed its integrity check:\n%s", self.name, self.index_path,
                      row[0] if row else "no answer")
             return "the database failed its integrity check"
-        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = self._table_names()
         if tables and not {"meta", "files", "vectors"} <= tables:
             return "the database does not hold a vsdesk index"
         if "meta" in tables:

@@ -1,5 +1,5 @@
-"""One image file as an index run reads it: its entry in the index (``_Row``), compared with
-the file the scan found (``_unchanged``), and read, hashed and decoded in a pool thread.
+"""One image file as an index run reads it: its entry in the index (``FileRow``), compared with
+the file the scan found (``is_unchanged``), and read, hashed and decoded in a pool thread.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _CHECK_DECODE_SIZE = 224
 
 
 @dataclass
-class _Row:
+class FileRow:
     path: str
     root: str
     size: int
@@ -38,29 +38,29 @@ class _Row:
                 self.status, self.kind, self.message)
 
 
-def _index_rows(conn: sqlite3.Connection) -> dict[str, _Row]:
+def index_rows(conn: sqlite3.Connection) -> dict[str, FileRow]:
     """Every entry of the index, by path."""
-    return {r[0]: _Row(*r) for r in conn.execute(
+    return {r[0]: FileRow(*r) for r in conn.execute(
         "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
 
 
-def _unchanged(row: _Row | None, stat: FileStat, known: Container[str]) -> bool:
+def is_unchanged(row: FileRow | None, stat: FileStat, known: Container[str]) -> bool:
     """Whether a run leaves the file found at ``stat.path`` as the index holds it (``row``): the
     same size and time, and skipped then (for the reason kept), or its content has a vector in
     ``known`` (the run's model's). Else the run reads it (``_Plan.todo``)."""
-    return _same_stat(row, stat) and (row.status == "skipped" or row.sha256 in known)
+    return same_stat(row, stat) and (row.status == "skipped" or row.sha256 in known)
 
 
-def _same_stat(row: _Row | None, stat: FileStat) -> bool:
+def same_stat(row: FileRow | None, stat: FileStat) -> bool:
     """Whether the file at ``stat.path`` has the size and time its index entry ``row`` noted."""
     return row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns
 
 
-def _settle(stat: FileStat, known: frozenset[str], skips: dict[str, _Row]) -> _Row | None:
+def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]) -> FileRow | None:
     """In a pool thread: the row of a changed file if it can be had without the model (a known
     content hash, the same bytes as an earlier skip (``skips``, by hash), or a file that
     cannot be read or decoded), else None."""
-    row, data = _read(stat)
+    row, data = read_file(stat)
     if data is None:
         return row  # unreadable: skipped, whatever the model
     row.sha256 = hashlib.sha256(data).hexdigest()
@@ -81,9 +81,9 @@ def _settle(stat: FileStat, known: frozenset[str], skips: dict[str, _Row]) -> _R
     return None
 
 
-def _read(stat: FileStat) -> tuple[_Row, bytes | None]:
+def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
     """The file's row and its bytes; None and a skipped row when it cannot be read."""
-    row = _Row(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok")
+    row = FileRow(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok")
     try:
         with open(stat.path, "rb") as fp:
             return row, fp.read()
@@ -94,10 +94,10 @@ def _read(stat: FileStat) -> tuple[_Row, bytes | None]:
         return row, None
 
 
-def _read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,
-                      decode_size: int | None) -> tuple[_Row, np.ndarray | None]:
+def read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,
+                      decode_size: int | None) -> tuple[FileRow, np.ndarray | None]:
     """In a pool thread: read, hash and (unless the hash is known) decode + preprocess."""
-    row, data = _read(stat)
+    row, data = read_file(stat)
     if data is None:
         return row, None
     row.sha256 = hashlib.sha256(data).hexdigest()
@@ -115,7 +115,7 @@ def _read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,
     return row, array
 
 
-def _hash_of(stat: FileStat) -> str | None:
+def hash_of(stat: FileStat) -> str | None:
     """The file's content hash, read; None when it cannot be read."""
-    _row, data = _read(stat)
+    _row, data = read_file(stat)
     return None if data is None else hashlib.sha256(data).hexdigest()

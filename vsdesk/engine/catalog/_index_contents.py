@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 
+from vsdesk.engine.catalog._file_reading import FileRow, index_rows
 from vsdesk.engine.catalog._scan import is_within
 from vsdesk.engine.text import shown_path
 
@@ -77,13 +79,35 @@ class IndexContents:
     def _bump_version(self) -> None:
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
 
+    @contextlib.contextmanager
+    def write_transaction(self, new_version: bool = True) -> Iterator[None]:
+        """One transaction of an index run's writes, under the catalog's lock: all or nothing.
+        ``new_version``: what is searched changes with it (``version``, which keys caches)."""
+        with self._lock, self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            yield
+            if new_version:
+                self._bump_version()
+
+    def file_entries(self) -> dict[str, FileRow]:
+        """Every entry of the index (images and files skipped), by path."""
+        with self._lock, self._storage():
+            return index_rows(self.conn)
+
+    def hashes_with_vectors(self, key_prefix: str) -> set[str]:
+        """The content hashes that have a vector under a key starting with ``key_prefix`` (how a
+        model's keys start, ``modes.vectors_key_prefix``): those a run with it does not embed."""
+        with self._lock, self._storage():
+            return {sha for (sha,) in self.conn.execute(
+                "SELECT DISTINCT sha256 FROM vectors WHERE substr(key, 1, ?) = ?", (len(key_prefix), key_prefix))}
+
     def counts(self) -> tuple[int, int]:
         """(indexed images, skipped files): those the last index run reported as skipped, the
         ones its scan passed over (``note_scan_skipped``) too. An image is indexed when it has
         a vector of the catalog's model (``embedder_key``): the rows ``vectors()`` searches. A
         run switching models that stopped midway leaves entries without one, not counted."""
         with self._lock, self._storage():
-            indexed = self.conn.execute(_SEARCHED, (self.embedder_key,)).fetchone()[0]
+            indexed = self.conn.execute(SEARCHED, (self.embedder_key,)).fetchone()[0]
             skipped = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'skipped'").fetchone()[0]
             in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
         return indexed, skipped + (in_scan[0][0] if in_scan else 0)
@@ -103,7 +127,7 @@ class IndexContents:
                 else:
                     self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
             self._bump_version()  # what is searched changed
-            searched = self.conn.execute(_SEARCHED, (key,)).fetchone()[0]
+            searched = self.conn.execute(SEARCHED, (key,)).fetchone()[0]
             entries = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'ok'").fetchone()[0]
             whole = searched == entries
             if whole:
@@ -181,5 +205,5 @@ class IndexContents:
 
 
 #: The images searched: entries with a vector of the key given (as ``vectors()`` joins them).
-_SEARCHED = ("SELECT COUNT(*) FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+SEARCHED = ("SELECT COUNT(*) FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
              "WHERE f.status = 'ok'")

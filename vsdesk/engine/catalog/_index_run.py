@@ -30,20 +30,18 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
-import contextlib
 import os
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
 from vsdesk.engine.catalog._errors import CatalogModeMismatch
 from vsdesk.engine.catalog._file_reading import (
-    _Row,
-    _index_rows,
-    _read_and_prepare,
-    _settle,
-    _unchanged,
+    FileRow,
+    index_rows,
+    is_unchanged,
+    read_and_prepare,
+    settle_file,
 )
 from vsdesk.engine.catalog._index_contents import SkippedFile
 from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport
@@ -51,25 +49,28 @@ from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     BROKEN_LINK,
     EMPTY_FOLDER,
+    KEPT,
+    LINK_TO_NOTHING,
     MOUNT,
     MOUNT_AWAY,
     FileStat,
+    has_image_name,
     is_empty_folder,
     is_within,
     scan_folders,
 )
 from vsdesk.engine.catalog._store import Catalog
 from vsdesk.engine.embedding import Embedder
-from vsdesk.engine.text import RESUMING, counted
+from vsdesk.engine.text import RESUMING, counted, shown_path
 from vsdesk.engine.tasks import CancelledError
 
 
-#: How the message of a folder away ends (``_scan``), and how it ends once none of its entries
-#: is left (all found elsewhere in the catalog).
-KEPT, NONE_KEPT = "its index entries are kept", "the catalog holds none of its images"
+#: How the message of a folder away ends once none of its entries is left (all found elsewhere
+#: in the catalog), instead of ``KEPT``.
+NONE_KEPT = "the catalog holds none of its images"
 
 
-def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
+def check_mode(catalog: Catalog, embedder: Embedder) -> None:
     if embedder.mode != catalog.mode:
         raise CatalogModeMismatch(
             f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {embedder.mode!r}"
@@ -78,14 +79,14 @@ def _check_mode(catalog: Catalog, embedder: Embedder) -> None:
 
 @dataclass
 class _Plan:
-    gone: list[_Row]
+    gone: list[FileRow]
     todo: list[tuple[FileStat, bool]]
     relabel: list[tuple[str | None, str, str]]
     unchanged: int
     skipped: list[SkippedFile]
 
 
-class _Indexer:
+class Indexer:
     def __init__(self, catalog, embedder, loader, progress, cancelled, batch_size, workers, model_key=None,
                  report=None, joined=()):
         self.catalog = catalog
@@ -107,7 +108,7 @@ class _Indexer:
         #: Paths counted as added by this run, by content hash (``_forget_found_elsewhere``).
         self.added: dict[str, list[str]] = {}
         #: Changed files already read and settled without the model (``_settle_without_model``).
-        self.settled: dict[str, _Row] = {}
+        self.settled: dict[str, FileRow] = {}
         #: The content hash of every image the index held before the run, by path: a file read
         #: again with the same content was only touched; one skipped now is now unreadable.
         self.indexed_before: dict[str, str | None] = {}
@@ -118,7 +119,7 @@ class _Indexer:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
         self.folder_times, self.attached = scan.folder_times, scan.attached
-        rows = _index_rows(self.conn)
+        rows = index_rows(self.conn)
         self.indexed_before = {path: row.sha256 for path, row in rows.items() if row.status == "ok"}
         for root in self.catalog.folders:
             if is_empty_folder(root) and any(is_within(path, root) for path in rows):
@@ -130,8 +131,11 @@ class _Indexer:
                     path.startswith(folder + os.sep) for path in rows):
                 scan.unreadable.append((folder, "empty-folder", MOUNT_AWAY))  # its entries are kept
         for link, kind, message in scan.dangling:  # said when it held images (one always dangling holds none)
-            if any(path.startswith(link + os.sep) for path in rows):
+            if any(is_within(path, link) for path in rows):
                 scan.unreadable.append((link, kind, message))  # its entries are kept
+            elif has_image_name(link):  # never indexed through it: a link to nothing, as any
+                scan.unreadable.append((link, BROKEN_LINK, LINK_TO_NOTHING.format(target=shown_path(
+                    os.path.realpath(link)))))
         for unreadable in map(SkippedFile._make, scan.unreadable):
             (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
         # Kept with the catalog, for `catalogs list` and the window to count and list them too.
@@ -163,7 +167,7 @@ class _Indexer:
             else:
                 self.progress(0, 0, "loading the model")
                 self.embedder = self.loader()
-                _check_mode(self.catalog, self.embedder)
+                check_mode(self.catalog, self.embedder)
                 self.report.model_loaded = True
         if self.embedder is not None:
             self._adopt_key()
@@ -178,14 +182,14 @@ class _Indexer:
         self.report.skipped.extend(plan.skipped)
         self._drop(plan.gone)
         if plan.relabel:
-            with self._transaction():
+            with self.catalog.write_transaction():
                 self.conn.executemany("UPDATE files SET label = ?, root = ? WHERE path = ?", plan.relabel)
         self._process(plan.todo)
         self._forget_found_elsewhere(scan.files)
         self._collect_garbage(key)
         return self.report
 
-    def _plan(self, scan, rows: dict[str, _Row], key: str | None) -> _Plan:
+    def _plan(self, scan, rows: dict[str, FileRow], key: str | None) -> _Plan:
         """What a run has to do when vectors are those of ``key``."""
         self.known = {r[0] for r in self.conn.execute("SELECT sha256 FROM vectors WHERE key = ?", (key,))}
         # Entries under folders that cannot be read now are kept; not that of a broken link (its file is gone).
@@ -195,7 +199,7 @@ class _Indexer:
         plan = _Plan(gone, [], [], 0, [])
         for path, stat in sorted(scan.files.items()):  # a stable order: resumable, reproducible
             row = rows.get(path)
-            if _unchanged(row, stat, self.known):
+            if is_unchanged(row, stat, self.known):
                 if row.status == "skipped":  # counted under skipped, with its reason
                     plan.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
                 else:
@@ -206,7 +210,7 @@ class _Indexer:
                 plan.todo.append((stat, row is not None))
         return plan
 
-    def _settle_without_model(self, todo: list[tuple[FileStat, bool]], rows: dict[str, _Row]) -> bool:
+    def _settle_without_model(self, todo: list[tuple[FileStat, bool]], rows: dict[str, FileRow]) -> bool:
         """Read and hash the new or changed files (as ``_process`` would) until one needs the
         model: True when none does, every one's content having a vector already (only its time
         changed, or it was moved, copied, renamed) or being the same bytes as a file skipped
@@ -233,7 +237,7 @@ class _Indexer:
                     if item is None:
                         break
                     stat = item[0]
-                    queue.append(pool.submit(_settle, stat, known, skips))
+                    queue.append(pool.submit(settle_file, stat, known, skips))
                 if not queue:
                     return True
                 if self.cancelled():
@@ -253,15 +257,15 @@ class _Indexer:
         if self.catalog.embedder_key == self.embedder.key and self.catalog.dim == self.embedder.dim:
             return
         self.report.model_changed = self.catalog.embedder_key is not None
-        with self._transaction():
+        with self.catalog.write_transaction():
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('embedder_key', ?)", (self.embedder.key,))
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('dim', ?)", (str(int(self.embedder.dim)),))
 
-    def _drop(self, gone: list[_Row]) -> None:
+    def _drop(self, gone: list[FileRow]) -> None:
         if not gone:
             return
         self.gone_hashes.update(r.sha256 for r in gone if r.status == "ok" and r.sha256)
-        with self._transaction():
+        with self.catalog.write_transaction():
             self.conn.executemany("DELETE FROM files WHERE path = ?", [(r.path,) for r in gone])
         self.report.removed = len(gone)
 
@@ -277,8 +281,8 @@ class _Indexer:
         known_snapshot = frozenset(self.known)
         decode_size = self.embedder.decode_size if self.embedder is not None else None
         window = max(2 * self.batch_size, 4 * self.workers)
-        pending_rows: list[tuple[_Row, bool]] = []  # (row, existed) ready to write: a reused vector or a skip
-        to_embed: list[tuple[_Row, bool, np.ndarray | None]] = []
+        pending_rows: list[tuple[FileRow, bool]] = []  # (row, existed) ready to write: a reused vector or a skip
+        to_embed: list[tuple[FileRow, bool, np.ndarray | None]] = []
         batch_hashes: set[str | None] = set()
         done = 0
         # A run that goes on with one cut off says so: the user may not have started it (the
@@ -300,7 +304,7 @@ class _Indexer:
                         future: cf.Future = cf.Future()
                         future.set_result((settled, None))
                     else:
-                        future = pool.submit(_read_and_prepare, stat, known_snapshot, self.embedder, decode_size)
+                        future = pool.submit(read_and_prepare, stat, known_snapshot, self.embedder, decode_size)
                     queue.append((future, existed))
                 if not queue:
                     break
@@ -328,7 +332,7 @@ class _Indexer:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _count(self, row: _Row, existed: bool) -> None:
+    def _count(self, row: FileRow, existed: bool) -> None:
         if row.status != "ok":
             return  # counted once, under skipped (with its reason)
         if existed:
@@ -352,7 +356,7 @@ class _Indexer:
             return
         found, present = self._found_elsewhere(away, seen)
         if found:
-            with self._transaction():
+            with self.catalog.write_transaction():
                 self.conn.executemany("DELETE FROM files WHERE path = ?", [(path,) for _, path, _, _ in found])
         copies: dict[str, list[str]] = collections.defaultdict(list)  # folder away -> its images' copies
         moved: collections.Counter[str] = collections.Counter()
@@ -397,7 +401,7 @@ class _Indexer:
                 present.setdefault((sha256, status), []).append(path)
         return [entry for entry in kept if (entry[2], entry[3]) in present], present
 
-    def _write(self, ready: list[tuple[_Row, bool]], to_embed: list[tuple[_Row, bool, np.ndarray | None]]) -> None:
+    def _write(self, ready: list[tuple[FileRow, bool]], to_embed: list[tuple[FileRow, bool, np.ndarray | None]]) -> None:
         """One transaction: new vectors and the file rows that refer to them; counted in the
         report once committed. ``ready``: (row, existed) of skipped files and known contents."""
         vectors: list[tuple[str, str, bytes]] = []
@@ -411,7 +415,7 @@ class _Indexer:
         rows = [row for row, _ in ready] + [row for row, _, _ in to_embed]
         if not rows and not vectors:
             return
-        with self._transaction():
+        with self.catalog.write_transaction():
             self.conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", vectors)
             self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                   [r.values() for r in rows])
@@ -436,20 +440,12 @@ class _Indexer:
     def _collect_garbage(self, key: str | None) -> None:
         """Vectors no file refers to any more (deleted files, an older model) go at the end of a
         complete run, never earlier: until then they let moved files skip re-embedding."""
-        with self._transaction(bump=False):
+        with self.catalog.write_transaction(new_version=False):
             self.conn.execute("DELETE FROM vectors WHERE key != ?", (key,))
             self.conn.execute(
                 "DELETE FROM vectors WHERE sha256 NOT IN (SELECT sha256 FROM files WHERE status = 'ok' "
                 "AND sha256 IS NOT NULL)"
             )
-
-    @contextlib.contextmanager
-    def _transaction(self, bump: bool = True) -> Iterator[None]:
-        with self.catalog._lock, self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            yield
-            if bump:
-                self.catalog._bump_version()
 
 
 def _holding_folders(paths: list[str], seen: dict[str, FileStat]) -> list[str]:

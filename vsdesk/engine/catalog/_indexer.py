@@ -20,9 +20,9 @@ from vsdesk.engine.catalog._errors import (
     storage_error,
 )
 from vsdesk.engine.catalog._index_report import IndexReport
-from vsdesk.engine.catalog._index_run import _check_mode, _Indexer
+from vsdesk.engine.catalog._index_run import check_mode, Indexer
 from vsdesk.engine.catalog._locking import lock_catalog
-from vsdesk.engine.catalog._ondisk import catalog_location
+from vsdesk.engine.catalog._ondisk import catalog_location, clear_made_index_leftovers
 from vsdesk.engine.catalog._scan import is_within
 from vsdesk.engine.catalog._store import Catalog
 from vsdesk.engine.embedding import Embedder
@@ -80,7 +80,7 @@ def index_catalog(
     be written (read-only, a full disk, locked by another program; committed batches stay).
     """
     if isinstance(embedder, Embedder):
-        _check_mode(catalog, embedder)
+        check_mode(catalog, embedder)
         loaded, loader = embedder, None
     else:
         loaded, loader = None, embedder
@@ -89,12 +89,13 @@ def index_catalog(
     start = time.perf_counter()
     try:
         with catalog.exclusive(outcome=""):
+            clear_made_index_leftovers(catalog.location)  # (what a crash making the index left)
             joined = _add_folders(catalog, add_folders, report)
             if keep_model is not _UNCHANGED:
                 catalog.set_model(keep_model)
             report.resumed = catalog.unfinished  # (read under the lock: no other run is at it)
             catalog.mark_unfinished(True)  # until this run completes: a cancel or a kill leaves it said
-            indexer = _Indexer(catalog, loaded, loader, RateProgress(progress, clock), cancelled, batch_size, workers,
+            indexer = Indexer(catalog, loaded, loader, RateProgress(progress, clock), cancelled, batch_size, workers,
                                model_key, report, joined)
             try:
                 indexer.run()

@@ -20,6 +20,8 @@ import json
 import os
 import re
 import sqlite3
+import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -155,7 +157,7 @@ def make_index(path: Path) -> None:
     folder, a full disk), nothing is done: connecting says why, in words."""
     if path.exists():
         return
-    made = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")  # (one of our files: removed with the catalog)
+    made = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")  # (``MADE_INDEX_RE``: removed with the catalog)
     try:
         conn = sqlite3.connect(made, isolation_level=None)
         try:
@@ -175,6 +177,41 @@ def make_index(path: Path) -> None:
                 pass
 
 
+#: The names ``make_index`` builds a new index under (with its -wal and -shm): only these are
+#: ever cleared as a crash's leftovers (``clear_made_index_leftovers``).
+MADE_INDEX_RE = re.compile(r"\.tmp-[0-9a-f]{32}-" + re.escape(INDEX_FILE) + r"(-wal|-shm)?")
+#: Seconds after which a temp index that is not linked into place is a crash's leftover, not
+#: one another process is making now (that takes milliseconds).
+MADE_INDEX_AGE = 60.0
+
+
+def clear_made_index_leftovers(location: Path) -> list[Path]:
+    """Delete the temp files a crash in ``make_index`` left in the catalog folder ``location``
+    (killed between linking the index into place and removing its temp name, or mid-way): each
+    is as big as an index, and stayed until the catalog was removed. Only files named exactly
+    as ``make_index`` names them; a name of the index itself (linked, not yet unlinked) at any
+    time, another only once it is ``MADE_INDEX_AGE`` old: ``make_index`` runs without the
+    catalog's lock, and a new one of another process is never taken. The caller holds the
+    catalog's lock. Returns the files deleted; one that cannot be is tried again next time."""
+    index = location / INDEX_FILE
+    deleted = []
+    try:
+        entries = [entry for entry in location.iterdir() if MADE_INDEX_RE.fullmatch(entry.name)]
+    except OSError:
+        return deleted
+    for entry in entries:
+        try:
+            st = entry.lstat()
+            linked = index.exists() and os.path.samestat(st, index.stat())
+            if not stat.S_ISREG(st.st_mode) or not (linked or time.time() - st.st_mtime > MADE_INDEX_AGE):
+                continue
+            entry.unlink()
+        except OSError:
+            continue
+        deleted.append(entry)
+    return deleted
+
+
 def read_config(path: Path) -> dict:
     """The settings in ``path``; ``ValueError`` when they are damaged (cut off, emptied)."""
     config = json.loads(path.read_text(encoding="utf-8"))
@@ -186,8 +223,6 @@ def read_config(path: Path) -> dict:
 def settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
     """(mode, model, folders) as the index at ``path`` holds them; (None, None, []) when it is
     missing, damaged or cannot be read now."""
-    from vsdesk.engine.modes import mode_of_vectors_key
-
     try:
         if not path.is_file() or check_index_file(path) is not None:
             return None, None, []
@@ -201,7 +236,15 @@ def settings_in_index(path: Path) -> tuple[str | None, str | None, list[str]]:
             conn.close()
     except (sqlite3.Error, OSError):
         return None, None, []
-    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key")), meta.get("model"), folders
+    return stored_mode(meta), meta.get("model"), folders
+
+
+def stored_mode(meta: dict[str, str]) -> str | None:
+    """The mode an index is marked with (its ``meta`` rows), or that its vectors' key tells (an
+    index from before the mark); None when neither tells."""
+    from vsdesk.engine.modes import mode_of_vectors_key
+
+    return meta.get("mode") or mode_of_vectors_key(meta.get("embedder_key"))
 
 
 #: What an earlier vsdesk kept of SQLite's integrity check in a recovery note: every line of it,

@@ -56,8 +56,9 @@ class ScanResult:
     #: (root, folder, mtime_ns) of every folder walked, and (root, root, AWAY) for a root that is
     #: not there: what ``changed_roots`` compares with later.
     folder_times: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (link, kind, message) of linked folders that lead nowhere (their disk unplugged?): the
-    #: indexer keeps the entries under them, as it does those under ``unreadable`` folders.
+    #: (link, kind, message) of linked folders that lead nowhere (their disk unplugged?), and of
+    #: links with an image's name whose target's folder is not there: the indexer keeps the
+    #: entries under (or at) them, as it does those under ``unreadable`` folders.
     dangling: list[tuple[str, str, str]] = field(default_factory=list)
     #: (root, folder, LINK or MOUNT) of the linked folders followed and the mount points walked:
     #: kept with the catalog, so that a later run or search tells them away (``attached_away_kind``).
@@ -67,6 +68,10 @@ class ScanResult:
 #: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
 #: now, or the empty mount point of a disk that is not mounted): not files that were skipped.
 AWAY_KINDS = ("missing-folder", "not-a-folder", "empty-folder")
+#: How the message of a folder away ends (each of this module's ``*_AWAY`` and ``EMPTY_FOLDER``,
+#: and the scan's own of a catalog folder away): the index run says it otherwise once none of
+#: the folder's entries is left.
+KEPT = "its index entries are kept"
 #: The time noted for a folder that is not there.
 AWAY = -1
 #: The kinds of ``ScanResult.attached``: a linked folder, a mount point (another disk's top).
@@ -84,9 +89,9 @@ def _scan_root(root: str, result: ScanResult) -> None:
     if not os.path.isdir(root):
         result.folder_times.append((root, root, AWAY))
         if not os.path.exists(root):
-            away = ("missing-folder", "the folder does not exist or is not mounted; its index entries are kept")
+            away = ("missing-folder", "the folder does not exist or is not mounted; " + KEPT)
         else:
-            away = ("not-a-folder", "this is not a folder (any more); its index entries are kept")
+            away = ("not-a-folder", "this is not a folder (any more); " + KEPT)
         result.unreadable.append((root, *away))
         return
     found: list[tuple[str, str, int, int]] = []  # (path, path relative to root, size, mtime)
@@ -120,8 +125,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
                         elif kind == "dangling-link":
                             _note_dangling_link(root, entry.path, result)
                         elif kind == "dangling-file":  # (an image's name: said, not left out unseen)
-                            target = shown_path(os.path.realpath(entry.path))
-                            result.unreadable.append((entry.path, BROKEN_LINK, LINK_TO_NOTHING.format(target=target)))
+                            _note_dangling_file(entry.path, result)
                         elif kind == "unsupported":
                             suffix = os.path.splitext(entry.name)[1].lower()
                             result.unreadable.append((entry.path, "unsupported-format",
@@ -154,12 +158,19 @@ def _kind_of(entry: os.DirEntry) -> str | None:
     if entry.is_symlink() and entry.is_dir():
         return "linked-folder"
     if entry.is_symlink() and not os.path.exists(entry.path):
-        return "dangling-file" if suffix in IMAGE_SUFFIXES or suffix in UNSUPPORTED_SUFFIXES else "dangling-link"
+        return "dangling-file" if has_image_name(entry.name) else "dangling-link"
     if suffix in UNSUPPORTED_SUFFIXES and entry.is_file():
         return "unsupported"
     if suffix in IMAGE_SUFFIXES and entry.is_file():
         return "image"
     return None
+
+
+def has_image_name(path: str) -> bool:
+    """Whether ``path`` ends like an image file's name (one vsdesk reads, or a photo format it
+    cannot): a link of that name that leads nowhere is taken for a file, not a folder."""
+    suffix = os.path.splitext(path)[1].lower()
+    return suffix in IMAGE_SUFFIXES or suffix in UNSUPPORTED_SUFFIXES
 
 
 class FolderEntries(NamedTuple):
@@ -197,7 +208,21 @@ def listed_entries(folder: str, deadline: float = float("inf")) -> FolderEntries
 BROKEN_LINK = "broken-link"
 LINK_TO_NOTHING = "a link to a missing file ({target})"
 #: A linked folder whose target is not there (a link loop is an unreadable entry instead).
-LINK_AWAY = "the linked folder leads to {target}, which does not exist or is not mounted; its index entries are kept"
+LINK_AWAY = "the linked folder leads to {target}, which does not exist or is not mounted; " + KEPT
+#: A link with an image's name whose target's folder is not there (its disk not mounted?):
+#: away, as a linked folder is, not broken (``LINK_TO_NOTHING``: its folder is there).
+IMAGE_LINK_AWAY = ("the link leads to {target}, in a folder that does not exist or is not mounted; " + KEPT)
+
+
+def _note_dangling_file(link: str, result: ScanResult) -> None:
+    """A link with an image's name that leads nowhere: broken when its target's folder is
+    there (the file deleted or moved), else maybe on a disk that is not mounted, which the
+    indexer tells by the entry it holds for it (``dangling``, as a linked folder away)."""
+    target = os.path.realpath(link)
+    if _is_utf8(link) and not os.path.isdir(os.path.dirname(target)):
+        result.dangling.append((link, "missing-folder", IMAGE_LINK_AWAY.format(target=shown_path(target))))
+    else:
+        result.unreadable.append((link, BROKEN_LINK, LINK_TO_NOTHING.format(target=shown_path(target))))
 
 
 def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
@@ -282,7 +307,7 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str], budget: f
 
 #: A mount point below a catalog folder, now empty: a disk that is not mounted (the folder
 #: would be forgotten with its images, and all embedded again once the disk is back).
-MOUNT_AWAY = "a disk was mounted on this folder, which is empty now (the disk is not mounted?); its index entries are kept"
+MOUNT_AWAY = "a disk was mounted on this folder, which is empty now (the disk is not mounted?); " + KEPT
 
 
 def attached_away_kind(folder: str, kind: str) -> str | None:
@@ -319,7 +344,7 @@ def changed_in_place(indexed: Iterable[tuple[str, str, int, int]], budget: float
 
 #: A catalog folder that is there but empty, while the catalog holds images from it: a disk
 #: that is not mounted leaves its mount point behind, empty, and it must not lose its index.
-EMPTY_FOLDER = "the folder is empty (a disk that is not mounted?); its index entries are kept"
+EMPTY_FOLDER = "the folder is empty (a disk that is not mounted?); " + KEPT
 
 
 def why_not_a_folder(path: str) -> str | None:
