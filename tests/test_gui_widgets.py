@@ -1401,7 +1401,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     """The window's warning on a catalog's folders away: missing, a file, or empty, as each is."""
     from vsdesk.engine.catalog import away_folders
     from vsdesk.engine.session import CatalogSnapshot
-    from vsdesk.gui.catalog_texts import _missing_folders_text
+    from vsdesk.gui.catalog_texts import missing_folders_text
 
     there, filed, emptied = tmp_path / "there", tmp_path / "filed", tmp_path / "emptied"
     there.mkdir()
@@ -1412,7 +1412,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
     def text(folders):
         away = away_folders(folders)
-        return _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+        return missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                      missing_folders=tuple(away), missing_kinds=away))
 
     assert text(folders[:2]) == (f"The folder {tmp_path / 'gone'} of the catalog “c” is missing (moved, deleted, or on "
@@ -1427,7 +1427,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     # A linked folder inside one, leading nowhere: not a folder `catalogs remove-folder` takes.
     os.symlink(tmp_path / "usb" / "trip", there / "trip")
     away = {str(tmp_path / "gone"): "missing-folder", str(there / "trip"): "missing-folder"}
-    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+    said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away))
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
                          "images are still searched, but cannot be shown. “Forget folder…” forgets them (your files "
@@ -1436,7 +1436,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                          "the catalog (Folders › Add a folder to “c”…): its images are found there without being "
                          "embedded again.")
     # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
-    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+    said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away,
                                                  missing_without_images=(str(tmp_path / "gone"),)))
     assert said == (f"The folder {there / 'trip'} in the catalog “c” is missing (moved, deleted, or on a disk that is "
@@ -1446,7 +1446,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                     "“Forget folder…” drops it from the catalog.")
     # Two folders of the catalog away: the menu's way (the warning has no button for either).
     away = {str(tmp_path / "gone"): "missing-folder", str(filed): "not-a-folder"}
-    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+    said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away))
     assert "cannot be shown. Folders › Forget a folder of “c” forgets them (your files are not touched)." in said
     assert "remove-folder" not in said
@@ -1454,13 +1454,13 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
 def test_forgetting_a_folder_with_nothing_indexed_says_so():
     """The confirmation before a folder is forgotten: not "Its 0 images leave the catalog"."""
-    from vsdesk.gui.catalog_texts import _forget_words
+    from vsdesk.gui.catalog_texts import forget_words
 
-    assert _forget_words(0, 0) == "It has no images indexed: forgetting it only takes it off the catalog's folders."
-    assert _forget_words(0, 2) == ("It has no images indexed (2 files it could not index): forgetting it only takes it "
+    assert forget_words(0, 0) == "It has no images indexed: forgetting it only takes it off the catalog's folders."
+    assert forget_words(0, 2) == ("It has no images indexed (2 files it could not index): forgetting it only takes it "
                                    "off the catalog's folders.")
-    assert _forget_words(1, 0) == "Its 1 image leaves the catalog: it is no longer searched or shown here."
-    assert _forget_words(2, 1) == ("Its 2 images (and 1 file it could not index) leave the catalog: they are no longer "
+    assert forget_words(1, 0) == "Its 1 image leaves the catalog: it is no longer searched or shown here."
+    assert forget_words(2, 1) == ("Its 2 images (and 1 file it could not index) leave the catalog: they are no longer "
                                    "searched or shown here.")
 
 

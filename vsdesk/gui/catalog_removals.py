@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot
 from vsdesk.engine.text import counted
-from vsdesk.gui.catalog_texts import _forget_words, _missing_folders_text
+from vsdesk.gui.catalog_texts import forget_words, missing_folders_text
 from vsdesk.gui.errors import user_message
 
 
@@ -45,7 +45,7 @@ class CatalogRemovals:
         last = self.snapshot is not None and self.snapshot.folders == (folder,)
         self._confirm(
             "Forget a folder", f"Forget the folder {folder} in the catalog “{name}”?",
-            _forget_words(images, skipped)
+            forget_words(images, skipped)
             + (" It is the catalog's last folder: the catalog is then empty, with no folder and no image "
                "(add a folder to it, or remove it, afterwards)." if last else "")
             + "\n\nYour files are not deleted, moved or changed: adding the folder again indexes them again.",
@@ -83,7 +83,7 @@ class CatalogRemovals:
         snapshot = self.snapshot
         if snapshot is not None and snapshot.name == self.name and snapshot.missing_folders \
                 and not self.messages.text():
-            self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
+            self._say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
 
     def ask_to_remove_catalog(self, again: bool = False) -> None:
         """Remove the catalog shown (not a sample) once the user has agreed, told that only

@@ -34,13 +34,13 @@ from vsdesk.gui.catalog_messages import CatalogMessages
 from vsdesk.gui.catalog_model_switch import CatalogModelSwitch
 from vsdesk.gui.catalog_removals import CatalogRemovals
 from vsdesk.gui.catalog_texts import (
-    _folder_counts,
-    _missing_folders_text,
-    _model_name,
-    _model_words,
-    _skipped_tooltip,
     cancelled_words,
+    folder_count_words,
     image_count_words,
+    missing_folders_text,
+    model_name,
+    model_words,
+    skipped_tooltip,
 )
 from vsdesk.gui.catalogs_elsewhere import BUSY_POLL_MS, SETTLE_MS, CatalogsElsewhere
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
@@ -262,8 +262,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         if self._removed_said is not None and self._removed_said[0] == snapshot.name:
             self.messages.remove_message(self._removed_said[1])  # made again: "was removed" is no longer true
             self._removed_said = None
-        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot),
-                                     _folder_counts(snapshot), snapshot.missing_folders)
+        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, model_name(snapshot),
+                                     folder_count_words(snapshot), snapshot.missing_folders)
         self._offer_to_shown()
         self.shown.emit(snapshot)
 
@@ -385,14 +385,14 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         if snapshot.note:
             self._say("info", sentence(snapshot.note) + ".")
         if snapshot.missing_folders and not self.messages.text():
-            self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
+            self._say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
         self.opened.emit(snapshot)
         self._load_model()
         self._watch()
 
     def _show_status(self, snapshot: CatalogSnapshot) -> None:
-        self.catalog_bar.set_status(f"{image_count_words(snapshot)}{_model_words(snapshot)}",
-                                    _skipped_tooltip(snapshot.skipped_files),
+        self.catalog_bar.set_status(f"{image_count_words(snapshot)}{model_words(snapshot)}",
+                                    skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
 
     def _forget_away_action(self, snapshot: CatalogSnapshot):
