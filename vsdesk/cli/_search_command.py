@@ -9,17 +9,17 @@ import contextlib
 from typing import Any
 
 from vsdesk.cli._catalog_steps import (
-    _catalog_model,
-    _catalog_name,
-    _check_model_option,
-    _check_name,
-    _handle,
-    _load_embedder,
-    _print_report,
-    _removed_if_left_empty,
-    _resolve,
-    _run_index,
-    _settle_mode,
+    catalog_name_for,
+    check_catalog_name,
+    check_model_option,
+    handle_catalog_errors,
+    load_mode_embedder,
+    model_for_catalog,
+    open_named_catalog,
+    print_index_report,
+    removed_if_left_empty,
+    run_index,
+    settle_mode,
 )
 from vsdesk.cli._common import (
     USAGE,
@@ -30,13 +30,13 @@ from vsdesk.cli._common import (
     queries_exit_code,
     why_not_done,
 )
-from vsdesk.cli._search_text import _print_results
+from vsdesk.cli._search_text import print_results
 from vsdesk.engine.tasks import no_progress
 from vsdesk.engine.text import counted, sentence
 
 
-def _search(args: argparse.Namespace) -> int:
-    return _handle(_search_impl, args)
+def search_command(args: argparse.Namespace) -> int:
+    return handle_catalog_errors(_search_impl, args)
 
 
 def _search_impl(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     if args.json:
         print_json(records)
     elif shown is not None:
-        _print_results(records, *shown)
+        print_results(records, *shown)
     return code
 
 
@@ -66,9 +66,9 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     text output (None when no query was searched)."""
     from vsdesk.engine.imageio import ImageError, check_file
 
-    _check_name(args.catalog)
-    _settle_mode(args)
-    _check_model_option(args)
+    check_catalog_name(args.catalog)
+    settle_mode(args)
+    check_model_option(args)
     if args.same_class and args.mode != "product":
         raise CommandError(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes",
                            USAGE)
@@ -86,7 +86,7 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
             _failed(record, exc)
     if all("error" in record for record in records):
         return queries_exit_code(args.images, len(records)), None
-    with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):  # a sample is created here
+    with removed_if_left_empty(catalog_name_for(args.catalog, args.mode)):  # a sample is created here
         return _search_with(args, records)
 
 
@@ -99,7 +99,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
     from vsdesk.engine.query import decode_query, embed_queries, rank_queries
     from vsdesk.engine.search import file_sha256
 
-    catalog = _resolve(args.catalog, args.mode, [])
+    catalog = open_named_catalog(args.catalog, args.mode, [])
     with catalog:
         if catalog.mode != args.mode:
             raise CommandError(
@@ -121,8 +121,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
             raise CommandError(f"catalog {catalog.name!r} has no folders; add some with `vsdesk index --mode "
                                f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
                                f"`vsdesk catalogs remove {catalog.name}`", USAGE)
-        model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
-        embedder = _load_embedder(args.mode, model)
+        model = model_for_catalog(catalog, args.model)  # the catalog's own unless --model
+        embedder = load_mode_embedder(args.mode, model)
         if args.kids and not embedder.meta.has_kids:
             from vsdesk.engine.query import NoKidsHead
 
@@ -131,9 +131,9 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         if (catalog.recovered or not indexed or catalog.embedder_key != embedder.key
                 or _sample_to_update(catalog, args.catalog)):
             # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
-            # whose folder changed (vsdesk's own repair of it, in _resolve): bring the catalog up
+            # whose folder changed (vsdesk's own repair of it, in open_named_catalog): bring the catalog up
             # to date first.
-            _print_report(_run_index(catalog, embedder, model=model), catalog)
+            print_index_report(run_index(catalog, embedder, model=model), catalog)
         with contextlib.suppress(CatalogBusy):
             # (Its vectors are this model's already.) Kept by the next run when another
             # process indexes the catalog now: a search is not refused for that.

@@ -9,7 +9,7 @@ from vsdesk.cli._common import end_progress_line
 from vsdesk.engine.text import image_count, kids_words
 
 
-def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
+def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
                    item_kinds: dict[int, list[Any]], files: int) -> None:
     from vsdesk.engine.session import item_facts
 
