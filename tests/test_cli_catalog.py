@@ -508,14 +508,14 @@ def test_a_search_kept_to_a_type_whose_only_matches_are_copies_of_the_query_says
 
 
 def test_a_search_with_no_result_line_says_why_in_each_case():
-    from vsdesk.cli._search_text import _why_no_results
+    from vsdesk.cli._search_text import why_no_results
 
-    assert _why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
+    assert why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
     # --same-class: the catalog's other images are of other types.
-    assert _why_no_results({"copies_left_out": 1, "same_class": "Shoes"}, 5) == (
+    assert why_no_results({"copies_left_out": 1, "same_class": "Shoes"}, 5) == (
         "no other images of the type Shoes (1 copy of the query left out)")
-    assert _why_no_results({"copies_left_out": 0, "same_class": "Shoes"}, 5) == "no other images of the type Shoes"
-    assert _why_no_results({"copies_left_out": 0}, 0) == "no images in the catalog"
+    assert why_no_results({"copies_left_out": 0, "same_class": "Shoes"}, 5) == "no other images of the type Shoes"
+    assert why_no_results({"copies_left_out": 0}, 0) == "no images in the catalog"
 
 
 def test_a_moved_folder_indexed_again_lists_each_image_once_and_says_what_to_drop(capsys, photos, tmp_path):
