@@ -3,11 +3,11 @@ its folders added and forgotten and its product model changed (as `vsdesk index 
 FOLDER`, `catalogs remove-folder` and `--model` do), the list of catalogs, and what another
 process (the command line) changed behind the window's back.
 
-``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/catalog-list",
-"/add-folder", "/folder-lookup", "/folder-count", "/remove-look", "/models") and speaks through the catalog bar,
-the message bar and its dialogs (asked window-modal: the window keeps painting); what
-the rest of the tab does when a catalog is left, opened or could not be opened is wired by the
-tab to its signals.
+``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/model",
+"/catalog-list", "/watch", "/busy-check", "/add-folder", "/folder-lookup", "/folder-count",
+"/remove-look", "/models") and speaks through the catalog bar, the message bar and its dialogs
+(asked window-modal: the window keeps painting); what the rest of the tab does when a catalog is
+left, opened or could not be opened is wired by the tab to its signals.
 
 Here: opening and indexing, the model loaded for queries, and what is said when that fails. Its
 other parts are mixed into the class, one module each: ``CatalogsElsewhere``
@@ -287,7 +287,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
     def _on_model_failed(self, exc: BaseException) -> None:
         said = user_message(exc, f"load the {self.title} model")
         if said not in self.messages.text():  # a query's message says it already, with "Try again"
-            self._say("error", said)
+            self.say("error", said)
 
     def _on_model_progress(self, message: str) -> None:
         if message:  # "loading the product model", "converting model …"
@@ -373,19 +373,19 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         if not snapshot.folders and not snapshot.is_sample:  # its last folder forgotten: said in one message
             self._say_no_folder(snapshot, once_open)
         elif once_open:
-            self._say("info", once_open)  # e.g. a folder forgotten
+            self.say("info", once_open)  # e.g. a folder forgotten
         if snapshot.folders and not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
-            self._say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
+            self.say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
                                  " (searched recursively): add a folder of images.")
         if cancelled and not snapshot.switch_cancelled:  # (a switch undone: its note says so)
-            self._say("warning", cancelled_words(snapshot),
+            self.say("warning", cancelled_words(snapshot),
                       action=("Resume indexing", lambda: self.open(snapshot.name)))
             self._until_opened = self._said  # no longer true once indexing runs again
         if snapshot.note:
-            self._say("info", sentence(snapshot.note) + ".")
+            self.say("info", sentence(snapshot.note) + ".")
         if snapshot.missing_folders and not self.messages.text():
-            self._say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
+            self.say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
         self.opened.emit(snapshot)
         self._load_model()
         self._watch()
@@ -431,7 +431,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
             return
-        self._say("error", said)  # taken back once another catalog opens
+        self.say("error", said)  # taken back once another catalog opens
         self.failed.emit()
 
     def _say_sample_offline(self, exc) -> None:
@@ -444,7 +444,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self.failure, self.failure_action = text, ("New catalog from a folder…", self.catalog_bar.choose_folder)
         self.failure_brief = sample_offline_brief(exc)
         # One button: a folder offered (given at start-up) keeps its own, said beside it (``_tell``).
-        self._say("warning", text, None if self.messages.has_offer() else self.failure_action)
+        self.say("warning", text, None if self.messages.has_offer() else self.failure_action)
         self.failed.emit()
 
     def show_skipped_files(self) -> None:
