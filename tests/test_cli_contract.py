@@ -41,7 +41,7 @@ EXIT_CASES = [
     (["index", "--mode", "style", "--catalog", "shop"], 2, "catalog 'shop' is indexed with mode 'vae'"),
     (["search", "--mode", "vae", "--catalog", "nothing", "{q}"], 2, "no catalog named 'nothing'"),
     (["search", "--mode", "style", "--catalog", "shop", "{q}"], 2, "search it with --mode vae"),
-    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "-k", "0"], 2, "-k must be at least 1"),
+    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "-k", "0"], 2, "argument -k: must be 1 or more, not 0"),
     (["search", "--mode", "vae", "--catalog", "shop", "{q}", "--same-class"], 2, "the vae mode has no classes"),
     (["catalogs", "remove", "nothing"], 2, "no catalog named 'nothing'"),
     (["catalogs", "remove-folder", "shop", "{nowhere}"], 2, "{nowhere} is not a folder of catalog 'shop'"),

@@ -75,8 +75,6 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     if args.kids and args.mode != "product":
         raise CommandError(f"--kids keeps to kids' wear or not, which the product model predicts; the {args.mode} "
                            "mode does not", USAGE)
-    if args.k < 1:
-        raise CommandError("-k must be at least 1", USAGE)
     # A missing, unreadable or empty query is told at once, not after the model has loaded
     # (seconds), and the model is not loaded at all when no query is left.
     for record in records:

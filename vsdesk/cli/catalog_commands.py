@@ -68,7 +68,7 @@ def register(subparsers) -> None:
                       "another indexes the sample once into NAME.MODE)")
     search.add_argument("--catalog", required=True, metavar="NAME", help="catalog (or sample) to search")
     search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
-    search.add_argument("-k", type=int, default=10, metavar="N", help="results per query (default 10)")
+    search.add_argument("-k", type=positive_int, default=10, metavar="N", help="results per query (default 10)")
     search.add_argument("--json", action="store_true", help="a JSON list, one record per query, on stdout")
     search.add_argument(
         "--same-class", action="store_true",
