@@ -81,7 +81,7 @@ def _model_problem(info) -> str | None:
 def catalogs_remove_folder(args: argparse.Namespace) -> int:
     folder = os.path.abspath(os.path.expanduser(args.folder))
     with json_on_failure(args, catalog=args.name, folder=folder):
-        forgotten = handle_catalog_errors(_forget_folder, args)
+        forgotten = handle_catalog_errors(lambda args: _forget_folder(args.name, folder), args)
     if args.json:
         print_json({"catalog": args.name, "folder": folder, "forgotten": forgotten})
     say(f"catalog {args.name!r} no longer searches {folder} ({counted(forgotten, 'image')} forgotten); "
@@ -89,16 +89,15 @@ def catalogs_remove_folder(args: argparse.Namespace) -> int:
     return 0
 
 
-def _forget_folder(args: argparse.Namespace) -> int:
-    """Removes ``args.folder`` from catalog ``args.name``; how many images it forgot."""
+def _forget_folder(name: str, folder: str) -> int:
+    """Removes ``folder`` (an absolute path) from catalog ``name``; how many images it forgot."""
     from vsdesk.engine.catalog import Catalog
 
-    check_catalog_name(args.name)
-    with Catalog.open(args.name) as catalog:
-        folder = os.path.abspath(os.path.expanduser(args.folder))
+    check_catalog_name(name)
+    with Catalog.open(name) as catalog:
         if folder not in catalog.folders:
             listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
-            raise CommandError(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}", USAGE)
+            raise CommandError(f"{folder} is not a folder of catalog {name!r}; its folders are:{listed}", USAGE)
         before, _ = catalog.counts()
         catalog.remove_folder(folder)
         return before - catalog.counts()[0]
