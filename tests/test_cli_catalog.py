@@ -1381,8 +1381,12 @@ def test_with_json_a_search_or_index_that_cannot_be_made_still_prints_one_json_d
         {"query": missing, "error": f"{missing}: the file does not exist (moved or deleted?)",
          "error_kind": "unreadable", "results": []},
     ]
-    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, "-k", "0", "--json")
-    assert (code, json.loads(out)[0]["error"]) == (2, "-k must be at least 1") and "-k must be at least 1" in err
+    # A count refused by the command line, as `index --batch-size 0` is: the command line's document.
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, "-k", "0", "--json")
+    out, err = capsys.readouterr()
+    said = "vsdesk search: error: argument -k: must be 1 or more, not 0"
+    assert (exit_.value.code, json.loads(out)) == (2, {"error": said, "error_kind": "command-failed"}) and said in err
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(tmp_path / "nowhere"), "--json")
     assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
     assert json.loads(out) == {"catalog": "c", "mode": "vae", "error": f"{tmp_path / 'nowhere'}: no such folder",
