@@ -1093,7 +1093,7 @@ def indexed(photos) -> Path:
         return catalog.index_path
 
 
-_HOLD_LOCK = """
+HOLD_LOCK = """
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
 conn.execute("PRAGMA locking_mode=EXCLUSIVE")  # as a database browser or a backup tool may
@@ -1111,7 +1111,7 @@ def test_an_index_locked_by_another_program_is_a_message_and_left_as_it_is(index
 
     monkeypatch.setattr(_ondisk, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
     before = _sha256(indexed)
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(indexed)], stdin=subprocess.PIPE,
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(indexed)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"

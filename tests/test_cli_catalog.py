@@ -508,14 +508,14 @@ def test_a_search_kept_to_a_type_whose_only_matches_are_copies_of_the_query_says
 
 
 def test_a_search_with_no_result_line_says_why_in_each_case():
-    from vsdesk.cli._search_text import _why_no_results
+    from vsdesk.cli._search_text import why_no_results
 
-    assert _why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
+    assert why_no_results({"copies_left_out": 1}, 1) == "no other images: 1 copy of the query left out"
     # --same-class: the catalog's other images are of other types.
-    assert _why_no_results({"copies_left_out": 1, "same_class": "Shoes"}, 5) == (
+    assert why_no_results({"copies_left_out": 1, "same_class": "Shoes"}, 5) == (
         "no other images of the type Shoes (1 copy of the query left out)")
-    assert _why_no_results({"copies_left_out": 0, "same_class": "Shoes"}, 5) == "no other images of the type Shoes"
-    assert _why_no_results({"copies_left_out": 0}, 0) == "no images in the catalog"
+    assert why_no_results({"copies_left_out": 0, "same_class": "Shoes"}, 5) == "no other images of the type Shoes"
+    assert why_no_results({"copies_left_out": 0}, 0) == "no images in the catalog"
 
 
 def test_a_moved_folder_indexed_again_lists_each_image_once_and_says_what_to_drop(capsys, photos, tmp_path):
@@ -1381,8 +1381,12 @@ def test_with_json_a_search_or_index_that_cannot_be_made_still_prints_one_json_d
         {"query": missing, "error": f"{missing}: the file does not exist (moved or deleted?)",
          "error_kind": "unreadable", "results": []},
     ]
-    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, "-k", "0", "--json")
-    assert (code, json.loads(out)[0]["error"]) == (2, "-k must be at least 1") and "-k must be at least 1" in err
+    # A count refused by the command line, as `index --batch-size 0` is: the command line's document.
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, "-k", "0", "--json")
+    out, err = capsys.readouterr()
+    said = "vsdesk search: error: argument -k: must be 1 or more, not 0"
+    assert (exit_.value.code, json.loads(out)) == (2, {"error": said, "error_kind": "command-failed"}) and said in err
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(tmp_path / "nowhere"), "--json")
     assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
     assert json.loads(out) == {"catalog": "c", "mode": "vae", "error": f"{tmp_path / 'nowhere'}: no such folder",

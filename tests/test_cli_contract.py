@@ -41,7 +41,7 @@ EXIT_CASES = [
     (["index", "--mode", "style", "--catalog", "shop"], 2, "catalog 'shop' is indexed with mode 'vae'"),
     (["search", "--mode", "vae", "--catalog", "nothing", "{q}"], 2, "no catalog named 'nothing'"),
     (["search", "--mode", "style", "--catalog", "shop", "{q}"], 2, "search it with --mode vae"),
-    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "-k", "0"], 2, "-k must be at least 1"),
+    (["search", "--mode", "vae", "--catalog", "shop", "{q}", "-k", "0"], 2, "argument -k: must be 1 or more, not 0"),
     (["search", "--mode", "vae", "--catalog", "shop", "{q}", "--same-class"], 2, "the vae mode has no classes"),
     (["catalogs", "remove", "nothing"], 2, "no catalog named 'nothing'"),
     (["catalogs", "remove-folder", "shop", "{nowhere}"], 2, "{nowhere} is not a folder of catalog 'shop'"),
@@ -366,14 +366,14 @@ def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_
 
 def test_the_kids_flag_reads_as_a_percentage_like_the_classes():
     """The review: "kids' wear: no (13%)" read as 13 % sure of "no"; it is the chance of kids' wear."""
-    from vsdesk.cli._search_text import _product_facts
+    from vsdesk.cli._search_text import product_facts
 
-    lines = _product_facts({"classes": [{"label": "Dress", "probability": 0.8}], "kids": 0.1305})
+    lines = product_facts({"classes": [{"label": "Dress", "probability": 0.8}], "kids": 0.1305})
     assert lines == ["classes: Dress 80.0%", "kids' wear: unlikely (13 % chance)"]
-    assert _product_facts({"kids": 0.87})[-1] == "kids' wear: likely (87 % chance)"
+    assert product_facts({"kids": 0.87})[-1] == "kids' wear: likely (87 % chance)"
     # The review: "unlikely (0.0 % chance)", and the window's "likely (100 % chance)": a model is
     # never that sure. The window says it in the same words (tests/test_gui_widgets.py).
-    assert [_product_facts({"kids": kids})[-1] for kids in (0.0004, 0.006, 0.994, 0.9996)] == [
+    assert [product_facts({"kids": kids})[-1] for kids in (0.0004, 0.006, 0.994, 0.9996)] == [
         "kids' wear: unlikely (<1 % chance)", "kids' wear: unlikely (1 % chance)",
         "kids' wear: likely (99 % chance)", "kids' wear: likely (>99 % chance)"]
 

@@ -184,11 +184,11 @@ def test_on_the_tensorflow_thread_an_urgent_task_waits_for_a_running_urgent_one(
 
 def test_a_task_is_compared_as_itself_not_by_its_fields(qtbot):
     """The compute worker finds a task in its order by ``in``, ``index`` and ``remove``: a task
-    (``_Job``) and its context are each themselves (``eq=False``). Compared field by field, two
+    (``Job``) and its context are each themselves (``eq=False``). Compared field by field, two
     tasks alike (one function, one label, contexts of one id and one cancel flag) were one task:
     the second replaced the first in the order, got no thread and never ran; nor could a context
     be kept in a set."""
-    from vsdesk.gui.worker import PriorityWorker, TaskContext, _Job
+    from vsdesk.gui.worker import PriorityWorker, TaskContext, Job
 
     worker = PriorityWorker("compute")
     running, release = threading.Event(), threading.Event()
@@ -200,7 +200,7 @@ def test_a_task_is_compared_as_itself_not_by_its_fields(qtbot):
         assert release.wait(5)
 
     flag = threading.Event()
-    first, second = (_Job(TaskContext(7, worker, flag), step, "map") for _ in range(2))
+    first, second = (Job(TaskContext(7, worker, flag), step, "map") for _ in range(2))
     worker.put(first)
     assert running.wait(5)  # the first at work when the second is put
     worker.put(second)
@@ -215,7 +215,7 @@ def test_putting_a_map_task_does_not_wait_for_its_thread_to_start(qtbot):
     ``Thread.start`` waits until the new thread runs: 45 ms while another map's stage held the
     GIL, 90-240 ms here with three busy threads. The task's thread is started by the worker's
     launcher; put only hands the task over. Every task still runs, and ``wait`` waits for them."""
-    from vsdesk.gui.worker import PriorityWorker, TaskContext, _Job
+    from vsdesk.gui.worker import PriorityWorker, TaskContext, Job
 
     stop = threading.Event()
 
@@ -230,7 +230,7 @@ def test_putting_a_map_task_does_not_wait_for_its_thread_to_start(qtbot):
     ran, took = [], []
     try:
         for i in range(10):
-            job = _Job(TaskContext(i, worker, threading.Event()), lambda ctx: ran.append(ctx.task_id), "map")
+            job = Job(TaskContext(i, worker, threading.Event()), lambda ctx: ran.append(ctx.task_id), "map")
             began = time.perf_counter()
             worker.put(job)
             took.append(time.perf_counter() - began)
@@ -243,7 +243,7 @@ def test_putting_a_map_task_does_not_wait_for_its_thread_to_start(qtbot):
     assert sorted(took)[5] < 0.01, [round(t * 1000, 1) for t in took]  # (median; the GIL may still preempt once)
     # A task put once the launcher has stopped (the window closing) still runs and ends: nothing
     # is left counted as being launched, which the exit would wait for.
-    worker.put(_Job(TaskContext(10, worker, threading.Event()), lambda ctx: ran.append(ctx.task_id), "map"))
+    worker.put(Job(TaskContext(10, worker, threading.Event()), lambda ctx: ran.append(ctx.task_id), "map"))
     assert worker.wait(10_000) and ran[-1] == 10
 
 
@@ -252,13 +252,13 @@ def test_every_task_thread_is_waited_for_when_tasks_are_put_after_stop(qtbot):
     still starts those handed to it before. Each start pruned the worker's list of threads of
     those not alive, and a thread listed but not started yet looked ended: dropped from the list,
     it was never waited for (``wait``; ``work_left_behind`` at exit). A race: several rounds."""
-    from vsdesk.gui.worker import PriorityWorker, TaskContext, _Job
+    from vsdesk.gui.worker import PriorityWorker, TaskContext, Job
 
     for _round in range(10):
         worker = PriorityWorker("race")
         gate = threading.Event()
-        held = [_Job(TaskContext(i, worker, threading.Event()), lambda ctx: gate.wait(30), "map") for i in range(20)]
-        late = [_Job(TaskContext(20 + i, worker, threading.Event()), lambda ctx: None, "map") for i in range(20)]
+        held = [Job(TaskContext(i, worker, threading.Event()), lambda ctx: gate.wait(30), "map") for i in range(20)]
+        late = [Job(TaskContext(20 + i, worker, threading.Event()), lambda ctx: None, "map") for i in range(20)]
         for job in late:
             job.context.cancel_event.set()  # (as the runner cancels every task at the window's close)
         try:
@@ -1401,7 +1401,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     """The window's warning on a catalog's folders away: missing, a file, or empty, as each is."""
     from vsdesk.engine.catalog import away_folders
     from vsdesk.engine.session import CatalogSnapshot
-    from vsdesk.gui.catalog_texts import _missing_folders_text
+    from vsdesk.gui.catalog_texts import missing_folders_text
 
     there, filed, emptied = tmp_path / "there", tmp_path / "filed", tmp_path / "emptied"
     there.mkdir()
@@ -1412,7 +1412,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
     def text(folders):
         away = away_folders(folders)
-        return _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+        return missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                      missing_folders=tuple(away), missing_kinds=away))
 
     assert text(folders[:2]) == (f"The folder {tmp_path / 'gone'} of the catalog “c” is missing (moved, deleted, or on "
@@ -1427,7 +1427,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     # A linked folder inside one, leading nowhere: not a folder `catalogs remove-folder` takes.
     os.symlink(tmp_path / "usb" / "trip", there / "trip")
     away = {str(tmp_path / "gone"): "missing-folder", str(there / "trip"): "missing-folder"}
-    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+    said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away))
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
                          "images are still searched, but cannot be shown. “Forget folder…” forgets them (your files "
@@ -1436,7 +1436,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                          "the catalog (Folders › Add a folder to “c”…): its images are found there without being "
                          "embedded again.")
     # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
-    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+    said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away,
                                                  missing_without_images=(str(tmp_path / "gone"),)))
     assert said == (f"The folder {there / 'trip'} in the catalog “c” is missing (moved, deleted, or on a disk that is "
@@ -1446,7 +1446,7 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
                     "“Forget folder…” drops it from the catalog.")
     # Two folders of the catalog away: the menu's way (the warning has no button for either).
     away = {str(tmp_path / "gone"): "missing-folder", str(filed): "not-a-folder"}
-    said = _missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
+    said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away))
     assert "cannot be shown. Folders › Forget a folder of “c” forgets them (your files are not touched)." in said
     assert "remove-folder" not in said
@@ -1454,13 +1454,13 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
 
 def test_forgetting_a_folder_with_nothing_indexed_says_so():
     """The confirmation before a folder is forgotten: not "Its 0 images leave the catalog"."""
-    from vsdesk.gui.catalog_texts import _forget_words
+    from vsdesk.gui.catalog_texts import forget_words
 
-    assert _forget_words(0, 0) == "It has no images indexed: forgetting it only takes it off the catalog's folders."
-    assert _forget_words(0, 2) == ("It has no images indexed (2 files it could not index): forgetting it only takes it "
+    assert forget_words(0, 0) == "It has no images indexed: forgetting it only takes it off the catalog's folders."
+    assert forget_words(0, 2) == ("It has no images indexed (2 files it could not index): forgetting it only takes it "
                                    "off the catalog's folders.")
-    assert _forget_words(1, 0) == "Its 1 image leaves the catalog: it is no longer searched or shown here."
-    assert _forget_words(2, 1) == ("Its 2 images (and 1 file it could not index) leave the catalog: they are no longer "
+    assert forget_words(1, 0) == "Its 1 image leaves the catalog: it is no longer searched or shown here."
+    assert forget_words(2, 1) == ("Its 2 images (and 1 file it could not index) leave the catalog: they are no longer "
                                    "searched or shown here.")
 
 

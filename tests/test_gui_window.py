@@ -1895,7 +1895,7 @@ def lock_index_when_opened(qtbot, tab, monkeypatch):
     """Another program (a database browser, a backup) takes an exclusive lock on the tab's
     catalog index as the map starts to read it, once the catalog is open: the map cannot read
     the catalog. Returns the list the program is put in (a line sent to it lets go)."""
-    from test_catalog import _HOLD_LOCK
+    from test_catalog import HOLD_LOCK
     from vsdesk.engine.catalog import _ondisk, catalog_location
 
     monkeypatch.setattr(_ondisk, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
@@ -1905,7 +1905,7 @@ def lock_index_when_opened(qtbot, tab, monkeypatch):
     def locked_first(snapshot, *args, **kwargs):  # on the compute thread, as the map starts
         tab.session.projection = projection
         index = catalog_location(snapshot.name) / _ondisk.INDEX_FILE
-        holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(index)], stdin=subprocess.PIPE,
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(index)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         holders.append(holder)
         assert holder.stdout.readline().strip() == "locked"

@@ -551,12 +551,12 @@ def test_train_and_eval_help_state_their_defaults(capsys):
 def test_five_class_note_only_where_that_figure_means_something():
     """The notebook's five-class accuracy is said to be missing for a model of (nearly) its
     classes; a user's own classes have nothing to do with it."""
-    from vsdesk.cli.product_commands import _five_class_note
+    from vsdesk.cli.product_commands import five_class_note
     from vsdesk.engine.product.metrics import precision_at_k, precision_at_k_max
 
-    assert _five_class_note(["Dress", "Hat", "Pants", "Shoes"]) is None
-    assert _five_class_note(["Dress", "Hat", "Shoes", "Longsleeve", "Pants"]).endswith("the model lacks T-Shirt")
-    assert "no test photo" in _five_class_note(["Dress", "Hat", "Shoes", "Longsleeve", "T-Shirt"])
+    assert five_class_note(["Dress", "Hat", "Pants", "Shoes"]) is None
+    assert five_class_note(["Dress", "Hat", "Shoes", "Longsleeve", "Pants"]).endswith("the model lacks T-Shirt")
+    assert "no test photo" in five_class_note(["Dress", "Hat", "Shoes", "Longsleeve", "T-Shirt"])
     labels = np.repeat([0, 1, 2], [6, 6, 2])
     assert precision_at_k_max(labels) == (12 * 5 + 2 * 1) / 140
     assert precision_at_k(np.eye(3)[labels] + 0.01, labels) == precision_at_k_max(labels)  # reached

@@ -235,12 +235,12 @@ def test_a_query_with_no_object_has_no_results_no_category_and_no_place(tmp_path
 
 
 def test_a_details_error_written_over_several_lines_reads_as_one_line_without_escapes():
-    from vsdesk.cli._search_text import _vae_facts
+    from vsdesk.cli._search_text import vae_facts
 
     message = ("cannot get Fashion-MNIST file train-images-idx3-ubyte.gz:\n"
                "  http://mirror-a/train-images-idx3-ubyte.gz: download failed (no network)\n"
                "  without internet, point VSDESK_FASHION_MNIST_DIR at a folder holding the .gz files")
-    [line] = _vae_facts({"describe_error": message})
+    [line] = vae_facts({"describe_error": message})
     assert line == ("note: the query's details could not be computed (cannot get Fashion-MNIST file "
                     "train-images-idx3-ubyte.gz: http://mirror-a/train-images-idx3-ubyte.gz: download failed "
                     "(no network); without internet, point VSDESK_FASHION_MNIST_DIR at a folder holding the .gz files)")

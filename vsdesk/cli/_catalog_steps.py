@@ -20,7 +20,7 @@ from vsdesk.cli._common import (
 from vsdesk.engine.text import counted, sentence, shown_path
 
 
-def _settle_mode(args: argparse.Namespace) -> None:
+def settle_mode(args: argparse.Namespace) -> None:
     """Sets ``args.mode`` left out to the mode of the catalog ``--catalog`` names, or of the
     sample of that name; a new catalog (index) needs it said. A --mode given is kept: a catalog
     of another mode then gets the mismatch error, a sample its catalog for that mode."""
@@ -48,7 +48,7 @@ def _settle_mode(args: argparse.Namespace) -> None:
                            f"{{style,product,vae}} --catalog {args.catalog} FOLDER...`", USAGE) from None
 
 
-def _add_model_argument(parser) -> None:
+def add_model_argument(parser) -> None:
     parser.add_argument(
         "--model", default=None, metavar="NAME",
         help="product mode: a model trained with `vsdesk train product --out NAME` (or its folder) instead of "
@@ -57,7 +57,7 @@ def _add_model_argument(parser) -> None:
     )
 
 
-def _check_model_option(args: argparse.Namespace) -> None:
+def check_model_option(args: argparse.Namespace) -> None:
     """A --model for another mode, or one that is not there, is told before anything is done
     (a catalog created, a model loaded): reading its metadata costs no TensorFlow."""
     if args.model is None:
@@ -67,7 +67,7 @@ def _check_model_option(args: argparse.Namespace) -> None:
     check_product_model(args.model)
 
 
-class _Interrupted(CommandError):
+class IndexInterrupted(CommandError):
     """An index run stopped by Ctrl+C (or SIGTERM), with the report of what it had done
     (``interrupted`` set)."""
 
@@ -76,7 +76,7 @@ class _Interrupted(CommandError):
         self.report = report
 
 
-def _resolve(name: str, mode: str, folders: list[str]):
+def open_named_catalog(name: str, mode: str, folders: list[str]):
     """Open (or create) the catalog for ``name``; sample names resolve to their folder."""
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import Catalog, catalog_exists
@@ -96,11 +96,11 @@ def _resolve(name: str, mode: str, folders: list[str]):
         except samples.SampleDataError as exc:
             raise CommandError(str(exc), FAILED) from None
         return Catalog.open_or_create(real, mode, [folder], only=True)
-    # New folders join the catalog in the index run, under its lock (see _run_index).
+    # New folders join the catalog in the index run, under its lock (see run_index).
     return Catalog.open_or_create(name, mode) if folders else Catalog.open(name)
 
 
-def _catalog_name(name: str, mode: str | None) -> str:
+def catalog_name_for(name: str, mode: str | None) -> str:
     """The catalog that ``name`` stands for in ``mode`` (a sample's per-mode catalog)."""
     from vsdesk.engine import samples
 
@@ -108,7 +108,7 @@ def _catalog_name(name: str, mode: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _removed_if_left_empty(name: str):
+def removed_if_left_empty(name: str):
     """Removes catalog ``name`` again if this command creates it and then fails before anything
     is indexed (a model that does not load, Ctrl+C during the load): nothing is left behind for
     `catalogs list` and the window to show as an empty catalog. A catalog that existed before
@@ -121,8 +121,8 @@ def _removed_if_left_empty(name: str):
     try:
         yield
     except BaseException as exc:
-        if _remove_if_empty(name) and isinstance(exc, _Interrupted):  # its message says "is kept"
-            raise _Interrupted(f"interrupted before any image was indexed; catalog {name!r} was not created",
+        if _remove_if_empty(name) and isinstance(exc, IndexInterrupted):  # its message says "is kept"
+            raise IndexInterrupted(f"interrupted before any image was indexed; catalog {name!r} was not created",
                                exc.report) from None
         raise
 
@@ -142,7 +142,7 @@ def _remove_if_empty(name: str) -> bool:
     return True
 
 
-def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None,
+def run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = (), model_key: str | None = None,
                model: str | None = None):
     """``model``: the catalog's model from this run on (``catalog.set_model``), kept once the
     run holds the catalog, so that no other process's run is in the middle of it."""
@@ -167,7 +167,7 @@ def _run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] =
         except CatalogError:  # the count is a courtesy; the message must come out
             kept = ""
         report.interrupted = True  # (set by the run too, unless it was stopped before it began)
-        raise _Interrupted(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
+        raise IndexInterrupted(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
                            "command goes on from there", report) from None
 
 
@@ -181,7 +181,7 @@ def _images_so_far(catalog) -> str:
         return "the images indexed"
 
 
-def _catalog_model(catalog, asked: str | None) -> str | None:
+def model_for_catalog(catalog, asked: str | None) -> str | None:
     """The model to index and search ``catalog`` with (``modes.catalog_model``); its note said."""
     from vsdesk.engine.modes import catalog_model
     from vsdesk.engine.product.model import ProductModelError
@@ -195,7 +195,7 @@ def _catalog_model(catalog, asked: str | None) -> str | None:
     return model
 
 
-def _print_report(report, catalog) -> None:
+def print_index_report(report, catalog) -> None:
     from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, no_images_words
 
     say(report.summary())
@@ -216,7 +216,7 @@ def _print_report(report, catalog) -> None:
             say(f"  ... and {len(report.skipped) - 50} more")
 
 
-def _load_embedder(mode: str, model: str | None = None, indexing: bool = False):
+def load_mode_embedder(mode: str, model: str | None = None, indexing: bool = False):
     """The mode's embedder, loaded (``_settle``); ``indexing``: only what an index run needs."""
     from vsdesk.engine.models.errors import ModelStoreError
     from vsdesk.engine.modes import load_embedder
@@ -228,7 +228,7 @@ def _load_embedder(mode: str, model: str | None = None, indexing: bool = False):
         _settle(embedder, indexing)
     except ModelStoreError as exc:
         raise CommandError(str(exc), FAILED) from None
-    except ProductModelError as exc:  # (one that is not there is told by _check_model_option)
+    except ProductModelError as exc:  # (one that is not there is told by check_model_option)
         raise CommandError(f"{exc}; `vsdesk models list` shows the product models", FAILED) from None
     except (ImportError, AttributeError) as exc:
         raise CommandError(f"the {mode} mode is not available in this installation ({exc})", FAILED) from None
@@ -256,7 +256,7 @@ def _settle(embedder, indexing: bool = False) -> None:
         embedder.warm_up(indexing=indexing)
 
 
-def _handle(func, args) -> int:
+def handle_catalog_errors(func, args) -> int:
     """Runs a catalog command; a ``CatalogError`` at any step ends it as a ``CommandError``."""
     from vsdesk.engine.catalog import CatalogError
 
@@ -275,7 +275,7 @@ def _exit_code(exc: Exception) -> int:
     return USAGE if isinstance(exc, (CatalogNotFound, CatalogExists, CatalogModeMismatch)) else FAILED
 
 
-def _check_name(name: str) -> None:
+def check_catalog_name(name: str) -> None:
     """A catalog name vsdesk cannot use is a usage error (exit 2), told before anything is done."""
     from vsdesk.engine.catalog import CatalogError, catalog_location
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import os
 
-from vsdesk.cli._catalog_steps import _check_name, _handle
+from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
 from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
 from vsdesk.engine.text import counted, sentence
 
 
-def _list(args: argparse.Namespace) -> int:
+def catalogs_list(args: argparse.Namespace) -> int:
     from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_within, list_catalogs
 
     infos = list_catalogs()
@@ -78,10 +78,10 @@ def _model_problem(info) -> str | None:
     return None
 
 
-def _remove_folder(args: argparse.Namespace) -> int:
+def catalogs_remove_folder(args: argparse.Namespace) -> int:
     folder = os.path.abspath(os.path.expanduser(args.folder))
     with json_on_failure(args, catalog=args.name, folder=folder):
-        forgotten = _handle(_forget_folder, args)
+        forgotten = handle_catalog_errors(lambda args: _forget_folder(args.name, folder), args)
     if args.json:
         print_json({"catalog": args.name, "folder": folder, "forgotten": forgotten})
     say(f"catalog {args.name!r} no longer searches {folder} ({counted(forgotten, 'image')} forgotten); "
@@ -89,24 +89,23 @@ def _remove_folder(args: argparse.Namespace) -> int:
     return 0
 
 
-def _forget_folder(args: argparse.Namespace) -> int:
-    """Removes ``args.folder`` from catalog ``args.name``; how many images it forgot."""
+def _forget_folder(name: str, folder: str) -> int:
+    """Removes ``folder`` (an absolute path) from catalog ``name``; how many images it forgot."""
     from vsdesk.engine.catalog import Catalog
 
-    _check_name(args.name)
-    with Catalog.open(args.name) as catalog:
-        folder = os.path.abspath(os.path.expanduser(args.folder))
+    check_catalog_name(name)
+    with Catalog.open(name) as catalog:
         if folder not in catalog.folders:
             listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
-            raise CommandError(f"{folder} is not a folder of catalog {args.name!r}; its folders are:{listed}", USAGE)
+            raise CommandError(f"{folder} is not a folder of catalog {name!r}; its folders are:{listed}", USAGE)
         before, _ = catalog.counts()
         catalog.remove_folder(folder)
         return before - catalog.counts()[0]
 
 
-def _remove(args: argparse.Namespace) -> int:
+def catalogs_remove(args: argparse.Namespace) -> int:
     with json_on_failure(args, catalog=args.name):
-        removed = _handle(_remove_catalog, args)
+        removed = handle_catalog_errors(_remove_catalog, args)
     if args.json:
         print_json({"catalog": args.name, "location": str(removed.location),
                     "left_over": None if removed.left_over is None else str(removed.left_over),
@@ -121,5 +120,5 @@ def _remove(args: argparse.Namespace) -> int:
 def _remove_catalog(args: argparse.Namespace):
     from vsdesk.engine.catalog import remove_catalog
 
-    _check_name(args.name)
+    check_catalog_name(args.name)
     return remove_catalog(args.name)

@@ -152,7 +152,7 @@ def check_product_model(name: str) -> None:
 
 
 def add_mode_argument(parser, help_text: str) -> None:
-    """--mode, optional: a catalog that exists knows its own (``_catalog_steps._settle_mode``)."""
+    """--mode, optional: a catalog that exists knows its own (``_catalog_steps.settle_mode``)."""
     parser.add_argument("--mode", choices=MODES, default=None, help=help_text)
 
 

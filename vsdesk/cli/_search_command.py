@@ -9,17 +9,17 @@ import contextlib
 from typing import Any
 
 from vsdesk.cli._catalog_steps import (
-    _catalog_model,
-    _catalog_name,
-    _check_model_option,
-    _check_name,
-    _handle,
-    _load_embedder,
-    _print_report,
-    _removed_if_left_empty,
-    _resolve,
-    _run_index,
-    _settle_mode,
+    catalog_name_for,
+    check_catalog_name,
+    check_model_option,
+    handle_catalog_errors,
+    load_mode_embedder,
+    model_for_catalog,
+    open_named_catalog,
+    print_index_report,
+    removed_if_left_empty,
+    run_index,
+    settle_mode,
 )
 from vsdesk.cli._common import (
     USAGE,
@@ -30,13 +30,13 @@ from vsdesk.cli._common import (
     queries_exit_code,
     why_not_done,
 )
-from vsdesk.cli._search_text import _print_results
+from vsdesk.cli._search_text import print_results
 from vsdesk.engine.tasks import no_progress
 from vsdesk.engine.text import counted, sentence
 
 
-def _search(args: argparse.Namespace) -> int:
-    return _handle(_search_impl, args)
+def search_command(args: argparse.Namespace) -> int:
+    return handle_catalog_errors(_search_impl, args)
 
 
 def _search_impl(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def _search_impl(args: argparse.Namespace) -> int:
     if args.json:
         print_json(records)
     elif shown is not None:
-        _print_results(records, *shown)
+        print_results(records, *shown)
     return code
 
 
@@ -66,17 +66,15 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     text output (None when no query was searched)."""
     from vsdesk.engine.imageio import ImageError, check_file
 
-    _check_name(args.catalog)
-    _settle_mode(args)
-    _check_model_option(args)
+    check_catalog_name(args.catalog)
+    settle_mode(args)
+    check_model_option(args)
     if args.same_class and args.mode != "product":
         raise CommandError(f"--same-class keeps to the query's product type; the {args.mode} mode has no classes",
                            USAGE)
     if args.kids and args.mode != "product":
         raise CommandError(f"--kids keeps to kids' wear or not, which the product model predicts; the {args.mode} "
                            "mode does not", USAGE)
-    if args.k < 1:
-        raise CommandError("-k must be at least 1", USAGE)
     # A missing, unreadable or empty query is told at once, not after the model has loaded
     # (seconds), and the model is not loaded at all when no query is left.
     for record in records:
@@ -86,87 +84,128 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
             _failed(record, exc)
     if all("error" in record for record in records):
         return queries_exit_code(args.images, len(records)), None
-    with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):  # a sample is created here
+    with removed_if_left_empty(catalog_name_for(args.catalog, args.mode)):  # a sample is created here
         return _search_with(args, records)
 
 
 def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple]:
-    """The search itself, for the queries of ``records`` not marked with an error already."""
-    import numpy as np
+    """The search itself, for the queries of ``records`` not marked with an error already: the
+    catalog opened, its notes said, the model loaded (the catalog brought up to date with it
+    where it must be), the queries read, embedded and ranked into their records."""
+    from vsdesk.engine.query import count_files
 
-    from vsdesk.engine.catalog import CatalogBusy, away_words, how_to_drop, how_to_forget, is_being_indexed
-    from vsdesk.engine.imageio import ImageError
-    from vsdesk.engine.query import decode_query, embed_queries, rank_queries
-    from vsdesk.engine.search import file_sha256
-
-    catalog = _resolve(args.catalog, args.mode, [])
+    catalog = open_named_catalog(args.catalog, args.mode, [])
     with catalog:
         if catalog.mode != args.mode:
             raise CommandError(
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}, or leave --mode out", USAGE)
-        # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
-        away = catalog.away_folders()
-        without_images = [folder for folder in away if not catalog.holds_files(folder)]
-        for folder, kind in away.items():
-            whose = "a folder" if folder in catalog.folders else "in a folder"
-            if folder in without_images:  # its images were found elsewhere: nothing kept for it
-                error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; "
-                      f"{how_to_drop(folder, catalog.name, catalog.folders)}")
-                continue
-            forget = how_to_forget(folder, catalog.name, catalog.folders)
-            error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
-                  f"still searched. {sentence(forget)}")
+        away, without_images = _note_folders_away(catalog)
         if not catalog.folders:  # (exit 2, as every usage error: before the model loads)
             raise CommandError(f"catalog {catalog.name!r} has no folders; add some with `vsdesk index --mode "
                                f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
                                f"`vsdesk catalogs remove {catalog.name}`", USAGE)
-        model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
-        embedder = _load_embedder(args.mode, model)
-        if args.kids and not embedder.meta.has_kids:
-            from vsdesk.engine.query import NoKidsHead
-
-            raise CommandError(f"--kids: {NoKidsHead()}", USAGE)
-        indexed, _ = catalog.counts()
-        if (catalog.recovered or not indexed or catalog.embedder_key != embedder.key
-                or _sample_to_update(catalog, args.catalog)):
-            # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
-            # whose folder changed (vsdesk's own repair of it, in _resolve): bring the catalog up
-            # to date first.
-            _print_report(_run_index(catalog, embedder, model=model), catalog)
-        with contextlib.suppress(CatalogBusy):
-            # (Its vectors are this model's already.) Kept by the next run when another
-            # process indexes the catalog now: a search is not refused for that.
-            catalog.set_model(model)
+        embedder = _embedder_for(catalog, args)
         vectors = catalog.vectors()
         hashes = catalog.hashes()
-        partial = None  # why the catalog holds only some of its images
-        if is_being_indexed(catalog):
-            partial = "being-indexed"
-            error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
-                  f"{counted(len(vectors.paths), 'image')} indexed so far")
-        elif catalog.unfinished:
-            partial = "unfinished"
-            # A read-only catalog cannot be finished: `vsdesk index` would only say why not.
-            finish = (f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it" if not catalog.read_only
-                      else "it is read-only, so it cannot be finished here (`vsdesk index` says what would let it)")
-            error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
-                  f"{counted(len(vectors.paths), 'image')} indexed so far; {finish}")
-        # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
-        changed = None if partial else catalog.changed_folders()
-        for folder in changed or ():
-            error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
-                  f"indexed (images added, removed, renamed or written over); these results are from the index "
-                  f"as it was. "
-                  f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
+        partial, changed = _note_partial_or_changed(catalog, len(vectors.paths))
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
                          "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
                          "catalog_missing_without_images": without_images,
                          "catalog_changed_folders": changed}
 
+    good, queries = _read_and_embed(args, records, embedder)
+    failed = len(records) - len(good)
+    item_kinds = _rank_into_records(args, records, embedder, vectors, hashes, good, queries) if good else {}
+    if args.json:  # (the text said them on stderr)
+        for i, _ in good:
+            records[i].update(about_catalog)
+    # (files as copies_left_out counts them: one file at several paths is one)
+    files = count_files(range(len(vectors.paths)), hashes)
+    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds, files)
+
+
+def _note_folders_away(catalog) -> tuple[dict[str, str], list[str]]:
+    """Says on stderr each of the catalog's folders away, and how to forget or drop it; the
+    folders away ({folder: kind}) and those of them whose images were all found elsewhere."""
+    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget
+
+    # An empty mount point too, and a linked folder or a disk's mount point inside a folder.
+    away = catalog.away_folders()
+    without_images = [folder for folder in away if not catalog.holds_files(folder)]
+    for folder, kind in away.items():
+        whose = "a folder" if folder in catalog.folders else "in a folder"
+        if folder in without_images:  # its images were found elsewhere: nothing kept for it
+            error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; "
+                  f"{how_to_drop(folder, catalog.name, catalog.folders)}")
+            continue
+        forget = how_to_forget(folder, catalog.name, catalog.folders)
+        error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
+              f"still searched. {sentence(forget)}")
+    return away, without_images
+
+
+def _embedder_for(catalog, args: argparse.Namespace):
+    """The catalog's model (its own unless --model), loaded; the catalog indexed with it first
+    where it must be (a new sample, a rebuilt index, another model), and keeping it."""
+    from vsdesk.engine.catalog import CatalogBusy
+    from vsdesk.engine.query import NoKidsHead
+
+    model = model_for_catalog(catalog, args.model)  # the catalog's own unless --model
+    embedder = load_mode_embedder(args.mode, model)
+    if args.kids and not embedder.meta.has_kids:
+        raise CommandError(f"--kids: {NoKidsHead()}", USAGE)
+    indexed, _ = catalog.counts()
+    if (catalog.recovered or not indexed or catalog.embedder_key != embedder.key
+            or _sample_to_update(catalog, args.catalog)):
+        # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
+        # whose folder changed (vsdesk's own repair of it, in ``open_named_catalog``): bring the
+        # catalog up to date first.
+        print_index_report(run_index(catalog, embedder, model=model), catalog)
+    with contextlib.suppress(CatalogBusy):
+        # (Its vectors are this model's already.) Kept by the next run when another
+        # process indexes the catalog now: a search is not refused for that.
+        catalog.set_model(model)
+    return embedder
+
+
+def _note_partial_or_changed(catalog, indexed: int) -> tuple[str | None, list[str] | None]:
+    """Says on stderr that the catalog holds only some of its images (``indexed``), or else which
+    of its folders changed since it was indexed; why it is partial ("being-indexed",
+    "unfinished" or None) and the folders changed (None when partial: not looked at)."""
+    from vsdesk.engine.catalog import is_being_indexed
+
+    partial = None  # why the catalog holds only some of its images
+    if is_being_indexed(catalog):
+        partial = "being-indexed"
+        error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
+              f"{counted(indexed, 'image')} indexed so far")
+    elif catalog.unfinished:
+        partial = "unfinished"
+        # A read-only catalog cannot be finished: `vsdesk index` would only say why not.
+        finish = (f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it" if not catalog.read_only
+                  else "it is read-only, so it cannot be finished here (`vsdesk index` says what would let it)")
+        error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
+              f"{counted(indexed, 'image')} indexed so far; {finish}")
+    # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
+    changed = None if partial else catalog.changed_folders()
+    for folder in changed or ():
+        error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
+              f"indexed (images added, removed, renamed or written over); these results are from the index "
+              f"as it was. "
+              f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
+    return partial, changed
+
+
+def _read_and_embed(args: argparse.Namespace, records: list[dict[str, Any]], embedder) -> tuple[list, list]:
+    """The queries of ``records`` not marked with an error, read and embedded: [(record index,
+    image)] and their embeddings, in one order. One that cannot be read is marked failed in its
+    record, as is (--same-class) one whose product type cannot be told."""
+    from vsdesk.engine.imageio import ImageError
+    from vsdesk.engine.query import decode_query, embed_queries
+
     good: list[tuple[int, Any]] = []  # (record index, image)
-    item_kinds: dict[int, list[Any]] = {}  # record index -> its results' product types (text output)
     progress = _query_progress(records)
     for i, record in enumerate(records):
         if "error" in record:
@@ -192,56 +231,61 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                 record = records[found[0]]
                 _failed(record, _NoProductType(record["query"], query.extras.get("describe_error")))
         good, queries = [found for found, _ in typed], [query for _, query in typed]
-    failed = len(records) - len(good)
-    if good:
-        described = [query.extras for query in queries]
-        paths = [args.images[i] for i, _ in good]
-        results = rank_queries(  # as the window ranks (the engine's one query pipeline)
-            embedder, vectors, hashes, np.stack([query.vector for query in queries]), args.k,
-            sources=paths, query_hashes=[file_sha256(p) for p in paths],
-            kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
-            kids=None if args.kids is None else args.kids == "yes",
-            nothing_to_compare=[query.nothing_to_compare for query in queries],
-        )
-        types, kinds = _product_types(embedder, vectors.matrix, results) if args.mode == "product" else (None, None)
-        for q, ((i, _), hits, extras) in enumerate(zip(good, results, described)):
-            record = records[i]
-            if kinds:
-                item_kinds[i] = kinds[q]
-            record["results"] = [
-                {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
-                 **({"predicted": types[q][r]} if types else {}),
-                 # the kids' wear probability the model gives it (null: a model without that head)
-                 **({"kids": None if kinds[q][r].kids is None else round(kinds[q][r].kids, 4)} if kinds else {}),
-                 # the other paths of the same file (the same bytes), listed once, here
-                 "also": hits.also.get(hit.index, [])}
-                for r, hit in enumerate(hits)
-            ]
-            # The query's own file and copies of it (its bytes, or its vector) are never its
-            # results: counted, so that a search finding nothing else says why.
-            record["copies_left_out"] = hits.left_out
-            # ... and which paths, each with how it is the query ("path", "bytes", "vector": see
-            # ``query.copies_left_out``): one the model alone sees as the query (a crop the
-            # painting came from) must not vanish without a word.
-            record["copies_left_out_paths"] = [{"path": copy.path, "same": copy.same} for copy in hits.copies]
-            # Why a query was not compared at all (a VAE picture with no object): null if it was.
-            record["nothing_to_compare"] = hits.nothing_to_compare
-            # Even the best result scores below most true matches (style): said, not hidden.
-            record["weak_match"] = hits.weak_match
-            if args.same_class:
-                record["same_class"] = extras.get("predicted")
-            if args.kids:  # the results were kept to kids' wear (true) or to the rest (false)
-                record["kids_only"] = args.kids == "yes"
-            for key, value in extras.items():
-                record.setdefault(key, value)
-            if args.json:  # (the text said them on stderr)
-                record.update(about_catalog)
+    return good, queries
 
-    from vsdesk.engine.query import count_files
 
-    # (files as copies_left_out counts them: one file at several paths is one)
-    files = count_files(range(len(vectors.paths)), hashes)
-    return (1 if failed else 0), (catalog.name, len(vectors.paths), catalog.mode, item_kinds, files)
+def _rank_into_records(args: argparse.Namespace, records: list[dict[str, Any]], embedder, vectors, hashes,
+                       good: list[tuple[int, Any]], queries: list) -> dict[int, list[Any]]:
+    """Ranks the embedded ``queries`` against the catalog's ``vectors`` as the window does, each
+    answer written into its record (``good``: the record indexes, in the queries' order); in
+    product mode, each record's results' types for the text output ({record index: [ItemType]})."""
+    import numpy as np
+
+    from vsdesk.engine.query import rank_queries
+    from vsdesk.engine.search import file_sha256
+
+    described = [query.extras for query in queries]
+    paths = [args.images[i] for i, _ in good]
+    results = rank_queries(  # as the window ranks (the engine's one query pipeline)
+        embedder, vectors, hashes, np.stack([query.vector for query in queries]), args.k,
+        sources=paths, query_hashes=[file_sha256(p) for p in paths],
+        kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
+        kids=None if args.kids is None else args.kids == "yes",
+        nothing_to_compare=[query.nothing_to_compare for query in queries],
+    )
+    types, kinds = _product_types(embedder, vectors.matrix, results) if args.mode == "product" else (None, None)
+    item_kinds: dict[int, list[Any]] = {}  # record index -> its results' product types (text output)
+    for q, ((i, _), hits, extras) in enumerate(zip(good, results, described)):
+        record = records[i]
+        if kinds:
+            item_kinds[i] = kinds[q]
+        record["results"] = [
+            {"rank": r + 1, "path": hit.path, "score": round(hit.score, 6), "label": hit.label,
+             **({"predicted": types[q][r]} if types else {}),
+             # the kids' wear probability the model gives it (null: a model without that head)
+             **({"kids": None if kinds[q][r].kids is None else round(kinds[q][r].kids, 4)} if kinds else {}),
+             # the other paths of the same file (the same bytes), listed once, here
+             "also": hits.also.get(hit.index, [])}
+            for r, hit in enumerate(hits)
+        ]
+        # The query's own file and copies of it (its bytes, or its vector) are never its
+        # results: counted, so that a search finding nothing else says why.
+        record["copies_left_out"] = hits.left_out
+        # ... and which paths, each with how it is the query ("path", "bytes", "vector": see
+        # ``query.copies_left_out``): one the model alone sees as the query (a crop the
+        # painting came from) must not vanish without a word.
+        record["copies_left_out_paths"] = [{"path": copy.path, "same": copy.same} for copy in hits.copies]
+        # Why a query was not compared at all (a VAE picture with no object): null if it was.
+        record["nothing_to_compare"] = hits.nothing_to_compare
+        # Even the best result scores below most true matches (style): said, not hidden.
+        record["weak_match"] = hits.weak_match
+        if args.same_class:
+            record["same_class"] = extras.get("predicted")
+        if args.kids:  # the results were kept to kids' wear (true) or to the rest (false)
+            record["kids_only"] = args.kids == "yes"
+        for key, value in extras.items():
+            record.setdefault(key, value)
+    return item_kinds
 
 
 #: From this many queries, `vsdesk search` says on stderr how far it is ("query 120/240"): a

@@ -9,7 +9,7 @@ from vsdesk.cli._common import end_progress_line
 from vsdesk.engine.text import image_count, kids_words
 
 
-def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
+def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
                    item_kinds: dict[int, list[Any]], files: int) -> None:
     from vsdesk.engine.session import item_facts
 
@@ -25,7 +25,7 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
                  if k not in ("query", "results", "copies_left_out", "copies_left_out_paths", "nothing_to_compare",
                               "weak_match")
                  and v is not None}
-        for line in _FACT_LINES.get(mode, _product_facts)(facts):
+        for line in _FACT_LINES.get(mode, product_facts)(facts):
             print(f"  {_one_line(line)}")
         for hit, kind in zip(record["results"], item_kinds.get(i) or [None] * len(record["results"])):
             if hit["label"] and kind is not None:  # its type, then its label, as the window says them
@@ -40,7 +40,7 @@ def _print_results(records: list[dict[str, Any]], name: str, size: int, mode: st
             for path in hit.get("also", ()):
                 print(f"       also at {_one_line(path)}")
         if not record["results"]:
-            print(f"  {_why_no_results(record, files)}")
+            print(f"  {why_no_results(record, files)}")
         elif record.get("weak_match"):
             from vsdesk.engine.query import WEAK_MATCH
 
@@ -67,7 +67,7 @@ def _copy_lines(record: dict[str, Any]) -> list[str]:
     return [f"left out as a copy of the query: {path} ({words})" for path, words in copies_to_name(copies)]
 
 
-def _why_no_results(record: dict[str, Any], size: int) -> str:
+def why_no_results(record: dict[str, Any], size: int) -> str:
     """Why a query answered has no result line: the catalog holds only copies of it (left out
     of its results), no other image of the type it was kept to, or nothing at all; or the query
     was not compared (a VAE picture with no object in it). ``size``: the catalog's files,
@@ -88,7 +88,7 @@ def _why_no_results(record: dict[str, Any], size: int) -> str:
 # what its known keys mean and leaves out what is for scripts (internal lists, base64 images,
 # model settings), which --json keeps unchanged.
 
-def _product_facts(facts: dict[str, Any]) -> list[str]:
+def product_facts(facts: dict[str, Any]) -> list[str]:
     """Product (and a mode without lines of its own): every fact, as it always read: the type,
     class probabilities, the kids flag, the model, and how familiar the photo looks."""
     lines = []
@@ -110,11 +110,11 @@ def _product_facts(facts: dict[str, Any]) -> list[str]:
     return lines + _describe_error(facts)
 
 
-def _vae_facts(facts: dict[str, Any]) -> list[str]:
+def vae_facts(facts: dict[str, Any]) -> list[str]:
     """VAE: the category by the vote of the nearest training images, how unusual the image is for
     the model, and its place on the 2-D map (``vsdesk vae decode X Y`` draws any place). A
     picture with no object in it has none of these: its line in place of results says why
-    (``_why_no_results``)."""
+    (``why_no_results``)."""
     if facts.get("object_found") is False:
         return _describe_error(facts)
     lines = []
@@ -137,7 +137,7 @@ def _vae_facts(facts: dict[str, Any]) -> list[str]:
     return lines + _describe_error(facts)
 
 
-def _style_facts(facts: dict[str, Any]) -> list[str]:
+def style_facts(facts: dict[str, Any]) -> list[str]:
     """Style: nothing about the query beyond its results; one short line on what is compared."""
     lines = []
     if facts.get("layers") and facts.get("dim"):
@@ -158,7 +158,7 @@ def _describe_error(facts: dict[str, Any]) -> list[str]:
     return [f"note: the query's details could not be computed ({said})"]
 
 
-_FACT_LINES = {"product": _product_facts, "vae": _vae_facts, "style": _style_facts}
+_FACT_LINES = {"product": product_facts, "vae": vae_facts, "style": style_facts}
 
 
 def _short(value: Any) -> str:

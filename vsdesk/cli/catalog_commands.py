@@ -14,21 +14,21 @@ import argparse
 import os
 
 from vsdesk.cli._catalog_steps import (
-    _add_model_argument,
-    _catalog_model,
-    _catalog_name,
-    _check_model_option,
-    _check_name,
-    _handle,
-    _Interrupted,
-    _load_embedder,
-    _print_report,
-    _removed_if_left_empty,
-    _resolve,
-    _run_index,
-    _settle_mode,
+    IndexInterrupted,
+    add_model_argument,
+    catalog_name_for,
+    check_catalog_name,
+    check_model_option,
+    handle_catalog_errors,
+    load_mode_embedder,
+    model_for_catalog,
+    open_named_catalog,
+    print_index_report,
+    removed_if_left_empty,
+    run_index,
+    settle_mode,
 )
-from vsdesk.cli._catalogs_command import _list, _remove, _remove_folder
+from vsdesk.cli._catalogs_command import catalogs_list, catalogs_remove, catalogs_remove_folder
 from vsdesk.cli._common import (
     INTERRUPTED,
     USAGE,
@@ -39,7 +39,7 @@ from vsdesk.cli._common import (
     say,
     why_not_done,
 )
-from vsdesk.cli._search_command import _search
+from vsdesk.cli._search_command import search_command
 
 
 def register(subparsers) -> None:
@@ -55,7 +55,7 @@ def register(subparsers) -> None:
     index.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to add to the catalog")
     index.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="images per model batch (default 32)")
     index.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
-    _add_model_argument(index)
+    add_model_argument(index)
     index.set_defaults(handler=_index)
 
     search = subparsers.add_parser(
@@ -68,7 +68,7 @@ def register(subparsers) -> None:
                       "another indexes the sample once into NAME.MODE)")
     search.add_argument("--catalog", required=True, metavar="NAME", help="catalog (or sample) to search")
     search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
-    search.add_argument("-k", type=int, default=10, metavar="N", help="results per query (default 10)")
+    search.add_argument("-k", type=positive_int, default=10, metavar="N", help="results per query (default 10)")
     search.add_argument("--json", action="store_true", help="a JSON list, one record per query, on stdout")
     search.add_argument(
         "--same-class", action="store_true",
@@ -80,8 +80,8 @@ def register(subparsers) -> None:
         help="product mode: only items the model calls kids' wear (yes) or only the others (no); "
         "an item is kids' wear when the model gives it 50 %% or more, as its caption says \"for kids\"",
     )
-    _add_model_argument(search)
-    search.set_defaults(handler=_search)
+    add_model_argument(search)
+    search.set_defaults(handler=search_command)
 
     catalogs = subparsers.add_parser("catalogs", help="list or remove catalogs")
     actions = catalogs.add_subparsers(dest="catalogs_command", metavar="ACTION", required=True)
@@ -90,42 +90,42 @@ def register(subparsers) -> None:
                                  "indexed and skipped, its folders, and what needs doing (a folder missing, an "
                                  "index run that did not finish).")
     listing.add_argument("--json", action="store_true", help="a JSON list on stdout")
-    listing.set_defaults(handler=_list)
+    listing.set_defaults(handler=catalogs_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
     removing.add_argument("name", metavar="NAME", help="the catalog (as `vsdesk catalogs list` names it)")
     removing.add_argument("--json", action="store_true", help='print {"catalog", "location"} on stdout')
-    removing.set_defaults(handler=_remove)
+    removing.set_defaults(handler=catalogs_remove)
     forgetting = actions.add_parser(
         "remove-folder", help="stop searching one of a catalog's folders and forget its images' entries"
     )
     forgetting.add_argument("name", metavar="NAME", help="the catalog")
     forgetting.add_argument("folder", metavar="FOLDER", help="one of its folders (as `catalogs list` shows them)")
     forgetting.add_argument("--json", action="store_true", help='print {"catalog", "folder", "forgotten"} on stdout')
-    forgetting.set_defaults(handler=_remove_folder)
+    forgetting.set_defaults(handler=catalogs_remove_folder)
 
 
 # -- commands -------------------------------------------------------------------------------
 
 def _index(args: argparse.Namespace) -> int:
-    return _handle(_index_json_on_failure(_index_impl), args)
+    return handle_catalog_errors(_index_json_on_failure(_index_impl), args)
 
 
 def _index_impl(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
     from vsdesk.engine.catalog import catalog_exists
 
-    _check_name(args.catalog)
+    check_catalog_name(args.catalog)
     try:
-        _settle_mode(args)
+        settle_mode(args)
     except CommandError:  # a new catalog without --mode: a folder given wrong is the first thing to fix
         _check_folders(args.folders)
         raise
-    _check_model_option(args)
+    check_model_option(args)
     _check_folders(args.folders)
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
         raise CommandError(f"no catalog named {args.catalog!r} yet: give the folders to index, "
                            f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`", USAGE)
-    with _removed_if_left_empty(_catalog_name(args.catalog, args.mode)):
+    with removed_if_left_empty(catalog_name_for(args.catalog, args.mode)):
         return _index_into(args)
 
 
@@ -149,9 +149,9 @@ def _index_json_on_failure(func):
         except BaseException as exc:
             why = why_not_done(exc)
             if args.json and why is not None:
-                report = exc.report.as_dict() if isinstance(exc, _Interrupted) else (
+                report = exc.report.as_dict() if isinstance(exc, IndexInterrupted) else (
                     {"interrupted": True} if why[1] == INTERRUPTED else {})
-                print_json({"catalog": _catalog_name(args.catalog, args.mode), "mode": args.mode, **report,
+                print_json({"catalog": catalog_name_for(args.catalog, args.mode), "mode": args.mode, **report,
                             "error": why[0], "error_kind": why[1]})
             raise
     return run
@@ -163,25 +163,25 @@ def _index_into(args: argparse.Namespace) -> int:
     from vsdesk.engine.session import nested_folder_notes
     from vsdesk.engine.modes import vectors_key_prefix
 
-    catalog = _resolve(args.catalog, args.mode, args.folders)
+    catalog = open_named_catalog(args.catalog, args.mode, args.folders)
     with catalog:
         folders_before = catalog.folders
         if catalog.mode != args.mode:  # before the (slow) model load
             raise CommandError(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}",
                                USAGE)
-        model = _catalog_model(catalog, args.model)  # the catalog's own unless --model
+        model = model_for_catalog(catalog, args.model)  # the catalog's own unless --model
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by
         # name is loaded first: the catalog may hold another one's vectors.
-        loader = _load_embedder(args.mode, model, indexing=True) if args.model is not None else (
-            lambda: _load_embedder(args.mode, model, indexing=True))
+        loader = load_mode_embedder(args.mode, model, indexing=True) if args.model is not None else (
+            lambda: load_mode_embedder(args.mode, model, indexing=True))
         options = {"model": model} if model is not None else {}
         # The run keeps the model for the next runs, and the window.
-        report = _run_index(catalog, loader, args.batch_size,
+        report = run_index(catalog, loader, args.batch_size,
                             add_folders=[] if samples.is_sample(args.catalog) else args.folders,
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options),
                             model=model)
-    _print_report(report, catalog)
+    print_index_report(report, catalog)
     for words in nested_folder_notes(catalog.name, folders_before, tuple(args.folders), catalog.folders):
         say(f"note: {words}")  # (the window's words)
     # Every folder given already the catalog's: a plain update, as a re-run of the command that

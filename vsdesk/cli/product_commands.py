@@ -159,7 +159,7 @@ def _train(args: argparse.Namespace) -> int:
             # Not to be read against `vsdesk eval product`'s figure as a contradiction.
             print(f"  the app runs it in int8 TFLite: `vsdesk eval product --model {done.meta.name}` scores it so "
                   "(a photo or two may differ)")
-            note = _five_class_note(done.meta.classes) if five is None else None
+            note = five_class_note(done.meta.classes) if five is None else None
             if note:
                 print(note)
             _warn_if_few(m["test_images"], "held-out")
@@ -279,7 +279,7 @@ def _eval(args: argparse.Namespace) -> int:
         if key == "p@10" and best is not None and best < 1:  # a perfect score would not read as one
             row += f"  (at most {best:.3f} here: a class has fewer than 11 test photos)"
         print(row)
-    note = _five_class_note(result["classes"]) if result["default"]["accuracy_5class"] is None else None
+    note = five_class_note(result["classes"]) if result["default"]["accuracy_5class"] is None else None
     if note:
         print(note)
     elif result["default"]["accuracy_5class"] is not None:  # the row above, said what it is
@@ -367,7 +367,7 @@ def _warn_if_few(count: int, which: str) -> None:
             f"{100 / max(count, 1):.0f} points); more labelled photos would tell more")
 
 
-def _five_class_note(classes) -> str | None:
+def five_class_note(classes) -> str | None:
     """Why there is no five-class accuracy (the notebook's five classes, docs/product.md), when
     one would be looked for: the model has those classes, or all but one of them. A model of
     other classes (a user's own) has nothing to do with that figure: None, nothing said."""

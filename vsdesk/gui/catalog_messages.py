@@ -13,10 +13,6 @@ class CatalogMessages:
     def say(self, kind: str, text: str, action=None, other=None) -> None:
         """A message about the catalog shown or one of its images (it cannot be opened ...):
         taken down when another catalog is chosen, or this one opened again."""
-        self._say(kind, text, action, other)
-
-    def _say(self, kind: str, text: str, action=None, other=None) -> None:
-        """A message about the catalog shown."""
         self._tell(kind, text, action, other)
         self._said = text
 

@@ -10,7 +10,7 @@ import logging
 
 from vsdesk.engine.session import CatalogSnapshot
 from vsdesk.engine.text import counted
-from vsdesk.gui.catalog_texts import _model_name
+from vsdesk.gui.catalog_texts import model_name
 from vsdesk.gui.errors import user_message
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class CatalogModelSwitch:
         dialog = ModelChoiceDialog(
             "", choices, self.parent(), title="Product model", current=snapshot.model,
             intro=f"Which product model should index the catalog <b>{html.escape(name)}</b>?<br>It is indexed now "
-                  f"with {html.escape(_model_name(snapshot))}.", footer=" ")
+                  f"with {html.escape(model_name(snapshot))}.", footer=" ")
         dialog.follow_choice(words)
         self.model_dialog = dialog
 

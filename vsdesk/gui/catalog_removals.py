@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot
 from vsdesk.engine.text import counted
-from vsdesk.gui.catalog_texts import _forget_words, _missing_folders_text
+from vsdesk.gui.catalog_texts import forget_words, missing_folders_text
 from vsdesk.gui.errors import user_message
 
 
@@ -45,7 +45,7 @@ class CatalogRemovals:
         last = self.snapshot is not None and self.snapshot.folders == (folder,)
         self._confirm(
             "Forget a folder", f"Forget the folder {folder} in the catalog “{name}”?",
-            _forget_words(images, skipped)
+            forget_words(images, skipped)
             + (" It is the catalog's last folder: the catalog is then empty, with no folder and no image "
                "(add a folder to it, or remove it, afterwards)." if last else "")
             + "\n\nYour files are not deleted, moved or changed: adding the folder again indexes them again.",
@@ -83,7 +83,7 @@ class CatalogRemovals:
         snapshot = self.snapshot
         if snapshot is not None and snapshot.name == self.name and snapshot.missing_folders \
                 and not self.messages.text():
-            self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
+            self.say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
 
     def ask_to_remove_catalog(self, again: bool = False) -> None:
         """Remove the catalog shown (not a sample) once the user has agreed, told that only
@@ -145,7 +145,7 @@ class CatalogRemovals:
     def _say_no_folder(self, snapshot: CatalogSnapshot, lead: str = "") -> None:
         """A catalog of the user's with no folder left (the last one forgotten): what can be done,
         after ``lead`` (what became of that folder: one message, its button the removal)."""
-        self._say("warning", (f"{lead} " if lead else "") + f"The catalog “{snapshot.name}” has no folder now: add one "
+        self.say("warning", (f"{lead} " if lead else "") + f"The catalog “{snapshot.name}” has no folder now: add one "
                              f"({self.catalog_bar.menu_title} › Add a folder to “{snapshot.name}”…), or remove the "
                              "catalog.", action=("Remove this catalog…", self.ask_to_remove_catalog))
 
@@ -206,4 +206,4 @@ class CatalogRemovals:
         self.catalog_bar.set_busy(False)
         if self.snapshot is not None:
             self._show_status(self.snapshot)
-        self._say("error", user_message(exc, what))
+        self.say("error", user_message(exc, what))

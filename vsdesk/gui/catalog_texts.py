@@ -12,7 +12,7 @@ from vsdesk.engine.text import counted, image_count, sentence
 from vsdesk.gui.catalog_bar import menu_title
 
 
-def _forget_words(images: int, skipped: int) -> str:
+def forget_words(images: int, skipped: int) -> str:
     """What forgetting a folder takes out of the catalog, as its confirmation says it."""
     if not images:
         unread = f" ({counted(skipped, 'file')} it could not index)" if skipped else ""
@@ -23,7 +23,7 @@ def _forget_words(images: int, skipped: int) -> str:
     return f"Its {held} leave the catalog: they are no longer searched or shown here."
 
 
-def _missing_folders_text(snapshot: CatalogSnapshot) -> str:
+def missing_folders_text(snapshot: CatalogSnapshot) -> str:
     from vsdesk.engine.catalog import away_words, how_to_drop
 
     # A folder whose images were all found elsewhere in the catalog (it moved) keeps nothing:
@@ -68,7 +68,7 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     return said
 
 
-def _folder_counts(snapshot: CatalogSnapshot) -> dict[str, str]:
+def folder_count_words(snapshot: CatalogSnapshot) -> dict[str, str]:
     """The images of each of the catalog's folders in words, from its rows' paths and hashes (no
     file is read): files, as the catalog line counts them ("5 images (10 paths)" for a folder
     holding a link to a folder of the same files; it said "10 images")."""
@@ -90,7 +90,7 @@ def _window_way(snapshot: CatalogSnapshot) -> str:
     return f"{menu_title(snapshot.mode)} › Forget a folder of “{snapshot.name}”"
 
 
-def _model_name(snapshot: CatalogSnapshot) -> str:
+def model_name(snapshot: CatalogSnapshot) -> str:
     """The product model a catalog is indexed with, as the menu and the dialog say it."""
     return snapshot.model or "the shipped model"
 
@@ -113,7 +113,7 @@ def cancelled_words(snapshot: CatalogSnapshot) -> str:
     return f"Indexing cancelled: the {image_count_words(snapshot)} indexed so far {verb} kept."
 
 
-def _model_words(snapshot: CatalogSnapshot) -> str:
+def model_words(snapshot: CatalogSnapshot) -> str:
     """" · model product/mine" for a catalog indexed with a model other than the shipped one (a
     folder given to `vsdesk index --model` by its name alone: the bar has room for little)."""
     if not snapshot.model:
@@ -122,7 +122,7 @@ def _model_words(snapshot: CatalogSnapshot) -> str:
     return f" · model {model.name if model.is_absolute() else snapshot.model}"
 
 
-def _skipped_tooltip(skipped: list, limit: int = 25) -> str:
+def skipped_tooltip(skipped: list, limit: int = 25) -> str:
     """The files indexing skipped and why (the first ``limit``; `vsdesk index` lists them all)."""
     if not skipped:
         return ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from vsdesk.engine.session import DEFAULT_SAMPLE
-from vsdesk.gui.catalog_texts import _missing_folders_text
+from vsdesk.gui.catalog_texts import missing_folders_text
 from vsdesk.gui.errors import user_message
 
 #: While another vsdesk window or command indexes the catalog chosen, whether it is done is
@@ -86,7 +86,7 @@ class CatalogsElsewhere:
                 looked_at, missing_folders=tuple(away), missing_kinds=away,
                 missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away))
             if self._unsay() and away:
-                self._say("warning", _missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
+                self.say("warning", missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
 
     # -- what another process changes on disk -------------------------------------------------------
     def _watch(self) -> None:
@@ -151,7 +151,7 @@ class CatalogsElsewhere:
             self.catalog_bar.set_status("Being indexed…" if here else "Being indexed elsewhere…")
             then = f"it is switched to {switch_to} and shown when that is done" if switch_to else \
                 "it is shown when that is done"
-        self._say("info", f"The catalog “{name}” is being indexed by {holder}; {then}.")
+        self.say("info", f"The catalog “{name}” is being indexed by {holder}; {then}.")
         self.status_message.emit(f"{self.title}: “{name}” is being indexed " + ("here" if here else "elsewhere"))
         self._busy_timer.start()
 

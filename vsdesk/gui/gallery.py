@@ -19,7 +19,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
 
-from vsdesk.engine.session import PREDICTED, ItemType, item_facts
+from vsdesk.engine.map_colours import PREDICTED
+from vsdesk.engine.session import ItemType, item_facts
 from vsdesk.engine.text import one_line
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache

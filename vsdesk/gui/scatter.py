@@ -20,7 +20,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from vsdesk.engine.session import PREDICTED
+from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
 from vsdesk.gui.menu_key import open_menu_with_keys

@@ -3,11 +3,11 @@ its folders added and forgotten and its product model changed (as `vsdesk index 
 FOLDER`, `catalogs remove-folder` and `--model` do), the list of catalogs, and what another
 process (the command line) changed behind the window's back.
 
-``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/catalog-list",
-"/add-folder", "/folder-lookup", "/folder-count", "/remove-look", "/models") and speaks through the catalog bar,
-the message bar and its dialogs (asked window-modal: the window keeps painting); what
-the rest of the tab does when a catalog is left, opened or could not be opened is wired by the
-tab to its signals.
+``TabCatalog`` owns the tab's catalog slots on the runner ("<mode>/catalog", "/model",
+"/catalog-list", "/watch", "/busy-check", "/add-folder", "/folder-lookup", "/folder-count",
+"/remove-look", "/models") and speaks through the catalog bar, the message bar and its dialogs
+(asked window-modal: the window keeps painting); what the rest of the tab does when a catalog is
+left, opened or could not be opened is wired by the tab to its signals.
 
 Here: opening and indexing, the model loaded for queries, and what is said when that fails. Its
 other parts are mixed into the class, one module each: ``CatalogsElsewhere``
@@ -34,13 +34,13 @@ from vsdesk.gui.catalog_messages import CatalogMessages
 from vsdesk.gui.catalog_model_switch import CatalogModelSwitch
 from vsdesk.gui.catalog_removals import CatalogRemovals
 from vsdesk.gui.catalog_texts import (
-    _folder_counts,
-    _missing_folders_text,
-    _model_name,
-    _model_words,
-    _skipped_tooltip,
     cancelled_words,
+    folder_count_words,
     image_count_words,
+    missing_folders_text,
+    model_name,
+    model_words,
+    skipped_tooltip,
 )
 from vsdesk.gui.catalogs_elsewhere import BUSY_POLL_MS, SETTLE_MS, CatalogsElsewhere
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
@@ -262,8 +262,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         if self._removed_said is not None and self._removed_said[0] == snapshot.name:
             self.messages.remove_message(self._removed_said[1])  # made again: "was removed" is no longer true
             self._removed_said = None
-        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, _model_name(snapshot),
-                                     _folder_counts(snapshot), snapshot.missing_folders)
+        self.catalog_bar.set_catalog(snapshot.name, snapshot.folders, snapshot.is_sample, model_name(snapshot),
+                                     folder_count_words(snapshot), snapshot.missing_folders)
         self._offer_to_shown()
         self.shown.emit(snapshot)
 
@@ -287,7 +287,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
     def _on_model_failed(self, exc: BaseException) -> None:
         said = user_message(exc, f"load the {self.title} model")
         if said not in self.messages.text():  # a query's message says it already, with "Try again"
-            self._say("error", said)
+            self.say("error", said)
 
     def _on_model_progress(self, message: str) -> None:
         if message:  # "loading the product model", "converting model …"
@@ -373,26 +373,26 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         if not snapshot.folders and not snapshot.is_sample:  # its last folder forgotten: said in one message
             self._say_no_folder(snapshot, once_open)
         elif once_open:
-            self._say("info", once_open)  # e.g. a folder forgotten
+            self.say("info", once_open)  # e.g. a folder forgotten
         if snapshot.folders and not len(snapshot) and not cancelled and not snapshot.is_sample:
             found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
-            self._say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
+            self.say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
                                  " (searched recursively): add a folder of images.")
         if cancelled and not snapshot.switch_cancelled:  # (a switch undone: its note says so)
-            self._say("warning", cancelled_words(snapshot),
+            self.say("warning", cancelled_words(snapshot),
                       action=("Resume indexing", lambda: self.open(snapshot.name)))
             self._until_opened = self._said  # no longer true once indexing runs again
         if snapshot.note:
-            self._say("info", sentence(snapshot.note) + ".")
+            self.say("info", sentence(snapshot.note) + ".")
         if snapshot.missing_folders and not self.messages.text():
-            self._say("warning", _missing_folders_text(snapshot), self._forget_away_action(snapshot))
+            self.say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
         self.opened.emit(snapshot)
         self._load_model()
         self._watch()
 
     def _show_status(self, snapshot: CatalogSnapshot) -> None:
-        self.catalog_bar.set_status(f"{image_count_words(snapshot)}{_model_words(snapshot)}",
-                                    _skipped_tooltip(snapshot.skipped_files),
+        self.catalog_bar.set_status(f"{image_count_words(snapshot)}{model_words(snapshot)}",
+                                    skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
 
     def _forget_away_action(self, snapshot: CatalogSnapshot):
@@ -431,7 +431,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             self.refresh_list(select=DEFAULT_SAMPLE[self.mode])
             self.open(DEFAULT_SAMPLE[self.mode])
             return
-        self._say("error", said)  # taken back once another catalog opens
+        self.say("error", said)  # taken back once another catalog opens
         self.failed.emit()
 
     def _say_sample_offline(self, exc) -> None:
@@ -444,7 +444,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self.failure, self.failure_action = text, ("New catalog from a folder…", self.catalog_bar.choose_folder)
         self.failure_brief = sample_offline_brief(exc)
         # One button: a folder offered (given at start-up) keeps its own, said beside it (``_tell``).
-        self._say("warning", text, None if self.messages.has_offer() else self.failure_action)
+        self.say("warning", text, None if self.messages.has_offer() else self.failure_action)
         self.failed.emit()
 
     def show_skipped_files(self) -> None:

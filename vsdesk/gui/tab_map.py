@@ -28,8 +28,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from vsdesk.engine.map_colours import Colouring
 from vsdesk.engine.projection import CatalogMap
-from vsdesk.engine.session import CatalogSnapshot, Colouring, ItemCaptions, ModeSession, item_facts, place_on_map
+from vsdesk.engine.session import CatalogSnapshot, ItemCaptions, ModeSession, item_facts, place_on_map
 from vsdesk.engine.text import telling_names
 from vsdesk.gui.errors import os_error_words, user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView

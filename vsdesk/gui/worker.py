@@ -102,7 +102,9 @@ class TaskContext:
 
 
 @dataclass(eq=False)  # identity: PriorityWorker finds a job in its order (``in``, ``index``, ``remove``)
-class _Job:
+class Job:
+    """A task as a worker takes it (``put``): its context, the function, the label it is shown by."""
+
     context: TaskContext
     fn: Callable[[TaskContext], Any]
     label: str
@@ -125,12 +127,12 @@ class SerialWorker(QThread):
     def __init__(self, name: str, parent: QObject | None = None):
         super().__init__(parent)
         self.setObjectName(f"vsdesk-{name}")
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._urgent: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._urgent: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._thread_id: int | None = None
         self._in_urgent = False
 
-    def put(self, job: _Job, urgent: bool = False) -> None:
+    def put(self, job: Job, urgent: bool = False) -> None:
         """``urgent`` jobs (queries) run before queued ones, and even inside a running long job
         when it next checks ``cancelled()`` (e.g. a search while a catalog is being indexed)."""
         if urgent:
@@ -139,7 +141,7 @@ class SerialWorker(QThread):
         else:
             self._queue.put(job)
 
-    def hurry(self, job: _Job) -> None:
+    def hurry(self, job: Job) -> None:
         if not job.taken:
             self.put(job, urgent=True)  # the queued copy is then skipped
 
@@ -175,14 +177,14 @@ class SerialWorker(QThread):
                 continue
             self._execute(job)
 
-    def _execute(self, job: _Job) -> None:
+    def _execute(self, job: Job) -> None:
         if job.taken:  # hurried: run from the urgent queue already
             return
         job.taken = True
         _execute(self, job)
 
 
-def _execute(worker: "SerialWorker | PriorityWorker", job: _Job) -> None:
+def _execute(worker: "SerialWorker | PriorityWorker", job: Job) -> None:
     """Run ``job`` on the calling thread, telling ``worker``'s signals how it went."""
     ctx = job.context
     if ctx.cancel_event.is_set():  # superseded while waiting: never started
@@ -226,14 +228,14 @@ class PriorityWorker(QObject):
         self.setObjectName(f"vsdesk-{name}")
         self._name = name
         self._turn = threading.Condition()
-        self._order: list[_Job] = []  # unfinished tasks, the one that goes first first
+        self._order: list[Job] = []  # unfinished tasks, the one that goes first first
         self._waiting: set[int] = set()  # ids of the tasks at a pause, waiting for another to go first
         self._threads: list[threading.Thread] = []
         #: Each task's thread is started by a launcher thread of the worker's own, not by the
         #: caller (the GUI thread): ``Thread.start`` waits until the new thread runs, which takes
         #: tens of milliseconds while another map's stage holds the GIL (45 ms was seen; 90 ms
         #: with three busy threads). ``put`` only hands the task over.
-        self._launches: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._launches: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._launching = 0  # tasks put whose thread is not started and listed yet (``_start_thread``)
         self._launcher_stopped = False
         self._launcher = threading.Thread(target=self._launch, name=f"vsdesk-{name}-launcher", daemon=True)
@@ -242,7 +244,7 @@ class PriorityWorker(QObject):
     def start(self) -> None:
         pass  # a thread per task, started with it (by the launcher, started with the worker)
 
-    def put(self, job: _Job, urgent: bool = False) -> None:
+    def put(self, job: Job, urgent: bool = False) -> None:
         with self._turn:
             new = job not in self._order
             if not new:
@@ -262,7 +264,7 @@ class PriorityWorker(QObject):
         while (job := self._launches.get()) is not None:
             self._start_thread(job)
 
-    def _start_thread(self, job: _Job) -> None:
+    def _start_thread(self, job: Job) -> None:
         # A daemon thread: one inside a stage at exit is waited for (``_wait_for_unfinished``).
         thread = threading.Thread(target=self._run, args=(job,), name=f"vsdesk-{self._name}", daemon=True)
         try:
@@ -284,13 +286,13 @@ class PriorityWorker(QObject):
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             self._launching -= 1
 
-    def hurry(self, job: _Job) -> None:
+    def hurry(self, job: Job) -> None:
         """``job`` goes first, started or not (its tab turned to)."""
         with self._turn:
             if job in self._order:
                 self.put(job, urgent=True)
 
-    def rank(self, job: _Job) -> int:
+    def rank(self, job: Job) -> int:
         """Where ``job`` is in the order (0: first), or -1 once it is done."""
         with self._turn:
             return self._order.index(job) if job in self._order else -1
@@ -305,7 +307,7 @@ class PriorityWorker(QObject):
             finally:
                 self._waiting.discard(context.task_id)
 
-    def is_waiting(self, job: _Job) -> bool:
+    def is_waiting(self, job: Job) -> bool:
         """Whether ``job``'s thread is at a pause (or its start), waiting for another to go first."""
         with self._turn:
             return job.context.task_id in self._waiting
@@ -315,7 +317,7 @@ class PriorityWorker(QObject):
         first = next((job for job in self._order if not job.context.cancel_event.is_set()), None)
         return first is not None and first.context is not context
 
-    def _run(self, job: _Job) -> None:  # the task's own thread
+    def _run(self, job: Job) -> None:  # the task's own thread
         try:
             self.pause(job.context)  # its turn to start
             _execute(self, job)
@@ -359,7 +361,7 @@ class _Callbacks:
     on_partial: Callable[[Any], None] | None
     on_cancelled: Callable[[], None] | None
     on_started: Callable[[], None] | None
-    job: _Job
+    job: Job
 
     @property
     def context(self) -> TaskContext:
@@ -421,7 +423,7 @@ class TaskRunner(QObject):
         self.cancel(slot, notify=False)
         task_id = next(_ids)
         target = self._workers[worker]
-        job = _Job(TaskContext(task_id, target), fn, label)
+        job = Job(TaskContext(task_id, target), fn, label)
         self._tasks[task_id] = _Callbacks(
             slot, on_done, on_error, on_progress, on_partial, on_cancelled, on_started, job
         )

@@ -20,7 +20,6 @@ catalogs on disk: listed, made for a folder, a folder forgotten, removed), ``_sn
 (``CatalogSnapshot`` and what it says of its items), ``_query`` (a query's outcome and hits).
 """
 
-from vsdesk.engine.map_colours import PREDICTED, Colouring  # (imported from here by the window's views)
 from vsdesk.engine.session._catalogs import DEFAULT_SAMPLE, folder_catalog_name, nested_folder_notes
 from vsdesk.engine.session._mode_session import ModeSession
 from vsdesk.engine.session._opening import INDEX_BATCH, KEEP_MODEL
@@ -41,9 +40,7 @@ __all__ = [
     "KEEP_MODEL",
     "KIDS_OPTION",
     "PLACE_NEIGHBOURS",
-    "PREDICTED",
     "CatalogSnapshot",
-    "Colouring",
     "Hit",
     "ItemCaptions",
     "ItemType",

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from vsdesk.engine.map_colours import PREDICTED, colouring
 from vsdesk.engine.session._catalogs import nested_folder_notes
-from vsdesk.engine.session._snapshot import CatalogSnapshot, _types, map_rows
+from vsdesk.engine.session._snapshot import CatalogSnapshot, map_rows, snapshot_types
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, never_cancelled, no_progress
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class CatalogOpening:
         """``Catalog.read_only_note`` of the read-only ``catalog`` shown as ``stored``; when its
         last index run did not finish, with how many images its folders hold (a scan: a stat
         per file, as the run it cannot do would make), so that a partial catalog says so."""
-        from vsdesk.engine.catalog._scan import scan_folders
+        from vsdesk.engine.catalog import scan_folders
 
         found = len(scan_folders(list(catalog.folders)).files) if catalog.unfinished else None
         # (A folder away, its disk unplugged, holds none: "304 of 0" would say nothing true.)
@@ -307,7 +307,7 @@ class CatalogOpening:
         classes = list(getattr(embedder, "classes", None) or [])
         classified = classify(snapshot.vectors)
         guessed = [f"{name}{PREDICTED}" for name in classified["labels"]]
-        types = {**_types(snapshot.labels, classified, classes), "types_by": weakref.ref(embedder)}
+        types = {**snapshot_types(snapshot.labels, classified, classes), "types_by": weakref.ref(embedder)}
         if not any(snapshot.labels):
             return dataclasses.replace(told, labels=guessed, labels_predicted=True,
                                        colouring=colouring(guessed, classes, snapshot.map_rows),

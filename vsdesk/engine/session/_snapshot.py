@@ -148,7 +148,7 @@ def map_rows(browse: tuple[tuple[int, tuple[int, ...]], ...] | None) -> list[int
     return None if browse is None else sorted(row for row, _others in browse)
 
 
-def _types(labels: list[str], classified: dict[str, Any], classes: list[str]) -> dict[str, Any]:
+def snapshot_types(labels: list[str], classified: dict[str, Any], classes: list[str]) -> dict[str, Any]:
     """``CatalogSnapshot``'s ``types``, ``types_predicted`` and ``kids`` from the model's
     ``classify_vectors`` output: an item's own label where it is one of the ``classes`` (any
     letter case, as ``item_classes`` reads it), else the class predicted for it."""
