@@ -557,6 +557,7 @@ def test_a_catalog_whose_index_was_damaged_says_why_as_it_is_indexed_again(qtbot
     # damaged index and rebuilt it under the catalog's lock, and the open below, run meanwhile,
     # said "being indexed by an earlier index run of this window" instead (1 run in 10-50).
     tab.catalog.watch_elsewhere = False
+    wait_for_worker(qtbot, tab.runner, "io")  # a look started before (the index just written) is done
     conn = sqlite3.connect(index)  # pages lost: SQLite's check answers with a line per page
     conn.execute("PRAGMA writable_schema=ON")
     conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
