@@ -121,15 +121,65 @@ def _run_to_end(argv: list[str], what: str, **options) -> subprocess.CompletedPr
                     f"on {os.cpu_count()} cores): {' '.join(argv)}\n{said[-3000:]}")
 
 
+def _not_sources(folder: str, names: list[str]) -> set[str]:
+    """What a build, a venv or a test run leaves in a source tree, not what a release is built
+    from: left out of the copy when the repository is no git checkout (an unpacked sdist)."""
+    left_out = {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))}
+    if Path(folder) == REPO:
+        left_out |= {n for n in names if n in (".git", ".venv", "build", "dist", ".pytest_cache", ".ruff_cache")
+                     or n.endswith(".egg-info") or (n.startswith("vsdesk-") and (REPO / n).is_dir())}
+    return left_out
+
+
+def _source_files() -> list[str] | None:
+    """The repository's files a release is built from, relative to it: tracked or new, not
+    ignored (`git ls-files`); None when it is not a git checkout."""
+    try:
+        listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others",
+                                 "--exclude-standard"], capture_output=True, text=True, timeout=60)
+    except OSError:  # no git
+        return None
+    if listed.returncode != 0:
+        return None
+    return [rel for rel in listed.stdout.split("\0") if rel and (REPO / rel).is_file()]  # (not one deleted)
+
+
+def _copy_sources(target: Path) -> Path:
+    """A copy of the repository's sources in ``target``, to build from: a build in the source
+    tree writes ``vsdesk-VERSION/``, ``build/`` and ``vsdesk.egg-info`` there while it runs,
+    which a developer's own build at the same time collides with, and a crash leaves behind."""
+    files = _source_files()
+    if files is None:
+        shutil.copytree(REPO, target, ignore=_not_sources, symlinks=True)
+        return target
+    for rel in files:
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target / rel, follow_symlinks=False)
+    return target
+
+
+def _untracked_in_repository() -> dict[str, float]:
+    """What git sees in the repository beside its tracked files, ignored ones included (a
+    build's ``vsdesk.egg-info`` there from ``pip install -e``), each with the time of its latest
+    change; not bytecode that the tests' own imports write meanwhile, nor the dev venv."""
+    listed = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--ignored"],
+                            capture_output=True, text=True, timeout=60)
+    found = {}
+    for line in listed.stdout.splitlines():
+        rel = line[3:]
+        if line[:2] in ("??", "!!") and "__pycache__" not in rel and rel != ".venv/":
+            path = REPO / rel
+            found[rel] = max((p.stat().st_mtime for p in (path, *path.rglob("*")) if p.exists()), default=0.0)
+    return found
+
+
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory, worker_id) -> dict[str, Path]:
     """The wheel and sdist, built like a release: sdist first, the wheel from the sdist.
 
-    Built once a run, under a lock that both xdist workers take: the second waits for the
-    first's build and takes its files. Two builds at once from one source tree break each
-    other (setuptools makes the sdist from a copy in the source folder, ``vsdesk-VERSION/``,
-    which each removes when done: "No such file or directory: 'vsdesk-0.1.0/packaging'"), and
-    on a loaded machine the two workers' builds overlapped."""
+    Built from a copy of the sources (``_copy_sources``), so the working tree is left as it
+    was, and once a run, under a lock that both xdist workers take: the second waits for the
+    first's build and takes its files (two builds at once would cost twice the time)."""
     if worker_id == "master":  # (no xdist)
         shared = tmp_path_factory.mktemp("dist")
     else:
@@ -140,10 +190,17 @@ def dists(tmp_path_factory, worker_id) -> dict[str, Path]:
         fcntl.flock(lock, fcntl.LOCK_EX)  # held until this process's build, or the other's, has ended
         if not built.is_file():  # (a build that failed left no mark: this worker tries, and says why)
             shutil.rmtree(out, ignore_errors=True)
+            sources = shared / "sources"
+            shutil.rmtree(sources, ignore_errors=True)
+            before = _untracked_in_repository()
             # --no-isolation: use the dev venv's setuptools instead of downloading one per run.
-            result = _run_to_end([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)],
-                                 "building the wheel and sdist")
+            result = _run_to_end([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out),
+                                  str(_copy_sources(sources))], "building the wheel and sdist")
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            after = _untracked_in_repository()
+            written = sorted(rel for rel, changed in after.items() if before.get(rel) != changed)
+            assert not written, f"the build wrote into the source tree: {written}"
+            shutil.rmtree(sources)
             built.write_text("")
     wheels = list(out.glob("vsdesk-*.whl"))
     sdists = list(out.glob("vsdesk-*.tar.gz"))
