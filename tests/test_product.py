@@ -1094,7 +1094,7 @@ def test_eval_text_on_a_users_data_reads_right(tmp_path, clothing, capsys):
                            "(13 left out)\n"), said
     assert ("as copies (the same bytes) or as the same picture saved again (re-encoded, resized, another format): a "
             "mirrored, turned or cropped copy of a training photo is scored as new") in said
-    assert f"left out (a training photo saved again): 1: {root / 'resaved.png'}\n" in said
+    assert f"left out (a training photo saved again): 1: {root / 'resaved.png'} (as {trained.path})\n" in said
     assert "left out (not model classes): Sweater 2, dresses 3 (Dress?)\n" in said
     assert "  the model's classes: Blazer, Blouse, Body, Dress, Hat" in said
     assert "left out (image file missing): 7: gone0.jpg, gone1.jpg, gone2.jpg, gone3.jpg, gone4.jpg and 2 more" in said
@@ -1113,6 +1113,8 @@ def test_eval_text_on_a_users_data_reads_right(tmp_path, clothing, capsys):
     assert result["missing_files"] == [f"gone{i}.jpg" for i in range(7)] and result["given_images"] == 19
     assert result["near_copies_of_training"] == 1
     assert result["near_copies_of_training_paths"] == [str(root / "resaved.png")]
+    assert result["near_copies_of_training_matches"] == [{"path": str(root / "resaved.png"),
+                                                          "training_photo": str(trained.path)}]
 
 
 def test_eval_unfamiliar_share_counts_what_the_search_warning_counts(tmp_path, clothing, capsys):
@@ -1208,6 +1210,30 @@ def test_a_training_photo_saved_again_is_a_near_copy_and_no_held_out_photo_is(cl
             copies += [saved(photo, "JPEG", quality=40), saved(photo, "PNG"), saved(photo, "WEBP", quality=80),
                        saved(photo.resize((photo.width // 2, photo.height // 2)), "JPEG", quality=80)]
     assert len(copies) >= 80 and all(near_copy.near([near_copy.look(copy) for copy in copies], known))
+
+
+def test_a_different_photo_on_the_same_background_is_not_a_near_copy(clothing):
+    """Review 21: two different tees of one contributor on the same pink sheet are 31 bits apart
+    (the hash sees the background), under ``NEAR``; the thumbnails tell them apart, while they
+    still confirm re-saves of the photo (JPEG quality 40, a PNG, an eighth of its size)."""
+    import io
+
+    from vsdesk.engine.product import near_copy
+
+    images = CLOTHING_DIR / "images"
+    plain_grey = images / "dc5f2bf9-3a2e-4be8-a8f9-c93bde6a487f.jpg"  # a training photo of the review's model
+    striped = images / "2952baa3-1c19-4629-aac5-48f9c123f4b1.jpg"  # a new photo, wrongly left out
+    known = near_copy.looks([plain_grey])
+    assert near_copy.nearest([near_copy.look(striped)], known) == [0]  # the hash alone: a copy
+    assert not near_copy.same_picture(striped, plain_grey)
+    with Image.open(plain_grey) as photo:
+        photo = photo.convert("RGB")
+        for image, form, options in ((photo, "JPEG", {"quality": 40}), (photo, "PNG", {}),
+                                     (photo.resize((photo.width // 8, photo.height // 8)), "JPEG", {"quality": 70})):
+            buffer = io.BytesIO()
+            image.save(buffer, form, **options)
+            assert near_copy.nearest([near_copy.look(buffer.getvalue())], known) == [0]
+            assert near_copy.same_picture(buffer.getvalue(), plain_grey), (form, image.size)
 
 
 def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothing):

@@ -335,11 +335,16 @@ def _print_left_out(result: dict) -> None:
         print(f"left out (image file missing): {missing}" + (f": {shown}" if names else ""))
     if result.get("undecodable"):
         print(f"left out (could not be read as images): {result['undecodable']}")
-    resaved = result.get("near_copies_of_training_paths") or []
-    if resaved:  # other bytes than any training photo: named, as the reason is a judgement of their looks
-        shown = ", ".join(resaved[:NAMED_FILES]) + (f" and {len(resaved) - NAMED_FILES} more"
-                                                    if len(resaved) > NAMED_FILES else "")
+    resaved = result.get("near_copies_of_training_matches") or []
+    if resaved:  # other bytes than any training photo: named, and what of, as the reason is a judgement of looks
+        shown = ", ".join(_copy_of(copy) for copy in resaved[:NAMED_FILES]) + (
+            f" and {len(resaved) - NAMED_FILES} more" if len(resaved) > NAMED_FILES else "")
         print(f"left out (a training photo saved again): {len(resaved)}: {shown}")
+
+
+def _copy_of(copy: dict) -> str:
+    original = copy.get("training_photo")
+    return f"{copy['path']} (as {original})" if original else f"{copy['path']} (its training photo not at hand to compare)"
 
 
 def _print_confusion(classes: list[str], matrix: list[list[int]]) -> None:
