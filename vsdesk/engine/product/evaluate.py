@@ -297,7 +297,9 @@ def evaluate(
                        "runtime": embedder.runtime, "precision": embedder.precision, "members": meta.members}
     result["classes"] = classes
     result["test_images"] = int(len(y_test))
-    result["test_contributors"] = len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
+    # null where the data names no contributors (class folders): not "0 contributors"
+    result["test_contributors"] = (len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
+                                   if test_set.has_groups else None)
     result["undecodable"] = int((~ok).sum())
     result["left_out_labels"] = outside
     result["labels_matched_ignoring_case"] = recased
