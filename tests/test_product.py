@@ -440,7 +440,7 @@ def test_a_model_is_saved_whole_or_not_at_all(tmp_path, clothing, capsys):
     # --retrain-on-all: the twin is saved whole; the final model, interrupted, not at all.
     with pytest.raises(KeyboardInterrupt):
         train_and_retrain_on_all(data, "whole", config,
-                                 progress=ctrl_c_at("all contributors: the fast path"))  # (too few photos for familiarity data)
+                                 progress=ctrl_c_at("all contributors: preparing the fast path"))  # (too few photos for familiarity data)
     assert (user_dir("whole-heldout") / "product.weights.h5").is_file()
     assert not user_dir("whole").exists() and leftovers() == []
     assert "product/whole-heldout" in listed() and "product/whole" not in listed()
@@ -724,11 +724,11 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
     # Its figure is of the Keras model, not the int8 one `eval` scores: said, lest they seem to disagree.
     assert "scored in float32 Keras as trained" in said and "the app runs it in int8 TFLite" in said
     assert "note: only 6 held-out images: the scores say little" in captured.err
-    # 24 training photos: no familiarity data, and said so (not "familiarity data and the fast path").
+    # 24 training photos: no familiarity data, and said so (not "preparing the check for unusual photos").
     assert ("note: this model will not warn of photos unlike its training photos (a painting, a screenshot: "
             "it gives them a class like any other): it was trained on 24 photos, and that needs at least 200"
             ) in captured.err
-    assert "familiarity data and the fast path" not in captured.err
+    assert "preparing the check for unusual photos" not in captured.err
     assert "preparing the fast path (no check for unusual photos: too few training photos)" in captured.err
     # Said first (review 21): what training is about to do, and that the check will be missing
     # and what would give it (30 photos: too few for --hold-out 0 to be a way).
