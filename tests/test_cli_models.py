@@ -241,3 +241,32 @@ def test_a_read_only_model_cache_is_said_in_words(capsys, tmp_path, monkeypatch)
                            "'efficientnet-lite0' is not available ("), note
     assert f"cannot write to the model cache: Permission denied: {cache / 'models'}" in note, note
     assert (tmp_path / "data" / "models" / "product" / "mine" / "product.json").is_file()  # kept
+
+
+def test_a_product_model_of_the_store_is_exported_to_a_new_folder_and_imported_back(capsys, tmp_path):
+    """Review 21: `models export product/NAME FOLDER` copies the model's files to a new folder
+    (never over one that holds something), which `models import` takes back; `models list` says
+    each product model's classes and held-out accuracy as the window's model dialog does."""
+    from vsdesk.engine.product.choice import model_in_words
+    from vsdesk.engine.product.model import import_folder, read_meta, user_dir
+
+    shutil.copytree(REPO / "resources" / "models" / "product-heldout", user_dir("mine"))
+    code, out, err = run(capsys, "models", "export", "product/mine", str(tmp_path / "out"))
+    assert code == 0, err
+    assert f"product/mine: exported to {tmp_path / 'out'}; `vsdesk models import product/mine " in out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in user_dir("mine").iterdir())
+    assert all((tmp_path / "out" / p.name).read_bytes() == p.read_bytes() for p in user_dir("mine").iterdir())
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    for taken in ("out", "full"):  # nothing is overwritten
+        code, out, err = run(capsys, "models", "export", "mine", str(tmp_path / taken))
+        assert code == 2 and out == "" and "is not an empty folder: nothing is overwritten" in err
+    assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
+    code, _, err = run(capsys, "models", "export", "product/nothing", str(tmp_path / "new"))
+    assert code == 2 and "no trained product model named 'nothing'" in err and not (tmp_path / "new").exists()
+    assert read_meta(import_folder("product/again", tmp_path / "out")).name == "product-heldout"
+
+    code, out, _ = run(capsys, "models", "list")
+    words = model_in_words(read_meta(user_dir("mine")))
+    assert "17 classes" in words and "held-out accuracy 0." in words
+    assert f"product/mine: {words}" in out.splitlines() and f"product/again: {words}" in out.splitlines()

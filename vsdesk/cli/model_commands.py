@@ -1,4 +1,4 @@
-"""``vsdesk models list|fetch|import|remove``: the pretrained weights and where they come from."""
+"""``vsdesk models list|fetch|import|export|remove``: the pretrained weights and where they come from."""
 
 from __future__ import annotations
 
@@ -46,6 +46,16 @@ def register(subparsers) -> None:
     importing.add_argument("file", metavar="FILE", help="the weights file, or for product/NAME the model's folder "
                            "(copied, never moved)")
     importing.set_defaults(handler=_import)
+
+    exporting = commands.add_parser(
+        "export", help="copy a product model of the store (product/NAME) to a new folder, to share or keep",
+        description="Copies the files of a product model trained or imported here into FOLDER (new, or empty; "
+        "nothing is overwritten). `vsdesk models import product/NAME FOLDER` takes it in again, here or on "
+        "another computer.")
+    exporting.add_argument("name", metavar="NAME", help="a product model from `vsdesk models list` (product/NAME "
+                           "or NAME)")
+    exporting.add_argument("folder", metavar="FOLDER", help="the new folder to copy it to")
+    exporting.set_defaults(handler=_export)
 
     removing = commands.add_parser(
         "remove", help="delete a model's converted/imported weights from the cache; for a product model trained "
@@ -97,10 +107,24 @@ def _list(args: argparse.Namespace) -> int:
     for info in infos:
         if not info.ready and info.how_to_get:
             print(f"\n{info.name}: {info.how_to_get}")
+    _print_product_details(infos)
     for info in infos:
         if info.heldout_twin_of:  # what the row is, and that --model takes it by that name
             print(f"\n{info.name}: {_twin_words(info)}; `--model {shlex.quote(info.name)}` uses it")
     return 0
+
+
+def _print_product_details(infos) -> None:
+    """The product models' classes and held-out accuracy, in the words of the window's model dialog."""
+    from vsdesk.engine.product.choice import model_choices
+
+    listed = {info.name for info in infos}
+    details = [(choice.name or "product", choice.details) for choice in model_choices()]
+    details = [(name, words) for name, words in details if name in listed]
+    if details:
+        print()
+    for name, words in details:
+        print(f"{name}: {words}")
 
 
 def _twin_words(info) -> str:
@@ -176,6 +200,24 @@ def _import_product(args: argparse.Namespace) -> int:
     print(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
     if unprepared:  # the import is done (and kept); what its first use will meet is said now
         error(f"note: {args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from vsdesk.engine.product.model import ProductModelError, export_folder
+
+    name = args.name.removeprefix("product/")
+    if name == "product":  # the shipped one is in the installation already
+        raise CommandError("the shipped product model is not exported: it comes with every vsdesk; export a "
+                           "model of yours, `vsdesk models export product/NAME FOLDER`", USAGE)
+    try:
+        folder = export_folder(name, args.folder)
+    except ProductModelError as exc:  # no such model, a folder that is there
+        raise CommandError(str(exc), USAGE) from None
+    except OSError as exc:  # a disk that fails
+        raise CommandError(_describe(exc), FAILED) from None
+    print(f"product/{name}: exported to {folder}; `vsdesk models import product/{name} "
+          f"{shlex.quote(str(folder))}` takes it in again")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from vsdesk.cli._common import (
@@ -118,6 +119,10 @@ def _train(args: argparse.Namespace) -> int:
     if out_name:
         _check_names_to_save(name, args)
     try:
+        _say_plan(dataset, config)
+    except ValueError as exc:  # one class only ...
+        raise CommandError(str(exc), FAILED) from None
+    try:
         out = out_name
         progress = StderrProgress("train product")
         twin = None
@@ -159,6 +164,7 @@ def _train(args: argparse.Namespace) -> int:
             # Not to be read against `vsdesk eval product`'s figure as a contradiction.
             print(f"  the app runs it in int8 TFLite: `vsdesk eval product --model {done.meta.name}` scores it so "
                   "(a photo or two may differ)")
+            _say_if_finetuning_scored_lower(m)
             note = five_class_note(done.meta.classes) if five is None else None
             if note:
                 print(note)
@@ -169,6 +175,18 @@ def _train(args: argparse.Namespace) -> int:
     if "familiarity" in result.metrics and result.metrics["familiarity"] is None:
         _say_no_familiarity(result.metrics["train_images"])
     return 0
+
+
+def _say_if_finetuning_scored_lower(metrics: dict) -> None:
+    """Fine-tuning scored below its starting point (the linear heads) on the held-out photos:
+    which is kept, and why, so the two figures do not read as a mistake."""
+    start, end, photos = metrics.get("linear_accuracy"), metrics.get("accuracy"), metrics.get("test_images") or 0
+    if start is None or end is None or end >= start:
+        return
+    fewer = round((start - end) * photos)
+    print(f"  fine-tuning scored below its start ({end:.3f} vs {start:.3f}: {counted(fewer, 'held-out photo')} "
+          "fewer right); the fine-tuned model is kept all the same: choosing by the held-out photos would make "
+          "their score flatter it, and fine-tuning is what gains on larger collections (docs/product.md)")
 
 
 def _check_names_to_save(name: str, args: argparse.Namespace) -> None:
@@ -200,6 +218,45 @@ def _warn_of_small_classes(dataset) -> None:
         listed = ", ".join(f"{label} ({counted(n, 'photo')})" for label, n in small)
         say(f"note: few photos in class {listed}: a class of fewer than {FEW_CLASS_PHOTOS} is learnt from a "
             "handful and scored on one or two held-out photos, if any; more photos of it would help")
+
+
+def _say_plan(dataset, config) -> None:
+    """What training is about to do, said before its minutes start: the classes and their
+    photos, the held-out share, and whether the model will get the check for unusual photos
+    (and, if not, what would give it)."""
+    from vsdesk.engine.product.train import has_familiarity, prepare
+
+    dataset, train_idx, test_idx = prepare(dataset, config)
+    counts: dict[str, int] = {}
+    for item in dataset.items:
+        counts[item.label] = counts.get(item.label, 0) + 1
+    classes = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
+    say(f"train product: {len(counts)} classes ({classes}), {counted(len(dataset.items), 'photo')}")
+    if len(test_idx):
+        held = f"{len(test_idx)} held out to score it"
+        if dataset.has_groups:
+            contributors = {item.group for item in dataset.items if item.group}
+            out = {dataset.items[i].group for i in test_idx if dataset.items[i].group}
+            held += f" (all the photos of {len(out)} of the {len(contributors)} contributors)"
+        say(f"  {len(train_idx)} to train on, {held}")
+    else:
+        say(f"  all {len(train_idx)} to train on (nothing held out: `vsdesk eval product` then needs other photos)")
+    if has_familiarity(dataset, train_idx, config):
+        return
+    from vsdesk.engine.product.familiarity import MIN_PHOTOS
+
+    if len(train_idx) >= MIN_PHOTOS:  # enough photos, too few contributors
+        _say_no_familiarity(len(train_idx))
+        return
+    # The held-out share of more photos is held out too ("about": contributors are held out whole).
+    wanted = MIN_PHOTOS if config.test_fraction <= 0 else math.ceil(MIN_PHOTOS / (1 - config.test_fraction))
+    more = max(1, wanted - len(dataset.items))
+    ways = [f"about {counted(more, 'more photo')}"]
+    if len(test_idx) and len(dataset.items) >= MIN_PHOTOS:
+        ways.insert(0, f"--hold-out 0 (all {len(dataset.items)} train; score it on other photos then)")
+    say(f"note: this model will not warn of unusual photos (a painting, a screenshot: it gives them a class like "
+        f"any other): {len(train_idx)} training photos are too few, that check needs {MIN_PHOTOS}; "
+        f"{' or '.join(ways)} would give it")
 
 
 def _say_no_familiarity(train_images: int) -> None:
@@ -297,8 +354,11 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"baseline: {result['baseline_protocol']}")
     types = result.get("item_types")
     if types:  # a catalog item's type comes from its stored vector, the first member's alone
-        print(f"a catalog item's type (the first member's, from its stored vector): accuracy {_fmt(types['accuracy'])}, "
-              f"other than the same photo's as a query for {100 * types['differs_from_query']:.1f} %")
+        members = (result.get("model") or {}).get("members") or 1
+        how = f"at indexing, by one of the model's {members} parts" if members > 1 else "at indexing"
+        print(f"the type a catalog shows for a photo (worked out {how}): accuracy {_fmt(types['accuracy'])}; "
+              f"it differs from what a search with the same photo says for {100 * types['differs_from_query']:.1f} % "
+              "of the photos")
     if result.get("unfamiliar_share") is not None:
         flat = result.get("unfamiliar_share_flat_areas")
         tests = (f" (by the features {100 * result['unfamiliar_share_features']:.1f} %, by flat areas "
@@ -335,11 +395,16 @@ def _print_left_out(result: dict) -> None:
         print(f"left out (image file missing): {missing}" + (f": {shown}" if names else ""))
     if result.get("undecodable"):
         print(f"left out (could not be read as images): {result['undecodable']}")
-    resaved = result.get("near_copies_of_training_paths") or []
-    if resaved:  # other bytes than any training photo: named, as the reason is a judgement of their looks
-        shown = ", ".join(resaved[:NAMED_FILES]) + (f" and {len(resaved) - NAMED_FILES} more"
-                                                    if len(resaved) > NAMED_FILES else "")
+    resaved = result.get("near_copies_of_training_matches") or []
+    if resaved:  # other bytes than any training photo: named, and what of, as the reason is a judgement of looks
+        shown = ", ".join(_copy_of(copy) for copy in resaved[:NAMED_FILES]) + (
+            f" and {len(resaved) - NAMED_FILES} more" if len(resaved) > NAMED_FILES else "")
         print(f"left out (a training photo saved again): {len(resaved)}: {shown}")
+
+
+def _copy_of(copy: dict) -> str:
+    original = copy.get("training_photo")
+    return f"{copy['path']} (as {original})" if original else f"{copy['path']} (its training photo not at hand to compare)"
 
 
 def _print_confusion(classes: list[str], matrix: list[list[int]]) -> None:
@@ -376,9 +441,11 @@ def five_class_note(classes) -> str | None:
     missing = [c for c in NOTEBOOK_CLASSES if c not in classes]
     if len(missing) > 1:
         return None
+    five = ", ".join(NOTEBOOK_CLASSES)
     if missing:
-        return f"five-class accuracy: not applicable, the model lacks {', '.join(missing)}"
-    return "five-class accuracy: not applicable, no test photo is of those five classes"
+        return (f"five-class accuracy: none; it is a figure of the Clothing Dataset's five classes ({five}), not one "
+                f"for this model's classes (it has no {', '.join(missing)})")
+    return f"five-class accuracy: none; no test photo is of the Clothing Dataset's five classes ({five})"
 
 
 def _fmt(value) -> str:

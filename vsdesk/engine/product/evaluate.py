@@ -72,8 +72,8 @@ def _training_data(meta: product_model.ProductMeta) -> Dataset | None:
 def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta,
                         folder: Path) -> tuple[Dataset, int, int, list[str] | None]:
     """The photos the model never saw, and what was left out: (photos of contributors it was
-    trained on, copies of its training photos, re-saved copies of them: their paths, or None
-    for a model that keeps no looks of its training photos).
+    trained on, copies of its training photos, re-saved copies of them: {"path", "training_photo"}
+    each, or None for a model that keeps no looks of its training photos).
 
     The targets are about senders never seen in training, so given data that names its
     contributors (e.g. a fuller copy of the Clothing Dataset) is scored on the others only.
@@ -93,20 +93,57 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta,
     looks = product_model.load_train_looks(folder)
     near_copies = None if looks is None else []
     if looks is not None and keep:
-        alike = near_copy.near([near_copy.look(dataset.items[i].path) for i in keep], looks)
-        near_copies = [str(dataset.items[i].path) for i, a in zip(keep, alike) if a]
-        keep = [i for i, a in zip(keep, alike) if not a]
+        nearest = near_copy.nearest([near_copy.look(dataset.items[i].path) for i in keep], looks)
+        finder = _TrainingPhotoFinder(meta)
+        resaved = []
+        for i, index in zip(keep, nearest):
+            if index is None:
+                continue
+            item = dataset.items[i]
+            original = finder.find(looks[index], item.label)
+            # The hash sees the background too: confirmed by the thumbnails where the training
+            # photo is at hand; where it is not (its data moved), the hash alone decides.
+            if original is None or near_copy.same_picture(item.path, original):
+                resaved.append(i)
+                near_copies.append({"path": str(item.path),
+                                    "training_photo": None if original is None else str(original)})
+        keep = [i for i in keep if i not in set(resaved)] if resaved else keep
     if not keep:
-        resaved = len(near_copies or [])
-        why = "come from contributors the model was trained on" if not copies + resaved else "were seen in training"
+        resaved_count = len(near_copies or [])
+        why = "come from contributors the model was trained on" if not copies + resaved_count else "were seen in training"
         twin = product_model.heldout_twin_dir(folder, meta)
         # The twin learnt without some contributors: scored on its own data, it has unseen photos.
         hint = (f", or score its held-out twin on the photos it was not trained on: `vsdesk eval product --model "
                 f"{shlex.quote(product_model.name_to_give(twin))}` (without --data)" if twin is not None else "")
-        raise ValueError(f"all {by_contributor + copies + resaved} test photos {why}; give photos of other "
+        raise ValueError(f"all {by_contributor + copies + resaved_count} test photos {why}; give photos of other "
                          f"contributors{hint}")
     kept = dataset.subset(keep) if len(keep) < len(dataset.items) else dataset
     return kept, by_contributor, copies, near_copies
+
+
+class _TrainingPhotoFinder:
+    """The training photo of a given look, from the model's training data where it still is
+    (its looks computed as asked, the given label's photos first: a re-save keeps its class)."""
+
+    def __init__(self, meta: product_model.ProductMeta):
+        self._meta = meta
+        self._items: list | None = None
+        self._looks: dict[str, bytes | None] = {}
+
+    def find(self, wanted: np.ndarray, label: str) -> Path | None:
+        if self._items is None:
+            data = _training_data(self._meta)
+            self._items = list(data.items) if data is not None else []
+        key = bytes(wanted)
+        first = sorted(self._items, key=lambda it: it.label.casefold() != label.casefold())
+        for item in first:
+            path = str(item.path)
+            if path not in self._looks:
+                value = near_copy.look(item.path)
+                self._looks[path] = None if value is None else bytes(value)
+            if self._looks[path] == key:
+                return Path(item.path)
+        return None
 
 
 def _match_case(dataset: Dataset, classes: list[str]) -> tuple[Dataset, dict[str, str]]:
@@ -201,7 +238,7 @@ def evaluate(
     if own_data and meta.training.get("test_fraction", 0.2) <= 0 and twin is not None:
         return _twin_in_place(data, meta, twin, progress, cancelled)
     seen = 0  # given photos left out: of contributors the model was trained on, or copies of its photos
-    near_copies: list[str] | None = None  # of given data: those re-saved copies (None: cannot be told)
+    near_copies: list[dict] | None = None  # of given data: those re-saved copies (None: cannot be told)
     if own_data:
         _train_idx, test_idx = _split_like_training(dataset, meta, data)
         protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
@@ -260,7 +297,9 @@ def evaluate(
                        "runtime": embedder.runtime, "precision": embedder.precision, "members": meta.members}
     result["classes"] = classes
     result["test_images"] = int(len(y_test))
-    result["test_contributors"] = len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
+    # null where the data names no contributors (class folders): not "0 contributors"
+    result["test_contributors"] = (len({it.group for it, k in zip(test_set.items, ok) if k and it.group})
+                                   if test_set.has_groups else None)
     result["undecodable"] = int((~ok).sum())
     result["left_out_labels"] = outside
     result["labels_matched_ignoring_case"] = recased
@@ -269,7 +308,9 @@ def evaluate(
     # counted and named; null where that cannot be told (the model's own data, or a model that
     # keeps no looks of its training photos).
     result["near_copies_of_training"] = None if near_copies is None else len(near_copies)
-    result["near_copies_of_training_paths"] = near_copies
+    result["near_copies_of_training_paths"] = None if near_copies is None else [c["path"] for c in near_copies]
+    # ... and the training photo each is a copy of (null: its training data is not at hand)
+    result["near_copies_of_training_matches"] = near_copies
     result["missing_files"] = list(given.missing_files)
     # Of given data (not the model's own, whose held-out split is a part of it): all it held.
     result["given_images"] = None if own_data else len(given.items) + sum(given.excluded.values())

@@ -489,8 +489,6 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
     """Copy a product model folder (one trained elsewhere, say, and shared) into the model store
     as ``product/NAME``; the folder written. Its members must load into the model its metadata
     describes. Nothing is replaced: an existing name is refused."""
-    import shutil
-
     name = name.removeprefix(TRAINED_PREFIX)
     target = user_dir(name)  # refuses names that would leave the folder
     source = Path(source).expanduser()
@@ -502,6 +500,30 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
     meta = read_meta(source)
     for member in range(meta.members):
         load_head(source, member)  # a file that does not fit is refused here, not at first use
+    _copy_model(source, meta, target)  # a folder there without metadata (an interrupted import) is replaced
+    return target
+
+
+def export_folder(name: str, target: str | os.PathLike) -> Path:
+    """Copy the product model ``product/NAME`` of the store to the new folder ``target`` (what
+    ``import_folder`` takes back, here or elsewhere); the folder written. Nothing is
+    overwritten: a ``target`` that exists and is not empty is refused."""
+    name = name.removeprefix(TRAINED_PREFIX)
+    source = user_dir(name)  # refuses names that would leave the folder
+    if not (source / META_FILE).is_file():
+        raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
+    target = Path(target).expanduser().absolute()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ProductModelError(f"{target} exists and is not an empty folder: nothing is overwritten; "
+                                "give a new folder")
+    _copy_model(source, read_meta(source), target)
+    return target
+
+
+def _copy_model(source: Path, meta: ProductMeta, target: Path) -> None:
+    """The model files of ``source`` (no other file) copied into ``target``, whole or not at all."""
+    import shutil
+
     files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
     files += [f for f in OPTIONAL_FILES if (source / f).is_file()] + [p.name for p in source.glob("fast-*.tflite")]
     staging = staging_dir(target)
@@ -509,11 +531,10 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
         for file in files:
             shutil.copyfile(source / file, staging / file)
             os.chmod(staging / file, 0o644)
-        install(staging, target)  # a folder there without metadata (an interrupted import) is replaced
+        install(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return target
 
 
 def remove_trained(name: str) -> list[Path]:

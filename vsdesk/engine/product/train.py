@@ -32,7 +32,15 @@ from vsdesk.engine.product.features import (
     trunk_features,
     trunk_runner,
 )
-from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
+from vsdesk.engine.tasks import (
+    Cancelled,
+    CancelledError,
+    Progress,
+    RateProgress,
+    check_cancelled,
+    never_cancelled,
+    no_progress,
+)
 
 
 @dataclass
@@ -86,6 +94,18 @@ def prepare(
         return dataset, np.arange(len(dataset.items)), np.zeros(0, dtype=int)
     train_idx, test_idx = group_split(dataset, config.test_fraction, config.seed)
     return dataset, train_idx, test_idx
+
+
+def training_groups(dataset: Dataset, train_idx: np.ndarray) -> list[str]:
+    """The training photos' contributors, each photo its own where the data names none
+    (what ``familiarity.split`` divides)."""
+    return [dataset.items[i].group or str(dataset.items[i].path) for i in train_idx]
+
+
+def has_familiarity(dataset: Dataset, train_idx: np.ndarray, config: TrainConfig) -> bool:
+    """Whether training on these photos gives the model the check for unusual photos
+    (``familiarity``): told before training, from the split alone (unreadable photos aside)."""
+    return familiarity.split(training_groups(dataset, train_idx), config.seed) is not None
 
 
 def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
@@ -284,7 +304,7 @@ def train(
         metrics["scored_with"] = {"runtime": "keras", "precision": "float32"}
         if has_kids:
             metrics["kids_accuracy"] = float(((kids_p > 0.5) == (kids_all[test_idx] > 0.5)).mean())
-    train_groups = [dataset.items[i].group or files[i] for i in train_idx]
+    train_groups = training_groups(dataset, train_idx)
     # Whether photos unlike these can be told (``familiarity``): known before it is built, so
     # the metrics (saved with the model) and the messages say it.
     sides = familiarity.split(train_groups, config.seed)
@@ -316,8 +336,8 @@ def train(
             product_model.save_baseline(stagings[-1], baseline)
             product_model.save_train_photos(stagings[-1], train_photos)
             product_model.save_train_looks(stagings[-1], train_looks)
-        progress(0, 0, "the fast path (no familiarity data: too few photos)" if sides is None
-                 else "familiarity data and the fast path")
+        progress(0, 0, "preparing the fast path (no check for unusual photos: too few training photos)"
+                 if sides is None else "preparing the check for unusual photos and the fast path")
         from vsdesk.engine.product.embedder import ProductEmbedder
 
         # The saved model as the app runs it (the last folder: the export, float16, when there is one).
@@ -444,6 +464,8 @@ def finetune(
         sample_weights["kids"] = np.ones(len(train_idx), np.float32)
     runs = max(1, config.members)
     total = steps * config.finetune_epochs * runs
+    # The longest step (minutes): its pace and time left, as indexing says them.
+    progress = RateProgress(progress, unit="batches")
     callback = _ProgressCallback(progress, cancelled, 0, total, "fine-tuning")
     start_weights = head.get_weights()
     members: list[list[np.ndarray]] = []
