@@ -1637,7 +1637,9 @@ def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_p
     assert sorted((away.path, away.kind) for away in report.missing_folders) == [
         (str(photos / "a" / "back.jpg"), "missing-folder"), (str(photos / "cover.jpg"), "missing-folder")]
     assert all(f"the link leads to {usb / 'covers'}" in away.message and away.message.endswith(
-        "its index entries are kept") for away in report.missing_folders)
+        "its entry is kept") for away in report.missing_folders)
+    assert report.summary().endswith("; 2 image links away (their disks are not mounted?): their entries are kept")
+    assert "folder" not in report.summary()
     (tmp_path / "unplugged").rename(usb)  # plugged in again, unchanged
     emb = HistogramEmbedder()
     back = index_catalog(catalog, emb)
@@ -1650,6 +1652,7 @@ def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_p
     again = index_catalog(catalog, HistogramEmbedder())
     assert [(s.path, s.kind) for s in again.skipped] == [(str(photos / "a" / "back.jpg"), "broken-link")]
     assert [away.path for away in again.missing_folders] == [str(photos / "cover.jpg")]
+    assert "; 1 image link away (its disk is not mounted?): its entry is kept" in again.summary()
     catalog.close()
 
 
