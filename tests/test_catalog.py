@@ -17,12 +17,14 @@ from PIL import Image
 from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.engine.catalog import (
     Catalog,
+    CatalogDamaged,
     CatalogError,
     CatalogExists,
     CatalogModeMismatch,
     CatalogNotFound,
     FoundElsewhere,
     IndexReport,
+    catalog_settings,
     images_to_embed,
     index_catalog,
     list_catalogs,
@@ -1635,7 +1637,9 @@ def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_p
     assert sorted((away.path, away.kind) for away in report.missing_folders) == [
         (str(photos / "a" / "back.jpg"), "missing-folder"), (str(photos / "cover.jpg"), "missing-folder")]
     assert all(f"the link leads to {usb / 'covers'}" in away.message and away.message.endswith(
-        "its index entries are kept") for away in report.missing_folders)
+        "its entry is kept") for away in report.missing_folders)
+    assert report.summary().endswith("; 2 image links away (their disks are not mounted?): their entries are kept")
+    assert "folder" not in report.summary()
     (tmp_path / "unplugged").rename(usb)  # plugged in again, unchanged
     emb = HistogramEmbedder()
     back = index_catalog(catalog, emb)
@@ -1648,6 +1652,7 @@ def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_p
     again = index_catalog(catalog, HistogramEmbedder())
     assert [(s.path, s.kind) for s in again.skipped] == [(str(photos / "a" / "back.jpg"), "broken-link")]
     assert [away.path for away in again.missing_folders] == [str(photos / "cover.jpg")]
+    assert "; 1 image link away (its disk is not mounted?): its entry is kept" in again.summary()
     catalog.close()
 
 
@@ -1666,3 +1671,33 @@ def test_images_to_embed_leaves_out_files_a_run_skips_again(photos):
     assert images_to_embed(catalog, ["old-", "new-", None]) == [0, 12, 12]
     assert index_catalog(catalog, HistogramEmbedder("new-v1")).embedded == 12
     catalog.close()
+
+
+def test_a_look_at_a_damaged_index_leaves_it_to_the_open_that_rebuilds_it_and_says_why(indexed, photos):
+    """The window's background look (has the catalog changed?) opened a damaged index and rebuilt
+    it under the catalog's lock: the user's open of the catalog meanwhile found the lock taken by
+    this very process and said it was "being indexed by an earlier index run of this window"."""
+    _lose_pages(indexed)
+    before = _sha256(indexed)
+    with pytest.raises(CatalogDamaged, match="its index file is damaged"):
+        Catalog.open("mine", look=True)
+    assert _damaged_copies(indexed.parent) == [] and _sha256(indexed) == before  # only looked at
+    # A look never takes the lock: one while this process's open holds it (the race) is not
+    # told "being indexed", and leaves the index to that open.
+    with Catalog.open("mine") as sound, sound.exclusive():
+        _lose_pages(indexed)
+        with pytest.raises(CatalogDamaged):
+            Catalog.open("mine", look=True)
+    with Catalog.open("mine") as catalog:  # the user's open: moves it aside, rebuilds it, says why
+        assert catalog.recovered and "the index file was damaged" in catalog.recovered
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    assert len(_damaged_copies(indexed.parent)) == 2
+
+
+def test_damaged_settings_are_only_read_by_a_look_and_rebuilt_by_the_next_open(indexed, photos):
+    (indexed.parent / "catalog.json").write_text("{not json")
+    assert ("mine", "style", [str(photos)]) in catalog_settings()  # (the window's list: a look)
+    assert (indexed.parent / "catalog.json").read_text() == "{not json"
+    with Catalog.open("mine") as catalog:
+        assert "settings file was damaged" in catalog.recovered
+    assert json.loads((indexed.parent / "catalog.json").read_text())["mode"] == "style"

@@ -6,6 +6,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
 
     catalog = Catalog.create("photos", "product", ["~/Pictures/shop"])   # CatalogExists if taken
     catalog = Catalog.open("photos")                                      # CatalogNotFound
+    catalog = Catalog.open("photos", look=True)  # only read: never repaired, nor its lock taken;
+                                                 # CatalogDamaged for a damaged index (left as it is)
     catalog = Catalog.open_or_create("photos", "product", folders)        # CatalogModeMismatch
     catalog.add_folder(path); catalog.remove_folder(path); catalog.folders
     catalog.set_model(name)                     # the model it keeps (product); None: the shipped one
@@ -130,6 +132,7 @@ from vsdesk.engine.catalog._catalogs import (
 from vsdesk.engine.catalog._errors import (
     CatalogBusy,
     CatalogChanged,
+    CatalogDamaged,
     CatalogError,
     CatalogExists,
     CatalogModeMismatch,
@@ -145,6 +148,7 @@ __all__ = [
     "Catalog",
     "CatalogBusy",
     "CatalogChanged",
+    "CatalogDamaged",
     "CatalogError",
     "CatalogExists",
     "CatalogInfo",

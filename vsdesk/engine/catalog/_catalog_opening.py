@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from vsdesk.engine import paths
 from vsdesk.engine.catalog._errors import (
     CatalogBusy,
+    CatalogDamaged,
     CatalogError,
     CatalogExists,
     CatalogModeMismatch,
@@ -87,7 +88,13 @@ class CatalogOpening:
         return catalog
 
     @classmethod
-    def open(cls, name: str) -> "Catalog":
+    def open(cls, name: str, look: bool = False) -> "Catalog":
+        """Catalog ``name``, its index checked and brought in line with it (``_open_index``).
+        ``look``: the window's background looks (whether it changed, the catalogs listed) only
+        read it, and never take its lock: the user's open of the catalog meanwhile found the
+        lock taken by this very process, repairing it, and said it was "being indexed". A
+        damaged index raises ``CatalogDamaged`` and is left for the next open, which moves it
+        aside, rebuilds it and says why; damaged settings are read from the index, not rebuilt."""
         location = catalog_location(name)
         config_path = location / CONFIG_FILE
         if not config_path.is_file():
@@ -102,9 +109,9 @@ class CatalogOpening:
         except OSError as exc:  # no permission, a disk error: says nothing about its content
             raise storage_error(config_path, exc, name) from None
         except ValueError as exc:
-            config, note = _rebuild_config(name, location, f"{exc}")
+            config, note = _rebuild_config(name, location, f"{exc}", rebuild=not look)
         config["name"] = name
-        return cls(location, config, note)
+        return cls(location, config, note, look=look)
 
     @classmethod
     def open_or_create(cls, name: str, mode: str, folders=(), only: bool = False) -> "Catalog":
@@ -135,9 +142,16 @@ class CatalogOpening:
         change is made by whoever holds the lock next (``exclusive``). So too when this
         process holds it (its run, mid-way, in another thread or ``Catalog``): it is not
         waited for, and is left to that holder. Only the tables are made without the lock
-        (``_make_tables``), so that a new index can be read at all."""
+        (``_make_tables``), so that a new index can be read at all. A look (``open``'s
+        ``look``) changes nothing under the lock, and leaves a damaged index as it is."""
         with self._storage():
             problem = self._connect_and_check()
+            if self._look:
+                if problem is not None:
+                    raise CatalogDamaged(f"catalog {self.name!r}: its index file is damaged ({problem}); it is "
+                                         "moved aside and rebuilt from the images when the catalog is opened")
+                self._unsettled()  # (only for ``_foreign``: another mode's vectors are never searched)
+                return self._note_kept()
             if problem is None and not self.read_only:
                 self._make_tables()
             if problem is None and (not self._unsettled() or self.read_only):
@@ -329,11 +343,12 @@ class CatalogOpening:
                 Path(stem + suffix).unlink(missing_ok=True)
 
 
-def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
+def _rebuild_config(name: str, location: Path, damage: str, rebuild: bool = True) -> tuple[dict, str]:
     """Settings for catalog ``name`` whose catalog.json is damaged, from its sound index: the
     folders its images were indexed from, and the mode (and model) the index is marked with,
     or that its vectors' key tells. Raises ``CatalogError`` when they cannot be told reliably:
-    nothing is guessed, and the damaged file is left as it is."""
+    nothing is guessed, and the damaged file is left as it is. The file is rebuilt from them
+    (under the catalog's lock) unless ``rebuild`` is False (a look: left for the next open)."""
     config_path = location / CONFIG_FILE
     mode, model, folders = settings_in_index(location / INDEX_FILE)
     if mode is None or not folders:
@@ -347,6 +362,9 @@ def _rebuild_config(name: str, location: Path, damage: str) -> tuple[dict, str]:
     if model is not None:
         config["model"] = model
     told = f"mode {mode}{f', model {model}' if model else ''}, folders {', '.join(folders)}"
+    if not rebuild:
+        return config, (f"catalog {name!r}: its settings file is damaged ({damage}); they were read from the "
+                        f"index ({told}), and the file is rebuilt when the catalog is opened")
     try:
         with lock_catalog(location, name, patience=LOCK_PATIENCE):  # a change of the catalog
             moved = location / f"{CONFIG_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -36,8 +36,9 @@ def catalog_settings() -> list[CatalogSettings]:
     """Every catalog's name, mode and folders, read from its settings alone: cheap enough for
     the window to ask each time it is activated. ``list_catalogs`` opens the indexes too (a
     check of each file that grows with its size, the counts), for `vsdesk catalogs list`.
-    A catalog whose settings are damaged is opened, which rebuilds them from its index; one
-    that cannot be told (no settings file, unreadable) is listed with mode "?": its name is taken."""
+    A catalog whose settings are damaged is looked at (``Catalog.open``'s ``look``): they are
+    read from its index, and rebuilt by the next open of it; one that cannot be told (no
+    settings file, unreadable) is listed with mode "?": its name is taken."""
     found = []
     for location in _catalog_folders():
         config = {"mode": "?", "folders": []}
@@ -47,7 +48,7 @@ def catalog_settings() -> list[CatalogSettings]:
             pass  # no settings file (an interrupted remove), or unreadable
         except ValueError:  # damaged: rebuilt from the index, if it can be
             try:
-                with Catalog.open(location.name) as catalog:
+                with Catalog.open(location.name, look=True) as catalog:
                     config = {"mode": catalog.mode, "folders": catalog.folders}
             except (CatalogError, sqlite3.Error, OSError):
                 pass

@@ -44,6 +44,11 @@ class CatalogBusy(CatalogError):
         self.here = here
 
 
+class CatalogDamaged(CatalogError):
+    """A look at the catalog (``Catalog.open(name, look=True)``) found its index file damaged:
+    left as it is, for the next open to move aside and rebuild, and to say so."""
+
+
 class CatalogStorageError(CatalogError):
     """A catalog file cannot be read or written just now: another program locks it, the disk is
     full, the file or disk is read-only, no permission, a disk error. The file is sound and is

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 from vsdesk.engine.catalog._index_contents import SkippedFile
-from vsdesk.engine.catalog._scan import away_count, away_short
+from vsdesk.engine.catalog._scan import LINK_KEPT, away_count, away_short
 from vsdesk.engine.imageio import IMAGE_FORMATS
 from vsdesk.engine.text import counted
 
@@ -113,10 +113,17 @@ class IndexReport:
         for found in self.found_elsewhere:
             text += f"; {found.words()}"
         holding = [f for f in self.missing_folders if f.path not in self.missing_without_images]
+        # An image link away (its disk unplugged) is one entry: not said as a folder.
+        links = [f for f in holding if f.message.endswith(LINK_KEPT)]
+        holding = [f for f in holding if f not in links]
         if holding:
             their = "its" if len(holding) == 1 else "their"
             text += (f"; {away_count(folder.kind for folder in holding)}: "
-                     f"{their} {counted(self.kept, 'image')} kept as they were")
+                     f"{their} {counted(self.kept - len(links), 'image')} kept as they were")
+        if links:
+            text += (f"; {counted(len(links), 'image link')} away (its disk is not mounted?): " if len(links) == 1
+                     else f"; {counted(len(links), 'image link')} away (their disks are not mounted?): ")
+            text += "its entry is kept" if len(links) == 1 else "their entries are kept"
         found_folders = {found.folder for found in self.found_elsewhere}
         holding_none = [f for f in self.missing_folders
                         if f.path in self.missing_without_images and f.path not in found_folders]

@@ -50,6 +50,7 @@ from vsdesk.engine.catalog._scan import (
     BROKEN_LINK,
     EMPTY_FOLDER,
     KEPT,
+    LINK_KEPT,
     LINK_TO_NOTHING,
     MOUNT,
     MOUNT_AWAY,
@@ -382,7 +383,7 @@ class Indexer:
                 self.report.missing_without_images.append(folder.path)
         # Their message (``--json``) must not promise entries kept that are gone now.
         self.report.missing_folders = [
-            folder._replace(message=folder.message.replace(KEPT, NONE_KEPT))
+            folder._replace(message=folder.message.replace(KEPT, NONE_KEPT).replace(LINK_KEPT, NONE_KEPT))
             if folder.path in self.report.missing_without_images else folder
             for folder in self.report.missing_folders]
 

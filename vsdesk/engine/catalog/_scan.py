@@ -72,6 +72,8 @@ AWAY_KINDS = ("missing-folder", "not-a-folder", "empty-folder")
 #: and the scan's own of a catalog folder away): the index run says it otherwise once none of
 #: the folder's entries is left.
 KEPT = "its index entries are kept"
+#: The same of an image link away (``IMAGE_LINK_AWAY``): one entry, not a folder's.
+LINK_KEPT = "its entry is kept"
 #: The time noted for a folder that is not there.
 AWAY = -1
 #: The kinds of ``ScanResult.attached``: a linked folder, a mount point (another disk's top).
@@ -211,7 +213,7 @@ LINK_TO_NOTHING = "a link to a missing file ({target})"
 LINK_AWAY = "the linked folder leads to {target}, which does not exist or is not mounted; " + KEPT
 #: A link with an image's name whose target's folder is not there (its disk not mounted?):
 #: away, as a linked folder is, not broken (``LINK_TO_NOTHING``: its folder is there).
-IMAGE_LINK_AWAY = ("the link leads to {target}, in a folder that does not exist or is not mounted; " + KEPT)
+IMAGE_LINK_AWAY = ("the link leads to {target}, in a folder that does not exist or is not mounted; " + LINK_KEPT)
 
 
 def _note_dangling_file(link: str, result: ScanResult) -> None:

@@ -69,8 +69,10 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
     """A named set of folders indexed with one mode. Use ``Catalog.open``/``create``, not the
     constructor. Thread-safe: one SQLite connection guarded by a lock."""
 
-    def __init__(self, location: Path, config: dict, recovered: str | None = None):
+    def __init__(self, location: Path, config: dict, recovered: str | None = None, look: bool = False):
         self.location = location
+        #: Only looked at (``open``'s ``look``): its index is read, never repaired or settled.
+        self._look = look
         #: Which folder it is: another of the same name is another catalog (``_storage``).
         self._folder = _folder_identity(location)
         self._config = config

@@ -66,14 +66,18 @@ class CatalogsOfMode:
     def changed_elsewhere(self, snapshot: CatalogSnapshot) -> bool:
         """Whether another process (``vsdesk index`` in a terminal) has changed the catalog since
         ``snapshot`` was taken: new vectors, or another model's. False while that process is
-        still at it (its work is taken up once it is done), and for a removed catalog."""
-        from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
+        still at it (its work is taken up once it is done), and for a removed catalog. True for
+        an index found damaged: only looked at here (``look``), it is left for the window's open
+        of it to move aside and rebuild, and to say why."""
+        from vsdesk.engine.catalog import Catalog, CatalogDamaged, CatalogError, is_being_indexed
 
         try:
-            with Catalog.open(snapshot.name) as catalog:
+            with Catalog.open(snapshot.name, look=True) as catalog:
                 if is_being_indexed(catalog):
                     return False
                 return catalog.version != snapshot.version or (catalog.embedder_key or "") != snapshot.model_key
+        except CatalogDamaged:
+            return True
         except CatalogError:
             return False
 
@@ -93,7 +97,7 @@ class CatalogsOfMode:
         if snapshot.is_sample:
             return []
         try:
-            with Catalog.open(snapshot.name) as catalog:
+            with Catalog.open(snapshot.name, look=True) as catalog:  # (never repaired here: see ``changed_elsewhere``)
                 if catalog.read_only or catalog.unfinished or is_being_indexed(catalog):
                     return []
                 return catalog.changed_folders() or []
