@@ -234,11 +234,11 @@ def project_catalog(
     not) is the same whatever was shown before. Each file is one point, as the gallery shows
     it (``project_folded``; ``browse``: the catalog's ``fold_catalog``, made here if not given).
 
-    A catalog changed since its last whole map (a few files added, renamed, removed) starts from
-    that map (kept in the cache with its paths, ``_load_last``) when no ``start_from`` is given:
-    ``partial`` is told it at once, updated (``initial_layout``: gone points dropped, new ones
-    beside their nearest neighbour), then refined, rather than a blank map and 0 % for the
-    whole map's time."""
+    The catalog's last whole map is kept with its paths (``_load_last``). Unchanged since, it is
+    the map (refined from an earlier one, it was computed afresh again on reopening: 0 % for the
+    whole map's time). Changed a little (files added, renamed, removed), with no ``start_from``
+    given, it is the start: ``partial`` is told it at once, updated (``initial_layout``: gone
+    points dropped, new ones beside their nearest neighbour), then refined."""
     from vsdesk.engine.query import fold_catalog
 
     vectors = catalog.vectors()
@@ -250,7 +250,10 @@ def project_catalog(
     cached = _load(path, n)
     init = None
     if cached is None and start_from is None:
-        start_from = _load_last(catalog)
+        last = _load_last(catalog, perplexity, iterations)
+        if last is not None and last[0] and list(last[1].paths) == list(vectors.paths):
+            return CatalogMap(vectors.paths, last[1].xy)  # the map shown last, of this very version
+        start_from = None if last is None else last[1]
     if cached is None and start_from is not None:
         init = initial_layout(vectors.paths, vectors.matrix, start_from)
         if init is not None:
@@ -278,39 +281,41 @@ def project_catalog(
         unsaved = None
     # Also when unsaved: on a full disk it frees space. This map's stages go too: it is whole.
     _remove_older_maps(catalog.name, path)
-    _save_last(catalog, vectors.paths, embedding)
+    _save_last(catalog, vectors.paths, embedding, perplexity, iterations)
     return CatalogMap(vectors.paths, embedding, unsaved)
+
+
+def _save_last(catalog, rows: list[str], xy: np.ndarray, perplexity: float, iterations: int) -> None:
+    """Keep the catalog's whole map with its paths (``_load_last``): shown again as long as the
+    catalog is unchanged, the start of its next version's map."""
+    try:
+        atomic_savez(_last_path(catalog.name), paths=np.array(rows, dtype=str), xy=np.asarray(xy, np.float32),
+                     ident=np.array(_last_ident(catalog, perplexity, iterations)), version=np.array(str(catalog.version)))
+    except OSError as exc:  # a courtesy, as the cache is: the map is computed again
+        log.warning("the map of catalog %r could not be kept for its next version (%s)", catalog.name, exc)
+
+
+def _load_last(catalog, perplexity: float, iterations: int) -> tuple[bool, CatalogMap] | None:
+    """(of this very version, the last whole map of ``catalog`` with its paths), or None: none
+    kept, of another catalog of the name, another model or other parameters, or unreadable."""
+    try:
+        with np.load(_last_path(catalog.name), allow_pickle=False) as data:
+            rows, xy, ident, version = data["paths"].tolist(), data["xy"], str(data["ident"]), str(data["version"])
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    if ident != _last_ident(catalog, perplexity, iterations):
+        return None
+    if xy.shape != (len(rows), 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
+        return None
+    return version == str(catalog.version), CatalogMap(rows, xy)
+
+
+def _last_ident(catalog, perplexity: float, iterations: int) -> str:
+    return f"{catalog.uid}|{catalog.embedder_key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
 
 
 def _last_path(name: str) -> Path:
     return paths.cache_dir() / "projections" / f"{name}-last.npz"
-
-
-def _save_last(catalog, rows: list[str], xy: np.ndarray) -> None:
-    """Keep the catalog's whole map with its paths: its next version starts from it (``_load_last``)."""
-    try:
-        atomic_savez(_last_path(catalog.name), paths=np.array(rows, dtype=str), xy=np.asarray(xy, np.float32),
-                     ident=np.array(f"{catalog.uid}|{catalog.embedder_key}|{catalog.version}"))
-    except OSError as exc:  # a courtesy, as the cache is: the next version is mapped afresh
-        log.warning("the map of catalog %r could not be kept for its next version (%s)", catalog.name, exc)
-
-
-def _load_last(catalog) -> CatalogMap | None:
-    """The last whole map of an earlier version of ``catalog`` (same catalog, same model), or
-    None. Of this very version it is no start: a map computed afresh is the same whatever was
-    shown before (``_cache_path``'s ``refined``)."""
-    try:
-        with np.load(_last_path(catalog.name), allow_pickle=False) as data:
-            rows, xy, ident = data["paths"].tolist(), data["xy"], str(data["ident"])
-    except (OSError, ValueError, KeyError, EOFError):
-        return None
-    uid, _, rest = ident.partition("|")
-    key, _, version = rest.rpartition("|")
-    if (uid, key) != (str(catalog.uid), str(catalog.embedder_key)) or version == str(catalog.version):
-        return None
-    if xy.shape != (len(rows), 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
-        return None
-    return CatalogMap(rows, xy)
 
 
 def _stages_path(path: Path, start: np.ndarray | None = None) -> Path:
