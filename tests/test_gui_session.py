@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from vsdesk.engine.map_colours import COLOUR_SLOTS, PREDICTED, UNLABELLED_SLOT, label_codes, label_colours
+from vsdesk.engine.map_colours import (COLOUR_SLOTS, PREDICTED, UNLABELLED_SLOT, label_codes, label_colours,
+                                      shipped_classes)
 from vsdesk.engine.session import Hit, place_on_map, reweigh_style_query
 
 
@@ -48,22 +49,43 @@ def test_labels_become_codes_with_unlabelled_items_grouped():
 
 
 def test_a_class_has_one_colour_in_every_catalog_and_other_labels_colours_of_their_own():
-    classes = ["Blazer", "Dress", "Shoes", "T-Shirt"]
+    shipped = list(shipped_classes())  # the shipped model's product.json
+    assert len(shipped) == 17 and {"Dress", "Shoes", "T-Shirt"} <= set(shipped)
+    dress, shoes, tshirt = (shipped.index(name) for name in ("Dress", "Shoes", "T-Shirt"))
+    classes = ["Blazer", "Dress", "Shoes", "T-Shirt"]  # a model of the user's own
     labelled, _ = label_codes(["Shoes", "Not sure", "Dress", "Other", "Shoes", ""])
     predicted, _ = label_codes([f"T-Shirt{PREDICTED}", f"Dress{PREDICTED}"])
     by_name = dict(zip(labelled, label_colours(labelled, classes)))
-    assert (by_name["Dress"], by_name["Shoes"], by_name["unlabelled"]) == (1, 2, UNLABELLED_SLOT)
+    assert (by_name["Dress"], by_name["Shoes"], by_name["unlabelled"]) == (dress, shoes, UNLABELLED_SLOT)
     # Not a class: a colour no class has (neutral greys could not be told apart), each its own.
-    assert by_name["Not sure"] >= len(classes) and by_name["Other"] >= len(classes)
+    assert by_name["Not sure"] >= len(shipped) and by_name["Other"] >= len(shipped)
     assert by_name["Not sure"] != by_name["Other"]
-    assert label_colours(predicted, classes) == [1, 3]  # Dress (predicted), T-Shirt (predicted)
-    assert label_colours(["dress", "SHOES", "t_shirt"], classes) == [1, 2, 3]  # a folder's own spelling
-    assert label_colours(["Dresses", "Shoe"], classes) == [1, 2]  # a folder renamed keeps its class's colour
+    assert label_colours(predicted, classes) == [dress, tshirt]  # Dress (predicted), T-Shirt (predicted)
+    assert label_colours(["dress", "SHOES", "t_shirt"], classes) == [dress, shoes, tshirt]  # a folder's own spelling
+    assert label_colours(["Dresses", "Shoe"], classes) == [dress, shoes]  # a folder renamed keeps its class's colour
     both = label_colours(["Dress", "Dresses"], classes)
-    assert both[0] == 1 and both[1] not in (1, UNLABELLED_SLOT)  # the class's own name has it
+    assert both[0] == dress and both[1] not in (dress, UNLABELLED_SLOT)  # the class's own name has it
     # A name keeps its colour from catalog to catalog when the slot it starts at is free.
     assert dict(zip(["New", "Skip"], label_colours(["New", "Skip"], classes)))["New"] == \
-        dict(zip(["Archive", "New"], label_colours(["Archive", "New"], classes)))["New"]
+        dict(zip(["New", "Zebra"], label_colours(["New", "Zebra"], classes)))["New"]
+
+
+def test_the_same_labels_have_the_same_colours_under_models_of_other_classes():
+    """The review: Dress was red under the shipped model, blue under the user's `mine` (its six
+    class folders), in one catalog with the same images.csv labels: a class took the slot of its
+    place in the map's model's classes."""
+    shipped = list(shipped_classes())
+    mine = ["Dress", "Hat", "Pants", "Shoes", "Skirt", "T-Shirt"]  # the review's model: its class folders
+    labels, _ = label_codes(["Blazer", "Dress", "Hat", "Shoes", "T-Shirt", "Sandals", "New", ""])
+    assert label_colours(labels, mine) == label_colours(labels, shipped)
+    by_name = dict(zip(labels, label_colours(labels, mine)))
+    assert by_name["Dress"] == shipped.index("Dress") and by_name["Blazer"] == shipped.index("Blazer")
+    # The map by the model's own classes (predicted) too.
+    predicted = [f"{name}{PREDICTED}" for name in mine]
+    assert label_colours(predicted, mine) == [shipped.index(name) for name in mine]
+    # Its folders' own spelling, as a model trained on "dresses/", "t_shirt/" ... has its classes.
+    folders = ["dresses", "hat", "pants", "shoes", "skirt", "t_shirt"]
+    assert label_colours(folders, folders) == label_colours(mine, shipped)
 
 
 def test_any_twelve_labels_have_twelve_colours_that_can_be_told_apart():

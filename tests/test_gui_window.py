@@ -1826,13 +1826,14 @@ def test_a_map_waiting_for_another_tabs_says_so_until_its_own_work_goes_on(qtbot
         qtbot.waitUntil(lambda: other.scatter.status() == "Computing the t-SNE map…", timeout=5000)
         qtbot.waitUntil(lambda: first.scatter.status() == "Waiting for the Style tab's map…", timeout=5000)
         other_release.set()  # the other's map done: the first goes on, and says so
-        qtbot.waitUntil(lambda: first.scatter.status() == "Computing the t-SNE map…", timeout=5000)
-        assert other.map_xy is not None and first.map_xy is None
+        # (its catalog has a fifth photo since its map: that map is shown, updated, meanwhile)
+        qtbot.waitUntil(lambda: first.scatter.status().startswith("Map updated for now"), timeout=5000)
+        assert other.map_xy is not None and len(first.map_xy) == 5
     finally:
         other_release.set()
         first_release.set()
-    qtbot.waitUntil(lambda: first.map_xy is not None and len(first.map_xy) == 5, timeout=60_000)
-    assert first.scatter.status() == "" and other.scatter.status() == ""
+    qtbot.waitUntil(lambda: not first.runner.is_running("vae/map"), timeout=60_000)
+    assert len(first.map_xy) == 5 and first.scatter.status() == "" and other.scatter.status() == ""
 
 
 def test_a_map_the_cache_cannot_hold_is_shown_with_a_note(qtbot, window, tmp_path, monkeypatch):
@@ -1951,7 +1952,8 @@ def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_chan
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             tab.open_catalog(tab.catalog_name)
         qtbot.waitUntil(button.isVisible, timeout=60_000)
-        assert tab.scatter.status().startswith("Could not compute the map: ") and tab.map_xy is None
+        # The map it had stays, updated (the new image beside its closest): "finish".
+        assert tab.scatter.status().startswith("Could not finish the map: ") and len(tab.map_xy) == 7
         assert "is locked by another program" in tab.scatter.status()
     finally:
         for holder in holders:
@@ -3571,6 +3573,31 @@ def test_a_catalog_whose_run_resumes_is_mapped_at_once_and_its_final_map_starts_
     qtbot.waitUntil(lambda: len(maps) == 2, timeout=120_000)
     assert maps == [(8, 0, 1000), (12, 8, REFINE_ITERATIONS)], maps
     qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 12, timeout=60_000)
+
+
+def test_a_catalog_updated_shows_its_map_updated_at_once_said_provisional_while_refined(qtbot, window, tmp_path):
+    """The review: after a few files were added to a catalog, its map was cleared and computed
+    from 0 % (30-45 s for 2,000 images). The map shown stays, updated at once (the new images
+    beside their closest), said provisional, while the map is refined."""
+    folder = copy_images(ARTWORKS[:8], tmp_path / "art")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 8 and tab.scatter.status() == "",
+                    timeout=120_000)
+    before = dict(zip(tab.snapshot.paths, tab.map_xy))
+    seen = []  # (points shown, status) as each status is said
+    say = tab.scatter.set_status
+    tab.scatter.set_status = lambda text, *args, **kwargs: (
+        seen.append((None if tab.map_xy is None else tab.map_xy.copy(), text)), say(text, *args, **kwargs))
+    copy_images(ARTWORKS[8:10], folder)
+    with qtbot.waitSignal(tab.map_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    updated = next((xy, text) for xy, text in seen if text.startswith("Map updated for now"))
+    xy, text = updated
+    assert xy is not None and len(xy) == 10 and "refining it" in text
+    paths = tab.snapshot.paths
+    assert all(np.array_equal(xy[i], before[path]) for i, path in enumerate(paths) if path in before)
+    assert not any(shown is None and said.startswith("Computing the map") for shown, said in seen)  # never blank
+    assert len(tab.map_xy) == 10 and tab.scatter.status() == ""
 
 
 def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window, tmp_path):

@@ -151,6 +151,7 @@ def test_a_map_stopped_midway_goes_on_from_its_last_stage_to_the_same_map(tmp_pa
     assert not kept[0].exists()  # the map is whole: its stages went
     kept[0].write_bytes(b"not an npz")  # a damaged file of stages: the map is computed from its start
     (paths.cache_dir() / "projections" / f"{kept[0].name.removesuffix('.stages.npz')}.npy").unlink()
+    (paths.cache_dir() / "projections" / "map-last.npz").unlink()  # (else the map shown last is the map)
     assert np.array_equal(project_catalog(catalog, iterations=750).xy, fresh)
 
 
@@ -254,8 +255,9 @@ def test_a_map_of_a_catalog_grown_since_starts_from_its_earlier_map_in_half_the_
 
 def test_a_map_refined_from_an_earlier_one_is_cached_apart_from_the_map_computed_afresh(tmp_path):
     """A map refined from an earlier partial map (its index run resumed) was cached under the
-    key of the map computed afresh: the catalog's map, read from the cache, depended on what had
-    been shown before. It is cached apart: the map without an earlier one is the same either way."""
+    key of the map computed afresh. It is cached apart; and as long as the catalog is unchanged,
+    the map is the one shown last (a refined map was computed afresh again on reopening: the
+    whole map's time at 0 %)."""
     from vsdesk.engine.projection import CatalogMap
 
     catalog, _root = indexed_catalog(tmp_path, 40)
@@ -265,6 +267,8 @@ def test_a_map_refined_from_an_earlier_one_is_cached_apart_from_the_map_computed
     refined = project_catalog(catalog, iterations=250, start_from=earlier).xy
     assert not np.array_equal(refined, afresh)
     assert np.array_equal(project_catalog(catalog, iterations=250, start_from=earlier).xy, refined)  # cached
+    assert np.array_equal(project_catalog(catalog, iterations=250).xy, refined)  # the map shown last
+    (paths.cache_dir() / "projections" / "map-last.npz").unlink()
     assert np.array_equal(project_catalog(catalog, iterations=250).xy, afresh)  # not the refined one
     assert np.array_equal(project_catalog(catalog, iterations=250).xy, afresh)
 
@@ -300,3 +304,39 @@ def test_the_stages_of_another_map_of_the_catalog_go_when_a_new_map_starts(tmp_p
     with pytest.raises(CancelledError):  # another map of it (other parameters), stopped at once
         project_catalog(catalog, cancelled=lambda: True, iterations=1000)
     assert not kept.exists()
+
+
+def test_a_catalog_changed_a_little_shows_its_last_map_updated_at_once_then_refines_it(tmp_path):
+    """The review: after adding, renaming, removing a few files of a 2,000-image catalog, the
+    map (reopened) was blank at 0 % for the whole map's time. Its last whole map, kept with its
+    paths, is told at once (before any t-SNE stage): kept points where they were, the gone ones
+    dropped, new ones beside their nearest neighbour; then refined (said ``REFINING``)."""
+    from vsdesk.engine.projection import REFINE_ITERATIONS, REFINING
+
+    catalog, root = indexed_catalog(tmp_path, 40)
+    before = project_catalog(catalog)
+    where = dict(zip(before.paths, before.xy))
+    gone = sorted(root.iterdir())[:2]
+    gone[0].unlink()
+    gone[1].rename(root / "renamed.jpg")
+    for src in clothing_images(3, start=40):
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    vectors = catalog.vectors()
+    assert len(vectors.paths) == 42 and str(gone[0]) not in vectors.paths
+    partials, said = [], []
+    found = project_catalog(catalog, partial=lambda xy, iterations: partials.append((iterations, xy)),
+                            progress=lambda done, total, message="": said.append((done, total, message)))
+    iterations, first = partials[0]
+    assert iterations == 0 and first.shape == (42, 2)  # at once, every point of the new version
+    kept = [i for i, path in enumerate(vectors.paths) if path in where]
+    assert len(kept) == 38 and np.array_equal(first[kept], np.array([where[vectors.paths[i]] for i in kept]))
+    new = [i for i, path in enumerate(vectors.paths) if path not in where]  # 3 added, 1 renamed
+    gaps = np.linalg.norm(first[new][:, None] - first[kept][None], axis=-1).min(axis=1)
+    assert gaps.max() < 0.05 * float(np.ptp(first[kept], axis=0).max())  # each beside a neighbour
+    assert said[-1] == (REFINE_ITERATIONS, REFINE_ITERATIONS, REFINING)  # refined, in half the iterations
+    assert found.paths == vectors.paths and not np.array_equal(found.xy, first)
+    # Reopened unchanged: that map at once, not computed afresh (0 % for the whole map's time).
+    partials.clear()
+    assert np.array_equal(project_catalog(catalog, partial=lambda xy, i: partials.append(i)).xy, found.xy)
+    assert partials == []

@@ -1,10 +1,11 @@
-"""The colours of a catalog's t-SNE map: a colour slot per label, no two labels alike, a model's
-classes in the same slot in every catalog, the rarest labels grouped in grey beyond
+"""The colours of a catalog's t-SNE map: a colour slot per label, no two labels alike, the shipped
+model's classes in the same slot on every map (whatever its model), the rarest labels grouped in grey beyond
 ``COLOUR_SLOTS`` (``colouring``). Slots, not colours: the window's palette
 (``vsdesk.gui.scatter.PALETTE``) turns them into colours."""
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from typing import NamedTuple, Sequence
@@ -77,37 +78,55 @@ def label_colours(names: list[str], classes: list[str]) -> list[int]:
     """A colour slot per label name (0 .. ``COLOUR_SLOTS``-1: ``vsdesk.gui.scatter.PALETTE``),
     no two names alike, so that folder names such as "New", "Not_sure", "Skip" can be told apart.
 
-    A model class's slot is its place among the model's classes, the same in every catalog of
-    the model (predicted or given, and a folder's own spelling: "dress/", "Dresses" is a Dress,
-    unless another name is that class already). Other names take the slots no class has first,
-    each starting at a place its name gives (so a name keeps its colour from catalog to catalog
-    when it can), strong hues before dark and light ones. 'unlabelled' is grey (-1). At most
-    ``COLOUR_SLOTS`` names (``colouring`` groups the rest)."""
+    A class of the shipped product model (``shipped_classes``) has one slot, its place among
+    them, whatever the map's model (``classes``): so "Dress" is one colour under the shipped
+    model, a model of the user's own and in every catalog (predicted or given, and a folder's own
+    spelling: "dress/", "Dresses" is a Dress, unless another name is that class already). Other
+    names, the model's own classes first, take free slots, each starting at a place its name
+    gives (so a name keeps its colour from map to map when it can), strong hues before dark and
+    light ones; with a model of classes (``classes``), slots of no shipped class first, so that
+    a folder's name does not look like a class the model could predict. 'unlabelled' is grey (-1).
+    At most ``COLOUR_SLOTS`` names (``colouring`` groups the rest)."""
     slots: list[int | None] = [UNLABELLED_SLOT if name == UNLABELLED else None for name in names]
-    class_slot = {colour_key(name): i for i, name in enumerate(classes) if i < COLOUR_SLOTS}
+    fixed = {colour_key(name): i for i, name in enumerate(shipped_classes()) if i < COLOUR_SLOTS}
     taken: set[int] = set()
     for loose in (False, True):  # a class's own name before a near spelling of it (plural, singular)
         for i, name in enumerate(names):
             if slots[i] is None:
                 key = colour_key(name)
-                own = next((class_slot[k] for k in (_near_keys(key) if loose else [key])
-                            if class_slot.get(k) is not None and class_slot[k] not in taken), None)
+                own = next((fixed[k] for k in (_near_keys(key) if loose else [key])
+                            if fixed.get(k) is not None and fixed[k] not in taken), None)
                 if own is not None:
                     slots[i] = own
                     taken.add(own)
-    # Strong hues, then dark, then light ones; slots of no class before those of a class absent here
-    # (which keeps its colour for the map by the model's classes).
-    tiers = [[s for s in tier if s >= len(classes)] for tier in _SLOT_TIERS]
-    tiers.append([s for tier in _SLOT_TIERS for s in tier if s < len(classes)])
-    for i, name in enumerate(names):
+    # Strong hues, then dark, then light ones; with a model, slots of no shipped class before those
+    # of one absent here (which keeps its colour for the map by the model's classes).
+    reserved = set(fixed.values()) if classes else set()
+    tiers = [[s for s in tier if s not in reserved] for tier in _SLOT_TIERS]
+    tiers.append([s for tier in _SLOT_TIERS for s in tier if s in reserved])
+    model_keys = {colour_key(name) for name in classes}
+    for i in sorted(range(len(names)), key=lambda i: colour_key(names[i]) not in model_keys):
         if slots[i] is None:
             free = next(([s for s in tier if s not in taken] for tier in tiers if set(tier) - taken), [])
             if not free:  # more names than slots: ``colouring`` groups them first
                 slots[i] = GROUPED_SLOT
                 continue
-            slots[i] = free[zlib.crc32(colour_key(name).encode()) % len(free)]
+            slots[i] = free[zlib.crc32(colour_key(names[i]).encode()) % len(free)]
             taken.add(slots[i])
     return slots  # type: ignore[return-value]
+
+
+@functools.cache
+def shipped_classes() -> tuple[str, ...]:
+    """The shipped product model's classes (its ``product.json``; the Clothing Dataset's): the
+    names with a slot of their own on every map. Empty if its metadata cannot be read (the map
+    then colours every name by its own)."""
+    from vsdesk.engine.product import model as product_model  # JSON only, no TensorFlow
+
+    try:
+        return tuple(product_model.read_meta(product_model.default_dir()).classes)
+    except product_model.ProductModelError:
+        return ()
 
 
 def colour_key(name: str) -> str:

@@ -41,6 +41,9 @@ REFINE_ITERATIONS = 500
 NEAREST_CHUNK = 1024
 EARLY_EXAGGERATION = 12.0
 PCA_DIMS = 50
+#: The progress message of a map refined from an earlier one (``init``): the map shown meanwhile
+#: is that earlier map, updated (``initial_layout``), which the window says is provisional.
+REFINING = "refining"
 
 Partial = Callable[[np.ndarray, int], None]  # (embedding (n, 2) float32, iterations done)
 
@@ -93,7 +96,8 @@ def project(
     # Said as t-SNE from the start: PCA is its preparation, done in moments. Said as "PCA", the
     # first step read "Computing the map: PCA 0%" for as long as the task waited at the check
     # below (another tab's map going first) or PCA crawled beside an index run.
-    progress(0, total, "t-SNE")
+    said = "t-SNE" if init is None else REFINING
+    progress(0, total, said)
     if x.shape[1] > PCA_DIMS and n > PCA_DIMS:
         x = PCA(PCA_DIMS, random_state=random_state).fit_transform(x).astype(np.float32)
     check_cancelled(cancelled)
@@ -110,7 +114,7 @@ def project(
     first = 0
     if resume is not None and 0 < resume[0] < stages and np.shape(resume[1]) == (n, 2):
         first, embedding = resume[0], np.asarray(resume[1], np.float32)
-        progress(first * STAGE_ITERATIONS, total, "t-SNE")
+        progress(first * STAGE_ITERATIONS, total, said)
         if partial is not None:
             partial(embedding.copy(), first * STAGE_ITERATIONS)
     for stage in range(first, stages):
@@ -126,7 +130,7 @@ def project(
         )
         embedding = tsne.fit_transform(x).astype(np.float32)
         done = (stage + 1) * STAGE_ITERATIONS
-        progress(done, total, "t-SNE")
+        progress(done, total, said)
         if partial is not None:
             partial(embedding.copy(), done)
         if stage + 1 < stages:
@@ -228,7 +232,13 @@ def project_catalog(
     refined rather than computed afresh. A refined map depends on the earlier one: it is cached
     apart, read only by a refining call, so that the map computed afresh (from the cache or
     not) is the same whatever was shown before. Each file is one point, as the gallery shows
-    it (``project_folded``; ``browse``: the catalog's ``fold_catalog``, made here if not given)."""
+    it (``project_folded``; ``browse``: the catalog's ``fold_catalog``, made here if not given).
+
+    The catalog's last whole map is kept with its paths (``_load_last``). Unchanged since, it is
+    the map (refined from an earlier one, it was computed afresh again on reopening: 0 % for the
+    whole map's time). Changed a little (files added, renamed, removed), with no ``start_from``
+    given, it is the start: ``partial`` is told it at once, updated (``initial_layout``: gone
+    points dropped, new ones beside their nearest neighbour), then refined."""
     from vsdesk.engine.query import fold_catalog
 
     vectors = catalog.vectors()
@@ -239,6 +249,11 @@ def project_catalog(
     path = _cache_path(catalog, perplexity, iterations, folded=folded)
     cached = _load(path, n)
     init = None
+    if cached is None and start_from is None:
+        last = _load_last(catalog, perplexity, iterations)
+        if last is not None and last[0] and list(last[1].paths) == list(vectors.paths):
+            return CatalogMap(vectors.paths, last[1].xy)  # the map shown last, of this very version
+        start_from = None if last is None else last[1]
     if cached is None and start_from is not None:
         init = initial_layout(vectors.paths, vectors.matrix, start_from)
         if init is not None:
@@ -246,6 +261,8 @@ def project_catalog(
             cached = _load(path, n)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
+    if init is not None and partial is not None:
+        partial(init.copy(), 0)  # the earlier map updated, shown while it is refined
     stages_path = _stages_path(path, init)
     # Those of another version, other parameters or another start are of no use now: gone as
     # this map starts, not only once a map is whole (a map stopped midway each time kept all).
@@ -264,7 +281,41 @@ def project_catalog(
         unsaved = None
     # Also when unsaved: on a full disk it frees space. This map's stages go too: it is whole.
     _remove_older_maps(catalog.name, path)
+    _save_last(catalog, vectors.paths, embedding, perplexity, iterations)
     return CatalogMap(vectors.paths, embedding, unsaved)
+
+
+def _save_last(catalog, rows: list[str], xy: np.ndarray, perplexity: float, iterations: int) -> None:
+    """Keep the catalog's whole map with its paths (``_load_last``): shown again as long as the
+    catalog is unchanged, the start of its next version's map."""
+    try:
+        atomic_savez(_last_path(catalog.name), paths=np.array(rows, dtype=str), xy=np.asarray(xy, np.float32),
+                     ident=np.array(_last_ident(catalog, perplexity, iterations)), version=np.array(str(catalog.version)))
+    except OSError as exc:  # a courtesy, as the cache is: the map is computed again
+        log.warning("the map of catalog %r could not be kept for its next version (%s)", catalog.name, exc)
+
+
+def _load_last(catalog, perplexity: float, iterations: int) -> tuple[bool, CatalogMap] | None:
+    """(of this very version, the last whole map of ``catalog`` with its paths), or None: none
+    kept, of another catalog of the name, another model or other parameters, or unreadable."""
+    try:
+        with np.load(_last_path(catalog.name), allow_pickle=False) as data:
+            rows, xy, ident, version = data["paths"].tolist(), data["xy"], str(data["ident"]), str(data["version"])
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    if ident != _last_ident(catalog, perplexity, iterations):
+        return None
+    if xy.shape != (len(rows), 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
+        return None
+    return version == str(catalog.version), CatalogMap(rows, xy)
+
+
+def _last_ident(catalog, perplexity: float, iterations: int) -> str:
+    return f"{catalog.uid}|{catalog.embedder_key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
+
+
+def _last_path(name: str) -> Path:
+    return paths.cache_dir() / "projections" / f"{name}-last.npz"
 
 
 def _stages_path(path: Path, start: np.ndarray | None = None) -> Path:

@@ -27,7 +27,7 @@ from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
 
-#: Colour slots 0, 1, ... (``vsdesk.engine.map_colours.label_colours``: a model's classes first, then
+#: Colour slots 0, 1, ... (``vsdesk.engine.map_colours.label_colours``: the shipped model's classes first, then
 #: other labels): tab20 without its two greys, strong hues first, then six dark ones, each picked
 #: in turn as far as could be from the others and from the map's greys, rings and star (CIEDE2000:
 #: 18 or more from any, where tab20's closest two are 12 apart), so that up to ``COLOUR_SLOTS``
