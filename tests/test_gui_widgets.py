@@ -1736,3 +1736,39 @@ def test_shift_f10_opens_the_galleries_and_the_maps_menu_as_the_menu_key_does(qt
     menu = QApplication.activePopupWidget()
     assert [action.text() for action in menu.actions()] == ["Reset view"]
     menu.close()
+
+
+@pytest.mark.parametrize("screen", [(1600, 1000), (1024, 680)])
+def test_the_model_switch_dialog_shows_every_line_whole(qtbot, screen):
+    """The review (#8, chg1.png): "Which product model should index the catalog …" cut the
+    details of each model ("… kids' wear flag · trained on 4,600 photos", "held-out accuracy
+    0.96") and its last paragraph: the footer, set after the dialog took its height, took its
+    lines from the labels above. Every label now has the height its wrapped text needs."""
+    from vsdesk.engine.product.choice import model_choices
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.gui.model_dialog import ModelChoiceDialog
+    from PySide6.QtWidgets import QWidget
+
+    import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
+    choices = model_choices()
+    assert len(choices) == 2
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.resize(*screen)
+    parent.show()
+    dialog = ModelChoiceDialog("", choices, parent, title="Product model", current=None, footer=" ",
+                               intro="Which product model should index the catalog <b>big-product</b>?<br>"
+                                     "It is indexed now with the shipped model.")
+    dialog.follow_choice(lambda model: ("Re-index 2013 images", (
+        "Its <b>2013 images</b> are embedded by the model chosen, in the background (the catalog bar's Cancel "
+        "stops it, the catalog kept as it is now). The catalog keeps that model: its searches, and `vsdesk "
+        "search`, use it too.") if model else "Choose another model."))
+    dialog.choose("product/mine")
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    settle(dialog)
+    labels = [label for label in dialog.findChildren(QLabel) if label.isVisible() and label.text().strip()]
+    assert len(labels) == 4  # the intro, each model's details, the footer
+    for label in labels:
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    assert dialog.height() <= screen[1]

@@ -16,6 +16,14 @@ class CatalogMessages:
         self._tell(kind, text, action, other)
         self._said = text
 
+    def _say_beside(self, text: str) -> None:
+        """An info about the catalog shown, beside what is up (what opening it said), else alone."""
+        if self.messages.text():
+            self.messages.add_message(text, "info")
+            self._said_beside.append(text)  # taken back with the rest (``_unsay``)
+        else:
+            self.say("info", text)
+
     def _tell(self, kind: str, text: str, action=None, other=None) -> None:
         """Say ``text`` without taking down an offer the user has yet to answer: news of the
         catalog opening in the background (the sample failing to download, offline) must not
@@ -52,4 +60,7 @@ class CatalogMessages:
         """Take back the message about the catalog shown, if it is still up: True if it was."""
         up = bool(self._said) and self.messages.remove_message(self._said)
         self._said = ""
+        for text in self._said_beside:
+            self.messages.remove_message(text)
+        self._said_beside = []
         return up

@@ -88,6 +88,19 @@ class CatalogsElsewhere:
             if self._unsay() and away:
                 self.say("warning", missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
 
+    def _say_model_changed_elsewhere(self, snapshot) -> None:
+        """Once a catalog has opened: if its model is not the one it had when this window last
+        opened it, and this window did not switch it (`vsdesk search --catalog C --model mine`
+        re-embeds C and keeps that model), say so once; its probabilities change with it."""
+        before = self._models_seen.get(snapshot.name, snapshot.model)
+        self._models_seen[snapshot.name] = snapshot.model
+        switched_here = self._switching is not None and self._switching[0] == snapshot.name
+        if before == snapshot.model or switched_here or snapshot.switch_cancelled:
+            return
+        text = (f"The catalog “{snapshot.name}” now uses {snapshot.model or 'the shipped model'} "
+                "(changed outside this window).")
+        self._say_beside(text)
+
     # -- what another process changes on disk -------------------------------------------------------
     def _watch(self) -> None:
         """Watch the catalogs' folder (a catalog made or removed) and the shown catalog's settings

@@ -80,8 +80,16 @@ class ModelChoiceDialog(QDialog):
         self.ok_button.setEnabled(self.chosen() != self.current)
         layout.addSpacing(6)
         layout.addWidget(buttons)
-        # As tall as its wrapped lines need at its width (its size hint wraps them narrower).
-        self.resize(560, layout.totalHeightForWidth(560))
+        self.resize(560, 0)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as its wrapped lines need at its width, and never less: its size hint wraps
+        them narrower, and a footer set later (``follow_choice``) took its lines from the details
+        above it, every label cut (a window-modal sheet is not resized by the user)."""
+        height = self.layout().totalHeightForWidth(self.width())
+        self.setMinimumHeight(height)
+        self.resize(self.width(), max(self.height(), height))
 
     def follow_choice(self, words) -> None:
         """OK's text and the footer follow the model chosen: ``words(name)`` -> (OK's text,
@@ -91,6 +99,7 @@ class ModelChoiceDialog(QDialog):
             self.ok_button.setText(ok_text)
             if self.footer is not None:
                 self.footer.setText(footer)
+                self._fit()
 
         self.group.idToggled.connect(lambda _id, on: on and follow())
         follow()

@@ -113,6 +113,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         #: The message up about the catalog shown (missing folders, an error opening it ...): it
         #: goes when another catalog opens, or when it is no longer true.
         self._said = ""
+        #: News about it said beside other messages (``_say_beside``): taken back with it.
+        self._said_beside: list[str] = []
         #: Why the catalog chosen could not be opened, as said (the message may be gone by the
         #: time a search finds it empty: the search's note says it again); "" once one opens.
         self.failure = ""
@@ -140,6 +142,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self._removed_said: tuple[str, str] | None = None
         self._switching: tuple | None = None  # (catalog, model) of the model switch running
         self._asked: tuple = ((), KEEP_MODEL)  # what the last ``open`` was asked beside the name
+        #: Each catalog's model when this window last opened it (a change by another process is said).
+        self._models_seen: dict[str, str | None] = {}
 
     def is_opening(self) -> bool:
         return self.runner.is_running(f"{self.mode}/catalog")
@@ -386,6 +390,9 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             self.say("info", sentence(snapshot.note) + ".")
         if snapshot.missing_folders and not self.messages.text():
             self.say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
+        if snapshot.changes:  # an update: what changed in its folders, as `vsdesk index` reports it
+            self._say_beside(f"“{snapshot.name}” brought up to date: {snapshot.changes}.")
+        self._say_model_changed_elsewhere(snapshot)
         self.opened.emit(snapshot)
         self._load_model()
         self._watch()

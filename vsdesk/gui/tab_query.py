@@ -177,6 +177,7 @@ class TabQuery(QObject):
         self._browsed = None
         self.gallery.set_items(result_items(outcome, self.catalog.snapshot), empty_text=no_results_text(outcome))
         self.panel.show_extras(outcome.extras)
+        self._keep_options(self.panel.options())  # (as shown: one its model cannot serve is off)
         self.outcome_changed.emit()
         self._forget_results_were_from_another_catalog(outcome)
         if not self._say_results_are_from_another_catalog():
@@ -195,8 +196,10 @@ class TabQuery(QObject):
         (the type box, kids' wear), which left the first search's count there ("16 results" with 8)."""
         found = counted(len(outcome.hits), "result")
         kept = self.panel.results_kept_to(outcome.extras)
+        filtered = self.panel.results_filtered(outcome.extras)
         self.status_message.emit(
-            f"{self.title}: {found}{f' of the type {kept}' if kept else ''} from “{outcome.catalog}” "
+            f"{self.title}: {found}{f' of the type {kept}' if kept else ''}{f' ({filtered})' if filtered else ''} "
+            f"from “{outcome.catalog}” "
             f"({counted(size, 'image')}) in {elapsed:.2f} s"
         )
 
@@ -242,8 +245,7 @@ class TabQuery(QObject):
         ``more``: the same ranking, longer (the user scrolled to its end). The options are kept
         in the settings as chosen, searched or not (the next query, or the next start, uses them)."""
         options = self.panel.options()
-        for key, value in options.items():
-            self.settings.set_value(f"{self.mode}/{key}", value)
+        self._keep_options(options)
         outcome = self.outcome
         if outcome is None:
             return
@@ -256,6 +258,10 @@ class TabQuery(QObject):
         self.runner.submit(f"{self.mode}/query", work, urgent=True,
                            on_done=lambda found: self._on_rerank_done(found, more, time.perf_counter() - started),
                            on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
+
+    def _keep_options(self, options: dict) -> None:
+        for key, value in options.items():
+            self.settings.set_value(f"{self.mode}/{key}", value)
 
     def _search_again(self) -> None:
         """The last query embedded again (the catalog now open has another model's vectors)."""
@@ -305,6 +311,8 @@ class TabQuery(QObject):
         """The catalog is shown: browsed if there is no query, else the query searches it. The
         same rows again (opened as they were read, or told the classes the model predicts) are
         not browsed from the top again: the user may have scrolled meanwhile."""
+        if self.panel.follow_catalog(snapshot):  # an option its model cannot serve was turned off
+            self._keep_options(self.panel.options())
         if self.outcome is None:
             browsed = self._browsed
             if snapshot.same_rows(browsed):
@@ -315,12 +323,19 @@ class TabQuery(QObject):
                 self._browsed = snapshot
             else:
                 self._browse(snapshot)
-        elif self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
+            return
+        if self.outcome.catalog == snapshot.name:  # (back to the catalog they are of: no longer greyed)
+            self._forget_results_were_from_another_catalog(self.outcome)
+        if self.outcome.model_key and snapshot.model_key and self.outcome.model_key != snapshot.model_key:
             # This catalog's model is another: the query is embedded by it, once (the catalog is
             # shown as its index is read, then as its run left it: the same search, on its way).
             if self._searching_again_for != snapshot.model_key or not self.runner.is_running(f"{self.mode}/query"):
                 self._searching_again_for = snapshot.model_key
                 self._search_again()
+                # Its model may take a minute to load: the results meanwhile are not this catalog's.
+                QTimer.singleShot(STALE_RESULTS_NOTE_MS, self._say_results_are_from_another_catalog)
+            elif self._results_from_other_catalog:
+                self._say_results_are_from_another_catalog()  # (opened now: no longer "still being opened")
         elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
             self.rerank()  # the same query against the catalog as it is now (no re-embedding)
         elif snapshot.types:  # the results' rows, told their types (the model loaded after they were shown)
@@ -371,23 +386,35 @@ class TabQuery(QObject):
         """Whether the results shown are another catalog's, the chosen one being indexed (then
         the message bar says so)."""
         outcome = self.outcome
-        if outcome is None or outcome.catalog == self.catalog.name or not self.catalog.is_opening():
+        searching_again = bool(self._searching_again_for) and self.runner.is_running(f"{self.mode}/query")
+        if outcome is None or outcome.catalog == self.catalog.name or not (self.catalog.is_opening() or searching_again):
             return False
-        # Being opened (its folders scanned, its index read) is not being indexed: an indexed
-        # catalog opened on a busy machine was said to be "still being indexed".
-        doing = "indexed" if self.catalog.is_indexing() else "opened"
-        self.messages.info(
-            f"These results are from “{outcome.catalog}”: “{self.catalog.name}” is still being {doing}, "
-            "and the results follow it once it is ready."
-        )
+        if self.catalog.is_opening():
+            # Being opened (its folders scanned, its index read) is not being indexed: an indexed
+            # catalog opened on a busy machine was said to be "still being indexed".
+            doing = "indexed" if self.catalog.is_indexing() else "opened"
+            why = f"“{self.catalog.name}” is still being {doing}, and the results follow it once it is ready."
+        else:  # open, its model (another) loading to search the query again: a minute, the first time
+            model = f"model {self.catalog.snapshot.model}" if self.catalog.snapshot and self.catalog.snapshot.model \
+                else "its model"
+            why = f"the query is being searched again in “{self.catalog.name}” with {model}; its results follow."
+        self.messages.info(f"These results are from “{outcome.catalog}”: {why}")
         self._results_from_other_catalog = True
+        self._grey_results(True)  # the other catalog's, greyed: never read as this one's
         return True
+
+    def _grey_results(self, grey: bool) -> None:
+        """The results and the panel's facts (probabilities, model) greyed while they are another
+        catalog's, or shown plainly again."""
+        self.gallery.setEnabled(not grey)
+        self.panel.setEnabled(not grey)
 
     def _forget_results_were_from_another_catalog(self, outcome: QueryOutcome) -> None:
         """The results follow the chosen catalog now (re-ranked, or searched again by its
         model): the note that they were another catalog's goes."""
         if self._results_from_other_catalog and outcome.catalog == self.catalog.name:
             self._results_from_other_catalog = False
+            self._grey_results(False)
             if self.messages.kind == "info":
                 self.messages.clear()
 

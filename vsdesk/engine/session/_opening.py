@@ -22,6 +22,18 @@ INDEX_BATCH = 8
 KEEP_MODEL = object()
 
 
+def change_words(report) -> str:
+    """What an update found changed since the catalog was last indexed, as `vsdesk index`'s
+    report counts it (``IndexReport``): "20 new, 5 moved or renamed, 5 gone", or "" (nothing
+    changed; a new catalog, or one embedded again by another model: all of it is new; the caller
+    says nothing either for a catalog that showed nothing before its run, indexed for the first time)."""
+    if report.created or report.model_changed or report.resumed:  # (resumed: the rest of a run, not news)
+        return ""
+    counts = ((report.added, "new"), (report.moved, "moved or renamed"), (report.updated, "changed"),
+              (report.removed, "gone"), (report.now_unreadable, "now unreadable"))
+    return ", ".join(f"{count} {words}" for count, words in counts if count)
+
+
 class CatalogOpening:
     """``ModeSession``'s opening of a catalog (``mode``, ``_options``, ``_default_model``,
     ``embedder``, ``catalog``, ``_browse_cache``, ``load``, ``_load``: the session's)."""
@@ -149,7 +161,8 @@ class CatalogOpening:
             added = added_folder_words(report, catalog.name)
             # Why it was all indexed again, what became of the folders added ...
             note = "; ".join(filter(None, [report.recovered, note, *nested, *(words for _, words in added)]))
-            snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note)
+            snapshot = dataclasses.replace(self._snapshot(catalog, embedder, options), note=note,
+                                           changes=change_words(report) if stored_snapshot and not add_folders else "")
         finally:
             catalog.close()
         self._use(options, embedder, snapshot)

@@ -85,6 +85,10 @@ class CatalogSnapshot:
     #: A labelled catalog in product mode: the map coloured by the model's predicted classes too.
     predicted_colouring: Colouring | None = None
     note: str = ""  # something the user should know about this opening (e.g. its model is gone)
+    #: What the opening's index run found changed in its folders since it was last indexed, in
+    #: words ("20 new, 5 moved or renamed, 5 gone": ``change_words``); "" when nothing did, or
+    #: when there is nothing to compare with (a new catalog, a model switch, folders added).
+    changes: str = ""
     model_key: str = ""  # the key of the model its vectors come from (``Embedder.key``)
     #: The model the catalog keeps (``catalog.model``: product, a trained model's name or folder);
     #: None: the mode's shipped one.

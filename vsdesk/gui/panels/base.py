@@ -31,10 +31,20 @@ class ModePanel(QWidget):
     def restore_options(self, settings) -> None:
         """Set the option widgets from the settings (``options`` as last chosen), at start."""
 
+    def follow_catalog(self, snapshot) -> bool:
+        """The catalog shown (a ``CatalogSnapshot``): the options its model cannot serve are
+        turned off. Whether an option changed (the tab keeps it in the settings)."""
+        return False
+
     def results_note(self, extras: dict[str, Any], found: int) -> Note | None:
         """A message for the bar when this panel's options shape the ``found`` results of a
         non-empty catalog in a way the user must be told (e.g. they left none)."""
         return None
+
+    def results_filtered(self, extras: dict[str, Any]) -> str:
+        """What else this panel's options left out of the results, in words ("kids' wear left
+        out"), or "": a choice kept from the last session must not filter unsaid."""
+        return ""
 
     def results_kept_to(self, extras: dict[str, Any]) -> str | None:
         """The class the results were kept to by this panel's options, if any."""

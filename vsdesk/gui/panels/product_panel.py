@@ -78,6 +78,10 @@ QUERY_TYPE_TIP = (
 SAME_CLASS_TEXT = "Only results of the query's type"
 #: The kids' wear filter's choices: (shown, the session's ``kids`` option).
 KIDS_CHOICES = (("Kids' wear or not", ""), ("Only kids' wear", "yes"), ("No kids' wear", "no"))
+KIDS_TIP = ("Keep the results to kids' wear, or to the rest: an item is kids' wear when the model "
+            "gives it 50 % or more (its caption then says \"kids\").")
+NO_KIDS_HEAD_TIP = ("This catalog's model does not tell kids' wear (it was trained without the kids attribute): "
+                    "its results cannot be kept to kids' wear or to the rest.")
 #: The note on a photo unlike the training photos: amber (``theme.readable`` darkens or lightens it).
 WARNING_HUE = "#a15c00"
 
@@ -90,6 +94,7 @@ class ProductPanel(ModePanel):
         self.predicted.setStyleSheet("font-size:15px;")
         self.predicted.setToolTip(QUERY_TYPE_TIP)
         self._predicted: tuple[str, float] | None = None  # the class and its share, shown by _show_predicted
+        self._kids_reset = False  # the kids' wear box was put back to its first choice (``_offer_kids``)
         theme.follow(self.predicted, self._show_predicted)
         self.bars = ProbabilityBars(rows=5)
         # Shown only for a photo unlike the model's training photos (a painting, a screenshot):
@@ -113,10 +118,7 @@ class ProductPanel(ModePanel):
         self.kids = QComboBox()
         for text, value in KIDS_CHOICES:
             self.kids.addItem(text, value)
-        self.kids.setToolTip(
-            "Keep the results to kids' wear, or to the rest: an item is kids' wear when the model "
-            "gives it 50 % or more (its caption then says \"kids\")."
-        )
+        self.kids.setToolTip(KIDS_TIP)
         self.kids.currentIndexChanged.connect(lambda _index: self.options_changed.emit())
         self.attributes = QLabel("")
         self.attributes.setWordWrap(True)
@@ -160,12 +162,35 @@ class ProductPanel(ModePanel):
         self.kids.setCurrentIndex(max(0, self.kids.findData(settings.str_value("product/kids"))))
         self.kids.blockSignals(False)
 
+    def follow_catalog(self, snapshot) -> bool:
+        """The kids' wear box is offered only for a model that tells kids' wear (told once the
+        model has typed the catalog's items): else it is off, at "Kids' wear or not", and says why.
+        A choice kept from another model no longer filters (or is noted) at every start."""
+        if not snapshot.types:
+            return False  # not typed yet: whether its model tells kids' wear is not known
+        self._offer_kids(snapshot.kids is not None)
+        return self._kids_reset
+
+    def _offer_kids(self, told: bool) -> None:
+        """The kids' wear box on (``told``: the model tells kids' wear), or off at its first choice."""
+        self._kids_reset = not told and self.kids.currentIndex() != 0
+        if not told:
+            self.kids.blockSignals(True)
+            self.kids.setCurrentIndex(0)
+            self.kids.blockSignals(False)
+        self.kids.setEnabled(told)
+        self.kids.setToolTip(KIDS_TIP if told else NO_KIDS_HEAD_TIP)
+
     def kids_kept_to(self, extras: dict[str, Any]) -> str:
         """"kids' wear" or "no kids' wear" when the results were kept to it, else ""."""
         chosen = self.kids.currentData()
         if not chosen or extras.get("kids") is None:  # a model without the kids' wear head: not kept
             return ""
         return "kids' wear" if chosen == "yes" else "no kids' wear"
+
+    def results_filtered(self, extras: dict[str, Any]) -> str:
+        kept = self.kids_kept_to(extras)
+        return {"kids' wear": "only kids' wear", "no kids' wear": "kids' wear left out"}.get(kept, "")
 
     def results_kept_to(self, extras: dict[str, Any]) -> str | None:
         return extras["predicted"] if self.same_class.isChecked() else None
@@ -195,6 +220,7 @@ class ProductPanel(ModePanel):
         self._predicted = items[0]
         self._show_predicted()
         self.same_class.setText(f"Only results of the type {extras['predicted']}")
+        self._offer_kids(extras["kids"] is not None)
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)
         self.unfamiliar.setText(note)
