@@ -270,3 +270,25 @@ def test_a_product_model_of_the_store_is_exported_to_a_new_folder_and_imported_b
     words = model_in_words(read_meta(user_dir("mine")))
     assert "17 classes" in words and "held-out accuracy 0." in words
     assert f"product/mine: {words}" in out.splitlines() and f"product/again: {words}" in out.splitlines()
+
+
+def test_a_product_model_is_exported_into_an_empty_disk_or_private_folder_not_over_it(capsys, tmp_path, mount_disk):
+    """`models export` into an empty folder replaced the folder (renamed aside, the copy renamed
+    in its place): onto an empty USB disk it failed ("cannot use …: Device or resource busy": a
+    mount point cannot be renamed), and a private folder (0700) became one anyone could read
+    (0755). An empty folder is written into: the same folder, its permissions kept."""
+    from vsdesk.engine.product.model import read_meta, user_dir
+
+    shutil.copytree(REPO / "resources" / "models" / "product-heldout", user_dir("mine"))
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (tmp_path / "usb").mkdir()
+    usb = mount_disk(tmp_path / "usb")
+    for folder in (usb, private):
+        before = folder.stat()
+        code, out, err = run(capsys, "models", "export", "product/mine", str(folder))
+        assert code == 0, err
+        after = folder.stat()
+        assert (after.st_ino, after.st_dev, after.st_mode) == (before.st_ino, before.st_dev, before.st_mode)
+        assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in user_dir("mine").iterdir())
+        assert read_meta(folder).name == "product-heldout"

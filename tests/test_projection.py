@@ -340,3 +340,26 @@ def test_a_catalog_changed_a_little_shows_its_last_map_updated_at_once_then_refi
     partials.clear()
     assert np.array_equal(project_catalog(catalog, partial=lambda xy, i: partials.append(i)).xy, found.xy)
     assert partials == []
+
+
+def test_a_last_map_or_stages_cut_off_mid_write_are_computed_again_not_an_error(tmp_path):
+    """A ``-last.npz`` or a file of stages cut off (a disk full or failing, a copy of the cache
+    interrupted) is a zip without its end: NumPy raises ``zipfile.BadZipFile``, neither an
+    ``OSError`` nor a ``ValueError``: it escaped, and the catalog's map failed every time (the
+    file, never rewritten, stayed). Both are a courtesy, as the cache is: the map is computed."""
+    catalog, _root = indexed_catalog(tmp_path, 30)
+    fresh = project(catalog.vectors().matrix, iterations=500)
+    asked = iter([False, True])  # (asked after PCA, then after each stage)
+    with pytest.raises(CancelledError):
+        project_catalog(catalog, cancelled=lambda: next(asked, True), iterations=500)  # its first stage kept
+    folder = paths.cache_dir() / "projections"
+    [stages] = folder.glob("map-*.stages.npz")
+    stages.write_bytes(stages.read_bytes()[:100])
+    assert np.array_equal(project_catalog(catalog, iterations=500).xy, fresh)
+    for cache in folder.glob("map-*.npy"):
+        cache.unlink()
+    last = folder / "map-last.npz"
+    last.write_bytes(last.read_bytes()[:-40])
+    assert np.array_equal(project_catalog(catalog, iterations=500).xy, fresh)
+    with np.load(last, allow_pickle=False) as data:  # kept whole again
+        assert data["xy"].shape == (30, 2)

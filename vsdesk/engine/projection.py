@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zipfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -301,7 +302,7 @@ def _load_last(catalog, perplexity: float, iterations: int) -> tuple[bool, Catal
     try:
         with np.load(_last_path(catalog.name), allow_pickle=False) as data:
             rows, xy, ident, version = data["paths"].tolist(), data["xy"], str(data["ident"]), str(data["version"])
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # (cut off: a zip without its end)
         return None
     if ident != _last_ident(catalog, perplexity, iterations):
         return None
@@ -336,7 +337,7 @@ def _load_stages(path: Path, n: int) -> tuple[int, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             done, xy = int(data["done"]), data["xy"]
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # (cut off: a zip without its end)
         return None
     if xy.shape != (n, 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
         return None

@@ -516,24 +516,36 @@ def export_folder(name: str, target: str | os.PathLike) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ProductModelError(f"{target} exists and is not an empty folder: nothing is overwritten; "
                                 "give a new folder")
-    _copy_model(source, read_meta(source), target)
+    # An empty folder there (a USB disk's top, a private folder) is written into, not replaced:
+    # a mount point cannot be renamed ("Device or resource busy"), and its permissions stay.
+    _copy_model(source, read_meta(source), target, into=target.is_dir())
     return target
 
 
-def _copy_model(source: Path, meta: ProductMeta, target: Path) -> None:
-    """The model files of ``source`` (no other file) copied into ``target``, whole or not at all."""
+def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = False) -> None:
+    """The model files of ``source`` (no other file) copied into ``target``, whole or not at all
+    (``into``: the existing folder ``target``, staged inside it, its metadata moved in last)."""
     import shutil
 
     files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
     files += [f for f in OPTIONAL_FILES if (source / f).is_file()] + [p.name for p in source.glob("fast-*.tflite")]
-    staging = staging_dir(target)
+    staging = (Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target)) if into
+               else staging_dir(target))
     try:
         for file in files:
             shutil.copyfile(source / file, staging / file)
             os.chmod(staging / file, 0o644)
-        install(staging, target)
+        if into:
+            _install_among_other_files(staging, target)
+        else:
+            install(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for file in files if into else ():  # those moved in already: the folder was empty
+            try:
+                (target / file).unlink(missing_ok=True)
+            except OSError:
+                pass
         raise
 
 
