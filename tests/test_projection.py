@@ -340,3 +340,57 @@ def test_a_catalog_changed_a_little_shows_its_last_map_updated_at_once_then_refi
     partials.clear()
     assert np.array_equal(project_catalog(catalog, partial=lambda xy, i: partials.append(i)).xy, found.xy)
     assert partials == []
+
+
+def test_a_removed_catalogs_maps_go_with_it_and_one_made_again_gets_no_old_map(tmp_path):
+    """The review: a removed catalog's maps (its last map, the cache, stages) stayed in the
+    cache. They go with it, only its own (not those of "map-2"); and a map finished while it is
+    removed does not leave them behind. A catalog made again under the name starts afresh: the
+    old one's last map is not its start (another uid)."""
+    from vsdesk.engine.catalog import remove_catalog
+
+    catalog, root = indexed_catalog(tmp_path, 40)
+    project_catalog(catalog, iterations=250)
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    for src in clothing_images(8):
+        shutil.copy(src, other_root / src.name)
+    with Catalog.create("map-2", "style", [other_root]) as other:
+        index_catalog(other, HistogramEmbedder())
+        project_catalog(other, iterations=250)
+    folder = paths.cache_dir() / "projections"
+    others = sorted(folder.glob("map-2-*"))
+    assert len(others) == 2  # its map and its last map
+    assert (folder / "map-last.npz").is_file() and len(sorted(folder.glob("map-*"))) == 4
+    catalog.close()
+    remove_catalog("map")
+    assert sorted(folder.glob("map-*")) == others
+
+    # Removed while its map is computed (the window's map goes on meanwhile): no file left.
+    (tmp_path / "again").mkdir()
+    catalog, _root = indexed_catalog(tmp_path / "again", 40)
+    removed = []
+
+    def remove_midway(xy, iterations):
+        if not removed:
+            removed.append(remove_catalog("map"))
+
+    found = project_catalog(catalog, partial=remove_midway, iterations=500)
+    assert removed and found.xy.shape == (40, 2)
+    assert sorted(folder.glob("map-*")) == others
+    catalog.close()
+
+    # Made again, of the same folder: its own map computed afresh, not the old one's last map
+    # updated (kept here, as an older vsdesk left it: the key tells them apart).
+    (tmp_path / "third").mkdir()
+    catalog, root = indexed_catalog(tmp_path / "third", 40)
+    project_catalog(catalog, iterations=250)
+    old_last = (folder / "map-last.npz").read_bytes()
+    catalog.close()
+    remove_catalog("map")
+    with Catalog.create("map", "style", [root]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        (folder / "map-last.npz").write_bytes(old_last)
+        partials = []
+        project_catalog(catalog, partial=lambda xy, iterations: partials.append(iterations), iterations=250)
+    assert partials == [250]  # no map told at once (0 iterations): not refined from the old one
