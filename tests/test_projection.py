@@ -394,3 +394,5 @@ def test_a_removed_catalogs_maps_go_with_it_and_one_made_again_gets_no_old_map(t
         partials = []
         project_catalog(catalog, partial=lambda xy, iterations: partials.append(iterations), iterations=250)
     assert partials == [250]  # no map told at once (0 iterations): not refined from the old one
+    remove_catalog("map-2")  # (its maps gone too: the cache is the session's, other tests count "map-*")
+    assert sorted(folder.glob("map-2-*")) == []
