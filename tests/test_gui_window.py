@@ -1956,6 +1956,9 @@ def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_chan
         # The map it had stays, updated (the new image beside its closest): "finish".
         assert tab.scatter.status().startswith("Could not finish the map: ") and len(tab.map_xy) == 7
         assert "is locked by another program" in tab.scatter.status()
+        # ... said provisional still: the error took the place of "Map updated for now".
+        assert tab.scatter.status().endswith(". The map shown is the earlier one, updated for now (new images "
+                                             "beside their closest)."), tab.scatter.status()
     finally:
         for holder in holders:
             holder.communicate("\n", timeout=30)

@@ -17,6 +17,15 @@ from vsdesk.engine.session import folder_catalog_name
 from vsdesk.engine.tasks import CancelledError
 
 
+@pytest.fixture(autouse=True)
+def own_cache(isolated_dirs, monkeypatch):
+    """A cache of its own for each test here (no model is loaded: nothing costly is rebuilt).
+    Maps are filed by catalog name, and every test here names its catalog "map": in the cache
+    the two xdist workers share, one test's globs saw, and its removal of "map" deleted, the
+    other worker's maps."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(isolated_dirs / "own-cache"))
+
+
 def clusters(n_per: int = 40, dim: int = 96) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(3, dim)) * 4
@@ -363,3 +372,59 @@ def test_a_last_map_or_stages_cut_off_mid_write_are_computed_again_not_an_error(
     assert np.array_equal(project_catalog(catalog, iterations=500).xy, fresh)
     with np.load(last, allow_pickle=False) as data:  # kept whole again
         assert data["xy"].shape == (30, 2)
+
+
+def test_a_removed_catalogs_maps_go_with_it_and_one_made_again_gets_no_old_map(tmp_path):
+    """The review: a removed catalog's maps (its last map, the cache, stages) stayed in the
+    cache. They go with it, only its own (not those of "map-2"); and a map finished while it is
+    removed does not leave them behind. A catalog made again under the name starts afresh: the
+    old one's last map is not its start (another uid)."""
+    from vsdesk.engine.catalog import remove_catalog
+
+    catalog, root = indexed_catalog(tmp_path, 40)
+    project_catalog(catalog, iterations=250)
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    for src in clothing_images(8):
+        shutil.copy(src, other_root / src.name)
+    with Catalog.create("map-2", "style", [other_root]) as other:
+        index_catalog(other, HistogramEmbedder())
+        project_catalog(other, iterations=250)
+    folder = paths.cache_dir() / "projections"
+    others = sorted(folder.glob("map-2-*"))
+    assert len(others) == 2  # its map and its last map
+    assert (folder / "map-last.npz").is_file() and len(sorted(folder.glob("map-*"))) == 4
+    catalog.close()
+    remove_catalog("map")
+    assert sorted(folder.glob("map-*")) == others
+
+    # Removed while its map is computed (the window's map goes on meanwhile): no file left.
+    (tmp_path / "again").mkdir()
+    catalog, _root = indexed_catalog(tmp_path / "again", 40)
+    removed = []
+
+    def remove_midway(xy, iterations):
+        if not removed:
+            removed.append(remove_catalog("map"))
+
+    found = project_catalog(catalog, partial=remove_midway, iterations=500)
+    assert removed and found.xy.shape == (40, 2)
+    assert sorted(folder.glob("map-*")) == others
+    catalog.close()
+
+    # Made again, of the same folder: its own map computed afresh, not the old one's last map
+    # updated (kept here, as an older vsdesk left it: the key tells them apart).
+    (tmp_path / "third").mkdir()
+    catalog, root = indexed_catalog(tmp_path / "third", 40)
+    project_catalog(catalog, iterations=250)
+    old_last = (folder / "map-last.npz").read_bytes()
+    catalog.close()
+    remove_catalog("map")
+    with Catalog.create("map", "style", [root]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        (folder / "map-last.npz").write_bytes(old_last)
+        partials = []
+        project_catalog(catalog, partial=lambda xy, iterations: partials.append(iterations), iterations=250)
+    assert partials == [250]  # no map told at once (0 iterations): not refined from the old one
+    remove_catalog("map-2")  # (its maps gone too: the cache is the session's, other tests count "map-*")
+    assert sorted(folder.glob("map-2-*")) == []

@@ -240,6 +240,7 @@ def project_catalog(
     whole map's time). Changed a little (files added, renamed, removed), with no ``start_from``
     given, it is the start: ``partial`` is told it at once, updated (``initial_layout``: gone
     points dropped, new ones beside their nearest neighbour), then refined."""
+    from vsdesk.engine.catalog import catalog_exists
     from vsdesk.engine.query import fold_catalog
 
     vectors = catalog.vectors()
@@ -283,7 +284,25 @@ def project_catalog(
     # Also when unsaved: on a full disk it frees space. This map's stages go too: it is whole.
     _remove_older_maps(catalog.name, path)
     _save_last(catalog, vectors.paths, embedding, perplexity, iterations)
+    # Removed while it was mapped (``remove_catalog`` renames its folder aside before it removes
+    # its maps): the files just written would outlive it. Checked after writing them, so that
+    # either this or the removal takes them, whichever comes last.
+    if not catalog_exists(catalog.name):
+        remove_maps(catalog.name)
     return CatalogMap(vectors.paths, embedding, unsaved)
+
+
+def remove_maps(name: str) -> None:
+    """Remove every map file of catalog ``name`` from the cache (its maps, their stages, its
+    last map): the catalog is removed (``catalog.remove_catalog``). Only ours, by their exact
+    names (those of "photos-2" are not those of "photos")."""
+    folder = paths.cache_dir() / "projections"
+    _remove_maps_of(name, folder, "*.npy")
+    _remove_maps_of(name, folder, "*.stages.npz")
+    try:
+        _last_path(name).unlink(missing_ok=True)
+    except OSError as exc:  # a read-only cache: it stays, harmless (keyed by the catalog's uid)
+        log.warning("the last map of catalog %r could not be removed from the cache: %s", name, exc)
 
 
 def _save_last(catalog, rows: list[str], xy: np.ndarray, perplexity: float, iterations: int) -> None:

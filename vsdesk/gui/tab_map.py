@@ -49,6 +49,8 @@ MAP_HIGHLIGHT = 12
 #: Said again at that interval until the map is done: whose map the compute worker works on
 #: meanwhile changes (another tab's, queued first or gone ahead of this one, paused).
 WAIT_BEFORE_SAYING_MS = 300
+#: Said after the error of a map that failed while its catalog's earlier map, updated, was shown.
+PROVISIONAL_LEFT = " The map shown is the earlier one, updated for now (new images beside their closest)."
 
 
 class TabMap(QObject):
@@ -81,6 +83,8 @@ class TabMap(QObject):
         self._progress: tuple[int, int, str] | None = None  # the map's last progress, said again after a wait
         #: The map failed while its tab was hidden: tried once more when the user turns to it.
         self._failed_unseen = False
+        #: The map shown is an earlier one updated (``_show_updated``) until the refined one comes.
+        self._provisional = False
         # The ring marks the item the preview shows: none once the preview is cleared (new
         # results, or the item picked re-ranked out of them), else it stayed on an item of the
         # previous results.
@@ -105,6 +109,7 @@ class TabMap(QObject):
     # -- the catalog's map -----------------------------------------------------------------------
     def leave_catalog(self) -> None:
         self.xy = None
+        self._provisional = False
         self._mapped = None
         self.runner.cancel(f"{self.mode}/map", notify=False)
         self.scatter.clear()
@@ -147,6 +152,7 @@ class TabMap(QObject):
         layout = initial_layout(snapshot.paths, snapshot.vectors, earlier)
         if layout is not None and len(snapshot) >= 3:
             self._show_map(snapshot, layout)
+            self._provisional = True
             self._progress = (0, 1, REFINING)
             self.scatter.set_status(self._progress_words())
 
@@ -163,6 +169,7 @@ class TabMap(QObject):
     def catalog_opened(self, snapshot: CatalogSnapshot) -> None:
         """No points until the first step of the new map (``start``)."""
         self.xy = None
+        self._provisional = False
         self.colour_row.setVisible(snapshot.predicted_colouring is not None)
         self.scatter.clear()
 
@@ -238,7 +245,10 @@ class TabMap(QObject):
     def _failed(self, exc: BaseException) -> None:
         # The steps shown so far stay: the map is then unfinished rather than missing.
         doing = "compute the map" if self.xy is None else "finish the map"
-        self.scatter.set_status(user_message(exc, doing), action=("Try again", self.try_again))
+        said = user_message(exc, doing)
+        if self._provisional and self.xy is not None:  # the error took the place of "Map updated for now"
+            said += ("" if said.endswith(".") else ".") + PROVISIONAL_LEFT
+        self.scatter.set_status(said, action=("Try again", self.try_again))
         self._failed_unseen = not self.parent().isVisible()
 
     def try_again(self) -> None:
@@ -275,6 +285,7 @@ class TabMap(QObject):
         # out (about ±20), so a view fitted to its first step lost every later one.
         self.scatter.fit()
         if final:
+            self._provisional = False
             self.scatter.set_status(note)
             self.map_ready.emit()
 

@@ -66,7 +66,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # remove-folder ...` drops it from the catalog"
     catalog_settings() -> [CatalogSettings(name, mode, folders)]
                                                 # from the settings files alone: cheap
-    remove_catalog(name, expect=None)           # deletes our index files only, never images; expect:
+    remove_catalog(name, expect=None)           # deletes our index files (and its maps) only, never images; expect:
                                                 # removal_facts(catalog) as the user was told them,
                                                 # checked under the lock (CatalogChanged: nothing removed)
         # -> Removed(location, left_over, problem): left_over, the folder renamed aside that could

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from vsdesk.engine import paths
+from vsdesk.engine.projection import remove_maps
 from vsdesk.engine.catalog._errors import (
     CatalogChanged,
     CatalogError,
@@ -139,6 +140,9 @@ def remove_catalog(name: str, expect: tuple[int, tuple[str, ...]] | None = None)
         except OSError as exc:
             raise storage_error(location, exc, name) from None
         failure = delete_aside(aside)
+    # Its maps in the cache go with it (after the rename: a map of it finished meanwhile, which
+    # finds it gone, removes what it wrote itself; ``project_catalog``).
+    remove_maps(name)
     if failure is None:
         return Removed(name, location)
     # (the file's name alone: the message names the folder)
