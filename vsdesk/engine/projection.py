@@ -40,6 +40,8 @@ STAGE_ITERATIONS = 250
 REFINE_ITERATIONS = 500
 #: Points whose nearest neighbour is looked for at once, placing new points (``initial_layout``).
 NEAREST_CHUNK = 1024
+#: Images x new images up to which ``initial_layout`` is quick (``quick_to_lay_out``).
+QUICK_LAYOUT_WORK = 40_000
 EARLY_EXAGGERATION = 12.0
 PCA_DIMS = 50
 #: The progress message of a map refined from an earlier one (``init``): the map shown meanwhile
@@ -157,14 +159,26 @@ def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap 
     xy = np.zeros((len(paths), 2), np.float32)
     xy[have] = np.asarray(start_from.xy, np.float32)[kept[have]]
     new = np.flatnonzero(kept < 0)
-    known = np.asarray(matrix, np.float32)[have]
+    vectors = np.asarray(matrix, np.float32)  # (no copy of the kept rows: 50 MB at 10,000 images)
     spread = max(float(np.std(xy[have])), 1e-6)
     jitter = np.random.default_rng(0).normal(0, spread * 1e-3, (len(new), 2)).astype(np.float32)
     for first in range(0, len(new), NEAREST_CHUNK):
         chunk = new[first:first + NEAREST_CHUNK]
-        nearest = have[np.argmax(np.asarray(matrix, np.float32)[chunk] @ known.T, axis=1)]
+        similarity = (vectors @ vectors[chunk].T).T  # (5 times as fast as chunk @ vectors.T here)
+        similarity[:, new] = -np.inf  # beside a kept point only
+        nearest = np.argmax(similarity, axis=1)
         xy[chunk] = xy[nearest] + jitter[first:first + len(chunk)]
     return xy
+
+
+def quick_to_lay_out(paths: list[str], start_from: CatalogMap) -> bool:
+    """Whether ``initial_layout`` takes a few milliseconds at most (a product of the new
+    vectors with all of them: 2,000 images x 20 new, 10,000 x 4: 13-17 ms of 1,280-wide vectors
+    on two busy cores; 10,000 x 50, 40 ms; 10,000 x 2,000, 1.2 s), so that the window may do it
+    on its GUI thread."""
+    earlier = set(start_from.paths)
+    new = sum(1 for path in paths if path not in earlier)
+    return len(paths) * max(new, 1) <= QUICK_LAYOUT_WORK
 
 
 Browse = tuple[tuple[int, tuple[int, ...]], ...]  # ``query.fold_catalog``: (row, its file's other rows)

@@ -29,7 +29,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from vsdesk.engine.map_colours import Colouring
-from vsdesk.engine.projection import REFINING, CatalogMap, initial_layout
+from vsdesk.engine.projection import REFINING, CatalogMap, initial_layout, quick_to_lay_out
 from vsdesk.engine.session import CatalogSnapshot, ItemCaptions, ModeSession, item_facts, place_on_map
 from vsdesk.engine.text import telling_names
 from vsdesk.gui.errors import os_error_words, user_message
@@ -146,9 +146,12 @@ class TabMap(QObject):
     def _show_updated(self, snapshot: CatalogSnapshot, earlier: CatalogMap) -> None:
         """The map shown at once for a catalog changed since ``earlier`` (a few files added,
         renamed, removed): its points kept, gone ones dropped, new ones beside their nearest
-        neighbour (``initial_layout``: one matrix product of the new vectors, milliseconds for a
-        few of a few thousand), said provisional while the map is refined. It was blank at 0 %
-        for the whole map's time (30-45 s for 2,000 images)."""
+        neighbour (``initial_layout``), said provisional while the map is refined. It was blank
+        at 0 % for the whole map's time (30-45 s for 2,000 images). Laid out here only when that
+        is a few milliseconds (``quick_to_lay_out``): else the map's worker shows the same layout
+        as its first step, moments later, and the GUI thread does not wait for it."""
+        if not quick_to_lay_out(snapshot.paths, earlier):
+            return
         layout = initial_layout(snapshot.paths, snapshot.vectors, earlier)
         if layout is not None and len(snapshot) >= 3:
             self._show_map(snapshot, layout)
