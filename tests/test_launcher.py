@@ -33,25 +33,24 @@ def test_a_mistyped_command_is_named_with_the_commands_not_taken_for_a_photo():
 def test_commands_go_to_the_cli_and_paths_to_the_window(tmp_path, monkeypatch):
     """A path is told from a command without the CLI's parser (a third of a second before the
     window opens): that shortcut holds only while every command is a plain lower-case word."""
-    from vsdesk.__main__ import _is_command, _is_for_the_cli
+    from vsdesk.__main__ import is_for_the_cli
     from vsdesk.cli import build_parser
 
     commands = [name for action in build_parser()._subparsers._group_actions for name in action.choices]
-    assert "search" in commands and all(_is_for_the_cli(name) for name in commands)
+    assert "search" in commands and all(is_for_the_cli(name) for name in commands)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "search").mkdir()  # a folder named as a command: `vsdesk search` is still the command
     (tmp_path / "shoes").mkdir()
-    assert _is_for_the_cli("search") and _is_for_the_cli("--help") and _is_for_the_cli("serach")
-    assert not _is_for_the_cli("shoes") and not _is_for_the_cli("photo.jpg") and not _is_for_the_cli("/x/y.png")
-    assert not _is_command("shoes")
+    assert is_for_the_cli("search") and is_for_the_cli("--help") and is_for_the_cli("serach")
+    assert not is_for_the_cli("shoes") and not is_for_the_cli("photo.jpg") and not is_for_the_cli("/x/y.png")
 
 
 def test_qts_own_options_are_told_apart_from_commands_and_paths():
-    from vsdesk.__main__ import _is_for_the_cli
+    from vsdesk.__main__ import is_for_the_cli
     from vsdesk.gui.qt_options import split
 
-    assert not _is_for_the_cli("-style") and not _is_for_the_cli("-reverse") and not _is_for_the_cli("--platform")
-    assert _is_for_the_cli("--help") and _is_for_the_cli("-h") and _is_for_the_cli("--style-weight")
+    assert not is_for_the_cli("-style") and not is_for_the_cli("-reverse") and not is_for_the_cli("--platform")
+    assert is_for_the_cli("--help") and is_for_the_cli("-h") and is_for_the_cli("--style-weight")
     qt, rest = split(["-style", "Fusion", "photo.jpg", "--platform=xcb", "-reverse", "-x", "-qwindowgeometry",
                       "800x600", "other.png", "-qmljsdebugger=port:3768"])
     assert qt == ["-style", "Fusion", "-platform", "xcb", "-reverse", "-qwindowgeometry", "800x600",
@@ -159,10 +158,10 @@ def test_a_name_with_a_space_named_like_an_option_is_told_to_come_after_a_double
 def test_a_name_that_starts_with_a_dash_is_opened_after_a_double_dash(tmp_path):
     """`vsdesk -- -n.jpg` was refused ("invalid choice: '--'"): after "--" every word is a path
     for the window, not an option for Qt or a command for the command line."""
-    from vsdesk.__main__ import _is_for_the_cli
+    from vsdesk.__main__ import is_for_the_cli
     from vsdesk.gui.qt_options import options_and_paths, split
 
-    assert not _is_for_the_cli("--")
+    assert not is_for_the_cli("--")
     qt, rest = split(["-style", "Fusion", "-x", "a.jpg", "--", "-n.jpg", "-style", "--"])
     assert qt == ["-style", "Fusion"]
     assert options_and_paths(rest) == (["-x"], ["a.jpg", "-n.jpg", "-style", "--"])
