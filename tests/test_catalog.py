@@ -190,7 +190,7 @@ def test_as_root_an_unreadable_folder_is_still_checked_without_roots_powers(phot
     locked.mkdir()
     shutil.copy(clothing_images(1, start=30)[0], locked / "x.jpg")
     locked.chmod(0)
-    code = ("import json, sys; from vsdesk.engine.catalog._scan import scan_folders; "
+    code = ("import json, sys; from vsdesk.engine.catalog import scan_folders; "
             "r = scan_folders([sys.argv[1]]); print(json.dumps([len(r.files), r.unreadable]))")
     try:
         run = subprocess.run(
@@ -772,7 +772,7 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
 
 
 def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
-    from vsdesk.engine.catalog import _catalog_folders, _scan
+    from vsdesk.engine.catalog import _catalog_folders, _scan, listed_entries
 
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder())
@@ -793,8 +793,8 @@ def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkey
     for i in range(300):
         (photos / f"note-{i}.txt").write_text("")
     with pytest.raises(TimeoutError):
-        _scan.listed_entries(str(photos), deadline=0.0)
-    assert len(_scan.listed_entries(str(photos)).images) == 1  # new.jpg
+        listed_entries(str(photos), deadline=0.0)
+    assert len(listed_entries(str(photos)).images) == 1  # new.jpg
 
 
 def test_list_and_remove_never_touch_images(photos):

@@ -1904,7 +1904,7 @@ def lock_index_when_opened(qtbot, tab, monkeypatch):
     catalog index as the map starts to read it, once the catalog is open: the map cannot read
     the catalog. Returns the list the program is put in (a line sent to it lets go)."""
     from test_catalog import HOLD_LOCK
-    from vsdesk.engine.catalog import _ondisk, catalog_location
+    from vsdesk.engine.catalog import INDEX_FILE, _ondisk, catalog_location
 
     monkeypatch.setattr(_ondisk, "BUSY_TIMEOUT", 0.2)  # the wait for the lock (30 s) made short
     holders = []
@@ -1912,7 +1912,7 @@ def lock_index_when_opened(qtbot, tab, monkeypatch):
 
     def locked_first(snapshot, *args, **kwargs):  # on the compute thread, as the map starts
         tab.session.projection = projection
-        index = catalog_location(snapshot.name) / _ondisk.INDEX_FILE
+        index = catalog_location(snapshot.name) / INDEX_FILE
         holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(index)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         holders.append(holder)
@@ -3844,8 +3844,7 @@ def test_the_tabs_share_one_watch_on_the_catalog_files_and_each_sees_its_own_cha
     and a catalog the command line makes still reaches the tab of its mode."""
     from PySide6.QtCore import QFileSystemWatcher
 
-    from vsdesk.engine.catalog._ondisk import CONFIG_FILE
-    from vsdesk.engine.catalog import catalog_location
+    from vsdesk.engine.catalog import CONFIG_FILE, catalog_location
     from vsdesk.engine.paths import catalogs_dir
 
     style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "art"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -33,25 +34,24 @@ def test_a_mistyped_command_is_named_with_the_commands_not_taken_for_a_photo():
 def test_commands_go_to_the_cli_and_paths_to_the_window(tmp_path, monkeypatch):
     """A path is told from a command without the CLI's parser (a third of a second before the
     window opens): that shortcut holds only while every command is a plain lower-case word."""
-    from vsdesk.__main__ import _is_command, _is_for_the_cli
+    from vsdesk.__main__ import is_for_the_cli
     from vsdesk.cli import build_parser
 
     commands = [name for action in build_parser()._subparsers._group_actions for name in action.choices]
-    assert "search" in commands and all(_is_for_the_cli(name) for name in commands)
+    assert "search" in commands and all(is_for_the_cli(name) for name in commands)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "search").mkdir()  # a folder named as a command: `vsdesk search` is still the command
     (tmp_path / "shoes").mkdir()
-    assert _is_for_the_cli("search") and _is_for_the_cli("--help") and _is_for_the_cli("serach")
-    assert not _is_for_the_cli("shoes") and not _is_for_the_cli("photo.jpg") and not _is_for_the_cli("/x/y.png")
-    assert not _is_command("shoes")
+    assert is_for_the_cli("search") and is_for_the_cli("--help") and is_for_the_cli("serach")
+    assert not is_for_the_cli("shoes") and not is_for_the_cli("photo.jpg") and not is_for_the_cli("/x/y.png")
 
 
 def test_qts_own_options_are_told_apart_from_commands_and_paths():
-    from vsdesk.__main__ import _is_for_the_cli
+    from vsdesk.__main__ import is_for_the_cli
     from vsdesk.gui.qt_options import split
 
-    assert not _is_for_the_cli("-style") and not _is_for_the_cli("-reverse") and not _is_for_the_cli("--platform")
-    assert _is_for_the_cli("--help") and _is_for_the_cli("-h") and _is_for_the_cli("--style-weight")
+    assert not is_for_the_cli("-style") and not is_for_the_cli("-reverse") and not is_for_the_cli("--platform")
+    assert is_for_the_cli("--help") and is_for_the_cli("-h") and is_for_the_cli("--style-weight")
     qt, rest = split(["-style", "Fusion", "photo.jpg", "--platform=xcb", "-reverse", "-x", "-qwindowgeometry",
                       "800x600", "other.png", "-qmljsdebugger=port:3768"])
     assert qt == ["-style", "Fusion", "-platform", "xcb", "-reverse", "-qwindowgeometry", "800x600",
@@ -59,43 +59,54 @@ def test_qts_own_options_are_told_apart_from_commands_and_paths():
     assert rest == ["photo.jpg", "-x", "other.png"]
 
 
-#: Loaded by the window's Python (PYTHONPATH): the application, once its window is up, says
-#: what Qt made of its options, and quits.
-REPORTER = """
+def _with_site(tmp_path: Path, sitecustomize: str) -> dict[str, str]:
+    """The environment in which the window's Python loads ``sitecustomize`` as it starts (on
+    PYTHONPATH): the tests below use it to act at a moment of the window's start."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(sitecustomize)
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+
+
+def _app_hook(on_start: str, methods: str = "", imports: str = "") -> str:
+    """A sitecustomize whose QApplication, once Qt has made it, runs ``on_start`` (the rest of
+    its ``__init__``, with ``methods`` beside it): to act at a moment of the window's start."""
+    return f"""{textwrap.dedent(imports)}
 import PySide6.QtWidgets as widgets
 from PySide6.QtCore import QTimer
 
-_Base = widgets.QApplication
 
-
-class QApplication(_Base):
+class QApplication(widgets.QApplication):
     def __init__(self, *args):
         super().__init__(*args)
-        QTimer.singleShot(0, self._report)
+{textwrap.indent(textwrap.dedent(on_start).strip(), " " * 8)}
 
-    def _report(self):
-        window = next(w for w in self.topLevelWidgets() if w.isWindow() and w.isVisible())
-        print("style", self.style().name(), "platform", self.platformName(), "rtl", self.isRightToLeft(),
-              "window", window.isVisible(), "arguments", self.arguments()[1:], flush=True)
-        self.quit()
+{textwrap.indent(textwrap.dedent(methods).strip(), " " * 4)}
 
 
 widgets.QApplication = QApplication
 """
 
 
+#: The application, once its window is up, says what Qt made of its options, and quits.
+REPORTER = _app_hook("QTimer.singleShot(0, self._report)", """
+    def _report(self):
+        window = next(w for w in self.topLevelWidgets() if w.isWindow() and w.isVisible())
+        print("style", self.style().name(), "platform", self.platformName(), "rtl", self.isRightToLeft(),
+              "window", window.isVisible(), "arguments", self.arguments()[1:], flush=True)
+        self.quit()
+""")
+
+
 def test_the_windows_process_keeps_qts_own_settings_in_vsdesks_config_dir(tmp_path):
     """Qt's own settings (its file dialog's state, "QtProject.conf") are pointed at the config
     dir once, by the window's start-up (each window made did it before)."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(REPORTER.replace(
+    env = _with_site(tmp_path, REPORTER.replace(
         '        self.quit()', '        from PySide6.QtCore import QSettings\n'
         '        print("qt settings", QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, '
         '"QtProject").fileName(), flush=True)\n        self.quit()'))
     config = tmp_path / "config"
-    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CONFIG_DIR=str(config),
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CONFIG_DIR=str(config), **env)
     assert done.returncode == 0, done.stderr
     said = next(line for line in done.stdout.splitlines() if line.startswith("qt settings "))
     assert said == f"qt settings {config / 'qt' / 'QtProject.ini'}", said
@@ -105,12 +116,9 @@ def test_qts_own_options_reach_the_windows_qt(tmp_path):
     """`vsdesk -style Fusion` was refused by the command line ("invalid choice: 'Fusion'"): Qt's
     standard options go to the window's Qt, with their values, and a path after them is
     still the query."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(REPORTER)
     photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
     done = _vsdesk("-style", "Windows", "-reverse", "-platform=offscreen", str(photo), QT_QPA_PLATFORM="minimal",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+                   **_with_site(tmp_path, REPORTER))
     assert done.returncode == 0, done.stderr
     assert "invalid choice" not in done.stderr
     said = next(line for line in done.stdout.splitlines() if line.startswith("style "))
@@ -159,21 +167,18 @@ def test_a_name_with_a_space_named_like_an_option_is_told_to_come_after_a_double
 def test_a_name_that_starts_with_a_dash_is_opened_after_a_double_dash(tmp_path):
     """`vsdesk -- -n.jpg` was refused ("invalid choice: '--'"): after "--" every word is a path
     for the window, not an option for Qt or a command for the command line."""
-    from vsdesk.__main__ import _is_for_the_cli
+    from vsdesk.__main__ import is_for_the_cli
     from vsdesk.gui.qt_options import options_and_paths, split
 
-    assert not _is_for_the_cli("--")
+    assert not is_for_the_cli("--")
     qt, rest = split(["-style", "Fusion", "-x", "a.jpg", "--", "-n.jpg", "-style", "--"])
     assert qt == ["-style", "Fusion"]
     assert options_and_paths(rest) == (["-x"], ["a.jpg", "-n.jpg", "-style", "--"])
     photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
     dashed = tmp_path / "-n.jpg"
     dashed.write_bytes(photo.read_bytes())
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(REPORTER)
     done = _vsdesk("--", dashed.name, QT_QPA_PLATFORM="offscreen", cwd=tmp_path,
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+                   **_with_site(tmp_path, REPORTER))
     assert done.returncode == 0, done.stderr
     assert "invalid choice" not in done.stderr and "unrecognized" not in done.stderr
     said = next(line for line in done.stdout.splitlines() if line.startswith("style "))
@@ -318,26 +323,13 @@ def test_a_vsdesk_process_leaves_nothing_in_the_home_folder_but_what_the_readme_
     assert list(home.iterdir()) == []
 
 
-SIGTERM_ONCE_SHOWN = """
-import atexit
-import os
-import signal
+SIGTERM_ONCE_SHOWN = _app_hook("QTimer.singleShot(500, lambda: os.kill(os.getpid(), signal.SIGTERM))", imports="""
+    import atexit
+    import os
+    import signal
 
-import PySide6.QtWidgets as widgets
-from PySide6.QtCore import QTimer
-
-atexit.register(lambda: print("python finalised", flush=True))
-_Base = widgets.QApplication
-
-
-class QApplication(_Base):
-    def __init__(self, *args):
-        super().__init__(*args)
-        QTimer.singleShot(500, lambda: os.kill(os.getpid(), signal.SIGTERM))
-
-
-widgets.QApplication = QApplication
-"""
+    atexit.register(lambda: print("python finalised", flush=True))
+""")
 
 
 def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_path, monkeypatch):
@@ -345,12 +337,9 @@ def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_pa
     then Python's finalisation collected the garbage of TensorFlow and the catalogs for 4-8 s
     (gdb: Py_FinalizeEx > finalize_modules > gc_collect_main). Once the window has closed and
     saved what it keeps, the process exits (143) without it: no atexit handler runs."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(SIGTERM_ONCE_SHOWN)
     cache = tmp_path / "cache"
     done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CACHE_DIR=str(cache), VSDESK_CONFIG_DIR=str(tmp_path / "config"),
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+                   **_with_site(tmp_path, SIGTERM_ONCE_SHOWN))
     assert done.returncode == 143, done.stderr
     assert "python finalised" not in done.stdout
     assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()  # the log written before the exit
@@ -391,14 +380,10 @@ def test_sigterm_inside_a_worker_queues_put_ends_the_window(tmp_path):
     submitted: often, at start-up) hung the window for good: its handler closed the window there
     and then, and the shutdown's ``put`` to the same queue waited for the lock held below it. The
     handler now only asks the event loop to close the window."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(SIGTERM_INSIDE_A_QUEUE_PUT)
     cache = tmp_path / "cache"
     try:
         done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CACHE_DIR=str(cache),
-                       VSDESK_CONFIG_DIR=str(tmp_path / "config"),
-                       PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+                       VSDESK_CONFIG_DIR=str(tmp_path / "config"), **_with_site(tmp_path, SIGTERM_INSIDE_A_QUEUE_PUT))
     except subprocess.TimeoutExpired:
         pytest.fail("the window did not end within 2 minutes of SIGTERM")  # (subprocess.run killed it)
     assert "sigterm sent inside a queue's put" in done.stdout, done.stderr[-2000:]
@@ -406,25 +391,11 @@ def test_sigterm_inside_a_worker_queues_put_ends_the_window(tmp_path):
     assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()
 
 
-SIGTERM_WHILE_TENSORFLOW_LOADS = """
-import os
-import signal
-import sys
-import time
-
-import PySide6.QtWidgets as widgets
-from PySide6.QtCore import QTimer
-
-_Base = widgets.QApplication
-
-
-class QApplication(_Base):
-    def __init__(self, *args):
-        super().__init__(*args)
-        self._watch = QTimer()
-        self._watch.timeout.connect(self._look)
-        self._watch.start(10)
-
+SIGTERM_WHILE_TENSORFLOW_LOADS = _app_hook("""
+    self._watch = QTimer()
+    self._watch.timeout.connect(self._look)
+    self._watch.start(10)
+""", """
     def _look(self):
         # TensorFlow's import has begun on the TensorFlow thread (it takes seconds, and cannot
         # be interrupted): SIGTERM now.
@@ -432,10 +403,12 @@ class QApplication(_Base):
             self._watch.stop()
             print(f"sigterm at {time.time()}", flush=True)
             os.kill(os.getpid(), signal.SIGTERM)
-
-
-widgets.QApplication = QApplication
-"""
+""", imports="""
+    import os
+    import signal
+    import sys
+    import time
+""")
 
 
 def test_sigterm_while_tensorflow_loads_ends_the_window_promptly(tmp_path):
@@ -447,11 +420,8 @@ def test_sigterm_while_tensorflow_loads_ends_the_window_promptly(tmp_path):
 
     from vsdesk.gui.main_window import CLOSE_WAIT_S, SIGTERM_CLOSE_WAIT_S
 
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(SIGTERM_WHILE_TENSORFLOW_LOADS)
     done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CONFIG_DIR=str(tmp_path / "config"),
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+                   **_with_site(tmp_path, SIGTERM_WHILE_TENSORFLOW_LOADS))
     ended = time.time()
     sent = [float(line.split()[-1]) for line in done.stdout.splitlines() if line.startswith("sigterm at ")]
     assert sent and done.returncode == 143, (done.stdout, done.stderr[-2000:])
@@ -491,21 +461,10 @@ def test_sigterm_during_the_first_model_conversion_leaves_no_temp_file_in_the_mo
     assert "stopped by SIGTERM" in (cache / "vsdesk.log").read_text()
 
 
-GEOMETRY_REPORTER = """
-import time
-
-import PySide6.QtWidgets as widgets
-from PySide6.QtCore import QTimer
-
-_Base = widgets.QApplication
-
-
-class QApplication(_Base):
-    def __init__(self, *args):
-        super().__init__(*args)
-        self._deadline = time.monotonic() + 20
-        QTimer.singleShot(0, self._report)
-
+GEOMETRY_REPORTER = _app_hook("""
+    self._deadline = time.monotonic() + 20
+    QTimer.singleShot(0, self._report)
+""", """
     def _report(self):
         # The window's size as Qt applies a -qwindowgeometry (a resize after the first show, on
         # the offscreen platform): said once it is 700 wide, or in 20 s.
@@ -515,10 +474,7 @@ class QApplication(_Base):
             return
         print("geometry", window.width(), window.height(), "maximised", window.isMaximized(), flush=True)
         self.quit()
-
-
-widgets.QApplication = QApplication
-"""
+""", imports="import time")
 
 
 def test_a_geometry_given_on_the_command_line_wins_over_the_one_saved(qtbot, tmp_path):
@@ -533,11 +489,7 @@ def test_a_geometry_given_on_the_command_line_wins_over_the_one_saved(qtbot, tmp
     qtbot.waitUntil(last.isMaximized, timeout=5000)
     last.close()
     last.settings.sync()
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(GEOMETRY_REPORTER)
-    env = {"QT_QPA_PLATFORM": "offscreen",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    env = {"QT_QPA_PLATFORM": "offscreen", **_with_site(tmp_path, GEOMETRY_REPORTER)}
     done = _vsdesk("-qwindowgeometry", "700x560+30+40", **env)
     assert done.returncode == 0, done.stderr
     said = next(line for line in done.stdout.splitlines() if line.startswith("geometry "))
@@ -586,11 +538,7 @@ def test_a_second_launch_hands_its_paths_to_the_window_already_running(tmp_path)
         handed = f"another launch handed over {photo}"
         _wait_for(lambda: handed in (tmp_path / "first.log").read_text(), 20, "the photo reaching the first window")
 
-        site = tmp_path / "site"
-        site.mkdir()
-        (site / "sitecustomize.py").write_text(REPORTER)
-        own = _vsdesk("--new-window", QT_QPA_PLATFORM="offscreen",
-                      PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+        own = _vsdesk("--new-window", QT_QPA_PLATFORM="offscreen", **_with_site(tmp_path, REPORTER))
         assert own.returncode == 0, own.stderr
         assert any(line.startswith("style ") for line in own.stdout.splitlines()), own.stdout  # its window shown
         assert first.poll() is None and "handed over" not in (tmp_path / "first.log").read_text().split(handed)[1]

@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -98,12 +99,17 @@ def cache_dir(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def register(monkeypatch):
+def register():
+    registered = []
+
     def _register(spec: ModelSpec) -> ModelSpec:
-        monkeypatch.setitem(registry._extra, spec.name, spec)  # noqa: SLF001 - undone after the test
+        registry.register(spec)
+        registered.append(spec.name)
         return spec
 
-    return _register
+    yield _register
+    for name in registered:  # undone after the test
+        registry.unregister(name)
 
 
 @pytest.fixture
@@ -421,7 +427,7 @@ from vsdesk.engine.models.spec import PackageSource
 
 source = PackageSource(package=sys.argv[3], resource="data/tiny.npz", sha256=sys.argv[4], size=int(sys.argv[5]),
                        convert=convert_npz)
-registry._extra["tiny-no-permission"] = make_spec("tiny-no-permission", (source,))
+registry.register(make_spec("tiny-no-permission", (source,)))
 try:
     models.ensure_weights("tiny-no-permission")
 except models.ModelUnavailableError as exc:
@@ -694,15 +700,16 @@ def test_a_temp_file_whose_process_id_was_given_to_another_process_is_a_leftover
     later; the live process's own temp file is kept."""
     import subprocess
 
-    if files._process_start(os.getpid()) is None:
+    if not os.path.exists(f"/proc/{os.getpid()}/stat"):
         pytest.skip("no /proc here: the process id alone is read, as before")
     live = subprocess.Popen([sys.executable, "-c", MAKE_TEMP, "live"], stdout=subprocess.PIPE,
                             stdin=subprocess.PIPE, text=True, cwd=str(REPO))
     try:
         its_own = Path(live.stdout.readline().strip())
-        assert its_own.name.startswith(f".tmp-{live.pid}.{files._process_start(live.pid)}-")
+        started = re.match(rf"\.tmp-{live.pid}\.(\d+)-", its_own.name)  # its id, then its start time
+        assert started, its_own.name
         # as a process gone left it, whose id the live one was given later (another start time)
-        earlier = cache_dir / its_own.name.replace(f".{files._process_start(live.pid)}-", ".1-", 1)
+        earlier = cache_dir / its_own.name.replace(f".{started[1]}-", ".1-", 1)
         earlier.write_bytes(b"half a conversion")
         assert cache.clean_stale_temps() == [earlier] and its_own.exists()
     finally:
@@ -710,7 +717,7 @@ def test_a_temp_file_whose_process_id_was_given_to_another_process_is_a_leftover
         live.wait(60)
 
 
-def test_the_temp_files_of_a_container_sharing_the_cache_and_the_host_name_are_another_hosts():
+def test_the_temp_files_of_a_container_sharing_the_cache_and_the_host_name_are_another_hosts(tmp_path):
     """A process in another pid namespace (a container under the same host name, sharing the
     cache) has process ids that mean nothing here: its temp files carry another host tag, and
     are never taken for leftovers of this host's processes."""
@@ -719,11 +726,15 @@ def test_the_temp_files_of_a_container_sharing_the_cache_and_the_host_name_are_a
 
     if shutil.which("unshare") is None or not os.path.exists("/proc/self/ns/pid"):
         pytest.skip("no pid namespaces here")
-    script = "from vsdesk.engine import files; print(files._host_tag())"
-    inside = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", script],
+    script = "import sys; from vsdesk.engine import files; print(files.temp_path(sys.argv[1]).name)"
+    inside = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", script, str(tmp_path)],
                             capture_output=True, text=True, cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)})
     if inside.returncode != 0:
         pytest.skip(f"a pid namespace cannot be made here: {inside.stderr.strip()[-200:]}")
-    outside = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(REPO),
-                             env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
-    assert inside.stdout.strip() != outside.stdout.strip()
+    outside = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                             cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    in_the_container, here = tmp_path / inside.stdout.strip(), tmp_path / outside.stdout.strip()
+    assert in_the_container.is_file() and here.is_file()
+    # Both processes are gone: this host's temp file is a leftover; the container's names a
+    # process id (1, there) that means another process here, and is not.
+    assert files.stale_temp_files(tmp_path) == [here]

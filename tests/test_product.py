@@ -673,7 +673,7 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     assert main(["index", "--mode", "vae", "--catalog", "other", str(shop), "--model", "final"]) == 2
     assert "--model chooses a product model" in capsys.readouterr().err
     converted = fast.cache_path(fast.cache_key(load_embedder("final").weights_key, final.size))
-    tags = {fast._member_tag(m.weights_key) for name in ("final", "final-heldout")
+    tags = {fast.member_tag(m.weights_key) for name in ("final", "final-heldout")
             for m in (load_embedder(name), *load_embedder(name).others)}  # how this test's conversions are named
     assert converted.is_file() and tmp_path in converted.parents  # the float32 fast path of the first member, made for `index`
     assert main(["models", "remove", "product/final"]) == 0
@@ -1333,7 +1333,7 @@ def test_float32_fast_path_gives_the_keras_vectors_on_real_photos(clothing, monk
     from vsdesk.engine.product import fast, load_embedder
     from vsdesk.engine.product.embedder import search_vectors
 
-    if fast._interpreter_class() is None:
+    if fast.interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     monkeypatch.setenv(fast.ENV_PRECISION, "float32")
     embedder = load_embedder()
@@ -1356,7 +1356,7 @@ def test_int8_fast_path_stays_close_to_keras_on_real_photos(embedder, clothing):
     from vsdesk.engine.product import fast
     from vsdesk.engine.product.embedder import search_vectors
 
-    if fast._interpreter_class() is None:
+    if fast.interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     batch = _photos(embedder, clothing, 24)
     out = embedder.predict(batch)
@@ -1379,7 +1379,7 @@ def test_a_refused_int8_model_falls_back_to_float32(clothing, monkeypatch, tmp_p
     may hold this member's int8 conversion (taken unchecked), and keeps no refusal of it."""
     from vsdesk.engine.product import fast, load_embedder
 
-    if fast._interpreter_class() is None:
+    if fast.interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     monkeypatch.setattr(fast, "MIN_COSINE", 1.01)  # no int8 model can pass this
     own_cache("efficientnet-lite0")  # the cache keys name the backbone's weights
@@ -1412,7 +1412,7 @@ def test_fast_path_is_cached_and_can_be_turned_off(clothing, monkeypatch):
     """A model converted on this machine (the twin: the shipped model's int8 files come with it)."""
     from vsdesk.engine.product import fast, load_embedder
 
-    if fast._interpreter_class() is None:
+    if fast.interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     twin = str(_shipped_twin())
     embedder = load_embedder(twin)
@@ -1442,7 +1442,7 @@ def test_the_shipped_model_keeps_its_int8_flatbuffers_so_a_first_start_converts_
     from vsdesk.engine.product import fast, load_embedder
     from vsdesk.engine.product.model import default_dir
 
-    if fast._interpreter_class() is None:
+    if fast.interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     cache = tmp_path / "fresh-cache"
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
@@ -1480,7 +1480,7 @@ def test_a_member_whose_backbone_cannot_be_had_is_built_once_before_its_error(re
     from vsdesk.engine.product import fast, load_embedder
     from vsdesk.engine.product.model import default_dir
 
-    if fast._interpreter_class() is None:
+    if fast.interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(read_only_disk))
     bare = tmp_path / "product-without-flatbuffers"
@@ -1754,7 +1754,7 @@ def test_training_trunk_features_fast_path_matches_keras(clothing):
     from vsdesk.engine.product.features import BackboneConfig, compiled, decode, trunk_model, trunk_runner
     from vsdesk.engine.models.lite0 import preprocess
 
-    if fast._interpreter_class() is None:
+    if fast.interpreter_class() is None:
         pytest.skip("this TensorFlow has no TFLite interpreter")
     config = BackboneConfig(size=160, first_top_block=14)
     x = preprocess(np.stack([decode(it.path, config.size) for it in clothing.items[:: 400][:5]]))

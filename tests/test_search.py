@@ -139,11 +139,12 @@ def test_hit_is_plain_tuple():
     assert Hit(1, 0.5) == (1, 0.5)
 
 
-def test_database_augmentation_in_row_blocks_equals_the_whole_matrix_at_once():
-    from vsdesk.engine.search import _AUGMENT_BLOCK, augment_database
+def test_database_augmentation_in_row_blocks_equals_the_whole_matrix_at_once(monkeypatch):
+    from vsdesk.engine.search import augment_database
 
+    monkeypatch.setattr(search, "_AUGMENT_BLOCK", 16)  # (1,024 rows) small: two blocks and a part of one
     rng = np.random.default_rng(7)
-    m = rng.normal(size=(_AUGMENT_BLOCK * 2 + 37, 12)).astype(np.float32)
+    m = rng.normal(size=(16 * 2 + 7, 12)).astype(np.float32)
     m /= np.linalg.norm(m, axis=1, keepdims=True)
     sims = m @ m.T
     np.fill_diagonal(sims, -np.inf)

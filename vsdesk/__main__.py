@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
 
         keep_keras_home_in_cache()
         argv = sys.argv[1:]
-    if argv and _is_for_the_cli(argv[0]):
+    if argv and is_for_the_cli(argv[0]):
         from vsdesk.cli import main as cli_main
 
         if own:  # the window sets up its own log (gui/app.py)
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(argv)
 
 
-def _is_for_the_cli(word: str) -> bool:
+def is_for_the_cli(word: str) -> bool:
     """An option, a command, or a plain lower-case word that is no file here ("serach": a
     mistyped command, not a photo). Anything else is a path for the window (``photo.jpg``), told
     without building the CLI's parser, which costs a third of a second. Qt's own options

@@ -75,8 +75,12 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     scan_folders([folder]) -> ScanResult        # the image files an index run takes, by one walk
                                                 # (hidden names out, linked folders followed):
                                                 # .files {path: FileStat}, .unreadable
+    listed_entries(folder, deadline) -> FolderEntries  # the images (size, time) and subfolders
+                                                # directly in it that a run takes up; TimeoutError
+                                                # when not listed by deadline (time.monotonic())
 
-Storage: ``<catalogs_dir>/<name>/catalog.json`` (name, mode, folders) and ``index.sqlite`` (WAL):
+Storage: ``<catalogs_dir>/<name>/catalog.json`` (``CONFIG_FILE``: name, mode, folders) and
+``index.sqlite`` (``INDEX_FILE``, WAL):
 ``files`` (path, root, size, mtime_ns, sha256, label, status ok/skipped, error kind/message),
 ``vectors`` (float32 blobs keyed by (content sha256, embedder key)), ``folder_times`` (each
 scanned folder's mtime at the last complete run, for ``changed_folders``) and
@@ -117,6 +121,7 @@ from vsdesk.engine.catalog._scan import (
     how_to_forget,
     is_away,
     is_within,
+    listed_entries,
     scan_folders,
     why_not_a_folder,
 )
@@ -139,7 +144,7 @@ from vsdesk.engine.catalog._errors import (
     CatalogNotFound,
     CatalogStorageError,
 )
-from vsdesk.engine.catalog._ondisk import catalog_location
+from vsdesk.engine.catalog._ondisk import CONFIG_FILE, INDEX_FILE, catalog_location
 from vsdesk.engine.catalog._index_contents import SkippedFile, VectorSet
 from vsdesk.engine.catalog._store import Catalog, CatalogInfo
 
@@ -156,8 +161,10 @@ __all__ = [
     "CatalogNotFound",
     "CatalogSettings",
     "CatalogStorageError",
+    "CONFIG_FILE",
     "FoundElsewhere",
     "IndexReport",
+    "INDEX_FILE",
     "LABEL_FILES",
     "SkippedFile",
     "VectorSet",
@@ -169,6 +176,7 @@ __all__ = [
     "catalog_settings",
     "is_away",
     "is_within",
+    "listed_entries",
     "scan_folders",
     "why_not_a_folder",
     "catalog_location",

@@ -62,7 +62,7 @@ def wants_int8() -> bool:
     """True unless int8 is turned off, there is no TFLite, or the calibration photos are missing."""
     if os.environ.get(ENV_PRECISION, "").strip().lower() in ("float32", "float", "fp32"):
         return False
-    return enabled() and _interpreter_class() is not None and len(calibration_files()) >= MIN_CALIBRATION
+    return enabled() and interpreter_class() is not None and len(calibration_files()) >= MIN_CALIBRATION
 
 
 def calibration_files() -> list[Path]:
@@ -107,7 +107,7 @@ def refused_path(key: str) -> Path:
     return cache_path(key).with_suffix(".refused")
 
 
-def _interpreter_class():
+def interpreter_class():
     """TFLite's interpreter: LiteRT's package when installed, else the one inside TensorFlow."""
     try:  # pragma: no cover - not installed here
         from ai_edge_litert.interpreter import Interpreter
@@ -136,10 +136,10 @@ def cache_key(product_key: str, size: int, quantised: str = "", backbone: str = 
     if entry is None:
         return None
     text = "\t".join([FORMAT, product_key, entry.sha256, str(size), tf.__version__, quantised])
-    return f"{_member_tag(product_key)}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+    return f"{member_tag(product_key)}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
 
-def _member_tag(product_key: str) -> str:
+def member_tag(product_key: str) -> str:
     """Begins the names of a model member's converted files, so they can go with the model."""
     return hashlib.sha256(product_key.encode()).hexdigest()[:12]
 
@@ -167,7 +167,7 @@ def model_file_key(product_key: str, size: int, quantised: str, backbone: str = 
         return None
     digests = ",".join(str(getattr(source, "sha256", "") or getattr(source, "file_hash", "")) for source in spec.sources)
     text = "\t".join([FORMAT, product_key, spec.name, spec.version, digests, str(size), quantised])
-    return f"{_member_tag(product_key)}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+    return f"{member_tag(product_key)}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
 
 def model_file(folder: Path, key: str) -> Path:
@@ -197,7 +197,7 @@ def remove_converted(product_keys: list[str]) -> list[Path]:
     """Delete the converted files (flatbuffers, refusal marks) of these model members."""
     removed = []
     for product_key in product_keys:
-        for path in sorted(_folder().glob(f"{_member_tag(product_key)}-*")):
+        for path in sorted(_folder().glob(f"{member_tag(product_key)}-*")):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
@@ -255,12 +255,12 @@ class TFLiteRunner:
 
     def __init__(self, flatbuffer: bytes, size: int, names: tuple[str, ...], threads: int = 2,
                  precision: str = "float32"):
-        interpreter_class = _interpreter_class()
-        if interpreter_class is None:
+        interpreter = interpreter_class()
+        if interpreter is None:
             raise RuntimeError("TFLite is not available in this TensorFlow")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self._it = interpreter_class(model_content=flatbuffer, num_threads=threads)
+            self._it = interpreter(model_content=flatbuffer, num_threads=threads)
         self.size = size
         self.precision = precision
         self._input = self._it.get_input_details()[0]["index"]
@@ -338,7 +338,7 @@ def load_runner(
     precision and the TensorFlow path need it too, so that error is raised once no flatbuffer
     made before can stand in (each build tried again took 0.5-1 s here, to fail the same way).
     """
-    if not enabled() or _interpreter_class() is None:
+    if not enabled() or interpreter_class() is None:
         return None, None
     from vsdesk.engine.models.errors import ModelStoreError
     from vsdesk.engine.product import backbones
@@ -413,7 +413,7 @@ def will_convert(product_key: str, size: int, backbone: str = "efficientnet-lite
     ``model_folder``, then this machine's cache, a refused int8 one giving way to float32.
     Files only: one there but unusable is converted again without this having said so."""
     try:
-        if not enabled() or _interpreter_class() is None:
+        if not enabled() or interpreter_class() is None:
             return False
         for precision, identity in _plans():
             if precision == "int8" and model_folder is not None:
@@ -464,7 +464,7 @@ def single_output_runner(
 ) -> Callable[[np.ndarray], np.ndarray] | None:
     """A TFLite runner for a one-output Keras model (the frozen trunk, for training features),
     checked against ``reference`` (its traced function); None when unavailable or different."""
-    if not enabled() or _interpreter_class() is None:
+    if not enabled() or interpreter_class() is None:
         return None
     try:
         runner = TFLiteRunner(convert(model, size), size, ("output",))

@@ -274,7 +274,7 @@ class VaeEngine:
         return means, labels
 
     def _index_from(self, means: np.ndarray, labels: np.ndarray) -> TrainIndex:
-        return TrainIndex(means, knn._unit(means).astype(np.float32), self.to_map(means), labels)
+        return TrainIndex(means, knn.unit_rows(means).astype(np.float32), self.to_map(means), labels)
 
     def use_train_index(self, images: np.ndarray, labels: np.ndarray) -> TrainIndex:
         """Compare queries with these images instead of the full training set (tests, eval subsets)."""

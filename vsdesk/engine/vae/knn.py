@@ -22,8 +22,8 @@ def nearest(
     queries = np.asarray(queries, dtype=np.float32)
     base = np.asarray(base, dtype=np.float32)
     if metric == "cosine":
-        base = base if base_is_unit else _unit(base)
-        queries = _unit(queries)
+        base = base if base_is_unit else unit_rows(base)
+        queries = unit_rows(queries)
     elif metric != "euclidean":
         raise ValueError(f"metric must be 'cosine' or 'euclidean', not {metric!r}")
     k = min(k, len(base))
@@ -83,5 +83,6 @@ def knn_accuracy(
     return result
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (an all-zero row stays zero), for cosine similarity."""
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
