@@ -111,7 +111,7 @@ class CatalogsElsewhere:
         name = self.name
 
         def paths(ctx):
-            from vsdesk.engine.catalog._ondisk import CONFIG_FILE, INDEX_FILE
+            from vsdesk.engine.catalog import CONFIG_FILE, INDEX_FILE
             from vsdesk.engine.paths import catalogs_dir
 
             root = catalogs_dir()
