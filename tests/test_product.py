@@ -739,6 +739,8 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
             "any other): 24 training photos are too few, that check needs 200; about 220 more photos would give it"
             ) in start and "contributor" not in start
     assert read_meta(user_dir("shop-photos")).name == "shop-photos" and not user_dir("product").exists()
+    # Its metrics say no contributor count (null), as eval's do: not "0 contributors" beside 6 images.
+    assert read_meta(user_dir("shop-photos")).metrics["test_contributors"] is None
     assert name_for_data(data / "Hat" / ".." / "") == "shop-photos"
     assert name_for_data(tmp_path / "product" / "images.csv") == "product-trained"
     assert name_for_data("/") == "trained" and len(name_for_data("x" * 200)) == 92
