@@ -122,6 +122,11 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     # A cache of its own: the session's holds other tests' conversions (of this twin too), which
     # the count below would take for this import's.
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    # A bare name is the store's: said, with what to type for a product model's folder (review 21).
+    code, out, err = run(capsys, "models", "import", "product-heldout", str(twin))
+    assert code == 2 and out == "" and len(error_lines(err)) == 1 and "unknown model 'product-heldout'" in err
+    assert f"is a product model's folder: import it as product/NAME, `vsdesk models import product/product-heldout " \
+           f"{twin}`" in err
     code, out, err = run(capsys, "models", "import", "product/mine", str(twin))
     assert code == 0, err
     # Converted once at import, so the window's first use of it does not stall on the converter.
@@ -136,7 +141,8 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     listed = {record["name"]: record for record in json.loads(out)}
     assert KEYS <= set(listed["product/mine"]) and listed["product/mine"]["path"] == str(user_dir("mine"))
     assert model_dir("product") == model_dir("default") == default_dir()  # the shipped one, as listed
-    assert load_embedder("product/mine").meta.name == "product-heldout"
+    # Named as it was imported (what eval and a search report), not as it was trained.
+    assert load_embedder("product/mine").meta.name == "mine"
     shop = tmp_path / "shop"
     shop.mkdir()
     photos = sorted((REPO.parent / "shared" / "data" / "clothing-dataset" / "images").glob("*.jpg"))[:3]
@@ -147,7 +153,7 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     code, out, err = run(capsys, "search", "--mode", "product", "--catalog", "mine", str(photos[2]),
                          "--model", "product/mine", "--json")
     assert code == 0, err
-    assert json.loads(out)[0]["model"] == "product-heldout"
+    assert json.loads(out)[0]["model"] == "mine"
 
     code, out, err = run(capsys, "models", "remove", "mine")
     assert code == 2 and out == "" and len(error_lines(err)) == 1
@@ -264,7 +270,7 @@ def test_a_product_model_of_the_store_is_exported_to_a_new_folder_and_imported_b
     assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
     code, _, err = run(capsys, "models", "export", "product/nothing", str(tmp_path / "new"))
     assert code == 2 and "no trained product model named 'nothing'" in err and not (tmp_path / "new").exists()
-    assert read_meta(import_folder("product/again", tmp_path / "out")).name == "product-heldout"
+    assert read_meta(import_folder("product/again", tmp_path / "out")).name == "again"
 
     code, out, _ = run(capsys, "models", "list")
     words = model_in_words(read_meta(user_dir("mine")))

@@ -739,6 +739,8 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
             "any other): 24 training photos are too few, that check needs 200; about 220 more photos would give it"
             ) in start and "contributor" not in start
     assert read_meta(user_dir("shop-photos")).name == "shop-photos" and not user_dir("product").exists()
+    # Its metrics say no contributor count (null), as eval's do: not "0 contributors" beside 6 images.
+    assert read_meta(user_dir("shop-photos")).metrics["test_contributors"] is None
     assert name_for_data(data / "Hat" / ".." / "") == "shop-photos"
     assert name_for_data(tmp_path / "product" / "images.csv") == "product-trained"
     assert name_for_data("/") == "trained" and len(name_for_data("x" * 200)) == 92
@@ -1319,6 +1321,57 @@ def test_eval_leaves_out_copies_of_training_photos_in_any_data(tmp_path, clothin
     with pytest.raises(ValueError, match="all 2 test photos were seen in training") as caught:
         evaluate(tmp_path / "folders")
     assert f"`vsdesk eval product --model {twin}` (without --data)" in str(caught.value)
+
+
+def test_eval_catches_a_training_photo_at_an_eighth_of_its_size_going_straight_to_it(tmp_path, clothing, monkeypatch):
+    """An eighth of its size moves a photo's look past ``NEAR`` (this one 41 bits): confirmed by
+    the thumbnails, it is still caught (``NEAR_CONFIRMED``). Its training photo is found from the
+    stored looks' order, its look checked: not the looks of every training photo of its class
+    (hundreds of decodes; some 12 s for the whole shipped data)."""
+    import io
+
+    from vsdesk.engine.product import near_copy
+    from vsdesk.engine.product.evaluate import evaluate
+    from vsdesk.engine.product.model import load_train_looks, read_meta
+
+    twin = _shipped_twin()
+    trained = CLOTHING_DIR / "images" / "1f0f0d60-7a02-46e9-b875-e206c1d8995b.jpg"  # Shorts, a training photo
+    meta = read_meta(twin)
+    unseen = [it for it in clothing.items if it.group in set(meta.test_groups) and it.label == "Shorts"][:3]
+    (tmp_path / "folders" / "Shorts").mkdir(parents=True)
+    for i, it in enumerate(unseen):
+        shutil.copy(it.path, tmp_path / "folders" / "Shorts" / f"new-{i}.jpg")
+    with Image.open(trained) as photo:
+        photo = photo.convert("RGB")
+        buffer = io.BytesIO()
+        photo.resize((photo.width // 8, photo.height // 8)).save(buffer, "JPEG", quality=70)
+    (tmp_path / "folders" / "Shorts" / "an-eighth.jpg").write_bytes(buffer.getvalue())
+    moved = min(near_copy.distance(near_copy.look(buffer.getvalue()), known) for known in load_train_looks(twin))
+    assert near_copy.NEAR < moved <= near_copy.NEAR_CONFIRMED  # the hash alone would not have it
+
+    training_looks = []  # the looks computed of the training data's photos (the real ones, noted)
+    real_look = near_copy.look
+
+    def noted_look(path):
+        if isinstance(path, (str, Path)) and Path(path).parent == CLOTHING_DIR.resolve() / "images":
+            training_looks.append(path)
+        return real_look(path)
+
+    monkeypatch.setattr(near_copy, "look", noted_look)
+    result = evaluate(tmp_path / "folders", str(twin))
+    assert result["near_copies_of_training_matches"] == [{"path": str(tmp_path / "folders" / "Shorts" / "an-eighth.jpg"),
+                                                          "training_photo": str(trained.resolve())}]
+    # (one look for each order the looks may be stored in: the data's, by path)
+    assert result["test_images"] == 3 and len(training_looks) <= 2, training_looks
+    # Where the training data is not at hand (moved), nothing confirms it: the hash alone
+    # decides, within NEAR (at 48 bits it would take 3 of the 1,049 held-out photos).
+    moved = tmp_path / "model"
+    shutil.copytree(twin, moved)
+    written = json.loads((moved / "product.json").read_text())
+    written.update(data="../no-such-shared/clothing-dataset", data_absolute="")
+    (moved / "product.json").write_text(json.dumps(written))
+    result = evaluate(tmp_path / "folders", str(moved))
+    assert result["near_copies_of_training"] == 0 and result["test_images"] == 4
 
 
 def _photos(embedder, clothing, count=10):

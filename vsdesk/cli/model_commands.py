@@ -168,7 +168,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         models.get_spec(args.name)  # an unknown name is told before the file
     except models.UnknownModelError as exc:
-        raise CommandError(str(exc), USAGE) from None
+        raise CommandError(_unknown_for_import(exc, args.file), USAGE) from None
     check_given_path(args.file, "file")
     return _run(lambda: models.import_weights(args.name, args.file, StderrProgress(args.name)), args.name, "imported")
 
@@ -346,6 +346,20 @@ def _unknown_for_remove(exc) -> str:
     if f"{TRAINED_PREFIX}{exc.name}" in trained:
         text += f"; did you mean `vsdesk models remove {TRAINED_PREFIX}{exc.name}`?"
     return text
+
+
+def _unknown_for_import(exc, file: str) -> str:
+    """The store's "unknown model" error, and what to type when FILE is a product model's folder
+    (a held-out twin, say): those are imported as product/NAME, not by a bare name."""
+    from pathlib import Path
+
+    from vsdesk.engine.product.model import META_FILE
+
+    if not (Path(file).expanduser() / META_FILE).is_file():
+        return str(exc)
+    name = exc.name if "/" not in exc.name and not exc.name.startswith(".") else "NAME"
+    return (f"{exc}; {file} is a product model's folder: import it as product/NAME, "
+            f"`vsdesk models import product/{name} {shlex.quote(file)}`")
 
 
 def _twin_of(name: str) -> str | None:

@@ -152,7 +152,7 @@ def _train(args: argparse.Namespace) -> int:
         if m.get("accuracy") is not None:
             # Class folders have no contributors: the split is of photos, and says so.
             held = [counted(m["test_images"], "image")]
-            if m.get("grouped_split"):
+            if m.get("test_contributors") is not None:
                 held.append(counted(m["test_contributors"], "contributor"))
             five = m.get("accuracy_5class")
             print(

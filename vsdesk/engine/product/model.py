@@ -488,7 +488,8 @@ OPTIONAL_FILES = (BASELINE_FILE, TRAIN_PHOTOS_FILE, TRAIN_LOOKS_FILE, "familiar.
 def import_folder(name: str, source: str | os.PathLike) -> Path:
     """Copy a product model folder (one trained elsewhere, say, and shared) into the model store
     as ``product/NAME``; the folder written. Its members must load into the model its metadata
-    describes. Nothing is replaced: an existing name is refused."""
+    describes. Nothing is replaced: an existing name is refused. Its metadata names it NAME, as
+    it is used here (what `vsdesk eval product` and a search report), not as it was trained."""
     name = name.removeprefix(TRAINED_PREFIX)
     target = user_dir(name)  # refuses names that would leave the folder
     source = Path(source).expanduser()
@@ -500,7 +501,7 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
     meta = read_meta(source)
     for member in range(meta.members):
         load_head(source, member)  # a file that does not fit is refused here, not at first use
-    _copy_model(source, meta, target)  # a folder there without metadata (an interrupted import) is replaced
+    _copy_model(source, meta, target, name=name)  # a folder there without metadata (an interrupted import) is replaced
     return target
 
 
@@ -522,9 +523,10 @@ def export_folder(name: str, target: str | os.PathLike) -> Path:
     return target
 
 
-def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = False) -> None:
+def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = False, name: str | None = None) -> None:
     """The model files of ``source`` (no other file) copied into ``target``, whole or not at all
-    (``into``: the existing folder ``target``, staged inside it, its metadata moved in last)."""
+    (``into``: the existing folder ``target``, staged inside it, its metadata moved in last);
+    its metadata naming it ``name`` when given."""
     import shutil
 
     files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
@@ -535,6 +537,10 @@ def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = Fals
         for file in files:
             shutil.copyfile(source / file, staging / file)
             os.chmod(staging / file, 0o644)
+        if name is not None and name != meta.name:  # (the fast path's files are keyed by the weights alone)
+            written = json.loads((staging / META_FILE).read_text(encoding="utf-8"))  # every key kept
+            atomic_write_json(staging / META_FILE, written | {"name": name}, indent=2, ensure_ascii=False)
+            os.chmod(staging / META_FILE, 0o644)
         if into:
             _install_among_other_files(staging, target)
         else:

@@ -289,7 +289,8 @@ def train(
     metrics: dict[str, Any] = {
         "train_images": int(len(train_idx)),
         "test_images": int(len(test_idx)),
-        "test_contributors": len(meta.test_groups),
+        # null where the data names no contributors (class folders), as eval says: not "0"
+        "test_contributors": len(meta.test_groups) if dataset.has_groups else None,
         "grouped_split": bool(dataset.has_groups),
         **linear_scores,
     }
