@@ -1656,6 +1656,43 @@ def test_a_link_to_an_image_on_a_disk_that_is_away_keeps_its_entry(photos, tmp_p
     catalog.close()
 
 
+def test_the_kept_count_of_folders_away_leaves_out_image_links_away_and_their_skipped_files(photos, tmp_path):
+    """The summary counted the images kept for folders away as all those kept less one per
+    image link away: a link whose file was skipped (it does not decode) keeps an entry but no
+    image, so the folders' count was one too low. Kept images are counted apart, by the run."""
+    usb, disk = tmp_path / "usb", tmp_path / "disk"
+    (usb / "covers").mkdir(parents=True)
+    good = shutil.copy(clothing_images(1, start=40)[0], usb / "covers" / "cover.jpg")
+    (usb / "covers" / "cut.jpg").write_bytes(b"not an image" * 50)  # skipped: it does not decode
+    os.symlink(good, photos / "cover.jpg")
+    os.symlink(usb / "covers" / "cut.jpg", photos / "a" / "cut.jpg")
+    (disk / "shoes").mkdir(parents=True)
+    for src in clothing_images(3, start=50):
+        shutil.copy(src, disk / "shoes" / src.name)
+    os.symlink(disk / "shoes", photos / "shoes")  # a linked folder, on the other disk
+    catalog = Catalog.create("mine", "style", [photos])
+    first = index_catalog(catalog, HistogramEmbedder())
+    assert (first.indexed, [s.path for s in first.skipped]) == (16, [str(photos / "a" / "cut.jpg")])
+    usb.rename(tmp_path / "usb-unplugged")
+    disk.rename(tmp_path / "disk-unplugged")
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.indexed, report.kept, report.kept_by_links) == (0, 16, 4, 1)
+    assert sorted(away.path for away in report.missing_folders) == [
+        str(photos / "a" / "cut.jpg"), str(photos / "cover.jpg"), str(photos / "shoes")]
+    assert ("; 1 folder away (missing): its 3 images kept as they were; 2 image links away (their disks are not "
+            "mounted?): their entries are kept") in report.summary()
+    assert report.as_dict()["kept"] == 4 and report.as_dict()["kept_by_links"] == 1
+    (tmp_path / "disk-unplugged").rename(disk)  # the folder back: only the links are away
+    links_only = index_catalog(catalog, HistogramEmbedder())
+    assert (links_only.kept, links_only.kept_by_links, links_only.unchanged) == (1, 1, 15)
+    assert "folder" not in links_only.summary()
+    shutil.copy(tmp_path / "usb-unplugged" / "covers" / "cover.jpg", photos / "copy.jpg")  # the link's image, here
+    found = index_catalog(catalog, HistogramEmbedder())
+    assert (found.kept, found.kept_by_links, found.moved, found.indexed) == (0, 0, 1, 16)
+    assert found.summary().endswith("; 1 image link away (its disk is not mounted?): its entry is kept")
+    catalog.close()
+
+
 def test_images_to_embed_leaves_out_files_a_run_skips_again(photos):
     """A file recorded as skipped (it does not decode) with the same size and time is skipped
     again by a run with any model, moved or copied too (its bytes are known as skipped): the

@@ -557,6 +557,40 @@ def test_a_moved_folder_indexed_again_lists_each_image_once_and_says_what_to_dro
     assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["folders"] == [str(moved)]
 
 
+def test_image_links_away_are_counted_apart_from_the_folders_away(capsys, tmp_path):
+    """``pictures/cover.jpg -> usb/cover.jpg`` and ``pictures/cut.jpg -> usb/cut.jpg`` (a file
+    that does not decode: skipped), with ``pictures/trip -> disk/trip``, both disks unplugged:
+    the summary said the trip's images one too few (it took one image per link away), and the
+    note of a link said "forgets them" of its one entry. ``kept_by_links`` is the links' share."""
+    images = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    pictures, usb, trip = tmp_path / "pictures", tmp_path / "usb", tmp_path / "disk" / "trip"
+    for folder in (pictures, usb, trip):
+        folder.mkdir(parents=True)
+    for src in images[:4]:
+        shutil.copy(src, pictures / src.name)
+    for src in images[40:43]:
+        shutil.copy(src, trip / src.name)
+    shutil.copy(images[50], usb / "cover.jpg")
+    (usb / "cut.jpg").write_bytes(b"not an image" * 50)
+    for name in ("cover.jpg", "cut.jpg"):
+        os.symlink(usb / name, pictures / name)
+    os.symlink(trip, pictures / "trip")
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(pictures), "--json")
+    assert code == 0 and (json.loads(out)["indexed"], len(json.loads(out)["skipped"])) == (8, 1), err
+
+    usb.rename(tmp_path / "usb-unplugged")
+    (tmp_path / "disk").rename(tmp_path / "disk-unplugged")
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["removed"], report["kept"], report["kept_by_links"]) == (8, 0, 4, 1)
+    assert ("; 1 folder away (missing): its 3 images kept as they were; 2 image links away (their disks are not "
+            "mounted?): their entries are kept") in err
+    assert (f"  note: {pictures / 'cut.jpg'}: the link leads to {usb / 'cut.jpg'}, in a folder that does not exist "
+            "or is not mounted; its entry is kept. Deleting the link forgets its entry at the next index run") in err
+    assert (f"  note: {pictures / 'trip'}: the linked folder leads to {trip}, which does not exist or is not "
+            "mounted; its index entries are kept. Deleting the link forgets them at the next index run") in err
+
+
 def test_a_linked_folder_on_an_unplugged_disk_keeps_its_images_and_is_said(capsys, tmp_path):
     """``pictures/trip -> usb/trip``: the disk unplugged, an index run (or opening the catalog in
     the window) dropped the trip's images, and embedded them all again once it was back."""

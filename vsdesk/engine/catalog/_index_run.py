@@ -44,7 +44,7 @@ from vsdesk.engine.catalog._file_reading import (
     settle_file,
 )
 from vsdesk.engine.catalog._index_contents import SkippedFile
-from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport
+from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport, is_image_link_away
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     BROKEN_LINK,
@@ -142,8 +142,7 @@ class Indexer:
         # Kept with the catalog, for `catalogs list` and the window to count and list them too.
         self.catalog.note_scan_skipped(self.report.skipped)
         if self.report.missing_folders:  # (a pass over every row: only when a folder is away)
-            self.report.kept = sum(1 for path, row in rows.items() if row.status == "ok" and
-                                   any(is_within(path, away.path) for away in self.report.missing_folders))
+            self._count_kept(rows)
 
         # A folder there with no image file in it (nothing indexed, nothing skipped) is said.
         looked_past = {stat.root for stat in scan.files.values()} | {f.path for f in self.report.missing_folders}
@@ -189,6 +188,17 @@ class Indexer:
         self._forget_found_elsewhere(scan.files)
         self._collect_garbage(key)
         return self.report
+
+    def _count_kept(self, rows: dict[str, FileRow]) -> None:
+        """The images kept for the folders away, and of those, the ones of image links away
+        (one each, none when its entry is a file skipped): counted apart, as the summary
+        says them apart. A link's entry is at its own path."""
+        links = {away.path for away in self.report.missing_folders if is_image_link_away(away)}
+        for path, row in rows.items():
+            if row.status == "ok" and any(is_within(path, away.path) for away in self.report.missing_folders):
+                self.report.kept += 1
+                if path in links:
+                    self.report.kept_by_links += 1
 
     def _plan(self, scan, rows: dict[str, FileRow], key: str | None) -> _Plan:
         """What a run has to do when vectors are those of ``key``."""
@@ -355,6 +365,7 @@ class Indexer:
         away = list(self.report.missing_folders)
         if not away:
             return
+        links = {folder.path for folder in away if is_image_link_away(folder)}
         found, present = self._found_elsewhere(away, seen)
         if found:
             with self.catalog.write_transaction():
@@ -374,6 +385,8 @@ class Indexer:
                     copies[folder].append(present[sha256, status][0])
             if status == "ok":
                 self.report.kept -= 1
+                if folder in links:  # (a link's entry is at the link)
+                    self.report.kept_by_links -= 1
         for folder in away:
             if copies[folder.path]:
                 self.report.found_elsewhere.append(FoundElsewhere(

@@ -394,14 +394,16 @@ def how_to_drop(folder: str, catalog: str, roots: Iterable[str]) -> str:
 
 def how_to_forget(folder: str, catalog: str, roots: Iterable[str]) -> str:
     """How the images of ``folder``, away, are forgotten, in words that end a note about it:
-    a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder or a mount
-    point inside one (which that command does not take) by deleting it."""
+    a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder, a mount
+    point or an image link inside one (which that command does not take) by deleting it."""
     if folder in roots:
         forget = f"`vsdesk catalogs remove-folder {catalog} {folder}` forgets them"
         if not os.path.lexists(folder):  # moved, more often than deleted: its new place is the way
             forget += (f"; moved? `vsdesk index --catalog {catalog} NEW_PLACE` finds its images there without "
                        "embedding them again")
         return forget
+    if os.path.islink(folder) and has_image_name(folder):  # an image link away (as the scan tells it): one entry
+        return "deleting the link forgets its entry at the next index run"
     what = "the link" if os.path.islink(folder) else "the empty folder"
     return f"deleting {what} forgets them at the next index run"
 
