@@ -2409,6 +2409,14 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
     caption.resize(260, caption.height())
     painted = QLabel.text(caption).split("\n")
     assert painted[2].startswith(f"also at {other.parent.name}/") and "…" in painted[2], painted
+    # Its confirmation and what is said once forgotten count files as the menu does (they said
+    # "Its 10 images leave the catalog" beside the menu's "5 images (10 paths)").
+    forget.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert "Its 5 images (10 paths) leave the catalog" in answer_forget(qtbot, tab, forget=True)
+    assert tab.messages.text().startswith(f"The catalog “{tab.catalog_name}” no longer searches {shop} "
+                                          "(5 images (10 paths) forgotten)")
+    assert len(list((shop / "backup").iterdir())) == 5  # the files untouched
 
 
 def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_empty(qtbot, window, tmp_path):
