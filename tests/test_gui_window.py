@@ -3829,6 +3829,8 @@ def test_a_catalog_removed_whose_files_could_not_all_be_deleted_is_said_removed_
     # Not to be deleted, even by root (the tests run as root here; a chmod does not stop it).
     if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(stuck)]).returncode != 0:
         pytest.skip("needs chattr, and a file system where a file can be made immutable")
+    statuses = []  # the status line's messages from now on
+    window.status.messageChanged.connect(statuses.append)
     try:
         tab.catalog_bar.remove_action.trigger()
         answer_removal(qtbot, tab, remove=True)
@@ -3841,6 +3843,8 @@ def test_a_catalog_removed_whose_files_could_not_all_be_deleted_is_said_removed_
             f"{left} holds only vsdesk's files, and can be deleted to free their space.")
         assert name not in ModeSession("style").catalog_names()
         qtbot.waitUntil(lambda: tab.catalog_name == DEFAULT_SAMPLE["style"], timeout=30_000)
+        # The status line said "Style: catalog “…” ready (3 images)" still, beside "was removed".
+        assert f"Style: catalog “{name}” removed" in statuses, statuses
     finally:
         for folder in paths.catalogs_dir().glob(f".removed-{name}-*"):
             subprocess.run(["chattr", "-i", str(folder / "catalog.json")])
