@@ -1129,6 +1129,13 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         return open_catalog(*args, **kwargs)
 
     tab.session.open_catalog = open_once_released
+    searched, query = threading.Event(), tab.session.query
+
+    def query_once_released(*args, **kwargs):  # its model loading, as the first time (a minute)
+        searched.wait(60)
+        return query(*args, **kwargs)
+
+    tab.session.query = query_once_released
     searches = []  # each search of the query submitted (the model's step, on the TensorFlow thread)
     submit = window.runner.submit
     window.runner.submit = lambda slot, fn, **kw: (slot == "product/query" and kw.get("worker", "tf") == "tf"
@@ -1140,6 +1147,14 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
             qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
         finally:
             released.set()
+        # ... and once it is open, searched again by its model: the query's caption says so (it
+        # said "waiting to search…" under the note "… is being searched again in “mine” …").
+        try:
+            qtbot.waitUntil(lambda: "being searched again in “mine”" in tab.messages.text(), timeout=30_000)
+            caption = tab.query_area.caption.text()
+        finally:
+            searched.set()
+    assert caption.endswith(" — searching again in “mine”…"), caption
     assert tab.outcome.catalog == "mine" and tab.outcome.extras["model"] == "product-heldout"  # embedded again
     # Once: the catalog is shown as its index is read, then as its run left it (the same rows):
     # the query was searched again at each, the first search superseded midway.
