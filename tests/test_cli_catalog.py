@@ -591,6 +591,20 @@ def test_image_links_away_are_counted_apart_from_the_folders_away(capsys, tmp_pa
             "mounted; its index entries are kept. Deleting the link forgets them at the next index run") in err
 
 
+def test_a_folder_forgotten_counts_its_files_once_each_as_search_does(capsys, tmp_path):
+    """A folder of 3 photos and a folder of links to them (6 paths): `catalogs remove-folder`
+    said "6 images forgotten" of 3 files; it counts them as `search` and the window do."""
+    shop = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:3], tmp_path / "shop" / "photos")
+    (shop.parent / "backup").mkdir()
+    for photo in sorted(shop.iterdir()):
+        (shop.parent / "backup" / photo.name).symlink_to(photo)
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(shop.parent))[0] == 0
+    code, out, err = run(capsys, "catalogs", "remove-folder", "shop", str(shop.parent), "--json")
+    assert code == 0 and "(3 images (6 paths) forgotten)" in err, err
+    assert json.loads(out)["forgotten"] == 6  # (the JSON's count of the index's entries, as before)
+    assert len(list(shop.iterdir())) == 3  # the files untouched
+
+
 def test_a_linked_folder_on_an_unplugged_disk_keeps_its_images_and_is_said(capsys, tmp_path):
     """``pictures/trip -> usb/trip``: the disk unplugged, an index run (or opening the catalog in
     the window) dropped the trip's images, and embedded them all again once it was back."""

@@ -393,7 +393,7 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
     assert snapshot.note == (f"{tmp_path / 'empty'} holds no images (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF, "
                              "PPM/PGM/PBM, ICO, TGA; searched with its subfolders): not added")
     assert not snapshot.missing_folders  # not said later as a disk not mounted
-    assert session.folder_counts(name, str(more / "sub")) == (6, 0)
+    assert session.folder_counts(name, str(more / "sub")) == (6, 0, 6)  # (images, skipped, files)
     snapshot = session.open_catalog(name, add_folders=(str(more),))  # holds a folder of the catalog
     assert snapshot.folders == (str(shop), str(more)) and len(snapshot) == 9
     assert snapshot.note == (f"{more} holds {more / 'sub'}, a folder of the catalog “{name}”: the catalog keeps "
@@ -405,7 +405,7 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
     with pytest.raises(CatalogError, match="sample catalog"):
         session.open_catalog("clothing", add_folders=(str(shop),))
 
-    assert session.forget_folder(name, str(more)) == 6
+    assert session.forget_folder(name, str(more)) == (6, 6)  # (paths, files)
     assert session.open_catalog(name).folders == (str(shop),) and len(session.catalog) == 3
     assert len(list(more.rglob("*.jpg"))) == 6  # the images are where they were
     with pytest.raises(CatalogError, match="is not a folder of catalog"):

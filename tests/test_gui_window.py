@@ -1129,6 +1129,13 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
         return open_catalog(*args, **kwargs)
 
     tab.session.open_catalog = open_once_released
+    searched, query = threading.Event(), tab.session.query
+
+    def query_once_released(*args, **kwargs):  # its model loading, as the first time (a minute)
+        searched.wait(60)
+        return query(*args, **kwargs)
+
+    tab.session.query = query_once_released
     searches = []  # each search of the query submitted (the model's step, on the TensorFlow thread)
     submit = window.runner.submit
     window.runner.submit = lambda slot, fn, **kw: (slot == "product/query" and kw.get("worker", "tf") == "tf"
@@ -1140,6 +1147,14 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
             qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
         finally:
             released.set()
+        # ... and once it is open, searched again by its model: the query's caption says so (it
+        # said "waiting to search…" under the note "… is being searched again in “mine” …").
+        try:
+            qtbot.waitUntil(lambda: "being searched again in “mine”" in tab.messages.text(), timeout=30_000)
+            caption = tab.query_area.caption.text()
+        finally:
+            searched.set()
+    assert caption.endswith(" — searching again in “mine”…"), caption
     assert tab.outcome.catalog == "mine" and tab.outcome.extras["model"] == "product-heldout"  # embedded again
     # Once: the catalog is shown as its index is read, then as its run left it (the same rows):
     # the query was searched again at each, the first search superseded midway.
@@ -2409,6 +2424,14 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
     caption.resize(260, caption.height())
     painted = QLabel.text(caption).split("\n")
     assert painted[2].startswith(f"also at {other.parent.name}/") and "…" in painted[2], painted
+    # Its confirmation and what is said once forgotten count files as the menu does (they said
+    # "Its 10 images leave the catalog" beside the menu's "5 images (10 paths)").
+    forget.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        assert "Its 5 images (10 paths) leave the catalog" in answer_forget(qtbot, tab, forget=True)
+    assert tab.messages.text().startswith(f"The catalog “{tab.catalog_name}” no longer searches {shop} "
+                                          "(5 images (10 paths) forgotten)")
+    assert len(list((shop / "backup").iterdir())) == 5  # the files untouched
 
 
 def test_a_catalog_holding_only_the_query_and_its_copies_says_so_not_that_it_is_empty(qtbot, window, tmp_path):
@@ -3821,6 +3844,8 @@ def test_a_catalog_removed_whose_files_could_not_all_be_deleted_is_said_removed_
     # Not to be deleted, even by root (the tests run as root here; a chmod does not stop it).
     if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(stuck)]).returncode != 0:
         pytest.skip("needs chattr, and a file system where a file can be made immutable")
+    statuses = []  # the status line's messages from now on
+    window.status.messageChanged.connect(statuses.append)
     try:
         tab.catalog_bar.remove_action.trigger()
         answer_removal(qtbot, tab, remove=True)
@@ -3833,6 +3858,8 @@ def test_a_catalog_removed_whose_files_could_not_all_be_deleted_is_said_removed_
             f"{left} holds only vsdesk's files, and can be deleted to free their space.")
         assert name not in ModeSession("style").catalog_names()
         qtbot.waitUntil(lambda: tab.catalog_name == DEFAULT_SAMPLE["style"], timeout=30_000)
+        # The status line said "Style: catalog “…” ready (3 images)" still, beside "was removed".
+        assert f"Style: catalog “{name}” removed" in statuses, statuses
     finally:
         for folder in paths.catalogs_dir().glob(f".removed-{name}-*"):
             subprocess.run(["chattr", "-i", str(folder / "catalog.json")])

@@ -8,7 +8,7 @@ import os
 
 from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
 from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import counted, image_count, sentence
 
 
 def catalogs_list(args: argparse.Namespace) -> int:
@@ -81,16 +81,17 @@ def _model_problem(info) -> str | None:
 def catalogs_remove_folder(args: argparse.Namespace) -> int:
     folder = os.path.abspath(os.path.expanduser(args.folder))
     with json_on_failure(args, catalog=args.name, folder=folder):
-        forgotten = handle_catalog_errors(lambda args: _forget_folder(args.name, folder), args)
+        forgotten, files = handle_catalog_errors(lambda args: _forget_folder(args.name, folder), args)
     if args.json:
         print_json({"catalog": args.name, "folder": folder, "forgotten": forgotten})
-    say(f"catalog {args.name!r} no longer searches {folder} ({counted(forgotten, 'image')} forgotten); "
+    say(f"catalog {args.name!r} no longer searches {folder} ({image_count(files, forgotten)} forgotten); "
         "the images themselves were not touched")
     return 0
 
 
-def _forget_folder(name: str, folder: str) -> int:
-    """Removes ``folder`` (an absolute path) from catalog ``name``; how many images it forgot."""
+def _forget_folder(name: str, folder: str) -> tuple[int, int]:
+    """Removes ``folder`` (an absolute path) from catalog ``name``; how many images it forgot:
+    (paths, files), a file at two paths one image ("5 images (10 paths)", as `search` counts)."""
     from vsdesk.engine.catalog import Catalog
 
     check_catalog_name(name)
@@ -99,8 +100,9 @@ def _forget_folder(name: str, folder: str) -> int:
             listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
             raise CommandError(f"{folder} is not a folder of catalog {name!r}; its folders are:{listed}", USAGE)
         before, _ = catalog.counts()
+        files = catalog.folder_files(folder)
         catalog.remove_folder(folder)
-        return before - catalog.counts()[0]
+        return before - catalog.counts()[0], files
 
 
 def catalogs_remove(args: argparse.Namespace) -> int:

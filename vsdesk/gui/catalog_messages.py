@@ -35,9 +35,12 @@ class CatalogMessages:
 
     def _tell_removed(self, name: str, kind: str, text: str) -> None:
         """Say that catalog ``name`` was removed: kept up while another is shown (not about that
-        one), taken down once a catalog of that name is shown again (``_show``)."""
+        one), taken down once a catalog of that name is shown again (``_show``). The status line
+        says it too: it said "catalog “X” ready" until the next catalog had opened (a sample
+        offline never does), beside the news that X was gone."""
         self._tell(kind, text)
         self._removed_said = (name, text)
+        self.status_message.emit(f"{self.title}: catalog “{name}” removed")
 
     def _note_until_opened(self, text: str) -> None:
         """Say ``text`` until the catalog has opened (news of what opening it does): beside an

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, image_count
 from vsdesk.gui.catalog_texts import forget_words, missing_folders_text
 from vsdesk.gui.errors import user_message
 
@@ -33,7 +33,7 @@ class CatalogRemovals:
             on_error=lambda exc: self.messages.error(user_message(exc, f"forget the folder {folder}")),
         )
 
-    def _confirm_forget(self, name: str, folder: str, images: int, skipped: int) -> None:
+    def _confirm_forget(self, name: str, folder: str, images: int, skipped: int, files: int) -> None:
         from PySide6.QtWidgets import QMessageBox
 
         if name != self.name:
@@ -45,7 +45,7 @@ class CatalogRemovals:
         last = self.snapshot is not None and self.snapshot.folders == (folder,)
         self._confirm(
             "Forget a folder", f"Forget the folder {folder} in the catalog “{name}”?",
-            forget_words(images, skipped)
+            forget_words(images, skipped, files)
             + (" It is the catalog's last folder: the catalog is then empty, with no folder and no image "
                "(add a folder to it, or remove it, afterwards)." if last else "")
             + "\n\nYour files are not deleted, moved or changed: adding the folder again indexes them again.",
@@ -186,9 +186,10 @@ class CatalogRemovals:
         self.catalog_bar.set_busy(True, "forgetting")
         self.catalog_bar.set_status(f"Forgetting {folder}…")
 
-        def forgotten(count: int) -> None:
+        def forgotten(count: tuple[int, int]) -> None:  # (paths, files)
+            paths, files = count
             self._said_once_open = (name, [("", f"The catalog “{name}” no longer searches {folder} "
-                                                  f"({counted(count, 'image')} forgotten); the files themselves were "
+                                                  f"({image_count(files, paths)} forgotten); the files themselves were "
                                                   "not touched.")])
             self.open(name)  # shown without them, its map made again
 

@@ -12,13 +12,16 @@ from vsdesk.engine.text import counted, image_count, sentence
 from vsdesk.gui.catalog_bar import menu_title
 
 
-def forget_words(images: int, skipped: int) -> str:
-    """What forgetting a folder takes out of the catalog, as its confirmation says it."""
+def forget_words(images: int, skipped: int, files: int | None = None) -> str:
+    """What forgetting a folder takes out of the catalog, as its confirmation says it: its
+    ``images`` (paths) counted as ``files``, as the catalog menu counts them ("5 images (10
+    paths)" for a folder holding a link to a folder of the same files; it said "10 images")."""
     if not images:
         unread = f" ({counted(skipped, 'file')} it could not index)" if skipped else ""
         return f"It has no images indexed{unread}: forgetting it only takes it off the catalog's folders."
-    held = counted(images, "image") + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
-    if images == 1:
+    files = images if files is None else files
+    held = image_count(files, images) + (f" (and {counted(skipped, 'file')} it could not index)" if skipped else "")
+    if files == 1:
         return f"Its {held} leaves the catalog: it is no longer searched or shown here."
     return f"Its {held} leave the catalog: they are no longer searched or shown here."
 

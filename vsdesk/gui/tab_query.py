@@ -133,7 +133,11 @@ class TabQuery(QObject):
     def _embed_query(self, data: bytes, preview: QImage, source: str, name: str) -> None:
         self._pending_query = (data, preview, source, name)  # the shown query's once answered
         waiting = self.catalog.is_opening()
-        self.query_area.set_image(preview, name, "waiting to search…" if waiting else "searching…")
+        if self._searching_again_for:  # by the catalog's other model: said so, as the message bar does
+            doing = f"searching again in “{self.catalog.name}”…"  # (it said "waiting to search…" meanwhile)
+        else:
+            doing = "waiting to search…" if waiting else "searching…"
+        self.query_area.set_image(preview, name, doing)
         if self.catalog.snapshot is None and waiting:
             # Queued now, it would also wait for the other tabs' models and catalogs, queued
             # behind this one on the TensorFlow thread: it goes ahead of them once this tab's

@@ -60,6 +60,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # or deleting the link / the empty folder
     catalog.holds_files(folder)                 # whether the index holds entries in it
     catalog.folder_counts(folder)               # (indexed, skipped) inside it: what forgetting it takes
+    catalog.folder_files(folder)                # the files its indexed images are (one content: one file)
     catalog.counts()                            # (indexed, skipped): indexed = with a vector of its model
     catalog.restore_key(key, dim)               # back to a model whose vectors are there (a switch cancelled)
     how_to_drop(folder, name, roots)            # of a folder away that holds none: "`vsdesk catalogs

@@ -108,6 +108,16 @@ class CatalogFolders:
             in_scan = self._scan_skipped(f"SELECT COUNT(*) FROM scan_skipped WHERE {where}", params)
         return indexed, skipped + (in_scan[0][0] if in_scan else 0)
 
+    def folder_files(self, folder: str) -> int:
+        """How many files the indexed images of ``folder`` (``folder_counts``) are: the paths of
+        one content (a link to a folder of the same files) count once, as the window's catalog
+        menu counts them ("5 images (10 paths)"; the confirmation said "10 images")."""
+        where = "(root = ? OR (path > ? AND path < ?))"
+        searched = SEARCHED.replace("COUNT(*)", "COUNT(DISTINCT f.sha256)")
+        with self._lock, self._storage():
+            return self.conn.execute(f"{searched} AND {where}",
+                                     (self.embedder_key, folder, *_range_inside(folder))).fetchone()[0]
+
     def changed_folders(self) -> list[str] | None:
         """The catalog's folders in which images were added, removed, renamed or written over
         since its last complete index run (folders away are left to ``is_away``). Cheap: a

@@ -151,10 +151,10 @@ class CatalogsOfMode:
             catalog.set_model(model)  # open_catalog indexes it with that one (``catalog_model``)
         return name
 
-    def forget_folder(self, name: str, folder: str) -> int:
+    def forget_folder(self, name: str, folder: str) -> tuple[int, int]:
         """Forget ``folder``, one of catalog ``name``'s folders, and its images' entries, as
         `vsdesk catalogs remove-folder` does (the images themselves are never touched); how many
-        images it forgot. The window runs it on its TensorFlow thread, where the catalog's index
+        images it forgot: (paths, files), as ``folder_counts`` counts them. The window runs it on its TensorFlow thread, where the catalog's index
         runs are: never in the middle of one. Another process's run refuses it (``CatalogBusy``,
         in words)."""
         from vsdesk.engine.catalog import Catalog, CatalogError
@@ -164,16 +164,18 @@ class CatalogsOfMode:
                 listed = ", ".join(catalog.folders) or "none"
                 raise CatalogError(f"{folder} is not a folder of catalog {name!r} (its folders: {listed})")
             before, _ = catalog.counts()
+            files = catalog.folder_files(folder)
             catalog.remove_folder(folder)
-            return before - catalog.counts()[0]
+            return before - catalog.counts()[0], files
 
-    def folder_counts(self, name: str, folder: str) -> tuple[int, int]:
-        """(indexed images, skipped files) of ``folder`` in catalog ``name``: what forgetting it
-        takes out (``Catalog.folder_counts``). For the I/O thread."""
+    def folder_counts(self, name: str, folder: str) -> tuple[int, int, int]:
+        """(indexed images, skipped files, the files those images are) of ``folder`` in catalog
+        ``name``: what forgetting it takes out (``Catalog.folder_counts``, ``Catalog.folder_files``:
+        a file at two paths is one image at two paths). For the I/O thread."""
         from vsdesk.engine.catalog import Catalog
 
         with Catalog.open(name) as catalog:
-            return catalog.folder_counts(folder)
+            return *catalog.folder_counts(folder), catalog.folder_files(folder)
 
     def removal_facts(self, name: str) -> tuple[int, tuple[str, ...], bool]:
         """(indexed images, folders, being indexed now) of catalog ``name`` as it is on disk: what
