@@ -1397,6 +1397,32 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     assert len(list(first.iterdir())) == 4 and len(list(second.iterdir())) == 2
 
 
+def test_the_last_folder_forgotten_under_a_query_empties_the_results_and_keeps_what_was_done(qtbot, window, tmp_path):
+    """A query's results on screen, the catalog's last folder forgotten: its results go with its
+    images (the gallery kept them, of a catalog now empty), and the message that says what was
+    forgotten stays; the re-rank that finds nothing said "no indexed images yet" instead of it."""
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(ARTWORKS[5]))
+    assert len(tab.gallery.results.items()) == 3
+    [forget] = tab.catalog_bar.forget_actions()
+    forget.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        answer_forget(qtbot, tab, forget=True)
+    assert tab.gallery.results.items() == []  # gone with the images, not kept until a re-rank
+    wait_for_worker(qtbot, tab.runner, "tf")  # the re-rank in the catalog as it is now, and what it says
+    assert len(tab.snapshot) == 0 and tab.gallery.results.items() == []
+    said = tab.messages.text()
+    assert said.startswith(f"The catalog “{name}” no longer searches {first} (3 images forgotten); the files "
+                           "themselves were not touched."), said
+    assert f"The catalog “{name}” has no folder now" in said
+    assert said.endswith(f"No results: the catalog “{name}” has no indexed images yet (see the message above or add "
+                         "a folder).")  # beside it, once
+    assert said.count("No results") == 1 and tab.messages.action_button.text() == "Remove this catalog…"
+
+
 def long_folder(tmp_path, name="Tom & Jerry's <b>bold</b>"):
     """A real folder whose path is over 400 characters, without a space after its first name
     (it cannot be wrapped at a word), holding two artworks."""
@@ -1436,11 +1462,21 @@ def test_a_long_folder_path_widens_nothing_and_a_folders_name_is_never_read_as_m
 
     bar.set_status(f"Forgetting {folder}…")  # what the bar and the status bar say while it is forgotten
     bar.set_progress(1, 2, f"forgetting {folder}")
-    window.activity.set_text(f"Style: forgetting {folder} · “{name}”")
-    settle(window)
-    assert window.width() == width
-    for label in (bar.status, window.activity):
-        assert "…" in QLabel.text(label) and str(folder) in label.toolTip()
+    # The activity label says it as it does while the folder is forgotten: a task of the tab's,
+    # running under that label. (Set on the label itself, it became "Ready" as soon as any task
+    # still under way after the folder was added, the map's, ended: each end says what runs.)
+    release = threading.Event()
+    window.runner.submit("style/test-forgetting", lambda ctx: release.wait(60),
+                         label=f"Style: forgetting {folder} · “{name}”")
+    try:
+        qtbot.waitUntil(lambda: window.activity.text() == f"Style: forgetting {folder} · “{name}”", timeout=60_000)
+        settle(window)
+        assert window.width() == width
+        for label in (bar.status, window.activity):
+            assert "…" in QLabel.text(label) and str(folder) in label.toolTip()
+    finally:
+        release.set()
+    wait_for_worker(qtbot, window.runner, "tf")
 
     entry.trigger()
     qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),

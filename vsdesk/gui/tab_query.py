@@ -341,6 +341,9 @@ class TabQuery(QObject):
             elif self._results_from_other_catalog:
                 self._say_results_are_from_another_catalog()  # (opened now: no longer "still being opened")
         elif (self.outcome.catalog, self.outcome.catalog_version) != (snapshot.name, snapshot.version):
+            if not len(snapshot):  # (its last folder forgotten) nothing left to rank: its results go now
+                self.gallery.set_items([])
+                self.preview.clear()
             self.rerank()  # the same query against the catalog as it is now (no re-embedding)
         elif snapshot.types:  # the results' rows, told their types (the model loaded after they were shown)
             self.gallery.results.tell_kinds(snapshot.item_type)
@@ -425,7 +428,7 @@ class TabQuery(QObject):
     def _show_results_note(self, outcome: QueryOutcome) -> None:
         """What the results need said: none found (and why), or the panel's note on its options
         (e.g. results kept to a product type that is a guess); a note of ours no longer true goes."""
-        note = None
+        note, beside = None, False
         if self.catalog.snapshot is not None and len(self.catalog.snapshot):
             note = self.panel.results_note(outcome.extras, len(outcome.hits))
         if outcome.nothing_to_compare:
@@ -441,12 +444,20 @@ class TabQuery(QObject):
         elif note is None and not outcome.hits:
             note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
                                    " (see the message above or add a folder).")
+            # Beside what opening the catalog said of it (its last folder forgotten, none of its
+            # files readable ...), which it points to: that message said what just happened.
+            beside = True
         elif note is None and outcome.weak_match:  # (as `vsdesk search` says it)
             note = Note("info", f"{sentence(WEAK_MATCH)}.")
         copies = copies_note(outcome)
         if note is not None:
             note = note._replace(text=f"{note.text} {copies}" if copies else note.text)
-            self.messages.show_message(note.text, note.kind, note.action)
+            if self._note_said:
+                self.messages.remove_message(self._note_said)  # (the same note, said again: not twice)
+            if beside and self.messages.text():
+                self.messages.add_message(note.text, note.kind, note.action)
+            else:
+                self.messages.show_message(note.text, note.kind, note.action)
         elif copies:  # beside what is up (e.g. what was done with the files given), not instead
             if self._note_said:
                 self.messages.remove_message(self._note_said)
