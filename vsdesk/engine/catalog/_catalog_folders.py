@@ -26,6 +26,9 @@ from vsdesk.engine.catalog._scan import (
 #: when cached: /usr's 15,000 took 75 ms), so a search is never slowed by a bigger tree; the
 #: time budget (``_scan.CHANGE_CHECK_BUDGET``) covers a slow disk.
 MAX_CHECKED_FOLDERS = 10_000
+#: The rows of one catalog folder, as ``remove_folder`` picks them: its root, or a path inside it
+#: (parameters: the folder, then ``_range_inside(folder)``).
+_IN_FOLDER = "(root = ? OR (path > ? AND path < ?))"
 
 
 class CatalogFolders:
@@ -99,8 +102,7 @@ class CatalogFolders:
         """(indexed images, skipped files) of ``folder``, one of the catalog's folders, as
         ``counts`` counts the whole catalog: what ``remove_folder`` would forget (the window
         says it before asking)."""
-        where = "(root = ? OR (path > ? AND path < ?))"  # as remove_folder picks them
-        params = (folder, *_range_inside(folder))
+        where, params = _IN_FOLDER, (folder, *_range_inside(folder))
         with self._lock, self._storage():
             indexed = self.conn.execute(f"{SEARCHED} AND {where}", (self.embedder_key, *params)).fetchone()[0]
             skipped = self.conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'skipped' AND {where}",
@@ -112,10 +114,9 @@ class CatalogFolders:
         """How many files the indexed images of ``folder`` (``folder_counts``) are: the paths of
         one content (a link to a folder of the same files) count once, as the window's catalog
         menu counts them ("5 images (10 paths)"; the confirmation said "10 images")."""
-        where = "(root = ? OR (path > ? AND path < ?))"
         searched = SEARCHED.replace("COUNT(*)", "COUNT(DISTINCT f.sha256)")
         with self._lock, self._storage():
-            return self.conn.execute(f"{searched} AND {where}",
+            return self.conn.execute(f"{searched} AND {_IN_FOLDER}",
                                      (self.embedder_key, folder, *_range_inside(folder))).fetchone()[0]
 
     def changed_folders(self) -> list[str] | None:

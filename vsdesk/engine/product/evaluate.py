@@ -109,7 +109,8 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta,
                 resaved.append(i)
                 near_copies.append({"path": str(item.path),
                                     "training_photo": None if original is None else str(original)})
-        keep = [i for i in keep if i not in set(resaved)] if resaved else keep
+        left_out = set(resaved)  # (once, not for each photo kept)
+        keep = [i for i in keep if i not in left_out]
     if not keep:
         resaved_count = len(near_copies or [])
         why = "come from contributors the model was trained on" if not copies + resaved_count else "were seen in training"
