@@ -97,6 +97,12 @@ def drop_files(widget, paths):
     assert drop.isAccepted()
 
 
+def held(released: threading.Event, call):
+    """``call`` made to wait (up to a minute) until ``released`` is set: a slow step of the window's
+    workers (a model's first load, a scan on a busy machine) that the test lets go of."""
+    return lambda *args, **kwargs: (released.wait(60), call(*args, **kwargs))[1]
+
+
 def click_point(tab, index):
     scatter = tab.scatter
     pos = scatter.plot.mapFromScene(scatter.scene_pos_of(index))
@@ -1119,16 +1125,8 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
     tab.status_message.connect(said.append)
     # Opening takes a while (the other model loads; its first conversion, tens of seconds, was
     # done by `index`, so here it may be under a second): held until the note has been seen.
-    import threading
-
     released = threading.Event()
-    open_catalog = tab.session.open_catalog
-
-    def open_once_released(*args, **kwargs):
-        released.wait(60)
-        return open_catalog(*args, **kwargs)
-
-    tab.session.open_catalog = open_once_released
+    tab.session.open_catalog = held(released, tab.session.open_catalog)
     searched, query = threading.Event(), tab.session.query
 
     def query_once_released(*args, **kwargs):  # its model loading, as the first time (a minute)
@@ -1726,8 +1724,7 @@ def test_the_status_bar_speaks_of_the_tab_shown_and_only_names_another_tab_at_wo
     product.catalog_name = ModeSession("product").create_folder_catalog(
         str(copy_images(_clothing_photos("Hat", 3), tmp_path / "hats")))
     released = threading.Event()  # the Product tab's model loads and its catalog opens once set
-    open_catalog = product.session.open_catalog
-    product.session.open_catalog = lambda *args, **kwargs: (released.wait(60), open_catalog(*args, **kwargs))[1]
+    product.session.open_catalog = held(released, product.session.open_catalog)
     messages = []
     window.status.messageChanged.connect(messages.append)
     product.start()
@@ -3764,8 +3761,7 @@ def test_removing_a_catalog_says_what_it_holds_now_and_asks_again_if_that_change
     tab.messages.clear()
     tab.catalog.watch_elsewhere = True
     released = threading.Event()
-    open_catalog = tab.session.open_catalog
-    tab.session.open_catalog = lambda *args, **kwargs: (released.wait(60), open_catalog(*args, **kwargs))[1]
+    tab.session.open_catalog = held(released, tab.session.open_catalog)
     tab.catalog_bar.remove_action.trigger()
     qtbot.waitUntil(lambda: tab.catalog.confirm_dialog is not None and tab.catalog.confirm_dialog.isVisible(),
                     timeout=30_000)
@@ -3848,13 +3844,7 @@ def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[10]))
     released = threading.Event()
-    open_catalog = tab.session.open_catalog
-
-    def open_once_released(*args, **kwargs):  # a slow scan of its folders, as on a busy machine
-        released.wait(60)
-        return open_catalog(*args, **kwargs)
-
-    tab.session.open_catalog = open_once_released
+    tab.session.open_catalog = held(released, tab.session.open_catalog)  # a slow scan of its folders, as on a busy machine
     with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
         tab.open_catalog(first)
         try:
@@ -4075,13 +4065,7 @@ def test_another_catalogs_results_are_greyed_and_said_while_the_chosen_catalogs_
     assert tab.gallery.isEnabled() and tab.panel.isEnabled()
     # The other model's load, held as a slow first load (its conversion) holds it.
     released = threading.Event()
-    load = tab.session.load
-
-    def slow_load(*args, **kwargs):
-        released.wait(60)
-        return load(*args, **kwargs)
-
-    tab.session.load = slow_load
+    tab.session.load = held(released, tab.session.load)
     try:
         tab.open_catalog("shop")
         qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=30_000)
