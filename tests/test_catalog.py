@@ -1738,3 +1738,84 @@ def test_damaged_settings_are_only_read_by_a_look_and_rebuilt_by_the_next_open(i
     with Catalog.open("mine") as catalog:
         assert "settings file was damaged" in catalog.recovered
     assert json.loads((indexed.parent / "catalog.json").read_text())["mode"] == "style"
+
+
+def test_image_links_away_are_told_after_the_run_as_folders_away_are(photos, tmp_path):
+    """``photos/cover.jpg -> usb/covers/cover.jpg`` and ``photos/a/cut.jpg -> usb/covers/cut.jpg``
+    (it does not decode: skipped), the disk unplugged after the run: the catalog said nothing
+    of them (only folders and mount points were noted), so `catalogs list`, `search` and the
+    window did not either. The run notes its image links; a link away is told with a stat, a
+    link whose file was deleted from a folder that is there (broken) is not, nor one in a
+    folder away (said as that folder)."""
+    usb, cam = tmp_path / "usb", tmp_path / "cam"
+    (usb / "covers").mkdir(parents=True)
+    cam.mkdir()
+    good = shutil.copy(clothing_images(1, start=40)[0], usb / "covers" / "cover.jpg")
+    (usb / "covers" / "cut.jpg").write_bytes(b"not an image" * 50)
+    deleted = shutil.copy(clothing_images(1, start=41)[0], cam / "deleted.jpg")
+    os.symlink(good, photos / "cover.jpg")
+    os.symlink(usb / "covers" / "cut.jpg", photos / "a" / "cut.jpg")
+    os.symlink(deleted, photos / "b" / "deleted.jpg")
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 14
+    assert catalog.image_links_away() == [] and catalog.info().image_links_away == ()
+    usb.rename(tmp_path / "usb-unplugged")
+    os.unlink(deleted)  # its folder there: a broken link, not a disk away
+    links = [str(photos / "a" / "cut.jpg"), str(photos / "cover.jpg")]
+    assert catalog.image_links_away() == links and catalog.info().image_links_away == tuple(links)
+    assert catalog.away_folders() == {} and catalog.info().missing_folders == ()  # not folders
+    report = index_catalog(catalog, HistogramEmbedder())  # noted again while away: still told
+    assert [(away.path, away.image_link_away) for away in sorted(report.missing_folders)] == [
+        (link, True) for link in links]
+    assert catalog.image_links_away() == links
+    photos.rename(tmp_path / "photos-away")  # the catalog folder itself away: said as that folder
+    assert catalog.image_links_away() == [] and list(catalog.away_folders()) == [str(photos)]
+    (tmp_path / "photos-away").rename(photos)
+    (tmp_path / "usb-unplugged").rename(usb)  # plugged in again
+    assert catalog.image_links_away() == []
+    catalog.close()
+
+
+def test_an_index_from_before_image_links_were_noted_tells_none_opened_only_to_look(photos, tmp_path):
+    """An index without the ``image_links`` table (written before it was made) is read as it
+    is, only looked at too (no table made): no link away is told, nothing fails."""
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    os.symlink(shutil.copy(clothing_images(1, start=40)[0], usb / "cover.jpg"), photos / "cover.jpg")
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    catalog.close()
+    with sqlite3.connect(catalog.index_path) as conn:
+        conn.execute("DROP TABLE image_links")
+    usb.rename(tmp_path / "unplugged")
+    with Catalog.open("mine", look=True) as looked:
+        assert looked.image_links_away() == [] and looked.info().image_links_away == ()
+    with Catalog.open("mine") as opened:  # the table made again, empty: told by the next run
+        assert opened.image_links_away() == []
+        index_catalog(opened, HistogramEmbedder())
+        assert opened.image_links_away() == [str(photos / "cover.jpg")]
+
+
+def test_an_image_link_away_is_told_by_the_scan_not_by_its_message(photos, tmp_path):
+    """``SkippedFile.image_link_away`` is set by the scan's sorting (``Dangling.image_link``):
+    its entry found elsewhere, its message no longer ends as an image link's, yet the report
+    (``--json`` too) still tells it a link, not a linked folder."""
+    usb = tmp_path / "usb"
+    (usb / "shoes").mkdir(parents=True)
+    cover = shutil.copy(clothing_images(1, start=40)[0], usb / "cover.jpg")
+    for src in clothing_images(2, start=50):
+        shutil.copy(src, usb / "shoes" / src.name)
+    os.symlink(cover, photos / "cover.jpg")
+    os.symlink(usb / "shoes", photos / "shoes")
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 15
+    usb.rename(tmp_path / "unplugged")
+    shutil.copy(tmp_path / "unplugged" / "cover.jpg", photos / "copy.jpg")  # the link's image, here
+    report = index_catalog(catalog, HistogramEmbedder())
+    away = {folder.path: folder for folder in report.missing_folders}
+    assert away[str(photos / "cover.jpg")].message.endswith("the catalog holds none of its images")
+    assert (away[str(photos / "cover.jpg")].image_link_away, away[str(photos / "shoes")].image_link_away) == (
+        True, False)
+    assert [(f["path"], f["image_link_away"]) for f in report.as_dict()["missing_folders"]] == [
+        (str(photos / "cover.jpg"), True), (str(photos / "shoes"), False)]
+    catalog.close()

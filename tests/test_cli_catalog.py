@@ -591,6 +591,43 @@ def test_image_links_away_are_counted_apart_from_the_folders_away(capsys, tmp_pa
             "mounted; its index entries are kept. Deleting the link forgets them at the next index run") in err
 
 
+def test_catalogs_list_and_search_say_image_links_away_with_a_json_key_of_their_own(capsys, tmp_path):
+    """``pictures/cover.jpg -> usb/cover.jpg`` and ``pictures/cut.jpg -> usb/cut.jpg`` (it does
+    not decode: skipped), the disk unplugged after the run: `catalogs list` and `search` said
+    nothing of them (the skipped one only counted as "skipped"), where they say folders away."""
+    images = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    pictures, usb = tmp_path / "pictures", tmp_path / "usb"
+    copy_images(images[:4], pictures)
+    usb.mkdir()
+    shutil.copy(images[50], usb / "cover.jpg")
+    (usb / "cut.jpg").write_bytes(b"not an image" * 50)
+    for name in ("cover.jpg", "cut.jpg"):
+        os.symlink(usb / name, pictures / name)
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(pictures), "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 5, err
+    usb.rename(tmp_path / "usb-unplugged")
+    links = [str(pictures / "cover.jpg"), str(pictures / "cut.jpg")]
+
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "shop  [vae]  5 images, 1 skipped\n" in out
+    assert (f"    {pictures}\n      note: 2 image links away (their disks are not mounted?): their entries are kept; "
+            f"deleting a link forgets its entry at the next index run:\n        {links[0]}\n        {links[1]}\n") in out
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [listed] = json.loads(out)
+    assert (listed["image_links_away"], listed["missing_folders"]) == (links, [])
+    query = images[0]
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", str(query), "--json")
+    [record] = json.loads(out)
+    assert code == 0 and (record["catalog_image_links_away"], record["catalog_missing_folders"]) == (links, [])
+    assert (f"note: in catalog 'shop', 2 image links away (their disks are not mounted?): their entries are kept; "
+            f"deleting a link forgets its entry at the next index run ({links[0]}, {links[1]})") in err
+
+    (tmp_path / "usb-unplugged").rename(usb)  # plugged in again: nothing said
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert "image link" not in out
+    assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["image_links_away"] == []
+
+
 def test_a_folder_forgotten_counts_its_files_once_each_as_search_does(capsys, tmp_path):
     """A folder of 3 photos and a folder of links to them (6 paths): `catalogs remove-folder`
     said "6 images forgotten" of 3 files; it counts them as `search` and the window do."""

@@ -3456,6 +3456,28 @@ def test_a_linked_folder_on_an_unplugged_disk_is_said_to_be_missing(qtbot, windo
     assert (tab.snapshot.missing_folders, tab.snapshot.missing_kinds) == ((), {})
 
 
+def test_image_links_on_an_unplugged_disk_are_said_when_the_catalog_opens(qtbot, window, tmp_path):
+    """``pictures/cover.jpg -> usb/cover.jpg`` and ``pictures/cut.jpg -> usb/cut.jpg`` (it does
+    not decode: skipped), the disk unplugged: the window said nothing of them (only `vsdesk
+    index` did), where it says a linked folder away; it says them as `catalogs list` does."""
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    pictures, usb = copy_images(photos[:4], tmp_path / "pictures"), copy_images(photos[50:51], tmp_path / "usb")
+    (usb / "cut.jpg").write_bytes(b"not an image" * 50)
+    os.symlink(usb / photos[50].name, pictures / "cover.jpg")
+    os.symlink(usb / "cut.jpg", pictures / "cut.jpg")
+    tab = open_folder_catalog(qtbot, window, "vae", pictures)
+    usb.rename(tmp_path / "unplugged")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.open_catalog(tab.catalog_name)
+    assert tab.messages.kind == "warning" and len(tab.snapshot) == 5  # kept, and searched
+    assert tab.messages.text() == (
+        f"In the catalog “{tab.catalog_name}”, 2 image links away (their disks are not mounted?): their entries are "
+        f"kept; deleting a link forgets its entry at the next index run ({pictures / 'cover.jpg'}, "
+        f"{pictures / 'cut.jpg'}).")
+    assert tab.snapshot.missing_folders == () and tab.snapshot.image_links_away == (
+        str(pictures / "cover.jpg"), str(pictures / "cut.jpg"))
+
+
 def test_a_disk_mounted_in_a_catalog_folder_and_unmounted_is_said_to_be_away(qtbot, window, tmp_path, mount_disk):
     """``pictures/archive`` is a disk's mount point: unmounted, the window's opening of the
     catalog dropped its images (and embedded them all again once it was back), saying nothing."""

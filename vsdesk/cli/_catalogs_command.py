@@ -12,7 +12,14 @@ from vsdesk.engine.text import counted, image_count, sentence
 
 
 def catalogs_list(args: argparse.Namespace) -> int:
-    from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, is_within, list_catalogs
+    from vsdesk.engine.catalog import (
+        away_words,
+        how_to_drop,
+        how_to_forget,
+        image_links_away_note,
+        is_within,
+        list_catalogs,
+    )
 
     infos = list_catalogs()
     if args.json:
@@ -22,7 +29,7 @@ def catalogs_list(args: argparse.Namespace) -> int:
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
              "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
              "missing_without_images": list(i.missing_without_images),
-             "model_problem": _model_problem(i)}
+             "model_problem": _model_problem(i), "image_links_away": list(i.image_links_away)}
             for i in infos
         ])
         return 0
@@ -55,6 +62,11 @@ def catalogs_list(args: argparse.Namespace) -> int:
                     forget = how_to_forget(inside, i.name, i.folders)
                     print(f"      note: {inside} is {away_words(kind)}; its images are kept and still searched. "
                           f"{sentence(forget)}")
+            links = [link for link in i.image_links_away if is_within(link, folder)]
+            if links:  # one entry each, not folders: counted, then listed
+                print(f"      note: {image_links_away_note(len(links))}:")
+                for link in links:
+                    print(f"        {link}")
     return 0
 
 

@@ -101,6 +101,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                 f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}; "
                 f"search it with --mode {catalog.mode}, or leave --mode out", USAGE)
         away, without_images = _note_folders_away(catalog)
+        links_away = _note_image_links_away(catalog, away)
         if not catalog.folders:  # (exit 2, as every usage error: before the model loads)
             raise CommandError(f"catalog {catalog.name!r} has no folders; add some with `vsdesk index --mode "
                                f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
@@ -113,7 +114,7 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,
                          "catalog_missing_folders": list(away), "catalog_missing_folder_kinds": away,
                          "catalog_missing_without_images": without_images,
-                         "catalog_changed_folders": changed}
+                         "catalog_changed_folders": changed, "catalog_image_links_away": links_away}
 
     good, queries = _read_and_embed(args, records, embedder)
     failed = len(records) - len(good)
@@ -144,6 +145,19 @@ def _note_folders_away(catalog) -> tuple[dict[str, str], list[str]]:
         error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
               f"still searched. {sentence(forget)}")
     return away, without_images
+
+
+def _note_image_links_away(catalog, away: dict[str, str]) -> list[str]:
+    """Says on stderr the catalog's links to single images that lead nowhere now (their disks
+    away: ``Catalog.image_links_away``), those in the folders ``away`` left to their note; the
+    links, by path."""
+    from vsdesk.engine.catalog import image_links_away_note
+
+    links = catalog.image_links_away(away)
+    if links:
+        shown = ", ".join(links[:3]) + (f" and {len(links) - 3} more" if len(links) > 3 else "")
+        error(f"note: in catalog {catalog.name!r}, {image_links_away_note(len(links))} ({shown})")
+    return links
 
 
 def _embedder_for(catalog, args: argparse.Namespace):

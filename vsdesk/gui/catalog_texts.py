@@ -27,7 +27,7 @@ def forget_words(images: int, skipped: int, files: int | None = None) -> str:
 
 
 def missing_folders_text(snapshot: CatalogSnapshot) -> str:
-    from vsdesk.engine.catalog import away_words, how_to_drop
+    from vsdesk.engine.catalog import away_words, how_to_drop, image_links_away_note
 
     # A folder whose images were all found elsewhere in the catalog (it moved) keeps nothing:
     # said apart, with how to drop it from the catalog.
@@ -41,6 +41,10 @@ def missing_folders_text(snapshot: CatalogSnapshot) -> str:
                     if folder in snapshot.folders else how_to_drop(folder, snapshot.name, snapshot.folders))
             said.append(f"The folder {folder} {of} the catalog “{snapshot.name}” is "
                         f"{away_words(snapshot.missing_kinds[folder])}: {drop}.")
+    if snapshot.image_links_away:  # one entry each, not folders: counted, as `catalogs list` says them
+        links = snapshot.image_links_away
+        shown = ", ".join(links[:3]) + (f" and {len(links) - 3} more" if len(links) > 3 else "")
+        said.append(f"In the catalog “{snapshot.name}”, {image_links_away_note(len(links))} ({shown}).")
     return " ".join(said)
 
 

@@ -388,7 +388,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             self._until_opened = self._said  # no longer true once indexing runs again
         if snapshot.note:
             self.say("info", sentence(snapshot.note) + ".")
-        if snapshot.missing_folders and not self.messages.text():
+        if (snapshot.missing_folders or snapshot.image_links_away) and not self.messages.text():
             self.say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
         if snapshot.changes:  # an update: what changed in its folders, as `vsdesk index` reports it
             self._say_beside(f"“{snapshot.name}” brought up to date: {snapshot.changes}.")

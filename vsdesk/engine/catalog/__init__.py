@@ -48,13 +48,17 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # names, e.g. .DS_Store, are no change); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
                                     model, unfinished, being_indexed, missing_folders, missing_kinds,
-                                    missing_without_images)]
+                                    missing_without_images, image_links_away)]
                                                 # problem: cannot be opened, or catalog.recovered
     away_folders(folders) -> {folder: kind}     # folders missing, a file now or empty (AWAY_KINDS);
     catalog.away_folders() -> {folder: kind}    # those of its folders, then linked folders leading
                                                 # nowhere and mount points left empty in them
                                                 # (noted by the last complete run) that hold images
     catalog.attached_folders()                  # [(folder, "link" or "mount", root)] of that run
+    catalog.image_links_away()                  # [link]: links to single images of that run that
+                                                # lead nowhere now (their disk away), entries kept
+    image_links_away_words(count)               # "2 image links away (their disks are not mounted?): ..."
+    image_links_away_note(count)                # the same, with how their entries are forgotten
     away_words(kind)                            # what that kind is, in the words all say it with
     how_to_forget(folder, name, roots)          # "`vsdesk catalogs remove-folder ...` forgets them",
                                                 # or deleting the link / the empty folder
@@ -86,7 +90,8 @@ Storage: ``<catalogs_dir>/<name>/catalog.json`` (``CONFIG_FILE``: name, mode, fo
 ``vectors`` (float32 blobs keyed by (content sha256, embedder key)), ``folder_times`` (each
 scanned folder's mtime at the last complete run, for ``changed_folders``) and
 ``attached_folders`` (the linked folders and mount points of that run: unplugged, a link leads
-nowhere and a mount point is left empty, and their entries are kept) and ``scan_skipped``
+nowhere and a mount point is left empty, and their entries are kept), ``image_links`` (its
+links to single images, told away the same way) and ``scan_skipped``
 (what the last run's scan skipped without a ``files`` row: a name that is not UTF-8, a HEIC
 photo, a folder that cannot be listed; counted and listed by ``counts``/``skipped``): a moved
 or renamed file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
@@ -120,6 +125,8 @@ from vsdesk.engine.catalog._scan import (
     away_words,
     how_to_drop,
     how_to_forget,
+    image_links_away_note,
+    image_links_away_words,
     is_away,
     is_within,
     listed_entries,
@@ -173,6 +180,8 @@ __all__ = [
     "away_words",
     "how_to_drop",
     "how_to_forget",
+    "image_links_away_note",
+    "image_links_away_words",
     "catalog_exists",
     "catalog_settings",
     "is_away",

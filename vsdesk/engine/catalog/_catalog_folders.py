@@ -1,6 +1,6 @@
 """A catalog's folders as its index knows them (``Catalog``'s part, ``CatalogFolders``): their
-times, linked folders and mount points at the last complete run, which of them are changed or
-away now, and what the index holds in one of them.
+times, linked folders, mount points and links to single images at the last complete run, which
+of them are changed or away now, and what the index holds in one of them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import sqlite3
 from typing import Iterable
 
-from vsdesk.engine.catalog._index_contents import SEARCHED
+from vsdesk.engine.catalog._index_contents import SEARCHED, SEARCHED_FILES
 from vsdesk.engine.catalog._scan import (
     MOUNT,
     attached_away_kind,
@@ -17,6 +17,7 @@ from vsdesk.engine.catalog._scan import (
     changed_in_place,
     changed_roots,
     is_away,
+    is_image_link_away,
     is_within,
     listed_entries,
 )
@@ -36,27 +37,31 @@ class CatalogFolders:
     (``_storage``) are ``Catalog``'s."""
 
     def note_folder_times(self, noted: list[tuple[str, str, int]], away: Iterable[str] = (),
-                          attached: Iterable[tuple[str, str, str]] = ()) -> None:
+                          attached: Iterable[tuple[str, str, str]] = (),
+                          image_links: Iterable[tuple[str, str]] = ()) -> None:
         """Keep the folder times of a complete scan (``ScanResult.folder_times``), which
         ``changed_folders`` compares with, and its linked folders and mount points
-        (``ScanResult.attached``), which tell later that a disk is away. The folders ``away`` in
-        that scan (roots missing, empty, not mounted; linked folders leading nowhere; mount
-        points left empty) keep what was noted before for them and the folders in them: their
-        entries were kept as they were, so a disk that comes back unchanged is not "changed",
-        and one still away is still told."""
+        (``ScanResult.attached``) and links to single images (``ScanResult.image_links``),
+        which tell later that a disk is away. The folders ``away`` in that scan (roots missing,
+        empty, not mounted; linked folders leading nowhere; mount points left empty; image links
+        away) keep what was noted before for them and the folders in them: their entries were
+        kept as they were, so a disk that comes back unchanged is not "changed", and one still
+        away is still told."""
         away = list(away)
         with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             for table, columns, rows in (
                 ("folder_times", "folder, root, mtime_ns", [(folder, root, mtime) for root, folder, mtime in noted]),
                 ("attached_folders", "folder, kind, root", [(folder, kind, root) for root, folder, kind in attached]),
+                ("image_links", "link, root", [(link, root) for root, link in image_links]),
             ):
                 kept = [row for row in self.conn.execute(f"SELECT {columns} FROM {table}")
                         if any(is_within(row[0], folder) for folder in away)] if away else []
                 for root in {root for root, _, _ in noted}:
                     self.conn.execute(f"DELETE FROM {table} WHERE root = ?", (root,))
                 # The rows kept go in last: over the scan's AWAY of the same folder.
-                self.conn.executemany(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES (?, ?, ?)", rows + kept)
+                marks = ", ".join("?" * len(columns.split(",")))
+                self.conn.executemany(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", rows + kept)
                 # Roots no longer in the catalog (removed folders) are forgotten.
                 roots = set(self.folders)
                 for (root,) in self.conn.execute(f"SELECT DISTINCT root FROM {table}").fetchall():
@@ -91,6 +96,31 @@ class CatalogFolders:
                 kinds[folder] = away
         return kinds
 
+    def image_links_away(self, folders_away: Iterable[str] | None = None) -> list[str]:
+        """The links to single images noted by the last complete index run (and those away since,
+        kept) that lead nowhere now, into a folder that is not there (``is_image_link_away``:
+        their disk unplugged?), and at which the index holds an entry: kept, as a linked folder
+        away is. By path. Those in one of ``folders_away`` (default: ``away_folders()``) are
+        left out: said as that folder. Cheap: a ``stat`` or two per link noted (none noted, one
+        look at an empty table); none for an index made before they were noted."""
+        with self._lock:
+            try:
+                noted = self.conn.execute("SELECT link, root FROM image_links ORDER BY link").fetchall()
+            except sqlite3.Error:  # a read-only index from before the table
+                return []
+        if not noted:
+            return []
+        folders = self.folders
+        away = list(self.away_folders() if folders_away is None else folders_away)
+        return [link for link, root in noted
+                if root in folders and not any(is_within(link, folder) for folder in away)
+                and is_image_link_away(link) and self._holds_entry(link)]
+
+    def _holds_entry(self, path: str) -> bool:
+        """The index holds an entry (an image, or a file skipped) at ``path``."""
+        with self._lock, self._storage():
+            return self.conn.execute("SELECT 1 FROM files WHERE path = ?", (path,)).fetchone() is not None
+
     def holds_files(self, folder: str) -> bool:
         """The index holds files inside ``folder`` (a range of the primary key: no full scan), or
         at it (a link with an image's name that is away, said as a linked folder is)."""
@@ -114,9 +144,8 @@ class CatalogFolders:
         """How many files the indexed images of ``folder`` (``folder_counts``) are: the paths of
         one content (a link to a folder of the same files) count once, as the window's catalog
         menu counts them ("5 images (10 paths)"; the confirmation said "10 images")."""
-        searched = SEARCHED.replace("COUNT(*)", "COUNT(DISTINCT f.sha256)")
         with self._lock, self._storage():
-            return self.conn.execute(f"{searched} AND {_IN_FOLDER}",
+            return self.conn.execute(f"{SEARCHED_FILES} AND {_IN_FOLDER}",
                                      (self.embedder_key, folder, *_range_inside(folder))).fetchone()[0]
 
     def changed_folders(self) -> list[str] | None:

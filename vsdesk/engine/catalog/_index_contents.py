@@ -20,6 +20,9 @@ class SkippedFile(NamedTuple):
     path: str
     kind: str
     message: str
+    #: Of ``IndexReport.missing_folders``: a link to one image whose disk is away (one entry,
+    #: not a folder's), as the scan sorted it (``_scan.Dangling.image_link``).
+    image_link_away: bool = False
 
 
 class VectorSet(NamedTuple):
@@ -204,6 +207,9 @@ class IndexContents:
         return result, hashes
 
 
-#: The images searched: entries with a vector of the key given (as ``vectors()`` joins them).
-SEARCHED = ("SELECT COUNT(*) FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
-             "WHERE f.status = 'ok'")
+#: The entries searched: those with a vector of the key given (as ``vectors()`` joins them).
+_SEARCHED_ROWS = "FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? WHERE f.status = 'ok'"
+#: How many images are searched: their paths (a file at two paths is two).
+SEARCHED = f"SELECT COUNT(*) {_SEARCHED_ROWS}"
+#: How many files those are: the paths of one content count once (a folder and a link to it).
+SEARCHED_FILES = f"SELECT COUNT(DISTINCT f.sha256) {_SEARCHED_ROWS}"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 from vsdesk.engine.catalog._index_contents import SkippedFile
-from vsdesk.engine.catalog._scan import LINK_KEPT, away_count, away_short
+from vsdesk.engine.catalog._scan import away_count, away_short, image_links_away_words
 from vsdesk.engine.imageio import IMAGE_FORMATS
 from vsdesk.engine.text import counted
 
@@ -68,7 +68,7 @@ class IndexReport:
     missing_folders: list[SkippedFile] = field(default_factory=list)
     #: Images of those folders, kept as they were indexed (not checked, so not "unchanged").
     kept: int = 0
-    #: Of ``kept``, those of image links away (``is_image_link_away``): one each, or none when
+    #: Of ``kept``, those of image links away (``SkippedFile.image_link_away``): one each, or none when
     #: the file it led to was skipped (its entry is kept, but it is no image). The folders'
     #: count is the rest.
     kept_by_links: int = 0
@@ -118,16 +118,14 @@ class IndexReport:
             text += f"; {found.words()}"
         holding = [f for f in self.missing_folders if f.path not in self.missing_without_images]
         # An image link away (its disk unplugged) is one entry: not said as a folder.
-        links = [f for f in holding if is_image_link_away(f)]
-        holding = [f for f in holding if f not in links]
+        links = [f for f in holding if f.image_link_away]
+        holding = [f for f in holding if not f.image_link_away]
         if holding:
             their = "its" if len(holding) == 1 else "their"
             text += (f"; {away_count(folder.kind for folder in holding)}: "
                      f"{their} {counted(self.kept - self.kept_by_links, 'image')} kept as they were")
         if links:
-            text += (f"; {counted(len(links), 'image link')} away (its disk is not mounted?): " if len(links) == 1
-                     else f"; {counted(len(links), 'image link')} away (their disks are not mounted?): ")
-            text += "its entry is kept" if len(links) == 1 else "their entries are kept"
+            text += f"; {image_links_away_words(len(links))}"
         found_folders = {found.folder for found in self.found_elsewhere}
         holding_none = [f for f in self.missing_folders
                         if f.path in self.missing_without_images and f.path not in found_folders]
@@ -145,13 +143,6 @@ class IndexReport:
         data["missing_folders"] = [s._asdict() for s in self.missing_folders]
         data["found_elsewhere"] = [found._asdict() for found in self.found_elsewhere]
         return data
-
-
-def is_image_link_away(away: SkippedFile) -> bool:
-    """Whether ``away``, one of ``IndexReport.missing_folders``, is an image link away (its disk
-    unplugged: ``IMAGE_LINK_AWAY``), one entry, rather than a folder. Told by its message,
-    until the run says that none of its entries is left (then it is said as none)."""
-    return away.message.endswith(LINK_KEPT)
 
 
 def added_folder_words(report: IndexReport, name: str, already: bool = True) -> list[tuple[str, str]]:

@@ -23,7 +23,8 @@
    The report counts a batch once it is committed, so a run interrupted (Ctrl+C, a cancel)
    reports what its index holds.
 5. A complete run keeps the times of the folders it scanned (``Catalog.changed_folders``), and
-   their linked folders and mount points (``Catalog.attached_folders``).
+   their linked folders and mount points (``Catalog.attached_folders``), and its links to
+   single images (``Catalog.image_links_away`` tells those away later).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from vsdesk.engine.catalog._file_reading import (
     settle_file,
 )
 from vsdesk.engine.catalog._index_contents import SkippedFile
-from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport, is_image_link_away
+from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     BROKEN_LINK,
@@ -104,6 +105,7 @@ class Indexer:
         self.report.model_loaded = embedder is not None
         self.folder_times: list[tuple[str, str, int]] = []  # of the scan: see ScanResult
         self.attached: list[tuple[str, str, str]] = []  # of the scan: see ScanResult
+        self.image_links: list[tuple[str, str]] = []  # of the scan: see ScanResult
         self.known: set[str] = set()  # hashes with a vector under this embedder's key
         self.gone_hashes: collections.Counter[str] = collections.Counter()
         #: Paths counted as added by this run, by content hash (``_forget_found_elsewhere``).
@@ -119,7 +121,7 @@ class Indexer:
     def run(self) -> IndexReport:
         self.progress(0, 0, "scanning folders")
         scan = scan_folders(self.catalog.folders)
-        self.folder_times, self.attached = scan.folder_times, scan.attached
+        self.folder_times, self.attached, self.image_links = scan.folder_times, scan.attached, scan.image_links
         rows = index_rows(self.conn)
         self.indexed_before = {path: row.sha256 for path, row in rows.items() if row.status == "ok"}
         for root in self.catalog.folders:
@@ -131,14 +133,23 @@ class Indexer:
             if kind == MOUNT and root in self.catalog.folders and is_empty_folder(folder) and any(
                     path.startswith(folder + os.sep) for path in rows):
                 scan.unreadable.append((folder, "empty-folder", MOUNT_AWAY))  # its entries are kept
-        for link, kind, message in scan.dangling:  # said when it held images (one always dangling holds none)
+        links_away = set()
+        for link, kind, message, image_link in scan.dangling:  # said when it held images (one always dangling holds none)
             if any(is_within(path, link) for path in rows):
                 scan.unreadable.append((link, kind, message))  # its entries are kept
+                if image_link:
+                    links_away.add(link)
+                    # Noted with the links found: still told away after this run (an index from
+                    # before they were noted has no row to keep for it).
+                    self.image_links += [(root, link) for root in self.catalog.folders if is_within(link, root)][:1]
             elif has_image_name(link):  # never indexed through it: a link to nothing, as any
                 scan.unreadable.append((link, BROKEN_LINK, LINK_TO_NOTHING.format(target=shown_path(
                     os.path.realpath(link)))))
-        for unreadable in map(SkippedFile._make, scan.unreadable):
-            (self.report.missing_folders if unreadable.kind in AWAY_KINDS else self.report.skipped).append(unreadable)
+        for path, kind, message in scan.unreadable:
+            if kind in AWAY_KINDS:
+                self.report.missing_folders.append(SkippedFile(path, kind, message, path in links_away))
+            else:
+                self.report.skipped.append(SkippedFile(path, kind, message))
         # Kept with the catalog, for `catalogs list` and the window to count and list them too.
         self.catalog.note_scan_skipped(self.report.skipped)
         if self.report.missing_folders:  # (a pass over every row: only when a folder is away)
@@ -193,7 +204,7 @@ class Indexer:
         """The images kept for the folders away, and of those, the ones of image links away
         (one each, none when its entry is a file skipped): counted apart, as the summary
         says them apart. A link's entry is at its own path."""
-        links = {away.path for away in self.report.missing_folders if is_image_link_away(away)}
+        links = {away.path for away in self.report.missing_folders if away.image_link_away}
         for path, row in rows.items():
             if row.status == "ok" and any(is_within(path, away.path) for away in self.report.missing_folders):
                 self.report.kept += 1
@@ -365,7 +376,7 @@ class Indexer:
         away = list(self.report.missing_folders)
         if not away:
             return
-        links = {folder.path for folder in away if is_image_link_away(folder)}
+        links = {folder.path for folder in away if folder.image_link_away}
         found, present = self._found_elsewhere(away, seen)
         if found:
             with self.catalog.write_transaction():

@@ -103,7 +103,7 @@ def index_catalog(
                 raise storage_error(catalog.index_path, exc, catalog.name) from None
             catalog.note_folder_times(indexer.folder_times,  # what `search` compares with
                                       away=[folder.path for folder in report.missing_folders],
-                                      attached=indexer.attached)
+                                      attached=indexer.attached, image_links=indexer.image_links)
             if model_once_done is not _UNCHANGED:
                 catalog.set_model(model_once_done)
             catalog.mark_unfinished(False)

@@ -2,7 +2,7 @@
 
     <catalogs_dir>/<name>/catalog.json     name, mode, folders (small; written temp + os.replace)
     <catalogs_dir>/<name>/index.sqlite     files, vectors, meta, folder_times, attached_folders,
-                                           scan_skipped (SQLite in WAL mode)
+                                           scan_skipped, image_links (SQLite in WAL mode)
 
 The JSON holds what the user chose, the SQLite what we computed; so a damaged index can be moved
 aside and rebuilt from the JSON without asking the user anything. The other way round, a damaged
@@ -38,7 +38,7 @@ INDEX_FILE = "index.sqlite"
 _SQLITE_HEADER = b"SQLite format 3\x00"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped")
+TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped", "image_links")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -71,6 +71,13 @@ CREATE TABLE IF NOT EXISTS attached_folders (
     kind TEXT NOT NULL CHECK (kind IN ('link', 'mount')),
     root TEXT NOT NULL,
     PRIMARY KEY (folder, kind)
+) WITHOUT ROWID;
+-- The links to single images of the last complete scan (``ScanResult.image_links``), and those
+-- away since, kept: a search tells them away (``image_links_away``). An index from before it has
+-- none (a read-only one never gets it): its links away are told by its next index run.
+CREATE TABLE IF NOT EXISTS image_links (
+    link TEXT PRIMARY KEY,
+    root TEXT NOT NULL
 ) WITHOUT ROWID;
 -- What the last index run's scan skipped without an entry in ``files``: a name that is not
 -- UTF-8, a photo format vsdesk cannot read, a file or folder that cannot be listed. Counted

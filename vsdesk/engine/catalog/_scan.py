@@ -56,13 +56,27 @@ class ScanResult:
     #: (root, folder, mtime_ns) of every folder walked, and (root, root, AWAY) for a root that is
     #: not there: what ``changed_roots`` compares with later.
     folder_times: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (link, kind, message) of linked folders that lead nowhere (their disk unplugged?), and of
-    #: links with an image's name whose target's folder is not there: the indexer keeps the
+    #: Linked folders that lead nowhere (their disk unplugged?), and links with an image's name
+    #: whose target's folder is not there (``Dangling.image_link``): the indexer keeps the
     #: entries under (or at) them, as it does those under ``unreadable`` folders.
-    dangling: list[tuple[str, str, str]] = field(default_factory=list)
+    dangling: list[Dangling] = field(default_factory=list)
     #: (root, folder, LINK or MOUNT) of the linked folders followed and the mount points walked:
     #: kept with the catalog, so that a later run or search tells them away (``attached_away_kind``).
     attached: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (root, link) of the links to single images found (each indexed at the link's path): kept
+    #: with the catalog, so that a later search tells them away (``is_image_link_away``).
+    image_links: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Dangling(NamedTuple):
+    """A link that leads nowhere, maybe to a disk that is not mounted (``ScanResult.dangling``)."""
+
+    path: str
+    kind: str  # one of ``AWAY_KINDS``: "missing-folder"
+    message: str
+    #: A link with an image's name (one entry), not a linked folder: told by the scan, which
+    #: sorted the entry, never by its message.
+    image_link: bool = False
 
 
 #: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
@@ -138,6 +152,8 @@ def _scan_root(root: str, result: ScanResult) -> None:
                                 continue
                             st = entry.stat()
                             found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
+                            if entry.is_symlink():  # (known from the listing: no system call)
+                                result.image_links.append((root, entry.path))
                     except OSError as exc:
                         result.unreadable.append((entry.path, "unreadable", _os_message(exc)))
         except OSError as exc:
@@ -221,10 +237,25 @@ def _note_dangling_file(link: str, result: ScanResult) -> None:
     there (the file deleted or moved), else maybe on a disk that is not mounted, which the
     indexer tells by the entry it holds for it (``dangling``, as a linked folder away)."""
     target = os.path.realpath(link)
-    if _is_utf8(link) and not os.path.isdir(os.path.dirname(target)):
-        result.dangling.append((link, "missing-folder", IMAGE_LINK_AWAY.format(target=shown_path(target))))
+    if _is_utf8(link) and _target_folder_away(target):
+        result.dangling.append(Dangling(link, "missing-folder", IMAGE_LINK_AWAY.format(target=shown_path(target)),
+                                        image_link=True))
     else:
         result.unreadable.append((link, BROKEN_LINK, LINK_TO_NOTHING.format(target=shown_path(target))))
+
+
+def _target_folder_away(target: str) -> bool:
+    """The folder of a link's ``target`` (its real path) is not there: a disk not mounted, not a
+    file deleted. A ``stat``: the disk, were it there, is not listed."""
+    return not os.path.isdir(os.path.dirname(target))
+
+
+def is_image_link_away(link: str) -> bool:
+    """``link``, noted as a link to an image by a scan (``ScanResult.image_links``), leads
+    nowhere now, into a folder that is not there (its disk unplugged?), as the scan tells an
+    image link away: a ``stat`` or two, no listing. False when it is there, was deleted or
+    replaced by a file, or leads to a file deleted from a folder that is there (broken)."""
+    return os.path.islink(link) and not os.path.exists(link) and _target_folder_away(os.path.realpath(link))
 
 
 def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
@@ -234,7 +265,7 @@ def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
     if _is_utf8(link):  # (else nothing under it was ever indexed)
         result.folder_times.append((root, link, AWAY))
         target = shown_path(os.path.realpath(link))
-        result.dangling.append((link, "missing-folder", LINK_AWAY.format(target=target)))
+        result.dangling.append(Dangling(link, "missing-folder", LINK_AWAY.format(target=target)))
 
 
 def _mtime(path: str) -> int:
@@ -428,6 +459,22 @@ def away_words(kind: str) -> str:
 def away_short(kind: str) -> str:
     """``kind`` (one of ``AWAY_KINDS``) in a word or two: "missing", "a file now", "empty"."""
     return _AWAY_SHORT[kind]
+
+
+def image_links_away_words(count: int) -> str:
+    """What is said of ``count`` image links away (their disks unplugged?), by an index run,
+    `catalogs list`, `search` and the window alike: "2 image links away (their disks are not
+    mounted?): their entries are kept"."""
+    if count == 1:
+        return "1 image link away (its disk is not mounted?): its entry is kept"
+    return f"{counted(count, 'image link')} away (their disks are not mounted?): their entries are kept"
+
+
+def image_links_away_note(count: int) -> str:
+    """``image_links_away_words`` with how their entries are forgotten, for `catalogs list`,
+    `search` and the window, which say them after the run that noted them."""
+    how = "deleting the link forgets its entry" if count == 1 else "deleting a link forgets its entry"
+    return f"{image_links_away_words(count)}; {how} at the next index run"
 
 
 def away_count(kinds: Iterable[str]) -> str:

@@ -63,6 +63,10 @@ class CatalogInfo:
     #: Those of ``missing_folders`` of which the index holds no entry (its images were found
     #: elsewhere, or it never held any): nothing is kept for them (``how_to_drop``).
     missing_without_images: tuple[str, ...] = ()
+    #: Links to single images in its folders that lead into a folder not there now (their disk
+    #: unplugged?), and whose entries are kept (``Catalog.image_links_away``): not folders, so
+    #: in none of the above.
+    image_links_away: tuple[str, ...] = ()
 
 
 class Catalog(CatalogOpening, IndexContents, CatalogFolders):
@@ -253,6 +257,7 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
                     self._bump_version()
                 self.conn.execute("DELETE FROM folder_times WHERE root = ?", (path,))  # added again: not indexed
                 self.conn.execute("DELETE FROM attached_folders WHERE root = ?", (path,))
+                self.conn.execute("DELETE FROM image_links WHERE root = ?", (path,))
 
     def check_writable(self) -> None:
         """Raise ``CatalogStorageError`` when the index may not be written (before any change)."""
@@ -291,10 +296,11 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
 
         indexed, skipped = self.counts()
         unfinished = self.unfinished
+        away = self.away_folders()
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           **away_fields(self.away_folders(), self))
+                           image_links_away=tuple(self.image_links_away(away)), **away_fields(away, self))
 
 
 def away_fields(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:

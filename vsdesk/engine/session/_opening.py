@@ -288,6 +288,7 @@ class CatalogOpening:
             missing_folders=tuple(away),
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
+            image_links_away=tuple(catalog.image_links_away(away)),
             # Without the model, the classes it predicts come once it is loaded.
             predictions_pending=embedder is None and classes is not None,
         )

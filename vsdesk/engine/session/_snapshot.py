@@ -101,6 +101,9 @@ class CatalogSnapshot:
     #: Those of ``missing_folders`` of which the catalog holds no image (all found elsewhere in
     #: it: the folder moved): nothing of theirs is searched (``how_to_drop``).
     missing_without_images: tuple[str, ...] = ()
+    #: Links to single images in its folders whose disk is away (``Catalog.image_links_away``):
+    #: their entries are kept; not folders, so in none of the above.
+    image_links_away: tuple[str, ...] = ()
     #: Made before the model was loaded (an indexed catalog opens without it), in a mode whose
     #: model predicts classes: those come once it is (``ModeSession.load``).
     predictions_pending: bool = False
