@@ -254,7 +254,8 @@ def test_a_product_model_of_the_store_is_exported_to_a_new_folder_and_imported_b
     (never over one that holds something), which `models import` takes back; `models list` says
     each product model's classes and held-out accuracy as the window's model dialog does."""
     from vsdesk.engine.product.choice import model_in_words
-    from vsdesk.engine.product.model import import_folder, read_meta, user_dir
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import read_meta, user_dir
 
     shutil.copytree(REPO / "resources" / "models" / "product-heldout", user_dir("mine"))
     code, out, err = run(capsys, "models", "export", "product/mine", str(tmp_path / "out"))

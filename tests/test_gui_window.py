@@ -1211,7 +1211,8 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     Without such a model nothing is asked, nor for a folder that is a catalog already; Cancel
     adds nothing."""
     from vsdesk.engine.catalog import Catalog
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
     tab = window.tab("product")
@@ -1541,7 +1542,8 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     `vsdesk index --model` does), saying how many images are embedded again; with no other
     model it says how to get one."""
     from vsdesk.engine.catalog import Catalog
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
     tab = window.tab("product")
@@ -1656,7 +1658,8 @@ def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_
     import threading
 
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
     from vsdesk.gui.model_dialog import ModelChoiceDialog
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
@@ -4130,7 +4133,8 @@ def test_a_catalogs_model_changed_by_the_command_line_is_said_once(qtbot, window
     """The review (#4): `vsdesk search --catalog C --model mine` embeds C again and keeps that
     model; the window then showed "model mine" and other probabilities without a word. It says
     so once, when it has opened the catalog again."""
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
 
     import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
     tab = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))

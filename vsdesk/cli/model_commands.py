@@ -175,7 +175,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _import_product(args: argparse.Namespace) -> int:
     """Product models are folders (weights of every member, metadata), used by name."""
-    from vsdesk.engine.product.model import META_FILE, ProductModelError, import_folder, user_dir
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, user_dir
 
     if args.name == "product":
         raise CommandError("the shipped product model is not replaced; import a model folder under a name of its "
@@ -204,7 +205,8 @@ def _import_product(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from vsdesk.engine.product.model import ProductModelError, export_folder
+    from vsdesk.engine.product.import_export import export_folder
+    from vsdesk.engine.product.model import ProductModelError
 
     name = args.name.removeprefix("product/")
     if name == "product":  # the shipped one is in the installation already
