@@ -1746,7 +1746,8 @@ def test_the_model_switch_dialog_shows_every_line_whole(qtbot, screen):
     lines from the labels above. Every label now has the height its wrapped text needs."""
     from vsdesk.engine.product.choice import model_choices
     from vsdesk.engine.product.import_export import import_folder
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
     from vsdesk.gui.model_dialog import ModelChoiceDialog
     from PySide6.QtWidgets import QWidget
 

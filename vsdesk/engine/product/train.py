@@ -24,6 +24,7 @@ import numpy as np
 
 from vsdesk.engine.product import backbones, familiarity, near_copy
 from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product import model_store
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset, split_count, stratified_subset
 from vsdesk.engine.product.features import (
     BackboneConfig,
@@ -212,7 +213,7 @@ def train(
     config = config or TrainConfig()
     started = time.monotonic()
     if out is None and export is None:
-        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+        out = model_store.name_for_data(data.root if isinstance(data, Dataset) else data)
     _check_out(out)
     name = name or (str(out) if out is not None else "product")
     dataset, train_idx, test_idx = prepare(data, config)
@@ -317,7 +318,7 @@ def train(
 
     folders = []
     if out is not None:
-        folders.append(product_model.user_dir(str(out)))
+        folders.append(model_store.user_dir(str(out)))
     if export is not None:
         folders.append(Path(export))
     train_photos = product_model.photo_digests([files[i] for i in train_idx])
@@ -365,10 +366,10 @@ def _check_out(out) -> None:
     """A valid name for the model store, and not the shipped model's ("product" means it)."""
     if out is None:
         return
-    if str(out) in product_model.SHIPPED_NAMES:
+    if str(out) in model_store.SHIPPED_NAMES:
         raise product_model.ProductModelError(
             f"{out!r} names the shipped product model; give the trained model a name of its own")
-    product_model.user_dir(str(out))  # refuses a name that would leave the folder
+    model_store.user_dir(str(out))  # refuses a name that would leave the folder
 
 
 def _save_familiarity(embedder, folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
@@ -411,7 +412,7 @@ def train_and_retrain_on_all(
     if config.test_fraction <= 0:
         raise ValueError("retraining on all contributors needs a held-out share above 0 for its twin")
     if out is None and export is None:  # named as ``train`` would name it
-        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+        out = model_store.name_for_data(data.root if isinstance(data, Dataset) else data)
     name = name or (str(out) if out is not None else "product")
     twin_out = twin_name(out) if out is not None else None
     twin_export = export.with_name(twin_name(export.name)) if export is not None else None
