@@ -454,8 +454,8 @@ def test_a_model_is_saved_whole_or_not_at_all(tmp_path, clothing, capsys):
 
     # A save killed outright (SIGKILL: no clean-up runs) leaves its hidden folder ...
     killed = subprocess.run([sys.executable, "-c", (
-        "import os, signal, shutil; from vsdesk.engine.product import model as m, model_store; "
-        "staging = m.staging_dir(model_store.user_dir('whole')); "
+        "import os, signal, shutil; from vsdesk.engine.product import model_store, staging as s; "
+        "staging = s.staging_dir(model_store.user_dir('whole')); "
         "[shutil.copy(p, staging) for p in model_store.user_dir('whole-heldout').iterdir()]; "
         "os.kill(os.getpid(), signal.SIGKILL)")], cwd=Path(__file__).resolve().parent.parent)
     assert killed.returncode == -signal.SIGKILL

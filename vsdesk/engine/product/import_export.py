@@ -11,10 +11,10 @@ import tempfile
 from pathlib import Path
 
 from vsdesk.engine.files import atomic_write_json
-from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError,
-                                         _install_among_other_files, install, load_head, read_meta, staging_dir,
-                                         weights_file)
+from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError, load_head,
+                                         read_meta, weights_file)
 from vsdesk.engine.product.model_store import TRAINED_PREFIX, user_dir
+from vsdesk.engine.product.staging import _install_among_other_files, install, staging_dir
 
 
 def import_folder(name: str, source: str | os.PathLike) -> Path:

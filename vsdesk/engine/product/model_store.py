@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 from vsdesk.engine import paths
-from vsdesk.engine.product.model import (META_FILE, SPEC, WEIGHTS_FILE, ProductMeta, ProductModelError, _is_model_file,
-                                         clean_leftovers, default_dir, read_meta)
+from vsdesk.engine.product.model import (META_FILE, SPEC, WEIGHTS_FILE, ProductMeta, ProductModelError, default_dir,
+                                         read_meta)
+from vsdesk.engine.product.staging import _is_model_file, clean_leftovers
 
 
 def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:

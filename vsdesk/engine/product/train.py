@@ -33,6 +33,7 @@ from vsdesk.engine.product.features import (
     trunk_features,
     trunk_runner,
 )
+from vsdesk.engine.product.staging import install, staging_dir
 from vsdesk.engine.tasks import (
     Cancelled,
     CancelledError,
@@ -205,7 +206,7 @@ def train(
     sibling folder; the model records it (see ``train_and_retrain_on_all``).
     ``keep_fast_path``: the export also holds its int8 flatbuffers (``keep_fast_path_with_model``).
 
-    The model's folders appear whole or not at all (``model.install``)."""
+    The model's folders appear whole or not at all (``staging.install``)."""
     import keras
 
     from vsdesk.engine.product.metrics import classification_report
@@ -330,7 +331,7 @@ def train(
     stagings: list[Path] = []
     try:
         for folder in folders:
-            stagings.append(product_model.staging_dir(folder))
+            stagings.append(staging_dir(folder))
             if heldout_twin is not None:  # saved beside it under the same name + "-heldout"
                 meta.heldout_twin = twin_name(folder.name)
             product_model.save(stagings[-1], head, meta, float16=export is not None and folder == Path(export),
@@ -354,7 +355,7 @@ def train(
             embedder.keep_fast_path_with_model()  # the export's folder, the last one
         check_cancelled(cancelled)
         for staging, folder in zip(stagings, folders):
-            product_model.install(staging, folder)
+            install(staging, folder)
     except BaseException:  # KeyboardInterrupt too
         for staging in stagings:
             shutil.rmtree(staging, ignore_errors=True)  # gone already if it was installed
