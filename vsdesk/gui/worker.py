@@ -35,8 +35,9 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from vsdesk.gui.serial_worker import SerialWorker
 from vsdesk.gui.worker_job import Job, TaskContext, _execute
 
 log = logging.getLogger(__name__)
@@ -65,79 +66,6 @@ def work_left_behind() -> bool:
 def ms_until(deadline: float) -> int:
     """Milliseconds left until ``deadline`` (a ``time.monotonic()`` time), 0 once it passed."""
     return max(0, round((deadline - time.monotonic()) * 1000))
-
-
-_WAKE = object()  # (typed loosely) a no-op queue entry that wakes an idle worker
-
-
-class SerialWorker(QThread):
-    """One thread running tasks one after another. Signals reach the GUI thread queued."""
-
-    started_task = Signal(int, str)
-    progressed = Signal(int, int, int, str)
-    partial = Signal(int, object)
-    finished_task = Signal(int, object)
-    failed = Signal(int, object, str)  # task id, exception, formatted traceback
-    cancelled_task = Signal(int)
-
-    def __init__(self, name: str, parent: QObject | None = None):
-        super().__init__(parent)
-        self.setObjectName(f"vsdesk-{name}")
-        self._queue: queue.Queue[Job | None] = queue.Queue()
-        self._urgent: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        self._thread_id: int | None = None
-        self._in_urgent = False
-
-    def put(self, job: Job, urgent: bool = False) -> None:
-        """``urgent`` jobs (queries) run before queued ones, and even inside a running long job
-        when it next checks ``cancelled()`` (e.g. a search while a catalog is being indexed)."""
-        if urgent:
-            self._urgent.put(job)
-            self._queue.put(_WAKE)  # wake the loop if it is idle
-        else:
-            self._queue.put(job)
-
-    def hurry(self, job: Job) -> None:
-        if not job.taken:
-            self.put(job, urgent=True)  # the queued copy is then skipped
-
-    def stop(self) -> None:
-        self._queue.put(None)
-
-    def pause(self, _context: TaskContext) -> None:
-        self.run_urgent_here()
-
-    def run_urgent_here(self) -> None:
-        """Run queued urgent jobs now if called on this worker's thread outside an urgent job."""
-        if threading.get_ident() != self._thread_id or self._in_urgent:
-            return
-        self._in_urgent = True
-        try:
-            while True:
-                try:
-                    job = self._urgent.get_nowait()
-                except queue.Empty:
-                    return
-                self._execute(job)
-        finally:
-            self._in_urgent = False
-
-    def run(self) -> None:  # the worker thread
-        self._thread_id = threading.get_ident()
-        while True:
-            self.run_urgent_here()
-            job = self._queue.get()
-            if job is None:
-                return
-            if job is _WAKE:
-                continue
-            self._execute(job)
-
-    def _execute(self, job: Job) -> None:
-        if job.taken:  # hurried: run from the urgent queue already
-            return
-        job.taken = True
-        _execute(self, job)
 
 
 class PriorityWorker(QObject):
