@@ -188,7 +188,7 @@ def test_a_task_is_compared_as_itself_not_by_its_fields(qtbot):
     tasks alike (one function, one label, contexts of one id and one cancel flag) were one task:
     the second replaced the first in the order, got no thread and never ran; nor could a context
     be kept in a set."""
-    from vsdesk.gui.worker import PriorityWorker
+    from vsdesk.gui.priority_worker import PriorityWorker
     from vsdesk.gui.worker_job import Job, TaskContext
 
     worker = PriorityWorker("compute")
@@ -216,7 +216,7 @@ def test_putting_a_map_task_does_not_wait_for_its_thread_to_start(qtbot):
     ``Thread.start`` waits until the new thread runs: 45 ms while another map's stage held the
     GIL, 90-240 ms here with three busy threads. The task's thread is started by the worker's
     launcher; put only hands the task over. Every task still runs, and ``wait`` waits for them."""
-    from vsdesk.gui.worker import PriorityWorker
+    from vsdesk.gui.priority_worker import PriorityWorker
     from vsdesk.gui.worker_job import Job, TaskContext
 
     stop = threading.Event()
@@ -254,7 +254,7 @@ def test_every_task_thread_is_waited_for_when_tasks_are_put_after_stop(qtbot):
     still starts those handed to it before. Each start pruned the worker's list of threads of
     those not alive, and a thread listed but not started yet looked ended: dropped from the list,
     it was never waited for (``wait``; ``work_left_behind`` at exit). A race: several rounds."""
-    from vsdesk.gui.worker import PriorityWorker
+    from vsdesk.gui.priority_worker import PriorityWorker
     from vsdesk.gui.worker_job import Job, TaskContext
 
     for _round in range(10):

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from vsdesk.engine.tasks import CancelledError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from vsdesk.gui.priority_worker import PriorityWorker
     from vsdesk.gui.serial_worker import SerialWorker
-    from vsdesk.gui.worker import PriorityWorker
 
 
 #: Progress and partial results are emitted at most this often (don't flood the event loop).
