@@ -1590,13 +1590,13 @@ def _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch):
     members' int8 fast-path files kept in its folder) and an empty model cache: no backbone
     weights, so a member whose file does not load must be converted again, which cannot be
     done once the cache is read-only (``_read_only``). (the cache, each member's int8 file)."""
-    from vsdesk.engine.product import embedder, fast, model
+    from vsdesk.engine.product import embedder, fast, model, model_store
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
     assert run(capsys, "models", "import", "product/mine", str(REPO / "resources" / "models" / "product"))[0] == 0
     assert run(capsys, "index", "--mode", "product", "--model", "mine", "--catalog", "shop", str(photos))[0] == 0
-    folder = model.model_dir("mine")
+    folder = model_store.model_dir("mine")
     meta = model.read_meta(folder)
     keys = [fast.model_file_key(embedder.weights_key(folder, meta.backbone, member=m), meta.size,
                                 fast.calibration_identity(), meta.backbone) for m in range(meta.members)]

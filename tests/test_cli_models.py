@@ -110,7 +110,8 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     """`models list` shows a product model trained (or imported) here as product/NAME: that name
     works as --model, and `models remove NAME` says it is the name to remove it by."""
     from vsdesk.engine.product import load_embedder
-    from vsdesk.engine.product.model import default_dir, model_dir, user_dir
+    from vsdesk.engine.product.model import default_dir
+    from vsdesk.engine.product.model_store import model_dir, user_dir
 
     from vsdesk.engine import paths
 
@@ -254,7 +255,9 @@ def test_a_product_model_of_the_store_is_exported_to_a_new_folder_and_imported_b
     (never over one that holds something), which `models import` takes back; `models list` says
     each product model's classes and held-out accuracy as the window's model dialog does."""
     from vsdesk.engine.product.choice import model_in_words
-    from vsdesk.engine.product.model import import_folder, read_meta, user_dir
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.product.model_store import user_dir
 
     shutil.copytree(REPO / "resources" / "models" / "product-heldout", user_dir("mine"))
     code, out, err = run(capsys, "models", "export", "product/mine", str(tmp_path / "out"))
@@ -283,7 +286,8 @@ def test_a_product_model_is_exported_into_an_empty_disk_or_private_folder_not_ov
     in its place): onto an empty USB disk it failed ("cannot use …: Device or resource busy": a
     mount point cannot be renamed), and a private folder (0700) became one anyone could read
     (0755). An empty folder is written into: the same folder, its permissions kept."""
-    from vsdesk.engine.product.model import read_meta, user_dir
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.product.model_store import user_dir
 
     shutil.copytree(REPO / "resources" / "models" / "product-heldout", user_dir("mine"))
     private = tmp_path / "private"

@@ -163,7 +163,8 @@ def test_the_product_models_a_new_catalog_can_have_are_the_shipped_one_and_the_u
 
     from vsdesk.engine.catalog import Catalog
     from vsdesk.engine.modes import catalog_model
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta, store_dir
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir, store_dir
     from vsdesk.engine.session import ModeSession
 
     session = ModeSession("product")
@@ -280,7 +281,8 @@ def test_a_query_answered_while_another_models_catalog_opens_is_embedded_by_the_
     from conftest import CLOTHING_DIR
     from vsdesk.engine.catalog import Catalog
     from vsdesk.engine.imageio import load_image
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
     from vsdesk.engine.session import ModeSession, StaleQuery
 
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
@@ -366,7 +368,9 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
 
     from conftest import CLOTHING_DIR
     from vsdesk.engine.catalog import Catalog, CatalogError
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
     from vsdesk.engine.session import ModeSession
     from vsdesk.engine.tasks import CancelledError
 
@@ -474,7 +478,9 @@ def _shop_indexed_with_the_shipped_model(tmp_path, monkeypatch) -> tuple[str, st
     """A product catalog of INDEX_BATCH + 3 images indexed with the shipped model (it keeps no
     model of its own), and the user's model "product/mine" installed: (its name, its key)."""
     from conftest import CLOTHING_DIR, copy_images
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
     from vsdesk.engine.session import INDEX_BATCH, ModeSession
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras: the twin is not converted (30 s)

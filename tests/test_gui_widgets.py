@@ -188,7 +188,8 @@ def test_a_task_is_compared_as_itself_not_by_its_fields(qtbot):
     tasks alike (one function, one label, contexts of one id and one cancel flag) were one task:
     the second replaced the first in the order, got no thread and never ran; nor could a context
     be kept in a set."""
-    from vsdesk.gui.worker import PriorityWorker, TaskContext, Job
+    from vsdesk.gui.priority_worker import PriorityWorker
+    from vsdesk.gui.worker_job import Job, TaskContext
 
     worker = PriorityWorker("compute")
     running, release = threading.Event(), threading.Event()
@@ -215,7 +216,8 @@ def test_putting_a_map_task_does_not_wait_for_its_thread_to_start(qtbot):
     ``Thread.start`` waits until the new thread runs: 45 ms while another map's stage held the
     GIL, 90-240 ms here with three busy threads. The task's thread is started by the worker's
     launcher; put only hands the task over. Every task still runs, and ``wait`` waits for them."""
-    from vsdesk.gui.worker import PriorityWorker, TaskContext, Job
+    from vsdesk.gui.priority_worker import PriorityWorker
+    from vsdesk.gui.worker_job import Job, TaskContext
 
     stop = threading.Event()
 
@@ -252,7 +254,8 @@ def test_every_task_thread_is_waited_for_when_tasks_are_put_after_stop(qtbot):
     still starts those handed to it before. Each start pruned the worker's list of threads of
     those not alive, and a thread listed but not started yet looked ended: dropped from the list,
     it was never waited for (``wait``; ``work_left_behind`` at exit). A race: several rounds."""
-    from vsdesk.gui.worker import PriorityWorker, TaskContext, Job
+    from vsdesk.gui.priority_worker import PriorityWorker
+    from vsdesk.gui.worker_job import Job, TaskContext
 
     for _round in range(10):
         worker = PriorityWorker("race")
@@ -1745,7 +1748,9 @@ def test_the_model_switch_dialog_shows_every_line_whole(qtbot, screen):
     0.96") and its last paragraph: the footer, set after the dialog took its height, took its
     lines from the labels above. Every label now has the height its wrapped text needs."""
     from vsdesk.engine.product.choice import model_choices
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
     from vsdesk.gui.model_dialog import ModelChoiceDialog
     from PySide6.QtWidgets import QWidget
 

@@ -1109,7 +1109,8 @@ def test_a_catalog_made_with_another_product_model_is_opened_with_it(qtbot, wind
     that model (no embedding again), and a query shown before is embedded again by it."""
     from vsdesk.cli import main
     from vsdesk.engine.catalog import Catalog
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
 
     other = tmp_path / "other-model"
     shutil.copytree(heldout_twin_dir(default_dir(), read_meta(default_dir())), other)
@@ -1177,7 +1178,8 @@ def test_a_failed_search_again_by_another_catalogs_model_still_says_whose_the_re
     import errno
 
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
     other = tmp_path / "other-model"
@@ -1211,7 +1213,9 @@ def test_a_folder_added_on_the_product_tab_is_indexed_with_the_product_model_the
     Without such a model nothing is asked, nor for a folder that is a catalog already; Cancel
     adds nothing."""
     from vsdesk.engine.catalog import Catalog
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
     tab = window.tab("product")
@@ -1541,7 +1545,9 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     `vsdesk index --model` does), saying how many images are embedded again; with no other
     model it says how to get one."""
     from vsdesk.engine.catalog import Catalog
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
     tab = window.tab("product")
@@ -1656,7 +1662,9 @@ def test_the_model_dialog_opens_once_though_the_catalog_is_told_more_before_the_
     import threading
 
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
     from vsdesk.gui.model_dialog import ModelChoiceDialog
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
@@ -4073,7 +4081,8 @@ def test_another_catalogs_results_are_greyed_and_said_while_the_chosen_catalogs_
     import threading
 
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
 
     monkeypatch.setenv("VSDESK_PRODUCT_RUNTIME", "tf")  # Keras, as trained: the twin is not converted (30 s)
     other = tmp_path / "other-model"
@@ -4152,7 +4161,9 @@ def test_a_catalogs_model_changed_by_the_command_line_is_said_once(qtbot, window
     """The review (#4): `vsdesk search --catalog C --model mine` embeds C again and keeps that
     model; the window then showed "model mine" and other probabilities without a word. It says
     so once, when it has opened the catalog again."""
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, import_folder, read_meta
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
 
     import_folder("mine", heldout_twin_dir(default_dir(), read_meta(default_dir())))  # `models import`
     tab = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))

@@ -190,7 +190,7 @@ def small_training(tmp_path_factory, session_dirs, clothing):
 
     def installed():
         """The trained model copied into this test's own store, as it was saved."""
-        from vsdesk.engine.product.model import user_dir
+        from vsdesk.engine.product.model_store import user_dir
 
         shutil.copytree(result.folder, user_dir("small"))
         return replace(result, folder=user_dir("small"))
@@ -397,7 +397,7 @@ def _train_evaluate_and_search_on_b0(tmp_path, clothing):
 
 @pytest.mark.slow
 def test_training_can_be_cancelled(tmp_path, clothing):
-    from vsdesk.engine.product.model import user_dir
+    from vsdesk.engine.product.model_store import user_dir
     from vsdesk.engine.product.train import TrainConfig, train
     from vsdesk.engine.tasks import CancelledError
 
@@ -417,7 +417,8 @@ def test_a_model_is_saved_whole_or_not_at_all(tmp_path, clothing, capsys):
     import sys
 
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import read_meta, user_dir
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.product.model_store import user_dir
     from vsdesk.engine.product.train import TrainConfig, train, train_and_retrain_on_all
 
     data = _small_csv(tmp_path, clothing, per_class=12)
@@ -453,9 +454,9 @@ def test_a_model_is_saved_whole_or_not_at_all(tmp_path, clothing, capsys):
 
     # A save killed outright (SIGKILL: no clean-up runs) leaves its hidden folder ...
     killed = subprocess.run([sys.executable, "-c", (
-        "import os, signal, shutil; from vsdesk.engine.product import model as m; "
-        "staging = m.staging_dir(m.user_dir('whole')); "
-        "[shutil.copy(p, staging) for p in m.user_dir('whole-heldout').iterdir()]; "
+        "import os, signal, shutil; from vsdesk.engine.product import model_store, staging as s; "
+        "staging = s.staging_dir(model_store.user_dir('whole')); "
+        "[shutil.copy(p, staging) for p in model_store.user_dir('whole-heldout').iterdir()]; "
         "os.kill(os.getpid(), signal.SIGKILL)")], cwd=Path(__file__).resolve().parent.parent)
     assert killed.returncode == -signal.SIGKILL
     [left] = leftovers()
@@ -469,7 +470,8 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
     """`vsdesk train product --hold-out 0`: every contributor trains (linear heads here, to be
     quick); its own data then has nothing to score on, other contributors' photos do."""
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import read_meta, user_dir
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.product.model_store import user_dir
 
     data = _small_csv(tmp_path, clothing, per_class=12)
     trained = {it.group for it in load_dataset(data).items}
@@ -591,7 +593,8 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
     fast-path files, none of which may reach the folder the session's other tests read theirs
     from (both xdist workers': the other's tests add and remove files there meanwhile)."""
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import read_meta, user_dir
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.product.model_store import user_dir
 
     own_cache("efficientnet-lite0")  # the backbone, for training and the cache keys
 
@@ -706,7 +709,8 @@ def test_a_model_trained_from_class_folders_reads_right_in_words(tmp_path, cloth
     print says nothing of either. Without --out the model is named after the data folder, never
     "product" (the shipped model's name, which --out refuses)."""
     from vsdesk.cli import main
-    from vsdesk.engine.product.model import name_for_data, read_meta, user_dir
+    from vsdesk.engine.product.model import read_meta
+    from vsdesk.engine.product.model_store import name_for_data, user_dir
 
     data = _class_folders(tmp_path / "shop photos", clothing, per_class=10)
     small = ["--epochs", "0", "--members", "1", "--size", "128"]
@@ -794,7 +798,8 @@ def embedder():
 
 def _shipped_twin() -> Path:
     """The shipped model's held-out twin: its recipe trained without some contributors."""
-    from vsdesk.engine.product.model import default_dir, heldout_twin_dir, read_meta
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir
 
     twin = heldout_twin_dir(default_dir(), read_meta(default_dir()))
     assert twin is not None, "the shipped model names its held-out twin, and it is shipped"

@@ -10,6 +10,7 @@ from conftest import REPO
 from vsdesk.cli import main
 from vsdesk.engine import paths
 from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product import model_store
 
 SHIPPED_TWIN = REPO / "resources" / "models" / "product-heldout"
 #: A model folder's small files: enough for its metadata to be read and the model listed.
@@ -52,11 +53,11 @@ def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_
     assert "product/old-heldout" in rows
     assert not old.exists()  # nothing of them is left in the cache
     assert {path.name: path.read_bytes() for path in (store / "old").iterdir()} == files
-    assert product_model.user_dir("old") == store / "old"
+    assert model_store.user_dir("old") == store / "old"
     meta = product_model.read_meta(store / "old")  # its twin, for `eval product`, found beside it
-    assert product_model.heldout_twin_dir(store / "old", meta) == store / "old-heldout"
+    assert model_store.heldout_twin_dir(store / "old", meta) == store / "old-heldout"
     # A catalog that names the model by its former folder finds it in its new place.
-    assert product_model.model_dir(str(old / "old")) == store / "old"
+    assert model_store.model_dir(str(old / "old")) == store / "old"
     embedder = load_embedder("old")
     assert embedder.folder == store / "old" and embedder.classes == meta.classes
 
@@ -81,7 +82,7 @@ def test_a_model_that_does_not_fit_the_data_disk_stays_whole_in_the_cache_and_is
     assert {path.name: path.read_bytes() for path in (former_store() / "big").iterdir()} == files
     store = small_disk / "data" / "models" / "product"
     assert not store.exists() or list(store.iterdir()) == []  # the failed copy was cleaned up
-    assert product_model.user_dir("big") == former_store() / "big"  # used (and removable) there
+    assert model_store.user_dir("big") == former_store() / "big"  # used (and removable) there
     assert main(["models", "remove", "product/big"]) == 0
     assert not (former_store() / "big").exists()
 
@@ -187,17 +188,17 @@ def test_a_bare_model_name_is_not_taken_by_a_folder_here_that_holds_no_model(tmp
     (here / "shoes").mkdir()
     (here / "product-heldout").mkdir()
     put_model(store / "shoes", files=LIGHT)
-    assert product_model.model_dir("shoes") == store / "shoes"
-    assert product_model.model_dir("product-heldout") == shipped_twin
+    assert model_store.model_dir("shoes") == store / "shoes"
+    assert model_store.model_dir("product-heldout") == shipped_twin
     put_model(here / "export", files=LIGHT)  # a model folder here, named by its name: still found
-    assert product_model.model_dir("export").resolve() == here / "export"
+    assert model_store.model_dir("export").resolve() == here / "export"
 
-    assert product_model.name_to_give(shipped_twin) == "product-heldout"
-    assert product_model.name_to_give(store / "shoes") == "shoes"
+    assert model_store.name_to_give(shipped_twin) == "product-heldout"
+    assert model_store.name_to_give(store / "shoes") == "shoes"
     put_model(store / "product-heldout", files=LIGHT)  # the user's own model of the twin's name
-    assert product_model.model_dir("product-heldout") == store / "product-heldout"
-    assert product_model.name_to_give(shipped_twin) == str(shipped_twin)
-    assert product_model.model_dir(product_model.name_to_give(shipped_twin)) == shipped_twin
+    assert model_store.model_dir("product-heldout") == store / "product-heldout"
+    assert model_store.name_to_give(shipped_twin) == str(shipped_twin)
+    assert model_store.model_dir(model_store.name_to_give(shipped_twin)) == shipped_twin
 
 
 def test_models_list_shows_the_shipped_held_out_twin_that_model_takes(capsys, tmp_path):
@@ -212,7 +213,7 @@ def test_models_list_shows_the_shipped_held_out_twin_that_model_takes(capsys, tm
     assert (twin["ready"], twin["source"], twin["heldout_twin_of"]) == (True, "resource", "product")
     assert twin["path"] == str(shipped_twin / "product.weights.h5") and "held-out twin" in twin["description"]
     assert rows["product"]["heldout_twin_of"] is None
-    assert product_model.model_dir("product-heldout") == shipped_twin  # the name listed is the one --model takes
+    assert model_store.model_dir("product-heldout") == shipped_twin  # the name listed is the one --model takes
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert any(line.startswith("product-heldout ") and " resource " in line for line in out.splitlines()), out

@@ -139,7 +139,8 @@ def queries_exit_code(queries: list[str], failed: int) -> int:
 def check_product_model(name: str) -> None:
     """A product model named by ``--model`` must be there (exit 2: an unknown model); one whose
     metadata cannot be read is a failure of its files (exit 1). No TensorFlow is loaded."""
-    from vsdesk.engine.product.model import META_FILE, ProductModelError, model_dir, read_meta
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, read_meta
+    from vsdesk.engine.product.model_store import model_dir
 
     known = False
     try:

@@ -76,7 +76,7 @@ def register(subparsers) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
-    from vsdesk.engine.product.model import shipped_twin_info, trained_infos
+    from vsdesk.engine.product.model_store import shipped_twin_info, trained_infos
 
     try:
         infos = models.list_models()
@@ -136,7 +136,7 @@ def _twin_words(info) -> str:
 
 def _shipped_twin(name: str):
     """The ``ModelInfo`` of the shipped model's held-out twin when ``name`` names it, else None."""
-    from vsdesk.engine.product.model import shipped_twin_info
+    from vsdesk.engine.product.model_store import shipped_twin_info
 
     twin = shipped_twin_info()
     return twin if twin is not None and twin.name == name else None
@@ -175,7 +175,9 @@ def _import(args: argparse.Namespace) -> int:
 
 def _import_product(args: argparse.Namespace) -> int:
     """Product models are folders (weights of every member, metadata), used by name."""
-    from vsdesk.engine.product.model import META_FILE, ProductModelError, import_folder, user_dir
+    from vsdesk.engine.product.import_export import import_folder
+    from vsdesk.engine.product.model import META_FILE, ProductModelError
+    from vsdesk.engine.product.model_store import user_dir
 
     if args.name == "product":
         raise CommandError("the shipped product model is not replaced; import a model folder under a name of its "
@@ -204,7 +206,8 @@ def _import_product(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from vsdesk.engine.product.model import ProductModelError, export_folder
+    from vsdesk.engine.product.import_export import export_folder
+    from vsdesk.engine.product.model import ProductModelError
 
     name = args.name.removeprefix("product/")
     if name == "product":  # the shipped one is in the installation already
@@ -271,7 +274,8 @@ def _remove_trained(args: argparse.Namespace) -> int:
     """A trained product model is its only copy, and catalogs may be indexed with it: those are
     named, and it is kept unless --force says otherwise (they would be embedded again)."""
     from vsdesk.engine.product import remove_trained
-    from vsdesk.engine.product.model import META_FILE, ProductModelError, user_dir
+    from vsdesk.engine.product.model import META_FILE, ProductModelError
+    from vsdesk.engine.product.model_store import user_dir
 
     name = args.name.removeprefix("product/")
     try:
@@ -309,7 +313,8 @@ def _catalogs_using(folder) -> list[str]:
     the model by name, product/NAME or NAME, or by its folder), when it is there."""
     from vsdesk.engine import paths
     from vsdesk.engine.catalog import list_catalogs
-    from vsdesk.engine.product.model import META_FILE, ProductModelError, model_dir
+    from vsdesk.engine.product.model import META_FILE, ProductModelError
+    from vsdesk.engine.product.model_store import model_dir
 
     if not (folder / META_FILE).is_file():
         return []  # no such model: remove_trained says so
@@ -337,7 +342,7 @@ def _embedded_again(catalogs: list[str]) -> str:
 def _unknown_for_remove(exc) -> str:
     """The store's "unknown model" error, with the product models trained here: `models list`
     shows them as product/NAME, and that is how they are removed (a bare NAME is the store's)."""
-    from vsdesk.engine.product.model import TRAINED_PREFIX, trained_names
+    from vsdesk.engine.product.model_store import TRAINED_PREFIX, trained_names
 
     trained = trained_names()
     if not trained:
@@ -364,7 +369,8 @@ def _unknown_for_import(exc, file: str) -> str:
 
 def _twin_of(name: str) -> str | None:
     """The held-out twin a trained product model names (`train product --retrain-on-all`), if it is there."""
-    from vsdesk.engine.product.model import ProductModelError, heldout_twin_dir, read_meta, user_dir
+    from vsdesk.engine.product.model import ProductModelError, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir, user_dir
 
     try:
         folder = user_dir(name.removeprefix("product/"))

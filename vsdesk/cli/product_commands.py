@@ -97,7 +97,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.out is not None and not args.out.strip():
         raise CommandError("--out needs a name (or leave it out: the model is then named after the data folder)", USAGE)
     from vsdesk.engine.product.data import load_dataset
-    from vsdesk.engine.product.model import SHIPPED_NAMES, TRAINED_PREFIX, name_for_data
+    from vsdesk.engine.product.model_store import SHIPPED_NAMES, TRAINED_PREFIX, name_for_data
 
     out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
     if out_name in SHIPPED_NAMES:  # `--model product` would then mean which?
@@ -192,7 +192,8 @@ def _say_if_finetuning_scored_lower(metrics: dict) -> None:
 def _check_names_to_save(name: str, args: argparse.Namespace) -> None:
     """The model's name (and its held-out twin's, with --retrain-on-all) must be a valid name
     (exit 2, before any training); a model of that name trained earlier is said to be replaced."""
-    from vsdesk.engine.product.model import META_FILE, ProductModelError, user_dir
+    from vsdesk.engine.product.model import META_FILE, ProductModelError
+    from vsdesk.engine.product.model_store import user_dir
     from vsdesk.engine.product.train import twin_name
 
     for replaced in [name, twin_name(name)] if args.retrain_on_all else [name]:

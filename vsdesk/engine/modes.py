@@ -85,14 +85,15 @@ def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
     if catalog.mode != "product":
         return None, ""
     from vsdesk.engine.product import model as product_model  # light: no TensorFlow
+    from vsdesk.engine.product import model_store
 
     if asked is not None:
-        return (None if asked in ("", *product_model.SHIPPED_NAMES) else asked), ""
+        return (None if asked in ("", *model_store.SHIPPED_NAMES) else asked), ""
     kept = catalog.model
     if kept is None:
         return None, ""
     try:
-        folder = product_model.model_dir(kept)
+        folder = model_store.model_dir(kept)
         installed = (folder / product_model.META_FILE).is_file()
     except (product_model.ProductModelError, OSError):
         folder, installed = None, False

@@ -22,7 +22,8 @@ from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
 from vsdesk.gui.tab_query import TabQuery
-from vsdesk.gui.worker import TaskContext, TaskRunner
+from vsdesk.gui.worker import TaskRunner
+from vsdesk.gui.worker_job import TaskContext
 
 NOTHING_TO_PASTE = "The clipboard holds no image and no image file path."
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"

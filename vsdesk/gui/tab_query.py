@@ -30,7 +30,8 @@ from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
-from vsdesk.gui.worker import TaskContext, TaskRunner
+from vsdesk.gui.worker import TaskRunner
+from vsdesk.gui.worker_job import TaskContext
 
 RESULTS_K = 48  # results of a query; scrolling to the last one adds as many again
 #: A catalog opening for longer than this gets the note that the results shown are the other

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from vsdesk.engine.product import fast
 from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product import model_store
 from vsdesk.engine.product.embedder import (ProductEmbedder, item_classes, item_kids, outside_class, outside_kids,
                                             own_classes, weights_key)
 
@@ -30,23 +31,23 @@ def load_embedder(model: str | None = None, **options) -> ProductEmbedder:
 
 def vectors_key_prefix(model: str | None = None) -> str:
     """How the key of this model's catalog vectors starts, read without loading the model."""
-    folder = product_model.model_dir(model)
+    folder = model_store.model_dir(model)
     return weights_key(folder, product_model.read_meta(folder).backbone)
 
 
 def model_classes(model: str | None = None) -> list[str]:
     """The classes this model predicts, read from its metadata without loading it."""
-    return list(product_model.read_meta(product_model.model_dir(model)).classes)
+    return list(product_model.read_meta(model_store.model_dir(model)).classes)
 
 
 def remove_trained(name: str) -> list[Path]:
     """Delete a product model trained into the store (``product/NAME`` or ``NAME``) and the
     fast-path files converted from its members; the files removed."""
     try:
-        folder = product_model.user_dir(name.removeprefix("product/"))
+        folder = model_store.user_dir(name.removeprefix("product/"))
         meta = product_model.read_meta(folder)
         keys = [weights_key(folder, meta.backbone, member) for member in range(meta.members)]
     except (product_model.ProductModelError, OSError):
         keys = []  # remove_trained says what is wrong
-    removed = product_model.remove_trained(name)
+    removed = model_store.remove_trained(name)
     return removed + fast.remove_converted(keys)

@@ -1,7 +1,7 @@
 """The product models a new catalog can be indexed with, each said in words (the window asks).
 
 Only small JSON files are read (each model's ``product.json``): no TensorFlow. Still, the first
-look at the store may move models an earlier vsdesk kept in the cache (``model.store_dir``), so
+look at the store may move models an earlier vsdesk kept in the cache (``model_store.store_dir``), so
 the window asks from its I/O thread.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vsdesk.engine.product import model as product_model
+
+from vsdesk.engine.product import model_store
 
 #: Classes named in full up to this many; beyond, the first few and how many in all.
 _NAMED_CLASSES = 8
@@ -27,15 +29,15 @@ class ModelChoice:
 
 def model_choices() -> list[ModelChoice]:
     """The shipped model first (when its metadata reads), then each model trained or imported
-    into the store (``model.trained_models``), by name."""
+    into the store (``model_store.trained_models``), by name."""
     choices = []
     try:
         shipped = product_model.read_meta(product_model.default_dir())
         choices.append(ModelChoice(None, "The shipped model", model_in_words(shipped), tuple(shipped.classes)))
     except product_model.ProductModelError:
         pass  # loading it says what is wrong; the user's models are offered all the same
-    for name, _folder, meta in product_model.trained_models():
-        full = f"{product_model.TRAINED_PREFIX}{name}"
+    for name, _folder, meta in model_store.trained_models():
+        full = f"{model_store.TRAINED_PREFIX}{name}"
         choices.append(ModelChoice(full, full, model_in_words(meta), tuple(meta.classes)))
     return choices
 

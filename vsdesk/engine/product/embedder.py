@@ -12,6 +12,7 @@ from PIL import Image
 from vsdesk.engine.embedding import Embedder, l2_normalise
 from vsdesk.engine.product import backbones, familiarity, fast
 from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product import model_store
 from vsdesk.engine.product.features import image_array
 
 
@@ -43,9 +44,9 @@ class ProductEmbedder(Embedder):
     mode = "product"
 
     def __init__(self, model: str | None = None, top_k: int = 5, member: int = 0):
-        folder = product_model.model_dir(model)
+        folder = model_store.model_dir(model)
         #: The model as the user names it (``--model``), for messages.
-        self.model_name = model if model not in (None, "", *product_model.SHIPPED_NAMES) else "product"
+        self.model_name = model if model not in (None, "", *model_store.SHIPPED_NAMES) else "product"
         self.head, self.meta = product_model.load_head(folder, member)
         self.folder = folder
         self.backbone = backbones.get(self.meta.backbone)

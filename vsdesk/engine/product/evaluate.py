@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from vsdesk.engine.product import model as product_model
+
+from vsdesk.engine.product import model_store
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset
 from vsdesk.engine.embedding import l2_normalise
 from vsdesk.engine.product import backbones, familiarity, load_embedder, near_copy
@@ -114,10 +116,10 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta,
     if not keep:
         resaved_count = len(near_copies or [])
         why = "come from contributors the model was trained on" if not copies + resaved_count else "were seen in training"
-        twin = product_model.heldout_twin_dir(folder, meta)
+        twin = model_store.heldout_twin_dir(folder, meta)
         # The twin learnt without some contributors: scored on its own data, it has unseen photos.
         hint = (f", or score its held-out twin on the photos it was not trained on: `vsdesk eval product --model "
-                f"{shlex.quote(product_model.name_to_give(twin))}` (without --data)" if twin is not None else "")
+                f"{shlex.quote(model_store.name_to_give(twin))}` (without --data)" if twin is not None else "")
         raise ValueError(f"all {by_contributor + copies + resaved_count} test photos {why}; give photos of other "
                          f"contributors{hint}")
     kept = dataset.subset(keep) if len(keep) < len(dataset.items) else dataset
@@ -234,7 +236,7 @@ def evaluate(
     columns or an empty folder is told at once."""
     from vsdesk.engine.product.train import baseline_probs, pooled_features
 
-    folder = product_model.model_dir(model)
+    folder = model_store.model_dir(model)
     meta = product_model.read_meta(folder)
     classes = list(meta.classes)
     index = {c: i for i, c in enumerate(classes)}
@@ -259,7 +261,7 @@ def evaluate(
         raise ValueError("none of the test images has a label the model knows")
 
     own_data = dataset.fingerprint() == meta.data_fingerprint
-    twin = product_model.heldout_twin_dir(folder, meta)
+    twin = model_store.heldout_twin_dir(folder, meta)
     if own_data and meta.training.get("test_fraction", 0.2) <= 0 and twin is not None:
         return _twin_in_place(data, meta, twin, progress, cancelled)
     seen = 0  # given photos left out: of contributors the model was trained on, or copies of its photos

@@ -24,6 +24,7 @@ import numpy as np
 
 from vsdesk.engine.product import backbones, familiarity, near_copy
 from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product import model_store
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset, split_count, stratified_subset
 from vsdesk.engine.product.features import (
     BackboneConfig,
@@ -32,6 +33,7 @@ from vsdesk.engine.product.features import (
     trunk_features,
     trunk_runner,
 )
+from vsdesk.engine.product.staging import install, staging_dir
 from vsdesk.engine.tasks import (
     Cancelled,
     CancelledError,
@@ -204,7 +206,7 @@ def train(
     sibling folder; the model records it (see ``train_and_retrain_on_all``).
     ``keep_fast_path``: the export also holds its int8 flatbuffers (``keep_fast_path_with_model``).
 
-    The model's folders appear whole or not at all (``model.install``)."""
+    The model's folders appear whole or not at all (``staging.install``)."""
     import keras
 
     from vsdesk.engine.product.metrics import classification_report
@@ -212,7 +214,7 @@ def train(
     config = config or TrainConfig()
     started = time.monotonic()
     if out is None and export is None:
-        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+        out = model_store.name_for_data(data.root if isinstance(data, Dataset) else data)
     _check_out(out)
     name = name or (str(out) if out is not None else "product")
     dataset, train_idx, test_idx = prepare(data, config)
@@ -317,7 +319,7 @@ def train(
 
     folders = []
     if out is not None:
-        folders.append(product_model.user_dir(str(out)))
+        folders.append(model_store.user_dir(str(out)))
     if export is not None:
         folders.append(Path(export))
     train_photos = product_model.photo_digests([files[i] for i in train_idx])
@@ -329,7 +331,7 @@ def train(
     stagings: list[Path] = []
     try:
         for folder in folders:
-            stagings.append(product_model.staging_dir(folder))
+            stagings.append(staging_dir(folder))
             if heldout_twin is not None:  # saved beside it under the same name + "-heldout"
                 meta.heldout_twin = twin_name(folder.name)
             product_model.save(stagings[-1], head, meta, float16=export is not None and folder == Path(export),
@@ -353,7 +355,7 @@ def train(
             embedder.keep_fast_path_with_model()  # the export's folder, the last one
         check_cancelled(cancelled)
         for staging, folder in zip(stagings, folders):
-            product_model.install(staging, folder)
+            install(staging, folder)
     except BaseException:  # KeyboardInterrupt too
         for staging in stagings:
             shutil.rmtree(staging, ignore_errors=True)  # gone already if it was installed
@@ -365,10 +367,10 @@ def _check_out(out) -> None:
     """A valid name for the model store, and not the shipped model's ("product" means it)."""
     if out is None:
         return
-    if str(out) in product_model.SHIPPED_NAMES:
+    if str(out) in model_store.SHIPPED_NAMES:
         raise product_model.ProductModelError(
             f"{out!r} names the shipped product model; give the trained model a name of its own")
-    product_model.user_dir(str(out))  # refuses a name that would leave the folder
+    model_store.user_dir(str(out))  # refuses a name that would leave the folder
 
 
 def _save_familiarity(embedder, folders: list[Path], files: list[str], groups: list[str], seed: int) -> None:
@@ -411,7 +413,7 @@ def train_and_retrain_on_all(
     if config.test_fraction <= 0:
         raise ValueError("retraining on all contributors needs a held-out share above 0 for its twin")
     if out is None and export is None:  # named as ``train`` would name it
-        out = product_model.name_for_data(data.root if isinstance(data, Dataset) else data)
+        out = model_store.name_for_data(data.root if isinstance(data, Dataset) else data)
     name = name or (str(out) if out is not None else "product")
     twin_out = twin_name(out) if out is not None else None
     twin_export = export.with_name(twin_name(export.name)) if export is not None else None

@@ -1,0 +1,87 @@
+"""Product models into and out of the model store: ``vsdesk models import`` copies a model
+folder (one trained elsewhere, say, and shared) in as ``product/NAME``, ``vsdesk models export``
+copies one out to a new folder. Each copy is whole or not at all (``staging_dir``, ``install``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from vsdesk.engine.files import atomic_write_json
+from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError, load_head,
+                                         read_meta, weights_file)
+from vsdesk.engine.product.model_store import TRAINED_PREFIX, user_dir
+from vsdesk.engine.product.staging import _install_among_other_files, install, staging_dir
+
+
+def import_folder(name: str, source: str | os.PathLike) -> Path:
+    """Copy a product model folder (one trained elsewhere, say, and shared) into the model store
+    as ``product/NAME``; the folder written. Its members must load into the model its metadata
+    describes. Nothing is replaced: an existing name is refused. Its metadata names it NAME, as
+    it is used here (what `vsdesk eval product` and a search report), not as it was trained."""
+    name = name.removeprefix(TRAINED_PREFIX)
+    target = user_dir(name)  # refuses names that would leave the folder
+    source = Path(source).expanduser()
+    if not source.is_dir():
+        raise ProductModelError(f"{source}: not a folder; a product model is a folder holding {META_FILE} "
+                                "and its weights (what `vsdesk train product --export` writes)")
+    if (target / META_FILE).is_file():
+        raise ProductModelError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first")
+    meta = read_meta(source)
+    for member in range(meta.members):
+        load_head(source, member)  # a file that does not fit is refused here, not at first use
+    _copy_model(source, meta, target, name=name)  # a folder there without metadata (an interrupted import) is replaced
+    return target
+
+
+def export_folder(name: str, target: str | os.PathLike) -> Path:
+    """Copy the product model ``product/NAME`` of the store to the new folder ``target`` (what
+    ``import_folder`` takes back, here or elsewhere); the folder written. Nothing is
+    overwritten: a ``target`` that exists and is not empty is refused."""
+    name = name.removeprefix(TRAINED_PREFIX)
+    source = user_dir(name)  # refuses names that would leave the folder
+    if not (source / META_FILE).is_file():
+        raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
+    target = Path(target).expanduser().absolute()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ProductModelError(f"{target} exists and is not an empty folder: nothing is overwritten; "
+                                "give a new folder")
+    # An empty folder there (a USB disk's top, a private folder) is written into, not replaced:
+    # a mount point cannot be renamed ("Device or resource busy"), and its permissions stay.
+    _copy_model(source, read_meta(source), target, into=target.is_dir())
+    return target
+
+
+def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = False, name: str | None = None) -> None:
+    """The model files of ``source`` (no other file) copied into ``target``, whole or not at all
+    (``into``: the existing folder ``target``, staged inside it, its metadata moved in last);
+    its metadata naming it ``name`` when given."""
+    import shutil
+
+    files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
+    files += [f for f in OPTIONAL_FILES if (source / f).is_file()] + [p.name for p in source.glob("fast-*.tflite")]
+    staging = (Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target)) if into
+               else staging_dir(target))
+    try:
+        for file in files:
+            shutil.copyfile(source / file, staging / file)
+            os.chmod(staging / file, 0o644)
+        if name is not None and name != meta.name:  # (the fast path's files are keyed by the weights alone)
+            written = json.loads((staging / META_FILE).read_text(encoding="utf-8"))  # every key kept
+            atomic_write_json(staging / META_FILE, written | {"name": name}, indent=2, ensure_ascii=False)
+            os.chmod(staging / META_FILE, 0o644)
+        if into:
+            _install_among_other_files(staging, target)
+        else:
+            install(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for file in files if into else ():  # those moved in already: the folder was empty
+            try:
+                (target / file).unlink(missing_ok=True)
+            except OSError:
+                pass
+        raise
