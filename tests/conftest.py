@@ -113,18 +113,32 @@ def pytest_sessionfinish(session):
     cache.set(DURATIONS_KEY, {**kept, **_durations})
 
 
+#: The parts of the vsdesk cache that both xdist workers share: converted weights (the backbones,
+#: the held-out twin's members: seconds to half a minute each), prepared samples, features and
+#: checkpoints, each keyed by what it was made from and written aside then moved in place
+#: (cache.py), so two processes share them safely and each is made once a run. Not the maps
+#: (``projections``): a catalog's are found and removed by its name, and the two workers' tests
+#: make catalogs of the same name at once ("art-style", after its folder), so one worker's
+#: removal took the other's maps. The rest (the maps, the log file) is each worker's own.
+SHARED_CACHE_PARTS = ("models", "keras", "samples", "fashion-mnist", "product-features", "vae", "checkpoints")
+
+
 @pytest.fixture(scope="session")
 def session_dirs(tmp_path_factory, worker_id) -> Path:
-    """Cache shared by the whole session (converted weights are costly to rebuild per test),
-    and by both xdist workers: each converted the same models (the backbones, the held-out
-    twin's members: seconds to half a minute each) once more. vsdesk shares a cache between
-    processes as safely (each file written aside and moved in place, cache.py), so a test
-    that changes the cache's files takes a cache of its own."""
+    """This worker's folder for the session: its ``cache`` (the tests' ``VSDESK_CACHE_DIR``)
+    lasts the session (converted weights are costly to rebuild per test), and under xdist its
+    ``SHARED_CACHE_PARTS`` are links to one folder both workers use. A test that changes the
+    cache's files takes a cache of its own."""
+    own = tmp_path_factory.mktemp("vsdesk-session")  # under this worker's own base folder
     if worker_id == "master":  # (no xdist)
-        return tmp_path_factory.mktemp("vsdesk-session")
-    shared = tmp_path_factory.getbasetemp().parent / "vsdesk-session"  # beside the workers' own folders
-    shared.mkdir(exist_ok=True)
-    return shared
+        return own
+    shared = tmp_path_factory.getbasetemp().parent / "vsdesk-session" / "cache"  # beside the workers' folders
+    cache = own / "cache"
+    cache.mkdir()
+    for part in SHARED_CACHE_PARTS:
+        (shared / part).mkdir(parents=True, exist_ok=True)
+        (cache / part).symlink_to(shared / part, target_is_directory=True)
+    return own
 
 
 @pytest.fixture(autouse=True)

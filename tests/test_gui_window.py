@@ -73,6 +73,22 @@ def window(qtbot, style_embedder):
     win.close()
 
 
+def wait_for_map_placed(qtbot, manifold_map) -> None:
+    """Wait until the VAE map has placed its plot for its present size (``ManifoldMap._place_plot``,
+    on a resize and again once the view box's own layout has come round): the plot as large as
+    fits in the map, its view box square. Until then a view range read, or a point placed, is
+    that of the size before; seen late when two test processes share the cores."""
+    plot = manifold_map.plot
+    box = plot.getViewBox()
+
+    def placed() -> bool:
+        fits = manifold_map.rect().contains(plot.geometry())
+        fills = plot.width() == manifold_map.width() or plot.height() == manifold_map.height()
+        return fits and fills and box.width() > 50 and abs(box.width() - box.height()) <= 2
+
+    qtbot.waitUntil(placed, timeout=10_000)
+
+
 def open_folder_catalog(qtbot, window, mode, folder, timeout=120_000):
     """Make ``folder`` the tab's catalog (as "Add folder" does) and wait until it is indexed."""
     tab = window.tab(mode)
@@ -874,6 +890,7 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     # drawn, before any click: the first click no longer waits for it.
     qtbot.waitUntil(lambda: tab.session.load().engine._index is not None, timeout=30_000)
     view = panel.map.plot
+    wait_for_map_placed(qtbot, panel.map)  # where the click lands: the map as laid out
     pos = view.mapFromScene(panel.map.scene_pos_of(1.0, -0.5))
     with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as clicked:
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
@@ -892,6 +909,7 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     window.resize(800, 560)
     tab.splitter.setSizes([700, 50, 50])
     qtbot.waitUntil(lambda: panel.map.width() > panel.map.height() + 100, timeout=5000)
+    wait_for_map_placed(qtbot, panel.map)  # the map placed for that size, not still for the one before
     x0, x1, y0, y1 = panel.map._extent
     (vx0, vx1), (vy0, vy1) = view.getViewBox().viewRange()
     assert vx1 - vx0 < 1.15 * (x1 - x0) and vy1 - vy0 < 1.15 * (y1 - y0), view.getViewBox().viewRange()
@@ -2713,6 +2731,7 @@ def test_the_vae_map_is_in_view_at_the_default_size_and_its_axis_name_in_a_small
     assert shown_height() == panel.map.height()  # all of it
     window.resize(1024, 680)
     qtbot.waitUntil(lambda: window.height() <= 700, timeout=5000)
+    wait_for_map_placed(qtbot, panel.map)  # its axis where the map's size puts it, not still where it was
     # The left axis's name reads up from near the map's top: all of it above the panel's edge.
     axis = panel.map.plot.getAxis("left")
     name = axis.mapRectToScene(axis.label.mapRectToParent(axis.label.boundingRect()))
@@ -2737,10 +2756,8 @@ def test_the_wheel_over_the_vae_map_scrolls_the_panel_and_zooms_only_when_meant(
     assert not tab.runner.is_running("vae/grid")  # not drawn again later: that would reset any zoom
     bar, plot = panel.scroll.verticalScrollBar(), panel.map.plot
     qtbot.waitUntil(lambda: window.height() <= 700 and bar.maximum() > 0, timeout=5000)
-    # Laid out for the new size: the map squares its view box on the resize (``_place_plot``);
-    # a wheel sent before that (seen when two test processes share the cores) could land beside it.
-    box = plot.getViewBox()
-    qtbot.waitUntil(lambda: box.width() > 50 and abs(box.width() - box.height()) <= 2, timeout=10_000)
+    # Laid out for the new size: a wheel sent before that could land beside the map.
+    wait_for_map_placed(qtbot, panel.map)
     whole = plot.getViewBox().viewRange()
 
     def wheel(steps: int, keys=Qt.KeyboardModifier.NoModifier) -> None:  # a real event, as Qt delivers it

@@ -158,16 +158,26 @@ def _copy_sources(target: Path) -> Path:
     return target
 
 
-def _untracked_in_repository() -> dict[str, float]:
-    """What git sees in the repository beside its tracked files, ignored ones included (a
-    build's ``vsdesk.egg-info`` there from ``pip install -e``), each with the time of its latest
-    change; not bytecode that the tests' own imports write meanwhile, nor the dev venv."""
+def _build_output(rel: str) -> bool:
+    """Whether ``rel`` (a path in the repository, as git names it) is where a build run in the
+    source tree writes: ``build/``, ``dist/``, ``vsdesk.egg-info/`` and the sdist's
+    ``vsdesk-VERSION/``, at its top."""
+    top = rel.rstrip("/").split("/")[0]
+    return top in ("build", "dist") or top.endswith(".egg-info") or top.startswith("vsdesk-")
+
+
+def _build_output_in_repository() -> dict[str, float]:
+    """What a build run in the source tree would have written there, as git sees it beside the
+    tracked files (ignored ones included: a ``vsdesk.egg-info`` there from ``pip install -e``),
+    each with the time of its latest change. Only those names: another test, or the developer,
+    writing some other ignored file into the repository meanwhile (a log, ``.pytest_cache``) is
+    no fault of the build."""
     listed = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--ignored"],
                             capture_output=True, text=True, timeout=60)
     found = {}
     for line in listed.stdout.splitlines():
         rel = line[3:]
-        if line[:2] in ("??", "!!") and "__pycache__" not in rel and rel != ".venv/":
+        if line[:2] in ("??", "!!") and _build_output(rel):
             path = REPO / rel
             found[rel] = max((p.stat().st_mtime for p in (path, *path.rglob("*")) if p.exists()), default=0.0)
     return found
@@ -192,12 +202,12 @@ def dists(tmp_path_factory, worker_id) -> dict[str, Path]:
             shutil.rmtree(out, ignore_errors=True)
             sources = shared / "sources"
             shutil.rmtree(sources, ignore_errors=True)
-            before = _untracked_in_repository()
+            before = _build_output_in_repository()
             # --no-isolation: use the dev venv's setuptools instead of downloading one per run.
             result = _run_to_end([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out),
                                   str(_copy_sources(sources))], "building the wheel and sdist")
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-            after = _untracked_in_repository()
+            after = _build_output_in_repository()
             written = sorted(rel for rel, changed in after.items() if before.get(rel) != changed)
             assert not written, f"the build wrote into the source tree: {written}"
             shutil.rmtree(sources)

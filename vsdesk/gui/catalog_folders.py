@@ -5,12 +5,35 @@ and "<mode>/folder-lookup"."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vsdesk.gui.errors import user_message
+
+if TYPE_CHECKING:
+    from vsdesk.engine.session import CatalogSnapshot, ModeSession
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.message_bar import MessageBar
+    from vsdesk.gui.model_dialog import ModelChoiceDialog
+    from vsdesk.gui.worker import TaskRunner
 
 
 class CatalogFolders:
-    """Mixed into ``TabCatalog``: uses its attributes (``session``, ``runner``, ``messages``,
-    ``catalog_bar``, ``snapshot``, ``_offered``, ``model_dialog`` ...) and its ``open`` and messages."""
+    """Mixed into ``TabCatalog``: uses the attributes declared below, its ``open`` and messages."""
+
+    # What it uses of ``TabCatalog``'s state, all set in its ``__init__`` (declared here for readers
+    # and type checkers; tests/test_gui_catalog_mixins.py checks that a built tab has each, and
+    # that every ``self.X`` used here is one of these or one of the tab's methods and signals).
+    mode: str
+    name: str
+    session: ModeSession
+    runner: TaskRunner
+    messages: MessageBar
+    catalog_bar: CatalogBar
+    snapshot: CatalogSnapshot | None
+    model_dialog: ModelChoiceDialog | None
+    _offered: tuple[str, str] | None
+    _said: str
+    _until_opened: str
 
     # -- folders -----------------------------------------------------------------------------------
     def add_folder(self, folder: str) -> None:

@@ -5,10 +5,29 @@ down an offer the user has yet to answer."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
+
+    from vsdesk.gui.message_bar import MessageBar
+
 
 class CatalogMessages:
-    """Mixed into ``TabCatalog``: uses its ``messages`` (the message bar) and the texts it keeps
-    (``_said``, ``_note``, ``_until_opened``, ``_removed_said``)."""
+    """Mixed into ``TabCatalog``: uses its ``messages`` (the message bar) and the texts it keeps,
+    declared below."""
+
+    # What it uses of ``TabCatalog``'s state, all set in its ``__init__`` (declared here for readers
+    # and type checkers; tests/test_gui_catalog_mixins.py checks that a built tab has each, and
+    # that every ``self.X`` used here is one of these or one of the tab's methods and signals).
+    title: str
+    messages: MessageBar
+    status_message: SignalInstance
+    _said: str
+    _said_beside: list[str]
+    _note: str
+    _until_opened: str
+    _removed_said: tuple[str, str] | None
 
     def say(self, kind: str, text: str, action=None, other=None) -> None:
         """A message about the catalog shown or one of its images (it cannot be opened ...):

@@ -7,18 +7,35 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import TYPE_CHECKING
 
 from vsdesk.engine.session import CatalogSnapshot
 from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_texts import model_name
 from vsdesk.gui.errors import user_message
 
+if TYPE_CHECKING:
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.gui.message_bar import MessageBar
+    from vsdesk.gui.model_dialog import ModelChoiceDialog
+    from vsdesk.gui.worker import TaskRunner
+
 log = logging.getLogger(__name__)
 
 
 class CatalogModelSwitch:
-    """Mixed into ``TabCatalog``: uses its attributes (``session``, ``runner``, ``messages``,
-    ``snapshot``, ``model_dialog`` ...) and its ``open`` and messages."""
+    """Mixed into ``TabCatalog``: uses the attributes declared below, its ``open`` and messages."""
+
+    # What it uses of ``TabCatalog``'s state, all set in its ``__init__`` (declared here for readers
+    # and type checkers; tests/test_gui_catalog_mixins.py checks that a built tab has each, and
+    # that every ``self.X`` used here is one of these or one of the tab's methods and signals).
+    mode: str
+    name: str
+    session: ModeSession
+    runner: TaskRunner
+    messages: MessageBar
+    snapshot: CatalogSnapshot | None
+    model_dialog: ModelChoiceDialog | None
 
     def ask_for_model(self) -> None:
         """Product: index the catalog shown with another of the models the user has, once the

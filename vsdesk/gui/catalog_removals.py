@@ -6,6 +6,7 @@ goes (never the images): the removals' part of ``TabCatalog``, counted in the sl
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
@@ -14,10 +15,31 @@ from vsdesk.engine.text import counted, image_count
 from vsdesk.gui.catalog_texts import forget_words, missing_folders_text
 from vsdesk.gui.errors import user_message
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.message_bar import MessageBar
+    from vsdesk.gui.worker import TaskRunner
+
 
 class CatalogRemovals:
-    """Mixed into ``TabCatalog``: uses its attributes (``session``, ``runner``, ``messages``,
-    ``catalog_bar``, ``snapshot``, ``confirm_dialog`` ...) and its ``open`` and messages."""
+    """Mixed into ``TabCatalog``: uses the attributes declared below, its ``open`` and messages."""
+
+    # What it uses of ``TabCatalog``'s state, all set in its ``__init__`` (declared here for readers
+    # and type checkers; tests/test_gui_catalog_mixins.py checks that a built tab has each, and
+    # that every ``self.X`` used here is one of these or one of the tab's methods and signals).
+    mode: str
+    title: str
+    name: str
+    session: ModeSession
+    runner: TaskRunner
+    messages: MessageBar
+    catalog_bar: CatalogBar
+    snapshot: CatalogSnapshot | None
+    confirm_dialog: QMessageBox | None
+    _said_once_open: tuple[str, list[tuple[str, str]]] | None
 
     def ask_to_forget_folder(self, folder: str) -> None:
         """Forget ``folder`` of the catalog shown, once the user has agreed, told how many images

@@ -8,10 +8,20 @@ opened again once that run is done): the part of ``TabCatalog`` in the slots "<m
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from vsdesk.engine.session import DEFAULT_SAMPLE
 from vsdesk.gui.catalog_texts import missing_folders_text
 from vsdesk.gui.errors import user_message
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer, SignalInstance
+
+    from vsdesk.engine.session import CatalogSnapshot, ModeSession
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.catalogs_watcher import CatalogsWatcher
+    from vsdesk.gui.message_bar import MessageBar
+    from vsdesk.gui.worker import TaskRunner
 
 #: While another vsdesk window or command indexes the catalog chosen, whether it is done is
 #: looked at this often (a lock taken and let go on the I/O thread; the index is not read).
@@ -23,9 +33,27 @@ SETTLE_MS = 1500
 
 
 class CatalogsElsewhere:
-    """Mixed into ``TabCatalog``: uses its attributes (``session``, ``runner``, ``messages``,
-    ``catalog_bar``, ``snapshot``, ``_watcher``, ``_busy_timer``, ``_asked`` ...), its ``open``
-    and messages."""
+    """Mixed into ``TabCatalog``: uses the attributes declared below, its ``open`` and messages."""
+
+    # What it uses of ``TabCatalog``'s state, all set in its ``__init__`` (declared here for readers
+    # and type checkers; tests/test_gui_catalog_mixins.py checks that a built tab has each, and
+    # that every ``self.X`` used here is one of these or one of the tab's methods and signals).
+    mode: str
+    title: str
+    name: str
+    session: ModeSession
+    runner: TaskRunner
+    messages: MessageBar
+    catalog_bar: CatalogBar
+    snapshot: CatalogSnapshot | None
+    status_message: SignalInstance
+    watch_elsewhere: bool
+    _watcher: CatalogsWatcher
+    _settle_timer: QTimer
+    _busy_timer: QTimer
+    _asked: tuple
+    _switching: tuple | None
+    _models_seen: dict[str, str | None]
 
     # -- the list of catalogs ----------------------------------------------------------------------
     def refresh_list(self, select: str | None = None) -> None:

@@ -1,0 +1,18 @@
+"""The folders the tests run in (conftest.py): under xdist, each worker's maps are its own, while
+the converted models are shared and made once a run; catalogs and settings are each test's own."""
+
+from __future__ import annotations
+
+from vsdesk.engine import paths
+
+
+def test_a_workers_maps_catalogs_and_settings_are_its_own_and_the_models_shared(tmp_path_factory, worker_id):
+    own = tmp_path_factory.getbasetemp().resolve()  # this worker's base folder (xdist: …/popen-gwN)
+    maps = paths.cache_dir() / "projections"  # (as projection.py names it)
+    maps.mkdir(exist_ok=True)
+    print(f"{worker_id}: maps {maps.resolve()}, catalogs {paths.catalogs_dir().resolve()}, "
+          f"models {paths.models_dir().resolve()}")
+    assert maps.resolve().is_relative_to(own)
+    assert paths.catalogs_dir().resolve().is_relative_to(own) and paths.config_dir().resolve().is_relative_to(own)
+    if worker_id != "master":  # one folder of converted models for both workers, beside theirs
+        assert paths.models_dir().resolve().is_relative_to(own.parent / "vsdesk-session")
