@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from pathlib import Path
 
 from vsdesk.cli._common import (
     FAILED,
@@ -177,7 +178,7 @@ def _import_product(args: argparse.Namespace) -> int:
     """Product models are folders (weights of every member, metadata), used by name."""
     from vsdesk.engine.product.import_export import import_folder
     from vsdesk.engine.product.model import META_FILE, ProductModelError
-    from vsdesk.engine.product.model_store import user_dir
+    from vsdesk.engine.product.model_store import refused_name, user_dir
 
     if args.name == "product":
         raise CommandError("the shipped product model is not replaced; import a model folder under a name of its "
@@ -188,6 +189,9 @@ def _import_product(args: argparse.Namespace) -> int:
         taken = (user_dir(name) / META_FILE).is_file()
     except ProductModelError as exc:  # a name that cannot be a folder's
         raise CommandError(str(exc), USAGE) from None
+    problem = refused_name(name, instead=f"{name}-imported")
+    if problem:  # `--model product-heldout` would then mean which?
+        raise CommandError(f"{args.name}: {problem}", USAGE)
     if taken:  # as a catalog name that is taken: this command cannot be done as given
         raise CommandError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first", USAGE)
     check_given_path(args.file, "folder")
@@ -356,13 +360,14 @@ def _unknown_for_remove(exc) -> str:
 def _unknown_for_import(exc, file: str) -> str:
     """The store's "unknown model" error, and what to type when FILE is a product model's folder
     (a held-out twin, say): those are imported as product/NAME, not by a bare name."""
-    from pathlib import Path
-
     from vsdesk.engine.product.model import META_FILE
+    from vsdesk.engine.product.model_store import is_shipped_name
 
     if not (Path(file).expanduser() / META_FILE).is_file():
         return str(exc)
     name = exc.name if "/" not in exc.name and not exc.name.startswith(".") else "NAME"
+    if is_shipped_name(name):  # "product-heldout": refused as product/NAME too (refused_name)
+        name = f"{name}-imported"
     return (f"{exc}; {file} is a product model's folder: import it as product/NAME, "
             f"`vsdesk models import product/{name} {shlex.quote(file)}`")
 

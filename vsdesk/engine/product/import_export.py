@@ -13,7 +13,7 @@ from pathlib import Path
 from vsdesk.engine.files import atomic_write_json
 from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError, load_head,
                                          read_meta, weights_file)
-from vsdesk.engine.product.model_store import TRAINED_PREFIX, user_dir
+from vsdesk.engine.product.model_store import TRAINED_PREFIX, refused_name, user_dir
 from vsdesk.engine.product.staging import _install_among_other_files, install, staging_dir
 
 
@@ -21,9 +21,13 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
     """Copy a product model folder (one trained elsewhere, say, and shared) into the model store
     as ``product/NAME``; the folder written. Its members must load into the model its metadata
     describes. Nothing is replaced: an existing name is refused. Its metadata names it NAME, as
-    it is used here (what `vsdesk eval product` and a search report), not as it was trained."""
+    it is used here (what `vsdesk eval product` and a search report), not as it was trained.
+    A shipped model's name is refused."""
     name = name.removeprefix(TRAINED_PREFIX)
     target = user_dir(name)  # refuses names that would leave the folder
+    problem = refused_name(name, instead=f"{name}-imported")
+    if problem:
+        raise ProductModelError(problem)
     source = Path(source).expanduser()
     if not source.is_dir():
         raise ProductModelError(f"{source}: not a folder; a product model is a folder holding {META_FILE} "
