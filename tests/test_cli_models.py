@@ -343,3 +343,30 @@ def test_a_new_product_model_may_not_take_the_shipped_twins_name(capsys, tmp_pat
     code, out, _ = run(capsys, "models", "list")
     assert any(line.startswith("product/product-heldout ") for line in out.splitlines())
 
+
+def test_an_imported_model_names_no_held_out_twin_that_could_be_another_model(capsys, tmp_path):
+    """Session 22: an imported model kept the held-out twin its product.json names (by its folder's
+    name, "product-heldout" for the shipped model), so in the store it found an unrelated model
+    of that name (here one made by an earlier vsdesk), which `eval product` then scored in its
+    place. The imported copy names no twin, and the import says so."""
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir, user_dir
+
+    # A user's own model called product-heldout, made before such names were refused: not the
+    # twin of the model imported below (here a copy of the shipped model itself, trained on all).
+    shutil.copytree(default_dir(), user_dir("product-heldout"))
+    shared = tmp_path / "shared" / "clothes"
+    shutil.copytree(default_dir(), shared)  # names its twin, "product-heldout"
+    assert read_meta(shared).heldout_twin == "product-heldout"
+    code, out, err = run(capsys, "models", "import", "product/clothes", str(shared))
+    assert code == 0, err
+    assert "product/clothes: the held-out twin it named ('product-heldout') is not imported with it" in out
+    assert "`vsdesk eval product --model clothes` scores it itself" in out
+    meta = read_meta(user_dir("clothes"))
+    assert meta.heldout_twin == "" and meta.name == "clothes"
+    assert heldout_twin_dir(user_dir("clothes"), meta) is None  # was the user's product-heldout
+    assert meta.metrics == read_meta(shared).metrics  # its scores (the twin's copied ones too) kept
+    assert read_meta(shared).heldout_twin == "product-heldout"  # the source is never changed
+    # A model that names no twin is imported without the note.
+    code, out, err = run(capsys, "models", "import", "product/twin-copy", str(default_dir().parent / "product-heldout"))
+    assert code == 0 and "held-out twin" not in out, err

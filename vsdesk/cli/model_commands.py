@@ -177,7 +177,7 @@ def _import(args: argparse.Namespace) -> int:
 def _import_product(args: argparse.Namespace) -> int:
     """Product models are folders (weights of every member, metadata), used by name."""
     from vsdesk.engine.product.import_export import import_folder
-    from vsdesk.engine.product.model import META_FILE, ProductModelError
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, read_meta
     from vsdesk.engine.product.model_store import refused_name, user_dir
 
     if args.name == "product":
@@ -196,6 +196,7 @@ def _import_product(args: argparse.Namespace) -> int:
         raise CommandError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first", USAGE)
     check_given_path(args.file, "folder")
     try:
+        twin = read_meta(Path(args.file).expanduser()).heldout_twin  # not in the copy (import_folder): said below
         folder = import_folder(args.name, args.file)
     except (ProductModelError, OSError) as exc:  # not a model's folder, a disk that fails
         raise CommandError(str(exc), FAILED) from None
@@ -204,6 +205,10 @@ def _import_product(args: argparse.Namespace) -> int:
     say(f"{args.name}: preparing it for fast use (once)…")
     unprepared = _prepare_for_fast_use(name)
     print(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
+    if twin:
+        print(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
+              "(a twin is found by its folder's name, which in the store may be another model's): `vsdesk eval "
+              f"product --model {name}` scores it itself; import the twin as a model of its own to score that one")
     if unprepared:  # the import is done (and kept); what its first use will meet is said now
         error(f"note: {args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
     return 0
