@@ -361,7 +361,7 @@ def test_an_imported_model_names_no_held_out_twin_that_could_be_another_model(ca
     code, out, err = run(capsys, "models", "import", "product/clothes", str(shared))
     assert code == 0, err
     assert "product/clothes: the held-out twin it named ('product-heldout') is not imported with it" in out
-    assert "`vsdesk eval product --model clothes` scores it itself" in out
+    assert "`vsdesk eval product --model clothes` scores this model itself, on photos it was not trained on" in out
     meta = read_meta(user_dir("clothes"))
     assert meta.heldout_twin == "" and meta.name == "clothes"
     assert heldout_twin_dir(user_dir("clothes"), meta) is None  # was the user's product-heldout

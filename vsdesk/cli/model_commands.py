@@ -208,7 +208,8 @@ def _import_product(args: argparse.Namespace) -> int:
     if twin:
         print(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
               "(a twin is found by its folder's name, which in the store may be another model's): `vsdesk eval "
-              f"product --model {name}` scores it itself; import the twin as a model of its own to score that one")
+              f"product --model {name}` scores this model itself, on photos it was not trained on; import the twin "
+              "as a model of its own to score that one")
     if unprepared:  # the import is done (and kept); what its first use will meet is said now
         error(f"note: {args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
     return 0
