@@ -126,8 +126,8 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     # A bare name is the store's: said, with what to type for a product model's folder (review 21).
     code, out, err = run(capsys, "models", "import", "product-heldout", str(twin))
     assert code == 2 and out == "" and len(error_lines(err)) == 1 and "unknown model 'product-heldout'" in err
-    assert f"is a product model's folder: import it as product/NAME, `vsdesk models import product/product-heldout " \
-           f"{twin}`" in err
+    assert f"is a product model's folder: import it as product/NAME, `vsdesk models import " \
+           f"product/product-heldout-imported {twin}`" in err  # (product-heldout is the shipped twin's)
     code, out, err = run(capsys, "models", "import", "product/mine", str(twin))
     assert code == 0, err
     # Converted once at import, so the window's first use of it does not stall on the converter.
@@ -302,3 +302,71 @@ def test_a_product_model_is_exported_into_an_empty_disk_or_private_folder_not_ov
         assert (after.st_ino, after.st_dev, after.st_mode) == (before.st_ino, before.st_dev, before.st_mode)
         assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in user_dir("mine").iterdir())
         assert read_meta(folder).name == "product-heldout"
+
+
+def test_a_new_product_model_may_not_take_the_shipped_twins_name(capsys, tmp_path):
+    """Session 22: a model trained or imported as product-heldout became what `--model
+    product-heldout` means, so `eval product --model product-heldout` silently scored it, not the
+    shipped held-out twin. A new model of that name (in any case) is refused at once (exit 2,
+    with a name to use instead); one of that name made earlier is still the one it means."""
+    from vsdesk.engine.product.model import default_dir
+    from vsdesk.engine.product.model_store import model_dir, name_for_data, store_dir, user_dir
+
+    shipped_twin = default_dir().parent / "product-heldout"
+    model = tmp_path / "shared" / "product-heldout"  # a real model folder, as one shared
+    shutil.copytree(shipped_twin, model)
+    for name in ("product/product-heldout", "product/Product-Heldout", "product/default"):
+        code, out, err = run(capsys, "models", "import", name, str(model))
+        assert code == 2 and out == "" and len(error_lines(err)) == 1, err
+        bare = name.removeprefix("product/")
+        assert f"give it a name of its own, such as '{bare}-imported'" in err or \
+               f"give yours a name of its own, such as '{bare}-imported'" in err
+    assert not store_dir().exists() or not any(store_dir().iterdir())  # nothing copied
+    # The bare name's hint no longer offers the name refused.
+    code, _, err = run(capsys, "models", "import", "product-heldout", str(model))
+    assert code == 2 and f"`vsdesk models import product/product-heldout-imported {model}`" in err
+    for out_name in ("product-heldout", "product/PRODUCT-HELDOUT"):
+        code, out, err = run(capsys, "train", "product", "--data", str(tmp_path / "nowhere"), "--out", out_name)
+        assert code == 2 and out == "" and "names the shipped product model's held-out twin" in err, err
+        suggested = f"{out_name.removeprefix('product/')}-trained"
+        assert f"such as '{suggested}'" in err and "no such folder" not in err  # before any work
+    code, out, err = run(capsys, "train", "product", "--data", str(tmp_path), "--out", "product-heldout", "--json")
+    refused = json.loads(out)
+    assert code == 2 and refused["error_kind"] == "command-failed" and "held-out twin" in refused["error"]
+    assert not user_dir("product-heldout").exists()
+    assert model_dir("product-heldout") == shipped_twin  # still the shipped twin
+    # Named after its data folder, a model trained without --out gets a name of its own too.
+    assert name_for_data(tmp_path / "product-heldout" / "images.csv") == "product-heldout-trained"
+    # One made by an earlier vsdesk keeps its name, and `--model product-heldout` means it.
+    shutil.copytree(model, user_dir("product-heldout"))
+    assert model_dir("product-heldout") == user_dir("product-heldout")
+    code, out, _ = run(capsys, "models", "list")
+    assert any(line.startswith("product/product-heldout ") for line in out.splitlines())
+
+
+def test_an_imported_model_names_no_held_out_twin_that_could_be_another_model(capsys, tmp_path):
+    """Session 22: an imported model kept the held-out twin its product.json names (by its folder's
+    name, "product-heldout" for the shipped model), so in the store it found an unrelated model
+    of that name (here one made by an earlier vsdesk), which `eval product` then scored in its
+    place. The imported copy names no twin, and the import says so."""
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir, user_dir
+
+    # A user's own model called product-heldout, made before such names were refused: not the
+    # twin of the model imported below (here a copy of the shipped model itself, trained on all).
+    shutil.copytree(default_dir(), user_dir("product-heldout"))
+    shared = tmp_path / "shared" / "clothes"
+    shutil.copytree(default_dir(), shared)  # names its twin, "product-heldout"
+    assert read_meta(shared).heldout_twin == "product-heldout"
+    code, out, err = run(capsys, "models", "import", "product/clothes", str(shared))
+    assert code == 0, err
+    assert "product/clothes: the held-out twin it named ('product-heldout') is not imported with it" in out
+    assert "`vsdesk eval product --model clothes` scores this model itself, on photos it was not trained on" in out
+    meta = read_meta(user_dir("clothes"))
+    assert meta.heldout_twin == "" and meta.name == "clothes"
+    assert heldout_twin_dir(user_dir("clothes"), meta) is None  # was the user's product-heldout
+    assert meta.metrics == read_meta(shared).metrics  # its scores (the twin's copied ones too) kept
+    assert read_meta(shared).heldout_twin == "product-heldout"  # the source is never changed
+    # A model that names no twin is imported without the note.
+    code, out, err = run(capsys, "models", "import", "product/twin-copy", str(default_dir().parent / "product-heldout"))
+    assert code == 0 and "held-out twin" not in out, err

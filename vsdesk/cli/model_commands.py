@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from pathlib import Path
 
 from vsdesk.cli._common import (
     FAILED,
@@ -176,8 +177,8 @@ def _import(args: argparse.Namespace) -> int:
 def _import_product(args: argparse.Namespace) -> int:
     """Product models are folders (weights of every member, metadata), used by name."""
     from vsdesk.engine.product.import_export import import_folder
-    from vsdesk.engine.product.model import META_FILE, ProductModelError
-    from vsdesk.engine.product.model_store import user_dir
+    from vsdesk.engine.product.model import META_FILE, ProductModelError, read_meta
+    from vsdesk.engine.product.model_store import refused_name, user_dir
 
     if args.name == "product":
         raise CommandError("the shipped product model is not replaced; import a model folder under a name of its "
@@ -188,10 +189,14 @@ def _import_product(args: argparse.Namespace) -> int:
         taken = (user_dir(name) / META_FILE).is_file()
     except ProductModelError as exc:  # a name that cannot be a folder's
         raise CommandError(str(exc), USAGE) from None
+    problem = refused_name(name, instead=f"{name}-imported")
+    if problem:  # `--model product-heldout` would then mean which?
+        raise CommandError(f"{args.name}: {problem}", USAGE)
     if taken:  # as a catalog name that is taken: this command cannot be done as given
         raise CommandError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first", USAGE)
     check_given_path(args.file, "folder")
     try:
+        twin = read_meta(Path(args.file).expanduser()).heldout_twin  # not in the copy (import_folder): said below
         folder = import_folder(args.name, args.file)
     except (ProductModelError, OSError) as exc:  # not a model's folder, a disk that fails
         raise CommandError(str(exc), FAILED) from None
@@ -200,6 +205,11 @@ def _import_product(args: argparse.Namespace) -> int:
     say(f"{args.name}: preparing it for fast use (once)…")
     unprepared = _prepare_for_fast_use(name)
     print(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
+    if twin:
+        print(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
+              "(a twin is found by its folder's name, which in the store may be another model's): `vsdesk eval "
+              f"product --model {name}` scores this model itself, on photos it was not trained on; import the twin "
+              "as a model of its own to score that one")
     if unprepared:  # the import is done (and kept); what its first use will meet is said now
         error(f"note: {args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
     return 0
@@ -356,13 +366,14 @@ def _unknown_for_remove(exc) -> str:
 def _unknown_for_import(exc, file: str) -> str:
     """The store's "unknown model" error, and what to type when FILE is a product model's folder
     (a held-out twin, say): those are imported as product/NAME, not by a bare name."""
-    from pathlib import Path
-
     from vsdesk.engine.product.model import META_FILE
+    from vsdesk.engine.product.model_store import is_shipped_name
 
     if not (Path(file).expanduser() / META_FILE).is_file():
         return str(exc)
     name = exc.name if "/" not in exc.name and not exc.name.startswith(".") else "NAME"
+    if is_shipped_name(name):  # "product-heldout": refused as product/NAME too (refused_name)
+        name = f"{name}-imported"
     return (f"{exc}; {file} is a product model's folder: import it as product/NAME, "
             f"`vsdesk models import product/{name} {shlex.quote(file)}`")
 

@@ -30,7 +30,7 @@ def register_train(subparsers) -> None:
     )
     parser.add_argument("--data", required=True, help="images.csv, a folder holding one, or a folder of class folders")
     parser.add_argument("--out", default=None, help="name of the trained model in the model store (default: the "
-                        "data folder's name; 'product' and 'default' are the shipped model's)")
+                        "data folder's name; 'product', 'default' and 'product-heldout' are the shipped models')")
     parser.add_argument("--export", type=Path, default=None, help="also write the model files to this folder, "
                         "to keep, copy or import elsewhere (`vsdesk models import product/NAME DIR`); in a checkout "
                         "of vsdesk's sources, resources/models/product rebuilds the shipped default")
@@ -97,12 +97,14 @@ def _train(args: argparse.Namespace) -> int:
     if args.out is not None and not args.out.strip():
         raise CommandError("--out needs a name (or leave it out: the model is then named after the data folder)", USAGE)
     from vsdesk.engine.product.data import load_dataset
-    from vsdesk.engine.product.model_store import SHIPPED_NAMES, TRAINED_PREFIX, name_for_data
+    from vsdesk.engine.product.model_store import TRAINED_PREFIX, name_for_data, refused_name
 
     out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
-    if out_name in SHIPPED_NAMES:  # `--model product` would then mean which?
-        raise CommandError(f"--out {args.out}: {', '.join(repr(n) for n in SHIPPED_NAMES)} name the shipped product "
-                           "model; give the trained model a name of its own", USAGE)
+    # `--model product-heldout` would then mean which? (The twin of --retrain-on-all, NAME-heldout,
+    # is the shipped twin's name only for NAME "product", refused with it.)
+    problem = refused_name(out_name, instead=f"{out_name}-trained") if out_name else None
+    if problem:
+        raise CommandError(f"--out {args.out}: {problem}", USAGE)
     if args.export is not None and args.export.is_file():
         raise CommandError(f"--export {args.export}: this is a file, not a folder to write the model into", USAGE)
     check_given_path(args.data, "folder or file", "--data")  # the data, before the name it is saved under

@@ -13,7 +13,7 @@ from pathlib import Path
 from vsdesk.engine.files import atomic_write_json
 from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError, load_head,
                                          read_meta, weights_file)
-from vsdesk.engine.product.model_store import TRAINED_PREFIX, user_dir
+from vsdesk.engine.product.model_store import TRAINED_PREFIX, refused_name, user_dir
 from vsdesk.engine.product.staging import _install_among_other_files, install, staging_dir
 
 
@@ -21,9 +21,13 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
     """Copy a product model folder (one trained elsewhere, say, and shared) into the model store
     as ``product/NAME``; the folder written. Its members must load into the model its metadata
     describes. Nothing is replaced: an existing name is refused. Its metadata names it NAME, as
-    it is used here (what `vsdesk eval product` and a search report), not as it was trained."""
+    it is used here (what `vsdesk eval product` and a search report), not as it was trained,
+    and names no held-out twin (``_without_twin``). A shipped model's name is refused."""
     name = name.removeprefix(TRAINED_PREFIX)
     target = user_dir(name)  # refuses names that would leave the folder
+    problem = refused_name(name, instead=f"{name}-imported")
+    if problem:
+        raise ProductModelError(problem)
     source = Path(source).expanduser()
     if not source.is_dir():
         raise ProductModelError(f"{source}: not a folder; a product model is a folder holding {META_FILE} "
@@ -55,10 +59,19 @@ def export_folder(name: str, target: str | os.PathLike) -> Path:
     return target
 
 
+def _without_twin(meta: dict) -> dict:
+    """An imported model's metadata without the held-out twin it names (``heldout_twin``, the
+    scores copied from it kept): a twin is found by its folder's name beside the model, and in
+    the store that name may be an unrelated model's, or no model's. Dropped rather than the twin
+    imported with it, which would need a second name that may be taken and a second copy: the
+    model can then never stand in for the wrong one (`vsdesk eval product` scores it itself)."""
+    return {key: value for key, value in meta.items() if key != "heldout_twin"}
+
+
 def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = False, name: str | None = None) -> None:
     """The model files of ``source`` (no other file) copied into ``target``, whole or not at all
     (``into``: the existing folder ``target``, staged inside it, its metadata moved in last);
-    its metadata naming it ``name`` when given."""
+    its metadata naming it ``name`` and no held-out twin when given (an import)."""
     import shutil
 
     files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
@@ -69,9 +82,11 @@ def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = Fals
         for file in files:
             shutil.copyfile(source / file, staging / file)
             os.chmod(staging / file, 0o644)
-        if name is not None and name != meta.name:  # (the fast path's files are keyed by the weights alone)
-            written = json.loads((staging / META_FILE).read_text(encoding="utf-8"))  # every key kept
-            atomic_write_json(staging / META_FILE, written | {"name": name}, indent=2, ensure_ascii=False)
+        # (the fast path's files are keyed by the weights alone)
+        if name is not None and (name != meta.name or meta.heldout_twin):
+            written = json.loads((staging / META_FILE).read_text(encoding="utf-8"))  # every other key kept
+            atomic_write_json(staging / META_FILE, _without_twin(written) | {"name": name}, indent=2,
+                              ensure_ascii=False)
             os.chmod(staging / META_FILE, 0o644)
         if into:
             _install_among_other_files(staging, target)

@@ -166,17 +166,43 @@ def shipped_twin_name() -> str | None:
     return twin.name if twin is not None else None
 
 
+#: The shipped model's held-out twin's name, shipped beside it (``shipped_twin_name``).
+SHIPPED_TWIN = "product-heldout"
+
+
+def is_shipped_name(name: str) -> bool:
+    """Whether ``name`` is one ``--model`` gives a shipped model: "default", "product", or its
+    held-out twin's. In any case: on macOS and Windows "Product-Heldout" is the same folder."""
+    shipped = {*SHIPPED_NAMES, SHIPPED_TWIN, shipped_twin_name() or SHIPPED_TWIN}
+    return name.lower() in {n.lower() for n in shipped}
+
+
+def refused_name(name: str, instead: str) -> str | None:
+    """Why a new model of the store (trained, imported) cannot be called ``name``, with the name
+    ``instead`` to give it; None when it can. A shipped model's name would then be the user's:
+    `--model product-heldout` would silently score another model than the shipped twin (a
+    model of that name made earlier is still used by it, ``model_dir``)."""
+    if name.lower() in SHIPPED_NAMES:
+        return (f"{', '.join(repr(n) for n in SHIPPED_NAMES)} name the shipped product model; give yours a name "
+                f"of its own, such as {instead!r}")
+    if is_shipped_name(name):
+        return (f"{name!r} names the shipped product model's held-out twin (`--model {SHIPPED_TWIN}` uses it); "
+                f"a model of yours of that name would take its place, so give it a name of its own, such as "
+                f"{instead!r}")
+    return None
+
+
 def name_for_data(data: str | os.PathLike) -> str:
     """A model name for training data given without ``--out``: its folder's name (a CSV's
     folder), made a valid name (``user_dir``) with room for the "-heldout" of a twin, and never
-    one of the shipped model's names ("product" would then mean the user's model)."""
+    one of the shipped models' names ("product" would then mean the user's model)."""
     path = Path(os.path.abspath(os.fspath(data)))
     if path.suffix.lower() == ".csv" or path.is_file():
         path = path.parent
     name = re.sub(r"[^\w.-]+", "-", path.name).strip("-.")[:MAX_NAME - len("-heldout")].strip("-.")
     if not name:
         return "trained"
-    return f"{name}-trained" if name.lower() in SHIPPED_NAMES else name
+    return f"{name}-trained" if is_shipped_name(name) else name
 
 
 def trained_names() -> list[str]:
