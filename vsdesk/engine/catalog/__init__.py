@@ -119,8 +119,8 @@ from vsdesk.engine.catalog._index_report import (
     IndexReport,
     no_images_words,
 )
+from vsdesk.engine.catalog._labels import LABEL_FILES
 from vsdesk.engine.catalog._scan import (
-    LABEL_FILES,
     away_folders,
     away_words,
     how_to_drop,
