@@ -120,18 +120,16 @@ from vsdesk.engine.catalog._index_report import (
     no_images_words,
 )
 from vsdesk.engine.catalog._labels import LABEL_FILES
+from vsdesk.engine.catalog._folders_away import away_folders, is_away, why_not_a_folder
 from vsdesk.engine.catalog._scan import (
-    away_folders,
     away_words,
     how_to_drop,
     how_to_forget,
     image_links_away_note,
     image_links_away_words,
-    is_away,
     is_within,
     listed_entries,
     scan_folders,
-    why_not_a_folder,
 )
 from vsdesk.engine.catalog._catalogs import (
     CatalogSettings,

@@ -11,11 +11,9 @@ from typing import Iterable
 
 from vsdesk.engine.catalog._index_contents import SEARCHED, SEARCHED_FILES
 from vsdesk.engine.catalog._folder_changes import changed_in_place, changed_roots
+from vsdesk.engine.catalog._folders_away import attached_away_kind, away_folders, is_away
 from vsdesk.engine.catalog._scan import (
     MOUNT,
-    attached_away_kind,
-    away_folders,
-    is_away,
     is_image_link_away,
     is_within,
     listed_entries,

@@ -15,7 +15,8 @@ import os
 import time
 from typing import Callable, Iterable
 
-from vsdesk.engine.catalog._scan import AWAY, _mtime_and_device, is_empty_folder
+from vsdesk.engine.catalog._folders_away import is_empty_folder
+from vsdesk.engine.catalog._scan import AWAY, _mtime_and_device
 
 
 def _mtime(path: str) -> int:

@@ -44,6 +44,7 @@ from vsdesk.engine.catalog._file_reading import (
     read_and_prepare,
     settle_file,
 )
+from vsdesk.engine.catalog._folders_away import is_empty_folder
 from vsdesk.engine.catalog._index_contents import SkippedFile
 from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport
 from vsdesk.engine.catalog._scan import (
@@ -57,7 +58,6 @@ from vsdesk.engine.catalog._scan import (
     MOUNT_AWAY,
     FileStat,
     has_image_name,
-    is_empty_folder,
     is_within,
     scan_folders,
 )
