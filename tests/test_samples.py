@@ -18,7 +18,7 @@ import pytest
 from conftest import FASHION_MNIST_DIR, STYLE_DIR
 from vsdesk.engine import samples
 from vsdesk.engine.imageio import load_image
-from vsdesk.engine.samples import FASHION_MNIST_CLASSES, SampleDataError, load_fashion_mnist
+from vsdesk.engine.samples import FASHION_MNIST_CLASSES, SampleDataError, _fashion_mnist, load_fashion_mnist
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def no_local_fashion(tmp_path, monkeypatch):
     empty = tmp_path / "no-fashion"
     empty.mkdir()
     monkeypatch.setenv(samples.ENV_FASHION_MNIST, str(empty))
-    monkeypatch.setattr(samples, "DEBIAN_FASHION_MNIST", empty)
+    monkeypatch.setattr(_fashion_mnist, "DEBIAN_FASHION_MNIST", empty)
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
 
 
