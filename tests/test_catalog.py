@@ -762,9 +762,9 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
     # A stat per indexed file, within its own time budget: a catalog too big for it is not
     # said to be unknown for that (its added, removed or renamed files are still told).
     os.utime(other / "x.jpg", ns=(10**17, 10**17))
-    from vsdesk.engine.catalog import _scan
+    from vsdesk.engine.catalog import _folder_changes
 
-    monkeypatch.setattr(_scan, "FILE_CHECK_BUDGET", 0.0)
+    monkeypatch.setattr(_folder_changes, "FILE_CHECK_BUDGET", 0.0)
     assert catalog.changed_folders() == []
     (other / "y.jpg").write_bytes((other / "x.jpg").read_bytes())
     _folder_time_moved(other)
@@ -772,13 +772,13 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
 
 
 def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
-    from vsdesk.engine.catalog import _catalog_folders, _scan, listed_entries
+    from vsdesk.engine.catalog import _catalog_folders, _folder_changes, listed_entries
 
     catalog = Catalog.create("mine", "style", [photos])
     index_catalog(catalog, HistogramEmbedder())
     shutil.copy(clothing_images(1, start=40)[0], photos / "new.jpg")
     assert catalog.changed_folders() == [str(photos)]
-    monkeypatch.setattr(_scan, "CHANGE_CHECK_BUDGET", 0.0)  # a slow network disk: out of time at once
+    monkeypatch.setattr(_folder_changes, "CHANGE_CHECK_BUDGET", 0.0)  # a slow network disk: out of time at once
     assert catalog.changed_folders() is None
     monkeypatch.undo()
     monkeypatch.setattr(_catalog_folders, "MAX_CHECKED_FOLDERS", 2)  # a tree of more folders than are checked

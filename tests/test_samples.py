@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from conftest import FASHION_MNIST_DIR, STYLE_DIR
-from vsdesk.engine import samples
+from vsdesk.engine import paths, samples
 from vsdesk.engine.imageio import load_image
-from vsdesk.engine.samples import FASHION_MNIST_CLASSES, SampleDataError, load_fashion_mnist
+from vsdesk.engine.samples import FASHION_MNIST_CLASSES, SampleDataError, _fashion_mnist, load_fashion_mnist
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def no_local_fashion(tmp_path, monkeypatch):
     empty = tmp_path / "no-fashion"
     empty.mkdir()
     monkeypatch.setenv(samples.ENV_FASHION_MNIST, str(empty))
-    monkeypatch.setattr(samples, "DEBIAN_FASHION_MNIST", empty)
+    monkeypatch.setattr(_fashion_mnist, "DEBIAN_FASHION_MNIST", empty)
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
 
 
@@ -101,7 +101,7 @@ def test_download_with_wrong_checksum_is_rejected(no_local_fashion, http_root):
     with pytest.raises(SampleDataError, match="checksum") as failure:
         load_fashion_mnist("train", urls=[url])
     assert "VSDESK_FASHION_MNIST_DIR" in str(failure.value)
-    assert not list((samples.paths.cache_dir() / "fashion-mnist").glob("train-labels*"))
+    assert not list((paths.cache_dir() / "fashion-mnist").glob("train-labels*"))
 
 
 def test_fashion_mnist_sample_folder_is_materialised_once():
@@ -231,7 +231,7 @@ def test_an_incomplete_sample_folder_is_replaced_by_a_complete_one(tmp_path, mon
     incomplete too, once deleted what was there when it finished: the first's complete folder."""
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VSDESK_STYLE_MIRROR", str(STYLE_DIR))
-    old = samples.paths.cache_dir() / "samples" / "style-artworks"
+    old = paths.cache_dir() / "samples" / "style-artworks"
     old.mkdir(parents=True)
     (old / "s_cubism-01.jpg").write_bytes(b"an older layout's half-copied file")
     folder, first = _prepared_twice_at_once()

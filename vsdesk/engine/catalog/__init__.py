@@ -119,19 +119,19 @@ from vsdesk.engine.catalog._index_report import (
     IndexReport,
     no_images_words,
 )
-from vsdesk.engine.catalog._scan import (
-    LABEL_FILES,
-    away_folders,
+from vsdesk.engine.catalog._labels import LABEL_FILES
+from vsdesk.engine.catalog._folders_away import away_folders, is_away, why_not_a_folder
+from vsdesk.engine.catalog._away_words import (
     away_words,
     how_to_drop,
     how_to_forget,
     image_links_away_note,
     image_links_away_words,
-    is_away,
+)
+from vsdesk.engine.catalog._scan import (
     is_within,
     listed_entries,
     scan_folders,
-    why_not_a_folder,
 )
 from vsdesk.engine.catalog._catalogs import (
     CatalogSettings,

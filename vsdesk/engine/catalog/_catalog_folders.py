@@ -10,13 +10,10 @@ import sqlite3
 from typing import Iterable
 
 from vsdesk.engine.catalog._index_contents import SEARCHED, SEARCHED_FILES
+from vsdesk.engine.catalog._folder_changes import changed_in_place, changed_roots
+from vsdesk.engine.catalog._folders_away import attached_away_kind, away_folders, is_away
 from vsdesk.engine.catalog._scan import (
     MOUNT,
-    attached_away_kind,
-    away_folders,
-    changed_in_place,
-    changed_roots,
-    is_away,
     is_image_link_away,
     is_within,
     listed_entries,
@@ -25,7 +22,7 @@ from vsdesk.engine.catalog._scan import (
 
 #: ``Catalog.changed_folders`` checks catalogs of this many folders at most (a stat each, ~5 us
 #: when cached: /usr's 15,000 took 75 ms), so a search is never slowed by a bigger tree; the
-#: time budget (``_scan.CHANGE_CHECK_BUDGET``) covers a slow disk.
+#: time budget (``_folder_changes.CHANGE_CHECK_BUDGET``) covers a slow disk.
 MAX_CHECKED_FOLDERS = 10_000
 #: The rows of one catalog folder, as ``remove_folder`` picks them: its root, or a path inside it
 #: (parameters: the folder, then ``_range_inside(folder)``).
@@ -153,9 +150,9 @@ class CatalogFolders:
         since its last complete index run (folders away are left to ``is_away``). Cheap: a
         ``stat`` per subfolder, a listing of those whose time moved (a name an index run leaves
         out, such as ``.DS_Store``, is no change), then a ``stat`` per indexed file for as long
-        as its budget allows (``_scan.changed_roots``, ``_scan.changed_in_place``). None when it
-        cannot be told: an index from before the times were kept, a tree of folders too big or
-        too slow to check."""
+        as its budget allows (``_folder_changes.changed_roots``,
+        ``_folder_changes.changed_in_place``). None when it cannot be told: an index from before
+        the times were kept, a tree of folders too big or too slow to check."""
         with self._lock:
             try:
                 noted = self.conn.execute("SELECT root, folder, mtime_ns FROM folder_times LIMIT ?",

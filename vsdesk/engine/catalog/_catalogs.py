@@ -19,7 +19,7 @@ from vsdesk.engine.catalog._errors import (
 from vsdesk.engine.catalog._leftovers import aside_name, check_only_ours, clear_removal_leftovers, delete_aside
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, lock_catalog
 from vsdesk.engine.catalog._ondisk import CONFIG_FILE, NAME_RE, catalog_location, missing_settings, read_config
-from vsdesk.engine.catalog._scan import away_folders
+from vsdesk.engine.catalog._folders_away import away_folders
 from vsdesk.engine.catalog._store import Catalog, CatalogInfo, away_fields
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 from vsdesk.engine.catalog._index_contents import SkippedFile
-from vsdesk.engine.catalog._scan import away_count, away_short, image_links_away_words
+from vsdesk.engine.catalog._away_words import away_count, away_short, image_links_away_words
 from vsdesk.engine.imageio import IMAGE_FORMATS
 from vsdesk.engine.text import counted
 

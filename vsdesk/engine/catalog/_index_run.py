@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vsdesk.engine.catalog._away_words import EMPTY_FOLDER, MOUNT_AWAY
 from vsdesk.engine.catalog._errors import CatalogModeMismatch
 from vsdesk.engine.catalog._file_reading import (
     FileRow,
@@ -44,20 +45,18 @@ from vsdesk.engine.catalog._file_reading import (
     read_and_prepare,
     settle_file,
 )
+from vsdesk.engine.catalog._folders_away import is_empty_folder
 from vsdesk.engine.catalog._index_contents import SkippedFile
 from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     BROKEN_LINK,
-    EMPTY_FOLDER,
     KEPT,
     LINK_KEPT,
     LINK_TO_NOTHING,
     MOUNT,
-    MOUNT_AWAY,
     FileStat,
     has_image_name,
-    is_empty_folder,
     is_within,
     scan_folders,
 )

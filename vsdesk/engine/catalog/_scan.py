@@ -3,39 +3,26 @@
 Scanning only stats files (``os.scandir`` gives size and mtime without opening them), so a
 re-run on an unchanged folder of thousands of images costs milliseconds.
 
-The scan also notes the modification time of every folder it walks: a folder's time changes
-when an entry in it is added, removed or renamed, so comparing those times later
-(``changed_roots``) tells, with one ``stat`` per folder, which folders may hold other files
-than when they were indexed; only those are listed, to leave out a change to names an index
-run leaves out (``.DS_Store``, ``Thumbs.db``, an editor's temp file). A file written over in
-place leaves its folder's time as it was: a ``stat`` per indexed file tells
-(``changed_in_place``).
+The scan also notes the modification time of every folder it walks, for a later look at which
+folders changed (``_folder_changes``).
 
 And it notes the subfolders whose files live elsewhere: linked folders, and mount points (a
 disk mounted below a catalog folder, found by the folder's device differing from its parent's,
 from the same ``stat``). When such a disk is unplugged, a link leads nowhere and a mount point
 is left behind empty: a later look tells those from folders the user emptied or deleted, and
-keeps their images (``attached_away_kind``).
+keeps their images (``_folders_away``).
 """
 
 from __future__ import annotations
 
-import collections
-import csv
 import os
-import stat
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, UNSUPPORTED_SUFFIXES
-from vsdesk.engine.text import counted, shown_path
-
-#: Files at a folder's top that give labels (``filename,label``; the Clothing Dataset's
-#: ``images.csv`` has ``image,...,label`` with the image id without ``.jpg``).
-LABEL_FILES = ("labels.csv", "images.csv")
-_NAME_COLUMNS = ("filename", "file", "image", "path", "name")
+from vsdesk.engine.text import shown_path
+from vsdesk.engine.catalog._labels import LABEL_FILES, Labeller
 
 
 @dataclass(frozen=True)
@@ -82,8 +69,8 @@ class Dangling(NamedTuple):
 #: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
 #: now, or the empty mount point of a disk that is not mounted): not files that were skipped.
 AWAY_KINDS = ("missing-folder", "not-a-folder", "empty-folder")
-#: How the message of a folder away ends (each of this module's ``*_AWAY`` and ``EMPTY_FOLDER``,
-#: and the scan's own of a catalog folder away): the index run says it otherwise once none of
+#: How the message of a folder away ends (each ``*_AWAY`` of this module and ``_away_words``,
+#: ``EMPTY_FOLDER``, and the scan's own of a catalog folder away): the index run says it otherwise once none of
 #: the folder's entries is left.
 KEPT = "its index entries are kept"
 #: The same of an image link away (``IMAGE_LINK_AWAY``): one entry, not a folder's.
@@ -268,10 +255,6 @@ def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
         result.dangling.append(Dangling(link, "missing-folder", LINK_AWAY.format(target=target)))
 
 
-def _mtime(path: str) -> int:
-    return _mtime_and_device(path)[0]
-
-
 def _mtime_and_device(path: str) -> tuple[int, int | None]:
     """The folder's modification time (``AWAY`` when it cannot be had) and its device (None)."""
     try:
@@ -288,212 +271,6 @@ def _is_mount_point(folder: str) -> bool:
     try:
         return os.path.ismount(os.path.realpath(folder))
     except (OSError, ValueError):
-        return False
-
-
-#: Seconds ``changed_roots`` may take before it gives up (a huge tree, a slow network disk).
-CHANGE_CHECK_BUDGET = 0.1
-#: Seconds ``changed_in_place`` may take: a ``stat`` per indexed file and its row read (4,878
-#: photos: 40-60 ms on a busy machine, 8 ms of it the stats), so some 10,000 files are checked
-#: or more; an image written over beyond those is seen by the next index run.
-FILE_CHECK_BUDGET = 0.1
-
-
-def changed_roots(noted: list[tuple[str, str, int]], roots: list[str], budget: float | None = None,
-                  same_entries: Callable[[str, str, float], bool] | None = None,
-                  mounts: Iterable[str] = ()) -> list[str] | None:
-    """The ``roots`` in which a folder had an entry added, removed or renamed since ``noted``
-    (``ScanResult.folder_times`` of the last complete scan) was taken: one ``stat`` per folder
-    noted (a new subfolder changes its parent's time). A root noted nowhere was added since.
-    A folder whose time moved is a change unless ``same_entries(root, folder, deadline)`` finds
-    that it holds the entries it was indexed with (only a name an index run leaves out came or
-    went), by the check's ``deadline``.
-    None when it cannot be told: nothing noted (an index from before), or the check took
-    longer than ``budget`` seconds (default ``CHANGE_CHECK_BUDGET``). A file changed in place
-    is not seen (its folder's time stays): ``changed_in_place`` is. A linked folder whose
-    target went away, or one of the ``mounts`` (mount points noted by the scan) left empty (a
-    disk unplugged) is no change: their entries are kept."""
-    if not noted:
-        return None
-    mounts = set(mounts)
-    deadline = time.monotonic() + (CHANGE_CHECK_BUDGET if budget is None else budget)
-    by_root: dict[str, list[tuple[str, int]]] = {}
-    for root, folder, mtime in noted:
-        by_root.setdefault(root, []).append((folder, mtime))
-    changed = []
-    for root in roots:
-        for folder, mtime in by_root.get(root, [(root, None)]):
-            if time.monotonic() >= deadline:
-                return None  # too big or too slow to tell cheaply: better nothing than a guess
-            now = _mtime(folder)
-            # A folder removed or renamed changes its parent's time, which tells. One gone
-            # while its parent's time stayed is a linked folder whose target is away (a disk
-            # unplugged): its entries are kept, so it is no change, as an away root is none.
-            # A mount point's time is its disk's: unmounted, it is the empty folder's below.
-            if (now != mtime and now != AWAY and not (folder in mounts and is_empty_folder(folder))
-                    and not (mtime is not None and same_entries is not None
-                             and same_entries(root, folder, deadline))):
-                changed.append(root)
-                break
-    return changed
-
-
-#: A mount point below a catalog folder, now empty: a disk that is not mounted (the folder
-#: would be forgotten with its images, and all embedded again once the disk is back).
-MOUNT_AWAY = "a disk was mounted on this folder, which is empty now (the disk is not mounted?); " + KEPT
-
-
-def attached_away_kind(folder: str, kind: str) -> str | None:
-    """How a subfolder noted as ``kind`` (``LINK`` or ``MOUNT``, see ``ScanResult.attached``)
-    is away now, one of ``AWAY_KINDS``: a link that leads nowhere is missing, a mount point
-    left empty is empty. None when it is there, or was deleted (its images are then forgotten
-    by the next index run, as those of any folder deleted)."""
-    if kind == LINK:
-        return "missing-folder" if os.path.islink(folder) and not os.path.exists(folder) else None
-    return "empty-folder" if is_empty_folder(folder) else None
-
-
-def changed_in_place(indexed: Iterable[tuple[str, str, int, int]], budget: float | None = None) -> set[str]:
-    """The roots of the ``indexed`` files ((root, path, size, mtime_ns) as the index holds them)
-    whose size or time is not what it was: written over, touched. A ``stat`` each, for
-    ``budget`` seconds at most (default ``FILE_CHECK_BUDGET``): the files not reached by then
-    are not checked. A file that cannot be stat'ed is left to ``changed_roots`` (removed, its
-    folder's time tells) or is away with its folder (a disk unplugged: no change)."""
-    deadline = time.monotonic() + (FILE_CHECK_BUDGET if budget is None else budget)
-    changed: set[str] = set()
-    for n, (root, path, size, mtime) in enumerate(indexed):
-        if n % 64 == 0 and time.monotonic() >= deadline:
-            break
-        if root in changed:
-            continue
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
-            changed.add(root)
-    return changed
-
-
-#: A catalog folder that is there but empty, while the catalog holds images from it: a disk
-#: that is not mounted leaves its mount point behind, empty, and it must not lose its index.
-EMPTY_FOLDER = "the folder is empty (a disk that is not mounted?); " + KEPT
-
-
-def why_not_a_folder(path: str) -> str | None:
-    """Why ``path`` cannot be a catalog folder, in words; None when it can."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return "no such folder"
-    except PermissionError:
-        return "permission denied: a folder on its path cannot be opened"
-    except OSError as exc:
-        return f"it cannot be read ({exc.strerror or exc})"
-    return None if stat.S_ISDIR(mode) else "this is a file, not a folder"
-
-
-def is_away(folder: str) -> bool:
-    """A catalog folder that is missing, a file, or there but empty (the mount point of a disk
-    that is not mounted): its images are kept and searched, and the user is told."""
-    return away_kind(folder) is not None
-
-
-def away_kind(folder: str) -> str | None:
-    """How a catalog folder is away, one of ``AWAY_KINDS`` (as the index run would say it);
-    None when it is a folder with something in it."""
-    if os.path.isdir(folder):
-        return "empty-folder" if is_empty_folder(folder) else None
-    return "not-a-folder" if os.path.exists(folder) else "missing-folder"
-
-
-def away_folders(folders: Iterable[str]) -> dict[str, str]:
-    """The ``folders`` that are away, each with its kind (``away_kind``), in their order."""
-    return {str(folder): kind for folder in folders if (kind := away_kind(str(folder)))}
-
-
-def how_to_drop(folder: str, catalog: str, roots: Iterable[str]) -> str:
-    """What ends a note about ``folder``, away, when the index holds none of its images (they
-    were found elsewhere in the catalog, or it never held any): a catalog folder (one of
-    ``roots``) can be dropped from the catalog; a linked folder or mount point in one is said
-    no more once nothing is kept for it."""
-    if folder in roots:
-        return (f"the catalog holds none of its images; `vsdesk catalogs remove-folder {catalog} {folder}` drops it "
-                "from the catalog")
-    return "the catalog holds none of its images"
-
-
-def how_to_forget(folder: str, catalog: str, roots: Iterable[str]) -> str:
-    """How the images of ``folder``, away, are forgotten, in words that end a note about it:
-    a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder, a mount
-    point or an image link inside one (which that command does not take) by deleting it."""
-    if folder in roots:
-        forget = f"`vsdesk catalogs remove-folder {catalog} {folder}` forgets them"
-        if not os.path.lexists(folder):  # moved, more often than deleted: its new place is the way
-            forget += (f"; moved? `vsdesk index --catalog {catalog} NEW_PLACE` finds its images there without "
-                       "embedding them again")
-        return forget
-    if os.path.islink(folder) and has_image_name(folder):  # an image link away (as the scan tells it): one entry
-        return "deleting the link forgets its entry at the next index run"
-    what = "the link" if os.path.islink(folder) else "the empty folder"
-    return f"deleting {what} forgets them at the next index run"
-
-
-#: What a catalog folder that is away is, in words that follow "FOLDER is": the one wording
-#: of `vsdesk search`, `catalogs list`, the index report and the window, so that none says
-#: "missing" of a folder that is there but empty, or "empty" of a file.
-AWAY_WORDS = {
-    "missing-folder": "missing (moved, deleted, or on a disk that is not mounted?)",
-    "not-a-folder": "a file now, not a folder",
-    "empty-folder": "empty (a disk that is not mounted?)",
-}
-#: The same in a word or two, for counts ("2 folders away (1 missing, 1 empty)").
-_AWAY_SHORT = {"missing-folder": "missing", "not-a-folder": "a file now", "empty-folder": "empty"}
-
-
-def away_words(kind: str) -> str:
-    """``AWAY_WORDS`` of ``kind`` (one of ``AWAY_KINDS``)."""
-    return AWAY_WORDS[kind]
-
-
-def away_short(kind: str) -> str:
-    """``kind`` (one of ``AWAY_KINDS``) in a word or two: "missing", "a file now", "empty"."""
-    return _AWAY_SHORT[kind]
-
-
-def image_links_away_words(count: int) -> str:
-    """What is said of ``count`` image links away (their disks unplugged?), by an index run,
-    `catalogs list`, `search` and the window alike: "2 image links away (their disks are not
-    mounted?): their entries are kept"."""
-    if count == 1:
-        return "1 image link away (its disk is not mounted?): its entry is kept"
-    return f"{counted(count, 'image link')} away (their disks are not mounted?): their entries are kept"
-
-
-def image_links_away_note(count: int) -> str:
-    """``image_links_away_words`` with how their entries are forgotten, for `catalogs list`,
-    `search` and the window, which say them after the run that noted them."""
-    how = "deleting the link forgets its entry" if count == 1 else "deleting a link forgets its entry"
-    return f"{image_links_away_words(count)}; {how} at the next index run"
-
-
-def away_count(kinds: Iterable[str]) -> str:
-    """Folders away, counted by kind: "1 folder away (missing)", "3 folders away (2 missing,
-    1 a file now)"."""
-    by_kind = collections.Counter(kinds)
-    if len(by_kind) == 1:
-        how = _AWAY_SHORT[next(iter(by_kind))]
-    else:
-        how = ", ".join(f"{count} {_AWAY_SHORT[kind]}" for kind, count in by_kind.items())
-    return f"{counted(sum(by_kind.values()), 'folder')} away ({how})"
-
-
-def is_empty_folder(path: str) -> bool:
-    """A folder with nothing at all in it (False for a missing or unreadable one)."""
-    try:
-        with os.scandir(path) as entries:
-            return next(entries, None) is None
-    except OSError:
         return False
 
 
@@ -519,57 +296,3 @@ def _os_message(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied: cannot be read"
     return f"cannot be read ({exc.strerror or exc})"
-
-
-class Labeller:
-    """A file's label: from a labels file at the root, else its class subfolder, else None."""
-
-    def __init__(self, root: str, relpaths: list[str]):
-        self.root = root
-        self.table = _read_label_files(Path(root))
-        # "Organised in class subfolders": no images directly in the root, all in subfolders.
-        self.by_subfolder = not self.table and bool(relpaths) and all("/" in r for r in relpaths)
-
-    def label(self, rel: str) -> str | None:
-        """``rel``: the file's path relative to the root, with '/' separators."""
-        if self.table:
-            name = rel.rsplit("/", 1)[-1]
-            for key in (rel, name, os.path.splitext(name)[0]):
-                if key in self.table:
-                    return self.table[key]
-            return None
-        if self.by_subfolder:
-            return rel.split("/", 1)[0]
-        return None
-
-
-def _read_label_files(root: Path) -> dict[str, str]:
-    candidates = [root / name for name in LABEL_FILES]
-    if root.name == "images":
-        # The Clothing Dataset's own layout: images/<id>.jpg with images.csv beside the folder.
-        candidates.append(root.parent / "images.csv")
-    for path in candidates:
-        try:
-            table = _read_label_file(path)
-        except (OSError, UnicodeDecodeError, csv.Error):
-            continue  # an unreadable labels file means no labels, not a failed index
-        if table:
-            return table
-    return {}
-
-
-def _read_label_file(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    with open(path, newline="", encoding="utf-8-sig") as fp:
-        reader = csv.reader(fp)
-        header = [h.strip().lower() for h in next(reader, [])]
-        if len(header) < 2:
-            return {}
-        name_col = next((header.index(c) for c in _NAME_COLUMNS if c in header), 0)
-        label_col = header.index("label") if "label" in header else (1 if name_col != 1 else 0)
-        table = {}
-        for row in reader:
-            if len(row) > max(name_col, label_col) and row[name_col].strip():
-                table[row[name_col].strip()] = row[label_col].strip()
-        return table

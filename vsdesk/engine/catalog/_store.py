@@ -35,10 +35,8 @@ from vsdesk.engine.catalog._ondisk import (
     read_config,
     write_json,
 )
-from vsdesk.engine.catalog._scan import (
-    is_within,
-    why_not_a_folder,
-)
+from vsdesk.engine.catalog._folders_away import why_not_a_folder
+from vsdesk.engine.catalog._scan import is_within
 from vsdesk.engine.text import counted
 
 
