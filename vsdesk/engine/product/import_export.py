@@ -14,7 +14,7 @@ from vsdesk.engine.files import atomic_write_json
 from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError, load_head,
                                          read_meta, weights_file)
 from vsdesk.engine.product.model_store import TRAINED_PREFIX, refused_name, user_dir
-from vsdesk.engine.product.staging import _install_among_other_files, install, staging_dir
+from vsdesk.engine.product.staging import install, install_among_other_files, staging_dir
 
 
 def import_folder(name: str, source: str | os.PathLike) -> Path:
@@ -89,7 +89,7 @@ def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = Fals
                               ensure_ascii=False)
             os.chmod(staging / META_FILE, 0o644)
         if into:
-            _install_among_other_files(staging, target)
+            install_among_other_files(staging, target)
         else:
             install(staging, target)
     except BaseException:

@@ -13,7 +13,7 @@ from pathlib import Path
 from vsdesk.engine import paths
 from vsdesk.engine.product.model import (META_FILE, SPEC, WEIGHTS_FILE, ProductMeta, ProductModelError, default_dir,
                                          read_meta)
-from vsdesk.engine.product.staging import _is_model_file, clean_leftovers
+from vsdesk.engine.product.staging import clean_leftovers, is_model_file
 
 
 def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:
@@ -295,12 +295,12 @@ def trained_infos() -> list:
 def remove_trained(name: str) -> list[Path]:
     """Delete a product model trained into the model store (``product/NAME`` or ``NAME``): its
     only copy; the files removed. Only that folder is touched; the shipped default cannot go."""
-    name = name.removeprefix("product/")
+    name = name.removeprefix(TRAINED_PREFIX)
     folder = user_dir(name)  # refuses names that would leave the folder
     if not (folder / META_FILE).is_file():
         raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
     entries = sorted(folder.iterdir())
-    others = [p.name for p in entries if not (p.is_file() and _is_model_file(p.name))]
+    others = [p.name for p in entries if not (p.is_file() and is_model_file(p.name))]
     if others:  # something of the user's (notes, a folder): not ours to delete
         raise ProductModelError(f"{folder} holds more than a product model ({', '.join(others)}): nothing removed; "
                                 "move those out of it first")
