@@ -102,9 +102,10 @@ def _in_store(folder: Path) -> bool:
 
 def _moved_here(folder: Path) -> Path:
     """A model named by its folder in the cache's former store (a catalog indexed with
-    ``--model ~/.cache/vsdesk/models/product/NAME``): its place in the store once moved."""
+    ``--model ~/.cache/vsdesk/models/product/NAME``): its place in the store once moved. The
+    same folder however written (the cache folder a link to another disk, say)."""
     former = paths.former_trained_dir("product")
-    if Path(os.path.abspath(folder)).parent != Path(os.path.abspath(former)):
+    if not paths.same_place(Path(os.path.abspath(folder)).parent, former):
         return folder
     try:
         return user_dir(folder.name)
