@@ -17,7 +17,9 @@ from vsdesk.engine.product.staging import clean_leftovers, is_model_file
 
 
 def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:
-    """The folder of the model's held-out twin, if it names one and it is there."""
+    """The folder of the model's held-out twin, if it names one and it is there. Not the
+    model's own folder: a copy of the shipped model imported as product-heldout by an earlier
+    vsdesk names itself (its twin's name), and would be scored in place of itself."""
     if not meta.heldout_twin:
         return None
     twin = Path(folder).parent / meta.heldout_twin
@@ -26,7 +28,7 @@ def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:
             twin = user_dir(meta.heldout_twin)
         except ProductModelError:
             return None
-    return twin if (twin / META_FILE).is_file() else None
+    return twin if (twin / META_FILE).is_file() and not paths.same_place(twin, Path(folder)) else None
 
 
 #: The longest model name (a folder of the model store).
@@ -275,7 +277,8 @@ def trained_infos() -> list:
     infos = []
     found = trained_models()
     # (--retrain-on-all keeps NAME-heldout beside NAME: said of the twin's row)
-    twin_of = {meta.heldout_twin: f"product/{name}" for name, _, meta in found if meta.heldout_twin}
+    twin_of = {twin.name: f"{TRAINED_PREFIX}{name}" for name, folder, meta in found
+               if (twin := heldout_twin_dir(folder, meta)) is not None}
     for name, folder, meta in found:
         try:
             size = folder_size(folder)
