@@ -41,9 +41,13 @@ def listed(capsys) -> dict:
     return {row["name"]: row for row in json.loads(capsys.readouterr().out)}
 
 
-def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_still_works(capsys, tmp_path):
+def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_still_works(
+        capsys, tmp_path, monkeypatch, session_dirs):
     from vsdesk.engine.product import load_embedder
 
+    # A cache of its own: under xdist the session's models/ (the former store in it too) is both
+    # workers', and any look at the other worker's store moved these models into its data folder.
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     old = former_store()
     files = put_model(old / "old", twin="old-heldout")
     put_model(old / "old-heldout", files=LIGHT)
@@ -58,6 +62,7 @@ def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_
     assert model_store.heldout_twin_dir(store / "old", meta) == store / "old-heldout"
     # A catalog that names the model by its former folder finds it in its new place.
     assert model_store.model_dir(str(old / "old")) == store / "old"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(session_dirs / "cache"))  # the backbone as converted there
     embedder = load_embedder("old")
     assert embedder.folder == store / "old" and embedder.classes == meta.classes
 
