@@ -100,6 +100,9 @@ def test_index_search_list_remove_with_the_vae_mode(capsys, photos, tmp_path):
     report = json.loads(out)
     assert (report["added"], report["indexed"]) == (30, 30)  # broken.jpg is under skipped only
     assert [s["path"] for s in report["skipped"]] == [str(photos / "broken.jpg")]
+    # Each with its reason; not ``image_link_away``, which is said of the folders away only
+    # (it came with every skipped file once SkippedFile had it, always false).
+    assert [set(s) for s in report["skipped"]] == [{"path", "kind", "message"}]
     assert "broken.jpg" in err and "skipped 1" in err  # the reason is shown to the user
 
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", "--json")

@@ -370,3 +370,51 @@ def test_an_imported_model_names_no_held_out_twin_that_could_be_another_model(ca
     # A model that names no twin is imported without the note.
     code, out, err = run(capsys, "models", "import", "product/twin-copy", str(default_dir().parent / "product-heldout"))
     assert code == 0 and "held-out twin" not in out, err
+
+
+def test_a_model_that_names_itself_as_its_held_out_twin_has_none(capsys):
+    """Review 22: an earlier vsdesk imported the shipped model as product/product-heldout, its
+    product.json still naming its twin "product-heldout": its own folder's name. `models list`
+    called it its own twin, and `eval product` on its own data scored it "in place of" itself.
+    A twin that is the model's own folder is none."""
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir, user_dir
+
+    folder = user_dir("product-heldout")
+    shutil.copytree(default_dir(), folder)  # a real copy of the shipped model, as that import made it
+    meta = read_meta(folder)
+    assert meta.heldout_twin == folder.name
+    assert heldout_twin_dir(folder, meta) is None  # what eval, `models remove` and the list go by
+    code, out, err = run(capsys, "models", "list", "--json")
+    assert code == 0, err
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert rows["product/product-heldout"]["heldout_twin_of"] is None
+    shipped_twin = [row for row in rows.values() if row["heldout_twin_of"]]  # (by its path: the name is taken)
+    assert [(row["source"], row["heldout_twin_of"]) for row in shipped_twin] == [("resource", "product")]
+    code, out, _ = run(capsys, "models", "list")
+    assert "product/product-heldout: held-out twin of" not in out
+
+
+def test_an_exported_model_names_no_held_out_twin(capsys, tmp_path):
+    """Review 22: `models export` copied a model's product.json as it was, naming its held-out
+    twin by a folder's name, which beside the export may be another folder's, or none (the twin
+    is not exported with it; `models import` drops it as well). The copy names none; its scores
+    are kept, and the model in the store still names its twin."""
+    from vsdesk.engine.product.model import default_dir, read_meta
+    from vsdesk.engine.product.model_store import heldout_twin_dir, user_dir
+
+    # As `train product --retrain-on-all --out clothes` leaves them: clothes names clothes-heldout.
+    shutil.copytree(default_dir().parent / "product-heldout", user_dir("clothes-heldout"))
+    shutil.copytree(default_dir(), user_dir("clothes"))
+    meta = read_meta(user_dir("clothes"))
+    meta.heldout_twin = "clothes-heldout"
+    (user_dir("clothes") / "product.json").write_text(json.dumps(meta.to_json()))
+    (tmp_path / "clothes-heldout").mkdir()  # beside the export: another folder of that name
+    shutil.copy(default_dir() / "product.json", tmp_path / "clothes-heldout")
+    code, out, err = run(capsys, "models", "export", "product/clothes", str(tmp_path / "clothes"))
+    assert code == 0, err
+    exported = read_meta(tmp_path / "clothes")
+    assert exported.heldout_twin == "" and heldout_twin_dir(tmp_path / "clothes", exported) is None
+    assert exported.metrics == meta.metrics and exported.name == meta.name
+    assert "the held-out twin it names ('clothes-heldout') is not exported with it" in out
+    assert heldout_twin_dir(user_dir("clothes"), read_meta(user_dir("clothes"))) == user_dir("clothes-heldout")

@@ -3501,6 +3501,12 @@ def test_image_links_on_an_unplugged_disk_are_said_when_the_catalog_opens(qtbot,
         f"{pictures / 'cut.jpg'}).")
     assert tab.snapshot.missing_folders == () and tab.snapshot.image_links_away == (
         str(pictures / "cover.jpg"), str(pictures / "cut.jpg"))
+    # Plugged in again, and the user is back in the window: the warning goes, as a folder's does
+    # (it stayed until the catalog was opened again).
+    (tmp_path / "unplugged").rename(usb)
+    window._on_application_state(Qt.ApplicationState.ApplicationActive)
+    qtbot.waitUntil(lambda: tab.messages.text() == "", timeout=10_000)
+    assert tab.snapshot.image_links_away == () and len(tab.snapshot) == 5
 
 
 def test_a_disk_mounted_in_a_catalog_folder_and_unmounted_is_said_to_be_away(qtbot, window, tmp_path, mount_disk):

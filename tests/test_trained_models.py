@@ -41,9 +41,13 @@ def listed(capsys) -> dict:
     return {row["name"]: row for row in json.loads(capsys.readouterr().out)}
 
 
-def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_still_works(capsys, tmp_path):
+def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_still_works(
+        capsys, tmp_path, monkeypatch, session_dirs):
     from vsdesk.engine.product import load_embedder
 
+    # A cache of its own: under xdist the session's models/ (the former store in it too) is both
+    # workers', and any look at the other worker's store moved these models into its data folder.
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
     old = former_store()
     files = put_model(old / "old", twin="old-heldout")
     put_model(old / "old-heldout", files=LIGHT)
@@ -58,8 +62,25 @@ def test_a_model_trained_into_the_cache_earlier_is_moved_to_the_data_folder_and_
     assert model_store.heldout_twin_dir(store / "old", meta) == store / "old-heldout"
     # A catalog that names the model by its former folder finds it in its new place.
     assert model_store.model_dir(str(old / "old")) == store / "old"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(session_dirs / "cache"))  # the backbone as converted there
     embedder = load_embedder("old")
     assert embedder.folder == store / "old" and embedder.classes == meta.classes
+
+
+def test_a_model_named_by_its_cache_folder_through_a_link_is_found_once_moved(tmp_path, monkeypatch, capsys):
+    """Review 22: a model named by its folder in the cache's former store (a catalog indexed with
+    ``--model ~/.cache/vsdesk/models/product/NAME``) is found in the store once moved. The folders
+    were compared as written, so a cache folder that is a link (to a bigger disk) and the path the
+    catalog kept through its target were two places: the model was looked for where it was no more."""
+    real = tmp_path / "big-disk" / "cache"
+    real.mkdir(parents=True)
+    (tmp_path / "cache").symlink_to(real, target_is_directory=True)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    put_model(former_store() / "old", files=LIGHT)
+    kept = real / "models" / "product" / "old"  # the same folder, by its real path
+    assert "product/old" in listed(capsys)  # the first look at the store moves it
+    assert not kept.exists()
+    assert model_store.model_dir(str(kept)) == paths.data_dir() / "models" / "product" / "old"
 
 
 def test_a_model_moved_across_disks_is_copied_checked_then_deleted(small_disk, tmp_path, monkeypatch, capsys):

@@ -93,7 +93,8 @@ def register(subparsers) -> None:
     listing.set_defaults(handler=catalogs_list)
     removing = actions.add_parser("remove", help="delete a catalog's index (your images are not touched)")
     removing.add_argument("name", metavar="NAME", help="the catalog (as `vsdesk catalogs list` names it)")
-    removing.add_argument("--json", action="store_true", help='print {"catalog", "location"} on stdout')
+    removing.add_argument("--json", action="store_true",
+                          help='print {"catalog", "location", "left_over", "warning"} on stdout')
     removing.set_defaults(handler=catalogs_remove)
     forgetting = actions.add_parser(
         "remove-folder", help="stop searching one of a catalog's folders and forget its images' entries"

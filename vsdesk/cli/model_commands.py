@@ -224,6 +224,7 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandError("the shipped product model is not exported: it comes with every vsdesk; export a "
                            "model of yours, `vsdesk models export product/NAME FOLDER`", USAGE)
     try:
+        twin = _twin_of(name)  # not named by the copy (export_folder): said below
         folder = export_folder(name, args.folder)
     except ProductModelError as exc:  # no such model, a folder that is there
         raise CommandError(str(exc), USAGE) from None
@@ -231,6 +232,9 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandError(_describe(exc), FAILED) from None
     print(f"product/{name}: exported to {folder}; `vsdesk models import product/{name} "
           f"{shlex.quote(str(folder))}` takes it in again")
+    if twin:
+        print(f"product/{name}: the held-out twin it names ({twin!r}) is not exported with it, so the copy names "
+              f"none; export it too, `vsdesk models export product/{twin} FOLDER`, to keep it")
     return 0
 
 

@@ -63,7 +63,7 @@ class CatalogsElsewhere:
         shown = None if self.is_opening() else self.snapshot
 
         def look(ctx):
-            from vsdesk.engine.catalog import away_folders
+            from vsdesk.engine.catalog import away_folders, is_image_link_away
 
             names = self.session.catalog_names()
             listed = shown is not None and shown.name in names
@@ -71,8 +71,10 @@ class CatalogsElsewhere:
             # The index opened, a stat per folder and per indexed file (4,878 photos: 40-60 ms on
             # a busy machine; each of the two has a 0.1 s budget); a folder away is no change.
             moved = self.session.changed_folders(shown) if listed and not changed else []
+            # Those said away, looked at again: a disk plugged in again brings them back.
             away = away_folders(shown.missing_folders) if shown is not None else {}
-            return names, changed, moved, away
+            links = tuple(filter(is_image_link_away, shown.image_links_away)) if shown is not None else ()
+            return names, changed, moved, away, links
 
         self.runner.submit(
             f"{self.mode}/catalog-list",
@@ -83,7 +85,7 @@ class CatalogsElsewhere:
         )
 
     def _show_list(self, names: list[str], changed: bool, moved: list[str], away: dict[str, str],
-                   select: str | None, looked_at=None) -> None:
+                   links: tuple[str, ...], select: str | None, looked_at=None) -> None:
         current = select or self.name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
         if self.is_opening():
@@ -108,12 +110,15 @@ class CatalogsElsewhere:
             self._note_until_opened(f"New, removed, renamed or changed images in {', '.join(moved)}: "
                                     f"the catalog “{self.snapshot.name}” is brought up to date.")
             self.open(self.snapshot.name)
-        elif looked_at is not None and self.snapshot is looked_at and away != looked_at.missing_kinds:
-            # A folder that was away is back (its disk plugged in again): the warning is updated.
+        elif looked_at is not None and self.snapshot is looked_at and (
+                away != looked_at.missing_kinds or links != looked_at.image_links_away):
+            # A folder or an image link that was away is back (its disk plugged in again): the
+            # warning is updated.
             self.snapshot = dataclasses.replace(
                 looked_at, missing_folders=tuple(away), missing_kinds=away,
-                missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away))
-            if self._unsay() and away:
+                missing_without_images=tuple(f for f in looked_at.missing_without_images if f in away),
+                image_links_away=links)
+            if self._unsay() and (away or links):
                 self.say("warning", missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
 
     def _say_model_changed_elsewhere(self, snapshot) -> None:

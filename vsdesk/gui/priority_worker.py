@@ -10,7 +10,7 @@ import traceback
 
 from PySide6.QtCore import QObject, Signal
 
-from vsdesk.gui.worker_job import Job, TaskContext, _execute
+from vsdesk.gui.worker_job import Job, TaskContext, execute_job
 
 
 class PriorityWorker(QObject):
@@ -129,7 +129,7 @@ class PriorityWorker(QObject):
     def _run(self, job: Job) -> None:  # the task's own thread
         try:
             self.pause(job.context)  # its turn to start
-            _execute(self, job)
+            execute_job(self, job)
         finally:
             with self._turn:
                 self._order.remove(job)

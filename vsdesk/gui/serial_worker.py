@@ -8,10 +8,14 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from vsdesk.gui.worker_job import Job, TaskContext, _execute
+from vsdesk.gui.worker_job import Job, TaskContext, execute_job
 
 
-_WAKE = object()  # (typed loosely) a no-op queue entry that wakes an idle worker
+class _Wake:
+    """The type of ``_WAKE``, a no-op queue entry that wakes an idle worker."""
+
+
+_WAKE = _Wake()
 
 
 class SerialWorker(QThread):
@@ -27,7 +31,7 @@ class SerialWorker(QThread):
     def __init__(self, name: str, parent: QObject | None = None):
         super().__init__(parent)
         self.setObjectName(f"vsdesk-{name}")
-        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._queue: queue.Queue[Job | _Wake | None] = queue.Queue()  # None: stop
         self._urgent: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._thread_id: int | None = None
         self._in_urgent = False
@@ -73,7 +77,7 @@ class SerialWorker(QThread):
             job = self._queue.get()
             if job is None:
                 return
-            if job is _WAKE:
+            if isinstance(job, _Wake):
                 continue
             self._execute(job)
 
@@ -81,4 +85,4 @@ class SerialWorker(QThread):
         if job.taken:  # hurried: run from the urgent queue already
             return
         job.taken = True
-        _execute(self, job)
+        execute_job(self, job)

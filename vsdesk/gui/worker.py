@@ -1,4 +1,4 @@
-"""Background work for the window: one serial worker thread per resource, tasks with ids.
+"""Background work for the window: one worker per resource, tasks with ids.
 
 ``TaskRunner`` is the one background-task pattern every tab uses (after Orange's
 ``ConcurrentMixin``): a task is submitted into a *slot* ("style/query", "vae/catalog" ...);
@@ -83,7 +83,8 @@ class _Callbacks:
 
 
 class TaskRunner(QObject):
-    """Submits tasks to named serial workers and routes their signals to callbacks (GUI thread)."""
+    """Submits tasks to named workers (``SerialWorker``, or ``PriorityWorker`` for those of
+    ``PRIORITY_WORKERS``) and routes their signals to callbacks (GUI thread)."""
 
     #: Emitted when a task starts or ends, for the status bar: (label or "", running count).
     activity = Signal(str, int)

@@ -1,5 +1,5 @@
 """A task as a worker runs it: its ``TaskContext`` (progress / cancelled / partial, what the task
-function gets), the ``Job`` a worker takes, and ``_execute``, which runs one and tells the
+function gets), the ``Job`` a worker takes, and ``execute_job``, which runs one and tells the
 worker's signals how it went (``SerialWorker``, ``PriorityWorker``)."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Job:
     taken: bool = False  # run (or skipped) once: a hurried job is in both queues (``SerialWorker``)
 
 
-def _execute(worker: "SerialWorker | PriorityWorker", job: Job) -> None:
+def execute_job(worker: "SerialWorker | PriorityWorker", job: Job) -> None:
     """Run ``job`` on the calling thread, telling ``worker``'s signals how it went."""
     ctx = job.context
     if ctx.cancel_event.is_set():  # superseded while waiting: never started

@@ -57,6 +57,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.attached_folders()                  # [(folder, "link" or "mount", root)] of that run
     catalog.image_links_away()                  # [link]: links to single images of that run that
                                                 # lead nowhere now (their disk away), entries kept
+    is_image_link_away(link)                    # such a link still away now: a stat or two
     image_links_away_words(count)               # "2 image links away (their disks are not mounted?): ..."
     image_links_away_note(count)                # the same, with how their entries are forgotten
     away_words(kind)                            # what that kind is, in the words all say it with
@@ -129,6 +130,7 @@ from vsdesk.engine.catalog._away_words import (
     image_links_away_words,
 )
 from vsdesk.engine.catalog._scan import (
+    is_image_link_away,
     is_within,
     listed_entries,
     scan_folders,
@@ -185,6 +187,7 @@ __all__ = [
     "catalog_exists",
     "catalog_settings",
     "is_away",
+    "is_image_link_away",
     "is_within",
     "listed_entries",
     "scan_folders",

@@ -139,7 +139,8 @@ class IndexReport:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["skipped"] = [s._asdict() for s in self.skipped]
+        # (``image_link_away`` is said of a folder away only: never true of a file skipped)
+        data["skipped"] = [{"path": s.path, "kind": s.kind, "message": s.message} for s in self.skipped]
         data["missing_folders"] = [s._asdict() for s in self.missing_folders]
         data["found_elsewhere"] = [found._asdict() for found in self.found_elsewhere]
         return data

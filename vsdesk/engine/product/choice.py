@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vsdesk.engine.product import model as product_model
-
 from vsdesk.engine.product import model_store
 
 #: Classes named in full up to this many; beyond, the first few and how many in all.

@@ -22,12 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from vsdesk.engine.product import model as product_model
-
-from vsdesk.engine.product import model_store
-from vsdesk.engine.product.data import Dataset, group_split, load_dataset
+from vsdesk.engine import paths
 from vsdesk.engine.embedding import l2_normalise
-from vsdesk.engine.product import backbones, familiarity, load_embedder, near_copy
+from vsdesk.engine.product import backbones, familiarity, load_embedder, model_store, near_copy
+from vsdesk.engine.product import model as product_model
+from vsdesk.engine.product.data import Dataset, group_split, load_dataset
 from vsdesk.engine.product.features import BackboneConfig, decode_many, trunk_features
 from vsdesk.engine.product.metrics import classification_report, precision_at_k, precision_at_k_max
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
@@ -55,7 +54,7 @@ def _training_data_candidates(meta: product_model.ProductMeta) -> list[Path]:
     source = meta.data
     candidates = []
     if source:
-        candidates.append(Path(source) if os.path.isabs(source) else product_model.paths.RESOURCES.parent / source)
+        candidates.append(Path(source) if os.path.isabs(source) else paths.RESOURCES.parent / source)
     if meta.data_absolute:
         candidates.append(Path(meta.data_absolute))
     return [path.resolve() for path in dict.fromkeys(candidates)]

@@ -14,7 +14,7 @@ from vsdesk.engine.files import atomic_write_json
 from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError, load_head,
                                          read_meta, weights_file)
 from vsdesk.engine.product.model_store import TRAINED_PREFIX, refused_name, user_dir
-from vsdesk.engine.product.staging import _install_among_other_files, install, staging_dir
+from vsdesk.engine.product.staging import install, install_among_other_files, staging_dir
 
 
 def import_folder(name: str, source: str | os.PathLike) -> Path:
@@ -44,7 +44,9 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
 def export_folder(name: str, target: str | os.PathLike) -> Path:
     """Copy the product model ``product/NAME`` of the store to the new folder ``target`` (what
     ``import_folder`` takes back, here or elsewhere); the folder written. Nothing is
-    overwritten: a ``target`` that exists and is not empty is refused."""
+    overwritten: a ``target`` that exists and is not empty is refused. The copy names no
+    held-out twin (``_without_twin``): the twin is not copied with it, and a folder of its name
+    beside ``target`` may be another model's."""
     name = name.removeprefix(TRAINED_PREFIX)
     source = user_dir(name)  # refuses names that would leave the folder
     if not (source / META_FILE).is_file():
@@ -60,18 +62,19 @@ def export_folder(name: str, target: str | os.PathLike) -> Path:
 
 
 def _without_twin(meta: dict) -> dict:
-    """An imported model's metadata without the held-out twin it names (``heldout_twin``, the
-    scores copied from it kept): a twin is found by its folder's name beside the model, and in
-    the store that name may be an unrelated model's, or no model's. Dropped rather than the twin
-    imported with it, which would need a second name that may be taken and a second copy: the
-    model can then never stand in for the wrong one (`vsdesk eval product` scores it itself)."""
+    """A copied model's metadata (imported, exported) without the held-out twin it names
+    (``heldout_twin``, the scores copied from it kept): a twin is found by its folder's name
+    beside the model, and beside the copy that name may be an unrelated model's, or no model's.
+    Dropped rather than the twin copied with it, which would need a second name that may be
+    taken and a second copy: the model can then never stand in for the wrong one (`vsdesk eval
+    product` scores it itself)."""
     return {key: value for key, value in meta.items() if key != "heldout_twin"}
 
 
 def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = False, name: str | None = None) -> None:
     """The model files of ``source`` (no other file) copied into ``target``, whole or not at all
     (``into``: the existing folder ``target``, staged inside it, its metadata moved in last);
-    its metadata naming it ``name`` and no held-out twin when given (an import)."""
+    its metadata naming no held-out twin, and naming it ``name`` when given (an import)."""
     import shutil
 
     files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
@@ -83,13 +86,13 @@ def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = Fals
             shutil.copyfile(source / file, staging / file)
             os.chmod(staging / file, 0o644)
         # (the fast path's files are keyed by the weights alone)
-        if name is not None and (name != meta.name or meta.heldout_twin):
+        if (name is not None and name != meta.name) or meta.heldout_twin:
             written = json.loads((staging / META_FILE).read_text(encoding="utf-8"))  # every other key kept
-            atomic_write_json(staging / META_FILE, _without_twin(written) | {"name": name}, indent=2,
+            atomic_write_json(staging / META_FILE, _without_twin(written) | {"name": name or meta.name}, indent=2,
                               ensure_ascii=False)
             os.chmod(staging / META_FILE, 0o644)
         if into:
-            _install_among_other_files(staging, target)
+            install_among_other_files(staging, target)
         else:
             install(staging, target)
     except BaseException:

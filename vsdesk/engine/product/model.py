@@ -118,13 +118,12 @@ def build_head_model(meta: ProductMeta) -> "keras.Model":
     pooled = layers.UnitNormalization(name=EMBEDDING_LAYER)(top.output)
     # No dropout here: the heads start as logistic regressions on standardised features, folded
     # into (large) Dense weights; dropping inputs would shift every logit by the dropped means.
-    dropped = pooled
     outputs = {
-        "category": layers.Dense(len(meta.classes), activation="softmax", name="category")(dropped),
+        "category": layers.Dense(len(meta.classes), activation="softmax", name="category")(pooled),
         "embedding": pooled,
     }
     if meta.has_kids:
-        outputs["kids"] = layers.Dense(1, activation="sigmoid", name="kids")(dropped)
+        outputs["kids"] = layers.Dense(1, activation="sigmoid", name="kids")(pooled)
     return keras.Model(top.input, outputs, name="product_head")
 
 

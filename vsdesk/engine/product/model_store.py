@@ -13,11 +13,13 @@ from pathlib import Path
 from vsdesk.engine import paths
 from vsdesk.engine.product.model import (META_FILE, SPEC, WEIGHTS_FILE, ProductMeta, ProductModelError, default_dir,
                                          read_meta)
-from vsdesk.engine.product.staging import _is_model_file, clean_leftovers
+from vsdesk.engine.product.staging import clean_leftovers, is_model_file
 
 
 def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:
-    """The folder of the model's held-out twin, if it names one and it is there."""
+    """The folder of the model's held-out twin, if it names one and it is there. Not the
+    model's own folder: a copy of the shipped model imported as product-heldout by an earlier
+    vsdesk names itself (its twin's name), and would be scored in place of itself."""
     if not meta.heldout_twin:
         return None
     twin = Path(folder).parent / meta.heldout_twin
@@ -26,7 +28,7 @@ def heldout_twin_dir(folder: Path, meta: ProductMeta) -> Path | None:
             twin = user_dir(meta.heldout_twin)
         except ProductModelError:
             return None
-    return twin if (twin / META_FILE).is_file() else None
+    return twin if (twin / META_FILE).is_file() and not paths.same_place(twin, Path(folder)) else None
 
 
 #: The longest model name (a folder of the model store).
@@ -102,9 +104,10 @@ def _in_store(folder: Path) -> bool:
 
 def _moved_here(folder: Path) -> Path:
     """A model named by its folder in the cache's former store (a catalog indexed with
-    ``--model ~/.cache/vsdesk/models/product/NAME``): its place in the store once moved."""
+    ``--model ~/.cache/vsdesk/models/product/NAME``): its place in the store once moved. The
+    same folder however written (the cache folder a link to another disk, say)."""
     former = paths.former_trained_dir("product")
-    if Path(os.path.abspath(folder)).parent != Path(os.path.abspath(former)):
+    if not paths.same_place(Path(os.path.abspath(folder)).parent, former):
         return folder
     try:
         return user_dir(folder.name)
@@ -274,7 +277,8 @@ def trained_infos() -> list:
     infos = []
     found = trained_models()
     # (--retrain-on-all keeps NAME-heldout beside NAME: said of the twin's row)
-    twin_of = {meta.heldout_twin: f"product/{name}" for name, _, meta in found if meta.heldout_twin}
+    twin_of = {twin.name: f"{TRAINED_PREFIX}{name}" for name, folder, meta in found
+               if (twin := heldout_twin_dir(folder, meta)) is not None}
     for name, folder, meta in found:
         try:
             size = folder_size(folder)
@@ -295,12 +299,12 @@ def trained_infos() -> list:
 def remove_trained(name: str) -> list[Path]:
     """Delete a product model trained into the model store (``product/NAME`` or ``NAME``): its
     only copy; the files removed. Only that folder is touched; the shipped default cannot go."""
-    name = name.removeprefix("product/")
+    name = name.removeprefix(TRAINED_PREFIX)
     folder = user_dir(name)  # refuses names that would leave the folder
     if not (folder / META_FILE).is_file():
         raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
     entries = sorted(folder.iterdir())
-    others = [p.name for p in entries if not (p.is_file() and _is_model_file(p.name))]
+    others = [p.name for p in entries if not (p.is_file() and is_model_file(p.name))]
     if others:  # something of the user's (notes, a folder): not ours to delete
         raise ProductModelError(f"{folder} holds more than a product model ({', '.join(others)}): nothing removed; "
                                 "move those out of it first")

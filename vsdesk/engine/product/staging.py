@@ -62,7 +62,8 @@ def _alive(pid: int, path: Path) -> bool:
     return True
 
 
-def _is_model_file(name: str) -> bool:
+def is_model_file(name: str) -> bool:
+    """A file a model folder holds (written by a save or an import): none of the user's."""
     return (name in (META_FILE, *OPTIONAL_FILES) or re.fullmatch(r"product(-\d+)?\.weights\.h5", name) is not None
             or (name.startswith("fast-") and name.endswith(".tflite")))
 
@@ -81,8 +82,8 @@ def install(staging: Path, target: Path) -> None:
     if not target.exists():
         os.replace(staging, target)
         return
-    if not target.is_dir() or not all(_is_model_file(p.name) for p in target.iterdir()):
-        _install_among_other_files(staging, target)
+    if not target.is_dir() or not all(is_model_file(p.name) for p in target.iterdir()):
+        install_among_other_files(staging, target)
         return
     old = target.parent / f".{target.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
     os.rename(target, old)
@@ -94,12 +95,15 @@ def install(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _install_among_other_files(staging: Path, target: Path) -> None:
+def install_among_other_files(staging: Path, target: Path) -> None:
+    """Move the model files of ``staging`` into the existing folder ``target`` (renamed whole
+    when it holds other files, or is a mount point): its other files are kept, the previous
+    model's files the new one lacks go, and the metadata moves in last."""
     if not target.is_dir():
         raise ProductModelError(f"{target} is a file, not a folder to write a model into")
     new = {p.name for p in staging.iterdir()}
     for stale in target.iterdir():
-        if _is_model_file(stale.name) and stale.name not in new and stale.is_file():
+        if is_model_file(stale.name) and stale.name not in new and stale.is_file():
             stale.unlink()  # the previous model's: a member or file the new one does not have
     for name in sorted(new - {META_FILE}) + [META_FILE]:  # the metadata last
         os.replace(staging / name, target / name)
