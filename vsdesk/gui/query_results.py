@@ -1,6 +1,7 @@
 """A query's results as the gallery shows them (or the whole catalog, browsed without a query),
 and what is said of them: the copies of the query left out, the query found in the catalog
-under another name, why nothing was compared. Used by ``TabQuery`` (tab_query.py)."""
+under another name, why nothing was compared. Used by ``TabQuery`` (tab_query.py) and the notes
+it says on its results (query_notes.py)."""
 
 from __future__ import annotations
 
