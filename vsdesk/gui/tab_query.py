@@ -6,6 +6,9 @@ catalog changes, and held back while the catalog first opens.
 ``TabQuery`` owns the tab's "<mode>/query" slot on the runner: a newer query supersedes an
 older one and a stale result is dropped by the runner. It reads the catalog shown from the
 ``TabCatalog`` it is given; the tab tells it when that catalog is left or opened.
+
+What it says of the results it shows is mixed into the class from ``QueryNotes``
+(query_notes.py); query_results.py holds the gallery items of results and the texts on them.
 """
 
 from __future__ import annotations
@@ -19,15 +22,15 @@ from PySide6.QtGui import QImage
 
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
-from vsdesk.engine.query import WEAK_MATCH, copies_to_name
-from vsdesk.engine.text import counted, sentence, telling_names
 from vsdesk.gui.errors import user_message
-from vsdesk.gui.gallery import GalleryItem, GalleryView
+from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
-from vsdesk.gui.panels.base import ModePanel, Note
+from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
+from vsdesk.gui.query_notes import QueryNotes
+from vsdesk.gui.query_results import browse_items, no_results_text, result_items
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
 from vsdesk.gui.worker import TaskRunner
@@ -47,7 +50,7 @@ QUERY_DECODE_MIN = 512
 OFFER_NAME_CHARS = 24
 
 
-class TabQuery(QObject):
+class TabQuery(QueryNotes, QObject):
     #: (text) for the window's status bar
     status_message = Signal(str)
     #: emitted after results are shown (tests and the screenshot script wait on it)
@@ -196,18 +199,6 @@ class TabQuery(QObject):
             # more (``follow_catalog`` did not search again): ranked in it as it is now.
             self.rerank()
 
-    def _say_results(self, outcome: QueryOutcome, size: int, elapsed: float) -> None:
-        """How many results, from what, in the status bar: after a search, and after a re-rank
-        (the type box, kids' wear), which left the first search's count there ("16 results" with 8)."""
-        found = counted(len(outcome.hits), "result")
-        kept = self.panel.results_kept_to(outcome.extras)
-        filtered = self.panel.results_filtered(outcome.extras)
-        self.status_message.emit(
-            f"{self.title}: {found}{f' of the type {kept}' if kept else ''}{f' ({filtered})' if filtered else ''} "
-            f"from “{outcome.catalog}” "
-            f"({counted(size, 'image')}) in {elapsed:.2f} s"
-        )
-
     def _on_query_failed(self, exc: BaseException, name: str) -> None:
         """A query that cannot be read or searched replaces nothing: the results shown stay,
         with their query's image and name (not this file's: beside the error they would read
@@ -234,15 +225,6 @@ class TabQuery(QObject):
                                    action=("Try again", lambda: self._embed_again(kept)))
         self._say_whose_results_are_kept()
         self.results_shown.emit()
-
-    def _say_whose_results_are_kept(self) -> None:
-        """Under the error of a search that failed: the results kept, if they are another
-        catalog's (the chosen one's model failed to search the query again), say so. The note
-        that said it while the chosen catalog opened went under the error, and the results
-        were left under the chosen catalog's name."""
-        outcome = self.outcome
-        if outcome is not None and outcome.catalog != self.catalog.name:
-            self.messages.add_message(f"The results shown are still those of “{outcome.catalog}”.", "info")
 
     # -- the same query, again -------------------------------------------------------------------
     def rerank(self, more: bool = False) -> None:
@@ -354,6 +336,11 @@ class TabQuery(QObject):
         if query is not None:
             query()
 
+    def _browse(self, snapshot: CatalogSnapshot | None, keep_position: bool = False) -> None:
+        """The gallery shows the whole catalog (None: nothing), for there is no query."""
+        self._browsed = snapshot
+        self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
+
     # -- what other parts of the window ask ------------------------------------------------------
     def query_file(self) -> str | None:
         """The file the results shown were searched with (None: no query, or a pasted or dropped
@@ -374,157 +361,6 @@ class TabQuery(QObject):
             short = name if len(name) <= OFFER_NAME_CHARS else f"{name[:OFFER_NAME_CHARS - 1]}…"
             self.messages.show_message(f"Search with {name} here too?", "info",
                                        action=(f"Search with {short}", lambda: self.search_path(path)), offer=True)
-
-    # -- notes on the results --------------------------------------------------------------------
-    def _caption_query(self, outcome: QueryOutcome) -> None:
-        """The query's name under it; "in this catalog" after it when the catalog holds the
-        query itself under another name (the quick start's dress is in the sample catalog):
-        said there, calmly, not as a note in the message bar, which read as a problem."""
-        if self._last_query is None:
-            return
-        inside = query_in_catalog_as(outcome)
-        if inside:
-            self.query_area.set_caption(self._last_query[3], "in this catalog", tooltip=(
-                f"This catalog holds the query itself, as {Path(inside).name} (the same bytes), so it is "
-                "not among its own results."))
-        else:
-            self.query_area.set_caption(self._last_query[3])
-
-    def _say_results_are_from_another_catalog(self) -> bool:
-        """Whether the results shown are another catalog's, the chosen one being indexed (then
-        the message bar says so)."""
-        outcome = self.outcome
-        searching_again = bool(self._searching_again_for) and self.runner.is_running(f"{self.mode}/query")
-        if outcome is None or outcome.catalog == self.catalog.name or not (self.catalog.is_opening() or searching_again):
-            return False
-        if self.catalog.is_opening():
-            # Being opened (its folders scanned, its index read) is not being indexed: an indexed
-            # catalog opened on a busy machine was said to be "still being indexed".
-            doing = "indexed" if self.catalog.is_indexing() else "opened"
-            why = f"“{self.catalog.name}” is still being {doing}, and the results follow it once it is ready."
-        else:  # open, its model (another) loading to search the query again: a minute, the first time
-            model = f"model {self.catalog.snapshot.model}" if self.catalog.snapshot and self.catalog.snapshot.model \
-                else "its model"
-            why = f"the query is being searched again in “{self.catalog.name}” with {model}; its results follow."
-        self.messages.info(f"These results are from “{outcome.catalog}”: {why}")
-        self._results_from_other_catalog = True
-        self._grey_results(True)  # the other catalog's, greyed: never read as this one's
-        return True
-
-    def _grey_results(self, grey: bool) -> None:
-        """The results and the panel's facts (probabilities, model) greyed while they are another
-        catalog's, or shown plainly again."""
-        self.gallery.setEnabled(not grey)
-        self.panel.setEnabled(not grey)
-
-    def _forget_results_were_from_another_catalog(self, outcome: QueryOutcome) -> None:
-        """The results follow the chosen catalog now (re-ranked, or searched again by its
-        model): the note that they were another catalog's goes."""
-        if self._results_from_other_catalog and outcome.catalog == self.catalog.name:
-            self._results_from_other_catalog = False
-            self._grey_results(False)
-            if self.messages.kind == "info":
-                self.messages.clear()
-
-    def _show_results_note(self, outcome: QueryOutcome) -> None:
-        """What the results need said: none found (and why), or the panel's note on its options
-        (e.g. results kept to a product type that is a guess); a note of ours no longer true goes."""
-        note, beside = None, False
-        if self.catalog.snapshot is not None and len(self.catalog.snapshot):
-            note = self.panel.results_note(outcome.extras, len(outcome.hits))
-        if outcome.nothing_to_compare:
-            note = None  # not the catalog's doing: the empty gallery says why (``no_results_text``)
-        elif note is None and not outcome.hits and outcome.left_out:  # (as `vsdesk search` says it)
-            copies = f"{outcome.left_out} {'copy' if outcome.left_out == 1 else 'copies'}"  # its file, bytes or vector
-            note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
-                                f"itself ({copies} of it, left out).")
-        elif note is None and not outcome.hits and self.catalog.failure:
-            # Why it could not be opened, again: that message was replaced by this one.
-            note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images. "
-                                   f"{self.catalog.failure}", self.catalog.failure_action)
-        elif note is None and not outcome.hits:
-            note = Note("warning", f"No results: the catalog “{self.catalog.name}” has no indexed images yet"
-                                   " (see the message above or add a folder).")
-            # Beside what opening the catalog said of it (its last folder forgotten, none of its
-            # files readable ...), which it points to: that message said what just happened.
-            beside = True
-        elif note is None and outcome.weak_match:  # (as `vsdesk search` says it)
-            note = Note("info", f"{sentence(WEAK_MATCH)}.")
-        copies = copies_note(outcome)
-        if note is not None:
-            note = note._replace(text=f"{note.text} {copies}" if copies else note.text)
-            if self._note_said:
-                self.messages.remove_message(self._note_said)  # (the same note, said again: not twice)
-            if beside and self.messages.text():
-                self.messages.add_message(note.text, note.kind, note.action)
-            else:
-                self.messages.show_message(note.text, note.kind, note.action)
-        elif copies:  # beside what is up (e.g. what was done with the files given), not instead
-            if self._note_said:
-                self.messages.remove_message(self._note_said)
-            self.messages.add_message(copies, "info")
-        elif self._note_said and self.messages.text() == self._note_said:
-            self.messages.clear()  # the option it was about was changed back
-        self._note_said = note.text if note is not None else copies
-
-    def _browse(self, snapshot: CatalogSnapshot | None, keep_position: bool = False) -> None:
-        """The gallery shows the whole catalog (None: nothing), for there is no query."""
-        self._browsed = snapshot
-        self.gallery.set_items(browse_items(snapshot) if snapshot is not None else [], keep_position=keep_position)
-
-
-def copies_note(outcome: QueryOutcome) -> str:
-    """The files left out as copies of the query other than its own file, named as `vsdesk
-    search` names them (``query.copies_to_name``), or "": the painting a crop came from, which
-    the model sees as the crop itself, is then not missing from the results without a word."""
-    named = copies_to_name(outcome.copies)
-    if not named or outcome.nothing_to_compare or query_in_catalog_as(outcome):
-        return ""
-    # Told apart by their folders where their names are one ("a/x.png; b/x.png").
-    names = telling_names([path for path, _ in named])
-    shown = "; ".join(f"{name} ({words})" for name, (_, words) in zip(names[:3], named))
-    more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
-    return f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."
-
-
-def query_in_catalog_as(outcome: QueryOutcome) -> str:
-    """The catalog file that is the query itself under another name (its only copy there, the
-    same bytes: a photo searched from outside the catalog that also holds it), or "". Two
-    copies, or a copy beside the query's own file, are duplicates in the catalog: they are
-    named in the message bar (``copies_note``), where they inform."""
-    copies = list(outcome.copies or ())
-    if len(copies) == 1 and copies[0][1] == "bytes" and not outcome.nothing_to_compare:
-        return copies[0][0]
-    return ""
-
-
-def no_results_text(outcome: QueryOutcome) -> str:
-    """What the empty gallery says for a query that was not compared with the catalog at all
-    (a VAE picture with no object: ``QueryOutcome.nothing_to_compare``), as `vsdesk search`
-    says it; "" for any other."""
-    why = outcome.nothing_to_compare
-    return f"{why[:1].upper()}{why[1:]}." if why else ""
-
-
-def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
-    """The whole catalog in the gallery, when there is no query: each file once, its other
-    paths (identical bytes) under it ("also at …"), as search results show them."""
-    rows = snapshot.browse if snapshot.browse is not None else [(i, ()) for i in range(len(snapshot))]
-    paths = snapshot.paths
-    return [GalleryItem(i, paths[i], paths[i], None, snapshot.labels[i], snapshot.item_type(i),
-                        tuple(paths[row] for row in also), also_rows=also)
-            for i, also in rows]
-
-
-def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> list[GalleryItem]:
-    """The results in the gallery, each with its product type when ``snapshot`` is the catalog
-    version they were ranked in (its rows are theirs) and knows the types."""
-    same = snapshot is not None and (snapshot.name, snapshot.version) == (outcome.catalog, outcome.catalog_version)
-    # The rows of a result's other paths (the same file, folded into it), on the map shown when
-    # it is the version ranked: a click on one of their points selects the result, as browsing does.
-    return [GalleryItem(h.index, h.path, h.path, h.score, h.label, snapshot.item_type(h.index) if same else None,
-                        h.also, also_rows=h.also_rows if same else ())
-            for h in outcome.hits]
 
 
 class _ModelNotLoaded(Exception):

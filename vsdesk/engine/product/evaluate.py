@@ -233,7 +233,7 @@ def evaluate(
     """Scores of the model and the baseline. ``data`` None: the model's own held-out split.
     The data is read and checked before TensorFlow is imported (seconds): a CSV without its
     columns or an empty folder is told at once."""
-    from vsdesk.engine.product.train import baseline_probs, pooled_features
+    from vsdesk.engine.product.baseline import baseline_probs, pooled_features
 
     folder = model_store.model_dir(model)
     meta = product_model.read_meta(folder)

@@ -10,6 +10,9 @@
    This is done twice from the same start (two members, different augmented views).
 5. Score the members' averaged probabilities on the held-out contributors with test-time flip;
    save each member's weights + JSON metadata.
+
+Step 4 is fine_tuning.py; the baseline `vsdesk eval product` compares against, fitted beside
+step 3, is baseline.py.
 """
 
 from __future__ import annotations
@@ -25,20 +28,18 @@ import numpy as np
 from vsdesk.engine.product import backbones, familiarity, near_copy
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product import model_store
+from vsdesk.engine.product.baseline import fit_baseline, pooled_features
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset, split_count, stratified_subset
 from vsdesk.engine.product.features import (
     BackboneConfig,
-    augmented_trunk_features,
     compiled,
     trunk_features,
-    trunk_runner,
 )
+from vsdesk.engine.product.fine_tuning import finetune
 from vsdesk.engine.product.staging import install, staging_dir
 from vsdesk.engine.tasks import (
     Cancelled,
-    CancelledError,
     Progress,
-    RateProgress,
     check_cancelled,
     never_cancelled,
     no_progress,
@@ -110,12 +111,6 @@ def has_familiarity(dataset: Dataset, train_idx: np.ndarray, config: TrainConfig
     return familiarity.split(training_groups(dataset, train_idx), config.seed) is not None
 
 
-def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
-    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-    weights = (counts.sum() / np.maximum(counts, 1) / n_classes) ** power
-    return (weights / weights[y].mean()).astype(np.float32)
-
-
 def _fit_linear(features: np.ndarray, targets: np.ndarray, c: float, seed: int):
     """Logistic regression on standardised features, folded into Dense weights (kernel, bias)."""
     from sklearn.linear_model import LogisticRegression
@@ -127,62 +122,6 @@ def _fit_linear(features: np.ndarray, targets: np.ndarray, c: float, seed: int):
     coef = clf.coef_.T / std[:, None]  # (d, k)
     bias = clf.intercept_ - (mean[:, None] * coef).sum(0)
     return coef.astype(np.float32), bias.astype(np.float32), clf
-
-
-def fit_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int) -> dict[str, np.ndarray]:
-    """Frozen-feature logistic regression as plain arrays (saved with ``allow_pickle=False``)."""
-    from sklearn.linear_model import LogisticRegression
-
-    mean = x.mean(0)
-    scale = x.std(0) + 1e-3
-    clf = LogisticRegression(C=c, max_iter=300, random_state=seed).fit((x - mean) / scale, y)
-    coef = np.zeros((n_classes, x.shape[1]), np.float32)
-    intercept = np.full(n_classes, -1e9 if len(clf.classes_) < n_classes else 0, np.float32)
-    if len(clf.classes_) == 2 and clf.coef_.shape[0] == 1:
-        coef[clf.classes_[1]], intercept[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
-        coef[clf.classes_[0]], intercept[clf.classes_[0]] = 0.0, 0.0
-    else:
-        coef[clf.classes_], intercept[clf.classes_] = clf.coef_, clf.intercept_
-    return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32), "coef": coef, "intercept": intercept}
-
-
-def baseline_probs(baseline: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    logits = ((x - baseline["mean"]) / baseline["scale"]) @ baseline["coef"].T + baseline["intercept"]
-    logits -= logits.max(1, keepdims=True)
-    probs = np.exp(logits)
-    return probs / probs.sum(1, keepdims=True)
-
-
-def pooled_features(top_model, feats: np.ndarray, batch_size: int = 64, cancelled: Cancelled = never_cancelled) -> np.ndarray:
-    run = compiled(top_model)
-    out = []
-    for start in range(0, len(feats), batch_size):
-        check_cancelled(cancelled)
-        out.append(run(feats[start : start + batch_size].astype(np.float32)))
-    return np.concatenate(out)
-
-
-class _ProgressCallback:
-    """Keras callback: progress per batch, and stops at the next batch once cancelled."""
-
-    def __new__(cls, *args, **kwargs):
-        import keras
-
-        class Callback(keras.callbacks.Callback):
-            def __init__(self, progress, cancelled, done0, total, label):
-                super().__init__()
-                self.progress, self.cancelled = progress, cancelled
-                self.done, self.total, self.label = done0, total, label
-                self.was_cancelled = False
-
-            def on_train_batch_end(self, batch, logs=None):
-                self.done += 1
-                self.progress(self.done, self.total, self.label)
-                if self.cancelled():
-                    self.was_cancelled = True
-                    self.model.stop_training = True
-
-        return Callback(*args, **kwargs)
 
 
 def train(
@@ -428,76 +367,6 @@ def train_and_retrain_on_all(
     final = train(data, out, replace(config, test_fraction=0.0), progress=stage("all contributors"),
                   cancelled=cancelled, export=export, name=name, heldout_twin=twin, keep_fast_path=keep_fast_path)
     return twin, final
-
-
-def finetune(
-    head,
-    files: list[str],
-    train_idx: np.ndarray,
-    y_all: np.ndarray,
-    kids_all: np.ndarray | None,
-    n_classes: int,
-    config: TrainConfig,
-    *,
-    progress: Progress = no_progress,
-    cancelled: Cancelled = never_cancelled,
-) -> list[list[np.ndarray]]:
-    """Fine-tune ``head`` from its current (linear-start) weights, ``config.members`` times, each
-    run on its own augmented views; returns each member's weights (``head`` keeps the first's)."""
-    import keras
-
-    for layer in head.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
-    outputs = {"category": head.output["category"]}
-    losses = {"category": keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)}
-    if kids_all is not None:
-        outputs["kids"] = head.output["kids"]
-        losses["kids"] = keras.losses.BinaryCrossentropy()
-    trainer = keras.Model(head.input, outputs)
-    steps = int(np.ceil(len(train_idx) / config.batch_size))
-    trunk = trunk_runner(config.backbone())
-    train_files = [files[i] for i in train_idx]
-    y_train = y_all[train_idx]
-    weights = class_weights(y_train, n_classes, config.class_weight_power)
-    targets = {"category": np.eye(n_classes, dtype=np.float32)[y_train]}
-    sample_weights = {"category": weights[y_train]}
-    if kids_all is not None:
-        targets["kids"] = kids_all[train_idx][:, None]
-        sample_weights["kids"] = np.ones(len(train_idx), np.float32)
-    runs = max(1, config.members)
-    total = steps * config.finetune_epochs * runs
-    # The longest step (minutes): its pace and time left, as indexing says them.
-    progress = RateProgress(progress, unit="batches")
-    callback = _ProgressCallback(progress, cancelled, 0, total, "fine-tuning")
-    start_weights = head.get_weights()
-    members: list[list[np.ndarray]] = []
-    for run in range(runs):
-        head.set_weights(start_weights)
-        # A fresh optimizer (and schedule) per run: each run starts from scratch.
-        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps * config.finetune_epochs, alpha=0.05)
-        trainer.compile(
-            optimizer=keras.optimizers.Adam(schedule),
-            loss=losses,
-            loss_weights={"category": 1.0, "kids": config.kids_weight} if kids_all is not None else None,
-        )
-        for epoch in range(config.finetune_epochs):
-            # A fresh augmented view of every training photo each epoch, through the frozen trunk
-            # (~30 s per epoch for 3,600 photos): cached features of the plain and mirrored
-            # photos alone overfit at every learning rate tried.
-            label = f"fine-tuning: augmented views, epoch {epoch + 1}" + (f", member {run + 1} of {runs}" if runs > 1 else "")
-            progress(callback.done, total, label)
-            seed = config.seed * 1000 + run * 100 + epoch
-            x = augmented_trunk_features(train_files, trunk, config.backbone(), seed=seed, cancelled=cancelled)
-            trainer.fit(
-                x, targets, sample_weight=sample_weights, batch_size=config.batch_size, epochs=1, shuffle=True,
-                verbose=0, callbacks=[callback],
-            )
-            if callback.was_cancelled:
-                raise CancelledError("cancelled")
-        members.append(head.get_weights())
-    head.set_weights(members[0])
-    return members
 
 
 def _unreadable(path: str) -> dict[str, str]:
