@@ -689,9 +689,16 @@ def test_retrain_on_all_keeps_the_scored_model_as_a_twin_that_eval_scores_in_its
 
 
 def _files_in(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file under ``folder``, with its size and modification time."""
-    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    """Every file under ``folder``, with its size and modification time. Linked folders are
+    followed: under xdist the session cache's shared parts are links (conftest), which
+    ``rglob`` does not enter before Python 3.13."""
+    found = {}
+    for top, _, names in os.walk(folder, followlinks=True):
+        for name in names:
+            path = Path(top, name)
+            if path.is_file():
+                found[str(path.relative_to(folder))] = (path.stat().st_size, path.stat().st_mtime_ns)
+    return dict(sorted(found.items()))
 
 
 def _class_folders(folder, clothing, per_class, classes=("Hat", "Shoes", "T-Shirt")):
