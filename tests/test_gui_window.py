@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -293,6 +293,95 @@ def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
         drop_files(tab, [notes, fake])
     assert tab.messages.kind == "error"  # the first (notes.txt) is not an image: said clearly
     assert "notes.txt" in tab.messages.text()
+
+
+def drag_event(kind, widget, mime, modifiers=Qt.KeyboardModifier.NoModifier):
+    """A drag enter or move (``kind``: QDragEnterEvent, QDragMoveEvent) or drop (QDropEvent) as a
+    file manager's drag sends it, offering copy, move or link; returned once sent. Shift makes
+    the proposed action a move, as an X11 source's drags are proposed."""
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction | Qt.DropAction.LinkAction
+    position = QPointF(40, 40) if kind is QDropEvent else QPoint(40, 40)
+    event = kind(position, actions, mime, Qt.MouseButton.LeftButton, modifiers)
+    QApplication.sendEvent(widget, event)
+    return event
+
+
+def url_mime(*urls) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([url if isinstance(url, QUrl) else QUrl.fromLocalFile(str(url)) for url in urls])
+    return mime
+
+
+def text_mime(text) -> QMimeData:
+    mime = QMimeData()
+    mime.setText(text)
+    return mime
+
+
+def test_drops_are_taken_as_a_copy_not_the_move_the_source_proposes(qtbot, window):
+    """A source told "moved" removes its original (a Qt list view deletes the row): vsdesk only
+    reads the file, so every drag is taken as a copy, over the tab and over the status bar."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    mime, shift = url_mime(ARTWORKS[12]), Qt.KeyboardModifier.ShiftModifier
+    for kind, widget in ((QDragEnterEvent, tab), (QDragMoveEvent, tab), (QDragEnterEvent, window.statusBar()),
+                         (QDragMoveEvent, window.statusBar())):
+        event = drag_event(kind, widget, mime, shift)
+        assert event.proposedAction() == Qt.DropAction.MoveAction
+        assert event.isAccepted() and event.dropAction() == Qt.DropAction.CopyAction, (kind, widget)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop = drag_event(QDropEvent, tab, mime, shift)
+    assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.CopyAction
+    assert tab.messages.kind != "error"
+
+
+def test_the_drop_highlight_goes_when_a_drag_leaves_by_the_status_bar(qtbot, window):
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    mime = url_mime(ARTWORKS[12])
+    drag_event(QDragEnterEvent, tab, mime)
+    assert tab.query_area.drag_highlighted()
+    QApplication.sendEvent(tab, QDragLeaveEvent())  # onto the status bar: the window's, not the tab's
+    assert drag_event(QDragEnterEvent, window.statusBar(), mime).isAccepted()
+    assert tab.query_area.drag_highlighted()
+    QApplication.sendEvent(window, QDragLeaveEvent())  # and out of the window from there
+    assert not tab.query_area.drag_highlighted()
+
+
+def test_drags_a_drop_would_refuse_are_refused_as_they_come_in(qtbot, window, tmp_path):
+    """The cursor says no (and the query area is not lit) over the window for web links, a text
+    that is not a path, and a file that is not an image (once the I/O thread has said it is not
+    a folder); a path dragged as text (from a terminal) is taken as its file URL is."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    for mime in (url_mime(QUrl("http://example.com/photo.jpg")), text_mime("just some text"),
+                 text_mime(f"{ARTWORKS[3]}\n{ARTWORKS[4]}")):
+        assert not drag_event(QDragEnterEvent, tab, mime).isAccepted()
+        assert not tab.query_area.drag_highlighted()
+        QApplication.sendEvent(tab, QDragLeaveEvent())
+    for mime in (url_mime(notes), text_mime(str(notes))):
+        drag_event(QDragEnterEvent, tab, mime)  # (taken until the I/O thread says what it is)
+        qtbot.waitUntil(lambda: not drag_event(QDragMoveEvent, tab, mime).isAccepted(), timeout=10_000)
+        assert not tab.query_area.drag_highlighted()
+        QApplication.sendEvent(tab, QDragLeaveEvent())
+
+    folder = copy_images(ARTWORKS[:2], tmp_path / "my.paintings")  # a folder, though its name has a suffix
+    mime = text_mime(f"  '{folder}'\n")  # as selected in a terminal, quoted
+    assert drag_event(QDragEnterEvent, tab, mime).isAccepted()
+    qtbot.waitUntil(tab.query_area.drag_highlighted, timeout=10_000)
+    assert drag_event(QDragMoveEvent, tab, mime).isAccepted()
+    drag_event(QDropEvent, tab, mime)
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
+    tab.messages.clear()
+
+    mime = text_mime(QUrl.fromLocalFile(str(ARTWORKS[12])).toString())  # an image's path: taken at once
+    assert drag_event(QDragEnterEvent, tab, mime).isAccepted() and tab.query_area.drag_highlighted()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop = drag_event(QDropEvent, tab, mime)
+    assert drop.isAccepted() and not tab.query_area.drag_highlighted()
+    assert tab.messages.kind != "error" and ARTWORKS[12].name in tab.query_area.caption.text()
 
 
 def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp_path, monkeypatch):

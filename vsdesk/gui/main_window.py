@@ -317,7 +317,12 @@ class MainWindow(QMainWindow):
         self.current_tab().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
-        event.acceptProposedAction()
+        self.current_tab().dragMoveEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:
+        # A drag that left the window from the status bar or its bottom edge (the window's, not
+        # the tab's): the tab's highlight goes with it.
+        self.current_tab().dragLeaveEvent(event)
 
     def dropEvent(self, event) -> None:
         self.current_tab().dropEvent(event)
