@@ -3399,7 +3399,9 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
         window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
         qtbot.waitUntil(lambda: "was changed outside this window" in tab.messages.text(), timeout=30_000)
     qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 6, timeout=30_000)  # the query, searched again
-    assert len(tab.snapshot) == 6 and tab.messages.text() == ""
+    assert len(tab.snapshot) == 6
+    assert tab.messages.text() == f"“{tab.catalog_name}” changed by another vsdesk process: 2 images added."
+    tab.messages.clear()  # (read)
     # Nothing changed since: coming back again opens nothing (the list, when it comes, would open it).
     opened = []
     tab.catalog.opening.connect(opened.append)
@@ -3469,7 +3471,7 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text(),
                                                           tab.messages.other_button.text())))
 
-    def come_back_and_see(note, done=""):
+    def come_back_and_see(note, done="", elsewhere=""):
         said.clear()
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             window._on_application_state(Qt.ApplicationState.ApplicationActive)
@@ -3477,7 +3479,8 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
         assert text.startswith(offer + "\n") and note in text, text
         assert (button, other) == (f"Add to “{tab.catalog_name}”", "New catalog")
         # The note went; what the update found is said beside the offer.
-        assert tab.messages.text() == offer + (f"\n“{tab.catalog_name}” brought up to date: {done}." if done else "")
+        assert tab.messages.text() == offer + (f"\n“{tab.catalog_name}” brought up to date: {done}." if done else "") \
+            + (f"\n“{tab.catalog_name}” changed by another vsdesk process: {elsewhere}." if elsewhere else "")
         assert tab.messages.other_button.isVisible()
 
     copy_images(photos[4:5], folder)  # saved there by another program
@@ -3485,7 +3488,7 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     assert len(tab.snapshot) == 5
     (folder / photos[0].name).unlink()
     assert main(["index", "--mode", "vae", "--catalog", tab.catalog_name]) == 0  # in a terminal
-    come_back_and_see("was changed outside this window")
+    come_back_and_see("was changed outside this window", elsewhere="1 image removed")
     assert len(tab.snapshot) == 4
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still makes its folder a catalog
         tab.messages.other_button.click()
@@ -3940,6 +3943,50 @@ def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_
     other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[20:22], tmp_path / "other")))
     qtbot.waitUntil(lambda: other in tab.catalog_bar.names(), timeout=30_000)
     assert tab.snapshot.name == name
+
+
+def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and_after(qtbot, window, tmp_path):
+    """The review: while `vsdesk index` added images to the catalog shown, the window said
+    "33 images · Ready", then silently showed 333; a `remove-folder` was taken up without a
+    word; and the news of the user's own last action went. The catalog line says the other run
+    while it runs, and then what it changed, beside that news."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    more = copy_images(ARTWORKS[16:18], tmp_path / "more")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog.add_folder_to_catalog(str(more))  # the user's own last action
+    own = f"2 images added from {more}."
+    assert tab.messages.text() == own
+    statuses = []
+    tab.status_message.connect(statuses.append)
+
+    third = copy_images(ARTWORKS[20:26], tmp_path / "third")
+    command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
+               str(third)]
+    cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
+                        timeout=120_000)
+        assert tab.catalog_bar.status.text() == "5 images · being indexed by another vsdesk process…"
+        assert f"Style: “{name}” is being indexed by another vsdesk process; shown as it was until that is done" \
+            in statuses
+        assert tab.messages.text() == own and len(tab.snapshot) == 5
+        _out, err = cli.communicate(timeout=300)
+    finally:
+        cli.kill()
+    assert cli.returncode == 0, err
+    changed = f"“{name}” changed by another vsdesk process: 6 images added; {third} added to its folders."
+    qtbot.waitUntil(lambda: changed in tab.messages.text(), timeout=60_000)
+    assert tab.messages.text() == f"{own}\n{changed}" and len(tab.snapshot) == 11
+    assert tab.catalog_bar.status.text() == "11 images" and f"Style: {changed}" in statuses
+
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "remove-folder", name, str(more)],
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    removed = f"“{name}” changed by another vsdesk process: 2 images removed; {more} no longer searched."
+    qtbot.waitUntil(lambda: removed in tab.messages.text(), timeout=60_000)
+    # (the news of the first change is the user's no more: it goes; the user's own stays)
+    assert tab.messages.text() == f"{own}\n{removed}" and len(tab.snapshot) == 9
 
 
 def test_a_folder_added_while_another_process_indexes_the_catalog_is_said_to_be_added_then(qtbot, window, tmp_path):
