@@ -3971,6 +3971,7 @@ def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and
         assert f"Style: “{name}” is being indexed by another vsdesk process; shown as it was until that is done" \
             in statuses
         assert tab.messages.text() == own and len(tab.snapshot) == 5
+        assert window.activity.text() == f"“{name}” being indexed by another vsdesk process"
         _out, err = cli.communicate(timeout=300)
     finally:
         cli.kill()
@@ -3979,6 +3980,7 @@ def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and
     qtbot.waitUntil(lambda: changed in tab.messages.text(), timeout=60_000)
     assert tab.messages.text() == f"{own}\n{changed}" and len(tab.snapshot) == 11
     assert tab.catalog_bar.status.text() == "11 images" and f"Style: {changed}" in statuses
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=60_000)  # (once its map is made)
 
     done = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "remove-folder", name, str(more)],
                           env=os.environ.copy(), capture_output=True, text=True, timeout=300)

@@ -214,6 +214,10 @@ class CatalogsElsewhere:
         self.runner.submit(f"{self.mode}/elsewhere-check", look, worker="io",
                            on_done=lambda busy: self._show_indexed_elsewhere(name, busy))
 
+    def indexed_elsewhere(self) -> str:
+        """The name of the catalog shown while another vsdesk process indexes it, else ""."""
+        return self.snapshot.name if self._indexed_elsewhere and self.snapshot is not None else ""
+
     def _show_indexed_elsewhere(self, name: str, busy: bool) -> None:
         """The catalog line says, while another process indexes the catalog shown, that it does:
         shown as it was, opened again once that run is done (``refresh_list``)."""
@@ -221,9 +225,8 @@ class CatalogsElsewhere:
             return
         self._indexed_elsewhere = busy
         self._show_status(self.snapshot, "being indexed by another vsdesk process…" if busy else "")
-        if busy:
-            self.status_message.emit(f"{self.title}: “{name}” is being indexed by another vsdesk process; "
-                                     "shown as it was until that is done")
+        self.status_message.emit(f"{self.title}: “{name}” is being indexed by another vsdesk process; shown as it "
+                                 "was until that is done" if busy else "")
 
     def _look_after_disk_change(self) -> None:
         if not self.watch_elsewhere:
