@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -293,6 +293,95 @@ def test_bad_dropped_files_give_a_message_not_a_crash(qtbot, window, tmp_path):
         drop_files(tab, [notes, fake])
     assert tab.messages.kind == "error"  # the first (notes.txt) is not an image: said clearly
     assert "notes.txt" in tab.messages.text()
+
+
+def drag_event(kind, widget, mime, modifiers=Qt.KeyboardModifier.NoModifier):
+    """A drag enter or move (``kind``: QDragEnterEvent, QDragMoveEvent) or drop (QDropEvent) as a
+    file manager's drag sends it, offering copy, move or link; returned once sent. Shift makes
+    the proposed action a move, as an X11 source's drags are proposed."""
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction | Qt.DropAction.LinkAction
+    position = QPointF(40, 40) if kind is QDropEvent else QPoint(40, 40)
+    event = kind(position, actions, mime, Qt.MouseButton.LeftButton, modifiers)
+    QApplication.sendEvent(widget, event)
+    return event
+
+
+def url_mime(*urls) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([url if isinstance(url, QUrl) else QUrl.fromLocalFile(str(url)) for url in urls])
+    return mime
+
+
+def text_mime(text) -> QMimeData:
+    mime = QMimeData()
+    mime.setText(text)
+    return mime
+
+
+def test_drops_are_taken_as_a_copy_not_the_move_the_source_proposes(qtbot, window):
+    """A source told "moved" removes its original (a Qt list view deletes the row): vsdesk only
+    reads the file, so every drag is taken as a copy, over the tab and over the status bar."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    mime, shift = url_mime(ARTWORKS[12]), Qt.KeyboardModifier.ShiftModifier
+    for kind, widget in ((QDragEnterEvent, tab), (QDragMoveEvent, tab), (QDragEnterEvent, window.statusBar()),
+                         (QDragMoveEvent, window.statusBar())):
+        event = drag_event(kind, widget, mime, shift)
+        assert event.proposedAction() == Qt.DropAction.MoveAction
+        assert event.isAccepted() and event.dropAction() == Qt.DropAction.CopyAction, (kind, widget)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop = drag_event(QDropEvent, tab, mime, shift)
+    assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.CopyAction
+    assert tab.messages.kind != "error"
+
+
+def test_the_drop_highlight_goes_when_a_drag_leaves_by_the_status_bar(qtbot, window):
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    mime = url_mime(ARTWORKS[12])
+    drag_event(QDragEnterEvent, tab, mime)
+    assert tab.query_area.drag_highlighted()
+    QApplication.sendEvent(tab, QDragLeaveEvent())  # onto the status bar: the window's, not the tab's
+    assert drag_event(QDragEnterEvent, window.statusBar(), mime).isAccepted()
+    assert tab.query_area.drag_highlighted()
+    QApplication.sendEvent(window, QDragLeaveEvent())  # and out of the window from there
+    assert not tab.query_area.drag_highlighted()
+
+
+def test_drags_a_drop_would_refuse_are_refused_as_they_come_in(qtbot, window, tmp_path):
+    """The cursor says no (and the query area is not lit) over the window for web links, a text
+    that is not a path, and a file that is not an image (once the I/O thread has said it is not
+    a folder); a path dragged as text (from a terminal) is taken as its file URL is."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    for mime in (url_mime(QUrl("http://example.com/photo.jpg")), text_mime("just some text"),
+                 text_mime(f"{ARTWORKS[3]}\n{ARTWORKS[4]}")):
+        assert not drag_event(QDragEnterEvent, tab, mime).isAccepted()
+        assert not tab.query_area.drag_highlighted()
+        QApplication.sendEvent(tab, QDragLeaveEvent())
+    for mime in (url_mime(notes), text_mime(str(notes))):
+        drag_event(QDragEnterEvent, tab, mime)  # (taken until the I/O thread says what it is)
+        qtbot.waitUntil(lambda: not drag_event(QDragMoveEvent, tab, mime).isAccepted(), timeout=10_000)
+        assert not tab.query_area.drag_highlighted()
+        QApplication.sendEvent(tab, QDragLeaveEvent())
+
+    folder = copy_images(ARTWORKS[:2], tmp_path / "my.paintings")  # a folder, though its name has a suffix
+    mime = text_mime(f"  '{folder}'\n")  # as selected in a terminal, quoted
+    assert drag_event(QDragEnterEvent, tab, mime).isAccepted()
+    qtbot.waitUntil(tab.query_area.drag_highlighted, timeout=10_000)
+    assert drag_event(QDragMoveEvent, tab, mime).isAccepted()
+    drag_event(QDropEvent, tab, mime)
+    qtbot.waitUntil(lambda: "Add the folder" in tab.messages.text(), timeout=10_000)
+    tab.messages.clear()
+
+    mime = text_mime(QUrl.fromLocalFile(str(ARTWORKS[12])).toString())  # an image's path: taken at once
+    assert drag_event(QDragEnterEvent, tab, mime).isAccepted() and tab.query_area.drag_highlighted()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop = drag_event(QDropEvent, tab, mime)
+    assert drop.isAccepted() and not tab.query_area.drag_highlighted()
+    assert tab.messages.kind != "error" and ARTWORKS[12].name in tab.query_area.caption.text()
 
 
 def test_paths_given_at_start_are_opened_as_a_drop_of_them_is(qtbot, window, tmp_path, monkeypatch):
@@ -3310,7 +3399,9 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
         window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
         qtbot.waitUntil(lambda: "was changed outside this window" in tab.messages.text(), timeout=30_000)
     qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 6, timeout=30_000)  # the query, searched again
-    assert len(tab.snapshot) == 6 and tab.messages.text() == ""
+    assert len(tab.snapshot) == 6
+    assert tab.messages.text() == f"“{tab.catalog_name}” changed by another vsdesk process: 2 images added."
+    tab.messages.clear()  # (read)
     # Nothing changed since: coming back again opens nothing (the list, when it comes, would open it).
     opened = []
     tab.catalog.opening.connect(opened.append)
@@ -3380,7 +3471,7 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     tab.catalog.opening.connect(lambda name: said.append((tab.messages.text(), tab.messages.action_button.text(),
                                                           tab.messages.other_button.text())))
 
-    def come_back_and_see(note, done=""):
+    def come_back_and_see(note, done="", elsewhere=""):
         said.clear()
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             window._on_application_state(Qt.ApplicationState.ApplicationActive)
@@ -3388,7 +3479,8 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
         assert text.startswith(offer + "\n") and note in text, text
         assert (button, other) == (f"Add to “{tab.catalog_name}”", "New catalog")
         # The note went; what the update found is said beside the offer.
-        assert tab.messages.text() == offer + (f"\n“{tab.catalog_name}” brought up to date: {done}." if done else "")
+        assert tab.messages.text() == offer + (f"\n“{tab.catalog_name}” brought up to date: {done}." if done else "") \
+            + (f"\n“{tab.catalog_name}” changed by another vsdesk process: {elsewhere}." if elsewhere else "")
         assert tab.messages.other_button.isVisible()
 
     copy_images(photos[4:5], folder)  # saved there by another program
@@ -3396,7 +3488,7 @@ def test_news_of_the_catalog_brought_up_to_date_goes_under_an_offer_not_in_its_p
     assert len(tab.snapshot) == 5
     (folder / photos[0].name).unlink()
     assert main(["index", "--mode", "vae", "--catalog", tab.catalog_name]) == 0  # in a terminal
-    come_back_and_see("was changed outside this window")
+    come_back_and_see("was changed outside this window", elsewhere="1 image removed")
     assert len(tab.snapshot) == 4
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the offer still makes its folder a catalog
         tab.messages.other_button.click()
@@ -3857,6 +3949,52 @@ def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_
     other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[20:22], tmp_path / "other")))
     qtbot.waitUntil(lambda: other in tab.catalog_bar.names(), timeout=30_000)
     assert tab.snapshot.name == name
+
+
+def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and_after(qtbot, window, tmp_path):
+    """The review: while `vsdesk index` added images to the catalog shown, the window said
+    "33 images · Ready", then silently showed 333; a `remove-folder` was taken up without a
+    word; and the news of the user's own last action went. The catalog line says the other run
+    while it runs, and then what it changed, beside that news."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    more = copy_images(ARTWORKS[16:18], tmp_path / "more")
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog.add_folder_to_catalog(str(more))  # the user's own last action
+    own = f"2 images added from {more}."
+    assert tab.messages.text() == own
+    statuses = []
+    tab.status_message.connect(statuses.append)
+
+    third = copy_images(ARTWORKS[20:26], tmp_path / "third")
+    command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
+               str(third)]
+    cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
+                        timeout=120_000)
+        assert tab.catalog_bar.status.text() == "5 images · being indexed by another vsdesk process…"
+        assert f"Style: “{name}” is being indexed by another vsdesk process; shown as it was until that is done" \
+            in statuses
+        assert tab.messages.text() == own and len(tab.snapshot) == 5
+        assert window.activity.text() == f"“{name}” being indexed by another vsdesk process"
+        _out, err = cli.communicate(timeout=300)
+    finally:
+        cli.kill()
+    assert cli.returncode == 0, err
+    changed = f"“{name}” changed by another vsdesk process: 6 images added; {third} added to its folders."
+    qtbot.waitUntil(lambda: changed in tab.messages.text(), timeout=60_000)
+    assert tab.messages.text() == f"{own}\n{changed}" and len(tab.snapshot) == 11
+    assert tab.catalog_bar.status.text() == "11 images" and f"Style: {changed}" in statuses
+    qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=60_000)  # (once its map is made)
+
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "remove-folder", name, str(more)],
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    removed = f"“{name}” changed by another vsdesk process: 2 images removed; {more} no longer searched."
+    qtbot.waitUntil(lambda: removed in tab.messages.text(), timeout=60_000)
+    # (the news of the first change is the user's no more: it goes; the user's own stays)
+    assert tab.messages.text() == f"{own}\n{removed}" and len(tab.snapshot) == 9
 
 
 def test_a_folder_added_while_another_process_indexes_the_catalog_is_said_to_be_added_then(qtbot, window, tmp_path):

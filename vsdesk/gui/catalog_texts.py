@@ -137,3 +137,15 @@ def skipped_tooltip(skipped: list, limit: int = 25) -> str:
     if len(skipped) > limit:
         lines.append(f"… and {len(skipped) - limit} more (`vsdesk index` lists them all)")
     return "Skipped:\n" + "\n".join(lines)
+
+
+def outside_change_words(before: CatalogSnapshot, after: CatalogSnapshot) -> str:
+    """What another process (`vsdesk index`, `vsdesk catalogs remove-folder`) changed in a
+    catalog, from what the window showed to what it shows now: "300 images added", "21 images
+    removed; /photos/old no longer searched"; "" when neither its images nor its folders did."""
+    old, new = set(before.paths), set(after.paths)
+    parts = [f"{counted(count, 'image')} {what}" for count, what in ((len(new - old), "added"), (len(old - new), "removed"))
+             if count]
+    parts += [f"{folder} added to its folders" for folder in after.folders if folder not in before.folders]
+    parts += [f"{folder} no longer searched" for folder in before.folders if folder not in after.folders]
+    return "; ".join(parts)

@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from vsdesk.engine.session import DEFAULT_SAMPLE
-from vsdesk.gui.catalog_texts import missing_folders_text
+from vsdesk.gui.catalog_texts import missing_folders_text, outside_change_words
 from vsdesk.gui.errors import user_message
 
 if TYPE_CHECKING:
@@ -30,6 +30,13 @@ BUSY_POLL_MS = 3000
 #: Changes to the catalogs' files (a catalog made, removed or indexed by the command line) are
 #: looked at once they have been quiet this long: an index run writes its index many times.
 SETTLE_MS = 1500
+
+#: What the window says of the catalog shown once another process has changed it ("“r” changed
+#: by another vsdesk process: 300 images added").
+CHANGED_ELSEWHERE = "changed by another vsdesk process: "
+#: How news of an update of the catalog shown is told (by another process; by the window's own
+#: run, ``TabCatalog._on_opened``): an older one goes when the next is said.
+UPDATE_NEWS = (CHANGED_ELSEWHERE, "” brought up to date: ")
 
 
 class CatalogsElsewhere:
@@ -54,6 +61,10 @@ class CatalogsElsewhere:
     _asked: tuple
     _switching: tuple | None
     _models_seen: dict[str, str | None]
+    _said: str
+    _said_beside: list[str]
+    _indexed_elsewhere: bool
+    _outside_change: tuple[CatalogSnapshot, list[str]] | None
 
     # -- the list of catalogs ----------------------------------------------------------------------
     def refresh_list(self, select: str | None = None) -> None:
@@ -63,7 +74,7 @@ class CatalogsElsewhere:
         shown = None if self.is_opening() else self.snapshot
 
         def look(ctx):
-            from vsdesk.engine.catalog import away_folders, is_image_link_away
+            from vsdesk.engine.catalog import away_folders, is_being_indexed, is_image_link_away
 
             names = self.session.catalog_names()
             listed = shown is not None and shown.name in names
@@ -74,18 +85,19 @@ class CatalogsElsewhere:
             # Those said away, looked at again: a disk plugged in again brings them back.
             away = away_folders(shown.missing_folders) if shown is not None else {}
             links = tuple(filter(is_image_link_away, shown.image_links_away)) if shown is not None else ()
-            return names, changed, moved, away, links
+            busy = listed and not changed and not shown.is_sample and is_being_indexed(shown.name)
+            return names, changed, moved, away, links, busy
 
         self.runner.submit(
             f"{self.mode}/catalog-list",
             look,
             worker="io",
-            on_done=lambda result: self._show_list(*result, select, shown),
+            on_done=lambda result: self._show_list(*result[:5], select, shown, busy=result[5]),
             on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
         )
 
     def _show_list(self, names: list[str], changed: bool, moved: list[str], away: dict[str, str],
-                   links: tuple[str, ...], select: str | None, looked_at=None) -> None:
+                   links: tuple[str, ...], select: str | None, looked_at=None, busy: bool = False) -> None:
         current = select or self.name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
         if self.is_opening():
@@ -99,8 +111,16 @@ class CatalogsElsewhere:
         elif changed and self.snapshot is looked_at:
             # Indexed again elsewhere (new files, another model): what is shown is brought up to
             # date, and a query on screen is searched again (embedded again for another model).
+            # What that changed is said once it is open, beside the news of the user's own last
+            # action ("21 images added from …"), which is still true (``_say_changed_elsewhere``).
+            kept = [] if self._busy_timer.isActive() else \
+                [text for text in (self._said, *self._said_beside) if self.messages.kind_of(text) == "info"
+                 and not any(news in text for news in UPDATE_NEWS)]  # (news of an earlier update: this one's replaces it)
+            self._outside_change = (looked_at, kept)
             self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed outside this window; "
                                     "it is brought up to date.")
+            for text in kept:
+                self.messages.add_message(text, "info")  # (up while it opens)
             self.open(self.snapshot.name)
         elif moved and self.snapshot is looked_at:
             # Images added, removed, renamed or written over in its folders: indexed as opening
@@ -120,6 +140,26 @@ class CatalogsElsewhere:
                 image_links_away=links)
             if self._unsay() and (away or links):
                 self.say("warning", missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
+        if looked_at is not None and self.snapshot is looked_at and shown in names and not changed and not moved:
+            self._show_indexed_elsewhere(looked_at.name, busy)
+
+    def _say_changed_elsewhere(self, snapshot: CatalogSnapshot) -> None:
+        """Once a catalog has opened: if it was opened again because another process changed it,
+        what that changed, in the message bar and the status line, beside the news of the
+        user's own last action that was up (taken down by the opening, still true)."""
+        self._indexed_elsewhere = False  # (the catalog line said so: ``_show_status`` has put it back)
+        outside, self._outside_change = self._outside_change, None
+        if outside is None or outside[0].name != snapshot.name:
+            return
+        before, kept = outside
+        for text in kept:
+            self._say_beside(text)
+        words = outside_change_words(before, snapshot)
+        if not words and snapshot.model != before.model:
+            return  # another model: ``_say_model_changed_elsewhere`` said it
+        text = f"“{snapshot.name}” {CHANGED_ELSEWHERE}{words or 'its index was updated'}."
+        self._say_beside(text)
+        self.status_message.emit(f"{self.title}: {text}")
 
     def _say_model_changed_elsewhere(self, snapshot) -> None:
         """Once a catalog has opened: if its model is not the one it had when this window last
@@ -159,7 +199,39 @@ class CatalogsElsewhere:
         self._watcher.watch(self, paths, self._on_disk_change)
 
     def _on_disk_change(self, _path: str) -> None:
+        if not self._settle_timer.isActive():
+            # The first write of a burst: another process starting an index run of the catalog
+            # shown is said while it runs (its writes may not settle for minutes).
+            self._look_if_indexed_elsewhere()
         self._settle_timer.start()  # (again: looked at once the writes have stopped)
+
+    def _look_if_indexed_elsewhere(self) -> None:
+        shown = self.snapshot
+        if not self.watch_elsewhere or shown is None or shown.is_sample or self.is_opening():
+            return  # (the window's own run writes too)
+        name = shown.name
+
+        def look(ctx):
+            from vsdesk.engine.catalog import is_being_indexed
+
+            return is_being_indexed(name)
+
+        self.runner.submit(f"{self.mode}/elsewhere-check", look, worker="io",
+                           on_done=lambda busy: self._show_indexed_elsewhere(name, busy))
+
+    def indexed_elsewhere(self) -> str:
+        """The name of the catalog shown while another vsdesk process indexes it, else ""."""
+        return self.snapshot.name if self._indexed_elsewhere and self.snapshot is not None else ""
+
+    def _show_indexed_elsewhere(self, name: str, busy: bool) -> None:
+        """The catalog line says, while another process indexes the catalog shown, that it does:
+        shown as it was, opened again once that run is done (``refresh_list``)."""
+        if self.snapshot is None or self.snapshot.name != name or self.is_opening() or busy == self._indexed_elsewhere:
+            return
+        self._indexed_elsewhere = busy
+        self._show_status(self.snapshot, "being indexed by another vsdesk process…" if busy else "")
+        self.status_message.emit(f"{self.title}: “{name}” is being indexed by another vsdesk process; shown as it "
+                                 "was until that is done" if busy else "")
 
     def _look_after_disk_change(self) -> None:
         if not self.watch_elsewhere:

@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
         # label names that tab as busy in the background).
         if tab is self.current_tab():
             self.status.showMessage(text, 8000)
+            self._show_activity()  # (its catalog being indexed elsewhere, or no longer: said there too)
 
     def _on_activity(self, _label: str, running: int) -> None:
         self._running = running
@@ -308,6 +309,9 @@ class MainWindow(QMainWindow):
             # Not "Ready": the tab has no catalog to search, and says why (the message about it
             # may have been closed).
             text, tip = f"No catalog: {self.current_tab().catalog.failure_brief}", ""
+        elif self._running == 0 and self.current_tab().catalog.indexed_elsewhere():
+            # Not "Ready": the catalog shown changes under the user's eyes (its line says so too).
+            text, tip = f"“{self.current_tab().catalog.indexed_elsewhere()}” being indexed by another vsdesk process", ""
         else:
             text, tip = ("Ready" if self._running == 0 else ""), ""
         self.activity.set_text(text, tooltip=tip)
@@ -317,7 +321,12 @@ class MainWindow(QMainWindow):
         self.current_tab().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
-        event.acceptProposedAction()
+        self.current_tab().dragMoveEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:
+        # A drag that left the window from the status bar or its bottom edge (the window's, not
+        # the tab's): the tab's highlight goes with it.
+        self.current_tab().dragLeaveEvent(event)
 
     def dropEvent(self, event) -> None:
         self.current_tab().dropEvent(event)

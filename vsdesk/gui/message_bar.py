@@ -124,6 +124,10 @@ class MessageBar(QFrame):
     def says(self, text: str) -> bool:
         return any(m.text == text for m in self._messages)
 
+    def kind_of(self, text: str) -> str | None:
+        """The kind ("info", "warning", "error") of the message ``text`` up, None if it is not."""
+        return next((m.kind for m in self._messages if m.text == text), None)
+
     def has_offer(self) -> bool:
         """A message up asks the user something they have yet to answer (shown with ``offer``);
         a message with a remedy button (Try again, Resume indexing, Copy path) is not one: news

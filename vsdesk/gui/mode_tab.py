@@ -358,7 +358,7 @@ class ModeTab(QWidget):
         self.input.drag_enter(event)
 
     def dragMoveEvent(self, event) -> None:
-        event.acceptProposedAction()
+        self.input.drag_move(event)
 
     def dragLeaveEvent(self, event) -> None:
         self.input.drag_leave()

@@ -67,6 +67,9 @@ class QueryArea(QWidget):
         self._drag_over = on
         self._colour_drop_zone()
 
+    def drag_highlighted(self) -> bool:
+        return self._drag_over
+
     def _colour_drop_zone(self) -> None:
         """On the palette's base colour, its dashed border in the highlight colour while a drag
         is over it."""

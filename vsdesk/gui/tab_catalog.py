@@ -137,6 +137,12 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self._settle_timer.setSingleShot(True)
         self._settle_timer.setInterval(SETTLE_MS)
         self._settle_timer.timeout.connect(self._look_after_disk_change)
+        #: Whether the catalog shown is being indexed by another vsdesk process (the command
+        #: line), as last looked at: said in the catalog line until that run is done.
+        self._indexed_elsewhere = False
+        #: (the snapshot shown before, the news of the user's own last action still up) while
+        #: the catalog is opened again because another process changed it (``_say_changed_elsewhere``).
+        self._outside_change: tuple[CatalogSnapshot, list[str]] | None = None
         #: (catalog, text) of the news that the catalog was removed: taken down when a catalog
         #: of that name is shown again (made again by the command line), no longer true then.
         self._removed_said: tuple[str, str] | None = None
@@ -160,6 +166,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         ``ModeSession.open_catalog``."""
         name = name or DEFAULT_SAMPLE[self.mode]
         self._say_run_stopped(name)
+        if name != self.name:
+            self._outside_change = None  # (another catalog chosen as the one changed elsewhere reopened)
         self.name = name
         self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
         self._asked = (add_folders, model)  # asked again once another process's run is done
@@ -393,12 +401,15 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         if snapshot.changes:  # an update: what changed in its folders, as `vsdesk index` reports it
             self._say_beside(f"“{snapshot.name}” brought up to date: {snapshot.changes}.")
         self._say_model_changed_elsewhere(snapshot)
+        self._say_changed_elsewhere(snapshot)
         self.opened.emit(snapshot)
         self._load_model()
         self._watch()
 
-    def _show_status(self, snapshot: CatalogSnapshot) -> None:
-        self.catalog_bar.set_status(f"{image_count_words(snapshot)}{model_words(snapshot)}",
+    def _show_status(self, snapshot: CatalogSnapshot, also: str = "") -> None:
+        """The catalog line: its images and model, and ``also`` ("being indexed by …")."""
+        self.catalog_bar.set_status(f"{image_count_words(snapshot)}{model_words(snapshot)}"
+                                    + (f" · {also}" if also else ""),
                                     skipped_tooltip(snapshot.skipped_files),
                                     link=f"{snapshot.skipped} skipped: why?" if snapshot.skipped else "")
 

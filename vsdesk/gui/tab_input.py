@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
 from vsdesk.engine.text import counted
+from vsdesk.gui.drop_payload import DropPayload, read_drag
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.query_area import QueryArea
@@ -41,25 +42,59 @@ class TabInput(QObject):
         self.query_area = query_area
         self.gallery = gallery
         self.messages = messages
+        self._drag: DropPayload | None = None  # what the drag over the window holds
 
     # -- drag and drop ---------------------------------------------------------------------------
+    # Accepted as a copy, never as the move a source may propose: vsdesk only reads what is
+    # dropped, and a source told "moved" removes its original (a Qt list view deletes its row).
     def drag_enter(self, event) -> None:
-        mime = event.mimeData()
-        if mime.hasUrls() or mime.hasImage():
-            event.acceptProposedAction()
-            self.query_area.set_drag_highlight(True)
+        self._drag = read_drag(event.mimeData())
+        if self._drag is not None and self._drag.needs_look():
+            self._look_for_folders(self._drag)
+        self.drag_move(event)
+
+    def drag_move(self, event) -> None:
+        verdict = self._drag.acceptable() if self._drag is not None else False
+        if verdict is False:
+            event.ignore()  # the cursor says no: a drop would only be refused
+        else:  # (not known yet, a stat on its way: accepted, as the drop says what it finds)
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        self.query_area.set_drag_highlight(verdict is True)
 
     def drag_leave(self) -> None:
+        self._drag = None
         self.query_area.set_drag_highlight(False)
+
+    def _look_for_folders(self, payload: DropPayload) -> None:
+        """Which of the dragged paths (none an image by its name) are folders, asked on the I/O
+        thread (a stat can hang on a network disk); the highlight follows the answer, the cursor
+        at the next move."""
+        paths = list(payload.paths)
+
+        def answered(folders: list[str]) -> None:
+            payload.folders = folders
+            if payload is self._drag:
+                self.query_area.set_drag_highlight(bool(folders))
+
+        self.runner.submit(f"{self.mode}/drag-look", lambda ctx: [p for p in paths if _is_dir(Path(p))],
+                           worker="io", urgent=True, on_done=answered)
 
     def drop(self, event) -> None:
         self.query_area.set_drag_highlight(False)
-        mime = event.mimeData()
-        if mime.hasUrls():
-            self.handle_urls(mime.urls())
-        elif mime.hasImage():
-            self.query.search_qimage(QImage(mime.imageData()), "the dropped image")
-        event.acceptProposedAction()
+        payload = read_drag(event.mimeData())
+        self._drag = None
+        if payload is None and event.mimeData().hasUrls():
+            self.messages.warning("Only files on this computer can be searched (the drop held web links).")
+        elif payload is None:
+            event.ignore()
+            return
+        elif payload.paths:
+            self.open_paths(payload.paths, "dropped")
+        else:
+            self.query.search_qimage(QImage(event.mimeData().imageData()), "the dropped image")
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
 
     # -- the file dialog and the clipboard -------------------------------------------------------
     def choose_file(self) -> None:
