@@ -1340,6 +1340,8 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
     report = json.loads(out)
     assert (report["catalog"], report["interrupted"], report["error_kind"]) == ("many", True, "interrupted"), out
     assert report["indexed"] == report["added"] == report["embedded"] == int(said.group(1))
+    # The folder given holds what the run added so far, not the 0 it joined the catalog with.
+    assert report["folders_added"] == {str(folder): report["added"]}, out
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
     [info] = json.loads(listed.stdout)
