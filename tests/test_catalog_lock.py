@@ -119,7 +119,7 @@ def test_changes_while_another_process_indexes_the_catalog_are_refused_in_words(
     code, out, err = run(capsys, "catalogs", "remove-folder", "shop", b, "--json")
     assert code == 1 and f"{BUSY}; nothing was changed: try again once it has finished" in err, err
     assert json.loads(out) == {"catalog": "shop", "folder": b, "error": err.strip().removeprefix("vsdesk: "),
-                               "error_kind": "command-failed"}
+                               "error_kind": "command-failed", "catalog_busy": True}
     code, _, err = run(capsys, "catalogs", "remove", "shop")
     assert code == 1 and f"{BUSY}; nothing was removed: try again once it has finished" in err, err
     # The window's "Forget a folder", and its message.

@@ -813,6 +813,10 @@ def test_an_index_run_refused_because_another_indexes_the_catalog_changes_nothin
         # Exit 1: the same command works once the other run is done; and what to do meanwhile.
         assert code == 1 and ("catalog 'shop' is being indexed by another vsdesk process; wait for it to finish, or "
                               "search the catalog meanwhile (it holds 30 images so far)") in err, err
+        # With --json a script tells "busy, try later" by a key, not by the words (error_kind as before).
+        code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(more), "--json")
+        report = json.loads(out)
+        assert (code, report["error_kind"], report["catalog_busy"]) == (1, "command-failed", True), out
     with Catalog.open("shop") as catalog:
         assert catalog.folders == [str(photos)]  # the refused run added nothing
     assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(more))[0] == 0
@@ -1066,6 +1070,65 @@ def test_a_missing_query_is_told_once_and_before_the_model_loads(capsys, photos)
     assert code == 1 and err.count("nonexist.jpg") == 1 and "nonexist.jpg" not in out
     assert err.index(said) < err.index("loading the vae model")  # at once, not after the load
     assert out.startswith(f"{good}  (catalog shop, 30 images)") and out.count("\n    ") == 3  # its 3 results
+
+
+@needs_setpriv
+@pytest.mark.slow
+def test_a_folder_given_to_index_that_cannot_be_read_is_said_and_leaves_no_catalog(capsys, photos, tmp_path):
+    """`index --catalog u2 unr2`, unr2 unreadable (chmod 000): exit 0, an empty catalog made,
+    "up to date", "1 file skipped" (the folder itself). Now: said as such, exit 1 (README: an
+    unreadable file is 1), no catalog left; given with a readable folder, that one is indexed,
+    the other not added, exit 1. A catalog's own folder that became unreadable is as before:
+    its entries kept, the folder listed as skipped, exit 0."""
+    locked = tmp_path / "unr2"
+    locked.mkdir()
+    for photo in sorted(photos.glob("*.jpg"))[:2]:
+        shutil.copy(photo, locked)
+    vsdesk = [sys.executable, "-m", "vsdesk", "index", "--mode", "vae"]
+    locked.chmod(0)
+    try:
+        alone = without_root_powers([*vsdesk, "--catalog", "u2", str(locked), "--json"])
+        assert alone.returncode == 1 and f"vsdesk: cannot read folder {locked}: permission denied" in alone.stderr
+        assert "up to date" not in alone.stderr and "loading" not in alone.stderr, alone.stderr
+        assert json.loads(alone.stdout) == {
+            "catalog": "u2", "mode": "vae", "folders_unreadable": {str(locked): "permission denied"},
+            "error": f"cannot read folder {locked}: permission denied; nothing was indexed", "error_kind": "command-failed"}
+        assert run(capsys, "catalogs", "list", "--json")[1] == "[]\n"  # no empty catalog left behind
+        both = without_root_powers([*vsdesk, "--catalog", "both", str(photos), str(locked), "--json"])
+        assert both.returncode == 1 and f"cannot read folder {locked}: permission denied; it was not added" in both.stderr
+        report = json.loads(both.stdout)
+        assert (report["added"], report["folders_added"]) == (30, {str(photos): 30}), both.stdout
+        assert report["folders_unreadable"] == {str(locked): "permission denied"}
+        locked.chmod(0o755)
+        assert run(capsys, "index", "--catalog", "both", str(locked))[0] == 0  # readable again: added
+        locked.chmod(0)
+        # A folder of the catalog that became unreadable: its entries kept, the folder said as skipped.
+        for again in ([], [str(locked)]):
+            kept = without_root_powers([*vsdesk, "--catalog", "both", *again, "--json"])
+            report = json.loads(kept.stdout)
+            assert kept.returncode == 0 and report["indexed"] == 32 and report["folders_unreadable"] == {}, kept.stderr
+            assert (str(locked), "unreadable-folder") in [(item["path"], item["kind"]) for item in report["skipped"]]
+    finally:
+        locked.chmod(0o755)
+
+
+def test_a_folder_given_as_a_query_is_a_command_to_change(capsys, photos):
+    """A folder named as a query was an unreadable file (exit 1, "unreadable"), though it is the
+    command that must change, as for a path not there: exit 2 when no query is an image file
+    there, its own error_kind, and how to search a folder's images, before any model loads."""
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))[0] == 0
+    said = (f"{photos} is a folder, not an image: search a folder's images by indexing it "
+            f"(`vsdesk index --catalog shop {photos}`), then search the catalog")
+    code, out, err = run(capsys, "search", "--catalog", "shop", str(photos), "--json")
+    assert code == 2 and said in err and "loading" not in err, err
+    assert json.loads(out) == [{"query": str(photos), "error": said, "error_kind": "is-a-folder", "results": []}]
+    missing = str(photos / "nonexist.jpg")  # with a path not there: still nothing searched
+    assert run(capsys, "search", "--catalog", "shop", str(photos), missing)[0] == 2
+    good = str(sorted(photos.glob("*.jpg"))[0])  # with an image: it is answered, exit 1
+    code, out, err = run(capsys, "search", "--catalog", "shop", str(photos), good, "-k", "3", "--json")
+    assert code == 1 and said in err
+    folder, answered = json.loads(out)
+    assert folder["error_kind"] == "is-a-folder" and len(answered["results"]) == 3
     empty = photos.parent / "empty.jpg"
     empty.write_bytes(b"")  # there, but damaged: a failure outside the command line
     assert run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, str(empty))[0] == 1
@@ -1343,6 +1406,8 @@ def test_ctrl_c_during_index_says_what_is_kept_and_that_the_same_command_goes_on
     report = json.loads(out)
     assert (report["catalog"], report["interrupted"], report["error_kind"]) == ("many", True, "interrupted"), out
     assert report["indexed"] == report["added"] == report["embedded"] == int(said.group(1))
+    # The folder given holds what the run added so far, not the 0 it joined the catalog with.
+    assert report["folders_added"] == {str(folder): report["added"]}, out
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
     [info] = json.loads(listed.stdout)

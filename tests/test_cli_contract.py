@@ -72,8 +72,11 @@ EXIT_CASES = [
     # Not one query there: a path named on the command line that is not there (it said 1).
     (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}"], 2, "{nowhere}: the file does not exist"),
     (["vae", "describe", "{nowhere}"], 2, "{nowhere}: the file does not exist"),
+    # A folder given as the query: the command must change (it said 1, "unreadable"), review 22.
+    (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}", "{empty}"], 2,
+     "{empty} is a folder, not an image: search a folder's images by indexing it (`vsdesk index --catalog shop {empty}`)"),
+    (["vae", "describe", "{empty}"], 2, "{empty} is a folder, not an image: give the image files in it"),
     # 1: failed for a reason outside the command line (the same command may work later).
-    (["search", "--mode", "vae", "--catalog", "shop", "{nowhere}", "{empty}"], 1, "{empty}: this is a folder, not"),
     (["train", "product", "--data", "{empty}"], 1, "no class subfolders with images"),
     (["eval", "style", "--data", "{noimages}"], 1, "{noimages}: no image files"),
     # It said "clothing photos n/a (0 images of ...)" and exit 0.

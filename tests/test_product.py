@@ -1148,6 +1148,12 @@ def test_eval_text_on_a_users_data_reads_right(tmp_path, clothing, capsys):
     assert "  the model's classes: Blazer, Blouse, Body, Dress, Hat" in said
     assert "left out (image file missing): 7: gone0.jpg, gone1.jpg, gone2.jpg, gone3.jpg, gone4.jpg and 2 more" in said
     assert "accuracy_5class: on the test photos of the notebook's five classes (Shoes, Dress, Longsleeve, " in said
+    # A researcher's words (review 22), not "parts" and "maybe on its side".
+    assert ("the type a catalog shows for a photo (worked out at indexing, by the first of the model's 2 ensemble "
+            "members alone): accuracy ") in said
+    assert ("out-of-distribution false-positive rate (these in-distribution test photos flagged as unlike the "
+            "training photos): ") in said and "photo turned 90° more typical " in said and "feature test " in said
+    assert "parts" not in said and "on its side" not in said
     lines = said.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("confusion matrix"))
     header = lines[start + 1].split()

@@ -271,6 +271,32 @@ def test_eval_style_cli_on_a_folder_of_label_subfolders(capsys, tmp_path):
     assert result["labels_from"] == "subfolders" and result["left_out"] == []
 
 
+def test_eval_style_text_says_how_the_default_ranks_and_what_seconds_times(capsys, tmp_path):
+    """The text said "leave-one-out retrieval by cosine" and printed 2 rows, while the default
+    ranks with alpha-DBA + alpha-QE on a 20 % subject blend (in --json's config only): it now
+    says so, prints the default's plain-cosine row (``without_query_expansion``) too, and what
+    the seconds column times."""
+    import shutil
+
+    from vsdesk.cli import main
+
+    for path in sorted(STYLE_DIR.glob("s_cubism-0[1-3].jpg")) + sorted(STYLE_DIR.glob("s_impressionist-0[1-3].jpg")):
+        shutil.copy(path, tmp_path / path.name)
+    assert main(["eval", "style", "--data", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("leave-one-out retrieval: each image the query, all the others the database"), lines
+    assert lines[1] == ("  default: centre 224 x 224 px window of the picture reduced to 400 px, cosine 80 % style + 20 % subject "
+                        "(block5_pool), alpha-DBA + alpha-QE (3 database / 3 query neighbours, alpha 3), as style "
+                        "search ranks"), lines
+    assert lines[2] == "  notebook: raw Gram matrices of block1_conv1-block3_conv1 at 224 px, plain cosine"
+    assert [line.split()[0] for line in lines[4:7]] == ["default", "default,", "notebook"], lines
+    assert lines[5].startswith("default, plain cosine ") and lines[5].split()[-1] == "14,336"  # no time of its own
+    assert lines[6].split()[-2] == "344,064"
+    assert lines[7].startswith("seconds: embedding every image with that configuration and ranking them all")
+    assert main(["eval", "style", "--data", str(tmp_path), "--subject-weight", "0"]) == 0
+    assert ", style cosine alone, " in capsys.readouterr().out
+
+
 def test_embedder_vectors_are_unit_float32_and_the_same_in_either_precision(monkeypatch):
     """Real VGG16 on real artworks (plus a greyscale and a tiny image): shape, norm, dtype; the
     mixed-bfloat16 network (used on CPUs with native bfloat16) gives the float32 vectors."""

@@ -64,6 +64,13 @@ def test_describe_tells_a_missing_file_before_loading_the_model(tmp_path, capsys
     assert captured.err.count("gone.jpg") == 1
     (tmp_path / "empty.jpg").write_bytes(b"")  # there, but damaged: a failure outside the command line
     assert cli_main(["vae", "describe", str(tmp_path / "gone.jpg"), str(tmp_path / "empty.jpg")]) == 1
+    # A folder given as the image: the command must change (exit 2), said as such, no model loaded.
+    code = cli_main(["vae", "describe", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    [record] = json.loads(captured.out)
+    assert code == 2 and record["error_kind"] == "is-a-folder", record
+    assert record["error"] == (f"{tmp_path} is a folder, not an image: give the image files in it "
+                               f"(`vsdesk vae describe {tmp_path}/*.jpg`)")
 
 
 def test_decode_writes_the_format_its_name_asks_for_and_refuses_a_folder_or_nan(tmp_path, capsys):

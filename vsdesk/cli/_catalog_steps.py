@@ -159,7 +159,7 @@ def run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = 
                              add_folders=add_folders, model_key=model_key, report=report, keep_model=model)
     except CatalogBusy as exc:
         raise CommandError(f"{exc}; wait for it to finish, or search the catalog meanwhile (it holds "
-                           f"{_images_so_far(catalog)} so far)", FAILED) from None
+                           f"{_images_so_far(catalog)} so far)", FAILED, busy=True) from None
     except KeyboardInterrupt:
         # Ctrl+C: the batches committed before it stay, and a run again starts after them.
         try:
@@ -258,12 +258,12 @@ def _settle(embedder, indexing: bool = False) -> None:
 
 def handle_catalog_errors(func, args) -> int:
     """Runs a catalog command; a ``CatalogError`` at any step ends it as a ``CommandError``."""
-    from vsdesk.engine.catalog import CatalogError
+    from vsdesk.engine.catalog import CatalogBusy, CatalogError
 
     try:
         return func(args)
     except CatalogError as exc:  # a mode mismatch, a read-only index, a full disk ...
-        raise CommandError(str(exc), _exit_code(exc)) from None
+        raise CommandError(str(exc), _exit_code(exc), busy=isinstance(exc, CatalogBusy)) from None
 
 
 def _exit_code(exc: Exception) -> int:

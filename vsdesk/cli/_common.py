@@ -39,9 +39,11 @@ class CommandError(Exception):
     """Ends the command: ``str()`` is the message for stderr (and --json's ``error``), ``code``
     the exit code (``FAILED``, ``USAGE``, or ``interrupted_exit_code()``)."""
 
-    def __init__(self, message: str, code: int):
+    def __init__(self, message: str, code: int, busy: bool = False):
         super().__init__(message)
         self.code = code
+        #: Refused because another process is indexing the catalog (``busy_key``).
+        self.busy = busy
 
 
 #: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM came (``stop_on_sigterm``).
@@ -99,17 +101,27 @@ def why_not_done(exc: BaseException) -> tuple[str, str] | None:
     return None
 
 
+def busy_key(exc: BaseException) -> dict[str, bool]:
+    """``{"catalog_busy": true}`` for --json's document of a command refused because another
+    process is indexing the catalog, else nothing: a script can wait and try again without
+    reading the message. A key beside ``error_kind``, which stays "command-failed" as before
+    (scripts and tests read it)."""
+    from vsdesk.engine.catalog import CatalogBusy  # here: the window's start-up never needs it
+
+    return {"catalog_busy": True} if isinstance(exc, CatalogBusy) or getattr(exc, "busy", False) else {}
+
+
 @contextlib.contextmanager
 def json_on_failure(args, **about):
     """With --json, a command that ends with an error prints one JSON object even so: ``about``
     (what it was asked to do) with ``error`` (the message, said on stderr too) and ``error_kind``
-    (``INTERRUPTED`` or ``COMMAND_FAILED``); the exit code is the same as without --json."""
+    (``INTERRUPTED`` or ``COMMAND_FAILED``), and ``busy_key``; the exit code is the same as without --json."""
     try:
         yield
     except BaseException as exc:
         why = why_not_done(exc)
         if getattr(args, "json", False) and why is not None and not json_printed:
-            print_json({**about, "error": why[0], "error_kind": why[1]})
+            print_json({**about, "error": why[0], "error_kind": why[1], **busy_key(exc)})
         raise
 
 
@@ -126,12 +138,31 @@ def check_given_path(path: str | os.PathLike, kind: str, option: str = "") -> No
         raise CommandError(f"{shown}: this is a folder, not a file", USAGE)
 
 
+class QueryIsFolder(Exception):
+    """A query (of `search`, `vae describe`) that is a folder: the command must change (a folder's
+    images are searched by indexing it), not a file that cannot be read."""
+
+    kind = "is-a-folder"  # its record's error_kind (docs/cli.md)
+
+
+def check_query(path: str, instead: str) -> None:
+    """The checks on a query image before any model loads: ``QueryIsFolder`` for a folder, said
+    with ``instead`` (what to do with a folder's images), else ``imageio.check_file``'s
+    ``ImageError`` (not there, unreadable, empty)."""
+    from vsdesk.engine.imageio import check_file
+
+    if os.path.isdir(path):
+        raise QueryIsFolder(f"{path} is a folder, not an image: {instead}")
+    check_file(path)
+
+
 def queries_exit_code(queries: list[str], failed: int) -> int:
     """The exit code of a command given query images (`search`, `vae describe`), ``failed`` of
-    which were not answered: 2 when not one of them is there (paths named on the command line
-    that are not there: a typo, nothing searched), else 1 when some failed (a query not there or
-    unreadable, the others answered; a file unreadable or damaged), else 0 (README's table)."""
-    if failed and not any(os.path.exists(query) for query in queries):
+    which were not answered: 2 when not one of them is an image file there (paths named on the
+    command line that are not there, or folders: a typo or a wrong command, nothing searched),
+    else 1 when some failed (a query not there, a folder or unreadable, the others answered; a
+    file unreadable or damaged), else 0 (README's table)."""
+    if failed and not any(os.path.exists(query) and not os.path.isdir(query) for query in queries):
         return USAGE
     return FAILED if failed else 0
 

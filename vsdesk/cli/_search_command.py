@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 from typing import Any
 
 from vsdesk.cli._catalog_steps import (
@@ -24,7 +25,10 @@ from vsdesk.cli._catalog_steps import (
 from vsdesk.cli._common import (
     USAGE,
     CommandError,
+    QueryIsFolder,
     StderrProgress,
+    busy_key,
+    check_query,
     error,
     print_json,
     queries_exit_code,
@@ -50,7 +54,7 @@ def _search_impl(args: argparse.Namespace) -> int:
             # not answered says why, as one that cannot be read does. The message is on stderr too.
             for record in records:
                 if "results" not in record:
-                    record.update(error=why[0], error_kind=why[1], results=[])
+                    record.update(error=why[0], error_kind=why[1], **busy_key(exc), results=[])
             print_json(records)
         raise
     if args.json:
@@ -64,7 +68,7 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     """Fills in ``records`` (one per query); the exit code, and the catalog's (name, size, mode)
     and, in product mode, each record's results' types ({record index: [ItemType]}) for the
     text output (None when no query was searched)."""
-    from vsdesk.engine.imageio import ImageError, check_file
+    from vsdesk.engine.imageio import ImageError
 
     check_catalog_name(args.catalog)
     settle_mode(args)
@@ -77,10 +81,12 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
                            "mode does not", USAGE)
     # A missing, unreadable or empty query is told at once, not after the model has loaded
     # (seconds), and the model is not loaded at all when no query is left.
+    index_it = (f"search a folder's images by indexing it (`vsdesk index --catalog {shlex.quote(args.catalog)} "
+                "{folder}`), then search the catalog")
     for record in records:
         try:
-            check_file(record["query"])
-        except ImageError as exc:
+            check_query(record["query"], index_it.format(folder=shlex.quote(record["query"])))
+        except (ImageError, QueryIsFolder) as exc:
             _failed(record, exc)
     if all("error" in record for record in records):
         return queries_exit_code(args.images, len(records)), None

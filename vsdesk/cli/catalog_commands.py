@@ -30,10 +30,13 @@ from vsdesk.cli._catalog_steps import (
 )
 from vsdesk.cli._catalogs_command import catalogs_list, catalogs_remove, catalogs_remove_folder
 from vsdesk.cli._common import (
+    FAILED,
     INTERRUPTED,
     USAGE,
     CommandError,
     add_mode_argument,
+    busy_key,
+    error,
     positive_int,
     print_json,
     say,
@@ -152,10 +155,58 @@ def _index_json_on_failure(func):
             if args.json and why is not None:
                 report = exc.report.as_dict() if isinstance(exc, IndexInterrupted) else (
                     {"interrupted": True} if why[1] == INTERRUPTED else {})
+                unreadable = ({"folders_unreadable": _by_path(exc.folders)} if isinstance(exc, FoldersUnreadable)
+                              else {})
                 print_json({"catalog": catalog_name_for(args.catalog, args.mode), "mode": args.mode, **report,
-                            "error": why[0], "error_kind": why[1]})
+                            **unreadable, "error": why[0], "error_kind": why[1], **busy_key(exc)})
             raise
     return run
+
+
+class FoldersUnreadable(CommandError):
+    """No folder given to `index` could be listed: nothing was indexed (exit 1, a reason outside
+    the command line), and a catalog the command made is removed again."""
+
+    def __init__(self, folders: dict[str, str]):
+        super().__init__("; ".join(f"cannot read folder {folder}: {why}" for folder, why in folders.items())
+                         + "; nothing was indexed", FAILED)
+        self.folders = folders
+
+
+def _unreadable_folders(folders: list[str], catalog_folders: list[str]) -> dict[str, str]:
+    """The folders given to `index` that cannot be listed, each with why ("permission denied"). A
+    folder of the catalog already (or inside one) is left to the run, which keeps its entries
+    and says it as for any catalog folder that became unreadable."""
+    from vsdesk.engine.catalog import is_within
+
+    found = {}
+    for folder in folders:
+        path = os.path.abspath(os.path.expanduser(folder))
+        if any(is_within(path, other) for other in catalog_folders):
+            continue
+        why = _why_not_listed(path)
+        if why:
+            found[folder] = why
+    return found
+
+
+def _by_path(folders: dict[str, str]) -> dict[str, str]:
+    """--json's ``folders_unreadable``: each folder by its absolute path, as ``folders_added``."""
+    return {os.path.abspath(os.path.expanduser(folder)): why for folder, why in folders.items()}
+
+
+def _why_not_listed(path: str) -> str | None:
+    """Why the images of folder ``path`` cannot be listed; None when they can. Without read and
+    search (x) permission the scan sees the folder as one unreadable entry, and indexed nothing
+    of it: a run that made an empty catalog and said "up to date"."""
+    try:
+        with os.scandir(path):
+            pass
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower()
+    return None if os.access(path, os.R_OK | os.X_OK) else "permission denied"
 
 
 def _index_into(args: argparse.Namespace) -> int:
@@ -170,6 +221,12 @@ def _index_into(args: argparse.Namespace) -> int:
         if catalog.mode != args.mode:  # before the (slow) model load
             raise CommandError(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}",
                                USAGE)
+        unreadable = _unreadable_folders(args.folders, catalog.folders)
+        folders = [folder for folder in args.folders if folder not in unreadable]
+        if unreadable and not folders:  # (a catalog made for them is removed: removed_if_left_empty)
+            raise FoldersUnreadable(unreadable)
+        for folder, why in unreadable.items():  # the others are indexed; said, and exit 1
+            error(f"cannot read folder {folder}: {why}; it was not added")
         model = model_for_catalog(catalog, args.model)  # the catalog's own unless --model
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by
@@ -179,7 +236,7 @@ def _index_into(args: argparse.Namespace) -> int:
         options = {"model": model} if model is not None else {}
         # The run keeps the model for the next runs, and the window.
         report = run_index(catalog, loader, args.batch_size,
-                            add_folders=[] if samples.is_sample(args.catalog) else args.folders,
+                            add_folders=[] if samples.is_sample(args.catalog) else folders,
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options),
                             model=model)
     print_index_report(report, catalog)
@@ -187,10 +244,11 @@ def _index_into(args: argparse.Namespace) -> int:
         say(f"note: {words}")  # (the window's words)
     # Every folder given already the catalog's: a plain update, as a re-run of the command that
     # made it is. "Already a folder" is news only beside folders that are not.
-    given = {os.path.abspath(os.path.expanduser(folder)) for folder in args.folders}
+    given = {os.path.abspath(os.path.expanduser(folder)) for folder in folders}
     plain_update = set(report.folders_already) == given
     for kind, words in added_folder_words(report, catalog.name, already=not plain_update):
         say(f"{kind}: {words}")
     if args.json:
-        print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict()})
-    return 0
+        print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict(),
+                    "folders_unreadable": _by_path(unreadable)})
+    return FAILED if unreadable else 0  # as a search with some queries unreadable, the others answered

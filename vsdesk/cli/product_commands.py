@@ -358,19 +358,19 @@ def _eval(args: argparse.Namespace) -> int:
     types = result.get("item_types")
     if types:  # a catalog item's type comes from its stored vector, the first member's alone
         members = (result.get("model") or {}).get("members") or 1
-        how = f"at indexing, by one of the model's {members} parts" if members > 1 else "at indexing"
+        how = (f"at indexing, by the first of the model's {members} ensemble members alone" if members > 1
+               else "at indexing")
         print(f"the type a catalog shows for a photo (worked out {how}): accuracy {_fmt(types['accuracy'])}; "
               f"it differs from what a search with the same photo says for {100 * types['differs_from_query']:.1f} % "
               "of the photos")
     if result.get("unfamiliar_share") is not None:
         flat = result.get("unfamiliar_share_flat_areas")
-        tests = (f" (by the features {100 * result['unfamiliar_share_features']:.1f} %, by flat areas "
-                 f"{100 * flat:.1f} %, maybe on its side {100 * result['unfamiliar_share_sideways']:.1f} %)"
-                 if flat is not None else
-                 f" (by the features {100 * result['unfamiliar_share_features']:.1f} %, maybe on its side "
-                 f"{100 * result['unfamiliar_share_sideways']:.1f} %)")
-        print(f"called unlike the training photos (a false alarm on these labelled photos): "
-              f"{100 * result['unfamiliar_share']:.1f} %{tests}")
+        by_test = [f"feature test {100 * result['unfamiliar_share_features']:.1f} %"]
+        if flat is not None:
+            by_test.append(f"flat-area test {100 * flat:.1f} %")
+        by_test.append(f"photo turned 90° more typical {100 * result['unfamiliar_share_sideways']:.1f} %")
+        print(f"out-of-distribution false-positive rate (these in-distribution test photos flagged as unlike the "
+              f"training photos): {100 * result['unfamiliar_share']:.1f} % ({', '.join(by_test)})")
     return 0
 
 

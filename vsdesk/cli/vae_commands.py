@@ -7,14 +7,18 @@ Handlers import the engine (and so TensorFlow) only when they run.
 from __future__ import annotations
 
 import math
+import shlex
 from pathlib import Path
 
 from vsdesk.cli._common import (
     FAILED,
     USAGE,
     CommandError,
+    QueryIsFolder,
     StderrProgress,
+    busy_key,
     check_given_path,
+    check_query,
     error,
     interrupted_exit_code,
     positive_int,
@@ -272,7 +276,7 @@ def _describe(args) -> int:
             # record holding its query alone) saying why. The message is on stderr too.
             for record in records:
                 if len(record) == 1:
-                    record.update(error=why[0], error_kind=why[1])
+                    record.update(error=why[0], error_kind=why[1], **busy_key(exc))
             print_json(records)
         raise
     if args.json:
@@ -283,7 +287,7 @@ def _describe(args) -> int:
 def _describe_into(args, records: list[dict]) -> int:
     """Fills in ``records`` with each image's facts, or the error that kept it from being
     described; how many could not be."""
-    from vsdesk.engine.imageio import ImageError, check_file
+    from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.models.errors import (
         ModelStoreError,  # any model-store error, the VAE's too
     )
@@ -297,7 +301,7 @@ def _describe_into(args, records: list[dict]) -> int:
     _check_weights(args.weights)
     failed = 0
 
-    def failure(record: dict, exc: ImageError) -> None:  # as `vsdesk search` does: a record that says why, exit 1
+    def failure(record: dict, exc: ImageError | QueryIsFolder) -> None:  # as `vsdesk search` does: a record that says why, exit 1
         nonlocal failed
         error(str(exc))
         failed += 1
@@ -305,8 +309,8 @@ def _describe_into(args, records: list[dict]) -> int:
 
     for path, record in zip(args.images, records):  # a missing or empty file: told before the model loads
         try:
-            check_file(path)
-        except ImageError as exc:
+            check_query(str(path), f"give the image files in it (`vsdesk vae describe {shlex.quote(str(path))}/*.jpg`)")
+        except (ImageError, QueryIsFolder) as exc:
             failure(record, exc)
     if failed < len(records):
         try:

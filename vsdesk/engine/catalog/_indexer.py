@@ -113,6 +113,8 @@ def index_catalog(
         report.interrupted = True
         with contextlib.suppress(CatalogError):  # the count is a courtesy; the interruption goes on
             report.indexed = catalog.counts()[0]
+            # What the folders added hold so far, as ``added`` counts it (not the 0 they joined with).
+            report.folders_added = {folder: catalog.folder_counts(folder)[0] for folder in report.folders_added}
         report.seconds = time.perf_counter() - start
         raise
     report.indexed = catalog.counts()[0]
