@@ -334,6 +334,12 @@ def test_a_new_product_model_may_not_take_the_shipped_twins_name(capsys, tmp_pat
     refused = json.loads(out)
     assert code == 2 and refused["error_kind"] == "command-failed" and "held-out twin" in refused["error"]
     assert not user_dir("product-heldout").exists()
+    # The engine's own ``train`` refuses it too, for a caller other than the CLI.
+    from vsdesk.engine.product.model import ProductModelError
+    from vsdesk.engine.product.train import train
+
+    with pytest.raises(ProductModelError, match="held-out twin"):
+        train(tmp_path / "nowhere", "Product-Heldout")
     assert model_dir("product-heldout") == shipped_twin  # still the shipped twin
     # Named after its data folder, a model trained without --out gets a name of its own too.
     assert name_for_data(tmp_path / "product-heldout" / "images.csv") == "product-heldout-trained"

@@ -303,12 +303,14 @@ def train(
 
 
 def _check_out(out) -> None:
-    """A valid name for the model store, and not the shipped model's ("product" means it)."""
+    """A valid name for the model store, and none of the shipped models' ("product" and
+    "product-heldout" mean them, in any case): the rule the CLI and import apply, kept here too
+    for a caller of ``train`` itself."""
     if out is None:
         return
-    if str(out) in model_store.SHIPPED_NAMES:
-        raise product_model.ProductModelError(
-            f"{out!r} names the shipped product model; give the trained model a name of its own")
+    problem = model_store.refused_name(str(out), instead=f"{out}-trained")
+    if problem:
+        raise product_model.ProductModelError(problem)
     model_store.user_dir(str(out))  # refuses a name that would leave the folder
 
 
