@@ -288,6 +288,8 @@ def test_an_open_in_the_process_holding_the_lock_neither_waits_nor_blames_anothe
             for model, counts, took in in_this_thread_and_another(open_and_read):
                 assert (model, counts) == ("mine", (20, 0)) and took < 2, took
             assert "model" not in _meta(location)
+            # (its pages all in the file: else SQLite reads the -wal's newer first page, sound)
+            holder.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             with open(location / "index.sqlite", "r+b") as fp:
                 fp.write(b"not a database at all" * 5)
             for message, took in in_this_thread_and_another(open_damaged):
@@ -534,3 +536,60 @@ def test_a_catalog_removed_and_made_again_while_another_process_opens_it_is_said
     assert proc.returncode == 0, err[-2000:]
     ended = json.loads(out)
     assert set(ended) <= {"opened", "not found"}, ended
+
+
+#: `vsdesk` commands on catalog "shop" (a folder removed, added back and indexed, each step a
+#: ``Catalog`` of its own, closed after) until the file ``stop`` is made; prints its rounds.
+COMMANDS = """
+import os, sys
+sys.path.insert(0, {tests!r})
+from test_catalog import HistogramEmbedder
+from vsdesk.engine.catalog import Catalog, index_catalog
+
+rounds = 0
+while not os.path.exists({stop!r}) and rounds < 400:
+    with Catalog.open("shop") as catalog:
+        catalog.remove_folder({b!r})
+    with Catalog.open("shop") as catalog:
+        catalog.add_folder({b!r})
+        index_catalog(catalog, HistogramEmbedder(), batch_size=2, workers=1)
+    rounds += 1
+print(rounds)
+"""
+
+
+def test_the_window_looking_at_a_catalog_while_commands_change_it_never_finds_its_index_damaged(tmp_path):
+    """The window holds a catalog open and looks at it (``look``) while `vsdesk` commands change
+    it. Each look opened and closed the index file outside SQLite, which released the POSIX locks
+    of the window's connection: a command's connection, closing last as it then believed,
+    deleted the -wal and -shm under it; the window read the sound index as "malformed" (or
+    "failed its integrity check") and moved it aside to rebuild it, or wrote into the deleted
+    -wal (a corrupted index)."""
+    a, b = _folder(tmp_path, "a", 0, 20), _folder(tmp_path, "b", 20, 6)
+    with Catalog.create("shop", "style", [a, b]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        location = catalog.location
+    stop = tmp_path / "stop"
+    script = COMMANDS.format(tests=str(REPO / "tests"), stop=str(stop), b=str(b))
+    failures, looks = [], 0
+    with another_process(script) as (proc, _), Catalog.open("shop") as window:
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline and proc.poll() is None and len(failures) < 3:
+            try:
+                with Catalog.open("shop", look=True) as look:
+                    look.counts()
+                window.counts(), window.vectors()  # (what the window's search and map read)
+                looks += 1
+            except Exception as exc:  # noqa: BLE001 - every failure is the finding
+                failures.append(f"{type(exc).__name__}: {exc}")
+            time.sleep(0.01)
+        stop.touch()
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert failures == [], failures
+    assert int(out.split()[-1]) > 5 and looks > 50  # (both really were at it meanwhile)
+    assert not list(location.glob("index.sqlite.damaged-*"))
+    conn = sqlite3.connect(location / "index.sqlite")
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 26
+    conn.close()

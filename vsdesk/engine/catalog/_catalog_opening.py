@@ -23,6 +23,7 @@ from vsdesk.engine.catalog._errors import (
     CatalogNotFound,
     CatalogStorageError,
     is_corruption,
+    is_not_a_database,
     no_such_catalog,
     storage_error,
 )
@@ -31,6 +32,7 @@ from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalo
 from vsdesk.engine.catalog._ondisk import (
     CONFIG_FILE,
     INDEX_FILE,
+    NOT_A_DATABASE,
     SCHEMA_VERSION,
     TABLES,
     catalog_location,
@@ -195,7 +197,7 @@ class CatalogOpening:
             except sqlite3.Error as exc:
                 if not is_corruption(exc):
                     raise  # locked, full, read-only ...: a sound file, left as it is
-                problem = f"the database cannot be read ({exc})"
+                problem = NOT_A_DATABASE if is_not_a_database(exc) else f"the database cannot be read ({exc})"
         return problem
 
     def _note_kept(self) -> None:
