@@ -593,3 +593,73 @@ def test_the_window_looking_at_a_catalog_while_commands_change_it_never_finds_it
     assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 26
     conn.close()
+
+
+#: Another program with the index at argv[1] open (a read made: it holds it as SQLite does) until
+#: its stdin is closed.
+HOLD_OPEN = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("SELECT COUNT(*) FROM meta").fetchone()
+print("open", flush=True)
+sys.stdin.read()
+conn.close()
+"""
+
+
+def _lose_pages(index_file: Path) -> None:
+    """Damage ``index_file``: its header and schema read fine, a table's pages are unreachable."""
+    conn = sqlite3.connect(index_file)
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
+                 "WHERE name='files'")
+    conn.commit()
+    conn.close()
+
+
+def test_a_damaged_index_another_process_has_open_is_moved_aside_only_once_it_is_closed(two_folders):
+    """Moving an index aside renames its -wal and -shm: a connection left on it would read and
+    write them as the new index's, and on closing last delete the new index's by their names."""
+    a, _ = two_folders
+    with Catalog.create("shop", "style", [a]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index = catalog.index_path
+    _lose_pages(index)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(index)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(CatalogBusy, match=r"its index file is damaged .*has it open: it is moved aside and rebuilt"):
+            Catalog.open("shop")
+        assert not list(index.parent.glob("index.sqlite.damaged-*"))  # left as it is
+    finally:
+        holder.communicate("")
+    with Catalog.open("shop") as catalog:
+        assert catalog.recovered and "the index file was damaged" in catalog.recovered
+        assert list(index.parent.glob("index.sqlite.damaged-*"))
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 20
+
+
+def test_damage_is_confirmed_by_a_process_of_its_own_which_tells_who_has_the_index_open(two_folders):
+    """What ``_confirmed`` asks before a rebuild: this process's view of an index can be stale
+    (SQLite shares it among all its connections here), another process's is the file's own."""
+    from vsdesk.engine.catalog._damage import confirm_damage
+
+    a, _ = two_folders
+    with Catalog.create("shop", "style", [a]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index = catalog.index_path
+    sound = confirm_damage(index, "the database failed its integrity check")
+    assert (sound.problem, sound.in_use) == (None, False), sound.said  # said damaged here only: not moved
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(index)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        assert confirm_damage(index, "x").in_use
+    finally:
+        holder.communicate("")
+    _lose_pages(index)
+    damaged = confirm_damage(index, "the database failed its integrity check")
+    assert (damaged.problem, damaged.in_use) == ("the database failed its integrity check", False), damaged.said
+    index.write_bytes(b"")
+    assert confirm_damage(index, "the database file is empty (cut off?)").problem == "the database file is empty (cut off?)"
