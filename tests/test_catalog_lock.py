@@ -19,7 +19,7 @@ import pytest
 
 from conftest import CLOTHING_DIR, REPO, needs_setpriv, run_cli as run, without_root_powers
 from test_catalog import HistogramEmbedder
-from vsdesk.engine.catalog import Catalog, CatalogBusy, catalog_location, index_catalog
+from vsdesk.engine.catalog import Catalog, CatalogBusy, CatalogStorageError, catalog_location, index_catalog
 
 #: Another vsdesk process indexing catalog "shop": it stops as its first batch is about to be
 #: embedded (the folders scanned, the catalog's lock held) until the test lets it go on.
@@ -629,7 +629,7 @@ def test_a_damaged_index_another_process_has_open_is_moved_aside_only_once_it_is
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(CatalogBusy, match=r"its index file is damaged .*has it open: it is moved aside and rebuilt"):
+        with pytest.raises(CatalogStorageError, match=r"its index file is damaged .*has it open: it is moved aside and rebuilt"):
             Catalog.open("shop")
         assert not list(index.parent.glob("index.sqlite.damaged-*"))  # left as it is
     finally:

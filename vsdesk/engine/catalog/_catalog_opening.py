@@ -32,6 +32,7 @@ from vsdesk.engine.catalog._leftovers import clear_removal_leftovers
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
     CONFIG_FILE,
+    EMPTY_FILE,
     INDEX_FILE,
     NOT_A_DATABASE,
     SCHEMA_VERSION,
@@ -178,7 +179,7 @@ class CatalogOpening:
                     return self._note_kept()  # searched as it is
                 if problem is not None:
                     problem = self._connect_and_check()  # again: its last holder may have rebuilt it
-                if problem is not None:
+                if problem not in (None, EMPTY_FILE):  # (SQLite's verdict, given in this process)
                     problem = self._confirmed(problem)
                 if problem is not None:
                     self._move_aside(problem)
@@ -208,7 +209,7 @@ class CatalogOpening:
         open (``confirm_damage``): only then is it moved aside, and the catalog rebuilt from its
         images (minutes for a large one). None when the index reads fine there and here again
         (this process's view was stale). Raises ``CatalogStorageError`` when it reads fine there
-        only, ``CatalogBusy`` when it is damaged but open elsewhere; either way it is left as it is.
+        only, or when it is damaged but open elsewhere; either way it is left as it is.
         The caller holds the catalog's lock."""
         self.close()  # (not counted as someone else's connection)
         verdict = confirm_damage(self.index_path, problem)
@@ -222,8 +223,8 @@ class CatalogOpening:
                 f"catalog {self.name!r}: its index file could not be read just now ({again}), though it reads "
                 "fine from another process: it was left as it is (nothing is rebuilt). Try again; if it "
                 "persists, close the other vsdesk windows and commands")
-        if verdict.in_use:
-            raise CatalogBusy(
+        if verdict.in_use:  # (not ``CatalogBusy``: nobody is indexing it)
+            raise CatalogStorageError(
                 f"catalog {self.name!r}: its index file is damaged ({problem}), and another vsdesk window or "
                 "command (or another task of this one) has it open: it is moved aside and rebuilt from the "
                 "images once that has closed it; try again then")

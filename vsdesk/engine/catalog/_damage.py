@@ -13,54 +13,71 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
+import multiprocessing
+import os
+import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 log = logging.getLogger(__name__)
 
 #: Seconds the other process is given: SQLite's check of the index (as long as the one that
 #: found the damage) and a lock probe. Past it the damage is not confirmed, and nothing is moved.
 CONFIRM_TIMEOUT = 120.0
+#: Seconds another connection to the index is waited for to close (a look holds it for
+#: milliseconds; a search or a map for longer): past it the index is left as it is.
+IN_USE_PATIENCE = 5.0
+#: SQLite's lock bytes in the file (os_unix.c: PENDING_BYTE + 2, SHARED_SIZE).
+_SHARED_FIRST, _SHARED_SIZE = 0x40000002, 510
 
-# Run with ``python -I``: the standard library only. Each connection to an index in WAL mode
-# holds a read lock on SQLite's "shared" bytes of the file for as long as it is open (that is
-# how the last one to close knows it is the last): a write lock on them that cannot be had
-# says someone has the index open. This process holds no connection to it by then, so closing
-# its file descriptor releases nobody's lock.
-_CHECK = r"""
-import json, os, sqlite3, sys
-path = sys.argv[1]
-said = {"size": os.stat(path).st_size}
-try:
-    conn = sqlite3.connect(path, timeout=5, isolation_level=None)
+
+def _look_from_here(path: str, patience: float, answer) -> None:
+    """Run in a process of its own (``confirm_damage``): SQLite's quick check of the index, and
+    whether another connection has it open. Each connection to an index in WAL mode holds a read
+    lock on SQLite's "shared" bytes of the file for as long as it is open (that is how the last
+    one to close knows it is the last): a write lock on them that cannot be had says someone has
+    it open. This process holds no connection to it by then, so closing its file descriptor
+    releases nobody's lock."""
+    said: dict = {}
     try:
-        said["check"] = (conn.execute("PRAGMA quick_check").fetchone() or ["no answer"])[0]
-    finally:
-        conn.close()
-except sqlite3.Error as exc:
-    said["error"] = str(exc)
-    said["code"] = getattr(exc, "sqlite_errorcode", None)
-try:
-    import fcntl
-except ImportError:  # Windows: an open file cannot be renamed there anyway
-    fcntl = None
-if fcntl is not None:
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError:
-        pass  # (may not be written: not told)
-    else:
+        said["size"] = os.stat(path).st_size
+        conn = sqlite3.connect(path, timeout=5, isolation_level=None)
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002, os.SEEK_SET)
-            said["in_use"] = False
-        except OSError:
-            said["in_use"] = True
+            said["check"] = (conn.execute("PRAGMA quick_check").fetchone() or ["no answer"])[0]
         finally:
-            os.close(fd)
-print(json.dumps(said))
-"""
+            conn.close()
+    except sqlite3.Error as exc:
+        said["error"], said["code"] = str(exc), getattr(exc, "sqlite_errorcode", None)
+    except OSError as exc:
+        said["error"] = str(exc)  # (gone, unreadable: nothing proven)
+    if fcntl is not None:  # (Windows: an open file cannot be renamed there anyway)
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            fd = None  # (may not be written: not told)
+        if fd is not None:
+            deadline = time.monotonic() + patience
+            try:
+                while True:  # (a look at the catalog holds it for milliseconds: waited for)
+                    try:
+                        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, _SHARED_SIZE, _SHARED_FIRST, os.SEEK_SET)
+                        said["in_use"] = False
+                        break
+                    except OSError:
+                        said["in_use"] = True
+                        if time.monotonic() > deadline:
+                            break
+                        time.sleep(0.05)
+            finally:
+                os.close(fd)
+    answer.send(said)
+    answer.close()
 
 
 @dataclass(frozen=True)
@@ -78,14 +95,28 @@ def confirm_damage(path: Path, problem_here: str) -> DamageVerdict:
     """Ask a process of its own whether the index at ``path`` is damaged (``problem_here``: what
     this process found), and whether anyone has it open. Called under the catalog's lock, with
     this ``Catalog``'s connection closed, only once damage was found: its cost (a Python start,
-    some 50 ms, and SQLite's quick check again) is paid on that path alone."""
+    some 0.1-0.5 s, SQLite's quick check again, and up to ``IN_USE_PATIENCE`` for another connection
+    to close) is paid on that path alone."""
+    # (multiprocessing, not ``sys.executable -c``: in the PyInstaller bundle that is vsdesk itself)
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    look = context.Process(target=_look_from_here, args=(str(path), IN_USE_PATIENCE, sending), daemon=True)
     try:
-        done = subprocess.run([sys.executable, "-I", "-c", _CHECK, str(path)], capture_output=True,
-                              text=True, timeout=CONFIRM_TIMEOUT, check=False)
-        said = json.loads(done.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        look.start()
+        sending.close()
+        if not receiving.poll(CONFIRM_TIMEOUT):
+            raise TimeoutError(f"no answer in {CONFIRM_TIMEOUT:.0f} s")
+        said = receiving.recv()
+    except (OSError, EOFError, TimeoutError) as exc:
         log.info("the check of %s in a process of its own failed (%s)", path, exc)
         return DamageVerdict(None, False, f"no answer ({exc})")
+    finally:
+        receiving.close()
+        if look.is_alive():
+            look.join(1)
+        if look.is_alive():
+            look.kill()
+        look.join()
     code = said.get("code")
     code = None if code is None else code & 0xFF
     if said.get("size") == 0:

@@ -282,10 +282,12 @@ def check_index_file(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     if size == 0:
-        return "the database file is empty (cut off?)"
+        return EMPTY_FILE
     return None
 
 
+#: ``check_index_file``'s words for an empty index: told by ``os.stat``, never a stale view.
+EMPTY_FILE = "the database file is empty (cut off?)"
 #: SQLite's words for ``SQLITE_NOTADB``, said as the file's problem.
 NOT_A_DATABASE = "the file is not a SQLite database (truncated or overwritten)"
 
