@@ -19,7 +19,7 @@ import pytest
 
 from conftest import CLOTHING_DIR, REPO, needs_setpriv, run_cli as run, without_root_powers
 from test_catalog import HistogramEmbedder
-from vsdesk.engine.catalog import Catalog, CatalogBusy, catalog_location, index_catalog
+from vsdesk.engine.catalog import Catalog, CatalogBusy, CatalogStorageError, catalog_location, index_catalog
 
 #: Another vsdesk process indexing catalog "shop": it stops as its first batch is about to be
 #: embedded (the folders scanned, the catalog's lock held) until the test lets it go on.
@@ -288,6 +288,8 @@ def test_an_open_in_the_process_holding_the_lock_neither_waits_nor_blames_anothe
             for model, counts, took in in_this_thread_and_another(open_and_read):
                 assert (model, counts) == ("mine", (20, 0)) and took < 2, took
             assert "model" not in _meta(location)
+            # (its pages all in the file: else SQLite reads the -wal's newer first page, sound)
+            holder.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             with open(location / "index.sqlite", "r+b") as fp:
                 fp.write(b"not a database at all" * 5)
             for message, took in in_this_thread_and_another(open_damaged):
@@ -534,3 +536,130 @@ def test_a_catalog_removed_and_made_again_while_another_process_opens_it_is_said
     assert proc.returncode == 0, err[-2000:]
     ended = json.loads(out)
     assert set(ended) <= {"opened", "not found"}, ended
+
+
+#: `vsdesk` commands on catalog "shop" (a folder removed, added back and indexed, each step a
+#: ``Catalog`` of its own, closed after) until the file ``stop`` is made; prints its rounds.
+COMMANDS = """
+import os, sys
+sys.path.insert(0, {tests!r})
+from test_catalog import HistogramEmbedder
+from vsdesk.engine.catalog import Catalog, index_catalog
+
+rounds = 0
+while not os.path.exists({stop!r}) and rounds < 400:
+    with Catalog.open("shop") as catalog:
+        catalog.remove_folder({b!r})
+    with Catalog.open("shop") as catalog:
+        catalog.add_folder({b!r})
+        index_catalog(catalog, HistogramEmbedder(), batch_size=2, workers=1)
+    rounds += 1
+print(rounds)
+"""
+
+
+def test_the_window_looking_at_a_catalog_while_commands_change_it_never_finds_its_index_damaged(tmp_path):
+    """The window holds a catalog open and looks at it (``look``) while `vsdesk` commands change
+    it. Each look opened and closed the index file outside SQLite, which released the POSIX locks
+    of the window's connection: a command's connection, closing last as it then believed,
+    deleted the -wal and -shm under it; the window read the sound index as "malformed" (or
+    "failed its integrity check") and moved it aside to rebuild it, or wrote into the deleted
+    -wal (a corrupted index)."""
+    a, b = _folder(tmp_path, "a", 0, 20), _folder(tmp_path, "b", 20, 6)
+    with Catalog.create("shop", "style", [a, b]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        location = catalog.location
+    stop = tmp_path / "stop"
+    script = COMMANDS.format(tests=str(REPO / "tests"), stop=str(stop), b=str(b))
+    failures, looks = [], 0
+    with another_process(script) as (proc, _), Catalog.open("shop") as window:
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline and proc.poll() is None and len(failures) < 3:
+            try:
+                with Catalog.open("shop", look=True) as look:
+                    look.counts()
+                window.counts(), window.vectors()  # (what the window's search and map read)
+                looks += 1
+            except Exception as exc:  # noqa: BLE001 - every failure is the finding
+                failures.append(f"{type(exc).__name__}: {exc}")
+            time.sleep(0.01)
+        stop.touch()
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert failures == [], failures
+    assert int(out.split()[-1]) > 5 and looks > 50  # (both really were at it meanwhile)
+    assert not list(location.glob("index.sqlite.damaged-*"))
+    conn = sqlite3.connect(location / "index.sqlite")
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 26
+    conn.close()
+
+
+#: Another program with the index at argv[1] open (a read made: it holds it as SQLite does) until
+#: its stdin is closed.
+HOLD_OPEN = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("SELECT COUNT(*) FROM meta").fetchone()
+print("open", flush=True)
+sys.stdin.read()
+conn.close()
+"""
+
+
+def _lose_pages(index_file: Path) -> None:
+    """Damage ``index_file``: its header and schema read fine, a table's pages are unreachable."""
+    conn = sqlite3.connect(index_file)
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
+                 "WHERE name='files'")
+    conn.commit()
+    conn.close()
+
+
+def test_a_damaged_index_another_process_has_open_is_moved_aside_only_once_it_is_closed(two_folders):
+    """Moving an index aside renames its -wal and -shm: a connection left on it would read and
+    write them as the new index's, and on closing last delete the new index's by their names."""
+    a, _ = two_folders
+    with Catalog.create("shop", "style", [a]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index = catalog.index_path
+    _lose_pages(index)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(index)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(CatalogStorageError, match=r"its index file is damaged .*has it open: it is moved aside and rebuilt"):
+            Catalog.open("shop")
+        assert not list(index.parent.glob("index.sqlite.damaged-*"))  # left as it is
+    finally:
+        holder.communicate("")
+    with Catalog.open("shop") as catalog:
+        assert catalog.recovered and "the index file was damaged" in catalog.recovered
+        assert list(index.parent.glob("index.sqlite.damaged-*"))
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 20
+
+
+def test_damage_is_confirmed_by_a_process_of_its_own_which_tells_who_has_the_index_open(two_folders):
+    """What ``_confirmed`` asks before a rebuild: this process's view of an index can be stale
+    (SQLite shares it among all its connections here), another process's is the file's own."""
+    from vsdesk.engine.catalog._damage import confirm_damage
+
+    a, _ = two_folders
+    with Catalog.create("shop", "style", [a]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index = catalog.index_path
+    sound = confirm_damage(index, "the database failed its integrity check")
+    assert (sound.problem, sound.in_use) == (None, False), sound.said  # said damaged here only: not moved
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(index)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        assert confirm_damage(index, "x").in_use
+    finally:
+        holder.communicate("")
+    _lose_pages(index)
+    damaged = confirm_damage(index, "the database failed its integrity check")
+    assert (damaged.problem, damaged.in_use) == ("the database failed its integrity check", False), damaged.said
+    index.write_bytes(b"")
+    assert confirm_damage(index, "the database file is empty (cut off?)").problem == "the database file is empty (cut off?)"

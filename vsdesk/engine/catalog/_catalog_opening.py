@@ -23,14 +23,18 @@ from vsdesk.engine.catalog._errors import (
     CatalogNotFound,
     CatalogStorageError,
     is_corruption,
+    is_not_a_database,
     no_such_catalog,
     storage_error,
 )
+from vsdesk.engine.catalog._damage import confirm_damage
 from vsdesk.engine.catalog._leftovers import clear_removal_leftovers
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, held_here, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
     CONFIG_FILE,
+    EMPTY_FILE,
     INDEX_FILE,
+    NOT_A_DATABASE,
     SCHEMA_VERSION,
     TABLES,
     catalog_location,
@@ -175,6 +179,8 @@ class CatalogOpening:
                     return self._note_kept()  # searched as it is
                 if problem is not None:
                     problem = self._connect_and_check()  # again: its last holder may have rebuilt it
+                if problem not in (None, EMPTY_FILE):  # (SQLite's verdict, given in this process)
+                    problem = self._confirmed(problem)
                 if problem is not None:
                     self._move_aside(problem)
                     self._conn = self._connect()
@@ -195,8 +201,34 @@ class CatalogOpening:
             except sqlite3.Error as exc:
                 if not is_corruption(exc):
                     raise  # locked, full, read-only ...: a sound file, left as it is
-                problem = f"the database cannot be read ({exc})"
+                problem = NOT_A_DATABASE if is_not_a_database(exc) else f"the database cannot be read ({exc})"
         return problem
+
+    def _confirmed(self, problem: str) -> str | None:
+        """``problem``, once a process of its own finds the index damaged too and nobody has it
+        open (``confirm_damage``): only then is it moved aside, and the catalog rebuilt from its
+        images (minutes for a large one). None when the index reads fine there and here again
+        (this process's view was stale). Raises ``CatalogStorageError`` when it reads fine there
+        only, or when it is damaged but open elsewhere; either way it is left as it is.
+        The caller holds the catalog's lock."""
+        self.close()  # (not counted as someone else's connection)
+        verdict = confirm_damage(self.index_path, problem)
+        log.info("catalog %r: its index was found damaged here (%s); in a process of its own: %s",
+                 self.name, problem, verdict.said)
+        if verdict.problem is None:
+            again = self._connect_and_check()
+            if again is None:
+                return None
+            raise CatalogStorageError(
+                f"catalog {self.name!r}: its index file could not be read just now ({again}), though it reads "
+                "fine from another process: it was left as it is (nothing is rebuilt). Try again; if it "
+                "persists, close the other vsdesk windows and commands")
+        if verdict.in_use:  # (not ``CatalogBusy``: nobody is indexing it)
+            raise CatalogStorageError(
+                f"catalog {self.name!r}: its index file is damaged ({problem}), and another vsdesk window or "
+                "command (or another task of this one) has it open: it is moved aside and rebuilt from the "
+                "images once that has closed it; try again then")
+        return verdict.problem
 
     def _note_kept(self) -> None:
         """The recovery note kept in the index (with any from earlier opens); a read-only index,
@@ -317,6 +349,8 @@ class CatalogOpening:
             moved = self.location / f"{INDEX_FILE}.damaged-{stamp}-{n}"
             n += 1
         os.replace(self.index_path, moved)
+        # Its -wal and -shm belong to it (the -wal holds its last commits): left here they would
+        # be read as the new index's. Renamed only because nobody has it open (``_confirmed``).
         for suffix in ("-wal", "-shm"):
             side = Path(str(self.index_path) + suffix)
             if side.exists():

@@ -68,6 +68,11 @@ def is_corruption(exc: BaseException) -> bool:
     return _primary_code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+def is_not_a_database(exc: BaseException) -> bool:
+    """SQLite found no database in the file (its header is not SQLite's: overwritten, cut off)."""
+    return _primary_code(exc) == sqlite3.SQLITE_NOTADB
+
+
 def _nearly_full(folder: Path) -> bool:
     """SQLite reports some writes that failed for want of space as I/O errors: ask the disk."""
     try:

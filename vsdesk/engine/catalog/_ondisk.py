@@ -35,7 +35,6 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0
 CONFIG_FILE = "catalog.json"
 INDEX_FILE = "index.sqlite"
-_SQLITE_HEADER = b"SQLite format 3\x00"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped", "image_links")
@@ -268,24 +267,29 @@ def short_note(note: str | None) -> str | None:
 
 
 def check_index_file(path: Path) -> str | None:
-    """A cheap look before SQLite opens the file: missing is fine (new), anything that is not a
-    SQLite database (truncated to a few bytes, overwritten) is a problem. A file that cannot be
-    read (no permission, a disk error) raises the ``OSError``: that says nothing about its content."""
-    if not path.exists():
+    """A look before SQLite opens the file, by ``os.stat`` alone: missing is fine (new), empty is
+    damaged (cut off). All else is SQLite's to say, through a connection: a file that is not a
+    database (``SQLITE_NOTADB``), one cut short of the size its header gives (``SQLITE_CORRUPT``,
+    minding the -wal), a bad page (its check). The file is never opened here: closing any file
+    descriptor of it releases every POSIX lock this process holds on it, those of SQLite's own
+    connections too (sqlite.org/howtocorrupt.html, 2.2). The window looked at the index so while
+    its connection to it was open: another process's `vsdesk index`, closing last as it
+    believed, checkpointed and deleted the -wal and -shm under it, and the window read a sound
+    index as "malformed", moved it aside and rebuilt it, or wrote into the deleted -wal.
+    A file that cannot be stat'ed (no permission, a disk error) raises the ``OSError``."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
         return None
-    size = path.stat().st_size
     if size == 0:
-        return "the database file is empty (cut off?)"
-    with open(path, "rb") as fp:
-        header = fp.read(100)
-    if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
-        return "the file is not a SQLite database (truncated or overwritten)"
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    if page_size and pages and size < page_size * pages and not Path(str(path) + "-wal").exists():
-        return f"the file is truncated ({size} bytes, the header says {page_size * pages})"
+        return EMPTY_FILE
     return None
+
+
+#: ``check_index_file``'s words for an empty index: told by ``os.stat``, never a stale view.
+EMPTY_FILE = "the database file is empty (cut off?)"
+#: SQLite's words for ``SQLITE_NOTADB``, said as the file's problem.
+NOT_A_DATABASE = "the file is not a SQLite database (truncated or overwritten)"
 
 
 def is_damaged(path: Path) -> bool:
