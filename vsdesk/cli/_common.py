@@ -18,7 +18,7 @@ from typing import Any
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.text import RESUMING
 
-# -- exit codes (README, "The command line": the table) ---------------------------------------
+# -- exit codes (README, "Exit codes and output": the table) ----------------------------------
 
 #: The command failed for a reason outside its command line: a file unreadable or damaged, a
 #: full or read-only disk, the network, another process busy with the catalog. The same command
