@@ -174,6 +174,24 @@ def test_the_help_says_how_to_open_the_window_and_each_command_what_it_does(caps
         assert description.startswith("List every "), (command, description)
 
 
+def test_the_help_of_vsdesk_and_vsdesk_cli_lists_the_exit_codes_in_the_readmes_words(capsys):
+    """README's exit-code table was in no `--help`: each code is said in a line of its own, in
+    the words of the table ("The command line"), by `vsdesk --help` and `vsdesk-cli --help`."""
+    from vsdesk.cli import build_parser
+    from vsdesk.cli._common import FAILED, USAGE
+
+    table = re.findall(r"^\| (\d+) \| ([^|]+?) \|", (REPO / "README.md").read_text(encoding="utf-8"), re.M)
+    assert [int(code) for code, _ in table] == [0, FAILED, USAGE, 130, 143], table
+    for prog in ("vsdesk", "vsdesk-cli"):
+        helped = build_parser(prog).format_help()
+        codes = helped.split("exit codes, the same for every command:\n", 1)[1]
+        lines = re.split(r"\n(?=  \d)", codes.strip("\n"))  # (a long one is wrapped onto more lines)
+        assert [" ".join(line.split()) for line in lines] == [f"{code} {meaning}" for code, meaning in table], codes
+    with pytest.raises(SystemExit) as stopped:
+        main(["--help"])
+    assert stopped.value.code == 0 and "130  stopped by Ctrl+C (SIGINT)" in capsys.readouterr().out
+
+
 def test_a_mistyped_command_or_choice_is_answered_with_the_one_meant(capsys):
     """`vsdesk serach` got argparse's "invalid choice" and the list alone."""
     for argv, meant in [(["serach", "x.jpg"], "'search'"), (["search", "--mode", "styel", "x.jpg"], "'style'")]:

@@ -3978,6 +3978,8 @@ def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and
             in statuses
         assert tab.messages.text() == own and len(tab.snapshot) == 5
         assert window.activity.text() == f"“{name}” being indexed by another vsdesk process"
+        notes = []  # (what the message bar says while the catalog is opened again)
+        tab.catalog.opening.connect(lambda _name: notes.append(tab.messages.text()))
         _out, err = cli.communicate(timeout=300)
     finally:
         cli.kill()
@@ -3985,7 +3987,13 @@ def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and
     changed = f"“{name}” changed by another vsdesk process: 6 images added; {third} added to its folders."
     qtbot.waitUntil(lambda: changed in tab.messages.text(), timeout=60_000)
     assert tab.messages.text() == f"{own}\n{changed}" and len(tab.snapshot) == 11
-    assert tab.catalog_bar.status.text() == "11 images" and f"Style: {changed}" in statuses
+    # The review: the status line said the change, then at once "catalog … ready" alone. Both, in one.
+    ready = f"Style: catalog “{name}” ready (11 images), changed by another vsdesk process: 6 images added; {third} " \
+        "added to its folders."
+    assert tab.catalog_bar.status.text() == "11 images" and statuses[-1] == ready, statuses
+    assert window.status.currentMessage() == ready
+    # ... and while it was opened again, the note named what the window had seen change it.
+    assert f"The catalog “{name}” was changed by another vsdesk process; it is brought up to date." in notes[0], notes
     qtbot.waitUntil(lambda: window.activity.text() == "Ready", timeout=60_000)  # (once its map is made)
 
     done = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "remove-folder", name, str(more)],

@@ -1399,6 +1399,29 @@ def _photos(embedder, clothing, count=10):
     return np.stack([embedder.preprocess(load_image(it.path, min_size=embedder.decode_size)) for it in picked])
 
 
+def test_the_linear_heads_and_the_saved_baseline_are_one_fit(embedder, clothing):
+    """Training's linear heads and the baseline `vsdesk eval product` compares against repeated
+    one logistic regression on standardised features; they share it (``fit_standardised``). On
+    the same real features, the same classifier bit for bit: the heads hold it folded into Dense
+    weights, so they give the baseline's probabilities."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product.baseline import baseline_probs, fit_baseline
+    from vsdesk.engine.product.train import _fit_linear
+
+    classes = ("Hat", "Shoes", "T-Shirt")
+    picked = [(it, k) for k, label in enumerate(classes) for it in [it for it in clothing.items if it.label == label][:12]]
+    photos = np.stack([embedder.preprocess(load_image(it.path, min_size=embedder.decode_size)) for it, _ in picked])
+    x = np.asarray(embedder.keras_forward(photos)["embedding"], np.float32)
+    y = np.array([k for _, k in picked])
+    kernel, bias, clf = _fit_linear(x, y, 0.5, 7)
+    baseline = fit_baseline(x, y, len(classes), 0.5, 7)
+    assert baseline["coef"].tobytes() == clf.coef_.astype(np.float32).tobytes()
+    assert baseline["intercept"].tobytes() == clf.intercept_.astype(np.float32).tobytes()
+    logits = x @ kernel + bias
+    heads = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(heads / heads.sum(1, keepdims=True), baseline_probs(baseline, x), atol=1e-4)
+
+
 def test_float32_fast_path_gives_the_keras_vectors_on_real_photos(clothing, monkeypatch):
     """TFLite/XNNPACK in float32 against the plain Keras model, on real photos."""
     from vsdesk.engine.product import fast, load_embedder

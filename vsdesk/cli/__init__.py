@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import sys
+import textwrap
 
 from vsdesk import __version__, native_stderr
 from vsdesk.cli import _common
@@ -38,6 +39,30 @@ DESCRIPTIONS = {
     "vsdesk-cli": "Visual search by artistic style, product type or VAE latent space: the command "
     "line alone, without the desktop window (run `vsdesk` for the window, or `vsdesk IMAGE`).",
 }
+
+
+#: The end of the top-level ``--help``: the exit codes, in README's words ("The command line").
+EXIT_CODES = """exit codes, the same for every command:
+  0    done
+  1    failed for a reason outside the command line: the same command may work once that changes
+  2    the command cannot be done as given: it must change
+  130  stopped by Ctrl+C (SIGINT)
+  143  stopped by SIGTERM"""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's, but a text of several lines (the exit codes) keeps its lines, each wrapped
+    to the width under its own text ("1    failed for …" goes on under "failed")."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" not in text:
+            return super()._fill_text(text, width, indent)
+        filled = []
+        for line in text.splitlines():
+            hang = re.match(r"\s+\S+\s+", line) if line.startswith(" ") else None
+            filled.append(textwrap.fill(line.strip(), width, initial_indent=indent + line[:len(line) - len(line.lstrip())],
+                                        subsequent_indent=indent + " " * (hang.end() if hang else 0)))
+        return "\n".join(filled)
 
 
 class _UsageError(SystemExit):
@@ -103,7 +128,7 @@ def _did_you_mean(message: str) -> str:
 
 
 def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog, description=DESCRIPTIONS[prog])
+    parser = _Parser(prog=prog, description=DESCRIPTIONS[prog], epilog=EXIT_CODES, formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"vsdesk {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -109,6 +109,11 @@ def image_count_words(snapshot: CatalogSnapshot) -> str:
     return image_count(_file_count(snapshot), len(snapshot))
 
 
+def ready_words(snapshot: CatalogSnapshot) -> str:
+    """The status line once a catalog has opened: "catalog “r” ready (333 images)"."""
+    return f"catalog “{snapshot.name}” ready ({image_count_words(snapshot)})"
+
+
 def _file_count(snapshot: CatalogSnapshot) -> int:
     return len(snapshot.browse) if snapshot.browse is not None else len(snapshot)
 

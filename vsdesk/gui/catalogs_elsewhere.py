@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from vsdesk.engine.session import DEFAULT_SAMPLE
-from vsdesk.gui.catalog_texts import missing_folders_text, outside_change_words
+from vsdesk.gui.catalog_texts import missing_folders_text, outside_change_words, ready_words
 from vsdesk.gui.errors import user_message
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class CatalogsElsewhere:
     _said: str
     _said_beside: list[str]
     _indexed_elsewhere: bool
+    _seen_indexed_elsewhere: bool
     _outside_change: tuple[CatalogSnapshot, list[str]] | None
 
     # -- the list of catalogs ----------------------------------------------------------------------
@@ -117,8 +118,9 @@ class CatalogsElsewhere:
                 [text for text in (self._said, *self._said_beside) if self.messages.kind_of(text) == "info"
                  and not any(news in text for news in UPDATE_NEWS)]  # (news of an earlier update: this one's replaces it)
             self._outside_change = (looked_at, kept)
-            self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed outside this window; "
-                                    "it is brought up to date.")
+            # Seen being indexed by another vsdesk process (``_show_indexed_elsewhere``): said so.
+            by = "by another vsdesk process" if self._seen_indexed_elsewhere else "outside this window"
+            self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed {by}; it is brought up to date.")
             for text in kept:
                 self.messages.add_message(text, "info")  # (up while it opens)
             self.open(self.snapshot.name)
@@ -143,23 +145,25 @@ class CatalogsElsewhere:
         if looked_at is not None and self.snapshot is looked_at and shown in names and not changed and not moved:
             self._show_indexed_elsewhere(looked_at.name, busy)
 
-    def _say_changed_elsewhere(self, snapshot: CatalogSnapshot) -> None:
+    def _say_changed_elsewhere(self, snapshot: CatalogSnapshot) -> str:
         """Once a catalog has opened: if it was opened again because another process changed it,
-        what that changed, in the message bar and the status line, beside the news of the
-        user's own last action that was up (taken down by the opening, still true)."""
+        what that changed, in the message bar, beside the news of the user's own last action
+        that was up (taken down by the opening, still true). Returned: the status line saying
+        it ("Style: catalog “r” ready (333 images), changed by …"), or "" if nothing is to say."""
         self._indexed_elsewhere = False  # (the catalog line said so: ``_show_status`` has put it back)
+        self._seen_indexed_elsewhere = False
         outside, self._outside_change = self._outside_change, None
         if outside is None or outside[0].name != snapshot.name:
-            return
+            return ""
         before, kept = outside
         for text in kept:
             self._say_beside(text)
         words = outside_change_words(before, snapshot)
         if not words and snapshot.model != before.model:
-            return  # another model: ``_say_model_changed_elsewhere`` said it
-        text = f"“{snapshot.name}” {CHANGED_ELSEWHERE}{words or 'its index was updated'}."
-        self._say_beside(text)
-        self.status_message.emit(f"{self.title}: {text}")
+            return ""  # another model: ``_say_model_changed_elsewhere`` said it
+        words = f"{CHANGED_ELSEWHERE}{words or 'its index was updated'}."
+        self._say_beside(f"“{snapshot.name}” {words}")
+        return f"{self.title}: {ready_words(snapshot)}, {words}"
 
     def _say_model_changed_elsewhere(self, snapshot) -> None:
         """Once a catalog has opened: if its model is not the one it had when this window last
@@ -229,6 +233,7 @@ class CatalogsElsewhere:
         if self.snapshot is None or self.snapshot.name != name or self.is_opening() or busy == self._indexed_elsewhere:
             return
         self._indexed_elsewhere = busy
+        self._seen_indexed_elsewhere |= busy
         self._show_status(self.snapshot, "being indexed by another vsdesk process…" if busy else "")
         self.status_message.emit(f"{self.title}: “{name}” is being indexed by another vsdesk process; shown as it "
                                  "was until that is done" if busy else "")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.gui import theme
 from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
-from vsdesk.gui.catalog_texts import image_count_words
+from vsdesk.gui.catalog_texts import ready_words
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView
@@ -262,7 +262,7 @@ class ModeTab(QWidget):
         self.query.run_waiting_query()
 
     def _on_catalog_opened(self, snapshot: CatalogSnapshot) -> None:
-        self.status_message.emit(f"{self.title}: catalog “{snapshot.name}” ready ({image_count_words(snapshot)})")
+        self.status_message.emit(f"{self.title}: {ready_words(snapshot)}")
         self.catalog_ready.emit()
 
     def _on_catalog_failed(self) -> None:

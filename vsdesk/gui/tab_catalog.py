@@ -140,6 +140,9 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         #: Whether the catalog shown is being indexed by another vsdesk process (the command
         #: line), as last looked at: said in the catalog line until that run is done.
         self._indexed_elsewhere = False
+        #: Whether it was, since it was last opened: what changed it, when that is found, is said
+        #: to be another vsdesk process (``refresh_list``); it may be done by then.
+        self._seen_indexed_elsewhere = False
         #: (the snapshot shown before, the news of the user's own last action still up) while
         #: the catalog is opened again because another process changed it (``_say_changed_elsewhere``).
         self._outside_change: tuple[CatalogSnapshot, list[str]] | None = None
@@ -401,8 +404,10 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         if snapshot.changes:  # an update: what changed in its folders, as `vsdesk index` reports it
             self._say_beside(f"“{snapshot.name}” brought up to date: {snapshot.changes}.")
         self._say_model_changed_elsewhere(snapshot)
-        self._say_changed_elsewhere(snapshot)
-        self.opened.emit(snapshot)
+        changed_elsewhere = self._say_changed_elsewhere(snapshot)
+        self.opened.emit(snapshot)  # (the tab's status line: "catalog “r” ready (333 images)")
+        if changed_elsewhere:
+            self.status_message.emit(changed_elsewhere)  # "… ready (333 images), changed by …": after it, or it goes at once
         self._load_model()
         self._watch()
 

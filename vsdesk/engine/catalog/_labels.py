@@ -20,7 +20,6 @@ class Labeller:
     """A file's label: from a labels file at the root, else its class subfolder, else None."""
 
     def __init__(self, root: str, relpaths: list[str]):
-        self.root = root
         self.table = _read_label_files(Path(root))
         # "Organised in class subfolders": no images directly in the root, all in subfolders.
         self.by_subfolder = not self.table and bool(relpaths) and all("/" in r for r in relpaths)

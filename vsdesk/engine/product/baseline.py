@@ -11,13 +11,20 @@ from vsdesk.engine.product.features import compiled
 from vsdesk.engine.tasks import Cancelled, check_cancelled, never_cancelled
 
 
-def fit_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int) -> dict[str, np.ndarray]:
-    """Frozen-feature logistic regression as plain arrays (saved with ``allow_pickle=False``)."""
+def fit_standardised(x: np.ndarray, y: np.ndarray, c: float, seed: int):
+    """A logistic regression on ``x`` standardised: (mean, scale, the fitted classifier). The one
+    fit of the linear heads (``train._fit_linear``) and of the baseline saved beside a model."""
     from sklearn.linear_model import LogisticRegression
 
     mean = x.mean(0)
     scale = x.std(0) + 1e-3
     clf = LogisticRegression(C=c, max_iter=300, random_state=seed).fit((x - mean) / scale, y)
+    return mean, scale, clf
+
+
+def fit_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int) -> dict[str, np.ndarray]:
+    """Frozen-feature logistic regression as plain arrays (saved with ``allow_pickle=False``)."""
+    mean, scale, clf = fit_standardised(x, y, c, seed)
     coef = np.zeros((n_classes, x.shape[1]), np.float32)
     intercept = np.full(n_classes, -1e9 if len(clf.classes_) < n_classes else 0, np.float32)
     if len(clf.classes_) == 2 and clf.coef_.shape[0] == 1:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
+    """A loss weight per class: its inverse frequency in ``y`` to ``power`` (0: all equal), averaging 1 over ``y``."""
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     weights = (counts.sum() / np.maximum(counts, 1) / n_classes) ** power
     return (weights / weights[y].mean()).astype(np.float32)

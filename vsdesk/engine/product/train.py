@@ -28,7 +28,7 @@ import numpy as np
 from vsdesk.engine.product import backbones, familiarity, near_copy
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product import model_store
-from vsdesk.engine.product.baseline import fit_baseline, pooled_features
+from vsdesk.engine.product.baseline import fit_baseline, fit_standardised, pooled_features
 from vsdesk.engine.product.data import Dataset, group_split, load_dataset, split_count, stratified_subset
 from vsdesk.engine.product.features import (
     BackboneConfig,
@@ -113,12 +113,7 @@ def has_familiarity(dataset: Dataset, train_idx: np.ndarray, config: TrainConfig
 
 def _fit_linear(features: np.ndarray, targets: np.ndarray, c: float, seed: int):
     """Logistic regression on standardised features, folded into Dense weights (kernel, bias)."""
-    from sklearn.linear_model import LogisticRegression
-
-    mean = features.mean(0)
-    std = features.std(0) + 1e-3
-    clf = LogisticRegression(C=c, max_iter=300, random_state=seed)
-    clf.fit((features - mean) / std, targets)
+    mean, std, clf = fit_standardised(features, targets, c, seed)
     coef = clf.coef_.T / std[:, None]  # (d, k)
     bias = clf.intercept_ - (mean[:, None] * coef).sum(0)
     return coef.astype(np.float32), bias.astype(np.float32), clf
