@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLOTHING_DIR, REPO, STYLE_DIR, fill_disk, needs_setpriv, without_root_powers
+from conftest import CLOTHING_DIR, REPO, STYLE_DIR, copy_images, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.engine.catalog import (
     Catalog,
     CatalogDamaged,
@@ -123,9 +123,40 @@ def test_rerun_is_incremental_moves_are_recognised(photos):
     paths, labels, matrix = catalog.vectors()
     assert len(paths) == len(set(paths)) == 12 and all(os.path.exists(p) for p in paths)
     assert labels[paths.index(str(photos / "c" / files[1].name))] == "c"
-    # No orphan vectors left behind once the run completed.
+    # The vectors of the deleted file and of the changed file's old content are kept (a few, far
+    # below the bound: ``test_vectors_no_file_uses_are_kept_up_to_a_bound_then_all_dropped``).
     rows = catalog.conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-    assert rows == 12
+    assert rows == 14 and catalog.counts() == (12, 0)
+
+
+def test_vectors_no_file_uses_are_kept_up_to_a_bound_then_all_dropped(tmp_path, monkeypatch):
+    """A folder forgotten keeps its vectors through the runs after it (its content back is not
+    embedded again) while the vectors no file uses are no more than those in use, or than
+    ``UNUSED_VECTORS_KEPT_BYTES`` of them; beyond it, a complete run drops them all."""
+    from vsdesk.engine.catalog import _index_run
+
+    big = copy_images(clothing_images(12), tmp_path / "big")
+    small = copy_images(clothing_images(4, start=12), tmp_path / "small")
+    catalog = Catalog.create("mine", "style", [big, small])
+    index_catalog(catalog, HistogramEmbedder())
+    stored = "SELECT COUNT(*) FROM vectors"
+
+    catalog.remove_folder(small)  # 4 unused, 12 in use: kept through a run
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.conn.execute(stored).fetchone()[0] == 16 and catalog.counts() == (12, 0)
+    assert len(catalog.vectors().paths) == 12  # never searched
+    emb = HistogramEmbedder()
+    report = index_catalog(catalog, emb, add_folders=[small])
+    assert (report.embedded, report.reused, emb.calls) == (0, 4, 0)
+
+    # The bytes' floor aside (64 MB: 200,000 of these 64-D vectors), the bound is the vectors in use.
+    monkeypatch.setattr(_index_run, "UNUSED_VECTORS_KEPT_BYTES", 0)
+    catalog.remove_folder(big)  # 12 unused, 4 in use: all dropped at the end of the run
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.conn.execute(stored).fetchone()[0] == 4
+    emb = HistogramEmbedder()
+    report = index_catalog(catalog, emb, add_folders=[big])
+    assert (report.embedded, report.reused, emb.calls) == (12, 0, 12)
 
 
 def test_new_model_key_reembeds(photos):

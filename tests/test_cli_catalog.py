@@ -329,6 +329,22 @@ def test_search_of_a_catalog_with_no_folder_left_says_so_before_loading_a_model(
             "with `vsdesk catalogs remove c`") in err
 
 
+def test_a_folder_forgotten_then_added_back_reuses_its_vectors_even_after_runs_in_between(capsys, photos, tmp_path):
+    """`catalogs remove-folder` then `index --catalog NAME FOLDER` embeds nothing again, whether
+    or not index runs came in between (they dropped the vectors no file used: all re-embedded)."""
+    other = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[30:36], tmp_path / "other")
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "c", str(photos), str(other))[0] == 0
+    for runs_between in (0, 2):
+        assert run(capsys, "catalogs", "remove-folder", "c", str(photos))[0] == 0
+        for _ in range(runs_between):
+            code, out, err = run(capsys, "index", "--catalog", "c", "--json")
+            assert code == 0 and json.loads(out)["indexed"] == 6, err  # its photos no longer searched
+        code, out, err = run(capsys, "index", "--catalog", "c", str(photos), "--json")
+        report = json.loads(out)
+        assert code == 0 and (report["added"], report["indexed"]) == (30, 36), err
+        assert (report["embedded"], report["reused"]) == (0, 30), (runs_between, err)
+
+
 def _one_photo_twice(folder: Path) -> tuple[Path, Path]:
     """``folder`` holding one clothing photo under two names (a.jpg, b.jpg: the same bytes),
     and that photo (from outside it)."""

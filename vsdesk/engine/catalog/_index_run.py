@@ -2,8 +2,9 @@
 
 1. Scan: stat every image file (no reads). A file whose (size, mtime_ns) match the index and
    whose vector exists for this embedder is unchanged and never opened.
-2. Files that disappeared are dropped (one transaction). Their vectors stay until the end of the
-   run, so a file that was moved or renamed is recognised by its content hash and not re-embedded.
+2. Files that disappeared are dropped (one transaction). Their vectors stay, so a file that was
+   moved or renamed is recognised by its content hash and not re-embedded (and one put back later,
+   or a folder forgotten and added again, while they are kept: see ``_collect_garbage``).
    Folders that cannot be read (or a disk that is not mounted) keep their entries; a catalog
    folder that is away (missing, a file now, or empty: a disk not mounted), a linked folder
    inside one that leads nowhere (its disk unplugged), or a mount point inside one that the
@@ -65,6 +66,13 @@ from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.text import RESUMING, counted, shown_path
 from vsdesk.engine.tasks import CancelledError
 
+
+#: Vectors of the catalog's model that no file uses (files deleted, a folder forgotten) are kept
+#: as long as they are no more than the vectors in use, or than this many bytes of them when
+#: that is more (64 MB: 12,600 Product vectors, 4,600 Style ones): the same content back is not
+#: embedded again, and the index grows by no more than that. Beyond it they all go at the end of
+#: a complete run (which of them were unused last is not known: the table keeps no time).
+UNUSED_VECTORS_KEPT_BYTES = 64 * 1024 * 1024
 
 #: How the message of a folder away ends once none of its entries is left (all found elsewhere
 #: in the catalog), instead of ``KEPT``.
@@ -462,14 +470,20 @@ class Indexer:
             self._count(row, existed)
 
     def _collect_garbage(self, key: str | None) -> None:
-        """Vectors no file refers to any more (deleted files, an older model) go at the end of a
-        complete run, never earlier: until then they let moved files skip re-embedding."""
+        """At the end of a complete run (never earlier), vectors of an older model go, and the
+        vectors no file uses once there are too many of them (``UNUSED_VECTORS_KEPT_BYTES``).
+        Kept until then, they spare the model the same content back: a folder forgotten by
+        mistake and added again (``Catalog.remove_folder`` leaves its vectors), photos
+        restored, whether or not runs came in between."""
+        unused = ("key = ? AND sha256 NOT IN (SELECT sha256 FROM files WHERE status = 'ok' "
+                  "AND sha256 IS NOT NULL)")
         with self.catalog.write_transaction(new_version=False):
             self.conn.execute("DELETE FROM vectors WHERE key != ?", (key,))
-            self.conn.execute(
-                "DELETE FROM vectors WHERE sha256 NOT IN (SELECT sha256 FROM files WHERE status = 'ok' "
-                "AND sha256 IS NOT NULL)"
-            )
+            stored = self.conn.execute("SELECT COUNT(*) FROM vectors WHERE key = ?", (key,)).fetchone()[0]
+            not_used = self.conn.execute(f"SELECT COUNT(*) FROM vectors WHERE {unused}", (key,)).fetchone()[0]
+            row_bytes = 4 * (self.catalog.dim or 0) + 64 + len(key or "")  # the vector, its hash and key
+            if not_used > max(stored - not_used, UNUSED_VECTORS_KEPT_BYTES // row_bytes):
+                self.conn.execute(f"DELETE FROM vectors WHERE {unused}", (key,))
 
 
 def _holding_folders(paths: list[str], seen: dict[str, FileStat]) -> list[str]:
