@@ -110,3 +110,17 @@ def test_the_window_refuses_a_folder_it_cannot_read_as_the_cli_does(capsys, tmp_
     assert said["catalogs"] == {"mine": [str(photos)]}, said  # nothing added, no catalog made
     assert said["shown"] == ["mine", [str(photos)]], said
 
+
+
+def test_the_why_of_a_catalog_folder_that_cannot_be_listed_calls_it_a_folder():
+    """A catalog's folder that became unreadable is skipped whole by the scan (``unreadable-folder``):
+    its "why?" said "1 file could not be indexed" of it, and "2 files" beside one file."""
+    from vsdesk.engine.catalog import SkippedFile
+    from vsdesk.gui.skipped_dialog import not_indexed_words
+
+    folder = SkippedFile("/photos/locked", "unreadable-folder", "permission denied: cannot be read")
+    broken = SkippedFile("/photos/broken.jpg", "unreadable", "not an image file")
+    assert not_indexed_words([folder]) == "1 folder could not be read; it is tried again when it changes."
+    assert not_indexed_words([folder, broken]) == ("1 file could not be indexed and 1 folder could not be read; "
+                                                   "they are tried again when they change.")
+    assert not_indexed_words([broken, broken]) == "2 files could not be indexed; they are tried again when they change."
