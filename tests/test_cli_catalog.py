@@ -1823,3 +1823,16 @@ def test_a_search_with_many_queries_says_how_far_it_is_on_stderr(capsys, photos)
     assert lines[-1] == f"query {n}/{n} 100.0% describing", err
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "mine", "-k", "2", "--json", queries[0])
     assert code == 0 and "query " not in err, err
+
+
+def test_a_folder_that_was_always_empty_is_not_called_a_disk_away(capsys, tmp_path):
+    """A new catalog is made of the folders it is given, images or not (docs/catalogs.md): one
+    of an empty folder was then listed as "empty (a disk that is not mounted?)", a guess meant
+    for a folder whose images the catalog keeps. It holds none of them: "empty", and how to drop it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "emptycat", str(empty))[0] == 0
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and "disk" not in out, out
+    assert out.endswith(f"    {empty}\n      note: empty; the catalog holds none of its images; `vsdesk catalogs "
+                        f"remove-folder emptycat {empty}` drops it from the catalog\n"), out

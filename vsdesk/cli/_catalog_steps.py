@@ -203,7 +203,7 @@ def print_index_report(report, catalog) -> None:
         say(f"warning: {no_images_words(folder)}")
     for folder in report.missing_folders:
         if folder.path in report.missing_without_images:  # nothing kept for it
-            say(f"  note: {folder.path} is {away_words(folder.kind)}; "
+            say(f"  note: {folder.path} is {away_words(folder.kind, holds_none=True)}; "
                 f"{how_to_drop(folder.path, catalog.name, catalog.folders)}")
             continue
         forget = how_to_forget(folder.path, catalog.name, catalog.folders)

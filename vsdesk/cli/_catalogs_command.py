@@ -53,7 +53,7 @@ def catalogs_list(args: argparse.Namespace) -> int:
         for folder in i.folders:
             print(f"    {folder}")
             if folder in i.missing_without_images:  # nothing kept for it
-                print(f"      note: {away_words(i.missing_kinds[folder])}; {how_to_drop(folder, i.name, i.folders)}")
+                print(f"      note: {away_words(i.missing_kinds[folder], holds_none=True)}; {how_to_drop(folder, i.name, i.folders)}")
             elif folder in i.missing_kinds:  # in the words of `search` and the window (a moved folder's way too)
                 print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"{sentence(how_to_forget(folder, i.name, i.folders))}")

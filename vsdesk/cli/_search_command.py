@@ -144,7 +144,7 @@ def _note_folders_away(catalog) -> tuple[dict[str, str], list[str]]:
     for folder, kind in away.items():
         whose = "a folder" if folder in catalog.folders else "in a folder"
         if folder in without_images:  # its images were found elsewhere: nothing kept for it
-            error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; "
+            error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind, holds_none=True)}; "
                   f"{how_to_drop(folder, catalog.name, catalog.folders)}")
             continue
         forget = how_to_forget(folder, catalog.name, catalog.folders)

@@ -168,26 +168,10 @@ class FoldersUnreadable(CommandError):
     the command line), and a catalog the command made is removed again."""
 
     def __init__(self, folders: dict[str, str]):
-        super().__init__("; ".join(f"cannot read folder {folder}: {why}" for folder, why in folders.items())
-                         + "; nothing was indexed", FAILED)
+        from vsdesk.engine.catalog import unreadable_words
+
+        super().__init__(f"{unreadable_words(folders)}; nothing was indexed", FAILED)
         self.folders = folders
-
-
-def _unreadable_folders(folders: list[str], catalog_folders: list[str]) -> dict[str, str]:
-    """The folders given to `index` that cannot be listed, each with why ("permission denied"). A
-    folder of the catalog already (or inside one) is left to the run, which keeps its entries
-    and says it as for any catalog folder that became unreadable."""
-    from vsdesk.engine.catalog import is_within
-
-    found = {}
-    for folder in folders:
-        path = os.path.abspath(os.path.expanduser(folder))
-        if any(is_within(path, other) for other in catalog_folders):
-            continue
-        why = _why_not_listed(path)
-        if why:
-            found[folder] = why
-    return found
 
 
 def _by_path(folders: dict[str, str]) -> dict[str, str]:
@@ -195,23 +179,9 @@ def _by_path(folders: dict[str, str]) -> dict[str, str]:
     return {os.path.abspath(os.path.expanduser(folder)): why for folder, why in folders.items()}
 
 
-def _why_not_listed(path: str) -> str | None:
-    """Why the images of folder ``path`` cannot be listed; None when they can. Without read and
-    search (x) permission the scan sees the folder as one unreadable entry, and indexed nothing
-    of it: a run that made an empty catalog and said "up to date"."""
-    try:
-        with os.scandir(path):
-            pass
-    except PermissionError:
-        return "permission denied"
-    except OSError as exc:
-        return (exc.strerror or str(exc)).lower()
-    return None if os.access(path, os.R_OK | os.X_OK) else "permission denied"
-
-
 def _index_into(args: argparse.Namespace) -> int:
     from vsdesk.engine import samples
-    from vsdesk.engine.catalog import added_folder_words
+    from vsdesk.engine.catalog import added_folder_words, unreadable_folders, unreadable_words
     from vsdesk.engine.session import nested_folder_notes
     from vsdesk.engine.modes import vectors_key_prefix
 
@@ -221,12 +191,13 @@ def _index_into(args: argparse.Namespace) -> int:
         if catalog.mode != args.mode:  # before the (slow) model load
             raise CommandError(f"catalog {catalog.name!r} is indexed with mode {catalog.mode!r}, not {args.mode!r}",
                                USAGE)
-        unreadable = _unreadable_folders(args.folders, catalog.folders)
+        # (The window refuses them by the same check, in the same words.)
+        unreadable = unreadable_folders(args.folders, catalog.folders)
         folders = [folder for folder in args.folders if folder not in unreadable]
         if unreadable and not folders:  # (a catalog made for them is removed: removed_if_left_empty)
             raise FoldersUnreadable(unreadable)
         for folder, why in unreadable.items():  # the others are indexed; said, and exit 1
-            error(f"cannot read folder {folder}: {why}; it was not added")
+            error(f"{unreadable_words({folder: why})}; it was not added")
         model = model_for_catalog(catalog, args.model)  # the catalog's own unless --model
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by

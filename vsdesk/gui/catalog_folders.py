@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vsdesk.engine.text import sentence
 from vsdesk.gui.errors import user_message
 
 if TYPE_CHECKING:
@@ -40,8 +41,14 @@ class CatalogFolders:
         """Make a catalog of a user's folder and index it (in the background). A new catalog of a
         mode with models of the user's to choose from (product: trained or imported ones) is
         indexed with the one the user chooses first (``ModelChoiceDialog``)."""
-        def look(ctx):  # the catalogs' and models' small files: read here, not on the window's thread
-            return [] if self.session.folder_catalog(folder) else self.session.model_choices()
+        def look(ctx):  # the catalogs' and models' small files, the folder listed: here, not on the window's thread
+            from vsdesk.engine.catalog import unreadable_folders
+            from vsdesk.engine.session import no_catalog_words
+
+            if self.session.folder_catalog(folder):
+                return []
+            unreadable = unreadable_folders([folder])  # before a model is asked: as `vsdesk index` does
+            return no_catalog_words(unreadable) if unreadable else self.session.model_choices()
 
         self.runner.submit(
             f"{self.mode}/add-folder",  # its own slot: a refresh of the list must not cancel it
@@ -51,7 +58,10 @@ class CatalogFolders:
             on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
         )
 
-    def _choose_model(self, folder: str, choices: list) -> None:
+    def _choose_model(self, folder: str, choices: list | str) -> None:
+        if isinstance(choices, str):  # the folder cannot be listed: said, no catalog made
+            self.messages.warning(f"{sentence(choices)}.")
+            return
         if len(choices) < 2:  # the shipped model alone (no trained ones), or a catalog already
             self._create_folder_catalog(folder, None)
             return
@@ -179,21 +189,30 @@ class CatalogFolders:
         name = self.name
         if self._refuse_sample():
             return
+        catalog_folders = self.snapshot.folders
 
-        def look(ctx):  # a stat or two: on a network disk that stopped answering, not here
-            from vsdesk.engine.catalog import why_not_a_folder
+        def look(ctx):  # a stat or two, a listing: on a network disk that stopped answering, not here
+            from vsdesk.engine.catalog import unreadable_folders, unreadable_words, why_not_a_folder
 
-            return why_not_a_folder(folder)
+            problem = why_not_a_folder(folder)
+            if problem:
+                return f"Could not add {folder} to the catalog “{name}”: {problem}."
+            # One that cannot be listed is not added, as `vsdesk index` refuses it, in its words
+            # (one of the catalog's folders already is left to the run, which says it skipped).
+            unreadable = unreadable_folders([folder], catalog_folders)
+            if unreadable:
+                return f"{sentence(unreadable_words(unreadable))}; it was not added to the catalog “{name}”."
+            return None
 
         self.runner.submit(
             f"{self.mode}/add-folder", look, worker="io",
-            on_done=lambda problem: self._add_to_catalog(name, folder, problem),
+            on_done=lambda refusal: self._add_to_catalog(name, folder, refusal),
             on_error=lambda exc: self.messages.error(user_message(exc, f"add the folder {folder}")),
         )
 
-    def _add_to_catalog(self, name: str, folder: str, problem: str | None) -> None:
-        if problem:
-            self.messages.warning(f"Could not add {folder} to the catalog “{name}”: {problem}.")
+    def _add_to_catalog(self, name: str, folder: str, refusal: str | None) -> None:
+        if refusal:
+            self.messages.warning(refusal)
             return
         if name != self.name:
             return  # another catalog was chosen meanwhile

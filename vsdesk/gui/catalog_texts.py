@@ -40,7 +40,7 @@ def missing_folders_text(snapshot: CatalogSnapshot) -> str:
             drop = (f"the catalog holds none of its images; {_window_way(snapshot)} drops it from the catalog"
                     if folder in snapshot.folders else how_to_drop(folder, snapshot.name, snapshot.folders))
             said.append(f"The folder {folder} {of} the catalog “{snapshot.name}” is "
-                        f"{away_words(snapshot.missing_kinds[folder])}: {drop}.")
+                        f"{away_words(snapshot.missing_kinds[folder], holds_none=True)}: {drop}.")
     if snapshot.image_links_away:  # one entry each, not folders: counted, as `catalogs list` says them
         links = snapshot.image_links_away
         shown = ", ".join(links[:3]) + (f" and {len(links) - 3} more" if len(links) > 3 else "")

@@ -15,11 +15,7 @@ class SkippedFilesDialog(QDialog):
         # behind as a hidden child of the tab.
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Files not indexed in “{catalog}”")
-        count = len(skipped)
-        intro = QLabel(
-            f"{counted(count, 'file')} could not be indexed; they are tried again when "
-            "they change. Your files are never modified."
-        )
+        intro = QLabel(f"{not_indexed_words(skipped)} Your files are never modified.")
         intro.setWordWrap(True)
         # Plain text: every line can be selected and copied (Ctrl+A, Ctrl+C), unlike a tooltip.
         self.text = QPlainTextEdit("\n".join(f"{f.path}\n    {f.message}" for f in skipped))
@@ -32,3 +28,15 @@ class SkippedFilesDialog(QDialog):
         layout.addWidget(self.text, 1)
         layout.addWidget(buttons)
         self.resize(720, 360)
+
+
+def not_indexed_words(skipped: list) -> str:
+    """"2 files could not be indexed; …", and a catalog's folder that cannot be listed (the scan
+    skips it whole, ``unreadable-folder``) said as a folder, not counted as one more file."""
+    folders = sum(1 for item in skipped if item.kind == "unreadable-folder")
+    files = len(skipped) - folders
+    said = [words for count, words in ((files, f"{counted(files, 'file')} could not be indexed"),
+                                       (folders, f"{counted(folders, 'folder')} could not be read")) if count]
+    they = "it is" if len(skipped) == 1 else "they are"
+    changes = "it changes" if len(skipped) == 1 else "they change"
+    return f"{' and '.join(said) or 'No file was skipped'}; {they} tried again when {changes}."

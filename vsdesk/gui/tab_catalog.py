@@ -390,7 +390,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         elif once_open:
             self.say("info", once_open)  # e.g. a folder forgotten
         if snapshot.folders and not len(snapshot) and not cancelled and not snapshot.is_sample:
-            found = f"{snapshot.skipped} files that cannot be read" if snapshot.skipped else "no image files"
+            either = "file or folder" if snapshot.skipped == 1 else "files or folders"  # (a folder not listed is one)
+            found = f"{snapshot.skipped} {either} that cannot be read" if snapshot.skipped else "no image files"
             self.say("warning", f"The catalog “{snapshot.name}” has {found} in {', '.join(snapshot.folders)}"
                                  " (searched recursively): add a folder of images.")
         if cancelled and not snapshot.switch_cancelled:  # (a switch undone: its note says so)

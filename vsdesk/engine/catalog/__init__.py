@@ -50,6 +50,9 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                     model, unfinished, being_indexed, missing_folders, missing_kinds,
                                     missing_without_images, image_links_away)]
                                                 # problem: cannot be opened, or catalog.recovered
+    unreadable_folders(folders, catalog_folders) -> {folder: why}  # those given to be indexed that
+                                                # cannot be listed (not added: `index` and the window);
+                                                # unreadable_words(them): "cannot read folder X: why"
     away_folders(folders) -> {folder: kind}     # folders missing, a file now or empty (AWAY_KINDS);
     catalog.away_folders() -> {folder: kind}    # those of its folders, then linked folders leading
                                                 # nowhere and mount points left empty in them
@@ -122,6 +125,7 @@ from vsdesk.engine.catalog._index_report import (
 )
 from vsdesk.engine.catalog._labels import LABEL_FILES
 from vsdesk.engine.catalog._folders_away import away_folders, is_away, why_not_a_folder
+from vsdesk.engine.catalog._folder_listing import unreadable_folders, unreadable_words
 from vsdesk.engine.catalog._away_words import (
     away_words,
     how_to_drop,
@@ -192,6 +196,8 @@ __all__ = [
     "listed_entries",
     "scan_folders",
     "why_not_a_folder",
+    "unreadable_folders",
+    "unreadable_words",
     "catalog_location",
     "images_to_embed",
     "index_catalog",

@@ -62,9 +62,12 @@ AWAY_WORDS = {
 _AWAY_SHORT = {"missing-folder": "missing", "not-a-folder": "a file now", "empty-folder": "empty"}
 
 
-def away_words(kind: str) -> str:
-    """``AWAY_WORDS`` of ``kind`` (one of ``AWAY_KINDS``)."""
-    return AWAY_WORDS[kind]
+def away_words(kind: str, holds_none: bool = False) -> str:
+    """``AWAY_WORDS`` of ``kind`` (one of ``AWAY_KINDS``). ``holds_none``: the catalog holds
+    none of that folder's images (``how_to_drop`` ends the note), so an empty one is said
+    "empty" alone: a folder that was always empty (a new catalog is made of the folders it is
+    given, images or not) is no disk away, and one whose images are elsewhere is not waited for."""
+    return "empty" if holds_none and kind == "empty-folder" else AWAY_WORDS[kind]
 
 
 def away_short(kind: str) -> str:

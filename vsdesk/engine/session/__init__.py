@@ -20,7 +20,7 @@ catalogs on disk: listed, made for a folder, a folder forgotten, removed), ``_sn
 (``CatalogSnapshot`` and what it says of its items), ``_query`` (a query's outcome and hits).
 """
 
-from vsdesk.engine.session._catalogs import DEFAULT_SAMPLE, folder_catalog_name, nested_folder_notes
+from vsdesk.engine.session._catalogs import DEFAULT_SAMPLE, folder_catalog_name, nested_folder_notes, no_catalog_words
 from vsdesk.engine.session._mode_session import ModeSession
 from vsdesk.engine.session._opening import INDEX_BATCH, KEEP_MODEL
 from vsdesk.engine.session._query import (
@@ -51,6 +51,7 @@ __all__ = [
     "item_facts",
     "map_rows",
     "nested_folder_notes",
+    "no_catalog_words",
     "place_on_map",
     "reweigh_style_query",
 ]

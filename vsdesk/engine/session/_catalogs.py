@@ -29,6 +29,14 @@ def folder_catalog_name(mode: str, folder: str, taken: set[str]) -> str:
     return name
 
 
+def no_catalog_words(unreadable: dict[str, str]) -> str:
+    """A new catalog of folders that cannot be listed, refused: "cannot read folder X:
+    permission denied; no catalog was made of it" (``unreadable_folders``)."""
+    from vsdesk.engine.catalog import unreadable_words
+
+    return f"{unreadable_words(unreadable)}; no catalog was made of it"
+
+
 def nested_folder_notes(name: str, before: list[str], added: tuple[str, ...], after: list[str]) -> list[str]:
     """What became of folders added to catalog ``name`` (its folders ``before`` and
     ``after``) that are not kept beside the others: one inside a folder of the catalog is part
@@ -138,13 +146,17 @@ class CatalogsOfMode:
         """A new catalog for a user's folder (cheap: indexing is ``open_catalog``), to be indexed
         with ``model`` (a ``ModelChoice.name``; None: the mode's shipped one), which it keeps
         as `vsdesk index --model` makes it keep one. A folder that has a catalog in this mode
-        already is that catalog, with its own model."""
-        from vsdesk.engine.catalog import Catalog, catalog_settings
+        already is that catalog, with its own model. A folder that cannot be listed makes none
+        (``CatalogError``, in the words of `vsdesk index`): it would be an empty catalog."""
+        from vsdesk.engine.catalog import Catalog, CatalogError, catalog_settings, unreadable_folders
 
         settings = catalog_settings()  # read once: every catalog's settings file
         existing = self.folder_catalog(folder, settings)  # the folder already has a catalog in this mode: reuse it
         if existing is not None:
             return existing
+        unreadable = unreadable_folders([folder])
+        if unreadable:
+            raise CatalogError(no_catalog_words(unreadable))
         folder = str(Path(folder).expanduser().resolve())
         name = folder_catalog_name(self.mode, folder, {found.name for found in settings})
         with Catalog.create(name, self.mode, [folder]) as catalog:
