@@ -1134,6 +1134,29 @@ def test_a_folder_given_as_a_query_is_a_command_to_change(capsys, photos):
     assert run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, str(empty))[0] == 1
 
 
+def test_a_folder_given_as_a_query_of_a_sample_is_advised_a_catalog_of_ones_own(capsys, photos):
+    """The advice for a folder given as a query named the sample catalog searched (`vsdesk index
+    --catalog clothing FOLDER`), which index refuses (review 23): a catalog of the user's own is
+    advised, named as the window names one, and the command advised works as it is given."""
+    import re
+    import shlex
+
+    advice = re.compile(r"`(vsdesk index [^`]*)`")
+    code, out, err = run(capsys, "search", "--catalog", "clothing", str(photos), "--json")
+    said = (f"{photos} is a folder, not an image: 'clothing' is a sample catalog, which takes no folders: search "
+            f"a folder's images by indexing it into a catalog of your own (`vsdesk index --mode product --catalog "
+            f"photos-product {photos}`), then search that catalog (`vsdesk search --catalog photos-product IMAGE`)")
+    assert code == 2 and said in err and "loading" not in err, err
+    assert json.loads(out) == [{"query": str(photos), "error": said, "error_kind": "is-a-folder", "results": []}]
+    code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "clothing", str(photos))
+    assert code == 2, err
+    command = shlex.split(advice.search(err).group(1))
+    assert command[:5] == ["vsdesk", "index", "--mode", "vae", "--catalog"]
+    assert run(capsys, *command[1:])[0] == 0  # the advice, followed, works
+    code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "clothing", str(photos))
+    assert shlex.split(advice.search(err).group(1)) == command  # the catalog made is the one advised again
+
+
 def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
     """`touch -d 2020-01-01 photo.jpg`: same bytes, new time. The re-run hashes it, finds its
     vector and is done without loading the model (it took seconds, for nothing)."""
