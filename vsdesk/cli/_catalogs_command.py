@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
+from vsdesk.cli._catalog_steps import catalog_files, check_catalog_name, handle_catalog_errors
 from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
-from vsdesk.engine.text import counted, image_count, sentence
+from vsdesk.engine.text import image_count, sentence
 
 
 def catalogs_list(args: argparse.Namespace) -> int:
@@ -22,9 +22,10 @@ def catalogs_list(args: argparse.Namespace) -> int:
     )
 
     infos = list_catalogs()
+    files = {i.name: _files_of(i) for i in infos}
     if args.json:
         print_json([
-            {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
+            {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed, "files": files[i.name],
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
              "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
@@ -37,14 +38,15 @@ def catalogs_list(args: argparse.Namespace) -> int:
         say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
         return 0
     for i in infos:
+        images = image_count(files[i.name], i.indexed)  # "10 images (20 paths)", as `search` says it
         if i.problem:
             status = f"problem: {i.problem}"
         elif not i.unfinished:
-            status = f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
+            status = f"{images}, {i.skipped} skipped"
         elif i.being_indexed:
-            status = f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: being indexed now"
+            status = f"{images} so far, {i.skipped} skipped: being indexed now"
         else:
-            status = (f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: the last index run did not "
+            status = (f"{images} so far, {i.skipped} skipped: the last index run did not "
                       f"finish; `vsdesk index --mode {i.mode} --catalog {i.name}` finishes it")
         model = f", model {i.model}" if i.model else ""
         print(f"{i.name}  [{i.mode}{model}]  {status}")
@@ -68,6 +70,23 @@ def catalogs_list(args: argparse.Namespace) -> int:
                 for link in links:
                     print(f"        {link}")
     return 0
+
+
+def _files_of(info) -> int:
+    """How many files the images of the catalog ``info`` lists are (a file at two paths is one:
+    ``catalog_files``); its paths, ``indexed``, when it cannot be opened."""
+    import sqlite3
+
+    from vsdesk.engine.catalog import Catalog, CatalogError
+
+    if info.problem or not info.indexed:
+        return info.indexed
+    try:
+        with Catalog.open(info.name) as catalog:
+            files = catalog_files(catalog)
+    except (CatalogError, sqlite3.Error, OSError):  # (gone, or damaged, since it was listed)
+        return info.indexed
+    return info.indexed if files is None else files
 
 
 def _model_problem(info) -> str | None:

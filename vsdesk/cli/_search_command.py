@@ -11,6 +11,7 @@ import shlex
 from typing import Any
 
 from vsdesk.cli._catalog_steps import (
+    catalog_files,
     catalog_name_for,
     check_catalog_name,
     check_model_option,
@@ -203,7 +204,8 @@ def _embedder_for(catalog, args: argparse.Namespace):
         # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
         # whose folder changed (vsdesk's own repair of it, in ``open_named_catalog``): bring the
         # catalog up to date first.
-        print_index_report(run_index(catalog, embedder, model=model), catalog)
+        report = run_index(catalog, embedder, model=model)
+        print_index_report(report, catalog, catalog_files(catalog))
     with contextlib.suppress(CatalogBusy):
         # (Its vectors are this model's already.) Kept by the next run when another
         # process indexes the catalog now: a search is not refused for that.
