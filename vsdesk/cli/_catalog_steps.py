@@ -196,19 +196,16 @@ def model_for_catalog(catalog, asked: str | None) -> str | None:
 
 
 def catalog_files(catalog) -> int | None:
-    """How many files the open ``catalog``'s searched images are: the paths of one content
-    count once, as `search`'s header and the window's catalog line count them (``image_count``);
-    None when that cannot be read (then the paths are said alone)."""
+    """How many files the open ``catalog``'s images are (``Catalog.file_count``), for the
+    report's text; None when that cannot be read (then the paths are said alone)."""
     import sqlite3
 
     from vsdesk.engine.catalog import CatalogError
-    from vsdesk.engine.query import count_files
 
     try:
-        hashes = catalog.hashes()  # (cached for the search that may follow: it reads the same rows)
-    except (CatalogError, sqlite3.Error, OSError):
+        return catalog.file_count()
+    except (CatalogError, sqlite3.Error, OSError):  # a courtesy: the report must come out
         return None
-    return count_files(range(len(hashes)), hashes)
 
 
 def print_index_report(report, catalog, files: int | None = None) -> None:

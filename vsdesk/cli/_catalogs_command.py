@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from vsdesk.cli._catalog_steps import catalog_files, check_catalog_name, handle_catalog_errors
+from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
 from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
 from vsdesk.engine.text import image_count, sentence
 
@@ -22,7 +22,8 @@ def catalogs_list(args: argparse.Namespace) -> int:
     )
 
     infos = list_catalogs()
-    files = {i.name: _files_of(i) for i in infos}
+    # (a file at two paths is one: "10 images (20 paths)"; paths alone when it cannot be told)
+    files = {i.name: i.indexed if i.files is None else i.files for i in infos}
     if args.json:
         print_json([
             {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed, "files": files[i.name],
@@ -70,23 +71,6 @@ def catalogs_list(args: argparse.Namespace) -> int:
                 for link in links:
                     print(f"        {link}")
     return 0
-
-
-def _files_of(info) -> int:
-    """How many files the images of the catalog ``info`` lists are (a file at two paths is one:
-    ``catalog_files``); its paths, ``indexed``, when it cannot be opened."""
-    import sqlite3
-
-    from vsdesk.engine.catalog import Catalog, CatalogError
-
-    if info.problem or not info.indexed:
-        return info.indexed
-    try:
-        with Catalog.open(info.name) as catalog:
-            files = catalog_files(catalog)
-    except (CatalogError, sqlite3.Error, OSError):  # (gone, or damaged, since it was listed)
-        return info.indexed
-    return info.indexed if files is None else files
 
 
 def _model_problem(info) -> str | None:
