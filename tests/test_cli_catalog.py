@@ -1150,6 +1150,51 @@ def test_a_folder_given_as_a_query_is_a_command_to_change(capsys, photos):
     assert run(capsys, "search", "--mode", "vae", "--catalog", "shop", missing, str(empty))[0] == 1
 
 
+def test_a_folder_given_as_a_query_of_a_sample_is_advised_a_catalog_of_ones_own(capsys, photos):
+    """The advice for a folder given as a query named the sample catalog searched (`vsdesk index
+    --catalog clothing FOLDER`), which index refuses (review 23): a catalog of the user's own is
+    advised, named as the window names one, and the command advised works as it is given."""
+    import re
+    import shlex
+
+    advice = re.compile(r"`(vsdesk index [^`]*)`")
+    code, out, err = run(capsys, "search", "--catalog", "clothing", str(photos), "--json")
+    said = (f"{photos} is a folder, not an image: 'clothing' is a sample catalog, which takes no folders: search "
+            f"a folder's images by indexing it into a catalog of your own (`vsdesk index --mode product --catalog "
+            f"photos-product {photos}`), then search that catalog (`vsdesk search --catalog photos-product IMAGE`)")
+    assert code == 2 and said in err and "loading" not in err, err
+    assert json.loads(out) == [{"query": str(photos), "error": said, "error_kind": "is-a-folder", "results": []}]
+    code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "clothing", str(photos))
+    assert code == 2, err
+    command = shlex.split(advice.search(err).group(1))
+    assert command[:5] == ["vsdesk", "index", "--mode", "vae", "--catalog"]
+    assert run(capsys, *command[1:])[0] == 0  # the advice, followed, works
+    code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "clothing", str(photos))
+    assert shlex.split(advice.search(err).group(1)) == command  # the catalog made is the one advised again
+
+
+def test_a_file_at_two_paths_is_one_image_in_index_and_catalogs_list(capsys, tmp_path):
+    """10 files at 20 paths (two folders of the same copies) were "20 images indexed" and "20
+    images" in `catalogs list`, where `search` and the window said "10 images (20 paths)" (review
+    23): all say it so now; the JSON's counts of paths stay, with the files beside them."""
+    files = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:10]
+    a, b = copy_images(files, tmp_path / "a"), copy_images(files, tmp_path / "b")
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "dup", str(a), str(b), "--json")
+    report = json.loads(out)
+    assert code == 0 and "\n10 images (20 paths) indexed in " in f"\n{err}", err
+    assert (report["indexed"], report["added"], report["files"]) == (20, 20, 10)  # paths, paths, files
+    code, out, err = run(capsys, "catalogs", "list")
+    assert code == 0 and "dup  [vae]  10 images (20 paths), 0 skipped\n" in out, out
+    [listed] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
+    assert (listed["indexed"], listed["files"]) == (20, 10)
+    code, out, _ = run(capsys, "search", "--catalog", "dup", str(files[0]))
+    assert code == 0 and "(catalog dup, 10 images (20 paths))" in out  # as it said already
+    # Without copies the paths are not said.
+    code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "one", str(a), "--json")
+    assert code == 0 and json.loads(out)["files"] == 10 and "\n10 images indexed in " in f"\n{err}", err
+    assert "one  [vae]  10 images, 0 skipped\n" in run(capsys, "catalogs", "list")[1]
+
+
 def test_index_after_a_touch_does_not_load_the_model(capsys, photos):
     """`touch -d 2020-01-01 photo.jpg`: same bytes, new time. The re-run hashes it, finds its
     vector and is done without loading the model (it took seconds, for nothing)."""

@@ -17,7 +17,7 @@ from vsdesk.cli._common import (
     interrupted_exit_code,
     say,
 )
-from vsdesk.engine.text import counted, sentence, shown_path
+from vsdesk.engine.text import counted, image_count, sentence, shown_path
 
 
 def settle_mode(args: argparse.Namespace) -> None:
@@ -195,10 +195,29 @@ def model_for_catalog(catalog, asked: str | None) -> str | None:
     return model
 
 
-def print_index_report(report, catalog) -> None:
+def catalog_files(catalog) -> int | None:
+    """How many files the open ``catalog``'s images are (``Catalog.file_count``), for the
+    report's text; None when that cannot be read (then the paths are said alone)."""
+    import sqlite3
+
+    from vsdesk.engine.catalog import CatalogError
+
+    try:
+        return catalog.file_count()
+    except (CatalogError, sqlite3.Error, OSError):  # a courtesy: the report must come out
+        return None
+
+
+def print_index_report(report, catalog, files: int | None = None) -> None:
+    """The run's ``report`` on stderr; ``files``: how many files the catalog's images are
+    (``catalog_files``), said beside the paths when they differ ("10 images (20 paths)")."""
     from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, no_images_words
 
-    say(report.summary())
+    summary = report.summary()
+    head = f"{counted(report.indexed, 'image')} indexed"  # (how the summary starts)
+    if files is not None and summary.startswith(head):
+        summary = f"{image_count(files, report.indexed)} indexed{summary[len(head):]}"
+    say(summary)
     for folder in report.no_images:  # a wrong folder given, or photos in a format not looked for
         say(f"warning: {no_images_words(folder)}")
     for folder in report.missing_folders:

@@ -8,7 +8,7 @@ import os
 
 from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
 from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
-from vsdesk.engine.text import counted, image_count, sentence
+from vsdesk.engine.text import image_count, sentence
 
 
 def catalogs_list(args: argparse.Namespace) -> int:
@@ -22,9 +22,11 @@ def catalogs_list(args: argparse.Namespace) -> int:
     )
 
     infos = list_catalogs()
+    # (a file at two paths is one: "10 images (20 paths)"; paths alone when it cannot be told)
+    files = {i.name: i.indexed if i.files is None else i.files for i in infos}
     if args.json:
         print_json([
-            {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed,
+            {"name": i.name, "mode": i.mode, "folders": i.folders, "indexed": i.indexed, "files": files[i.name],
              "skipped": i.skipped, "version": i.version, "location": i.location, "problem": i.problem,
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
              "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
@@ -37,14 +39,15 @@ def catalogs_list(args: argparse.Namespace) -> int:
         say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
         return 0
     for i in infos:
+        images = image_count(files[i.name], i.indexed)  # "10 images (20 paths)", as `search` says it
         if i.problem:
             status = f"problem: {i.problem}"
         elif not i.unfinished:
-            status = f"{counted(i.indexed, 'image')}, {i.skipped} skipped"
+            status = f"{images}, {i.skipped} skipped"
         elif i.being_indexed:
-            status = f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: being indexed now"
+            status = f"{images} so far, {i.skipped} skipped: being indexed now"
         else:
-            status = (f"{counted(i.indexed, 'image')} so far, {i.skipped} skipped: the last index run did not "
+            status = (f"{images} so far, {i.skipped} skipped: the last index run did not "
                       f"finish; `vsdesk index --mode {i.mode} --catalog {i.name}` finishes it")
         model = f", model {i.model}" if i.model else ""
         print(f"{i.name}  [{i.mode}{model}]  {status}")

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shlex
 from typing import Any
 
 from vsdesk.cli._catalog_steps import (
+    catalog_files,
     catalog_name_for,
     check_catalog_name,
     check_model_option,
@@ -81,17 +83,37 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
                            "mode does not", USAGE)
     # A missing, unreadable or empty query is told at once, not after the model has loaded
     # (seconds), and the model is not loaded at all when no query is left.
-    index_it = (f"search a folder's images by indexing it (`vsdesk index --catalog {shlex.quote(args.catalog)} "
-                "{folder}`), then search the catalog")
     for record in records:
         try:
-            check_query(record["query"], index_it.format(folder=shlex.quote(record["query"])))
+            check_query(record["query"], _how_to_search_folder(args.catalog, args.mode, record["query"]))
         except (ImageError, QueryIsFolder) as exc:
             _failed(record, exc)
     if all("error" in record for record in records):
         return queries_exit_code(args.images, len(records)), None
     with removed_if_left_empty(catalog_name_for(args.catalog, args.mode)):  # a sample is created here
         return _search_with(args, records)
+
+
+def _how_to_search_folder(catalog: str, mode: str, folder: str) -> str:
+    """How to search the images of ``folder``, given as a query: index it into the catalog
+    searched, and search that. A sample catalog takes no folders (`index` refuses it): then into
+    a catalog of the user's own, named as the window names a new one for the folder (or the one
+    of this mode that holds it already)."""
+    from vsdesk.engine import samples
+
+    if not samples.is_sample(catalog):
+        return (f"search a folder's images by indexing it (`vsdesk index --catalog {shlex.quote(catalog)} "
+                f"{shlex.quote(folder)}`), then search the catalog")
+    from vsdesk.engine.catalog import catalog_settings
+    from vsdesk.engine.session import folder_catalog_name
+
+    settings = catalog_settings()
+    real = os.path.realpath(folder)
+    own = next((found.name for found in settings if found.mode == mode and real in found.folders), None)
+    own = own or folder_catalog_name(mode, real, {found.name for found in settings})
+    return (f"{catalog!r} is a sample catalog, which takes no folders: search a folder's images by indexing it "
+            f"into a catalog of your own (`vsdesk index --mode {mode} --catalog {own} {shlex.quote(folder)}`), "
+            f"then search that catalog (`vsdesk search --catalog {own} IMAGE`)")
 
 
 def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple]:
@@ -182,7 +204,8 @@ def _embedder_for(catalog, args: argparse.Namespace):
         # A new sample, a rebuilt index, a new model, a sample whose index run was cut off or
         # whose folder changed (vsdesk's own repair of it, in ``open_named_catalog``): bring the
         # catalog up to date first.
-        print_index_report(run_index(catalog, embedder, model=model), catalog)
+        report = run_index(catalog, embedder, model=model)
+        print_index_report(report, catalog, catalog_files(catalog))
     with contextlib.suppress(CatalogBusy):
         # (Its vectors are this model's already.) Kept by the next run when another
         # process indexes the catalog now: a search is not refused for that.

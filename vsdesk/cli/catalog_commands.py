@@ -16,6 +16,7 @@ import os
 from vsdesk.cli._catalog_steps import (
     IndexInterrupted,
     add_model_argument,
+    catalog_files,
     catalog_name_for,
     check_catalog_name,
     check_model_option,
@@ -210,7 +211,8 @@ def _index_into(args: argparse.Namespace) -> int:
                             add_folders=[] if samples.is_sample(args.catalog) else folders,
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options),
                             model=model)
-    print_index_report(report, catalog)
+        files = catalog_files(catalog)
+    print_index_report(report, catalog, files)
     for words in nested_folder_notes(catalog.name, folders_before, tuple(args.folders), catalog.folders):
         say(f"note: {words}")  # (the window's words)
     # Every folder given already the catalog's: a plain update, as a re-run of the command that
@@ -221,5 +223,5 @@ def _index_into(args: argparse.Namespace) -> int:
         say(f"{kind}: {words}")
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict(),
-                    "folders_unreadable": _by_path(unreadable)})
+                    "files": report.indexed if files is None else files, "folders_unreadable": _by_path(unreadable)})
     return FAILED if unreadable else 0  # as a search with some queries unreadable, the others answered

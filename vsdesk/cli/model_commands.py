@@ -43,9 +43,12 @@ def register(subparsers) -> None:
         "import", help="use your own weights file (Keras .weights.h5/.h5, or the source's own format), "
         "or a product model folder as product/NAME"
     )
-    importing.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`, or product/NAME")
+    importing.add_argument("name", metavar="NAME", help="a model of the store from `vsdesk models list` (vgg16, "
+                           "efficientnet-lite0, efficientnet-b0, vae), or product/NAME")
     importing.add_argument("file", metavar="FILE", help="the weights file, or for product/NAME the model's folder "
                            "(copied, never moved)")
+    importing.add_argument("--json", action="store_true",
+                           help='print {"model", "path"} on stdout (the path it was imported to)')
     importing.set_defaults(handler=_import)
 
     exporting = commands.add_parser(
@@ -163,15 +166,23 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
+    from vsdesk.engine.product.model_store import is_shipped_name, refused_name
 
-    if args.name == "product" or args.name.startswith("product/"):
-        return _import_product(args)
-    try:
-        models.get_spec(args.name)  # an unknown name is told before the file
-    except models.UnknownModelError as exc:
-        raise CommandError(_unknown_for_import(exc, args.file), USAGE) from None
-    check_given_path(args.file, "file")
-    return _run(lambda: models.import_weights(args.name, args.file, StderrProgress(args.name)), args.name, "imported")
+    with json_on_failure(args, model=args.name):
+        if args.name == "product" or args.name.startswith("product/"):
+            return _import_product(args)
+        if is_shipped_name(args.name):  # "product-heldout", as `models list` shows it: not the store's
+            instead = f"{args.name}-imported"
+            raise CommandError(f"{args.name}: {refused_name(args.name, instead)}; a product model's folder is "
+                               f"imported as product/NAME, `vsdesk models import product/{instead} "
+                               f"{shlex.quote(args.file)}`", USAGE)
+        try:
+            models.get_spec(args.name)  # an unknown name is told before the file
+        except models.UnknownModelError as exc:
+            raise CommandError(_unknown_for_import(exc, args.file), USAGE) from None
+        check_given_path(args.file, "file")
+        return _run(lambda: models.import_weights(args.name, args.file, StderrProgress(args.name)), args.name,
+                    "imported", args.json)
 
 
 def _import_product(args: argparse.Namespace) -> int:
@@ -204,9 +215,12 @@ def _import_product(args: argparse.Namespace) -> int:
     # does not): at its first use in the window the converter would stall it, holding the GIL.
     say(f"{args.name}: preparing it for fast use (once)…")
     unprepared = _prepare_for_fast_use(name)
-    print(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
+    tell = say if args.json else print  # (with --json, stdout is the record alone)
+    if args.json:
+        print_json({"model": args.name, "path": str(folder)})
+    tell(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
     if twin:
-        print(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
+        tell(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
               "(a twin is found by its folder's name, which in the store may be another model's): `vsdesk eval "
               f"product --model {name}` scores this model itself, on photos it was not trained on; import the twin "
               "as a model of its own to score that one")
@@ -368,18 +382,18 @@ def _unknown_for_remove(exc) -> str:
 
 
 def _unknown_for_import(exc, file: str) -> str:
-    """The store's "unknown model" error, and what to type when FILE is a product model's folder
-    (a held-out twin, say): those are imported as product/NAME, not by a bare name."""
+    """The store's "unknown model" error with the names `import` takes (the store's "known
+    models" named the shipped product model, which it refuses, and not product/NAME), and what
+    to type when FILE is a product model's folder: those are imported as product/NAME."""
     from vsdesk.engine.product.model import META_FILE
-    from vsdesk.engine.product.model_store import is_shipped_name
 
+    weights = [name for name in exc.known if name != "product"]  # (the shipped one is not replaced)
+    text = (f"unknown model {exc.name!r}; `vsdesk models import` takes {', '.join(weights)} (a weights file), "
+            "or product/NAME (a product model's folder)")
     if not (Path(file).expanduser() / META_FILE).is_file():
-        return str(exc)
+        return text
     name = exc.name if "/" not in exc.name and not exc.name.startswith(".") else "NAME"
-    if is_shipped_name(name):  # "product-heldout": refused as product/NAME too (refused_name)
-        name = f"{name}-imported"
-    return (f"{exc}; {file} is a product model's folder: import it as product/NAME, "
-            f"`vsdesk models import product/{name} {shlex.quote(file)}`")
+    return f"{text}; {file} is a product model's folder: `vsdesk models import product/{name} {shlex.quote(file)}`"
 
 
 def _twin_of(name: str) -> str | None:
@@ -395,7 +409,7 @@ def _twin_of(name: str) -> str | None:
     return twin.name if twin else None
 
 
-def _run(action, name: str, verb: str) -> int:
+def _run(action, name: str, verb: str, json: bool = False) -> int:
     from vsdesk.engine import models
 
     try:
@@ -405,7 +419,9 @@ def _run(action, name: str, verb: str) -> int:
     except (models.ModelStoreError, OSError) as exc:  # OSError: e.g. an unusable cache directory
         raise CommandError(_describe(exc), FAILED) from None
     info = models.model_info(name)
-    print(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {path}")
+    if json:
+        print_json({"model": name, "path": str(path)})
+    (say if json else print)(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {path}")
     return 0
 
 

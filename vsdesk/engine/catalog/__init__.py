@@ -48,7 +48,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
                                                 # names, e.g. .DS_Store, are no change); None: can't tell
     list_catalogs() -> [CatalogInfo(name, mode, folders, indexed, skipped, version, location, problem,
                                     model, unfinished, being_indexed, missing_folders, missing_kinds,
-                                    missing_without_images, image_links_away)]
+                                    missing_without_images, image_links_away, files)]
+                                                # files: those indexed, a file at several paths once
                                                 # problem: cannot be opened, or catalog.recovered
     unreadable_folders(folders, catalog_folders) -> {folder: why}  # those given to be indexed that
                                                 # cannot be listed (not added: `index` and the window);
@@ -70,6 +71,7 @@ Usage (the CLI, the GUI and the tests all go through these names)::
     catalog.folder_counts(folder)               # (indexed, skipped) inside it: what forgetting it takes
     catalog.folder_files(folder)                # the files its indexed images are (one content: one file)
     catalog.counts()                            # (indexed, skipped): indexed = with a vector of its model
+    catalog.file_count()                        # the files the indexed images are (one content: one file)
     catalog.restore_key(key, dim)               # back to a model whose vectors are there (a switch cancelled)
     how_to_drop(folder, name, roots)            # of a folder away that holds none: "`vsdesk catalogs
                                                 # remove-folder ...` drops it from the catalog"

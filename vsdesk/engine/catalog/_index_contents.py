@@ -115,6 +115,13 @@ class IndexContents:
             in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
         return indexed, skipped + (in_scan[0][0] if in_scan else 0)
 
+    def file_count(self) -> int:
+        """How many files the indexed images (``counts``) are: the paths of one content (a folder
+        and a link to it, a backup copy) count once, as ``folder_files`` counts a folder's and
+        `vsdesk search` and the window count a catalog's ("10 images (20 paths)")."""
+        with self._lock, self._storage():
+            return self.conn.execute(SEARCHED_FILES, (self.embedder_key,)).fetchone()[0]
+
     def restore_key(self, key: str | None, dim: int | None) -> bool:
         """Make ``key`` (and ``dim``) the catalog's model again, after a run that switched to
         another model was cancelled: the old model's vectors are still there (they go only at the

@@ -65,6 +65,9 @@ class CatalogInfo:
     #: unplugged?), and whose entries are kept (``Catalog.image_links_away``): not folders, so
     #: in none of the above.
     image_links_away: tuple[str, ...] = ()
+    #: How many files its ``indexed`` images (paths) are: a file at several paths once
+    #: (``Catalog.file_count``); None when the catalog could not be opened.
+    files: int | None = None
 
 
 class Catalog(CatalogOpening, IndexContents, CatalogFolders):
@@ -298,7 +301,8 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
         return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           image_links_away=tuple(self.image_links_away(away)), **away_fields(away, self))
+                           image_links_away=tuple(self.image_links_away(away)), files=self.file_count(),
+                           **away_fields(away, self))
 
 
 def away_fields(kinds: dict[str, str], catalog: Catalog | None = None) -> dict:
