@@ -333,3 +333,16 @@ def fill_disk(disk: Path) -> Path:
         except OSError:
             pass
     return filler
+
+
+def lose_pages(index_file: Path) -> None:
+    """Damage ``index_file`` as a disk that lost writes does: its header and schema read fine, but
+    a table's pages are no longer reachable, so SQLite's check answers with a line per page."""
+    import sqlite3
+
+    conn = sqlite3.connect(index_file)
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
+                 "WHERE name='files'")
+    conn.commit()
+    conn.close()

@@ -14,7 +14,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLOTHING_DIR, REPO, STYLE_DIR, copy_images, fill_disk, needs_setpriv, without_root_powers
+from conftest import (
+    CLOTHING_DIR,
+    REPO,
+    STYLE_DIR,
+    copy_images,
+    fill_disk,
+    lose_pages,
+    needs_setpriv,
+    without_root_powers,
+)
 from vsdesk.engine.catalog import (
     Catalog,
     CatalogDamaged,
@@ -1057,21 +1066,10 @@ def test_an_index_moved_aside_by_a_listing_is_still_told_until_it_is_rebuilt(ind
         assert catalog.recovered is None
 
 
-def _lose_pages(index_file: Path) -> None:
-    """Damage ``index_file`` as a disk that lost writes does: its header and schema read fine, but
-    a table's pages are no longer reachable, so SQLite's check answers with a line per page."""
-    conn = sqlite3.connect(index_file)
-    conn.execute("PRAGMA writable_schema=ON")
-    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
-                 "WHERE name='files'")
-    conn.commit()
-    conn.close()
-
-
 def test_a_damaged_index_is_said_in_one_short_sentence_and_sqlites_lines_go_to_the_log(indexed, caplog):
     """SQLite's integrity check answers with up to a hundred lines: they went into the message,
     which `catalogs list` printed in 110 lines and the window showed taller than the screen."""
-    _lose_pages(indexed)
+    lose_pages(indexed)
     with caplog.at_level("INFO", logger="vsdesk.engine.catalog"):
         [listed] = list_catalogs()
     [aside] = _damaged_copies(indexed.parent)
@@ -1745,7 +1743,7 @@ def test_a_look_at_a_damaged_index_leaves_it_to_the_open_that_rebuilds_it_and_sa
     """The window's background look (has the catalog changed?) opened a damaged index and rebuilt
     it under the catalog's lock: the user's open of the catalog meanwhile found the lock taken by
     this very process and said it was "being indexed by an earlier index run of this window"."""
-    _lose_pages(indexed)
+    lose_pages(indexed)
     before = _sha256(indexed)
     with pytest.raises(CatalogDamaged, match="its index file is damaged"):
         Catalog.open("mine", look=True)
@@ -1753,7 +1751,7 @@ def test_a_look_at_a_damaged_index_leaves_it_to_the_open_that_rebuilds_it_and_sa
     # A look never takes the lock: one while this process's open holds it (the race) is not
     # told "being indexed", and leaves the index to that open.
     with Catalog.open("mine") as sound, sound.exclusive():
-        _lose_pages(indexed)
+        lose_pages(indexed)
         with pytest.raises(CatalogDamaged):
             Catalog.open("mine", look=True)
     with Catalog.open("mine") as catalog:  # the user's open: moves it aside, rebuilds it, says why

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CLOTHING_DIR, REPO, needs_setpriv, run_cli as run, without_root_powers
+from conftest import CLOTHING_DIR, REPO, lose_pages, needs_setpriv, run_cli as run, without_root_powers
 from test_catalog import HistogramEmbedder
 from vsdesk.engine.catalog import Catalog, CatalogBusy, CatalogStorageError, catalog_location, index_catalog
 
@@ -607,16 +607,6 @@ conn.close()
 """
 
 
-def _lose_pages(index_file: Path) -> None:
-    """Damage ``index_file``: its header and schema read fine, a table's pages are unreachable."""
-    conn = sqlite3.connect(index_file)
-    conn.execute("PRAGMA writable_schema=ON")
-    conn.execute("UPDATE sqlite_master SET rootpage=(SELECT rootpage FROM sqlite_master WHERE name='meta') "
-                 "WHERE name='files'")
-    conn.commit()
-    conn.close()
-
-
 def test_a_damaged_index_another_process_has_open_is_moved_aside_only_once_it_is_closed(two_folders):
     """Moving an index aside renames its -wal and -shm: a connection left on it would read and
     write them as the new index's, and on closing last delete the new index's by their names."""
@@ -624,7 +614,7 @@ def test_a_damaged_index_another_process_has_open_is_moved_aside_only_once_it_is
     with Catalog.create("shop", "style", [a]) as catalog:
         index_catalog(catalog, HistogramEmbedder())
         index = catalog.index_path
-    _lose_pages(index)
+    lose_pages(index)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(index)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -658,7 +648,7 @@ def test_damage_is_confirmed_by_a_process_of_its_own_which_tells_who_has_the_ind
         assert confirm_damage(index, "x").in_use
     finally:
         holder.communicate("")
-    _lose_pages(index)
+    lose_pages(index)
     damaged = confirm_damage(index, "the database failed its integrity check")
     assert (damaged.problem, damaged.in_use) == ("the database failed its integrity check", False), damaged.said
     index.write_bytes(b"")
