@@ -4029,6 +4029,44 @@ def test_a_folder_added_while_another_process_indexes_the_catalog_is_said_to_be_
     assert tab.snapshot.folders[-1] == str(more)
 
 
+def test_a_folder_waiting_for_another_vsdesk_process_is_added_when_its_change_is_taken_up(qtbot, window, tmp_path):
+    """The review (session 24): a folder added while `vsdesk index` ran on the catalog shown was
+    promised "… is added to it when that is done"; when the run ended the window was brought up
+    to date with what it changed, and that opening dropped the folder. It is added then, and
+    said as the window's own, not as the other process's."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    # The poll for the other run's end would add it too, when it comes before the change on
+    # disk is taken up (a race): slowed, the refresh that dropped the folder is the one seen.
+    tab.catalog._busy_timer.setInterval(600_000)
+    third = copy_images(ARTWORKS[16:28], tmp_path / "third")
+    more = copy_images(ARTWORKS[28:30], tmp_path / "more")
+    command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
+               str(third)]
+    cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
+                        timeout=120_000)
+        tab.catalog.add_folder_to_catalog(str(more))
+        promised = (f"The catalog “{name}” is being indexed by another vsdesk window or command; it is shown as it "
+                    f"was, and {more} is added to it when that is done.")
+        qtbot.waitUntil(lambda: tab.messages.text() == promised, timeout=60_000)
+        assert cli.poll() is None, "the command ended before the folder was added: nothing waited"
+        _out, err = cli.communicate(timeout=300)
+    finally:
+        cli.kill()
+    assert cli.returncode == 0, err
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 17 and not tab.catalog.is_opening(), timeout=120_000)
+    assert tab.snapshot.folders == (str(tmp_path / "first"), str(third), str(more))
+    # Its own news, and the other's (as many of the 12 as the window had not shown yet: its
+    # attempt to add read the index mid-run), which is not credited with the folder added here.
+    own, changed = tab.messages.text().split("\n")
+    assert own == f"2 images added from {more}.", tab.messages.text()
+    assert re.fullmatch(f"“{name}” changed by another vsdesk process: [0-9]+ images? added[.;].*", changed), changed
+    assert str(more) not in changed, changed
+    window.grab().save(str(tmp_path / "folder-added-after-another-run.png"))
+
+
 def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_is_not_indexed(
         qtbot, window, tmp_path):
     """The review: an indexed catalog chosen on a busy machine took a while to open, and the

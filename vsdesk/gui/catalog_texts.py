@@ -144,13 +144,16 @@ def skipped_tooltip(skipped: list, limit: int = 25) -> str:
     return "Skipped:\n" + "\n".join(lines)
 
 
-def outside_change_words(before: CatalogSnapshot, after: CatalogSnapshot) -> str:
+def outside_change_words(before: CatalogSnapshot, after: CatalogSnapshot, own_folders: tuple[str, ...] = ()) -> str:
     """What another process (`vsdesk index`, `vsdesk catalogs remove-folder`) changed in a
     catalog, from what the window showed to what it shows now: "300 images added", "21 images
-    removed; /photos/old no longer searched"; "" when neither its images nor its folders did."""
-    old, new = set(before.paths), set(after.paths)
+    removed; /photos/old no longer searched"; "" when neither its images nor its folders did.
+    ``own_folders``: added by the window's own opening (said by its note), not by the other."""
+    own = tuple(os.path.join(folder, "") for folder in own_folders)
+    old, new = set(before.paths), {path for path in after.paths if not path.startswith(own)}
     parts = [f"{counted(count, 'image')} {what}" for count, what in ((len(new - old), "added"), (len(old - new), "removed"))
              if count]
-    parts += [f"{folder} added to its folders" for folder in after.folders if folder not in before.folders]
+    parts += [f"{folder} added to its folders" for folder in after.folders
+              if folder not in before.folders and folder not in own_folders]
     parts += [f"{folder} no longer searched" for folder in before.folders if folder not in after.folders]
     return "; ".join(parts)

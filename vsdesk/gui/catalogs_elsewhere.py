@@ -158,7 +158,7 @@ class CatalogsElsewhere:
         before, kept = outside
         for text in kept:
             self._say_beside(text)
-        words = outside_change_words(before, snapshot)
+        words = outside_change_words(before, snapshot, own_folders=self._asked[0])  # (a folder added here waited for it)
         if not words and snapshot.model != before.model:
             return ""  # another model: ``_say_model_changed_elsewhere`` said it
         words = f"{CHANGED_ELSEWHERE}{words or 'its index was updated'}."

@@ -171,6 +171,11 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self._say_run_stopped(name)
         if name != self.name:
             self._outside_change = None  # (another catalog chosen as the one changed elsewhere reopened)
+        elif self._busy_timer.isActive():
+            # Folders to add or a model to switch to, waiting for another process's run
+            # (``_wait_for_other_indexer``): an opening of the same catalog meanwhile (brought
+            # up to date once that run changed it) still does them; the window promised it.
+            add_folders, model = self._still_asked(add_folders, model)
         self.name = name
         self._busy_timer.stop()  # (about the catalog chosen before, or this one: opened now)
         self._asked = (add_folders, model)  # asked again once another process's run is done
@@ -211,6 +216,13 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             on_error=self._on_failed,
             on_cancelled=lambda: self._on_index_cancelled(name),
         )
+
+    def _still_asked(self, add_folders: tuple[str, ...], model) -> tuple[tuple[str, ...], object]:
+        """What an opening of the catalog that waits for another process's run is to do: the
+        folders asked before and now (each once), and the model asked now, else the one before."""
+        waiting_folders, waiting_model = self._asked
+        folders = tuple(dict.fromkeys((*waiting_folders, *add_folders)))
+        return folders, (waiting_model if model is KEEP_MODEL else model)
 
     def _say_run_stopped(self, name: str) -> None:
         """Another catalog (``name``) chosen during the index run of the one chosen before: that
