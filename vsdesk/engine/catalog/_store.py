@@ -26,7 +26,7 @@ from vsdesk.engine.catalog._errors import (
     CatalogStorageError,
     storage_error,
 )
-from vsdesk.engine.catalog._index_contents import IndexContents, VectorSet
+from vsdesk.engine.catalog._index_contents import Indexed, IndexContents
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
     CONFIG_FILE,
@@ -83,7 +83,7 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
         self._config = config
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
+        self._vectors_cache: Indexed | None = None
         #: The thread holding the catalog's lock through this object (``exclusive``), if any.
         self._holder: int | None = None
         #: A message when the index file was found damaged and moved aside, or catalog.json
