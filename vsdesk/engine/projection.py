@@ -327,9 +327,9 @@ def _save_last(catalog, indexed, xy: np.ndarray, perplexity: float, iterations: 
     """Keep the catalog's whole map with its paths (``_load_last``; ``indexed``: the rows mapped):
     shown again as long as the catalog is unchanged, the start of its next version's map."""
     try:
+        ident = _last_ident(catalog, indexed, perplexity, iterations)
         atomic_savez(_last_path(catalog.name), paths=np.array(indexed.vectors.paths, dtype=str),
-                     xy=np.asarray(xy, np.float32), ident=np.array(_last_ident(catalog, indexed, perplexity, iterations)),
-                     version=np.array(str(indexed.version)))
+                     xy=np.asarray(xy, np.float32), ident=np.array(ident), version=np.array(str(indexed.version)))
     except OSError as exc:  # a courtesy, as the cache is: the map is computed again
         log.warning("the map of catalog %r could not be kept for its next version (%s)", catalog.name, exc)
 
@@ -392,7 +392,8 @@ def _save_stages(path: Path, done: int, xy: np.ndarray) -> None:
 
 def _cache_path(catalog, indexed, perplexity: float, iterations: int, refined: bool = False,
                 folded: bool = False) -> Path:
-    """Where the map of ``indexed`` (``Catalog.indexed()``: its version, its model) is cached. ``refined``: a map refined from an earlier one (``project_catalog``'s ``start_from``);
+    """Where the map of ``indexed`` (``Catalog.indexed()``: its version, its model) is cached.
+    ``refined``: a map refined from an earlier one (``project_catalog``'s ``start_from``);
     ``folded``: of a catalog holding a file at several paths, mapped once (a map made before
     that had a point for each path; a catalog without such files maps as it did)."""
     ident = f"{catalog.uid}|{indexed.version}|{indexed.key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"

@@ -295,13 +295,14 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
     def info(self) -> CatalogInfo:
         from vsdesk.engine.catalog._indexer import is_being_indexed  # it imports this module
 
-        indexed, skipped = self.counts()
-        unfinished = self.unfinished
+        with self.read_transaction():  # (counts, files and version of one version of the index)
+            (indexed, skipped), files = self.counts(), self.file_count()
+            version, unfinished = self.version, self.unfinished
         away = self.away_folders()
-        return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
+        return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           image_links_away=tuple(self.image_links_away(away)), files=self.file_count(),
+                           image_links_away=tuple(self.image_links_away(away)), files=files,
                            **away_fields(away, self))
 
 
