@@ -710,3 +710,150 @@ def test_weak_match_is_null_for_no_catalog_or_an_empty_one_where_the_mode_has_no
     shop = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[1:4], tmp_path / "shop")
     session.open_catalog(session.create_folder_catalog(str(shop)))
     assert session.query(load_image(query), str(query), k=3).weak_match is None  # as with images
+
+
+#: Another vsdesk process forgetting folder argv[2] of catalog argv[1]: one commit, as
+#: `vsdesk catalogs remove-folder` makes it.
+FORGET_FOLDER = """
+import sys
+from vsdesk.engine.catalog import Catalog
+with Catalog.open(sys.argv[1]) as catalog:
+    catalog.remove_folder(sys.argv[2])
+"""
+
+
+def _forget_in_another_process(name: str, folder) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    done = subprocess.run([sys.executable, "-c", FORGET_FOLDER, name, str(folder)], cwd=REPO, env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _vae_shop(tmp_path):
+    """Catalog "shop" (VAE mode, indexed by the VAE) of folder a (6 clothing photos) and b (4);
+    (a, b)."""
+    import shutil
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:10]
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, files in ((a, photos[:6]), (b, photos[6:])):
+        folder.mkdir()
+        for src in files:
+            shutil.copy(src, folder / src.name)
+    Catalog.create("shop", "vae", [a, b]).close()
+    assert len(ModeSession("vae").open_catalog("shop").paths) == 10
+    return a, b
+
+
+def test_a_catalog_opened_while_another_process_commits_is_of_one_version_of_its_index(tmp_path, monkeypatch):
+    """The window's snapshot read the catalog's vectors, then (other reads between) their hashes:
+    a `remove-folder` committed in between gave 10 rows and 6 hashes, and the catalog was not
+    opened ("unexpected error (IndexError …)"). Rows, hashes and version are read in one read
+    transaction. The other process's commit is made, for certain, between the snapshot's reads
+    (at its ``counts``)."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+
+    _, b = _vae_shop(tmp_path)
+    with Catalog.open("shop") as catalog:
+        before = catalog.version
+    counts, committed = Catalog.counts, []
+
+    def counts_after_another_commit(catalog):
+        if not committed:
+            committed.append(_forget_in_another_process("shop", b))
+        return counts(catalog)
+
+    monkeypatch.setattr(Catalog, "counts", counts_after_another_commit)
+    snapshot = ModeSession("vae").snapshot("shop")
+    assert committed
+    assert len(snapshot.paths) == len(snapshot.hashes) == len(snapshot.vectors) == 10
+    assert snapshot.version == before
+    later = ModeSession("vae").snapshot("shop")  # the change is seen on the next opening
+    assert len(later.paths) == len(later.hashes) == 6 and later.version > before
+
+
+def test_the_map_of_a_catalog_another_process_changes_meanwhile_is_the_map_of_the_snapshot(tmp_path, monkeypatch):
+    """The map checked the catalog's version, then read its vectors: a commit in between gave
+    more (or fewer) rows than the snapshot's, and "Could not finish the map" (an IndexError). The
+    version and the rows are read in one step; a catalog changed since the snapshot maps the
+    snapshot. The other process commits, for certain, just after the map reads the version."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+
+    _, b = _vae_shop(tmp_path)
+    session = ModeSession("vae")
+    snapshot = session.snapshot("shop")
+    version, committed = Catalog.version, []
+
+    def version_then_another_commit(catalog):
+        read = version.fget(catalog)
+        if not committed:
+            committed.append(_forget_in_another_process("shop", b))
+        return read
+
+    monkeypatch.setattr(Catalog, "version", property(version_then_another_commit))
+    partials = []
+    found = session.projection(snapshot, partial=partials.append)
+    assert committed
+    assert list(found.paths) == snapshot.paths and found.xy.shape == (10, 2) and np.isfinite(found.xy).all()
+    assert all(len(xy) == 10 for xy in partials)  # (the window draws them over the snapshot's points)
+
+
+#: `vsdesk` commands on catalog "shop" (folder argv[1] forgotten, then added back and indexed:
+#: its vectors are kept, so no model is loaded), each a commit, until the file argv[2] is made.
+FORGET_AND_ADD_BACK = """
+import os, sys
+from vsdesk.engine.catalog import Catalog
+from vsdesk.engine.session import ModeSession
+
+rounds = 0
+while not os.path.exists(sys.argv[2]) and rounds < 400:
+    with Catalog.open("shop") as catalog:
+        catalog.remove_folder(sys.argv[1])
+    ModeSession("vae").open_catalog("shop", add_folders=(sys.argv[1],))
+    rounds += 1
+print(rounds)
+"""
+
+
+def test_snapshots_taken_while_another_process_commits_in_a_loop_are_each_of_one_version(tmp_path):
+    """The window opening a catalog again and again while a real other process forgets a folder
+    and adds it back in a tight loop: no snapshot fails, each is whole (rows, hashes, vectors)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+    from vsdesk.engine.session import ModeSession
+
+    _, b = _vae_shop(tmp_path)
+    stop = tmp_path / "stop"
+    other = subprocess.Popen([sys.executable, "-c", FORGET_AND_ADD_BACK, str(b), str(stop)], cwd=REPO,
+                             env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sizes, failures = set(), []
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and other.poll() is None:
+            try:
+                snapshot = ModeSession("vae").snapshot("shop")
+                assert len(snapshot.paths) == len(snapshot.hashes) == len(snapshot.vectors), snapshot.version
+                sizes.add(len(snapshot.paths))
+            except Exception as exc:  # noqa: BLE001 - every failure is the finding
+                failures.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        stop.touch()
+        out, err = other.communicate(timeout=120)
+    assert other.returncode == 0, err[-2000:]
+    assert failures == [], failures[:5]
+    assert int(out.split()[-1]) > 3 and sizes <= {6, 10} and len(sizes) == 2  # (both really were at it)

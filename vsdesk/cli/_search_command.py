@@ -135,8 +135,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                                f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
                                f"`vsdesk catalogs remove {catalog.name}`", USAGE)
         embedder = _embedder_for(catalog, args)
-        vectors = catalog.vectors()
-        hashes = catalog.hashes()
+        indexed = catalog.indexed()  # (rows and hashes of one version: another process may be writing)
+        vectors, hashes = indexed.vectors, indexed.hashes
         partial, changed = _note_partial_or_changed(catalog, len(vectors.paths))
         # In each answered --json record: what the notes above say, for scripts.
         about_catalog = {"catalog_partial": partial is not None, "catalog_partial_reason": partial,

@@ -240,6 +240,7 @@ def project_catalog(
     iterations: int = 1000,
     start_from: CatalogMap | None = None,
     browse: Browse | None = None,
+    indexed=None,
 ) -> CatalogMap:
     """The map of ``catalog.vectors()``, cached per catalog version. A map from the cache
     reports no progress: nothing is computed (the window showed "t-SNE (cached) 100%" for an
@@ -248,6 +249,8 @@ def project_catalog(
     apart, read only by a refining call, so that the map computed afresh (from the cache or
     not) is the same whatever was shown before. Each file is one point, as the gallery shows
     it (``project_folded``; ``browse``: the catalog's ``fold_catalog``, made here if not given).
+    ``indexed``: the catalog's ``Catalog.indexed()`` read already (``browse`` is of its rows),
+    else read here; the map and its cache keys are of its version.
 
     The catalog's last whole map is kept with its paths (``_load_last``). Unchanged since, it is
     the map (refined from an earlier one, it was computed afresh again on reopening: 0 % for the
@@ -257,23 +260,24 @@ def project_catalog(
     from vsdesk.engine.catalog import catalog_exists
     from vsdesk.engine.query import fold_catalog
 
-    vectors = catalog.vectors()
+    indexed = catalog.indexed() if indexed is None else indexed  # (rows, hashes, version: one read)
+    vectors = indexed.vectors
     n = len(vectors.paths)
     if browse is None:
-        browse = fold_catalog(vectors.paths, catalog.hashes())
+        browse = fold_catalog(vectors.paths, indexed.hashes)
     folded = len(browse) < n
-    path = _cache_path(catalog, perplexity, iterations, folded=folded)
+    path = _cache_path(catalog, indexed, perplexity, iterations, folded=folded)
     cached = _load(path, n)
     init = None
     if cached is None and start_from is None:
-        last = _load_last(catalog, perplexity, iterations)
+        last = _load_last(catalog, indexed, perplexity, iterations)
         if last is not None and last[0] and list(last[1].paths) == list(vectors.paths):
             return CatalogMap(vectors.paths, last[1].xy)  # the map shown last, of this very version
         start_from = None if last is None else last[1]
     if cached is None and start_from is not None:
         init = initial_layout(vectors.paths, vectors.matrix, start_from)
         if init is not None:
-            path = _cache_path(catalog, perplexity, iterations, refined=True, folded=folded)
+            path = _cache_path(catalog, indexed, perplexity, iterations, refined=True, folded=folded)
             cached = _load(path, n)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
@@ -297,7 +301,7 @@ def project_catalog(
         unsaved = None
     # Also when unsaved: on a full disk it frees space. This map's stages go too: it is whole.
     _remove_older_maps(catalog.name, path)
-    _save_last(catalog, vectors.paths, embedding, perplexity, iterations)
+    _save_last(catalog, indexed, embedding, perplexity, iterations)
     # Removed while it was mapped (``remove_catalog`` renames its folder aside before it removes
     # its maps): the files just written would outlive it. Checked after writing them, so that
     # either this or the removal takes them, whichever comes last.
@@ -319,33 +323,34 @@ def remove_maps(name: str) -> None:
         log.warning("the last map of catalog %r could not be removed from the cache: %s", name, exc)
 
 
-def _save_last(catalog, rows: list[str], xy: np.ndarray, perplexity: float, iterations: int) -> None:
-    """Keep the catalog's whole map with its paths (``_load_last``): shown again as long as the
-    catalog is unchanged, the start of its next version's map."""
+def _save_last(catalog, indexed, xy: np.ndarray, perplexity: float, iterations: int) -> None:
+    """Keep the catalog's whole map with its paths (``_load_last``; ``indexed``: the rows mapped):
+    shown again as long as the catalog is unchanged, the start of its next version's map."""
     try:
-        atomic_savez(_last_path(catalog.name), paths=np.array(rows, dtype=str), xy=np.asarray(xy, np.float32),
-                     ident=np.array(_last_ident(catalog, perplexity, iterations)), version=np.array(str(catalog.version)))
+        ident = _last_ident(catalog, indexed, perplexity, iterations)
+        atomic_savez(_last_path(catalog.name), paths=np.array(indexed.vectors.paths, dtype=str),
+                     xy=np.asarray(xy, np.float32), ident=np.array(ident), version=np.array(str(indexed.version)))
     except OSError as exc:  # a courtesy, as the cache is: the map is computed again
         log.warning("the map of catalog %r could not be kept for its next version (%s)", catalog.name, exc)
 
 
-def _load_last(catalog, perplexity: float, iterations: int) -> tuple[bool, CatalogMap] | None:
-    """(of this very version, the last whole map of ``catalog`` with its paths), or None: none
+def _load_last(catalog, indexed, perplexity: float, iterations: int) -> tuple[bool, CatalogMap] | None:
+    """(of this very version (``indexed``'s), the last whole map of ``catalog`` with its paths), or None: none
     kept, of another catalog of the name, another model or other parameters, or unreadable."""
     try:
         with np.load(_last_path(catalog.name), allow_pickle=False) as data:
             rows, xy, ident, version = data["paths"].tolist(), data["xy"], str(data["ident"]), str(data["version"])
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # (cut off: a zip without its end)
         return None
-    if ident != _last_ident(catalog, perplexity, iterations):
+    if ident != _last_ident(catalog, indexed, perplexity, iterations):
         return None
     if xy.shape != (len(rows), 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
         return None
-    return version == str(catalog.version), CatalogMap(rows, xy)
+    return version == str(indexed.version), CatalogMap(rows, xy)
 
 
-def _last_ident(catalog, perplexity: float, iterations: int) -> str:
-    return f"{catalog.uid}|{catalog.embedder_key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
+def _last_ident(catalog, indexed, perplexity: float, iterations: int) -> str:
+    return f"{catalog.uid}|{indexed.key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
 
 
 def _last_path(name: str) -> Path:
@@ -385,11 +390,13 @@ def _save_stages(path: Path, done: int, xy: np.ndarray) -> None:
         log.warning("the map's stages so far could not be kept in the cache (%s)", exc)
 
 
-def _cache_path(catalog, perplexity: float, iterations: int, refined: bool = False, folded: bool = False) -> Path:
-    """``refined``: a map refined from an earlier one (``project_catalog``'s ``start_from``);
+def _cache_path(catalog, indexed, perplexity: float, iterations: int, refined: bool = False,
+                folded: bool = False) -> Path:
+    """Where the map of ``indexed`` (``Catalog.indexed()``: its version, its model) is cached.
+    ``refined``: a map refined from an earlier one (``project_catalog``'s ``start_from``);
     ``folded``: of a catalog holding a file at several paths, mapped once (a map made before
     that had a point for each path; a catalog without such files maps as it did)."""
-    ident = f"{catalog.uid}|{catalog.version}|{catalog.embedder_key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
+    ident = f"{catalog.uid}|{indexed.version}|{indexed.key}|{perplexity}|{iterations}|{STAGE_ITERATIONS}"
     if folded:
         ident += "|each file once"
     if refined:

@@ -4,7 +4,8 @@ and the same results.
 
     image = decode_query(embedder, path)                 # at the model's decode_size
     [query] = embed_queries(embedder, [image])          # preprocess, embed, describe
-    [results] = rank_queries(embedder, catalog.vectors(), catalog.hashes(), query.vector, k,
+    rows = catalog.indexed()                            # vectors and hashes of one version
+    [results] = rank_queries(embedder, rows.vectors, rows.hashes, query.vector, k,
                              sources=[path], query_hashes=[file_sha256(path)])
 
 ``embed_queries`` runs TensorFlow (the window's TensorFlow thread); the rest is NumPy and Pillow.

@@ -7,8 +7,9 @@ place, so the same query always gives the same ranking. A query that is itself a
 (same path or identical content) is left out of its own results.
 
     hits = top_k(matrix, queries, k=10, exclude=[{3}, set()])   # -> [[Hit(index, score), ...], ...]
-    results = search_catalog(catalog.vectors(), query_vectors, k, query_paths=[...],
-                             query_hashes=[...], catalog_hashes=catalog.hashes())
+    rows = catalog.indexed()                                     # vectors and hashes of one version
+    results = search_catalog(rows.vectors, query_vectors, k, query_paths=[...],
+                             query_hashes=[...], catalog_hashes=rows.hashes)
     results[0].left_out                  # catalog items left out as query 0 itself (copies of it)
 """
 

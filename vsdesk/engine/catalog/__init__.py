@@ -35,6 +35,8 @@ Usage (the CLI, the GUI and the tests all go through these names)::
         # and a new catalog of an empty folder.
     paths, labels, matrix = catalog.vectors()   # VectorSet, sorted by path; matrix (n, dim) float32
     catalog.hashes()                            # content SHA-256 per row of vectors()
+    catalog.indexed()                           # Indexed(version, key, vectors, hashes): one read
+                                                # transaction; use it to read more than one of them
     catalog.version, catalog.uid                # change detection / cache keys
     catalog.skipped()                           # [SkippedFile(path, kind, message)], as the last
                                                 # index run reported them (names, formats too)
@@ -161,7 +163,7 @@ from vsdesk.engine.catalog._errors import (
     CatalogStorageError,
 )
 from vsdesk.engine.catalog._ondisk import CONFIG_FILE, INDEX_FILE, catalog_location
-from vsdesk.engine.catalog._index_contents import SkippedFile, VectorSet
+from vsdesk.engine.catalog._index_contents import Indexed, SkippedFile, VectorSet
 from vsdesk.engine.catalog._store import Catalog, CatalogInfo
 
 __all__ = [
@@ -181,6 +183,7 @@ __all__ = [
     "FoundElsewhere",
     "IndexReport",
     "INDEX_FILE",
+    "Indexed",
     "LABEL_FILES",
     "SkippedFile",
     "VectorSet",

@@ -109,7 +109,7 @@ class IndexContents:
         ones its scan passed over (``note_scan_skipped``) too. An image is indexed when it has
         a vector of the catalog's model (``embedder_key``): the rows ``vectors()`` searches. A
         run switching models that stopped midway leaves entries without one, not counted."""
-        with self._lock, self._storage():
+        with self.read_transaction():  # (the key and the counts of one version)
             indexed = self.conn.execute(SEARCHED, (self.embedder_key,)).fetchone()[0]
             skipped = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'skipped'").fetchone()[0]
             in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
@@ -182,36 +182,65 @@ class IndexContents:
 
     def vectors(self) -> VectorSet:
         """All indexed images (sorted by path) with their vectors; cached until ``version`` changes."""
-        return self._load_vectors()[0]
+        return self.indexed().vectors
 
     def hashes(self) -> list[str]:
-        """Content SHA-256 of each row of ``vectors()`` (same order)."""
-        return self._load_vectors()[1]
+        """Content SHA-256 of each row of ``vectors()`` (same order). Read with them, use
+        ``indexed()``: another process's commit between two calls gives rows of two versions."""
+        return self.indexed().hashes
 
-    def _load_vectors(self) -> tuple[VectorSet, list[str]]:
-        with self._lock:
+    def indexed(self) -> "Indexed":
+        """``vectors()``, their ``hashes()``, the model's key and the ``version`` they are, read
+        in one read transaction: of one version of the index, whatever another process commits
+        meanwhile (the index is in WAL mode). Cached until ``version`` changes."""
+        with self.read_transaction():
             version = self.version
             cached = self._vectors_cache
-            if cached is not None and cached[0] == version:
-                return cached[1], cached[2]
+            if cached is not None and cached.version == version:
+                return cached
             key, dim = self.embedder_key, self.dim
-            with self._storage():
-                rows = self.conn.execute(
-                    "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
-                    "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
-                    "WHERE f.status = 'ok' ORDER BY f.path",
-                    (key,),
-                ).fetchall()
+            rows = self.conn.execute(
+                "SELECT f.path, f.label, f.sha256, v.vector FROM files f "
+                "JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? "
+                "WHERE f.status = 'ok' ORDER BY f.path",
+                (key,),
+            ).fetchall()
         if rows and dim:
             matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(len(rows), dim)
             matrix = matrix.astype(np.float32)  # own, writable, native order
         else:
             matrix = np.zeros((0, dim or 0), np.float32)
-        result = VectorSet([r[0] for r in rows], [r[1] for r in rows], matrix)
-        hashes = [r[2] for r in rows]
+        found = Indexed(version, key, VectorSet([r[0] for r in rows], [r[1] for r in rows], matrix),
+                        [r[2] for r in rows])
         with self._lock:
-            self._vectors_cache = (version, result, hashes)
-        return result, hashes
+            self._vectors_cache = found
+        return found
+
+    @contextlib.contextmanager
+    def read_transaction(self) -> Iterator[None]:
+        """The reads inside (under the catalog's lock) see one version of the index: another
+        process's commit lands before or after all of them, never between two. Inside a
+        transaction already (an index run's), that one."""
+        with self._lock, self._storage():
+            conn = self.conn
+            if conn.in_transaction:
+                yield
+                return
+            conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if conn.in_transaction:  # (an error may have ended it)
+                    conn.execute("COMMIT")  # (nothing written: it only ends the read)
+
+
+class Indexed(NamedTuple):
+    """What a catalog searches, of one version of its index (``IndexContents.indexed``)."""
+
+    version: int
+    key: str | None  # the model's (``embedder_key``)
+    vectors: VectorSet
+    hashes: list[str]  # content SHA-256 per row of ``vectors``
 
 
 #: The entries searched: those with a vector of the key given (as ``vectors()`` joins them).

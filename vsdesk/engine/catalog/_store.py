@@ -26,7 +26,7 @@ from vsdesk.engine.catalog._errors import (
     CatalogStorageError,
     storage_error,
 )
-from vsdesk.engine.catalog._index_contents import IndexContents, VectorSet
+from vsdesk.engine.catalog._index_contents import Indexed, IndexContents
 from vsdesk.engine.catalog._locking import LOCK_PATIENCE, lock_catalog
 from vsdesk.engine.catalog._ondisk import (
     CONFIG_FILE,
@@ -83,7 +83,7 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
         self._config = config
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        self._vectors_cache: tuple[int, VectorSet, list[str]] | None = None
+        self._vectors_cache: Indexed | None = None
         #: The thread holding the catalog's lock through this object (``exclusive``), if any.
         self._holder: int | None = None
         #: A message when the index file was found damaged and moved aside, or catalog.json
@@ -295,13 +295,14 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
     def info(self) -> CatalogInfo:
         from vsdesk.engine.catalog._indexer import is_being_indexed  # it imports this module
 
-        indexed, skipped = self.counts()
-        unfinished = self.unfinished
+        with self.read_transaction():  # (counts, files and version of one version of the index)
+            (indexed, skipped), files = self.counts(), self.file_count()
+            version, unfinished = self.version, self.unfinished
         away = self.away_folders()
-        return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, self.version, str(self.location),
+        return CatalogInfo(self.name, self.mode, self.folders, indexed, skipped, version, str(self.location),
                            problem=self.recovered, model=self.model, unfinished=unfinished,
                            being_indexed=unfinished and is_being_indexed(self),
-                           image_links_away=tuple(self.image_links_away(away)), files=self.file_count(),
+                           image_links_away=tuple(self.image_links_away(away)), files=files,
                            **away_fields(away, self))
 
 

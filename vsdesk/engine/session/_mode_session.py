@@ -185,11 +185,12 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
 
         report = (lambda xy, _iterations: partial(xy)) if partial is not None else None
         with Catalog.open(snapshot.name) as catalog:
-            if catalog.version == snapshot.version:
-                found = project_catalog(catalog, progress, cancelled, report, start_from=start_from,
-                                        browse=snapshot.browse)
-                if list(found.paths) == snapshot.paths:
-                    return found
+            # Version and rows read in one step: a commit of another process between a check of
+            # the version and the read gave rows the snapshot's ``browse`` is not of (an IndexError).
+            indexed = catalog.indexed()
+            if indexed.version == snapshot.version and list(indexed.vectors.paths) == snapshot.paths:
+                return project_catalog(catalog, progress, cancelled, report, start_from=start_from,
+                                       browse=snapshot.browse, indexed=indexed)
         # The catalog changed since the snapshot: map the snapshot itself (not cached).
         return CatalogMap(snapshot.paths, project_folded(snapshot.vectors, snapshot.browse, progress, cancelled, report,
                                                          init=initial_layout(snapshot.paths, snapshot.vectors, start_from)))

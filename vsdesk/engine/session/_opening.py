@@ -261,18 +261,20 @@ class CatalogOpening:
         from vsdesk.engine import samples
         from vsdesk.engine.modes import model_classes
 
-        vectors = catalog.vectors()
+        # Rows, hashes, model key and version of one version of the index: a commit of another
+        # process between two reads gave rows and hashes of different lengths (an IndexError).
+        indexed = catalog.indexed()
+        vectors, hashes = indexed.vectors, list(indexed.hashes)
         labels = [label or "" for label in vectors.labels]
         classes = getattr(embedder, "classes", None) if embedder is not None else \
             model_classes(self.mode, **(self._options if options is None else options))
         _, skipped = catalog.counts()
         away = catalog.away_folders()  # linked folders and mount points in them too
-        hashes = list(catalog.hashes())
-        browse = self._browse(catalog, vectors.paths, hashes)
+        browse = self._browse(catalog, indexed.version, vectors.paths, hashes)
         snapshot = CatalogSnapshot(
             name=catalog.name,
             mode=catalog.mode,
-            version=catalog.version,
+            version=indexed.version,
             folders=tuple(catalog.folders),
             paths=list(vectors.paths),
             labels=labels,
@@ -281,7 +283,7 @@ class CatalogOpening:
             skipped_files=catalog.skipped() if skipped else [],
             colouring=colouring(labels, list(classes or []), map_rows(browse)),
             is_sample=samples.is_sample(catalog.name),
-            model_key=catalog.embedder_key or "",
+            model_key=indexed.key or "",
             model=catalog.model,
             hashes=hashes,
             browse=browse,
@@ -294,13 +296,13 @@ class CatalogOpening:
         )
         return self._predicted(snapshot, embedder) if embedder is not None else snapshot
 
-    def _browse(self, catalog, paths: list[str], hashes: list[str]) -> tuple:
-        """``fold_catalog`` of ``catalog``'s rows (``paths``, ``hashes``), kept per catalog
-        version; its rows compared too (a list comparison: a fraction of a millisecond), so that
+    def _browse(self, catalog, version: int, paths: list[str], hashes: list[str]) -> tuple:
+        """``fold_catalog`` of ``catalog``'s rows (``paths``, ``hashes``, of ``version``), kept
+        per catalog version; its rows compared too (a list comparison: a fraction of a millisecond), so that
         a folding kept is never another set of rows'."""
         from vsdesk.engine.query import fold_catalog
 
-        uid, version = catalog.uid, catalog.version
+        uid = catalog.uid
         kept = self._browse_cache.get(catalog.name)
         if kept is not None and kept[:2] == (uid, version) and kept[2] == list(paths) and kept[3] == list(hashes):
             return kept[4]
