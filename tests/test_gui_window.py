@@ -3951,6 +3951,22 @@ def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_
     assert tab.snapshot.name == name
 
 
+
+def index_in_another_process(qtbot, tab, name: str, folder: Path) -> subprocess.Popen:
+    """`vsdesk index --catalog NAME FOLDER` started in a process of its own, one image a batch,
+    once the tab shown says that another vsdesk process is indexing its catalog."""
+    command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
+               str(folder)]
+    cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
+                        timeout=120_000)
+    except BaseException:
+        cli.kill()
+        cli.wait()
+        raise
+    return cli
+
 def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and_after(qtbot, window, tmp_path):
     """The review: while `vsdesk index` added images to the catalog shown, the window said
     "33 images · Ready", then silently showed 333; a `remove-folder` was taken up without a
@@ -3967,12 +3983,8 @@ def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and
     tab.status_message.connect(statuses.append)
 
     third = copy_images(ARTWORKS[20:26], tmp_path / "third")
-    command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
-               str(third)]
-    cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cli = index_in_another_process(qtbot, tab, name, third)
     try:
-        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
-                        timeout=120_000)
         assert tab.catalog_bar.status.text() == "5 images · being indexed by another vsdesk process…"
         assert f"Style: “{name}” is being indexed by another vsdesk process; shown as it was until that is done" \
             in statuses
@@ -4041,12 +4053,8 @@ def test_a_folder_waiting_for_another_vsdesk_process_is_added_when_its_change_is
     tab.catalog._busy_timer.setInterval(600_000)
     third = copy_images(ARTWORKS[16:28], tmp_path / "third")
     more = copy_images(ARTWORKS[28:30], tmp_path / "more")
-    command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
-               str(third)]
-    cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cli = index_in_another_process(qtbot, tab, name, third)
     try:
-        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
-                        timeout=120_000)
         tab.catalog.add_folder_to_catalog(str(more))
         promised = (f"The catalog “{name}” is being indexed by another vsdesk window or command; it is shown as it "
                     f"was, and {more} is added to it when that is done.")
