@@ -17,7 +17,7 @@ from vsdesk.cli._common import (
     interrupted_exit_code,
     say,
 )
-from vsdesk.engine.text import counted, image_count, sentence, shown_path
+from vsdesk.engine.text import counted, sentence, shown_path
 
 
 def settle_mode(args: argparse.Namespace) -> None:
@@ -213,11 +213,7 @@ def print_index_report(report, catalog, files: int | None = None) -> None:
     (``catalog_files``), said beside the paths when they differ ("10 images (20 paths)")."""
     from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, no_images_words
 
-    summary = report.summary()
-    head = f"{counted(report.indexed, 'image')} indexed"  # (how the summary starts)
-    if files is not None and summary.startswith(head):
-        summary = f"{image_count(files, report.indexed)} indexed{summary[len(head):]}"
-    say(summary)
+    say(report.summary(files))
     for folder in report.no_images:  # a wrong folder given, or photos in a format not looked for
         say(f"warning: {no_images_words(folder)}")
     for folder in report.missing_folders:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from vsdesk.engine.catalog._index_contents import SkippedFile
 from vsdesk.engine.catalog._away_words import away_count, away_short, image_links_away_words
 from vsdesk.engine.imageio import IMAGE_FORMATS
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, image_count
 
 
 class FoundElsewhere(NamedTuple):
@@ -101,9 +101,12 @@ class IndexReport:
     folders_already: list[str] = field(default_factory=list)
     folders_not_added: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def summary(self, files: int | None = None) -> str:
+        """The run in one line. ``files``: how many files the catalog's images are, said beside
+        the paths when they differ ("10 images (20 paths) indexed"), as `vsdesk search` counts."""
+        indexed = counted(self.indexed, "image") if files is None else image_count(files, self.indexed)
         text = (
-            f"{counted(self.indexed, 'image')} indexed in {self.seconds:.2f} s: {self.added} added, "
+            f"{indexed} indexed in {self.seconds:.2f} s: {self.added} added, "
             f"{self.updated} updated, {self.moved} moved, {self.removed} removed, {self.unchanged} unchanged"
         )
         if self.touched:  # their time changed, not their content: nothing a user cares about
