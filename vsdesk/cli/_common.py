@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.text import RESUMING
@@ -145,14 +145,14 @@ class QueryIsFolder(Exception):
     kind = "is-a-folder"  # its record's error_kind (docs/cli.md)
 
 
-def check_query(path: str, instead: str) -> None:
+def check_query(path: str, instead: Callable[[str], str]) -> None:
     """The checks on a query image before any model loads: ``QueryIsFolder`` for a folder, said
-    with ``instead`` (what to do with a folder's images), else ``imageio.check_file``'s
-    ``ImageError`` (not there, unreadable, empty)."""
+    with ``instead(path)`` (what to do with a folder's images: worked out only then), else
+    ``imageio.check_file``'s ``ImageError`` (not there, unreadable, empty)."""
     from vsdesk.engine.imageio import check_file
 
     if os.path.isdir(path):
-        raise QueryIsFolder(f"{path} is a folder, not an image: {instead}")
+        raise QueryIsFolder(f"{path} is a folder, not an image: {instead(path)}")
     check_file(path)
 
 

@@ -85,7 +85,7 @@ def _answer(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[in
     # (seconds), and the model is not loaded at all when no query is left.
     for record in records:
         try:
-            check_query(record["query"], _how_to_search_folder(args.catalog, args.mode, record["query"]))
+            check_query(record["query"], lambda folder: _how_to_search_folder(args.catalog, args.mode, folder))
         except (ImageError, QueryIsFolder) as exc:
             _failed(record, exc)
     if all("error" in record for record in records):

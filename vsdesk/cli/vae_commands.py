@@ -309,7 +309,8 @@ def _describe_into(args, records: list[dict]) -> int:
 
     for path, record in zip(args.images, records):  # a missing or empty file: told before the model loads
         try:
-            check_query(str(path), f"give the image files in it (`vsdesk vae describe {shlex.quote(str(path))}/*.jpg`)")
+            check_query(str(path),
+                        lambda folder: f"give the image files in it (`vsdesk vae describe {shlex.quote(folder)}/*.jpg`)")
         except (ImageError, QueryIsFolder) as exc:
             failure(record, exc)
     if failed < len(records):
