@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         )
         # Listed in the View menu, with the tabs' own Alt+letter (Alt+S, Alt+P, Alt+V: the tab bar's,
         # not the actions' too, or the keys would be ambiguous and do nothing) and Ctrl+Tab (the
-        # tab widget's): the review found the tab keys in no menu.
+        # tab widget's): a key no menu lists is a key nobody finds.
         self.tab_actions = []
         for i, mode in enumerate(MODES):
             title = self.mode_tabs[mode].title

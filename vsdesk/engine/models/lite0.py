@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 NAME = "efficientnet-lite0"
-INPUT_SIZE = 224
 NUM_CLASSES = 1000
 BN_EPSILON = 1e-3
 STEM = 32

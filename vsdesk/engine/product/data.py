@@ -163,7 +163,7 @@ def split_count(test_fraction: float) -> int:
 
 
 def group_split(
-    dataset: Dataset, test_fraction: float = 0.2, seed: int = 0, min_per_class: int = 2
+    dataset: Dataset, test_fraction: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train/test indices. With groups: whole groups go to one side (StratifiedGroupKFold, so
     every class still appears in both where possible); without: a stratified random split.

@@ -32,8 +32,6 @@ from vsdesk.engine.product.metrics import classification_report, precision_at_k,
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.text import counted
 
-SCORE_KEYS = ("accuracy", "accuracy_5class", "macro_f1", "p@10", "per_class_recall")
-
 
 def _scores(y: np.ndarray, probs: np.ndarray, vectors: np.ndarray, classes: list[str]) -> dict[str, Any]:
     report = classification_report(y, probs, classes)

@@ -37,7 +37,7 @@ _FASHION_RECORD = ".sizes.json"
 _Stat = tuple[int, int]  # (size, mtime_ns): one stat gives both
 
 
-def _sync_fashion_mnist(folder: Path, progress: Progress, cancelled: Cancelled) -> None:
+def sync_fashion_mnist(folder: Path, progress: Progress, cancelled: Cancelled) -> None:
     """Write the Fashion-MNIST files of ``folder`` that are missing or not as written.
 
     The check is a stat per file against the record (about 25 ms for the 10,000): a file whose
@@ -181,7 +181,7 @@ STYLE_ARTWORKS = {
 }
 
 
-def _sync_style_artworks(folder: Path, progress: Progress, cancelled: Cancelled, base_url: str | None) -> None:
+def sync_style_artworks(folder: Path, progress: Progress, cancelled: Cancelled, base_url: str | None) -> None:
     """Fetch the artworks of ``folder`` that are missing or do not match their SHA-256.
 
     Hashing the 32 files (1.5 MB) takes a few ms, so every kind of damage is found.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vsdesk.engine import paths
 from vsdesk.engine.samples._download import SampleDataError
-from vsdesk.engine.samples._sample_files import _sync_fashion_mnist, _sync_style_artworks
+from vsdesk.engine.samples._sample_files import sync_fashion_mnist, sync_style_artworks
 from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
 
 log = logging.getLogger(__name__)
@@ -58,11 +58,11 @@ def sample_folder(
             raise SampleDataError(f"the clothing sample is missing from {folder} (broken installation?)")
         return folder
     if name == "fashion-mnist":
-        return _materialise("fashion-mnist-test", _sync_fashion_mnist, progress, cancelled)
+        return _materialise("fashion-mnist-test", sync_fashion_mnist, progress, cancelled)
     if name == "style-artworks":
         return _materialise(
             "style-artworks",
-            lambda folder, p, c: _sync_style_artworks(folder, p, c, style_base_url),
+            lambda folder, p, c: sync_style_artworks(folder, p, c, style_base_url),
             progress, cancelled,
         )
     raise KeyError(f"no sample catalog named {name!r}; samples: {', '.join(SAMPLE_CATALOGS)}")

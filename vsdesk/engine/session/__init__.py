@@ -24,8 +24,6 @@ from vsdesk.engine.session._catalogs import DEFAULT_SAMPLE, folder_catalog_name,
 from vsdesk.engine.session._mode_session import ModeSession
 from vsdesk.engine.session._opening import INDEX_BATCH, KEEP_MODEL
 from vsdesk.engine.session._query import (
-    KIDS_OPTION,
-    PLACE_NEIGHBOURS,
     Hit,
     QueryOutcome,
     StaleQuery,
@@ -38,8 +36,6 @@ __all__ = [
     "DEFAULT_SAMPLE",
     "INDEX_BATCH",
     "KEEP_MODEL",
-    "KIDS_OPTION",
-    "PLACE_NEIGHBOURS",
     "CatalogSnapshot",
     "Hit",
     "ItemCaptions",
