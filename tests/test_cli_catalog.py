@@ -1115,6 +1115,10 @@ def test_a_folder_given_to_index_that_cannot_be_read_is_said_and_leaves_no_catal
         report = json.loads(both.stdout)
         assert (report["added"], report["folders_added"]) == (30, {str(photos): 30}), both.stdout
         assert report["folders_unreadable"] == {str(locked): "permission denied"}
+        # Review 25: the summary says why the run exits 1, not only the line said before it.
+        summary = next(line for line in both.stderr.splitlines() if " indexed in " in line)
+        assert summary.endswith(f"; 1 folder could not be read: {locked}"), both.stderr
+        assert report["warning"] == f"1 folder could not be read: {locked}"
         locked.chmod(0o755)
         assert run(capsys, "index", "--catalog", "both", str(locked))[0] == 0  # readable again: added
         locked.chmod(0)
@@ -1123,6 +1127,7 @@ def test_a_folder_given_to_index_that_cannot_be_read_is_said_and_leaves_no_catal
             kept = without_root_powers([*vsdesk, "--catalog", "both", *again, "--json"])
             report = json.loads(kept.stdout)
             assert kept.returncode == 0 and report["indexed"] == 32 and report["folders_unreadable"] == {}, kept.stderr
+            assert report["warning"] is None and "could not be read" not in kept.stderr
             assert (str(locked), "unreadable-folder") in [(item["path"], item["kind"]) for item in report["skipped"]]
     finally:
         locked.chmod(0o755)

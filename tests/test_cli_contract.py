@@ -262,6 +262,13 @@ def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
         (["search", "--catalog", "c", "q.jpg", "--json", "--bogus"], "vsdesk search: error: unrecognized "
                                                                      "arguments: --bogus"),
         (["catalogs", "list", "--js", "-k", "3"], "vsdesk catalogs list: error: unrecognized arguments: -k 3"),
+        # A bad value, a wrong choice: usage errors as well (exit 2), of the same kind as every
+        # command that cannot be done as given (README's table: the exit code tells 2 from 1).
+        (["search", "--catalog", "c", "-k", "0", "q.jpg", "--json"], "vsdesk search: error: argument -k: must be "
+                                                                      "1 or more, not 0"),
+        (["search", "--catalog", "c", "--mode", "zzz", "q.jpg", "--json"], "vsdesk search: error: argument --mode: "
+         "invalid choice: 'zzz' (choose from 'style', 'product', 'vae')"),
+        (["search", "q.jpg", "--json"], "vsdesk search: error: the following arguments are required: --catalog"),
     ]:
         with pytest.raises(SystemExit) as stopped:
             main(argv)

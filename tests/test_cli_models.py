@@ -17,6 +17,8 @@ from test_model_store import (  # noqa: F401 - fixtures
     package,
     refused_url,
     register,
+    server,
+    sha256,
 )
 
 from conftest import REPO, needs_setpriv, run_cli as run, without_root_powers
@@ -94,6 +96,8 @@ def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):  #
     assert code == 0, err
     assert out.startswith("tiny-cli: imported from import")
 
+    code, out, err = run(capsys, "models", "import", "tiny-cli", str(good))  # again: it replaces the first
+    assert code == 0, err
     code, out, _ = run(capsys, "models", "remove", "tiny-cli")
     assert code == 0 and out.strip() == "tiny-cli: removed 3 cached file(s)"  # import, its sidecar, the replaced fetch
     assert list(cache_dir.iterdir()) == []
@@ -105,6 +109,39 @@ def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):  #
     record = json.loads(out)
     assert code == 0 and record == {"model": "tiny-cli", "path": record["path"]} and os.path.isfile(record["path"])
     assert "tiny-cli: imported from import" in err  # (stdout is the record alone)
+
+
+def test_fetch_json_is_the_record_alone_and_the_error_object_on_failure(capsys, cache_dir, register, server):  # noqa: F811
+    """Review 25: `models fetch` took no --json, where every other models command does. The
+    network is faked at its boundary: a real HTTP server on 127.0.0.1."""
+    base, www = server
+    served = keras_weights_file(www / "tiny.weights.h5")
+    register(make_spec("tiny-fetch", (DownloadSource(url=f"{base}/tiny.weights.h5", file_hash=sha256(served)),)))
+    code, out, err = run(capsys, "models", "fetch", "tiny-fetch", "--json")
+    record = json.loads(out)  # (stdout is the record alone)
+    assert code == 0 and record == {"model": "tiny-fetch", "path": record["path"]} and os.path.isfile(record["path"]), err
+    assert "tiny-fetch: ready from download" in err
+    register(make_spec("tiny-offline-fetch", (DownloadSource(url=refused_url(), file_hash=sha256(served)),)))
+    code, out, err = run(capsys, "models", "fetch", "tiny-offline-fetch", "--json")
+    assert code == 1 and json.loads(out) == {"model": "tiny-offline-fetch", "error": error_lines(err)[0][8:],
+                                             "error_kind": "command-failed"}
+    code, out, err = run(capsys, "models", "fetch", "no-such-model", "--json")
+    assert code == 2 and json.loads(out)["error_kind"] == "command-failed" and "unknown model" in err
+    code, out, err = run(capsys, "models", "fetch", "product-heldout", "--json")  # shipped: ready as it is
+    assert code == 0 and json.loads(out)["path"].startswith(str(REPO / "resources")) and "ready, shipped" in err
+
+
+def test_the_unknown_model_message_names_what_fetch_and_remove_take(capsys):
+    """Review 25: both listed `product` among "known models", which neither applies to (it is
+    shipped ready, and nothing of it is cached)."""
+    code, _, err = run(capsys, "models", "fetch", "no-such-model")
+    assert code == 2 and error_lines(err) == [
+        "vsdesk: unknown model 'no-such-model'; `vsdesk models fetch` takes vgg16, efficientnet-lite0, "
+        "efficientnet-b0, vae (the product models are ready as they are: shipped, or trained or imported here)"]
+    code, _, err = run(capsys, "models", "remove", "no-such-model")
+    assert code == 2 and error_lines(err) == [
+        "vsdesk: unknown model 'no-such-model'; `vsdesk models remove` takes vgg16, efficientnet-lite0, "
+        "efficientnet-b0, vae (their cached weights), or product/NAME (a product model trained or imported here)"]
 
 
 @pytest.mark.parametrize("argv", [("fetch", "no-such-model"), ("remove", "no-such-model"), ("import", "vgg16", "/no/such.h5")])
@@ -284,6 +321,9 @@ def test_a_product_model_of_the_store_is_exported_to_a_new_folder_and_imported_b
     code, out, err = run(capsys, "models", "export", "product/mine", str(tmp_path / "out"))
     assert code == 0, err
     assert f"product/mine: exported to {tmp_path / 'out'}; `vsdesk models import product/mine " in out
+    code, out, err = run(capsys, "models", "export", "product/mine", str(tmp_path / "out2"), "--json")
+    assert (code, json.loads(out)) == (0, {"model": "product/mine", "path": str(tmp_path / "out2")}), err
+    assert "product/mine: exported to" in err  # (stdout is the record alone)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in user_dir("mine").iterdir())
     assert all((tmp_path / "out" / p.name).read_bytes() == p.read_bytes() for p in user_dir("mine").iterdir())
     (tmp_path / "full").mkdir()
@@ -294,6 +334,9 @@ def test_a_product_model_of_the_store_is_exported_to_a_new_folder_and_imported_b
     assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
     code, _, err = run(capsys, "models", "export", "product/nothing", str(tmp_path / "new"))
     assert code == 2 and "no trained product model named 'nothing'" in err and not (tmp_path / "new").exists()
+    code, out, err = run(capsys, "models", "export", "product/nothing", str(tmp_path / "new"), "--json")
+    assert (code, json.loads(out)) == (2, {"model": "product/nothing", "error": error_lines(err)[0][8:],
+                                           "error_kind": "command-failed"})
     assert read_meta(import_folder("product/again", tmp_path / "out")).name == "again"
 
     code, out, _ = run(capsys, "models", "list")

@@ -208,12 +208,13 @@ def catalog_files(catalog) -> int | None:
         return None
 
 
-def print_index_report(report, catalog, files: int | None = None) -> None:
+def print_index_report(report, catalog, files: int | None = None, also: str | None = None) -> None:
     """The run's ``report`` on stderr; ``files``: how many files the catalog's images are
-    (``catalog_files``), said beside the paths when they differ ("10 images (20 paths)")."""
+    (``catalog_files``), said beside the paths when they differ ("10 images (20 paths)");
+    ``also``: what the summary says last, of the command rather than of the run (why it exits 1)."""
     from vsdesk.engine.catalog import away_words, how_to_drop, how_to_forget, no_images_words
 
-    say(report.summary(files))
+    say(report.summary(files) + (f"; {also}" if also else ""))
     for folder in report.no_images:  # a wrong folder given, or photos in a format not looked for
         say(f"warning: {no_images_words(folder)}")
     for folder in report.missing_folders:

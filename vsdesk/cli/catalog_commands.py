@@ -212,7 +212,8 @@ def _index_into(args: argparse.Namespace) -> int:
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options),
                             model=model)
         files = catalog_files(catalog)
-    print_index_report(report, catalog, files)
+    not_read = _not_read_words(unreadable)
+    print_index_report(report, catalog, files, also=not_read)
     for words in nested_folder_notes(catalog.name, folders_before, tuple(args.folders), catalog.folders):
         say(f"note: {words}")  # (the window's words)
     # Every folder given already the catalog's: a plain update, as a re-run of the command that
@@ -223,5 +224,16 @@ def _index_into(args: argparse.Namespace) -> int:
         say(f"{kind}: {words}")
     if args.json:
         print_json({"catalog": catalog.name, "mode": catalog.mode, **report.as_dict(),
-                    "files": report.indexed if files is None else files, "folders_unreadable": _by_path(unreadable)})
+                    "files": report.indexed if files is None else files, "folders_unreadable": _by_path(unreadable),
+                    "warning": not_read})
     return FAILED if unreadable else 0  # as a search with some queries unreadable, the others answered
+
+
+def _not_read_words(unreadable: dict[str, str]) -> str | None:
+    """Why a run that indexed the other folders exits 1, for its summary ("1 folder could not
+    be read: /x"; each was said on its own line before, with its reason), or None."""
+    if not unreadable:
+        return None
+    paths = ", ".join(_by_path(unreadable))
+    return f"1 folder could not be read: {paths}" if len(unreadable) == 1 else \
+        f"{len(unreadable)} folders could not be read: {paths}"

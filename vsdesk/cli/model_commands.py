@@ -37,6 +37,8 @@ def register(subparsers) -> None:
 
     fetching = commands.add_parser("fetch", help="make a model ready now (convert or download it)")
     fetching.add_argument("name", metavar="NAME", help="a model name from `vsdesk models list`")
+    fetching.add_argument("--json", action="store_true",
+                          help='print {"model", "path"} on stdout (where its weights are)')
     fetching.set_defaults(handler=_fetch)
 
     importing = commands.add_parser(
@@ -59,6 +61,8 @@ def register(subparsers) -> None:
     exporting.add_argument("name", metavar="NAME", help="a product model from `vsdesk models list` (product/NAME "
                            "or NAME)")
     exporting.add_argument("folder", metavar="FOLDER", help="the new folder to copy it to")
+    exporting.add_argument("--json", action="store_true",
+                           help='print {"model", "path"} on stdout (the folder it was exported to)')
     exporting.set_defaults(handler=_export)
 
     removing = commands.add_parser(
@@ -157,11 +161,16 @@ def _readiness(info) -> str:
 def _fetch(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
 
-    twin = _shipped_twin(args.name)
-    if twin is not None:  # listed by `models list`, but no entry of the store: nothing to fetch
-        print(f"{args.name}: ready, shipped with vsdesk ({_size(twin.size_bytes)}) at {twin.path}")
-        return 0
-    return _run(lambda: models.fetch(args.name, StderrProgress(args.name)), args.name, "ready")
+    with json_on_failure(args, model=args.name):
+        twin = _shipped_twin(args.name)
+        if twin is not None:  # listed by `models list`, but no entry of the store: nothing to fetch
+            if args.json:
+                print_json({"model": args.name, "path": str(twin.path)})
+            (say if args.json else print)(f"{args.name}: ready, shipped with vsdesk ({_size(twin.size_bytes)}) "
+                                          f"at {twin.path}")
+            return 0
+        return _run(lambda: models.fetch(args.name, StderrProgress(args.name)), args.name, "ready", args.json,
+                    unknown=_unknown_for_fetch)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -230,6 +239,11 @@ def _import_product(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    with json_on_failure(args, model=args.name):
+        return _export_product(args)
+
+
+def _export_product(args: argparse.Namespace) -> int:
     from vsdesk.engine.product.import_export import export_folder
     from vsdesk.engine.product.model import ProductModelError
 
@@ -244,11 +258,14 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), USAGE) from None
     except OSError as exc:  # a disk that fails
         raise CommandError(_describe(exc), FAILED) from None
-    print(f"product/{name}: exported to {folder}; `vsdesk models import product/{name} "
-          f"{shlex.quote(str(folder))}` takes it in again")
+    tell = say if args.json else print  # (with --json, stdout is the record alone)
+    if args.json:
+        print_json({"model": f"product/{name}", "path": str(folder)})
+    tell(f"product/{name}: exported to {folder}; `vsdesk models import product/{name} "
+         f"{shlex.quote(str(folder))}` takes it in again")
     if twin:
-        print(f"product/{name}: the held-out twin it names ({twin!r}) is not exported with it, so the copy names "
-              f"none; export it too, `vsdesk models export product/{twin} FOLDER`, to keep it")
+        tell(f"product/{name}: the held-out twin it names ({twin!r}) is not exported with it, so the copy names "
+             f"none; export it too, `vsdesk models export product/{twin} FOLDER`, to keep it")
     return 0
 
 
@@ -367,15 +384,29 @@ def _embedded_again(catalogs: list[str]) -> str:
     return f"the next search or index run of {which} embeds its images again with the shipped model"
 
 
+def _store_names(exc) -> str:
+    """The models of the store a user fetches or removes: not the shipped product model, which
+    is never fetched (it is shipped ready) nor removed (nothing of it is cached)."""
+    return ", ".join(name for name in exc.known if name != "product")
+
+
+def _unknown_for_fetch(exc) -> str:
+    return (f"unknown model {exc.name!r}; `vsdesk models fetch` takes {_store_names(exc)} (the product models "
+            "are ready as they are: shipped, or trained or imported here)")
+
+
 def _unknown_for_remove(exc) -> str:
-    """The store's "unknown model" error, with the product models trained here: `models list`
-    shows them as product/NAME, and that is how they are removed (a bare NAME is the store's)."""
+    """The store's "unknown model" error in the names `remove` takes, with the product models
+    trained here: `models list` shows them as product/NAME, and that is how they are removed (a
+    bare NAME is the store's)."""
     from vsdesk.engine.product.model_store import TRAINED_PREFIX, trained_names
 
+    text = (f"unknown model {exc.name!r}; `vsdesk models remove` takes {_store_names(exc)} (their cached "
+            "weights), or product/NAME (a product model trained or imported here)")
     trained = trained_names()
     if not trained:
-        return str(exc)
-    text = f"{exc}; trained product models: {', '.join(trained)} (remove one as product/NAME)"
+        return text
+    text += f"; trained product models: {', '.join(trained)}"
     if f"{TRAINED_PREFIX}{exc.name}" in trained:
         text += f"; did you mean `vsdesk models remove {TRAINED_PREFIX}{exc.name}`?"
     return text
@@ -409,13 +440,15 @@ def _twin_of(name: str) -> str | None:
     return twin.name if twin else None
 
 
-def _run(action, name: str, verb: str, json: bool = False) -> int:
+def _run(action, name: str, verb: str, json: bool = False, unknown=str) -> int:
+    """``action()``'s weights path said (``verb``: "ready", "imported"); ``unknown``: the words
+    of its ``UnknownModelError``."""
     from vsdesk.engine import models
 
     try:
         path = action()
     except models.UnknownModelError as exc:
-        raise CommandError(str(exc), USAGE) from None
+        raise CommandError(unknown(exc), USAGE) from None
     except (models.ModelStoreError, OSError) as exc:  # OSError: e.g. an unusable cache directory
         raise CommandError(_describe(exc), FAILED) from None
     info = models.model_info(name)

@@ -417,8 +417,11 @@ def import_weights(name: str, file: str | Path, progress: Progress | None = None
             except Exception as exc:  # the file is the user's: any failure is "does not fit"
                 errors.append(f"as {label}: {first_line(exc)}")
                 continue
-            if convert is load_keras_weights and spec.companions:
-                # The file's own bytes: its companions (the VAE's metadata) name their digest.
+            if convert is load_keras_weights and (spec.companions or file.name.lower().endswith(".weights.h5")):
+                # The file's own bytes: its companions (the VAE's metadata) name their digest, and
+                # the same file imported again is the same cache file, replaced in place. Saved
+                # anew, its bytes would differ (they name the layers by the order they were made
+                # in this process: "dense_1"), leaving the first import beside the second.
                 entry = _store_copy(spec, file)
                 _import_companions(spec, file, entry.path)
             else:
