@@ -99,3 +99,74 @@ def test_the_vae_tabs_two_maps_have_names_of_their_own(qtbot):
     names = {said_name(latent.plot), said_name(latent.plot.viewport()), said_name(catalog.plot)}
     assert names == {"Latent space map", "Catalog map"}
     assert "click" in latent.plot.accessibleDescription()
+
+
+def _unnamed_controls(window: MainWindow) -> list[str]:
+    """The shown widgets that Tab reaches with neither an accessible name nor a text of their
+    own (a button's, a tab bar's tabs) for a screen reader to say."""
+    from PySide6.QtWidgets import QAbstractButton, QTabBar
+
+    unnamed = []
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible() or not widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            continue
+        if widget.focusProxy() is not None:  # Tab gives the focus to its proxy, walked itself
+            continue
+        text = widget.text() if isinstance(widget, QAbstractButton) else ""
+        if isinstance(widget, QTabBar):
+            text = widget.tabText(widget.currentIndex())
+        if not (widget.accessibleName() or text):
+            unnamed.append(f"{type(widget).__name__} in {type(widget.parent()).__name__}")
+    return unnamed
+
+
+def test_every_control_tab_reaches_on_each_tab_has_a_name_or_a_text(qtbot):
+    """The review found the kids' wear combo and the "Map colours" combo without a name."""
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.resize(1400, 860)
+    window.show()
+    qtbot.waitExposed(window)
+    for mode in ("style", "product", "vae"):
+        tab = window.tab(mode)
+        window.tabs.setCurrentWidget(tab)
+        tab.colour_by.parentWidget().show()  # its row, as for a labelled catalog
+        tab.scatter  # the map, as once a catalog is shown
+        QApplication.processEvents()
+        assert _unnamed_controls(window) == [], mode
+    product = window.tab("product")
+    assert product.panel.kids.accessibleName() and product.colour_by.accessibleName() == "Map colours"
+    label = next(w for w in product.findChildren(QLabel) if w.text() == "Map colours:")
+    assert label.buddy() is product.colour_by and product.colour_by.toolTip()
+
+
+def _edge_colour(widget: QWidget):
+    """The colour drawn at the middle of ``widget``'s left edge (its frame's place)."""
+    return widget.grab().toImage().pixelColor(0, widget.height() // 2)
+
+
+def test_the_gallery_and_the_map_show_a_frame_while_they_have_the_keyboard_focus(qtbot):
+    """The review Tabbed into the gallery and the map and saw nothing change on screen."""
+    from vsdesk.gui.gallery import GalleryView
+
+    top = QWidget()
+    qtbot.addWidget(top)
+    layout = QVBoxLayout(top)
+    before, gallery, scatter = QPushButton("before"), GalleryView(ThumbnailCache()), ScatterView(ThumbnailCache())
+    for widget in (before, gallery, scatter):
+        layout.addWidget(widget)
+    top.resize(500, 700)
+    top.show()
+    qtbot.waitExposed(top)
+    top.activateWindow()
+    qtbot.waitActive(top)
+    highlight = top.palette().color(top.palette().ColorGroup.Active, top.palette().ColorRole.Highlight)
+    unfocused = {w: _edge_colour(w) for w in (gallery, scatter.plot)}
+    assert highlight not in unfocused.values()
+    before.setFocus()
+    qtbot.waitUntil(before.hasFocus, timeout=3000)
+    for stop in (gallery, scatter.plot):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is stop
+        assert _edge_colour(stop) == highlight, type(stop).__name__
+    assert _edge_colour(gallery) == unfocused[gallery]  # the focus has gone on to the map

@@ -15,7 +15,7 @@ from PySide6.QtGui import QPixmap, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QStyle
 
-from conftest import STYLE_DIR, settle
+from conftest import CLOTHING_DIR, STYLE_DIR, settle
 from vsdesk.engine.tasks import check_cancelled
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.scatter import ScatterView
@@ -812,7 +812,7 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     # every thumbnail is shown on a square of one size, so captions line up whatever its shape
     shapes = {view.results.data(view.results.index(row), Qt.ItemDataRole.DecorationRole).size().toTuple()
               for row in range(len(items))}
-    assert shapes == {(112, 112)}
+    assert shapes == {(view.results.thumb_size,) * 2}  # 112, or more in a wide gallery
     # A desktop's bigger font (GNOME's, or a user's) makes room for both lines, not a cut one.
     font = view.font()
     font.setPointSizeF(font.pointSizeF() * 1.6)
@@ -838,10 +838,33 @@ def test_gallery_columns_share_the_width_instead_of_leaving_a_strip(qtbot):
         room = view.viewport().width() - reserved
         thumb = view.iconSize().width()
         beside = view.results.cell_size.width() - thumb + 4  # a cell's room beside its thumbnail
-        assert (columns + 1) * (math.ceil(112 * SMALLEST_THUMBNAIL) + beside) > room  # as many as fit
-        assert 112 * SMALLEST_THUMBNAIL <= thumb <= 112
-        assert thumb == 112 or columns * (thumb + 1 + beside) > room  # shrunk no more than needed
+        made = view.results.thumb_size  # 112, or more in a wide gallery (see the next test)
+        assert (columns + 1) * (math.ceil(made * SMALLEST_THUMBNAIL) + beside) > room  # as many as fit
+        assert made * SMALLEST_THUMBNAIL <= thumb <= made
+        assert thumb == made or columns * (thumb + 1 + beside) > room  # shrunk no more than needed
         assert room - columns * view.gridSize().width() < columns  # the rest shared out, not a strip
+
+
+def test_thumbnails_grow_with_a_wide_gallery_and_are_made_at_their_new_size(qtbot):
+    """At 1920x1080 the gallery is about 790 px wide: its thumbnails stayed at their size, in
+    five columns of small pictures. They grow with the room (made at that size, not upscaled),
+    and shrink back in a narrower gallery."""
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:8]
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(520, 600))
+    items = [GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)]
+    view.set_items(items)
+    settle(view)
+    assert view.results.thumb_size == 112
+    view.resize(790, 800)
+    settle(view)
+    grown = view.results.thumb_size
+    assert 150 <= grown <= 112 * 1.6 and view.iconSize().width() > 130
+    qtbot.waitUntil(lambda: all(cache.pixmap(item.source, grown) is not None for item in items), timeout=20_000)
+    drawn = view.results.data(view.results.index(0), Qt.ItemDataRole.DecorationRole)
+    assert isinstance(drawn, QPixmap) and round(drawn.deviceIndependentSize().width()) == grown
+    view.resize(520, 600)
+    settle(view)
+    assert view.results.thumb_size == 112 and view.iconSize().width() <= 112
 
 
 def test_a_narrow_gallery_shrinks_its_thumbnails_a_little_to_show_two_columns(qtbot):
@@ -870,6 +893,38 @@ def test_a_narrow_gallery_shrinks_its_thumbnails_a_little_to_show_two_columns(qt
     assert thumb - 2 <= xs.max() - xs.min() + 1 <= thumb + 1 and ys.max() - ys.min() + 1 < thumb
 
 
+def _picture_pixels(view, row: int) -> np.ndarray:
+    """The middle of the thumbnail of cell ``row`` as the view draws it (RGB, 24x24 px)."""
+    rect = view.visualRect(view.results.index(row))
+    image = view.viewport().grab(rect).toImage()
+    middle_x, middle_y = image.width() // 2, 2 + view.iconSize().height() // 2
+    return np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(middle_x - 12, middle_x + 12)]
+                     for y in range(middle_y - 12, middle_y + 12)])
+
+
+def test_a_selected_thumbnail_keeps_its_colours(qtbot):
+    """The review's mustard trousers turned olive when selected: Qt tinted the selected icon
+    with the highlight colour. The selection is drawn around the picture, not over it."""
+    trousers = CLOTHING_DIR / "images" / "c04180ca-c50a-4f81-9633-7812b9e21b28.jpg"
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(500, 400))
+    items = [GalleryItem(0, str(trousers), str(trousers), 0.8, "Pants")]
+    view.set_items(items)
+    _wait_for_thumbnails(qtbot, cache, items)
+    view.clearSelection()
+    view.setCurrentIndex(view.results.index(0))
+    view.selectionModel().clearSelection()
+    settle(view)
+    unselected = _picture_pixels(view, 0)
+    view.selectionModel().select(view.results.index(0), view.selectionModel().SelectionFlag.Select)
+    settle(view)
+    assert view.selectionModel().isSelected(view.results.index(0))
+    assert np.array_equal(_picture_pixels(view, 0), unselected)
+    # ... and the selection is still seen: the cell's margin beside the picture is highlighted.
+    rect = view.visualRect(view.results.index(0))
+    margin = view.viewport().grab(rect).toImage().pixelColor(3, rect.height() // 2)
+    assert margin.name() != view.palette().base().color().name()
+
+
 def _text_lines_below(image, top: int) -> int:
     """Bands of rows with dark (text) pixels in ``image`` from row ``top`` down."""
     pixels = np.array([[image.pixelColor(x, y).lightness() for x in range(image.width())]
@@ -893,6 +948,39 @@ def test_a_name_in_another_script_leaves_room_for_the_score_line(qtbot, tmp_path
     rect = view.visualRect(view.results.index(0))
     cell = view.viewport().grab(rect).toImage()
     assert _text_lines_below(cell, view.iconSize().height() + 2) == 2  # the name, then score and label
+
+
+def _inked_pixels(view) -> int:
+    """How many of the map's pixels the markers cover (those far from its background)."""
+    from PySide6.QtGui import QImage
+
+    image = view.plot.viewport().grab().toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    grey = rows[:, : image.width()].astype(int)
+    return int(np.count_nonzero(np.abs(grey - grey[2, 2]) > 60))
+
+
+def test_the_maps_markers_grow_with_a_big_map_within_bounds(qtbot):
+    """At 1920x1080 the map was about 830 px and its points stayed 6-8 px: mostly empty white."""
+    from vsdesk.gui.scatter import MARKER_MOST_SCALE
+
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(420, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    xy = np.array([[0, 0], [10, 0], [0, 10], [10, 10], [5, 5]], np.float32)  # far apart at any size
+    view.set_points(xy, np.zeros(5, np.int64), ["a"], [f"/nowhere/{i}.png" for i in range(5)])
+    settle(view)
+    small, small_ink = view.marker_size(), _inked_pixels(view)
+    view.resize(900, 900)
+    settle(view)
+    big, big_ink = view.marker_size(), _inked_pixels(view)
+    assert small == 7 and 1.5 * small <= big <= round(MARKER_MOST_SCALE * small)
+    assert big_ink > 2 * small_ink  # drawn bigger, not only said to be
+    view.resize(2400, 2000)
+    settle(view)
+    assert view.marker_size() == round(7 * MARKER_MOST_SCALE)  # bounded: dots, not blobs
 
 
 def test_scatter_click_picks_the_point_and_data_maps_back(qtbot):

@@ -156,8 +156,17 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     name, facts = tab.preview.caption.text().split("\n")
     assert name == items[7].name and facts.endswith(f"similarity {items[7].score:.3f}")
 
-    # next/previous result shortcuts
-    tab.gallery.setFocus()
+    # next/previous result shortcuts, pressed with the focus elsewhere (the slider): they take
+    # the focus to the gallery, so the arrows that follow move among the results
+    window.activateWindow()
+    qtbot.waitActive(window)
+    tab.panel.slider.setFocus()
+    qtbot.waitUntil(tab.panel.slider.hasFocus, timeout=3000)
+    QTest.keyClick(tab.panel.slider, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert tab.gallery.current_item() == items[8] and tab.gallery.hasFocus()
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Home)
+    assert tab.gallery.current_item() == items[0]
+    tab.gallery.setCurrentIndex(tab.gallery.results.index(7))
     window.next_action.trigger()
     assert tab.gallery.current_item() == items[8]
     window.prev_action.trigger()

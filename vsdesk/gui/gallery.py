@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.engine.session import ItemType, item_facts
 from vsdesk.engine.text import one_line
+from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
 
@@ -111,6 +112,19 @@ class ResultsModel(QAbstractListModel):
             for other in item.also_rows:  # the same file at another path: shown in this row
                 self._row_by_index.setdefault(other, row)
         self.endResetModel()
+
+    @property
+    def thumb_size(self) -> int:
+        """The size the thumbnails are made at (they may be drawn a little smaller)."""
+        return self._size
+
+    def set_thumb_size(self, size: int) -> None:
+        """Make the thumbnails at ``size`` from now on (the gallery grew or shrank)."""
+        self._size = size
+        self._placeholder = QIcon(_placeholder(size))
+        self._squares.clear()
+        if self._items:
+            self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1), [Qt.ItemDataRole.DecorationRole])
 
     def items(self) -> list[GalleryItem]:
         return list(self._items)
@@ -214,11 +228,20 @@ SMALLEST_THUMBNAIL = 0.85
 
 class _ThumbnailDelegate(QStyledItemDelegate):
     """Draws each thumbnail at the view's icon size: for a pixmap Qt's delegate takes the
-    pixmap's own size, and thumbnails shrunk to fit a column would overflow their cells."""
+    pixmap's own size, and thumbnails shrunk to fit a column would overflow their cells.
+    A selected thumbnail keeps its own colours: Qt draws a selected icon tinted with the
+    highlight (mustard trousers looked olive), and in a search for clothes colour matters. The
+    selection is shown by the highlight around the picture and under its caption."""
 
     def initStyleOption(self, option, index) -> None:
         super().initStyleOption(option, index)
         option.decorationSize = self.parent().iconSize()
+        decoration = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(decoration, QPixmap):
+            icon = QIcon(decoration)
+            icon.addPixmap(decoration, QIcon.Mode.Selected)  # the same pixels, not a tinted copy
+            option.icon = icon
+        option.showDecorationSelected = True  # the highlight fills the cell, around the picture
 
 
 #: Scripts whose fallback fonts have tall lines (CJK, Thai, Arabic, emoji). Not Devanagari:
@@ -228,6 +251,20 @@ TALL_SCRIPTS_SAMPLE = "Ag 日本語 한국어 ไทย العربية 😀"
 
 #: A cell's width beyond its thumbnail's: room for the caption's first letters.
 _CAPTION_MARGIN = 36
+
+#: Thumbnails grow with a wide gallery (a big screen): at their given size for a gallery up to
+#: this wide, in proportion beyond, by steps of ``GROWTH_STEP`` px (each step is decoded anew),
+#: up to ``LARGEST_THUMBNAIL`` times their size. At 1920x1080 the gallery is about 790 px wide
+#: and kept 5 columns of small thumbnails.
+GROWS_FROM_WIDTH = 500
+GROWTH_STEP = 16
+LARGEST_THUMBNAIL = 1.6
+
+
+def grown_thumbnail_size(base: int, width: int) -> int:
+    """The size thumbnails of size ``base`` are made at in a gallery ``width`` px wide."""
+    wanted = min(base * LARGEST_THUMBNAIL, base * width / GROWS_FROM_WIDTH)
+    return max(base, base + int((wanted - base) // GROWTH_STEP) * GROWTH_STEP)
 
 
 class GalleryView(QListView):
@@ -271,6 +308,7 @@ class GalleryView(QListView):
         self.activated.connect(lambda index: self.open_item(index.data(ItemRole)))
         self.selectionModel().currentChanged.connect(self._on_current_changed)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self._focus_frame = show_focus(self)  # the style draws none on a list
 
     def _fit_cells(self) -> None:
         """Cells tall enough for the thumbnail and two lines (name; score and label) in this
@@ -301,9 +339,12 @@ class GalleryView(QListView):
         if not self.verticalScrollBar().isVisible():
             width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         around = _CAPTION_MARGIN + 4  # a cell's room beside its thumbnail, and between cells
-        smallest = math.ceil(self._thumb_size * SMALLEST_THUMBNAIL)
+        made = grown_thumbnail_size(self._thumb_size, width)
+        if made != self.results.thumb_size:
+            self.results.set_thumb_size(made)
+        smallest = math.ceil(made * SMALLEST_THUMBNAIL)
         columns = max(1, width // (smallest + around))
-        thumb = max(smallest, min(self._thumb_size, width // columns - around))
+        thumb = max(smallest, min(made, width // columns - around))
         cell = QSize(thumb + _CAPTION_MARGIN, thumb + self._text_height)
         if cell != self.results.cell_size:
             self.results.cell_size = cell

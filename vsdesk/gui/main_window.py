@@ -131,6 +131,15 @@ class MainWindow(QMainWindow):
     def tab(self, mode: str) -> ModeTab:
         return self.mode_tabs[mode]
 
+    def _step_results(self, delta: int) -> None:
+        """Next or previous result, and the keyboard focus to the gallery: the arrows and Enter
+        that follow act on the results, not on the widget that had the focus (a combo changed
+        its value). A text field keeps Ctrl+arrows for itself (word by word): no shortcut then."""
+        gallery = self.current_tab().gallery
+        gallery.step(delta)
+        if gallery.results.rowCount():
+            gallery.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def start_background_loading(self) -> None:
         """Current tab first, then the others (the TensorFlow thread runs them in order)."""
         current = self.current_tab()
@@ -173,12 +182,10 @@ class MainWindow(QMainWindow):
         self.open_action = action("Open image…", [QKeySequence.StandardKey.Open], lambda: self.current_tab().choose_file())
         self.paste_action = action("Paste image", [QKeySequence.StandardKey.Paste], lambda: self.current_tab().paste())
         self.next_action = action(
-            "Next result", [QKeySequence.StandardKey.FindNext, "Ctrl+Right"], lambda: self.current_tab().gallery.step(1)
+            "Next result", [QKeySequence.StandardKey.FindNext, "Ctrl+Right"], lambda: self._step_results(1)
         )
         self.prev_action = action(
-            "Previous result",
-            [QKeySequence.StandardKey.FindPrevious, "Ctrl+Left"],
-            lambda: self.current_tab().gallery.step(-1),
+            "Previous result", [QKeySequence.StandardKey.FindPrevious, "Ctrl+Left"], lambda: self._step_results(-1)
         )
         # Listed in the View menu, with the tabs' own Alt+letter (Alt+S, Alt+P, Alt+V: the tab bar's,
         # not the actions' too, or the keys would be ambiguous and do nothing) and Ctrl+Tab (the

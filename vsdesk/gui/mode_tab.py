@@ -103,7 +103,12 @@ class ModeTab(QWidget):
         self._colour_row = QWidget()
         colour_layout = QHBoxLayout(self._colour_row)
         colour_layout.setContentsMargins(0, 0, 0, 0)
-        colour_layout.addWidget(QLabel("Map colours:"))
+        colour_label = QLabel("Map colours:")
+        colour_label.setBuddy(self.colour_by)  # a screen reader says what the combo sets
+        self.colour_by.setAccessibleName("Map colours")
+        self.colour_by.setToolTip("Colour the map's points by the catalog's own labels, "
+                                  "or by the product types the model predicts for them")
+        colour_layout.addWidget(colour_label)
         colour_layout.addWidget(self.colour_by)
         colour_layout.addStretch(1)
         self._colour_row.hide()

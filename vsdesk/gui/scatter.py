@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, Q
 from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
+from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
@@ -96,6 +97,19 @@ def _unbreakable(name: str) -> str:
     return html.escape(name).replace(" ", "&nbsp;").replace("-", "\u2011")
 
 
+#: Markers grow with the map: on a 1920x1080 screen an 830 px map kept its 6-8 px points and
+#: was mostly empty white. The sizes are a map's up to this many px on its shorter side; a
+#: larger map scales them with it, up to ``MARKER_MOST_SCALE`` times (not blobs that hide
+#: their neighbours).
+MARKER_BASE_SIDE = 450
+MARKER_MOST_SCALE = 1.8
+
+
+def marker_scale(width: int, height: int) -> float:
+    """How much bigger than their base size the markers of a ``width`` x ``height`` map are."""
+    return max(1.0, min(MARKER_MOST_SCALE, min(width, height) / MARKER_BASE_SIDE))
+
+
 class _QuietScatter(pg.ScatterPlotItem):
     """A scatter that leaves clicks and hovers to the view: pyqtgraph's own picking builds
     a SpotItem per point (seconds at 100k points)."""
@@ -123,6 +137,7 @@ class ScatterView(QWidget):
         self.plot.hideAxis("bottom")
         self.plot.setAspectLocked(True)
         name_map(self.plot, "Catalog map", MAP_DESCRIPTION)
+        self._focus_frame = show_focus(self.plot)  # pyqtgraph draws no focus ring
         self.view = self.plot.getViewBox()
         # The legend is a wrapped line of text under the plot: it never covers points, and
         # 17 clothing classes fit in two lines.
@@ -151,6 +166,8 @@ class ScatterView(QWidget):
         self._selected_index: int | None = None
         self._query_xy: tuple[float, float] | None = None  # the query's star
         self._dark = False  # the points were coloured for a dark map (``shown_colour``)
+        self._point_size = 7  # the catalog points' base size (fewer points: bigger)
+        self._marker_scale = 1.0  # see marker_scale
 
         self._highlight = _QuietScatter(size=11, pen=None, brush=None, tip=None)  # its pen: see _colour
         self._selected = _QuietScatter(size=18, pen=pg.mkPen("#ff2d00", width=3), brush=None, tip=None)
@@ -159,6 +176,7 @@ class ScatterView(QWidget):
         )
         # Above the points: the result rings, the query's star, and on top the selected point's
         # ring (an unfilled circle), which the star would hide when the query sits on it.
+        self._overlay_sizes = {self._highlight: 11, self._selected: 18, self._query: 22}  # base sizes
         for z, item in enumerate((self._highlight, self._query, self._selected), start=10):
             item.setZValue(z)
             self.plot.addItem(item)
@@ -281,7 +299,8 @@ class ScatterView(QWidget):
         self._groups, self._group_members = [], []
         self._labels, self._label_names, self._colours = labels, names, colours
         self._dark = theme.is_dark()
-        size = 7 if len(xy) < 2000 else 5 if len(xy) < 20000 else 3
+        self._point_size = 7 if len(xy) < 2000 else 5 if len(xy) < 20000 else 3
+        size = round(self._point_size * self._marker_scale)
         for code, name in enumerate(names):
             members = np.flatnonzero(labels == code)
             if members.size == 0:
@@ -393,10 +412,25 @@ class ScatterView(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._scale_markers()
         self._wrap_status()
         self._place_reset_button()
         if not self.status_button.isHidden():  # under the text, wrapped anew
             self._place_status_button()
+
+    def _scale_markers(self) -> None:
+        scale = marker_scale(self.plot.width(), self.plot.height())
+        if scale == self._marker_scale:
+            return
+        self._marker_scale = scale
+        for item in self._groups:
+            item.setSize(round(self._point_size * scale))
+        for item, size in self._overlay_sizes.items():
+            item.setSize(round(size * scale))
+
+    def marker_size(self) -> int:
+        """The catalog points' size on screen, in px."""
+        return round(self._point_size * self._marker_scale)
 
     def status(self) -> str:
         return self._status.textItem.toPlainText()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
+from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.whole_map_button import use_home_button
 
 #: The plane's two coordinates: the map VAE's latent dimensions (its prior is a standard normal,
@@ -52,6 +53,7 @@ class ManifoldMap(QWidget):
         # could not tell apart.
         name_map(self.plot, "Latent space map", "The VAE's learned plane, drawn as the garments it decodes "
                  "at each point; a click decodes that point")
+        self._focus_frame = show_focus(self.plot)  # pyqtgraph draws no focus ring
         self.plot.showGrid(False, False)
         for axis in AXIS_NAMES:
             self.plot.getAxis(axis).setStyle(tickFont=None)

@@ -119,6 +119,7 @@ class ProductPanel(ModePanel):
         for text, value in KIDS_CHOICES:
             self.kids.addItem(text, value)
         self.kids.setToolTip(KIDS_TIP)
+        self.kids.setAccessibleName("Kids' wear")  # its choices change; a screen reader says what it sets
         self.kids.currentIndexChanged.connect(lambda _index: self.options_changed.emit())
         self.attributes = QLabel("")
         self.attributes.setWordWrap(True)
