@@ -4075,6 +4075,52 @@ def test_a_folder_waiting_for_another_vsdesk_process_is_added_when_its_change_is
     window.grab().save(str(tmp_path / "folder-added-after-another-run.png"))
 
 
+def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_finishes_it(qtbot, window, tmp_path):
+    """The review (session 23): `vsdesk index` on the catalog shown, killed mid-run: the window
+    resumed the rest within seconds with no word of it, credited it all to "another vsdesk
+    process", and said "being indexed by another vsdesk process" until its own run ended. It
+    says at once that the other process stopped and what it added, and that it finishes the
+    rest itself, with its own progress; its news then says what it added itself."""
+    from vsdesk.engine.catalog import Catalog
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    third = copy_images(ARTWORKS[16:28], tmp_path / "third")
+
+    def indexed() -> int:
+        with Catalog.open(name, look=True) as catalog:
+            return catalog.counts()[0]
+
+    progress = []  # the catalog line's bar while the window indexes: (value, maximum)
+    tab.catalog_bar.progress.valueChanged.connect(
+        lambda value: progress.append((value, tab.catalog_bar.progress.maximum())))
+    cli = index_in_another_process(qtbot, tab, name, third)
+    try:
+        qtbot.waitUntil(lambda: indexed() >= 5, timeout=120_000)  # some of the 12 added by it
+        cli.kill()  # SIGKILL: no last word from it
+        cli.wait()
+    finally:
+        cli.kill()
+    at_kill = indexed()
+    assert at_kill < 15, "the command was done before it was killed"
+    shown = len(tab.snapshot)
+    stopped = (f"The other vsdesk process indexing “{name}” stopped before its end, after adding "
+               f"{counted(at_kill - shown, 'image')}.")
+    qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
+    # No longer said to be indexed by another process, once it is gone.
+    assert "another vsdesk process" not in tab.catalog_bar.status.text(), tab.catalog_bar.status.text()
+    assert "another vsdesk process" not in window.activity.text(), window.activity.text()
+    finishing = f"This window finishes the indexing it left of “{name}”: {counted(15 - at_kill, 'image')} left."
+    qtbot.waitUntil(lambda: finishing in tab.messages.text(), timeout=60_000)
+    assert stopped in tab.messages.text()  # (still up beside it)
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 15 and not tab.catalog.is_opening(), timeout=120_000)
+    assert any(maximum == 15 - at_kill for _value, maximum in progress), progress  # its own progress, shown
+    said = tab.messages.text()
+    assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
+                   f"{counted(15 - at_kill, 'image')} added.", said
+    assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
+
+
 def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_is_not_indexed(
         qtbot, window, tmp_path):
     """The review: an indexed catalog chosen on a busy machine took a while to open, and the

@@ -89,6 +89,20 @@ class CatalogsOfMode:
         except CatalogError:
             return False
 
+    def left_unfinished(self, name: str) -> int | None:
+        """How many images catalog ``name`` holds if an index run stopped before its end and
+        none holds it now (another process's `vsdesk index`, killed: the window finishes what
+        it left), else None."""
+        from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
+
+        try:
+            with Catalog.open(name, look=True) as catalog:
+                if not catalog.unfinished or is_being_indexed(catalog):
+                    return None
+                return catalog.counts()[0]
+        except CatalogError:
+            return None
+
     def changed_folders(self, snapshot: CatalogSnapshot) -> list[str]:
         """The folders of ``snapshot``'s catalog in which images were added, removed, renamed or
         written over since its last complete index run (``Catalog.changed_folders``: a ``stat``
