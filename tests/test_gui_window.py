@@ -910,6 +910,11 @@ def _runnable_s() -> float:
     return total
 
 
+#: How many times the worst tick gap while the same work runs off the GUI thread (in the same
+#: run) a gap while the window indexes may be (``test_gui_thread_keeps_ticking_while_a_catalog_is_indexed``).
+STALL_RATIO = 3
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
@@ -933,8 +938,25 @@ def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_
     timer.timeout.connect(lambda: ticks.append((time.perf_counter(), _waited_for_a_core_s(gui_thread),
                                                 time.process_time(), time.thread_time())))
     tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
-    load_before, runnable_before = os.getloadavg()[0], _runnable_s()
+    # The baseline, in this run at this load: the worst gap of the same ticks while the same
+    # work (16 other photos indexed with the same model) runs in a plain thread, the GUI thread
+    # idle: what the machine and the indexing's own threads let a 20 ms timer do now. A stall is
+    # a gap several times it (a 168 ms gap at load 9.4 failed a fixed 100 ms bound).
+    from vsdesk.engine.catalog import Catalog, index_catalog
+
+    others = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:216], tmp_path / "baseline")
+
+    def index_off_the_gui_thread():
+        with Catalog.create("baseline", "style", [others]) as catalog:
+            index_catalog(catalog, tab.session.embedder)
+
+    baseline = threading.Thread(target=index_off_the_gui_thread)
     timer.start()
+    baseline.start()
+    qtbot.waitUntil(lambda: not baseline.is_alive(), timeout=120_000)
+    baseline_worst = float(np.max(np.diff([tick[0] for tick in ticks])))
+    ticks.clear()
+    load_before, runnable_before = os.getloadavg()[0], _runnable_s()
     try:
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             tab.start()
@@ -957,8 +979,12 @@ def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_
     excused = wait * others / np.maximum(others + workers, 1e-9)
     ours = gaps - excused
     worst = int(np.argmax(ours))
-    assert ours[worst] < 0.100, (
-        f"GUI stalled {ours[worst] * 1000:.0f} ms: a gap of {gaps[worst] * 1000:.0f} ms, of which "
+    # At least 100 ms (what a user notices), more on a loaded machine, never past half a second:
+    # a stall of that is one on any machine.
+    bound = float(np.clip(STALL_RATIO * baseline_worst, 0.100, 0.500))
+    assert ours[worst] < bound, (
+        f"GUI stalled {ours[worst] * 1000:.0f} ms (bound {bound * 1000:.0f} ms: {STALL_RATIO} times the worst "
+        f"gap of the baseline, {baseline_worst * 1000:.0f} ms): a gap of {gaps[worst] * 1000:.0f} ms, of which "
         f"{wait[worst] * 1000:.0f} ms waiting for a core, {excused[worst] * 1000:.0f} ms of it excused (load of "
         f"other processes {others:.1f}, of this process {ours_on_average:.1f}; its other threads "
         f"running or ready in that gap: {workers[worst]:.1f}); median "
