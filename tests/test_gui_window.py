@@ -1476,8 +1476,11 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         answer_forget(qtbot, tab, forget=True)
     assert tab.snapshot.folders == (str(first), str(third)) and len(tab.snapshot) == 6
-    assert tab.messages.text() == (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the files "
-                                   "themselves were not touched.")
+    # Its vectors are kept (2, in a catalog of 6 images: docs/catalogs.md), and that is said once
+    # the catalog's run after the forget has kept them (it had not been said: a user would not know).
+    forgotten = (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the files themselves were "
+                 "not touched; adding it back later is quick (its images' vectors are kept).")
+    qtbot.waitUntil(lambda: tab.messages.text() == forgotten, timeout=10_000)
     assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in ARTWORKS[16:18])
     assert [a.data() for a in bar.forget_actions()] == [str(first), str(third)]
 

@@ -151,6 +151,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         #: (catalog, images it held) when another process's run of it stopped before its end (a
         #: kill) and this window took over the rest: its news then says what it added itself.
         self._finishing_left: tuple[str, int] | None = None
+        #: (catalog, news, contents) of a folder forgotten, until that catalog has opened again.
+        self._forgotten: tuple[str, str, set[str]] | None = None
         #: (the snapshot shown before, the news of the user's own last action still up) while
         #: the catalog is opened again because another process changed it (``_say_changed_elsewhere``).
         self._outside_change: tuple[CatalogSnapshot, list[str]] | None = None
@@ -428,6 +430,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             self.say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
         if snapshot.changes:  # an update: what changed in its folders, as `vsdesk index` reports it
             self._say_beside(f"“{snapshot.name}” brought up to date: {snapshot.changes}.")
+        self.say_if_vectors_kept()
         self._say_model_changed_elsewhere(snapshot)
         changed_elsewhere = self._say_changed_elsewhere(snapshot)
         self.opened.emit(snapshot)  # (the tab's status line: "catalog “r” ready (333 images)")
