@@ -162,6 +162,7 @@ class CatalogsElsewhere:
         that was up (taken down by the opening, still true). Returned: the status line saying
         it ("Style: catalog “r” ready (333 images), changed by …"), or "" if nothing is to say."""
         self._indexed_elsewhere = False  # (the catalog line said so: ``_show_status`` has put it back)
+        self._elsewhere_timer.stop()  # (looked at again if its lock is seen held again)
         self._seen_indexed_elsewhere = False
         outside, self._outside_change = self._outside_change, None
         finishing, self._finishing_left = self._finishing_left, None
