@@ -919,6 +919,11 @@ def _runnable_s() -> float:
     return total
 
 
+#: How many times the worst tick gap while the same work runs off the GUI thread (in the same
+#: run) a gap while the window indexes may be (``test_gui_thread_keeps_ticking_while_a_catalog_is_indexed``).
+STALL_RATIO = 3
+
+
 def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_path):
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[100:116]
     folder = copy_images(photos, tmp_path / "more")
@@ -942,8 +947,25 @@ def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_
     timer.timeout.connect(lambda: ticks.append((time.perf_counter(), _waited_for_a_core_s(gui_thread),
                                                 time.process_time(), time.thread_time())))
     tab.catalog_name = ModeSession("style").create_folder_catalog(str(folder))
-    load_before, runnable_before = os.getloadavg()[0], _runnable_s()
+    # The baseline, in this run at this load: the worst gap of the same ticks while the same
+    # work (16 other photos indexed with the same model) runs in a plain thread, the GUI thread
+    # idle: what the machine and the indexing's own threads let a 20 ms timer do now. A stall is
+    # a gap several times it (a 168 ms gap at load 9.4 failed a fixed 100 ms bound).
+    from vsdesk.engine.catalog import Catalog, index_catalog
+
+    others = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[200:216], tmp_path / "baseline")
+
+    def index_off_the_gui_thread():
+        with Catalog.create("baseline", "style", [others]) as catalog:
+            index_catalog(catalog, tab.session.embedder)
+
+    baseline = threading.Thread(target=index_off_the_gui_thread)
     timer.start()
+    baseline.start()
+    qtbot.waitUntil(lambda: not baseline.is_alive(), timeout=120_000)
+    baseline_worst = float(np.max(np.diff([tick[0] for tick in ticks])))
+    ticks.clear()
+    load_before, runnable_before = os.getloadavg()[0], _runnable_s()
     try:
         with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
             tab.start()
@@ -966,8 +988,12 @@ def test_gui_thread_keeps_ticking_while_a_catalog_is_indexed(qtbot, window, tmp_
     excused = wait * others / np.maximum(others + workers, 1e-9)
     ours = gaps - excused
     worst = int(np.argmax(ours))
-    assert ours[worst] < 0.100, (
-        f"GUI stalled {ours[worst] * 1000:.0f} ms: a gap of {gaps[worst] * 1000:.0f} ms, of which "
+    # At least 100 ms (what a user notices), more on a loaded machine, never past half a second:
+    # a stall of that is one on any machine.
+    bound = float(np.clip(STALL_RATIO * baseline_worst, 0.100, 0.500))
+    assert ours[worst] < bound, (
+        f"GUI stalled {ours[worst] * 1000:.0f} ms (bound {bound * 1000:.0f} ms: {STALL_RATIO} times the worst "
+        f"gap of the baseline, {baseline_worst * 1000:.0f} ms): a gap of {gaps[worst] * 1000:.0f} ms, of which "
         f"{wait[worst] * 1000:.0f} ms waiting for a core, {excused[worst] * 1000:.0f} ms of it excused (load of "
         f"other processes {others:.1f}, of this process {ours_on_average:.1f}; its other threads "
         f"running or ready in that gap: {workers[worst]:.1f}); median "
@@ -1459,8 +1485,11 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         answer_forget(qtbot, tab, forget=True)
     assert tab.snapshot.folders == (str(first), str(third)) and len(tab.snapshot) == 6
-    assert tab.messages.text() == (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the files "
-                                   "themselves were not touched.")
+    # Its vectors are kept (2, in a catalog of 6 images: docs/catalogs.md), and that is said once
+    # the catalog's run after the forget has kept them (it had not been said: a user would not know).
+    forgotten = (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the files themselves were "
+                 "not touched; adding it back later is quick (its images' vectors are kept).")
+    qtbot.waitUntil(lambda: tab.messages.text() == forgotten, timeout=10_000)
     assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in ARTWORKS[16:18])
     assert [a.data() for a in bar.forget_actions()] == [str(first), str(third)]
 
@@ -4082,6 +4111,52 @@ def test_a_folder_waiting_for_another_vsdesk_process_is_added_when_its_change_is
     assert re.fullmatch(f"“{name}” changed by another vsdesk process: [0-9]+ images? added[.;].*", changed), changed
     assert str(more) not in changed, changed
     window.grab().save(str(tmp_path / "folder-added-after-another-run.png"))
+
+
+def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_finishes_it(qtbot, window, tmp_path):
+    """The review (session 23): `vsdesk index` on the catalog shown, killed mid-run: the window
+    resumed the rest within seconds with no word of it, credited it all to "another vsdesk
+    process", and said "being indexed by another vsdesk process" until its own run ended. It
+    says at once that the other process stopped and what it added, and that it finishes the
+    rest itself, with its own progress; its news then says what it added itself."""
+    from vsdesk.engine.catalog import Catalog
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    third = copy_images(ARTWORKS[16:28], tmp_path / "third")
+
+    def indexed() -> int:
+        with Catalog.open(name, look=True) as catalog:
+            return catalog.counts()[0]
+
+    progress = []  # the catalog line's bar while the window indexes: (value, maximum)
+    tab.catalog_bar.progress.valueChanged.connect(
+        lambda value: progress.append((value, tab.catalog_bar.progress.maximum())))
+    cli = index_in_another_process(qtbot, tab, name, third)
+    try:
+        qtbot.waitUntil(lambda: indexed() >= 5, timeout=120_000)  # some of the 12 added by it
+        cli.kill()  # SIGKILL: no last word from it
+        cli.wait()
+    finally:
+        cli.kill()
+    at_kill = indexed()
+    assert at_kill < 15, "the command was done before it was killed"
+    shown = len(tab.snapshot)
+    stopped = (f"The other vsdesk process indexing “{name}” stopped before its end, after adding "
+               f"{counted(at_kill - shown, 'image')}.")
+    qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
+    # No longer said to be indexed by another process, once it is gone.
+    assert "another vsdesk process" not in tab.catalog_bar.status.text(), tab.catalog_bar.status.text()
+    assert "another vsdesk process" not in window.activity.text(), window.activity.text()
+    finishing = f"This window finishes the indexing it left of “{name}”: {counted(15 - at_kill, 'image')} left."
+    qtbot.waitUntil(lambda: finishing in tab.messages.text(), timeout=60_000)
+    assert stopped in tab.messages.text()  # (still up beside it)
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 15 and not tab.catalog.is_opening(), timeout=120_000)
+    assert any(maximum == 15 - at_kill for _value, maximum in progress), progress  # its own progress, shown
+    said = tab.messages.text()
+    assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
+                   f"{counted(15 - at_kill, 'image')} added.", said
+    assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
 
 
 def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_is_not_indexed(

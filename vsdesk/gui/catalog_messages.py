@@ -61,11 +61,15 @@ class CatalogMessages:
         self._removed_said = (name, text)
         self.status_message.emit(f"{self.title}: catalog “{name}” removed")
 
-    def _note_until_opened(self, text: str) -> None:
+    def _note_until_opened(self, text: str, beside: bool = False) -> None:
         """Say ``text`` until the catalog has opened (news of what opening it does): beside an
-        offer up, as ``_tell`` says it, and taken down alone, leaving the offer up."""
+        offer up, as ``_tell`` says it, and taken down alone, leaving the offer up. ``beside``:
+        beside all that is up (news of what led to the opening)."""
         self._drop_note()
-        self._tell("info", text)
+        if beside:
+            self.messages.add_message(text, "info")
+        else:
+            self._tell("info", text)
         self._note = text
 
     def _drop_note(self) -> None:

@@ -40,6 +40,8 @@ class CatalogRemovals:
     snapshot: CatalogSnapshot | None
     confirm_dialog: QMessageBox | None
     _said_once_open: tuple[str, list[tuple[str, str]]] | None
+    _said: str
+    _forgotten: tuple[str, str, set[str]] | None
 
     def ask_to_forget_folder(self, folder: str) -> None:
         """Forget ``folder`` of the catalog shown, once the user has agreed, told how many images
@@ -208,20 +210,37 @@ class CatalogRemovals:
         self.catalog_bar.set_busy(True, "forgetting")
         self.catalog_bar.set_status(f"Forgetting {folder}…")
 
-        def forgotten(count: tuple[int, int]) -> None:  # (paths, files)
-            paths, files = count
-            self._said_once_open = (name, [("", f"The catalog “{name}” no longer searches {folder} "
-                                                  f"({image_count(files, paths)} forgotten); the files themselves were "
-                                                  "not touched.")])
+        def forgotten(done: tuple[set[str], tuple[int, int]]) -> None:  # (contents, (paths, files))
+            hashes, (paths, files) = done
+            text = (f"The catalog “{name}” no longer searches {folder} ({image_count(files, paths)} forgotten); "
+                    "the files themselves were not touched.")
+            self._said_once_open = (name, [("", text)])
+            self._forgotten = (name, text, hashes)  # its vectors kept? said once open (``say_if_vectors_kept``)
             self.open(name)  # shown without them, its map made again
 
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: self.session.forget_folder(name, folder),
+            lambda ctx: (self.session.folder_hashes(name, folder), self.session.forget_folder(name, folder)),
             label=f"{self.title}: forgetting {folder} · “{name}”",
             on_done=forgotten,
             on_error=lambda exc: self._change_failed(exc, f"forget the folder {folder}"),
         )
+
+    def say_if_vectors_kept(self) -> None:
+        """Once the catalog a folder was forgotten in has opened (its run may drop the vectors
+        no file uses, when they are many: docs/catalogs.md): if that folder's are still kept,
+        its news says that adding it back is quick. Only then: it is not always true."""
+        forgotten, self._forgotten = self._forgotten, None
+        if forgotten is None or self.snapshot is None or self.snapshot.name != forgotten[0]:
+            return
+        name, text, hashes = forgotten
+
+        def kept(yes: bool) -> None:
+            if yes and self._said == text and self.messages.remove_message(text):
+                self.say("info", f"{text[:-1]}; adding it back later is quick (its images' vectors are kept).")
+
+        self.runner.submit(f"{self.mode}/vectors-kept", lambda ctx: self.session.vectors_kept(name, hashes),
+                           worker="io", on_done=kept)
 
     def _change_failed(self, exc: BaseException, what: str) -> None:
         """A change to the catalog shown (a folder forgotten, the catalog removed) that could not

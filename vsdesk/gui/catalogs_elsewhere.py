@@ -11,6 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from vsdesk.engine.session import DEFAULT_SAMPLE
+from vsdesk.engine.text import counted
 from vsdesk.gui.catalog_texts import missing_folders_text, outside_change_words, ready_words
 from vsdesk.gui.errors import user_message
 
@@ -58,6 +59,7 @@ class CatalogsElsewhere:
     _watcher: CatalogsWatcher
     _settle_timer: QTimer
     _busy_timer: QTimer
+    _elsewhere_timer: QTimer
     _asked: tuple
     _switching: tuple | None
     _models_seen: dict[str, str | None]
@@ -66,6 +68,7 @@ class CatalogsElsewhere:
     _indexed_elsewhere: bool
     _seen_indexed_elsewhere: bool
     _outside_change: tuple[CatalogSnapshot, list[str]] | None
+    _finishing_left: tuple[str, int] | None
 
     # -- the list of catalogs ----------------------------------------------------------------------
     def refresh_list(self, select: str | None = None) -> None:
@@ -87,18 +90,21 @@ class CatalogsElsewhere:
             away = away_folders(shown.missing_folders) if shown is not None else {}
             links = tuple(filter(is_image_link_away, shown.image_links_away)) if shown is not None else ()
             busy = listed and not changed and not shown.is_sample and is_being_indexed(shown.name)
-            return names, changed, moved, away, links, busy
+            # Changed by a run that stopped before its end (a `vsdesk index` killed): the images it held then.
+            stopped = self.session.left_unfinished(shown.name) if changed and not shown.is_sample else None
+            return names, changed, moved, away, links, busy, stopped
 
         self.runner.submit(
             f"{self.mode}/catalog-list",
             look,
             worker="io",
-            on_done=lambda result: self._show_list(*result[:5], select, shown, busy=result[5]),
+            on_done=lambda result: self._show_list(*result[:5], select, shown, busy=result[5], stopped=result[6]),
             on_error=lambda exc: self.messages.error(user_message(exc, "list the catalogs")),
         )
 
     def _show_list(self, names: list[str], changed: bool, moved: list[str], away: dict[str, str],
-                   links: tuple[str, ...], select: str | None, looked_at=None, busy: bool = False) -> None:
+                   links: tuple[str, ...], select: str | None, looked_at=None, busy: bool = False,
+                   stopped: int | None = None) -> None:
         current = select or self.name or (names[0] if names else "")
         self.catalog_bar.set_catalogs(names, current)
         if self.is_opening():
@@ -118,11 +124,16 @@ class CatalogsElsewhere:
                 [text for text in (self._said, *self._said_beside) if self.messages.kind_of(text) == "info"
                  and not any(news in text for news in UPDATE_NEWS)]  # (news of an earlier update: this one's replaces it)
             self._outside_change = (looked_at, kept)
-            # Seen being indexed by another vsdesk process (``_show_indexed_elsewhere``): said so.
-            by = "by another vsdesk process" if self._seen_indexed_elsewhere else "outside this window"
-            self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed {by}; it is brought up to date.")
+            self._show_indexed_elsewhere(looked_at.name, False)  # (that run is done: it said so until the opening's end)
             for text in kept:
                 self.messages.add_message(text, "info")  # (up while it opens)
+            if stopped is not None:
+                self._say_stopped_elsewhere(looked_at.name, stopped)
+            else:
+                # Seen being indexed by another vsdesk process (``_show_indexed_elsewhere``): said so.
+                by = "by another vsdesk process" if self._seen_indexed_elsewhere else "outside this window"
+                self._note_until_opened(f"The catalog “{self.snapshot.name}” was changed {by}; it is brought up to "
+                                        "date.")
             self.open(self.snapshot.name)
         elif moved and self.snapshot is looked_at:
             # Images added, removed, renamed or written over in its folders: indexed as opening
@@ -151,13 +162,22 @@ class CatalogsElsewhere:
         that was up (taken down by the opening, still true). Returned: the status line saying
         it ("Style: catalog “r” ready (333 images), changed by …"), or "" if nothing is to say."""
         self._indexed_elsewhere = False  # (the catalog line said so: ``_show_status`` has put it back)
+        self._elsewhere_timer.stop()  # (looked at again if its lock is seen held again)
         self._seen_indexed_elsewhere = False
         outside, self._outside_change = self._outside_change, None
+        finishing, self._finishing_left = self._finishing_left, None
         if outside is None or outside[0].name != snapshot.name:
             return ""
         before, kept = outside
         for text in kept:
             self._say_beside(text)
+        if finishing is not None and finishing[0] == snapshot.name:
+            # What the other run added is said (``_say_stopped_elsewhere``); the rest is the window's.
+            own = len(snapshot) - finishing[1]
+            if own > 0:
+                self._say_beside(f"“{snapshot.name}”: the indexing it left is finished here: "
+                                 f"{counted(own, 'image')} added.")
+            return ""
         words = outside_change_words(before, snapshot, own_folders=self._asked[0])  # (a folder added here waited for it)
         if not words and snapshot.model != before.model:
             return ""  # another model: ``_say_model_changed_elsewhere`` said it
@@ -221,7 +241,13 @@ class CatalogsElsewhere:
             return is_being_indexed(name)
 
         self.runner.submit(f"{self.mode}/elsewhere-check", look, worker="io",
-                           on_done=lambda busy: self._show_indexed_elsewhere(name, busy))
+                           on_done=lambda busy: self._on_elsewhere_looked_at(name, busy))
+
+    def _on_elsewhere_looked_at(self, name: str, busy: bool) -> None:
+        was = self._indexed_elsewhere
+        self._show_indexed_elsewhere(name, busy)
+        if was and not self._indexed_elsewhere:
+            self._look_after_disk_change()  # done, or stopped (killed): what it changed is taken up at once
 
     def indexed_elsewhere(self) -> str:
         """The name of the catalog shown while another vsdesk process indexes it, else ""."""
@@ -234,9 +260,30 @@ class CatalogsElsewhere:
             return
         self._indexed_elsewhere = busy
         self._seen_indexed_elsewhere |= busy
+        if busy:  # looked at again until it is done: a run killed writes no more to tell it
+            self._elsewhere_timer.start()
+        else:
+            self._elsewhere_timer.stop()
         self._show_status(self.snapshot, "being indexed by another vsdesk process…" if busy else "")
         self.status_message.emit(f"{self.title}: “{name}” is being indexed by another vsdesk process; shown as it "
                                  "was until that is done" if busy else "")
+
+    def _say_stopped_elsewhere(self, name: str, indexed: int) -> None:
+        """Another process's index run of ``name`` stopped before its end (killed), the catalog
+        holding ``indexed`` images then: said at once, with what it added to what the window
+        showed; the opening that follows finishes the rest and says it is its own
+        (``_on_index_progress``, ``_say_changed_elsewhere``)."""
+        before, kept = self._outside_change if self._outside_change is not None \
+            and self._outside_change[0].name == name else (self.snapshot, [])
+        added = indexed - len(before)
+        text = (f"The other vsdesk process indexing “{name}” stopped before its end, "
+                + (f"after adding {counted(added, 'image')}." if added > 0 else "before adding any image."))
+        self._outside_change = (before, [*kept, text])  # said again once open, beside its own news
+        self._finishing_left = (name, indexed)
+        self.messages.add_message(text, "info")
+        self._said_beside.append(text)  # (taken back as it opens, then said again)
+        self._note_until_opened(f"This window finishes the indexing it left of “{name}”.", beside=True)
+        self.status_message.emit(f"{self.title}: “{name}”: the other vsdesk process indexing it stopped")
 
     def _look_after_disk_change(self) -> None:
         if not self.watch_elsewhere:
@@ -287,15 +334,18 @@ class CatalogsElsewhere:
         def look(ctx):
             from vsdesk.engine.catalog import is_being_indexed
 
-            return is_being_indexed(name)
+            busy = is_being_indexed(name)
+            return busy, None if busy else self.session.left_unfinished(name)
 
         self.runner.submit(slot, look, worker="io",
-                           on_done=lambda busy: self._on_busy_looked_at(name, busy),
+                           on_done=lambda result: self._on_busy_looked_at(name, *result),
                            on_error=lambda exc: self._on_busy_looked_at(name, False))  # opening says what
 
-    def _on_busy_looked_at(self, name: str, busy: bool) -> None:
+    def _on_busy_looked_at(self, name: str, busy: bool, stopped: int | None = None) -> None:
         if busy or name != self.name or not self._busy_timer.isActive():
             return  # still indexed elsewhere, or another catalog chosen meanwhile
         self._busy_timer.stop()
         self._unsay()  # "being indexed by another …": no longer
+        if stopped is not None and self.snapshot is not None and self.snapshot.name == name:
+            self._say_stopped_elsewhere(name, stopped)  # killed before its end: the window finishes it
         self.open(name, *self._asked)  # folders to add, a model to index it with: still asked

@@ -143,6 +143,16 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         #: Whether it was, since it was last opened: what changed it, when that is found, is said
         #: to be another vsdesk process (``refresh_list``); it may be done by then.
         self._seen_indexed_elsewhere = False
+        #: While indexed by another process, whether it is done is looked at this often: a
+        #: run killed writes nothing more for the watch to see.
+        self._elsewhere_timer = QTimer(self)
+        self._elsewhere_timer.setInterval(BUSY_POLL_MS)
+        self._elsewhere_timer.timeout.connect(self._look_if_indexed_elsewhere)
+        #: (catalog, images it held) when another process's run of it stopped before its end (a
+        #: kill) and this window took over the rest: its news then says what it added itself.
+        self._finishing_left: tuple[str, int] | None = None
+        #: (catalog, news, contents) of a folder forgotten, until that catalog has opened again.
+        self._forgotten: tuple[str, str, set[str]] | None = None
         #: (the snapshot shown before, the news of the user's own last action still up) while
         #: the catalog is opened again because another process changed it (``_say_changed_elsewhere``).
         self._outside_change: tuple[CatalogSnapshot, list[str]] | None = None
@@ -171,6 +181,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self._say_run_stopped(name)
         if name != self.name:
             self._outside_change = None  # (another catalog chosen as the one changed elsewhere reopened)
+            self._finishing_left = None
         elif self._busy_timer.isActive():
             # Folders to add or a model to switch to, waiting for another process's run
             # (``_wait_for_other_indexer``): an opening of the same catalog meanwhile (brought
@@ -339,7 +350,10 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self._index_progress = (done, total)
         # A run cut off last time (the window closed, a kill), not one the user cancelled here
         # and resumes now (the "Indexing cancelled" message's "Resume indexing").
-        if message.startswith(RESUMING) and self.name not in self._cancelled_here:
+        if message.startswith(RESUMING) and self._finishing_left is not None and self._finishing_left[0] == self.name:
+            self._note_until_opened(f"This window finishes the indexing it left of “{self.name}”: "
+                                    f"{counted(total, 'image')} left.", beside=True)  # (beside: that the other stopped)
+        elif message.startswith(RESUMING) and self.name not in self._cancelled_here:
             self._note_until_opened(f"Resuming the index run of “{self.name}” that stopped before its end last time "
                                     f"(cancelled, or the window closed during it): "
                                     f"{counted(total, 'image')} left; the images indexed before are kept.")
@@ -416,6 +430,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             self.say("warning", missing_folders_text(snapshot), self._forget_away_action(snapshot))
         if snapshot.changes:  # an update: what changed in its folders, as `vsdesk index` reports it
             self._say_beside(f"“{snapshot.name}” brought up to date: {snapshot.changes}.")
+        self.say_if_vectors_kept()
         self._say_model_changed_elsewhere(snapshot)
         changed_elsewhere = self._say_changed_elsewhere(snapshot)
         self.opened.emit(snapshot)  # (the tab's status line: "catalog “r” ready (333 images)")

@@ -89,6 +89,20 @@ class CatalogsOfMode:
         except CatalogError:
             return False
 
+    def left_unfinished(self, name: str) -> int | None:
+        """How many images catalog ``name`` holds if an index run stopped before its end and
+        none holds it now (another process's `vsdesk index`, killed: the window finishes what
+        it left), else None."""
+        from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed
+
+        try:
+            with Catalog.open(name, look=True) as catalog:
+                if not catalog.unfinished or is_being_indexed(catalog):
+                    return None
+                return catalog.counts()[0]
+        except CatalogError:
+            return None
+
     def changed_folders(self, snapshot: CatalogSnapshot) -> list[str]:
         """The folders of ``snapshot``'s catalog in which images were added, removed, renamed or
         written over since its last complete index run (``Catalog.changed_folders``: a ``stat``
@@ -179,6 +193,26 @@ class CatalogsOfMode:
             files = catalog.folder_files(folder)
             catalog.remove_folder(folder)
             return before - catalog.counts()[0], files
+
+    def folder_hashes(self, name: str, folder: str) -> set[str]:
+        """The contents (hashes) of the images of ``folder`` in catalog ``name``: whose vectors a
+        forget of it keeps, while they are few enough (docs/catalogs.md; ``vectors_kept``)."""
+        from vsdesk.engine.catalog import Catalog, is_within
+
+        with Catalog.open(name) as catalog:
+            return {row.sha256 for row in catalog.file_entries().values()
+                    if row.status == "ok" and row.sha256 and is_within(row.path, folder)}
+
+    def vectors_kept(self, name: str, hashes: set[str]) -> bool:
+        """Whether catalog ``name`` still holds a vector of its model for each of ``hashes`` (a
+        folder forgotten: added back, it is not embedded again). For the I/O thread."""
+        from vsdesk.engine.catalog import Catalog, CatalogError
+
+        try:
+            with Catalog.open(name, look=True) as catalog:
+                return bool(hashes) and hashes <= catalog.hashes_with_vectors(catalog.embedder_key or "")
+        except CatalogError:
+            return False
 
     def folder_counts(self, name: str, folder: str) -> tuple[int, int, int]:
         """(indexed images, skipped files, the files those images are) of ``folder`` in catalog
