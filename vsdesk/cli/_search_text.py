@@ -18,7 +18,8 @@ def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str
     for i, record in enumerate(records):
         if "error" in record:
             continue  # already said on stderr, where errors go
-        print(f"{_one_line(record['query'])}  (catalog {name}, {image_count(files, size)})")  # files, as the window counts
+        # (files, as the window counts)
+        print(f"{_one_line(record['query'])}  (catalog {name}, {image_count(files, size)})")
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
         facts = {k: v for k, v in record.items()
