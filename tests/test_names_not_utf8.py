@@ -112,3 +112,19 @@ def test_an_index_of_utf8_names_takes_latin1_names_beside_them(capsys, tmp_path)
     code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
     assert code == 0 and json.loads(out)["indexed"] == 4, err
     assert [kind for _, kind in _rows("shop")] == ["text"] * 3 + ["blob"]
+
+
+def test_a_catalog_folder_named_in_latin1_is_kept_indexed_and_dropped(capsys, tmp_path):
+    """The catalog's own folder not UTF-8: catalog.json could not be written (a traceback)."""
+    root = os.fsencode(tmp_path) + b"/\xc9t\xe9"
+    os.mkdir(root)
+    for n, src in enumerate(PHOTOS[:2]):
+        shutil.copy(src, os.fsdecode(root + b"/p%d.jpg" % n))
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", os.fsdecode(root))
+    assert code == 0, err
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert code == 0 and json.loads(out)["unchanged"] == 2, err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert [os.fsencode(folder) for folder in json.loads(out)[0]["folders"]] == [root]
+    assert run(capsys, "catalogs", "remove-folder", "shop", os.fsdecode(root))[0] == 0
+    assert _rows("shop") == []
