@@ -823,6 +823,7 @@ def test_a_photo_named_in_latin1_is_indexed_shown_and_opened_with_its_own_bytes(
     assert model._cache.error(item.source) is None
     tab.gallery.setCurrentIndex(model.index(row, 0))  # the preview shows it, its name readable
     assert tab.preview.caption.text().startswith("caf\\xe9.jpg")
+    qtbot.waitUntil(lambda: not tab.preview.image.pixmap().isNull(), timeout=20_000)  # (its "ready" said)
     tab.gallery.open_item(item)
     qtbot.waitUntil(lambda: asked == [b"file://" + urllib.parse.quote(os.fsencode(folder) + b"/caf\xe9.jpg").encode()])
 
