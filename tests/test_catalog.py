@@ -42,7 +42,7 @@ from vsdesk.engine.catalog import (
 )
 from vsdesk.engine.embedding import Embedder, l2_normalise
 from vsdesk.engine.tasks import CancelledError
-from vsdesk.engine.text import RESUMING, shown_path
+from vsdesk.engine.text import RESUMING
 
 
 class HistogramEmbedder(Embedder):
