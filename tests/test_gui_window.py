@@ -826,6 +826,10 @@ def test_a_photo_named_in_latin1_is_indexed_shown_and_opened_with_its_own_bytes(
     qtbot.waitUntil(lambda: not tab.preview.image.pixmap().isNull(), timeout=20_000)  # (its "ready" said)
     tab.gallery.open_item(item)
     qtbot.waitUntil(lambda: asked == [b"file://" + urllib.parse.quote(os.fsencode(folder) + b"/caf\xe9.jpg").encode()])
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):  # the query itself such a file
+        tab.search_path(cafe)
+    assert tab.query_area.caption.text().startswith("caf\\xe9.jpg")
+    assert model.rowCount() == 3 and not any("caf" in model.index(r, 0).data() for r in range(3))
 
 
 def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path):
