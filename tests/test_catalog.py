@@ -42,7 +42,7 @@ from vsdesk.engine.catalog import (
 )
 from vsdesk.engine.embedding import Embedder, l2_normalise
 from vsdesk.engine.tasks import CancelledError
-from vsdesk.engine.text import RESUMING, shown_path
+from vsdesk.engine.text import RESUMING
 
 
 class HistogramEmbedder(Embedder):
@@ -246,33 +246,23 @@ def test_as_root_an_unreadable_folder_is_still_checked_without_roots_powers(phot
     assert path == str(locked) and kind == "unreadable-folder" and "permission" in message.lower()
 
 
-def test_a_file_name_in_another_encoding_is_skipped_with_a_reason_not_fatal(photos):
-    """Bytes that are not UTF-8 in a name (an old archive, a network share) cannot be stored;
-    the file is listed with what to do, and every other photo is indexed."""
+def test_a_file_name_in_another_encoding_is_indexed_with_its_own_bytes(photos):
+    """Bytes that are not UTF-8 in a name (an old archive, a network share) were skipped ("rename
+    the file to index it"): the index keeps such a path as its bytes, and gives the same back."""
     bad = os.fsdecode(b"caf\xe9 photo.jpg")  # Latin-1 bytes, as a Windows share may give them
     shutil.copy(clothing_images(1, start=30)[0], os.path.join(photos, bad))
     catalog = Catalog.create("mine", "style", [photos])
     report = index_catalog(catalog, HistogramEmbedder())
-    assert report.indexed == 12
-    [skipped] = report.skipped
-    assert skipped.kind == "bad-file-name" and "rename" in skipped.message
-    # The name as it is (its byte not lost to "\ufffd"); for text, with the byte as an escape.
-    assert skipped.path == os.path.join(photos, bad)
-    assert shown_path(skipped.path) == os.path.join(photos, "caf\\xe9 photo.jpg")
-    print(report.summary())  # the report can be shown
-    again = index_catalog(catalog, HistogramEmbedder())
-    assert again.unchanged == 12 and [s.kind for s in again.skipped] == ["bad-file-name"]
-    # Counted and listed with the catalog as the run said it (`catalogs list`, the window's
-    # "1 skipped: why?"), which had it "0 skipped": the file has no entry in the index.
-    assert catalog.counts() == (12, 1) and catalog.skipped() == [skipped._replace(path=shown_path(skipped.path))]
-    assert [(info.indexed, info.skipped) for info in list_catalogs()] == [(12, 1)]
+    assert report.indexed == 13 and report.skipped == []
+    assert os.path.join(photos, bad) in catalog.indexed().vectors.paths  # the name as it is, its byte not lost
     version = catalog.version
-    index_catalog(catalog, HistogramEmbedder())
-    assert catalog.version == version  # the same skipped: no change to the catalog
-    os.rename(os.path.join(photos, bad), photos / "renamed.jpg")  # what the message says to do
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert again.unchanged == 13 and catalog.version == version and catalog.changed_folders() == []
+    os.rename(os.path.join(photos, bad), os.path.join(photos, os.fsdecode(b"caf\xe8.jpg")))
     renamed = index_catalog(catalog, HistogramEmbedder())
     assert (renamed.indexed, renamed.skipped, catalog.counts()) == (13, [], (13, 0))
-    assert catalog.version > version
+    paths = catalog.indexed().vectors.paths
+    assert len(paths) == len(set(paths)) == 13 and os.path.join(photos, os.fsdecode(b"caf\xe8.jpg")) in paths
 
 
 def test_linked_folders_are_followed_once_and_loops_end(photos, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import shutil
 import threading
 import time
 
@@ -1166,6 +1167,25 @@ def test_scatter_progressive_update_moves_points_without_rebuilding(qtbot):
     first = groups[0]
     members = np.flatnonzero(labels == 0)
     np.testing.assert_allclose(first.data["x"], moved[members, 0])
+
+
+def test_scatter_hover_shows_a_latin1_name_readable_and_its_thumbnail(qtbot, tmp_path):
+    """A photo whose name is not UTF-8: its hover caption had the name as Qt made it of the lone
+    surrogates; it has its byte as an escape, and the thumbnail is read from the file itself."""
+    cafe = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.jpg")
+    shutil.copy(sorted(STYLE_DIR.glob("*.jpg"))[0], cafe)
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_points(np.array([[0.0, 0.0], [10.0, 0.0]], np.float32), np.zeros(2), ["art"], [cafe, cafe], ["cubism", ""])
+    pos = view.plot.mapFromScene(view.scene_pos_of(0))
+    QTest.mouseMove(view.plot.viewport(), QPoint(int(pos.x()), int(pos.y())))
+    qtbot.waitUntil(lambda: view._hover_label.isVisible(), timeout=3000)
+    assert view._hover_caption.text() == "caf\\xe9.jpg · cubism"
+    qtbot.waitUntil(lambda: view._hover_image.pixmap() is not None and not view._hover_image.pixmap().isNull(),
+                    timeout=10_000)
 
 
 def test_scatter_hover_shows_the_thumbnail_of_the_point(qtbot):

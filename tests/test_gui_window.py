@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -803,24 +804,41 @@ def test_a_catalog_on_a_read_only_disk_is_searched_as_it_is_with_a_note_of_how_m
     assert tab.gallery.model().rowCount() == 6
 
 
-def test_the_skipped_link_counts_files_skipped_for_their_name_or_format(qtbot, window, tmp_path):
-    """A name that is not UTF-8 and a HEIC photo have no entry in the index: the bar said
-    nothing of them, while `vsdesk index` said "2 skipped"."""
-    from vsdesk.gui.skipped_dialog import SkippedFilesDialog
+def test_a_photo_named_in_latin1_is_indexed_shown_and_opened_with_its_own_bytes(qtbot, window, monkeypatch,
+                                                                              tmp_path):
+    """A name that is not UTF-8 was skipped ("rename the file to index it"). Now it is indexed,
+    its thumbnail and readable name shown (its byte as an escape), and the viewer is asked for
+    the file's real bytes (``QUrl.fromLocalFile`` gave ``%ED%B3%A9`` for ``\\xe9``). A HEIC photo
+    is still skipped and counted."""
+    from vsdesk.gui.gallery import GalleryView
 
+    asked = []
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(bytes(url.toEncoded())) or True))
     folder = copy_images(ARTWORKS[:3], tmp_path / "art")
-    bad = os.path.join(folder, os.fsdecode(b"caf\xe9.jpg"))
-    shutil.copy(ARTWORKS[3], bad)
+    cafe = os.fsdecode(os.fsencode(folder) + b"/caf\xe9.jpg")
+    shutil.copy(ARTWORKS[3], cafe)
     (folder / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
     tab = open_folder_catalog(qtbot, window, "style", folder)
-    bar = tab.catalog_bar
-    assert len(tab.snapshot) == 3 and "2 skipped: why?" in bar.status.text()
-    bar.status.linkActivated.emit("details")
-    dialog = tab.findChild(SkippedFilesDialog)
-    listed = dialog.text.toPlainText()
-    assert f"{folder}/caf\\xe9.jpg\n    its name is not valid UTF-8" in listed  # its byte told, not "\ufffd"
-    assert f"{folder / 'IMG_0001.HEIC'}\n    HEIC photos cannot be read by vsdesk" in listed
-    dialog.close()
+    assert len(tab.snapshot) == 4 and "1 skipped: why?" in tab.catalog_bar.status.text()
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / ARTWORKS[0].name))
+    model = tab.gallery.model()
+    captions = [model.index(row, 0).data() for row in range(model.rowCount())]
+    [row] = [row for row, caption in enumerate(captions) if "caf\\xe9.jpg" in caption]
+    item = tab.gallery.results.item(row)
+    assert os.fsencode(item.path) == os.fsencode(folder) + b"/caf\xe9.jpg"
+    model.index(row, 0).data(Qt.ItemDataRole.DecorationRole)  # (asks for its thumbnail)
+    qtbot.waitUntil(lambda: model._cache.pixmap(item.source, model._size, None) is not None, timeout=20_000)
+    assert model._cache.error(item.source) is None
+    tab.gallery.setCurrentIndex(model.index(row, 0))  # the preview shows it, its name readable
+    assert tab.preview.caption.text().startswith("caf\\xe9.jpg")
+    qtbot.waitUntil(lambda: not tab.preview.image.pixmap().isNull(), timeout=20_000)  # (its "ready" said)
+    tab.gallery.open_item(item)
+    qtbot.waitUntil(lambda: asked == [b"file://" + urllib.parse.quote(os.fsencode(folder) + b"/caf\xe9.jpg").encode()])
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):  # the query itself such a file
+        tab.search_path(cafe)
+    assert tab.query_area.caption.text().startswith("caf\\xe9.jpg")
+    assert model.rowCount() == 3 and not any("caf" in model.index(r, 0).data() for r in range(3))
 
 
 def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path):

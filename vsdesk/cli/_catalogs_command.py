@@ -8,7 +8,7 @@ import os
 
 from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
 from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
-from vsdesk.engine.text import image_count, sentence
+from vsdesk.engine.text import image_count, sentence, shown_path
 
 
 def catalogs_list(args: argparse.Namespace) -> int:
@@ -99,7 +99,7 @@ def catalogs_remove_folder(args: argparse.Namespace) -> int:
         forgotten, files = handle_catalog_errors(lambda args: _forget_folder(args.name, folder), args)
     if args.json:
         print_json({"catalog": args.name, "folder": folder, "forgotten": forgotten})
-    say(f"catalog {args.name!r} no longer searches {folder} ({image_count(files, forgotten)} forgotten); "
+    say(f"catalog {args.name!r} no longer searches {shown_path(folder)} ({image_count(files, forgotten)} forgotten); "
         "the images themselves were not touched")
     return 0
 

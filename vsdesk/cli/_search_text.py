@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from vsdesk.cli._common import end_progress_line
-from vsdesk.engine.text import image_count, kids_words
+from vsdesk.engine.text import image_count, kids_words, shown_path
 
 
 def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
@@ -18,7 +18,8 @@ def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str
     for i, record in enumerate(records):
         if "error" in record:
             continue  # already said on stderr, where errors go
-        print(f"{record['query']}  (catalog {name}, {image_count(files, size)})")  # files, as the window counts
+        # (files, as the window counts)
+        print(f"{_one_line(record['query'])}  (catalog {name}, {image_count(files, size)})")
         # A fact the model does not have (the kids flag of a model trained from class folders)
         # is None: nothing to say in words; --json keeps the key.
         facts = {k: v for k, v in record.items()
@@ -36,7 +37,7 @@ def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
                 typed_by_model |= bool(hit.get("predicted"))
-            print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{label}")
+            print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{_one_line(label)}")
             for path in hit.get("also", ()):
                 print(f"       also at {_one_line(path)}")
         if not record["results"]:
@@ -172,5 +173,6 @@ def _short(value: Any) -> str:
 
 
 def _one_line(text: str) -> str:
-    """A file name may hold a line break; one result stays on one line."""
-    return text.replace("\n", "\\n").replace("\r", "\\r")
+    """A file name may hold a line break; one result stays on one line. A name not UTF-8
+    (``shown_path``) has its bytes as escapes: printed as they are, they stopped the output."""
+    return shown_path(text).replace("\n", "\\n").replace("\r", "\\r")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.engine.session import ItemType, item_facts
-from vsdesk.engine.text import one_line
+from vsdesk.engine.text import one_line, shown_path
 from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -67,7 +69,8 @@ def _caption(item: GalleryItem) -> str:
         types, shown = [label.removesuffix(PREDICTED)], []
     else:  # a catalog's label (a painting's style, a Fashion-MNIST class): beside the score
         types, shown = [label] if label else [], []
-    first = one_line(" · ".join([*shown, item.name]))  # a name's tab or newline: visible, in its line
+    # A name's tab or newline: visible, in its line; bytes not UTF-8 as escapes (``shown_path``).
+    first = one_line(shown_path(" · ".join([*shown, item.name])))
     second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
     return f"{first}\n{second}" if second else first
 
@@ -163,7 +166,7 @@ class ResultsModel(QAbstractListModel):
                 return self._error()
             return self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [item.path or item.source]
+            lines = [shown_path(item.path or item.source)]
             kind = item.kind
             if kind is not None:
                 lines += kind.tip_lines()
@@ -274,8 +277,9 @@ class GalleryView(QListView):
     search_requested = Signal(object)  # GalleryItem: "search from this result"
     #: a file or folder to open (double-click, Enter, the menu): the tab sees that it is there
     #: on its I/O thread, then calls ``open_path`` (a stat here could hang on a network disk)
-    open_requested = Signal(str)
-    open_failed = Signal(str)  # a path the desktop found no application to open
+    # (object, not str: Qt's strings lose a name's bytes that are not UTF-8, its lone surrogates)
+    open_requested = Signal(object)
+    open_failed = Signal(object)  # a path the desktop found no application to open
     end_reached = Signal()  # scrolled to the last row: the tab may add more results
 
     def __init__(self, cache: ThumbnailCache, thumb_size: int = 128, parent: QWidget | None = None):
@@ -438,7 +442,7 @@ class GalleryView(QListView):
         """Open ``path`` with the desktop's application (the tab has seen that it is there)."""
         # False when the desktop has no application for it (no file manager or image viewer
         # installed or set up): Qt only logs that, and the user would see nothing happen.
-        if not self.open_url(QUrl.fromLocalFile(path)):
+        if not self.open_url(local_file_url(path)):
             self.open_failed.emit(path)
 
     @staticmethod
@@ -468,3 +472,10 @@ class GalleryView(QListView):
         for action in (open_action, folder, copy, search):
             menu.addAction(action)
         menu.exec(self.viewport().mapToGlobal(pos))
+
+
+def local_file_url(path: str) -> QUrl:
+    """The ``file:`` URL of ``path``, its name's bytes percent-encoded as they are: a name not
+    UTF-8 (bytes as lone surrogates) came out of ``QUrl.fromLocalFile`` as other bytes (``%ED%B3%A9``
+    for ``\xe9``), a file the viewer could not find."""
+    return QUrl("file://" + urllib.parse.quote(os.fsencode(path)))

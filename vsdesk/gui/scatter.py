@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from vsdesk.engine.map_colours import PREDICTED
+from vsdesk.engine.text import shown_path
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
 from vsdesk.gui.focus_frame import show_focus
@@ -510,7 +511,7 @@ class ScatterView(QWidget):
         source = self._sources[index]
         # Made here, for the one point hovered: a caption for every point cost 0.6 s per 100,000.
         label = self._item_labels[index] if index < len(self._item_labels) else ""
-        caption = Path(source).name + (f" · {label}" if label else "")
+        caption = shown_path(Path(source).name + (f" · {label}" if label else ""))  # a name not UTF-8: escapes
         pixmap = self._cache.pixmap(source, HOVER_THUMB, self.devicePixelRatioF())
         self._hover_caption.setText(caption)
         if pixmap is not None:

@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shown_path
 from vsdesk.gui.drop_payload import DropPayload, read_drag
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -181,21 +181,23 @@ class TabInput(QObject):
     # About an image of the catalog shown: taken down when the user turns to another catalog.
     def _on_open_missing(self, path: str) -> None:
         self.catalog.say(
-            "warning", f"Cannot open {path}: it is not there (moved or deleted, or on a disk that is not plugged in?).",
+            "warning", f"Cannot open {shown_path(path)}: it is not there (moved or deleted, or on a disk that is not "
+                       "plugged in?).",
             action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
         )
 
     def on_open_failed(self, path: str) -> None:
         copy = ("Copy path", lambda: QGuiApplication.clipboard().setText(path))
         if not any(item.path == path for item in self.gallery.results.items()):  # a folder ("Open containing folder")
-            self.catalog.say("warning", f"Nothing opened {path}: this desktop has no application set up to open it.",
-                             action=copy)
+            self.catalog.say("warning", f"Nothing opened {shown_path(path)}: this desktop has no application set up "
+                                        "to open it.", action=copy)
             return
         # An image double-clicked: what a new user tried, looking for a search with it (only in
         # the right-click menu): offered here, the way to it said.
         self.catalog.say(
-            "warning", f"Nothing opened {path}: this desktop has no application set up to open it. To search with "
-                       "this image instead: “Search with it” (or right-click an image › Search from this result).",
+            "warning", f"Nothing opened {shown_path(path)}: this desktop has no application set up to open it. To "
+                       "search with this image instead: “Search with it” (or right-click an image › Search from this "
+                       "result).",
             action=("Search with it", lambda: self.query.search_path(path)), other=copy,
         )
 

@@ -87,7 +87,10 @@ def device_pixel_ratio() -> float:
 class ThumbnailCache(QObject):
     """``pixmap(source, size)`` returns a cached pixmap or None (and starts loading it)."""
 
-    ready = Signal(str)  # source: its thumbnail (or its error, or that it is forgotten) is now available
+    # source: its thumbnail (or its error, or that it is forgotten) is now available. An object,
+    # not a str: Qt's strings lose a name's bytes that are not UTF-8 (lone surrogates), and the
+    # source said would not be the one asked for.
+    ready = Signal(object)
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from typing import Iterable
 from vsdesk.engine.catalog._index_contents import SEARCHED, SEARCHED_FILES
 from vsdesk.engine.catalog._folder_changes import changed_in_place, changed_roots
 from vsdesk.engine.catalog._folders_away import attached_away_kind, away_folders, is_away
+from vsdesk.engine.catalog._path_columns import folder_range_sql
 from vsdesk.engine.catalog._scan import (
     MOUNT,
     is_image_link_away,
@@ -24,9 +25,6 @@ from vsdesk.engine.catalog._scan import (
 #: when cached: /usr's 15,000 took 75 ms), so a search is never slowed by a bigger tree; the
 #: time budget (``_folder_changes.CHANGE_CHECK_BUDGET``) covers a slow disk.
 MAX_CHECKED_FOLDERS = 10_000
-#: The rows of one catalog folder, as ``remove_folder`` picks them: its root, or a path inside it
-#: (parameters: the folder, then ``_range_inside(folder)``).
-_IN_FOLDER = "(root = ? OR (path > ? AND path < ?))"
 
 
 class CatalogFolders:
@@ -122,14 +120,15 @@ class CatalogFolders:
         """The index holds files inside ``folder`` (a range of the primary key: no full scan), or
         at it (a link with an image's name that is away, said as a linked folder is)."""
         with self._lock, self._storage():
-            return self.conn.execute("SELECT 1 FROM files WHERE path = ? OR (path > ? AND path < ?) LIMIT 1",
-                                     (folder, *_range_inside(folder))).fetchone() is not None
+            inside, params = folder_range_sql("path", folder)
+            return self.conn.execute(f"SELECT 1 FROM files WHERE path = ? OR {inside} LIMIT 1",
+                                     (folder, *params)).fetchone() is not None
 
     def folder_counts(self, folder: str) -> tuple[int, int]:
         """(indexed images, skipped files) of ``folder``, one of the catalog's folders, as
         ``counts`` counts the whole catalog: what ``remove_folder`` would forget (the window
         says it before asking)."""
-        where, params = _IN_FOLDER, (folder, *_range_inside(folder))
+        where, params = _in_folder(folder)
         with self._lock, self._storage():
             indexed = self.conn.execute(f"{SEARCHED} AND {where}", (self.embedder_key, *params)).fetchone()[0]
             skipped = self.conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'skipped' AND {where}",
@@ -142,8 +141,8 @@ class CatalogFolders:
         one content (a link to a folder of the same files) count once, as the window's catalog
         menu counts them ("5 images (10 paths)"; the confirmation said "10 images")."""
         with self._lock, self._storage():
-            return self.conn.execute(f"{SEARCHED_FILES} AND {_IN_FOLDER}",
-                                     (self.embedder_key, folder, *_range_inside(folder))).fetchone()[0]
+            where, params = _in_folder(folder)
+            return self.conn.execute(f"{SEARCHED_FILES} AND {where}", (self.embedder_key, *params)).fetchone()[0]
 
     def changed_folders(self) -> list[str] | None:
         """The catalog's folders in which images were added, removed, renamed or written over
@@ -183,7 +182,7 @@ class CatalogFolders:
         if listed.labels_file and folder == root:
             return False
         start = len(folder.rstrip(os.sep) + os.sep)  # where a name starts in a path inside it
-        in_files, in_times = _directly_in("path", folder), _directly_in("folder", folder)
+        in_files, in_times = folder_range_sql("path", folder, True), folder_range_sql("folder", folder, True)
         try:
             with self._lock:
                 images = {path[start:]: (size, mtime) for path, size, mtime in self.conn.execute(
@@ -204,16 +203,8 @@ class CatalogFolders:
             return set()
 
 
-def _directly_in(column: str, folder: str) -> tuple[str, tuple]:
-    """(A WHERE clause, its parameters) for the paths in ``column`` directly in ``folder``, not
-    deeper: the folder's range of the primary key (an index's range), no separator after it."""
-    prefix, after = _range_inside(folder)
-    return (f"{column} > ? AND {column} < ? AND instr(substr({column}, ?), ?) = 0",
-            (prefix, after, len(prefix) + 1, os.sep))  # (substr counts from 1)
-
-
-def _range_inside(folder: str) -> tuple[str, str]:
-    """(``folder`` + separator, the first string past every path inside it): the paths inside
-    it, at any depth, are those strictly between the two (a range of the primary key)."""
-    prefix = folder.rstrip(os.sep) + os.sep
-    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+def _in_folder(folder: str) -> tuple[str, tuple]:
+    """(A WHERE clause, its parameters) for the rows of one catalog folder, as ``remove_folder``
+    picks them: its root, or a path inside it."""
+    inside, params = folder_range_sql("path", folder)
+    return f"(root = ? OR {inside})", (folder, *params)

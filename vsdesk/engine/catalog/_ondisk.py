@@ -28,6 +28,7 @@ from pathlib import Path
 from vsdesk.engine import paths
 from vsdesk.engine.catalog._errors import CatalogError, is_corruption, storage_error
 from vsdesk.engine.catalog._locking import LOCK_FILE
+from vsdesk.engine.catalog._path_columns import IndexConnection
 from vsdesk.engine.files import atomic_write_json
 
 SCHEMA_VERSION = 1
@@ -78,8 +79,8 @@ CREATE TABLE IF NOT EXISTS image_links (
     link TEXT PRIMARY KEY,
     root TEXT NOT NULL
 ) WITHOUT ROWID;
--- What the last index run's scan skipped without an entry in ``files``: a name that is not
--- UTF-8, a photo format vsdesk cannot read, a file or folder that cannot be listed. Counted
+-- What the last index run's scan skipped without an entry in ``files``: a photo format
+-- vsdesk cannot read, a file or folder that cannot be listed. Counted
 -- and listed with the skipped files (``counts``, ``skipped``) as the run reported them.
 CREATE TABLE IF NOT EXISTS scan_skipped (
     path TEXT PRIMARY KEY,
@@ -133,8 +134,10 @@ def connect_index(path: Path) -> tuple[sqlite3.Connection, bool]:
         # and on a read-only disk they cannot be made at all. An index nobody may write is not
         # changed meanwhile (else SQLite's usual way is taken below, which reads the -wal).
         immutable = f"{path.as_uri()}?immutable=1"
-        return sqlite3.connect(immutable, uri=True, check_same_thread=False, isolation_level=None), True
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
+        return sqlite3.connect(immutable, uri=True, check_same_thread=False, isolation_level=None,
+                               factory=IndexConnection), True
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None,
+                           factory=IndexConnection)  # (paths not UTF-8 stored as they are)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt

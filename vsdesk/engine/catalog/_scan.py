@@ -106,11 +106,10 @@ def _scan_root(root: str, result: ScanResult) -> None:
         folder, rel, parent_device = stack.pop()
         # Before the listing: an entry added while it is read changes the time after this.
         mtime, device = _mtime_and_device(folder)
-        if _is_utf8(folder):  # (a name that cannot be stored: its images are skipped anyway)
-            result.folder_times.append((root, folder, mtime))
-            # Another device than its parent's: another disk, mounted here or linked to.
-            if None not in (parent_device, device) and device != parent_device and _is_mount_point(folder):
-                result.attached.append((root, folder, MOUNT))
+        result.folder_times.append((root, folder, mtime))
+        # Another device than its parent's: another disk, mounted here or linked to.
+        if None not in (parent_device, device) and device != parent_device and _is_mount_point(folder):
+            result.attached.append((root, folder, MOUNT))
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -123,8 +122,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             if not any(is_within(real, done) for done in walked):
                                 walked.append(real)
                                 stack.append((entry.path, rel + entry.name + "/", device))
-                                if _is_utf8(entry.path):
-                                    result.attached.append((root, entry.path, LINK))
+                                result.attached.append((root, entry.path, LINK))
                         elif kind == "dangling-link":
                             _note_dangling_link(root, entry.path, result)
                         elif kind == "dangling-file":  # (an image's name: said, not left out unseen)
@@ -134,9 +132,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             result.unreadable.append((entry.path, "unsupported-format",
                                                       UNSUPPORTED.format(kind=UNSUPPORTED_SUFFIXES[suffix])))
                         elif kind == "image":
-                            if not _is_utf8(entry.path):
-                                result.unreadable.append((entry.path, "bad-file-name", BAD_NAME))
-                                continue
+                            # (a name not UTF-8 too: the index keeps its bytes, ``_path_columns``)
                             st = entry.stat()
                             found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
                             if entry.is_symlink():  # (known from the listing: no system call)
@@ -199,9 +195,9 @@ def listed_entries(folder: str, deadline: float = float("inf")) -> FolderEntries
             if n % 256 == 255 and time.monotonic() >= deadline:
                 raise TimeoutError(f"{folder}: not listed in time")
             kind = _kind_of(entry)
-            if kind in ("folder", "linked-folder", "dangling-link") and _is_utf8(entry.path):
-                folders.add(entry.name)  # (the scan notes no folder whose name it cannot store)
-            elif kind == "image" and _is_utf8(entry.path):
+            if kind in ("folder", "linked-folder", "dangling-link"):
+                folders.add(entry.name)
+            elif kind == "image":
                 st = entry.stat()
                 images[entry.name] = (st.st_size, st.st_mtime_ns)
             labels_file = labels_file or entry.name in LABEL_FILES
@@ -224,7 +220,7 @@ def _note_dangling_file(link: str, result: ScanResult) -> None:
     there (the file deleted or moved), else maybe on a disk that is not mounted, which the
     indexer tells by the entry it holds for it (``dangling``, as a linked folder away)."""
     target = os.path.realpath(link)
-    if _is_utf8(link) and _target_folder_away(target):
+    if _target_folder_away(target):
         result.dangling.append(Dangling(link, "missing-folder", IMAGE_LINK_AWAY.format(target=shown_path(target)),
                                         image_link=True))
     else:
@@ -249,10 +245,9 @@ def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
     """A link that leads nowhere: maybe a linked folder whose disk is unplugged (the indexer
     tells by the entries under it). Its time is noted as an away root's is, so that a target
     that appears is a change (``changed_roots``)."""
-    if _is_utf8(link):  # (else nothing under it was ever indexed)
-        result.folder_times.append((root, link, AWAY))
-        target = shown_path(os.path.realpath(link))
-        result.dangling.append(Dangling(link, "missing-folder", LINK_AWAY.format(target=target)))
+    result.folder_times.append((root, link, AWAY))
+    target = shown_path(os.path.realpath(link))
+    result.dangling.append(Dangling(link, "missing-folder", LINK_AWAY.format(target=target)))
 
 
 def _mtime_and_device(path: str) -> tuple[int, int | None]:
@@ -274,17 +269,7 @@ def _is_mount_point(folder: str) -> bool:
         return False
 
 
-#: A name in another system's encoding (old archives, network shares) cannot be stored or shown.
-BAD_NAME = "its name is not valid UTF-8 (written by another system?); rename the file to index it"
 UNSUPPORTED = "{kind} photos cannot be read by vsdesk; convert them to JPEG to index them"
-
-
-def _is_utf8(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:  # os.scandir gave undecodable bytes as surrogates
-        return False
-    return True
 
 
 def is_within(path: str, folder: str) -> bool:

@@ -36,6 +36,7 @@ from vsdesk.engine.catalog._ondisk import (
     write_json,
 )
 from vsdesk.engine.catalog._folders_away import why_not_a_folder
+from vsdesk.engine.catalog._path_columns import folder_range_sql
 from vsdesk.engine.catalog._scan import is_within
 from vsdesk.engine.text import counted
 
@@ -248,10 +249,8 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
             write_json(self.location / CONFIG_FILE, self._config)
             with self._lock, self._storage(), self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
-                prefix = path.rstrip(os.sep) + os.sep
-                cur = self.conn.execute(
-                    "DELETE FROM files WHERE root = ? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix)
-                )
+                inside, params = folder_range_sql("path", path)
+                cur = self.conn.execute(f"DELETE FROM files WHERE root = ? OR {inside}", (path, *params))
                 forgotten = cur.rowcount + self.conn.execute("DELETE FROM scan_skipped WHERE root = ?",
                                                              (path,)).rowcount
                 if forgotten:

@@ -1,0 +1,130 @@
+"""Photos and folders whose names are not UTF-8 (an old archive or a network share written in
+Latin-1: ``b"caf\\xe9.jpg"``) are indexed, searched and kept up to date like any other: they
+were skipped ("its name is not valid UTF-8 ...; rename the file to index it")."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+
+from conftest import CLOTHING_DIR, run_cli as run
+
+PHOTOS = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+
+
+def _latin1_catalog_folder(folder) -> dict[str, bytes]:
+    """``folder`` with 3 photos of UTF-8 names, one named ``caf\\xe9.jpg``, and a subfolder
+    named ``\\xc9t\\xe9`` ("Été" in Latin-1) with two: one of an ASCII name, one ``\\xe0.jpg``.
+    Returns each photo's path as bytes, by a short name."""
+    folder.mkdir()
+    raw = os.fsencode(folder)
+    made = {"a": raw + b"/a.jpg", "b": raw + b"/b.jpg", "c": raw + b"/c.jpg", "cafe": raw + b"/caf\xe9.jpg",
+            "ete": raw + b"/\xc9t\xe9/plain.jpg", "ete_a": raw + b"/\xc9t\xe9/\xe0.jpg"}
+    os.mkdir(raw + b"/\xc9t\xe9")
+    for src, path in zip(PHOTOS, made.values()):
+        with open(src, "rb") as fp, open(path, "wb") as out:
+            out.write(fp.read())
+    return made
+
+
+def _paths_of(report_results) -> set[bytes]:
+    return {os.fsencode(hit["path"]) for hit in report_results}
+
+
+def _rows(catalog_name: str) -> list[tuple]:
+    """(path as bytes, SQLite's type of it) of every entry of the catalog's index, read plainly."""
+    from vsdesk.engine.catalog import catalog_location
+
+    with sqlite3.connect(catalog_location(catalog_name) / "index.sqlite") as conn:
+        rows = conn.execute("SELECT path, typeof(path) FROM files").fetchall()
+    return sorted((p if isinstance(p, bytes) else p.encode(), kind) for p, kind in rows)
+
+
+def test_photos_named_in_latin1_are_indexed_and_searched_with_the_product_model(capsys, tmp_path):
+    made = _latin1_catalog_folder(tmp_path / "share")
+    code, out, err = run(capsys, "index", "--mode", "product", "--catalog", "shop", str(tmp_path / "share"), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["indexed"] == 6 and report["skipped"] == [], err
+    # Stored as their bytes (a BLOB) exactly where the name is not UTF-8; TEXT elsewhere, as before.
+    assert _rows("shop") == sorted((path, "text" if b"\xe9" not in path and b"\xe0" not in path else "blob")
+                                   for path in made.values())
+    # A search finds them, and its JSON gives a string whose os.fsencode opens the file.
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "10", "--json", os.fsdecode(made["a"]))
+    [record] = json.loads(out)
+    assert code == 0 and _paths_of(record["results"]) == set(made.values()) - {made["a"]}, err
+    for hit in record["results"]:
+        with open(os.fsencode(hit["path"]), "rb") as fp:
+            assert fp.read(2) == b"\xff\xd8"  # a JPEG: the file itself
+    # The query itself such a file: left out as the query, the others found.
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "10", "--json", os.fsdecode(made["cafe"]))
+    [record] = json.loads(out)
+    assert code == 0 and _paths_of(record["results"]) == set(made.values()) - {made["cafe"]}, err
+    # In the text, the name is readable, its bytes told as Python's escapes.
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "10", os.fsdecode(made["a"]))
+    assert code == 0 and f"{tmp_path}/share/caf\\xe9.jpg" in out and f"{tmp_path}/share/\\xc9t\\xe9/\\xe0.jpg" in out
+    # Nothing changed: the run after finds nothing to do (the folder times of the Latin-1
+    # folder were kept, and its listing matches what the index holds).
+    from vsdesk.engine.catalog import Catalog
+
+    with Catalog.open("shop") as catalog:
+        assert catalog.changed_folders() == []
+        assert catalog.folder_counts(os.fsdecode(made["ete"]).rsplit("/", 1)[0]) == (2, 0)
+
+
+def test_renaming_and_deleting_such_photos_updates_the_index_without_duplicates(capsys, tmp_path):
+    made = _latin1_catalog_folder(tmp_path / "share")
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(tmp_path / "share"))[0] == 0
+    os.rename(made["cafe"], made["cafe"].replace(b"caf\xe9", b"caf\xe8"))  # renamed, still Latin-1
+    os.remove(made["ete_a"])
+    os.rename(made["ete"], made["ete"].replace(b"plain", b"\xfcber"))  # an ASCII name made Latin-1
+    from vsdesk.engine.catalog import Catalog
+
+    with Catalog.open("shop") as catalog:
+        assert catalog.changed_folders() == [str(tmp_path / "share")]
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert code == 0, err
+    raw = os.fsencode(tmp_path / "share")
+    now = {raw + b"/a.jpg", raw + b"/b.jpg", raw + b"/c.jpg", raw + b"/caf\xe8.jpg", raw + b"/\xc9t\xe9/\xfcber.jpg"}
+    assert [path for path, _ in _rows("shop")] == sorted(now)  # no duplicate, none lost
+    code, out, _ = run(capsys, "search", "--catalog", "shop", "-k", "10", "--json", os.fsdecode(raw + b"/a.jpg"))
+    assert _paths_of(json.loads(out)[0]["results"]) == now - {raw + b"/a.jpg"}
+    # A folder of the catalog dropped: its entries named in Latin-1 go with it.
+    shutil.copytree(os.fsdecode(raw), tmp_path / "second")
+    assert run(capsys, "index", "--catalog", "shop", str(tmp_path / "second"))[0] == 0
+    assert len(_rows("shop")) == 10
+    code, _, err = run(capsys, "catalogs", "remove-folder", "shop", str(tmp_path / "second"))
+    assert code == 0, err
+    assert [path for path, _ in _rows("shop")] == sorted(now)
+
+
+def test_an_index_of_utf8_names_takes_latin1_names_beside_them(capsys, tmp_path):
+    """An index as the code before this wrote it (all TEXT) is read and updated as it is: no
+    migration; a photo named in Latin-1 added later is a BLOB beside the TEXT rows."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for src in PHOTOS[:3]:
+        shutil.copy(src, folder / src.name)
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(folder))[0] == 0
+    assert {kind for _, kind in _rows("shop")} == {"text"}
+    shutil.copy(PHOTOS[3], os.fsdecode(os.fsencode(folder) + b"/\xe9t\xe9.jpg"))
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 4, err
+    assert [kind for _, kind in _rows("shop")] == ["text"] * 3 + ["blob"]
+
+
+def test_a_catalog_folder_named_in_latin1_is_kept_indexed_and_dropped(capsys, tmp_path):
+    """The catalog's own folder not UTF-8: catalog.json could not be written (a traceback)."""
+    root = os.fsencode(tmp_path) + b"/\xc9t\xe9"
+    os.mkdir(root)
+    for n, src in enumerate(PHOTOS[:2]):
+        shutil.copy(src, os.fsdecode(root + b"/p%d.jpg" % n))
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", os.fsdecode(root))
+    assert code == 0, err
+    code, out, err = run(capsys, "index", "--catalog", "shop", "--json")
+    assert code == 0 and json.loads(out)["unchanged"] == 2, err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert [os.fsencode(folder) for folder in json.loads(out)[0]["folders"]] == [root]
+    assert run(capsys, "catalogs", "remove-folder", "shop", os.fsdecode(root))[0] == 0
+    assert _rows("shop") == []
