@@ -1408,6 +1408,20 @@ def test_an_index_run_of_a_catalog_on_a_read_only_disk_offers_no_chmod(capsys, p
     assert "chmod" not in err
 
 
+def test_a_new_catalog_in_a_data_folder_on_a_read_only_disk_is_refused_with_a_message(capsys, photos, mount_disk):
+    """Creating a catalog where its folder cannot be made (the catalogs folder on a disk mounted
+    read-only) ended in a traceback (OSError: Read-only file system, from mkdir), exit 1."""
+    from vsdesk.engine import paths
+
+    catalogs = mount_disk(paths.catalogs_dir())
+    subprocess.run(["mount", "-o", "remount,ro", str(catalogs)], check=True)
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))
+    assert code == 1 and err.strip().endswith(
+        f"vsdesk: catalog 'shop' cannot be created: {catalogs} is on a disk mounted read-only; set VSDESK_DATA_DIR "
+        "to a folder on a writable disk and run again; nothing was changed"), err
+    assert "Traceback" not in err and list(catalogs.iterdir()) == []
+
+
 def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_search(capsys, photos):
     from vsdesk.engine.catalog import catalog_location
 
