@@ -1422,6 +1422,19 @@ def test_a_new_catalog_in_a_data_folder_on_a_read_only_disk_is_refused_with_a_me
     assert "Traceback" not in err and list(catalogs.iterdir()) == []
 
 
+def test_a_new_catalog_whose_model_cannot_load_is_not_left_even_with_a_file_skipped(capsys, photos, read_only_disk,
+                                                                                   monkeypatch):
+    """The style model cannot be made (its cache on a read-only disk): a new catalog of a folder
+    holding a file that cannot be read was left behind, "0 images so far, 1 skipped", while one
+    of a clean folder was not. Its skip records are the scan's notes, no image: it goes too."""
+    (photos / "self.jpg").symlink_to("self.jpg")  # a loop: skipped as the scan meets it, before the model loads
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(read_only_disk))
+    code, _, err = run(capsys, "index", "--mode", "style", "--catalog", "odd", str(photos))
+    assert code == 1 and "vsdesk: model 'vgg16' is not available (" in err and "read-only disk" in err, err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert code == 0 and json.loads(out) == [], out
+
+
 def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_search(capsys, photos):
     from vsdesk.engine.catalog import catalog_location
 
