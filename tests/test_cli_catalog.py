@@ -1404,6 +1404,50 @@ def test_an_index_run_of_a_catalog_on_a_read_only_disk_offers_no_chmod(capsys, p
     assert "chmod" not in err
 
 
+def test_a_new_catalog_in_a_data_folder_on_a_read_only_disk_is_refused_with_a_message(capsys, photos, mount_disk):
+    """Creating a catalog where its folder cannot be made (the catalogs folder on a disk mounted
+    read-only) ended in a traceback (OSError: Read-only file system, from mkdir), exit 1."""
+    from vsdesk.engine import paths
+
+    catalogs = mount_disk(paths.catalogs_dir())
+    subprocess.run(["mount", "-o", "remount,ro", str(catalogs)], check=True)
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))
+    assert code == 1 and err.strip().endswith(
+        f"vsdesk: catalog 'shop' cannot be created: {catalogs} is on a disk mounted read-only; set VSDESK_DATA_DIR "
+        "to a folder on a writable disk and run again; nothing was changed"), err
+    assert "Traceback" not in err and list(catalogs.iterdir()) == []
+
+
+def test_a_data_folder_on_a_read_only_disk_without_a_catalogs_folder_is_said_not_a_traceback(capsys, photos,
+                                                                                               mount_disk):
+    """The data folder there, its catalogs folder not yet: making it raised OSError (Read-only
+    file system) as a traceback, from `catalogs list` as from `index`."""
+    from vsdesk.engine import paths
+
+    data = mount_disk(paths.data_dir())
+    subprocess.run(["mount", "-o", "remount,ro", str(data)], check=True)
+    for command in (["catalogs", "list"], ["index", "--mode", "vae", "--catalog", "shop", str(photos)]):
+        code, _, err = run(capsys, *command)
+        assert code == 2 and err.strip().endswith(f"vsdesk: cannot make vsdesk's catalogs folder {data / 'catalogs'}: "
+                                                  "Read-only file system"), (command, err)
+
+
+def test_a_new_catalog_whose_model_cannot_load_is_not_left_even_with_a_file_skipped(capsys, photos, read_only_disk,
+                                                                                   monkeypatch):
+    """The style model cannot be made (its cache on a read-only disk): a new catalog of a folder
+    holding a file that cannot be read was left behind, "0 images so far, 1 skipped", while one
+    of a clean folder was not. Its skip records are the scan's notes, no image: it goes too."""
+    (photos / "self.jpg").symlink_to("self.jpg")  # a loop: skipped as the scan meets it, before the model loads
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(read_only_disk))
+    # (A process of its own: this one may hold the style model already, from another test.)
+    ran = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", "odd", str(photos)],
+                         capture_output=True, text=True, timeout=300, cwd=str(REPO))
+    err = ran.stderr
+    assert ran.returncode == 1 and "vsdesk: model 'vgg16' is not available (" in err and "read-only disk" in err, err
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert code == 0 and json.loads(out) == [], out
+
+
 def test_a_damaged_index_found_by_catalogs_list_is_said_there_and_by_the_next_search(capsys, photos):
     from vsdesk.engine.catalog import catalog_location
 

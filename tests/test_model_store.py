@@ -13,6 +13,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 import uuid
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, needs_setpriv, without_root_powers
+from conftest import REPO, fill_disk, needs_setpriv, without_root_powers
 from vsdesk.engine import files, models, paths
 from vsdesk.engine.models import cache, registry
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource
@@ -451,6 +452,52 @@ def test_a_model_cache_that_may_not_be_written_is_said_with_what_to_do(register,
                          f"(e.g. `chmod u+w {cache}`), or set VSDESK_CACHE_DIR to a folder you may write, and run "
                          "again"), said
     assert "install the tiny test package" not in said
+
+
+FULL_CACHE_STORE = r"""
+import functools, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]  # the tests, the site holding the package
+from test_model_store import build_tiny, make_spec
+from vsdesk.engine import models
+from vsdesk.engine.models import registry
+from vsdesk.engine.models.spec import PackageSource
+
+def keep_as_built(path, model):  # (the weights' values do not matter: only their 320 KB)
+    pass
+
+source = PackageSource(package=sys.argv[3], resource="data/tiny.npz", sha256=sys.argv[4], size=int(sys.argv[5]),
+                       convert=keep_as_built)
+registry.register(make_spec("tiny-full-cache", (source,), build=functools.partial(build_tiny, units=20000)))
+try:
+    models.ensure_weights("tiny-full-cache")
+except models.ModelUnavailableError as exc:
+    print(exc)
+"""
+
+
+def test_a_full_model_cache_is_said_plainly_and_the_process_ends_cleanly(mount_disk, register, package, tmp_path,
+                                                                         monkeypatch):
+    """Keras left the weights file open when HDF5's writes failed on a full disk, and the process
+    died at its exit (SIGSEGV, exit 139, after two "Exception ignored in: h5py ... __dealloc__"
+    tracebacks); its message was a page of HDF5's internals and the advice to install a package
+    that is installed. A real full disk (a tmpfs; needs root): HDF5's own writes must fail."""
+    (tmp_path / "disk").mkdir()
+    disk = mount_disk(tmp_path / "disk")
+    cache = disk / "cache"
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    paths.models_dir()
+    filler = fill_disk(disk)
+    os.truncate(filler, filler.stat().st_size - (128 << 10))  # room to start the 320 KB of weights, not to end
+    ran = subprocess.run([sys.executable, "-c", FULL_CACHE_STORE, str(REPO / "tests"), str(tmp_path / "site"),
+                          package.package, package.sha256, str(package.size)],
+                         capture_output=True, text=True, timeout=300, cwd=str(REPO))
+    assert ran.returncode == 0, (ran.returncode, ran.stderr[-3000:])
+    assert "Exception ignored" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr[-3000:]
+    said = ran.stdout.strip()
+    assert said == ("model 'tiny-full-cache' is not available (package:" + package.package + ": cannot write to the "
+                    f"model cache: No space left on device). no space is left in the model cache {cache / 'models'}: "
+                    "free some space on its disk and run again; nothing is lost"), said
+    assert leftovers(cache / "models") == []
 
 
 def test_resource_source_is_used_in_place(cache_dir, register, tmp_path):

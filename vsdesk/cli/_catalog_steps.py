@@ -109,10 +109,10 @@ def catalog_name_for(name: str, mode: str | None) -> str:
 
 @contextlib.contextmanager
 def removed_if_left_empty(name: str):
-    """Removes catalog ``name`` again if this command creates it and then fails before anything
+    """Removes catalog ``name`` again if this command creates it and then fails before any image
     is indexed (a model that does not load, Ctrl+C during the load): nothing is left behind for
     `catalogs list` and the window to show as an empty catalog. A catalog that existed before
-    the command is never removed, nor one that holds any entry."""
+    the command is never removed, nor one that holds any image."""
     from vsdesk.engine.catalog import catalog_exists
 
     if catalog_exists(name):
@@ -128,12 +128,14 @@ def removed_if_left_empty(name: str):
 
 
 def _remove_if_empty(name: str) -> bool:
-    """Removes catalog ``name`` if it holds no entry and no run indexes it; whether it did."""
+    """Removes catalog ``name`` if it holds no image and no run indexes it; whether it did. The
+    files its scan skipped (a symlink loop, a file that is no image) go with it: they are notes
+    the next run makes again, and kept alone they showed "0 images so far, 1 skipped"."""
     from vsdesk.engine.catalog import Catalog, CatalogError, is_being_indexed, removal_facts, remove_catalog
 
     try:
         with Catalog.open(name) as catalog:
-            if catalog.counts() != (0, 0) or is_being_indexed(catalog):
+            if catalog.counts()[0] != 0 or is_being_indexed(catalog):
                 return False
             empty = removal_facts(catalog)
         remove_catalog(name, expect=empty)  # not if another process indexed an image into it meanwhile

@@ -100,7 +100,10 @@ def trained_vae_dir() -> Path:
 
 def catalogs_dir() -> Path:
     path = data_dir() / "catalogs"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the data folder on a read-only disk, say: said as _dir says its own
+        raise LocationError(f"cannot make vsdesk's catalogs folder {path}: {exc.strerror or exc}") from None
     return path
 
 

@@ -6,6 +6,7 @@ lock; a damaged catalog.json rebuilt from a sound index (``_rebuild_config``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -57,6 +58,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _cannot_create(name: str, location: Path, exc: OSError) -> CatalogError:
+    """Why catalog ``name``'s folder cannot be made, and what to do: a disk mounted read-only
+    takes no chmod, so another data folder; a full disk or no permission in storage_error's words."""
+    if exc.errno == errno.EROFS:
+        return CatalogStorageError(f"catalog {name!r} cannot be created: {location.parent} is on a disk mounted "
+                                   "read-only; set VSDESK_DATA_DIR to a folder on a writable disk and run again; "
+                                   "nothing was changed")
+    return storage_error(location, exc, name)
+
+
 class CatalogOpening:
     """How ``Catalog`` is opened, created or recovered; its connection, lock and errors
     (``_storage``) are ``Catalog``'s."""
@@ -79,7 +90,10 @@ class CatalogOpening:
         # A folder without settings (a crash right after mkdir, an interrupted remove) is taken
         # over: a sound index in it is reconciled with the folders by the next run, and one of
         # another mode has its vectors dropped on opening (see _claim_for_mode).
-        location.mkdir(parents=True, exist_ok=True)
+        try:
+            location.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a read-only or full disk, no permission: nothing was made
+            raise _cannot_create(name, location, exc) from None
         clear_removal_leftovers()  # (what a crash mid-removal left: its space back)
         config = {"name": name, "mode": mode, "folders": [], "created": time.time()}
         with lock_catalog(location, name, "it was not created", patience=LOCK_PATIENCE):

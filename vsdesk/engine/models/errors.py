@@ -29,6 +29,16 @@ class ModelUnavailableError(ModelStoreError):
         super().__init__(message)
 
 
+class CacheWriteError(ModelStoreError):
+    """The model cache cannot take a file: no space left, a read-only disk, no permission
+    (``errno``). No other source helps then (each writes into the cache), so the message is
+    what to do about the cache, not how to get the model."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.errno = code
+
+
 class InvalidWeightsError(ModelStoreError, ValueError):
     """A weights file (imported, downloaded or packaged) does not fit the model."""
 

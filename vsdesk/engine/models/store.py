@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import importlib.util
 import logging
+import os
 import sys
 import threading
 import warnings
@@ -31,7 +32,12 @@ from typing import TYPE_CHECKING, Callable
 from vsdesk.engine import files, paths
 from vsdesk.engine.models import cache
 from vsdesk.engine.models.download import download
-from vsdesk.engine.models.errors import InvalidWeightsError, ModelStoreError, ModelUnavailableError
+from vsdesk.engine.models.errors import (
+    CacheWriteError,
+    InvalidWeightsError,
+    ModelStoreError,
+    ModelUnavailableError,
+)
 from vsdesk.engine.models.registry import get_spec, specs
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource, Source
 from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
@@ -203,6 +209,7 @@ def _save(spec: ModelSpec, model: "keras.Model", source: str, origin: str, tmp: 
         model.save_weights(tmp)
         return cache.store(spec, tmp, source, origin)
     except OSError as exc:  # disk full, permissions
+        _abandon_hdf5_writes(tmp)
         tmp.unlink(missing_ok=True)
         raise _cache_write_error(tmp.parent, exc) from None
     except BaseException:
@@ -225,8 +232,37 @@ def _store_copy(spec: ModelSpec, file: Path) -> cache.CacheEntry:
         raise _cache_write_error(paths.models_dir(), exc) from None
 
 
+def _abandon_hdf5_writes(tmp: Path) -> None:
+    """Let HDF5 let go of ``tmp``, a weights file whose writing failed (a full disk). Keras
+    leaves it open, and HDF5 cannot close a file whose pending writes fail: it tries again
+    as the objects are freed, and at exit, where it crashed the process (SIGSEGV, two
+    "Exception ignored in: h5py ... __dealloc__" tracebacks). Its descriptor is pointed at
+    the null device, so those writes succeed, to nowhere, and the file closes; it is deleted."""
+    import h5py  # comes with Keras, which wrote the file
+
+    target = os.path.abspath(tmp)
+    for file_id in h5py.h5f.get_obj_ids(types=h5py.h5f.OBJ_FILE):
+        try:
+            if os.path.abspath(os.fsdecode(file_id.name)) != target:
+                continue
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, file_id.get_vfd_handle())
+            finally:
+                os.close(null)
+            file_id.close()  # (its groups and datasets still open close it as they are freed)
+        except Exception as exc:  # (best effort: at worst, the crash at exit this avoids)
+            log.warning("model cache: could not release %s: %s", tmp, exc)
+
+
+#: The errors of a cache that cannot take a file, whose remedy is about the cache (``cache_words``).
+_CACHE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def _cache_write_error(folder: Path, exc: OSError) -> ModelStoreError:
-    return ModelStoreError(f"cannot write to the model cache {folder}: {exc}")
+    if exc.errno in _CACHE_ERRNOS:  # (HDF5's text of a full disk is a page of its internals)
+        return CacheWriteError(cache_words(exc.errno, folder), exc.errno)
+    return ModelStoreError(f"cannot write to the model cache {folder}: {first_line(exc)}")
 
 
 def _import_companions(spec: ModelSpec, file: Path, stored: Path) -> None:
@@ -321,6 +357,10 @@ def ensure_weights(
                 continue
             try:
                 return _provide(spec, source, progress, cancelled)
+            except CacheWriteError as exc:  # the sources left write into the cache too: no use
+                log.info("model %s: source %s failed: %s", name, label, exc)
+                reasons.append(f"{label}: cannot write to the model cache: {os.strerror(exc.errno)}")
+                raise ModelUnavailableError(name, str(exc), reasons) from None
             except ModelStoreError as exc:
                 reason = str(exc)
             except OSError as exc:  # the model cache's folder cannot be made (a read-only cache)
@@ -474,6 +514,9 @@ def cache_words(code: int | None, blocked: Path) -> str:
     ``blocked``: the folder that could not be written): the CLI's words and the window's. No
     I/O: the window says it on its GUI thread."""
     folder = paths.cache_location() / "models"  # (the cache's own folder is there)
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return (f"no space is left in the model cache {folder}: free some space on its disk and run again; "
+                "nothing is lost")
     if code == errno.EROFS:
         return (f"the model cache {folder} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
                 "writable one, and run again")
