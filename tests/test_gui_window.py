@@ -2513,6 +2513,54 @@ def test_results_of_a_catalog_of_folders_say_their_product_type_not_only_the_fol
     assert tab.preview.caption.text().split("\n")[1] == "Shoes · backup · not among the results"
     tab.scatter._show_hover(shoe)  # the map's hover says it too
     assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[shoe]).name} · Shoes · backup"
+    # a kids' T-shirt: the hover says "kids" as its cell does (it said "for kids")
+    kids = next(i for i in range(len(snapshot)) if snapshot.item_type(i).for_kids)
+    tab.scatter._show_hover(kids)
+    said = f"{Path(snapshot.paths[kids]).name} · {snapshot.item_type(kids).name} · kids · {snapshot.labels[kids]}"
+    assert tab.scatter._hover_caption.text() == said
+
+
+def test_a_long_name_or_a_newline_in_a_name_is_shown_the_same_escaped_way_and_the_tip_fits_the_screen(
+        qtbot, window, tmp_path):
+    """The review (4, 5): a 200-character name's tooltip was one 1,290-px line, wider than the
+    window; "line one\nline two.jpg" had "\\n" in its caption but a real line break in its tip."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QToolTip
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:43]
+    folder = tmp_path / "names"
+    folder.mkdir()
+    long_name, newline_name = "x" * 200 + "-long.jpg", "line one\nline two.jpg"
+    for photo, name in zip(photos, [long_name, newline_name, "plain.jpg"]):
+        shutil.copy(photo, folder / name)
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[60]))
+    model = tab.gallery.results
+    rows = {item.name: row for row, item in enumerate(model.items())}
+    screen = QApplication.primaryScreen().availableGeometry().width()
+    for name, row in rows.items():
+        item = model.item(row)
+        tip = model.data(model.index(row), Qt.ItemDataRole.ToolTipRole)
+        assert all(QFontMetrics(QToolTip.font()).horizontalAdvance(line) < min(screen, 1024) for line in tip.split("\n"))
+        assert f"similarity: {item.score:.3f}" in tip  # as its caption says it (it had 4 decimals)
+        assert model.data(model.index(row)).split("\n")[1].startswith(f"{item.score:.3f}")
+    newline_row = rows[newline_name]
+    tip = model.data(model.index(newline_row), Qt.ItemDataRole.ToolTipRole)
+    # its escape as in the caption, not a line break of its own (its lines joined: a long path wraps)
+    assert "line one\n" not in tip and tip.replace("\n", "").startswith(str(folder / "line one\\nline two.jpg"))
+    assert model.data(model.index(newline_row)).startswith("line one\\nline two.jpg\n")
+    long_tip = model.data(model.index(rows[long_name]), Qt.ItemDataRole.ToolTipRole)
+    assert "".join(long_tip.split("\n")[:4]).startswith(str(folder / long_name))  # whole, on several lines
+    # the preview and the map's hover say the name so too
+    tab.gallery.setCurrentIndex(model.index(newline_row))
+    assert tab.preview.caption.text().split("\n")[0] == "line one\\nline two.jpg"
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 3, timeout=60_000)
+    point = tab.snapshot.paths.index(str(folder / newline_name))
+    tab.scatter._show_hover(point)
+    assert tab.scatter._hover_caption.text().startswith("line one\\nline two.jpg")
+    tab.scatter._show_hover(tab.snapshot.paths.index(str(folder / long_name)))
+    assert tab.scatter._hover_label.width() < 600  # (it was as wide as the name)
 
 
 def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_they_are(qtbot, window, tmp_path):
@@ -2929,6 +2977,42 @@ def _clothing_photos(label, count):
     with open(CLOTHING_DIR / "images.csv", newline="") as f:
         names = [row["image"] for row in csv.DictReader(f) if row["label"] == label]
     return [CLOTHING_DIR / "images" / f"{name}.jpg" for name in sorted(names)[:count]]
+
+
+def test_outwear_is_said_outerwear_and_a_folder_named_either_way_is_of_that_type(qtbot, window, tmp_path):
+    """The review (11): the Clothing Dataset's misspelt class "Outwear" was shown in the class
+    list, the legend and the captions. A person reads "Outerwear"; the model's label stays, and a
+    folder named "Outwear" or "Outerwear" both hold that type."""
+    coats = _clothing_photos("Outwear", 5)
+    folder = tmp_path / "shop"
+    copy_images(coats[:2], folder / "Outwear")
+    copy_images(coats[2:4], folder / "Outerwear")
+    copy_images(_clothing_photos("Shoes", 2), folder / "backup")
+    tab = open_folder_catalog(qtbot, window, "product", folder)
+    assert "Outwear" in tab.session.embedder.classes  # the model's own label, kept
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [coats[4]])
+    bars = tab.panel.bars.items()
+    assert bars[0][0] == "Outerwear" and not any("Outwear" in name for name, _ in bars)
+    assert tab.panel.same_class.text() == "Only results of the type Outerwear"
+    assert "Outerwear" in tab.panel.predicted.text()
+    model, items = tab.gallery.results, tab.gallery.results.items()
+    coat_rows = [row for row, item in enumerate(items) if item.label in ("Outwear", "Outerwear")]
+    assert len(coat_rows) == 4
+    for row in coat_rows:  # each folder's items are of the type by their folder's name, not a guess
+        item = items[row]
+        assert item.kind.name == "Outwear" and not item.kind.predicted
+        caption = model.data(model.index(row))
+        assert caption.split("\n")[1].startswith(f"{item.score:.3f} · Outerwear") and "Outwear" not in caption
+        tip = model.data(model.index(row), Qt.ItemDataRole.ToolTipRole)
+        assert "Outwear" not in tip.replace("\n", "").replace(item.path, "")  # (the folder keeps the name the user gave it)
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 6, timeout=60_000)
+    assert "Outerwear" in tab.scatter.legend.text() and "Outwear" not in tab.scatter.legend.text()
+    tab.scatter._show_hover(tab.snapshot.labels.index("Outwear"))
+    assert tab.scatter._hover_caption.text().endswith(" · Outerwear")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):  # kept to the type: both folders
+        tab.panel.same_class.setChecked(True)
+    assert sorted(item.label for item in tab.gallery.results.items()) == ["Outerwear"] * 2 + ["Outwear"] * 2
 
 
 def test_product_results_can_keep_to_the_query_type_and_say_when_there_is_none(qtbot, window, tmp_path):

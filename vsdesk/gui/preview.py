@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from vsdesk.engine.text import shown_path
 from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -60,7 +61,7 @@ class ItemPreview(QWidget):
             error = self._cache.error(self._source)
             self.image.setText("⚠" if error else "…")
             if error:  # on a line of its own: shortened to fit, the name keeps its end
-                self.caption.setText(f"{Path(self._source).name}\n{error}")
+                self.caption.setText(f"{shown_path(Path(self._source).name)}\n{error}")
 
     def _on_ready(self, source: str) -> None:
         if source == self._source:
