@@ -549,7 +549,7 @@ def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_doe
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[20]))
     config = tab.session.embedder.config
-    text = tab.panel.info.text()
+    text = tab.panel.info.toolTip()  # the details, in the tip of the newcomer's sentence
     assert (f"each picture scaled to {config.scale} px on its longest side (at least {config.size} on its "
             f"shortest); the network sees its central {config.size}×{config.size} px") in text
     assert "seen at" not in text
@@ -561,7 +561,13 @@ def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_doe
                               (20, f"compared: VGG16 Gram statistics of {layers} layers (style) and the average of "
                                    "VGG16's block5_pool features (subject)")):
         tab.panel.slider.setValue(percent)
-        assert tab.panel.info.text().splitlines()[0] == compared, percent
+        assert tab.panel.info.toolTip().splitlines()[0] == compared, percent
+        # what is shown is one plain sentence on what the scores mean (the review: only jargon)
+        said = tab.panel.info.text()
+        assert said.startswith("The higher a result's score, the more it ") and said.count(".") == 1, said
+        assert not any(word in said for word in ("VGG", "Gram", "block5", "KB", "px", "\n")), said
+        assert ("painted like your picture" in said) == (percent < 100)
+        assert ("shows what your picture shows" in said or "shows what it shows" in said) == (percent > 0)
     with Image.open(ARTWORKS[20]) as image:  # what those words say is what the embedder does
         picture = image.convert("RGB").resize((600, 450))
     scaled = picture.resize((config.scale, config.scale * 3 // 4), Image.Resampling.BICUBIC)
