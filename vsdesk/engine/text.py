@@ -47,7 +47,7 @@ def shown_class(name: str) -> str:
     return name
 
 
-def wrapped(text: str, width: int = 90) -> str:
+def wrapped(text: str, width: int = 100) -> str:
     """``text`` with each line longer than ``width`` characters broken in pieces, after a "/" or
     a space where there is one in the last third of a piece, else at ``width``: a tooltip is
     one line per line of its text, and a 200-character name made it wider than the screen."""
