@@ -2568,6 +2568,15 @@ def test_a_long_name_or_a_newline_in_a_name_is_shown_the_same_escaped_way_and_th
     assert tab.scatter._hover_caption.text().startswith("line one\\nline two.jpg")
     tab.scatter._show_hover(tab.snapshot.paths.index(str(folder / long_name)))
     assert tab.scatter._hover_label.width() < 600  # (it was as wide as the name)
+    # the query's caption and a message name it so too
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / newline_name))
+    assert tab.query_area.caption.text().startswith("line one\\nline two.jpg")
+    cut = tmp_path / "cut\nshort.jpg"
+    cut.write_bytes(photos[0].read_bytes()[:300])
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.search_path(str(cut))
+    assert tab.messages.text().startswith("Could not search with cut\\nshort.jpg"), tab.messages.text()
 
 
 def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_they_are(qtbot, window, tmp_path):

@@ -22,6 +22,7 @@ from PySide6.QtGui import QImage
 
 from vsdesk.engine.imageio import load_image, read_file
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
+from vsdesk.engine.text import shown_path
 from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
@@ -106,7 +107,7 @@ class TabQuery(QueryNotes, QObject):
         path = str(Path(path).expanduser().absolute())
         if opened:
             self._opened_file = path
-        self._submit_query(lambda ctx: read_file(path), path, Path(path).name, note)
+        self._submit_query(lambda ctx: read_file(path), path, shown_path(Path(path).name), note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
         image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not
@@ -357,7 +358,7 @@ class TabQuery(QueryNotes, QObject):
         if not searching and not self.messages.text():
             # The button names the file: news said beside the offer (a folder being added) read
             # as what a bare "Search" was for.
-            name = Path(path).name
+            name = shown_path(Path(path).name)
             short = name if len(name) <= OFFER_NAME_CHARS else f"{name[:OFFER_NAME_CHARS - 1]}…"
             self.messages.show_message(f"Search with {name} here too?", "info",
                                        action=(f"Search with {short}", lambda: self.search_path(path)), offer=True)
