@@ -1756,7 +1756,33 @@ def test_product_text_results_say_each_item_type_before_its_folder_label(capsys,
         if hit["label"] == "tops":  # its predicted type, kids' wear when yes, then its folder's name
             assert tag.startswith(f"[{hit['predicted']} · ") and tag.endswith(" · tops]"), line
         else:  # the folder's name is a class: the item's own type, said once
-            assert tag in ("[Dress]", "[Dress · for kids]"), line
+            assert tag in ("[Dress]", "[Dress · kids]"), line
+
+
+def test_product_text_says_outerwear_where_json_and_same_class_keep_the_models_outwear(capsys, tmp_path):
+    """The review (11): the Clothing Dataset's misspelt "Outwear" was printed to a person. The
+    text says "Outerwear"; --json keeps the model's label; a folder "Outerwear/" is of that type."""
+    import csv
+
+    with open(CLOTHING_DIR / "images.csv", newline="") as fp:
+        rows = list(csv.DictReader(fp))
+    coats = [CLOTHING_DIR / "images" / f"{row['image']}.jpg" for row in rows if row["label"] == "Outwear"][:4]
+    shop = tmp_path / "shop"
+    copy_images(coats[:3], shop / "Outerwear")
+    copy_images([CLOTHING_DIR / "images" / f"{row['image']}.jpg" for row in rows if row["label"] == "Shoes"][:3],
+                shop / "backup")
+    assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", "--json", str(coats[3]))
+    [record] = json.loads(out)
+    assert code == 0 and record["predicted"] == "Outwear", err  # the model's label, for programs
+    assert {hit["predicted"] for hit in record["results"] if hit["label"] == "Outerwear"} == {"Outwear"}
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", str(coats[3]))
+    assert code == 0 and "predicted: Outerwear" in out, out
+    assert "Outwear" not in out.replace(str(shop), ""), out
+    assert sum("  [Outerwear" in line for line in out.splitlines()) == 3, out  # (a kids coat: "· kids")
+    code, out, err = run(capsys, "search", "--catalog", "shop", "-k", "6", "--same-class", "--json", str(coats[3]))
+    [record] = json.loads(out)
+    assert code == 0 and sorted(hit["label"] for hit in record["results"]) == ["Outerwear"] * 3, err
 
 
 def _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch):

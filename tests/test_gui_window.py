@@ -28,7 +28,7 @@ from conftest import CLOTHING_DIR, STYLE_DIR, copy_images, settle, wait_for_work
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shown_class
 from vsdesk.gui.catalog_texts import cancelled_words
 from vsdesk.gui.main_window import MainWindow
 from vsdesk.gui.mode_tab import ModeTab
@@ -559,7 +559,7 @@ def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_doe
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(ARTWORKS[20]))
     config = tab.session.embedder.config
-    text = tab.panel.info.text()
+    text = tab.panel.info.toolTip()  # the details, in the tip of the newcomer's sentence
     assert (f"each picture scaled to {config.scale} px on its longest side (at least {config.size} on its "
             f"shortest); the network sees its central {config.size}×{config.size} px") in text
     assert "seen at" not in text
@@ -571,7 +571,13 @@ def test_the_style_panel_says_how_the_network_sees_a_picture_as_the_embedder_doe
                               (20, f"compared: VGG16 Gram statistics of {layers} layers (style) and the average of "
                                    "VGG16's block5_pool features (subject)")):
         tab.panel.slider.setValue(percent)
-        assert tab.panel.info.text().splitlines()[0] == compared, percent
+        assert tab.panel.info.toolTip().splitlines()[0] == compared, percent
+        # what is shown is one plain sentence on what the scores mean (the review: only jargon)
+        said = tab.panel.info.text()
+        assert said.startswith("The higher a result's score, the more it ") and said.count(".") == 1, said
+        assert not any(word in said for word in ("VGG", "Gram", "block5", "KB", "px", "\n")), said
+        assert ("painted like your picture" in said) == (percent < 100)
+        assert ("shows what your picture shows" in said or "shows what it shows" in said) == (percent > 0)
     with Image.open(ARTWORKS[20]) as image:  # what those words say is what the embedder does
         picture = image.convert("RGB").resize((600, 450))
     scaled = picture.resize((config.scale, config.scale * 3 // 4), Image.Resampling.BICUBIC)
@@ -2262,7 +2268,8 @@ def test_the_map_stays_in_view_while_t_sne_spreads_it_out(qtbot, window):
     snapshot = tab.snapshot
     for i in (0, 123, len(snapshot) - 1):
         tab.scatter._show_hover(i)
-        assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[i]).name} · {snapshot.labels[i]}"
+        # (its class as said: the data set's "Outwear" is "Outerwear")
+        assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[i]).name} · {shown_class(snapshot.labels[i])}"
 
 
 def test_a_message_about_an_image_of_the_catalog_goes_when_another_catalog_is_chosen(
@@ -2569,6 +2576,63 @@ def test_results_of_a_catalog_of_folders_say_their_product_type_not_only_the_fol
     assert tab.preview.caption.text().split("\n")[1] == "Shoes · backup · not among the results"
     tab.scatter._show_hover(shoe)  # the map's hover says it too
     assert tab.scatter._hover_caption.text() == f"{Path(snapshot.paths[shoe]).name} · Shoes · backup"
+    # a kids' T-shirt: the hover says "kids" as its cell does (it said "for kids")
+    kids = next(i for i in range(len(snapshot)) if snapshot.item_type(i).for_kids)
+    tab.scatter._show_hover(kids)
+    said = f"{Path(snapshot.paths[kids]).name} · {snapshot.item_type(kids).name} · kids · {snapshot.labels[kids]}"
+    assert tab.scatter._hover_caption.text() == said
+
+
+def test_a_long_name_or_a_newline_in_a_name_is_shown_the_same_escaped_way_and_the_tip_fits_the_screen(
+        qtbot, window, tmp_path):
+    """The review (4, 5): a 200-character name's tooltip was one 1,290-px line, wider than the
+    window; "line one\nline two.jpg" had "\\n" in its caption but a real line break in its tip."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QToolTip
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[40:43]
+    folder = tmp_path / "names"
+    folder.mkdir()
+    long_name, newline_name = "x" * 200 + "-long.jpg", "line one\nline two.jpg"
+    for photo, name in zip(photos, [long_name, newline_name, "plain.jpg"]):
+        shutil.copy(photo, folder / name)
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[60]))
+    model = tab.gallery.results
+    rows = {item.name: row for row, item in enumerate(model.items())}
+    screen = QApplication.primaryScreen().availableGeometry().width()
+    for name, row in rows.items():
+        item = model.item(row)
+        tip = model.data(model.index(row), Qt.ItemDataRole.ToolTipRole)
+        assert all(QFontMetrics(QToolTip.font()).horizontalAdvance(line) < min(screen, 1024) for line in tip.split("\n"))
+        assert f"similarity: {item.score:.3f}" in tip  # as its caption says it (it had 4 decimals)
+        assert model.data(model.index(row)).split("\n")[1].startswith(f"{item.score:.3f}")
+    newline_row = rows[newline_name]
+    tip = model.data(model.index(newline_row), Qt.ItemDataRole.ToolTipRole)
+    # its escape as in the caption, not a line break of its own (its lines joined: a long path wraps)
+    assert "line one\n" not in tip and tip.replace("\n", "").startswith(str(folder / "line one\\nline two.jpg"))
+    assert model.data(model.index(newline_row)).startswith("line one\\nline two.jpg\n")
+    long_tip = model.data(model.index(rows[long_name]), Qt.ItemDataRole.ToolTipRole)
+    assert "".join(long_tip.split("\n")[:4]).startswith(str(folder / long_name))  # whole, on several lines
+    # the preview and the map's hover say the name so too
+    tab.gallery.setCurrentIndex(model.index(newline_row))
+    assert tab.preview.caption.text().split("\n")[0] == "line one\\nline two.jpg"
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 3, timeout=60_000)
+    point = tab.snapshot.paths.index(str(folder / newline_name))
+    tab.scatter._show_hover(point)
+    assert tab.scatter._hover_caption.text().startswith("line one\\nline two.jpg")
+    tab.scatter._show_hover(tab.snapshot.paths.index(str(folder / long_name)))
+    assert tab.scatter._hover_label.width() < 600  # (it was as wide as the name)
+    # the query's caption and a message name it so too
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(folder / newline_name))
+    assert tab.query_area.caption.text().startswith("line one\\nline two.jpg")
+    cut = tmp_path / "cut\nshort.jpg"
+    cut.write_bytes(photos[0].read_bytes()[:300])
+    with qtbot.waitSignal(tab.results_shown, timeout=30_000):
+        tab.search_path(str(cut))
+    assert tab.messages.text().startswith("Could not search with cut\\nshort.jpg"), tab.messages.text()
 
 
 def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_they_are(qtbot, window, tmp_path):
@@ -2594,7 +2658,7 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
         other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
         assert item.also == (other,) and "/clothing/" in item.path  # the file itself, not the link
         assert f"also at: {other}" in tab.gallery.results.data(tab.gallery.results.index(row, 0),
-                                                               Qt.ItemDataRole.ToolTipRole)
+                                                               Qt.ItemDataRole.ToolTipRole).replace("\n", "")  # (wrapped)
         # a map click on the link's point (its own row of the catalog) selects the file's cell
         assert tab.gallery.select_catalog_index(tab.snapshot.paths.index(other))
         assert tab.gallery.currentIndex().row() == row
@@ -2605,7 +2669,7 @@ def test_identical_files_are_one_result_and_the_tip_and_preview_say_where_else_t
     for row, item in enumerate(items):
         other = str(shop / ("backup" if "/clothing/" in item.path else "clothing") / Path(item.path).name)
         assert item.also == (other,)
-        assert f"also at: {other}" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        assert f"also at: {other}" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole).replace("\n", "")
         # a map click on the other path's point selects the result, as when browsing (it did not)
         assert tab.gallery.select_catalog_index(tab.snapshot.paths.index(other))
         assert tab.gallery.currentIndex().row() == row
@@ -2985,6 +3049,42 @@ def _clothing_photos(label, count):
     with open(CLOTHING_DIR / "images.csv", newline="") as f:
         names = [row["image"] for row in csv.DictReader(f) if row["label"] == label]
     return [CLOTHING_DIR / "images" / f"{name}.jpg" for name in sorted(names)[:count]]
+
+
+def test_outwear_is_said_outerwear_and_a_folder_named_either_way_is_of_that_type(qtbot, window, tmp_path):
+    """The review (11): the Clothing Dataset's misspelt class "Outwear" was shown in the class
+    list, the legend and the captions. A person reads "Outerwear"; the model's label stays, and a
+    folder named "Outwear" or "Outerwear" both hold that type."""
+    coats = _clothing_photos("Outwear", 5)
+    folder = tmp_path / "shop"
+    copy_images(coats[:2], folder / "Outwear")
+    copy_images(coats[2:4], folder / "Outerwear")
+    copy_images(_clothing_photos("Shoes", 2), folder / "backup")
+    tab = open_folder_catalog(qtbot, window, "product", folder)
+    assert "Outwear" in tab.session.embedder.classes  # the model's own label, kept
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [coats[4]])
+    bars = tab.panel.bars.items()
+    assert bars[0][0] == "Outerwear" and not any("Outwear" in name for name, _ in bars)
+    assert tab.panel.same_class.text() == "Only results of the type Outerwear"
+    assert "Outerwear" in tab.panel.predicted.text()
+    model, items = tab.gallery.results, tab.gallery.results.items()
+    coat_rows = [row for row, item in enumerate(items) if item.label in ("Outwear", "Outerwear")]
+    assert len(coat_rows) == 4
+    for row in coat_rows:  # each folder's items are of the type by their folder's name, not a guess
+        item = items[row]
+        assert item.kind.name == "Outwear" and not item.kind.predicted
+        caption = model.data(model.index(row))
+        assert caption.split("\n")[1].startswith(f"{item.score:.3f} · Outerwear") and "Outwear" not in caption
+        tip = model.data(model.index(row), Qt.ItemDataRole.ToolTipRole)
+        assert "Outwear" not in tip.replace("\n", "").replace(item.path, "")  # (the folder keeps the name the user gave it)
+    qtbot.waitUntil(lambda: tab.scatter.point_count() == 6, timeout=60_000)
+    assert "Outerwear" in tab.scatter.legend.text() and "Outwear" not in tab.scatter.legend.text()
+    tab.scatter._show_hover(tab.snapshot.labels.index("Outwear"))
+    assert tab.scatter._hover_caption.text().endswith(" · Outerwear")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):  # kept to the type: both folders
+        tab.panel.same_class.setChecked(True)
+    assert sorted(item.label for item in tab.gallery.results.items()) == ["Outerwear"] * 2 + ["Outwear"] * 2
 
 
 def test_product_results_can_keep_to_the_query_type_and_say_when_there_is_none(qtbot, window, tmp_path):

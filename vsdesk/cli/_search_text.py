@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from vsdesk.cli._common import end_progress_line
-from vsdesk.engine.text import image_count, kids_words, shown_path
+from vsdesk.engine.text import image_count, kids_words, shown_class, shown_path
 
 
 def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
@@ -35,7 +35,7 @@ def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str
             elif hit["label"]:
                 label = f"  [{hit['label']}]"
             else:  # an unlabelled item's type, as the window shows it
-                label = f"  [{hit['predicted']} (predicted)]" if hit.get("predicted") else ""
+                label = f"  [{shown_class(hit['predicted'])} (predicted)]" if hit.get("predicted") else ""
                 typed_by_model |= bool(hit.get("predicted"))
             print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{_one_line(label)}")
             for path in hit.get("also", ()):
@@ -95,7 +95,7 @@ def product_facts(facts: dict[str, Any]) -> list[str]:
     lines = []
     for key, value in facts.items():
         if key == "same_class":
-            lines.append(f"only items of the type: {value}")
+            lines.append(f"only items of the type: {shown_class(value)}")
         elif key == "kids_only":
             lines.append("only kids' wear" if value else "only items that are not kids' wear")
         elif key == "familiarity" and isinstance(value, dict):  # does it look like the training photos?
@@ -106,6 +106,8 @@ def product_facts(facts: dict[str, Any]) -> list[str]:
             lines.append(f"familiarity: not checked, {value}")
         elif key == "kids" and isinstance(value, (int, float)):  # a probability, as the classes' are shown
             lines.append(f"kids' wear: {kids_words(value)}")
+        elif key == "predicted":  # the type as said, not as the model's label spells it
+            lines.append(f"{key}: {shown_class(value)}")
         elif key != "describe_error":  # said last, in words, as the other modes say it
             lines.append(f"{key}: {_short(value)}")
     return lines + _describe_error(facts)
@@ -166,8 +168,8 @@ def _short(value: Any) -> str:
     if isinstance(value, list) and value and all(isinstance(v, dict) and {"label", "probability"} <= set(v)
                                                  for v in value):
         # class probabilities, most likely first: the first few say it all (--json has every one)
-        shown = [f"{v['label']} {v['probability']:.1%}" for v in value[:5] if v["probability"] >= 0.001]
-        return ", ".join(shown or [f"{value[0]['label']} {value[0]['probability']:.1%}"])
+        shown = [f"{shown_class(v['label'])} {v['probability']:.1%}" for v in value[:5] if v["probability"] >= 0.001]
+        return ", ".join(shown or [f"{shown_class(value[0]['label'])} {value[0]['probability']:.1%}"])
     text = _one_line(str(value))
     return text if len(text) < 200 else text[:197] + "..."
 

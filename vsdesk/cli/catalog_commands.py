@@ -82,7 +82,7 @@ def register(subparsers) -> None:
     search.add_argument(
         "--kids", choices=("yes", "no"),
         help="product mode: only items the model calls kids' wear (yes) or only the others (no); "
-        "an item is kids' wear when the model gives it 50 %% or more, as its caption says \"for kids\"",
+        "an item is kids' wear when the model gives it 50 %% or more, as its caption says \"kids\"",
     )
     add_model_argument(search)
     search.set_defaults(handler=search_command)

@@ -12,6 +12,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from vsdesk.engine.text import CLASS_WORDS
+
 #: Marks a label the model predicted (an unlabelled folder in product mode), on the map and in tips.
 PREDICTED = " (predicted)"
 #: The name the map gives items without a label.
@@ -130,8 +132,17 @@ def shipped_classes() -> tuple[str, ...]:
 
 
 def colour_key(name: str) -> str:
-    """A label as compared with a class: "T_shirt", "t-shirt" and "T-Shirt (predicted)" are one."""
-    return re.sub(r"[\W_]+", "", name.removesuffix(PREDICTED).casefold())
+    """A label as compared with a class: "T_shirt", "t-shirt" and "T-Shirt (predicted)" are one;
+    so are a class as its data set spells it and as it is said ("Outwear", "Outerwear")."""
+    key = _plain_key(name.removesuffix(PREDICTED))
+    return _SAME_KEYS.get(key, key)
+
+
+def _plain_key(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+_SAME_KEYS = {_plain_key(spelt): _plain_key(said) for spelt, said in CLASS_WORDS.items()}
 
 
 def _near_keys(key: str) -> list[str]:

@@ -23,10 +23,43 @@ def image_count(files: int, paths: int) -> str:
 
 
 def shown_path(path: str) -> str:
-    """``path`` as text for a person: a name that is not UTF-8 (it reaches Python with its
-    bytes as lone surrogates) with those bytes as Python's escapes (``latin1_\\xe9t\\xe9.jpg``),
-    so the real name can be told, where "\ufffd" hid it; any other path as it is."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """``path`` (or a file's name) as text for a person, the same in the gallery, its tips, the
+    preview, the map's hover and every message: a name that is not UTF-8 (it reaches Python
+    with its bytes as lone surrogates) with those bytes as Python's escapes
+    (``latin1_\\xe9t\\xe9.jpg``), so the real name can be told, where "\ufffd" hid it; a
+    tab or a newline in it as "\\t", "\\n" (``one_line``): a tip showed such a name on two
+    lines where its caption said "\\n"."""
+    return one_line(os.fsencode(path).decode("utf-8", "backslashreplace"))
+
+
+#: Class names a data set spells wrong, as a person reads them: the Clothing Dataset's "Outwear".
+#: Its models keep the label as it is (``--json``, ``--same-class``, a folder named like a class):
+#: only the words shown change.
+CLASS_WORDS = {"Outwear": "Outerwear"}
+
+
+def shown_class(name: str) -> str:
+    """A product class (or a label naming one, "Outwear (predicted)") as a person reads it:
+    "Outerwear", "Outerwear (predicted)"; any other name as it is."""
+    for spelt, said in CLASS_WORDS.items():
+        if name == spelt or name.startswith(spelt + " "):
+            return said + name[len(spelt):]
+    return name
+
+
+def wrapped(text: str, width: int = 100) -> str:
+    """``text`` with each line longer than ``width`` characters broken in pieces, after a "/" or
+    a space where there is one in the last third of a piece, else at ``width``: a tooltip is
+    one line per line of its text, and a 200-character name made it wider than the screen."""
+    pieces = []
+    for line in text.split("\n"):
+        while len(line) > width:
+            cut = max(line.rfind("/", 0, width), line.rfind(" ", 0, width)) + 1
+            cut = cut if cut > width * 2 // 3 else width
+            pieces.append(line[:cut])
+            line = line[cut:]
+        pieces.append(line)
+    return "\n".join(pieces)
 
 
 def telling_names(paths: list[str], least: int = 1) -> list[str]:

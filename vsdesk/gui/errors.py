@@ -14,6 +14,7 @@ from pathlib import Path
 
 from vsdesk.engine import paths
 from vsdesk.engine.imageio import ImageError
+from vsdesk.engine.text import shown_path
 from vsdesk.gui.crash import details_note
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def user_message(exc: BaseException, action: str = "") -> str:
     """``action`` says what was being done, e.g. "search with photo.jpg"."""
     prefix = f"Could not {action}: " if action else ""
     if isinstance(exc, ImageError):
-        name = Path(exc.source).name if exc.source and not exc.source.startswith("<") else "the image"
+        name = shown_path(Path(exc.source).name) if exc.source and not exc.source.startswith("<") else "the image"
         if name in action:  # "Could not search with a.jpg: not an image file", not "a.jpg — …" again
             return f"{prefix}{exc.reason}."
         return f"{prefix}{name} — {exc.reason}."

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.engine.session import ItemType, item_facts
-from vsdesk.engine.text import one_line, shown_path
+from vsdesk.engine.text import shown_class, shown_path, wrapped
 from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -63,14 +63,14 @@ def _caption(item: GalleryItem) -> str:
     there began with the same label ("Ankle boot · test…") and the name was cut off."""
     kind, label = item.kind, item.label
     if kind is not None:
-        types = [f"{kind.name} · kids" if kind.for_kids else kind.name]
+        types = [kind.short()]
         shown = item_facts(label, kind)[1:]  # the label, unless it names the type
     elif label.endswith(PREDICTED):  # the model's class for an unlabelled item: a type
-        types, shown = [label.removesuffix(PREDICTED)], []
+        types, shown = [shown_class(label.removesuffix(PREDICTED))], []
     else:  # a catalog's label (a painting's style, a Fashion-MNIST class): beside the score
         types, shown = [label] if label else [], []
     # A name's tab or newline: visible, in its line; bytes not UTF-8 as escapes (``shown_path``).
-    first = one_line(shown_path(" · ".join([*shown, item.name])))
+    first = shown_path(" · ".join([*shown, item.name]))
     second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
     return f"{first}\n{second}" if second else first
 
@@ -171,15 +171,16 @@ class ResultsModel(QAbstractListModel):
             if kind is not None:
                 lines += kind.tip_lines()
             if item.label and not (kind is not None and kind.predicted and kind.says(item.label)):
-                lines.append(f"label: {item.label.removesuffix(PREDICTED)} (predicted by the model)"
-                             if item.label.endswith(PREDICTED) else f"label: {item.label}")
-            lines += [f"also at: {path}" for path in item.also]
-            if item.score is not None:
-                lines.append(f"similarity: {item.score:.4f}")
+                label = shown_class(item.label.removesuffix(PREDICTED))
+                lines.append(f"label: {label} (predicted by the model)" if item.label.endswith(PREDICTED)
+                             else f"label: {label}")
+            lines += [f"also at: {shown_path(path)}" for path in item.also]
+            if item.score is not None:  # as its caption says it
+                lines.append(f"similarity: {item.score:.3f}")
             error = self._cache.error(item.source)
             if error:
                 lines.append(f"cannot show: {error}")
-            return "\n".join(lines)
+            return wrapped("\n".join(lines))  # a long path on several lines: never wider than the screen
         if role == Qt.ItemDataRole.SizeHintRole:
             return self.cell_size
         if role == ItemRole:

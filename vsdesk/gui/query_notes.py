@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from vsdesk.engine.query import WEAK_MATCH
 from vsdesk.engine.session import QueryOutcome
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import counted, sentence, shown_path
 from vsdesk.gui.panels.base import Note
 from vsdesk.gui.query_results import copies_note, query_in_catalog_as
 
@@ -75,7 +75,7 @@ class QueryNotes:
         inside = query_in_catalog_as(outcome)
         if inside:
             self.query_area.set_caption(self._last_query[3], "in this catalog", tooltip=(
-                f"This catalog holds the query itself, as {Path(inside).name} (the same bytes), so it is "
+                f"This catalog holds the query itself, as {shown_path(Path(inside).name)} (the same bytes), so it is "
                 "not among its own results."))
         else:
             self.query_area.set_caption(self._last_query[3])

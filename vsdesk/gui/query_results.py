@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from vsdesk.engine.query import copies_to_name
 from vsdesk.engine.session import CatalogSnapshot, QueryOutcome
-from vsdesk.engine.text import counted, telling_names
+from vsdesk.engine.text import counted, shown_path, telling_names
 from vsdesk.gui.gallery import GalleryItem
 
 
@@ -19,7 +19,7 @@ def copies_note(outcome: QueryOutcome) -> str:
     if not named or outcome.nothing_to_compare or query_in_catalog_as(outcome):
         return ""
     # Told apart by their folders where their names are one ("a/x.png; b/x.png").
-    names = telling_names([path for path, _ in named])
+    names = [shown_path(name) for name in telling_names([path for path, _ in named])]
     shown = "; ".join(f"{name} ({words})" for name, (_, words) in zip(names[:3], named))
     more = f" and {counted(len(named) - 3, 'other')}" if len(named) > 3 else ""
     return f"Not shown, as {'a copy' if len(named) == 1 else 'copies'} of the query: {shown}{more}."

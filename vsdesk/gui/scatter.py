@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from vsdesk.engine.map_colours import PREDICTED
-from vsdesk.engine.text import shown_path
+from vsdesk.engine.text import shown_class, shown_path, wrapped
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
 from vsdesk.gui.focus_frame import show_focus
@@ -320,7 +320,7 @@ class ScatterView(QWidget):
         predicted = all(name.endswith(PREDICTED) for name in names)
         entries = [
             f"<span style='color:{shown_colour(colours[code])}; font-size:14px'>{symbol_of(colours[code])[1]}</span>"
-            f"&nbsp;{_unbreakable(name.removesuffix(PREDICTED) if predicted else name)}"
+            f"&nbsp;{_unbreakable(shown_class(name.removesuffix(PREDICTED) if predicted else name))}"
             for code, name in enumerate(names)
             if np.any(labels == code)
         ]
@@ -511,7 +511,8 @@ class ScatterView(QWidget):
         source = self._sources[index]
         # Made here, for the one point hovered: a caption for every point cost 0.6 s per 100,000.
         label = self._item_labels[index] if index < len(self._item_labels) else ""
-        caption = shown_path(Path(source).name + (f" · {label}" if label else ""))  # a name not UTF-8: escapes
+        # (a long name on lines of its own: the tip was as wide as a 200-character name)
+        caption = wrapped(shown_path(Path(source).name), 60) + (f" · {label}" if label else "")
         pixmap = self._cache.pixmap(source, HOVER_THUMB, self.devicePixelRatioF())
         self._hover_caption.setText(caption)
         if pixmap is not None:

@@ -159,8 +159,8 @@ class TabInput(QObject):
         searched = next((p for p in files if p in there), files[0])
         aside = []
         if len(files) > 1:
-            missing = [Path(p).name for p in files if p not in there]
-            aside.append(f"searching with {Path(searched).name}"
+            missing = [shown_path(Path(p).name) for p in files if p not in there]
+            aside.append(f"searching with {shown_path(Path(searched).name)}"
                          + (f" ({', '.join(missing)} not found)" if missing and searched != files[0] else ""))
         if folders:
             aside.append(f"{counted(len(folders), 'folder')} left aside (a folder given alone becomes a catalog)")

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from vsdesk.engine.map_colours import Colouring
 from vsdesk.engine.projection import REFINING, CatalogMap, initial_layout, quick_to_lay_out
 from vsdesk.engine.session import CatalogSnapshot, ItemCaptions, ModeSession, item_facts, place_on_map
-from vsdesk.engine.text import telling_names
+from vsdesk.engine.text import shown_path, telling_names
 from vsdesk.gui.errors import os_error_words, user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.placeholder import replace_placeholder
@@ -341,7 +341,7 @@ class TabMap(QObject):
         # "also at" on a line of its own: at the end of the facts, shortened in the middle to
         # fit, it lost its words and its folder ("… similarity 0.560 · als…/0734….jpg").
         also = [also_words(item.also, item.path or "")] if item.also else []
-        self.preview.show_item(item.source, _caption(item.name, facts, also))
+        self.preview.show_item(item.source, _caption(shown_path(item.name), facts, also))
 
     def _on_preview_cleared(self) -> None:
         if self._scatter is not None:
@@ -356,7 +356,7 @@ class TabMap(QObject):
             self.scatter.select(index)
             facts = item_facts(label, snapshot.item_type(index))
             facts += ["not among the results"] if self.query.outcome is not None else []
-            self.preview.show_item(path, _caption(Path(path).name, facts))
+            self.preview.show_item(path, _caption(shown_path(Path(path).name), facts))
 
 
 def _waiting_words(slot: str, titles: dict[str, str]) -> str:
@@ -391,7 +391,7 @@ def also_words(paths: tuple[str, ...], own: str = "") -> str:
     """The other places of a result's file (at ``own``), in the preview: "also at backup/x.jpg"
     (its folder and name, more folders where they are the result's own folder's name: the
     path whole is in the tooltip), "also at backup/x.jpg and 2 more"."""
-    first = telling_names([paths[0], *([own] if own else [])], least=2)[0]
+    first = shown_path(telling_names([paths[0], *([own] if own else [])], least=2)[0])
     more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
     return f"also at {first}{more}"
 

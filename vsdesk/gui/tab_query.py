@@ -107,7 +107,7 @@ class TabQuery(QueryNotes, QObject):
         path = str(Path(path).expanduser().absolute())
         if opened:
             self._opened_file = path
-        self._submit_query(lambda ctx: read_file(path), path, shown_path(Path(path).name), note)  # (not UTF-8: escapes)
+        self._submit_query(lambda ctx: read_file(path), path, shown_path(Path(path).name), note)
 
     def search_qimage(self, image: QImage, description: str) -> None:
         image = image.copy()  # QImage is safe to hand to a worker; widgets and pixmaps are not

@@ -14,6 +14,7 @@ from vsdesk.engine.product import backbones, familiarity, fast
 from vsdesk.engine.product import model as product_model
 from vsdesk.engine.product import model_store
 from vsdesk.engine.product.features import image_array
+from vsdesk.engine.text import shown_class
 
 
 #: Weight of the class-probability part of the search vector against the visual part.
@@ -315,8 +316,9 @@ def item_classes(embedder: ProductEmbedder, labels: Sequence[str], vectors: np.n
 def own_classes(classes: Sequence[str], labels: Sequence[str]) -> list[str]:
     """Each label that names one of the model's ``classes``, in any letter case, as the class's
     own name (a folder "dress/" holds Dresses); "" for a label that names none (a folder's name,
-    no label): its type is then the class the model predicts."""
-    known = {name.casefold(): name for name in classes}
+    no label): its type is then the class the model predicts. A class is told by the name it
+    is said by, too: a folder "Outerwear/" holds the Clothing Dataset's "Outwear"."""
+    known = {spelling.casefold(): name for name in classes for spelling in (shown_class(name), name)}
     return [known.get((label or "").casefold(), "") for label in labels]
 
 

@@ -26,8 +26,11 @@ class ItemType:
         return self.kids is not None and self.kids >= 0.5
 
     def short(self) -> str:
-        """In a gallery cell or a caption: "T-Shirt", "T-Shirt · for kids" (said only when yes)."""
-        return f"{self.name} · for kids" if self.for_kids else self.name
+        """In a gallery cell, a caption, the map's hover: "T-Shirt", "T-Shirt · kids" (said only
+        when yes; the same words everywhere, where the hover said "for kids" and a cell "kids")."""
+        from vsdesk.engine.text import shown_class
+
+        return f"{shown_class(self.name)} · kids" if self.for_kids else shown_class(self.name)
 
     def says(self, label: str) -> bool:
         """Whether the item's ``label`` names this type already (an unlabelled folder's predicted
@@ -36,9 +39,9 @@ class ItemType:
 
     def tip_lines(self) -> list[str]:
         """Its lines in a tooltip: the type when the model predicted it, the kids' wear flag when yes."""
-        from vsdesk.engine.text import kids_words
+        from vsdesk.engine.text import kids_words, shown_class
 
-        lines = [f"type: {self.name} (predicted by the model)"] if self.predicted else []
+        lines = [f"type: {shown_class(self.name)} (predicted by the model)"] if self.predicted else []
         return lines + ([f"kids' wear: {kids_words(self.kids)}"] if self.for_kids else [])
 
 
@@ -59,7 +62,9 @@ class ItemCaptions:
 def item_facts(label: str, kind: ItemType | None) -> list[str]:
     """What a caption says of an item: its type (and kids' wear when yes), then its label when
     that is something else (a folder's name): "T-Shirt · backup", "Dress (predicted)" as "Dress"."""
-    label = label.removesuffix(PREDICTED)
+    from vsdesk.engine.text import shown_class
+
+    label = shown_class(label.removesuffix(PREDICTED))  # (a folder named "Outwear" is said "Outerwear" too)
     if kind is None:
         return [label] if label else []
     return [kind.short()] + ([label] if label and not kind.says(label) else [])

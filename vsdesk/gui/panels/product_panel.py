@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QVBoxLayout
 
-from vsdesk.engine.text import kids_words, percent, sentence
+from vsdesk.engine.text import kids_words, percent, sentence, shown_class
 from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
@@ -21,7 +21,7 @@ from vsdesk.gui.panels.probability_bars import ProbabilityBars
 
 def probability_items(extras: dict[str, Any]) -> list[tuple[str, float]]:
     """The top classes of ``describe()``, most probable first, as (class, probability)."""
-    return [(entry["label"], float(entry["probability"])) for entry in extras["classes"]]
+    return [(shown_class(entry["label"]), float(entry["probability"])) for entry in extras["classes"]]
 
 
 def attribute_lines(extras: dict[str, Any]) -> list[str]:
@@ -198,6 +198,7 @@ class ProductPanel(ModePanel):
 
     def results_note(self, extras: dict[str, Any], found: int) -> Note | None:
         kept = self.results_kept_to(extras)
+        kept = kept and shown_class(kept)  # (a type as said, not as the model's label spells it)
         kids = self.kids_kept_to(extras)
         if self.kids.currentData() and extras.get("kids") is None:
             return Note("info", "This model does not tell kids' wear: the results are not kept to it.")
@@ -220,7 +221,7 @@ class ProductPanel(ModePanel):
         self.bars.set_probabilities(items)
         self._predicted = items[0]
         self._show_predicted()
-        self.same_class.setText(f"Only results of the type {extras['predicted']}")
+        self.same_class.setText(f"Only results of the type {shown_class(extras['predicted'])}")
         self._offer_kids(extras["kids"] is not None)
         self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
         note = unfamiliar_text(extras)

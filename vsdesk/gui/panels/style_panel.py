@@ -77,11 +77,26 @@ class StylePanel(ModePanel):
             lines.append(input_words(extras["input_size"], extras.get("scale")))
         if extras.get("bytes_per_image"):
             lines.append(f"{extras['bytes_per_image'] / 1024:.1f} KB stored per image")
-        self.info.setText("\n".join(lines))
+        # One plain sentence for a newcomer; the engineer's details (layers, crop, bytes) in its
+        # tip: "VGG16 Gram statistics of 3 layers … block5_pool" was all the panel said.
+        self.info.setText(score_words(self.slider.value()))
+        self.info.setToolTip("\n".join(lines))
 
     def clear(self) -> None:
         self._extras = None
         self.info.clear()
+        self.info.setToolTip("")
+
+
+def score_words(subject_percent: int) -> str:
+    """What a result's score means at this weight, in one sentence for a newcomer."""
+    if subject_percent <= 0:
+        return ("The higher a result's score, the more it is painted like your picture (colours, "
+                "brushwork, texture), whatever it shows.")
+    if subject_percent >= 100:
+        return "The higher a result's score, the more it shows what your picture shows, however it is painted."
+    return ("The higher a result's score, the more it is painted like your picture and shows what "
+            "it shows, mixed as the slider says.")
 
 
 def compared_words(layers: int, subject_percent: int) -> str:
