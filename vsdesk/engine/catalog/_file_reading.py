@@ -5,6 +5,7 @@ the file the scan found (``is_unchanged``), and read, hashed and decoded in a po
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from dataclasses import dataclass
 from typing import Container
@@ -81,13 +82,24 @@ def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]
     return None
 
 
+#: The status of the row of a file deleted between the scan and its reading (``read_file``):
+#: it is not there, so it is neither indexed nor skipped, and its entry goes (never written).
+GONE = "gone"
+
+
 def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
-    """The file's row and its bytes; None and a skipped row when it cannot be read."""
+    """The file's row and its bytes; None and a skipped row when it cannot be read, or a
+    ``GONE`` row when it was deleted since the scan listed it."""
     row = FileRow(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok")
     try:
         with open(stat.path, "rb") as fp:
             return row, fp.read()
     except OSError as exc:
+        # Not there at all: deleted. (A link there whose file is gone is skipped, as a broken
+        # link by the next scan.)
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and not os.path.lexists(stat.path):
+            row.status = GONE
+            return row, None
         row.status, row.kind = "skipped", "unreadable"
         row.message = ("permission denied: the file cannot be read" if isinstance(exc, PermissionError)
                        else f"the file cannot be read ({exc.strerror or exc})")

@@ -40,6 +40,7 @@ import numpy as np
 from vsdesk.engine.catalog._away_words import EMPTY_FOLDER, MOUNT_AWAY
 from vsdesk.engine.catalog._errors import CatalogModeMismatch
 from vsdesk.engine.catalog._file_reading import (
+    GONE,
     FileRow,
     index_rows,
     is_unchanged,
@@ -296,7 +297,8 @@ class Indexer:
         self.gone_hashes.update(r.sha256 for r in gone if r.status == "ok" and r.sha256)
         with self.catalog.write_transaction():
             self.conn.executemany("DELETE FROM files WHERE path = ?", [(r.path,) for r in gone])
-        self.report.removed = len(gone)
+        # Images removed: the entry of a file skipped before was none of the catalog's images.
+        self.report.removed = sum(r.status == "ok" for r in gone)
 
     def _process(self, todo: list[tuple[FileStat, bool]]) -> None:
         total = len(todo)
@@ -344,7 +346,7 @@ class Indexer:
                     raise CancelledError("indexing cancelled")
                 future, existed = queue.popleft()
                 row, array = future.result()
-                if row.status == "skipped" or row.sha256 in self.known:
+                if row.status != "ok" or row.sha256 in self.known:  # (skipped, or gone: no vector)
                     pending_rows.append((row, existed))
                 elif row.sha256 in batch_hashes:
                     to_embed.append((row, existed, None))  # same content twice in a batch: embed once
@@ -447,13 +449,17 @@ class Indexer:
         rows = [row for row, _ in ready] + [row for row, _, _ in to_embed]
         if not rows and not vectors:
             return
+        gone = [(row.path,) for row in rows if row.status == GONE]
         with self.catalog.write_transaction():
             self.conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", vectors)
             self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  [r.values() for r in rows])
+                                  [r.values() for r in rows if r.status != GONE])
+            self.conn.executemany("DELETE FROM files WHERE path = ?", gone)
         self.known.update(v[0] for v in vectors)
         for row, existed in ready:
-            if row.status == "skipped":  # counted once, under skipped (with its reason)
+            if row.status == GONE:  # deleted since the scan: removed if it was an image of the catalog
+                self.report.removed += row.path in self.indexed_before
+            elif row.status == "skipped":  # counted once, under skipped (with its reason)
                 self.report.skipped.append(SkippedFile(row.path, row.kind or "", row.message or ""))
                 if row.path in self.indexed_before:  # an image of the catalog until now
                     self.report.now_unreadable += 1
