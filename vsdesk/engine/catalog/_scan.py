@@ -32,6 +32,9 @@ class FileStat:
     size: int
     mtime_ns: int
     label: str | None
+    #: The change time (``st_ctime_ns``), which a write or a rename sets and ``touch`` cannot:
+    #: what tells a file written over with its size and mtime put back. None: not known.
+    ctime_ns: int | None = None
 
 
 @dataclass
@@ -97,7 +100,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
             away = ("not-a-folder", "this is not a folder (any more); " + KEPT)
         result.unreadable.append((root, *away))
         return
-    found: list[tuple[str, str, int, int]] = []  # (path, path relative to root, size, mtime)
+    found: list[tuple[str, str, int, int, int]] = []  # (path, path relative to root, size, mtime, ctime)
     # A linked folder is followed (photos on another disk) unless it leads into the root or
     # into a folder already followed: those are walked anyway, and a loop ends there.
     walked = [os.path.realpath(root)]
@@ -139,16 +142,17 @@ def _scan_root(root: str, result: ScanResult) -> None:
                                 st = entry.stat()
                             except FileNotFoundError:  # deleted since it was listed: not there
                                 continue
-                            found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
+                            found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns,
+                                          st.st_ctime_ns))
                             if entry.is_symlink():  # (known from the listing: no system call)
                                 result.image_links.append((root, entry.path))
                     except OSError as exc:
                         result.unreadable.append((entry.path, "unreadable", _os_message(exc)))
         except OSError as exc:
             result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
-    labeller = Labeller(root, [rel for _, rel, _, _ in found])
-    for path, rel, size, mtime in found:
-        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
+    labeller = Labeller(root, [rel for _, rel, *_ in found])
+    for path, rel, size, mtime, ctime in found:
+        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel), ctime)
 
 
 def _kind_of(entry: os.DirEntry) -> str | None:
