@@ -26,8 +26,8 @@ def photos(tmp_path):
 
 #: (argv, exit code, what stderr says). {q}: a photo, {empty}: an empty folder, {noimages}: a
 #: folder holding a text file, {nocolumns}: a CSV without image and label columns, {nowhere}: a
-#: path that is not there; "shop" is a vae catalog of the empty folder. Run in this order, in one
-#: process.
+#: path that is not there, {loop}: a link to itself; "shop" is a vae catalog of the empty folder.
+#: Run in this order, in one process.
 EXIT_CASES = [
     # 2: the command cannot be done as given.
     (["index", "--mode", "vae", "--catalog", "c", "{nowhere}"], 2, "{nowhere}: no such folder"),
@@ -85,6 +85,10 @@ EXIT_CASES = [
     # The shipped held-out twin by its name, as the model it is (it said "no product model in ...", exit 2).
     (["eval", "product", "--model", "product-heldout", "--data", "{empty}"], 1, "{empty}: no class subfolders"),
     (["eval", "product", "--data", "{nocolumns}"], 1, "{nocolumns}: the CSV needs 'image' and 'label' columns"),
+    # A query that is there but cannot be read: a link to itself (it said 2, as if not there), review 26.
+    (["search", "--mode", "vae", "--catalog", "shop", "{loop}"], 1,
+     "{loop}: the file cannot be read (Too many levels of symbolic links)"),
+    (["vae", "describe", "{loop}"], 1, "{loop}: the file cannot be read (Too many levels of symbolic links)"),
 ]
 
 #: Runs each case through ``vsdesk.cli.main`` in one process: its exit code, output, and whether
@@ -116,7 +120,8 @@ def exit_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("exit-codes")
     places = {"q": str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]), "empty": str(root / "empty"),
               "noimages": str(root / "noimages"), "nocolumns": str(root / "photos.csv"),
-              "nowhere": str(root / "nowhere")}
+              "nowhere": str(root / "nowhere"), "loop": str(root / "loop.jpg")}
+    os.symlink("loop.jpg", places["loop"])  # a link to itself: ELOOP
     (root / "photos.csv").write_text("file,class\nshirt.jpg,Shirt\n")
     os.mkdir(places["empty"])
     os.mkdir(places["noimages"])

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import signal
+import stat
 import sys
 import threading
 import time
@@ -162,9 +163,22 @@ def queries_exit_code(queries: list[str], failed: int) -> int:
     command line that are not there, or folders: a typo or a wrong command, nothing searched),
     else 1 when some failed (a query not there, a folder or unreadable, the others answered; a
     file unreadable or damaged), else 0 (README's table)."""
-    if failed and not any(os.path.exists(query) and not os.path.isdir(query) for query in queries):
+    if failed and not any(_is_file_there(query) for query in queries):
         return USAGE
     return FAILED if failed else 0
+
+
+def _is_file_there(path: str) -> bool:
+    """``path`` is there and not a folder, readable or not: a link loop or a folder on its path
+    that cannot be entered is a file that cannot be read (1), not a path that is not there
+    (``os.path.exists`` says False of both)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # (a link to nothing is not there either)
+        return False
+    except OSError:
+        return True
+    return not stat.S_ISDIR(mode)
 
 
 def check_product_model(name: str) -> None:

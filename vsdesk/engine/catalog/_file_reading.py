@@ -5,6 +5,7 @@ the file the scan found (``is_unchanged``), and read, hashed and decoded in a po
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from dataclasses import dataclass
 from typing import Container
@@ -32,6 +33,8 @@ class FileRow:
     status: str
     kind: str | None = None
     message: str | None = None
+    #: Kept apart (``file_ctimes``), not in ``values``; None: not noted (an index from before).
+    ctime_ns: int | None = None
 
     def values(self) -> tuple:
         return (self.path, self.root, self.size, self.mtime_ns, self.sha256, self.label,
@@ -39,9 +42,16 @@ class FileRow:
 
 
 def index_rows(conn: sqlite3.Connection) -> dict[str, FileRow]:
-    """Every entry of the index, by path."""
-    return {r[0]: FileRow(*r) for r in conn.execute(
+    """Every entry of the index, by path, with its change time where one is noted."""
+    rows = {r[0]: FileRow(*r) for r in conn.execute(
         "SELECT path, root, size, mtime_ns, sha256, label, status, error_kind, error_message FROM files")}
+    try:
+        for path, ctime in conn.execute("SELECT path, ctime_ns FROM file_ctimes"):
+            if path in rows:
+                rows[path].ctime_ns = ctime
+    except sqlite3.OperationalError:  # a read-only index from before the table: none noted
+        pass
+    return rows
 
 
 def is_unchanged(row: FileRow | None, stat: FileStat, known: Container[str]) -> bool:
@@ -52,8 +62,13 @@ def is_unchanged(row: FileRow | None, stat: FileStat, known: Container[str]) -> 
 
 
 def same_stat(row: FileRow | None, stat: FileStat) -> bool:
-    """Whether the file at ``stat.path`` has the size and time its index entry ``row`` noted."""
-    return row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns
+    """Whether the file at ``stat.path`` has the size and times its index entry ``row`` noted.
+    A change time alone differing (a file written over, its size and mtime put back; but also
+    a rename, a ``chmod``, a copy with its times) sends it to be read and hashed again: embedded
+    only when its content changed. One not noted (an index from before) is taken as the same."""
+    if row is None or (row.size, row.mtime_ns) != (stat.size, stat.mtime_ns):
+        return False
+    return None in (row.ctime_ns, stat.ctime_ns) or row.ctime_ns == stat.ctime_ns
 
 
 def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]) -> FileRow | None:
@@ -81,13 +96,24 @@ def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]
     return None
 
 
+#: The status of the row of a file deleted between the scan and its reading (``read_file``):
+#: it is not there, so it is neither indexed nor skipped, and its entry goes (never written).
+GONE = "gone"
+
+
 def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
-    """The file's row and its bytes; None and a skipped row when it cannot be read."""
-    row = FileRow(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok")
+    """The file's row and its bytes; None and a skipped row when it cannot be read, or a
+    ``GONE`` row when it was deleted since the scan listed it."""
+    row = FileRow(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok", ctime_ns=stat.ctime_ns)
     try:
         with open(stat.path, "rb") as fp:
             return row, fp.read()
     except OSError as exc:
+        # Not there at all: deleted. (A link there whose file is gone is skipped, as a broken
+        # link by the next scan.)
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and not os.path.lexists(stat.path):
+            row.status = GONE
+            return row, None
         row.status, row.kind = "skipped", "unreadable"
         row.message = ("permission denied: the file cannot be read" if isinstance(exc, PermissionError)
                        else f"the file cannot be read ({exc.strerror or exc})")

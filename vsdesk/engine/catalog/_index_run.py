@@ -1,7 +1,7 @@
 """Bringing a catalog's index up to date with its folders, incrementally and crash-safely.
 
-1. Scan: stat every image file (no reads). A file whose (size, mtime_ns) match the index and
-   whose vector exists for this embedder is unchanged and never opened.
+1. Scan: stat every image file (no reads). A file whose (size, mtime_ns, ctime_ns) match the
+   index and whose vector exists for this embedder is unchanged and never opened.
 2. Files that disappeared are dropped (one transaction). Their vectors stay, so a file that was
    moved or renamed is recognised by its content hash and not re-embedded (and one put back later,
    or a folder forgotten and added again, while they are kept: see ``_collect_garbage``).
@@ -33,13 +33,14 @@ from __future__ import annotations
 import collections
 import concurrent.futures as cf
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from vsdesk.engine.catalog._away_words import EMPTY_FOLDER, MOUNT_AWAY
 from vsdesk.engine.catalog._errors import CatalogModeMismatch
 from vsdesk.engine.catalog._file_reading import (
+    GONE,
     FileRow,
     index_rows,
     is_unchanged,
@@ -93,6 +94,9 @@ class _Plan:
     relabel: list[tuple[str | None, str, str]]
     unchanged: int
     skipped: list[SkippedFile]
+    #: (path, ctime_ns) of unchanged entries whose change time the index has not noted yet (an
+    #: index from before ``file_ctimes``): noted, without reading them.
+    new_ctimes: list[tuple[str, int]] = field(default_factory=list)
 
 
 class Indexer:
@@ -202,6 +206,9 @@ class Indexer:
         if plan.relabel:
             with self.catalog.write_transaction():
                 self.conn.executemany("UPDATE files SET label = ?, root = ? WHERE path = ?", plan.relabel)
+        if plan.new_ctimes:  # (nothing a search reads: no new version)
+            with self.catalog.write_transaction(new_version=False):
+                self.conn.executemany("INSERT OR REPLACE INTO file_ctimes VALUES (?, ?)", plan.new_ctimes)
         self._process(plan.todo)
         self._forget_found_elsewhere(scan.files)
         self._collect_garbage(key)
@@ -233,6 +240,8 @@ class Indexer:
                     plan.skipped.append(SkippedFile(path, row.kind or "unreadable", row.message or ""))
                 else:
                     plan.unchanged += 1
+                if row.ctime_ns is None and stat.ctime_ns is not None:
+                    plan.new_ctimes.append((path, stat.ctime_ns))
                 if row.label != stat.label or row.root != stat.root:  # labels file edited, folders merged
                     plan.relabel.append((stat.label, stat.root, path))
             else:
@@ -296,7 +305,9 @@ class Indexer:
         self.gone_hashes.update(r.sha256 for r in gone if r.status == "ok" and r.sha256)
         with self.catalog.write_transaction():
             self.conn.executemany("DELETE FROM files WHERE path = ?", [(r.path,) for r in gone])
-        self.report.removed = len(gone)
+            self.conn.executemany("DELETE FROM file_ctimes WHERE path = ?", [(r.path,) for r in gone])
+        # Images removed: the entry of a file skipped before was none of the catalog's images.
+        self.report.removed = sum(r.status == "ok" for r in gone)
 
     def _process(self, todo: list[tuple[FileStat, bool]]) -> None:
         total = len(todo)
@@ -344,7 +355,7 @@ class Indexer:
                     raise CancelledError("indexing cancelled")
                 future, existed = queue.popleft()
                 row, array = future.result()
-                if row.status == "skipped" or row.sha256 in self.known:
+                if row.status != "ok" or row.sha256 in self.known:  # (skipped, or gone: no vector)
                     pending_rows.append((row, existed))
                 elif row.sha256 in batch_hashes:
                     to_embed.append((row, existed, None))  # same content twice in a batch: embed once
@@ -447,13 +458,20 @@ class Indexer:
         rows = [row for row, _ in ready] + [row for row, _, _ in to_embed]
         if not rows and not vectors:
             return
+        gone = [(row.path,) for row in rows if row.status == GONE]
         with self.catalog.write_transaction():
             self.conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", vectors)
             self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  [r.values() for r in rows])
+                                  [r.values() for r in rows if r.status != GONE])
+            self.conn.executemany("DELETE FROM files WHERE path = ?", gone)
+            self.conn.executemany("INSERT OR REPLACE INTO file_ctimes VALUES (?, ?)",
+                                  [(r.path, r.ctime_ns) for r in rows if r.status != GONE and r.ctime_ns is not None])
+            self.conn.executemany("DELETE FROM file_ctimes WHERE path = ?", gone)
         self.known.update(v[0] for v in vectors)
         for row, existed in ready:
-            if row.status == "skipped":  # counted once, under skipped (with its reason)
+            if row.status == GONE:  # deleted since the scan: removed if it was an image of the catalog
+                self.report.removed += row.path in self.indexed_before
+            elif row.status == "skipped":  # counted once, under skipped (with its reason)
                 self.report.skipped.append(SkippedFile(row.path, row.kind or "", row.message or ""))
                 if row.path in self.indexed_before:  # an image of the catalog until now
                     self.report.now_unreadable += 1
@@ -479,6 +497,8 @@ class Indexer:
                   "AND sha256 IS NOT NULL)")
         with self.catalog.write_transaction(new_version=False):
             self.conn.execute("DELETE FROM vectors WHERE key != ?", (key,))
+            # (the change times of entries gone otherwise: a folder forgotten, found elsewhere)
+            self.conn.execute("DELETE FROM file_ctimes WHERE path NOT IN (SELECT path FROM files)")
             stored = self.conn.execute("SELECT COUNT(*) FROM vectors WHERE key = ?", (key,)).fetchone()[0]
             not_used = self.conn.execute(f"SELECT COUNT(*) FROM vectors WHERE {unused}", (key,)).fetchone()[0]
             row_bytes = 4 * (self.catalog.dim or 0) + 64 + len(key or "")  # the vector, its hash and key

@@ -38,7 +38,8 @@ CONFIG_FILE = "catalog.json"
 INDEX_FILE = "index.sqlite"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped", "image_links")
+TABLES = ("meta", "files", "vectors", "folder_times", "attached_folders", "scan_skipped", "image_links",
+          "file_ctimes")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -87,6 +88,15 @@ CREATE TABLE IF NOT EXISTS scan_skipped (
     root TEXT NOT NULL,
     kind TEXT NOT NULL,
     message TEXT NOT NULL
+) WITHOUT ROWID;
+-- The change time (st_ctime_ns) of each entry of ``files`` as its last reading found it: a file
+-- written over with its size and modification time put back (``touch -r``, ``cp -p``) has a
+-- new one, which no program can set back. A table apart, not a column: an index from before
+-- gets it in place when opened (as any table it lacks), and an older vsdesk, which inserts
+-- rows of ``files`` by their nine columns, still opens and writes the index.
+CREATE TABLE IF NOT EXISTS file_ctimes (
+    path TEXT PRIMARY KEY,
+    ctime_ns INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
 

@@ -32,6 +32,9 @@ class FileStat:
     size: int
     mtime_ns: int
     label: str | None
+    #: The change time (``st_ctime_ns``), which a write or a rename sets and ``touch`` cannot:
+    #: what tells a file written over with its size and mtime put back. None: not known.
+    ctime_ns: int | None = None
 
 
 @dataclass
@@ -97,7 +100,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
             away = ("not-a-folder", "this is not a folder (any more); " + KEPT)
         result.unreadable.append((root, *away))
         return
-    found: list[tuple[str, str, int, int]] = []  # (path, path relative to root, size, mtime)
+    found: list[tuple[str, str, int, int, int]] = []  # (path, path relative to root, size, mtime, ctime)
     # A linked folder is followed (photos on another disk) unless it leads into the root or
     # into a folder already followed: those are walked anyway, and a loop ends there.
     walked = [os.path.realpath(root)]
@@ -131,26 +134,33 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             suffix = os.path.splitext(entry.name)[1].lower()
                             result.unreadable.append((entry.path, "unsupported-format",
                                                       UNSUPPORTED.format(kind=UNSUPPORTED_SUFFIXES[suffix])))
+                        elif kind == "not-a-file":
+                            result.unreadable.append((entry.path, "unreadable", NOT_A_FILE))
                         elif kind == "image":
                             # (a name not UTF-8 too: the index keeps its bytes, ``_path_columns``)
-                            st = entry.stat()
-                            found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns))
+                            try:
+                                st = entry.stat()
+                            except FileNotFoundError:  # deleted since it was listed: not there
+                                continue
+                            found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns,
+                                          st.st_ctime_ns))
                             if entry.is_symlink():  # (known from the listing: no system call)
                                 result.image_links.append((root, entry.path))
                     except OSError as exc:
                         result.unreadable.append((entry.path, "unreadable", _os_message(exc)))
         except OSError as exc:
             result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
-    labeller = Labeller(root, [rel for _, rel, _, _ in found])
-    for path, rel, size, mtime in found:
-        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel))
+    labeller = Labeller(root, [rel for _, rel, *_ in found])
+    for path, rel, size, mtime, ctime in found:
+        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel), ctime)
 
 
 def _kind_of(entry: os.DirEntry) -> str | None:
     """What an index run makes of a folder's entry: "folder", "linked-folder", "dangling-link"
     (a linked folder whose disk is away?), "dangling-file" (a link with an image's name that
     leads nowhere, said as skipped), "image", "unsupported" (a photo format vsdesk cannot
-    read, said as skipped), or None: left out (hidden names, other files)."""
+    read, said as skipped), "not-a-file" (a pipe, socket or device with an image's name, said
+    as skipped), or None: left out (hidden names, other files, a file deleted meanwhile)."""
     if entry.name.startswith("."):
         return None  # hidden files and folders (.thumbnails, .git, .DS_Store, our own temp files)
     suffix = os.path.splitext(entry.name)[1].lower()
@@ -162,8 +172,11 @@ def _kind_of(entry: os.DirEntry) -> str | None:
         return "dangling-file" if has_image_name(entry.name) else "dangling-link"
     if suffix in UNSUPPORTED_SUFFIXES and entry.is_file():
         return "unsupported"
-    if suffix in IMAGE_SUFFIXES and entry.is_file():
-        return "image"
+    if suffix in IMAGE_SUFFIXES:
+        if entry.is_file():
+            return "image"
+        if os.path.exists(entry.path):  # a pipe, socket or device: never read (it may block)
+            return "not-a-file"
     return None
 
 
@@ -270,6 +283,8 @@ def _is_mount_point(folder: str) -> bool:
 
 
 UNSUPPORTED = "{kind} photos cannot be read by vsdesk; convert them to JPEG to index them"
+#: A pipe, socket or device with an image's name (``imageio`` refuses one as a query in these words).
+NOT_A_FILE = "not a regular file (a pipe, socket or device)"
 
 
 def is_within(path: str, folder: str) -> bool:

@@ -1,0 +1,179 @@
+"""What an index run says of files that change under it: deleted between the scan that lists
+them and their reading, pipes with an image's name, written over with their size and mtime put
+back (review 26, findings 5 to 7)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from test_catalog import HistogramEmbedder, clothing_images
+from vsdesk.engine.catalog import Catalog, index_catalog
+from vsdesk.engine.catalog import _index_run
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    """A user folder of 12 photos."""
+    root = tmp_path / "photos"
+    root.mkdir()
+    for src in clothing_images(12):
+        shutil.copy(src, root / src.name)
+    return root
+
+
+def _delete_after_the_scan(monkeypatch, files: list[Path]) -> None:
+    """The next index run's scan lists ``files``, which are deleted as soon as it has: a user
+    deleting photos while the run reads the folder (the true boundary: listing, then reading)."""
+    real_scan = _index_run.scan_folders
+
+    def scan_then_delete(roots):
+        result = real_scan(roots)
+        assert all(str(path) in result.files for path in files)  # listed ...
+        for path in files:
+            path.unlink()  # ... then gone before they are read
+        monkeypatch.setattr(_index_run, "scan_folders", real_scan)  # once
+        return result
+
+    monkeypatch.setattr(_index_run, "scan_folders", scan_then_delete)
+
+
+def test_photos_deleted_during_a_first_run_are_not_there_not_unreadable(photos, monkeypatch):
+    """They were listed as "the file cannot be read (No such file or directory) [unreadable]"
+    and kept as skipped entries; the next run counted those as images removed."""
+    deleted = sorted(photos.glob("*.jpg"))[::3]  # 4 of 12
+    _delete_after_the_scan(monkeypatch, deleted)
+    catalog = Catalog.create("mine", "style", [photos])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.skipped == [] and catalog.skipped() == []
+    assert (report.added, report.removed, report.indexed) == (8, 0, 8)
+    assert catalog.counts() == (8, 0)
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert (again.added, again.removed, again.unchanged, again.skipped) == (0, 0, 8, [])
+
+
+def test_images_changed_then_deleted_during_a_run_are_removed_and_said_once(photos, monkeypatch):
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    deleted = sorted(photos.glob("*.jpg"))[:4]
+    for path in deleted:  # a new time: the run reads them again
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    _delete_after_the_scan(monkeypatch, deleted)
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert report.skipped == [] and catalog.skipped() == []
+    assert (report.removed, report.unchanged, report.indexed, report.now_unreadable) == (4, 8, 8, 0)
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert (again.removed, again.unchanged, again.skipped) == (0, 8, [])
+
+
+def test_a_skipped_file_deleted_is_no_image_removed(photos):
+    """The next run after 1,333 vanished files said "1333 removed" of a catalog that held as
+    many images before and after: the entries of skipped files were counted as images."""
+    (photos / "text.jpg").write_text("not an image")
+    catalog = Catalog.create("mine", "style", [photos])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert [Path(s.path).name for s in report.skipped] == ["text.jpg"] and report.indexed == 12
+    (photos / "text.jpg").unlink()
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert (again.removed, again.unchanged, again.indexed, again.skipped) == (0, 12, 12, [])
+    assert catalog.counts() == (12, 0)
+
+
+def test_a_pipe_named_like_an_image_is_listed_as_skipped_with_why(photos):
+    """It was left out without a word, in no skipped list, even with --json (as a query it is
+    refused in these words)."""
+    os.mkfifo(photos / "pipe.jpg")
+    catalog = Catalog.create("mine", "style", [photos])
+    report = index_catalog(catalog, HistogramEmbedder())  # (and does not hang reading it)
+    said = [(Path(s.path).name, s.kind, s.message) for s in report.skipped]
+    assert said == [("pipe.jpg", "unreadable", "not a regular file (a pipe, socket or device)")]
+    assert report.indexed == 12 and catalog.counts() == (12, 1)
+    assert [Path(s.path).name for s in catalog.skipped()] == ["pipe.jpg"]
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert [Path(s.path).name for s in again.skipped] == ["pipe.jpg"] and again.removed == 0
+
+
+# -- a file written over with its size and modification time put back --------------------------
+
+def _write_over_keeping_size_and_mtime(path: Path, image: Image.Image) -> None:
+    """``path`` written with ``image`` (a BMP of the same size: the same byte count), then its
+    modification time put back to the nanosecond, as ``touch -r`` or ``cp -p`` do."""
+    before = path.stat()
+    image.save(path, format="BMP")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert after.st_ctime_ns != before.st_ctime_ns  # (the kernel's: no program sets it back)
+
+
+@pytest.fixture
+def bmps(tmp_path) -> Path:
+    """A user folder of 6 photos saved as BMP (whose size is that of their pixels only)."""
+    root = tmp_path / "bmps"
+    root.mkdir()
+    for src in clothing_images(6):
+        with Image.open(src) as im:
+            im.convert("RGB").resize((64, 48)).save(root / f"{src.stem}.bmp")
+    return root
+
+
+def _counting_loader(loads: list):
+    def loader():
+        loads.append(1)
+        return HistogramEmbedder()
+    return loader
+
+
+def test_a_file_written_over_with_its_size_and_mtime_put_back_is_embedded_again(bmps):
+    """It kept its old vector: the index compared the size and mtime only (review 26, t9b)."""
+    catalog = Catalog.create("mine", "style", [bmps])
+    index_catalog(catalog, HistogramEmbedder())
+    target = sorted(bmps.glob("*.bmp"))[0]
+    paths, _, matrix = catalog.vectors()
+    old = matrix[paths.index(str(target))].copy()
+    with Image.open(target) as im:
+        _write_over_keeping_size_and_mtime(target, ImageOps.invert(im.convert("RGB")))
+    loads: list = []
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.updated, report.embedded, report.unchanged, len(loads)) == (1, 1, 5, 1)
+    paths, _, matrix = catalog.vectors()
+    assert not np.allclose(matrix[paths.index(str(target))], old)  # the new picture's vector
+    again = index_catalog(catalog, _counting_loader(loads))
+    assert (again.unchanged, again.touched, len(loads)) == (6, 0, 1)  # noted: not read again
+
+
+def test_a_file_whose_change_time_alone_moved_is_read_not_embedded(bmps):
+    """A chmod (or a rename, a copy with its times) sets the change time too: the file is
+    hashed again, found the same, and neither embedded nor the model loaded."""
+    catalog = Catalog.create("mine", "style", [bmps])
+    index_catalog(catalog, HistogramEmbedder())
+    target = sorted(bmps.glob("*.bmp"))[0]
+    target.chmod(0o600)
+    loads: list = []
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.unchanged, report.touched, report.embedded, len(loads)) == (6, 1, 0, 0)
+
+
+def test_an_index_from_before_change_times_gets_them_in_place_without_reading(bmps):
+    """An index made before the change times were kept: its table is made when the catalog is
+    opened, the times noted by the next run without reading a file, and from then on a file
+    written over with its size and mtime put back is seen."""
+    catalog = Catalog.create("mine", "style", [bmps])
+    index_catalog(catalog, HistogramEmbedder())
+    catalog.conn.execute("DROP TABLE file_ctimes")  # as an index of the vsdesk before
+    catalog.close()
+    catalog = Catalog.open("mine")
+    loads: list = []
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.unchanged, report.touched, report.embedded, len(loads)) == (6, 0, 0, 0)
+    assert catalog.conn.execute("SELECT COUNT(*) FROM file_ctimes").fetchone()[0] == 6
+    target = sorted(bmps.glob("*.bmp"))[1]
+    with Image.open(target) as im:
+        _write_over_keeping_size_and_mtime(target, ImageOps.invert(im.convert("RGB")))
+    report = index_catalog(catalog, _counting_loader(loads))
+    assert (report.updated, report.embedded, len(loads)) == (1, 1, 1)
