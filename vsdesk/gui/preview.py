@@ -38,7 +38,7 @@ class ItemPreview(QWidget):
 
     def show_item(self, source: str | None, caption: str) -> None:
         self._source = source
-        self._caption = caption = shown_path(caption)  # a name not UTF-8: its bytes as escapes
+        self._caption = caption  # (its name already as shown: ``shown_path`` by the caller)
         self.caption.setText(caption)
         self._refresh()
 
