@@ -342,6 +342,15 @@ def _eval(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
+    _print_what_was_scored(result)
+    _print_score_table(result)
+    _print_item_types_and_unfamiliar(result)
+    return 0
+
+
+def _print_what_was_scored(result: dict) -> None:
+    """The test photos (and how far "never seen in training" was checked), the model as run, the
+    labels matched and the photos left out."""
     counts = [counted(result["test_images"], "image")]
     if result["test_contributors"]:  # class folders name no contributors
         counts.append(counted(result["test_contributors"], "contributor"))
@@ -365,6 +374,10 @@ def _eval(args: argparse.Namespace) -> int:
         print("test labels taken for the model's classes, ignoring case: "
               + ", ".join(f"{given} -> {label}" for given, label in recased.items()))
     _print_left_out(result)
+
+
+def _print_score_table(result: dict) -> None:
+    """The model's and the baseline's scores side by side, per-class recall, the confusion matrix."""
     print(f"{'':18}{'model':>10}{'baseline':>10}")
     for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
         if key == "accuracy_5class" and result["default"][key] is None and result["baseline"][key] is None:
@@ -390,6 +403,11 @@ def _eval(args: argparse.Namespace) -> int:
             print(f"  {label:16}{_fmt(d):>10}{_fmt(b):>10}")
     _print_confusion(result["classes"], result["default"]["confusion_matrix"])
     print(f"baseline: {result['baseline_protocol']}")
+
+
+def _print_item_types_and_unfamiliar(result: dict) -> None:
+    """How right a catalog item's stored type is, and the share of these photos a search would
+    warn of as unlike the training photos."""
     types = result.get("item_types")
     if types:  # a catalog item's type comes from its stored vector, the first member's alone
         members = (result.get("model") or {}).get("members") or 1
@@ -406,7 +424,6 @@ def _eval(args: argparse.Namespace) -> int:
         by_test.append(f"photo turned 90° more typical {100 * result['unfamiliar_share_sideways']:.1f} %")
         print(f"out-of-distribution false-positive rate (these in-distribution test photos flagged as unlike the "
               f"training photos): {100 * result['unfamiliar_share']:.1f} % ({', '.join(by_test)})")
-    return 0
 
 
 #: How many file names a left-out line names before "and N more".
