@@ -67,53 +67,17 @@ def register_train(subparsers) -> None:
 def _train(args: argparse.Namespace) -> int:
     from vsdesk.engine.imageio import ImageError
     from vsdesk.engine.models import ModelStoreError
-    from vsdesk.engine.product import backbones
     from vsdesk.engine.product.data import DatasetError
     from vsdesk.engine.product.model import ProductModelError
-    from vsdesk.engine.product.train import TrainConfig, train, train_and_retrain_on_all
+    from vsdesk.engine.product.train import train, train_and_retrain_on_all
 
-    config = TrainConfig(backbone_name=args.backbone)
-    if args.backbone != backbones.LITE0:
-        config.size = backbones.get(args.backbone).default_size
-    if args.size:
-        config.size = args.size
-    if args.epochs is not None:
-        if args.epochs < 0:
-            raise CommandError("--epochs must be 0 (linear heads only) or more", USAGE)
-        config.finetune_epochs = args.epochs
-    if args.members is not None:
-        if not 1 <= args.members <= 16:
-            raise CommandError("--members must be between 1 and 16", USAGE)
-        config.members = args.members
-    if args.max_images:
-        config.max_images = args.max_images
-    if args.hold_out is not None:
-        if not 0 <= args.hold_out <= 0.5:
-            raise CommandError("--hold-out must be between 0 and 0.5", USAGE)
-        config.test_fraction = args.hold_out
-    if args.retrain_on_all and config.test_fraction <= 0:
-        raise CommandError("--retrain-on-all holds contributors out first: give --hold-out above 0, or leave it out",
-                           USAGE)
-    if args.out is not None and not args.out.strip():
-        raise CommandError("--out needs a name (or leave it out: the model is then named after the data folder)", USAGE)
-    from vsdesk.engine.product.data import load_dataset
-    from vsdesk.engine.product.model_store import TRAINED_PREFIX, name_for_data, refused_name
-
-    out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
-    # `--model product-heldout` would then mean which? (The twin of --retrain-on-all, NAME-heldout,
-    # is the shipped twin's name only for NAME "product", refused with it.)
-    problem = refused_name(out_name, instead=f"{out_name}-trained") if out_name else None
-    if problem:
-        raise CommandError(f"--out {args.out}: {problem}", USAGE)
-    if args.export is not None and args.export.is_file():
-        raise CommandError(f"--export {args.export}: this is a file, not a folder to write the model into", USAGE)
+    config = _train_config(args)
+    out_name = _given_out_name(args)
     check_given_path(args.data, "folder or file", "--data")  # the data, before the name it is saved under
-    try:
-        dataset = load_dataset(args.data)
-    except DatasetError as exc:  # a CSV without its columns, no images ...
-        raise CommandError(str(exc), FAILED) from None
-    _warn_of_small_classes(dataset)
+    dataset = _load_data(args)
     if out_name is None and not args.export:
+        from vsdesk.engine.product.model_store import name_for_data
+
         out_name = name_for_data(args.data)
         say(f"train product: the model will be saved as product/{out_name} (--out NAME to name it)")
     # An export alone (how the shipped model is rebuilt) keeps the shipped model's own name.
@@ -144,6 +108,73 @@ def _train(args: argparse.Namespace) -> int:
             report["heldout_twin"] = {"folder": str(twin.folder), "metrics": twin.metrics}
         print_json(report)
         return 0
+    _print_trained(result, twin)
+    return 0
+
+
+def _train_config(args: argparse.Namespace):
+    """The training recipe the options ask for (exit 2 for a value out of range)."""
+    from vsdesk.engine.product import backbones
+    from vsdesk.engine.product.train import TrainConfig
+
+    config = TrainConfig(backbone_name=args.backbone)
+    if args.backbone != backbones.LITE0:
+        config.size = backbones.get(args.backbone).default_size
+    if args.size:
+        config.size = args.size
+    if args.epochs is not None:
+        if args.epochs < 0:
+            raise CommandError("--epochs must be 0 (linear heads only) or more", USAGE)
+        config.finetune_epochs = args.epochs
+    if args.members is not None:
+        if not 1 <= args.members <= 16:
+            raise CommandError("--members must be between 1 and 16", USAGE)
+        config.members = args.members
+    if args.max_images:
+        config.max_images = args.max_images
+    if args.hold_out is not None:
+        if not 0 <= args.hold_out <= 0.5:
+            raise CommandError("--hold-out must be between 0 and 0.5", USAGE)
+        config.test_fraction = args.hold_out
+    if args.retrain_on_all and config.test_fraction <= 0:
+        raise CommandError("--retrain-on-all holds contributors out first: give --hold-out above 0, or leave it out",
+                           USAGE)
+    return config
+
+
+def _given_out_name(args: argparse.Namespace) -> str | None:
+    """--out as `models list` shows it (None: not given), refused (exit 2) if it is no name, is
+    a shipped model's, or --export is a file."""
+    from vsdesk.engine.product.model_store import TRAINED_PREFIX, refused_name
+
+    if args.out is not None and not args.out.strip():
+        raise CommandError("--out needs a name (or leave it out: the model is then named after the data folder)", USAGE)
+    out_name = args.out.removeprefix(TRAINED_PREFIX) if args.out else None  # as `models list` shows it
+    # `--model product-heldout` would then mean which? (The twin of --retrain-on-all, NAME-heldout,
+    # is the shipped twin's name only for NAME "product", refused with it.)
+    problem = refused_name(out_name, instead=f"{out_name}-trained") if out_name else None
+    if problem:
+        raise CommandError(f"--out {args.out}: {problem}", USAGE)
+    if args.export is not None and args.export.is_file():
+        raise CommandError(f"--export {args.export}: this is a file, not a folder to write the model into", USAGE)
+    return out_name
+
+
+def _load_data(args: argparse.Namespace):
+    """--data read (exit 1 if it cannot be), with a word on classes of very few photos."""
+    from vsdesk.engine.product.data import DatasetError, load_dataset
+
+    try:
+        dataset = load_dataset(args.data)
+    except DatasetError as exc:  # a CSV without its columns, no images ...
+        raise CommandError(str(exc), FAILED) from None
+    _warn_of_small_classes(dataset)
+    return dataset
+
+
+def _print_trained(result, twin) -> None:
+    """What was trained and saved (the held-out twin first, with --retrain-on-all), and its
+    held-out scores."""
     for item in result.metrics.get("unreadable_images", []):
         say(f"left out {item['path']}: {item['reason']}")
     for done in (twin, result):
@@ -152,31 +183,35 @@ def _train(args: argparse.Namespace) -> int:
         m = done.metrics
         print(f"saved {done.folder} ({len(done.meta.classes)} classes, {counted(m['train_images'], 'training image')})")
         if m.get("accuracy") is not None:
-            # Class folders have no contributors: the split is of photos, and says so.
-            held = [counted(m["test_images"], "image")]
-            if m.get("test_contributors") is not None:
-                held.append(counted(m["test_contributors"], "contributor"))
-            five = m.get("accuracy_5class")
-            print(
-                f"held-out ({', '.join(held)}): accuracy {m['accuracy']:.3f}, "
-                + (f"5-class {five:.3f}, " if five is not None else "")
-                + f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}), "
-                f"scored in float32 Keras as trained; {m['seconds']:.0f} s"
-            )
-            # Not to be read against `vsdesk eval product`'s figure as a contradiction.
-            print(f"  the app runs it in int8 TFLite: `vsdesk eval product --model {done.meta.name}` scores it so "
-                  "(a photo or two may differ)")
-            _say_if_finetuning_scored_lower(m)
-            note = five_class_note(done.meta.classes) if five is None else None
-            if note:
-                print(note)
-            _warn_if_few(m["test_images"], "held-out")
+            _print_heldout_scores(done)
         elif done is result and twin is not None:
             print(f"trained on every contributor; its held-out twin {twin.folder.name!r} stands in for it "
                   f"in `vsdesk eval product` on this data; {m['seconds']:.0f} s")
     if "familiarity" in result.metrics and result.metrics["familiarity"] is None:
         _say_no_familiarity(result.metrics["train_images"])
-    return 0
+
+
+def _print_heldout_scores(done) -> None:
+    m = done.metrics
+    # Class folders have no contributors: the split is of photos, and says so.
+    held = [counted(m["test_images"], "image")]
+    if m.get("test_contributors") is not None:
+        held.append(counted(m["test_contributors"], "contributor"))
+    five = m.get("accuracy_5class")
+    print(
+        f"held-out ({', '.join(held)}): accuracy {m['accuracy']:.3f}, "
+        + (f"5-class {five:.3f}, " if five is not None else "")
+        + f"macro-F1 {m['macro_f1']:.3f} (linear start {m.get('linear_accuracy', float('nan')):.3f}), "
+        f"scored in float32 Keras as trained; {m['seconds']:.0f} s"
+    )
+    # Not to be read against `vsdesk eval product`'s figure as a contradiction.
+    print(f"  the app runs it in int8 TFLite: `vsdesk eval product --model {done.meta.name}` scores it so "
+          "(a photo or two may differ)")
+    _say_if_finetuning_scored_lower(m)
+    note = five_class_note(done.meta.classes) if five is None else None
+    if note:
+        print(note)
+    _warn_if_few(m["test_images"], "held-out")
 
 
 def _say_if_finetuning_scored_lower(metrics: dict) -> None:
@@ -307,6 +342,15 @@ def _eval(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     end_progress_line()  # stdout and stderr share the terminal: results start on a line of their own
+    _print_what_was_scored(result)
+    _print_score_table(result)
+    _print_item_types_and_unfamiliar(result)
+    return 0
+
+
+def _print_what_was_scored(result: dict) -> None:
+    """The test photos (and how far "never seen in training" was checked), the model as run, the
+    labels matched and the photos left out."""
     counts = [counted(result["test_images"], "image")]
     if result["test_contributors"]:  # class folders name no contributors
         counts.append(counted(result["test_contributors"], "contributor"))
@@ -330,6 +374,10 @@ def _eval(args: argparse.Namespace) -> int:
         print("test labels taken for the model's classes, ignoring case: "
               + ", ".join(f"{given} -> {label}" for given, label in recased.items()))
     _print_left_out(result)
+
+
+def _print_score_table(result: dict) -> None:
+    """The model's and the baseline's scores side by side, per-class recall, the confusion matrix."""
     print(f"{'':18}{'model':>10}{'baseline':>10}")
     for key in ("accuracy", "accuracy_5class", "macro_f1", "p@10"):
         if key == "accuracy_5class" and result["default"][key] is None and result["baseline"][key] is None:
@@ -355,6 +403,11 @@ def _eval(args: argparse.Namespace) -> int:
             print(f"  {label:16}{_fmt(d):>10}{_fmt(b):>10}")
     _print_confusion(result["classes"], result["default"]["confusion_matrix"])
     print(f"baseline: {result['baseline_protocol']}")
+
+
+def _print_item_types_and_unfamiliar(result: dict) -> None:
+    """How right a catalog item's stored type is, and the share of these photos a search would
+    warn of as unlike the training photos."""
     types = result.get("item_types")
     if types:  # a catalog item's type comes from its stored vector, the first member's alone
         members = (result.get("model") or {}).get("members") or 1
@@ -371,7 +424,6 @@ def _eval(args: argparse.Namespace) -> int:
         by_test.append(f"photo turned 90° more typical {100 * result['unfamiliar_share_sideways']:.1f} %")
         print(f"out-of-distribution false-positive rate (these in-distribution test photos flagged as unlike the "
               f"training photos): {100 * result['unfamiliar_share']:.1f} % ({', '.join(by_test)})")
-    return 0
 
 
 #: How many file names a left-out line names before "and N more".

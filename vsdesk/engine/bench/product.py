@@ -52,16 +52,10 @@ def run(record, quick: bool = False) -> None:
 
     from vsdesk.engine.imageio import load_image
     from vsdesk.engine.product import load_embedder
-    from vsdesk.engine.product.embedder import search_vectors
-    from vsdesk.engine.product.features import image_array
-    from vsdesk.engine.search import top_k
 
     embedder = load_embedder()
     size = embedder.meta.size
-    n_index = 96 if quick else 320
-    n_naive = 16 if quick else 48
-    n_query = 10 if quick else 30
-    files = _images(n_index)
+    files = _images(96 if quick else 320)
 
     # Warm up both paths (graph tracing is a one-time cost, not throughput).
     warm = np.stack([embedder.preprocess(load_image(files[0], min_size=size))] * 2)
@@ -70,15 +64,32 @@ def run(record, quick: bool = False) -> None:
     model = embedder.full_model()
     model.predict(warm[:1], verbose=0)
 
-    # -- indexing: vsdesk's pipeline ------------------------------------------------------
-    def prepare(path: str) -> np.ndarray:
-        return embedder.preprocess(load_image(path, min_size=size))
+    _bench_indexing(record, embedder, model, files, n_naive=16 if quick else 48)
+    _bench_inference_alone(record, embedder, files[:32], reps=1 if quick else 3)
+    _bench_query(record, embedder, model, files[: 10 if quick else 30])
+    keras.backend.clear_session()
+    if not quick:
+        _bench_first_start(record)
+
+
+def _prepared(embedder, path: str) -> np.ndarray:
+    """A photo as vsdesk's pipeline gives it to the model (decoded in draft mode)."""
+    from vsdesk.engine.imageio import load_image
+
+    return embedder.preprocess(load_image(path, min_size=embedder.meta.size))
+
+
+def _bench_indexing(record, embedder, model, files: list[str], n_naive: int) -> None:
+    """vsdesk's pipeline (decode in a pool, batches of 32 to the model) against ``predict``
+    image by image on photos decoded at full size."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product.features import image_array
 
     start = time.perf_counter()
     batch: list[np.ndarray] = []
     done = 0
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for x in pool.map(prepare, files):
+        for x in pool.map(lambda path: _prepared(embedder, path), files):
             batch.append(x)
             if len(batch) == 32:
                 embedder.embed(np.stack(batch))
@@ -89,21 +100,20 @@ def run(record, quick: bool = False) -> None:
         done += len(batch)
     ours = done / (time.perf_counter() - start)
 
-    # -- indexing: naive baseline ---------------------------------------------------------
     preprocess = embedder.backbone.preprocess
-
     start = time.perf_counter()
     for path in files[:n_naive]:
-        pixels = image_array(load_image(path), size)
+        pixels = image_array(load_image(path), embedder.meta.size)
         model.predict(preprocess(pixels)[None], verbose=0)
     naive = n_naive / (time.perf_counter() - start)
     record("product indexing throughput (decode included)", ours, "images/s", naive)
 
-    # -- inference alone: the runtime in use against the traced TensorFlow function ---------
-    pixels = np.stack([prepare(path) for path in files[:32]])
+
+def _bench_inference_alone(record, embedder, files: list[str], reps: int) -> None:
+    """The runtime in use against the traced TensorFlow function, on one batch."""
+    pixels = np.stack([_prepared(embedder, path) for path in files])
     embedder.embed(pixels)
     embedder.keras_forward(pixels)  # traces the TensorFlow reference
-    reps = 1 if quick else 3
     start = time.perf_counter()
     for _ in range(reps):
         embedder.embed(pixels)
@@ -113,13 +123,22 @@ def run(record, quick: bool = False) -> None:
         embedder.keras_forward(pixels)
     tf_rate = reps * len(pixels) / (time.perf_counter() - start)
     runtime = f"{embedder.runtime} {embedder.precision}"
-    record(f"product inference alone, {size} px ({runtime}; baseline: TensorFlow float32)", fast_rate, "images/s", tf_rate)
+    record(f"product inference alone, {embedder.meta.size} px ({runtime}; baseline: TensorFlow float32)", fast_rate,
+           "images/s", tf_rate)
 
-    # -- query: image in -> probabilities + top-10 out -----------------------------------
+
+def _bench_query(record, embedder, model, queries: list[str]) -> None:
+    """A photo in, probabilities (every member, mirror-averaged) and the top-10 of a catalog
+    out; against ``predict`` per call and a full sort of all scores."""
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.product.embedder import search_vectors
+    from vsdesk.engine.product.features import image_array
+    from vsdesk.engine.search import top_k
+
+    size = embedder.meta.size
     rng = np.random.default_rng(0)
     catalog = rng.standard_normal((CATALOG_SIZE, embedder.dim)).astype(np.float32)
     catalog /= np.linalg.norm(catalog, axis=1, keepdims=True)
-    queries = files[:n_query]
 
     ours_times = []
     for path in queries:
@@ -131,7 +150,8 @@ def run(record, quick: bool = False) -> None:
         ours_times.append(time.perf_counter() - t0)
 
     naive_times = []
-    for path in queries[: max(5, n_query // 3)]:
+    preprocess = embedder.backbone.preprocess
+    for path in queries[: max(5, len(queries) // 3)]:
         t0 = time.perf_counter()
         pixels = image_array(load_image(path), size)
         outputs = model.predict(preprocess(pixels)[None], verbose=0)
@@ -145,9 +165,6 @@ def run(record, quick: bool = False) -> None:
         "ms",
         float(np.median(naive_times)) * 1000,
     )
-    keras.backend.clear_session()
-    if not quick:
-        _bench_first_start(record)
 
 
 # -- the first start: the model's own flatbuffers against converting them --------------------

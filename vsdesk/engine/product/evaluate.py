@@ -231,51 +231,17 @@ def evaluate(
     """Scores of the model and the baseline. ``data`` None: the model's own held-out split.
     The data is read and checked before TensorFlow is imported (seconds): a CSV without its
     columns or an empty folder is told at once."""
-    from vsdesk.engine.product.baseline import baseline_probs, pooled_features
-
     folder = model_store.model_dir(model)
     meta = product_model.read_meta(folder)
     classes = list(meta.classes)
     index = {c: i for i, c in enumerate(classes)}
-
-    if data is None:
-        given = _training_data(meta)
-        if given is None:
-            looked = " or ".join(str(path) for path in _training_data_candidates(meta)) or "nowhere: it names none"
-            raise ValueError(f"the data model {meta.name!r} was trained on is not here (looked for at {looked}); "
-                             "give labelled test photos with --data PATH (a CSV such as the Clothing Dataset's "
-                             "images.csv, or a folder with a subfolder per class)")
-    else:
-        given = load_dataset(data, exclude=frozenset())
-    given, recased = _match_case(given, classes)
-    outside: dict[str, int] = dict(given.excluded)
-    known = [i for i, item in enumerate(given.items) if item.label in index]
-    for item in given.items:
-        if item.label not in index:
-            outside[item.label] = outside.get(item.label, 0) + 1
-    dataset = given.subset(known)
-    if not dataset.items:
-        raise ValueError("none of the test images has a label the model knows")
+    given, dataset, recased, outside = _labelled_data(data, meta)
 
     own_data = dataset.fingerprint() == meta.data_fingerprint
     twin = model_store.heldout_twin_dir(folder, meta)
     if own_data and meta.training.get("test_fraction", 0.2) <= 0 and twin is not None:
         return _twin_in_place(data, meta, twin, progress, cancelled)
-    seen = 0  # given photos left out: of contributors the model was trained on, or copies of its photos
-    near_copies: list[dict] | None = None  # of given data: those re-saved copies (None: cannot be told)
-    if own_data:
-        _train_idx, test_idx = _split_like_training(dataset, meta, data)
-        protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
-        test_set = dataset.subset(test_idx)
-    else:
-        test_set, by_contributor, copies, near_copies = _unseen_in_training(dataset, meta, folder)
-        seen = by_contributor + copies + len(near_copies or [])
-        protocol = "given test data"
-        left_out = [f"{by_contributor} photos of contributors the model was trained on"] if by_contributor else []
-        left_out += [f"{copies} copies of its training photos"] if copies else []
-        left_out += [f"{counted(len(near_copies), 'training photo')} saved again"] if near_copies else []
-        if left_out:
-            protocol += f" ({' and '.join(left_out)} left out)"
+    test_set, protocol, seen, near_copies = _test_set(dataset, meta, folder, data, own_data)
 
     config = BackboneConfig(meta.size, meta.first_top_block, meta.backbone)
     test_feats = trunk_features(
@@ -297,23 +263,7 @@ def evaluate(
     result["item_types"] = _item_types(embedder, y_test, probs, vectors)
     result.update(_unfamiliar_shares(embedder.familiarity, vectors[:, : embedder.features_dim], flat, turned))
 
-    # The baseline: frozen ImageNet backbone features (same layer, same images) + logistic regression.
-    import keras  # (here: the data checks above need no TensorFlow)
-
-    frozen_head = product_model.build_head_model(meta)
-    full = backbones.get(meta.backbone).full()
-    for layer in frozen_head.layers:
-        if layer.weights and layer.name not in ("category", "kids"):
-            layer.set_weights(full.get_layer(layer.name).get_weights())
-    frozen = keras.Model(frozen_head.input, frozen_head.output["embedding"])
-    base_test = pooled_features(frozen, plain, cancelled=cancelled)
-    baseline = product_model.load_baseline(folder)
-    if baseline is not None:
-        base_probs = baseline_probs(baseline, base_test)
-        baseline_protocol = "logistic regression trained with the model, on its training images"
-    else:
-        base_probs = _baseline_cross_validated(base_test, y_test, test_set, ok, len(classes))
-        baseline_protocol = "logistic regression cross-validated by contributor on the test data"
+    base_probs, base_test, baseline_protocol = _baseline(meta, folder, plain, y_test, test_set, ok, cancelled)
     result["baseline"] = _scores(y_test, base_probs, base_test, classes)
     # The same for both: small classes cap it (a class of 6 test photos: 5 of 10 neighbours at best).
     result["p@10_max"] = precision_at_k_max(y_test, 10)
@@ -341,6 +291,74 @@ def evaluate(
     result["protocol"] = protocol
     result["baseline_protocol"] = baseline_protocol
     return result
+
+
+def _labelled_data(data, meta: product_model.ProductMeta) -> tuple[Dataset, Dataset, dict[str, str], dict[str, int]]:
+    """(the data given, or the model's own training data; its photos of the model's classes;
+    the labels taken for a class ignoring case; the count of photos left out by label)."""
+    if data is None:
+        given = _training_data(meta)
+        if given is None:
+            looked = " or ".join(str(path) for path in _training_data_candidates(meta)) or "nowhere: it names none"
+            raise ValueError(f"the data model {meta.name!r} was trained on is not here (looked for at {looked}); "
+                             "give labelled test photos with --data PATH (a CSV such as the Clothing Dataset's "
+                             "images.csv, or a folder with a subfolder per class)")
+    else:
+        given = load_dataset(data, exclude=frozenset())
+    given, recased = _match_case(given, list(meta.classes))
+    outside: dict[str, int] = dict(given.excluded)
+    known = [i for i, item in enumerate(given.items) if item.label in meta.classes]
+    for item in given.items:
+        if item.label not in meta.classes:
+            outside[item.label] = outside.get(item.label, 0) + 1
+    dataset = given.subset(known)
+    if not dataset.items:
+        raise ValueError("none of the test images has a label the model knows")
+    return given, dataset, recased, outside
+
+
+def _test_set(dataset: Dataset, meta: product_model.ProductMeta, folder: Path, data,
+              own_data: bool) -> tuple[Dataset, str, int, list[dict] | None]:
+    """(the photos to score: the held-out split of the model's own data, or the given photos
+    the model has not seen; what they are, in words; how many given photos were left out as
+    seen in training; of those, the training photos saved again: None where that cannot be told)."""
+    if own_data:
+        _train_idx, test_idx = _split_like_training(dataset, meta, data)
+        protocol = "held-out contributors of the model's training data" if dataset.has_groups else "held-out split"
+        return dataset.subset(test_idx), protocol, 0, None
+    test_set, by_contributor, copies, near_copies = _unseen_in_training(dataset, meta, folder)
+    seen = by_contributor + copies + len(near_copies or [])
+    protocol = "given test data"
+    left_out = [f"{by_contributor} photos of contributors the model was trained on"] if by_contributor else []
+    left_out += [f"{copies} copies of its training photos"] if copies else []
+    left_out += [f"{counted(len(near_copies), 'training photo')} saved again"] if near_copies else []
+    if left_out:
+        protocol += f" ({' and '.join(left_out)} left out)"
+    return test_set, protocol, seen, near_copies
+
+
+def _baseline(meta: product_model.ProductMeta, folder: Path, plain: np.ndarray, y_test: np.ndarray,
+              test_set: Dataset, ok: np.ndarray, cancelled: Cancelled) -> tuple[np.ndarray, np.ndarray, str]:
+    """The baseline's probabilities for the test photos, the frozen ImageNet backbone's pooled
+    features of them (same layer, same images) and how it was fitted: the logistic regression
+    saved with the model, or one cross-validated on the test photos for a model without it."""
+    import keras  # (here: the data checks above need no TensorFlow)
+
+    from vsdesk.engine.product.baseline import baseline_probs, pooled_features
+
+    frozen_head = product_model.build_head_model(meta)
+    full = backbones.get(meta.backbone).full()
+    for layer in frozen_head.layers:
+        if layer.weights and layer.name not in ("category", "kids"):
+            layer.set_weights(full.get_layer(layer.name).get_weights())
+    frozen = keras.Model(frozen_head.input, frozen_head.output["embedding"])
+    base_test = pooled_features(frozen, plain, cancelled=cancelled)
+    baseline = product_model.load_baseline(folder)
+    if baseline is not None:
+        return (baseline_probs(baseline, base_test), base_test,
+                "logistic regression trained with the model, on its training images")
+    return (_baseline_cross_validated(base_test, y_test, test_set, ok, len(meta.classes)), base_test,
+            "logistic regression cross-validated by contributor on the test data")
 
 
 def _twin_in_place(data, meta: product_model.ProductMeta, twin: Path, progress: Progress,

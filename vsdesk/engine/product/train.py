@@ -141,10 +141,6 @@ def train(
     ``keep_fast_path``: the export also holds its int8 flatbuffers (``keep_fast_path_with_model``).
 
     The model's folders appear whole or not at all (``staging.install``)."""
-    import keras
-
-    from vsdesk.engine.product.metrics import classification_report
-
     config = config or TrainConfig()
     started = time.monotonic()
     if out is None and export is None:
@@ -152,6 +148,56 @@ def train(
     _check_out(out)
     name = name or (str(out) if out is not None else "product")
     dataset, train_idx, test_idx = prepare(data, config)
+    photos = _photos(dataset, train_idx, test_idx, config, progress, cancelled)
+    meta = _new_meta(dataset, photos, config, name)
+    head = _head_with_imagenet_top(meta)
+    # Stage 1: linear heads on the frozen top's pooled features (plain + mirrored images).
+    baseline, linear_scores = _fit_linear_heads(head, photos, config, progress, cancelled)
+    # Stage 2: fine-tune the top blocks (batch-norm frozen) and the heads together.
+    members = [head.get_weights()]
+    if config.finetune_epochs > 0:
+        members = finetune(head, photos.files, photos.train_idx, photos.y, photos.kids if photos.has_kids else None,
+                           len(photos.classes), config, progress=progress, cancelled=cancelled)
+    train_groups = training_groups(dataset, photos.train_idx)
+    # Whether photos unlike these can be told (``familiarity``): known before it is built, so
+    # the metrics (saved with the model) and the messages say it.
+    sides = familiarity.split(train_groups, config.seed)
+    meta.metrics = _metrics(head, members, photos, dataset.has_groups, len(meta.test_groups), linear_scores)
+    meta.metrics["familiarity"] = None if sides is None else {"reference": len(sides[0]), "bank": len(sides[1])}
+    if heldout_twin is not None:  # what can be said of this model's accuracy on unseen contributors
+        meta.metrics["heldout_twin"] = {k: heldout_twin.metrics.get(k) for k in TWIN_METRICS}
+    meta.metrics["seconds"] = round(time.monotonic() - started, 1)
+
+    folders = []
+    if out is not None:
+        folders.append(model_store.user_dir(str(out)))
+    if export is not None:
+        folders.append(Path(export))
+    _save(folders, head, members, meta, baseline, photos, train_groups if sides is not None else None, config.seed,
+          export=export, twin=heldout_twin is not None, keep_fast_path=keep_fast_path, progress=progress,
+          cancelled=cancelled)
+    return TrainResult(folders[0], meta, meta.metrics)
+
+
+@dataclass
+class _Photos:
+    """The photos ``train`` works on: the decodable ones of the split, with their features."""
+
+    files: list[str]
+    classes: list[str]
+    y: np.ndarray  # every photo's class index
+    kids: np.ndarray  # every photo's kids label (0/1, float32)
+    has_kids: bool  # whether the kids head is trained
+    feats: dict[str, np.ndarray]  # the frozen trunk's features ("plain", "flip", "ok": decodable)
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    unreadable: list[dict[str, str]]  # left out, and said so
+
+
+def _photos(dataset: Dataset, train_idx: np.ndarray, test_idx: np.ndarray, config: TrainConfig,
+            progress: Progress, cancelled: Cancelled) -> _Photos:
+    """Labels, and the frozen trunk's features of every photo (cached); undecodable photos
+    leave the split."""
     classes = dataset.classes()
     class_index = {c: i for i, c in enumerate(classes)}
     y_all = np.array([class_index[item.label] for item in dataset.items])
@@ -163,110 +209,128 @@ def train(
         files, config.backbone(), progress=lambda d, t, m="": progress(d, t, "backbone features"), cancelled=cancelled
     )
     ok = feats["ok"]
-    unreadable = [_unreadable(files[i]) for i in np.flatnonzero(~ok)]  # left out, and said so
+    unreadable = [_unreadable(files[i]) for i in np.flatnonzero(~ok)]
     train_idx = train_idx[ok[train_idx]]
     test_idx = test_idx[ok[test_idx]]
     if len(train_idx) == 0:
         raise ValueError("no training images could be decoded")
+    return _Photos(files, classes, y_all, kids_all, bool(has_kids), feats, train_idx, test_idx, unreadable)
 
-    meta = product_model.ProductMeta(
-        classes=classes,
+
+def _new_meta(dataset: Dataset, photos: _Photos, config: TrainConfig, name: str) -> product_model.ProductMeta:
+    items = dataset.items
+    return product_model.ProductMeta(
+        classes=photos.classes,
         backbone=config.backbone_name,
         size=config.size,
         first_top_block=config.first_top_block,
-        trunk_channels=int(feats["plain"].shape[-1]),
-        has_kids=bool(has_kids),
+        trunk_channels=int(photos.feats["plain"].shape[-1]),
+        has_kids=photos.has_kids,
         name=name,
         data_fingerprint=dataset.fingerprint(),
         data=str(dataset.root),
         data_absolute=str(Path(dataset.root).absolute()),
         training=asdict(config),
-        test_groups=sorted({dataset.items[i].group for i in test_idx if dataset.items[i].group}),
-        train_groups=sorted({dataset.items[i].group for i in train_idx if dataset.items[i].group}),
+        test_groups=sorted({items[i].group for i in photos.test_idx if items[i].group}),
+        train_groups=sorted({items[i].group for i in photos.train_idx if items[i].group}),
     )
+
+
+def _head_with_imagenet_top(meta: product_model.ProductMeta):
+    """The head model (top blocks + heads), its top blocks holding the ImageNet weights."""
     head = product_model.build_head_model(meta)
-    full = backbones.get(config.backbone_name).full()
+    full = backbones.get(meta.backbone).full()
     top_layers = [layer for layer in head.layers if layer.weights and layer.name not in ("category", "kids")]
     for layer in top_layers:
         layer.set_weights(full.get_layer(layer.name).get_weights())
+    return head
 
-    # Stage 1: linear heads on the frozen top's pooled features (plain + mirrored images).
+
+def _fit_linear_heads(head, photos: _Photos, config: TrainConfig, progress: Progress,
+                      cancelled: Cancelled) -> tuple[Any, dict[str, float]]:
+    """Set ``head``'s category (and kids) layers to logistic regressions on the frozen top's
+    pooled features of the training photos, plain and mirrored. -> (the baseline fitted beside
+    them, their held-out scores as ``linear_...`` metrics: none without held-out photos)."""
+    import keras
+
+    from vsdesk.engine.product.metrics import classification_report
+
+    feats, train_idx, test_idx = photos.feats, photos.train_idx, photos.test_idx
     frozen_top = keras.Model(head.input, head.get_layer(product_model.EMBEDDING_LAYER).output)
     x_lin = np.concatenate([feats["plain"][train_idx], feats["flip"][train_idx]])
     progress(0, 1, "fitting linear heads")
     pooled = pooled_features(frozen_top, x_lin, cancelled=cancelled)
-    y_lin = np.concatenate([y_all[train_idx]] * 2)
+    y_lin = np.concatenate([photos.y[train_idx]] * 2)
     kernel, bias, _ = _fit_linear(pooled, y_lin, config.logistic_c, config.seed)
     if kernel.shape[1] == 1:  # two classes: sklearn gives one column
         kernel = np.concatenate([-kernel / 2, kernel / 2], 1)
         bias = np.concatenate([-bias / 2, bias / 2])
     head.get_layer("category").set_weights([kernel, bias])
-    if has_kids:
-        k_kernel, k_bias, _ = _fit_linear(pooled, np.concatenate([kids_all[train_idx]] * 2), config.kids_c, config.seed)
+    if photos.has_kids:
+        k_kernel, k_bias, _ = _fit_linear(pooled, np.concatenate([photos.kids[train_idx]] * 2), config.kids_c,
+                                          config.seed)
         head.get_layer("kids").set_weights([k_kernel, k_bias])
     # The baseline that `vsdesk eval product` compares against: the same frozen features of the
     # same training images (plain only) and a logistic regression, saved beside the model.
-    baseline = fit_baseline(pooled[: len(train_idx)], y_all[train_idx], len(classes), config.logistic_c, config.seed)
+    baseline = fit_baseline(pooled[: len(train_idx)], photos.y[train_idx], len(photos.classes), config.logistic_c,
+                            config.seed)
     check_cancelled(cancelled)
     linear_scores = {}
     if len(test_idx):
         probs, _ = predict_features(head, feats["plain"][test_idx], feats["flip"][test_idx])
-        report = classification_report(y_all[test_idx], probs, classes)
+        report = classification_report(photos.y[test_idx], probs, photos.classes)
         linear_scores = {f"linear_{k}": report[k] for k in ("accuracy", "accuracy_5class", "macro_f1")}
         progress(1, 1, f"linear heads: accuracy {report['accuracy']:.3f}")
+    return baseline, linear_scores
 
-    # Stage 2: fine-tune the top blocks (batch-norm frozen) and the heads together.
-    members = [head.get_weights()]
-    if config.finetune_epochs > 0:
-        members = finetune(head, files, train_idx, y_all, kids_all if has_kids else None, len(classes), config,
-                           progress=progress, cancelled=cancelled)
 
-    # Held-out scores (test-time flip: average of the image and its mirror).
+def _metrics(head, members: list[list[np.ndarray]], photos: _Photos, grouped: bool, test_contributors: int,
+             linear_scores: dict[str, float]) -> dict[str, Any]:
+    """What the model's metadata says of its training: photo counts, and the members' averaged
+    scores on the held-out photos (test-time flip: average of the image and its mirror)."""
+    from vsdesk.engine.product.metrics import classification_report
+
+    test_idx = photos.test_idx
     metrics: dict[str, Any] = {
-        "train_images": int(len(train_idx)),
+        "train_images": int(len(photos.train_idx)),
         "test_images": int(len(test_idx)),
         # null where the data names no contributors (class folders), as eval says: not "0"
-        "test_contributors": len(meta.test_groups) if dataset.has_groups else None,
-        "grouped_split": bool(dataset.has_groups),
+        "test_contributors": test_contributors if grouped else None,
+        "grouped_split": bool(grouped),
         **linear_scores,
     }
-    if unreadable:
-        metrics["unreadable_images"] = unreadable
+    if photos.unreadable:
+        metrics["unreadable_images"] = photos.unreadable
     if len(test_idx):
-        probs, kids_p = predict_members(head, members, feats["plain"][test_idx], feats["flip"][test_idx])
-        report = classification_report(y_all[test_idx], probs, classes)
+        probs, kids_p = predict_members(head, members, photos.feats["plain"][test_idx], photos.feats["flip"][test_idx])
+        report = classification_report(photos.y[test_idx], probs, photos.classes)
         metrics.update({k: report[k] for k in ("accuracy", "accuracy_5class", "macro_f1")})
         # Of the Keras model in float32, as trained; the app runs it in int8 TFLite, as
         # `vsdesk eval product` scores it (a photo or two may differ).
         metrics["scored_with"] = {"runtime": "keras", "precision": "float32"}
-        if has_kids:
-            metrics["kids_accuracy"] = float(((kids_p > 0.5) == (kids_all[test_idx] > 0.5)).mean())
-    train_groups = training_groups(dataset, train_idx)
-    # Whether photos unlike these can be told (``familiarity``): known before it is built, so
-    # the metrics (saved with the model) and the messages say it.
-    sides = familiarity.split(train_groups, config.seed)
-    metrics["familiarity"] = None if sides is None else {"reference": len(sides[0]), "bank": len(sides[1])}
-    if heldout_twin is not None:  # what can be said of this model's accuracy on unseen contributors
-        metrics["heldout_twin"] = {k: heldout_twin.metrics.get(k) for k in TWIN_METRICS}
-    metrics["seconds"] = round(time.monotonic() - started, 1)
-    meta.metrics = metrics
+        if photos.has_kids:
+            metrics["kids_accuracy"] = float(((kids_p > 0.5) == (photos.kids[test_idx] > 0.5)).mean())
+    return metrics
 
-    folders = []
-    if out is not None:
-        folders.append(model_store.user_dir(str(out)))
-    if export is not None:
-        folders.append(Path(export))
-    train_photos = product_model.photo_digests([files[i] for i in train_idx])
-    train_looks = near_copy.looks([files[i] for i in train_idx])  # (re-saved copies: eval leaves them out)
-    # Whole or nothing: every file is written into a hidden folder beside the final one, which is
-    # renamed into place at the very end. Interrupted (Ctrl+C during the last, slow steps, an
-    # error), nothing is left that `models list` would show or a search would use without, say,
-    # its familiarity data; a model trained earlier under the name stays as it was.
+
+def _save(folders: list[Path], head, members: list[list[np.ndarray]], meta: product_model.ProductMeta, baseline,
+          photos: _Photos, familiarity_groups: list[str] | None, seed: int, *, export: Path | None, twin: bool,
+          keep_fast_path: bool, progress: Progress, cancelled: Cancelled) -> None:
+    """The model saved in each of ``folders``, with its familiarity data (where
+    ``familiarity_groups``, the training photos' contributors, are given) and its fast path.
+
+    Whole or nothing: every file is written into a hidden folder beside the final one, which is
+    renamed into place at the very end. Interrupted (Ctrl+C during the last, slow steps, an
+    error), nothing is left that `models list` would show or a search would use without, say,
+    its familiarity data; a model trained earlier under the name stays as it was."""
+    train_files = [photos.files[i] for i in photos.train_idx]
+    train_photos = product_model.photo_digests(train_files)
+    train_looks = near_copy.looks(train_files)  # (re-saved copies: eval leaves them out)
     stagings: list[Path] = []
     try:
         for folder in folders:
             stagings.append(staging_dir(folder))
-            if heldout_twin is not None:  # saved beside it under the same name + "-heldout"
+            if twin:  # saved beside it under the same name + "-heldout"
                 meta.heldout_twin = twin_name(folder.name)
             product_model.save(stagings[-1], head, meta, float16=export is not None and folder == Path(export),
                                members=members)
@@ -274,13 +338,13 @@ def train(
             product_model.save_train_photos(stagings[-1], train_photos)
             product_model.save_train_looks(stagings[-1], train_looks)
         progress(0, 0, "preparing the fast path (no check for unusual photos: too few training photos)"
-                 if sides is None else "preparing the check for unusual photos and the fast path")
+                 if familiarity_groups is None else "preparing the check for unusual photos and the fast path")
         from vsdesk.engine.product.embedder import ProductEmbedder
 
         # The saved model as the app runs it (the last folder: the export, float16, when there is one).
         embedder = ProductEmbedder(str(stagings[-1]))
-        if sides is not None:
-            _save_familiarity(embedder, stagings, [files[i] for i in train_idx], train_groups, config.seed)
+        if familiarity_groups is not None:
+            _save_familiarity(embedder, stagings, train_files, familiarity_groups, seed)
         # Every member's fast path is converted now and cached on this machine: at the model's first
         # use in the window, the converter's C++ calls would stall it (they hold the GIL).
         embedder.warm_up()
@@ -294,9 +358,6 @@ def train(
         for staging in stagings:
             shutil.rmtree(staging, ignore_errors=True)  # gone already if it was installed
         raise
-    return TrainResult(folders[0], meta, metrics)
-
-
 def _check_out(out) -> None:
     """A valid name for the model store, and none of the shipped models' ("product" and
     "product-heldout" mean them, in any case): the rule the CLI and import apply, kept here too

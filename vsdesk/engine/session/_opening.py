@@ -70,33 +70,14 @@ class CatalogOpening:
         propagates; ``snapshot`` then shows the partial catalog.
         """
         from vsdesk.engine import samples
-        from vsdesk.engine.catalog import Catalog, CatalogError, CatalogNotFound, added_folder_words, index_catalog
-        from vsdesk.engine.modes import vectors_key_prefix
+        from vsdesk.engine.catalog import CatalogError, added_folder_words
 
         tell = shown or (lambda _snapshot: None)
-        if samples.is_sample(name):
-            # Told before the check of vsdesk's sample folder (a stat per file; a download the
-            # first time), in whose pauses the window runs other tabs' urgent work.
-            try:
-                with Catalog.open(name) as stored:
-                    stored_snapshot = self._adopt_stored(stored)
-            except CatalogNotFound:
-                stored_snapshot = None
-            tell(stored_snapshot)
-            folder = samples.sample_folder(name, progress, cancelled)
-            catalog = Catalog.open_or_create(name, self.mode, [str(folder)], only=True)
-        else:
-            catalog = Catalog.open(name)
+        catalog, stored_snapshot = self._open(name, tell, progress, cancelled)
         try:
             if add_folders and samples.is_sample(name):
                 raise CatalogError(f"{name!r} is a sample catalog: make a catalog of your folder instead")
-            switched_from = None  # (model, vectors key, dim) the catalog had, when it switches
-            if model is not KEEP_MODEL and model != catalog.model:
-                if catalog.mode != "product":
-                    raise CatalogError(f"the {catalog.mode} mode has one model: a catalog of it has no other")
-                catalog.check_writable()  # (a read-only index says so, its settings left as they are)
-                switched_from = (catalog.model, catalog.embedder_key, catalog.dim)
-                catalog.set_model(model)
+            switched_from = self._switch_model(catalog, model)
             folders_before = catalog.folders
             if not samples.is_sample(name):
                 stored_snapshot = self._adopt_stored(catalog)
@@ -110,53 +91,8 @@ class CatalogOpening:
             if catalog.recovered and noted is not None:
                 noted(catalog.recovered)
             options, indexed_with, note = self._catalog_options(catalog)
-            # The session's model when it is this catalog's (it searches the catalog already, or
-            # the one shown before has the same model): loaded once, by the run or by a query in
-            # its pauses. Another model is kept aside until the catalog is ready: a query answered
-            # in the run's pauses searches the catalog shown before, with its own model.
-            shared = indexed_with == self._options.get("model")  # (then ``options`` are the session's own)
-            loaded: list[Any] = []
-
-            def load_model() -> Any:
-                if shared:
-                    pending = self.catalog is not None and self.catalog.predictions_pending
-                    embedder = self.load(progress)  # (the catalog searched is told its types)
-                    if pending and self.catalog.same_rows(stored_snapshot):
-                        # The items shown during the run, told what the model predicts for
-                        # them (their types) now rather than once the run ends.
-                        tell(self.catalog)
-                    return embedder
-                if not loaded:
-                    loaded.append(self._load(options, progress))
-                return loaded[0]
-
-            def model_now() -> Any:
-                return self.embedder if shared else (loaded[0] if loaded else None)
-
-            embedder = model_now()
-            try:
-                # A loaded model is given as such (its full key checked); else the run loads it
-                # only if needed, the catalog's key compared with how this model's keys start.
-                # The catalog keeps the model it has (a switch set it above), but one whose model
-                # is no longer installed gives way to the shipped one (``note``), kept once the
-                # run holds the catalog: no other process's run is in the middle of it then.
-                keep = {"keep_model": None} if note else {}
-                if not note and catalog.model is None and indexed_with is not None:
-                    # The session's default model, not the catalog's own: kept once the run
-                    # completes, so `vsdesk search` and a session with another default use it
-                    # too (a run cancelled leaves the catalog's model as it was).
-                    keep["model_once_done"] = indexed_with
-                report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
-                                       batch_size=INDEX_BATCH, add_folders=add_folders, **keep,
-                                       model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
-            except CancelledError:
-                # A switch goes back (its old vectors are all still there); else, or if another
-                # process's run took the catalog meanwhile, it holds some of this model's
-                # vectors: shown with it.
-                if not (switched_from is not None and switched_from[1] and self._switch_back(catalog, *switched_from)):
-                    self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
-                raise
-            embedder = model_now()
+            report, embedder = self._index_run(catalog, options, indexed_with, note, stored_snapshot, tell, progress,
+                                               cancelled, add_folders, switched_from)
             nested = nested_folder_notes(catalog.name, folders_before, add_folders, catalog.folders)
             added = added_folder_words(report, catalog.name)
             # Why it was all indexed again, what became of the folders added ...
@@ -167,6 +103,99 @@ class CatalogOpening:
             catalog.close()
         self._use(options, embedder, snapshot)
         return snapshot
+
+    def _open(self, name: str, tell: Callable[[CatalogSnapshot | None], None], progress: Progress,
+              cancelled: Cancelled) -> tuple[Any, CatalogSnapshot | None]:
+        """(catalog ``name`` opened, what a sample catalog held already: told to ``tell`` before
+        its folder is checked; None for another catalog, told later)."""
+        from vsdesk.engine import samples
+        from vsdesk.engine.catalog import Catalog, CatalogNotFound
+
+        if not samples.is_sample(name):
+            return Catalog.open(name), None
+        # Told before the check of vsdesk's sample folder (a stat per file; a download the
+        # first time), in whose pauses the window runs other tabs' urgent work.
+        try:
+            with Catalog.open(name) as stored:
+                stored_snapshot = self._adopt_stored(stored)
+        except CatalogNotFound:
+            stored_snapshot = None
+        tell(stored_snapshot)
+        folder = samples.sample_folder(name, progress, cancelled)
+        return Catalog.open_or_create(name, self.mode, [str(folder)], only=True), stored_snapshot
+
+    @staticmethod
+    def _switch_model(catalog, model: str | None | object) -> tuple | None:
+        """``model`` made the one ``catalog`` keeps, if it is another. -> (model, vectors key,
+        dim) the catalog had, or None: no switch."""
+        from vsdesk.engine.catalog import CatalogError
+
+        if model is KEEP_MODEL or model == catalog.model:
+            return None
+        if catalog.mode != "product":
+            raise CatalogError(f"the {catalog.mode} mode has one model: a catalog of it has no other")
+        catalog.check_writable()  # (a read-only index says so, its settings left as they are)
+        switched_from = (catalog.model, catalog.embedder_key, catalog.dim)
+        catalog.set_model(model)
+        return switched_from
+
+    def _index_run(self, catalog, options: dict[str, Any], indexed_with: str | None, note: str,
+                   stored_snapshot: CatalogSnapshot | None, tell: Callable[[CatalogSnapshot | None], None],
+                   progress: Progress, cancelled: Cancelled, add_folders: tuple[str, ...],
+                   switched_from: tuple | None) -> tuple[Any, Any]:
+        """``catalog`` indexed with the model of ``options`` (loaded only if needed) -> (the
+        run's report, the model, None if it was not loaded). Cancelled, the catalog is shown
+        with what it holds (a model switch undone) and ``CancelledError`` propagates."""
+        from vsdesk.engine.catalog import index_catalog
+        from vsdesk.engine.modes import vectors_key_prefix
+
+        # The session's model when it is this catalog's (it searches the catalog already, or
+        # the one shown before has the same model): loaded once, by the run or by a query in
+        # its pauses. Another model is kept aside until the catalog is ready: a query answered
+        # in the run's pauses searches the catalog shown before, with its own model.
+        shared = indexed_with == self._options.get("model")  # (then ``options`` are the session's own)
+        loaded: list[Any] = []
+
+        def load_model() -> Any:
+            if shared:
+                pending = self.catalog is not None and self.catalog.predictions_pending
+                embedder = self.load(progress)  # (the catalog searched is told its types)
+                if pending and self.catalog.same_rows(stored_snapshot):
+                    # The items shown during the run, told what the model predicts for
+                    # them (their types) now rather than once the run ends.
+                    tell(self.catalog)
+                return embedder
+            if not loaded:
+                loaded.append(self._load(options, progress))
+            return loaded[0]
+
+        def model_now() -> Any:
+            return self.embedder if shared else (loaded[0] if loaded else None)
+
+        embedder = model_now()
+        try:
+            # A loaded model is given as such (its full key checked); else the run loads it
+            # only if needed, the catalog's key compared with how this model's keys start.
+            # The catalog keeps the model it has (a switch set it above), but one whose model
+            # is no longer installed gives way to the shipped one (``note``), kept once the
+            # run holds the catalog: no other process's run is in the middle of it then.
+            keep = {"keep_model": None} if note else {}
+            if not note and catalog.model is None and indexed_with is not None:
+                # The session's default model, not the catalog's own: kept once the run
+                # completes, so `vsdesk search` and a session with another default use it
+                # too (a run cancelled leaves the catalog's model as it was).
+                keep["model_once_done"] = indexed_with
+            report = index_catalog(catalog, load_model if embedder is None else embedder, progress, cancelled,
+                                   batch_size=INDEX_BATCH, add_folders=add_folders, **keep,
+                                   model_key=vectors_key_prefix(self.mode, **options) if embedder is None else None)
+        except CancelledError:
+            # A switch goes back (its old vectors are all still there); else, or if another
+            # process's run took the catalog meanwhile, it holds some of this model's
+            # vectors: shown with it.
+            if not (switched_from is not None and switched_from[1] and self._switch_back(catalog, *switched_from)):
+                self._use(options, model_now(), self._snapshot(catalog, model_now(), options))
+            raise
+        return report, model_now()
 
     @staticmethod
     def _read_only_note(catalog, stored: CatalogSnapshot) -> str:

@@ -91,20 +91,10 @@ def train(
     cancelled: Cancelled = never_cancelled,
 ) -> TrainResult:
     import keras
-    import tensorflow as tf
 
     config = config or TrainConfig()
     start_time = time.monotonic()
-    if images is None or labels is None:
-        from vsdesk.engine.samples import load_fashion_mnist
-
-        progress(0, 1, "reading Fashion-MNIST training images")
-        images, labels = load_fashion_mnist("train")
-    if config.limit:
-        images, labels = images[: config.limit], labels[: config.limit]
-    x_all = to_input(images)
-    y_all = np.asarray(labels, dtype=np.int64)
-    n = len(x_all)
+    x_all, y_all = _training_images(images, labels, config, progress)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt = Checkpoint(Path(checkpoint_dir) if checkpoint_dir else default_checkpoint_dir(out_dir))
@@ -123,37 +113,9 @@ def train(
     if state is not None:
         first_epoch, history = state["epoch"], state["history"]
         progress(0, 1, f"resuming from the checkpoint after epoch {first_epoch}")
-
-    from vsdesk.engine.vae._objective import image_terms
-
-    beta, class_weight = float(config.beta), float(config.class_weight)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            rec, kl, mean, _, _ = image_terms(bundle, x, stochastic=True, training=True)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=bundle.classifier(mean))
-            loss = tf.reduce_mean(rec + beta * kl + class_weight * ce)
-        grads = tape.gradient(loss, image_vars)
-        optimizer.apply_gradients(zip(grads, image_vars))
-        return tf.reduce_mean(rec), tf.reduce_mean(kl), tf.reduce_mean(ce)
-
-    steps = (n + config.batch_size - 1) // config.batch_size
-    total = config.epochs * steps
+    train_step = _train_step(bundle, optimizer, image_vars, config)
     for epoch in range(first_epoch, config.epochs):
-        order = np.random.default_rng(config.seed + epoch).permutation(n)
-        sums = np.zeros(3)
-        for step in range(steps):
-            check_cancelled(cancelled)
-            idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-            terms = train_step(tf.constant(x_all[idx]), tf.constant(y_all[idx]))
-            sums += [float(t) for t in terms] if step % 20 == 0 or step == steps - 1 else 0.0
-            progress(epoch * steps + step + 1, total, f"epoch {epoch + 1}/{config.epochs}")
-        # Means over the logged batches (every 20th): enough to watch the loss fall.
-        logged = len(range(0, steps, 20)) + (0 if (steps - 1) % 20 == 0 else 1)
-        rec, kl, ce = sums / logged
-        history.append({"epoch": epoch + 1, "neg_elbo": rec + kl, "reconstruction": rec, "kl": kl, "class_ce": ce})
-        progress((epoch + 1) * steps, total, f"epoch {epoch + 1}/{config.epochs}: -ELBO {rec + kl:.1f} nats")
+        history.append(_train_epoch(train_step, x_all, y_all, epoch, config, progress, cancelled))
         ckpt.save(bundle, optimizer, config, epoch + 1, history)
 
     codes = encode_means(bundle, x_all, cancelled=cancelled)
@@ -165,7 +127,7 @@ def train(
         "model": "vae",
         "version": vae_model.VERSION,
         "config": asdict(config),
-        "training_images": n,
+        "training_images": len(x_all),
         "history": history,
         "map_history": map_history,
         "anomaly_score": {
@@ -184,6 +146,65 @@ def train(
     ckpt.clear()
     progress(1, 1, f"saved {weights_path}")
     return TrainResult(weights_path, meta_path, time.monotonic() - start_time, history)
+
+
+def _training_images(images: np.ndarray | None, labels: np.ndarray | None, config: TrainConfig,
+                     progress: Progress) -> tuple[np.ndarray, np.ndarray]:
+    """(model inputs, int64 labels): of the images given, or Fashion-MNIST's training set;
+    the first ``config.limit`` of them where it is set."""
+    if images is None or labels is None:
+        from vsdesk.engine.samples import load_fashion_mnist
+
+        progress(0, 1, "reading Fashion-MNIST training images")
+        images, labels = load_fashion_mnist("train")
+    if config.limit:
+        images, labels = images[: config.limit], labels[: config.limit]
+    return to_input(images), np.asarray(labels, dtype=np.int64)
+
+
+def _train_step(bundle, optimizer, image_vars, config: TrainConfig):
+    """One optimiser step on a batch (x, y) -> its mean (reconstruction, KL, class
+    cross-entropy) terms, compiled."""
+    import tensorflow as tf
+
+    from vsdesk.engine.vae._objective import image_terms
+
+    beta, class_weight = float(config.beta), float(config.class_weight)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            rec, kl, mean, _, _ = image_terms(bundle, x, stochastic=True, training=True)
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=bundle.classifier(mean))
+            loss = tf.reduce_mean(rec + beta * kl + class_weight * ce)
+        grads = tape.gradient(loss, image_vars)
+        optimizer.apply_gradients(zip(grads, image_vars))
+        return tf.reduce_mean(rec), tf.reduce_mean(kl), tf.reduce_mean(ce)
+
+    return train_step
+
+
+def _train_epoch(train_step, x_all: np.ndarray, y_all: np.ndarray, epoch: int, config: TrainConfig,
+                 progress: Progress, cancelled: Cancelled) -> dict[str, float]:
+    """One pass over the images in the epoch's own order -> its line of the history."""
+    import tensorflow as tf
+
+    n = len(x_all)
+    steps = (n + config.batch_size - 1) // config.batch_size
+    total = config.epochs * steps
+    order = np.random.default_rng(config.seed + epoch).permutation(n)
+    sums = np.zeros(3)
+    for step in range(steps):
+        check_cancelled(cancelled)
+        idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+        terms = train_step(tf.constant(x_all[idx]), tf.constant(y_all[idx]))
+        sums += [float(t) for t in terms] if step % 20 == 0 or step == steps - 1 else 0.0
+        progress(epoch * steps + step + 1, total, f"epoch {epoch + 1}/{config.epochs}")
+    # Means over the logged batches (every 20th): enough to watch the loss fall.
+    logged = len(range(0, steps, 20)) + (0 if (steps - 1) % 20 == 0 else 1)
+    rec, kl, ce = sums / logged
+    progress((epoch + 1) * steps, total, f"epoch {epoch + 1}/{config.epochs}: -ELBO {rec + kl:.1f} nats")
+    return {"epoch": epoch + 1, "neg_elbo": rec + kl, "reconstruction": rec, "kl": kl, "class_ce": ce}
 
 
 def default_checkpoint_dir(out_dir: Path) -> Path:
