@@ -2883,6 +2883,14 @@ def test_the_vae_map_is_whole_and_usable_on_its_page_in_a_small_and_a_large_wind
     for side, name in AXIS_NAMES.items():
         assert panel.map.plot.getAxis(side).labelText == name
     assert "latent dimensions" in panel.map.toolTip()
+    # Reached by the keyboard: from the results, Tab gives the pages' tabs, then the map.
+    window.activateWindow()
+    qtbot.waitActive(window)
+    tab.gallery.setFocus()
+    qtbot.waitUntil(tab.gallery.hasFocus, timeout=3000)
+    for stop in (tab.map_pages.tabBar(), panel.map.plot):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is stop
     # A click on the grid shows the item drawn there, on the same page.
     centre = panel.map.plot.viewport().rect().center()
     QTest.mouseClick(panel.map.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
