@@ -165,3 +165,29 @@ def test_the_shipped_nearness_reference_fits_the_shipped_weights():
     _, sims = knn.nearest(means, engine.train_index().unit, nearness.NEAR_K, base_is_unit=True)
     again = np.quantile(nearness.mean_similarity(sims), [0.1, 0.5, 0.9, 0.99])
     assert np.allclose(again, np.interp([0.1, 0.5, 0.9, 0.99], nearness.LEVELS, shipped), atol=0.005), again
+
+
+def test_weights_without_a_shipped_nearness_reference_get_it_made_and_cached(tmp_path, monkeypatch):
+    """Weights from elsewhere (imported, retrained) have no ``vae.nearness.json`` beside them: the
+    reference is made from the test images on first use, cached, and read back next time."""
+    import shutil
+
+    from vsdesk.engine.models.cache import companion_path
+    from vsdesk.engine.vae import model as vae_model
+    from vsdesk.engine.vae import nearness
+
+    shipped = VaeEngine.load()
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    for suffix in (vae_model.METADATA_SUFFIX, vae_model.LATENTS_SUFFIX):
+        shutil.copy(companion_path(shipped.weights_path, suffix), folder)
+    shutil.copy(shipped.weights_path, folder)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    engine = VaeEngine.load(folder / shipped.weights_path.name)
+    assert not companion_path(engine.weights_path, nearness.SUFFIX).exists()
+    made = engine.nearness_quantiles()
+    assert np.allclose(made, shipped.nearness_quantiles(), atol=1e-4)  # the same weights: the same reference
+    cached = list((tmp_path / "cache").rglob(f"*nearness*{'.npy'}"))
+    assert len(cached) == 1 and np.array_equal(np.load(cached[0], allow_pickle=False), made)
+    again = VaeEngine.load(folder / shipped.weights_path.name)
+    assert np.array_equal(again.nearness_quantiles(), made)

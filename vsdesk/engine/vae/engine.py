@@ -336,8 +336,11 @@ class VaeEngine:
                 pass  # missing, truncated or damaged: made below
         quantiles = nearness.reference_quantiles(self._test_means(), self.train_index().unit)
         if self._full_index:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_save_npy(path, quantiles)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_save_npy(path, quantiles)
+            except OSError:
+                pass  # a read-only cache: made again next time, the query answered now
         self._nearness_quantiles = quantiles
         return quantiles
 
