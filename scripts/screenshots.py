@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait per tab")
     parser.add_argument("--show", action="store_true", help="use the real display instead of offscreen")
+    parser.add_argument("--map-pages", action="store_true",
+                        help="also a shot of each of a tab's other map pages (VAE: its manifold map), as MODE-page2.png")
     parser.add_argument("--query", action="append", default=[], metavar="MODE=IMAGE",
                         help="another query for a tab, e.g. product=painting.jpg (saved as MODE-IMAGE.png)")
     parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", metavar="WxH",
@@ -110,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         pump(0.5, lambda: False)  # let the last repaints happen
         path = args.out / f"{names[mode]}.png"
         window.grab().save(str(path))
+        if args.map_pages and tab.map_pages is not None:
+            for page in range(1, tab.map_pages.count()):
+                tab.map_pages.setCurrentIndex(page)
+                pump(0.5, lambda: False)
+                window.grab().save(str(args.out / f"{names[mode]}-page{page + 1}.png"))
+            tab.map_pages.setCurrentIndex(0)
         message = tab.messages.text()
         print(f"{mode}: {tab.gallery.results.rowCount()} results, map {'ready' if tab.map_xy is not None else 'missing'}"
               f", {time.monotonic() - started:.0f} s -> {path}" + (f"\n  message: {message}" if message else ""))

@@ -43,10 +43,15 @@ def test_describe_any_photo_and_refuse_a_non_image(tmp_path, capsys):
     records = json.loads(captured.out)
     assert [r["query"] for r in records] == [str(photo), str(junk)]
     assert len(records[0]["train_neighbours"]) == 3
+    # the second signal, beside the anomaly (keys added, none renamed)
+    assert 0 <= records[0]["nearness"]["percentile"] <= 100 and "test images" in records[0]["nearness"]["definition"]
+    assert 0 <= records[0]["anomaly"]["percentile"] <= 100
     assert records[1]["error_kind"] == "not-an-image" and "notes.jpg" in records[1]["error"]
     assert "notes.jpg" in captured.err
     code = cli_main(["vae", "describe", str(photo), "-k", "2"])
-    assert code == 0 and "of 10 neighbours" in capsys.readouterr().out  # the vote's size, not -k
+    out = capsys.readouterr().out
+    assert code == 0 and "of 10 neighbours" in out  # the vote's size, not -k
+    assert f"nearness percentile {records[0]['nearness']['percentile']:.1f}," in out
 
 
 def test_describe_tells_a_missing_file_before_loading_the_model(tmp_path, capsys, monkeypatch):
@@ -159,9 +164,11 @@ def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
     assert f": {100 - percentile:.1f} % of the Fashion-MNIST training images are more unusual (anomaly percentile " \
         f"{percentile:.1f})" in text and "  anomaly: " in text
     assert f"  map position: ({record['map2d'][0]:.2f}, {record['map2d'][1]:.2f})" in lines
+    assert (f"  nearness: its nearest training images are less alike to it than for {record['nearness']['percentile']:.1f} % "
+            "of the Fashion-MNIST items") in lines  # the second signal, in words
     for raw in ("data:image", "base64", "train_neighbours", "votes", "{", "'", "definition", "category_index"):
         assert raw not in text, raw
-    assert max(len(line) for line in lines) < 200 and len(lines) == 1 + 3 + 2 + 1  # query, facts, results, blank
+    assert max(len(line) for line in lines) < 200 and len(lines) == 1 + 4 + 2 + 1  # query, facts, results, blank
 
 
 def test_a_picture_of_one_flat_colour_is_said_to_have_no_object_not_called_typical(tmp_path, capsys):
@@ -230,7 +237,7 @@ def test_a_query_with_no_object_has_no_results_no_category_and_no_place(tmp_path
     blank_text, photo_text = capsys.readouterr().out.split("\n\n")[:2]
     assert blank_text.splitlines()[1:] == ["  no results: no object found in the picture: nothing to compare"]
     assert "typical" not in blank_text.lower() and "category" not in blank_text and "Sandal" not in blank_text
-    assert photo_text.count("\n  ") == 3 + 3 and "  category: " in photo_text  # facts and results
+    assert photo_text.count("\n  ") == 4 + 3 and "  category: " in photo_text  # facts and results
 
     assert cli_main(["vae", "describe", "--json", *blanks[:1], str(item), photo]) == 0
     blank, fmnist, garment = json.loads(capsys.readouterr().out)

@@ -134,6 +134,10 @@ def vae_facts(facts: dict[str, Any]) -> list[str]:
         from vsdesk.engine.vae.engine import anomaly_words
 
         lines.append(f"anomaly: {anomaly_words(anomaly['percentile'])}")
+    near = facts.get("nearness")
+    if isinstance(near, dict) and near.get("percentile") is not None:  # a second signal, beside the anomaly
+        lines.append(f"nearness: its nearest training images are less alike to it than for {near['percentile']:.1f} % "
+                     "of the Fashion-MNIST items")
     point = facts.get("map2d")
     if isinstance(point, (list, tuple)) and len(point) == 2:
         lines.append(f"map position: ({point[0]:.2f}, {point[1]:.2f})")

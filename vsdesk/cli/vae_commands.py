@@ -337,5 +337,6 @@ def _describe_into(args, records: list[dict]) -> int:
             a = facts["anomaly"]
             print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
                   f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "
+                  f"nearness percentile {facts['nearness']['percentile']:.1f}, "
                   f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")
     return failed

@@ -19,7 +19,7 @@ import logging
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.gui import theme
@@ -113,20 +113,33 @@ class ModeTab(QWidget):
         colour_layout.addStretch(1)
         self._colour_row.hide()
 
-        # Query above, mode panel below, in a splitter: the VAE panel (with its manifold map)
-        # needs height, and a user may prefer a bigger query image.
+        # Query above, mode panel below, in a splitter: a user may prefer a bigger query image.
         left = QSplitter(Qt.Orientation.Vertical)
         left.setChildrenCollapsible(False)
         left.addWidget(self.query_area)
         left.addWidget(self.panel)
-        # (The VAE's query small: the model sees 28x28 of it, and its map is reached without scrolling.)
-        left.setSizes([180, 580] if self.mode == "vae" else [470, 290])
+        # (The VAE's query small: the model sees 28x28 of it, and its panel's lines fit below it.)
+        left.setSizes([240, 400] if self.mode == "vae" else [470, 290])
         self.left_splitter = left
+        catalog_map = QWidget()
+        map_layout = QVBoxLayout(catalog_map)
+        map_layout.setContentsMargins(0, 0, 0, 0)
+        map_layout.addWidget(self._colour_row)
+        map_layout.addWidget(self._map_placeholder, 1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self._colour_row)
-        right_layout.addWidget(self._map_placeholder, 1)
+        # A panel's own page (the VAE's manifold map) beside the catalog map, one shown at a time.
+        self.map_pages = None
+        side = self.panel.side_page()
+        if side is None:
+            right_layout.addWidget(catalog_map, 1)
+        else:
+            self.map_pages = QTabWidget()
+            self.map_pages.setDocumentMode(True)
+            self.map_pages.addTab(catalog_map, "Catalog map")
+            self.map_pages.addTab(side[1], side[0])
+            right_layout.addWidget(self.map_pages, 1)
         right_layout.addWidget(self.preview)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)

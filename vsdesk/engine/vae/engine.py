@@ -27,6 +27,7 @@ from vsdesk.engine.models.errors import ModelStoreError
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import knn
 from vsdesk.engine.vae import model as vae_model
+from vsdesk.engine.vae import nearness
 from vsdesk.engine.vae._objective import SCORE_DEFINITION
 from vsdesk.engine.vae.dataset_form import to_dataset_form
 
@@ -107,6 +108,10 @@ class VaeEngine:
         # definition are recomputed on first use.
         fits = metadata.get("weights_sha256") in (None, weights_sha256) and stats.get("definition") == SCORE_DEFINITION
         self._score_quantiles = np.asarray(quantiles, dtype=np.float64) if quantiles and fits else None
+        #: ``nearness``'s reference for the index in use (the test images' own nearest likeness),
+        #: and whether that index is the training set's (whose reference is cached on disk)
+        self._nearness_quantiles: np.ndarray | None = None
+        self._full_index = True
 
         spec = tf.TensorSpec([None, 28, 28, 1], tf.float32)
 
@@ -281,6 +286,7 @@ class VaeEngine:
         means = self.encode(image_to_input(images))
         with self._lock:
             self._index = self._index_from(means, np.asarray(labels, dtype=np.int64))
+            self._nearness_quantiles, self._full_index = None, False  # its own, made on first use
             return self._index
 
     # --- queries ---------------------------------------------------------------------------
@@ -309,6 +315,50 @@ class VaeEngine:
         atomic_save_npy(path, quantiles)
         return quantiles
 
+    def nearness_quantiles(self) -> np.ndarray:
+        """``nearness``'s reference for the index in use, from the Fashion-MNIST test images:
+        for the training set's, the one shipped beside the weights, else computed once per
+        weights file and cached (a damaged cache is rebuilt); for another index
+        (``use_train_index``), computed for it, not cached."""
+        if self._nearness_quantiles is not None:
+            return self._nearness_quantiles
+        path = self._cache_folder() / f"test_nearness_quantiles-k{nearness.NEAR_K}.npy"
+        if self._full_index:
+            self._nearness_quantiles = self._shipped_nearness()
+            if self._nearness_quantiles is not None:
+                return self._nearness_quantiles
+            try:
+                quantiles = np.load(path, allow_pickle=False)
+                if quantiles.shape == nearness.LEVELS.shape and np.isfinite(quantiles).all():
+                    self._nearness_quantiles = quantiles
+                    return quantiles
+            except (OSError, ValueError, EOFError):
+                pass  # missing, truncated or damaged: made below
+        quantiles = nearness.reference_quantiles(self._test_means(), self.train_index().unit)
+        if self._full_index:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_save_npy(path, quantiles)
+            except OSError:
+                pass  # a read-only cache: made again next time, the query answered now
+        self._nearness_quantiles = quantiles
+        return quantiles
+
+    def _shipped_nearness(self) -> np.ndarray | None:
+        if self.weights_path is None:
+            return None
+        try:
+            record = json.loads(companion_path(self.weights_path, nearness.SUFFIX).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return nearness.quantiles_from(record, self.weights_sha256) if isinstance(record, dict) else None
+
+    def _test_means(self) -> np.ndarray:
+        from vsdesk.engine.samples import load_fashion_mnist
+
+        images, _ = load_fashion_mnist("test")
+        return self.encode(image_to_input(images))
+
     def neighbours(self, image: Image.Image | np.ndarray, k: int = 10) -> list[dict[str, Any]]:
         """The k nearest training images (cosine in the search latent), nearest first."""
         pixels = image if isinstance(image, np.ndarray) else to_dataset_form(image)
@@ -335,6 +385,7 @@ class VaeEngine:
         votes = np.bincount([n["label"] for n in near[:VOTE_K]], minlength=len(CLASS_NAMES))
         winner = int(np.argmax(votes))  # ties: the lower class index, deterministic
         percentile = float(self.percentile(float(score[0])))
+        alike = float(nearness.mean_similarity(np.array([[n["similarity"] for n in near]]))[0])
         return {
             "category": CLASS_NAMES[winner],
             "category_index": winner,
@@ -345,6 +396,12 @@ class VaeEngine:
                 "percentile": round(percentile, 2),
                 "definition": "negative ELBO minus the image's own entropy (nats); percentile among "
                 "the 60,000 training images",
+            },
+            # A second signal, the anomaly's not enough to tell "not a garment" (nearness.py).
+            "nearness": {
+                "similarity": round(alike, 4),
+                "percentile": round(nearness.less_alike_share(alike, self.nearness_quantiles()), 2),
+                "definition": nearness.DEFINITION,
             },
             "map2d": [round(float(v), 4) for v in point[0]],
             "input_png": png_data_url(pixels),
@@ -360,7 +417,7 @@ def _no_object_facts(pixels: np.ndarray) -> dict[str, Any]:
     confidence 1.0) is the blank's, and would read as the picture's category and place."""
     return {
         "category": None, "category_index": None, "confidence": None, "votes": {},
-        "anomaly": None, "map2d": None,
+        "anomaly": None, "nearness": None, "map2d": None,
         "input_png": png_data_url(pixels),  # what the picture became, to see why
         "reconstruction_png": None, "train_neighbours": [],
         "object_found": False,

@@ -58,3 +58,8 @@ class ModePanel(QWidget):
 
     def build_plots(self) -> None:
         """Create plot widgets (pyqtgraph), deferred until after the window's first paint."""
+
+    def side_page(self) -> tuple[str, QWidget] | None:
+        """(title, page) the tab shows as a page beside its catalog map (the VAE's manifold
+        map, too tall for the panel in a low window), or None."""
+        return None

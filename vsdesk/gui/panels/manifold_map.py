@@ -1,8 +1,9 @@
 """The VAE's 2-D manifold: a decoded grid over the plane; clicking anywhere asks for that point.
 
-The map sits in a panel that scrolls (a low window): the mouse wheel over it scrolls the panel,
-and zooms the map only when the user means it: with Ctrl held, or after a click on the map (until
-the pointer leaves it). A new query shows the whole map again."""
+In a panel that scrolls, the mouse wheel over the map scrolls the panel, and zooms the map only
+when the user means it: with Ctrl held, or after a click on the map (until the pointer leaves
+it). Elsewhere (the VAE tab's own page for it) the wheel zooms. A new query shows the whole map
+again."""
 
 from __future__ import annotations
 
@@ -114,8 +115,10 @@ class ManifoldMap(QWidget):
 
     def wheel_zooms(self, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> bool:
         """Whether the wheel zooms the map now (with these keys held), rather than scrolling
-        the panel: with Ctrl, or after a click on the map while the pointer stays on it."""
-        return self._engaged or bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        the panel: with Ctrl, or after a click on the map while the pointer stays on it; always
+        when no panel around it scrolls."""
+        return (self._engaged or bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+                or self._scrolling_parent() is None)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
