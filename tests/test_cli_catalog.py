@@ -1421,14 +1421,15 @@ def test_a_new_catalog_in_a_data_folder_on_a_read_only_disk_is_refused_with_a_me
 def test_a_data_folder_on_a_read_only_disk_without_a_catalogs_folder_is_said_not_a_traceback(capsys, photos,
                                                                                                mount_disk):
     """The data folder there, its catalogs folder not yet: making it raised OSError (Read-only
-    file system) as a traceback, from `catalogs list` as from `index`."""
+    file system) as a traceback, from `catalogs list` as from `index`. Exit 1, a read-only disk
+    in README's table (it exited 2, the code of a data folder named as a file)."""
     from vsdesk.engine import paths
 
     data = mount_disk(paths.data_dir())
     subprocess.run(["mount", "-o", "remount,ro", str(data)], check=True)
     for command in (["catalogs", "list"], ["index", "--mode", "vae", "--catalog", "shop", str(photos)]):
         code, _, err = run(capsys, *command)
-        assert code == 2 and err.strip().endswith(f"vsdesk: cannot make vsdesk's catalogs folder {data / 'catalogs'}: "
+        assert code == 1 and err.strip().endswith(f"vsdesk: cannot make vsdesk's catalogs folder {data / 'catalogs'}: "
                                                   "Read-only file system"), (command, err)
 
 

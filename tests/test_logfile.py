@@ -178,3 +178,20 @@ def test_a_command_line_does_not_start_afresh_a_log_a_window_rotates(log_path):
         assert log_path.read_text().startswith(FILLER)
     finally:
         window.close()
+
+
+def test_a_name_that_is_not_utf8_is_logged_with_its_bytes_escaped(log_path, tmp_path):
+    """The review: a command naming a Latin-1 file put a "--- Logging error ---" traceback on
+    stderr, and its line was missing from the log (strict UTF-8). Logged now with the byte as
+    an escape, as vsdesk shows such a name, and nothing but the message on stderr."""
+    missing = os.fsencode(tmp_path) + b"/r\xe9sum\xe9"  # a folder not there: exit 2, said
+    ran = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "shop", missing],
+                         cwd=REPO, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    shown = f"{tmp_path}/r\\xe9sum\\xe9"
+    assert ran.returncode == 2
+    assert ran.stderr.decode("utf-8").splitlines() == [f"vsdesk: {shown}: no such folder"]
+    assert _logged_lines(log_path) == [
+        f"INFO vsdesk: command line: vsdesk index --mode vae --catalog shop {shown}",
+        f"INFO vsdesk: error: {shown}: no such folder",
+        "INFO vsdesk: command ended: exit code 2",
+    ]

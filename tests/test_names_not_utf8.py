@@ -128,3 +128,23 @@ def test_a_catalog_folder_named_in_latin1_is_kept_indexed_and_dropped(capsys, tm
     assert [os.fsencode(folder) for folder in json.loads(out)[0]["folders"]] == [root]
     assert run(capsys, "catalogs", "remove-folder", "shop", os.fsdecode(root))[0] == 0
     assert _rows("shop") == []
+
+
+def test_such_a_folder_is_printed_as_search_prints_it_by_every_command(capsys, tmp_path):
+    """The review: `catalogs list` printed such a folder's raw bytes (mojibake on a terminal, or
+    a UnicodeEncodeError on a strict one), `remove-folder`'s error "\\udce9"; `search` prints
+    "\\xe9" (docs/cli.md). All say "\\xe9" now; --json keeps the name exactly."""
+    root = os.fsencode(tmp_path) + b"/\xc9t\xe9"
+    os.mkdir(root)
+    shutil.copy(PHOTOS[0], os.fsdecode(root + b"/p.jpg"))
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", os.fsdecode(root))[0] == 0
+    shown = f"{tmp_path}/\\xc9t\\xe9"
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0 and f"    {shown}\n" in out
+    assert all(not 0xD800 <= ord(char) <= 0xDFFF for char in out)
+    code, out, err = run(capsys, "catalogs", "remove-folder", "shop", os.fsdecode(root + b"/sous-\xe0"))
+    assert code == 2 and out == ""
+    assert err == (f"vsdesk: {shown}/sous-\\xe0 is not a folder of catalog 'shop'; its folders are:\n"
+                   f"    {shown}\n")
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    assert [os.fsencode(folder) for folder in json.loads(out)[0]["folders"]] == [root]

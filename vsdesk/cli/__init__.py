@@ -19,7 +19,7 @@ import textwrap
 
 from vsdesk import __version__, native_stderr
 from vsdesk.cli import _common
-from vsdesk.cli._common import USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
+from vsdesk.cli._common import FAILED, USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
 from vsdesk.engine.logfile import log_command_end, log_command_line
 from vsdesk.engine.paths import LocationError
 
@@ -184,9 +184,11 @@ def _run(args: argparse.Namespace) -> int:
         error(why_not_done(exc)[0])
         if isinstance(exc, CommandError):
             return exc.code
-        # LocationError: VSDESK_DATA_DIR and the like naming a file (the environment is part of
-        # how the command was given)
-        return interrupted_exit_code() if isinstance(exc, KeyboardInterrupt) else USAGE
+        if isinstance(exc, KeyboardInterrupt):
+            return interrupted_exit_code()
+        # LocationError: VSDESK_DATA_DIR and the like naming a file is how the command was given
+        # (the environment is part of it); a read-only disk is not (README's table)
+        return USAGE if exc.named_a_file else FAILED
     except BrokenPipeError:
         # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout
         # is pointed at /dev/null so the interpreter's final flush does not complain either.

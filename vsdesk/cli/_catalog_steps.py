@@ -221,11 +221,11 @@ def print_index_report(report, catalog, files: int | None = None, also: str | No
         say(f"warning: {no_images_words(folder)}")
     for folder in report.missing_folders:
         if folder.path in report.missing_without_images:  # nothing kept for it
-            say(f"  note: {folder.path} is {away_words(folder.kind, holds_none=True)}; "
+            say(f"  note: {shown_path(folder.path)} is {away_words(folder.kind, holds_none=True)}; "
                 f"{how_to_drop(folder.path, catalog.name, catalog.folders)}")
             continue
         forget = how_to_forget(folder.path, catalog.name, catalog.folders)
-        say(f"  note: {folder.path}: {folder.message}. {sentence(forget)}")
+        say(f"  note: {shown_path(folder.path)}: {folder.message}. {sentence(forget)}")
     if report.skipped:
         say(f"skipped {len(report.skipped)}:")
         for item in report.skipped[:50]:

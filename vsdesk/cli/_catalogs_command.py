@@ -7,7 +7,7 @@ import argparse
 import os
 
 from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
-from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say
+from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say, show
 from vsdesk.engine.text import image_count, sentence, shown_path
 
 
@@ -50,26 +50,26 @@ def catalogs_list(args: argparse.Namespace) -> int:
             status = (f"{images} so far, {i.skipped} skipped: the last index run did not "
                       f"finish; `vsdesk index --mode {i.mode} --catalog {i.name}` finishes it")
         model = f", model {i.model}" if i.model else ""
-        print(f"{i.name}  [{i.mode}{model}]  {status}")
+        show(f"{i.name}  [{i.mode}{model}]  {status}")
         if problem := _model_problem(i):
-            print(f"    note: {problem}")
+            show(f"    note: {problem}")
         for folder in i.folders:
-            print(f"    {folder}")
+            show(f"    {shown_path(folder)}")
             if folder in i.missing_without_images:  # nothing kept for it
-                print(f"      note: {away_words(i.missing_kinds[folder], holds_none=True)}; {how_to_drop(folder, i.name, i.folders)}")
+                show(f"      note: {away_words(i.missing_kinds[folder], holds_none=True)}; {how_to_drop(folder, i.name, i.folders)}")
             elif folder in i.missing_kinds:  # in the words of `search` and the window (a moved folder's way too)
-                print(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
+                show(f"      note: {away_words(i.missing_kinds[folder])}; its images are kept and still searched. "
                       f"{sentence(how_to_forget(folder, i.name, i.folders))}")
             for inside, kind in i.missing_kinds.items():  # a linked folder or a disk's mount point in it
                 if inside != folder and is_within(inside, folder):
                     forget = how_to_forget(inside, i.name, i.folders)
-                    print(f"      note: {inside} is {away_words(kind)}; its images are kept and still searched. "
+                    show(f"      note: {shown_path(inside)} is {away_words(kind)}; its images are kept and still searched. "
                           f"{sentence(forget)}")
             links = [link for link in i.image_links_away if is_within(link, folder)]
             if links:  # one entry each, not folders: counted, then listed
-                print(f"      note: {image_links_away_note(len(links))}:")
+                show(f"      note: {image_links_away_note(len(links))}:")
                 for link in links:
-                    print(f"        {link}")
+                    show(f"        {shown_path(link)}")
     return 0
 
 
@@ -112,8 +112,8 @@ def _forget_folder(name: str, folder: str) -> tuple[int, int]:
     check_catalog_name(name)
     with Catalog.open(name) as catalog:
         if folder not in catalog.folders:
-            listed = "".join(f"\n    {f}" for f in catalog.folders) or " (none)"
-            raise CommandError(f"{folder} is not a folder of catalog {name!r}; its folders are:{listed}", USAGE)
+            listed = "".join(f"\n    {shown_path(f)}" for f in catalog.folders) or " (none)"
+            raise CommandError(f"{shown_path(folder)} is not a folder of catalog {name!r}; its folders are:{listed}", USAGE)
         before, _ = catalog.counts()
         files = catalog.folder_files(folder)
         catalog.remove_folder(folder)

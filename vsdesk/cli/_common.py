@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable
 
 from vsdesk.engine.modes import MODES
-from vsdesk.engine.text import RESUMING
+from vsdesk.engine.text import RESUMING, names_escaped, shown_path
 
 # -- exit codes (README, "Exit codes and output": the table) ----------------------------------
 
@@ -153,7 +153,7 @@ def check_query(path: str, instead: Callable[[str], str]) -> None:
     from vsdesk.engine.imageio import check_file
 
     if os.path.isdir(path):
-        raise QueryIsFolder(f"{path} is a folder, not an image: {instead(path)}")
+        raise QueryIsFolder(f"{shown_path(path)} is a folder, not an image: {instead(path)}")
     check_file(path)
 
 
@@ -238,9 +238,17 @@ def error(message: str) -> None:
 
 
 def say(text: str) -> None:
-    """A message on stderr, on a line of its own even while a progress line is drawn."""
+    """A message on stderr, on a line of its own even while a progress line is drawn; a name
+    that is not UTF-8 in it as ``shown_path`` shows it ("\\xe9", where stderr said "\\udce9")."""
     end_progress_line()
-    print(text, file=sys.stderr, flush=True)
+    print(names_escaped(text), file=sys.stderr, flush=True)
+
+
+def show(text: str) -> None:
+    """A line of a command's text output on stdout; a name that is not UTF-8 in it as
+    ``shown_path`` shows it, where it went out as raw bytes (or stopped the command on a UTF-8
+    terminal). ``--json`` has its own way (``print_json``)."""
+    print(names_escaped(text))
 
 
 #: A progress line drawn on a terminal ("\r" + text, no newline) that nothing has ended yet.

@@ -38,7 +38,7 @@ from vsdesk.cli._common import (
 )
 from vsdesk.cli._search_text import print_results
 from vsdesk.engine.tasks import no_progress
-from vsdesk.engine.text import counted, sentence
+from vsdesk.engine.text import counted, sentence, shown_path
 
 
 def search_command(args: argparse.Namespace) -> int:
@@ -166,11 +166,11 @@ def _note_folders_away(catalog) -> tuple[dict[str, str], list[str]]:
     for folder, kind in away.items():
         whose = "a folder" if folder in catalog.folders else "in a folder"
         if folder in without_images:  # its images were found elsewhere: nothing kept for it
-            error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind, holds_none=True)}; "
+            error(f"note: {shown_path(folder)} ({whose} of catalog {catalog.name!r}) is {away_words(kind, holds_none=True)}; "
                   f"{how_to_drop(folder, catalog.name, catalog.folders)}")
             continue
         forget = how_to_forget(folder, catalog.name, catalog.folders)
-        error(f"note: {folder} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
+        error(f"note: {shown_path(folder)} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
               f"still searched. {sentence(forget)}")
     return away, without_images
 
@@ -234,7 +234,7 @@ def _note_partial_or_changed(catalog, indexed: int) -> tuple[str | None, list[st
     # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
     changed = None if partial else catalog.changed_folders()
     for folder in changed or ():
-        error(f"note: {folder} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
+        error(f"note: {shown_path(folder)} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
               f"indexed (images added, removed, renamed or written over); these results are from the index "
               f"as it was. "
               f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")

@@ -65,7 +65,7 @@ def _copy_lines(record: dict[str, Any]) -> list[str]:
     from vsdesk.engine.query import copies_to_name
 
     copies = [(copy["path"], copy["same"]) for copy in record.get("copies_left_out_paths", ())]
-    return [f"left out as a copy of the query: {path} ({words})" for path, words in copies_to_name(copies)]
+    return [f"left out as a copy of the query: {_one_line(path)} ({words})" for path, words in copies_to_name(copies)]
 
 
 def why_no_results(record: dict[str, Any], size: int) -> str:

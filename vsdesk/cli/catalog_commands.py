@@ -44,6 +44,7 @@ from vsdesk.cli._common import (
     why_not_done,
 )
 from vsdesk.cli._search_command import search_command
+from vsdesk.engine.text import shown_path
 
 
 def register(subparsers) -> None:
@@ -141,7 +142,7 @@ def _check_folders(folders: list[str]) -> None:
     for folder in folders:
         problem = why_not_a_folder(folder)
         if problem:
-            raise CommandError(f"{folder}: {problem}", USAGE)
+            raise CommandError(f"{shown_path(folder)}: {problem}", USAGE)
 
 
 def _index_json_on_failure(func):

@@ -25,8 +25,10 @@ from vsdesk.cli._common import (
     print_json,
     queries_exit_code,
     say,
+    show,
     why_not_done,
 )
+from vsdesk.engine.text import shown_path
 
 #: The square [-MAP_EXTENT, MAP_EXTENT]^2 of the 2-D map where 98 % of the training images lie
 #: (the shipped VAE's 60,000: 98.4 %; 99.8 % within 3): `vae grid`'s default span. The map is
@@ -332,10 +334,10 @@ def _describe_into(args, records: list[dict]) -> int:
             continue
         record.update(facts)
         if not args.json and not form.object_found:  # a blank is no garment: no category, no verdict
-            print(f"{path}: {NO_OBJECT} (nothing to compare with Fashion-MNIST's items)")
+            show(f"{shown_path(path)}: {NO_OBJECT} (nothing to compare with Fashion-MNIST's items)")
         elif not args.json:
             a = facts["anomaly"]
-            print(f"{path}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
+            show(f"{shown_path(path)}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
                   f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "
                   f"nearness percentile {facts['nearness']['percentile']:.1f}, "
                   f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")

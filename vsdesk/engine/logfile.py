@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from vsdesk.engine import paths
+from vsdesk.engine.text import names_escaped
 
 log = logging.getLogger("vsdesk")
 
@@ -38,6 +39,10 @@ LOG_MAX_BYTES = 1_000_000
 #: A command line starts it afresh as it starts past this size (used without the window for a
 #: long time): not at each megabyte, so that it hardly ever happens while another writes it.
 CLI_START_AFRESH_BYTES = 10 * LOG_MAX_BYTES
+
+#: How the log file writes what UTF-8 cannot: never a "--- Logging error ---" traceback on standard
+#: error with the line dropped, as its strict errors did for a name that is not UTF-8.
+NAMES_NOT_UTF8 = "backslashreplace"  # (the formatters escape them first: this is a last resort)
 
 #: The window that rotates the log holds this file's lock (``flock``) while it runs.
 ROTATION_LOCK = "vsdesk.log.lock"
@@ -58,16 +63,16 @@ def log_to_file(rotate: bool = True) -> logging.Handler | None:
         return None
     held = _rotation_lock(path) if rotate else None
     if held is not None:
-        handler = _RotatedLog(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", delay=True)
+        handler = _RotatedLog(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", errors=NAMES_NOT_UTF8, delay=True)
         handler.held = held  # kept open: the lock is this window's until it closes the handler
     elif rotate:
-        handler = _AppendedLog(path, encoding="utf-8", delay=True)  # another window rotates it
+        handler = _AppendedLog(path, encoding="utf-8", errors=NAMES_NOT_UTF8, delay=True)  # another window rotates it
     else:
         _start_afresh_if_huge(path)
-        handler = _AppendedLog(path, encoding="utf-8", delay=True)
+        handler = _AppendedLog(path, encoding="utf-8", errors=NAMES_NOT_UTF8, delay=True)
     handler.set_name(LOG_NAME)
     handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_NamesEscaped("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     return handler
 
@@ -129,11 +134,20 @@ def _log_end(code: int, why: str | None = None) -> None:
         log.info("command ended: exit code %d%s", code, f" ({why})" if why else "")
 
 
-class _OneLine(logging.Formatter):
-    """The message alone, without its traceback (the log file keeps that)."""
+class _NamesEscaped(logging.Formatter):
+    """A name that is not UTF-8 in a log line (a command line naming a Latin-1 file, an error
+    about it) written with its bytes as escapes (``caf\\xe9.jpg``), as vsdesk shows it."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return record.getMessage()
+        return names_escaped(super().format(record))
+
+
+class _OneLine(logging.Formatter):
+    """The message alone, without its traceback (the log file keeps that); a name that is not
+    UTF-8 in it as vsdesk shows it (not "\\udce9")."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return names_escaped(record.getMessage())
 
 
 class _GivenUpWhenItCannotBeWritten(logging.FileHandler):

@@ -24,7 +24,14 @@ RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
 
 
 class LocationError(OSError):
-    """One of vsdesk's folders cannot be created or used; the message names it and why."""
+    """One of vsdesk's folders cannot be created or used; the message names it and why.
+    ``named_a_file``: the path given for it is a file (the setting must change: a command exits
+    2); else the disk refuses it (read-only, no permission: exit 1, as for any full or read-only
+    disk, README's table)."""
+
+    def __init__(self, message: str, named_a_file: bool = False):
+        super().__init__(message)
+        self.named_a_file = named_a_file
 
 
 def _where(env: str, default: str) -> Path:
@@ -38,7 +45,7 @@ def _dir(env: str, default: str) -> Path:
     except OSError as exc:
         source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
         why = "it is a file, not a folder" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
-        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}") from None
+        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}", _names_a_file(exc)) from None
     return path
 
 
@@ -103,8 +110,14 @@ def catalogs_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # the data folder on a read-only disk, say: said as _dir says its own
-        raise LocationError(f"cannot make vsdesk's catalogs folder {path}: {exc.strerror or exc}") from None
+        raise LocationError(f"cannot make vsdesk's catalogs folder {path}: {exc.strerror or exc}",
+                            _names_a_file(exc)) from None
     return path
+
+
+def _names_a_file(exc: OSError) -> bool:
+    """Whether ``mkdir``'s ``exc`` says a file is where the folder (or one of its parents) goes."""
+    return isinstance(exc, (FileExistsError, NotADirectoryError))
 
 
 def keep_keras_home_in_cache() -> None:

@@ -32,6 +32,16 @@ def shown_path(path: str) -> str:
     return one_line(os.fsencode(path).decode("utf-8", "backslashreplace"))
 
 
+def names_escaped(text: str) -> str:
+    """``text`` (a whole message, a log line) with the names in it that are not UTF-8 (lone
+    surrogates) as their bytes' escapes, as ``shown_path`` shows a name: printed as they were,
+    they came out as raw bytes on stdout, as "\\udce9" on stderr, or stopped the log's line."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate no file name gives ("\ud800"): its code point
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 #: Class names a data set spells wrong, as a person reads them: the Clothing Dataset's "Outwear".
 #: Its models keep the label as it is (``--json``, ``--same-class``, a folder named like a class):
 #: only the words shown change.
