@@ -409,7 +409,8 @@ class Indexer:
                 self.report.added -= 1
                 self.report.moved += 1
             else:  # its copy was indexed before (or is a file skipped again): one entry less
-                self.report.removed += 1
+                # (an image removed only if it was one: the entry of a file skipped is none)
+                self.report.removed += status == "ok"
                 if status == "ok":
                     copies[folder].append(present[sha256, status][0])
             if status == "ok":
