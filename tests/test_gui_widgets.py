@@ -1186,6 +1186,9 @@ def test_copy_path_of_a_latin1_name_puts_its_file_url_beside_its_shown_name(qtbo
     assert url.isLocalFile() and bytes(url.toEncoded()) == b"file://" + urllib.parse.quote(
         os.fsencode(tmp_path) + b"/caf\xe9.jpg").encode()
     assert os.path.isfile(urllib.parse.unquote_to_bytes(bytes(url.toEncoded())[len(b"file://"):]))  # the file
+    from vsdesk.gui.drop_payload import read_drag
+
+    assert read_drag(mime).paths == [cafe]  # pasted or dropped back into vsdesk: the same file
     plain = str(tmp_path / "plain.jpg")  # a UTF-8 name: its text as it is
     GalleryView.copy_path(GalleryItem(1, plain, plain, 0.5, "art"))
     assert QGuiApplication.clipboard().mimeData().text() == plain

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
 from vsdesk.engine.text import counted, shown_path
-from vsdesk.gui.drop_payload import DropPayload, read_drag
+from vsdesk.gui.drop_payload import DropPayload, local_path, read_drag
 from vsdesk.gui.gallery import GalleryView, copy_file_path
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.query_area import QueryArea
@@ -125,7 +125,7 @@ class TabInput(QObject):
     # -- paths -----------------------------------------------------------------------------------
     def handle_urls(self, urls: list[QUrl]) -> None:
         """Dropped or pasted URLs: folders are offered as catalogs, the first file is searched."""
-        local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        local = [local_path(u) for u in urls if u.isLocalFile()]
         if not local:
             self.messages.warning("Only files on this computer can be searched (the drop held web links).")
             return
