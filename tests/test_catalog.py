@@ -394,6 +394,23 @@ def test_a_moved_folder_counts_as_moved_and_each_image_is_listed_once(photos, tm
     assert len(set(catalog.vectors().paths)) == 24 and not back.missing_folders
 
 
+def test_a_skipped_file_of_a_moved_folder_is_no_image_removed(photos, tmp_path):
+    """A folder holding a file that is no image, moved and indexed in its new place: the
+    skipped entry found elsewhere was counted as an image removed ("1 removed" of a catalog
+    that held 12 images before and after), as ``_drop`` did before it counted images only."""
+    (photos / "text.jpg").write_text("not an image")
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    moved = tmp_path / "moved" / "photos"
+    moved.parent.mkdir()
+    photos.rename(moved)
+    report = index_catalog(catalog, HistogramEmbedder(), add_folders=[moved])
+    assert [Path(s.path).name for s in report.skipped] == ["text.jpg"]
+    assert (report.moved, report.added, report.removed, report.indexed) == (12, 0, 0, 12)
+    assert " 0 removed," in report.summary()
+    assert catalog.counts() == (12, 1)  # the skipped file listed once, at its new place
+
+
 def test_a_copy_made_while_a_disk_is_unplugged_loses_nothing(photos, tmp_path):
     """The disk holding a catalog folder is unplugged and some of its photos are copied into
     another folder of the catalog (from a backup): those are listed once, from the copies; the

@@ -1599,6 +1599,19 @@ def _interrupted_while_loading(argv: list[str], mode: str) -> tuple[int, str, st
     return process.wait(timeout=120), out, "".join(said)
 
 
+def test_search_text_says_scores_with_3_decimals_as_the_window_does_and_json_keeps_them_whole(capsys, photos):
+    """The text said "0.6872" where the window's captions and tips say "0.687"."""
+    code, _, err = run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(photos))
+    assert code == 0, err
+    query = str(sorted(photos.glob("*.jpg"))[0])
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", "-k", "5", "--json", query)
+    scores = [hit["score"] for hit in json.loads(out)[0]["results"]]
+    assert code == 0 and len(scores) == 5 and any(round(s, 3) != s for s in scores)  # (more than 3 decimals)
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", "-k", "5", query)
+    ranked = [line.split()[:2] for line in out.splitlines() if line.startswith("    ") and line.split()[0][:-1].isdigit()]
+    assert code == 0 and ranked == [[f"{rank}.", f"{score:.3f}"] for rank, score in enumerate(scores, 1)], out
+
+
 def test_ctrl_c_while_search_loads_its_model_still_prints_its_json(capsys, tmp_path, photos):
     """A script running `vsdesk search --json` and sending SIGINT during the model load got no
     JSON at all: it gets the list of records, each query not answered marked "interrupted", and

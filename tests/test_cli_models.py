@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -11,8 +12,10 @@ import sys
 
 import pytest
 from test_model_store import (  # noqa: F401 - fixtures
+    build_tiny,
     cache_dir,
     keras_weights_file,
+    leftovers,
     make_spec,
     package,
     refused_url,
@@ -21,7 +24,7 @@ from test_model_store import (  # noqa: F401 - fixtures
     sha256,
 )
 
-from conftest import REPO, needs_setpriv, run_cli as run, without_root_powers
+from conftest import REPO, fill_disk, needs_setpriv, run_cli as run, without_root_powers
 from vsdesk.engine.models.spec import DownloadSource
 
 KEYS = {"name", "description", "ready", "source", "size_bytes", "version", "license", "path", "cached"}
@@ -129,6 +132,35 @@ def test_fetch_json_is_the_record_alone_and_the_error_object_on_failure(capsys, 
     assert code == 2 and json.loads(out)["error_kind"] == "command-failed" and "unknown model" in err
     code, out, err = run(capsys, "models", "fetch", "product-heldout", "--json")  # shipped: ready as it is
     assert code == 0 and json.loads(out)["path"].startswith(str(REPO / "resources")) and "ready, shipped" in err
+
+
+def test_a_download_into_a_full_model_cache_is_said_as_a_full_cache(capsys, mount_disk, register, server,  # noqa: F811
+                                                                     tmp_path, monkeypatch):
+    """It was "cannot download URL: [Errno 28] No space left on device" and the advice to
+    install a package: the words of a full cache on conversion instead. A real full disk (a
+    tmpfs; needs root); the network faked at its boundary (a real HTTP server on 127.0.0.1)."""
+    base, www = server
+    served = keras_weights_file(www / "tiny.weights.h5", units=20000)  # 320 KB
+    register(make_spec("tiny-full-download", (DownloadSource(url=f"{base}/tiny.weights.h5", file_hash=sha256(served)),),
+                       build=functools.partial(build_tiny, units=20000)))
+    (tmp_path / "disk").mkdir()
+    disk = mount_disk(tmp_path / "disk")
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(disk / "cache"))
+    models = disk / "cache" / "models"
+    models.mkdir(parents=True)
+    filler = fill_disk(disk)
+    os.truncate(filler, filler.stat().st_size - (128 << 10))  # room to start the download, not to end it
+    code, out, err = run(capsys, "models", "fetch", "tiny-full-download")
+    assert (code, out) == (1, "")
+    assert error_lines(err) == [
+        "vsdesk: model 'tiny-full-download' is not available (download: cannot write to the model cache: No space "
+        f"left on device). no space is left in the model cache {models}: free some space on its disk and run "
+        "again; nothing is lost"], err
+    assert leftovers(models) == [] and list(models.iterdir()) == []
+    filler.unlink()  # space freed: the same command gets it
+    code, out, err = run(capsys, "models", "fetch", "tiny-full-download")
+    assert code == 0 and "ready from download" in out + err, (out, err)
+    assert any(path.name.endswith(".weights.h5") for path in models.iterdir())
 
 
 def test_the_unknown_model_message_names_what_fetch_and_remove_take(capsys):

@@ -27,15 +27,16 @@ def photos(tmp_path) -> Path:
     return root
 
 
-def _delete_after_the_scan(monkeypatch, files: list[Path]) -> None:
+def _delete_after_the_scan(monkeypatch, files: list[Path], targets: list[Path] | None = None) -> None:
     """The next index run's scan lists ``files``, which are deleted as soon as it has: a user
-    deleting photos while the run reads the folder (the true boundary: listing, then reading)."""
+    deleting photos while the run reads the folder (the true boundary: listing, then reading).
+    With ``targets``, those are deleted instead (the files that links ``files`` lead to)."""
     real_scan = _index_run.scan_folders
 
     def scan_then_delete(roots):
         result = real_scan(roots)
         assert all(str(path) in result.files for path in files)  # listed ...
-        for path in files:
+        for path in files if targets is None else targets:
             path.unlink()  # ... then gone before they are read
         monkeypatch.setattr(_index_run, "scan_folders", real_scan)  # once
         return result
@@ -177,3 +178,35 @@ def test_an_index_from_before_change_times_gets_them_in_place_without_reading(bm
         _write_over_keeping_size_and_mtime(target, ImageOps.invert(im.convert("RGB")))
     report = index_catalog(catalog, _counting_loader(loads))
     assert (report.updated, report.embedded, len(loads)) == (1, 1, 1)
+
+
+def _said_skipped(report) -> list[tuple[str, str, str]]:
+    return [(Path(s.path).name, s.kind, s.message) for s in report.skipped]
+
+
+@pytest.mark.parametrize("indexed_before", [False, True])
+def test_a_link_whose_file_is_deleted_during_a_run_is_a_broken_link_as_the_next_run_says(
+        photos, tmp_path, monkeypatch, indexed_before):
+    """It was listed as "the file cannot be read (No such file or directory)" [unreadable] (an
+    image indexed before: "now unreadable"), and by the next run as a broken link (removed)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "target.jpg"
+    shutil.copy(clothing_images(1, start=30)[0], target)
+    link = photos / "link.jpg"
+    link.symlink_to(target)
+    broken = [("link.jpg", "broken-link", f"a link to a missing file ({target})")]
+    catalog = Catalog.create("mine", "style", [photos])
+    if indexed_before:
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 13
+        st = target.stat()  # a new time: the run reads it again
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    _delete_after_the_scan(monkeypatch, [link], targets=[target])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert _said_skipped(report) == broken
+    assert (report.removed, report.now_unreadable, report.indexed) == (int(indexed_before), 0, 12)
+    assert [(Path(s.path).name, s.kind) for s in catalog.skipped()] == [("link.jpg", "broken-link")]
+    assert catalog.counts() == (12, 1)
+    again = index_catalog(catalog, HistogramEmbedder())  # what the run after says of it: the same
+    assert _said_skipped(again) == broken
+    assert (again.removed, again.unchanged, again.indexed, catalog.counts()) == (0, 12, 12, (12, 1))

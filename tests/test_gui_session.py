@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from vsdesk.engine.map_colours import (COLOUR_SLOTS, PREDICTED, UNLABELLED_SLOT, label_codes, label_colours,
-                                      shipped_classes)
+from vsdesk.engine.map_colours import (COLOUR_SLOTS, PREDICTED, UNLABELLED_SLOT, colouring, label_codes,
+                                      label_colours, shipped_classes)
 from vsdesk.engine.session import Hit, place_on_map, reweigh_style_query
+from vsdesk.engine.text import shown_class
 
 
 def _unit(x):
@@ -68,6 +69,19 @@ def test_a_class_has_one_colour_in_every_catalog_and_other_labels_colours_of_the
     # A name keeps its colour from catalog to catalog when the slot it starts at is free.
     assert dict(zip(["New", "Skip"], label_colours(["New", "Skip"], classes)))["New"] == \
         dict(zip(["New", "Zebra"], label_colours(["New", "Zebra"], classes)))["New"]
+
+
+def test_a_class_spelt_as_its_data_set_does_and_as_it_is_said_is_one_legend_entry_of_one_colour():
+    """A catalog with both an `Outwear/` and an `Outerwear/` folder showed two legend entries
+    reading "Outerwear", in two colours."""
+    shipped = list(shipped_classes())
+    labels = ["Outwear", "Outerwear", "Dress", "Outwear", f"Outwear{PREDICTED}"]
+    shown = colouring(labels, shipped)
+    said = [shown_class(name) for name in shown.names]
+    assert sorted(said) == ["Dress", "Outerwear", f"Outerwear{PREDICTED}"]
+    assert shown.codes[0] == shown.codes[1] == shown.codes[3] != shown.codes[4]
+    outerwear = shown.colours[shown.codes[0]]
+    assert outerwear == shipped.index("Outwear")  # the class's own colour, on every map
 
 
 def test_the_same_labels_have_the_same_colours_under_models_of_other_classes():

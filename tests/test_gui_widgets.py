@@ -1169,6 +1169,32 @@ def test_scatter_progressive_update_moves_points_without_rebuilding(qtbot):
     np.testing.assert_allclose(first.data["x"], moved[members, 0])
 
 
+def test_copy_path_of_a_latin1_name_puts_its_file_url_beside_its_shown_name(qtbot, tmp_path):
+    """ "Copy path" gave Qt the name, which dropped its byte that is not UTF-8 ("caf.jpg"): a
+    paste into a file manager found nothing. The clipboard holds the file's URL, its bytes as
+    they are (as it is opened), and as text the name as shown (its byte as an escape)."""
+    import urllib.parse
+
+    from PySide6.QtGui import QGuiApplication
+
+    cafe = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.jpg")
+    shutil.copy(sorted(STYLE_DIR.glob("*.jpg"))[0], cafe)
+    GalleryView.copy_path(GalleryItem(0, cafe, cafe, 0.5, "art"))
+    mime = QGuiApplication.clipboard().mimeData()
+    assert mime.text() == f"{tmp_path}/caf\\xe9.jpg"
+    [url] = mime.urls()
+    assert url.isLocalFile() and bytes(url.toEncoded()) == b"file://" + urllib.parse.quote(
+        os.fsencode(tmp_path) + b"/caf\xe9.jpg").encode()
+    assert os.path.isfile(urllib.parse.unquote_to_bytes(bytes(url.toEncoded())[len(b"file://"):]))  # the file
+    from vsdesk.gui.drop_payload import read_drag
+
+    assert read_drag(mime).paths == [cafe]  # pasted or dropped back into vsdesk: the same file
+    plain = str(tmp_path / "plain.jpg")  # a UTF-8 name: its text as it is
+    GalleryView.copy_path(GalleryItem(1, plain, plain, 0.5, "art"))
+    assert QGuiApplication.clipboard().mimeData().text() == plain
+    assert QGuiApplication.clipboard().mimeData().urls()[0].toLocalFile() == plain
+
+
 def test_scatter_hover_shows_a_latin1_name_readable_and_its_thumbnail(qtbot, tmp_path):
     """A photo whose name is not UTF-8: its hover caption had the name as Qt made it of the lone
     surrogates; it has its byte as an escape, and the thumbnail is read from the file itself."""

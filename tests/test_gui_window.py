@@ -3097,6 +3097,7 @@ def test_outwear_is_said_outerwear_and_a_folder_named_either_way_is_of_that_type
         assert "Outwear" not in tip.replace("\n", "").replace(item.path, "")  # (the folder keeps the name the user gave it)
     qtbot.waitUntil(lambda: tab.scatter.point_count() == 6, timeout=60_000)
     assert "Outerwear" in tab.scatter.legend.text() and "Outwear" not in tab.scatter.legend.text()
+    assert tab.scatter.legend.text().count("Outerwear") == 1  # both folders: one entry, one colour
     tab.scatter._show_hover(tab.snapshot.labels.index("Outwear"))
     assert tab.scatter._hover_caption.text().endswith(" · Outerwear")
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):  # kept to the type: both folders

@@ -407,7 +407,7 @@ def test_a_right_best_result_with_a_low_score_is_not_called_wrong(capsys, tmp_pa
     assert Path(record["results"][0]["path"]).name == source.name and record["weak_match"] is True
     assert main(["search", "--mode", "style", "--catalog", "art9", "-k", "1", str(query)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[2].split()[:2] == ["1.", f"{record['results'][0]['score']:.4f}"] and source.name in lines[2]
+    assert lines[2].split()[:2] == ["1.", f"{record['results'][0]['score']:.3f}"] and source.name in lines[2]
     assert lines[3] == ("  (low similarity: the best result scores below most true matches; it may still be right, "
                         "or there may be no close match in this catalog)")
 

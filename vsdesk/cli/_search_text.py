@@ -37,7 +37,8 @@ def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str
             else:  # an unlabelled item's type, as the window shows it
                 label = f"  [{shown_class(hit['predicted'])} (predicted)]" if hit.get("predicted") else ""
                 typed_by_model |= bool(hit.get("predicted"))
-            print(f"  {hit['rank']:3d}. {hit['score']:.4f}  {_one_line(hit['path'])}{_one_line(label)}")
+            # 3 decimals, as the window says a score (``--json`` keeps it whole)
+            print(f"  {hit['rank']:3d}. {hit['score']:.3f}  {_one_line(hit['path'])}{_one_line(label)}")
             for path in hit.get("also", ()):
                 print(f"       also at {_one_line(path)}")
         if not record["results"]:

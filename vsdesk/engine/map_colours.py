@@ -12,7 +12,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from vsdesk.engine.text import CLASS_WORDS
+from vsdesk.engine.text import CLASS_WORDS, shown_class
 
 #: Marks a label the model predicted (an unlabelled folder in product mode), on the map and in tips.
 PREDICTED = " (predicted)"
@@ -44,7 +44,9 @@ def colouring(labels: list[str], classes: list[str], drawn: Sequence[int] | None
     file (``CatalogSnapshot.map_rows``); the others, a file's other paths, get the code -1: no
     point and no legend entry of their own (None: every row)."""
     rows = np.arange(len(labels)) if drawn is None else np.asarray(drawn, np.int64)
-    names, part = label_codes([labels[row] for row in rows])
+    # Labels read alike are one legend entry of one colour: folders "Outwear/" and "Outerwear/"
+    # (the data set's spelling and the word) were two entries reading "Outerwear".
+    names, part = label_codes([shown_class(labels[row]) for row in rows])
     names, part, grouped = _group_rarest(names, part)
     codes = np.full(len(labels), -1, np.int32)
     codes[rows] = part

@@ -9,6 +9,8 @@ only be told by reading the file (a ".jpg" that is not a picture) is said after 
 
 from __future__ import annotations
 
+import os
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +41,7 @@ def read_drag(mime: QMimeData) -> DropPayload | None:
     """The payload of a drag, or None for one a drop would refuse whatever the files hold: web
     links only, a text that is not one local path, nothing vsdesk reads."""
     if mime.hasUrls():
-        local = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+        local = [local_path(url) for url in mime.urls() if url.isLocalFile()]
         if local or mime.hasImage():
             return DropPayload(local, has_image=mime.hasImage())
         return None
@@ -60,10 +62,21 @@ def path_in_text(text: str) -> str:
     if not text or "\n" in text:
         return ""
     if text.startswith("file://"):
-        return QUrl(text).toLocalFile()
+        return local_path(QUrl(text))
     if text.startswith(("/", "~")):
         return str(Path(text).expanduser())
     return ""
 
 
-__all__ = ["DropPayload", "path_in_text", "read_drag"]
+
+def local_path(url: QUrl) -> str:
+    """The path of a ``file:`` URL, its percent-encoded bytes as they are: a name not UTF-8
+    (``local_file_url``, "Copy path", a file manager's) came out of ``QUrl.toLocalFile`` with
+    "\ufffd" in place of its bytes, a file that is not there. (Any other is Qt's: a drive letter.)"""
+    path = url.toLocalFile()
+    if "\ufffd" not in path or os.name == "nt":
+        return path
+    return os.fsdecode(urllib.parse.unquote_to_bytes(url.path(QUrl.ComponentFormattingOption.FullyEncoded)))
+
+
+__all__ = ["DropPayload", "local_path", "path_in_text", "read_drag"]

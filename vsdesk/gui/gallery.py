@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import (
-    QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QSize, Qt, QUrl, Signal,
+    QAbstractListModel, QEvent, QMimeData, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QSize, Qt, QUrl, Signal,
 )
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
@@ -448,7 +448,10 @@ class GalleryView(QListView):
 
     @staticmethod
     def copy_path(item: GalleryItem) -> None:
-        QGuiApplication.clipboard().setText(item.path or item.source)
+        if item.path:
+            copy_file_path(item.path)
+        else:
+            QGuiApplication.clipboard().setText(item.source)
 
     def _menu_of_current(self) -> None:
         index = self.currentIndex()
@@ -473,6 +476,16 @@ class GalleryView(QListView):
         for action in (open_action, folder, copy, search):
             menu.addAction(action)
         menu.exec(self.viewport().mapToGlobal(pos))
+
+
+def copy_file_path(path: str) -> None:
+    """``path`` into the clipboard: as text, shown (``shown_path``: a name not UTF-8 has its bytes
+    as escapes, where Qt dropped them), and as the file's URL (``local_file_url``: its bytes as
+    they are), which a file manager pastes as the file itself."""
+    mime = QMimeData()
+    mime.setText(shown_path(path))
+    mime.setUrls([local_file_url(path)])
+    QGuiApplication.clipboard().setMimeData(mime)
 
 
 def local_file_url(path: str) -> QUrl:

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
 from vsdesk.engine.text import counted, shown_path
-from vsdesk.gui.drop_payload import DropPayload, read_drag
-from vsdesk.gui.gallery import GalleryView
+from vsdesk.gui.drop_payload import DropPayload, local_path, read_drag
+from vsdesk.gui.gallery import GalleryView, copy_file_path
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.settings import Settings
@@ -125,7 +125,7 @@ class TabInput(QObject):
     # -- paths -----------------------------------------------------------------------------------
     def handle_urls(self, urls: list[QUrl]) -> None:
         """Dropped or pasted URLs: folders are offered as catalogs, the first file is searched."""
-        local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        local = [local_path(u) for u in urls if u.isLocalFile()]
         if not local:
             self.messages.warning("Only files on this computer can be searched (the drop held web links).")
             return
@@ -183,11 +183,11 @@ class TabInput(QObject):
         self.catalog.say(
             "warning", f"Cannot open {shown_path(path)}: it is not there (moved or deleted, or on a disk that is not "
                        "plugged in?).",
-            action=("Copy path", lambda: QGuiApplication.clipboard().setText(path)),
+            action=("Copy path", lambda: copy_file_path(path)),
         )
 
     def on_open_failed(self, path: str) -> None:
-        copy = ("Copy path", lambda: QGuiApplication.clipboard().setText(path))
+        copy = ("Copy path", lambda: copy_file_path(path))
         if not any(item.path == path for item in self.gallery.results.items()):  # a folder ("Open containing folder")
             self.catalog.say("warning", f"Nothing opened {shown_path(path)}: this desktop has no application set up "
                                         "to open it.", action=copy)

@@ -12,7 +12,7 @@ from typing import Container
 
 import numpy as np
 
-from vsdesk.engine.catalog._scan import FileStat
+from vsdesk.engine.catalog._scan import BROKEN_LINK, FileStat, link_to_nothing
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import ImageError, load_image
 
@@ -109,11 +109,16 @@ def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
         with open(stat.path, "rb") as fp:
             return row, fp.read()
     except OSError as exc:
-        # Not there at all: deleted. (A link there whose file is gone is skipped, as a broken
-        # link by the next scan.)
-        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and not os.path.lexists(stat.path):
-            row.status = GONE
-            return row, None
+        # Not there at all: deleted. A link there whose file is gone is a broken link, as the
+        # next scan says (``_write`` counts it so).
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+            if not os.path.lexists(stat.path):
+                row.status = GONE
+                return row, None
+            broken = link_to_nothing(stat.path)
+            if broken is not None:
+                row.status, row.kind, row.message = "skipped", BROKEN_LINK, broken
+                return row, None
         row.status, row.kind = "skipped", "unreadable"
         row.message = ("permission denied: the file cannot be read" if isinstance(exc, PermissionError)
                        else f"the file cannot be read ({exc.strerror or exc})")

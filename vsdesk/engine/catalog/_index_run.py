@@ -409,7 +409,8 @@ class Indexer:
                 self.report.added -= 1
                 self.report.moved += 1
             else:  # its copy was indexed before (or is a file skipped again): one entry less
-                self.report.removed += 1
+                # (an image removed only if it was one: the entry of a file skipped is none)
+                self.report.removed += status == "ok"
                 if status == "ok":
                     copies[folder].append(present[sha256, status][0])
             if status == "ok":
@@ -473,7 +474,9 @@ class Indexer:
                 self.report.removed += row.path in self.indexed_before
             elif row.status == "skipped":  # counted once, under skipped (with its reason)
                 self.report.skipped.append(SkippedFile(row.path, row.kind or "", row.message or ""))
-                if row.path in self.indexed_before:  # an image of the catalog until now
+                if row.path in self.indexed_before and row.kind == BROKEN_LINK:
+                    self.report.removed += 1  # its file is gone (the entry goes with the next scan)
+                elif row.path in self.indexed_before:  # an image of the catalog until now
                     self.report.now_unreadable += 1
             elif self.indexed_before.get(row.path) == row.sha256:  # touched: a new time, the same bytes
                 self.report.unchanged += 1

@@ -240,6 +240,16 @@ def _note_dangling_file(link: str, result: ScanResult) -> None:
         result.unreadable.append((link, BROKEN_LINK, LINK_TO_NOTHING.format(target=shown_path(target))))
 
 
+def link_to_nothing(path: str) -> str | None:
+    """What a scan says of ``path`` (``LINK_TO_NOTHING``) when it is a link whose file is
+    deleted or moved from a folder that is there (a broken link); None otherwise (a link into
+    a folder away is no broken link: see ``_note_dangling_file``)."""
+    if not os.path.islink(path) or os.path.exists(path):
+        return None
+    target = os.path.realpath(path)
+    return None if _target_folder_away(target) else LINK_TO_NOTHING.format(target=shown_path(target))
+
+
 def _target_folder_away(target: str) -> bool:
     """The folder of a link's ``target`` (its real path) is not there: a disk not mounted, not a
     file deleted. A ``stat``: the disk, were it there, is not listed."""

@@ -7,6 +7,7 @@ proxy environment variables, and never leaves a partial or unverified file behin
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import os
@@ -20,6 +21,8 @@ from vsdesk.engine.models.errors import DownloadError
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 TIMEOUT_SECONDS = 30
+#: The errors of writing the download into a full disk (or over a quota).
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _CHUNK = 1 << 16
 
 
@@ -38,7 +41,8 @@ def download(
     """Download ``url`` into a temp file in ``directory`` whose name ends like the URL's.
 
     Returns the verified file; the caller owns (and deletes) it. Raises ``DownloadError`` with a
-    one-line reason; on any failure nothing is left behind.
+    one-line reason, or the ``OSError`` of a ``directory`` whose disk is full (what to do is
+    about the cache, not the network); on any failure nothing is left behind.
     """
     basename = os.path.basename(urlsplit(url).path) or "download"
     digest = hashlib.new(hash_algorithm(file_hash))
@@ -70,6 +74,8 @@ def download(
         raise DownloadError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from None
     except (OSError, http.client.HTTPException) as exc:  # URLError, refused, timeout, reset, disk full
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, urllib.error.URLError) and exc.errno in _DISK_FULL:
+            raise  # (no network error has these)
         reason = getattr(exc, "reason", None) or exc
         raise DownloadError(f"cannot download {url}: {reason}") from None
     except BaseException:

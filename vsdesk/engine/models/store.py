@@ -314,7 +314,10 @@ def _provide(spec: ModelSpec, source: Source, progress: Progress, cancelled: Can
         file = checked_package_file(source, progress)
         return _convert(spec, source.convert, file, label, str(file), progress, f"converting {spec.name} from {label}")
     if isinstance(source, DownloadSource):
-        file = download(source.url, source.file_hash, paths.models_dir(), progress, cancelled)
+        try:
+            file = download(source.url, source.file_hash, paths.models_dir(), progress, cancelled)
+        except OSError as exc:  # a full cache: said as on conversion (``cache_words``), not as a network error
+            raise _cache_write_error(paths.models_dir(), exc) from None
         try:
             return _convert(spec, source.convert or load_keras_weights, file, label, source.url, progress,
                             f"converting {spec.name}")
