@@ -1485,6 +1485,15 @@ def _window_with_message_bar(qtbot):
     return window, bar
 
 
+def test_a_message_naming_a_folder_not_in_utf8_shows_its_bytes_as_escapes(qtbot):
+    """The window's messages name folders as they are (bytes not UTF-8 as lone surrogates), and
+    Qt drops those bytes: "The folder /x/\\xc9t\\xe9 … is away" was shown as "/x/t"."""
+    _, bar = _window_with_message_bar(qtbot)
+    bar.warning("The folder /x/\udcc9t\udce9 of the catalog “c” is away")
+    said = "The folder /x/\\xc9t\\xe9 of the catalog “c” is away"
+    assert bar.text() == said and bar.label.text() == said
+
+
 def test_a_message_of_a_hundred_lines_is_cut_short_not_growing_the_window_and_details_show_it_all(qtbot):
     """SQLite's answer about a damaged index (a line per bad page) made the window 1788 px tall
     on a 1000 px screen, and it stayed so once the message was closed."""

@@ -148,3 +148,30 @@ def test_such_a_folder_is_printed_as_search_prints_it_by_every_command(capsys, t
                    f"    {shown}\n")
     code, out, _ = run(capsys, "catalogs", "list", "--json")
     assert [os.fsencode(folder) for folder in json.loads(out)[0]["folders"]] == [root]
+
+
+def test_a_skipped_file_named_in_latin1_is_kept_as_its_path_and_shown_escaped(qtbot, tmp_path):
+    """The scan's skipped files were stored as ``shown_path`` text ("caf\\\\xe9.heic", not the
+    path), while those of ``files`` came back as paths; the window showed the latter as Qt
+    shows lone surrogates: without the bytes ("caf.jpg")."""
+    from vsdesk.engine.catalog import Catalog, SkippedFile
+    from vsdesk.gui.catalog_texts import skipped_tooltip
+    from vsdesk.gui.skipped_dialog import SkippedFilesDialog
+
+    root = tmp_path / "share"
+    root.mkdir()
+    heic = os.fsdecode(os.fsencode(root) + b"/caf\xe9.heic")
+    # (z.heic: sorted after it in Python, before it in SQLite, where a BLOB is after every TEXT)
+    notes = [SkippedFile(path, "unsupported-format", "HEIC photos cannot be read") for path in (heic, f"{root}/z.heic")]
+    with Catalog.open_or_create("shop", "vae", [str(root)]) as catalog:
+        catalog.note_scan_skipped(notes)
+        version = catalog.version
+        catalog.note_scan_skipped(notes)
+        assert catalog.version == version  # the same notes again: nothing changed
+        skipped = catalog.skipped()
+    assert [os.fsencode(item.path) for item in skipped] == [os.fsencode(root) + b"/caf\xe9.heic",
+                                                            os.fsencode(root) + b"/z.heic"]
+    assert skipped_tooltip(skipped[:1]) == "Skipped:\ncaf\\xe9.heic: HEIC photos cannot be read"
+    dialog = SkippedFilesDialog("shop", skipped)
+    qtbot.addWidget(dialog)
+    assert dialog.text.toPlainText().startswith(f"{root}/caf\\xe9.heic\n")

@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import signal
 import stat
 import sys
@@ -17,7 +16,7 @@ import time
 from typing import Any, Callable
 
 from vsdesk.engine.modes import MODES
-from vsdesk.engine.text import RESUMING, names_escaped, shown_path
+from vsdesk.engine.text import RESUMING, json_surrogates_escaped, names_escaped, shown_path
 
 # -- exit codes (README, "Exit codes and output": the table) ----------------------------------
 
@@ -212,14 +211,8 @@ def print_json(data: Any) -> None:
     json_printed = True
     end_progress_line()  # on a terminal stdout shares the screen with the progress line
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable)
-    # A file name that is not UTF-8 reaches Python as lone surrogates ("\udcff"), which would
-    # go out as raw bytes: not JSON. Escaped, they stay valid JSON, and a reader gets the name
-    # back exactly (os.fsencode of the string is the file's name).
-    sys.stdout.write(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+    sys.stdout.write(json_surrogates_escaped(text) + "\n")  # (a file name that is not UTF-8)
     sys.stdout.flush()
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _jsonable(value: Any) -> Any:

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from vsdesk.engine.text import json_surrogates_escaped
+
 _CHUNK = 1 << 20
 
 
@@ -164,16 +166,10 @@ def atomic_path(path: str | os.PathLike, suffix: str = "", *, fsync: bool = Fals
 
 
 def atomic_write_json(path: str | os.PathLike, data: Any, *, fsync: bool = False, **dump_options: Any) -> None:
-    text = json.dumps(data, **dump_options)
-    # A folder's name that is not UTF-8 (its bytes as lone surrogates, ``os.fsdecode``) cannot be
-    # written as UTF-8 (``ensure_ascii=False``): as a JSON escape ("\udcXX") it is valid JSON, and
-    # json.loads gives the same name back.
-    text = _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    # (a folder's name that is not UTF-8: ``json_surrogates_escaped``)
+    text = json_surrogates_escaped(json.dumps(data, **dump_options))
     with atomic_path(path, fsync=fsync) as tmp:
         tmp.write_text(text + "\n", encoding="utf-8")
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 
 #: How an index run's progress starts when it goes on with one that stopped before the end (the
@@ -40,6 +41,17 @@ def names_escaped(text: str) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a lone surrogate no file name gives ("\ud800"): its code point
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def json_surrogates_escaped(text: str) -> str:
+    """``text`` (JSON written with ``ensure_ascii=False``) with a name's bytes that are not UTF-8
+    (lone surrogates, ``os.fsdecode``) as JSON escapes ("\\udce9"): written as they are, they
+    are no UTF-8 (stdout, a file); escaped, the JSON is valid and ``json.loads`` gives the name
+    back exactly (``os.fsencode`` of the string is the file's name)."""
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 #: Class names a data set spells wrong, as a person reads them: the Clothing Dataset's "Outwear".

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from vsdesk.engine.session import CatalogSnapshot
-from vsdesk.engine.text import counted, image_count, sentence
+from vsdesk.engine.text import counted, image_count, sentence, shown_path
 from vsdesk.gui.catalog_bar import menu_title
 
 
@@ -138,7 +138,7 @@ def skipped_tooltip(skipped: list, limit: int = 25) -> str:
     """The files indexing skipped and why (the first ``limit``; `vsdesk index` lists them all)."""
     if not skipped:
         return ""
-    lines = [f"{Path(f.path).name}: {f.message}" for f in skipped[:limit]]
+    lines = [f"{shown_path(Path(f.path).name)}: {f.message}" for f in skipped[:limit]]
     if len(skipped) > limit:
         lines.append(f"… and {len(skipped) - limit} more (`vsdesk index` lists them all)")
     return "Skipped:\n" + "\n".join(lines)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vsdesk.engine.text import names_escaped
 from vsdesk.gui import theme
 
 #: Each kind's hue. The bar is the window's colour with a share of it (light or dark with the
@@ -144,7 +145,9 @@ class MessageBar(QFrame):
         self.show_message(text, "info")
 
     def text(self) -> str:
-        return "\n".join(m.text for m in self._messages)
+        """All the messages up, a name not UTF-8 in them with its bytes as escapes, as the command
+        line says it (Qt drops such bytes: a folder "\\xc9t\\xe9" was shown as "t")."""
+        return names_escaped("\n".join(m.text for m in self._messages))
 
     def _action(self, other: bool = False) -> Action | None:
         offer = next((m for m in reversed(self._messages) if m.action is not None), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shown_path
 
 
 class SkippedFilesDialog(QDialog):
@@ -18,7 +18,8 @@ class SkippedFilesDialog(QDialog):
         intro = QLabel(f"{not_indexed_words(skipped)} Your files are never modified.")
         intro.setWordWrap(True)
         # Plain text: every line can be selected and copied (Ctrl+A, Ctrl+C), unlike a tooltip.
-        self.text = QPlainTextEdit("\n".join(f"{f.path}\n    {f.message}" for f in skipped))
+        # A name not UTF-8 with its bytes as escapes: Qt drops such bytes ("caf\udce9" was "caf").
+        self.text = QPlainTextEdit("\n".join(f"{shown_path(f.path)}\n    {f.message}" for f in skipped))
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -100,8 +100,8 @@ scanned folder's mtime at the last complete run, for ``changed_folders``) and
 ``attached_folders`` (the linked folders and mount points of that run: unplugged, a link leads
 nowhere and a mount point is left empty, and their entries are kept), ``image_links`` (its
 links to single images, told away the same way) and ``scan_skipped``
-(what the last run's scan skipped without a ``files`` row: a name that is not UTF-8, a HEIC
-photo, a folder that cannot be listed; counted and listed by ``counts``/``skipped``),
+(what the last run's scan skipped without a ``files`` row: a HEIC photo, a pipe with an
+image's name, a folder that cannot be listed; counted and listed by ``counts``/``skipped``),
 ``file_ctimes`` (each entry's change time, read again when it moves): a moved
 or renamed file is recognised by its hash, and a new model (another key) re-embeds. Labels come from a
 ``labels.csv`` (filename,label) or the Clothing Dataset's ``images.csv`` (image,...,label) at a

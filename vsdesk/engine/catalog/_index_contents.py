@@ -13,7 +13,6 @@ import numpy as np
 
 from vsdesk.engine.catalog._file_reading import FileRow, index_rows
 from vsdesk.engine.catalog._scan import is_within
-from vsdesk.engine.text import shown_path
 
 
 class SkippedFile(NamedTuple):
@@ -163,18 +162,17 @@ class IndexContents:
             return []
 
     def note_scan_skipped(self, skipped: Iterable[SkippedFile]) -> None:
-        """Keep what an index run's scan skipped without an entry in ``files`` (a name that is
-        not UTF-8, a format vsdesk cannot read, a file or folder that cannot be listed), in
-        place of what the run before noted, so that ``counts`` and ``skipped`` say what the
-        run said."""
+        """Keep what an index run's scan skipped without an entry in ``files`` (a format vsdesk
+        cannot read, a file or folder that cannot be listed), in place of what the run before
+        noted, so that ``counts`` and ``skipped`` say what the run said. A path is kept as it
+        is, a name not UTF-8 too (``_path_columns``): ``skipped`` gives paths, not text."""
         roots = self.folders
-        # (a name not UTF-8 as text: SQLite stores no lone surrogates)
-        rows = sorted({(shown_path(item.path), next((root for root in roots if is_within(item.path, root)), ""),
+        rows = sorted({(item.path, next((root for root in roots if is_within(item.path, root)), ""),
                         item.kind, item.message) for item in skipped})
         with self._lock, self._storage(), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            if self.conn.execute("SELECT path, root, kind, message FROM scan_skipped ORDER BY path, root, kind, "
-                                 "message").fetchall() == rows:
+            # (sorted here: SQLite sorts a name not UTF-8, a BLOB, after every TEXT)
+            if sorted(self.conn.execute("SELECT path, root, kind, message FROM scan_skipped").fetchall()) == rows:
                 return  # (the catalog's version unchanged: nothing changed)
             self.conn.execute("DELETE FROM scan_skipped")
             self.conn.executemany("INSERT OR REPLACE INTO scan_skipped VALUES (?, ?, ?, ?)", rows)

@@ -57,7 +57,8 @@ def reference_record(weights_sha256: str, quantiles: np.ndarray) -> dict:
 
 
 def quantiles_from(record: dict, weights_sha256: str) -> np.ndarray | None:
-    """A reference record's quantiles, if it was made for these weights and this definition."""
+    """A reference record's quantiles, if it was made for these weights and this ``NEAR_K``
+    (its "definition" is words for people: not compared, so a rewording keeps it in use)."""
     if record.get("weights_sha256") != weights_sha256 or record.get("near_k") != NEAR_K:
         return None
     quantiles = np.asarray(record.get("quantiles") or [], dtype=np.float64)
