@@ -175,3 +175,27 @@ def test_a_skipped_file_named_in_latin1_is_kept_as_its_path_and_shown_escaped(qt
     dialog = SkippedFilesDialog("shop", skipped)
     qtbot.addWidget(dialog)
     assert dialog.text.toPlainText().startswith(f"{root}/caf\\xe9.heic\n")
+
+
+def test_each_read_converts_its_own_path_columns_and_no_vector(tmp_path):
+    """Rows are read with a factory chosen by the result's columns (a read without a path
+    column at SQLite's speed): a path or label that is not UTF-8 comes back as that path, in
+    any column position, a vector's BLOB stays bytes, and a cursor of its own converts too."""
+    from vsdesk.engine.catalog._ondisk import connect_index, write_schema
+
+    conn, _ = connect_index(tmp_path / "index.sqlite")
+    write_schema(conn)
+    path, label = os.fsdecode(tmp_path.as_posix().encode() + b"/\xc9t\xe9/caf\xe9.jpg"), os.fsdecode(b"\xc9t\xe9")
+    vector = b"\xe9\x00\x01\x02"
+    conn.execute("INSERT INTO files VALUES (?, ?, 1, 2, 'h', ?, 'ok', NULL, NULL)", (path, str(tmp_path), label))
+    conn.execute("INSERT INTO files VALUES ('/plain.jpg', '/', 1, 2, 'p', 'Shirt', 'ok', NULL, NULL)")
+    conn.execute("INSERT INTO vectors VALUES ('h', 'k', ?)", (vector,))
+    joined = ("SELECT {} FROM files f JOIN vectors v ON v.sha256 = f.sha256 WHERE f.status = 'ok'")
+    assert conn.execute(joined.format("f.path, f.label, f.sha256, v.vector")).fetchall() == [(path, label, "h", vector)]
+    assert conn.execute(joined.format("v.vector, f.sha256, f.label, f.path")).fetchone() == (vector, "h", label, path)
+    assert conn.execute("SELECT vector FROM vectors").fetchall() == [(vector,)]
+    assert conn.execute("SELECT path FROM files ORDER BY path").fetchall() == [("/plain.jpg",), (path,)]
+    cursor = conn.cursor()
+    assert cursor.execute("SELECT root, path, label FROM files WHERE sha256 = 'h'").fetchall() == [
+        (str(tmp_path), path, label)]
+    conn.close()

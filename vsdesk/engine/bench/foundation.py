@@ -17,6 +17,9 @@
   with its copy check (``query.rank_queries``) in the ranking's own pass, against a separate pass,
   and (10k x 1280) a query on a catalog holding 2,500 of its files twice, ranked until its first
   k files are whole, against ranking k + every duplicate row deep (as before).
+- Loading a catalog of 100,000 entries (1280 dimensions) and 1,000,000 (256; quick: 10,000) as the
+  window and `vsdesk search` do (``Catalog.indexed``), against the same query read through a plain
+  SQLite connection: what reading paths whose names are not UTF-8 (``IndexConnection``) costs.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def run(record, quick: bool) -> None:
     _bench_load_stall(record, quick)  # first: before this process maps TensorFlow's libraries
     _bench_indexing(record, quick)
     _bench_search(record, quick)
+    _bench_catalog_load(record, quick)
 
 
 # -- indexing -------------------------------------------------------------------------------
@@ -244,6 +248,63 @@ def _bench_identical_files(record, matrix: np.ndarray, k: int) -> None:
     assert new == old and new.also == old.also and new.also, "ranking until whole files changed the results"
     record(f"query on a catalog holding {copies:,} files twice, {n:,} x {dim}",
            statistics.median(runs["whole files"]) * 1000, "ms", statistics.median(runs["k + every copy deep"]) * 1000)
+
+
+# -- loading a big catalog -------------------------------------------------------------------
+
+def _bench_catalog_load(record, quick: bool) -> None:
+    import sqlite3
+
+    from vsdesk.engine.catalog import Catalog
+
+    for n, dim in [(10_000, 1280)] if quick else [(100_000, 1280), (1_000_000, 256)]:
+        with _scratch_catalogs() as tmp:
+            catalog = Catalog.create("bench", "product", [str(tmp)])
+            index = catalog.index_path
+            catalog.close()
+            _fill_index(index, n, dim)
+            sql = ("SELECT f.path, f.label, f.sha256, v.vector FROM files f JOIN vectors v ON v.sha256 = f.sha256 "
+                   "AND v.key = ? WHERE f.status = 'ok' ORDER BY f.path")
+            runs: dict[str, list[float]] = {"vsdesk": [], "plain": []}
+            for _ in range(1 if n >= 1_000_000 else 3):  # alternated: both see the same machine
+                start = time.perf_counter()
+                with Catalog.open("bench") as catalog:
+                    assert len(catalog.indexed().vectors.paths) == n
+                runs["vsdesk"].append(time.perf_counter() - start)
+                start = time.perf_counter()
+                conn = sqlite3.connect(index)
+                rows = conn.execute(sql, (_SYNTHETIC_KEY,)).fetchall()
+                np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(n, dim).astype(np.float32)
+                [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+                conn.close()
+                runs["plain"].append(time.perf_counter() - start)
+                del rows
+        record(f"catalog load, {n:,} entries x {dim} (baseline: its query through plain sqlite3)",
+               statistics.median(runs["vsdesk"]), "s", statistics.median(runs["plain"]))
+
+
+_SYNTHETIC_KEY = "product:bench-synthetic"
+
+
+def _fill_index(index: Path, n: int, dim: int) -> None:
+    """``n`` synthetic entries (paths in 1,000-file folders, a label, random unit vectors)."""
+    import sqlite3
+
+    root = str(index.parent)
+    conn = sqlite3.connect(index)
+    with conn:
+        conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                         [("embedder_key", _SYNTHETIC_KEY), ("dim", str(dim)), ("mode", "product")])
+        step = 50_000
+        for start in range(0, n, step):
+            vectors = _unit_vectors(min(step, n - start), dim, seed=start)
+            rows = [(f"{root}/d{i // 1000:04d}/photo-{i:07d}.jpg", root, 100_000 + i, 1_700_000_000 * 10**9 + i,
+                     f"{i:064x}", ("Shirt", "Pants", "Shoes")[i % 3]) for i in range(start, start + len(vectors))]
+            conn.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, 'ok', NULL, NULL)", rows)
+            conn.executemany("INSERT INTO vectors VALUES (?, ?, ?)",
+                             ((row[4], _SYNTHETIC_KEY, vector.astype("<f4").tobytes())
+                              for row, vector in zip(rows, vectors)))
+    conn.close()
 
 
 # -- the window's thread while TensorFlow loads ----------------------------------------------
