@@ -210,3 +210,87 @@ def test_a_link_whose_file_is_deleted_during_a_run_is_a_broken_link_as_the_next_
     again = index_catalog(catalog, HistogramEmbedder())  # what the run after says of it: the same
     assert _said_skipped(again) == broken
     assert (again.removed, again.unchanged, again.indexed, catalog.counts()) == (0, 12, 12, (12, 1))
+
+
+def _unplug_after_the_scan(monkeypatch, listed: list[Path], unplug) -> None:
+    """The next index run's scan lists ``listed``, then ``unplug()`` takes their folder away (a
+    disk unplugged while the run reads it: the true boundary, listing then reading)."""
+    real_scan = _index_run.scan_folders
+
+    def scan_then_unplug(roots):
+        result = real_scan(roots)
+        assert all(str(path) in result.files for path in listed)
+        unplug()
+        monkeypatch.setattr(_index_run, "scan_folders", real_scan)  # once
+        return result
+
+    monkeypatch.setattr(_index_run, "scan_folders", scan_then_unplug)
+
+
+def _entries_and_vectors(catalog):
+    vectors = catalog.vectors()
+    return catalog.file_entries(), {path: row.tobytes() for path, row in zip(vectors.paths, vectors.matrix)}
+
+
+@pytest.mark.parametrize("how", ["catalog folder missing", "mount point left empty"])
+def test_a_folder_unplugged_during_a_run_keeps_its_entries_as_the_next_run_would(photos, tmp_path, monkeypatch, how):
+    """Every file of a disk unplugged mid-run that was still to be read was "gone": its entry
+    dropped and counted removed, where the next run calls the folder away and keeps them."""
+    disk = photos / "disk"  # a mount point in the catalog folder: what is left is empty
+    disk.mkdir()
+    for path in sorted(photos.glob("*.jpg"))[:6]:
+        path.rename(disk / path.name)
+    unplugged = photos if how == "catalog folder missing" else disk
+    away = tmp_path / "unplugged"
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    on_disk = sorted(unplugged.rglob("*.jpg"))
+    for path in on_disk:  # a new time: the run reads them again
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    before = _entries_and_vectors(catalog)
+
+    def unplug():
+        unplugged.rename(away)
+        if unplugged == disk:
+            disk.mkdir()  # the mount point, without its disk
+
+    _unplug_after_the_scan(monkeypatch, on_disk, unplug)
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.now_unreadable, report.skipped, report.indexed) == (0, 0, [], 12)
+    assert _entries_and_vectors(catalog) == before  # untouched: nothing written
+    if unplugged == disk:
+        disk.rmdir()
+    away.rename(unplugged)  # plugged back
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert (again.added, again.removed, again.unchanged, again.skipped, again.indexed) == (0, 0, 12, [], 12)
+
+
+@pytest.mark.parametrize("indexed_before", [False, True])
+def test_a_link_whose_target_folder_is_unplugged_during_a_run_is_away_not_unreadable(
+        photos, tmp_path, monkeypatch, indexed_before):
+    """It was said "the file cannot be read (No such file or directory)" [unreadable] (an image
+    indexed before: "now unreadable", its entry a skipped one): the next run calls it away."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "target.jpg"
+    shutil.copy(clothing_images(1, start=30)[0], target)
+    link = photos / "link.jpg"
+    link.symlink_to(target)
+    catalog = Catalog.create("mine", "style", [photos])
+    if indexed_before:
+        assert index_catalog(catalog, HistogramEmbedder()).indexed == 13
+        st = target.stat()  # a new time: the run reads it again
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    before = _entries_and_vectors(catalog)
+    _unplug_after_the_scan(monkeypatch, [link], lambda: elsewhere.rename(tmp_path / "unplugged"))
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.now_unreadable, report.skipped) == (0, 0, [])
+    assert catalog.skipped() == []
+    if indexed_before:
+        assert _entries_and_vectors(catalog) == before and report.indexed == 13
+    else:  # new: not added this run
+        assert str(link) not in catalog.file_entries() and report.indexed == 12
+    (tmp_path / "unplugged").rename(elsewhere)  # plugged back
+    again = index_catalog(catalog, HistogramEmbedder())
+    assert (again.added, again.removed, again.skipped, again.indexed) == (1 - indexed_before, 0, [], 13)

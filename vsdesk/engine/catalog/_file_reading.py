@@ -12,7 +12,8 @@ from typing import Container
 
 import numpy as np
 
-from vsdesk.engine.catalog._scan import BROKEN_LINK, FileStat, link_to_nothing
+from vsdesk.engine.catalog._folders_away import away_kind, is_empty_folder
+from vsdesk.engine.catalog._scan import BROKEN_LINK, FileStat, is_image_link_away, link_to_nothing
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import ImageError, load_image
 
@@ -99,11 +100,16 @@ def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]
 #: The status of the row of a file deleted between the scan and its reading (``read_file``):
 #: it is not there, so it is neither indexed nor skipped, and its entry goes (never written).
 GONE = "gone"
+#: The status of the row of a file missing at its reading whose folder went with it (a disk
+#: unplugged mid-run): away, as the next scan says, not deleted. Its entry is left as it is
+#: (nothing written, nothing counted; a file new to the catalog is not added this run).
+AWAY_NOW = "away"
 
 
 def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
-    """The file's row and its bytes; None and a skipped row when it cannot be read, or a
-    ``GONE`` row when it was deleted since the scan listed it."""
+    """The file's row and its bytes; None and a skipped row when it cannot be read, a ``GONE``
+    row when it was deleted since the scan listed it, or an ``AWAY_NOW`` one when its folder
+    went with it."""
     row = FileRow(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok", ctime_ns=stat.ctime_ns)
     try:
         with open(stat.path, "rb") as fp:
@@ -113,7 +119,10 @@ def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
         # next scan says (``_write`` counts it so).
         if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
             if not os.path.lexists(stat.path):
-                row.status = GONE
+                row.status = AWAY_NOW if _folder_went(stat) else GONE
+                return row, None
+            if is_image_link_away(stat.path):  # its target's folder went: a link away, not broken
+                row.status = AWAY_NOW
                 return row, None
             broken = link_to_nothing(stat.path)
             if broken is not None:
@@ -123,6 +132,16 @@ def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
         row.message = ("permission denied: the file cannot be read" if isinstance(exc, PermissionError)
                        else f"the file cannot be read ({exc.strerror or exc})")
         return row, None
+
+
+def _folder_went(stat: FileStat) -> bool:
+    """The folder of a file missing at its reading is gone too, or left empty, or its catalog
+    folder is away: a disk unplugged (a scan would call it away), not a file deleted. A ``stat``
+    or a listing's first entry each, asked only of a file missing."""
+    folder = os.path.dirname(stat.path)
+    if not os.path.isdir(folder) or is_empty_folder(folder):
+        return True
+    return folder != stat.root and away_kind(stat.root) is not None
 
 
 def read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,

@@ -40,6 +40,7 @@ import numpy as np
 from vsdesk.engine.catalog._away_words import EMPTY_FOLDER, MOUNT_AWAY
 from vsdesk.engine.catalog._errors import CatalogModeMismatch
 from vsdesk.engine.catalog._file_reading import (
+    AWAY_NOW,
     GONE,
     FileRow,
     index_rows,
@@ -448,6 +449,8 @@ class Indexer:
     def _write(self, ready: list[tuple[FileRow, bool]], to_embed: list[tuple[FileRow, bool, np.ndarray | None]]) -> None:
         """One transaction: new vectors and the file rows that refer to them; counted in the
         report once committed. ``ready``: (row, existed) of skipped files and known contents."""
+        # A file whose folder went mid-run (a disk unplugged): its entry is left as it is.
+        ready = [(row, existed) for row, existed in ready if row.status != AWAY_NOW]
         vectors: list[tuple[str, str, bytes]] = []
         if to_embed:
             fresh = [(row, array) for row, _, array in to_embed if array is not None]
