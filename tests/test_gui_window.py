@@ -4125,11 +4125,12 @@ def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_
 
 
 
-def index_in_another_process(qtbot, tab, name: str, folder: Path) -> subprocess.Popen:
-    """`vsdesk index --catalog NAME FOLDER` started in a process of its own, one image a batch,
-    once the tab shown says that another vsdesk process is indexing its catalog."""
+def index_in_another_process(qtbot, tab, name: str, folder: Path | None) -> subprocess.Popen:
+    """`vsdesk index --catalog NAME FOLDER` (None: its folders only) started in a process of its
+    own, one image a batch, once the tab shown says that another vsdesk process is indexing its
+    catalog."""
     command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
-               str(folder)]
+               *([str(folder)] if folder is not None else [])]
     cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
@@ -4292,6 +4293,35 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
     assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
                    f"{counted(15 - at_kill, 'image')} added.", said
     assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
+
+
+def test_a_vsdesk_index_killed_before_it_saved_anything_is_said_and_the_window_finishes_it(qtbot, window, tmp_path):
+    """The review (session 29): `vsdesk index` of the catalog shown, its folders only, killed
+    while it was still loading its model: it had only marked the catalog unfinished, which the
+    window did not count as a change. More than a minute later it still showed the old count,
+    said nothing, and left the new images unindexed. It says the other run stopped, and
+    finishes it."""
+    from vsdesk.engine.catalog import Catalog
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    copy_images(ARTWORKS[16:20], first)  # new photos in its folder, for the command to index
+
+    def indexed() -> int:
+        with Catalog.open(name, look=True) as catalog:
+            return catalog.counts()[0]
+
+    cli = index_in_another_process(qtbot, tab, name, None)  # (back once the window saw it at work)
+    cli.kill()  # SIGKILL, while it loads the model: nothing saved
+    cli.wait()
+    assert indexed() == 3, "the command saved images before it was killed"
+    stopped = f"The other vsdesk process indexing “{name}” stopped before its end, before adding any image."
+    qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
+    assert "another vsdesk process" not in tab.catalog_bar.status.text(), tab.catalog_bar.status.text()
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=120_000)
+    said = tab.messages.text()
+    assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: 4 images added.", said
 
 
 def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_is_not_indexed(
