@@ -4295,6 +4295,33 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
     assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
 
 
+def test_a_tab_from_the_map_to_the_mode_tabs_frames_the_current_one(qtbot, window):
+    """The review (session 29): after Tab from the map, focus went to the mode tabs' bar, which
+    the style marks with a tint too faint to see: nothing looked focused. The current tab is
+    framed while the bar has the focus, and the frame follows the arrows."""
+    from vsdesk.gui.focus_frame import FocusFrame
+
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.build_plots()  # (as the window does once shown, without a catalog here)
+    bar = window.tabs.tabBar()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    tab.scatter.plot.setFocus()
+    qtbot.waitUntil(tab.scatter.plot.hasFocus, timeout=3000)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is bar
+    frames = [child for child in bar.children() if isinstance(child, FocusFrame)]
+    assert len(frames) == 1 and frames[0].isVisible()
+    assert frames[0].geometry() == bar.tabRect(bar.currentIndex())
+    before = bar.currentIndex()
+    QTest.keyClick(bar, Qt.Key.Key_Right)
+    assert bar.currentIndex() == before + 1, [bar.tabText(i) for i in range(bar.count())]
+    assert frames[0].isVisible() and frames[0].geometry() == bar.tabRect(bar.currentIndex())
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert not frames[0].isVisible()
+
+
 def test_a_vsdesk_index_killed_before_it_saved_anything_is_said_and_the_window_finishes_it(qtbot, window, tmp_path):
     """The review (session 29): `vsdesk index` of the catalog shown, its folders only, killed
     while it was still loading its model: it had only marked the catalog unfinished, which the

@@ -27,6 +27,7 @@ from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
 from vsdesk.gui.catalog_texts import ready_words
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import user_message
+from vsdesk.gui.focus_frame import show_tab_focus
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
@@ -139,6 +140,7 @@ class ModeTab(QWidget):
             self.map_pages.setDocumentMode(True)
             self.map_pages.addTab(catalog_map, "Catalog map")
             self.map_pages.addTab(side[1], side[0])
+            self._pages_focus_frame = show_tab_focus(self.map_pages.tabBar())  # (the style's mark is too faint)
             right_layout.addWidget(self.map_pages, 1)
         right_layout.addWidget(self.preview)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
