@@ -4295,6 +4295,37 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
     assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
 
 
+def test_a_catalog_folder_given_at_launch_is_opened_without_first_starting_the_one_chosen_before(
+        qtbot, window, tmp_path):
+    """The review (session 29): started with `vsdesk FOLDER`, FOLDER a catalog's, the tab began
+    the index run of the catalog chosen before (the sample), then stopped it for FOLDER's catalog
+    once that was looked up: the sample was left "0 images so far … did not finish" for good.
+    The tab's start waits for the look-up; a folder that is no catalog opens the one before."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    session = ModeSession("style")
+    before = session.create_folder_catalog(str(copy_images(ARTWORKS[:2], tmp_path / "before")))
+    given = copy_images(ARTWORKS[4:6], tmp_path / "given")
+    name = session.create_folder_catalog(str(given))
+    tab.catalog_name = before  # (as the settings remember it)
+    opened = []
+    tab.catalog.opening.connect(opened.append)
+    tab.open_paths([str(given)], "given")  # as `vsdesk FOLDER` does, before the tabs start
+    tab.start()
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.name == name and not tab.catalog.is_opening(),
+                    timeout=120_000)
+    assert opened == [name], opened
+    assert f"{given} is the catalog “{name}”: it is opened." in tab.messages.text(), tab.messages.text()
+
+    other = window.tab("vae")  # its catalog chosen before: the sample, opened once the folder is found no catalog
+    new = copy_images(ARTWORKS[8:10], tmp_path / "new")
+    other.open_paths([str(new)], "given")
+    other.start()
+    qtbot.waitUntil(lambda: other.snapshot is not None and not other.catalog.is_opening(), timeout=300_000)
+    assert other.snapshot.name == DEFAULT_SAMPLE["vae"]
+    assert f"Add the folder “{new}” as a catalog to search?" in other.messages.text(), other.messages.text()
+
+
 def test_a_tab_from_the_map_to_the_mode_tabs_frames_the_current_one(qtbot, window):
     """The review (session 29): after Tab from the map, focus went to the mode tabs' bar, which
     the style marks with a tint too faint to see: nothing looked focused. The current tab is

@@ -306,7 +306,8 @@ class ModeTab(QWidget):
         self.runner.submit(f"{self.mode}/pictures", lambda ctx: pictures_folder(), worker="io",
                            on_done=self.catalog_bar.set_pictures)  # the folder dialog's start, if none before
         self.refresh_catalog_list()
-        self.open_catalog(self.catalog_name or "")
+        if not self.catalog.open_once_looked_up():  # (a folder given at launch may be a catalog to open)
+            self.open_catalog(self.catalog_name or "")
         if self.mode == "vae":
             self.load_manifold()
 
