@@ -4126,11 +4126,12 @@ def test_what_the_command_line_does_to_the_catalogs_is_seen_without_coming_back_
 
 
 
-def index_in_another_process(qtbot, tab, name: str, folder: Path) -> subprocess.Popen:
-    """`vsdesk index --catalog NAME FOLDER` started in a process of its own, one image a batch,
-    once the tab shown says that another vsdesk process is indexing its catalog."""
+def index_in_another_process(qtbot, tab, name: str, folder: Path | None) -> subprocess.Popen:
+    """`vsdesk index --catalog NAME FOLDER` (None: its folders only) started in a process of its
+    own, one image a batch, once the tab shown says that another vsdesk process is indexing its
+    catalog."""
     command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name, "--batch-size", "1",
-               str(folder)]
+               *([str(folder)] if folder is not None else [])]
     cli = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
@@ -4293,6 +4294,93 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
     assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
                    f"{counted(15 - at_kill, 'image')} added.", said
     assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
+
+
+def test_a_catalog_folder_given_at_launch_is_opened_without_first_starting_the_one_chosen_before(
+        qtbot, window, tmp_path):
+    """The review (session 29): started with `vsdesk FOLDER`, FOLDER a catalog's, the tab began
+    the index run of the catalog chosen before (the sample), then stopped it for FOLDER's catalog
+    once that was looked up: the sample was left "0 images so far … did not finish" for good.
+    The tab's start waits for the look-up; a folder that is no catalog opens the one before."""
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    session = ModeSession("style")
+    before = session.create_folder_catalog(str(copy_images(ARTWORKS[:2], tmp_path / "before")))
+    given = copy_images(ARTWORKS[4:6], tmp_path / "given")
+    name = session.create_folder_catalog(str(given))
+    tab.catalog_name = before  # (as the settings remember it)
+    opened = []
+    tab.catalog.opening.connect(opened.append)
+    tab.open_paths([str(given)], "given")  # as `vsdesk FOLDER` does, before the tabs start
+    tab.start()
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.name == name and not tab.catalog.is_opening(),
+                    timeout=120_000)
+    assert opened == [name], opened
+    assert f"{given} is the catalog “{name}”: it is opened." in tab.messages.text(), tab.messages.text()
+
+    other = window.tab("vae")  # its catalog chosen before: the sample, opened once the folder is found no catalog
+    new = copy_images(ARTWORKS[8:10], tmp_path / "new")
+    other.open_paths([str(new)], "given")
+    other.start()
+    qtbot.waitUntil(lambda: other.snapshot is not None and not other.catalog.is_opening(), timeout=300_000)
+    assert other.snapshot.name == DEFAULT_SAMPLE["vae"]
+    assert f"Add the folder “{new}” as a catalog to search?" in other.messages.text(), other.messages.text()
+
+
+def test_a_tab_from_the_map_to_the_mode_tabs_frames_the_current_one(qtbot, window):
+    """The review (session 29): after Tab from the map, focus went to the mode tabs' bar, which
+    the style marks with a tint too faint to see: nothing looked focused. The current tab is
+    framed while the bar has the focus, and the frame follows the arrows."""
+    from vsdesk.gui.focus_frame import FocusFrame
+
+    tab = window.tab("style")
+    window.tabs.setCurrentWidget(tab)
+    tab.build_plots()  # (as the window does once shown, without a catalog here)
+    bar = window.tabs.tabBar()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    tab.scatter.plot.setFocus()
+    qtbot.waitUntil(tab.scatter.plot.hasFocus, timeout=3000)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is bar
+    frames = [child for child in bar.children() if isinstance(child, FocusFrame)]
+    assert len(frames) == 1 and frames[0].isVisible()
+    assert frames[0].geometry() == bar.tabRect(bar.currentIndex())
+    before = bar.currentIndex()
+    QTest.keyClick(bar, Qt.Key.Key_Right)
+    assert bar.currentIndex() == before + 1, [bar.tabText(i) for i in range(bar.count())]
+    assert frames[0].isVisible() and frames[0].geometry() == bar.tabRect(bar.currentIndex())
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert not frames[0].isVisible()
+
+
+def test_a_vsdesk_index_killed_before_it_saved_anything_is_said_and_the_window_finishes_it(qtbot, window, tmp_path):
+    """The review (session 29): `vsdesk index` of the catalog shown, its folders only, killed
+    while it was still loading its model: it had only marked the catalog unfinished, which the
+    window did not count as a change. More than a minute later it still showed the old count,
+    said nothing, and left the new images unindexed. It says the other run stopped, and
+    finishes it."""
+    from vsdesk.engine.catalog import Catalog
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    copy_images(ARTWORKS[16:20], first)  # new photos in its folder, for the command to index
+
+    def indexed() -> int:
+        with Catalog.open(name, look=True) as catalog:
+            return catalog.counts()[0]
+
+    cli = index_in_another_process(qtbot, tab, name, None)  # (back once the window saw it at work)
+    cli.kill()  # SIGKILL, while it loads the model: nothing saved
+    cli.wait()
+    assert indexed() == 3, "the command saved images before it was killed"
+    stopped = f"The other vsdesk process indexing “{name}” stopped before its end, before adding any image."
+    qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
+    assert "another vsdesk process" not in tab.catalog_bar.status.text(), tab.catalog_bar.status.text()
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=120_000)
+    said = tab.messages.text()
+    assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: 4 images added.", said
 
 
 def test_results_of_the_catalog_left_say_the_one_chosen_is_being_opened_when_it_is_not_indexed(

@@ -33,6 +33,7 @@ class CatalogFolders:
     snapshot: CatalogSnapshot | None
     model_dialog: ModelChoiceDialog | None
     _offered: tuple[str, str] | None
+    _open_when_looked_up: bool
     _said: str
     _until_opened: str
 
@@ -137,7 +138,27 @@ class CatalogFolders:
             self._offered = (offer[0], self._offered[1])
             self.messages.add_message(*offer, offer=True)
 
+    def open_once_looked_up(self) -> bool:
+        """The tab starts while a folder given at launch is being looked up: the catalog chosen
+        before (the sample, often) is opened once that is done, if the folder is no catalog of
+        its own; else a run of it began only to be stopped, and a sample stopped so was left
+        "0 images so far … did not finish" for good. Whether the opening waits."""
+        # (paths given are first sorted into folders and files, then a folder is looked up)
+        slots = (f"{self.mode}/open-paths", f"{self.mode}/folder-lookup")
+        self._open_when_looked_up = any(self.runner.is_running(slot) for slot in slots)
+        return self._open_when_looked_up
+
+    def open_if_waiting(self, found: str | None = None) -> None:
+        """The paths given are sorted, or the folder looked up (``found``: its catalog, if it
+        has one): the catalog chosen before is opened now if the tab's start waited for that,
+        unless the folder's catalog is another, which its look-up opens."""
+        if self._open_when_looked_up:
+            self._open_when_looked_up = False
+            if found is None or found == self.name:
+                self.open(self.name)
+
     def _on_folder_looked_up(self, folder: str, name: str | None) -> None:
+        self.open_if_waiting(name)
         if name is None:
             shown = self.snapshot.name if self.snapshot is not None and not self.snapshot.is_sample else None
             offer = self._folder_offer(folder, shown if shown == self.name else None)  # (not one being left)

@@ -76,6 +76,7 @@ class CatalogsElsewhere:
         window's back: the shown catalog removed, indexed again by the command line, or files
         added to or removed from its folders (photos saved there while the window was open)."""
         shown = None if self.is_opening() else self.snapshot
+        seen_at_it = self._seen_indexed_elsewhere  # (another process's run, seen since it was opened)
 
         def look(ctx):
             from vsdesk.engine.catalog import away_folders, is_being_indexed, is_image_link_away
@@ -91,7 +92,9 @@ class CatalogsElsewhere:
             links = tuple(filter(is_image_link_away, shown.image_links_away)) if shown is not None else ()
             busy = listed and not changed and not shown.is_sample and is_being_indexed(shown.name)
             # Changed by a run that stopped before its end (a `vsdesk index` killed): the images it held then.
-            stopped = self.session.left_unfinished(shown.name) if changed and not shown.is_sample else None
+            # One seen at it and killed before it saved anything changed nothing but its mark.
+            stopped = self.session.left_unfinished(shown.name) if (changed or (seen_at_it and listed and not busy)) \
+                and not shown.is_sample else None
             return names, changed, moved, away, links, busy, stopped
 
         self.runner.submit(
@@ -115,7 +118,7 @@ class CatalogsElsewhere:
             self._tell_removed(shown, "warning", f"The catalog “{shown}” was removed; showing "
                                                  f"“{DEFAULT_SAMPLE[self.mode]}”.")
             self.open(DEFAULT_SAMPLE[self.mode])
-        elif changed and self.snapshot is looked_at:
+        elif (changed or stopped is not None) and self.snapshot is looked_at:
             # Indexed again elsewhere (new files, another model): what is shown is brought up to
             # date, and a query on screen is searched again (embedded again for another model).
             # What that changed is said once it is open, beside the news of the user's own last
@@ -153,7 +156,8 @@ class CatalogsElsewhere:
                 image_links_away=links)
             if self._unsay() and (away or links):
                 self.say("warning", missing_folders_text(self.snapshot), self._forget_away_action(self.snapshot))
-        if looked_at is not None and self.snapshot is looked_at and shown in names and not changed and not moved:
+        if looked_at is not None and self.snapshot is looked_at and shown in names and not changed and not moved \
+                and stopped is None:
             self._show_indexed_elsewhere(looked_at.name, busy)
 
     def _say_changed_elsewhere(self, snapshot: CatalogSnapshot) -> str:

@@ -17,6 +17,7 @@ from vsdesk import __version__
 from vsdesk.engine.modes import MODES
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.elided_label import ElidedLabel
+from vsdesk.gui.focus_frame import show_tab_focus
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
 from vsdesk.gui.settings import Settings
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
             self.mode_tabs[mode] = tab
             self.tabs.addTab(tab, f"&{tab.title}")  # Alt+S, Alt+P, Alt+V (the menus have F, G, H)
         self.setCentralWidget(self.tabs)
+        # Tab from the map reaches the mode tabs; the style's mark of their focus is too faint to see.
+        self._tabs_focus_frame = show_tab_focus(self.tabs.tabBar())
         self.setAcceptDrops(True)
 
         self.status = QStatusBar()

@@ -27,6 +27,7 @@ from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
 from vsdesk.gui.catalog_texts import ready_words
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.errors import user_message
+from vsdesk.gui.focus_frame import show_tab_focus
 from vsdesk.gui.gallery import GalleryView
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.panels import PANELS
@@ -139,6 +140,7 @@ class ModeTab(QWidget):
             self.map_pages.setDocumentMode(True)
             self.map_pages.addTab(catalog_map, "Catalog map")
             self.map_pages.addTab(side[1], side[0])
+            self._pages_focus_frame = show_tab_focus(self.map_pages.tabBar())  # (the style's mark is too faint)
             right_layout.addWidget(self.map_pages, 1)
         right_layout.addWidget(self.preview)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -304,7 +306,8 @@ class ModeTab(QWidget):
         self.runner.submit(f"{self.mode}/pictures", lambda ctx: pictures_folder(), worker="io",
                            on_done=self.catalog_bar.set_pictures)  # the folder dialog's start, if none before
         self.refresh_catalog_list()
-        self.open_catalog(self.catalog_name or "")
+        if not self.catalog.open_once_looked_up():  # (a folder given at launch may be a catalog to open)
+            self.open_catalog(self.catalog_name or "")
         if self.mode == "vae":
             self.load_manifold()
 

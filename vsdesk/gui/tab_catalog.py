@@ -103,6 +103,8 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self.confirm_dialog = None
         #: (text, folder) of the last offer of a dropped folder (it may be up still).
         self._offered: tuple[str, str] | None = None
+        #: The tab started while a folder given at launch was looked up: it opens a catalog then.
+        self._open_when_looked_up = False
         #: Said while the catalog opens, true until it has: "… is opening: a folder can be added
         #: to it once it is shown", "Indexing cancelled … [Resume indexing]" (until it runs again).
         self._until_opened = ""

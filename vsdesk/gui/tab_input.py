@@ -149,10 +149,12 @@ class TabInput(QObject):
 
     def _open_sorted_paths(self, paths: list[str], folders: list[str], there: list[str], how: str,
                            only_if_there: bool) -> None:
+        files = [p for p in paths if p not in folders]
+        if not (folders and not files):
+            self.catalog.open_if_waiting()  # no folder to look up: the tab's start waited for nothing
         if only_if_there and not there:
             self.messages.warning(NOTHING_TO_PASTE)
             return
-        files = [p for p in paths if p not in folders]
         if folders and not files:
             self.catalog.offer_folder(folders[0])
             return

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from typing import Iterable, Iterator, NamedTuple
@@ -77,6 +78,12 @@ class IndexContents:
                                   (time.strftime("%Y-%m-%dT%H:%M:%S"),))
             else:
                 self.conn.execute("DELETE FROM meta WHERE key = 'unfinished'")
+        if unfinished:
+            # The mark went to the write-ahead log, not the index file a window showing the
+            # catalog watches: touched, so that it sees a run start (and, killed before it
+            # saved anything, stop) even when the run adds no folder.
+            with contextlib.suppress(OSError):
+                os.utime(self.index_path)
 
     def _bump_version(self) -> None:
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
