@@ -195,8 +195,8 @@ def register(subparsers) -> None:
                           "of Fashion-MNIST first)")
     describe.add_argument("-k", type=int, default=5, help="training-set neighbours to list (default 5)")
     describe.add_argument("--json", action="store_true",
-                          help="a JSON list on stdout, one record per image: category, votes, anomaly, map2d, "
-                          "the neighbours (train_neighbours), images as PNG data URLs")
+                          help="a JSON list on stdout, one record per image: category, votes, anomaly, nearness, "
+                          "map2d, the neighbours (train_neighbours), images as PNG data URLs")
     describe.add_argument("--weights", type=Path, default=None, help=WEIGHTS_HELP)
     describe.set_defaults(handler=_describe)
 
