@@ -334,6 +334,48 @@ def test_finetuning_trains_members_from_one_start_on_their_own_views(small_train
         np.testing.assert_array_equal(w_first, w_head)
 
 
+def test_training_is_reproducible_from_its_seed(tmp_path, clothing, capsys):
+    """Two real trainings of the same photos with the same seed save the same bytes (the weights,
+    the baseline, the photo digests; the metadata but for its time), fine-tuning's batch order
+    included; another seed (`--seed 1`) trains other weights."""
+    import random
+
+    from vsdesk.cli import main
+    from vsdesk.engine.product.model_store import user_dir
+    from vsdesk.engine.product.train import TrainConfig, train
+
+    data = _small_csv(tmp_path, clothing)
+    train(data, out="first", config=TrainConfig(size=128, finetune_epochs=1, members=1, test_fraction=0.25))
+    options = ["--size", "128", "--epochs", "1", "--members", "1", "--hold-out", "0.25"]  # the same, from the CLI
+    assert main(["train", "product", "--data", str(data), "--out", "again", *options]) == 0  # --seed 0 by default
+    assert main(["train", "product", "--data", str(data), "--out", "other", *options, "--seed", "1"]) == 0
+    capsys.readouterr()
+
+    def saved(name):
+        meta = json.loads((user_dir(name) / "product.json").read_text())
+        meta.pop("name")
+        meta["metrics"].pop("seconds")
+        return meta, {p.name: p.read_bytes() for p in sorted(user_dir(name).iterdir()) if p.name != "product.json"}
+
+    (first_meta, first), (again_meta, again), (other_meta, other) = saved("first"), saved("again"), saved("other")
+    assert sorted(first) == ["baseline.npz", "product.weights.h5", "train-looks.npy", "train-photos.npy"]
+    assert again_meta == first_meta
+    for name in first:
+        assert again[name] == first[name], f"{name} differs between two trainings with seed 0"
+    assert other_meta["training"]["seed"] == 1 and other["product.weights.h5"] != first["product.weights.h5"]
+
+    # Seeded for its fits only: the process's random state is then as it was (tests share it).
+    import tensorflow as tf
+
+    from vsdesk.engine.product.fine_tuning import seeded
+
+    before = random.getstate(), np.random.get_state()[1].copy(), tf.compat.v1.get_default_graph().seed
+    with seeded(3):
+        random.random(), np.random.random(), tf.random.uniform(())
+    assert random.getstate() == before[0] and np.array_equal(np.random.get_state()[1], before[1])
+    assert tf.compat.v1.get_default_graph().seed == before[2]
+
+
 def test_augmented_views_are_reproducible_and_vary(clothing):
     """Fine-tuning's training views: same seed, same view; other seeds, other crops and colours;
     the source image is never changed."""
@@ -511,7 +553,7 @@ def test_training_on_everything_holds_nothing_out_and_eval_then_needs_other_data
     assert main(["train", "product", "--data", str(data), "--hold-out", "0.9"]) == 2
     assert "--hold-out must be between 0 and 0.5" in capsys.readouterr().err
     for bad, said in ((["--out", ""], "--out needs a name"), (["--out", "x" * 101], "up to 100 characters"),
-                      (["--epochs", "-1"], "--epochs must be 0")):
+                      (["--epochs", "-1"], "--epochs must be 0"), (["--seed", "-1"], "--seed must be between 0")):
         assert main(["train", "product", "--data", str(data), *bad]) == 2
         assert said in capsys.readouterr().err
     assert main(["models", "remove", "product/everything"]) == 0
@@ -561,6 +603,7 @@ def test_train_and_eval_help_state_their_defaults(capsys):
     assert f"fine-tuning epochs (default {config.finetune_epochs};" in said
     assert f"(default {config.members};" in said and f"(default {config.test_fraction})" in said
     assert f"(default {config.size} for Lite0" in said and "default: every photo" in said
+    assert f"batch order (default {config.seed})" in said
 
 
 def test_five_class_note_only_where_that_figure_means_something():

@@ -60,6 +60,9 @@ def register_train(subparsers) -> None:
         "NAME-heldout), then train it again on every contributor; `vsdesk eval product` on this data then "
         "scores the held-out twin in its place (about twice the time)",
     )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split, the subset, the augmented views "
+                        "and the batch order (default 0): the same seed trains the same model on the same machine "
+                        "and TensorFlow version")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=_train)
 
@@ -112,6 +115,10 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Fine-tuning seeds each epoch of each member with seed * 1000 + ..., which NumPy takes below 2**32.
+MAX_SEED = 1_000_000
+
+
 def _train_config(args: argparse.Namespace):
     """The training recipe the options ask for (exit 2 for a value out of range)."""
     from vsdesk.engine.product import backbones
@@ -136,6 +143,9 @@ def _train_config(args: argparse.Namespace):
         if not 0 <= args.hold_out <= 0.5:
             raise CommandError("--hold-out must be between 0 and 0.5", USAGE)
         config.test_fraction = args.hold_out
+    if not 0 <= args.seed <= MAX_SEED:
+        raise CommandError(f"--seed must be between 0 and {MAX_SEED:,}", USAGE)
+    config.seed = args.seed
     if args.retrain_on_all and config.test_fraction <= 0:
         raise CommandError("--retrain-on-all holds contributors out first: give --hold-out above 0, or leave it out",
                            USAGE)

@@ -5,6 +5,9 @@ start on its own views."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +24,34 @@ def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     weights = (counts.sum() / np.maximum(counts, 1) / n_classes) ** power
     return (weights / weights[y].mean()).astype(np.float32)
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """The process's random state (Python's, NumPy's, TensorFlow's, Keras's) seeded with ``seed``
+    inside, put back as it was after.
+
+    ``fit(shuffle=True)`` draws its batch order from TensorFlow's global seed (and dropout, were
+    there any, from Keras's): unseeded, two trainings of the same photos ended apart. Put back
+    after, since the process goes on (tests share it; the app must not turn deterministic)."""
+    import keras
+    import tensorflow as tf
+    from keras.src.backend.common import global_state  # no public way to read it back
+    from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+    from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+
+    keras_state = {key: global_state.get_global_attribute(key) for key in (GLOBAL_RANDOM_SEED, GLOBAL_SEED_GENERATOR)}
+    tf_seed = tf.compat.v1.get_default_graph().seed  # what tf.random.set_seed last set (None: unseeded)
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    keras.utils.set_random_seed(seed)
+    try:
+        yield
+    finally:
+        tf.random.set_seed(tf_seed)
+        for key, value in keras_state.items():
+            global_state.set_global_attribute(key, value)
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 class _ProgressCallback:
@@ -105,10 +136,11 @@ def finetune(
             progress(callback.done, total, label)
             seed = config.seed * 1000 + run * 100 + epoch
             x = augmented_trunk_features(train_files, trunk, config.backbone(), seed=seed, cancelled=cancelled)
-            trainer.fit(
-                x, targets, sample_weight=sample_weights, batch_size=config.batch_size, epochs=1, shuffle=True,
-                verbose=0, callbacks=[callback],
-            )
+            with seeded(seed):  # the batch order too: training is repeatable from its seed
+                trainer.fit(
+                    x, targets, sample_weight=sample_weights, batch_size=config.batch_size, epochs=1, shuffle=True,
+                    verbose=0, callbacks=[callback],
+                )
             if callback.was_cancelled:
                 raise CancelledError("cancelled")
         members.append(head.get_weights())
