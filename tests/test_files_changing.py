@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from test_catalog import HistogramEmbedder, clothing_images
-from vsdesk.engine.catalog import Catalog, index_catalog
+from vsdesk.engine.catalog import Catalog, CatalogError, index_catalog
 from vsdesk.engine.catalog import _index_run
 
 
@@ -178,6 +178,27 @@ def test_an_index_from_before_change_times_gets_them_in_place_without_reading(bm
         _write_over_keeping_size_and_mtime(target, ImageOps.invert(im.convert("RGB")))
     report = index_catalog(catalog, _counting_loader(loads))
     assert (report.updated, report.embedded, len(loads)) == (1, 1, 1)
+
+
+def test_an_error_reading_the_change_times_is_said_not_taken_for_an_index_from_before(bmps):
+    """Only a missing table means "none noted": another error reading the change times (here
+    SQLite's interrupt; a locked database or a disk error alike) is said, where it made every
+    file's change time "not noted" and a file written over went unseen."""
+    catalog = Catalog.create("mine", "style", [bmps])
+    index_catalog(catalog, HistogramEmbedder())
+    assert all(row.ctime_ns is not None for row in catalog.file_entries().values())
+
+    def interrupt_the_change_times(sql: str) -> None:
+        if "file_ctimes" in sql:
+            catalog.conn.interrupt()
+
+    catalog.conn.set_trace_callback(interrupt_the_change_times)
+    with pytest.raises(CatalogError, match="interrupted"):
+        catalog.file_entries()
+    catalog.conn.set_trace_callback(None)
+    catalog.conn.execute("DROP TABLE file_ctimes")  # an index from before them: none noted
+    entries = catalog.file_entries()
+    assert len(entries) == 6 and all(row.ctime_ns is None for row in entries.values())
 
 
 def _said_skipped(report) -> list[tuple[str, str, str]]:
