@@ -189,5 +189,11 @@ def test_weights_without_a_shipped_nearness_reference_get_it_made_and_cached(tmp
     assert np.allclose(made, shipped.nearness_quantiles(), atol=1e-4)  # the same weights: the same reference
     cached = list((tmp_path / "cache").rglob(f"*nearness*{'.npy'}"))
     assert len(cached) == 1 and np.array_equal(np.load(cached[0], allow_pickle=False), made)
+    # Read back, not made again (which gives the same numbers): values put in the cache come back.
+    altered = made - 0.01
+    np.save(cached[0], altered, allow_pickle=False)
+    written = cached[0].stat().st_mtime_ns
     again = VaeEngine.load(folder / shipped.weights_path.name)
-    assert np.array_equal(again.nearness_quantiles(), made)
+    assert np.array_equal(again.nearness_quantiles(), altered)
+    assert cached[0].stat().st_mtime_ns == written  # read, not written again
+
