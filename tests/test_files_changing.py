@@ -231,3 +231,21 @@ def test_a_link_whose_file_is_deleted_during_a_run_is_a_broken_link_as_the_next_
     again = index_catalog(catalog, HistogramEmbedder())  # what the run after says of it: the same
     assert _said_skipped(again) == broken
     assert (again.removed, again.unchanged, again.indexed, catalog.counts()) == (0, 12, 12, (12, 1))
+
+
+def test_a_folders_contents_are_its_images_hashes_not_a_neighbours_of_a_like_name(tmp_path):
+    """``Catalog.folder_hashes`` (what a forget of the folder keeps, read from its range of the
+    index): the hashes of the images inside it, a subfolder's too, not those of "photos2"
+    beside it (a name that starts like it)."""
+    import hashlib
+
+    photos, beside = tmp_path / "photos", tmp_path / "photos2"
+    for folder, images in ((photos, clothing_images(3)), (beside, clothing_images(2, start=10))):
+        (folder / "sub").mkdir(parents=True)
+        for i, src in enumerate(images):
+            shutil.copy(src, (folder / "sub" if i == 0 else folder) / src.name)
+    catalog = Catalog.create("mine", "style", [photos, beside])
+    index_catalog(catalog, HistogramEmbedder())
+    for folder in (photos, beside):
+        expected = {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*.jpg")}
+        assert catalog.folder_hashes(str(folder)) == expected and len(expected) in (2, 3)

@@ -221,11 +221,21 @@ class CatalogRemovals:
 
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: (self.session.folder_hashes(name, folder), self.session.forget_folder(name, folder)),
+            lambda ctx: (self._folder_hashes(name, folder), self.session.forget_folder(name, folder)),
             label=f"{self.title}: forgetting {folder} · “{name}”",
             on_done=forgotten,
             on_error=lambda exc: self._change_failed(exc, f"forget the folder {folder}"),
         )
+
+    def _folder_hashes(self, name: str, folder: str) -> set[str]:
+        """``folder``'s contents before it is forgotten, only for the note "adding it back later
+        is quick": one that cannot be read never stops the forget (no note then)."""
+        from vsdesk.engine.catalog import CatalogError
+
+        try:
+            return self.session.folder_hashes(name, folder)
+        except CatalogError:
+            return set()
 
     def say_if_vectors_kept(self) -> None:
         """Once the catalog a folder was forgotten in has opened (its run may drop the vectors
