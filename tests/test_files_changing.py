@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from test_catalog import HistogramEmbedder, clothing_images
-from vsdesk.engine.catalog import Catalog, index_catalog
+from vsdesk.engine.catalog import Catalog, CatalogError, index_catalog
 from vsdesk.engine.catalog import _index_run
 
 
@@ -180,6 +180,27 @@ def test_an_index_from_before_change_times_gets_them_in_place_without_reading(bm
     assert (report.updated, report.embedded, len(loads)) == (1, 1, 1)
 
 
+def test_an_error_reading_the_change_times_is_said_not_taken_for_an_index_from_before(bmps):
+    """Only a missing table means "none noted": another error reading the change times (here
+    SQLite's interrupt; a locked database or a disk error alike) is said, where it made every
+    file's change time "not noted" and a file written over went unseen."""
+    catalog = Catalog.create("mine", "style", [bmps])
+    index_catalog(catalog, HistogramEmbedder())
+    assert all(row.ctime_ns is not None for row in catalog.file_entries().values())
+
+    def interrupt_the_change_times(sql: str) -> None:
+        if "file_ctimes" in sql:
+            catalog.conn.interrupt()
+
+    catalog.conn.set_trace_callback(interrupt_the_change_times)
+    with pytest.raises(CatalogError, match="interrupted"):
+        catalog.file_entries()
+    catalog.conn.set_trace_callback(None)
+    catalog.conn.execute("DROP TABLE file_ctimes")  # an index from before them: none noted
+    entries = catalog.file_entries()
+    assert len(entries) == 6 and all(row.ctime_ns is None for row in entries.values())
+
+
 def _said_skipped(report) -> list[tuple[str, str, str]]:
     return [(Path(s.path).name, s.kind, s.message) for s in report.skipped]
 
@@ -294,3 +315,21 @@ def test_a_link_whose_target_folder_is_unplugged_during_a_run_is_away_not_unread
     (tmp_path / "unplugged").rename(elsewhere)  # plugged back
     again = index_catalog(catalog, HistogramEmbedder())
     assert (again.added, again.removed, again.skipped, again.indexed) == (1 - indexed_before, 0, [], 13)
+
+
+def test_a_folders_contents_are_its_images_hashes_not_a_neighbours_of_a_like_name(tmp_path):
+    """``Catalog.folder_hashes`` (what a forget of the folder keeps, read from its range of the
+    index): the hashes of the images inside it, a subfolder's too, not those of "photos2"
+    beside it (a name that starts like it)."""
+    import hashlib
+
+    photos, beside = tmp_path / "photos", tmp_path / "photos2"
+    for folder, images in ((photos, clothing_images(3)), (beside, clothing_images(2, start=10))):
+        (folder / "sub").mkdir(parents=True)
+        for i, src in enumerate(images):
+            shutil.copy(src, (folder / "sub" if i == 0 else folder) / src.name)
+    catalog = Catalog.create("mine", "style", [photos, beside])
+    index_catalog(catalog, HistogramEmbedder())
+    for folder in (photos, beside):
+        expected = {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*.jpg")}
+        assert catalog.folder_hashes(str(folder)) == expected and len(expected) in (2, 3)

@@ -1361,6 +1361,22 @@ def test_the_catalog_bar_is_busy_not_full_while_a_step_cannot_be_measured(qtbot)
     assert (bar.progress.maximum(), bar.progress.value(), bar.progress.format()) == (12, 3, "3/12")
 
 
+def test_the_catalog_bar_shows_a_folder_not_in_utf8_with_its_bytes_as_escapes(qtbot):
+    """Its Forget entry, that entry's tooltip and the catalog line ("Forgetting …") put the
+    folder in as it is (bytes not UTF-8 as lone surrogates), and Qt dropped those bytes: the
+    folder b"/x/\xc9t\xe9" was shown as "/x/t"."""
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    bar = CatalogBar()
+    qtbot.addWidget(bar)
+    folder = "/x/\udcc9t\udce9"
+    bar.set_catalog("c", (folder,), is_sample=False)
+    (entry,) = bar.forget_actions()
+    assert entry.toolTip().startswith("/x/\\xc9t\\xe9\n") and entry.text().startswith("/x/\\xc9t\\xe9")
+    bar.set_status(f"Forgetting {folder}…", tooltip=folder)
+    assert bar.status.text() == "Forgetting /x/\\xc9t\\xe9…" and bar.status.toolTip().endswith("/x/\\xc9t\\xe9")
+
+
 def _drawn(widget) -> np.ndarray:
     from PySide6.QtGui import QImage
 

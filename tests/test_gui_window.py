@@ -1595,6 +1595,36 @@ def test_the_last_folder_forgotten_under_a_query_empties_the_results_and_keeps_w
     assert said.count("No results") == 1 and tab.messages.action_button.text() == "Remove this catalog…"
 
 
+def test_a_folder_whose_contents_cannot_be_read_before_its_forget_is_forgotten_all_the_same(
+        qtbot, window, tmp_path, monkeypatch):
+    """The contents read before a forget only feed the note "adding it back later is quick": an
+    error there (a locked index for that read) made the whole forget fail. Now it is forgotten,
+    without the note."""
+    from vsdesk.engine.catalog import Catalog, CatalogError
+
+    first = copy_images(ARTWORKS[:3], tmp_path / "first")
+    second = copy_images(ARTWORKS[16:18], tmp_path / "second")
+    tab = open_folder_catalog(qtbot, window, "style", first)
+    name = tab.catalog_name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.catalog.add_folder_to_catalog(str(second))
+    assert tab.snapshot.folders == (str(first), str(second)) and len(tab.snapshot) == 5
+
+    def locked(self, folder):
+        raise CatalogError(f"The index of “{self.name}” is locked (database is locked)")
+
+    monkeypatch.setattr(Catalog, "folder_hashes", locked)
+    [_, forget_second] = tab.catalog_bar.forget_actions()
+    forget_second.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        answer_forget(qtbot, tab, forget=True)
+    assert tab.snapshot.folders == (str(first),) and len(tab.snapshot) == 3
+    wait_for_worker(qtbot, window.runner, "io")  # (whether its vectors are kept: not asked, no note)
+    assert tab.messages.text() == (f"The catalog “{name}” no longer searches {second} (2 images forgotten); the "
+                                   "files themselves were not touched.")
+    assert len(list(second.iterdir())) == 2
+
+
 def long_folder(tmp_path, name="Tom & Jerry's <b>bold</b>"):
     """A real folder whose path is over 400 characters, without a space after its first name
     (it cannot be wrapped at a word), holding two artworks."""

@@ -189,5 +189,41 @@ def test_weights_without_a_shipped_nearness_reference_get_it_made_and_cached(tmp
     assert np.allclose(made, shipped.nearness_quantiles(), atol=1e-4)  # the same weights: the same reference
     cached = list((tmp_path / "cache").rglob(f"*nearness*{'.npy'}"))
     assert len(cached) == 1 and np.array_equal(np.load(cached[0], allow_pickle=False), made)
+    # Read back, not made again (which gives the same numbers): values put in the cache come back.
+    altered = made - 0.01
+    np.save(cached[0], altered, allow_pickle=False)
+    written = cached[0].stat().st_mtime_ns
     again = VaeEngine.load(folder / shipped.weights_path.name)
-    assert np.array_equal(again.nearness_quantiles(), made)
+    assert np.array_equal(again.nearness_quantiles(), altered)
+    assert cached[0].stat().st_mtime_ns == written  # read, not written again
+
+
+def test_a_nearness_reference_made_while_the_index_changes_is_not_kept_for_the_new_index(data, monkeypatch):
+    """``use_train_index`` (another thread) while the reference of the index before is being
+    made: that reference is the query's, but not kept for the new index (it was, and every later
+    query's nearness was measured against the wrong images)."""
+    from vsdesk.engine.vae import nearness
+
+    (images, labels), _ = data
+    first, second = (images[:2000], labels[:2000]), (images[2000:4000], labels[2000:4000])
+    expected = []
+    for subset in (first, second):
+        alone = VaeEngine.load()
+        alone.use_train_index(*subset)
+        expected.append(alone.nearness_quantiles())
+    assert not np.allclose(*expected)
+    engine = VaeEngine.load()
+    engine.use_train_index(*first)
+    real = nearness.reference_quantiles
+    changed = []
+
+    def made_while_the_index_changes(means, unit):
+        quantiles = real(means, unit)
+        if not changed:
+            changed.append(True)
+            engine.use_train_index(*second)  # as another thread would, meanwhile
+        return quantiles
+
+    monkeypatch.setattr(nearness, "reference_quantiles", made_while_the_index_changes)
+    assert np.allclose(engine.nearness_quantiles(), expected[0])
+    assert np.allclose(engine.nearness_quantiles(), expected[1])

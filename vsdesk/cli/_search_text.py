@@ -180,6 +180,7 @@ def _short(value: Any) -> str:
 
 
 def _one_line(text: str) -> str:
-    """A file name may hold a line break; one result stays on one line. A name not UTF-8
-    (``shown_path``) has its bytes as escapes: printed as they are, they stopped the output."""
-    return shown_path(text).replace("\n", "\\n").replace("\r", "\\r")
+    """``text`` as ``shown_path`` shows a name: a line break or a tab in it as "\\n", "\\t" (one
+    result stays on one line), a name's bytes that are not UTF-8 as escapes (printed as they
+    are, they stopped the output)."""
+    return shown_path(text)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vsdesk.engine.text import names_escaped
 from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.settings import Settings
@@ -125,7 +126,7 @@ class CatalogBar(QWidget):
         for folder in folders if not is_sample else ():
             action = self.forget_menu.addAction(self._forget_entry(folder, (counts or {}).get(folder), folder in away))
             action.setData(folder)
-            action.setToolTip(f"{folder}\nIts images leave this catalog (asked first); the files are not touched")
+            action.setToolTip(f"{names_escaped(folder)}\nIts images leave this catalog (asked first); the files are not touched")
             action.triggered.connect(lambda _checked=False, f=folder: self.forget_requested.emit(f))
         self.forget_menu.setEnabled(bool(self.forget_menu.actions()))
         self.remove_action.setEnabled(bool(name) and not is_sample)
@@ -141,7 +142,7 @@ class CatalogBar(QWidget):
         own name, kept; the whole path is in the tooltip), with its images or "(away)"."""
         after = ("" if images is None else f" — {images}") + (" (away)" if away else "")
         metrics = QFontMetrics(self.forget_menu.font())
-        shown = metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(after))
+        shown = metrics.elidedText(names_escaped(folder), Qt.TextElideMode.ElideMiddle, FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(after))
         return (shown + after).replace("&", "&&")  # a name's "&" is no shortcut
 
     def forget_actions(self) -> list:
@@ -203,8 +204,9 @@ class CatalogBar(QWidget):
             self.status.setText(message)
 
     def set_status(self, text: str, tooltip: str = "", link: str = "") -> None:
-        """Plain ``text``, then ``link`` (if any) as a link that emits ``details_requested``."""
-        self.status.set_text(text, link, tooltip)
+        """Plain ``text``, then ``link`` (if any) as a link that emits ``details_requested``. A
+        folder's name not UTF-8 in them with its bytes as escapes (Qt drops such bytes)."""
+        self.status.set_text(names_escaped(text), link, names_escaped(tooltip))
 
     def _on_index_changed(self, _index: int) -> None:
         if not self._quiet and self.combo.currentText():

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from vsdesk.engine.session import DEFAULT_SAMPLE, CatalogSnapshot
-from vsdesk.engine.text import counted, image_count
+from vsdesk.engine.text import counted, image_count, names_escaped
 from vsdesk.gui.catalog_texts import forget_words, missing_folders_text
 from vsdesk.gui.errors import user_message
 
@@ -82,12 +82,13 @@ class CatalogRemovals:
                  on_no: Callable[[], None]) -> None:
         """Ask before a change (``yes``: its button's text and role), Cancel the default button
         (Enter changes nothing); window-modal, so the window keeps painting. ``text`` names a
-        user's folder or catalog: shown as plain text (a folder "Tom & Jerry's <b>x</b>" is no markup)."""
+        user's folder or catalog: shown as plain text (a folder "Tom & Jerry's <b>x</b>" is no markup),
+        a name not UTF-8 with its bytes as escapes (Qt drops such bytes)."""
         from PySide6.QtWidgets import QMessageBox
 
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.parent())
+        box = QMessageBox(QMessageBox.Icon.Question, title, names_escaped(text), parent=self.parent())
         box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setInformativeText(informative)
+        box.setInformativeText(names_escaped(informative))
         accept = box.addButton(*yes)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -220,11 +221,21 @@ class CatalogRemovals:
 
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: (self.session.folder_hashes(name, folder), self.session.forget_folder(name, folder)),
+            lambda ctx: (self._folder_hashes(name, folder), self.session.forget_folder(name, folder)),
             label=f"{self.title}: forgetting {folder} · “{name}”",
             on_done=forgotten,
             on_error=lambda exc: self._change_failed(exc, f"forget the folder {folder}"),
         )
+
+    def _folder_hashes(self, name: str, folder: str) -> set[str]:
+        """``folder``'s contents before it is forgotten, only for the note "adding it back later
+        is quick": one that cannot be read never stops the forget (no note then)."""
+        from vsdesk.engine.catalog import CatalogError
+
+        try:
+            return self.session.folder_hashes(name, folder)
+        except CatalogError:
+            return set()
 
     def say_if_vectors_kept(self) -> None:
         """Once the catalog a folder was forgotten in has opened (its run may drop the vectors

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSizePolicy, QStatusBar
 
 from vsdesk import __version__
 from vsdesk.engine.modes import MODES
+from vsdesk.engine.text import names_escaped
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.focus_frame import show_tab_focus
@@ -289,7 +290,7 @@ class MainWindow(QMainWindow):
         # The message line is the visible tab's: another tab's news is not shown (the activity
         # label names that tab as busy in the background).
         if tab is self.current_tab():
-            self.status.showMessage(text, 8000)
+            self.status.showMessage(names_escaped(text), 8000)  # (Qt drops a name's bytes not UTF-8)
             self._show_activity()  # (its catalog being indexed elsewhere, or no longer: said there too)
 
     def _on_activity(self, _label: str, running: int) -> None:

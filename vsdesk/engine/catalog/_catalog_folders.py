@@ -136,6 +136,15 @@ class CatalogFolders:
             in_scan = self._scan_skipped(f"SELECT COUNT(*) FROM scan_skipped WHERE {where}", params)
         return indexed, skipped + (in_scan[0][0] if in_scan else 0)
 
+    def folder_hashes(self, folder: str) -> set[str]:
+        """The contents (hashes) of the indexed images of ``folder``, one of the catalog's
+        folders, as ``remove_folder`` picks them: a range of the index, not every entry read."""
+        where, params = _in_folder(folder)
+        with self._lock, self._storage():
+            rows = self.conn.execute(f"SELECT DISTINCT sha256 FROM files WHERE status = 'ok' AND sha256 IS NOT NULL "
+                                     f"AND sha256 != '' AND {where}", params)
+            return {sha256 for (sha256,) in rows}
+
     def folder_files(self, folder: str) -> int:
         """How many files the indexed images of ``folder`` (``folder_counts``) are: the paths of
         one content (a link to a folder of the same files) count once, as the window's catalog

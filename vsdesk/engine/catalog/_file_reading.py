@@ -50,8 +50,9 @@ def index_rows(conn: sqlite3.Connection) -> dict[str, FileRow]:
         for path, ctime in conn.execute("SELECT path, ctime_ns FROM file_ctimes"):
             if path in rows:
                 rows[path].ctime_ns = ctime
-    except sqlite3.OperationalError:  # a read-only index from before the table: none noted
-        pass
+    except sqlite3.OperationalError as exc:  # a read-only index from before the table: none noted
+        if "no such table" not in str(exc):  # a locked database, a disk error: said, not "none noted"
+            raise
     return rows
 
 

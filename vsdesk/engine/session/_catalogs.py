@@ -197,11 +197,10 @@ class CatalogsOfMode:
     def folder_hashes(self, name: str, folder: str) -> set[str]:
         """The contents (hashes) of the images of ``folder`` in catalog ``name``: whose vectors a
         forget of it keeps, while they are few enough (docs/catalogs.md; ``vectors_kept``)."""
-        from vsdesk.engine.catalog import Catalog, is_within
+        from vsdesk.engine.catalog import Catalog
 
         with Catalog.open(name) as catalog:
-            return {row.sha256 for row in catalog.file_entries().values()
-                    if row.status == "ok" and row.sha256 and is_within(row.path, folder)}
+            return catalog.folder_hashes(folder)
 
     def vectors_kept(self, name: str, hashes: set[str]) -> bool:
         """Whether catalog ``name`` still holds a vector of its model for each of ``hashes`` (a

@@ -112,6 +112,7 @@ class VaeEngine:
         #: and whether that index is the training set's (whose reference is cached on disk)
         self._nearness_quantiles: np.ndarray | None = None
         self._full_index = True
+        self._index_generation = 0  # one more at each ``use_train_index``: a reference made before is not kept
 
         spec = tf.TensorSpec([None, 28, 28, 1], tf.float32)
 
@@ -287,6 +288,7 @@ class VaeEngine:
         with self._lock:
             self._index = self._index_from(means, np.asarray(labels, dtype=np.int64))
             self._nearness_quantiles, self._full_index = None, False  # its own, made on first use
+            self._index_generation += 1
             return self._index
 
     # --- queries ---------------------------------------------------------------------------
@@ -319,30 +321,46 @@ class VaeEngine:
         """``nearness``'s reference for the index in use, from the Fashion-MNIST test images:
         for the training set's, the one shipped beside the weights, else computed once per
         weights file and cached (a damaged cache is rebuilt); for another index
-        (``use_train_index``), computed for it, not cached."""
-        if self._nearness_quantiles is not None:
-            return self._nearness_quantiles
-        path = self._cache_folder() / f"test_nearness_quantiles-k{nearness.NEAR_K}.npy"
-        if self._full_index:
-            self._nearness_quantiles = self._shipped_nearness()
+        (``use_train_index``), computed for it, not cached. Made outside the lock (encoding the
+        test images takes seconds: a query's ``train_index`` would wait), kept only if the index
+        was not changed meanwhile."""
+        with self._lock:
             if self._nearness_quantiles is not None:
                 return self._nearness_quantiles
-            try:
-                quantiles = np.load(path, allow_pickle=False)
-                if quantiles.shape == nearness.LEVELS.shape and np.isfinite(quantiles).all():
-                    self._nearness_quantiles = quantiles
-                    return quantiles
-            except (OSError, ValueError, EOFError):
-                pass  # missing, truncated or damaged: made below
-        quantiles = nearness.reference_quantiles(self._test_means(), self.train_index().unit)
-        if self._full_index:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_save_npy(path, quantiles)
-            except OSError:
-                pass  # a read-only cache: made again next time, the query answered now
-        self._nearness_quantiles = quantiles
+            full, generation = self._full_index, self._index_generation
+        quantiles = self._full_nearness(generation) if full else self._reference_nearness()
+        with self._lock:
+            if self._index_generation == generation:
+                self._nearness_quantiles = quantiles
         return quantiles
+
+    def _full_nearness(self, generation: int) -> np.ndarray:
+        """The training set's reference: shipped, else cached, else made and cached (only if the
+        index is still the training set's, ``generation``: not another's under its name)."""
+        shipped = self._shipped_nearness()
+        if shipped is not None:
+            return shipped
+        path = self._cache_folder() / f"test_nearness_quantiles-k{nearness.NEAR_K}.npy"
+        try:
+            quantiles = np.load(path, allow_pickle=False)
+            if quantiles.shape == nearness.LEVELS.shape and np.isfinite(quantiles).all():
+                return quantiles
+        except (OSError, ValueError, EOFError):
+            pass  # missing, truncated or damaged: made below
+        quantiles = self._reference_nearness()
+        with self._lock:
+            if self._index_generation != generation:
+                return quantiles
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_save_npy(path, quantiles)
+        except OSError:
+            pass  # a read-only cache: made again next time, the query answered now
+        return quantiles
+
+    def _reference_nearness(self) -> np.ndarray:
+        """The reference for the index in use, made from the test images (seconds)."""
+        return nearness.reference_quantiles(self._test_means(), self.train_index().unit)
 
     def _shipped_nearness(self) -> np.ndarray | None:
         if self.weights_path is None:
