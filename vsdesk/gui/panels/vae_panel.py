@@ -29,9 +29,13 @@ from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.placeholder import replace_placeholder
 
 PREVIEW = 84
-#: The manifold map's smallest side (pixels): its 20 x 20 decoded tiles stay big enough to tell
-#: apart and to click.
+#: The manifold map's smallest side (pixels) in a window of the usual smallest size (1024x680):
+#: its 20 x 20 decoded tiles stay big enough to tell apart and to click.
 MAP_MIN = 280
+#: The least it shrinks to in a window smaller still: its page's minimum is the window's, and
+#: holding MAP_MIN there raised the window's smallest height from 543 to 593 px (a window asked
+#: for 700x560 could not have it).
+MAP_SMALLEST = 200
 
 
 def gray_pixmap(array, size: int = PREVIEW) -> QPixmap:
@@ -217,7 +221,7 @@ class VaePanel(ModePanel):
         self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
         page = QWidget()
         self._map_placeholder = QLabel("", page)
-        self._map_placeholder.setMinimumHeight(MAP_MIN)
+        self._map_placeholder.setMinimumHeight(MAP_SMALLEST)
         words = QVBoxLayout()
         words.addWidget(self.map_hint)
         words.addWidget(decoded_caption)
@@ -241,7 +245,7 @@ class VaePanel(ModePanel):
             from vsdesk.gui.panels.manifold_map import ManifoldMap
 
             self._map = ManifoldMap()
-            self._map.setMinimumHeight(MAP_MIN)
+            self._map.setMinimumHeight(MAP_SMALLEST)
             self._map.setToolTip(paragraphs(MAP_TIP))
             self._map.point_clicked.connect(self.decode_requested)
             replace_placeholder(self._map_placeholder, self._map)
