@@ -1966,3 +1966,45 @@ def test_a_folder_that_was_always_empty_is_not_called_a_disk_away(capsys, tmp_pa
     assert code == 0 and "disk" not in out, out
     assert out.endswith(f"    {empty}\n      note: empty; the catalog holds none of its images; `vsdesk catalogs "
                         f"remove-folder emptycat {empty}` drops it from the catalog\n"), out
+
+
+def _install(root: Path, sample: Path) -> Path:
+    """A vsdesk installation's resources at ``root``: the shipped models, and a clothing sample
+    of three of its photos (the wheel's 340 take minutes to index here)."""
+    root.mkdir()
+    (root / "models").symlink_to(sample.parent.parent / "models")
+    folder = root / "samples" / "clothing"
+    folder.mkdir(parents=True)
+    for name in sorted(p.name for p in sample.glob("*.jpg"))[:3]:
+        shutil.copy2(sample / name, folder / name)
+    shutil.copy2(sample / "labels.csv", folder / "labels.csv")
+    return root
+
+
+def test_catalogs_list_says_a_sample_folder_of_another_install_is_replaced_not_missing(capsys, tmp_path, monkeypatch):
+    """The review (31, 2): vsdesk installed again into a new environment with the same home;
+    `catalogs list` said the clothing sample's folder, inside the old installation, "missing"
+    and offered `catalogs remove-folder` for it, while the next search takes the new
+    installation's folder by itself."""
+    from vsdesk.engine import paths
+
+    shipped = paths.resources_dir() / "samples" / "clothing"
+    old, new = _install(tmp_path / "old", shipped), _install(tmp_path / "new", shipped)
+    monkeypatch.setattr(paths, "resources_dir", lambda: old)
+    code, _, err = run(capsys, "index", "--mode", "product", "--catalog", "clothing")
+    assert code == 0, err
+    shutil.rmtree(old)  # the old environment deleted
+    monkeypatch.setattr(paths, "resources_dir", lambda: new)
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert code == 0
+    assert "a sample of another vsdesk install: the next search or index run uses this install's copy" in out
+    assert "missing" not in out and "remove-folder" not in out
+    code, out, _ = run(capsys, "catalogs", "list", "--json")
+    [info] = json.loads(out)
+    assert info["other_install_sample_folders"] == [str(old / "samples" / "clothing")]
+    code, _, err = run(capsys, "search", "--mode", "product", "--catalog", "clothing",
+                       str(new / "samples" / "clothing" / sorted(p.name for p in (new / "samples" / "clothing").glob("*.jpg"))[0]))
+    assert code == 0, err
+    code, out, _ = run(capsys, "catalogs", "list")
+    assert str(new / "samples" / "clothing") in out and str(old) not in out
+    assert "note:" not in out  # this installation's own sample: nothing to say

@@ -572,6 +572,20 @@ def test_a_style_or_vae_cell_shows_the_file_name_first_and_its_label_beside_the_
     assert drawn(2) == ["test-00013.png", "Ankle boot"]  # browsing: no score
 
 
+def test_a_vae_cell_says_a_clothing_folder_outwear_as_outerwear_as_the_product_tab_does(qtbot):
+    """The review (31, 3a): a catalog of the Clothing Dataset's class folders searched with the
+    VAE mode captioned a result "0.816 · Outwear" (its folder's label, the data set's spelling),
+    where the Product tab says "Outerwear" (``shown_class``); the tip said "Outerwear" already."""
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
+    view.set_items([GalleryItem(0, str(photo), "/shop/Outwear/c7ef3028.jpg", 0.816, "Outwear"),
+                    GalleryItem(1, str(photo), "/shop/Shirt/ef4afaa2.jpg", 0.757, "Shirt")])
+
+    drawn = functools.partial(_drawn_lines, view)
+    assert drawn(0) == ["c7ef3028.jpg", "0.816 · Outerwear"]
+    assert drawn(1) == ["ef4afaa2.jpg", "0.757 · Shirt"]
+
+
 def test_also_at_names_the_other_place_so_that_it_is_told_from_the_result_itself():
     """"also at a/p.png" under a result at another a/p.png said the same place twice."""
     from vsdesk.gui.tab_map import also_words
@@ -1557,6 +1571,33 @@ def test_a_settings_file_from_a_newer_vsdesk_is_left_as_it_is_and_the_defaults_u
     settings.sync()
     del settings
     assert path.read_text() == newer  # ... and the file is the newer vsdesk's still
+
+
+def test_the_catalog_warning_says_a_sample_folder_of_another_install_is_replaced(tmp_path):
+    """The review (31, 2): the window's catalog line said the clothing sample's folder in an
+    installation since replaced (a new environment, the same home) "missing", to be forgotten;
+    the catalog's next index run takes this installation's folder by itself."""
+    from vsdesk.engine.catalog import away_folders
+    from vsdesk.engine.paths import resources_dir
+    from vsdesk.engine.session import CatalogSnapshot
+    from vsdesk.gui.catalog_texts import missing_folders_text
+
+    old = str(tmp_path / "old-venv" / "site-packages" / "vsdesk" / "resources" / "samples" / "clothing")
+    away = away_folders([old])
+    assert away == {old: "missing-folder"}
+    for name in ("clothing", "clothing.vae"):
+        said = missing_folders_text(CatalogSnapshot(name, "product", 1, (old,), [], [], np.zeros((0, 2)),
+                                                    missing_folders=tuple(away), missing_kinds=away))
+        assert said == (f"The folder {old} of the catalog “{name}” is a sample of another vsdesk install: the next "
+                        "search or index run uses this install's copy.")
+    # A catalog of the user's named alike, and this installation's own sample: as any folder away.
+    said = missing_folders_text(CatalogSnapshot("clothes", "product", 1, (old,), [], [], np.zeros((0, 2)),
+                                                missing_folders=tuple(away), missing_kinds=away))
+    assert said.startswith(f"The folder {old} of the catalog “clothes” is missing")
+    own = str(resources_dir() / "samples" / "clothing")
+    said = missing_folders_text(CatalogSnapshot("clothing", "product", 1, (own,), [], [], np.zeros((0, 2)),
+                                                missing_folders=(own,), missing_kinds={own: "missing-folder"}))
+    assert said.startswith(f"The folder {own} of the catalog “clothing” is missing")
 
 
 def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):

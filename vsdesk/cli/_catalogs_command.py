@@ -21,7 +21,12 @@ def catalogs_list(args: argparse.Namespace) -> int:
         list_catalogs,
     )
 
+    from vsdesk.engine.samples import OTHER_INSTALL_WORDS, other_install_sample
+
     infos = list_catalogs()
+    # A sample's folder that is another installation's (a reinstall into a new environment):
+    # not the user's folder gone; the catalog's next search or index run takes this one's.
+    elsewhere = {i.name: [folder for folder in i.folders if other_install_sample(i.name, folder)] for i in infos}
     # (a file at two paths is one: "10 images (20 paths)"; paths alone when it cannot be told)
     files = {i.name: i.indexed if i.files is None else i.files for i in infos}
     if args.json:
@@ -31,7 +36,8 @@ def catalogs_list(args: argparse.Namespace) -> int:
              "model": i.model, "unfinished": i.unfinished, "being_indexed": i.being_indexed,
              "missing_folders": list(i.missing_folders), "missing_folder_kinds": i.missing_kinds,
              "missing_without_images": list(i.missing_without_images),
-             "model_problem": _model_problem(i), "image_links_away": list(i.image_links_away)}
+             "model_problem": _model_problem(i), "image_links_away": list(i.image_links_away),
+             "other_install_sample_folders": elsewhere[i.name]}
             for i in infos
         ])
         return 0
@@ -55,6 +61,9 @@ def catalogs_list(args: argparse.Namespace) -> int:
             show(f"    note: {problem}")
         for folder in i.folders:
             show(f"    {shown_path(folder)}")
+            if folder in elsewhere[i.name]:  # (whatever is there or away in it: replaced as a whole)
+                show(f"      note: {OTHER_INSTALL_WORDS}")
+                continue
             if folder in i.missing_without_images:  # nothing kept for it
                 show(f"      note: {away_words(i.missing_kinds[folder], holds_none=True)}; {how_to_drop(folder, i.name, i.folders)}")
             elif folder in i.missing_kinds:  # in the words of `search` and the window (a moved folder's way too)

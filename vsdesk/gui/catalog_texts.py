@@ -4,6 +4,7 @@ line's tooltip). Plain functions of a ``CatalogSnapshot``: no widget, no message
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -28,10 +29,19 @@ def forget_words(images: int, skipped: int, files: int | None = None) -> str:
 
 def missing_folders_text(snapshot: CatalogSnapshot) -> str:
     from vsdesk.engine.catalog import away_words, how_to_drop, image_links_away_note
+    from vsdesk.engine.samples import OTHER_INSTALL_WORDS, other_install_sample
+
+    # A sample's folder of another installation (vsdesk installed anew): not the user's folder
+    # gone, nothing to forget; the catalog's next index run takes this installation's.
+    elsewhere = [folder for folder in snapshot.folders if other_install_sample(snapshot.name, folder)]
+    if elsewhere:
+        snapshot = _without_folders(snapshot, elsewhere)
+    said = [f"The folder {folder} of the catalog “{snapshot.name}” is {OTHER_INSTALL_WORDS}." for folder in elsewhere]
 
     # A folder whose images were all found elsewhere in the catalog (it moved) keeps nothing:
     # said apart, with how to drop it from the catalog.
-    said = [_kept_folders_text(snapshot)] if set(snapshot.missing_kinds) - set(snapshot.missing_without_images) else []
+    if set(snapshot.missing_kinds) - set(snapshot.missing_without_images):
+        said.append(_kept_folders_text(snapshot))
     for folder in snapshot.missing_without_images:
         if folder in snapshot.missing_kinds:
             of = "of" if folder in snapshot.folders else "in"
@@ -46,6 +56,20 @@ def missing_folders_text(snapshot: CatalogSnapshot) -> str:
         shown = ", ".join(links[:3]) + (f" and {len(links) - 3} more" if len(links) > 3 else "")
         said.append(f"In the catalog “{snapshot.name}”, {image_links_away_note(len(links))} ({shown}).")
     return " ".join(said)
+
+
+def _without_folders(snapshot: CatalogSnapshot, folders: list[str]) -> CatalogSnapshot:
+    """``snapshot`` with nothing said away in ``folders`` (or in a linked folder inside one)."""
+    from vsdesk.engine.catalog import is_within
+
+    def outside(path: str) -> bool:
+        return not any(is_within(path, folder) for folder in folders)
+
+    kinds = {path: kind for path, kind in snapshot.missing_kinds.items() if outside(path)}
+    return dataclasses.replace(
+        snapshot, missing_folders=tuple(kinds), missing_kinds=kinds,
+        missing_without_images=tuple(path for path in snapshot.missing_without_images if outside(path)),
+        image_links_away=tuple(link for link in snapshot.image_links_away if outside(link)))
 
 
 def _kept_folders_text(snapshot: CatalogSnapshot) -> str:

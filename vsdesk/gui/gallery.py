@@ -67,8 +67,8 @@ def _caption(item: GalleryItem) -> str:
         shown = item_facts(label, kind)[1:]  # the label, unless it names the type
     elif label.endswith(PREDICTED):  # the model's class for an unlabelled item: a type
         types, shown = [shown_class(label.removesuffix(PREDICTED))], []
-    else:  # a catalog's label (a painting's style, a Fashion-MNIST class): beside the score
-        types, shown = [label] if label else [], []
+    else:  # a catalog's label (a painting's style, a Fashion-MNIST class, a folder "Outwear"): beside the score
+        types, shown = [shown_class(label)] if label else [], []
     # A name's tab or newline: visible, in its line; bytes not UTF-8 as escapes (``shown_path``).
     first = shown_path(" · ".join([*shown, item.name]))
     second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)

@@ -31,10 +31,18 @@ from __future__ import annotations
 from vsdesk.engine.samples._download import SampleDataError, SampleOffline
 from vsdesk.engine.samples._fashion_mnist import ENV_FASHION_MNIST, FASHION_MNIST_CLASSES, load_fashion_mnist
 from vsdesk.engine.samples._sample_files import STYLE_ARTWORKS
-from vsdesk.engine.samples._sample_folders import SAMPLE_CATALOGS, is_sample, sample_catalog_name, sample_folder
+from vsdesk.engine.samples._sample_folders import (
+    OTHER_INSTALL_WORDS,
+    SAMPLE_CATALOGS,
+    is_sample,
+    other_install_sample,
+    sample_catalog_name,
+    sample_folder,
+)
 
 __all__ = [
     "ENV_FASHION_MNIST",
+    "OTHER_INSTALL_WORDS",
     "FASHION_MNIST_CLASSES",
     "SAMPLE_CATALOGS",
     "STYLE_ARTWORKS",
@@ -43,5 +51,6 @@ __all__ = [
     "load_fashion_mnist",
     "sample_folder",
     "is_sample",
+    "other_install_sample",
     "sample_catalog_name",
 ]

@@ -40,6 +40,30 @@ def sample_catalog_name(sample: str, mode: str) -> str:
     return sample if SAMPLE_CATALOGS[sample][0] == mode else f"{sample}.{mode}"
 
 
+#: What is said of a sample catalog's folder that is another installation's (``other_install_sample``).
+OTHER_INSTALL_WORDS = "a sample of another vsdesk install: the next search or index run uses this install's copy"
+
+
+def other_install_sample(catalog: str, folder: str) -> bool:
+    """``folder`` of the catalog ``catalog`` is a sample's folder, but not this installation's:
+    another's (vsdesk installed again into another environment, with the same home), there or
+    gone with it. Not a folder of the user's that went missing: the catalog's next search or
+    index run makes this installation's folder its only one (``Catalog.open_or_create``'s
+    ``only``), and its images are found there by their content. Nothing is made or read."""
+    # (the samples are made for every mode, so their modes are all the modes)
+    names = {sample_catalog_name(s, mode): s for s in SAMPLE_CATALOGS for mode, _ in SAMPLE_CATALOGS.values()}
+    if catalog not in names:
+        return False
+    return os.path.realpath(folder) != os.path.realpath(_installed_folder(names[catalog]))
+
+
+def _installed_folder(name: str) -> Path:
+    """Where ``sample_folder`` finds or makes sample ``name`` in this installation."""
+    if name == "clothing":
+        return paths.resources_dir() / "samples" / "clothing"
+    return paths.cache_dir() / "samples" / {"fashion-mnist": "fashion-mnist-test"}.get(name, name)
+
+
 def sample_folder(
     name: str,
     progress: Progress = no_progress,
@@ -53,7 +77,7 @@ def sample_folder(
     missing or were damaged since are written again (see ``_repair``).
     """
     if name == "clothing":
-        folder = paths.resources_dir() / "samples" / "clothing"
+        folder = _installed_folder(name)
         if not folder.is_dir():
             raise SampleDataError(f"the clothing sample is missing from {folder} (broken installation?)")
         return folder
