@@ -205,17 +205,23 @@ def _said_skipped(report) -> list[tuple[str, str, str]]:
     return [(Path(s.path).name, s.kind, s.message) for s in report.skipped]
 
 
-@pytest.mark.parametrize("indexed_before", [False, True])
-def test_a_link_whose_file_is_deleted_during_a_run_is_a_broken_link_as_the_next_run_says(
-        photos, tmp_path, monkeypatch, indexed_before):
-    """It was listed as "the file cannot be read (No such file or directory)" [unreadable] (an
-    image indexed before: "now unreadable"), and by the next run as a broken link (removed)."""
+def _link_to_a_photo_elsewhere(photos: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """(photos/link.jpg, the photo it leads to, in a folder outside the catalog's)."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     target = elsewhere / "target.jpg"
     shutil.copy(clothing_images(1, start=30)[0], target)
     link = photos / "link.jpg"
     link.symlink_to(target)
+    return link, target
+
+
+@pytest.mark.parametrize("indexed_before", [False, True])
+def test_a_link_whose_file_is_deleted_during_a_run_is_a_broken_link_as_the_next_run_says(
+        photos, tmp_path, monkeypatch, indexed_before):
+    """It was listed as "the file cannot be read (No such file or directory)" [unreadable] (an
+    image indexed before: "now unreadable"), and by the next run as a broken link (removed)."""
+    link, target = _link_to_a_photo_elsewhere(photos, tmp_path)
     broken = [("link.jpg", "broken-link", f"a link to a missing file ({target})")]
     catalog = Catalog.create("mine", "style", [photos])
     if indexed_before:
@@ -292,19 +298,14 @@ def test_a_link_whose_target_folder_is_unplugged_during_a_run_is_away_not_unread
         photos, tmp_path, monkeypatch, indexed_before):
     """It was said "the file cannot be read (No such file or directory)" [unreadable] (an image
     indexed before: "now unreadable", its entry a skipped one): the next run calls it away."""
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    target = elsewhere / "target.jpg"
-    shutil.copy(clothing_images(1, start=30)[0], target)
-    link = photos / "link.jpg"
-    link.symlink_to(target)
+    link, target = _link_to_a_photo_elsewhere(photos, tmp_path)
     catalog = Catalog.create("mine", "style", [photos])
     if indexed_before:
         assert index_catalog(catalog, HistogramEmbedder()).indexed == 13
         st = target.stat()  # a new time: the run reads it again
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     before = _entries_and_vectors(catalog)
-    _unplug_after_the_scan(monkeypatch, [link], lambda: elsewhere.rename(tmp_path / "unplugged"))
+    _unplug_after_the_scan(monkeypatch, [link], lambda: target.parent.rename(tmp_path / "unplugged"))
     report = index_catalog(catalog, HistogramEmbedder())
     assert (report.removed, report.now_unreadable, report.skipped) == (0, 0, [])
     assert catalog.skipped() == []
@@ -312,7 +313,7 @@ def test_a_link_whose_target_folder_is_unplugged_during_a_run_is_away_not_unread
         assert _entries_and_vectors(catalog) == before and report.indexed == 13
     else:  # new: not added this run
         assert str(link) not in catalog.file_entries() and report.indexed == 12
-    (tmp_path / "unplugged").rename(elsewhere)  # plugged back
+    (tmp_path / "unplugged").rename(target.parent)  # plugged back
     again = index_catalog(catalog, HistogramEmbedder())
     assert (again.added, again.removed, again.skipped, again.indexed) == (1 - indexed_before, 0, [], 13)
 
