@@ -36,11 +36,16 @@ def seeded(seed: int) -> Iterator[None]:
     after, since the process goes on (tests share it; the app must not turn deterministic)."""
     import keras
     import tensorflow as tf
-    from keras.src.backend.common import global_state  # no public way to read it back
-    from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-    from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
 
-    keras_state = {key: global_state.get_global_attribute(key) for key in (GLOBAL_RANDOM_SEED, GLOBAL_SEED_GENERATOR)}
+    try:  # no public way to read Keras's back: its private module, which a release may move
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # (then Keras's stays seeded after: training is reproducible all the same)
+        global_state, keras_keys = None, ()
+    else:
+        keras_keys = (GLOBAL_RANDOM_SEED, GLOBAL_SEED_GENERATOR)
+    keras_state = {key: global_state.get_global_attribute(key) for key in keras_keys}
     tf_seed = tf.compat.v1.get_default_graph().seed  # what tf.random.set_seed last set (None: unseeded)
     python_state, numpy_state = random.getstate(), np.random.get_state()
     keras.utils.set_random_seed(seed)
