@@ -975,15 +975,21 @@ def _inked_pixels(view) -> int:
     return int(np.count_nonzero(np.abs(grey - grey[2, 2]) > 60))
 
 
+def _shown_scatter(qtbot, width: int, height: int) -> ScatterView:
+    """A map of its own, shown at ``width`` x ``height`` and exposed."""
+    view = ScatterView(ThumbnailCache())
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
 def test_the_maps_markers_grow_with_a_big_map_within_bounds(qtbot):
     """At 1920x1080 the map was about 830 px and its points stayed 6-8 px: mostly empty white."""
     from vsdesk.gui.scatter import MARKER_MOST_SCALE
 
-    view = ScatterView(ThumbnailCache())
-    qtbot.addWidget(view)
-    view.resize(420, 420)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_scatter(qtbot, 420, 420)
     xy = np.array([[0, 0], [10, 0], [0, 10], [10, 10], [5, 5]], np.float32)  # far apart at any size
     view.set_points(xy, np.zeros(5, np.int64), ["a"], [f"/nowhere/{i}.png" for i in range(5)])
     settle(view)
@@ -1125,11 +1131,7 @@ def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot
 
 
 def test_a_long_map_status_is_wrapped_to_the_map_not_cut_at_its_edge(qtbot):
-    view = ScatterView(ThumbnailCache())
-    qtbot.addWidget(view)
-    view.resize(420, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_scatter(qtbot, 420, 400)
     said = ("Could not compute the map: unexpected error (FileExistsError: [Errno 17] File exists: "
             "'/home/someone/.cache/vsdesk/projections'). Details: /home/someone/.cache/vsdesk/vsdesk.log")
     assert not view._status.isVisible()  # nothing said: no empty backing over the points
@@ -1214,11 +1216,7 @@ def test_scatter_hover_shows_a_latin1_name_readable_and_its_thumbnail(qtbot, tmp
     surrogates; it has its byte as an escape, and the thumbnail is read from the file itself."""
     cafe = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.jpg")
     shutil.copy(sorted(STYLE_DIR.glob("*.jpg"))[0], cafe)
-    view = ScatterView(ThumbnailCache())
-    qtbot.addWidget(view)
-    view.resize(500, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_scatter(qtbot, 500, 400)
     view.set_points(np.array([[0.0, 0.0], [10.0, 0.0]], np.float32), np.zeros(2), ["art"], [cafe, cafe], ["cubism", ""])
     pos = view.plot.mapFromScene(view.scene_pos_of(0))
     QTest.mouseMove(view.plot.viewport(), QPoint(int(pos.x()), int(pos.y())))
