@@ -302,19 +302,15 @@ class VaeEngine:
 
     def _training_score_quantiles(self) -> np.ndarray:
         path = self._cache_folder() / f"train_score_quantiles-{hashlib.sha256(SCORE_DEFINITION.encode()).hexdigest()[:8]}.npy"
-        try:
-            quantiles = np.load(path, allow_pickle=False)
-            if quantiles.ndim == 1 and len(quantiles) > 1 and np.isfinite(quantiles).all():
-                return quantiles
-        except (OSError, ValueError, EOFError):
-            pass
+        quantiles = _cached_quantiles(path, lambda q: q.ndim == 1 and len(q) > 1)
+        if quantiles is not None:
+            return quantiles
         from vsdesk.engine.samples import load_fashion_mnist
         from vsdesk.engine.vae.train import SCORE_QUANTILES
 
         images, _ = load_fashion_mnist("train")
         quantiles = np.quantile(self.anomaly_scores(image_to_input(images)), SCORE_QUANTILES)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_save_npy(path, quantiles)
+        _cache_quantiles(path, quantiles)
         return quantiles
 
     def nearness_quantiles(self) -> np.ndarray:
@@ -341,19 +337,15 @@ class VaeEngine:
         if shipped is not None:
             return shipped
         path = self._cache_folder() / f"test_nearness_quantiles-k{nearness.NEAR_K}.npy"
-        try:
-            quantiles = np.load(path, allow_pickle=False)
-            if quantiles.shape == nearness.LEVELS.shape and np.isfinite(quantiles).all():
-                return quantiles
-        except (OSError, ValueError, EOFError):
-            pass  # missing, truncated or damaged: made below
+        quantiles = _cached_quantiles(path, lambda q: q.shape == nearness.LEVELS.shape)
+        if quantiles is not None:
+            return quantiles
         quantiles = self._reference_nearness()
         with self._lock:
             if self._index_generation != generation:
                 return quantiles
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_save_npy(path, quantiles)
+            _cache_quantiles(path, quantiles)
         except OSError:
             pass  # a read-only cache: made again next time, the query answered now
         return quantiles
@@ -427,6 +419,21 @@ class VaeEngine:
             "train_neighbours": near[:neighbours],
             "object_found": True,
         }
+
+
+def _cached_quantiles(path: Path, fits) -> np.ndarray | None:
+    """Quantiles cached at ``path`` if they load, are finite and ``fits(them)``; else None
+    (missing, truncated or damaged: made again by the caller)."""
+    try:
+        quantiles = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    return quantiles if fits(quantiles) and np.isfinite(quantiles).all() else None
+
+
+def _cache_quantiles(path: Path, quantiles: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_save_npy(path, quantiles)
 
 
 def _no_object_facts(pixels: np.ndarray) -> dict[str, Any]:
