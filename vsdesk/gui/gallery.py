@@ -491,5 +491,10 @@ def copy_file_path(path: str) -> None:
 def local_file_url(path: str) -> QUrl:
     """The ``file:`` URL of ``path``, its name's bytes percent-encoded as they are: a name not
     UTF-8 (bytes as lone surrogates) came out of ``QUrl.fromLocalFile`` as other bytes (``%ED%B3%A9``
-    for ``\xe9``), a file the viewer could not find."""
-    return QUrl("file://" + urllib.parse.quote(os.fsencode(path)))
+    for ``\xe9``), a file the viewer could not find. Any other path is Qt's own URL of it (a
+    Windows path with its drive, too)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # (lone surrogates: the name's own bytes, only on POSIX)
+        return QUrl("file://" + urllib.parse.quote(os.fsencode(path)))
+    return QUrl.fromLocalFile(path)
