@@ -169,7 +169,7 @@ def test_a_download_into_a_full_model_cache_is_said_as_a_full_cache(capsys, moun
     assert (code, out) == (1, "")
     assert error_lines(err) == [
         "vsdesk: model 'tiny-full-download' is not available (download: cannot write to the model cache: No space "
-        f"left on device). no space is left in the model cache {models}: free some space on its disk and run "
+        f"left on device). No space is left in the model cache {models}: free some space on its disk and run "
         "again; nothing is lost"], err
     assert leftovers(models) == [] and list(models.iterdir()) == []
     filler.unlink()  # space freed: the same command gets it

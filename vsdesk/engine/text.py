@@ -112,14 +112,16 @@ def one_line(text: str) -> str:
 def sentence(text: str) -> str:
     """``text`` with its first letter capitalised, to start a sentence (the rest as it is:
     `vsdesk …` commands and paths keep their case). Advice that starts with a command to type
-    ("pip install …") is left as it is: "Pip install" would not run."""
-    if text.startswith(_TYPED_COMMANDS):
+    ("pip install …") is left as it is: "Pip install" would not run; so is vsdesk's own name.
+    Advice said after a full stop goes through it: "… is not available (…). No space is left …"."""
+    if text.startswith(_KEPT_LOWER):
         return text
     return text[:1].upper() + text[1:]
 
 
-#: The first words of the commands vsdesk's advice may start with, to be typed as they are.
-_TYPED_COMMANDS = ("pip ", "vsdesk ", "chmod ")
+#: First words a sentence keeps lower-case: commands vsdesk's advice may start with, typed as
+#: they are, and vsdesk's name, which the project never capitalises.
+_KEPT_LOWER = ("pip ", "vsdesk ", "chmod ")
 
 
 def shell_quoted(path: str) -> str:
