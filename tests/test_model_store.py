@@ -239,7 +239,7 @@ def test_package_file_with_wrong_content_is_refused(cache_dir, register, package
     with pytest.raises(models.ModelUnavailableError) as caught:
         models.ensure_weights(spec.name)
     message = str(caught.value)
-    assert "sha256" in message and "reinstall" in message and "install the tiny test package" in message
+    assert "sha256" in message and "reinstall" in message and message.endswith(". Install the tiny test package")
     assert list(cache_dir.iterdir()) == []
 
 
@@ -665,7 +665,7 @@ def test_offline_download_falls_through_to_the_next_source(cache_dir, register, 
         models.fetch(only_dead.name)
     message = str(caught.value)
     assert "cannot download" in message and "refused" in message.lower()
-    assert message.endswith("connect, then `vsdesk models fetch tiny-offline`")
+    assert message.endswith(". Connect, then `vsdesk models fetch tiny-offline`")
     with pytest.raises(models.ModelUnavailableError, match="not tried"):
         models.ensure_weights(only_dead.name, allow_download=False)
     assert leftovers(cache_dir) == []
