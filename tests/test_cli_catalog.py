@@ -1659,7 +1659,7 @@ def test_with_json_a_search_or_index_that_cannot_be_made_still_prints_one_json_d
         run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, "-k", "0", "--json")
     out, err = capsys.readouterr()
     said = "vsdesk search: error: argument -k: must be 1 or more, not 0"
-    assert (exit_.value.code, json.loads(out)) == (2, {"error": said, "error_kind": "command-failed"}) and said in err
+    assert (exit_.value.code, json.loads(out)) == (2, {"error": said, "error_kind": "usage"}) and said in err
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(tmp_path / "nowhere"), "--json")
     assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
     assert json.loads(out) == {"catalog": "c", "mode": "vae", "error": f"{tmp_path / 'nowhere'}: no such folder",
@@ -1966,6 +1966,37 @@ def test_a_folder_that_was_always_empty_is_not_called_a_disk_away(capsys, tmp_pa
     assert code == 0 and "disk" not in out, out
     assert out.endswith(f"    {empty}\n      note: empty; the catalog holds none of its images; `vsdesk catalogs "
                         f"remove-folder emptycat {empty}` drops it from the catalog\n"), out
+
+
+def _pasted_into_bash(command: str) -> list[bytes]:
+    """The words bash gives ``command`` (a `vsdesk …` command as printed) when it is pasted."""
+    said = subprocess.run(["bash", "-c", "vsdesk() { printf '%s\\0' \"$@\"; }; " + command], capture_output=True,
+                          timeout=30, check=True).stdout
+    return said.split(b"\0")[:-1]
+
+
+def test_the_commands_said_for_a_folder_named_in_bytes_not_utf8_can_be_pasted_into_bash(capsys, tmp_path):
+    """A folder whose name is not UTF-8 was printed in the remove-folder command with its bytes
+    as Python's escapes (caf\\xe9), unquoted: pasted into a shell, that named another folder. It
+    is quoted as bash takes it ($'…\\xe9…'), and the command drops it."""
+    empty = tmp_path / os.fsdecode(b"caf\xe9 photos")  # Latin-1 bytes, as an old archive gives them
+    empty.mkdir()
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "emptycat", str(empty))[0] == 0
+    code, out, _ = run(capsys, "catalogs", "list")
+    command = out.split("`")[-2]
+    assert code == 0 and command.startswith("vsdesk catalogs remove-folder emptycat $'"), out
+    words = _pasted_into_bash(command)
+    assert words == [b"catalogs", b"remove-folder", b"emptycat", os.fsencode(empty)]
+    assert run(capsys, *(os.fsdecode(word) for word in words))[0] == 0  # the command as pasted drops it
+    assert json.loads(run(capsys, "catalogs", "list", "--json")[1])[0]["folders"] == []
+    # A folder away: its remove-folder command as well; any other name in plain shell quotes.
+    from vsdesk.engine.catalog import how_to_forget
+
+    gone = str(tmp_path / os.fsdecode(b"it's \xe9t\xe9"))
+    forget = how_to_forget(gone, "shop", [gone])
+    assert _pasted_into_bash(forget.split("`")[1]) == [b"catalogs", b"remove-folder", b"shop", os.fsencode(gone)]
+    plain = str(tmp_path / "my photos")
+    assert f"`vsdesk catalogs remove-folder shop '{plain}'`" in how_to_forget(plain, "shop", [plain])
 
 
 def _install(root: Path, sample: Path) -> Path:

@@ -259,7 +259,9 @@ def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_
 
 def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
     """`vsdesk search --json --bogus` printed its usage on stderr and nothing on stdout: a script
-    reading the JSON it asked for got no document at all."""
+    reading the JSON it asked for got no document at all. Its ``error_kind`` is "usage", where it
+    was "command-failed" as for a command that was run and failed: a script could not tell its
+    own command line wrong from a catalog missing."""
     for argv, said in [
         (["search", "--json", "--bogus"], "vsdesk search: error: the following arguments are required: --catalog, "
                                           "IMAGE"),
@@ -267,20 +269,22 @@ def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
         (["search", "--catalog", "c", "q.jpg", "--json", "--bogus"], "vsdesk search: error: unrecognized "
                                                                      "arguments: --bogus"),
         (["catalogs", "list", "--js", "-k", "3"], "vsdesk catalogs list: error: unrecognized arguments: -k 3"),
-        # A bad value, a wrong choice: usage errors as well (exit 2), of the same kind as every
-        # command that cannot be done as given (README's table: the exit code tells 2 from 1).
+        # A bad value, a wrong choice: usage errors as well (exit 2).
         (["search", "--catalog", "c", "-k", "0", "q.jpg", "--json"], "vsdesk search: error: argument -k: must be "
                                                                       "1 or more, not 0"),
         (["search", "--catalog", "c", "--mode", "zzz", "q.jpg", "--json"], "vsdesk search: error: argument --mode: "
          "invalid choice: 'zzz' (choose from 'style', 'product', 'vae')"),
         (["search", "q.jpg", "--json"], "vsdesk search: error: the following arguments are required: --catalog"),
+        (["search", "--json", "--k", "zzz", "x.jpg"], "vsdesk search: error: argument --kids: invalid choice: 'zzz' "
+                                                       "(choose from 'yes', 'no')"),
+        (["index", "--json", "--bogus"], "vsdesk index: error: the following arguments are required: --catalog"),
     ]:
         with pytest.raises(SystemExit) as stopped:
             main(argv)
         out, err = capsys.readouterr()
         assert stopped.value.code == 2
         assert err.startswith(f"usage: {said.split(': error')[0]} ") and err.endswith(f"\n{said}\n"), err  # as before
-        assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
+        assert json.loads(out) == {"error": said, "error_kind": "usage"}
     # Without --json (or with it as a query's name, after "--"), stdout stays empty.
     for argv in (["search", "--bogus"], ["index", "--catalog", "c", "--mode", "zzz", "--", "--json"]):
         with pytest.raises(SystemExit):

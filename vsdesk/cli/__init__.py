@@ -156,9 +156,10 @@ def _main(argv: list[str] | None) -> int:
         args = parser.parse_args(argv)
     except _UsageError as exc:
         # With --json, the JSON document every command given it prints however it ends: a
-        # script reading stdout gets the reason too.
+        # script reading stdout gets the reason too, and its kind tells a command line that
+        # must change from a command that failed.
         if _asks_for_json(sys.argv[1:] if argv is None else argv):
-            _common.print_json({"error": exc.message, "error_kind": _common.COMMAND_FAILED})
+            _common.print_json({"error": exc.message, "error_kind": _common.USAGE_ERROR})
         raise
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)

@@ -33,6 +33,9 @@ USAGE = 2
 #: (Ctrl+C, SIGTERM), or failed (the message in ``error``, as on stderr; the exit code says
 #: which failure).
 INTERRUPTED, COMMAND_FAILED = "interrupted", "command-failed"
+#: ``error_kind`` of a command line argparse cannot read (an unknown option, a bad value, a
+#: missing argument: exit 2), told apart from a command that failed: the script itself is wrong.
+USAGE_ERROR = "usage"
 
 
 class CommandError(Exception):

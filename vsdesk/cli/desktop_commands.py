@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from vsdesk.cli._common import FAILED, USAGE, CommandError
+from vsdesk.engine.text import shown_path
 
 
 def register(subparsers) -> None:
@@ -39,8 +40,8 @@ def _run(args: argparse.Namespace) -> int:
             if not (Path(executable).is_file() and os.access(executable, os.X_OK)):
                 raise CommandError(f"{executable}: not an executable file", USAGE)
             written = desktop_entry.install(executable, args.prefix)
-            print(f"installed {desktop_entry.APP_ID} into {written[0].parents[1]} ({len(written)} files); "
-                  f"the menu entry and \"Open with vsdesk\" start {Path(executable).absolute()}")
+            print(f"installed {desktop_entry.APP_ID} into {shown_path(str(written[0].parents[1]))} ({len(written)} "
+                  f"files); the menu entry and \"Open with vsdesk\" start {shown_path(str(Path(executable).absolute()))}")
         else:
             removed = desktop_entry.remove(args.prefix)
             print(f"removed {len(removed)} files" if removed else "no desktop entry of vsdesk was installed there")

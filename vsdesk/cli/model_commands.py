@@ -17,6 +17,7 @@ from vsdesk.cli._common import (
     print_json,
     say,
 )
+from vsdesk.engine.text import shell_quoted, shown_path
 
 
 def register(subparsers) -> None:
@@ -167,7 +168,7 @@ def _fetch(args: argparse.Namespace) -> int:
             if args.json:
                 print_json({"model": args.name, "path": str(twin.path)})
             (say if args.json else print)(f"{args.name}: ready, shipped with vsdesk ({_size(twin.size_bytes)}) "
-                                          f"at {twin.path}")
+                                          f"at {shown_path(str(twin.path))}")
             return 0
         return _run(lambda: models.fetch(args.name, StderrProgress(args.name)), args.name, "ready", args.json,
                     unknown=_unknown_for_fetch)
@@ -184,7 +185,7 @@ def _import(args: argparse.Namespace) -> int:
             instead = f"{args.name}-imported"
             raise CommandError(f"{args.name}: {refused_name(args.name, instead)}; a product model's folder is "
                                f"imported as product/NAME, `vsdesk models import product/{instead} "
-                               f"{shlex.quote(args.file)}`", USAGE)
+                               f"{shell_quoted(args.file)}`", USAGE)
         try:
             models.get_spec(args.name)  # an unknown name is told before the file
         except models.UnknownModelError as exc:
@@ -227,7 +228,7 @@ def _import_product(args: argparse.Namespace) -> int:
     tell = say if args.json else print  # (with --json, stdout is the record alone)
     if args.json:
         print_json({"model": args.name, "path": str(folder)})
-    tell(f"{args.name}: imported into {folder}; use it with `vsdesk index|search --mode product --model {name}`")
+    tell(f"{args.name}: imported into {shown_path(str(folder))}; use it with `vsdesk index|search --mode product --model {name}`")
     if twin:
         tell(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
               "(a twin is found by its folder's name, which in the store may be another model's): `vsdesk eval "
@@ -261,8 +262,8 @@ def _export_product(args: argparse.Namespace) -> int:
     tell = say if args.json else print  # (with --json, stdout is the record alone)
     if args.json:
         print_json({"model": f"product/{name}", "path": str(folder)})
-    tell(f"product/{name}: exported to {folder}; `vsdesk models import product/{name} "
-         f"{shlex.quote(str(folder))}` takes it in again")
+    tell(f"product/{name}: exported to {shown_path(str(folder))}; `vsdesk models import product/{name} "
+         f"{shell_quoted(str(folder))}` takes it in again")
     if twin:
         tell(f"product/{name}: the held-out twin it names ({twin!r}) is not exported with it, so the copy names "
              f"none; export it too, `vsdesk models export product/{twin} FOLDER`, to keep it")
@@ -344,7 +345,7 @@ def _remove_trained(args: argparse.Namespace) -> int:
         print_json({"model": args.name, "removed": [str(path) for path in removed], "catalogs": users})
         return 0
     own = [path for path in removed if path.parent == folder]
-    print(f"{args.name}: removed the model ({len(own)} file(s) in {folder}, its only copy) "
+    print(f"{args.name}: removed the model ({len(own)} file(s) in {shown_path(str(folder))}, its only copy) "
           f"and {len(removed) - len(own)} cached conversion(s)")
     if users:
         print(f"{_indexed_with(users, 'was', 'were')} it: {_embedded_again(users)} (`--model NAME` picks another)")
@@ -424,7 +425,7 @@ def _unknown_for_import(exc, file: str) -> str:
     if not (Path(file).expanduser() / META_FILE).is_file():
         return text
     name = exc.name if "/" not in exc.name and not exc.name.startswith(".") else "NAME"
-    return f"{text}; {file} is a product model's folder: `vsdesk models import product/{name} {shlex.quote(file)}`"
+    return f"{text}; {file} is a product model's folder: `vsdesk models import product/{name} {shell_quoted(file)}`"
 
 
 def _twin_of(name: str) -> str | None:
@@ -454,7 +455,7 @@ def _run(action, name: str, verb: str, json: bool = False, unknown=str) -> int:
     info = models.model_info(name)
     if json:
         print_json({"model": name, "path": str(path)})
-    (say if json else print)(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {path}")
+    (say if json else print)(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {shown_path(str(path))}")
     return 0
 
 

@@ -17,7 +17,7 @@ from vsdesk.cli._common import (
     print_json,
     say,
 )
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shown_path
 
 
 def register_train(subparsers) -> None:
@@ -191,7 +191,7 @@ def _print_trained(result, twin) -> None:
         if done is None:
             continue
         m = done.metrics
-        print(f"saved {done.folder} ({len(done.meta.classes)} classes, {counted(m['train_images'], 'training image')})")
+        print(f"saved {shown_path(str(done.folder))} ({len(done.meta.classes)} classes, {counted(m['train_images'], 'training image')})")
         if m.get("accuracy") is not None:
             _print_heldout_scores(done)
         elif done is result and twin is not None:
@@ -455,7 +455,7 @@ def _print_left_out(result: dict) -> None:
         print(f"  the model's classes: {', '.join(result['classes'])}")
     if missing:
         names = result.get("missing_files") or []
-        shown = ", ".join(names[:NAMED_FILES]) + (f" and {len(names) - NAMED_FILES} more" if len(names) > NAMED_FILES
+        shown = ", ".join(shown_path(name) for name in names[:NAMED_FILES]) + (f" and {len(names) - NAMED_FILES} more" if len(names) > NAMED_FILES
                                                    else "")
         print(f"left out (image file missing): {missing}" + (f": {shown}" if names else ""))
     if result.get("undecodable"):
@@ -469,7 +469,8 @@ def _print_left_out(result: dict) -> None:
 
 def _copy_of(copy: dict) -> str:
     original = copy.get("training_photo")
-    return f"{copy['path']} (as {original})" if original else f"{copy['path']} (its training photo not at hand to compare)"
+    path = shown_path(copy["path"])
+    return f"{path} (as {shown_path(original)})" if original else f"{path} (its training photo not at hand to compare)"
 
 
 def _print_confusion(classes: list[str], matrix: list[list[int]]) -> None:

@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from vsdesk.cli._common import FAILED, USAGE, CommandError, StderrProgress, check_given_path, print_json, say
+from vsdesk.engine.text import shown_path
 
 
 def register_eval(subparsers) -> None:
@@ -58,7 +59,7 @@ def _eval(args: argparse.Namespace) -> int:
     for path, reason in unreadable:
         say(f"left out {path}: {reason}")
     counts = ", ".join(f"{label} {labels.count(label)}" for label in sorted(set(labels)))
-    print(f"{args.data}: {len(files)} images ({counts}; labels {LABEL_SOURCES[read.source]}); "
+    print(f"{shown_path(str(args.data))}: {len(files)} images ({counts}; labels {LABEL_SOURCES[read.source]}); "
           "leave-one-out retrieval: each image the query, all the others the database")
     default, notebook = results["default"], results["notebook"]
     print(f"  default: {_how_ranked(default)}")

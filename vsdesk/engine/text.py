@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import unicodedata
 
 #: How an index run's progress starts when it goes on with one that stopped before the end (the
@@ -110,8 +111,41 @@ def one_line(text: str) -> str:
 
 def sentence(text: str) -> str:
     """``text`` with its first letter capitalised, to start a sentence (the rest as it is:
-    `vsdesk …` commands and paths keep their case)."""
+    `vsdesk …` commands and paths keep their case). Advice that starts with a command to type
+    ("pip install …") is left as it is: "Pip install" would not run; so is vsdesk's own name.
+    Advice said after a full stop goes through it: "… is not available (…). No space is left …"."""
+    if text.startswith(_KEPT_LOWER):
+        return text
     return text[:1].upper() + text[1:]
+
+
+#: First words a sentence keeps lower-case: commands vsdesk's advice may start with, typed as
+#: they are, and vsdesk's name, which the project never capitalises.
+_KEPT_LOWER = ("pip ", "vsdesk ", "chmod ")
+
+
+def shell_quoted(path: str) -> str:
+    """``path`` as a word for a command that is pasted into a shell (bash, zsh): ``shlex.quote``'s,
+    but a name that is not UTF-8 (its bytes as lone surrogates) or has a control character in it
+    in bash's ``$'…'`` quotes, those bytes as ``\\xHH`` (``$'caf\\xe9'``): printed as they are,
+    the bytes cannot be copied (the message shows them as escapes), and shlex's quotes keep
+    such an escape as four characters, naming another folder."""
+    raw = os.fsencode(path)
+    try:
+        told = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        told = None
+    if told is not None and told.isprintable():
+        return shlex.quote(path)
+    return "$'" + "".join(_bash_escaped(byte) for byte in raw) + "'"
+
+
+def _bash_escaped(byte: int) -> str:
+    """One byte of a name inside bash's ``$'…'``: printable ASCII as it is (a backslash and a
+    quote escaped), every other byte as ``\\xHH`` (bash gives back the byte itself)."""
+    if byte in (0x5C, 0x27):  # \ and '
+        return "\\" + chr(byte)
+    return chr(byte) if 0x20 <= byte < 0x7F else f"\\x{byte:02x}"
 
 
 def kids_words(probability: float) -> str:

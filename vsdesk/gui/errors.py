@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vsdesk.engine import paths
 from vsdesk.engine.imageio import ImageError
-from vsdesk.engine.text import shown_path
+from vsdesk.engine.text import sentence, shown_path
 from vsdesk.gui.crash import details_note
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def _cache_advice(exc: OSError) -> str:
     if not where.is_relative_to(paths.cache_location()):
         return ""
     words = cache_words(exc.errno, where.parent)
-    return f" {words[0].upper()}{words[1:]}."
+    return f" {sentence(words)}."
 
 
 #: OS errors the user can put right (a full disk, a read-only or locked folder, a file where a

@@ -10,7 +10,7 @@ import os
 from typing import Iterable
 
 from vsdesk.engine.catalog._scan import KEPT, has_image_name
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shell_quoted
 
 
 #: A mount point below a catalog folder, now empty: a disk that is not mounted (the folder
@@ -29,7 +29,7 @@ def how_to_drop(folder: str, catalog: str, roots: Iterable[str]) -> str:
     ``roots``) can be dropped from the catalog; a linked folder or mount point in one is said
     no more once nothing is kept for it."""
     if folder in roots:
-        return (f"the catalog holds none of its images; `vsdesk catalogs remove-folder {catalog} {folder}` drops it "
+        return (f"the catalog holds none of its images; `{_remove_folder_command(catalog, folder)}` drops it "
                 "from the catalog")
     return "the catalog holds none of its images"
 
@@ -39,15 +39,21 @@ def how_to_forget(folder: str, catalog: str, roots: Iterable[str]) -> str:
     a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder, a mount
     point or an image link inside one (which that command does not take) by deleting it."""
     if folder in roots:
-        forget = f"`vsdesk catalogs remove-folder {catalog} {folder}` forgets them"
+        forget = f"`{_remove_folder_command(catalog, folder)}` forgets them"
         if not os.path.lexists(folder):  # moved, more often than deleted: its new place is the way
-            forget += (f"; moved? `vsdesk index --catalog {catalog} NEW_PLACE` finds its images there without "
-                       "embedding them again")
+            forget += (f"; moved? `vsdesk index --catalog {shell_quoted(catalog)} NEW_PLACE` finds its images there "
+                       "without embedding them again")
         return forget
     if os.path.islink(folder) and has_image_name(folder):  # an image link away (as the scan tells it): one entry
         return "deleting the link forgets its entry at the next index run"
     what = "the link" if os.path.islink(folder) else "the empty folder"
     return f"deleting {what} forgets them at the next index run"
+
+
+def _remove_folder_command(catalog: str, folder: str) -> str:
+    """The command that drops ``folder`` from ``catalog``, to paste into a shell as printed: a
+    folder named with spaces, quotes or bytes that are not UTF-8 is quoted (``shell_quoted``)."""
+    return f"vsdesk catalogs remove-folder {shell_quoted(catalog)} {shell_quoted(folder)}"
 
 
 #: What a catalog folder that is away is, in words that follow "FOLDER is": the one wording

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vsdesk.engine.text import sentence
+
 
 class ModelStoreError(Exception):
     """Base class: a problem with model weights that the user can understand and act on."""
@@ -25,7 +27,7 @@ class ModelUnavailableError(ModelStoreError):
         if self.reasons:
             message += " (" + "; ".join(self.reasons) + ")"
         if how_to_get:
-            message += ". " + how_to_get
+            message += ". " + sentence(how_to_get)  # a sentence of its own: "… (…). No space is left …"
         super().__init__(message)
 
 
