@@ -1571,27 +1571,39 @@ def test_a_settings_file_from_a_newer_vsdesk_is_left_as_it_is_and_the_defaults_u
     assert path.read_text() == newer  # ... and the file is the newer vsdesk's still
 
 
-def test_the_catalog_warning_says_a_sample_folder_of_another_install_is_replaced(tmp_path):
+def test_the_catalog_warning_says_a_sample_folder_of_another_install_is_replaced(tmp_path, monkeypatch):
     """The review (31, 2): the window's catalog line said the clothing sample's folder in an
     installation since replaced (a new environment, the same home) "missing", to be forgotten;
-    the catalog's next index run takes this installation's folder by itself."""
-    from vsdesk.engine.catalog import away_folders
+    the catalog's next index run takes this installation's folder by itself. Which folders are
+    so is decided where the snapshot is made, on the I/O thread (task guiio33): the warning's
+    text resolved paths and made the cache folder (``paths.cache_dir``) on the GUI thread."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import Catalog
     from vsdesk.engine.paths import resources_dir
-    from vsdesk.engine.session import CatalogSnapshot
+    from vsdesk.engine.session import CatalogSnapshot, ModeSession
     from vsdesk.gui.catalog_texts import missing_folders_text
 
-    old = str(tmp_path / "old-venv" / "site-packages" / "vsdesk" / "resources" / "samples" / "clothing")
-    away = away_folders([old])
-    assert away == {old: "missing-folder"}
-    for name in ("clothing", "clothing.vae"):
-        said = missing_folders_text(CatalogSnapshot(name, "product", 1, (old,), [], [], np.zeros((0, 2)),
-                                                    missing_folders=tuple(away), missing_kinds=away))
+    old = tmp_path / "old-cache" / "samples" / "fashion-mnist-test"  # the old environment's sample
+    old.mkdir(parents=True)
+    for name, mode in (("fashion-mnist", "vae"), ("fashion-mnist.style", "style"), ("clothes", "vae")):
+        Catalog.create(name, mode, [old]).close()
+    old.rmdir()  # the old environment deleted
+    old = str(old)
+    for name, mode in (("fashion-mnist", "vae"), ("fashion-mnist.style", "style")):
+        snapshot = ModeSession(mode).snapshot(name)  # (the I/O thread's work)
+        assert snapshot.other_install_samples == (old,) and snapshot.missing_kinds == {old: "missing-folder"}
+        # The text reads the snapshot only: no path resolved, no cache folder made here.
+        not_made = tmp_path / "cache-not-made"
+        with monkeypatch.context() as patch:
+            patch.setenv(paths.ENV_CACHE, str(not_made))
+            said = missing_folders_text(snapshot)
+        assert not not_made.exists()
         assert said == (f"The folder {old} of the catalog “{name}” is a sample of another vsdesk install: the next "
                         "search or index run uses this install's copy.")
-    # A catalog of the user's named alike, and this installation's own sample: as any folder away.
-    said = missing_folders_text(CatalogSnapshot("clothes", "product", 1, (old,), [], [], np.zeros((0, 2)),
-                                                missing_folders=tuple(away), missing_kinds=away))
-    assert said.startswith(f"The folder {old} of the catalog “clothes” is missing")
+    # A catalog of the user's, and this installation's own sample: as any folder away.
+    snapshot = ModeSession("vae").snapshot("clothes")
+    assert snapshot.other_install_samples == ()
+    assert missing_folders_text(snapshot).startswith(f"The folder {old} of the catalog “clothes” is missing")
     own = str(resources_dir() / "samples" / "clothing")
     said = missing_folders_text(CatalogSnapshot("clothing", "product", 1, (own,), [], [], np.zeros((0, 2)),
                                                 missing_folders=(own,), missing_kinds={own: "missing-folder"}))

@@ -29,11 +29,12 @@ def forget_words(images: int, skipped: int, files: int | None = None) -> str:
 
 def missing_folders_text(snapshot: CatalogSnapshot) -> str:
     from vsdesk.engine.catalog import away_words, how_to_drop, image_links_away_note
-    from vsdesk.engine.samples import OTHER_INSTALL_WORDS, other_install_sample
+    from vsdesk.engine.samples import OTHER_INSTALL_WORDS
 
     # A sample's folder of another installation (vsdesk installed anew): not the user's folder
-    # gone, nothing to forget; the catalog's next index run takes this installation's.
-    elsewhere = [folder for folder in snapshot.folders if other_install_sample(snapshot.name, folder)]
+    # gone, nothing to forget; the catalog's next index run takes this installation's. Read from
+    # the snapshot: deciding it resolves paths and makes the cache folder (I/O, not here).
+    elsewhere = list(snapshot.other_install_samples)
     if elsewhere:
         snapshot = _without_folders(snapshot, elsewhere)
     said = [f"The folder {folder} of the catalog “{snapshot.name}” is {OTHER_INSTALL_WORDS}." for folder in elsewhere]

@@ -320,6 +320,8 @@ class CatalogOpening:
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
             image_links_away=tuple(catalog.image_links_away(away)),
+            other_install_samples=tuple(folder for folder in catalog.folders
+                                        if samples.other_install_sample(catalog.name, folder)),
             # Without the model, the classes it predicts come once it is loaded.
             predictions_pending=embedder is None and classes is not None,
         )
