@@ -51,6 +51,35 @@ def test_newer_task_supersedes_older_and_stale_result_is_dropped(qtbot, runner):
     assert not runner.is_running("q")
 
 
+def test_a_task_label_and_progress_naming_a_folder_not_in_utf8_keep_its_bytes_as_escapes(qtbot, runner, tmp_path):
+    """Task guiio33: a task's label ("forgetting FOLDER") and its progress message reach the
+    status bar and the catalog line through Qt's strings, which dropped a name's bytes that are
+    not UTF-8: a real folder b"lat\\xe9in" was said "latin". Escaped as ``shown_path`` says it."""
+    from vsdesk.engine.text import shown_path
+
+    folder = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"lat\xe9in"))
+    os.mkdir(folder)
+    shown = shown_path(folder)
+    assert shown.endswith("lat\\xe9in")
+    activity, progress, release = [], [], threading.Event()
+    runner.activity.connect(lambda label, _running: activity.append(label))
+
+    def forget(ctx):
+        ctx.progress(0, 0, f"forgetting {folder}")
+        release.wait(5)
+        return os.path.isdir(folder)
+
+    done = []
+    runner.submit("c", forget, label=f"Style: forgetting {folder}", on_done=done.append,
+                  on_progress=lambda _done, _total, message: progress.append(message))
+    qtbot.waitUntil(lambda: bool(progress and activity), timeout=5000)
+    runner.relabel("c", f"Style: forgetting {folder} · 50%")
+    assert runner.running_labels() == [("c", f"Style: forgetting {shown} · 50%")]
+    release.set()
+    qtbot.waitUntil(lambda: done == [True], timeout=5000)
+    assert activity[0] == f"Style: forgetting {shown}" and progress == [f"forgetting {shown}"]
+
+
 def test_cancel_stops_a_running_task_and_reports_it(qtbot, runner):
     progress, cancelled = [], []
     started = threading.Event()
@@ -1387,6 +1416,15 @@ def test_the_catalog_bar_shows_a_folder_not_in_utf8_with_its_bytes_as_escapes(qt
     assert entry.toolTip().startswith("/x/\\xc9t\\xe9\n") and entry.text().startswith("/x/\\xc9t\\xe9")
     bar.set_status(f"Forgetting {folder}…", tooltip=folder)
     assert bar.status.text() == "Forgetting /x/\\xc9t\\xe9…" and bar.status.toolTip().endswith("/x/\\xc9t\\xe9")
+    # Its entry forgets the folder itself (task guiio33): Qt gave back "/x/t" for the name given
+    # to the entry's ``setData``, and so did a ``Signal(str)``: no folder of the catalog.
+    asked = []
+    bar.forget_requested.connect(asked.append)
+    entry.trigger()
+    assert bar.folder_of(entry) == folder and asked == [folder]
+    # A progress message naming it too (``set_progress``: the bar's words, the line, its tooltip).
+    bar.set_progress(0, 0, f"looking at {folder}")
+    assert bar.status.text() == bar.progress.format() == bar.progress.toolTip() == "looking at /x/\\xc9t\\xe9"
 
 
 def _drawn(widget) -> np.ndarray:

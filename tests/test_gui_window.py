@@ -1464,7 +1464,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     name, bar = tab.catalog_name, tab.catalog_bar
     assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
     assert bar.add_action.text() == f"Add a folder to “{name}”…"
-    assert [a.data() for a in bar.forget_actions()] == [str(first)]
+    assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first)]
 
     choose_in_file_dialog(monkeypatch, second)
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
@@ -1484,7 +1484,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the same folder again
         tab.catalog.add_folder_to_catalog(str(second))
     assert tab.messages.text() == f"{second} is already a folder of the catalog “{name}”: its new images are indexed."
-    assert [a.data() for a in bar.forget_actions()] == [str(first), str(second)]
+    assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first), str(second)]
 
     drop_files(tab, [third])  # a folder with no catalog of its own: to this one, or a new one
     qtbot.waitUntil(lambda: "or make it a catalog of its own" in tab.messages.text(), timeout=10_000)
@@ -1516,7 +1516,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
                  "not touched; adding it back later is quick (its images' vectors are kept).")
     qtbot.waitUntil(lambda: tab.messages.text() == forgotten, timeout=10_000)
     assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in ARTWORKS[16:18])
-    assert [a.data() for a in bar.forget_actions()] == [str(first), str(third)]
+    assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first), str(third)]
 
     third.rename(tmp_path / "moved")  # away: its images are kept, and its warning offers to forget them
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
@@ -1657,7 +1657,7 @@ def test_a_long_folder_path_widens_nothing_and_a_folders_name_is_never_read_as_m
     assert window.width() == width and len(tab.snapshot) == 3
 
     [_, entry] = bar.forget_actions()  # the end of the path (the folder's own name) kept, and its images
-    assert entry.data() == str(folder) and str(folder) in entry.toolTip()
+    assert bar.folder_of(entry) == str(folder) and str(folder) in entry.toolTip()
     assert "…" in entry.text() and entry.text().endswith("_folder_name_segment_09 — 2 images")
     assert QFontMetrics(bar.forget_menu.font()).horizontalAdvance(entry.text().replace("&&", "&")) <= FORGET_ENTRY_WIDTH
     assert bar.forget_menu.sizeHint().width() < FORGET_ENTRY_WIDTH + 200
