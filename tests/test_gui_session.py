@@ -423,7 +423,10 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
     with pytest.raises(CatalogError, match="sample catalog"):
         session.open_catalog("clothing", add_folders=(str(shop),))
 
-    assert session.forget_folder(name, str(more)) == (6, 6)  # (paths, files)
+    with Catalog.open(name) as catalog:
+        contents = catalog.folder_hashes(str(more))
+    assert session.forget_folder(name, str(more)) == (6, 6, contents)  # (paths, files, contents)
+    assert len(contents) == 6
     assert session.open_catalog(name).folders == (str(shop),) and len(session.catalog) == 3
     assert len(list(more.rglob("*.jpg"))) == 6  # the images are where they were
     with pytest.raises(CatalogError, match="is not a folder of catalog"):

@@ -1569,6 +1569,52 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     assert len(list(first.iterdir())) == 4 and len(list(second.iterdir())) == 2
 
 
+def test_a_folder_named_in_latin1_is_forgotten_from_the_menu_in_one_opening_of_the_catalog(
+        qtbot, window, tmp_path, monkeypatch):
+    """Task guiio33: the Forget entry of a folder whose name is not UTF-8 (b"lat\\xe9in") gave Qt
+    the name (``setData``, a ``Signal(str)``), which came back "latin": no folder of the catalog.
+    And the forget opened the catalog twice in its one job (its folder's contents, then the
+    forget): once now. Its news names the folder with its bytes as escapes."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.text import shown_path
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    first = copy_images(photos[:2], tmp_path / "first")
+    latin = copy_images(photos[2:4], Path(os.fsdecode(bytes(tmp_path) + b"/lat\xe9in")))
+    tab = window.tab("vae")
+    window.tabs.setCurrentWidget(tab)
+    name = ModeSession("vae").create_folder_catalog(str(first))
+    with Catalog.open(name) as catalog:
+        catalog.add_folder(str(latin))
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    assert len(tab.snapshot) == 4 and str(latin) in tab.snapshot.folders
+
+    # The catalog's openings made by the forget's own job (its function, ``_forget``'s).
+    real_open, by_forget = Catalog.open.__func__, []
+
+    def noted_open(cls, *args, **kwargs):
+        frame = sys._getframe(1)
+        while frame is not None and not frame.f_code.co_qualname.startswith("CatalogRemovals._forget."):
+            frame = frame.f_back
+        if frame is not None:
+            by_forget.append(args)
+        return real_open(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Catalog, "open", classmethod(noted_open))
+    bar = tab.catalog_bar
+    [entry] = [action for action in bar.forget_actions() if bar.folder_of(action) == str(latin)]
+    entry.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        said = answer_forget(qtbot, tab, forget=True)
+    assert said.startswith(f"Forget the folder {shown_path(str(latin))} in the catalog “{name}”?"), said
+    assert tab.snapshot.folders == (str(first),) and len(tab.snapshot) == 2
+    assert by_forget == [(name,)]
+    assert f"no longer searches {shown_path(str(latin))} (2 images forgotten)" in tab.messages.text()
+    assert len(list(latin.iterdir())) == 2  # the files are where they were
+
+
 def test_the_last_folder_forgotten_under_a_query_empties_the_results_and_keeps_what_was_done(qtbot, window, tmp_path):
     """A query's results on screen, the catalog's last folder forgotten: its results go with its
     images (the gallery kept them, of a catalog now empty), and the message that says what was
