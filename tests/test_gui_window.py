@@ -4403,6 +4403,33 @@ def test_a_catalog_folder_given_at_launch_is_opened_without_first_starting_the_o
     assert f"Add the folder “{new}” as a catalog to search?" in other.messages.text(), other.messages.text()
 
 
+def test_paths_given_at_launch_that_cannot_be_sorted_say_so_and_the_catalog_waiting_opens(
+        qtbot, window, tmp_path, monkeypatch):
+    """Task guiio33: the tab's start waits for the paths given at launch to be sorted into folders
+    and files (``open_once_looked_up``); that sort, on the I/O thread, had no ``on_error``: had it
+    failed, nothing was said and the catalog chosen before never opened. The failure is made
+    where the sort looks at a path (a disk that answers with an error no ``OSError``)."""
+    from vsdesk.gui import tab_input
+
+    tab = window.tab("vae")
+    window.tabs.setCurrentWidget(tab)
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    before = ModeSession("vae").create_folder_catalog(str(copy_images(photos[:2], tmp_path / "before")))
+    tab.catalog_name = before  # (as the settings remember it)
+    given = copy_images(photos[2:4], tmp_path / "given")
+
+    def broken(path):
+        raise RuntimeError(f"the disk of {path} stopped answering")
+
+    monkeypatch.setattr(tab_input, "_is_dir", broken)
+    tab.open_paths([str(given)], "given")  # as `vsdesk FOLDER` does, before the tabs start
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    assert tab.snapshot.name == before
+    assert f"Could not look at {given} (given): unexpected error (RuntimeError: the disk of {given} stopped " \
+           "answering)" in tab.messages.text(), tab.messages.text()
+
+
 def test_a_tab_from_the_map_to_the_mode_tabs_frames_the_current_one(qtbot, window):
     """The review (session 29): after Tab from the map, focus went to the mode tabs' bar, which
     the style marks with a tint too faint to see: nothing looked focused. The current tab is
