@@ -1679,7 +1679,8 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     os.symlink(tmp_path / "usb" / "trip", there / "trip")
     away = {str(tmp_path / "gone"): "missing-folder", str(there / "trip"): "missing-folder"}
     said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
-                                                 missing_folders=tuple(away), missing_kinds=away))
+                                                 missing_folders=tuple(away), missing_kinds=away,
+                                                 links_away=(str(there / "trip"),)))
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
                          "images are still searched, but cannot be shown. “Forget folder…” forgets them (your files "
                          "are not touched); deleting the link forgets them at the next index run. Moved? Add its new "
@@ -1689,7 +1690,8 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
     said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away,
-                                                 missing_without_images=(str(tmp_path / "gone"),)))
+                                                 missing_without_images=(str(tmp_path / "gone"),),
+                                                 links_away=(str(there / "trip"),)))
     assert said == (f"The folder {there / 'trip'} in the catalog “c” is missing (moved, deleted, or on a disk that is "
                     "not mounted?): its images are still searched, but cannot be shown. Deleting the link forgets "
                     f"them at the next index run. The folder {tmp_path / 'gone'} of the catalog “c” is missing "

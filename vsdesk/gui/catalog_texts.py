@@ -90,7 +90,8 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     # folder or mount point in one by deleting it.
     roots = [folder for folder in away if folder in snapshot.folders]
     ways = dict.fromkeys(f"{_window_way(snapshot)} forgets them (your files are not touched)" if folder in roots
-                         else how_to_forget(folder, snapshot.name, snapshot.folders) for folder in away)
+                         else how_to_forget(folder, snapshot.name, snapshot.folders, folder in snapshot.links_away)
+                         for folder in away)
     forget = "; ".join(ways)
     said = f"{what}: {their} images are still searched, but cannot be shown. {sentence(forget)}."
     if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import weakref
 from typing import Any, Callable
 
@@ -322,6 +323,7 @@ class CatalogOpening:
             image_links_away=tuple(catalog.image_links_away(away)),
             other_install_samples=tuple(folder for folder in catalog.folders
                                         if samples.other_install_sample(catalog.name, folder)),
+            links_away=tuple(folder for folder in away if os.path.islink(folder)),
             # Without the model, the classes it predicts come once it is loaded.
             predictions_pending=embedder is None and classes is not None,
         )
