@@ -423,7 +423,10 @@ def test_a_catalogs_folders_and_model_change_as_the_command_line_changes_them(tm
     with pytest.raises(CatalogError, match="sample catalog"):
         session.open_catalog("clothing", add_folders=(str(shop),))
 
-    assert session.forget_folder(name, str(more)) == (6, 6)  # (paths, files)
+    with Catalog.open(name) as catalog:
+        contents = catalog.folder_hashes(str(more))
+    assert session.forget_folder(name, str(more)) == (6, 6, contents)  # (paths, files, contents)
+    assert len(contents) == 6
     assert session.open_catalog(name).folders == (str(shop),) and len(session.catalog) == 3
     assert len(list(more.rglob("*.jpg"))) == 6  # the images are where they were
     with pytest.raises(CatalogError, match="is not a folder of catalog"):
@@ -871,3 +874,35 @@ def test_snapshots_taken_while_another_process_commits_in_a_loop_are_each_of_one
     assert other.returncode == 0, err[-2000:]
     assert failures == [], failures[:5]
     assert int(out.split()[-1]) > 3 and sizes <= {6, 10} and len(sizes) == 2  # (both really were at it)
+
+
+def test_a_linked_folder_away_is_told_a_link_by_the_snapshot_not_by_the_windows_words(tmp_path):
+    """Task guiio33: the window's warning on a linked folder away ("deleting the link forgets
+    them") looked at the disk (``os.path.islink``) on the GUI thread, where a stat can hang on a
+    network disk. The snapshot, made on the I/O thread, tells which folders away are links."""
+    import shutil
+
+    from conftest import CLOTHING_DIR
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.session import ModeSession
+    from vsdesk.gui.catalog_texts import missing_folders_text
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:4]
+    shop, usb = tmp_path / "shop", tmp_path / "usb" / "trip"
+    for folder, files in ((shop, photos[:2]), (usb, photos[2:])):
+        folder.mkdir(parents=True)
+        for src in files:
+            shutil.copy(src, folder / src.name)
+    (shop / "trip").symlink_to(usb, target_is_directory=True)
+    Catalog.create("shop", "vae", [shop]).close()
+    session = ModeSession("vae")
+    assert len(session.open_catalog("shop").paths) == 4
+    usb.rename(tmp_path / "usb" / "elsewhere")  # its disk unplugged: the link leads nowhere
+    snapshot = ModeSession("vae").snapshot("shop")  # (a new window's: ``session`` keeps the one it made)
+    link = str(shop / "trip")
+    assert snapshot.missing_kinds == {link: "missing-folder"} and snapshot.links_away == (link,)
+    said = missing_folders_text(snapshot)
+    assert said.startswith(f"The folder {link} in the catalog “shop” is missing") and \
+        "Deleting the link forgets them at the next index run." in said, said
+    (shop / "trip").unlink()  # the disk is not looked at again for the words: they are the snapshot's
+    assert missing_folders_text(snapshot) == said

@@ -51,6 +51,35 @@ def test_newer_task_supersedes_older_and_stale_result_is_dropped(qtbot, runner):
     assert not runner.is_running("q")
 
 
+def test_a_task_label_and_progress_naming_a_folder_not_in_utf8_keep_its_bytes_as_escapes(qtbot, runner, tmp_path):
+    """Task guiio33: a task's label ("forgetting FOLDER") and its progress message reach the
+    status bar and the catalog line through Qt's strings, which dropped a name's bytes that are
+    not UTF-8: a real folder b"lat\\xe9in" was said "latin". Escaped as ``shown_path`` says it."""
+    from vsdesk.engine.text import shown_path
+
+    folder = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"lat\xe9in"))
+    os.mkdir(folder)
+    shown = shown_path(folder)
+    assert shown.endswith("lat\\xe9in")
+    activity, progress, release = [], [], threading.Event()
+    runner.activity.connect(lambda label, _running: activity.append(label))
+
+    def forget(ctx):
+        ctx.progress(0, 0, f"forgetting {folder}")
+        release.wait(5)
+        return os.path.isdir(folder)
+
+    done = []
+    runner.submit("c", forget, label=f"Style: forgetting {folder}", on_done=done.append,
+                  on_progress=lambda _done, _total, message: progress.append(message))
+    qtbot.waitUntil(lambda: bool(progress and activity), timeout=5000)
+    runner.relabel("c", f"Style: forgetting {folder} · 50%")
+    assert runner.running_labels() == [("c", f"Style: forgetting {shown} · 50%")]
+    release.set()
+    qtbot.waitUntil(lambda: done == [True], timeout=5000)
+    assert activity[0] == f"Style: forgetting {shown}" and progress == [f"forgetting {shown}"]
+
+
 def test_cancel_stops_a_running_task_and_reports_it(qtbot, runner):
     progress, cancelled = [], []
     started = threading.Event()
@@ -1387,6 +1416,15 @@ def test_the_catalog_bar_shows_a_folder_not_in_utf8_with_its_bytes_as_escapes(qt
     assert entry.toolTip().startswith("/x/\\xc9t\\xe9\n") and entry.text().startswith("/x/\\xc9t\\xe9")
     bar.set_status(f"Forgetting {folder}…", tooltip=folder)
     assert bar.status.text() == "Forgetting /x/\\xc9t\\xe9…" and bar.status.toolTip().endswith("/x/\\xc9t\\xe9")
+    # Its entry forgets the folder itself (task guiio33): Qt gave back "/x/t" for the name given
+    # to the entry's ``setData``, and so did a ``Signal(str)``: no folder of the catalog.
+    asked = []
+    bar.forget_requested.connect(asked.append)
+    entry.trigger()
+    assert bar.folder_of(entry) == folder and asked == [folder]
+    # A progress message naming it too (``set_progress``: the bar's words, the line, its tooltip).
+    bar.set_progress(0, 0, f"looking at {folder}")
+    assert bar.status.text() == bar.progress.format() == bar.progress.toolTip() == "looking at /x/\\xc9t\\xe9"
 
 
 def _drawn(widget) -> np.ndarray:
@@ -1571,27 +1609,39 @@ def test_a_settings_file_from_a_newer_vsdesk_is_left_as_it_is_and_the_defaults_u
     assert path.read_text() == newer  # ... and the file is the newer vsdesk's still
 
 
-def test_the_catalog_warning_says_a_sample_folder_of_another_install_is_replaced(tmp_path):
+def test_the_catalog_warning_says_a_sample_folder_of_another_install_is_replaced(tmp_path, monkeypatch):
     """The review (31, 2): the window's catalog line said the clothing sample's folder in an
     installation since replaced (a new environment, the same home) "missing", to be forgotten;
-    the catalog's next index run takes this installation's folder by itself."""
-    from vsdesk.engine.catalog import away_folders
+    the catalog's next index run takes this installation's folder by itself. Which folders are
+    so is decided where the snapshot is made, on the I/O thread (task guiio33): the warning's
+    text resolved paths and made the cache folder (``paths.cache_dir``) on the GUI thread."""
+    from vsdesk.engine import paths
+    from vsdesk.engine.catalog import Catalog
     from vsdesk.engine.paths import resources_dir
-    from vsdesk.engine.session import CatalogSnapshot
+    from vsdesk.engine.session import CatalogSnapshot, ModeSession
     from vsdesk.gui.catalog_texts import missing_folders_text
 
-    old = str(tmp_path / "old-venv" / "site-packages" / "vsdesk" / "resources" / "samples" / "clothing")
-    away = away_folders([old])
-    assert away == {old: "missing-folder"}
-    for name in ("clothing", "clothing.vae"):
-        said = missing_folders_text(CatalogSnapshot(name, "product", 1, (old,), [], [], np.zeros((0, 2)),
-                                                    missing_folders=tuple(away), missing_kinds=away))
+    old = tmp_path / "old-cache" / "samples" / "fashion-mnist-test"  # the old environment's sample
+    old.mkdir(parents=True)
+    for name, mode in (("fashion-mnist", "vae"), ("fashion-mnist.style", "style"), ("clothes", "vae")):
+        Catalog.create(name, mode, [old]).close()
+    old.rmdir()  # the old environment deleted
+    old = str(old)
+    for name, mode in (("fashion-mnist", "vae"), ("fashion-mnist.style", "style")):
+        snapshot = ModeSession(mode).snapshot(name)  # (the I/O thread's work)
+        assert snapshot.other_install_samples == (old,) and snapshot.missing_kinds == {old: "missing-folder"}
+        # The text reads the snapshot only: no path resolved, no cache folder made here.
+        not_made = tmp_path / "cache-not-made"
+        with monkeypatch.context() as patch:
+            patch.setenv(paths.ENV_CACHE, str(not_made))
+            said = missing_folders_text(snapshot)
+        assert not not_made.exists()
         assert said == (f"The folder {old} of the catalog “{name}” is a sample of another vsdesk install: the next "
                         "search or index run uses this install's copy.")
-    # A catalog of the user's named alike, and this installation's own sample: as any folder away.
-    said = missing_folders_text(CatalogSnapshot("clothes", "product", 1, (old,), [], [], np.zeros((0, 2)),
-                                                missing_folders=tuple(away), missing_kinds=away))
-    assert said.startswith(f"The folder {old} of the catalog “clothes” is missing")
+    # A catalog of the user's, and this installation's own sample: as any folder away.
+    snapshot = ModeSession("vae").snapshot("clothes")
+    assert snapshot.other_install_samples == ()
+    assert missing_folders_text(snapshot).startswith(f"The folder {old} of the catalog “clothes” is missing")
     own = str(resources_dir() / "samples" / "clothing")
     said = missing_folders_text(CatalogSnapshot("clothing", "product", 1, (own,), [], [], np.zeros((0, 2)),
                                                 missing_folders=(own,), missing_kinds={own: "missing-folder"}))
@@ -1629,7 +1679,8 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     os.symlink(tmp_path / "usb" / "trip", there / "trip")
     away = {str(tmp_path / "gone"): "missing-folder", str(there / "trip"): "missing-folder"}
     said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
-                                                 missing_folders=tuple(away), missing_kinds=away))
+                                                 missing_folders=tuple(away), missing_kinds=away,
+                                                 links_away=(str(there / "trip"),)))
     assert said.endswith(f"{there / 'trip'} is missing (moved, deleted, or on a disk that is not mounted?): their "
                          "images are still searched, but cannot be shown. “Forget folder…” forgets them (your files "
                          "are not touched); deleting the link forgets them at the next index run. Moved? Add its new "
@@ -1639,7 +1690,8 @@ def test_the_catalog_warning_says_what_each_folder_away_is(tmp_path):
     # A folder whose images were all found elsewhere in the catalog (it moved): nothing kept.
     said = missing_folders_text(CatalogSnapshot("c", "vae", 1, tuple(folders), [], [], np.zeros((0, 2)),
                                                  missing_folders=tuple(away), missing_kinds=away,
-                                                 missing_without_images=(str(tmp_path / "gone"),)))
+                                                 missing_without_images=(str(tmp_path / "gone"),),
+                                                 links_away=(str(there / "trip"),)))
     assert said == (f"The folder {there / 'trip'} in the catalog “c” is missing (moved, deleted, or on a disk that is "
                     "not mounted?): its images are still searched, but cannot be shown. Deleting the link forgets "
                     f"them at the next index run. The folder {tmp_path / 'gone'} of the catalog “c” is missing "

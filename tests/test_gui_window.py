@@ -1464,7 +1464,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     name, bar = tab.catalog_name, tab.catalog_bar
     assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
     assert bar.add_action.text() == f"Add a folder to “{name}”…"
-    assert [a.data() for a in bar.forget_actions()] == [str(first)]
+    assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first)]
 
     choose_in_file_dialog(monkeypatch, second)
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
@@ -1484,7 +1484,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):  # the same folder again
         tab.catalog.add_folder_to_catalog(str(second))
     assert tab.messages.text() == f"{second} is already a folder of the catalog “{name}”: its new images are indexed."
-    assert [a.data() for a in bar.forget_actions()] == [str(first), str(second)]
+    assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first), str(second)]
 
     drop_files(tab, [third])  # a folder with no catalog of its own: to this one, or a new one
     qtbot.waitUntil(lambda: "or make it a catalog of its own" in tab.messages.text(), timeout=10_000)
@@ -1516,7 +1516,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
                  "not touched; adding it back later is quick (its images' vectors are kept).")
     qtbot.waitUntil(lambda: tab.messages.text() == forgotten, timeout=10_000)
     assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in ARTWORKS[16:18])
-    assert [a.data() for a in bar.forget_actions()] == [str(first), str(third)]
+    assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first), str(third)]
 
     third.rename(tmp_path / "moved")  # away: its images are kept, and its warning offers to forget them
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
@@ -1567,6 +1567,52 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     assert tab.messages.text() == f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was touched."
     assert not bar.remove_action.isEnabled()  # a sample: vsdesk's own
     assert len(list(first.iterdir())) == 4 and len(list(second.iterdir())) == 2
+
+
+def test_a_folder_named_in_latin1_is_forgotten_from_the_menu_in_one_opening_of_the_catalog(
+        qtbot, window, tmp_path, monkeypatch):
+    """Task guiio33: the Forget entry of a folder whose name is not UTF-8 (b"lat\\xe9in") gave Qt
+    the name (``setData``, a ``Signal(str)``), which came back "latin": no folder of the catalog.
+    And the forget opened the catalog twice in its one job (its folder's contents, then the
+    forget): once now. Its news names the folder with its bytes as escapes."""
+    from vsdesk.engine.catalog import Catalog
+    from vsdesk.engine.text import shown_path
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    first = copy_images(photos[:2], tmp_path / "first")
+    latin = copy_images(photos[2:4], Path(os.fsdecode(bytes(tmp_path) + b"/lat\xe9in")))
+    tab = window.tab("vae")
+    window.tabs.setCurrentWidget(tab)
+    name = ModeSession("vae").create_folder_catalog(str(first))
+    with Catalog.open(name) as catalog:
+        catalog.add_folder(str(latin))
+    tab.catalog_name = name
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    assert len(tab.snapshot) == 4 and str(latin) in tab.snapshot.folders
+
+    # The catalog's openings made by the forget's own job (its function, ``_forget``'s).
+    real_open, by_forget = Catalog.open.__func__, []
+
+    def noted_open(cls, *args, **kwargs):
+        frame = sys._getframe(1)
+        while frame is not None and not frame.f_code.co_qualname.startswith("CatalogRemovals._forget."):
+            frame = frame.f_back
+        if frame is not None:
+            by_forget.append(args)
+        return real_open(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Catalog, "open", classmethod(noted_open))
+    bar = tab.catalog_bar
+    [entry] = [action for action in bar.forget_actions() if bar.folder_of(action) == str(latin)]
+    entry.trigger()
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        said = answer_forget(qtbot, tab, forget=True)
+    assert said.startswith(f"Forget the folder {shown_path(str(latin))} in the catalog “{name}”?"), said
+    assert tab.snapshot.folders == (str(first),) and len(tab.snapshot) == 2
+    assert by_forget == [(name,)]
+    assert f"no longer searches {shown_path(str(latin))} (2 images forgotten)" in tab.messages.text()
+    assert len(list(latin.iterdir())) == 2  # the files are where they were
 
 
 def test_the_last_folder_forgotten_under_a_query_empties_the_results_and_keeps_what_was_done(qtbot, window, tmp_path):
@@ -1657,7 +1703,7 @@ def test_a_long_folder_path_widens_nothing_and_a_folders_name_is_never_read_as_m
     assert window.width() == width and len(tab.snapshot) == 3
 
     [_, entry] = bar.forget_actions()  # the end of the path (the folder's own name) kept, and its images
-    assert entry.data() == str(folder) and str(folder) in entry.toolTip()
+    assert bar.folder_of(entry) == str(folder) and str(folder) in entry.toolTip()
     assert "…" in entry.text() and entry.text().endswith("_folder_name_segment_09 — 2 images")
     assert QFontMetrics(bar.forget_menu.font()).horizontalAdvance(entry.text().replace("&&", "&")) <= FORGET_ENTRY_WIDTH
     assert bar.forget_menu.sizeHint().width() < FORGET_ENTRY_WIDTH + 200
@@ -4355,6 +4401,33 @@ def test_a_catalog_folder_given_at_launch_is_opened_without_first_starting_the_o
     qtbot.waitUntil(lambda: other.snapshot is not None and not other.catalog.is_opening(), timeout=300_000)
     assert other.snapshot.name == DEFAULT_SAMPLE["vae"]
     assert f"Add the folder “{new}” as a catalog to search?" in other.messages.text(), other.messages.text()
+
+
+def test_paths_given_at_launch_that_cannot_be_sorted_say_so_and_the_catalog_waiting_opens(
+        qtbot, window, tmp_path, monkeypatch):
+    """Task guiio33: the tab's start waits for the paths given at launch to be sorted into folders
+    and files (``open_once_looked_up``); that sort, on the I/O thread, had no ``on_error``: had it
+    failed, nothing was said and the catalog chosen before never opened. The failure is made
+    where the sort looks at a path (a disk that answers with an error no ``OSError``)."""
+    from vsdesk.gui import tab_input
+
+    tab = window.tab("vae")
+    window.tabs.setCurrentWidget(tab)
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    before = ModeSession("vae").create_folder_catalog(str(copy_images(photos[:2], tmp_path / "before")))
+    tab.catalog_name = before  # (as the settings remember it)
+    given = copy_images(photos[2:4], tmp_path / "given")
+
+    def broken(path):
+        raise RuntimeError(f"the disk of {path} stopped answering")
+
+    monkeypatch.setattr(tab_input, "_is_dir", broken)
+    tab.open_paths([str(given)], "given")  # as `vsdesk FOLDER` does, before the tabs start
+    with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
+        tab.start()
+    assert tab.snapshot.name == before
+    assert f"Could not look at {given} (given): unexpected error (RuntimeError: the disk of {given} stopped " \
+           "answering)" in tab.messages.text(), tab.messages.text()
 
 
 def test_a_tab_from_the_map_to_the_mode_tabs_frames_the_current_one(qtbot, window):

@@ -40,7 +40,9 @@ class CatalogBar(QWidget):
     catalog_chosen = Signal(str)
     folder_chosen = Signal(str)  # a folder to make a new catalog of
     folder_to_add = Signal(str)  # a folder to add to the catalog shown
-    forget_requested = Signal(str)  # one of the catalog's folders, to forget (asked first)
+    #: One of the catalog's folders, to forget (asked first). ``object``, not ``str``: Qt's
+    #: string drops the bytes of a name that is not UTF-8 (its lone surrogates).
+    forget_requested = Signal(object)
     model_requested = Signal()  # product: index the catalog with another model (asked first)
     remove_requested = Signal()  # remove the catalog shown, not a sample (asked first)
     cancel_requested = Signal()
@@ -51,6 +53,7 @@ class CatalogBar(QWidget):
         ``settings``: where the folder dialogs' last folder is kept (None: not kept)."""
         super().__init__(parent)
         self._settings = settings
+        self._forget_folders: list[str] = []  # the Forget entries' folders, by their ``data()``
         #: Where the folder dialog starts when no folder was chosen before: home until the
         #: user's Pictures folder is found on a worker thread (``set_pictures``): a stat here
         #: could hang the window on a network home.
@@ -123,11 +126,14 @@ class CatalogBar(QWidget):
                                    "Its images are indexed into this catalog, in the background")
         self.forget_menu.clear()
         self.forget_menu.setTitle(f"Forget a folder of “{_short(name)}”" if name else "Forget a folder of this catalog")
-        for folder in folders if not is_sample else ():
+        # Each entry's data is its folder's place in this list: a name not UTF-8 given to Qt
+        # (``setData``) comes back without its bytes, and forgetting that is no folder of it.
+        self._forget_folders = [] if is_sample else list(folders)
+        for index, folder in enumerate(self._forget_folders):
             action = self.forget_menu.addAction(self._forget_entry(folder, (counts or {}).get(folder), folder in away))
-            action.setData(folder)
+            action.setData(index)
             action.setToolTip(f"{names_escaped(folder)}\nIts images leave this catalog (asked first); the files are not touched")
-            action.triggered.connect(lambda _checked=False, f=folder: self.forget_requested.emit(f))
+            action.triggered.connect(lambda _checked=False, entry=action: self.forget_requested.emit(self.folder_of(entry)))
         self.forget_menu.setEnabled(bool(self.forget_menu.actions()))
         self.remove_action.setEnabled(bool(name) and not is_sample)
         self.remove_action.setToolTip("A sample catalog is vsdesk's own" if is_sample else
@@ -146,8 +152,12 @@ class CatalogBar(QWidget):
         return (shown + after).replace("&", "&&")  # a name's "&" is no shortcut
 
     def forget_actions(self) -> list:
-        """The Forget submenu's entries, one per folder of the catalog shown (its ``data()``)."""
+        """The Forget submenu's entries, one per folder of the catalog shown (``folder_of``)."""
         return self.forget_menu.actions()
+
+    def folder_of(self, action) -> str:
+        """The folder a Forget entry forgets, its name as it is (bytes not UTF-8 kept)."""
+        return self._forget_folders[action.data()]
 
     def set_catalogs(self, names: list[str], current: str | None = None) -> None:
         self._quiet = True
@@ -191,7 +201,9 @@ class CatalogBar(QWidget):
 
     def set_progress(self, done: int, total: int, message: str = "") -> None:
         """``total`` 0: a step that cannot be measured (loading the model): the bar is busy, not
-        left full from the step before ("32/32" beside "loading the style model")."""
+        left full from the step before ("32/32" beside "loading the style model"). A name not
+        UTF-8 in ``message`` with its bytes as escapes (Qt drops such bytes)."""
+        message = names_escaped(message)
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))

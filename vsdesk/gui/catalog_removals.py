@@ -211,8 +211,8 @@ class CatalogRemovals:
         self.catalog_bar.set_busy(True, "forgetting")
         self.catalog_bar.set_status(f"Forgetting {folder}…")
 
-        def forgotten(done: tuple[set[str], tuple[int, int]]) -> None:  # (contents, (paths, files))
-            hashes, (paths, files) = done
+        def forgotten(done: tuple[int, int, set[str]]) -> None:  # (paths, files, contents)
+            paths, files, hashes = done
             text = (f"The catalog “{name}” no longer searches {folder} ({image_count(files, paths)} forgotten); "
                     "the files themselves were not touched.")
             self._said_once_open = (name, [("", text)])
@@ -221,21 +221,11 @@ class CatalogRemovals:
 
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: (self._folder_hashes(name, folder), self.session.forget_folder(name, folder)),
+            lambda ctx: self.session.forget_folder(name, folder),  # (its contents read in the same opening)
             label=f"{self.title}: forgetting {folder} · “{name}”",
             on_done=forgotten,
             on_error=lambda exc: self._change_failed(exc, f"forget the folder {folder}"),
         )
-
-    def _folder_hashes(self, name: str, folder: str) -> set[str]:
-        """``folder``'s contents before it is forgotten, only for the note "adding it back later
-        is quick": one that cannot be read never stops the forget (no note then)."""
-        from vsdesk.engine.catalog import CatalogError
-
-        try:
-            return self.session.folder_hashes(name, folder)
-        except CatalogError:
-            return set()
 
     def say_if_vectors_kept(self) -> None:
         """Once the catalog a folder was forgotten in has opened (its run may drop the vectors

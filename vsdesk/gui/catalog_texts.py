@@ -29,11 +29,12 @@ def forget_words(images: int, skipped: int, files: int | None = None) -> str:
 
 def missing_folders_text(snapshot: CatalogSnapshot) -> str:
     from vsdesk.engine.catalog import away_words, how_to_drop, image_links_away_note
-    from vsdesk.engine.samples import OTHER_INSTALL_WORDS, other_install_sample
+    from vsdesk.engine.samples import OTHER_INSTALL_WORDS
 
     # A sample's folder of another installation (vsdesk installed anew): not the user's folder
-    # gone, nothing to forget; the catalog's next index run takes this installation's.
-    elsewhere = [folder for folder in snapshot.folders if other_install_sample(snapshot.name, folder)]
+    # gone, nothing to forget; the catalog's next index run takes this installation's. Read from
+    # the snapshot: deciding it resolves paths and makes the cache folder (I/O, not here).
+    elsewhere = list(snapshot.other_install_samples)
     if elsewhere:
         snapshot = _without_folders(snapshot, elsewhere)
     said = [f"The folder {folder} of the catalog “{snapshot.name}” is {OTHER_INSTALL_WORDS}." for folder in elsewhere]
@@ -89,7 +90,8 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
     # folder or mount point in one by deleting it.
     roots = [folder for folder in away if folder in snapshot.folders]
     ways = dict.fromkeys(f"{_window_way(snapshot)} forgets them (your files are not touched)" if folder in roots
-                         else how_to_forget(folder, snapshot.name, snapshot.folders) for folder in away)
+                         else how_to_forget(folder, snapshot.name, snapshot.folders, folder in snapshot.links_away)
+                         for folder in away)
     forget = "; ".join(ways)
     said = f"{what}: {their} images are still searched, but cannot be shown. {sentence(forget)}."
     if any(away[folder] == "missing-folder" for folder in roots):  # moved, more often than deleted

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 from vsdesk.engine.imageio import IMAGE_SUFFIXES
 from vsdesk.engine.text import counted, shown_path
 from vsdesk.gui.drop_payload import DropPayload, local_path, read_drag
+from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView, copy_file_path
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.query_area import QueryArea
@@ -145,7 +146,15 @@ class TabInput(QObject):
         self.runner.submit(
             f"{self.mode}/open-paths", sort, worker="io",
             on_done=lambda result: self._open_sorted_paths(paths, *result, how, only_if_there),
+            on_error=lambda exc: self._paths_not_sorted(exc, paths, how),
         )
+
+    def _paths_not_sorted(self, exc: BaseException, paths: list[str], how: str) -> None:
+        """Which of the paths are folders could not be told: said, and the catalog whose
+        opening waited for them (the tab's start, ``open_once_looked_up``) is opened all the same."""
+        self.catalog.open_if_waiting()
+        given = shown_path(paths[0]) if len(paths) == 1 else counted(len(paths), "path")
+        self.messages.error(user_message(exc, f"look at {given} ({how})"))
 
     def _open_sorted_paths(self, paths: list[str], folders: list[str], there: list[str], how: str,
                            only_if_there: bool) -> None:

@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from vsdesk.engine.text import names_escaped
 from vsdesk.gui.priority_worker import PriorityWorker
 from vsdesk.gui.serial_worker import SerialWorker
 from vsdesk.gui.worker_job import Job, TaskContext
@@ -138,7 +139,9 @@ class TaskRunner(QObject):
         self.cancel(slot, notify=False)
         task_id = next(_ids)
         target = self._workers[worker]
-        job = Job(TaskContext(task_id, target), fn, label)
+        # A name not UTF-8 in the label ("forgetting FOLDER") with its bytes as escapes: Qt's
+        # string, which carries it to the status bar, drops those bytes.
+        job = Job(TaskContext(task_id, target), fn, names_escaped(label))
         self._tasks[task_id] = _Callbacks(
             slot, on_done, on_error, on_progress, on_partial, on_cancelled, on_started, job
         )
@@ -232,7 +235,7 @@ class TaskRunner(QObject):
         """A new activity label for the running task of ``slot`` (e.g. its progress so far)."""
         task_id = self._current.get(slot)
         if task_id is not None and task_id in self._running_labels:
-            self._running_labels[task_id] = label
+            self._running_labels[task_id] = names_escaped(label)
             self._emit_activity(-1)
 
     def running_labels(self) -> list[tuple[str, str]]:

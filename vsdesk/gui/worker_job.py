@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from vsdesk.engine.tasks import CancelledError
+from vsdesk.engine.text import names_escaped
 
 if TYPE_CHECKING:  # pragma: no cover
     from vsdesk.gui.priority_worker import PriorityWorker
@@ -43,7 +44,8 @@ class TaskContext:
         final = bool(total) and done >= total
         if final or done == 0 or now - self._last_progress >= EMIT_INTERVAL_S:
             self._last_progress = now
-            self.worker.progressed.emit(self.task_id, int(done), int(total), str(message))
+            # (a name not UTF-8 in it with its bytes as escapes: Qt's string drops those bytes)
+            self.worker.progressed.emit(self.task_id, int(done), int(total), names_escaped(str(message)))
 
     def partial(self, value: Any, force: bool = False) -> None:
         now = time.monotonic()

@@ -34,19 +34,22 @@ def how_to_drop(folder: str, catalog: str, roots: Iterable[str]) -> str:
     return "the catalog holds none of its images"
 
 
-def how_to_forget(folder: str, catalog: str, roots: Iterable[str]) -> str:
+def how_to_forget(folder: str, catalog: str, roots: Iterable[str], is_link: bool | None = None) -> str:
     """How the images of ``folder``, away, are forgotten, in words that end a note about it:
     a catalog folder (one of ``roots``) by `catalogs remove-folder`; a linked folder, a mount
-    point or an image link inside one (which that command does not take) by deleting it."""
+    point or an image link inside one (which that command does not take) by deleting it.
+    ``is_link``: whether ``folder`` (not one of ``roots``) is a link, as looked at before (the
+    window's snapshot: no look at the disk on its GUI thread); None: looked at here."""
     if folder in roots:
         forget = f"`{_remove_folder_command(catalog, folder)}` forgets them"
         if not os.path.lexists(folder):  # moved, more often than deleted: its new place is the way
             forget += (f"; moved? `vsdesk index --catalog {shell_quoted(catalog)} NEW_PLACE` finds its images there "
                        "without embedding them again")
         return forget
-    if os.path.islink(folder) and has_image_name(folder):  # an image link away (as the scan tells it): one entry
+    link = os.path.islink(folder) if is_link is None else is_link
+    if link and has_image_name(folder):  # an image link away (as the scan tells it): one entry
         return "deleting the link forgets its entry at the next index run"
-    what = "the link" if os.path.islink(folder) else "the empty folder"
+    what = "the link" if link else "the empty folder"
     return f"deleting {what} forgets them at the next index run"
 
 

@@ -177,30 +177,29 @@ class CatalogsOfMode:
             catalog.set_model(model)  # open_catalog indexes it with that one (``catalog_model``)
         return name
 
-    def forget_folder(self, name: str, folder: str) -> tuple[int, int]:
+    def forget_folder(self, name: str, folder: str) -> tuple[int, int, set[str]]:
         """Forget ``folder``, one of catalog ``name``'s folders, and its images' entries, as
         `vsdesk catalogs remove-folder` does (the images themselves are never touched); how many
-        images it forgot: (paths, files), as ``folder_counts`` counts them. The window runs it on its TensorFlow thread, where the catalog's index
-        runs are: never in the middle of one. Another process's run refuses it (``CatalogBusy``,
-        in words)."""
+        images it forgot: (paths, files), as ``folder_counts`` counts them, and their contents
+        (hashes, read first in the same opening of the catalog), whose vectors the forget keeps
+        while they are few enough (docs/catalogs.md; ``vectors_kept``): empty if they could not
+        be read (only a note hangs on them, never the forget). The window runs it on its
+        TensorFlow thread, where the catalog's index runs are: never in the middle of one.
+        Another process's run refuses it (``CatalogBusy``, in words)."""
         from vsdesk.engine.catalog import Catalog, CatalogError
 
         with Catalog.open(name) as catalog:
             if folder not in catalog.folders:
                 listed = ", ".join(catalog.folders) or "none"
                 raise CatalogError(f"{folder} is not a folder of catalog {name!r} (its folders: {listed})")
+            try:
+                hashes = catalog.folder_hashes(folder)
+            except CatalogError:
+                hashes = set()
             before, _ = catalog.counts()
             files = catalog.folder_files(folder)
             catalog.remove_folder(folder)
-            return before - catalog.counts()[0], files
-
-    def folder_hashes(self, name: str, folder: str) -> set[str]:
-        """The contents (hashes) of the images of ``folder`` in catalog ``name``: whose vectors a
-        forget of it keeps, while they are few enough (docs/catalogs.md; ``vectors_kept``)."""
-        from vsdesk.engine.catalog import Catalog
-
-        with Catalog.open(name) as catalog:
-            return catalog.folder_hashes(folder)
+            return before - catalog.counts()[0], files, hashes
 
     def vectors_kept(self, name: str, hashes: set[str]) -> bool:
         """Whether catalog ``name`` still holds a vector of its model for each of ``hashes`` (a

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import weakref
 from typing import Any, Callable
 
@@ -320,6 +321,9 @@ class CatalogOpening:
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),
             image_links_away=tuple(catalog.image_links_away(away)),
+            other_install_samples=tuple(folder for folder in catalog.folders
+                                        if samples.other_install_sample(catalog.name, folder)),
+            links_away=tuple(folder for folder in away if os.path.islink(folder)),
             # Without the model, the classes it predicts come once it is loaded.
             predictions_pending=embedder is None and classes is not None,
         )

@@ -109,6 +109,13 @@ class CatalogSnapshot:
     #: Links to single images in its folders whose disk is away (``Catalog.image_links_away``):
     #: their entries are kept; not folders, so in none of the above.
     image_links_away: tuple[str, ...] = ()
+    #: Its folders that are a sample's folder of another vsdesk installation
+    #: (``samples.other_install_sample``): decided where the snapshot is made, on the I/O thread
+    #: (it resolves paths, and this installation's cache folder is made), for the window to read.
+    other_install_samples: tuple[str, ...] = ()
+    #: Those of ``missing_folders`` that are links (leading nowhere), not folders: forgotten by
+    #: deleting the link (``how_to_forget``). Looked at here, for the window's words not to.
+    links_away: tuple[str, ...] = ()
     #: Made before the model was loaded (an indexed catalog opens without it), in a mode whose
     #: model predicts classes: those come once it is (``ModeSession.load``).
     predictions_pending: bool = False
