@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -397,6 +398,62 @@ def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_
     assert code == 143 and "vsdesk: interrupted (SIGTERM)" in err and "Traceback" not in err, err
     assert json.loads(out) == [{"query": query, "error": "interrupted (SIGTERM)", "error_kind": "interrupted",
                                 "results": []}]
+
+
+def _signals_caught(pid: int) -> int:
+    """The mask of the signals process ``pid`` has a handler for (Linux's /proc)."""
+    with open(f"/proc/{pid}/status") as status:
+        return int(next(line for line in status if line.startswith("SigCgt:")).split()[1], 16)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("entry", ["vsdesk", "vsdesk-cli"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_while_the_process_starts_still_prints_the_commands_document(entry, signum):
+    """A Ctrl+C or SIGTERM during the imports (the first half second): a KeyboardInterrupt
+    traceback and no JSON, or the process killed by SIGTERM. Sent 0.15 s after Python is up
+    (its own SIGINT handler set), while vsdesk's modules are still being imported."""
+    script = {"vsdesk": "import sys\nfrom vsdesk.__main__ import main\nsys.exit(main())",
+              "vsdesk-cli": "import sys\nfrom vsdesk.__main__ import cli\nsys.exit(cli())"}[entry]
+    process = subprocess.Popen([sys.executable, "-c", script, "search", "--catalog", "nosuch", "--json", "q.jpg"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    while not _signals_caught(process.pid) & (1 << (signal.SIGINT - 1)):
+        time.sleep(0.002)
+    time.sleep(0.15)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=120)
+    words = "interrupted (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+    assert process.returncode == 128 + signum and "Traceback" not in err, (process.returncode, err)
+    assert err.strip().endswith(f"vsdesk: {words}"), err
+    # search's document, the list of its records, whenever the stop came
+    assert json.loads(out) == [{"query": "q.jpg", "error": words, "error_kind": "interrupted", "results": []}]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["catalogs", "list", "--json"], ["models", "list"]])
+def test_output_that_cannot_be_written_is_said_in_one_line(argv):
+    """`> /dev/full` ended in a 25-line traceback; with stdout closed (`>&-`) the output was lost
+    and the exit code 0. As ls: one line on stderr, exit 1."""
+    with open("/dev/full", "w") as full:
+        written = subprocess.run([sys.executable, "-m", "vsdesk", *argv], stdout=full, stderr=subprocess.PIPE,
+                                 text=True, env=os.environ.copy(), timeout=120)
+    assert (written.returncode, written.stderr.strip().splitlines()[-1:]) == (
+        1, ["vsdesk: cannot write the output: No space left on device"]), written.stderr
+    assert "Traceback" not in written.stderr and "Exception ignored" not in written.stderr
+    closed = subprocess.run([sys.executable, "-m", "vsdesk", *argv], stderr=subprocess.PIPE, text=True,
+                            env=os.environ.copy(), timeout=120, preexec_fn=lambda: os.close(1))
+    assert (closed.returncode, closed.stderr.strip().splitlines()[-1:]) == (
+        1, ["vsdesk: cannot write the output: stdout is closed"]), closed.stderr
+
+
+def test_the_help_names_every_models_subcommand(capsys):
+    """`vsdesk --help` said "list, fetch, import or remove": `models export` was left out."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("models ")]
+    for name in ("list", "fetch", "import", "export", "remove"):
+        assert name in line, line
 
 
 # -- what the text says -----------------------------------------------------------------------

@@ -285,11 +285,11 @@ def test_on_a_gtk_desktop_the_window_survives_loading_tensorflow(tmp_path):
 
 
 def _vsdesk_cli(*args: str) -> subprocess.CompletedProcess:
-    """The `vsdesk-cli` console script, as pip writes it (pyproject.toml: vsdesk.cli:main),
+    """The `vsdesk-cli` console script, as pip writes it (pyproject.toml: vsdesk.__main__:cli),
     run on this checkout."""
     from conftest import REPO
 
-    script = "import sys\nfrom vsdesk.cli import main\nsys.exit(main())"
+    script = "import sys\nfrom vsdesk.__main__ import cli\nsys.exit(cli())"
     return subprocess.run([sys.executable, "-c", script, *args], env=os.environ.copy(), cwd=REPO,
                           capture_output=True, text=True, timeout=120)
 

@@ -253,7 +253,7 @@ def test_wheel_carries_package_resources_licences_and_entry_points(dists):
     assert {f"{dist_info}/licenses/LICENSE", f"{dist_info}/licenses/NOTICE"} <= names
     assert notice == (REPO / "NOTICE").read_text(encoding="utf-8")
     assert entry_points["gui_scripts"]["vsdesk"] == "vsdesk.__main__:main"
-    assert entry_points["console_scripts"]["vsdesk-cli"] == "vsdesk.cli:main"
+    assert entry_points["console_scripts"]["vsdesk-cli"] == "vsdesk.__main__:cli"
 
 
 @pytest.mark.slow

@@ -15,8 +15,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     own = argv is None  # the `vsdesk` process itself, not a caller inside Python
-    if own:  # TensorFlow's native chatter stays off its stderr
-        from vsdesk import native_stderr
+    if own:
+        from vsdesk import early_signals
+
+        early_signals.hold()  # a Ctrl+C while starting stops the command cleanly (cli._common)
+        from vsdesk import native_stderr  # TensorFlow's native chatter stays off its stderr
 
         native_stderr.install()
         from vsdesk.engine.paths import keep_keras_home_in_cache
@@ -32,9 +35,26 @@ def main(argv: list[str] | None = None) -> int:
             log_command_line()
             return log_command_end(lambda: cli_main(argv))
         return cli_main(argv)  # a mistyped command gets argparse's "invalid choice" and the list
+    if own:  # the window handles its own SIGTERM (gui/app.py); one while it started ends it quietly
+        from vsdesk import early_signals
+
+        early_signals.release()
+        if early_signals.held:
+            return 128 + early_signals.held[0]
     from vsdesk.gui.app import run  # Qt is imported only for the window
 
     return run(argv)
+
+
+def cli() -> int:
+    """The ``vsdesk-cli`` console script: ``vsdesk.cli.main``, after ``early_signals.hold`` (here,
+    not there: importing ``vsdesk.cli`` takes a tenth of a second, NumPy's import among it)."""
+    from vsdesk import early_signals
+
+    early_signals.hold()
+    from vsdesk.cli import main as cli_main
+
+    return cli_main()
 
 
 def is_for_the_cli(word: str) -> bool:

@@ -17,7 +17,7 @@ import shlex
 import sys
 import textwrap
 
-from vsdesk import __version__, native_stderr
+from vsdesk import __version__, early_signals, native_stderr
 from vsdesk.cli import _common
 from vsdesk.cli._common import FAILED, USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
 from vsdesk.engine.logfile import log_command_end, log_command_line
@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     """The ``vsdesk-cli`` console script (``argv`` None: this process's own arguments), and the
     commands of ``vsdesk`` (``vsdesk/__main__.py`` passes its ``argv``)."""
     if argv is None:  # the `vsdesk-cli` process itself, not a caller inside Python
+        early_signals.hold()  # (done already by the console script: ``vsdesk.__main__.cli``)
         native_stderr.install()
         from vsdesk.engine.paths import keep_keras_home_in_cache
 
@@ -165,8 +166,7 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help(sys.stderr)
         return USAGE
     _common.json_printed = False
-    with _common.stop_on_sigterm():
-        return _run(args)
+    return _run(args)
 
 
 def _asks_for_json(argv: list[str]) -> bool:
@@ -179,8 +179,11 @@ def _run(args: argparse.Namespace) -> int:
     """The command's handler; an error that ends it is said on stderr (and, with --json, printed
     as ``{"error", "error_kind"}`` when the command printed no JSON document of its own)."""
     try:
-        with json_on_failure(args):
-            return int(args.handler(args) or 0)
+        # (the output checked outermost: a failure document that cannot be written is said too)
+        with _common.output_checked(), json_on_failure(args), _common.stop_on_signals():
+            code = int(args.handler(args) or 0)
+            sys.stdout.flush()  # a text output's last lines: a full disk is told here, not at exit
+            return code
     except (CommandError, KeyboardInterrupt, LocationError) as exc:
         error(why_not_done(exc)[0])
         if isinstance(exc, CommandError):

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from vsdesk import early_signals
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.text import RESUMING, json_surrogates_escaped, names_escaped, shown_path
 
@@ -49,7 +50,7 @@ class CommandError(Exception):
         self.busy = busy
 
 
-#: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM came (``stop_on_sigterm``).
+#: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM came (``stop_on_signals``).
 _stopped_by = signal.SIGINT
 
 
@@ -64,22 +65,33 @@ def interrupted_words() -> str:
 
 
 @contextlib.contextmanager
-def stop_on_sigterm():
+def stop_on_signals():
     """While the command runs, SIGTERM stops it as Ctrl+C does (a ``KeyboardInterrupt`` in the
     main thread): what an index run committed stays, --json prints what was done, and the exit
     code is 143. Without it SIGTERM ended the process on the spot: no JSON, no message. A second
     SIGTERM ends it at once. Left alone where SIGTERM is ignored (as Python leaves SIGINT), or
-    off the main thread, where no handler can be set."""
+    off the main thread, where no handler can be set. A signal held while the process started
+    (``early_signals``) stops the command here, before it begins, the same way."""
     global _stopped_by
     _stopped_by = signal.SIGINT
     before = None
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread and (early_signals.holding(signal.SIGTERM) or signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
         before = signal.signal(signal.SIGTERM, _on_sigterm)
+    if main_thread:
+        early_signals.release()  # (SIGINT's; SIGTERM's handler is set above)
     try:
+        if early_signals.held:
+            _stopped_by = early_signals.held[0]
+            early_signals.held.clear()
+            if _stopped_by == signal.SIGTERM:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as after one SIGTERM during the run
+            raise KeyboardInterrupt
         yield
     finally:
         if before is not None:
-            signal.signal(signal.SIGTERM, before)
+            # (once the command is done, as before the process started: one held is not held again)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if early_signals.holding_handler(before) else before)
 
 
 def _on_sigterm(signum, frame) -> None:
@@ -118,14 +130,69 @@ def busy_key(exc: BaseException) -> dict[str, bool]:
 def json_on_failure(args, **about):
     """With --json, a command that ends with an error prints one JSON object even so: ``about``
     (what it was asked to do) with ``error`` (the message, said on stderr too) and ``error_kind``
-    (``INTERRUPTED`` or ``COMMAND_FAILED``), and ``busy_key``; the exit code is the same as without --json."""
+    (``INTERRUPTED`` or ``COMMAND_FAILED``), and ``busy_key``; the exit code is the same as without --json. A command's
+    ``failure_document(args, that_object)`` (a parser default) shapes it as its document is."""
     try:
         yield
     except BaseException as exc:
         why = why_not_done(exc)
         if getattr(args, "json", False) and why is not None and not json_printed:
-            print_json({**about, "error": why[0], "error_kind": why[1], **busy_key(exc)})
+            document = {**about, "error": why[0], "error_kind": why[1], **busy_key(exc)}
+            # A command whose document is not an object (search: a list) shapes it its own way.
+            shaped = getattr(args, "failure_document", None)
+            print_json(shaped(args, document) if shaped else document)
         raise
+
+
+class OutputError(CommandError):
+    """stdout cannot be written (a full disk, an I/O error, stdout closed: `> /dev/full`, `>&-`):
+    said in one line on stderr, exit 1, as ``ls`` does. A reader that has gone (BrokenPipeError)
+    is not one: ``cli._run`` ends quietly then."""
+
+    def __init__(self, why: str):
+        super().__init__(f"cannot write the output: {why}", FAILED)
+
+
+class _CheckedOutput:
+    """``sys.stdout`` while a command runs: a write or flush that fails raises ``OutputError``
+    (else a traceback, or with stdout closed, where Python sets it to None, nothing at all and
+    exit 0). The rest is the real stream's."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._checked(lambda stream: stream.write(text))
+
+    def flush(self) -> None:
+        self._checked(lambda stream: stream.flush())
+
+    def _checked(self, use):
+        if self._stream is None:
+            raise OutputError("stdout is closed")
+        try:
+            return use(self._stream)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            # What is left in the buffer goes to /dev/null, so the interpreter's flush at exit
+            # does not fail again ("Exception ignored ...", exit 120).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+            raise OutputError(exc.strerror or str(exc)) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def output_checked():
+    """While the command runs, a failure to write stdout is an ``OutputError``."""
+    before = sys.stdout
+    sys.stdout = _CheckedOutput(before)
+    try:
+        yield
+    finally:
+        sys.stdout = before
 
 
 def check_given_path(path: str | os.PathLike, kind: str, option: str = "") -> None:

@@ -45,6 +45,12 @@ def search_command(args: argparse.Namespace) -> int:
     return handle_catalog_errors(_search_impl, args)
 
 
+def failure_document(args: argparse.Namespace, failure: dict[str, Any]) -> list[dict[str, Any]]:
+    """search's --json document when it ends before it got to the queries (a stop while it
+    started, a catalog that is not there ...): still the list of records, each query with why."""
+    return [{"query": path, **failure, "results": []} for path in args.images]
+
+
 def _search_impl(args: argparse.Namespace) -> int:
     records: list[dict[str, Any]] = [{"query": path} for path in args.images]
     try:

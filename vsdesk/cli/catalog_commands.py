@@ -43,7 +43,7 @@ from vsdesk.cli._common import (
     say,
     why_not_done,
 )
-from vsdesk.cli._search_command import search_command
+from vsdesk.cli._search_command import failure_document, search_command
 from vsdesk.engine.text import shown_path
 
 
@@ -86,7 +86,7 @@ def register(subparsers) -> None:
         "an item is kids' wear when the model gives it 50 %% or more, as its caption says \"kids\"",
     )
     add_model_argument(search)
-    search.set_defaults(handler=search_command)
+    search.set_defaults(handler=search_command, failure_document=failure_document)
 
     catalogs = subparsers.add_parser("catalogs", help="list or remove catalogs")
     actions = catalogs.add_subparsers(dest="catalogs_command", metavar="ACTION", required=True)

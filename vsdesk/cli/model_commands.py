@@ -23,7 +23,7 @@ from vsdesk.engine.text import shell_quoted, shown_path
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "models",
-        help="list, fetch, import or remove pretrained weights",
+        help="list, fetch, import, export or remove pretrained weights",
         description="Pretrained weights come from the cache, shipped resources, installed packages "
         "or the published download, in that order; each is converted once and verified.",
     )

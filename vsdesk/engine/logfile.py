@@ -114,8 +114,8 @@ def log_command_end(command: Callable[[], int]) -> int:
         _log_end(code, getattr(exc, "message", None))
         raise
     except KeyboardInterrupt:
-        # Not the command's own stop (``cli._run`` returns 130 or 143 for that): a Ctrl+C while
-        # the process started (imports, the command line read) or ended. Python then ends the
+        # Not the command's own stop (``cli._run`` returns 130 or 143 for that, and for one held
+        # while the process started, ``early_signals``): a Ctrl+C as the process ended. Python then ends the
         # process by SIGINT itself, with no exit code of ours.
         if _command_logged:
             log.info("command interrupted by Ctrl+C outside its run (while starting or ending): "
