@@ -26,9 +26,12 @@ def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
 
 def epoch_seed(seed: int, run: int, epoch: int) -> int:
     """The seed of one fine-tuning epoch (its augmented views, its batch order): its own for every
-    (seed, member, epoch), 32 bits. Until session 24 it was ``seed * 1000 + run * 100 + epoch``,
-    where seed 0's 11th member drew seed 1's first member's views, and epoch 100 its next
-    member's first: the same seed now gives another model than it did then."""
+    (seed, member, epoch), below 2**32. Up to 10 members of up to 100 epochs it is
+    ``seed * 1000 + run * 100 + epoch``, as since session 23, so a seed trains the model it did
+    then; beyond, that formula repeats (seed 0's 11th member drew seed 1's first member's views,
+    epoch 100 the next member's first), so those epochs draw theirs from (seed, run, epoch)."""
+    if run < 10 and epoch < 100:
+        return seed * 1000 + run * 100 + epoch
     return int(np.random.SeedSequence([seed, run, epoch]).generate_state(1)[0])
 
 
