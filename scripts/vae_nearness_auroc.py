@@ -24,7 +24,6 @@ ARTWORKS = REPO.parent / "shared" / "data" / "images-by-style"
 
 def main(argv: list[str] | None = None) -> int:
     from vsdesk.engine.imageio import load_image
-    from vsdesk.engine.models.cache import companion_path
     from vsdesk.engine.samples import load_fashion_mnist
     from vsdesk.engine.vae import VaeEmbedder, evaluate, knn, nearness
     from vsdesk.engine.vae.dataset_form import to_dataset_form
@@ -58,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                         "share_nearness_percentile_99": round(float(np.mean(np.array(shares) >= 99)), 3)}
     print(json.dumps(report, indent=1))
     if args.ship:
-        path = companion_path(engine.weights_path, nearness.SUFFIX)
-        path.write_text(json.dumps(nearness.reference_record(engine.weights_sha256, quantiles)) + "\n", encoding="utf-8")
+        path = nearness.write_reference(engine.weights_path, engine.weights_sha256, quantiles)
         print(f"wrote {path}", file=sys.stderr)
     return 0
 

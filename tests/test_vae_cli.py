@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from tests.conftest import CLOTHING_DIR
@@ -276,7 +277,7 @@ def test_a_vae_trained_elsewhere_is_imported_with_its_metadata_and_training_late
     assert cli_main(["models", "import", "vae", str(trained / "vae.weights.h5")]) == 0
     cached = sorted(p.name for p in paths.models_dir().iterdir() if p.name.startswith("vae-"))
     stem = next(name for name in cached if name.endswith(".weights.h5")).removesuffix(".weights.h5")
-    assert {f"{stem}.json", f"{stem}.train_latents.npz"} <= set(cached)
+    assert {f"{stem}.json", f"{stem}.train_latents.npz", f"{stem}.nearness.json"} <= set(cached)
     capsys.readouterr()
     photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[7]
     assert cli_main(["vae", "describe", str(photo), "--json", "-k", "3"]) == 0
@@ -284,6 +285,46 @@ def test_a_vae_trained_elsewhere_is_imported_with_its_metadata_and_training_late
     assert len(record["train_neighbours"]) == 3 and not record.get("describe_error")
     assert cli_main(["models", "remove", "vae"]) == 0  # the weights and what came with them
     assert not [p for p in paths.models_dir().iterdir() if p.name.startswith(stem)]
+
+
+def test_models_export_vae_carries_the_nearness_reference_and_import_takes_it_back(tmp_path, capsys, monkeypatch):
+    """`models export vae FOLDER` writes the weights in use with everything that belongs with
+    them, the nearness reference made for them included (weights imported without one get it
+    made now, not at the copy's first query); `models import vae` takes it all back."""
+    from tests.conftest import REPO
+    from vsdesk.engine import paths
+    from vsdesk.engine.models.cache import companion_path
+    from vsdesk.engine.vae import nearness
+    from vsdesk.engine.vae.engine import VaeEngine
+
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))  # the imports must not outlive the test
+    shipped = REPO / "resources" / "models" / "vae"
+    expected = {"vae.weights.h5", "vae.json", "vae.train_latents.npz", "vae.nearness.json"}
+    assert cli_main(["models", "export", "vae", str(tmp_path / "shipped"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"model": "vae", "path": str(tmp_path / "shipped")}
+    assert {p.name for p in (tmp_path / "shipped").iterdir()} == expected
+    assert (tmp_path / "shipped" / "vae.nearness.json").read_bytes() == (shipped / "vae.nearness.json").read_bytes()
+    assert cli_main(["models", "export", "vae", str(tmp_path / "shipped")]) == 2  # nothing overwritten
+    assert "not an empty folder" in capsys.readouterr().err
+
+    # Weights brought in without a reference (an import without it works; it is made on first use) ...
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("vae.weights.h5", "vae.json", "vae.train_latents.npz"):
+        shutil.copy(shipped / name, bare)
+    assert cli_main(["models", "import", "vae", str(bare / "vae.weights.h5")]) == 0
+    stored = VaeEngine.load().weights_path
+    assert stored.parent == paths.models_dir() and not companion_path(stored, nearness.SUFFIX).exists()
+    # ... are exported with one, made for them; imported again, it comes along and is used as it is.
+    assert cli_main(["models", "export", "vae", str(tmp_path / "again")]) == 0
+    record = json.loads((tmp_path / "again" / "vae.nearness.json").read_text(encoding="utf-8"))
+    made = nearness.quantiles_from(record, VaeEngine.load().weights_sha256)
+    assert made is not None and np.allclose(made, VaeEngine.load(shipped / "vae.weights.h5").nearness_quantiles(),
+                                            atol=1e-4)  # the same weights: the same reference
+    assert cli_main(["models", "remove", "vae"]) == 0
+    assert cli_main(["models", "import", "vae", str(tmp_path / "again" / "vae.weights.h5")]) == 0
+    stored = VaeEngine.load().weights_path
+    assert companion_path(stored, nearness.SUFFIX).read_bytes() == (tmp_path / "again" / "vae.nearness.json").read_bytes()
 
 
 def test_json_stays_valid_utf8_for_a_file_name_that_is_not_utf8(tmp_path):

@@ -4,13 +4,16 @@ cancelled, and resumes from its per-epoch checkpoint."""
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 import pytest
 
+from vsdesk.engine.models.cache import companion_path
 from vsdesk.engine.samples import load_fashion_mnist
 from vsdesk.engine.tasks import CancelledError
 from vsdesk.engine.vae import model as vae_model
+from vsdesk.engine.vae import nearness
 from vsdesk.engine.vae.engine import VaeEngine, image_to_input
 from vsdesk.engine.vae.train import TrainConfig, default_checkpoint_dir, train
 
@@ -34,11 +37,19 @@ def test_training_lowers_the_negative_elbo_on_held_out_images(tmp_path, fashion)
     config = TrainConfig(epochs=2, map_epochs=2, seed=3)
     import keras
 
+    import tensorflow as tf
+
     keras.utils.set_random_seed(config.seed)
     before = _neg_elbo(vae_model.build_bundle(), held_out)
     progress = []
+    random.seed(11)
+    np.random.seed(11)  # (the process's own draws, which training must leave as they were)
+    random_state = random.getstate(), np.random.get_state()[1].copy(), tf.compat.v1.get_default_graph().seed
     result = train(tmp_path / "out", config, images=images, labels=labels,
                    progress=lambda done, total, msg="": progress.append((done, total, msg)))
+    # Seeded for the training only: the process's random state is then as it was (tests share it).
+    assert random.getstate() == random_state[0] and np.array_equal(np.random.get_state()[1], random_state[1])
+    assert tf.compat.v1.get_default_graph().seed == random_state[2]
     after_engine = VaeEngine.load(result.weights)
     after = float(-np.mean(after_engine.elbo(held_out)))
     # An untrained decoder predicts ~0.5 everywhere (~543 nats); a few dozen steps must do far better.
@@ -57,6 +68,14 @@ def test_training_lowers_the_negative_elbo_on_held_out_images(tmp_path, fashion)
     assert any("epoch 2/2" in msg for _, _, msg in progress)
     assert not (default_checkpoint_dir(tmp_path / "out") / "state.json").exists()  # cleared when done
     assert result.weights.name == "vae.weights.h5" and not list(tmp_path.glob("out/*.tmp*"))
+    # The nearness reference, made for these weights against the latents saved, is beside them:
+    # the first query does not make it (5-20 s).
+    record = json.loads(companion_path(result.weights, nearness.SUFFIX).read_text(encoding="utf-8"))
+    written = nearness.quantiles_from(record, after_engine.weights_sha256)
+    test_images, _ = load_fashion_mnist("test")
+    again = nearness.reference_quantiles(after_engine.encode(image_to_input(test_images)), index.unit)
+    assert written is not None and np.allclose(written, again, atol=1e-5)
+    assert np.array_equal(after_engine.nearness_quantiles(), written)
 
 
 def test_cancel_keeps_the_last_epoch_and_a_rerun_resumes(tmp_path, fashion):

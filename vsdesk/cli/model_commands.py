@@ -55,12 +55,14 @@ def register(subparsers) -> None:
     importing.set_defaults(handler=_import)
 
     exporting = commands.add_parser(
-        "export", help="copy a product model of the store (product/NAME) to a new folder, to share or keep",
+        "export", help="copy a product model of the store (product/NAME), or the VAE in use (vae), to a new "
+        "folder, to share or keep",
         description="Copies the files of a product model trained or imported here into FOLDER (new, or empty; "
         "nothing is overwritten). `vsdesk models import product/NAME FOLDER` takes it in again, here or on "
-        "another computer.")
+        "another computer. `vae` copies the VAE in use (vae.weights.h5, its metadata, training latents and "
+        "nearness reference), which `vsdesk models import vae FOLDER/vae.weights.h5` takes in again.")
     exporting.add_argument("name", metavar="NAME", help="a product model from `vsdesk models list` (product/NAME "
-                           "or NAME)")
+                           "or NAME), or vae")
     exporting.add_argument("folder", metavar="FOLDER", help="the new folder to copy it to")
     exporting.add_argument("--json", action="store_true",
                            help='print {"model", "path"} on stdout (the folder it was exported to)')
@@ -241,7 +243,27 @@ def _import_product(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     with json_on_failure(args, model=args.name):
-        return _export_product(args)
+        return _export_vae(args) if args.name == "vae" else _export_product(args)
+
+
+def _export_vae(args: argparse.Namespace) -> int:
+    from vsdesk.engine import models
+    from vsdesk.engine.samples import SampleDataError
+    from vsdesk.engine.vae.export import export_vae
+
+    say("vae: exporting (its nearness reference is made first if these weights have none: seconds)…")
+    try:
+        folder = export_vae(args.folder)
+    except FileExistsError as exc:  # a folder that is there
+        raise CommandError(str(exc), USAGE) from None
+    # weights that do not load, no test images to make the nearness reference from, a full disk
+    except (models.ModelStoreError, SampleDataError, OSError) as exc:
+        raise CommandError(_describe(exc), FAILED) from None
+    if args.json:
+        print_json({"model": "vae", "path": str(folder)})
+    (say if args.json else print)(f"vae: exported to {folder}; `vsdesk models import vae "
+                                  f"{shlex.quote(str(folder / 'vae.weights.h5'))}` takes it in again")
+    return 0
 
 
 def _export_product(args: argparse.Namespace) -> int:

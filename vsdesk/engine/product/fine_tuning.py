@@ -5,14 +5,12 @@ start on its own views."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vsdesk.engine.product.features import augmented_trunk_features, trunk_runner
+from vsdesk.engine.seeding import seeded
 from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, RateProgress, never_cancelled, no_progress
 
 if TYPE_CHECKING:
@@ -26,37 +24,15 @@ def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
     return (weights / weights[y].mean()).astype(np.float32)
 
 
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """The process's random state (Python's, NumPy's, TensorFlow's, Keras's) seeded with ``seed``
-    inside, put back as it was after.
-
-    ``fit(shuffle=True)`` draws its batch order from TensorFlow's global seed (and dropout, were
-    there any, from Keras's): unseeded, two trainings of the same photos ended apart. Put back
-    after, since the process goes on (tests share it; the app must not turn deterministic)."""
-    import keras
-    import tensorflow as tf
-
-    try:  # no public way to read Keras's back: its private module, which a release may move
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
-    except ImportError:  # (then Keras's stays seeded after: training is reproducible all the same)
-        global_state, keras_keys = None, ()
-    else:
-        keras_keys = (GLOBAL_RANDOM_SEED, GLOBAL_SEED_GENERATOR)
-    keras_state = {key: global_state.get_global_attribute(key) for key in keras_keys}
-    tf_seed = tf.compat.v1.get_default_graph().seed  # what tf.random.set_seed last set (None: unseeded)
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(seed)
-    try:
-        yield
-    finally:
-        tf.random.set_seed(tf_seed)
-        for key, value in keras_state.items():
-            global_state.set_global_attribute(key, value)
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
+def epoch_seed(seed: int, run: int, epoch: int) -> int:
+    """The seed of one fine-tuning epoch (its augmented views, its batch order): its own for every
+    (seed, member, epoch), below 2**32. Up to 10 members of up to 100 epochs it is
+    ``seed * 1000 + run * 100 + epoch``, as since session 23, so a seed trains the model it did
+    then; beyond, that formula repeats (seed 0's 11th member drew seed 1's first member's views,
+    epoch 100 the next member's first), so those epochs draw theirs from (seed, run, epoch)."""
+    if run < 10 and epoch < 100:
+        return seed * 1000 + run * 100 + epoch
+    return int(np.random.SeedSequence([seed, run, epoch]).generate_state(1)[0])
 
 
 class _ProgressCallback:
@@ -139,7 +115,7 @@ def finetune(
             # photos alone overfit at every learning rate tried.
             label = f"fine-tuning: augmented views, epoch {epoch + 1}" + (f", member {run + 1} of {runs}" if runs > 1 else "")
             progress(callback.done, total, label)
-            seed = config.seed * 1000 + run * 100 + epoch
+            seed = epoch_seed(config.seed, run, epoch)
             x = augmented_trunk_features(train_files, trunk, config.backbone(), seed=seed, cancelled=cancelled)
             with seeded(seed):  # the batch order too: training is repeatable from its seed
                 trainer.fit(

@@ -16,6 +16,7 @@ This module is cheap to import: Keras is imported inside the functions that buil
 from __future__ import annotations
 
 from vsdesk.engine.models.spec import ModelSpec, ResourceSource
+from vsdesk.engine.vae import nearness
 
 #: Bump when the architecture changes: caches (training latents) are keyed by it.
 VERSION = "1"
@@ -145,5 +146,6 @@ SPEC = ModelSpec(
     build=build_bundle,
     sources=(ResourceSource(f"{RESOURCE_DIR}/{WEIGHTS_NAME}"),),
     how_to_get="retrain with `vsdesk train vae` (about 10 minutes on a laptop CPU)",
-    companions=(METADATA_SUFFIX, LATENTS_SUFFIX),
+    # (the nearness reference names the weights it was made for: one brought with other weights is not used)
+    companions=(METADATA_SUFFIX, LATENTS_SUFFIX, nearness.SUFFIX),
 )

@@ -13,8 +13,12 @@ style artworks; the anomaly score's in the same run 0.959, 0.905, 0.950.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from vsdesk.engine.files import atomic_write_json
+from vsdesk.engine.models.cache import companion_path
 from vsdesk.engine.vae import knn
 
 #: The neighbours whose likeness is measured: those that vote on the category (``VOTE_K``).
@@ -54,6 +58,13 @@ def reference_record(weights_sha256: str, quantiles: np.ndarray) -> dict:
     """What the shipped reference file holds (JSON): the quantiles and what they were made for."""
     return {"weights_sha256": weights_sha256, "near_k": NEAR_K, "definition": DEFINITION,
             "quantiles": [round(float(q), 6) for q in quantiles]}
+
+
+def write_reference(weights: Path, weights_sha256: str, quantiles: np.ndarray) -> Path:
+    """The reference file beside ``weights`` (``<stem>.nearness.json``), written whole or not at all."""
+    path = companion_path(weights, SUFFIX)
+    atomic_write_json(path, reference_record(weights_sha256, quantiles))
+    return path
 
 
 def quantiles_from(record: dict, weights_sha256: str) -> np.ndarray | None:

@@ -14,7 +14,8 @@ Three stages, each reporting progress and honouring ``cancelled``:
 3. Training-set statistics: the anomaly score (negative ELBO at z = mean minus the image's own
    entropy, see ``_objective``) of every training image, kept as quantiles so a query's score can be told as a percentile.
 
-The result is ``vae.weights.h5`` + ``vae.json`` (config, metrics, statistics) in ``out_dir``.
+The result is ``vae.weights.h5`` + ``vae.json`` (config, metrics, statistics) in ``out_dir``, beside
+the training latents and the nearness reference (``nearness.py``) made for those weights.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from vsdesk.engine.files import atomic_path, atomic_savez, atomic_write_json, sha256_file
+from vsdesk.engine.seeding import seeded
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import model as vae_model
 from vsdesk.engine.vae._objective import SCORE_DEFINITION
@@ -99,29 +101,31 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt = Checkpoint(Path(checkpoint_dir) if checkpoint_dir else default_checkpoint_dir(out_dir))
 
-    keras.utils.set_random_seed(config.seed)
-    bundle = vae_model.build_bundle(config.latent_dim, config.width)
-    image_vars = (
-        bundle.encoder.trainable_variables + bundle.decoder.trainable_variables
-        + bundle.classifier.trainable_variables
-    )
-    optimizer = keras.optimizers.Adam(config.learning_rate)
-    optimizer.build(image_vars)
-    history: list[dict[str, float]] = []
-    first_epoch = 0
-    state = ckpt.load(bundle, optimizer, config)
-    if state is not None:
-        first_epoch, history = state["epoch"], state["history"]
-        progress(0, 1, f"resuming from the checkpoint after epoch {first_epoch}")
-    train_step = _train_step(bundle, optimizer, image_vars, config)
-    for epoch in range(first_epoch, config.epochs):
-        history.append(_train_epoch(train_step, x_all, y_all, epoch, config, progress, cancelled))
-        ckpt.save(bundle, optimizer, config, epoch + 1, history)
+    # Seeded (weight init, the sampling draws) inside only: put back after, since the process
+    # goes on (tests share it; the app must not turn deterministic).
+    with seeded(config.seed):
+        bundle = vae_model.build_bundle(config.latent_dim, config.width)
+        image_vars = (
+            bundle.encoder.trainable_variables + bundle.decoder.trainable_variables
+            + bundle.classifier.trainable_variables
+        )
+        optimizer = keras.optimizers.Adam(config.learning_rate)
+        optimizer.build(image_vars)
+        history: list[dict[str, float]] = []
+        first_epoch = 0
+        state = ckpt.load(bundle, optimizer, config)
+        if state is not None:
+            first_epoch, history = state["epoch"], state["history"]
+            progress(0, 1, f"resuming from the checkpoint after epoch {first_epoch}")
+        train_step = _train_step(bundle, optimizer, image_vars, config)
+        for epoch in range(first_epoch, config.epochs):
+            history.append(_train_epoch(train_step, x_all, y_all, epoch, config, progress, cancelled))
+            ckpt.save(bundle, optimizer, config, epoch + 1, history)
 
-    codes = encode_means(bundle, x_all, cancelled=cancelled)
-    map_history = train_map(bundle, codes, y_all, config, progress, cancelled)
-    progress(0, 1, "scoring the training set")
-    scores = anomaly_scores(bundle, x_all, cancelled=cancelled)
+        codes = encode_means(bundle, x_all, cancelled=cancelled)
+        map_history = train_map(bundle, codes, y_all, config, progress, cancelled)
+        progress(0, 1, "scoring the training set")
+        scores = anomaly_scores(bundle, x_all, cancelled=cancelled)
     metadata = {
         "format": 1,
         "model": "vae",
@@ -142,6 +146,8 @@ def train(
 
     metadata["weights_sha256"] = sha256_file(weights_path)
     save_train_latents(out_dir / vae_model.LATENTS_NAME, codes, y_all)
+    progress(0, 1, "measuring the test images' nearness")
+    save_nearness_reference(bundle, weights_path, metadata["weights_sha256"], codes, cancelled)
     atomic_write_json(meta_path, metadata, indent=1)
     ckpt.clear()
     progress(1, 1, f"saved {weights_path}")
@@ -304,6 +310,20 @@ def save_train_latents(path: Path, means: np.ndarray, labels: np.ndarray) -> Non
     """The training set's search latents beside the weights, so queries work without the
     training images (float16 halves the file; cosine ranking does not notice)."""
     atomic_savez(path, means=means.astype(np.float16), labels=labels.astype(np.uint8))
+
+
+def save_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: np.ndarray,
+                            cancelled: Cancelled = never_cancelled) -> Path:
+    """``nearness``'s reference beside the weights: a first query would otherwise make it (5-20 s,
+    the 10,000 test images encoded); here it costs that once, next to minutes of training. Made
+    against the latents as saved (float16), which the engine's index is."""
+    from vsdesk.engine.samples import load_fashion_mnist
+    from vsdesk.engine.vae import knn, nearness
+
+    images, _ = load_fashion_mnist("test")
+    test_means = encode_means(bundle, to_input(images), cancelled=cancelled)
+    train_unit = knn.unit_rows(codes.astype(np.float16).astype(np.float32)).astype(np.float32)
+    return nearness.write_reference(weights, weights_sha256, nearness.reference_quantiles(test_means, train_unit))
 
 
 @contextlib.contextmanager
