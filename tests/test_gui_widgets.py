@@ -980,6 +980,29 @@ def test_a_selected_thumbnail_keeps_its_colours(qtbot):
     assert margin.name() != view.palette().base().color().name()
 
 
+def test_the_gallery_has_no_grey_strip_above_its_first_row(qtbot):
+    """The room kept above the first row (the view's viewport margin) was painted in the
+    window's grey: a strip between the frame and the results, which no other edge had. It is
+    the gallery's own base colour now, as at its left edge."""
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:4]
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(500, 400))
+    items = [GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)]
+    view.set_items(items)
+    _wait_for_thumbnails(qtbot, cache, items)
+    view.clearFocus()  # the focus ring is drawn over the frame: not what this looks at
+    settle(view)
+    viewport = view.viewport().geometry()
+    assert viewport.top() > view.frameWidth()  # the room is there, above the viewport
+    image = view.grab().toImage()
+    base = view.palette().base().color().name()
+    middle = viewport.center().y()
+    left_edge = {image.pixelColor(x, middle).name() for x in range(view.frameWidth(), viewport.left() + 2)}
+    assert left_edge == {base}
+    top_edge = {image.pixelColor(x, y).name()
+                for y in range(view.frameWidth(), viewport.top()) for x in range(viewport.left(), viewport.right())}
+    assert top_edge == {base}, top_edge
+
+
 def _text_lines_below(image, top: int) -> int:
     """Bands of rows with dark (text) pixels in ``image`` from row ``top`` down."""
     pixels = np.array([[image.pixelColor(x, y).lightness() for x in range(image.width())]

@@ -18,7 +18,9 @@ from typing import Callable
 from PySide6.QtCore import (
     QAbstractListModel, QEvent, QMimeData, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QSize, Qt, QUrl, Signal,
 )
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
+from PySide6.QtGui import (
+    QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPalette, QPixmap, QTextLayout,
+)
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
 
 from vsdesk.engine.map_colours import PREDICTED
@@ -305,7 +307,12 @@ class GalleryView(QListView):
         # Icon mode turns on dropping into the list; files dropped here go to the tab (search).
         self.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
         self.setAcceptDrops(False)
+        # Room above the first row, so a selected first cell's highlight does not touch the frame.
+        # The margin is the view's own, not its viewport's: it is painted in the view's base
+        # colour as the viewport is (it was left in the window's grey, a strip above the results).
         self.setViewportMargins(0, 6, 0, 0)
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.setAutoFillBackground(True)
         self.setItemDelegate(_ThumbnailDelegate(self))
         self.setIconSize(QSize(thumb_size, thumb_size))
         self._thumb_size = thumb_size
