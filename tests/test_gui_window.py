@@ -2849,6 +2849,7 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "shop"))
     assert tab.panel.results_hint.isHidden()  # the catalog browsed: no numbers under its items to explain
+    assert not re.search(r"\d\.\d", tab.panel.results_hint.text())  # and no example of one before a result
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(photos[10]))
     panel = tab.panel
@@ -2877,6 +2878,8 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     assert "under each result's name" in hint and "below 0" in hint and "· Shirt" not in hint
     hit = tab.gallery.model().index(0, 0).data(Qt.ItemDataRole.DisplayRole)
     assert re.fullmatch(r"-?\d\.\d{3}( · .+)?", hit.split("\n")[1]), hit  # the name's line, then the number
+    # Its example is the first result's own number (a fixed "(as 0.833)" was under no result).
+    assert f"({hit.split(chr(10))[1].split(' · ')[0]} for the first)" in hint, (hint, hit)
     # Which way an item faces matters: a mirrored ankle boot read as a Bag.
     assert "toe to the left" in panel.knows.toolTip() and "mirrored" in panel.knows.toolTip()
     for label in (panel.category, panel.map_hint, panel.input_image, panel.recon_image, panel.decoded_image):
