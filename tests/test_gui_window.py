@@ -2967,6 +2967,9 @@ def test_the_vae_panel_fits_a_small_window_with_the_note_on_what_the_model_knows
     nearness = tab.query.outcome.extras["nearness"]["percentile"]
     assert nearness > 95 and f"less alike to it than for <b>{nearness:.1f} %</b>" in panel.nearness.text()
     assert "0.982" in panel.nearness.toolTip() and "not that it is not clothing" in panel.nearness.toolTip()
+    # ... and in its visible words, not only when hovered: a newcomer read a high share as "not clothing".
+    said = panel.nearness.text()
+    assert "High: the model has seen nothing quite like it" in said and "does not mean “not clothing”" in said
 
 
 def test_the_vae_map_is_whole_and_usable_on_its_page_in_a_small_and_a_large_window(qtbot, window, tmp_path):
