@@ -911,6 +911,46 @@ def test_thumbnails_grow_with_a_wide_gallery_and_are_made_at_their_new_size(qtbo
     assert view.results.thumb_size == 112 and view.iconSize().width() <= 112
 
 
+def test_a_gallery_growing_a_step_keeps_its_thumbnails_scaled_until_the_new_ones_are_made(qtbot):
+    """Each step the thumbnails grew or shrank by (the window resized) flashed a grey placeholder
+    over every cell until the new size was decoded: the old thumbnail, scaled, stays meanwhile.
+    The decoder of the new size is held back (real decoding, only later) so that moment is seen."""
+    from vsdesk.gui.thumbnails import default_decoder
+
+    held_back = threading.Event()
+
+    def decode(source: str, size: int):
+        if size > 112:  # the grown size's thumbnails wait until the stand-ins have been looked at
+            held_back.wait(20)
+        return default_decoder(source, size)
+
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:4]
+    cache = ThumbnailCache(decode=decode)
+    view = GalleryView(cache, thumb_size=112)
+    qtbot.addWidget(view)
+    view.resize(520, 600)
+    view.show()
+    items = [GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)]
+    view.set_items(items)
+    qtbot.waitUntil(lambda: all(cache.pixmap(item.source, 112) is not None for item in items), timeout=20_000)
+    settle(view)
+    try:
+        view.resize(790, 800)
+        settle(view)
+        grown = view.results.thumb_size
+        assert grown > 112 and cache.pixmap(items[0].source, grown) is None  # not decoded yet
+        drawn = view.results.data(view.results.index(0), Qt.ItemDataRole.DecorationRole)
+        assert isinstance(drawn, QPixmap) and round(drawn.deviceIndependentSize().width()) == grown
+        meanwhile = _picture_pixels(view, 0)
+        assert meanwhile.std() > 20  # a picture, not the flat grey placeholder (225, 225, 225)
+    finally:
+        held_back.set()
+    qtbot.waitUntil(lambda: all(cache.pixmap(item.source, grown) is not None for item in items), timeout=20_000)
+    settle(view)
+    # the stand-in was the same picture at that size: close to the one decoded for it
+    assert np.abs(_picture_pixels(view, 0).astype(int) - meanwhile).mean() < 12
+
+
 def test_a_narrow_gallery_shrinks_its_thumbnails_a_little_to_show_two_columns(qtbot):
     """A 1024x700 window leaves the gallery about 320 px: a little short of two columns of
     112 px thumbnails. It showed one column between wide gaps; the thumbnails now shrink a
@@ -967,6 +1007,29 @@ def test_a_selected_thumbnail_keeps_its_colours(qtbot):
     rect = view.visualRect(view.results.index(0))
     margin = view.viewport().grab(rect).toImage().pixelColor(3, rect.height() // 2)
     assert margin.name() != view.palette().base().color().name()
+
+
+def test_the_gallery_has_no_grey_strip_above_its_first_row(qtbot):
+    """The room kept above the first row (the view's viewport margin) was painted in the
+    window's grey: a strip between the frame and the results, which no other edge had. It is
+    the gallery's own base colour now, as at its left edge."""
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))[:4]
+    cache, view = _shown_gallery(qtbot, thumb_size=112, size=(500, 400))
+    items = [GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks)]
+    view.set_items(items)
+    _wait_for_thumbnails(qtbot, cache, items)
+    view.clearFocus()  # the focus ring is drawn over the frame: not what this looks at
+    settle(view)
+    viewport = view.viewport().geometry()
+    assert viewport.top() > view.frameWidth()  # the room is there, above the viewport
+    image = view.grab().toImage()
+    base = view.palette().base().color().name()
+    middle = viewport.center().y()
+    left_edge = {image.pixelColor(x, middle).name() for x in range(view.frameWidth(), viewport.left() + 2)}
+    assert left_edge == {base}
+    top_edge = {image.pixelColor(x, y).name()
+                for y in range(view.frameWidth(), viewport.top()) for x in range(viewport.left(), viewport.right())}
+    assert top_edge == {base}, top_edge
 
 
 def _text_lines_below(image, top: int) -> int:

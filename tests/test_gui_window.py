@@ -2895,6 +2895,7 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     tab = open_folder_catalog(qtbot, window, "vae", copy_images(photos[:4], tmp_path / "shop"))
     assert tab.panel.results_hint.isHidden()  # the catalog browsed: no numbers under its items to explain
+    assert not re.search(r"\d\.\d", tab.panel.results_hint.text())  # and no example of one before a result
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         tab.search_path(str(photos[10]))
     panel = tab.panel
@@ -2923,6 +2924,8 @@ def test_vae_tab_shows_the_querys_class_anomaly_reconstruction_and_place_on_the_
     assert "under each result's name" in hint and "below 0" in hint and "· Shirt" not in hint
     hit = tab.gallery.model().index(0, 0).data(Qt.ItemDataRole.DisplayRole)
     assert re.fullmatch(r"-?\d\.\d{3}( · .+)?", hit.split("\n")[1]), hit  # the name's line, then the number
+    # Its example is the first result's own number (a fixed "(as 0.833)" was under no result).
+    assert f"({hit.split(chr(10))[1].split(' · ')[0]} for the first)" in hint, (hint, hit)
     # Which way an item faces matters: a mirrored ankle boot read as a Bag.
     assert "toe to the left" in panel.knows.toolTip() and "mirrored" in panel.knows.toolTip()
     for label in (panel.category, panel.map_hint, panel.input_image, panel.recon_image, panel.decoded_image):
@@ -3010,6 +3013,9 @@ def test_the_vae_panel_fits_a_small_window_with_the_note_on_what_the_model_knows
     nearness = tab.query.outcome.extras["nearness"]["percentile"]
     assert nearness > 95 and f"less alike to it than for <b>{nearness:.1f} %</b>" in panel.nearness.text()
     assert "0.982" in panel.nearness.toolTip() and "not that it is not clothing" in panel.nearness.toolTip()
+    # ... and in its visible words, not only when hovered: a newcomer read a high share as "not clothing".
+    said = panel.nearness.text()
+    assert "High: the model has seen nothing quite like it" in said and "does not mean “not clothing”" in said
 
 
 def test_the_vae_map_is_whole_and_usable_on_its_page_in_a_small_and_a_large_window(qtbot, window, tmp_path):

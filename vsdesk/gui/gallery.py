@@ -18,7 +18,9 @@ from typing import Callable
 from PySide6.QtCore import (
     QAbstractListModel, QEvent, QMimeData, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QSize, Qt, QUrl, Signal,
 )
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap, QTextLayout
+from PySide6.QtGui import (
+    QAction, QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPalette, QPixmap, QTextLayout,
+)
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate, QWidget
 
 from vsdesk.engine.map_colours import PREDICTED
@@ -164,6 +166,11 @@ class ResultsModel(QAbstractListModel):
                 return self._square(item.source, pixmap)
             if self._cache.error(item.source):
                 return self._error()
+            # The gallery grew or shrank a step: its thumbnail at the size before, scaled, until
+            # this size's is decoded (grey placeholders flashed over every cell at each step).
+            stand_in = self._cache.stand_in(item.source, ratio)
+            if stand_in is not None:
+                return self._square(item.source, *stand_in)
             return self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [shown_path(item.path or item.source)]
@@ -187,18 +194,25 @@ class ResultsModel(QAbstractListModel):
             return item
         return None
 
-    def _square(self, source: str, pixmap: QPixmap) -> QPixmap:
+    def _square(self, source: str, pixmap: QPixmap, made_at: int | None = None) -> QPixmap:
         """The thumbnail centred on a transparent square, so every caption sits at one height
         whatever the picture's shape (made once per thumbnail), at the thumbnail's device pixel
-        ratio (sharp on a HiDPI screen)."""
+        ratio (sharp on a HiDPI screen). A thumbnail ``made_at`` another size (a stand-in) is
+        scaled to this one."""
         shown = pixmap.deviceIndependentSize()  # the thumbnail's size in the view's pixels
-        if round(shown.width()) == round(shown.height()) == self._size:
+        if made_at in (None, self._size) and round(shown.width()) == round(shown.height()) == self._size:
             return pixmap
         padded = self._squares.get(source)
         if padded is None or padded[0] != pixmap.cacheKey():
             if len(self._squares) > 4096:  # a bound for very long sessions
                 self._squares.clear()
+            key = pixmap.cacheKey()
             ratio = pixmap.devicePixelRatio()
+            if made_at not in (None, self._size):
+                scale = self._size / made_at
+                pixmap = pixmap.scaled(round(pixmap.width() * scale), round(pixmap.height() * scale),
+                                       Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+                pixmap.setDevicePixelRatio(ratio)
             side = round(self._size * ratio)  # in device pixels, as the thumbnail's
             square = QPixmap(side, side)
             square.setDevicePixelRatio(ratio)
@@ -207,7 +221,7 @@ class ResultsModel(QAbstractListModel):
             x, y = (side - pixmap.width()) // 2, (side - pixmap.height()) // 2
             painter.drawPixmap(QPointF(x / ratio, y / ratio), pixmap)
             painter.end()
-            padded = (pixmap.cacheKey(), square)
+            padded = (key, square)
             self._squares[source] = padded
         return padded[1]
 
@@ -293,7 +307,12 @@ class GalleryView(QListView):
         # Icon mode turns on dropping into the list; files dropped here go to the tab (search).
         self.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
         self.setAcceptDrops(False)
+        # Room above the first row, so a selected first cell's highlight does not touch the frame.
+        # The margin is the view's own, not its viewport's: it is painted in the view's base
+        # colour as the viewport is (it was left in the window's grey, a strip above the results).
         self.setViewportMargins(0, 6, 0, 0)
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.setAutoFillBackground(True)
         self.setItemDelegate(_ThumbnailDelegate(self))
         self.setIconSize(QSize(thumb_size, thumb_size))
         self._thumb_size = thumb_size

@@ -44,6 +44,11 @@ def no_results_text(outcome: QueryOutcome) -> str:
     return f"{why[:1].upper()}{why[1:]}." if why else ""
 
 
+def first_score(outcome: QueryOutcome) -> float | None:
+    """The number the first result shows under its name, or None without results."""
+    return outcome.hits[0].score if outcome.hits else None
+
+
 def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
     """The whole catalog in the gallery, when there is no query: each file once, its other
     paths (identical bytes) under it ("also at …"), as search results show them."""

@@ -31,7 +31,7 @@ from vsdesk.gui.preview import ItemPreview
 from vsdesk.gui.query_area import QueryArea
 from vsdesk.gui.query_images import decode_extras, qimage_to_png, query_preview
 from vsdesk.gui.query_notes import QueryNotes
-from vsdesk.gui.query_results import browse_items, no_results_text, result_items
+from vsdesk.gui.query_results import browse_items, first_score, no_results_text, result_items
 from vsdesk.gui.settings import Settings
 from vsdesk.gui.tab_catalog import TabCatalog
 from vsdesk.gui.worker import TaskRunner
@@ -186,6 +186,7 @@ class TabQuery(QueryNotes, QObject):
         self._browsed = None
         self.gallery.set_items(result_items(outcome, self.catalog.snapshot), empty_text=no_results_text(outcome))
         self.panel.show_extras(outcome.extras)
+        self.panel.show_first_score(first_score(outcome))
         self._keep_options(self.panel.options())  # (as shown: one its model cannot serve is off)
         self.outcome_changed.emit()
         self._forget_results_were_from_another_catalog(outcome)
@@ -279,6 +280,7 @@ class TabQuery(QueryNotes, QObject):
         self._browsed = None
         self.gallery.set_items(result_items(outcome, self.catalog.snapshot), keep_position=more, empty_text=no_results_text(outcome))
         self._show_results_note(outcome)
+        self.panel.show_first_score(first_score(outcome))
         self._caption_query(outcome)
         if selected is None or not self.gallery.select_catalog_index(selected.index):
             self.preview.clear()  # another catalog, or re-ranked out of the results

@@ -107,6 +107,8 @@ class ThumbnailCache(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
         self._pixmaps: OrderedDict[Key, QPixmap] = OrderedDict()
+        #: (source, ratio) -> the size of its thumbnail made last, still cached (``stand_in``)
+        self._latest_size: dict[tuple[str, float], int] = {}
         self._errors: dict[str, str] = {}
         self._waiting: deque[Key] = deque()
         self._in_flight: set[Key] = set()
@@ -126,6 +128,15 @@ class ThumbnailCache(QObject):
         if source not in self._errors:
             self._request(key)
         return None
+
+    def stand_in(self, source: str, ratio: float | None = None) -> tuple[QPixmap, int] | None:
+        """The thumbnail of ``source`` made last at another size, and that size, or None: shown
+        scaled while the one asked for is decoded (the gallery grew a step, and its thumbnails
+        flashed grey placeholders). Asks for nothing."""
+        ratio = float(ratio) if ratio else device_pixel_ratio()
+        size = self._latest_size.get((source, ratio))
+        pixmap = None if size is None else self._pixmaps.get((source, size, ratio))
+        return None if pixmap is None else (pixmap, size)
 
     def error(self, source: str) -> str | None:
         return self._errors.get(source)
@@ -166,8 +177,11 @@ class ThumbnailCache(QObject):
         pixmap = QPixmap.fromImage(qimage)
         pixmap.setDevicePixelRatio(key[2])  # drawn at its logical size, every device pixel used
         self._pixmaps[key] = pixmap
+        self._latest_size[(key[0], key[2])] = key[1]
         while len(self._pixmaps) > self._capacity:
-            self._pixmaps.popitem(last=False)
+            (source, size, ratio), _ = self._pixmaps.popitem(last=False)
+            if self._latest_size.get((source, ratio)) == size:
+                del self._latest_size[(source, ratio)]
         self._start_more()
         self.ready.emit(key[0])
 

@@ -53,6 +53,9 @@ class ModePanel(QWidget):
     def show_extras(self, extras: dict[str, Any]) -> None:
         """Show the mode's facts about the current query (``Embedder.describe`` output)."""
 
+    def show_first_score(self, score: float | None) -> None:
+        """The number the first result shows (None: no results), for words that quote it."""
+
     def clear(self) -> None:
         """No query any more."""
 

@@ -126,8 +126,16 @@ CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest 
 #: What the number on each result's second line in the gallery is ("test-08….png" over
 #: "0.833 · Sandal"; "0.801 · Shirt" for a picture the catalog has no label for, with the type predicted).
 #: Cosine similarities run from -1 to 1, and the review found "-0.471" under "1 = the same".
-RESULTS_HINT = ("The number under each result's name (as 0.833): how alike its silhouette is to yours, "
+#: ``{example}``: the first result's own number (``results_hint_text``); a fixed "(as 0.833)" was
+#: under none of them.
+RESULTS_HINT = ("The number under each result's name{example}: how alike its silhouette is to yours, "
                 "from 1 (the same) through 0 (nothing in common); below 0, less alike still.")
+
+
+def results_hint_text(first_score: float | None) -> str:
+    """``RESULTS_HINT`` quoting the first result's number as the gallery shows it, or no example
+    before there is a result."""
+    return RESULTS_HINT.format(example="" if first_score is None else f" ({first_score:.3f} for the first)")
 RESULTS_TIP = ("The cosine similarity of the two pictures' summaries in the model (the 32 numbers its "
                "encoder gives a 28×28 silhouette), from -1 to 1: 1 for the same summary, 0 for unrelated "
                "ones, below 0 for summaries that point the opposite way (the least alike). After the "
@@ -187,7 +195,7 @@ class VaePanel(ModePanel):
         self.nearness = QLabel("")
         self.nearness.setWordWrap(True)
         self.nearness.hide()  # until a query with an object
-        self.results_hint = _note(RESULTS_HINT, RESULTS_TIP)
+        self.results_hint = _note(results_hint_text(None), RESULTS_TIP)
         self.results_hint.hide()  # until there are results (the catalog browsed shows no numbers)
         contents = QWidget()
         layout = QVBoxLayout(contents)
@@ -276,6 +284,9 @@ class VaePanel(ModePanel):
         self.map.set_query(tuple(extras["map2d"]) if found else None)
         self.results_hint.setVisible(found)  # (a blank has no results)
 
+    def show_first_score(self, score: float | None) -> None:
+        self.results_hint.setText(results_hint_text(score))
+
     def clear(self) -> None:
         for label in (self.input_image, self.recon_image):
             set_tile(label, None)
@@ -287,6 +298,7 @@ class VaePanel(ModePanel):
         self.nearness.clear()
         self.nearness.hide()
         self.results_hint.hide()
+        self.results_hint.setText(results_hint_text(None))
         self.map.set_query(None)
 
     def _caption_input(self, title: str, tip: str) -> None:
@@ -346,11 +358,17 @@ NEARNESS_TIP = ("Whether the model has seen anything like the silhouette: how al
                 "The figure: {definition}.")
 
 
+#: Said after the nearness, not only in its tooltip: read as a newcomer, the bare share (98.4 % for
+#: Manet's bar scene, 88.2 % for a photo of jeans) said neither which way is far nor that clothing
+#: photos are far too (their median is 98.6 %), and a high one read as "not clothing".
+NEARNESS_NOTE = "High: the model has seen nothing quite like it, as for most clothing photos; it does not mean “not clothing”."
+
+
 def nearness_text(nearness: dict[str, Any]) -> str:
     """"Its nearest training images are less alike to it than for 98.4 % of the Fashion-MNIST
-    items" (``describe()``'s "nearness")."""
+    items." (``describe()``'s "nearness"), then what a high share means (``NEARNESS_NOTE``)."""
     return (f"Its nearest training images are less alike to it than for <b>{float(nearness['percentile']):.1f} %</b> "
-            "of the Fashion-MNIST items")
+            f"of the Fashion-MNIST items. {html.escape(NEARNESS_NOTE)}")
 
 
 def anomaly_tip(extras: dict[str, Any]) -> str:
