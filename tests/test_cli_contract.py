@@ -447,6 +447,17 @@ def test_output_that_cannot_be_written_is_said_in_one_line(argv):
         1, ["vsdesk: cannot write the output: stdout is closed"]), closed.stderr
 
 
+@pytest.mark.skipif(not (os.path.exists("/dev/full") and os.path.isdir("/proc/self/fd")), reason="Linux only")
+def test_output_that_cannot_be_written_leaves_no_file_descriptor_open(monkeypatch):
+    """What is left to write goes to /dev/null once stdout failed: that /dev/null was opened
+    and never closed, one descriptor lost by every such command of a long-lived process."""
+    with open("/dev/full", "w") as full:
+        monkeypatch.setattr(sys, "stdout", full)
+        before = len(os.listdir("/proc/self/fd"))
+        assert main(["catalogs", "list", "--json"]) == 1
+        assert len(os.listdir("/proc/self/fd")) == before
+
+
 def test_the_help_names_every_models_subcommand(capsys):
     """`vsdesk --help` said "list, fetch, import or remove": `models export` was left out."""
     with pytest.raises(SystemExit):
