@@ -344,6 +344,16 @@ def test_models_export_vae_says_a_folder_not_utf8_as_product_export_does(tmp_pat
     assert pasted == [b"models", b"import", b"vae", os.fsencode(folder / "vae.weights.h5")]
 
 
+def test_models_export_vae_onto_a_full_disk_leaves_no_folder_behind(tmp_path, capsys, monkeypatch, small_disk):
+    """The copy failing (a full disk), its files were removed but the folders it had made for
+    them stayed: an empty folder the user did not have. Nothing of the export is left."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    target = small_disk / "exports" / "vae"  # a 3 MB disk, for 11 MB of files
+    assert cli_main(["models", "export", "vae", str(target)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert not (small_disk / "exports").exists()
+
+
 def test_json_stays_valid_utf8_for_a_file_name_that_is_not_utf8(tmp_path):
     """Such a name (an old archive's) reaches Python as lone surrogates, which used to be
     written as raw bytes: output no JSON reader accepts."""
