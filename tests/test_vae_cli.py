@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -325,6 +327,31 @@ def test_models_export_vae_carries_the_nearness_reference_and_import_takes_it_ba
     assert cli_main(["models", "import", "vae", str(tmp_path / "again" / "vae.weights.h5")]) == 0
     stored = VaeEngine.load().weights_path
     assert companion_path(stored, nearness.SUFFIX).read_bytes() == (tmp_path / "again" / "vae.nearness.json").read_bytes()
+
+
+def test_models_export_vae_says_a_folder_not_utf8_as_product_export_does(tmp_path, capsys, monkeypatch):
+    """`models export vae` printed its folder as it is and in ``shlex.quote``'s quotes: a folder
+    named in bytes that are not UTF-8 stopped the command on a UTF-8 stdout after the copy, and
+    its `models import` command could not be pasted. Said as `models export product/NAME` says it."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / os.fsdecode(b"caf\xe9 vae")
+    assert cli_main(["models", "export", "vae", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"vae: exported to {str(tmp_path)}/caf\\xe9 vae; "), out
+    command = out.split("`")[1]
+    pasted = subprocess.run(["bash", "-c", "vsdesk() { printf '%s\\0' \"$@\"; }; " + command], capture_output=True,
+                            timeout=30, check=True).stdout.split(b"\0")[:-1]
+    assert pasted == [b"models", b"import", b"vae", os.fsencode(folder / "vae.weights.h5")]
+
+
+def test_models_export_vae_onto_a_full_disk_leaves_no_folder_behind(tmp_path, capsys, monkeypatch, small_disk):
+    """The copy failing (a full disk), its files were removed but the folders it had made for
+    them stayed: an empty folder the user did not have. Nothing of the export is left."""
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+    target = small_disk / "exports" / "vae"  # a 3 MB disk, for 11 MB of files
+    assert cli_main(["models", "export", "vae", str(target)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert not (small_disk / "exports").exists()
 
 
 def test_json_stays_valid_utf8_for_a_file_name_that_is_not_utf8(tmp_path):

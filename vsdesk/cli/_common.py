@@ -177,7 +177,11 @@ class _CheckedOutput:
         except OSError as exc:
             # What is left in the buffer goes to /dev/null, so the interpreter's flush at exit
             # does not fail again ("Exception ignored ...", exit 120).
-            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
             raise OutputError(exc.strerror or str(exc)) from None
 
     def __getattr__(self, name: str):

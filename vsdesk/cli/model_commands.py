@@ -261,8 +261,8 @@ def _export_vae(args: argparse.Namespace) -> int:
         raise CommandError(_describe(exc), FAILED) from None
     if args.json:
         print_json({"model": "vae", "path": str(folder)})
-    (say if args.json else print)(f"vae: exported to {folder}; `vsdesk models import vae "
-                                  f"{shlex.quote(str(folder / 'vae.weights.h5'))}` takes it in again")
+    (say if args.json else print)(f"vae: exported to {shown_path(str(folder))}; `vsdesk models import vae "
+                                  f"{shell_quoted(str(folder / 'vae.weights.h5'))}` takes it in again")
     return 0
 
 

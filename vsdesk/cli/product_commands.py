@@ -455,8 +455,9 @@ def _print_left_out(result: dict) -> None:
         print(f"  the model's classes: {', '.join(result['classes'])}")
     if missing:
         names = result.get("missing_files") or []
-        shown = ", ".join(shown_path(name) for name in names[:NAMED_FILES]) + (f" and {len(names) - NAMED_FILES} more" if len(names) > NAMED_FILES
-                                                   else "")
+        shown = ", ".join(shown_path(name) for name in names[:NAMED_FILES])
+        if len(names) > NAMED_FILES:
+            shown += f" and {len(names) - NAMED_FILES} more"
         print(f"left out (image file missing): {missing}" + (f": {shown}" if names else ""))
     if result.get("undecodable"):
         print(f"left out (could not be read as images): {result['undecodable']}")

@@ -25,11 +25,11 @@ def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
 
 
 def epoch_seed(seed: int, run: int, epoch: int) -> int:
-    """The seed of one fine-tuning epoch (its augmented views, its batch order): its own for every
-    (seed, member, epoch), below 2**32. Up to 10 members of up to 100 epochs it is
-    ``seed * 1000 + run * 100 + epoch``, as since session 23, so a seed trains the model it did
-    then; beyond, that formula repeats (seed 0's 11th member drew seed 1's first member's views,
-    epoch 100 the next member's first), so those epochs draw theirs from (seed, run, epoch)."""
+    """The seed of one fine-tuning epoch (its augmented views, its batch order), its own for every
+    (seed, member ``run``, epoch). Within 10 members of 100 epochs it is
+    ``seed * 1000 + run * 100 + epoch``, which keeps every model trained before reproducible from
+    its seed; beyond, where that formula gives another epoch's seed (member 10 of seed 0 is
+    member 0 of seed 1), it is drawn from (seed, run, epoch)."""
     if run < 10 and epoch < 100:
         return seed * 1000 + run * 100 + epoch
     return int(np.random.SeedSequence([seed, run, epoch]).generate_state(1)[0])

@@ -4,6 +4,7 @@ here or on another computer."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -30,13 +31,17 @@ def export_vae(target: str | os.PathLike) -> Path:
     copies = {companion_path(engine.weights_path, suffix): companion_path(weights, suffix)
               for suffix in (vae_model.METADATA_SUFFIX, vae_model.LATENTS_SUFFIX)}
     copies = {engine.weights_path: weights} | {source: copy for source, copy in copies.items() if source.is_file()}
+    made = [folder for folder in (target, *target.parents) if not folder.exists()]  # deepest first
     target.mkdir(parents=True, exist_ok=True)
     try:
         for source, copy in copies.items():
             shutil.copyfile(source, copy)
         nearness.write_reference(weights, engine.weights_sha256, quantiles)
-    except BaseException:  # (a full disk): no half copy left, the folder was empty
+    except BaseException:  # (a full disk): no half copy left, nor a folder the user did not have
         for copy in [*copies.values(), companion_path(weights, nearness.SUFFIX)]:
             copy.unlink(missing_ok=True)
+        for folder in made:
+            with contextlib.suppress(OSError):  # (something else put there meanwhile: kept)
+                folder.rmdir()
         raise
     return target

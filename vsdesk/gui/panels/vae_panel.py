@@ -126,16 +126,10 @@ CATEGORY_TIP = (f"The kind of item most of the {VOTE_K} training images nearest 
 #: What the number on each result's second line in the gallery is ("test-08….png" over
 #: "0.833 · Sandal"; "0.801 · Shirt" for a picture the catalog has no label for, with the type predicted).
 #: Cosine similarities run from -1 to 1, and the review found "-0.471" under "1 = the same".
-#: ``{example}``: the first result's own number (``results_hint_text``); a fixed "(as 0.833)" was
-#: under none of them.
+#: ``{example}``: the first result's own number (``results_hint_text``), so that the example is
+#: one the gallery shows.
 RESULTS_HINT = ("The number under each result's name{example}: how alike its silhouette is to yours, "
                 "from 1 (the same) through 0 (nothing in common); below 0, less alike still.")
-
-
-def results_hint_text(first_score: float | None) -> str:
-    """``RESULTS_HINT`` quoting the first result's number as the gallery shows it, or no example
-    before there is a result."""
-    return RESULTS_HINT.format(example="" if first_score is None else f" ({first_score:.3f} for the first)")
 RESULTS_TIP = ("The cosine similarity of the two pictures' summaries in the model (the 32 numbers its "
                "encoder gives a 28×28 silhouette), from -1 to 1: 1 for the same summary, 0 for unrelated "
                "ones, below 0 for summaries that point the opposite way (the least alike). After the "
@@ -330,6 +324,12 @@ class VaePanel(ModePanel):
                "placed nearest that point on the map show.")
         for label in (self.decoded_image, self.decoded_caption):
             label.setToolTip(paragraphs(tip))
+
+
+def results_hint_text(first_score: float | None) -> str:
+    """``RESULTS_HINT`` quoting the first result's number as the gallery shows it, or no example
+    before there is a result."""
+    return RESULTS_HINT.format(example="" if first_score is None else f" ({first_score:.3f} for the first)")
 
 
 def category_text(extras: dict[str, Any]) -> str:
