@@ -45,8 +45,14 @@ def _dir(env: str, default: str) -> Path:
     except OSError as exc:
         source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
         why = "it is a file, not a folder" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
-        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}", _names_a_file(exc)) from None
+        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}; {_way_out(env)}",
+                            _names_a_file(exc)) from None
     return path
+
+
+def _way_out(env: str) -> str:
+    """README's way out of a folder that cannot be written: the variable that moves it."""
+    return f"set {env} to a folder that can be written"
 
 
 def cache_dir() -> Path:
@@ -60,6 +66,12 @@ def cache_location() -> Path:
 
 def data_dir() -> Path:
     return _dir(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
+
+
+def data_location() -> Path:
+    """Where ``data_dir()`` is, without making it: what only reads (a listing) looks there, and
+    finds nothing when it is not there; it writes nothing (a read-only or missing home)."""
+    return _where(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
 
 
 def config_dir() -> Path:
@@ -78,12 +90,22 @@ def models_dir() -> Path:
     return path
 
 
+def models_location() -> Path:
+    """Where ``models_dir()`` is, without making it (``data_location``'s way)."""
+    return cache_location() / "models"
+
+
 def trained_models_dir() -> Path:
     """Models the user trained (or imported as ``product/NAME``): their only copy, so they are
     kept with the catalogs, not in the cache, which cache cleaners empty."""
     path = data_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def trained_models_location() -> Path:
+    """Where ``trained_models_dir()`` is, without making it (``data_location``'s way)."""
+    return data_location() / "models"
 
 
 def former_trained_dir(name: str) -> Path:
@@ -110,9 +132,14 @@ def catalogs_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # the data folder on a read-only disk, say: said as _dir says its own
-        raise LocationError(f"cannot make vsdesk's catalogs folder {path}: {exc.strerror or exc}",
-                            _names_a_file(exc)) from None
+        raise LocationError(f"cannot make vsdesk's catalogs folder {path}: {exc.strerror or exc}; "
+                            f"{_way_out(ENV_DATA)}", _names_a_file(exc)) from None
     return path
+
+
+def catalogs_location() -> Path:
+    """Where ``catalogs_dir()`` is, without making it (``data_location``'s way)."""
+    return data_location() / "catalogs"
 
 
 def _names_a_file(exc: OSError) -> bool:
@@ -126,10 +153,9 @@ def keep_keras_home_in_cache() -> None:
     where it goes instead, so that vsdesk leaves nothing outside the folders the README names.
     A user's own ``KERAS_HOME`` is kept."""
     if "KERAS_HOME" not in os.environ:
-        try:
-            os.environ["KERAS_HOME"] = str(cache_dir() / "keras")
-        except LocationError:
-            pass  # the command says so when it uses the cache; Keras then uses ~/.keras
+        # Not made here: a command that only lists writes nothing; Keras makes it when imported
+        # (and goes on without it when it cannot).
+        os.environ["KERAS_HOME"] = str(cache_location() / "keras")
 
 
 def same_place(a: Path, b: Path) -> bool:
