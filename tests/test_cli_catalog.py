@@ -1658,8 +1658,8 @@ def test_with_json_a_search_or_index_that_cannot_be_made_still_prints_one_json_d
     with pytest.raises(SystemExit) as exit_:
         run(capsys, "search", "--mode", "vae", "--catalog", "nothing", query, "-k", "0", "--json")
     out, err = capsys.readouterr()
-    said = "vsdesk search: error: argument -k: must be 1 or more, not 0"
-    assert (exit_.value.code, json.loads(out)) == (2, {"error": said, "error_kind": "usage"}) and said in err
+    said = "search: argument -k: must be 1 or more, not 0"
+    assert (exit_.value.code, json.loads(out)) == (2, {"error": said, "error_kind": "usage"}) and f"vsdesk: {said}" in err
     code, out, err = run(capsys, "index", "--mode", "vae", "--catalog", "c", str(tmp_path / "nowhere"), "--json")
     assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
     assert json.loads(out) == {"catalog": "c", "mode": "vae", "error": f"{tmp_path / 'nowhere'}: no such folder",

@@ -78,7 +78,7 @@ def test_a_command_line_logs_how_it_ended_and_why_it_failed(log_path):
         "INFO vsdesk: error: no catalog named 'nope' (see `vsdesk catalogs list`)",
         "INFO vsdesk: command ended: exit code 2",
         "INFO vsdesk: command line: vsdesk serach photo.jpg",
-        "INFO vsdesk: command ended: exit code 2 (vsdesk: error: argument COMMAND: invalid choice: 'serach' "
+        "INFO vsdesk: command ended: exit code 2 (argument COMMAND: invalid choice: 'serach' "
         "(choose from 'index', 'search', 'catalogs', 'models', 'eval', 'train', 'bench', 'vae', 'desktop-entry'); "
         "did you mean 'search'?)",
     ]
