@@ -179,16 +179,23 @@ def test_a_download_into_a_full_model_cache_is_said_as_a_full_cache(capsys, moun
 
 
 def test_the_unknown_model_message_names_what_fetch_and_remove_take(capsys):
-    """Review 25: both listed `product` among "known models", which neither applies to (it is
-    shipped ready, and nothing of it is cached)."""
+    """Review 25: both listed `product` among "known models" as if it were the store's. Review 34:
+    then they left out `product` and `product-heldout`, which both take (NAME is "a model name
+    from `vsdesk models list`": shipped ready, nothing to fetch or remove), so the messages name
+    them as what they are."""
     code, _, err = run(capsys, "models", "fetch", "no-such-model")
     assert code == 2 and error_lines(err) == [
         "vsdesk: unknown model 'no-such-model'; `vsdesk models fetch` takes vgg16, efficientnet-lite0, "
-        "efficientnet-b0, vae (the product models are ready as they are: shipped, or trained or imported here)"]
+        "efficientnet-b0, vae (their weights), product, product-heldout (shipped ready); the product models "
+        "trained or imported here (product/NAME) are ready as they are"]
     code, _, err = run(capsys, "models", "remove", "no-such-model")
     assert code == 2 and error_lines(err) == [
         "vsdesk: unknown model 'no-such-model'; `vsdesk models remove` takes vgg16, efficientnet-lite0, "
-        "efficientnet-b0, vae (their cached weights), or product/NAME (a product model trained or imported here)"]
+        "efficientnet-b0, vae (their weights), product, product-heldout (shipped ready), or product/NAME "
+        "(a product model trained or imported here)"]
+    for name in ("product", "product-heldout"):  # named there: taken
+        assert run(capsys, "models", "fetch", name)[0] == 0
+        assert run(capsys, "models", "remove", name)[0] == 0
 
 
 @pytest.mark.parametrize("argv", [("fetch", "no-such-model"), ("remove", "no-such-model"), ("import", "vgg16", "/no/such.h5")])
