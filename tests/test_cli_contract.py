@@ -527,3 +527,18 @@ def test_a_query_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_pa
     with pytest.raises(SystemExit):  # an unknown option that names no file: no such words
         main(["search", "--catalog", "c", "q.jpg", "-y.jpg"])
     assert "put -- before it" not in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd") or not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_output_that_cannot_be_written_leaves_no_descriptor_open(monkeypatch):
+    """The task after review 34: stdout pointed at /dev/null after a failed write left the
+    descriptor opened for that open (one each time)."""
+    from vsdesk.cli._common import OutputError, output_checked
+
+    with open("/dev/full", "w") as full:
+        monkeypatch.setattr(sys, "stdout", full)
+        before = len(os.listdir("/proc/self/fd"))
+        with pytest.raises(OutputError), output_checked():
+            print("x" * 100_000)
+            sys.stdout.flush()
+        assert len(os.listdir("/proc/self/fd")) == before

@@ -205,5 +205,5 @@ def _run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout
         # is pointed at /dev/null so the interpreter's final flush does not complain either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _common.point_at_devnull(sys.stdout.fileno())
         return 0
