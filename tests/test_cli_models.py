@@ -251,6 +251,7 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     code, out, _ = run(capsys, "models", "list", "--json")
     listed = {record["name"]: record for record in json.loads(out)}
     assert KEYS <= set(listed["product/mine"]) and listed["product/mine"]["path"] == str(user_dir("mine"))
+    assert listed["product/mine"]["source"] == "imported"  # (review 34: "trained", which it was not, here)
     assert model_dir("product") == model_dir("default") == default_dir()  # the shipped one, as listed
     # Named as it was imported (what eval and a search report), not as it was trained.
     assert load_embedder("product/mine").meta.name == "mine"

@@ -289,8 +289,9 @@ def trained_infos() -> list:
         infos.append(ModelInfo(
             name=f"product/{name}",
             description=f"product classifier on {meta.backbone}, {len(meta.classes)} classes{scored}",
-            ready=True, source="trained", size_bytes=size, version=str(meta.format),
-            license="yours (trained by vsdesk train product on your data)", path=folder, cached=True,
+            ready=True, source="imported" if meta.imported else "trained", size_bytes=size, version=str(meta.format),
+            license=("as given with it (imported by vsdesk models import)" if meta.imported
+                     else "yours (trained by vsdesk train product on your data)"), path=folder, cached=True,
             heldout_twin_of=twin_of.get(name),
         ))
     return infos
