@@ -253,7 +253,8 @@ def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_
     a_file.write_text("x")
     monkeypatch.setenv("VSDESK_DATA_DIR", str(a_file))
     code, out, err = run(capsys, "catalogs", "list", "--json")
-    said = f"cannot use VSDESK_DATA_DIR={a_file} as vsdesk's folder: it is a file, not a folder"
+    said = (f"cannot use VSDESK_DATA_DIR={a_file} as vsdesk's folder: it is a file, not a folder; set VSDESK_DATA_DIR "
+            "to a folder that can be written")
     assert code == 2 and said in err
     assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
 

@@ -332,7 +332,8 @@ def test_unusable_cache_directory_is_one_clear_line(capsys, tmp_path, monkeypatc
     code, out, err = run(capsys, "models", "list")
     assert code == 1 and out == ""
     assert error_lines(err) == [
-        f"vsdesk: cannot use VSDESK_CACHE_DIR={blocker / 'cache'} as vsdesk's folder: Not a directory"
+        f"vsdesk: cannot use VSDESK_CACHE_DIR={blocker / 'cache'} as vsdesk's folder: Not a directory; "
+        "set VSDESK_CACHE_DIR to a folder that can be written"
     ]
 
 

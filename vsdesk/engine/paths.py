@@ -6,6 +6,7 @@ environment variable, so tests and CI never touch a user's real cache, catalogs 
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -68,10 +69,17 @@ def data_dir() -> Path:
     return _dir(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
 
 
-def data_location() -> Path:
-    """Where ``data_dir()`` is, without making it: what only reads (a listing) looks there, and
-    finds nothing when it is not there; it writes nothing (a read-only or missing home)."""
-    return _where(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
+def _listed(env: str, default: str) -> Path:
+    """Where a folder of vsdesk's is, for what only reads it (a listing): not made (a read-only
+    or missing home: nothing is there to list). A path that names a file, or has a file on its
+    way, is said as ``_dir`` says it: the setting must change."""
+    path = _where(env, default)
+    there = next((p for p in (path, *path.parents) if p.exists()), None)
+    if there is not None and not there.is_dir():
+        source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
+        why = "it is a file, not a folder" if there == path else os.strerror(errno.ENOTDIR)
+        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}; {_way_out(env)}", named_a_file=True)
+    return path
 
 
 def config_dir() -> Path:
@@ -91,8 +99,8 @@ def models_dir() -> Path:
 
 
 def models_location() -> Path:
-    """Where ``models_dir()`` is, without making it (``data_location``'s way)."""
-    return cache_location() / "models"
+    """Where ``models_dir()`` is, without making it (``_listed``)."""
+    return _listed(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME)) / "models"
 
 
 def trained_models_dir() -> Path:
@@ -104,8 +112,8 @@ def trained_models_dir() -> Path:
 
 
 def trained_models_location() -> Path:
-    """Where ``trained_models_dir()`` is, without making it (``data_location``'s way)."""
-    return data_location() / "models"
+    """Where ``trained_models_dir()`` is, without making it (``_listed``)."""
+    return _listed(ENV_DATA, platformdirs.user_data_dir(APP_NAME)) / "models"
 
 
 def former_trained_dir(name: str) -> Path:
@@ -138,8 +146,8 @@ def catalogs_dir() -> Path:
 
 
 def catalogs_location() -> Path:
-    """Where ``catalogs_dir()`` is, without making it (``data_location``'s way)."""
-    return data_location() / "catalogs"
+    """Where ``catalogs_dir()`` is, without making it (``_listed``)."""
+    return _listed(ENV_DATA, platformdirs.user_data_dir(APP_NAME)) / "catalogs"
 
 
 def _names_a_file(exc: OSError) -> bool:
