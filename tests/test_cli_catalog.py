@@ -1809,6 +1809,7 @@ def _shop_of_an_imported_model(capsys, photos, tmp_path, monkeypatch):
     from vsdesk.engine.product import embedder, fast, model, model_store
 
     cache = tmp_path / "cache"
+    cache.mkdir()  # (reading the cache makes no folder: this one is made read-only below)
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(cache))
     assert run(capsys, "models", "import", "product/mine", str(REPO / "resources" / "models" / "product"))[0] == 0
     assert run(capsys, "index", "--mode", "product", "--model", "mine", "--catalog", "shop", str(photos))[0] == 0
