@@ -157,7 +157,7 @@ def test_an_unknown_argument_is_told_with_the_commands_own_usage(capsys):
             main(argv)
         err = capsys.readouterr().err
         assert stopped.value.code == 2
-        assert err.startswith(f"usage: vsdesk {command} ") and f"vsdesk {command}: error: unrecognized arguments: " \
+        assert err.startswith(f"usage: vsdesk {command} ") and f"\nvsdesk: {command}: unrecognized arguments: " \
             "--zip" in err, err
 
 
@@ -253,7 +253,8 @@ def test_json_commands_that_fail_before_any_result_still_print_json(capsys, tmp_
     a_file.write_text("x")
     monkeypatch.setenv("VSDESK_DATA_DIR", str(a_file))
     code, out, err = run(capsys, "catalogs", "list", "--json")
-    said = f"cannot use VSDESK_DATA_DIR={a_file} as vsdesk's folder: it is a file, not a folder"
+    said = (f"cannot use VSDESK_DATA_DIR={a_file} as vsdesk's folder: it is a file, not a folder; set VSDESK_DATA_DIR "
+            "to a folder that can be written")
     assert code == 2 and said in err
     assert json.loads(out) == {"error": said, "error_kind": "command-failed"}
 
@@ -264,27 +265,28 @@ def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
     was "command-failed" as for a command that was run and failed: a script could not tell its
     own command line wrong from a catalog missing."""
     for argv, said in [
-        (["search", "--json", "--bogus"], "vsdesk search: error: the following arguments are required: --catalog, "
+        (["search", "--json", "--bogus"], "search: the following arguments are required: --catalog, "
                                           "IMAGE"),
-        (["index", "--json"], "vsdesk index: error: the following arguments are required: --catalog"),
-        (["search", "--catalog", "c", "q.jpg", "--json", "--bogus"], "vsdesk search: error: unrecognized "
+        (["index", "--json"], "index: the following arguments are required: --catalog"),
+        (["search", "--catalog", "c", "q.jpg", "--json", "--bogus"], "search: unrecognized "
                                                                      "arguments: --bogus"),
-        (["catalogs", "list", "--js", "-k", "3"], "vsdesk catalogs list: error: unrecognized arguments: -k 3"),
+        (["catalogs", "list", "--js", "-k", "3"], "catalogs list: unrecognized arguments: -k 3"),
         # A bad value, a wrong choice: usage errors as well (exit 2).
-        (["search", "--catalog", "c", "-k", "0", "q.jpg", "--json"], "vsdesk search: error: argument -k: must be "
+        (["search", "--catalog", "c", "-k", "0", "q.jpg", "--json"], "search: argument -k: must be "
                                                                       "1 or more, not 0"),
-        (["search", "--catalog", "c", "--mode", "zzz", "q.jpg", "--json"], "vsdesk search: error: argument --mode: "
+        (["search", "--catalog", "c", "--mode", "zzz", "q.jpg", "--json"], "search: argument --mode: "
          "invalid choice: 'zzz' (choose from 'style', 'product', 'vae')"),
-        (["search", "q.jpg", "--json"], "vsdesk search: error: the following arguments are required: --catalog"),
-        (["search", "--json", "--k", "zzz", "x.jpg"], "vsdesk search: error: argument --kids: invalid choice: 'zzz' "
+        (["search", "q.jpg", "--json"], "search: the following arguments are required: --catalog"),
+        (["search", "--json", "--k", "zzz", "x.jpg"], "search: argument --kids: invalid choice: 'zzz' "
                                                        "(choose from 'yes', 'no')"),
-        (["index", "--json", "--bogus"], "vsdesk index: error: the following arguments are required: --catalog"),
+        (["index", "--json", "--bogus"], "index: the following arguments are required: --catalog"),
     ]:
         with pytest.raises(SystemExit) as stopped:
             main(argv)
         out, err = capsys.readouterr()
         assert stopped.value.code == 2
-        assert err.startswith(f"usage: {said.split(': error')[0]} ") and err.endswith(f"\n{said}\n"), err  # as before
+        # The usage as before, then the message with the prefix of every other error's (review 34)
+        assert err.startswith(f"usage: vsdesk {said.split(':')[0]} ") and err.endswith(f"\nvsdesk: {said}\n"), err
         assert json.loads(out) == {"error": said, "error_kind": "usage"}
     # Without --json (or with it as a query's name, after "--"), stdout stays empty.
     for argv in (["search", "--bogus"], ["index", "--catalog", "c", "--mode", "zzz", "--", "--json"]):
@@ -501,3 +503,40 @@ def test_nested_folders_are_said_to_be_indexed_as_their_parent(capsys, tmp_path)
                           f"{other} alone, and its images with it") in err, err
     [info] = json.loads(run(capsys, "catalogs", "list", "--json")[1])
     assert sorted(info["folders"]) == sorted([str(parent), str(other)])
+
+
+def test_vsdesk_cli_says_its_usage_errors_with_the_prefix_of_its_other_errors(tmp_path):
+    """Review 34: under `vsdesk-cli` a usage error said "vsdesk-cli search: error: ..." (and so
+    did its JSON "error"), every other error "vsdesk: ...": a script matching stderr had to
+    allow for both."""
+    cli = [sys.executable, "-c", "import sys; from vsdesk.__main__ import cli; sys.exit(cli())"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    usage = subprocess.run([*cli, "search", "--catalog", "c", "--json"], capture_output=True, text=True, env=env,
+                           cwd=tmp_path, timeout=300)
+    failed = subprocess.run([*cli, "search", "--catalog", "nosuch", "q.jpg"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=300)
+    assert usage.returncode == 2 and failed.returncode == 2
+    assert usage.stderr.startswith("usage: vsdesk-cli search ")  # (the usage as typed)
+    said = "search: the following arguments are required: IMAGE"
+    assert usage.stderr.endswith(f"\nvsdesk: {said}\n"), usage.stderr
+    assert json.loads(usage.stdout) == {"error": said, "error_kind": "usage"}
+    assert failed.stderr.startswith("vsdesk: no catalog named 'nosuch'"), failed.stderr
+
+
+def test_a_query_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_path, monkeypatch, capsys):
+    """Review 34: `vsdesk search --catalog c -k 1 -x.jpg` said only that IMAGE was missing (or,
+    with another query, "unrecognized arguments: -x.jpg"); the top level said how to give such a
+    name, the commands did not."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-x.jpg").write_bytes(b"")
+    for argv in (["search", "--catalog", "c", "-k", "1", "-x.jpg", "--json"],
+                 ["search", "--catalog", "c", "q.jpg", "-x.jpg"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2
+        assert err.rstrip().endswith("(-x.jpg is a file here: to give it, put -- before it: vsdesk search --catalog c "
+                                     f"{' '.join(w for w in argv[3:] if w != '-x.jpg')} -- -x.jpg)"), err
+    with pytest.raises(SystemExit):  # an unknown option that names no file: no such words
+        main(["search", "--catalog", "c", "q.jpg", "-y.jpg"])
+    assert "put -- before it" not in capsys.readouterr().err

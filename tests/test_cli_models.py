@@ -179,16 +179,23 @@ def test_a_download_into_a_full_model_cache_is_said_as_a_full_cache(capsys, moun
 
 
 def test_the_unknown_model_message_names_what_fetch_and_remove_take(capsys):
-    """Review 25: both listed `product` among "known models", which neither applies to (it is
-    shipped ready, and nothing of it is cached)."""
+    """Review 25: both listed `product` among "known models" as if it were the store's. Review 34:
+    then they left out `product` and `product-heldout`, which both take (NAME is "a model name
+    from `vsdesk models list`": shipped ready, nothing to fetch or remove), so the messages name
+    them as what they are."""
     code, _, err = run(capsys, "models", "fetch", "no-such-model")
     assert code == 2 and error_lines(err) == [
         "vsdesk: unknown model 'no-such-model'; `vsdesk models fetch` takes vgg16, efficientnet-lite0, "
-        "efficientnet-b0, vae (the product models are ready as they are: shipped, or trained or imported here)"]
+        "efficientnet-b0, vae (their weights), product, product-heldout (shipped ready); the product models "
+        "trained or imported here (product/NAME) are ready as they are"]
     code, _, err = run(capsys, "models", "remove", "no-such-model")
     assert code == 2 and error_lines(err) == [
         "vsdesk: unknown model 'no-such-model'; `vsdesk models remove` takes vgg16, efficientnet-lite0, "
-        "efficientnet-b0, vae (their cached weights), or product/NAME (a product model trained or imported here)"]
+        "efficientnet-b0, vae (their weights), product, product-heldout (shipped ready), or product/NAME "
+        "(a product model trained or imported here)"]
+    for name in ("product", "product-heldout"):  # named there: taken
+        assert run(capsys, "models", "fetch", name)[0] == 0
+        assert run(capsys, "models", "remove", name)[0] == 0
 
 
 @pytest.mark.parametrize("argv", [("fetch", "no-such-model"), ("remove", "no-such-model"), ("import", "vgg16", "/no/such.h5")])
@@ -244,6 +251,7 @@ def test_a_trained_product_model_is_named_product_slash_name_everywhere(capsys, 
     code, out, _ = run(capsys, "models", "list", "--json")
     listed = {record["name"]: record for record in json.loads(out)}
     assert KEYS <= set(listed["product/mine"]) and listed["product/mine"]["path"] == str(user_dir("mine"))
+    assert listed["product/mine"]["source"] == "imported"  # (review 34: "trained", which it was not, here)
     assert model_dir("product") == model_dir("default") == default_dir()  # the shipped one, as listed
     # Named as it was imported (what eval and a search report), not as it was trained.
     assert load_embedder("product/mine").meta.name == "mine"
@@ -324,7 +332,8 @@ def test_unusable_cache_directory_is_one_clear_line(capsys, tmp_path, monkeypatc
     code, out, err = run(capsys, "models", "list")
     assert code == 1 and out == ""
     assert error_lines(err) == [
-        f"vsdesk: cannot use VSDESK_CACHE_DIR={blocker / 'cache'} as vsdesk's folder: Not a directory"
+        f"vsdesk: cannot use VSDESK_CACHE_DIR={blocker / 'cache'} as vsdesk's folder: Not a directory; "
+        "set VSDESK_CACHE_DIR to a folder that can be written"
     ]
 
 

@@ -138,7 +138,7 @@ def test_a_file_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_pat
         with pytest.raises(SystemExit) as stopped:
             main(argv)
         err = capsys.readouterr().err
-        assert stopped.value.code == 2 and f"vsdesk: error: unrecognized arguments: {argv[0]}" in err, err
+        assert stopped.value.code == 2 and f"vsdesk: unrecognized arguments: {argv[0]}" in err, err
         assert ("put -- before it: vsdesk -- -n.jpg" in err) is hint, err
 
 
@@ -160,7 +160,7 @@ def test_a_name_with_a_space_named_like_an_option_is_told_to_come_after_a_double
         with pytest.raises(SystemExit) as stopped:
             main(argv)
         err = capsys.readouterr().err
-        assert stopped.value.code == 2 and "vsdesk: error: " in err, err
+        assert stopped.value.code == 2 and "\nvsdesk: " in err, err
         assert (hint in err) if hint else "put -- before it" not in err, err
 
 

@@ -255,3 +255,18 @@ def test_models_list_shows_the_shipped_held_out_twin_that_model_takes(capsys, tm
     # `--model product-heldout` is now the user's: the shipped twin is listed by its folder.
     assert "product-heldout" not in rows and rows[str(shipped_twin)]["heldout_twin_of"] == "product"
     assert rows["product/product-heldout"]["source"] == "trained"
+
+
+def test_index_of_a_catalog_with_no_folders_says_so_before_the_model_it_would_use(capsys):
+    """Review 34: a catalog of a removed model, its folders all forgotten: `index` noted "it is
+    embedded again with the shipped model", then failed with "has no folders": nothing was."""
+    from vsdesk.engine.catalog import Catalog
+
+    with Catalog.create("emptied", "product", []) as catalog:
+        catalog.set_model("product/removed")
+    capsys.readouterr()
+    assert main(["index", "--catalog", "emptied", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"].startswith("catalog 'emptied' has no folders")
+    assert captured.err.startswith("vsdesk: catalog 'emptied' has no folders") and "embedded again" not in captured.err, \
+        captured.err

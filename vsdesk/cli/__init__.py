@@ -83,37 +83,46 @@ class _Parser(argparse.ArgumentParser):
     _words: list[str] = []
 
     def parse_known_args(self, args=None, namespace=None):
-        if self._subparsers is not None:  # the top-level parser: the whole command line
-            self._words = list(sys.argv[1:] if args is None else args)
+        if self._subparsers is not None:  # the top-level parser: the whole command line, for every parser
+            _Parser._words = list(sys.argv[1:] if args is None else args)
         namespace, extras = super().parse_known_args(args, namespace)
         if extras and self._subparsers is None:  # a command's own parser (it has no subcommands)
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return namespace, extras
 
     def error(self, message):
-        """As argparse's: the usage and the message on stderr, exit 2."""
+        """As argparse's: the usage and the message on stderr, exit 2; the message with the
+        prefix of every other error ("vsdesk: "), whatever the program's name as typed, and the
+        command it is about ("vsdesk: search: ..."), so that a script matches one prefix. The
+        JSON "error" is the message without the prefix, as every other error's."""
         message += _did_you_mean(message)
         self.print_usage(sys.stderr)
-        message = f"{self.prog}: error: {message}{self._dashed_path_hint()}"
-        print(message, file=sys.stderr)
+        command = self.prog.partition(" ")[2]  # "vsdesk-cli search" -> "search"; "" at the top level
+        message = f"{command}: {message}" if command else message
+        message += self._dashed_path_hint()
+        _common.say(f"vsdesk: {message}")
         raise _UsageError(message)
 
     def _dashed_path_hint(self) -> str:
-        """`vsdesk -n.jpg`: a word that looks like an option but names a file (or folder) here is
-        a path whose name starts with "-", to open in the window; how to give it ("--" first) is
-        said. Looked up in the command line itself, not in argparse's message: a name with a
-        space (`vsdesk "-my photo.jpg"`) is taken by argparse for a command ("invalid choice"),
-        and its message splits such a name. Nothing for `vsdesk-cli` (it opens no window) or a
-        command's own parser."""
-        if self.prog != "vsdesk" or self._subparsers is None:
+        """`vsdesk -n.jpg`, `vsdesk search --catalog c -n.jpg`: a word that looks like an option
+        but names a file (or folder) here is a path whose name starts with "-"; how to give it
+        ("--" before it) is said, as a command to paste. Looked up in the command line itself, not
+        in argparse's message: a name with a space (`vsdesk "-my photo.jpg"`) is taken by argparse
+        for a command ("invalid choice"), and its message splits such a name. Not for
+        `vsdesk-cli` alone (it opens no window: a path is no command of its)."""
+        top_level = self._subparsers is not None
+        if top_level and self.prog != "vsdesk":
             return ""
-        words = self._words[:self._words.index("--")] if "--" in self._words else self._words
+        words = _Parser._words
+        words, after = (words[:words.index("--")], words[words.index("--") + 1:]) if "--" in words else (words, [])
         dashed = [word for word in words if word.startswith("-") and os.path.exists(word)]
         if not dashed:
             return ""
         kind = "a folder" if os.path.isdir(dashed[0]) else "a file"
-        return (f" ({dashed[0]} is {kind} here: to open it, put -- before it: "
-                f"vsdesk -- {' '.join(shlex.quote(word) for word in dashed)})")
+        options = [] if top_level else [word for word in words if word not in dashed]
+        command = [self.prog.split()[0], *options, "--", *dashed, *after]
+        what = "open" if top_level else "give"
+        return f" ({dashed[0]} is {kind} here: to {what} it, put -- before it: {shlex.join(command)})"
 
 
 def _did_you_mean(message: str) -> str:
@@ -196,5 +205,5 @@ def _run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout
         # is pointed at /dev/null so the interpreter's final flush does not complain either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _common.point_at_devnull(sys.stdout.fileno())
         return 0

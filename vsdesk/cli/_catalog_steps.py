@@ -152,9 +152,7 @@ def run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = 
 
     if catalog.recovered:
         error(catalog.recovered)
-    if not catalog.folders and not add_folders:
-        raise CommandError(f"catalog {catalog.name!r} has no folders; add some with "
-                           f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`", USAGE)
+    check_has_folders(catalog, add_folders)
     report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
         return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
@@ -171,6 +169,14 @@ def run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = 
         report.interrupted = True  # (set by the run too, unless it was stopped before it began)
         raise IndexInterrupted(f"interrupted: what catalog {catalog.name!r} has indexed so far is kept{kept}; the same "
                            "command goes on from there", report) from None
+
+
+def check_has_folders(catalog, add_folders: list[str] = ()) -> None:
+    """A catalog with no folders (all forgotten) and none given has nothing to index: said
+    before anything else is (the model it would be embedded with, say)."""
+    if not catalog.folders and not add_folders:
+        raise CommandError(f"catalog {catalog.name!r} has no folders; add some with "
+                           f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`", USAGE)
 
 
 def _images_so_far(catalog) -> str:

@@ -177,15 +177,21 @@ class _CheckedOutput:
         except OSError as exc:
             # What is left in the buffer goes to /dev/null, so the interpreter's flush at exit
             # does not fail again ("Exception ignored ...", exit 120).
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(devnull, self._stream.fileno())
-            finally:
-                os.close(devnull)
+            point_at_devnull(self._stream.fileno())
             raise OutputError(exc.strerror or str(exc)) from None
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+def point_at_devnull(fd: int) -> None:
+    """Point the descriptor ``fd`` (stdout) at /dev/null, for output that can no longer go where
+    it went; the descriptor opened for that is closed again (one left open each time before)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 @contextlib.contextmanager

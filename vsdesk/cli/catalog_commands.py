@@ -19,6 +19,7 @@ from vsdesk.cli._catalog_steps import (
     catalog_files,
     catalog_name_for,
     check_catalog_name,
+    check_has_folders,
     check_model_option,
     handle_catalog_errors,
     load_mode_embedder,
@@ -200,6 +201,8 @@ def _index_into(args: argparse.Namespace) -> int:
             raise FoldersUnreadable(unreadable)
         for folder, why in unreadable.items():  # the others are indexed; said, and exit 1
             error(f"{unreadable_words({folder: why})}; it was not added")
+        added = [] if samples.is_sample(args.catalog) else folders
+        check_has_folders(catalog, added)  # before the model's note: nothing is embedded then
         model = model_for_catalog(catalog, args.model)  # the catalog's own unless --model
         # The model is loaded only if some file needs embedding or the model changed (its key
         # is read without loading it): an unchanged re-run is instant. A model asked for by
@@ -209,7 +212,7 @@ def _index_into(args: argparse.Namespace) -> int:
         options = {"model": model} if model is not None else {}
         # The run keeps the model for the next runs, and the window.
         report = run_index(catalog, loader, args.batch_size,
-                            add_folders=[] if samples.is_sample(args.catalog) else folders,
+                            add_folders=added,
                             model_key=None if args.model is not None else vectors_key_prefix(args.mode, **options),
                             model=model)
         files = catalog_files(catalog)

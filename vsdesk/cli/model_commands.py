@@ -408,14 +408,20 @@ def _embedded_again(catalogs: list[str]) -> str:
 
 
 def _store_names(exc) -> str:
-    """The models of the store a user fetches or removes: not the shipped product model, which
-    is never fetched (it is shipped ready) nor removed (nothing of it is cached)."""
-    return ", ".join(name for name in exc.known if name != "product")
+    """The models of the store a user fetches or removes, then the shipped product models, which
+    `models list` lists too and `fetch`/`remove` take (ready as shipped: nothing to fetch, nothing
+    cached to remove)."""
+    from vsdesk.engine.product.model_store import shipped_twin_info
+
+    store = ", ".join(name for name in exc.known if name != "product")
+    twin = shipped_twin_info()
+    shipped = "product" if twin is None else f"product, {twin.name}"
+    return f"{store} (their weights), {shipped} (shipped ready)"
 
 
 def _unknown_for_fetch(exc) -> str:
-    return (f"unknown model {exc.name!r}; `vsdesk models fetch` takes {_store_names(exc)} (the product models "
-            "are ready as they are: shipped, or trained or imported here)")
+    return (f"unknown model {exc.name!r}; `vsdesk models fetch` takes {_store_names(exc)}; the product models "
+            "trained or imported here (product/NAME) are ready as they are")
 
 
 def _unknown_for_remove(exc) -> str:
@@ -424,8 +430,8 @@ def _unknown_for_remove(exc) -> str:
     bare NAME is the store's)."""
     from vsdesk.engine.product.model_store import TRAINED_PREFIX, trained_names
 
-    text = (f"unknown model {exc.name!r}; `vsdesk models remove` takes {_store_names(exc)} (their cached "
-            "weights), or product/NAME (a product model trained or imported here)")
+    text = (f"unknown model {exc.name!r}; `vsdesk models remove` takes {_store_names(exc)}, or product/NAME "
+            "(a product model trained or imported here)")
     trained = trained_names()
     if not trained:
         return text

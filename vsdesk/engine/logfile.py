@@ -51,16 +51,23 @@ ROTATION_LOCK = "vsdesk.log.lock"
 _command_logged = False
 
 
-def log_to_file(rotate: bool = True) -> logging.Handler | None:
+def log_to_file(rotate: bool = True, make_folder: bool = True) -> logging.Handler | None:
     """Log (INFO and above) to ``vsdesk.log`` in the cache directory too; None if that
     directory cannot be used (then standard error only). The file is opened at the first
     message, not at start. ``rotate``: the window's, started afresh as it grows; else (a
-    command line) only appended to (see the module's note)."""
-    try:
-        path = paths.cache_dir() / LOG_NAME
-    except OSError as exc:  # LocationError: the cache folder cannot be made
-        log.warning("no log file: %s", exc)
-        return None
+    command line) only appended to (see the module's note). ``make_folder`` False (a command
+    that only lists, and so writes nothing): logged only into a cache folder there and
+    writable, and else not, without a word."""
+    if not make_folder:
+        path = paths.cache_location() / LOG_NAME
+        if not os.access(path.parent, os.W_OK):  # (not there, or a read-only home)
+            return None
+    else:
+        try:
+            path = paths.cache_dir() / LOG_NAME
+        except OSError as exc:  # LocationError: the cache folder cannot be made
+            log.warning("no log file: %s", exc)
+            return None
     held = _rotation_lock(path) if rotate else None
     if held is not None:
         handler = _RotatedLog(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8", errors=NAMES_NOT_UTF8, delay=True)
@@ -92,9 +99,14 @@ def log_command_line() -> None:
     root.addHandler(stderr)
     global _command_logged
     # `vsdesk search --help` reads the manual; it is not a command run (nor is its end said).
-    if log_to_file(rotate=False) is not None and not _asks_for_help(sys.argv[1:]):
+    lists = sys.argv[1:3] in LISTING_COMMANDS
+    if log_to_file(rotate=False, make_folder=not lists) is not None and not _asks_for_help(sys.argv[1:]):
         log.info("command line: vsdesk %s", " ".join(sys.argv[1:]))
         _command_logged = True
+
+
+#: The commands that only read (docs/cli.md): they make no folder, not even the log's.
+LISTING_COMMANDS = (["catalogs", "list"], ["models", "list"])
 
 
 def _asks_for_help(argv: list[str]) -> bool:

@@ -6,6 +6,7 @@ environment variable, so tests and CI never touch a user's real cache, catalogs 
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -45,8 +46,14 @@ def _dir(env: str, default: str) -> Path:
     except OSError as exc:
         source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
         why = "it is a file, not a folder" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
-        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}", _names_a_file(exc)) from None
+        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}; {_way_out(env)}",
+                            _names_a_file(exc)) from None
     return path
+
+
+def _way_out(env: str) -> str:
+    """README's way out of a folder that cannot be written: the variable that moves it."""
+    return f"set {env} to a folder that can be written"
 
 
 def cache_dir() -> Path:
@@ -60,6 +67,19 @@ def cache_location() -> Path:
 
 def data_dir() -> Path:
     return _dir(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
+
+
+def _listed(env: str, default: str) -> Path:
+    """Where a folder of vsdesk's is, for what only reads it (a listing): not made (a read-only
+    or missing home: nothing is there to list). A path that names a file, or has a file on its
+    way, is said as ``_dir`` says it: the setting must change."""
+    path = _where(env, default)
+    there = next((p for p in (path, *path.parents) if p.exists()), None)
+    if there is not None and not there.is_dir():
+        source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
+        why = "it is a file, not a folder" if there == path else os.strerror(errno.ENOTDIR)
+        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}; {_way_out(env)}", named_a_file=True)
+    return path
 
 
 def config_dir() -> Path:
@@ -78,12 +98,22 @@ def models_dir() -> Path:
     return path
 
 
+def models_location() -> Path:
+    """Where ``models_dir()`` is, without making it (``_listed``)."""
+    return _listed(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME)) / "models"
+
+
 def trained_models_dir() -> Path:
     """Models the user trained (or imported as ``product/NAME``): their only copy, so they are
     kept with the catalogs, not in the cache, which cache cleaners empty."""
     path = data_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def trained_models_location() -> Path:
+    """Where ``trained_models_dir()`` is, without making it (``_listed``)."""
+    return _listed(ENV_DATA, platformdirs.user_data_dir(APP_NAME)) / "models"
 
 
 def former_trained_dir(name: str) -> Path:
@@ -110,9 +140,14 @@ def catalogs_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # the data folder on a read-only disk, say: said as _dir says its own
-        raise LocationError(f"cannot make vsdesk's catalogs folder {path}: {exc.strerror or exc}",
-                            _names_a_file(exc)) from None
+        raise LocationError(f"cannot make vsdesk's catalogs folder {path}: {exc.strerror or exc}; "
+                            f"{_way_out(ENV_DATA)}", _names_a_file(exc)) from None
     return path
+
+
+def catalogs_location() -> Path:
+    """Where ``catalogs_dir()`` is, without making it (``_listed``)."""
+    return _listed(ENV_DATA, platformdirs.user_data_dir(APP_NAME)) / "catalogs"
 
 
 def _names_a_file(exc: OSError) -> bool:
@@ -126,10 +161,9 @@ def keep_keras_home_in_cache() -> None:
     where it goes instead, so that vsdesk leaves nothing outside the folders the README names.
     A user's own ``KERAS_HOME`` is kept."""
     if "KERAS_HOME" not in os.environ:
-        try:
-            os.environ["KERAS_HOME"] = str(cache_dir() / "keras")
-        except LocationError:
-            pass  # the command says so when it uses the cache; Keras then uses ~/.keras
+        # Not made here: a command that only lists writes nothing; Keras makes it when imported
+        # (and goes on without it when it cannot).
+        os.environ["KERAS_HOME"] = str(cache_location() / "keras")
 
 
 def same_place(a: Path, b: Path) -> bool:

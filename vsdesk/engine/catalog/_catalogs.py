@@ -58,8 +58,11 @@ def catalog_settings() -> list[CatalogSettings]:
 
 
 def _catalog_folders() -> list[Path]:
-    return [location for location in sorted(paths.catalogs_dir().iterdir())
-            if location.is_dir() and NAME_RE.match(location.name)]
+    """The catalogs' folders; none when vsdesk's folder is not there (nothing is made to list)."""
+    root = paths.catalogs_location()
+    if not root.is_dir():
+        return []
+    return [location for location in sorted(root.iterdir()) if location.is_dir() and NAME_RE.match(location.name)]
 
 
 def list_catalogs() -> list[CatalogInfo]:

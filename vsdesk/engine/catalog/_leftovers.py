@@ -69,7 +69,8 @@ def clear_removal_leftovers() -> list[Path]:
     another process now (it holds their lock file). What cannot be deleted is tried again next
     time. Returns the folders deleted."""
     deleted = []
-    for aside in sorted(paths.catalogs_dir().iterdir()):
+    root = paths.catalogs_location()  # (not made: a listing writes nothing when there is nothing to delete)
+    for aside in sorted(root.iterdir()) if root.is_dir() else ():
         if not _ASIDE_RE.fullmatch(aside.name) or aside.is_symlink() or not aside.is_dir():
             continue
         try:

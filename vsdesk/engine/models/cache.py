@@ -106,11 +106,12 @@ class CacheEntry:
 
     @property
     def path(self) -> Path:
-        return paths.models_dir() / self.file
+        return paths.models_location() / self.file  # (read where it is: made by ``store``, which writes it)
 
 
 def sidecar_path(spec: ModelSpec) -> Path:
-    return paths.models_dir() / f"{slug(spec.name, spec.version)}.json"
+    """Where the model's sidecar is, read or written (``store`` makes the folder before writing)."""
+    return paths.models_location() / f"{slug(spec.name, spec.version)}.json"
 
 
 def read_entry(spec: ModelSpec) -> CacheEntry | None:
@@ -127,7 +128,7 @@ def read_entry(spec: ModelSpec) -> CacheEntry | None:
         if data.get("format") != SIDECAR_FORMAT:
             return None
         entry = CacheEntry(**{key: data[key] for key in CacheEntry.__dataclass_fields__})
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # (not written, or no cache folder there)
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("model cache: unreadable sidecar %s (%s); it will be rebuilt", sidecar, exc)

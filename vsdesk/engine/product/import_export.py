@@ -74,7 +74,8 @@ def _without_twin(meta: dict) -> dict:
 def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = False, name: str | None = None) -> None:
     """The model files of ``source`` (no other file) copied into ``target``, whole or not at all
     (``into``: the existing folder ``target``, staged inside it, its metadata moved in last);
-    its metadata naming no held-out twin, and naming it ``name`` when given (an import)."""
+    its metadata naming no held-out twin, and naming it ``name`` when given (an import, said
+    ``imported``)."""
     import shutil
 
     files = [META_FILE, *(weights_file(m) for m in range(meta.members))]
@@ -86,10 +87,11 @@ def _copy_model(source: Path, meta: ProductMeta, target: Path, into: bool = Fals
             shutil.copyfile(source / file, staging / file)
             os.chmod(staging / file, 0o644)
         # (the fast path's files are keyed by the weights alone)
-        if (name is not None and name != meta.name) or meta.heldout_twin:
+        if name is not None or meta.heldout_twin:
             written = json.loads((staging / META_FILE).read_text(encoding="utf-8"))  # every other key kept
-            atomic_write_json(staging / META_FILE, _without_twin(written) | {"name": name or meta.name}, indent=2,
-                              ensure_ascii=False)
+            imported = {"imported": True} if name is not None else {}  # (`models list`'s "source")
+            atomic_write_json(staging / META_FILE, _without_twin(written) | {"name": name or meta.name} | imported,
+                              indent=2, ensure_ascii=False)
             os.chmod(staging / META_FILE, 0o644)
         if into:
             install_among_other_files(staging, target)

@@ -76,6 +76,8 @@ class ProductMeta:
     #: trained with contributors held out, a sibling folder: ``vsdesk eval product`` scores that one
     #: on the model's own data, where nothing is unseen by this one
     heldout_twin: str = ""
+    #: copied in by `vsdesk models import` (trained elsewhere): `models list` says "imported"
+    imported: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -53,7 +53,7 @@ def user_dir(name: str) -> Path:
 
 def store_dir() -> Path:
     """The folder of the product models trained (or imported) here: ``data_dir/models/product``."""
-    root = paths.trained_models_dir() / "product"
+    root = paths.trained_models_location() / "product"  # made by what writes a model into it
     _move_from_cache(root)
     return root
 
@@ -99,7 +99,7 @@ def _in_store(folder: Path) -> bool:
     """Whether ``folder`` is a model of the store, in its place or in the cache's former one."""
     parent = Path(os.path.abspath(folder)).parent
     return any(paths.same_place(parent, root)
-               for root in (paths.trained_models_dir() / "product", paths.former_trained_dir("product")))
+               for root in (paths.trained_models_location() / "product", paths.former_trained_dir("product")))
 
 
 def _moved_here(folder: Path) -> Path:
@@ -289,8 +289,9 @@ def trained_infos() -> list:
         infos.append(ModelInfo(
             name=f"product/{name}",
             description=f"product classifier on {meta.backbone}, {len(meta.classes)} classes{scored}",
-            ready=True, source="trained", size_bytes=size, version=str(meta.format),
-            license="yours (trained by vsdesk train product on your data)", path=folder, cached=True,
+            ready=True, source="imported" if meta.imported else "trained", size_bytes=size, version=str(meta.format),
+            license=("as given with it (imported by vsdesk models import)" if meta.imported
+                     else "yours (trained by vsdesk train product on your data)"), path=folder, cached=True,
             heldout_twin_of=twin_of.get(name),
         ))
     return infos

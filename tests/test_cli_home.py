@@ -1,0 +1,64 @@
+"""The command line with a home folder it cannot write, or none: what only lists needs no write
+(review 34: `catalogs list` and `models list` failed, and made folders), and what must write says
+how to move vsdesk's folders elsewhere (README: VSDESK_DATA_DIR, VSDESK_CACHE_DIR)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import REPO, needs_setpriv
+
+#: vsdesk's folders left to their default, under HOME (the tests' own are set by conftest).
+MOVED_BY = ("VSDESK_DATA_DIR", "VSDESK_CACHE_DIR", "VSDESK_CONFIG_DIR", "XDG_DATA_HOME", "XDG_CACHE_HOME",
+            "XDG_CONFIG_HOME")
+
+
+def _env(home) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in MOVED_BY}
+    return {**env, "HOME": str(home), "PYTHONPATH": str(REPO)}
+
+
+def _vsdesk(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "vsdesk", *argv]
+
+
+def without_root_powers(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """conftest's, with an environment of the test's: a read-only folder stops root too."""
+    return subprocess.run(["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *argv],
+                          capture_output=True, text=True, timeout=300, cwd=str(REPO), env=env)
+
+
+def test_listing_with_a_home_that_is_not_there_lists_nothing_and_makes_no_folder(tmp_path):
+    home = tmp_path / "no-such-home"
+    for argv in (("catalogs", "list", "--json"), ("models", "list", "--json")):
+        ran = subprocess.run(_vsdesk(*argv), env=_env(home), cwd=tmp_path, capture_output=True, text=True,
+                             timeout=300)
+        assert ran.returncode == 0, ran.stderr
+        listed = json.loads(ran.stdout)
+        assert listed == [] if argv[0] == "catalogs" else {"vgg16", "product"} <= {m["name"] for m in listed}
+        assert ran.stderr == "" and not home.exists(), (argv, ran.stderr)
+
+
+@needs_setpriv
+def test_listing_with_a_read_only_home_works_and_a_write_names_the_variable(tmp_path):
+    home = tmp_path / "home"
+    folder = home / "photos"
+    folder.mkdir(parents=True)
+    os.chmod(home, 0o555)
+    try:
+        for argv in (("catalogs", "list", "--json"), ("models", "list", "--json")):
+            ran = without_root_powers(_vsdesk(*argv), env=_env(home))
+            assert ran.returncode == 0 and ran.stderr == "", (argv, ran.stderr)
+            assert isinstance(json.loads(ran.stdout), list)
+        ran = without_root_powers(_vsdesk("index", "--mode", "style", "--catalog", "mine", str(folder), "--json"),
+                                  env=_env(home))
+        assert ran.returncode == 1, ran.stderr
+        said = json.loads(ran.stdout)["error"]
+        assert said.startswith(f"cannot use {home}/.local/share/vsdesk as vsdesk's folder: Permission denied")
+        assert said.endswith("set VSDESK_DATA_DIR to a folder that can be written"), said
+        assert sorted(p.name for p in home.iterdir()) == ["photos"]
+    finally:
+        os.chmod(home, 0o755)
