@@ -596,6 +596,16 @@ def test_a_reindex_counts_the_files_to_embed_as_its_work_and_the_moves_apart(pho
     indexing = [(done, total) for done, total, message in counted_steps if message.startswith("index")]
     assert all(total == 2 and done <= 2 for done, total in indexing) and indexing[-1] == (2, 2), indexing
 
+    # The same with the model loaded already (the window's own update): it said "192/230 indexing"
+    # for 30 new images and 200 moved.
+    (photos / "renamed").rename(photos / "a")
+    shutil.copy(clothing_images(1, start=22)[0], photos / "b" / "new3.jpg")
+    said.clear()
+    report = index_catalog(catalog, HistogramEmbedder(), lambda done, total, message="": said.append(
+        (done, total, message)), batch_size=1)
+    assert (report.added, report.moved, report.embedded) == (1, 6, 1)
+    assert (0, 1, "indexing 1 file (6 moved or renamed: nothing to embed)") in said, said
+
 
 def test_a_run_that_goes_on_with_an_interrupted_one_says_so(photos):
     """The window closed during an index run, opened again, went on with it silently ("136/2472

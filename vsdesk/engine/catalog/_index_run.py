@@ -179,6 +179,7 @@ class Indexer:
             self.report.folders_not_added.append(root)
             self.report.folders_added.pop(root, None)
 
+        came_loaded = self.embedder is not None
         if self.embedder is None:
             stored_key = self.catalog.embedder_key
             plan = self._plan(scan, rows, stored_key)
@@ -196,6 +197,10 @@ class Indexer:
             self._adopt_key()
             key = self.embedder.key
             plan = self._plan(scan, rows, key)
+            if came_loaded and not self.report.model_changed and self.indexed_before:
+                # The model came loaded (the window's): the changed files are hashed first all
+                # the same, to tell the files to embed (the work) from those moved or renamed.
+                self._settle_without_model(plan.todo, rows)
             # Kept: the rows whose vector this model has. A skip may be the model's own
             # ("cannot be prepared for the model"), so skipped files are decided again.
             self.settled = {path: row for path, row in self.settled.items()
