@@ -776,21 +776,21 @@ def test_a_catalog_opened_while_another_process_commits_is_of_one_version_of_its
     a `remove-folder` committed in between gave 10 rows and 6 hashes, and the catalog was not
     opened ("unexpected error (IndexError …)"). Rows, hashes and version are read in one read
     transaction. The other process's commit is made, for certain, between the snapshot's reads
-    (at its ``counts``)."""
+    (at its ``skipped_count``)."""
     from vsdesk.engine.catalog import Catalog
     from vsdesk.engine.session import ModeSession
 
     _, b = _vae_shop(tmp_path)
     with Catalog.open("shop") as catalog:
         before = catalog.version
-    counts, committed = Catalog.counts, []
+    skipped_count, committed = Catalog.skipped_count, []
 
-    def counts_after_another_commit(catalog):
+    def skipped_count_after_another_commit(catalog):
         if not committed:
             committed.append(_forget_in_another_process("shop", b))
-        return counts(catalog)
+        return skipped_count(catalog)
 
-    monkeypatch.setattr(Catalog, "counts", counts_after_another_commit)
+    monkeypatch.setattr(Catalog, "skipped_count", skipped_count_after_another_commit)
     snapshot = ModeSession("vae").snapshot("shop")
     assert committed
     assert len(snapshot.paths) == len(snapshot.hashes) == len(snapshot.vectors) == 10
