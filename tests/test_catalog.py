@@ -577,6 +577,36 @@ def test_a_run_says_its_rate_and_time_left_once_they_mean_something(tmp_path):
     assert counted_steps[-1] == (40, "indexed")
 
 
+def test_a_reindex_counts_the_files_to_embed_as_its_work_and_the_moves_apart(photos):
+    """The review (session 24): a re-index said "indexing 1313 files" when 813 of them were
+    moves (nothing to embed), and its rate counted them. The work is the files to embed."""
+    loads = []
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, _counting_loader(loads))
+    (photos / "a").rename(photos / "renamed")  # its 6 images moved
+    shutil.copy(clothing_images(1, start=20)[0], photos / "b" / "new.jpg")
+    shutil.copy(clothing_images(1, start=21)[0], photos / "b" / "new2.jpg")
+    said = []
+    report = index_catalog(catalog, _counting_loader(loads), lambda done, total, message="": said.append(
+        (done, total, message)), batch_size=1)
+    assert (report.added, report.moved, report.embedded) == (2, 6, 2)
+    counted_steps = [(done, total, message) for done, total, message in said if total]
+    assert (0, 8, "checking 8 new or changed files") in counted_steps, counted_steps
+    assert (0, 2, "indexing 2 files (6 moved or renamed: nothing to embed)") in counted_steps, counted_steps
+    indexing = [(done, total) for done, total, message in counted_steps if message.startswith("index")]
+    assert all(total == 2 and done <= 2 for done, total in indexing) and indexing[-1] == (2, 2), indexing
+
+    # The same with the model loaded already (the window's own update): it said "192/230 indexing"
+    # for 30 new images and 200 moved.
+    (photos / "renamed").rename(photos / "a")
+    shutil.copy(clothing_images(1, start=22)[0], photos / "b" / "new3.jpg")
+    said.clear()
+    report = index_catalog(catalog, HistogramEmbedder(), lambda done, total, message="": said.append(
+        (done, total, message)), batch_size=1)
+    assert (report.added, report.moved, report.embedded) == (1, 6, 1)
+    assert (0, 1, "indexing 1 file (6 moved or renamed: nothing to embed)") in said, said
+
+
 def test_a_run_that_goes_on_with_an_interrupted_one_says_so(photos):
     """The window closed during an index run, opened again, went on with it silently ("136/2472
     indexing"): a run the user did not start. The run says it resumes, and how much is left."""

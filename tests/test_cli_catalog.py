@@ -2042,3 +2042,35 @@ def test_catalogs_list_says_a_sample_folder_of_another_install_is_replaced_not_m
     code, out, _ = run(capsys, "catalogs", "list")
     assert str(new / "samples" / "clothing") in out and str(old) not in out
     assert "note:" not in out  # this installation's own sample: nothing to say
+
+
+def test_a_stop_during_an_index_run_is_said_at_once_not_after_the_batch(tmp_path):
+    """The review (session 24): SIGTERM to a style index ended it 12.5 s later, after the batch
+    the model was in, with nothing said meanwhile. The stop is said on stderr at once."""
+    import re
+    import signal
+    import time
+
+    from conftest import STYLE_DIR
+
+    folder = copy_images(sorted(STYLE_DIR.glob("s_*.jpg"))[:24], tmp_path / "art")
+    process = subprocess.Popen([sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", "art",
+                                "--batch-size", "12", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=os.environ.copy())
+    lines, sent, said_at = [], None, None
+    for line in process.stderr:
+        lines.append(line)
+        found = re.search(r"indexing art (\d+)/24", line)
+        if sent is None and found and int(found.group(1)) > 0:  # the model is at the next batch
+            process.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+        if sent is not None and "stopping after the current batch" in line:
+            said_at = time.monotonic()
+    assert process.wait(timeout=120) == 143, "".join(lines)
+    ended = time.monotonic()
+    err = "".join(lines)
+    assert sent is not None, err
+    said = "vsdesk: stopping after the current batch (what is indexed so far is kept)…"
+    assert said in err and err.index(said) < err.index("interrupted: what catalog 'art'"), err
+    assert said_at is not None and err.count(said) == 1, err
+    print(f"said {said_at - sent:.2f} s after the signal, ended {ended - sent:.2f} s after it")

@@ -4274,6 +4274,35 @@ def test_what_another_vsdesk_process_does_to_the_catalog_shown_is_said_while_and
     assert tab.messages.text() == f"{own}\n{removed}" and len(tab.snapshot) == 9
 
 
+def test_a_folder_moved_and_indexed_by_another_process_is_said_moved_not_removed(qtbot, window, tmp_path):
+    """The review (session 24): after `vsdesk index` took up a folder renamed (the command said
+    "813 moved"), the window's banner said "1313 images added; 1113 images removed", as if the
+    photos were gone. It counts as the command does: a new path with the bytes of one gone is a move."""
+    root = tmp_path / "photos"
+    copy_images(ARTWORKS[:3], root / "2021" / "07")
+    copy_images(ARTWORKS[3:5], root / "2021" / "05")
+    tab = open_folder_catalog(qtbot, window, "style", root)
+    name = tab.catalog_name
+    from vsdesk.engine.catalog import INDEX_FILE
+
+    qtbot.waitUntil(lambda: any(path.endswith(INDEX_FILE) for path in tab.catalog._watcher.watched()),
+                    timeout=30_000)  # (the window watches the catalog's index: it sees the other run)
+    (root / "2021" / "07").rename(root / "2021" / "July")  # 3 moved
+    (root / "2021" / "05" / ARTWORKS[3].name).unlink()  # 1 removed
+    copy_images(ARTWORKS[20:22], root / "2024")  # 2 added
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name],
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "2 added, 0 updated, 3 moved, 1 removed" in done.stdout + done.stderr, done.stdout + done.stderr
+    changed = f"“{name}” changed by another vsdesk process: 2 images added; 3 images moved or renamed; 1 image removed."
+
+    def said():
+        assert changed in tab.messages.text(), tab.messages.text()
+
+    qtbot.waitUntil(said, timeout=60_000)
+    assert len(tab.snapshot) == 6
+
+
 def test_a_folder_added_while_another_process_indexes_the_catalog_is_said_to_be_added_then(qtbot, window, tmp_path):
     """The review: a folder added in the window while `vsdesk index` ran on the same catalog was
     added once that run was done, but the window said only that the catalog "is shown as it was,

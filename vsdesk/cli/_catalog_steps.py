@@ -155,8 +155,9 @@ def run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = 
     check_has_folders(catalog, add_folders)
     report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
-        return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
-                             add_folders=add_folders, model_key=model_key, report=report, keep_model=model)
+        with stop_said_at_once():
+            return index_catalog(catalog, embedder, StderrProgress(f"indexing {catalog.name}"), batch_size=batch_size,
+                                 add_folders=add_folders, model_key=model_key, report=report, keep_model=model)
     except CatalogBusy as exc:
         raise CommandError(f"{exc}; wait for it to finish, or search the catalog meanwhile (it holds "
                            f"{_images_so_far(catalog)} so far)", FAILED, busy=True) from None
@@ -177,6 +178,58 @@ def check_has_folders(catalog, add_folders: list[str] = ()) -> None:
     if not catalog.folders and not add_folders:
         raise CommandError(f"catalog {catalog.name!r} has no folders; add some with "
                            f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`", USAGE)
+
+
+#: Said on stderr the moment Ctrl+C or SIGTERM comes during an index run (``stop_said_at_once``).
+STOPPING_WORDS = "stopping after the current batch (what is indexed so far is kept)…"
+
+
+@contextlib.contextmanager
+def stop_said_at_once():
+    """While an index run goes, the first Ctrl+C or SIGTERM is said on stderr at once. Python
+    raises its ``KeyboardInterrupt`` only once the main thread is back from the model's batch
+    (a style batch of 32 took 12.5 s on a busy machine, with nothing said): the C-level handler
+    writes the signal's number to a wakeup fd, which a thread of its own reads and says. Left
+    alone off the main thread, or where another wakeup fd is set."""
+    import os
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)  # (the handler must never block)
+    try:
+        before = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:
+        before = None
+    if before is None or before != -1:  # another's wakeup fd (asyncio): not taken from it
+        if before is not None:
+            signal.set_wakeup_fd(before)
+        os.close(read_end)
+        os.close(write_end)
+        yield
+        return
+
+    def say_when_stopped():
+        while (got := os.read(read_end, 1)) and got[0] != 0:  # (0: the run is over)
+            if got[0] in (signal.SIGINT, signal.SIGTERM):
+                error(STOPPING_WORDS)  # (on a line of its own, after a progress line)
+                return
+
+    sayer = threading.Thread(target=say_when_stopped, name="vsdesk-stop-notice", daemon=True)
+    sayer.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(-1)
+        with contextlib.suppress(OSError):
+            os.write(write_end, b"\0")
+        sayer.join(timeout=1)
+        os.close(write_end)
+        if not sayer.is_alive():
+            os.close(read_end)
 
 
 def _images_so_far(catalog) -> str:

@@ -4,6 +4,7 @@ line's tooltip). Plain functions of a ``CatalogSnapshot``: no widget, no message
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import os
 from pathlib import Path
@@ -170,6 +171,19 @@ def skipped_tooltip(skipped: list, limit: int = 25) -> str:
     return "Skipped:\n" + "\n".join(lines)
 
 
+def moves_told_apart(before: CatalogSnapshot, after: CatalogSnapshot, new: set[str], gone: set[str]) -> tuple[int, int, int]:
+    """Paths ``new`` in ``after`` and ``gone`` from ``before`` as (added, moved, removed), as
+    `vsdesk index` counts them (``IndexRun._count``): a new path holding the bytes (content
+    hash) of a path gone is one image moved or renamed, not one added and one removed."""
+    gone_hashes = collections.Counter(hash_ for path, hash_ in zip(before.paths, before.hashes) if path in gone)
+    moved = 0
+    for path, hash_ in zip(after.paths, after.hashes):
+        if path in new and gone_hashes[hash_] > 0:
+            gone_hashes[hash_] -= 1
+            moved += 1
+    return len(new) - moved, moved, len(gone) - moved
+
+
 def outside_change_words(before: CatalogSnapshot, after: CatalogSnapshot, own_folders: tuple[str, ...] = ()) -> str:
     """What another process (`vsdesk index`, `vsdesk catalogs remove-folder`) changed in a
     catalog, from what the window showed to what it shows now: "300 images added", "21 images
@@ -177,8 +191,9 @@ def outside_change_words(before: CatalogSnapshot, after: CatalogSnapshot, own_fo
     ``own_folders``: added by the window's own opening (said by its note), not by the other."""
     own = tuple(os.path.join(folder, "") for folder in own_folders)
     old, new = set(before.paths), {path for path in after.paths if not path.startswith(own)}
-    parts = [f"{counted(count, 'image')} {what}" for count, what in ((len(new - old), "added"), (len(old - new), "removed"))
-             if count]
+    added, moved, removed = moves_told_apart(before, after, new - old, old - new)
+    parts = [f"{counted(count, 'image')} {what}" for count, what in
+             ((added, "added"), (moved, "moved or renamed"), (removed, "removed")) if count]
     parts += [f"{folder} added to its folders" for folder in after.folders
               if folder not in before.folders and folder not in own_folders]
     parts += [f"{folder} no longer searched" for folder in before.folders if folder not in after.folders]

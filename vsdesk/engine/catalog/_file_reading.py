@@ -72,10 +72,11 @@ def same_stat(row: FileRow | None, stat: FileStat) -> bool:
     return None in (row.ctime_ns, stat.ctime_ns) or row.ctime_ns == stat.ctime_ns
 
 
-def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]) -> FileRow | None:
+def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow], decode: bool = True) -> FileRow | None:
     """In a pool thread: the row of a changed file if it can be had without the model (a known
     content hash, the same bytes as an earlier skip (``skips``, by hash), or a file that
-    cannot be read or decoded), else None."""
+    cannot be read or decoded), else None. ``decode`` False: a file of new content is not
+    decoded (the model is needed anyway; ``_process`` decodes it)."""
     row, data = read_file(stat)
     if data is None:
         return row  # unreadable: skipped, whatever the model
@@ -86,6 +87,8 @@ def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]
     if old is not None:  # the same bytes fail to decode the same way
         row.status, row.kind, row.message = "skipped", old.kind, old.message
         return row
+    if not decode:
+        return None
     # A file that does not decode (an image written over by a cut-short one) needs no model:
     # loading it (seconds) to embed nothing was the cost. (Decoded again, at the model's size,
     # by ``_process`` when some other file needs the model: only the few in flight twice.)

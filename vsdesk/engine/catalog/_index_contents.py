@@ -121,6 +121,21 @@ class IndexContents:
             in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
         return indexed, skipped + (in_scan[0][0] if in_scan else 0)
 
+    def skipped_count(self) -> int:
+        """``counts``' skipped files alone: what a snapshot needs. Its count of the images
+        searched joins each entry with its vector (1.2 s for 15,254 images on a busy machine,
+        twice per opening of a catalog); this is a few milliseconds."""
+        with self.read_transaction():
+            skipped = self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'skipped'").fetchone()[0]
+            in_scan = self._scan_skipped("SELECT COUNT(*) FROM scan_skipped")
+        return skipped + (in_scan[0][0] if in_scan else 0)
+
+    def entry_count(self) -> int:
+        """How many entries of images the index holds (a few milliseconds for 15k: no join):
+        the figure an opening says while it reads them (``ModeSession.open_catalog``)."""
+        with self.read_transaction():
+            return self.conn.execute("SELECT COUNT(*) FROM files WHERE status = 'ok'").fetchone()[0]
+
     def file_count(self) -> int:
         """How many files the indexed images (``counts``) are: the paths of one content (a folder
         and a link to it, a backup copy) count once, as ``folder_files`` counts a folder's and
@@ -249,7 +264,10 @@ class Indexed(NamedTuple):
 
 
 #: The entries searched: those with a vector of the key given (as ``vectors()`` joins them).
-_SEARCHED_ROWS = "FROM files f JOIN vectors v ON v.sha256 = f.sha256 AND v.key = ? WHERE f.status = 'ok'"
+#: (A set of the key's hashes, not a join: looking each entry's vector up by its primary key
+#: took 0.7-1.2 s for 15,254 images, run twice as a catalog opened; this takes 0.05 s. A hash
+#: has one vector per key, so the count is the same.)
+_SEARCHED_ROWS = "FROM files f WHERE f.status = 'ok' AND f.sha256 IN (SELECT sha256 FROM vectors WHERE key = ?)"
 #: How many images are searched: their paths (a file at two paths is two).
 SEARCHED = f"SELECT COUNT(*) {_SEARCHED_ROWS}"
 #: How many files those are: the paths of one content count once (a folder and a link to it).
