@@ -498,3 +498,34 @@ def test_a_small_change_keeps_the_map_with_the_new_points_placed_not_refined(tmp
     said.clear()
     refined = project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
     assert REFINING in said and refined.xy.shape == (64, 2)
+
+
+def test_a_refinement_restarted_by_a_change_goes_on_from_where_it_was(tmp_path):
+    """The review: each change while a 15,000-point map was refined started its refinement
+    again from 0 % (it never finished). The window restarts it from the step it shows: the
+    new refinement goes on from the stages already done of the one stopped."""
+    from vsdesk.engine.projection import REFINE_ITERATIONS, REFINING, CatalogMap, initial_layout
+
+    catalog, root = indexed_catalog(tmp_path, 40)
+    project_catalog(catalog)
+    for src in clothing_images(10, start=40):  # a big change: refined
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    shown = []
+    asked = iter([False, True])  # (asked after PCA, then after its first stage)
+    with pytest.raises(CancelledError):
+        project_catalog(catalog, cancelled=lambda: next(asked, True),
+                        partial=lambda xy, done: shown.append((done, catalog.vectors().paths, xy)))
+    done, paths_shown, xy = shown[-1]
+    assert done == 250
+    for src in clothing_images(10, start=50):  # another change meanwhile
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    said = []
+    found = project_catalog(catalog, start_from=CatalogMap(paths_shown, xy),
+                            progress=lambda d, t, m="": said.append((d, t, m)))
+    assert said[-1] == (REFINE_ITERATIONS, REFINE_ITERATIONS, REFINING)
+    # Its second stage only, from the step shown with the new points placed.
+    vectors = catalog.vectors()
+    start = initial_layout(vectors.paths, vectors.matrix, CatalogMap(paths_shown, xy))
+    assert np.array_equal(found.xy, project(vectors.matrix, init=start, resume=(1, start)))

@@ -301,12 +301,16 @@ def project_catalog(
         if init is not None and partial is not None:
             partial(init.copy(), 0)  # the earlier map updated, shown while it is refined
         stages_path = _stages_path(path, init)
+        resume = _load_stages(stages_path, len(browse))  # (of the points drawn)
+        if resume is None and init is not None and len(browse) == n:  # (a step shown is of the points drawn)
+            done = _refined_before(catalog.name, path.parent, start_from)
+            resume = (done, init) if done else None
         # Those of another version, other parameters or another start are of no use now: gone as
         # this map starts, not only once a map is whole (a map stopped midway each time kept all).
         _remove_maps_of(catalog.name, path.parent, "*.stages.npz", keep=stages_path)
         embedding = project_folded(vectors.matrix, browse, progress, cancelled, partial, perplexity=perplexity,
-                                   iterations=iterations, init=init, resume=_load_stages(stages_path, len(browse)),  # (of the points drawn)
-                                   checkpoint=lambda done, xy: _save_stages(stages_path, done, xy))
+                                   iterations=iterations, init=init, resume=resume,
+                                   checkpoint=lambda done, xy: _save_stages(stages_path, done, xy, init is not None))
     # Minutes of work are not thrown away for want of a cache: the map is returned unsaved.
     try:
         _save(path, embedding)
@@ -420,10 +424,30 @@ def _load_stages(path: Path, n: int) -> tuple[int, np.ndarray] | None:
     return done, xy
 
 
-def _save_stages(path: Path, done: int, xy: np.ndarray) -> None:
+def _refined_before(name: str, folder: Path, start: CatalogMap) -> int:
+    """The stages done of catalog ``name``'s refinement stopped at ``start`` (its last stage, the
+    step the window showed when a change came), or 0: a refinement from it goes on from there.
+    Each change restarted a 15,000-point refinement from 0 % (the review: it never finished)."""
+    try:
+        kept_stages = [kept for kept in folder.glob("*.stages.npz")
+                       if kept.name.removesuffix(".stages.npz").rpartition("-")[0] == name]
+    except OSError:
+        return 0
+    for kept in kept_stages:
+        try:
+            with np.load(kept, allow_pickle=False) as data:
+                refining = "refining" in data and bool(data["refining"])
+                if refining and data["xy"].shape == np.shape(start.xy) and np.array_equal(data["xy"], start.xy):
+                    return int(data["done"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            continue
+    return 0
+
+
+def _save_stages(path: Path, done: int, xy: np.ndarray, refining: bool = False) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_savez(path, done=np.array(done), xy=np.asarray(xy, np.float32))
+        atomic_savez(path, done=np.array(done), xy=np.asarray(xy, np.float32), refining=np.array(refining))
     except OSError as exc:  # a full or read-only cache: the map goes on, only not resumable
         log.warning("the map's stages so far could not be kept in the cache (%s)", exc)
 
