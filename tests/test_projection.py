@@ -529,3 +529,20 @@ def test_a_refinement_restarted_by_a_change_goes_on_from_where_it_was(tmp_path):
     vectors = catalog.vectors()
     start = initial_layout(vectors.paths, vectors.matrix, CatalogMap(paths_shown, xy))
     assert np.array_equal(found.xy, project(vectors.matrix, init=start, resume=(1, start)))
+
+
+def test_a_map_whose_process_cannot_start_is_computed_here_all_the_same(monkeypatch, caplog):
+    """No process left to start (the system's limit reached): the map is computed in this
+    process, as before, with a warning in the log, rather than failing."""
+    import multiprocessing
+
+    x, _labels = clusters(20)
+
+    def no_process(self):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(type(multiprocessing.get_context("spawn").Process()), "start", no_process)
+    with caplog.at_level("WARNING"):
+        xy = project(x, iterations=250, in_child=True)
+    assert np.array_equal(xy, project(x, iterations=250, in_child=False))
+    assert "could not be started" in caplog.text

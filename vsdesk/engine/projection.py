@@ -32,8 +32,8 @@ import numpy as np
 from vsdesk.engine import paths
 from vsdesk.engine.files import atomic_save_npy, atomic_savez
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
-from vsdesk.engine.tsne_process import (EARLY_EXAGGERATION, EXACT_MAX_POINTS, STAGE_ITERATIONS, Settings,
-                                        run_stages, run_stages_in_child)
+from vsdesk.engine.tsne_process import (EARLY_EXAGGERATION, EXACT_MAX_POINTS, STAGE_ITERATIONS, ChildUnavailable,
+                                        Settings, run_stages, run_stages_in_child)
 
 #: Iterations of a map that starts from an earlier map of most of its points (``start_from``):
 #: its layout is there already, so no early exaggeration and half the iterations.
@@ -153,7 +153,11 @@ def project(
     def within(stage: int, iterations: int, words: str) -> None:  # inside a stage, told by the child
         progress(stage * STAGE_ITERATIONS + iterations, total, f"{said}: {words}" if words else said)
 
-    return run_stages_in_child(x, embedding, first, stages, settings, stage_done, within, cancelled)
+    try:
+        return run_stages_in_child(x, embedding, first, stages, settings, stage_done, within, cancelled)
+    except ChildUnavailable as exc:  # the map all the same, with the window slower meanwhile
+        log.warning("t-SNE runs in this process: its own process could not be started (%s)", exc)
+        return run_stages(x, embedding, first, stages, settings, stage_done)
 
 
 def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap | None) -> np.ndarray | None:

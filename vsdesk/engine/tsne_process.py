@@ -75,6 +75,10 @@ def tsne_stage(x: np.ndarray, start: np.ndarray, stage: int, settings: Settings,
     return tsne.fit_transform(x).astype(np.float32)
 
 
+class ChildUnavailable(OSError):
+    """The child process could not be started: the stages may run in this process instead."""
+
+
 def run_stages(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
                stage_done: StageDone) -> np.ndarray:
     """Stages ``first`` .. ``stages - 1`` in this process (a small map: no child's start-up)."""
@@ -95,12 +99,15 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="vsdesk-tsne-") as tmp:
         folder = Path(tmp)
-        np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
-        np.save(folder / "start.npy", np.ascontiguousarray(start, np.float32), allow_pickle=False)
-        ours, theirs = spawn.Pipe()
-        child = spawn.Process(target=child_main, args=(str(folder), first, stages, tuple(settings), theirs),
-                              name="vsdesk-tsne", daemon=True)
-        child.start()
+        try:
+            np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
+            np.save(folder / "start.npy", np.ascontiguousarray(start, np.float32), allow_pickle=False)
+            ours, theirs = spawn.Pipe()
+            child = spawn.Process(target=child_main, args=(str(folder), first, stages, tuple(settings), theirs),
+                                  name="vsdesk-tsne", daemon=True)
+            child.start()
+        except OSError as exc:  # a full temporary folder, no process left to start
+            raise ChildUnavailable(str(exc)) from exc
         theirs.close()
         embedding = np.asarray(start, np.float32)
         try:
@@ -153,8 +160,8 @@ def child_main(folder: str, first: int, stages: int, settings: tuple, conn) -> N
             conn.send(("stage", stage))
             if stage + 1 < stages:
                 conn.recv()  # "go on": the parent may keep us waiting while another map goes first
-    except EOFError:
-        pass  # the parent went: nothing to tell
+    except (EOFError, BrokenPipeError):
+        pass  # the parent went (cancelled, or killed): nothing to tell
     except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
