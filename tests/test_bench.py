@@ -62,6 +62,8 @@ def test_quick_foundation_bench_json(capsys):
     assert any(n.startswith("batch of 64 queries") and n.endswith("(baseline: one query at a time)") for n in names)
     # a catalog's load against its query through plain sqlite3 (what reading names not UTF-8 costs)
     assert any(n.startswith("catalog load, 10,000 entries") for n in names)
+    # t-SNE in a child process against in this one, beside a thread standing for the window's
+    assert "longest window-thread stall while a 1,000-point map is computed" in names
     if sys.platform == "linux":  # fresh interpreters importing TensorFlow, with and without the preload
         assert "longest window-thread stall while TensorFlow loads" in names
     for r in records:

@@ -428,3 +428,121 @@ def test_a_removed_catalogs_maps_go_with_it_and_one_made_again_gets_no_old_map(t
     assert partials == [250]  # no map told at once (0 iterations): not refined from the old one
     remove_catalog("map-2")  # (its maps gone too: the cache is the session's, other tests count "map-*")
     assert sorted(folder.glob("map-2-*")) == []
+
+
+def test_a_map_computed_in_a_child_process_is_the_one_computed_here_and_tells_its_stages_progress():
+    """The review: scikit-learn's t-SNE held the GIL in 121 of 153 samples of the window's
+    process, and repainting took seconds. Big maps run in a child process; the map is the same,
+    and the child tells where it is inside each stage (scikit-learn's verbose lines), not only
+    once a stage of minutes is done."""
+    x, _labels = clusters()
+    here = project(x, iterations=500, in_child=False)
+    steps, partials = [], []
+    there = project(x, iterations=500, in_child=True, progress=lambda d, t, m="": steps.append((d, t, m)),
+                    partial=lambda xy, i: partials.append(i))
+    assert np.array_equal(there, here)
+    assert partials == [250, 500] and steps[-1] == (500, 500, "t-SNE")
+    inside = [done for done, _total, _message in steps if done % 250]
+    assert inside and inside == sorted(inside) and len(inside) >= 40, steps  # every 10 iterations
+    assert any(message.startswith("t-SNE: weighing neighbours") for _d, _t, message in steps), steps
+
+
+def test_cancel_stops_the_child_process_promptly_inside_a_stage():
+    """A stage of 15,000 points takes minutes: cancel (another catalog opened, the window
+    closed) ends the child at once, not at the stage's end."""
+    import multiprocessing
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 64)).astype(np.float32)
+    asked_at: list[float] = []
+
+    def cancelled() -> bool:
+        return bool(asked_at)
+
+    def progress(done, total, message=""):
+        if 0 < done < 250 and not asked_at:  # inside the first stage
+            asked_at.append(time.perf_counter())
+
+    with pytest.raises(CancelledError):
+        project(x, progress, cancelled, iterations=1000, in_child=True)
+    assert time.perf_counter() - asked_at[0] < 2.0
+    assert not [child for child in multiprocessing.active_children() if child.name == "vsdesk-tsne"]
+
+
+def test_a_small_change_keeps_the_map_with_the_new_points_placed_not_refined(tmp_path):
+    """The review: every change to a 15,000-image catalog refined its map again from 0 %
+    (minutes of a busy window), and in 19 minutes of use the refined map never finished. A
+    change of a few percent of the points keeps the map: new points beside their nearest,
+    gone ones dropped (``initial_layout``), no t-SNE. Changes add up: once the points placed
+    so since the map was last computed pass ``SMALL_CHANGE``, it is refined."""
+    from vsdesk.engine.projection import REFINING, SMALL_CHANGE, CatalogMap, initial_layout
+
+    catalog, root = indexed_catalog(tmp_path, 60)
+    before = project_catalog(catalog, iterations=250)
+    for src in clothing_images(2, start=60):
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    vectors = catalog.vectors()
+    assert 2 <= SMALL_CHANGE * len(vectors.paths) < 4
+    said = []
+    kept = project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
+    assert said == []  # no t-SNE at all
+    assert np.array_equal(kept.xy, initial_layout(vectors.paths, vectors.matrix, before))
+    assert np.array_equal(project_catalog(catalog, iterations=250).xy, kept.xy)  # and it stays the map
+    # The window gives the map it shows as the start: the same.
+    assert np.array_equal(project_catalog(catalog, iterations=250, start_from=CatalogMap(before.paths, before.xy)).xy,
+                          kept.xy)
+    for src in clothing_images(2, start=62):  # 4 placed since the map was computed: refined
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    said.clear()
+    refined = project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
+    assert REFINING in said and refined.xy.shape == (64, 2)
+
+
+def test_a_refinement_restarted_by_a_change_goes_on_from_where_it_was(tmp_path):
+    """The review: each change while a 15,000-point map was refined started its refinement
+    again from 0 % (it never finished). The window restarts it from the step it shows: the
+    new refinement goes on from the stages already done of the one stopped."""
+    from vsdesk.engine.projection import REFINE_ITERATIONS, REFINING, CatalogMap, initial_layout
+
+    catalog, root = indexed_catalog(tmp_path, 40)
+    project_catalog(catalog)
+    for src in clothing_images(10, start=40):  # a big change: refined
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    shown = []
+    asked = iter([False, True])  # (asked after PCA, then after its first stage)
+    with pytest.raises(CancelledError):
+        project_catalog(catalog, cancelled=lambda: next(asked, True),
+                        partial=lambda xy, done: shown.append((done, catalog.vectors().paths, xy)))
+    done, paths_shown, xy = shown[-1]
+    assert done == 250
+    for src in clothing_images(10, start=50):  # another change meanwhile
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    said = []
+    found = project_catalog(catalog, start_from=CatalogMap(paths_shown, xy),
+                            progress=lambda d, t, m="": said.append((d, t, m)))
+    assert said[-1] == (REFINE_ITERATIONS, REFINE_ITERATIONS, REFINING)
+    # Its second stage only, from the step shown with the new points placed.
+    vectors = catalog.vectors()
+    start = initial_layout(vectors.paths, vectors.matrix, CatalogMap(paths_shown, xy))
+    assert np.array_equal(found.xy, project(vectors.matrix, init=start, resume=(1, start)))
+
+
+def test_a_map_whose_process_cannot_start_is_computed_here_all_the_same(monkeypatch, caplog):
+    """No process left to start (the system's limit reached): the map is computed in this
+    process, as before, with a warning in the log, rather than failing."""
+    import multiprocessing
+
+    x, _labels = clusters(20)
+
+    def no_process(self):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(type(multiprocessing.get_context("spawn").Process()), "start", no_process)
+    with caplog.at_level("WARNING"):
+        xy = project(x, iterations=250, in_child=True)
+    assert np.array_equal(xy, project(x, iterations=250, in_child=False))
+    assert "could not be started" in caplog.text

@@ -32,9 +32,9 @@ import numpy as np
 from vsdesk.engine import paths
 from vsdesk.engine.files import atomic_save_npy, atomic_savez
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+from vsdesk.engine.tsne_process import (EARLY_EXAGGERATION, EXACT_MAX_POINTS, STAGE_ITERATIONS, ChildUnavailable,
+                                        Settings, run_stages, run_stages_in_child)
 
-#: Iterations per t-SNE stage (scikit-learn requires max_iter >= 250).
-STAGE_ITERATIONS = 250
 #: Iterations of a map that starts from an earlier map of most of its points (``start_from``):
 #: its layout is there already, so no early exaggeration and half the iterations.
 REFINE_ITERATIONS = 500
@@ -42,8 +42,19 @@ REFINE_ITERATIONS = 500
 NEAREST_CHUNK = 1024
 #: Images x new images up to which ``initial_layout`` is quick (``quick_to_lay_out``).
 QUICK_LAYOUT_WORK = 40_000
-EARLY_EXAGGERATION = 12.0
 PCA_DIMS = 50
+#: The share of a map's points that may be new or gone since it was computed (added up over
+#: changes) for it to be kept with its new points placed (``initial_layout``), not refined:
+#: each new point lands beside its nearest neighbour, in its cluster, and the rest of the map
+#: does not move, while a refinement of 15,000 points kept a window busy for minutes (the
+#: review: in 19 minutes of use, restarted by each change, it never finished). At 5 % the
+#: points placed so stay a small minority, not enough to crowd a cluster out of shape.
+SMALL_CHANGE = 0.05
+#: Points from which a map is computed in a child process (``tsne_process``): those t-SNE maps
+#: by Barnes-Hut. The child's start (a fresh interpreter importing scikit-learn) took 2.3-3.5 s
+#: on two busy cores, as long as a whole map of 200 points here (2.4 s, exact t-SNE); one of
+#: 600 took 23 s, long enough for a sluggish window to be felt.
+CHILD_MIN_POINTS = EXACT_MAX_POINTS + 1
 #: The progress message of a map refined from an earlier one (``init``): the map shown meanwhile
 #: is that earlier map, updated (``initial_layout``), which the window says is provisional.
 REFINING = "refining"
@@ -74,6 +85,7 @@ def project(
     init: np.ndarray | None = None,
     resume: tuple[int, np.ndarray] | None = None,
     checkpoint: Callable[[int, np.ndarray], None] | None = None,
+    in_child: bool | None = None,
 ) -> np.ndarray:
     """(n, d) vectors -> (n, 2) float32 t-SNE coordinates. Deterministic for a given input
     (``matrix`` and ``init``). ``init``: an (n, 2) layout to start from (``initial_layout``: an
@@ -84,9 +96,12 @@ def project(
     ``checkpoint(stages_done, embedding)`` is given the embedding after each stage but the last;
     ``resume=(stages_done, embedding)`` goes on from such a checkpoint (of the same input and
     parameters). Each stage is a fit of its own from the embedding before it, so the map comes
-    out the same as if it had never stopped."""
+    out the same as if it had never stopped.
+
+    ``in_child``: the stages run in a child process (``tsne_process``: the window's thread is
+    not starved of the GIL; progress inside each stage, "t-SNE: <words>"); None: when there
+    are ``CHILD_MIN_POINTS`` points or more. The map is the same either way."""
     from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
 
     x = np.asarray(matrix, dtype=np.float32)
     n = x.shape[0]
@@ -120,27 +135,29 @@ def project(
         progress(first * STAGE_ITERATIONS, total, said)
         if partial is not None:
             partial(embedding.copy(), first * STAGE_ITERATIONS)
-    for stage in range(first, stages):
-        tsne = TSNE(
-            n_components=2,
-            perplexity=perplexity,
-            early_exaggeration=EARLY_EXAGGERATION if stage == 0 and init is None else 1.0,
-            learning_rate=learning_rate,
-            max_iter=STAGE_ITERATIONS,
-            init=embedding,
-            random_state=random_state,
-            method="barnes_hut" if n > 500 else "exact",
-        )
-        embedding = tsne.fit_transform(x).astype(np.float32)
-        done = (stage + 1) * STAGE_ITERATIONS
+
+    def stage_done(done_stages: int, xy: np.ndarray) -> None:
+        done = done_stages * STAGE_ITERATIONS
         progress(done, total, said)
         if partial is not None:
-            partial(embedding.copy(), done)
-        if stage + 1 < stages:
+            partial(xy.copy(), done)
+        if done_stages < stages:
             if checkpoint is not None:
-                checkpoint(stage + 1, embedding)
+                checkpoint(done_stages, xy)
             check_cancelled(cancelled)
-    return embedding
+
+    settings = Settings(perplexity, learning_rate, random_state, exaggerate_first=init is None)
+    if not (n >= CHILD_MIN_POINTS if in_child is None else in_child):
+        return run_stages(x, embedding, first, stages, settings, stage_done)
+
+    def within(stage: int, iterations: int, words: str) -> None:  # inside a stage, told by the child
+        progress(stage * STAGE_ITERATIONS + iterations, total, f"{said}: {words}" if words else said)
+
+    try:
+        return run_stages_in_child(x, embedding, first, stages, settings, stage_done, within, cancelled)
+    except ChildUnavailable as exc:  # the map all the same, with the window slower meanwhile
+        log.warning("t-SNE runs in this process: its own process could not be started (%s)", exc)
+        return run_stages(x, embedding, first, stages, settings, stage_done)
 
 
 def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap | None) -> np.ndarray | None:
@@ -268,28 +285,36 @@ def project_catalog(
     folded = len(browse) < n
     path = _cache_path(catalog, indexed, perplexity, iterations, folded=folded)
     cached = _load(path, n)
-    init = None
+    init = placed = None  # (placed: the points placed without t-SNE, in a map kept so)
+    last = _load_last(catalog, indexed, perplexity, iterations) if cached is None else None
     if cached is None and start_from is None:
-        last = _load_last(catalog, indexed, perplexity, iterations)
-        if last is not None and last[0] and list(last[1].paths) == list(vectors.paths):
-            return CatalogMap(vectors.paths, last[1].xy)  # the map shown last, of this very version
-        start_from = None if last is None else last[1]
+        if last is not None and last.current and list(last.map.paths) == list(vectors.paths):
+            return CatalogMap(vectors.paths, last.map.xy)  # the map shown last, of this very version
+        start_from = None if last is None else last.map
     if cached is None and start_from is not None:
         init = initial_layout(vectors.paths, vectors.matrix, start_from)
         if init is not None:
             path = _cache_path(catalog, indexed, perplexity, iterations, refined=True, folded=folded)
             cached = _load(path, n)
+            placed = _placed_if_kept(vectors.paths, start_from, last)
     if cached is not None:
         return CatalogMap(vectors.paths, cached)
-    if init is not None and partial is not None:
-        partial(init.copy(), 0)  # the earlier map updated, shown while it is refined
-    stages_path = _stages_path(path, init)
-    # Those of another version, other parameters or another start are of no use now: gone as
-    # this map starts, not only once a map is whole (a map stopped midway each time kept all).
-    _remove_maps_of(catalog.name, path.parent, "*.stages.npz", keep=stages_path)
-    embedding = project_folded(vectors.matrix, browse, progress, cancelled, partial, perplexity=perplexity,
-                               iterations=iterations, init=init, resume=_load_stages(stages_path, len(browse)),  # (of the points drawn)
-                               checkpoint=lambda done, xy: _save_stages(stages_path, done, xy))
+    if placed is not None:  # a small change: the map kept, its new points placed
+        embedding = init
+    else:
+        if init is not None and partial is not None:
+            partial(init.copy(), 0)  # the earlier map updated, shown while it is refined
+        stages_path = _stages_path(path, init)
+        resume = _load_stages(stages_path, len(browse))  # (of the points drawn)
+        if resume is None and init is not None and len(browse) == n:  # (a step shown is of the points drawn)
+            done = _refined_before(catalog.name, path.parent, start_from)
+            resume = (done, init) if done else None
+        # Those of another version, other parameters or another start are of no use now: gone as
+        # this map starts, not only once a map is whole (a map stopped midway each time kept all).
+        _remove_maps_of(catalog.name, path.parent, "*.stages.npz", keep=stages_path)
+        embedding = project_folded(vectors.matrix, browse, progress, cancelled, partial, perplexity=perplexity,
+                                   iterations=iterations, init=init, resume=resume,
+                                   checkpoint=lambda done, xy: _save_stages(stages_path, done, xy, init is not None))
     # Minutes of work are not thrown away for want of a cache: the map is returned unsaved.
     try:
         _save(path, embedding)
@@ -301,7 +326,7 @@ def project_catalog(
         unsaved = None
     # Also when unsaved: on a full disk it frees space. This map's stages go too: it is whole.
     _remove_older_maps(catalog.name, path)
-    _save_last(catalog, indexed, embedding, perplexity, iterations)
+    _save_last(catalog, indexed, embedding, perplexity, iterations, placed or 0)
     # Removed while it was mapped (``remove_catalog`` renames its folder aside before it removes
     # its maps): the files just written would outlive it. Checked after writing them, so that
     # either this or the removal takes them, whichever comes last.
@@ -323,30 +348,51 @@ def remove_maps(name: str) -> None:
         log.warning("the last map of catalog %r could not be removed from the cache: %s", name, exc)
 
 
-def _save_last(catalog, indexed, xy: np.ndarray, perplexity: float, iterations: int) -> None:
+def _save_last(catalog, indexed, xy: np.ndarray, perplexity: float, iterations: int, placed: int = 0) -> None:
     """Keep the catalog's whole map with its paths (``_load_last``; ``indexed``: the rows mapped):
-    shown again as long as the catalog is unchanged, the start of its next version's map."""
+    shown again as long as the catalog is unchanged, the start of its next version's map.
+    ``placed``: its points placed without t-SNE since it was last computed (``SMALL_CHANGE``)."""
     try:
         ident = _last_ident(catalog, indexed, perplexity, iterations)
         atomic_savez(_last_path(catalog.name), paths=np.array(indexed.vectors.paths, dtype=str),
-                     xy=np.asarray(xy, np.float32), ident=np.array(ident), version=np.array(str(indexed.version)))
+                     xy=np.asarray(xy, np.float32), ident=np.array(ident), version=np.array(str(indexed.version)),
+                     placed=np.array(int(placed)))
     except OSError as exc:  # a courtesy, as the cache is: the map is computed again
         log.warning("the map of catalog %r could not be kept for its next version (%s)", catalog.name, exc)
 
 
-def _load_last(catalog, indexed, perplexity: float, iterations: int) -> tuple[bool, CatalogMap] | None:
-    """(of this very version (``indexed``'s), the last whole map of ``catalog`` with its paths), or None: none
-    kept, of another catalog of the name, another model or other parameters, or unreadable."""
+class LastMap(NamedTuple):
+    current: bool  # of this very version of the catalog
+    map: CatalogMap
+    placed: int  # its points placed without t-SNE since it was computed (``SMALL_CHANGE``)
+
+
+def _load_last(catalog, indexed, perplexity: float, iterations: int) -> LastMap | None:
+    """The last whole map of ``catalog`` with its paths, or None: none kept, of another catalog
+    of the name, another model or other parameters, or unreadable."""
     try:
         with np.load(_last_path(catalog.name), allow_pickle=False) as data:
             rows, xy, ident, version = data["paths"].tolist(), data["xy"], str(data["ident"]), str(data["version"])
+            placed = int(data["placed"]) if "placed" in data else 0  # (kept by an older vsdesk: none)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # (cut off: a zip without its end)
         return None
     if ident != _last_ident(catalog, indexed, perplexity, iterations):
         return None
     if xy.shape != (len(rows), 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
         return None
-    return version == str(indexed.version), CatalogMap(rows, xy)
+    return LastMap(version == str(indexed.version), CatalogMap(rows, xy), placed)
+
+
+def _placed_if_kept(paths: list[str], start: CatalogMap, last: LastMap | None) -> int | None:
+    """The points placed without t-SNE if the map of ``paths`` is ``start`` with its new points
+    placed (``initial_layout``) and kept so, not refined: when ``start`` is the catalog's last
+    whole map (not a step of one) and the points new or gone since it was last computed are
+    ``SMALL_CHANGE`` of them at most. Else None."""
+    if last is None or list(last.map.paths) != list(start.paths) or not np.array_equal(last.map.xy, start.xy):
+        return None
+    earlier, now = set(start.paths), set(paths)
+    placed = last.placed + len(now - earlier) + len(earlier - now)
+    return placed if placed <= SMALL_CHANGE * len(paths) else None
 
 
 def _last_ident(catalog, indexed, perplexity: float, iterations: int) -> str:
@@ -382,10 +428,30 @@ def _load_stages(path: Path, n: int) -> tuple[int, np.ndarray] | None:
     return done, xy
 
 
-def _save_stages(path: Path, done: int, xy: np.ndarray) -> None:
+def _refined_before(name: str, folder: Path, start: CatalogMap) -> int:
+    """The stages done of catalog ``name``'s refinement stopped at ``start`` (its last stage, the
+    step the window showed when a change came), or 0: a refinement from it goes on from there.
+    Each change restarted a 15,000-point refinement from 0 % (the review: it never finished)."""
+    try:
+        kept_stages = [kept for kept in folder.glob("*.stages.npz")
+                       if kept.name.removesuffix(".stages.npz").rpartition("-")[0] == name]
+    except OSError:
+        return 0
+    for kept in kept_stages:
+        try:
+            with np.load(kept, allow_pickle=False) as data:
+                refining = "refining" in data and bool(data["refining"])
+                if refining and data["xy"].shape == np.shape(start.xy) and np.array_equal(data["xy"], start.xy):
+                    return int(data["done"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            continue
+    return 0
+
+
+def _save_stages(path: Path, done: int, xy: np.ndarray, refining: bool = False) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_savez(path, done=np.array(done), xy=np.asarray(xy, np.float32))
+        atomic_savez(path, done=np.array(done), xy=np.asarray(xy, np.float32), refining=np.array(refining))
     except OSError as exc:  # a full or read-only cache: the map goes on, only not resumable
         log.warning("the map's stages so far could not be kept in the cache (%s)", exc)
 

@@ -223,10 +223,14 @@ class TabMap(QObject):
             said = "Computing the t-SNE map…"
         else:
             done, total, message = self._progress
-            said = f"Computing the map: {message or 't-SNE'} {100 * done // max(total, 1)}%"  # "t-SNE"
-            if message == REFINING:  # the map shown is the earlier one updated (``_show_updated``)
+            # "t-SNE", or with what a stage of a big map does: "t-SNE: finding each image's neighbours"
+            name, _, step = (message or "t-SNE").partition(": ")
+            said = f"Computing the map: {name} {100 * done // max(total, 1)}%"
+            if name == REFINING:  # the map shown is the earlier one updated (``_show_updated``)
                 said = ("Map updated for now (new images beside their closest, removed ones gone): "
                         f"refining it {100 * done // max(total, 1)}%")
+            if step:
+                said += f" ({step})"
         indexing = _indexing_words(self.runner.running_slots("tf"), self.mode, self.catalog.name, self.titles)
         return f"{said.rstrip('…')}, slow while {indexing} (it speeds up once that is done)" if indexing else said
 

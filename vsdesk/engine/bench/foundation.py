@@ -11,6 +11,10 @@
   interpreters, median of 3 runs each (quick: 1). Also from a cold page cache (not in quick):
   TensorFlow's libraries evicted before each run (``posix_fadvise``), as at a first start after
   a reboot.
+- The window thread's longest wait while a 5,000-point t-SNE map (quick: 1,000, one stage) is computed
+  beside it, the stages in a child process (``tsne_process``) against in this process (as
+  before: scikit-learn holds the GIL most of the time); and the time to that finished map, both
+  ways (the child's start-up is in it). The thread stands in for the window's, as above.
 - Search latency for 10k / 100k / 1M stored random unit vectors (dimensions 1280 and 256): one
   exact top-10 query with ``search.top_k`` against a Python loop of per-vector dot products.
   (1M x 1280 floats would be 5 GB, so 1M is measured at 256 dimensions.) At 10k, also a query
@@ -46,6 +50,7 @@ SHARED_CLOTHING = paths.RESOURCES.parent.parent / "shared" / "data" / "clothing-
 
 def run(record, quick: bool) -> None:
     _bench_load_stall(record, quick)  # first: before this process maps TensorFlow's libraries
+    _bench_map_stall(record, quick)
     _bench_indexing(record, quick)
     _bench_search(record, quick)
     _bench_catalog_load(record, quick)
@@ -305,6 +310,59 @@ def _fill_index(index: Path, n: int, dim: int) -> None:
                              ((row[4], _SYNTHETIC_KEY, vector.astype("<f4").tobytes())
                               for row, vector in zip(rows, vectors)))
     conn.close()
+
+
+# -- the window's thread while a map is computed -----------------------------------------------
+
+def _bench_map_stall(record, quick: bool) -> None:
+    from vsdesk.engine.projection import project
+
+    n, iterations = (1000, 250) if quick else (5000, 1000)
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(20, 128)) * 3
+    vectors = (centres[rng.integers(0, 20, n)] + rng.normal(size=(n, 128))).astype(np.float32)
+    found = {}
+    for where, in_child in (("here", False), ("child", True)):
+        with _heartbeat() as gaps:
+            start = time.perf_counter()
+            xy = project(vectors, iterations=iterations, in_child=in_child)
+            found[where] = (time.perf_counter() - start, max(gaps, default=0.0),
+                            float(np.percentile(gaps, 99)) if gaps else 0.0, xy)
+    if not np.array_equal(found["here"][3], found["child"][3]):
+        print("map benchmark: the child's map differs from this process's", file=sys.stderr)
+    record(f"longest window-thread stall while a {n:,}-point map is computed", found["child"][1] * 1000, "ms",
+           found["here"][1] * 1000)
+    # On a busy machine the longest stall is the system's as much as the GIL's: the wake-ups'
+    # 99th percentile says how the window's thread fares most of the time.
+    record(f"99th-percentile window-thread wait while a {n:,}-point map is computed", found["child"][2] * 1000, "ms",
+           found["here"][2] * 1000)
+    record(f"time to a {n:,}-point map ({iterations:,} iterations)", found["child"][0], "s", found["here"][0])
+
+
+@contextlib.contextmanager
+def _heartbeat() -> Iterator[list[float]]:
+    """A thread that wakes every 5 ms (as the window's slots need the GIL), recording how late
+    each wake-up came, as long as the block runs."""
+    import threading
+
+    gaps: list[float] = []
+    stop = threading.Event()
+
+    def beat() -> None:
+        last = time.perf_counter()
+        while not stop.is_set():
+            time.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last - 0.005)
+            last = now
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield gaps
+    finally:
+        stop.set()
+        thread.join()
 
 
 # -- the window's thread while TensorFlow loads ----------------------------------------------
