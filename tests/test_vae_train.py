@@ -13,7 +13,7 @@ from vsdesk.engine.models.cache import companion_path
 from vsdesk.engine.samples import load_fashion_mnist
 from vsdesk.engine.tasks import CancelledError
 from vsdesk.engine.vae import model as vae_model
-from vsdesk.engine.vae import nearness
+from vsdesk.engine.vae import knn, nearness
 from vsdesk.engine.vae.engine import VaeEngine, image_to_input
 from vsdesk.engine.vae.train import TrainConfig, default_checkpoint_dir, train
 
@@ -36,7 +36,6 @@ def test_training_lowers_the_negative_elbo_on_held_out_images(tmp_path, fashion)
     images, labels, held_out = fashion
     config = TrainConfig(epochs=2, map_epochs=2, seed=3)
     import keras
-
     import tensorflow as tf
 
     keras.utils.set_random_seed(config.seed)
@@ -69,13 +68,14 @@ def test_training_lowers_the_negative_elbo_on_held_out_images(tmp_path, fashion)
     assert not (default_checkpoint_dir(tmp_path / "out") / "state.json").exists()  # cleared when done
     assert result.weights.name == "vae.weights.h5" and not list(tmp_path.glob("out/*.tmp*"))
     # The nearness reference, made for these weights against the latents saved, is beside them:
-    # the first query does not make it (5-20 s).
+    # the first query does not make it (5-20 s). The held-out images are 500 of the 10,000 it was
+    # made of: their percentiles spread over it evenly (not encoded again whole: 10,000 images).
     record = json.loads(companion_path(result.weights, nearness.SUFFIX).read_text(encoding="utf-8"))
     written = nearness.quantiles_from(record, after_engine.weights_sha256)
-    test_images, _ = load_fashion_mnist("test")
-    again = nearness.reference_quantiles(after_engine.encode(image_to_input(test_images)), index.unit)
-    assert written is not None and np.allclose(written, again, atol=1e-5)
-    assert np.array_equal(after_engine.nearness_quantiles(), written)
+    assert written is not None and np.array_equal(after_engine.nearness_quantiles(), written)
+    _, sims = knn.nearest(after_engine.encode(held_out), index.unit, nearness.NEAR_K, base_is_unit=True)
+    shares = [nearness.less_alike_share(alike, written) for alike in nearness.mean_similarity(sims)]
+    assert np.percentile(shares, [10, 50, 90]) == pytest.approx([10, 50, 90], abs=8)
 
 
 def test_cancel_keeps_the_last_epoch_and_a_rerun_resumes(tmp_path, fashion):
