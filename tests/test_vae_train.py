@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from vsdesk.engine.models.cache import companion_path
-from vsdesk.engine.samples import load_fashion_mnist
+from vsdesk.engine import paths
+from vsdesk.engine.samples import _fashion_mnist, load_fashion_mnist
 from vsdesk.engine.tasks import CancelledError
 from vsdesk.engine.vae import model as vae_model
 from vsdesk.engine.vae import knn, nearness
@@ -101,3 +102,41 @@ def test_cancel_keeps_the_last_epoch_and_a_rerun_resumes(tmp_path, fashion):
     assert not any("epoch 1/2" in m for m in messages)  # epoch 1 was not trained again
     assert [h["epoch"] for h in result.history] == [1, 2]
     assert result.weights.is_file()
+
+
+@pytest.fixture
+def no_fashion_test_set(tmp_path, monkeypatch):
+    """Every place the Fashion-MNIST test set is read from or downloaded from, an empty folder."""
+    empty = tmp_path / "no-fashion"
+    (empty / "samples" / "fashion-mnist").mkdir(parents=True)
+    monkeypatch.setenv(_fashion_mnist.ENV_FASHION_MNIST, str(empty))
+    monkeypatch.setattr(_fashion_mnist, "DEBIAN_FASHION_MNIST", empty)
+    monkeypatch.setattr(paths, "resources_dir", lambda: empty)
+    monkeypatch.setattr(_fashion_mnist, "FASHION_MNIST_URLS", (empty.as_uri(),))
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_a_training_is_kept_without_the_test_set(tmp_path, fashion, no_fashion_test_set):
+    """The nearness reference is an extra made after the training is saved (the first query makes
+    it otherwise): without the test set, the weights and vae.json are kept all the same."""
+    images, labels, _ = fashion
+    config = TrainConfig(epochs=1, map_epochs=1, seed=7)
+    messages = []
+    result = train(tmp_path / "out", config, images=images[:512], labels=labels[:512],
+                   progress=lambda d, t, m="": messages.append(m))
+    assert result.weights.is_file() and json.loads(result.metadata.read_text())["training_images"] == 512
+    assert not companion_path(result.weights, nearness.SUFFIX).exists()
+    assert any(m.startswith("the test images' nearness was not measured (cannot get Fashion-MNIST file")
+               for m in messages), messages
+    assert not (default_checkpoint_dir(tmp_path / "out") / "state.json").exists()
+
+
+def test_a_cancel_while_the_nearness_is_measured_keeps_the_training(tmp_path, fashion):
+    images, labels, _ = fashion
+    messages = []
+    result = train(tmp_path / "out", TrainConfig(epochs=1, map_epochs=1, seed=7),
+                   images=images[:512], labels=labels[:512], progress=lambda d, t, m="": messages.append(m),
+                   cancelled=lambda: "measuring the test images' nearness" in messages)
+    assert result.weights.is_file() and result.metadata.is_file()
+    assert not companion_path(result.weights, nearness.SUFFIX).exists()
+    assert "the test images' nearness was not measured (cancelled); the first query will measure it" in messages
