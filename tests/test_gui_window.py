@@ -1591,18 +1591,24 @@ def test_a_folder_named_in_latin1_is_forgotten_from_the_menu_in_one_opening_of_t
         tab.start()
     assert len(tab.snapshot) == 4 and str(latin) in tab.snapshot.folders
 
-    # The catalog's openings made by the forget's own job (its function, ``_forget``'s).
-    real_open, by_forget = Catalog.open.__func__, []
+    # The catalog's openings made by the forget's own job: Catalog.open counted on its thread
+    # while the session's forget_folder runs (the window's looks on other threads are not its).
+    real_open, real_forget, by_forget, forgetting = Catalog.open, tab.session.forget_folder, [], threading.local()
 
-    def noted_open(cls, *args, **kwargs):
-        frame = sys._getframe(1)
-        while frame is not None and not frame.f_code.co_qualname.startswith("CatalogRemovals._forget."):
-            frame = frame.f_back
-        if frame is not None:
+    def counted_open(*args, **kwargs):
+        if getattr(forgetting, "now", False):
             by_forget.append(args)
-        return real_open(cls, *args, **kwargs)
+        return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(Catalog, "open", classmethod(noted_open))
+    def forget_folder(*args, **kwargs):
+        forgetting.now = True
+        try:
+            return real_forget(*args, **kwargs)
+        finally:
+            forgetting.now = False
+
+    monkeypatch.setattr(Catalog, "open", staticmethod(counted_open))
+    monkeypatch.setattr(tab.session, "forget_folder", forget_folder)
     bar = tab.catalog_bar
     [entry] = [action for action in bar.forget_actions() if bar.folder_of(action) == str(latin)]
     entry.trigger()
