@@ -3022,6 +3022,18 @@ def test_the_vae_panel_fits_a_small_window_with_the_note_on_what_the_model_knows
     # ... and in its visible words, not only when hovered: a newcomer read a high share as "not clothing".
     said = panel.nearness.text()
     assert "High: the model has seen nothing quite like it" in said and "does not mean “not clothing”" in said
+    # A Fashion-MNIST test item's is low: the note, "High: …", is not said after it (it was after any).
+    from PIL import Image
+
+    from vsdesk.engine.samples import load_fashion_mnist
+
+    Image.fromarray(load_fashion_mnist("test")[0][0]).save(tmp_path / "ankle-boot.png")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(tmp_path / "ankle-boot.png"))
+    settle(window)
+    nearness = tab.query.outcome.extras["nearness"]["percentile"]
+    assert nearness < 95 and panel.nearness.text().endswith(f"<b>{nearness:.1f} %</b> of the Fashion-MNIST items.")
+    assert panel.scroll.verticalScrollBar().maximum() == 0 and all(fully_shown(line) for line in lines)
 
 
 def test_the_vae_map_is_whole_and_usable_on_its_page_in_a_small_and_a_large_window(qtbot, window, tmp_path):
