@@ -3,11 +3,13 @@ command ends, its usage errors, signals and options."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -459,6 +461,27 @@ def test_output_that_cannot_be_written_leaves_no_file_descriptor_open(monkeypatc
         before = len(os.listdir("/proc/self/fd"))
         assert main(["catalogs", "list", "--json"]) == 1
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_full_non_blocking_stdout_is_not_taken_for_lost_output(monkeypatch):
+    """Any OSError of a write was "cannot write the output", and stdout was pointed at /dev/null:
+    a non-blocking pipe that is full for now (BlockingIOError) is not a lost output. It is raised
+    as it is, and stdout is still the pipe."""
+    from vsdesk.cli._common import output_checked
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with os.fdopen(read_end, "rb", buffering=0) as reader, open(write_end, "w") as out:
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                os.write(write_end, b"x" * 4096)  # the pipe full: its reader is busy
+        monkeypatch.setattr(sys, "stdout", out)
+        with pytest.raises(BlockingIOError), output_checked():
+            print("one more line", flush=True)
+        assert stat.S_ISFIFO(os.fstat(write_end).st_mode)  # not /dev/null
+        os.set_blocking(read_end, False)
+        while reader.read(65536):  # (emptied: the line left in the buffer is written at close)
+            pass
 
 
 def test_the_help_names_every_models_subcommand(capsys):

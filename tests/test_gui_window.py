@@ -1591,18 +1591,24 @@ def test_a_folder_named_in_latin1_is_forgotten_from_the_menu_in_one_opening_of_t
         tab.start()
     assert len(tab.snapshot) == 4 and str(latin) in tab.snapshot.folders
 
-    # The catalog's openings made by the forget's own job (its function, ``_forget``'s).
-    real_open, by_forget = Catalog.open.__func__, []
+    # The catalog's openings made by the forget's own job: Catalog.open counted on its thread
+    # while the session's forget_folder runs (the window's looks on other threads are not its).
+    real_open, real_forget, by_forget, forgetting = Catalog.open, tab.session.forget_folder, [], threading.local()
 
-    def noted_open(cls, *args, **kwargs):
-        frame = sys._getframe(1)
-        while frame is not None and not frame.f_code.co_qualname.startswith("CatalogRemovals._forget."):
-            frame = frame.f_back
-        if frame is not None:
+    def counted_open(*args, **kwargs):
+        if getattr(forgetting, "now", False):
             by_forget.append(args)
-        return real_open(cls, *args, **kwargs)
+        return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(Catalog, "open", classmethod(noted_open))
+    def forget_folder(*args, **kwargs):
+        forgetting.now = True
+        try:
+            return real_forget(*args, **kwargs)
+        finally:
+            forgetting.now = False
+
+    monkeypatch.setattr(Catalog, "open", staticmethod(counted_open))
+    monkeypatch.setattr(tab.session, "forget_folder", forget_folder)
     bar = tab.catalog_bar
     [entry] = [action for action in bar.forget_actions() if bar.folder_of(action) == str(latin)]
     entry.trigger()
@@ -3016,6 +3022,18 @@ def test_the_vae_panel_fits_a_small_window_with_the_note_on_what_the_model_knows
     # ... and in its visible words, not only when hovered: a newcomer read a high share as "not clothing".
     said = panel.nearness.text()
     assert "High: the model has seen nothing quite like it" in said and "does not mean “not clothing”" in said
+    # A Fashion-MNIST test item's is low: the note, "High: …", is not said after it (it was after any).
+    from PIL import Image
+
+    from vsdesk.engine.samples import load_fashion_mnist
+
+    Image.fromarray(load_fashion_mnist("test")[0][0]).save(tmp_path / "ankle-boot.png")
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        tab.search_path(str(tmp_path / "ankle-boot.png"))
+    settle(window)
+    nearness = tab.query.outcome.extras["nearness"]["percentile"]
+    assert nearness < 95 and panel.nearness.text().endswith(f"<b>{nearness:.1f} %</b> of the Fashion-MNIST items.")
+    assert panel.scroll.verticalScrollBar().maximum() == 0 and all(fully_shown(line) for line in lines)
 
 
 def test_the_vae_map_is_whole_and_usable_on_its_page_in_a_small_and_a_large_window(qtbot, window, tmp_path):

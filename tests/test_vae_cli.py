@@ -51,10 +51,22 @@ def test_describe_any_photo_and_refuse_a_non_image(tmp_path, capsys):
     assert 0 <= records[0]["anomaly"]["percentile"] <= 100
     assert records[1]["error_kind"] == "not-an-image" and "notes.jpg" in records[1]["error"]
     assert "notes.jpg" in captured.err
-    code = cli_main(["vae", "describe", str(photo), "-k", "2"])
+    # As text, a high nearness is followed by what it means, as the window says it; a low one is not.
+    from PIL import Image
+
+    from tests.conftest import STYLE_DIR
+    from vsdesk.engine.samples import load_fashion_mnist
+    from vsdesk.engine.vae.nearness import HIGH_NOTE
+
+    manet, boot = STYLE_DIR / "s_impressionist-05.jpg", tmp_path / "ankle-boot.png"
+    Image.fromarray(load_fashion_mnist("test")[0][0]).save(boot)  # a Fashion-MNIST test item
+    code = cli_main(["vae", "describe", str(photo), str(manet), str(boot), "-k", "2"])
     out = capsys.readouterr().out
     assert code == 0 and "of 10 neighbours" in out  # the vote's size, not -k
     assert f"nearness percentile {records[0]['nearness']['percentile']:.1f}," in out
+    said = dict(line.split(": ", 1) for line in out.splitlines())
+    assert said[str(manet)].endswith(f"). {HIGH_NOTE}") and not said[str(boot)].endswith(HIGH_NOTE)
+    assert said[str(photo)].endswith(HIGH_NOTE) == (records[0]["nearness"]["percentile"] >= 95)
 
 
 def test_describe_tells_a_missing_file_before_loading_the_model(tmp_path, capsys, monkeypatch):
@@ -148,6 +160,7 @@ def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
     import shutil
 
     from tests.conftest import STYLE_DIR
+    from vsdesk.engine.vae.nearness import HIGH_NOTE
 
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -167,11 +180,14 @@ def test_search_as_text_says_what_the_vae_found_in_words(tmp_path, capsys):
     assert f": {100 - percentile:.1f} % of the Fashion-MNIST training images are more unusual (anomaly percentile " \
         f"{percentile:.1f})" in text and "  anomaly: " in text
     assert f"  map position: ({record['map2d'][0]:.2f}, {record['map2d'][1]:.2f})" in lines
-    assert (f"  nearness: its nearest training images are less alike to it than for {record['nearness']['percentile']:.1f} % "
-            "of the Fashion-MNIST items") in lines  # the second signal, in words
+    near = (f"  nearness: its nearest training images are less alike to it than for {record['nearness']['percentile']:.1f} % "
+            "of the Fashion-MNIST items")
+    assert near in lines  # the second signal, in words
+    assert record["nearness"]["percentile"] >= 95  # high, as artworks' are: what that means is said after it
+    assert lines[lines.index(near) + 1] == f"  {HIGH_NOTE}"
     for raw in ("data:image", "base64", "train_neighbours", "votes", "{", "'", "definition", "category_index"):
         assert raw not in text, raw
-    assert max(len(line) for line in lines) < 200 and len(lines) == 1 + 4 + 2 + 1  # query, facts, results, blank
+    assert max(len(line) for line in lines) < 200 and len(lines) == 1 + 5 + 2 + 1  # query, facts, results, blank
 
 
 def test_a_picture_of_one_flat_colour_is_said_to_have_no_object_not_called_typical(tmp_path, capsys):
@@ -240,7 +256,8 @@ def test_a_query_with_no_object_has_no_results_no_category_and_no_place(tmp_path
     blank_text, photo_text = capsys.readouterr().out.split("\n\n")[:2]
     assert blank_text.splitlines()[1:] == ["  no results: no object found in the picture: nothing to compare"]
     assert "typical" not in blank_text.lower() and "category" not in blank_text and "Sandal" not in blank_text
-    assert photo_text.count("\n  ") == 4 + 3 and "  category: " in photo_text  # facts and results
+    high = records[4]["nearness"]["percentile"] >= 95  # (what a high nearness means: a line of its own)
+    assert photo_text.count("\n  ") == 4 + high + 3 and "  category: " in photo_text  # facts and results
 
     assert cli_main(["vae", "describe", "--json", *blanks[:1], str(item), photo]) == 0
     blank, fmnist, garment = json.loads(capsys.readouterr().out)
@@ -307,7 +324,8 @@ def test_models_export_vae_carries_the_nearness_reference_and_import_takes_it_ba
     assert {p.name for p in (tmp_path / "shipped").iterdir()} == expected
     assert (tmp_path / "shipped" / "vae.nearness.json").read_bytes() == (shipped / "vae.nearness.json").read_bytes()
     assert cli_main(["models", "export", "vae", str(tmp_path / "shipped")]) == 2  # nothing overwritten
-    assert "not an empty folder" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "not an empty folder" in said and "exporting" not in said  # refused before it said it was exporting
 
     # Weights brought in without a reference (an import without it works; it is made on first use) ...
     bare = tmp_path / "bare"

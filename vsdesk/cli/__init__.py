@@ -148,8 +148,8 @@ def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """The ``vsdesk-cli`` console script (``argv`` None: this process's own arguments), and the
     commands of ``vsdesk`` (``vsdesk/__main__.py`` passes its ``argv``)."""
-    if argv is None:  # the `vsdesk-cli` process itself, not a caller inside Python
-        early_signals.hold()  # (done already by the console script: ``vsdesk.__main__.cli``)
+    if argv is None:  # this process's own command line: the `vsdesk-cli` script, or main() called so in Python
+        early_signals.hold()  # for a caller of ``vsdesk.cli.main()`` in Python: the console script has held them
         native_stderr.install()
         from vsdesk.engine.paths import keep_keras_home_in_cache
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -153,6 +154,11 @@ class OutputError(CommandError):
         super().__init__(f"cannot write the output: {why}", FAILED)
 
 
+#: The errors of a write to stdout that mean the output is lost (a full disk or quota, a file too
+#: large, a failing device, a closed descriptor). A reader that has gone is BrokenPipeError.
+_OUTPUT_LOST = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
 class _CheckedOutput:
     """``sys.stdout`` while a command runs: a write or flush that fails raises ``OutputError``
     (else a traceback, or with stdout closed, where Python sets it to None, nothing at all and
@@ -175,6 +181,8 @@ class _CheckedOutput:
         except BrokenPipeError:
             raise
         except OSError as exc:
+            if exc.errno not in _OUTPUT_LOST:  # (a non-blocking stdout's EAGAIN: not lost, the caller's to handle)
+                raise
             # What is left in the buffer goes to /dev/null, so the interpreter's flush at exit
             # does not fail again ("Exception ignored ...", exit 120).
             point_at_devnull(self._stream.fileno())

@@ -137,8 +137,12 @@ def vae_facts(facts: dict[str, Any]) -> list[str]:
         lines.append(f"anomaly: {anomaly_words(anomaly['percentile'])}")
     near = facts.get("nearness")
     if isinstance(near, dict) and near.get("percentile") is not None:  # a second signal, beside the anomaly
+        from vsdesk.engine.vae.nearness import high_note
+
         lines.append(f"nearness: its nearest training images are less alike to it than for {near['percentile']:.1f} % "
                      "of the Fashion-MNIST items")
+        if high_note(near["percentile"]):  # what a high one means, as the window says it
+            lines.append(high_note(near["percentile"]))
     point = facts.get("map2d")
     if isinstance(point, (list, tuple)) and len(point) == 2:
         lines.append(f"map position: ({point[0]:.2f}, {point[1]:.2f})")

@@ -297,6 +297,7 @@ def _describe_into(args, records: list[dict]) -> int:
     from vsdesk.engine.samples import SampleDataError
     from vsdesk.engine.vae import dataset_form_of, load_embedder
     from vsdesk.engine.vae.engine import NO_OBJECT, VOTE_K
+    from vsdesk.engine.vae.nearness import high_note
 
     if args.k < 0:
         raise CommandError("-k must be 0 or more", USAGE)
@@ -336,9 +337,10 @@ def _describe_into(args, records: list[dict]) -> int:
         if not args.json and not form.object_found:  # a blank is no garment: no category, no verdict
             show(f"{shown_path(path)}: {NO_OBJECT} (nothing to compare with Fashion-MNIST's items)")
         elif not args.json:
-            a = facts["anomaly"]
+            a, note = facts["anomaly"], high_note(facts["nearness"]["percentile"])  # the note as the window says it
             show(f"{shown_path(path)}: {facts['category']} ({facts['confidence']:.0%} of {VOTE_K} neighbours), "
                   f"anomaly percentile {a['percentile']:.1f} (score {a['score']:.1f}), "
                   f"nearness percentile {facts['nearness']['percentile']:.1f}, "
-                  f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})")
+                  f"map ({facts['map2d'][0]:.2f}, {facts['map2d'][1]:.2f})"
+                  + (f". {note}" if note else ""))
     return failed

@@ -111,17 +111,13 @@ def one_line(text: str) -> str:
 
 def sentence(text: str) -> str:
     """``text`` with its first letter capitalised, to start a sentence (the rest as it is:
-    `vsdesk …` commands and paths keep their case). Advice that starts with a command to type
-    ("pip install …") is left as it is: "Pip install" would not run; so is vsdesk's own name.
-    Advice said after a full stop goes through it: "… is not available (…). No space is left …"."""
-    if text.startswith(_KEPT_LOWER):
+    commands and paths keep their case). Advice that starts with a command to type marks it as
+    code, "`pip install …`", and is left as it is ("Pip install" would not run); so is text that
+    starts with vsdesk's name, which the project never capitalises. Advice said after a full stop
+    goes through it: "… is not available (…). No space is left …"."""
+    if text.startswith(("`", "vsdesk ")):
         return text
     return text[:1].upper() + text[1:]
-
-
-#: First words a sentence keeps lower-case: commands vsdesk's advice may start with, typed as
-#: they are, and vsdesk's name, which the project never capitalises.
-_KEPT_LOWER = ("pip ", "vsdesk ", "chmod ")
 
 
 def shell_quoted(path: str) -> str:

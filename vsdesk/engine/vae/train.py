@@ -15,13 +15,15 @@ Three stages, each reporting progress and honouring ``cancelled``:
    entropy, see ``_objective``) of every training image, kept as quantiles so a query's score can be told as a percentile.
 
 The result is ``vae.weights.h5`` + ``vae.json`` (config, metrics, statistics) in ``out_dir``, beside
-the training latents and the nearness reference (``nearness.py``) made for those weights.
+the training latents and the nearness reference (``nearness.py``) made for those weights (if
+the Fashion-MNIST test set can be read; else the first query makes it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import time
 import warnings
@@ -33,9 +35,11 @@ import numpy as np
 
 from vsdesk.engine.files import atomic_path, atomic_savez, atomic_write_json, sha256_file
 from vsdesk.engine.seeding import seeded
-from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+from vsdesk.engine.tasks import Cancelled, CancelledError, Progress, check_cancelled, never_cancelled, no_progress
 from vsdesk.engine.vae import model as vae_model
 from vsdesk.engine.vae._objective import SCORE_DEFINITION
+
+log = logging.getLogger(__name__)
 
 #: Quantiles of the training anomaly score stored in the metadata (0 %, 0.1 %, ... 100 %).
 SCORE_QUANTILES = np.linspace(0.0, 1.0, 1001)
@@ -146,10 +150,9 @@ def train(
 
     metadata["weights_sha256"] = sha256_file(weights_path)
     save_train_latents(out_dir / vae_model.LATENTS_NAME, codes, y_all)
-    progress(0, 1, "measuring the test images' nearness")
-    save_nearness_reference(bundle, weights_path, metadata["weights_sha256"], codes, cancelled)
     atomic_write_json(meta_path, metadata, indent=1)
     ckpt.clear()
+    _try_nearness_reference(bundle, weights_path, metadata["weights_sha256"], codes, progress, cancelled)
     progress(1, 1, f"saved {weights_path}")
     return TrainResult(weights_path, meta_path, time.monotonic() - start_time, history)
 
@@ -310,6 +313,21 @@ def save_train_latents(path: Path, means: np.ndarray, labels: np.ndarray) -> Non
     """The training set's search latents beside the weights, so queries work without the
     training images (float16 halves the file; cosine ranking does not notice)."""
     atomic_savez(path, means=means.astype(np.float16), labels=labels.astype(np.uint8))
+
+
+def _try_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: np.ndarray,
+                            progress: Progress, cancelled: Cancelled) -> None:
+    """``save_nearness_reference`` after the training is saved, as an extra: the first query makes
+    the reference where it is missing, so no test set or a cancel here does not undo the training."""
+    from vsdesk.engine.samples import SampleDataError
+
+    progress(0, 1, "measuring the test images' nearness")
+    try:
+        save_nearness_reference(bundle, weights, weights_sha256, codes, cancelled)
+    except (SampleDataError, CancelledError) as exc:
+        why = "cancelled" if isinstance(exc, CancelledError) else str(exc).splitlines()[0]
+        log.warning("nearness reference not made: %s", exc)
+        progress(0, 1, f"the test images' nearness was not measured ({why}); the first query will measure it")
 
 
 def save_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: np.ndarray,

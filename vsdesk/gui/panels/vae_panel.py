@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollA
 
 from vsdesk.engine.text import sentence
 from vsdesk.engine.vae.engine import CLASS_NAMES, NO_OBJECT, VOTE_K, anomaly_share, anomaly_verdict
+from vsdesk.engine.vae.nearness import high_note
 from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel
 from vsdesk.gui.placeholder import replace_placeholder
@@ -358,17 +359,13 @@ NEARNESS_TIP = ("Whether the model has seen anything like the silhouette: how al
                 "The figure: {definition}.")
 
 
-#: Said after the nearness, not only in its tooltip: read as a newcomer, the bare share (98.4 % for
-#: Manet's bar scene, 88.2 % for a photo of jeans) said neither which way is far nor that clothing
-#: photos are far too (their median is 98.6 %), and a high one read as "not clothing".
-NEARNESS_NOTE = "High: the model has seen nothing quite like it, as for most clothing photos; it does not mean “not clothing”."
-
-
-def nearness_text(nearness: dict[str, Any]) -> str:
+def nearness_text(near: dict[str, Any]) -> str:
     """"Its nearest training images are less alike to it than for 98.4 % of the Fashion-MNIST
-    items." (``describe()``'s "nearness"), then what a high share means (``NEARNESS_NOTE``)."""
-    return (f"Its nearest training images are less alike to it than for <b>{float(nearness['percentile']):.1f} %</b> "
-            f"of the Fashion-MNIST items. {html.escape(NEARNESS_NOTE)}")
+    items." (``describe()``'s "nearness"), then, when that is high, what it means
+    (``high_note``)."""
+    percentile = float(near["percentile"])
+    return (f"Its nearest training images are less alike to it than for <b>{percentile:.1f} %</b> "
+            f"of the Fashion-MNIST items. {html.escape(high_note(percentile))}").rstrip()
 
 
 def anomaly_tip(extras: dict[str, Any]) -> str:
