@@ -4407,9 +4407,8 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
         cli.kill()
     at_kill = indexed()
     assert at_kill < 15, "the command was done before it was killed"
-    shown = len(tab.snapshot)
-    stopped = (f"The other vsdesk process indexing “{name}” stopped before its end, after adding "
-               f"{counted(at_kill - shown, 'image')}.")
+    stopped = (f"The other vsdesk process indexing “{name}” stopped before its end, with "
+               f"{counted(at_kill, 'image')} indexed.")
     qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
     # No longer said to be indexed by another process, once it is gone.
     assert "another vsdesk process" not in tab.catalog_bar.status.text(), tab.catalog_bar.status.text()
@@ -4423,6 +4422,56 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
     assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
                    f"{counted(15 - at_kill, 'image')} added.", said
     assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
+
+
+def test_a_vsdesk_index_stopped_while_the_window_waited_for_it_says_its_own_count_and_no_stale_line(
+        qtbot, window, tmp_path):
+    """The review (session 24, finding 4): the window opened a catalog that `vsdesk index` was
+    indexing ("… being indexed by another vsdesk window or command"), the command was stopped
+    and the window took the run over: it said "after adding 768 images" (what the command
+    added to what the window showed: 1151 − 383) while the command said "1151 images indexed",
+    and the line that it was being indexed elsewhere stayed up. The window says the command's
+    own count, the rest as its own run counts it, and takes the old line down."""
+    import signal
+
+    from vsdesk.engine.catalog import Catalog
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    # The run's end is noticed by the watch on the catalog's files, not by the poll (slowed).
+    tab.catalog._busy_timer.setInterval(600_000)
+    third = copy_images(ARTWORKS[16:28], tmp_path / "third")
+
+    def indexed() -> int:
+        with Catalog.open(name, look=True) as catalog:
+            return catalog.counts()[0]
+
+    cli = index_in_another_process(qtbot, tab, name, third)
+    try:
+        qtbot.waitUntil(lambda: indexed() >= 4, timeout=120_000)
+        tab.open_catalog(name)  # chosen again while the command indexes it: shown as it was
+        busy_line = f"The catalog “{name}” is being indexed by another vsdesk window or command"
+        qtbot.waitUntil(lambda: busy_line in tab.messages.text(), timeout=60_000)
+        qtbot.waitUntil(lambda: indexed() >= len(tab.snapshot) + 2, timeout=120_000)  # more added since
+        cli.send_signal(signal.SIGINT)  # as Ctrl+C: it says how many images the catalog has indexed
+        _out, err = cli.communicate(timeout=120)
+    finally:
+        cli.kill()
+    said_by_cli = re.search(r"\((\d+) images? indexed\)", err)
+    assert said_by_cli, err
+    at_stop = int(said_by_cli.group(1))
+    assert at_stop == indexed() < 15, (at_stop, indexed())
+    stopped = (f"The other vsdesk process indexing “{name}” stopped before its end, with "
+               f"{counted(at_stop, 'image')} indexed.")
+    qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
+    finishing = f"This window finishes the indexing it left of “{name}”: {counted(15 - at_stop, 'image')} left."
+    qtbot.waitUntil(lambda: finishing in tab.messages.text(), timeout=60_000)
+    assert busy_line not in tab.messages.text(), tab.messages.text()
+    window.grab().save(str(tmp_path / "stopped-elsewhere-finishing.png"))
+    qtbot.waitUntil(lambda: len(tab.snapshot) == 15 and not tab.catalog.is_opening(), timeout=120_000)
+    said = tab.messages.text()
+    assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
+                   f"{counted(15 - at_stop, 'image')} added.", said
 
 
 def test_a_catalog_folder_given_at_launch_is_opened_without_first_starting_the_one_chosen_before(
@@ -4531,7 +4580,7 @@ def test_a_vsdesk_index_killed_before_it_saved_anything_is_said_and_the_window_f
     cli.kill()  # SIGKILL, while it loads the model: nothing saved
     cli.wait()
     assert indexed() == 3, "the command saved images before it was killed"
-    stopped = f"The other vsdesk process indexing “{name}” stopped before its end, before adding any image."
+    stopped = f"The other vsdesk process indexing “{name}” stopped before its end, with 3 images indexed."
     qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
     assert "another vsdesk process" not in tab.catalog_bar.status.text(), tab.catalog_bar.status.text()
     qtbot.waitUntil(lambda: len(tab.snapshot) == 7 and not tab.catalog.is_opening(), timeout=120_000)

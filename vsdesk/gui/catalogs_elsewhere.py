@@ -123,9 +123,16 @@ class CatalogsElsewhere:
             # date, and a query on screen is searched again (embedded again for another model).
             # What that changed is said once it is open, beside the news of the user's own last
             # action ("21 images added from …"), which is still true (``_say_changed_elsewhere``).
-            kept = [] if self._busy_timer.isActive() else \
+            waited = self._busy_timer.isActive()
+            kept = [] if waited else \
                 [text for text in (self._said, *self._said_beside) if self.messages.kind_of(text) == "info"
                  and not any(news in text for news in UPDATE_NEWS)]  # (news of an earlier update: this one's replaces it)
+            if waited:
+                # Opened while that run held it ("… is being indexed by another vsdesk window or
+                # command", ``_wait_for_other_indexer``): no longer true, taken down as the poll
+                # for its end does (``_on_busy_looked_at``). The poll is stopped by ``open``,
+                # which still does what waited for that run (folders to add, a model switch).
+                self._unsay()
             self._outside_change = (looked_at, kept)
             self._show_indexed_elsewhere(looked_at.name, False)  # (that run is done: it said so until the opening's end)
             for text in kept:
@@ -274,14 +281,13 @@ class CatalogsElsewhere:
 
     def _say_stopped_elsewhere(self, name: str, indexed: int) -> None:
         """Another process's index run of ``name`` stopped before its end (killed), the catalog
-        holding ``indexed`` images then: said at once, with what it added to what the window
-        showed; the opening that follows finishes the rest and says it is its own
-        (``_on_index_progress``, ``_say_changed_elsewhere``)."""
+        holding ``indexed`` images then: said at once, with that count (the one `vsdesk index`
+        says as it stops, "(1151 images indexed)"; not what it added to what the window showed,
+        which said "768" for a catalog opened mid-run at 383); the opening that follows finishes
+        the rest and says it is its own (``_on_index_progress``, ``_say_changed_elsewhere``)."""
         before, kept = self._outside_change if self._outside_change is not None \
             and self._outside_change[0].name == name else (self.snapshot, [])
-        added = indexed - len(before)
-        text = (f"The other vsdesk process indexing “{name}” stopped before its end, "
-                + (f"after adding {counted(added, 'image')}." if added > 0 else "before adding any image."))
+        text = f"The other vsdesk process indexing “{name}” stopped before its end, with {counted(indexed, 'image')} indexed."
         self._outside_change = (before, [*kept, text])  # said again once open, beside its own news
         self._finishing_left = (name, indexed)
         self.messages.add_message(text, "info")
