@@ -818,6 +818,35 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
     assert catalog.changed_folders() == [str(other)]
 
 
+def _written_over_with_its_times_put_back(image: Path, by_rename: bool = False) -> None:
+    """``image`` written over with other bytes of its size, its mtime put back after: what
+    ``touch -r`` or ``cp -p`` leave (``by_rename``: a new file renamed over it, as ``rsync -t``
+    does, which moves its folder's time too). Only its change time tells."""
+    st = image.stat()
+    data = bytearray(image.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    written = image.with_name(".new-" + image.name) if by_rename else image
+    written.write_bytes(bytes(data))
+    os.utime(written, ns=(st.st_atime_ns, st.st_mtime_ns))
+    if by_rename:
+        written.rename(image)
+    assert (image.stat().st_size, image.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+@pytest.mark.parametrize("by_rename", [False, True])
+def test_changed_folders_sees_an_image_written_over_with_its_times_put_back(photos, by_rename):
+    """The index run reads such a file again (its change time moved): the quick check of
+    `search` and the window compared sizes and mtimes only, so they said nothing and searched
+    the old entry until the next run."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+    _written_over_with_its_times_put_back(sorted((photos / "a").glob("*.jpg"))[0], by_rename)
+    assert catalog.changed_folders() == [str(photos)]
+    report = index_catalog(catalog, HistogramEmbedder())  # what the run makes of it, as the check said
+    assert (report.updated, report.embedded) == (1, 1) and catalog.changed_folders() == []
+
+
 def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):
     from vsdesk.engine.catalog import _catalog_folders, _folder_changes, listed_entries
 

@@ -6,7 +6,8 @@ when an entry in it is added, removed or renamed, so comparing those times later
 than when they were indexed; only those are listed, to leave out a change to names an index
 run leaves out (``.DS_Store``, ``Thumbs.db``, an editor's temp file). A file written over in
 place leaves its folder's time as it was: a ``stat`` per indexed file tells
-(``changed_in_place``).
+(``changed_in_place``), by its size and times, its change time too (what an index run reads
+again), which no ``touch -r``, ``cp -p`` or ``rsync -t`` puts back.
 """
 
 from __future__ import annotations
@@ -70,15 +71,18 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str], budget: f
     return changed
 
 
-def changed_in_place(indexed: Iterable[tuple[str, str, int, int]], budget: float | None = None) -> set[str]:
-    """The roots of the ``indexed`` files ((root, path, size, mtime_ns) as the index holds them)
-    whose size or time is not what it was: written over, touched. A ``stat`` each, for
+def changed_in_place(indexed: Iterable[tuple[str, str, int, int, int | None]], budget: float | None = None) -> set[str]:
+    """The roots of the ``indexed`` files ((root, path, size, mtime_ns, ctime_ns) as the index
+    holds them; ctime_ns None when not noted) whose size or times are not what they were:
+    written over (its mtime put back or not), touched. As an index run tells them (it reads
+    those again), so that a search does not answer from entries the next run would change
+    without saying so. A ``stat`` each, for
     ``budget`` seconds at most (default ``FILE_CHECK_BUDGET``): the files not reached by then
     are not checked. A file that cannot be stat'ed is left to ``changed_roots`` (removed, its
     folder's time tells) or is away with its folder (a disk unplugged: no change)."""
     deadline = time.monotonic() + (FILE_CHECK_BUDGET if budget is None else budget)
     changed: set[str] = set()
-    for n, (root, path, size, mtime) in enumerate(indexed):
+    for n, (root, path, size, mtime, ctime) in enumerate(indexed):
         if n % 64 == 0 and time.monotonic() >= deadline:
             break
         if root in changed:
@@ -87,6 +91,6 @@ def changed_in_place(indexed: Iterable[tuple[str, str, int, int]], budget: float
             st = os.stat(path)
         except OSError:
             continue
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+        if (st.st_size, st.st_mtime_ns) != (size, mtime) or ctime not in (None, st.st_ctime_ns):
             changed.add(root)
     return changed
