@@ -35,6 +35,10 @@ class FileStat:
     #: The change time (``st_ctime_ns``), which a write or a rename sets and ``touch`` cannot:
     #: what tells a file written over with its size and mtime put back. None: not known.
     ctime_ns: int | None = None
+    #: The linked folder or mount point (``ScanResult.attached``) the scan reached it through,
+    #: the innermost: another disk, which may be unplugged while the run reads it. None: on
+    #: its catalog folder's own disk.
+    attached_at: str | None = None
 
 
 @dataclass
@@ -100,31 +104,33 @@ def _scan_root(root: str, result: ScanResult) -> None:
             away = ("not-a-folder", "this is not a folder (any more); " + KEPT)
         result.unreadable.append((root, *away))
         return
-    found: list[tuple[str, str, int, int, int]] = []  # (path, path relative to root, size, mtime, ctime)
+    found: list[tuple[str, str, int, int, int, str | None]] = []  # (path, relative, size, mtime, ctime, attached_at)
     # A linked folder is followed (photos on another disk) unless it leads into the root or
     # into a folder already followed: those are walked anyway, and a loop ends there.
     walked = [os.path.realpath(root)]
-    stack: list[tuple[str, str, int | None]] = [(root, "", None)]  # (folder, rel, its parent's device)
+    # (folder, rel, its parent's device, the linked folder or mount point it is in)
+    stack: list[tuple[str, str, int | None, str | None]] = [(root, "", None, None)]
     while stack:
-        folder, rel, parent_device = stack.pop()
+        folder, rel, parent_device, attached_at = stack.pop()
         # Before the listing: an entry added while it is read changes the time after this.
         mtime, device = _mtime_and_device(folder)
         result.folder_times.append((root, folder, mtime))
         # Another device than its parent's: another disk, mounted here or linked to.
         if None not in (parent_device, device) and device != parent_device and _is_mount_point(folder):
             result.attached.append((root, folder, MOUNT))
+            attached_at = folder
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
                     try:
                         kind = _kind_of(entry)
                         if kind == "folder":
-                            stack.append((entry.path, rel + entry.name + "/", device))
+                            stack.append((entry.path, rel + entry.name + "/", device, attached_at))
                         elif kind == "linked-folder":
                             real = os.path.realpath(entry.path)
                             if not any(is_within(real, done) for done in walked):
                                 walked.append(real)
-                                stack.append((entry.path, rel + entry.name + "/", device))
+                                stack.append((entry.path, rel + entry.name + "/", device, entry.path))
                                 result.attached.append((root, entry.path, LINK))
                         elif kind == "dangling-link":
                             _note_dangling_link(root, entry.path, result)
@@ -143,7 +149,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             except FileNotFoundError:  # deleted since it was listed: not there
                                 continue
                             found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns,
-                                          st.st_ctime_ns))
+                                          st.st_ctime_ns, attached_at))
                             if entry.is_symlink():  # (known from the listing: no system call)
                                 result.image_links.append((root, entry.path))
                     except OSError as exc:
@@ -151,8 +157,8 @@ def _scan_root(root: str, result: ScanResult) -> None:
         except OSError as exc:
             result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
     labeller = Labeller(root, [rel for _, rel, *_ in found])
-    for path, rel, size, mtime, ctime in found:
-        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel), ctime)
+    for path, rel, size, mtime, ctime, attached_at in found:
+        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel), ctime, attached_at)
 
 
 def _kind_of(entry: os.DirEntry) -> str | None:
