@@ -17,11 +17,7 @@ import time
 from typing import Callable, Iterable
 
 from vsdesk.engine.catalog._folders_away import is_empty_folder
-from vsdesk.engine.catalog._scan import AWAY, _mtime_and_device
-
-
-def _mtime(path: str) -> int:
-    return _mtime_and_device(path)[0]
+from vsdesk.engine.catalog._path_facts import AWAY, mtime_and_device
 
 
 #: Seconds ``changed_roots`` may take before it gives up (a huge tree, a slow network disk).
@@ -58,7 +54,7 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str], budget: f
         for folder, mtime in by_root.get(root, [(root, None)]):
             if time.monotonic() >= deadline:
                 return None  # too big or too slow to tell cheaply: better nothing than a guess
-            now = _mtime(folder)
+            now = mtime_and_device(folder)[0]
             # A folder removed or renamed changes its parent's time, which tells. One gone
             # while its parent's time stayed is a linked folder whose target is away (a disk
             # unplugged): its entries are kept, so it is no change, as an away root is none.
