@@ -641,9 +641,7 @@ def test_a_disk_mounted_below_a_catalog_folder_keeps_its_entries_while_unmounted
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 15
     assert catalog.attached_folders() == [(str(archive), "mount", str(photos))]
 
-    disk = tmp_path / "disk-contents"  # (a tmpfs is gone with its files: kept here for "the same disk")
-    shutil.copytree(archive, disk)  # with their times
-    mount_disk.unmount(archive)
+    mount_disk.unplug(archive)  # (its files kept as they were, change times too, as a disk keeps them)
     assert os.listdir(archive) == [] and not os.path.ismount(archive)
     assert catalog.changed_folders() == []  # what `search` and the window ask: no run for a disk unmounted
     assert catalog.away_folders() == {str(archive): "empty-folder"}  # what they say
@@ -657,8 +655,7 @@ def test_a_disk_mounted_below_a_catalog_folder_keeps_its_entries_while_unmounted
     assert (again.removed, again.kept, [f.path for f in again.missing_folders]) == (0, 3, [str(archive)])
     assert list_catalogs()[0].missing_kinds == {str(archive): "empty-folder"}
 
-    mount_disk(archive)  # mounted again, the same files
-    shutil.copytree(disk, archive, dirs_exist_ok=True)
+    mount_disk.plug_back(archive)  # mounted again, the same files
     assert catalog.changed_folders() == [] and catalog.away_folders() == {}
     emb = HistogramEmbedder()
     back = index_catalog(catalog, emb)

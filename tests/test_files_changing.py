@@ -288,8 +288,7 @@ def test_a_folder_unplugged_during_a_run_keeps_its_entries_as_the_next_run_would
         if how == "catalog folder missing":
             photos.rename(away)
         elif how == "mount point left empty":
-            shutil.copytree(disk, away)  # (a tmpfs is gone with its files)
-            mount_disk.unmount(disk)  # the mount point, without its disk
+            mount_disk.unplug(disk)  # the mount point, without its disk
         else:
             (tmp_path / "elsewhere").rename(away)
 
@@ -300,8 +299,7 @@ def test_a_folder_unplugged_during_a_run_keeps_its_entries_as_the_next_run_would
     if how == "catalog folder missing":  # plugged back
         away.rename(photos)
     elif how == "mount point left empty":
-        mount_disk(disk)
-        shutil.copytree(away, disk, dirs_exist_ok=True)
+        mount_disk.plug_back(disk)
     else:
         away.rename(tmp_path / "elsewhere")
     again = index_catalog(catalog, HistogramEmbedder())
