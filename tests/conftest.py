@@ -6,6 +6,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -287,9 +288,13 @@ def small_disk(tmp_path, monkeypatch):
 def mount_disk():
     """``mount_disk(folder)`` mounts a new, empty 20 MB disk (a tmpfs) on the existing
     ``folder``, and ``mount_disk.unmount(folder)`` takes it away, as unplugging a USB disk does
-    (its files go with it: copy them aside first to plug "the same disk" in again). Needs root;
-    what is still mounted at the end is unmounted."""
+    (its files go with it: copy them aside first to plug "the same disk" in again).
+    ``mount_disk.unplug(folder)`` and ``mount_disk.plug_back(folder)`` keep its files as they
+    were, change times too, as a real disk does (a copy cannot put a ctime back): the tmpfs
+    stays mounted elsewhere and is bound on ``folder``. Needs root; what is still mounted at
+    the end is unmounted."""
     mounted: list[Path] = []
+    unplugged: dict[Path, Path] = {}  # folder -> where its disk waits
 
     class Mounter:
         def __call__(self, folder: Path) -> Path:
@@ -301,11 +306,27 @@ def mount_disk():
             mounted.remove(folder)
             _unmount(folder)
 
+        def unplug(self, folder: Path) -> None:
+            aside = Path(tempfile.mkdtemp(prefix="unplugged-disk-"))
+            subprocess.run(["mount", "--move", str(folder), str(aside)], check=True)
+            unplugged[folder] = aside
+            mounted.remove(folder)
+            mounted.append(aside)
+
+        def plug_back(self, folder: Path) -> None:
+            aside = unplugged.pop(folder)
+            subprocess.run(["mount", "--move", str(aside), str(folder)], check=True)
+            mounted.remove(aside)
+            mounted.append(folder)
+            aside.rmdir()
+
     try:
         yield Mounter()
     finally:
         for folder in reversed(mounted):
             _unmount(folder)
+        for aside in unplugged.values():
+            aside.rmdir()
 
 
 @pytest.fixture

@@ -671,9 +671,7 @@ def test_a_disk_mounted_below_a_catalog_folder_keeps_its_entries_while_unmounted
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 15
     assert catalog.attached_folders() == [(str(archive), "mount", str(photos))]
 
-    disk = tmp_path / "disk-contents"  # (a tmpfs is gone with its files: kept here for "the same disk")
-    shutil.copytree(archive, disk)  # with their times
-    mount_disk.unmount(archive)
+    mount_disk.unplug(archive)  # (its files kept as they were, change times too, as a disk keeps them)
     assert os.listdir(archive) == [] and not os.path.ismount(archive)
     assert catalog.changed_folders() == []  # what `search` and the window ask: no run for a disk unmounted
     assert catalog.away_folders() == {str(archive): "empty-folder"}  # what they say
@@ -687,8 +685,7 @@ def test_a_disk_mounted_below_a_catalog_folder_keeps_its_entries_while_unmounted
     assert (again.removed, again.kept, [f.path for f in again.missing_folders]) == (0, 3, [str(archive)])
     assert list_catalogs()[0].missing_kinds == {str(archive): "empty-folder"}
 
-    mount_disk(archive)  # mounted again, the same files
-    shutil.copytree(disk, archive, dirs_exist_ok=True)
+    mount_disk.plug_back(archive)  # mounted again, the same files
     assert catalog.changed_folders() == [] and catalog.away_folders() == {}
     emb = HistogramEmbedder()
     back = index_catalog(catalog, emb)
@@ -797,6 +794,10 @@ def test_changed_folders_leaves_out_changes_to_names_an_index_run_leaves_out(pho
     assert catalog.changed_folders() == [str(photos)]
     (photos / "a" / "renamed.jpg").rename(image)
     _folder_time_moved(photos / "a")
+    # Back under its name, but a rename moves the file's change time, which the next run reads
+    # again (content the same: nothing embedded): the check says what that run would do.
+    assert catalog.changed_folders() == [str(photos)]
+    index_catalog(catalog, HistogramEmbedder())
     assert catalog.changed_folders() == []  # back as it was indexed
     (photos / "c").mkdir()  # a new folder: the run looks into it
     assert catalog.changed_folders() == [str(photos)]
@@ -846,6 +847,35 @@ def test_changed_folders_sees_an_image_changed_in_place(photos, tmp_path, monkey
     (other / "y.jpg").write_bytes((other / "x.jpg").read_bytes())
     _folder_time_moved(other)
     assert catalog.changed_folders() == [str(other)]
+
+
+def _written_over_with_its_times_put_back(image: Path, by_rename: bool = False) -> None:
+    """``image`` written over with other bytes of its size, its mtime put back after: what
+    ``touch -r`` or ``cp -p`` leave (``by_rename``: a new file renamed over it, as ``rsync -t``
+    does, which moves its folder's time too). Only its change time tells."""
+    st = image.stat()
+    data = bytearray(image.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    written = image.with_name(".new-" + image.name) if by_rename else image
+    written.write_bytes(bytes(data))
+    os.utime(written, ns=(st.st_atime_ns, st.st_mtime_ns))
+    if by_rename:
+        written.rename(image)
+    assert (image.stat().st_size, image.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+@pytest.mark.parametrize("by_rename", [False, True])
+def test_changed_folders_sees_an_image_written_over_with_its_times_put_back(photos, by_rename):
+    """The index run reads such a file again (its change time moved): the quick check of
+    `search` and the window compared sizes and mtimes only, so they said nothing and searched
+    the old entry until the next run."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    assert catalog.changed_folders() == []
+    _written_over_with_its_times_put_back(sorted((photos / "a").glob("*.jpg"))[0], by_rename)
+    assert catalog.changed_folders() == [str(photos)]
+    report = index_catalog(catalog, HistogramEmbedder())  # what the run makes of it, as the check said
+    assert (report.updated, report.embedded) == (1, 1) and catalog.changed_folders() == []
 
 
 def test_changed_folders_says_nothing_when_it_cannot_tell_cheaply(photos, monkeypatch):

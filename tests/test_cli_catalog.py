@@ -888,6 +888,18 @@ def test_search_says_when_a_folder_changed_since_the_catalog_was_indexed(capsys,
     code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
     assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
     assert f"note: {photos} (a folder of catalog 'shop') has changed since" in err
+    # Written over with its size and mtime put back (`cp -p`, `touch -r`): the next index run
+    # reads it again (its change time moved); search said nothing and answered from the old entry.
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop")[0] == 0
+    image = photos / "new" / "added.jpg"
+    st, data = image.stat(), bytearray(image.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    image.write_bytes(bytes(data))
+    os.utime(image, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (image.stat().st_size, image.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", query, "--json")
+    assert code == 0 and json.loads(out)[0]["catalog_changed_folders"] == [str(photos)]
+    assert f"note: {photos} (a folder of catalog 'shop') has changed since" in err
 
 
 def test_search_of_a_sample_its_repair_changed_updates_the_index_itself(capsys, tmp_path, monkeypatch):

@@ -259,16 +259,22 @@ def _entries_and_vectors(catalog):
     return catalog.file_entries(), {path: row.tobytes() for path, row in zip(vectors.paths, vectors.matrix)}
 
 
-@pytest.mark.parametrize("how", ["catalog folder missing", "mount point left empty"])
-def test_a_folder_unplugged_during_a_run_keeps_its_entries_as_the_next_run_would(photos, tmp_path, monkeypatch, how):
+@pytest.mark.parametrize("how", ["catalog folder missing", "mount point left empty", "linked folder leading nowhere"])
+def test_a_folder_unplugged_during_a_run_keeps_its_entries_as_the_next_run_would(
+        photos, tmp_path, monkeypatch, mount_disk, how):
     """Every file of a disk unplugged mid-run that was still to be read was "gone": its entry
     dropped and counted removed, where the next run calls the folder away and keeps them."""
-    disk = photos / "disk"  # a mount point in the catalog folder: what is left is empty
-    disk.mkdir()
+    disk = photos / "disk"  # a disk in the catalog folder: mounted there, or linked to
+    if how == "linked folder leading nowhere":
+        (tmp_path / "elsewhere").mkdir()
+        disk.symlink_to(tmp_path / "elsewhere")
+    else:
+        disk.mkdir()
+        if how == "mount point left empty":
+            mount_disk(disk)
     for path in sorted(photos.glob("*.jpg"))[:6]:
-        path.rename(disk / path.name)
+        shutil.move(path, disk / path.name)
     unplugged = photos if how == "catalog folder missing" else disk
-    away = tmp_path / "unplugged"
     catalog = Catalog.create("mine", "style", [photos])
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
     on_disk = sorted(unplugged.rglob("*.jpg"))
@@ -276,21 +282,55 @@ def test_a_folder_unplugged_during_a_run_keeps_its_entries_as_the_next_run_would
         st = path.stat()
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     before = _entries_and_vectors(catalog)
+    away = tmp_path / "unplugged"  # the disk's files, as they were, to plug it back
 
     def unplug():
-        unplugged.rename(away)
-        if unplugged == disk:
-            disk.mkdir()  # the mount point, without its disk
+        if how == "catalog folder missing":
+            photos.rename(away)
+        elif how == "mount point left empty":
+            mount_disk.unplug(disk)  # the mount point, without its disk
+        else:
+            (tmp_path / "elsewhere").rename(away)
 
     _unplug_after_the_scan(monkeypatch, on_disk, unplug)
     report = index_catalog(catalog, HistogramEmbedder())
     assert (report.removed, report.now_unreadable, report.skipped, report.indexed) == (0, 0, [], 12)
     assert _entries_and_vectors(catalog) == before  # untouched: nothing written
-    if unplugged == disk:
-        disk.rmdir()
-    away.rename(unplugged)  # plugged back
+    if how == "catalog folder missing":  # plugged back
+        away.rename(photos)
+    elif how == "mount point left empty":
+        mount_disk.plug_back(disk)
+    else:
+        away.rename(tmp_path / "elsewhere")
     again = index_catalog(catalog, HistogramEmbedder())
     assert (again.added, again.removed, again.unchanged, again.skipped, again.indexed) == (0, 0, 12, [], 12)
+
+
+@pytest.mark.parametrize("how", ["subfolder deleted", "its last file deleted"])
+def test_a_subfolder_deleted_during_a_run_is_dropped_by_that_run(photos, tmp_path, monkeypatch, how):
+    """A plain subfolder deleted (or emptied) while the run read it was taken for a disk
+    unplugged: its entries were kept, and only the next run dropped them. Its catalog folder is
+    there, on its disk: the subfolder is no disk of its own, and its files are gone."""
+    sub = photos / "sub"
+    sub.mkdir()
+    for path in sorted(photos.glob("*.jpg"))[:3 if how == "subfolder deleted" else 1]:
+        path.rename(sub / path.name)
+    catalog = Catalog.create("mine", "style", [photos])
+    assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
+    deleted = sorted(sub.glob("*.jpg"))
+    for path in deleted:  # a new time: the run reads them again
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    new = sub / "new.jpg"  # new to the catalog: never added
+    shutil.copy(clothing_images(1, start=20)[0], new)
+    _unplug_after_the_scan(monkeypatch, deleted + [new],
+                           lambda: shutil.rmtree(sub) if how == "subfolder deleted" else [p.unlink() for p in sub.iterdir()])
+    report = index_catalog(catalog, HistogramEmbedder())
+    assert (report.removed, report.added, report.now_unreadable, report.skipped) == (len(deleted), 0, 0, [])
+    assert report.missing_folders == [] and report.indexed == 12 - len(deleted)
+    assert not any(path.startswith(str(sub)) for path in catalog.file_entries())
+    again = index_catalog(catalog, HistogramEmbedder())  # nothing left for the next run to drop
+    assert (again.removed, again.unchanged, again.indexed) == (0, 12 - len(deleted), 12 - len(deleted))
 
 
 @pytest.mark.parametrize("indexed_before", [False, True])

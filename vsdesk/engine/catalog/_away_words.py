@@ -9,9 +9,31 @@ import collections
 import os
 from typing import Iterable
 
-from vsdesk.engine.catalog._scan import KEPT, has_image_name
+from vsdesk.engine.catalog._path_facts import has_image_name
 from vsdesk.engine.text import counted, shell_quoted
 
+
+#: How the message of a folder away ends (each ``*_AWAY`` of this module, ``EMPTY_FOLDER``,
+#: ``FOLDER_MISSING``, ``NOT_A_FOLDER``): the index run says it otherwise once none of the
+#: folder's entries is left (``NONE_KEPT``).
+KEPT = "its index entries are kept"
+#: The same of an image link away (``IMAGE_LINK_AWAY``): one entry, not a folder's.
+LINK_KEPT = "its entry is kept"
+#: How the message of a folder away ends once none of its entries is left (all found elsewhere
+#: in the catalog), instead of ``KEPT``.
+NONE_KEPT = "the catalog holds none of its images"
+
+#: What the scan says of a catalog folder that is not there, or is a file now.
+FOLDER_MISSING = "the folder does not exist or is not mounted; " + KEPT
+NOT_A_FOLDER = "this is not a folder (any more); " + KEPT
+#: A linked folder whose target is not there (a link loop is an unreadable entry instead).
+LINK_AWAY = "the linked folder leads to {target}, which does not exist or is not mounted; " + KEPT
+#: A link with an image's name whose target's folder is not there (its disk not mounted?):
+#: away, as a linked folder is, not broken (``LINK_TO_NOTHING``: its folder is there).
+IMAGE_LINK_AWAY = ("the link leads to {target}, in a folder that does not exist or is not mounted; " + LINK_KEPT)
+#: A link with an image's name whose file was deleted or moved from a folder that is there
+#: (``_scan.BROKEN_LINK``): no disk away, a file skipped.
+LINK_TO_NOTHING = "a link to a missing file ({target})"
 
 #: A mount point below a catalog folder, now empty: a disk that is not mounted (the folder
 #: would be forgotten with its images, and all embedded again once the disk is back).

@@ -203,10 +203,18 @@ class CatalogFolders:
         return listed.images == images and listed.folders == folders
 
     def _changed_in_place(self, roots: set[str]) -> set[str]:
-        """Of ``roots``, those with an indexed file written over or touched (``changed_in_place``)."""
+        """Of ``roots``, those with an indexed file written over or touched (``changed_in_place``),
+        with the change times noted (``file_ctimes``; none in an index from before it)."""
+        columns = "f.root, f.path, f.size, f.mtime_ns"
         try:
             with self._lock:
-                rows = self.conn.execute("SELECT root, path, size, mtime_ns FROM files")
+                try:
+                    rows = self.conn.execute(f"SELECT {columns}, c.ctime_ns FROM files f "
+                                             "LEFT JOIN file_ctimes c ON c.path = f.path")
+                except sqlite3.OperationalError as exc:  # a read-only index from before the table
+                    if "no such table" not in str(exc):
+                        raise
+                    rows = self.conn.execute(f"SELECT {columns}, NULL FROM files f")
                 return changed_in_place(row for row in rows if row[0] in roots)
         except sqlite3.Error:
             return set()

@@ -12,7 +12,7 @@ from typing import Container
 
 import numpy as np
 
-from vsdesk.engine.catalog._folders_away import away_kind, is_empty_folder
+from vsdesk.engine.catalog._folders_away import is_empty_folder
 from vsdesk.engine.catalog._scan import BROKEN_LINK, FileStat, is_image_link_away, link_to_nothing
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.imageio import ImageError, load_image
@@ -103,16 +103,16 @@ def settle_file(stat: FileStat, known: frozenset[str], skips: dict[str, FileRow]
 #: The status of the row of a file deleted between the scan and its reading (``read_file``):
 #: it is not there, so it is neither indexed nor skipped, and its entry goes (never written).
 GONE = "gone"
-#: The status of the row of a file missing at its reading whose folder went with it (a disk
-#: unplugged mid-run): away, as the next scan says, not deleted. Its entry is left as it is
-#: (nothing written, nothing counted; a file new to the catalog is not added this run).
+#: The status of the row of a file missing at its reading because its disk went (unplugged
+#: mid-run, ``_away_now``): away, as the next scan says, not deleted. Its entry is left as it
+#: is (nothing written, nothing counted; a file new to the catalog is not added this run).
 AWAY_NOW = "away"
 
 
 def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
     """The file's row and its bytes; None and a skipped row when it cannot be read, a ``GONE``
-    row when it was deleted since the scan listed it, or an ``AWAY_NOW`` one when its folder
-    went with it."""
+    row when it was deleted since the scan listed it (its folder too, or not), or an
+    ``AWAY_NOW`` one when its disk went (``_away_now``)."""
     row = FileRow(stat.path, stat.root, stat.size, stat.mtime_ns, None, stat.label, "ok", ctime_ns=stat.ctime_ns)
     try:
         with open(stat.path, "rb") as fp:
@@ -122,7 +122,7 @@ def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
         # next scan says (``_write`` counts it so).
         if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
             if not os.path.lexists(stat.path):
-                row.status = AWAY_NOW if _folder_went(stat) else GONE
+                row.status = AWAY_NOW if _away_now(stat) else GONE
                 return row, None
             if is_image_link_away(stat.path):  # its target's folder went: a link away, not broken
                 row.status = AWAY_NOW
@@ -137,14 +137,28 @@ def read_file(stat: FileStat) -> tuple[FileRow, bytes | None]:
         return row, None
 
 
-def _folder_went(stat: FileStat) -> bool:
-    """The folder of a file missing at its reading is gone too, or left empty, or its catalog
-    folder is away: a disk unplugged (a scan would call it away), not a file deleted. A ``stat``
-    or a listing's first entry each, asked only of a file missing."""
-    folder = os.path.dirname(stat.path)
-    if not os.path.isdir(folder) or is_empty_folder(folder):
+def _away_now(stat: FileStat) -> bool:
+    """A file missing at its reading is away, not deleted, as the next scan would tell it: its
+    catalog folder is away or cannot be listed (a disk unplugged, a share gone), or the linked
+    folder or mount point the scan reached it through (``FileStat.attached_at``: another disk)
+    leads nowhere or is left empty. A subfolder deleted or emptied in a catalog folder that is
+    there and on its disk is a deletion, as the next scan finds it: its entries go now. (The
+    scan tells a mount point by its device, from the ``stat`` it makes anyway; one it could
+    not tell, such as a bind mount of the same disk, is taken for a plain folder, as the next
+    run takes it.) A listing's first entry or a ``stat`` or two, asked only of a file missing."""
+    if not _there_with_entries(stat.root):
         return True
-    return folder != stat.root and away_kind(stat.root) is not None
+    attached = stat.attached_at
+    return attached is not None and (not os.path.isdir(attached) or is_empty_folder(attached))
+
+
+def _there_with_entries(folder: str) -> bool:
+    """``folder`` can be listed and holds something: not away (``away_kind``), not unreadable."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is not None
+    except OSError:
+        return False
 
 
 def read_and_prepare(stat: FileStat, known: frozenset[str], embedder: Embedder,

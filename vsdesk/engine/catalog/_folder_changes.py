@@ -6,7 +6,8 @@ when an entry in it is added, removed or renamed, so comparing those times later
 than when they were indexed; only those are listed, to leave out a change to names an index
 run leaves out (``.DS_Store``, ``Thumbs.db``, an editor's temp file). A file written over in
 place leaves its folder's time as it was: a ``stat`` per indexed file tells
-(``changed_in_place``).
+(``changed_in_place``), by its size and times, its change time too (what an index run reads
+again), which no ``touch -r``, ``cp -p`` or ``rsync -t`` puts back.
 """
 
 from __future__ import annotations
@@ -16,11 +17,7 @@ import time
 from typing import Callable, Iterable
 
 from vsdesk.engine.catalog._folders_away import is_empty_folder
-from vsdesk.engine.catalog._scan import AWAY, _mtime_and_device
-
-
-def _mtime(path: str) -> int:
-    return _mtime_and_device(path)[0]
+from vsdesk.engine.catalog._path_facts import AWAY, mtime_and_device
 
 
 #: Seconds ``changed_roots`` may take before it gives up (a huge tree, a slow network disk).
@@ -57,7 +54,7 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str], budget: f
         for folder, mtime in by_root.get(root, [(root, None)]):
             if time.monotonic() >= deadline:
                 return None  # too big or too slow to tell cheaply: better nothing than a guess
-            now = _mtime(folder)
+            now = mtime_and_device(folder)[0]
             # A folder removed or renamed changes its parent's time, which tells. One gone
             # while its parent's time stayed is a linked folder whose target is away (a disk
             # unplugged): its entries are kept, so it is no change, as an away root is none.
@@ -70,15 +67,18 @@ def changed_roots(noted: list[tuple[str, str, int]], roots: list[str], budget: f
     return changed
 
 
-def changed_in_place(indexed: Iterable[tuple[str, str, int, int]], budget: float | None = None) -> set[str]:
-    """The roots of the ``indexed`` files ((root, path, size, mtime_ns) as the index holds them)
-    whose size or time is not what it was: written over, touched. A ``stat`` each, for
+def changed_in_place(indexed: Iterable[tuple[str, str, int, int, int | None]], budget: float | None = None) -> set[str]:
+    """The roots of the ``indexed`` files ((root, path, size, mtime_ns, ctime_ns) as the index
+    holds them; ctime_ns None when not noted) whose size or times are not what they were:
+    written over (its mtime put back or not), touched. As an index run tells them (it reads
+    those again), so that a search does not answer from entries the next run would change
+    without saying so. A ``stat`` each, for
     ``budget`` seconds at most (default ``FILE_CHECK_BUDGET``): the files not reached by then
     are not checked. A file that cannot be stat'ed is left to ``changed_roots`` (removed, its
     folder's time tells) or is away with its folder (a disk unplugged: no change)."""
     deadline = time.monotonic() + (FILE_CHECK_BUDGET if budget is None else budget)
     changed: set[str] = set()
-    for n, (root, path, size, mtime) in enumerate(indexed):
+    for n, (root, path, size, mtime, ctime) in enumerate(indexed):
         if n % 64 == 0 and time.monotonic() >= deadline:
             break
         if root in changed:
@@ -87,6 +87,6 @@ def changed_in_place(indexed: Iterable[tuple[str, str, int, int]], budget: float
             st = os.stat(path)
         except OSError:
             continue
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+        if (st.st_size, st.st_mtime_ns) != (size, mtime) or ctime not in (None, st.st_ctime_ns):
             changed.add(root)
     return changed

@@ -37,7 +37,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vsdesk.engine.catalog._away_words import EMPTY_FOLDER, MOUNT_AWAY
+from vsdesk.engine.catalog._away_words import (
+    EMPTY_FOLDER,
+    KEPT,
+    LINK_KEPT,
+    LINK_TO_NOTHING,
+    MOUNT_AWAY,
+    NONE_KEPT,
+)
 from vsdesk.engine.catalog._errors import CatalogModeMismatch
 from vsdesk.engine.catalog._file_reading import (
     AWAY_NOW,
@@ -54,15 +61,12 @@ from vsdesk.engine.catalog._index_report import FoundElsewhere, IndexReport
 from vsdesk.engine.catalog._scan import (
     AWAY_KINDS,
     BROKEN_LINK,
-    KEPT,
-    LINK_KEPT,
-    LINK_TO_NOTHING,
     MOUNT,
     FileStat,
-    has_image_name,
     is_within,
     scan_folders,
 )
+from vsdesk.engine.catalog._path_facts import has_image_name
 from vsdesk.engine.catalog._store import Catalog
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.text import RESUMING, counted, shown_path
@@ -75,10 +79,6 @@ from vsdesk.engine.tasks import CancelledError
 #: embedded again, and the index grows by no more than that. Beyond it they all go at the end of
 #: a complete run (which of them were unused last is not known: the table keeps no time).
 UNUSED_VECTORS_KEPT_BYTES = 64 * 1024 * 1024
-
-#: How the message of a folder away ends once none of its entries is left (all found elsewhere
-#: in the catalog), instead of ``KEPT``.
-NONE_KEPT = "the catalog holds none of its images"
 
 
 def check_mode(catalog: Catalog, embedder: Embedder) -> None:

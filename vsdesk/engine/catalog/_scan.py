@@ -22,7 +22,15 @@ from typing import NamedTuple
 
 from vsdesk.engine.imageio import IMAGE_SUFFIXES, UNSUPPORTED_SUFFIXES
 from vsdesk.engine.text import shown_path
+from vsdesk.engine.catalog._away_words import (
+    FOLDER_MISSING,
+    IMAGE_LINK_AWAY,
+    LINK_AWAY,
+    LINK_TO_NOTHING,
+    NOT_A_FOLDER,
+)
 from vsdesk.engine.catalog._labels import LABEL_FILES, Labeller
+from vsdesk.engine.catalog._path_facts import AWAY, has_image_name, mtime_and_device
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,10 @@ class FileStat:
     #: The change time (``st_ctime_ns``), which a write or a rename sets and ``touch`` cannot:
     #: what tells a file written over with its size and mtime put back. None: not known.
     ctime_ns: int | None = None
+    #: The linked folder or mount point (``ScanResult.attached``) the scan reached it through,
+    #: the innermost: another disk, which may be unplugged while the run reads it. None: on
+    #: its catalog folder's own disk.
+    attached_at: str | None = None
 
 
 @dataclass
@@ -72,14 +84,6 @@ class Dangling(NamedTuple):
 #: The kinds of ``ScanResult.unreadable`` that are a catalog folder itself away (missing, a file
 #: now, or the empty mount point of a disk that is not mounted): not files that were skipped.
 AWAY_KINDS = ("missing-folder", "not-a-folder", "empty-folder")
-#: How the message of a folder away ends (each ``*_AWAY`` of this module and ``_away_words``,
-#: ``EMPTY_FOLDER``, and the scan's own of a catalog folder away): the index run says it otherwise once none of
-#: the folder's entries is left.
-KEPT = "its index entries are kept"
-#: The same of an image link away (``IMAGE_LINK_AWAY``): one entry, not a folder's.
-LINK_KEPT = "its entry is kept"
-#: The time noted for a folder that is not there.
-AWAY = -1
 #: The kinds of ``ScanResult.attached``: a linked folder, a mount point (another disk's top).
 LINK, MOUNT = "link", "mount"
 
@@ -95,36 +99,38 @@ def _scan_root(root: str, result: ScanResult) -> None:
     if not os.path.isdir(root):
         result.folder_times.append((root, root, AWAY))
         if not os.path.exists(root):
-            away = ("missing-folder", "the folder does not exist or is not mounted; " + KEPT)
+            away = ("missing-folder", FOLDER_MISSING)
         else:
-            away = ("not-a-folder", "this is not a folder (any more); " + KEPT)
+            away = ("not-a-folder", NOT_A_FOLDER)
         result.unreadable.append((root, *away))
         return
-    found: list[tuple[str, str, int, int, int]] = []  # (path, path relative to root, size, mtime, ctime)
+    found: list[tuple[str, str, int, int, int, str | None]] = []  # (path, relative, size, mtime, ctime, attached_at)
     # A linked folder is followed (photos on another disk) unless it leads into the root or
     # into a folder already followed: those are walked anyway, and a loop ends there.
     walked = [os.path.realpath(root)]
-    stack: list[tuple[str, str, int | None]] = [(root, "", None)]  # (folder, rel, its parent's device)
+    # (folder, rel, its parent's device, the linked folder or mount point it is in)
+    stack: list[tuple[str, str, int | None, str | None]] = [(root, "", None, None)]
     while stack:
-        folder, rel, parent_device = stack.pop()
+        folder, rel, parent_device, attached_at = stack.pop()
         # Before the listing: an entry added while it is read changes the time after this.
-        mtime, device = _mtime_and_device(folder)
+        mtime, device = mtime_and_device(folder)
         result.folder_times.append((root, folder, mtime))
         # Another device than its parent's: another disk, mounted here or linked to.
         if None not in (parent_device, device) and device != parent_device and _is_mount_point(folder):
             result.attached.append((root, folder, MOUNT))
+            attached_at = folder
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
                     try:
                         kind = _kind_of(entry)
                         if kind == "folder":
-                            stack.append((entry.path, rel + entry.name + "/", device))
+                            stack.append((entry.path, rel + entry.name + "/", device, attached_at))
                         elif kind == "linked-folder":
                             real = os.path.realpath(entry.path)
                             if not any(is_within(real, done) for done in walked):
                                 walked.append(real)
-                                stack.append((entry.path, rel + entry.name + "/", device))
+                                stack.append((entry.path, rel + entry.name + "/", device, entry.path))
                                 result.attached.append((root, entry.path, LINK))
                         elif kind == "dangling-link":
                             _note_dangling_link(root, entry.path, result)
@@ -143,7 +149,7 @@ def _scan_root(root: str, result: ScanResult) -> None:
                             except FileNotFoundError:  # deleted since it was listed: not there
                                 continue
                             found.append((entry.path, rel + entry.name, st.st_size, st.st_mtime_ns,
-                                          st.st_ctime_ns))
+                                          st.st_ctime_ns, attached_at))
                             if entry.is_symlink():  # (known from the listing: no system call)
                                 result.image_links.append((root, entry.path))
                     except OSError as exc:
@@ -151,8 +157,8 @@ def _scan_root(root: str, result: ScanResult) -> None:
         except OSError as exc:
             result.unreadable.append((folder, "unreadable-folder", _os_message(exc)))
     labeller = Labeller(root, [rel for _, rel, *_ in found])
-    for path, rel, size, mtime, ctime in found:
-        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel), ctime)
+    for path, rel, size, mtime, ctime, attached_at in found:
+        result.files[path] = FileStat(path, root, size, mtime, labeller.label(rel), ctime, attached_at)
 
 
 def _kind_of(entry: os.DirEntry) -> str | None:
@@ -178,13 +184,6 @@ def _kind_of(entry: os.DirEntry) -> str | None:
         if os.path.exists(entry.path):  # a pipe, socket or device: never read (it may block)
             return "not-a-file"
     return None
-
-
-def has_image_name(path: str) -> bool:
-    """Whether ``path`` ends like an image file's name (one vsdesk reads, or a photo format it
-    cannot): a link of that name that leads nowhere is taken for a file, not a folder."""
-    suffix = os.path.splitext(path)[1].lower()
-    return suffix in IMAGE_SUFFIXES or suffix in UNSUPPORTED_SUFFIXES
 
 
 class FolderEntries(NamedTuple):
@@ -217,15 +216,10 @@ def listed_entries(folder: str, deadline: float = float("inf")) -> FolderEntries
     return FolderEntries(images, folders, labels_file)
 
 
-#: The kind (``ScanResult.unreadable``) and message of a link with an image's name that leads
-#: nowhere (its file deleted or moved): skipped, and an entry indexed through it is dropped.
+#: The kind (``ScanResult.unreadable``) of a link with an image's name that leads nowhere (its
+#: file deleted or moved; said in ``LINK_TO_NOTHING``): skipped, and an entry indexed through it
+#: is dropped.
 BROKEN_LINK = "broken-link"
-LINK_TO_NOTHING = "a link to a missing file ({target})"
-#: A linked folder whose target is not there (a link loop is an unreadable entry instead).
-LINK_AWAY = "the linked folder leads to {target}, which does not exist or is not mounted; " + KEPT
-#: A link with an image's name whose target's folder is not there (its disk not mounted?):
-#: away, as a linked folder is, not broken (``LINK_TO_NOTHING``: its folder is there).
-IMAGE_LINK_AWAY = ("the link leads to {target}, in a folder that does not exist or is not mounted; " + LINK_KEPT)
 
 
 def _note_dangling_file(link: str, result: ScanResult) -> None:
@@ -271,15 +265,6 @@ def _note_dangling_link(root: str, link: str, result: ScanResult) -> None:
     result.folder_times.append((root, link, AWAY))
     target = shown_path(os.path.realpath(link))
     result.dangling.append(Dangling(link, "missing-folder", LINK_AWAY.format(target=target)))
-
-
-def _mtime_and_device(path: str) -> tuple[int, int | None]:
-    """The folder's modification time (``AWAY`` when it cannot be had) and its device (None)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return AWAY, None
-    return st.st_mtime_ns, st.st_dev
 
 
 def _is_mount_point(folder: str) -> bool:
