@@ -2076,13 +2076,13 @@ def test_a_stop_during_an_index_run_is_said_at_once_not_after_the_batch(tmp_path
         if sent is None and found and int(found.group(1)) > 0:  # the model is at the next batch
             process.send_signal(signal.SIGTERM)
             sent = time.monotonic()
-        if sent is not None and "stopping after the current batch" in line:
+        if sent is not None and "stopping after the current step" in line:
             said_at = time.monotonic()
     assert process.wait(timeout=120) == 143, "".join(lines)
     ended = time.monotonic()
     err = "".join(lines)
     assert sent is not None, err
-    said = "vsdesk: stopping after the current batch (what is indexed so far is kept)…"
+    said = "vsdesk: stopping after the current step…"
     assert said in err and err.index(said) < err.index("interrupted: what catalog 'art'"), err
     assert said_at is not None and err.count(said) == 1, err
     print(f"said {said_at - sent:.2f} s after the signal, ended {ended - sent:.2f} s after it")

@@ -181,7 +181,7 @@ def check_has_folders(catalog, add_folders: list[str] = ()) -> None:
 
 
 #: Said on stderr the moment Ctrl+C or SIGTERM comes during an index run (``stop_said_at_once``).
-STOPPING_WORDS = "stopping after the current batch (what is indexed so far is kept)…"
+STOPPING_WORDS = "stopping after the current step…"  # (what is kept is said once stopped)
 
 
 @contextlib.contextmanager
