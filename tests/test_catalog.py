@@ -607,6 +607,21 @@ def test_a_reindex_counts_the_files_to_embed_as_its_work_and_the_moves_apart(pho
     assert (0, 1, "indexing 1 file (6 moved or renamed: nothing to embed)") in said, said
 
 
+def test_the_progress_says_copies_of_indexed_images_apart_from_moves(photos):
+    """The review (session 24): 100 files renamed and 3 byte-identical copies added said
+    "(103 moved or renamed: nothing to embed)" while the report said "3 added, 100 moved"."""
+    catalog = Catalog.create("mine", "style", [photos])
+    index_catalog(catalog, HistogramEmbedder())
+    (photos / "a").rename(photos / "renamed")  # its 6 images moved
+    for i, image in enumerate(sorted((photos / "b").iterdir())[:2]):  # 2 copies of images indexed
+        shutil.copy(image, photos / "b" / f"copy{i}.jpg")
+    said = []
+    report = index_catalog(catalog, HistogramEmbedder(), lambda done, total, message="": said.append(
+        (done, total, message)))
+    assert (report.added, report.moved, report.embedded) == (2, 6, 0)
+    assert (0, 0, "indexing 0 files (6 moved or renamed, 2 copies: nothing to embed)") in said, said
+
+
 def test_a_run_that_goes_on_with_an_interrupted_one_says_so(photos):
     """The window closed during an index run, opened again, went on with it silently ("136/2472
     indexing"): a run the user did not start. The run says it resumes, and how much is left."""

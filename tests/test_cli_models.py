@@ -112,7 +112,7 @@ def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):  #
     good = keras_weights_file(tmp_path / "good.weights.h5")
     code, out, err = run(capsys, "models", "import", "tiny-cli", str(good))
     assert code == 0, err
-    assert out.startswith("tiny-cli: imported from import")
+    assert out.startswith(f"tiny-cli: imported from {good} (")  # not "from import" (review41)
 
     code, out, err = run(capsys, "models", "import", "tiny-cli", str(good))  # again: it replaces the first
     assert code == 0, err
@@ -126,7 +126,7 @@ def test_fetch_import_remove(capsys, cache_dir, register, package, tmp_path):  #
     code, out, err = run(capsys, "models", "import", "tiny-cli", str(good), "--json")
     record = json.loads(out)
     assert code == 0 and record == {"model": "tiny-cli", "path": record["path"]} and os.path.isfile(record["path"])
-    assert "tiny-cli: imported from import" in err  # (stdout is the record alone)
+    assert f"tiny-cli: imported from {good} (" in err  # (stdout is the record alone)
 
 
 def test_fetch_json_is_the_record_alone_and_the_error_object_on_failure(capsys, cache_dir, register, server):  # noqa: F811

@@ -2290,6 +2290,8 @@ def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the
             tab.start()
         qtbot.waitUntil(lambda: not tab.runner.is_running("style/map"), timeout=60_000)
         assert "is locked by another program" in tab.scatter.status() and tab.map_xy is None
+        # Said so (the review, session 24: a killed t-SNE process's map was just computed again).
+        assert tab.scatter.status().endswith(". It is tried again when you turn to this tab."), tab.scatter.status()
     finally:
         for holder in holders:
             holder.communicate("\n", timeout=30)

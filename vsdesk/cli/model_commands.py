@@ -194,7 +194,7 @@ def _import(args: argparse.Namespace) -> int:
             raise CommandError(_unknown_for_import(exc, args.file), USAGE) from None
         check_given_path(args.file, "file")
         return _run(lambda: models.import_weights(args.name, args.file, StderrProgress(args.name)), args.name,
-                    "imported", args.json)
+                    "imported", args.json, origin=args.file)
 
 
 def _import_product(args: argparse.Namespace) -> int:
@@ -470,9 +470,10 @@ def _twin_of(name: str) -> str | None:
     return twin.name if twin else None
 
 
-def _run(action, name: str, verb: str, json: bool = False, unknown=str) -> int:
+def _run(action, name: str, verb: str, json: bool = False, unknown=str, origin: str | None = None) -> int:
     """``action()``'s weights path said (``verb``: "ready", "imported"); ``unknown``: the words
-    of its ``UnknownModelError``."""
+    of its ``UnknownModelError``; ``origin``: the file imported, said in place of the source's
+    kind (which for an import is "import": "imported from import")."""
     from vsdesk.engine import models
 
     try:
@@ -484,7 +485,7 @@ def _run(action, name: str, verb: str, json: bool = False, unknown=str) -> int:
     info = models.model_info(name)
     if json:
         print_json({"model": name, "path": str(path)})
-    (say if json else print)(f"{name}: {verb} from {info.source} ({_size(info.size_bytes)}) at {shown_path(str(path))}")
+    (say if json else print)(f"{name}: {verb} from {shown_path(origin) if origin else info.source} ({_size(info.size_bytes)}) at {shown_path(str(path))}")
     return 0
 
 

@@ -6,9 +6,11 @@ signals, cancel from a button) without knowing which one drives it.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 
 class Progress(Protocol):
@@ -33,6 +35,29 @@ def never_cancelled() -> bool:
 def check_cancelled(cancelled: Cancelled) -> None:
     if cancelled():
         raise CancelledError("cancelled")
+
+
+_pause_ends = threading.local()
+
+
+@contextlib.contextmanager
+def pause_ends_when(happened: Callable[[], bool]) -> Iterator[None]:
+    """While in this block, a ``cancelled`` that waits (a pause while another task goes first)
+    stops waiting, and answers, once ``happened()`` says so: something the task must see at
+    once (its t-SNE child killed: else noticed only when the other map was done). Per thread:
+    ``cancelled`` is asked on the task's own."""
+    earlier = getattr(_pause_ends, "check", None)
+    _pause_ends.check = happened
+    try:
+        yield
+    finally:
+        _pause_ends.check = earlier
+
+
+def pause_should_end() -> bool:
+    """For a ``cancelled`` that waits: whether this thread's task asked to stop waiting now."""
+    check = getattr(_pause_ends, "check", None)
+    return check is not None and check()
 
 
 class Rate:

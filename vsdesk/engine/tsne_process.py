@@ -18,6 +18,8 @@ Both ways run the same stages (``tsne_stage``) on the same input: the same map c
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sys
 import tempfile
@@ -26,7 +28,9 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from vsdesk.engine.tasks import CancelledError
+from vsdesk.engine.tasks import CancelledError, pause_ends_when
+
+log = logging.getLogger(__name__)
 
 #: Iterations per t-SNE stage (scikit-learn requires max_iter >= 250).
 STAGE_ITERATIONS = 250
@@ -79,6 +83,16 @@ class ChildUnavailable(OSError):
     """The child process could not be started: the stages may run in this process instead."""
 
 
+class ChildEnded(RuntimeError):
+    """The child process ended without a word (killed: out of memory, say). An expected failure
+    (the engine's own type: said in words, no traceback logged); the map may be tried again."""
+
+    def __init__(self, exitcode: int | None):
+        self.exitcode = exitcode
+        how = f"stopped by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+        super().__init__(f"its process ended unexpectedly ({how}: out of memory, perhaps)")
+
+
 def run_stages(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
                stage_done: StageDone) -> np.ndarray:
     """Stages ``first`` .. ``stages - 1`` in this process (a small map: no child's start-up)."""
@@ -97,7 +111,8 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
     import multiprocessing
 
     spawn = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="vsdesk-tsne-") as tmp:
+    sweep_orphaned_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
         folder = Path(tmp)
         try:
             np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
@@ -111,19 +126,8 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
         theirs.close()
         embedding = np.asarray(start, np.float32)
         try:
-            stage = first
-            while stage < stages:
-                message = _next_message(ours, child, cancelled)
-                if message[0] == "within":
-                    within(stage, message[1], message[2])
-                elif message[0] == "stage":
-                    embedding = np.load(folder / f"stage-{stage}.npy", allow_pickle=False)
-                    stage += 1
-                    stage_done(stage, embedding)
-                    if stage < stages:
-                        ours.send(("go",))
-                elif message[0] == "failed":
-                    raise RuntimeError(f"t-SNE failed: {message[1]}")
+            with pause_ends_when(lambda: not child.is_alive()):
+                embedding = _drive(child, ours, folder, embedding, first, stages, stage_done, within, cancelled)
         finally:
             if child.is_alive():
                 child.terminate()
@@ -132,7 +136,31 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
     return embedding
 
 
+def _drive(child, ours, folder: Path, embedding: np.ndarray, first: int, stages: int, stage_done: StageDone,
+           within: WithinStage, cancelled: Callable[[], bool]) -> np.ndarray:
+    """The parent's side: the child's messages until its last stage is done."""
+    stage = first
+    while stage < stages:
+        message = _next_message(ours, child, cancelled)
+        if message[0] == "within":
+            within(stage, message[1], message[2])
+        elif message[0] == "stage":
+            embedding = np.load(folder / f"stage-{stage}.npy", allow_pickle=False)
+            stage += 1
+            stage_done(stage, embedding)
+            if stage < stages:
+                try:
+                    ours.send(("go",))
+                except (BrokenPipeError, ConnectionResetError):  # it ended while we waited at a pause
+                    raise _ended(child) from None
+        elif message[0] == "failed":
+            raise RuntimeError(f"t-SNE failed: {message[1]}")
+    return embedding
+
+
 def _next_message(conn, child, cancelled: Callable[[], bool]) -> tuple:
+    """The child's next message. Its end without one is seen within ``POLL_S`` (its liveness
+    asked, not only the pipe), also while ``cancelled`` waits at a pause (``pause_ends_when``)."""
     while True:
         if cancelled():
             child.terminate()
@@ -141,8 +169,69 @@ def _next_message(conn, child, cancelled: Callable[[], bool]) -> tuple:
             try:
                 return conn.recv()
             except EOFError:  # the child ended (killed: out of memory, say) without a word
-                child.join(5)
-                raise RuntimeError(f"the map's process ended unexpectedly (exit code {child.exitcode})") from None
+                raise _ended(child) from None
+        elif not child.is_alive() and not conn.poll(0):  # (a last message sent as it ended is read first)
+            raise _ended(child)
+
+
+def _ended(child) -> ChildEnded:
+    child.join(5)
+    log.warning("the map's t-SNE process ended unexpectedly (exit code %s)", child.exitcode)
+    return ChildEnded(child.exitcode)
+
+
+# -- temporary folders left by a window that was killed ------------------------------------------
+
+#: The child's folders in the temporary folder: ``vsdesk-tsne-<the parent's pid>-<random>``.
+FOLDER_PREFIX = "vsdesk-tsne-"
+_OUR_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
+#: The files the folder holds (``run_stages_in_child``, ``child_main``): only those are deleted.
+_OUR_FILE = re.compile(r"(x|start|stage-\d+)\.npy")
+
+
+def sweep_orphaned_folders(where: str | None = None) -> list[Path]:
+    """Delete the child's folders whose owner (the window or command that made it) no longer
+    runs: killed (kill -9, a crash), it could not delete its own, 176 KB to 1.4 MB each. Only a
+    folder of ours (its name, our user's, holding only files of ours) is touched, file by file,
+    never anything else. Returns those deleted."""
+    swept = []
+    try:
+        entries = list(os.scandir(where or tempfile.gettempdir()))
+    except OSError:
+        return swept
+    for entry in entries:
+        found = _OUR_FOLDER.fullmatch(entry.name)
+        if not found or _running(int(found[1])):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            files = list(os.scandir(entry.path))
+            if not all(_OUR_FILE.fullmatch(f.name) and f.is_file(follow_symlinks=False) for f in files):
+                continue
+            for f in files:
+                os.unlink(f.path)
+            os.rmdir(entry.path)
+            swept.append(Path(entry.path))
+        except OSError as exc:  # another process sweeping it too, or not ours to delete after all
+            log.debug("could not remove %s: %s", entry.path, exc)
+    if swept:
+        log.info("removed %d temporary folder(s) of maps whose process was killed", len(swept))
+    return swept
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    except (OverflowError, OSError):
+        return True  # (not a pid we can ask about: left alone)
+    return True
 
 
 # -- the child -----------------------------------------------------------------------------------

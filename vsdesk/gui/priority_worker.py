@@ -10,6 +10,7 @@ import traceback
 
 from PySide6.QtCore import QObject, Signal
 
+from vsdesk.engine.tasks import pause_should_end
 from vsdesk.gui.worker_job import Job, TaskContext, execute_job
 
 
@@ -110,7 +111,8 @@ class PriorityWorker(QObject):
         """Called by the task of ``context`` on its thread: wait while another goes first."""
         with self._turn:
             try:
-                while self._another_goes_first(context) and not context.cancel_event.is_set():
+                while (self._another_goes_first(context) and not context.cancel_event.is_set()
+                       and not pause_should_end()):
                     self._waiting.add(context.task_id)
                     self._turn.wait(self.POLL_S)
             finally:

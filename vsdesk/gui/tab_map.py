@@ -255,8 +255,10 @@ class TabMap(QObject):
         said = user_message(exc, doing)
         if self._provisional and self.xy is not None:  # the error took the place of "Map updated for now"
             said += ("" if said.endswith(".") else ".") + PROVISIONAL_LEFT
-        self.scatter.set_status(said, action=("Try again", self.try_again))
         self._failed_unseen = not self.parent().isVisible()
+        if self._failed_unseen:  # (``tab_shown``)
+            said += ("" if said.endswith(".") else ".") + " It is tried again when you turn to this tab."
+        self.scatter.set_status(said, action=("Try again", self.try_again))
 
     def try_again(self) -> None:
         """The map once more after an error: what failed (a full disk, say) may be put right."""

@@ -338,12 +338,11 @@ class Indexer:
         # The work is the files to embed: those settled by their content before (moved,
         # renamed, touched) are written as they come, and counted apart.
         known_already = sum(stat.path in self.settled for stat, _existed in todo)
-        moved = sum(stat.path in self.settled and not existed for stat, existed in todo)
         work = total - known_already
         done = 0
         # A run that goes on with one cut off says so: the user may not have started it (the
         # window opens the catalog it showed when it was closed during its run).
-        apart = f" ({moved} moved or renamed: nothing to embed)" if moved else ""
+        apart = self._settled_words(todo)
         self.progress(0, work, f"{RESUMING}: {counted(work, 'image')} left{apart}" if self.report.resumed
                       else f"indexing {counted(work, 'file')}{apart}")
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="vsdesk-decode")
@@ -389,6 +388,24 @@ class Indexer:
             self.progress(work, work, "indexed")
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _settled_words(self, todo: list[tuple[FileStat, bool]]) -> str:
+        """" (100 moved or renamed, 3 copies: nothing to embed)": the new paths settled by their
+        content, told as the report will count them (``_count``): a move takes the place of a
+        path gone with the same content, a copy of content still in the catalog is added."""
+        gone = collections.Counter(self.gone_hashes)
+        moved = copies = 0
+        for stat, existed in todo:
+            row = self.settled.get(stat.path)
+            if row is None or existed:
+                continue
+            if row.status == "ok" and gone[row.sha256 or ""] > 0:
+                gone[row.sha256] -= 1
+                moved += 1
+            else:
+                copies += 1
+        said = ([f"{moved} moved or renamed"] if moved else []) + ([f"{copies} {'copy' if copies == 1 else 'copies'}"] if copies else [])
+        return f" ({', '.join(said)}: nothing to embed)" if said else ""
 
     def _count(self, row: FileRow, existed: bool) -> None:
         if row.status != "ok":
