@@ -436,10 +436,14 @@ def test_a_stop_while_the_process_starts_still_prints_the_commands_document(entr
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("argv", [["catalogs", "list", "--json"], ["models", "list"]])
+@pytest.mark.parametrize("argv", [["catalogs", "list", "--json"], ["models", "list"],
+                                  ["catalogs", "list", "--bogus", "--json"], ["--version"], ["--help"],
+                                  ["search", "--help"]])
 def test_output_that_cannot_be_written_is_said_in_one_line(argv):
     """`> /dev/full` ended in a 25-line traceback; with stdout closed (`>&-`) the output was lost
-    and the exit code 0. As ls: one line on stderr, exit 1."""
+    and the exit code 0. As ls: one line on stderr, exit 1. So too for what is printed as the
+    command line is read: a usage error's --json document (a traceback), --help and --version
+    (exit 0, nothing said)."""
     with open("/dev/full", "w") as full:
         written = subprocess.run([sys.executable, "-m", "vsdesk", *argv], stdout=full, stderr=subprocess.PIPE,
                                  text=True, env=os.environ.copy(), timeout=120)
