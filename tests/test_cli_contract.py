@@ -400,6 +400,8 @@ def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_
     code, out, err = _terminated(["search", "--mode", "vae", "--catalog", "shop", query, "--json"],
                                  lambda line: "loading the vae model" in line)
     assert code == 143 and "vsdesk: interrupted (SIGTERM)" in err and "Traceback" not in err, err
+    # Said at once, not only once the model has loaded (seconds of silence before)
+    assert err.index("vsdesk: stopping…\n") < err.index("vsdesk: interrupted (SIGTERM)"), err
     assert json.loads(out) == [{"query": query, "error": "interrupted (SIGTERM)", "error_kind": "interrupted",
                                 "results": []}]
 
