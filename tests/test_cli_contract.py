@@ -400,6 +400,8 @@ def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_
     code, out, err = _terminated(["search", "--mode", "vae", "--catalog", "shop", query, "--json"],
                                  lambda line: "loading the vae model" in line)
     assert code == 143 and "vsdesk: interrupted (SIGTERM)" in err and "Traceback" not in err, err
+    # Said at once, not only once the model has loaded (seconds of silence before)
+    assert err.index("vsdesk: stopping…\n") < err.index("vsdesk: interrupted (SIGTERM)"), err
     assert json.loads(out) == [{"query": query, "error": "interrupted (SIGTERM)", "error_kind": "interrupted",
                                 "results": []}]
 
@@ -436,10 +438,14 @@ def test_a_stop_while_the_process_starts_still_prints_the_commands_document(entr
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("argv", [["catalogs", "list", "--json"], ["models", "list"]])
+@pytest.mark.parametrize("argv", [["catalogs", "list", "--json"], ["models", "list"],
+                                  ["catalogs", "list", "--bogus", "--json"], ["--version"], ["--help"],
+                                  ["search", "--help"]])
 def test_output_that_cannot_be_written_is_said_in_one_line(argv):
     """`> /dev/full` ended in a 25-line traceback; with stdout closed (`>&-`) the output was lost
-    and the exit code 0. As ls: one line on stderr, exit 1."""
+    and the exit code 0. As ls: one line on stderr, exit 1. So too for what is printed as the
+    command line is read: a usage error's --json document (a traceback), --help and --version
+    (exit 0, nothing said)."""
     with open("/dev/full", "w") as full:
         written = subprocess.run([sys.executable, "-m", "vsdesk", *argv], stdout=full, stderr=subprocess.PIPE,
                                  text=True, env=os.environ.copy(), timeout=120)

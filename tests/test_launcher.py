@@ -350,6 +350,60 @@ def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_pa
     assert not os.path.exists(socket_path())  # the window's socket went with it, before os._exit
 
 
+CTRL_C_ONCE_SHOWN = _app_hook("""
+    QTimer.singleShot(1500, lambda: os.kill(os.getpid(), signal.SIGINT))
+    QTimer.singleShot(30000, lambda: os._exit(99))  # still open 30 s later: the Ctrl+C was lost
+""", imports="""
+    import os
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal, even if pytest's is ignored
+""")
+
+
+def test_ctrl_c_closes_the_window_as_sigterm_does(tmp_path):
+    """Ctrl+C (SIGINT) once the window was up was Python's own: a ``KeyboardInterrupt`` raised in
+    whatever Qt override ran (a traceback on stderr), and the window went on. It now closes the
+    window as SIGTERM does, and the process ends with 130, as the command line's."""
+    cache = tmp_path / "cache"
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CACHE_DIR=str(cache), VSDESK_CONFIG_DIR=str(tmp_path / "config"),
+                   **_with_site(tmp_path, CTRL_C_ONCE_SHOWN))
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr[-2000:]
+    assert "stopped by SIGINT: the window is closed" in (cache / "vsdesk.log").read_text()
+    assert (tmp_path / "config" / "vsdesk.ini").is_file()  # closed as its close button does
+
+
+CTRL_C_WHILE_QT_IS_IMPORTED = """
+import os
+import signal
+import sys
+
+
+class CtrlCAtTheWindowsImport:  # a Ctrl+C as the window's module (and Qt with it) begins to be imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "vsdesk.gui.app":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlCAtTheWindowsImport())
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal, even if pytest's is ignored
+"""
+
+
+def test_ctrl_c_while_the_window_is_imported_closes_it_at_once_without_a_traceback(tmp_path):
+    """The signals held while ``vsdesk`` started were let go before the window's module (Qt) was
+    imported: a Ctrl+C then came as a ``KeyboardInterrupt`` traceback from inside the import.
+    They are now held until the window takes them over, which closes at once for one held."""
+    cache = tmp_path / "cache"
+    done = _vsdesk(QT_QPA_PLATFORM="offscreen", VSDESK_CACHE_DIR=str(cache), VSDESK_CONFIG_DIR=str(tmp_path / "config"),
+                   **_with_site(tmp_path, CTRL_C_WHILE_QT_IS_IMPORTED))
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "stopped by SIGINT: the window is closed" in (cache / "vsdesk.log").read_text()
+
+
 SIGTERM_INSIDE_A_QUEUE_PUT = """
 import os
 import signal

@@ -35,13 +35,14 @@ def main(argv: list[str] | None = None) -> int:
             log_command_line()
             return log_command_end(lambda: cli_main(argv))
         return cli_main(argv)  # a mistyped command gets argparse's "invalid choice" and the list
-    if own:  # the window handles its own SIGTERM (gui/app.py); one while it started ends it quietly
+    if own:  # one while it started ends it quietly
         from vsdesk import early_signals
 
-        early_signals.release()
         if early_signals.held:
             return 128 + early_signals.held[0]
-    from vsdesk.gui.app import run  # Qt is imported only for the window
+    # Qt is imported only for the window. The signals stay held through that import (a third of
+    # a second) until the window takes them over (gui/app.py, which closes at once for one held).
+    from vsdesk.gui.app import run
 
     return run(argv)
 

@@ -163,7 +163,22 @@ def _main(argv: list[str] | None) -> int:
     """``main`` after the process's set-up: parse ``argv`` and run the command."""
     parser = build_parser("vsdesk-cli" if argv is None else "vsdesk")
     try:
-        args = parser.parse_args(argv)
+        # (--help, --version and a usage error's JSON document: stdout unwritable is said too)
+        with _common.output_checked():
+            args = _parsed(parser, argv)
+    except _common.OutputError as exc:
+        error(str(exc))
+        return exc.code
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return USAGE
+    _common.json_printed = False
+    return _run(args)
+
+
+def _parsed(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    try:
+        return parser.parse_args(argv)
     except _UsageError as exc:
         # With --json, the JSON document every command given it prints however it ends: a
         # script reading stdout gets the reason too, and its kind tells a command line that
@@ -171,11 +186,9 @@ def _main(argv: list[str] | None) -> int:
         if _asks_for_json(sys.argv[1:] if argv is None else argv):
             _common.print_json({"error": exc.message, "error_kind": _common.USAGE_ERROR})
         raise
-    if not getattr(args, "handler", None):
-        parser.print_help(sys.stderr)
-        return USAGE
-    _common.json_printed = False
-    return _run(args)
+    except SystemExit:  # --help, --version: their text written now, while a failure can be said
+        sys.stdout.flush()
+        raise
 
 
 def _asks_for_json(argv: list[str]) -> bool:

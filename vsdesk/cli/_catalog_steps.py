@@ -182,15 +182,18 @@ def check_has_folders(catalog, add_folders: list[str] = ()) -> None:
 
 #: Said on stderr the moment Ctrl+C or SIGTERM comes during an index run (``stop_said_at_once``).
 STOPPING_WORDS = "stopping after the current step…"  # (what is kept is said once stopped)
+#: Said so during a step that stops only once it is done (a model's loading, queries' embedding).
+STOPPING_SOON_WORDS = "stopping…"
 
 
 @contextlib.contextmanager
-def stop_said_at_once():
-    """While an index run goes, the first Ctrl+C or SIGTERM is said on stderr at once. Python
-    raises its ``KeyboardInterrupt`` only once the main thread is back from the model's batch
-    (a style batch of 32 took 12.5 s on a busy machine, with nothing said): the C-level handler
-    writes the signal's number to a wakeup fd, which a thread of its own reads and says. Left
-    alone off the main thread, or where another wakeup fd is set."""
+def stop_said_at_once(words: str = STOPPING_WORDS):
+    """While an index run (or another long step) goes, the first Ctrl+C or SIGTERM is said on
+    stderr at once, in ``words``. Python raises its ``KeyboardInterrupt`` only once the main
+    thread is back from the model's batch (a style batch of 32 took 12.5 s on a busy machine,
+    with nothing said; a product model's loading, 6 s): the C-level handler writes the signal's
+    number to a wakeup fd, which a thread of its own reads and says. Left alone off the main
+    thread, or where another wakeup fd is set (a step inside another: the outer one says it)."""
     import os
     import signal
     import threading
@@ -215,7 +218,7 @@ def stop_said_at_once():
     def say_when_stopped():
         while (got := os.read(read_end, 1)) and got[0] != 0:  # (0: the run is over)
             if got[0] in (signal.SIGINT, signal.SIGTERM):
-                error(STOPPING_WORDS)  # (on a line of its own, after a progress line)
+                error(words)  # (on a line of its own, after a progress line)
                 return
 
     sayer = threading.Thread(target=say_when_stopped, name="vsdesk-stop-notice", daemon=True)
@@ -226,7 +229,10 @@ def stop_said_at_once():
         signal.set_wakeup_fd(-1)
         with contextlib.suppress(OSError):
             os.write(write_end, b"\0")
-        sayer.join(timeout=1)
+        try:
+            sayer.join(timeout=1)
+        finally:  # the signal's KeyboardInterrupt came out of that join: its words said before the stop's
+            sayer.join(timeout=1)
         os.close(write_end)
         if not sayer.is_alive():
             os.close(read_end)
@@ -299,10 +305,11 @@ def load_mode_embedder(mode: str, model: str | None = None, indexing: bool = Fal
     from vsdesk.engine.modes import load_embedder
     from vsdesk.engine.product.model import ProductModelError  # light: no TensorFlow
 
-    say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
     try:
-        embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
-        _settle(embedder, indexing)
+        with stop_said_at_once(STOPPING_SOON_WORDS):  # (the loading cannot be cut short: seconds)
+            say(f"loading the {mode} model{f' {model!r}' if model else ''} ...")
+            embedder = load_embedder(mode, **({"model": model} if model is not None else {}))
+            _settle(embedder, indexing)
     except ModelStoreError as exc:
         raise CommandError(str(exc), FAILED) from None
     except ProductModelError as exc:  # (one that is not there is told by check_model_option)

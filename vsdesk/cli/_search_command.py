@@ -11,6 +11,7 @@ import shlex
 from typing import Any
 
 from vsdesk.cli._catalog_steps import (
+    STOPPING_SOON_WORDS,
     catalog_files,
     catalog_name_for,
     check_catalog_name,
@@ -23,6 +24,7 @@ from vsdesk.cli._catalog_steps import (
     removed_if_left_empty,
     run_index,
     settle_mode,
+    stop_said_at_once,
 )
 from vsdesk.cli._common import (
     USAGE,
@@ -150,7 +152,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
                          "catalog_missing_without_images": without_images,
                          "catalog_changed_folders": changed, "catalog_image_links_away": links_away}
 
-    good, queries = _read_and_embed(args, records, embedder)
+    with stop_said_at_once(STOPPING_SOON_WORDS):  # (a batch of queries embedded: seconds)
+        good, queries = _read_and_embed(args, records, embedder)
     failed = len(records) - len(good)
     item_kinds = _rank_into_records(args, records, embedder, vectors, hashes, good, queries) if good else {}
     if args.json:  # (the text said them on stderr)

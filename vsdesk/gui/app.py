@@ -56,7 +56,7 @@ def run(argv: list[str]) -> int:
     ColourScheme(app)  # a dark desktop whose theme leaves Qt's palette light: a dark palette
     window = MainWindow(geometry_given=gives_geometry(qt_options))
     install_excepthooks(window)
-    stopped = _stop_on_sigterm(app, window)
+    stopped = _stop_on_signals(app, window)
     if launch is not None:  # later launches' paths come here, as drops
         window.listener = single_instance.Listener(server, window.open_handed_over, window.isVisible, window)
         if launch.refused:  # by a window closing: this one listens once that one has gone
@@ -68,7 +68,7 @@ def run(argv: list[str]) -> int:
     if window.listener is not None:  # its socket's file goes now: os._exit below would leave it behind
         window.listener.stop()
     if stopped:
-        code = 128 + signal.SIGTERM  # 143, as the command line's
+        code = 128 + stopped[0]  # 130 or 143, as the command line's
         from vsdesk.engine.models import cache
 
         cache.clean_stale_temps(own=True)  # again: one begun while the window closed
@@ -88,37 +88,47 @@ def run(argv: list[str]) -> int:
     return code
 
 
-def _stop_on_sigterm(app, window) -> list[bool]:
-    """SIGTERM (a logout, ``kill``, a service manager) closes the window as its close button
-    does (settings saved, an index run's batches kept, said in the log), after removing this
-    process's temp files in the model cache: a conversion cut off would leave 20-500 MB there
-    (the next start removes those of a process that is gone, ``cache.clean_stale_temps``, but
-    only if it uses the cache). Returns a list that holds True once SIGTERM came."""
+def _stop_on_signals(app, window) -> list[int]:
+    """SIGTERM (a logout, ``kill``, a service manager) and Ctrl+C (SIGINT) close the window as its
+    close button does (settings saved, an index run's batches kept, said in the log), after
+    removing this process's temp files in the model cache: a conversion cut off would leave
+    20-500 MB there (the next start removes those of a process that is gone,
+    ``cache.clean_stale_temps``, but only if it uses the cache). Python's own Ctrl+C raised a
+    ``KeyboardInterrupt`` inside whatever Qt override ran, a traceback, and the window went on.
+    One held while the window started (``early_signals``) closes it at once. Left alone where a
+    signal is ignored (``nohup``). Returns a list that holds the signal once one came."""
     from PySide6.QtCore import QTimer
 
+    from vsdesk import early_signals
     from vsdesk.gui.main_window import SIGTERM_CLOSE_WAIT_S
 
-    stopped: list[bool] = []
+    stopped: list[int] = []
 
     def close() -> None:
         from vsdesk.engine.models import cache
 
         cache.clean_stale_temps(own=True)
-        logging.getLogger("vsdesk").warning("stopped by SIGTERM: the window is closed")
+        logging.getLogger("vsdesk").warning("stopped by %s: the window is closed", signal.Signals(stopped[0]).name)
         window.close_wait_s = SIGTERM_CLOSE_WAIT_S  # the process ends next: no step's end to wait for
         window.close()
         app.quit()
 
-    def stop(_signum, _frame) -> None:
-        if stopped:  # a second SIGTERM: at once
-            os._exit(128 + signal.SIGTERM)
-        stopped.append(True)
+    def stop(signum, _frame) -> None:
+        if stopped:  # a second signal: at once
+            os._exit(128 + stopped[0])
+        stopped.append(signum)
         # Only noted here, the window closed from the event loop next: the handler runs between
         # two bytecodes of whatever the GUI thread was doing, maybe inside a lock. Closing from
         # here, inside a worker queue's ``put``, put to that queue again and hung for good.
         QTimer.singleShot(0, app, close)
 
-    signal.signal(signal.SIGTERM, stop)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if early_signals.holding_handler(handler) or handler in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(signum, stop)
+    for signum in early_signals.held[:1]:
+        stop(signum, None)
+    early_signals.held.clear()
     # Python runs a signal handler only when the main thread runs Python code, which Qt's event
     # loop may not do for minutes when nothing happens: a timer gives it the chance.
     timer = QTimer(app)
