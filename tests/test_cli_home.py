@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from conftest import REPO, needs_setpriv
+from conftest import CLOTHING_DIR, REPO, needs_setpriv
 
 #: vsdesk's folders left to their default, under HOME (the tests' own are set by conftest).
 MOVED_BY = ("VSDESK_DATA_DIR", "VSDESK_CACHE_DIR", "VSDESK_CONFIG_DIR", "XDG_DATA_HOME", "XDG_CACHE_HOME",
@@ -62,3 +62,20 @@ def test_listing_with_a_read_only_home_works_and_a_write_names_the_variable(tmp_
         assert sorted(p.name for p in home.iterdir()) == ["photos"]
     finally:
         os.chmod(home, 0o755)
+
+
+def test_a_cache_setting_that_names_a_file_is_a_usage_error_for_every_command(tmp_path):
+    """XDG_CACHE_HOME=/dev/null: `search` and `vae describe` exited 2 (README: a setting naming a
+    file must change), `models list`, `models export vae` and `vae decode` 1 with the same words,
+    and `vae decode` put "cannot write …/dec.png:" before them, blaming a file never written."""
+    afile = tmp_path / "afile"
+    afile.write_bytes(b"")
+    env = {**_env(tmp_path / "home"), "XDG_CACHE_HOME": str(afile)}
+    said = f"cannot use {afile}/vsdesk as vsdesk's folder"
+    for argv in (("models", "list"), ("models", "export", "vae", str(tmp_path / "export")),
+                 ("vae", "decode", "0", "0", "--out", str(tmp_path / "dec.png")),
+                 ("vae", "describe", str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]))):
+        ran = subprocess.run(_vsdesk(*argv), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        last = ran.stderr.splitlines()[-1]
+        assert (ran.returncode, last.startswith(f"vsdesk: {said}")) == (2, True), (argv, ran.stderr)
+    assert not (tmp_path / "dec.png").exists() and not (tmp_path / "export").exists()

@@ -330,7 +330,7 @@ def test_unusable_cache_directory_is_one_clear_line(capsys, tmp_path, monkeypatc
     blocker.write_text("not a directory")
     monkeypatch.setenv("VSDESK_CACHE_DIR", str(blocker / "cache"))
     code, out, err = run(capsys, "models", "list")
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # a setting naming a file: it must change (README), as `search` says
     assert error_lines(err) == [
         f"vsdesk: cannot use VSDESK_CACHE_DIR={blocker / 'cache'} as vsdesk's folder: Not a directory; "
         "set VSDESK_CACHE_DIR to a folder that can be written"

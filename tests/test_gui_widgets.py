@@ -2090,3 +2090,28 @@ def test_the_model_switch_dialog_shows_every_line_whole(qtbot, screen):
     for label in labels:
         assert label.height() >= label.heightForWidth(label.width()), label.text()
     assert dialog.height() <= screen[1]
+
+
+def test_a_folder_chosen_not_in_utf8_reaches_the_tab_with_its_bytes(qtbot, tmp_path, monkeypatch):
+    """"New catalog from a folder" and "Add a folder" sent the folder as a ``Signal(str)``, which
+    drops the bytes of a name that is not UTF-8 (as the Forget menu's did): the real folder
+    b"lat\\xe9in" reached the tab as "latin", no folder there."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from vsdesk.gui.catalog_bar import CatalogBar
+
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/lat\xe9in")
+    os.mkdir(folder)
+    shutil.copy(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0], folder)
+    # The desktop's dialog (a native window, the true boundary) answers with that folder.
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **options: folder)
+    bar = CatalogBar()
+    qtbot.addWidget(bar)
+    bar.set_catalog("mine", ("/x",), is_sample=False)
+    chosen, to_add = [], []
+    bar.folder_chosen.connect(chosen.append)
+    bar.folder_to_add.connect(to_add.append)
+    bar.choose_folder()
+    bar.choose_folder_to_add()
+    assert chosen == to_add == [folder], (chosen, to_add)
+    assert os.fsencode(chosen[0]).endswith(b"/lat\xe9in") and os.listdir(chosen[0])

@@ -387,3 +387,31 @@ def test_json_stays_valid_utf8_for_a_file_name_that_is_not_utf8(tmp_path):
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     [record] = json.loads(done.stdout.decode("utf-8"))  # strict UTF-8
     assert os.fsencode(record["query"]) == b"bad\xffname.jpg" and record["category"]
+
+
+def test_ctrl_c_while_the_nearness_is_measured_says_the_training_is_saved(tmp_path):
+    """The weights and vae.json are saved and the checkpoint cleared before the test images'
+    nearness is measured: a Ctrl+C there said "run the same command again to resume from the
+    last epoch", which would train it all again."""
+    import signal
+    import sys
+
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vsdesk", "train", "vae", "--epochs", "1", "--limit", "256", "--out", str(out),
+         "--checkpoint-dir", str(tmp_path / "ckpt")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=os.environ.copy(), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    said = []
+    for line in process.stderr:
+        said.append(line)
+        if "measuring the test images' nearness" in line:
+            process.send_signal(signal.SIGINT)  # as Ctrl+C does
+            break
+    said.append(process.stderr.read())
+    process.stdout.read()
+    code, err = process.wait(timeout=300), "".join(said)
+    assert code == 130 and "Traceback" not in err, err
+    assert ("interrupted while measuring the test images' nearness; the training is saved "
+            f"({out / 'vae.weights.h5'}) and the first query will measure it") in err, err
+    assert "resume" not in err, err
+    assert (out / "vae.weights.h5").is_file() and (out / "vae.json").is_file()

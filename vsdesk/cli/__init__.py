@@ -19,7 +19,15 @@ import textwrap
 
 from vsdesk import __version__, early_signals, native_stderr
 from vsdesk.cli import _common
-from vsdesk.cli._common import FAILED, USAGE, CommandError, error, interrupted_exit_code, json_on_failure, why_not_done
+from vsdesk.cli._common import (
+    USAGE,
+    CommandError,
+    error,
+    interrupted_exit_code,
+    json_on_failure,
+    location_exit_code,
+    why_not_done,
+)
 from vsdesk.engine.logfile import log_command_end, log_command_line
 from vsdesk.engine.paths import LocationError
 
@@ -214,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
             return interrupted_exit_code()
         # LocationError: VSDESK_DATA_DIR and the like naming a file is how the command was given
         # (the environment is part of it); a read-only disk is not (README's table)
-        return USAGE if exc.named_a_file else FAILED
+        return location_exit_code(exc)
     except BrokenPipeError:
         # `vsdesk ... --json | head`: the reader has gone, which is not an error of ours; stdout
         # is pointed at /dev/null so the interpreter's final flush does not complain either.

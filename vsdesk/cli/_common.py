@@ -51,6 +51,25 @@ class CommandError(Exception):
         self.busy = busy
 
 
+def location_exit_code(exc) -> int:
+    """A ``LocationError``'s exit code: 2 where its setting names a file (``VSDESK_DATA_DIR`` or
+    ``XDG_CACHE_HOME`` naming one is how the command was given: it must change), else 1 (a
+    read-only disk), README's table."""
+    return USAGE if exc.named_a_file else FAILED
+
+
+def failed(exc: OSError, message: str | None = None) -> CommandError:
+    """What a handler's ``except OSError`` raises: ``message`` (else the error's words), exit 1;
+    but a ``LocationError`` (one of vsdesk's own folders unusable) in its own words and exit code,
+    as ``cli.main`` says one that reaches it: `models list` said 1 where `search` said 2, and
+    `vae decode`'s "cannot write OUT.png:" blamed a file that was never the problem."""
+    from vsdesk.engine.paths import LocationError
+
+    if isinstance(exc, LocationError):
+        return CommandError(str(exc), location_exit_code(exc))
+    return CommandError(message or str(exc), FAILED)
+
+
 #: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM came (``stop_on_signals``).
 _stopped_by = signal.SIGINT
 

@@ -7,12 +7,12 @@ import shlex
 from pathlib import Path
 
 from vsdesk.cli._common import (
-    FAILED,
     USAGE,
     CommandError,
     StderrProgress,
     check_given_path,
     error,
+    failed,
     json_on_failure,
     print_json,
     say,
@@ -96,7 +96,7 @@ def _list(args: argparse.Namespace) -> int:
             infos.insert(next(i + 1 for i, info in enumerate(infos) if info.name == "product"), twin)
         infos += trained_infos()  # + product models trained here
     except (models.ModelStoreError, OSError) as exc:
-        raise CommandError(_describe(exc), FAILED) from None
+        raise failed(exc, _describe(exc)) from None
     if args.json:
         print_json([info.to_dict() for info in infos])
         return 0
@@ -222,7 +222,7 @@ def _import_product(args: argparse.Namespace) -> int:
         twin = read_meta(Path(args.file).expanduser()).heldout_twin  # not in the copy (import_folder): said below
         folder = import_folder(args.name, args.file)
     except (ProductModelError, OSError) as exc:  # not a model's folder, a disk that fails
-        raise CommandError(str(exc), FAILED) from None
+        raise failed(exc) from None
     # Converted for the fast path now (a model made to ship carries it; one trained elsewhere
     # does not): at its first use in the window the converter would stall it, holding the GIL.
     say(f"{args.name}: preparing it for fast use (once)…")
@@ -259,7 +259,7 @@ def _export_vae(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), USAGE) from None
     # weights that do not load, no test images to make the nearness reference from, a full disk
     except (models.ModelStoreError, SampleDataError, OSError) as exc:
-        raise CommandError(_describe(exc), FAILED) from None
+        raise failed(exc, _describe(exc)) from None
     if args.json:
         print_json({"model": "vae", "path": str(folder)})
     (say if args.json else print)(f"vae: exported to {shown_path(str(folder))}; `vsdesk models import vae "
@@ -281,7 +281,7 @@ def _export_product(args: argparse.Namespace) -> int:
     except ProductModelError as exc:  # no such model, a folder that is there
         raise CommandError(str(exc), USAGE) from None
     except OSError as exc:  # a disk that fails
-        raise CommandError(_describe(exc), FAILED) from None
+        raise failed(exc, _describe(exc)) from None
     tell = say if args.json else print  # (with --json, stdout is the record alone)
     if args.json:
         print_json({"model": f"product/{name}", "path": str(folder)})
@@ -329,7 +329,7 @@ def _remove_from_store(args: argparse.Namespace) -> int:
     except models.UnknownModelError as exc:
         raise CommandError(_unknown_for_remove(exc), USAGE) from None
     except (models.ModelStoreError, OSError) as exc:
-        raise CommandError(_describe(exc), FAILED) from None
+        raise failed(exc, _describe(exc)) from None
     if args.json:
         print_json({"model": args.name, "removed": [str(path) for path in removed], "catalogs": []})
     elif removed:
@@ -363,7 +363,7 @@ def _remove_trained(args: argparse.Namespace) -> int:
         twin = _twin_of(args.name)
         removed = remove_trained(args.name)
     except (ProductModelError, OSError) as exc:  # files of the user's in its folder, a disk that fails
-        raise CommandError(_describe(exc), FAILED) from None
+        raise failed(exc, _describe(exc)) from None
     if args.json:
         print_json({"model": args.name, "removed": [str(path) for path in removed], "catalogs": users})
         return 0
@@ -481,7 +481,7 @@ def _run(action, name: str, verb: str, json: bool = False, unknown=str, origin: 
     except models.UnknownModelError as exc:
         raise CommandError(unknown(exc), USAGE) from None
     except (models.ModelStoreError, OSError) as exc:  # OSError: e.g. an unusable cache directory
-        raise CommandError(_describe(exc), FAILED) from None
+        raise failed(exc, _describe(exc)) from None
     info = models.model_info(name)
     if json:
         print_json({"model": name, "path": str(path)})

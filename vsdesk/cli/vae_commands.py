@@ -20,6 +20,7 @@ from vsdesk.cli._common import (
     check_given_path,
     check_query,
     error,
+    failed,
     interrupted_exit_code,
     positive_int,
     print_json,
@@ -71,7 +72,7 @@ def _train(args) -> int:
     from vsdesk.engine import paths
     from vsdesk.engine.samples import SampleDataError
     from vsdesk.engine.tasks import CancelledError
-    from vsdesk.engine.vae.train import TrainConfig, train
+    from vsdesk.engine.vae.train import StoppedAfterSaving, TrainConfig, train
 
     out = args.out or paths.trained_vae_dir()
     config = TrainConfig(epochs=args.epochs, seed=args.seed, limit=args.limit)
@@ -79,6 +80,10 @@ def _train(args) -> int:
         result = train(out, config, checkpoint_dir=args.checkpoint_dir, progress=StderrProgress("train vae"))
     except SampleDataError as exc:
         raise CommandError(str(exc), FAILED) from None
+    except StoppedAfterSaving as stop:  # (before KeyboardInterrupt: it is one)
+        raise CommandError(f"interrupted while measuring the test images' nearness; the training is saved "
+                           f"({shown_path(stop.weights)}) and the first query will measure it",
+                           interrupted_exit_code()) from None
     except (CancelledError, KeyboardInterrupt):
         raise CommandError("training interrupted; run the same command again to resume from the last epoch",
                            interrupted_exit_code()) from None
@@ -217,7 +222,7 @@ def _grid(args) -> int:
     except ModelStoreError as exc:
         raise CommandError(str(exc), FAILED) from None
     except OSError as exc:
-        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", FAILED) from None
+        raise failed(exc, f"cannot write {args.out}: {exc.strerror or exc}") from None
     say(f"wrote {path} ({args.n}x{args.n} tiles over [-{args.extent:g}, {args.extent:g}]^2)")
     return 0
 
@@ -244,7 +249,7 @@ def _decode(args) -> int:
     except ModelStoreError as exc:
         raise CommandError(str(exc), FAILED) from None
     except OSError as exc:
-        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", FAILED) from None
+        raise failed(exc, f"cannot write {args.out}: {exc.strerror or exc}") from None
     say(f"wrote {path} (the map's point ({args.x:g}, {args.y:g}) decoded)")
     return 0
 

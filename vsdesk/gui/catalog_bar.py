@@ -38,11 +38,11 @@ def menu_title(mode: str) -> str:
 
 class CatalogBar(QWidget):
     catalog_chosen = Signal(str)
-    folder_chosen = Signal(str)  # a folder to make a new catalog of
-    folder_to_add = Signal(str)  # a folder to add to the catalog shown
-    #: One of the catalog's folders, to forget (asked first). ``object``, not ``str``: Qt's
-    #: string drops the bytes of a name that is not UTF-8 (its lone surrogates).
-    forget_requested = Signal(object)
+    #: Every signal that carries a folder: ``object``, not ``str``: Qt's string drops the bytes
+    #: of a name that is not UTF-8 (its lone surrogates), and the folder sent is then none.
+    folder_chosen = Signal(object)  # a folder to make a new catalog of
+    folder_to_add = Signal(object)  # a folder to add to the catalog shown
+    forget_requested = Signal(object)  # one of the catalog's folders, to forget (asked first)
     model_requested = Signal()  # product: index the catalog with another model (asked first)
     remove_requested = Signal()  # remove the catalog shown, not a sample (asked first)
     cancel_requested = Signal()

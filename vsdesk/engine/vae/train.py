@@ -73,6 +73,16 @@ class TrainConfig:
         return d
 
 
+class StoppedAfterSaving(KeyboardInterrupt):
+    """A Ctrl+C (or SIGTERM) while the test images' nearness is measured, the last step: the
+    training is saved by then and the first query makes the reference, so unlike a stop during
+    the epochs there is nothing to resume. ``weights``: the saved weights."""
+
+    def __init__(self, weights: Path):
+        super().__init__(str(weights))
+        self.weights = weights
+
+
 @dataclass
 class TrainResult:
     weights: Path
@@ -321,13 +331,17 @@ def _try_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: n
     the reference where it is missing, so no test set or a cancel here does not undo the training."""
     from vsdesk.engine.samples import SampleDataError
 
-    progress(0, 1, "measuring the test images' nearness")
-    try:
+    # (a total of 0, a step not counted: as "0/1" after "0/1 scoring the training set" it was the
+    # same step to a log's progress, and not said, so a Ctrl+C in it seemed to stop the scoring)
+    try:  # (the message inside: a Ctrl+C as it is said lands here too)
+        progress(0, 0, "measuring the test images' nearness")
         save_nearness_reference(bundle, weights, weights_sha256, codes, cancelled)
     except (SampleDataError, CancelledError) as exc:
         why = "cancelled" if isinstance(exc, CancelledError) else str(exc).splitlines()[0]
         log.warning("nearness reference not made: %s", exc)
         progress(0, 1, f"the test images' nearness was not measured ({why}); the first query will measure it")
+    except KeyboardInterrupt as exc:  # (the command line's stop: it passes no ``cancelled``)
+        raise StoppedAfterSaving(weights) from exc
 
 
 def save_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: np.ndarray,
