@@ -4429,62 +4429,6 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
     assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
 
 
-def test_a_vsdesk_index_stopped_while_the_window_waited_for_it_says_its_own_count_and_no_stale_line(
-        qtbot, window, tmp_path):
-    """The review (session 24, finding 4): the window opened a catalog that `vsdesk index` was
-    indexing ("… being indexed by another vsdesk window or command"), the command was stopped
-    and the window took the run over: it said "after adding 768 images" (what the command
-    added to what the window showed: 1151 − 383) while the command said "1151 images indexed",
-    and the line that it was being indexed elsewhere stayed up. The window says the command's
-    own count, the rest as its own run counts it, and takes the old line down."""
-    import signal
-
-    from vsdesk.engine.catalog import Catalog
-
-    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
-    name = tab.catalog_name
-    # The run's end is noticed by the watch on the catalog's files, not by the poll (slowed).
-    tab.catalog._busy_timer.setInterval(600_000)
-    # 29 more, one a batch: the command is still at work when it is stopped.
-    third = copy_images(ARTWORKS[3:32], tmp_path / "third")
-    total = 3 + 29
-
-    def indexed() -> int:
-        with Catalog.open(name, look=True) as catalog:
-            return catalog.counts()[0]
-
-    cli = index_in_another_process(qtbot, tab, name, third)
-    try:
-        qtbot.waitUntil(lambda: indexed() >= 4, timeout=120_000)
-        # Held still while the window reopens the catalog (seconds): a quick machine's command
-        # had indexed all it had before the window was ready and the SIGINT came.
-        cli.send_signal(signal.SIGSTOP)
-        tab.open_catalog(name)  # chosen again while the command indexes it: shown as it was
-        busy_line = f"The catalog “{name}” is being indexed by another vsdesk window or command"
-        qtbot.waitUntil(lambda: busy_line in tab.messages.text(), timeout=60_000)
-        cli.send_signal(signal.SIGCONT)
-        qtbot.waitUntil(lambda: indexed() >= len(tab.snapshot) + 2, timeout=120_000)  # more added since
-        cli.send_signal(signal.SIGINT)  # as Ctrl+C: it says how many images the catalog has indexed
-        _out, err = cli.communicate(timeout=120)
-    finally:
-        cli.kill()
-    said_by_cli = re.search(r"\((\d+) images? indexed\)", err)
-    assert said_by_cli, err
-    at_stop = int(said_by_cli.group(1))
-    assert at_stop == indexed() < total, (at_stop, indexed())
-    stopped = (f"The other vsdesk process indexing “{name}” stopped before its end, with "
-               f"{counted(at_stop, 'image')} indexed.")
-    qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
-    finishing = f"This window finishes the indexing it left of “{name}”: {counted(total - at_stop, 'image')} left."
-    qtbot.waitUntil(lambda: finishing in tab.messages.text(), timeout=60_000)
-    assert busy_line not in tab.messages.text(), tab.messages.text()
-    window.grab().save(str(tmp_path / "stopped-elsewhere-finishing.png"))
-    qtbot.waitUntil(lambda: len(tab.snapshot) == total and not tab.catalog.is_opening(), timeout=120_000)
-    said = tab.messages.text()
-    assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
-                   f"{counted(total - at_stop, 'image')} added.", said
-
-
 def test_a_catalog_folder_given_at_launch_is_opened_without_first_starting_the_one_chosen_before(
         qtbot, window, tmp_path):
     """The review (session 29): started with `vsdesk FOLDER`, FOLDER a catalog's, the tab began
