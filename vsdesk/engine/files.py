@@ -119,14 +119,15 @@ def stale_temp_files(directory: str | os.PathLike, own: bool = False) -> list[Pa
             continue
         pid, start = int(match[1]), match[2]
         mine = pid == me and (start is None or start == my_start)
-        if mine if own else (not mine and not _running(pid, start)):
+        if mine if own else (not mine and not process_running(pid, start)):
             found.append(Path(directory) / name)
     return found
 
 
-def _running(pid: int, start: str | None = None) -> bool:
+def process_running(pid: int, start: str | None = None) -> bool:
     """Whether process ``pid`` runs, and is the one that started at ``start`` (``_process_start``)
-    where that is told and can be checked."""
+    where that is told and can be checked. Never asked with ``os.kill`` on Windows, where
+    signal 0 would end the process: there it is taken to run."""
     if start is not None and os.path.isdir("/proc/self"):
         return _process_start(pid) == start  # None: no such process now
     if os.name == "nt":

@@ -28,6 +28,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from vsdesk.engine.files import process_running
 from vsdesk.engine.tasks import CancelledError, pause_ends_when
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def _ended(child) -> ChildEnded:
 
 #: The child's folders in the temporary folder: ``vsdesk-tsne-<the parent's pid>-<random>``.
 FOLDER_PREFIX = "vsdesk-tsne-"
-_OUR_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
+_OUR_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d{1,9})-[A-Za-z0-9_]+")  # (a pid os.kill takes)
 #: The files the folder holds (``run_stages_in_child``, ``child_main``): only those are deleted.
 _OUR_FILE = re.compile(r"(x|start|stage-\d+)\.npy")
 
@@ -201,7 +202,7 @@ def sweep_orphaned_folders(where: str | None = None) -> list[Path]:
         return swept
     for entry in entries:
         found = _OUR_FOLDER.fullmatch(entry.name)
-        if not found or _running(int(found[1])):
+        if not found or process_running(int(found[1])):
             continue
         try:
             if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
@@ -218,20 +219,6 @@ def sweep_orphaned_folders(where: str | None = None) -> list[Path]:
     if swept:
         log.info("removed %d temporary folder(s) of maps whose process was killed", len(swept))
     return swept
-
-
-def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: running
-        return True
-    except (OverflowError, OSError):
-        return True  # (not a pid we can ask about: left alone)
-    return True
 
 
 # -- the child -----------------------------------------------------------------------------------
