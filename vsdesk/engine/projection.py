@@ -433,8 +433,7 @@ def _refined_before(name: str, folder: Path, start: CatalogMap) -> int:
     step the window showed when a change came), or 0: a refinement from it goes on from there.
     Each change restarted a 15,000-point refinement from 0 % (the review: it never finished)."""
     try:
-        kept_stages = [kept for kept in folder.glob("*.stages.npz")
-                       if kept.name.removesuffix(".stages.npz").rpartition("-")[0] == name]
+        kept_stages = _maps_of(name, folder, "*.stages.npz")
     except OSError:
         return 0
     for kept in kept_stages:
@@ -492,14 +491,19 @@ def _remove_older_maps(name: str, path: Path) -> None:
 def _remove_maps_of(name: str, folder: Path, pattern: str, keep: Path | None = None) -> None:
     """Remove catalog ``name``'s files matching ``pattern`` in ``folder`` but ``keep``."""
     try:
-        for old in folder.glob(pattern):
-            # Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
-            # folder_catalog_name makes) must not count as one of "photos-style".
-            stem = old.name.removesuffix(".stages.npz").removesuffix(".npy")  # (a name may hold ".")
-            if old != keep and stem.rpartition("-")[0] == name:
+        for old in _maps_of(name, folder, pattern):
+            if old != keep:
                 old.unlink(missing_ok=True)
     except OSError as exc:  # a read-only cache, say: they stay, harmless
         log.warning("older maps of catalog %r could not be removed from the cache: %s", name, exc)
+
+
+def _maps_of(name: str, folder: Path, pattern: str) -> list[Path]:
+    """Catalog ``name``'s files matching ``pattern`` in ``folder`` (``OSError`` if it cannot be
+    listed). Split at the last "-", not glob "<name>-*": the map of "photos-style-2" (a name
+    folder_catalog_name makes) must not count as one of "photos-style"."""
+    return [found for found in folder.glob(pattern)
+            if found.name.removesuffix(".stages.npz").removesuffix(".npy").rpartition("-")[0] == name]  # (a name may hold ".")
 
 
 def _save(path: Path, embedding: np.ndarray) -> None:
