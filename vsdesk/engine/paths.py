@@ -44,11 +44,15 @@ def _dir(env: str, default: str) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
         why = "it is a file, not a folder" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
-        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}; {_way_out(env)}",
-                            _names_a_file(exc)) from None
+        raise _unusable(env, path, why, _names_a_file(exc)) from None
     return path
+
+
+def _unusable(env: str, path: Path, why: str, named_a_file: bool) -> LocationError:
+    """vsdesk's folder ``path`` (set by ``env``, or its default) cannot be used, for ``why``."""
+    source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
+    return LocationError(f"cannot use {source} as vsdesk's folder: {why}; {_way_out(env)}", named_a_file)
 
 
 def _way_out(env: str) -> str:
@@ -76,9 +80,8 @@ def _listed(env: str, default: str) -> Path:
     path = _where(env, default)
     there = next((p for p in (path, *path.parents) if p.exists()), None)
     if there is not None and not there.is_dir():
-        source = f"{env}={os.environ[env]}" if os.environ.get(env) else str(path)
         why = "it is a file, not a folder" if there == path else os.strerror(errno.ENOTDIR)
-        raise LocationError(f"cannot use {source} as vsdesk's folder: {why}; {_way_out(env)}", named_a_file=True)
+        raise _unusable(env, path, why, named_a_file=True)
     return path
 
 
