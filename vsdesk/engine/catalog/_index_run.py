@@ -81,6 +81,15 @@ from vsdesk.engine.tasks import CancelledError
 UNUSED_VECTORS_KEPT_BYTES = 64 * 1024 * 1024
 
 
+def _takes_a_gone_place(gone: collections.Counter[str], row: FileRow) -> bool:
+    """Whether the new path of ``row`` takes the place of a path gone with the same content (a
+    move or a rename, not an addition): one such place is taken from ``gone`` (hash -> paths)."""
+    if gone.get(row.sha256 or "", 0) > 0:
+        gone[row.sha256] -= 1
+        return True
+    return False
+
+
 def check_mode(catalog: Catalog, embedder: Embedder) -> None:
     if embedder.mode != catalog.mode:
         raise CatalogModeMismatch(
@@ -399,8 +408,7 @@ class Indexer:
             row = self.settled.get(stat.path)
             if row is None or existed:
                 continue
-            if row.status == "ok" and gone[row.sha256 or ""] > 0:
-                gone[row.sha256] -= 1
+            if row.status == "ok" and _takes_a_gone_place(gone, row):
                 moved += 1
             else:
                 copies += 1
@@ -412,8 +420,7 @@ class Indexer:
             return  # counted once, under skipped (with its reason)
         if existed:
             self.report.updated += 1
-        elif self.gone_hashes.get(row.sha256 or "", 0) > 0:
-            self.gone_hashes[row.sha256] -= 1
+        elif _takes_a_gone_place(self.gone_hashes, row):
             self.report.moved += 1
             self.report.removed -= 1  # a move, not a removal plus an addition
         else:
