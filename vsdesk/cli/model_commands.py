@@ -249,10 +249,11 @@ def _export(args: argparse.Namespace) -> int:
 def _export_vae(args: argparse.Namespace) -> int:
     from vsdesk.engine import models
     from vsdesk.engine.samples import SampleDataError
-    from vsdesk.engine.vae.export import checked_target, export_vae
+    from vsdesk.engine.files import export_target
+    from vsdesk.engine.vae.export import export_vae
 
     try:
-        checked_target(args.folder)  # a folder that is there: refused before "exporting" is said
+        export_target(args.folder)  # a folder that is there: refused before "exporting" is said
         say("vae: exporting (its nearness reference is made first if these weights have none: seconds)…")
         folder = export_vae(args.folder)
     except FileExistsError as exc:  # a folder that is there

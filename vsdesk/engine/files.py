@@ -141,6 +141,15 @@ def process_running(pid: int, start: str | None = None) -> bool:
     return True
 
 
+def export_target(target: str | os.PathLike) -> Path:
+    """``target`` as an absolute path, if a model can be exported to it (``vsdesk models
+    export``): a new or empty folder; else ``FileExistsError`` (nothing is overwritten)."""
+    target = Path(target).expanduser().absolute()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FileExistsError(f"{target} exists and is not an empty folder: nothing is overwritten; give a new folder")
+    return target
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "", *, fsync: bool = False) -> Iterator[Path]:
     """Yield a new temporary file beside ``path`` to write; on success it replaces ``path``, on

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from vsdesk.engine.files import atomic_write_json
+from vsdesk.engine.files import atomic_write_json, export_target
 from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta, ProductModelError, load_head,
                                          read_meta, weights_file)
 from vsdesk.engine.product.model_store import TRAINED_PREFIX, refused_name, user_dir
@@ -51,10 +51,10 @@ def export_folder(name: str, target: str | os.PathLike) -> Path:
     source = user_dir(name)  # refuses names that would leave the folder
     if not (source / META_FILE).is_file():
         raise ProductModelError(f"no trained product model named {name!r} (see `vsdesk models list`)")
-    target = Path(target).expanduser().absolute()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise ProductModelError(f"{target} exists and is not an empty folder: nothing is overwritten; "
-                                "give a new folder")
+    try:
+        target = export_target(target)
+    except FileExistsError as exc:
+        raise ProductModelError(str(exc)) from None
     # An empty folder there (a USB disk's top, a private folder) is written into, not replaced:
     # a mount point cannot be renamed ("Device or resource busy"), and its permissions stay.
     _copy_model(source, read_meta(source), target, into=target.is_dir())

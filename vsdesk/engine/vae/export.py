@@ -9,18 +9,10 @@ import os
 import shutil
 from pathlib import Path
 
+from vsdesk.engine.files import export_target
 from vsdesk.engine.models.cache import companion_path
 from vsdesk.engine.vae import model as vae_model
 from vsdesk.engine.vae import nearness
-
-
-def checked_target(target: str | os.PathLike) -> Path:
-    """``target`` as an absolute path, if it can be exported to: a new or empty folder; else
-    ``FileExistsError`` (nothing is overwritten)."""
-    target = Path(target).expanduser().absolute()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise FileExistsError(f"{target} exists and is not an empty folder: nothing is overwritten; give a new folder")
-    return target
 
 
 def export_vae(target: str | os.PathLike) -> Path:
@@ -31,7 +23,7 @@ def export_vae(target: str | os.PathLike) -> Path:
     ``target`` that exists and is not an empty folder is refused (``FileExistsError``)."""
     from vsdesk.engine.vae.engine import VaeEngine
 
-    target = checked_target(target)
+    target = export_target(target)
     engine = VaeEngine.load()
     quantiles = engine.nearness_quantiles()  # before anything is written: a failure leaves nothing
     weights = target / vae_model.WEIGHTS_NAME
