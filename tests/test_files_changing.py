@@ -27,6 +27,13 @@ def photos(tmp_path) -> Path:
     return root
 
 
+def _new_time(paths: list[Path]) -> None:
+    """A modification time a second later for each of ``paths``: the next run reads them again."""
+    for path in paths:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+
 def _delete_after_the_scan(monkeypatch, files: list[Path], targets: list[Path] | None = None) -> None:
     """The next index run's scan lists ``files``, which are deleted as soon as it has: a user
     deleting photos while the run reads the folder (the true boundary: listing, then reading).
@@ -62,8 +69,7 @@ def test_images_changed_then_deleted_during_a_run_are_removed_and_said_once(phot
     catalog = Catalog.create("mine", "style", [photos])
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
     deleted = sorted(photos.glob("*.jpg"))[:4]
-    for path in deleted:  # a new time: the run reads them again
-        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    _new_time(deleted)
     _delete_after_the_scan(monkeypatch, deleted)
     report = index_catalog(catalog, HistogramEmbedder())
     assert report.skipped == [] and catalog.skipped() == []
@@ -226,8 +232,7 @@ def test_a_link_whose_file_is_deleted_during_a_run_is_a_broken_link_as_the_next_
     catalog = Catalog.create("mine", "style", [photos])
     if indexed_before:
         assert index_catalog(catalog, HistogramEmbedder()).indexed == 13
-        st = target.stat()  # a new time: the run reads it again
-        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        _new_time([target])
     _delete_after_the_scan(monkeypatch, [link], targets=[target])
     report = index_catalog(catalog, HistogramEmbedder())
     assert _said_skipped(report) == broken
@@ -278,9 +283,7 @@ def test_a_folder_unplugged_during_a_run_keeps_its_entries_as_the_next_run_would
     catalog = Catalog.create("mine", "style", [photos])
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
     on_disk = sorted(unplugged.rglob("*.jpg"))
-    for path in on_disk:  # a new time: the run reads them again
-        st = path.stat()
-        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    _new_time(on_disk)
     before = _entries_and_vectors(catalog)
     away = tmp_path / "unplugged"  # the disk's files, as they were, to plug it back
 
@@ -318,9 +321,7 @@ def test_a_subfolder_deleted_during_a_run_is_dropped_by_that_run(photos, tmp_pat
     catalog = Catalog.create("mine", "style", [photos])
     assert index_catalog(catalog, HistogramEmbedder()).indexed == 12
     deleted = sorted(sub.glob("*.jpg"))
-    for path in deleted:  # a new time: the run reads them again
-        st = path.stat()
-        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    _new_time(deleted)
     new = sub / "new.jpg"  # new to the catalog: never added
     shutil.copy(clothing_images(1, start=20)[0], new)
     _unplug_after_the_scan(monkeypatch, deleted + [new],
@@ -342,8 +343,7 @@ def test_a_link_whose_target_folder_is_unplugged_during_a_run_is_away_not_unread
     catalog = Catalog.create("mine", "style", [photos])
     if indexed_before:
         assert index_catalog(catalog, HistogramEmbedder()).indexed == 13
-        st = target.stat()  # a new time: the run reads it again
-        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        _new_time([target])
     before = _entries_and_vectors(catalog)
     _unplug_after_the_scan(monkeypatch, [link], lambda: target.parent.rename(tmp_path / "unplugged"))
     report = index_catalog(catalog, HistogramEmbedder())
