@@ -141,8 +141,8 @@ def vae_facts(facts: dict[str, Any]) -> list[str]:
 
         lines.append(f"nearness: its nearest training images are less alike to it than for {near['percentile']:.1f} % "
                      "of the Fashion-MNIST items")
-        if high_note(near["percentile"]):  # what a high one means, as the window says it
-            lines.append(high_note(near["percentile"]))
+        if note := high_note(near["percentile"]):  # what a high one means, as the window says it
+            lines.append(note)
     point = facts.get("map2d")
     if isinstance(point, (list, tuple)) and len(point) == 2:
         lines.append(f"map position: ({point[0]:.2f}, {point[1]:.2f})")
