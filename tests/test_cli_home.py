@@ -79,3 +79,31 @@ def test_a_cache_setting_that_names_a_file_is_a_usage_error_for_every_command(tm
         last = ran.stderr.splitlines()[-1]
         assert (ran.returncode, last.startswith(f"vsdesk: {said}")) == (2, True), (argv, ran.stderr)
     assert not (tmp_path / "dec.png").exists() and not (tmp_path / "export").exists()
+
+
+@needs_setpriv
+def test_a_catalog_not_there_on_a_read_only_home_is_no_such_catalog(tmp_path):
+    """Review 34: on a read-only home `search --catalog nosuch` said "Permission denied" of the
+    data folder (looking for a catalog made its folder); a catalog that is not there is said as
+    everywhere else (exit 2), on a read-only home or a read-only VSDESK_DATA_DIR."""
+    home = tmp_path / "home"
+    home.mkdir()
+    read_only_data = tmp_path / "data"
+    read_only_data.mkdir()
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    os.chmod(home, 0o555)
+    os.chmod(read_only_data, 0o555)
+    try:
+        for env in (_env(home), {**_env(home), "VSDESK_DATA_DIR": str(read_only_data)}):
+            for argv in (("search", "--catalog", "nosuch", query), ("search", "--mode", "style", "--catalog", "nosuch",
+                                                                    query),
+                         ("index", "--catalog", "nosuch"), ("catalogs", "remove", "nosuch"),
+                         ("catalogs", "remove-folder", "nosuch", str(tmp_path))):
+                ran = without_root_powers(_vsdesk(*argv), env=env)
+                last = ran.stderr.splitlines()[-1]
+                assert (ran.returncode, last.startswith("vsdesk: no catalog named 'nosuch' (see `vsdesk catalogs "
+                                                        "list`)")) == (2, True), (argv, ran.stderr)
+        assert list(home.iterdir()) == [] and list(read_only_data.iterdir()) == []
+    finally:
+        os.chmod(home, 0o755)
+        os.chmod(read_only_data, 0o755)

@@ -83,7 +83,8 @@ class CatalogOpening:
         location = catalog_location(name)
         if (location / CONFIG_FILE).exists():
             raise CatalogExists(f"a catalog named {name!r} already exists")
-        twin = next((c.name for c in paths.catalogs_dir().iterdir()
+        root = paths.catalogs_dir()  # made here, or said as a folder problem with its way out
+        twin = next((c.name for c in root.iterdir()
                      if c.name.lower() == name.lower() and c.name != name), None)
         if twin is not None:  # on a case-insensitive disk (macOS, Windows) they would be one folder
             raise CatalogExists(f"a catalog named {twin!r} already exists; names differing only in case are one")

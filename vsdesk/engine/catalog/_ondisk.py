@@ -110,7 +110,9 @@ def validate_name(name: str) -> str:
 
 
 def catalog_location(name: str) -> Path:
-    return paths.catalogs_dir() / validate_name(name)
+    """Where catalog ``name`` is, or would be: nothing is made (a catalog that is not there, on
+    a read-only home, is "no catalog named", not the folder's problem); ``create`` makes it."""
+    return paths.catalogs_location() / validate_name(name)
 
 
 def write_json(path: Path, data: dict) -> None:
