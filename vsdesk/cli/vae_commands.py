@@ -7,7 +7,6 @@ Handlers import the engine (and so TensorFlow) only when they run.
 from __future__ import annotations
 
 import math
-import shlex
 from pathlib import Path
 
 from vsdesk.cli._common import (
@@ -29,7 +28,7 @@ from vsdesk.cli._common import (
     show,
     why_not_done,
 )
-from vsdesk.engine.text import shown_path
+from vsdesk.engine.text import shell_quoted, shown_path
 
 #: The square [-MAP_EXTENT, MAP_EXTENT]^2 of the 2-D map where 98 % of the training images lie
 #: (the shipped VAE's 60,000: 98.4 %; 99.8 % within 3): `vae grid`'s default span. The map is
@@ -318,7 +317,7 @@ def _describe_into(args, records: list[dict]) -> int:
     for path, record in zip(args.images, records):  # a missing or empty file: told before the model loads
         try:
             check_query(str(path),
-                        lambda folder: f"give the image files in it (`vsdesk vae describe {shlex.quote(folder)}/*.jpg`)")
+                        lambda folder: f"give the image files in it (`vsdesk vae describe {shell_quoted(folder)}/*.jpg`)")
         except (ImageError, QueryIsFolder) as exc:
             failure(record, exc)
     if failed < len(records):

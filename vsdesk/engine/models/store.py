@@ -41,6 +41,7 @@ from vsdesk.engine.models.errors import (
 from vsdesk.engine.models.registry import get_spec, specs
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource, Source
 from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
+from vsdesk.engine.text import shell_quoted
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -494,7 +495,7 @@ def how_to_get(spec: ModelSpec) -> str:
     and cannot pip-install more, so its advice says what to do instead."""
     if getattr(sys, "frozen", False) and spec.how_to_get.startswith("`pip install"):
         return ("this vsdesk bundle should carry it: download the bundle again, or "
-                f"`vsdesk models import {spec.name} FILE` (outside a bundle: {spec.how_to_get})")
+                f"`vsdesk models import {shell_quoted(spec.name)} FILE` (outside a bundle: {spec.how_to_get})")
     return spec.how_to_get
 
 
