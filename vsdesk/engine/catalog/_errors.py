@@ -98,7 +98,7 @@ def storage_error(path: Path, exc: BaseException, name: str | None = None) -> Ca
         text = f"{path} is locked by another program: close that program (or let it finish) and run again"
     elif code == sqlite3.SQLITE_READONLY or err == errno.EROFS:
         text = (f"{path} is read-only, so it cannot be updated: make it, its folder and any -wal or -shm "
-                f"file beside it writable (e.g. `chmod u+w {path}*`) and run again")
+                f"file beside it writable (e.g. `chmod u+w {shell_quoted(str(path))}*`) and run again")
     elif code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_CANTOPEN) or err in (errno.EACCES,
                                                                                              errno.EPERM):
         text = (f"no permission to read or write {path} ({exc}): check that you may read and write it "

@@ -525,7 +525,7 @@ def cache_words(code: int | None, blocked: Path) -> str:
         return (f"the model cache {folder} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
                 "writable one, and run again")
     return (f"vsdesk may not write into the model cache {folder}: make {blocked} writable (e.g. `chmod u+w "
-            f"{blocked}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
+            f"{shell_quoted(str(blocked))}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
 
 
 def folder_size(folder: Path) -> int:
