@@ -107,3 +107,36 @@ def test_a_catalog_not_there_on_a_read_only_home_is_no_such_catalog(tmp_path):
     finally:
         os.chmod(home, 0o755)
         os.chmod(read_only_data, 0o755)
+
+
+@needs_setpriv
+def test_what_only_reads_works_on_a_read_only_home_and_makes_no_folder(tmp_path):
+    """Review 34: `vae describe` failed on a read-only home (its caches' folder was made first),
+    and so did `eval vae` (looking for a downloaded Fashion-MNIST made the cache folder);
+    `--help` said "no log file" there. A cache that cannot be written is made again next time.
+    A sample that must be written into a read-only cache folder says so, not a traceback."""
+    home = tmp_path / "home"
+    home.mkdir()
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    os.chmod(home, 0o555)
+    try:
+        for argv in (("bench", "--help"), ("vae", "describe", "--help"), ("--version",)):
+            ran = without_root_powers(_vsdesk(*argv), env=_env(home))
+            assert (ran.returncode, ran.stderr) == (0, ""), (argv, ran.stderr)
+        ran = without_root_powers(_vsdesk("vae", "describe", query, "--json"), env=_env(home))
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout)[0]["category"] and "Traceback" not in ran.stderr
+        ran = without_root_powers(_vsdesk("eval", "vae", "--test-limit", "100", "--clothing-count", "10", "--json"),
+                                  env=_env(home))
+        assert ran.returncode == 0 and "Traceback" not in ran.stderr, ran.stderr
+        assert isinstance(json.loads(ran.stdout), dict)
+        assert list(home.iterdir()) == []
+        read_only_cache = tmp_path / "cache"
+        read_only_cache.mkdir(mode=0o555)
+        ran = without_root_powers(_vsdesk("search", "--catalog", "fashion-mnist", query),
+                                  env={**_env(home), "VSDESK_CACHE_DIR": str(read_only_cache)})
+        assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
+        assert ran.stderr.splitlines()[-1] == (f"vsdesk: cannot make vsdesk's cache folder {read_only_cache}/samples: "
+                                               "Permission denied; set VSDESK_CACHE_DIR to a folder that can be written")
+    finally:
+        os.chmod(home, 0o755)

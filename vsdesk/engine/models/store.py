@@ -506,7 +506,7 @@ def cache_problem() -> str | None:
     try:
         files.temp_path(paths.models_dir(), ".probe").unlink()
     except paths.LocationError as exc:  # VSDESK_CACHE_DIR itself cannot be made
-        return f"{exc}: set VSDESK_CACHE_DIR to a folder you may write, and run again"
+        return str(exc)  # (it says the way out: VSDESK_CACHE_DIR)
     except OSError as exc:  # (the reasons of the sources say it in the system's words)
         where = Path(exc.filename) if exc.filename else paths.cache_location() / "models"
         return cache_words(exc.errno, where if where.is_dir() else where.parent)  # (one not made: its parent)

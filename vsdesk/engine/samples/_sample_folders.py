@@ -99,8 +99,7 @@ def _materialise(dirname: str, sync, progress: Progress, cancelled: Cancelled) -
     a temporary sibling renamed into place when complete (so an interrupted build never leaves
     a half-filled sample that would be taken as complete); later, the few files lost since.
     """
-    root = paths.cache_dir() / "samples"
-    root.mkdir(parents=True, exist_ok=True)
+    root = paths.cache_subfolder("samples")
     folder = root / dirname
     if (folder / ".complete").is_file():
         _repair(folder, sync, progress, cancelled)
