@@ -80,9 +80,11 @@ def _train(args) -> int:
     except SampleDataError as exc:
         raise CommandError(str(exc), FAILED) from None
     except StoppedAfterSaving as stop:  # (before KeyboardInterrupt: it is one)
-        raise CommandError(f"interrupted while measuring the test images' nearness; the training is saved "
-                           f"({shown_path(stop.weights)}) and the first query will measure it",
-                           interrupted_exit_code()) from None
+        saved = shown_path(stop.weights)
+        raise CommandError(f"interrupted while measuring the test images' nearness; the training is saved ({saved}) "
+                           "and the first query will measure it" if stop.measuring else
+                           f"interrupted once the training was saved ({saved}); the test images' nearness was not "
+                           "measured: the first query will measure it", interrupted_exit_code()) from None
     except (CancelledError, KeyboardInterrupt):
         raise CommandError("training interrupted; run the same command again to resume from the last epoch",
                            interrupted_exit_code()) from None
