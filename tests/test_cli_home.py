@@ -140,3 +140,22 @@ def test_what_only_reads_works_on_a_read_only_home_and_makes_no_folder(tmp_path)
                                                "Permission denied; set VSDESK_CACHE_DIR to a folder that can be written")
     finally:
         os.chmod(home, 0o755)
+
+
+@needs_setpriv
+def test_catalogs_list_with_a_sample_catalog_on_a_read_only_home_without_a_cache(tmp_path, monkeypatch):
+    """`catalogs list` asks whether a sample catalog's folder is this installation's: looking
+    for it made the cache folder, and failed on a read-only home whose cache had been emptied."""
+    from vsdesk.engine.catalog import Catalog
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(home / ".local" / "share" / "vsdesk"))
+    Catalog.create("fashion-mnist", "vae", [tmp_path]).close()
+    os.chmod(home, 0o555)
+    try:
+        ran = without_root_powers(_vsdesk("catalogs", "list", "--json"), env=_env(home))
+        assert (ran.returncode, ran.stderr) == (0, ""), ran.stderr
+        assert [entry["name"] for entry in json.loads(ran.stdout)] == ["fashion-mnist"]
+        assert sorted(path.name for path in home.iterdir()) == [".local"]
+    finally:
+        os.chmod(home, 0o755)

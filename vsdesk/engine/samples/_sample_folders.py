@@ -58,10 +58,11 @@ def other_install_sample(catalog: str, folder: str) -> bool:
 
 
 def _installed_folder(name: str) -> Path:
-    """Where ``sample_folder`` finds or makes sample ``name`` in this installation."""
+    """Where ``sample_folder`` finds or makes sample ``name`` in this installation (not made:
+    `catalogs list` asks, on a read-only home too)."""
     if name == "clothing":
         return paths.resources_dir() / "samples" / "clothing"
-    return paths.cache_dir() / "samples" / {"fashion-mnist": "fashion-mnist-test"}.get(name, name)
+    return paths.cache_location() / "samples" / {"fashion-mnist": "fashion-mnist-test"}.get(name, name)
 
 
 def sample_folder(
