@@ -1284,6 +1284,28 @@ def test_removing_a_catalog_whose_folder_is_read_only_says_what_to_do(capsys, tm
     assert (location / "catalog.json").is_file()
 
 
+@needs_setpriv
+def test_the_chmod_said_for_a_read_only_catalog_folder_names_it_whole_when_pasted(tmp_path, monkeypatch):
+    """The `chmod u+w FOLDER` said to be pasted put the folder in bare: a data folder with a
+    space or a quote in its name made it another command (review 34, printed commands)."""
+    from vsdesk.engine.catalog import Catalog, catalog_location
+
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "Bob's data"))
+    Catalog.create("shop", "vae", [tmp_path]).close()
+    location = catalog_location("shop")
+    (location / ".index.lock").unlink(missing_ok=True)
+    location.chmod(0o555)
+    try:
+        removed = without_root_powers([sys.executable, "-m", "vsdesk", "catalogs", "remove", "shop"])
+    finally:
+        location.chmod(0o755)
+    commands = [part for part in removed.stderr.split("`")[1::2] if part.startswith("chmod u+w ")]
+    assert removed.returncode == 1 and len(commands) == 1, removed.stderr
+    pasted = subprocess.run(["bash", "-c", 'chmod() { printf "%s\\0" "$@"; }; ' + commands[0]], capture_output=True,
+                            text=True, timeout=30)
+    assert pasted.stdout.split("\0")[:-1] == ["u+w", str(location)], (commands, pasted.stderr)
+
+
 def test_the_command_line_logs_to_the_windows_log_file_and_keeps_its_output_clean(tmp_path):
     """The command line wrote no log: now vsdesk.log in the cache folder, as the window's, gets
     what it did and the tracebacks; stdout holds the --json document alone, and a warning

@@ -267,8 +267,10 @@ def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
     was "command-failed" as for a command that was run and failed: a script could not tell its
     own command line wrong from a catalog missing."""
     for argv, said in [
-        (["search", "--json", "--bogus"], "search: the following arguments are required: --catalog, "
-                                          "IMAGE"),
+        # An unknown option is named before a missing argument (argparse's own order, known ones
+        # first, said "--catalog" of `index --json --bogus`: the typo is the likelier mistake).
+        (["search", "--json", "--bogus"], "search: unrecognized arguments: --bogus"),
+        (["search", "--json", "--bogus", "x.jpg"], "search: unrecognized arguments: --bogus"),
         (["index", "--json"], "index: the following arguments are required: --catalog"),
         (["search", "--catalog", "c", "q.jpg", "--json", "--bogus"], "search: unrecognized "
                                                                      "arguments: --bogus"),
@@ -281,7 +283,8 @@ def test_a_command_line_argparse_cannot_read_prints_json_with_json(capsys):
         (["search", "q.jpg", "--json"], "search: the following arguments are required: --catalog"),
         (["search", "--json", "--k", "zzz", "x.jpg"], "search: argument --kids: invalid choice: 'zzz' "
                                                        "(choose from 'yes', 'no')"),
-        (["index", "--json", "--bogus"], "index: the following arguments are required: --catalog"),
+        (["index", "--json", "--bogus"], "index: unrecognized arguments: --bogus"),
+        (["search", "--json", "--catalog"], "search: argument --catalog: expected one argument"),
     ]:
         with pytest.raises(SystemExit) as stopped:
             main(argv)

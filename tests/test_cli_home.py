@@ -79,3 +79,83 @@ def test_a_cache_setting_that_names_a_file_is_a_usage_error_for_every_command(tm
         last = ran.stderr.splitlines()[-1]
         assert (ran.returncode, last.startswith(f"vsdesk: {said}")) == (2, True), (argv, ran.stderr)
     assert not (tmp_path / "dec.png").exists() and not (tmp_path / "export").exists()
+
+
+@needs_setpriv
+def test_a_catalog_not_there_on_a_read_only_home_is_no_such_catalog(tmp_path):
+    """Review 34: on a read-only home `search --catalog nosuch` said "Permission denied" of the
+    data folder (looking for a catalog made its folder); a catalog that is not there is said as
+    everywhere else (exit 2), on a read-only home or a read-only VSDESK_DATA_DIR."""
+    home = tmp_path / "home"
+    home.mkdir()
+    read_only_data = tmp_path / "data"
+    read_only_data.mkdir()
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    os.chmod(home, 0o555)
+    os.chmod(read_only_data, 0o555)
+    try:
+        for env in (_env(home), {**_env(home), "VSDESK_DATA_DIR": str(read_only_data)}):
+            for argv in (("search", "--catalog", "nosuch", query), ("search", "--mode", "style", "--catalog", "nosuch",
+                                                                    query),
+                         ("index", "--catalog", "nosuch"), ("catalogs", "remove", "nosuch"),
+                         ("catalogs", "remove-folder", "nosuch", str(tmp_path))):
+                ran = without_root_powers(_vsdesk(*argv), env=env)
+                last = ran.stderr.splitlines()[-1]
+                assert (ran.returncode, last.startswith("vsdesk: no catalog named 'nosuch' (see `vsdesk catalogs "
+                                                        "list`)")) == (2, True), (argv, ran.stderr)
+        assert list(home.iterdir()) == [] and list(read_only_data.iterdir()) == []
+    finally:
+        os.chmod(home, 0o755)
+        os.chmod(read_only_data, 0o755)
+
+
+@needs_setpriv
+def test_what_only_reads_works_on_a_read_only_home_and_makes_no_folder(tmp_path):
+    """Review 34: `vae describe` failed on a read-only home (its caches' folder was made first),
+    and so did `eval vae` (looking for a downloaded Fashion-MNIST made the cache folder);
+    `--help` said "no log file" there. A cache that cannot be written is made again next time.
+    A sample that must be written into a read-only cache folder says so, not a traceback."""
+    home = tmp_path / "home"
+    home.mkdir()
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    os.chmod(home, 0o555)
+    try:
+        for argv in (("bench", "--help"), ("vae", "describe", "--help"), ("--version",)):
+            ran = without_root_powers(_vsdesk(*argv), env=_env(home))
+            assert (ran.returncode, ran.stderr) == (0, ""), (argv, ran.stderr)
+        ran = without_root_powers(_vsdesk("vae", "describe", query, "--json"), env=_env(home))
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout)[0]["category"] and "Traceback" not in ran.stderr
+        ran = without_root_powers(_vsdesk("eval", "vae", "--test-limit", "100", "--clothing-count", "10", "--json"),
+                                  env=_env(home))
+        assert ran.returncode == 0 and "Traceback" not in ran.stderr, ran.stderr
+        assert isinstance(json.loads(ran.stdout), dict)
+        assert list(home.iterdir()) == []
+        read_only_cache = tmp_path / "cache"
+        read_only_cache.mkdir(mode=0o555)
+        ran = without_root_powers(_vsdesk("search", "--catalog", "fashion-mnist", query),
+                                  env={**_env(home), "VSDESK_CACHE_DIR": str(read_only_cache)})
+        assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
+        assert ran.stderr.splitlines()[-1] == (f"vsdesk: cannot make vsdesk's cache folder {read_only_cache}/samples: "
+                                               "Permission denied; set VSDESK_CACHE_DIR to a folder that can be written")
+    finally:
+        os.chmod(home, 0o755)
+
+
+@needs_setpriv
+def test_catalogs_list_with_a_sample_catalog_on_a_read_only_home_without_a_cache(tmp_path, monkeypatch):
+    """`catalogs list` asks whether a sample catalog's folder is this installation's: looking
+    for it made the cache folder, and failed on a read-only home whose cache had been emptied."""
+    from vsdesk.engine.catalog import Catalog
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(home / ".local" / "share" / "vsdesk"))
+    Catalog.create("fashion-mnist", "vae", [tmp_path]).close()
+    os.chmod(home, 0o555)
+    try:
+        ran = without_root_powers(_vsdesk("catalogs", "list", "--json"), env=_env(home))
+        assert (ran.returncode, ran.stderr) == (0, ""), ran.stderr
+        assert [entry["name"] for entry in json.loads(ran.stdout)] == ["fashion-mnist"]
+        assert sorted(path.name for path in home.iterdir()) == [".local"]
+    finally:
+        os.chmod(home, 0o755)

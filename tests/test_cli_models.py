@@ -544,3 +544,30 @@ def test_an_exported_model_names_no_held_out_twin(capsys, tmp_path):
     assert exported.metrics == meta.metrics and exported.name == meta.name
     assert "the held-out twin it names ('clothes-heldout') is not exported with it" in out
     assert heldout_twin_dir(user_dir("clothes"), read_meta(user_dir("clothes"))) == user_dir("clothes-heldout")
+
+
+def _pasted(command: str) -> list[str]:
+    """The words bash makes of a command the CLI printed between backticks, as pasted."""
+    said = subprocess.run(["bash", "-c", 'vsdesk() { printf "%s\\0" "$@"; }; ' + command], capture_output=True,
+                          text=True, timeout=30)
+    assert said.returncode == 0, (command, said.stderr)
+    return said.stdout.split("\0")[:-1]
+
+
+def test_printed_import_commands_keep_names_and_folders_with_spaces_and_quotes_whole(capsys, tmp_path):
+    """Review 34: commands printed to be pasted put a folder (`models import product/NAME DIR`) or
+    a model's name in unquoted: a model name may hold spaces and quotes (catalog names may not:
+    letters, digits, '.', '_', '-'), and a folder anything."""
+    folder = tmp_path / "Bob's models" / "my model"
+    shutil.copytree(REPO / "resources" / "models" / "product", folder)
+    for argv, words in (
+        (("models", "import", "product", str(folder)), ["models", "import", "product/NAME", str(folder)]),
+        (("models", "import", "it's mine", str(folder)), ["models", "import", "product/it's mine", str(folder)]),
+        (("models", "import", "product-heldout", str(folder)),
+         ["models", "import", "product/product-heldout-imported", str(folder)]),
+    ):
+        code, out, err = run(capsys, *argv)
+        commands = [part for part in err.split("`")[1::2] if part.startswith("vsdesk models import product/")
+                    or part.startswith("vsdesk models import 'product/")]
+        assert code == 2 and len(commands) == 1, (argv, err)
+        assert _pasted(commands[0]) == words, (argv, commands)

@@ -415,3 +415,47 @@ def test_ctrl_c_while_the_nearness_is_measured_says_the_training_is_saved(tmp_pa
             f"({out / 'vae.weights.h5'}) and the first query will measure it") in err, err
     assert "resume" not in err, err
     assert (out / "vae.weights.h5").is_file() and (out / "vae.json").is_file()
+
+
+def _train_argv(tmp_path) -> list[str]:
+    return ["train", "vae", "--epochs", "1", "--limit", "256", "--out", str(tmp_path / "out"),
+            "--checkpoint-dir", str(tmp_path / "ckpt")]
+
+
+def test_a_nearness_reference_that_cannot_be_written_keeps_the_training(tmp_path, capsys):
+    """A full disk (any OSError) writing the nearness reference failed the whole training after
+    vae.json was written; the reference is an extra the first query makes. Here its file cannot
+    be written for real: a folder is where it goes."""
+    reference = tmp_path / "out" / "vae.nearness.json"
+    reference.mkdir(parents=True)
+    code = cli_main(_train_argv(tmp_path))
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert (f"the test images' nearness was not measured (Is a directory: {reference}); the first query will "
+            "measure it") in err, err
+    assert (tmp_path / "out" / "vae.weights.h5").is_file() and (tmp_path / "out" / "vae.json").is_file()
+    assert reference.is_dir() and not (tmp_path / "ckpt").exists()
+
+
+def test_ctrl_c_as_the_checkpoint_is_cleared_says_the_training_is_saved(tmp_path, capsys, monkeypatch):
+    """vae.json is written, then the checkpoint cleared: a Ctrl+C between the two said "run the
+    same command again to resume". The signal is sent for real at that instant (the clearing
+    itself runs unchanged)."""
+    import signal
+
+    from vsdesk.engine.vae.train import Checkpoint
+
+    clear = Checkpoint.clear
+
+    def ctrl_c_then_clear(self):
+        assert (tmp_path / "out" / "vae.json").is_file()
+        os.kill(os.getpid(), signal.SIGINT)
+        clear(self)
+
+    monkeypatch.setattr(Checkpoint, "clear", ctrl_c_then_clear)
+    code = cli_main(_train_argv(tmp_path))
+    err = capsys.readouterr().err
+    assert code == 130, err
+    assert (f"interrupted once the training was saved ({tmp_path / 'out' / 'vae.weights.h5'}); the test images' "
+            "nearness was not measured: the first query will measure it") in err, err
+    assert "resume" not in err and (tmp_path / "out" / "vae.json").is_file()

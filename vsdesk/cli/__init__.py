@@ -90,9 +90,13 @@ class _Parser(argparse.ArgumentParser):
     #: The words the top-level parser was given (``parse_known_args``), for ``_dashed_path_hint``.
     _words: list[str] = []
 
+    #: While ``_unrecognized`` reads the command line again: an error then is not said.
+    _probing = False
+
     def parse_known_args(self, args=None, namespace=None):
         if self._subparsers is not None:  # the top-level parser: the whole command line, for every parser
             _Parser._words = list(sys.argv[1:] if args is None else args)
+        self._given = list(sys.argv[1:] if args is None else args)
         namespace, extras = super().parse_known_args(args, namespace)
         if extras and self._subparsers is None:  # a command's own parser (it has no subcommands)
             self.error(f"unrecognized arguments: {' '.join(extras)}")
@@ -103,6 +107,11 @@ class _Parser(argparse.ArgumentParser):
         prefix of every other error ("vsdesk: "), whatever the program's name as typed, and the
         command it is about ("vsdesk: search: ..."), so that a script matches one prefix. The
         JSON "error" is the message without the prefix, as every other error's."""
+        if self._probing:
+            raise _UsageError(message)
+        if message.startswith("the following arguments are required") and self._subparsers is None:
+            unknown = self._unrecognized()  # (`index --json --bogus`: the typo first, then what is missing)
+            message = f"unrecognized arguments: {' '.join(unknown)}" if unknown else message
         message += _did_you_mean(message)
         self.print_usage(sys.stderr)
         command = self.prog.partition(" ")[2]  # "vsdesk-cli search" -> "search"; "" at the top level
@@ -110,6 +119,22 @@ class _Parser(argparse.ArgumentParser):
         message += self._dashed_path_hint()
         _common.say(f"vsdesk: {message}")
         raise _UsageError(message)
+
+    def _unrecognized(self) -> list[str]:
+        """The words of this command's line it does not know, read by argparse again with nothing
+        required: argparse tells a missing required argument before them."""
+        required = [action for action in self._actions if action.required]
+        for action in required:
+            action.required = False
+        self._probing = True
+        try:
+            return argparse.ArgumentParser.parse_known_args(self, self._given)[1]
+        except _UsageError:  # another mistake: the missing argument is said, as before
+            return []
+        finally:
+            self._probing = False
+            for action in required:
+                action.required = True
 
     def _dashed_path_hint(self) -> str:
         """`vsdesk -n.jpg`, `vsdesk search --catalog c -n.jpg`: a word that looks like an option

@@ -17,7 +17,7 @@ from vsdesk.cli._common import (
     interrupted_exit_code,
     say,
 )
-from vsdesk.engine.text import counted, sentence, shown_path
+from vsdesk.engine.text import counted, sentence, shell_quoted, shown_path
 
 
 def settle_mode(args: argparse.Namespace) -> None:
@@ -45,7 +45,7 @@ def settle_mode(args: argparse.Namespace) -> None:
         if args.command == "search":
             raise
         raise CommandError(f"{exc}; to create it, give its mode: `vsdesk index --mode "
-                           f"{{style,product,vae}} --catalog {args.catalog} FOLDER...`", USAGE) from None
+                           f"{{style,product,vae}} --catalog {shell_quoted(args.catalog)} FOLDER...`", USAGE) from None
 
 
 def add_model_argument(parser) -> None:
@@ -177,7 +177,7 @@ def check_has_folders(catalog, add_folders: list[str] = ()) -> None:
     before anything else is (the model it would be embedded with, say)."""
     if not catalog.folders and not add_folders:
         raise CommandError(f"catalog {catalog.name!r} has no folders; add some with "
-                           f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name} FOLDER`", USAGE)
+                           f"`vsdesk index --mode {catalog.mode} --catalog {shell_quoted(catalog.name)} FOLDER`", USAGE)
 
 
 #: Said on stderr the moment Ctrl+C or SIGTERM comes during an index run (``stop_said_at_once``).

@@ -8,7 +8,7 @@ import os
 
 from vsdesk.cli._catalog_steps import check_catalog_name, handle_catalog_errors
 from vsdesk.cli._common import USAGE, CommandError, json_on_failure, print_json, say, show
-from vsdesk.engine.text import image_count, sentence, shown_path
+from vsdesk.engine.text import image_count, sentence, shell_quoted, shown_path
 
 
 def catalogs_list(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def catalogs_list(args: argparse.Namespace) -> int:
             status = f"{images} so far, {i.skipped} skipped: being indexed now"
         else:
             status = (f"{images} so far, {i.skipped} skipped: the last index run did not "
-                      f"finish; `vsdesk index --mode {i.mode} --catalog {i.name}` finishes it")
+                      f"finish; `vsdesk index --mode {i.mode} --catalog {shell_quoted(i.name)}` finishes it")
         model = f", model {i.model}" if i.model else ""
         show(f"{i.name}  [{i.mode}{model}]  {status}")
         if problem := _model_problem(i):
@@ -95,7 +95,7 @@ def _model_problem(info) -> str | None:
     except ProductModelError:  # named by a folder that cannot be found
         return (f"its model's folder {info.model} cannot be found (on a disk that is not plugged in? moved?): "
                 "searching and indexing it stop until it is back, or `vsdesk index --mode product --catalog "
-                f"{info.name} --model product` embeds it again with the shipped model")
+                f"{shell_quoted(info.name)} --model product` embeds it again with the shipped model")
     if model is None:
         return (f"its model {info.model} is no longer installed: its next search or index run embeds it again "
                 "with the shipped model (`--model NAME` picks another)")

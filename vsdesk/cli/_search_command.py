@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shlex
 from typing import Any
 
 from vsdesk.cli._catalog_steps import (
@@ -40,7 +39,7 @@ from vsdesk.cli._common import (
 )
 from vsdesk.cli._search_text import print_results
 from vsdesk.engine.tasks import no_progress
-from vsdesk.engine.text import counted, sentence, shown_path
+from vsdesk.engine.text import counted, sentence, shell_quoted, shown_path
 
 
 def search_command(args: argparse.Namespace) -> int:
@@ -110,8 +109,8 @@ def _how_to_search_folder(catalog: str, mode: str, folder: str) -> str:
     from vsdesk.engine import samples
 
     if not samples.is_sample(catalog):
-        return (f"search a folder's images by indexing it (`vsdesk index --catalog {shlex.quote(catalog)} "
-                f"{shlex.quote(folder)}`), then search the catalog")
+        return (f"search a folder's images by indexing it (`vsdesk index --catalog {shell_quoted(catalog)} "
+                f"{shell_quoted(folder)}`), then search the catalog")
     from vsdesk.engine.catalog import catalog_settings
     from vsdesk.engine.session import folder_catalog_name
 
@@ -120,8 +119,8 @@ def _how_to_search_folder(catalog: str, mode: str, folder: str) -> str:
     own = next((found.name for found in settings if found.mode == mode and real in found.folders), None)
     own = own or folder_catalog_name(mode, real, {found.name for found in settings})
     return (f"{catalog!r} is a sample catalog, which takes no folders: search a folder's images by indexing it "
-            f"into a catalog of your own (`vsdesk index --mode {mode} --catalog {own} {shlex.quote(folder)}`), "
-            f"then search that catalog (`vsdesk search --catalog {own} IMAGE`)")
+            f"into a catalog of your own (`vsdesk index --mode {mode} --catalog {shell_quoted(own)} {shell_quoted(folder)}`), "
+            f"then search that catalog (`vsdesk search --catalog {shell_quoted(own)} IMAGE`)")
 
 
 def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tuple[int, tuple]:
@@ -140,8 +139,8 @@ def _search_with(args: argparse.Namespace, records: list[dict[str, Any]]) -> tup
         links_away = _note_image_links_away(catalog, away)
         if not catalog.folders:  # (exit 2, as every usage error: before the model loads)
             raise CommandError(f"catalog {catalog.name!r} has no folders; add some with `vsdesk index --mode "
-                               f"{catalog.mode} --catalog {catalog.name} FOLDER`, or remove it with "
-                               f"`vsdesk catalogs remove {catalog.name}`", USAGE)
+                               f"{catalog.mode} --catalog {shell_quoted(catalog.name)} FOLDER`, or remove it with "
+                               f"`vsdesk catalogs remove {shell_quoted(catalog.name)}`", USAGE)
         embedder = _embedder_for(catalog, args)
         indexed = catalog.indexed()  # (rows and hashes of one version: another process may be writing)
         vectors, hashes = indexed.vectors, indexed.hashes
@@ -236,7 +235,7 @@ def _note_partial_or_changed(catalog, indexed: int) -> tuple[str | None, list[st
     elif catalog.unfinished:
         partial = "unfinished"
         # A read-only catalog cannot be finished: `vsdesk index` would only say why not.
-        finish = (f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` finishes it" if not catalog.read_only
+        finish = (f"`vsdesk index --mode {catalog.mode} --catalog {shell_quoted(catalog.name)}` finishes it" if not catalog.read_only
                   else "it is read-only, so it cannot be finished here (`vsdesk index` says what would let it)")
         error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
               f"{counted(indexed, 'image')} indexed so far; {finish}")
@@ -246,7 +245,7 @@ def _note_partial_or_changed(catalog, indexed: int) -> tuple[str | None, list[st
         error(f"note: {shown_path(folder)} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
               f"indexed (images added, removed, renamed or written over); these results are from the index "
               f"as it was. "
-              f"`vsdesk index --mode {catalog.mode} --catalog {catalog.name}` brings it up to date")
+              f"`vsdesk index --mode {catalog.mode} --catalog {shell_quoted(catalog.name)}` brings it up to date")
     return partial, changed
 
 

@@ -45,7 +45,7 @@ from vsdesk.cli._common import (
     why_not_done,
 )
 from vsdesk.cli._search_command import failure_document, search_command
-from vsdesk.engine.text import shown_path
+from vsdesk.engine.text import shell_quoted, shown_path
 
 
 def register(subparsers) -> None:
@@ -131,7 +131,7 @@ def _index_impl(args: argparse.Namespace) -> int:
     _check_folders(args.folders)
     if not args.folders and not samples.is_sample(args.catalog) and not catalog_exists(args.catalog):
         raise CommandError(f"no catalog named {args.catalog!r} yet: give the folders to index, "
-                           f"`vsdesk index --mode {args.mode} --catalog {args.catalog} FOLDER...`", USAGE)
+                           f"`vsdesk index --mode {args.mode} --catalog {shell_quoted(args.catalog)} FOLDER...`", USAGE)
     with removed_if_left_empty(catalog_name_for(args.catalog, args.mode)):
         return _index_into(args)
 

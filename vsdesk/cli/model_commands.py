@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
 from vsdesk.cli._common import (
@@ -121,7 +120,7 @@ def _list(args: argparse.Namespace) -> int:
     _print_product_details(infos)
     for info in infos:
         if info.heldout_twin_of:  # what the row is, and that --model takes it by that name
-            print(f"\n{info.name}: {_twin_words(info)}; `--model {shlex.quote(info.name)}` uses it")
+            print(f"\n{info.name}: {_twin_words(info)}; `--model {shell_quoted(info.name)}` uses it")
     return 0
 
 
@@ -186,7 +185,7 @@ def _import(args: argparse.Namespace) -> int:
         if is_shipped_name(args.name):  # "product-heldout", as `models list` shows it: not the store's
             instead = f"{args.name}-imported"
             raise CommandError(f"{args.name}: {refused_name(args.name, instead)}; a product model's folder is "
-                               f"imported as product/NAME, `vsdesk models import product/{instead} "
+                               f"imported as product/NAME, `vsdesk models import {shell_quoted(f'product/{instead}')} "
                                f"{shell_quoted(args.file)}`", USAGE)
         try:
             models.get_spec(args.name)  # an unknown name is told before the file
@@ -205,7 +204,7 @@ def _import_product(args: argparse.Namespace) -> int:
 
     if args.name == "product":
         raise CommandError("the shipped product model is not replaced; import a model folder under a name of its "
-                           f"own, `vsdesk models import product/NAME {args.file}`, and use it with `--model NAME`",
+                           f"own, `vsdesk models import product/NAME {shell_quoted(args.file)}`, and use it with `--model NAME`",
                            USAGE)
     name = args.name.removeprefix("product/")
     try:
@@ -216,7 +215,7 @@ def _import_product(args: argparse.Namespace) -> int:
     if problem:  # `--model product-heldout` would then mean which?
         raise CommandError(f"{args.name}: {problem}", USAGE)
     if taken:  # as a catalog name that is taken: this command cannot be done as given
-        raise CommandError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first", USAGE)
+        raise CommandError(f"a product model named {name!r} exists; `vsdesk models remove {shell_quoted(f'product/{name}')}` first", USAGE)
     check_given_path(args.file, "folder")
     try:
         twin = read_meta(Path(args.file).expanduser()).heldout_twin  # not in the copy (import_folder): said below
@@ -230,11 +229,11 @@ def _import_product(args: argparse.Namespace) -> int:
     tell = say if args.json else print  # (with --json, stdout is the record alone)
     if args.json:
         print_json({"model": args.name, "path": str(folder)})
-    tell(f"{args.name}: imported into {shown_path(str(folder))}; use it with `vsdesk index|search --mode product --model {name}`")
+    tell(f"{args.name}: imported into {shown_path(str(folder))}; use it with `vsdesk index|search --mode product --model {shell_quoted(name)}`")
     if twin:
         tell(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
               "(a twin is found by its folder's name, which in the store may be another model's): `vsdesk eval "
-              f"product --model {name}` scores this model itself, on photos it was not trained on; import the twin "
+              f"product --model {shell_quoted(name)}` scores this model itself, on photos it was not trained on; import the twin "
               "as a model of its own to score that one")
     if unprepared:  # the import is done (and kept); what its first use will meet is said now
         error(f"note: {args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
@@ -286,11 +285,11 @@ def _export_product(args: argparse.Namespace) -> int:
     tell = say if args.json else print  # (with --json, stdout is the record alone)
     if args.json:
         print_json({"model": f"product/{name}", "path": str(folder)})
-    tell(f"product/{name}: exported to {shown_path(str(folder))}; `vsdesk models import product/{name} "
+    tell(f"product/{name}: exported to {shown_path(str(folder))}; `vsdesk models import {shell_quoted(f'product/{name}')} "
          f"{shell_quoted(str(folder))}` takes it in again")
     if twin:
         tell(f"product/{name}: the held-out twin it names ({twin!r}) is not exported with it, so the copy names "
-             f"none; export it too, `vsdesk models export product/{twin} FOLDER`, to keep it")
+             f"none; export it too, `vsdesk models export {shell_quoted(f'product/{twin}')} FOLDER`, to keep it")
     return 0
 
 
@@ -359,7 +358,7 @@ def _remove_trained(args: argparse.Namespace) -> int:
         if users and not args.force:  # the command must change: --force
             raise CommandError(
                 f"{args.name} is kept: {_indexed_with(users)} it. Removing it deletes the model for good (its only "
-                f"copy), and {_embedded_again(users)}; `vsdesk models remove {args.name} --force` removes it anyway",
+                f"copy), and {_embedded_again(users)}; `vsdesk models remove {shell_quoted(args.name)} --force` removes it anyway",
                 USAGE)
         twin = _twin_of(args.name)
         removed = remove_trained(args.name)
@@ -374,7 +373,7 @@ def _remove_trained(args: argparse.Namespace) -> int:
     if users:
         print(f"{_indexed_with(users, 'was', 'were')} it: {_embedded_again(users)} (`--model NAME` picks another)")
     if twin:
-        print(f"its held-out twin product/{twin} is kept; `vsdesk models remove product/{twin}` removes it too")
+        print(f"its held-out twin product/{twin} is kept; `vsdesk models remove {shell_quoted(f'product/{twin}')}` removes it too")
     return 0
 
 
@@ -439,7 +438,7 @@ def _unknown_for_remove(exc) -> str:
         return text
     text += f"; trained product models: {', '.join(trained)}"
     if f"{TRAINED_PREFIX}{exc.name}" in trained:
-        text += f"; did you mean `vsdesk models remove {TRAINED_PREFIX}{exc.name}`?"
+        text += f"; did you mean `vsdesk models remove {shell_quoted(TRAINED_PREFIX + exc.name)}`?"
     return text
 
 
@@ -455,7 +454,7 @@ def _unknown_for_import(exc, file: str) -> str:
     if not (Path(file).expanduser() / META_FILE).is_file():
         return text
     name = exc.name if "/" not in exc.name and not exc.name.startswith(".") else "NAME"
-    return f"{text}; {file} is a product model's folder: `vsdesk models import product/{name} {shell_quoted(file)}`"
+    return f"{text}; {file} is a product model's folder: `vsdesk models import {shell_quoted(f'product/{name}')} {shell_quoted(file)}`"
 
 
 def _twin_of(name: str) -> str | None:

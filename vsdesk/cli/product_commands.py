@@ -17,7 +17,7 @@ from vsdesk.cli._common import (
     print_json,
     say,
 )
-from vsdesk.engine.text import counted, shown_path
+from vsdesk.engine.text import counted, shell_quoted, shown_path
 
 
 def register_train(subparsers) -> None:
@@ -215,7 +215,7 @@ def _print_heldout_scores(done) -> None:
         f"scored in float32 Keras as trained; {m['seconds']:.0f} s"
     )
     # Not to be read against `vsdesk eval product`'s figure as a contradiction.
-    print(f"  the app runs it in int8 TFLite: `vsdesk eval product --model {done.meta.name}` scores it so "
+    print(f"  the app runs it in int8 TFLite: `vsdesk eval product --model {shell_quoted(done.meta.name)}` scores it so "
           "(a photo or two may differ)")
     _say_if_finetuning_scored_lower(m)
     note = five_class_note(done.meta.classes) if five is None else None

@@ -7,7 +7,6 @@ Handlers import the engine (and so TensorFlow) only when they run.
 from __future__ import annotations
 
 import math
-import shlex
 from pathlib import Path
 
 from vsdesk.cli._common import (
@@ -29,7 +28,7 @@ from vsdesk.cli._common import (
     show,
     why_not_done,
 )
-from vsdesk.engine.text import shown_path
+from vsdesk.engine.text import shell_quoted, shown_path
 
 #: The square [-MAP_EXTENT, MAP_EXTENT]^2 of the 2-D map where 98 % of the training images lie
 #: (the shipped VAE's 60,000: 98.4 %; 99.8 % within 3): `vae grid`'s default span. The map is
@@ -81,9 +80,11 @@ def _train(args) -> int:
     except SampleDataError as exc:
         raise CommandError(str(exc), FAILED) from None
     except StoppedAfterSaving as stop:  # (before KeyboardInterrupt: it is one)
-        raise CommandError(f"interrupted while measuring the test images' nearness; the training is saved "
-                           f"({shown_path(stop.weights)}) and the first query will measure it",
-                           interrupted_exit_code()) from None
+        saved = shown_path(stop.weights)
+        raise CommandError(f"interrupted while measuring the test images' nearness; the training is saved ({saved}) "
+                           "and the first query will measure it" if stop.measuring else
+                           f"interrupted once the training was saved ({saved}); the test images' nearness was not "
+                           "measured: the first query will measure it", interrupted_exit_code()) from None
     except (CancelledError, KeyboardInterrupt):
         raise CommandError("training interrupted; run the same command again to resume from the last epoch",
                            interrupted_exit_code()) from None
@@ -318,7 +319,7 @@ def _describe_into(args, records: list[dict]) -> int:
     for path, record in zip(args.images, records):  # a missing or empty file: told before the model loads
         try:
             check_query(str(path),
-                        lambda folder: f"give the image files in it (`vsdesk vae describe {shlex.quote(folder)}/*.jpg`)")
+                        lambda folder: f"give the image files in it (`vsdesk vae describe {shell_quoted(folder)}/*.jpg`)")
         except (ImageError, QueryIsFolder) as exc:
             failure(record, exc)
     if failed < len(records):

@@ -99,8 +99,9 @@ def log_command_line() -> None:
     root.addHandler(stderr)
     global _command_logged
     # `vsdesk search --help` reads the manual; it is not a command run (nor is its end said).
-    lists = sys.argv[1:3] in LISTING_COMMANDS
-    if log_to_file(rotate=False, make_folder=not lists) is not None and not _asks_for_help(sys.argv[1:]):
+    help_asked = _asks_for_help(sys.argv[1:])
+    reads_only = sys.argv[1:3] in LISTING_COMMANDS or help_asked  # (a read-only home: not a word)
+    if log_to_file(rotate=False, make_folder=not reads_only) is not None and not help_asked:
         log.info("command line: vsdesk %s", " ".join(sys.argv[1:]))
         _command_logged = True
 
@@ -110,8 +111,9 @@ LISTING_COMMANDS = (["catalogs", "list"], ["models", "list"])
 
 
 def _asks_for_help(argv: list[str]) -> bool:
+    """Whether the command line only reads the manual (or the version)."""
     options = argv[:argv.index("--")] if "--" in argv else argv
-    return "-h" in options or "--help" in options
+    return "-h" in options or "--help" in options or argv[:1] == ["--version"]
 
 
 def log_command_end(command: Callable[[], int]) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.native_preload import preload_tensorflow
+from vsdesk.engine.text import shell_quoted
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,6 @@ def catalog_model(catalog, asked: str | None = None) -> tuple[str | None, str]:
         raise product_model.ProductModelError(
             f"catalog {catalog.name!r} was indexed with the product model in {kept}, which cannot be found "
             "(on a disk that is not plugged in? moved?): put it back, or embed the catalog again with "
-            f"the shipped model: `vsdesk index --mode product --catalog {catalog.name} --model product`")
+            f"the shipped model: `vsdesk index --mode product --catalog {shell_quoted(catalog.name)} --model product`")
     return None, (f"catalog {catalog.name!r} was indexed with the product model {kept!r}, which is no longer "
                   "installed: it is embedded again with the shipped model")

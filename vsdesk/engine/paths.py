@@ -69,6 +69,12 @@ def cache_location() -> Path:
     return _where(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME))
 
 
+def cache_read_location() -> Path:
+    """Where ``cache_dir()`` is, for what reads a cache there and writes one only when it can
+    (a query): not made (``_listed``), so that a read-only home answers it too."""
+    return _listed(ENV_CACHE, platformdirs.user_cache_dir(APP_NAME))
+
+
 def data_dir() -> Path:
     return _dir(ENV_DATA, platformdirs.user_data_dir(APP_NAME))
 
@@ -92,6 +98,18 @@ def config_dir() -> Path:
 def config_location() -> Path:
     """Where ``config_dir()`` is, without making it (Qt makes its own folder in it as it writes)."""
     return _where(ENV_CONFIG, platformdirs.user_config_dir(APP_NAME))
+
+
+def cache_subfolder(name: str) -> Path:
+    """The cache's folder ``name``, made: one that cannot be (a cache folder there but read-only)
+    is said as ``_dir`` says its own, with the variable that moves it, not as a traceback."""
+    path = cache_dir() / name
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocationError(f"cannot make vsdesk's cache folder {path}: {exc.strerror or exc}; "
+                            f"{_way_out(ENV_CACHE)}", _names_a_file(exc)) from None
+    return path
 
 
 def models_dir() -> Path:

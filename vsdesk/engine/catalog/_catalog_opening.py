@@ -51,6 +51,7 @@ from vsdesk.engine.catalog._ondisk import (
     write_json,
     write_schema,
 )
+from vsdesk.engine.text import shell_quoted
 
 if TYPE_CHECKING:
     from vsdesk.engine.catalog._store import Catalog
@@ -83,7 +84,8 @@ class CatalogOpening:
         location = catalog_location(name)
         if (location / CONFIG_FILE).exists():
             raise CatalogExists(f"a catalog named {name!r} already exists")
-        twin = next((c.name for c in paths.catalogs_dir().iterdir()
+        root = paths.catalogs_dir()  # made here, or said as a folder problem with its way out
+        twin = next((c.name for c in root.iterdir()
                      if c.name.lower() == name.lower() and c.name != name), None)
         if twin is not None:  # on a case-insensitive disk (macOS, Windows) they would be one folder
             raise CatalogExists(f"a catalog named {twin!r} already exists; names differing only in case are one")
@@ -403,7 +405,7 @@ def _rebuild_config(name: str, location: Path, damage: str, rebuild: bool = True
         listed = "".join(f"\n    {folder}" for folder in folders)
         raise CatalogError(
             f"catalog {name!r}: its settings file {config_path} is damaged ({damage}). Your images are "
-            f"untouched; `vsdesk catalogs remove {name}` and indexing the folders again rebuilds it"
+            f"untouched; `vsdesk catalogs remove {shell_quoted(name)}` and indexing the folders again rebuilds it"
             + (f"; its images were indexed from:{listed}" if listed else "")
         )
     config = {"name": name, "mode": mode, "folders": folders, "created": time.time()}

@@ -8,6 +8,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from vsdesk.engine.text import shell_quoted
+
 
 class CatalogError(Exception):
     """A catalog problem the user can act on; ``str()`` is the message to show."""
@@ -86,7 +88,7 @@ def storage_error(path: Path, exc: BaseException, name: str | None = None) -> Ca
     code, err = _primary_code(exc), getattr(exc, "errno", None)
     if is_corruption(exc):  # found in use, after the checks on opening passed
         text = (f"the index file {path} is damaged ({exc}); your images are untouched. "
-                f"`vsdesk catalogs remove {name or path.parent.name}` and indexing the folders again rebuilds it")
+                f"`vsdesk catalogs remove {shell_quoted(name or path.parent.name)}` and indexing the folders again rebuilds it")
         return CatalogError(f"catalog {name!r}: {text}" if name else text)
     if code == sqlite3.SQLITE_FULL or err in (errno.ENOSPC, errno.EDQUOT) or (
         code == sqlite3.SQLITE_IOERR and _nearly_full(path.parent)  # e.g. the -shm file cannot grow
@@ -96,7 +98,7 @@ def storage_error(path: Path, exc: BaseException, name: str | None = None) -> Ca
         text = f"{path} is locked by another program: close that program (or let it finish) and run again"
     elif code == sqlite3.SQLITE_READONLY or err == errno.EROFS:
         text = (f"{path} is read-only, so it cannot be updated: make it, its folder and any -wal or -shm "
-                f"file beside it writable (e.g. `chmod u+w {path}*`) and run again")
+                f"file beside it writable (e.g. `chmod u+w {shell_quoted(str(path))}*`) and run again")
     elif code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_CANTOPEN) or err in (errno.EACCES,
                                                                                              errno.EPERM):
         text = (f"no permission to read or write {path} ({exc}): check that you may read and write it "

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from vsdesk.engine.catalog._errors import CatalogStorageError, being_indexed, no_such_catalog, storage_error
+from vsdesk.engine.text import shell_quoted
 
 try:
     import fcntl
@@ -86,7 +87,7 @@ def _flock(location: Path, name: str, outcome: str, shared: bool, patience: floa
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (the lock file is ours, not the user's)
             raise CatalogStorageError(
                 f"catalog {name!r} cannot be changed: its folder {location} is read-only (or you may not write "
-                f"in it). Make it writable (e.g. `chmod u+w {location}`) and run again; "
+                f"in it). Make it writable (e.g. `chmod u+w {shell_quoted(str(location))}`) and run again; "
                 f"{outcome or 'nothing was changed'}") from None
         raise storage_error(path, exc, name) from None
     with fp:

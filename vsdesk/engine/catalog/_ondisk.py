@@ -30,6 +30,7 @@ from vsdesk.engine.catalog._errors import CatalogError, is_corruption, storage_e
 from vsdesk.engine.catalog._locking import LOCK_FILE
 from vsdesk.engine.catalog._path_columns import IndexConnection
 from vsdesk.engine.files import atomic_write_json
+from vsdesk.engine.text import shell_quoted
 
 SCHEMA_VERSION = 1
 #: Seconds to wait for another program's lock on an index before giving up with a message.
@@ -110,7 +111,9 @@ def validate_name(name: str) -> str:
 
 
 def catalog_location(name: str) -> Path:
-    return paths.catalogs_dir() / validate_name(name)
+    """Where catalog ``name`` is, or would be: nothing is made (a catalog that is not there, on
+    a read-only home, is "no catalog named", not the folder's problem); ``create`` makes it."""
+    return paths.catalogs_location() / validate_name(name)
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -325,8 +328,8 @@ def is_damaged(path: Path) -> bool:
 
 def missing_settings(name: str, location: Path) -> str:
     return (f"catalog {name!r} has no settings file ({location / CONFIG_FILE} is missing: an interrupted "
-            f"`vsdesk catalogs remove`?). `vsdesk catalogs remove {name}` removes what is left of it; "
-            f"`vsdesk index --mode MODE --catalog {name} FOLDER...` makes it a catalog again")
+            f"`vsdesk catalogs remove`?). `vsdesk catalogs remove {shell_quoted(name)}` removes what is left of it; "
+            f"`vsdesk index --mode MODE --catalog {shell_quoted(name)} FOLDER...` makes it a catalog again")
 
 
 #: What we write into a catalog's folder (catalog.json, its temp and damaged copies, the index,

@@ -38,7 +38,7 @@ from vsdesk.engine.catalog._ondisk import (
 from vsdesk.engine.catalog._folders_away import why_not_a_folder
 from vsdesk.engine.catalog._path_columns import folder_range_sql
 from vsdesk.engine.catalog._scan import is_within
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shell_quoted
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
             raise CatalogStorageError(f"{said} (on a disk mounted read-only), so it can be searched as it is but "
                                       "not updated")
         raise CatalogStorageError(f"{said}, so it can be searched as it is but not updated: make it writable "
-                                  f"(e.g. `chmod u+w {path}`) and run again")
+                                  f"(e.g. `chmod u+w {shell_quoted(str(path))}`) and run again")
 
     def read_only_note(self, indexed: int, found: int | None = None) -> str:
         """What the window says of a read-only catalog it opens and searches as it is, without
@@ -281,7 +281,7 @@ class Catalog(CatalogOpening, IndexContents, CatalogFolders):
             "is in a folder that may not be written" if what == "folder" else "has an index that may not be written")
         counts = counted(indexed, "image") + " indexed" if found is None else \
             f"{indexed} of {counted(found, 'image')} indexed: its last index run did not finish"
-        remedy = f"; to update it, make {path} writable (e.g. `chmod u+w {path}`)" if fixable else ""
+        remedy = f"; to update it, make {path} writable (e.g. `chmod u+w {shell_quoted(str(path))}`)" if fixable else ""
         return f"“{self.name}” {where}: searched as it is ({counts}); it cannot be updated{remedy}"
 
     def _read_only_place(self) -> tuple[str, Path, bool]:

@@ -41,6 +41,7 @@ from vsdesk.engine.models.errors import (
 from vsdesk.engine.models.registry import get_spec, specs
 from vsdesk.engine.models.spec import DownloadSource, ModelSpec, PackageSource, ResourceSource, Source
 from vsdesk.engine.tasks import Cancelled, Progress, never_cancelled, no_progress
+from vsdesk.engine.text import shell_quoted
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -494,7 +495,7 @@ def how_to_get(spec: ModelSpec) -> str:
     and cannot pip-install more, so its advice says what to do instead."""
     if getattr(sys, "frozen", False) and spec.how_to_get.startswith("`pip install"):
         return ("this vsdesk bundle should carry it: download the bundle again, or "
-                f"`vsdesk models import {spec.name} FILE` (outside a bundle: {spec.how_to_get})")
+                f"`vsdesk models import {shell_quoted(spec.name)} FILE` (outside a bundle: {spec.how_to_get})")
     return spec.how_to_get
 
 
@@ -505,7 +506,7 @@ def cache_problem() -> str | None:
     try:
         files.temp_path(paths.models_dir(), ".probe").unlink()
     except paths.LocationError as exc:  # VSDESK_CACHE_DIR itself cannot be made
-        return f"{exc}: set VSDESK_CACHE_DIR to a folder you may write, and run again"
+        return str(exc)  # (it says the way out: VSDESK_CACHE_DIR)
     except OSError as exc:  # (the reasons of the sources say it in the system's words)
         where = Path(exc.filename) if exc.filename else paths.cache_location() / "models"
         return cache_words(exc.errno, where if where.is_dir() else where.parent)  # (one not made: its parent)
@@ -524,7 +525,7 @@ def cache_words(code: int | None, blocked: Path) -> str:
         return (f"the model cache {folder} is on a read-only disk: set VSDESK_CACHE_DIR to a folder on a "
                 "writable one, and run again")
     return (f"vsdesk may not write into the model cache {folder}: make {blocked} writable (e.g. `chmod u+w "
-            f"{blocked}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
+            f"{shell_quoted(str(blocked))}`), or set VSDESK_CACHE_DIR to a folder you may write, and run again")
 
 
 def folder_size(folder: Path) -> int:

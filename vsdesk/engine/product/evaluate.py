@@ -15,7 +15,6 @@ cross-validated by contributor on the test data itself.
 from __future__ import annotations
 
 import os
-import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from vsdesk.engine.product.data import Dataset, group_split, load_dataset
 from vsdesk.engine.product.features import BackboneConfig, decode_many, trunk_features
 from vsdesk.engine.product.metrics import classification_report, precision_at_k, precision_at_k_max
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
-from vsdesk.engine.text import counted
+from vsdesk.engine.text import counted, shell_quoted
 
 
 def _scores(y: np.ndarray, probs: np.ndarray, vectors: np.ndarray, classes: list[str]) -> dict[str, Any]:
@@ -116,7 +115,7 @@ def _unseen_in_training(dataset: Dataset, meta: product_model.ProductMeta,
         twin = model_store.heldout_twin_dir(folder, meta)
         # The twin learnt without some contributors: scored on its own data, it has unseen photos.
         hint = (f", or score its held-out twin on the photos it was not trained on: `vsdesk eval product --model "
-                f"{shlex.quote(model_store.name_to_give(twin))}` (without --data)" if twin is not None else "")
+                f"{shell_quoted(model_store.name_to_give(twin))}` (without --data)" if twin is not None else "")
         raise ValueError(f"all {by_contributor + copies + resaved_count} test photos {why}; give photos of other "
                          f"contributors{hint}")
     kept = dataset.subset(keep) if len(keep) < len(dataset.items) else dataset

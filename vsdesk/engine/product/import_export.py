@@ -15,6 +15,7 @@ from vsdesk.engine.product.model import (META_FILE, OPTIONAL_FILES, ProductMeta,
                                          read_meta, weights_file)
 from vsdesk.engine.product.model_store import TRAINED_PREFIX, refused_name, user_dir
 from vsdesk.engine.product.staging import install, install_among_other_files, staging_dir
+from vsdesk.engine.text import shell_quoted
 
 
 def import_folder(name: str, source: str | os.PathLike) -> Path:
@@ -33,7 +34,7 @@ def import_folder(name: str, source: str | os.PathLike) -> Path:
         raise ProductModelError(f"{source}: not a folder; a product model is a folder holding {META_FILE} "
                                 "and its weights (what `vsdesk train product --export` writes)")
     if (target / META_FILE).is_file():
-        raise ProductModelError(f"a product model named {name!r} exists; `vsdesk models remove product/{name}` first")
+        raise ProductModelError(f"a product model named {name!r} exists; `vsdesk models remove {shell_quoted(f'product/{name}')}` first")
     meta = read_meta(source)
     for member in range(meta.members):
         load_head(source, member)  # a file that does not fit is refused here, not at first use

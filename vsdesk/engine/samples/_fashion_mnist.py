@@ -89,9 +89,12 @@ def _fashion_candidates(name: str) -> list[Path]:
 
 
 def _fashion_download_dir(create: bool = True) -> Path:
+    """Where Fashion-MNIST is downloaded to; ``create`` False: only looked in (not made: a
+    read-only home reads a copy found elsewhere)."""
+    if not create:
+        return paths.cache_location() / "fashion-mnist"
     path = paths.cache_dir() / "fashion-mnist"
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 

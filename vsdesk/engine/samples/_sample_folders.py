@@ -58,10 +58,11 @@ def other_install_sample(catalog: str, folder: str) -> bool:
 
 
 def _installed_folder(name: str) -> Path:
-    """Where ``sample_folder`` finds or makes sample ``name`` in this installation."""
+    """Where ``sample_folder`` finds or makes sample ``name`` in this installation (not made:
+    `catalogs list` asks, on a read-only home too)."""
     if name == "clothing":
         return paths.resources_dir() / "samples" / "clothing"
-    return paths.cache_dir() / "samples" / {"fashion-mnist": "fashion-mnist-test"}.get(name, name)
+    return paths.cache_location() / "samples" / {"fashion-mnist": "fashion-mnist-test"}.get(name, name)
 
 
 def sample_folder(
@@ -99,8 +100,7 @@ def _materialise(dirname: str, sync, progress: Progress, cancelled: Cancelled) -
     a temporary sibling renamed into place when complete (so an interrupted build never leaves
     a half-filled sample that would be taken as complete); later, the few files lost since.
     """
-    root = paths.cache_dir() / "samples"
-    root.mkdir(parents=True, exist_ok=True)
+    root = paths.cache_subfolder("samples")
     folder = root / dirname
     if (folder / ".complete").is_file():
         _repair(folder, sync, progress, cancelled)

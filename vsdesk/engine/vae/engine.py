@@ -233,7 +233,8 @@ class VaeEngine:
             return self._index
 
     def _cache_folder(self) -> Path:
-        return paths.cache_dir() / "vae" / self.key
+        """Where this model's caches are: read if there, written if it can be (``_cache``)."""
+        return paths.cache_read_location() / "vae" / self.key
 
     def _load_or_build_index(self, progress: Progress, cancelled: Cancelled) -> TrainIndex:
         folder = self._cache_folder()
@@ -260,9 +261,8 @@ class VaeEngine:
             means.append(self.encode(x[i : i + 2000]))
         means = np.concatenate(means).astype(np.float32)
         progress(len(x), len(x), "training set encoded")
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_save_npy(files["labels"], labels.astype(np.int64))
-        atomic_save_npy(files["means"], means)
+        _cache(files["labels"], labels.astype(np.int64))
+        _cache(files["means"], means)
         return self._index_from(means, labels.astype(np.int64))
 
     def _shipped_latents(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -310,7 +310,7 @@ class VaeEngine:
 
         images, _ = load_fashion_mnist("train")
         quantiles = np.quantile(self.anomaly_scores(image_to_input(images)), SCORE_QUANTILES)
-        _cache_quantiles(path, quantiles)
+        _cache(path, quantiles)
         return quantiles
 
     def nearness_quantiles(self) -> np.ndarray:
@@ -344,10 +344,7 @@ class VaeEngine:
         with self._lock:
             if self._index_generation != generation:
                 return quantiles
-        try:
-            _cache_quantiles(path, quantiles)
-        except OSError:
-            pass  # a read-only cache: made again next time, the query answered now
+        _cache(path, quantiles)
         return quantiles
 
     def _reference_nearness(self) -> np.ndarray:
@@ -431,9 +428,14 @@ def _cached_quantiles(path: Path, fits) -> np.ndarray | None:
     return quantiles if fits(quantiles) and np.isfinite(quantiles).all() else None
 
 
-def _cache_quantiles(path: Path, quantiles: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save_npy(path, quantiles)
+def _cache(path: Path, array: np.ndarray) -> None:
+    """``array`` kept at ``path`` for the next query, if it can be: a read-only home or a full
+    disk makes it again next time, and the query is answered now (caches never fail it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_save_npy(path, array)
+    except OSError:
+        pass
 
 
 def _no_object_facts(pixels: np.ndarray) -> dict[str, Any]:

@@ -74,13 +74,15 @@ class TrainConfig:
 
 
 class StoppedAfterSaving(KeyboardInterrupt):
-    """A Ctrl+C (or SIGTERM) while the test images' nearness is measured, the last step: the
-    training is saved by then and the first query makes the reference, so unlike a stop during
-    the epochs there is nothing to resume. ``weights``: the saved weights."""
+    """A Ctrl+C (or SIGTERM) once the training is saved (``vae.json`` written): as its checkpoint
+    is cleared, or while the test images' nearness is measured (``measuring``), the last step.
+    The first query makes the reference, so unlike a stop during the epochs there is nothing to
+    resume. ``weights``: the saved weights."""
 
-    def __init__(self, weights: Path):
+    def __init__(self, weights: Path, measuring: bool):
         super().__init__(str(weights))
         self.weights = weights
+        self.measuring = measuring
 
 
 @dataclass
@@ -160,11 +162,25 @@ def train(
 
     metadata["weights_sha256"] = sha256_file(weights_path)
     save_train_latents(out_dir / vae_model.LATENTS_NAME, codes, y_all)
-    atomic_write_json(meta_path, metadata, indent=1)
-    ckpt.clear()
+    try:
+        atomic_write_json(meta_path, metadata, indent=1)
+        ckpt.clear()
+    except KeyboardInterrupt as exc:  # saved once vae.json is there: then no run is left to resume
+        if _written(meta_path, metadata):
+            raise StoppedAfterSaving(weights_path, measuring=False) from exc
+        raise
     _try_nearness_reference(bundle, weights_path, metadata["weights_sha256"], codes, progress, cancelled)
     progress(1, 1, f"saved {weights_path}")
     return TrainResult(weights_path, meta_path, time.monotonic() - start_time, history)
+
+
+def _written(meta_path: Path, metadata: dict) -> bool:
+    """Whether ``meta_path`` is this training's ``vae.json`` (a stop may come just before or
+    just after its rename into place)."""
+    try:
+        return json.loads(meta_path.read_text(encoding="utf-8")).get("weights_sha256") == metadata["weights_sha256"]
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _training_images(images: np.ndarray | None, labels: np.ndarray | None, config: TrainConfig,
@@ -328,7 +344,8 @@ def save_train_latents(path: Path, means: np.ndarray, labels: np.ndarray) -> Non
 def _try_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: np.ndarray,
                             progress: Progress, cancelled: Cancelled) -> None:
     """``save_nearness_reference`` after the training is saved, as an extra: the first query makes
-    the reference where it is missing, so no test set or a cancel here does not undo the training."""
+    the reference where it is missing, so no test set, a cancel or a disk refusing its file here
+    does not undo the training."""
     from vsdesk.engine.samples import SampleDataError
 
     # (a total of 0, a step not counted: as "0/1" after "0/1 scoring the training set" it was the
@@ -336,12 +353,14 @@ def _try_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: n
     try:  # (the message inside: a Ctrl+C as it is said lands here too)
         progress(0, 0, "measuring the test images' nearness")
         save_nearness_reference(bundle, weights, weights_sha256, codes, cancelled)
-    except (SampleDataError, CancelledError) as exc:
+    except (SampleDataError, CancelledError, OSError) as exc:  # (OSError: its file not written, a full disk)
         why = "cancelled" if isinstance(exc, CancelledError) else str(exc).splitlines()[0]
+        if isinstance(exc, OSError) and exc.strerror:  # (a rename's: the file it was to be, not the temp file)
+            why = f"{exc.strerror}: {exc.filename2 or exc.filename}" if exc.filename else exc.strerror
         log.warning("nearness reference not made: %s", exc)
         progress(0, 1, f"the test images' nearness was not measured ({why}); the first query will measure it")
     except KeyboardInterrupt as exc:  # (the command line's stop: it passes no ``cancelled``)
-        raise StoppedAfterSaving(weights) from exc
+        raise StoppedAfterSaving(weights, measuring=True) from exc
 
 
 def save_nearness_reference(bundle, weights: Path, weights_sha256: str, codes: np.ndarray,
