@@ -87,7 +87,7 @@ def test_cancel_between_stages():
 
 def test_catalog_projection_is_cached_per_version(tmp_path, new_file_mode):
     catalog, root = indexed_catalog(tmp_path, 40)
-    names, first, unsaved = project_catalog(catalog, iterations=250)
+    names, first, unsaved, _hashes = project_catalog(catalog, iterations=250)
     assert first.shape == (40, 2) and names == catalog.vectors().paths and unsaved is None
     start = time.perf_counter()
     again = project_catalog(catalog, iterations=250).xy
@@ -225,7 +225,7 @@ def test_a_map_the_cache_cannot_hold_is_returned_with_the_reason(tmp_path, monke
     blocker = paths.cache_dir() / "projections"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("not a folder")
-    names, xy, unsaved = project_catalog(catalog, iterations=250)
+    names, xy, unsaved, _hashes = project_catalog(catalog, iterations=250)
     assert xy.shape == (12, 2) and np.isfinite(xy).all() and names == catalog.vectors().paths
     assert isinstance(unsaved, OSError) and unsaved.filename == str(blocker)
     assert "the map of catalog 'map' could not be saved in the cache" in caplog.text
@@ -342,9 +342,11 @@ def test_a_catalog_changed_a_little_shows_its_last_map_updated_at_once_then_refi
     assert iterations == 0 and first.shape == (42, 2)  # at once, every point of the new version
     kept = [i for i, path in enumerate(vectors.paths) if path in where]
     assert len(kept) == 38 and np.array_equal(first[kept], np.array([where[vectors.paths[i]] for i in kept]))
-    new = [i for i, path in enumerate(vectors.paths) if path not in where]  # 3 added, 1 renamed
+    renamed = vectors.paths.index(str(root / "renamed.jpg"))
+    assert np.array_equal(first[renamed], where[str(gone[1])])  # where it was under its old name
+    new = [i for i, path in enumerate(vectors.paths) if path not in where and i != renamed]  # 3 added
     gaps = np.linalg.norm(first[new][:, None] - first[kept][None], axis=-1).min(axis=1)
-    assert gaps.max() < 0.05 * float(np.ptp(first[kept], axis=0).max())  # each beside a neighbour
+    assert len(new) == 3 and gaps.max() < 0.05 * float(np.ptp(first[kept], axis=0).max())  # each beside a neighbour
     assert said[-1] == (REFINE_ITERATIONS, REFINE_ITERATIONS, REFINING)  # refined, in half the iterations
     assert found.paths == vectors.paths and not np.array_equal(found.xy, first)
     # Reopened unchanged: that map at once, not computed afresh (0 % for the whole map's time).
@@ -500,6 +502,44 @@ def test_a_small_change_keeps_the_map_with_the_new_points_placed_not_refined(tmp
     said.clear()
     refined = project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
     assert REFINING in said and refined.xy.shape == (64, 2)
+
+
+def test_files_moved_or_renamed_keep_their_points_and_are_no_change_to_the_map(tmp_path):
+    """The review: a file moved or renamed in the catalog (the same content, so the same vector)
+    counted as a new point and a gone one toward ``SMALL_CHANGE``: renaming 2 of 60 photos and
+    moving 2 into a subfolder refined the whole map, and its point was placed anew beside a
+    neighbour. It keeps its place under its new path, and counts for nothing."""
+    from vsdesk.engine.projection import CatalogMap, initial_layout
+
+    catalog, root = indexed_catalog(tmp_path, 60)
+    before = project_catalog(catalog, iterations=250)
+    assert before.hashes == catalog.hashes()
+    photos = sorted(root.iterdir())
+    (root / "kept").mkdir()
+    moves = {photos[0]: root / "renamed-0.jpg", photos[1]: root / "renamed-1.jpg",
+             photos[2]: root / "kept" / photos[2].name, photos[3]: root / "kept" / photos[3].name}
+    for old, new in moves.items():
+        old.rename(new)
+    index_catalog(catalog, HistogramEmbedder())
+    vectors = catalog.vectors()
+    assert len(vectors.paths) == 60 and 4 + 4 > 0.05 * 60  # as new and gone points: past SMALL_CHANGE
+    said = []
+    kept = project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
+    assert said == []  # no t-SNE: the map kept
+    where = dict(zip(before.paths, before.xy))
+    for row, path in enumerate(vectors.paths):
+        old = next((str(o) for o, n in moves.items() if str(n) == path), path)
+        assert np.array_equal(kept.xy[row], where[old]), path  # every point where it was, under its path now
+    # The window's start (the map it shows, with its files' hashes) gives the same.
+    shown = CatalogMap(before.paths, before.xy, hashes=before.hashes)
+    assert np.array_equal(initial_layout(vectors.paths, vectors.matrix, shown, catalog.hashes()), kept.xy)
+    # The moves placed nothing: 3 new photos (5 % of 63) still keep the map.
+    for src in clothing_images(3, start=60):
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    said.clear()
+    project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
+    assert said == []
 
 
 def test_a_refinement_restarted_by_a_change_goes_on_from_where_it_was(tmp_path):
