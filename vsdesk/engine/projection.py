@@ -7,8 +7,9 @@ t-SNE's early-exaggeration phase (exaggeration 12); later stages use exaggeratio
 sklearn's built-in exploration phase an ordinary optimisation phase. The learning rate is fixed
 for all stages to what ``learning_rate="auto"`` gives the first one (n / 12 / 4, at least 50).
 Between stages we report progress, hand the partial embedding to ``partial`` (the GUI animates
-it) and honour ``cancelled``. The cost of staging: each stage recomputes the neighbour
-affinities (about a second for 5,000 points) and resets the optimiser's momentum.
+it) and honour ``cancelled``. The cost of staging: each stage resets the optimiser's momentum;
+the neighbour affinities are computed once per run of stages (``tsne_stages.Stages``), not again
+at each stage as they were.
 
 Results are cached per catalog (``uid``, ``version``, model key and parameters; a map refined
 from an earlier one under a key of its own) as ``.npy`` in the cache directory
@@ -32,8 +33,8 @@ import numpy as np
 from vsdesk.engine import paths
 from vsdesk.engine.files import atomic_save_npy, atomic_savez
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
-from vsdesk.engine.tsne_process import (EARLY_EXAGGERATION, EXACT_MAX_POINTS, STAGE_ITERATIONS, ChildUnavailable,
-                                        Settings, run_stages, run_stages_in_child)
+from vsdesk.engine.tsne_process import ChildUnavailable, run_stages, run_stages_in_child
+from vsdesk.engine.tsne_stages import EARLY_EXAGGERATION, EXACT_MAX_POINTS, STAGE_ITERATIONS, Settings
 
 #: Iterations of a map that starts from an earlier map of most of its points (``start_from``):
 #: its layout is there already, so no early exaggeration and half the iterations.
