@@ -7,7 +7,9 @@ those of its first stage (captured where ``TSNE._fit`` hands them to ``TSNE._tsn
 the later stages to ``TSNE._tsne`` directly: the optimisation alone, the map unchanged to the
 bit. Both are private to scikit-learn: ``reuse_supported`` checks ``_tsne``'s signature, and
 where it differs (another scikit-learn) each stage computes its affinities as before. A test
-(``test_projection``) holds the maps with and without reuse equal on the installed version.
+(``test_map_process``) holds the maps with and without reuse equal on the installed version.
+What it saves is small beside the optimisation: 1.6-1.7 % of the CPU time of a 5,000- and a
+15,000-point map of Product vectors, the same maps (``scripts/bench_map_affinities.py``).
 """
 
 from __future__ import annotations
