@@ -1,6 +1,5 @@
-"""The map's t-SNE stages (``tsne_stages``) and their child process (``tsne_process``): the
-neighbour affinities computed once per map, a child that never imports the caller's main module
-(nor, in the bundle, anything but the app's own entry), its old folders swept."""
+"""The map's child process (``tsne_process``): a child that never imports the caller's main
+module (nor, in the bundle, anything but the app's own entry), its old folders swept."""
 
 from __future__ import annotations
 
@@ -11,11 +10,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from conftest import FASHION_MNIST_DIR, REPO
 from vsdesk.engine.projection import project
-from vsdesk.engine.tsne_stages import STAGE_ITERATIONS, Settings, Stages, reuse_supported
+from vsdesk.engine.tsne_stages import STAGE_ITERATIONS, Settings
 
 
 def fashion_vectors(n: int) -> np.ndarray:
@@ -25,67 +23,6 @@ def fashion_vectors(n: int) -> np.ndarray:
     os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(FASHION_MNIST_DIR))
     images, _labels = load_fashion_mnist("test", download=False)
     return images[:n].reshape(n, -1).astype(np.float32) / 255.0
-
-
-def tiny_start(x: np.ndarray) -> np.ndarray:
-    """A first layout as t-SNE starts from (a spread of 1e-4)."""
-    return (np.random.default_rng(0).normal(size=(len(x), 2)) * 1e-4).astype(np.float32)
-
-
-@pytest.mark.parametrize("n", [120, 510])  # exact t-SNE, Barnes-Hut (EXACT_MAX_POINTS)
-def test_a_maps_stages_compute_the_neighbour_affinities_once_and_give_the_same_map(n):
-    """Each stage (a ``fit_transform`` of its own) computed the neighbour affinities again from
-    the same points (seconds on 15,000). They are computed once per map and handed to
-    scikit-learn's private ``TSNE._tsne``: the map is the one computed with them each stage, to
-    the bit. This fails if scikit-learn's ``_tsne`` changes its parameters (then the stages
-    compute them each time, ``reuse_supported``) or what it does with them."""
-    assert reuse_supported(), "scikit-learn's TSNE._tsne changed: look at tsne_stages.Stages"
-    x = fashion_vectors(n)
-    settings = Settings(30.0, max(n / 48, 50.0), 0, exaggerate_first=True)
-    maps = {}
-    for reuse in (False, True):
-        stages, embedding = Stages(x, settings, reuse=reuse), tiny_start(x)
-        for stage in range(2):  # (the first with early exaggeration, the second without)
-            embedding = stages.run(embedding, stage)
-        maps[reuse] = (stages.computed, embedding)
-    assert maps[False][0] == 2 and maps[True][0] == 1
-    assert maps[True][1].dtype == np.float32 and np.array_equal(maps[True][1], maps[False][1])
-
-
-def test_a_child_computes_the_affinities_only_in_its_first_stage():
-    """What the window says: "weighing neighbours" once, as the map starts, not at each stage."""
-    x = fashion_vectors(120)
-    said = []
-    project(x, lambda done, total, words="": said.append((done, words)), iterations=750, in_child=True)
-    weighing = {done for done, words in said if "weighing neighbours" in words}
-    assert weighing == {0}, said
-    assert any(done > 2 * STAGE_ITERATIONS for done, _words in said)
-
-
-def test_another_scikit_learn_computes_the_affinities_at_each_stage_and_maps_the_same(monkeypatch):
-    """A scikit-learn whose private ``TSNE._tsne`` takes other parameters: no reuse (no error),
-    the map as scikit-learn computes it."""
-    from sklearn.manifold import TSNE
-
-    original = TSNE._tsne
-
-    def changed(self, P, degrees_of_freedom, n_samples, X_embedded, neighbors=None, skip_num_points=0,
-                schedule=None):
-        return original(self, P, degrees_of_freedom, n_samples, X_embedded, neighbors, skip_num_points)
-
-    x = fashion_vectors(120)
-    settings = Settings(30.0, 50.0, 0, exaggerate_first=True)
-    reused = Stages(x, settings)
-    expected = reused.run(reused.run(tiny_start(x), 0), 1)
-    monkeypatch.setattr(TSNE, "_tsne", changed)
-    reuse_supported.cache_clear()
-    try:
-        assert not reuse_supported()
-        stages = Stages(x, settings)
-        assert np.array_equal(stages.run(stages.run(tiny_start(x), 0), 1), expected) and stages.computed == 2
-    finally:
-        monkeypatch.undo()
-        reuse_supported.cache_clear()
 
 
 def test_a_script_without_a_main_guard_maps_600_points(tmp_path):

@@ -7,9 +7,8 @@ t-SNE's early-exaggeration phase (exaggeration 12); later stages use exaggeratio
 sklearn's built-in exploration phase an ordinary optimisation phase. The learning rate is fixed
 for all stages to what ``learning_rate="auto"`` gives the first one (n / 12 / 4, at least 50).
 Between stages we report progress, hand the partial embedding to ``partial`` (the GUI animates
-it) and honour ``cancelled``. The cost of staging: each stage resets the optimiser's momentum;
-the neighbour affinities are computed once per run of stages (``tsne_stages.Stages``), not again
-at each stage as they were.
+it) and honour ``cancelled``. The cost of staging: each stage recomputes the neighbour
+affinities (about 2 % of a map's time, measured) and resets the optimiser's momentum.
 
 Results are cached per catalog (``uid``, ``version``, model key and parameters; a map refined
 from an earlier one under a key of its own) as ``.npy`` in the cache directory
