@@ -62,6 +62,20 @@ def shop_with_copies(tmp_path, copied: slice):
     return catalog, root, photos
 
 
+def tsne_children() -> list[int]:
+    """The pids of this process's running t-SNE children (``tsne_process.child_command``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1]) if entry.name.isdigit() else 0
+            command = (entry / "cmdline").read_bytes().split(b"\0") if parent == os.getpid() else []
+        except (OSError, ValueError, IndexError):  # (ended meanwhile)
+            continue
+        if b"vsdesk.engine.tsne_process" in command:
+            found.append(int(entry.name))
+    return found
+
+
 def test_stages_report_partials_and_keep_clusters_apart():
     x, labels = clusters()
     partials, steps = [], []
@@ -87,7 +101,7 @@ def test_cancel_between_stages():
 
 def test_catalog_projection_is_cached_per_version(tmp_path, new_file_mode):
     catalog, root = indexed_catalog(tmp_path, 40)
-    names, first, unsaved = project_catalog(catalog, iterations=250)
+    names, first, unsaved, _hashes = project_catalog(catalog, iterations=250)
     assert first.shape == (40, 2) and names == catalog.vectors().paths and unsaved is None
     start = time.perf_counter()
     again = project_catalog(catalog, iterations=250).xy
@@ -225,7 +239,7 @@ def test_a_map_the_cache_cannot_hold_is_returned_with_the_reason(tmp_path, monke
     blocker = paths.cache_dir() / "projections"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("not a folder")
-    names, xy, unsaved = project_catalog(catalog, iterations=250)
+    names, xy, unsaved, _hashes = project_catalog(catalog, iterations=250)
     assert xy.shape == (12, 2) and np.isfinite(xy).all() and names == catalog.vectors().paths
     assert isinstance(unsaved, OSError) and unsaved.filename == str(blocker)
     assert "the map of catalog 'map' could not be saved in the cache" in caplog.text
@@ -342,9 +356,11 @@ def test_a_catalog_changed_a_little_shows_its_last_map_updated_at_once_then_refi
     assert iterations == 0 and first.shape == (42, 2)  # at once, every point of the new version
     kept = [i for i, path in enumerate(vectors.paths) if path in where]
     assert len(kept) == 38 and np.array_equal(first[kept], np.array([where[vectors.paths[i]] for i in kept]))
-    new = [i for i, path in enumerate(vectors.paths) if path not in where]  # 3 added, 1 renamed
+    renamed = vectors.paths.index(str(root / "renamed.jpg"))
+    assert np.array_equal(first[renamed], where[str(gone[1])])  # where it was under its old name
+    new = [i for i, path in enumerate(vectors.paths) if path not in where and i != renamed]  # 3 added
     gaps = np.linalg.norm(first[new][:, None] - first[kept][None], axis=-1).min(axis=1)
-    assert gaps.max() < 0.05 * float(np.ptp(first[kept], axis=0).max())  # each beside a neighbour
+    assert len(new) == 3 and gaps.max() < 0.05 * float(np.ptp(first[kept], axis=0).max())  # each beside a neighbour
     assert said[-1] == (REFINE_ITERATIONS, REFINE_ITERATIONS, REFINING)  # refined, in half the iterations
     assert found.paths == vectors.paths and not np.array_equal(found.xy, first)
     # Reopened unchanged: that map at once, not computed afresh (0 % for the whole map's time).
@@ -452,8 +468,6 @@ def test_a_map_computed_in_a_child_process_is_the_one_computed_here_and_tells_it
 def test_cancel_stops_the_child_process_promptly_inside_a_stage():
     """A stage of 15,000 points takes minutes: cancel (another catalog opened, the window
     closed) ends the child at once, not at the stage's end."""
-    import multiprocessing
-
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3000, 64)).astype(np.float32)
     asked_at: list[float] = []
@@ -468,7 +482,7 @@ def test_cancel_stops_the_child_process_promptly_inside_a_stage():
     with pytest.raises(CancelledError):
         project(x, progress, cancelled, iterations=1000, in_child=True)
     assert time.perf_counter() - asked_at[0] < 2.0
-    assert not [child for child in multiprocessing.active_children() if child.name == "vsdesk-tsne"]
+    assert tsne_children() == []
 
 
 def test_a_small_change_keeps_the_map_with_the_new_points_placed_not_refined(tmp_path):
@@ -500,6 +514,44 @@ def test_a_small_change_keeps_the_map_with_the_new_points_placed_not_refined(tmp
     said.clear()
     refined = project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
     assert REFINING in said and refined.xy.shape == (64, 2)
+
+
+def test_files_moved_or_renamed_keep_their_points_and_are_no_change_to_the_map(tmp_path):
+    """The review: a file moved or renamed in the catalog (the same content, so the same vector)
+    counted as a new point and a gone one toward ``SMALL_CHANGE``: renaming 2 of 60 photos and
+    moving 2 into a subfolder refined the whole map, and its point was placed anew beside a
+    neighbour. It keeps its place under its new path, and counts for nothing."""
+    from vsdesk.engine.projection import CatalogMap, initial_layout
+
+    catalog, root = indexed_catalog(tmp_path, 60)
+    before = project_catalog(catalog, iterations=250)
+    assert before.hashes == catalog.hashes()
+    photos = sorted(root.iterdir())
+    (root / "kept").mkdir()
+    moves = {photos[0]: root / "renamed-0.jpg", photos[1]: root / "renamed-1.jpg",
+             photos[2]: root / "kept" / photos[2].name, photos[3]: root / "kept" / photos[3].name}
+    for old, new in moves.items():
+        old.rename(new)
+    index_catalog(catalog, HistogramEmbedder())
+    vectors = catalog.vectors()
+    assert len(vectors.paths) == 60 and 4 + 4 > 0.05 * 60  # as new and gone points: past SMALL_CHANGE
+    said = []
+    kept = project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
+    assert said == []  # no t-SNE: the map kept
+    where = dict(zip(before.paths, before.xy))
+    for row, path in enumerate(vectors.paths):
+        old = next((str(o) for o, n in moves.items() if str(n) == path), path)
+        assert np.array_equal(kept.xy[row], where[old]), path  # every point where it was, under its path now
+    # The window's start (the map it shows, with its files' hashes) gives the same.
+    shown = CatalogMap(before.paths, before.xy, hashes=before.hashes)
+    assert np.array_equal(initial_layout(vectors.paths, vectors.matrix, shown, catalog.hashes()), kept.xy)
+    # The moves placed nothing: 3 new photos (5 % of 63) still keep the map.
+    for src in clothing_images(3, start=60):
+        shutil.copy(src, root / src.name)
+    index_catalog(catalog, HistogramEmbedder())
+    said.clear()
+    project_catalog(catalog, iterations=250, progress=lambda d, t, m="": said.append(m))
+    assert said == []
 
 
 def test_a_refinement_restarted_by_a_change_goes_on_from_where_it_was(tmp_path):
@@ -536,14 +588,14 @@ def test_a_refinement_restarted_by_a_change_goes_on_from_where_it_was(tmp_path):
 def test_a_map_whose_process_cannot_start_is_computed_here_all_the_same(monkeypatch, caplog):
     """No process left to start (the system's limit reached): the map is computed in this
     process, as before, with a warning in the log, rather than failing."""
-    import multiprocessing
+    import subprocess
 
     x, _labels = clusters(20)
 
-    def no_process(self):
+    def no_process(*args, **kwargs):
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(type(multiprocessing.get_context("spawn").Process()), "start", no_process)
+    monkeypatch.setattr(subprocess, "Popen", no_process)
     with caplog.at_level("WARNING"):
         xy = project(x, iterations=250, in_child=True)
     assert np.array_equal(xy, project(x, iterations=250, in_child=False))
@@ -593,7 +645,6 @@ def test_a_killed_map_process_is_seen_at_once_while_another_map_goes_first(qtbot
     a zombie until that map was done (its task waited at a pause), then logged as an "unexpected
     error" with a traceback. Its end is seen within moments, also at a pause, and it is an
     expected failure: one warning in the log, words for the map's place, no traceback."""
-    import multiprocessing
     import signal
 
     from vsdesk.engine.tsne_process import ChildEnded
@@ -622,9 +673,9 @@ def test_a_killed_map_process_is_seen_at_once_while_another_map_goes_first(qtbot
         assert inside.wait(120), "the child never got inside its first stage"
         worker.put(other, urgent=True)  # goes first: this map waits at its next pause
         qtbot.waitUntil(lambda: worker.is_waiting(this), timeout=10_000)
-        child = next(c for c in multiprocessing.active_children() if c.name == "vsdesk-tsne")
+        [child] = tsne_children()
         with caplog.at_level("WARNING"):
-            os.kill(child.pid, signal.SIGKILL)
+            os.kill(child, signal.SIGKILL)
             killed = time.perf_counter()
             qtbot.waitUntil(lambda: bool(outcome), timeout=20_000)
     finally:

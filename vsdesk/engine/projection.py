@@ -8,7 +8,7 @@ sklearn's built-in exploration phase an ordinary optimisation phase. The learnin
 for all stages to what ``learning_rate="auto"`` gives the first one (n / 12 / 4, at least 50).
 Between stages we report progress, hand the partial embedding to ``partial`` (the GUI animates
 it) and honour ``cancelled``. The cost of staging: each stage recomputes the neighbour
-affinities (about a second for 5,000 points) and resets the optimiser's momentum.
+affinities (about 2 % of a map's time, measured) and resets the optimiser's momentum.
 
 Results are cached per catalog (``uid``, ``version``, model key and parameters; a map refined
 from an earlier one under a key of its own) as ``.npy`` in the cache directory
@@ -32,8 +32,8 @@ import numpy as np
 from vsdesk.engine import paths
 from vsdesk.engine.files import atomic_save_npy, atomic_savez
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
-from vsdesk.engine.tsne_process import (EARLY_EXAGGERATION, EXACT_MAX_POINTS, STAGE_ITERATIONS, ChildUnavailable,
-                                        Settings, run_stages, run_stages_in_child)
+from vsdesk.engine.tsne_process import ChildUnavailable, run_stages, run_stages_in_child
+from vsdesk.engine.tsne_stages import EARLY_EXAGGERATION, EXACT_MAX_POINTS, STAGE_ITERATIONS, Settings
 
 #: Iterations of a map that starts from an earlier map of most of its points (``start_from``):
 #: its layout is there already, so no early exaggeration and half the iterations.
@@ -71,6 +71,8 @@ class CatalogMap(NamedTuple):
     xy: np.ndarray
     #: Why the map could not be kept in the cache (it is computed again next time), else None.
     unsaved: OSError | None = None
+    #: The content hash of each path, where known: a file moved since keeps its point (``moved``).
+    hashes: list[str] | None = None
 
 
 def project(
@@ -160,16 +162,20 @@ def project(
         return run_stages(x, embedding, first, stages, settings, stage_done)
 
 
-def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap | None) -> np.ndarray | None:
+def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap | None,
+                   hashes: list[str] | None = None) -> np.ndarray | None:
     """Where a map of ``paths`` (their L2-normalised vectors ``matrix``) starts from an earlier
     map ``start_from`` (of a part of the catalog: its index run resumed after it was mapped):
-    each point kept where it was, each new one beside its nearest kept neighbour (cosine), a
-    hair apart. None when the earlier map holds too little of it to be worth starting from
-    (less than half its points)."""
+    each point kept where it was, a file moved or renamed since at the point of its old path
+    (``moved``: ``hashes``, the paths' content hashes), each new one beside its nearest kept
+    neighbour (cosine), a hair apart. None when the earlier map holds too little of it to be
+    worth starting from (less than half its points)."""
     if start_from is None:
         return None
     where = {path: i for i, path in enumerate(start_from.paths)}
     kept = np.array([where.get(path, -1) for path in paths])
+    for row, earlier in moved(paths, hashes, start_from).items():
+        kept[row] = earlier
     have = np.flatnonzero(kept >= 0)
     if len(have) < 3 or 2 * len(have) < len(paths):
         return None
@@ -186,6 +192,27 @@ def initial_layout(paths: list[str], matrix: np.ndarray, start_from: CatalogMap 
         nearest = np.argmax(similarity, axis=1)
         xy[chunk] = xy[nearest] + jitter[first:first + len(chunk)]
     return xy
+
+
+def moved(paths: list[str], hashes: list[str] | None, start_from: CatalogMap) -> dict[int, int]:
+    """The files of ``paths`` moved or renamed since ``start_from`` was mapped: {row: its old
+    path's row in ``start_from``}. A new path takes the place of a path gone (no longer in
+    ``paths``) with the same content (``hashes``, and ``start_from.hashes``), one each, as the
+    index run counts moves (``_index_run._takes_a_gone_place``). None known without hashes."""
+    if hashes is None or len(hashes) != len(paths) or start_from.hashes is None \
+            or len(start_from.hashes) != len(start_from.paths):
+        return {}
+    now = set(paths)
+    gone: dict[str, list[int]] = {}
+    for row, (path, sha) in enumerate(zip(start_from.paths, start_from.hashes)):
+        if path not in now and sha:
+            gone.setdefault(sha, []).append(row)
+    earlier = set(start_from.paths)
+    found = {}
+    for row, (path, sha) in enumerate(zip(paths, hashes)):
+        if path not in earlier and gone.get(sha):
+            found[row] = gone[sha].pop(0)
+    return found
 
 
 def quick_to_lay_out(paths: list[str], start_from: CatalogMap) -> bool:
@@ -289,16 +316,16 @@ def project_catalog(
     last = _load_last(catalog, indexed, perplexity, iterations) if cached is None else None
     if cached is None and start_from is None:
         if last is not None and last.current and list(last.map.paths) == list(vectors.paths):
-            return CatalogMap(vectors.paths, last.map.xy)  # the map shown last, of this very version
+            return CatalogMap(vectors.paths, last.map.xy, hashes=indexed.hashes)  # the map shown last, of this very version
         start_from = None if last is None else last.map
     if cached is None and start_from is not None:
-        init = initial_layout(vectors.paths, vectors.matrix, start_from)
+        init = initial_layout(vectors.paths, vectors.matrix, start_from, indexed.hashes)
         if init is not None:
             path = _cache_path(catalog, indexed, perplexity, iterations, refined=True, folded=folded)
             cached = _load(path, n)
-            placed = _placed_if_kept(vectors.paths, start_from, last)
+            placed = _placed_if_kept(vectors.paths, indexed.hashes, start_from, last)
     if cached is not None:
-        return CatalogMap(vectors.paths, cached)
+        return CatalogMap(vectors.paths, cached, hashes=indexed.hashes)
     if placed is not None:  # a small change: the map kept, its new points placed
         embedding = init
     else:
@@ -332,7 +359,7 @@ def project_catalog(
     # either this or the removal takes them, whichever comes last.
     if not catalog_exists(catalog.name):
         remove_maps(catalog.name)
-    return CatalogMap(vectors.paths, embedding, unsaved)
+    return CatalogMap(vectors.paths, embedding, unsaved, indexed.hashes)
 
 
 def remove_maps(name: str) -> None:
@@ -355,7 +382,7 @@ def _save_last(catalog, indexed, xy: np.ndarray, perplexity: float, iterations: 
     try:
         ident = _last_ident(catalog, indexed, perplexity, iterations)
         atomic_savez(_last_path(catalog.name), paths=np.array(indexed.vectors.paths, dtype=str),
-                     xy=np.asarray(xy, np.float32), ident=np.array(ident), version=np.array(str(indexed.version)),
+                     hashes=np.array(indexed.hashes, dtype=str), xy=np.asarray(xy, np.float32), ident=np.array(ident), version=np.array(str(indexed.version)),
                      placed=np.array(int(placed)))
     except OSError as exc:  # a courtesy, as the cache is: the map is computed again
         log.warning("the map of catalog %r could not be kept for its next version (%s)", catalog.name, exc)
@@ -374,24 +401,27 @@ def _load_last(catalog, indexed, perplexity: float, iterations: int) -> LastMap 
         with np.load(_last_path(catalog.name), allow_pickle=False) as data:
             rows, xy, ident, version = data["paths"].tolist(), data["xy"], str(data["ident"]), str(data["version"])
             placed = int(data["placed"]) if "placed" in data else 0  # (kept by an older vsdesk: none)
+            hashes = data["hashes"].tolist() if "hashes" in data else None  # (older: no move recognised)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # (cut off: a zip without its end)
         return None
     if ident != _last_ident(catalog, indexed, perplexity, iterations):
         return None
     if xy.shape != (len(rows), 2) or xy.dtype != np.float32 or not np.isfinite(xy).all():
         return None
-    return LastMap(version == str(indexed.version), CatalogMap(rows, xy), placed)
+    return LastMap(version == str(indexed.version), CatalogMap(rows, xy, hashes=hashes), placed)
 
 
-def _placed_if_kept(paths: list[str], start: CatalogMap, last: LastMap | None) -> int | None:
+def _placed_if_kept(paths: list[str], hashes: list[str], start: CatalogMap, last: LastMap | None) -> int | None:
     """The points placed without t-SNE if the map of ``paths`` is ``start`` with its new points
     placed (``initial_layout``) and kept so, not refined: when ``start`` is the catalog's last
     whole map (not a step of one) and the points new or gone since it was last computed are
-    ``SMALL_CHANGE`` of them at most. Else None."""
+    ``SMALL_CHANGE`` of them at most. A file moved or renamed (``moved``) is neither: its point
+    stays as it was. Else None."""
     if last is None or list(last.map.paths) != list(start.paths) or not np.array_equal(last.map.xy, start.xy):
         return None
     earlier, now = set(start.paths), set(paths)
-    placed = last.placed + len(now - earlier) + len(earlier - now)
+    moves = len(moved(paths, hashes, last.map))
+    placed = last.placed + len(now - earlier) + len(earlier - now) - 2 * moves
     return placed if placed <= SMALL_CHANGE * len(paths) else None
 
 

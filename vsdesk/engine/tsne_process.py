@@ -3,81 +3,59 @@
 Why a child: scikit-learn's t-SNE holds Python's GIL most of the time it runs (the review
 sampled the window's process: 121 of 153 samples held by the map's thread, in
 ``_kl_divergence_bh``), so the window's thread got little time and repainted in seconds while
-a big catalog was mapped. A child process (``multiprocessing``, "spawn": a fresh interpreter
-that imports only this module, NumPy and scikit-learn, never TensorFlow or Qt) has a GIL of
-its own. It is stopped at once on cancel (``terminate``).
+a big catalog was mapped. A child process has a GIL of its own. It is a fresh interpreter that
+imports only this module, NumPy and scikit-learn, never TensorFlow or Qt, and never the
+caller's main module: ``python -m vsdesk.engine.tsne_process`` (``child_command``), not
+multiprocessing's "spawn", which imports ``__main__`` again in the child, so that a script
+mapping a catalog at its top level without ``if __name__ == "__main__":`` had its child fail.
+In the PyInstaller bundle ``sys.executable`` is vsdesk itself: its entry
+(``packaging/vsdesk_entry.py``) runs ``main`` when given ``CHILD_ARGUMENT``. The child is
+stopped at once on cancel (``terminate``).
 
 What goes between the two: the input and each stage's embedding as ``.npy`` files in a
-temporary folder (``allow_pickle=False``), and small messages on a pipe: the child's progress
-inside a stage (read from scikit-learn's ``verbose`` lines: it has no callback) and "stage k
-done"; the parent answers "go on" after each stage, so that a map that waits for another
-(``cancelled`` blocks at a pause) does not start its next stage meanwhile.
+temporary folder (``allow_pickle=False``), and small messages, a JSON list a line: the child's
+(on its stdout) are its progress inside a stage (read from scikit-learn's ``verbose`` lines: it
+has no callback) and "stage k done"; the parent answers "go" on its stdin after each stage, so
+that a map that waits for another (``cancelled`` blocks at a pause) does not start its next
+stage meanwhile.
 
-Both ways run the same stages (``tsne_stage``) on the same input: the same map comes out.
+Both ways run the same stages (``tsne_stages.Stages``) on the same input: the same map comes out.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import queue
 import re
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
 from vsdesk.engine.files import process_running
 from vsdesk.engine.tasks import CancelledError, pause_ends_when
+from vsdesk.engine.tsne_stages import Settings, Stages
 
 log = logging.getLogger(__name__)
 
-#: Iterations per t-SNE stage (scikit-learn requires max_iter >= 250).
-STAGE_ITERATIONS = 250
-EARLY_EXAGGERATION = 12.0
-#: Maps of up to this many points use exact t-SNE (quick at that size), bigger ones Barnes-Hut.
-EXACT_MAX_POINTS = 500
-#: How often, in iterations, scikit-learn says where it is (its default is 50: 12 s and more
-#: apart on 15,000 points). It also checks its stopping rules then, which here only matters
-#: for the gradient-norm rule (1e-7, not met by a map of a stage's length), and works out the
-#: error, a small part of an iteration's cost.
-REPORT_EVERY = 10
 #: How long the parent waits for a message before it asks ``cancelled`` again (seconds).
 POLL_S = 0.1
+#: The argument on which the bundle's entry runs ``main`` (``child_command``).
+CHILD_ARGUMENT = "--vsdesk-tsne-process"
+#: This module's name, as the child is started (``python -m``; ``__name__`` is "__main__" there).
+MODULE = "vsdesk.engine.tsne_process"
 
 #: ``(stage, iterations done in it, what it is doing in words)``
 WithinStage = Callable[[int, int, str], None]
 #: ``(stages done, the embedding after the last of them)``; may raise to stop.
 StageDone = Callable[[int, np.ndarray], None]
-
-
-class Settings(NamedTuple):
-    perplexity: float
-    learning_rate: float
-    random_state: int
-    exaggerate_first: bool  # the first stage is t-SNE's early exaggeration (a map not refined)
-
-
-def tsne_stage(x: np.ndarray, start: np.ndarray, stage: int, settings: Settings, verbose: int = 0) -> np.ndarray:
-    """One stage of ``STAGE_ITERATIONS`` iterations from ``start``: (n, 2) float32."""
-    from sklearn.manifold import TSNE
-
-    class ReportingTSNE(TSNE):
-        _N_ITER_CHECK = REPORT_EVERY
-
-    tsne = ReportingTSNE(
-        n_components=2,
-        perplexity=settings.perplexity,
-        early_exaggeration=EARLY_EXAGGERATION if stage == 0 and settings.exaggerate_first else 1.0,
-        learning_rate=settings.learning_rate,
-        max_iter=STAGE_ITERATIONS,
-        init=start,
-        random_state=settings.random_state,
-        method="barnes_hut" if len(x) > EXACT_MAX_POINTS else "exact",
-        verbose=verbose,
-    )
-    return tsne.fit_transform(x).astype(np.float32)
 
 
 class ChildUnavailable(OSError):
@@ -97,11 +75,31 @@ class ChildEnded(RuntimeError):
 def run_stages(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
                stage_done: StageDone) -> np.ndarray:
     """Stages ``first`` .. ``stages - 1`` in this process (a small map: no child's start-up)."""
-    embedding = start
+    embedding, steps = start, Stages(x, settings)
     for stage in range(first, stages):
-        embedding = tsne_stage(x, embedding, stage, settings)
+        embedding = steps.run(embedding, stage)
         stage_done(stage + 1, embedding)
     return embedding
+
+
+def child_command(folder: str, first: int, stages: int, settings: Settings) -> list[str]:
+    """The command that starts the child: this module run by this Python (``-P``: not the
+    current folder's modules first), or, in the bundle (``sys.frozen``), vsdesk itself."""
+    arguments = [folder, str(first), str(stages), json.dumps(list(settings))]
+    if getattr(sys, "frozen", False):
+        return [sys.executable, CHILD_ARGUMENT, *arguments]
+    return [sys.executable, "-P", "-m", MODULE, *arguments]
+
+
+def _child_environment() -> dict[str, str] | None:
+    """Where the child finds vsdesk: the folder this package is in, first (a script run from a
+    source checkout imports it from there; the child, started elsewhere, would not)."""
+    if getattr(sys, "frozen", False):
+        return None
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    return env
 
 
 def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
@@ -109,76 +107,127 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
     """``run_stages`` in a child process: ``within`` told its progress inside each stage,
     ``cancelled`` asked every ``POLL_S`` (it may block, at a pause: the child then ends its
     stage and waits); once it says so, the child is ended and ``CancelledError`` raised."""
-    import multiprocessing
-
-    spawn = multiprocessing.get_context("spawn")
     sweep_orphaned_folders()
     with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
         folder = Path(tmp)
         try:
             np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
             np.save(folder / "start.npy", np.ascontiguousarray(start, np.float32), allow_pickle=False)
-            ours, theirs = spawn.Pipe()
-            child = spawn.Process(target=child_main, args=(str(folder), first, stages, tuple(settings), theirs),
-                                  name="vsdesk-tsne", daemon=True)
-            child.start()
+            child = subprocess.Popen(child_command(str(folder), first, stages, settings), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=_child_environment(),
+                                     creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         except OSError as exc:  # a full temporary folder, no process left to start
             raise ChildUnavailable(str(exc)) from exc
-        theirs.close()
+        messages = _Messages(child)
         embedding = np.asarray(start, np.float32)
         try:
-            with pause_ends_when(lambda: not child.is_alive()):
-                embedding = _drive(child, ours, folder, embedding, first, stages, stage_done, within, cancelled)
+            with pause_ends_when(lambda: child.poll() is not None):
+                embedding = _drive(child, messages, folder, embedding, first, stages, stage_done, within, cancelled)
         finally:
-            if child.is_alive():
-                child.terminate()
-            child.join(5)
-            ours.close()
+            _end(child, messages)
     return embedding
 
 
-def _drive(child, ours, folder: Path, embedding: np.ndarray, first: int, stages: int, stage_done: StageDone,
-           within: WithinStage, cancelled: Callable[[], bool]) -> np.ndarray:
+def _end(child: subprocess.Popen, messages: _Messages) -> None:
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    messages.reader.join(1.0)  # (its stdout's end, read before the pipe is closed under it)
+    for pipe in (child.stdin, child.stdout):
+        try:
+            pipe.close()
+        except OSError:  # (a "go" not delivered, flushed on closing: it ended)
+            pass
+
+
+class _Messages:
+    """The child's messages, read from its stdout by a thread of their own (so that the parent
+    waits for one at most ``POLL_S``, on any system); None once it closed its stdout."""
+
+    def __init__(self, child: subprocess.Popen):
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, args=(child.stdout,), name="vsdesk-tsne-messages",
+                                       daemon=True)
+        self.reader.start()
+
+    def _read(self, stream) -> None:
+        try:
+            for line in stream:
+                self.lines.put(line)
+        except (OSError, ValueError):  # closed by ``_end``
+            pass
+        finally:
+            self.lines.put(None)
+
+
+def _drive(child: subprocess.Popen, messages: _Messages, folder: Path, embedding: np.ndarray, first: int,
+           stages: int, stage_done: StageDone, within: WithinStage, cancelled: Callable[[], bool]) -> np.ndarray:
     """The parent's side: the child's messages until its last stage is done."""
     stage = first
     while stage < stages:
-        message = _next_message(ours, child, cancelled)
+        message = _next_message(messages, child, cancelled)
         if message[0] == "within":
-            within(stage, message[1], message[2])
+            within(stage, int(message[1]), str(message[2]))
         elif message[0] == "stage":
             embedding = np.load(folder / f"stage-{stage}.npy", allow_pickle=False)
             stage += 1
             stage_done(stage, embedding)
             if stage < stages:
                 try:
-                    ours.send(("go",))
-                except (BrokenPipeError, ConnectionResetError):  # it ended while we waited at a pause
+                    child.stdin.write(b"go\n")
+                    child.stdin.flush()
+                except OSError:  # it ended while we waited at a pause (BrokenPipeError)
                     raise _ended(child) from None
         elif message[0] == "failed":
             raise RuntimeError(f"t-SNE failed: {message[1]}")
     return embedding
 
 
-def _next_message(conn, child, cancelled: Callable[[], bool]) -> tuple:
-    """The child's next message. Its end without one is seen within ``POLL_S`` (its liveness
-    asked, not only the pipe), also while ``cancelled`` waits at a pause (``pause_ends_when``)."""
+def _next_message(messages: _Messages, child: subprocess.Popen, cancelled: Callable[[], bool]) -> list:
+    """The child's next message. Its end without one is seen within ``POLL_S`` (its stdout
+    closed), also while ``cancelled`` waits at a pause (``pause_ends_when``: its exit asked)."""
     while True:
         if cancelled():
             child.terminate()
             raise CancelledError("cancelled")
-        if conn.poll(POLL_S):
-            try:
-                return conn.recv()
-            except EOFError:  # the child ended (killed: out of memory, say) without a word
-                raise _ended(child) from None
-        elif not child.is_alive() and not conn.poll(0):  # (a last message sent as it ended is read first)
+        try:
+            line = messages.lines.get(timeout=POLL_S)
+        except queue.Empty:
+            if child.poll() is not None:  # ended: its last words, if any, then its stdout's end
+                messages.reader.join(1.0)
+                if messages.lines.empty():  # (its stdout held open by another process)
+                    raise _ended(child) from None
+            continue
+        if line is None:  # the child ended (killed: out of memory, say) without a word
             raise _ended(child)
+        message = _parsed(line)
+        if message is not None:
+            return message
 
 
-def _ended(child) -> ChildEnded:
-    child.join(5)
-    log.warning("the map's t-SNE process ended unexpectedly (exit code %s)", child.exitcode)
-    return ChildEnded(child.exitcode)
+def _parsed(line: bytes) -> list | None:
+    """A message of the child (a JSON list of a word and its values), or None for anything else."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        message = None
+    if isinstance(message, list) and message and isinstance(message[0], str):
+        return message
+    log.debug("t-SNE process: not a message: %r", line[:200])
+    return None
+
+
+def _ended(child: subprocess.Popen) -> ChildEnded:
+    try:
+        child.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+    log.warning("the map's t-SNE process ended unexpectedly (exit code %s)", child.returncode)
+    return ChildEnded(child.returncode)
 
 
 # -- temporary folders left by a window that was killed ------------------------------------------
@@ -186,34 +235,40 @@ def _ended(child) -> ChildEnded:
 #: The child's folders in the temporary folder: ``vsdesk-tsne-<the parent's pid>-<random>``.
 FOLDER_PREFIX = "vsdesk-tsne-"
 _OUR_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d{1,9})-[A-Za-z0-9_]+")  # (a pid os.kill takes)
-#: The files the folder holds (``run_stages_in_child``, ``child_main``): only those are deleted.
+#: Those of a vsdesk before session 24, without the pid: ``tempfile``'s 8 random characters.
+_OLD_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"[a-z0-9_]{8}")
+#: How long such a folder and each file in it are untouched before they are taken to be left
+#: behind (their owner unknown): a map writes its folder at each stage, minutes apart at most.
+OLD_FOLDER_AGE_S = 24 * 3600
+#: The files the folder holds (``run_stages_in_child``, ``main``): only those are deleted.
 _OUR_FILE = re.compile(r"(x|start|stage-\d+)\.npy")
 
 
 def sweep_orphaned_folders(where: str | None = None) -> list[Path]:
     """Delete the child's folders whose owner (the window or command that made it) no longer
-    runs: killed (kill -9, a crash), it could not delete its own, 176 KB to 1.4 MB each. Only a
-    folder of ours (its name, our user's, holding only files of ours) is touched, file by file,
-    never anything else. Returns those deleted."""
+    runs: killed (kill -9, a crash), it could not delete its own, 176 KB to 1.4 MB each; and
+    those named by an older vsdesk (no owner in the name) untouched for ``OLD_FOLDER_AGE_S``.
+    Only a folder of ours (its name, our user's, holding only files of ours, no folder) is
+    touched, file by file, never anything else. Returns those deleted."""
     swept = []
     try:
         entries = list(os.scandir(where or tempfile.gettempdir()))
     except OSError:
         return swept
+    before = time.time() - OLD_FOLDER_AGE_S
     for entry in entries:
         found = _OUR_FOLDER.fullmatch(entry.name)
-        if not found or process_running(int(found[1])):
+        if found:
+            if process_running(int(found[1])):
+                continue
+            older_than = None
+        elif _OLD_FOLDER.fullmatch(entry.name):
+            older_than = before
+        else:
             continue
         try:
-            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
-                continue
-            files = list(os.scandir(entry.path))
-            if not all(_OUR_FILE.fullmatch(f.name) and f.is_file(follow_symlinks=False) for f in files):
-                continue
-            for f in files:
-                os.unlink(f.path)
-            os.rmdir(entry.path)
-            swept.append(Path(entry.path))
+            if _remove_if_ours(entry, older_than):
+                swept.append(Path(entry.path))
         except OSError as exc:  # another process sweeping it too, or not ours to delete after all
             log.debug("could not remove %s: %s", entry.path, exc)
     if swept:
@@ -221,27 +276,60 @@ def sweep_orphaned_folders(where: str | None = None) -> list[Path]:
     return swept
 
 
+def _remove_if_ours(entry: os.DirEntry, older_than: float | None) -> bool:
+    """Remove the folder ``entry`` if it is ours (our user's, only files of ours in it) and, with
+    ``older_than``, it and each of them were last written before then. Whether it was removed."""
+    folder = entry.stat(follow_symlinks=False)
+    ours = os.getuid() if hasattr(os, "getuid") else folder.st_uid  # (Windows: no owner told)
+    if not entry.is_dir(follow_symlinks=False) or folder.st_uid != ours:
+        return False
+    files = list(os.scandir(entry.path))
+    if not all(_OUR_FILE.fullmatch(f.name) and f.is_file(follow_symlinks=False) for f in files):
+        return False
+    if older_than is not None and max([folder.st_mtime, *(f.stat(follow_symlinks=False).st_mtime for f in files)]) \
+            >= older_than:
+        return False
+    for f in files:
+        os.unlink(f.path)
+    os.rmdir(entry.path)
+    return True
+
+
 # -- the child -----------------------------------------------------------------------------------
 
-def child_main(folder: str, first: int, stages: int, settings: tuple, conn) -> None:
-    """The child process: runs the stages, telling the parent each one's progress and end."""
+def main(arguments: list[str]) -> int:
+    """The child process (``child_command``): runs the stages, telling the parent each one's
+    progress and end on its stdout, the only words there (``os.dup2``: anything else written
+    to it, by a library say, goes to stderr); waits for "go" on its stdin between stages."""
+    folder, first, stages, settings = arguments[0], int(arguments[1]), int(arguments[2]), json.loads(arguments[3])
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+
+    def send(*message) -> None:
+        channel.write(json.dumps(message) + "\n")
+        channel.flush()
+
+    sys.stdout = _VerboseLines(send)
     where = Path(folder)
-    sys.stdout = _VerboseLines(conn)
     try:
         x = np.load(where / "x.npy", allow_pickle=False)
         embedding = np.load(where / "start.npy", allow_pickle=False)
+        steps = Stages(x, Settings(*settings), verbose=2)
         for stage in range(first, stages):
-            embedding = tsne_stage(x, embedding, stage, Settings(*settings), verbose=2)
+            embedding = steps.run(embedding, stage)
             np.save(where / f"stage-{stage}.npy", embedding, allow_pickle=False)
-            conn.send(("stage", stage))
-            if stage + 1 < stages:
-                conn.recv()  # "go on": the parent may keep us waiting while another map goes first
-    except (EOFError, BrokenPipeError):
-        pass  # the parent went (cancelled, or killed): nothing to tell
+            send("stage", stage)
+            if stage + 1 < stages and not sys.stdin.readline():  # "go": we may wait while another map goes first
+                return 0  # the parent went (cancelled, or killed): nothing to tell
+    except (BrokenPipeError, ConnectionResetError):
+        return 0  # the parent went: nothing to tell
     except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+        try:
+            send("failed", f"{type(exc).__name__}: {exc}")
+        except OSError:
+            pass
+        return 1
+    return 0
 
 
 #: scikit-learn's ``verbose=2`` lines that say where a stage is, and the words for them.
@@ -253,8 +341,8 @@ class _VerboseLines:
     """A stand-in for the child's ``sys.stdout``: each of scikit-learn's lines turned into
     (iterations done in the stage, words for the step before them)."""
 
-    def __init__(self, conn):
-        self._conn = conn
+    def __init__(self, send: Callable[..., None]):
+        self._send = send
         self._buffer = ""
 
     def write(self, text: str) -> int:
@@ -263,7 +351,7 @@ class _VerboseLines:
         for line in lines:
             said = verbose_progress(line)
             if said is not None:
-                self._conn.send(("within", *said))
+                self._send("within", *said)
         return len(text)
 
     def flush(self) -> None:
@@ -281,3 +369,7 @@ def verbose_progress(line: str) -> tuple[int, str] | None:
     if found:
         return int(found[1]), ""
     return None
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -152,7 +152,7 @@ class TabMap(QObject):
         as its first step, moments later, and the GUI thread does not wait for it."""
         if not quick_to_lay_out(snapshot.paths, earlier):
             return
-        layout = initial_layout(snapshot.paths, snapshot.vectors, earlier)
+        layout = initial_layout(snapshot.paths, snapshot.vectors, earlier, snapshot.hashes or None)
         if layout is not None and len(snapshot) >= 3:
             self._show_map(snapshot, layout)
             self._provisional = True
@@ -167,7 +167,7 @@ class TabMap(QObject):
         if mapped is None or xy is None or len(xy) != len(mapped) or mapped.name != snapshot.name \
                 or mapped.model_key != snapshot.model_key:
             return None
-        return CatalogMap(list(mapped.paths), xy)
+        return CatalogMap(list(mapped.paths), xy, hashes=list(mapped.hashes) or None)
 
     def catalog_opened(self, snapshot: CatalogSnapshot) -> None:
         """No points until the first step of the new map (``start``)."""

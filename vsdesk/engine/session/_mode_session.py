@@ -193,7 +193,8 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
                                        browse=snapshot.browse, indexed=indexed)
         # The catalog changed since the snapshot: map the snapshot itself (not cached).
         return CatalogMap(snapshot.paths, project_folded(snapshot.vectors, snapshot.browse, progress, cancelled, report,
-                                                         init=initial_layout(snapshot.paths, snapshot.vectors, start_from)))
+                                                         init=initial_layout(snapshot.paths, snapshot.vectors, start_from,
+                                                                             snapshot.hashes or None)))
 
     # -- VAE manifold ------------------------------------------------------------------------------
     def decode_grid(

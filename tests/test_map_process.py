@@ -1,0 +1,114 @@
+"""The map's child process (``tsne_process``): a child that never imports the caller's main
+module (nor, in the bundle, anything but the app's own entry), its old folders swept."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from conftest import FASHION_MNIST_DIR, REPO
+from vsdesk.engine.projection import project
+from vsdesk.engine.tsne_stages import STAGE_ITERATIONS, Settings
+
+
+def fashion_vectors(n: int) -> np.ndarray:
+    """The first ``n`` Fashion-MNIST test images as (n, 784) float32 vectors."""
+    from vsdesk.engine.samples._fashion_mnist import load_fashion_mnist
+
+    os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(FASHION_MNIST_DIR))
+    images, _labels = load_fashion_mnist("test", download=False)
+    return images[:n].reshape(n, -1).astype(np.float32) / 255.0
+
+
+def test_a_script_without_a_main_guard_maps_600_points(tmp_path):
+    """The child was started with multiprocessing's "spawn", which imports the caller's main
+    module again: a script calling ``project`` at its top level (no ``if __name__ ==
+    "__main__":``) got "process ended unexpectedly" for any map of over 500 points."""
+    script = tmp_path / "map_them.py"
+    script.write_text(
+        "import sys\n"
+        "import numpy as np\n"
+        "from vsdesk.engine.projection import project\n"
+        "from vsdesk.engine.samples._fashion_mnist import load_fashion_mnist\n"
+        "images, _labels = load_fashion_mnist('test', download=False)\n"
+        "xy = project(images[:600].reshape(600, -1).astype(np.float32) / 255, iterations=250)\n"
+        "np.save(sys.argv[1], xy)\n"
+        "print('mapped', xy.shape)\n")
+    out = tmp_path / "xy.npy"
+    env = dict(os.environ, VSDESK_FASHION_MNIST_DIR=str(FASHION_MNIST_DIR))
+    done = subprocess.run([sys.executable, str(script), str(out)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0 and "mapped (600, 2)" in done.stdout, done.stderr[-3000:]
+    xy = np.load(out)
+    assert xy.shape == (600, 2) and np.isfinite(xy).all() and float(np.ptp(xy, axis=0).min()) > 1.0
+
+
+def test_in_the_bundle_the_child_is_the_apps_own_entry(tmp_path, monkeypatch):
+    """In the PyInstaller bundle ``sys.executable`` is vsdesk itself, which has no ``-m``: the
+    child is started as the app with ``CHILD_ARGUMENT``, which its entry
+    (``packaging/vsdesk_entry.py``) runs. The app stands in here as a script running that entry."""
+    from vsdesk.engine.tsne_process import CHILD_ARGUMENT, child_command
+
+    app = tmp_path / "vsdesk"
+    app.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "packaging" / "vsdesk_entry.py"}" "$@"\n')
+    app.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(app))
+    assert child_command("/tmp/f", 0, 4, Settings(30.0, 50.0, 0, True))[:2] == [str(app), CHILD_ARGUMENT]
+    x = fashion_vectors(120)
+    said = []
+    xy = project(x, lambda done, total, words="": said.append(done), iterations=500, in_child=True)
+    monkeypatch.undo()
+    assert any(0 < done < STAGE_ITERATIONS for done in said)  # told from inside the child's stage
+    assert np.array_equal(xy, project(x, iterations=500, in_child=False))
+
+
+def test_folders_an_older_vsdesk_left_are_swept_once_a_day_old_and_only_ours(tmp_path, monkeypatch):
+    """Before session 24 the child's folder was ``vsdesk-tsne-<8 random characters>``, without
+    its owner's pid: those a killed window left were never swept. They are, once they and
+    their files are untouched for a day, when they are ours: our user's, only our files, no
+    folder inside (never recursive)."""
+    import tempfile
+
+    from vsdesk.engine.tsne_process import OLD_FOLDER_AGE_S, sweep_orphaned_folders
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    day_ago = time.time() - OLD_FOLDER_AGE_S - 60
+
+    def folder(name: str, *files: str, old: bool = True) -> Path:
+        (tmp_path / name).mkdir()
+        for file in files:
+            np.save(tmp_path / name / file, np.zeros((3, 2), np.float32), allow_pickle=False)
+            if old:
+                os.utime(tmp_path / name / file, (day_ago, day_ago))
+        if old:
+            os.utime(tmp_path / name, (day_ago, day_ago))
+        return tmp_path / name
+
+    left = folder("vsdesk-tsne-k2j4x_9a", "x.npy", "start.npy", "stage-0.npy", "stage-1.npy")
+    empty = folder("vsdesk-tsne-0h7qw3zz")
+    fresh = folder("vsdesk-tsne-ab12cd34", "x.npy", old=False)
+    written_today = folder("vsdesk-tsne-mm34nn56", "x.npy", "start.npy")
+    os.utime(written_today / "start.npy")  # a file touched now: a map may still use it
+    foreign = folder("vsdesk-tsne-pp78qq90", "x.npy", "notes.npy")  # a file we never write
+    nested = folder("vsdesk-tsne-rr12ss34", "x.npy")
+    (nested / "inner").mkdir()
+    np.save(nested / "inner" / "x.npy", np.zeros(2))
+    os.utime(nested, (day_ago, day_ago))
+    other_name = folder("vsdesk-tsne-short", "x.npy")  # not tempfile's 8 characters
+    keep = [fresh, written_today, foreign, nested, other_name]
+    if os.getuid() == 0:  # another user's: never ours to delete
+        theirs = folder("vsdesk-tsne-tt56uu78", "x.npy")
+        os.chown(theirs, 65534, 65534)
+        os.utime(theirs, (day_ago, day_ago))
+        keep.append(theirs)
+    swept = sweep_orphaned_folders()
+    assert sorted(swept) == sorted([left, empty])
+    assert not left.exists() and not empty.exists()
+    assert all(p.exists() for p in keep) and (nested / "inner" / "x.npy").exists()
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.npy", "x.npy"]
