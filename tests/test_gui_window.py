@@ -2297,6 +2297,34 @@ def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_chan
     assert len(tab.map_xy) == 7 and not button.isVisible() and tab.scatter.status() == ""
 
 
+def test_a_map_whose_tsne_process_was_killed_is_made_again_by_try_again(qtbot, window, tmp_path):
+    """A map over 500 images runs its t-SNE in a child process; killed (the out-of-memory killer,
+    a user's kill -9), the map says so and offers "Try again", which computes it again on the
+    compute thread (the window answers meanwhile) and shows it."""
+    import multiprocessing
+    import signal
+
+    from vsdesk.engine.projection import CHILD_MIN_POINTS
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:CHILD_MIN_POINTS + 9]
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "photos"), timeout=600_000)
+    button = tab.scatter.status_button
+
+    def the_child():
+        return next((c for c in multiprocessing.active_children() if c.name == "vsdesk-tsne"), None)
+
+    qtbot.waitUntil(lambda: the_child() is not None, timeout=120_000)
+    os.kill(the_child().pid, signal.SIGKILL)
+    qtbot.waitUntil(button.isVisible, timeout=60_000)
+    assert tab.scatter.status() == ("Could not compute the map: its process ended unexpectedly (stopped by signal 9: "
+                                    "out of memory, perhaps)") and button.text() == "Try again"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert not button.isVisible() and tab.runner.is_running("product/map")  # on the compute thread, not here
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == len(photos)
+                    and not tab.runner.is_running("product/map"), timeout=600_000)
+    assert tab.scatter.status() == "" and not button.isVisible()
+
+
 def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the_user_turns_to_it(
         qtbot, window, tmp_path, monkeypatch):
     """The map of a tab the user does not look at fails (its catalog locked by another program
