@@ -2225,7 +2225,8 @@ def test_the_map_says_the_step_an_opening_is_at_while_it_waits_for_it(qtbot, win
         assert tab.catalog_bar.status.text() == "reading the index of 5 images"
     finally:
         released.set()
-    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 5, timeout=60_000)
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 5 and not tab.runner.is_running("style/map"),
+                    timeout=120_000)
     assert tab.scatter.status() == ""
 
 

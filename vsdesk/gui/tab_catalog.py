@@ -66,8 +66,9 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
     #: (name) a catalog starts opening (indexing runs in the background)
     opening = Signal(str)
     #: (words) the step the opening or its index run is at, as the catalog line says it
-    #: ("reading the index of 15254 images"): said where the map is awaited too
-    step_said = Signal(str)
+    #: ("reading the index of 15254 images"): said where the map is awaited too (an object, not
+    #: a str: Qt's strings lose a name's bytes that are not UTF-8)
+    step_said = Signal(object)
     #: (snapshot) the catalog to show and search: what it holds as opening it starts (before its
     #: index run), then as the run left it; the same rows again, told more, once the model has
     #: loaded (the classes it predicts: ``CatalogSnapshot.same_rows``)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from vsdesk.engine.map_colours import Colouring
 from vsdesk.engine.projection import REFINING, CatalogMap, initial_layout, quick_to_lay_out
 from vsdesk.engine.session import CatalogSnapshot, ItemCaptions, ModeSession, item_facts, place_on_map
-from vsdesk.engine.text import shown_path, telling_names
+from vsdesk.engine.text import names_escaped, shown_path, telling_names
 from vsdesk.gui.errors import os_error_words, user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.placeholder import replace_placeholder
@@ -129,7 +129,7 @@ class TabMap(QObject):
         while the map waits for it. A 15k catalog's line said "reading the index of 15254
         images" for seconds while the map still said "Opening “photos”…", as if stuck."""
         if self._opening and self._nothing_shown():
-            self.scatter.set_status(f"Opening “{self._opening}”: {step}; its map comes next…")
+            self.scatter.set_status(names_escaped(f"Opening “{self._opening}”: {step}; its map comes next…"))
 
     def catalog_indexing(self, name: str) -> None:
         """Nothing of the catalog can be shown before it is indexed (a new one, or one of another
