@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QPixmap, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QStyle
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QStyle, QWidget
 
 from conftest import CLOTHING_DIR, STYLE_DIR, settle
 from vsdesk.engine.tasks import check_cancelled
@@ -975,6 +975,52 @@ def test_a_narrow_gallery_shrinks_its_thumbnails_a_little_to_show_two_columns(qt
     inked = np.abs(pixels - background) > 12
     ys, xs = np.nonzero(inked)
     assert thumb - 2 <= xs.max() - xs.min() + 1 <= thumb + 1 and ys.max() - ys.min() + 1 < thumb
+
+
+def test_a_gallery_gives_the_same_thumbnail_size_whatever_the_order_its_scroll_bar_came_in(qtbot):
+    """At 1024x680 the Product gallery's thumbnails came out 110 or 103 px from run to run: the
+    scroll bar's room was read from its visibility, which changes apart from the viewport's
+    width (here the gallery's tab is hidden while the window is resized, and shown again). The
+    same gallery in the same place now has thumbnails of one size, however it got there."""
+    from PySide6.QtWidgets import QTabWidget
+
+    artworks = sorted(STYLE_DIR.glob("s_*.jpg"))
+    items = [GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(artworks * 2)]  # a scroll bar's worth
+
+    def gallery_in_tabs(steps) -> tuple[int, int]:
+        tabs = QTabWidget()
+        qtbot.addWidget(tabs)
+        view = GalleryView(ThumbnailCache(), thumb_size=112)
+        tabs.addTab(QWidget(), "other")
+        tabs.addTab(view, "results")
+        tabs.setCurrentWidget(view)
+        tabs.resize(337, 600)
+        for step in steps:
+            step(tabs, view)
+            settle(view)
+        assert view.verticalScrollBar().isVisible()
+        return view.iconSize().width(), view.viewport().width()
+
+    def show(tabs, view):
+        tabs.show()
+        qtbot.waitExposed(tabs)
+
+    def fill(tabs, view):
+        view.set_items(items)
+
+    def fill_and_turn_away_while_resized(tabs, view):  # before the gallery has laid its items out
+        view.set_items(items)
+        tabs.setCurrentIndex(0)
+        tabs.resize(340, 600)
+        QApplication.processEvents()
+        tabs.resize(337, 600)
+
+    def turn_back(tabs, view):
+        tabs.setCurrentWidget(view)
+
+    plain = gallery_in_tabs([fill, show])
+    roundabout = gallery_in_tabs([show, fill_and_turn_away_while_resized, turn_back])
+    assert roundabout == plain, (roundabout, plain)
 
 
 def _picture_pixels(view, row: int) -> np.ndarray:
@@ -2090,6 +2136,46 @@ def test_the_model_switch_dialog_shows_every_line_whole(qtbot, screen):
     for label in labels:
         assert label.height() >= label.heightForWidth(label.width()), label.text()
     assert dialog.height() <= screen[1]
+
+
+def test_the_last_folder_chosen_is_kept_with_its_bytes_and_the_next_dialog_starts_beside_it(
+        qtbot, tmp_path, monkeypatch):
+    """The last folder chosen was kept in the settings as a Qt string: a name not UTF-8 lost its
+    bytes there (b"lat\\xe9in/2024" came back "latin/2024", and the next start's dialog opened
+    in a folder that is not there). It is kept with its bytes; settings written before still read."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    from vsdesk.gui.catalog_bar import CatalogBar
+    from vsdesk.gui.settings import Settings
+
+    parent = os.fsdecode(os.fsencode(tmp_path) + b"/lat\xe9in")
+    folder = os.path.join(parent, "2024")
+    os.makedirs(folder)
+    asked, answers = [], [folder, ""]
+
+    def desktop_dialog(parent=None, caption="", dir="", *rest, **options):  # noqa: A002 - Qt's name
+        asked.append(dir)  # (the desktop's dialog: the true boundary)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", desktop_dialog)
+    bar = CatalogBar(settings=Settings())
+    qtbot.addWidget(bar)
+    bar.choose_folder()
+    again = CatalogBar(settings=Settings())  # another start: read from the settings file
+    qtbot.addWidget(again)
+    assert again._settings.last_catalog_folder() == folder
+    again.choose_folder()
+    # In the folder holding the last one, its name's bytes whole (a Qt string could not name the
+    # folder itself; its parent here is named in UTF-8).
+    assert asked[-1] == str(tmp_path), asked
+    assert os.fsencode(Settings().last_catalog_folder()).endswith(b"/lat\xe9in/2024")
+
+    old = QSettings(Settings().q.fileName(), QSettings.Format.IniFormat)  # as an earlier vsdesk left it
+    old.remove("window/last_catalog_folder_bytes")
+    old.setValue("window/last_catalog_folder", str(tmp_path / "plain"))
+    old.sync()
+    assert Settings().last_catalog_folder() == str(tmp_path / "plain")
 
 
 def test_a_folder_chosen_not_in_utf8_reaches_the_tab_with_its_bytes(qtbot, tmp_path, monkeypatch):

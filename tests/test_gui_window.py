@@ -2207,6 +2207,29 @@ def test_a_map_from_the_cache_appears_without_a_progress_flash(qtbot, window, tm
     assert not [text for text in statuses if "%" in text or "cached" in text], statuses
 
 
+def test_the_map_says_the_step_an_opening_is_at_while_it_waits_for_it(qtbot, window, tmp_path, monkeypatch):
+    """The review (session 24): a 15k catalog's line said "reading the index of 15254 images" for
+    seconds while its map still said "Opening “photos”…", as if stuck. The map says the step too,
+    and that it comes next. (The index's reading is held until the map is seen to say so.)"""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:5], tmp_path / "art"))
+    first = tab.catalog_name
+    other = ModeSession("style").create_folder_catalog(str(copy_images(ARTWORKS[5:8], tmp_path / "other")))
+    with qtbot.waitSignal(tab.catalog_ready, timeout=60_000):
+        tab.open_catalog(other)
+    released = threading.Event()
+    monkeypatch.setattr(tab.session, "_adopt_stored", held(released, tab.session._adopt_stored))
+    tab.open_catalog(first)  # nothing of it mapped: the map waits for its index to be read
+    try:
+        said = f"Opening “{first}”: reading the index of 5 images; its map comes next…"
+        qtbot.waitUntil(lambda: tab.scatter.status() == said, timeout=60_000)
+        assert tab.catalog_bar.status.text() == "reading the index of 5 images"
+    finally:
+        released.set()
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 5 and not tab.runner.is_running("style/map"),
+                    timeout=120_000)
+    assert tab.scatter.status() == ""
+
+
 def lock_index_when_opened(qtbot, tab, monkeypatch):
     """Another program (a database browser, a backup) takes an exclusive lock on the tab's
     catalog index as the map starts to read it, once the catalog is open: the map cannot read
@@ -2273,6 +2296,34 @@ def test_a_map_that_failed_is_made_when_the_user_tries_again_or_the_catalog_chan
     with qtbot.waitSignal(tab.map_ready, timeout=60_000):  # put right: "Try again" makes the map
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert len(tab.map_xy) == 7 and not button.isVisible() and tab.scatter.status() == ""
+
+
+def test_a_map_whose_tsne_process_was_killed_is_made_again_by_try_again(qtbot, window, tmp_path):
+    """A map over 500 images runs its t-SNE in a child process; killed (the out-of-memory killer,
+    a user's kill -9), the map says so and offers "Try again", which computes it again on the
+    compute thread (the window answers meanwhile) and shows it."""
+    import multiprocessing
+    import signal
+
+    from vsdesk.engine.projection import CHILD_MIN_POINTS
+
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:CHILD_MIN_POINTS + 9]
+    tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "photos"), timeout=600_000)
+    button = tab.scatter.status_button
+
+    def the_child():
+        return next((c for c in multiprocessing.active_children() if c.name == "vsdesk-tsne"), None)
+
+    qtbot.waitUntil(lambda: the_child() is not None, timeout=120_000)
+    os.kill(the_child().pid, signal.SIGKILL)
+    qtbot.waitUntil(button.isVisible, timeout=60_000)
+    assert tab.scatter.status() == ("Could not compute the map: its process ended unexpectedly (stopped by signal 9: "
+                                    "out of memory, perhaps)") and button.text() == "Try again"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert not button.isVisible() and tab.runner.is_running("product/map")  # on the compute thread, not here
+    qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == len(photos)
+                    and not tab.runner.is_running("product/map"), timeout=600_000)
+    assert tab.scatter.status() == "" and not button.isVisible()
 
 
 def test_a_map_that_failed_while_its_tab_was_hidden_is_tried_again_once_when_the_user_turns_to_it(
@@ -4117,7 +4168,8 @@ def test_a_map_computed_during_an_index_run_says_the_run_slows_it(qtbot, window,
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         tab.start()
     qtbot.waitUntil(lambda: tab.map_xy is not None and len(tab.map_xy) == 26, timeout=120_000)
-    slowed = f", slow while “{name}” is indexed (it speeds up once that is done)"
+    # Its own run, said as such: "“photos” is indexed" read as another program's doing, or as done.
+    slowed = f", slow while this window indexes the new images of “{name}” (it speeds up once that is done)"
     assert f"Computing the map: t-SNE 0%{slowed}" in statuses, statuses
     last = [text for text in statuses if text.startswith("Computing the map")][-1]
     assert last.startswith("Computing the map: t-SNE ") and "slow" not in last, statuses  # the 26 images', after it

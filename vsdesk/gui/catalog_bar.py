@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from vsdesk.engine.text import names_escaped
 from vsdesk.gui import theme
 from vsdesk.gui.elided_label import ElidedLabel
-from vsdesk.gui.settings import Settings
+from vsdesk.gui.settings import Settings, nameable_folder
 
 
 #: The catalog menu's button, by whether the mode has models to choose from.
@@ -249,7 +249,8 @@ class CatalogBar(QWidget):
         the next one is usually its sibling, and a folder inside it is refused as nested),
         else in the user's Pictures, else home; not in the folder the window was started from."""
         last = self._settings.last_catalog_folder() if self._settings is not None else ""
-        folder = QFileDialog.getExistingDirectory(self, title, str(Path(last).parent) if last else self._pictures)
+        start = nameable_folder(str(Path(last).parent)) if last else ""
+        folder = QFileDialog.getExistingDirectory(self, title, start or self._pictures)
         if folder and self._settings is not None:
             self._settings.set_last_catalog_folder(folder)
         return folder

@@ -358,10 +358,12 @@ class GalleryView(QListView):
         over (less than a column's width) shared between the columns, not an empty strip on
         the right."""
         # Qt's icon layout keeps room for the spacing, and for a vertical scroll bar while none
-        # is shown: a row filling that room too would wrap its last column.
-        width = self.viewport().width() - 2 * self.spacing()
-        if not self.verticalScrollBar().isVisible():
-            width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        # is shown: a row filling that room too would wrap its last column. The bar's room is
+        # taken from the view's own width whether the bar is shown or not: read from the
+        # viewport and the bar's visibility, which change apart (the bar hidden with its tab, the
+        # viewport narrowed already), the same gallery came out 110 or 103 px from run to run.
+        width = (self.contentsRect().width() - self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+                 - 2 * self.spacing())
         around = _CAPTION_MARGIN + 4  # a cell's room beside its thumbnail, and between cells
         made = grown_thumbnail_size(self._thumb_size, width)
         if made != self.results.thumb_size:

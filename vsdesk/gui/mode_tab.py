@@ -202,6 +202,7 @@ class ModeTab(QWidget):
         # ... the parts tell each other ...
         self.catalog.leaving.connect(self._on_catalog_leaving)
         self.catalog.opening.connect(self.map.catalog_opening)
+        self.catalog.step_said.connect(self.map.catalog_step)
         self.catalog.indexing.connect(self.map.catalog_indexing)
         self.catalog.shown.connect(self._on_catalog_shown)
         self.catalog.opened.connect(self._on_catalog_opened)

@@ -8,6 +8,7 @@ newer vsdesk (a higher ``version``) is never written over: the window then uses 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -79,17 +80,35 @@ class Settings:
     def last_query_folder(self) -> str:
         """The folder of the last image file the user opened or dropped and searched with ("":
         none yet): the Open dialog starts there, not in the folder the window was started from."""
-        return str(self.q.value("window/last_query_folder", "") or "")
+        return self._path("window/last_query_folder")
 
     def set_last_query_folder(self, folder: str) -> None:
-        self.q.setValue("window/last_query_folder", folder)
+        self._set_path("window/last_query_folder", folder)
 
     def last_catalog_folder(self) -> str:
         """The last folder the user chose to make a catalog of or to add to one ("": none yet)."""
-        return str(self.q.value("window/last_catalog_folder", "") or "")
+        return self._path("window/last_catalog_folder")
 
     def set_last_catalog_folder(self, folder: str) -> None:
-        self.q.setValue("window/last_catalog_folder", folder)
+        self._set_path("window/last_catalog_folder", folder)
+
+    def _path(self, key: str) -> str:
+        """A path kept by ``_set_path``: from its bytes, else (a settings file of an earlier
+        vsdesk) as the Qt string it was kept as."""
+        kept = self.q.value(f"{key}_bytes")
+        if isinstance(kept, str) and kept:
+            try:
+                return os.fsdecode(bytes.fromhex(kept))
+            except ValueError:  # (edited by hand)
+                pass
+        return str(self.q.value(key, "") or "")
+
+    def _set_path(self, key: str, path: str) -> None:
+        """``path`` kept with its bytes (as hex): a Qt string drops a name's bytes that are not
+        UTF-8 ("caf\\xe9/" came back "caf/", and the next dialog opened elsewhere). The Qt string
+        is kept too, for an earlier vsdesk reading the same file."""
+        self.q.setValue(f"{key}_bytes", os.fsencode(path).hex())
+        self.q.setValue(key, path)
 
     # -- catalogs -----------------------------------------------------------------------------------
     def catalog(self, mode: str) -> str | None:
@@ -121,6 +140,15 @@ class Settings:
 
     def sync(self) -> None:
         self.q.sync()
+
+
+def nameable_folder(path: str) -> str:
+    """``path``, or its nearest parent that a Qt string can name (UTF-8): where a file dialog
+    is started for a folder whose name has bytes that are not UTF-8 (Qt would drop them)."""
+    while path and os.fsencode(path).decode("utf-8", "replace") != path:
+        parent = os.path.dirname(path)
+        path = "" if parent == path else parent
+    return path
 
 
 def _version(value: Any) -> int:

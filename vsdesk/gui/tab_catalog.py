@@ -65,6 +65,10 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
     leaving = Signal()
     #: (name) a catalog starts opening (indexing runs in the background)
     opening = Signal(str)
+    #: (words) the step the opening or its index run is at, as the catalog line says it
+    #: ("reading the index of 15254 images"): said where the map is awaited too (an object, not
+    #: a str: Qt's strings lose a name's bytes that are not UTF-8)
+    step_said = Signal(object)
     #: (snapshot) the catalog to show and search: what it holds as opening it starts (before its
     #: index run), then as the run left it; the same rows again, told more, once the model has
     #: loaded (the classes it predicts: ``CatalogSnapshot.same_rows``)
@@ -365,6 +369,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         step = message.partition(" · ")[0]
         if step and step != self._step:
             self._step = step
+            self.step_said.emit(step)
             # The status bar's activity names the step ("loading the model", then "indexing");
             # its message line, which said the step before (a model loading), is cleared.
             self.status_message.emit("")

@@ -21,7 +21,7 @@ from vsdesk.gui.errors import user_message
 from vsdesk.gui.gallery import GalleryView, copy_file_path
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.query_area import QueryArea
-from vsdesk.gui.settings import Settings
+from vsdesk.gui.settings import Settings, nameable_folder
 from vsdesk.gui.tab_catalog import TabCatalog
 from vsdesk.gui.tab_query import TabQuery
 from vsdesk.gui.worker import TaskRunner
@@ -101,7 +101,7 @@ class TabInput(QObject):
     def choose_file(self) -> None:
         # In the folder of the last image the user opened or dropped to search with (the working
         # folder the window was started from is rarely where the user's pictures are).
-        start = self.settings.last_query_folder()
+        start = nameable_folder(self.settings.last_query_folder())
         path = ask_for_image(self.parent(), "Search with an image", start)
         if path:
             self.query.search_path(path, opened=True)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from vsdesk.engine.map_colours import Colouring
 from vsdesk.engine.projection import REFINING, CatalogMap, initial_layout, quick_to_lay_out
 from vsdesk.engine.session import CatalogSnapshot, ItemCaptions, ModeSession, item_facts, place_on_map
-from vsdesk.engine.text import shown_path, telling_names
+from vsdesk.engine.text import names_escaped, shown_path, telling_names
 from vsdesk.gui.errors import os_error_words, user_message
 from vsdesk.gui.gallery import GalleryItem, GalleryView
 from vsdesk.gui.placeholder import replace_placeholder
@@ -85,6 +85,8 @@ class TabMap(QObject):
         self._failed_unseen = False
         #: The map shown is an earlier one updated (``_show_updated``) until the refined one comes.
         self._provisional = False
+        #: The catalog being opened while nothing is mapped, until it is shown: its steps are said.
+        self._opening = ""
         # The ring marks the item the preview shows: none once the preview is cleared (new
         # results, or the item picked re-ranked out of them), else it stayed on an item of the
         # previous results.
@@ -109,6 +111,7 @@ class TabMap(QObject):
     # -- the catalog's map -----------------------------------------------------------------------
     def leave_catalog(self) -> None:
         self.xy = None
+        self._opening = ""
         self._provisional = False
         self._mapped = None
         self.runner.cancel(f"{self.mode}/map", notify=False)
@@ -118,11 +121,20 @@ class TabMap(QObject):
         self._failed_unseen = False  # a map comes with the catalog opened
         if self._nothing_shown():
             # What the catalog holds is shown, and mapped, once its index is read.
+            self._opening = name
             self.scatter.set_status(f"Opening “{name}”…")
+
+    def catalog_step(self, step: str) -> None:
+        """The step the catalog's opening is at (``step``, as its line says it): said here too
+        while the map waits for it. A 15k catalog's line said "reading the index of 15254
+        images" for seconds while the map still said "Opening “photos”…", as if stuck."""
+        if self._opening and self._nothing_shown():
+            self.scatter.set_status(names_escaped(f"Opening “{self._opening}”: {step}; its map comes next…"))
 
     def catalog_indexing(self, name: str) -> None:
         """Nothing of the catalog can be shown before it is indexed (a new one, or one of another
         model's vectors)."""
+        self._opening = ""  # (its run's steps are the catalog line's: the map waits for its end)
         if self._nothing_shown():
             self.scatter.set_status(f"The map of “{name}” appears once it is indexed…")
 
@@ -132,6 +144,7 @@ class TabMap(QObject):
     def show_catalog(self, snapshot: CatalogSnapshot) -> None:
         """The catalog shown: its map computed, unless it is the one mapped, row for row (the
         same catalog told more: the classes the model predicts), which is coloured again only."""
+        self._opening = ""  # (its steps from now on are its index run's: the map says its own)
         if snapshot.same_rows(self._mapped):
             self._mapped = snapshot
             self.colour_row.setVisible(snapshot.predicted_colouring is not None)
@@ -172,12 +185,14 @@ class TabMap(QObject):
     def catalog_opened(self, snapshot: CatalogSnapshot) -> None:
         """No points until the first step of the new map (``start``)."""
         self.xy = None
+        self._opening = ""
         self._provisional = False
         self.colour_row.setVisible(snapshot.predicted_colouring is not None)
         self.scatter.clear()
 
     def catalog_failed(self, why: str) -> None:
         """``why``: what happened, in a few words (``TabCatalog.failure_brief``)."""
+        self._opening = ""
         self.scatter.set_status(f"No map: {why}")  # not "appears once …"
 
     def start(self, snapshot: CatalogSnapshot, start_from: CatalogMap | None = None) -> None:
@@ -374,14 +389,16 @@ def _waiting_words(slot: str, titles: dict[str, str]) -> str:
 
 
 def _indexing_words(slots: list[str], mode: str, name: str, titles: dict[str, str]) -> str:
-    """The index runs under way on the TensorFlow thread (``slots``), said from tab ``mode``,
-    whose catalog is ``name``: "“photos” is indexed", "the Style tab's catalog is indexed"."""
+    """The index runs under way on the TensorFlow thread (``slots``): this window's own, said
+    from tab ``mode``, whose catalog is ``name``: "this window indexes the new images of
+    “photos”" (the map is of what was indexed before its run), "this window indexes the Style
+    tab's catalog". ("“photos” is indexed" read as another program's doing, or as done.)"""
     modes = [slot.partition("/")[0] for slot in slots if slot.endswith("/catalog")]
     if not modes:
         return ""
     if modes[-1] == mode:  # (the one at work now is the last started)
-        return f"“{name}” is indexed"
-    return f"the {titles.get(modes[-1], modes[-1])} tab's catalog is indexed"
+        return f"this window indexes the new images of “{name}”"
+    return f"this window indexes the {titles.get(modes[-1], modes[-1])} tab's catalog"
 
 
 def _unsaved_note(found: CatalogMap) -> str:
