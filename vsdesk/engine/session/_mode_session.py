@@ -131,7 +131,8 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
                                 kids=kids, kids_of=snapshot.kids,
                                 subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
         hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ())),
-                    tuple(ranked.also_rows.get(r.index, ()))) for r in ranked]
+                    tuple(ranked.also_rows.get(r.index, ())), tuple(ranked.same_picture.get(r.index, ())),
+                    tuple(ranked.same_picture_rows.get(r.index, ()))) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,

@@ -30,6 +30,10 @@ class Hit:
     also: tuple[str, ...] = ()
     #: Their rows, in the same order (their points on the map select this hit).
     also_rows: tuple[int, ...] = ()
+    #: The other files of the same picture (a PNG export, a re-saved JPEG), folded into this hit
+    #: (``query.fold_same_pictures``), and their rows.
+    copies: tuple[str, ...] = ()
+    copy_rows: tuple[int, ...] = ()
 
 
 @dataclass
