@@ -76,10 +76,12 @@ def _caption(item: GalleryItem) -> str:
         types, shown = [shown_class(label.removesuffix(PREDICTED))], []
     else:  # a catalog's label (a painting's style, a Fashion-MNIST class, a folder "Outwear"): beside the score
         types, shown = [shown_class(label)] if label else [], []
-    # A name's tab or newline: visible, in its line; bytes not UTF-8 as escapes (``shown_path``).
-    first = shown_path(" · ".join([*shown, item.name]))
+    # Copies of the picture folded into it first: the name is what a cell can do without (the
+    # score line's end, where they were first put, was cut to "+2 c…" beside a type).
     copies = [f"+{len(item.copies)} {'copy' if len(item.copies) == 1 else 'copies'}"] if item.copies else []
-    second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types + copies)
+    # A name's tab or newline: visible, in its line; bytes not UTF-8 as escapes (``shown_path``).
+    first = shown_path(" · ".join([*copies, *shown, item.name]))
+    second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
     return f"{first}\n{second}" if second else first
 
 
