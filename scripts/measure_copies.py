@@ -1,7 +1,7 @@
 """Measure how each mode's embedding, and a small perceptual hash, tell copies of a picture (the
 same picture saved again: another format, a re-saved JPEG, resized, rotated by EXIF ...) from the
 nearest *different* picture of the same data set. Chooses what `search` folds as copies
-(``vsdesk.engine.copies``); the numbers are in docs/search-copies.md.
+(``vsdesk.engine.copies``); the numbers are in docs/catalogs.md, "The same picture in other files".
 
     .venv/bin/python scripts/measure_copies.py --out /tmp/copies-measure [--photos 200] [--others 1000]
 

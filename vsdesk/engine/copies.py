@@ -2,12 +2,12 @@
 copy, one turned by its EXIF orientation): told apart from different pictures, so that search
 results show each picture once (``query.fold_same_pictures``).
 
-Two results are the same picture when both of these agree (measured in docs/search-copies.md,
-``scripts/measure_copies.py``):
+Two results are the same picture when both of these agree (measured by
+``scripts/measure_copies.py``; the numbers in docs/catalogs.md, "The same picture in other files"):
 
 - the model: their vectors' cosine is at least the mode's ``SAME_PICTURE_COSINE``; alone it
-  cannot tell a copy from a different photo of a similar product (product: copies from 0.97,
-  two different photos up to 0.953 of 1,000; VAE: no gap at all), and it is the cheap first
+  cannot tell a copy from a different photo of a similar product (product: a WebP copy at 0.974,
+  two different photos of 1,000 up to 0.953; VAE: no gap at all), and it is the cheap first
   test;
 - the picture itself: a perceptual hash of the grey picture (``Signature.bits``, 256 DCT signs)
   within ``MAX_BITS_DIFFERING`` bits, and the same colours (``Signature.colours``, a 4 x 4
@@ -32,9 +32,11 @@ from typing import NamedTuple, Sequence
 import numpy as np
 from PIL import Image
 
-#: The cosine from which the model calls two pictures the same, per mode: below the copies
-#: measured (their 5th percentile; a few copies below it are not folded: kept apart is the safe
-#: side), see the module's docstring.
+#: The cosine from which the model calls two pictures the same, per mode: below every re-saved
+#: copy measured (JPEG q60 under style: 0.954) and the 5th percentile of resized ones (product
+#: 0.970, VAE 0.989); the few below it are not folded (kept apart is the safe side). Style sees a
+#: half-size copy as another picture (0.54-0.86, as close as different ones: 0.83), so it is not
+#: folded there. High enough that the files' signatures are read for a few results per query.
 SAME_PICTURE_COSINE = {"style": 0.95, "product": 0.95, "vae": 0.95}
 #: Of ``Signature.bits``' 256: copies differ by at most 14, different photos by at least 56.
 MAX_BITS_DIFFERING = 32
