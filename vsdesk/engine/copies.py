@@ -121,10 +121,30 @@ class SamePicture:
         return signature_of_file(self.paths[row], self.hashes[row] if self.hashes else None)
 
     def __call__(self, a: int, b: int) -> bool:
-        if float(self.matrix[a] @ self.matrix[b]) < self.cosine:
-            return False
+        return float(self.matrix[a] @ self.matrix[b]) >= self.cosine and self._same_files(a, b)
+
+    def _same_files(self, a: int, b: int) -> bool:
         first, second = self.signature(a), self.signature(b)
         return first is not None and second is not None and same_signature(first, second)
+
+    def heads(self, rows: Sequence[int]) -> list[int | None]:
+        """For each of ``rows`` (a ranking, best first), the row before it that it is the same
+        picture as (the first one not itself a copy of another), or None: the pictures kept.
+        The model's cosines of all the rows at once: pair by pair in Python, 48 results ranked
+        twice as deep took 60 ms a query, where ranking takes 0.5 ms."""
+        rows = list(rows)
+        vectors = self.matrix[rows]
+        # NumPy's own loop, not BLAS: OpenBLAS's threads waited 120 ms a query for this small
+        # product on a busy 2-core machine (as ``search.score_blocks`` found for the scores).
+        close = np.einsum("id,jd->ij", vectors, vectors) >= self.cosine
+        kept = np.zeros(len(rows), dtype=bool)
+        found: list[int | None] = []
+        for i, row in enumerate(rows):
+            head = next((rows[j] for j in np.flatnonzero(close[i, :i] & kept[:i]) if self._same_files(rows[j], row)),
+                        None)
+            kept[i] = head is None
+            found.append(head)
+        return found
 
     def of_query(self, vector: np.ndarray, query: Signature | None, row: int) -> bool:
         """Whether catalog row ``row`` is the same picture as a query (its ``vector`` as

@@ -438,16 +438,14 @@ def fold_same_pictures(found, judge: SamePicture, k: int) -> None:
     it) is folded into that one, its path and those of its bytes in ``found.same_picture``
     under the better one's row (their rows in ``same_picture_rows``); then the first ``k``.
     Compared with the pictures kept so far only: the model's cosine first (NumPy), the files'
-    signatures only where it calls two the same."""
+    signatures only where it calls two the same (``SamePicture.heads``)."""
     kept: list = []
-    for result in found:
-        head = next((shown for shown in kept if judge(shown.index, result.index)), None)
+    for result, head in zip(found, judge.heads([result.index for result in found])):
         if head is None:
             kept.append(result)
             continue
-        found.same_picture.setdefault(head.index, []).extend([result.path, *found.also.get(result.index, ())])
-        found.same_picture_rows.setdefault(head.index, []).extend(
-            [result.index, *found.also_rows.get(result.index, ())])
+        found.same_picture.setdefault(head, []).extend([result.path, *found.also.get(result.index, ())])
+        found.same_picture_rows.setdefault(head, []).extend([result.index, *found.also_rows.get(result.index, ())])
     kept = kept[:k]
     shown = {result.index for result in kept}
     found.same_picture = {row: paths for row, paths in found.same_picture.items() if row in shown}
