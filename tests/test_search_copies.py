@@ -88,3 +88,28 @@ def test_the_query_s_picture_in_other_files_is_left_out_as_its_copies(capsys, sh
     assert set(left_out.values()) <= {"picture", "vector"}
     assert record["copies_left_out"] == 3
     assert len(record["results"]) == 10 and not set(left_out) & {hit["path"] for hit in record["results"]}
+
+
+def test_the_window_s_session_folds_copies_and_leaves_out_those_of_a_pasted_picture(shop):
+    """The window's search (``ModeSession``) ranks as `vsdesk search` does: the hit says its
+    copies (their rows select it on the map); a pasted picture (no file, so no content hash)
+    re-saved as JPEG q70 is the same picture as A, whose three files are then left out."""
+    import io
+
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.session import ModeSession
+
+    folder, original, query = shop
+    session = ModeSession("product")
+    session.open_catalog(session.create_folder_catalog(str(folder)))
+    found = session.query(load_image(query), str(query), k=4)
+    picture = {str(folder / original.name), str(folder / "exported.png"), str(folder / "resaved.jpg")}
+    first = found.hits[0]
+    assert {first.path, *first.copies} == picture and len(first.copy_rows) == 2
+    assert len(found.hits) == 4 and not picture & {hit.path for hit in found.hits[1:]}
+
+    data = io.BytesIO()
+    load_image(original).save(data, "JPEG", quality=70)
+    pasted = session.query(load_image(data.getvalue()), "clipboard image", k=4)
+    assert {copy.path for copy in pasted.copies} == picture and pasted.left_out == 3
+    assert len(pasted.hits) == 4 and not picture & {hit.path for hit in pasted.hits}

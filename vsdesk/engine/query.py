@@ -138,6 +138,7 @@ def rank_queries(
     subject_weight: float | None = None,
     nothing_to_compare: Sequence[str | None] | None = None,
     fold_copies: bool = True,
+    query_signatures: Sequence[Signature | None] | None = None,
 ):
     """The k best catalog items for each query vector (``search_catalog``'s ``Results``).
 
@@ -162,7 +163,9 @@ def rank_queries(
     ``fold_copies``: results that are the same picture as a better-ranked one (another file: a
     PNG export, a re-saved JPEG, ``copies.SamePicture``) are folded into it
     (``fold_same_pictures``), and those that are the same picture as the query are left out as
-    its copies are; False (`vsdesk search --show-copies`): each is a result of its own."""
+    its copies are; False (`vsdesk search --show-copies`): each is a result of its own.
+    ``query_signatures[i]``: query i's picture signature where it has no file (a pasted image);
+    None: read from ``sources[i]``."""
     from vsdesk.engine.search import Deepen, Results, search_catalog
 
     as_embedded = np.atleast_2d(np.asarray(queries, dtype=np.float32))
@@ -189,8 +192,9 @@ def rank_queries(
     # enough that k others remain once its copies are folded into it, but no deeper than the
     # first k files need to be whole (``WholeFiles``).
     judge = _same_picture_judge(embedder, vectors, hashes) if fold_copies else None
-    query_signatures = ([None if s is None else signature_of_file(s, h) for s, h in zip(sources, query_hashes)]
-                        if judge is not None else [])
+    given = query_signatures or [None] * len(sources)
+    query_signatures = ([mine if mine is not None else None if source is None else signature_of_file(source, digest)
+                         for mine, source, digest in zip(given, sources, query_hashes)] if judge is not None else [])
     # Copies of one picture as other files fold into one result: ranked deeper (the files those
     # copies took) until k different pictures remain, or the catalog has no more.
     extra = 0
