@@ -94,7 +94,7 @@ def summary(values: np.ndarray, high: bool) -> str:
 
 
 def measure(name: str, originals: list[Path], others: list[Path], out: Path, modes: list[str]) -> dict:
-    from vsdesk.engine.copies import signature_of_file
+    from vsdesk.engine.copies import bits_differing, chroma_difference, signature_of_file
     from vsdesk.engine.modes import load_embedder
 
     copies = make_copies(originals, out / name)
@@ -102,13 +102,12 @@ def measure(name: str, originals: list[Path], others: list[Path], out: Path, mod
     report: dict = {}
     # The picture's signature: bits differing (of 256) and the largest chroma difference (0-255)
     # instead of a similarity.
-    signed = {p: signature_of_file(p) for p in pool}
-    bits = np.array([signed[p].bits for p in pool])
-    colours = np.array([signed[p].colours for p in pool])
-    apart = (bits[: len(originals), None, :] != bits[None, :, :]).sum(-1).astype(float)
+    signed = [signature_of_file(p) for p in pool]
+    apart = np.array([[bits_differing(a, b) for b in signed] for a in signed[: len(originals)]], dtype=float)
     apart[np.arange(len(originals)), np.arange(len(originals))] = np.inf
     nearest = apart.min(axis=1)
-    chroma_of_nearest = np.abs(colours[: len(originals)] - colours[apart.argmin(axis=1)]).max(axis=1)
+    chroma_of_nearest = np.array([chroma_difference(signed[i], signed[int(j)])
+                                  for i, j in enumerate(apart.argmin(axis=1))])
     closest = sorted((int(d), originals[i].name, pool[int(apart[i].argmin())].name) for i, d in enumerate(nearest))[:3]
     report["signature"] = {"different": {"min_bits": float(nearest.min()), "p5_bits": float(np.percentile(nearest, 5)),
                                          "closest": closest,
@@ -119,8 +118,8 @@ def measure(name: str, originals: list[Path], others: list[Path], out: Path, mod
           f"{np.median(nearest):.0f}   closest: {closest}")
     for kind, paths in copies.items():
         theirs = [signature_of_file(c) for c in paths]
-        d = np.array([np.count_nonzero(signed[o].bits != c.bits) for o, c in zip(originals, theirs)])
-        chroma = np.array([np.abs(signed[o].colours - c.colours).max() for o, c in zip(originals, theirs)])
+        d = np.array([bits_differing(o, c) for o, c in zip(signed, theirs)])
+        chroma = np.array([chroma_difference(o, c) for o, c in zip(signed, theirs)])
         report["signature"]["copies"][kind] = {"max_bits": int(d.max()), "p95_bits": float(np.percentile(d, 95)),
                                                "max_chroma": float(chroma.max()),
                                                "median_chroma": float(np.median(chroma))}
