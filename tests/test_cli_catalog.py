@@ -485,7 +485,8 @@ def test_identical_files_are_one_result_also_at_their_other_places(capsys, tmp_p
     [record] = json.loads(out)
     results = record["results"]
     assert [hit["rank"] for hit in results] == [1, 2, 3, 4, 5]  # five files, none of them twice
-    assert set(results[0]) == {"rank", "path", "score", "label", "also"}  # the keys as before, and "also"
+    # the keys as before, "also", and "copies" (other files of the same picture: test_search_copies)
+    assert set(results[0]) == {"rank", "path", "score", "label", "also", "copies"}
     files = sorted(photos.iterdir())
     groups = [frozenset({str(photo)} | ({str(shop / "backup" / photo.name)} if i < 4 else set())
                         | ({str(shop / "backup" / "renamed.jpg")} if i == 0 else set())) for i, photo in enumerate(files)]

@@ -615,6 +615,25 @@ def test_a_vae_cell_says_a_clothing_folder_outwear_as_outerwear_as_the_product_t
     assert drawn(1) == ["ef4afaa2.jpg", "0.757 · Shirt"]
 
 
+def test_a_result_with_copies_of_its_picture_says_how_many_and_lists_them_in_its_tooltip(qtbot):
+    """The review of a 15,000-image library: a photo and its PNG export showed as two results.
+    Folded into one (``query.fold_same_pictures``), the result says "+2 copies" where a cell
+    keeps it (before the name, which it can do without) and its tooltip lists them; a map click
+    on a copy's point selects it."""
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    _, view = _shown_gallery(qtbot, thumb_size=128, size=(700, 400))
+    view.set_items([GalleryItem(0, str(photo), "/shop/blouse.jpg", 0.978, "Blouse",
+                                copies=("/shop/export/blouse.png", "/shop/blouse q85.jpg"), copy_rows=(4, 7)),
+                    GalleryItem(1, str(photo), "/shop/shirt.jpg", 0.757, "Shirt")])
+    model = view.results
+    assert model.data(model.index(0)) == "+2 copies · blouse.jpg\n0.978 · Blouse"
+    assert model.data(model.index(1)) == "shirt.jpg\n0.757 · Shirt"
+    tip = model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+    assert "2 other copies of this picture:\n  /shop/export/blouse.png\n  /shop/blouse q85.jpg" in tip
+    assert "copies" not in model.data(model.index(1), Qt.ItemDataRole.ToolTipRole)
+    assert model.row_of_catalog_index(7) == 0 and model.row_of_catalog_index(1) == 1
+
+
 def test_also_at_names_the_other_place_so_that_it_is_told_from_the_result_itself():
     """"also at a/p.png" under a result at another a/p.png said the same place twice."""
     from vsdesk.gui.tab_map import also_words

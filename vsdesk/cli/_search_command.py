@@ -303,6 +303,7 @@ def _rank_into_records(args: argparse.Namespace, records: list[dict[str, Any]], 
         kept_to=[extras.get("predicted") for extras in described] if args.same_class else None,
         kids=None if args.kids is None else args.kids == "yes",
         nothing_to_compare=[query.nothing_to_compare for query in queries],
+        fold_copies=not args.show_copies,
     )
     types, kinds = _product_types(embedder, vectors.matrix, results) if args.mode == "product" else (None, None)
     item_kinds: dict[int, list[Any]] = {}  # record index -> its results' product types (text output)
@@ -316,7 +317,10 @@ def _rank_into_records(args: argparse.Namespace, records: list[dict[str, Any]], 
              # the kids' wear probability the model gives it (null: a model without that head)
              **({"kids": None if kinds[q][r].kids is None else round(kinds[q][r].kids, 4)} if kinds else {}),
              # the other paths of the same file (the same bytes), listed once, here
-             "also": hits.also.get(hit.index, [])}
+             "also": hits.also.get(hit.index, []),
+             # the other files of the same picture (a PNG export, a re-saved JPEG), folded into
+             # this result (none with --show-copies: each is then a result of its own)
+             "copies": hits.same_picture.get(hit.index, [])}
             for r, hit in enumerate(hits)
         ]
         # The query's own file and copies of it (its bytes, or its vector) are never its

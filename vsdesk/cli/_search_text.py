@@ -41,6 +41,8 @@ def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str
             print(f"  {hit['rank']:3d}. {hit['score']:.3f}  {_one_line(hit['path'])}{_one_line(label)}")
             for path in hit.get("also", ()):
                 print(f"       also at {_one_line(path)}")
+            for path in hit.get("copies", ()):  # (--show-copies lists them as results instead)
+                print(f"       a copy at {_one_line(path)}")
         if not record["results"]:
             print(f"  {why_no_results(record, files)}")
         elif record.get("weak_match"):

@@ -86,6 +86,11 @@ def register(subparsers) -> None:
         help="product mode: only items the model calls kids' wear (yes) or only the others (no); "
         "an item is kids' wear when the model gives it 50 %% or more, as its caption says \"kids\"",
     )
+    search.add_argument(
+        "--show-copies", action="store_true",
+        help="list each copy of a picture as a result of its own (by default a result's other files of the "
+        "same picture, a PNG export or a re-saved JPEG, are folded into it and listed as its copies)",
+    )
     add_model_argument(search)
     search.set_defaults(handler=search_command, failure_document=failure_document)
 

@@ -21,6 +21,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import numpy as np
 from PIL import Image
 
+from vsdesk.engine.copies import SAME_PICTURE_COSINE, SamePicture, Signature, signature_of_file
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 #: Query images embedded per batch (`vsdesk search` takes any number of queries).
@@ -136,6 +137,8 @@ def rank_queries(
     kids_of: np.ndarray | None = None,
     subject_weight: float | None = None,
     nothing_to_compare: Sequence[str | None] | None = None,
+    fold_copies: bool = True,
+    query_signatures: Sequence[Signature | None] | None = None,
 ):
     """The k best catalog items for each query vector (``search_catalog``'s ``Results``).
 
@@ -156,9 +159,16 @@ def rank_queries(
     ``Results.weak_match``: the best score is below the embedder's ``weak_match_below`` (style).
     ``nothing_to_compare[i]`` (``EmbeddedQuery.nothing_to_compare``): query i is not compared,
     and its ``Results`` are empty, with ``nothing_to_compare`` saying why (nor a copy of it in
-    the catalog is its place on a map: its vector is a blank's, not an item's)."""
+    the catalog is its place on a map: its vector is a blank's, not an item's).
+    ``fold_copies``: results that are the same picture as a better-ranked one (another file: a
+    PNG export, a re-saved JPEG, ``copies.SamePicture``) are folded into it
+    (``fold_same_pictures``), and those that are the same picture as the query are left out as
+    its copies are; False (`vsdesk search --show-copies`): each is a result of its own.
+    ``query_signatures[i]``: query i's picture signature where it has no file (a pasted image);
+    None: read from ``sources[i]``."""
     from vsdesk.engine.search import Deepen, Results, search_catalog
 
+    as_embedded = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     copies, copies_from = None, SAME_VECTOR_COSINE
     if subject_weight is not None:
         from vsdesk.engine.session import reweigh_style_query
@@ -181,18 +191,36 @@ def rank_queries(
     # A file held twice (a backup folder, links to the same photos) is one result: ranked deep
     # enough that k others remain once its copies are folded into it, but no deeper than the
     # first k files need to be whole (``WholeFiles``).
-    whole = WholeFiles(hashes, k)
-    ranked = search_catalog(
-        vectors, queries, k + whole.extra,
-        query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
-        expansion=getattr(embedder, "query_expansion", None),
-        also_exclude=other_class, copies=copies, copies_from=copies_from,
-        deepen=Deepen(2 * k, whole) if whole.extra else None,
-    )
+    judge = _same_picture_judge(embedder, vectors, hashes) if fold_copies else None
+    given = query_signatures or [None] * len(sources)
+    query_signatures = ([mine if mine is not None else None if source is None else signature_of_file(source, digest)
+                         for mine, source, digest in zip(given, sources, query_hashes)] if judge is not None else [])
+    # Copies of one picture as other files fold into one result: ranked deeper (the files those
+    # copies took) until k different pictures remain, or the catalog has no more.
+    extra = 0
+    while True:
+        whole = WholeFiles(hashes, k + extra)
+        ranked = search_catalog(
+            vectors, queries, k + extra + whole.extra,
+            query_paths=sources, query_hashes=query_hashes, catalog_hashes=hashes,
+            expansion=getattr(embedder, "query_expansion", None),
+            also_exclude=other_class, copies=copies, copies_from=copies_from,
+            deepen=Deepen(2 * k, whole) if whole.extra else None,
+        )
+        short = False
+        for q, found in enumerate(ranked):
+            fold_identical(found, hashes, k + extra)
+            if judge is not None:
+                files = len(found)
+                leave_out_query_copies(found, judge, as_embedded[q], query_signatures[q])
+                fold_same_pictures(found, judge, k)
+                short |= len(found) < k and files == k + extra
+        if not short:
+            break
+        extra = 2 * extra + k
     for found, source, query_hash in zip(ranked, sources, query_hashes):
-        fold_identical(found, hashes, k)
         found.left_out = count_files(found.own, hashes)
-        found.copies = copies_left_out(found.own, vectors[0], hashes, source, query_hash)
+        found.copies = copies_left_out(found.own, vectors[0], hashes, source, query_hash, found.own_pictures)
     weak_below = weak_match_below(embedder, subject_weight)
     for found in ranked:
         # None, not False, where the mode has no measured threshold (product, VAE; style at
@@ -230,7 +258,8 @@ def _without_kids_side(embedder: Any, matrix: np.ndarray, kids: bool, kids_of: n
 
 #: How a file left out as a copy of the query is the query, in words (``LeftOut.same``); the
 #: query's own file ("path") needs none.
-COPY_WORDS = {"bytes": "the same bytes", "vector": "the same picture to the model: its vector is the query's"}
+COPY_WORDS = {"bytes": "the same bytes", "vector": "the same picture to the model: its vector is the query's",
+              "picture": "the same picture in another file"}
 
 
 def copies_to_name(copies: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -251,7 +280,8 @@ class LeftOut(NamedTuple):
 
 
 def copies_left_out(rows: Iterable[int], paths: Sequence[str], hashes: Sequence[str] | None,
-                    source: str | os.PathLike | None, query_hash: str | None) -> list[LeftOut]:
+                    source: str | os.PathLike | None, query_hash: str | None,
+                    pictures: Iterable[int] = ()) -> list[LeftOut]:
     """Which files ``rows`` (``Results.own``) are, and how each is the query, so that `vsdesk
     search` and the window can say which were left out, not only how many.
 
@@ -264,8 +294,10 @@ def copies_left_out(rows: Iterable[int], paths: Sequence[str], hashes: Sequence[
     crop's own painting is "the same" to it) would need the catalog's files read again at each
     query, and the answer would still be the same vector. So every copy is named instead, the
     "vector" ones said in words where the results are shown: the painting a crop came from is
-    then found, not lost in silence."""
+    then found, not lost in silence. ``pictures``: the rows left out as the same picture in
+    another file (``leave_out_query_copies``), "picture"."""
     wanted = os.path.abspath(os.fspath(source)) if source is not None else None
+    pictures = set(pictures)
     left_out = []
     for row in sorted(rows):
         path = paths[row]
@@ -273,6 +305,8 @@ def copies_left_out(rows: Iterable[int], paths: Sequence[str], hashes: Sequence[
             same = "path"
         elif query_hash is not None and hashes and hashes[row] == query_hash:
             same = "bytes"
+        elif row in pictures:
+            same = "picture"
         else:
             same = "vector"
         left_out.append(LeftOut(path, same))
@@ -373,6 +407,53 @@ def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
             also[first.index] = [result.path for result in others]
             also_rows[first.index] = [result.index for result in others]
     found.also, found.also_rows = also, also_rows
+    found[:] = kept
+
+
+def _same_picture_judge(embedder: Any, vectors, hashes: Sequence[str] | None) -> SamePicture | None:
+    """The rule telling copies of one picture apart for ``embedder``'s mode, or None for an
+    embedder without a measured one (a test's stand-in)."""
+    mode = getattr(embedder, "mode", None)
+    if mode not in SAME_PICTURE_COSINE:
+        return None
+    return SamePicture(mode, vectors[2], vectors[0], hashes)
+
+
+def leave_out_query_copies(found, judge: SamePicture, vector: np.ndarray, query: Signature | None) -> None:
+    """The results of ``found`` that are the query's picture in another file (``judge.of_query``)
+    left out, in place, as the query's own file and its byte copies are: added to ``found.own``
+    and ``found.own_pictures`` with the other paths of their bytes (``found.also_rows``)."""
+    if query is None:
+        return
+    gone = [result for result in found if judge.of_query(vector, query, result.index)]
+    if not gone:
+        return
+    rows = {row for result in gone for row in (result.index, *found.also_rows.pop(result.index, ()))}
+    for result in gone:
+        found.also.pop(result.index, None)
+    found.own = found.own | rows
+    found.own_pictures |= rows
+    found[:] = [result for result in found if result not in gone]
+
+
+def fold_same_pictures(found, judge: SamePicture, k: int) -> None:
+    """``found`` (``Results``, each file once: ``fold_identical``) with each picture once, in
+    place: a result that is the same picture as a better-ranked one (``judge``: another file of
+    it) is folded into that one, its path and those of its bytes in ``found.same_picture``
+    under the better one's row (their rows in ``same_picture_rows``); then the first ``k``.
+    Compared with the pictures kept so far only: the model's cosine first (NumPy), the files'
+    signatures only where it calls two the same (``SamePicture.heads``)."""
+    kept: list = []
+    for result, head in zip(found, judge.heads([result.index for result in found])):
+        if head is None:
+            kept.append(result)
+            continue
+        found.same_picture.setdefault(head, []).extend([result.path, *found.also.get(result.index, ())])
+        found.same_picture_rows.setdefault(head, []).extend([result.index, *found.also_rows.get(result.index, ())])
+    kept = kept[:k]
+    shown = {result.index for result in kept}
+    found.same_picture = {row: paths for row, paths in found.same_picture.items() if row in shown}
+    found.same_picture_rows = {row: rows for row, rows in found.same_picture_rows.items() if row in shown}
     found[:] = kept
 
 

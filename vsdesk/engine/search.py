@@ -73,6 +73,14 @@ class Results(list):
         self.also: dict[int, list[str]] = {}
         #: The rows of those paths, in the same order (their points on the catalog's map).
         self.also_rows: dict[int, list[int]] = {}
+        #: Result row -> the other files of the same picture (a PNG export, a re-saved JPEG:
+        #: other bytes), ranked below it and shown as this result (``query.fold_same_pictures``).
+        self.same_picture: dict[int, list[str]] = {}
+        #: Their rows, in the same order.
+        self.same_picture_rows: dict[int, list[int]] = {}
+        #: The rows of ``own`` left out as the same picture as the query in other bytes
+        #: (``query.leave_out_query_copies``).
+        self.own_pictures: set[int] = set()
 
 
 def top_k(

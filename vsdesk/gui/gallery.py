@@ -47,6 +47,11 @@ class GalleryItem:
     also: tuple[str, ...] = ()
     #: Their catalog rows, where known (browsing): a map click on one selects this item.
     also_rows: tuple[int, ...] = ()
+    #: The other files of the same picture (a PNG export, a re-saved JPEG) folded into this
+    #: result: "+2 copies" in its caption, their paths in its tooltip.
+    copies: tuple[str, ...] = ()
+    #: Their catalog rows, where known: a map click on one selects this item.
+    copy_rows: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:
@@ -71,8 +76,11 @@ def _caption(item: GalleryItem) -> str:
         types, shown = [shown_class(label.removesuffix(PREDICTED))], []
     else:  # a catalog's label (a painting's style, a Fashion-MNIST class, a folder "Outwear"): beside the score
         types, shown = [shown_class(label)] if label else [], []
+    # Copies of the picture folded into it first: the name is what a cell can do without (the
+    # score line's end, where they were first put, was cut to "+2 c…" beside a type).
+    copies = [f"+{len(item.copies)} {'copy' if len(item.copies) == 1 else 'copies'}"] if item.copies else []
     # A name's tab or newline: visible, in its line; bytes not UTF-8 as escapes (``shown_path``).
-    first = shown_path(" · ".join([*shown, item.name]))
+    first = shown_path(" · ".join([*copies, *shown, item.name]))
     second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
     return f"{first}\n{second}" if second else first
 
@@ -114,7 +122,7 @@ class ResultsModel(QAbstractListModel):
         for row, item in enumerate(self._items):
             self._rows_by_source.setdefault(item.source, []).append(row)
             self._row_by_index.setdefault(item.index, row)
-            for other in item.also_rows:  # the same file at another path: shown in this row
+            for other in (*item.also_rows, *item.copy_rows):  # the same file, or picture: shown in this row
                 self._row_by_index.setdefault(other, row)
         self.endResetModel()
 
@@ -182,6 +190,10 @@ class ResultsModel(QAbstractListModel):
                 lines.append(f"label: {label} (predicted by the model)" if item.label.endswith(PREDICTED)
                              else f"label: {label}")
             lines += [f"also at: {shown_path(path)}" for path in item.also]
+            if item.copies:  # other files of the same picture, folded into this one
+                count = len(item.copies)
+                lines.append(f"{count} other {'copy' if count == 1 else 'copies'} of this picture:")
+                lines += [f"  {shown_path(path)}" for path in item.copies]
             if item.score is not None:  # as its caption says it
                 lines.append(f"similarity: {item.score:.3f}")
             error = self._cache.error(item.source)

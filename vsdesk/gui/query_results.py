@@ -66,5 +66,6 @@ def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> lis
     # The rows of a result's other paths (the same file, folded into it), on the map shown when
     # it is the version ranked: a click on one of their points selects the result, as browsing does.
     return [GalleryItem(h.index, h.path, h.path, h.score, h.label, snapshot.item_type(h.index) if same else None,
-                        h.also, also_rows=h.also_rows if same else ())
+                        h.also, also_rows=h.also_rows if same else (), copies=h.copies,
+                        copy_rows=h.copy_rows if same else ())
             for h in outcome.hits]

@@ -83,6 +83,7 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
         ``image``: decoded, or an image file's bytes, decoded here as `vsdesk search` decodes a
         query (``decode_query``), so that both give one file the same vector and facts.
         ``source``: the query's file, or a description of a pasted image."""
+        from vsdesk.engine.copies import signature
         from vsdesk.engine.query import decode_query, embed_queries
         from vsdesk.engine.search import file_sha256
 
@@ -92,9 +93,11 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
         check_cancelled(cancelled)
         [embedded] = embed_queries(embedder, [image], cancelled=cancelled)
         check_cancelled(cancelled)
+        query_hash = file_sha256(source)  # None: no such file (a pasted image)
         unranked = QueryOutcome(source, embedded.vector, [], embedded.extras, "", 0, model_key=embedder.key,
-                                query_hash=file_sha256(source),  # None: no such file (a pasted image)
-                                nothing_to_compare=embedded.nothing_to_compare)
+                                query_hash=query_hash, nothing_to_compare=embedded.nothing_to_compare,
+                                # (a file's is read from the file, as `vsdesk search` reads it)
+                                query_signature=signature(image) if query_hash is None else None)
         return self.rerank(unranked, k, options)
 
     def rerank(self, outcome: QueryOutcome, k: int = 48, options: dict[str, Any] | None = None) -> QueryOutcome:
@@ -129,9 +132,11 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
                                 outcome.vector, k, sources=[outcome.source], query_hashes=[outcome.query_hash],
                                 kept_to=kept_to, classes=self._item_classes(snapshot) if kept_to else None,
                                 kids=kids, kids_of=snapshot.kids,
-                                subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare])
+                                subject_weight=weight, nothing_to_compare=[outcome.nothing_to_compare],
+                                query_signatures=[outcome.query_signature])
         hits = [Hit(r.index, r.path, r.score, r.label, tuple(ranked.also.get(r.index, ())),
-                    tuple(ranked.also_rows.get(r.index, ()))) for r in ranked]
+                    tuple(ranked.also_rows.get(r.index, ())), tuple(ranked.same_picture.get(r.index, ())),
+                    tuple(ranked.same_picture_rows.get(r.index, ()))) for r in ranked]
         # The query's own row, when it is a catalog item (left out of its results): its map point.
         own = ranked.own
         return dataclasses.replace(found, hits=hits, catalog=snapshot.name, catalog_version=snapshot.version,

@@ -30,6 +30,10 @@ class Hit:
     also: tuple[str, ...] = ()
     #: Their rows, in the same order (their points on the map select this hit).
     also_rows: tuple[int, ...] = ()
+    #: The other files of the same picture (a PNG export, a re-saved JPEG), folded into this hit
+    #: (``query.fold_same_pictures``), and their rows.
+    copies: tuple[str, ...] = ()
+    copy_rows: tuple[int, ...] = ()
 
 
 @dataclass
@@ -48,6 +52,10 @@ class QueryOutcome:
     #: The query file's content hash (None for a pasted image): its copies in a catalog are left
     #: out of its results. Read once: a re-rank does not read the file again.
     query_hash: str | None = None
+    #: The query picture's signature (``copies.signature``) when it has no file to read it from
+    #: (a pasted image): its copies in a catalog as other files are left out by it. None: read
+    #: from the file (``query.rank_queries``).
+    query_signature: Any = None
     #: Catalog items left out as the query itself (its file, copies of it): said when they were
     #: all the catalog held, else the empty results would read as an empty catalog.
     left_out: int = 0

@@ -1,0 +1,164 @@
+"""Copies of one picture as different files (a JPEG and its PNG export, a re-saved or resized
+copy, one turned by its EXIF orientation): told apart from different pictures, so that search
+results show each picture once (``query.fold_same_pictures``).
+
+Two results are the same picture when both of these agree (measured by
+``scripts/measure_copies.py``; the numbers in docs/catalogs.md, "The same picture in other files"):
+
+- the model: their vectors' cosine is at least the mode's ``SAME_PICTURE_COSINE``; alone it
+  cannot tell a copy from a different photo of a similar product (product: a WebP copy at 0.974,
+  two different photos of 1,000 up to 0.953; VAE: no gap at all), and it is the cheap first
+  test;
+- the picture itself: a perceptual hash of the grey picture (``Signature.bits``, 256 DCT signs)
+  within ``MAX_BITS_DIFFERING`` bits, and the same colours (``Signature.colours``, a 4 x 4
+  chroma thumbnail, within ``MAX_CHROMA_DIFFERENCE``): a greyscale version, a recoloured one,
+  a crop (its content shifted) are not folded.
+
+    judge = SamePicture("product", matrix, paths, hashes)
+    judge(row_a, row_b)             # two catalog rows: the same picture?
+    judge.of_query(vector, signature, row)
+
+Signatures are read from the files at search time, only for results the model already calls
+the same (a few per query), and kept per content hash for the process: nothing is stored in
+the catalog, so every catalog folds without being indexed again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from PIL import Image
+
+#: The cosine from which the model calls two pictures the same, per mode: below every re-saved
+#: copy measured (JPEG q60 under style: 0.954) and the 5th percentile of resized ones (product
+#: 0.970, VAE 0.989); the few below it are not folded (kept apart is the safe side). Style sees a
+#: half-size copy as another picture (0.54-0.86, as close as different ones: 0.83), so it is not
+#: folded there. High enough that the files' signatures are read for a few results per query.
+SAME_PICTURE_COSINE = {"style": 0.95, "product": 0.95, "vae": 0.95}
+#: Of ``Signature.bits``' 256: copies differ by at most 14, different photos by at least 56.
+MAX_BITS_DIFFERING = 32
+#: Of a chroma value (0-255) in any of the 4 x 4 cells: copies at most 2, a 2 % crop 7, a
+#: greyscale version of a colour photo up to 78.
+MAX_CHROMA_DIFFERENCE = 8
+
+#: The picture is decoded to at least this many pixels a side (a JPEG reduced by its decoder),
+#: then reduced to 64 x 64; its lowest 16 x 16 DCT frequencies give the bits.
+_DECODE_AT, _SIDE, _KEPT = 256, 64, 16
+
+
+class Signature(NamedTuple):
+    """Small, as thousands are kept (``signature_of_file``): about 200 bytes."""
+
+    bits: int  # 256 bits
+    colours: bytes  # Cb and Cr of a 4 x 4 thumbnail, 0-255
+
+
+def bits_differing(a: Signature, b: Signature) -> int:
+    return (a.bits ^ b.bits).bit_count()
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    """The orthonormal DCT-II matrix: ``m @ x`` is the DCT of the column ``x``."""
+    k = np.arange(n)[:, None]
+    m = np.cos(np.pi * (2 * np.arange(n)[None, :] + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    m[0] /= np.sqrt(2.0)
+    return m
+
+
+_DCT = _dct_matrix(_SIDE)
+
+
+def signature(image: Image.Image) -> Signature:
+    """``image``'s signature (decoded, EXIF orientation applied, at least ``_DECODE_AT`` a side
+    for the same bits as ``signature_of_file``): the signs of its lowest DCT frequencies against
+    their median (the constant term, the brightness, left out), as pHash (Zauner 2010) does with
+    8 x 8; 16 x 16 tells apart photos on the same plain background (8 x 8: two different
+    clothing photos 6 bits apart, a PNG copy of one 6 bits from it)."""
+    grey = np.asarray(image.convert("L").resize((_SIDE, _SIDE), Image.BOX), dtype=np.float64)
+    low = (_DCT @ grey @ _DCT.T)[:_KEPT, :_KEPT].ravel()
+    bits = low > np.median(low[1:])
+    bits[0] = False
+    colours = np.asarray(image.convert("YCbCr").resize((4, 4), Image.BOX), dtype=np.uint8)[..., 1:]
+    return Signature(int.from_bytes(np.packbits(bits).tobytes(), "big"), colours.tobytes())
+
+
+def chroma_difference(a: Signature, b: Signature) -> int:
+    return int(np.abs(np.frombuffer(a.colours, np.uint8).astype(np.int16) - np.frombuffer(b.colours, np.uint8)).max())
+
+
+def same_signature(a: Signature, b: Signature) -> bool:
+    return bits_differing(a, b) <= MAX_BITS_DIFFERING and chroma_difference(a, b) <= MAX_CHROMA_DIFFERENCE
+
+
+_known: dict[str, Signature | None] = {}
+_known_lock = threading.Lock()
+
+
+def signature_of_file(path: str | os.PathLike, content_hash: str | None = None) -> Signature | None:
+    """The signature of the picture in ``path``, or None when it cannot be read now (away, damaged):
+    such a file is not folded. Kept per ``content_hash`` (the catalog's SHA-256) for the process."""
+    from vsdesk.engine.imageio import ImageError, load_image
+
+    if content_hash:
+        with _known_lock:
+            if content_hash in _known:
+                return _known[content_hash]
+    try:
+        found: Signature | None = signature(load_image(path, min_size=_DECODE_AT))
+    except (ImageError, OSError):
+        found = None
+    if content_hash:
+        with _known_lock:
+            if len(_known) > 100_000:  # (about 40 MB with their keys: a long session over big catalogs)
+                _known.clear()
+            _known[content_hash] = found
+    return found
+
+
+class SamePicture:
+    """Whether two rows of a catalog (``matrix``: its vectors, L2-normalised; ``paths``,
+    ``hashes``: its files), or a query and a row, are the same picture (the module's rule)."""
+
+    def __init__(self, mode: str, matrix: np.ndarray, paths: Sequence[str], hashes: Sequence[str] | None):
+        self.cosine = SAME_PICTURE_COSINE[mode]
+        self.matrix, self.paths, self.hashes = matrix, paths, hashes
+
+    def signature(self, row: int) -> Signature | None:
+        return signature_of_file(self.paths[row], self.hashes[row] if self.hashes else None)
+
+    def __call__(self, a: int, b: int) -> bool:
+        return float(self.matrix[a] @ self.matrix[b]) >= self.cosine and self._same_files(a, b)
+
+    def _same_files(self, a: int, b: int) -> bool:
+        first, second = self.signature(a), self.signature(b)
+        return first is not None and second is not None and same_signature(first, second)
+
+    def heads(self, rows: Sequence[int]) -> list[int | None]:
+        """For each of ``rows`` (a ranking, best first), the row before it that it is the same
+        picture as (the first one not itself a copy of another), or None: the pictures kept.
+        The model's cosines of all the rows at once: pair by pair in Python, 48 results ranked
+        twice as deep took 60 ms a query, where ranking takes 0.5 ms."""
+        rows = list(rows)
+        vectors = self.matrix[rows]
+        # NumPy's own loop, not BLAS: OpenBLAS's threads waited 120 ms a query for this small
+        # product on a busy 2-core machine (as ``search.score_blocks`` found for the scores).
+        close = np.einsum("id,jd->ij", vectors, vectors) >= self.cosine
+        kept = np.zeros(len(rows), dtype=bool)
+        found: list[int | None] = []
+        for i, row in enumerate(rows):
+            head = next((rows[j] for j in np.flatnonzero(close[i, :i] & kept[:i]) if self._same_files(rows[j], row)),
+                        None)
+            kept[i] = head is None
+            found.append(head)
+        return found
+
+    def of_query(self, vector: np.ndarray, query: Signature | None, row: int) -> bool:
+        """Whether catalog row ``row`` is the same picture as a query (its ``vector`` as
+        embedded; ``query``: its signature, None when it has none)."""
+        if query is None or float(self.matrix[row] @ np.asarray(vector, dtype=np.float32)) < self.cosine:
+            return False
+        found = self.signature(row)
+        return found is not None and same_signature(query, found)
