@@ -367,3 +367,17 @@ def lose_pages(index_file: Path) -> None:
                  "WHERE name='files'")
     conn.commit()
     conn.close()
+
+
+def tsne_children() -> list[int]:
+    """The pids of this process's running t-SNE children (``tsne_process.child_command``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1]) if entry.name.isdigit() else 0
+            command = (entry / "cmdline").read_bytes().split(b"\0") if parent == os.getpid() else []
+        except (OSError, ValueError, IndexError):  # (ended meanwhile)
+            continue
+        if b"vsdesk.engine.tsne_process" in command:
+            found.append(int(entry.name))
+    return found

@@ -24,7 +24,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDro
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from conftest import CLOTHING_DIR, STYLE_DIR, copy_images, settle, wait_for_worker
+from conftest import CLOTHING_DIR, STYLE_DIR, copy_images, settle, tsne_children, wait_for_worker
 from vsdesk.engine.modes import MODES
 from vsdesk.engine.projection import CatalogMap
 from vsdesk.engine.session import DEFAULT_SAMPLE, ModeSession
@@ -2302,7 +2302,6 @@ def test_a_map_whose_tsne_process_was_killed_is_made_again_by_try_again(qtbot, w
     """A map over 500 images runs its t-SNE in a child process; killed (the out-of-memory killer,
     a user's kill -9), the map says so and offers "Try again", which computes it again on the
     compute thread (the window answers meanwhile) and shows it."""
-    import multiprocessing
     import signal
 
     from vsdesk.engine.projection import CHILD_MIN_POINTS
@@ -2311,11 +2310,8 @@ def test_a_map_whose_tsne_process_was_killed_is_made_again_by_try_again(qtbot, w
     tab = open_folder_catalog(qtbot, window, "product", copy_images(photos, tmp_path / "photos"), timeout=600_000)
     button = tab.scatter.status_button
 
-    def the_child():
-        return next((c for c in multiprocessing.active_children() if c.name == "vsdesk-tsne"), None)
-
-    qtbot.waitUntil(lambda: the_child() is not None, timeout=120_000)
-    os.kill(the_child().pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: tsne_children() != [], timeout=120_000)
+    os.kill(tsne_children()[0], signal.SIGKILL)
     qtbot.waitUntil(button.isVisible, timeout=60_000)
     assert tab.scatter.status() == ("Could not compute the map: its process ended unexpectedly (stopped by signal 9: "
                                     "out of memory, perhaps)") and button.text() == "Try again"

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import tsne_children
 from test_catalog import HistogramEmbedder, clothing_images
 from vsdesk.engine import paths
 from vsdesk.engine.catalog import Catalog, index_catalog
@@ -60,20 +61,6 @@ def shop_with_copies(tmp_path, copied: slice):
     catalog = Catalog.create("shop", "style", [root])
     index_catalog(catalog, HistogramEmbedder())
     return catalog, root, photos
-
-
-def tsne_children() -> list[int]:
-    """The pids of this process's running t-SNE children (``tsne_process.child_command``)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1]) if entry.name.isdigit() else 0
-            command = (entry / "cmdline").read_bytes().split(b"\0") if parent == os.getpid() else []
-        except (OSError, ValueError, IndexError):  # (ended meanwhile)
-            continue
-        if b"vsdesk.engine.tsne_process" in command:
-            found.append(int(entry.name))
-    return found
 
 
 def test_stages_report_partials_and_keep_clusters_apart():
