@@ -44,15 +44,15 @@ def test_catalogs_list_and_remove_without_models(capsys):
 
 def test_catalogs_list_names_the_samples_not_made_yet(capsys):
     """A fresh install said "no catalogs yet" and nothing else, though the samples are searchable
-    by name: the text names those not made yet, with their modes; `--json` stays a list of
-    catalogs (docs/cli.md)."""
+    by name: it names those not made yet, with their modes, on stderr as "no catalogs yet" (stdout
+    lists the catalogs, and only them); `--json` stays a list of catalogs (docs/cli.md)."""
     from vsdesk.engine.samples import SAMPLE_CATALOGS
 
     code, out, err = run(capsys, "catalogs", "list")
-    assert code == 0 and "no catalogs yet" in err
-    assert "samples you can search" in out
+    assert code == 0 and out == "" and "no catalogs yet" in err
+    assert "samples you can search" in err
     for name, (mode, _) in SAMPLE_CATALOGS.items():
-        assert re.search(rf"^  {re.escape(name)} +\[{mode}\]", out, re.M), out
+        assert re.search(rf"^  {re.escape(name)} +\[{mode}\]", err, re.M), err
     assert run(capsys, "catalogs", "list", "--json")[:2] == (0, "[]\n")
 
 

@@ -494,7 +494,7 @@ def test_installed_wheel_runs_offline(clean_venv, tmp_path):
     assert evaluated.returncode == 1 and "is not shipped with vsdesk" in evaluated.stderr, evaluated.stderr
     assert "product-heldout" not in {m["name"] for m in records}, listed.stdout
     catalogs = _run(clean_venv, vsdesk, "catalogs", "list", cwd=tmp_path)
-    assert catalogs.returncode == 0 and "fashion-mnist" in catalogs.stdout, catalogs.stdout
+    assert catalogs.returncode == 0 and "fashion-mnist" in catalogs.stderr, catalogs.stderr
 
     about = _run(clean_venv, str(clean_venv / "bin" / "python"), "-m", "vsdesk.engine.about", cwd=tmp_path)
     assert about.returncode == 0, about.stderr

@@ -84,17 +84,19 @@ def catalogs_list(args: argparse.Namespace) -> int:
 
 def _show_unused_samples(catalogs: set[str]) -> None:
     """The sample catalogs not made yet, which `search` and `index` take by name all the same
-    (made on first use): else a fresh install would seem to have nothing to search."""
+    (made on first use): else a fresh install would seem to have nothing to search. On stderr,
+    as "no catalogs yet": stdout lists the catalogs there are, and only them."""
     from vsdesk.engine.samples import SAMPLE_CATALOGS
 
     unused = {name: what for name, what in SAMPLE_CATALOGS.items() if name not in catalogs}
     if not unused:
         return
-    show(f"samples you can search (made on first use, e.g. `vsdesk search --catalog {next(iter(unused))} IMAGE`):")
+    lines = [f"samples you can search (made on first use, e.g. `vsdesk search --catalog {next(iter(unused))} IMAGE`):"]
     width = max(map(len, unused))
     modes = max(len(mode) for mode, _ in unused.values()) + 2
-    for name, (mode, description) in unused.items():
-        show(f"  {name:<{width}}  {f'[{mode}]':<{modes}}  {description}")
+    lines += [f"  {name:<{width}}  {f'[{mode}]':<{modes}}  {description}"
+              for name, (mode, description) in unused.items()]
+    say("\n".join(lines))
 
 
 def _model_problem(info) -> str | None:
