@@ -4,8 +4,9 @@ The repository keeps the shipped weights and sample catalogs in a top-level ``re
 folder; an installed vsdesk finds them at ``vsdesk/resources`` (see
 ``vsdesk.engine.paths.resources_dir``). ``build_py`` copies the whole folder there, whatever it
 holds at build time, so new models or samples need no packaging change. The sdist carries
-``resources/`` (MANIFEST.in), so a wheel built from the sdist gets the same files. Everything
-else (metadata, dependencies, entry points) is in pyproject.toml.
+``resources/`` (MANIFEST.in), so a wheel built from the sdist gets the same files; the folders
+that only a checkout can use (``CHECKOUT_ONLY``) stay out of the wheel and the desktop bundle.
+Everything else (metadata, dependencies, entry points) is in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ RESOURCES = HERE / "resources"
 #: training checkpoints (resumable state that a training run may leave beside its export).
 SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db", ".gitkeep", "checkpoint", "checkpoints"}
 SKIP_SUFFIXES = (".pyc", ".tmp", ".part", ".swp")
+#: Kept in the checkout and the sdist (they reproduce README's figures), not installed: folders
+#: under resources/ that only a checkout can use. The shipped product model's held-out twin
+#: (12 MB) is scored by `vsdesk eval product` on the Clothing Dataset's held-out contributors,
+#: and the data set is not shipped; installed, `vsdesk eval product --data` scores the shipped
+#: model itself on the user's photos.
+CHECKOUT_ONLY = ("models/product-heldout",)
 
 
 def resource_files(root: Path = RESOURCES) -> list[Path]:
@@ -32,7 +39,9 @@ def resource_files(root: Path = RESOURCES) -> list[Path]:
     """
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_NAMES and not d.startswith("."))
+        here = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_NAMES and not d.startswith(".")
+                             and (here / d).as_posix() not in CHECKOUT_ONLY)
         for name in sorted(filenames):
             if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or name.startswith("."):
                 continue

@@ -11,6 +11,12 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 export TF_CPP_MIN_LOG_LEVEL=2
 
+if ! command -v "$PYTHON" >/dev/null; then
+    echo "build_bundle: no Python at $PYTHON; make the repository's venv first:" \
+         "python3 -m venv '$REPO/.venv' && '$REPO/.venv/bin/pip' install -e '$REPO[packaging]'" \
+         "(or name another Python with PYTHON=...)" >&2
+    exit 2
+fi
 "$PYTHON" -c "import PyInstaller" 2>/dev/null || {
     echo "build_bundle: PyInstaller is missing; run: $PYTHON -m pip install -e '$REPO[packaging]'" >&2
     exit 2

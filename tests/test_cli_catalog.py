@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,20 @@ def test_catalogs_list_and_remove_without_models(capsys):
     assert code == 2 and err.strip() == "vsdesk: no catalog named 'nothing' (see `vsdesk catalogs list`)"  # as search says it
     code, _, err = run(capsys, "search", "--mode", "vae", "--catalog", "nothing", str(STYLE_DIR / "s_cubism-01.jpg"))
     assert code == 2 and "no catalog named 'nothing'" in err
+
+
+def test_catalogs_list_names_the_samples_not_made_yet(capsys):
+    """A fresh install said "no catalogs yet" and nothing else, though the samples are searchable
+    by name: it names those not made yet, with their modes, on stderr as "no catalogs yet" (stdout
+    lists the catalogs, and only them); `--json` stays a list of catalogs (docs/cli.md)."""
+    from vsdesk.engine.samples import SAMPLE_CATALOGS
+
+    code, out, err = run(capsys, "catalogs", "list")
+    assert code == 0 and out == "" and "no catalogs yet" in err
+    assert "samples you can search" in err
+    for name, (mode, _) in SAMPLE_CATALOGS.items():
+        assert re.search(rf"^  {re.escape(name)} +\[{mode}\]", err, re.M), err
+    assert run(capsys, "catalogs", "list", "--json")[:2] == (0, "[]\n")
 
 
 def test_index_says_why_a_folder_cannot_be_indexed(capsys, tmp_path):

@@ -182,6 +182,23 @@ def test_the_help_says_how_to_open_the_window_and_each_command_what_it_does(caps
         assert description.startswith("List every "), (command, description)
 
 
+def test_the_help_names_the_sample_catalogs_a_fresh_install_can_search(capsys):
+    """On a fresh install neither `vsdesk --help` nor `search --help` named the sample catalogs,
+    which `search --catalog NAME` takes with nothing indexed: both name every one; and a name is
+    never cut at its hyphen onto two lines ("fashion-" / "mnist")."""
+    from vsdesk.cli import build_parser
+    from vsdesk.engine.samples import SAMPLE_CATALOGS
+
+    for prog in ("vsdesk", "vsdesk-cli"):
+        top = build_parser(prog).format_help()
+        assert all(name in top for name in SAMPLE_CATALOGS), top
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    search = capsys.readouterr().out
+    catalog = search.split("\n  --catalog NAME", 1)[1].split("\n  -", 1)[0]
+    assert all(name in catalog for name in SAMPLE_CATALOGS), catalog
+
+
 def test_the_help_of_vsdesk_and_vsdesk_cli_lists_the_exit_codes_in_the_readmes_words(capsys):
     """README's exit-code table was in no `--help`: each code is said in a line of its own, in
     the words of the table ("The command line"), by `vsdesk --help` and `vsdesk-cli --help`."""

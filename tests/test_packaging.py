@@ -109,6 +109,91 @@ def test_the_installed_package_names_no_path_of_the_repository_as_the_users():
     assert "samples/example-dress.jpg" in _shipped_resources()
 
 
+def test_the_held_out_twin_stays_in_the_checkout_and_out_of_the_wheel_rule():
+    """The wheel and the bundle carried `models/product-heldout/` (12 MB, a quarter of the
+    wheel), which only `eval product` scores, on the Clothing Dataset, which is not shipped. The
+    rule leaves it out (the sdist grafts resources/ whole: ``test_sdist_carries_...``); what
+    `eval product --data` reads of the shipped model stays: its baseline and the digests and
+    looks of its training photos, which leave copies of them out of the user's test photos."""
+    if not (RESOURCES / "models" / "product-heldout" / "product.json").is_file():
+        pytest.skip("no held-out twin in this checkout")
+    shipped = _shipped_resources()
+    assert not [rel for rel in shipped if rel.startswith("models/product-heldout/")]
+    assert {f"models/product/{name}" for name in ("product.json", "product.weights.h5", "baseline.npz",
+                                                   "train-photos.npy", "train-looks.npy")} <= set(shipped)
+    assert "graft resources" in (REPO / "MANIFEST.in").read_text(encoding="utf-8").splitlines()
+
+
+def _installed_copy(site: Path) -> Path:
+    """vsdesk laid out as a wheel installs it, without building one: the package's modules
+    under ``site`` and, as setup.py puts them there, the resources the wheel carries (links to
+    the checkout's files). No pyproject.toml beside it: no checkout."""
+    for module in (REPO / "vsdesk").rglob("*.py"):
+        target = site / module.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(module, target)
+    for rel in _shipped_resources():
+        link = site / "vsdesk" / "resources" / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(RESOURCES / rel)
+    return site
+
+
+def test_an_installed_vsdesk_guesses_no_path_of_a_checkout(tmp_path):
+    """Installed, `eval product` looked for the shipped model's data at
+    ``…/lib/python3.11/shared/data/clothing-dataset`` (its relative path taken from
+    site-packages' parent), `eval vae` and the benchmarks for the Clothing Dataset beside it.
+    There is no checkout there: the data set is said to be not shipped, with the way to score the
+    shipped model on one's own photos, and the held-out twin to be only in the checkout."""
+    site = _installed_copy(tmp_path / "site")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PYTHONPATH=str(site), PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1")
+
+    def vsdesk(*argv: str) -> subprocess.CompletedProcess:
+        return _run_to_end([sys.executable, "-m", "vsdesk", *argv], "the installed copy", cwd=elsewhere, env=env)
+
+    probe = _run_to_end([sys.executable, "-c", (
+        "import json, vsdesk, vsdesk.engine.paths as p, vsdesk.engine.vae.evaluate as e\n"
+        "print(json.dumps([vsdesk.__file__, str(p.source_checkout()), str(p.shared_data('clothing-dataset')),"
+        " str(e.default_clothing_dir())]))")], "asking the installed copy", cwd=elsewhere, env=env)
+    assert probe.returncode == 0, probe.stderr
+    module, checkout, shared, clothing = json.loads(probe.stdout)
+    assert Path(module).is_relative_to(site) and checkout == shared == "None", probe.stdout
+    assert Path(clothing) == site / "vsdesk" / "resources" / "samples" / "clothing"
+
+    evaluated = vsdesk("eval", "product")
+    assert evaluated.returncode == 1, evaluated.stderr
+    said = " ".join(evaluated.stderr.split())
+    assert "shared/data" not in said and "is not shipped with vsdesk" in said, said
+    assert "held-out twin 'product-heldout'" in said and "only in vsdesk's source checkout" in said, said
+    assert "--data PATH" in said, said
+    twin = vsdesk("eval", "product", "--model", "product-heldout")
+    assert twin.returncode == 2 and "only in vsdesk's source checkout" in twin.stderr, twin.stderr
+    assert "`vsdesk eval product --data PATH`" in twin.stderr, twin.stderr
+    listed = vsdesk("models", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    names = [m["name"] for m in json.loads(listed.stdout)]
+    assert "product" in names and "product-heldout" not in names, names
+
+    # From the checkout itself the same commands find both (paths beside the repository).
+    from vsdesk.engine import paths
+
+    assert paths.source_checkout() == REPO
+    assert paths.shared_data("clothing-dataset") in (None, REPO.parent / "shared" / "data" / "clothing-dataset")
+
+
+def test_build_dists_without_its_python_says_how_to_make_it(tmp_path):
+    """Without the repository's .venv, build_dists.sh said only "line 29: …/.venv/bin/python: No
+    such file or directory": it says how to make the venv, as build_bundle.sh does."""
+    for script in ("build_dists.sh", "build_bundle.sh"):
+        ran = _run_to_end([str(REPO / "packaging" / script)], script,
+                          env={**os.environ, "PYTHON": str(tmp_path / "no-venv" / "bin" / "python")})
+        assert ran.returncode == 2, (script, ran.stderr)
+        assert "python3 -m venv" in ran.stderr and "[packaging]" in ran.stderr, (script, ran.stderr)
+
+
 def _run_to_end(argv: list[str], what: str, **options) -> subprocess.CompletedProcess:
     """``subprocess.run`` with the common deadline; past it, the test fails saying what hung
     and how loaded the machine was, rather than with a bare TimeoutExpired."""
@@ -245,6 +330,7 @@ def test_wheel_carries_package_resources_licences_and_entry_points(dists):
     assert missing == set()
     in_wheel = {n for n in names if n.startswith("vsdesk/resources/")}
     assert len(in_wheel) == len(shipped)  # nothing stale, nothing half-written
+    assert not [n for n in names if "product-heldout" in n]  # checkout only (setup.py)
     for folder in ("icons", "desktop", "samples/clothing", "samples/fashion-mnist"):
         assert any(n.startswith(f"vsdesk/resources/{folder}/") for n in names), folder
     for folder in ("models/product", "models/vae"):  # trained weights, once they are committed
@@ -267,6 +353,11 @@ def test_sdist_carries_what_a_wheel_is_built_from(dists):
                 "vsdesk/__init__.py"}
     assert expected - names == set()
     assert {f"resources/{rel}" for rel in _shipped_resources()} - names == set()
+    # What the wheel leaves out (the held-out twin) and what reproduces README's figures.
+    checkout_only = [rel for rel in (_source_files() or []) if rel.startswith("resources/models/product-heldout/")]
+    assert set(checkout_only) - names == set()
+    cited = set(re.findall(r"`(scripts/[\w.]+\.py)`", (REPO / "README.md").read_text(encoding="utf-8")))
+    assert cited and cited - names == set(), cited
     assert not any("__pycache__" in n or n.startswith(".venv") for n in names), root
 
 
@@ -397,6 +488,13 @@ def test_installed_wheel_runs_offline(clean_venv, tmp_path):
     assert len(results) == 3
     assert all(Path(r["path"]).parent == images and Path(r["path"]) != query for r in results)
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+    # The shipped model's data and held-out twin are not installed: said so, with --data's way.
+    evaluated = _run(clean_venv, vsdesk, "eval", "product", cwd=tmp_path)
+    assert evaluated.returncode == 1 and "is not shipped with vsdesk" in evaluated.stderr, evaluated.stderr
+    assert "product-heldout" not in {m["name"] for m in records}, listed.stdout
+    catalogs = _run(clean_venv, vsdesk, "catalogs", "list", cwd=tmp_path)
+    assert catalogs.returncode == 0 and "fashion-mnist" in catalogs.stderr, catalogs.stderr
 
     about = _run(clean_venv, str(clean_venv / "bin" / "python"), "-m", "vsdesk.engine.about", cwd=tmp_path)
     assert about.returncode == 0, about.stderr

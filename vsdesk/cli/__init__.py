@@ -39,13 +39,19 @@ COMMAND_MODULES = ("catalog_commands", "model_commands", "eval_commands", "train
 #: What ``--help`` says each entry point is: ``vsdesk`` (``vsdesk/__main__.py``) opens the window
 #: when given no command; ``vsdesk-cli`` (the console script: ``main()`` without arguments) is the
 #: command line alone, for a console where ``vsdesk`` is a GUI launcher, and never opens it.
+#: The sample catalogs, searchable on a fresh install (vsdesk.engine.samples.SAMPLE_CATALOGS: not
+#: imported for the help, which would load numpy; tests/test_cli_contract.py keeps the two alike).
+SAMPLE_NAMES = ("clothing", "fashion-mnist", "style-artworks")
+SAMPLES_WORDS = (f"Sample catalogs to try, made on first use: {', '.join(SAMPLE_NAMES)} "
+                 f"(`vsdesk search --catalog {SAMPLE_NAMES[0]} IMAGE`).")
+
 DESCRIPTIONS = {
     "vsdesk": "Visual search by artistic style, product type or VAE latent space. "
     "Without a command, opens the desktop window: `vsdesk IMAGE` opens it with that image as the query, "
     "`vsdesk FOLDER` offering to add that folder as a catalog; a window already open takes them, unless "
-    "`--new-window` comes first; `vsdesk -- -n.jpg` for a name that starts with \"-\".",
+    "`--new-window` comes first; `vsdesk -- -n.jpg` for a name that starts with \"-\". " + SAMPLES_WORDS,
     "vsdesk-cli": "Visual search by artistic style, product type or VAE latent space: the command "
-    "line alone, without the desktop window (run `vsdesk` for the window, or `vsdesk IMAGE`).",
+    "line alone, without the desktop window (run `vsdesk` for the window, or `vsdesk IMAGE`). " + SAMPLES_WORDS,
 }
 
 
@@ -60,11 +66,16 @@ EXIT_CODES = """exit codes, the same for every command:
 
 class _HelpFormatter(argparse.HelpFormatter):
     """argparse's, but a text of several lines (the exit codes) keeps its lines, each wrapped
-    to the width under its own text ("1    failed for …" goes on under "failed")."""
+    to the width under its own text ("1    failed for …" goes on under "failed"); and a line
+    never breaks inside a name at its hyphen ("fashion-" / "mnist", "--new-" / "window")."""
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
     def _fill_text(self, text, width, indent):
         if "\n" not in text:
-            return super()._fill_text(text, width, indent)
+            return textwrap.fill(" ".join(text.split()), width, initial_indent=indent, subsequent_indent=indent,
+                                 break_on_hyphens=False)
         filled = []
         for line in text.splitlines():
             hang = re.match(r"\s+\S+\s+", line) if line.startswith(" ") else None
@@ -92,6 +103,9 @@ class _Parser(argparse.ArgumentParser):
 
     #: While ``_unrecognized`` reads the command line again: an error then is not said.
     _probing = False
+
+    def __init__(self, *args, formatter_class=None, **kwargs):  # every command's help wrapped as the top's
+        super().__init__(*args, formatter_class=formatter_class or _HelpFormatter, **kwargs)
 
     def parse_known_args(self, args=None, namespace=None):
         if self._subparsers is not None:  # the top-level parser: the whole command line, for every parser
@@ -170,7 +184,7 @@ def _did_you_mean(message: str) -> str:
 
 
 def build_parser(prog: str = "vsdesk") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog, description=DESCRIPTIONS[prog], epilog=EXIT_CODES, formatter_class=_HelpFormatter)
+    parser = _Parser(prog=prog, description=DESCRIPTIONS[prog], epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"vsdesk {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -43,7 +43,6 @@ def catalogs_list(args: argparse.Namespace) -> int:
         return 0
     if not infos:
         say("no catalogs yet; create one with `vsdesk index --mode MODE --catalog NAME FOLDER...`")
-        return 0
     for i in infos:
         images = image_count(files[i.name], i.indexed)  # "10 images (20 paths)", as `search` says it
         if i.problem:
@@ -79,7 +78,25 @@ def catalogs_list(args: argparse.Namespace) -> int:
                 show(f"      note: {image_links_away_note(len(links))}:")
                 for link in links:
                     show(f"        {shown_path(link)}")
+    _show_unused_samples({i.name for i in infos})
     return 0
+
+
+def _show_unused_samples(catalogs: set[str]) -> None:
+    """The sample catalogs not made yet, which `search` and `index` take by name all the same
+    (made on first use): else a fresh install would seem to have nothing to search. On stderr,
+    as "no catalogs yet": stdout lists the catalogs there are, and only them."""
+    from vsdesk.engine.samples import SAMPLE_CATALOGS
+
+    unused = {name: what for name, what in SAMPLE_CATALOGS.items() if name not in catalogs}
+    if not unused:
+        return
+    lines = [f"samples you can search (made on first use, e.g. `vsdesk search --catalog {next(iter(unused))} IMAGE`):"]
+    width = max(map(len, unused))
+    modes = max(len(mode) for mode, _ in unused.values()) + 2
+    lines += [f"  {name:<{width}}  {f'[{mode}]':<{modes}}  {description}"
+              for name, (mode, description) in unused.items()]
+    say("\n".join(lines))
 
 
 def _model_problem(info) -> str | None:

@@ -30,6 +30,7 @@ from vsdesk.cli._catalog_steps import (
     run_index,
     settle_mode,
 )
+from vsdesk.cli import SAMPLE_NAMES
 from vsdesk.cli._catalogs_command import catalogs_list, catalogs_remove, catalogs_remove_folder
 from vsdesk.cli._common import (
     FAILED,
@@ -72,7 +73,8 @@ def register(subparsers) -> None:
     )
     add_mode_argument(search, "search mode (default: the catalog's own; a sample's, the mode it is made for: "
                       "another indexes the sample once into NAME.MODE)")
-    search.add_argument("--catalog", required=True, metavar="NAME", help="catalog (or sample) to search")
+    search.add_argument("--catalog", required=True, metavar="NAME",
+                        help=f"catalog to search, or a sample ({', '.join(SAMPLE_NAMES)}), made on first use")
     search.add_argument("images", nargs="+", metavar="IMAGE", help="query image files")
     search.add_argument("-k", type=positive_int, default=10, metavar="N", help="results per query (default 10)")
     search.add_argument("--json", action="store_true", help="a JSON list, one record per query, on stdout")

@@ -24,6 +24,30 @@ ENV_STYLE_MIRROR = "VSDESK_STYLE_MIRROR"  # a local folder holding the 32 style 
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
 
 
+def source_checkout() -> Path | None:
+    """The root of the source checkout vsdesk runs from (the folder whose pyproject.toml names
+    the project ``vsdesk``, beside the package), or None: installed (site-packages, the desktop
+    bundle), where paths of the repository (``../shared/data``) mean nothing."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent.parent
+    try:
+        with open(root / "pyproject.toml", "rb") as file:
+            name = tomllib.load(file).get("project", {}).get("name")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return root if name == APP_NAME else None
+
+
+def shared_data(relative: str) -> Path | None:
+    """``relative`` among the project's data sets beside the source checkout (``../shared/data``:
+    development and CI) when it is there; None where it is not, and always where vsdesk is
+    installed: the data sets (the Clothing Dataset) are not shipped with it."""
+    root = source_checkout()
+    found = None if root is None else root.parent / "shared" / "data" / relative
+    return found if found is not None and found.exists() else None
+
+
 class LocationError(OSError):
     """One of vsdesk's folders cannot be created or used; the message names it and why.
     ``named_a_file``: the path given for it is a file (the setting must change: a command exits

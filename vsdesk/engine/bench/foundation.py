@@ -43,11 +43,6 @@ import numpy as np
 
 from vsdesk.engine import paths
 
-#: Where indexing images come from: the full Clothing Dataset when the shared data is beside
-#: the repository, else the shipped clothing sample.
-SHARED_CLOTHING = paths.RESOURCES.parent.parent / "shared" / "data" / "clothing-dataset" / "images"
-
-
 def run(record, quick: bool) -> None:
     _bench_load_stall(record, quick)  # first: before this process maps TensorFlow's libraries
     _bench_map_stall(record, quick)
@@ -76,7 +71,8 @@ def _load_embedder(quick: bool):
 def _source_images(n: int) -> list[Path]:
     from vsdesk.engine.imageio import is_image_name
 
-    folder = SHARED_CLOTHING if SHARED_CLOTHING.is_dir() else paths.resources_dir() / "samples" / "clothing"
+    # The full Clothing Dataset beside the source checkout, else the shipped clothing sample.
+    folder = paths.shared_data("clothing-dataset/images") or paths.resources_dir() / "samples" / "clothing"
     files = sorted(p for p in folder.iterdir() if is_image_name(p))
     return files[:n]
 

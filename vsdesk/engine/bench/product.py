@@ -35,12 +35,9 @@ def _images(count: int) -> list[str]:
     from vsdesk.engine import paths
     from vsdesk.engine.imageio import is_image_name
 
-    candidates = [
-        paths.RESOURCES.parent.parent / "shared" / "data" / "clothing-dataset" / "images",
-        paths.resources_dir() / "samples" / "clothing",
-    ]
+    candidates = [paths.shared_data("clothing-dataset/images"), paths.resources_dir() / "samples" / "clothing"]
     for folder in candidates:
-        if folder.is_dir():
+        if folder is not None and folder.is_dir():
             files = sorted(str(p) for p in Path(folder).rglob("*") if p.is_file() and is_image_name(p))
             if files:
                 return (files * (1 + count // len(files)))[:count]

@@ -23,9 +23,8 @@ def _images() -> list[Path]:
     from vsdesk.engine import paths
     from vsdesk.engine.imageio import is_image_name
 
-    shared = paths.RESOURCES.parent.parent / "shared" / "data"
-    candidates = [os.environ.get("VSDESK_STYLE_MIRROR"), shared / "images-by-style",
-                  shared / "clothing-dataset" / "images", paths.resources_dir() / "samples" / "clothing"]
+    candidates = [os.environ.get("VSDESK_STYLE_MIRROR"), paths.shared_data("images-by-style"),
+                  paths.shared_data("clothing-dataset/images"), paths.resources_dir() / "samples" / "clothing"]
     for folder in candidates:
         if folder and Path(folder).is_dir():
             files = sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image_name(p))

@@ -46,12 +46,16 @@ def _scores(y: np.ndarray, probs: np.ndarray, vectors: np.ndarray, classes: list
 
 def _training_data_candidates(meta: product_model.ProductMeta) -> list[Path]:
     """Where the data a model was trained on may be. A relative path is the shipped model's,
-    relative to the repository (not to the current folder, which would make ``eval`` depend on
-    where it is run); a model trained here also keeps the absolute path it was given."""
+    relative to the source checkout (not to the current folder, which would make ``eval`` depend
+    on where it is run), and nowhere where vsdesk is installed (``_not_shipped``); a model
+    trained here also keeps the absolute path it was given."""
     source = meta.data
     candidates = []
-    if source:
-        candidates.append(Path(source) if os.path.isabs(source) else paths.RESOURCES.parent / source)
+    checkout = paths.source_checkout()
+    if source and os.path.isabs(source):
+        candidates.append(Path(source))
+    elif source and checkout is not None:
+        candidates.append(checkout / source)
     if meta.data_absolute:
         candidates.append(Path(meta.data_absolute))
     return [path.resolve() for path in dict.fromkeys(candidates)]
@@ -292,16 +296,28 @@ def evaluate(
     return result
 
 
+def _not_shipped(meta: product_model.ProductMeta) -> str:
+    """Why a shipped model's own data cannot be scored on where vsdesk is installed: its path is
+    the source checkout's (``../shared/data/clothing-dataset``), and the data set is not shipped."""
+    twin = (f" and its held-out twin {meta.heldout_twin!r} (scored on the contributors it held out) are"
+            if meta.heldout_twin else " is")
+    return (f"the Clothing Dataset model {meta.name!r} was trained on is not shipped with vsdesk: the data{twin} "
+            "only in vsdesk's source checkout")
+
+
 def _labelled_data(data, meta: product_model.ProductMeta) -> tuple[Dataset, Dataset, dict[str, str], dict[str, int]]:
     """(the data given, or the model's own training data; its photos of the model's classes;
     the labels taken for a class ignoring case; the count of photos left out by label)."""
     if data is None:
         given = _training_data(meta)
         if given is None:
-            looked = " or ".join(str(path) for path in _training_data_candidates(meta)) or "nowhere: it names none"
-            raise ValueError(f"the data model {meta.name!r} was trained on is not here (looked for at {looked}); "
-                             "give labelled test photos with --data PATH (a CSV such as the Clothing Dataset's "
-                             "images.csv, or a folder with a subfolder per class)")
+            candidates = _training_data_candidates(meta)
+            where = (_not_shipped(meta) if not candidates and meta.data
+                     else f"the data model {meta.name!r} was trained on is not here (looked for at "
+                          f"{' or '.join(str(path) for path in candidates) or 'nowhere: it names none'})")
+            raise ValueError(f"{where}; give labelled test photos with --data PATH (a CSV such as the Clothing "
+                             "Dataset's images.csv, or a folder with a subfolder per class; photos it was "
+                             "trained on are left out)")
     else:
         given = load_dataset(data, exclude=frozenset())
     given, recased = _match_case(given, list(meta.classes))

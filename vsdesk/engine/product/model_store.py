@@ -143,7 +143,15 @@ def model_dir(name: str | None = None) -> Path:
     folder = user_dir(name)
     if not (folder / META_FILE).is_file() and name == shipped_twin_name():
         return default_dir().parent / name
+    if not (folder / META_FILE).is_file() and name == SHIPPED_TWIN:  # installed: not shipped (setup.py)
+        raise ProductModelError(NO_SHIPPED_TWIN)
     return folder
+
+
+#: Why `--model product-heldout` finds nothing where vsdesk is installed (setup.py's CHECKOUT_ONLY).
+NO_SHIPPED_TWIN = ("'product-heldout', the shipped product model's held-out twin, is only in vsdesk's source "
+                   "checkout, with the Clothing Dataset it is scored on; here `vsdesk eval product --data PATH` "
+                   "scores the shipped model on your labelled photos")
 
 
 def name_to_give(folder: Path) -> str:

@@ -25,10 +25,6 @@ from vsdesk.engine.vae import knn
 from vsdesk.engine.vae.dataset_form import to_dataset_form
 from vsdesk.engine.vae.engine import CLASS_NAMES, VaeEngine, image_to_input
 
-#: The Clothing Dataset next to the repository (development, CI); else the shipped sample.
-SHARED_CLOTHING = paths.RESOURCES.parent.parent / "shared" / "data" / "clothing-dataset" / "images"
-
-
 def digits_28() -> np.ndarray:
     """scikit-learn's bundled 8x8 digits (ink 0-16, bright on dark) as uint8 28x28 images."""
     from sklearn.datasets import load_digits
@@ -41,12 +37,12 @@ def digits_28() -> np.ndarray:
 
 
 def default_clothing_dir() -> Path:
+    """``VSDESK_CLOTHING_DIR``, else the Clothing Dataset beside the source checkout
+    (development, CI), else the shipped sample."""
     env = os.environ.get("VSDESK_CLOTHING_DIR")
     if env:
         return Path(env)
-    if SHARED_CLOTHING.is_dir():
-        return SHARED_CLOTHING
-    return paths.resources_dir() / "samples" / "clothing"
+    return paths.shared_data("clothing-dataset/images") or paths.resources_dir() / "samples" / "clothing"
 
 
 def clothing_files(folder: str | Path) -> list[Path]:
