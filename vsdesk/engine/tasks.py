@@ -68,8 +68,8 @@ _keeping: set[int] = set()  # the threads inside ``keeping_work``
 def keeping_work() -> Iterator[None]:
     """Around steps whose end keeps work done: an index run's batches, each embedded and
     committed, until the run next sees ``cancelled`` (and commits what it holds). A process
-    that ends (the window closed) waits for these (``wait_for_kept_work``) and for nothing
-    else: a model loading, a t-SNE stage, a query or a thumbnail keeps nothing when it ends."""
+    that ends (the window closed) waits for these (``wait_for_kept_work``), and past a moment's
+    grace for nothing else: a model loading, a t-SNE stage or a thumbnail keeps nothing."""
     thread = threading.get_ident()
     with _kept:
         inside = thread in _keeping  # (nested: the outer one ends it)
