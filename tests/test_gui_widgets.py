@@ -311,6 +311,43 @@ def test_every_task_thread_is_waited_for_when_tasks_are_put_after_stop(qtbot):
             assert worker.wait(10_000)
 
 
+def test_a_shutdown_as_the_process_ends_waits_for_the_index_batch_being_embedded(qtbot, tmp_path):
+    """Quit during an index run (the process ends next: ``only_kept_work``) waits past its grace
+    for the batch inside the model to be committed (``keeping_work``), and for nothing else:
+    what was embedded is kept. The real product model; its second batch held inside ``embed``
+    past the grace, as a slow batch under load is."""
+    from conftest import copy_images
+    from vsdesk.engine.catalog import Catalog, index_catalog
+    from vsdesk.engine.modes import load_embedder
+    from vsdesk.gui.worker import STOP_GRACE_S
+
+    embedder = load_embedder("product")
+    folder = copy_images(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:40], tmp_path / "shop")
+    Catalog.create("shop", "product", [folder]).close()
+    batches, inside, embed = [], threading.Event(), embedder.embed
+
+    def slow_second_batch(batch):
+        batches.append(len(batch))
+        if len(batches) == 2:
+            inside.set()
+            time.sleep(STOP_GRACE_S + 1.0)
+        return embed(batch)
+
+    embedder.embed = slow_second_batch
+
+    def run(ctx):
+        with Catalog.open("shop") as catalog:
+            index_catalog(catalog, embedder, ctx.progress, ctx.cancelled, batch_size=8)
+
+    runner = TaskRunner(("tf",))
+    runner.submit("shop/catalog", run)
+    assert inside.wait(60)
+    runner.shutdown(3000, only_kept_work=True)
+    with Catalog.open("shop") as catalog:
+        assert catalog.counts()[0] == 16 and catalog.unfinished  # both batches, committed before it returned
+    assert batches == [8, 8]
+
+
 def test_shutdown_waits_at_most_its_timeout_in_all_not_per_worker(qtbot):
     """Closing the window says it waits up to 3 s: three workers each inside a step that
     cannot be interrupted once made it wait 3 x the timeout."""

@@ -227,3 +227,45 @@ def test_a_nearness_reference_made_while_the_index_changes_is_not_kept_for_the_n
     monkeypatch.setattr(nearness, "reference_quantiles", made_while_the_index_changes)
     assert np.allclose(engine.nearness_quantiles(), expected[0])
     assert np.allclose(engine.nearness_quantiles(), expected[1])
+
+
+def test_the_anomaly_words_are_true_across_the_range_of_real_percentiles(engine, data):
+    """A query at the 94.8th percentile was said "typical: 5.2 % of the … training images are
+    more unusual": 19 in 20 were more usual. "Typical" is now said only well inside the bulk (a
+    fifth of them or more more unusual), and the command line and the window say the same word.
+    Checked on real percentiles, Fashion-MNIST's test items and handwritten digits, on each side
+    of every cut-off, and at the cut-offs themselves as they are shown (to a tenth)."""
+    from vsdesk.engine.vae.engine import (
+        LESS_USUAL_FROM,
+        SOMEWHAT_UNUSUAL_FROM,
+        UNUSUAL_FROM,
+        anomaly_verdict,
+        anomaly_words,
+        image_to_input,
+    )
+    from vsdesk.engine.vae.evaluate import digits_28
+    from vsdesk.gui.panels.vae_panel import anomaly_text
+
+    items = engine.percentile(engine.anomaly_scores(image_to_input(data[1][0][:1000])))
+    digits = engine.percentile(engine.anomaly_scores(image_to_input(digits_28()[:300])))
+    real = np.concatenate([items, digits])
+    bands = [(0, LESS_USUAL_FROM, "typical"), (LESS_USUAL_FROM, SOMEWHAT_UNUSUAL_FROM, "less usual than most"),
+             (SOMEWHAT_UNUSUAL_FROM, UNUSUAL_FROM, "somewhat unusual"), (UNUSUAL_FROM, 100.01, "unusual for the model")]
+    for low, high, verdict in bands:
+        shown = np.round(real, 1)
+        inside = real[(shown >= low) & (shown < high)]
+        assert len(inside) >= 5, (low, high)  # every band is met by real images
+        for p in (inside.min(), inside.max()):  # its two edges, as near the cut-offs as real images come
+            said = anomaly_words(p)
+            assert said.startswith(f"{verdict}: {100 - p:.1f} % of the Fashion-MNIST training images are more "
+                                   f"unusual (anomaly percentile {p:.1f})"), said
+            assert f"Its silhouette is <b>{verdict}</b>: {100 - p:.1f} % of" in anomaly_text({"anomaly": {"percentile": p}})
+    near_the_review = real[(real >= 94) & (real < 95)]  # where the review read "typical"
+    assert len(near_the_review) and all(anomaly_words(p).startswith("less usual than most: ") for p in near_the_review)
+    # "typical" only where a fifth or more of the training images are more unusual, as shown
+    assert all(round(100 - p, 1) >= 100 - LESS_USUAL_FROM for p in real if anomaly_verdict(p) == "typical")
+    # the cut-offs as shown: 79.95 is shown 80.0 and said as 80.0 is
+    for p, verdict in [(79.94, "typical"), (79.95, "less usual than most"), (94.94, "less usual than most"),
+                       (94.95, "somewhat unusual"), (98.94, "somewhat unusual"), (98.96, "unusual for the model"),
+                       (100.0, "unusual for the model")]:
+        assert anomaly_verdict(p) == verdict, p

@@ -60,6 +60,41 @@ def pause_should_end() -> bool:
     return check is not None and check()
 
 
+_kept = threading.Condition()
+_keeping: set[int] = set()  # the threads inside ``keeping_work``
+
+
+@contextlib.contextmanager
+def keeping_work() -> Iterator[None]:
+    """Around steps whose end keeps work done: an index run's batches, each embedded and
+    committed, until the run next sees ``cancelled`` (and commits what it holds). A process
+    that ends (the window closed) waits for these (``wait_for_kept_work``), and past a moment's
+    grace for nothing else: a model loading, a t-SNE stage or a thumbnail keeps nothing."""
+    thread = threading.get_ident()
+    with _kept:
+        inside = thread in _keeping  # (nested: the outer one ends it)
+        _keeping.add(thread)
+    try:
+        yield
+    finally:
+        if not inside:
+            with _kept:
+                _keeping.discard(thread)
+                _kept.notify_all()
+
+
+def work_being_kept() -> bool:
+    """Whether a thread is inside ``keeping_work``."""
+    with _kept:
+        return bool(_keeping)
+
+
+def wait_for_kept_work(timeout_s: float) -> bool:
+    """Wait at most ``timeout_s`` until no thread is inside ``keeping_work``: whether none is."""
+    with _kept:
+        return _kept.wait_for(lambda: not _keeping, max(0.0, timeout_s))
+
+
 class Rate:
     """The rate of a counted step (images per second) and the time it has left, said only once
     they mean something and smoothed so that they do not jump about.

@@ -8,6 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
+#: Once the window has closed, its process waits at most this long for an index run's batch
+#: still being embedded to be committed (``tasks.keeping_work``): it is hidden meanwhile.
+KEPT_WORK_WAIT_S = 30.0
+
 
 def run(argv: list[str]) -> int:
     problem = _no_display() or _missing_x11_libraries()
@@ -55,6 +59,7 @@ def run(argv: list[str]) -> int:
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "vsdesk.svg")))
     ColourScheme(app)  # a dark desktop whose theme leaves Qt's palette light: a dark palette
     window = MainWindow(geometry_given=gives_geometry(qt_options))
+    window.process_ends_on_close = True  # (os._exit below)
     install_excepthooks(window)
     stopped = _stop_on_signals(app, window)
     if launch is not None:  # later launches' paths come here, as drops
@@ -72,20 +77,22 @@ def run(argv: list[str]) -> int:
         from vsdesk.engine.models import cache
 
         cache.clean_stale_temps(own=True)  # again: one begun while the window closed
-    from vsdesk.gui.worker import work_left_behind
+    from vsdesk.engine.tasks import wait_for_kept_work
 
-    if stopped or work_left_behind():
-        # The window is closed, the settings saved, an index run's batches committed (SQLite:
-        # the next open resumes from them). A map still being computed would keep the process
-        # alive for its whole run (t-SNE cannot be interrupted); and after SIGTERM, which has a
-        # deadline (a logout, a service manager's 'stop'), Python's own finalisation is not
-        # waited for either: its garbage collection of TensorFlow's and the catalogs' objects
-        # took 4-8 s once the VAE sample was being indexed, past the 7 s a window is given.
-        logging.shutdown()  # vsdesk.log flushed
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+    # The window is hidden, the settings saved, the tasks cancelled. An index run's batch still
+    # being embedded is committed first, unseen (SQLite: the next open resumes from there);
+    # after SIGTERM, which has a deadline (a logout, a service manager's 'stop'), not even that.
+    # Nothing else is waited for: a map still being computed would keep the process alive for
+    # its whole run (t-SNE cannot be interrupted), a model loading for seconds, and Python's own
+    # finalisation, its garbage collection of TensorFlow's and the catalogs' objects, took 4-8 s
+    # (the VAE sample being indexed; 5 s with a style index of 200 photos), past the 7 s a window
+    # is given at a logout, and kept a closed window's process for as long.
+    if not stopped:
+        wait_for_kept_work(KEPT_WORK_WAIT_S)
+    logging.shutdown()  # vsdesk.log flushed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _stop_on_signals(app, window) -> list[int]:

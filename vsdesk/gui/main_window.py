@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from vsdesk.gui.single_instance import Listener
 
 #: Closing waits at most this long for background work to stop at a safe point (the window is
-#: hidden first); a step that cannot be interrupted (a t-SNE stage) finishes after it, unseen.
+#: hidden first): an index run's batch in flight committed. In the ``vsdesk`` process, a step
+#: that keeps nothing (a model loading, a t-SNE stage) is not waited for, and the process ends
+#: without it (``app.run``).
 CLOSE_WAIT_S = 3.0
 #: After SIGTERM, which ends the process once the window has closed (``app.run``), closing waits
 #: only this long: enough for an index run to stop between two batches, where a step that cannot
@@ -58,6 +60,9 @@ class MainWindow(QMainWindow):
         self.listener: Listener | None = None
         #: How long closing waits for background work to stop (SIGTERM_CLOSE_WAIT_S after SIGTERM).
         self.close_wait_s = CLOSE_WAIT_S
+        #: The process ends once this window has closed (set by ``app.run``): closing then waits
+        #: only for work to keep (an index run's batch), not for a model loading or a map.
+        self.process_ends_on_close = False
         self.setWindowTitle(f"vsdesk {__version__} — visual search")
         self.settings = settings or Settings()
         self.runner = TaskRunner(("tf", "compute", "io"), self)
@@ -357,14 +362,15 @@ class MainWindow(QMainWindow):
         if self.listener is not None:  # not listening from now on: a launch opens its own window
             self.listener.stop()
         self.settings.set_geometry(self.saveGeometry())
-        self.hide()  # at once: the workers and thumbnail decoders get up to 3 s in all below to stop
+        self.hide()  # at once: what is waited for below (up to 3 s) is not seen
         self.settings.set_last_tab(self.current_tab().mode)
         for tab in self.mode_tabs.values():
             tab.save_state()
             tab.catalog.note_closing()
         self.settings.sync()
         deadline = time.monotonic() + self.close_wait_s  # one for all: a slow worker leaves less to the rest
-        self.runner.shutdown(ms_until(deadline))
-        self.cache.wait_idle(ms_until(deadline))
+        self.runner.shutdown(ms_until(deadline), only_kept_work=self.process_ends_on_close)
+        if not self.process_ends_on_close:  # (a thumbnail keeps nothing)
+            self.cache.wait_idle(ms_until(deadline))
         super().closeEvent(event)
         self.closed.emit()

@@ -70,7 +70,7 @@ from vsdesk.engine.catalog._path_facts import has_image_name
 from vsdesk.engine.catalog._store import Catalog
 from vsdesk.engine.embedding import Embedder
 from vsdesk.engine.text import RESUMING, counted, shown_path
-from vsdesk.engine.tasks import CancelledError
+from vsdesk.engine.tasks import CancelledError, keeping_work
 
 
 #: Vectors of the catalog's model that no file uses (files deleted, a folder forgotten) are kept
@@ -217,16 +217,19 @@ class Indexer:
 
         self.report.unchanged = plan.unchanged
         self.report.skipped.extend(plan.skipped)
-        self._drop(plan.gone)
-        if plan.relabel:
-            with self.catalog.write_transaction():
-                self.conn.executemany("UPDATE files SET label = ?, root = ? WHERE path = ?", plan.relabel)
-        if plan.new_ctimes:  # (nothing a search reads: no new version)
-            with self.catalog.write_transaction(new_version=False):
-                self.conn.executemany("INSERT OR REPLACE INTO file_ctimes VALUES (?, ?)", plan.new_ctimes)
-        self._process(plan.todo)
-        self._forget_found_elsewhere(scan.files)
-        self._collect_garbage(key)
+        # From here every step ends in a commit, and a cancel is seen at the next batch's end: a
+        # window closed meanwhile waits for that (``keeping_work``), not for the model's loading.
+        with keeping_work():
+            self._drop(plan.gone)
+            if plan.relabel:
+                with self.catalog.write_transaction():
+                    self.conn.executemany("UPDATE files SET label = ?, root = ? WHERE path = ?", plan.relabel)
+            if plan.new_ctimes:  # (nothing a search reads: no new version)
+                with self.catalog.write_transaction(new_version=False):
+                    self.conn.executemany("INSERT OR REPLACE INTO file_ctimes VALUES (?, ?)", plan.new_ctimes)
+            self._process(plan.todo)
+            self._forget_found_elsewhere(scan.files)
+            self._collect_garbage(key)
         return self.report
 
     def _count_kept(self, rows: dict[str, FileRow]) -> None:

@@ -453,11 +453,24 @@ def _no_object_facts(pixels: np.ndarray) -> dict[str, Any]:
     }
 
 
+#: The anomaly percentiles from which ``anomaly_verdict`` says "less usual than most", "somewhat
+#: unusual" and "unusual for the model". Below the first, "typical": only well inside the bulk,
+#: at least a fifth of the training images more unusual (a review read "typical: 5.2 % … are
+#: more unusual" at the 94.8th as wrong, and it was: 19 in 20 were more usual).
+LESS_USUAL_FROM, SOMEWHAT_UNUSUAL_FROM, UNUSUAL_FROM = 80.0, 95.0, 99.0
+
+
 def anomaly_verdict(percentile: float) -> str:
-    """The anomaly percentile as a verdict, in the window and the command line alike: at or
-    above 99, unusual; at or above 95, somewhat unusual; below, typical."""
-    p = float(percentile)
-    return "unusual for the model" if p >= 99 else "somewhat unusual" if p >= 95 else "typical"
+    """The anomaly percentile as a verdict, in the window and the command line alike, true
+    across the range: typical, less usual than most, somewhat unusual, unusual for the model
+    (the cut-offs: ``LESS_USUAL_FROM`` … ``UNUSUAL_FROM``). Of the percentile as it is shown,
+    to a tenth: 98.99 said "somewhat unusual" beside "anomaly percentile 99.0"."""
+    p = round(float(percentile), 1)
+    if p >= UNUSUAL_FROM:
+        return "unusual for the model"
+    if p >= SOMEWHAT_UNUSUAL_FROM:
+        return "somewhat unusual"
+    return "less usual than most" if p >= LESS_USUAL_FROM else "typical"
 
 
 def anomaly_share(percentile: float) -> str:

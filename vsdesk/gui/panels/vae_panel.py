@@ -23,7 +23,16 @@ from PySide6.QtGui import QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from vsdesk.engine.text import sentence
-from vsdesk.engine.vae.engine import CLASS_NAMES, NO_OBJECT, VOTE_K, anomaly_share, anomaly_verdict
+from vsdesk.engine.vae.engine import (
+    CLASS_NAMES,
+    LESS_USUAL_FROM,
+    NO_OBJECT,
+    SOMEWHAT_UNUSUAL_FROM,
+    UNUSUAL_FROM,
+    VOTE_K,
+    anomaly_share,
+    anomaly_verdict,
+)
 from vsdesk.engine.vae.nearness import high_note
 from vsdesk.gui import theme
 from vsdesk.gui.panels.base import ModePanel
@@ -342,7 +351,7 @@ def category_text(extras: dict[str, Any]) -> str:
 
 
 def anomaly_text(extras: dict[str, Any]) -> str:
-    """"Its silhouette is typical: 8.0 % of the Fashion-MNIST training images are more unusual"
+    """"Its silhouette is typical: 38.0 % of the Fashion-MNIST training images are more unusual"
     (the verdict, on what, and the share; the score itself is in the tooltip, ``anomaly_tip``)."""
     p = float(extras["anomaly"]["percentile"])
     return f"Its silhouette is <b>{anomaly_verdict(p)}</b>: {anomaly_share(p)}"
@@ -373,7 +382,8 @@ def anomaly_tip(extras: dict[str, Any]) -> str:
     anomaly = extras["anomaly"]
     p = float(anomaly["percentile"])
     return (f"How much of the silhouette the model fails to explain, compared with its training images "
-            f"(more unusual than 95 % of them: somewhat unusual; than 99 %: unusual).\n"
+            f"(more unusual than {LESS_USUAL_FROM:g} % of them: less usual than most; than "
+            f"{SOMEWHAT_UNUSUAL_FROM:g} %: somewhat unusual; than {UNUSUAL_FROM:g} %: unusual).\n"
             f"Anomaly score {float(anomaly['score']):.1f} nats (higher: more unusual), {p:.1f} % of the "
             f"training images scoring lower. The score: {anomaly['definition']}.\n"
             f"ELBO: the VAE's evidence lower bound, how likely the model finds the picture.")
