@@ -11,6 +11,8 @@ from pathlib import Path
 #: Once the window has closed, its process waits at most this long for an index run's batch
 #: still being embedded to be committed (``tasks.keeping_work``): it is hidden meanwhile.
 KEPT_WORK_WAIT_S = 30.0
+#: The start of the names of the modules TensorFlow's autograph writes (``_remove_autograph_modules``).
+AUTOGRAPH_PREFIX = "__autograph_generated_file"
 
 
 def run(argv: list[str]) -> int:
@@ -89,10 +91,25 @@ def run(argv: list[str]) -> int:
     # is given at a logout, and kept a closed window's process for as long.
     if not stopped:
         wait_for_kept_work(KEPT_WORK_WAIT_S)
+    _remove_autograph_modules()
     logging.shutdown()  # vsdesk.log flushed
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _remove_autograph_modules() -> None:
+    """TensorFlow's autograph writes the functions it converts as modules into the temporary
+    folder, to be removed by Python's exit functions, which ``os._exit`` skips: a few files a
+    window were left behind for good. They are removed here (only those: the other exit
+    functions are what the exit skips). Autograph keeps them in ``sys.modules`` by file name."""
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        if name.startswith(AUTOGRAPH_PREFIX) and os.path.basename(path) == f"{name}.py":
+            try:
+                os.remove(path)
+            except OSError:  # gone already (a temporary-folder cleaner), or not ours to remove
+                pass
 
 
 def _stop_on_signals(app, window) -> list[int]:
