@@ -34,7 +34,7 @@ def source_checkout() -> Path | None:
     try:
         with open(root / "pyproject.toml", "rb") as file:
             name = tomllib.load(file).get("project", {}).get("name")
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError, AttributeError):  # (not TOML, not UTF-8; a "project" not a table)
         return None
     return root if name == APP_NAME else None
 

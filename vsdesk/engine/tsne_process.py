@@ -94,8 +94,10 @@ def child_command(folder: str, first: int, stages: int, settings: Settings) -> l
 def _child_environment() -> dict[str, str] | None:
     """Where the child finds vsdesk: the folder this package is in, first (a script run from a
     source checkout imports it from there; the child, started elsewhere, would not)."""
-    if getattr(sys, "frozen", False):
-        return None
+    from vsdesk.engine.paths import source_checkout
+
+    if getattr(sys, "frozen", False) or source_checkout() is None:  # installed: found as here
+        return None  # (site-packages put before the standard library would shadow it)
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
@@ -113,14 +115,17 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
         try:
             np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
             np.save(folder / "start.npy", np.ascontiguousarray(start, np.float32), allow_pickle=False)
+            # A window started without a console (pythonw, the bundle on Windows) has no stderr
+            # to hand down: the child's would be invalid, and it writes there (``main``).
             child = subprocess.Popen(child_command(str(folder), first, stages, settings), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=_child_environment(),
-                                     creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if sys.stderr is None else None,
+                                     env=_child_environment(), creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         except OSError as exc:  # a full temporary folder, no process left to start
             raise ChildUnavailable(str(exc)) from exc
-        messages = _Messages(child)
+        messages = None
         embedding = np.asarray(start, np.float32)
         try:
+            messages = _Messages(child)  # (a thread that cannot start: the child ended all the same)
             with pause_ends_when(lambda: child.poll() is not None):
                 embedding = _drive(child, messages, folder, embedding, first, stages, stage_done, within, cancelled)
         finally:
@@ -128,7 +133,7 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
     return embedding
 
 
-def _end(child: subprocess.Popen, messages: _Messages) -> None:
+def _end(child: subprocess.Popen, messages: _Messages | None) -> None:
     if child.poll() is None:
         child.terminate()
     try:
@@ -136,7 +141,8 @@ def _end(child: subprocess.Popen, messages: _Messages) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
-    messages.reader.join(1.0)  # (its stdout's end, read before the pipe is closed under it)
+    if messages is not None:
+        messages.reader.join(1.0)  # (its stdout's end, read before the pipe is closed under it)
     for pipe in (child.stdin, child.stdout):
         try:
             pipe.close()
@@ -303,7 +309,10 @@ def main(arguments: list[str]) -> int:
     to it, by a library say, goes to stderr); waits for "go" on its stdin between stages."""
     folder, first, stages, settings = arguments[0], int(arguments[1]), int(arguments[2]), json.loads(arguments[3])
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    os.dup2(2, 1)
+    try:
+        os.dup2(2, 1)
+    except OSError:  # no stderr to write to: nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 
     def send(*message) -> None:
         channel.write(json.dumps(message) + "\n")
