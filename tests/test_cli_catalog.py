@@ -1279,10 +1279,9 @@ def test_a_full_disk_is_one_line_and_the_catalog_survives_it(capsys, photos, sma
     assert len(json.loads(out)[0]["results"]) == 10
 
 
-@needs_setpriv
-def test_removing_a_catalog_whose_folder_is_read_only_says_what_to_do(capsys, tmp_path):
-    """`catalogs remove` of a catalog in a read-only folder named vsdesk's internal lock file
-    ("no permission to read or write …/.index.lock"): it speaks of the catalog's folder now."""
+def _remove_a_catalog_in_a_read_only_folder(tmp_path):
+    """``vsdesk catalogs remove shop`` run without root's powers on a catalog whose folder is
+    read-only: (the catalog's folder, the finished command)."""
     from vsdesk.engine.catalog import Catalog, catalog_location
 
     Catalog.create("shop", "vae", [tmp_path]).close()
@@ -1293,6 +1292,14 @@ def test_removing_a_catalog_whose_folder_is_read_only_says_what_to_do(capsys, tm
         removed = without_root_powers([sys.executable, "-m", "vsdesk", "catalogs", "remove", "shop"])
     finally:
         location.chmod(0o755)
+    return location, removed
+
+
+@needs_setpriv
+def test_removing_a_catalog_whose_folder_is_read_only_says_what_to_do(capsys, tmp_path):
+    """`catalogs remove` of a catalog in a read-only folder named vsdesk's internal lock file
+    ("no permission to read or write …/.index.lock"): it speaks of the catalog's folder now."""
+    location, removed = _remove_a_catalog_in_a_read_only_folder(tmp_path)
     assert removed.returncode == 1 and ".index.lock" not in removed.stderr, removed.stderr
     assert (f"vsdesk: catalog 'shop' cannot be changed: its folder {location} is read-only (or you may not write "
             f"in it). Make it writable (e.g. `chmod u+w {location}`) and run again; nothing was removed") \
@@ -1304,17 +1311,8 @@ def test_removing_a_catalog_whose_folder_is_read_only_says_what_to_do(capsys, tm
 def test_the_chmod_said_for_a_read_only_catalog_folder_names_it_whole_when_pasted(tmp_path, monkeypatch):
     """The `chmod u+w FOLDER` said to be pasted put the folder in bare: a data folder with a
     space or a quote in its name made it another command (review 34, printed commands)."""
-    from vsdesk.engine.catalog import Catalog, catalog_location
-
     monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "Bob's data"))
-    Catalog.create("shop", "vae", [tmp_path]).close()
-    location = catalog_location("shop")
-    (location / ".index.lock").unlink(missing_ok=True)
-    location.chmod(0o555)
-    try:
-        removed = without_root_powers([sys.executable, "-m", "vsdesk", "catalogs", "remove", "shop"])
-    finally:
-        location.chmod(0o755)
+    location, removed = _remove_a_catalog_in_a_read_only_folder(tmp_path)
     commands = [part for part in removed.stderr.split("`")[1::2] if part.startswith("chmod u+w ")]
     assert removed.returncode == 1 and len(commands) == 1, removed.stderr
     pasted = subprocess.run(["bash", "-c", 'chmod() { printf "%s\\0" "$@"; }; ' + commands[0]], capture_output=True,
