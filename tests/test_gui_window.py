@@ -4538,6 +4538,29 @@ class HeldIndexRun:
         self._reader.join(timeout=60)
 
 
+def test_a_vsdesk_index_begun_before_the_window_watched_the_catalog_is_said_once_it_does(qtbot, window, tmp_path):
+    """The window watches the catalog's files from a moment after it has opened it (the watch is
+    found on the I/O thread). A `vsdesk index` begun in between wrote its first changes unseen,
+    and the rest only to SQLite's -wal file, which is not watched: the window said nothing of
+    that run until it ended, nor ever if it was killed (race45's finding). Once the watch is
+    set, the window looks whether the catalog is being indexed."""
+    from vsdesk.engine.catalog import INDEX_FILE
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    tab.catalog._busy_timer.setInterval(600_000)  # (no poll to see it instead)
+    watcher = tab.catalog._watcher
+    qtbot.waitUntil(lambda: any(path.endswith(INDEX_FILE) for path in watcher.watched()), timeout=30_000)
+    watcher.watch(tab.catalog, [], tab.catalog._on_disk_change)  # as before the watch is set
+    with HeldIndexRun(name, copy_images(ARTWORKS[3:12], tmp_path / "more")) as cli:
+        cli.hold_at(1)  # begun, and held still: it writes nothing more
+        qtbot.waitUntil(cli.held.is_set, timeout=120_000)
+        assert "being indexed by another vsdesk process" not in tab.catalog_bar.status.text()
+        tab.catalog._watch()  # the watch set, as the opening sets it
+        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
+                        timeout=30_000)
+
+
 def test_a_vsdesk_index_stopped_while_the_window_waited_for_it_says_its_own_count_and_no_stale_line(
         qtbot, window, tmp_path):
     """The review (session 24, finding 4): the window opened a catalog that `vsdesk index` was

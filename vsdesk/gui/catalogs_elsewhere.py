@@ -232,6 +232,9 @@ class CatalogsElsewhere:
 
     def _set_watched(self, paths: list[str]) -> None:
         self._watcher.watch(self, paths, self._on_disk_change)
+        # A run of another process begun before the watch was in place (between the opening and
+        # now) wrote its first changes unseen, and goes on writing to SQLite's -wal file only.
+        self._look_if_indexed_elsewhere()
 
     def _on_disk_change(self, _path: str) -> None:
         if not self._settle_timer.isActive():
