@@ -113,3 +113,81 @@ def test_the_window_s_session_folds_copies_and_leaves_out_those_of_a_pasted_pict
     pasted = session.query(load_image(data.getvalue()), "clipboard image", k=4)
     assert {copy.path for copy in pasted.copies} == picture and pasted.left_out == 3
     assert len(pasted.hits) == 4 and not picture & {hit.path for hit in pasted.hits}
+
+
+#: Fashion-MNIST test images among which the review found different garments the picture rule
+#: calls the same (within 32 hash bits, VAE cosine 0.95 or more): a plaid and a plain shirt, two
+#: different boots; 1728's nearest is such a different shirt.
+FASHION_CLOSE = (1608, 1728, 3839, 5225, 5380, 5604, 6933, 7375, 8052, 8434)
+
+
+def test_vae_mode_folds_no_different_garments_and_leaves_none_out_as_the_query(capsys, tmp_path):
+    import gzip
+
+    import numpy as np
+
+    from conftest import FASHION_MNIST_DIR
+
+    raw = gzip.open(FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").read()[16:]
+    images = np.frombuffer(raw, np.uint8).reshape(-1, 28, 28)
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for i in FASHION_CLOSE:
+        Image.fromarray(images[i], "L").save(shop / f"{i}.png")
+    query = tmp_path / "query.png"
+    query.write_bytes((shop / "1728.png").read_bytes())
+    assert run(capsys, "index", "--mode", "vae", "--catalog", "shop", str(shop))[0] == 0
+    code, out, err = run(capsys, "search", "--mode", "vae", "--catalog", "shop", "--json", "-k", "10", str(query))
+    assert code == 0, err
+    [record] = json.loads(out)
+    assert [copy["path"] for copy in record["copies_left_out_paths"]] == [str(shop / "1728.png")]
+    assert {hit["path"] for hit in record["results"]} == {str(shop / f"{i}.png") for i in FASHION_CLOSE if i != 1728}
+    assert all(hit["copies"] == [] for hit in record["results"])
+
+
+def test_many_copies_of_one_picture_are_looked_for_only_so_deep(capsys, tmp_path, monkeypatch):
+    """210 byte-different files of one blank picture: the search ranks (and reads the pictures
+    of) at most ``deepest_folded(k)`` files to fill k, not the whole catalog."""
+    from PIL import PngImagePlugin
+
+    import vsdesk.engine.copies as copies
+
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for i in range(210):
+        info = PngImagePlugin.PngInfo()
+        info.add_text("copy", str(i))  # other bytes, the same picture
+        Image.new("RGB", (64, 64), (240, 240, 240)).save(shop / f"blank{i}.png", pnginfo=info)
+    assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(shop))[0] == 0
+    read = []
+    real = copies.signature
+    monkeypatch.setattr(copies, "signature", lambda image: read.append(1) or real(image))
+    record = _search(capsys, "-k", "3", str(sorted(PHOTOS.glob("*.jpg"))[100]))[0]
+    assert len(record["results"]) == 1 and len(record["results"][0]["copies"]) >= 100
+    assert len(read) <= 1 + 200  # the query's and at most deepest_folded(3) files
+
+
+def test_a_file_s_signature_follows_the_file_away_back_changed_or_too_large(tmp_path, monkeypatch):
+    """Not kept while a file cannot be read (back, it is folded again), read anew once the file
+    changed under the catalog's hash, and not read at all beyond ``MAX_SIGNED_PIXELS``."""
+    import os
+
+    import vsdesk.engine.copies as copies
+    from vsdesk.engine.imageio import load_image
+
+    photos = sorted(PHOTOS.glob("*.jpg"))
+    path = tmp_path / "a.jpg"
+    assert copies.signature_of_file(path, "hash-of-a") is None  # away (a disk unplugged)
+    path.write_bytes(photos[100].read_bytes())
+    first = copies.signature_of_file(path, "hash-of-a")
+    assert first == copies.signature(load_image(photos[100], min_size=256))
+    path.write_bytes(photos[200].read_bytes())  # changed since indexing: the catalog's hash is old
+    os.utime(path, ns=(1, 1))
+    changed = copies.signature_of_file(path, "hash-of-a")
+    assert changed == copies.signature(load_image(photos[200], min_size=256)) and changed != first
+
+    big = tmp_path / "big.png"
+    Image.new("L", (5000, 4100), 128).save(big)  # 20.5 megapixels
+    decoded = []
+    monkeypatch.setattr(copies, "signature", lambda image: decoded.append(image.size))
+    assert copies.signature_of_file(big, "hash-of-big") is None and decoded == []

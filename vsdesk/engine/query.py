@@ -192,11 +192,14 @@ def rank_queries(
     # enough that k others remain once its copies are folded into it, but no deeper than the
     # first k files need to be whole (``WholeFiles``).
     judge = _same_picture_judge(embedder, vectors, hashes) if fold_copies else None
-    given = query_signatures or [None] * len(sources)
-    query_signatures = ([mine if mine is not None else None if source is None else signature_of_file(source, digest)
-                         for mine, source, digest in zip(given, sources, query_hashes)] if judge is not None else [])
+    skipped = nothing_to_compare or [None] * len(sources)
+    folded = [judge is not None and not why for why in skipped]
+    if judge is not None:
+        query_signatures = _query_signatures(query_signatures, sources, query_hashes, folded)
     # Copies of one picture as other files fold into one result: ranked deeper (the files those
-    # copies took) until k different pictures remain, or the catalog has no more.
+    # copies took) until k different pictures remain, the catalog has no more, or
+    # ``deepest_folded(k)`` files are ranked (copies further down are not looked for).
+    deepest = deepest_folded(k)
     extra = 0
     while True:
         whole = WholeFiles(hashes, k + extra)
@@ -210,14 +213,14 @@ def rank_queries(
         short = False
         for q, found in enumerate(ranked):
             fold_identical(found, hashes, k + extra)
-            if judge is not None:
+            if folded[q]:
                 files = len(found)
                 leave_out_query_copies(found, judge, as_embedded[q], query_signatures[q])
                 fold_same_pictures(found, judge, k)
                 short |= len(found) < k and files == k + extra
-        if not short:
+        if not short or k + extra >= deepest:
             break
-        extra = 2 * extra + k
+        extra = min(2 * extra + k, deepest - k)
     for found, source, query_hash in zip(ranked, sources, query_hashes):
         found.left_out = count_files(found.own, hashes)
         found.copies = copies_left_out(found.own, vectors[0], hashes, source, query_hash, found.own_pictures)
@@ -230,6 +233,25 @@ def rank_queries(
     # one batch (style's query expansion ranks a batch at once).
     return [Results(nothing_to_compare=why, weak_match=None if weak_below is None else False) if why else found
             for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
+
+
+def deepest_folded(k: int) -> int:
+    """How many files deep a search ranks at most to fill ``k`` results with different pictures
+    (``fold_same_pictures``): a catalog of 10,000 copies of one blank picture took 11.7 s and
+    547 MB when ranked to its end, every file decoded."""
+    return max(4 * k, 200)
+
+
+def _query_signatures(given: Sequence[Signature | None] | None, sources: Sequence[str | None],
+                      query_hashes: Sequence[str | None], wanted: Sequence[bool]) -> list[Signature | None]:
+    """Each query's picture signature: the one ``given`` (a pasted image's), else its file's
+    (``sources``), None for a query without either or not ``wanted`` (not folded)."""
+    signatures: list[Signature | None] = []
+    for mine, source, digest, want in zip(given or [None] * len(sources), sources, query_hashes, wanted):
+        if mine is None and source is not None and want:
+            mine = signature_of_file(source, digest)
+        signatures.append(mine if want else None)
+    return signatures
 
 
 class NoKidsHead(ValueError):
