@@ -453,7 +453,13 @@ def test_ctrl_c_as_the_checkpoint_is_cleared_says_the_training_is_saved(tmp_path
         clear(self)
 
     monkeypatch.setattr(Checkpoint, "clear", ctrl_c_then_clear)
-    code = cli_main(_train_argv(tmp_path))
+    # As from a terminal: pytest-xdist's workers ignore SIGINT, and vsdesk keeps an ignored
+    # SIGINT ignored (as `nohup` intends), so the Ctrl+C would be lost there.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = cli_main(_train_argv(tmp_path))
+    finally:
+        signal.signal(signal.SIGINT, before)
     err = capsys.readouterr().err
     assert code == 130, err
     assert (f"interrupted once the training was saved ({tmp_path / 'out' / 'vae.weights.h5'}); the test images' "
