@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from vsdesk.cli._common import end_progress_line
-from vsdesk.engine.text import image_count, kids_words, shown_class, shown_path
+from vsdesk.engine.text import counted, image_count, kids_words, shown_class, shown_path
 
 
 def print_results(records: list[dict[str, Any]], name: str, size: int, mode: str,
@@ -79,7 +79,7 @@ def why_no_results(record: dict[str, Any], size: int) -> str:
     if record.get("nothing_to_compare"):
         return f"no results: {record['nothing_to_compare']}"
     copies = record.get("copies_left_out", 0)
-    left_out = f"{copies} {'copy' if copies == 1 else 'copies'} of the query left out"
+    left_out = f"{counted(copies, 'copy', 'copies')} of the query left out"
     kept = [f"of the type {record['same_class']}"] if record.get("same_class") else []
     if "kids_only" in record:
         kept.append("of kids' wear" if record["kids_only"] else "not of kids' wear")

@@ -13,9 +13,10 @@ import unicodedata
 RESUMING = "resuming the index run interrupted last time"
 
 
-def counted(count: int, noun: str) -> str:
-    """"1 image", "2 images", "0 images": a count with its noun, plural unless one."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """"1 image", "2 images", "0 images": a count with its noun, plural unless one (``plural``
+    where it is not the noun with an "s": "copies")."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def image_count(files: int, paths: int) -> str:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.engine.session import ItemType, item_facts
-from vsdesk.engine.text import shown_class, shown_path, wrapped
+from vsdesk.engine.text import counted, shown_class, shown_path, wrapped
 from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -78,7 +78,7 @@ def _caption(item: GalleryItem) -> str:
         types, shown = [shown_class(label)] if label else [], []
     # Copies of the picture folded into it first: the name is what a cell can do without (the
     # score line's end, where they were first put, was cut to "+2 c…" beside a type).
-    copies = [f"+{len(item.copies)} {'copy' if len(item.copies) == 1 else 'copies'}"] if item.copies else []
+    copies = [f"+{counted(len(item.copies), 'copy', 'copies')}"] if item.copies else []
     # A name's tab or newline: visible, in its line; bytes not UTF-8 as escapes (``shown_path``).
     first = shown_path(" · ".join([*copies, *shown, item.name]))
     second = " · ".join(([] if item.score is None else [f"{item.score:.3f}"]) + types)
@@ -191,8 +191,7 @@ class ResultsModel(QAbstractListModel):
                              else f"label: {label}")
             lines += [f"also at: {shown_path(path)}" for path in item.also]
             if item.copies:  # other files of the same picture, folded into this one
-                count = len(item.copies)
-                lines.append(f"{count} other {'copy' if count == 1 else 'copies'} of this picture:")
+                lines.append(f"{counted(len(item.copies), 'other copy', 'other copies')} of this picture:")
                 lines += [f"  {shown_path(path)}" for path in item.copies]
             if item.score is not None:  # as its caption says it
                 lines.append(f"similarity: {item.score:.3f}")

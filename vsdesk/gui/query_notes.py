@@ -125,7 +125,7 @@ class QueryNotes:
         if outcome.nothing_to_compare:
             note = None  # not the catalog's doing: the empty gallery says why (``no_results_text``)
         elif note is None and not outcome.hits and outcome.left_out:  # (as `vsdesk search` says it)
-            copies = f"{outcome.left_out} {'copy' if outcome.left_out == 1 else 'copies'}"  # its file, bytes or vector
+            copies = counted(outcome.left_out, "copy", "copies")  # its file, bytes or vector
             note = Note("info", f"No other images: the catalog “{self.catalog.name}” holds only the query "
                                 f"itself ({copies} of it, left out).")
         elif note is None and not outcome.hits and self.catalog.failure:

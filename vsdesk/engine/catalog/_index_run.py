@@ -415,7 +415,7 @@ class Indexer:
                 moved += 1
             else:
                 copies += 1
-        said = ([f"{moved} moved or renamed"] if moved else []) + ([f"{copies} {'copy' if copies == 1 else 'copies'}"] if copies else [])
+        said = ([f"{moved} moved or renamed"] if moved else []) + ([counted(copies, "copy", "copies")] if copies else [])
         return f" ({', '.join(said)}: nothing to embed)" if said else ""
 
     def _count(self, row: FileRow, existed: bool) -> None:
