@@ -11,16 +11,9 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 export TF_CPP_MIN_LOG_LEVEL=2
 
-if ! command -v "$PYTHON" >/dev/null; then
-    echo "build_bundle: no Python at $PYTHON; make the repository's venv first:" \
-         "python3 -m venv '$REPO/.venv' && '$REPO/.venv/bin/pip' install -e '$REPO[packaging]'" \
-         "(or name another Python with PYTHON=...)" >&2
-    exit 2
-fi
-"$PYTHON" -c "import PyInstaller" 2>/dev/null || {
-    echo "build_bundle: PyInstaller is missing; run: $PYTHON -m pip install -e '$REPO[packaging]'" >&2
-    exit 2
-}
+# shellcheck source=packaging/needs_python.sh
+source "$REPO/packaging/needs_python.sh"
+needs_python build_bundle PyInstaller "PyInstaller"
 cd "$REPO"
 start=$(date +%s)
 nice -n 10 "$PYTHON" -m PyInstaller --noconfirm --log-level WARN \

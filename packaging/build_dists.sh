@@ -17,16 +17,9 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 EGG_INFO="$REPO/vsdesk.egg-info"
 
-if ! command -v "$PYTHON" >/dev/null; then
-    echo "build_dists: no Python at $PYTHON; make the repository's venv first:" \
-         "python3 -m venv '$REPO/.venv' && '$REPO/.venv/bin/pip' install -e '$REPO[packaging]'" \
-         "(or name another Python with PYTHON=...)" >&2
-    exit 2
-fi
-"$PYTHON" -c "import build" 2>/dev/null || {
-    echo "build_dists: the 'build' package is missing; run: $PYTHON -m pip install -e '$REPO[packaging]'" >&2
-    exit 2
-}
+# shellcheck source=packaging/needs_python.sh
+source "$REPO/packaging/needs_python.sh"
+needs_python build_dists build "the 'build' package"
 
 remove_egg_info_made_here() {
     if [[ -d "$EGG_INFO" && ! -L "$EGG_INFO" ]]; then
