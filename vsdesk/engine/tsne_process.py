@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Callable
 
@@ -66,6 +67,17 @@ class ChildEnded(RuntimeError):
         self.exitcode = exitcode
         how = f"stopped by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
         super().__init__(f"its process ended unexpectedly ({how}: out of memory, perhaps)")
+
+
+class ChildFailed(RuntimeError):
+    """The child process said its stages failed (an exception there: ``main``), in its words
+    (``said``: its type and message). An expected failure too (the engine's own type: said as
+    it is, no traceback of this process's, which has none): a plain RuntimeError was shown as
+    "unexpected error" with a pointer to the log, which held only this side's traceback."""
+
+    def __init__(self, said: str):
+        self.said = said
+        super().__init__(f"t-SNE failed: {said}")
 
 
 def run_stages(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
@@ -168,7 +180,8 @@ def _drive(child: subprocess.Popen, messages: _Messages, folder: Path, embedding
                 except OSError:  # it ended while we waited at a pause (BrokenPipeError)
                     raise _ended(child) from None
         elif message[0] == "failed":
-            raise RuntimeError(f"t-SNE failed: {message[1]}")
+            log.warning("the map's t-SNE process failed: %s", message[1])
+            raise ChildFailed(str(message[1]))
     return embedding
 
 
@@ -287,6 +300,7 @@ def main(arguments: list[str]) -> int:
     progress and end on its stdout, the only words there (``os.dup2``: anything else written
     to it, by a library say, goes to stderr); waits for "go" on its stdin between stages."""
     folder, first, stages, settings = arguments[0], int(arguments[1]), int(arguments[2]), json.loads(arguments[3])
+    go = _end_with_the_parent()
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     try:
         os.dup2(2, 1)
@@ -307,17 +321,37 @@ def main(arguments: list[str]) -> int:
             embedding = steps.run(embedding, stage)
             np.save(where / f"stage-{stage}.npy", embedding, allow_pickle=False)
             send("stage", stage)
-            if stage + 1 < stages and not sys.stdin.readline():  # "go": we may wait while another map goes first
-                return 0  # the parent went (cancelled, or killed): nothing to tell
+            if stage + 1 < stages:
+                go.get()  # "go": we may wait while another map goes first
     except (BrokenPipeError, ConnectionResetError):
         return 0  # the parent went: nothing to tell
-    except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it
+    except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it (``ChildFailed``)
+        traceback.print_exc()  # (on the parent's stderr, if it has one: where it failed)
         try:
             send("failed", f"{type(exc).__name__}: {exc}")
         except OSError:
             pass
         return 1
     return 0
+
+
+def _end_with_the_parent() -> queue.Queue[bytes]:
+    """The parent's "go"s (its lines on our stdin), read by a thread of their own that ends this
+    process as soon as the parent is gone (cancelled or killed: its end of the pipe closed).
+    Else a child whose window was killed went on computing until it next wrote a line (the
+    neighbours of 30,000 points: 5-6 s of a core in silence)."""
+    lines: queue.Queue[bytes] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for line in sys.stdin.buffer:
+                lines.put(line)
+        except (OSError, ValueError):  # (no stdin at all: no parent to wait for either)
+            pass
+        os._exit(0)  # the parent went: nothing to tell, nothing of ours to clean (its folder)
+
+    threading.Thread(target=read, name="vsdesk-tsne-parent", daemon=True).start()
+    return lines
 
 
 #: scikit-learn's ``verbose=2`` lines that say where a stage is, and the words for them.
