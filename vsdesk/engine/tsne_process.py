@@ -328,7 +328,7 @@ def main(arguments: list[str]) -> int:
     except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it (``ChildFailed``)
         traceback.print_exc()  # (on the parent's stderr, if it has one: where it failed)
         try:
-            send("failed", f"{type(exc).__name__}: {exc}")
+            send("failed", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)  # (MemoryError())
         except OSError:
             pass
         return 1
