@@ -139,7 +139,8 @@ def test_the_child_ends_at_once_when_its_parent_is_killed(tmp_path):
     """The child ended only when it next wrote a line to its parent (``BrokenPipeError``): a
     window killed while its map's child looked for 30,000 points' neighbours left it computing
     in silence for 5-6 s (on two busy cores). It reads its stdin on a thread of its own and ends at its close."""
-    env = dict(os.environ, VSDESK_FASHION_MNIST_DIR=str(FASHION_MNIST_DIR))
+    # (its temporary folder, left by the parent killed, in the test's own)
+    env = dict(os.environ, VSDESK_FASHION_MNIST_DIR=str(FASHION_MNIST_DIR), TMPDIR=str(tmp_path))
     parent = subprocess.Popen([sys.executable, "-c", MAPPING_PARENT.format(n=30_000)], stdout=subprocess.PIPE,
                               text=True, env=env, cwd=tmp_path)
     child = None
