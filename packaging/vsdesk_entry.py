@@ -8,8 +8,8 @@ For the bundle's smoke test (packaging/check_bundle.sh) only: with
 ``VSDESK_BUNDLE_SCREENSHOT_AFTER`` seconds (default 30) and quits, so a frozen build can be
 looked at without a display or a Python prompt inside it.
 
-``vsdesk --vsdesk-tsne-process ...`` is a map's t-SNE child process (``tsne_process``), not a
-command of the user's.
+``vsdesk --vsdesk-child MODULE ...`` is a child process of vsdesk's own (a map's t-SNE, the
+check of a damaged index: ``vsdesk.engine.child_process``), not a command of the user's.
 """
 
 import multiprocessing
@@ -37,12 +37,12 @@ def _screenshot_then_quit(path: str, seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    # A map's t-SNE process (``vsdesk.engine.tsne_process.child_command``): here, where
-    # ``sys.executable`` is this app, it is started as vsdesk with this first argument.
-    if sys.argv[1:2] == ["--vsdesk-tsne-process"]:
-        from vsdesk.engine.tsne_process import main as tsne_process
+    # A child process of vsdesk's own (``vsdesk.engine.child_process.child_command``): here,
+    # where ``sys.executable`` is this app, it is started as vsdesk with this first argument.
+    from vsdesk.engine.child_process import CHILD_ARGUMENT, run_child
 
-        sys.exit(tsne_process(sys.argv[2:]))
+    if sys.argv[1:2] == [CHILD_ARGUMENT]:
+        sys.exit(run_child(sys.argv[2:]))
     multiprocessing.freeze_support()  # a frozen app must not re-run main() in worker processes
     if os.environ.get("VSDESK_BUNDLE_SCREENSHOT"):
         _screenshot_then_quit(

@@ -653,3 +653,49 @@ def test_damage_is_confirmed_by_a_process_of_its_own_which_tells_who_has_the_ind
     assert (damaged.problem, damaged.in_use) == ("the database failed its integrity check", False), damaged.said
     index.write_bytes(b"")
     assert confirm_damage(index, "the database file is empty (cut off?)").problem == "the database file is empty (cut off?)"
+
+
+def test_a_script_without_a_main_guard_meeting_a_damaged_index_gets_the_verdict(two_folders, tmp_path):
+    """The check of a damaged index (``confirm_damage``) ran in a multiprocessing "spawn" child,
+    which imports the caller's main module again: a script opening a catalog at its top level
+    (no ``if __name__ == "__main__":``) ran itself again there, got no verdict, and its damaged
+    index was never moved aside and rebuilt."""
+    a, _ = two_folders
+    with Catalog.create("shop", "style", [a]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index = catalog.index_path
+    lose_pages(index)
+    script = tmp_path / "open_it.py"
+    script.write_text("from vsdesk.engine.catalog import Catalog\n"
+                      "print('opening', flush=True)\n"
+                      "with Catalog.open('shop') as catalog:\n"
+                      "    print('recovered:', catalog.recovered)\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=os.environ.copy(), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "the index file was damaged; it was moved to" in done.stdout, done.stderr[-3000:]
+    assert done.stdout.count("opening") == 1, done.stdout  # the script ran once, not again in a child
+    assert list(index.parent.glob("index.sqlite.damaged-*"))
+
+
+def test_in_the_bundle_the_damage_check_is_the_apps_own_entry(two_folders, tmp_path, monkeypatch):
+    """In the PyInstaller bundle ``sys.executable`` is vsdesk itself, which has no ``-m``: the
+    check is started as the app with ``CHILD_ARGUMENT``, which its entry runs. The app stands
+    in here as a script running that entry (``packaging/vsdesk_entry.py``)."""
+    from vsdesk.engine.catalog._damage import confirm_damage
+
+    a, _ = two_folders
+    with Catalog.create("shop", "style", [a]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        index = catalog.index_path
+    lose_pages(index)
+    app = tmp_path / "vsdesk"
+    started = tmp_path / "started"
+    app.write_text(f'#!/bin/sh\necho "$@" >> "{started}"\n'
+                   f'exec "{sys.executable}" "{REPO / "packaging" / "vsdesk_entry.py"}" "$@"\n')
+    app.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(app))
+    damaged = confirm_damage(index, "the database failed its integrity check")
+    monkeypatch.undo()
+    assert (damaged.problem, damaged.in_use) == ("the database failed its integrity check", False), damaged.said
+    assert started.read_text().startswith("--vsdesk-child vsdesk.engine.index_look ")

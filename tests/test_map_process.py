@@ -52,14 +52,15 @@ def test_in_the_bundle_the_child_is_the_apps_own_entry(tmp_path, monkeypatch):
     """In the PyInstaller bundle ``sys.executable`` is vsdesk itself, which has no ``-m``: the
     child is started as the app with ``CHILD_ARGUMENT``, which its entry
     (``packaging/vsdesk_entry.py``) runs. The app stands in here as a script running that entry."""
-    from vsdesk.engine.tsne_process import CHILD_ARGUMENT, child_command
+    from vsdesk.engine.child_process import CHILD_ARGUMENT, TSNE_MODULE
+    from vsdesk.engine.tsne_process import child_command
 
     app = tmp_path / "vsdesk"
     app.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "packaging" / "vsdesk_entry.py"}" "$@"\n')
     app.chmod(0o755)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(app))
-    assert child_command("/tmp/f", 0, 4, Settings(30.0, 50.0, 0, True))[:2] == [str(app), CHILD_ARGUMENT]
+    assert child_command("/tmp/f", 0, 4, Settings(30.0, 50.0, 0, True))[:3] == [str(app), CHILD_ARGUMENT, TSNE_MODULE]
     x = fashion_vectors(120)
     said = []
     xy = project(x, lambda done, total, words="": said.append(done), iterations=500, in_child=True)
@@ -112,3 +113,90 @@ def test_folders_an_older_vsdesk_left_are_swept_once_a_day_old_and_only_ours(tmp
     assert not left.exists() and not empty.exists()
     assert all(p.exists() for p in keep) and (nested / "inner" / "x.npy").exists()
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.npy", "x.npy"]
+
+
+#: A window mapping a catalog in a child (``project``, in_child), telling its progress.
+MAPPING_PARENT = """
+import sys
+import numpy as np
+from vsdesk.engine.projection import project
+from vsdesk.engine.samples._fashion_mnist import load_fashion_mnist
+images, _labels = load_fashion_mnist("train", download=False)
+x = images[:{n}].reshape({n}, -1).astype(np.float32) / 255
+project(x, lambda done, total, words="": print(words, flush=True), iterations=250, in_child=True)
+"""
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether process ``pid`` ended (a zombie no one reaps, in a container, is gone too)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_the_child_ends_at_once_when_its_parent_is_killed(tmp_path):
+    """The child ended only when it next wrote a line to its parent (``BrokenPipeError``): a
+    window killed while its map's child looked for 30,000 points' neighbours left it computing
+    in silence for 5-6 s (on two busy cores). It reads its stdin on a thread of its own and ends at its close."""
+    # (its temporary folder, left by the parent killed, in the test's own)
+    env = dict(os.environ, VSDESK_FASHION_MNIST_DIR=str(FASHION_MNIST_DIR), TMPDIR=str(tmp_path))
+    parent = subprocess.Popen([sys.executable, "-c", MAPPING_PARENT.format(n=30_000)], stdout=subprocess.PIPE,
+                              text=True, env=env, cwd=tmp_path)
+    child = None
+    try:
+        for line in parent.stdout:  # the child's first word: it looks for the neighbours, in silence
+            if "neighbours" in line:
+                break
+        [child] = [pid for pid in _children(parent.pid) if b"vsdesk.engine.tsne_process" in _command(pid)]
+        parent.kill()
+        parent.wait()
+        killed = time.monotonic()
+        while not _process_gone(child) and time.monotonic() - killed < 30:
+            time.sleep(0.01)
+        lived = time.monotonic() - killed
+        assert lived < 1.0, f"the child went on for {lived:.1f} s after its parent was killed"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if child is not None and not _process_gone(child):
+            os.kill(child, 9)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in (Path("/proc") / str(pid) / "task" / str(pid) / "children").read_text().split()]
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_a_child_that_fails_says_why_in_an_error_of_its_own_shown_as_such(caplog):
+    """A failure inside the child (here scikit-learn refusing a perplexity over its 600 points)
+    came as a plain RuntimeError: the window said "unexpected error (RuntimeError: ...)" and
+    pointed at a log holding only this side's traceback. It is ``ChildFailed``, with the
+    child's words, said as the engine's own errors are; one warning in the log."""
+    from vsdesk.engine.tsne_process import ChildFailed, run_stages_in_child
+    from vsdesk.gui.errors import user_message
+
+    x = fashion_vectors(600)[:, ::16]  # (49 dimensions: no PCA needed)
+    start = np.zeros((600, 2), np.float32)
+    with caplog.at_level("WARNING"):
+        try:
+            run_stages_in_child(x, start, 0, 1, Settings(5000.0, 50.0, 0, True), lambda *_: None,
+                                lambda *_: None, lambda: False)
+        except Exception as exc:  # noqa: BLE001 - looked at below
+            failed = exc
+        else:
+            failed = None
+    assert isinstance(failed, ChildFailed), repr(failed)
+    assert failed.said.startswith("ValueError: ") and "perplexity" in failed.said, failed.said
+    assert "the map's t-SNE process failed: ValueError: " in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        said = user_message(failed, "compute the map")
+    assert said == f"Could not compute the map: t-SNE failed: {failed.said}", said
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no "unexpected error" traceback

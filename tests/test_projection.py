@@ -678,3 +678,19 @@ def test_a_killed_map_process_is_seen_at_once_while_another_map_goes_first(qtbot
     assert said == ("Could not compute the map: its process ended unexpectedly (stopped by signal 9: out of "
                     "memory, perhaps)"), said
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_moved_gives_each_path_gone_to_one_new_path_of_its_content_in_order():
+    """``moved`` (made quicker for the window's thread: only the rows new and gone looked at in
+    Python) as the index run counts moves: each path gone goes to the first new path with its
+    content, one each; a copy of a file still there, a path gone without a hash, other content
+    and a map without hashes are no move."""
+    from vsdesk.engine.projection import CatalogMap, moved
+
+    earlier = CatalogMap(["a", "b", "c", "d", "e", "f"], np.zeros((6, 2), np.float32),
+                         hashes=["h1", "h1", "h2", "", "h3", "h1"])
+    paths = ["a", "x", "y", "z", "w", "e2", "f", "v"]
+    hashes = ["h1", "h1", "h1", "h2", "h9", "h3", "h1", ""]
+    assert moved(paths, hashes, earlier) == {1: 1, 3: 2, 5: 4}  # b -> x, c -> z, e -> e2; y: a copy
+    assert moved(paths, None, earlier) == {} and moved(paths, hashes, earlier._replace(hashes=None)) == {}
+    assert moved(list(earlier.paths), list(earlier.hashes), earlier) == {}

@@ -5,12 +5,9 @@ sampled the window's process: 121 of 153 samples held by the map's thread, in
 ``_kl_divergence_bh``), so the window's thread got little time and repainted in seconds while
 a big catalog was mapped. A child process has a GIL of its own. It is a fresh interpreter that
 imports only this module, NumPy and scikit-learn, never TensorFlow or Qt, and never the
-caller's main module: ``python -m vsdesk.engine.tsne_process`` (``child_command``), not
-multiprocessing's "spawn", which imports ``__main__`` again in the child, so that a script
-mapping a catalog at its top level without ``if __name__ == "__main__":`` had its child fail.
-In the PyInstaller bundle ``sys.executable`` is vsdesk itself: its entry
-(``packaging/vsdesk_entry.py``) runs ``main`` when given ``CHILD_ARGUMENT``. The child is
-stopped at once on cancel (``terminate``).
+caller's main module (``child_process``: ``python -m vsdesk.engine.tsne_process``, in the
+bundle vsdesk itself). The child is stopped at once on cancel (``terminate``), and ends by
+itself once its parent is gone (its stdin closed: ``_end_with_the_parent``).
 
 What goes between the two: the input and each stage's embedding as ``.npy`` files in a
 temporary folder (``allow_pickle=False``), and small messages, a JSON list a line: the child's
@@ -34,11 +31,13 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from vsdesk.engine import child_process
 from vsdesk.engine.files import process_running
 from vsdesk.engine.tasks import CancelledError, pause_ends_when
 from vsdesk.engine.tsne_stages import Settings, Stages
@@ -47,10 +46,8 @@ log = logging.getLogger(__name__)
 
 #: How long the parent waits for a message before it asks ``cancelled`` again (seconds).
 POLL_S = 0.1
-#: The argument on which the bundle's entry runs ``main`` (``child_command``).
-CHILD_ARGUMENT = "--vsdesk-tsne-process"
 #: This module's name, as the child is started (``python -m``; ``__name__`` is "__main__" there).
-MODULE = "vsdesk.engine.tsne_process"
+MODULE = child_process.TSNE_MODULE
 
 #: ``(stage, iterations done in it, what it is doing in words)``
 WithinStage = Callable[[int, int, str], None]
@@ -72,6 +69,17 @@ class ChildEnded(RuntimeError):
         super().__init__(f"its process ended unexpectedly ({how}: out of memory, perhaps)")
 
 
+class ChildFailed(RuntimeError):
+    """The child process said its stages failed (an exception there: ``main``), in its words
+    (``said``: its type and message). An expected failure too (the engine's own type: said as
+    it is, no traceback of this process's, which has none): a plain RuntimeError was shown as
+    "unexpected error" with a pointer to the log, which held only this side's traceback."""
+
+    def __init__(self, said: str):
+        self.said = said
+        super().__init__(f"t-SNE failed: {said}")
+
+
 def run_stages(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
                stage_done: StageDone) -> np.ndarray:
     """Stages ``first`` .. ``stages - 1`` in this process (a small map: no child's start-up)."""
@@ -83,25 +91,12 @@ def run_stages(x: np.ndarray, start: np.ndarray, first: int, stages: int, settin
 
 
 def child_command(folder: str, first: int, stages: int, settings: Settings) -> list[str]:
-    """The command that starts the child: this module run by this Python (``-P``: not the
-    current folder's modules first), or, in the bundle (``sys.frozen``), vsdesk itself."""
-    arguments = [folder, str(first), str(stages), json.dumps(list(settings))]
-    if getattr(sys, "frozen", False):
-        return [sys.executable, CHILD_ARGUMENT, *arguments]
-    return [sys.executable, "-P", "-m", MODULE, *arguments]
+    """The command that starts the child (``child_process.child_command``)."""
+    return child_process.child_command(MODULE, _child_arguments(folder, first, stages, settings))
 
 
-def _child_environment() -> dict[str, str] | None:
-    """Where the child finds vsdesk: the folder this package is in, first (a script run from a
-    source checkout imports it from there; the child, started elsewhere, would not)."""
-    from vsdesk.engine.paths import source_checkout
-
-    if getattr(sys, "frozen", False) or source_checkout() is None:  # installed: found as here
-        return None  # (site-packages put before the standard library would shadow it)
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-    return env
+def _child_arguments(folder: str, first: int, stages: int, settings: Settings) -> list[str]:
+    return [folder, str(first), str(stages), json.dumps(list(settings))]
 
 
 def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
@@ -115,11 +110,7 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
         try:
             np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
             np.save(folder / "start.npy", np.ascontiguousarray(start, np.float32), allow_pickle=False)
-            # A window started without a console (pythonw, the bundle on Windows) has no stderr
-            # to hand down: the child's would be invalid, and it writes there (``main``).
-            child = subprocess.Popen(child_command(str(folder), first, stages, settings), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if sys.stderr is None else None,
-                                     env=_child_environment(), creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+            child = child_process.start_child(MODULE, _child_arguments(str(folder), first, stages, settings))
         except OSError as exc:  # a full temporary folder, no process left to start
             raise ChildUnavailable(str(exc)) from exc
         messages = None
@@ -189,7 +180,8 @@ def _drive(child: subprocess.Popen, messages: _Messages, folder: Path, embedding
                 except OSError:  # it ended while we waited at a pause (BrokenPipeError)
                     raise _ended(child) from None
         elif message[0] == "failed":
-            raise RuntimeError(f"t-SNE failed: {message[1]}")
+            log.warning("the map's t-SNE process failed: %s", message[1])
+            raise ChildFailed(str(message[1]))
     return embedding
 
 
@@ -308,6 +300,7 @@ def main(arguments: list[str]) -> int:
     progress and end on its stdout, the only words there (``os.dup2``: anything else written
     to it, by a library say, goes to stderr); waits for "go" on its stdin between stages."""
     folder, first, stages, settings = arguments[0], int(arguments[1]), int(arguments[2]), json.loads(arguments[3])
+    go = _end_with_the_parent()
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     try:
         os.dup2(2, 1)
@@ -328,17 +321,37 @@ def main(arguments: list[str]) -> int:
             embedding = steps.run(embedding, stage)
             np.save(where / f"stage-{stage}.npy", embedding, allow_pickle=False)
             send("stage", stage)
-            if stage + 1 < stages and not sys.stdin.readline():  # "go": we may wait while another map goes first
-                return 0  # the parent went (cancelled, or killed): nothing to tell
+            if stage + 1 < stages:
+                go.get()  # "go": we may wait while another map goes first
     except (BrokenPipeError, ConnectionResetError):
         return 0  # the parent went: nothing to tell
-    except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it
+    except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it (``ChildFailed``)
+        traceback.print_exc()  # (on the parent's stderr, if it has one: where it failed)
         try:
-            send("failed", f"{type(exc).__name__}: {exc}")
+            send("failed", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)  # (MemoryError())
         except OSError:
             pass
         return 1
     return 0
+
+
+def _end_with_the_parent() -> queue.Queue[bytes]:
+    """The parent's "go"s (its lines on our stdin), read by a thread of their own that ends this
+    process as soon as the parent is gone (cancelled or killed: its end of the pipe closed).
+    Else a child whose window was killed went on computing until it next wrote a line (the
+    neighbours of 30,000 points: 5-6 s of a core in silence)."""
+    lines: queue.Queue[bytes] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for line in sys.stdin.buffer:
+                lines.put(line)
+        except (OSError, ValueError):  # (no stdin at all: no parent to wait for either)
+            pass
+        os._exit(0)  # the parent went: nothing to tell, nothing of ours to clean (its folder)
+
+    threading.Thread(target=read, name="vsdesk-tsne-parent", daemon=True).start()
+    return lines
 
 
 #: scikit-learn's ``verbose=2`` lines that say where a stage is, and the words for them.

@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
-import sqlite3
-import time
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
+from vsdesk.engine.child_process import INDEX_LOOK_MODULE, start_child
 
 log = logging.getLogger(__name__)
 
@@ -33,51 +27,6 @@ CONFIRM_TIMEOUT = 120.0
 #: Seconds another connection to the index is waited for to close (a look holds it for
 #: milliseconds; a search or a map for longer): past it the index is left as it is.
 IN_USE_PATIENCE = 5.0
-#: SQLite's lock bytes in the file (os_unix.c: PENDING_BYTE + 2, SHARED_SIZE).
-_SHARED_FIRST, _SHARED_SIZE = 0x40000002, 510
-
-
-def _look_from_here(path: str, patience: float, answer) -> None:
-    """Run in a process of its own (``confirm_damage``): SQLite's quick check of the index, and
-    whether another connection has it open. Each connection to an index in WAL mode holds a read
-    lock on SQLite's "shared" bytes of the file for as long as it is open (that is how the last
-    one to close knows it is the last): a write lock on them that cannot be had says someone has
-    it open. This process holds no connection to it by then, so closing its file descriptor
-    releases nobody's lock."""
-    said: dict = {}
-    try:
-        said["size"] = os.stat(path).st_size
-        conn = sqlite3.connect(path, timeout=5, isolation_level=None)
-        try:
-            said["check"] = (conn.execute("PRAGMA quick_check").fetchone() or ["no answer"])[0]
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        said["error"], said["code"] = str(exc), getattr(exc, "sqlite_errorcode", None)
-    except OSError as exc:
-        said["error"] = str(exc)  # (gone, unreadable: nothing proven)
-    if fcntl is not None:  # (Windows: an open file cannot be renamed there anyway)
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except OSError:
-            fd = None  # (may not be written: not told)
-        if fd is not None:
-            deadline = time.monotonic() + patience
-            try:
-                while True:  # (a look at the catalog holds it for milliseconds: waited for)
-                    try:
-                        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, _SHARED_SIZE, _SHARED_FIRST, os.SEEK_SET)
-                        said["in_use"] = False
-                        break
-                    except OSError:
-                        said["in_use"] = True
-                        if time.monotonic() > deadline:
-                            break
-                        time.sleep(0.05)
-            finally:
-                os.close(fd)
-    answer.send(said)
-    answer.close()
 
 
 @dataclass(frozen=True)
@@ -97,26 +46,13 @@ def confirm_damage(path: Path, problem_here: str) -> DamageVerdict:
     this ``Catalog``'s connection closed, only once damage was found: its cost (a Python start,
     some 0.1-0.5 s, SQLite's quick check again, and up to ``IN_USE_PATIENCE`` for another connection
     to close) is paid on that path alone."""
-    # (multiprocessing, not ``sys.executable -c``: in the PyInstaller bundle that is vsdesk itself)
-    context = multiprocessing.get_context("spawn")
-    receiving, sending = context.Pipe(duplex=False)
-    look = context.Process(target=_look_from_here, args=(str(path), IN_USE_PATIENCE, sending), daemon=True)
+    # (a child of vsdesk's own, ``index_look``: multiprocessing's "spawn" imported the caller's
+    # main module again, and a script without a ``__main__`` guard ran itself there)
     try:
-        look.start()
-        sending.close()
-        if not receiving.poll(CONFIRM_TIMEOUT):
-            raise TimeoutError(f"no answer in {CONFIRM_TIMEOUT:.0f} s")
-        said = receiving.recv()
-    except (OSError, EOFError, TimeoutError) as exc:
+        said = _look_in_child(path)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         log.info("the check of %s in a process of its own failed (%s)", path, exc)
         return DamageVerdict(None, False, f"no answer ({exc})")
-    finally:
-        receiving.close()
-        if look.is_alive():
-            look.join(1)
-        if look.is_alive():
-            look.kill()
-        look.join()
     code = said.get("code")
     code = None if code is None else code & 0xFF
     if said.get("size") == 0:
@@ -128,3 +64,20 @@ def confirm_damage(path: Path, problem_here: str) -> DamageVerdict:
     else:
         problem = None  # sound there, or not told (locked, I/O): nothing proves it damaged
     return DamageVerdict(problem, bool(said.get("in_use")), json.dumps(said)[:2000])
+
+
+def _look_in_child(path: Path) -> dict:
+    """What ``index_look`` says of the index at ``path`` in a child: a JSON object (``ValueError``
+    if it is not one: the child failed)."""
+    child = start_child(INDEX_LOOK_MODULE, [str(path), str(IN_USE_PATIENCE)])
+    try:
+        out, _ = child.communicate(timeout=CONFIRM_TIMEOUT)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    lines = out.decode("utf-8", "replace").strip().splitlines()
+    said = json.loads(lines[-1]) if lines else None
+    if not isinstance(said, dict):
+        raise ValueError(f"no answer from the child (exit code {child.returncode})")
+    return said
