@@ -350,6 +350,53 @@ def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_pa
     assert not os.path.exists(socket_path())  # the window's socket went with it, before os._exit
 
 
+#: Says "shown" once the window is up (its signals handled: they are set before it shows).
+SAYS_SHOWN = _app_hook("QTimer.singleShot(0, self._say)", """
+    def _say(self):
+        if any(w.isWindow() and w.isVisible() for w in self.topLevelWidgets()):
+            print("shown", flush=True)
+        else:
+            QTimer.singleShot(50, self._say)
+""")
+
+
+def _window_with_its_own_temporary_folder(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """A real window (``vsdesk``, offscreen) whose temporary folder is ``tmp_path / "tmp"``, once
+    it is up, with that folder."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    log = open(tmp_path / "window.log", "wb")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(temporary), "XDG_RUNTIME_DIR": "",
+           **_with_site(tmp_path, SAYS_SHOWN)}
+    window = subprocess.Popen([sys.executable, "-m", "vsdesk"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    log.close()
+    assert window.stdout.readline().strip() == "shown", (tmp_path / "window.log").read_text()[-2000:]
+    return window, temporary
+
+
+@pytest.mark.parametrize("signals", [("SIGHUP",), ("SIGTERM", "SIGHUP")], ids=["terminal-closed", "logout"])
+def test_a_window_ended_by_a_logout_leaves_nothing_in_the_temporary_folder(tmp_path, signals):
+    """SIGHUP (the terminal the window was started from closed; a logout, where systemd sends it
+    right after SIGTERM) ended the window's process on the spot: its socket's file, and the
+    modules TensorFlow's autograph wrote, stayed in the temporary folder for good. It closes the
+    window as SIGTERM does now, and a SIGHUP after SIGTERM does not cut that close short."""
+    import signal
+
+    window, temporary = _window_with_its_own_temporary_folder(tmp_path)
+    try:
+        assert window.poll() is None, (tmp_path / "window.log").read_text()[-2000:]
+        for name in signals:
+            window.send_signal(getattr(signal, name))
+        # (the logout's two at once: Python runs SIGHUP's handler first, and the code says it)
+        ended = window.wait(60)
+        assert ended in [128 + getattr(signal, name) for name in signals], (tmp_path / "window.log").read_text()[-2000:]
+    finally:
+        if window.poll() is None:
+            window.kill()
+            window.wait()
+    assert [path.name for path in temporary.iterdir()] == []
+
+
 CTRL_C_ONCE_SHOWN = _app_hook("""
     QTimer.singleShot(1500, lambda: os.kill(os.getpid(), signal.SIGINT))
     QTimer.singleShot(30000, lambda: os._exit(99))  # still open 30 s later: the Ctrl+C was lost
