@@ -732,3 +732,38 @@ def test_a_second_launch_hands_its_paths_to_the_window_already_running(tmp_path)
         log.close()
         if os.path.exists(where):  # (the killed window's)
             os.unlink(where)
+
+
+#: The command is killed (SIGKILL: no clean-up of any kind) where it would exit, its work done.
+KILLED_AT_THE_EXIT = """
+import os
+import signal
+import sys
+
+sys.exit = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_commands_killed_after_their_work_leave_no_module_in_the_temporary_folder(tmp_path):
+    """TensorFlow's autograph wrote each function of vsdesk's it compiled (the VAE's queries and
+    map, the style features) as a module into the temporary folder, removed by Python's exit
+    functions only: a window or command killed (kill -9, a crash, a logout's final SIGKILL) left
+    them there for good, and nothing could tell them from another program's. vsdesk's compiled
+    functions are traced without autograph now: nothing is written."""
+    import signal
+
+    from conftest import STYLE_DIR
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {"TMPDIR": str(temporary), **_with_site(tmp_path, KILLED_AT_THE_EXIT)}
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    paintings = tmp_path / "paintings"
+    paintings.mkdir()
+    for painting in sorted(STYLE_DIR.glob("*.jpg"))[:2]:
+        (paintings / painting.name).write_bytes(painting.read_bytes())
+    for command in (["vae", "describe", str(photo)], ["index", "--mode", "style", "--catalog", "art", str(paintings)]):
+        done = _vsdesk(*command, **env)
+        assert done.returncode == -signal.SIGKILL and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "art" in _vsdesk("catalogs", "list").stdout  # (both did their work)
+    assert [path.name for path in temporary.iterdir()] == []
