@@ -370,7 +370,10 @@ def _window_with_its_own_temporary_folder(tmp_path: Path) -> tuple[subprocess.Po
            **_with_site(tmp_path, SAYS_SHOWN)}
     window = subprocess.Popen([sys.executable, "-m", "vsdesk"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     log.close()
-    assert window.stdout.readline().strip() == "shown", (tmp_path / "window.log").read_text()[-2000:]
+    if window.stdout.readline().strip() != "shown":  # (never left running after the test)
+        window.kill()
+        window.wait()
+        pytest.fail(f"the window did not show: {(tmp_path / 'window.log').read_text()[-2000:]}")
     return window, temporary
 
 
