@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -63,7 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("VSDESK_STYLE_MIRROR", str(SHARED / "images-by-style"))
     if (SHARED / "fashion-mnist").is_dir():
         os.environ.setdefault("VSDESK_FASHION_MNIST_DIR", str(SHARED / "fashion-mnist"))
-    scratch = tempfile.mkdtemp(prefix="vsdesk-screenshots-")
+    scratch = tempfile.mkdtemp(prefix="vsdesk-screenshots-")  # the settings only: removed as it ends
+    try:
+        return _shoot(args, queries, names, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _shoot(args, queries: dict, names: dict, scratch: str) -> int:
     os.environ["VSDESK_CONFIG_DIR"] = f"{scratch}/config"
     from vsdesk.engine import paths
 

@@ -350,6 +350,56 @@ def test_sigterm_ends_the_window_without_waiting_for_pythons_finalisation(tmp_pa
     assert not os.path.exists(socket_path())  # the window's socket went with it, before os._exit
 
 
+#: Says "shown" once the window is up (its signals handled: they are set before it shows).
+SAYS_SHOWN = _app_hook("QTimer.singleShot(0, self._say)", """
+    def _say(self):
+        if any(w.isWindow() and w.isVisible() for w in self.topLevelWidgets()):
+            print("shown", flush=True)
+        else:
+            QTimer.singleShot(50, self._say)
+""")
+
+
+def _window_with_its_own_temporary_folder(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """A real window (``vsdesk``, offscreen) whose temporary folder is ``tmp_path / "tmp"``, once
+    it is up, with that folder."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    log = open(tmp_path / "window.log", "wb")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(temporary), "XDG_RUNTIME_DIR": "",
+           **_with_site(tmp_path, SAYS_SHOWN)}
+    window = subprocess.Popen([sys.executable, "-m", "vsdesk"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    log.close()
+    if window.stdout.readline().strip() != "shown":  # (never left running after the test)
+        window.kill()
+        window.wait()
+        pytest.fail(f"the window did not show: {(tmp_path / 'window.log').read_text()[-2000:]}")
+    return window, temporary
+
+
+@pytest.mark.parametrize("signals", [("SIGHUP",), ("SIGTERM", "SIGHUP")], ids=["terminal-closed", "logout"])
+def test_a_window_ended_by_a_logout_leaves_nothing_in_the_temporary_folder(tmp_path, signals):
+    """SIGHUP (the terminal the window was started from closed; a logout, where systemd sends it
+    right after SIGTERM) ended the window's process on the spot: its socket's file, and the
+    modules TensorFlow's autograph wrote, stayed in the temporary folder for good. It closes the
+    window as SIGTERM does now, and a SIGHUP after SIGTERM does not cut that close short."""
+    import signal
+
+    window, temporary = _window_with_its_own_temporary_folder(tmp_path)
+    try:
+        assert window.poll() is None, (tmp_path / "window.log").read_text()[-2000:]
+        for name in signals:
+            window.send_signal(getattr(signal, name))
+        # (the logout's two at once: Python runs SIGHUP's handler first, and the code says it)
+        ended = window.wait(60)
+        assert ended in [128 + getattr(signal, name) for name in signals], (tmp_path / "window.log").read_text()[-2000:]
+    finally:
+        if window.poll() is None:
+            window.kill()
+            window.wait()
+    assert [path.name for path in temporary.iterdir()] == []
+
+
 CTRL_C_ONCE_SHOWN = _app_hook("""
     QTimer.singleShot(1500, lambda: os.kill(os.getpid(), signal.SIGINT))
     QTimer.singleShot(30000, lambda: os._exit(99))  # still open 30 s later: the Ctrl+C was lost
@@ -685,3 +735,38 @@ def test_a_second_launch_hands_its_paths_to_the_window_already_running(tmp_path)
         log.close()
         if os.path.exists(where):  # (the killed window's)
             os.unlink(where)
+
+
+#: The command is killed (SIGKILL: no clean-up of any kind) where it would exit, its work done.
+KILLED_AT_THE_EXIT = """
+import os
+import signal
+import sys
+
+sys.exit = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_commands_killed_after_their_work_leave_no_module_in_the_temporary_folder(tmp_path):
+    """TensorFlow's autograph wrote each function of vsdesk's it compiled (the VAE's queries and
+    map, the style features) as a module into the temporary folder, removed by Python's exit
+    functions only: a window or command killed (kill -9, a crash, a logout's final SIGKILL) left
+    them there for good, and nothing could tell them from another program's. vsdesk's compiled
+    functions are traced without autograph now: nothing is written."""
+    import signal
+
+    from conftest import STYLE_DIR
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {"TMPDIR": str(temporary), **_with_site(tmp_path, KILLED_AT_THE_EXIT)}
+    photo = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0]
+    paintings = tmp_path / "paintings"
+    paintings.mkdir()
+    for painting in sorted(STYLE_DIR.glob("*.jpg"))[:2]:
+        (paintings / painting.name).write_bytes(painting.read_bytes())
+    for command in (["vae", "describe", str(photo)], ["index", "--mode", "style", "--catalog", "art", str(paintings)]):
+        done = _vsdesk(*command, **env)
+        assert done.returncode == -signal.SIGKILL and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "art" in _vsdesk("catalogs", "list").stdout  # (both did their work)
+    assert [path.name for path in temporary.iterdir()] == []

@@ -13,6 +13,8 @@ from pathlib import Path
 KEPT_WORK_WAIT_S = 30.0
 #: The start of the names of the modules TensorFlow's autograph writes (``_remove_autograph_modules``).
 AUTOGRAPH_PREFIX = "__autograph_generated_file"
+#: The signal a closed terminal or a logout sends (none on Windows).
+SIGHUP = getattr(signal, "SIGHUP", None)
 
 
 def run(argv: list[str]) -> int:
@@ -75,7 +77,7 @@ def run(argv: list[str]) -> int:
     if window.listener is not None:  # its socket's file goes now: os._exit below would leave it behind
         window.listener.stop()
     if stopped:
-        code = 128 + stopped[0]  # 130 or 143, as the command line's
+        code = 128 + stopped[0]  # 130, 143 or 129, as the command line's
         from vsdesk.engine.models import cache
 
         cache.clean_stale_temps(own=True)  # again: one begun while the window closed
@@ -113,12 +115,15 @@ def _remove_autograph_modules() -> None:
 
 
 def _stop_on_signals(app, window) -> list[int]:
-    """SIGTERM (a logout, ``kill``, a service manager) and Ctrl+C (SIGINT) close the window as its
-    close button does (settings saved, an index run's batches kept, said in the log), after
+    """SIGTERM (a logout, ``kill``, a service manager), SIGHUP (the terminal it was started from
+    closed; a logout, where systemd sends it right after SIGTERM) and Ctrl+C (SIGINT) close the
+    window as its close button does (settings saved, an index run's batches kept, said in the log), after
     removing this process's temp files in the model cache: a conversion cut off would leave
     20-500 MB there (the next start removes those of a process that is gone,
     ``cache.clean_stale_temps``, but only if it uses the cache). Python's own Ctrl+C raised a
-    ``KeyboardInterrupt`` inside whatever Qt override ran, a traceback, and the window went on.
+    ``KeyboardInterrupt`` inside whatever Qt override ran, a traceback, and the window went on;
+    SIGHUP ended the process on the spot, its socket and temporary files left behind. A second
+    signal ends the process at once, but not a SIGHUP: it is the logout's, not a user's hurry.
     One held while the window started (``early_signals``) closes it at once. Left alone where a
     signal is ignored (``nohup``). Returns a list that holds the signal once one came."""
     from PySide6.QtCore import QTimer
@@ -138,6 +143,13 @@ def _stop_on_signals(app, window) -> list[int]:
         app.quit()
 
     def stop(signum, _frame) -> None:
+        # systemd's logout sends SIGTERM and SIGHUP together, and Python runs their handlers in
+        # the signals' order, SIGHUP's first: neither is a second signal after the other.
+        hung_up_only = all(s == SIGHUP for s in stopped)
+        if stopped and (signum == SIGHUP or hung_up_only):
+            if signum != SIGHUP:
+                stopped.append(signum)
+            return
         if stopped:  # a second signal: at once
             os._exit(128 + stopped[0])
         stopped.append(signum)
@@ -146,7 +158,9 @@ def _stop_on_signals(app, window) -> list[int]:
         # here, inside a worker queue's ``put``, put to that queue again and hung for good.
         QTimer.singleShot(0, app, close)
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, SIGHUP):
+        if signum is None:  # (Windows: no SIGHUP)
+            continue
         handler = signal.getsignal(signum)
         if early_signals.holding_handler(handler) or handler in (signal.SIG_DFL, signal.default_int_handler):
             signal.signal(signum, stop)

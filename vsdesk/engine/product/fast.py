@@ -235,7 +235,7 @@ def convert(model, size: int, calibration: np.ndarray | None = None) -> bytes:
             return tuple(out[name] for name in OUTPUTS if name in out)
         return out
 
-    fn = tf.function(forward, input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
+    fn = tf.function(forward, input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)], autograph=False)
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
     logging.getLogger("absl").addFilter(_TRACKABLE_OBJ_NOTICE)  # same object each time: added once
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])

@@ -141,7 +141,7 @@ def compiled(model):
     """A traced inference function (much less per-call overhead than ``model.predict``)."""
     import tensorflow as tf
 
-    fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True, autograph=False)
 
     def run(batch: np.ndarray):
         out = fn(tf.convert_to_tensor(batch))

@@ -114,7 +114,10 @@ class StyleEmbedder(Embedder):
         size = config.size
         model = self._model
 
-        @tf.function(input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)], reduce_retracing=True)
+        # (no autograph: its loop and tests are on Python values, and it writes a module into the
+        # temporary folder; see vae/engine.py)
+        @tf.function(input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)], reduce_retracing=True,
+                     autograph=False)
         def features(x):
             outputs = model(x, training=False)
             if not isinstance(outputs, (list, tuple)):

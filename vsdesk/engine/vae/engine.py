@@ -115,28 +115,31 @@ class VaeEngine:
         self._index_generation = 0  # one more at each ``use_train_index``: a reference made before is not kept
 
         spec = tf.TensorSpec([None, 28, 28, 1], tf.float32)
+        # No autograph (in every tf.function of vsdesk's): they hold no Python control flow on
+        # tensors to convert, and autograph writes each function it converts as a module into the
+        # temporary folder, removed only by a normal exit: a killed process left them for good.
 
-        @tf.function(input_signature=[spec])
+        @tf.function(input_signature=[spec], autograph=False)
         def encode(x):
             return bundle.encoder(x, training=False)[0]
 
-        @tf.function(input_signature=[spec])
+        @tf.function(input_signature=[spec], autograph=False)
         def query(x):
             rec, kl, mean, _, logits = image_terms(bundle, x, stochastic=False)
             point = bundle.map_encoder(mean, training=False)[0]
             return mean, point, tf.sigmoid(logits)[..., 0], anomaly_score(x, rec, kl)
 
-        @tf.function(input_signature=[spec, tf.TensorSpec([2], tf.int32)])
+        @tf.function(input_signature=[spec, tf.TensorSpec([2], tf.int32)], autograph=False)
         def elbo(x, seed):
             rec, kl, *_ = image_terms(bundle, x, stochastic=True, seed=seed)
             return rec + kl
 
-        @tf.function(input_signature=[tf.TensorSpec([None, vae_model.MAP_DIM], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec([None, vae_model.MAP_DIM], tf.float32)], autograph=False)
         def decode_points(points):
             code = bundle.map_decoder(points, training=False)[0]
             return tf.sigmoid(bundle.decoder(code, training=False))[..., 0]
 
-        @tf.function(input_signature=[tf.TensorSpec([None, bundle.latent_dim], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec([None, bundle.latent_dim], tf.float32)], autograph=False)
         def to_map(means):
             return bundle.map_encoder(means, training=False)[0]
 

@@ -206,7 +206,7 @@ def _train_step(bundle, optimizer, image_vars, config: TrainConfig):
 
     beta, class_weight = float(config.beta), float(config.class_weight)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             rec, kl, mean, _, _ = image_terms(bundle, x, stochastic=True, training=True)
@@ -269,7 +269,7 @@ def train_map(bundle, codes, labels, config: TrainConfig, progress: Progress, ca
     if weight:
         map_vars = map_vars + readout.trainable_variables
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def step(c, y):
         with tf.GradientTape() as tape:
             mean, log_var = bundle.map_encoder(c, training=True)
@@ -305,7 +305,7 @@ def train_map(bundle, codes, labels, config: TrainConfig, progress: Progress, ca
 def encode_means(bundle, x: np.ndarray, batch: int = 1000, cancelled: Cancelled = never_cancelled) -> np.ndarray:
     import tensorflow as tf
 
-    encode = tf.function(lambda t: bundle.encoder(t, training=False)[0], reduce_retracing=True)
+    encode = tf.function(lambda t: bundle.encoder(t, training=False)[0], reduce_retracing=True, autograph=False)
     out = []
     for i in range(0, len(x), batch):
         check_cancelled(cancelled)
