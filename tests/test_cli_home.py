@@ -181,7 +181,7 @@ def test_a_command_without_a_log_says_so_once_after_its_answer(tmp_path):
         for home, reason in why.items():
             ran = without_root_powers(_vsdesk("vae", "describe", query, "--json"), env=_env(home))
             assert ran.returncode == 0 and json.loads(ran.stdout)[0]["category"], ran.stderr
-            assert ran.stderr == f"vsdesk: this command was not logged: {reason}\n"
+            assert ran.stderr == f"vsdesk: note: this command was not logged: {reason}\n"
             ran = without_root_powers(_vsdesk("search", "--catalog", "nosuch", query), env=_env(home))
             assert (ran.returncode, ran.stderr) == (2, "vsdesk: no catalog named 'nosuch' (see `vsdesk catalogs list`)\n")
     finally:

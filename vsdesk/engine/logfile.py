@@ -159,7 +159,7 @@ def not_logged_note() -> str:
     """The one line a command line without a log says after it went well. Not after a failure:
     its error is the last line, what to act on (and all the log would have held of it); not
     before the answer, nor for a command that only reads (``LISTING_COMMANDS``, ``--help``)."""
-    return f"vsdesk: this command was not logged: {_not_logged}"
+    return f"vsdesk: note: this command was not logged: {_not_logged}"
 
 
 def _not_said_yet(why: str) -> None:
