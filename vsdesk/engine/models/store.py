@@ -367,6 +367,8 @@ def ensure_weights(
                 raise ModelUnavailableError(name, str(exc), reasons) from None
             except ModelStoreError as exc:
                 reason = str(exc)
+            except paths.LocationError:  # vsdesk's cache folder cannot be made (a read-only home): its
+                reason = "cannot write to the model cache"  # words, with the way out, are the advice, said once
             except OSError as exc:  # the model cache's folder cannot be made (a read-only cache)
                 reason = f"cannot write to the model cache: {exc.strerror or exc}" + (
                     f": {exc.filename}" if exc.filename else "")
