@@ -246,7 +246,7 @@ def test_search_and_index_take_the_mode_of_the_catalog_or_sample_named(capsys, t
     code, _, err = run(capsys, "index", "--catalog", "shop")  # the catalog's own folders, with its mode
     assert code == 0 and "0 images indexed" in err, err
     code, _, err = run(capsys, "index", "--catalog", "new", str(empty))
-    assert code == 2 and "no catalog named 'new'" in err and "give its mode: `vsdesk index --mode " in err
+    assert code == 2 and "no catalog named 'new'" in err and "give its mode (style, product or vae): `vsdesk index --mode MODE " in err
     code, _, err = run(capsys, "search", "--catalog", "nothing", query)
     assert code == 2 and "no catalog named 'nothing'" in err and "--mode" not in err
     code, _, err = run(capsys, "search", "--mode", "style", "--catalog", "shop", query)  # kept, when given
@@ -589,3 +589,36 @@ def test_a_query_named_like_an_option_is_told_to_come_after_a_double_dash(tmp_pa
     with pytest.raises(SystemExit):  # an unknown option that names no file: no such words
         main(["search", "--catalog", "c", "q.jpg", "-y.jpg"])
     assert "put -- before it" not in capsys.readouterr().err
+
+
+def test_no_usage_help_or_message_shows_a_choice_bash_would_brace_expand(capsys, tmp_path, monkeypatch):
+    """`--mode {style,product,vae}` (argparse's placeholder for choices), pasted into bash, is
+    three words: `--mode style product vae`, whose "product" and "vae" were then taken for a
+    folder to index or an image to search. Every help shows a word (MODE) with the choices said
+    in its line, and so does the advice that gives a command to create a catalog; README too."""
+    import argparse
+
+    from vsdesk.cli import build_parser
+
+    def parsers(parser, path):
+        yield path, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from parsers(sub, (*path, name))
+
+    braced = re.compile(r"\{[^{}\s]*,[^{}\s]*\}")
+    for prog in ("vsdesk", "vsdesk-cli"):
+        for path, parser in parsers(build_parser(prog), ()):
+            helped = parser.format_help()
+            assert not braced.search(helped), (path, helped)
+    with pytest.raises(SystemExit):
+        main(["index", "--help"])
+    assert "  --mode MODE " in capsys.readouterr().out.replace("\n", " ")
+    monkeypatch.setenv("VSDESK_DATA_DIR", str(tmp_path / "data"))
+    assert main(["index", "--catalog", "newone", str(tmp_path)]) == 2
+    said = capsys.readouterr().err.splitlines()[-1]
+    assert said.endswith("give its mode (style, product or vae): `vsdesk index --mode MODE --catalog newone "
+                         "FOLDER...`"), said
+    usage = (REPO / "README.md").read_text(encoding="utf-8").split("## The command line", 1)[1].split("```")[1]
+    assert not braced.search(usage), usage

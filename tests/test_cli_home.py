@@ -159,3 +159,31 @@ def test_catalogs_list_with_a_sample_catalog_on_a_read_only_home_without_a_cache
         assert sorted(path.name for path in home.iterdir()) == [".local"]
     finally:
         os.chmod(home, 0o755)
+
+
+@needs_setpriv
+def test_a_command_without_a_log_says_so_once_after_its_answer(tmp_path):
+    """On a read-only home every command began with "no log file: …" (its cache folder could not
+    be made), or with "the log file … cannot be written" (a read-only cache folder), before its
+    answer or its error. Now a command that went well says it in one line after its answer, and
+    one that failed says only its error."""
+    query = str(sorted((CLOTHING_DIR / "images").glob("*.jpg"))[0])
+    read_only_home = tmp_path / "home"
+    read_only_home.mkdir()
+    read_only_cache = tmp_path / "home2" / ".cache" / "vsdesk"
+    read_only_cache.mkdir(parents=True)
+    why = {read_only_home: f"cannot use {read_only_home}/.cache/vsdesk as vsdesk's folder: Permission denied; "
+                           "set VSDESK_CACHE_DIR to a folder that can be written",
+           read_only_cache.parents[1]: f"the log file {read_only_cache}/vsdesk.log cannot be written (Permission denied)"}
+    os.chmod(read_only_home, 0o555)
+    os.chmod(read_only_cache, 0o555)
+    try:
+        for home, reason in why.items():
+            ran = without_root_powers(_vsdesk("vae", "describe", query, "--json"), env=_env(home))
+            assert ran.returncode == 0 and json.loads(ran.stdout)[0]["category"], ran.stderr
+            assert ran.stderr == f"vsdesk: note: this command was not logged: {reason}\n"
+            ran = without_root_powers(_vsdesk("search", "--catalog", "nosuch", query), env=_env(home))
+            assert (ran.returncode, ran.stderr) == (2, "vsdesk: no catalog named 'nosuch' (see `vsdesk catalogs list`)\n")
+    finally:
+        os.chmod(read_only_home, 0o755)
+        os.chmod(read_only_cache, 0o755)

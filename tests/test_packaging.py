@@ -184,6 +184,26 @@ def test_an_installed_vsdesk_guesses_no_path_of_a_checkout(tmp_path):
     assert paths.shared_data("clothing-dataset") in (None, REPO.parent / "shared" / "data" / "clothing-dataset")
 
 
+def test_an_installed_vsdesk_says_the_held_out_twin_is_in_the_checkout_to_models_fetch_and_remove(tmp_path):
+    """Installed, `models fetch product-heldout` and `models remove product-heldout` said
+    "unknown model", where `--model product-heldout` says that it is only in the source checkout
+    (and `models list` in the checkout lists it): they say that too, with the same exit code."""
+    site = _installed_copy(tmp_path / "site")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PYTHONPATH=str(site), PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1")
+    for argv in (("models", "fetch", "product-heldout"), ("models", "remove", "product-heldout"),
+                 ("eval", "product", "--model", "product-heldout")):
+        ran = _run_to_end([sys.executable, "-m", "vsdesk", *argv], "the installed copy", cwd=tmp_path, env=env)
+        said = ran.stderr.splitlines()[-1]
+        assert ran.returncode == 2 and "unknown model" not in said, (argv, ran.stderr)
+        assert said.startswith("vsdesk: 'product-heldout', the shipped product model's held-out twin, is only in "
+                               "vsdesk's source checkout"), (argv, ran.stderr)
+    ran = _run_to_end([sys.executable, "-m", "vsdesk", "models", "fetch", "nosuch"], "the installed copy", cwd=tmp_path,
+                      env=env)
+    assert ran.returncode == 2 and ran.stderr.startswith("vsdesk: unknown model 'nosuch'"), ran.stderr
+
+
+
 def test_build_dists_without_its_python_says_how_to_make_it(tmp_path):
     """Without the repository's .venv, build_dists.sh said only "line 29: …/.venv/bin/python: No
     such file or directory": it says how to make the venv, as build_bundle.sh does."""

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLOTHING_DIR, STYLE_DIR
+from conftest import CLOTHING_DIR, STYLE_DIR, needs_setpriv, without_root_powers
 from vsdesk.engine.product.data import NOT_CLASSES, Dataset, group_split, load_dataset
 
 pytestmark = pytest.mark.skipif(not (CLOTHING_DIR / "images.csv").is_file(), reason="clothing dataset missing")
@@ -1915,6 +1916,35 @@ def test_training_trunk_features_fast_path_matches_keras(clothing):
     ours, expected = runner(x), compiled(trunk_model(config))(x)
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, atol=1e-3 * np.abs(expected).max())
+
+
+#: Backbone features of four photos, twice, in a process whose feature cache cannot be written.
+FEATURES_WITHOUT_A_CACHE = """
+import sys
+from vsdesk.engine.product.features import BackboneConfig, trunk_features
+
+config = BackboneConfig(size=96, first_top_block=14)
+for _ in range(2):
+    feats = trunk_features(sys.argv[1:], config)
+    print(feats["plain"].shape[0], int(feats["ok"].sum()), bool(abs(feats["plain"]).max() > 0))
+"""
+
+
+@needs_setpriv
+def test_a_feature_cache_that_cannot_be_written_is_said_once_and_the_run_goes_on(clothing, own_cache):
+    """A read-only (or full) product-features folder failed `train product` and `eval product`
+    with "Permission denied": the cache only saves the next run some time."""
+    own_cache("efficientnet-lite0")  # the backbone's weights, in a model cache that can be written
+    features = Path(os.environ["VSDESK_CACHE_DIR"]) / "product-features"
+    features.mkdir(mode=0o555)
+    photos = [it.path for it in clothing.items[::500][:4]]
+    ran = without_root_powers([sys.executable, "-c", FEATURES_WITHOUT_A_CACHE, *photos])
+    assert ran.returncode == 0 and "Traceback" not in ran.stderr, ran.stderr
+    assert ran.stdout.splitlines() == ["4 4 True", "4 4 True"]
+    said = [line for line in ran.stderr.splitlines() if "not cached" in line]
+    assert len(said) == 1 and said[0].endswith(f"the backbone features are not cached (Permission denied: {features}): "
+                                               "the run goes on, computing them again next time"), ran.stderr
+    assert list(features.iterdir()) == []
 
 
 def test_eval_without_data_names_where_it_looked_whatever_the_current_folder(tmp_path, capsys, monkeypatch):

@@ -145,6 +145,26 @@ def test_vae_mode_folds_no_different_garments_and_leaves_none_out_as_the_query(c
     assert all(hit["copies"] == [] for hit in record["results"])
 
 
+def test_a_pasted_picture_is_signed_only_in_a_mode_that_folds_copies(shop, tmp_path):
+    """VAE mode folds no copies, yet the window's session signed a pasted query's picture (a DCT
+    of it) for a fold that never came: the VAE query has no signature now, its results as
+    before; a product query pasted keeps one (the previous test: its copies are left out)."""
+    from vsdesk.engine.copies import signature
+    from vsdesk.engine.imageio import load_image
+    from vsdesk.engine.session import ModeSession
+
+    folder, original, _query = shop
+    pasted = load_image(original)
+    product = ModeSession("product")
+    product.open_catalog(product.create_folder_catalog(str(folder)))
+    assert product.query(pasted, "clipboard image", k=3).query_signature == signature(pasted)
+    vae = ModeSession("vae")
+    vae.open_catalog(vae.create_folder_catalog(str(folder)))
+    found = vae.query(pasted, "clipboard image", k=3)
+    assert found.query_signature is None
+    assert len(found.hits) == 3 and all(hit.copies == () for hit in found.hits)
+
+
 def test_many_copies_of_one_picture_are_looked_for_only_so_deep(capsys, tmp_path, monkeypatch):
     """210 byte-different files of one blank picture: the search ranks (and reads the pictures
     of) at most ``deepest_folded(k)`` files to fill k, not the whole catalog."""

@@ -9,6 +9,7 @@ import contextlib
 
 from vsdesk.cli._common import (
     FAILED,
+    MODE_WORDS,
     USAGE,
     CommandError,
     StderrProgress,
@@ -44,8 +45,8 @@ def settle_mode(args: argparse.Namespace) -> None:
     except CatalogNotFound as exc:
         if args.command == "search":
             raise
-        raise CommandError(f"{exc}; to create it, give its mode: `vsdesk index --mode "
-                           f"{{style,product,vae}} --catalog {shell_quoted(args.catalog)} FOLDER...`", USAGE) from None
+        raise CommandError(f"{exc}; to create it, give its mode ({MODE_WORDS}): `vsdesk index --mode MODE "
+                           f"--catalog {shell_quoted(args.catalog)} FOLDER...`", USAGE) from None
 
 
 def add_model_argument(parser) -> None:

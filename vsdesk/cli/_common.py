@@ -304,8 +304,15 @@ def check_product_model(name: str) -> None:
 
 
 def add_mode_argument(parser, help_text: str) -> None:
-    """--mode, optional: a catalog that exists knows its own (``_catalog_steps.settle_mode``)."""
-    parser.add_argument("--mode", choices=MODES, default=None, help=help_text)
+    """--mode, optional: a catalog that exists knows its own (``_catalog_steps.settle_mode``).
+    Shown as MODE, its choices said in words: argparse's ``{style,product,vae}``, pasted into
+    bash, is brace-expanded into three words."""
+    parser.add_argument("--mode", choices=MODES, default=None, metavar="MODE",
+                        help=f"{help_text}. MODE: {MODE_WORDS}")
+
+
+#: The modes as the help and messages say them (not argparse's ``{style,product,vae}``).
+MODE_WORDS = f"{', '.join(MODES[:-1])} or {MODES[-1]}"
 
 
 #: Whether this command has printed its JSON document (``cli.main`` prints one for a command that

@@ -84,7 +84,7 @@ def register(subparsers) -> None:
         "where it is one of the model's classes, else the type predicted for it)",
     )
     search.add_argument(
-        "--kids", choices=("yes", "no"),
+        "--kids", choices=("yes", "no"), metavar="yes|no",  # (not "{yes,no}": bash expands it)
         help="product mode: only items the model calls kids' wear (yes) or only the others (no); "
         "an item is kids' wear when the model gives it 50 %% or more, as its caption says \"kids\"",
     )

@@ -421,8 +421,20 @@ def _store_names(exc) -> str:
 
 
 def _unknown_for_fetch(exc) -> str:
-    return (f"unknown model {exc.name!r}; `vsdesk models fetch` takes {_store_names(exc)}; the product models "
-            "trained or imported here (product/NAME) are ready as they are")
+    return _twin_not_here(exc) or (
+        f"unknown model {exc.name!r}; `vsdesk models fetch` takes {_store_names(exc)}; the product models "
+        "trained or imported here (product/NAME) are ready as they are")
+
+
+def _twin_not_here(exc) -> str | None:
+    """Installed (a wheel, the bundle), the shipped model's held-out twin is not there: said so,
+    as `--model product-heldout` says it, not "unknown model" (`models list` in the checkout
+    names it). None for another name, or where the twin is shipped."""
+    from vsdesk.engine.product.model_store import NO_SHIPPED_TWIN, SHIPPED_TWIN, shipped_twin_info
+
+    if exc.name != SHIPPED_TWIN or shipped_twin_info() is not None:
+        return None
+    return NO_SHIPPED_TWIN
 
 
 def _unknown_for_remove(exc) -> str:
@@ -431,8 +443,9 @@ def _unknown_for_remove(exc) -> str:
     bare NAME is the store's)."""
     from vsdesk.engine.product.model_store import TRAINED_PREFIX, trained_names
 
-    text = (f"unknown model {exc.name!r}; `vsdesk models remove` takes {_store_names(exc)}, or product/NAME "
-            "(a product model trained or imported here)")
+    text = _twin_not_here(exc) or (
+        f"unknown model {exc.name!r}; `vsdesk models remove` takes {_store_names(exc)}, or product/NAME "
+        "(a product model trained or imported here)")
     trained = trained_names()
     if not trained:
         return text

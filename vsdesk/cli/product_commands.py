@@ -36,7 +36,7 @@ def register_train(subparsers) -> None:
                         "of vsdesk's sources, resources/models/product rebuilds the shipped default")
     from vsdesk.engine.product import backbones
 
-    parser.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=backbones.LITE0,
+    parser.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=backbones.LITE0, metavar="NAME",
                         help="ImageNet backbone from the model store (default efficientnet-lite0, offline; "
                         "efficientnet-b0 needs `vsdesk models fetch efficientnet-b0` or an import first)")
     parser.add_argument("--size", type=int, default=None, help="input size in pixels (default 260 for Lite0, "

@@ -44,6 +44,12 @@ from PIL import Image
 #: there. High enough that the files' signatures are read for a few results per query. No VAE:
 #: it does not fold (the module's docstring).
 SAME_PICTURE_COSINE = {"style": 0.95, "product": 0.95}
+
+
+def folds_copies(mode: str | None) -> bool:
+    """Whether a search in ``mode`` folds copies of one picture (not VAE's): where it does not,
+    no picture's signature is needed, not even a pasted query's."""
+    return mode in SAME_PICTURE_COSINE
 #: Of ``Signature.bits``' 256: copies differ by at most 14, different photos by at least 56.
 MAX_BITS_DIFFERING = 32
 #: Of a chroma value (0-255) in any of the 4 x 4 cells: copies at most 2, a 2 % crop 7, a

@@ -1,7 +1,9 @@
 """vsdesk's log file, ``vsdesk.log`` in the cache folder: the window's and the command line's.
 
 INFO and above go there, with tracebacks; a command line's warnings go to standard error too
-(one line each, as before it had a log), its own output (``--json`` on stdout) left clean.
+(one line each, as before it had a log), its own output (``--json`` on stdout) left clean. A
+command line without a log (a read-only home) says so once, after a command that went well, not
+before its answer (``not_logged_note``).
 
 Several processes write it at once (the window, commands run beside it), each appending. Only
 one window starts it afresh as it grows (``RotatingFileHandler``): a rotation renames the file
@@ -50,6 +52,10 @@ ROTATION_LOCK = "vsdesk.log.lock"
 #: Whether this process logged its command line (``log_command_line``): its end is logged too.
 _command_logged = False
 
+#: Why this command line process has no log file (its folder cannot be made, the file cannot be
+#: written), said after its answer (``log_command_end``); None: it has one, or is the window.
+_not_logged: str | None = None
+
 
 def log_to_file(rotate: bool = True, make_folder: bool = True) -> logging.Handler | None:
     """Log (INFO and above) to ``vsdesk.log`` in the cache directory too; None if that
@@ -66,7 +72,10 @@ def log_to_file(rotate: bool = True, make_folder: bool = True) -> logging.Handle
         try:
             path = paths.cache_dir() / LOG_NAME
         except OSError as exc:  # LocationError: the cache folder cannot be made
-            log.warning("no log file: %s", exc)
+            if rotate:  # the window's: said as it starts (standard error, where it has one)
+                log.warning("no log file: %s", exc)
+            else:  # a command line's: said after its answer, not before it
+                _not_said_yet(str(exc))
             return None
     held = _rotation_lock(path) if rotate else None
     if held is not None:
@@ -77,6 +86,7 @@ def log_to_file(rotate: bool = True, make_folder: bool = True) -> logging.Handle
     else:
         _start_afresh_if_huge(path)
         handler = _AppendedLog(path, encoding="utf-8", errors=NAMES_NOT_UTF8, delay=True)
+        handler.said_at_the_end = True  # a command line's: its answer first
     handler.set_name(LOG_NAME)
     handler.setLevel(logging.INFO)
     handler.setFormatter(_NamesEscaped("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -140,7 +150,21 @@ def log_command_end(command: Callable[[], int]) -> int:
             log.info("command ended by an unexpected error (exit code 1)", exc_info=True)
         raise
     _log_end(code)
+    if code == 0 and _not_logged is not None:
+        print(not_logged_note(), file=sys.stderr, flush=True)
     return code
+
+
+def not_logged_note() -> str:
+    """The one line a command line without a log says after it went well. Not after a failure:
+    its error is the last line, what to act on (and all the log would have held of it); not
+    before the answer, nor for a command that only reads (``LISTING_COMMANDS``, ``--help``)."""
+    return f"vsdesk: note: this command was not logged: {_not_logged}"
+
+
+def _not_said_yet(why: str) -> None:
+    global _not_logged
+    _not_logged = names_escaped(why)
 
 
 def _log_end(code: int, why: str | None = None) -> None:
@@ -170,6 +194,9 @@ class _GivenUpWhenItCannotBeWritten(logging.FileHandler):
     traceback on standard error for every message."""
 
     given_up = False
+    #: A command line's: why it was given up is said after the command's answer
+    #: (``log_command_end``), not as a warning before it; the window's is said at once.
+    said_at_the_end = False
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.given_up:
@@ -187,6 +214,9 @@ class _GivenUpWhenItCannotBeWritten(logging.FileHandler):
         if self.given_up:
             return
         self.given_up = True  # first: the warning below comes through this handler too
+        if self.said_at_the_end:
+            _not_said_yet(f"the log file {self.baseFilename} cannot be written ({error.strerror or error})")
+            return
         log.warning("the log file %s cannot be written (%s): messages go to standard error only",
                     self.baseFilename, error)
 

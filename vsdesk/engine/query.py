@@ -21,7 +21,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import numpy as np
 from PIL import Image
 
-from vsdesk.engine.copies import SAME_PICTURE_COSINE, SamePicture, Signature, signature_of_file
+from vsdesk.engine.copies import SamePicture, Signature, folds_copies, signature_of_file
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
 
 #: Query images embedded per batch (`vsdesk search` takes any number of queries).
@@ -436,7 +436,7 @@ def _same_picture_judge(embedder: Any, vectors, hashes: Sequence[str] | None) ->
     """The rule telling copies of one picture apart for ``embedder``'s mode, or None for an
     embedder without a measured one (a test's stand-in)."""
     mode = getattr(embedder, "mode", None)
-    if mode not in SAME_PICTURE_COSINE:
+    if not folds_copies(mode):
         return None
     return SamePicture(mode, vectors[2], vectors[0], hashes)
 

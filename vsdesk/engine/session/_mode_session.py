@@ -83,7 +83,7 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
         ``image``: decoded, or an image file's bytes, decoded here as `vsdesk search` decodes a
         query (``decode_query``), so that both give one file the same vector and facts.
         ``source``: the query's file, or a description of a pasted image."""
-        from vsdesk.engine.copies import signature
+        from vsdesk.engine.copies import folds_copies, signature
         from vsdesk.engine.query import decode_query, embed_queries
         from vsdesk.engine.search import file_sha256
 
@@ -94,10 +94,12 @@ class ModeSession(CatalogsOfMode, CatalogOpening):
         [embedded] = embed_queries(embedder, [image], cancelled=cancelled)
         check_cancelled(cancelled)
         query_hash = file_sha256(source)  # None: no such file (a pasted image)
+        # A pasted picture's signature, for folding its copies in the results (a file's is read
+        # from the file, as `vsdesk search` reads it); none in a mode that does not fold (VAE).
+        signed = query_hash is None and folds_copies(self.mode)
         unranked = QueryOutcome(source, embedded.vector, [], embedded.extras, "", 0, model_key=embedder.key,
                                 query_hash=query_hash, nothing_to_compare=embedded.nothing_to_compare,
-                                # (a file's is read from the file, as `vsdesk search` reads it)
-                                query_signature=signature(image) if query_hash is None else None)
+                                query_signature=signature(image) if signed else None)
         return self.rerank(unranked, k, options)
 
     def rerank(self, outcome: QueryOutcome, k: int = 48, options: dict[str, Any] | None = None) -> QueryOutcome:
