@@ -1725,6 +1725,28 @@ def test_a_message_naming_a_folder_not_in_utf8_shows_its_bytes_as_escapes(qtbot)
     assert bar.text() == said and bar.label.text() == said
 
 
+def test_news_that_stays_is_not_replaced_but_goes_when_taken_back_or_dismissed(qtbot):
+    """A catalog removed: its news was replaced by the next message (the note on the results
+    left), and nothing said the catalog was gone. News shown with ``stays`` is kept beside what
+    replaces the rest, said once if said again, and goes when taken back or dismissed (✕)."""
+    _, bar = _window_with_message_bar(qtbot)
+    bar.show_message("The catalog “shop” was removed.", stays=True)
+    bar.warning("The sample is opening slowly.")
+    bar.info("These results are from “shop”.")
+    assert bar.text() == "The catalog “shop” was removed.\nThese results are from “shop”."
+    assert bar.kind == "info"
+    assert bar.remove_message("These results are from “shop”.")
+    assert bar.text() == "The catalog “shop” was removed." and bar.isVisible()
+    bar.show_message("The catalog “shop” was removed.", stays=True)  # (said again: once)
+    assert bar.text() == "The catalog “shop” was removed."
+    assert bar.remove_message("The catalog “shop” was removed.") and not bar.isVisible()
+    bar.show_message("The catalog “shop” was removed.", stays=True)
+    QTest.mouseClick(bar.close_button, Qt.MouseButton.LeftButton)
+    assert bar.text() == "" and not bar.isVisible()
+    bar.info("Another.")
+    assert bar.text() == "Another."
+
+
 def test_a_message_of_a_hundred_lines_is_cut_short_not_growing_the_window_and_details_show_it_all(qtbot):
     """SQLite's answer about a damaged index (a line per bad page) made the window 1788 px tall
     on a 1000 px screen, and it stayed so once the message was closed."""

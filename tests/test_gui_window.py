@@ -4738,6 +4738,33 @@ def test_a_catalog_removed_whose_files_could_not_all_be_deleted_is_said_removed_
             subprocess.run(["chattr", "-i", str(folder / "catalog.json")])
 
 
+def test_the_news_that_a_catalog_was_removed_stays_up_beside_the_note_on_the_results_left(qtbot, window, tmp_path):
+    """The review: a catalog removed with a query's results shown. The sample opened slowly, and
+    the note "These results are from “X”: … still being opened" replaced "The catalog “X” was
+    removed"; when the results followed the sample, the note went, and nothing said the catalog
+    was gone. The news stays up, beside the note, and after it."""
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
+    name = tab.catalog_name
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.search_path(str(ARTWORKS[10]))
+    removed = f"The catalog “{name}” was removed (vsdesk's index and settings of it); no image was touched."
+    released = threading.Event()
+    tab.session.open_catalog = held(released, tab.session.open_catalog)  # the sample slow to open
+    with qtbot.waitSignal(tab.catalog_ready, timeout=180_000):
+        tab.catalog_bar.remove_action.trigger()
+        answer_removal(qtbot, tab, remove=True)
+        try:
+            qtbot.waitUntil(lambda: "These results are from" in tab.messages.text(), timeout=10_000)
+            while_opening = tab.messages.text()
+        finally:
+            released.set()
+    assert while_opening.startswith(f"{removed}\nThese results are from “{name}”: "), while_opening
+    qtbot.waitUntil(lambda: tab.query.outcome.catalog == DEFAULT_SAMPLE["style"], timeout=60_000)
+    qtbot.wait(200)
+    window.grab().save(str(tmp_path / "removed-results-followed.png"))
+    assert tab.messages.text() == removed, tab.messages.text()
+
+
 def test_the_tabs_share_one_watch_on_the_catalog_files_and_each_sees_its_own_changes(qtbot, window, tmp_path):
     """Each tab had a QFileSystemWatcher of its own, the three on the same catalogs' folder. One,
     the window's, now holds what every tab watches (the folder once, each shown catalog's files),

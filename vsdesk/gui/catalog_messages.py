@@ -43,21 +43,25 @@ class CatalogMessages:
         else:
             self.say("info", text)
 
-    def _tell(self, kind: str, text: str, action=None, other=None) -> None:
+    def _tell(self, kind: str, text: str, action=None, other=None, stays: bool = False) -> None:
         """Say ``text`` without taking down an offer the user has yet to answer: news of the
         catalog opening in the background (the sample failing to download, offline) must not
-        lose what the user asked for (a folder given at start-up, offered as a catalog)."""
+        lose what the user asked for (a folder given at start-up, offered as a catalog).
+        ``stays``: not replaced by the messages said after it (``MessageBar.show_message``)."""
         if action is None and self.messages.has_offer():
-            self.messages.add_message(text, kind)
+            self.messages.add_message(text, kind, stays=stays)
         else:
-            self.messages.show_message(text, kind, action, other)
+            self.messages.show_message(text, kind, action, other, stays=stays)
 
     def _tell_removed(self, name: str, kind: str, text: str) -> None:
         """Say that catalog ``name`` was removed: kept up while another is shown (not about that
-        one), taken down once a catalog of that name is shown again (``_show``). The status line
-        says it too: it said "catalog “X” ready" until the next catalog had opened (a sample
-        offline never does), beside the news that X was gone."""
-        self._tell(kind, text)
+        one: what is said of it, or of the results left, goes beside), until the user dismisses
+        it or a catalog of that name is shown again (``_show``). The status line says it too: it
+        said "catalog “X” ready" until the next catalog had opened (a sample offline never
+        does), beside the news that X was gone."""
+        if self._removed_said is not None:  # (one catalog removed after another: the latest said)
+            self.messages.remove_message(self._removed_said[1])
+        self._tell(kind, text, stays=True)
         self._removed_said = (name, text)
         self.status_message.emit(f"{self.title}: catalog “{name}” removed")
 

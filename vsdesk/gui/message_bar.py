@@ -52,12 +52,15 @@ class _Message:
     action: Action | None = None
     other: Action | None = None  # a second choice (a dropped folder: added to the catalog, or a new one)
     offer: bool = False  # asks the user something they have yet to answer (``has_offer``)
+    stays: bool = False  # news a message shown instead does not take down (``show_message``)
 
 
 class MessageBar(QFrame):
     """One message as a rule: a new one replaces what is up. ``add_message`` says one more
     along with what is up, for news that must not take down an offer the user has yet to answer
-    (a folder given at start-up, offered as a catalog while the sample catalog fails to open)."""
+    (a folder given at start-up, offered as a catalog while the sample catalog fails to open).
+    A message shown with ``stays`` (a catalog removed) is not replaced: it goes when the user
+    dismisses it (✕, a button, a new query) or when its sayer takes it back (``remove_message``)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -100,17 +103,21 @@ class MessageBar(QFrame):
         theme.follow(self, self._colour)
 
     def show_message(self, text: str, kind: str = "info", action: Action | None = None,
-                     other: Action | None = None, offer: bool = False) -> None:
-        """Show ``text`` instead of what is up; ``action`` offers one thing to do about it,
-        ``other`` a second one beside it. ``offer``: the message asks the user something (a
-        folder given to the window: made a catalog?), not said beside a remedy (Try again)."""
-        self._messages = [_Message(text, kind, action, other, offer)]
+                     other: Action | None = None, offer: bool = False, stays: bool = False) -> None:
+        """Show ``text`` instead of what is up, but for news that ``stays``; ``action`` offers one
+        thing to do about it, ``other`` a second one beside it. ``offer``: the message asks the user
+        something (a folder given to the window: made a catalog?), not said beside a remedy (Try
+        again). ``stays``: news no later message replaces (the catalog shown was removed: the note
+        on the results left, shown next, took it down, and nothing said the catalog was gone)."""
+        kept = [m for m in self._messages if m.stays and m.text != text]
+        self._messages = kept + [_Message(text, kind, action, other, offer, stays)]
         self._update()
 
     def add_message(self, text: str, kind: str = "info", action: Action | None = None,
-                    other: Action | None = None, offer: bool = False) -> None:
+                    other: Action | None = None, offer: bool = False, stays: bool = False) -> None:
         """Show ``text`` along with what is up (an offer up keeps its buttons unless this has one)."""
-        self._messages = [m for m in self._messages if m.text != text] + [_Message(text, kind, action, other, offer)]
+        self._messages = [m for m in self._messages if m.text != text] + [
+            _Message(text, kind, action, other, offer, stays)]
         self._update()
 
     def remove_message(self, text: str) -> bool:

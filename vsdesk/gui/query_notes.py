@@ -41,6 +41,7 @@ class QueryNotes:
     status_message: SignalInstance
     outcome: QueryOutcome | None
     _results_from_other_catalog: bool
+    _other_catalog_said: str
     _note_said: str
     _last_query: tuple | None
     _searching_again_for: str
@@ -96,7 +97,9 @@ class QueryNotes:
             model = f"model {self.catalog.snapshot.model}" if self.catalog.snapshot and self.catalog.snapshot.model \
                 else "its model"
             why = f"the query is being searched again in “{self.catalog.name}” with {model}; its results follow."
-        self.messages.info(f"These results are from “{outcome.catalog}”: {why}")
+        self.messages.remove_message(self._other_catalog_said)  # (said again: "opened" now, not "still being opened")
+        self._other_catalog_said = f"These results are from “{outcome.catalog}”: {why}"
+        self.messages.info(self._other_catalog_said)
         self._results_from_other_catalog = True
         self._grey_results(True)  # the other catalog's, greyed: never read as this one's
         return True
@@ -109,12 +112,13 @@ class QueryNotes:
 
     def _forget_results_were_from_another_catalog(self, outcome: QueryOutcome) -> None:
         """The results follow the chosen catalog now (re-ranked, or searched again by its
-        model): the note that they were another catalog's goes."""
+        model): the note that they were another catalog's goes, alone (clearing the bar took
+        the news beside it down too: that the catalog shown before was removed)."""
         if self._results_from_other_catalog and outcome.catalog == self.catalog.name:
             self._results_from_other_catalog = False
             self._grey_results(False)
-            if self.messages.kind == "info":
-                self.messages.clear()
+            self.messages.remove_message(self._other_catalog_said)
+            self._other_catalog_said = ""
 
     def _show_results_note(self, outcome: QueryOutcome) -> None:
         """What the results need said: none found (and why), or the panel's note on its options

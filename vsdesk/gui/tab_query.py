@@ -82,6 +82,7 @@ class TabQuery(QueryNotes, QObject):
         #: soon as the catalog is ready, ahead of the other tabs' loading.
         self._waiting_query: Callable[[], None] | None = None
         self._results_from_other_catalog = False  # a query answered while the chosen one indexed
+        self._other_catalog_said = ""  # the note that said so (``_say_results_are_from_another_catalog``)
         #: The catalog the gallery browses, without a query (None: it shows results, or nothing).
         self._browsed: CatalogSnapshot | None = None
         self._note_said = ""  # the last note on the results shown (``_show_results_note``)
@@ -115,10 +116,9 @@ class TabQuery(QueryNotes, QObject):
 
     def _submit_query(self, read, source: str, name: str, note: str) -> None:
         self._searching_again_for = ""  # a new query: embedded by the catalog's model anyway
+        self.messages.clear()  # all of it: news that stays up (a catalog removed) too, the user having moved on
         if note:
             self.messages.info(note)
-        else:
-            self.messages.clear()
         self.search_starting.emit()  # queues the model and catalog first if not done yet (the TF thread is serial)
         self._query_started = time.perf_counter()
         self.query_area.set_caption(name, "opening…")
