@@ -50,6 +50,8 @@ def folds_copies(mode: str | None) -> bool:
     """Whether a search in ``mode`` folds copies of one picture (not VAE's): where it does not,
     no picture's signature is needed, not even a pasted query's."""
     return mode in SAME_PICTURE_COSINE
+
+
 #: Of ``Signature.bits``' 256: copies differ by at most 14, different photos by at least 56.
 MAX_BITS_DIFFERING = 32
 #: Of a chroma value (0-255) in any of the 4 x 4 cells: copies at most 2, a 2 % crop 7, a
