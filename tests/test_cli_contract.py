@@ -13,6 +13,8 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -206,7 +208,7 @@ def test_the_help_of_vsdesk_and_vsdesk_cli_lists_the_exit_codes_in_the_readmes_w
     from vsdesk.cli._common import FAILED, USAGE
 
     table = re.findall(r"^\| (\d+) \| ([^|]+?) \|", (REPO / "README.md").read_text(encoding="utf-8"), re.M)
-    assert [int(code) for code, _ in table] == [0, FAILED, USAGE, 130, 143], table
+    assert [int(code) for code, _ in table] == [0, FAILED, USAGE, 129, 130, 143], table
     for prog in ("vsdesk", "vsdesk-cli"):
         helped = build_parser(prog).format_help()
         codes = helped.split("exit codes, the same for every command:\n", 1)[1]
@@ -355,16 +357,17 @@ def test_vae_describe_json_whose_model_does_not_load_prints_its_records(capsys, 
 
 # -- SIGTERM (kill, timeout, systemd) as Ctrl+C -----------------------------------------------
 
-def _terminated(argv: list[str], when) -> tuple[int, str, str]:
-    """Runs `vsdesk ARGV`, sends it SIGTERM once ``when(line)`` is true of a line of its stderr:
-    (exit code, stdout, stderr)."""
+def _terminated(argv: list[str], when, signals=(signal.SIGTERM,)) -> tuple[int, str, str]:
+    """Runs `vsdesk ARGV`, sends it ``signals`` (SIGTERM) once ``when(line)`` is true of a line of
+    its stderr: (exit code, stdout, stderr)."""
     process = subprocess.Popen([sys.executable, "-m", "vsdesk", *argv], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     said = []
     for line in process.stderr:
         said.append(line)
         if when(line):
-            process.send_signal(signal.SIGTERM)
+            for signum in signals:
+                process.send_signal(signum)
             break
     said.append(process.stderr.read())
     out = process.stdout.read()
@@ -375,6 +378,20 @@ def _catalogs() -> list[dict]:
     listed = subprocess.run([sys.executable, "-m", "vsdesk", "catalogs", "list", "--json"], capture_output=True,
                             text=True, env=os.environ.copy(), timeout=120)
     return json.loads(listed.stdout)
+
+
+def _indexing_photos(tmp_path) -> tuple[Path, Callable[[str], bool]]:
+    """400 clothing photos (linked), and a test of a stderr line that says some are indexed."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:400]:
+        os.symlink(src, folder / src.name)
+
+    def indexing(line: str) -> bool:  # into a pipe: a line per tenth
+        found = re.search(r"indexing many (\d+)/400", line)
+        return bool(found and int(found.group(1)) > 0)
+
+    return folder, indexing
 
 
 def test_sigterm_while_the_model_loads_ends_index_as_ctrl_c_does(photos):
@@ -392,15 +409,7 @@ def test_sigterm_while_the_model_loads_ends_index_as_ctrl_c_does(photos):
 
 
 def test_sigterm_while_indexing_keeps_what_was_indexed_and_prints_the_report(tmp_path):
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for src in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:400]:
-        os.symlink(src, folder / src.name)
-
-    def indexing(line: str) -> bool:  # into a pipe: a line per tenth
-        found = re.search(r"indexing many (\d+)/400", line)
-        return bool(found and int(found.group(1)) > 0)
-
+    folder, indexing = _indexing_photos(tmp_path)
     code, out, err = _terminated(["index", "--mode", "vae", "--catalog", "many", "--batch-size", "8", str(folder),
                                   "--json"], indexing)
     assert code == 143 and "Traceback" not in err, err
@@ -408,6 +417,26 @@ def test_sigterm_while_indexing_keeps_what_was_indexed_and_prints_the_report(tmp
     report = json.loads(out)
     assert (report["interrupted"], report["error_kind"]) == (True, "interrupted")
     [info] = _catalogs()  # the catalog is whole: what the report says, and said to be unfinished
+    assert info["indexed"] == report["indexed"] == report["added"] > 0
+    assert (info["unfinished"], info["being_indexed"]) == (True, False)
+
+
+@pytest.mark.parametrize("signals", [(signal.SIGHUP,), (signal.SIGHUP, signal.SIGTERM), (signal.SIGTERM, signal.SIGHUP)],
+                         ids=["terminal-closed", "logout-hup-first", "logout-term-first"])
+def test_a_closed_terminal_or_a_logout_stops_index_as_ctrl_c_does(tmp_path, signals):
+    """SIGHUP (the terminal closed) ended `vsdesk index` on the spot: no report, the batch being
+    embedded lost. A logout sends SIGTERM and SIGHUP together: one stop, not a second signal
+    that ends the process during its clean-up."""
+    folder, indexing = _indexing_photos(tmp_path)
+    code, out, err = _terminated(["index", "--mode", "vae", "--catalog", "many", "--batch-size", "8", str(folder),
+                                  "--json"], indexing, signals)
+    # (both pending at once, Python runs SIGHUP's handler first, whichever was sent first)
+    assert code in {128 + signum for signum in signals} and "Traceback" not in err, (code, err)
+    assert "interrupted: what catalog 'many' has indexed so far is kept" in err
+    assert err.count("vsdesk: stopping after the current step…") == 1, err
+    report = json.loads(out)
+    assert (report["interrupted"], report["error_kind"]) == (True, "interrupted")
+    [info] = _catalogs()
     assert info["indexed"] == report["indexed"] == report["added"] > 0
     assert (info["unfinished"], info["being_indexed"]) == (True, False)
 
@@ -434,7 +463,7 @@ def _signals_caught(pid: int) -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("entry", ["vsdesk", "vsdesk-cli"])
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_stop_while_the_process_starts_still_prints_the_commands_document(entry, signum):
     """A Ctrl+C or SIGTERM during the imports (the first half second): a KeyboardInterrupt
     traceback and no JSON, or the process killed by SIGTERM. Sent as soon as the entry point
@@ -446,11 +475,11 @@ def test_a_stop_while_the_process_starts_still_prints_the_commands_document(entr
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Once ``early_signals.hold`` has set its SIGTERM handler (Python sets none): a fixed delay
     # after start-up could come before it on a busy machine (the traceback the test is about).
-    while not _signals_caught(process.pid) & (1 << (signal.SIGTERM - 1)) and process.poll() is None:
+    while not _signals_caught(process.pid) & (1 << (signal.SIGHUP - 1)) and process.poll() is None:
         time.sleep(0.002)
     process.send_signal(signum)
     out, err = process.communicate(timeout=120)
-    words = "interrupted (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+    words = "interrupted" if signum == signal.SIGINT else f"interrupted ({signal.Signals(signum).name})"
     assert process.returncode == 128 + signum and "Traceback" not in err, (process.returncode, err)
     assert err.strip().endswith(f"vsdesk: {words}"), err
     # search's document, the list of its records, whenever the stop came

@@ -60,6 +60,7 @@ EXIT_CODES = """exit codes, the same for every command:
   0    done
   1    failed for a reason outside the command line: the same command may work once that changes
   2    the command cannot be done as given: it must change
+  129  stopped by SIGHUP (its terminal closed)
   130  stopped by Ctrl+C (SIGINT)
   143  stopped by SIGTERM"""
 

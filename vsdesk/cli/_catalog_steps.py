@@ -181,7 +181,7 @@ def check_has_folders(catalog, add_folders: list[str] = ()) -> None:
                            f"`vsdesk index --mode {catalog.mode} --catalog {shell_quoted(catalog.name)} FOLDER`", USAGE)
 
 
-#: Said on stderr the moment Ctrl+C or SIGTERM comes during an index run (``stop_said_at_once``).
+#: Said on stderr the moment Ctrl+C, SIGTERM or SIGHUP comes during an index run (``stop_said_at_once``).
 STOPPING_WORDS = "stopping after the current step…"  # (what is kept is said once stopped)
 #: Said so during a step that stops only once it is done (a model's loading, queries' embedding).
 STOPPING_SOON_WORDS = "stopping…"
@@ -189,8 +189,8 @@ STOPPING_SOON_WORDS = "stopping…"
 
 @contextlib.contextmanager
 def stop_said_at_once(words: str = STOPPING_WORDS):
-    """While an index run (or another long step) goes, the first Ctrl+C or SIGTERM is said on
-    stderr at once, in ``words``. Python raises its ``KeyboardInterrupt`` only once the main
+    """While an index run (or another long step) goes, the first Ctrl+C, SIGTERM or SIGHUP is
+    said on stderr at once, in ``words``. Python raises its ``KeyboardInterrupt`` only once the main
     thread is back from the model's batch (a style batch of 32 took 12.5 s on a busy machine,
     with nothing said; a product model's loading, 6 s): the C-level handler writes the signal's
     number to a wakeup fd, which a thread of its own reads and says. Left alone off the main
@@ -198,6 +198,8 @@ def stop_said_at_once(words: str = STOPPING_WORDS):
     import os
     import signal
     import threading
+
+    from vsdesk import early_signals
 
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -218,7 +220,7 @@ def stop_said_at_once(words: str = STOPPING_WORDS):
 
     def say_when_stopped():
         while (got := os.read(read_end, 1)) and got[0] != 0:  # (0: the run is over)
-            if got[0] in (signal.SIGINT, signal.SIGTERM):
+            if got[0] in (signal.SIGINT, *early_signals.ENDING):
                 error(words)  # (on a line of its own, after a progress line)
                 return
 

@@ -70,55 +70,76 @@ def failed(exc: OSError, message: str | None = None) -> CommandError:
     return CommandError(message or str(exc), FAILED)
 
 
-#: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM came (``stop_on_signals``).
+#: The signal that stopped the command: Ctrl+C's SIGINT unless SIGTERM or SIGHUP came
+#: (``stop_on_signals``).
 _stopped_by = signal.SIGINT
 
 
 def interrupted_exit_code() -> int:
     """128 + the signal, as a shell reports a process it ended: 130 after Ctrl+C, 143 after
-    SIGTERM (kill, timeout, systemd), so a script can tell the two."""
+    SIGTERM (kill, timeout, systemd), 129 after SIGHUP (the terminal closed), so a script can
+    tell them apart."""
     return 128 + _stopped_by
 
 
 def interrupted_words() -> str:
-    return "interrupted (SIGTERM)" if _stopped_by == signal.SIGTERM else "interrupted"
+    if _stopped_by == signal.SIGINT:
+        return "interrupted"
+    return f"interrupted ({signal.Signals(_stopped_by).name})"
 
 
 @contextlib.contextmanager
 def stop_on_signals():
-    """While the command runs, SIGTERM stops it as Ctrl+C does (a ``KeyboardInterrupt`` in the
-    main thread): what an index run committed stays, --json prints what was done, and the exit
-    code is 143. Without it SIGTERM ended the process on the spot: no JSON, no message. A second
-    SIGTERM ends it at once. Left alone where SIGTERM is ignored (as Python leaves SIGINT), or
-    off the main thread, where no handler can be set. A signal held while the process started
-    (``early_signals``) stops the command here, before it begins, the same way."""
+    """While the command runs, SIGTERM and SIGHUP stop it as Ctrl+C does (a ``KeyboardInterrupt``
+    in the main thread): what an index run committed stays, --json prints what was done, and the
+    exit code is 143 or 129. Without it they ended the process on the spot: no JSON, no message
+    (a closed terminal, mid-index). A second of the same signal ends it at once; the other one
+    right after is the same request (a logout sends both). Left alone where a signal is ignored
+    (as Python leaves SIGINT; ``nohup``), or off the main thread, where no handler can be set. A
+    signal held while the process started (``early_signals``) stops the command here, before it
+    begins, the same way."""
     global _stopped_by
     _stopped_by = signal.SIGINT
-    before = None
+    before = {}
     main_thread = threading.current_thread() is threading.main_thread()
-    if main_thread and (early_signals.holding(signal.SIGTERM) or signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
-        before = signal.signal(signal.SIGTERM, _on_sigterm)
+    for signum in early_signals.ENDING if main_thread else ():
+        if early_signals.holding(signum) or signal.getsignal(signum) == signal.SIG_DFL:
+            before[signum] = signal.signal(signum, _on_ending_signal)
     if main_thread:
-        early_signals.release()  # (SIGINT's; SIGTERM's handler is set above)
+        early_signals.release()  # (SIGINT's; the others' handlers are set above)
     try:
         if early_signals.held:
             _stopped_by = early_signals.held[0]
             early_signals.held.clear()
-            if _stopped_by == signal.SIGTERM:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as after one SIGTERM during the run
+            if _stopped_by in before:
+                _one_stop_asked(_stopped_by)  # as after one such signal during the run
             raise KeyboardInterrupt
         yield
     finally:
-        if before is not None:
+        for signum, handler in before.items():
             # (once the command is done, as before the process started: one held is not held again)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if early_signals.holding_handler(before) else before)
+            signal.signal(signum, signal.SIG_DFL if early_signals.holding_handler(handler) else handler)
 
 
-def _on_sigterm(signum, frame) -> None:
+def _on_ending_signal(signum, frame) -> None:
     global _stopped_by
-    _stopped_by = signal.SIGTERM
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # asked again: no second clean-up
+    _stopped_by = signum
+    _one_stop_asked(signum)
     raise KeyboardInterrupt
+
+
+def _one_stop_asked(signum: int) -> None:
+    """After ``signum`` stopped the command: the same signal again ends the process at once (no
+    second clean-up); the other ending signal, once, is the same request and is let pass (a
+    logout's SIGTERM and SIGHUP: a second ``KeyboardInterrupt`` would break the clean-up)."""
+    signal.signal(signum, signal.SIG_DFL)
+    for other in early_signals.ENDING:
+        if other != signum and signal.getsignal(other) is _on_ending_signal:
+            signal.signal(other, _let_pass_once)
+
+
+def _let_pass_once(signum, frame) -> None:
+    signal.signal(signum, signal.SIG_DFL)
 
 
 def why_not_done(exc: BaseException) -> tuple[str, str] | None:
