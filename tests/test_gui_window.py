@@ -849,7 +849,7 @@ def test_a_photo_named_in_latin1_is_indexed_shown_and_opened_with_its_own_bytes(
     assert model.rowCount() == 3 and not any("caf" in model.index(r, 0).data() for r in range(3))
 
 
-def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path):
+def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path, monkeypatch):
     """The review's quit while indexing took 5.6 s. Closing waits at most 3 s in all, and an
     index run stops at its next batch (a few images: under a second with VGG16 on a quiet
     machine here), keeping what it committed. The stop is timed against a batch of this run:
@@ -863,14 +863,31 @@ def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtb
     told = []  # when each batch was said done (the first, at 0, before any was embedded)
     window.tab("style").catalog_bar.progress.valueChanged.connect(lambda value: told.append((value, time.monotonic())))
     tab = index_style_folder_until(qtbot, window, folder, 60, 16)
+    waits = []  # how long closing waited for the background work (the workers, the thumbnails)
+
+    def timed(wait):
+        def timed_wait(*args, **kwargs):
+            start = time.monotonic()
+            try:
+                return wait(*args, **kwargs)
+            finally:
+                waits.append(time.monotonic() - start)
+        return timed_wait
+
+    monkeypatch.setattr(window.runner, "shutdown", timed(window.runner.shutdown))
+    monkeypatch.setattr(window.cache, "wait_idle", timed(window.cache.wait_idle))
     began = time.monotonic()
     window.close()
     closed = time.monotonic() - began
-    assert window.runner._workers["tf"].wait(5000)
+    # (a batch alone took 7.7 s under load: the time it stops in is checked below, not here)
+    assert window.runner._workers["tf"].wait(60_000)
     stopped = time.monotonic() - began
     after_first = [at for value, at in told if value > 0]
     batch = max((b - a for a, b in zip(after_first, after_first[1:])), default=0.0)  # (8 and 16 said: one at least)
-    assert closed <= CLOSE_WAIT_S + 0.25, closed  # closing never waits longer
+    assert len(waits) == 2 and sum(waits) <= CLOSE_WAIT_S + 0.25, (closed, waits)  # closing never waits longer
+    # What it does besides (the window hidden, the settings saved) takes 0.06 s here, and took
+    # 0.4 s under load: a wait of its own there, a second or more, would show.
+    assert closed - sum(waits) < 1.0, (closed, waits)
     assert stopped < max(2.5, 1.5 * batch + 0.5), (closed, stopped, batch)  # the batch under way, then no other
     with Catalog.open(tab.catalog_name) as catalog:
         assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
