@@ -450,7 +450,9 @@ def test_help_try_the_sample_photo_opens_the_shipped_dress_in_the_product_tab(qt
     window.sample_action.trigger()
     assert window.current_tab().mode == "product"
     sample = str(resources_dir() / "samples" / "example-dress.jpg")
-    qtbot.waitUntil(lambda: window.tab("product").query_file() == sample, timeout=20_000)
+    # Searched once the Product tab has loaded its model and indexed its shipped catalog (340
+    # photos, from scratch in a test's own folders): 27 s on a loaded machine, 20 s was too short.
+    qtbot.waitUntil(lambda: window.tab("product").query_file() == sample, timeout=180_000)
 
 
 def test_a_folder_given_at_start_is_still_offered_when_the_sample_cannot_be_downloaded(
@@ -847,7 +849,7 @@ def test_a_photo_named_in_latin1_is_indexed_shown_and_opened_with_its_own_bytes(
     assert model.rowCount() == 3 and not any("caf" in model.index(r, 0).data() for r in range(3))
 
 
-def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path):
+def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path, monkeypatch):
     """The review's quit while indexing took 5.6 s. Closing waits at most 3 s in all, and an
     index run stops at its next batch (a few images: under a second with VGG16 on a quiet
     machine here), keeping what it committed. The stop is timed against a batch of this run:
@@ -861,14 +863,31 @@ def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtb
     told = []  # when each batch was said done (the first, at 0, before any was embedded)
     window.tab("style").catalog_bar.progress.valueChanged.connect(lambda value: told.append((value, time.monotonic())))
     tab = index_style_folder_until(qtbot, window, folder, 60, 16)
+    waits = []  # how long closing waited for the background work (the workers, the thumbnails)
+
+    def timed(wait):
+        def timed_wait(*args, **kwargs):
+            start = time.monotonic()
+            try:
+                return wait(*args, **kwargs)
+            finally:
+                waits.append(time.monotonic() - start)
+        return timed_wait
+
+    monkeypatch.setattr(window.runner, "shutdown", timed(window.runner.shutdown))
+    monkeypatch.setattr(window.cache, "wait_idle", timed(window.cache.wait_idle))
     began = time.monotonic()
     window.close()
     closed = time.monotonic() - began
-    assert window.runner._workers["tf"].wait(5000)
+    # (a batch alone took 7.7 s under load: the time it stops in is checked below, not here)
+    assert window.runner._workers["tf"].wait(60_000)
     stopped = time.monotonic() - began
     after_first = [at for value, at in told if value > 0]
     batch = max((b - a for a, b in zip(after_first, after_first[1:])), default=0.0)  # (8 and 16 said: one at least)
-    assert closed <= CLOSE_WAIT_S + 0.25, closed  # closing never waits longer
+    assert len(waits) == 2 and sum(waits) <= CLOSE_WAIT_S + 0.25, (closed, waits)  # closing never waits longer
+    # What it does besides (the window hidden, the settings saved) takes 0.06 s here, and took
+    # 0.4 s under load: a wait of its own there, a second or more, would show.
+    assert closed - sum(waits) < 1.0, (closed, waits)
     assert stopped < max(2.5, 1.5 * batch + 0.5), (closed, stopped, batch)  # the batch under way, then no other
     with Catalog.open(tab.catalog_name) as catalog:
         assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
@@ -3718,12 +3737,15 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
     done = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", tab.catalog_name],
                           env=os.environ.copy(), capture_output=True, text=True, timeout=300)  # in a terminal
     assert done.returncode == 0, done.stderr
+    # What the message bar says as the catalog is opened again: the note is up only until it is
+    # open, which under load came within one look of a waitUntil (it saw the note already gone).
+    noted = []
+    tab.catalog.opening.connect(lambda _name: noted.append(tab.messages.text()))
     with qtbot.waitSignal(tab.catalog_ready, timeout=120_000):
         window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
-        # "… was changed outside this window" or, had the window seen that run, "… by another
-        # vsdesk process": either way "it is brought up to date".
-        qtbot.waitUntil(lambda: "was changed" in tab.messages.text()
-                        and "it is brought up to date" in tab.messages.text(), timeout=30_000)
+    # "… was changed outside this window" or, had the window seen that run, "… by another
+    # vsdesk process": either way "it is brought up to date".
+    assert any("was changed" in text and "it is brought up to date" in text for text in noted), noted
     qtbot.waitUntil(lambda: len(tab.gallery.results.items()) == 6, timeout=30_000)  # the query, searched again
     assert len(tab.snapshot) == 6
     assert tab.messages.text() == f"“{tab.catalog_name}” changed by another vsdesk process: 2 images added."
@@ -4483,51 +4505,110 @@ def test_a_vsdesk_index_killed_mid_run_is_said_to_have_stopped_and_the_window_fi
     assert "changed by another vsdesk process" not in said and "cancelled, or the window closed" not in said
 
 
+#: A pipe that holds one write of its writer's at a time (Linux: a "packet" pipe, O_DIRECT, of
+#: one page): ``HeldIndexRun`` holds its command with it.
+ONE_WRITE_PIPES = sys.platform.startswith("linux") and hasattr(os, "O_DIRECT")
+
+
 class HeldIndexRun:
-    """`vsdesk index --catalog NAME FOLDER` (one image a batch) in a process of its own, held
-    still (SIGSTOP) at a known point: as soon as its progress line on stderr says it has
-    indexed ``at_least`` images (``hold_at``). The line is read, and the process stopped, by a
-    thread of the test's, whatever the window's thread is doing: a command left to run while
-    the test's own thread looked (or was slow to) had indexed all it had before the SIGINT
-    came. Killed and reaped on leaving, even when the test fails: nothing is left behind."""
+    """`vsdesk index --catalog NAME FOLDER` (one image a batch) in a process of its own, held by
+    the operating system at points its progress lines name, not by how quickly the test reads.
+
+    Its stderr is a pipe that holds one write: the command writes a line, then waits in its next
+    write until the test has read that one. The test reads on its own thread, only in
+    ``hold_at``, and stops reading at the first progress line saying ``at_least`` images
+    indexed: the command then writes one more line at most and waits in the write after, with
+    the images of those lines committed (a progress line comes after its batch is, and at least
+    every 10 % of the run). A reader thread of the test's that sent SIGSTOP at a line (race45,
+    news40) was late under load and the GIL, and the command had indexed all 29 images by then.
+    ``held_still`` then stops it (SIGSTOP) and waits until the system says it is stopped.
+
+    Its SIGINT is Python's, as from a terminal: the test's process may ignore SIGINT (a pytest
+    started in the background by a shell script), and vsdesk keeps an ignored SIGINT ignored.
+    Killed and reaped on leaving, even when the test fails: nothing is left behind."""
 
     PROGRESS = re.compile(r"^indexing \S+ (\d+)/(\d+) .*indexing")
 
     def __init__(self, name: str, folder: Path):
-        self.held = threading.Event()
-        self._at_least: int | None = None
-        self._lines: list[str] = []
-        self._guard = threading.Lock()
-        command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name,
-                   "--batch-size", "1", str(folder)]
-        self.process = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
-        self._reader = threading.Thread(target=self._read, name="held-index-run", daemon=True)
-        self._reader.start()
-
-    def hold_at(self, at_least: int) -> None:
-        """Stop the command at its first progress line saying ``at_least`` images indexed."""
-        with self._guard:
-            self.held.clear()
-            self._at_least = at_least
-
-    def _read(self) -> None:
+        import fcntl
         import signal
 
-        for line in self.process.stderr:
-            with self._guard:
-                self._lines.append(line)
-                progress = self.PROGRESS.match(line)
-                if progress and self._at_least is not None and int(progress.group(1)) >= self._at_least:
-                    self.process.send_signal(signal.SIGSTOP)  # (held while its line is read)
-                    self._at_least = None
-                    self.held.set()
+        read_end, write_end = os.pipe2(os.O_DIRECT)  # (each write a packet of its own: none merged)
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)  # one page: room for one packet
+        os.set_blocking(read_end, False)  # (the command's end, a description of its own, blocks)
+        self._stderr = read_end
+        self._said = b""
+        self._at = 0  # where in what it said the next progress line is looked for
+        command = [sys.executable, "-m", "vsdesk", "index", "--mode", "style", "--catalog", name,
+                   "--batch-size", "1", str(folder)]
+        before = signal.signal(signal.SIGINT, signal.default_int_handler)  # (the child's: SIG_DFL, then Python's)
+        try:
+            self.process = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                                            stderr=write_end)
+        finally:
+            signal.signal(signal.SIGINT, before)
+            os.close(write_end)
 
-    def stderr(self) -> str:
-        """What it said on stderr, once it has ended."""
-        self._reader.join(timeout=60)
-        with self._guard:
-            return "".join(self._lines)
+    def _read_one(self) -> bool:
+        """One write of the command's read, if one is there; False at none (or at its end)."""
+        try:
+            got = os.read(self._stderr, 65536)
+        except BlockingIOError:
+            return False
+        self._said += got
+        return bool(got)
+
+    def _progress_at_least(self, at_least: int) -> bool:
+        """Reads what the command wrote, a write at a time, up to a progress line saying
+        ``at_least`` images indexed or more; whether that line has come."""
+        while True:
+            end = self._said.find(b"\n", self._at)
+            if end < 0:
+                if not self._read_one():
+                    return False
+                continue
+            line = self._said[self._at:end].decode("utf-8", "replace")
+            self._at = end + 1
+            progress = self.PROGRESS.match(line)
+            if progress and int(progress.group(1)) >= at_least:
+                return True
+
+    def hold_at(self, qtbot, at_least: int) -> None:
+        """Reads the command's lines (as the window goes on) up to its first progress line saying
+        ``at_least`` images indexed; then reads no more: the command writes one line more at most
+        and waits in the write after it."""
+        qtbot.waitUntil(lambda: self._progress_at_least(at_least), timeout=120_000)
+
+    def held_still(self) -> None:
+        """Stops the command (SIGSTOP), once the system says it is stopped: nothing more comes."""
+        import signal
+
+        self.process.send_signal(signal.SIGSTOP)
+        _pid, status = os.waitpid(self.process.pid, os.WUNTRACED)  # (a stop is told, not reaped)
+        assert os.WIFSTOPPED(status), status
+
+    def go_on(self) -> None:
+        import signal
+
+        self.process.send_signal(signal.SIGCONT)
+
+    def stderr_once_ended(self) -> str:
+        """What it said on stderr, read to its end (its stderr filter's too) as it ends. The
+        window's thread waits meanwhile: it does not yet take over what the command left."""
+        import select
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            select.select([self._stderr], [], [], 1.0)
+            try:
+                got = os.read(self._stderr, 65536)
+            except BlockingIOError:
+                continue
+            if not got:
+                break
+            self._said += got
+        self.process.wait(timeout=10)
+        return self._said.decode("utf-8", "replace")
 
     def __enter__(self) -> "HeldIndexRun":
         return self
@@ -4535,9 +4616,10 @@ class HeldIndexRun:
     def __exit__(self, *_exc) -> None:
         self.process.kill()  # (a stopped process is killed too)
         self.process.wait(timeout=60)
-        self._reader.join(timeout=60)
+        os.close(self._stderr)
 
 
+@pytest.mark.skipif(not ONE_WRITE_PIPES, reason="holds `vsdesk index` with a Linux packet pipe")
 def test_a_vsdesk_index_begun_before_the_window_watched_the_catalog_is_said_once_it_does(qtbot, window, tmp_path):
     """The window watches the catalog's files from a moment after it has opened it (the watch is
     found on the I/O thread). A `vsdesk index` begun in between wrote its first changes unseen,
@@ -4552,15 +4634,79 @@ def test_a_vsdesk_index_begun_before_the_window_watched_the_catalog_is_said_once
     watcher = tab.catalog._watcher
     qtbot.waitUntil(lambda: any(path.endswith(INDEX_FILE) for path in watcher.watched()), timeout=30_000)
     watcher.watch(tab.catalog, [], tab.catalog._on_disk_change)  # as before the watch is set
-    # 29 images, one a batch: held at its first progress line ("3/29"), the command has 26 left,
-    # seconds of margin for the test's reader thread to see that line (it may be slow to).
-    with HeldIndexRun(name, copy_images(ARTWORKS[3:32], tmp_path / "more")) as cli:
-        cli.hold_at(1)  # begun, and held still: it writes nothing more
-        qtbot.waitUntil(cli.held.is_set, timeout=120_000)
+    with HeldIndexRun(name, copy_images(ARTWORKS[3:12], tmp_path / "more")) as cli:
+        cli.hold_at(qtbot, 1)  # begun ("1/9", a line an image: held by "3/9" at the latest)
+        cli.held_still()  # it writes nothing more
         assert "being indexed by another vsdesk process" not in tab.catalog_bar.status.text()
         tab.catalog._watch()  # the watch set, as the opening sets it
         qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
                         timeout=30_000)
+
+
+@pytest.mark.skipif(not ONE_WRITE_PIPES, reason="holds `vsdesk index` with a Linux packet pipe")
+def test_a_vsdesk_index_stopped_while_the_window_waited_for_it_says_its_own_count_and_no_stale_line(
+        qtbot, window, tmp_path):
+    """The review (session 24, finding 4): the window opened a catalog that `vsdesk index` was
+    indexing ("… being indexed by another vsdesk window or command"), the command was stopped
+    and the window took the run over: it said "after adding 768 images" (what the command
+    added to what the window showed: 1151 − 383) while the command said "1151 images indexed",
+    and the line that it was being indexed elsewhere stayed up. The window says the command's
+    own count, the rest as its own run counts it, and takes the old line down.
+
+    The command is held by its stderr (``HeldIndexRun``) at points its own progress lines name,
+    and gets its Ctrl+C there: it cannot run to its end before, however quick the machine or
+    slow the test (twice taken out: a thread of the test's that held it was late)."""
+    import signal
+
+    from vsdesk.engine.catalog import INDEX_FILE, Catalog
+
+    tab = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:3], tmp_path / "first"))
+    name = tab.catalog_name
+    # The run's end is noticed by the watch on the catalog's files, not by the poll (slowed).
+    tab.catalog._busy_timer.setInterval(600_000)
+    # The watch is set on the I/O thread once the catalog is open: a command that starts
+    # before it is in place was not seen starting (its first writes came before the watch).
+    qtbot.waitUntil(lambda: any(path.endswith(INDEX_FILE) for path in tab.catalog._watcher.watched()),
+                    timeout=30_000)
+    third = copy_images(ARTWORKS[3:32], tmp_path / "third")
+    total = 3 + 29
+
+    def indexed() -> int:
+        with Catalog.open(name, look=True) as catalog:
+            return catalog.counts()[0]
+
+    with HeldIndexRun(name, third) as cli:
+        # Its lines come at each 10 % ("3/29", "6/29", …): held at "9/29" at the latest.
+        cli.hold_at(qtbot, 1)
+        qtbot.waitUntil(lambda: "being indexed by another vsdesk process" in tab.catalog_bar.status.text(),
+                        timeout=120_000)
+        cli.held_still()
+        tab.open_catalog(name)  # chosen again while the command indexes it: shown as it was
+        busy_line = f"The catalog “{name}” is being indexed by another vsdesk window or command"
+        qtbot.waitUntil(lambda: busy_line in tab.messages.text(), timeout=60_000)
+        shown = len(tab.snapshot)
+        assert 3 < shown == indexed() <= 3 + 9, (shown, indexed())
+        cli.go_on()
+        # Two more indexed since the window read it, at least; stopped two lines later at the
+        # most, far from its end (18 of the 29).
+        cli.hold_at(qtbot, shown - 3 + 2)
+        cli.process.send_signal(signal.SIGINT)  # as Ctrl+C: it says how many images the catalog has indexed
+        err = cli.stderr_once_ended()
+    assert cli.process.returncode == 130, err
+    said_by_cli = re.search(r"\((\d+) images? indexed\)", err)
+    assert said_by_cli, err
+    at_stop = int(said_by_cli.group(1))
+    assert shown + 2 <= at_stop == indexed() < total, (shown, at_stop, indexed())
+    stopped = (f"The other vsdesk process indexing “{name}” stopped before its end, with "
+               f"{counted(at_stop, 'image')} indexed.")
+    qtbot.waitUntil(lambda: stopped in tab.messages.text(), timeout=15_000)
+    finishing = f"This window finishes the indexing it left of “{name}”: {counted(total - at_stop, 'image')} left."
+    qtbot.waitUntil(lambda: finishing in tab.messages.text(), timeout=60_000)
+    assert busy_line not in tab.messages.text(), tab.messages.text()
+    qtbot.waitUntil(lambda: len(tab.snapshot) == total and not tab.catalog.is_opening(), timeout=120_000)
+    said = tab.messages.text()
+    assert said == f"{stopped}\n“{name}”: the indexing it left is finished here: " \
+                   f"{counted(total - at_stop, 'image')} added.", said
 
 
 def test_a_catalog_folder_given_at_launch_is_opened_without_first_starting_the_one_chosen_before(
