@@ -852,8 +852,7 @@ def test_a_photo_named_in_latin1_is_indexed_shown_and_opened_with_its_own_bytes(
 def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtbot, window, tmp_path, monkeypatch):
     """The review's quit while indexing took 5.6 s. Closing waits at most 3 s in all, and an
     index run stops at its next batch (a few images: under a second with VGG16 on a quiet
-    machine here), keeping what it committed. The stop is timed against a batch of this run:
-    on a machine loaded by other processes a batch alone took over 2.5 s."""
+    machine here), keeping what it committed: the batch under way is finished, no other begun."""
     import time
 
     from vsdesk.engine.catalog import Catalog
@@ -879,18 +878,22 @@ def test_closing_the_window_while_it_indexes_stops_the_run_at_its_next_batch(qtb
     began = time.monotonic()
     window.close()
     closed = time.monotonic() - began
-    # (a batch alone took 7.7 s under load: the time it stops in is checked below, not here)
+    with Catalog.open(tab.catalog_name) as catalog:
+        at_close = catalog.counts()[0]  # (the batch under way may be committed by now, or not)
+    # (a batch alone took 7.7 s under load)
     assert window.runner._workers["tf"].wait(60_000)
-    stopped = time.monotonic() - began
-    after_first = [at for value, at in told if value > 0]
-    batch = max((b - a for a, b in zip(after_first, after_first[1:])), default=0.0)  # (8 and 16 said: one at least)
+    said = sorted({value for value, _at in told if value > 0})
+    batch = min(b - a for a, b in zip(said, said[1:]))  # (8 and 16 said: one at least)
     assert len(waits) == 2 and sum(waits) <= CLOSE_WAIT_S + 0.25, (closed, waits)  # closing never waits longer
     # What it does besides (the window hidden, the settings saved) takes 0.06 s here, and took
     # 0.4 s under load: a wait of its own there, a second or more, would show.
     assert closed - sum(waits) < 1.0, (closed, waits)
-    assert stopped < max(2.5, 1.5 * batch + 0.5), (closed, stopped, batch)  # the batch under way, then no other
     with Catalog.open(tab.catalog_name) as catalog:
-        assert 16 <= catalog.counts()[0] < 60 and catalog.unfinished  # kept; the next opening goes on
+        kept = catalog.counts()[0]
+        assert 16 <= kept < 60 and catalog.unfinished  # kept; the next opening goes on
+    # The batch under way, then no other. (Counted, not timed: timed against an earlier batch
+    # of the run, the one under way was up to 1.9 times slower under uneven load.)
+    assert kept <= at_close + batch, (at_close, kept, batch)
 
 
 def test_closing_waits_at_most_3_s_in_all_for_work_that_does_not_stop(qtbot, monkeypatch):
