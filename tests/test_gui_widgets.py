@@ -2279,3 +2279,35 @@ def test_a_folder_chosen_not_in_utf8_reaches_the_tab_with_its_bytes(qtbot, tmp_p
     bar.choose_folder_to_add()
     assert chosen == to_add == [folder], (chosen, to_add)
     assert os.fsencode(chosen[0]).endswith(b"/lat\xe9in") and os.listdir(chosen[0])
+
+
+def test_the_thumbnail_cache_holds_its_budget_in_bytes_and_keeps_what_is_shown(qtbot):
+    """The cache was bounded by a count (3,000 pictures): 86 MB at 128 px on an ordinary screen,
+    but some 1 GB at 192 px on a HiDPI one (x2). It holds a budget in bytes, the pixmaps' own,
+    dropping the least recently drawn: what a view shows (asked for at each of its paints, as
+    here at each ``ready``) stays, however many others were made meanwhile."""
+    from vsdesk.gui.thumbnails import pixmap_bytes
+
+    photos = [str(p) for p in sorted((CLOTHING_DIR / "images").glob("*.jpg"))[:110]]
+    shown, scrolled = photos[:10], photos[10:]
+    budget = 12 * 1024 * 1024  # some 25 thumbnails of 192 px at ratio 2 (0.4-0.6 MB each)
+    cache = ThumbnailCache(budget=budget)
+    assert cache.budget() == budget  # (the test's screen is small: its two screens full are less)
+
+    def paint_shown(_source=None) -> None:  # a view showing ``shown``, repainted as thumbnails come
+        for source in shown:
+            cache.pixmap(source, 192, 2.0)
+
+    cache.ready.connect(paint_shown)
+    paint_shown()
+    for start in range(0, len(scrolled), 20):  # scrolled through by another view, on a HiDPI screen
+        for source in scrolled[start : start + 20]:
+            cache.pixmap(source, 192, 2.0)
+        qtbot.waitUntil(lambda: cache.pending() == 0, timeout=60_000)
+    qtbot.waitUntil(lambda: all(cache.stand_in(s, 2.0) for s in shown), timeout=60_000)
+    held = {s: cache.stand_in(s, 2.0) for s in photos}
+    held = {s: found[0] for s, found in held.items() if found is not None}
+    assert all(held[s].devicePixelRatio() == 2.0 and max(held[s].width(), held[s].height()) == 384 for s in shown)
+    assert cache.held_bytes() == sum(pixmap_bytes(p) for p in held.values())  # the pixmaps' real bytes
+    assert budget - 600_000 < cache.held_bytes() <= budget, (cache.held_bytes(), len(held))
+    assert len(held) < len(photos)  # (the others made did not all fit)

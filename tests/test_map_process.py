@@ -200,3 +200,33 @@ def test_a_child_that_fails_says_why_in_an_error_of_its_own_shown_as_such(caplog
         said = user_message(failed, "compute the map")
     assert said == f"Could not compute the map: t-SNE failed: {failed.said}", said
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no "unexpected error" traceback
+
+
+def _niceness(pid: int, thread: str) -> int:
+    """A thread's niceness, from /proc (field 19 of its stat)."""
+    return int((Path("/proc") / str(pid) / "task" / thread / "stat").read_text().rpartition(")")[2].split()[16])
+
+
+def test_the_maps_child_and_all_its_threads_yield_the_cpu_to_the_window():
+    """A query took 3-6 times as long while a map's t-SNE ran in its child at the window's own
+    priority (on two cores: 0.3-0.6 s against 0.04-0.12 s). The child is niced, before NumPy
+    starts its threads: on Linux each thread has its niceness, and only threads started later
+    inherit a process's ``os.nice``."""
+    from conftest import tsne_children
+    from vsdesk.engine.child_process import BACKGROUND_NICENESS
+    from vsdesk.engine.tsne_process import run_stages_in_child
+
+    seen: dict[str, int] = {}
+
+    def within(_stage, _done, _words) -> None:
+        if not seen:
+            [child] = tsne_children()
+            for thread in os.listdir(f"/proc/{child}/task"):
+                seen[thread] = _niceness(child, thread)
+
+    x = fashion_vectors(600)[:, ::16]
+    run_stages_in_child(x, np.zeros((600, 2), np.float32), 0, 1, Settings(30.0, 50.0, 0, True), lambda *_: None,
+                        within, lambda: False)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert len(seen) > 1, seen  # (its reader of our "go"s at least, and NumPy's threads)
+    assert set(seen.values()) == {min(19, ours + BACKGROUND_NICENESS)}, (ours, seen)

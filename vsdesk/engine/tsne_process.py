@@ -5,8 +5,9 @@ sampled the window's process: 121 of 153 samples held by the map's thread, in
 ``_kl_divergence_bh``), so the window's thread got little time and repainted in seconds while
 a big catalog was mapped. A child process has a GIL of its own. It is a fresh interpreter that
 imports only this module, NumPy and scikit-learn, never TensorFlow or Qt, and never the
-caller's main module (``child_process``: ``python -m vsdesk.engine.tsne_process``, in the
-bundle vsdesk itself). The child is stopped at once on cancel (``terminate``), and ends by
+caller's main module (``child_process``: ``python -m vsdesk.engine.child_process
+vsdesk.engine.tsne_process``, in the bundle vsdesk itself), at a lower priority than the window
+(``child_process.BACKGROUND_MODULES``). The child is stopped at once on cancel (``terminate``), and ends by
 itself once its parent is gone (its stdin closed: ``_end_with_the_parent``).
 
 What goes between the two: the input and each stage's embedding as ``.npy`` files in a
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 #: How long the parent waits for a message before it asks ``cancelled`` again (seconds).
 POLL_S = 0.1
-#: This module's name, as the child is started (``python -m``; ``__name__`` is "__main__" there).
+#: This module's name, as the child is started (``child_process.run_child`` runs its ``main``).
 MODULE = child_process.TSNE_MODULE
 
 #: ``(stage, iterations done in it, what it is doing in words)``
@@ -391,7 +392,3 @@ def verbose_progress(line: str) -> tuple[int, str] | None:
     if found:
         return int(found[1]), ""
     return None
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

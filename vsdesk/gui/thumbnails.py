@@ -11,6 +11,11 @@ pixel ratio of the screen the widget asking is on, and say so (``QPixmap.setDevi
 sharp on a HiDPI screen (or with ``QT_SCALE_FACTOR=2``) instead of enlarged, and no bigger than
 needed on an ordinary screen beside a HiDPI one (the application's ratio is the highest of all
 screens). A widget moved to a screen of another ratio asks again: the ratio is in the key.
+
+The cache holds ``BUDGET_BYTES`` of pixmaps, counted by their pixels, not a number of them: the
+same number took 86 MB at 128 px on an ordinary screen and about 1 GB at 192 px on a HiDPI one.
+The least recently drawn go first; a view asks for what it shows at each paint, so what is on
+screen stays, and so does what was scrolled past last.
 """
 
 from __future__ import annotations
@@ -28,6 +33,28 @@ from vsdesk.engine.imageio import ImageError, load_image
 Decoder = Callable[[str, int], Image.Image]
 #: (source, size in logical pixels, device pixel ratio): a thumbnail cached or asked for.
 Key = tuple[str, int, float]
+
+#: The pixmaps' bytes the cache holds at most (``pixmap_bytes``): some 2,700 thumbnails of 4:3
+#: photos at 128 px on an ordinary screen (49 KB each), 300 at 192 px on a HiDPI one (x2: 442 KB),
+#: several screens full either way.
+BUDGET_BYTES = 128 * 1024 * 1024
+#: Screens full of thumbnails the cache holds however big its screens (``ThumbnailCache.budget``).
+SCREENS_KEPT = 2
+
+
+def pixmap_bytes(pixmap: QPixmap) -> int:
+    """The memory a pixmap's pixels take: its device pixels at its depth (32 bits a pixel for
+    a thumbnail, made from RGB888: Qt keeps it as RGB32)."""
+    return pixmap.width() * pixmap.height() * pixmap.depth() // 8
+
+
+def screens_bytes() -> int:
+    """The bytes of a pixmap covering every screen, at each one's device pixel ratio."""
+    total = 0
+    for screen in QGuiApplication.screens():
+        size, ratio = screen.size(), screen.devicePixelRatio()
+        total += round(size.width() * ratio) * round(size.height() * ratio) * 4
+    return total
 
 
 def default_decoder(source: str, size: int) -> Image.Image:
@@ -95,14 +122,15 @@ class ThumbnailCache(QObject):
     def __init__(
         self,
         decode: Decoder = default_decoder,
-        capacity: int = 3000,
+        budget: int = BUDGET_BYTES,
         threads: int = 2,
         max_waiting: int = 256,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
         self._decode = decode
-        self._capacity = capacity
+        self._budget = budget
+        self._bytes = 0  # of the pixmaps held
         self._max_waiting = max_waiting
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
@@ -148,6 +176,16 @@ class ThumbnailCache(QObject):
         for source in errors:
             self.ready.emit(source)
 
+    def budget(self) -> int:
+        """The bytes held at most: the budget given, or ``SCREENS_KEPT`` screens full of
+        thumbnails if that is more (on a huge screen what is shown would not fit, and thumbnails
+        drawn would push out others drawn too, each asked for again at the next paint)."""
+        return max(self._budget, SCREENS_KEPT * screens_bytes())
+
+    def held_bytes(self) -> int:
+        """The bytes of the pixmaps held (``pixmap_bytes``)."""
+        return self._bytes
+
     def pending(self) -> int:
         return len(self._waiting) + len(self._in_flight)
 
@@ -176,14 +214,23 @@ class ThumbnailCache(QObject):
         self._in_flight.discard(key)
         pixmap = QPixmap.fromImage(qimage)
         pixmap.setDevicePixelRatio(key[2])  # drawn at its logical size, every device pixel used
+        replaced = self._pixmaps.pop(key, None)  # (never made twice at once; counted right if it were)
+        self._bytes += pixmap_bytes(pixmap) - (0 if replaced is None else pixmap_bytes(replaced))
         self._pixmaps[key] = pixmap
         self._latest_size[(key[0], key[2])] = key[1]
-        while len(self._pixmaps) > self._capacity:
-            (source, size, ratio), _ = self._pixmaps.popitem(last=False)
-            if self._latest_size.get((source, ratio)) == size:
-                del self._latest_size[(source, ratio)]
+        self._keep_to_budget()
         self._start_more()
         self.ready.emit(key[0])
+
+    def _keep_to_budget(self) -> None:
+        """Drop the least recently drawn pixmaps until those held fit ``budget`` (the newest,
+        just made to be drawn, stays even alone)."""
+        budget = self.budget()
+        while self._bytes > budget and len(self._pixmaps) > 1:
+            (source, size, ratio), dropped = self._pixmaps.popitem(last=False)
+            self._bytes -= pixmap_bytes(dropped)
+            if self._latest_size.get((source, ratio)) == size:
+                del self._latest_size[(source, ratio)]
 
     def _on_failed(self, key: Key, reason: str) -> None:
         self._in_flight.discard(key)
