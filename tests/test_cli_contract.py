@@ -441,6 +441,37 @@ def test_a_closed_terminal_or_a_logout_stops_index_as_ctrl_c_does(tmp_path, sign
     assert (info["unfinished"], info["being_indexed"]) == (True, False)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal closed as Linux does it")
+def test_an_index_run_whose_terminal_is_closed_keeps_its_work_and_exits_129(tmp_path):
+    """A terminal really closed: the kernel's SIGHUP, then every write to it fails (EIO). The
+    stop's own message could not be written, and that error ended the command with 1 and a
+    "lost sys.stderr" dump, not the 129 README promises."""
+    import pty
+    import select
+
+    folder, indexing = _indexing_photos(tmp_path)
+    pid, terminal = pty.fork()
+    if pid == 0:  # the command, in a session of its own whose terminal is the pty (as in a terminal window)
+        try:
+            os.execv(sys.executable, [sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", "many",
+                                      "--batch-size", "8", str(folder)])
+        finally:
+            os._exit(127)
+    said = b""
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any(indexing(line) for line in said.decode(errors="replace")
+                                                      .replace("\r", "\n").splitlines()):
+            if select.select([terminal], [], [], 0.1)[0]:
+                said += os.read(terminal, 65536)
+    finally:
+        os.close(terminal)  # the terminal closed: the kernel hangs up on its session
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 129, (status, said)
+    [info] = _catalogs()
+    assert info["indexed"] > 0 and (info["unfinished"], info["being_indexed"]) == (True, False), info
+
+
 def test_sigterm_while_search_loads_its_model_still_prints_its_json(capsys, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -256,6 +256,8 @@ def _run(args: argparse.Namespace) -> int:
             return code
     except (CommandError, KeyboardInterrupt, LocationError) as exc:
         error(why_not_done(exc)[0])
+        if isinstance(exc, _common.OutputError) and _common.stopped_by_ending_signal():
+            return interrupted_exit_code()  # (its terminal closed: the SIGHUP is what ended it, not the EIO after)
         if isinstance(exc, CommandError):
             return exc.code
         if isinstance(exc, KeyboardInterrupt):

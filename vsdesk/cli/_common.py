@@ -82,6 +82,11 @@ def interrupted_exit_code() -> int:
     return 128 + _stopped_by
 
 
+def stopped_by_ending_signal() -> bool:
+    """Whether SIGTERM or SIGHUP stopped the command (``stop_on_signals``)."""
+    return _stopped_by != signal.SIGINT
+
+
 def interrupted_words() -> str:
     if _stopped_by == signal.SIGINT:
         return "interrupted"
@@ -369,7 +374,20 @@ def say(text: str) -> None:
     """A message on stderr, on a line of its own even while a progress line is drawn; a name
     that is not UTF-8 in it as ``shown_path`` shows it ("\\xe9", where stderr said "\\udce9")."""
     end_progress_line()
-    print(names_escaped(text), file=sys.stderr, flush=True)
+    write_stderr(names_escaped(text) + "\n")
+
+
+def write_stderr(text: str) -> None:
+    """``text`` on stderr, now. A stderr that can no longer be written (its terminal closed:
+    EIO, after the SIGHUP that stops the command) is pointed at /dev/null, and the command goes
+    on to its end and its exit code (129), where the error of that write ended it with 1."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # (ValueError: closed)
+        with contextlib.suppress(OSError, ValueError):
+            point_at_devnull(sys.stderr.fileno())
+            sys.stderr.flush()  # (what was left in its buffer, to /dev/null now)
 
 
 def show(text: str) -> None:
@@ -389,11 +407,7 @@ def end_progress_line() -> None:
     global _open_line
     if _open_line:
         _open_line = False
-        try:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):  # stderr closed (at exit, a terminal gone)
-            pass
+        write_stderr("\n")
 
 
 atexit.register(end_progress_line)  # the shell's prompt after a last "up to date" line
@@ -442,11 +456,10 @@ class StderrProgress:
         else:  # nothing to count yet: "indexing mine: scanning folders", not "indexing mine 0/0  scanning"
             line = f"{self.label}: {message}" if self.label and message else self.label or message
         if self._tty:
-            sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))
+            write_stderr("\r\033[K" + line + ("\n" if final else ""))
             _open_line = not final
         else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+            write_stderr(line + "\n")
 
 
 def positive_int(text: str) -> int:

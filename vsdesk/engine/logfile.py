@@ -17,6 +17,7 @@ and none holds that lock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -138,7 +139,7 @@ def log_command_end(command: Callable[[], int]) -> int:
         _log_end(code, getattr(exc, "message", None))
         raise
     except KeyboardInterrupt:
-        # Not the command's own stop (``cli._run`` returns 130 or 143 for that, and for one held
+        # Not the command's own stop (``cli._run`` returns 129, 130 or 143 for that, and for one held
         # while the process started, ``early_signals``): a Ctrl+C as the process ended. Python then ends the
         # process by SIGINT itself, with no exit code of ours.
         if _command_logged:
@@ -151,7 +152,8 @@ def log_command_end(command: Callable[[], int]) -> int:
         raise
     _log_end(code)
     if code == 0 and _not_logged is not None:
-        print(not_logged_note(), file=sys.stderr, flush=True)
+        with contextlib.suppress(OSError, ValueError):  # (a terminal gone)
+            print(not_logged_note(), file=sys.stderr, flush=True)
     return code
 
 
