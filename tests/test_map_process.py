@@ -4,6 +4,7 @@ module (nor, in the bundle, anything but the app's own entry), its old folders s
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -217,12 +218,16 @@ def test_the_maps_child_and_all_its_threads_yield_the_cpu_to_the_window():
     from vsdesk.engine.tsne_process import run_stages_in_child
 
     seen: dict[str, int] = {}
+    ignored = []  # whether the child ignores SIGINT: a Ctrl+C in the terminal is the parent's to act on
 
     def within(_stage, _done, _words) -> None:
         if not seen:
             [child] = tsne_children()
             for thread in os.listdir(f"/proc/{child}/task"):
                 seen[thread] = _niceness(child, thread)
+            with open(f"/proc/{child}/status") as status:
+                mask = int(next(line for line in status if line.startswith("SigIgn:")).split()[1], 16)
+            ignored.append(bool(mask & (1 << (signal.SIGINT - 1))))
 
     x = fashion_vectors(600)[:, ::16]
     run_stages_in_child(x, np.zeros((600, 2), np.float32), 0, 1, Settings(30.0, 50.0, 0, True), lambda *_: None,
@@ -230,3 +235,4 @@ def test_the_maps_child_and_all_its_threads_yield_the_cpu_to_the_window():
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     assert len(seen) > 1, seen  # (its reader of our "go"s at least, and NumPy's threads)
     assert set(seen.values()) == {min(19, ours + BACKGROUND_NICENESS)}, (ours, seen)
+    assert ignored == [True]  # (it printed a KeyboardInterrupt traceback on the user's terminal)

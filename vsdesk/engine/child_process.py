@@ -16,6 +16,7 @@ Only the standard library is imported here: the bundle's entry imports this modu
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,10 @@ def run_child(arguments: list[str]) -> int:
     ``arguments`` are the module and its own. Imported by name here (not by ``importlib``), so
     that PyInstaller sees what a child needs."""
     module, rest = (arguments[0], arguments[1:]) if arguments else ("", [])
+    # A Ctrl+C in the terminal goes to the whole process group: the parent stops (and ends its
+    # children: terminated, or their stdin closed); the child printed a KeyboardInterrupt
+    # traceback on the user's terminal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if module in BACKGROUND_MODULES:
         yield_to_the_window()
     if module == TSNE_MODULE:

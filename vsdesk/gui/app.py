@@ -123,7 +123,8 @@ def _stop_on_signals(app, window) -> list[int]:
     ``cache.clean_stale_temps``, but only if it uses the cache). Python's own Ctrl+C raised a
     ``KeyboardInterrupt`` inside whatever Qt override ran, a traceback, and the window went on;
     SIGHUP ended the process on the spot, its socket and temporary files left behind. A second
-    signal ends the process at once, but not a SIGHUP: it is the logout's, not a user's hurry.
+    signal ends the process at once, but not a SIGHUP, nor the first signal after one: a
+    logout sends SIGTERM and SIGHUP together, which is one request, not a user's hurry.
     One held while the window started (``early_signals``) closes it at once. Left alone where a
     signal is ignored (``nohup``). Returns a list that holds the signal once one came."""
     from PySide6.QtCore import QTimer
