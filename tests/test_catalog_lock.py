@@ -607,13 +607,19 @@ conn.close()
 """
 
 
+def _indexed_catalog(name: str, folder) -> Path:
+    """A style catalog of ``folder`` made and indexed (a histogram stands in for the model): its
+    index's path."""
+    with Catalog.create(name, "style", [folder]) as catalog:
+        index_catalog(catalog, HistogramEmbedder())
+        return catalog.index_path
+
+
 def test_a_damaged_index_another_process_has_open_is_moved_aside_only_once_it_is_closed(two_folders):
     """Moving an index aside renames its -wal and -shm: a connection left on it would read and
     write them as the new index's, and on closing last delete the new index's by their names."""
     a, _ = two_folders
-    with Catalog.create("shop", "style", [a]) as catalog:
-        index_catalog(catalog, HistogramEmbedder())
-        index = catalog.index_path
+    index = _indexed_catalog("shop", a)
     lose_pages(index)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(index)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
@@ -636,9 +642,7 @@ def test_damage_is_confirmed_by_a_process_of_its_own_which_tells_who_has_the_ind
     from vsdesk.engine.catalog._damage import confirm_damage
 
     a, _ = two_folders
-    with Catalog.create("shop", "style", [a]) as catalog:
-        index_catalog(catalog, HistogramEmbedder())
-        index = catalog.index_path
+    index = _indexed_catalog("shop", a)
     sound = confirm_damage(index, "the database failed its integrity check")
     assert (sound.problem, sound.in_use) == (None, False), sound.said  # said damaged here only: not moved
     holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(index)], stdin=subprocess.PIPE,
@@ -661,9 +665,7 @@ def test_a_script_without_a_main_guard_meeting_a_damaged_index_gets_the_verdict(
     (no ``if __name__ == "__main__":``) ran itself again there, got no verdict, and its damaged
     index was never moved aside and rebuilt."""
     a, _ = two_folders
-    with Catalog.create("shop", "style", [a]) as catalog:
-        index_catalog(catalog, HistogramEmbedder())
-        index = catalog.index_path
+    index = _indexed_catalog("shop", a)
     lose_pages(index)
     script = tmp_path / "open_it.py"
     script.write_text("from vsdesk.engine.catalog import Catalog\n"
@@ -684,9 +686,7 @@ def test_in_the_bundle_the_damage_check_is_the_apps_own_entry(two_folders, tmp_p
     from vsdesk.engine.catalog._damage import confirm_damage
 
     a, _ = two_folders
-    with Catalog.create("shop", "style", [a]) as catalog:
-        index_catalog(catalog, HistogramEmbedder())
-        index = catalog.index_path
+    index = _indexed_catalog("shop", a)
     lose_pages(index)
     app = tmp_path / "vsdesk"
     started = tmp_path / "started"
