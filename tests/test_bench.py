@@ -115,3 +115,22 @@ def test_a_section_that_fails_is_one_line_the_others_run_and_the_exit_code_says_
     assert err.strip().endswith(f"vsdesk: bench: 1 section failed (broken): see its line above; its traceback "
                                 f"is in {log_path}")
     assert "bench section broken failed\nTraceback" in log_path.read_text()
+
+
+def test_load_stall_bench_in_the_bundle_is_skipped_with_a_note_why(monkeypatch, tmp_path, capsys):
+    """The bundle's sys.executable is vsdesk, which has no ``-c``: the benchmark's interpreter
+    answered with the command line's "invalid choice", cut to its end. The real bundle entry stands
+    in for the app, as in tests/test_map_process.py."""
+    from conftest import REPO
+    from vsdesk.engine.bench import foundation
+
+    app = tmp_path / "vsdesk"
+    app.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "packaging" / "vsdesk_entry.py"}" "$@"\n')
+    app.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(app))
+    records = []
+    foundation._bench_load_stall(lambda *args: records.append(args), quick=True)
+    assert records == []
+    assert capsys.readouterr().err == ("load-stall benchmark skipped: it starts a Python interpreter of its own, "
+                                       "which the bundle does not have\n")

@@ -10,7 +10,7 @@
   (``native_preload``, as ``modes.load_embedder`` does) against a plain import; fresh
   interpreters, median of 3 runs each (quick: 1). Also from a cold page cache (not in quick):
   TensorFlow's libraries evicted before each run (``posix_fadvise``), as at a first start after
-  a reboot.
+  a reboot. Not in the PyInstaller bundle: it has no interpreter to start.
 - The window thread's longest wait while a 5,000-point t-SNE map (quick: 1,000, one stage) is computed
   beside it, the stages in a child process (``tsne_process``) against in this process (as
   before: scikit-learn holds the GIL most of the time); and the time to that finished map, both
@@ -392,6 +392,10 @@ print(max(gaps))
 def _bench_load_stall(record, quick: bool) -> None:
     if sys.platform != "linux":
         return  # the preload is Linux-only
+    if getattr(sys, "frozen", False):  # (the bundle's sys.executable is vsdesk, which takes no -c)
+        print("load-stall benchmark skipped: it starts a Python interpreter of its own, "
+              "which the bundle does not have", file=sys.stderr)
+        return
     for cold in (False,) if quick else (False, True):
         runs = _load_stalls(1 if quick else 3, cold)
         if runs is None:
