@@ -14,7 +14,7 @@ Two results are the same picture when both of these agree (measured by
   a crop (its content shifted) are not folded.
 
     judge = SamePicture("product", matrix, paths, hashes)
-    judge(row_a, row_b)             # two catalog rows: the same picture?
+    judge.heads(ranked_rows)        # each row: the better-ranked row it is the same picture as, or None
     judge.of_query(vector, signature, row)
 
 Signatures are read from the files at search time, only for results the model already calls
@@ -148,8 +148,8 @@ def signature_of_file(path: str | os.PathLike, content_hash: str | None = None) 
 
 
 class SamePicture:
-    """Whether two rows of a catalog (``matrix``: its vectors, L2-normalised; ``paths``,
-    ``hashes``: its files), or a query and a row, are the same picture (the module's rule)."""
+    """Which rows of a catalog (``matrix``: its vectors, L2-normalised; ``paths``, ``hashes``:
+    its files) are the same picture as a better-ranked one, or as a query (the module's rule)."""
 
     def __init__(self, mode: str, matrix: np.ndarray, paths: Sequence[str], hashes: Sequence[str] | None):
         self.cosine = SAME_PICTURE_COSINE[mode]
@@ -157,9 +157,6 @@ class SamePicture:
 
     def signature(self, row: int) -> Signature | None:
         return signature_of_file(self.paths[row], self.hashes[row] if self.hashes else None)
-
-    def __call__(self, a: int, b: int) -> bool:
-        return float(self.matrix[a] @ self.matrix[b]) >= self.cosine and self._same_files(a, b)
 
     def _same_files(self, a: int, b: int) -> bool:
         first, second = self.signature(a), self.signature(b)
