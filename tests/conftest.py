@@ -370,7 +370,7 @@ def lose_pages(index_file: Path) -> None:
 
 
 def tsne_children() -> list[int]:
-    """The pids of this process's running t-SNE children (``tsne_process.child_command``)."""
+    """The pids of this process's running t-SNE children (``child_process.child_command``)."""
     found = []
     for entry in Path("/proc").iterdir():
         try:

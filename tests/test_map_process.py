@@ -53,15 +53,14 @@ def test_in_the_bundle_the_child_is_the_apps_own_entry(tmp_path, monkeypatch):
     """In the PyInstaller bundle ``sys.executable`` is vsdesk itself, which has no ``-m``: the
     child is started as the app with ``CHILD_ARGUMENT``, which its entry
     (``packaging/vsdesk_entry.py``) runs. The app stands in here as a script running that entry."""
-    from vsdesk.engine.child_process import CHILD_ARGUMENT, TSNE_MODULE
-    from vsdesk.engine.tsne_process import child_command
+    from vsdesk.engine.child_process import CHILD_ARGUMENT, TSNE_MODULE, child_command
 
     app = tmp_path / "vsdesk"
     app.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "packaging" / "vsdesk_entry.py"}" "$@"\n')
     app.chmod(0o755)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(app))
-    assert child_command("/tmp/f", 0, 4, Settings(30.0, 50.0, 0, True))[:3] == [str(app), CHILD_ARGUMENT, TSNE_MODULE]
+    assert child_command(TSNE_MODULE, ["/tmp/f"])[:3] == [str(app), CHILD_ARGUMENT, TSNE_MODULE]
     x = fashion_vectors(120)
     said = []
     xy = project(x, lambda done, total, words="": said.append(done), iterations=500, in_child=True)

@@ -91,15 +91,6 @@ def run_stages(x: np.ndarray, start: np.ndarray, first: int, stages: int, settin
     return embedding
 
 
-def child_command(folder: str, first: int, stages: int, settings: Settings) -> list[str]:
-    """The command that starts the child (``child_process.child_command``)."""
-    return child_process.child_command(MODULE, _child_arguments(folder, first, stages, settings))
-
-
-def _child_arguments(folder: str, first: int, stages: int, settings: Settings) -> list[str]:
-    return [folder, str(first), str(stages), json.dumps(list(settings))]
-
-
 def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: int, settings: Settings,
                         stage_done: StageDone, within: WithinStage, cancelled: Callable[[], bool]) -> np.ndarray:
     """``run_stages`` in a child process: ``within`` told its progress inside each stage,
@@ -111,7 +102,7 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
         try:
             np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
             np.save(folder / "start.npy", np.ascontiguousarray(start, np.float32), allow_pickle=False)
-            child = child_process.start_child(MODULE, _child_arguments(str(folder), first, stages, settings))
+            child = child_process.start_child(MODULE, [str(folder), str(first), str(stages), json.dumps(list(settings))])
         except OSError as exc:  # a full temporary folder, no process left to start
             raise ChildUnavailable(str(exc)) from exc
         messages = None
@@ -297,7 +288,7 @@ def _remove_if_ours(entry: os.DirEntry, older_than: float | None) -> bool:
 # -- the child -----------------------------------------------------------------------------------
 
 def main(arguments: list[str]) -> int:
-    """The child process (``child_command``): runs the stages, telling the parent each one's
+    """The child process (``child_process.child_command``): runs the stages, telling the parent each one's
     progress and end on its stdout, the only words there (``os.dup2``: anything else written
     to it, by a library say, goes to stderr); waits for "go" on its stdin between stages."""
     folder, first, stages, settings = arguments[0], int(arguments[1]), int(arguments[2]), json.loads(arguments[3])
