@@ -232,7 +232,7 @@ def rank_queries(
     # Ranked with the others and then emptied: such a query is rare, and the rest keep the
     # one batch (style's query expansion ranks a batch at once).
     return [Results(nothing_to_compare=why, weak_match=None if weak_below is None else False) if why else found
-            for found, why in zip(ranked, nothing_to_compare or [None] * len(ranked))]
+            for found, why in zip(ranked, skipped)]
 
 
 def deepest_folded(k: int) -> int:
