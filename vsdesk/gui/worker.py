@@ -65,6 +65,11 @@ def _wait_for_unfinished() -> None:
         worker.wait()
 
 
+def work_left_behind() -> bool:
+    """A worker was still inside a step that cannot be interrupted when its runner shut down."""
+    return any(worker.isRunning() for worker in _unfinished)
+
+
 def ms_until(deadline: float) -> int:
     """Milliseconds left until ``deadline`` (a ``time.monotonic()`` time), 0 once it passed."""
     return max(0, round((deadline - time.monotonic()) * 1000))
