@@ -1322,8 +1322,8 @@ def test_the_chmod_said_for_a_read_only_catalog_folder_names_it_whole_when_paste
 
 def test_the_command_line_logs_to_the_windows_log_file_and_keeps_its_output_clean(tmp_path):
     """The command line wrote no log: now vsdesk.log in the cache folder, as the window's, gets
-    what it did and the tracebacks; stdout holds the --json document alone, and a warning
-    (here: a recovery of a damaged index) still reaches the user on stderr."""
+    what it did and the tracebacks; stdout holds the --json document alone, and a note (here:
+    a recovery of a damaged index) still reaches the user on stderr, and the log as a note."""
     from vsdesk.engine import paths
     from vsdesk.engine.catalog import Catalog
 
@@ -1338,6 +1338,10 @@ def test_the_command_line_logs_to_the_windows_log_file_and_keeps_its_output_clea
     logged = (paths.cache_dir() / "vsdesk.log").read_text()
     assert "command line: vsdesk index --catalog shop --json" in logged
     assert "catalog 'shop': the index file was damaged" in logged
+    # A note, not "error: …" (bundle52): the command succeeded.
+    assert "INFO vsdesk: note: catalog 'shop': the index file was damaged; it was moved to" in logged
+    this_run = logged[logged.rindex("command line: vsdesk index --catalog shop --json"):]
+    assert "error:" not in this_run, this_run
 
 
 @needs_setpriv

@@ -17,6 +17,7 @@ from vsdesk.cli._common import (
     error,
     interrupted_exit_code,
     say,
+    say_note,
 )
 from vsdesk.engine.text import counted, sentence, shell_quoted, shown_path
 
@@ -88,8 +89,8 @@ def open_named_catalog(name: str, mode: str, folders: list[str]):
         real = samples.sample_catalog_name(name, mode)
         if real != name and not catalog_exists(real):  # said once: it is indexed once
             made_for = samples.SAMPLE_CATALOGS[name][0]
-            error(f"note: {name!r} is the {made_for} mode's sample; for --mode {mode} its images are "
-                  f"indexed once into the catalog {real!r}")
+            say_note(f"{name!r} is the {made_for} mode's sample; for --mode {mode} its images are "
+                     f"indexed once into the catalog {real!r}")
         # Always through sample_folder: instant when present, and it brings the files back
         # if the cache was cleared since the catalog was indexed.
         try:
@@ -152,7 +153,7 @@ def run_index(catalog, embedder, batch_size: int = 32, add_folders: list[str] = 
     from vsdesk.engine.catalog import CatalogBusy, CatalogError, IndexReport, index_catalog
 
     if catalog.recovered:
-        error(catalog.recovered)
+        say_note(catalog.recovered)
     check_has_folders(catalog, add_folders)
     report = IndexReport()  # filled in as the run goes: an interrupted run still has it
     try:
@@ -261,7 +262,7 @@ def model_for_catalog(catalog, asked: str | None) -> str | None:
     except ProductModelError as exc:  # its folder cannot be found: it may be back once a disk is
         raise CommandError(str(exc), FAILED) from None
     if note:
-        error(f"note: {note}")
+        say_note(note)
     return model
 
 

@@ -370,6 +370,14 @@ def error(message: str) -> None:
     logging.getLogger("vsdesk").info("error: %s", message)
 
 
+def say_note(message: str) -> None:
+    """Something the user should know about a command that goes on (a catalog recovered, results
+    from before a run): "vsdesk: note: …" on stderr, and "note: …" in the log, where "error:"
+    read as the command's failure though it succeeded."""
+    say(f"vsdesk: note: {message}")
+    logging.getLogger("vsdesk").info("note: %s", message)
+
+
 def say(text: str) -> None:
     """A message on stderr, on a line of its own even while a progress line is drawn; a name
     that is not UTF-8 in it as ``shown_path`` shows it ("\\xe9", where stderr said "\\udce9")."""

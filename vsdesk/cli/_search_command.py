@@ -35,6 +35,7 @@ from vsdesk.cli._common import (
     error,
     print_json,
     queries_exit_code,
+    say_note,
     why_not_done,
 )
 from vsdesk.cli._search_text import print_results
@@ -174,12 +175,12 @@ def _note_folders_away(catalog) -> tuple[dict[str, str], list[str]]:
     for folder, kind in away.items():
         whose = "a folder" if folder in catalog.folders else "in a folder"
         if folder in without_images:  # its images were found elsewhere: nothing kept for it
-            error(f"note: {shown_path(folder)} ({whose} of catalog {catalog.name!r}) is {away_words(kind, holds_none=True)}; "
-                  f"{how_to_drop(folder, catalog.name, catalog.folders)}")
+            say_note(f"{shown_path(folder)} ({whose} of catalog {catalog.name!r}) is {away_words(kind, holds_none=True)}; "
+                     f"{how_to_drop(folder, catalog.name, catalog.folders)}")
             continue
         forget = how_to_forget(folder, catalog.name, catalog.folders)
-        error(f"note: {shown_path(folder)} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
-              f"still searched. {sentence(forget)}")
+        say_note(f"{shown_path(folder)} ({whose} of catalog {catalog.name!r}) is {away_words(kind)}; its images are "
+                 f"still searched. {sentence(forget)}")
     return away, without_images
 
 
@@ -192,7 +193,7 @@ def _note_image_links_away(catalog, away: dict[str, str]) -> list[str]:
     links = catalog.image_links_away(away)
     if links:
         shown = ", ".join(links[:3]) + (f" and {len(links) - 3} more" if len(links) > 3 else "")
-        error(f"note: in catalog {catalog.name!r}, {image_links_away_note(len(links))} ({shown})")
+        say_note(f"in catalog {catalog.name!r}, {image_links_away_note(len(links))} ({shown})")
     return links
 
 
@@ -230,22 +231,22 @@ def _note_partial_or_changed(catalog, indexed: int) -> tuple[str | None, list[st
     partial = None  # why the catalog holds only some of its images
     if is_being_indexed(catalog):
         partial = "being-indexed"
-        error(f"note: another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
-              f"{counted(indexed, 'image')} indexed so far")
+        say_note(f"another vsdesk process is indexing catalog {catalog.name!r}; these results are from the "
+                 f"{counted(indexed, 'image')} indexed so far")
     elif catalog.unfinished:
         partial = "unfinished"
         # A read-only catalog cannot be finished: `vsdesk index` would only say why not.
         finish = (f"`vsdesk index --mode {catalog.mode} --catalog {shell_quoted(catalog.name)}` finishes it" if not catalog.read_only
                   else "it is read-only, so it cannot be finished here (`vsdesk index` says what would let it)")
-        error(f"note: the last index run of catalog {catalog.name!r} did not finish; these results are from the "
-              f"{counted(indexed, 'image')} indexed so far; {finish}")
+        say_note(f"the last index run of catalog {catalog.name!r} did not finish; these results are from the "
+                 f"{counted(indexed, 'image')} indexed so far; {finish}")
     # A partial catalog is told to be indexed already; else a cheap look at its folders' times.
     changed = None if partial else catalog.changed_folders()
     for folder in changed or ():
-        error(f"note: {shown_path(folder)} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
-              f"indexed (images added, removed, renamed or written over); these results are from the index "
-              f"as it was. "
-              f"`vsdesk index --mode {catalog.mode} --catalog {shell_quoted(catalog.name)}` brings it up to date")
+        say_note(f"{shown_path(folder)} (a folder of catalog {catalog.name!r}) has changed since the catalog was last "
+                 f"indexed (images added, removed, renamed or written over); these results are from the index "
+                 f"as it was. "
+                 f"`vsdesk index --mode {catalog.mode} --catalog {shell_quoted(catalog.name)}` brings it up to date")
     return partial, changed
 
 

@@ -10,11 +10,11 @@ from vsdesk.cli._common import (
     CommandError,
     StderrProgress,
     check_given_path,
-    error,
     failed,
     json_on_failure,
     print_json,
     say,
+    say_note,
 )
 from vsdesk.engine.text import shell_quoted, shown_path
 
@@ -236,7 +236,7 @@ def _import_product(args: argparse.Namespace) -> int:
               f"product --model {shell_quoted(name)}` scores this model itself, on photos it was not trained on; import the twin "
               "as a model of its own to score that one")
     if unprepared:  # the import is done (and kept); what its first use will meet is said now
-        error(f"note: {args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
+        say_note(f"{args.name} could not be prepared for fast use now ({unprepared}); its first use tries again")
     return 0
 
 

@@ -25,6 +25,7 @@ from vsdesk.cli._common import (
     print_json,
     queries_exit_code,
     say,
+    say_note,
     show,
     why_not_done,
 )
@@ -241,9 +242,9 @@ def _decode(args) -> int:
     _check_out_folder(args.out)
     _check_weights(args.weights)
     if max(abs(args.x), abs(args.y)) > MAP_EXTENT:  # decoded all the same: the user may want to see it
-        error(f"note: ({args.x:g}, {args.y:g}) is outside the part of the map the model learned (98 % of its "
-              f"training images lie within -{MAP_EXTENT:g}..{MAP_EXTENT:g} on both axes, few or none beyond): "
-              "the picture is more the decoder's guess than a garment it has seen")
+        say_note(f"({args.x:g}, {args.y:g}) is outside the part of the map the model learned (98 % of its "
+                 f"training images lie within -{MAP_EXTENT:g}..{MAP_EXTENT:g} on both axes, few or none beyond): "
+                 "the picture is more the decoder's guess than a garment it has seen")
     try:
         pixels = load_engine(args.weights).decode_points([[args.x, args.y]])[0]
         path = write_png(args.out, pixels)
