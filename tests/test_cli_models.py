@@ -572,3 +572,18 @@ def test_printed_import_commands_keep_names_and_folders_with_spaces_and_quotes_w
                     or part.startswith("vsdesk models import 'product/")]
         assert code == 2 and len(commands) == 1, (argv, err)
         assert _pasted(commands[0]) == words, (argv, commands)
+
+
+def test_the_commands_an_import_prints_to_use_the_model_can_be_pasted(capsys, tmp_path):
+    """An import said "use it with `vsdesk index|search --mode product --model NAME`": pasted,
+    bash reads `|` as a pipe into a command `search`. Each command is printed whole, its model's
+    name quoted."""
+    folder = tmp_path / "my model"
+    shutil.copytree(REPO / "resources" / "models" / "product", folder)
+    code, out, err = run(capsys, "models", "import", "product/it's mine", str(folder))
+    assert code == 0, err
+    commands = out.splitlines()[0].split("`")[1::2]  # (the next line is about its held-out twin)
+    assert [_pasted(command) for command in commands] == [
+        ["index", "--mode", "product", "--model", "it's mine", "--catalog", "NAME", "FOLDER"],
+        ["search", "--mode", "product", "--model", "it's mine", "PHOTO"],
+    ], out
