@@ -381,3 +381,52 @@ def tsne_children() -> list[int]:
         if b"vsdesk.engine.tsne_process" in command:
             found.append(int(entry.name))
     return found
+
+
+#: A process mapping random vectors in a t-SNE child (``projection.project``): it says each step
+#: of the map on stdout, and waits (for a line on its stdin) once the child has begun its stage.
+MAPPING_IN_A_CHILD = """
+import sys
+import numpy as np
+from vsdesk.engine.projection import project
+
+def said(done, total, words=""):
+    print(words, flush=True)
+    if words.startswith("t-SNE:"):  # told by the child, in its stage: its folder is there
+        sys.stdin.readline()
+
+project(np.random.default_rng(0).random((2000, 20), np.float32), said, iterations=250, in_child=True)
+"""
+
+
+def map_folder_left_by_a_killed_process(temporary: Path) -> Path:
+    """The folder a map's t-SNE child works in (``tsne_process``), left in ``temporary`` (the
+    temporary folder) by a real process killed (SIGKILL) while its map ran, once its child
+    has ended too."""
+    import signal
+    import time
+
+    mapping = subprocess.Popen([sys.executable, "-c", MAPPING_IN_A_CHILD], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temporary)})
+    with mapping:
+        for line in mapping.stdout:
+            if line.startswith("t-SNE:"):
+                break
+        children = Path(f"/proc/{mapping.pid}/task/{mapping.pid}/children").read_text().split()
+        mapping.send_signal(signal.SIGKILL)
+    assert mapping.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    for child in children:  # (it ends once its parent is gone: its stdin closed)
+        while Path(f"/proc/{child}").exists() and _state(int(child)) != "Z":
+            assert time.monotonic() < deadline, f"the map's child {child} still runs"
+            time.sleep(0.01)
+    [left] = [path for path in temporary.iterdir() if path.name.startswith("vsdesk-tsne-")]
+    assert (left / "x.npy").is_file()
+    return left
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return "X"  # (gone)
