@@ -142,6 +142,28 @@ def session_dirs(tmp_path_factory, worker_id) -> Path:
     return own
 
 
+#: The longest path of a Unix socket's file (Linux: 108 bytes with its ending NUL; macOS 104).
+SOCKET_PATH_MAX = 103
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime_dir(tmp_path_factory):
+    """This worker's own ``XDG_RUNTIME_DIR`` (0700, as the system's): the windows the tests start
+    put their single-instance sockets there (``single_instance.socket_path``), not in the
+    temporary folder, where one a window killed by a test left stayed for good (the tests set
+    no runtime folder of their own; CI has none). Not where its sockets' paths would be too long
+    for one (a long TMPDIR): they go to the temporary folder then, as before."""
+    import getpass
+
+    folder = tmp_path_factory.mktemp("run")
+    folder.chmod(0o700)  # (Qt warns of a runtime folder others may read)
+    longest = folder / f"vsdesk-{getpass.getuser()}-{'0' * 12}.sock"  # (socket_path's name)
+    with pytest.MonkeyPatch.context() as patch:
+        if len(os.fsencode(longest)) <= SOCKET_PATH_MAX:
+            patch.setenv("XDG_RUNTIME_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
     """Catalogs and settings per test; the model cache per session."""
