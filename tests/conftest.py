@@ -142,6 +142,28 @@ def session_dirs(tmp_path_factory, worker_id) -> Path:
     return own
 
 
+#: The longest path of a Unix socket's file (Linux: 108 bytes with its ending NUL; macOS 104).
+SOCKET_PATH_MAX = 103
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime_dir(tmp_path_factory):
+    """This worker's own ``XDG_RUNTIME_DIR`` (0700, as the system's): the windows the tests start
+    put their single-instance sockets there (``single_instance.socket_path``), not in the
+    temporary folder, where one a window killed by a test left stayed for good (the tests set
+    no runtime folder of their own; CI has none). Not where its sockets' paths would be too long
+    for one (a long TMPDIR): they go to the temporary folder then, as before."""
+    import getpass
+
+    folder = tmp_path_factory.mktemp("run")
+    folder.chmod(0o700)  # (Qt warns of a runtime folder others may read)
+    longest = folder / f"vsdesk-{getpass.getuser()}-{'0' * 12}.sock"  # (socket_path's name)
+    with pytest.MonkeyPatch.context() as patch:
+        if len(os.fsencode(longest)) <= SOCKET_PATH_MAX:
+            patch.setenv("XDG_RUNTIME_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
     """Catalogs and settings per test; the model cache per session."""
@@ -381,3 +403,52 @@ def tsne_children() -> list[int]:
         if b"vsdesk.engine.tsne_process" in command:
             found.append(int(entry.name))
     return found
+
+
+#: A process mapping random vectors in a t-SNE child (``projection.project``): it says each step
+#: of the map on stdout, and waits (for a line on its stdin) once the child has begun its stage.
+MAPPING_IN_A_CHILD = """
+import sys
+import numpy as np
+from vsdesk.engine.projection import project
+
+def said(done, total, words=""):
+    print(words, flush=True)
+    if words.startswith("t-SNE:"):  # told by the child, in its stage: its folder is there
+        sys.stdin.readline()
+
+project(np.random.default_rng(0).random((2000, 20), np.float32), said, iterations=250, in_child=True)
+"""
+
+
+def map_folder_left_by_a_killed_process(temporary: Path) -> Path:
+    """The folder a map's t-SNE child works in (``tsne_process``), left in ``temporary`` (the
+    temporary folder) by a real process killed (SIGKILL) while its map ran, once its child
+    has ended too."""
+    import signal
+    import time
+
+    mapping = subprocess.Popen([sys.executable, "-c", MAPPING_IN_A_CHILD], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temporary)})
+    with mapping:
+        for line in mapping.stdout:
+            if line.startswith("t-SNE:"):
+                break
+        children = Path(f"/proc/{mapping.pid}/task/{mapping.pid}/children").read_text().split()
+        mapping.send_signal(signal.SIGKILL)
+    assert mapping.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    for child in children:  # (it ends once its parent is gone: its stdin closed)
+        while Path(f"/proc/{child}").exists() and _state(int(child)) != "Z":
+            assert time.monotonic() < deadline, f"the map's child {child} still runs"
+            time.sleep(0.01)
+    [left] = [path for path in temporary.iterdir() if path.name.startswith("vsdesk-tsne-")]
+    assert (left / "x.npy").is_file()
+    return left
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return "X"  # (gone)

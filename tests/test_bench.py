@@ -134,3 +134,27 @@ def test_load_stall_bench_in_the_bundle_is_skipped_with_a_note_why(monkeypatch, 
     assert records == []
     assert capsys.readouterr().err == ("load-stall benchmark skipped: it starts a Python interpreter of its own, "
                                        "which the bundle does not have\n")
+
+
+def test_bench_starting_removes_the_map_folder_a_killed_process_left(tmp_path):
+    """A `vsdesk bench` or window killed while it mapped in a child left the child's folder in
+    the temporary folder, removed only once a map ran in a child again: `bench --section vae`
+    or `product`, which map nothing, left it. bench removes those whose owner is gone as it
+    starts, before its first section."""
+    import os
+    import subprocess
+
+    from conftest import map_folder_left_by_a_killed_process
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    left = map_folder_left_by_a_killed_process(temporary)
+    bench = subprocess.Popen([sys.executable, "-m", "vsdesk", "bench", "--quick", "--section", "vae", "--json"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "TMPDIR": str(temporary)})
+    with bench:
+        first = bench.stderr.readline()  # its first section begun
+        still_there = left.exists()
+        bench.kill()
+    assert first.strip() == "[vae]", first
+    assert not still_there

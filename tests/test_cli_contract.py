@@ -441,6 +441,73 @@ def test_a_closed_terminal_or_a_logout_stops_index_as_ctrl_c_does(tmp_path, sign
     assert (info["unfinished"], info["being_indexed"]) == (True, False)
 
 
+def _full_pipe() -> tuple[int, int, int]:
+    """A pipe of one page, filled: (read end, write end, bytes in it). A process whose stdout it
+    is waits in its first write until the test reads."""
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    os.set_blocking(write_end, False)
+    filled = 0
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            filled += os.write(write_end, b"#" * 4096)
+    os.set_blocking(write_end, True)
+    return read_end, write_end, filled
+
+
+def _writing_to_stdout(pid: int) -> bool:
+    """Whether process ``pid``'s main thread waits in a write(2) to its stdout (Linux x86-64's
+    /proc/PID/syscall: the call's number, 1, then its first argument, the descriptor)."""
+    try:
+        return (Path("/proc") / str(pid) / "syscall").read_text().split()[:2] == ["1", "0x1"]
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and os.uname().machine == "x86_64"),
+                    reason="reads Linux x86-64's /proc/PID/syscall")
+@pytest.mark.parametrize("signals", [(signal.SIGTERM, signal.SIGHUP), (signal.SIGHUP, signal.SIGTERM)],
+                         ids=["term-then-hup", "hup-then-term"])
+def test_a_logouts_second_signal_while_the_document_is_written_does_not_lose_it(signals):
+    """A command stopped by SIGTERM gave back SIGTERM's and SIGHUP's handlers before its --json
+    document (``json_on_failure``) and its error line were written: a logout's SIGHUP coming
+    then, not together with the SIGTERM, ended the process by SIGHUP without them. The stop's
+    handling stays until both are written. The command is held in the write of its document by
+    its stdout, a full pipe the test reads only once the second signal is sent."""
+    first, second = signals
+    read_end, write_end, filled = _full_pipe()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "vsdesk", "eval", "vae", "--json", "--test-limit", "50"],
+                                   stdout=write_end, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    finally:
+        os.close(write_end)
+    with process, open(read_end, "rb") as stdout:
+        said = []
+        for line in process.stderr:
+            said.append(line)
+            if "encoding 60000 training images" in line:
+                process.send_signal(first)
+                break
+        deadline = time.monotonic() + 120
+        while not _writing_to_stdout(process.pid) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        if not _writing_to_stdout(process.pid):
+            process.kill()
+            pytest.fail("".join(said) + process.stderr.read())
+        process.send_signal(second)  # the logout's other signal, while the document waits
+        out = stdout.read()
+        said.append(process.stderr.read())
+        code = process.wait(timeout=120)
+    err = "".join(said)
+    words = f"interrupted ({signal.Signals(first).name})"
+    assert code == 128 + first and "Traceback" not in err, (code, err)
+    assert err.strip().endswith(f"vsdesk: {words}"), err
+    assert out[:filled] == b"#" * filled
+    assert json.loads(out[filled:]) == {"error": words, "error_kind": "interrupted"}
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal closed as Linux does it")
 def test_an_index_run_whose_terminal_is_closed_keeps_its_work_and_exits_129(tmp_path):
     """A terminal really closed: the kernel's SIGHUP, then every write to it fails (EIO). The

@@ -361,14 +361,14 @@ SAYS_SHOWN = _app_hook("QTimer.singleShot(0, self._say)", """
 """)
 
 
-def _window_with_its_own_temporary_folder(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+def _window_with_its_own_temporary_folder(tmp_path: Path, site: str = SAYS_SHOWN) -> tuple[subprocess.Popen, Path]:
     """A real window (``vsdesk``, offscreen) whose temporary folder is ``tmp_path / "tmp"``, once
-    it is up, with that folder."""
+    it is up, with that folder. ``site``: its sitecustomize, which says "shown"."""
     temporary = tmp_path / "tmp"
-    temporary.mkdir()
+    temporary.mkdir(exist_ok=True)
     log = open(tmp_path / "window.log", "wb")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(temporary), "XDG_RUNTIME_DIR": "",
-           **_with_site(tmp_path, SAYS_SHOWN)}
+           **_with_site(tmp_path, site)}
     window = subprocess.Popen([sys.executable, "-m", "vsdesk"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     log.close()
     if window.stdout.readline().strip() != "shown":  # (never left running after the test)
@@ -399,6 +399,38 @@ def test_a_window_ended_by_a_logout_leaves_nothing_in_the_temporary_folder(tmp_p
             window.kill()
             window.wait()
     assert [path.name for path in temporary.iterdir()] == []
+
+
+MAPS_IN_THE_WINDOWS_PROCESS = """
+import vsdesk.engine.projection
+
+vsdesk.engine.projection.CHILD_MIN_POINTS = 10**12
+"""
+
+
+def test_a_window_starting_removes_the_map_folder_a_killed_process_left(tmp_path):
+    """A window or `vsdesk bench` killed (kill -9, a crash) while it mapped a catalog in a child
+    left the child's folder in the temporary folder, removed only once a map ran in a child
+    again: a window that mapped nothing there (small catalogs, maps already made) left it for
+    good. The window's start removes those whose owner is gone, on a thread of its own."""
+    import signal
+
+    from conftest import map_folder_left_by_a_killed_process
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    left = map_folder_left_by_a_killed_process(temporary)
+    # Its maps computed in its own process, as a small catalog's: a map in a child, which
+    # removes such folders too, is not what removes it here.
+    window, _temporary = _window_with_its_own_temporary_folder(tmp_path, MAPS_IN_THE_WINDOWS_PROCESS + SAYS_SHOWN)
+    try:
+        _wait_for(lambda: not left.exists() or window.poll() is not None, 60, f"{left.name} removed")
+        assert window.poll() is None, (tmp_path / "window.log").read_text()[-2000:]
+    finally:
+        if window.poll() is None:
+            window.send_signal(signal.SIGTERM)
+            window.wait(60)
+    assert not left.exists()
 
 
 CTRL_C_ONCE_SHOWN = _app_hook("""

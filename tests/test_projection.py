@@ -591,11 +591,15 @@ def test_a_map_whose_process_cannot_start_is_computed_here_all_the_same(monkeypa
 
 def test_a_map_starting_removes_the_folders_of_maps_whose_window_was_killed(tmp_path, monkeypatch):
     """The review (session 24): kill -9 of a window left its ``vsdesk-tsne-*`` folder in the
-    temporary folder forever (176 KB to 1.4 MB each). A folder is named after its owner's pid,
-    and a map starting removes those of owners no longer running: ours only, nothing else."""
+    temporary folder forever (176 KB to 1.4 MB each). A folder is named after its owner's pid
+    and start, and a map starting removes those of owners no longer running: ours only, nothing
+    else. One whose owner's pid another process has now (session 27) is removed too."""
     import subprocess
     import tempfile
 
+    from vsdesk.engine.files import process_start
+
+    started = process_start(os.getpid())
     ended = subprocess.Popen(["true"])
     ended.wait()  # a real pid, of a process that has ended
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -607,7 +611,9 @@ def test_a_map_starting_removes_the_folders_of_maps_whose_window_was_killed(tmp_
         return tmp_path / name
 
     orphan = folder(f"vsdesk-tsne-{ended.pid}-k2j4_x", "x.npy", "start.npy", "stage-0.npy")
-    running = folder(f"vsdesk-tsne-{os.getpid()}-abc123", "x.npy")  # another map of this process
+    running = folder(f"vsdesk-tsne-{os.getpid()}.{started}-abc123", "x.npy")  # another map of this process
+    before_27 = folder(f"vsdesk-tsne-{os.getpid()}-abc123", "x.npy")  # named without its start: kept
+    pid_reused = folder(f"vsdesk-tsne-{os.getpid()}.{int(started) - 1}-k2j4_x", "x.npy", "start.npy")
     not_ours = folder(f"vsdesk-tsne-{ended.pid}-zz9", "x.npy", "notes.npy")  # a file we never write
     (not_ours / "holiday.jpg").write_bytes(b"not ours")
     unnamed = folder("vsdesk-tsne-q8w7e6", "x.npy")  # no owner in its name: left alone
@@ -616,15 +622,16 @@ def test_a_map_starting_removes_the_folders_of_maps_whose_window_was_killed(tmp_
 
     def progress(done, total, message=""):
         named.extend(p.name for p in tmp_path.iterdir() if p.name.startswith("vsdesk-tsne-") and p not in
-                     (orphan, running, not_ours, unnamed))
+                     (orphan, running, before_27, pid_reused, not_ours, unnamed))
 
     x, _labels = clusters(20)
     project(x, progress, iterations=250, in_child=True)
-    assert not orphan.exists()
+    assert not orphan.exists() and not pid_reused.exists()
     assert running.exists() and not_ours.exists() and (not_ours / "holiday.jpg").exists() and unnamed.exists()
-    assert other.exists()
-    assert named and all(name.startswith(f"vsdesk-tsne-{os.getpid()}-") for name in named), named  # the map's own
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (running, not_ours, unnamed, other))
+    assert other.exists() and before_27.exists()
+    assert named and all(name.startswith(f"vsdesk-tsne-{os.getpid()}.{started}-") for name in named), named  # its own
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (running, before_27, not_ours, unnamed,
+                                                                                 other))
 
 
 def test_a_killed_map_process_is_seen_at_once_while_another_map_goes_first(qtbot, caplog):

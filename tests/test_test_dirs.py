@@ -3,6 +3,12 @@ the converted models are shared and made once a run; catalogs and settings are e
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
 from vsdesk.engine import paths
 
 
@@ -16,3 +22,20 @@ def test_a_workers_maps_catalogs_and_settings_are_its_own_and_the_models_shared(
     assert paths.catalogs_dir().resolve().is_relative_to(own) and paths.config_dir().resolve().is_relative_to(own)
     if worker_id != "master":  # one folder of converted models for both workers, beside theirs
         assert paths.models_dir().resolve().is_relative_to(own.parent / "vsdesk-session")
+
+
+
+def test_a_windows_socket_is_in_the_sessions_own_runtime_folder(tmp_path_factory):
+    """The tests set no runtime folder, so the windows they started put their sockets in the
+    temporary folder (/tmp), where one left by a window a test killed stayed for good."""
+    import getpass
+
+    from conftest import SOCKET_PATH_MAX
+    from vsdesk.gui.single_instance import socket_path
+
+    base = tmp_path_factory.getbasetemp()
+    if len(os.fsencode(base / "run0" / f"vsdesk-{getpass.getuser()}-{'0' * 12}.sock")) > SOCKET_PATH_MAX:
+        pytest.skip("the session's folder is too deep for a socket's path: the temporary folder is used")
+    where = Path(socket_path()).parent
+    assert where.is_relative_to(base), where
+    assert stat.S_IMODE(where.stat().st_mode) == 0o700

@@ -270,3 +270,5 @@ def _run(args: argparse.Namespace) -> int:
         # is pointed at /dev/null so the interpreter's final flush does not complain either.
         _common.point_at_devnull(sys.stdout.fileno())
         return 0
+    finally:
+        _common.restore_signal_handlers()  # (after a stop, only once its document and error are written)

@@ -121,9 +121,24 @@ def stop_on_signals():
             raise KeyboardInterrupt
         yield
     finally:
-        for signum, handler in before.items():
-            # (once the command is done, as before the process started: one held is not held again)
-            signal.signal(signum, signal.SIG_DFL if early_signals.holding_handler(handler) else handler)
+        _replaced.update(before)
+        if not stopped_by_ending_signal():
+            restore_signal_handlers()
+        # else kept until the command's document and error line are written (``cli._run``): a
+        # logout's other signal, coming while they are, ended the process without them.
+
+
+#: The handlers ``stop_on_signals`` replaced, until ``restore_signal_handlers``.
+_replaced: dict[int, Any] = {}
+
+
+def restore_signal_handlers() -> None:
+    """The handlers before ``stop_on_signals``, once the command is done, as before the process
+    started (one held is not held again). After a stop by SIGTERM or SIGHUP its handling stays
+    (``_one_stop_asked``) until ``cli._run`` has written the document and the error line."""
+    for signum, handler in _replaced.items():
+        signal.signal(signum, signal.SIG_DFL if early_signals.holding_handler(handler) else handler)
+    _replaced.clear()
 
 
 def _on_ending_signal(signum, frame) -> None:

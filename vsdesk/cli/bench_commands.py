@@ -27,10 +27,12 @@ def _bench(args: argparse.Namespace) -> int:
     from vsdesk.cli._common import FAILED, CommandError, print_json, say
     from vsdesk.engine.text import counted
     from vsdesk.engine.bench.runner import run_bench
+    from vsdesk.engine.tsne_process import sweep_orphaned_folders
 
     def to_stderr(text: str) -> None:
         say(text)
 
+    sweep_orphaned_folders()  # the map folders a bench or window killed left (only a map in a child did it)
     show = to_stderr if args.json else (lambda text: print(text, flush=True))
     sections = list(dict.fromkeys(args.section)) if args.section else None  # each once, in order given
     failed: list[str] = []

@@ -49,7 +49,7 @@ def temp_path(directory: str | os.PathLike, suffix: str = "") -> Path:
     process's temp file is never taken for a leftover.
     """
     me = os.getpid()
-    start = _process_start(me)
+    start = process_start(me)
     while True:
         path = Path(directory) / (f".tmp-{me}{'' if start is None else f'.{start}'}-{_host_tag()}-"
                                   f"{secrets.token_hex(8)}{suffix}")
@@ -87,7 +87,7 @@ def _read_text(path: str) -> str:
         return ""
 
 
-def _process_start(pid: int) -> str | None:
+def process_start(pid: int) -> str | None:
     """When process ``pid`` started, in clock ticks since boot (the 22nd field of
     /proc/PID/stat, Linux): with its id, it tells the process from a later one given the same
     id. None where it cannot be read (no such process; no /proc: macOS, Windows)."""
@@ -107,7 +107,7 @@ def stale_temp_files(directory: str | os.PathLike, own: bool = False) -> list[Pa
     abandoned). A name of another host, of a process that runs, or in the older form without a
     process id, is never listed."""
     me, host = os.getpid(), _host_tag()
-    my_start = _process_start(me)
+    my_start = process_start(me)
     found = []
     try:
         names = os.listdir(directory)
@@ -125,11 +125,11 @@ def stale_temp_files(directory: str | os.PathLike, own: bool = False) -> list[Pa
 
 
 def process_running(pid: int, start: str | None = None) -> bool:
-    """Whether process ``pid`` runs, and is the one that started at ``start`` (``_process_start``)
+    """Whether process ``pid`` runs, and is the one that started at ``start`` (``process_start``)
     where that is told and can be checked. Never asked with ``os.kill`` on Windows, where
     signal 0 would end the process: there it is taken to run."""
     if start is not None and os.path.isdir("/proc/self"):
-        return _process_start(pid) == start  # None: no such process now
+        return process_start(pid) == start  # None: no such process now
     if os.name == "nt":
         return True  # os.kill(pid, 0) would end the process there: the cache's day-old rule applies
     try:

@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from vsdesk.engine import child_process
-from vsdesk.engine.files import process_running
+from vsdesk.engine.files import process_running, process_start
 from vsdesk.engine.tasks import CancelledError, pause_ends_when
 from vsdesk.engine.tsne_stages import Settings, Stages
 
@@ -97,7 +97,7 @@ def run_stages_in_child(x: np.ndarray, start: np.ndarray, first: int, stages: in
     ``cancelled`` asked every ``POLL_S`` (it may block, at a pause: the child then ends its
     stage and waits); once it says so, the child is ended and ``CancelledError`` raised."""
     sweep_orphaned_folders()
-    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_own_folder_prefix()) as tmp:
         folder = Path(tmp)
         try:
             np.save(folder / "x.npy", np.ascontiguousarray(x, np.float32), allow_pickle=False)
@@ -222,9 +222,11 @@ def _ended(child: subprocess.Popen) -> ChildEnded:
 
 # -- temporary folders left by a window that was killed ------------------------------------------
 
-#: The child's folders in the temporary folder: ``vsdesk-tsne-<the parent's pid>-<random>``.
+#: The child's folders in the temporary folder: ``vsdesk-tsne-<the parent's pid>.<its start>-<random>``,
+#: its start as ``files.process_start`` tells it (where it cannot: ``vsdesk-tsne-<pid>-<random>``,
+#: as before session 27): a folder whose owner's pid was given to another process since is swept.
 FOLDER_PREFIX = "vsdesk-tsne-"
-_OUR_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d{1,9})-[A-Za-z0-9_]+")  # (a pid os.kill takes)
+_OUR_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d{1,9})(?:\.(\d+))?-[A-Za-z0-9_]+")  # (a pid os.kill takes)
 #: Those of a vsdesk before session 24, without the pid: ``tempfile``'s 8 random characters.
 _OLD_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"[a-z0-9_]{8}")
 #: How long such a folder and each file in it are untouched before they are taken to be left
@@ -249,7 +251,7 @@ def sweep_orphaned_folders(where: str | None = None) -> list[Path]:
     for entry in entries:
         found = _OUR_FOLDER.fullmatch(entry.name)
         if found:
-            if process_running(int(found[1])):
+            if process_running(int(found[1]), found[2]):
                 continue
             older_than = None
         elif _OLD_FOLDER.fullmatch(entry.name):
@@ -264,6 +266,12 @@ def sweep_orphaned_folders(where: str | None = None) -> list[Path]:
     if swept:
         log.info("removed %d temporary folder(s) of maps whose process was killed", len(swept))
     return swept
+
+
+def _own_folder_prefix() -> str:
+    """The start of the name of this process's folders (``FOLDER_PREFIX``)."""
+    start = process_start(os.getpid())
+    return f"{FOLDER_PREFIX}{os.getpid()}{'' if start is None else '.' + start}-"
 
 
 def _remove_if_ours(entry: os.DirEntry, older_than: float | None) -> bool:

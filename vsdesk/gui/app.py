@@ -47,6 +47,7 @@ def run(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)  # TensorFlow's converter notes, not vsdesk's
     log_to_file()  # started from the desktop's menu, the window's standard error goes nowhere to be read
+    _sweep_map_folders_in_background()
     # On GNOME, Xfce, Cinnamon, MATE ... Qt's GTK3 platform theme makes GDK probe OpenGL, which
     # maps Mesa and the system's libLLVM into the process; TensorFlow, loaded later, then binds
     # its own LLVM's symbols to that one and dies in a static initialiser (SIGSEGV at the first
@@ -98,6 +99,21 @@ def run(argv: list[str]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _sweep_map_folders_in_background() -> None:
+    """The temporary folders of maps whose window or command was killed (kill -9, a crash),
+    removed as the window starts, on a thread of their own (a look at the temporary folder, and
+    NumPy imported): a map computed in a child removes them too, but a window that computes none
+    there left them for good (``tsne_process.sweep_orphaned_folders``)."""
+    import threading
+
+    def sweep() -> None:
+        from vsdesk.engine.tsne_process import sweep_orphaned_folders
+
+        sweep_orphaned_folders()
+
+    threading.Thread(target=sweep, name="vsdesk-sweep-map-folders", daemon=True).start()
 
 
 def _remove_autograph_modules() -> None:
