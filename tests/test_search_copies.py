@@ -211,3 +211,30 @@ def test_a_file_s_signature_follows_the_file_away_back_changed_or_too_large(tmp_
     decoded = []
     monkeypatch.setattr(copies, "signature", lambda image: decoded.append(image.size))
     assert copies.signature_of_file(big, "hash-of-big") is None and decoded == []
+
+
+def test_style_mode_folds_a_re_saved_artwork_into_its_original(capsys, tmp_path):
+    """Style (real VGG16) folds copies too (``SAME_PICTURE_COSINE["style"]``): a painting
+    re-saved as JPEG q85 is one result with it, and k = 6 is filled with six different
+    paintings of the seven files. Broken folding lists the copy as a result of its own."""
+    from conftest import STYLE_DIR
+
+    art = tmp_path / "art"
+    art.mkdir()
+    paintings = sorted(STYLE_DIR.glob("s_cubism-0[1-3].jpg")) + sorted(STYLE_DIR.glob("s_impressionist-0[1-3].jpg"))
+    for path in paintings:
+        (art / path.name).write_bytes(path.read_bytes())
+    original = art / paintings[0].name
+    Image.open(original).convert("RGB").save(art / "resaved.jpg", quality=85)
+    assert run(capsys, "index", "--mode", "style", "--catalog", "art", str(art))[0] == 0
+    query = STYLE_DIR / "s_cubism-05.jpg"  # another cubist painting: not a copy of any
+    code, out, err = run(capsys, "search", "--catalog", "art", "--json", "-k", "6", str(query))
+    assert code == 0, err
+    [record] = json.loads(out)
+    results = {hit["path"]: hit["copies"] for hit in record["results"]}
+    picture = {str(original), str(art / "resaved.jpg")}
+    assert len(results) == 6 and len(picture & set(results)) == 1
+    [shown] = picture & set(results)
+    assert results[shown] == list(picture - {shown})
+    assert set(results) - picture == {str(art / path.name) for path in paintings[1:]}
+    assert all(copies == [] for path, copies in results.items() if path != shown)
