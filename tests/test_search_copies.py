@@ -66,6 +66,25 @@ def test_copies_of_one_picture_are_one_result_and_k_is_filled_with_different_pic
     assert all(f"a copy at {path}" in out for path in first["copies"])
 
 
+def test_a_folded_picture_is_shown_at_its_oldest_file_whichever_ranks_first(capsys, shop):
+    """Which of a picture's files ranks first changes from query to query: the result shows
+    the oldest (the one the copies were made from), the same in every search, at the best
+    file's place and score. Here the file ranked last of the three is made the oldest."""
+    import os
+
+    folder, original, query = shop
+    assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(folder))[0] == 0
+    [each] = _search(capsys, "-k", "3", "--show-copies", str(query))
+    ranked = [hit["path"] for hit in each["results"]]
+    assert set(ranked) == {str(folder / original.name), str(folder / "exported.png"), str(folder / "resaved.jpg")}
+    for age, path in enumerate(reversed(ranked)):  # the last ranked the oldest
+        os.utime(path, (1_600_000_000 + age * 100, 1_600_000_000 + age * 100))
+    [record] = _search(capsys, "-k", "3", str(query))
+    first = record["results"][0]
+    assert first["path"] == ranked[-1] and sorted(first["copies"]) == sorted(ranked[:-1])
+    assert first["score"] == each["results"][0]["score"]
+
+
 def test_show_copies_lists_every_copy_as_a_result(capsys, shop):
     folder, original, query = shop
     assert run(capsys, "index", "--mode", "product", "--catalog", "shop", str(folder))[0] == 0
