@@ -1199,8 +1199,9 @@ def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, 
             try:
                 seen["menu"] = [entry.text() for entry in menu.actions()]
                 [submenu] = [entry.menu() for entry in menu.actions() if entry.menu() is not None]
-                seen["copies"] = {entry.text(): entry.toolTip() for entry in submenu.actions()}
-                each = {entry.toolTip(): entry.menu() for entry in submenu.actions()}
+                # (a long path is on several lines of its tip)
+                seen["copies"] = {entry.text(): entry.toolTip().replace("\n", "") for entry in submenu.actions()}
+                each = {entry.toolTip().replace("\n", ""): entry.menu() for entry in submenu.actions()}
                 seen["actions"] = [entry.text() for entry in each[str(copy)].actions()]
                 each[str(copy)].actions()[action].trigger()
             finally:  # (a menu left open would hold the test in its exec)

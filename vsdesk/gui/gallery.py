@@ -524,7 +524,8 @@ class GalleryView(QListView):
             one = copies.addMenu(shown_path(name).replace("&", "&&"))  # (a lone "&" marks a shortcut key)
             one.menuAction().setToolTip(wrapped(shown_path(path)))
             one.addAction("Open image", lambda _checked=False, path=path: self.open_requested.emit(path))
-            one.addAction("Open containing folder", lambda _checked=False, path=path: self.open_requested.emit(str(Path(path).parent)))
+            one.addAction("Open containing folder",
+                          lambda _checked=False, path=path: self.open_requested.emit(str(Path(path).parent)))
             one.addAction("Copy path", lambda _checked=False, path=path: copy_file_path(path))
 
 
