@@ -1159,10 +1159,10 @@ def test_enter_on_a_result_opens_it_as_a_double_click_does(qtbot, window, tmp_pa
 
 
 def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, window, tmp_path, monkeypatch):
-    """A result with copies folded into it (real VGG16, a painting with its PNG export and a
-    JPEG re-saved in a subfolder under its name) offers each copy in its menu, "Copies (2)",
-    with what the menu offers for the file shown; a copy's name is told by its folder where
-    the name is the shown file's. The result is the oldest of the three files."""
+    """A result with copies folded into it (real VGG16: a painting, a JPEG re-save of it under
+    its name in a subfolder, a PNG export in another, a BMP beside it) offers each copy in its
+    menu, "Copies (3)", with what the menu offers for the file shown; a copy in another folder
+    than the shown file's says that folder. The result is the oldest of the four files."""
     from PIL import Image
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QMenu
@@ -1174,10 +1174,10 @@ def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, 
     folder = copy_images(ARTWORKS[:5], tmp_path / "art")
     original = folder / ARTWORKS[0].name
     picture = Image.open(original).convert("RGB")
-    (folder / "export").mkdir()
-    copies = [folder / "export" / original.name, folder / f"{original.stem}.png"]
-    picture.save(copies[0], quality=85)
-    picture.save(copies[1])
+    copies = [folder / "export" / original.name, folder / "pngs" / f"{original.stem}.png", folder / f"{original.stem}.bmp"]
+    for path in copies:
+        path.parent.mkdir(exist_ok=True)
+        picture.save(path, quality=85)  # (JPEG's quality; PNG and BMP as they are)
     for age, path in enumerate([original, *copies]):
         os.utime(path, (1_600_000_000 + age, 1_600_000_000 + age))
     tab = open_folder_catalog(qtbot, window, "style", folder)
@@ -1193,7 +1193,7 @@ def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, 
 
     def use_the_menu(copy: Path, action: int) -> None:
         """Open the current result's menu (Shift+F10), note what it offers, and take ``copy``'s
-        ``action`` from its "Copies (2)" submenu."""
+        ``action`` from its "Copies (3)" submenu."""
         def answer() -> None:
             menu = QApplication.activePopupWidget()
             try:
@@ -1213,9 +1213,10 @@ def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, 
         qtbot.waitUntil(lambda: "menu" in seen and not isinstance(QApplication.activePopupWidget(), QMenu))
 
     use_the_menu(copies[0], 0)  # Open image
-    assert seen["menu"] == ["Open image", "Open containing folder", "Copy path", "Copies (2)",
+    assert seen["menu"] == ["Open image", "Open containing folder", "Copy path", "Copies (3)",
                             "Search from this result"]
-    assert seen["copies"] == {f"export/{original.name}": str(copies[0]), copies[1].name: str(copies[1])}
+    assert seen["copies"] == {f"export/{original.name}": str(copies[0]), f"pngs/{copies[1].name}": str(copies[1]),
+                              copies[2].name: str(copies[2])}
     assert seen["actions"] == ["Open image", "Open containing folder", "Copy path"]
     qtbot.waitUntil(lambda: asked == [str(copies[0])])  # (seen there first, on the I/O thread)
     use_the_menu(copies[0], 1)  # Open containing folder

@@ -515,12 +515,16 @@ class GalleryView(QListView):
     def _add_copies_menu(self, menu: QMenu, item: GalleryItem) -> None:
         """"Copies (2)": each other file of the picture folded into ``item`` (a PNG export, a
         resized copy), which the tooltip only names, with what the menu offers for the file
-        shown: the user may want the full-size one, or to tidy them up. Each by its name, told
-        apart by its folders where names are one ("export/blouse.jpg"), its full path as a tip."""
+        shown: the user may want the full-size one, or to tidy them up. Each by its name, with
+        its folder where that is not the shown file's ("exports/blouse.png": a tip is not seen
+        while a submenu opens) or where names are one, its full path as a tip."""
         copies = menu.addMenu(f"Copies ({len(item.copies)})")
         copies.setToolTipsVisible(True)
+        folder = Path(item.path or item.source).parent
         names = telling_names([item.path or item.source, *item.copies])[1:]
         for path, name in zip(item.copies, names):
+            if "/" not in name and Path(path).parent != folder:
+                name = f"{Path(path).parent.name}/{name}"
             one = copies.addMenu(shown_path(name).replace("&", "&&"))  # (a lone "&" marks a shortcut key)
             one.menuAction().setToolTip(wrapped(shown_path(path)))
             one.addAction("Open image", lambda _checked=False, path=path: self.open_requested.emit(path))
