@@ -1158,6 +1158,73 @@ def test_enter_on_a_result_opens_it_as_a_double_click_does(qtbot, window, tmp_pa
     assert [item.path for item in opened] == [str(ARTWORKS[1])]
 
 
+def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, window, tmp_path, monkeypatch):
+    """A result with copies folded into it (real VGG16: a painting, a JPEG re-save of it under
+    its name in a subfolder, a PNG export in another, a BMP beside it) offers each copy in its
+    menu, "Copies (3)", with what the menu offers for the file shown; a copy in another folder
+    than the shown file's says that folder. The result is the oldest of the four files."""
+    from PIL import Image
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMenu
+
+    from vsdesk.gui.gallery import GalleryView
+
+    asked = []
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    folder = copy_images(ARTWORKS[:5], tmp_path / "art")
+    original = folder / ARTWORKS[0].name
+    picture = Image.open(original).convert("RGB")
+    copies = [folder / "export" / original.name, folder / "pngs" / f"{original.stem}.png", folder / f"{original.stem}.bmp"]
+    for path in copies:
+        path.parent.mkdir(exist_ok=True)
+        picture.save(path, quality=85)  # (JPEG's quality; PNG and BMP as they are)
+    for age, path in enumerate([original, *copies]):
+        os.utime(path, (1_600_000_000 + age, 1_600_000_000 + age))
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [ARTWORKS[10]])  # another cubist painting
+    items = tab.gallery.results.items()
+    [row] = [row for row, item in enumerate(items) if item.copies]
+    assert len(items) == 5 and items[row].path == str(original)
+    assert set(items[row].copies) == {str(path) for path in copies}
+    tab.gallery.setFocus()
+    tab.gallery.setCurrentIndex(tab.gallery.results.index(row))
+    seen = {}
+
+    def use_the_menu(copy: Path, action: int) -> None:
+        """Open the current result's menu (Shift+F10), note what it offers, and take ``copy``'s
+        ``action`` from its "Copies (3)" submenu."""
+        def answer() -> None:
+            menu = QApplication.activePopupWidget()
+            try:
+                seen["menu"] = [entry.text() for entry in menu.actions()]
+                [submenu] = [entry.menu() for entry in menu.actions() if entry.menu() is not None]
+                # (a long path is on several lines of its tip)
+                seen["copies"] = {entry.text(): entry.toolTip().replace("\n", "") for entry in submenu.actions()}
+                each = {entry.toolTip().replace("\n", ""): entry.menu() for entry in submenu.actions()}
+                seen["actions"] = [entry.text() for entry in each[str(copy)].actions()]
+                each[str(copy)].actions()[action].trigger()
+            finally:  # (a menu left open would hold the test in its exec)
+                menu.close()
+
+        seen.clear()
+        QTimer.singleShot(200, answer)  # the menu waits for its answer (exec)
+        QTest.keyClick(tab.gallery, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+        qtbot.waitUntil(lambda: "menu" in seen and not isinstance(QApplication.activePopupWidget(), QMenu))
+
+    use_the_menu(copies[0], 0)  # Open image
+    assert seen["menu"] == ["Open image", "Open containing folder", "Copy path", "Copies (3)",
+                            "Search from this result"]
+    assert seen["copies"] == {f"export/{original.name}": str(copies[0]), f"pngs/{copies[1].name}": str(copies[1]),
+                              copies[2].name: str(copies[2])}
+    assert seen["actions"] == ["Open image", "Open containing folder", "Copy path"]
+    qtbot.waitUntil(lambda: asked == [str(copies[0])])  # (seen there first, on the I/O thread)
+    use_the_menu(copies[0], 1)  # Open containing folder
+    qtbot.waitUntil(lambda: asked[1:] == [str(copies[0].parent)])
+    use_the_menu(copies[1], 2)  # Copy path
+    assert QGuiApplication.clipboard().mimeData().urls()[0].toLocalFile() == str(copies[1])
+
+
 def test_the_query_of_the_tab_left_is_offered_in_a_tab_without_one(qtbot, window, tmp_path):
     style = open_folder_catalog(qtbot, window, "style", copy_images(ARTWORKS[:4], tmp_path / "art"))
     product = open_folder_catalog(qtbot, window, "product", copy_images(_clothing_photos("Hat", 3), tmp_path / "hats"))

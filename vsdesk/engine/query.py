@@ -461,22 +461,33 @@ def leave_out_query_copies(found, judge: SamePicture, vector: np.ndarray, query:
 def fold_same_pictures(found, judge: SamePicture, k: int) -> None:
     """``found`` (``Results``, each file once: ``fold_identical``) with each picture once, in
     place: a result that is the same picture as a better-ranked one (``judge``: another file of
-    it) is folded into that one, its path and those of its bytes in ``found.same_picture``
-    under the better one's row (their rows in ``same_picture_rows``); then the first ``k``.
+    it) is folded into that one; then the first ``k``. Each picture kept is shown at its place
+    and best score, at the file ``shown_first`` puts first, the others' paths and those of their
+    bytes in ``found.same_picture`` under its row (their rows in ``same_picture_rows``).
     Compared with the pictures kept so far only: the model's cosine first (NumPy), the files'
     signatures only where it calls two the same (``SamePicture.heads``)."""
     kept: list = []
+    files: dict[int, list] = {}  # a kept result's row -> its picture's results, best first
     for result, head in zip(found, judge.heads([result.index for result in found])):
         if head is None:
             kept.append(result)
-            continue
-        found.same_picture.setdefault(head, []).extend([result.path, *found.also.get(result.index, ())])
-        found.same_picture_rows.setdefault(head, []).extend([result.index, *found.also_rows.get(result.index, ())])
-    kept = kept[:k]
-    shown = {result.index for result in kept}
-    found.same_picture = {row: paths for row, paths in found.same_picture.items() if row in shown}
-    found.same_picture_rows = {row: rows for row, rows in found.same_picture_rows.items() if row in shown}
-    found[:] = kept
+            files[result.index] = [result]
+        else:
+            files[head].append(result)
+    shown, same_picture, same_picture_rows = [], {}, {}
+    for best in kept[:k]:
+        # Shown at its oldest file (``shown_first``: a copy is made after its original), the
+        # same in every search, as a file held twice is; not at the best-ranked one, which
+        # changes from query to query (the PNG export here, the resized copy there). The
+        # picture keeps its place and its best score.
+        first, *others = sorted(files[best.index], key=shown_first) if len(files[best.index]) > 1 else [best]
+        shown.append(first._replace(score=best.score))
+        if others:
+            same_picture[first.index] = [path for r in others for path in (r.path, *found.also.get(r.index, ()))]
+            same_picture_rows[first.index] = [row for r in others
+                                              for row in (r.index, *found.also_rows.get(r.index, ()))]
+    found.same_picture, found.same_picture_rows = same_picture, same_picture_rows
+    found[:] = shown
 
 
 def fold_catalog(paths: Sequence[str], hashes: Sequence[str] | None) -> tuple[tuple[int, tuple[int, ...]], ...]:

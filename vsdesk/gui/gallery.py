@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.engine.session import ItemType, item_facts
-from vsdesk.engine.text import counted, shown_class, shown_path, wrapped
+from vsdesk.engine.text import counted, shown_class, shown_path, telling_names, wrapped
 from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -505,9 +505,32 @@ class GalleryView(QListView):
         copy.triggered.connect(lambda: self.copy_path(item))
         search = QAction("Search from this result", menu)
         search.triggered.connect(lambda: self.search_requested.emit(item))
-        for action in (open_action, folder, copy, search):
+        for action in (open_action, folder, copy):
             menu.addAction(action)
+        if item.copies:
+            self._add_copies_menu(menu, item)
+        menu.addAction(search)
         menu.exec(self.viewport().mapToGlobal(pos))
+
+    def _add_copies_menu(self, menu: QMenu, item: GalleryItem) -> None:
+        """"Copies (2)": each other file of the picture folded into ``item`` (a PNG export, a
+        resized copy), which the tooltip only names, with what the menu offers for the file
+        shown: the user may want the full-size one, or to tidy them up. Each by its name, with
+        its folder where that is not the shown file's ("exports/blouse.png": a tip is not seen
+        while a submenu opens) or where names are one, its full path as a tip."""
+        copies = menu.addMenu(f"Copies ({len(item.copies)})")
+        copies.setToolTipsVisible(True)
+        folder = Path(item.path or item.source).parent
+        names = telling_names([item.path or item.source, *item.copies])[1:]
+        for path, name in zip(item.copies, names):
+            if "/" not in name and Path(path).parent != folder:
+                name = f"{Path(path).parent.name}/{name}"
+            one = copies.addMenu(shown_path(name).replace("&", "&&"))  # (a lone "&" marks a shortcut key)
+            one.menuAction().setToolTip(wrapped(shown_path(path)))
+            one.addAction("Open image", lambda _checked=False, path=path: self.open_requested.emit(path))
+            one.addAction("Open containing folder",
+                          lambda _checked=False, path=path: self.open_requested.emit(str(Path(path).parent)))
+            one.addAction("Copy path", lambda _checked=False, path=path: copy_file_path(path))
 
 
 def copy_file_path(path: str) -> None:
