@@ -2885,6 +2885,24 @@ def test_a_painting_among_garments_only_is_said_to_be_a_weak_match(qtbot, window
         "or there may be no close match in this catalog.")
 
 
+def test_a_results_note_goes_beside_what_the_catalogs_opening_said_not_in_its_place(qtbot, window, tmp_path):
+    """A catalog brought up to date under a weak match: the weak match's note, said again as the
+    query was ranked in the catalog as it is now, replaced the opening's news ("brought up to
+    date: 2 new"), which the user never saw. Both are up; the note's own earlier copy is not."""
+    garments = sorted((CLOTHING_DIR / "images").glob("*.jpg"))[::400]
+    folder = copy_images(garments[:6], tmp_path / "garments")
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):
+        tab.search_path(str(STYLE_DIR / "s_cubism-07.jpg"))
+    weak = tab.messages.text()
+    assert tab.query.outcome.weak_match and weak.startswith("Low similarity"), weak
+    copy_images(garments[6:8], folder)
+    with qtbot.waitSignal(tab.results_shown, timeout=120_000):  # the query ranked in it again
+        tab.open_catalog(tab.catalog_name)
+    assert len(tab.gallery.results.items()) == 8 and tab.query.outcome.weak_match
+    assert tab.messages.text() == f"“{tab.catalog_name}” brought up to date: 2 new.\n{weak}"
+
+
 def test_a_pasted_image_of_a_catalog_image_is_left_out_as_a_copy_of_the_query(qtbot, window, tmp_path):
     """The review: a pasted image whose pixels are a catalog image's (clipboard image data: no
     file to hash) came back as its own first result at 1.000. It is a copy of the query: left
