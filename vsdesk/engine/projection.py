@@ -202,7 +202,7 @@ def moved(paths: list[str], hashes: list[str] | None, start_from: CatalogMap,
     index run counts moves (``_index_run._takes_a_gone_place``). None known without hashes.
     ``kept``: ``rows_in(paths, start_from)``, if known.
 
-    Reached from the window's thread (``initial_layout``): only the rows new and gone are
+    Reached from the window's I/O thread (``initial_layout``): only the rows new and gone are
     looked at in Python, told apart by ``kept`` (a loop over every path and two sets of them
     took 29-54 ms at 100,000 paths)."""
     if hashes is None or len(hashes) != len(paths) or start_from.hashes is None \
@@ -234,7 +234,8 @@ def quick_to_lay_out(paths: list[str], start_from: CatalogMap) -> bool:
     """Whether ``initial_layout`` takes a few milliseconds at most (a product of the new
     vectors with all of them: 2,000 images x 20 new, 10,000 x 4: 13-17 ms of 1,280-wide vectors
     on two busy cores; 10,000 x 50, 40 ms; 10,000 x 2,000, 1.2 s), so that the window may do it
-    on its GUI thread."""
+    between its I/O thread's other tasks (a query's image is read there). Not on its GUI thread:
+    40,000 images x 1 new took 15-80 ms there, a stall, its own look at the paths 2-11 ms more."""
     if len(paths) > QUICK_LAYOUT_WORK:  # (never quick: told without a look at 100,000 paths)
         return False
     earlier = set(start_from.paths)

@@ -29,6 +29,14 @@ class CatalogMessages:
     _until_opened: str
     _removed_said: tuple[str, str] | None
 
+    def news(self) -> list[str]:
+        """The messages up about the catalog shown (what opening it said, a note up until it has
+        opened), each taken down by this class when no longer true: the results' notes go beside
+        them, not in their place (a weak match's note, said again as the query was ranked in the
+        catalog brought up to date, took down "… brought up to date: 2 new", unseen)."""
+        return [text for text in (self._said, *self._said_beside, self._note, self._until_opened)
+                if text and self.messages.says(text)]
+
     def say(self, kind: str, text: str, action=None, other=None) -> None:
         """A message about the catalog shown or one of its images (it cannot be opened ...):
         taken down when another catalog is chosen, or this one opened again."""

@@ -8,7 +8,8 @@ opened again once that run is done): the part of ``TabCatalog`` in the slots "<m
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from vsdesk.engine.session import DEFAULT_SAMPLE
 from vsdesk.engine.text import counted
@@ -167,11 +168,30 @@ class CatalogsElsewhere:
                 and stopped is None:
             self._show_indexed_elsewhere(looked_at.name, busy)
 
-    def _say_changed_elsewhere(self, snapshot: CatalogSnapshot) -> str:
+    def _telling_outside_change(self, name: str, own_folders: tuple[str, ...],
+                                snapshot_of: Callable[[Any], CatalogSnapshot]) -> Callable[[Any], tuple]:
+        """The task that opens catalog ``name`` (``snapshot_of(ctx)``, its snapshot), returning
+        (its snapshot, told): ``told`` is (the snapshot shown before, what another process
+        changed since, in words: ``outside_change_words``) when it is opened again for that,
+        else None. Worked out on the task's thread: it walks every path, which took the
+        window's thread 12-70 ms, up to 130, at 60,000 paths on two busy cores."""
+        before = self._outside_change[0] if self._outside_change is not None \
+            and self._outside_change[0].name == name else None
+
+        def work(ctx) -> tuple:
+            snapshot = snapshot_of(ctx)
+            told = None if before is None else (before, outside_change_words(before, snapshot, own_folders=own_folders))
+            return snapshot, told
+
+        return work
+
+    def _say_changed_elsewhere(self, snapshot: CatalogSnapshot, told: tuple | None = None) -> str:
         """Once a catalog has opened: if it was opened again because another process changed it,
         what that changed, in the message bar, beside the news of the user's own last action
         that was up (taken down by the opening, still true). Returned: the status line saying
-        it ("Style: catalog “r” ready (333 images), changed by …"), or "" if nothing is to say."""
+        it ("Style: catalog “r” ready (333 images), changed by …"), or "" if nothing is to say.
+        ``told``: the change in words, worked out by the opening (``_telling_outside_change``);
+        else (the catalog shown as it was, while another process indexes it) here."""
         self._indexed_elsewhere = False  # (the catalog line said so: ``_show_status`` has put it back)
         self._elsewhere_timer.stop()  # (looked at again if its lock is seen held again)
         self._seen_indexed_elsewhere = False
@@ -189,7 +209,10 @@ class CatalogsElsewhere:
                 self._say_beside(f"“{snapshot.name}”: the indexing it left is finished here: "
                                  f"{counted(own, 'image')} added.")
             return ""
-        words = outside_change_words(before, snapshot, own_folders=self._asked[0])  # (a folder added here waited for it)
+        if told is not None and told[0] is before:
+            words = told[1]
+        else:
+            words = outside_change_words(before, snapshot, own_folders=self._asked[0])  # (a folder added here waited for it)
         if not words and snapshot.model != before.model:
             return ""  # another model: ``_say_model_changed_elsewhere`` said it
         words = f"{CHANGED_ELSEWHERE}{words or 'its index was updated'}."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRect, Qt
@@ -103,13 +103,17 @@ class MessageBar(QFrame):
         theme.follow(self, self._colour)
 
     def show_message(self, text: str, kind: str = "info", action: Action | None = None,
-                     other: Action | None = None, offer: bool = False, stays: bool = False) -> None:
-        """Show ``text`` instead of what is up, but for news that ``stays``; ``action`` offers one
-        thing to do about it, ``other`` a second one beside it. ``offer``: the message asks the user
-        something (a folder given to the window: made a catalog?), not said beside a remedy (Try
-        again). ``stays``: news no later message replaces (the catalog shown was removed: the note
-        on the results left, shown next, took it down, and nothing said the catalog was gone)."""
-        kept = [m for m in self._messages if m.stays and m.text != text]
+                     other: Action | None = None, offer: bool = False, stays: bool = False,
+                     keep: Collection[str] = ()) -> None:
+        """Show ``text`` instead of what is up, but for news that ``stays`` and the messages
+        ``keep`` names; ``action`` offers one thing to do about it, ``other`` a second one beside
+        it. ``offer``: the message asks the user something (a folder given to the window: made a
+        catalog?), not said beside a remedy (Try again). ``stays``: news no later message replaces
+        (the catalog shown was removed: the note on the results left, shown next, took it down,
+        and nothing said the catalog was gone). ``keep``: messages still true that its sayer
+        leaves up beside it (what a catalog's opening said, beside the results' note:
+        ``QueryNotes._show``)."""
+        kept = [m for m in self._messages if (m.stays or m.text in keep) and m.text != text]
         self._messages = kept + [_Message(text, kind, action, other, offer, stays)]
         self._update()
 

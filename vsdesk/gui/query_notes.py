@@ -46,6 +46,14 @@ class QueryNotes:
     _last_query: tuple | None
     _searching_again_for: str
 
+    def _show(self, text: str, kind: str, action=None) -> None:
+        """Show a message about the query or its results instead of what is up, but for what the
+        catalog's opening said (``TabCatalog.news``): still true, and perhaps not yet read (a
+        weak match's note, said again as the query was ranked in the catalog brought up to date,
+        took "… brought up to date: 2 new" down at once). Unless ``text`` says it again (the
+        failure of an opening, in "No results: …")."""
+        self.messages.show_message(text, kind, action, keep=[news for news in self.catalog.news() if news not in text])
+
     def _say_results(self, outcome: QueryOutcome, size: int, elapsed: float) -> None:
         """How many results, from what, in the status bar: after a search, and after a re-rank
         (the type box, kids' wear), which left the first search's count there ("16 results" with 8)."""
@@ -99,7 +107,7 @@ class QueryNotes:
             why = f"the query is being searched again in “{self.catalog.name}” with {model}; its results follow."
         self.messages.remove_message(self._other_catalog_said)  # (said again: "opened" now, not "still being opened")
         self._other_catalog_said = f"These results are from “{outcome.catalog}”: {why}"
-        self.messages.info(self._other_catalog_said)
+        self._show(self._other_catalog_said, "info")
         self._results_from_other_catalog = True
         self._grey_results(True)  # the other catalog's, greyed: never read as this one's
         return True
@@ -152,7 +160,7 @@ class QueryNotes:
             if beside and self.messages.text():
                 self.messages.add_message(note.text, note.kind, note.action)
             else:
-                self.messages.show_message(note.text, note.kind, note.action)
+                self._show(note.text, note.kind, note.action)
         elif copies:  # beside what is up (e.g. what was done with the files given), not instead
             if self._note_said:
                 self.messages.remove_message(self._note_said)

@@ -222,14 +222,13 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         # for queries once the catalog is open (``_load_model``).
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: self.session.open_catalog(name, ctx.progress, ctx.cancelled,
-                                                  shown=lambda stored: ctx.partial(stored, force=True),
-                                                  add_folders=add_folders, model=model,
-                                                  noted=lambda note: ctx.partial(note, force=True)),
+            self._telling_outside_change(name, add_folders, lambda ctx: self.session.open_catalog(
+                name, ctx.progress, ctx.cancelled, shown=lambda stored: ctx.partial(stored, force=True),
+                add_folders=add_folders, model=model, noted=lambda note: ctx.partial(note, force=True))),
             label=f"{self.title}: opening “{name}”…",
             on_progress=self._on_index_progress,
             on_partial=self._on_stored,
-            on_done=self._on_opened,
+            on_done=lambda opened: self._on_opened(opened[0], told=opened[1]),
             on_error=self._on_failed,
             on_cancelled=lambda: self._on_index_cancelled(name),
         )
@@ -401,12 +400,14 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
         self._cancelled_here.add(name)
         self.runner.submit(
             f"{self.mode}/catalog",
-            lambda ctx: self.session.snapshot(name),
-            on_done=lambda snap: self._on_opened(snap, cancelled=True),
+            self._telling_outside_change(name, self._asked[0], lambda ctx: self.session.snapshot(name)),
+            on_done=lambda opened: self._on_opened(opened[0], cancelled=True, told=opened[1]),
             on_error=self._on_failed,
         )
 
-    def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False) -> None:
+    def _on_opened(self, snapshot: CatalogSnapshot, cancelled: bool = False, told: tuple | None = None) -> None:
+        """``told``: what another process changed in it, as its opening's task told it
+        (``_telling_outside_change``)."""
         self.failure, self.failure_action, self.failure_brief = "", None, ""
         self._show(snapshot)
         self._unsay()  # about the catalog shown before, or about this one as it was
@@ -439,7 +440,7 @@ class TabCatalog(CatalogMessages, CatalogsElsewhere, CatalogFolders, CatalogRemo
             self._say_beside(f"“{snapshot.name}” brought up to date: {snapshot.changes}.")
         self.say_if_vectors_kept()
         self._say_model_changed_elsewhere(snapshot)
-        changed_elsewhere = self._say_changed_elsewhere(snapshot)
+        changed_elsewhere = self._say_changed_elsewhere(snapshot, told)
         self.opened.emit(snapshot)  # (the tab's status line: "catalog “r” ready (333 images)")
         if changed_elsewhere:
             self.status_message.emit(changed_elsewhere)  # "… ready (333 images), changed by …": after it, or it goes at once

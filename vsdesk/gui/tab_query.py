@@ -207,7 +207,7 @@ class TabQuery(QueryNotes, QObject):
         as its answer), their facts, the item picked and its ring on the map; the error says
         what went wrong. Without results, the image that was being searched goes."""
         self._searching_again_for = ""
-        self.messages.error(user_message(exc, f"search with {name}"))
+        self._show(user_message(exc, f"search with {name}"), "error")
         self._say_whose_results_are_kept()
         shown = self._last_query if self.outcome is not None else None
         if shown is not None:
@@ -223,8 +223,7 @@ class TabQuery(QueryNotes, QObject):
         self.query_area.set_caption(name, "waiting for the model")
         said = user_message(exc, f"load the {self.title} model").rstrip(".")
         kept = self._pending_query  # never answered, so not the last query: that one's results stay
-        self.messages.show_message(f"{said}. The search with {name} is kept.", "error",
-                                   action=("Try again", lambda: self._embed_again(kept)))
+        self._show(f"{said}. The search with {name} is kept.", "error", ("Try again", lambda: self._embed_again(kept)))
         self._say_whose_results_are_kept()
         self.results_shown.emit()
 
@@ -246,7 +245,7 @@ class TabQuery(QueryNotes, QObject):
 
         self.runner.submit(f"{self.mode}/query", work, urgent=True,
                            on_done=lambda found: self._on_rerank_done(found, more, time.perf_counter() - started),
-                           on_error=lambda exc: self.messages.error(user_message(exc, "re-rank the results")))
+                           on_error=lambda exc: self._show(user_message(exc, "re-rank the results"), "error"))
 
     def _keep_options(self, options: dict) -> None:
         for key, value in options.items():
