@@ -170,3 +170,26 @@ def test_the_gallery_and_the_map_show_a_frame_while_they_have_the_keyboard_focus
         assert QApplication.focusWidget() is stop
         assert _edge_colour(stop) == highlight, type(stop).__name__
     assert _edge_colour(gallery) == unfocused[gallery]  # the focus has gone on to the map
+
+
+def test_the_vae_panel_says_no_lone_dash_before_a_query_nor_after_one_is_cleared(qtbot):
+    """Review53: a lone "—" stood under the VAE's two silhouettes before any query, read out as
+    "em dash". Nothing is said there now, and the line keeps its room (the lines below do not
+    jump at the first query)."""
+    from vsdesk.gui.panels.vae_panel import VaePanel
+
+    panel = VaePanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def dashes() -> list[str]:
+        return [label.text() for label in panel.scroll.widget().findChildren(QLabel)
+                if label.text().strip() in ("—", "-", "–")]
+
+    assert dashes() == [] and said_name(panel.category) == ""
+    assert panel.category.height() >= panel.category.fontMetrics().lineSpacing()
+    panel.build_plots()
+    panel.clear()  # a query gone (its file removed, the catalog changed)
+    assert dashes() == [] and panel.category.text() == ""
