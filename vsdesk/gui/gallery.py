@@ -515,19 +515,24 @@ class GalleryView(QListView):
         index = self.indexAt(pos)
         if not index.isValid():
             return
-        item: GalleryItem = index.data(ItemRole)
+        menu = self.result_menu(index.data(ItemRole))
+        menu.exec(self.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def result_menu(self, item: GalleryItem) -> QMenu:
+        """A result's menu, each entry with its key in the open menu (O, F, C, S)."""
         menu = QMenu(self)
-        open_action = QAction("Open image", menu, enabled=bool(item.path))
+        open_action = QAction("&Open image", menu, enabled=bool(item.path))
         open_action.triggered.connect(lambda: self.open_item(item))
-        folder = QAction("Open containing folder", menu, enabled=bool(item.path))
+        folder = QAction("Open containing &folder", menu, enabled=bool(item.path))
         folder.triggered.connect(lambda: self.open_folder(item))
-        copy = QAction("Copy path", menu)
+        copy = QAction("&Copy path", menu)
         copy.triggered.connect(lambda: self.copy_path(item))
-        search = QAction("Search from this result", menu)
+        search = QAction("&Search from this result", menu)
         search.triggered.connect(lambda: self.search_requested.emit(item))
         for action in (open_action, folder, copy, search):
             menu.addAction(action)
-        menu.exec(self.viewport().mapToGlobal(pos))
+        return menu
 
 
 def copy_file_path(path: str) -> None:
