@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
+from PySide6.QtGui import QAccessible, QAction, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
+from conftest import STYLE_DIR
 from vsdesk.gui.catalog_bar import CatalogBar
 from vsdesk.gui.main_window import MainWindow
 from vsdesk.gui.message_bar import MessageBar
@@ -37,7 +38,7 @@ def tab_stops(qtbot, first: QWidget, presses: int) -> list[QWidget]:
 def test_the_catalog_combo_is_named_and_its_label_is_its_buddy(qtbot):
     bar = CatalogBar(settings=Settings())
     qtbot.addWidget(bar)
-    label = next(w for w in bar.findChildren(QLabel) if w.text() == "Catalog:")
+    label = next(w for w in bar.findChildren(QLabel) if w.text() == "&Catalog:")
     assert label.buddy() is bar.combo
     assert bar.combo.accessibleName() == "Catalog"
 
@@ -136,7 +137,7 @@ def test_every_control_tab_reaches_on_each_tab_has_a_name_or_a_text(qtbot):
         assert _unnamed_controls(window) == [], mode
     product = window.tab("product")
     assert product.panel.kids.accessibleName() and product.colour_by.accessibleName() == "Map colours"
-    label = next(w for w in product.findChildren(QLabel) if w.text() == "Map colours:")
+    label = next(w for w in product.findChildren(QLabel) if w.text() == "&Map colours:")
     assert label.buddy() is product.colour_by and product.colour_by.toolTip()
 
 
@@ -170,3 +171,180 @@ def test_the_gallery_and_the_map_show_a_frame_while_they_have_the_keyboard_focus
         assert QApplication.focusWidget() is stop
         assert _edge_colour(stop) == highlight, type(stop).__name__
     assert _edge_colour(gallery) == unfocused[gallery]  # the focus has gone on to the map
+
+
+# -- the keyboard's letters, names, the list of keys (review53) -----------------------------------
+
+def _menu_key_problems(menu: QMenu, where: str) -> list[str]:
+    """Each entry of ``menu`` (and of its submenus) with text and no "&" letter, or with one
+    another entry of the same menu has: the letter would then not say which."""
+    problems, seen = [], {}
+    for action in menu.actions():
+        if action.isSeparator() or not action.text():
+            continue
+        key = QKeySequence.mnemonic(action.text()).toString()
+        if not key:
+            problems.append(f"{where} › {action.text()!r}: no key")
+        elif key in seen:
+            problems.append(f"{where} › {action.text()!r}: {key}, as {seen[key]!r}")
+        else:
+            seen[key] = action.text()
+        if action.menu() is not None:
+            problems += _menu_key_problems(action.menu(), f"{where} › {action.text()}")
+    return problems
+
+
+def _shown_window(qtbot) -> MainWindow:
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.resize(1400, 860)
+    window.show()
+    qtbot.waitExposed(window)
+    window._build_plots()  # the maps, as after the first paint
+    window.activateWindow()
+    qtbot.waitActive(window)
+    return window
+
+
+def _popup_menu_of(qtbot, widget: QWidget) -> QMenu:
+    """The menu Shift+F10 opens on ``widget`` (it has the keyboard focus)."""
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=3000)
+    QTest.keyClick(widget, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
+    return QApplication.activePopupWidget()
+
+
+def test_every_menu_entry_has_a_key_letter_no_other_entry_of_its_menu_has(qtbot, tmp_path):
+    """The review: no menu entry had an underlined letter, the way a keyboard user picks one in
+    an open menu. Every menu of the window: the menu bar's, the Folders menu (with its Forget
+    entries), a result's menu and the map's."""
+    from vsdesk.gui.gallery import GalleryItem
+
+    window = _shown_window(qtbot)
+    problems = _menu_key_problems(window.menuBar(), "menu bar")
+    folders = [str(tmp_path / "a&b"), str(tmp_path / "shoes")]
+    for mode in ("style", "product", "vae"):
+        tab = window.tab(mode)
+        window.tabs.setCurrentWidget(tab)
+        tab.catalog_bar.set_catalog("mine & yours", tuple(folders), is_sample=False, model="product/mine")
+        problems += _menu_key_problems(tab.catalog_bar.menu, f"{mode} Folders")
+        assert len(tab.catalog_bar.forget_actions()) == 2
+        photo = next(STYLE_DIR.glob("*.jpg"))
+        problems += _menu_key_problems(tab.gallery.result_menu(GalleryItem(0, str(photo), str(photo), 0.5)),
+                                       f"{mode} result")
+    scatter = window.tab("style").scatter
+    window.tabs.setCurrentWidget(window.tab("style"))
+    menu = _popup_menu_of(qtbot, scatter.plot)
+    problems += _menu_key_problems(menu, "map")
+    menu.close()
+    assert problems == []
+    # A name's own "&" is shown, not taken as the entry's letter.
+    assert window.tab("product").catalog_bar.add_action.text() == "&Add a folder to “mine && yours”…"
+
+
+def test_alt_and_a_letter_goes_to_the_catalog_list_and_the_map_colours_list_and_no_letter_is_twice(qtbot):
+    """The review: the "Catalog:" and "Map colours:" labels named their lists but gave no key to
+    them. Their Alt+letters clash with no menu's nor tab's."""
+    window = _shown_window(qtbot)
+    tab = window.tab("product")
+    window.tabs.setCurrentWidget(tab)
+    tab.colour_by.parentWidget().show()  # its row, as for a labelled catalog
+    labels = [w.text() for w in tab.findChildren(QLabel) if w.buddy() is not None]
+    letters = ([a.text() for a in window.menuBar().actions()]
+               + [window.tabs.tabText(i) for i in range(window.tabs.count())] + labels)
+    keys = [QKeySequence.mnemonic(text).toString() for text in letters]
+    assert "" not in keys and len(set(keys)) == len(keys), list(zip(letters, keys))
+    for key, combo in ((Qt.Key.Key_C, tab.catalog_bar.combo), (Qt.Key.Key_M, tab.colour_by)):
+        tab.gallery.setFocus()
+        qtbot.waitUntil(tab.gallery.hasFocus, timeout=3000)
+        QTest.keyClick(tab.gallery, key, Qt.KeyboardModifier.AltModifier)
+        assert QApplication.focusWidget() is combo
+
+
+def test_help_keyboard_shortcuts_lists_every_key_of_every_action(qtbot):
+    """Ctrl+Right and Ctrl+Left (README, docs) were shown nowhere in the window: the Go menu
+    shows one key an entry, F3. Help › Keyboard shortcuts lists them all, read from the actions
+    (the maps' too), and a menu entry with two keys says the second in the status bar."""
+    window = _shown_window(qtbot)
+    help_menu = window.menuBar().actions()[-1].menu()
+    assert window.keys_action in help_menu.actions()
+    window.keys_action.trigger()
+    dialog = window._keys
+    qtbot.waitExposed(dialog)
+    rows = dialog.rows()
+    listed = [(set(keys.split(" or ")), what) for keys, what in rows]
+    actions = [a for a in window.findChildren(QAction) if any(not k.isEmpty() for k in a.shortcuts())]
+    assert {"&Reset view", "Context menu", "&Next result"} <= {a.text() for a in actions}  # the maps' too
+    missing = []
+    for action in actions:
+        name = action.text().replace("&", "")
+        for key in action.shortcuts():
+            said = key.toString(QKeySequence.SequenceFormat.NativeText)
+            if not key.isEmpty() and not any(said in keys and name in what for keys, what in listed):
+                missing.append((said, name))
+    assert missing == []
+    assert any("Ctrl+Right" in keys and what == "Next result" for keys, what in listed)
+    assert ("Alt+C", "To the Catalog list") in rows and ("Alt+W", "The View menu") in rows
+    assert "Ctrl+Right" in window.next_action.statusTip() and "Ctrl+Left" in window.prev_action.statusTip()
+    dialog.close()
+
+
+def test_every_widget_a_screen_reader_meets_has_a_name(qtbot):
+    """scripts/accessible_names.py's check: every widget that takes the keyboard focus, and every
+    button, has a name a screen reader says (QAccessible's: a button's text counts), on each tab
+    and each of the VAE's map pages, and the lists the combos open. The review found the VAE's
+    map pages (a tab widget) unnamed, and the combos' lists."""
+    from PySide6.QtWidgets import QAbstractButton, QComboBox
+
+    def unnamed() -> list[str]:
+        found = []
+        for widget in window.findChildren(QWidget):
+            if not (widget.focusPolicy() & Qt.FocusPolicy.TabFocus or isinstance(widget, QAbstractButton)):
+                continue
+            if isinstance(widget, QAbstractButton) and not widget.text() and not widget.isVisibleTo(window):
+                continue  # a button shown with its text (a message's, the map's "Try again"): below, shown
+            if not said_name(widget).strip():
+                found.append(f"{type(widget).__name__} in {type(widget.parentWidget()).__name__}")
+        return found
+
+    window = _shown_window(qtbot)
+    for mode in ("style", "product", "vae"):
+        tab = window.tab(mode)
+        window.tabs.setCurrentWidget(tab)
+        tab.colour_by.parentWidget().show()
+        tab.messages.show_message("A message.", "warning", action=("Search", lambda: None), other=("Other", lambda: None))
+        tab.scatter.set_status("The map could not be made.", action=("Try again", lambda: None))
+        pages = tab.map_pages.count() if tab.map_pages is not None else 1
+        for page in range(pages):
+            if tab.map_pages is not None:
+                tab.map_pages.setCurrentIndex(page)
+            QApplication.processEvents()
+            assert unnamed() == [], (mode, page)
+        assert tab.messages.action_button.isVisible() and said_name(tab.messages.action_button) == "Search"
+    assert said_name(window.tab("vae").map_pages) and said_name(window.tabs)
+    for combo in window.findChildren(QComboBox):
+        assert said_name(combo.view()) == combo.accessibleName() != "", combo.currentText()
+
+
+def test_the_vae_panel_says_no_lone_dash_before_a_query_nor_after_one_is_cleared(qtbot):
+    """Review53: a lone "—" stood under the VAE's two silhouettes before any query, read out as
+    "em dash". Nothing is said there now, and the line keeps its room (the lines below do not
+    jump at the first query)."""
+    from vsdesk.gui.panels.vae_panel import VaePanel
+
+    panel = VaePanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def dashes() -> list[str]:
+        return [label.text() for label in panel.scroll.widget().findChildren(QLabel)
+                if label.text().strip() in ("—", "-", "–")]
+
+    assert dashes() == [] and said_name(panel.category) == ""
+    assert panel.category.height() >= panel.category.fontMetrics().lineSpacing()
+    panel.build_plots()
+    panel.clear()  # a query gone (its file removed, the catalog changed)
+    assert dashes() == [] and panel.category.text() == ""

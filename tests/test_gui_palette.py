@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-from conftest import settle
+from conftest import REPO, STYLE_DIR, settle
 from vsdesk.gui import theme
 from vsdesk.gui.main_window import MainWindow
 
@@ -85,10 +85,15 @@ def drawn_contrast(pixels: np.ndarray, window: QWidget, widget: QWidget, rect: Q
 
 def background_of(pixels: np.ndarray, window: QWidget, widget: QWidget) -> QColor:
     """The colour most of ``widget``'s area has, as drawn."""
+    return background_of_rect(pixels, window, widget, widget.rect())
+
+
+def background_of_rect(pixels: np.ndarray, window: QWidget, widget: QWidget, rect: QRect) -> QColor:
+    """The colour most of ``rect`` of ``widget`` has, as drawn."""
     scale = window.devicePixelRatioF()
-    top_left = widget.mapTo(window, QPoint(0, 0))
+    top_left = widget.mapTo(window, rect.topLeft())
     x0, y0 = int(top_left.x() * scale), int(top_left.y() * scale)
-    area = pixels[y0: y0 + int(widget.height() * scale), x0: x0 + int(widget.width() * scale)].reshape(-1, 3)
+    area = pixels[y0: y0 + int(rect.height() * scale), x0: x0 + int(rect.width() * scale)].reshape(-1, 3)
     colours, counts = np.unique(area, axis=0, return_counts=True)
     return QColor(*(int(v) for v in colours[np.argmax(counts)]))
 
@@ -220,3 +225,54 @@ def test_a_dark_colour_scheme_the_platform_reports_darkens_a_light_palette(qtbot
     app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
     assert app.palette().color(QPalette.ColorRole.Window) == light.color(QPalette.ColorRole.Window)
     follower.deleteLater()
+
+
+def _breeze_dark() -> QPalette:
+    """scripts/dark_desktop.py's palette (KDE's Breeze Dark), as the review53 ran the window."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dark_desktop", REPO / "scripts" / "dark_desktop.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dark_palette()
+
+
+@pytest.mark.parametrize("palette", ["light", "Breeze Dark", "review dark"])
+def test_the_selected_results_caption_reads_on_the_highlight(qtbot, app_palette, palette):
+    """Review53: with Breeze Dark the selected result's caption was white on #3daee9, 2.4:1. The
+    colours the gallery's delegate gives the caption, and the caption as drawn, reach 4.5:1 on
+    the highlight, with the light palette the tests run with and with two dark ones."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from vsdesk.gui.gallery import GalleryItem, GalleryView
+    from vsdesk.gui.thumbnails import ThumbnailCache
+
+    if palette == "Breeze Dark":
+        app_palette(_breeze_dark())
+    elif palette == "review dark":
+        app_palette(review_dark_palette())
+    gallery = GalleryView(ThumbnailCache(), thumb_size=96)
+    qtbot.addWidget(gallery)
+    gallery.resize(520, 420)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    photos = sorted(STYLE_DIR.glob("*.jpg"))[:3]
+    gallery.set_items([GalleryItem(i, str(p), str(p), 0.5, "cubism") for i, p in enumerate(photos)])
+    index = gallery.results.index(1)
+    gallery.setCurrentIndex(index)
+    option = QStyleOptionViewItem()
+    option.initFrom(gallery.viewport())
+    gallery.itemDelegate().initStyleOption(option, index)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        text, highlight = (option.palette.color(group, role) for role in (QPalette.ColorRole.HighlightedText,
+                                                                           QPalette.ColorRole.Highlight))
+        assert theme.contrast(text, highlight) >= BODY, (group, text.name(), highlight.name())
+    settle(gallery)
+    pixels = _pixels(gallery)
+    cell = gallery.visualRect(index)
+    lines = 2 * gallery.fontMetrics().lineSpacing()
+    caption = QRect(cell.left() + 4, cell.bottom() - lines, cell.width() - 8, lines)
+    assert drawn_contrast(pixels, gallery, gallery.viewport(), caption) >= BODY
+    highlight = option.palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+    # What it was measured on is the selection (the style draws it a shade off the highlight).
+    assert theme.contrast(background_of_rect(pixels, gallery, gallery.viewport(), caption), highlight) < 1.15

@@ -1319,7 +1319,7 @@ def test_the_map_zoomed_offers_reset_view_in_words_by_home_and_by_its_menu(qtbot
     QTest.mouseClick(view.plot.viewport(), Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, corner)
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
     menu = QApplication.activePopupWidget()
-    assert [action.text() for action in menu.actions()] == ["Reset view"]
+    assert [action.text() for action in menu.actions()] == ["&Reset view"]
     assert menu.actions()[0].shortcut().toString() == "Home"
     menu.close()
 
@@ -1578,7 +1578,7 @@ def test_the_catalog_bar_shows_a_folder_not_in_utf8_with_its_bytes_as_escapes(qt
     folder = "/x/\udcc9t\udce9"
     bar.set_catalog("c", (folder,), is_sample=False)
     (entry,) = bar.forget_actions()
-    assert entry.toolTip().startswith("/x/\\xc9t\\xe9\n") and entry.text().startswith("/x/\\xc9t\\xe9")
+    assert entry.toolTip().startswith("/x/\\xc9t\\xe9\n") and entry.text().startswith("&1 /x/\\xc9t\\xe9")  # (its key: 1)
     bar.set_status(f"Forgetting {folder}…", tooltip=folder)
     assert bar.status.text() == "Forgetting /x/\\xc9t\\xe9…" and bar.status.toolTip().endswith("/x/\\xc9t\\xe9")
     # Its entry forgets the folder itself (task guiio33): Qt gave back "/x/t" for the name given
@@ -2161,7 +2161,7 @@ def test_shift_f10_opens_the_galleries_and_the_maps_menu_as_the_menu_key_does(qt
         QTimer.singleShot(200, read_and_close)  # the gallery's menu waits for its answer (exec)
         QTest.keyClick(gallery, key, modifier)
         qtbot.waitUntil(lambda: len(seen) == 1, timeout=3000)
-        assert seen.pop() == ["Open image", "Open containing folder", "Copy path", "Search from this result"]
+        assert seen.pop() == ["&Open image", "Open containing &folder", "&Copy path", "&Search from this result"]
 
     view = ScatterView(ThumbnailCache())
     qtbot.addWidget(view)
@@ -2174,7 +2174,7 @@ def test_shift_f10_opens_the_galleries_and_the_maps_menu_as_the_menu_key_does(qt
     QTest.keyClick(view.plot, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
     menu = QApplication.activePopupWidget()
-    assert [action.text() for action in menu.actions()] == ["Reset view"]
+    assert [action.text() for action in menu.actions()] == ["&Reset view"]
     menu.close()
 
 

@@ -425,8 +425,8 @@ def test_the_view_menu_lists_the_tab_keys_and_they_switch_tabs(qtbot, window):
     """The review: Alt+S/P/V and Ctrl+Tab switched tabs, and no menu said so."""
     menus = {action.text(): action.menu() for action in window.menuBar().actions()}
     listed = [(action.text(), action.shortcut().toString()) for action in menus["Vie&w"].actions()]
-    assert listed == [("Style tab (Alt+S)", "Ctrl+1"), ("Product tab (Alt+P)", "Ctrl+2"), ("VAE tab (Alt+V)", "Ctrl+3"),
-                      ("Next tab", "Ctrl+Tab"), ("Previous tab", "Ctrl+Shift+Tab")]
+    assert listed == [("&Style tab (Alt+S)", "Ctrl+1"), ("&Product tab (Alt+P)", "Ctrl+2"), ("&VAE tab (Alt+V)", "Ctrl+3"),
+                      ("N&ext tab", "Ctrl+Tab"), ("P&revious tab", "Ctrl+Shift+Tab")]
     window.show_tab("style")
     window.activateWindow()
     gallery = window.tab("style").gallery
@@ -1213,11 +1213,13 @@ def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, 
         qtbot.waitUntil(lambda: "menu" in seen and not isinstance(QApplication.activePopupWidget(), QMenu))
 
     use_the_menu(copies[0], 0)  # Open image
-    assert seen["menu"] == ["Open image", "Open containing folder", "Copy path", "Copies (3)",
-                            "Search from this result"]
-    assert seen["copies"] == {f"export/{original.name}": str(copies[0]), f"pngs/{copies[1].name}": str(copies[1]),
-                              copies[2].name: str(copies[2])}
-    assert seen["actions"] == ["Open image", "Open containing folder", "Copy path"]
+    assert seen["menu"] == ["&Open image", "Open containing &folder", "&Copy path", "Co&pies (3)",
+                            "&Search from this result"]
+    # each copy numbered for the keyboard: "&1 export/…"
+    assert sorted(text[:3] for text in seen["copies"]) == ["&1 ", "&2 ", "&3 "]
+    assert {text[3:]: tip for text, tip in seen["copies"].items()} == {
+        f"export/{original.name}": str(copies[0]), f"pngs/{copies[1].name}": str(copies[1]), copies[2].name: str(copies[2])}
+    assert seen["actions"] == ["&Open image", "Open containing &folder", "&Copy path"]
     qtbot.waitUntil(lambda: asked == [str(copies[0])])  # (seen there first, on the I/O thread)
     use_the_menu(copies[0], 1)  # Open containing folder
     qtbot.waitUntil(lambda: asked[1:] == [str(copies[0].parent)])
@@ -1552,7 +1554,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     tab = open_folder_catalog(qtbot, window, "style", first)
     name, bar = tab.catalog_name, tab.catalog_bar
     assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
-    assert bar.add_action.text() == f"Add a folder to “{name}”…"
+    assert bar.add_action.text() == f"&Add a folder to “{name}”…"
     assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first)]
 
     choose_in_file_dialog(monkeypatch, second)
@@ -1800,7 +1802,8 @@ def test_a_long_folder_path_widens_nothing_and_a_folders_name_is_never_read_as_m
     [_, entry] = bar.forget_actions()  # the end of the path (the folder's own name) kept, and its images
     assert bar.folder_of(entry) == str(folder) and str(folder) in entry.toolTip()
     assert "…" in entry.text() and entry.text().endswith("_folder_name_segment_09 — 2 images")
-    assert QFontMetrics(bar.forget_menu.font()).horizontalAdvance(entry.text().replace("&&", "&")) <= FORGET_ENTRY_WIDTH
+    shown = re.sub(r"&(.)", r"\1", entry.text())  # as the menu shows it: "&2 " is "2 " underlined
+    assert shown.startswith("2 ") and QFontMetrics(bar.forget_menu.font()).horizontalAdvance(shown) <= FORGET_ENTRY_WIDTH
     assert bar.forget_menu.sizeHint().width() < FORGET_ENTRY_WIDTH + 200
 
     bar.set_status(f"Forgetting {folder}…")  # what the bar and the status bar say while it is forgotten
@@ -1909,7 +1912,7 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     name = tab.catalog_name
     assert len(tab.snapshot) == 3 and bar.add_action.isEnabled() and name != "clothing"
     assert bar.menu_title == "Folders & model" and bar.menu_button.text() == "Folders && model"  # "&" no shortcut
-    assert bar.model_action.text() == "Product model: the shipped model — change…"
+    assert bar.model_action.text() == "Product &model: the shipped model — change…"
     bar.model_action.trigger()  # nobody's model yet: nothing to choose
     qtbot.waitUntil(lambda: "can only be indexed with the shipped model" in tab.messages.text(), timeout=10_000)
     assert "`vsdesk models import product/NAME FOLDER`" in tab.messages.text()
@@ -1932,7 +1935,7 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
         assert "is indexed again with product/mine: its 3 images are embedded" in tab.messages.text()
     assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3 and tab.messages.text() == ""
     assert bar.status.text() == "3 images · model product/mine"
-    assert bar.model_action.text() == "Product model: product/mine — change…"
+    assert bar.model_action.text() == "Product &model: product/mine — change…"
     with Catalog.open(name) as catalog:
         assert catalog.model == "product/mine"  # kept: `vsdesk search` and the next start use it too
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
@@ -1968,7 +1971,7 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
     assert bar.combo.isEnabled() and bar.combo.toolTip() == ""
     assert tab.snapshot.model == "product/mine" and len(tab.snapshot) == 3
     assert bar.status.text() == "3 images · model product/mine"
-    assert bar.model_action.text() == "Product model: product/mine — change…"
+    assert bar.model_action.text() == "Product &model: product/mine — change…"
     assert tab.messages.text() == f"Model switch cancelled: “{name}” is still indexed with product/mine."
     assert not tab.messages.action_button.isVisible()  # nothing to resume
     with Catalog.open(name) as catalog:

@@ -1,8 +1,8 @@
-"""What a screen reader meets in a pyqtgraph map."""
+"""What a screen reader meets in a pyqtgraph map, and in a combo's list."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QComboBox, QGraphicsView
 
 
 def name_map(plot: QGraphicsView, name: str, description: str) -> None:
@@ -16,4 +16,11 @@ def name_map(plot: QGraphicsView, name: str, description: str) -> None:
     plot.viewport().setAccessibleDescription(description)
 
 
-__all__ = ["name_map"]
+def name_combo(combo: QComboBox, name: str) -> None:
+    """Give ``combo`` and the list it pops up the name ``name``: the list is a widget of its own,
+    which a screen reader met unnamed when it opened."""
+    combo.setAccessibleName(name)
+    combo.view().setAccessibleName(name)
+
+
+__all__ = ["name_combo", "name_map"]

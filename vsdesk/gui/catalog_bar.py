@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from vsdesk.engine.text import names_escaped
 from vsdesk.gui import theme
+from vsdesk.gui.accessible import name_combo
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.settings import Settings, nameable_folder
 
@@ -29,6 +30,8 @@ from vsdesk.gui.settings import Settings, nameable_folder
 MENU_TITLES = {False: "Folders", True: "Folders & model"}
 #: A Forget entry is at most this wide (px): a long path must not make the menu as wide as the screen.
 FORGET_ENTRY_WIDTH = 520
+#: The Forget entries numbered 1 to 9 (their keys in the open menu).
+FORGET_NUMBERED = 9
 
 
 def menu_title(mode: str) -> str:
@@ -77,9 +80,9 @@ class CatalogBar(QWidget):
         self.status.linkActivated.connect(lambda _link: self.details_requested.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        label = QLabel("Catalog:")
+        label = QLabel("&Catalog:")  # Alt+C: the keyboard's way to the list (no menu has C)
         label.setBuddy(self.combo)  # a screen reader says which list the combo is
-        self.combo.setAccessibleName("Catalog")
+        name_combo(self.combo, "Catalog")
         self.combo.setAccessibleDescription("The catalog searched and mapped in this tab")
         layout.addWidget(label)
         layout.addWidget(self.combo)
@@ -101,15 +104,15 @@ class CatalogBar(QWidget):
                                     + ("; the product model it is indexed with" if has_models else ""))
         self.menu = QMenu(self.menu_button)
         self.menu.setToolTipsVisible(True)  # why an entry is unavailable (a sample catalog)
-        self.add_action = self.menu.addAction("Add a folder to this catalog…", self.choose_folder_to_add)
-        self.forget_menu = self.menu.addMenu("Forget a folder of this catalog")
+        self.add_action = self.menu.addAction("&Add a folder to this catalog…", self.choose_folder_to_add)
+        self.forget_menu = self.menu.addMenu("&Forget a folder of this catalog")
         self.forget_menu.setToolTipsVisible(True)
         self.model_action = None
         if has_models:
-            self.model_action = self.menu.addAction("Product model…", lambda: self.model_requested.emit())
-        self.remove_action = self.menu.addAction("Remove this catalog…", lambda: self.remove_requested.emit())
+            self.model_action = self.menu.addAction("Product &model…", lambda: self.model_requested.emit())
+        self.remove_action = self.menu.addAction("&Remove this catalog…", lambda: self.remove_requested.emit())
         self.menu.addSeparator()
-        self.new_action = self.menu.addAction("New catalog from a folder…", self.choose_folder)
+        self.new_action = self.menu.addAction("&New catalog from a folder…", self.choose_folder)
         self.new_action.setToolTip("Index one of your own folders (searched recursively) as a catalog of its own")
         self.menu_button.setMenu(self.menu)
 
@@ -119,18 +122,21 @@ class CatalogBar(QWidget):
         added to nor forgotten); ``model``: the product model it is indexed with, in words;
         ``counts``: the images of each folder in words ("5 images"), ``away``: its folders away (the Forget entries say so)."""
         self._catalog = name
-        self.add_action.setText(f"Add a folder to “{_short(name)}”…" if name else "Add a folder to this catalog…")
+        self.add_action.setText(f"&Add a folder to “{_short(name)}”…" if name else "&Add a folder to this catalog…")
         self.add_action.setEnabled(bool(name) and not is_sample)
         self.add_action.setToolTip("A sample catalog: make a catalog of your own folder (below), then add "
                                    "folders to it" if is_sample else
                                    "Its images are indexed into this catalog, in the background")
         self.forget_menu.clear()
-        self.forget_menu.setTitle(f"Forget a folder of “{_short(name)}”" if name else "Forget a folder of this catalog")
+        self.forget_menu.setTitle(f"&Forget a folder of “{_short(name)}”" if name else "&Forget a folder of this catalog")
         # Each entry's data is its folder's place in this list: a name not UTF-8 given to Qt
         # (``setData``) comes back without its bytes, and forgetting that is no folder of it.
         self._forget_folders = [] if is_sample else list(folders)
         for index, folder in enumerate(self._forget_folders):
-            action = self.forget_menu.addAction(self._forget_entry(folder, (counts or {}).get(folder), folder in away))
+            # Numbered for the keyboard ("&1 /photos/2023 — 5 images"), as recent files are: a
+            # folder's own letters would clash. Beyond 9, no number: a list that long is read.
+            number = f"{index + 1} " if index < FORGET_NUMBERED else ""
+            action = self.forget_menu.addAction(self._forget_entry(folder, (counts or {}).get(folder), folder in away, number))
             action.setData(index)
             action.setToolTip(f"{names_escaped(folder)}\nIts images leave this catalog (asked first); the files are not touched")
             action.triggered.connect(lambda _checked=False, entry=action: self.forget_requested.emit(self.folder_of(entry)))
@@ -140,16 +146,19 @@ class CatalogBar(QWidget):
                                       "vsdesk's index and settings of it are deleted (asked first); your images are "
                                       "not touched")
         if self.model_action is not None:
-            self.model_action.setText(f"Product model: {model or 'the shipped model'} — change…")
+            self.model_action.setText(f"Product &model: {(model or 'the shipped model').replace('&', '&&')} — change…")
             self.model_action.setEnabled(bool(name))
 
-    def _forget_entry(self, folder: str, images: str | None, away: bool) -> str:
-        """A Forget entry: the folder, a long path shortened in the middle (its end, the folder's
-        own name, kept; the whole path is in the tooltip), with its images or "(away)"."""
+    def _forget_entry(self, folder: str, images: str | None, away: bool, number: str = "") -> str:
+        """A Forget entry: its ``number`` ("1 ", its key), the folder, a long path shortened in
+        the middle (its end, the folder's own name, kept; the whole path is in the tooltip),
+        with its images or "(away)"."""
         after = ("" if images is None else f" — {images}") + (" (away)" if away else "")
         metrics = QFontMetrics(self.forget_menu.font())
-        shown = metrics.elidedText(names_escaped(folder), Qt.TextElideMode.ElideMiddle, FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(after))
-        return (shown + after).replace("&", "&&")  # a name's "&" is no shortcut
+        room = FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(number + after)
+        shown = metrics.elidedText(names_escaped(folder), Qt.TextElideMode.ElideMiddle, room)
+        key = f"&{number}" if number else ""
+        return key + (shown + after).replace("&", "&&")  # a name's "&" is no shortcut
 
     def forget_actions(self) -> list:
         """The Forget submenu's entries, one per folder of the catalog shown (``folder_of``)."""

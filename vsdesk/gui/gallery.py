@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 from vsdesk.engine.map_colours import PREDICTED
 from vsdesk.engine.session import ItemType, item_facts
 from vsdesk.engine.text import counted, shown_class, shown_path, telling_names, wrapped
+from vsdesk.gui import theme
 from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
@@ -271,6 +272,25 @@ class _ThumbnailDelegate(QStyledItemDelegate):
             icon.addPixmap(decoration, QIcon.Mode.Selected)  # the same pixels, not a tinted copy
             option.icon = icon
         option.showDecorationSelected = True  # the highlight fills the cell, around the picture
+        option.palette = readable_selection(option.palette)
+
+
+#: The contrast a selected caption is given on the highlight, where the highlight allows it:
+#: WCAG's 7:1 (level AAA), not 4.5: the caption is small, and its thin strokes are drawn lighter
+#: than their colour (antialiasing): at 4.6:1 as set, it measured 4.1:1 as drawn.
+SELECTED_CAPTION_CONTRAST = 7.0
+
+
+def readable_selection(pal: QPalette) -> QPalette:
+    """``pal`` with its highlighted text made to read on its highlight (``theme.readable``): a
+    desktop's pair can be too close, as Breeze Dark's white on #3daee9 is (2.4:1, the selected
+    result's caption hard to read); Qt's own light one is 3.6:1 (white on #308cc6)."""
+    pal = QPalette(pal)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        text = pal.color(group, QPalette.ColorRole.HighlightedText)
+        pal.setColor(group, QPalette.ColorRole.HighlightedText, theme.readable(
+            text, pal.color(group, QPalette.ColorRole.Highlight), SELECTED_CAPTION_CONTRAST))
+    return pal
 
 
 #: Scripts whose fallback fonts have tall lines (CJK, Thai, Arabic, emoji). Not Devanagari:
@@ -495,22 +515,27 @@ class GalleryView(QListView):
         index = self.indexAt(pos)
         if not index.isValid():
             return
-        item: GalleryItem = index.data(ItemRole)
+        menu = self.result_menu(index.data(ItemRole))
+        menu.exec(self.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def result_menu(self, item: GalleryItem) -> QMenu:
+        """A result's menu, each entry with its key in the open menu (O, F, C, P, S)."""
         menu = QMenu(self)
-        open_action = QAction("Open image", menu, enabled=bool(item.path))
+        open_action = QAction("&Open image", menu, enabled=bool(item.path))
         open_action.triggered.connect(lambda: self.open_item(item))
-        folder = QAction("Open containing folder", menu, enabled=bool(item.path))
+        folder = QAction("Open containing &folder", menu, enabled=bool(item.path))
         folder.triggered.connect(lambda: self.open_folder(item))
-        copy = QAction("Copy path", menu)
+        copy = QAction("&Copy path", menu)
         copy.triggered.connect(lambda: self.copy_path(item))
-        search = QAction("Search from this result", menu)
+        search = QAction("&Search from this result", menu)
         search.triggered.connect(lambda: self.search_requested.emit(item))
         for action in (open_action, folder, copy):
             menu.addAction(action)
         if item.copies:
             self._add_copies_menu(menu, item)
         menu.addAction(search)
-        menu.exec(self.viewport().mapToGlobal(pos))
+        return menu
 
     def _add_copies_menu(self, menu: QMenu, item: GalleryItem) -> None:
         """"Copies (2)": each other file of the picture folded into ``item`` (a PNG export, a
@@ -518,19 +543,22 @@ class GalleryView(QListView):
         shown: the user may want the full-size one, or to tidy them up. Each by its name, with
         its folder where that is not the shown file's ("exports/blouse.png": a tip is not seen
         while a submenu opens) or where names are one, its full path as a tip."""
-        copies = menu.addMenu(f"Copies ({len(item.copies)})")
+        copies = menu.addMenu(f"Co&pies ({len(item.copies)})")
         copies.setToolTipsVisible(True)
         folder = Path(item.path or item.source).parent
         names = telling_names([item.path or item.source, *item.copies])[1:]
-        for path, name in zip(item.copies, names):
+        for number, (path, name) in enumerate(zip(item.copies, names), start=1):
             if "/" not in name and Path(path).parent != folder:
                 name = f"{Path(path).parent.name}/{name}"
-            one = copies.addMenu(shown_path(name).replace("&", "&&"))  # (a lone "&" marks a shortcut key)
+            # Numbered 1 to 9 for the keyboard, as the Folders menu's Forget entries are (a
+            # name's own letters would clash); a name's "&" is no key.
+            key = f"&{number} " if number <= 9 else ""
+            one = copies.addMenu(key + shown_path(name).replace("&", "&&"))
             one.menuAction().setToolTip(wrapped(shown_path(path)))
-            one.addAction("Open image", lambda _checked=False, path=path: self.open_requested.emit(path))
-            one.addAction("Open containing folder",
+            one.addAction("&Open image", lambda _checked=False, path=path: self.open_requested.emit(path))
+            one.addAction("Open containing &folder",
                           lambda _checked=False, path=path: self.open_requested.emit(str(Path(path).parent)))
-            one.addAction("Copy path", lambda _checked=False, path=path: copy_file_path(path))
+            one.addAction("&Copy path", lambda _checked=False, path=path: copy_file_path(path))
 
 
 def copy_file_path(path: str) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QSizePolicy, QStatusBar, QTabWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QSizePolicy, QStatusBar, QTabWidget, QToolButton
 
 from vsdesk import __version__
 from vsdesk.engine.modes import MODES
@@ -19,6 +19,7 @@ from vsdesk.engine.text import names_escaped
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
 from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.focus_frame import show_tab_focus
+from vsdesk.gui.keys_dialog import KeysDialog, keys_of, plain_text
 from vsdesk.gui.message_bar import MessageBar
 from vsdesk.gui.mode_tab import ModeTab
 from vsdesk.gui.settings import Settings
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.cache = ThumbnailCache(parent=self)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.setAccessibleName("Search modes")  # (its tabs say which)
         self.mode_tabs: dict[str, ModeTab] = {}
         self.catalogs_watcher = CatalogsWatcher(self)  # one for the tabs: each watches the catalogs' folder
         for mode in MODES:
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
         QGuiApplication.instance().applicationStateChanged.connect(self._on_application_state)
         self._first_paint_done = False
         self._about = None
+        self._keys = None
         self.status.showMessage("Starting… TensorFlow and the models load in the background.")
         if self.settings.notice:  # (the log has it too; from the desktop's menu nobody reads that)
             self.current_tab().messages.add_message(self.settings.notice, "info")
@@ -180,21 +183,24 @@ class MainWindow(QMainWindow):
 
     # -- actions --------------------------------------------------------------------------------------
     def _create_actions(self) -> None:
+        # Each entry has its "&" letter (Alt+F, then O: Open image…), none twice in a menu.
         def action(text, shortcuts, slot):
             act = QAction(text, self)
             act.setShortcuts([QKeySequence(s) for s in shortcuts])
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            if len(keys_of(act)) > 1:  # a menu shows only the first: the others in the status bar
+                act.setStatusTip(f"{plain_text(act)}: {' or '.join(keys_of(act))}")
             act.triggered.connect(slot)
             self.addAction(act)
             return act
 
-        self.open_action = action("Open image…", [QKeySequence.StandardKey.Open], lambda: self.current_tab().choose_file())
-        self.paste_action = action("Paste image", [QKeySequence.StandardKey.Paste], lambda: self.current_tab().paste())
+        self.open_action = action("&Open image…", [QKeySequence.StandardKey.Open], lambda: self.current_tab().choose_file())
+        self.paste_action = action("&Paste image", [QKeySequence.StandardKey.Paste], lambda: self.current_tab().paste())
         self.next_action = action(
-            "Next result", [QKeySequence.StandardKey.FindNext, "Ctrl+Right"], lambda: self._step_results(1)
+            "&Next result", [QKeySequence.StandardKey.FindNext, "Ctrl+Right"], lambda: self._step_results(1)
         )
         self.prev_action = action(
-            "Previous result", [QKeySequence.StandardKey.FindPrevious, "Ctrl+Left"], lambda: self._step_results(-1)
+            "&Previous result", [QKeySequence.StandardKey.FindPrevious, "Ctrl+Left"], lambda: self._step_results(-1)
         )
         # Listed in the View menu, with the tabs' own Alt+letter (Alt+S, Alt+P, Alt+V: the tab bar's,
         # not the actions' too, or the keys would be ambiguous and do nothing) and Ctrl+Tab (the
@@ -203,23 +209,23 @@ class MainWindow(QMainWindow):
         for i, mode in enumerate(MODES):
             title = self.mode_tabs[mode].title
             # ``triggered`` passes ``checked``: it must not land in ``m``
-            self.tab_actions.append(action(f"{title} tab (Alt+{title[0]})", [f"Ctrl+{i + 1}"],
+            self.tab_actions.append(action(f"&{title} tab (Alt+{title[0]})", [f"Ctrl+{i + 1}"],
                                            lambda _checked=False, m=mode: self.show_tab(m)))
-        self.next_tab_action = action("Next tab", ["Ctrl+Tab"], lambda: self._step_tab(1))
-        self.prev_tab_action = action("Previous tab", ["Ctrl+Shift+Tab"], lambda: self._step_tab(-1))
+        self.next_tab_action = action("N&ext tab", ["Ctrl+Tab"], lambda: self._step_tab(1))
+        self.prev_tab_action = action("P&revious tab", ["Ctrl+Shift+Tab"], lambda: self._step_tab(-1))
 
         # Escape: the message read goes (a dialog open has the keyboard, and its own Escape).
         self.close_message_action = action("Close message", ["Escape"], self.close_message)
         # The catalog bar's menu's folder entries, from the window's menu and the keyboard too.
-        self.add_folder_action = action("New catalog from a folder…", ["Ctrl+Shift+O"],
+        self.add_folder_action = action("&New catalog from a folder…", ["Ctrl+Shift+O"],
                                         lambda: self.current_tab().catalog_bar.choose_folder())
-        self.add_to_catalog_action = action("Add a folder to this catalog…", ["Ctrl+Shift+A"],
+        self.add_to_catalog_action = action("&Add a folder to this catalog…", ["Ctrl+Shift+A"],
                                             lambda: self.current_tab().catalog.choose_folder_to_add())
         file_menu = self.menuBar().addMenu("&File")
         for act in (self.open_action, self.paste_action, self.add_folder_action, self.add_to_catalog_action):
             file_menu.addAction(act)
         file_menu.addSeparator()
-        quit_action = action("Quit", [QKeySequence.StandardKey.Quit], self.close)
+        quit_action = action("&Quit", [QKeySequence.StandardKey.Quit], self.close)
         file_menu.addAction(quit_action)
         go_menu = self.menuBar().addMenu("&Go")
         go_menu.addAction(self.next_action)
@@ -227,10 +233,17 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("Vie&w")  # (Alt+V is the VAE tab)
         for act in (*self.tab_actions, self.next_tab_action, self.prev_tab_action):
             view_menu.addAction(act)
+        # The menu bar's ">>" for the menus a narrow window cannot show: a button a screen reader met unnamed.
+        for more in self.menuBar().findChildren(QToolButton):
+            more.setAccessibleName("More menus")
         help_menu = self.menuBar().addMenu("&Help")
-        self.sample_action = action("Try the sample photo", [], self.open_sample)
+        self.sample_action = action("&Try the sample photo", [], self.open_sample)
         help_menu.addAction(self.sample_action)
-        self.about_action = action("About vsdesk", [], self.show_about)
+        # Every key of the window in one list, read from the actions (a menu shows one key each:
+        # Ctrl+Right, F3's twin, was said nowhere).
+        self.keys_action = action("&Keyboard shortcuts", [], self.show_keys)
+        help_menu.addAction(self.keys_action)
+        self.about_action = action("&About vsdesk", [], self.show_about)
         help_menu.addAction(self.about_action)
 
     def close_message(self) -> bool:
@@ -268,6 +281,15 @@ class MainWindow(QMainWindow):
         self._about.raise_()
         self._about.activateWindow()
         return self._about
+
+    def show_keys(self):
+        if self._keys is None:  # one dialog, raised again rather than stacked
+            self._keys = KeysDialog(self)
+        self._keys.refresh()  # (the maps, and their keys, come after the first paint)
+        self._keys.show()  # not modal: the window keeps working
+        self._keys.raise_()
+        self._keys.activateWindow()
+        return self._keys
 
     def _on_application_state(self, state) -> None:
         if state == Qt.ApplicationState.ApplicationActive and self.isVisible():

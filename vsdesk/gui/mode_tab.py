@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWid
 
 from vsdesk.engine.session import CatalogSnapshot, ModeSession, QueryOutcome
 from vsdesk.gui import theme
+from vsdesk.gui.accessible import name_combo
 from vsdesk.gui.catalog_bar import CatalogBar, pictures_folder
 from vsdesk.gui.catalog_texts import ready_words
 from vsdesk.gui.catalogs_watcher import CatalogsWatcher
@@ -104,9 +105,9 @@ class ModeTab(QWidget):
         self._colour_row = QWidget()
         colour_layout = QHBoxLayout(self._colour_row)
         colour_layout.setContentsMargins(0, 0, 0, 0)
-        colour_label = QLabel("Map colours:")
+        colour_label = QLabel("&Map colours:")  # Alt+M (no menu has M)
         colour_label.setBuddy(self.colour_by)  # a screen reader says what the combo sets
-        self.colour_by.setAccessibleName("Map colours")
+        name_combo(self.colour_by, "Map colours")
         self.colour_by.setToolTip("Colour the map's points by the catalog's own labels, "
                                   "or by the product types the model predicts for them")
         colour_layout.addWidget(colour_label)
@@ -137,6 +138,7 @@ class ModeTab(QWidget):
             right_layout.addWidget(catalog_map, 1)
         else:
             self.map_pages = QTabWidget()
+            self.map_pages.setAccessibleName("Maps")  # (its tabs name the two maps)
             self.map_pages.setDocumentMode(True)
             self.map_pages.addTab(catalog_map, "Catalog map")
             self.map_pages.addTab(side[1], side[0])

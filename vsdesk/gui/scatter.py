@@ -195,7 +195,7 @@ class ScatterView(QWidget):
         # "Reset view" in words, once the user has zoomed or panned: pyqtgraph's own button (a
         # house here) is 14 px and shows only while the mouse is over the map. The same from the
         # map's right-click menu, and with Home when the map has the keyboard focus.
-        self.reset_action = QAction("Reset view", self)
+        self.reset_action = QAction("&Reset view", self)  # R in its menu
         self.reset_action.setShortcut(QKeySequence(RESET_KEY))
         self.reset_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.reset_action.setToolTip("Show the whole map again (Home)")

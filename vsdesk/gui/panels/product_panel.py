@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QVBoxLayout
 
 from vsdesk.engine.text import kids_words, percent, sentence, shown_class
 from vsdesk.gui import theme
+from vsdesk.gui.accessible import name_combo
 from vsdesk.gui.panels.base import ModePanel, Note
 from vsdesk.gui.panels.probability_bars import ProbabilityBars
 
@@ -119,7 +120,7 @@ class ProductPanel(ModePanel):
         for text, value in KIDS_CHOICES:
             self.kids.addItem(text, value)
         self.kids.setToolTip(KIDS_TIP)
-        self.kids.setAccessibleName("Kids' wear")  # its choices change; a screen reader says what it sets
+        name_combo(self.kids, "Kids' wear")  # its choices change; a screen reader says what it sets
         self.kids.currentIndexChanged.connect(lambda _index: self.options_changed.emit())
         self.attributes = QLabel("")
         self.attributes.setWordWrap(True)

@@ -185,9 +185,12 @@ class VaePanel(ModePanel):
         for col, (img, cap) in enumerate([(self.input_image, input_caption), (self.recon_image, recon_caption)]):
             tiles.addWidget(img, 0, col, Qt.AlignmentFlag.AlignCenter)
             tiles.addWidget(cap, 1, col)
-        self.category = QLabel("—")
+        # Empty before a query: a lone "—" there was read out as "em dash". Its line's room is
+        # kept, so the lines below do not jump at the first query.
+        self.category = QLabel("")
         self.category.setWordWrap(True)
-        self._category = "—"  # its text, as rich text made with the palette's grey (see _show_category)
+        self.category.setMinimumHeight(self.category.fontMetrics().lineSpacing())
+        self._category = ""  # its text, as rich text made with the palette's grey (see _show_category)
         theme.follow(self.category, self._show_category)
         self.category.setToolTip(paragraphs(CATEGORY_TIP))
         self.anomaly = QLabel("")
@@ -295,7 +298,7 @@ class VaePanel(ModePanel):
         for label in (self.input_image, self.recon_image):
             set_tile(label, None)
         self._caption_input(INPUT_TITLE, INPUT_TIP)
-        self._category = "—"
+        self._category = ""
         self._show_category()
         self.anomaly.clear()
         self.anomaly.setToolTip("")
