@@ -269,6 +269,8 @@ def test_the_catalog_map_from_the_keyboard(qtbot, window, tmp_path):
             continue
         QTest.keyClick(scatter.plot, key)
         assert tab.preview.source() == paths[at]  # the arrows move the square, not what is shown
+        # ... and name the point reached, as the mouse over it does
+        assert scatter._hover_label.isVisible() and Path(paths[went]).name in scatter._hover_caption.text()
         QTest.keyClick(scatter.plot, Qt.Key.Key_Space if moves % 2 else Qt.Key.Key_Return)
         assert tab.preview.source() == paths[went], (key, at, went, xy)
         assert scatter.selected() == went

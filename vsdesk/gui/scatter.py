@@ -524,6 +524,8 @@ class ScatterView(QWidget):
             # The square shows where the keys are while the map has the focus; not after a
             # click gave it the focus (the click's ring says it), until a key is pressed.
             self._show_current(kind == QEvent.Type.FocusIn and event.reason() != Qt.FocusReason.MouseFocusReason)
+            if kind == QEvent.Type.FocusOut:  # (a tip the keys showed: no mouse leaves to hide it)
+                self._hover_label.hide()
         return super().eventFilter(watched, event)
 
     # -- the keyboard (scatter_keys) ---------------------------------------------------------------
@@ -577,6 +579,9 @@ class ScatterView(QWidget):
             self._current = went
             self._keep_in_view(went)
             self._refresh_overlays()
+            if went < len(self._sources):  # its thumbnail and name, as the mouse over it shows them
+                self._hover_index, self._hover_pos = went, self.scene_pos_of(went)
+                self._show_hover(went)
         return True
 
     def _keep_in_view(self, index: int) -> None:
@@ -604,6 +609,7 @@ class ScatterView(QWidget):
         cur = self.current()
         centre = QPointF(*(float(v) for v in self._xy[cur])) if cur is not None else None
         self.view.scaleBy((factor, factor), center=centre)
+        self._hover_label.hide()  # by a point that has moved
         self._on_view_moved(None)
 
     def _update_hover(self) -> None:
