@@ -69,12 +69,15 @@ class ManifoldMap(QWidget):
             size=16, symbol="star", pen=pg.mkPen("k"), brush=pg.mkBrush("#ffd400"), tip=None
         )
         self.click_marker = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#ff2d00", width=2), tip=None)
-        # The keyboard's place: a square in the focus frame's colour (its pen: see _colour).
-        self.key_marker = pg.ScatterPlotItem(size=20, symbol="s", pen=None, brush=None, tip=None)
+        # The keyboard's place: a square around the drawing there (a tile wide: sized in the
+        # plane's units, ``set_grid``) in the focus frame's colour (see _colour), edged in black
+        # to be seen on the light drawings and the black between them alike.
+        self.key_marker = pg.ScatterPlotItem(pxMode=False, symbol="s", pen=None, brush=None, tip=None)
+        self.key_edge = pg.ScatterPlotItem(pxMode=False, symbol="s", pen=pg.mkPen("k", width=5), brush=None, tip=None)
         self._key_xy: tuple[float, float] | None = None
         self._key_shown = False  # while the map has the focus from the keyboard
         self._key_step = 0.0  # the decoded grid's spacing (``set_grid``)
-        for item in (self.query_marker, self.click_marker, self.key_marker):
+        for item in (self.query_marker, self.click_marker, self.key_edge, self.key_marker):
             item.setZValue(5)
             self.plot.addItem(item)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
@@ -171,6 +174,8 @@ class ManifoldMap(QWidget):
         self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         self._extent = extent
         self._key_step = (x1 - x0) * TILE_SIDE / grid.shape[1]  # from one drawing to the next
+        for item in (self.key_edge, self.key_marker):
+            item.setSize(self._key_step)
         self.show_whole()
 
     def show_whole(self) -> None:
@@ -230,7 +235,8 @@ class ManifoldMap(QWidget):
         if self._key_shown and self._key_xy is None:
             self._key_xy = self._start_place()
         place = self._key_xy if self._key_shown else None
-        self.key_marker.setData(pos=np.array([place]) if place is not None else np.zeros((0, 2)))
+        for item in (self.key_edge, self.key_marker):
+            item.setData(pos=np.array([place]) if place is not None else np.zeros((0, 2)))
 
     def _on_key(self, key: int) -> bool:
         """A key pressed on the map: True if it was the map's."""
