@@ -1,8 +1,10 @@
-"""The catalog map from the keyboard: which point an arrow key goes to.
+"""The maps from the keyboard: the keys, and which point an arrow key goes to.
 
-A keyboard user had no way into the map: Tab reached it, and then only a click picked a point.
-The arrows now move a "current point" (``ScatterView``) to the nearest point that way, as a
-list's arrows move its current item; Enter or Space then does what a click on it does.
+A keyboard user had no way into the maps: Tab reached them, and then only a click picked a
+point. On the catalog map (``ScatterView``) the arrows now move a "current point" to the
+nearest point that way, as a list's arrows move its current item; on the VAE's map
+(``ManifoldMap``) they move a square a drawing at a time. Enter or Space then does what a click
+there does.
 """
 
 from __future__ import annotations
