@@ -287,6 +287,12 @@ def test_help_keyboard_shortcuts_lists_every_key_of_every_action(qtbot):
     assert any("Ctrl+Right" in keys and what == "Next result" for keys, what in listed)
     assert ("Alt+C", "To the Catalog list") in rows and ("Alt+W", "The View menu") in rows
     assert "Ctrl+Right" in window.next_action.statusTip() and "Ctrl+Left" in window.prev_action.statusTip()
+    # keys the maps handle themselves, no action's (ScatterView.OWN_KEYS, ManifoldMap.OWN_KEYS)
+    from vsdesk.gui.panels.manifold_map import ManifoldMap
+    from vsdesk.gui.scatter import ScatterView
+
+    for own in (*ScatterView.OWN_KEYS, *ManifoldMap.OWN_KEYS):
+        assert any(keys == own[0] and what.endswith(f": {own[1]}") for keys, what in rows), (own, rows)
     dialog.close()
 
 

@@ -7,6 +7,7 @@ be cancelled (and resumes), and the GUI thread keeps ticking while a catalog is 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -223,6 +224,72 @@ def test_dropped_file_gives_results_and_map_and_gallery_select_each_other(qtbot,
     assert tab.messages.kind == "error" and "broken.jpg" in tab.messages.text()
     assert tab.outcome is outcome and tab.gallery.results.items() == items
     assert tab.query_area.caption.text() == ARTWORKS[13].name and tab.query_area._pixmap is not None
+
+
+def nearest_that_way(xy, start, degrees):
+    """The test's own reading of "the nearest point that way" (Right: 0 degrees, Up: 90): of the
+    points within 45 degrees of that direction from point ``start``, the nearest; None if none."""
+    best, best_distance = None, math.inf
+    for i, (x, y) in enumerate(xy):
+        dx, dy = x - xy[start][0], y - xy[start][1]
+        if i == start or (dx, dy) == (0, 0):
+            continue
+        off = abs((math.degrees(math.atan2(dy, dx)) - degrees + 180) % 360 - 180)
+        if off <= 45 and math.hypot(dx, dy) < best_distance:
+            best, best_distance = i, math.hypot(dx, dy)
+    return best
+
+
+def test_the_catalog_map_from_the_keyboard(qtbot, window, tmp_path):
+    """review53: Tab reached the map, and then no key did anything; only a click showed a point.
+    The arrows go to the nearest point that way, Enter (or Space) shows it as a click does, + and
+    - zoom around it, Home shows the whole map."""
+    folder = copy_images(ARTWORKS[:5] + ARTWORKS[16:21], tmp_path / "art")
+    with qtbot.waitSignal(window.tab("style").map_ready, timeout=180_000):
+        tab = open_folder_catalog(qtbot, window, "style", folder)
+    scatter, paths = tab.scatter, tab.snapshot.paths
+    xy = [tuple(map(float, point)) for point in tab.map_xy]
+    window.activateWindow()
+    qtbot.waitActive(window)
+    scatter.plot.setFocus(Qt.FocusReason.TabFocusReason)  # as Tab gives it
+    qtbot.waitUntil(scatter.plot.hasFocus, timeout=3000)
+
+    # No point picked and no query: the keys start from the point nearest the middle of the view.
+    (x0, x1), (y0, y1) = scatter.view.viewRange()
+    middle = ((x0 + x1) / 2, (y0 + y1) / 2)
+    at = min(range(len(xy)), key=lambda i: math.dist(xy[i], middle))
+    QTest.keyClick(scatter.plot, Qt.Key.Key_Return)
+    assert tab.preview.source() == paths[at] and scatter.selected() == at
+
+    arrows = [(Qt.Key.Key_Right, 0), (Qt.Key.Key_Up, 90), (Qt.Key.Key_Left, 180), (Qt.Key.Key_Down, 270)]
+    moves = 0
+    for key, degrees in arrows * 3:
+        went = nearest_that_way(xy, at, degrees)
+        if went is None or moves == 6:  # nothing that way from here (a point at the map's edge)
+            continue
+        QTest.keyClick(scatter.plot, key)
+        assert tab.preview.source() == paths[at]  # the arrows move the square, not what is shown
+        # ... and name the point reached, as the mouse over it does
+        assert scatter._hover_label.isVisible() and Path(paths[went]).name in scatter._hover_caption.text()
+        QTest.keyClick(scatter.plot, Qt.Key.Key_Space if moves % 2 else Qt.Key.Key_Return)
+        assert tab.preview.source() == paths[went], (key, at, went, xy)
+        assert scatter.selected() == went
+        at, moves = went, moves + 1
+    assert moves >= 4
+
+    # + zooms in around that point, which stays in view; Home shows the whole map again.
+    whole = scatter.view.viewRange()
+    for _ in range(3):
+        QTest.keyClick(scatter.plot, Qt.Key.Key_Plus)
+    (x0, x1), (y0, y1) = scatter.view.viewRange()
+    assert x1 - x0 < 0.5 * (whole[0][1] - whole[0][0]) and scatter.reset_button.isVisible()
+    assert x0 <= xy[at][0] <= x1 and y0 <= xy[at][1] <= y1
+    QTest.keyClick(scatter.plot, Qt.Key.Key_Minus)
+    assert scatter.view.viewRange()[0][1] - scatter.view.viewRange()[0][0] > x1 - x0
+    QTest.keyClick(scatter.plot, Qt.Key.Key_Home)
+    (x0, x1), (y0, y1) = scatter.view.viewRange()
+    assert all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in xy) and not scatter.reset_button.isVisible()
+    assert x1 - x0 == pytest.approx(whole[0][1] - whole[0][0], rel=0.1)
 
 
 def test_a_query_that_cannot_be_read_replaces_nothing_of_the_results_shown(qtbot, window, tmp_path, monkeypatch):
@@ -1084,6 +1151,51 @@ def test_vae_manifold_map_decodes_the_clicked_point(qtbot, window):
     x0, x1, y0, y1 = panel.map._extent
     (vx0, vx1), (vy0, vy1) = view.getViewBox().viewRange()
     assert vx1 - vx0 < 1.15 * (x1 - x0) and vy1 - vy0 < 1.15 * (y1 - y0), view.getViewBox().viewRange()
+
+
+def test_the_vae_map_from_the_keyboard_draws_where_the_arrows_moved(qtbot, window):
+    """review53: the "What the model learned" map took no key. The arrows move a square a
+    drawing (a tile of the decoded grid) at a time, Enter draws there as a click does."""
+    tab = window.tab("vae")
+    window.tabs.setCurrentWidget(tab)
+    panel = tab.panel
+    tab.map_pages.setCurrentWidget(panel.map_page)
+    tab.load_manifold()
+    qtbot.waitUntil(panel.map.has_grid, timeout=120_000)
+    wait_for_map_placed(qtbot, panel.map)
+    plot = panel.map.plot
+    window.activateWindow()
+    qtbot.waitActive(window)
+    plot.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(plot.hasFocus, timeout=3000)
+    x0, x1, y0, _ = panel.map._extent
+    tile = (x1 - x0) * 28 / panel.map.image.image.shape[1]  # the grid's own spacing: a 28-px drawing
+    (vx0, vx1), (vy0, vy1) = plot.getViewBox().viewRange()
+    middle = ((vx0 + vx1) / 2, (vy0 + vy1) / 2)
+
+    # Nothing drawn yet and no query: from the drawing at the middle of the view, Enter draws it.
+    with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as drawn:
+        QTest.keyClick(plot, Qt.Key.Key_Return)
+    start = drawn.args
+    for value, low, mid in zip(start, (x0, y0), middle):
+        tiles = (value - low) / tile  # a drawing's centre: half a tile past a whole number of tiles
+        assert abs(tiles - math.floor(tiles) - 0.5) < 1e-4 and abs(value - mid) <= tile / 2 + 1e-4
+    # Two right and one down, then Enter: drawn there.
+    expected = (start[0] + 2 * tile, start[1] - tile)
+    for key in (Qt.Key.Key_Right, Qt.Key.Key_Right, Qt.Key.Key_Down):
+        QTest.keyClick(plot, key)
+    with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as drawn:
+        QTest.keyClick(plot, Qt.Key.Key_Return)
+    assert drawn.args == pytest.approx(list(expected), abs=1e-4)
+    # The picture drawn there, said where: the caption the review asked for after a click.
+    said = f"clicked point ({expected[0]:.1f}, {expected[1]:.1f}):"
+    qtbot.waitUntil(lambda: panel.decoded_caption.text().replace("\u00a0", " ").startswith(said), timeout=30_000)
+    assert not panel.decoded_image.pixmap().isNull()
+    # The next keys go on from the place drawn: one up, and Enter.
+    QTest.keyClick(plot, Qt.Key.Key_Up)
+    with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as drawn:
+        QTest.keyClick(plot, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
+    assert drawn.args == pytest.approx([expected[0], expected[1] + tile], abs=1e-4)
 
 
 def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):

@@ -75,6 +75,9 @@ def window_keys(window: QMainWindow) -> list[tuple[str, str, str]]:
         if owner is window or not isinstance(owner, QWidget):
             continue
         add(WHERE_FOCUSED, " or ".join(keys_of(action)), f"{_place(owner)}: {plain_text(action)}")
+    for widget in window.findChildren(QWidget):  # keys a widget handles itself, no action's (a map's arrows)
+        for keys, what in getattr(widget, "OWN_KEYS", ()):
+            add(WHERE_FOCUSED, keys, f"{_place(widget)}: {what}")
     order = (ANYWHERE, ALT_LETTERS, WHERE_FOCUSED)
     return sorted(rows, key=lambda row: order.index(row[0]))
 

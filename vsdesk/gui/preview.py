@@ -13,7 +13,7 @@ from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 SIZE = 72
-HINT = "Click a point or a result to see it here."
+HINT = "Click a point or a result to see it here,\nor use the arrow keys and Enter."
 
 
 class ItemPreview(QWidget):

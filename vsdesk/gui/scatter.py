@@ -26,6 +26,7 @@ from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
 from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
+from vsdesk.gui.scatter_keys import ARROWS, PICK_KEYS, nearest_in_direction
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
 
@@ -87,10 +88,13 @@ def shown_colour(slot: int) -> str:
 PICK_RADIUS_PX = 8
 #: What a screen reader says of the map (its classes are in the legend under it, as text).
 MAP_DESCRIPTION = ("The catalog's images as points (t-SNE), alike ones near each other, coloured and shaped "
-                   "by class as the legend under the map says. Home shows the whole map.")
+                   "by class as the legend under the map says. The arrow keys go from point to point, Enter "
+                   "shows the point's image, + and - zoom, Home shows the whole map.")
 HOVER_THUMB = 96
 #: The key that shows the whole map again, when the map has the keyboard focus.
 RESET_KEY = Qt.Key.Key_Home
+#: How much + and - zoom the map at a time (as much as a few steps of the wheel).
+ZOOM_STEP = 1.5
 
 
 def _unbreakable(name: str) -> str:
@@ -124,6 +128,9 @@ class _QuietScatter(pg.ScatterPlotItem):
 
 class ScatterView(QWidget):
     point_clicked = Signal(int)  # catalog index
+
+    #: Its keys that are no action's (``_on_key``), for Help › Keyboard shortcuts (``keys_dialog``).
+    OWN_KEYS = (("Arrow keys", "to the nearest point that way"), ("Enter or Space", "show that point's image"))
 
     def __init__(self, cache: ThumbnailCache, parent: QWidget | None = None):
         super().__init__(parent)
@@ -165,6 +172,8 @@ class ScatterView(QWidget):
         self._item_labels: Sequence[str] = ()
         self._highlight_indices = np.zeros(0, np.int64)  # ringed: the best results
         self._selected_index: int | None = None
+        self._current: int | None = None  # the keyboard's current point (scatter_keys)
+        self._current_shown = False  # its square: while the map has the focus from the keyboard
         self._query_xy: tuple[float, float] | None = None  # the query's star
         self._dark = False  # the points were coloured for a dark map (``shown_colour``)
         self._point_size = 7  # the catalog points' base size (fewer points: bigger)
@@ -177,10 +186,13 @@ class ScatterView(QWidget):
         )
         # Above the points: the result rings, the query's star, and on top the selected point's
         # ring (an unfilled circle), which the star would hide when the query sits on it.
-        self._overlay_sizes = {self._highlight: 11, self._selected: 18, self._query: 22}  # base sizes
-        for z, item in enumerate((self._highlight, self._query, self._selected), start=10):
+        # The keyboard's current point: a square (no point has that marker at that size) in the
+        # focus frame's colour, on top of all.
+        self._cursor = _QuietScatter(size=24, symbol="s", pen=None, brush=None, tip=None)  # its pen: see _colour
+        self._overlay_sizes = {self._highlight: 11, self._selected: 18, self._query: 22, self._cursor: 24}
+        for z, item in enumerate((self._highlight, self._query, self._selected, self._cursor), start=10):
             item.setZValue(z)
-            self.plot.addItem(item)
+            self.plot.addItem(item, ignoreBounds=item is self._cursor)  # "whole map": as without it
         # On a backing of the map's own colour: the status (progress, an error, a note) sits over
         # the points and must stay readable there, and let the points show through a little.
         self._status = pg.TextItem(anchor=(0, 0))  # its colours: see _colour
@@ -195,12 +207,16 @@ class ScatterView(QWidget):
         # "Reset view" in words, once the user has zoomed or panned: pyqtgraph's own button (a
         # house here) is 14 px and shows only while the mouse is over the map. The same from the
         # map's right-click menu, and with Home when the map has the keyboard focus.
-        self.reset_action = QAction("&Reset view", self)  # R in its menu
+        self.reset_action = QAction("&Reset view", self)  # R in its menu (I and O zoom)
         self.reset_action.setShortcut(QKeySequence(RESET_KEY))
         self.reset_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.reset_action.setToolTip("Show the whole map again (Home)")
         self.reset_action.triggered.connect(self.reset_view)
         self.addAction(self.reset_action)
+        # + and - zoom around the current point (the filter below sends them here when Qt does not
+        # match a shortcut for "+": some layouts type it with Shift, some on the keypad).
+        self.zoom_in_action = self._zoom_action("Zoom &in", ["+", "="], 1 / ZOOM_STEP)
+        self.zoom_out_action = self._zoom_action("Zoom &out", ["-"], ZOOM_STEP)
         # Its menu from the keyboard, at the map's centre (the mouse's right button opens it there).
         open_menu_with_keys(self, lambda: self._context_menu(self.plot.mapToGlobal(self.plot.rect().center())))
         self.reset_button = QToolButton(self.plot)
@@ -230,6 +246,7 @@ class ScatterView(QWidget):
         self._hover_timer.timeout.connect(self._update_hover)
         # pyqtgraph reports moves inside the plot only: leaving it must hide the tip itself
         self.plot.viewport().installEventFilter(self)
+        self.plot.installEventFilter(self)  # the keys, and the focus that shows the current point
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         cache.ready.connect(self._on_thumbnail_ready)
@@ -242,6 +259,7 @@ class ScatterView(QWidget):
         text = theme.readable(theme.colour(QPalette.ColorRole.Text), base)
         self.plot.setBackground(base)
         self._highlight.setPen(pg.mkPen(theme.mix(text, base, 0.1), width=1.6))
+        self._cursor.setPen(pg.mkPen(theme.readable(theme.colour(QPalette.ColorRole.Highlight), base, 3.0), width=2.5))
         self._status.setColor(theme.secondary_text(base))
         backing = QColor(base)
         backing.setAlpha(215)  # the points show through a little
@@ -292,6 +310,7 @@ class ScatterView(QWidget):
                 self._move(item, xy[members])
         else:
             self._rebuild(xy, labels, names, colours)
+            self._current = None  # another map: the keys start again (``_start_point``)
         self._refresh_overlays()
 
     def _rebuild(self, xy: np.ndarray, labels: np.ndarray, names: list[str], colours: list[int]) -> None:
@@ -376,6 +395,8 @@ class ScatterView(QWidget):
 
     def select(self, index: int | None) -> None:
         self._selected_index = index
+        if index is not None:  # (picked in the gallery too): the keys go on from there
+            self._current = index
         self._refresh_overlays()
 
     def selected(self) -> int | None:
@@ -448,6 +469,8 @@ class ScatterView(QWidget):
             self._selected.setData(pos=np.zeros((0, 2)))
         q = self._query_xy
         self._query.setData(pos=np.array([q], np.float32) if q is not None else np.zeros((0, 2)))
+        cur = self.current()
+        self._cursor.setData(pos=self._xy[[cur]] if self._current_shown and cur is not None else np.zeros((0, 2)))
 
     # -- picking ------------------------------------------------------------------------------
     def index_at(self, scene_pos: QPointF) -> int:
@@ -483,7 +506,7 @@ class ScatterView(QWidget):
         """The map's right-click menu (pyqtgraph's own is turned off: it offers axes and export)."""
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addAction(self.reset_action)
+        menu.addActions([self.zoom_in_action, self.zoom_out_action, self.reset_action])
         menu.popup(screen_pos)
         return menu
 
@@ -493,11 +516,104 @@ class ScatterView(QWidget):
             self._hover_timer.start()
 
     def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Leave and watched is self.plot.viewport():
+        kind = event.type()
+        if kind == QEvent.Type.Leave and watched is self.plot.viewport():
             self._hover_timer.stop()
             self._hover_index = -1
             self._hover_label.hide()
+        elif watched is self.plot and kind == QEvent.Type.KeyPress:
+            return self._on_key(event.key())
+        elif watched is self.plot and kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            # The square shows where the keys are while the map has the focus; not after a
+            # click gave it the focus (the click's ring says it), until a key is pressed.
+            self._show_current(kind == QEvent.Type.FocusIn and event.reason() != Qt.FocusReason.MouseFocusReason)
+            if kind == QEvent.Type.FocusOut:  # (a tip the keys showed: no mouse leaves to hide it)
+                self._hover_label.hide()
         return super().eventFilter(watched, event)
+
+    # -- the keyboard (scatter_keys) ---------------------------------------------------------------
+    def current(self) -> int | None:
+        """The keyboard's current point: the one the arrows move from and Enter shows."""
+        n = len(self._xy)
+        return self._current if self._current is not None and 0 <= self._current < n else None
+
+    def _drawn(self) -> np.ndarray:
+        """Which points are drawn (label -1: a file's other path, not a point of its own)."""
+        return self._labels >= 0 if len(self._labels) == len(self._xy) else np.ones(len(self._xy), bool)
+
+    def _start_point(self) -> int | None:
+        """Where the keys start: the selected point, else the one nearest the query's star, else
+        the one nearest the middle of the view."""
+        drawn = self._drawn()
+        if not drawn.any():
+            return None
+        if self._selected_index is not None and 0 <= self._selected_index < len(self._xy):
+            return self._selected_index
+        if self._query_xy is not None:
+            target = np.asarray(self._query_xy, np.float64)
+        else:
+            target = np.array([np.mean(axis) for axis in self.view.viewRange()])
+        distance = np.where(drawn, np.hypot(*(self._xy - target).T), np.inf)
+        return int(np.argmin(distance))
+
+    def _show_current(self, shown: bool) -> None:
+        if shown and self.current() is None:
+            self._current = self._start_point()
+        self._current_shown = shown
+        self._refresh_overlays()
+
+    def _on_key(self, key: int) -> bool:
+        """A key pressed on the map: True if it was the map's."""
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
+            (self.zoom_out_action if key == Qt.Key.Key_Minus else self.zoom_in_action).trigger()
+            return True
+        if key not in ARROWS and key not in PICK_KEYS:
+            return False
+        self._show_current(True)
+        cur = self.current()
+        if cur is None:  # no map yet
+            return True
+        if key in PICK_KEYS:  # as a click on it
+            self.select(cur)
+            self.point_clicked.emit(cur)
+            return True
+        went = nearest_in_direction(self._xy - self._xy[cur], ARROWS[key], self._drawn())
+        if went >= 0:
+            self._current = went
+            self._keep_in_view(went)
+            self._refresh_overlays()
+            if went < len(self._sources):  # its thumbnail and name, as the mouse over it shows them
+                self._hover_index, self._hover_pos = went, self.scene_pos_of(went)
+                self._show_hover(went)
+        return True
+
+    def _keep_in_view(self, index: int) -> None:
+        """The map moved to have point ``index`` in view, if it had gone out (after a zoom)."""
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        x, y = (float(v) for v in self._xy[index])
+        margin_x, margin_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)  # not on the very edge, half cut
+        if x0 + margin_x <= x <= x1 - margin_x and y0 + margin_y <= y <= y1 - margin_y:
+            return
+        self.view.translateBy(x=x - (x0 + x1) / 2, y=y - (y0 + y1) / 2)
+        self._on_view_moved(None)
+
+    def _zoom_action(self, text: str, keys: list[str], factor: float) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(key) for key in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _checked=False: self._zoom(factor))
+        self.addAction(action)
+        return action
+
+    def _zoom(self, factor: float) -> None:
+        """Zoomed by ``factor`` (below 1: in) around the current point, or the view's middle."""
+        if not len(self._xy):
+            return
+        cur = self.current()
+        centre = QPointF(*(float(v) for v in self._xy[cur])) if cur is not None else None
+        self.view.scaleBy((factor, factor), center=centre)
+        self._hover_label.hide()  # by a point that has moved
+        self._on_view_moved(None)
 
     def _update_hover(self) -> None:
         index = self.index_at(self._hover_pos)

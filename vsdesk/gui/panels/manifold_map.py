@@ -1,4 +1,5 @@
 """The VAE's 2-D manifold: a decoded grid over the plane; clicking anywhere asks for that point.
+From the keyboard, the arrows move a square over the plane and Enter asks for its place.
 
 In a panel that scrolls, the mouse wheel over the map scrolls the panel, and zooms the map only
 when the user means it: with Ctrl held, or after a click on the map (until the pointer leaves
@@ -13,9 +14,11 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRect, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
+from vsdesk.engine.vae.dataset_form import SIZE as TILE_SIDE  # cheap: no TensorFlow
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
 from vsdesk.gui.focus_frame import show_focus
+from vsdesk.gui.scatter_keys import ARROWS, PICK_KEYS
 from vsdesk.gui.whole_map_button import use_home_button
 
 #: The plane's two coordinates: the map VAE's latent dimensions (its prior is a standard normal,
@@ -25,6 +28,8 @@ AXIS_NAMES = {"bottom": "latent dimension 1", "left": "latent dimension 2"}
 
 #: Room above the left axis's name (px): clear of the top tick's number.
 TOP_GAP = 4
+#: An arrow key's step, at most: this share of the view's width (zoomed in, a tile is too far).
+KEY_STEP_OF_VIEW = 0.1
 
 
 class _TopLabelledAxis(pg.AxisItem):
@@ -42,6 +47,9 @@ class _TopLabelledAxis(pg.AxisItem):
 class ManifoldMap(QWidget):
     point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
 
+    #: Its keys (``eventFilter``), for Help › Keyboard shortcuts (``keys_dialog``).
+    OWN_KEYS = (("Arrow keys", "one drawing that way"), ("Enter or Space", "draw the item there"))
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.plot = pg.PlotWidget(axisItems={"left": _TopLabelledAxis("left")})  # its colours: see _colour
@@ -53,7 +61,7 @@ class ManifoldMap(QWidget):
         # Named: the VAE tab has two maps (this one and the catalog's), which a screen reader
         # could not tell apart.
         name_map(self.plot, "Latent space map", "The VAE's learned plane, drawn as the garments it decodes "
-                 "at each point; a click decodes that point")
+                 "at each point; a click decodes that point, as Enter does after the arrow keys move the square")
         self._focus_frame = show_focus(self.plot)  # pyqtgraph draws no focus ring
         self.plot.showGrid(False, False)
         for axis in AXIS_NAMES:
@@ -64,7 +72,15 @@ class ManifoldMap(QWidget):
             size=16, symbol="star", pen=pg.mkPen("k"), brush=pg.mkBrush("#ffd400"), tip=None
         )
         self.click_marker = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#ff2d00", width=2), tip=None)
-        for item in (self.query_marker, self.click_marker):
+        # The keyboard's place: a square around the drawing there (a tile wide: sized in the
+        # plane's units, ``set_grid``) in the focus frame's colour (see _colour), edged in black
+        # to be seen on the light drawings and the black between them alike.
+        self.key_marker = pg.ScatterPlotItem(pxMode=False, symbol="s", pen=None, brush=None, tip=None)
+        self.key_edge = pg.ScatterPlotItem(pxMode=False, symbol="s", pen=pg.mkPen("k", width=5), brush=None, tip=None)
+        self._key_xy: tuple[float, float] | None = None
+        self._key_shown = False  # while the map has the focus from the keyboard
+        self._key_step = 0.0  # the decoded grid's spacing (``set_grid``)
+        for item in (self.query_marker, self.click_marker, self.key_edge, self.key_marker):
             item.setZValue(5)
             self.plot.addItem(item)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
@@ -76,6 +92,7 @@ class ManifoldMap(QWidget):
         #: The user clicked the map: the wheel zooms it, until the pointer leaves it.
         self._engaged = False
         self.plot.viewport().installEventFilter(self)
+        self.plot.installEventFilter(self)  # the keys, and the focus that shows the square
         theme.follow(self, self._colour)
 
     def _colour(self) -> None:
@@ -83,6 +100,7 @@ class ManifoldMap(QWidget):
         base = theme.colour(QPalette.ColorRole.Base)
         grey = theme.secondary_text(base)
         self.plot.setBackground(base)
+        self.key_marker.setPen(pg.mkPen(theme.readable(theme.colour(QPalette.ColorRole.Highlight), base, 3.0), width=2.5))
         for axis, name in AXIS_NAMES.items():
             self.plot.getAxis(axis).setTextPen(grey)
             self.plot.getAxis(axis).setPen(grey)
@@ -91,6 +109,13 @@ class ManifoldMap(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if watched is self.plot:
+            if kind == QEvent.Type.KeyPress:
+                return self._on_key(event.key())
+            if kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+                # Not after a click gave it the focus (its cross says where), until a key is pressed.
+                self._show_key_place(kind == QEvent.Type.FocusIn and event.reason() != Qt.FocusReason.MouseFocusReason)
+            return super().eventFilter(watched, event)
         if kind == QEvent.Type.Wheel and not self.wheel_zooms(event.modifiers()):
             # Not the map's: the panel around it scrolls. At 1024x700 scrolling the panel zoomed
             # the map (to -60 ... 10) the moment it came under the pointer, its reset below the
@@ -151,6 +176,9 @@ class ManifoldMap(QWidget):
         self.image.setImage(np.ascontiguousarray(np.flipud(grid)), levels=(0, 255))
         self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         self._extent = extent
+        self._key_step = (x1 - x0) * TILE_SIDE / grid.shape[1]  # from one drawing to the next
+        for item in (self.key_edge, self.key_marker):
+            item.setSize(self._key_step)
         self.show_whole()
 
     def show_whole(self) -> None:
@@ -171,6 +199,8 @@ class ManifoldMap(QWidget):
 
     def mark(self, xy: tuple[float, float] | None) -> None:
         self.click_marker.setData(pos=np.array([xy]) if xy is not None else np.zeros((0, 2)))
+        self._key_xy = None  # the keys go on from the place drawn (``_start_place``)
+        self._show_key_place(self._key_shown)
 
     def scene_pos_of(self, x: float, y: float) -> QPointF:
         return self.plot.getViewBox().mapViewToScene(QPointF(x, y))
@@ -184,3 +214,54 @@ class ManifoldMap(QWidget):
         p = view.mapSceneToView(ev.scenePos())
         self.mark((p.x(), p.y()))
         self.point_clicked.emit(float(p.x()), float(p.y()))
+
+    # -- the keyboard ------------------------------------------------------------------------------
+    def key_place(self) -> tuple[float, float] | None:
+        """Where the arrows have moved the square to (None: not yet), which Enter draws."""
+        return self._key_xy
+
+    def _start_place(self) -> tuple[float, float]:
+        """Where the keys start: the place drawn last, else the query's star, else the drawing
+        at the view's middle (its centre: the square then goes from one drawing to the next,
+        not across the corners of four)."""
+        for item in (self.click_marker, self.query_marker):
+            if len(item.data):
+                return float(item.data["x"][0]), float(item.data["y"][0])
+        (vx0, vx1), (vy0, vy1) = self.plot.getViewBox().viewRange()
+        x0, _, y0, _ = self._extent
+        step = self._key_step
+        return tuple(low + step * (np.floor((middle - low) / step) + 0.5)
+                     for middle, low in (((vx0 + vx1) / 2, x0), ((vy0 + vy1) / 2, y0)))
+
+    def _show_key_place(self, shown: bool) -> None:
+        self._key_shown = shown and self._extent is not None
+        if self._key_shown and self._key_xy is None:
+            self._key_xy = self._start_place()
+        place = self._key_xy if self._key_shown else None
+        for item in (self.key_edge, self.key_marker):
+            item.setData(pos=np.array([place]) if place is not None else np.zeros((0, 2)))
+
+    def _on_key(self, key: int) -> bool:
+        """A key pressed on the map: True if it was the map's."""
+        if self._extent is None or (key not in ARROWS and key not in PICK_KEYS):
+            return False
+        self._show_key_place(True)
+        x, y = self._key_xy
+        if key in PICK_KEYS:  # as a click there
+            self.mark((x, y))
+            self.point_clicked.emit(x, y)
+            return True
+        (vx0, vx1), (vy0, vy1) = self.plot.getViewBox().viewRange()
+        step = min(self._key_step, KEY_STEP_OF_VIEW * (vx1 - vx0))
+        dx, dy = ARROWS[key]
+        x0, x1, y0, y1 = self._extent  # not off the decoded grid, where nothing is drawn
+        self._key_xy = (min(max(x + dx * step, x0), x1), min(max(y + dy * step, y0), y1))
+        self._show_key_place(True)
+        self._keep_in_view(*self._key_xy)
+        return True
+
+    def _keep_in_view(self, x: float, y: float) -> None:
+        view = self.plot.getViewBox()
+        (vx0, vx1), (vy0, vy1) = view.viewRange()
+        if not (vx0 <= x <= vx1 and vy0 <= y <= vy1):
+            view.translateBy(x=x - (vx0 + vx1) / 2, y=y - (vy0 + vy1) / 2)

@@ -147,7 +147,8 @@ RESULTS_TIP = ("The cosine similarity of the two pictures' summaries in the mode
                "pictures do), or the type predicted for a picture without one.")
 MAP_TIP = ("The model sums up every picture as a point on this plane; each small picture is what "
            "it draws at that place. The star is your picture. Click anywhere to see the item the "
-           "model would draw there (the picture above the map); scroll to zoom, drag to move; the "
+           "model would draw there (the picture above the map), or move the square with the arrow keys "
+           "and press Enter; scroll to zoom, drag to move; the "
            "button at the bottom left, or a new query, shows the whole map again.\n"
            "The two axes are the map's two latent dimensions (the numbers the model places a "
            "picture by), in standard deviations: 98 % of the training images lie within -2.5 to 2.5.")
@@ -231,7 +232,8 @@ class VaePanel(ModePanel):
         self.decoded_image, decoded_caption = _tile("clicked point", DECODED_TIP)
         self.decoded_caption = decoded_caption
         decoded_caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.map_hint = _note("Map of what the model learned: click a point to see the item it would draw there",
+        self.map_hint = _note("Map of what the model learned: click a point (or use the arrow keys and Enter) "
+                              "to see the item it would draw there",
                               MAP_TIP)
         self._map = None  # the ManifoldMap (pyqtgraph), created after the window's first paint
         page = QWidget()
