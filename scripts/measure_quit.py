@@ -7,12 +7,12 @@ whose garbage is collected at exit as before (an exit function that runs last ca
 ``gc.unfreeze``): the ratio of the two is the figure (a shared machine's load varies).
 
 ``window``: starts the real window on an X display (Xvfb, ``--display``) with a home of its own,
-waits until it shows and, after ``--wait`` seconds (a map computing, say), sends Ctrl+Q with
-``xdotool``; it says the seconds from the key to the window unmapped (``xwininfo``) and to the
+waits until it shows (``--when-mapping``: until a map's t-SNE child runs, its home's maps
+forgotten first) and, after ``--wait`` seconds more, sends Ctrl+Q with ``xdotool``; it says the seconds from the key to the window unmapped (``xev``) and to the
 process's end.
 
     .venv/bin/python scripts/measure_quit.py cli --rounds 3 -- search --mode product --catalog c20 photo.jpg
-    .venv/bin/python scripts/measure_quit.py window --display :95 --home /tmp/h --wait 8 --rounds 3 [-- ARGS]
+    .venv/bin/python scripts/measure_quit.py window --display :95 --home /tmp/h --when-mapping --wait 3 [-- ARGS]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -84,14 +85,48 @@ def window_shown(env: dict[str, str], timeout: float = 120.0) -> str | None:
     return None
 
 
-def is_viewable(window: str, env: dict[str, str]) -> bool:
-    info = subprocess.run(["xwininfo", "-id", window], capture_output=True, text=True, env=env)
-    return "IsViewable" in info.stdout
+class UnmapWatch:
+    """When the X server unmapped (or destroyed) ``window``: ``xev`` listening for its structure
+    events, each line read as it comes (a poll of ``xwininfo`` added 30-100 ms at a high load)."""
+
+    def __init__(self, window: str, env: dict[str, str]):
+        self.at: float | None = None
+        self.process = subprocess.Popen(["stdbuf", "-oL", "xev", "-id", window, "-event", "structure"], env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            if self.at is None and line.startswith(("UnmapNotify", "DestroyNotify")):
+                self.at = time.monotonic()
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
 
-def measure_window(display: str, home: str, wait: float, rounds: int, args: list[str]) -> None:
+def map_child_running(pid: int) -> bool:
+    """Whether the window ``pid`` has a t-SNE child process now."""
+    children = subprocess.run(["ps", "--ppid", str(pid), "-o", "args="], capture_output=True, text=True)
+    return "vsdesk.engine.tsne_process" in children.stdout
+
+
+def map_child_started(pid: int, timeout: float = 300.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if map_child_running(pid):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def measure_window(display: str, home: str, wait: float, rounds: int, args: list[str], when_mapping: bool) -> None:
     env = dict(os.environ, DISPLAY=display, HOME=home)
     for round_ in range(rounds):
+        if when_mapping:  # the maps computed again: the ones kept in the cache forgotten
+            for kept in Path(home, ".cache", "vsdesk", "projections").glob("*"):
+                kept.unlink()
         window_process = subprocess.Popen(vsdesk_command() + ["--new-window", *args], env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -99,20 +134,25 @@ def measure_window(display: str, home: str, wait: float, rounds: int, args: list
             if window is None:
                 print(f"round {round_}: the window did not show")
                 continue
+            if when_mapping and not map_child_started(window_process.pid):
+                print(f"round {round_}: no map was computed")
+                continue
             time.sleep(wait)
-            subprocess.run(["xdotool", "windowactivate", "--sync", window], env=env, capture_output=True)
+            mapping = "a map computing" if map_child_running(window_process.pid) else "no map computing"
+            # Focused, not activated: Xvfb has no window manager to activate it. The key is a real
+            # one (XTEST), not an event sent to the window.
+            subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, capture_output=True, timeout=10)
+            watch = UnmapWatch(window, env)
+            time.sleep(0.3)  # (xev selecting the window's events)
             sent = time.monotonic()
-            subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, check=True)
-            hidden = None
-            while window_process.poll() is None and hidden is None:
-                if not is_viewable(window, env):
-                    hidden = time.monotonic() - sent
-                time.sleep(0.01)
+            subprocess.run(["xdotool", "key", "ctrl+q"], env=env, check=True)
             window_process.wait(timeout=120)
             ended = time.monotonic() - sent
-            hidden = ended if hidden is None else hidden
+            time.sleep(0.2)
+            watch.close()
+            hidden = ended if watch.at is None else watch.at - sent
             print(f"round {round_}: Ctrl+Q -> hidden {hidden:.2f} s, -> process ended {ended:.2f} s "
-                  f"(exit {window_process.returncode})", flush=True)
+                  f"(exit {window_process.returncode}; {mapping})", flush=True)
         finally:
             if window_process.poll() is None:
                 window_process.kill()
@@ -130,13 +170,15 @@ def main() -> None:
     win.add_argument("--home", required=True)
     win.add_argument("--wait", type=float, default=5.0, help="seconds between the window shown and Ctrl+Q")
     win.add_argument("--rounds", type=int, default=3)
+    win.add_argument("--when-mapping", action="store_true",
+                     help="forget the home's maps, and wait for one to be computed before --wait")
     win.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args()
     rest = [word for word in (options.command if options.what == "cli" else options.args) if word != "--"]
     if options.what == "cli":
         measure_cli(rest, options.rounds)
     else:
-        measure_window(options.display, options.home, options.wait, options.rounds, rest)
+        measure_window(options.display, options.home, options.wait, options.rounds, rest, options.when_mapping)
 
 
 if __name__ == "__main__":
