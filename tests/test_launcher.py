@@ -627,7 +627,7 @@ QUIT_DURING_AN_INDEX_RUN = _app_hook("""
         self._watch.stop()
         self._hidden = []
         window.installEventFilter(self)
-        quit_action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "Quit")
+        quit_action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&Quit")
         print(f"quit at {time.time()} with {files} images indexed", flush=True)
         self._asked = time.monotonic()
         quit_action.trigger()  # as Ctrl+Q does
