@@ -585,5 +585,5 @@ def test_the_commands_an_import_prints_to_use_the_model_can_be_pasted(capsys, tm
     commands = out.splitlines()[0].split("`")[1::2]  # (the next line is about its held-out twin)
     assert [_pasted(command) for command in commands] == [
         ["index", "--mode", "product", "--model", "it's mine", "--catalog", "NAME", "FOLDER"],
-        ["search", "--mode", "product", "--model", "it's mine", "PHOTO"],
+        ["search", "--mode", "product", "--catalog", "NAME", "PHOTO"],  # (the catalog keeps its model)
     ], out

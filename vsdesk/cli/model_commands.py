@@ -229,11 +229,12 @@ def _import_product(args: argparse.Namespace) -> int:
     tell = say if args.json else print  # (with --json, stdout is the record alone)
     if args.json:
         print_json({"model": args.name, "path": str(folder)})
-    # Each command as it can be pasted ("index|search" read as a pipe by the shell).
-    model = shell_quoted(name)
+    # Each command as it can be pasted ("index|search" read as a pipe by the shell). A catalog
+    # keeps the model it was indexed with, so the search needs no --model (and the sample
+    # catalog is not suggested: searched with --model, it would keep this model for good).
     tell(f"{args.name}: imported into {shown_path(str(folder))}; index a folder with it: "
-         f"`vsdesk index --mode product --model {model} --catalog NAME FOLDER`; "
-         f"search the sample catalog with it: `vsdesk search --mode product --model {model} PHOTO`")
+         f"`vsdesk index --mode product --model {shell_quoted(name)} --catalog NAME FOLDER`, "
+         "then search that catalog: `vsdesk search --mode product --catalog NAME PHOTO`")
     if twin:
         tell(f"{args.name}: the held-out twin it named ({twin!r}) is not imported with it, so it names none here "
               "(a twin is found by its folder's name, which in the store may be another model's): `vsdesk eval "
