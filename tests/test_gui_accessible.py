@@ -354,3 +354,38 @@ def test_the_vae_panel_says_no_lone_dash_before_a_query_nor_after_one_is_cleared
     panel.build_plots()
     panel.clear()  # a query gone (its file removed, the catalog changed)
     assert dashes() == [] and panel.category.text() == ""
+
+
+def test_the_product_panel_says_no_lone_dash_before_a_query_nor_for_a_model_without_attributes(qtbot):
+    """As the VAE panel's: a lone "—" stood under "Product type" before any query (read out as
+    "em dash"), and under "Attributes" after a query with a model that tells none. Before a query
+    nothing is said there, each line keeping its room (the bars and the lines below do not jump
+    at the first query); a model without attributes says so in words."""
+    from vsdesk.gui.panels.product_panel import ProductPanel
+
+    panel = ProductPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def dashes() -> list[str]:
+        return [label.text() for label in panel.findChildren(QLabel) if label.text().strip() in ("—", "-", "–")]
+
+    def tops() -> list[int]:
+        return [widget.geometry().top() for widget in (panel.bars, panel.same_class, panel.model_info)]
+
+    assert dashes() == [] and said_name(panel.predicted) == "" and said_name(panel.attributes) == ""
+    for label in (panel.predicted, panel.attributes):
+        label.ensurePolished()  # (the type's line is in a bigger font, set by its style sheet)
+        assert label.height() >= label.fontMetrics().lineSpacing()
+    before = tops()
+    extras = {"classes": [{"label": "Dress", "probability": 0.9}, {"label": "Skirt", "probability": 0.1}],
+              "predicted": "Dress", "kids": None, "model": "product/shipped", "backbone": "EfficientNet-Lite0"}
+    panel.show_extras(extras)  # a model trained without the kids attribute
+    assert dashes() == [] and panel.attributes.text() == "None: this model does not tell kids' wear."
+    panel.show_extras({**extras, "kids": 0.1})
+    QApplication.processEvents()
+    assert tops() == before  # the lines came with the query: nothing under them moved
+    panel.clear()  # a query gone (its file removed, the catalog changed)
+    assert dashes() == [] and panel.predicted.text() == panel.attributes.text() == ""
