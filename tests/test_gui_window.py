@@ -1270,6 +1270,39 @@ def test_enter_on_a_result_opens_it_as_a_double_click_does(qtbot, window, tmp_pa
     assert [item.path for item in opened] == [str(ARTWORKS[1])]
 
 
+def double_click(view, row: int) -> None:
+    """What a real double-click on ``row`` of ``view`` delivers: press, release, double-click,
+    release (QTest.mouseDClick alone sends the double-click, which an item view ignores)."""
+    where = view.visualRect(view.model().index(row, 0)).center()
+    button, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mouseClick(view.viewport(), button, none, where)
+    QTest.mouseDClick(view.viewport(), button, none, where)
+    QTest.mouseRelease(view.viewport(), button, none, where)
+
+
+def test_two_results_double_clicked_in_quick_succession_are_both_opened(qtbot, window, monkeypatch):
+    """Each open is checked on the I/O thread (is the file there?) before the desktop opens it:
+    a second double-click before the first's check was back cancelled the first, and only the
+    second picture was opened. Both are, in their order."""
+    from vsdesk.gui.gallery import GalleryItem, GalleryView
+
+    asked = []
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    tab = window.tab("style")
+    gallery = tab.gallery
+    gallery.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(ARTWORKS[:3])])
+    settle(gallery)
+    # The I/O thread busy a while (a slow disk, a folder being read): the first's check is not
+    # back when the second double-click comes, however quick the machine.
+    released = threading.Event()
+    window.runner.submit("test/busy", lambda ctx: released.wait(60), worker="io")
+    for row in (0, 2):
+        double_click(gallery, row)
+    released.set()
+    wait_for_worker(qtbot, window.runner, "io")  # both checks done, their answers back
+    assert asked == [str(ARTWORKS[0]), str(ARTWORKS[2])]  # each once, in their order
+
+
 def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, window, tmp_path, monkeypatch):
     """A result with copies folded into it (real VGG16: a painting, a JPEG re-save of it under
     its name in a subfolder, a PNG export in another, a BMP beside it) offers each copy in its
