@@ -1303,19 +1303,12 @@ def test_two_results_double_clicked_in_quick_succession_are_both_opened(qtbot, w
     assert asked == [str(ARTWORKS[0]), str(ARTWORKS[2])]  # each once, in their order
 
 
-def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, window, tmp_path, monkeypatch):
-    """A result with copies folded into it (real VGG16: a painting, a JPEG re-save of it under
-    its name in a subfolder, a PNG export in another, a BMP beside it) offers each copy in its
-    menu, "Copies (3)", with what the menu offers for the file shown; a copy in another folder
-    than the shown file's says that folder. The result is the oldest of the four files."""
+def folder_with_copies(tmp_path) -> tuple[Path, Path, list[Path]]:
+    """Five cubist paintings, one of them (the oldest file) with three copies: a JPEG re-save of
+    it under its name in a subfolder, a PNG export in another, a BMP beside it. (folder, the
+    painting, its copies.)"""
     from PIL import Image
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QMenu
 
-    from vsdesk.gui.gallery import GalleryView
-
-    asked = []
-    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
     folder = copy_images(ARTWORKS[:5], tmp_path / "art")
     original = folder / ARTWORKS[0].name
     picture = Image.open(original).convert("RGB")
@@ -1325,6 +1318,44 @@ def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, 
         picture.save(path, quality=85)  # (JPEG's quality; PNG and BMP as they are)
     for age, path in enumerate([original, *copies]):
         os.utime(path, (1_600_000_000 + age, 1_600_000_000 + age))
+    return folder, original, copies
+
+
+def test_the_map_rings_the_copies_of_a_result_with_it(qtbot, window, tmp_path):
+    """A result with copies folded into it is one result, and on the map each of its files is a
+    point of its own: only the result's own point was ringed, its copies' points unringed beside
+    the query's star as if they were no result. All are ringed, and a click on a copy's point
+    picks the result they belong to."""
+    folder, original, copies = folder_with_copies(tmp_path)
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [ARTWORKS[10]])  # another cubist painting
+    items = tab.gallery.results.items()
+    [folded] = [item for item in items if item.copies]
+    assert folded.path == str(original) and len(folded.copy_rows) == len(copies) == 3
+    ringed = set(tab.scatter.highlighted())
+    assert ringed == {row for item in items for row in (item.index, *item.copy_rows)}
+    assert set(folded.copy_rows) <= ringed and len(ringed) == len(items) + 3
+    copy_row = folded.copy_rows[0]  # (its point may lie on the painting's own: either is the result)
+    qtbot.waitUntil(lambda: tab.scatter.index_at(tab.scatter.scene_pos_of(copy_row)) in (folded.index, *folded.copy_rows))
+    click_point(tab, copy_row)
+    assert tab.gallery.current_item() == folded
+
+
+def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, window, tmp_path, monkeypatch):
+    """A result with copies folded into it (real VGG16: a painting, a JPEG re-save of it under
+    its name in a subfolder, a PNG export in another, a BMP beside it) offers each copy in its
+    menu, "Copies (3)", with what the menu offers for the file shown; a copy in another folder
+    than the shown file's says that folder. The result is the oldest of the four files."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMenu
+
+    from vsdesk.gui.gallery import GalleryView
+
+    asked = []
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    folder, original, copies = folder_with_copies(tmp_path)
     tab = open_folder_catalog(qtbot, window, "style", folder)
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         drop_files(tab, [ARTWORKS[10]])  # another cubist painting
