@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAccessible, QAction, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
@@ -243,23 +243,42 @@ def test_every_menu_entry_has_a_key_letter_no_other_entry_of_its_menu_has(qtbot,
     assert window.tab("product").catalog_bar.add_action.text() == "&Add a folder to “mine && yours”…"
 
 
-def test_alt_and_a_letter_goes_to_the_catalog_list_and_the_map_colours_list_and_no_letter_is_twice(qtbot):
+def test_alt_and_a_letter_goes_to_the_catalog_list_the_map_colours_list_and_the_folders_menu_and_no_letter_is_twice(
+        qtbot):
     """The review: the "Catalog:" and "Map colours:" labels named their lists but gave no key to
-    them. Their Alt+letters clash with no menu's nor tab's."""
+    them, nor had the Folders button of the catalog line one. Their Alt+letters clash with no
+    menu's, tab's nor other button's."""
+    from PySide6.QtWidgets import QAbstractButton
+
     window = _shown_window(qtbot)
-    tab = window.tab("product")
-    window.tabs.setCurrentWidget(tab)
-    tab.colour_by.parentWidget().show()  # its row, as for a labelled catalog
-    labels = [w.text() for w in tab.findChildren(QLabel) if w.buddy() is not None]
-    letters = ([a.text() for a in window.menuBar().actions()]
-               + [window.tabs.tabText(i) for i in range(window.tabs.count())] + labels)
-    keys = [QKeySequence.mnemonic(text).toString() for text in letters]
-    assert "" not in keys and len(set(keys)) == len(keys), list(zip(letters, keys))
-    for key, combo in ((Qt.Key.Key_C, tab.catalog_bar.combo), (Qt.Key.Key_M, tab.colour_by)):
+    for mode in ("style", "product"):  # "Folders", "Folders & model"
+        tab = window.tab(mode)
+        window.tabs.setCurrentWidget(tab)
+        window.activateWindow()  # (again after the menu of the tab before)
+        qtbot.waitActive(window)
+        tab.colour_by.parentWidget().show()  # its row, as for a labelled catalog
+        labels = [w.text() for w in tab.findChildren(QLabel) if w.buddy() is not None]
+        # every button of the tab with a letter (the Folders button must have one)
+        buttons = [b.text() for b in tab.findChildren(QAbstractButton)
+                   if QKeySequence.mnemonic(b.text()).toString() or b is tab.catalog_bar.menu_button]
+        assert tab.catalog_bar.menu_button.text() in buttons
+        letters = ([a.text() for a in window.menuBar().actions()]
+                   + [window.tabs.tabText(i) for i in range(window.tabs.count())] + labels + buttons)
+        keys = [QKeySequence.mnemonic(text).toString() for text in letters]
+        assert "" not in keys and len(set(keys)) == len(keys), list(zip(letters, keys))
+        for key, combo in ((Qt.Key.Key_C, tab.catalog_bar.combo), (Qt.Key.Key_M, tab.colour_by)):
+            tab.gallery.setFocus()
+            qtbot.waitUntil(tab.gallery.hasFocus, timeout=3000)
+            QTest.keyClick(tab.gallery, key, Qt.KeyboardModifier.AltModifier)
+            assert QApplication.focusWidget() is combo
+        # Alt+L opens the Folders menu (it waits in its exec: closed once seen)
+        opened = []
+        bar = tab.catalog_bar
+        bar.menu.aboutToShow.connect(lambda: QTimer.singleShot(0, lambda: (opened.append(bar.menu.isVisible()),
+                                                                             bar.menu.close())))
         tab.gallery.setFocus()
-        qtbot.waitUntil(tab.gallery.hasFocus, timeout=3000)
-        QTest.keyClick(tab.gallery, key, Qt.KeyboardModifier.AltModifier)
-        assert QApplication.focusWidget() is combo
+        QTest.keyClick(tab.gallery, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: opened == [True] and not bar.menu.isVisible(), timeout=3000)
 
 
 def test_help_keyboard_shortcuts_lists_every_key_of_every_action(qtbot):
@@ -286,6 +305,7 @@ def test_help_keyboard_shortcuts_lists_every_key_of_every_action(qtbot):
     assert missing == []
     assert any("Ctrl+Right" in keys and what == "Next result" for keys, what in listed)
     assert ("Alt+C", "To the Catalog list") in rows and ("Alt+W", "The View menu") in rows
+    assert ("Alt+L", "The Folders button") in rows and ("Alt+L", "The Folders & model button") in rows
     assert "Ctrl+Right" in window.next_action.statusTip() and "Ctrl+Left" in window.prev_action.statusTip()
     # keys the maps handle themselves, no action's (ScatterView.OWN_KEYS, ManifoldMap.OWN_KEYS)
     from vsdesk.gui.panels.manifold_map import ManifoldMap
@@ -354,3 +374,38 @@ def test_the_vae_panel_says_no_lone_dash_before_a_query_nor_after_one_is_cleared
     panel.build_plots()
     panel.clear()  # a query gone (its file removed, the catalog changed)
     assert dashes() == [] and panel.category.text() == ""
+
+
+def test_the_product_panel_says_no_lone_dash_before_a_query_nor_for_a_model_without_attributes(qtbot):
+    """As the VAE panel's: a lone "—" stood under "Product type" before any query (read out as
+    "em dash"), and under "Attributes" after a query with a model that tells none. Before a query
+    nothing is said there, each line keeping its room (the bars and the lines below do not jump
+    at the first query); a model without attributes says so in words."""
+    from vsdesk.gui.panels.product_panel import ProductPanel
+
+    panel = ProductPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def dashes() -> list[str]:
+        return [label.text() for label in panel.findChildren(QLabel) if label.text().strip() in ("—", "-", "–")]
+
+    def tops() -> list[int]:
+        return [widget.geometry().top() for widget in (panel.bars, panel.same_class, panel.model_info)]
+
+    assert dashes() == [] and said_name(panel.predicted) == "" and said_name(panel.attributes) == ""
+    for label in (panel.predicted, panel.attributes):
+        label.ensurePolished()  # (the type's line is in a bigger font, set by its style sheet)
+        assert label.height() >= label.fontMetrics().lineSpacing()
+    before = tops()
+    extras = {"classes": [{"label": "Dress", "probability": 0.9}, {"label": "Skirt", "probability": 0.1}],
+              "predicted": "Dress", "kids": None, "model": "product/shipped", "backbone": "EfficientNet-Lite0"}
+    panel.show_extras(extras)  # a model trained without the kids attribute
+    assert dashes() == [] and panel.attributes.text() == "None: this model does not tell kids' wear."
+    panel.show_extras({**extras, "kids": 0.1})
+    QApplication.processEvents()
+    assert tops() == before  # the lines came with the query: nothing under them moved
+    panel.clear()  # a query gone (its file removed, the catalog changed)
+    assert dashes() == [] and panel.predicted.text() == panel.attributes.text() == ""

@@ -1270,19 +1270,45 @@ def test_enter_on_a_result_opens_it_as_a_double_click_does(qtbot, window, tmp_pa
     assert [item.path for item in opened] == [str(ARTWORKS[1])]
 
 
-def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, window, tmp_path, monkeypatch):
-    """A result with copies folded into it (real VGG16: a painting, a JPEG re-save of it under
-    its name in a subfolder, a PNG export in another, a BMP beside it) offers each copy in its
-    menu, "Copies (3)", with what the menu offers for the file shown; a copy in another folder
-    than the shown file's says that folder. The result is the oldest of the four files."""
-    from PIL import Image
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QMenu
+def double_click(view, row: int) -> None:
+    """What a real double-click on ``row`` of ``view`` delivers: press, release, double-click,
+    release (QTest.mouseDClick alone sends the double-click, which an item view ignores)."""
+    where = view.visualRect(view.model().index(row, 0)).center()
+    button, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mouseClick(view.viewport(), button, none, where)
+    QTest.mouseDClick(view.viewport(), button, none, where)
+    QTest.mouseRelease(view.viewport(), button, none, where)
 
-    from vsdesk.gui.gallery import GalleryView
+
+def test_two_results_double_clicked_in_quick_succession_are_both_opened(qtbot, window, monkeypatch):
+    """Each open is checked on the I/O thread (is the file there?) before the desktop opens it:
+    a second double-click before the first's check was back cancelled the first, and only the
+    second picture was opened. Both are, in their order."""
+    from vsdesk.gui.gallery import GalleryItem, GalleryView
 
     asked = []
     monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    tab = window.tab("style")
+    gallery = tab.gallery
+    gallery.set_items([GalleryItem(i, str(p), str(p), 0.5, "art") for i, p in enumerate(ARTWORKS[:3])])
+    settle(gallery)
+    # The I/O thread busy a while (a slow disk, a folder being read): the first's check is not
+    # back when the second double-click comes, however quick the machine.
+    released = threading.Event()
+    window.runner.submit("test/busy", lambda ctx: released.wait(60), worker="io")
+    for row in (0, 2):
+        double_click(gallery, row)
+    released.set()
+    wait_for_worker(qtbot, window.runner, "io")  # both checks done, their answers back
+    assert asked == [str(ARTWORKS[0]), str(ARTWORKS[2])]  # each once, in their order
+
+
+def folder_with_copies(tmp_path) -> tuple[Path, Path, list[Path]]:
+    """Five cubist paintings, one of them (the oldest file) with three copies: a JPEG re-save of
+    it under its name in a subfolder, a PNG export in another, a BMP beside it. (folder, the
+    painting, its copies.)"""
+    from PIL import Image
+
     folder = copy_images(ARTWORKS[:5], tmp_path / "art")
     original = folder / ARTWORKS[0].name
     picture = Image.open(original).convert("RGB")
@@ -1292,6 +1318,44 @@ def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, 
         picture.save(path, quality=85)  # (JPEG's quality; PNG and BMP as they are)
     for age, path in enumerate([original, *copies]):
         os.utime(path, (1_600_000_000 + age, 1_600_000_000 + age))
+    return folder, original, copies
+
+
+def test_the_map_rings_the_copies_of_a_result_with_it(qtbot, window, tmp_path):
+    """A result with copies folded into it is one result, and on the map each of its files is a
+    point of its own: only the result's own point was ringed, its copies' points unringed beside
+    the query's star as if they were no result. All are ringed, and a click on a copy's point
+    picks the result they belong to."""
+    folder, original, copies = folder_with_copies(tmp_path)
+    tab = open_folder_catalog(qtbot, window, "style", folder)
+    qtbot.waitUntil(lambda: tab.map_xy is not None, timeout=60_000)
+    with qtbot.waitSignal(tab.results_shown, timeout=60_000):
+        drop_files(tab, [ARTWORKS[10]])  # another cubist painting
+    items = tab.gallery.results.items()
+    [folded] = [item for item in items if item.copies]
+    assert folded.path == str(original) and len(folded.copy_rows) == len(copies) == 3
+    ringed = set(tab.scatter.highlighted())
+    assert ringed == {row for item in items for row in (item.index, *item.copy_rows)}
+    assert set(folded.copy_rows) <= ringed and len(ringed) == len(items) + 3
+    copy_row = folded.copy_rows[0]  # (its point may lie on the painting's own: either is the result)
+    qtbot.waitUntil(lambda: tab.scatter.index_at(tab.scatter.scene_pos_of(copy_row)) in (folded.index, *folded.copy_rows))
+    click_point(tab, copy_row)
+    assert tab.gallery.current_item() == folded
+
+
+def test_each_copy_of_a_folded_result_is_opened_and_copied_from_its_menu(qtbot, window, tmp_path, monkeypatch):
+    """A result with copies folded into it (real VGG16: a painting, a JPEG re-save of it under
+    its name in a subfolder, a PNG export in another, a BMP beside it) offers each copy in its
+    menu, "Copies (3)", with what the menu offers for the file shown; a copy in another folder
+    than the shown file's says that folder. The result is the oldest of the four files."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMenu
+
+    from vsdesk.gui.gallery import GalleryView
+
+    asked = []
+    monkeypatch.setattr(GalleryView, "open_url", staticmethod(lambda url: asked.append(url.toLocalFile()) or True))
+    folder, original, copies = folder_with_copies(tmp_path)
     tab = open_folder_catalog(qtbot, window, "style", folder)
     with qtbot.waitSignal(tab.results_shown, timeout=60_000):
         drop_files(tab, [ARTWORKS[10]])  # another cubist painting
@@ -1665,7 +1729,7 @@ def test_a_folder_is_added_to_the_catalog_shown_and_one_forgotten_from_its_menu_
     third = copy_images(ARTWORKS[20:22], tmp_path / "third")
     tab = open_folder_catalog(qtbot, window, "style", first)
     name, bar = tab.catalog_name, tab.catalog_bar
-    assert bar.menu_title == bar.menu_button.text() == "Folders" and bar.add_action.isEnabled()
+    assert bar.menu_title == "Folders" and bar.menu_button.text() == "Fo&lders" and bar.add_action.isEnabled()
     assert bar.add_action.text() == f"&Add a folder to “{name}”…"
     assert [bar.folder_of(a) for a in bar.forget_actions()] == [str(first)]
 
@@ -2023,7 +2087,7 @@ def test_the_product_model_of_the_catalog_shown_is_changed_from_its_menu(qtbot, 
         QTest.mouseClick(tab.messages.action_button, Qt.MouseButton.LeftButton)
     name = tab.catalog_name
     assert len(tab.snapshot) == 3 and bar.add_action.isEnabled() and name != "clothing"
-    assert bar.menu_title == "Folders & model" and bar.menu_button.text() == "Folders && model"  # "&" no shortcut
+    assert bar.menu_title == "Folders & model" and bar.menu_button.text() == "Fo&lders && model"  # "&&": no shortcut
     assert bar.model_action.text() == "Product &model: the shipped model — change…"
     bar.model_action.trigger()  # nobody's model yet: nothing to choose
     qtbot.waitUntil(lambda: "can only be indexed with the shipped model" in tab.messages.text(), timeout=10_000)

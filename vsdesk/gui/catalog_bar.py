@@ -28,6 +28,9 @@ from vsdesk.gui.settings import Settings, nameable_folder
 
 #: The catalog menu's button, by whether the mode has models to choose from.
 MENU_TITLES = {False: "Folders", True: "Folders & model"}
+#: Its text on the button: Alt+L opens it (F is the File menu's, O left to the Open… button); the
+#: "&" of "Folders & model" shown, not taken as the letter.
+MENU_BUTTON_TEXTS = {False: "Fo&lders", True: "Fo&lders && model"}
 #: A Forget entry is at most this wide (px): a long path must not make the menu as wide as the screen.
 FORGET_ENTRY_WIDTH = 520
 #: The Forget entries numbered 1 to 9 (their keys in the open menu).
@@ -99,7 +102,7 @@ class CatalogBar(QWidget):
         # button's arrow lay over the end of "Folders & model").
         self.menu_button = QPushButton()
         self.menu_title = MENU_TITLES[has_models]  # as messages name it
-        self.menu_button.setText(self.menu_title.replace("&", "&&"))  # an "&" shown, not a shortcut
+        self.menu_button.setText(MENU_BUTTON_TEXTS[has_models])
         self.menu_button.setToolTip("Add a folder to the catalog, forget one, or make a new catalog of a folder"
                                     + ("; the product model it is indexed with" if has_models else ""))
         self.menu = QMenu(self.menu_button)

@@ -183,9 +183,11 @@ class TabInput(QObject):
     def open_if_there(self, path: str) -> None:
         """A result (or its folder) is opened by the desktop once the I/O thread has seen it is
         there; a missing one (a catalog on an unplugged disk) is said here, not left to the
-        desktop's opener, which would fail where the user does not see it."""
+        desktop's opener, which would fail where the user does not see it. Each path has a
+        slot of its own: two results double-clicked in quick succession are both opened (in one
+        slot, the second cancelled the first's check, and the first was never opened)."""
         self.runner.submit(
-            f"{self.mode}/open", lambda ctx: _exists(Path(path)), worker="io",
+            f"{self.mode}/open:{path}", lambda ctx: _exists(Path(path)), worker="io",
             on_done=lambda there: self.gallery.open_path(path) if there else self._on_open_missing(path),
         )
 

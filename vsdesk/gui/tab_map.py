@@ -353,7 +353,10 @@ class TabMap(QObject):
             self.scatter.set_highlight([])
             self.scatter.set_query(None)
             return
-        self.scatter.set_highlight([h.index for h in outcome.hits[:MAP_HIGHLIGHT]])
+        # A result's copies folded into it (``Hit.copy_rows``) are points of their own: ringed
+        # with it, or they would sit by the query as if they were no result. (Its file's other
+        # paths, ``also_rows``, are not drawn.)
+        self.scatter.set_highlight([row for h in outcome.hits[:MAP_HIGHLIGHT] for row in (h.index, *h.copy_rows)])
         if outcome.self_index is not None and outcome.self_index < len(xy):
             self.scatter.set_query(tuple(float(v) for v in xy[outcome.self_index]))  # a catalog item: its own point
         else:

@@ -83,6 +83,8 @@ KIDS_TIP = ("Keep the results to kids' wear, or to the rest: an item is kids' we
             "gives it 50 % or more (its caption then says \"kids\").")
 NO_KIDS_HEAD_TIP = ("This catalog's model does not tell kids' wear (it was trained without the kids attribute): "
                     "its results cannot be kept to kids' wear or to the rest.")
+#: Under "Attributes" for a model that tells none (a lone "—" was read out as "em dash").
+NO_ATTRIBUTES_TEXT = "None: this model does not tell kids' wear."
 #: The note on a photo unlike the training photos: amber (``theme.readable`` darkens or lightens it).
 WARNING_HUE = "#a15c00"
 
@@ -91,7 +93,9 @@ class ProductPanel(ModePanel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.title = QLabel("<b>Product type</b>")
-        self.predicted = QLabel("—")
+        # Empty before a query, as the VAE panel's line: a lone "—" there was read out as "em
+        # dash". (An empty label keeps a line's room: the bars do not jump at the first query.)
+        self.predicted = QLabel("")
         self.predicted.setStyleSheet("font-size:15px;")
         self.predicted.setToolTip(QUERY_TYPE_TIP)
         self._predicted: tuple[str, float] | None = None  # the class and its share, shown by _show_predicted
@@ -224,7 +228,7 @@ class ProductPanel(ModePanel):
         self._show_predicted()
         self.same_class.setText(f"Only results of the type {shown_class(extras['predicted'])}")
         self._offer_kids(extras["kids"] is not None)
-        self.attributes.setText("\n".join(attribute_lines(extras)) or "—")
+        self.attributes.setText("\n".join(attribute_lines(extras)) or NO_ATTRIBUTES_TEXT)
         note = unfamiliar_text(extras)
         self.unfamiliar.setText(note)
         self.unfamiliar.setToolTip(familiarity_tip(extras) if note else "")
@@ -239,7 +243,7 @@ class ProductPanel(ModePanel):
     def _show_predicted(self) -> None:
         """The class predicted, its share in the palette's grey as it is now."""
         if self._predicted is None:
-            self.predicted.setText("—")
+            self.predicted.setText("")
             return
         name, p = self._predicted
         grey = theme.css(theme.secondary_text())
