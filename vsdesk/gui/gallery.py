@@ -337,6 +337,9 @@ class GalleryView(QListView):
     open_failed = Signal(object)  # a path the desktop found no application to open
     end_reached = Signal()  # scrolled to the last row: the tab may add more results
 
+    #: Its keys (the list view's own), for Help › Keyboard shortcuts (``keys_dialog``).
+    OWN_KEYS = (("Arrow keys", "from result to result"), ("Enter", "open the result's image in the desktop's viewer"))
+
     def __init__(self, cache: ThumbnailCache, thumb_size: int = 128, parent: QWidget | None = None):
         super().__init__(parent)
         self.results = ResultsModel(cache, thumb_size, self)
