@@ -3385,6 +3385,30 @@ def test_the_wheel_over_the_vae_map_zooms_it_and_a_new_query_shows_it_whole(qtbo
     assert np.allclose((y0, y1), whole[1], atol=0.05) and x0 <= y0 and x1 >= y1, (plot.getViewBox().viewRange(), whole)
 
 
+def test_the_preview_hint_says_the_keys_where_they_work_and_fits_a_small_window(qtbot):
+    """cr53: the hint under the map said "… or use the arrow keys and Enter" for the map and the
+    results alike, and among the results Enter opens the image in another application. It says
+    where the keys work, on two lines shown whole in each tab at 1024x680."""
+    from vsdesk.gui.preview import HINT
+
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.resize(1024, 680)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.height() <= 700, timeout=5000)
+    assert "on the map" in HINT.split("\n")[1] and "Enter" in HINT.split("\n")[1]
+    for mode in ("style", "product", "vae"):
+        tab = window.tab(mode)
+        window.tabs.setCurrentWidget(tab)
+        settle(window)
+        caption = tab.preview.caption
+        assert caption.text() == HINT and len(QLabel.text(caption).split("\n")) == 2
+        assert QLabel.text(caption) == HINT, (mode, QLabel.text(caption))  # as painted: not shortened
+        assert fully_shown(caption), mode
+    window.close()
+
+
 def test_the_window_and_the_command_line_give_a_jpeg_the_same_vae_facts(qtbot, window, tmp_path, capsys):
     """The window once gave the model the JPEG it decoded larger for its preview (the decoder's
     reduction step changes the pixels): Monet's *Impression, Sunrise* scored 76.1 nats in the
