@@ -3995,6 +3995,53 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
     assert opened == [] and not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""
 
 
+def test_a_catalog_changed_elsewhere_and_indexed_again_when_the_window_is_back_tells_it_off_the_gui_thread(
+        qtbot, window, tmp_path, monkeypatch):
+    """cr53: the catalog changed by `vsdesk index`, and being indexed by another process again as
+    the window comes back: the window shows it as it was and waits (``_wait_for_other_indexer``),
+    and it worked out what had changed on the GUI thread (gui53 had moved that walk of every
+    path off it), to say it for a moment before "… being indexed by another …" replaced it. It is
+    told once that run is done, worked out off the GUI thread."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+    from vsdesk.gui import catalogs_elsewhere
+
+    told_on = []  # the threads what changed was worked out on
+    tell = catalogs_elsewhere.outside_change_words
+    monkeypatch.setattr(catalogs_elsewhere, "outside_change_words",
+                        lambda *args, **kwargs: (told_on.append(threading.current_thread()), tell(*args, **kwargs))[1])
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    name = tab.catalog_name
+    tab.catalog.watch_elsewhere = False  # (the lock file's writes are not the point here)
+    copy_images(photos[4:6], folder)
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", name],
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)  # in a terminal
+    assert done.returncode == 0, done.stderr
+    busy_line = f"The catalog “{name}” is being indexed by another vsdesk window or command"
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        def other_run_starts(_name):  # (once)
+            tab.catalog.opening.disconnect(other_run_starts)
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+
+        # Another vsdesk's run starts as the window sets out to take up that change: between the
+        # list's look (no run then) and the opening.
+        tab.catalog.opening.connect(other_run_starts)
+        with qtbot.waitSignal(tab.catalog.opening, timeout=60_000):
+            window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
+        qtbot.waitUntil(lambda: busy_line in tab.messages.text(), timeout=60_000)
+        assert threading.main_thread() not in told_on, told_on
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    # That run done (the lock let go): opened again, and what changed since the window last
+    # showed it is said.
+    changed = f"“{name}” changed by another vsdesk process: 2 images added."
+    qtbot.waitUntil(lambda: tab.messages.text() == changed and not tab.catalog.is_opening(), timeout=120_000)
+    assert len(tab.snapshot) == 6
+    assert told_on and threading.main_thread() not in told_on, told_on
+
+
 def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(qtbot, window, tmp_path):
     """Photos saved into (or deleted from) the folder of the catalog shown while the window is
     open: when the user comes back to it, the catalog is brought up to date and the query on
