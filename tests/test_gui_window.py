@@ -284,6 +284,13 @@ def test_the_catalog_map_from_the_keyboard(qtbot, window, tmp_path):
     (x0, x1), (y0, y1) = scatter.view.viewRange()
     assert x1 - x0 < 0.5 * (whole[0][1] - whole[0][0]) and scatter.reset_button.isVisible()
     assert x0 <= xy[at][0] <= x1 and y0 <= xy[at][1] <= y1
+    # cr53: panned (a mouse drag) until the point is out of view, + brings it back into view.
+    scatter.view.translateBy(x=3 * (x1 - x0))
+    (x0, x1), (y0, y1) = scatter.view.viewRange()
+    assert not x0 <= xy[at][0] <= x1
+    QTest.keyClick(scatter.plot, Qt.Key.Key_Plus)
+    (x0, x1), (y0, y1) = scatter.view.viewRange()
+    assert x0 <= xy[at][0] <= x1 and y0 <= xy[at][1] <= y1, (xy[at], scatter.view.viewRange())
     QTest.keyClick(scatter.plot, Qt.Key.Key_Minus)
     assert scatter.view.viewRange()[0][1] - scatter.view.viewRange()[0][0] > x1 - x0
     QTest.keyClick(scatter.plot, Qt.Key.Key_Home)

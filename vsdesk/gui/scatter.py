@@ -612,6 +612,8 @@ class ScatterView(QWidget):
         cur = self.current()
         centre = QPointF(*(float(v) for v in self._xy[cur])) if cur is not None else None
         self.view.scaleBy((factor, factor), center=centre)
+        if cur is not None and self._current_shown:  # the square's point, out of view after a pan: back in it
+            self._keep_in_view(cur)
         self._hover_label.hide()  # by a point that has moved
         self._on_view_moved(None)
 
