@@ -48,7 +48,8 @@ class ManifoldMap(QWidget):
     point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
 
     #: Its keys (``eventFilter``), for Help › Keyboard shortcuts (``keys_dialog``).
-    OWN_KEYS = (("Arrow keys", "one drawing that way"), ("Enter or Space", "draw the item there"))
+    OWN_KEYS = (("Arrow keys", "move the square a drawing that way (less when zoomed in)"),
+                ("Enter or Space", "draw the item there"))
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -254,8 +255,11 @@ class ManifoldMap(QWidget):
         (vx0, vx1), (vy0, vy1) = self.plot.getViewBox().viewRange()
         step = min(self._key_step, KEY_STEP_OF_VIEW * (vx1 - vx0))
         dx, dy = ARROWS[key]
-        x0, x1, y0, y1 = self._extent  # not off the decoded grid, where nothing is drawn
-        self._key_xy = (min(max(x + dx * step, x0), x1), min(max(y + dy * step, y0), y1))
+        # Not off the decoded grid, where nothing is drawn: at most on its first and last
+        # drawings' centres (its very edge was half a drawing off the last).
+        x0, x1, y0, y1 = self._extent
+        half = self._key_step / 2
+        self._key_xy = (min(max(x + dx * step, x0 + half), x1 - half), min(max(y + dy * step, y0 + half), y1 - half))
         self._show_key_place(True)
         self._keep_in_view(*self._key_xy)
         return True
