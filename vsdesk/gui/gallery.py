@@ -29,7 +29,7 @@ from vsdesk.engine.session import ItemType, item_facts
 from vsdesk.engine.text import counted, shown_class, shown_path, telling_names, wrapped
 from vsdesk.gui import theme
 from vsdesk.gui.focus_frame import show_focus
-from vsdesk.gui.menu_key import open_menu_with_keys
+from vsdesk.gui.menu_key import number_key, open_menu_with_keys
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -562,10 +562,8 @@ class GalleryView(QListView):
         for number, (path, name) in enumerate(zip(item.copies, names), start=1):
             if "/" not in name and Path(path).parent != folder:
                 name = f"{Path(path).parent.name}/{name}"
-            # Numbered 1 to 9 for the keyboard, as the Folders menu's Forget entries are (a
-            # name's own letters would clash); a name's "&" is no key.
-            key = f"&{number} " if number <= 9 else ""
-            one = copies.addMenu(key + shown_path(name).replace("&", "&&"))
+            # Numbered for the keyboard, as the Folders menu's Forget entries are; a name's "&" is no key.
+            one = copies.addMenu(number_key(number) + shown_path(name).replace("&", "&&"))
             one.menuAction().setToolTip(wrapped(shown_path(path)))
             one.addAction("&Open image", lambda _checked=False, path=path: self.open_requested.emit(path))
             one.addAction("Open containing &folder",
