@@ -164,6 +164,21 @@ def runtime_dir(tmp_path_factory):
         yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def clipboard_emptied_at_the_end():
+    """The clipboard emptied as the session ends: it owns the QMimeData a test's "Copy path"
+    made in Python (``gallery.copy_file_path``), which Qt deleted at the process's exit, after
+    Python had shut down (a segfault, exit status 139, once every test had passed). The app
+    needs none of this: it ends with ``os._exit``, which runs no exit function of Qt's."""
+    yield
+    if "PySide6.QtWidgets" in sys.modules:  # (no test made a window: no clipboard to empty)
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            app.clipboard().clear()
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, session_dirs, monkeypatch) -> Path:
     """Catalogs and settings per test; the model cache per session."""

@@ -307,13 +307,33 @@ def test_help_keyboard_shortcuts_lists_every_key_of_every_action(qtbot):
     assert ("Alt+C", "To the Catalog list") in rows and ("Alt+W", "The View menu") in rows
     assert ("Alt+L", "The Folders button") in rows and ("Alt+L", "The Folders & model button") in rows
     assert "Ctrl+Right" in window.next_action.statusTip() and "Ctrl+Left" in window.prev_action.statusTip()
-    # keys the maps handle themselves, no action's (ScatterView.OWN_KEYS, ManifoldMap.OWN_KEYS)
+    # keys the maps and the results handle themselves, no action's (cr53: the results' were left out)
+    from vsdesk.gui.gallery import GalleryView
     from vsdesk.gui.panels.manifold_map import ManifoldMap
     from vsdesk.gui.scatter import ScatterView
 
     for own in (*ScatterView.OWN_KEYS, *ManifoldMap.OWN_KEYS):
         assert any(keys == own[0] and what.endswith(f": {own[1]}") for keys, what in rows), (own, rows)
+    for keys, what in GalleryView.OWN_KEYS:
+        assert (keys, f"Results: {what}") in rows, (keys, what, rows)
     dialog.close()
+
+
+def test_a_key_of_a_part_with_no_name_says_the_parts_kind(qtbot):
+    """cr53: a part of the window with no name a screen reader says (none has one now) would have
+    listed its keys as ": Context menu"; it is named by its kind instead."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from vsdesk.gui.gallery import GalleryView
+    from vsdesk.gui.keys_dialog import WHERE_FOCUSED, window_keys
+    from vsdesk.gui.thumbnails import ThumbnailCache
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setCentralWidget(GalleryView(ThumbnailCache()))  # not named "Results", as a tab names it
+    rows = window_keys(window)
+    assert (WHERE_FOCUSED, "Shift+F10 or Menu", "Gallery view: Context menu") in rows, rows
+    assert not any(what.startswith(":") for _section, _keys, what in rows), rows
 
 
 def test_every_widget_a_screen_reader_meets_has_a_name(qtbot):

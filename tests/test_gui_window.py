@@ -284,6 +284,13 @@ def test_the_catalog_map_from_the_keyboard(qtbot, window, tmp_path):
     (x0, x1), (y0, y1) = scatter.view.viewRange()
     assert x1 - x0 < 0.5 * (whole[0][1] - whole[0][0]) and scatter.reset_button.isVisible()
     assert x0 <= xy[at][0] <= x1 and y0 <= xy[at][1] <= y1
+    # cr53: panned (a mouse drag) until the point is out of view, + brings it back into view.
+    scatter.view.translateBy(x=3 * (x1 - x0))
+    (x0, x1), (y0, y1) = scatter.view.viewRange()
+    assert not x0 <= xy[at][0] <= x1
+    QTest.keyClick(scatter.plot, Qt.Key.Key_Plus)
+    (x0, x1), (y0, y1) = scatter.view.viewRange()
+    assert x0 <= xy[at][0] <= x1 and y0 <= xy[at][1] <= y1, (xy[at], scatter.view.viewRange())
     QTest.keyClick(scatter.plot, Qt.Key.Key_Minus)
     assert scatter.view.viewRange()[0][1] - scatter.view.viewRange()[0][0] > x1 - x0
     QTest.keyClick(scatter.plot, Qt.Key.Key_Home)
@@ -1196,6 +1203,15 @@ def test_the_vae_map_from_the_keyboard_draws_where_the_arrows_moved(qtbot, windo
     with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as drawn:
         QTest.keyClick(plot, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
     assert drawn.args == pytest.approx([expected[0], expected[1] + tile], abs=1e-4)
+    # cr53: at the grid's edge the square stops on the last drawing (its centre), not on the
+    # edge itself, half a drawing off it.
+    for _ in range(round((x1 - x0) / tile) + 2):
+        QTest.keyClick(plot, Qt.Key.Key_Right)
+    for _ in range(round((x1 - x0) / tile) + 2):
+        QTest.keyClick(plot, Qt.Key.Key_Down)
+    with qtbot.waitSignal(panel.map.point_clicked, timeout=5000) as drawn:
+        QTest.keyClick(plot, Qt.Key.Key_Return)
+    assert drawn.args == pytest.approx([x1 - tile / 2, y0 + tile / 2], abs=1e-4)
 
 
 def test_window_geometry_tab_and_catalog_persist(qtbot, tmp_path):
@@ -3449,6 +3465,30 @@ def test_the_wheel_over_the_vae_map_zooms_it_and_a_new_query_shows_it_whole(qtbo
     assert np.allclose((y0, y1), whole[1], atol=0.05) and x0 <= y0 and x1 >= y1, (plot.getViewBox().viewRange(), whole)
 
 
+def test_the_preview_hint_says_the_keys_where_they_work_and_fits_a_small_window(qtbot):
+    """cr53: the hint under the map said "… or use the arrow keys and Enter" for the map and the
+    results alike, and among the results Enter opens the image in another application. It says
+    where the keys work, on two lines shown whole in each tab at 1024x680."""
+    from vsdesk.gui.preview import HINT
+
+    window = MainWindow(autostart=False)
+    qtbot.addWidget(window)
+    window.resize(1024, 680)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.height() <= 700, timeout=5000)
+    assert "on the map" in HINT.split("\n")[1] and "Enter" in HINT.split("\n")[1]
+    for mode in ("style", "product", "vae"):
+        tab = window.tab(mode)
+        window.tabs.setCurrentWidget(tab)
+        settle(window)
+        caption = tab.preview.caption
+        assert caption.text() == HINT and len(QLabel.text(caption).split("\n")) == 2
+        assert QLabel.text(caption) == HINT, (mode, QLabel.text(caption))  # as painted: not shortened
+        assert fully_shown(caption), mode
+    window.close()
+
+
 def test_the_window_and_the_command_line_give_a_jpeg_the_same_vae_facts(qtbot, window, tmp_path, capsys):
     """The window once gave the model the JPEG it decoded larger for its preview (the decoder's
     reduction step changes the pixels): Monet's *Impression, Sunrise* scored 76.1 nats in the
@@ -4033,6 +4073,53 @@ def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_whe
     assert tab.runner.is_running("vae/catalog-list")
     qtbot.waitUntil(lambda: not tab.runner.is_running("vae/catalog-list"), timeout=30_000)
     assert opened == [] and not tab.runner.is_running("vae/catalog") and tab.messages.text() == ""
+
+
+def test_a_catalog_changed_elsewhere_and_indexed_again_when_the_window_is_back_tells_it_off_the_gui_thread(
+        qtbot, window, tmp_path, monkeypatch):
+    """cr53: the catalog changed by `vsdesk index`, and being indexed by another process again as
+    the window comes back: the window shows it as it was and waits (``_wait_for_other_indexer``),
+    and it worked out what had changed on the GUI thread (gui53 had moved that walk of every
+    path off it), to say it for a moment before "… being indexed by another …" replaced it. It is
+    told once that run is done, worked out off the GUI thread."""
+    import fcntl
+
+    from vsdesk.engine.catalog import catalog_location
+    from vsdesk.gui import catalogs_elsewhere
+
+    told_on = []  # the threads what changed was worked out on
+    tell = catalogs_elsewhere.outside_change_words
+    monkeypatch.setattr(catalogs_elsewhere, "outside_change_words",
+                        lambda *args, **kwargs: (told_on.append(threading.current_thread()), tell(*args, **kwargs))[1])
+    photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
+    folder = copy_images(photos[:4], tmp_path / "shop")
+    tab = open_folder_catalog(qtbot, window, "vae", folder)
+    name = tab.catalog_name
+    tab.catalog.watch_elsewhere = False  # (the lock file's writes are not the point here)
+    copy_images(photos[4:6], folder)
+    done = subprocess.run([sys.executable, "-m", "vsdesk", "index", "--mode", "vae", "--catalog", name],
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)  # in a terminal
+    assert done.returncode == 0, done.stderr
+    busy_line = f"The catalog “{name}” is being indexed by another vsdesk window or command"
+    with open(catalog_location(name) / ".index.lock", "w") as lock:
+        def other_run_starts(_name):  # (once)
+            tab.catalog.opening.disconnect(other_run_starts)
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another vsdesk's index run holds it
+
+        # Another vsdesk's run starts as the window sets out to take up that change: between the
+        # list's look (no run then) and the opening.
+        tab.catalog.opening.connect(other_run_starts)
+        with qtbot.waitSignal(tab.catalog.opening, timeout=60_000):
+            window._on_application_state(Qt.ApplicationState.ApplicationActive)  # the user comes back
+        qtbot.waitUntil(lambda: busy_line in tab.messages.text(), timeout=60_000)
+        assert threading.main_thread() not in told_on, told_on
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    # That run done (the lock let go): opened again, and what changed since the window last
+    # showed it is said.
+    changed = f"“{name}” changed by another vsdesk process: 2 images added."
+    qtbot.waitUntil(lambda: tab.messages.text() == changed and not tab.catalog.is_opening(), timeout=120_000)
+    assert len(tab.snapshot) == 6
+    assert told_on and threading.main_thread() not in told_on, told_on
 
 
 def test_files_saved_into_a_catalogs_folder_are_indexed_when_the_window_is_back(qtbot, window, tmp_path):

@@ -23,6 +23,7 @@ from vsdesk.engine.text import names_escaped
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_combo
 from vsdesk.gui.elided_label import ElidedLabel
+from vsdesk.gui.menu_key import number_key
 from vsdesk.gui.settings import Settings, nameable_folder
 
 
@@ -33,8 +34,6 @@ MENU_TITLES = {False: "Folders", True: "Folders & model"}
 MENU_BUTTON_TEXTS = {False: "Fo&lders", True: "Fo&lders && model"}
 #: A Forget entry is at most this wide (px): a long path must not make the menu as wide as the screen.
 FORGET_ENTRY_WIDTH = 520
-#: The Forget entries numbered 1 to 9 (their keys in the open menu).
-FORGET_NUMBERED = 9
 
 
 def menu_title(mode: str) -> str:
@@ -136,10 +135,9 @@ class CatalogBar(QWidget):
         # (``setData``) comes back without its bytes, and forgetting that is no folder of it.
         self._forget_folders = [] if is_sample else list(folders)
         for index, folder in enumerate(self._forget_folders):
-            # Numbered for the keyboard ("&1 /photos/2023 — 5 images"), as recent files are: a
-            # folder's own letters would clash. Beyond 9, no number: a list that long is read.
-            number = f"{index + 1} " if index < FORGET_NUMBERED else ""
-            action = self.forget_menu.addAction(self._forget_entry(folder, (counts or {}).get(folder), folder in away, number))
+            # Numbered for the keyboard ("&1 /photos/2023 — 5 images"): ``number_key``.
+            action = self.forget_menu.addAction(self._forget_entry(folder, (counts or {}).get(folder), folder in away,
+                                                                   number_key(index + 1)))
             action.setData(index)
             action.setToolTip(f"{names_escaped(folder)}\nIts images leave this catalog (asked first); the files are not touched")
             action.triggered.connect(lambda _checked=False, entry=action: self.forget_requested.emit(self.folder_of(entry)))
@@ -152,15 +150,14 @@ class CatalogBar(QWidget):
             self.model_action.setText(f"Product &model: {(model or 'the shipped model').replace('&', '&&')} — change…")
             self.model_action.setEnabled(bool(name))
 
-    def _forget_entry(self, folder: str, images: str | None, away: bool, number: str = "") -> str:
-        """A Forget entry: its ``number`` ("1 ", its key), the folder, a long path shortened in
-        the middle (its end, the folder's own name, kept; the whole path is in the tooltip),
-        with its images or "(away)"."""
+    def _forget_entry(self, folder: str, images: str | None, away: bool, key: str = "") -> str:
+        """A Forget entry: its ``key`` ("&1 "), the folder, a long path shortened in the middle
+        (its end, the folder's own name, kept; the whole path is in the tooltip), with its
+        images or "(away)"."""
         after = ("" if images is None else f" — {images}") + (" (away)" if away else "")
         metrics = QFontMetrics(self.forget_menu.font())
-        room = FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(number + after)
+        room = FORGET_ENTRY_WIDTH - metrics.horizontalAdvance(key.replace("&", "") + after)
         shown = metrics.elidedText(names_escaped(folder), Qt.TextElideMode.ElideMiddle, room)
-        key = f"&{number}" if number else ""
         return key + (shown + after).replace("&", "&&")  # a name's "&" is no shortcut
 
     def forget_actions(self) -> list:

@@ -344,7 +344,13 @@ class CatalogsElsewhere:
         # the folder was refused, or forgotten.
         adding = self._asked[0]
         if self.snapshot is not None and self.snapshot.name == name:
+            # What another process changed before (the reason it was opened again) is told by the
+            # opening once that run lets go, worked out off the GUI thread: not now, on this thread
+            # (a walk of every path), for the line said below to replace it at once.
+            waiting = self._outside_change, self._finishing_left
+            self._outside_change = self._finishing_left = None
             self._on_opened(self.snapshot)
+            self._outside_change, self._finishing_left = waiting
             if switch_to:
                 then = f"it is shown as it was, with the model it has, and switched to {switch_to} when that is done"
             elif adding:

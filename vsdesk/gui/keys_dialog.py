@@ -44,7 +44,9 @@ def _place(widget: QWidget) -> str:
     for child in widget.findChildren(QWidget):
         if child.focusPolicy() & Qt.FocusPolicy.TabFocus and child.accessibleName():
             return child.accessibleName()
-    return widget.accessibleName()
+    # Nothing named: its kind in words ("GalleryView": "Gallery view"), not a row ": Context menu".
+    first, *rest = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", re.sub(r"^_|^Q(?=[A-Z])", "", type(widget).__name__))
+    return " ".join([first, *(word if word.isupper() else word.lower() for word in rest)])  # ("VAE panel")
 
 
 def window_keys(window: QMainWindow) -> list[tuple[str, str, str]]:

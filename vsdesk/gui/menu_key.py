@@ -20,3 +20,10 @@ def open_menu_with_keys(widget: QWidget, open_menu: Callable[[], object]) -> QAc
     action.triggered.connect(lambda _checked=False: open_menu())
     widget.addAction(action)
     return action
+
+
+def number_key(number: int) -> str:
+    """"&1 " to "&9 ": a menu entry's place (from 1) as its key in the open menu, as recent files
+    are numbered (the entries' own letters, a folder's or file's name, would clash); "" from 10 on:
+    a list that long is read."""
+    return f"&{number} " if 1 <= number <= 9 else ""

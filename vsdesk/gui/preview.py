@@ -13,7 +13,9 @@ from vsdesk.gui.elided_label import ElidedLabel
 from vsdesk.gui.thumbnails import ThumbnailCache
 
 SIZE = 72
-HINT = "Click a point or a result to see it here,\nor use the arrow keys and Enter."
+#: (Not "or use the arrow keys and Enter" for both: among the results the arrows show an image
+#: here, and Enter opens it in another application.)
+HINT = "Click a point or a result to see it here;\non the map, also the arrow keys and Enter."
 
 
 class ItemPreview(QWidget):

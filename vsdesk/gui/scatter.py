@@ -26,7 +26,7 @@ from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
 from vsdesk.gui.focus_frame import show_focus
 from vsdesk.gui.menu_key import open_menu_with_keys
-from vsdesk.gui.scatter_keys import ARROWS, PICK_KEYS, nearest_in_direction
+from vsdesk.gui.scatter_keys import ARROWS, PICK_KEYS, keep_in_view, nearest_in_direction, square_pen, square_shown_by
 from vsdesk.gui.thumbnails import ThumbnailCache
 from vsdesk.gui.whole_map_button import use_home_button
 
@@ -259,7 +259,7 @@ class ScatterView(QWidget):
         text = theme.readable(theme.colour(QPalette.ColorRole.Text), base)
         self.plot.setBackground(base)
         self._highlight.setPen(pg.mkPen(theme.mix(text, base, 0.1), width=1.6))
-        self._cursor.setPen(pg.mkPen(theme.readable(theme.colour(QPalette.ColorRole.Highlight), base, 3.0), width=2.5))
+        self._cursor.setPen(square_pen(base))
         self._status.setColor(theme.secondary_text(base))
         backing = QColor(base)
         backing.setAlpha(215)  # the points show through a little
@@ -524,9 +524,7 @@ class ScatterView(QWidget):
         elif watched is self.plot and kind == QEvent.Type.KeyPress:
             return self._on_key(event.key())
         elif watched is self.plot and kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
-            # The square shows where the keys are while the map has the focus; not after a
-            # click gave it the focus (the click's ring says it), until a key is pressed.
-            self._show_current(kind == QEvent.Type.FocusIn and event.reason() != Qt.FocusReason.MouseFocusReason)
+            self._show_current(square_shown_by(event))  # where the keys are (not after a click: its ring says it)
             if kind == QEvent.Type.FocusOut:  # (a tip the keys showed: no mouse leaves to hide it)
                 self._hover_label.hide()
         return super().eventFilter(watched, event)
@@ -589,13 +587,9 @@ class ScatterView(QWidget):
 
     def _keep_in_view(self, index: int) -> None:
         """The map moved to have point ``index`` in view, if it had gone out (after a zoom)."""
-        (x0, x1), (y0, y1) = self.view.viewRange()
-        x, y = (float(v) for v in self._xy[index])
-        margin_x, margin_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)  # not on the very edge, half cut
-        if x0 + margin_x <= x <= x1 - margin_x and y0 + margin_y <= y <= y1 - margin_y:
-            return
-        self.view.translateBy(x=x - (x0 + x1) / 2, y=y - (y0 + y1) / 2)
-        self._on_view_moved(None)
+        # (Not on the very edge either, half cut.)
+        if keep_in_view(self.view, *(float(v) for v in self._xy[index]), margin=0.05):
+            self._on_view_moved(None)
 
     def _zoom_action(self, text: str, keys: list[str], factor: float) -> QAction:
         action = QAction(text, self)
@@ -612,6 +606,8 @@ class ScatterView(QWidget):
         cur = self.current()
         centre = QPointF(*(float(v) for v in self._xy[cur])) if cur is not None else None
         self.view.scaleBy((factor, factor), center=centre)
+        if cur is not None and self._current_shown:  # the square's point, out of view after a pan: back in it
+            self._keep_in_view(cur)
         self._hover_label.hide()  # by a point that has moved
         self._on_view_moved(None)
 

@@ -18,7 +18,7 @@ from vsdesk.engine.vae.dataset_form import SIZE as TILE_SIDE  # cheap: no Tensor
 from vsdesk.gui import theme
 from vsdesk.gui.accessible import name_map
 from vsdesk.gui.focus_frame import show_focus
-from vsdesk.gui.scatter_keys import ARROWS, PICK_KEYS
+from vsdesk.gui.scatter_keys import ARROWS, PICK_KEYS, keep_in_view, square_pen, square_shown_by
 from vsdesk.gui.whole_map_button import use_home_button
 
 #: The plane's two coordinates: the map VAE's latent dimensions (its prior is a standard normal,
@@ -48,7 +48,8 @@ class ManifoldMap(QWidget):
     point_clicked = Signal(float, float)  # coordinates in the 2-D latent plane
 
     #: Its keys (``eventFilter``), for Help › Keyboard shortcuts (``keys_dialog``).
-    OWN_KEYS = (("Arrow keys", "one drawing that way"), ("Enter or Space", "draw the item there"))
+    OWN_KEYS = (("Arrow keys", "move the square a drawing that way (less when zoomed in)"),
+                ("Enter or Space", "draw the item there"))
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -100,7 +101,7 @@ class ManifoldMap(QWidget):
         base = theme.colour(QPalette.ColorRole.Base)
         grey = theme.secondary_text(base)
         self.plot.setBackground(base)
-        self.key_marker.setPen(pg.mkPen(theme.readable(theme.colour(QPalette.ColorRole.Highlight), base, 3.0), width=2.5))
+        self.key_marker.setPen(square_pen(base))
         for axis, name in AXIS_NAMES.items():
             self.plot.getAxis(axis).setTextPen(grey)
             self.plot.getAxis(axis).setPen(grey)
@@ -113,8 +114,7 @@ class ManifoldMap(QWidget):
             if kind == QEvent.Type.KeyPress:
                 return self._on_key(event.key())
             if kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
-                # Not after a click gave it the focus (its cross says where), until a key is pressed.
-                self._show_key_place(kind == QEvent.Type.FocusIn and event.reason() != Qt.FocusReason.MouseFocusReason)
+                self._show_key_place(square_shown_by(event))  # (not after a click: its cross says where)
             return super().eventFilter(watched, event)
         if kind == QEvent.Type.Wheel and not self.wheel_zooms(event.modifiers()):
             # Not the map's: the panel around it scrolls. At 1024x700 scrolling the panel zoomed
@@ -254,14 +254,11 @@ class ManifoldMap(QWidget):
         (vx0, vx1), (vy0, vy1) = self.plot.getViewBox().viewRange()
         step = min(self._key_step, KEY_STEP_OF_VIEW * (vx1 - vx0))
         dx, dy = ARROWS[key]
-        x0, x1, y0, y1 = self._extent  # not off the decoded grid, where nothing is drawn
-        self._key_xy = (min(max(x + dx * step, x0), x1), min(max(y + dy * step, y0), y1))
+        # Not off the decoded grid, where nothing is drawn: at most on its first and last
+        # drawings' centres (its very edge was half a drawing off the last).
+        x0, x1, y0, y1 = self._extent
+        half = self._key_step / 2
+        self._key_xy = (min(max(x + dx * step, x0 + half), x1 - half), min(max(y + dy * step, y0 + half), y1 - half))
         self._show_key_place(True)
-        self._keep_in_view(*self._key_xy)
+        keep_in_view(self.plot.getViewBox(), *self._key_xy)
         return True
-
-    def _keep_in_view(self, x: float, y: float) -> None:
-        view = self.plot.getViewBox()
-        (vx0, vx1), (vy0, vy1) = view.viewRange()
-        if not (vx0 <= x <= vx1 and vy0 <= y <= vy1):
-            view.translateBy(x=x - (vx0 + vx1) / 2, y=y - (vy0 + vy1) / 2)
