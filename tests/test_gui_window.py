@@ -4032,16 +4032,23 @@ def test_a_remembered_catalog_that_is_gone_is_said_and_the_sample_opened_instead
     assert tab.messages.kind == "error" and "“gone-while-closed”" in tab.messages.text()
 
 
+def threads_telling_outside_changes(monkeypatch) -> list:
+    """The threads on which the window works out, in words, what another process changed in a
+    catalog (``outside_change_words``: it walks every path), as it does so."""
+    from vsdesk.gui import catalogs_elsewhere
+
+    told_on = []
+    tell = catalogs_elsewhere.outside_change_words
+    monkeypatch.setattr(catalogs_elsewhere, "outside_change_words",
+                        lambda *args, **kwargs: (told_on.append(threading.current_thread()), tell(*args, **kwargs))[1])
+    return told_on
+
+
 def test_a_catalog_indexed_again_from_the_command_line_is_brought_up_to_date_when_the_window_is_back(
         qtbot, window, tmp_path, monkeypatch):
     """What the other process changed is told off the GUI thread: it walks every path (12-70 ms
     of the GUI thread at 60,000 paths on two busy cores)."""
-    from vsdesk.gui import catalogs_elsewhere
-
-    told_on = []  # the threads what changed was worked out on
-    tell = catalogs_elsewhere.outside_change_words
-    monkeypatch.setattr(catalogs_elsewhere, "outside_change_words",
-                        lambda *args, **kwargs: (told_on.append(threading.current_thread()), tell(*args, **kwargs))[1])
+    told_on = threads_telling_outside_changes(monkeypatch)
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     folder = copy_images(photos[:4], tmp_path / "shop")
     tab = open_folder_catalog(qtbot, window, "vae", folder)
@@ -4085,12 +4092,7 @@ def test_a_catalog_changed_elsewhere_and_indexed_again_when_the_window_is_back_t
     import fcntl
 
     from vsdesk.engine.catalog import catalog_location
-    from vsdesk.gui import catalogs_elsewhere
-
-    told_on = []  # the threads what changed was worked out on
-    tell = catalogs_elsewhere.outside_change_words
-    monkeypatch.setattr(catalogs_elsewhere, "outside_change_words",
-                        lambda *args, **kwargs: (told_on.append(threading.current_thread()), tell(*args, **kwargs))[1])
+    told_on = threads_telling_outside_changes(monkeypatch)
     photos = sorted((CLOTHING_DIR / "images").glob("*.jpg"))
     folder = copy_images(photos[:4], tmp_path / "shop")
     tab = open_folder_catalog(qtbot, window, "vae", folder)
