@@ -62,6 +62,28 @@ def time_on_gui_thread(took: dict) -> None:
                 setattr(module, name, timed(name, getattr(module, name)))
 
 
+class StallSampler(threading.Thread):
+    """While the GUI thread has not ticked for 50 ms, where it is, every 5 ms: the vsdesk and
+    pyqtgraph lines on its stack, counted (``--stalls``)."""
+
+    def __init__(self, ticks: list[float]):
+        super().__init__(daemon=True)
+        self.ticks, self.seen, self.running = ticks, collections.Counter(), True
+
+    def run(self) -> None:
+        main = threading.main_thread().ident
+        while self.running:
+            time.sleep(0.005)
+            if self.ticks and time.perf_counter() - self.ticks[-1] > 0.05:
+                frame, lines = sys._current_frames().get(main), []
+                while frame is not None:
+                    name = frame.f_code.co_filename
+                    if "vsdesk" in name or "pyqtgraph" in name:
+                        lines.append(f"{name.rsplit('/', 2)[-1]}:{frame.f_lineno} {frame.f_code.co_name}")
+                    frame = frame.f_back
+                self.seen[" < ".join(lines[:4])] += 1
+
+
 def keep_random_map(name: str) -> int:
     """A random map kept as catalog ``name``'s last (its next opening starts from it); its size."""
     from vsdesk.engine import paths, projection
@@ -81,6 +103,7 @@ def main() -> None:
     parser.add_argument("catalog")
     parser.add_argument("folder")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--stalls", action="store_true", help="where the GUI thread was during gaps over 50 ms")
     parser.add_argument("--profile", action="store_true", help="the GUI thread's 30 costliest calls over the rounds")
     args = parser.parse_args()
     app = QApplication([])
@@ -122,11 +145,18 @@ def main() -> None:
         timer.setInterval(20)
         timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
         took.clear()
+        sampler = StallSampler(ticks)
+        if args.stalls:
+            sampler.start()
+        ticks.append(time.perf_counter())
         timer.start()
         tab.open_catalog(args.catalog)
         wait(lambda: tab.map_xy is not None and len(tab.map_xy) == count)
         wait(lambda: not tab.catalog.is_opening() and not tab.runner.is_running("vae/map"))
         timer.stop()
+        sampler.running = False
+        for where, samples in sampler.seen.most_common(8):
+            print(f"  stalled {samples * 5} ms at {where}")
         longest = float(np.diff(ticks).max() * 1000) if len(ticks) > 1 else float("nan")
         gaps_of_rounds.append(longest)
         for name, times in took.items():
