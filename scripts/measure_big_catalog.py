@@ -84,8 +84,8 @@ class StallSampler(threading.Thread):
                 self.seen[" < ".join(lines[:4])] += 1
 
 
-def keep_random_map(name: str) -> int:
-    """A random map kept as catalog ``name``'s last (its next opening starts from it); its size."""
+def keep_random_map(name: str) -> None:
+    """A random map kept as catalog ``name``'s last (its next opening starts from it)."""
     from vsdesk.engine import paths, projection
     from vsdesk.engine.catalog import Catalog
 
@@ -95,7 +95,6 @@ def keep_random_map(name: str) -> int:
         indexed = catalog.indexed()
         xy = np.random.default_rng(0).normal(size=(len(indexed.vectors.paths), 2)).astype(np.float32)
         projection._save_last(catalog, indexed, xy, 30.0, 1000)  # (the window's perplexity and iterations)
-        return len(xy)
 
 
 def main() -> None:
@@ -111,7 +110,7 @@ def main() -> None:
     if os.path.exists(added):
         os.remove(added)
     sample = next(os.path.join(root, f) for root, _, files in os.walk(args.folder) for f in files if f.endswith(".png"))
-    n = keep_random_map(args.catalog)
+    keep_random_map(args.catalog)
 
     from vsdesk.gui.main_window import MainWindow
 
@@ -132,7 +131,10 @@ def main() -> None:
     win.tabs.setCurrentWidget(tab)
     tab.catalog_name = args.catalog
     tab.start()
-    wait(lambda: tab.map_xy is not None and len(tab.map_xy) == n and not tab.runner.is_running("vae/map"))
+    # (The catalog as its folder is now: a run stopped midway may have left it an image more.)
+    wait(lambda: not tab.catalog.is_opening() and tab.map_xy is not None and len(tab.map_xy) == len(tab.snapshot)
+         and not tab.runner.is_running("vae/map"))
+    n = len(tab.snapshot)
     gaps_of_rounds, per_name = [], collections.defaultdict(list)
     profile = cProfile.Profile()
     if args.profile:
