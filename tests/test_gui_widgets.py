@@ -922,6 +922,73 @@ def test_gallery_cells_keep_room_for_the_score_line_whatever_the_first_item(qtbo
     assert height >= view.iconSize().height() + 2 * view.fontMetrics().lineSpacing() > rects[0].height()
 
 
+def _fashion_pngs(folder, count: int) -> list[str]:
+    """The first ``count`` Fashion-MNIST training images, as PNG files in ``folder``."""
+    import gzip
+
+    from PIL import Image
+
+    from conftest import FASHION_MNIST_DIR
+
+    with gzip.open(FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(16 + count * 784), np.uint8, offset=16).reshape(count, 28, 28)
+    folder.mkdir()
+    paths = [str(folder / f"fm{i:05d}.png") for i in range(count)]
+    for image, path in zip(images, paths):
+        Image.fromarray(image).save(path)
+    return paths
+
+
+def test_a_big_catalog_browsed_whole_shows_its_first_and_last_images_where_scrolled_to(qtbot, tmp_path):
+    """A catalog of thousands browsed without a query: each item made as its row is shown
+    (40,000 made at once kept the window from painting for up to 0.6 s) and laid out a batch
+    at a time, each cell where a layout in one pass puts it (a batch that began mid-row put
+    its first cell a spacing too far right and wrapped after it); its first and last images
+    are where the user scrolls to, with their names and thumbnails; a map click on a file's
+    other path finds the row of the file."""
+    import hashlib
+
+    from vsdesk.engine.query import fold_catalog
+    from vsdesk.engine.session import CatalogSnapshot
+    from vsdesk.gui.query_results import browse_items
+
+    paths = _fashion_pngs(tmp_path / "fm", 3001)
+    shutil.copy(paths[7], tmp_path / "fm" / "zz-copy.png")  # the same file at another path: folded
+    paths.append(str(tmp_path / "fm" / "zz-copy.png"))
+    hashes = [hashlib.sha256(open(path, "rb").read()).hexdigest() for path in paths]
+    snapshot = CatalogSnapshot("fm", "vae", 1, (str(tmp_path / "fm"),), paths, ["Bag"] * len(paths),
+                               np.zeros((len(paths), 2), np.float32), hashes=hashes,
+                               browse=fold_catalog(paths, hashes))
+    items = browse_items(snapshot)
+    assert len(items) == 3001
+    made = []
+    make = items.make
+    items.make = lambda row: made.append(row) or make(row)
+    cache, view = _shown_gallery(qtbot, thumb_size=64, size=(330, 400))  # 3 columns: 3001 ends mid-row
+    view.set_items(items)
+    last = view.results.index(3000)
+    qtbot.waitUntil(lambda: view.rectForIndex(last).isValid(), timeout=10_000)  # laid out, batch after batch
+    assert len(set(made)) < 100  # the rows shown, not all 3001
+    assert len({view.rectForIndex(view.results.index(row)).x() for row in range(8)}) == 3 and view.batchSize() % 3 == 0
+    _cache, at_once = _shown_gallery(qtbot, thumb_size=64, size=(330, 400))
+    at_once.set_items(list(browse_items(snapshot)))
+    settle(at_once)
+    assert [view.rectForIndex(view.results.index(row)) for row in range(3001)] == \
+        [at_once.rectForIndex(at_once.results.index(row)) for row in range(3001)]
+    for row, name in ((3000, "fm03000.png"), (0, "fm00000.png")):  # scrolled to the end, then back
+        index = view.results.index(row)
+        view.scrollTo(index)
+        settle(view)
+        assert view.viewport().rect().contains(view.visualRect(index))
+        assert view.indexAt(view.visualRect(index).center()) == index
+        assert view.results.data(index, Qt.ItemDataRole.DisplayRole).startswith(name)
+        _wait_for_thumbnails(qtbot, cache, [view.results.item(row)])
+        assert isinstance(view.results.data(index, Qt.ItemDataRole.DecorationRole), QPixmap)
+    copy_row = view.results.row_of_catalog_index(paths.index(str(tmp_path / "fm" / "zz-copy.png")))
+    assert view.results.item(copy_row).index == 7 and view.results.row_of_catalog_index(7) == copy_row == 7
+    assert view.results.row_of_catalog_index(len(paths)) == -1
+
+
 def test_gallery_columns_share_the_width_instead_of_leaving_a_strip(qtbot):
     from vsdesk.gui.gallery import SMALLEST_THUMBNAIL
 

@@ -395,6 +395,19 @@ def count_files(rows: Iterable[int], hashes: Sequence[str] | None) -> int:
     return len({hashes[row] for row in rows if hashes[row]}) + sum(1 for row in rows if not hashes[row])
 
 
+def files_per_folder(folders: Sequence[str], paths: Sequence[str],
+                     hashes: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+    """Each of ``folders``' (files, paths) among a catalog's rows (``paths``, ``hashes``): a
+    file at several paths is one (``count_files``). Walks every path: at 40,000 that took a
+    window's thread 6-30 ms, so a snapshot is told it where it is made (``folder_counts``)."""
+    counts = {}
+    for folder in folders:
+        prefix = folder.rstrip("/\\") + os.sep
+        rows = [row for row, path in enumerate(paths) if path.startswith(prefix)]
+        counts[folder] = (count_files(rows, hashes), len(rows))
+    return counts
+
+
 def fold_identical(found, hashes: Sequence[str] | None, k: int) -> None:
     """``found`` (``Results``) with each file shown once, in place: the rows of one content hash
     (identical bytes share one vector: the same score, next to each other) are one result, at

@@ -105,15 +105,14 @@ def _kept_folders_text(snapshot: CatalogSnapshot) -> str:
 def folder_count_words(snapshot: CatalogSnapshot) -> dict[str, str]:
     """The images of each of the catalog's folders in words, from its rows' paths and hashes (no
     file is read): files, as the catalog line counts them ("5 images (10 paths)" for a folder
-    holding a link to a folder of the same files; it said "10 images")."""
-    from vsdesk.engine.query import count_files
+    holding a link to a folder of the same files; it said "10 images"). Counted where the
+    snapshot was made (``folder_counts``), else here."""
+    from vsdesk.engine.query import files_per_folder
 
-    counts = {}
-    for folder in snapshot.folders:
-        prefix = folder.rstrip("/\\") + os.sep
-        rows = [row for row, path in enumerate(snapshot.paths) if path.startswith(prefix)]
-        counts[folder] = image_count(count_files(rows, snapshot.hashes), len(rows))
-    return counts
+    counts = snapshot.folder_counts
+    if set(counts) != set(snapshot.folders):
+        counts = files_per_folder(snapshot.folders, snapshot.paths, snapshot.hashes)
+    return {folder: image_count(*counts[folder]) for folder in snapshot.folders}
 
 
 def _window_way(snapshot: CatalogSnapshot) -> str:

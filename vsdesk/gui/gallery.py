@@ -14,7 +14,7 @@ import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import (
     QAbstractListModel, QEvent, QMimeData, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QSize, Qt, QUrl, Signal,
@@ -87,6 +87,51 @@ def _caption(item: GalleryItem) -> str:
     return f"{first}\n{second}" if second else first
 
 
+class LazyItems(Sequence[GalleryItem]):
+    """A gallery's items made one at a time, as the gallery shows their rows (``make(row)``): a
+    catalog browsed whole is tens of thousands of items, and making them all at once kept the
+    window's thread from painting for 50-650 ms at 40,000 (and the garbage collector longer).
+    ``row_of_index``: the row showing a catalog index, or -1 (a map click finds its row)."""
+
+    #: The items made lately, kept for the gallery's next questions about them (it asks a row
+    #: for its caption, its thumbnail, its size ... at every paint); cleared beyond this many.
+    KEPT = 2048
+
+    def __init__(self, count: int, make: Callable[[int], GalleryItem], row_of_index: Callable[[int], int]):
+        self._count = count
+        self.make = make
+        self.row_of_index = row_of_index
+        self._made: dict[int, GalleryItem] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(self._count))]
+        row = row + self._count if row < 0 else row
+        if not 0 <= row < self._count:
+            raise IndexError(row)
+        item = self._made.get(row)
+        if item is None:
+            if len(self._made) >= self.KEPT:
+                self._made.clear()
+            item = self._made[row] = self.make(row)
+        return item
+
+    def __iter__(self):  # (every item once, none kept: the recent ones stay)
+        return (self.make(row) for row in range(self._count))
+
+    def with_kinds(self, kind_of: Callable[[int], ItemType | None]) -> LazyItems:
+        """The same items, each told its product type (``ResultsModel.tell_kinds``)."""
+        make = self.make
+        return LazyItems(self._count, lambda row: _told_kind(make(row), kind_of), self.row_of_index)
+
+
+def _told_kind(item: GalleryItem, kind_of: Callable[[int], ItemType | None]) -> GalleryItem:
+    return dataclasses.replace(item, kind=kind_of(item.index)) if item.index >= 0 else item
+
+
 def _placeholder(size: int) -> QPixmap:
     pixmap = QPixmap(size, size)
     pixmap.fill(QColor(0, 0, 0, 0))
@@ -103,9 +148,10 @@ class ResultsModel(QAbstractListModel):
         super().__init__(parent)
         self._cache = cache
         self._size = thumb_size
-        self._items: list[GalleryItem] = []
-        self._rows_by_source: dict[str, list[int]] = {}
-        self._row_by_index: dict[int, int] = {}  # a map click finds its row without a scan
+        self._items: Sequence[GalleryItem] = []  # a list, or ``LazyItems``
+        #: The rows that asked for their thumbnail, by its source: told when it is ready.
+        self._rows_by_source: dict[str, set[int]] = {}
+        self._row_by_index: dict[int, int] = {}  # a map click finds its row without a scan (a list's)
         self._placeholder = QIcon(_placeholder(thumb_size))
         # Every cell the same size, whatever its thumbnail and text: with uniform item sizes the
         # view measures only the first row, and a first item without a score line (or with a
@@ -116,16 +162,17 @@ class ResultsModel(QAbstractListModel):
         self._squares: dict[str, tuple[int, QPixmap]] = {}  # source -> (thumbnail's cacheKey, padded)
         cache.ready.connect(self._on_thumbnail_ready)
 
-    def set_items(self, items: list[GalleryItem]) -> None:
+    def set_items(self, items: Sequence[GalleryItem]) -> None:
+        """``items``: a list (results), or ``LazyItems`` (a whole catalog), made as rows are shown."""
         self.beginResetModel()
-        self._items = list(items)
+        self._items = items if isinstance(items, LazyItems) else list(items)
         self._rows_by_source = {}
         self._row_by_index = {}
-        for row, item in enumerate(self._items):
-            self._rows_by_source.setdefault(item.source, []).append(row)
-            self._row_by_index.setdefault(item.index, row)
-            for other in (*item.also_rows, *item.copy_rows):  # the same file, or picture: shown in this row
-                self._row_by_index.setdefault(other, row)
+        if not isinstance(items, LazyItems):
+            for row, item in enumerate(self._items):
+                self._row_by_index.setdefault(item.index, row)
+                for other in (*item.also_rows, *item.copy_rows):  # the same file, or picture: shown in this row
+                    self._row_by_index.setdefault(other, row)
         self.endResetModel()
 
     @property
@@ -148,8 +195,10 @@ class ResultsModel(QAbstractListModel):
         """Each catalog item told its product type (``kind_of(index)``), in place: the catalog
         learns the types once its model has loaded, maybe after the items were shown, and the
         selection and scroll position stay."""
-        self._items = [dataclasses.replace(item, kind=kind_of(item.index)) if item.index >= 0 else item
-                       for item in self._items]
+        if isinstance(self._items, LazyItems):
+            self._items = self._items.with_kinds(kind_of)
+        else:
+            self._items = [_told_kind(item, kind_of) for item in self._items]
         if self._items:
             self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1))
 
@@ -157,6 +206,8 @@ class ResultsModel(QAbstractListModel):
         return self._items[row]
 
     def row_of_catalog_index(self, index: int) -> int:
+        if isinstance(self._items, LazyItems):
+            return self._items.row_of_index(index)
         return self._row_by_index.get(index, -1)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -169,6 +220,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return _caption(item)
         if role == Qt.ItemDataRole.DecorationRole:
+            self._rows_by_source.setdefault(item.source, set()).add(index.row())
             view = self.parent()  # at its screen's ratio, not the highest of all screens
             ratio = view.devicePixelRatioF() if isinstance(view, QWidget) else None
             pixmap = self._cache.pixmap(item.source, self._size, ratio)
@@ -246,7 +298,7 @@ class ResultsModel(QAbstractListModel):
         return self._error_icon
 
     def _on_thumbnail_ready(self, source: str) -> None:
-        for row in self._rows_by_source.get(source, ()):
+        for row in sorted(self._rows_by_source.get(source, ())):
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole])
 
@@ -323,6 +375,13 @@ def grown_thumbnail_size(base: int, width: int) -> int:
     """The size thumbnails of size ``base`` are made at in a gallery ``width`` px wide."""
     wanted = min(base * LARGEST_THUMBNAIL, base * width / GROWS_FROM_WIDTH)
     return max(base, base + int((wanted - base) // GROWTH_STEP) * GROWTH_STEP)
+
+
+#: About how many rows are laid out at a time between events when a whole catalog is shown
+#: (``set_items``): a few ms each on a busy two-core machine. Always whole rows of cells: Qt's
+#: batched icon layout put a batch's first cell a spacing too far right, and wrapped after it,
+#: when the batch before ended mid-row.
+LAYOUT_BATCH = 1000
 
 
 class GalleryView(QListView):
@@ -413,6 +472,7 @@ class GalleryView(QListView):
             self.results.set_thumb_size(made)
         smallest = math.ceil(made * SMALLEST_THUMBNAIL)
         columns = max(1, width // (smallest + around))
+        self.setBatchSize(columns * max(1, LAYOUT_BATCH // columns))  # whole rows (``LAYOUT_BATCH``)
         thumb = max(smallest, min(made, width // columns - around))
         cell = QSize(thumb + _CAPTION_MARGIN, thumb + self._text_height)
         if cell != self.results.cell_size:
@@ -451,6 +511,11 @@ class GalleryView(QListView):
         position = self.verticalScrollBar().value()
         self._empty_text = empty_text
         self.viewport().update()
+        # A whole catalog (``LazyItems``, tens of thousands) is laid out a batch at a time between
+        # events, from the top: in one pass Qt's icon layout kept the window's thread 80-200 ms at
+        # 40,000. Results (a few hundred), and rows kept where the user was, in one pass as ever.
+        batched = isinstance(items, LazyItems) and not keep_position
+        self.setLayoutMode(QListView.LayoutMode.Batched if batched else QListView.LayoutMode.SinglePass)
         self.results.set_items(items)
         if keep_position:
             self.doItemsLayout()  # the scroll range must hold the new rows before it is restored

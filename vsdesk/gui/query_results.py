@@ -8,7 +8,7 @@ from __future__ import annotations
 from vsdesk.engine.query import copies_to_name
 from vsdesk.engine.session import CatalogSnapshot, QueryOutcome
 from vsdesk.engine.text import counted, shown_path, telling_names
-from vsdesk.gui.gallery import GalleryItem
+from vsdesk.gui.gallery import GalleryItem, LazyItems
 
 
 def copies_note(outcome: QueryOutcome) -> str:
@@ -49,14 +49,30 @@ def first_score(outcome: QueryOutcome) -> float | None:
     return outcome.hits[0].score if outcome.hits else None
 
 
-def browse_items(snapshot: CatalogSnapshot) -> list[GalleryItem]:
+def browse_items(snapshot: CatalogSnapshot) -> LazyItems:
     """The whole catalog in the gallery, when there is no query: each file once, its other
-    paths (identical bytes) under it ("also at …"), as search results show them."""
-    rows = snapshot.browse if snapshot.browse is not None else [(i, ()) for i in range(len(snapshot))]
-    paths = snapshot.paths
-    return [GalleryItem(i, paths[i], paths[i], None, snapshot.labels[i], snapshot.item_type(i),
-                        tuple(paths[row] for row in also), also_rows=also)
-            for i, also in rows]
+    paths (identical bytes) under it ("also at …"), as search results show them. Each item is
+    made as the gallery shows its row: tens of thousands made at once kept the window from
+    painting for up to 0.6 s (40,000 images)."""
+    rows, paths, n = snapshot.browse, snapshot.paths, len(snapshot)
+
+    def make(row: int) -> GalleryItem:
+        i, also = rows[row] if rows is not None else (row, ())
+        return GalleryItem(i, paths[i], paths[i], None, snapshot.labels[i], snapshot.item_type(i),
+                           tuple(paths[other] for other in also), also_rows=also)
+
+    if rows is None:
+        return LazyItems(n, make, lambda index: index if 0 <= index < n else -1)
+    shown_at: dict[int, int] = {}  # a catalog row -> the gallery's row showing it, made at the first map click
+
+    def row_of_index(index: int) -> int:
+        if not shown_at:
+            for row, (i, also) in enumerate(rows):
+                shown_at[i] = row
+                shown_at.update(dict.fromkeys(also, row))
+        return shown_at.get(index, -1)
+
+    return LazyItems(len(rows), make, row_of_index)
 
 
 def result_items(outcome: QueryOutcome, snapshot: CatalogSnapshot | None) -> list[GalleryItem]:

@@ -303,6 +303,7 @@ class CatalogOpening:
         (``options``: the model's, for what can be told without loading it)."""
         from vsdesk.engine import samples
         from vsdesk.engine.modes import model_classes
+        from vsdesk.engine.query import files_per_folder
 
         # Rows, hashes, model key and version of one version of the index: a commit of another
         # process between two reads gave rows and hashes of different lengths (an IndexError).
@@ -330,6 +331,7 @@ class CatalogOpening:
             model=catalog.model,
             hashes=hashes,
             browse=browse,
+            folder_counts=files_per_folder(catalog.folders, vectors.paths, hashes),
             missing_folders=tuple(away),
             missing_kinds=away,
             missing_without_images=tuple(folder for folder in away if not catalog.holds_files(folder)),

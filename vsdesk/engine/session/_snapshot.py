@@ -137,6 +137,9 @@ class CatalogSnapshot:
     #: a file at several paths is one row, with the rows of its other paths, as search results
     #: show it); None: every row (a snapshot made without it).
     browse: tuple[tuple[int, tuple[int, ...]], ...] | None = None
+    #: Each of ``folders``' (files, paths), counted where the snapshot is made, off the window's
+    #: thread (``files_per_folder``: every path walked); empty: a snapshot made without them.
+    folder_counts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.paths)
