@@ -373,21 +373,30 @@ def test_every_widget_a_screen_reader_meets_has_a_name(qtbot):
         assert said_name(combo.view()) == combo.accessibleName() != "", combo.currentText()
 
 
+def _shown_panel(qtbot, panel):
+    """``panel`` shown at a side panel's size, for a look at its labels."""
+    qtbot.addWidget(panel)
+    panel.resize(340, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _lone_dashes(widget) -> list[str]:
+    """The labels under ``widget`` that say nothing but a dash (a screen reader: "em dash")."""
+    return [label.text() for label in widget.findChildren(QLabel) if label.text().strip() in ("—", "-", "–")]
+
+
 def test_the_vae_panel_says_no_lone_dash_before_a_query_nor_after_one_is_cleared(qtbot):
     """Review53: a lone "—" stood under the VAE's two silhouettes before any query, read out as
     "em dash". Nothing is said there now, and the line keeps its room (the lines below do not
     jump at the first query)."""
     from vsdesk.gui.panels.vae_panel import VaePanel
 
-    panel = VaePanel()
-    qtbot.addWidget(panel)
-    panel.resize(340, 500)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = _shown_panel(qtbot, VaePanel())
 
     def dashes() -> list[str]:
-        return [label.text() for label in panel.scroll.widget().findChildren(QLabel)
-                if label.text().strip() in ("—", "-", "–")]
+        return _lone_dashes(panel.scroll.widget())
 
     assert dashes() == [] and said_name(panel.category) == ""
     assert panel.category.height() >= panel.category.fontMetrics().lineSpacing()
@@ -403,14 +412,10 @@ def test_the_product_panel_says_no_lone_dash_before_a_query_nor_for_a_model_with
     at the first query); a model without attributes says so in words."""
     from vsdesk.gui.panels.product_panel import ProductPanel
 
-    panel = ProductPanel()
-    qtbot.addWidget(panel)
-    panel.resize(340, 500)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = _shown_panel(qtbot, ProductPanel())
 
     def dashes() -> list[str]:
-        return [label.text() for label in panel.findChildren(QLabel) if label.text().strip() in ("—", "-", "–")]
+        return _lone_dashes(panel)
 
     def tops() -> list[int]:
         return [widget.geometry().top() for widget in (panel.bars, panel.same_class, panel.model_info)]
