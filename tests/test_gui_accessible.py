@@ -307,6 +307,10 @@ def test_help_keyboard_shortcuts_lists_every_key_of_every_action(qtbot):
     assert ("Alt+C", "To the Catalog list") in rows and ("Alt+W", "The View menu") in rows
     assert ("Alt+L", "The Folders button") in rows and ("Alt+L", "The Folders & model button") in rows
     assert "Ctrl+Right" in window.next_action.statusTip() and "Ctrl+Left" in window.prev_action.statusTip()
+    # every row's words whole in the list (the VAE map's arrows were cut to "… a drawing that …")
+    words = dialog.list.columnWidth(1)
+    assert all(dialog.list.fontMetrics().horizontalAdvance(what) <= words for _keys, what in rows)
+    qtbot.waitUntil(lambda: dialog.list.columnWidth(0) + words <= dialog.list.viewport().width())  # (once laid out)
     # keys the maps and the results handle themselves, no action's (cr53: the results' were left out)
     from vsdesk.gui.gallery import GalleryView
     from vsdesk.gui.panels.manifold_map import ManifoldMap

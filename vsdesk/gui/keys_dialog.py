@@ -117,6 +117,15 @@ class KeysDialog(QDialog):
         self.list.resizeColumnToContents(0)
         # (Measured without the rows' indent: "Shift+F3 or Ctrl+Left" ran into its words.)
         self.list.setColumnWidth(0, self.list.columnWidth(0) + self.list.indentation() + 16)
+        # Wide enough for every row's words (the VAE map's arrows were cut to "… a drawing that …"),
+        # within the screen.
+        self.list.resizeColumnToContents(1)
+        margins = self.layout().contentsMargins()  # (measured, not read off the list: not laid out yet)
+        frame = (margins.left() + margins.right() + 2 * self.list.frameWidth()
+                 + self.list.verticalScrollBar().sizeHint().width())
+        wanted = self.list.columnWidth(0) + self.list.columnWidth(1) + frame
+        room = self.screen().availableGeometry().width() * 9 // 10
+        self.resize(max(self.width(), min(wanted, room)), self.height())
 
     def rows(self) -> list[tuple[str, str]]:
         """(keys, what they do), as the list shows them."""
